@@ -1,0 +1,166 @@
+"""What every reference client shares: requests as data, the sync/async drivers, errors,
+and checking a request against its contract before any I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from contracts import Violation, contract
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Req:
+    """One HTTP request a client wants sent, relative to its base URL."""
+
+    method: str
+    path: str
+    params: dict[str, Any] | None = None
+    json: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Flow = Generator[Req, httpx.Response, T]
+"""A client operation: yields requests, receives their responses, returns the result."""
+
+
+class VendorClientError(Exception):
+    """A vendor refused a call: HTTP status, the vendor's own code and message."""
+
+    def __init__(self, status: int, code: str | int | None, message: str) -> None:
+        super().__init__(f"[{status} {code}] {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class InvalidResponse(VendorClientError):
+    """The answer is not what any contract of the vendor allows (not JSON, wrong shape)."""
+
+
+class ContractViolation(ValueError):
+    """The request breaks its contract; raised before anything is sent."""
+
+    def __init__(self, contract_name: str, violations: list[Violation]) -> None:
+        lines = "; ".join(f"{v.pointer or '(body)'}: {v.message}" for v in violations[:5])
+        super().__init__(f"request breaks {contract_name}: {lines}")
+        self.contract = contract_name
+        self.violations = violations
+
+
+def check_request(contract_name: str, payload: Any) -> None:
+    """Raise :class:`ContractViolation` when ``payload`` breaks the named contract."""
+    checked = contract(contract_name)
+    if not checked.is_valid(payload):
+        raise ContractViolation(contract_name, checked.violations(payload))
+
+
+def json_body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise InvalidResponse(
+            response.status_code, None, f"the answer is not JSON: {response.text[:200]!r}"
+        ) from None
+
+
+class _ClientBase:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        transport: Any = None,
+        timeout: float = 30.0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._transport = transport
+        self._timeout = timeout
+        self._headers = headers or {}
+
+    def _url(self, req: Req) -> str:
+        return self.base_url + req.path
+
+
+class SyncClient(_ClientBase):
+    """Runs flows with an ``httpx.Client``; a context manager that closes its connections."""
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(base_url, **kwargs)
+        self._http = httpx.Client(
+            transport=self._transport, timeout=self._timeout, headers=self._headers
+        )
+
+    def _run(self, flow: Flow[T]) -> T:
+        try:
+            req = next(flow)
+            while True:
+                response = self._http.request(
+                    req.method,
+                    self._url(req),
+                    params=req.params,
+                    json=req.json,
+                    headers=req.headers,
+                )
+                req = flow.send(response)
+        except StopIteration as done:
+            return done.value
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self: T) -> T:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncClient(_ClientBase):
+    """Runs the same flows with an ``httpx.AsyncClient``; ``async with`` closes it."""
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(base_url, **kwargs)
+        self._http = httpx.AsyncClient(
+            transport=self._transport, timeout=self._timeout, headers=self._headers
+        )
+
+    async def _run(self, flow: Flow[T]) -> T:
+        try:
+            req = next(flow)
+            while True:
+                response = await self._http.request(
+                    req.method,
+                    self._url(req),
+                    params=req.params,
+                    json=req.json,
+                    headers=req.headers,
+                )
+                req = flow.send(response)
+        except StopIteration as done:
+            return done.value
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self: T) -> T:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,185 @@
+"""QuoParts reference client.
+
+```python
+with QuoPartsClient("http://127.0.0.1:8000/quoparts", "demo", "demo") as qp:
+    row = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI001"}
+    results = qp.import_customers([row])
+    cod_doc = qp.import_quote({"COD_CLI_ERP": "CLI001", "COD_TGA": "AB123CD", "DES_VCL": "Panda"},
+                              [{"DES_RGR": "Filtro olio", "COD_ART_PVT": "1883037"}])
+```
+It logs in by itself, logs in again once when the token is refused (errorCode 101), and raises
+:class:`QuoPartsError` for a top-level error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from clients.base import (
+    AsyncClient,
+    Flow,
+    InvalidResponse,
+    Req,
+    SyncClient,
+    VendorClientError,
+    check_request,
+    json_body,
+)
+
+ENDPOINT = "/ws_quoparts.php"
+NOT_ACCREDITED = "101"
+
+
+class QuoPartsError(VendorClientError):
+    """A top-level QuoParts error: ``.code`` is the vendor's errorCode (a string)."""
+
+
+@dataclass(frozen=True)
+class CustomerResult:
+    """One row of an importCli answer."""
+
+    erp_code: str
+    ok: bool
+    error_code: str
+    error: str
+    customer_code: str | None = None
+    username: str | None = None
+    password: str | None = None
+
+
+class _QuoPartsFlows:
+    """The protocol, written once for the sync and the async client."""
+
+    def __init__(self, username: str, password: str, validate: bool) -> None:
+        self.username = username
+        self.password = password
+        self.validate = validate
+        self.token: str | None = None
+
+    def _login(self) -> Flow[str]:
+        response = yield Req(
+            "GET",
+            ENDPOINT,
+            params={"login": "", "username": self.username, "password": self.password},
+        )
+        body = _envelope(response)
+        data = body["data"]
+        if not data or not isinstance(data[0], dict) or not isinstance(data[0].get("TOKEN"), str):
+            raise InvalidResponse(
+                response.status_code, body["errorCode"], "login answer has no TOKEN"
+            )
+        self.token = data[0]["TOKEN"]
+        return self.token
+
+    def _authed(self, method: str, payload: Any) -> Flow[dict[str, Any]]:
+        """POST ``payload`` to ``method`` with a token; one fresh login when it is refused."""
+        for attempt in (1, 2):
+            if self.token is None:
+                yield from self._login()
+            response = yield Req(
+                "POST", ENDPOINT, params={method: "", "token": self.token}, json=payload
+            )
+            try:
+                return _envelope(response)
+            except QuoPartsError as exc:
+                if exc.code != NOT_ACCREDITED or attempt == 2:
+                    raise
+                self.token = None
+        raise AssertionError("unreachable")
+
+    def _import_customers(self, rows: Iterable[dict[str, Any]]) -> Flow[list[CustomerResult]]:
+        payload = {"data": list(rows)}
+        if self.validate:
+            check_request("quoparts/importCli.request", payload)
+        body = yield from self._authed("importCli", payload)
+        return [_customer_result(row) for row in body["data"]]
+
+    def _import_quote(
+        self, header: dict[str, Any], articles: Iterable[dict[str, Any]]
+    ) -> Flow[str]:
+        payload = {"data": {"testata": header, "articoli": list(articles)}}
+        if self.validate:
+            check_request("quoparts/importPvt.request", payload)
+        body = yield from self._authed("importPvt", payload)
+        try:
+            return str(body["data"][0]["COD_DOC"])
+        except (IndexError, KeyError, TypeError):
+            raise InvalidResponse(200, "0", "importPvt answer has no COD_DOC") from None
+
+
+def _envelope(response: httpx.Response) -> dict[str, Any]:
+    body = json_body(response)
+    if not isinstance(body, dict) or not {"errorCode", "error", "data"} <= set(body):
+        raise InvalidResponse(response.status_code, None, f"not a QuoParts envelope: {body!r:.200}")
+    if body["errorCode"] != "0" or response.status_code != 200:
+        raise QuoPartsError(response.status_code, str(body["errorCode"]), str(body["error"]))
+    return body
+
+
+def _customer_result(row: dict[str, Any]) -> CustomerResult:
+    ok = row.get("errorCode") == "0"
+    return CustomerResult(
+        erp_code=str(row.get("COD_CLI_ERP", "")),
+        ok=ok,
+        error_code=str(row.get("errorCode", "")),
+        error=str(row.get("error", "")),
+        customer_code=row.get("COD_CLI"),
+        username=row.get("COD_USR"),
+        password=row.get("COD_PWD"),
+    )
+
+
+class QuoPartsClient(_QuoPartsFlows, SyncClient):
+    """Sync QuoParts client. ``transport=`` takes any httpx transport (e.g. in-process)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        validate: bool = True,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        _QuoPartsFlows.__init__(self, username, password, validate)
+        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+
+    def login(self) -> str:
+        return self._run(self._login())
+
+    def import_customers(self, rows: Iterable[dict[str, Any]]) -> list[CustomerResult]:
+        return self._run(self._import_customers(rows))
+
+    def import_quote(self, header: dict[str, Any], articles: Iterable[dict[str, Any]]) -> str:
+        return self._run(self._import_quote(header, articles))
+
+
+class AsyncQuoPartsClient(_QuoPartsFlows, AsyncClient):
+    """Async twin of :class:`QuoPartsClient`: the same methods as coroutines."""
+
+    def __init__(
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        validate: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        _QuoPartsFlows.__init__(self, username, password, validate)
+        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+
+    async def login(self) -> str:
+        return await self._run(self._login())
+
+    async def import_customers(self, rows: Iterable[dict[str, Any]]) -> list[CustomerResult]:
+        return await self._run(self._import_customers(rows))
+
+    async def import_quote(self, header: dict[str, Any], articles: Iterable[dict[str, Any]]) -> str:
+        return await self._run(self._import_quote(header, articles))

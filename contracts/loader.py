@@ -1,0 +1,160 @@
+"""Load every schema file once into one ``referencing.Registry`` and hand out compiled validators.
+
+Files keep plain relative ``$ref``s (so an exported folder works with any tool); here each file is
+registered under ``BASE_URI + <relative path>``, which is what lets those refs resolve.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+CONTRACTS_DIR = Path(__file__).resolve().parent
+BASE_URI = "https://contracts.mockservers.invalid/"
+_SKIP = {"openapi.json"}
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One way an instance breaks a contract, with the JSON path of the offending value."""
+
+    path: tuple[str | int, ...]
+    message: str
+    keyword: str
+
+    @property
+    def pointer(self) -> str:
+        """The path as ``a.b[0].c`` — what the vendors' error messages name."""
+        out = ""
+        for part in self.path:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        return out
+
+    @property
+    def field(self) -> str:
+        """The field at fault: the missing property for ``required``, else the last key."""
+        if self.keyword == "required" and "'" in self.message:
+            return self.message.split("'")[1]
+        for part in reversed(self.path):
+            if isinstance(part, str):
+                return part
+        return ""
+
+
+def vendors() -> list[str]:
+    """The vendors that have a contract folder."""
+    return sorted(p.name for p in CONTRACTS_DIR.iterdir() if (p / "openapi.json").is_file())
+
+
+def _schema_files() -> Iterator[Path]:
+    for path in sorted(CONTRACTS_DIR.rglob("*.json")):
+        if path.name not in _SKIP:
+            yield path
+
+
+def schema_names(vendor: str | None = None) -> list[str]:
+    """Names like ``quoparts/importCli.request`` (relative path without ``.json``)."""
+    names = [str(p.relative_to(CONTRACTS_DIR).with_suffix("")) for p in _schema_files()]
+    return [n for n in names if vendor is None or n.startswith(vendor + "/")]
+
+
+def uri_for(name: str) -> str:
+    return f"{BASE_URI}{name}.json"
+
+
+@cache
+def _documents() -> dict[str, Any]:
+    return {
+        uri_for(str(p.relative_to(CONTRACTS_DIR).with_suffix(""))): json.loads(p.read_text("utf-8"))
+        for p in _schema_files()
+    }
+
+
+@cache
+def registry() -> Registry:
+    """One registry holding every schema file of every vendor, built once."""
+    resources = [(uri, DRAFT202012.create_resource(doc)) for uri, doc in _documents().items()]
+    return Registry().with_resources(resources)
+
+
+@cache
+def _rs_registry() -> jsonschema_rs.Registry:
+    return jsonschema_rs.Registry(list(_documents().items()))
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """The schema as stored in its file (shared, do not mutate)."""
+    return _documents()[uri_for(name)]
+
+
+class Contract:
+    """A compiled validator for one message.
+
+    ``is_valid`` is the hot path: jsonschema-rs compiled from the same file. ``violations`` uses the
+    jsonschema package for detailed, path-carrying messages and runs only on invalid input.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.uri = uri_for(name)
+        self.schema = load_schema(name)
+        rooted = {**self.schema, "$id": self.uri}
+        self._detailed = Draft202012Validator(
+            rooted,
+            registry=registry(),
+            format_checker=Draft202012Validator.FORMAT_CHECKER,
+        )
+        self._fast = jsonschema_rs.validator_for(
+            rooted, registry=_rs_registry(), validate_formats=True, base_uri=self.uri
+        )
+
+    def is_valid(self, instance: Any) -> bool:
+        if self._fast.is_valid(instance):
+            return True
+        # The two engines may disagree on an edge of a format; the detailed one has the last word.
+        return not self.violations(instance)
+
+    def violations(self, instance: Any) -> list[Violation]:
+        found: list[Violation] = []
+        for error in self._detailed.iter_errors(instance):
+            found.extend(_leaves(error))
+        found.sort(key=lambda v: (tuple(str(p) for p in v.path), v.message))
+        return found
+
+    def __repr__(self) -> str:
+        return f"Contract({self.name!r})"
+
+
+def _leaves(error: Any) -> Iterator[Violation]:
+    """Flatten ``anyOf``/``oneOf`` errors into their most specific causes."""
+    if error.context and error.validator in ("anyOf", "oneOf"):
+        best = min(
+            (list(group) for group in _group_by_branch(error.context)),
+            key=len,
+        )
+        for sub in best:
+            yield from _leaves(sub)
+        return
+    yield Violation(tuple(error.absolute_path), error.message, str(error.validator))
+
+
+def _group_by_branch(context: list[Any]) -> list[list[Any]]:
+    branches: dict[int, list[Any]] = {}
+    for sub in context:
+        branches.setdefault(sub.schema_path[0] if sub.schema_path else 0, []).append(sub)
+    return list(branches.values())
+
+
+@cache
+def contract(name: str) -> Contract:
+    """The compiled contract for ``vendor/message``; compiled on first use, then cached."""
+    return Contract(name)

@@ -1,0 +1,142 @@
+"""The ``mockservers`` command: serve, contracts export, fuzz."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from mockservers.config import Config, ConfigError
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mockservers.app import create_app
+
+    try:
+        config = Config.load(args.config) if args.config else Config()
+    except ConfigError as exc:
+        print(f"mockservers: {exc}", file=sys.stderr)
+        return 2
+    if args.admin_token:
+        config = config.with_overrides(admin_token=args.admin_token)
+    if not _is_loopback(args.host) and not config.admin_token:
+        print(
+            f"mockservers: refusing to bind {args.host} without --admin-token: the admin API "
+            "would let anyone on the network read and replace the fakes' state",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        app = create_app(config, state_file=args.state_file)
+    except (ConfigError, OSError, ValueError) as exc:
+        print(f"mockservers: {exc}", file=sys.stderr)
+        return 2
+    base = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
+    print(f"mockservers serving on {base}")
+    for name, vendor in app.state.vendors.items():
+        print(f"  {vendor.title:<12} {base}/{name}")
+        for line in vendor.demo_lines():
+            print(f"  {'':<12}   {line}")
+    print(f"  {'admin':<12} {base}/__admin  (see README: admin API)")
+    sys.stdout.flush()
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def export_contracts(args: argparse.Namespace) -> int:
+    import contracts
+
+    target = Path(args.dir)
+    for name in contracts.schema_names():
+        destination = target / f"{name}.json"
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(contracts.CONTRACTS_DIR / f"{name}.json", destination)
+    for vendor in contracts.vendors():
+        document = contracts.openapi(vendor)
+        path = target / vendor / "openapi.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        print(f"{vendor}: {path}")
+    return 0
+
+
+def fuzz(args: argparse.Namespace) -> int:
+    try:
+        from fuzz.harness import run_harness
+    except ImportError as exc:  # the fuzz extra is not installed
+        print(f"mockservers fuzz needs the 'fuzz' extra: pip install 'mockservers[fuzz]' ({exc})")
+        return 2
+    return run_harness(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mockservers", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("serve", help="serve all four fakes and the admin API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--config", help="TOML config file")
+    p.add_argument("--state-file", help="keep state in this file (survives a restart or kill -9)")
+    p.add_argument("--admin-token", help="required header X-Admin-Token; allows non-loopback")
+    p.add_argument("--log-level", default="warning")
+    p.add_argument("--access-log", action="store_true", help="log every request")
+    p.set_defaults(func=serve)
+
+    p = commands.add_parser("contracts", help="the JSON Schema contracts")
+    sub = p.add_subparsers(dest="action", required=True)
+    e = sub.add_parser("export", help="write every schema and each vendor's OpenAPI document")
+    e.add_argument("dir")
+    e.set_defaults(func=export_contracts)
+
+    p = commands.add_parser("fuzz", help="fuzz a running server (fake or real) from the contracts")
+    p.add_argument("vendor", choices=["quoparts", "xtra", "tsdigital", "keepit"])
+    p.add_argument(
+        "--base-url",
+        required=True,
+        help="the vendor's baseUrl, e.g. http://127.0.0.1:8000/quoparts",
+    )
+    p.add_argument("--username")
+    p.add_argument("--password")
+    p.add_argument("--public-key")
+    p.add_argument("--secret-key")
+    p.add_argument("--token")
+    p.add_argument("--company-id")
+    p.add_argument("--site-id")
+    p.add_argument("--max-examples", type=int, default=50)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--junit-xml")
+    p.add_argument("--dry-run", action="store_true", help="print what would be sent, send nothing")
+    p.add_argument("--budget", type=int, help="send at most this many requests")
+    p.set_defaults(func=fuzz)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""Errors raised by the shared pipeline; each vendor renders them in its own body."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from starlette.responses import Response
+
+KitErrorKind = Literal[
+    "malformed_json",  # not JSON, invalid UTF-8, or a JSON nesting deeper than the limit
+    "too_large",  # body over max_body_bytes (HTTP 413)
+    "fault",  # an injected status fault
+    "internal",  # an exception nobody planned: a bug, rendered as the vendor's 500
+]
+
+
+class KitError(Exception):
+    """A failure the pipeline detects before or around a vendor handler."""
+
+    def __init__(self, kind: KitErrorKind, detail: str = "", status: int | None = None) -> None:
+        super().__init__(detail or kind)
+        self.kind = kind
+        self.detail = detail
+        self.status = status
+
+
+class VendorError(Exception):
+    """Base of every vendor's own errors: knows how to render itself in that vendor's body."""
+
+    def response(self) -> Response:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class DroppedConnection(Exception):
+    """Raised by a ``drop`` fault after the response has started: the server closes the socket."""

@@ -1,0 +1,142 @@
+"""QuoParts state and rules, free of HTTP: accounts, tokens, customers, quotes."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from mockservers.core.clock import Clock
+from mockservers.core.state import TenantState, VendorState
+from mockservers.core.tokens import TokenStore
+from mockservers.quoparts.errors import QuoPartsError, quote_failed
+from mockservers.quoparts.settings import QuoPartsSettings
+
+CUSTOMERS = "customers"  # keyed by COD_CLI_ERP, as the integrator sends it
+QUOTES = "quotes"  # keyed by COD_DOC
+_PASSWORD_ALPHABET = string.ascii_uppercase + string.digits
+
+
+def quoparts_token() -> str:
+    """A token shaped like the seed's example ``40919716769452007349723.39576135``."""
+    return f"{secrets.randbelow(10**23):023d}.{secrets.randbelow(10**8):08d}"
+
+
+def generated_password(tenant: str, cod_cli: str) -> str:
+    """Six upper-case letters/digits, the same for the same customer of the same account."""
+    rng = random.Random(f"{tenant}/{cod_cli}")
+    return "".join(rng.choice(_PASSWORD_ALPHABET) for _ in range(6))
+
+
+@dataclass(slots=True)
+class RowOutcome:
+    """One row of an importCli answer."""
+
+    erp_code: str
+    error_code: str = "0"
+    error: str = ""
+    record: dict[str, Any] | None = None
+
+    def render(self) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "errorCode": self.error_code,
+            "error": self.error,
+            "COD_CLI_ERP": self.erp_code,
+        }
+        if self.record is not None:
+            row["COD_CLI"] = self.record["COD_CLI"]
+            row["COD_USR"] = self.record["COD_USR"]
+            row["COD_PWD"] = self.record["COD_PWD"]
+        return row
+
+
+class QuoPartsModel:
+    def __init__(self, settings: QuoPartsSettings, clock: Clock, state: VendorState) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.state = state
+        self.credentials = settings.credentials()
+        self.tokens = TokenStore(clock, quoparts_token)
+        self._by_cod_cli: dict[str, dict[str, str]] = {}
+
+    # -- accounts and tokens ----------------------------------------------------------------
+    def not_accredited(self) -> QuoPartsError:
+        return QuoPartsError(self.settings.auth_error_code, self.settings.auth_error_message)
+
+    def login(self, username: str, password: str) -> str:
+        expected = self.credentials.get(username)
+        if expected is None or not secrets.compare_digest(expected.encode(), password.encode()):
+            raise self.not_accredited()
+        return self.tokens.issue(username, self.settings.token_ttl_seconds).value
+
+    def tenant_for(self, token: str | None) -> TenantState:
+        found = self.tokens.lookup(token)
+        if found is None:
+            raise self.not_accredited()
+        return self.state.tenant(found.tenant)
+
+    def reset(self) -> None:
+        self.tokens.expire_all()
+        self._by_cod_cli = {}
+
+    def rebuild_indexes(self) -> None:
+        self._by_cod_cli = {
+            name: {rec["COD_CLI"]: erp for erp, rec in tenant.collections[CUSTOMERS].items()}
+            for name, tenant in self.state.tenants.items()
+        }
+
+    # -- importCli --------------------------------------------------------------------------
+    def upsert_customer(self, tenant: TenantState, row: dict[str, Any]) -> RowOutcome:
+        """Insert, or update the customer with the same COD_CLI_ERP keeping its codes."""
+        erp = row["COD_CLI_ERP"]
+        existing = tenant.get(CUSTOMERS, erp)
+        record = dict(row)
+        record.setdefault("FLG_ATV", "1")
+        if existing is None:
+            number = tenant.next("COD_CLI")
+            cod_cli = f"{number:06d}"
+            record["COD_CLI"] = cod_cli
+            record["COD_USR"] = f"M{number:05d}"
+            record["COD_PWD"] = generated_password(tenant.name, cod_cli)
+            self._by_cod_cli.setdefault(tenant.name, {})[cod_cli] = erp
+        else:
+            record["COD_CLI"] = existing["COD_CLI"]
+            record["COD_USR"] = existing["COD_USR"]
+            record["COD_PWD"] = existing["COD_PWD"]
+        tenant.put(CUSTOMERS, erp, record)
+        return RowOutcome(erp, record=record)
+
+    # -- importPvt --------------------------------------------------------------------------
+    def find_customer(self, tenant: TenantState, header: dict[str, Any]) -> dict[str, Any]:
+        """COD_CLI wins over COD_CLI_ERP when both are given (seed: 'prioritariamente')."""
+        if "COD_CLI" in header:
+            erp = self._by_cod_cli.get(tenant.name, {}).get(header["COD_CLI"])
+            customer = tenant.get(CUSTOMERS, erp) if erp is not None else None
+            code = f"COD_CLI {header['COD_CLI']}"
+        else:
+            customer = tenant.get(CUSTOMERS, header["COD_CLI_ERP"])
+            code = f"COD_CLI_ERP {header['COD_CLI_ERP']}"
+        if customer is None:
+            raise quote_failed(f"cliente {code} non trovato")
+        return customer
+
+    def create_quote(
+        self, tenant: TenantState, header: dict[str, Any], articles: list[dict[str, Any]]
+    ) -> str:
+        customer = self.find_customer(tenant, header)
+        cod_doc = f"{tenant.next('COD_DOC'):06d}"
+        tenant.put(
+            QUOTES,
+            cod_doc,
+            {
+                "COD_DOC": cod_doc,
+                "COD_CLI": customer["COD_CLI"],
+                "COD_CLI_ERP": customer["COD_CLI_ERP"],
+                "created_at": self.clock.isoformat(),
+                "testata": header,
+                "articoli": articles,
+            },
+        )
+        return cod_doc

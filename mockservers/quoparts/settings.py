@@ -1,0 +1,29 @@
+"""QuoParts settings: the ``[quoparts]`` table of the config file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEMO_ACCOUNT = {"username": "demo", "password": "demo"}
+
+
+@dataclass(frozen=True)
+class QuoPartsSettings:
+    token_ttl_seconds: float = 3600
+    auth_error_code: str = "101"
+    auth_error_message: str = "Utente non Accreditato"
+    demo_account: bool = True
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for account in self.accounts:
+            if not isinstance(account, dict) or not {"username", "password"} <= set(account):
+                raise ValueError("each of accounts needs username and password")
+        if not isinstance(self.auth_error_code, str):
+            raise ValueError("auth_error_code must be a string (QuoParts codes are strings)")
+
+    def credentials(self) -> dict[str, str]:
+        """username -> password for every account that may log in."""
+        accounts = ([DEMO_ACCOUNT] if self.demo_account else []) + list(self.accounts)
+        return {str(a["username"]): str(a["password"]) for a in accounts}

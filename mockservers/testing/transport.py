@@ -1,0 +1,47 @@
+"""A *sync* httpx transport that calls an ASGI app in-process.
+
+httpx's ``ASGITransport`` is async-only; the sync reference clients and sync tests need the
+same thing without a socket. One event loop runs in a background thread (an anyio blocking
+portal) for the transport's lifetime.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    def __init__(self, app: Any, client: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
+        self._inner = httpx.ASGITransport(app=app, client=client)
+        self._portal_cm: Any = None
+        self._portal: BlockingPortal | None = None
+
+    def _ensure_portal(self) -> BlockingPortal:
+        if self._portal is None:
+            self._portal_cm = start_blocking_portal()
+            self._portal = self._portal_cm.__enter__()
+        return self._portal
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        portal = self._ensure_portal()
+        body = request.read()
+
+        async def call() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+            async_request = httpx.Request(
+                request.method, request.url, headers=request.headers, content=body
+            )
+            response = await self._inner.handle_async_request(async_request)
+            content = await response.aread()
+            return response.status_code, response.headers.raw, content
+
+        status, headers, content = portal.call(call)
+        return httpx.Response(status, headers=headers, content=content, request=request)
+
+    def close(self) -> None:
+        if self._portal_cm is not None:
+            self._portal_cm.__exit__(None, None, None)
+            self._portal_cm = None
+            self._portal = None

@@ -1,0 +1,8 @@
+"""The vendors the kit serves, in the order ``serve`` prints them."""
+
+from __future__ import annotations
+
+from mockservers.core.vendor import Vendor
+from mockservers.quoparts import QuoParts
+
+VENDOR_CLASSES: tuple[type[Vendor], ...] = (QuoParts,)

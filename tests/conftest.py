@@ -1,0 +1,42 @@
+"""Shared fixtures: an in-process app with a sync client on it (no socket)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from mockservers import create_app
+from mockservers.testing import SyncASGITransport
+
+QP = "/quoparts/ws_quoparts.php"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests (``@pytest.mark.anyio``) run on asyncio, like uvicorn."""
+    return "asyncio"
+
+
+@pytest.fixture
+def app() -> Starlette:
+    return create_app()
+
+
+@pytest.fixture
+def http(app: Starlette) -> Iterator[httpx.Client]:
+    """A sync client on the in-process app, base URL ``http://mockservers``."""
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers") as client:
+        yield client
+
+
+def qp_login(http: httpx.Client, username: str = "demo", password: str = "demo") -> str:
+    body = http.get(QP, params={"login": "", "username": username, "password": password}).json()
+    assert body["errorCode"] == "0", body
+    return body["data"][0]["TOKEN"]
+
+
+def qp_call(http: httpx.Client, method: str, token: str, payload: object) -> httpx.Response:
+    return http.post(QP, params={method: "", "token": token}, json=payload)

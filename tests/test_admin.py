@@ -1,0 +1,275 @@
+"""The admin API: reset, state round-trip, journal (masked, bounded), clock, faults, access."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+
+from mockservers import create_app
+from mockservers.testing import MockServer, SyncASGITransport
+from tests.conftest import QP, qp_call, qp_login
+
+
+def _parse(instant: str) -> datetime:
+    return datetime.fromisoformat(instant.replace("Z", "+00:00"))
+
+
+ROW = {"DES_NOM": "Rossi", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI001"}
+
+
+def test_health_lists_the_vendors(http: httpx.Client) -> None:
+    body = http.get("/__admin/health").json()
+    assert body["status"] == "ok" and "quoparts" in body["vendors"]
+
+
+def test_reset_clears_state_tokens_journal_faults_and_clock(http: httpx.Client) -> None:
+    token = qp_login(http)
+    qp_call(http, "importCli", token, {"data": [ROW]})
+    start = http.get("/__admin/clock").json()["now"]
+    http.post("/__admin/clock", json={"advance_seconds": 100})
+    http.post("/__admin/faults", json={"vendor": "quoparts", "kind": "status", "status": 500})
+    assert http.post("/__admin/reset", json={}).status_code == 200
+    assert http.get("/__admin/state/quoparts").json() == {"tenants": {}}
+    assert http.get("/__admin/requests").json() == []
+    assert http.get("/__admin/faults").json() == []
+    now = http.get("/__admin/clock").json()["now"]
+    assert _parse(now) - _parse(start) < timedelta(seconds=50)  # the 100 s advance is undone
+    assert qp_call(http, "importCli", token, {"data": []}).json()["errorCode"] == "101"
+
+
+def test_reset_of_one_vendor(http: httpx.Client) -> None:
+    qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
+    assert http.post("/__admin/reset", json={"vendor": "quoparts"}).json() == {
+        "reset": ["quoparts"]
+    }
+    assert http.get("/__admin/state/quoparts").json() == {"tenants": {}}
+    assert http.post("/__admin/reset", json={"vendor": "nope"}).status_code == 404
+
+
+def test_state_get_put_round_trip_changes_nothing(http: httpx.Client) -> None:
+    token = qp_login(http)
+    qp_call(http, "importCli", token, {"data": [ROW, ROW | {"COD_CLI_ERP": "CLI002"}]})
+    qp_call(
+        http,
+        "importPvt",
+        token,
+        {
+            "data": {
+                "testata": {"COD_CLI_ERP": "CLI002", "COD_TGA": "X", "DES_VCL": "Y"},
+                "articoli": [{"DES_RGR": "a", "COD_ART_PVT": "b"}],
+            }
+        },
+    )
+    before = http.get("/__admin/state/quoparts").json()
+    assert http.put("/__admin/state/quoparts", json=before).json() == before
+    assert http.get("/__admin/state/quoparts").json() == before
+    # sequences and indexes survive: the next customer continues the sequence, COD_CLI finds it
+    after = qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "CLI003"}]}).json()
+    assert after["data"][0]["COD_CLI"] == "000003"
+    quote = {
+        "data": {
+            "testata": {"COD_CLI": "000002", "COD_TGA": "X", "DES_VCL": "Y"},
+            "articoli": [{"DES_RGR": "a", "COD_ART_PVT": "b"}],
+        }
+    }
+    assert qp_call(http, "importPvt", token, quote).json()["data"] == [{"COD_DOC": "000002"}]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        [],
+        {"tenants": []},
+        {"tenants": {"demo": {"bogus": {}}}},
+        {"tenants": {"demo": {"sequences": {"COD_CLI": "x"}}}},
+    ],
+)
+def test_state_put_with_a_wrong_shape_is_400_and_changes_nothing(
+    http: httpx.Client, document: object
+) -> None:
+    qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
+    before = http.get("/__admin/state/quoparts").json()
+    response = http.put("/__admin/state/quoparts", json=document)
+    assert response.status_code == 400 and "error" in response.json()
+    assert http.get("/__admin/state/quoparts").json() == before
+
+
+def test_journal_newest_first_with_secrets_masked(http: httpx.Client) -> None:
+    token = qp_login(http)
+    qp_call(http, "importCli", token, {"data": [ROW]})
+    entries = http.get("/__admin/requests").json()
+    assert [e["operation"] for e in entries] == ["importCli", "login"]
+    login = entries[1]
+    assert login["query"] == {"login": "", "username": "demo", "password": "***"}
+    assert login["response"]["data"][0]["TOKEN"] == "***"
+    imported = entries[0]
+    assert imported["query"]["token"] == "***"
+    assert imported["response"]["data"][0]["COD_PWD"] == "***"
+    assert imported["request"] == {"data": [ROW]}
+    assert imported["status"] == 200 and imported["method"] == "POST"
+    assert imported["path"] == QP and imported["duration_ms"] >= 0
+    text = http.get("/__admin/requests").text
+    assert token not in text and "demo&password" not in text
+
+
+def test_journal_filters_limit_and_clear(http: httpx.Client) -> None:
+    token = qp_login(http)
+    for _ in range(3):
+        qp_call(http, "importCli", token, {"data": []})
+    assert len(http.get("/__admin/requests", params={"operation": "importCli"}).json()) == 3
+    assert len(http.get("/__admin/requests", params={"vendor": "quoparts", "limit": 2}).json()) == 2
+    assert http.get("/__admin/requests", params={"limit": "x"}).status_code == 400
+    http.delete("/__admin/requests")
+    assert http.get("/__admin/requests").json() == []
+
+
+def test_journal_is_bounded_by_count_and_bytes() -> None:
+    app = create_app({"kit": {"journal": {"max_entries": 5, "max_bytes": 10_000}}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        token = qp_login(http)
+        for _ in range(20):
+            qp_call(http, "importCli", token, {"data": []})
+        assert len(http.get("/__admin/requests").json()) == 5
+        qp_call(http, "importCli", token, {"data": [ROW | {"DES_NOM": "x" * 20_000}]})
+        assert app.state.kit.journal.bytes <= 10_000
+        newest = http.get("/__admin/requests", params={"limit": 1}).json()[0]
+        assert newest["operation"] == "importCli"  # kept, its bodies cut to fit
+        assert isinstance(newest["request"], str) and len(newest["request"]) < 10_000
+
+
+def test_clock_get_and_advance(http: httpx.Client) -> None:
+    before = http.get("/__admin/clock").json()["now"]
+    after = http.post("/__admin/clock", json={"advance_seconds": 86400}).json()["now"]
+    assert after[:10] > before[:10]
+    assert http.post("/__admin/clock", json={"advance_seconds": -1}).status_code == 400
+    assert http.post("/__admin/clock", json={}).status_code == 400
+
+
+def test_frozen_clock_from_config_only_moves_when_advanced() -> None:
+    app = create_app({"kit": {"clock": {"start": "2025-01-01T00:00:00Z", "frozen": True}}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        assert http.get("/__admin/clock").json() == {"now": "2025-01-01T00:00:00Z"}
+        assert http.post("/__admin/clock", json={"advance_seconds": 90}).json() == {
+            "now": "2025-01-01T00:01:30Z"
+        }
+
+
+# -- faults --------------------------------------------------------------------------------------
+def test_status_fault_renders_the_vendors_body_and_honours_times(http: httpx.Client) -> None:
+    token = qp_login(http)
+    fault = http.post(
+        "/__admin/faults",
+        json={
+            "vendor": "quoparts",
+            "operation": "importCli",
+            "kind": "status",
+            "status": 502,
+            "times": 2,
+        },
+    )
+    assert fault.status_code == 201 and fault.json()["id"]
+    for _ in range(2):
+        response = qp_call(http, "importCli", token, {"data": [ROW]})
+        assert response.status_code == 502
+        assert response.json() == {"errorCode": "502", "error": "Bad Gateway", "data": []}
+    assert qp_call(http, "importCli", token, {"data": [ROW]}).status_code == 200
+    assert http.get("/__admin/faults").json() == []
+    assert http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"].keys() == {
+        "CLI001"
+    }
+
+
+def test_fault_without_operation_hits_every_operation(http: httpx.Client) -> None:
+    http.post("/__admin/faults", json={"vendor": "quoparts", "kind": "status", "status": 500})
+    response = http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+    assert response.status_code == 500 and response.json()["errorCode"] == "500"
+    http.delete("/__admin/faults")
+    assert qp_login(http)
+
+
+def test_malformed_fault_truncates_the_body(http: httpx.Client) -> None:
+    http.post(
+        "/__admin/faults",
+        json={"vendor": "quoparts", "operation": "login", "kind": "malformed", "times": 1},
+    )
+    response = http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+    assert response.status_code == 200
+    with pytest.raises(ValueError):
+        response.json()
+
+
+def test_latency_fault_delays_the_answer(http: httpx.Client) -> None:
+    http.post(
+        "/__admin/faults",
+        json={"vendor": "quoparts", "kind": "latency", "latency_ms": 30, "times": 1},
+    )
+    qp_login(http)
+    (entry,) = http.get("/__admin/requests").json()
+    assert entry["duration_ms"] >= 30
+
+
+def test_probability_is_deterministic_per_seed() -> None:
+    def outcomes() -> list[int]:
+        app = create_app({"kit": {"seed": 7}})
+        with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+            http.post(
+                "/__admin/faults",
+                json={"vendor": "quoparts", "kind": "status", "status": 503, "probability": 0.5},
+            )
+            return [http.get(QP, params={"login": ""}).status_code for _ in range(20)]
+
+    first = outcomes()
+    assert first == outcomes()
+    assert {200, 503} == set(first)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"vendor": "nope", "kind": "status", "status": 500},
+        {"vendor": "quoparts", "kind": "explode"},
+        {"vendor": "quoparts", "kind": "status"},
+        {"vendor": "quoparts", "kind": "status", "status": 500, "operation": "deleteAll"},
+        {"vendor": "quoparts", "kind": "latency"},
+        {"vendor": "quoparts", "kind": "drop", "probability": 2},
+        ["not", "an", "object"],
+    ],
+)
+def test_bad_fault_specs_are_400(http: httpx.Client, spec: object) -> None:
+    response = http.post("/__admin/faults", json=spec)
+    assert response.status_code == 400 and response.json()["error"]
+
+
+def test_drop_fault_closes_the_connection_over_a_socket(mockserver: MockServer) -> None:
+    mockserver.fault(vendor="quoparts", operation="login", kind="drop", times=1)
+    with httpx.Client(base_url=mockserver.url) as http, pytest.raises(httpx.TransportError):
+        http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+    with httpx.Client(base_url=mockserver.url) as http:
+        assert qp_login(http)
+
+
+# -- access ---------------------------------------------------------------------------------------
+def test_admin_refuses_non_loopback_callers(app: object) -> None:
+    transport = SyncASGITransport(app, client=("192.0.2.10", 40000))
+    with httpx.Client(transport=transport, base_url="http://t") as http:
+        assert http.get("/__admin/health").status_code == 403
+        assert (
+            http.get(QP, params={"login": "", "username": "demo", "password": "demo"}).status_code
+            == 200
+        )
+
+
+def test_admin_token_is_required_when_configured() -> None:
+    app = create_app({"kit": {"admin_token": "s3cret"}})
+    transport = SyncASGITransport(app, client=("192.0.2.10", 40000))
+    with httpx.Client(transport=transport, base_url="http://t") as http:
+        assert http.get("/__admin/health").status_code == 401
+        ok = http.get("/__admin/health", headers={"X-Admin-Token": "s3cret"})
+        assert ok.status_code == 200
+
+
+def test_unknown_paths_are_json_404(http: httpx.Client) -> None:
+    response = http.get("/quoparts/nope.php")
+    assert response.status_code == 404 and response.json() == {"error": "Not Found"}

@@ -1,0 +1,111 @@
+"""The QuoParts reference client, in-process (sync and async) and over a socket."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from clients import AsyncQuoPartsClient, ContractViolation, QuoPartsClient, QuoPartsError
+from mockservers.testing import MockServer, SyncASGITransport
+
+ROW = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": "CLI001"}
+HEADER = {"COD_CLI_ERP": "CLI001", "COD_TGA": "AB123CD", "DES_VCL": "Fiat Panda"}
+ARTICLE = {"DES_RGR": "Filtro olio", "COD_ART_PVT": "1883037", "IMP_LST_PVT": 14.57}
+BASE = "http://mockservers/quoparts"
+
+
+@pytest.fixture
+def client(app: object) -> QuoPartsClient:
+    with QuoPartsClient(BASE, "demo", "demo", transport=SyncASGITransport(app)) as qp:
+        yield qp
+
+
+def test_client_imports_customers_and_a_quote(client: QuoPartsClient) -> None:
+    (result,) = client.import_customers([ROW])
+    assert result.ok and result.erp_code == "CLI001" and result.error_code == "0"
+    assert result.customer_code == "000001" and result.username == "M00001"
+    assert result.password and len(result.password) == 6
+    assert client.import_quote(HEADER, [ARTICLE]) == "000001"
+
+
+def test_client_reports_per_row_errors_without_raising(client: QuoPartsClient) -> None:
+    client.validate = False
+    results = client.import_customers([ROW, {"COD_CLI_ERP": "BAD"}])
+    assert [r.ok for r in results] == [True, False]
+    assert results[1].error_code == "100" and results[1].customer_code is None
+
+
+def test_client_logs_in_again_once_when_the_token_expires(
+    app: object, client: QuoPartsClient
+) -> None:
+    first = client.login()
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers") as admin:
+        admin.post("/__admin/clock", json={"advance_seconds": 3600})
+        client.import_customers([ROW])
+        logins = admin.get("/__admin/requests", params={"operation": "login"}).json()
+    assert len(logins) == 2 and client.token != first
+
+
+def test_client_raises_the_vendors_code_for_a_top_level_error(client: QuoPartsClient) -> None:
+    client.import_customers([ROW])
+    with pytest.raises(QuoPartsError) as caught:
+        client.import_quote(HEADER | {"COD_CLI_ERP": "NOPE"}, [ARTICLE])
+    assert caught.value.code == "107" and "NOPE" in caught.value.message
+
+
+def test_client_wrong_password_raises_101(app: object) -> None:
+    with QuoPartsClient(BASE, "demo", "wrong", transport=SyncASGITransport(app)) as qp:
+        with pytest.raises(QuoPartsError) as caught:
+            qp.login()
+        assert caught.value.code == "101" and caught.value.message == "Utente non Accreditato"
+
+
+class _Refuse(httpx.BaseTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise AssertionError("the client sent a request it should have refused")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda qp: qp.import_customers([{"DES_NOM": "no codes"}]),
+        lambda qp: qp.import_quote(HEADER, []),
+        lambda qp: qp.import_quote(HEADER, [ARTICLE | {"QTA_DET_PVT": "1"}]),
+    ],
+)
+def test_client_validates_before_any_io(call: object) -> None:
+    with (
+        QuoPartsClient(BASE, "demo", "demo", transport=_Refuse()) as qp,
+        pytest.raises(ContractViolation),
+    ):
+        call(qp)  # type: ignore[operator]
+
+
+@pytest.mark.anyio
+async def test_async_client_in_process(app: object) -> None:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with AsyncQuoPartsClient(BASE, "demo", "demo", transport=transport) as qp:
+        (result,) = await qp.import_customers([ROW])
+        assert result.ok
+        assert await qp.import_quote(HEADER, [ARTICLE]) == "000001"
+
+
+def test_client_over_a_socket_against_mockserver(mockserver: MockServer) -> None:
+    with QuoPartsClient(mockserver.base_url("quoparts"), "demo", "demo") as qp:
+        qp.import_customers([ROW])
+        assert qp.import_quote(HEADER, [ARTICLE]) == "000001"
+    mockserver.advance(3600)
+    with QuoPartsClient(mockserver.base_url("quoparts"), "demo", "demo") as qp:
+        assert qp.import_customers([ROW])[0].customer_code == "000001"
+    operations = [e["operation"] for e in mockserver.requests(vendor="quoparts")]
+    assert operations == ["importCli", "login", "importPvt", "importCli", "login"]
+
+
+def test_mockserver_fixture_is_reset_between_tests(mockserver: MockServer) -> None:
+    assert mockserver.state("quoparts") == {"tenants": {}}
+    assert mockserver.requests() == []
+
+
+def test_mockservers_app_fixture_is_an_in_process_app(mockservers_app: object) -> None:
+    with QuoPartsClient(BASE, "demo", "demo", transport=SyncASGITransport(mockservers_app)) as qp:
+        assert qp.login()

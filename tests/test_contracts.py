@@ -1,0 +1,94 @@
+"""The contracts: every example validates, the bundled OpenAPI is self-contained, export works."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import contracts
+from contracts import contract, load_schema, schema_names
+from mockservers.cli import main
+
+EXAMPLES = [
+    (name, index)
+    for name in schema_names()
+    for index, _ in enumerate(load_schema(name).get("examples", []))
+]
+
+
+@pytest.mark.parametrize(("name", "index"), EXAMPLES, ids=[f"{n}#{i}" for n, i in EXAMPLES])
+def test_every_example_in_a_contract_is_valid(name: str, index: int) -> None:
+    example = load_schema(name)["examples"][index]
+    assert contract(name).violations(example) == []
+    assert contract(name).is_valid(example)
+
+
+def test_every_schema_file_compiles_and_refs_resolve() -> None:
+    for name in schema_names():
+        contract(name).is_valid({})  # resolves every $ref reachable from an empty object
+
+
+def test_validators_are_compiled_once() -> None:
+    assert contract("quoparts/importCli.request") is contract("quoparts/importCli.request")
+
+
+def test_violation_names_the_field_and_path() -> None:
+    violations = contract("quoparts/importCli.request").violations(
+        {"data": [{"DES_NOM": "x", "COD_PTA_IVA": "1"}]}
+    )
+    assert [(v.field, v.pointer) for v in violations] == [("COD_CLI_ERP", "data[0]")]
+
+
+def test_format_checking_is_on() -> None:
+    """A bad date is refused wherever a contract declares format: date."""
+    dated = [n for n in schema_names() if '"format": "date"' in json.dumps(load_schema(n))]
+    if not dated:
+        pytest.skip("no contract declares a date yet")
+    from jsonschema import Draft202012Validator
+
+    checker = Draft202012Validator.FORMAT_CHECKER
+    assert not checker.conforms("2024-02-30", "date")
+    assert checker.conforms("2024-02-29", "date")
+
+
+def _refs(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "$ref"] + [
+            r for v in node.values() for r in _refs(v)
+        ]
+    if isinstance(node, list):
+        return [r for v in node for r in _refs(v)]
+    return []
+
+
+@pytest.mark.parametrize("vendor", contracts.vendors())
+def test_openapi_is_bundled_from_the_contract_files(vendor: str) -> None:
+    document = contracts.openapi(vendor)
+    assert document["openapi"].startswith("3.1")
+    for ref in _refs(document):
+        assert ref.startswith("#/components/schemas/"), ref
+        node: object = document
+        for part in ref[2:].split("/"):
+            node = node[part]  # type: ignore[index]
+    operation_ids = [
+        op["operationId"] for item in document["paths"].values() for op in item.values()
+    ]
+    assert len(operation_ids) == len(set(operation_ids))
+
+
+def test_quoparts_openapi_keeps_the_query_dispatch_out_of_fuzzable_parameters() -> None:
+    document = contracts.openapi("quoparts")
+    operation = document["paths"]["/ws_quoparts.php/importCli"]["post"]
+    assert operation["x-real-request"] == {"path": "/ws_quoparts.php", "query": {"importCli": ""}}
+    assert [p["name"] for p in operation["parameters"]] == ["token"]
+
+
+def test_contracts_export_writes_schemas_and_openapi(tmp_path: Path) -> None:
+    assert main(["contracts", "export", str(tmp_path)]) == 0
+    exported = json.loads((tmp_path / "quoparts" / "openapi.json").read_text())
+    assert exported == contracts.openapi("quoparts")
+    schema = json.loads((tmp_path / "quoparts" / "importCli.request.json").read_text())
+    assert schema == load_schema("quoparts/importCli.request")
+    assert (tmp_path / "quoparts" / "defs" / "customer.json").is_file()

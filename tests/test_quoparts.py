@@ -1,0 +1,350 @@
+"""QuoParts through HTTP: every seed example, every error code, tokens on the kit's clock."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from contracts import contract
+from mockservers import create_app
+from mockservers.testing import SyncASGITransport
+from tests.conftest import QP, qp_call, qp_login
+
+SEED_CUSTOMER = {
+    "DES_NOM": "Rossi S.r.l.",
+    "DES_IND": "Via Roma 123",
+    "DES_CTA": "Milano",
+    "COD_PRN": "MI",
+    "COD_CAP": "20121",
+    "COD_EML": "info@rossisrl.it",
+    "COD_PTA_IVA": "12345678901",
+    "FLG_ATV": "1",
+    "COD_CLI_ERP": "CLI001",
+}
+SEED_QUOTE = {
+    "data": {
+        "testata": {
+            "COD_CLI": "000015",
+            "COD_CLI_ERP": "CLI001",
+            "COD_TGA": "TE001ST",
+            "DES_VCL": "FORD B-Max 1.6 Ti-VCT Benzina",
+        },
+        "articoli": [
+            {
+                "DES_RGR": "Filtro olio",
+                "COD_ART_PVT": "1883037",
+                "DES_ART_PVT": "Filtro olio motore",
+                "IMP_LST_PVT": 14.57,
+                "QTA_DET_PVT": 1,
+            }
+        ],
+    }
+}
+HEADER = {"COD_TGA": "AB123CD", "DES_VCL": "Fiat Panda"}
+ARTICLE = {"DES_RGR": "Filtro olio", "COD_ART_PVT": "1883037"}
+
+
+def assert_contract(name: str, body: object) -> None:
+    assert contract(name).violations(body) == []
+
+
+# -- login ---------------------------------------------------------------------------------
+def test_login_seed_example_gives_a_token_shaped_like_the_seed(http: httpx.Client) -> None:
+    response = http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+    assert response.status_code == 200
+    body = response.json()
+    assert_contract("quoparts/login.response", body)
+    assert body["errorCode"] == "0" and body["error"] == ""
+    token = body["data"][0]["TOKEN"]
+    integer, _, fraction = token.partition(".")
+    assert integer.isdigit() and fraction.isdigit()
+
+
+def test_login_with_wrong_password_is_101_at_http_200(http: httpx.Client) -> None:
+    response = http.get(QP, params={"login": "", "username": "demo", "password": "nope"})
+    assert response.status_code == 200
+    assert response.json() == {"errorCode": "101", "error": "Utente non Accreditato", "data": []}
+
+
+def test_login_with_unknown_user_is_101(http: httpx.Client) -> None:
+    body = http.get(QP, params={"login": "", "username": "ghost", "password": "demo"}).json()
+    assert body["errorCode"] == "101"
+
+
+def test_login_without_username_is_a_malformed_request(http: httpx.Client) -> None:
+    body = http.get(QP, params={"login": "", "password": "demo"}).json()
+    assert body["errorCode"] == "100" and body["error"].startswith("Richiesta errata")
+    assert "username" in body["error"]
+
+
+def test_a_new_login_keeps_earlier_tokens_valid(http: httpx.Client) -> None:
+    first, second = qp_login(http), qp_login(http)
+    assert first != second
+    for token in (first, second):
+        assert qp_call(http, "importCli", token, {"data": []}).json()["errorCode"] == "0"
+
+
+def test_no_method_or_unknown_method_is_100(http: httpx.Client) -> None:
+    for params in ({}, {"deleteCli": ""}):
+        response = http.get(QP, params=params)
+        assert response.status_code == 200
+        assert response.json()["errorCode"] == "100"
+        assert_contract("quoparts/error.response", response.json())
+
+
+# -- tokens on the clock ---------------------------------------------------------------------
+def test_token_expires_after_3600_seconds_of_the_kits_clock(http: httpx.Client) -> None:
+    token = qp_login(http)
+    http.post("/__admin/clock", json={"advance_seconds": 3599})
+    assert qp_call(http, "importCli", token, {"data": []}).json()["errorCode"] == "0"
+    http.post("/__admin/clock", json={"advance_seconds": 1})
+    body = qp_call(http, "importCli", token, {"data": []}).json()
+    assert body == {"errorCode": "101", "error": "Utente non Accreditato", "data": []}
+
+
+@pytest.mark.parametrize("token", [None, "", "12345.678"])
+def test_missing_or_unknown_token_is_101(http: httpx.Client, token: str | None) -> None:
+    params = {"importCli": ""} | ({"token": token} if token is not None else {})
+    body = http.post(QP, params=params, json={"data": [SEED_CUSTOMER]}).json()
+    assert body["errorCode"] == "101"
+
+
+def test_admin_expire_makes_every_token_refused(http: httpx.Client) -> None:
+    token = qp_login(http)
+    assert http.post("/__admin/quoparts/tokens/expire").json() == {"expired": 1}
+    assert qp_call(http, "importPvt", token, SEED_QUOTE).json()["errorCode"] == "101"
+
+
+def test_token_lifetime_and_auth_error_are_configurable() -> None:
+    app = create_app(
+        {"quoparts": {"token_ttl_seconds": 60, "auth_error_code": "102", "auth_error_message": "X"}}
+    )
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        token = qp_login(http)
+        http.post("/__admin/clock", json={"advance_seconds": 60})
+        body = qp_call(http, "importCli", token, {"data": []}).json()
+        assert body == {"errorCode": "102", "error": "X", "data": []}
+
+
+# -- importCli ---------------------------------------------------------------------------------
+def test_import_cli_seed_example(http: httpx.Client) -> None:
+    response = qp_call(http, "importCli", qp_login(http), {"data": [SEED_CUSTOMER]})
+    assert response.status_code == 200
+    body = response.json()
+    assert_contract("quoparts/importCli.response", body)
+    assert body["errorCode"] == "0" and body["error"] == ""
+    (row,) = body["data"]
+    assert row["errorCode"] == "0" and row["error"] == "" and row["COD_CLI_ERP"] == "CLI001"
+    assert row["COD_CLI"] == "000001" and row["COD_USR"] == "M00001"
+    assert len(row["COD_PWD"]) == 6 and row["COD_PWD"].isalnum() and row["COD_PWD"].isupper()
+
+
+def test_import_cli_reimport_updates_and_returns_the_same_codes(http: httpx.Client) -> None:
+    token = qp_login(http)
+    first = qp_call(http, "importCli", token, {"data": [SEED_CUSTOMER]}).json()["data"][0]
+    changed = SEED_CUSTOMER | {"DES_CTA": "Torino"}
+    again = qp_call(http, "importCli", token, {"data": [changed]}).json()["data"][0]
+    assert {k: again[k] for k in ("COD_CLI", "COD_USR", "COD_PWD")} == {
+        k: first[k] for k in ("COD_CLI", "COD_USR", "COD_PWD")
+    }
+    customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+    assert list(customers) == ["CLI001"]
+    assert customers["CLI001"]["DES_CTA"] == "Torino"
+
+
+def test_import_cli_codes_are_a_per_account_sequence(http: httpx.Client) -> None:
+    token = qp_login(http)
+    rows = [SEED_CUSTOMER | {"COD_CLI_ERP": f"E{i}"} for i in range(3)]
+    data = qp_call(http, "importCli", token, {"data": rows}).json()["data"]
+    assert [r["COD_CLI"] for r in data] == ["000001", "000002", "000003"]
+    assert [r["COD_USR"] for r in data] == ["M00001", "M00002", "M00003"]
+
+
+def test_import_cli_flg_atv_defaults_to_1_and_unknown_fields_are_kept(http: httpx.Client) -> None:
+    row = {k: v for k, v in SEED_CUSTOMER.items() if k != "FLG_ATV"} | {"EXTRA_FIELD": "kept"}
+    qp_call(http, "importCli", qp_login(http), {"data": [row]})
+    stored = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]["CLI001"]
+    assert stored["FLG_ATV"] == "1"
+    assert stored["EXTRA_FIELD"] == "kept"
+    assert stored["COD_PTA_IVA"] == "12345678901"  # the vendor's own names, as received
+
+
+def test_import_cli_rows_fail_independently(http: httpx.Client) -> None:
+    rows = [
+        SEED_CUSTOMER,
+        {"DES_NOM": "Senza partita IVA", "COD_CLI_ERP": "CLI002"},
+        SEED_CUSTOMER | {"COD_CLI_ERP": "CLI003", "DES_NOM": 42},
+        "not an object",
+        SEED_CUSTOMER | {"COD_CLI_ERP": "CLI004"},
+    ]
+    body = qp_call(http, "importCli", qp_login(http), {"data": rows}).json()
+    assert_contract("quoparts/importCli.response", body)
+    assert body["errorCode"] == "0"
+    codes = [(r["COD_CLI_ERP"], r["errorCode"]) for r in body["data"]]
+    assert codes == [
+        ("CLI001", "0"),
+        ("CLI002", "100"),
+        ("CLI003", "100"),
+        ("", "100"),
+        ("CLI004", "0"),
+    ]
+    assert "COD_PTA_IVA" in body["data"][1]["error"]
+    assert "DES_NOM" in body["data"][2]["error"]
+    assert "COD_CLI" not in body["data"][1]
+    stored = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+    assert sorted(stored) == ["CLI001", "CLI004"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{}, {"data": {"DES_NOM": "x"}}, {"data": "x"}, [SEED_CUSTOMER], "data", None],
+    ids=["no-data", "data-object", "data-string", "array-body", "string-body", "null-body"],
+)
+def test_import_cli_bad_envelope_is_top_level_100(http: httpx.Client, payload: object) -> None:
+    response = qp_call(http, "importCli", qp_login(http), payload)
+    assert response.status_code == 200
+    assert response.json()["errorCode"] == "100"
+    assert response.json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{not json", b"", b"\xff\xfe{}", b"[" * 100 + b"]" * 100],
+    ids=["broken", "empty", "utf8", "deep"],
+)
+def test_malformed_bodies_are_100_never_500(http: httpx.Client, raw: bytes) -> None:
+    token = qp_login(http)
+    for method in ("importCli", "importPvt"):
+        response = http.post(QP, params={method: "", "token": token}, content=raw)
+        assert response.status_code == 200
+        assert response.json()["errorCode"] == "100"
+
+
+def test_huge_strings_are_stored_not_a_500(http: httpx.Client) -> None:
+    row = SEED_CUSTOMER | {"DES_NOM": "R" * 1_000_000}
+    body = qp_call(http, "importCli", qp_login(http), {"data": [row]}).json()
+    assert body["data"][0]["errorCode"] == "0"
+
+
+def test_body_over_the_limit_is_413_with_the_quoparts_envelope() -> None:
+    app = create_app({"kit": {"max_body_bytes": 1024}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        response = qp_call(http, "importCli", qp_login(http), {"data": [SEED_CUSTOMER] * 50})
+        assert response.status_code == 413
+        assert response.json()["errorCode"] == "100"
+
+
+# -- importPvt ---------------------------------------------------------------------------------
+def _seed_customer_000015(http: httpx.Client) -> None:
+    """The seed's quote names COD_CLI 000015 / CLI001: load that customer as a fixture."""
+    state = {
+        "tenants": {
+            "demo": {
+                "sequences": {"COD_CLI": 15},
+                "customers": {
+                    "CLI001": SEED_CUSTOMER
+                    | {"COD_CLI": "000015", "COD_USR": "M00015", "COD_PWD": "O8HMER"}
+                },
+                "quotes": {},
+            }
+        }
+    }
+    assert http.put("/__admin/state/quoparts", json=state).status_code == 200
+
+
+def test_import_pvt_seed_example_gives_the_seed_answer(http: httpx.Client) -> None:
+    _seed_customer_000015(http)
+    response = qp_call(http, "importPvt", qp_login(http), SEED_QUOTE)
+    assert response.status_code == 200
+    assert response.json() == {"errorCode": "0", "error": "", "data": [{"COD_DOC": "000001"}]}
+    quote = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["quotes"]["000001"]
+    assert quote["COD_CLI"] == "000015"
+    assert quote["articoli"][0]["IMP_LST_PVT"] == 14.57
+
+
+def test_import_pvt_by_erp_code_alone(http: httpx.Client) -> None:
+    token = qp_login(http)
+    qp_call(http, "importCli", token, {"data": [SEED_CUSTOMER]})
+    body = qp_call(
+        http,
+        "importPvt",
+        token,
+        {"data": {"testata": HEADER | {"COD_CLI_ERP": "CLI001"}, "articoli": [ARTICLE]}},
+    ).json()
+    assert body["data"] == [{"COD_DOC": "000001"}]
+
+
+def test_import_pvt_cod_cli_wins_over_cod_cli_erp(http: httpx.Client) -> None:
+    token = qp_login(http)
+    qp_call(http, "importCli", token, {"data": [SEED_CUSTOMER]})  # COD_CLI 000001
+    header = HEADER | {"COD_CLI": "000099", "COD_CLI_ERP": "CLI001"}
+    body = qp_call(
+        http, "importPvt", token, {"data": {"testata": header, "articoli": [ARTICLE]}}
+    ).json()
+    assert body["errorCode"] == "107"
+    assert body["error"].startswith("Errore durante la creazione del preventivo")
+    assert "000099" in body["error"]
+    assert_contract("quoparts/importPvt.response", body)
+
+
+def test_import_pvt_unknown_customer_is_107(http: httpx.Client) -> None:
+    body = qp_call(
+        http,
+        "importPvt",
+        qp_login(http),
+        {"data": {"testata": HEADER | {"COD_CLI_ERP": "NOPE"}, "articoli": [ARTICLE]}},
+    ).json()
+    assert body["errorCode"] == "107" and "NOPE" in body["error"] and body["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("testata", "articoli"),
+    [
+        (HEADER | {"COD_CLI": "000001"}, []),
+        (HEADER | {"COD_CLI": "000001"}, None),
+        (HEADER, [ARTICLE]),
+        ({"COD_CLI": "000001", "DES_VCL": "Panda"}, [ARTICLE]),
+        (HEADER | {"COD_CLI": "000001"}, [ARTICLE | {"IMP_LST_PVT": "14.57"}]),
+        (HEADER | {"COD_CLI": "000001"}, [ARTICLE | {"QTA_DET_PVT": "1"}]),
+        (HEADER | {"COD_CLI": "000001"}, [{"DES_RGR": "x"}]),
+    ],
+    ids=[
+        "no-articles",
+        "articles-missing",
+        "no-customer-code",
+        "no-targa",
+        "price-as-string",
+        "qty-as-string",
+        "article-no-code",
+    ],
+)
+def test_import_pvt_bad_requests_are_100(
+    http: httpx.Client, testata: dict[str, object], articoli: list[object] | None
+) -> None:
+    token = qp_login(http)
+    qp_call(http, "importCli", token, {"data": [SEED_CUSTOMER]})
+    data: dict[str, object] = {"testata": testata}
+    if articoli is not None:
+        data["articoli"] = articoli
+    response = qp_call(http, "importPvt", token, {"data": data})
+    assert response.status_code == 200
+    assert response.json()["errorCode"] == "100"
+    assert_contract("quoparts/importPvt.response", response.json())
+    assert http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["quotes"] == {}
+
+
+# -- tenants -------------------------------------------------------------------------------------
+def test_accounts_keep_their_data_apart() -> None:
+    app = create_app({"quoparts": {"accounts": [{"username": "acme", "password": "pw"}]}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        demo, acme = qp_login(http), qp_login(http, "acme", "pw")
+        qp_call(http, "importCli", demo, {"data": [SEED_CUSTOMER]})
+        body = qp_call(
+            http, "importCli", acme, {"data": [SEED_CUSTOMER | {"COD_CLI_ERP": "A1"}]}
+        ).json()
+        assert body["data"][0]["COD_CLI"] == "000001"  # acme's own sequence
+        quote = {"data": {"testata": HEADER | {"COD_CLI_ERP": "CLI001"}, "articoli": [ARTICLE]}}
+        assert qp_call(http, "importPvt", acme, quote).json()["errorCode"] == "107"
+        tenants = http.get("/__admin/state/quoparts").json()["tenants"]
+        assert list(tenants["demo"]["customers"]) == ["CLI001"]
+        assert list(tenants["acme"]["customers"]) == ["A1"]
