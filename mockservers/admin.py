@@ -51,6 +51,7 @@ class Admin:
             try:
                 self._authorise(request)
                 result = await func(request)
+                self.kit.flush()
             except AdminError as exc:
                 return JSONResponse({"error": exc.message}, status_code=exc.status)
             return result if isinstance(result, Response) else JSONResponse(result)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -17,8 +19,17 @@ from mockservers.core.clock import Clock
 from mockservers.core.faults import FaultRegistry
 from mockservers.core.http import JSONResponse
 from mockservers.core.journal import Journal
+from mockservers.core.persistence import StateFile
 from mockservers.core.vendor import Kit, Vendor
 from mockservers.vendors import VENDOR_CLASSES
+
+SERVER_OPTIONS: dict[str, Any] = {
+    # Header sections up to 1 MiB reach the vendors (who answer the vendor's way); beyond that
+    # the HTTP layer closes the connection, as a real front server would refuse them.
+    "h11_max_incomplete_event_size": 1 << 20,
+    "timeout_graceful_shutdown": 10,
+}
+"""uvicorn settings shared by ``mockservers serve`` and ``MockServer``."""
 
 
 def _openapi_route(vendor: str) -> Route:
@@ -33,6 +44,34 @@ def _openapi_route(vendor: str) -> Route:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def _open_state_file(path: str, kit: Kit, vendors: dict[str, Vendor]) -> StateFile:
+    """Restore each vendor from the file (a vendor new to it keeps its fresh state) and record
+    every write from now on."""
+    store = StateFile(path)
+    documents, known = store.documents(), store.vendors()
+    for name, vendor in vendors.items():
+        if name in known:
+            vendor.load_state(documents.get(name, {"tenants": {}}))
+        store.attach(vendor.state)
+        if name not in known:
+            store.replace(name, vendor.dump_state())
+    store.flush()
+    kit.flush = store.flush
+    return store
+
+
+def _closing(store: StateFile | None) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if store is not None:
+                store.close()
+
+    return lifespan
 
 
 def create_app(
@@ -59,14 +98,17 @@ def create_app(
     unknown = set(config.vendors) - set(vendors)
     if unknown:
         raise ConfigError(f"unknown config tables {sorted(unknown)}; vendors: {sorted(vendors)}")
-    if state_file is not None:
-        raise ValueError("--state-file is not available yet in this build")
+    store = _open_state_file(state_file, kit, vendors) if state_file is not None else None
     admin = Admin(kit, vendors, config.admin_token)
     routes: list[Route] = admin.routes()
     for vendor in vendors.values():
         routes.extend(vendor.starlette_routes())
         routes.append(_openapi_route(vendor.name))
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: _http_error},
+        lifespan=_closing(store),
+    )
     app.state.kit = kit
     app.state.vendors = vendors
     app.state.config = config

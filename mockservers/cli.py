@@ -6,10 +6,12 @@ import argparse
 import ipaddress
 import json
 import shutil
+import signal
 import sys
 from pathlib import Path
 
 from mockservers.config import Config, ConfigError
+from mockservers.core.persistence import StateFileError
 
 
 def _is_loopback(host: str) -> bool:
@@ -24,7 +26,7 @@ def _is_loopback(host: str) -> bool:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from mockservers.app import create_app
+    from mockservers.app import SERVER_OPTIONS, create_app
 
     try:
         config = Config.load(args.config) if args.config else Config()
@@ -42,7 +44,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     try:
         app = create_app(config, state_file=args.state_file)
-    except (ConfigError, OSError, ValueError) as exc:
+    except (ConfigError, StateFileError, OSError, ValueError) as exc:
         print(f"mockservers: {exc}", file=sys.stderr)
         return 2
     base = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
@@ -53,13 +55,15 @@ def serve(args: argparse.Namespace) -> int:
             print(f"  {'':<12}   {line}")
     print(f"  {'admin':<12} {base}/__admin  (see README: admin API)")
     sys.stdout.flush()
+    # uvicorn finishes in-flight requests on SIGTERM, then re-raises the signal: exit 0 then.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         app,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
         access_log=args.access_log,
-        timeout_graceful_shutdown=10,
+        **SERVER_OPTIONS,
     )
     return 0
 

@@ -2,62 +2,18 @@
 
 from __future__ import annotations
 
-import signal
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 
 from tests.conftest import QP
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def serving(*args: str) -> Iterator[tuple[str, list[str]]]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockservers.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--log-level",
-            "info",
-            *args,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        banner = []
-        assert process.stdout is not None and process.stderr is not None
-        for line in process.stdout:
-            banner.append(line.rstrip())
-            if "/__admin" in line:
-                break
-        for line in process.stderr:  # uvicorn says when it listens: no polling, no sleeping
-            if "Uvicorn running on" in line:
-                break
-        yield f"http://127.0.0.1:{port}", banner
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=15) == 0, "Ctrl-C must stop the server cleanly"
+from tests.servers import serving
 
 
 def test_serve_prints_base_urls_and_demo_credentials_and_answers() -> None:
-    with serving() as (url, banner):
-        text = "\n".join(banner)
+    with serving() as served:
+        url, text = served.url, "\n".join(served.banner)
         assert f"{url}/quoparts" in text and "username demo, password demo" in text
         assert httpx.get(f"{url}/__admin/health").json()["status"] == "ok"
         login = httpx.get(url + QP, params={"login": "", "username": "demo", "password": "demo"})
@@ -68,8 +24,10 @@ def test_serve_prints_base_urls_and_demo_credentials_and_answers() -> None:
 def test_serve_reads_a_config_file(tmp_path: object) -> None:
     config = tmp_path / "kit.toml"  # type: ignore[operator]
     config.write_text('[[quoparts.accounts]]\nusername = "acme"\npassword = "pw"\n')
-    with serving("--config", str(config)) as (url, _):
-        login = httpx.get(url + QP, params={"login": "", "username": "acme", "password": "pw"})
+    with serving("--config", str(config)) as served:
+        login = httpx.get(
+            served.url + QP, params={"login": "", "username": "acme", "password": "pw"}
+        )
         assert login.json()["errorCode"] == "0"
 
 

@@ -10,8 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-ChangeListener = Callable[[str, str, str, str | None, Any], None]
-"""(vendor, tenant, collection-or-'sequence', key, value) for each write."""
+SEQUENCES = "sequences"
+
+ChangeListener = Callable[[str, str, str, str, Any], None]
+"""(vendor, tenant, collection or ``sequences``, key, value) for each write."""
+
+ReplaceListener = Callable[[str, dict[str, Any]], None]
+"""(vendor, whole dump) when a vendor's state is reset or replaced."""
 
 
 class StateError(ValueError):
@@ -35,7 +40,7 @@ class TenantState:
         value = self.sequences.get(sequence, 0) + 1
         self.sequences[sequence] = value
         if self._listener:
-            self._listener(self._vendor, self.name, "sequence", sequence, value)
+            self._listener(self._vendor, self.name, SEQUENCES, sequence, value)
         return value
 
     def get(self, collection: str, key: str) -> Any:
@@ -53,7 +58,7 @@ class TenantState:
         return len(self.collections[collection])
 
     def dump(self) -> dict[str, Any]:
-        return {"sequences": dict(self.sequences), **self.collections}
+        return {SEQUENCES: dict(self.sequences), **self.collections}
 
 
 class VendorState:
@@ -63,6 +68,7 @@ class VendorState:
         self.vendor = vendor
         self.collection_names = collections
         self.listener: ChangeListener | None = None
+        self.on_replace: ReplaceListener | None = None
         self.tenants: dict[str, TenantState] = {}
 
     def tenant(self, name: str) -> TenantState:
@@ -75,6 +81,11 @@ class VendorState:
 
     def reset(self) -> None:
         self.tenants = {}
+        self._replaced()
+
+    def _replaced(self) -> None:
+        if self.on_replace:
+            self.on_replace(self.vendor, self.dump())
 
     def dump(self) -> dict[str, Any]:
         return {"tenants": {name: t.dump() for name, t in self.tenants.items()}}
@@ -87,11 +98,11 @@ class VendorState:
         for name, data in document["tenants"].items():
             if not isinstance(data, dict):
                 raise StateError(f"tenant {name!r}: must be an object")
-            unknown = set(data) - {"sequences", *self.collection_names}
+            unknown = set(data) - {SEQUENCES, *self.collection_names}
             if unknown:
                 raise StateError(f"tenant {name!r}: unknown collections {sorted(unknown)}")
             tenant = TenantState(self.vendor, name, self.collection_names, self.listener)
-            sequences = data.get("sequences", {})
+            sequences = data.get(SEQUENCES, {})
             if not isinstance(sequences, dict) or not all(
                 isinstance(v, int) and not isinstance(v, bool) for v in sequences.values()
             ):
@@ -104,3 +115,4 @@ class VendorState:
                 tenant.collections[collection] = dict(records)
             tenants[name] = tenant
         self.tenants = tenants
+        self._replaced()

@@ -39,6 +39,8 @@ class Kit:
     faults: FaultRegistry
     max_body_bytes: int
     max_json_depth: int
+    flush: Callable[[], None] = lambda: None
+    """Make the writes of the request that just ran durable (``--state-file``); else a no-op."""
 
 
 class Call:
@@ -190,6 +192,7 @@ class Vendor:
                 response = self._fault_response(fault, call, operation)
             if response is None:
                 response = handler(call)
+            kit.flush()
         except VendorError as exc:
             response = exc.response()
         except KitError as exc:

@@ -23,17 +23,16 @@ def ok(data: list[Any]) -> Response:
     return JSONResponse({"errorCode": "0", "error": "", "data": data})
 
 
-def describe(violation: Violation) -> str:
-    """``campo COD_CLI_ERP: 'COD_CLI_ERP' is a required property`` — names the field."""
-    where = violation.pointer or "body"
-    return f"{where}: {violation.message}"
+def describe(violation: Violation, where: str = "body") -> str:
+    """``data.testata: 'COD_TGA' is a required property`` — names where and what."""
+    return f"{violation.pointer or where}: {violation.message}"
 
 
 def login(model: QuoPartsModel, call: Call) -> Response:
     query = {k: call.query[k] for k in ("login", "username", "password") if k in call.query}
     violations = _LOGIN_QUERY.violations(query) if not _LOGIN_QUERY.is_valid(query) else []
     if violations:
-        raise bad_request(describe(violations[0]))
+        raise bad_request(describe(violations[0], where="query"))
     return ok([{"TOKEN": model.login(query["username"], query["password"])}])
 
 

@@ -20,7 +20,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
-from mockservers.app import create_app
+from mockservers.app import SERVER_OPTIONS, create_app
 from mockservers.config import Config
 from mockservers.testing.transport import SyncASGITransport
 
@@ -53,7 +53,7 @@ class MockServer:
         self._socket = sock
         port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", **SERVER_OPTIONS)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, daemon=True, name="mockserver"

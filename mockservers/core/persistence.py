@@ -1,0 +1,149 @@
+"""``--state-file``: every acknowledged write survives a restart or a ``kill -9``.
+
+SQLite in WAL mode, one row per record (and per sequence). Vendor writes are buffered while a
+request runs and committed in one transaction before its answer leaves (``flush``), so an
+acknowledged write is on disk. A file that is not a readable state file stops the start and is
+left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from mockservers.core.state import VendorState
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    vendor TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (vendor, tenant, collection, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+_FORMAT = "mockservers-state-1"
+
+
+class StateFileError(RuntimeError):
+    """The state file cannot be used; the message says why. The file was not touched."""
+
+
+def _check_existing(path: Path) -> None:
+    """Open an existing file read-only and make sure it is one of ours (or an empty database)."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except OSError as exc:
+        raise StateFileError(f"cannot read state file {path}: {exc.strerror}") from exc
+    if not header:
+        return  # an empty file: a new state file
+    if header != b"SQLite format 3\x00":
+        raise StateFileError(f"state file {path} is not a mockservers state file (not SQLite)")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if tables and not {"records", "meta"} <= tables:
+                raise StateFileError(f"state file {path} is an SQLite file of something else")
+            if tables:
+                row = db.execute("SELECT value FROM meta WHERE name='format'").fetchone()
+                if row is None or row[0] != _FORMAT:
+                    raise StateFileError(f"state file {path} has an unknown format {row!r}")
+                db.execute("SELECT count(*) FROM records").fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        raise StateFileError(f"state file {path} is damaged: {exc}") from exc
+
+
+class StateFile:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if self.path.exists():
+            _check_existing(self.path)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # durable against a process kill
+            self._db.executescript(_SCHEMA)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta (name, value) VALUES ('format', ?)", (_FORMAT,)
+            )
+        except sqlite3.Error as exc:
+            raise StateFileError(f"cannot open state file {self.path}: {exc}") from exc
+        self._pending: dict[tuple[str, str, str, str], Any] = {}
+        self._replaced: dict[str, dict[str, Any]] = {}
+
+    # -- restoring --------------------------------------------------------------------------
+    def documents(self) -> dict[str, dict[str, Any]]:
+        """vendor -> a state document in the shape ``VendorState.load`` takes."""
+        out: dict[str, dict[str, Any]] = {}
+        rows = self._db.execute("SELECT vendor, tenant, collection, key, value FROM records")
+        for vendor, tenant, collection, key, value in rows:
+            tenants = out.setdefault(vendor, {"tenants": {}})["tenants"]
+            tenants.setdefault(tenant, {}).setdefault(collection, {})[key] = orjson.loads(value)
+        return out
+
+    def vendors(self) -> set[str]:
+        rows = self._db.execute("SELECT value FROM meta WHERE name LIKE 'vendor:%'")
+        return {r[0] for r in rows}
+
+    # -- recording --------------------------------------------------------------------------
+    def attach(self, state: VendorState) -> None:
+        state.listener = self.record
+        state.on_replace = self.replace
+        self._db.execute(
+            "INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)",
+            (f"vendor:{state.vendor}", state.vendor),
+        )
+
+    def record(self, vendor: str, tenant: str, collection: str, key: str, value: Any) -> None:
+        self._pending[(vendor, tenant, collection, key)] = value
+
+    def replace(self, vendor: str, document: dict[str, Any]) -> None:
+        """The vendor's whole state was reset or replaced: drop its pending writes too."""
+        self._pending = {k: v for k, v in self._pending.items() if k[0] != vendor}
+        self._replaced[vendor] = document
+
+    def flush(self) -> None:
+        """Commit everything recorded since the last flush in one transaction."""
+        if not self._pending and not self._replaced:
+            return
+        replaced, self._replaced = self._replaced, {}
+        pending, self._pending = self._pending, {}
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            for vendor, document in replaced.items():
+                db.execute("DELETE FROM records WHERE vendor = ?", (vendor,))
+                db.executemany(
+                    "INSERT INTO records VALUES (?, ?, ?, ?, ?)",
+                    _rows(vendor, document),
+                )
+            db.executemany(
+                "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?)",
+                [(*k, orjson.dumps(v)) for k, v in pending.items()],
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.flush()
+        self._db.close()
+
+
+def _rows(vendor: str, document: dict[str, Any]) -> list[tuple[str, str, str, str, bytes]]:
+    rows = []
+    for tenant, data in document.get("tenants", {}).items():
+        for collection, records in data.items():
+            for key, value in records.items():
+                rows.append((vendor, tenant, collection, key, orjson.dumps(value)))
+    return rows

@@ -1,0 +1,67 @@
+"""Run ``mockservers serve`` as a user does: a real process on a free port."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+@dataclass
+class Served:
+    url: str
+    banner: list[str]
+    process: subprocess.Popen[str]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(*args: str, stop: signal.Signals | None = signal.SIGINT) -> Iterator[Served]:
+    """Start ``serve``; wait for uvicorn's own "running" line (no polling, no sleeping).
+
+    On exit send ``stop`` and require a clean exit (``stop=None``: the test ends the process).
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockservers.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "info",
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        banner = []
+        for line in process.stdout:
+            banner.append(line.rstrip())
+            if "/__admin" in line:
+                break
+        for line in process.stderr:
+            if "Uvicorn running on" in line:
+                break
+        yield Served(f"http://127.0.0.1:{port}", banner, process)
+        if stop is not None:
+            process.send_signal(stop)
+            assert process.wait(timeout=15) == 0, f"{stop.name} must stop the server cleanly"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=15)

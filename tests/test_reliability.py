@@ -1,0 +1,183 @@
+"""Issue: nothing acknowledged is lost, no input breaks the kit, no one gets in."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from clients import AsyncQuoPartsClient
+from mockservers import create_app
+from mockservers.core.persistence import StateFileError
+from mockservers.testing import MockServer, SyncASGITransport
+from tests.conftest import QP, qp_call, qp_login
+from tests.servers import serving
+
+ROW = {"DES_NOM": "Rossi", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI001"}
+
+
+def _client(app: object) -> httpx.Client:
+    return httpx.Client(transport=SyncASGITransport(app), base_url="http://t")
+
+
+# -- durable state ---------------------------------------------------------------------------
+def test_state_file_restores_every_acknowledged_write(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with _client(create_app(state_file=str(path))) as http:
+        token = qp_login(http)
+        rows = [ROW | {"COD_CLI_ERP": f"E{i}"} for i in range(5)]
+        qp_call(http, "importCli", token, {"data": rows})
+        before = http.get("/__admin/state/quoparts").json()
+    with _client(create_app(state_file=str(path))) as http:  # a restart
+        assert http.get("/__admin/state/quoparts").json() == before
+        token = qp_login(http)
+        nxt = qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "E5"}]}).json()
+        assert nxt["data"][0]["COD_CLI"] == "000006"  # sequences never repeat across restarts
+
+
+def test_state_file_keeps_reset_and_put(tmp_path: Path) -> None:
+    path = str(tmp_path / "state.db")
+    with _client(create_app(state_file=path)) as http:
+        qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
+        http.post("/__admin/reset", json={})
+        fixture = {
+            "tenants": {"demo": {"sequences": {"COD_CLI": 7}, "customers": {}, "quotes": {}}}
+        }
+        http.put("/__admin/state/quoparts", json=fixture)
+    with _client(create_app(state_file=path)) as http:
+        assert http.get("/__admin/state/quoparts").json() == fixture
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"this is not a database", b"SQLite format 3\x00" + b"\x00" * 100],
+    ids=["text", "damaged-sqlite"],
+)
+def test_an_unreadable_state_file_stops_the_start_and_is_left_alone(
+    tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "state.db"
+    path.write_bytes(content)
+    with pytest.raises(StateFileError):
+        create_app(state_file=str(path))
+    assert path.read_bytes() == content
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
+    result = subprocess.run(
+        [sys.executable, "-m", "mockservers.cli", "serve", "--state-file", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2 and "state file" in result.stderr
+    assert path.read_bytes() == content
+
+
+def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with serving("--state-file", str(path), stop=None) as served:
+        with httpx.Client(base_url=served.url) as http:
+            token = qp_login(http)
+            for i in range(20):
+                body = qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": f"K{i}"}]})
+                assert body.json()["data"][0]["errorCode"] == "0"
+        served.process.send_signal(signal.SIGKILL)
+        assert served.process.wait(timeout=15) == -signal.SIGKILL
+    with _client(create_app(state_file=str(path))) as http:
+        customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+        assert sorted(customers) == sorted(f"K{i}" for i in range(20))
+
+
+# -- concurrency -------------------------------------------------------------------------------
+def test_concurrent_clients_on_one_tenant_lose_nothing(mockserver: MockServer) -> None:
+    async def run() -> list[str]:
+        async def one(i: int) -> str:
+            async with AsyncQuoPartsClient(mockserver.base_url("quoparts"), "demo", "demo") as qp:
+                (result,) = await qp.import_customers([ROW | {"COD_CLI_ERP": f"C{i}"}])
+                assert result.ok
+                return result.customer_code or ""
+
+        return await asyncio.gather(*(one(i) for i in range(60)))
+
+    codes = asyncio.run(run())
+    assert len(set(codes)) == 60  # sequences never repeat
+    customers = mockserver.state("quoparts")["tenants"]["demo"]["customers"]
+    assert len(customers) == 60
+    assert sorted(c["COD_CLI"] for c in customers.values()) == sorted(codes)
+
+
+# -- bad input -----------------------------------------------------------------------------------
+def test_duplicated_query_parameters_take_the_last_value_like_php(http: httpx.Client) -> None:
+    token = qp_login(http)
+    response = http.post(
+        f"{QP}?importCli=&importCli=&token=wrong&token={token}", json={"data": [ROW]}
+    )
+    assert response.status_code == 200 and response.json()["errorCode"] == "0"
+
+
+def test_absurdly_long_header_values_get_the_vendors_answer(mockserver: MockServer) -> None:
+    with httpx.Client(base_url=mockserver.url, timeout=10) as http:
+        response = http.get(
+            QP,
+            params={"login": "", "username": "demo", "password": "demo"},
+            headers={"X-Long": "a" * 100_000, "User-Agent": "b" * 50_000},
+        )
+    assert response.status_code == 200 and response.json()["errorCode"] == "0"
+
+
+def test_wrong_or_missing_content_type_is_read_like_php_reads_the_body(http: httpx.Client) -> None:
+    token = qp_login(http)
+    for headers in ({"Content-Type": "text/plain"}, {}):
+        response = http.post(
+            QP, params={"importCli": "", "token": token}, content=b'{"data": []}', headers=headers
+        )
+        assert response.json() == {"errorCode": "0", "error": "", "data": []}
+
+
+# -- secrets ---------------------------------------------------------------------------------------
+def test_secrets_never_appear_in_the_journal_or_error_messages(http: httpx.Client) -> None:
+    secret = "Sup3r-Secret-Pw"
+    http.get(QP, params={"login": "", "username": "demo", "password": secret})
+    token = qp_login(http)
+    body = qp_call(http, "importCli", token, {"data": [ROW]}).json()
+    generated = body["data"][0]["COD_PWD"]
+    journal = http.get("/__admin/requests").text
+    for value in (secret, token, generated):
+        assert value not in journal
+
+
+def test_tenants_never_see_each_others_data() -> None:
+    app = create_app({"quoparts": {"accounts": [{"username": "other", "password": "pw"}]}})
+    with _client(app) as http:
+        qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
+        other = qp_login(http, "other", "pw")
+        quote = {
+            "data": {
+                "testata": {"COD_CLI": "000001", "COD_TGA": "X", "DES_VCL": "Y"},
+                "articoli": [{"DES_RGR": "a", "COD_ART_PVT": "b"}],
+            }
+        }
+        assert qp_call(http, "importPvt", other, quote).json()["errorCode"] == "107"
+        again = qp_call(http, "importCli", other, {"data": [ROW]}).json()["data"][0]
+        assert again["COD_CLI"] == "000001"
+        state = http.get("/__admin/state/quoparts").json()["tenants"]
+        assert state["other"]["customers"]["CLI001"]["COD_USR"] == "M00001"
+        assert sorted(state) == ["demo", "other"]
+
+
+# -- shutdown ---------------------------------------------------------------------------
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_stopping_is_clean_and_keeps_state(tmp_path: Path, stop: signal.Signals) -> None:
+    path = tmp_path / "state.db"
+    with (
+        serving("--state-file", str(path), stop=stop) as served,
+        httpx.Client(base_url=served.url) as http,
+    ):
+        qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
+    with _client(create_app(state_file=str(path))) as http:
+        customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+        assert list(customers) == ["CLI001"]
