@@ -26,6 +26,7 @@ def _is_loopback(host: str) -> bool:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from mockservers import logs
     from mockservers.app import SERVER_OPTIONS, create_app
 
     try:
@@ -57,6 +58,7 @@ def serve(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     # uvicorn finishes in-flight requests on SIGTERM, then re-raises the signal: exit 0 then.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    logs.install()
     uvicorn.run(
         app,
         host=args.host,

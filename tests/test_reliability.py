@@ -181,3 +181,16 @@ def test_stopping_is_clean_and_keeps_state(tmp_path: Path, stop: signal.Signals)
     with _client(create_app(state_file=str(path))) as http:
         customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert list(customers) == ["CLI001"]
+
+
+def test_access_log_masks_passwords_and_tokens() -> None:
+    with serving("--access-log") as served:
+        httpx.get(served.url + QP, params={"login": "", "username": "demo", "password": "Pw-123"})
+        httpx.post(served.url + QP, params={"importCli": "", "token": "Tok-456"}, json={"data": []})
+        served.process.send_signal(signal.SIGINT)
+        stdout, stderr = served.process.communicate(timeout=15)
+    output = stdout + stderr
+    lines = [line for line in output.splitlines() if "ws_quoparts.php" in line]
+    assert len(lines) == 2, output
+    assert "Pw-123" not in output and "Tok-456" not in output
+    assert "password=***" in lines[0] and "token=***" in lines[1]

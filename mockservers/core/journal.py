@@ -55,7 +55,7 @@ class Entry:
         return len(self.request_body) + len(self.response_body) + 256
 
 
-def _is_secret(key: str) -> bool:
+def is_secret(key: str) -> bool:
     return key.lower() in SECRET_KEYS
 
 
@@ -63,7 +63,7 @@ def mask_value(value: Any) -> Any:
     """A deep copy of a JSON value with every secret field replaced by ``***``."""
     if isinstance(value, dict):
         return {
-            k: MASK if _is_secret(k) and v is not None else mask_value(v) for k, v in value.items()
+            k: MASK if is_secret(k) and v is not None else mask_value(v) for k, v in value.items()
         }
     if isinstance(value, list):
         return [mask_value(v) for v in value]
@@ -141,7 +141,7 @@ class Journal:
 
 
 def _masked_pairs(pairs: Any) -> dict[str, str]:
-    return {k: MASK if _is_secret(k) else v for k, v in pairs}
+    return {k: MASK if is_secret(k) else v for k, v in pairs}
 
 
 def render(entry: Entry) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
+from mockservers import logs
 from mockservers.app import SERVER_OPTIONS, create_app
 from mockservers.config import Config
 from mockservers.testing.transport import SyncASGITransport
@@ -58,6 +59,7 @@ class MockServer:
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, daemon=True, name="mockserver"
         )
+        logs.install()
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:

@@ -1,0 +1,40 @@
+"""Logging filters for ``serve``: no secret in an access-log line, no traceback for a fault."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl, urlencode
+
+from mockservers.core.errors import DroppedConnection
+from mockservers.core.journal import MASK, is_secret
+
+
+def mask_path(full_path: str) -> str:
+    """``/q.php?login=&password=x`` -> ``/q.php?login=&password=***``."""
+    path, sep, query = full_path.partition("?")
+    if not sep:
+        return full_path
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return f"{path}?{urlencode([(k, MASK if is_secret(k) else v) for k, v in pairs], safe='*')}"
+
+
+class MaskSecrets(logging.Filter):
+    """uvicorn's access log passes (client, method, path, version, status) as args."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], mask_path(args[2]), *args[3:])
+        return True
+
+
+class QuietDrops(logging.Filter):
+    """A ``drop`` fault closes the connection on purpose: not an error worth a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], DroppedConnection))
+
+
+def install() -> None:
+    logging.getLogger("uvicorn.access").addFilter(MaskSecrets())
+    logging.getLogger("uvicorn.error").addFilter(QuietDrops())
