@@ -28,13 +28,17 @@ def status_phrase(status: int) -> str:
 
 def too_deep(value: Any, limit: int) -> bool:
     """True when ``value`` nests objects/arrays more than ``limit`` levels deep."""
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
-    return False
+    return not _within(value, limit)
+
+
+def _within(node: Any, budget: int) -> bool:
+    # Recursion is bounded by ``budget`` (the configured limit), not by the input.
+    if budget <= 0:
+        return False
+    kind = type(node)
+    children = node.values() if kind is dict else node if kind is list else ()
+    for child in children:
+        child_kind = type(child)
+        if (child_kind is dict or child_kind is list) and not _within(child, budget - 1):
+            return False
+    return True

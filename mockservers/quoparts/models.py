@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import random
+import base64
+import hashlib
 import secrets
-import string
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,6 @@ from mockservers.quoparts.settings import QuoPartsSettings
 
 CUSTOMERS = "customers"  # keyed by COD_CLI_ERP, as the integrator sends it
 QUOTES = "quotes"  # keyed by COD_DOC
-_PASSWORD_ALPHABET = string.ascii_uppercase + string.digits
 
 
 def quoparts_token() -> str:
@@ -26,8 +25,8 @@ def quoparts_token() -> str:
 
 def generated_password(tenant: str, cod_cli: str) -> str:
     """Six upper-case letters/digits, the same for the same customer of the same account."""
-    rng = random.Random(f"{tenant}/{cod_cli}")
-    return "".join(rng.choice(_PASSWORD_ALPHABET) for _ in range(6))
+    digest = hashlib.blake2b(f"{tenant}/{cod_cli}".encode(), digest_size=5).digest()
+    return base64.b32encode(digest)[:6].decode()  # A-Z and 2-7
 
 
 @dataclass(slots=True)

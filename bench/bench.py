@@ -1,0 +1,314 @@
+"""``make bench``: each vendor's main write against a bare Starlette baseline, alternating, with
+wrk as the load generator; then start-up time, idle RSS, and 1,000,000 stored QuoParts customers.
+
+Usage: python bench/bench.py [--seconds 5] [--rounds 2] [--connections 32] [--only NAME]
+       [--skip-million]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WRK_LUA = (HERE / "wrk.lua").read_text()
+CONFIG = HERE / "bench.toml"
+
+
+@dataclass
+class Scenario:
+    """One write, as wrk sends it: ``__N__`` in the body is made unique per request."""
+
+    name: str
+    path: str
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+    prepare: Callable[[httpx.Client], dict[str, str]] = lambda _: {}
+    floor: float = 0.5  # required ratio to the baseline
+
+
+def _quoparts_token(http: httpx.Client) -> dict[str, str]:
+    answer = http.get(
+        "/quoparts/ws_quoparts.php", params={"login": "", "username": "demo", "password": "demo"}
+    )
+    return {"token": answer.json()["data"][0]["TOKEN"]}
+
+
+def _customer_row(suffix: str) -> dict[str, str]:
+    return {
+        "DES_NOM": "Rossi S.r.l.",
+        "DES_IND": "Via Roma 123",
+        "DES_CTA": "Milano",
+        "COD_PRN": "MI",
+        "COD_CAP": "20121",
+        "COD_EML": "info@rossisrl.it",
+        "COD_PTA_IVA": "12345678901",
+        "FLG_ATV": "1",
+        "COD_CLI_ERP": f"B__N__{suffix}",
+    }
+
+
+SCENARIOS: list[Scenario] = [
+    Scenario(
+        "quoparts importCli 1 row",
+        "/quoparts/ws_quoparts.php?importCli=&token={token}",
+        json.dumps({"data": [_customer_row("")]}),
+        prepare=_quoparts_token,
+        floor=0.6,
+    ),
+    Scenario(
+        "quoparts importCli 100 rows",
+        "/quoparts/ws_quoparts.php?importCli=&token={token}",
+        json.dumps({"data": [_customer_row(f"-{k}") for k in range(100)]}),
+        prepare=_quoparts_token,
+    ),
+]
+
+
+# -- processes ------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_answering(url: str, process: subprocess.Popen[bytes], limit: float = 30) -> float:
+    """Seconds from now until ``url`` answers (the bench may poll; tests never do)."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return time.perf_counter() - start
+        except httpx.TransportError:
+            time.sleep(0.002)
+    raise RuntimeError(f"{url} did not answer within {limit} s")
+
+
+@contextmanager
+def server(
+    command: list[str], health: str, port: int
+) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    try:
+        wait_until_answering(f"http://127.0.0.1:{port}{health}", process)
+        yield process, time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def mockservers_command(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "mockservers.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--config",
+        str(CONFIG),
+    ]
+
+
+def baseline_command(port: int) -> list[str]:
+    return [sys.executable, str(HERE / "baseline.py"), str(port)]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# -- load -----------------------------------------------------------------------------------------
+@dataclass
+class Run:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non2xx: int
+    socket_errors: int
+
+
+def wrk(url: str, body: str, headers: dict[str, str], seconds: float, connections: int) -> Run:
+    prelude = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body)}"]
+    prelude += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    prelude.append(
+        'wrk.headers["Content-Type"] = wrk.headers["Content-Type"] or "application/json"'
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write("\n".join(prelude) + "\n" + WRK_LUA)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "-s", script.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    figures = json.loads(out.strip().splitlines()[-1])
+    return Run(
+        rps=figures["requests"] / (figures["duration_us"] / 1e6),
+        p50_ms=figures["p50_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
+        non2xx=figures["non2xx"],
+        socket_errors=figures["socket_errors"],
+    )
+
+
+def fill(path: str, body: str, subs: dict[str, str]) -> tuple[str, str]:
+    for key, value in subs.items():
+        path = path.replace("{" + key + "}", value)
+    return path, body
+
+
+def compare(args: argparse.Namespace) -> list[str]:
+    """Alternate baseline and vendor runs per scenario; return failed targets."""
+    failures: list[str] = []
+    mport, bport = free_port(), free_port()
+    with (
+        server(mockservers_command(mport), "/__admin/health", mport),
+        server(baseline_command(bport), "/", bport),
+    ):
+        mock = httpx.Client(base_url=f"http://127.0.0.1:{mport}")
+        print(
+            f"{'scenario':<32} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'base req/s':>10} {'ratio':>6} {'target':>6} {'non-2xx':>7}"
+        )
+        for scenario in SCENARIOS:
+            if args.only and args.only not in scenario.name:
+                continue
+            path, body = fill(scenario.path, scenario.body, scenario.prepare(mock))
+            vendor_runs, base_runs = [], []
+            for _ in range(args.rounds):
+                base_runs.append(
+                    wrk(f"http://127.0.0.1:{bport}/", body, {}, args.seconds, args.connections)
+                )
+                vendor_runs.append(
+                    wrk(
+                        f"http://127.0.0.1:{mport}{path}",
+                        body,
+                        scenario.headers,
+                        args.seconds,
+                        args.connections,
+                    )
+                )
+            rps = statistics.mean(r.rps for r in vendor_runs)
+            base = statistics.mean(r.rps for r in base_runs)
+            bad = sum(r.non2xx + r.socket_errors for r in vendor_runs)
+            ratio = rps / base
+            print(
+                f"{scenario.name:<32} {rps:>8.0f} {statistics.mean(r.p50_ms for r in vendor_runs):>7.2f} "
+                f"{statistics.mean(r.p99_ms for r in vendor_runs):>7.2f} {base:>10.0f} {ratio:>6.2f} "
+                f"{scenario.floor:>6.2f} {bad:>7}"
+            )
+            if ratio < scenario.floor:
+                failures.append(f"{scenario.name}: {ratio:.2f} x baseline < {scenario.floor}")
+            if bad:
+                failures.append(f"{scenario.name}: {bad} non-2xx or socket errors under load")
+    return failures
+
+
+def startup_and_memory(args: argparse.Namespace) -> list[str]:
+    failures: list[str] = []
+    times = []
+    for _ in range(3):
+        port = free_port()
+        with server(mockservers_command(port), "/__admin/health", port) as (_, seconds):
+            times.append(seconds)
+    startup = min(times)
+    print(
+        f"\nstart-up of mockservers serve to first answer: {startup:.3f} s (best of 3; all: "
+        + ", ".join(f"{t:.3f}" for t in times)
+        + ")   target <= 1.0 s"
+    )
+    if startup > 1.0:
+        failures.append(f"start-up {startup:.2f} s > 1.0 s")
+    port = free_port()
+    with server(mockservers_command(port), "/__admin/health", port) as (process, _):
+        idle = rss_mb(process.pid)
+        print(f"idle RSS: {idle:.1f} MB   target <= 80 MB")
+        if idle > 80:
+            failures.append(f"idle RSS {idle:.1f} MB > 80 MB")
+        if args.skip_million:
+            return failures
+        http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120)
+        scenario = SCENARIOS[0]
+        path, body = fill(scenario.path, scenario.body, scenario.prepare(http))
+        url = f"http://127.0.0.1:{port}{path}"
+        empty = wrk(url, body, {}, args.seconds, args.connections)
+        before = rss_mb(process.pid)
+        started = time.perf_counter()
+        token = scenario.prepare(http)["token"]
+        batch = 5000
+        for start in range(0, 1_000_000, batch):
+            rows = [
+                _customer_row("") | {"COD_CLI_ERP": f"M{n}"} for n in range(start, start + batch)
+            ]
+            answer = http.post(
+                "/quoparts/ws_quoparts.php",
+                params={"importCli": "", "token": token},
+                json={"data": rows},
+            )
+            assert answer.json()["errorCode"] == "0"
+        loaded = time.perf_counter() - started
+        after = rss_mb(process.pid)
+        per_customer = (after - before) * 1024 * 1024 / 1_000_000
+        full = wrk(url, body, {}, args.seconds, args.connections)
+        change = (full.rps - empty.rps) / empty.rps
+        print(
+            f"1,000,000 customers loaded in {loaded:.1f} s; RSS {before:.0f} -> {after:.0f} MB: "
+            f"{per_customer:.0f} bytes per customer   target <= 2048"
+        )
+        print(
+            f"importCli 1 row: empty store {empty.rps:.0f} req/s, 1M customers {full.rps:.0f} req/s "
+            f"({change:+.1%})   target within 10 %; non-2xx {empty.non2xx + full.non2xx}"
+        )
+        if per_customer > 2048:
+            failures.append(f"{per_customer:.0f} bytes per customer > 2048")
+        if abs(change) > 0.10 and full.rps < empty.rps:
+            failures.append(f"throughput with 1M customers {change:+.1%} of empty")
+    return failures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--only")
+    parser.add_argument("--skip-million", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("bench needs wrk (make bench installs it: apt-get install wrk)", file=sys.stderr)
+        return 2
+    print(
+        f"mockservers benchmark: {os.cpu_count()} cores, wrk -t2 -c{args.connections}, "
+        f"{args.seconds:g} s x {args.rounds} rounds per side, alternating\n"
+    )
+    failures = compare(args) + startup_and_memory(args)
+    print("\n" + ("all targets met" if not failures else "MISSED:\n  " + "\n  ".join(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
