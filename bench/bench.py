@@ -182,6 +182,9 @@ def fill(path: str, body: str, subs: dict[str, str]) -> tuple[str, str]:
     return path, body
 
 
+_ROW = "{:<32} {:>8} {:>7} {:>7} {:>10} {:>6} {:>6} {:>7}"
+
+
 def compare(args: argparse.Namespace) -> list[str]:
     """Alternate baseline and vendor runs per scenario; return failed targets."""
     failures: list[str] = []
@@ -192,7 +195,9 @@ def compare(args: argparse.Namespace) -> list[str]:
     ):
         mock = httpx.Client(base_url=f"http://127.0.0.1:{mport}")
         print(
-            f"{'scenario':<32} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'base req/s':>10} {'ratio':>6} {'target':>6} {'non-2xx':>7}"
+            _ROW.format(
+                "scenario", "req/s", "p50 ms", "p99 ms", "base req/s", "ratio", "target", "non-2xx"
+            )
         )
         for scenario in SCENARIOS:
             if args.only and args.only not in scenario.name:
@@ -216,10 +221,19 @@ def compare(args: argparse.Namespace) -> list[str]:
             base = statistics.mean(r.rps for r in base_runs)
             bad = sum(r.non2xx + r.socket_errors for r in vendor_runs)
             ratio = rps / base
+            p50 = statistics.mean(r.p50_ms for r in vendor_runs)
+            p99 = statistics.mean(r.p99_ms for r in vendor_runs)
             print(
-                f"{scenario.name:<32} {rps:>8.0f} {statistics.mean(r.p50_ms for r in vendor_runs):>7.2f} "
-                f"{statistics.mean(r.p99_ms for r in vendor_runs):>7.2f} {base:>10.0f} {ratio:>6.2f} "
-                f"{scenario.floor:>6.2f} {bad:>7}"
+                _ROW.format(
+                    scenario.name,
+                    f"{rps:.0f}",
+                    f"{p50:.2f}",
+                    f"{p99:.2f}",
+                    f"{base:.0f}",
+                    f"{ratio:.2f}",
+                    f"{scenario.floor:.2f}",
+                    bad,
+                )
             )
             if ratio < scenario.floor:
                 failures.append(f"{scenario.name}: {ratio:.2f} x baseline < {scenario.floor}")
@@ -280,8 +294,9 @@ def startup_and_memory(args: argparse.Namespace) -> list[str]:
             f"{per_customer:.0f} bytes per customer   target <= 2048"
         )
         print(
-            f"importCli 1 row: empty store {empty.rps:.0f} req/s, 1M customers {full.rps:.0f} req/s "
-            f"({change:+.1%})   target within 10 %; non-2xx {empty.non2xx + full.non2xx}"
+            f"importCli 1 row: empty store {empty.rps:.0f} req/s, "
+            f"1M customers {full.rps:.0f} req/s ({change:+.1%})   target within 10 %; "
+            f"non-2xx {empty.non2xx + full.non2xx}"
         )
         if per_customer > 2048:
             failures.append(f"{per_customer:.0f} bytes per customer > 2048")
