@@ -30,3 +30,7 @@ clean:
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk) || sudo apt-get install -y -q wrk
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+SOAK_SECONDS ?= 300
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
