@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -25,8 +24,7 @@ def quoparts_token() -> str:
 
 def generated_password(tenant: str, cod_cli: str) -> str:
     """Six upper-case letters/digits, the same for the same customer of the same account."""
-    digest = hashlib.blake2b(f"{tenant}/{cod_cli}".encode(), digest_size=5).digest()
-    return base64.b32encode(digest)[:6].decode()  # A-Z and 2-7
+    return hashlib.blake2b(f"{tenant}/{cod_cli}".encode(), digest_size=3).hexdigest().upper()
 
 
 @dataclass(slots=True)
