@@ -468,6 +468,12 @@ def test_card_barcode_of_another_customer_is_422_and_nothing_is_stored(
     assert insert(http, customer("C2"))["insertedObjects"][0]["progId"] == 2
 
 
+def test_one_barcode_for_two_customers_of_one_call_is_422(http: httpx.Client) -> None:
+    body = insert(http, customer("C1", cards=[card("111")]), customer("C2", cards=[card("111")]))
+    assert body["code"] == 422 and body["errorObjects"][0]["customerCode"] == "C2"
+    assert stored(http) == {}
+
+
 def test_a_customer_keeps_its_own_card_on_update(http: httpx.Client) -> None:
     insert(http, customer("C1", cards=[card("111")]))
     record = customer("C1", action="U", cards=[card("111") | {"active": "F"}])

@@ -14,7 +14,9 @@ from mockservers.core.vendor import Call
 from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope
 from mockservers.keepit.models import BatchResult, KeepItModel
 
-_REQUEST = contract("keepit/insertClient_v3.request")
+# The request is {"subjectsRecords": [record, ...]}: the body's shape is checked by _records,
+# each record against its own contract, so only the invalid ones pay for detailed messages.
+_RECORD = contract("keepit/defs/record")
 RECORDS = "subjectsRecords"
 
 DUPLICATES_ONLY = "Attenzione: esistono uno o più doppioni, inserimento/update non eseguito."
@@ -43,7 +45,11 @@ def insert_client(model: KeepItModel, call: Call) -> Response:
     tenant = model.authenticate(call.headers)
     body = call.json()
     records = _records(body)
-    failures = {} if _REQUEST.is_valid(body) else record_failures(_REQUEST.violations(body))
+    failures = {
+        number: record_failure(number, _RECORD.violations(record))
+        for number, record in enumerate(records)
+        if not _RECORD.is_valid(record)
+    }
     return render(model.insert_batch(tenant, records, failures), model.settings.success_message)
 
 
@@ -59,24 +65,20 @@ def _records(body: Any) -> list[Any]:
     return records
 
 
-def record_failures(violations: Iterable[Violation]) -> dict[int, str]:
-    """The first failing check of each record, as its errorMessage: a missing or empty value
-    before a wrong one, the record's own fields before the subject's, before the sections'."""
-    found: dict[int, list[tuple[bool, int, str, str]]] = {}
+def record_failure(number: int, violations: Iterable[Violation]) -> str:
+    """The record's first failing check, as its errorMessage: a missing or empty value before
+    a wrong one, the record's and the subject's fields before the sections'."""
+    ranks = []
     for violation in violations:
-        path = violation.path
-        if len(path) < 2 or path[0] != RECORDS or not isinstance(path[1], int):
-            continue
-        parts = list(path[2:])
+        parts = list(violation.path)
         if violation.keyword == "required":
             parts.append(violation.field)
         if parts[:1] == ["subjects"] and len(parts) > 1:
             parts = parts[1:]
-        name = _name(parts) or f"{RECORDS}[{path[1]}]"
+        name = _name(parts) or f"{RECORDS}[{number}]"
         text = _TEXTS.get(violation.keyword, _OTHER).format(name)
-        rank = (violation.keyword not in _MANDATORY, len(parts), name, text)
-        found.setdefault(path[1], []).append(rank)
-    return {number: min(ranks)[3] for number, ranks in found.items()}
+        ranks.append((violation.keyword not in _MANDATORY, len(parts), name, text))
+    return min(ranks)[3]
 
 
 def _name(parts: list[str | int]) -> str:
