@@ -662,6 +662,19 @@ def test_an_action_of_the_wrong_type_fails_that_record(http: httpx.Client, actio
     assert body["errorObjects"][0]["customerCode"] == "C9"
 
 
+def test_the_content_type_is_not_checked(http: httpx.Client) -> None:
+    content = b'{"subjectsRecords": [{"action": "I", "subjects": {"customerCode": "C1"}}]}'
+    headers = DEMO | {"Content-Type": "text/plain"}
+    response = http.post(API, params=QUERY, headers=headers, content=content)
+    assert response.status_code == 400
+    assert response.json()["errorObjects"][0]["errorMessage"] == "Errore: system non valorizzato."
+
+
+def test_the_first_missing_field_in_the_documents_order_is_reported(http: httpx.Client) -> None:
+    body = insert(http, {"action": "I", "subjects": {}})
+    assert only_error(body) == "Errore: customerCode non valorizzato."
+
+
 def test_nulls_and_huge_strings_never_500(http: httpx.Client) -> None:
     record = customer("C1", contacts=[None], cards=[{"cardType": None}], mappings=None)
     record["subjects"] |= {"note": "x" * 1_000_000, "sex": None, "discount": None}

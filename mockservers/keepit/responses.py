@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from contracts import Violation, contract
+from contracts import Violation, contract, load_schema
 from mockservers.core.http import JSONResponse
 from mockservers.core.vendor import Call
 from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope
@@ -18,6 +18,16 @@ from mockservers.keepit.models import BatchResult, KeepItModel
 # each record against its own contract, so only the invalid ones pay for detailed messages.
 _RECORD = contract("keepit/defs/record")
 RECORDS = "subjectsRecords"
+# Fields in the document's order: the record's (action, subjects, sections), then the subject's.
+_ORDER = {
+    name: position
+    for position, name in enumerate(
+        [
+            *load_schema("keepit/defs/record")["properties"],
+            *load_schema("keepit/defs/subjects")["properties"],
+        ]
+    )
+}
 
 DUPLICATES_ONLY = "Attenzione: esistono uno o più doppioni, inserimento/update non eseguito."
 PARTIAL = (
@@ -67,7 +77,8 @@ def _records(body: Any) -> list[Any]:
 
 def record_failure(number: int, violations: Iterable[Violation]) -> str:
     """The record's first failing check, as its errorMessage: a missing or empty value before
-    a wrong one, the record's and the subject's fields before the sections'."""
+    a wrong one, the record's and the subject's fields before the sections' elements, then in
+    the document's order."""
     ranks = []
     for violation in violations:
         parts = list(violation.path)
@@ -77,8 +88,9 @@ def record_failure(number: int, violations: Iterable[Violation]) -> str:
             parts = parts[1:]
         name = _name(parts) or f"{RECORDS}[{number}]"
         text = _TEXTS.get(violation.keyword, _OTHER).format(name)
-        ranks.append((violation.keyword not in _MANDATORY, len(parts), name, text))
-    return min(ranks)[3]
+        position = _ORDER.get(parts[0], len(_ORDER)) if parts else -1
+        ranks.append((violation.keyword not in _MANDATORY, len(parts), position, name, text))
+    return min(ranks)[-1]
 
 
 def _name(parts: list[str | int]) -> str:
