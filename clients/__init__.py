@@ -5,6 +5,14 @@ Each client's logic is written once as a generator of requests (sans-IO); ``Sync
 """
 
 from clients.base import ContractViolation, InvalidResponse, VendorClientError
+from clients.keepit import (
+    AsyncKeepItClient,
+    InsertedCustomer,
+    KeepItClient,
+    KeepItError,
+    KeepItResult,
+    RecordMessage,
+)
 from clients.quoparts import (
     AsyncQuoPartsClient,
     CustomerResult,
@@ -13,11 +21,17 @@ from clients.quoparts import (
 )
 
 __all__ = [
+    "AsyncKeepItClient",
     "AsyncQuoPartsClient",
     "ContractViolation",
     "CustomerResult",
+    "InsertedCustomer",
     "InvalidResponse",
+    "KeepItClient",
+    "KeepItError",
+    "KeepItResult",
     "QuoPartsClient",
     "QuoPartsError",
+    "RecordMessage",
     "VendorClientError",
 ]

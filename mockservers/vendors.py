@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mockservers.core.vendor import Vendor
+from mockservers.keepit import KeepIt
 from mockservers.quoparts import QuoParts
 
-VENDOR_CLASSES: tuple[type[Vendor], ...] = (QuoParts,)
+VENDOR_CLASSES: tuple[type[Vendor], ...] = (QuoParts, KeepIt)

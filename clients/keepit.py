@@ -1,0 +1,265 @@
+"""4WS.KeepIT reference client (Insert/Update customer, ``insertClient_v3``).
+
+```python
+with KeepItClient("http://127.0.0.1:8000/keepit", username="demo", password="demo",
+                  company_id="1", site_id="1") as keepit:
+    result = keepit.insert_customers([{"action": "I", "subjects": {...}, "mappings": [...]}])
+    result.code, result.inserted[0].prog_id, result.duplicated, result.errors, result.partial
+```
+Answers with code 200, 204 and 206 are results (duplicates and per-record errors are listed in
+them); 400, 401, 404, 422, 429 and 500 raise :class:`KeepItError`. With
+``retry_rate_limited=True`` a 429 waits for the ``Retry-After`` the service sends and tries
+again (at most ``max_retries`` times); ``sleep`` is what waits (tests pass one that moves the
+kit's clock instead of wall time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from clients.base import (
+    AsyncClient,
+    Flow,
+    InvalidResponse,
+    Req,
+    SyncClient,
+    VendorClientError,
+    check_request,
+    json_body,
+)
+
+ENDPOINT = "/api"
+QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
+REQUEST_CONTRACT = "keepit/insertClient_v3.request"
+RESULT_CODES = frozenset({200, 204, 206})
+RATE_LIMITED = 429
+
+
+@dataclass(frozen=True)
+class RecordMessage:
+    """One entry of errorObjects or duplicatedObjects."""
+
+    customer_code: Any
+    message: str
+
+
+@dataclass(frozen=True)
+class InsertedCustomer:
+    """One entry of insertedObjects; ``sections`` maps each section received to its progIds
+    (``{"mapping": [1, 2], "makeup": 1}``)."""
+
+    prog_id: Any
+    customer_code: Any
+    email: str | None
+    sections: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KeepItResult:
+    """An answer with code 200 (all done), 204 (duplicates only) or 206 (partial)."""
+
+    code: int
+    message: str
+    inserted: list[InsertedCustomer]
+    duplicated: list[RecordMessage]
+    errors: list[RecordMessage]
+
+    @property
+    def partial(self) -> bool:
+        return self.code == 206
+
+
+class KeepItError(VendorClientError):
+    """A refused call: ``.status`` (HTTP), ``.code`` (the body's code, None for 404),
+    ``.message``, ``.errors`` (the per-record errorObjects of a 400/422), ``.retry_after``."""
+
+    def __init__(
+        self,
+        status: int,
+        code: int | None,
+        message: str,
+        errors: list[RecordMessage] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(status, code, message)
+        self.errors = errors or []
+        self.retry_after = retry_after
+
+
+class _KeepItFlows:
+    """The protocol, written once for the sync and the async client."""
+
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        company_id: str | int,
+        site_id: str | int,
+        validate: bool,
+        retry_rate_limited: bool,
+        max_retries: int,
+    ) -> None:
+        self.credentials = {
+            "username": username,
+            "password": password,
+            "companyId": str(company_id),
+            "siteId": str(site_id),
+        }
+        self.validate = validate
+        self.retry_rate_limited = retry_rate_limited
+        self.max_retries = max_retries
+
+    def _payload(self, records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+        payload = {"subjectsRecords": list(records)}
+        if self.validate:
+            check_request(REQUEST_CONTRACT, payload)
+        return payload
+
+    def _insert(self, payload: dict[str, Any]) -> Flow[KeepItResult]:
+        response = yield Req("POST", ENDPOINT, params=QUERY, json=payload, headers=self.credentials)
+        return _result(response)
+
+    def _wait_before_retry(self, error: KeepItError, attempt: int) -> float | None:
+        """Seconds to wait before trying again, or None to give up and raise."""
+        if error.status != RATE_LIMITED or not self.retry_rate_limited:
+            return None
+        if attempt >= self.max_retries:
+            return None
+        return error.retry_after if error.retry_after is not None else 1.0
+
+
+def _result(response: httpx.Response) -> KeepItResult:
+    body = json_body(response)
+    if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+        raise InvalidResponse(response.status_code, None, f"not a KeepIT answer: {body!r:.200}")
+    code = body.get("code")
+    if response.status_code != 200 or code not in RESULT_CODES:
+        raise KeepItError(
+            response.status_code,
+            code if isinstance(code, int) else None,
+            body["message"],
+            _messages(body.get("errorObjects")),
+            _retry_after(response),
+        )
+    return KeepItResult(
+        code=code,
+        message=body["message"],
+        inserted=[_inserted(item) for item in body.get("insertedObjects") or []],
+        duplicated=_messages(body.get("duplicatedObjects")),
+        errors=_messages(body.get("errorObjects")),
+    )
+
+
+def _messages(items: Any) -> list[RecordMessage]:
+    if not isinstance(items, list):
+        return []
+    return [
+        RecordMessage(item.get("customerCode"), str(item.get("errorMessage", "")))
+        for item in items
+        if isinstance(item, dict)
+    ]
+
+
+def _inserted(item: Any) -> InsertedCustomer:
+    if not isinstance(item, dict) or "progId" not in item:
+        raise InvalidResponse(200, None, f"an insertedObjects entry without progId: {item!r:.200}")
+    sections = {
+        name: (
+            [e.get("progId") for e in value if isinstance(e, dict)]
+            if isinstance(value, list)
+            else value.get("progId")
+        )
+        for name, value in item.items()
+        if isinstance(value, list | dict)
+    }
+    return InsertedCustomer(item["progId"], item.get("customerCode"), item.get("email"), sections)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+class KeepItClient(_KeepItFlows, SyncClient):
+    """Sync KeepIT client. ``transport=`` takes any httpx transport (e.g. in-process)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        username: str,
+        password: str,
+        company_id: str | int,
+        site_id: str | int,
+        validate: bool = True,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        retry_rate_limited: bool = False,
+        max_retries: int = 3,
+        sleep: Callable[[float], Any] = time.sleep,
+    ) -> None:
+        _KeepItFlows.__init__(
+            self, username, password, company_id, site_id, validate, retry_rate_limited, max_retries
+        )
+        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        self._sleep = sleep
+
+    def insert_customers(self, records: Iterable[dict[str, Any]]) -> KeepItResult:
+        payload = self._payload(records)
+        attempt = 0
+        while True:
+            try:
+                return self._run(self._insert(payload))
+            except KeepItError as exc:
+                wait = self._wait_before_retry(exc, attempt)
+                if wait is None:
+                    raise
+            self._sleep(wait)
+            attempt += 1
+
+
+class AsyncKeepItClient(_KeepItFlows, AsyncClient):
+    """Async twin of :class:`KeepItClient`; ``sleep`` is awaited (default ``asyncio.sleep``)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        username: str,
+        password: str,
+        company_id: str | int,
+        site_id: str | int,
+        validate: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+        retry_rate_limited: bool = False,
+        max_retries: int = 3,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        _KeepItFlows.__init__(
+            self, username, password, company_id, site_id, validate, retry_rate_limited, max_retries
+        )
+        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        self._sleep = sleep
+
+    async def insert_customers(self, records: Iterable[dict[str, Any]]) -> KeepItResult:
+        payload = self._payload(records)
+        attempt = 0
+        while True:
+            try:
+                return await self._run(self._insert(payload))
+            except KeepItError as exc:
+                wait = self._wait_before_retry(exc, attempt)
+                if wait is None:
+                    raise
+            await self._sleep(wait)
+            attempt += 1

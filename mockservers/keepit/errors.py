@@ -1,0 +1,73 @@
+"""KeepIT errors and their bodies.
+
+Two shapes: the insert envelope (``success``, ``code``, ``message`` and the three record arrays)
+for answers about the request's content, and ``{"success": false, "code", "message"}`` for a call
+refused as a whole (401, 413, 429, 500). An unknown alias is ``{"success": false, "message"}``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from starlette.responses import Response
+
+from mockservers.core.errors import VendorError
+from mockservers.core.http import JSONResponse
+
+NOT_DONE = (
+    "Errore: non è stato eseguito l'inserimento/update, "
+    "verificare il messaggio di errore dei record ritornati."
+)
+
+
+class KeepItError(VendorError):
+    def __init__(
+        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(f"{status} {body.get('message')}")
+        self.status = status
+        self.body = body
+        self.headers = headers
+
+    def response(self) -> Response:
+        return JSONResponse(self.body, status_code=self.status, headers=self.headers)
+
+
+def envelope(
+    success: bool,
+    code: int,
+    message: str,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    inserted: list[dict[str, Any]] | None = None,
+    duplicated: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "success": success,
+        "code": code,
+        "message": message,
+        "errorObjects": errors or [],
+        "insertedObjects": inserted or [],
+        "duplicatedObjects": duplicated or [],
+    }
+
+
+def call_error(status: int, message: str, headers: dict[str, str] | None = None) -> KeepItError:
+    """The call refused as a whole: ``{"success": false, "code": status, "message"}``."""
+    return KeepItError(status, {"success": False, "code": status, "message": message}, headers)
+
+
+def bad_request(message: str) -> KeepItError:
+    """The body as a whole is unusable (not JSON, no subjectsRecords): HTTP 400 envelope."""
+    return KeepItError(400, envelope(False, 400, message))
+
+
+def not_found(cmd: str) -> KeepItError:
+    return KeepItError(404, {"success": False, "message": f"No alias found for '{cmd}'"})
+
+
+def rate_limited(calls: int, window: float, wait: float) -> KeepItError:
+    seconds = max(1, math.ceil(wait))
+    message = f"Superato il limite di {calls} chiamate in {window:g} secondi."
+    return call_error(429, message, {"Retry-After": str(seconds)})

@@ -1,0 +1,122 @@
+"""KeepIT request handling: credentials and the call limit, the body checked against the
+contract record by record, the model called, the outcome rendered with its code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.responses import Response
+
+from contracts import Violation, contract, load_schema
+from mockservers.core.http import JSONResponse
+from mockservers.core.vendor import Call
+from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope
+from mockservers.keepit.models import BatchResult, KeepItModel
+
+# The request is {"subjectsRecords": [record, ...]}: the body's shape is checked by _records,
+# each record against its own contract, so only the invalid ones pay for detailed messages.
+_RECORD = contract("keepit/defs/record")
+RECORDS = "subjectsRecords"
+# Fields in the document's order: the record's (action, subjects, sections), then the subject's.
+_ORDER = {
+    name: position
+    for position, name in enumerate(
+        [
+            *load_schema("keepit/defs/record")["properties"],
+            *load_schema("keepit/defs/subjects")["properties"],
+        ]
+    )
+}
+
+DUPLICATES_ONLY = "Attenzione: esistono uno o più doppioni, inserimento/update non eseguito."
+PARTIAL = (
+    "Attenzione: inserimento/update eseguito solo in parte, "
+    "verificare il messaggio di errore dei record ritornati."
+)
+UNIQUE_CLASH = "Errore: violazione di un vincolo di unicità, inserimento/update non eseguito."
+
+# Vendor-style texts per JSON Schema keyword; a missing or empty value is "non valorizzato".
+_MANDATORY = frozenset({"required", "minLength"})
+_TEXTS = {
+    "required": "Errore: {} non valorizzato.",
+    "minLength": "Errore: {} non valorizzato.",
+    "type": "Errore: {} di tipo non valido.",
+    "maxLength": "Errore: {} supera la lunghezza massima.",
+    "enum": "Errore: {} valore non ammesso.",
+    "const": "Errore: {} valore non ammesso.",
+    "exclusiveMaximum": "Errore: {} fuori dai limiti ammessi.",
+    "exclusiveMinimum": "Errore: {} fuori dai limiti ammessi.",
+}
+_OTHER = "Errore: {} non valido."
+
+
+def insert_client(model: KeepItModel, call: Call) -> Response:
+    tenant = model.authenticate(call.headers)
+    body = call.json()
+    records = _records(body)
+    failures = {
+        number: record_failure(number, _RECORD.violations(record))
+        for number, record in enumerate(records)
+        if not _RECORD.is_valid(record)
+    }
+    return render(model.insert_batch(tenant, records, failures), model.settings.success_message)
+
+
+def _records(body: Any) -> list[Any]:
+    """The body's records; the whole call is refused when there are none to look at."""
+    if not isinstance(body, dict):
+        raise bad_request("Errore: il body deve essere un oggetto JSON.")
+    records = body.get(RECORDS)
+    if records is None or records == []:
+        raise bad_request(f"Errore: {RECORDS} non valorizzato.")
+    if not isinstance(records, list):
+        raise bad_request(f"Errore: {RECORDS} di tipo non valido.")
+    return records
+
+
+def record_failure(number: int, violations: Iterable[Violation]) -> str:
+    """The record's first failing check, as its errorMessage: a missing or empty value before
+    a wrong one, the record's and the subject's fields before the sections' elements, then in
+    the document's order."""
+    ranks = []
+    for violation in violations:
+        parts = list(violation.path)
+        if violation.keyword == "required":
+            parts.append(violation.field)
+        if parts[:1] == ["subjects"] and len(parts) > 1:
+            parts = parts[1:]
+        name = _name(parts) or f"{RECORDS}[{number}]"
+        text = _TEXTS.get(violation.keyword, _OTHER).format(name)
+        position = _ORDER.get(parts[0], len(_ORDER)) if parts else -1
+        ranks.append((violation.keyword not in _MANDATORY, len(parts), position, name, text))
+    return min(ranks)[-1]
+
+
+def _name(parts: list[str | int]) -> str:
+    """``contacts[1].value`` — the field as the record spells it."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def render(result: BatchResult, success_message: str) -> Response:
+    """The batch's outcome code: 200 all done, 204 duplicates only, 206 partial, 400 nothing done
+    and something wrong, 422 a unique constraint clashed (nothing stored)."""
+    if result.conflicts:
+        raise KeepItError(422, envelope(False, 422, UNIQUE_CLASH, errors=result.conflicts))
+    lists = {
+        "errors": result.errors,
+        "inserted": result.inserted,
+        "duplicated": result.duplicated,
+    }
+    if result.inserted and not (result.errors or result.duplicated):
+        body = envelope(True, 200, success_message, **lists)
+    elif result.inserted:
+        body = envelope(True, 206, PARTIAL, **lists)
+    elif not result.errors:
+        body = envelope(True, 204, DUPLICATES_ONLY, **lists)
+    else:
+        return JSONResponse(envelope(False, 400, NOT_DONE, **lists), status_code=400)
+    return JSONResponse(body)

@@ -1,0 +1,41 @@
+"""KeepIT settings: the ``[keepit]`` table of the config file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEMO_ACCOUNT = {"username": "demo", "password": "demo", "company_id": "1", "site_id": "1"}
+_ACCOUNT_KEYS = {"username", "password", "company_id", "site_id"}
+
+Identity = tuple[str, str, str]
+"""(username, companyId, siteId): whose calls the rate limit counts."""
+
+
+@dataclass(frozen=True)
+class KeepItSettings:
+    rate_limit_calls: int = 100
+    rate_limit_window_seconds: float = 60
+    demo_account: bool = True
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+    auth_error_message: str = "Credenziali non valide."
+    success_message: str = "Inserimento/Update riuscito con successo."
+
+    def __post_init__(self) -> None:
+        for account in self.accounts:
+            if not isinstance(account, dict) or not set(account) >= _ACCOUNT_KEYS:
+                raise ValueError("each of accounts needs username, password, company_id, site_id")
+        if not isinstance(self.rate_limit_calls, int) or self.rate_limit_calls < 1:
+            raise ValueError("rate_limit_calls must be a positive whole number")
+        if not isinstance(self.rate_limit_window_seconds, int | float) or not (
+            self.rate_limit_window_seconds > 0
+        ):
+            raise ValueError("rate_limit_window_seconds must be a positive number")
+
+    def credentials(self) -> dict[Identity, str]:
+        """(username, companyId, siteId) -> password for every account that may call."""
+        accounts = ([DEMO_ACCOUNT] if self.demo_account else []) + list(self.accounts)
+        return {
+            (str(a["username"]), str(a["company_id"]), str(a["site_id"])): str(a["password"])
+            for a in accounts
+        }

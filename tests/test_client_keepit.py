@@ -1,0 +1,249 @@
+"""The KeepIT reference client, in-process (sync and async) and over a socket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from clients import (
+    AsyncKeepItClient,
+    ContractViolation,
+    KeepItClient,
+    KeepItError,
+    RecordMessage,
+)
+from mockservers import create_app
+from mockservers.testing import MockServer, SyncASGITransport
+
+BASE = "http://mockservers/keepit"
+DEMO: dict[str, Any] = {"username": "demo", "password": "demo", "company_id": 1, "site_id": "1"}
+LIMITED = {"keepit": {"rate_limit_calls": 2, "rate_limit_window_seconds": 30}}
+
+
+def customer(code: str, action: str = "I", **sections: Any) -> dict[str, Any]:
+    subjects = {
+        "customerCode": code,
+        "system": "DW",
+        "subjectType": "FIDELITY",
+        "subjectSubtype": "4",
+        "isCompany": "F",
+        "countryRegistration": "IT",
+    }
+    return {"action": action, "subjects": subjects, **sections}
+
+
+MAPPED = customer(
+    "12345",
+    mappings=[{"system": "DW", "externalField": "CUSTOMER_ID", "externalCode": 12345}],
+    contacts=[{"contactType": "EMAIL", "value": "test.test@test.it"}],
+    subjectMakeup={"skinType": "A"},
+)
+
+UNMATCHED = {"externalField": "ID", "externalCode": "OTHER"}
+
+
+@pytest.fixture
+def client(app: object) -> Iterator[KeepItClient]:
+    with KeepItClient(BASE, **DEMO, transport=SyncASGITransport(app)) as keepit:
+        yield keepit
+
+
+def test_client_inserts_and_reports_progids_per_section(client: KeepItClient) -> None:
+    result = client.insert_customers([MAPPED])
+    assert result.code == 200 and not result.partial
+    assert result.duplicated == [] and result.errors == []
+    (inserted,) = result.inserted
+    assert inserted.prog_id == 1 and inserted.customer_code == "12345"
+    assert inserted.email == "test.test@test.it"
+    assert inserted.sections == {"mapping": [1], "contacts": [1], "makeup": 1}
+
+
+def test_client_returns_duplicates_and_partial_results(client: KeepItClient) -> None:
+    client.insert_customers([MAPPED])
+    duplicates = client.insert_customers([MAPPED])
+    assert duplicates.code == 204 and duplicates.inserted == []
+    assert duplicates.duplicated == [RecordMessage("12345", "The customer already exists.")]
+    partial = client.insert_customers([MAPPED, customer("C2")])
+    assert partial.partial and [i.customer_code for i in partial.inserted] == ["C2"]
+
+
+def test_client_raises_400_with_the_record_errors(client: KeepItClient) -> None:
+    record = customer("C1", mappings=[UNMATCHED])
+    with pytest.raises(KeepItError) as caught:
+        client.insert_customers([record])
+    error = caught.value
+    assert error.status == 400 and error.code == 400
+    assert error.errors == [
+        RecordMessage("C1", "Il customer code non è specificato nell'array mappings.")
+    ]
+
+
+def test_client_raises_422_for_a_card_held_by_another_customer(client: KeepItClient) -> None:
+    fidelity = {
+        "cardType": "FIDELITY",
+        "cardSubtype": "GEN",
+        "circuit": "SINESY",
+        "card": "1",
+        "cardBarcode": "1357924711",
+    }
+    client.insert_customers([customer("C1", cards=[fidelity])])
+    with pytest.raises(KeepItError) as caught:
+        client.insert_customers([customer("C2", cards=[fidelity])])
+    assert caught.value.status == 422 and caught.value.errors[0].customer_code == "C2"
+
+
+def test_client_raises_401_for_wrong_credentials(app: object) -> None:
+    wrong = DEMO | {"password": "nope"}
+    transport = SyncASGITransport(app)
+    with (
+        KeepItClient(BASE, **wrong, transport=transport) as keepit,
+        pytest.raises(KeepItError) as caught,
+    ):
+        keepit.insert_customers([customer("C1")])
+    assert caught.value.status == 401 and caught.value.code == 401
+
+
+def test_client_raises_404_when_the_alias_is_not_served() -> None:
+    """A service that does not know insertClient_v3 answers the vendor's 'No alias found'."""
+    body = {"success": False, "message": "No alias found for 'insertClient_v3'"}
+    transport = httpx.MockTransport(lambda request: httpx.Response(404, json=body))
+    with (
+        KeepItClient(BASE, **DEMO, transport=transport) as keepit,
+        pytest.raises(KeepItError) as caught,
+    ):
+        keepit.insert_customers([customer("C1")])
+    assert caught.value.status == 404 and caught.value.code is None
+    assert caught.value.message == body["message"]
+
+
+def test_client_raises_500_from_an_injected_fault(app: object, client: KeepItClient) -> None:
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers") as admin:
+        fault = {"vendor": "keepit", "kind": "status", "status": 500, "times": 1}
+        admin.post("/__admin/faults", json=fault)
+    with pytest.raises(KeepItError) as caught:
+        client.insert_customers([customer("C1")])
+    assert caught.value.status == 500 and caught.value.code == 500
+    assert client.insert_customers([customer("C1")]).code == 200
+
+
+def test_client_raises_429_unless_asked_to_wait() -> None:
+    app = create_app(LIMITED)
+    with KeepItClient(BASE, **DEMO, transport=SyncASGITransport(app)) as keepit:
+        keepit.insert_customers([customer("C1")])
+        keepit.insert_customers([customer("C2")])
+        with pytest.raises(KeepItError) as caught:
+            keepit.insert_customers([customer("C3")])
+    assert caught.value.status == 429 and caught.value.retry_after == 30
+
+
+def test_client_waits_for_the_window_on_the_kits_clock_and_retries() -> None:
+    app = create_app(LIMITED)
+    admin = httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers")
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        admin.post("/__admin/clock", json={"advance_seconds": seconds})
+
+    with (
+        admin,
+        KeepItClient(
+            BASE, **DEMO, transport=SyncASGITransport(app), retry_rate_limited=True, sleep=sleep
+        ) as keepit,
+    ):
+        for code in ("C1", "C2", "C3"):
+            assert keepit.insert_customers([customer(code)]).code == 200
+        statuses = [e["status"] for e in admin.get("/__admin/requests").json()]
+    assert waits == [30]
+    assert statuses == [200, 429, 200, 200]
+
+
+def test_client_gives_up_after_max_retries() -> None:
+    app = create_app(LIMITED)
+    waits: list[float] = []
+    with KeepItClient(
+        BASE,
+        **DEMO,
+        transport=SyncASGITransport(app),
+        retry_rate_limited=True,
+        max_retries=2,
+        sleep=waits.append,  # never moves the clock: the window never frees up
+    ) as keepit:
+        keepit.insert_customers([customer("C1")])
+        keepit.insert_customers([customer("C2")])
+        with pytest.raises(KeepItError) as caught:
+            keepit.insert_customers([customer("C3")])
+    assert caught.value.status == 429 and waits == [30, 30]
+
+
+class _Refuse(httpx.BaseTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise AssertionError("the client sent a request it should have refused")
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [],
+        [{"subjects": customer("C1")["subjects"]}],
+        [customer("C1", action="U")],
+        [customer("C1", contacts=[{"contactType": "EMAIL"}])],
+    ],
+)
+def test_client_validates_before_any_io(records: list[dict[str, Any]]) -> None:
+    with (
+        KeepItClient(BASE, **DEMO, transport=_Refuse()) as keepit,
+        pytest.raises(ContractViolation),
+    ):
+        keepit.insert_customers(records)
+
+
+def test_client_without_validation_gets_the_vendors_answer(app: object) -> None:
+    transport = SyncASGITransport(app)
+    with (
+        KeepItClient(BASE, **DEMO, validate=False, transport=transport) as keepit,
+        pytest.raises(KeepItError) as caught,
+    ):
+        keepit.insert_customers([{"subjects": customer("C1")["subjects"]}])
+    assert caught.value.errors[0].message == "Errore: action non valorizzato."
+
+
+@pytest.mark.anyio
+async def test_async_client_in_process_waits_on_the_kits_clock() -> None:
+    app = create_app(LIMITED)
+    admin = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://m")
+
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await admin.post("/__admin/clock", json={"advance_seconds": seconds})
+
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        admin,
+        AsyncKeepItClient(
+            BASE, **DEMO, transport=transport, retry_rate_limited=True, sleep=sleep
+        ) as keepit,
+    ):
+        first = await keepit.insert_customers([MAPPED])
+        assert first.inserted[0].sections["mapping"] == [1]
+        assert (await keepit.insert_customers([MAPPED])).code == 204
+        assert (await keepit.insert_customers([customer("C3")])).code == 200
+        with pytest.raises(KeepItError) as caught:
+            await keepit.insert_customers([customer("C4", mappings=[UNMATCHED])])
+        assert caught.value.status == 400
+    assert waits == [30]
+
+
+def test_client_over_a_socket_against_mockserver(mockserver: MockServer) -> None:
+    with KeepItClient(mockserver.base_url("keepit"), **DEMO) as keepit:
+        assert keepit.insert_customers([MAPPED]).inserted[0].prog_id == 1
+        assert keepit.insert_customers([MAPPED]).code == 204
+    (entry, _) = mockserver.requests(vendor="keepit", operation="insertClient_v3")
+    assert entry["status"] == 200 and entry["headers"]["password"] == "***"
+    state = mockserver.state("keepit")["tenants"]["1/1"]["subjects"]
+    assert state["1"]["subjects"]["customerCode"] == "12345"

@@ -1,0 +1,727 @@
+"""4WS.KeepIT through HTTP: the seed's example, every documented outcome and error, the mappings
+rules, the call limit on the kit's clock, tenants, faults, bad input."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import httpx
+import pytest
+
+from contracts import contract, load_schema
+from mockservers import create_app
+from mockservers.testing import SyncASGITransport
+
+API = "/keepit/api"
+QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
+DEMO = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
+NOT_DONE = (
+    "Errore: non è stato eseguito l'inserimento/update, "
+    "verificare il messaggio di errore dei record ritornati."
+)
+NOT_IN_MAPPINGS = "Il customer code non è specificato nell'array mappings."
+DUPLICATE = "The customer already exists."
+SEED_BODY = load_schema("keepit/insertClient_v3.request")["x-seed-example"]
+
+
+def seed_record(**changes: Any) -> dict[str, Any]:
+    """The seed's example record (a fresh copy), with top-level changes."""
+    return copy.deepcopy(SEED_BODY["subjectsRecords"][0]) | changes
+
+
+def customer(code: str, action: str = "I", **sections: Any) -> dict[str, Any]:
+    """A record with only the mandatory subject fields, plus the given sections."""
+    subjects = {
+        "customerCode": code,
+        "system": "DW",
+        "subjectType": "FIDELITY",
+        "subjectSubtype": "4",
+        "isCompany": "F",
+        "countryRegistration": "IT",
+    }
+    return {"action": action, "subjects": subjects, **sections}
+
+
+def email(value: str) -> list[dict[str, str]]:
+    return [{"contactType": "EMAIL", "value": value}]
+
+
+def mapping(code: Any, field: str = "CUSTOMER_ID", **extra: Any) -> dict[str, Any]:
+    return {"system": "DW", "externalField": field, "externalCode": code, **extra}
+
+
+def card(barcode: str) -> dict[str, str]:
+    return {
+        "cardType": "FIDELITY",
+        "cardSubtype": "GEN",
+        "circuit": "SINESY",
+        "card": barcode,
+        "cardBarcode": barcode,
+    }
+
+
+def post(
+    http: httpx.Client,
+    body: Any,
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+) -> httpx.Response:
+    headers = DEMO if headers is None else headers
+    kwargs: dict[str, Any] = {"content": body} if isinstance(body, bytes) else {"json": body}
+    return http.post(API, params=QUERY if params is None else params, headers=headers, **kwargs)
+
+
+def insert(http: httpx.Client, *records: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Post the records; check the answer against the response contract; return its body."""
+    response = post(http, {"subjectsRecords": list(records)}, **kwargs)
+    body = response.json()
+    assert contract("keepit/insertClient_v3.response").violations(body) == []
+    expected_http = 200 if body["code"] in (200, 204, 206) else body["code"]
+    assert response.status_code == expected_http, body
+    return body
+
+
+def only_error(body: dict[str, Any]) -> str:
+    assert body["code"] == 400 and body["success"] is False and body["message"] == NOT_DONE
+    assert body["insertedObjects"] == [] and body["duplicatedObjects"] == []
+    (error,) = body["errorObjects"]
+    return error["errorMessage"]
+
+
+def stored(http: httpx.Client, tenant: str = "1/1") -> dict[str, Any]:
+    return http.get("/__admin/state/keepit").json()["tenants"][tenant]["subjects"]
+
+
+# -- the seed's example ----------------------------------------------------------------------
+def test_seed_example_as_written_is_refused_because_action_is_mandatory(
+    http: httpx.Client,
+) -> None:
+    """The document: 'the action attribute is mandatory'; its example has none."""
+    body = insert(http, *SEED_BODY["subjectsRecords"])
+    assert body["errorObjects"] == [
+        {"customerCode": "13245", "errorMessage": "Errore: action non valorizzato."}
+    ]
+    assert only_error(body) == "Errore: action non valorizzato."
+
+
+def test_seed_example_with_action_is_refused_by_the_mappings_rule(http: httpx.Client) -> None:
+    """customerCode 13245 is not among the mappings' externalCodes (12345, 67890)."""
+    assert only_error(insert(http, seed_record(action="I"))) == NOT_IN_MAPPINGS
+    assert stored(http) == {}
+
+
+def test_seed_example_with_mapping_fixed_is_inserted_with_every_section(
+    http: httpx.Client,
+) -> None:
+    record = seed_record(action="I")
+    record["subjects"]["customerCode"] = "12345"  # equals the numeric externalCode 12345
+    body = insert(http, record)
+    assert body["success"] is True and body["code"] == 200
+    assert body["message"] == "Inserimento/Update riuscito con successo."
+    (inserted,) = body["insertedObjects"]
+    assert inserted["progId"] == 1
+    assert inserted["customerCode"] == "12345" and inserted["email"] == "test.test@test.it"
+    assert inserted["mapping"] == [{"progId": 1}, {"progId": 2}]
+    assert inserted["contacts"] == [{"progId": 1}, {"progId": 2}]
+    assert inserted["privacy"] == [{"progId": 1}]
+    assert inserted["cards"] == [{"progId": 1}]
+    assert inserted["destinations"] == [{"progId": 1}]
+    assert inserted["makeup"] == {"progId": 1}
+    assert inserted["sources"] == [{"progId": 1}, {"progId": 2}]
+    assert "actions" not in inserted and "commercialDivisions" not in inserted
+    customer_record = stored(http)["1"]
+    assert customer_record["subjects"]["Floor"] == 2 and customer_record["subjects"]["progId"] == 1
+    assert customer_record["subjectDestinations"][0]["note"] == "Test note"
+    assert customer_record["subjectSources"][1]["itemDescPur"] == ""
+
+
+def test_only_the_sections_received_are_reported(http: httpx.Client) -> None:
+    (inserted,) = insert(http, customer("C1"))["insertedObjects"]
+    assert inserted == {"progId": 1, "customerCode": "C1", "email": ""}
+
+
+def test_actions_and_commercial_divisions_get_progids(http: httpx.Client) -> None:
+    action = {"actionCode": "A1", "actionType": "CALL", "actionStatus": "OPEN", "system": "DW"}
+    record = customer("C1", actions=[action], commercialDivisions=[{"division": "X"}])
+    (inserted,) = insert(http, record)["insertedObjects"]
+    assert inserted["actions"] == [{"progId": 1}]
+    assert inserted["commercialDivisions"] == [{"progId": 1}]
+
+
+def test_progids_are_per_tenant_sequences_per_section(http: httpx.Client) -> None:
+    first = insert(http, customer("C1", contacts=email("a@x.it")))["insertedObjects"][0]
+    second = insert(http, customer("C2", contacts=email("b@x.it")))["insertedObjects"][0]
+    assert (first["progId"], second["progId"]) == (1, 2)
+    assert (first["contacts"], second["contacts"]) == ([{"progId": 1}], [{"progId": 2}])
+
+
+# -- duplicates, partial, all failing ----------------------------------------------------------
+def test_same_customer_code_in_the_same_system_is_a_duplicate_204(http: httpx.Client) -> None:
+    insert(http, customer("C1"))
+    body = insert(http, customer("C1"))
+    assert body["code"] == 204 and body["success"] is True
+    assert body["message"] == (
+        "Attenzione: esistono uno o più doppioni, inserimento/update non eseguito."
+    )
+    assert body["duplicatedObjects"] == [{"customerCode": "C1", "errorMessage": DUPLICATE}]
+    assert body["insertedObjects"] == [] and body["errorObjects"] == []
+    assert list(stored(http)) == ["1"]
+
+
+def test_same_code_in_another_system_is_not_a_duplicate(http: httpx.Client) -> None:
+    insert(http, customer("C1"))
+    other = customer("C1")
+    other["subjects"]["system"] = "ECOM"
+    assert insert(http, other)["code"] == 200
+
+
+@pytest.mark.parametrize("where", ["contacts", "subjects.email"])
+def test_same_email_is_a_duplicate_whatever_the_code(http: httpx.Client, where: str) -> None:
+    insert(http, customer("C1", contacts=email("Mario@Test.it")))
+    other = customer("C2")
+    if where == "contacts":
+        other["contacts"] = email("mario@test.it")
+    else:
+        other["subjects"]["email"] = "MARIO@test.it"
+    assert insert(http, other)["duplicatedObjects"][0]["errorMessage"] == DUPLICATE
+
+
+def test_a_duplicate_inside_one_batch_is_caught(http: httpx.Client) -> None:
+    body = insert(http, customer("C1"), customer("C1"))
+    assert body["code"] == 206
+    assert [i["progId"] for i in body["insertedObjects"]] == [1]
+    assert body["duplicatedObjects"] == [{"customerCode": "C1", "errorMessage": DUPLICATE}]
+
+
+def test_some_inserted_others_failing_is_206(http: httpx.Client) -> None:
+    broken = customer("C2")
+    del broken["subjects"]["system"]
+    body = insert(http, customer("C1"), broken)
+    assert body["code"] == 206 and body["success"] is True
+    assert [i["customerCode"] for i in body["insertedObjects"]] == ["C1"]
+    assert body["errorObjects"] == [
+        {"customerCode": "C2", "errorMessage": "Errore: system non valorizzato."}
+    ]
+
+
+def test_nothing_inserted_errors_and_duplicates_is_400(http: httpx.Client) -> None:
+    insert(http, customer("C1"))
+    body = insert(http, customer("C1"), customer("C2", action="X"))
+    assert body["code"] == 400 and body["success"] is False
+    assert body["duplicatedObjects"] == [{"customerCode": "C1", "errorMessage": DUPLICATE}]
+    assert body["errorObjects"][0]["errorMessage"] == "Errore: action valore non ammesso."
+
+
+# -- mandatory fields and types -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "field",
+    ["customerCode", "system", "subjectType", "subjectSubtype", "isCompany", "countryRegistration"],
+)
+@pytest.mark.parametrize("how", ["missing", "empty"])
+def test_each_mandatory_subject_field(http: httpx.Client, field: str, how: str) -> None:
+    record = customer("C1")
+    if how == "missing":
+        del record["subjects"][field]
+    else:
+        record["subjects"][field] = ""
+    assert only_error(insert(http, record)) == f"Errore: {field} non valorizzato."
+
+
+def test_missing_subjects_is_not_valorised(http: httpx.Client) -> None:
+    assert only_error(insert(http, {"action": "I"})) == "Errore: subjects non valorizzato."
+
+
+def test_mandatory_checks_come_before_duplicates_and_mappings(http: httpx.Client) -> None:
+    insert(http, customer("C1"))
+    record = customer("C1", mappings=[mapping("OTHER")])
+    del record["subjects"]["subjectType"]
+    assert only_error(insert(http, record)) == "Errore: subjectType non valorizzato."
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sex": "X"}, "Errore: sex valore non ammesso."),
+        ({"isCompany": "S"}, "Errore: isCompany valore non ammesso."),
+        ({"ecommerceGuestRegister": "Z"}, "Errore: ecommerceGuestRegister valore non ammesso."),
+        ({"province": "PORD"}, "Errore: province supera la lunghezza massima."),
+        ({"subjectName2": "x" * 501}, "Errore: subjectName2 supera la lunghezza massima."),
+        ({"customerCode": 13245}, "Errore: customerCode di tipo non valido."),
+        ({"employeesNumber": "60"}, "Errore: employeesNumber di tipo non valido."),
+        ({"discount": 10000}, "Errore: discount fuori dai limiti ammessi."),
+        ({"birthday": "24/03/2016"}, "Errore: birthday non valido."),
+        ({"birthday": "2016-02-30"}, "Errore: birthday non valido."),
+        ({"ecommerceLastVisit": "yesterday"}, "Errore: ecommerceLastVisit non valido."),
+        ({"houseNumber": True}, "Errore: houseNumber di tipo non valido."),
+    ],
+)
+def test_type_and_length_violations_name_the_field(
+    http: httpx.Client, change: dict[str, Any], message: str
+) -> None:
+    record = customer("C1")
+    record["subjects"].update(change)
+    assert only_error(insert(http, record)) == message
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"birthday": "", "ecommerceLastLogin": ""},
+        {"birthday": "1980-05-01", "ecommerceLastLogin": "2016-03-24 10:15:00"},
+        {"ecommerceLastVisit": "2016-03-24T10:15:00Z", "houseNumber": "10/B", "floor": 2},
+        {"sex": "", "foreignPerson": "T", "discount": 12.5, "maximumValue": 1000.99},
+    ],
+)
+def test_what_the_example_and_the_table_allow_is_accepted(
+    http: httpx.Client, change: dict[str, Any]
+) -> None:
+    record = customer("C1")
+    record["subjects"].update(change)
+    assert insert(http, record)["code"] == 200
+
+
+def test_unknown_fields_are_accepted_and_kept(http: httpx.Client) -> None:
+    record = customer("C1", extra={"kept": True})
+    record["subjects"]["birthPlace"] = "Udine"
+    assert insert(http, record)["code"] == 200
+    assert stored(http)["1"]["subjects"]["birthPlace"] == "Udine"
+    assert stored(http)["1"]["extra"] == {"kept": True}
+
+
+@pytest.mark.parametrize(
+    ("sections", "message"),
+    [
+        ({"contacts": [{"contactType": "EMAIL"}]}, "Errore: contacts[0].value non valorizzato."),
+        (
+            {"contacts": [{"contactType": "PHONE"}, {"contactType": "EMAIL", "value": ""}]},
+            "Errore: contacts[1].value non valorizzato.",
+        ),
+        ({"contacts": [{"value": "x"}]}, "Errore: contacts[0].contactType non valorizzato."),
+        (
+            {"contacts": [{"contactType": "PIGEON", "value": "x"}]},
+            "Errore: contacts[0].contactType valore non ammesso.",
+        ),
+        (
+            {
+                "cards": [
+                    {"cardType": "FIDELITY", "cardSubtype": "GEN", "circuit": "S", "card": "1"}
+                ]
+            },
+            "Errore: cards[0].cardBarcode non valorizzato.",
+        ),
+        (
+            {"cards": [card("1") | {"cardBarcode": "1" * 51}]},
+            "Errore: cards[0].cardBarcode supera la lunghezza massima.",
+        ),
+        ({"privacy": [{"privacyConsent": "T"}]}, "Errore: privacy[0].privacyType non valorizzato."),
+        (
+            {"subjectDestinations": [{"destinationType": ""}]},
+            "Errore: subjectDestinations[0].destinationType non valorizzato.",
+        ),
+        (
+            {"mappings": [{"system": "DW", "externalCode": "C1"}]},
+            "Errore: mappings[0].externalField non valorizzato.",
+        ),
+        (
+            {"mappings": [{"system": "DW", "externalField": "ID"}]},
+            "Errore: mappings[0].externalCode non valorizzato.",
+        ),
+        ({"actions": [{"actionCode": "A"}]}, "Errore: actions[0].actionStatus non valorizzato."),
+        ({"contacts": {"contactType": "EMAIL"}}, "Errore: contacts di tipo non valido."),
+        ({"subjectMakeup": []}, "Errore: subjectMakeup di tipo non valido."),
+    ],
+)
+def test_section_rules_name_the_element(
+    http: httpx.Client, sections: dict[str, Any], message: str
+) -> None:
+    assert only_error(insert(http, customer("C1", **sections))) == message
+
+
+def test_a_card_that_is_not_fidelity_needs_only_its_type(http: httpx.Client) -> None:
+    record = customer("C1", cards=[{"cardType": "GIFT"}])
+    assert insert(http, record)["code"] == 200
+
+
+# -- update ---------------------------------------------------------------------------------
+def test_update_merges_subject_fields_and_keeps_the_progid(http: httpx.Client) -> None:
+    insert(http, customer("C1", contacts=email("a@x.it")))
+    record = customer("C1", action="U")
+    record["subjects"] |= {"progId": 1, "city": "Udine"}
+    body = insert(http, record)
+    assert body["code"] == 200 and body["insertedObjects"][0]["progId"] == 1
+    assert body["insertedObjects"][0]["email"] == "a@x.it"
+    assert stored(http)["1"]["subjects"]["city"] == "Udine"
+
+
+def test_update_accepts_progid_as_a_string(http: httpx.Client) -> None:
+    insert(http, customer("C1"))
+    record = customer("C1", action="U")
+    record["subjects"]["progId"] = "1"
+    assert insert(http, record)["insertedObjects"][0]["progId"] == 1
+
+
+@pytest.mark.parametrize("prog_id", [None, ""])
+def test_update_without_progid_is_not_valorised(http: httpx.Client, prog_id: Any) -> None:
+    record = customer("C1", action="U")
+    if prog_id is not None:
+        record["subjects"]["progId"] = prog_id
+    assert only_error(insert(http, record)) == "Errore: progId non valorizzato."
+
+
+def test_update_of_an_unknown_progid_is_record_not_found(http: httpx.Client) -> None:
+    record = customer("C1", action="U")
+    record["subjects"]["progId"] = 999
+    body = insert(http, record)
+    assert body["errorObjects"] == [
+        {"customerCode": "C1", "errorMessage": "Nessun record trovato per:progId=999"}
+    ]
+
+
+def test_update_to_another_customers_code_is_a_duplicate(http: httpx.Client) -> None:
+    insert(http, customer("C1"), customer("C2"))
+    record = customer("C2", action="U")
+    record["subjects"]["progId"] = 1
+    assert insert(http, record)["code"] == 204
+
+
+def test_update_sections_match_existing_elements(http: httpx.Client) -> None:
+    destination = {"destinationType": "RES", "destinationCode": "D1", "city": "Pordenone"}
+    insert(http, customer("C1", contacts=email("a@x.it"), subjectDestinations=[destination]))
+    record = customer(
+        "C1",
+        action="U",
+        contacts=email("a@x.it") + email("b@x.it"),
+        subjectDestinations=[destination | {"city": "Udine"}, {"destinationType": "DOM"}],
+        subjectMakeup={"skinType": "A"},
+    )
+    record["subjects"]["progId"] = 1
+    (inserted,) = insert(http, record)["insertedObjects"]
+    assert inserted["contacts"] == [{"progId": 1}, {"progId": 2}]
+    assert inserted["destinations"] == [{"progId": 1}, {"progId": 2}]
+    saved = stored(http)["1"]
+    assert [d.get("city") for d in saved["subjectDestinations"]] == ["Udine", None]
+    assert [c["value"] for c in saved["contacts"]] == ["a@x.it", "b@x.it"]
+    assert saved["subjectMakeup"] == {"skinType": "A", "progId": 1}
+
+
+# -- mappings rules ------------------------------------------------------------------------
+def test_customer_code_matches_a_numeric_external_code_as_a_string(http: httpx.Client) -> None:
+    assert insert(http, customer("12345", mappings=[mapping(12345)]))["code"] == 200
+
+
+def test_customer_code_must_be_among_the_mappings(http: httpx.Client) -> None:
+    body = insert(http, customer("C1", mappings=[mapping("C2")]))
+    assert only_error(body) == NOT_IN_MAPPINGS
+
+
+def test_mapping_system_defaults_to_the_subjects_system(http: httpx.Client) -> None:
+    insert(http, customer("C1", mappings=[{"externalField": "ID", "externalCode": "C1"}]))
+    assert stored(http)["1"]["mappings"][0]["system"] == "DW"
+
+
+def test_insert_with_a_code_of_another_customer_is_refused(http: httpx.Client) -> None:
+    insert(http, customer("C1", mappings=[mapping("C1"), mapping("SHARED", "CUSTOMER_NO")]))
+    record = customer("C2", mappings=[mapping("C2"), mapping("SHARED", "CUSTOMER_NO")])
+    message = only_error(insert(http, record))
+    assert message == "Il codice SHARED (DW/CUSTOMER_NO) è già associato a un altro cliente."
+    assert list(stored(http)) == ["1"]
+
+
+def test_same_code_under_another_external_field_is_another_code(http: httpx.Client) -> None:
+    insert(http, customer("C1", mappings=[mapping("C1"), mapping("X", "CUSTOMER_NO")]))
+    record = customer("C2", mappings=[mapping("C2"), mapping("X", "LOYALTY_NO")])
+    assert insert(http, record)["code"] == 200
+
+
+def test_update_adds_new_codes_and_discards_existing_ones(http: httpx.Client) -> None:
+    insert(http, customer("C1", mappings=[mapping("C1")]))
+    insert(http, customer("C2", mappings=[mapping("C2"), mapping("TAKEN", "CUSTOMER_NO")]))
+    record = customer(
+        "C1",
+        action="U",
+        mappings=[mapping("C1"), mapping("NEW", "CUSTOMER_NO"), mapping("TAKEN", "CUSTOMER_NO")],
+    )
+    record["subjects"]["progId"] = 1
+    (inserted,) = insert(http, record)["insertedObjects"]
+    assert inserted["mapping"] == [{"progId": 1}, {"progId": 4}]
+    codes = [m["externalCode"] for m in stored(http)["1"]["mappings"]]
+    assert codes == ["C1", "NEW"]
+
+
+# -- unique constraints: 422 ----------------------------------------------------------------
+def test_card_barcode_of_another_customer_is_422_and_nothing_is_stored(
+    http: httpx.Client,
+) -> None:
+    insert(http, customer("C1", cards=[card("111")]))
+    body = insert(http, customer("C2"), customer("C3", cards=[card("111")]))
+    assert body["code"] == 422 and body["success"] is False
+    assert body["errorObjects"] == [
+        {
+            "customerCode": "C3",
+            "errorMessage": (
+                "Unique constraint error: la carta 111 è già associata a un altro cliente."
+            ),
+        }
+    ]
+    assert list(stored(http)) == ["1"]
+    assert insert(http, customer("C2"))["insertedObjects"][0]["progId"] == 2
+
+
+def test_one_barcode_for_two_customers_of_one_call_is_422(http: httpx.Client) -> None:
+    body = insert(http, customer("C1", cards=[card("111")]), customer("C2", cards=[card("111")]))
+    assert body["code"] == 422 and body["errorObjects"][0]["customerCode"] == "C2"
+    assert stored(http) == {}
+
+
+def test_a_customer_keeps_its_own_card_on_update(http: httpx.Client) -> None:
+    insert(http, customer("C1", cards=[card("111")]))
+    record = customer("C1", action="U", cards=[card("111") | {"active": "F"}])
+    record["subjects"]["progId"] = 1
+    assert insert(http, record)["insertedObjects"][0]["cards"] == [{"progId": 1}]
+    assert stored(http)["1"]["cards"][0]["active"] == "F"
+
+
+# -- the call as a whole --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cmd": "insertClient_v2", "appId": "KEEPIT"},
+        {"cmd": ""},
+        {},
+    ],
+)
+def test_unknown_or_missing_cmd_is_no_alias_found(
+    http: httpx.Client, params: dict[str, str]
+) -> None:
+    response = post(http, {"subjectsRecords": [customer("C1")]}, params=params)
+    assert response.status_code == 404
+    assert response.json() == {
+        "success": False,
+        "message": f"No alias found for '{params.get('cmd', '')}'",
+    }
+    assert contract("keepit/notFound.response").violations(response.json()) == []
+
+
+@pytest.mark.parametrize("missing", ["username", "password", "companyId", "siteId"])
+def test_each_credential_header_is_required(http: httpx.Client, missing: str) -> None:
+    headers = {k: v for k, v in DEMO.items() if k != missing}
+    response = post(http, {"subjectsRecords": [customer("C1")]}, headers=headers)
+    assert response.status_code == 401
+    assert response.json() == {"success": False, "code": 401, "message": "Credenziali non valide."}
+    assert contract("keepit/error.response").violations(response.json()) == []
+
+
+@pytest.mark.parametrize(
+    "change", [{"password": "nope"}, {"username": "ghost"}, {"companyId": "2"}, {"siteId": "9"}]
+)
+def test_wrong_credentials_are_401(http: httpx.Client, change: dict[str, str]) -> None:
+    response = post(http, {"subjectsRecords": [customer("C1")]}, headers=DEMO | change)
+    assert response.status_code == 401 and response.json()["code"] == 401
+
+
+TWO_SITES = {
+    "keepit": {
+        "accounts": [
+            {"username": "shop", "password": "pw", "company_id": "7", "site_id": "1"},
+            {"username": "shop", "password": "pw", "company_id": "7", "site_id": "2"},
+        ],
+        "rate_limit_calls": 3,
+        "rate_limit_window_seconds": 10,
+        "success_message": "1 record inseriti/aggiornati",
+    }
+}
+
+
+@pytest.fixture
+def configured() -> httpx.Client:
+    app = create_app(TWO_SITES)
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers") as client:
+        yield client
+
+
+def test_tenants_are_kept_apart_per_company_and_site(configured: httpx.Client) -> None:
+    site1 = {"username": "shop", "password": "pw", "companyId": "7", "siteId": "1"}
+    site2 = site1 | {"siteId": "2"}
+    first = insert(configured, customer("C1"), headers=site1)
+    assert first["message"] == "1 record inseriti/aggiornati"
+    assert insert(configured, customer("C1"), headers=site2)["code"] == 200
+    assert insert(configured, customer("C1"), headers=DEMO)["code"] == 200
+    tenants = configured.get("/__admin/state/keepit").json()["tenants"]
+    assert sorted(tenants) == ["1/1", "7/1", "7/2"]
+    assert all(list(t["subjects"]) == ["1"] for t in tenants.values())
+
+
+def test_demo_account_can_be_switched_off() -> None:
+    app = create_app({"keepit": {"demo_account": False}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as client:
+        assert post(client, {"subjectsRecords": [customer("C1")]}).status_code == 401
+
+
+# -- the call limit -------------------------------------------------------------------------
+def test_the_101st_call_in_60_seconds_is_429_until_the_window_moves(http: httpx.Client) -> None:
+    for _ in range(100):
+        assert post(http, {}).status_code == 400  # refused calls count too
+    response = post(http, {"subjectsRecords": [customer("C1")]})
+    assert response.status_code == 429
+    body = response.json()
+    assert body["success"] is False and body["code"] == 429 and "100" in body["message"]
+    assert contract("keepit/error.response").violations(body) == []
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    http.post("/__admin/clock", json={"advance_seconds": 60})
+    assert insert(http, customer("C1"))["code"] == 200
+
+
+def test_the_limit_is_per_credentials_and_reset_clears_it(configured: httpx.Client) -> None:
+    site1 = {"username": "shop", "password": "pw", "companyId": "7", "siteId": "1"}
+    site2 = site1 | {"siteId": "2"}
+    for _ in range(3):
+        post(configured, {}, headers=site1)
+    assert post(configured, {}, headers=site1).status_code == 429
+    assert post(configured, {}, headers=site2).status_code == 400
+    assert post(configured, {}, headers=DEMO | {"password": "x"}).status_code == 401
+    configured.post("/__admin/reset", json={"vendor": "keepit"})
+    assert post(configured, {}, headers=site1).status_code == 400
+
+
+def test_the_window_slides_on_the_kits_clock(configured: httpx.Client) -> None:
+    site1 = {"username": "shop", "password": "pw", "companyId": "7", "siteId": "1"}
+    clock = "/__admin/clock"
+    post(configured, {}, headers=site1)
+    configured.post(clock, json={"advance_seconds": 5})
+    post(configured, {}, headers=site1)
+    post(configured, {}, headers=site1)
+    assert post(configured, {}, headers=site1).status_code == 429
+    configured.post(clock, json={"advance_seconds": 5})  # the first call leaves the window
+    assert post(configured, {}, headers=site1).status_code == 400
+    assert post(configured, {}, headers=site1).status_code == 429
+
+
+# -- faults and bad input -------------------------------------------------------------------
+@pytest.mark.parametrize("status", [500, 503])
+def test_status_fault_answers_in_the_vendors_body(http: httpx.Client, status: int) -> None:
+    fault = {"vendor": "keepit", "operation": "insertClient_v3", "kind": "status"}
+    http.post("/__admin/faults", json=fault | {"status": status, "times": 1})
+    response = post(http, {"subjectsRecords": [customer("C1")]})
+    assert response.status_code == status
+    assert response.json()["success"] is False and response.json()["code"] == status
+    assert contract("keepit/error.response").violations(response.json()) == []
+    assert insert(http, customer("C1"))["code"] == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{not json", "Errore: il body non è un JSON valido."),
+        (b"\xff\xfe", "Errore: il body non è un JSON valido."),
+        (b"", "Errore: il body non è un JSON valido."),
+        ([customer("C1")], "Errore: il body deve essere un oggetto JSON."),
+        (b"null", "Errore: il body deve essere un oggetto JSON."),
+        ("text", "Errore: il body deve essere un oggetto JSON."),
+        ({}, "Errore: subjectsRecords non valorizzato."),
+        ({"subjectsRecords": None}, "Errore: subjectsRecords non valorizzato."),
+        ({"subjectsRecords": []}, "Errore: subjectsRecords non valorizzato."),
+        ({"subjectsRecords": {"action": "I"}}, "Errore: subjectsRecords di tipo non valido."),
+        ({"subjectsRecords": "x"}, "Errore: subjectsRecords di tipo non valido."),
+    ],
+)
+def test_an_unusable_body_is_a_400_envelope(http: httpx.Client, body: Any, message: str) -> None:
+    response = post(http, body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "code": 400,
+        "message": message,
+        "errorObjects": [],
+        "insertedObjects": [],
+        "duplicatedObjects": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (None, "Errore: subjectsRecords[0] di tipo non valido."),
+        ("I", "Errore: subjectsRecords[0] di tipo non valido."),
+        ({"action": "I", "subjects": None}, "Errore: subjects di tipo non valido."),
+        ({"action": "I", "subjects": []}, "Errore: subjects di tipo non valido."),
+    ],
+)
+def test_wrong_types_at_record_level_fail_that_record(
+    http: httpx.Client, record: Any, message: str
+) -> None:
+    body = insert(http, record, customer("C1"))
+    assert body["code"] == 206
+    assert body["errorObjects"] == [{"customerCode": "", "errorMessage": message}]
+
+
+@pytest.mark.parametrize("action", [1, None, ["I"]])
+def test_an_action_of_the_wrong_type_fails_that_record(http: httpx.Client, action: Any) -> None:
+    body = insert(http, customer("C9") | {"action": action})
+    assert only_error(body) == "Errore: action di tipo non valido."
+    assert body["errorObjects"][0]["customerCode"] == "C9"
+
+
+def test_the_content_type_is_not_checked(http: httpx.Client) -> None:
+    content = b'{"subjectsRecords": [{"action": "I", "subjects": {"customerCode": "C1"}}]}'
+    headers = DEMO | {"Content-Type": "text/plain"}
+    response = http.post(API, params=QUERY, headers=headers, content=content)
+    assert response.status_code == 400
+    assert response.json()["errorObjects"][0]["errorMessage"] == "Errore: system non valorizzato."
+
+
+def test_the_first_missing_field_in_the_documents_order_is_reported(http: httpx.Client) -> None:
+    body = insert(http, {"action": "I", "subjects": {}})
+    assert only_error(body) == "Errore: customerCode non valorizzato."
+
+
+def test_nulls_and_huge_strings_never_500(http: httpx.Client) -> None:
+    record = customer("C1", contacts=[None], cards=[{"cardType": None}], mappings=None)
+    record["subjects"] |= {"note": "x" * 1_000_000, "sex": None, "discount": None}
+    body = insert(http, record)
+    assert body["code"] == 400
+    assert body["errorObjects"][0]["errorMessage"].startswith("Errore: ")
+
+
+def test_body_over_the_size_limit_is_413_in_the_vendors_body() -> None:
+    app = create_app({"kit": {"max_body_bytes": 1000}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as client:
+        response = post(client, {"subjectsRecords": [customer("x" * 2000)]})
+    assert response.status_code == 413
+    assert response.json()["code"] == 413 and response.json()["success"] is False
+
+
+# -- admin: state, journal, OpenAPI ---------------------------------------------------------
+def test_state_round_trips_and_indexes_are_rebuilt(http: httpx.Client) -> None:
+    insert(http, customer("C1", contacts=email("a@x.it"), cards=[card("111")]))
+    state = http.get("/__admin/state/keepit").json()
+    http.post("/__admin/reset", json={"vendor": "keepit"})
+    assert insert(http, customer("C1"))["code"] == 200  # empty again
+    assert http.put("/__admin/state/keepit", json=state).json() == state
+    assert insert(http, customer("C9", contacts=email("A@x.it")))["code"] == 204
+    assert insert(http, customer("C8", cards=[card("111")]))["code"] == 422
+    assert insert(http, customer("C7"))["insertedObjects"][0]["progId"] == 2
+
+
+def test_malformed_customers_in_a_state_document_are_refused(http: httpx.Client) -> None:
+    document = {"tenants": {"1/1": {"subjects": {"1": {"subjects": "nope"}}}}}
+    response = http.put("/__admin/state/keepit", json=document)
+    assert response.status_code == 400
+    assert http.get("/__admin/state/keepit").json() == {"tenants": {}}
+
+
+def test_journal_names_the_operation_and_masks_the_password(http: httpx.Client) -> None:
+    insert(http, customer("C1"))
+    post(http, {}, params={"cmd": "nope"})
+    entries = http.get("/__admin/requests", params={"vendor": "keepit"}).json()
+    assert [e["operation"] for e in entries] == ["unknown", "insertClient_v3"]
+    assert entries[1]["headers"]["password"] == "***"
+
+
+def test_openapi_is_served_with_the_virtual_path(http: httpx.Client) -> None:
+    document = http.get("/keepit/openapi.json").json()
+    operation = document["paths"]["/api/insertClient_v3"]["post"]
+    assert operation["operationId"] == "insertClient_v3"
+    assert operation["x-real-request"]["query"] == QUERY
+    names = [p["name"] for p in operation["parameters"]]
+    assert names == ["username", "password", "companyId", "siteId"]
