@@ -1,0 +1,176 @@
+"""``make soak``: mixed valid, invalid and faulted traffic against every vendor from many
+concurrent clients for a set time; then the fake's state must equal what it acknowledged.
+
+Usage: python bench/soak.py [--seconds 300] [--clients 32] [--state-file FILE]
+Prints requests served, outcomes by kind, peak RSS; exits 1 on any lost or phantom write, or
+on any 5xx that no fault asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import free_port, mockservers_command, server
+
+FAULT_STATUS = 503  # injected faults answer this; any other 5xx is a bug
+
+
+@dataclass
+class Tally:
+    outcomes: Counter[str] = field(default_factory=Counter)
+    unplanned: list[str] = field(default_factory=list)
+
+    def count(self, kind: str) -> None:
+        self.outcomes[kind] += 1
+
+
+class QuoPartsTraffic:
+    """Imports customers (valid rows, bad rows, malformed bodies) and remembers what was acked."""
+
+    vendor = "quoparts"
+    path = "/quoparts/ws_quoparts.php"
+
+    def __init__(self) -> None:
+        self.acked: dict[str, str] = {}  # COD_CLI_ERP -> COD_CLI
+        self.sent: set[str] = set()
+        self.token = ""
+
+    async def setup(self, http: httpx.AsyncClient) -> None:
+        answer = await http.get(
+            self.path, params={"login": "", "username": "demo", "password": "demo"}
+        )
+        self.token = answer.json()["data"][0]["TOKEN"]
+        await http.post(
+            "/__admin/faults",
+            json={
+                "vendor": "quoparts",
+                "operation": "importCli",
+                "kind": "status",
+                "status": FAULT_STATUS,
+                "probability": 0.05,
+            },
+        )
+
+    async def step(self, http: httpx.AsyncClient, rng: random.Random, tally: Tally, n: int) -> None:
+        roll = rng.random()
+        params = {"importCli": "", "token": self.token}
+        if roll < 0.1:
+            response = await http.post(self.path, params=params, content=b'{"data": [')
+            tally.count("quoparts malformed")
+            return
+        erp = f"S{n}"
+        row = {"DES_NOM": "Soak", "COD_PTA_IVA": "1", "COD_CLI_ERP": erp}
+        if roll < 0.2:
+            row.pop("COD_PTA_IVA")
+        self.sent.add(erp)
+        response = await http.post(self.path, params=params, json={"data": [row]})
+        if response.status_code == FAULT_STATUS:
+            tally.count("quoparts faulted")
+            return
+        if response.status_code != 200:
+            tally.unplanned.append(f"quoparts HTTP {response.status_code}: {response.text[:200]}")
+            return
+        outcome = response.json()["data"][0]
+        if outcome["errorCode"] == "0":
+            self.acked[erp] = outcome["COD_CLI"]
+            tally.count("quoparts imported")
+        else:
+            tally.count("quoparts row refused")
+
+    def verify(self, state: dict[str, Any]) -> list[str]:
+        stored = state["tenants"].get("demo", {}).get("customers", {})
+        problems = [f"lost {erp}" for erp in self.acked if erp not in stored]
+        problems += [
+            f"{erp}: COD_CLI {stored[erp]['COD_CLI']} != acked {cod}"
+            for erp, cod in self.acked.items()
+            if erp in stored and stored[erp]["COD_CLI"] != cod
+        ]
+        problems += [f"phantom {erp}" for erp in stored if erp not in self.sent]
+        codes = [c["COD_CLI"] for c in stored.values()]
+        if len(codes) != len(set(codes)):
+            problems.append("a COD_CLI was given twice")
+        return problems
+
+
+TRAFFIC = [QuoPartsTraffic]
+
+
+async def soak(url: str, seconds: float, clients: int) -> tuple[Tally, list[str]]:
+    tally = Tally()
+    generators = [cls() for cls in TRAFFIC]
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
+        for generator in generators:
+            await generator.setup(http)
+        deadline = time.monotonic() + seconds
+        counter = iter(range(10**12))
+
+        async def worker(seed: int) -> None:
+            rng = random.Random(seed)
+            while time.monotonic() < deadline:
+                generator = rng.choice(generators)
+                try:
+                    await generator.step(http, rng, tally, next(counter))
+                except httpx.TransportError as exc:
+                    tally.unplanned.append(f"{generator.vendor}: transport error {exc!r}")
+
+        await asyncio.gather(*(worker(seed) for seed in range(clients)))
+        await http.delete("/__admin/faults")
+        problems = []
+        for generator in generators:
+            state = (await http.get(f"/__admin/state/{generator.vendor}")).json()
+            problems += generator.verify(state)
+    return tally, problems
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=300)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--state-file")
+    args = parser.parse_args()
+    port = free_port()
+    command = mockservers_command(port) + (
+        ["--state-file", args.state_file] if args.state_file else []
+    )
+    with server(command, "/__admin/health", port) as (process, _):
+        started = time.monotonic()
+        tally, problems = asyncio.run(soak(f"http://127.0.0.1:{port}", args.seconds, args.clients))
+        elapsed = time.monotonic() - started
+        peak = peak_rss_mb(process.pid)
+    served = sum(tally.outcomes.values()) + len(tally.unplanned)
+    print(
+        f"soak: {served} requests in {elapsed:.0f} s ({served / elapsed:.0f}/s), "
+        f"{args.clients} concurrent clients, peak RSS {peak:.0f} MB"
+    )
+    for kind, count in sorted(tally.outcomes.items()):
+        print(f"  {kind:<28} {count}")
+    for line in tally.unplanned[:20]:
+        print(f"  UNPLANNED {line}")
+    for line in problems[:20]:
+        print(f"  STATE {line}")
+    ok = not tally.unplanned and not problems
+    print("state equals what was acknowledged" if ok else "FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
