@@ -63,6 +63,23 @@ def _customer_row(suffix: str) -> dict[str, str]:
     }
 
 
+KEEPIT_HEADERS = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
+KEEPIT_RECORD = {
+    "action": "I",
+    "subjects": {
+        "customerCode": "K__N__",
+        "system": "DW",
+        "subjectName": "Alessandro",
+        "subjectSurname": "Covris",
+        "subjectType": "FIDELITY",
+        "subjectSubtype": "4",
+        "isCompany": "F",
+        "countryRegistration": "IT",
+        "city": "Pordenone",
+    },
+    "contacts": [{"contactType": "EMAIL", "value": "k__N__@test.it"}],
+}
+
 SCENARIOS: list[Scenario] = [
     Scenario(
         "quoparts importCli 1 row",
@@ -76,6 +93,12 @@ SCENARIOS: list[Scenario] = [
         "/quoparts/ws_quoparts.php?importCli=&token={token}",
         json.dumps({"data": [_customer_row(f"-{k}") for k in range(100)]}),
         prepare=_quoparts_token,
+    ),
+    Scenario(
+        "keepit insertClient_v3",
+        "/keepit/api?cmd=insertClient_v3&appId=KEEPIT&applicationId=KEEPIT",
+        json.dumps({"subjectsRecords": [KEEPIT_RECORD]}),
+        headers=KEEPIT_HEADERS,
     ),
 ]
 

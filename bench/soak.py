@@ -103,7 +103,84 @@ class QuoPartsTraffic:
         return problems
 
 
-TRAFFIC = [QuoPartsTraffic]
+class KeepItTraffic:
+    """Inserts subjects (valid, missing mandatory field, duplicate) and remembers the progIds."""
+
+    vendor = "keepit"
+    path = "/keepit/api"
+    params = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
+    headers = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
+
+    def __init__(self) -> None:
+        self.acked: dict[str, int] = {}  # customerCode -> progId
+        self.sent: set[str] = set()
+
+    async def setup(self, http: httpx.AsyncClient) -> None:
+        await http.post(
+            "/__admin/faults",
+            json={
+                "vendor": "keepit",
+                "kind": "status",
+                "status": FAULT_STATUS,
+                "probability": 0.05,
+            },
+        )
+
+    async def step(self, http: httpx.AsyncClient, rng: random.Random, tally: Tally, n: int) -> None:
+        code = f"K{n}"
+        roll = rng.random()
+        if roll < 0.1 and self.acked:
+            code = rng.choice(list(self.acked))  # a duplicate: same customerCode and e-mail
+        subjects = {
+            "customerCode": code,
+            "system": "DW",
+            "subjectType": "FIDELITY",
+            "subjectSubtype": "4",
+            "isCompany": "F",
+            "countryRegistration": "IT",
+        }
+        if 0.1 <= roll < 0.2:
+            subjects.pop("system")
+        record = {
+            "action": "I",
+            "subjects": subjects,
+            "contacts": [{"contactType": "EMAIL", "value": f"{code.lower()}@soak.it"}],
+        }
+        self.sent.add(code)
+        response = await http.post(
+            self.path, params=self.params, headers=self.headers, json={"subjectsRecords": [record]}
+        )
+        if response.status_code == FAULT_STATUS:
+            tally.count("keepit faulted")
+            return
+        if response.status_code not in (200, 400):
+            tally.unplanned.append(f"keepit HTTP {response.status_code}: {response.text[:200]}")
+            return
+        body = response.json()
+        if body["code"] == 200:
+            self.acked[code] = body["insertedObjects"][0]["progId"]
+            tally.count("keepit inserted")
+        elif body["code"] == 204:
+            tally.count("keepit duplicate")
+        else:
+            tally.count("keepit refused")
+
+    def verify(self, state: dict[str, Any]) -> list[str]:
+        tenant = state["tenants"].get("1/1", {})
+        stored = {
+            s["subjects"]["customerCode"]: s["progId"] for s in tenant.get("subjects", {}).values()
+        }
+        problems = [f"keepit lost {code}" for code in self.acked if code not in stored]
+        problems += [
+            f"keepit {code}: progId {stored[code]} != acked {pid}"
+            for code, pid in self.acked.items()
+            if code in stored and stored[code] != pid
+        ]
+        problems += [f"keepit phantom {code}" for code in stored if code not in self.sent]
+        return problems
+
+
+TRAFFIC = [QuoPartsTraffic, KeepItTraffic]
 
 
 async def soak(url: str, seconds: float, clients: int) -> tuple[Tally, list[str]]:
