@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from contracts.openapi import openapi_bytes
 from mockservers.admin import Admin
@@ -74,6 +75,26 @@ def _closing(store: StateFile | None) -> Callable[[Starlette], AbstractAsyncCont
     return lifespan
 
 
+class KitApp(Starlette):
+    """Starlette with one shortcut: a request for a vendor's exact path goes straight to its
+    endpoint, skipping the router's pattern matching and per-route wrappers (the hot path of
+    every fake). Everything else — admin, OpenAPI, 404/405 — goes through Starlette as usual."""
+
+    def __init__(self, *, vendor_routes: list[Route], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.exact = {route.path: route for route in vendor_routes if "{" not in route.path}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            route = self.exact.get(scope["path"])
+            if route is not None and route.methods and scope["method"] in route.methods:
+                scope["app"] = self
+                response = await route.endpoint(Request(scope, receive))
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     config: Config | dict[str, Any] | None = None, *, state_file: str | None = None
 ) -> Starlette:
@@ -100,11 +121,10 @@ def create_app(
         raise ConfigError(f"unknown config tables {sorted(unknown)}; vendors: {sorted(vendors)}")
     store = _open_state_file(state_file, kit, vendors) if state_file is not None else None
     admin = Admin(kit, vendors, config.admin_token)
-    routes: list[Route] = admin.routes()
-    for vendor in vendors.values():
-        routes.extend(vendor.starlette_routes())
-        routes.append(_openapi_route(vendor.name))
-    app = Starlette(
+    vendor_routes = [route for vendor in vendors.values() for route in vendor.starlette_routes()]
+    routes = vendor_routes + [_openapi_route(name) for name in vendors] + admin.routes()
+    app = KitApp(
+        vendor_routes=vendor_routes,
         routes=routes,
         exception_handlers={HTTPException: _http_error},
         lifespan=_closing(store),
