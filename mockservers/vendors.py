@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from mockservers.core.vendor import Vendor
 from mockservers.quoparts import QuoParts
+from mockservers.xtra import Xtra
 
-VENDOR_CLASSES: tuple[type[Vendor], ...] = (QuoParts,)
+VENDOR_CLASSES: tuple[type[Vendor], ...] = (QuoParts, Xtra)
