@@ -11,13 +11,25 @@ from clients.quoparts import (
     QuoPartsClient,
     QuoPartsError,
 )
+from clients.xtra import (
+    AsyncXtraClient,
+    RecordOutcome,
+    XtraClient,
+    XtraError,
+    XtraSession,
+)
 
 __all__ = [
     "AsyncQuoPartsClient",
+    "AsyncXtraClient",
     "ContractViolation",
     "CustomerResult",
     "InvalidResponse",
     "QuoPartsClient",
     "QuoPartsError",
+    "RecordOutcome",
     "VendorClientError",
+    "XtraClient",
+    "XtraError",
+    "XtraSession",
 ]
