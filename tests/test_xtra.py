@@ -600,6 +600,18 @@ def test_invalid_records_are_er_ir_inval_naming_the_field(
     assert state(http) == before
 
 
+def test_an_impossible_document_date_fails_only_that_record(http: httpx.Client) -> None:
+    bad = {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"ReleaseDate": "2024-02-30"}]}
+    good = {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"ReleaseDate": "2024-02-29"}]}
+    refused, accepted = records(http, [bad, good])
+    assert refused["Item1"] == 1 and code_of(refused) == "ER.IR.INVAL"
+    assert "IdentityDocuments[0].ReleaseDate" in refused["Item4"]["Message"]
+    assert "2024-02-30" in refused["Item4"]["Message"]
+    assert accepted["Item3"] is True
+    (document,) = state(http)["identities"]["1"]["IdentityDocuments"]
+    assert document["ReleaseDate"] == "2024-02-29"
+
+
 def test_contact_form_requires_its_required_columns(http: httpx.Client) -> None:
     for missing in ("Surname", "Name", "EMail", "WebReasonID"):
         record = {k: v for k, v in SEED_CONTACT_FORM.items() if k != missing}
@@ -734,6 +746,21 @@ def test_state_round_trip_keeps_rules_working(http: httpx.Client) -> None:
     assert code_of(one(http, NEW | {"ExternalKey": "K"})) == "ER.IR.EXISTS"
     assert login(http, "u1", "p")["IRID"] == 2
     assert one(http, NEW)["Item1"] == 3
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [[], {"Surname": "no ID"}, {"ID": 6}, {"ID": 5, "Users": {}}, {"ID": 5, "Contacts": [{}]}],
+    ids=["not-object", "no-id", "id-not-key", "users-object", "contact-without-id"],
+)
+def test_state_put_with_unusable_identities_is_400_and_changes_nothing(
+    http: httpx.Client, identity: object
+) -> None:
+    before = http.get("/__admin/state/xtra").json()
+    document = {"tenants": {"demo": {"identities": {"5": identity}}}}
+    response = http.put("/__admin/state/xtra", json=document)
+    assert response.status_code == 400 and "identity '5'" in response.json()["error"]
+    assert http.get("/__admin/state/xtra").json() == before
 
 
 def test_huge_strings_are_stored_not_a_500(http: httpx.Client) -> None:

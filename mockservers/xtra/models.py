@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mockservers.core.clock import Clock
-from mockservers.core.state import TenantState, VendorState
+from mockservers.core.state import StateError, TenantState, VendorState
 from mockservers.core.tokens import TokenStore
 from mockservers.xtra.errors import (
     DOC_EXISTS,
@@ -88,6 +88,28 @@ class Outcome:
             "Item5": self.destinations,
             "Item6": self.contacts,
         }
+
+
+def check_state(document: Any) -> None:
+    """Refuse (``StateError``) a state document whose identities the rules could not use:
+    each identity an object whose ``ID`` is its key, each sub-record an object with an ``ID``."""
+    tenants = document.get("tenants") if isinstance(document, dict) else None
+    for name, tenant in (tenants or {}).items():
+        identities = tenant.get(IDENTITIES, {}) if isinstance(tenant, dict) else {}
+        for key, identity in (identities if isinstance(identities, dict) else {}).items():
+            where = f"tenant {name!r}, identity {key!r}"
+            if not isinstance(identity, dict) or identity.get("ID") != _int_key(key):
+                raise StateError(f"{where}: must be an object whose ID is its key")
+            for sub in SUB_RECORDS:
+                items = identity.get(sub, [])
+                if not isinstance(items, list) or not all(
+                    isinstance(i, dict) and is_id(i.get("ID")) for i in items
+                ):
+                    raise StateError(f"{where}: {sub} must be a list of objects with an ID")
+
+
+def _int_key(key: str) -> int | None:
+    return int(key) if key.isdigit() else None
 
 
 def failed(record: dict[str, Any], contact_form: bool, error: RecordError) -> Outcome:

@@ -19,7 +19,7 @@ from mockservers.xtra.errors import (
     XtraError,
     invalid,
 )
-from mockservers.xtra.models import ACTIVITIES, IDENTITIES, XtraModel
+from mockservers.xtra.models import ACTIVITIES, IDENTITIES, XtraModel, check_state
 from mockservers.xtra.settings import XtraSettings
 
 
@@ -45,6 +45,10 @@ class Xtra(Vendor):
 
     def expire_tokens(self) -> int:
         return self.model.tokens.expire_all()
+
+    def load_state(self, document: Any) -> None:
+        check_state(document)  # before anything is replaced: a refused document changes nothing
+        super().load_state(document)
 
     def on_state_loaded(self) -> None:
         self.model.rebuild_indexes()
