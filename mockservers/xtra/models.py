@@ -54,8 +54,10 @@ def is_id(value: Any) -> bool:
 def identity_key(record: dict[str, Any], contact_form: bool) -> str | None:
     """Item2: the ExternalKey sent, or for a contact form the built ``EMail_Surname_Name``."""
     if contact_form:
-        parts = [record.get(k) for k in ("EMail", "Surname", "Name")]
-        return "_".join(parts) if all(isinstance(p, str) for p in parts) else None  # type: ignore[arg-type]
+        email, surname, name = (record.get(k) for k in ("EMail", "Surname", "Name"))
+        if isinstance(email, str) and isinstance(surname, str) and isinstance(name, str):
+            return f"{email}_{surname}_{name}"
+        return None
     key = record.get("ExternalKey")
     return key if isinstance(key, str) else None
 
@@ -240,11 +242,13 @@ class XtraModel:
                 continue
             identity = self.state.tenant(name).get(IDENTITIES, str(found[0])) or {}
             user = next((u for u in identity.get("Users") or [] if u.get("ID") == found[1]), None)
-            stored = user.get("Password") if user else None
-            if isinstance(stored, str) and secrets.compare_digest(
-                stored.encode(), password.encode()
+            stored = user.get("Password") if user is not None else None
+            if (
+                user is not None
+                and isinstance(stored, str)
+                and secrets.compare_digest(stored.encode(), password.encode())
             ):
-                return self._session(name, identity, user)  # type: ignore[arg-type]
+                return self._session(name, identity, user)
         raise self.forbidden("Credenziali non valide")
 
     def _session(
