@@ -19,10 +19,18 @@ from clients.quoparts import (
     QuoPartsClient,
     QuoPartsError,
 )
+from clients.xtra import (
+    AsyncXtraClient,
+    RecordOutcome,
+    XtraClient,
+    XtraError,
+    XtraSession,
+)
 
 __all__ = [
     "AsyncKeepItClient",
     "AsyncQuoPartsClient",
+    "AsyncXtraClient",
     "ContractViolation",
     "CustomerResult",
     "InsertedCustomer",
@@ -33,5 +41,9 @@ __all__ = [
     "QuoPartsClient",
     "QuoPartsError",
     "RecordMessage",
+    "RecordOutcome",
     "VendorClientError",
+    "XtraClient",
+    "XtraError",
+    "XtraSession",
 ]

@@ -5,5 +5,6 @@ from __future__ import annotations
 from mockservers.core.vendor import Vendor
 from mockservers.keepit import KeepIt
 from mockservers.quoparts import QuoParts
+from mockservers.xtra import Xtra
 
-VENDOR_CLASSES: tuple[type[Vendor], ...] = (QuoParts, KeepIt)
+VENDOR_CLASSES: tuple[type[Vendor], ...] = (Xtra, KeepIt, QuoParts)

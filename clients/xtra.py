@@ -1,0 +1,248 @@
+"""XTRA/XOX reference client.
+
+```python
+with XtraClient("http://127.0.0.1:8000/xtra", public_key="demo-public",
+                secret_key="demo-secret") as xtra:
+    (outcome,) = xtra.update_identities([{"EMail": "a@b.it", "Surname": "Rossi", "Name": "Anna",
+                                          "WebReasonID": 13}], contact_form=True)
+    outcome.id, outcome.external_key          # 2, "a@b.it_Rossi_Anna"
+
+with XtraClient("http://127.0.0.1:8000/xtra", username="demo", password="demo") as xtra:
+    xtra.update_identities([{"ID": 1, "City": "Valenza"}])   # its own identity only
+```
+With ``username``/``password`` the client logs in, sends the ``AccessToken``, and logs in again
+once when the token is refused (expired); contact-form calls use the key pair when it has one.
+A whole-call error raises :class:`XtraError`; per-record failures come back as
+:class:`RecordOutcome` with ``ok=False``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from clients.base import (
+    AsyncClient,
+    Flow,
+    InvalidResponse,
+    Req,
+    SyncClient,
+    VendorClientError,
+    check_request,
+    json_body,
+)
+
+LOGIN_PATH = "/api/sync/v1/login"
+UPDATE_PATH = "/api/sync/v1/irs/update"
+FORBIDDEN = 403
+
+
+class XtraError(VendorClientError):
+    """A whole-call XTRA error: ``.status`` (= statusCode), ``.code`` (errorCode), ``.message``."""
+
+
+@dataclass(frozen=True)
+class XtraSession:
+    """A login: the AccessToken, the identity it may update, and when it expires."""
+
+    token: str
+    irid: int
+    user_id: int
+    username: str
+    expires_at: datetime
+    refresh_token: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """One record of an irs/update answer (the tuple Item1..Item6)."""
+
+    id: int
+    external_key: str | None
+    ok: bool
+    error_code: str | None
+    error_message: str | None
+    destinations: dict[str, int | None]
+    contacts: dict[str, int | None]
+
+
+class _XtraFlows:
+    """The protocol, written once for the sync and the async client."""
+
+    def __init__(
+        self,
+        public_key: str | None,
+        secret_key: str | None,
+        username: str | None,
+        password: str | None,
+        validate: bool,
+    ) -> None:
+        if (public_key is None) != (secret_key is None):
+            raise ValueError("give both public_key and secret_key, or neither")
+        if (username is None) != (password is None):
+            raise ValueError("give both username and password, or neither")
+        if public_key is None and username is None:
+            raise ValueError("give a key pair (public_key, secret_key) or username and password")
+        self.public_key = public_key
+        self.secret_key = secret_key
+        self.username = username
+        self.password = password
+        self.validate = validate
+        self.session: XtraSession | None = None
+        self.last_debug: dict[str, Any] | None = None
+
+    def _key_headers(self) -> dict[str, str]:
+        if self.public_key is None or self.secret_key is None:
+            return {}
+        return {"SyncPublicKey": self.public_key, "SyncSecretKey": self.secret_key}
+
+    def _login(self) -> Flow[XtraSession]:
+        if self.username is None or self.password is None:
+            raise ValueError("login needs username and password")
+        payload = {"Username": self.username, "Password": self.password}
+        if self.validate:
+            check_request("xtra/login.request", payload)
+        response = yield Req("POST", LOGIN_PATH, json=payload, headers=self._key_headers())
+        result = _envelope(response)["result"]
+        try:
+            self.session = XtraSession(
+                token=str(result["Token"]),
+                irid=int(result["IRID"]),
+                user_id=int(result["UserID"]),
+                username=str(result["Username"]),
+                expires_at=datetime.fromisoformat(result["TokenExpiration"].replace("Z", "+00:00")),
+                refresh_token=result.get("RefreshToken"),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise InvalidResponse(
+                response.status_code, None, "login answer has no session"
+            ) from None
+        return self.session
+
+    def _update(
+        self, records: Iterable[dict[str, Any]], contact_form: bool, debug: bool
+    ) -> Flow[list[RecordOutcome]]:
+        payload = list(records)
+        if self.validate:
+            name = (
+                "updateIdentities.contactForm.request"
+                if contact_form
+                else "updateIdentities.request"
+            )
+            check_request(f"xtra/{name}", payload)
+        params = {"contactForm": "true"} if contact_form else {}
+        if debug:
+            params["debug"] = "true"
+        use_token = self.username is not None and not (contact_form and self.public_key)
+        if use_token:
+            body = yield from self._with_token(params, payload)
+        else:
+            response = yield Req(
+                "POST", UPDATE_PATH, params=params, json=payload, headers=self._key_headers()
+            )
+            body = _envelope(response)
+        self.last_debug = body.get("debug")
+        try:
+            return [_outcome(row) for row in body["result"]["records"]]
+        except (KeyError, TypeError, AttributeError):
+            raise InvalidResponse(200, None, "irs/update answer has no records") from None
+
+    def _with_token(self, params: dict[str, str], payload: list[Any]) -> Flow[dict[str, Any]]:
+        """Send with the AccessToken. A 403 on a token from an earlier call is taken for an
+        expired token: log in again once and retry; a 403 on a fresh token is raised."""
+        while True:
+            fresh = self.session is None
+            session = self.session if self.session is not None else (yield from self._login())
+            response = yield Req(
+                "POST",
+                UPDATE_PATH,
+                params=params,
+                json=payload,
+                headers={"AccessToken": session.token},
+            )
+            try:
+                return _envelope(response)
+            except XtraError as exc:
+                if exc.status != FORBIDDEN or fresh:
+                    raise
+                self.session = None
+
+
+def _envelope(response: httpx.Response) -> dict[str, Any]:
+    body = json_body(response)
+    if not isinstance(body, dict) or "statusCode" not in body:
+        raise InvalidResponse(response.status_code, None, f"not an XTRA envelope: {body!r:.200}")
+    if response.status_code != 200 or body["statusCode"] != 200:
+        raise XtraError(response.status_code, body.get("errorCode"), str(body.get("message") or ""))
+    return body
+
+
+def _outcome(row: dict[str, Any]) -> RecordOutcome:
+    error = row.get("Item4") or {}
+    return RecordOutcome(
+        id=row["Item1"],
+        external_key=row.get("Item2"),
+        ok=bool(row["Item3"]),
+        error_code=error.get("Code"),
+        error_message=error.get("Message"),
+        destinations=dict(row.get("Item5") or {}),
+        contacts=dict(row.get("Item6") or {}),
+    )
+
+
+class XtraClient(_XtraFlows, SyncClient):
+    """Sync XTRA client. ``transport=`` takes any httpx transport (e.g. in-process)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        public_key: str | None = None,
+        secret_key: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        validate: bool = True,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        _XtraFlows.__init__(self, public_key, secret_key, username, password, validate)
+        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+
+    def login(self) -> XtraSession:
+        return self._run(self._login())
+
+    def update_identities(
+        self, records: Iterable[dict[str, Any]], *, contact_form: bool = False, debug: bool = False
+    ) -> list[RecordOutcome]:
+        return self._run(self._update(records, contact_form, debug))
+
+
+class AsyncXtraClient(_XtraFlows, AsyncClient):
+    """Async twin of :class:`XtraClient`: the same methods as coroutines."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        public_key: str | None = None,
+        secret_key: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        validate: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        _XtraFlows.__init__(self, public_key, secret_key, username, password, validate)
+        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+
+    async def login(self) -> XtraSession:
+        return await self._run(self._login())
+
+    async def update_identities(
+        self, records: Iterable[dict[str, Any]], *, contact_form: bool = False, debug: bool = False
+    ) -> list[RecordOutcome]:
+        return await self._run(self._update(records, contact_form, debug))

@@ -1,0 +1,487 @@
+"""XTRA state and rules, free of HTTP: accounts, tokens, identities with their destinations,
+contacts, identity documents and users, contact-form upserts and CRM activities.
+
+A record is checked completely before anything is written, so a record that fails stores
+nothing and consumes no IDs.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from mockservers.core.clock import Clock
+from mockservers.core.state import StateError, TenantState, VendorState
+from mockservers.core.tokens import TokenStore
+from mockservers.xtra.errors import (
+    DOC_EXISTS,
+    DOC_NOT_IMPORTED,
+    DOC_UNHANDLED,
+    EXISTS,
+    INSERT_FAILED,
+    INVALID,
+    NOT_FOUND,
+    RecordError,
+    XtraError,
+)
+from mockservers.xtra.settings import Account, AccountUser, XtraSettings
+
+IDENTITIES = "identities"  # keyed by str(ID)
+ACTIVITIES = "activities"  # CRM activities recorded by contact-form calls, keyed by str(ID)
+
+SUB_RECORDS = ("Destinations", "Contacts", "IdentityDocuments", "Users")
+# Contact-form columns that describe the CRM activity, not the identity.
+ACTIVITY_FIELDS = (
+    "CRMMessage",
+    "WebReasonID",
+    "WebFormKey",
+    "CRMTermsConditions",
+    "CRMMarketingConsent",
+    "CRMPrivacyMarketing",
+    "BOPCode",
+)
+EMAIL_TYPOLOGY = 2  # Telefono, Email, Web, Pec, Fax, Cellulare -> 1..6
+
+
+def is_id(value: Any) -> bool:
+    """An XTRA ID: a JSON integer (``true`` is not 1 here)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def identity_key(record: dict[str, Any], contact_form: bool) -> str | None:
+    """Item2: the ExternalKey sent, or for a contact form the built ``EMail_Surname_Name``."""
+    if contact_form:
+        email, surname, name = (record.get(k) for k in ("EMail", "Surname", "Name"))
+        if isinstance(email, str) and isinstance(surname, str) and isinstance(name, str):
+            return f"{email}_{surname}_{name}"
+        return None
+    key = record.get("ExternalKey")
+    return key if isinstance(key, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling: an account (key pair) or one logged user (AccessToken)."""
+
+    tenant: TenantState
+    irid: int | None = None
+    user_id: int | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """One record's answer: the tuple Item1..Item6."""
+
+    id: int
+    key: str | None
+    error: RecordError | None = None
+    destinations: dict[str, int | None] = field(default_factory=dict)
+    contacts: dict[str, int | None] = field(default_factory=dict)
+
+    def render(self) -> dict[str, Any]:
+        return {
+            "Item1": self.id,
+            "Item2": self.key,
+            "Item3": self.error is None,
+            "Item4": self.error.item4() if self.error else None,
+            "Item5": self.destinations,
+            "Item6": self.contacts,
+        }
+
+
+def check_state(document: Any) -> None:
+    """Refuse (``StateError``) a state document whose identities the rules could not use:
+    each identity an object whose ``ID`` is its key, each sub-record an object with an ``ID``."""
+    tenants = document.get("tenants") if isinstance(document, dict) else None
+    for name, tenant in (tenants or {}).items():
+        identities = tenant.get(IDENTITIES, {}) if isinstance(tenant, dict) else {}
+        for key, identity in (identities if isinstance(identities, dict) else {}).items():
+            where = f"tenant {name!r}, identity {key!r}"
+            if not isinstance(identity, dict) or identity.get("ID") != _int_key(key):
+                raise StateError(f"{where}: must be an object whose ID is its key")
+            for sub in SUB_RECORDS:
+                items = identity.get(sub, [])
+                if not isinstance(items, list) or not all(
+                    isinstance(i, dict) and is_id(i.get("ID")) for i in items
+                ):
+                    raise StateError(f"{where}: {sub} must be a list of objects with an ID")
+
+
+def _int_key(key: str) -> int | None:
+    return int(key) if key.isdigit() else None
+
+
+def failed(record: dict[str, Any], contact_form: bool, error: RecordError) -> Outcome:
+    rid = record.get("ID")
+    return Outcome(rid if is_id(rid) else 0, identity_key(record, contact_form), error)
+
+
+class XtraModel:
+    def __init__(self, settings: XtraSettings, clock: Clock, state: VendorState) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.state = state
+        self.accounts: dict[str, Account] = {a.public_key: a for a in settings.all_accounts()}
+        self.tokens = TokenStore(clock)
+        # Derived indexes, per tenant (never dumped): ExternalKey -> ID, Username -> (IRID, ID).
+        self._keys: dict[str, dict[str, int]] = {}
+        self._users: dict[str, dict[str, tuple[int, int]]] = {}
+
+    # -- fixtures and indexes -----------------------------------------------------------------
+    def reset(self) -> None:
+        """Tokens gone; every account's login users and their identities back (IRID 1: demo)."""
+        self.tokens.expire_all()
+        self._keys, self._users = {}, {}
+        for account in self.accounts.values():
+            tenant = self.state.tenant(account.name)
+            for user in account.users:
+                self._add_fixture_user(tenant, user)
+
+    def _add_fixture_user(self, tenant: TenantState, user: AccountUser) -> None:
+        identity = tenant.get(IDENTITIES, str(user.irid))
+        if identity is None:
+            identity = {
+                "ID": user.irid,
+                "ExternalKey": None,
+                "FIDGroup": 1,
+                "TypologyIds": [2],
+                "Denomination": user.denomination,
+                "Surname": user.surname,
+                "Name": user.name,
+                **{name: [] for name in SUB_RECORDS},
+            }
+        stored = {
+            "ID": tenant.next("user"),
+            "Username": user.username,
+            "Email": user.email,
+            "Password": user.password,
+        }
+        identity = {**identity, "Users": [*identity["Users"], stored]}
+        tenant.put(IDENTITIES, str(user.irid), identity)
+        self._users.setdefault(tenant.name, {})[user.username] = (user.irid, stored["ID"])
+
+    def rebuild_indexes(self) -> None:
+        self._keys, self._users = {}, {}
+        for name, tenant in self.state.tenants.items():
+            keys = self._keys.setdefault(name, {})
+            users = self._users.setdefault(name, {})
+            for identity in tenant.values(IDENTITIES):
+                if isinstance(identity.get("ExternalKey"), str):
+                    keys[identity["ExternalKey"]] = identity["ID"]
+                for user in identity.get("Users") or []:
+                    if isinstance(user.get("Username"), str):
+                        users[user["Username"]] = (identity["ID"], user["ID"])
+
+    # -- authorisation ------------------------------------------------------------------------
+    def forbidden(self, message: str) -> XtraError:
+        return XtraError(403, self.settings.auth_error_code, message)
+
+    def _account(self, headers: Any) -> Account | None:
+        account = self.accounts.get(headers.get("syncpublickey") or "")
+        secret = headers.get("syncsecretkey") or ""
+        if account is None or not secrets.compare_digest(
+            secret.encode(), account.secret_key.encode()
+        ):
+            return None
+        return account
+
+    def caller(self, headers: Any) -> Caller:
+        """AccessToken when sent (it decides), else the key pair; 403 otherwise."""
+        value = headers.get("accesstoken")
+        if value is not None:
+            token = self.tokens.lookup(value)
+            if token is None:
+                raise self.forbidden("AccessToken non valido o scaduto")
+            return Caller(
+                self.state.tenant(token.tenant), token.claims["irid"], token.claims["uid"]
+            )
+        account = self._account(headers)
+        if account is None:
+            raise self.forbidden("SyncPublicKey/SyncSecretKey mancanti o non validi")
+        return Caller(self.state.tenant(account.name))
+
+    def check_scope(
+        self, caller: Caller, records: list[dict[str, Any]], contact_form: bool
+    ) -> None:
+        """An AccessToken may update only its own identity and its own user: else 403."""
+        if caller.irid is None:
+            return
+        if contact_form:
+            raise self.forbidden(
+                "Le chiamate contact form richiedono SyncPublicKey e SyncSecretKey"
+            )
+        for record in records:
+            rid = record.get("ID")
+            if not is_id(rid) or rid != caller.irid:
+                raise self.forbidden(
+                    f"Con AccessToken si può aggiornare solo l'anagrafica {caller.irid}"
+                )
+            users = record.get("Users")
+            for user in users if isinstance(users, list) else []:
+                uid = user.get("ID") if isinstance(user, dict) else None
+                if not is_id(uid) or uid != caller.user_id:
+                    raise self.forbidden(
+                        f"Con AccessToken si può aggiornare solo l'utente {caller.user_id}"
+                    )
+
+    def login(self, username: str, password: str, headers: Any) -> dict[str, Any]:
+        """The flat login result. Key pair sent: that account only; else every account."""
+        if headers.get("syncpublickey") is not None or headers.get("syncsecretkey") is not None:
+            account = self._account(headers)
+            if account is None:
+                raise self.forbidden("SyncPublicKey/SyncSecretKey mancanti o non validi")
+            tenants = [account.name]
+        else:
+            tenants = list(self._users)
+        for name in tenants:
+            found = self._users.get(name, {}).get(username)
+            if found is None:
+                continue
+            identity = self.state.tenant(name).get(IDENTITIES, str(found[0])) or {}
+            user = next((u for u in identity.get("Users") or [] if u.get("ID") == found[1]), None)
+            stored = user.get("Password") if user is not None else None
+            if (
+                user is not None
+                and isinstance(stored, str)
+                and secrets.compare_digest(stored.encode(), password.encode())
+            ):
+                return self._session(name, identity, user)
+        raise self.forbidden("Credenziali non valide")
+
+    def _session(
+        self, tenant: str, identity: dict[str, Any], user: dict[str, Any]
+    ) -> dict[str, Any]:
+        token = self.tokens.issue(
+            tenant, self.settings.token_ttl_seconds, irid=identity["ID"], uid=user["ID"]
+        )
+        expires = datetime.fromtimestamp(token.expires_at, UTC).replace(microsecond=0)
+        return {
+            "IRID": identity["ID"],
+            "UserID": user["ID"],
+            "Username": user["Username"],
+            "Denomination": identity.get("Denomination"),
+            "Surname": identity.get("Surname"),
+            "Name": identity.get("Name"),
+            "Token": token.value,
+            "RefreshToken": secrets.token_hex(20),
+            "TokenExpiration": expires.isoformat().replace("+00:00", "Z"),
+        }
+
+    # -- irs/update -----------------------------------------------------------------------------
+    def upsert(
+        self,
+        tenant: TenantState,
+        record: dict[str, Any],
+        *,
+        contact_form: bool,
+        ignored: frozenset[str],
+        fail_documents: bool = False,
+    ) -> Outcome:
+        """Insert or update one schema-valid record: check everything, then write."""
+        key = identity_key(record, contact_form)
+        try:
+            existing = self._target(tenant, record, key, contact_form)
+            self._check_users(tenant, existing, record.get("Users") or [])
+            self._check_documents(existing, record.get("IdentityDocuments") or [], fail_documents)
+        except RecordError as error:
+            return failed(record, contact_form, error)
+        return self._write(tenant, record, existing, key, contact_form, ignored)
+
+    def _target(
+        self, tenant: TenantState, record: dict[str, Any], key: str | None, contact_form: bool
+    ) -> dict[str, Any] | None:
+        """The identity to update, or None to insert."""
+        rid = record.get("ID")
+        if is_id(rid):
+            found = tenant.get(IDENTITIES, str(rid))
+            if found is None:
+                raise RecordError(NOT_FOUND, f"Anagrafica non trovata: ID {rid}")
+            return found
+        known = self._keys.get(tenant.name, {}).get(key) if key is not None else None
+        if known is None:
+            return None
+        if contact_form:
+            return tenant.get(IDENTITIES, str(known))
+        raise RecordError(EXISTS, f"Anagrafica già esistente: ExternalKey {key} (ID {known})")
+
+    def _check_users(
+        self, tenant: TenantState, existing: dict[str, Any] | None, users: list[dict[str, Any]]
+    ) -> None:
+        ids = {u["ID"] for u in (existing or {}).get("Users") or []}
+        taken = self._users.get(tenant.name, {})
+        new_names: set[str] = set()
+        for index, user in enumerate(users):
+            if user["Password"] != user["ConfirmPassword"]:
+                raise RecordError(
+                    INVALID,
+                    f"Richiesta non valida: Users[{index}].ConfirmPassword diversa da Password",
+                )
+            if is_id(user.get("ID")):
+                if user["ID"] not in ids:
+                    raise RecordError(
+                        NOT_FOUND, f"Utente non trovato: Users[{index}].ID {user['ID']}"
+                    )
+                continue
+            name = user["Username"]
+            if name in taken or name in new_names:
+                raise RecordError(
+                    INSERT_FAILED,
+                    f"Errore inserimento: Users[{index}].Username {name} già esistente",
+                )
+            new_names.add(name)
+
+    @staticmethod
+    def _check_documents(
+        existing: dict[str, Any] | None, documents: list[dict[str, Any]], fail: bool
+    ) -> None:
+        if not documents:
+            return
+        if fail:
+            raise RecordError(
+                DOC_UNHANDLED, "Eccezione non gestita nell'importazione dei documenti"
+            )
+        stored = (existing or {}).get("IdentityDocuments") or []
+        ids = {d["ID"] for d in stored}
+        seen = {(d.get("FIDDocumentTypology"), d.get("Number")) for d in stored}
+        for index, document in enumerate(documents):
+            if is_id(document.get("ID")):
+                if document["ID"] not in ids:
+                    raise RecordError(
+                        DOC_NOT_IMPORTED,
+                        f"Riga non importata: IdentityDocuments[{index}].ID {document['ID']} "
+                        "non è un documento dell'anagrafica",
+                    )
+                continue
+            pair = (document.get("FIDDocumentTypology"), document.get("Number"))
+            if pair[1] is not None and pair in seen:
+                raise RecordError(
+                    DOC_EXISTS,
+                    f"Documento esistente: IdentityDocuments[{index}] tipologia {pair[0]} "
+                    f"numero {pair[1]}",
+                )
+            seen.add(pair)
+
+    def _write(
+        self,
+        tenant: TenantState,
+        record: dict[str, Any],
+        existing: dict[str, Any] | None,
+        key: str | None,
+        contact_form: bool,
+        ignored: frozenset[str],
+    ) -> Outcome:
+        if existing is not None:
+            identity = copy.deepcopy(existing)
+        else:
+            identity = {"ID": self._new_identity_id(tenant), **{n: [] for n in SUB_RECORDS}}
+        skip = {"ID", *SUB_RECORDS, *ignored, *(ACTIVITY_FIELDS if contact_form else ())}
+        identity.update((k, v) for k, v in record.items() if k not in skip)
+        if contact_form:
+            identity["ExternalKey"] = key
+        destinations = _merge(tenant, identity, "Destinations", record, "destination")
+        contacts = _merge(tenant, identity, "Contacts", record, "contact")
+        _merge(tenant, identity, "IdentityDocuments", record, "document")
+        self._write_users(tenant, identity, record.get("Users") or [])
+        if contact_form:
+            label = str(len(record.get("Contacts") or []))
+            contacts[label] = _email_contact(tenant, identity, record["EMail"])
+        tenant.put(IDENTITIES, str(identity["ID"]), identity)
+        self._index_key(tenant, existing, identity)
+        if contact_form:
+            self._record_activity(tenant, identity, record)
+        return Outcome(identity["ID"], identity.get("ExternalKey"), None, destinations, contacts)
+
+    @staticmethod
+    def _new_identity_id(tenant: TenantState) -> int:
+        """The next identity ID of the account, skipping IDs fixtures already hold (IRID 1)."""
+        while True:
+            candidate = tenant.next("identity")
+            if tenant.get(IDENTITIES, str(candidate)) is None:
+                return candidate
+
+    def _write_users(
+        self, tenant: TenantState, identity: dict[str, Any], users: list[dict[str, Any]]
+    ) -> None:
+        stored = identity["Users"] = [dict(u) for u in identity.get("Users") or []]
+        by_id = {u["ID"]: u for u in stored}
+        names = self._users.setdefault(tenant.name, {})
+        for user in users:
+            given = {k: v for k, v in user.items() if k != "ConfirmPassword"}
+            if is_id(user.get("ID")):
+                # Username and Email are not taken into account on update (seed).
+                by_id[user["ID"]].update(
+                    (k, v) for k, v in given.items() if k not in ("ID", "Username", "Email")
+                )
+                continue
+            new = {**given, "ID": tenant.next("user")}
+            stored.append(new)
+            names[new["Username"]] = (identity["ID"], new["ID"])
+
+    def _index_key(
+        self, tenant: TenantState, existing: dict[str, Any] | None, identity: dict[str, Any]
+    ) -> None:
+        keys = self._keys.setdefault(tenant.name, {})
+        old = (existing or {}).get("ExternalKey")
+        if isinstance(old, str) and keys.get(old) == identity["ID"]:
+            del keys[old]
+        if isinstance(identity.get("ExternalKey"), str):
+            keys[identity["ExternalKey"]] = identity["ID"]
+
+    def _record_activity(
+        self, tenant: TenantState, identity: dict[str, Any], record: dict[str, Any]
+    ) -> None:
+        number = tenant.next("activity")
+        activity = {
+            "ID": number,
+            "IRID": identity["ID"],
+            "ExternalKey": identity["ExternalKey"],
+            "EMail": record["EMail"],
+            "created_at": self.clock.isoformat(),
+            **{name: record.get(name) for name in ACTIVITY_FIELDS},
+        }
+        tenant.put(ACTIVITIES, str(number), activity)
+
+
+def _merge(
+    tenant: TenantState, identity: dict[str, Any], name: str, record: dict[str, Any], sequence: str
+) -> dict[str, int | None]:
+    """Apply ``record[name]`` (insert without ID, update with an ID on the identity), new IDs
+    from ``sequence``; return the Item5/Item6 map.
+
+    Keys are the item's ExternalKey, or its index in the request; a value is None when the item
+    names an ID the identity does not have (not imported).
+    """
+    stored = identity[name] = [dict(s) for s in identity.get(name) or []]
+    by_id = {s["ID"]: s for s in stored}
+    outcome: dict[str, int | None] = {}
+    for index, item in enumerate(record.get(name) or []):
+        label = item["ExternalKey"] if isinstance(item.get("ExternalKey"), str) else str(index)
+        if is_id(item.get("ID")):
+            target = by_id.get(item["ID"])
+            if target is not None:
+                target.update(item)
+            outcome[label] = target["ID"] if target is not None else None
+            continue
+        new = {**item, "ID": tenant.next(sequence)}
+        stored.append(new)
+        by_id[new["ID"]] = new
+        outcome[label] = new["ID"]
+    return outcome
+
+
+def _email_contact(tenant: TenantState, identity: dict[str, Any], email: str) -> int:
+    """The contact-form EMail as an Email contact of the identity (reused when already there)."""
+    for contact in identity["Contacts"]:
+        if contact.get("FIDContactTypology") == EMAIL_TYPOLOGY and contact.get("Value") == email:
+            return contact["ID"]
+    contact = {
+        "ID": tenant.next("contact"),
+        "FIDContactTypology": EMAIL_TYPOLOGY,
+        "Value": email,
+        "Default": not identity["Contacts"],
+    }
+    identity["Contacts"].append(contact)
+    return contact["ID"]

@@ -1,0 +1,146 @@
+"""XTRA request handling: authorise, check the call against the contracts, run the model,
+render the envelope (with the debug block on ``?debug=true``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.responses import Response
+
+from contracts import Contract, Violation, contract, load_schema
+from mockservers.core.errors import KitError
+from mockservers.core.vendor import Call
+from mockservers.xtra.errors import INVALID, RecordError, XtraError, envelope, invalid
+from mockservers.xtra.models import XtraModel, failed
+
+DOCUMENT_FAULT = "document_error"
+
+_LOGIN = contract("xtra/login.request")
+_LOGIN_QUERY = contract("xtra/login.query")
+_UPDATE_QUERY = contract("xtra/updateIdentities.query")
+_RECORD = {
+    False: contract("xtra/defs/identity"),
+    True: contract("xtra/defs/contactFormIdentity"),
+}
+# Columns a context ignores (contract's x-ignored): accepted with any value, never stored.
+_IGNORED = {
+    False: frozenset(load_schema("xtra/defs/identity")["x-ignored"]),
+    True: frozenset(load_schema("xtra/defs/contactFormIdentity")["x-ignored"]),
+}
+_MAX_DETAIL = 300
+
+
+def describe(violations: list[Violation], root: str = "body") -> str:
+    """``IdentityDocuments[0].ReleaseDate: '2024-02-30' is not a 'date'`` — names the field."""
+    parts = [f"{v.pointer or root}: {v.message}"[:_MAX_DETAIL] for v in violations[:3]]
+    return "; ".join(parts)
+
+
+def _true(call: Call, name: str) -> bool:
+    return str(call.query.get(name, "")).lower() == "true"
+
+
+def _check_query(checked: Contract, call: Call, names: tuple[str, ...]) -> None:
+    query = {k: call.query[k] for k in names if k in call.query}
+    if not checked.is_valid(query):
+        raise invalid(describe(checked.violations(query)))
+
+
+def _json(call: Call) -> Any:
+    try:
+        return call.json()
+    except KitError as exc:
+        raise invalid(exc.detail) from None
+
+
+def debug_block(started: float, finished: float, client_ip: str) -> dict[str, str]:
+    """requestTime/responseTime as yyyy-MM-dd HH:mm:ss, duration as a .NET TimeSpan."""
+    ticks = max(0, round((finished - started) * 10_000_000))
+    seconds, fraction = divmod(ticks, 10_000_000)
+    minutes, second = divmod(seconds, 60)
+    hours, minute = divmod(minutes, 60)
+    return {
+        "requestTime": _stamp(started),
+        "responseTime": _stamp(finished),
+        "duration": f"{hours:02d}:{minute:02d}:{second:02d}.{fraction:07d}",
+        "clientIP": client_ip,
+    }
+
+
+def _stamp(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def answer(model: XtraModel, call: Call, work: Callable[[], Any]) -> Response:
+    """Run ``work``; its result (or whole-call error) in the envelope, debug block on request."""
+    started = model.clock.time()
+    try:
+        result: Any = work()
+        status, code, message = 200, None, None
+    except XtraError as exc:
+        result, status, code, message = None, exc.status, exc.code, exc.message
+    debug = (
+        debug_block(started, model.clock.time(), call.client_ip) if _true(call, "debug") else None
+    )
+    return envelope(status, code, message, result, debug)
+
+
+# -- login -------------------------------------------------------------------------------------
+def login(model: XtraModel, call: Call) -> Response:
+    def work() -> dict[str, Any]:
+        _check_query(_LOGIN_QUERY, call, ("debug",))
+        body = _json(call)
+        if not _LOGIN.is_valid(body):
+            raise invalid(describe(_LOGIN.violations(body)))
+        return model.login(body["Username"], body["Password"], call.headers)
+
+    return answer(model, call, work)
+
+
+# -- irs/update --------------------------------------------------------------------------------
+def update_identities(model: XtraModel, call: Call) -> Response:
+    def work() -> dict[str, Any]:
+        caller = model.caller(call.headers)
+        _check_query(_UPDATE_QUERY, call, ("contactForm", "debug"))
+        contact_form = _true(call, "contactForm")
+        body = _json(call)
+        if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
+            raise invalid("il corpo deve essere un array di oggetti JSON")
+        model.check_scope(caller, body, contact_form)
+        fail_documents = call.fault is not None and call.fault.kind == DOCUMENT_FAULT
+        schema = _RECORD[contact_form]
+        records = []
+        for record in body:
+            if not schema.is_valid(record):
+                error = RecordError(
+                    INVALID,
+                    f"Richiesta non valida: {describe(schema.violations(record), 'record')}",
+                )
+                records.append(failed(record, contact_form, error).render())
+                continue
+            outcome = model.upsert(
+                caller.tenant,
+                record,
+                contact_form=contact_form,
+                ignored=_IGNORED[contact_form],
+                fail_documents=fail_documents,
+            )
+            records.append(outcome.render())
+        return paged(records)
+
+    return answer(model, call, work)
+
+
+def paged(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The paged wrapper: one page holding every record of the call."""
+    count = len(records)
+    return {
+        "totalCount": count,
+        "totalPages": 1 if count else 0,
+        "page": 1,
+        "count": count,
+        "records": records,
+        "record": None,
+    }

@@ -1,0 +1,128 @@
+"""XTRA settings: the ``[xtra]`` table of the config file.
+
+```toml
+[xtra]
+token_ttl_seconds = 3600
+auth_error_code = "ER.AUTH"
+demo_account = true           # keys demo-public/demo-secret, login demo/demo, identity IRID 1
+
+[[xtra.accounts]]             # one account (tenant) = one key pair + its login users
+name = "acme"                 # optional; default: the public key
+public_key = "acme-public"
+secret_key = "acme-secret"
+users = [{ username = "mario", password = "pw", irid = 59990 }]
+```
+Each user's identity (``irid``) exists in its account from the start (created at reset with
+the optional ``surname``, ``name``, ``denomination``, ``email`` of the user entry).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+_USER_TEXT = ("surname", "name", "denomination", "email")
+
+
+@dataclass(frozen=True)
+class AccountUser:
+    username: str
+    password: str
+    irid: int
+    surname: str | None = None
+    name: str | None = None
+    denomination: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    public_key: str
+    secret_key: str
+    users: tuple[AccountUser, ...] = ()
+
+
+DEMO_ACCOUNT = Account(
+    name="demo",
+    public_key="demo-public",
+    secret_key="demo-secret",
+    users=(
+        AccountUser(
+            "demo",
+            "demo",
+            1,
+            surname="Demo",
+            name="Utente",
+            denomination="Demo S.r.l.",
+            email="demo@example.invalid",
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class XtraSettings:
+    token_ttl_seconds: float = 3600
+    auth_error_code: str = "ER.AUTH"
+    demo_account: bool = True
+    accounts: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.auth_error_code, str) or not self.auth_error_code:
+            raise ValueError("auth_error_code must be a non-empty string")
+        if isinstance(self.token_ttl_seconds, bool) or not isinstance(
+            self.token_ttl_seconds, int | float
+        ):
+            raise ValueError("token_ttl_seconds must be a number")
+        seen_names: set[str] = set()
+        seen_keys: set[str] = set()
+        for account in self.all_accounts():
+            if account.name in seen_names or account.public_key in seen_keys:
+                raise ValueError(f"account {account.name!r}: name and public_key must be unique")
+            seen_names.add(account.name)
+            seen_keys.add(account.public_key)
+
+    def all_accounts(self) -> list[Account]:
+        """The demo account (when enabled) and every configured one."""
+        demo = [DEMO_ACCOUNT] if self.demo_account else []
+        return demo + [_account(entry) for entry in self.accounts]
+
+
+def _account(entry: Any) -> Account:
+    if not isinstance(entry, dict):
+        raise ValueError("each of accounts must be a table")
+    unknown = set(entry) - {"name", "public_key", "secret_key", "users"}
+    if unknown:
+        raise ValueError(f"accounts: unknown keys {sorted(unknown)}")
+    for key in ("public_key", "secret_key"):
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            raise ValueError(f"each of accounts needs {key} (a non-empty string)")
+    name = entry.get("name", entry["public_key"])
+    if not isinstance(name, str) or not name:
+        raise ValueError("accounts: name must be a non-empty string")
+    users = entry.get("users", [])
+    if not isinstance(users, list):
+        raise ValueError(f"account {name!r}: users must be a list")
+    parsed = tuple(_user(name, user) for user in users)
+    if len({u.username for u in parsed}) != len(parsed):
+        raise ValueError(f"account {name!r}: usernames must be unique")
+    return Account(name, entry["public_key"], entry["secret_key"], parsed)
+
+
+def _user(account: str, entry: Any) -> AccountUser:
+    if not isinstance(entry, dict):
+        raise ValueError(f"account {account!r}: each user must be a table")
+    unknown = set(entry) - {"username", "password", "irid", *_USER_TEXT}
+    if unknown:
+        raise ValueError(f"account {account!r}: user keys {sorted(unknown)} are unknown")
+    for key in ("username", "password"):
+        if not isinstance(entry.get(key), str) or not entry[key]:
+            raise ValueError(f"account {account!r}: each user needs {key} (a non-empty string)")
+    irid = entry.get("irid")
+    if isinstance(irid, bool) or not isinstance(irid, int) or irid < 1:
+        raise ValueError(f"account {account!r}: user {entry['username']!r} needs irid >= 1")
+    text = {k: entry[k] for k in _USER_TEXT if k in entry}
+    if not all(isinstance(v, str) for v in text.values()):
+        raise ValueError(f"account {account!r}: {', '.join(_USER_TEXT)} must be strings")
+    return AccountUser(entry["username"], entry["password"], irid, **text)

@@ -1,0 +1,201 @@
+"""The XTRA reference client, in-process (sync and async) and over a socket."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from clients import (
+    AsyncXtraClient,
+    ContractViolation,
+    RecordOutcome,
+    XtraClient,
+    XtraError,
+    XtraSession,
+)
+from mockservers.testing import MockServer, SyncASGITransport
+
+BASE = "http://mockservers/xtra"
+KEYS = {"public_key": "demo-public", "secret_key": "demo-secret"}
+USER = {"username": "demo", "password": "demo"}
+FORM = {"EMail": "anna@example.it", "Surname": "Rossi", "Name": "Anna", "WebReasonID": 13}
+NEW = {"FIDGroup": 2, "TypologyIds": [2], "Denomination": "Rossi S.r.l.", "ExternalKey": "R1"}
+DOCUMENT = {"Number": "AB123", "FIDDocumentTypology": 1, "ReleaseDate": "2024-05-12"}
+
+
+@pytest.fixture
+def keyed(app: object) -> Iterator[XtraClient]:
+    with XtraClient(BASE, **KEYS, transport=SyncASGITransport(app)) as xtra:
+        yield xtra
+
+
+@pytest.fixture
+def logged(app: object) -> Iterator[XtraClient]:
+    with XtraClient(BASE, **USER, transport=SyncASGITransport(app)) as xtra:
+        yield xtra
+
+
+def _admin(app: object) -> httpx.Client:
+    return httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers")
+
+
+def test_client_contact_form_and_insert_with_the_key_pair(keyed: XtraClient) -> None:
+    (form,) = keyed.update_identities([FORM], contact_form=True, debug=True)
+    assert form == RecordOutcome(
+        id=2,
+        external_key="anna@example.it_Rossi_Anna",
+        ok=True,
+        error_code=None,
+        error_message=None,
+        destinations={},
+        contacts={"0": 1},
+    )
+    assert keyed.last_debug is not None and keyed.last_debug["clientIP"]
+    (inserted,) = keyed.update_identities([NEW | {"Contacts": [{"Value": "0131"}]}])
+    assert inserted.ok and inserted.id == 3 and inserted.external_key == "R1"
+    assert inserted.contacts == {"0": 2}
+    assert keyed.last_debug is None
+
+
+def test_client_reports_per_record_errors_without_raising(keyed: XtraClient) -> None:
+    keyed.validate = False
+    outcomes = keyed.update_identities([NEW, NEW, {"ID": 404}, {"FIDGroup": 9}])
+    assert [(o.ok, o.error_code) for o in outcomes] == [
+        (True, None),
+        (False, "ER.IR.EXISTS"),
+        (False, "ER.IR.NOFOUND"),
+        (False, "ER.IR.INVAL"),
+    ]
+    assert outcomes[2].id == 404 and "404" in (outcomes[2].error_message or "")
+
+
+def test_client_login_gives_a_session(logged: XtraClient) -> None:
+    session = logged.login()
+    assert isinstance(session, XtraSession)
+    assert (session.irid, session.user_id, session.username) == (1, 1, "demo")
+    assert session.token and session.refresh_token
+    assert session.expires_at - datetime.now(UTC) < timedelta(seconds=3700)
+
+
+def test_client_with_a_user_updates_its_own_identity(app: object, logged: XtraClient) -> None:
+    (outcome,) = logged.update_identities([{"ID": 1, "IdentityDocuments": [DOCUMENT]}])
+    assert outcome.ok and outcome.id == 1
+    with _admin(app) as admin:
+        sent = admin.get("/__admin/requests", params={"operation": "updateIdentities"}).json()
+    assert "accesstoken" in sent[0]["headers"] and "syncsecretkey" not in sent[0]["headers"]
+
+
+def test_client_logs_in_again_once_when_the_token_expires(app: object, logged: XtraClient) -> None:
+    first = logged.login()
+    with _admin(app) as admin:
+        admin.post("/__admin/clock", json={"advance_seconds": 3600})
+        (outcome,) = logged.update_identities([{"ID": 1, "City": "Valenza"}])
+        logins = admin.get("/__admin/requests", params={"operation": "login"}).json()
+    assert outcome.ok
+    assert len(logins) == 2 and logged.session is not None and logged.session.token != first.token
+
+
+def test_client_raises_xtra_error_beyond_its_own_identity(app: object, logged: XtraClient) -> None:
+    with pytest.raises(XtraError) as caught:
+        logged.update_identities([{"ID": 2}])
+    assert (caught.value.status, caught.value.code) == (403, "ER.AUTH")
+    with _admin(app) as admin:  # a fresh token refused is not taken for an expired one
+        assert len(admin.get("/__admin/requests", params={"operation": "login"}).json()) == 1
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [{"username": "demo", "password": "wrong"}, {"public_key": "demo-public", "secret_key": "x"}],
+)
+def test_client_wrong_credentials_raise_er_auth(app: object, credentials: dict[str, str]) -> None:
+    with XtraClient(BASE, **credentials, transport=SyncASGITransport(app)) as xtra:
+        with pytest.raises(XtraError) as caught:
+            xtra.update_identities([{"ID": 1}])
+        assert caught.value.status == 403 and caught.value.code == "ER.AUTH"
+        assert caught.value.message
+
+
+def test_client_uses_the_key_pair_for_contact_forms_when_it_has_both(app: object) -> None:
+    with XtraClient(BASE, **KEYS, **USER, transport=SyncASGITransport(app)) as xtra:
+        assert xtra.update_identities([FORM], contact_form=True)[0].ok
+        assert xtra.update_identities([{"ID": 1}])[0].ok
+        assert xtra.session is not None  # the plain call went with the AccessToken
+
+
+class _Refuse(httpx.BaseTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise AssertionError("the client sent a request it should have refused")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: x.update_identities([{"Surname": "Rossi"}], contact_form=True),
+        lambda x: x.update_identities(
+            [{"ID": 1, "IdentityDocuments": [DOCUMENT | {"ReleaseDate": "2024-02-30"}]}]
+        ),
+        lambda x: x.update_identities([{"FIDGroup": 1}]),
+        lambda x: x.update_identities([FORM | {"ID": 1, "Users": [{"ID": 1}]}]),
+    ],
+    ids=["form-missing-columns", "bad-date", "insert-without-typology", "user-without-password"],
+)
+def test_client_validates_before_any_io(call: object) -> None:
+    with (
+        XtraClient(BASE, **KEYS, transport=_Refuse()) as xtra,
+        pytest.raises(ContractViolation),
+    ):
+        call(xtra)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"public_key": "p"}, {"username": "u"}, {"secret_key": "s", "password": "p"}],
+)
+def test_client_needs_complete_credentials(kwargs: dict[str, str]) -> None:
+    with pytest.raises(ValueError):
+        XtraClient(BASE, **kwargs)
+
+
+def test_key_pair_client_cannot_log_in(keyed: XtraClient) -> None:
+    with pytest.raises(ValueError):
+        keyed.login()
+
+
+@pytest.mark.anyio
+async def test_async_client_in_process(app: object) -> None:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with AsyncXtraClient(BASE, **USER, transport=transport) as xtra:
+        session = await xtra.login()
+        assert session.irid == 1
+        (outcome,) = await xtra.update_identities([{"ID": 1, "IdentityDocuments": [DOCUMENT]}])
+        assert outcome.ok
+        with pytest.raises(XtraError):
+            await xtra.update_identities([{"ID": 5}])
+    async with AsyncXtraClient(BASE, **KEYS, transport=transport) as xtra:
+        (again,) = await xtra.update_identities([{"ID": 1, "IdentityDocuments": [DOCUMENT]}])
+        assert again.error_code == "ER.DOC.EXISTS"
+
+
+def test_client_over_a_socket_against_mockserver(mockserver: MockServer) -> None:
+    base = mockserver.base_url("xtra")
+    with XtraClient(base, **KEYS) as xtra:
+        (form,) = xtra.update_identities([FORM], contact_form=True, debug=True)
+        assert form.ok and xtra.last_debug is not None
+        assert xtra.last_debug["clientIP"] == "127.0.0.1"
+    with XtraClient(base, **USER) as xtra:
+        assert xtra.update_identities([{"ID": 1, "City": "Valenza"}])[0].ok
+        mockserver.advance(3600)
+        assert xtra.update_identities([{"ID": 1, "City": "Asti"}])[0].ok
+    operations = [e["operation"] for e in mockserver.requests(vendor="xtra")]
+    assert operations == [
+        "updateIdentities",
+        "login",
+        "updateIdentities",
+        "updateIdentities",
+        "login",
+        "updateIdentities",
+    ]
+    assert mockserver.state("xtra")["tenants"]["demo"]["identities"]["1"]["City"] == "Asti"

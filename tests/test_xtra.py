@@ -1,0 +1,799 @@
+"""XTRA/XOX through HTTP: every seed example, every ER.* code, tokens on the kit's clock."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from contracts import contract
+from mockservers import create_app
+from mockservers.testing import SyncASGITransport
+
+LOGIN = "/xtra/api/sync/v1/login"
+UPDATE = "/xtra/api/sync/v1/irs/update"
+KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+ACME_KEYS = {"SyncPublicKey": "acme-public", "SyncSecretKey": "acme-secret"}
+ACME = {
+    "xtra": {
+        "accounts": [
+            {
+                "name": "acme",
+                "public_key": "acme-public",
+                "secret_key": "acme-secret",
+                "users": [{"username": "mario", "password": "pw", "irid": 59990}],
+            }
+        ]
+    }
+}
+
+SEED_CONTACT_FORM = {
+    "EMail": "develop@art-soft.it",
+    "Surname": "ArtsofT",
+    "Name": "Test",
+    "WebReasonID": 13,
+    "Address": "Via Ariosto",
+    "Country": "IT",
+    "City": "VALENZA",
+    "CRMMessage": "Richiesta informazioni per orologio Rolex Daytona",
+    "CRMTermsConditions": True,
+    "CRMMarketingConsent": True,
+    "CRMPrivacyMarketing": True,
+    "BOPCode": "M116680-0002",
+}
+SEED_DOCUMENT = {
+    "Number": "1",
+    "ExpirationDate": "2035-01-01",
+    "ReleaseDate": "2024-05-12",
+    "FIDDocumentTypology": 1,
+    "Files": [{"Extension": ".pdf", "FileName": "ID.pdf", "FileBase64": "base64file"}],
+}
+SEED_DOC_INSERT = [{"ID": 59990, "IdentityDocuments": [SEED_DOCUMENT]}]
+SEED_DOC_UPDATE = [{"ID": 59990, "IdentityDocuments": [{"ID": 1, **SEED_DOCUMENT}]}]
+SEED_RESPONSE_KEYS = {
+    "envelope": {"statusCode", "errorCode", "message", "result", "debug"},
+    "result": {"totalCount", "totalPages", "page", "count", "records", "record"},
+    "record": {"Item1", "Item2", "Item3", "Item4", "Item5", "Item6"},
+    "debug": {"requestTime", "responseTime", "duration", "clientIP"},
+}
+NEW = {"FIDGroup": 2, "TypologyIds": [2], "Denomination": "Rossi S.r.l."}
+
+
+# -- helpers (XTRA only) ---------------------------------------------------------------------
+def assert_contract(name: str, body: object) -> None:
+    assert contract(name).violations(body) == []
+
+
+def update(
+    http: httpx.Client,
+    records: object,
+    headers: dict[str, str] | None = None,
+    **params: str,
+) -> httpx.Response:
+    """POST irs/update; the answer always obeys the contract and HTTP status == statusCode."""
+    response = http.post(
+        UPDATE, json=records, headers=KEYS if headers is None else headers, params=params
+    )
+    body = response.json()
+    assert_contract("xtra/updateIdentities.response", body)
+    assert response.status_code == body["statusCode"]
+    return response
+
+
+def records(http: httpx.Client, batch: object, **kwargs: Any) -> list[dict[str, Any]]:
+    response = update(http, batch, **kwargs)
+    assert response.status_code == 200, response.json()
+    return response.json()["result"]["records"]
+
+
+def one(http: httpx.Client, record: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    (outcome,) = records(http, [record], **kwargs)
+    return outcome
+
+
+def code_of(outcome: dict[str, Any]) -> str | None:
+    return outcome["Item4"]["Code"] if outcome["Item4"] else None
+
+
+def login(http: httpx.Client, username: str = "demo", password: str = "demo") -> dict[str, Any]:
+    response = http.post(LOGIN, json={"Username": username, "Password": password})
+    assert_contract("xtra/login.response", response.json())
+    assert response.status_code == 200, response.json()
+    return response.json()["result"]
+
+
+def token_headers(http: httpx.Client, username: str = "demo", password: str = "demo") -> dict:
+    return {"AccessToken": login(http, username, password)["Token"]}
+
+
+def state(http: httpx.Client, tenant: str = "demo") -> dict[str, Any]:
+    return http.get("/__admin/state/xtra").json()["tenants"][tenant]
+
+
+@pytest.fixture
+def acme() -> Iterator[httpx.Client]:
+    """An app with a second account whose user ``mario`` owns identity 59990 (the seed's ID)."""
+    app = create_app(ACME)
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers") as http:
+        yield http
+
+
+# -- seed examples -----------------------------------------------------------------------------
+def test_contact_form_seed_example_gives_the_seed_answer_shape(http: httpx.Client) -> None:
+    response = update(http, [SEED_CONTACT_FORM], contactForm="true", debug="true")
+    body = response.json()
+    assert response.status_code == 200
+    assert set(body) == SEED_RESPONSE_KEYS["envelope"]
+    assert set(body["result"]) == SEED_RESPONSE_KEYS["result"]
+    assert set(body["debug"]) == SEED_RESPONSE_KEYS["debug"]
+    assert (body["errorCode"], body["message"]) == (None, None)
+    assert body["result"] | {"records": None} == {
+        "totalCount": 1,
+        "totalPages": 1,
+        "page": 1,
+        "count": 1,
+        "records": None,
+        "record": None,
+    }
+    (outcome,) = body["result"]["records"]
+    assert set(outcome) == SEED_RESPONSE_KEYS["record"]
+    assert outcome["Item2"] == "develop@art-soft.it_ArtsofT_Test"  # EMail_Surname_Name
+    assert outcome["Item3"] is True and outcome["Item4"] is None
+    assert outcome["Item5"] == {}
+    assert list(outcome["Item6"]) == ["0"]  # the EMail became the identity's contact, as the seed
+    assert outcome["Item1"] == 2  # the demo identity holds IRID 1
+    identity = state(http)["identities"]["2"]
+    assert identity["ExternalKey"] == "develop@art-soft.it_ArtsofT_Test"
+    assert identity["City"] == "VALENZA" and identity["EMail"] == "develop@art-soft.it"
+    assert identity["Contacts"] == [
+        {
+            "ID": outcome["Item6"]["0"],
+            "FIDContactTypology": 2,
+            "Value": "develop@art-soft.it",
+            "Default": True,
+        }
+    ]
+
+
+def test_contact_form_upserts_on_the_built_key_and_records_one_activity_per_call(
+    http: httpx.Client,
+) -> None:
+    first = one(http, SEED_CONTACT_FORM, contactForm="true")
+    second = one(
+        http, SEED_CONTACT_FORM | {"City": "Milano", "CRMMessage": "Ancora io"}, contactForm="true"
+    )
+    assert second["Item1"] == first["Item1"] and second["Item6"] == first["Item6"]
+    data = state(http)
+    assert data["identities"][str(first["Item1"])]["City"] == "Milano"
+    activities = list(data["activities"].values())
+    assert [a["CRMMessage"] for a in activities] == [
+        "Richiesta informazioni per orologio Rolex Daytona",
+        "Ancora io",
+    ]
+    assert activities[0] | {"created_at": None} == {
+        "ID": 1,
+        "IRID": first["Item1"],
+        "ExternalKey": "develop@art-soft.it_ArtsofT_Test",
+        "EMail": "develop@art-soft.it",
+        "created_at": None,
+        "CRMMessage": "Richiesta informazioni per orologio Rolex Daytona",
+        "WebReasonID": 13,
+        "WebFormKey": None,
+        "CRMTermsConditions": True,
+        "CRMMarketingConsent": True,
+        "CRMPrivacyMarketing": True,
+        "BOPCode": "M116680-0002",
+    }
+    assert (
+        "CRMMessage" not in data["identities"][str(first["Item1"])]
+    )  # activity data, not identity
+
+
+def test_identity_document_seed_examples_insert_then_update(acme: httpx.Client) -> None:
+    headers = token_headers(acme, "mario", "pw")
+    inserted = one(acme, SEED_DOC_INSERT[0], headers=headers, debug="true")
+    assert inserted["Item1"] == 59990 and inserted["Item3"] is True
+    (document,) = state(acme, "acme")["identities"]["59990"]["IdentityDocuments"]
+    assert document["ID"] == 1  # so the seed's update example names it
+    assert document["Files"] == SEED_DOCUMENT["Files"]  # kept as given
+    changed = [
+        {
+            "ID": 59990,
+            "IdentityDocuments": [
+                {**SEED_DOC_UPDATE[0]["IdentityDocuments"][0], "ExpirationDate": "2036-01-01"}
+            ],
+        }
+    ]
+    assert one(acme, SEED_DOC_UPDATE[0], headers=headers)["Item3"] is True
+    assert one(acme, changed[0], headers=headers)["Item3"] is True
+    (document,) = state(acme, "acme")["identities"]["59990"]["IdentityDocuments"]
+    assert document["ID"] == 1 and document["ExpirationDate"] == "2036-01-01"
+
+
+def test_debug_block_formats_and_absence(http: httpx.Client) -> None:
+    body = update(http, [], debug="true").json()
+    debug = body["debug"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", debug["requestTime"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", debug["responseTime"])
+    assert re.fullmatch(r"\d\d:\d\d:\d\d\.\d{7}", debug["duration"])
+    assert debug["clientIP"] == "127.0.0.1"
+    assert body["result"]["totalCount"] == 0 and body["result"]["totalPages"] == 0
+    assert "debug" not in update(http, []).json()
+    assert "debug" not in update(http, [], debug="false").json()
+    refused = update(http, [], headers={}, debug="True").json()
+    assert refused["statusCode"] == 403 and "requestTime" in refused["debug"]
+
+
+def test_debug_times_follow_the_kits_clock() -> None:
+    app = create_app({"kit": {"clock": {"start": "2025-04-17T11:53:49Z", "frozen": True}}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        debug = update(http, [SEED_CONTACT_FORM], contactForm="true", debug="true").json()["debug"]
+        assert debug == {
+            "requestTime": "2025-04-17 11:53:49",
+            "responseTime": "2025-04-17 11:53:49",
+            "duration": "00:00:00.0000000",
+            "clientIP": "127.0.0.1",
+        }
+
+
+# -- authorisation and login -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"SyncPublicKey": "demo-public"},
+        {"SyncPublicKey": "demo-public", "SyncSecretKey": "wrong"},
+        {"SyncPublicKey": "nobody", "SyncSecretKey": "demo-secret"},
+        {"AccessToken": "not-a-token"},
+        {"AccessToken": ""},
+        KEYS | {"AccessToken": "not-a-token"},
+    ],
+    ids=[
+        "none",
+        "no-secret",
+        "wrong-secret",
+        "unknown-key",
+        "unknown-token",
+        "empty-token",
+        "token-decides",
+    ],
+)
+def test_authorisation_failures_are_403_er_auth(
+    http: httpx.Client, headers: dict[str, str]
+) -> None:
+    response = update(http, [NEW], headers=headers)
+    assert response.status_code == 403
+    body = response.json()
+    assert body["errorCode"] == "ER.AUTH" and body["message"] and body["result"] is None
+    assert list(state(http)["identities"]) == ["1"]
+
+
+def test_login_gives_the_documented_flat_result(http: httpx.Client) -> None:
+    result = login(http)
+    assert result | {"Token": None, "RefreshToken": None, "TokenExpiration": None} == {
+        "IRID": 1,
+        "UserID": 1,
+        "Username": "demo",
+        "Denomination": "Demo S.r.l.",
+        "Surname": "Demo",
+        "Name": "Utente",
+        "Token": None,
+        "RefreshToken": None,
+        "TokenExpiration": None,
+    }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", result["TokenExpiration"])
+
+
+def test_token_expires_after_3600_seconds_of_the_kits_clock(http: httpx.Client) -> None:
+    headers = token_headers(http)
+    http.post("/__admin/clock", json={"advance_seconds": 3599})
+    assert one(http, {"ID": 1, "City": "Alessandria"}, headers=headers)["Item3"] is True
+    http.post("/__admin/clock", json={"advance_seconds": 1})
+    response = update(http, [{"ID": 1}], headers=headers)
+    assert response.status_code == 403 and response.json()["errorCode"] == "ER.AUTH"
+
+
+def test_admin_expire_refuses_every_token(http: httpx.Client) -> None:
+    headers = token_headers(http)
+    assert http.post("/__admin/xtra/tokens/expire").json() == {"expired": 1}
+    assert update(http, [{"ID": 1}], headers=headers).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [{"ID": 2}],
+        [{"ID": 1}, {"ID": 2}],
+        [NEW],
+        [{"ID": True}],
+        [
+            {
+                "ID": 1,
+                "Users": [
+                    {"Username": "x", "Email": "x@y", "Password": "p", "ConfirmPassword": "p"}
+                ],
+            }
+        ],
+        [{"ID": 1, "Users": [{"ID": 2, "Password": "p", "ConfirmPassword": "p"}]}],
+    ],
+    ids=["other-identity", "one-other-in-batch", "insert", "bool-id", "user-insert", "other-user"],
+)
+def test_access_token_may_update_only_its_own_identity_and_user(
+    http: httpx.Client, batch: list[dict[str, Any]]
+) -> None:
+    update(http, [NEW], headers=KEYS)  # identity 2 exists
+    before = state(http)
+    response = update(http, batch, headers=token_headers(http))
+    assert response.status_code == 403 and response.json()["errorCode"] == "ER.AUTH"
+    assert state(http) == before  # nothing of the batch was applied
+
+
+def test_access_token_cannot_call_the_contact_form(http: httpx.Client) -> None:
+    response = update(http, [SEED_CONTACT_FORM], headers=token_headers(http), contactForm="true")
+    assert response.status_code == 403
+
+
+def test_access_token_updates_its_own_identity_and_password(http: httpx.Client) -> None:
+    headers = token_headers(http)
+    user = {"ID": 1, "Username": "ignored", "Password": "nuova", "ConfirmPassword": "nuova"}
+    outcome = one(http, {"ID": 1, "Surname": "Rossi", "Users": [user]}, headers=headers)
+    assert outcome["Item3"] is True
+    identity = state(http)["identities"]["1"]
+    assert identity["Surname"] == "Rossi"
+    assert identity["Users"][0]["Username"] == "demo"  # ignored on update, as the seed says
+    assert login(http, "demo", "nuova")["IRID"] == 1
+    assert http.post(LOGIN, json={"Username": "demo", "Password": "demo"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"Username": "demo", "Password": "wrong"}, 403),
+        ({"Username": "ghost", "Password": "demo"}, 403),
+        ({"Username": "demo"}, 400),
+        ({"Username": "", "Password": "demo"}, 400),
+        ({"Username": 1, "Password": "demo"}, 400),
+        ([{"Username": "demo", "Password": "demo"}], 400),
+        (None, 400),
+    ],
+    ids=[
+        "wrong-password",
+        "unknown-user",
+        "no-password",
+        "empty-user",
+        "int-user",
+        "array",
+        "null",
+    ],
+)
+def test_login_refusals(http: httpx.Client, body: object, status: int) -> None:
+    response = http.post(LOGIN, json=body)
+    data = response.json()
+    assert_contract("xtra/login.response", data)
+    assert response.status_code == status == data["statusCode"]
+    assert data["errorCode"] == ("ER.AUTH" if status == 403 else "ER.IR.INVAL")
+
+
+def test_login_with_keys_looks_only_in_that_account(acme: httpx.Client) -> None:
+    body = {"Username": "mario", "Password": "pw"}
+    assert acme.post(LOGIN, json=body, headers=ACME_KEYS).json()["result"]["IRID"] == 59990
+    assert acme.post(LOGIN, json=body, headers=KEYS).status_code == 403
+    assert acme.post(LOGIN, json=body, headers={"SyncPublicKey": "acme-public"}).status_code == 403
+
+
+def test_a_user_inserted_through_the_api_can_log_in(http: httpx.Client) -> None:
+    user = {"Username": "luigi", "Email": "l@x.it", "Password": "pw1", "ConfirmPassword": "pw1"}
+    outcome = one(http, NEW | {"Users": [user]})
+    result = login(http, "luigi", "pw1")
+    assert result["IRID"] == outcome["Item1"] and result["UserID"] == 2
+    stored = state(http)["identities"][str(outcome["Item1"])]["Users"][0]
+    assert "ConfirmPassword" not in stored and stored["Email"] == "l@x.it"
+
+
+def test_token_lifetime_and_auth_code_are_configurable() -> None:
+    app = create_app({"xtra": {"token_ttl_seconds": 60, "auth_error_code": "ER.NOAUTH"}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        headers = token_headers(http)
+        http.post("/__admin/clock", json={"advance_seconds": 60})
+        body = update(http, [{"ID": 1}], headers=headers).json()
+        assert body["statusCode"] == 403 and body["errorCode"] == "ER.NOAUTH"
+
+
+def test_without_the_demo_account_demo_keys_are_refused() -> None:
+    app = create_app({"xtra": {"demo_account": False}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        assert update(http, [NEW]).status_code == 403
+        assert http.post(LOGIN, json={"Username": "demo", "Password": "demo"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        {"accounts": [{"public_key": "a"}]},
+        {"accounts": [{"public_key": "demo-public", "secret_key": "x"}]},
+        {"accounts": [{"public_key": "a", "secret_key": "b", "users": [{"username": "u"}]}]},
+        {
+            "accounts": [
+                {
+                    "public_key": "a",
+                    "secret_key": "b",
+                    "users": [{"username": "u", "password": "p", "irid": 0}],
+                }
+            ]
+        },
+        {"accounts": "x"},
+        {"auth_error_code": 5},
+        {"unknown": 1},
+    ],
+)
+def test_bad_xtra_config_is_refused(section: dict[str, Any]) -> None:
+    from mockservers.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[xtra\]"):
+        create_app({"xtra": section})
+
+
+# -- whole-call errors --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "payload",
+    [{"ID": 1}, [NEW, "x"], [[NEW]], [None], "x", 1, None],
+    ids=[
+        "object",
+        "array-with-string",
+        "nested-array",
+        "array-with-null",
+        "string",
+        "number",
+        "null",
+    ],
+)
+def test_a_body_that_is_not_an_array_of_objects_is_400(http: httpx.Client, payload: object) -> None:
+    response = update(http, payload)
+    assert response.status_code == 400
+    assert response.json()["errorCode"] == "ER.IR.INVAL"
+    assert list(state(http)["identities"]) == ["1"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b"",
+        b"\xff\xfe[]",
+        b"[" * 100 + b"]" * 100,
+        b"[{}",
+    ],
+    ids=["broken", "empty", "utf8", "deep", "truncated"],
+)
+def test_malformed_bodies_are_400_never_500(http: httpx.Client, raw: bytes) -> None:
+    for path in (UPDATE, LOGIN):
+        response = http.post(path, content=raw, headers=KEYS, params={"debug": "true"})
+        body = response.json()
+        assert response.status_code == 400 == body["statusCode"]
+        assert body["errorCode"] == "ER.IR.INVAL" and "debug" in body
+
+
+def test_bad_query_values_are_400(http: httpx.Client) -> None:
+    for name in ("contactForm", "debug"):
+        response = update(http, [NEW], **{name: "yes"})
+        assert response.status_code == 400
+        assert response.json()["errorCode"] == "ER.IR.INVAL"
+        assert name in response.json()["message"]
+    assert list(state(http)["identities"]) == ["1"]
+
+
+def test_any_content_type_is_read_as_json(http: httpx.Client) -> None:
+    import orjson
+
+    response = http.post(
+        UPDATE, content=orjson.dumps([NEW]), headers=KEYS | {"Content-Type": "text/plain"}
+    )
+    assert response.status_code == 200 and response.json()["result"]["records"][0]["Item3"]
+
+
+def test_body_over_the_limit_is_413_in_the_xtra_envelope() -> None:
+    app = create_app({"kit": {"max_body_bytes": 1024}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        response = update(http, [NEW | {"Denomination": "x" * 2000}])
+        assert response.status_code == 413
+        assert response.json()["errorCode"] == "ER.IR.INVAL"
+
+
+def test_status_fault_500_renders_er_ir_unerr(http: httpx.Client) -> None:
+    http.post(
+        "/__admin/faults",
+        json={
+            "vendor": "xtra",
+            "operation": "updateIdentities",
+            "kind": "status",
+            "status": 500,
+            "times": 1,
+        },
+    )
+    response = update(http, [NEW])
+    assert response.status_code == 500
+    assert response.json() == {
+        "statusCode": 500,
+        "errorCode": "ER.IR.UNERR",
+        "message": "Eccezione non gestita",
+        "result": None,
+    }
+    assert list(state(http)["identities"]) == ["1"]
+    assert update(http, [NEW]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [(403, "ER.AUTH"), (400, "ER.IR.INVAL"), (503, "ER.IR.UNERR")]
+)
+def test_other_status_faults_keep_the_envelope(http: httpx.Client, status: int, code: str) -> None:
+    http.post("/__admin/faults", json={"vendor": "xtra", "kind": "status", "status": status})
+    response = http.post(LOGIN, json={"Username": "demo", "Password": "demo"})
+    assert response.status_code == status == response.json()["statusCode"]
+    assert response.json()["errorCode"] == code
+
+
+# -- per-record outcomes ------------------------------------------------------------------------
+def test_records_succeed_and_fail_independently(http: httpx.Client) -> None:
+    batch = [
+        NEW | {"ExternalKey": "A"},
+        {"FIDGroup": 1},  # insert without TypologyIds
+        {"ID": 999},
+        NEW | {"ExternalKey": "A"},
+        NEW | {"ExternalKey": "B"},
+    ]
+    outcomes = records(http, batch)
+    assert [(o["Item1"], o["Item2"], o["Item3"], code_of(o)) for o in outcomes] == [
+        (2, "A", True, None),
+        (0, None, False, "ER.IR.INVAL"),
+        (999, None, False, "ER.IR.NOFOUND"),
+        (0, "A", False, "ER.IR.EXISTS"),
+        (3, "B", True, None),
+    ]
+    assert "TypologyIds" in outcomes[1]["Item4"]["Message"]
+    assert sorted(state(http)["identities"], key=int) == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        (NEW | {"FIDGroup": 3}, "FIDGroup"),
+        (NEW | {"TypologyIds": [7]}, "TypologyIds"),
+        (NEW | {"TypologyIds": "2"}, "TypologyIds"),
+        ({"ID": "1"}, "ID"),
+        ({"ID": 1, "Surname": 5}, "Surname"),
+        ({"ID": 1, "Destinations": "x"}, "Destinations"),
+        ({"ID": 1, "Destinations": [{"FIDGroup": 1}]}, "TypologyIds"),
+        ({"ID": 1, "Contacts": [1]}, "Contacts"),
+        ({"ID": 1, "Contacts": [{"Default": "yes"}]}, "Default"),
+        ({"ID": 1, "IdentityDocuments": [{"Number": "9"}]}, "FIDDocumentTypology"),
+        (
+            {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"ReleaseDate": "2024-02-30"}]},
+            "ReleaseDate",
+        ),
+        (
+            {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"ExpirationDate": "01/01/2035"}]},
+            "ExpirationDate",
+        ),
+        (
+            {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"Files": [{"FileName": "a"}]}]},
+            "FileBase64",
+        ),
+        ({"ID": 1, "Users": [{"Username": "u", "Password": "p", "ConfirmPassword": "p"}]}, "Email"),
+        (
+            {"ID": 1, "Users": [{"ID": 1, "Password": "p", "ConfirmPassword": "q"}]},
+            "ConfirmPassword",
+        ),
+        ({"ID": 1, "Users": [{"ID": 1}]}, "Password"),
+    ],
+)
+def test_invalid_records_are_er_ir_inval_naming_the_field(
+    http: httpx.Client, record: dict[str, Any], field: str
+) -> None:
+    before = state(http)
+    outcome = one(http, record)
+    assert outcome["Item3"] is False and code_of(outcome) == "ER.IR.INVAL"
+    assert field in outcome["Item4"]["Message"]
+    assert outcome["Item5"] == {} and outcome["Item6"] == {}
+    assert state(http) == before
+
+
+def test_an_impossible_document_date_fails_only_that_record(http: httpx.Client) -> None:
+    bad = {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"ReleaseDate": "2024-02-30"}]}
+    good = {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"ReleaseDate": "2024-02-29"}]}
+    refused, accepted = records(http, [bad, good])
+    assert refused["Item1"] == 1 and code_of(refused) == "ER.IR.INVAL"
+    assert "IdentityDocuments[0].ReleaseDate" in refused["Item4"]["Message"]
+    assert "2024-02-30" in refused["Item4"]["Message"]
+    assert accepted["Item3"] is True
+    (document,) = state(http)["identities"]["1"]["IdentityDocuments"]
+    assert document["ReleaseDate"] == "2024-02-29"
+
+
+def test_contact_form_requires_its_required_columns(http: httpx.Client) -> None:
+    for missing in ("Surname", "Name", "EMail", "WebReasonID"):
+        record = {k: v for k, v in SEED_CONTACT_FORM.items() if k != missing}
+        outcome = one(http, record, contactForm="true")
+        assert code_of(outcome) == "ER.IR.INVAL" and missing in outcome["Item4"]["Message"]
+    # the plain context does not ask for them
+    assert one(http, NEW)["Item3"] is True
+
+
+def test_each_context_ignores_its_ignored_columns(http: httpx.Client) -> None:
+    form = one(
+        http, SEED_CONTACT_FORM | {"FIDGroup": "whatever", "TypologyIds": 7}, contactForm="true"
+    )
+    plain = one(http, NEW | {"CRMMessage": 5, "WebReasonID": "x", "EMail": ["a"]})
+    assert form["Item3"] is True and plain["Item3"] is True
+    identities = state(http)["identities"]
+    assert "FIDGroup" not in identities[str(form["Item1"])]
+    assert not {"CRMMessage", "WebReasonID", "EMail"} & set(identities[str(plain["Item1"])])
+    assert list(state(http)["activities"]) == ["1"]  # only the contact-form call records one
+
+
+def test_unknown_fields_are_kept(http: httpx.Client) -> None:
+    outcome = one(http, NEW | {"Futuro": {"x": 1}, "Contacts": [{"Value": "1", "Extra": True}]})
+    identity = state(http)["identities"][str(outcome["Item1"])]
+    assert identity["Futuro"] == {"x": 1} and identity["Contacts"][0]["Extra"] is True
+
+
+def test_not_found_for_an_unknown_identity_and_an_unknown_user(http: httpx.Client) -> None:
+    assert code_of(one(http, {"ID": 424242})) == "ER.IR.NOFOUND"
+    user = {"ID": 77, "Password": "p", "ConfirmPassword": "p"}
+    outcome = one(http, {"ID": 1, "Users": [user]})
+    assert code_of(outcome) == "ER.IR.NOFOUND" and "77" in outcome["Item4"]["Message"]
+
+
+def test_inserting_an_existing_username_is_er_ir_ins(http: httpx.Client) -> None:
+    user = {"Username": "demo", "Email": "d@x.it", "Password": "p", "ConfirmPassword": "p"}
+    outcome = one(http, NEW | {"Users": [user]})
+    assert code_of(outcome) == "ER.IR.INS" and "demo" in outcome["Item4"]["Message"]
+    twice = [user | {"Username": "new"}, user | {"Username": "new"}]
+    assert code_of(one(http, NEW | {"Users": twice})) == "ER.IR.INS"
+    assert list(state(http)["identities"]) == ["1"]
+
+
+def test_documents_exists_and_row_not_imported(http: httpx.Client) -> None:
+    assert one(http, {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT]})["Item3"] is True
+    again = one(http, {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT]})
+    assert code_of(again) == "ER.DOC.EXISTS"
+    pair = one(http, {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"Number": "2"}] * 2})
+    assert code_of(pair) == "ER.DOC.EXISTS"
+    other = one(http, {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"Number": "3"}]})
+    assert other["Item3"] is True  # another number is another document
+    missing = one(http, {"ID": 1, "IdentityDocuments": [{"ID": 99, "Number": "1"}]})
+    assert code_of(missing) == "ER.DOC.RNOIMPORT" and "99" in missing["Item4"]["Message"]
+    documents = state(http)["identities"]["1"]["IdentityDocuments"]
+    assert [(d["ID"], d["Number"]) for d in documents] == [(1, "1"), (2, "3")]
+
+
+def test_document_error_fault_makes_documents_fail_with_er_doc_unerr(http: httpx.Client) -> None:
+    created = http.post(
+        "/__admin/faults",
+        json={
+            "vendor": "xtra",
+            "operation": "updateIdentities",
+            "kind": "document_error",
+            "times": 1,
+        },
+    )
+    assert created.status_code == 201
+    batch = [{"ID": 1, "IdentityDocuments": [SEED_DOCUMENT]}, NEW]
+    outcomes = records(http, batch)
+    assert [code_of(o) for o in outcomes] == ["ER.DOC.UNERR", None]
+    assert state(http)["identities"]["1"]["IdentityDocuments"] == []
+    assert one(http, batch[0])["Item3"] is True  # the fault was used once
+
+
+def test_item5_item6_keys_and_sub_record_updates(http: httpx.Client) -> None:
+    destination = {"FIDGroup": 2, "TypologyIds": [9], "Denomination": "Magazzino", "Alias": "M"}
+    record = NEW | {
+        "Destinations": [destination | {"ExternalKey": "D-1"}, destination],
+        "Contacts": [{"Value": "0131"}, {"ExternalKey": "C-9", "Value": "a@b.it"}],
+    }
+    first = one(http, record)
+    assert first["Item5"] == {"D-1": 1, "1": 2}
+    assert first["Item6"] == {"0": 1, "C-9": 2}
+    second = one(
+        http,
+        {
+            "ID": first["Item1"],
+            "Destinations": [{"ID": 2, "City": "Asti"}, {"ID": 99, "City": "Nowhere"}],
+            "Contacts": [{"ID": 1, "ExternalKey": "TEL", "Value": "0131 1"}],
+        },
+    )
+    assert second["Item3"] is True
+    assert second["Item5"] == {"0": 2, "1": None}  # ID 99 is not on the identity: not imported
+    assert second["Item6"] == {"TEL": 1}
+    identity = state(http)["identities"][str(first["Item1"])]
+    assert identity["Destinations"][1]["City"] == "Asti"
+    assert identity["Destinations"][1]["Denomination"] == "Magazzino"  # partial update
+    assert identity["Contacts"][0]["Value"] == "0131 1"
+
+
+def test_ids_are_per_account_sequences_and_accounts_are_apart(acme: httpx.Client) -> None:
+    assert one(acme, NEW)["Item1"] == 2  # demo: IRID 1 is the demo identity
+    assert one(acme, NEW, headers=ACME_KEYS)["Item1"] == 1  # acme's own sequence
+    assert code_of(one(acme, {"ID": 59990})) == "ER.IR.NOFOUND"  # acme's identity, not demo's
+    assert one(acme, {"ID": 59990}, headers=ACME_KEYS)["Item3"] is True
+
+
+def test_reset_restores_the_demo_identity_and_login(http: httpx.Client) -> None:
+    one(http, {"ID": 1, "Surname": "Cambiato"})
+    http.post("/__admin/reset", json={"vendor": "xtra"})
+    data = state(http)
+    assert list(data["identities"]) == ["1"] and data["identities"]["1"]["Surname"] == "Demo"
+    assert data["activities"] == {}
+    assert login(http)["IRID"] == 1
+
+
+def test_state_round_trip_keeps_rules_working(http: httpx.Client) -> None:
+    one(
+        http,
+        NEW
+        | {
+            "ExternalKey": "K",
+            "Users": [
+                {"Username": "u1", "Email": "u@x.it", "Password": "p", "ConfirmPassword": "p"}
+            ],
+        },
+    )
+    before = http.get("/__admin/state/xtra").json()
+    assert http.put("/__admin/state/xtra", json=before).json() == before
+    assert http.get("/__admin/state/xtra").json() == before
+    assert code_of(one(http, NEW | {"ExternalKey": "K"})) == "ER.IR.EXISTS"
+    assert login(http, "u1", "p")["IRID"] == 2
+    assert one(http, NEW)["Item1"] == 3
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [[], {"Surname": "no ID"}, {"ID": 6}, {"ID": 5, "Users": {}}, {"ID": 5, "Contacts": [{}]}],
+    ids=["not-object", "no-id", "id-not-key", "users-object", "contact-without-id"],
+)
+def test_state_put_with_unusable_identities_is_400_and_changes_nothing(
+    http: httpx.Client, identity: object
+) -> None:
+    before = http.get("/__admin/state/xtra").json()
+    document = {"tenants": {"demo": {"identities": {"5": identity}}}}
+    response = http.put("/__admin/state/xtra", json=document)
+    assert response.status_code == 400 and "identity '5'" in response.json()["error"]
+    assert http.get("/__admin/state/xtra").json() == before
+
+
+def test_huge_strings_are_stored_not_a_500(http: httpx.Client) -> None:
+    assert one(http, NEW | {"Denomination": "R" * 1_000_000})["Item3"] is True
+    outcome = one(http, NEW | {"FIDGroup": "9" * 100_000})
+    assert code_of(outcome) == "ER.IR.INVAL" and len(outcome["Item4"]["Message"]) < 2000
+
+
+def test_journal_masks_files_passwords_tokens_and_secret_keys(http: httpx.Client) -> None:
+    token = login(http)["Token"]
+    user = {"ID": 1, "Password": "segreta", "ConfirmPassword": "segreta"}
+    update(
+        http,
+        [{"ID": 1, "IdentityDocuments": [SEED_DOCUMENT], "Users": [user]}],
+        headers={"AccessToken": token},
+    )
+    update(http, [NEW])
+    text = http.get("/__admin/requests", params={"vendor": "xtra"}).text
+    for secret in ("base64file", "segreta", token, "demo-secret"):
+        assert secret not in text
+    entries = http.get("/__admin/requests", params={"vendor": "xtra"}).json()
+    assert [e["operation"] for e in entries] == ["updateIdentities", "updateIdentities", "login"]
+    sent = entries[1]["request"][0]
+    assert sent["IdentityDocuments"][0]["Files"][0]["FileBase64"] == "***"
+    assert sent["Users"][0]["Password"] == "***"
+    assert entries[1]["headers"]["accesstoken"] == "***"
+    assert entries[2]["response"]["result"]["Token"] == "***"
+
+
+def test_openapi_is_served(http: httpx.Client) -> None:
+    document = http.get("/xtra/openapi.json").json()
+    operations = {op["operationId"] for item in document["paths"].values() for op in item.values()}
+    assert operations == {"login", "updateIdentities"}
+    assert document["servers"] == [
+        {"url": "/xtra", "description": document["servers"][0]["description"]}
+    ]
