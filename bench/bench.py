@@ -80,6 +80,17 @@ KEEPIT_RECORD = {
     "contacts": [{"contactType": "EMAIL", "value": "k__N__@test.it"}],
 }
 
+XTRA_HEADERS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+XTRA_IDENTITY = {
+    "ExternalKey": "X__N__",
+    "FIDGroup": 2,
+    "TypologyIds": [2],
+    "Denomination": "Rossi S.r.l.",
+    "Vatnumber": "12345678901",
+    "City": "Milano",
+    "Contacts": [{"FIDContactTypology": 2, "Value": "x__N__@rossi.it"}],
+}
+
 SCENARIOS: list[Scenario] = [
     Scenario(
         "quoparts importCli 1 row",
@@ -93,6 +104,12 @@ SCENARIOS: list[Scenario] = [
         "/quoparts/ws_quoparts.php?importCli=&token={token}",
         json.dumps({"data": [_customer_row(f"-{k}") for k in range(100)]}),
         prepare=_quoparts_token,
+    ),
+    Scenario(
+        "xtra irs/update",
+        "/xtra/api/sync/v1/irs/update",
+        json.dumps([XTRA_IDENTITY]),
+        headers=XTRA_HEADERS,
     ),
     Scenario(
         "keepit insertClient_v3",

@@ -180,7 +180,62 @@ class KeepItTraffic:
         return problems
 
 
-TRAFFIC = [QuoPartsTraffic, KeepItTraffic]
+class XtraTraffic:
+    """Inserts identities (valid, invalid date, duplicate ExternalKey) by key pair."""
+
+    vendor = "xtra"
+    path = "/xtra/api/sync/v1/irs/update"
+    headers = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+
+    def __init__(self) -> None:
+        self.acked: dict[str, int] = {}  # ExternalKey -> ID
+        self.sent: set[str] = set()
+
+    async def setup(self, http: httpx.AsyncClient) -> None:
+        await http.post(
+            "/__admin/faults",
+            json={"vendor": "xtra", "kind": "status", "status": FAULT_STATUS, "probability": 0.05},
+        )
+
+    async def step(self, http: httpx.AsyncClient, rng: random.Random, tally: Tally, n: int) -> None:
+        key = f"X{n}"
+        roll = rng.random()
+        if roll < 0.1 and self.acked:
+            key = rng.choice(list(self.acked))  # ER.IR.EXISTS
+        identity: dict[str, Any] = {"ExternalKey": key, "FIDGroup": 2, "TypologyIds": [2]}
+        if 0.1 <= roll < 0.2:
+            identity["IdentityDocuments"] = [
+                {"FIDDocumentTypology": 1, "ReleaseDate": "2024-02-30"}
+            ]
+        self.sent.add(key)
+        response = await http.post(self.path, headers=self.headers, json=[identity])
+        if response.status_code == FAULT_STATUS:
+            tally.count("xtra faulted")
+            return
+        if response.status_code != 200:
+            tally.unplanned.append(f"xtra HTTP {response.status_code}: {response.text[:200]}")
+            return
+        record = response.json()["result"]["records"][0]
+        if record["Item3"]:
+            self.acked[key] = record["Item1"]
+            tally.count("xtra inserted")
+        else:
+            tally.count(f"xtra {record['Item4']['Code']}")
+
+    def verify(self, state: dict[str, Any]) -> list[str]:
+        identities = state["tenants"].get("demo", {}).get("identities", {}).values()
+        stored = {i["ExternalKey"]: i["ID"] for i in identities if i.get("ExternalKey")}
+        problems = [f"xtra lost {key}" for key in self.acked if key not in stored]
+        problems += [
+            f"xtra {key}: ID {stored[key]} != acked {ident}"
+            for key, ident in self.acked.items()
+            if key in stored and stored[key] != ident
+        ]
+        problems += [f"xtra phantom {key}" for key in stored if key not in self.sent]
+        return problems
+
+
+TRAFFIC = [QuoPartsTraffic, KeepItTraffic, XtraTraffic]
 
 
 async def soak(url: str, seconds: float, clients: int) -> tuple[Tally, list[str]]:
