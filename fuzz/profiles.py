@@ -16,7 +16,11 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 DATABASE_DIR = Path(".hypothesis") / "examples"
-_QUIET = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
+QUIET_HEALTH_CHECKS = [
+    HealthCheck.too_slow,
+    HealthCheck.filter_too_much,
+    HealthCheck.data_too_large,
+]
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class Profile:
             derandomize=not deep,
             database=DirectoryBasedExampleDatabase(DATABASE_DIR) if deep else None,
             deadline=None,
-            suppress_health_check=_QUIET,
+            suppress_health_check=QUIET_HEALTH_CHECKS,
             print_blob=deep,
             phases=list(Phase) if deep else [Phase.explicit, Phase.generate, Phase.shrink],
         )

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from hypothesis import given, settings
+import httpx
+from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import APIOperation, CheckFunction, GenerationMode
 
@@ -74,6 +75,7 @@ def fuzz_operation(
     *,
     checks: Sequence[CheckFunction] | None = None,
     stop_on_failure: bool = True,
+    seed_value: int | None = None,
 ) -> OperationReport:
     """Generate cases for ``operation`` in ``mode``, send them to ``target``, run the checks."""
     chosen = tuple(checks) if checks is not None else CONTRACT_CHECKS + target.plugin.checks
@@ -90,18 +92,25 @@ def fuzz_operation(
             response = target.send(request)
         except BudgetExhausted:
             return
+        except httpx.TransportError as exc:  # e.g. a dropped connection
+            failure = CheckFailure(
+                "transport", "No complete answer", f"{type(exc).__name__}: {exc}"
+            )
+            response, failures = None, [failure]
+        else:
+            failures = run_checks(case, response, chosen) if response is not None else []
         report.cases += 1
-        if response is None:  # dry run
+        if response is None and not failures:  # dry run
             return
-        found = [
-            _finding(report, failure, request.as_curl(), response.status_code)
-            for failure in run_checks(case, response, chosen)
-        ]
+        status = response.status_code if response is not None else 0
+        found = [_finding(report, failure, request.as_curl(), status) for failure in failures]
         for finding in found:
             report.add(finding)
         if found and stop_on_failure:
             raise CheckFailed(format_findings(found))
 
+    if seed_value is not None:
+        run = seed(seed_value)(run)
     with activated(target):
         run()
     return report

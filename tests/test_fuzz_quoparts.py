@@ -1,0 +1,85 @@
+"""QuoParts contract fuzzing: the Schemathesis suites in-process, and proof that they bite."""
+
+from __future__ import annotations
+
+import pytest
+
+from fuzz import suite
+from fuzz.profiles import current
+from fuzz.runner import CheckFailed, fuzz_operation
+from fuzz.schema import MODES, api_operations
+
+pytestmark = pytest.mark.fuzz
+
+
+@pytest.mark.parametrize(("operation", "mode"), suite.cases("quoparts"))
+def test_fake_answers_generated_requests_as_the_contracts_say(operation: str, mode: str) -> None:
+    report = suite.run("quoparts", operation, mode)
+    assert report.cases >= current().examples // 2, "the strategy produced too few cases"
+
+
+def test_a_fake_that_breaks_its_response_contract_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockservers.quoparts import models
+
+    def short_password(self, tenant, row):  # type: ignore[no-untyped-def]
+        outcome = original(self, tenant, row)
+        outcome.record = {**outcome.record, "COD_PWD": "short"}
+        return outcome
+
+    original = models.QuoPartsModel.upsert_customer
+    monkeypatch.setattr(models.QuoPartsModel, "upsert_customer", short_password)
+    with pytest.raises(CheckFailed, match="response_matches_contract") as failed:
+        suite.run("quoparts", "importCli", "positive")
+    assert "curl -sS -X POST" in str(failed.value)
+    assert "ws_quoparts.php?importCli=&token=" in str(failed.value)
+
+
+def test_a_fake_that_accepts_bad_rows_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockservers.quoparts import responses
+
+    class Lenient:
+        def is_valid(self, instance: object) -> bool:
+            return True
+
+    monkeypatch.setattr(responses, "_IMPORT_CLI", Lenient())
+    with pytest.raises(CheckFailed, match="quoparts_error_codes"):
+        suite.run("quoparts", "importCli", "negative")
+
+
+def test_a_fake_that_skips_the_token_check_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockservers.quoparts import models
+
+    def anyone(self, token):  # type: ignore[no-untyped-def]
+        return self.state.tenant("demo")
+
+    monkeypatch.setattr(models.QuoPartsModel, "tenant_for", anyone)
+    with pytest.raises(CheckFailed, match=r"quoparts_error_codes.*expected one of \['101'\]"):
+        suite.run("quoparts", "importPvt", "negative")
+
+
+def test_an_unexpected_server_error_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockservers.quoparts import models
+
+    def crash(self, tenant, header, articles):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(models.QuoPartsModel, "create_quote", crash)
+    with pytest.raises(CheckFailed, match="no_server_error") as failed:
+        suite.run("quoparts", "importPvt", "positive")
+    assert "HTTP 500" in str(failed.value)
+
+
+def test_generated_cases_reach_the_real_path_with_the_dispatch_query() -> None:
+    with suite.in_process("quoparts") as target:
+        fuzz_operation(
+            target,
+            api_operations("quoparts")["importCli"],
+            MODES["positive"],
+            current().settings(5),
+        )
+        journal = target.client.get("http://mockservers/__admin/requests?vendor=quoparts").json()
+    paths = {entry["path"] for entry in journal}
+    assert paths == {"/quoparts/ws_quoparts.php"}
+    assert {entry["operation"] for entry in journal} == {"login", "importCli"}
