@@ -44,9 +44,19 @@ class RealRequest:
         for name, value in self.headers.items():
             parts += ["-H", shlex.quote(f"{name}: {value}")]
         if self.content is not None:
-            text = self.content.decode("utf-8", "surrogateescape")
-            parts += ["--data-binary", shlex.quote(text)]
+            parts += ["--data-binary", _shell_bytes(self.content)]
         return " ".join(parts)
+
+
+def _shell_bytes(content: bytes) -> str:
+    """``content`` quoted for a POSIX shell; bytes that are not UTF-8 as bash ``$'\\xHH'``."""
+    try:
+        return shlex.quote(content.decode("utf-8"))
+    except UnicodeDecodeError:
+        escaped = "".join(
+            chr(b) if 0x20 <= b < 0x7F and chr(b) not in "\\'" else f"\\x{b:02x}" for b in content
+        )
+        return f"$'{escaped}'"
 
 
 def real_spec(operation_raw: dict[str, Any]) -> dict[str, Any] | None:
