@@ -48,7 +48,7 @@ class Profile:
 
 
 PROFILES = {
-    "ci": Profile("ci", examples=25, stateful_examples=12, stateful_steps=12),
+    "ci": Profile("ci", examples=25, stateful_examples=25, stateful_steps=15),
     "deep": Profile("deep", examples=500, stateful_examples=200, stateful_steps=40),
 }
 
