@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+from hypothesis import Phase, settings
 
 from fuzz.plugins import VendorPlugin, plugin_class
 from fuzz.profiles import current
@@ -50,13 +51,20 @@ def in_process(vendor: str, plugin: VendorPlugin | None = None) -> Iterator[Targ
             transport.close()
 
 
-def run(vendor: str, operation: str, mode: str, max_examples: int | None = None) -> OperationReport:
-    """Fuzz one operation in one mode in-process; raise on the first failed check."""
+def run(
+    vendor: str,
+    operation: str,
+    mode: str,
+    max_examples: int | None = None,
+    *,
+    shrink: bool = True,
+) -> OperationReport:
+    """Fuzz one operation in one mode in-process; raise on the first failed check
+    (shrunk to a minimal request unless ``shrink=False``)."""
+    chosen = current().settings(max_examples)
+    if not shrink:
+        chosen = settings(chosen, phases=[p for p in chosen.phases if p != Phase.shrink])
     with in_process(vendor) as target:
         return fuzz_operation(
-            target,
-            api_operations(vendor)[operation],
-            MODES[mode],
-            current().settings(max_examples),
-            stop_on_failure=True,
+            target, api_operations(vendor)[operation], MODES[mode], chosen, stop_on_failure=True
         )

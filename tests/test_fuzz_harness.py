@@ -15,7 +15,7 @@ from mockservers.testing import MockServer
 pytestmark = pytest.mark.fuzz
 
 
-def fuzz(server: MockServer, *extra: str, vendor: str = "quoparts") -> list[str]:
+def fuzz(server: MockServer, *extra: str, vendor: str = "quoparts", examples: int = 4) -> list[str]:
     return [
         "fuzz",
         vendor,
@@ -26,7 +26,7 @@ def fuzz(server: MockServer, *extra: str, vendor: str = "quoparts") -> list[str]
         "--password",
         "demo",
         "--max-examples",
-        "8",
+        str(examples),
         *extra,
     ]
 
@@ -35,7 +35,7 @@ def test_a_healthy_fake_passes_and_the_junit_report_says_so(
     mockserver: MockServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = tmp_path / "fuzz.xml"
-    assert main(fuzz(mockserver, "--junit-xml", str(report))) == 0
+    assert main(fuzz(mockserver, "--junit-xml", str(report), examples=8)) == 0
     out = capsys.readouterr().out
     assert "importCli[negative]" in out
     assert "all checks passed" in out
@@ -69,17 +69,24 @@ def test_a_wrong_status_fails_the_status_checks(
     out = capsys.readouterr().out
     assert "FAILED status_code_conformance (HTTP 404" in out
     assert "FAILED quoparts_error_codes (HTTP 404" in out
-    assert re.search(r"importCli\[positive\] +8 cases  ok", out), "other operations unaffected"
+    assert re.search(r"importCli\[positive\] +4 cases  ok", out), "other operations unaffected"
 
 
 def test_a_server_error_fails_no_server_error(
     mockserver: MockServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    mockserver.fault(vendor="quoparts", operation="login", kind="status", status=500, times=3)
-    assert main(fuzz(mockserver, "--max-examples", "3")) != 0
+    mockserver.fault(vendor="quoparts", operation="importCli", kind="status", status=500, times=2)
+    assert main(fuzz(mockserver)) == 1
     out = capsys.readouterr().out
-    # The harness's own login took the first fault: it cannot authenticate.
-    assert "cannot authenticate" in out
+    assert "FAILED no_server_error (HTTP 500, 2 case(s))" in out
+
+
+def test_a_failed_login_stops_the_harness_with_status_2(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mockserver.fault(vendor="quoparts", operation="login", kind="status", status=503, times=1)
+    assert main(fuzz(mockserver)) == 2
+    assert "cannot authenticate" in capsys.readouterr().out
 
 
 def test_a_dropped_connection_is_a_failure(
@@ -96,7 +103,7 @@ def test_dry_run_prints_requests_and_sends_nothing(
     assert main(fuzz(mockserver, "--dry-run")) == 0
     out = capsys.readouterr().out
     assert "dry run, nothing is sent" in out
-    assert out.count("curl -sS -X POST") >= 8
+    assert out.count("curl -sS -X POST") >= 4 * 4
     assert mockserver.requests(vendor="quoparts") == []
 
 

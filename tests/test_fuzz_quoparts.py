@@ -45,7 +45,7 @@ def test_a_fake_that_accepts_bad_rows_is_caught(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(responses, "_IMPORT_CLI", Lenient())
     with pytest.raises(CheckFailed, match="quoparts_error_codes"):
-        suite.run("quoparts", "importCli", "negative")
+        suite.run("quoparts", "importCli", "negative", shrink=False)
 
 
 def test_a_fake_that_skips_the_token_check_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,7 +56,7 @@ def test_a_fake_that_skips_the_token_check_is_caught(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(models.QuoPartsModel, "tenant_for", anyone)
     with pytest.raises(CheckFailed, match=r"quoparts_error_codes.*expected one of \['101'\]"):
-        suite.run("quoparts", "importPvt", "negative")
+        suite.run("quoparts", "importPvt", "negative", shrink=False)
 
 
 def test_an_unexpected_server_error_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
