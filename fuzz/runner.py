@@ -109,6 +109,10 @@ def fuzz_operation(
         if found and stop_on_failure:
             raise CheckFailed(format_findings(found))
 
+    # One example-database key per vendor, operation and mode (the test function is shared), as
+    # Hypothesis itself does for state machines.
+    key = f"{target.plugin.vendor}/{report.operation}/{mode.value}".encode()
+    run.hypothesis.inner_test._hypothesis_internal_add_digest = key  # type: ignore[attr-defined]
     if seed_value is not None:
         run = seed(seed_value)(run)
     with activated(target):
