@@ -10,7 +10,6 @@ from schemathesis import APIOperation, GenerationMode
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 import contracts
-from fuzz.dispatch import OperationRef, operations
 
 
 @cache
@@ -40,10 +39,6 @@ def api_operations(vendor: str) -> dict[str, APIOperation]:
         operation = result.ok()
         found[operation_id(operation)] = operation
     return found
-
-
-def refs(vendor: str) -> list[OperationRef]:
-    return operations(document(vendor))
 
 
 def contract_for(vendor: str, operation: str, message: str) -> contracts.Contract | None:

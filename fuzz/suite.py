@@ -5,6 +5,9 @@
 @pytest.mark.parametrize(("operation", "mode"), suite.cases("quoparts"))
 def test_contract(operation, mode):
     suite.run("quoparts", operation, mode)
+
+def test_model():
+    suite.run_machine("quoparts")
 ```
 Each run gets a fresh app (``mockservers.create_app()``), the plug-in's demo credentials and the
 profile's settings (``FUZZ_PROFILE``); a failing check fails the test with the shrunk request as
@@ -18,8 +21,9 @@ from contextlib import contextmanager
 
 import httpx
 from hypothesis import Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
 
-from fuzz.plugins import VendorPlugin, plugin_class
+from fuzz.plugins import VendorPlugin, load_object, plugin_class
 from fuzz.profiles import current
 from fuzz.runner import OperationReport, fuzz_operation
 from fuzz.schema import MODES, api_operations
@@ -49,6 +53,14 @@ def in_process(vendor: str, plugin: VendorPlugin | None = None) -> Iterator[Targ
             yield target
         finally:
             transport.close()
+
+
+def run_machine(vendor: str, max_examples: int | None = None) -> None:
+    """Run the vendor's state machine (its plug-in's ``machine``) with the profile's settings."""
+    cls = plugin_class(vendor)
+    assert cls is not None and cls.machine, f"no state machine for {vendor}"
+    machine = load_object(cls.machine)
+    run_state_machine_as_test(machine, settings=current().settings(max_examples, stateful=True))
 
 
 def run(

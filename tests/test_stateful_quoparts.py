@@ -12,15 +12,12 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from clients.base import Flow
 from clients.quoparts import CustomerResult, QuoPartsClient
+from fuzz import suite
 from fuzz.plugins.quoparts.machine import QuoPartsMachine
 from fuzz.profiles import current
 from mockservers.quoparts import models
 
 pytestmark = pytest.mark.fuzz
-
-
-def run(machine: type[QuoPartsMachine], max_examples: int | None = None) -> None:
-    run_state_machine_as_test(machine, settings=current().settings(max_examples, stateful=True))
 
 
 def find_bug(machine: type[QuoPartsMachine], max_examples: int = 200) -> None:
@@ -31,7 +28,7 @@ def find_bug(machine: type[QuoPartsMachine], max_examples: int = 200) -> None:
 
 
 def test_client_and_fake_agree_with_the_model() -> None:
-    run(QuoPartsMachine)
+    suite.run_machine("quoparts")
 
 
 class SloppyClient(QuoPartsClient):
