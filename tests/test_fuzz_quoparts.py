@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import httpx
 import pytest
+from schemathesis.core.failures import FailureGroup
 
 from fuzz import suite
+from fuzz.checks import CONTRACT_CHECKS
+from fuzz.dispatch import real_request
+from fuzz.plugins.quoparts.checks import quoparts_error_codes
 from fuzz.profiles import current
 from fuzz.runner import CheckFailed, fuzz_operation
 from fuzz.schema import MODES, api_operations
+from tests.conftest import qp_login
 
 pytestmark = pytest.mark.fuzz
 
@@ -83,3 +91,22 @@ def test_generated_cases_reach_the_real_path_with_the_dispatch_query() -> None:
     paths = {entry["path"] for entry in journal}
     assert paths == {"/quoparts/ws_quoparts.php"}
     assert {entry["operation"] for entry in journal} == {"login", "importCli"}
+
+
+def test_the_checks_work_in_a_plain_schemathesis_validation(http: httpx.Client) -> None:
+    """No active target: the QuoParts check still knows what a body breaking its contract gets."""
+    token = qp_login(http)
+    operation = api_operations("quoparts")["importPvt"]
+    case = operation.Case(query={"token": token}, body={"data": {"testata": {}}})
+    request = real_request(case, "http://mockservers/quoparts")
+    answer = http.send(request.to_httpx())
+    answer.elapsed = timedelta(0)  # in-process transports leave it unset; Schemathesis reads it
+    assert answer.json()["errorCode"] == "100"
+    case.validate_response(answer, checks=[*CONTRACT_CHECKS, quoparts_error_codes])
+
+    wrong = httpx.Response(
+        200, json={"errorCode": "0", "error": "", "data": [{"COD_DOC": "000001"}]}
+    )
+    wrong.request, wrong.elapsed = answer.request, timedelta(0)
+    with pytest.raises(FailureGroup, match="quoparts_error_codes"):
+        case.validate_response(wrong, checks=[quoparts_error_codes])
