@@ -20,6 +20,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
+# The contract fuzz suites (also part of `make test`); FUZZ_PROFILE=deep for the nightly run.
+fuzz: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider -m fuzz
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

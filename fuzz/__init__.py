@@ -1,0 +1,14 @@
+"""Contract testing for the fakes, the reference clients and real sandboxes.
+
+- ``schema``: each vendor's OpenAPI document (bundled from the contracts) loaded by Schemathesis;
+  ``APIOperation.as_strategy()`` generates positive and negative requests from it.
+- ``dispatch``: the one place that maps a case on a virtual path to the real request
+  (``x-real-request``), and a real request back to its operation.
+- ``checks``: checks every vendor shares (registered with ``@schemathesis.check``).
+- ``target`` / ``runner``: send generated cases to a base URL (in-process or over the network)
+  and run the checks; ``suite``: the in-process pytest suites; ``harness``: ``mockservers fuzz``.
+- ``capture`` / ``stateful``: record a client's exchanges and check them against the contracts;
+  the base of the model-based state machines.
+- ``profiles``: Hypothesis settings, ``ci`` (default) or ``deep`` (``FUZZ_PROFILE=deep``).
+- ``plugins/<vendor>/``: what is vendor-specific (credentials, vendor-aware check, model, machine).
+"""

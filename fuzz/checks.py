@@ -1,0 +1,97 @@
+"""Checks every vendor shares, registered with Schemathesis, and one way to run a list of them.
+
+Each check is a Schemathesis check ``(ctx, response, case)``, so it works with
+``case.call_and_validate(additional_checks=...)`` as well as with :func:`run_checks` (what the
+in-process suites and the harness use: the request went out on the *real* path, see
+``fuzz.dispatch``). Vendor-aware checks live in ``fuzz/plugins/<vendor>/checks.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import schemathesis
+from schemathesis import Case, CheckFunction, Response
+from schemathesis.checks import CheckContext
+from schemathesis.checks import run_checks as _run_checks
+from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
+
+from fuzz.schema import contract_for, operation_id, vendor_of
+
+
+@schemathesis.check
+def no_server_error(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """Never a 5xx: the fakes answer bad input the vendor's way; a 5xx is a bug (or a fault)."""
+    if response.status_code >= 500:
+        raise AssertionError(f"HTTP {response.status_code}: {response.content[:300]!r}")
+    return None
+
+
+@schemathesis.check
+def response_matches_contract(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """The body is JSON and validates against ``<vendor>/<operation>.response``."""
+    checked = contract_for(
+        vendor_of(case.operation.schema), operation_id(case.operation), "response"
+    )
+    if checked is None:
+        return True  # no response contract: nothing to say
+    body = json_or_fail(response)
+    if not checked.is_valid(body):
+        lines = "; ".join(
+            f"{v.pointer or '(body)'}: {v.message}" for v in checked.violations(body)[:5]
+        )
+        raise AssertionError(f"the answer breaks {checked.name}: {lines}")
+    return None
+
+
+def json_or_fail(response: Response) -> Any:
+    """The body as JSON; an ``AssertionError`` naming the bytes when it is not."""
+    try:
+        return response.json()
+    except Exception:
+        raise AssertionError(f"the answer is not JSON: {response.content[:200]!r}") from None
+
+
+CONTRACT_CHECKS: tuple[CheckFunction, ...] = (
+    no_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_matches_contract,
+)
+"""What every vendor's answers must satisfy, whatever the vendor's own rules."""
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    """One failed check on one response."""
+
+    check: str
+    title: str
+    message: str
+
+
+def run_checks(
+    case: Case, response: httpx.Response, checks: Sequence[CheckFunction]
+) -> list[CheckFailure]:
+    """Run ``checks`` on a response to ``case``; every failure, named by its check."""
+    converted = Response.from_httpx(response, verify=True)
+    config = case.operation.schema.config.checks_config_for(operation=case.operation)
+    ctx = CheckContext(
+        override=None,
+        auth=None,
+        headers=None,
+        config=config,
+        transport_kwargs=None,
+        response_checks=None,
+    )
+    failures: list[CheckFailure] = []
+
+    def on_failure(name: str, collected: set[Any], failure: Any) -> None:
+        collected.add(failure)
+        failures.append(CheckFailure(name, failure.title, failure.message))
+
+    _run_checks(case=case, response=converted, ctx=ctx, checks=checks, on_failure=on_failure)
+    return failures

@@ -1,0 +1,65 @@
+"""QuoParts plug-in: username/password, a token in the query, the errorCode oracle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from hypothesis import strategies as st
+from schemathesis import Case, CheckFunction, GenerationMode
+from schemathesis.core.parameters import ParameterLocation
+
+from fuzz.dispatch import RealRequest
+from fuzz.plugins import PluginError, VendorPlugin, broke
+from fuzz.plugins.quoparts.checks import quoparts_error_codes
+
+if TYPE_CHECKING:
+    from fuzz.target import Target
+
+ENDPOINT = "/ws_quoparts.php"
+DRY_RUN_TOKEN = "$QUOPARTS_TOKEN"
+
+
+class Plugin(VendorPlugin):
+    vendor: ClassVar[str] = "quoparts"
+    credential_options: ClassVar[tuple[str, ...]] = ("username", "password")
+    checks: ClassVar[tuple[CheckFunction, ...]] = (quoparts_error_codes,)
+    machine: ClassVar[str | None] = "fuzz.plugins.quoparts.machine:QuoPartsMachine"
+
+    def __init__(self, credentials: dict[str, str]) -> None:
+        super().__init__(credentials)
+        self.tokens: list[str] = []
+
+    @classmethod
+    def demo(cls) -> Plugin:
+        return cls({"username": "demo", "password": "demo"})
+
+    def authenticate(self, target: Target) -> None:
+        request = RealRequest(
+            "GET",
+            target.base_url + ENDPOINT,
+            [("login", ""), *self.credentials.items()],
+        )
+        response = target.send(request)
+        if response is None:
+            self.tokens.append(DRY_RUN_TOKEN)
+            return
+        try:
+            body = response.json()
+            self.tokens.append(body["data"][0]["TOKEN"])
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise PluginError(
+                f"quoparts login failed (HTTP {response.status_code}): {response.text[:200]}"
+            ) from None
+
+    def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
+        """Positive cases get the live token (login: the real credentials half of the time);
+        a negative case whose query was broken keeps its generated query."""
+        negative = case.meta is not None and case.meta.generation.mode == GenerationMode.NEGATIVE
+        if negative and broke(case, ParameterLocation.QUERY):
+            return
+        if "token" in case.query or case.method == "POST":
+            if self.tokens:
+                case.query["token"] = self.tokens[-1]
+        elif draw(st.booleans()):
+            case.query.update(self.credentials)

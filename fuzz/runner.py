@@ -1,0 +1,126 @@
+"""Run generated cases of one operation against a target and collect what the checks found.
+
+The same loop serves the in-process pytest suites (``stop_on_failure=True``: Hypothesis shrinks
+the failing case and, in the deep profile, stores it in its database) and the harness
+(``stop_on_failure=False``: every failure is collected and the budget stays predictable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import httpx
+from hypothesis import given, seed, settings
+from hypothesis import strategies as st
+from schemathesis import APIOperation, CheckFunction, GenerationMode
+
+from fuzz.checks import CONTRACT_CHECKS, CheckFailure, run_checks
+from fuzz.dispatch import real_request
+from fuzz.schema import operation_id
+from fuzz.target import BudgetExhausted, Target, activated
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A failed check, with the request that reproduces it."""
+
+    operation: str
+    mode: str
+    check: str
+    title: str
+    message: str
+    curl: str
+    status: int
+
+
+@dataclass
+class OperationReport:
+    """What one operation in one generation mode did: cases sent, findings (one per check)."""
+
+    operation: str
+    mode: str
+    cases: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    repeats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.operation}[{self.mode}]"
+
+    def add(self, finding: Finding) -> None:
+        count = self.repeats.get(finding.check, 0)
+        self.repeats[finding.check] = count + 1
+        if count == 0:
+            self.findings.append(finding)
+
+
+class CheckFailed(AssertionError):
+    """Raised inside Hypothesis when a suite stops at its first failure."""
+
+
+def format_findings(findings: Sequence[Finding]) -> str:
+    return "\n".join(
+        f"{f.operation}[{f.mode}] failed check {f.check} (HTTP {f.status}): {f.message}\n"
+        f"  reproduce: {f.curl}"
+        for f in findings
+    )
+
+
+def fuzz_operation(
+    target: Target,
+    operation: APIOperation,
+    mode: GenerationMode,
+    hypothesis_settings: settings,
+    *,
+    checks: Sequence[CheckFunction] | None = None,
+    stop_on_failure: bool = True,
+    seed_value: int | None = None,
+) -> OperationReport:
+    """Generate cases for ``operation`` in ``mode``, send them to ``target``, run the checks."""
+    chosen = tuple(checks) if checks is not None else CONTRACT_CHECKS + target.plugin.checks
+    report = OperationReport(operation_id(operation), mode.value)
+
+    @hypothesis_settings
+    @given(case=operation.as_strategy(generation_mode=mode), data=st.data())
+    def run(case, data):  # type: ignore[no-untyped-def]
+        if target.exhausted:
+            return
+        target.plugin.prepare(case, data.draw)
+        request = real_request(case, target.base_url)
+        try:
+            response = target.send(request)
+        except BudgetExhausted:
+            return
+        except httpx.TransportError as exc:  # e.g. a dropped connection
+            failure = CheckFailure(
+                "transport", "No complete answer", f"{type(exc).__name__}: {exc}"
+            )
+            response, failures = None, [failure]
+        else:
+            failures = run_checks(case, response, chosen) if response is not None else []
+        report.cases += 1
+        if response is None and not failures:  # dry run
+            return
+        status = response.status_code if response is not None else 0
+        found = [_finding(report, failure, request.as_curl(), status) for failure in failures]
+        for finding in found:
+            report.add(finding)
+        if found and stop_on_failure:
+            raise CheckFailed(format_findings(found))
+
+    # One example-database key per vendor, operation and mode (the test function is shared), as
+    # Hypothesis itself does for state machines.
+    key = f"{target.plugin.vendor}/{report.operation}/{mode.value}".encode()
+    run.hypothesis.inner_test._hypothesis_internal_add_digest = key  # type: ignore[attr-defined]
+    if seed_value is not None:
+        run = seed(seed_value)(run)
+    with activated(target):
+        run()
+    return report
+
+
+def _finding(report: OperationReport, failure: CheckFailure, curl: str, status: int) -> Finding:
+    return Finding(
+        report.operation, report.mode, failure.check, failure.title, failure.message, curl, status
+    )

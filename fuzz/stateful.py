@@ -1,0 +1,101 @@
+"""Base for the model-based state machines: a reference client on an in-process fake.
+
+A vendor's machine (``fuzz/plugins/<vendor>/machine.py``) subclasses :class:`ClientMachine`,
+builds its clients on :meth:`ClientMachine.transport` and runs each client call through
+:meth:`ClientMachine.call`, which checks the wire right away: every response against its response
+contract, and every request of a *strict* recorder against its request contracts. Its invariant
+compares the fake's admin state dump with the model's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+from hypothesis.stateful import RuleBasedStateMachine
+
+from fuzz.capture import Exchange, Recorder, operation_of, request_violations, response_violations
+from mockservers import create_app
+from mockservers.testing import SyncASGITransport
+
+T = TypeVar("T")
+IN_PROCESS = "http://mockservers"
+START = "2025-01-01T00:00:00Z"
+
+
+class Raised:
+    """What a client call raised, kept to compare with the model's prediction."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"Raised({self.error!r})"
+
+
+class ClientMachine(RuleBasedStateMachine):
+    vendor: ClassVar[str]
+    # A frozen clock: only the machine moves it, so the model knows every timestamp.
+    config: ClassVar[dict[str, Any]] = {"kit": {"clock": {"start": START, "frozen": True}}}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.app = create_app(self.config)
+        self._inner = SyncASGITransport(self.app)
+        self._recorders: list[tuple[Recorder, bool]] = []
+        self.admin = httpx.Client(transport=self._inner, base_url=IN_PROCESS)
+        self.base_url = f"{IN_PROCESS}/{self.vendor}"
+        self.last_exchanges: list[Exchange] = []
+
+    def transport(self, *, strict: bool = True) -> Recorder:
+        """A recording transport for a client; ``strict``: its requests must meet the contracts."""
+        recorder = Recorder(self._inner)
+        self._recorders.append((recorder, strict))
+        return recorder
+
+    def call(self, fn: Callable[[], T]) -> T | Raised:
+        """Run a client call, then check what went over the wire before anything else."""
+        try:
+            result: T | Raised = fn()
+        except Exception as exc:
+            result = Raised(exc)
+        self.check_wire()
+        return result
+
+    def check_wire(self) -> None:
+        self.last_exchanges = []
+        for recorder, strict in self._recorders:
+            for exchange in recorder.drain():
+                self.last_exchanges.append(exchange)
+                where = f"{exchange.request.method} {exchange.request.url}"
+                if strict and (found := request_violations(self.vendor, exchange)):
+                    raise AssertionError(f"request contract broken by {where}: {found}")
+                if found := response_violations(self.vendor, exchange):
+                    raise AssertionError(f"response contract broken, answer to {where}: {found}")
+
+    def wire_operations(self) -> list[str | None]:
+        """The operations the last call sent, in order."""
+        return [operation_of(self.vendor, exchange) for exchange in self.last_exchanges]
+
+    def advance(self, seconds: int) -> None:
+        self.admin.post("/__admin/clock", json={"advance_seconds": seconds}).raise_for_status()
+
+    def fake_state(self) -> dict[str, Any]:
+        response = self.admin.get(f"/__admin/state/{self.vendor}")
+        response.raise_for_status()
+        return response.json()
+
+    def teardown(self) -> None:
+        self.admin.close()
+        self._inner.close()
+
+
+def without_empty_tenants(state: dict[str, Any]) -> dict[str, Any]:
+    """A tenant with no records and no sequences is the same as no tenant."""
+    tenants = {
+        name: tenant
+        for name, tenant in state.get("tenants", {}).items()
+        if any(tenant.get(key) for key in tenant)
+    }
+    return {"tenants": tenants}

@@ -1,0 +1,112 @@
+"""QuoParts contract fuzzing: the Schemathesis suites in-process, and proof that they bite."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from schemathesis.core.failures import FailureGroup
+
+from fuzz import suite
+from fuzz.checks import CONTRACT_CHECKS
+from fuzz.dispatch import real_request
+from fuzz.plugins.quoparts.checks import quoparts_error_codes
+from fuzz.profiles import current
+from fuzz.runner import CheckFailed, fuzz_operation
+from fuzz.schema import MODES, api_operations
+from tests.conftest import qp_login
+
+pytestmark = pytest.mark.fuzz
+
+
+@pytest.mark.parametrize(("operation", "mode"), suite.cases("quoparts"))
+def test_fake_answers_generated_requests_as_the_contracts_say(operation: str, mode: str) -> None:
+    report = suite.run("quoparts", operation, mode)
+    assert report.cases >= current().examples // 2, "the strategy produced too few cases"
+
+
+def test_a_fake_that_breaks_its_response_contract_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockservers.quoparts import models
+
+    def short_password(self, tenant, row):  # type: ignore[no-untyped-def]
+        outcome = original(self, tenant, row)
+        outcome.record = {**outcome.record, "COD_PWD": "short"}
+        return outcome
+
+    original = models.QuoPartsModel.upsert_customer
+    monkeypatch.setattr(models.QuoPartsModel, "upsert_customer", short_password)
+    with pytest.raises(CheckFailed, match="response_matches_contract") as failed:
+        suite.run("quoparts", "importCli", "positive")
+    assert "curl -sS -X POST" in str(failed.value)
+    assert "ws_quoparts.php?importCli=&token=" in str(failed.value)
+
+
+def test_a_fake_that_accepts_bad_rows_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockservers.quoparts import responses
+
+    class Lenient:
+        def is_valid(self, instance: object) -> bool:
+            return True
+
+    monkeypatch.setattr(responses, "_IMPORT_CLI", Lenient())
+    with pytest.raises(CheckFailed, match="quoparts_error_codes"):
+        suite.run("quoparts", "importCli", "negative", shrink=False)
+
+
+def test_a_fake_that_skips_the_token_check_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockservers.quoparts import models
+
+    def anyone(self, token):  # type: ignore[no-untyped-def]
+        return self.state.tenant("demo")
+
+    monkeypatch.setattr(models.QuoPartsModel, "tenant_for", anyone)
+    with pytest.raises(CheckFailed, match=r"quoparts_error_codes.*expected one of \['101'\]"):
+        suite.run("quoparts", "importPvt", "negative", shrink=False)
+
+
+def test_an_unexpected_server_error_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockservers.quoparts import models
+
+    def crash(self, tenant, header, articles):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(models.QuoPartsModel, "create_quote", crash)
+    with pytest.raises(CheckFailed, match="no_server_error") as failed:
+        suite.run("quoparts", "importPvt", "positive")
+    assert "HTTP 500" in str(failed.value)
+
+
+def test_generated_cases_reach_the_real_path_with_the_dispatch_query() -> None:
+    with suite.in_process("quoparts") as target:
+        fuzz_operation(
+            target,
+            api_operations("quoparts")["importCli"],
+            MODES["positive"],
+            current().settings(5),
+        )
+        journal = target.client.get("http://mockservers/__admin/requests?vendor=quoparts").json()
+    paths = {entry["path"] for entry in journal}
+    assert paths == {"/quoparts/ws_quoparts.php"}
+    assert {entry["operation"] for entry in journal} == {"login", "importCli"}
+
+
+def test_the_checks_work_in_a_plain_schemathesis_validation(http: httpx.Client) -> None:
+    """No active target: the QuoParts check still knows what a body breaking its contract gets."""
+    token = qp_login(http)
+    operation = api_operations("quoparts")["importPvt"]
+    case = operation.Case(query={"token": token}, body={"data": {"testata": {}}})
+    request = real_request(case, "http://mockservers/quoparts")
+    answer = http.send(request.to_httpx())
+    answer.elapsed = timedelta(0)  # in-process transports leave it unset; Schemathesis reads it
+    assert answer.json()["errorCode"] == "100"
+    case.validate_response(answer, checks=[*CONTRACT_CHECKS, quoparts_error_codes])
+
+    wrong = httpx.Response(
+        200, json={"errorCode": "0", "error": "", "data": [{"COD_DOC": "000001"}]}
+    )
+    wrong.request, wrong.elapsed = answer.request, timedelta(0)
+    with pytest.raises(FailureGroup, match="quoparts_error_codes"):
+        case.validate_response(wrong, checks=[quoparts_error_codes])

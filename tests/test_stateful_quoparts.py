@@ -1,0 +1,75 @@
+"""QuoParts model-based test: the reference client against the fake, step by step, checked
+against a plain-Python model; and proof that it catches a broken client and a broken fake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+from hypothesis import Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from clients.base import Flow
+from clients.quoparts import CustomerResult, QuoPartsClient
+from fuzz import suite
+from fuzz.plugins.quoparts.machine import QuoPartsMachine
+from fuzz.profiles import current
+from mockservers.quoparts import models
+
+pytestmark = pytest.mark.fuzz
+
+
+def find_bug(machine: type[QuoPartsMachine], max_examples: int = 200) -> None:
+    """Run until the first failure, without shrinking it (these tests only need to see it)."""
+    profile = current().settings(max_examples, stateful=True)
+    quick = settings(profile, report_multiple_bugs=False, phases=[Phase.generate])
+    run_state_machine_as_test(machine, settings=quick)
+
+
+def test_client_and_fake_agree_with_the_model() -> None:
+    suite.run_machine("quoparts")
+
+
+class SloppyClient(QuoPartsClient):
+    """A test double: checks the rows, then sends FLG_ATV as a number (the contract says string)."""
+
+    def _import_customers(self, rows: Iterable[dict[str, Any]]) -> Flow[list[CustomerResult]]:
+        rows = list(rows)
+        payload = {"data": [{**row, "FLG_ATV": int(row.get("FLG_ATV", "1"))} for row in rows]}
+        body = yield from self._authed("importCli", payload)
+        return [CustomerResult(str(r["COD_CLI_ERP"]), True, "0", "") for r in body["data"]]
+
+
+class SloppyClientMachine(QuoPartsMachine):
+    client_class = SloppyClient
+
+
+def test_a_client_that_breaks_its_request_contract_is_caught() -> None:
+    with pytest.raises(AssertionError, match=r"request contract broken by POST .*importCli") as e:
+        find_bug(SloppyClientMachine)
+    assert "quoparts/importCli.request: data[0].FLG_ATV: 1 is not of type 'string'" in str(e.value)
+
+
+def test_a_fake_with_the_wrong_flg_atv_default_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = models.QuoPartsModel.upsert_customer
+
+    def inactive_by_default(self, tenant, row):  # type: ignore[no-untyped-def]
+        return original(self, tenant, {"FLG_ATV": "0", **row})
+
+    monkeypatch.setattr(models.QuoPartsModel, "upsert_customer", inactive_by_default)
+    with pytest.raises(AssertionError, match=r"state differs from the model: .*/FLG_ATV: fake '0'"):
+        find_bug(QuoPartsMachine)
+
+
+def test_a_fake_where_cod_cli_erp_wins_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = models.QuoPartsModel.find_customer
+
+    def erp_first(self, tenant, header):  # type: ignore[no-untyped-def]
+        if "COD_CLI_ERP" in header:
+            header = {k: v for k, v in header.items() if k != "COD_CLI"}
+        return original(self, tenant, header)
+
+    monkeypatch.setattr(models.QuoPartsModel, "find_customer", erp_first)
+    with pytest.raises(AssertionError, match=r"on the wire .*importPvt.*the model expects"):
+        find_bug(QuoPartsMachine)
