@@ -1,0 +1,154 @@
+"""Every vendor's main write against hostile input: the vendor's own documented answer, never
+a 5xx, never a hang; and no secret in the journal. Data-driven: one entry per vendor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+import contracts
+from contracts import contract
+from mockservers import create_app
+from mockservers.testing import SyncASGITransport
+
+
+@dataclass
+class Target:
+    vendor: str
+    operation: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    params: Callable[[httpx.Client], dict[str, str]] = lambda _: {}
+    secrets: tuple[str, ...] = ()
+
+
+def _quoparts_token(http: httpx.Client) -> dict[str, str]:
+    login = {"login": "", "username": "demo", "password": "demo"}
+    token = http.get("/quoparts/ws_quoparts.php", params=login).json()["data"][0]["TOKEN"]
+    return {"importCli": "", "token": token}
+
+
+TARGETS = [
+    Target("quoparts", "importCli", "/quoparts/ws_quoparts.php", params=_quoparts_token),
+    Target(
+        "xtra",
+        "updateIdentities",
+        "/xtra/api/sync/v1/irs/update",
+        headers={"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"},
+        secrets=("demo-secret",),
+    ),
+    Target(
+        "keepit",
+        "insertClient_v3",
+        "/keepit/api",
+        headers={"username": "demo", "password": "Pw-keepit-1", "companyId": "1", "siteId": "1"},
+        params=lambda _: {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"},
+        secrets=("Pw-keepit-1",),
+    ),
+]
+CONFIG = {
+    "kit": {"max_body_bytes": 64 * 1024},
+    "keepit": {
+        "rate_limit_calls": 10_000,
+        "accounts": [
+            {"username": "demo", "password": "Pw-keepit-1", "company_id": "1", "site_id": "1"}
+        ],
+        "demo_account": False,
+    },
+}
+HUGE = "x" * 40_000
+BODIES = {
+    "broken-json": b'{"data": [',
+    "invalid-utf8": b'{"a": "\xff\xfe"}',
+    "deep": b"[" * 200 + b"]" * 200,
+    "empty": b"",
+    "null": b"null",
+    "number": b"12",
+    "string": b'"text"',
+    "object-of-nulls": b'{"data": null, "subjectsRecords": null}',
+    "array-of-nulls": b"[null, null]",
+    "array-of-arrays": b"[[], [1]]",
+    "huge-string-object": orjson.dumps({"data": [{"DES_NOM": HUGE}], "subjectsRecords": [HUGE]}),
+    "huge-string-array": orjson.dumps([{"Denomination": HUGE, "ExternalKey": HUGE}]),
+    "unknown-fields": orjson.dumps({"zzz": {"yyy": [1, 2, {"x": None}]}}),
+    "over-the-limit": orjson.dumps({"data": ["y" * 70_000]}),
+}
+
+
+def _expected_schema(vendor: str, operation: str, status: int) -> str:
+    """The contract the vendor's OpenAPI document names for that operation and status."""
+    document = contracts.openapi(vendor)
+    for item in document["paths"].values():
+        for op in item.values():
+            if isinstance(op, dict) and op.get("operationId") == operation:
+                declared = op["responses"].get(str(status))
+                if declared is None:
+                    return f"{vendor}/error.response"
+                ref = declared["content"]["application/json"]["schema"]["$ref"]
+                return ref.rsplit("/", 1)[1].replace(".", "/", 1)
+    raise AssertionError(f"{vendor} has no operation {operation}")
+
+
+@pytest.fixture(scope="module")
+def http() -> httpx.Client:
+    with httpx.Client(
+        transport=SyncASGITransport(create_app(CONFIG)), base_url="http://t", timeout=30
+    ) as client:
+        yield client
+
+
+@pytest.mark.parametrize("body", list(BODIES), ids=list(BODIES))
+@pytest.mark.parametrize("target", TARGETS, ids=[t.vendor for t in TARGETS])
+def test_hostile_bodies_get_the_vendors_own_answer(
+    http: httpx.Client, target: Target, body: str
+) -> None:
+    response = http.post(
+        target.path, params=target.params(http), headers=target.headers, content=BODIES[body]
+    )
+    assert response.status_code < 500, response.text[:300]
+    if body == "over-the-limit":
+        assert response.status_code == 413
+    answer = response.json()
+    name = _expected_schema(target.vendor, target.operation, response.status_code)
+    assert contract(name).violations(answer) == [], (name, answer)
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.vendor for t in TARGETS])
+def test_a_wrong_content_type_is_never_a_server_error(http: httpx.Client, target: Target) -> None:
+    response = http.post(
+        target.path,
+        params=target.params(http),
+        headers=target.headers | {"Content-Type": "text/plain; charset=latin-1"},
+        content=b"[]",
+    )
+    assert response.status_code < 500
+    name = _expected_schema(target.vendor, target.operation, response.status_code)
+    assert contract(name).violations(response.json()) == []
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.vendor for t in TARGETS])
+def test_duplicated_query_parameters_are_never_a_server_error(
+    http: httpx.Client, target: Target
+) -> None:
+    params: list[tuple[str, Any]] = []
+    for key, value in target.params(http).items():
+        params += [(key, value), (key, value)]
+    response = http.post(target.path, params=params, headers=target.headers, json={})
+    assert response.status_code < 500
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.vendor for t in TARGETS])
+def test_secrets_sent_by_callers_never_reach_the_journal(
+    http: httpx.Client, target: Target
+) -> None:
+    http.delete("/__admin/requests")
+    http.post(target.path, params=target.params(http), headers=target.headers, json={})
+    journal = http.get("/__admin/requests", params={"vendor": target.vendor}).text
+    assert journal != "[]"
+    for secret in target.secrets:
+        assert secret not in journal
