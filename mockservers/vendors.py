@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from mockservers.core.vendor import Vendor
 from mockservers.quoparts import QuoParts
+from mockservers.tsdigital import TsDigital
 
-VENDOR_CLASSES: tuple[type[Vendor], ...] = (QuoParts,)
+VENDOR_CLASSES: tuple[type[Vendor], ...] = (TsDigital, QuoParts)
