@@ -11,13 +11,17 @@ from clients.quoparts import (
     QuoPartsClient,
     QuoPartsError,
 )
+from clients.tsdigital import AsyncTsDigitalClient, TsDigitalClient, TsDigitalError
 
 __all__ = [
     "AsyncQuoPartsClient",
+    "AsyncTsDigitalClient",
     "ContractViolation",
     "CustomerResult",
     "InvalidResponse",
     "QuoPartsClient",
     "QuoPartsError",
+    "TsDigitalClient",
+    "TsDigitalError",
     "VendorClientError",
 ]
