@@ -14,6 +14,7 @@ import pytest
 import contracts
 from contracts import contract, load_schema
 from mockservers import create_app
+from mockservers.config import ConfigError
 from mockservers.testing import SyncASGITransport
 
 ITEMS = "/tsdigital/api/v3/items"
@@ -636,8 +637,6 @@ def test_token_lifetime_processing_delay_and_default_tenant_are_configurable() -
     [{"processing_delay_seconds": -1}, {"token_ttl_seconds": 0}, {"default_tenant": ""}, {"x": 1}],
 )
 def test_bad_config_is_refused(section: dict[str, Any]) -> None:
-    from mockservers.config import ConfigError
-
     with pytest.raises(ConfigError):
         create_app({"tsdigital": section})
 
@@ -685,6 +684,22 @@ def test_openapi_is_served_marks_the_path_as_an_assumption_and_declares_every_st
     assert {"202", "400", "401", "403", "500", "502"} <= set(operation["responses"])
     headers = {p["name"]: p["required"] for p in operation["parameters"] if p["in"] == "header"}
     assert headers["X-App-Name"] and headers["X-App-Version"] and not headers["X-Request-ID"]
-    assert document["servers"] == [
-        {"url": "/tsdigital", "description": document["servers"][0]["description"]}
-    ]
+    assert [server["url"] for server in document["servers"]] == ["/tsdigital"]
+
+
+def test_token_admin_call_is_guarded_like_the_rest_of_the_admin_api() -> None:
+    app = create_app({"kit": {"admin_token": "T"}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        body = {"kind": "user"}
+        assert http.post("/__admin/tsdigital/tokens", json=body).status_code == 401
+        answer = http.post("/__admin/tsdigital/tokens", json=body, headers={"X-Admin-Token": "T"})
+        assert answer.status_code == 200 and answer.json()["token"]
+
+
+def test_processing_failure_is_a_ts_digital_fault_kind_only(http: httpx.Client) -> None:
+    spec = {"kind": "processing_failure", "reason": "x"}
+    assert http.post("/__admin/faults", json=spec | {"vendor": "quoparts"}).status_code == 400
+    answer = http.post("/__admin/faults", json=spec | {"vendor": "tsdigital", "times": 2})
+    assert answer.status_code == 201
+    (listed,) = http.get("/__admin/faults").json()
+    assert listed["kind"] == "processing_failure" and listed["reason"] == "x"
