@@ -85,7 +85,10 @@ def test_client_raises_the_vendors_403_with_its_sub_errors(
 
 
 def test_client_raises_400_for_a_broken_rule(app: Starlette, admin: httpx.Client) -> None:
-    with client_for(app, mint(admin)) as ts, pytest.raises(TsDigitalError) as caught:
+    with (
+        client_for(app, mint(admin), validate=False) as ts,
+        pytest.raises(TsDigitalError) as caught,
+    ):
         ts.create_item(ITEM | {"certified": True})
     assert caught.value.status == 400 and caught.value.sub_errors[0]["field"] == "certified"
 
@@ -145,8 +148,14 @@ class _Refuse(httpx.BaseTransport):
 
 @pytest.mark.parametrize(
     "payload",
-    [{}, {"item": {"base": {"details": {"birthDate": "1990-01-01"}}}}, ITEM | {"noKeys": "yes"}],
-    ids=["no-item", "date-as-string", "flag-as-string"],
+    [
+        {},
+        {"item": {"base": {"details": {"birthDate": "1990-01-01"}}}},
+        ITEM | {"noKeys": "yes"},
+        ITEM | {"certified": True},
+        ITEM | {"ownerIds": ["u1"], "noOwnership": True},
+    ],
+    ids=["no-item", "date-as-string", "flag-as-string", "certified-alone", "owners-no-ownership"],
 )
 def test_client_validates_before_any_io(payload: dict[str, Any]) -> None:
     with (

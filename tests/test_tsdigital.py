@@ -18,7 +18,7 @@ from mockservers.config import ConfigError
 from mockservers.testing import SyncASGITransport
 
 ITEMS = "/tsdigital/api/v3/items"
-SEED = load_schema("tsdigital/createItem.request")["examples"][0]
+SEED = load_schema("tsdigital/createItem.request")["x-refused-examples"][0]["example"]
 MINIMAL = {"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}}
 SPECIAL_APP_KEY = ["items:create", "special", "studio:string"]
 TIMESTAMP = re.compile(r"^\d{2}-\d{2}-\d{4} \d{2}:\d{2}:\d{2}$")
@@ -84,6 +84,16 @@ def test_seed_example_is_refused_400_by_rule_ownerids_cannot_be_combined_with_no
     (sub,) = assert_error(response, 400, "Bad Request")
     assert sub["field"] == "ownerIds" and "noOwnership=true" in sub["message"]
     assert items(http) == {}
+
+
+def test_seed_example_is_kept_in_the_contract_as_refused_by_its_ownerids_rule() -> None:
+    request = contract("tsdigital/createItem.request")
+    (violation,) = request.violations(SEED)
+    assert violation.keyword == "not" and violation.path == ()
+    assert load_schema("tsdigital/createItem.request")["x-refused-examples"][0]["rule"] == (
+        "ownerIds-noOwnership"
+    )
+    assert request.is_valid(without(SEED, "ownerIds"))
 
 
 def test_seed_example_without_ownerids_is_accepted_from_an_app_key_with_special_roles(
@@ -216,6 +226,11 @@ def test_certified_without_validated_is_400(http: httpx.Client) -> None:
         (sub,) = assert_error(response, 400, "Bad Request")
         assert sub["field"] == "certified" and "validated=true" in sub["message"]
     assert items(http) == {}
+
+
+def test_structural_violations_are_reported_before_broken_rules(http: httpx.Client) -> None:
+    response = create(http, mint(http), {"item": {}, "certified": True})
+    assert fields(response) == ["item.base"]
 
 
 def test_consistency_rules_come_before_permissions(http: httpx.Client) -> None:

@@ -5,7 +5,9 @@
    ``Content-Type: application/json``: 400, one ``subErrors`` entry per problem.
 3. Malformed JSON: 400 (raised by ``call.json()``, rendered by the vendor).
 4. The body against ``tsdigital/createItem.request``: 400, one entry per violation.
-5. The seed's consistency rules (ownerIds with noOwnership, certified without validated): 400.
+5. The seed's consistency rules (ownerIds with noOwnership, certified without validated), which
+   the contract also holds (its root ``not``s): 400, once the body is otherwise well-formed, in
+   the rules' own words.
 6. Permissions: 403, one entry per missing permission.
 7. Accepted: 202 ``{"id"}``; the item is PROCESSING until the processing delay has passed.
 
@@ -41,6 +43,11 @@ def describe(violation: Violation) -> SubError:
     return sub_error(where or "body", message)
 
 
+def is_rule(violation: Violation) -> bool:
+    """A broken consistency rule: the request contract states each as a ``not`` at its root."""
+    return violation.keyword == "not" and not violation.path
+
+
 def standard_headers(call: Call) -> dict[str, str]:
     headers = call.headers
     return {name: headers[name] for name in HEADER_NAMES if name in headers}
@@ -67,10 +74,9 @@ def create_item(model: TsDigitalModel, call: Call) -> Response:
         raise model.error(400, problems)
     body = call.json()
     if not _REQUEST.is_valid(body):
-        raise model.error(400, [describe(v) for v in _REQUEST.violations(body)])
-    broken = model.broken_rules(body)
-    if broken:
-        raise model.error(400, broken)
+        violations = _REQUEST.violations(body)
+        structural = [describe(v) for v in violations if not is_rule(v)]
+        raise model.error(400, structural or model.broken_rules(body))
     denied = model.denied(caller, body)
     if denied:
         raise model.error(403, denied)
