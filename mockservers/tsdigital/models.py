@@ -90,7 +90,8 @@ class TsDigitalModel:
 
     # -- the seed's rules -------------------------------------------------------------------
     def broken_rules(self, body: dict[str, Any]) -> list[SubError]:
-        """The consistency rules of the request itself (400), whoever sends it."""
+        """The seed's consistency rules this request breaks, in the seed's words (400, whoever
+        sends it). The request contract states the same rules; this gives them their message."""
         broken = []
         if body.get("ownerIds") and body.get("noOwnership") is True:
             broken.append(
