@@ -19,6 +19,7 @@ from clients.quoparts import (
     QuoPartsClient,
     QuoPartsError,
 )
+from clients.tsdigital import AsyncTsDigitalClient, TsDigitalClient, TsDigitalError
 from clients.xtra import (
     AsyncXtraClient,
     RecordOutcome,
@@ -30,6 +31,7 @@ from clients.xtra import (
 __all__ = [
     "AsyncKeepItClient",
     "AsyncQuoPartsClient",
+    "AsyncTsDigitalClient",
     "AsyncXtraClient",
     "ContractViolation",
     "CustomerResult",
@@ -42,6 +44,8 @@ __all__ = [
     "QuoPartsError",
     "RecordMessage",
     "RecordOutcome",
+    "TsDigitalClient",
+    "TsDigitalError",
     "VendorClientError",
     "XtraClient",
     "XtraError",

@@ -106,6 +106,9 @@ class Vendor:
     routes: ClassVar[tuple[VendorRoute, ...]]
     collections: ClassVar[tuple[str, ...]]
     fault_kinds: ClassVar[frozenset[str]] = CORE_FAULT_KINDS
+    deferred_fault_kinds: ClassVar[frozenset[str]] = frozenset()
+    """Kinds the pipeline leaves alone: the vendor takes them itself, when they apply (e.g. only
+    once a request is accepted), so a refused call does not use them up."""
 
     def __init__(self, kit: Kit, section: dict[str, Any] | None = None) -> None:
         self.kit = kit
@@ -179,7 +182,7 @@ class Vendor:
         started = perf_counter()
         kit = self.kit
         operation = self.operation_for(request, route)
-        fault = kit.faults.take(self.name, operation, self.fault_kinds)
+        fault = kit.faults.take(self.name, operation, self.fault_kinds - self.deferred_fault_kinds)
         body = b""
         try:
             if fault is not None and fault.kind == "latency":

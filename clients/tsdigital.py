@@ -1,0 +1,153 @@
+"""TS Digital reference client (registry write API v3).
+
+```python
+with TsDigitalClient("http://127.0.0.1:8000/tsdigital", token,
+                     app_name="my-erp", app_version="1.2.3") as ts:
+    item_id = ts.create_item({"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}})
+```
+Every call sends the TS Digital standard headers (``Authorization: Bearer``, ``X-App-Name``,
+``X-App-Version``) and a fresh ``X-Request-ID`` (a UUID). A 202 returns the new item's id; any
+other answer raises :class:`TsDigitalError` with the vendor's ``code``, ``message``,
+``subErrors`` and ``timestamp``.
+
+The client never retries a create on its own: 202 means "taken in charge", and a 500/502 or a
+dropped connection may come *after* the server took the item in charge, so a blind retry could
+create the same company twice. The caller decides (for example by checking whether the item
+exists before sending it again). The token comes from TS ID (in the kit, from
+``POST /__admin/tsdigital/tokens``); the client does not renew it: a 401 is raised.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from clients.base import (
+    AsyncClient,
+    Flow,
+    InvalidResponse,
+    Req,
+    SyncClient,
+    VendorClientError,
+    check_request,
+    json_body,
+)
+
+ITEMS = "/api/v3/items"
+
+
+class TsDigitalError(VendorClientError):
+    """A non-202 answer: ``.status`` (HTTP), ``.code`` (the body's code, a string),
+    ``.message``, ``.sub_errors`` (list of dicts) and ``.timestamp`` (``dd-MM-yyyy HH:mm:ss``).
+
+    When the answer does not carry the vendor's error body (a proxy page, a cut response),
+    ``.code`` is the HTTP status as a string, ``.sub_errors`` is empty, ``.timestamp`` None.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        sub_errors: list[Any] | None = None,
+        timestamp: str | None = None,
+    ) -> None:
+        super().__init__(status, code, message)
+        self.sub_errors = sub_errors or []
+        self.timestamp = timestamp
+
+
+class _TsDigitalFlows:
+    """The protocol, written once for the sync and the async client."""
+
+    def __init__(self, token: str, app_name: str, app_version: str, validate: bool) -> None:
+        self.token = token
+        self.app_name = app_name
+        self.app_version = app_version
+        self.validate = validate
+
+    def headers(self) -> dict[str, str]:
+        """The standard headers of one call, with a fresh X-Request-ID."""
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "X-App-Name": self.app_name,
+            "X-App-Version": self.app_version,
+            "X-Request-ID": str(uuid.uuid4()),
+        }
+
+    def _create_item(self, payload: dict[str, Any]) -> Flow[str]:
+        if self.validate:
+            check_request("tsdigital/createItem.request", payload)
+        response = yield Req("POST", ITEMS, json=payload, headers=self.headers())
+        if response.status_code != 202:
+            raise _error(response)
+        body = json_body(response)
+        if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
+            raise InvalidResponse(202, None, f"a 202 without an id: {body!r:.200}")
+        return body["id"]
+
+
+def _error(response: httpx.Response) -> TsDigitalError:
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+        text = response.text[:200]
+        return TsDigitalError(status, str(status), f"HTTP {status} without an error body: {text!r}")
+    sub_errors = body.get("subErrors")
+    timestamp = body.get("timestamp")
+    return TsDigitalError(
+        status,
+        str(body.get("code", status)),
+        body["message"],
+        sub_errors if isinstance(sub_errors, list) else [],
+        timestamp if isinstance(timestamp, str) else None,
+    )
+
+
+class TsDigitalClient(_TsDigitalFlows, SyncClient):
+    """Sync TS Digital client. ``transport=`` takes any httpx transport (e.g. in-process)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        app_name: str,
+        app_version: str,
+        validate: bool = True,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        _TsDigitalFlows.__init__(self, token, app_name, app_version, validate)
+        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+
+    def create_item(self, payload: dict[str, Any]) -> str:
+        """Send one create request (never retried); the id of the item taken in charge."""
+        return self._run(self._create_item(payload))
+
+
+class AsyncTsDigitalClient(_TsDigitalFlows, AsyncClient):
+    """Async twin of :class:`TsDigitalClient`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        app_name: str,
+        app_version: str,
+        validate: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        _TsDigitalFlows.__init__(self, token, app_name, app_version, validate)
+        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+
+    async def create_item(self, payload: dict[str, Any]) -> str:
+        """Send one create request (never retried); the id of the item taken in charge."""
+        return await self._run(self._create_item(payload))

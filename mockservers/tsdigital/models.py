@@ -1,0 +1,203 @@
+"""TS Digital state and rules, free of HTTP: callers and their tokens, the seed's rules, items
+and their asynchronous lifecycle (PROCESSING -> CREATED or FAILED on the kit's clock)."""
+
+from __future__ import annotations
+
+import heapq
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from mockservers.core.clock import Clock
+from mockservers.core.state import TenantState, VendorState
+from mockservers.core.tokens import Token, TokenStore
+from mockservers.tsdigital.errors import SubError, TsDigitalError, error, sub_error
+from mockservers.tsdigital.settings import TsDigitalSettings
+
+ITEMS = "items"  # keyed by the generated id
+KINDS = ("user", "user-key", "app-key", "backoffice")
+CREATE = "items:create"
+SPECIAL = "special"
+STUDIO = "studio:"
+SPECIAL_FLAGS = ("noOwnership", "validated", "certified")
+PROCESSING, CREATED, FAILED = "PROCESSING", "CREATED", "FAILED"
+DEFAULT_FAILURE = "Errore durante la creazione dell'item (processing_failure injected)"
+_ID_NAMESPACE = uuid.UUID("6f1d3c1e-2b1a-4d38-9a57-7f3a0c0e9d11")
+
+
+def is_grant(value: Any) -> bool:
+    """``items:create``, ``special`` or ``studio:<studioId>``."""
+    if not isinstance(value, str):
+        return False
+    return value in (CREATE, SPECIAL) or (value.startswith(STUDIO) and len(value) > len(STUDIO))
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _epoch(value: Any) -> float:
+    """A stored ISO instant back to epoch seconds; 0 (due now) when it is not one."""
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    kind: str
+    grants: frozenset[str]
+    tenant: str
+
+    def can_create(self) -> bool:
+        """Personal users and their keys create by default; an app-key only with the grant."""
+        return self.kind != "app-key" or CREATE in self.grants
+
+    def has_special_roles(self) -> bool:
+        return self.kind == "app-key" and SPECIAL in self.grants
+
+
+class TsDigitalModel:
+    def __init__(self, settings: TsDigitalSettings, clock: Clock, state: VendorState) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.state = state
+        self.tokens = TokenStore(clock)
+        self._pending: list[tuple[float, str, str]] = []  # (ready epoch, tenant, id): a heap
+
+    def error(self, status: int, sub_errors: list[SubError] | tuple[()] = ()) -> TsDigitalError:
+        return error(self.clock, status, sub_errors)
+
+    # -- tokens -----------------------------------------------------------------------------
+    def mint(self, kind: str, grants: list[str], ttl: float | None, tenant: str | None) -> Token:
+        ttl = self.settings.token_ttl_seconds if ttl is None else ttl
+        tenant = tenant or self.settings.default_tenant
+        return self.tokens.issue(tenant, ttl, kind=kind, grants=sorted(set(grants)))
+
+    def caller(self, authorization: str | None) -> Caller:
+        """The caller behind ``Authorization: Bearer <token>``; 401 when there is none."""
+        if not authorization:
+            raise self.error(401, [sub_error("Authorization", "header mancante")])
+        scheme, _, value = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise self.error(401, [sub_error("Authorization", "atteso 'Bearer <token>'")])
+        token = self.tokens.lookup(value.strip())
+        if token is None:
+            raise self.error(401, [sub_error("Authorization", "token sconosciuto o scaduto")])
+        return Caller(token.claims["kind"], frozenset(token.claims["grants"]), token.tenant)
+
+    # -- the seed's rules -------------------------------------------------------------------
+    def broken_rules(self, body: dict[str, Any]) -> list[SubError]:
+        """The seed's consistency rules this request breaks, in the seed's words (400, whoever
+        sends it). The request contract states the same rules; this gives them their message."""
+        broken = []
+        if body.get("ownerIds") and body.get("noOwnership") is True:
+            broken.append(
+                sub_error("ownerIds", "ownerIds non può essere combinato con noOwnership=true")
+            )
+        if body.get("certified") is True and body.get("validated") is not True:
+            broken.append(
+                sub_error(
+                    "certified", "certified=true richiede di specificare anche validated=true"
+                )
+            )
+        return broken
+
+    def denied(self, caller: Caller, body: dict[str, Any]) -> list[SubError]:
+        """Every permission the caller lacks for this request (403), in the seed's order."""
+        denied = []
+        if not caller.can_create():
+            denied.append(
+                sub_error(
+                    "Authorization",
+                    "una chiave tecnica applicativa non ha il permesso di creare item "
+                    f"(grant {CREATE})",
+                )
+            )
+        if not caller.has_special_roles():
+            denied.extend(
+                sub_error(
+                    flag,
+                    f"{flag} è utilizzabile solo da chiavi tecniche applicative con ruoli speciali",
+                )
+                for flag in SPECIAL_FLAGS
+                if body.get(flag) is True
+            )
+        if body.get("ownerIds") and caller.kind != "backoffice":
+            denied.append(sub_error("ownerIds", "ownerIds è utilizzabile solo da backoffice"))
+        studio = body.get("studioId")
+        if studio is not None and f"{STUDIO}{studio}" not in caller.grants:
+            denied.append(
+                sub_error("studioId", f"nessun permesso di scrittura sullo studio {studio}")
+            )
+        return denied
+
+    # -- items ------------------------------------------------------------------------------
+    def accept(
+        self,
+        caller: Caller,
+        body: dict[str, Any],
+        headers: dict[str, str],
+        failure: str | None = None,
+    ) -> str:
+        """Store the item PROCESSING; it settles to CREATED (or FAILED with ``failure``)."""
+        tenant = self.state.tenant(caller.tenant)
+        item_id = str(uuid.uuid5(_ID_NAMESPACE, f"{tenant.name}/{tenant.next(ITEMS)}"))
+        now = self.clock.time()
+        ready = now + self.settings.processing_delay_seconds
+        record = dict(body)
+        record.update(
+            id=item_id,
+            status=PROCESSING,
+            history=[{"status": PROCESSING, "at": iso(now)}],
+            ready_at=iso(ready),
+            final_status=CREATED if failure is None else FAILED,
+            caller={"kind": caller.kind, "grants": sorted(caller.grants)},
+            headers=headers,
+        )
+        if failure is not None:
+            record["failure_reason"] = failure
+        if body.get("certified") is True:
+            record["registry_status"] = "CERTIFIED"
+        elif body.get("validated") is True:
+            record["registry_status"] = "VALIDATED"
+        tenant.put(ITEMS, item_id, record)
+        heapq.heappush(self._pending, (ready, tenant.name, item_id))
+        return item_id
+
+    def settle(self) -> None:
+        """Finish every item whose ready time the clock has reached (lazily, on each read)."""
+        now = self.clock.time()
+        pending = self._pending
+        while pending and pending[0][0] <= now:
+            _, tenant_name, item_id = heapq.heappop(pending)
+            tenant = self.state.tenants.get(tenant_name)
+            record = tenant.get(ITEMS, item_id) if tenant else None
+            if isinstance(record, dict) and record.get("status") == PROCESSING:
+                self._finish(tenant, item_id, record)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _finish(tenant: TenantState, item_id: str, record: dict[str, Any]) -> None:
+        final = FAILED if record.get("final_status") == FAILED else CREATED
+        entry = {"status": final, "at": record.get("ready_at")}
+        if final == FAILED:
+            entry["reason"] = record.get("failure_reason") or DEFAULT_FAILURE
+        history = record.get("history")
+        history = list(history) if isinstance(history, list) else []
+        tenant.put(ITEMS, item_id, {**record, "status": final, "history": [*history, entry]})
+
+    def rebuild_indexes(self) -> None:
+        """The heap of PROCESSING items, from the (loaded) state."""
+        self._pending = [
+            (_epoch(record.get("ready_at")), name, item_id)
+            for name, tenant in self.state.tenants.items()
+            for item_id, record in tenant.collections[ITEMS].items()
+            if isinstance(record, dict) and record.get("status") == PROCESSING
+        ]
+        heapq.heapify(self._pending)
+
+    def reset(self) -> None:
+        self.tokens.expire_all()
+        self._pending = []

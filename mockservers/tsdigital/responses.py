@@ -1,0 +1,87 @@
+"""TS Digital request handling: the checks of createItem in the order the fake runs them.
+
+1. ``Authorization`` bearer token missing, unknown or expired: 401.
+2. Standard headers (``X-App-Name``, ``X-App-Version``, a UUID ``X-Request-ID``) and
+   ``Content-Type: application/json``: 400, one ``subErrors`` entry per problem.
+3. Malformed JSON: 400 (raised by ``call.json()``, rendered by the vendor).
+4. The body against ``tsdigital/createItem.request``: 400, one entry per violation.
+5. The seed's consistency rules (ownerIds with noOwnership, certified without validated), which
+   the contract also holds (its root ``not``s): 400, once the body is otherwise well-formed, in
+   the rules' own words.
+6. Permissions: 403, one entry per missing permission.
+7. Accepted: 202 ``{"id"}``; the item is PROCESSING until the processing delay has passed.
+
+A body is validated (steps 3-5) before permissions are looked at, as a service that validates
+its request model before running the operation does.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from contracts import Violation, contract
+from mockservers.core.http import JSONResponse
+from mockservers.core.vendor import Call
+from mockservers.tsdigital.errors import SubError, sub_error
+from mockservers.tsdigital.models import DEFAULT_FAILURE, TsDigitalModel
+
+_REQUEST = contract("tsdigital/createItem.request")
+_HEADERS = contract("tsdigital/createItem.headers")
+HEADER_NAMES = tuple(_HEADERS.schema["properties"])
+PROCESSING_FAILURE = frozenset({"processing_failure"})
+_MESSAGE_LIMIT = 300
+
+
+def describe(violation: Violation) -> SubError:
+    """One ``subErrors`` entry naming the field: for a missing field, the field itself."""
+    where = violation.pointer
+    if violation.keyword == "required":
+        where = f"{where}.{violation.field}" if where else violation.field
+    message = violation.message
+    if len(message) > _MESSAGE_LIMIT:  # jsonschema quotes the offending value, however large
+        message = message[: _MESSAGE_LIMIT - 1] + "…"
+    return sub_error(where or "body", message)
+
+
+def is_rule(violation: Violation) -> bool:
+    """A broken consistency rule: the request contract states each as a ``not`` at its root."""
+    return violation.keyword == "not" and not violation.path
+
+
+def standard_headers(call: Call) -> dict[str, str]:
+    headers = call.headers
+    return {name: headers[name] for name in HEADER_NAMES if name in headers}
+
+
+def header_problems(call: Call, headers: dict[str, str]) -> list[SubError]:
+    problems = []
+    if not _HEADERS.is_valid(headers):
+        problems.extend(describe(v) for v in _HEADERS.violations(headers))
+    content_type = call.headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        problems.append(
+            sub_error("Content-Type", f"deve essere application/json, non {content_type!r:.100}")
+        )
+    return problems
+
+
+def create_item(model: TsDigitalModel, call: Call) -> Response:
+    model.settle()
+    caller = model.caller(call.headers.get("authorization"))
+    headers = standard_headers(call)
+    problems = header_problems(call, headers)
+    if problems:
+        raise model.error(400, problems)
+    body = call.json()
+    if not _REQUEST.is_valid(body):
+        violations = _REQUEST.violations(body)
+        structural = [describe(v) for v in violations if not is_rule(v)]
+        raise model.error(400, structural or model.broken_rules(body))
+    denied = model.denied(caller, body)
+    if denied:
+        raise model.error(403, denied)
+    failure = call.kit.faults.take("tsdigital", call.operation, PROCESSING_FAILURE)
+    reason = None if failure is None else (failure.reason or DEFAULT_FAILURE)
+    headers.pop("Authorization", None)
+    item_id = model.accept(caller, body, headers, failure=reason)
+    return JSONResponse({"id": item_id}, status_code=202)

@@ -1,0 +1,51 @@
+"""``POST /__admin/tsdigital/tokens``: mint a bearer token with a kind and grants.
+
+Body ``{"kind": "user"|"user-key"|"app-key"|"backoffice", "grants": [...], "ttl_seconds": N,
+"tenant": "demo"}`` (all but ``kind`` optional) → ``{"token", "expires_at", "kind", "grants",
+"tenant"}``. Grants: ``items:create``, ``special``, ``studio:<studioId>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from mockservers.admin import Admin, AdminError
+from mockservers.tsdigital.models import KINDS, TsDigitalModel, is_grant, iso
+
+
+def _spec(body: Any) -> tuple[str, list[str], float | None, str | None]:
+    if not isinstance(body, dict):
+        raise AdminError(400, "the body must be a JSON object")
+    kind = body.get("kind")
+    if kind not in KINDS:
+        raise AdminError(400, f"'kind' must be one of {list(KINDS)}")
+    grants = body.get("grants", [])
+    if not isinstance(grants, list) or not all(is_grant(g) for g in grants):
+        raise AdminError(
+            400, "'grants' must be a list of 'items:create', 'special', 'studio:<studioId>'"
+        )
+    ttl = body.get("ttl_seconds")
+    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0):
+        raise AdminError(400, "'ttl_seconds' must be a number of seconds > 0")
+    tenant = body.get("tenant")
+    if tenant is not None and (not isinstance(tenant, str) or not tenant):
+        raise AdminError(400, "'tenant' must be a non-empty string")
+    return kind, grants, ttl, tenant
+
+
+def token_routes(model: TsDigitalModel) -> list[Route]:
+    async def mint(request: Request) -> dict[str, Any]:
+        kind, grants, ttl, tenant = _spec(await Admin.body(request))
+        token = model.mint(kind, grants, ttl, tenant)
+        return {
+            "token": token.value,
+            "expires_at": iso(token.expires_at),
+            "kind": kind,
+            "grants": token.claims["grants"],
+            "tenant": token.tenant,
+        }
+
+    return [Route("/__admin/tsdigital/tokens", mint, methods=["POST"])]

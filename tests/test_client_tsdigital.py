@@ -1,0 +1,196 @@
+"""The TS Digital reference client, in-process (sync and async) and over a socket."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from clients import (
+    AsyncTsDigitalClient,
+    ContractViolation,
+    InvalidResponse,
+    TsDigitalClient,
+    TsDigitalError,
+)
+from mockservers.testing import MockServer, SyncASGITransport
+
+BASE = "http://mockservers/tsdigital"
+ITEM = {"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}}
+
+
+@pytest.fixture
+def admin(app: Starlette) -> Iterator[httpx.Client]:
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers") as client:
+        yield client
+
+
+def mint(admin: httpx.Client, kind: str = "user", grants: Sequence[str] = ()) -> str:
+    body = {"kind": kind, "grants": list(grants)}
+    return admin.post("/__admin/tsdigital/tokens", json=body).json()["token"]
+
+
+def client_for(app: Starlette, token: str, **kwargs: Any) -> TsDigitalClient:
+    return TsDigitalClient(
+        BASE,
+        token,
+        app_name="tests",
+        app_version="1.0",
+        transport=SyncASGITransport(app),
+        **kwargs,
+    )
+
+
+def journal(admin: httpx.Client) -> list[dict[str, Any]]:
+    return admin.get("/__admin/requests", params={"vendor": "tsdigital"}).json()
+
+
+def test_client_creates_an_item_and_returns_its_id(app: Starlette, admin: httpx.Client) -> None:
+    with client_for(app, mint(admin)) as ts:
+        item_id = ts.create_item(ITEM)
+    state = admin.get("/__admin/state/tsdigital").json()["tenants"]["demo"]["items"]
+    assert state[item_id]["status"] == "CREATED"
+
+
+def test_client_sends_the_standard_headers_with_a_fresh_request_id(
+    app: Starlette, admin: httpx.Client
+) -> None:
+    with client_for(app, mint(admin)) as ts:
+        ts.create_item(ITEM)
+        ts.create_item(ITEM)
+    entries = journal(admin)
+    for entry in entries:
+        headers = entry["headers"]
+        assert headers["x-app-name"] == "tests" and headers["x-app-version"] == "1.0"
+        assert headers["content-type"] == "application/json"
+        assert headers["authorization"] == "***"  # masked by the journal
+        uuid.UUID(headers["x-request-id"])
+    assert entries[0]["headers"]["x-request-id"] != entries[1]["headers"]["x-request-id"]
+
+
+def test_client_raises_the_vendors_403_with_its_sub_errors(
+    app: Starlette, admin: httpx.Client
+) -> None:
+    with client_for(app, mint(admin, "app-key")) as ts, pytest.raises(TsDigitalError) as caught:
+        ts.create_item(ITEM | {"studioId": "S1"})
+    error = caught.value
+    assert error.status == 403 and error.code == "403"
+    assert "permessi" in error.message
+    assert [e["field"] for e in error.sub_errors] == ["Authorization", "studioId"]
+    assert error.timestamp and len(error.timestamp) == len("dd-MM-yyyy HH:mm:ss")
+
+
+def test_client_raises_400_for_a_broken_rule(app: Starlette, admin: httpx.Client) -> None:
+    with (
+        client_for(app, mint(admin), validate=False) as ts,
+        pytest.raises(TsDigitalError) as caught,
+    ):
+        ts.create_item(ITEM | {"certified": True})
+    assert caught.value.status == 400 and caught.value.sub_errors[0]["field"] == "certified"
+
+
+def test_client_without_validation_lets_the_server_name_the_field(
+    app: Starlette, admin: httpx.Client
+) -> None:
+    with (
+        client_for(app, mint(admin), validate=False) as ts,
+        pytest.raises(TsDigitalError) as caught,
+    ):
+        ts.create_item({"item": {"base": {"details": {"birthDate": "yesterday"}}}})
+    assert caught.value.status == 400
+    assert caught.value.sub_errors[0]["field"] == "item.base.details.birthDate"
+
+
+def test_client_raises_401_for_an_expired_token(app: Starlette, admin: httpx.Client) -> None:
+    token = mint(admin)
+    admin.post("/__admin/clock", json={"advance_seconds": 3600})
+    with client_for(app, token) as ts, pytest.raises(TsDigitalError) as caught:
+        ts.create_item(ITEM)
+    assert caught.value.status == 401 and caught.value.code == "401"
+
+
+@pytest.mark.parametrize("status", [500, 502])
+def test_client_never_retries_a_create(app: Starlette, admin: httpx.Client, status: int) -> None:
+    admin.post("/__admin/faults", json={"vendor": "tsdigital", "kind": "status", "status": status})
+    with client_for(app, mint(admin)) as ts, pytest.raises(TsDigitalError) as caught:
+        ts.create_item(ITEM)
+    assert caught.value.status == status and caught.value.code == str(status)
+    assert len(journal(admin)) == 1
+
+
+def test_client_reports_an_answer_without_the_error_body(
+    app: Starlette, admin: httpx.Client
+) -> None:
+    admin.post(
+        "/__admin/faults",
+        json={"vendor": "tsdigital", "kind": "malformed", "times": 1},
+    )
+    with client_for(app, mint(admin)) as ts, pytest.raises(InvalidResponse):
+        ts.create_item(ITEM)  # a 202 cut in half: not JSON
+    admin.post(
+        "/__admin/faults",
+        json={"vendor": "tsdigital", "kind": "malformed", "times": 1},
+    )
+    with client_for(app, "unknown") as ts, pytest.raises(TsDigitalError) as caught:
+        ts.create_item(ITEM)  # a 401 cut in half
+    assert caught.value.status == 401 and caught.value.code == "401"
+    assert caught.value.sub_errors == [] and caught.value.timestamp is None
+
+
+class _Refuse(httpx.BaseTransport):
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise AssertionError("the client sent a request it should have refused")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"item": {"base": {"details": {"birthDate": "1990-01-01"}}}},
+        ITEM | {"noKeys": "yes"},
+        ITEM | {"certified": True},
+        ITEM | {"ownerIds": ["u1"], "noOwnership": True},
+    ],
+    ids=["no-item", "date-as-string", "flag-as-string", "certified-alone", "owners-no-ownership"],
+)
+def test_client_validates_before_any_io(payload: dict[str, Any]) -> None:
+    with (
+        TsDigitalClient(BASE, "t", app_name="a", app_version="1", transport=_Refuse()) as ts,
+        pytest.raises(ContractViolation),
+    ):
+        ts.create_item(payload)
+
+
+@pytest.mark.anyio
+async def test_async_client_in_process(app: Starlette, admin: httpx.Client) -> None:
+    token = mint(admin, "app-key", ["items:create", "special"])
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with AsyncTsDigitalClient(
+        BASE, token, app_name="tests", app_version="1.0", transport=transport
+    ) as ts:
+        item_id = await ts.create_item(ITEM | {"validated": True, "noOwnership": True})
+        with pytest.raises(TsDigitalError) as caught:
+            await ts.create_item(ITEM | {"ownerIds": ["u1"]})
+    assert caught.value.status == 403
+    state = admin.get("/__admin/state/tsdigital").json()["tenants"]["demo"]["items"]
+    assert state[item_id]["registry_status"] == "VALIDATED"
+
+
+def test_client_over_a_socket_against_mockserver(mockserver: MockServer) -> None:
+    mockserver.fault(vendor="tsdigital", kind="processing_failure", reason="no", times=1)
+    token = mockserver.admin("POST", "/tsdigital/tokens", json={"kind": "user"})["token"]
+    with TsDigitalClient(
+        mockserver.base_url("tsdigital"), token, app_name="tests", app_version="1.0"
+    ) as ts:
+        failed, created = ts.create_item(ITEM), ts.create_item(ITEM)
+        mockserver.advance(3600)
+        with pytest.raises(TsDigitalError) as caught:
+            ts.create_item(ITEM)
+    assert caught.value.status == 401
+    items = mockserver.state("tsdigital")["tenants"]["demo"]["items"]
+    assert items[failed]["status"] == "FAILED" and items[created]["status"] == "CREATED"
+    assert [e["status"] for e in mockserver.requests(vendor="tsdigital")] == [401, 202, 202]
