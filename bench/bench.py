@@ -91,6 +91,26 @@ XTRA_IDENTITY = {
     "Contacts": [{"FIDContactTypology": 2, "Value": "x__N__@rossi.it"}],
 }
 
+
+def _tsdigital_token(http: httpx.Client) -> dict[str, str]:
+    minted = http.post("/__admin/tsdigital/tokens", json={"kind": "user", "ttl_seconds": 86400})
+    return {"token": minted.json()["token"]}
+
+
+TSDIGITAL_ITEM = {
+    "item": {
+        "base": {
+            "details": {
+                "description": "Rossi S.r.l.",
+                "addresses": [
+                    {"city": "Milano", "streetName": "Via Roma", "types": ["REGISTERED_OFFICE"]}
+                ],
+            },
+            "identifier": {"vatNumber": "__N__", "taxId": "__N__"},
+        }
+    }
+}
+
 SCENARIOS: list[Scenario] = [
     Scenario(
         "quoparts importCli 1 row",
@@ -110,6 +130,17 @@ SCENARIOS: list[Scenario] = [
         "/xtra/api/sync/v1/irs/update",
         json.dumps([XTRA_IDENTITY]),
         headers=XTRA_HEADERS,
+    ),
+    Scenario(
+        "tsdigital createItem",
+        "/tsdigital/api/v3/items",
+        json.dumps(TSDIGITAL_ITEM),
+        headers={
+            "Authorization": "Bearer {token}",
+            "X-App-Name": "bench",
+            "X-App-Version": "1.0",
+        },
+        prepare=_tsdigital_token,
     ),
     Scenario(
         "keepit insertClient_v3",
@@ -216,10 +247,11 @@ def wrk(url: str, body: str, headers: dict[str, str], seconds: float, connection
     )
 
 
-def fill(path: str, body: str, subs: dict[str, str]) -> tuple[str, str]:
+def fill(text: str, subs: dict[str, str]) -> str:
+    """``{token}`` and the like, in a path or a header value."""
     for key, value in subs.items():
-        path = path.replace("{" + key + "}", value)
-    return path, body
+        text = text.replace("{" + key + "}", value)
+    return text
 
 
 _ROW = "{:<32} {:>8} {:>7} {:>7} {:>10} {:>6} {:>6} {:>7}"
@@ -242,7 +274,9 @@ def compare(args: argparse.Namespace) -> list[str]:
         for scenario in SCENARIOS:
             if args.only and args.only not in scenario.name:
                 continue
-            path, body = fill(scenario.path, scenario.body, scenario.prepare(mock))
+            subs = scenario.prepare(mock)
+            path, body = fill(scenario.path, subs), scenario.body
+            headers = {k: fill(v, subs) for k, v in scenario.headers.items()}
             vendor_runs, base_runs = [], []
             for _ in range(args.rounds):
                 base_runs.append(
@@ -252,7 +286,7 @@ def compare(args: argparse.Namespace) -> list[str]:
                     wrk(
                         f"http://127.0.0.1:{mport}{path}",
                         body,
-                        scenario.headers,
+                        headers,
                         args.seconds,
                         args.connections,
                     )
@@ -343,8 +377,8 @@ def million_customers(args: argparse.Namespace) -> list[str]:
         urls = {}
         for name, port in (("empty", empty_port), ("full", full_port)):
             with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-                path, body = fill(scenario.path, scenario.body, scenario.prepare(client))
-            urls[name] = (f"http://127.0.0.1:{port}{path}", body)
+                path = fill(scenario.path, scenario.prepare(client))
+            urls[name] = (f"http://127.0.0.1:{port}{path}", scenario.body)
         runs: dict[str, list[Run]] = {"empty": [], "full": []}
         for _ in range(max(2, args.rounds)):
             for name, (url, body) in urls.items():

@@ -235,7 +235,66 @@ class XtraTraffic:
         return problems
 
 
-TRAFFIC = [QuoPartsTraffic, KeepItTraffic, XtraTraffic]
+class TsDigitalTraffic:
+    """Creates items (valid, schema-invalid, a rule broken) with a minted token; 202s are acked."""
+
+    vendor = "tsdigital"
+    path = "/tsdigital/api/v3/items"
+
+    def __init__(self) -> None:
+        self.acked: set[str] = set()
+        self.headers: dict[str, str] = {}
+
+    async def setup(self, http: httpx.AsyncClient) -> None:
+        minted = await http.post(
+            "/__admin/tsdigital/tokens", json={"kind": "user", "ttl_seconds": 86400}
+        )
+        self.headers = {
+            "Authorization": f"Bearer {minted.json()['token']}",
+            "X-App-Name": "soak",
+            "X-App-Version": "1.0",
+        }
+        await http.post(
+            "/__admin/faults",
+            json={
+                "vendor": "tsdigital",
+                "kind": "status",
+                "status": FAULT_STATUS,
+                "probability": 0.05,
+            },
+        )
+
+    async def step(self, http: httpx.AsyncClient, rng: random.Random, tally: Tally, n: int) -> None:
+        payload: dict[str, Any] = {"item": {"base": {"identifier": {"vatNumber": f"{n:011d}"}}}}
+        roll = rng.random()
+        if roll < 0.1:
+            payload["item"]["base"]["identifier"]["vatNumber"] = n  # wrong type
+        elif roll < 0.2:
+            payload["certified"] = True  # without validated: a rule of the seed
+        response = await http.post(self.path, headers=self.headers, json=payload)
+        if response.status_code == FAULT_STATUS:
+            tally.count("tsdigital faulted")
+        elif response.status_code == 202:
+            self.acked.add(response.json()["id"])
+            tally.count("tsdigital accepted")
+        elif response.status_code == 400 and response.json()["subErrors"] is not None:
+            tally.count("tsdigital refused 400")
+        else:
+            tally.unplanned.append(f"tsdigital HTTP {response.status_code}: {response.text[:200]}")
+
+    def verify(self, state: dict[str, Any]) -> list[str]:
+        stored = state["tenants"].get("demo", {}).get("items", {})
+        problems = [f"tsdigital lost {item}" for item in self.acked if item not in stored]
+        problems += [f"tsdigital phantom {item}" for item in stored if item not in self.acked]
+        problems += [
+            f"tsdigital {item} still {record['status']}"
+            for item, record in stored.items()
+            if record["status"] not in ("CREATED", "FAILED")
+        ]
+        return problems
+
+
+TRAFFIC = [QuoPartsTraffic, KeepItTraffic, XtraTraffic, TsDigitalTraffic]
 
 
 async def soak(url: str, seconds: float, clients: int) -> tuple[Tally, list[str]]:

@@ -25,12 +25,22 @@ class Target:
     headers: dict[str, str] = field(default_factory=dict)
     params: Callable[[httpx.Client], dict[str, str]] = lambda _: {}
     secrets: tuple[str, ...] = ()
+    login: Callable[[httpx.Client], dict[str, str]] = lambda _: {}
+    """Headers obtained per call (a freshly minted bearer token)."""
+
+    def all_headers(self, http: httpx.Client, **extra: str) -> dict[str, str]:
+        return self.headers | self.login(http) | extra
 
 
 def _quoparts_token(http: httpx.Client) -> dict[str, str]:
     login = {"login": "", "username": "demo", "password": "demo"}
     token = http.get("/quoparts/ws_quoparts.php", params=login).json()["data"][0]["TOKEN"]
     return {"importCli": "", "token": token}
+
+
+def _tsdigital_token(http: httpx.Client) -> dict[str, str]:
+    minted = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()
+    return {"Authorization": f"Bearer {minted['token']}"}
 
 
 TARGETS = [
@@ -49,6 +59,17 @@ TARGETS = [
         headers={"username": "demo", "password": "Pw-keepit-1", "companyId": "1", "siteId": "1"},
         params=lambda _: {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"},
         secrets=("Pw-keepit-1",),
+    ),
+    Target(
+        "tsdigital",
+        "createItem",
+        "/tsdigital/api/v3/items",
+        headers={
+            "X-App-Name": "hostile",
+            "X-App-Version": "1.0",
+            "Content-Type": "application/json",
+        },
+        login=_tsdigital_token,
     ),
 ]
 CONFIG = {
@@ -108,7 +129,10 @@ def test_hostile_bodies_get_the_vendors_own_answer(
     http: httpx.Client, target: Target, body: str
 ) -> None:
     response = http.post(
-        target.path, params=target.params(http), headers=target.headers, content=BODIES[body]
+        target.path,
+        params=target.params(http),
+        headers=target.all_headers(http),
+        content=BODIES[body],
     )
     assert response.status_code < 500, response.text[:300]
     if body == "over-the-limit":
@@ -123,7 +147,7 @@ def test_a_wrong_content_type_is_never_a_server_error(http: httpx.Client, target
     response = http.post(
         target.path,
         params=target.params(http),
-        headers=target.headers | {"Content-Type": "text/plain; charset=latin-1"},
+        headers=target.all_headers(http, **{"Content-Type": "text/plain; charset=latin-1"}),
         content=b"[]",
     )
     assert response.status_code < 500
@@ -138,7 +162,7 @@ def test_duplicated_query_parameters_are_never_a_server_error(
     params: list[tuple[str, Any]] = []
     for key, value in target.params(http).items():
         params += [(key, value), (key, value)]
-    response = http.post(target.path, params=params, headers=target.headers, json={})
+    response = http.post(target.path, params=params, headers=target.all_headers(http), json={})
     assert response.status_code < 500
 
 
@@ -147,8 +171,10 @@ def test_secrets_sent_by_callers_never_reach_the_journal(
     http: httpx.Client, target: Target
 ) -> None:
     http.delete("/__admin/requests")
-    http.post(target.path, params=target.params(http), headers=target.headers, json={})
+    headers = target.all_headers(http)
+    http.post(target.path, params=target.params(http), headers=headers, json={})
     journal = http.get("/__admin/requests", params={"vendor": target.vendor}).text
     assert journal != "[]"
-    for secret in target.secrets:
+    bearer = headers.get("Authorization", "").removeprefix("Bearer ")
+    for secret in (*target.secrets, *([bearer] if bearer else [])):
         assert secret not in journal
