@@ -54,8 +54,9 @@ class Plugin(VendorPlugin):
         return {header: self.credentials[option] for option, header in HEADERS.items()}
 
     def authenticate(self, target: Target) -> None:
-        """No login: one call with no records proves the credentials (400 ``subjectsRecords
-        non valorizzato``, nothing stored) or not (401)."""
+        """No login: one call with no records (400 ``subjectsRecords non valorizzato``, nothing
+        stored) stops the run early when the credentials are refused (401) or the base URL
+        serves no insertClient_v3 (404); any other answer is left to the checks."""
         request = RealRequest(
             "POST",
             target.base_url + ENDPOINT,
@@ -67,9 +68,9 @@ class Plugin(VendorPlugin):
         if response is None:
             return
         self.note_call()
-        if response.status_code not in (400, 429):
+        if response.status_code in (401, 404):
             raise PluginError(
-                f"keepit credentials refused (HTTP {response.status_code}): {response.text[:200]}"
+                f"keepit refused the probe (HTTP {response.status_code}): {response.text[:200]}"
             )
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
