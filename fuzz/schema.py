@@ -62,7 +62,8 @@ def response_contract(vendor: str, operation: str, status: int) -> contracts.Con
 def _response_files(vendor: str) -> dict[tuple[str, str], str]:
     """(operationId, status) -> the contract name its response ``$ref`` names, from the skeleton
     (``contracts/<vendor>/openapi.json``, where refs are still file names)."""
-    skeleton = json.loads((contracts.CONTRACTS_DIR / vendor / "openapi.json").read_text())
+    path = contracts.CONTRACTS_DIR / vendor / "openapi.json"
+    skeleton = json.loads(path.read_text()) if path.exists() else {}
     files = {}
     for item in skeleton.get("paths", {}).values():
         for operation in item.values():
