@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import Any
 
@@ -45,6 +46,36 @@ def contract_for(vendor: str, operation: str, message: str) -> contracts.Contrac
     """The contract ``<vendor>/<operation>.<message>`` (request, response, query...), if any."""
     name = f"{vendor}/{operation}.{message}"
     return contracts.contract(name) if name in _names(vendor) else None
+
+
+def response_contract(vendor: str, operation: str, status: int) -> contracts.Contract | None:
+    """The contract the vendor's document lists for ``status`` (its ``application/json`` schema
+    file, e.g. KeepIT's 401 ``error.response.json``); ``<operation>.response`` for a status the
+    document does not list or lists without a schema file of its own."""
+    listed = _response_files(vendor).get((operation, str(status)))
+    if listed is not None and listed in _names(vendor):
+        return contracts.contract(listed)
+    return contract_for(vendor, operation, "response")
+
+
+@cache
+def _response_files(vendor: str) -> dict[tuple[str, str], str]:
+    """(operationId, status) -> the contract name its response ``$ref`` names, from the skeleton
+    (``contracts/<vendor>/openapi.json``, where refs are still file names)."""
+    path = contracts.CONTRACTS_DIR / vendor / "openapi.json"
+    skeleton = json.loads(path.read_text()) if path.exists() else {}
+    files = {}
+    for item in skeleton.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            for status, answer in operation.get("responses", {}).items():
+                ref = answer.get("content", {}).get("application/json", {}).get("schema", {})
+                ref = ref.get("$ref", "")
+                if ref and not ref.startswith("#"):
+                    name = f"{vendor}/{ref.removeprefix('./').removesuffix('.json')}"
+                    files[(operation["operationId"], status)] = name
+    return files
 
 
 @cache

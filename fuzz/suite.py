@@ -41,11 +41,12 @@ def cases(vendor: str) -> list[tuple[str, str]]:
 
 @contextmanager
 def in_process(vendor: str, plugin: VendorPlugin | None = None) -> Iterator[Target]:
-    """A target on a fresh in-process app, authenticated with the plug-in's demo credentials."""
+    """A target on a fresh in-process app (configured with the plug-in's ``app_config``),
+    authenticated with the plug-in's demo credentials."""
     cls = plugin_class(vendor)
     assert cls is not None, f"no fuzz plug-in for {vendor}"
     chosen = plugin or cls.demo()
-    transport = SyncASGITransport(create_app())
+    transport = SyncASGITransport(create_app(cls.app_config))
     with httpx.Client(transport=transport) as client:
         target = Target(chosen, f"{IN_PROCESS}/{vendor}", client)
         chosen.authenticate(target)

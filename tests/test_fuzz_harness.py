@@ -129,10 +129,13 @@ def test_the_same_seed_sends_the_same_requests(
 
 
 def test_a_vendor_without_a_plugin_exits_2(
-    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert main(fuzz(mockserver, vendor="keepit")) == 2
-    assert "no fuzz plug-in for 'keepit'" in capsys.readouterr().out
+    from fuzz import harness
+
+    monkeypatch.setattr(harness, "plugin_class", lambda vendor: None)  # every vendor has one now
+    assert main(fuzz(mockserver, vendor="tsdigital")) == 2
+    assert "no fuzz plug-in for 'tsdigital'" in capsys.readouterr().out
 
 
 def test_missing_credentials_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -144,3 +147,51 @@ def test_an_unreachable_server_exits_2(capsys: pytest.CaptureFixture[str]) -> No
     args = ["fuzz", "quoparts", "--base-url", "http://127.0.0.1:9/quoparts"]
     assert main([*args, "--username", "demo", "--password", "demo"]) == 2
     assert "cannot authenticate" in capsys.readouterr().out
+
+
+# -- KeepIT: four credential headers, no login ------------------------------------------------
+def keepit(server: MockServer, *extra: str, password: str = "demo") -> list[str]:
+    credentials = ["--username", "demo", "--password", password, "--company-id", "1"]
+    return [
+        *("fuzz", "keepit", "--base-url", server.base_url("keepit"), "--max-examples", "2"),
+        *credentials,
+        *("--site-id", "1", *extra),
+    ]
+
+
+def test_keepit_healthy_fake_passes(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(keepit(mockserver)) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"insertClient_v3\[negative\] +2 cases  ok", out)
+    assert "all checks passed" in out
+
+
+def test_keepit_a_wrong_status_fails_the_keepit_check(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 422 in the vendor's body passes the status and response-contract checks; only the
+    KeepIT check knows that nothing in these calls can clash."""
+    mockserver.fault(vendor="keepit", operation="insertClient_v3", kind="status", status=422)
+    assert main(keepit(mockserver)) == 1
+    out = capsys.readouterr().out
+    assert "FAILED keepit_outcomes (HTTP 422" in out
+    assert "FAILED response_matches_contract" not in out
+    assert "reproduce: curl -sS -X POST 'http://127.0.0.1:" in out
+    assert "/keepit/api?cmd=insertClient_v3&appId=KEEPIT&applicationId=KEEPIT" in out
+
+
+def test_keepit_wrong_credentials_stop_the_harness_with_status_2(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(keepit(mockserver, password="wrong")) == 2
+    assert "cannot authenticate" in capsys.readouterr().out
+
+
+def test_keepit_needs_all_four_credentials(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["fuzz", "keepit", "--base-url", "http://127.0.0.1:9/keepit", "--username", "demo"]
+    assert main(args) == 2
+    assert "keepit needs --username … --password … --company-id … --site-id …" in (
+        capsys.readouterr().out
+    )

@@ -482,6 +482,26 @@ def test_a_customer_keeps_its_own_card_on_update(http: httpx.Client) -> None:
     assert stored(http)["1"]["cards"][0]["active"] == "F"
 
 
+def test_two_updates_of_one_customer_in_one_call_apply_in_order(http: httpx.Client) -> None:
+    """Regression (found by the KeepIT state machine): the second update was written into the
+    customer as it was before the call, losing the first update's card while its barcode stayed
+    taken (a later customer with that card got 422)."""
+    insert(http, customer("C1"))
+    first = customer("C1", action="U", cards=[card("111")], mappings=[mapping("C1")])
+    second = customer("C1", action="U", mappings=[mapping("C1")])
+    second["subjects"]["subjectName"] = "Anna"
+    for record in (first, second):
+        record["subjects"]["progId"] = 1
+    body = insert(http, first, second)
+    assert [o.get("mapping") for o in body["insertedObjects"]] == [[{"progId": 1}]] * 2
+    saved = stored(http)["1"]
+    assert saved["cards"][0]["cardBarcode"] == "111"
+    assert saved["subjects"]["subjectName"] == "Anna"
+    assert len(saved["mappings"]) == 1
+    other = insert(http, customer("C2", cards=[card("111")]))
+    assert other["code"] == 422, "the barcode is held by C1"
+
+
 # -- the call as a whole --------------------------------------------------------------------
 @pytest.mark.parametrize(
     "params",

@@ -10,6 +10,8 @@ Adding a vendor is one package ``fuzz/plugins/<vendor>/`` whose ``__init__`` def
   bearer header...), leaving alone what a negative case deliberately broke;
 - ``checks``: its vendor-aware Schemathesis checks (``checks.py``, registered with
   ``@schemathesis.check``);
+- ``app_config``: the kit config (a TOML-shaped dict) of the app the in-process suites fuzz, when
+  the defaults get in the way (KeepIT lifts its call limit there); ``None``: the defaults;
 - ``machine``: ``"module:Class"`` of its ``RuleBasedStateMachine`` (``machine.py``, built on
   :class:`fuzz.stateful.ClientMachine`) with its plain-Python model (``model.py``).
 """
@@ -37,6 +39,7 @@ class VendorPlugin:
     credential_options: ClassVar[tuple[str, ...]] = ()
     checks: ClassVar[tuple[CheckFunction, ...]] = ()
     machine: ClassVar[str | None] = None
+    app_config: ClassVar[dict[str, Any] | None] = None
 
     def __init__(self, credentials: dict[str, str]) -> None:
         self.credentials = credentials

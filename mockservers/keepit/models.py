@@ -212,7 +212,9 @@ class KeepItModel:
         return plan
 
     def _write(self, tenant: TenantState, plan: Plan) -> dict[str, Any]:
-        existing = plan.existing or {}
+        # Write into the customer as stored now: an earlier record of the same call may have
+        # updated it since it was planned (writing into the planned copy lost that update).
+        existing = tenant.get(SUBJECTS, str(plan.existing["progId"])) if plan.existing else {}
         incoming = plan.incoming
         prog_id = existing["progId"] if plan.existing else tenant.next(SUBJECTS)
         now = self.clock.isoformat()

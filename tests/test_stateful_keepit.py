@@ -1,0 +1,82 @@
+"""KeepIT model-based test: the reference client against the fake, step by step, checked
+against a plain-Python model; and proof that it catches a broken client and a broken fake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+from hypothesis import Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from clients.keepit import KeepItClient
+from fuzz import suite
+from fuzz.plugins.keepit.machine import KeepItMachine
+from fuzz.profiles import current
+
+pytestmark = pytest.mark.fuzz
+
+
+def find_bug(machine: type[KeepItMachine], max_examples: int = 200) -> None:
+    """Run until the first failure, without shrinking it (these tests only need to see it)."""
+    profile = current().settings(max_examples, stateful=True)
+    quick = settings(profile, report_multiple_bugs=False, phases=[Phase.generate])
+    run_state_machine_as_test(machine, settings=quick)
+
+
+def test_client_and_fake_agree_with_the_model() -> None:
+    suite.run_machine("keepit")
+
+
+class SloppyClient(KeepItClient):
+    """A test double: checks the records, then sends isCompany as a boolean (the contract says
+    "T" or "F")."""
+
+    def _payload(self, records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+        payload = super()._payload(records)
+        for record in payload["subjectsRecords"]:
+            record["subjects"]["isCompany"] = record["subjects"]["isCompany"] == "T"
+        return payload
+
+
+class SloppyClientMachine(KeepItMachine):
+    client_class = SloppyClient
+
+
+def test_a_client_that_breaks_its_request_contract_is_caught() -> None:
+    with pytest.raises(AssertionError, match=r"request contract broken by POST .*/keepit/api") as e:
+        find_bug(SloppyClientMachine)
+    assert "keepit/insertClient_v3.request: subjectsRecords[0].subjects.isCompany" in str(e.value)
+
+
+def test_a_fake_comparing_emails_case_sensitively_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockservers.keepit import models
+
+    def case_sensitive(record: dict[str, Any]) -> list[str]:
+        found = [
+            c["value"]
+            for c in record.get("contacts", [])
+            if c.get("contactType") == "EMAIL" and isinstance(c.get("value"), str)
+        ]
+        found.append(record.get("subjects", {}).get("email") or "")
+        return [e.strip() for e in found if e.strip()]
+
+    monkeypatch.setattr(models, "emails", case_sensitive)
+    with pytest.raises(AssertionError, match=r"the model expects"):
+        find_bug(KeepItMachine)
+
+
+def test_a_fake_with_a_short_retry_after_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockservers.keepit import models
+
+    original = models.rate_limited
+
+    def hasty(calls: int, window: float, wait: float) -> Any:
+        return original(calls, window, wait - 5)
+
+    monkeypatch.setattr(models, "rate_limited", hasty)
+    with pytest.raises(AssertionError, match=r"Retry-After|slept"):
+        find_bug(KeepItMachine)
