@@ -205,7 +205,10 @@ def _record(record: dict[str, Any], outcome: dict[str, Any], contact_form: bool)
     if code not in allowed:
         return f"{code or 'success'}, expected {' or '.join(sorted(map(str, allowed)))}"
     rid = record.get("ID") if _is_id(record.get("ID")) else None
-    if (code is not None or rid is not None) and outcome["Item1"] != (rid or 0):
+    # A refused record echoes its ID (0 for an insert); an ID beyond what the vendor can even
+    # read (over Int32: the record is ER.IR.INVAL) may come back as 0.
+    echoed = {rid or 0, 0} if code == INVALID else {rid or 0}
+    if (code is not None or rid is not None) and outcome["Item1"] not in echoed:
         return f"Item1 {outcome['Item1']}, the record was sent with ID {rid or 0}"
     if code is None and rid is None and outcome["Item1"] < 1:
         return f"inserted with Item1 {outcome['Item1']}"
