@@ -99,6 +99,9 @@ def _true(query: dict[str, str], name: str) -> bool:
 
 
 def _is_id(value: Any) -> bool:
+    """An integer as JSON Schema counts them: ``1`` and ``1.0``, never ``true``."""
+    if isinstance(value, float):
+        return value.is_integer()
     return isinstance(value, int) and not isinstance(value, bool)
 
 
