@@ -78,7 +78,7 @@ def test_generated_cases_use_both_credentials_and_both_contexts() -> None:
             target,
             api_operations("xtra")["updateIdentities"],
             MODES["positive"],
-            current().settings(),
+            current().settings(12),
         )
         journal = target.client.get(
             "http://mockservers/__admin/requests?vendor=xtra&limit=1000"

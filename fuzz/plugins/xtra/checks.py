@@ -232,8 +232,6 @@ def _allowed_codes(record: dict[str, Any], contact_form: bool) -> set[str | None
     if not _RECORD[contact_form].is_valid(record):
         return {INVALID}
     users = record.get("Users") or []
-    if any(user["Password"] != user["ConfirmPassword"] for user in users):
-        return {INVALID}
     allowed: set[str | None] = {None}
     documents = record.get("IdentityDocuments") or []
     if _is_id(record.get("ID")) or any(_is_id(user.get("ID")) for user in users):
@@ -248,6 +246,9 @@ def _allowed_codes(record: dict[str, Any], contact_form: bool) -> set[str | None
         allowed.add(DOC_NOT_IMPORTED)
     if documents:
         allowed.add(DOC_UNHANDLED)  # only with the vendor fault document_error
+    if any(user["Password"] != user["ConfirmPassword"] for user in users):
+        # refused: ER.IR.INVAL, or another rule the record breaks (the contracts set no order)
+        return (allowed - {None}) | {INVALID}
     return allowed
 
 

@@ -132,7 +132,7 @@ class XtraMachine(ClientMachine):
 
     @rule(data=st.data(), fields=place, debug=st.booleans())
     def update_identity(self, data: st.DataObject, fields: dict[str, Any], debug: bool) -> None:
-        rid = data.draw(st.sampled_from([*sorted(self.model.identities), UNKNOWN_ID]), label="ID")
+        rid = data.draw(st.sampled_from([UNKNOWN_ID, *sorted(self.model.identities)]), label="ID")
         record = {"ID": rid, **fields}
         stored = self.model.identities.get(rid, {})
         for name in ("Destinations", "Contacts"):
@@ -150,7 +150,11 @@ class XtraMachine(ClientMachine):
 
     @rule(data=st.data(), new=st.lists(documents, max_size=2))
     def identity_documents(self, data: st.DataObject, new: list[dict[str, Any]]) -> None:
-        rid = data.draw(st.sampled_from(sorted(self.model.identities)), label="ID")
+        # Identities that already hold documents first: repeats (ER.DOC.EXISTS) come sooner.
+        ids = sorted(
+            self.model.identities, key=lambda i: not self.model.identities[i]["IdentityDocuments"]
+        )
+        rid = data.draw(st.sampled_from(ids), label="ID")
         known = [d["ID"] for d in self.model.identities[rid]["IdentityDocuments"]]
         ids = data.draw(st.lists(st.sampled_from([*known, UNKNOWN_ID]), max_size=1), label="doc")
         docs = [*new, *({"ID": i, "Number": "EF3"} for i in ids)]
