@@ -128,10 +128,10 @@ class Plugin(VendorPlugin):
         session = self._credentials(case, draw)
         body_broken = broke(case, ParameterLocation.BODY)
         records = case.body if isinstance(case.body, list) else None
-        if session is not None and records and not body_broken and draw(st.booleans()):
+        irid = session.irid if session is not None else None  # None: a dry run's placeholder
+        if irid is not None and records and not body_broken and draw(st.booleans()):
             case.body = [
-                {**record, "ID": session.irid} if isinstance(record, dict) else record
-                for record in records
+                {**record, "ID": irid} if isinstance(record, dict) else record for record in records
             ]
         if records is not None and not broke(case, ParameterLocation.QUERY) and draw(st.booleans()):
             _align_context(case)
