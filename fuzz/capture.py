@@ -64,7 +64,7 @@ def request_violations(vendor: str, exchange: Exchange) -> list[str]:
         return [f"{exchange.request.method} {exchange.request.url} is no operation of {vendor}"]
     found = []
     body = exchange.request.content
-    checked = contract_for(vendor, operation, "request")
+    checked = request_contract(vendor, operation, exchange.query)
     if checked is not None:
         found += _violations(checked, _json(body, "request"))
     checked = contract_for(vendor, operation, "query")
@@ -74,6 +74,20 @@ def request_violations(vendor: str, exchange: Exchange) -> list[str]:
     if checked is not None:
         found += _violations(checked, _headers(checked, exchange.request.headers))
     return found
+
+
+def request_contract(
+    vendor: str, operation: str, query: dict[str, str]
+) -> contracts.Contract | None:
+    """The body contract for a request: ``<operation>.<flag>.request`` when the query sets a
+    flag to ``true`` and that contract exists (XTRA ``contactForm=true``), else
+    ``<operation>.request``."""
+    for name, value in query.items():
+        if value.lower() == "true" and (
+            flagged := contract_for(vendor, operation, f"{name}.request")
+        ):
+            return flagged
+    return contract_for(vendor, operation, "request")
 
 
 def response_violations(vendor: str, exchange: Exchange) -> list[str]:

@@ -71,5 +71,9 @@ def test_a_fake_where_cod_cli_erp_wins_is_caught(monkeypatch: pytest.MonkeyPatch
         return original(self, tenant, header)
 
     monkeypatch.setattr(models.QuoPartsModel, "find_customer", erp_first)
-    with pytest.raises(AssertionError, match=r"on the wire .*importPvt.*the model expects"):
+    # Either the exchange differs (a quote refused or accepted against the model) or the quote
+    # lands on the other customer: which comes first depends on the generated data, and that
+    # shifts with any source change (Hypothesis draws constants from the project's code).
+    caught = r"on the wire .*importPvt.*the model expects|state differs from the model: .*/quotes/"
+    with pytest.raises(AssertionError, match=caught):
         find_bug(QuoPartsMachine)

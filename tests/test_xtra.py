@@ -797,3 +797,23 @@ def test_openapi_is_served(http: httpx.Client) -> None:
     assert document["servers"] == [
         {"url": "/xtra", "description": document["servers"][0]["description"]}
     ]
+
+
+def test_an_integral_number_id_names_that_identity(http: httpx.Client) -> None:
+    """Found by the fuzz suite: ``"ID": 1.0`` is an integer for the contract, but the fake
+    inserted a new identity instead of updating identity 1."""
+    raw = b'[{"ID": 1.0, "City": "Valenza", "Contacts": [{"ID": 99.0}]}]'
+    response = http.post(UPDATE, headers=KEYS, content=raw)
+    (outcome,) = response.json()["result"]["records"]
+    assert (outcome["Item1"], outcome["Item3"], outcome["Item6"]) == (1, True, {"0": None})
+    assert list(state(http)["identities"]) == ["1"]
+    assert state(http)["identities"]["1"]["City"] == "Valenza"
+
+
+@pytest.mark.parametrize("big", [b"2147483648", b"18446744073709551616"])
+def test_an_id_beyond_int32_is_er_ir_inval_not_an_insert(http: httpx.Client, big: bytes) -> None:
+    """Found by the fuzz suite: an ``ID`` of 2**64 (a float once parsed) was taken for an insert."""
+    raw = b'[{"ID": ' + big + b', "FIDGroup": 1, "TypologyIds": [1]}]'
+    (outcome,) = http.post(UPDATE, headers=KEYS, content=raw).json()["result"]["records"]
+    assert code_of(outcome) == "ER.IR.INVAL" and "ID" in outcome["Item4"]["Message"]
+    assert list(state(http)["identities"]) == ["1"]

@@ -30,6 +30,7 @@ _IGNORED = {
     True: frozenset(load_schema("xtra/defs/contactFormIdentity")["x-ignored"]),
 }
 _MAX_DETAIL = 300
+_EXACT = 2**53
 
 
 def describe(violations: list[Violation], root: str = "body") -> str:
@@ -53,6 +54,19 @@ def _json(call: Call) -> Any:
         return call.json()
     except KitError as exc:
         raise invalid(exc.detail) from None
+
+
+def integral(value: Any) -> Any:
+    """Integral floats (``1.0``) as ints: JSON Schema counts them as integers, so an ``ID`` of
+    ``1.0`` names identity 1 (and is stored as ``1``). Beyond 2**53 a float is no exact integer
+    (and no ID: the contracts stop at Int32), so it stays as parsed."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT:
+        return int(value)
+    if isinstance(value, list):
+        return [integral(item) for item in value]
+    if isinstance(value, dict):
+        return {key: integral(item) for key, item in value.items()}
+    return value
 
 
 def debug_block(started: float, finished: float, client_ip: str) -> dict[str, str]:
@@ -105,7 +119,7 @@ def update_identities(model: XtraModel, call: Call) -> Response:
         caller = model.caller(call.headers)
         _check_query(_UPDATE_QUERY, call, ("contactForm", "debug"))
         contact_form = _true(call, "contactForm")
-        body = _json(call)
+        body = integral(_json(call))
         if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
             raise invalid("il corpo deve essere un array di oggetti JSON")
         model.check_scope(caller, body, contact_form)

@@ -1,0 +1,164 @@
+"""XTRA/XOX plug-in: a key pair (SyncPublicKey/SyncSecretKey) or a login's AccessToken, and the
+per-record ER.* oracle."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import orjson
+from hypothesis import strategies as st
+from schemathesis import Case, CheckFunction
+from schemathesis.core.parameters import ParameterLocation
+
+from contracts import contract
+from fuzz.dispatch import RealRequest
+from fuzz.plugins import PluginError, VendorPlugin, broke
+from fuzz.plugins.xtra.checks import xtra_error_codes
+from fuzz.schema import operation_id
+
+if TYPE_CHECKING:
+    from fuzz.target import Target
+
+LOGIN_PATH = "/api/sync/v1/login"
+DRY_RUN_TOKEN = "$XTRA_TOKEN"
+AUTH_HEADERS = ("SyncPublicKey", "SyncSecretKey", "AccessToken")
+_PLAIN = contract("xtra/updateIdentities.request")
+_CONTACT_FORM = contract("xtra/updateIdentities.contactForm.request")
+
+
+@dataclass(frozen=True)
+class Session:
+    """A login the plug-in obtained: the AccessToken and the identity/user it may update."""
+
+    token: str
+    irid: int | None
+    user_id: int | None
+
+
+class Plugin(VendorPlugin):
+    vendor: ClassVar[str] = "xtra"
+    credential_options: ClassVar[tuple[str, ...]] = (
+        "public_key",
+        "secret_key",
+        "username",
+        "password",
+    )
+    checks: ClassVar[tuple[CheckFunction, ...]] = (xtra_error_codes,)
+    machine: ClassVar[str | None] = "fuzz.plugins.xtra.machine:XtraMachine"
+
+    def __init__(self, credentials: dict[str, str]) -> None:
+        super().__init__(credentials)
+        self.sessions: dict[str, Session] = {}
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Plugin:
+        """A key pair, a username/password, or both; each pair complete."""
+        values = {name: getattr(args, name, None) for name in cls.credential_options}
+        pairs = (("public_key", "secret_key"), ("username", "password"))
+        complete = [pair for pair in pairs if all(values[name] for name in pair)]
+        partial = [pair for pair in pairs if any(values[name] for name in pair)]
+        if not complete or len(partial) != len(complete):
+            raise PluginError(
+                "xtra needs --public-key … --secret-key … or --username … --password … (or both)"
+            )
+        return cls({name: str(values[name]) for pair in complete for name in pair})
+
+    @classmethod
+    def demo(cls) -> Plugin:
+        return cls(
+            {
+                "public_key": "demo-public",
+                "secret_key": "demo-secret",
+                "username": "demo",
+                "password": "demo",
+            }
+        )
+
+    @property
+    def key_pair(self) -> dict[str, str] | None:
+        if "public_key" not in self.credentials:
+            return None
+        return {
+            "SyncPublicKey": self.credentials["public_key"],
+            "SyncSecretKey": self.credentials["secret_key"],
+        }
+
+    @property
+    def login_body(self) -> dict[str, str] | None:
+        if "username" not in self.credentials:
+            return None
+        return {"Username": self.credentials["username"], "Password": self.credentials["password"]}
+
+    def authenticate(self, target: Target) -> None:
+        """With a username/password: log in once (no key pair, as login needs none)."""
+        body = self.login_body
+        if body is None:
+            return
+        request = RealRequest(
+            "POST",
+            target.base_url + LOGIN_PATH,
+            [],
+            {"Content-Type": "application/json"},
+            orjson.dumps(body),
+        )
+        response = target.send(request)
+        if response is None:
+            self.sessions[DRY_RUN_TOKEN] = Session(DRY_RUN_TOKEN, None, None)
+            return
+        try:
+            result = response.json()["result"]
+            session = Session(str(result["Token"]), int(result["IRID"]), int(result["UserID"]))
+        except (ValueError, KeyError, TypeError):
+            raise PluginError(
+                f"xtra login failed (HTTP {response.status_code}): {response.text[:200]}"
+            ) from None
+        self.sessions[session.token] = session
+
+    def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
+        """login: the real credentials half of the time. irs/update: the key pair or the
+        AccessToken (then, half of the time, every record aimed at the token's own identity),
+        and half of the time ``contactForm`` set to the context the generated body fits."""
+        if operation_id(case.operation) != "updateIdentities":
+            if self.login_body and not broke(case, ParameterLocation.BODY) and draw(st.booleans()):
+                case.body = dict(self.login_body)
+            return
+        session = self._credentials(case, draw)
+        body_broken = broke(case, ParameterLocation.BODY)
+        records = case.body if isinstance(case.body, list) else None
+        irid = session.irid if session is not None else None  # None: a dry run's placeholder
+        if irid is not None and records and not body_broken and draw(st.booleans()):
+            case.body = [
+                {**record, "ID": irid} if isinstance(record, dict) else record for record in records
+            ]
+        if records is not None and not broke(case, ParameterLocation.QUERY) and draw(st.booleans()):
+            _align_context(case)
+
+    def _credentials(self, case: Case, draw: Callable[[Any], Any]) -> Session | None:
+        """Replace the generated auth headers (unless a negative case broke them)."""
+        if broke(case, ParameterLocation.HEADER):
+            return None
+        headers = case.headers if case.headers is not None else {}
+        case.headers = headers
+        for name in AUTH_HEADERS:
+            headers.pop(name, None)
+        choices = [*(["keys"] if self.key_pair else []), *(["token"] if self.sessions else [])]
+        if draw(st.sampled_from(choices)) == "keys":
+            headers.update(self.key_pair or {})
+            return None
+        session = next(reversed(self.sessions.values()))
+        headers["AccessToken"] = session.token
+        return session
+
+
+def _align_context(case: Case) -> None:
+    """``contactForm=true`` for a body only the contact-form context accepts, and the reverse."""
+    query = case.query if case.query is not None else {}
+    case.query = query
+    plain, contact_form = _PLAIN.is_valid(case.body), _CONTACT_FORM.is_valid(case.body)
+    if contact_form and not plain:
+        query["contactForm"] = "true"
+    elif plain and not contact_form:
+        query.pop("contactForm", None)

@@ -1,0 +1,276 @@
+"""XTRA-aware check: the answer a request deserves, predicted from the contracts.
+
+Every XTRA answer is the envelope ``{statusCode, errorCode, message, result[, debug]}`` whose
+``statusCode`` equals the HTTP status, and ``debug`` is there exactly when ``debug=true``. For
+the request really sent (``response.request``) the check works out which answers the vendor may
+give:
+
+- whole-call errors: a query that breaks its contract, a body that is not JSON (login: not
+  ``login.request``; irs/update: not an array of objects) are 400 ``ER.IR.INVAL``; keys or an
+  AccessToken the plug-in was not given, wrong login credentials, and an AccessToken used beyond
+  its own identity and user (another ``ID``, an insert, another user, a contact form) are 403.
+  When a request breaks several rules any of their statuses will do (the contracts set no order);
+- otherwise HTTP 200, and for irs/update one ``Item1..Item6`` per record in request order: a
+  record that breaks its context's schema (``defs/identity`` or, with ``contactForm=true``,
+  ``defs/contactFormIdentity``) or whose ``Password`` differs from ``ConfirmPassword`` is
+  ``ER.IR.INVAL``; any other record succeeds or fails only with a code its shape allows
+  (``ER.IR.NOFOUND`` needs an ``ID``, ``ER.IR.EXISTS`` an insert with an ``ExternalKey``...);
+  ``Item1``/``Item2`` echo the ``ID`` and the key sent (``EMail_Surname_Name`` for a contact
+  form), and ``Item5``/``Item6`` are keyed by each destination's/contact's ``ExternalKey`` or
+  index.
+
+Without an active target (a plain Schemathesis run) credentials are unknown: a 403 is then
+allowed wherever a 200 is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import schemathesis
+from schemathesis import Case, Response
+from schemathesis.checks import CheckContext
+
+from contracts import contract
+from fuzz import target as targets
+from fuzz.checks import json_or_fail
+from fuzz.schema import operation_id
+
+OK, BAD_REQUEST, FORBIDDEN = 200, 400, 403
+INVALID, UNHANDLED = "ER.IR.INVAL", "ER.IR.UNERR"
+NOT_FOUND, EXISTS, INSERT_FAILED = "ER.IR.NOFOUND", "ER.IR.EXISTS", "ER.IR.INS"
+DOC_EXISTS, DOC_NOT_IMPORTED, DOC_UNHANDLED = "ER.DOC.EXISTS", "ER.DOC.RNOIMPORT", "ER.DOC.UNERR"
+_RECORD = {False: contract("xtra/defs/identity"), True: contract("xtra/defs/contactFormIdentity")}
+_QUERY = {
+    "login": contract("xtra/login.query"),
+    "updateIdentities": contract("xtra/updateIdentities.query"),
+}
+
+
+@schemathesis.check
+def xtra_error_codes(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """XTRA answers with the status, errorCode and per-record outcomes the contracts predict."""
+    body = json_or_fail(response)
+    if not isinstance(body, dict) or "statusCode" not in body:
+        raise AssertionError(f"not an XTRA envelope: {body!r:.200}")
+    if body["statusCode"] != response.status_code:
+        raise AssertionError(
+            f"statusCode {body['statusCode']!r} differs from the HTTP status {response.status_code}"
+        )
+    request = response.request
+    query = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
+    content = request.body or b""
+    raw = content if isinstance(content, bytes) else content.encode()
+    operation = operation_id(case.operation)
+    plugin = _plugin()
+    if operation == "login":
+        allowed = _login(query, raw, request.headers, plugin)
+    else:
+        allowed = _update(query, raw, request.headers, plugin)
+    status = response.status_code
+    if status not in allowed:
+        raise AssertionError(
+            f"{operation}: HTTP {status} {body.get('errorCode')!r} ({body.get('message')!r}), "
+            f"expected HTTP {' or '.join(map(str, sorted(allowed)))}"
+        )
+    expected_code = {BAD_REQUEST: INVALID, 500: UNHANDLED}.get(status)
+    if expected_code is not None and body.get("errorCode") != expected_code:
+        raise AssertionError(f"HTTP {status} with errorCode {body.get('errorCode')!r}")
+    _debug(query, body)
+    if status == OK and operation == "login":
+        username, answered = json.loads(raw)["Username"], body["result"]["Username"]
+        if answered != username:
+            raise AssertionError(f"login as {username!r} answered for {answered!r}")
+    if status == OK and operation == "updateIdentities":
+        _records(json.loads(raw), body["result"], _true(query, "contactForm"))
+    return None
+
+
+def _plugin() -> Any:
+    target = targets.active()
+    return target.plugin if target is not None and target.plugin.vendor == "xtra" else None
+
+
+def _true(query: dict[str, str], name: str) -> bool:
+    return query.get(name, "").lower() == "true"
+
+
+def _is_id(value: Any) -> bool:
+    """An integer as JSON Schema counts them: ``1`` and ``1.0``, never ``true``."""
+    if isinstance(value, float):
+        return value.is_integer()
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _debug(query: dict[str, str], body: dict[str, Any]) -> None:
+    wanted = _true(query, "debug")
+    if wanted != ("debug" in body):
+        state = "without" if wanted else "with"
+        raise AssertionError(f"debug={query.get('debug')!r} answered {state} a debug block")
+
+
+def _bad_query(operation: str, query: dict[str, str]) -> bool:
+    names = _QUERY[operation].schema.get("properties", {})
+    return not _QUERY[operation].is_valid({k: v for k, v in query.items() if k in names})
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return _NOT_JSON
+
+
+_NOT_JSON = object()
+
+
+def _keys_refused(headers: Any, plugin: Any) -> bool:
+    sent = (headers.get("SyncPublicKey"), headers.get("SyncSecretKey"))
+    pair = plugin.key_pair
+    return pair is None or sent != (pair["SyncPublicKey"], pair["SyncSecretKey"])
+
+
+def _login(query: dict[str, str], raw: bytes, headers: Any, plugin: Any) -> set[int]:
+    errors = set()
+    if _bad_query("login", query):
+        errors.add(BAD_REQUEST)
+    body = _parse(raw)
+    if body is _NOT_JSON or not contract("xtra/login.request").is_valid(body):
+        errors.add(BAD_REQUEST)
+    if plugin is None:
+        return errors | {FORBIDDEN} if errors else {OK, FORBIDDEN}
+    keyed = headers.get("SyncPublicKey") is not None or headers.get("SyncSecretKey") is not None
+    if keyed and _keys_refused(headers, plugin):
+        errors.add(FORBIDDEN)
+    if BAD_REQUEST not in errors and body != plugin.login_body:
+        errors.add(FORBIDDEN)
+    return errors or {OK}
+
+
+def _update(query: dict[str, str], raw: bytes, headers: Any, plugin: Any) -> set[int]:
+    errors = set()
+    session = None
+    if plugin is not None:
+        token = headers.get("AccessToken")
+        if token is not None:
+            session = plugin.sessions.get(token)
+            if session is None:
+                errors.add(FORBIDDEN)
+        elif _keys_refused(headers, plugin):
+            errors.add(FORBIDDEN)
+    if _bad_query("updateIdentities", query):
+        errors.add(BAD_REQUEST)
+    body = _parse(raw)
+    if not isinstance(body, list) or not all(isinstance(record, dict) for record in body):
+        errors.add(BAD_REQUEST)
+    elif session is not None and _beyond(session, body, _true(query, "contactForm")):
+        errors.add(FORBIDDEN)
+    if plugin is None:
+        return errors | {FORBIDDEN} if errors else {OK, FORBIDDEN}
+    return errors or {OK}
+
+
+def _beyond(session: Any, records: list[dict[str, Any]], contact_form: bool) -> bool:
+    """An AccessToken caller reaching beyond its own identity and user."""
+    if contact_form:
+        return True
+    for record in records:
+        if record.get("ID") != session.irid or not _is_id(record.get("ID")):
+            return True
+        users = record.get("Users")
+        for user in users if isinstance(users, list) else []:
+            uid = user.get("ID") if isinstance(user, dict) else None
+            if not _is_id(uid) or uid != session.user_id:
+                return True
+    return False
+
+
+# -- per-record outcomes -----------------------------------------------------------------------
+def _records(sent: list[dict[str, Any]], result: dict[str, Any], contact_form: bool) -> None:
+    answered = result["records"]
+    if len(answered) != len(sent) or result["count"] != len(sent):
+        raise AssertionError(
+            f"irs/update: {len(sent)} records sent, {len(answered)} outcomes "
+            f"(count {result['count']})"
+        )
+    for index, (record, outcome) in enumerate(zip(sent, answered, strict=True)):
+        problem = _record(record, outcome, contact_form)
+        if problem:
+            raise AssertionError(f"irs/update record {index}: {problem}")
+
+
+def _record(record: dict[str, Any], outcome: dict[str, Any], contact_form: bool) -> str | None:
+    code = None if outcome["Item3"] else outcome["Item4"]["Code"]
+    allowed = _allowed_codes(record, contact_form)
+    if code not in allowed:
+        return f"{code or 'success'}, expected {' or '.join(sorted(map(str, allowed)))}"
+    rid = record.get("ID") if _is_id(record.get("ID")) else None
+    # A refused record echoes its ID (0 for an insert); an ID beyond what the vendor can even
+    # read (over Int32: the record is ER.IR.INVAL) may come back as 0.
+    echoed = {rid or 0, 0} if code == INVALID else {rid or 0}
+    if (code is not None or rid is not None) and outcome["Item1"] not in echoed:
+        return f"Item1 {outcome['Item1']}, the record was sent with ID {rid or 0}"
+    if code is None and rid is None and outcome["Item1"] < 1:
+        return f"inserted with Item1 {outcome['Item1']}"
+    key = _key(record, contact_form)
+    if (code is not None or key is not None) and outcome["Item2"] != key:
+        return f"Item2 {outcome['Item2']!r}, expected {key!r}"
+    if code is None:
+        extra = [str(len(record.get("Contacts") or []))] if contact_form else []
+        for item, name, items in (("Item5", "Destinations", []), ("Item6", "Contacts", extra)):
+            problem = _sub_ids(record.get(name) or [], outcome[item], items)
+            if problem:
+                return f"{item}: {problem}"
+    return None
+
+
+def _allowed_codes(record: dict[str, Any], contact_form: bool) -> set[str | None]:
+    """The per-record codes the shape of a record allows (``None``: success)."""
+    if not _RECORD[contact_form].is_valid(record):
+        return {INVALID}
+    users = record.get("Users") or []
+    allowed: set[str | None] = {None}
+    documents = record.get("IdentityDocuments") or []
+    if _is_id(record.get("ID")) or any(_is_id(user.get("ID")) for user in users):
+        allowed.add(NOT_FOUND)
+    if not _is_id(record.get("ID")) and not contact_form and _key(record, False) is not None:
+        allowed.add(EXISTS)
+    if any(not _is_id(user.get("ID")) for user in users):
+        allowed.add(INSERT_FAILED)
+    if any(not _is_id(d.get("ID")) and d.get("Number") is not None for d in documents):
+        allowed.add(DOC_EXISTS)
+    if any(_is_id(d.get("ID")) for d in documents):
+        allowed.add(DOC_NOT_IMPORTED)
+    if documents:
+        allowed.add(DOC_UNHANDLED)  # only with the vendor fault document_error
+    if any(user["Password"] != user["ConfirmPassword"] for user in users):
+        # refused: ER.IR.INVAL, or another rule the record breaks (the contracts set no order)
+        return (allowed - {None}) | {INVALID}
+    return allowed
+
+
+def _key(record: dict[str, Any], contact_form: bool) -> str | None:
+    """Item2: the ExternalKey sent, or for a contact form ``EMail_Surname_Name``."""
+    if contact_form:
+        parts = [record.get(name) for name in ("EMail", "Surname", "Name")]
+        return "_".join(parts) if all(isinstance(p, str) for p in parts) else None  # type: ignore[arg-type]
+    key = record.get("ExternalKey")
+    return key if isinstance(key, str) else None
+
+
+def _sub_ids(items: list[dict[str, Any]], answered: dict[str, Any], extra: list[str]) -> str | None:
+    """Keys: each item's ExternalKey or index; an item sent without ID got a new ID."""
+    labels = [
+        item["ExternalKey"] if isinstance(item.get("ExternalKey"), str) else str(index)
+        for index, item in enumerate(items)
+    ] + extra
+    if set(answered) != set(labels):
+        return f"keys {sorted(answered)}, expected {sorted(set(labels))}"
+    counts = Counter(labels)
+    for label, item in zip(labels, [*items, *({} for _ in extra)], strict=True):
+        if counts[label] == 1 and not _is_id(item.get("ID")) and answered[label] is None:
+            return f"{label!r} was sent without ID and got none"
+    return None

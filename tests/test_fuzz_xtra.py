@@ -1,0 +1,97 @@
+"""XTRA contract fuzzing: the Schemathesis suites in-process, and proof that they bite."""
+
+from __future__ import annotations
+
+import pytest
+
+from fuzz import suite
+from fuzz.profiles import current
+from fuzz.runner import CheckFailed, fuzz_operation
+from fuzz.schema import MODES, api_operations
+
+pytestmark = pytest.mark.fuzz
+
+
+@pytest.mark.parametrize(("operation", "mode"), suite.cases("xtra"))
+def test_fake_answers_generated_requests_as_the_contracts_say(operation: str, mode: str) -> None:
+    report = suite.run("xtra", operation, mode)
+    assert report.cases >= current().examples // 2, "the strategy produced too few cases"
+
+
+def test_a_fake_that_accepts_records_breaking_their_schema_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockservers.xtra import responses
+
+    class Lenient:
+        def is_valid(self, instance: object) -> bool:
+            return True
+
+    monkeypatch.setattr(responses, "_RECORD", {False: Lenient(), True: Lenient()})
+    with pytest.raises(CheckFailed, match=r"xtra_error_codes.*expected ER\.IR\.INVAL") as failed:
+        suite.run("xtra", "updateIdentities", "negative", shrink=False)
+    assert "curl -sS -X POST 'http://mockservers/xtra/api/sync/v1/irs/update" in str(failed.value)
+
+
+def test_a_fake_that_lets_an_access_token_reach_other_identities_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockservers.xtra import models
+
+    monkeypatch.setattr(models.XtraModel, "check_scope", lambda self, *args: None)
+    with pytest.raises(CheckFailed, match=r"xtra_error_codes \(HTTP 200\).*expected HTTP 403"):
+        suite.run("xtra", "updateIdentities", "positive", shrink=False)
+
+
+def test_a_fake_whose_status_code_differs_from_the_http_status_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockservers.xtra import responses
+
+    original = responses.envelope
+
+    def always_200(status, code, message, result, debug=None):  # type: ignore[no-untyped-def]
+        response = original(status, code, message, result, debug)
+        response.status_code = 200
+        return response
+
+    monkeypatch.setattr(responses, "envelope", always_200)
+    with pytest.raises(CheckFailed, match=r"xtra_error_codes.*differs from the HTTP status 200"):
+        suite.run("xtra", "login", "positive", shrink=False)
+
+
+def test_an_unexpected_server_error_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockservers.xtra import models
+
+    def crash(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(models.XtraModel, "upsert", crash)
+    with pytest.raises(CheckFailed, match="no_server_error") as failed:
+        suite.run("xtra", "updateIdentities", "positive", shrink=False)
+    assert "HTTP 500" in str(failed.value)
+
+
+def test_generated_cases_use_both_credentials_and_both_contexts() -> None:
+    with suite.in_process("xtra") as target:
+        fuzz_operation(
+            target,
+            api_operations("xtra")["updateIdentities"],
+            MODES["positive"],
+            current().settings(12),
+        )
+        journal = target.client.get(
+            "http://mockservers/__admin/requests?vendor=xtra&limit=1000"
+        ).json()
+    updates = [entry for entry in journal if entry["operation"] == "updateIdentities"]
+    assert any("accesstoken" in {h.lower() for h in entry["headers"]} for entry in updates)
+    assert any("syncpublickey" in {h.lower() for h in entry["headers"]} for entry in updates)
+    assert any(entry["query"].get("contactForm") == "true" for entry in updates)
+    outcomes = [
+        record["Item3"]
+        for entry in updates
+        if entry["status"] == 200
+        for record in entry["response"]["result"]["records"]
+    ]
+    assert True in outcomes and False in outcomes, "positive cases reach both outcomes"
+    assert {entry["status"] for entry in updates} >= {200, 403}

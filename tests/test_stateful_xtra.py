@@ -1,0 +1,85 @@
+"""XTRA model-based test: the reference client against the fake, step by step, checked against
+a plain-Python model; and proof that it catches a broken client and a broken fake."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from clients.base import check_request
+from clients.xtra import XtraClient
+from fuzz import suite
+from fuzz.plugins.xtra.machine import XtraMachine
+from fuzz.profiles import current
+from mockservers.xtra import models
+
+pytestmark = pytest.mark.fuzz
+
+
+def test_client_and_fake_agree_with_the_model() -> None:
+    suite.run_machine("xtra")
+
+
+def find_bug(machine: type[XtraMachine], max_examples: int = 200) -> None:
+    """Run until the first failure, without shrinking it (these tests only need to see it)."""
+    profile = current().settings(max_examples, stateful=True)
+    quick = settings(profile, report_multiple_bugs=False, phases=[Phase.generate])
+    run_state_machine_as_test(machine, settings=quick)
+
+
+class SloppyClient(XtraClient):
+    """A test double: checks the records, then sends FIDGroup as a string (contract: integer)."""
+
+    def _update(self, records, contact_form, debug):  # type: ignore[no-untyped-def]
+        records = list(records)
+        name = "contactForm.request" if contact_form else "request"
+        check_request(f"xtra/updateIdentities.{name}", records)
+        sent = [{**r, "FIDGroup": str(r["FIDGroup"])} if "FIDGroup" in r else r for r in records]
+        self.validate = False
+        try:
+            return (yield from super()._update(sent, contact_form, debug))
+        finally:
+            self.validate = True
+
+
+class SloppyClientMachine(XtraMachine):
+    client_class = SloppyClient
+
+
+def test_a_client_that_breaks_its_request_contract_is_caught() -> None:
+    with pytest.raises(AssertionError, match=r"request contract broken by POST .*irs/update") as e:
+        find_bug(SloppyClientMachine)
+    assert "xtra/updateIdentities.request: [0].FIDGroup:" in str(e.value)
+
+
+def test_a_fake_that_raises_exists_for_contact_forms_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = models.XtraModel._target
+
+    def exists_always(self, tenant, record, key, contact_form):  # type: ignore[no-untyped-def]
+        return original(self, tenant, record, key, False)
+
+    monkeypatch.setattr(models.XtraModel, "_target", exists_always)
+    with pytest.raises(AssertionError, match=r"irs/update answered .*ER\.IR\.EXISTS.*the model"):
+        find_bug(XtraMachine)
+
+
+def test_a_fake_that_records_no_activity_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(models.XtraModel, "_record_activity", lambda self, *args: None)
+    with pytest.raises(AssertionError, match=r"state differs from the model: /demo/activities"):
+        find_bug(XtraMachine)
+
+
+def test_a_fake_whose_tokens_never_expire_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockservers.core.tokens import TokenStore
+
+    original = TokenStore.issue
+
+    def forever(self, tenant, ttl_seconds, **claims):  # type: ignore[no-untyped-def]
+        return original(self, tenant, 10**9, **claims)
+
+    monkeypatch.setattr(TokenStore, "issue", forever)
+    with pytest.raises(AssertionError, match=r"on the wire .*the model expects"):
+        find_bug(XtraMachine)
