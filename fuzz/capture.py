@@ -17,7 +17,7 @@ import httpx
 
 import contracts
 from fuzz.dispatch import operation_for
-from fuzz.schema import contract_for, document
+from fuzz.schema import contract_for, document, response_contract
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,11 @@ def request_violations(vendor: str, exchange: Exchange) -> list[str]:
 
 
 def response_violations(vendor: str, exchange: Exchange) -> list[str]:
-    """How the response breaks its operation's response contract (empty: it does not)."""
+    """How the response breaks its response contract (that of its operation and status; empty:
+    it does not)."""
     operation = operation_of(vendor, exchange)
-    checked = contract_for(vendor, operation, "response") if operation else None
+    status = exchange.response.status_code
+    checked = response_contract(vendor, operation, status) if operation else None
     if checked is None:
         return []
     return _violations(checked, _json(exchange.response.content, "response"))

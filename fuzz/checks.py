@@ -19,7 +19,7 @@ from schemathesis.checks import CheckContext
 from schemathesis.checks import run_checks as _run_checks
 from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
 
-from fuzz.schema import contract_for, operation_id, vendor_of
+from fuzz.schema import operation_id, response_contract, vendor_of
 
 
 @schemathesis.check
@@ -32,9 +32,10 @@ def no_server_error(ctx: CheckContext, response: Response, case: Case) -> bool |
 
 @schemathesis.check
 def response_matches_contract(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """The body is JSON and validates against ``<vendor>/<operation>.response``."""
-    checked = contract_for(
-        vendor_of(case.operation.schema), operation_id(case.operation), "response"
+    """The body is JSON and validates against the response contract of its status (the file the
+    document lists for it; ``<vendor>/<operation>.response`` when it lists none)."""
+    checked = response_contract(
+        vendor_of(case.operation.schema), operation_id(case.operation), response.status_code
     )
     if checked is None:
         return True  # no response contract: nothing to say

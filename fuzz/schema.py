@@ -47,6 +47,30 @@ def contract_for(vendor: str, operation: str, message: str) -> contracts.Contrac
     return contracts.contract(name) if name in _names(vendor) else None
 
 
+def response_contract(vendor: str, operation: str, status: int) -> contracts.Contract | None:
+    """The contract of the answer with this HTTP status: the schema file the document lists for
+    that status (TS Digital's errors: ``error.response``), else ``<operation>.response``."""
+    name = _response_names(vendor).get((operation, str(status)))
+    return contracts.contract(name) if name else contract_for(vendor, operation, "response")
+
+
+@cache
+def _response_names(vendor: str) -> dict[tuple[str, str], str]:
+    """(operationId, status) -> the contract file the document's response schema refers to."""
+    by_component = {name.replace("/", "."): name for name in _names(vendor)}
+    found = {}
+    for item in document(vendor).get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            for status, answer in operation.get("responses", {}).items():
+                schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+                component = schema.get("$ref", "").removeprefix("#/components/schemas/")
+                if component in by_component:
+                    found[(operation["operationId"], status)] = by_component[component]
+    return found
+
+
 @cache
 def _names(vendor: str) -> frozenset[str]:
     return frozenset(contracts.schema_names(vendor))
