@@ -99,3 +99,14 @@ def without_empty_tenants(state: dict[str, Any]) -> dict[str, Any]:
         if any(tenant.get(key) for key in tenant)
     }
     return {"tenants": tenants}
+
+
+def first_difference(fake: Any, model: Any, path: str = "") -> str:
+    """The first place two JSON documents differ (for an invariant's message)."""
+    if isinstance(fake, dict) and isinstance(model, dict):
+        for key in sorted(set(fake) | set(model)):
+            if fake.get(key, "<absent>") != model.get(key, "<absent>"):
+                return first_difference(
+                    fake.get(key, "<absent>"), model.get(key, "<absent>"), f"{path}/{key}"
+                )
+    return f"{path or '/'}: fake {fake!r}, model {model!r}"

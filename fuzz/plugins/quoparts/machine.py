@@ -20,7 +20,7 @@ from hypothesis.stateful import invariant, rule
 from clients.base import ContractViolation
 from clients.quoparts import QuoPartsClient, QuoPartsError
 from fuzz.plugins.quoparts.model import OK, QUOTE_FAILED, QuoPartsModel, Row
-from fuzz.stateful import START, ClientMachine, Raised, without_empty_tenants
+from fuzz.stateful import START, ClientMachine, Raised, first_difference, without_empty_tenants
 
 USERNAME = PASSWORD = "demo"
 ERP_CODES = ("CLI001", "CLI002", "CLI003", "CLI004")
@@ -159,7 +159,9 @@ class QuoPartsMachine(ClientMachine):
     def fake_state_equals_model(self) -> None:
         fake = without_empty_tenants(self.fake_state())
         expected = self.model.state()
-        assert fake == expected, f"the fake's state differs from the model: {_diff(fake, expected)}"
+        assert fake == expected, (
+            f"the fake's state differs from the model: {first_difference(fake, expected)}"
+        )
 
     # -- expectations -----------------------------------------------------------------------
     def expect_wire(self, expected: list[tuple[str, str]]) -> None:
@@ -189,12 +191,3 @@ class QuoPartsMachine(ClientMachine):
             if row.ok:
                 known = self.model.learn_password(row.erp_code, row.password)
                 assert known in (None, row.password), f"COD_PWD of {row.erp_code} changed"
-
-
-def _diff(fake: Any, model: Any, path: str = "") -> str:
-    """The first place two JSON documents differ."""
-    if isinstance(fake, dict) and isinstance(model, dict):
-        for key in sorted(set(fake) | set(model)):
-            if fake.get(key, "<absent>") != model.get(key, "<absent>"):
-                return _diff(fake.get(key, "<absent>"), model.get(key, "<absent>"), f"{path}/{key}")
-    return f"{path or '/'}: fake {fake!r}, model {model!r}"
