@@ -128,7 +128,7 @@ def body_faults(body: Any) -> set[str]:
     structural = {_field(v) for v in checked.violations(body) if v.keyword != "not" or v.path}
     if structural:
         return structural
-    return {rule["not"]["required"][0] for rule, check in _rules() if not check.is_valid(body)}
+    return {rule["not"]["required"][0] for rule, forbidden in _rules() if forbidden.is_valid(body)}
 
 
 def denied(kind: str, grants: frozenset[str], body: dict[str, Any]) -> set[str]:
