@@ -155,7 +155,7 @@ def tsdigital(server: MockServer, *extra: str, examples: int = 4) -> list[str]:
 def test_tsdigital_mints_its_tokens_on_a_healthy_fake_and_passes(
     mockserver: MockServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(tsdigital(mockserver, examples=10)) == 0
+    assert main(tsdigital(mockserver, examples=6)) == 0
     out = capsys.readouterr().out
     assert "createItem[negative]" in out
     assert "all checks passed" in out

@@ -55,7 +55,7 @@ def test_a_fake_that_names_the_wrong_fields_is_caught(monkeypatch: pytest.Monkey
 def test_an_error_body_breaking_its_contract_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(errors, "timestamp", lambda clock: clock.now().isoformat())
     with pytest.raises(CheckFailed, match="response_matches_contract") as failed:
-        suite.run("tsdigital", "createItem", "negative")
+        suite.run("tsdigital", "createItem", "negative", shrink=False)
     assert "tsdigital/error.response: timestamp" in str(failed.value)
     assert "curl -sS -X POST http://mockservers/tsdigital/api/v3/items" in str(failed.value)
 
@@ -66,7 +66,7 @@ def test_an_unexpected_server_error_is_caught(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(models.TsDigitalModel, "accept", crash)
     with pytest.raises(CheckFailed, match="no_server_error") as failed:
-        suite.run("tsdigital", "createItem", "positive")
+        suite.run("tsdigital", "createItem", "positive", shrink=False)
     assert "HTTP 500" in str(failed.value)
 
 
