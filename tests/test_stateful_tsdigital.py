@@ -11,6 +11,7 @@ from clients.tsdigital import TsDigitalClient
 from fuzz import suite
 from fuzz.plugins.tsdigital.machine import TsDigitalMachine
 from fuzz.profiles import current
+from mockservers.core.tokens import TokenStore
 from mockservers.tsdigital import models
 
 pytestmark = pytest.mark.fuzz
@@ -75,4 +76,13 @@ def test_a_fake_that_creates_items_at_once_is_caught(monkeypatch: pytest.MonkeyP
     with pytest.raises(
         AssertionError, match=r"state differs from the model: .*/history: fake .*CREATED"
     ):
+        find_bug(TsDigitalMachine)
+
+
+def test_a_fake_whose_tokens_never_expire_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    def immortal(self, value):  # type: ignore[no-untyped-def]
+        return self._tokens.get(value) if value else None
+
+    monkeypatch.setattr(TokenStore, "lookup", immortal)
+    with pytest.raises(AssertionError, match=r"the model expects Outcome\(status=401"):
         find_bug(TsDigitalMachine)

@@ -79,10 +79,6 @@ class TsDigitalModel:
         self.tokens[value] = Token(kind, grants, self.now + ttl)
         return self.at(self.now + ttl)
 
-    def expire_all(self) -> None:
-        for value, token in self.tokens.items():
-            self.tokens[value] = Token(token.kind, token.grants, min(token.expires, self.now))
-
     def inject_failures(self, reason: str, times: int) -> None:
         self.failures += [reason] * times
 
