@@ -38,9 +38,9 @@ from schemathesis.checks import CheckContext
 from contracts import Violation, contract, load_schema
 from fuzz import target as targets
 from fuzz.checks import json_or_fail
+from fuzz.plugins.tsdigital.model import Token, missing_permissions
 
 HEADERS, REQUEST = "tsdigital/createItem.headers", "tsdigital/createItem.request"
-SPECIAL_FLAGS = ("noOwnership", "validated", "certified")
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +(\S+)")
 
 
@@ -104,7 +104,7 @@ def expect(headers: Mapping[str, str], raw: bytes, plugin: Any) -> Expected:
     grants = plugin.tokens[token] if plugin is not None else None
     if grants is None:
         return Expected(frozenset({202, 403}) | maybe_401)
-    if fields := denied(grants.kind, grants.grants, body):
+    if fields := missing_permissions(Token(grants.kind, grants.grants, 0), body):
         return refused(403, fields)
     return Expected(frozenset({202}) | maybe_401)
 
@@ -129,20 +129,6 @@ def body_faults(body: Any) -> set[str]:
     if structural:
         return structural
     return {rule["not"]["required"][0] for rule, forbidden in _rules() if forbidden.is_valid(body)}
-
-
-def denied(kind: str, grants: frozenset[str], body: dict[str, Any]) -> set[str]:
-    """The permissions a well-formed body needs and the token lacks (README, TS Digital)."""
-    fields = set()
-    if kind == "app-key" and "items:create" not in grants:
-        fields.add("Authorization")
-    if not (kind == "app-key" and "special" in grants):
-        fields.update(flag for flag in SPECIAL_FLAGS if body.get(flag) is True)
-    if body.get("ownerIds") and kind != "backoffice":
-        fields.add("ownerIds")
-    if "studioId" in body and f"studio:{body['studioId']}" not in grants:
-        fields.add("studioId")
-    return fields
 
 
 @cache

@@ -46,6 +46,8 @@ def broken_rules(body: dict[str, Any]) -> set[str]:
 
 
 def missing_permissions(token: Token, body: dict[str, Any]) -> set[str]:
+    """The permissions a well-formed body needs and the token lacks, by the field each names
+    (the check ``tsdigital_error_codes`` uses the same rules)."""
     missing = set()
     if token.kind == "app-key" and "items:create" not in token.grants:
         missing.add("Authorization")
