@@ -18,11 +18,11 @@ run: $(STAMP)
 	$(BIN)/mockservers serve --host $(HOST) --port $(PORT) $(if $(CONFIG),--config $(CONFIG))
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
 # The contract fuzz suites (also part of `make test`); FUZZ_PROFILE=deep for the nightly run.
 fuzz: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider -m fuzz
+	PYTHONHASHSEED=0 $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider -m fuzz
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterator
 
 import httpx
@@ -12,6 +14,20 @@ from mockservers import create_app
 from mockservers.testing import SyncASGITransport
 
 QP = "/quoparts/ws_quoparts.php"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load every module of the kit before any test runs.
+
+    Hypothesis draws constants from the project modules loaded when a test starts; loading them
+    all up front gives every run and every xdist worker the same pool, so the derandomised
+    suites generate the same cases whichever tests ran before (``PYTHONHASHSEED`` is pinned by
+    the Makefile for the same reason: the pool is a set of strings).
+    """
+    for package in ("contracts", "mockservers", "clients", "fuzz"):
+        root = importlib.import_module(package)
+        for module in pkgutil.walk_packages(root.__path__, f"{package}."):
+            importlib.import_module(module.name)
 
 
 @pytest.fixture
