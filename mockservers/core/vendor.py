@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import orjson
 from starlette.requests import Request
@@ -20,12 +20,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from mockservers.config import settings_from
 from mockservers.core.clock import Clock
 from mockservers.core.errors import DroppedConnection, KitError, VendorError
 from mockservers.core.faults import CORE_FAULT_KINDS, Fault, FaultRegistry
 from mockservers.core.http import too_deep
 from mockservers.core.journal import Entry, Journal
 from mockservers.core.state import VendorState
+from mockservers.core.tokens import TokenStore
 
 log = logging.getLogger("mockservers")
 
@@ -97,14 +99,31 @@ class VendorRoute:
     operation: str | None = None
 
 
+class VendorModel(Protocol):
+    """A vendor's state and rules (its ``models.py``), built from (settings, clock, state)."""
+
+    tokens: TokenStore | None
+
+    def reset(self) -> None: ...
+
+    def rebuild_indexes(self) -> None: ...
+
+
 class Vendor:
-    """Base of the four fakes. Subclasses set the class attributes and implement the hooks."""
+    """Base of the four fakes. Subclasses set the class attributes and implement the hooks.
+
+    ``settings_class`` is the dataclass of the vendor's config table and ``model_class`` its
+    model; the base builds both, resets the model with the state, expires its tokens and has it
+    rebuild its indexes after a state load.
+    """
 
     name: ClassVar[str]
     title: ClassVar[str]
     operations: ClassVar[tuple[str, ...]]
     routes: ClassVar[tuple[VendorRoute, ...]]
     collections: ClassVar[tuple[str, ...]]
+    settings_class: ClassVar[type[Any]]
+    model_class: ClassVar[Callable[..., VendorModel]]
     fault_kinds: ClassVar[frozenset[str]] = CORE_FAULT_KINDS
     deferred_fault_kinds: ClassVar[frozenset[str]] = frozenset()
     """Kinds the pipeline leaves alone: the vendor takes them itself, when they apply (e.g. only
@@ -114,22 +133,28 @@ class Vendor:
         self.kit = kit
         self.clock = kit.clock
         self.state = VendorState(self.name, self.collections)
+        self._pipeline_fault_kinds = self.fault_kinds - self.deferred_fault_kinds
         self.configure(section or {})
         self.reset()
 
     # -- hooks for subclasses -------------------------------------------------------------
     def configure(self, section: dict[str, Any]) -> None:
-        """Read the vendor's config table (raise ``ConfigError`` for a bad one)."""
+        """Read the vendor's config table (``ConfigError`` for a bad one) and build the model."""
+        self.settings = settings_from(self.settings_class, section, self.name)
+        self.model = self.model_class(self.settings, self.clock, self.state)
 
     def reset(self) -> None:
         """State, tokens and windows back to start (demo fixtures included)."""
         self.state.reset()
+        self.model.reset()
 
     def expire_tokens(self) -> int:
-        return 0
+        tokens = self.model.tokens
+        return tokens.expire_all() if tokens is not None else 0
 
     def on_state_loaded(self) -> None:
         """Rebuild derived indexes after ``PUT /__admin/state``."""
+        self.model.rebuild_indexes()
 
     def dump_state(self) -> dict[str, Any]:
         return self.state.dump()
@@ -182,7 +207,7 @@ class Vendor:
         started = perf_counter()
         kit = self.kit
         operation = self.operation_for(request, route)
-        fault = kit.faults.take(self.name, operation, self.fault_kinds - self.deferred_fault_kinds)
+        fault = kit.faults.take(self.name, operation, self._pipeline_fault_kinds)
         body = b""
         try:
             if fault is not None and fault.kind == "latency":

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from mockservers.core.clock import Clock
 from mockservers.core.state import StateError, TenantState, VendorState
+from mockservers.core.tokens import TokenStore
 from mockservers.keepit.errors import call_error, rate_limited
 from mockservers.keepit.ratelimit import RateLimiter
 from mockservers.keepit.sections import (
@@ -100,6 +101,8 @@ class BatchResult:
 
 
 class KeepItModel:
+    tokens: TokenStore | None = None  # credentials travel in every call's headers: no tokens
+
     def __init__(self, settings: KeepItSettings, clock: Clock, state: VendorState) -> None:
         self.settings = settings
         self.clock = clock

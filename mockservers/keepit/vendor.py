@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockservers.config import settings_from
 from mockservers.core.errors import KitError
 from mockservers.core.http import status_phrase
 from mockservers.core.state import VendorState
@@ -26,14 +25,8 @@ class KeepIt(Vendor):
     operations: ClassVar[tuple[str, ...]] = (INSERT_CLIENT,)
     routes: ClassVar[tuple[VendorRoute, ...]] = (VendorRoute("/api", "dispatch"),)
     collections: ClassVar[tuple[str, ...]] = (SUBJECTS,)
-
-    def configure(self, section: dict[str, Any]) -> None:
-        self.settings = settings_from(KeepItSettings, section, self.name)
-        self.model = KeepItModel(self.settings, self.clock, self.state)
-
-    def reset(self) -> None:
-        super().reset()
-        self.model.reset()
+    settings_class = KeepItSettings
+    model_class = KeepItModel
 
     def load_state(self, document: Any) -> None:
         """Refuse (400, nothing changed) a document whose customers cannot be indexed."""
@@ -42,9 +35,6 @@ class KeepIt(Vendor):
         for tenant in probe.tenants.values():
             owners_of(tenant)
         super().load_state(document)
-
-    def on_state_loaded(self) -> None:
-        self.model.rebuild_indexes()
 
     def operation_for(self, request: Request, route: VendorRoute) -> str:
         return INSERT_CLIENT if request.query_params.get("cmd") == INSERT_CLIENT else "unknown"

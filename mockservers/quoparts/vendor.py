@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockservers.config import settings_from
 from mockservers.core.errors import KitError
 from mockservers.core.http import status_phrase
 from mockservers.core.vendor import Call, Vendor, VendorRoute
@@ -32,20 +31,8 @@ class QuoParts(Vendor):
         VendorRoute("/ws_quoparts.php", "dispatch", methods=("GET", "POST")),
     )
     collections: ClassVar[tuple[str, ...]] = (CUSTOMERS, QUOTES)
-
-    def configure(self, section: dict[str, Any]) -> None:
-        self.settings = settings_from(QuoPartsSettings, section, self.name)
-        self.model = QuoPartsModel(self.settings, self.clock, self.state)
-
-    def reset(self) -> None:
-        super().reset()
-        self.model.reset()
-
-    def expire_tokens(self) -> int:
-        return self.model.tokens.expire_all()
-
-    def on_state_loaded(self) -> None:
-        self.model.rebuild_indexes()
+    settings_class = QuoPartsSettings
+    model_class = QuoPartsModel
 
     def operation_for(self, request: Request, route: VendorRoute) -> str:
         query = request.query_params

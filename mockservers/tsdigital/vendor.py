@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mockservers.config import settings_from
 from mockservers.core.errors import KitError
 from mockservers.core.faults import CORE_FAULT_KINDS
 from mockservers.core.vendor import Call, Vendor, VendorRoute
@@ -27,22 +26,10 @@ class TsDigital(Vendor):
         VendorRoute("/api/v3/items", "create_item", operation="createItem"),
     )
     collections: ClassVar[tuple[str, ...]] = (ITEMS,)
+    settings_class = TsDigitalSettings
+    model_class = TsDigitalModel
     fault_kinds: ClassVar[frozenset[str]] = CORE_FAULT_KINDS | responses.PROCESSING_FAILURE
     deferred_fault_kinds: ClassVar[frozenset[str]] = responses.PROCESSING_FAILURE
-
-    def configure(self, section: dict[str, Any]) -> None:
-        self.settings = settings_from(TsDigitalSettings, section, self.name)
-        self.model = TsDigitalModel(self.settings, self.clock, self.state)
-
-    def reset(self) -> None:
-        super().reset()
-        self.model.reset()
-
-    def expire_tokens(self) -> int:
-        return self.model.tokens.expire_all()
-
-    def on_state_loaded(self) -> None:
-        self.model.rebuild_indexes()
 
     def dump_state(self) -> dict[str, Any]:
         self.model.settle()

@@ -6,7 +6,6 @@ from typing import Any, ClassVar
 
 from starlette.responses import Response
 
-from mockservers.config import settings_from
 from mockservers.core.errors import KitError
 from mockservers.core.faults import CORE_FAULT_KINDS, Fault
 from mockservers.core.http import status_phrase
@@ -32,26 +31,14 @@ class Xtra(Vendor):
         VendorRoute("/api/sync/v1/irs/update", "update_identities", operation="updateIdentities"),
     )
     collections: ClassVar[tuple[str, ...]] = (IDENTITIES, ACTIVITIES)
+    settings_class = XtraSettings
+    model_class = XtraModel
     # document_error: in the next matching calls, every record's documents fail (ER.DOC.UNERR).
     fault_kinds: ClassVar[frozenset[str]] = CORE_FAULT_KINDS | {responses.DOCUMENT_FAULT}
-
-    def configure(self, section: dict[str, Any]) -> None:
-        self.settings = settings_from(XtraSettings, section, self.name)
-        self.model = XtraModel(self.settings, self.clock, self.state)
-
-    def reset(self) -> None:
-        super().reset()
-        self.model.reset()
-
-    def expire_tokens(self) -> int:
-        return self.model.tokens.expire_all()
 
     def load_state(self, document: Any) -> None:
         check_state(document)  # before anything is replaced: a refused document changes nothing
         super().load_state(document)
-
-    def on_state_loaded(self) -> None:
-        self.model.rebuild_indexes()
 
     def login(self, call: Call) -> Response:
         return responses.login(self.model, call)
