@@ -32,9 +32,7 @@ def test_a_fake_that_breaks_its_response_contract_is_caught(
     from mockservers.quoparts import models
 
     def short_password(self, tenant, row):  # type: ignore[no-untyped-def]
-        outcome = original(self, tenant, row)
-        outcome.record = {**outcome.record, "COD_PWD": "short"}
-        return outcome
+        return original(self, tenant, row) | {"COD_PWD": "short"}
 
     original = models.QuoPartsModel.upsert_customer
     monkeypatch.setattr(models.QuoPartsModel, "upsert_customer", short_password)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from dataclasses import dataclass
+import zlib
 from typing import Any
 
 from mockservers.core.clock import Clock
@@ -23,30 +22,8 @@ def quoparts_token() -> str:
 
 
 def generated_password(tenant: str, cod_cli: str) -> str:
-    """Six upper-case letters/digits, the same for the same customer of the same account."""
-    return hashlib.blake2b(f"{tenant}/{cod_cli}".encode(), digest_size=3).hexdigest().upper()
-
-
-@dataclass(slots=True)
-class RowOutcome:
-    """One row of an importCli answer."""
-
-    erp_code: str
-    error_code: str = "0"
-    error: str = ""
-    record: dict[str, Any] | None = None
-
-    def render(self) -> dict[str, Any]:
-        row: dict[str, Any] = {
-            "errorCode": self.error_code,
-            "error": self.error,
-            "COD_CLI_ERP": self.erp_code,
-        }
-        if self.record is not None:
-            row["COD_CLI"] = self.record["COD_CLI"]
-            row["COD_USR"] = self.record["COD_USR"]
-            row["COD_PWD"] = self.record["COD_PWD"]
-        return row
+    """Six upper-case hex digits, the same for the same customer of the same account."""
+    return "%06X" % (zlib.crc32(f"{tenant}/{cod_cli}".encode()) & 0xFFFFFF)
 
 
 class QuoPartsModel:
@@ -85,25 +62,35 @@ class QuoPartsModel:
         }
 
     # -- importCli --------------------------------------------------------------------------
-    def upsert_customer(self, tenant: TenantState, row: dict[str, Any]) -> RowOutcome:
-        """Insert, or update the customer with the same COD_CLI_ERP keeping its codes."""
+    def upsert_customer(self, tenant: TenantState, row: dict[str, Any]) -> dict[str, Any]:
+        """Insert, or update the customer with the same COD_CLI_ERP keeping its codes.
+
+        ``row`` (freshly parsed from the request) becomes the stored record; the answer row is
+        returned. This runs once per imported row, so it avoids copies and helper objects.
+        """
         erp = row["COD_CLI_ERP"]
-        existing = tenant.get(CUSTOMERS, erp)
-        record = dict(row)
-        record.setdefault("FLG_ATV", "1")
+        existing = tenant.collections[CUSTOMERS].get(erp)
+        if "FLG_ATV" not in row:
+            row["FLG_ATV"] = "1"
         if existing is None:
-            number = tenant.next("COD_CLI")
-            cod_cli = f"{number:06d}"
-            record["COD_CLI"] = cod_cli
-            record["COD_USR"] = f"M{number:05d}"
-            record["COD_PWD"] = generated_password(tenant.name, cod_cli)
+            digits = str(tenant.next("COD_CLI"))
+            cod_cli = row["COD_CLI"] = digits.zfill(6)
+            cod_usr = row["COD_USR"] = "M" + digits.zfill(5)
+            cod_pwd = row["COD_PWD"] = generated_password(tenant.name, cod_cli)
             self._by_cod_cli.setdefault(tenant.name, {})[cod_cli] = erp
         else:
-            record["COD_CLI"] = existing["COD_CLI"]
-            record["COD_USR"] = existing["COD_USR"]
-            record["COD_PWD"] = existing["COD_PWD"]
-        tenant.put(CUSTOMERS, erp, record)
-        return RowOutcome(erp, record=record)
+            cod_cli = row["COD_CLI"] = existing["COD_CLI"]
+            cod_usr = row["COD_USR"] = existing["COD_USR"]
+            cod_pwd = row["COD_PWD"] = existing["COD_PWD"]
+        tenant.put(CUSTOMERS, erp, row)
+        return {
+            "errorCode": "0",
+            "error": "",
+            "COD_CLI_ERP": erp,
+            "COD_CLI": cod_cli,
+            "COD_USR": cod_usr,
+            "COD_PWD": cod_pwd,
+        }
 
     # -- importPvt --------------------------------------------------------------------------
     def find_customer(self, tenant: TenantState, header: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from contracts import Violation, contract
 from mockservers.core.http import JSONResponse
 from mockservers.core.vendor import Call
 from mockservers.quoparts.errors import bad_request
-from mockservers.quoparts.models import QuoPartsModel, RowOutcome
+from mockservers.quoparts.models import QuoPartsModel
 
 _LOGIN_QUERY = contract("quoparts/login.query")
 _IMPORT_CLI = contract("quoparts/importCli.request")
@@ -48,13 +48,15 @@ def import_customers(model: QuoPartsModel, call: Call) -> Response:
     if not _IMPORT_CLI.is_valid(body):
         for violation in _IMPORT_CLI.violations(body):
             bad_rows[violation.path[1]].append(violation)  # type: ignore[index]
-    outcomes: list[dict[str, Any]] = []
-    for index, row in enumerate(rows):
-        if index in bad_rows:
-            outcomes.append(_row_error(row, bad_rows[index]))
-        else:
-            outcomes.append(model.upsert_customer(tenant, row).render())
-    return ok(outcomes)
+    upsert = model.upsert_customer
+    if not bad_rows:
+        return ok([upsert(tenant, row) for row in rows])
+    return ok(
+        [
+            _row_error(row, bad_rows[index]) if index in bad_rows else upsert(tenant, row)
+            for index, row in enumerate(rows)
+        ]
+    )
 
 
 def _row_error(row: Any, violations: list[Violation]) -> dict[str, Any]:
@@ -63,7 +65,7 @@ def _row_error(row: Any, violations: list[Violation]) -> dict[str, Any]:
         erp = ""
     detail = "; ".join(f"{v.field or 'riga'}: {v.message}" for v in violations[:5])
     error = bad_request(detail)
-    return RowOutcome(str(erp), error.code, error.message).render()
+    return {"errorCode": error.code, "error": error.message, "COD_CLI_ERP": str(erp)}
 
 
 def import_quote(model: QuoPartsModel, call: Call) -> Response:
