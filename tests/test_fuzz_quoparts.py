@@ -31,11 +31,11 @@ def test_a_fake_that_breaks_its_response_contract_is_caught(
 ) -> None:
     from mockservers.quoparts import models
 
-    def short_password(self, tenant, row):  # type: ignore[no-untyped-def]
-        return original(self, tenant, row) | {"COD_PWD": "short"}
+    def short_password(self, tenant, rows):  # type: ignore[no-untyped-def]
+        return [answer | {"COD_PWD": "short"} for answer in original(self, tenant, rows)]
 
-    original = models.QuoPartsModel.upsert_customer
-    monkeypatch.setattr(models.QuoPartsModel, "upsert_customer", short_password)
+    original = models.QuoPartsModel.upsert_customers
+    monkeypatch.setattr(models.QuoPartsModel, "upsert_customers", short_password)
     with pytest.raises(CheckFailed, match="response_matches_contract") as failed:
         suite.run("quoparts", "importCli", "positive")
     assert "curl -sS -X POST" in str(failed.value)

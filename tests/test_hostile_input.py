@@ -178,3 +178,28 @@ def test_secrets_sent_by_callers_never_reach_the_journal(
     bearer = headers.get("Authorization", "").removeprefix("Bearer ")
     for secret in (*target.secrets, *([bearer] if bearer else [])):
         assert secret not in journal
+
+
+@pytest.mark.parametrize(
+    ("extra", "malformed"),
+    [
+        ({"NOTE": "flat"}, False),
+        ({"NOTE": [1, {"k": None}]}, False),  # body, data, row, NOTE, {k}: exactly 5 levels
+        ({"NOTE": [1, {"k": []}]}, True),  # one level more
+        ({"NOTE": {"a": {"b": "c"}}}, False),
+        ({"NOTE": {"a": {"b": {}}}}, True),
+    ],
+)
+def test_json_nesting_is_counted_exactly_against_max_json_depth(
+    extra: dict[str, Any], malformed: bool
+) -> None:
+    row = {"DES_NOM": "Rossi", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": "DEEP1", **extra}
+    app = create_app({"kit": {"max_json_depth": 5}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        params = _quoparts_token(http)
+        answer = http.post("/quoparts/ws_quoparts.php", params=params, json={"data": [row]})
+    body = answer.json()
+    if malformed:
+        assert body["errorCode"] == "100" and "deeper than 5 levels" in body["error"], body
+    else:
+        assert body["errorCode"] == "0" and body["data"][0]["COD_CLI"] == "000001", body

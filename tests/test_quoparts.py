@@ -160,6 +160,33 @@ def test_import_cli_codes_are_a_per_account_sequence(http: httpx.Client) -> None
     assert [r["COD_USR"] for r in data] == ["M00001", "M00002", "M00003"]
 
 
+def test_import_cli_the_same_erp_code_twice_in_one_call_is_one_customer(
+    http: httpx.Client,
+) -> None:
+    token = qp_login(http)
+    rows = [
+        SEED_CUSTOMER,
+        SEED_CUSTOMER | {"DES_CTA": 7},  # refused: it must not take a code
+        SEED_CUSTOMER | {"DES_CTA": "Torino"},
+        SEED_CUSTOMER | {"COD_CLI_ERP": "CLI002"},
+    ]
+    data = qp_call(http, "importCli", token, {"data": rows}).json()["data"]
+    assert [(r["errorCode"], r.get("COD_CLI")) for r in data] == [
+        ("0", "000001"),
+        ("100", None),
+        ("0", "000001"),
+        ("0", "000002"),
+    ]
+    assert data[2]["COD_PWD"] == data[0]["COD_PWD"] != data[3]["COD_PWD"]
+    later = qp_call(http, "importCli", token, {"data": [SEED_CUSTOMER | {"COD_CLI_ERP": "C3"}]})
+    assert later.json()["data"][0]["COD_CLI"] == "000003"  # no gap left by the duplicate
+    state = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]
+    assert state["customers"]["CLI001"]["DES_CTA"] == "Torino"  # the later row wins
+    assert state["sequences"]["COD_CLI"] == 3
+    quote = {"data": {"testata": HEADER | {"COD_CLI": "000002"}, "articoli": [ARTICLE]}}
+    assert qp_call(http, "importPvt", token, quote).json()["errorCode"] == "0"
+
+
 def test_import_cli_flg_atv_defaults_to_1_and_unknown_fields_are_kept(http: httpx.Client) -> None:
     row = {k: v for k, v in SEED_CUSTOMER.items() if k != "FLG_ATV"} | {"EXTRA_FIELD": "kept"}
     qp_call(http, "importCli", qp_login(http), {"data": [row]})

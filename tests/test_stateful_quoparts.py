@@ -52,12 +52,12 @@ def test_a_client_that_breaks_its_request_contract_is_caught() -> None:
 
 
 def test_a_fake_with_the_wrong_flg_atv_default_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = models.QuoPartsModel.upsert_customer
+    original = models.QuoPartsModel.upsert_customers
 
-    def inactive_by_default(self, tenant, row):  # type: ignore[no-untyped-def]
-        return original(self, tenant, {"FLG_ATV": "0", **row})
+    def inactive_by_default(self, tenant, rows):  # type: ignore[no-untyped-def]
+        return original(self, tenant, [{"FLG_ATV": "0", **row} for row in rows])
 
-    monkeypatch.setattr(models.QuoPartsModel, "upsert_customer", inactive_by_default)
+    monkeypatch.setattr(models.QuoPartsModel, "upsert_customers", inactive_by_default)
     with pytest.raises(AssertionError, match=r"state differs from the model: .*/FLG_ATV: fake '0'"):
         find_bug(QuoPartsMachine)
 

@@ -37,11 +37,16 @@ class TenantState:
 
     def next(self, sequence: str) -> int:
         """The next value of a per-tenant sequence, starting at 1; never repeats."""
-        value = self.sequences.get(sequence, 0) + 1
-        self.sequences[sequence] = value
-        if self._listener:
-            self._listener(self._vendor, self.name, SEQUENCES, sequence, value)
-        return value
+        return self.reserve(sequence, 1)
+
+    def reserve(self, sequence: str, count: int) -> int:
+        """Take ``count`` consecutive values of a sequence at once (a bulk insert); the first."""
+        first = self.sequences.get(sequence, 0) + 1
+        if count > 0:
+            last = self.sequences[sequence] = first + count - 1
+            if self._listener:
+                self._listener(self._vendor, self.name, SEQUENCES, sequence, last)
+        return first
 
     def get(self, collection: str, key: str) -> Any:
         return self.collections[collection].get(key)
@@ -50,6 +55,12 @@ class TenantState:
         self.collections[collection][key] = record
         if self._listener:
             self._listener(self._vendor, self.name, collection, key, record)
+
+    def put_many(self, collection: str, records: dict[str, Any]) -> None:
+        self.collections[collection].update(records)
+        if self._listener:
+            for key, record in records.items():
+                self._listener(self._vendor, self.name, collection, key, record)
 
     def values(self, collection: str) -> Iterator[Any]:
         return iter(self.collections[collection].values())

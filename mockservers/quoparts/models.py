@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import zlib
+from operator import itemgetter
 from typing import Any
 
 from mockservers.core.clock import Clock
@@ -14,6 +15,7 @@ from mockservers.quoparts.settings import QuoPartsSettings
 
 CUSTOMERS = "customers"  # keyed by COD_CLI_ERP, as the integrator sends it
 QUOTES = "quotes"  # keyed by COD_DOC
+_ERP_CODE = itemgetter("COD_CLI_ERP")
 
 
 def quoparts_token() -> str:
@@ -21,9 +23,14 @@ def quoparts_token() -> str:
     return f"{secrets.randbelow(10**23):023d}.{secrets.randbelow(10**8):08d}"
 
 
-def generated_password(tenant: str, cod_cli: str) -> str:
-    """Six upper-case hex digits, the same for the same customer of the same account."""
-    return "%06X" % (zlib.crc32(f"{tenant}/{cod_cli}".encode()) & 0xFFFFFF)
+def password_salt(tenant: str) -> int:
+    return zlib.crc32(tenant.encode())
+
+
+def generated_password(salt: int, number: int) -> str:
+    """Six upper-case hex digits from the customer's number and the account's salt: the same
+    for the same customer, and (a bijection on 24 bits) different for every customer."""
+    return "%06X" % ((number * 0x9E3779B1 ^ salt) & 0xFFFFFF)
 
 
 class QuoPartsModel:
@@ -62,35 +69,52 @@ class QuoPartsModel:
         }
 
     # -- importCli --------------------------------------------------------------------------
-    def upsert_customer(self, tenant: TenantState, row: dict[str, Any]) -> dict[str, Any]:
-        """Insert, or update the customer with the same COD_CLI_ERP keeping its codes.
+    def upsert_customers(
+        self, tenant: TenantState, rows: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Insert each row, or update the customer with the same COD_CLI_ERP keeping its codes;
+        the answer rows, in order.
 
-        ``row`` (freshly parsed from the request) becomes the stored record; the answer row is
-        returned. This runs once per imported row, so it avoids copies and helper objects.
+        Each row (freshly parsed from the request) becomes the stored record. This is the
+        per-row loop of a bulk import, so it works on local names and builds no helper objects.
         """
-        erp = row["COD_CLI_ERP"]
-        existing = tenant.collections[CUSTOMERS].get(erp)
-        if "FLG_ATV" not in row:
-            row["FLG_ATV"] = "1"
-        if existing is None:
-            digits = str(tenant.next("COD_CLI"))
-            cod_cli = row["COD_CLI"] = digits.zfill(6)
-            cod_usr = row["COD_USR"] = "M" + digits.zfill(5)
-            cod_pwd = row["COD_PWD"] = generated_password(tenant.name, cod_cli)
-            self._by_cod_cli.setdefault(tenant.name, {})[cod_cli] = erp
-        else:
-            cod_cli = row["COD_CLI"] = existing["COD_CLI"]
-            cod_usr = row["COD_USR"] = existing["COD_USR"]
-            cod_pwd = row["COD_PWD"] = existing["COD_PWD"]
-        tenant.put(CUSTOMERS, erp, row)
-        return {
-            "errorCode": "0",
-            "error": "",
-            "COD_CLI_ERP": erp,
-            "COD_CLI": cod_cli,
-            "COD_USR": cod_usr,
-            "COD_PWD": cod_pwd,
-        }
+        customers = tenant.collections[CUSTOMERS]
+        erps = list(map(_ERP_CODE, rows))
+        number = tenant.reserve("COD_CLI", len(set(erps).difference(customers)))
+        by_cod_cli = self._by_cod_cli.setdefault(tenant.name, {})
+        salt = password_salt(tenant.name)
+        written: dict[str, dict[str, Any]] = {}  # also what an earlier row of this call wrote
+        answers = []
+        for row, erp in zip(rows, erps, strict=True):
+            existing = written.get(erp)
+            if existing is None:
+                existing = customers.get(erp)
+            if "FLG_ATV" not in row:
+                row["FLG_ATV"] = "1"
+            if existing is None:
+                digits = str(number)
+                cod_cli = row["COD_CLI"] = digits.zfill(6)
+                cod_usr = row["COD_USR"] = "M" + digits.zfill(5)
+                cod_pwd = row["COD_PWD"] = generated_password(salt, number)
+                by_cod_cli[cod_cli] = erp
+                number += 1
+            else:
+                cod_cli = row["COD_CLI"] = existing["COD_CLI"]
+                cod_usr = row["COD_USR"] = existing["COD_USR"]
+                cod_pwd = row["COD_PWD"] = existing["COD_PWD"]
+            written[erp] = row
+            answers.append(
+                {
+                    "errorCode": "0",
+                    "error": "",
+                    "COD_CLI_ERP": erp,
+                    "COD_CLI": cod_cli,
+                    "COD_USR": cod_usr,
+                    "COD_PWD": cod_pwd,
+                }
+            )
+        tenant.put_many(CUSTOMERS, written)
+        return answers
 
     # -- importPvt --------------------------------------------------------------------------
     def find_customer(self, tenant: TenantState, header: dict[str, Any]) -> dict[str, Any]:

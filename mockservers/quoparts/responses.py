@@ -48,12 +48,14 @@ def import_customers(model: QuoPartsModel, call: Call) -> Response:
     if not _IMPORT_CLI.is_valid(body):
         for violation in _IMPORT_CLI.violations(body):
             bad_rows[violation.path[1]].append(violation)  # type: ignore[index]
-    upsert = model.upsert_customer
     if not bad_rows:
-        return ok([upsert(tenant, row) for row in rows])
+        return ok(model.upsert_customers(tenant, rows))
+    accepted = iter(
+        model.upsert_customers(tenant, [r for i, r in enumerate(rows) if i not in bad_rows])
+    )
     return ok(
         [
-            _row_error(row, bad_rows[index]) if index in bad_rows else upsert(tenant, row)
+            _row_error(row, bad_rows[index]) if index in bad_rows else next(accepted)
             for index, row in enumerate(rows)
         ]
     )
