@@ -301,6 +301,30 @@ def test_import_pvt_by_erp_code_alone(http: httpx.Client) -> None:
     assert body["data"] == [{"COD_DOC": "000001"}]
 
 
+def test_import_pvt_finds_by_cod_cli_every_customer_loaded_or_imported(
+    http: httpx.Client,
+) -> None:
+    token = qp_login(http)
+    _seed_customer_000015(http)  # a state loaded through the admin API
+
+    def quote_for(cod_cli: str) -> str:
+        header = HEADER | {"COD_CLI": cod_cli}
+        answer = qp_call(
+            http, "importPvt", token, {"data": {"testata": header, "articoli": [ARTICLE]}}
+        )
+        return str(answer.json()["errorCode"])
+
+    def import_one(erp: str) -> str:
+        row = SEED_CUSTOMER | {"COD_CLI_ERP": erp}
+        return str(qp_call(http, "importCli", token, {"data": [row]}).json()["data"][0]["COD_CLI"])
+
+    assert import_one("E16") == "000016"
+    assert [quote_for(code) for code in ("000015", "000016", "000017")] == ["0", "0", "107"]
+    assert import_one("E17") == "000017"
+    assert import_one("E16") == "000016"  # an update: still found under its code
+    assert [quote_for(code) for code in ("000017", "000016", "000015")] == ["0", "0", "0"]
+
+
 def test_import_pvt_cod_cli_wins_over_cod_cli_erp(http: httpx.Client) -> None:
     token = qp_login(http)
     qp_call(http, "importCli", token, {"data": [SEED_CUSTOMER]})  # COD_CLI 000001

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import zlib
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -33,6 +34,27 @@ def generated_password(salt: int, number: int) -> str:
     return "%06X" % ((number * 0x9E3779B1 ^ salt) & 0xFFFFFF)
 
 
+class _CodeIndex:
+    """COD_CLI -> COD_CLI_ERP for one account, brought up to date when a quote asks.
+
+    Customers are never deleted and a new one goes to the end of its collection (dicts keep
+    insertion order), so those added since the last look-up are the collection's tail: imports
+    pay nothing for the index, and a look-up indexes only what is new.
+    """
+
+    def __init__(self) -> None:
+        self.erp_by_code: dict[str, str] = {}
+        self.indexed = 0
+
+    def erp_for(self, customers: dict[str, dict[str, Any]], cod_cli: str) -> str | None:
+        new = len(customers) - self.indexed
+        if new:
+            for erp in reversed(list(islice(reversed(customers), new))):
+                self.erp_by_code[customers[erp]["COD_CLI"]] = erp
+            self.indexed = len(customers)
+        return self.erp_by_code.get(cod_cli)
+
+
 class QuoPartsModel:
     def __init__(self, settings: QuoPartsSettings, clock: Clock, state: VendorState) -> None:
         self.settings = settings
@@ -40,7 +62,7 @@ class QuoPartsModel:
         self.state = state
         self.credentials = settings.credentials()
         self.tokens = TokenStore(clock, quoparts_token)
-        self._by_cod_cli: dict[str, dict[str, str]] = {}
+        self._code_indexes: dict[str, _CodeIndex] = {}
 
     # -- accounts and tokens ----------------------------------------------------------------
     def not_accredited(self) -> QuoPartsError:
@@ -60,13 +82,10 @@ class QuoPartsModel:
 
     def reset(self) -> None:
         self.tokens.expire_all()
-        self._by_cod_cli = {}
+        self._code_indexes = {}
 
     def rebuild_indexes(self) -> None:
-        self._by_cod_cli = {
-            name: {rec["COD_CLI"]: erp for erp, rec in tenant.collections[CUSTOMERS].items()}
-            for name, tenant in self.state.tenants.items()
-        }
+        self._code_indexes = {}  # rebuilt from the loaded customers on the next look-up
 
     # -- importCli --------------------------------------------------------------------------
     def upsert_customers(
@@ -81,7 +100,6 @@ class QuoPartsModel:
         customers = tenant.collections[CUSTOMERS]
         erps = list(map(_ERP_CODE, rows))
         number = tenant.reserve("COD_CLI", len(set(erps).difference(customers)))
-        by_cod_cli = self._by_cod_cli.setdefault(tenant.name, {})
         salt = password_salt(tenant.name)
         written: dict[str, dict[str, Any]] = {}  # also what an earlier row of this call wrote
         answers = []
@@ -96,7 +114,6 @@ class QuoPartsModel:
                 cod_cli = row["COD_CLI"] = digits.zfill(6)
                 cod_usr = row["COD_USR"] = "M" + digits.zfill(5)
                 cod_pwd = row["COD_PWD"] = generated_password(salt, number)
-                by_cod_cli[cod_cli] = erp
                 number += 1
             else:
                 cod_cli = row["COD_CLI"] = existing["COD_CLI"]
@@ -120,7 +137,8 @@ class QuoPartsModel:
     def find_customer(self, tenant: TenantState, header: dict[str, Any]) -> dict[str, Any]:
         """COD_CLI wins over COD_CLI_ERP when both are given (seed: 'prioritariamente')."""
         if "COD_CLI" in header:
-            erp = self._by_cod_cli.get(tenant.name, {}).get(header["COD_CLI"])
+            index = self._code_indexes.setdefault(tenant.name, _CodeIndex())
+            erp = index.erp_for(tenant.collections[CUSTOMERS], header["COD_CLI"])
             customer = tenant.get(CUSTOMERS, erp) if erp is not None else None
             code = f"COD_CLI {header['COD_CLI']}"
         else:
