@@ -79,7 +79,8 @@ class Call:
             except orjson.JSONDecodeError as exc:
                 raise KitError("malformed_json", f"the body is not valid JSON: {exc}") from None
             limit = self.kit.max_json_depth
-            if self.body.count(b"[") + self.body.count(b"{") > limit and too_deep(value, limit):
+            # Each level takes at least two bytes ("[]"): a short body cannot be too deep.
+            if len(self.body) > 2 * limit and too_deep(value, limit):
                 raise KitError("malformed_json", f"the JSON nests deeper than {limit} levels")
             self._json = value
         return self._json
