@@ -1,8 +1,8 @@
 """Per-tenant state that dumps to JSON and loads back exactly.
 
 A vendor keeps each tenant's data in named collections of JSON records plus named sequences.
-Every write goes through ``put`` / ``next``, which is what lets the kit persist writes (the
-``--state-file`` journal) without knowing any vendor.
+Every write goes through ``put``/``put_many`` or ``next``/``reserve``, which is what lets the kit
+persist writes (the ``--state-file`` journal) without knowing any vendor.
 """
 
 from __future__ import annotations
