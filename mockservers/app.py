@@ -17,6 +17,7 @@ from contracts.openapi import openapi_bytes
 from mockservers.admin import Admin
 from mockservers.config import Config, ConfigError
 from mockservers.core.clock import Clock
+from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultRegistry
 from mockservers.core.http import JSONResponse
 from mockservers.core.journal import Journal
@@ -42,9 +43,23 @@ def _openapi_route(vendor: str) -> Route:
     return Route(f"/{vendor}/openapi.json", endpoint, methods=["GET"])
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], Any]:
+    """404 and 405 under a vendor's prefix answer in that vendor's error body (a client parses
+    one shape); elsewhere — the admin API, unknown prefixes — a plain JSON ``{"error"}``."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        vendor = vendors.get(request.scope["path"].split("/", 2)[1])
+        if vendor is None or exc.status_code not in (404, 405):
+            return JSONResponse(
+                {"error": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        error = KitError("routing", str(exc.detail), status=exc.status_code)
+        response = vendor.render_error(error, "unknown")
+        response.headers.update(exc.headers or {})
+        return response
+
+    return handler
 
 
 def _open_state_file(path: str, kit: Kit, vendors: dict[str, Vendor]) -> StateFile:
@@ -126,7 +141,7 @@ def create_app(
     app = KitApp(
         vendor_routes=vendor_routes,
         routes=routes,
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: _http_errors(vendors)},
         lifespan=_closing(store),
     )
     app.state.kit = kit

@@ -270,6 +270,6 @@ def test_admin_token_is_required_when_configured() -> None:
         assert ok.status_code == 200
 
 
-def test_unknown_paths_are_json_404(http: httpx.Client) -> None:
-    response = http.get("/quoparts/nope.php")
+def test_unknown_admin_paths_are_json_404(http: httpx.Client) -> None:
+    response = http.get("/__admin/nope")
     assert response.status_code == 404 and response.json() == {"error": "Not Found"}

@@ -180,6 +180,24 @@ def test_secrets_sent_by_callers_never_reach_the_journal(
         assert secret not in journal
 
 
+@pytest.mark.parametrize("target", TARGETS, ids=[t.vendor for t in TARGETS])
+def test_a_method_or_path_the_vendor_does_not_serve_gets_its_error_body(
+    http: httpx.Client, target: Target
+) -> None:
+    wrong_method = http.request("PUT", target.path, headers=target.all_headers(http))
+    assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["allow"]
+    unknown_path = http.post(f"/{target.vendor}/no/such/path", json={})
+    assert unknown_path.status_code == 404
+    error_contract = contract(f"{target.vendor}/error.response")
+    for answer in (wrong_method, unknown_path):
+        assert error_contract.violations(answer.json()) == [], answer.json()
+
+
+def test_paths_outside_the_vendors_are_plain_json_404(http: httpx.Client) -> None:
+    response = http.get("/nope/ws.php")
+    assert response.status_code == 404 and response.json() == {"error": "Not Found"}
+
+
 @pytest.mark.parametrize(
     ("extra", "malformed"),
     [

@@ -10,6 +10,7 @@ KitErrorKind = Literal[
     "malformed_json",  # not JSON, invalid UTF-8, or a JSON nesting deeper than the limit
     "too_large",  # body over max_body_bytes (HTTP 413)
     "fault",  # an injected status fault
+    "routing",  # a path under the vendor's prefix it does not serve (404), or a method (405)
     "internal",  # an exception nobody planned: a bug, rendered as the vendor's 500
 ]
 
