@@ -6,6 +6,7 @@ import asyncio
 import signal
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -178,6 +179,30 @@ def test_stopping_is_clean_and_keeps_state(tmp_path: Path, stop: signal.Signals)
         httpx.Client(base_url=served.url) as http,
     ):
         qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
+    with _client(create_app(state_file=str(path))) as http:
+        customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+        assert list(customers) == ["CLI001"]
+
+
+def test_a_request_in_flight_at_sigterm_is_answered_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with serving("--state-file", str(path), stop=None) as served:
+        with (
+            httpx.Client(base_url=served.url, timeout=30) as http,
+            httpx.Client(base_url=served.url, timeout=30) as caller,
+            ThreadPoolExecutor(1) as pool,
+        ):
+            token = qp_login(http)
+            slow = {"vendor": "quoparts", "operation": "importCli", "kind": "latency"}
+            slow |= {"latency_ms": 1500, "times": 1}
+            assert http.post("/__admin/faults", json=slow).status_code == 201
+            in_flight = pool.submit(qp_call, caller, "importCli", token, {"data": [ROW]})
+            while http.get("/__admin/faults").json():  # until the server has taken the call
+                assert not in_flight.done()
+            served.process.send_signal(signal.SIGTERM)
+            answer = in_flight.result(timeout=20)
+        assert served.process.wait(timeout=15) == 0
+    assert answer.status_code == 200 and answer.json()["data"][0]["COD_CLI"] == "000001"
     with _client(create_app(state_file=str(path))) as http:
         customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert list(customers) == ["CLI001"]
