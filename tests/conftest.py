@@ -10,7 +10,6 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from mockservers import create_app
 from mockservers.testing import SyncASGITransport
 
 QP = "/quoparts/ws_quoparts.php"
@@ -37,8 +36,9 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def app() -> Starlette:
-    return create_app()
+def app(mockservers_app: Starlette) -> Starlette:
+    """The shipped in-process fixture (``mockservers.testing.plugin``) under a short name."""
+    return mockservers_app
 
 
 @pytest.fixture

@@ -1,0 +1,149 @@
+"""The harness (``mockservers fuzz``) against a running fake: it passes a healthy fake, and with a
+fault injected through the admin API it exits non-zero and names the failed check."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from mockservers.cli import main
+from mockservers.testing import MockServer
+
+pytestmark = pytest.mark.fuzz
+
+
+def fuzz(server: MockServer, *extra: str, vendor: str = "quoparts", examples: int = 4) -> list[str]:
+    return [
+        "fuzz",
+        vendor,
+        "--base-url",
+        server.base_url(vendor),
+        "--username",
+        "demo",
+        "--password",
+        "demo",
+        "--max-examples",
+        str(examples),
+        *extra,
+    ]
+
+
+def test_a_healthy_fake_passes_and_the_junit_report_says_so(
+    mockserver: MockServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "fuzz.xml"
+    assert main(fuzz(mockserver, "--junit-xml", str(report), examples=5)) == 0
+    out = capsys.readouterr().out
+    assert "importCli[negative]" in out
+    assert "all checks passed" in out
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert suite is not None
+    assert suite.get("tests") == "6"
+    assert suite.get("failures") == "0"
+
+
+def test_malformed_bodies_fail_the_response_contract_check(
+    mockserver: MockServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mockserver.fault(vendor="quoparts", operation="importCli", kind="malformed")
+    report = tmp_path / "fuzz.xml"
+    assert main(fuzz(mockserver, "--junit-xml", str(report))) == 1
+    out = capsys.readouterr().out
+    assert "FAILED response_matches_contract" in out
+    assert "the answer is not JSON" in out
+    assert "reproduce: curl -sS -X POST 'http://127.0.0.1:" in out
+    assert "/quoparts/ws_quoparts.php?importCli=&token=" in out
+    failures = ET.parse(report).getroot().findall(".//testcase/failure")
+    assert failures, "the JUnit report has the failures"
+    assert all("response_matches_contract" in f.get("message", "") for f in failures)
+
+
+def test_a_wrong_status_fails_the_status_checks(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mockserver.fault(vendor="quoparts", operation="importPvt", kind="status", status=404)
+    assert main(fuzz(mockserver)) == 1
+    out = capsys.readouterr().out
+    assert "FAILED status_code_conformance (HTTP 404" in out
+    assert "FAILED quoparts_error_codes (HTTP 404" in out
+    assert re.search(r"importCli\[positive\] +4 cases  ok", out), "other operations unaffected"
+
+
+def test_a_server_error_fails_no_server_error(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mockserver.fault(vendor="quoparts", operation="importCli", kind="status", status=500, times=2)
+    assert main(fuzz(mockserver)) == 1
+    out = capsys.readouterr().out
+    assert "FAILED no_server_error (HTTP 500, 2 case(s))" in out
+
+
+def test_a_failed_login_stops_the_harness_with_status_2(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mockserver.fault(vendor="quoparts", operation="login", kind="status", status=503, times=1)
+    assert main(fuzz(mockserver)) == 2
+    assert "cannot authenticate" in capsys.readouterr().out
+
+
+def test_a_dropped_connection_is_a_failure(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mockserver.fault(vendor="quoparts", operation="importPvt", kind="drop", times=1)
+    assert main(fuzz(mockserver)) == 1
+    assert "FAILED transport" in capsys.readouterr().out
+
+
+def test_dry_run_prints_requests_and_sends_nothing(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(fuzz(mockserver, "--dry-run")) == 0
+    out = capsys.readouterr().out
+    assert "dry run, nothing is sent" in out
+    assert out.count("curl -sS -X POST") >= 4 * 4
+    assert mockserver.requests(vendor="quoparts") == []
+
+
+def test_the_budget_caps_the_requests_sent(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(fuzz(mockserver, "--budget", "11")) == 0
+    out = capsys.readouterr().out
+    assert "request budget of 11 reached" in out
+    assert len(mockserver.requests(vendor="quoparts")) == 11
+
+
+def test_the_same_seed_sends_the_same_requests(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def requests() -> list[str]:
+        main(fuzz(mockserver, "--dry-run", "--seed", "7", "--max-examples", "3"))
+        return [line for line in capsys.readouterr().out.splitlines() if line.startswith("curl")]
+
+    first = requests()
+    assert len(first) >= 10
+    assert requests() == first
+
+
+def test_a_vendor_without_a_plugin_exits_2(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fuzz import harness
+
+    monkeypatch.setattr(harness, "plugin_class", lambda vendor: None)  # every vendor has one now
+    assert main(fuzz(mockserver, vendor="tsdigital")) == 2
+    assert "no fuzz plug-in for 'tsdigital'" in capsys.readouterr().out
+
+
+def test_missing_credentials_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fuzz", "quoparts", "--base-url", "http://127.0.0.1:9/quoparts"]) == 2
+    assert "quoparts needs --username … --password …" in capsys.readouterr().out
+
+
+def test_an_unreachable_server_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["fuzz", "quoparts", "--base-url", "http://127.0.0.1:9/quoparts"]
+    assert main([*args, "--username", "demo", "--password", "demo"]) == 2
+    assert "cannot authenticate" in capsys.readouterr().out
