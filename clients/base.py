@@ -30,14 +30,26 @@ Flow = Generator[Req, httpx.Response, T]
 """A client operation: yields requests, receives their responses, returns the result."""
 
 
-class VendorClientError(Exception):
-    """A vendor refused a call: HTTP status, the vendor's own code and message."""
+DETAIL_HEADER = "X-Mockservers-Detail"
+"""The fakes' diagnosis of a refused call (which field, which rule), beside the vendor's body."""
 
-    def __init__(self, status: int, code: str | int | None, message: str) -> None:
-        super().__init__(f"[{status} {code}] {message}")
+
+def detail_of(response: httpx.Response) -> str:
+    return response.headers.get(DETAIL_HEADER, "")
+
+
+class VendorClientError(Exception):
+    """A vendor refused a call: HTTP status, the vendor's own code and message, and (from the
+    fakes only) ``.detail``, the kit's diagnosis."""
+
+    def __init__(
+        self, status: int, code: str | int | None, message: str, *, detail: str = ""
+    ) -> None:
+        super().__init__(f"[{status} {code}] {message}" + (f" ({detail})" if detail else ""))
         self.status = status
         self.code = code
         self.message = message
+        self.detail = detail
 
 
 class InvalidResponse(VendorClientError):
@@ -56,9 +68,9 @@ class ContractViolation(ValueError):
 
 def check_request(contract_name: str, payload: Any) -> None:
     """Raise :class:`ContractViolation` when ``payload`` breaks the named contract."""
-    checked = contract(contract_name)
-    if not checked.is_valid(payload):
-        raise ContractViolation(contract_name, checked.violations(payload))
+    violations = contract(contract_name).check(payload)
+    if violations:
+        raise ContractViolation(contract_name, violations)
 
 
 def json_body(response: httpx.Response) -> Any:

@@ -31,6 +31,7 @@ from clients.base import (
     SyncClient,
     VendorClientError,
     check_request,
+    detail_of,
     json_body,
 )
 
@@ -86,8 +87,10 @@ class KeepItError(VendorClientError):
         message: str,
         errors: list[RecordMessage] | None = None,
         retry_after: float | None = None,
+        *,
+        detail: str = "",
     ) -> None:
-        super().__init__(status, code, message)
+        super().__init__(status, code, message, detail=detail)
         self.errors = errors or []
         self.retry_after = retry_after
 
@@ -146,6 +149,7 @@ def _result(response: httpx.Response) -> KeepItResult:
             body["message"],
             _messages(body.get("errorObjects")),
             _retry_after(response),
+            detail=detail_of(response),
         )
     return KeepItResult(
         code=code,

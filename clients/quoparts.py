@@ -27,6 +27,7 @@ from clients.base import (
     SyncClient,
     VendorClientError,
     check_request,
+    detail_of,
     json_body,
 )
 
@@ -116,7 +117,12 @@ def _envelope(response: httpx.Response) -> dict[str, Any]:
     if not isinstance(body, dict) or not {"errorCode", "error", "data"} <= set(body):
         raise InvalidResponse(response.status_code, None, f"not a QuoParts envelope: {body!r:.200}")
     if body["errorCode"] != "0" or response.status_code != 200:
-        raise QuoPartsError(response.status_code, str(body["errorCode"]), str(body["error"]))
+        raise QuoPartsError(
+            response.status_code,
+            str(body["errorCode"]),
+            str(body["error"]),
+            detail=detail_of(response),
+        )
     return body
 
 

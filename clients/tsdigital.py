@@ -32,6 +32,7 @@ from clients.base import (
     SyncClient,
     VendorClientError,
     check_request,
+    detail_of,
     json_body,
 )
 
@@ -53,8 +54,10 @@ class TsDigitalError(VendorClientError):
         message: str,
         sub_errors: list[Any] | None = None,
         timestamp: str | None = None,
+        *,
+        detail: str = "",
     ) -> None:
-        super().__init__(status, code, message)
+        super().__init__(status, code, message, detail=detail)
         self.sub_errors = sub_errors or []
         self.timestamp = timestamp
 
@@ -106,6 +109,7 @@ def _error(response: httpx.Response) -> TsDigitalError:
         body["message"],
         sub_errors if isinstance(sub_errors, list) else [],
         timestamp if isinstance(timestamp, str) else None,
+        detail=detail_of(response),
     )
 
 

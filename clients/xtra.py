@@ -33,6 +33,7 @@ from clients.base import (
     SyncClient,
     VendorClientError,
     check_request,
+    detail_of,
     json_body,
 )
 
@@ -177,7 +178,12 @@ def _envelope(response: httpx.Response) -> dict[str, Any]:
     if not isinstance(body, dict) or "statusCode" not in body:
         raise InvalidResponse(response.status_code, None, f"not an XTRA envelope: {body!r:.200}")
     if response.status_code != 200 or body["statusCode"] != 200:
-        raise XtraError(response.status_code, body.get("errorCode"), str(body.get("message") or ""))
+        raise XtraError(
+            response.status_code,
+            body.get("errorCode"),
+            str(body.get("message") or ""),
+            detail=detail_of(response),
+        )
     return body
 
 

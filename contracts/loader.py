@@ -6,9 +6,10 @@ registered under ``BASE_URI + <relative path>``, which is what lets those refs r
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,19 @@ _SKIP = {"openapi.json"}
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """One way an instance breaks a contract, with the JSON path of the offending value."""
+    """One way an instance breaks a contract, with the JSON path of the offending value.
+
+    ``expected`` is the schema keyword's value (the type, the admitted values, the maximum
+    length...) and ``instance`` the offending value, for messages in a vendor's own words;
+    ``missing`` is the absent property of a ``required`` violation.
+    """
 
     path: tuple[str | int, ...]
     message: str
     keyword: str
+    expected: Any = field(default=None, compare=False, repr=False)
+    instance: Any = field(default=None, compare=False, repr=False)
+    missing: str = ""
 
     @property
     def pointer(self) -> str:
@@ -42,8 +51,8 @@ class Violation:
     @property
     def field(self) -> str:
         """The field at fault: the missing property for ``required``, else the last key."""
-        if self.keyword == "required" and "'" in self.message:
-            return self.message.split("'")[1]
+        if self.missing:
+            return self.missing
         for part in reversed(self.path):
             if isinstance(part, str):
                 return part
@@ -99,8 +108,8 @@ def load_schema(name: str) -> dict[str, Any]:
 class Contract:
     """A compiled validator for one message.
 
-    ``is_valid`` is the hot path: jsonschema-rs compiled from the same file. ``violations`` uses the
-    jsonschema package for detailed, path-carrying messages and runs only on invalid input.
+    ``check`` is the hot path: jsonschema-rs, compiled from the same file, answers the valid case;
+    only invalid input pays for the jsonschema package's detailed, path-carrying explanation.
     """
 
     def __init__(self, name: str) -> None:
@@ -117,18 +126,21 @@ class Contract:
             rooted, registry=_rs_registry(), validate_formats=True, base_uri=self.uri
         )
 
-    def is_valid(self, instance: Any) -> bool:
-        if self._fast.is_valid(instance):
-            return True
-        # The two engines may disagree on an edge of a format; the detailed one has the last word.
-        return not self.violations(instance)
+    def check(self, instance: Any) -> list[Violation]:
+        """Every way ``instance`` breaks the contract, sorted by path; ``[]`` when it is valid.
 
-    def violations(self, instance: Any) -> list[Violation]:
+        The two engines may disagree on an edge of a format; the detailed one has the last word.
+        """
+        if self._fast.is_valid(instance):
+            return []
         found: list[Violation] = []
         for error in self._detailed.iter_errors(instance):
             found.extend(_leaves(error))
         found.sort(key=lambda v: (tuple(str(p) for p in v.path), v.message))
         return found
+
+    def is_valid(self, instance: Any) -> bool:
+        return not self.check(instance)
 
     def __repr__(self) -> str:
         return f"Contract({self.name!r})"
@@ -144,7 +156,17 @@ def _leaves(error: Any) -> Iterator[Violation]:
         for sub in best:
             yield from _leaves(sub)
         return
-    yield Violation(tuple(error.absolute_path), error.message, str(error.validator))
+    missing = ""
+    if error.validator == "required":  # the message is f"{property!r} is a required property"
+        missing = str(ast.literal_eval(error.message.removesuffix(" is a required property")))
+    yield Violation(
+        tuple(error.absolute_path),
+        error.message,
+        str(error.validator),
+        error.validator_value,
+        error.instance,
+        missing,
+    )
 
 
 def _group_by_branch(context: list[Any]) -> list[list[Any]]:

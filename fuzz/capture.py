@@ -104,12 +104,8 @@ def response_violations(vendor: str, exchange: Exchange) -> list[str]:
 def _violations(checked: contracts.Contract, instance: Any) -> list[str]:
     if isinstance(instance, _NotJSON):
         return [f"{checked.name}: {instance}"]
-    if checked.is_valid(instance):
-        return []
-    return [
-        f"{checked.name}: {v.pointer or '(body)'}: {v.message}"
-        for v in checked.violations(instance)
-    ]
+    found = checked.check(instance)
+    return [f"{checked.name}: {v.pointer or '(body)'}: {v.message}" for v in found]
 
 
 class _NotJSON(str):

@@ -8,24 +8,17 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mockservers.core.adminapi import AdminError, json_body
 from mockservers.core.faults import FaultSpecError
 from mockservers.core.http import JSONResponse
 from mockservers.core.state import StateError
 from mockservers.core.vendor import Kit, Vendor
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-class AdminError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -74,24 +67,12 @@ class Admin:
             raise AdminError(404, f"unknown vendor {name!r}; one of {sorted(self.vendors)}")
         return vendor
 
-    @staticmethod
-    async def body(request: Request, *, default: Any = None) -> Any:
-        raw = await request.body()
-        if not raw.strip():
-            if default is not None:
-                return default
-            raise AdminError(400, "a JSON body is required")
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise AdminError(400, f"the body is not valid JSON: {exc}") from None
-
     # -- endpoints --------------------------------------------------------------------------
     async def health(self, request: Request) -> Any:
         return {"status": "ok", "vendors": sorted(self.vendors)}
 
     async def reset(self, request: Request) -> Any:
-        body = await self.body(request, default={})
+        body = await json_body(request, default={})
         if not isinstance(body, dict):
             raise AdminError(400, 'the body must be {} or {"vendor": V}')
         name = body.get("vendor")
@@ -113,7 +94,7 @@ class Admin:
 
     async def put_state(self, request: Request) -> Any:
         vendor = self.vendor(request.path_params["vendor"])
-        document = await self.body(request)
+        document = await json_body(request)
         try:
             vendor.load_state(document)
         except StateError as exc:
@@ -142,7 +123,7 @@ class Admin:
         return {"now": self.kit.clock.isoformat()}
 
     async def move_clock(self, request: Request) -> Any:
-        body = await self.body(request)
+        body = await json_body(request)
         seconds = body.get("advance_seconds") if isinstance(body, dict) else None
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
             raise AdminError(400, 'the body must be {"advance_seconds": N} with N >= 0')
@@ -150,7 +131,7 @@ class Admin:
         return {"now": self.kit.clock.isoformat()}
 
     async def add_fault(self, request: Request) -> Any:
-        spec = await self.body(request)
+        spec = await json_body(request)
         known = {n: (v.fault_kinds, frozenset(v.operations)) for n, v in self.vendors.items()}
         try:
             fault = self.kit.faults.add(spec, vendors=known)

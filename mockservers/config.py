@@ -27,13 +27,11 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-T = TypeVar("T")
+from mockservers.core.settings import ConfigError
 
-
-class ConfigError(ValueError):
-    """A config file the kit refuses, with a message naming the key."""
+__all__ = ["Config", "ConfigError"]
 
 
 @dataclass(frozen=True)
@@ -91,16 +89,3 @@ class Config:
 
     def with_overrides(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
-
-
-def settings_from(cls: type[T], section: dict[str, Any] | None, vendor: str) -> T:
-    """Build a vendor's settings dataclass from its TOML table; unknown keys are refused."""
-    section = dict(section or {})
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = set(section) - names
-    if unknown:
-        raise ConfigError(f"[{vendor}]: unknown keys {sorted(unknown)}; known: {sorted(names)}")
-    try:
-        return cls(**section)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"[{vendor}]: {exc}") from exc

@@ -26,7 +26,13 @@ class KitError(Exception):
 
 
 class VendorError(Exception):
-    """Base of every vendor's own errors: knows how to render itself in that vendor's body."""
+    """Base of every vendor's own errors: knows how to render itself in that vendor's body.
+
+    ``detail`` is the kit's diagnosis (which field, which rule), for the ``X-Mockservers-Detail``
+    header and the journal; the body carries only what the vendor's document says.
+    """
+
+    detail: str = ""
 
     def response(self) -> Response:  # pragma: no cover - abstract
         raise NotImplementedError

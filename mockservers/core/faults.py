@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 CORE_FAULT_KINDS = frozenset({"status", "latency", "drop", "malformed"})
@@ -25,13 +25,9 @@ class Fault:
     probability: float = 1.0
     reason: str | None = None
     hits: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("extra")
-        data.update(self.extra)
-        return {k: v for k, v in data.items() if v is not None}
+        return {k: v for k, v in asdict(self).items() if v is not None}
 
 
 class FaultRegistry:

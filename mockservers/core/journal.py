@@ -49,6 +49,7 @@ class Entry:
     request_body: bytes
     response_body: bytes
     duration_ms: float
+    detail: str = ""
 
     @property
     def size(self) -> int:
@@ -159,4 +160,5 @@ def render(entry: Entry) -> dict[str, Any]:
         "request": mask_body(entry.request_body),
         "response": mask_body(entry.response_body),
         "duration_ms": round(entry.duration_ms, 3),
+        "detail": entry.detail or None,
     }

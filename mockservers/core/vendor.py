@@ -8,28 +8,32 @@ all vendors: body limits and JSON parsing, faults, the journal, catching vendor 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 import orjson
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from mockservers.config import settings_from
 from mockservers.core.clock import Clock
 from mockservers.core.errors import DroppedConnection, KitError, VendorError
 from mockservers.core.faults import CORE_FAULT_KINDS, Fault, FaultRegistry
 from mockservers.core.http import too_deep
 from mockservers.core.journal import Entry, Journal
+from mockservers.core.settings import settings_from
 from mockservers.core.state import VendorState
 from mockservers.core.tokens import TokenStore
 
 log = logging.getLogger("mockservers")
+DETAIL_HEADER = "X-Mockservers-Detail"
+_DETAIL_LIMIT = 2000
 
 
 @dataclass
@@ -46,17 +50,30 @@ class Kit:
 
 
 class Call:
-    """One request as a vendor handler sees it: body already read within the limit."""
+    """One request as a vendor endpoint sees it: body already read within the limit."""
 
-    __slots__ = ("_json", "body", "fault", "kit", "operation", "request")
+    __slots__ = ("_json", "body", "details", "kit", "operation", "request", "vendor")
 
-    def __init__(self, request: Request, operation: str, body: bytes, kit: Kit) -> None:
+    def __init__(
+        self, request: Request, vendor: str, operation: str, body: bytes, kit: Kit
+    ) -> None:
         self.request = request
+        self.vendor = vendor
         self.operation = operation
         self.body = body
         self.kit = kit
-        self.fault: Fault | None = None
+        self.details: list[str] = []
         self._json: Any = _UNSET
+
+    def explain(self, detail: str) -> None:
+        """Add the kit's diagnosis of this call (which field, which rule): it goes to the
+        ``X-Mockservers-Detail`` header and the journal, never into the vendor's body."""
+        self.details.append(detail)
+
+    def take_fault(self, kind: str) -> Fault | None:
+        """A vendor-specific fault of ``kind`` matching this call, used up now: a vendor asks
+        when the fault applies (so that, say, a refused call does not use it up)."""
+        return self.kit.faults.take(self.vendor, self.operation, frozenset((kind,)))
 
     @property
     def query(self) -> Any:
@@ -87,27 +104,54 @@ class Call:
 
 
 _UNSET = object()
-Handler = Callable[[Call], Response]
+Endpoint = Callable[[Any, Call], Response]
+"""``(model, call) -> Response``: a vendor's ``responses`` function."""
+UNKNOWN = "unknown"
+"""The operation of a call whose query names none of its path's operations."""
 
 
 @dataclass(frozen=True)
 class VendorRoute:
-    """A vendor route, relative to its prefix; ``operation`` None: ``operation_for`` decides."""
+    """A vendor path, relative to its prefix, holding its endpoints (as Starlette's ``Route``).
+
+    A path serves one operation, or several told apart by the query (QuoParts's flags, KeepIT's
+    ``cmd``): then ``select`` names the operation a query invokes, and a query naming none is
+    answered by ``unknown`` (journalled as the operation ``unknown``).
+    """
 
     path: str
-    handler: str
+    operations: Mapping[str, Endpoint]
     methods: tuple[str, ...] = ("POST",)
-    operation: str | None = None
+    select: Callable[[QueryParams], str | None] | None = None
+    unknown: Endpoint | None = None
+
+    def operation_for(self, query: QueryParams) -> str:
+        if self.select is None:
+            return next(iter(self.operations))
+        return self.select(query) or UNKNOWN
+
+    def endpoint(self, operation: str) -> Endpoint:
+        found = self.operations.get(operation, self.unknown)
+        assert found is not None, f"{self.path}: no endpoint for {operation!r}"
+        return found
 
 
-class VendorModel(Protocol):
-    """A vendor's state and rules (its ``models.py``), built from (settings, clock, state)."""
+class VendorModel:
+    """Base of a vendor's state and rules (its ``models.py``), built from (settings, clock,
+    state). The hooks do nothing unless a model has something to do."""
 
-    tokens: TokenStore | None
+    tokens: TokenStore | None = None
 
-    def reset(self) -> None: ...
+    def reset(self) -> None:
+        """Back to start, beside the state the vendor has already emptied (tokens, windows,
+        fixtures)."""
 
-    def rebuild_indexes(self) -> None: ...
+    def rebuild_indexes(self) -> None:
+        """Rebuild derived indexes from the state (after a state load)."""
+
+    def check_state(self, document: Any) -> None:
+        """Refuse (``StateError``) a state document the rules could not use, before anything is
+        replaced."""
 
 
 class Vendor:
@@ -120,23 +164,31 @@ class Vendor:
 
     name: ClassVar[str]
     title: ClassVar[str]
-    operations: ClassVar[tuple[str, ...]]
     routes: ClassVar[tuple[VendorRoute, ...]]
+    operations: ClassVar[tuple[str, ...]]
+    """Derived from ``routes``."""
     collections: ClassVar[tuple[str, ...]]
     settings_class: ClassVar[type[Any]]
     model_class: ClassVar[Callable[..., VendorModel]]
-    fault_kinds: ClassVar[frozenset[str]] = CORE_FAULT_KINDS
-    deferred_fault_kinds: ClassVar[frozenset[str]] = frozenset()
-    """Kinds the pipeline leaves alone: the vendor takes them itself, when they apply (e.g. only
-    once a request is accepted), so a refused call does not use them up."""
+    vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset()
+    """The vendor's own fault kinds: accepted by the admin API, taken by the vendor's endpoints
+    through ``call.take_fault(kind)`` when they apply."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "routes" in cls.__dict__:
+            cls.operations = tuple(op for route in cls.routes for op in route.operations)
 
     def __init__(self, kit: Kit, section: dict[str, Any] | None = None) -> None:
         self.kit = kit
         self.clock = kit.clock
         self.state = VendorState(self.name, self.collections)
-        self._pipeline_fault_kinds = self.fault_kinds - self.deferred_fault_kinds
         self.configure(section or {})
         self.reset()
+
+    @property
+    def fault_kinds(self) -> frozenset[str]:
+        return CORE_FAULT_KINDS | self.vendor_fault_kinds
 
     # -- hooks for subclasses -------------------------------------------------------------
     def configure(self, section: dict[str, Any]) -> None:
@@ -153,20 +205,15 @@ class Vendor:
         tokens = self.model.tokens
         return tokens.expire_all() if tokens is not None else 0
 
-    def on_state_loaded(self) -> None:
-        """Rebuild derived indexes after ``PUT /__admin/state``."""
-        self.model.rebuild_indexes()
-
     def dump_state(self) -> dict[str, Any]:
         return self.state.dump()
 
     def load_state(self, document: Any) -> None:
+        """Replace the state (``PUT /__admin/state``); a document the model refuses changes
+        nothing."""
+        self.model.check_state(document)
         self.state.load(document)
-        self.on_state_loaded()
-
-    def operation_for(self, request: Request, route: VendorRoute) -> str:
-        """The operation a request invokes (query-dispatched vendors override this)."""
-        return route.operation or route.handler
+        self.model.rebuild_indexes()
 
     def render_error(self, error: KitError, operation: str) -> Response:
         """Render a kit-level error (bad JSON, too large, injected status, bug) the vendor's way."""
@@ -180,10 +227,6 @@ class Vendor:
         """Vendor-specific admin endpoints under ``/__admin/<vendor>/``."""
         return []
 
-    def apply_fault(self, fault: Fault, call: Call) -> Response | None:
-        """Handle a vendor-specific fault kind; return a response to short-circuit."""
-        return None
-
     # -- the pipeline ---------------------------------------------------------------------
     def starlette_routes(self) -> list[Route]:
         return [
@@ -191,60 +234,63 @@ class Vendor:
                 f"/{self.name}{route.path}",
                 self._endpoint(route),
                 methods=list(route.methods),
-                name=f"{self.name}:{route.handler}",
+                name=f"{self.name}:{route.path}",
             )
             for route in self.routes
         ]
 
     def _endpoint(self, route: VendorRoute) -> Callable[[Request], Any]:
-        handler: Handler = getattr(self, route.handler)
-
         async def endpoint(request: Request) -> Response:
-            return await self.handle(request, route, handler)
+            return await self.handle(request, route)
 
         return endpoint
 
-    async def handle(self, request: Request, route: VendorRoute, handler: Handler) -> Response:
+    async def handle(self, request: Request, route: VendorRoute) -> Response:
         started = perf_counter()
         kit = self.kit
-        operation = self.operation_for(request, route)
-        fault = kit.faults.take(self.name, operation, self._pipeline_fault_kinds)
+        operation = route.operation_for(request.query_params)
+        fault = kit.faults.take(self.name, operation)
         body = b""
+        call: Call | None = None
+        detail = ""
         try:
             if fault is not None and fault.kind == "latency":
                 await asyncio.sleep((fault.latency_ms or 0) / 1000)
             body = await _read_body(request, kit.max_body_bytes)
-            call = Call(request, operation, body, kit)
-            call.fault = fault
-            response = None
-            if fault is not None:
-                response = self._fault_response(fault, call, operation)
-            if response is None:
-                response = handler(call)
+            call = Call(request, self.name, operation, body, kit)
+            if fault is not None and fault.kind == "status":
+                raise KitError("fault", f"an injected status fault ({fault.id})", fault.status)
+            response = route.endpoint(operation)(self.model, call)
             kit.flush()
         except VendorError as exc:
-            response = exc.response()
+            response, detail = exc.response(), exc.detail
         except KitError as exc:
-            response = self.render_error(exc, operation)
+            response, detail = self.render_error(exc, operation), exc.detail
         except Exception:
             log.exception("unplanned error in %s %s", self.name, operation)
-            response = self.render_error(KitError("internal", status=500), operation)
+            error = KitError("internal", "an unplanned error in the fake (a bug)", status=500)
+            response, detail = self.render_error(error, operation), error.detail
+        details = "; ".join(
+            [*(call.details if call is not None else ()), *([detail] * bool(detail))]
+        )
+        if details:
+            # Printable ASCII whatever the request held: non-ASCII and quotes JSON-escaped.
+            response.headers[DETAIL_HEADER] = json.dumps(details)[1:-1][:_DETAIL_LIMIT]
         if fault is not None and fault.kind == "malformed":
             response = _malformed(response)
-        self._record(request, operation, body, response, started)
+        self._record(request, operation, body, response, started, details)
         if fault is not None and fault.kind == "drop":
             return _DroppedResponse()
         return response
 
-    def _fault_response(self, fault: Fault, call: Call, operation: str) -> Response | None:
-        if fault.kind == "status":
-            return self.render_error(KitError("fault", status=fault.status), operation)
-        if fault.kind in CORE_FAULT_KINDS:
-            return None
-        return self.apply_fault(fault, call)
-
     def _record(
-        self, request: Request, operation: str, body: bytes, response: Response, started: float
+        self,
+        request: Request,
+        operation: str,
+        body: bytes,
+        response: Response,
+        started: float,
+        detail: str,
     ) -> None:
         scope = request.scope
         self.kit.journal.record(
@@ -260,6 +306,7 @@ class Vendor:
                 request_body=body,
                 response_body=bytes(getattr(response, "body", b"")),
                 duration_ms=(perf_counter() - started) * 1000,
+                detail=detail,
             )
         )
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from mockservers.core.clock import Clock
 from mockservers.core.state import StateError, TenantState, VendorState
 from mockservers.core.tokens import TokenStore
+from mockservers.core.vendor import VendorModel
 from mockservers.keepit.errors import call_error, rate_limited
 from mockservers.keepit.ratelimit import RateLimiter
 from mockservers.keepit.sections import (
@@ -100,7 +101,7 @@ class BatchResult:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
 
 
-class KeepItModel:
+class KeepItModel(VendorModel):
     tokens: TokenStore | None = None  # credentials travel in every call's headers: no tokens
 
     def __init__(self, settings: KeepItSettings, clock: Clock, state: VendorState) -> None:
@@ -137,6 +138,13 @@ class KeepItModel:
 
     def rebuild_indexes(self) -> None:
         self._owners = {name: owners_of(tenant) for name, tenant in self.state.tenants.items()}
+
+    def check_state(self, document: Any) -> None:
+        """Refuse a document whose customers could not be indexed (a malformed customer)."""
+        probe = VendorState(self.state.vendor, self.state.collection_names)
+        probe.load(document)
+        for tenant in probe.tenants.values():
+            owners_of(tenant)
 
     def _index(self, tenant: TenantState) -> dict[Key, str]:
         return self._owners.setdefault(tenant.name, {})

@@ -9,9 +9,20 @@ from typing import Any
 from starlette.responses import Response
 
 from contracts import Violation, contract, load_schema
+from mockservers.core.explain import (
+    MISSING,
+    NOT_ALLOWED,
+    OTHER,
+    OUT_OF_RANGE,
+    TOO_LONG,
+    TYPE,
+    diagnosis,
+    kind_of,
+    phrase,
+)
 from mockservers.core.http import JSONResponse
 from mockservers.core.vendor import Call
-from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope
+from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope, not_found
 from mockservers.keepit.models import BatchResult, KeepItModel
 
 # The request is {"subjectsRecords": [record, ...]}: the body's shape is checked by _records,
@@ -36,31 +47,32 @@ PARTIAL = (
 )
 UNIQUE_CLASH = "Errore: violazione di un vincolo di unicità, inserimento/update non eseguito."
 
-# Vendor-style texts per JSON Schema keyword; a missing or empty value is "non valorizzato".
-_MANDATORY = frozenset({"required", "minLength"})
-_TEXTS = {
-    "required": "Errore: {} non valorizzato.",
-    "minLength": "Errore: {} non valorizzato.",
-    "type": "Errore: {} di tipo non valido.",
-    "maxLength": "Errore: {} supera la lunghezza massima.",
-    "enum": "Errore: {} valore non ammesso.",
-    "const": "Errore: {} valore non ammesso.",
-    "exclusiveMaximum": "Errore: {} fuori dai limiti ammessi.",
-    "exclusiveMinimum": "Errore: {} fuori dai limiti ammessi.",
+# The document's style for a refused record: "Errore: xxx non valorizzato."
+_PHRASES = {
+    MISSING: "Errore: {field} non valorizzato.",
+    TYPE: "Errore: {field} di tipo non valido.",
+    TOO_LONG: "Errore: {field} supera la lunghezza massima.",
+    NOT_ALLOWED: "Errore: {field} valore non ammesso.",
+    OUT_OF_RANGE: "Errore: {field} fuori dai limiti ammessi.",
+    OTHER: "Errore: {field} non valido.",
 }
-_OTHER = "Errore: {} non valido."
 
 
 def insert_client(model: KeepItModel, call: Call) -> Response:
     tenant = model.authenticate(call.headers)
     body = call.json()
     records = _records(body)
-    failures = {
-        number: record_failure(number, _RECORD.violations(record))
-        for number, record in enumerate(records)
-        if not _RECORD.is_valid(record)
-    }
+    failures = {}
+    for number, record in enumerate(records):
+        violations = _RECORD.check(record)
+        if violations:
+            failures[number] = record_failure(number, violations)
+            call.explain(f"{RECORDS}[{number}]: {diagnosis(violations, 'record')}")
     return render(model.insert_batch(tenant, records, failures), model.settings.success_message)
+
+
+def unknown_alias(model: KeepItModel, call: Call) -> Response:
+    raise not_found(call.query.get("cmd", ""))
 
 
 def _records(body: Any) -> list[Any]:
@@ -82,14 +94,15 @@ def record_failure(number: int, violations: Iterable[Violation]) -> str:
     ranks = []
     for violation in violations:
         parts = list(violation.path)
-        if violation.keyword == "required":
-            parts.append(violation.field)
+        if violation.missing:
+            parts.append(violation.missing)
         if parts[:1] == ["subjects"] and len(parts) > 1:
             parts = parts[1:]
         name = _name(parts) or f"{RECORDS}[{number}]"
-        text = _TEXTS.get(violation.keyword, _OTHER).format(name)
+        missing = kind_of(violation) == MISSING
         position = _ORDER.get(parts[0], len(_ORDER)) if parts else -1
-        ranks.append((violation.keyword not in _MANDATORY, len(parts), position, name, text))
+        text = phrase(violation, _PHRASES, field=name)
+        ranks.append((not missing, len(parts), position, name, text))
     return min(ranks)[-1]
 
 

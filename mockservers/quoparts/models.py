@@ -11,6 +11,7 @@ from typing import Any
 from mockservers.core.clock import Clock
 from mockservers.core.state import TenantState, VendorState
 from mockservers.core.tokens import TokenStore
+from mockservers.core.vendor import VendorModel
 from mockservers.quoparts.errors import QuoPartsError, quote_failed
 from mockservers.quoparts.settings import QuoPartsSettings
 
@@ -55,7 +56,7 @@ class _CodeIndex:
         return self.erp_by_code.get(cod_cli)
 
 
-class QuoPartsModel:
+class QuoPartsModel(VendorModel):
     def __init__(self, settings: QuoPartsSettings, clock: Clock, state: VendorState) -> None:
         self.settings = settings
         self.clock = clock
@@ -65,19 +66,20 @@ class QuoPartsModel:
         self._code_indexes: dict[str, _CodeIndex] = {}
 
     # -- accounts and tokens ----------------------------------------------------------------
-    def not_accredited(self) -> QuoPartsError:
-        return QuoPartsError(self.settings.auth_error_code, self.settings.auth_error_message)
+    def not_accredited(self, detail: str) -> QuoPartsError:
+        settings = self.settings
+        return QuoPartsError(settings.auth_error_code, settings.auth_error_message, detail=detail)
 
     def login(self, username: str, password: str) -> str:
         expected = self.credentials.get(username)
         if expected is None or not secrets.compare_digest(expected.encode(), password.encode()):
-            raise self.not_accredited()
+            raise self.not_accredited("wrong username or password")
         return self.tokens.issue(username, self.settings.token_ttl_seconds).value
 
     def tenant_for(self, token: str | None) -> TenantState:
         found = self.tokens.lookup(token)
         if found is None:
-            raise self.not_accredited()
+            raise self.not_accredited("the token is missing, unknown or expired")
         return self.state.tenant(found.tenant)
 
     def reset(self) -> None:
@@ -135,8 +137,9 @@ class QuoPartsModel:
 
     # -- importPvt --------------------------------------------------------------------------
     def find_customer(self, tenant: TenantState, header: dict[str, Any]) -> dict[str, Any]:
-        """COD_CLI wins over COD_CLI_ERP when both are given (seed: 'prioritariamente')."""
-        if "COD_CLI" in header:
+        """COD_CLI wins over COD_CLI_ERP when both are given (seed: 'prioritariamente'); a code
+        sent as "" or null counts as not given."""
+        if header.get("COD_CLI"):
             index = self._code_indexes.setdefault(tenant.name, _CodeIndex())
             erp = index.erp_for(tenant.collections[CUSTOMERS], header["COD_CLI"])
             customer = tenant.get(CUSTOMERS, erp) if erp is not None else None
@@ -145,7 +148,7 @@ class QuoPartsModel:
             customer = tenant.get(CUSTOMERS, header["COD_CLI_ERP"])
             code = f"COD_CLI_ERP {header['COD_CLI_ERP']}"
         if customer is None:
-            raise quote_failed(f"cliente {code} non trovato")
+            raise quote_failed(f"no customer with {code}")
         return customer
 
     def create_quote(

@@ -9,9 +9,10 @@ from typing import Any
 from starlette.responses import Response
 
 from contracts import Violation, contract
+from mockservers.core.explain import diagnosis, phrase
 from mockservers.core.http import JSONResponse
 from mockservers.core.vendor import Call
-from mockservers.quoparts.errors import bad_request
+from mockservers.quoparts.errors import BAD_REQUEST, BAD_REQUEST_TEXT, ROW_PHRASES, bad_request
 from mockservers.quoparts.models import QuoPartsModel
 
 _LOGIN_QUERY = contract("quoparts/login.query")
@@ -23,16 +24,11 @@ def ok(data: list[Any]) -> Response:
     return JSONResponse({"errorCode": "0", "error": "", "data": data})
 
 
-def describe(violation: Violation, where: str = "body") -> str:
-    """``data.testata: 'COD_TGA' is a required property`` — names where and what."""
-    return f"{violation.pointer or where}: {violation.message}"
-
-
 def login(model: QuoPartsModel, call: Call) -> Response:
     query = {k: call.query[k] for k in ("login", "username", "password") if k in call.query}
-    violations = _LOGIN_QUERY.violations(query) if not _LOGIN_QUERY.is_valid(query) else []
+    violations = _LOGIN_QUERY.check(query)
     if violations:
-        raise bad_request(describe(violations[0], where="query"))
+        raise bad_request(f"query: {diagnosis(violations, 'query')}")
     return ok([{"TOKEN": model.login(query["username"], query["password"])}])
 
 
@@ -40,14 +36,15 @@ def import_customers(model: QuoPartsModel, call: Call) -> Response:
     tenant = model.tenant_for(call.query.get("token"))
     body = call.json()
     if not isinstance(body, dict):
-        raise bad_request("il body deve essere un oggetto JSON")
+        raise bad_request("the body is not a JSON object")
     rows = body.get("data")
     if not isinstance(rows, list):
-        raise bad_request("data deve essere un array di clienti")
+        raise bad_request("data is missing or not an array of customers")
     bad_rows: dict[int, list[Violation]] = defaultdict(list)
-    if not _IMPORT_CLI.is_valid(body):
-        for violation in _IMPORT_CLI.violations(body):
-            bad_rows[violation.path[1]].append(violation)  # type: ignore[index]
+    for violation in _IMPORT_CLI.check(body):
+        bad_rows[violation.path[1]].append(violation)  # type: ignore[index]
+    for index, violations in bad_rows.items():
+        call.explain(f"data[{index}]: {diagnosis(violations, 'row')}")
     if not bad_rows:
         return ok(model.upsert_customers(tenant, rows))
     accepted = iter(
@@ -62,23 +59,38 @@ def import_customers(model: QuoPartsModel, call: Call) -> Response:
 
 
 def _row_error(row: Any, violations: list[Violation]) -> dict[str, Any]:
+    """The row's own errorCode 100, its error naming the fields in Italian."""
     erp = row.get("COD_CLI_ERP") if isinstance(row, dict) else None
     if isinstance(erp, bool) or not isinstance(erp, str | int | float):
         erp = ""
-    detail = "; ".join(f"{v.field or 'riga'}: {v.message}" for v in violations[:5])
-    error = bad_request(detail)
-    return {"errorCode": error.code, "error": error.message, "COD_CLI_ERP": str(erp)}
+    if isinstance(row, dict):
+        found = [phrase(v, ROW_PHRASES, field=v.missing or _row_field(v)) for v in violations]
+        detail = "; ".join(dict.fromkeys(found))
+    else:
+        detail = "la riga deve essere un oggetto JSON"
+    return {
+        "errorCode": BAD_REQUEST,
+        "error": f"{BAD_REQUEST_TEXT}: {detail}",
+        "COD_CLI_ERP": str(erp),
+    }
+
+
+def _row_field(violation: Violation) -> str:
+    """The customer's field at fault (the path inside ``data[i]``)."""
+    inner = violation.path[2:]
+    return ".".join(str(p) for p in inner) or "riga"
 
 
 def import_quote(model: QuoPartsModel, call: Call) -> Response:
     tenant = model.tenant_for(call.query.get("token"))
     body = call.json()
-    if not _IMPORT_PVT.is_valid(body):
-        raise bad_request(describe(_IMPORT_PVT.violations(body)[0]))
+    violations = _IMPORT_PVT.check(body)
+    if violations:
+        raise bad_request(diagnosis(violations))
     data = body["data"]
     cod_doc = model.create_quote(tenant, data["testata"], data["articoli"])
     return ok([{"COD_DOC": cod_doc}])
 
 
 def unknown_method(model: QuoPartsModel, call: Call) -> Response:
-    raise bad_request("metodo mancante o sconosciuto (login, importCli, importPvt)")
+    raise bad_request("no method flag in the query: login, importCli or importPvt")

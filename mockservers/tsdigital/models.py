@@ -12,6 +12,7 @@ from typing import Any
 from mockservers.core.clock import Clock
 from mockservers.core.state import TenantState, VendorState
 from mockservers.core.tokens import Token, TokenStore
+from mockservers.core.vendor import VendorModel
 from mockservers.tsdigital.errors import SubError, TsDigitalError, error, sub_error
 from mockservers.tsdigital.settings import TsDigitalSettings
 
@@ -59,7 +60,7 @@ class Caller:
         return self.kind == "app-key" and SPECIAL in self.grants
 
 
-class TsDigitalModel:
+class TsDigitalModel(VendorModel):
     def __init__(self, settings: TsDigitalSettings, clock: Clock, state: VendorState) -> None:
         self.settings = settings
         self.clock = clock
@@ -67,8 +68,10 @@ class TsDigitalModel:
         self.tokens = TokenStore(clock)
         self._pending: list[tuple[float, str, str]] = []  # (ready epoch, tenant, id): a heap
 
-    def error(self, status: int, sub_errors: list[SubError] | tuple[()] = ()) -> TsDigitalError:
-        return error(self.clock, status, sub_errors)
+    def error(
+        self, status: int, sub_errors: list[SubError] | tuple[()] = (), detail: str = ""
+    ) -> TsDigitalError:
+        return error(self.clock, status, sub_errors, detail)
 
     # -- tokens -----------------------------------------------------------------------------
     def mint(self, kind: str, grants: list[str], ttl: float | None, tenant: str | None) -> Token:

@@ -20,27 +20,23 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from contracts import Violation, contract
+from mockservers.core.explain import diagnosis, field_path, phrase
 from mockservers.core.http import JSONResponse
 from mockservers.core.vendor import Call
-from mockservers.tsdigital.errors import SubError, sub_error
+from mockservers.tsdigital.errors import PHRASES, SubError, sub_error
 from mockservers.tsdigital.models import DEFAULT_FAILURE, TsDigitalModel
 
 _REQUEST = contract("tsdigital/createItem.request")
 _HEADERS = contract("tsdigital/createItem.headers")
 HEADER_NAMES = tuple(_HEADERS.schema["properties"])
-PROCESSING_FAILURE = frozenset({"processing_failure"})
-_MESSAGE_LIMIT = 300
+PROCESSING_FAILURE = "processing_failure"
 
 
 def describe(violation: Violation) -> SubError:
-    """One ``subErrors`` entry naming the field: for a missing field, the field itself."""
-    where = violation.pointer
-    if violation.keyword == "required":
-        where = f"{where}.{violation.field}" if where else violation.field
-    message = violation.message
-    if len(message) > _MESSAGE_LIMIT:  # jsonschema quotes the offending value, however large
-        message = message[: _MESSAGE_LIMIT - 1] + "…"
-    return sub_error(where or "body", message)
+    """One ``subErrors`` entry naming the field (for a missing field, the field itself), and in
+    Italian what is wrong with it."""
+    where = field_path(violation, "body")
+    return sub_error(where, phrase(violation, PHRASES, field=where))
 
 
 def is_rule(violation: Violation) -> bool:
@@ -54,13 +50,17 @@ def standard_headers(call: Call) -> dict[str, str]:
 
 
 def header_problems(call: Call, headers: dict[str, str]) -> list[SubError]:
-    problems = []
-    if not _HEADERS.is_valid(headers):
-        problems.extend(describe(v) for v in _HEADERS.violations(headers))
+    violations = _HEADERS.check(headers)
+    if violations:
+        call.explain(f"headers: {diagnosis(violations, 'headers')}")
+    problems = [describe(v) for v in violations]
     content_type = call.headers.get("content-type", "")
     if content_type.split(";", 1)[0].strip().lower() != "application/json":
         problems.append(
-            sub_error("Content-Type", f"deve essere application/json, non {content_type!r:.100}")
+            sub_error(
+                "Content-Type",
+                f"Il Content-Type deve essere application/json, non {content_type!r:.100}",
+            )
         )
     return problems
 
@@ -73,14 +73,14 @@ def create_item(model: TsDigitalModel, call: Call) -> Response:
     if problems:
         raise model.error(400, problems)
     body = call.json()
-    if not _REQUEST.is_valid(body):
-        violations = _REQUEST.violations(body)
+    violations = _REQUEST.check(body)
+    if violations:
         structural = [describe(v) for v in violations if not is_rule(v)]
-        raise model.error(400, structural or model.broken_rules(body))
+        raise model.error(400, structural or model.broken_rules(body), diagnosis(violations))
     denied = model.denied(caller, body)
     if denied:
         raise model.error(403, denied)
-    failure = call.kit.faults.take("tsdigital", call.operation, PROCESSING_FAILURE)
+    failure = call.take_fault(PROCESSING_FAILURE)
     reason = None if failure is None else (failure.reason or DEFAULT_FAILURE)
     headers.pop("Authorization", None)
     item_id = model.accept(caller, body, headers, failure=reason)

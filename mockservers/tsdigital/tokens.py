@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from mockservers.admin import Admin, AdminError
+from mockservers.core.adminapi import AdminError, json_body
 from mockservers.tsdigital.models import KINDS, TsDigitalModel, is_grant, iso
 
 
@@ -38,7 +38,7 @@ def _spec(body: Any) -> tuple[str, list[str], float | None, str | None]:
 
 def token_routes(model: TsDigitalModel) -> list[Route]:
     async def mint(request: Request) -> dict[str, Any]:
-        kind, grants, ttl, tenant = _spec(await Admin.body(request))
+        kind, grants, ttl, tenant = _spec(await json_body(request))
         token = model.mint(kind, grants, ttl, tenant)
         return {
             "token": token.value,

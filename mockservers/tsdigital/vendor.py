@@ -9,8 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mockservers.core.errors import KitError
-from mockservers.core.faults import CORE_FAULT_KINDS
-from mockservers.core.vendor import Call, Vendor, VendorRoute
+from mockservers.core.vendor import Vendor, VendorRoute
 from mockservers.tsdigital import responses
 from mockservers.tsdigital.errors import sub_error
 from mockservers.tsdigital.models import ITEMS, TsDigitalModel
@@ -21,15 +20,14 @@ from mockservers.tsdigital.tokens import token_routes
 class TsDigital(Vendor):
     name: ClassVar[str] = "tsdigital"
     title: ClassVar[str] = "TS Digital"
-    operations: ClassVar[tuple[str, ...]] = ("createItem",)
     routes: ClassVar[tuple[VendorRoute, ...]] = (
-        VendorRoute("/api/v3/items", "create_item", operation="createItem"),
+        VendorRoute("/api/v3/items", {"createItem": responses.create_item}),
     )
     collections: ClassVar[tuple[str, ...]] = (ITEMS,)
     settings_class = TsDigitalSettings
     model_class = TsDigitalModel
-    fault_kinds: ClassVar[frozenset[str]] = CORE_FAULT_KINDS | responses.PROCESSING_FAILURE
-    deferred_fault_kinds: ClassVar[frozenset[str]] = responses.PROCESSING_FAILURE
+    # processing_failure: the next accepted item(s) end FAILED (taken only once one is accepted).
+    vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset({responses.PROCESSING_FAILURE})
 
     def dump_state(self) -> dict[str, Any]:
         self.model.settle()
@@ -38,12 +36,9 @@ class TsDigital(Vendor):
     def admin_routes(self) -> list[Route]:
         return token_routes(self.model)
 
-    def create_item(self, call: Call) -> Response:
-        return responses.create_item(self.model, call)
-
     def render_error(self, error: KitError, operation: str) -> Response:
         if error.kind == "malformed_json":
-            status, problems = 400, [sub_error("body", error.detail)]
+            status, problems = 400, [sub_error("body", "Il body non è un JSON valido")]
         else:  # too_large (413), an injected status, or an unplanned error (500)
             status, problems = error.status or 500, []
         return self.model.error(status, problems).response()

@@ -8,6 +8,16 @@ from typing import Any
 from starlette.responses import Response
 
 from mockservers.core.errors import VendorError
+from mockservers.core.explain import (
+    FORMAT,
+    MISSING,
+    NOT_ALLOWED,
+    OTHER,
+    OUT_OF_RANGE,
+    TOO_LONG,
+    TOO_SHORT,
+    TYPE,
+)
 from mockservers.core.http import JSONResponse
 
 INVALID = "ER.IR.INVAL"
@@ -21,6 +31,18 @@ DOC_UNHANDLED = "ER.DOC.UNERR"
 
 INVALID_TEXT = "Richiesta non valida"
 UNHANDLED_TEXT = "Eccezione non gestita"
+
+# A record or a call refused for its content: the message names the field, in Italian.
+PHRASES = {
+    MISSING: "campo {field} obbligatorio",
+    TYPE: "campo {field} di tipo non valido (atteso {expected})",
+    NOT_ALLOWED: "campo {field} con valore non ammesso (ammessi {expected})",
+    TOO_LONG: "campo {field} troppo lungo",
+    TOO_SHORT: "campo {field} con troppo pochi elementi",
+    OUT_OF_RANGE: "campo {field} fuori dai limiti ammessi",
+    FORMAT: "campo {field} non nel formato atteso ({expected})",
+    OTHER: "campo {field} non valido",
+}
 
 
 def envelope(
@@ -45,18 +67,22 @@ def envelope(
 class XtraError(VendorError):
     """A whole-call error: 400 ER.IR.INVAL, 403 auth, 500 ER.IR.UNERR."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, detail: str = "") -> None:
         super().__init__(f"{status} {code} {message}")
         self.status = status
         self.code = code
         self.message = message
+        self.detail = detail
 
     def response(self) -> Response:
         return envelope(self.status, self.code, self.message, None)
 
 
-def invalid(detail: str = "") -> XtraError:
-    return XtraError(400, INVALID, f"{INVALID_TEXT}: {detail}" if detail else INVALID_TEXT)
+def invalid(reason: str = "", detail: str = "") -> XtraError:
+    """400 ER.IR.INVAL: "Richiesta non valida", with the reason in Italian when there is one
+    and the kit's diagnosis as ``detail``."""
+    message = f"{INVALID_TEXT}: {reason}" if reason else INVALID_TEXT
+    return XtraError(400, INVALID, message, detail)
 
 
 class RecordError(Exception):

@@ -16,6 +16,7 @@ from typing import Any
 from mockservers.core.clock import Clock
 from mockservers.core.state import StateError, TenantState, VendorState
 from mockservers.core.tokens import TokenStore
+from mockservers.core.vendor import VendorModel
 from mockservers.xtra.errors import (
     DOC_EXISTS,
     DOC_NOT_IMPORTED,
@@ -119,7 +120,7 @@ def failed(record: dict[str, Any], contact_form: bool, error: RecordError) -> Ou
     return Outcome(rid if is_id(rid) else 0, identity_key(record, contact_form), error)
 
 
-class XtraModel:
+class XtraModel(VendorModel):
     def __init__(self, settings: XtraSettings, clock: Clock, state: VendorState) -> None:
         self.settings = settings
         self.clock = clock
@@ -131,6 +132,9 @@ class XtraModel:
         self._users: dict[str, dict[str, tuple[int, int]]] = {}
 
     # -- fixtures and indexes -----------------------------------------------------------------
+    def check_state(self, document: Any) -> None:
+        check_state(document)
+
     def reset(self) -> None:
         """Tokens gone; every account's login users and their identities back (IRID 1: demo)."""
         self.tokens.expire_all()
@@ -305,7 +309,7 @@ class XtraModel:
             return None
         if contact_form:
             return tenant.get(IDENTITIES, str(known))
-        raise RecordError(EXISTS, f"Anagrafica già esistente: ExternalKey {key} (ID {known})")
+        raise RecordError(EXISTS, f"Anagrafica già trovata: ExternalKey {key} (ID {known})")
 
     def _check_users(
         self, tenant: TenantState, existing: dict[str, Any] | None, users: list[dict[str, Any]]

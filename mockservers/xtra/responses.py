@@ -11,8 +11,17 @@ from starlette.responses import Response
 
 from contracts import Contract, Violation, contract, load_schema
 from mockservers.core.errors import KitError
+from mockservers.core.explain import diagnosis, phrase
 from mockservers.core.vendor import Call
-from mockservers.xtra.errors import INVALID, RecordError, XtraError, envelope, invalid
+from mockservers.xtra.errors import (
+    INVALID,
+    INVALID_TEXT,
+    PHRASES,
+    RecordError,
+    XtraError,
+    envelope,
+    invalid,
+)
 from mockservers.xtra.models import XtraModel, failed
 
 DOCUMENT_FAULT = "document_error"
@@ -29,14 +38,17 @@ _IGNORED = {
     False: frozenset(load_schema("xtra/defs/identity")["x-ignored"]),
     True: frozenset(load_schema("xtra/defs/contactFormIdentity")["x-ignored"]),
 }
-_MAX_DETAIL = 300
 _EXACT = 2**53
 
 
-def describe(violations: list[Violation], root: str = "body") -> str:
-    """``IdentityDocuments[0].ReleaseDate: '2024-02-30' is not a 'date'`` — names the field."""
-    parts = [f"{v.pointer or root}: {v.message}"[:_MAX_DETAIL] for v in violations[:3]]
-    return "; ".join(parts)
+def describe(violations: list[Violation]) -> str:
+    """``campo IdentityDocuments[0].ReleaseDate non nel formato atteso (data AAAA-MM-GG)``: the
+    fields at fault in Italian, for a message (the validator's English goes to the detail)."""
+    return "; ".join(dict.fromkeys(phrase(v, PHRASES) for v in violations[:3]))
+
+
+def refused(violations: list[Violation], root: str) -> XtraError:
+    return invalid(describe(violations), f"{root}: {diagnosis(violations, root)}")
 
 
 def _true(call: Call, name: str) -> bool:
@@ -45,15 +57,16 @@ def _true(call: Call, name: str) -> bool:
 
 def _check_query(checked: Contract, call: Call, names: tuple[str, ...]) -> None:
     query = {k: call.query[k] for k in names if k in call.query}
-    if not checked.is_valid(query):
-        raise invalid(describe(checked.violations(query)))
+    violations = checked.check(query)
+    if violations:
+        raise refused(violations, "query")
 
 
 def _json(call: Call) -> Any:
     try:
         return call.json()
     except KitError as exc:
-        raise invalid(exc.detail) from None
+        raise invalid("il corpo non è un JSON valido", exc.detail) from None
 
 
 def integral(value: Any) -> Any:
@@ -106,8 +119,9 @@ def login(model: XtraModel, call: Call) -> Response:
     def work() -> dict[str, Any]:
         _check_query(_LOGIN_QUERY, call, ("debug",))
         body = _json(call)
-        if not _LOGIN.is_valid(body):
-            raise invalid(describe(_LOGIN.violations(body)))
+        violations = _LOGIN.check(body)
+        if violations:
+            raise refused(violations, "body")
         return model.login(body["Username"], body["Password"], call.headers)
 
     return answer(model, call, work)
@@ -115,23 +129,26 @@ def login(model: XtraModel, call: Call) -> Response:
 
 # -- irs/update --------------------------------------------------------------------------------
 def update_identities(model: XtraModel, call: Call) -> Response:
+    fail_documents = call.take_fault(DOCUMENT_FAULT) is not None
+
     def work() -> dict[str, Any]:
         caller = model.caller(call.headers)
         _check_query(_UPDATE_QUERY, call, ("contactForm", "debug"))
         contact_form = _true(call, "contactForm")
         body = integral(_json(call))
         if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
-            raise invalid("il corpo deve essere un array di oggetti JSON")
+            raise invalid(
+                "il corpo deve essere un array di oggetti JSON",
+                "the body is not an array of objects",
+            )
         model.check_scope(caller, body, contact_form)
-        fail_documents = call.fault is not None and call.fault.kind == DOCUMENT_FAULT
         schema = _RECORD[contact_form]
         records = []
-        for record in body:
-            if not schema.is_valid(record):
-                error = RecordError(
-                    INVALID,
-                    f"Richiesta non valida: {describe(schema.violations(record), 'record')}",
-                )
+        for index, record in enumerate(body):
+            violations = schema.check(record)
+            if violations:
+                call.explain(f"[{index}]: {diagnosis(violations, 'record')}")
+                error = RecordError(INVALID, f"{INVALID_TEXT}: {describe(violations)}")
                 records.append(failed(record, contact_form, error).render())
                 continue
             outcome = model.upsert(

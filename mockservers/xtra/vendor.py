@@ -2,59 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from starlette.responses import Response
 
 from mockservers.core.errors import KitError
-from mockservers.core.faults import CORE_FAULT_KINDS, Fault
 from mockservers.core.http import status_phrase
-from mockservers.core.vendor import Call, Vendor, VendorRoute
+from mockservers.core.vendor import Vendor, VendorRoute
 from mockservers.xtra import responses
 from mockservers.xtra.errors import (
     INVALID,
+    INVALID_TEXT,
     UNHANDLED,
     UNHANDLED_TEXT,
     XtraError,
     invalid,
 )
-from mockservers.xtra.models import ACTIVITIES, IDENTITIES, XtraModel, check_state
+from mockservers.xtra.models import ACTIVITIES, IDENTITIES, XtraModel
 from mockservers.xtra.settings import XtraSettings
 
 
 class Xtra(Vendor):
     name: ClassVar[str] = "xtra"
     title: ClassVar[str] = "XTRA/XOX"
-    operations: ClassVar[tuple[str, ...]] = ("login", "updateIdentities")
     routes: ClassVar[tuple[VendorRoute, ...]] = (
-        VendorRoute("/api/sync/v1/login", "login", operation="login"),
-        VendorRoute("/api/sync/v1/irs/update", "update_identities", operation="updateIdentities"),
+        VendorRoute("/api/sync/v1/login", {"login": responses.login}),
+        VendorRoute("/api/sync/v1/irs/update", {"updateIdentities": responses.update_identities}),
     )
     collections: ClassVar[tuple[str, ...]] = (IDENTITIES, ACTIVITIES)
     settings_class = XtraSettings
     model_class = XtraModel
     # document_error: in the next matching calls, every record's documents fail (ER.DOC.UNERR).
-    fault_kinds: ClassVar[frozenset[str]] = CORE_FAULT_KINDS | {responses.DOCUMENT_FAULT}
-
-    def load_state(self, document: Any) -> None:
-        check_state(document)  # before anything is replaced: a refused document changes nothing
-        super().load_state(document)
-
-    def login(self, call: Call) -> Response:
-        return responses.login(self.model, call)
-
-    def update_identities(self, call: Call) -> Response:
-        return responses.update_identities(self.model, call)
-
-    def apply_fault(self, fault: Fault, call: Call) -> Response | None:
-        """document_error does not answer for the handler: it marks the call (``call.fault``)."""
-        return None
+    vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset({responses.DOCUMENT_FAULT})
 
     def render_error(self, error: KitError, operation: str) -> Response:
         if error.kind == "malformed_json":
-            return invalid(error.detail).response()
+            return invalid("il corpo non è un JSON valido").response()
         if error.kind == "too_large":
-            return XtraError(413, INVALID, f"Richiesta non valida: {error.detail}").response()
+            reason = f"{INVALID_TEXT}: il corpo supera la dimensione massima"
+            return XtraError(413, INVALID, reason).response()
         status = error.status or 500
         if status >= 500:
             return XtraError(status, UNHANDLED, UNHANDLED_TEXT).response()

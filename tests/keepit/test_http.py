@@ -76,7 +76,7 @@ def insert(http: httpx.Client, *records: dict[str, Any], **kwargs: Any) -> dict[
     """Post the records; check the answer against the response contract; return its body."""
     response = post(http, {"subjectsRecords": list(records)}, **kwargs)
     body = response.json()
-    assert contract("keepit/insertClient_v3.response").violations(body) == []
+    assert contract("keepit/insertClient_v3.response").check(body) == []
     expected_http = 200 if body["code"] in (200, 204, 206) else body["code"]
     assert response.status_code == expected_http, body
     return body
@@ -520,7 +520,7 @@ def test_unknown_or_missing_cmd_is_no_alias_found(
         "success": False,
         "message": f"No alias found for '{params.get('cmd', '')}'",
     }
-    assert contract("keepit/notFound.response").violations(response.json()) == []
+    assert contract("keepit/notFound.response").check(response.json()) == []
 
 
 @pytest.mark.parametrize("missing", ["username", "password", "companyId", "siteId"])
@@ -529,7 +529,7 @@ def test_each_credential_header_is_required(http: httpx.Client, missing: str) ->
     response = post(http, {"subjectsRecords": [customer("C1")]}, headers=headers)
     assert response.status_code == 401
     assert response.json() == {"success": False, "code": 401, "message": "Credenziali non valide."}
-    assert contract("keepit/error.response").violations(response.json()) == []
+    assert contract("keepit/error.response").check(response.json()) == []
 
 
 @pytest.mark.parametrize(
@@ -586,7 +586,7 @@ def test_the_101st_call_in_60_seconds_is_429_until_the_window_moves(http: httpx.
     assert response.status_code == 429
     body = response.json()
     assert body["success"] is False and body["code"] == 429 and "100" in body["message"]
-    assert contract("keepit/error.response").violations(body) == []
+    assert contract("keepit/error.response").check(body) == []
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     http.post("/__admin/clock", json={"advance_seconds": 60})
     assert insert(http, customer("C1"))["code"] == 200
@@ -625,7 +625,7 @@ def test_status_fault_answers_in_the_vendors_body(http: httpx.Client, status: in
     response = post(http, {"subjectsRecords": [customer("C1")]})
     assert response.status_code == status
     assert response.json()["success"] is False and response.json()["code"] == status
-    assert contract("keepit/error.response").violations(response.json()) == []
+    assert contract("keepit/error.response").check(response.json()) == []
     assert insert(http, customer("C1"))["code"] == 200
 
 

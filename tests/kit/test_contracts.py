@@ -21,7 +21,7 @@ EXAMPLES = [
 @pytest.mark.parametrize(("name", "index"), EXAMPLES, ids=[f"{n}#{i}" for n, i in EXAMPLES])
 def test_every_example_in_a_contract_is_valid(name: str, index: int) -> None:
     example = load_schema(name)["examples"][index]
-    assert contract(name).violations(example) == []
+    assert contract(name).check(example) == []
     assert contract(name).is_valid(example)
 
 
@@ -35,7 +35,7 @@ def test_validators_are_compiled_once() -> None:
 
 
 def test_violation_names_the_field_and_path() -> None:
-    violations = contract("quoparts/importCli.request").violations(
+    violations = contract("quoparts/importCli.request").check(
         {"data": [{"DES_NOM": "x", "COD_PTA_IVA": "1"}]}
     )
     assert [(v.field, v.pointer) for v in violations] == [("COD_CLI_ERP", "data[0]")]
@@ -47,7 +47,7 @@ def test_format_checking_is_on() -> None:
     record = {"ID": 59990, "IdentityDocuments": [document]}
     checked = contract("xtra/defs/identity")
     assert not checked.is_valid(record)
-    assert [(v.field, v.keyword, v.pointer) for v in checked.violations(record)] == [
+    assert [(v.field, v.keyword, v.pointer) for v in checked.check(record)] == [
         ("ReleaseDate", "format", "IdentityDocuments[0].ReleaseDate")
     ]
     document["ReleaseDate"] = "2024-02-29"

@@ -50,7 +50,9 @@ def test_client_raises_the_vendors_code_for_a_top_level_error(client: QuoPartsCl
     client.import_customers([ROW])
     with pytest.raises(QuoPartsError) as caught:
         client.import_quote(HEADER | {"COD_CLI_ERP": "NOPE"}, [ARTICLE])
-    assert caught.value.code == "107" and "NOPE" in caught.value.message
+    error = caught.value
+    assert error.code == "107" and error.message == "Errore durante la creazione del preventivo"
+    assert "NOPE" in error.detail  # the kit's diagnosis, from X-Mockservers-Detail
 
 
 def test_client_wrong_password_raises_101(app: object) -> None:

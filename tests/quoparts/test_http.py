@@ -45,7 +45,7 @@ ARTICLE = {"DES_RGR": "Filtro olio", "COD_ART_PVT": "1883037"}
 
 
 def assert_contract(name: str, body: object) -> None:
-    assert contract(name).violations(body) == []
+    assert contract(name).check(body) == []
 
 
 # -- login ---------------------------------------------------------------------------------
@@ -72,9 +72,9 @@ def test_login_with_unknown_user_is_101(http: httpx.Client) -> None:
 
 
 def test_login_without_username_is_a_malformed_request(http: httpx.Client) -> None:
-    body = http.get(QP, params={"login": "", "password": "demo"}).json()
-    assert body["errorCode"] == "100" and body["error"].startswith("Richiesta errata")
-    assert "username" in body["error"]
+    response = http.get(QP, params={"login": "", "password": "demo"})
+    assert response.json() == {"errorCode": "100", "error": "Richiesta errata", "data": []}
+    assert "'username' is a required property" in response.headers["X-Mockservers-Detail"]
 
 
 def test_a_new_login_keeps_earlier_tokens_valid(http: httpx.Client) -> None:
@@ -329,23 +329,61 @@ def test_import_pvt_cod_cli_wins_over_cod_cli_erp(http: httpx.Client) -> None:
     token = qp_login(http)
     qp_call(http, "importCli", token, {"data": [SEED_CUSTOMER]})  # COD_CLI 000001
     header = HEADER | {"COD_CLI": "000099", "COD_CLI_ERP": "CLI001"}
-    body = qp_call(
+    response = qp_call(
         http, "importPvt", token, {"data": {"testata": header, "articoli": [ARTICLE]}}
-    ).json()
-    assert body["errorCode"] == "107"
-    assert body["error"].startswith("Errore durante la creazione del preventivo")
-    assert "000099" in body["error"]
+    )
+    body = response.json()
+    assert body == {
+        "errorCode": "107",
+        "error": "Errore durante la creazione del preventivo",
+        "data": [],
+    }
+    assert response.headers["X-Mockservers-Detail"] == "no customer with COD_CLI 000099"
     assert_contract("quoparts/importPvt.response", body)
 
 
 def test_import_pvt_unknown_customer_is_107(http: httpx.Client) -> None:
-    body = qp_call(
+    response = qp_call(
         http,
         "importPvt",
         qp_login(http),
         {"data": {"testata": HEADER | {"COD_CLI_ERP": "NOPE"}, "articoli": [ARTICLE]}},
+    )
+    body = response.json()
+    assert body == {
+        "errorCode": "107",
+        "error": "Errore durante la creazione del preventivo",
+        "data": [],
+    }
+    assert response.headers["X-Mockservers-Detail"] == "no customer with COD_CLI_ERP NOPE"
+
+
+@pytest.mark.parametrize("empty", ["", None])
+def test_import_pvt_an_empty_cod_cli_beside_cod_cli_erp_finds_the_customer(
+    http: httpx.Client, empty: str | None
+) -> None:
+    """ERP serializers send "" (or null) for a code they do not have."""
+    token = qp_login(http)
+    qp_call(http, "importCli", token, {"data": [SEED_CUSTOMER]})
+    header = HEADER | {"COD_CLI": empty, "COD_CLI_ERP": "CLI001"}
+    body = qp_call(
+        http, "importPvt", token, {"data": {"testata": header, "articoli": [ARTICLE]}}
     ).json()
-    assert body["errorCode"] == "107" and "NOPE" in body["error"] and body["data"] == []
+    assert body == {"errorCode": "0", "error": "", "data": [{"COD_DOC": "000001"}]}
+
+
+@pytest.mark.parametrize("codes", [{"COD_CLI": "", "COD_CLI_ERP": ""}, {"COD_CLI": None}, {}])
+def test_import_pvt_without_a_valorised_customer_code_is_100(
+    http: httpx.Client, codes: dict[str, str | None]
+) -> None:
+    response = qp_call(
+        http,
+        "importPvt",
+        qp_login(http),
+        {"data": {"testata": HEADER | codes, "articoli": [ARTICLE]}},
+    )
+    assert response.json() == {"errorCode": "100", "error": "Richiesta errata", "data": []}
+    assert "data.testata" in response.headers["X-Mockservers-Detail"]
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ def assert_error(response: httpx.Response, status: int, phrase: str) -> list[dic
     """The seed's shared error body, exactly; returns its subErrors."""
     assert response.status_code == status, response.text
     body = response.json()
-    assert contract("tsdigital/error.response").violations(body) == []
+    assert contract("tsdigital/error.response").check(body) == []
     assert set(body) == {"code", "message", "status", "subErrors", "timestamp"}
     assert body["code"] == str(status) and body["status"] == phrase
     assert TIMESTAMP.match(body["timestamp"])
@@ -88,7 +88,7 @@ def test_seed_example_is_refused_400_by_rule_ownerids_cannot_be_combined_with_no
 
 def test_seed_example_is_kept_in_the_contract_as_refused_by_its_ownerids_rule() -> None:
     request = contract("tsdigital/createItem.request")
-    (violation,) = request.violations(SEED)
+    (violation,) = request.check(SEED)
     assert violation.keyword == "not" and violation.path == ()
     assert load_schema("tsdigital/createItem.request")["x-refused-examples"][0]["rule"] == (
         "ownerIds-noOwnership"
@@ -104,7 +104,7 @@ def test_seed_example_without_ownerids_is_accepted_from_an_app_key_with_special_
     response = create(http, mint(http, "app-key", SPECIAL_APP_KEY), without(SEED, "ownerIds"))
     assert response.status_code == 202
     body = response.json()
-    assert contract("tsdigital/createItem.response").violations(body) == []
+    assert contract("tsdigital/createItem.response").check(body) == []
     item = items(http)[body["id"]]
     assert item["status"] == "CREATED" and item["registry_status"] == "CERTIFIED"
     assert item["item"] == SEED["item"] and item["noKeys"] is True  # kept as received

@@ -24,8 +24,8 @@ def test_a_fake_that_accepts_records_breaking_their_schema_is_caught(
     from mockservers.xtra import responses
 
     class Lenient:
-        def is_valid(self, instance: object) -> bool:
-            return True
+        def check(self, instance: object) -> list[object]:
+            return []
 
     monkeypatch.setattr(responses, "_RECORD", {False: Lenient(), True: Lenient()})
     with pytest.raises(CheckFailed, match=r"xtra_error_codes.*expected ER\.IR\.INVAL") as failed:

@@ -181,7 +181,7 @@ def _one_record(
 ) -> None:
     """Take this record's outcome from the head of one of the three arrays."""
     code = customer_code(record)
-    violations = contract("keepit/defs/record").violations(record)
+    violations = contract("keepit/defs/record").check(record)
     if violations:
         entry = errors.pop(0) if errors else None
         match = CONTRACT_TEXT.match(_text(entry))

@@ -34,7 +34,7 @@ def records(draw: st.DrawFn, known: dict[str, tuple[str, str]]) -> dict[str, Any
         "system": system,
         "subjectType": "FIDELITY",
         "subjectSubtype": "4",
-        "isCompany": draw(st.sampled_from(["F", "T"])),
+        "isCompany": "F",
         "countryRegistration": "IT",
     }
     if prog_id is not None:
@@ -98,7 +98,7 @@ def _update_without_prog_id(r: dict[str, Any]) -> None:
 DEFECTS = {
     "Errore: action non valorizzato.": _no_action,
     "Errore: system non valorizzato.": _set(("subjects", "system"), ""),
-    "Errore: isCompany valore non ammesso.": _set(("subjects", "isCompany"), "X"),
+    "Errore: isCompany valore non ammesso.": _set(("subjects", "isCompany"), "T"),
     "Errore: zipCode supera la lunghezza massima.": _set(("subjects", "zipCode"), "3" * 21),
     "Errore: employeesNumber di tipo non valido.": _set(("subjects", "employeesNumber"), "60"),
     "Errore: contacts[0].value non valorizzato.": _email_without_value,

@@ -113,7 +113,7 @@ def header_faults(headers: Mapping[str, str]) -> set[str]:
     """The standard headers (and Content-Type) the request gets wrong."""
     checked = contract(HEADERS)
     sent = {name: headers[name] for name in checked.schema["properties"] if name in headers}
-    fields = {_field(v) for v in checked.violations(sent)}
+    fields = {_field(v) for v in checked.check(sent)}
     content_type = headers.get("Content-Type", "")
     if content_type.split(";", 1)[0].strip().lower() != "application/json":
         fields.add("Content-Type")
@@ -122,10 +122,10 @@ def header_faults(headers: Mapping[str, str]) -> set[str]:
 
 def body_faults(body: Any) -> set[str]:
     """The fields a body breaking the request contract must be refused for."""
-    checked = contract(REQUEST)
-    if checked.is_valid(body):
+    violations = contract(REQUEST).check(body)
+    if not violations:
         return set()
-    structural = {_field(v) for v in checked.violations(body) if v.keyword != "not" or v.path}
+    structural = {_field(v) for v in violations if v.keyword != "not" or v.path}
     if structural:
         return structural
     return {rule["not"]["required"][0] for rule, forbidden in _rules() if forbidden.is_valid(body)}

@@ -1,0 +1,103 @@
+"""A contract violation in a vendor's own words.
+
+The contracts explain a refusal in the validator's English (``'item' is a required property``):
+that is the kit's diagnosis, for the ``X-Mockservers-Detail`` header and the journal. A vendor
+body names the field in Italian, in that vendor's style. Each vendor keeps a *phrasebook*: one
+template per kind of problem below, with ``{field}`` (the path as the vendor spells it) and
+``{expected}`` (the admitted type, values, length or format, in Italian) to fill in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from contracts import Violation
+
+MISSING = "missing"  # absent, or an empty string where a value is mandatory
+TYPE = "type"  # a JSON type the field does not admit (null included)
+NOT_ALLOWED = "not_allowed"  # not among the admitted values
+TOO_LONG = "too_long"  # longer than the maximum length
+TOO_SHORT = "too_short"  # an array with fewer elements than required
+OUT_OF_RANGE = "out_of_range"  # a number beyond its limits
+FORMAT = "format"  # a date, a UUID, a pattern the value does not follow
+OTHER = "other"  # anything else: a rule, a combination of fields
+
+_KIND = {
+    "required": MISSING,
+    "type": TYPE,
+    "enum": NOT_ALLOWED,
+    "const": NOT_ALLOWED,
+    "maxLength": TOO_LONG,
+    "maxItems": TOO_LONG,
+    "minItems": TOO_SHORT,
+    "minimum": OUT_OF_RANGE,
+    "maximum": OUT_OF_RANGE,
+    "exclusiveMinimum": OUT_OF_RANGE,
+    "exclusiveMaximum": OUT_OF_RANGE,
+    "multipleOf": OUT_OF_RANGE,
+    "format": FORMAT,
+    "pattern": FORMAT,
+}
+_TYPES = {
+    "string": "stringa",
+    "integer": "intero",
+    "number": "numero",
+    "boolean": "booleano",
+    "array": "array",
+    "object": "oggetto",
+    "null": "null",
+}
+_FORMATS = {"date": "data AAAA-MM-GG", "date-time": "data e ora ISO 8601", "uuid": "UUID"}
+
+Phrasebook = Mapping[str, str]
+"""kind -> template with ``{field}`` and ``{expected}``; ``OTHER`` is the fallback."""
+
+
+def kind_of(violation: Violation) -> str:
+    """What is wrong, as one of the kinds above (``""`` where a value is due is missing)."""
+    if violation.keyword == "minLength" and violation.instance == "":
+        return MISSING
+    if violation.keyword == "minLength":
+        return FORMAT
+    return _KIND.get(violation.keyword, OTHER)
+
+
+def field_path(violation: Violation, root: str = "") -> str:
+    """``contacts[1].value``: the offending value's path, the missing field itself for a
+    ``required`` one; ``root`` when the whole document is at fault."""
+    pointer = violation.pointer
+    if violation.missing:
+        pointer = f"{pointer}.{violation.missing}" if pointer else violation.missing
+    return pointer or root
+
+
+def expected(violation: Violation) -> str:
+    """What the contract admits, in Italian: a type, the values, a length, a format."""
+    value = violation.expected
+    kind = kind_of(violation)
+    if kind == TYPE:
+        names = value if isinstance(value, list) else [value]
+        return " o ".join(_TYPES.get(str(name), str(name)) for name in names)
+    if kind == NOT_ALLOWED:
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(_quoted(v) for v in values)
+    if kind == FORMAT and violation.keyword == "format":
+        return _FORMATS.get(str(value), str(value))
+    return str(value) if isinstance(value, str | int | float) else ""
+
+
+def _quoted(value: Any) -> str:
+    return f"'{value}'" if isinstance(value, str) else str(value).lower()
+
+
+def phrase(violation: Violation, book: Phrasebook, field: str | None = None) -> str:
+    """The violation in the vendor's words (``field`` overrides the path it names)."""
+    template = book.get(kind_of(violation), book[OTHER])
+    name = field if field is not None else field_path(violation)
+    return template.format(field=name, expected=expected(violation))
+
+
+def diagnosis(violations: list[Violation], root: str = "body") -> str:
+    """The kit's own account (the validator's words, with paths), for the detail header."""
+    return "; ".join(f"{field_path(v, root)}: {v.message}"[:300] for v in violations[:5])
