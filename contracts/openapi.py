@@ -9,7 +9,7 @@ operation's query or header parameters. Bundling copies each referenced file onc
 QuoParts and KeepIT choose the operation with a query parameter, which OpenAPI cannot key on.
 Their skeletons list each operation on a *virtual path* (``/ws_quoparts.php/importCli``) and
 carry ``x-real-request: {"path", "query"}``; ``fuzz.dispatch`` maps a generated case back to the
-real URL. See the README, "Query-dispatched operations".
+real URL. See docs/fuzzing.md, "Query-dispatched operations in OpenAPI".
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ def run_harness(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if cls is None:
         say(
             f"mockservers fuzz: no fuzz plug-in for {args.vendor!r} yet "
-            f"(add fuzz/plugins/{args.vendor}/, see README 'Fuzzing and contract testing')"
+            f"(add fuzz/plugins/{args.vendor}/, see docs/fuzzing.md)"
         )
         return 2
     try:

@@ -54,7 +54,7 @@ def serve(args: argparse.Namespace) -> int:
         print(f"  {vendor.title:<12} {base}/{name}")
         for line in vendor.demo_lines():
             print(f"  {'':<12}   {line}")
-    print(f"  {'admin':<12} {base}/__admin  (see README: admin API)")
+    print(f"  {'admin':<12} {base}/__admin  (see docs/admin-api.md)")
     sys.stdout.flush()
     # uvicorn finishes in-flight requests on SIGTERM, then re-raises the signal: exit 0 then.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -1,6 +1,6 @@
 """A plain-Python model of KeepIT for one tenant: what every call must answer and leave behind.
 
-It restates the kit's documented decisions (README, "Assumptions", 4WS.KeepIT), independently
+It restates the kit's documented decisions (docs/assumptions/keepit.md), independently
 of the fake's code: the call limit (a sliding window on the kit's clock; every authenticated call
 that is let through counts; ``Retry-After`` = whole seconds until the oldest call leaves it); a
 batch planned against the state before the call, then written record after record; per record

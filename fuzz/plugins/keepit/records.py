@@ -1,6 +1,6 @@
 """What KeepIT must answer about the records of one insertClient_v3 call, from the contracts.
 
-Per record, the first failing check decides (README, Assumptions, 4WS.KeepIT): a record that
+Per record, the first failing check decides (docs/assumptions/keepit.md): a record that
 breaks ``defs/record`` fails alone with ``Errore: <field> <what>.`` naming one of its violations
 (a missing or empty value before a wrong one); a record that meets it is inserted/updated, a
 duplicate (``The customer already exists.``), or fails a documented rule (``Nessun record trovato
@@ -39,7 +39,8 @@ OTHER = "non valido"
 CONTRACT_TEXT = re.compile(
     r"^Errore: (?P<field>\S+) (?P<what>" + "|".join(sorted({*TEXTS.values(), OTHER})) + r")\.$"
 )
-# insertedObjects key per section received (README: progIds, only for the sections received)
+# insertedObjects key per section received (docs/assumptions/keepit.md, progIds: only for the
+# sections received)
 REPORTED = {
     "mappings": "mapping",
     "contacts": "contacts",
@@ -123,7 +124,8 @@ def inserted_problem(record: dict[str, Any], entry: dict[str, Any]) -> str | Non
         if k not in ("progId", "customerCode", "email")
     }
     if record["action"] == "U" and "mapping" in expected:
-        # On update, codes another customer holds are discarded (README): fewer progIds.
+        # On update, codes another customer holds are discarded (docs/assumptions/keepit.md):
+        # fewer progIds.
         expected["mapping"] = min(expected["mapping"], got.get("mapping", -1))
     if got != expected:
         return f"section progIds {got}, the record sent {expected}"

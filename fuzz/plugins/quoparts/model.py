@@ -1,10 +1,10 @@
 """A plain-Python model of QuoParts for one account: what every call must answer and leave behind.
 
-It restates the vendor's documented behaviour and the kit's decisions (README, "Assumptions",
-QuoParts), independently of the fake's code: tokens last ``ttl`` seconds on the kit's clock,
-importCli upserts by COD_CLI_ERP keeping the generated codes, FLG_ATV defaults to "1", bad rows
-are refused one by one with "100", importPvt finds the customer by COD_CLI first, then by
-COD_CLI_ERP, and answers "107" when there is none.
+It restates the vendor's documented behaviour and the kit's decisions
+(docs/assumptions/quoparts.md), independently of the fake's code: tokens last ``ttl`` seconds on
+the kit's clock, importCli upserts by COD_CLI_ERP keeping the generated codes, FLG_ATV defaults
+to "1", bad rows are refused one by one with "100", importPvt finds the customer by COD_CLI
+first, then by COD_CLI_ERP, and answers "107" when there is none.
 """
 
 from __future__ import annotations

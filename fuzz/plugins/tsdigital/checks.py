@@ -1,7 +1,7 @@
 """TS Digital-aware check: the status and the ``subErrors`` a request deserves, from the contracts.
 
 For the request really sent (``response.request``) the check runs the documented steps in order
-(``tsdigital/openapi.json``'s description, README "Assumptions", TS Digital) and stops at the
+(``tsdigital/openapi.json``'s description, docs/assumptions/tsdigital.md) and stops at the
 first that applies:
 
 1. a bearer token the plug-in does not hold: 401, ``subErrors`` naming ``Authorization``;

@@ -1,6 +1,6 @@
 """A plain-Python model of TS Digital for one tenant: what every create must answer and leave.
 
-It restates the seed's rules and the kit's decisions (README, "Assumptions", TS Digital),
+It restates the seed's rules and the kit's decisions (docs/assumptions/tsdigital.md),
 independently of the fake's code: a token lasts ``ttl`` seconds on the kit's clock (401 after);
 ownerIds with noOwnership=true, or certified without validated, is a 400 naming ownerIds /
 certified; then the permissions, a 403 naming each one missing (an app-key without

@@ -1,6 +1,6 @@
 """A plain-Python model of XTRA for the demo account: what every call must answer and leave.
 
-It restates the documented behaviour and the kit's decisions (README, "Assumptions", XTRA),
+It restates the documented behaviour and the kit's decisions (docs/assumptions/xtra.md),
 independently of the fake's code: an insert (no ``ID``) needs a fresh ``ExternalKey`` (else
 ``ER.IR.EXISTS``), an ``ID`` must exist (else ``ER.IR.NOFOUND``), an update changes only the
 fields sent; sub-records without ``ID`` are inserted with IDs from per-account sequences, with an
