@@ -18,6 +18,7 @@ run: $(STAMP)
 	$(BIN)/mockservers serve --host $(HOST) --port $(PORT) $(if $(CONFIG),--config $(CONFIG))
 
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	PYTHONHASHSEED=0 $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
 # The contract fuzz suites (also part of `make test`); FUZZ_PROFILE=deep for the nightly run.
@@ -27,6 +28,7 @@ fuzz: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,4 +1,5 @@
-"""The ``mockservers`` command: serve, contracts export, fuzz."""
+"""The ``mockservers`` command: serve, contracts export; other packages add their own commands
+(``fuzz``) through the ``mockservers.commands`` entry point."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import json
 import shutil
 import signal
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from mockservers.config import Config, ConfigError
 from mockservers.core.persistence import StateFileError
+
+COMMANDS = "mockservers.commands"
 
 
 def _is_loopback(host: str) -> bool:
@@ -87,15 +91,6 @@ def export_contracts(args: argparse.Namespace) -> int:
     return 0
 
 
-def fuzz(args: argparse.Namespace) -> int:
-    try:
-        from fuzz.harness import run_harness
-    except ImportError as exc:  # the fuzz extra is not installed
-        print(f"mockservers fuzz needs the 'fuzz' extra: pip install 'mockservers[fuzz]' ({exc})")
-        return 2
-    return run_harness(args)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockservers", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -116,26 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("dir")
     e.set_defaults(func=export_contracts)
 
-    p = commands.add_parser("fuzz", help="fuzz a running server (fake or real) from the contracts")
-    p.add_argument("vendor", choices=["quoparts", "xtra", "tsdigital", "keepit"])
-    p.add_argument(
-        "--base-url",
-        required=True,
-        help="the vendor's baseUrl, e.g. http://127.0.0.1:8000/quoparts",
-    )
-    p.add_argument("--username")
-    p.add_argument("--password")
-    p.add_argument("--public-key")
-    p.add_argument("--secret-key")
-    p.add_argument("--token")
-    p.add_argument("--company-id")
-    p.add_argument("--site-id")
-    p.add_argument("--max-examples", type=int, default=50)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--junit-xml")
-    p.add_argument("--dry-run", action="store_true", help="print what would be sent, send nothing")
-    p.add_argument("--budget", type=int, help="send at most this many requests")
-    p.set_defaults(func=fuzz)
+    for plugin in entry_points(group=COMMANDS):  # e.g. ``fuzz``, from the fuzz package
+        plugin.load()(commands)
     return parser
 
 
