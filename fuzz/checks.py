@@ -8,6 +8,7 @@ in-process suites and the harness use: the request went out on the *real* path, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,41 @@ def response_matches_contract(ctx: CheckContext, response: Response, case: Case)
     return None
 
 
+# The validator's English (the jsonschema package's phrasing): the fakes put it in the
+# X-Mockservers-Detail header, never in a vendor's body.
+VALIDATOR_ENGLISH = re.compile(
+    r"is a required property|is not of type|is not one of|is too long|is too short|"
+    r"does not match|is not valid under|should be non-empty|is not a '|"
+    r"is less than|is greater than|was expected|Expecting value|not valid JSON|deeper than"
+)
+# Where each vendor's bodies carry text: QuoParts error, KeepIT message/errorMessage, TS
+# Digital message/subErrors[].message, XTRA message/Item4.Message.
+_TEXT_FIELDS = frozenset({"error", "message", "errorMessage", "Message"})
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        found = [v for k, v in value.items() if k in _TEXT_FIELDS and isinstance(v, str)]
+        return found + [t for v in value.values() for t in _texts(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v)]
+    return []
+
+
+@schemathesis.check
+def vendor_words(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """A fake's body speaks the vendor's words: no validator English in its messages (the kit's
+    diagnosis travels in ``X-Mockservers-Detail``). A check of the fakes, not of a sandbox."""
+    try:
+        body = response.json()
+    except Exception:
+        return None  # not JSON: response_matches_contract says so
+    english = [text for text in _texts(body) if VALIDATOR_ENGLISH.search(text)]
+    if english:
+        raise AssertionError(f"validator English in the vendor's body: {english[0][:200]!r}")
+    return None
+
+
 def json_or_fail(response: Response) -> Any:
     """The body as JSON; an ``AssertionError`` naming the bytes when it is not."""
     try:
@@ -62,6 +98,9 @@ CONTRACT_CHECKS: tuple[CheckFunction, ...] = (
     response_matches_contract,
 )
 """What every vendor's answers must satisfy, whatever the vendor's own rules."""
+
+FAKE_CHECKS: tuple[CheckFunction, ...] = (vendor_words,)
+"""What the kit's own fakes must satisfy besides (the in-process suites run them)."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import httpx
 from hypothesis import Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from fuzz.checks import CONTRACT_CHECKS, FAKE_CHECKS
 from fuzz.plugins import VendorPlugin, load_object, plugin_class
 from fuzz.profiles import current
 from fuzz.runner import OperationReport, fuzz_operation
@@ -78,6 +79,12 @@ def run(
     if not shrink:
         chosen = settings(chosen, phases=[p for p in chosen.phases if p != Phase.shrink])
     with in_process(vendor) as target:
+        checks = CONTRACT_CHECKS + FAKE_CHECKS + target.plugin.checks
         return fuzz_operation(
-            target, api_operations(vendor)[operation], MODES[mode], chosen, stop_on_failure=True
+            target,
+            api_operations(vendor)[operation],
+            MODES[mode],
+            chosen,
+            checks=checks,
+            stop_on_failure=True,
         )
