@@ -1,24 +1,36 @@
 """The admin API under ``/__admin`` (WireMock's convention): health, reset, state, journal,
-clock, faults, tokens. JSON in, JSON out; a refused call answers 400/404 with ``{"error"}``."""
+verification, clock, faults, tokens, sessions, coverage. JSON in, JSON out; a refused call
+answers 400/404 with ``{"error"}``.
+
+Every call addresses one scope: the global one, or a session (``?session=ID`` or ``"session"``
+in the body). Writes act on that scope only, so a global reset never touches a session; reads of
+the journal, the faults and coverage without ``session`` see the whole kit. Each call runs as one
+transaction of the kit's store, like a vendor call.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mockservers.core.adminapi import AdminError, json_body
+from mockservers.core import sessions
+from mockservers.core.adminapi import AdminCall, AdminError, AdminRoute
 from mockservers.core.faults import FaultSpecError
 from mockservers.core.http import JSONResponse
+from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.state import StateError
 from mockservers.core.vendor import Kit, Vendor
+from mockservers.core.verify import MatcherError, check_matcher, count, verify
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+Endpoint = Callable[[Request], Any]
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -30,26 +42,57 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
+def _whole(value: Any, name: str, *, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise AdminError(400, f"'{name}' must be a whole number >= {minimum}")
+    return value
+
+
 class Admin:
-    def __init__(self, kit: Kit, vendors: dict[str, Vendor], admin_token: str | None) -> None:
+    def __init__(self, kit: Kit, admin_token: str | None) -> None:
         self.kit = kit
-        self.vendors = vendors
+        self.vendors = kit.vendors
         self.admin_token = admin_token
 
     # -- plumbing ---------------------------------------------------------------------------
-    def guarded(self, func: Callable[[Request], Awaitable[Any]]) -> Endpoint:
+    def endpoint(self, route: AdminRoute) -> Endpoint:
         """Loopback only unless an admin token is configured; then the token is required."""
 
         async def endpoint(request: Request) -> Response:
             try:
                 self._authorise(request)
-                result = await func(request)
-                self.kit.flush()
+                raw = await request.body() if route.body != "none" else b""
+                body = _parse(raw, route.body)
+                call = AdminCall(body, request.query_params, request.path_params)
+                result = await self.kit.store.run(lambda: self._run(route, call))
             except AdminError as exc:
                 return JSONResponse({"error": exc.message}, status_code=exc.status)
-            return result if isinstance(result, Response) else JSONResponse(result)
+            if isinstance(result, Response):
+                return result
+            return JSONResponse(result, status_code=call.status)
 
         return endpoint
+
+    def _run(self, route: AdminRoute, call: AdminCall) -> Any:
+        """The endpoint's work, in the scope it addresses; its writes made durable."""
+        call.session = self._session(call)
+        with sessions.scoped(call.session):
+            if call.session is not None:
+                self.kit.sessions.touch(call.session)
+            result = route.handler(call)
+        self.kit.flush()
+        return result
+
+    def _session(self, call: AdminCall) -> sessions.Session | None:
+        session_id = call.query.get("session")
+        if session_id is None and isinstance(call.body, dict):
+            session_id = call.body.get("session")
+        if session_id is None:
+            return None
+        session = self.kit.sessions.get(session_id) if isinstance(session_id, str) else None
+        if session is None:
+            raise AdminError(404, f"no live session {session_id!r}")
+        return session
 
     def _authorise(self, request: Request) -> None:
         if self.admin_token:
@@ -61,116 +104,233 @@ class Admin:
                 403, "the admin API answers only on loopback unless --admin-token is set"
             )
 
-    def vendor(self, name: str) -> Vendor:
-        vendor = self.vendors.get(name)
+    def vendor(self, name: Any) -> Vendor:
+        vendor = self.vendors.get(name) if isinstance(name, str) else None
         if vendor is None:
             raise AdminError(404, f"unknown vendor {name!r}; one of {sorted(self.vendors)}")
         return vendor
 
-    # -- endpoints --------------------------------------------------------------------------
-    async def health(self, request: Request) -> Any:
-        return {"status": "ok", "vendors": sorted(self.vendors)}
+    # -- health and reset -------------------------------------------------------------------
+    def health(self, call: AdminCall) -> Any:
+        return {"status": "ok", "vendors": sorted(self.vendors), "store": self.kit.store.describe()}
 
-    async def reset(self, request: Request) -> Any:
-        body = await json_body(request, default={})
-        if not isinstance(body, dict):
-            raise AdminError(400, 'the body must be {} or {"vendor": V}')
+    def reset(self, call: AdminCall) -> Any:
+        body = call.object_body(default={})
         name = body.get("vendor")
-        if name is None:
-            self.kit.clock.reset()
-            self.kit.journal.clear()
-            self.kit.faults.reset()
-            for vendor in self.vendors.values():
-                vendor.reset()
-            return {"reset": sorted(self.vendors)}
-        vendor = self.vendor(name)
-        vendor.reset()
-        self.kit.journal.clear(name)
-        self.kit.faults.clear(name)
-        return {"reset": [name]}
+        if name is not None:
+            self.vendor(name)
+        self.kit.reset(call.scope, name)
+        return {"reset": [name] if name is not None else sorted(self.vendors)}
 
-    async def get_state(self, request: Request) -> Any:
-        return self.vendor(request.path_params["vendor"]).dump_state()
+    # -- state ------------------------------------------------------------------------------
+    def get_state(self, call: AdminCall) -> Any:
+        return self.vendor(call.path["vendor"]).dump_state(call.scope)
 
-    async def put_state(self, request: Request) -> Any:
-        vendor = self.vendor(request.path_params["vendor"])
-        document = await json_body(request)
+    def put_state(self, call: AdminCall) -> Any:
+        vendor = self.vendor(call.path["vendor"])
+        document = call.body
+        if isinstance(document, dict):
+            document = {k: v for k, v in document.items() if k != "session"}
         try:
-            vendor.load_state(document)
+            vendor.load_state(document, call.scope)
         except StateError as exc:
             raise AdminError(400, str(exc)) from None
-        return vendor.dump_state()
+        return vendor.dump_state(call.scope)
 
-    async def get_requests(self, request: Request) -> Any:
-        params = request.query_params
-        limit = params.get("limit")
+    # -- journal and verification -----------------------------------------------------------
+    def _scope(self, call: AdminCall) -> str | None:
+        """The scope a read looks at: a session's, or the whole kit's."""
+        return call.scope if call.session is not None else EVERY
+
+    def get_requests(self, call: AdminCall) -> Any:
+        limit = call.query.get("limit")
         if limit is not None and not limit.isdigit():
             raise AdminError(400, "limit must be a whole number")
-        vendor = params.get("vendor") or None
+        vendor = call.query.get("vendor") or None
         if vendor is not None:
             self.vendor(vendor)
         return self.kit.journal.query(
             vendor=vendor,
-            operation=params.get("operation") or None,
+            operation=call.query.get("operation") or None,
             limit=int(limit) if limit is not None else None,
+            scope=self._scope(call),
         )
 
-    async def clear_requests(self, request: Request) -> Any:
-        self.kit.journal.clear()
+    def clear_requests(self, call: AdminCall) -> Any:
+        self.kit.journal.clear(scope=call.scope)
         return {"cleared": True}
 
-    async def get_clock(self, request: Request) -> Any:
+    def _matched(self, matcher: Any, call: AdminCall) -> tuple[dict[str, Any], list[Any]]:
+        try:
+            matcher = check_matcher(matcher)
+        except MatcherError as exc:
+            raise AdminError(400, str(exc)) from None
+        if "vendor" in matcher:
+            self.vendor(matcher["vendor"])
+        scope = self._scope(call)
+        if "session" in matcher:
+            scope = matcher["session"]
+        return matcher, self.kit.journal.query(scope=scope)
+
+    def _codes(self, entry: dict[str, Any]) -> list[str]:
+        vendor = self.vendors.get(entry["vendor"])
+        return vendor.answer_codes(entry.get("response")) if vendor is not None else []
+
+    def count_requests(self, call: AdminCall) -> Any:
+        matcher, entries = self._matched(call.object_body(), call)
+        return {"count": count(matcher, entries, self._codes)}
+
+    def verify_requests(self, call: AdminCall) -> Any:
+        body = call.object_body()
+        matcher, entries = self._matched(body.get("matcher", {}), call)
+        bounds = {}
+        for key, name in (("count", "exactly"), ("at_least", "at_least"), ("at_most", "at_most")):
+            if body.get(key) is not None:
+                bounds[name] = _whole(body[key], key)
+        return verify(matcher, entries, self._codes, **bounds)
+
+    # -- clock ------------------------------------------------------------------------------
+    def get_clock(self, call: AdminCall) -> Any:
         return {"now": self.kit.clock.isoformat()}
 
-    async def move_clock(self, request: Request) -> Any:
-        body = await json_body(request)
-        seconds = body.get("advance_seconds") if isinstance(body, dict) else None
+    def move_clock(self, call: AdminCall) -> Any:
+        seconds = call.object_body().get("advance_seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
             raise AdminError(400, 'the body must be {"advance_seconds": N} with N >= 0')
         self.kit.clock.advance(seconds)
         return {"now": self.kit.clock.isoformat()}
 
-    async def add_fault(self, request: Request) -> Any:
-        spec = await json_body(request)
+    # -- faults -----------------------------------------------------------------------------
+    def add_fault(self, call: AdminCall) -> Any:
+        spec = call.object_body()
+        spec = {k: v for k, v in spec.items() if k != "session"}
         known = {n: (v.fault_kinds, frozenset(v.operations)) for n, v in self.vendors.items()}
         try:
             fault = self.kit.faults.add(spec, vendors=known)
         except FaultSpecError as exc:
             raise AdminError(400, str(exc)) from None
-        return JSONResponse({"id": fault.id}, status_code=201)
+        call.status = 201
+        return {"id": fault.id}
 
-    async def list_faults(self, request: Request) -> Any:
-        return self.kit.faults.list()
+    def list_faults(self, call: AdminCall) -> Any:
+        return self.kit.faults.list(self._scope(call))
 
-    async def clear_faults(self, request: Request) -> Any:
-        self.kit.faults.clear()
+    def clear_faults(self, call: AdminCall) -> Any:
+        self.kit.faults.clear(scope=call.scope)
         return {"cleared": True}
 
-    async def expire_tokens(self, request: Request) -> Any:
-        vendor = self.vendor(request.path_params["vendor"])
-        return {"expired": vendor.expire_tokens()}
+    # -- tokens -----------------------------------------------------------------------------
+    def expire_tokens(self, call: AdminCall) -> Any:
+        return {"expired": self.vendor(call.path["vendor"]).expire_tokens(call.scope)}
 
-    def routes(self) -> list[Route]:
-        g = self.guarded
+    # -- sessions ---------------------------------------------------------------------------
+    def create_session(self, call: AdminCall) -> Any:
+        body = call.object_body(default={})
+        ttl = body.get("ttl_seconds")
+        if ttl is not None and (
+            isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0
+        ):
+            raise AdminError(400, "'ttl_seconds' must be a number of seconds > 0")
+        name = body.get("name")
+        if name is not None and not isinstance(name, str):
+            raise AdminError(400, "'name' must be a string")
+        try:
+            session = self.kit.open_session(ttl, name)
+        except SessionLimit as exc:
+            raise AdminError(429, str(exc)) from None
+        call.status = 201
+        return self._public(session)
+
+    def list_sessions(self, call: AdminCall) -> Any:
+        return [self._public(s) for s in self.kit.sessions.all()]
+
+    def get_session(self, call: AdminCall) -> Any:
+        return self._public(self._named_session(call))
+
+    def drop_session(self, call: AdminCall) -> Any:
+        session = self._named_session(call)
+        self.kit.sessions.drop(session["id"])
+        return {"dropped": session["id"]}
+
+    def drop_sessions(self, call: AdminCall) -> Any:
+        dropped = [s["id"] for s in self.kit.sessions.all()]
+        for session_id in dropped:
+            self.kit.sessions.drop(session_id)
+        return {"dropped": dropped}
+
+    def _named_session(self, call: AdminCall) -> sessions.Session:
+        session = self.kit.sessions.get(call.path["session_id"])
+        if session is None:
+            raise AdminError(404, f"no live session {call.path['session_id']!r}")
+        return session
+
+    def _public(self, session: sessions.Session) -> dict[str, Any]:
+        with sessions.scoped(session):
+            now = self.kit.clock.isoformat()
+        return {
+            "id": session["id"],
+            "name": session["name"],
+            "expires_at": _iso(self.kit.sessions.expires_at(session)),
+            "ttl_seconds": session["ttl_seconds"],
+            "clock": now,
+            "credentials": session["credentials"],
+        }
+
+    # -- coverage ---------------------------------------------------------------------------
+    def coverage(self, call: AdminCall) -> Any:
+        name = call.query.get("vendor") or None
+        chosen = [self.vendor(name)] if name is not None else list(self.vendors.values())
+        scope = self._scope(call)
+        return {v.name: self.kit.coverage.report(v.behaviours, scope) for v in chosen}
+
+    # -- the table --------------------------------------------------------------------------
+    def table(self) -> list[AdminRoute]:
+        a = AdminRoute
         routes = [
-            Route("/__admin/health", g(self.health), methods=["GET"]),
-            Route("/__admin/reset", g(self.reset), methods=["POST"]),
-            Route("/__admin/state/{vendor}", g(self.get_state), methods=["GET"]),
-            Route("/__admin/state/{vendor}", g(self.put_state), methods=["PUT"]),
-            Route("/__admin/requests", g(self.get_requests), methods=["GET"]),
-            Route("/__admin/requests", g(self.clear_requests), methods=["DELETE"]),
-            Route("/__admin/clock", g(self.get_clock), methods=["GET"]),
-            Route("/__admin/clock", g(self.move_clock), methods=["POST"]),
-            Route("/__admin/faults", g(self.add_fault), methods=["POST"]),
-            Route("/__admin/faults", g(self.list_faults), methods=["GET"]),
-            Route("/__admin/faults", g(self.clear_faults), methods=["DELETE"]),
+            a("/__admin/health", "GET", self.health, summary="Is the kit up, and which vendors"),
+            a("/__admin/reset", "POST", self.reset, "optional", "Back to start (one scope)"),
+            a("/__admin/state/{vendor}", "GET", self.get_state, summary="A vendor's state"),
+            a("/__admin/state/{vendor}", "PUT", self.put_state, "required", "Replace it"),
+            a("/__admin/requests", "GET", self.get_requests, summary="The journal, newest first"),
+            a("/__admin/requests", "DELETE", self.clear_requests, summary="Clear the journal"),
+            a("/__admin/requests/count", "POST", self.count_requests, "required", "Count calls"),
+            a("/__admin/requests/verify", "POST", self.verify_requests, "required", "Verify"),
+            a("/__admin/clock", "GET", self.get_clock, summary="The kit's clock"),
+            a("/__admin/clock", "POST", self.move_clock, "required", "Move the clock forward"),
+            a("/__admin/faults", "POST", self.add_fault, "required", "Make calls misbehave"),
+            a("/__admin/faults", "GET", self.list_faults, summary="The live faults"),
+            a("/__admin/faults", "DELETE", self.clear_faults, summary="Clear the faults"),
+            a("/__admin/sessions", "POST", self.create_session, "optional", "A new session"),
+            a("/__admin/sessions", "GET", self.list_sessions, summary="The live sessions"),
+            a("/__admin/sessions", "DELETE", self.drop_sessions, summary="Drop every session"),
+            a("/__admin/sessions/{session_id}", "GET", self.get_session, summary="One session"),
+            a("/__admin/sessions/{session_id}", "DELETE", self.drop_session, summary="Drop it"),
+            a("/__admin/coverage", "GET", self.coverage, summary="Documented situations met"),
         ]
         for vendor in self.vendors.values():
-            for route in vendor.admin_routes():
-                routes.append(
-                    Route(route.path, g(route.endpoint), methods=list(route.methods or ()))
-                )
+            routes += vendor.admin_routes()
         routes.append(
-            Route("/__admin/{vendor}/tokens/expire", g(self.expire_tokens), methods=["POST"])
+            a("/__admin/{vendor}/tokens/expire", "POST", self.expire_tokens, "optional", "Expire")
         )
         return routes
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(route.path, self.endpoint(route), methods=[route.method])
+            for route in self.table()
+        ]
+
+
+def _parse(raw: bytes, body: str) -> Any:
+    if not raw.strip():
+        if body == "required":
+            raise AdminError(400, "a JSON body is required")
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise AdminError(400, f"the body is not valid JSON: {exc}") from None
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")

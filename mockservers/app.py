@@ -17,11 +17,14 @@ from contracts.openapi import openapi_bytes
 from mockservers.admin import Admin
 from mockservers.config import Config, ConfigError
 from mockservers.core.clock import Clock
+from mockservers.core.coverage import Coverage
 from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultRegistry
 from mockservers.core.http import JSONResponse
 from mockservers.core.journal import Journal
 from mockservers.core.persistence import StateFile
+from mockservers.core.sessions import Sessions
+from mockservers.core.shared import Store
 from mockservers.core.vendor import Kit, Vendor
 from mockservers.vendors import VENDOR_CLASSES
 
@@ -62,30 +65,34 @@ def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], A
     return handler
 
 
-def _open_state_file(path: str, kit: Kit, vendors: dict[str, Vendor]) -> StateFile:
+def _open_state_file(path: str, kit: Kit) -> StateFile:
     """Restore each vendor from the file (a vendor new to it keeps its fresh state) and record
     every write from now on."""
     store = StateFile(path)
     documents, known = store.documents(), store.vendors()
-    for name, vendor in vendors.items():
+    for name, vendor in kit.vendors.items():
         if name in known:
             vendor.load_state(documents.get(name, {"tenants": {}}))
         store.attach(vendor.state)
         if name not in known:
-            store.replace(name, vendor.dump_state())
+            store.keep_all(vendor.state)
     store.flush()
     kit.flush = store.flush
     return store
 
 
-def _closing(store: StateFile | None) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+def _lifespan(
+    store: Store, state: StateFile | None
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await store.start()
         try:
             yield
         finally:
-            if store is not None:
-                store.close()
+            await store.close()
+            if state is not None:
+                state.close()
 
     return lifespan
 
@@ -110,39 +117,72 @@ class KitApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
+def build_kit(config: Config, store: Store) -> Kit:
+    """The kit's services, each keeping what it keeps in ``store``, and the vendors on them."""
+    clock = Clock(config.clock_start, frozen=config.clock_frozen, shared=store.map("clock"))
+    journal = Journal(
+        config.journal_max_entries,
+        config.journal_max_bytes,
+        session_max_entries=config.session_journal_max_entries,
+        session_max_bytes=config.session_journal_max_bytes,
+    )
+    journal.record_op = store.recorder()
+    store.register(journal)
+    sessions = Sessions(
+        store.map("sessions"),
+        max_sessions=config.sessions_max,
+        default_ttl=config.session_ttl_seconds,
+    )
+    clock.sessions = sessions
+    kit = Kit(
+        clock=clock,
+        journal=journal,
+        faults=FaultRegistry(config.seed, store.map("faults"), store.map("faults:meta")),
+        store=store,
+        sessions=sessions,
+        coverage=Coverage(store.map("coverage")),
+        max_body_bytes=config.max_body_bytes,
+        max_json_depth=config.max_json_depth,
+    )
+    sessions.on_drop = kit.forget_session
+    kit.vendors = {cls.name: cls(kit, config.vendors.get(cls.name)) for cls in VENDOR_CLASSES}
+    return kit
+
+
 def create_app(
-    config: Config | dict[str, Any] | None = None, *, state_file: str | None = None
+    config: Config | dict[str, Any] | None = None,
+    *,
+    state_file: str | None = None,
+    store: Store | None = None,
 ) -> Starlette:
     """The whole kit as one ASGI app. ``config``: a :class:`Config`, a TOML-shaped dict, or None.
 
     ``state_file``: restore state from that file at start and keep every acknowledged write there.
+    ``store``: where the kit keeps everything (default: this process's memory).
     """
     if config is None:
         config = Config()
     elif isinstance(config, dict):
         config = Config.from_dict(config)
-    kit = Kit(
-        clock=Clock(config.clock_start, frozen=config.clock_frozen),
-        journal=Journal(config.journal_max_entries, config.journal_max_bytes),
-        faults=FaultRegistry(config.seed),
-        max_body_bytes=config.max_body_bytes,
-        max_json_depth=config.max_json_depth,
-    )
-    vendors: dict[str, Vendor] = {
-        cls.name: cls(kit, config.vendors.get(cls.name)) for cls in VENDOR_CLASSES
-    }
-    unknown = set(config.vendors) - set(vendors)
+    store = store or Store()
+    kit = build_kit(config, store)
+    unknown = set(config.vendors) - set(kit.vendors)
     if unknown:
-        raise ConfigError(f"unknown config tables {sorted(unknown)}; vendors: {sorted(vendors)}")
-    store = _open_state_file(state_file, kit, vendors) if state_file is not None else None
-    admin = Admin(kit, vendors, config.admin_token)
+        raise ConfigError(
+            f"unknown config tables {sorted(unknown)}; vendors: {sorted(kit.vendors)}"
+        )
+    for vendor in kit.vendors.values():
+        vendor.reset()  # the global scope's fixtures (demo accounts)
+    state = _open_state_file(state_file, kit) if state_file is not None else None
+    vendors = kit.vendors
+    admin = Admin(kit, config.admin_token)
     vendor_routes = [route for vendor in vendors.values() for route in vendor.starlette_routes()]
     routes = vendor_routes + [_openapi_route(name) for name in vendors] + admin.routes()
     app = KitApp(
         vendor_routes=vendor_routes,
         routes=routes,
         exception_handlers={HTTPException: _http_errors(vendors)},
-        lifespan=_closing(store),
+        lifespan=_lifespan(store, state),
     )
     app.state.kit = kit
     app.state.vendors = vendors

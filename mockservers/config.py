@@ -15,6 +15,12 @@ frozen = false
 max_entries = 1000
 max_bytes = 8388608
 
+[kit.sessions]                # tests sharing one server (POST /__admin/sessions)
+max = 100                     # live sessions at most (memory stays bounded)
+ttl_seconds = 3600            # an idle session expires after this much wall time
+journal_max_entries = 1000    # each session's own journal
+journal_max_bytes = 2097152
+
 [quoparts]                    # one table per vendor; see each vendor's settings
 token_ttl_seconds = 3600
 ```
@@ -44,6 +50,10 @@ class Config:
     clock_frozen: bool = False
     journal_max_entries: int = 1000
     journal_max_bytes: int = 8 * 1024 * 1024
+    sessions_max: int = 100
+    session_ttl_seconds: float = 3600
+    session_journal_max_entries: int = 1000
+    session_journal_max_bytes: int = 2 * 1024 * 1024
     vendors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -63,6 +73,7 @@ class Config:
         kit = dict(data.pop("kit", {}))
         clock = dict(kit.pop("clock", {}))
         journal = dict(kit.pop("journal", {}))
+        session_table = dict(kit.pop("sessions", {}))
         start = clock.pop("start", None)
         if isinstance(start, str):
             try:
@@ -75,7 +86,15 @@ class Config:
             "journal_max_entries": journal.pop("max_entries", 1000),
             "journal_max_bytes": journal.pop("max_bytes", 8 * 1024 * 1024),
         }
-        for section, rest in (("kit.clock", clock), ("kit.journal", journal)):
+        for key in ("max", "ttl_seconds", "journal_max_entries", "journal_max_bytes"):
+            if key in session_table:
+                name = "sessions_max" if key == "max" else f"session_{key}"
+                values[name] = session_table.pop(key)
+        for section, rest in (
+            ("kit.clock", clock),
+            ("kit.journal", journal),
+            ("kit.sessions", session_table),
+        ):
             if rest:
                 raise ConfigError(f"[{section}]: unknown keys {sorted(rest)}")
         for key in ("seed", "max_body_bytes", "max_json_depth", "admin_token"):

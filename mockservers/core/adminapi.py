@@ -1,12 +1,18 @@
-"""What an admin endpoint needs, for the admin API and for a vendor's own admin routes alike:
-the refusal it raises (answered ``{"error"}``) and reading its JSON body."""
+"""What an admin endpoint needs, for the admin API and for a vendor's own admin routes alike.
+
+An admin endpoint is a plain function of an :class:`AdminCall` (its parsed JSON body, query and
+path parameters, and the session it addresses) returning JSON data; it raises
+:class:`AdminError` to refuse. The admin API reads the body, finds the session, runs the
+function as one transaction of the kit's store and renders the answer.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-import orjson
-from starlette.requests import Request
+from mockservers.core.sessions import Session
 
 
 class AdminError(Exception):
@@ -18,14 +24,39 @@ class AdminError(Exception):
         self.message = message
 
 
-async def json_body(request: Request, *, default: Any = None) -> Any:
-    """The request's JSON body; ``default`` for an empty one (400 when there is no default)."""
-    raw = await request.body()
-    if not raw.strip():
-        if default is not None:
-            return default
-        raise AdminError(400, "a JSON body is required")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise AdminError(400, f"the body is not valid JSON: {exc}") from None
+@dataclass
+class AdminCall:
+    """One admin request, read: its JSON body (None when it has none), query and path params,
+    and the session it addresses (``?session=`` or ``"session"`` in the body; None: global)."""
+
+    body: Any
+    query: Mapping[str, str]
+    path: Mapping[str, Any]
+    session: Session | None = None
+    status: int = 200
+
+    @property
+    def scope(self) -> str | None:
+        return self.session["id"] if self.session is not None else None
+
+    def object_body(self, default: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The body as a JSON object (``default`` when there is none); 400 otherwise."""
+        body = self.body if self.body is not None else default
+        if not isinstance(body, dict):
+            raise AdminError(400, "the body must be a JSON object")
+        return body
+
+
+Body = Literal["none", "optional", "required"]
+
+
+@dataclass(frozen=True)
+class AdminRoute:
+    """An admin endpoint under ``/__admin``: ``handler(call) -> JSON data``."""
+
+    path: str
+    method: str
+    handler: Callable[[AdminCall], Any]
+    body: Body = "none"
+    summary: str = ""
+    tags: tuple[str, ...] = field(default=())

@@ -3,40 +3,70 @@
 By default it follows wall time from the moment the app starts; ``advance`` moves it forward
 (``POST /__admin/clock``) and ``reset`` brings it back to its start. ``frozen=True`` stops it,
 so that only ``advance`` moves it (fully deterministic timestamps).
+
+A session has its own offset: inside a session's call (``sessions.CURRENT``) the clock reads
+start + elapsed + that session's offset, so one test's ``advance`` never expires another's
+tokens. The start, the global offset and the sessions live in shared maps, so every process of
+one fake reads the same time.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+from mockservers.core import sessions
+from mockservers.core.shared import SharedMap
 
 
 class Clock:
-    def __init__(self, start: datetime | None = None, *, frozen: bool = False) -> None:
+    def __init__(
+        self,
+        start: datetime | None = None,
+        *,
+        frozen: bool = False,
+        shared: SharedMap | None = None,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self._configured_start = start
         self.frozen = frozen
+        self._wall = wall
+        self._state = shared if shared is not None else SharedMap("clock")
+        self.sessions: sessions.Sessions | None = None
+        """Set by the app: a session's clock offset is kept with the session."""
         self.reset()
 
     def reset(self) -> None:
         """Back to the start instant (the configured one, or now) with no advance."""
-        start = self._configured_start or datetime.now(UTC).replace(microsecond=0)
-        self._start = start.astimezone(UTC)
-        self._start_epoch = self._start.timestamp()
-        self._anchor = time.monotonic()
-        self._offset = 0.0
+        started = self._wall()
+        start = self._configured_start or datetime.fromtimestamp(int(started), UTC)
+        self._state.put("start", start.astimezone(UTC).timestamp())
+        self._state.put("started_at", started)
+        self._state.put("offset", 0.0)
 
     def time(self) -> float:
-        """Seconds since the epoch on the kit's clock."""
-        elapsed = 0.0 if self.frozen else time.monotonic() - self._anchor
-        return self._start_epoch + elapsed + self._offset
+        """Seconds since the epoch on the kit's clock (the current session's, if any)."""
+        state = self._state.data
+        session = sessions.CURRENT.get()
+        offset = state["offset"] if session is None else session["clock_offset"]
+        elapsed = 0.0 if self.frozen else self._wall() - state["started_at"]
+        return state["start"] + elapsed + offset
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.time(), UTC)
 
     def advance(self, seconds: float) -> datetime:
+        """Move the current scope's clock forward: a session's, or the global one."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        self._offset += seconds
+        session = sessions.CURRENT.get()
+        if session is None:
+            self._state.put("offset", self._state.data["offset"] + seconds)
+            return self.now()
+        assert self.sessions is not None, "sessions are attached by the app"
+        updated = self.sessions.update(session, clock_offset=session["clock_offset"] + seconds)
+        sessions.CURRENT.set(updated)  # the rest of this call reads the moved clock
         return self.now()
 
     def isoformat(self) -> str:

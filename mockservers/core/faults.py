@@ -1,10 +1,19 @@
-"""Fault injection: the next matching calls of a vendor misbehave in a chosen way."""
+"""Fault injection: the next matching calls of a vendor misbehave in a chosen way.
+
+A fault belongs to the scope it was added in (a session, or the global scope) and hits only
+that scope's calls. Faults live in a shared map, matched in the order they were added; a
+``probability`` below 1 draws from a random sequence seeded by ``[kit] seed`` and indexed by a
+shared counter, so every process of one fake draws the same sequence.
+"""
 
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
+
+from mockservers.core import sessions
+from mockservers.core.shared import SharedMap
 
 CORE_FAULT_KINDS = frozenset({"status", "latency", "drop", "malformed"})
 
@@ -24,26 +33,38 @@ class Fault:
     times: int | None = None
     probability: float = 1.0
     reason: str | None = None
+    session: str | None = None
     hits: int = 0
 
     def public(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
+_FIELDS = tuple(f.name for f in fields(Fault))
+
+
 class FaultRegistry:
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(
+        self, seed: int = 0, shared: SharedMap | None = None, meta: SharedMap | None = None
+    ) -> None:
         self._seed = seed
-        self.reset()
+        self._faults = shared if shared is not None else SharedMap("faults")
+        self._meta = meta if meta is not None else SharedMap("faults:meta")
+        if "next_id" not in self._meta:
+            self._meta.put("next_id", 1)
+            self._meta.put("draws", 0)
 
     def reset(self) -> None:
-        self._faults: list[Fault] = []
-        self._next_id = 1
-        self._random = random.Random(self._seed)
+        """Every fault gone, ids and draws from the start (the whole kit's reset)."""
+        self._faults.clear()
+        self._meta.put("next_id", 1)
+        self._meta.put("draws", 0)
 
     def add(
         self, spec: dict[str, Any], *, vendors: dict[str, tuple[frozenset[str], frozenset[str]]]
     ) -> Fault:
-        """Check ``spec`` against ``vendors`` (name -> (fault kinds, operations)); register it."""
+        """Check ``spec`` against ``vendors`` (name -> (fault kinds, operations)); register it
+        in the current scope."""
         if not isinstance(spec, dict):
             raise FaultSpecError("the body must be a JSON object")
         vendor = spec.get("vendor")
@@ -73,8 +94,10 @@ class FaultRegistry:
         reason = spec.get("reason")
         if reason is not None and not isinstance(reason, str):
             raise FaultSpecError("'reason' must be a string")
+        number = self._meta["next_id"]
+        self._meta.put("next_id", number + 1)
         fault = Fault(
-            id=f"fault-{self._next_id}",
+            id=f"fault-{number}",
             vendor=vendor,
             operation=operation,
             kind=kind,
@@ -83,35 +106,55 @@ class FaultRegistry:
             times=times,
             probability=float(probability),
             reason=reason,
+            session=sessions.current_id(),
         )
-        self._next_id += 1
-        self._faults.append(fault)
+        self._faults.put(fault.id, asdict(fault))
         return fault
 
     def take(
         self, vendor: str, operation: str, kinds: frozenset[str] = CORE_FAULT_KINDS
     ) -> Fault | None:
-        """The first live fault matching this call, counted as used; None on the fast path."""
-        if not self._faults:
+        """The first live fault of the current scope matching this call, counted as used;
+        None on the fast path (no faults at all)."""
+        if not self._faults.data:
             return None
-        for fault in self._faults:
-            if fault.vendor != vendor or fault.kind not in kinds:
+        scope = sessions.current_id()
+        for data in list(self._faults.values()):
+            if data["vendor"] != vendor or data["kind"] not in kinds:
                 continue
-            if fault.operation is not None and fault.operation != operation:
+            if data["session"] != scope:
                 continue
-            if fault.probability < 1.0 and self._random.random() >= fault.probability:
+            if data["operation"] is not None and data["operation"] != operation:
                 continue
-            fault.hits += 1
-            if fault.times is not None and fault.hits >= fault.times:
-                self._faults.remove(fault)
-            return fault
+            if data["probability"] < 1.0 and self._draw() >= data["probability"]:
+                continue
+            data = {**data, "hits": data["hits"] + 1}
+            if data["times"] is not None and data["hits"] >= data["times"]:
+                self._faults.delete(data["id"])
+            else:
+                self._faults.put(data["id"], data)
+            return Fault(**{name: data[name] for name in _FIELDS})
         return None
 
-    def list(self) -> list[dict[str, Any]]:
-        return [f.public() for f in self._faults]
+    def _draw(self) -> float:
+        """The next number of the seeded sequence (shared, so every process draws in turn)."""
+        index = self._meta["draws"]
+        self._meta.put("draws", index + 1)
+        return random.Random(f"{self._seed}:{index}").random()
 
-    def clear(self, vendor: str | None = None) -> None:
-        self._faults = [f for f in self._faults if vendor is not None and f.vendor != vendor]
+    def list(self, scope: str | None = sessions.EVERY) -> list[dict[str, Any]]:
+        """The faults of one scope (None: the global one), or of every scope."""
+        return [
+            Fault(**{n: d[n] for n in _FIELDS}).public()
+            for d in self._faults.values()
+            if scope == sessions.EVERY or d["session"] == scope
+        ]
+
+    def clear(self, vendor: str | None = None, scope: str | None = None) -> None:
+        """Clear the faults of one scope (None: the global one), of one vendor or all."""
+        for key, data in list(self._faults.items()):
+            if data["session"] == scope and (vendor is None or data["vendor"] == vendor):
+                self._faults.delete(key)
 
 
 def _int_or_none(spec: dict[str, Any], key: str, low: int, high: int) -> int | None:

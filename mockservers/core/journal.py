@@ -7,12 +7,17 @@ journal is read, so no reader — admin API, test helper, log — ever sees a se
 from __future__ import annotations
 
 import re
+import secrets
+import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
+
+from mockservers.core.sessions import EVERY
+from mockservers.core.shared import Recorder
 
 MASK = "***"
 SECRET_KEYS = frozenset(
@@ -50,10 +55,43 @@ class Entry:
     response_body: bytes
     duration_ms: float
     detail: str = ""
+    session: str | None = None
+    tenant: str | None = None
+    behaviours: list[str] = field(default_factory=list)
+    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    id: str = field(default_factory=lambda: secrets.token_hex(8))
+    at: float = field(default_factory=time.time)
+    """Wall-clock epoch of recording: orders entries across scopes (session clocks differ)."""
 
     @property
     def size(self) -> int:
         return len(self.request_body) + len(self.response_body) + 256
+
+    def to_wire(self) -> dict[str, Any]:
+        """A JSON-ready copy (bytes as latin-1 text), for a shared store."""
+        return {
+            name: _text(getattr(self, name))
+            for name in self.__slots__  # type: ignore[attr-defined]
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Entry:
+        values = dict(data)
+        for name in ("query", "request_body", "response_body"):
+            values[name] = values[name].encode("latin-1")
+        for name in ("headers", "response_headers"):
+            values[name] = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in values[name]]
+        return cls(**values)
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, list):
+        return [_text(v) for v in value]
+    if isinstance(value, tuple):
+        return [_text(v) for v in value]
+    return value
 
 
 def is_secret(key: str) -> bool:
@@ -88,49 +126,132 @@ def mask_body(body: bytes) -> Any:
         return _SECRET_TEXT.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
 
 
-class Journal:
-    def __init__(self, max_entries: int = 1000, max_bytes: int = 8 * 1024 * 1024) -> None:
+class _Log:
+    """One scope's entries, oldest first, within its bounds."""
+
+    __slots__ = ("bytes", "entries", "max_bytes", "max_entries")
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.entries: deque[Entry] = deque()
+        self.bytes = 0
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._entries: deque[Entry] = deque()
-        self._bytes = 0
 
-    def record(self, entry: Entry) -> None:
-        if self.max_entries <= 0:
-            return
+    def append(self, entry: Entry) -> None:
         if entry.size > self.max_bytes:  # rare: keep the entry, cut its bodies to fit
             half = max(0, self.max_bytes // 2 - 256)
             entry.request_body = entry.request_body[:half]
             entry.response_body = entry.response_body[:half]
-        self._entries.append(entry)
-        self._bytes += entry.size
-        while self._entries and (
-            len(self._entries) > self.max_entries or self._bytes > self.max_bytes
+        self.entries.append(entry)
+        self.bytes += entry.size
+        while self.entries and (
+            len(self.entries) > self.max_entries or self.bytes > self.max_bytes
         ):
-            self._bytes -= self._entries.popleft().size
+            self.bytes -= self.entries.popleft().size
 
-    def clear(self, vendor: str | None = None) -> None:
-        if vendor is None:
-            self._entries.clear()
-            self._bytes = 0
+    def drop_vendor(self, vendor: str) -> None:
+        self.entries = deque(e for e in self.entries if e.vendor != vendor)
+        self.bytes = sum(e.size for e in self.entries)
+
+
+GLOBAL = ""
+"""The journal's key for the global scope (a session's entries are kept under its id)."""
+
+
+class Journal:
+    """The request journal, kept per scope: the global one and each session's, each bounded by
+    entries and bytes, so a busy session never pushes another's entries out."""
+
+    name = "journal"
+
+    def __init__(
+        self,
+        max_entries: int = 1000,
+        max_bytes: int = 8 * 1024 * 1024,
+        *,
+        session_max_entries: int = 1000,
+        session_max_bytes: int = 2 * 1024 * 1024,
+    ) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.session_max_entries = session_max_entries
+        self.session_max_bytes = session_max_bytes
+        self.record_op: Recorder | None = None
+        self._logs: dict[str, _Log] = {}
+
+    def _log(self, scope: str) -> _Log:
+        log = self._logs.get(scope)
+        if log is None:
+            if scope == GLOBAL:
+                log = _Log(self.max_entries, self.max_bytes)
+            else:
+                log = _Log(self.session_max_entries, self.session_max_bytes)
+            self._logs[scope] = log
+        return log
+
+    def record(self, entry: Entry) -> None:
+        if self.max_entries <= 0:
             return
-        kept = [e for e in self._entries if e.vendor != vendor]
-        self._entries = deque(kept)
-        self._bytes = sum(e.size for e in kept)
+        self._log(entry.session or GLOBAL).append(entry)
+        if self.record_op is not None:
+            self.record_op(self.name, "append", (entry.to_wire(),))
+
+    def clear(self, vendor: str | None = None, scope: str | None = None) -> None:
+        """Clear one scope's entries (None: the global scope's), of one vendor or all."""
+        self._clear(vendor, scope or GLOBAL)
+        if self.record_op is not None:
+            self.record_op(self.name, "clear", (vendor, scope or GLOBAL))
+
+    def _clear(self, vendor: str | None, scope: str) -> None:
+        if vendor is None:
+            self._logs.pop(scope, None)
+        elif scope in self._logs:
+            self._logs[scope].drop_vendor(vendor)
+
+    def apply(self, operation: str, args: tuple[Any, ...]) -> None:
+        if operation == "append":
+            entry = Entry.from_wire(args[0])
+            self._log(entry.session or GLOBAL).append(entry)
+        elif operation == "clear":
+            self._clear(args[0], args[1])
+        else:
+            raise ValueError(f"journal: unknown operation {operation!r}")
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return sum(len(log.entries) for log in self._logs.values())
 
     @property
     def bytes(self) -> int:
-        return self._bytes
+        return sum(log.bytes for log in self._logs.values())
+
+    def entries(self, scope: str | None = EVERY) -> list[Entry]:
+        """One scope's entries (None: the global scope), or every scope's, newest first."""
+        if scope == EVERY:
+            logs = list(self._logs.values())
+        else:
+            found = self._logs.get(scope or GLOBAL)
+            logs = [found] if found is not None else []
+        if len(logs) == 1:
+            return list(reversed(logs[0].entries))
+        return sorted((e for log in logs for e in log.entries), key=lambda e: e.at, reverse=True)
+
+    def find(self, entry_id: str) -> Entry | None:
+        for log in self._logs.values():
+            for entry in log.entries:
+                if entry.id == entry_id:
+                    return entry
+        return None
 
     def query(
-        self, vendor: str | None = None, operation: str | None = None, limit: int | None = None
+        self,
+        vendor: str | None = None,
+        operation: str | None = None,
+        limit: int | None = None,
+        scope: str | None = EVERY,
     ) -> list[dict[str, Any]]:
         """Matching entries, newest first, rendered with secrets masked."""
         out: list[dict[str, Any]] = []
-        for entry in reversed(self._entries):
+        for entry in self.entries(scope):
             if vendor and entry.vendor != vendor:
                 continue
             if operation and entry.operation != operation:
@@ -161,4 +282,11 @@ def render(entry: Entry) -> dict[str, Any]:
         "response": mask_body(entry.response_body),
         "duration_ms": round(entry.duration_ms, 3),
         "detail": entry.detail or None,
+        "id": entry.id,
+        "session": entry.session,
+        "tenant": entry.tenant,
+        "behaviours": list(entry.behaviours),
+        "response_headers": _masked_pairs(
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in entry.response_headers
+        ),
     }

@@ -14,7 +14,8 @@ from typing import Any
 
 import orjson
 
-from mockservers.core.state import VendorState
+from mockservers.core.sessions import owner_id
+from mockservers.core.state import SEQUENCES, VendorState
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -78,7 +79,7 @@ class StateFile:
         except sqlite3.Error as exc:
             raise StateFileError(f"cannot open state file {self.path}: {exc}") from exc
         self._pending: dict[tuple[str, str, str, str], Any] = {}
-        self._replaced: dict[str, dict[str, Any]] = {}
+        self._dropped: set[tuple[str, str]] = set()
 
     # -- restoring --------------------------------------------------------------------------
     def documents(self) -> dict[str, dict[str, Any]]:
@@ -96,36 +97,48 @@ class StateFile:
 
     # -- recording --------------------------------------------------------------------------
     def attach(self, state: VendorState) -> None:
-        state.listener = self.record
-        state.on_replace = self.replace
+        state.record = self.record
         self._db.execute(
             "INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)",
             (f"vendor:{state.vendor}", state.vendor),
         )
 
-    def record(self, vendor: str, tenant: str, collection: str, key: str, value: Any) -> None:
-        self._pending[(vendor, tenant, collection, key)] = value
+    def keep_all(self, state: VendorState) -> None:
+        """Write the vendor's whole global state (a vendor new to the file: its fixtures)."""
+        for name, tenant in state.tenants.items():
+            self.record(state.name, "load", (name, tenant.dump()))
 
-    def replace(self, vendor: str, document: dict[str, Any]) -> None:
-        """The vendor's whole state was reset or replaced: drop its pending writes too."""
-        self._pending = {k: v for k, v in self._pending.items() if k[0] != vendor}
-        self._replaced[vendor] = document
+    def record(self, name: str, operation: str, args: tuple[Any, ...]) -> None:
+        """One write to a vendor's state (``VendorState``'s operations), kept until ``flush``.
+        A session's tenants are not kept: a session does not outlive the process."""
+        vendor, tenant = name.removeprefix("state:"), args[0]
+        if owner_id(tenant) is not None:
+            return
+        if operation in ("drop", "load"):
+            self._pending = {k: v for k, v in self._pending.items() if k[:2] != (vendor, tenant)}
+            self._dropped.add((vendor, tenant))
+            if operation == "load":
+                for collection, records in args[1].items():
+                    for key, value in records.items():
+                        self._pending[(vendor, tenant, collection, key)] = value
+        elif operation == "seq":
+            self._pending[(vendor, tenant, SEQUENCES, args[1])] = args[2]
+        elif operation == "put":
+            self._pending[(vendor, tenant, args[1], args[2])] = args[3]
+        elif operation == "put_many":
+            for key, value in args[2].items():
+                self._pending[(vendor, tenant, args[1], key)] = value
 
     def flush(self) -> None:
         """Commit everything recorded since the last flush in one transaction."""
-        if not self._pending and not self._replaced:
+        if not self._pending and not self._dropped:
             return
-        replaced, self._replaced = self._replaced, {}
+        dropped, self._dropped = self._dropped, set()
         pending, self._pending = self._pending, {}
         db = self._db
         db.execute("BEGIN")
         try:
-            for vendor, document in replaced.items():
-                db.execute("DELETE FROM records WHERE vendor = ?", (vendor,))
-                db.executemany(
-                    "INSERT INTO records VALUES (?, ?, ?, ?, ?)",
-                    _rows(vendor, document),
-                )
+            db.executemany("DELETE FROM records WHERE vendor = ? AND tenant = ?", sorted(dropped))
             db.executemany(
                 "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?)",
                 [(*k, orjson.dumps(v)) for k, v in pending.items()],
@@ -138,12 +151,3 @@ class StateFile:
     def close(self) -> None:
         self.flush()
         self._db.close()
-
-
-def _rows(vendor: str, document: dict[str, Any]) -> list[tuple[str, str, str, str, bytes]]:
-    rows = []
-    for tenant, data in document.get("tenants", {}).items():
-        for collection, records in data.items():
-            for key, value in records.items():
-                rows.append((vendor, tenant, collection, key, orjson.dumps(value)))
-    return rows

@@ -1,8 +1,13 @@
 """Per-tenant state that dumps to JSON and loads back exactly.
 
 A vendor keeps each tenant's data in named collections of JSON records plus named sequences.
-Every write goes through ``put``/``put_many`` or ``next``/``reserve``, which is what lets the kit
-persist writes (the ``--state-file`` journal) without knowing any vendor.
+Every write goes through ``put``/``put_many`` or ``next``/``reserve`` (and whole tenants through
+``reset``/``load``), each reported to the store's recorder as an operation on the vendor's state
+(``put``, ``put_many``, ``seq``, ``drop``, ``load``): that is what lets the kit keep writes in a
+state file or share them between processes without knowing any vendor.
+
+Tenants belong to a scope: a session's tenants are named after it (``ms-<id>…``), the others
+are global. Resets and loads act on one scope and leave the others alone.
 """
 
 from __future__ import annotations
@@ -10,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from mockservers.core.sessions import in_scope
+from mockservers.core.shared import Recorder
+
 SEQUENCES = "sequences"
 
-ChangeListener = Callable[[str, str, str, str, Any], None]
-"""(vendor, tenant, collection or ``sequences``, key, value) for each write."""
-
-ReplaceListener = Callable[[str, dict[str, Any]], None]
-"""(vendor, whole dump) when a vendor's state is reset or replaced."""
+ChangeHook = Callable[[str, str, str, Any, Any], None]
+"""(tenant, collection, key, old record, new record) after another process's write: how a
+model keeps its derived indexes in step."""
 
 
 class StateError(ValueError):
@@ -24,16 +30,13 @@ class StateError(ValueError):
 
 
 class TenantState:
-    __slots__ = ("_listener", "_vendor", "collections", "name", "sequences")
+    __slots__ = ("_owner", "collections", "name", "sequences")
 
-    def __init__(
-        self, vendor: str, name: str, collections: tuple[str, ...], listener: ChangeListener | None
-    ) -> None:
-        self._vendor = vendor
-        self._listener = listener
+    def __init__(self, owner: VendorState, name: str) -> None:
+        self._owner = owner
         self.name = name
         self.sequences: dict[str, int] = {}
-        self.collections: dict[str, dict[str, Any]] = {c: {} for c in collections}
+        self.collections: dict[str, dict[str, Any]] = {c: {} for c in owner.collection_names}
 
     def next(self, sequence: str) -> int:
         """The next value of a per-tenant sequence, starting at 1; never repeats."""
@@ -44,8 +47,7 @@ class TenantState:
         first = self.sequences.get(sequence, 0) + 1
         if count > 0:
             last = self.sequences[sequence] = first + count - 1
-            if self._listener:
-                self._listener(self._vendor, self.name, SEQUENCES, sequence, last)
+            self._owner.recorded("seq", (self.name, sequence, last))
         return first
 
     def get(self, collection: str, key: str) -> Any:
@@ -53,14 +55,11 @@ class TenantState:
 
     def put(self, collection: str, key: str, record: Any) -> None:
         self.collections[collection][key] = record
-        if self._listener:
-            self._listener(self._vendor, self.name, collection, key, record)
+        self._owner.recorded("put", (self.name, collection, key, record))
 
     def put_many(self, collection: str, records: dict[str, Any]) -> None:
         self.collections[collection].update(records)
-        if self._listener:
-            for key, record in records.items():
-                self._listener(self._vendor, self.name, collection, key, record)
+        self._owner.recorded("put_many", (self.name, collection, records))
 
     def values(self, collection: str) -> Iterator[Any]:
         return iter(self.collections[collection].values())
@@ -77,32 +76,51 @@ class VendorState:
 
     def __init__(self, vendor: str, collections: tuple[str, ...]) -> None:
         self.vendor = vendor
+        self.name = f"state:{vendor}"
         self.collection_names = collections
-        self.listener: ChangeListener | None = None
-        self.on_replace: ReplaceListener | None = None
+        self.record: Recorder | None = None
+        self.on_change: ChangeHook | None = None
         self.tenants: dict[str, TenantState] = {}
+
+    def recorded(self, operation: str, args: tuple[Any, ...]) -> None:
+        if self.record is not None:
+            self.record(self.name, operation, args)
 
     def tenant(self, name: str) -> TenantState:
         state = self.tenants.get(name)
         if state is None:
-            state = self.tenants[name] = TenantState(
-                self.vendor, name, self.collection_names, self.listener
-            )
+            state = self.tenants[name] = TenantState(self, name)
         return state
 
-    def reset(self) -> None:
-        self.tenants = {}
-        self._replaced()
+    def scope_tenants(self, scope: str | None) -> list[str]:
+        return [name for name in self.tenants if in_scope(name, scope)]
 
-    def _replaced(self) -> None:
-        if self.on_replace:
-            self.on_replace(self.vendor, self.dump())
+    def reset(self, scope: str | None = None) -> None:
+        """Every tenant of ``scope`` (None: the global tenants) gone."""
+        for name in self.scope_tenants(scope):
+            del self.tenants[name]
+            self.recorded("drop", (name,))
 
-    def dump(self) -> dict[str, Any]:
-        return {"tenants": {name: t.dump() for name, t in self.tenants.items()}}
+    def dump(self, scope: str | None = None) -> dict[str, Any]:
+        return {
+            "tenants": {name: t.dump() for name, t in self.tenants.items() if in_scope(name, scope)}
+        }
 
-    def load(self, document: Any) -> None:
-        """Replace every tenant with the document's (the shape ``dump`` produces)."""
+    def load(self, document: Any, scope: str | None = None) -> None:
+        """Replace the tenants of ``scope`` with the document's (the shape ``dump`` produces);
+        a document naming a tenant of another scope is refused, and nothing changes."""
+        tenants = self.parse(document)
+        foreign = [name for name in tenants if not in_scope(name, scope)]
+        if foreign:
+            where = "a session" if scope is None else "another scope"
+            raise StateError(f"tenant {foreign[0]!r} belongs to {where}")
+        self.reset(scope)
+        for name, tenant in tenants.items():
+            self.tenants[name] = tenant
+            self.recorded("load", (name, tenant.dump()))
+
+    def parse(self, document: Any) -> dict[str, TenantState]:
+        """The tenants of a state document, checked for the vendor's shape."""
         if not isinstance(document, dict) or not isinstance(document.get("tenants"), dict):
             raise StateError('the state must be an object {"tenants": {NAME: {...}}}')
         tenants: dict[str, TenantState] = {}
@@ -112,7 +130,7 @@ class VendorState:
             unknown = set(data) - {SEQUENCES, *self.collection_names}
             if unknown:
                 raise StateError(f"tenant {name!r}: unknown collections {sorted(unknown)}")
-            tenant = TenantState(self.vendor, name, self.collection_names, self.listener)
+            tenant = TenantState(self, name)
             sequences = data.get(SEQUENCES, {})
             if not isinstance(sequences, dict) or not all(
                 isinstance(v, int) and not isinstance(v, bool) for v in sequences.values()
@@ -125,5 +143,40 @@ class VendorState:
                     raise StateError(f"tenant {name!r}: {collection!r} must be an object")
                 tenant.collections[collection] = dict(records)
             tenants[name] = tenant
-        self.tenants = tenants
-        self._replaced()
+        return tenants
+
+    def apply(self, operation: str, args: tuple[Any, ...]) -> None:
+        """Replay another process's write, and tell the model (``on_change``)."""
+        if operation == "drop":
+            dropped = self.tenants.pop(args[0], None)
+            for collection, records in dropped.collections.items() if dropped else ():
+                for key, old in records.items():
+                    self._changed(args[0], collection, key, old, None)
+            return
+        if operation == "load":
+            self.apply("drop", (args[0],))
+            self.tenants[args[0]] = self.parse({"tenants": {args[0]: args[1]}})[args[0]]
+            for collection, records in self.tenants[args[0]].collections.items():
+                for key, new in records.items():
+                    self._changed(args[0], collection, key, None, new)
+            return
+        tenant = self.tenant(args[0])
+        if operation == "seq":
+            tenant.sequences[args[1]] = args[2]
+        elif operation == "put":
+            self._put(tenant, args[1], args[2], args[3])
+        elif operation == "put_many":
+            for key, record in args[2].items():
+                self._put(tenant, args[1], key, record)
+        else:
+            raise ValueError(f"{self.name}: unknown operation {operation!r}")
+
+    def _put(self, tenant: TenantState, collection: str, key: str, record: Any) -> None:
+        records = tenant.collections[collection]
+        old = records.get(key)
+        records[key] = record
+        self._changed(tenant.name, collection, key, old, record)
+
+    def _changed(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
+        if self.on_change is not None:
+            self.on_change(tenant, collection, key, old, new)

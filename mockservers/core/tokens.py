@@ -1,4 +1,9 @@
-"""Bearer-style tokens with lifetimes on the kit's clock, one store per vendor."""
+"""Bearer-style tokens with lifetimes on the kit's clock, one store per vendor.
+
+Tokens live in a shared map (value -> tenant, expiry, claims), so a token minted by one process
+of a fake is valid on every other. A token's expiry is read on the clock of the scope it was
+minted in: the pipeline puts a session's call in its session before any token is looked at.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockservers.core.clock import Clock
+from mockservers.core.sessions import current_id, in_scope
+from mockservers.core.shared import SharedMap
 
 
 @dataclass(slots=True)
@@ -25,10 +32,15 @@ def hex_token() -> str:
 class TokenStore:
     """Issue, look up and expire tokens. Expired tokens are pruned as the clock moves."""
 
-    def __init__(self, clock: Clock, make_value: Callable[[], str] = hex_token) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        make_value: Callable[[], str] = hex_token,
+        shared: SharedMap | None = None,
+    ) -> None:
         self._clock = clock
         self._make_value = make_value
-        self._tokens: dict[str, Token] = {}
+        self._tokens = shared if shared is not None else SharedMap("tokens")
         self._next_prune = 0.0
 
     def issue(self, tenant: str, ttl_seconds: float, **claims: Any) -> Token:
@@ -36,21 +48,33 @@ class TokenStore:
         value = self._make_value()
         while value in self._tokens:
             value = self._make_value()
-        token = Token(value, tenant, self._clock.time() + ttl_seconds, claims)
-        self._tokens[value] = token
-        return token
+        expires_at = self._clock.time() + ttl_seconds
+        self._tokens.put(value, {"tenant": tenant, "expires_at": expires_at, "claims": claims})
+        return Token(value, tenant, expires_at, claims)
+
+    def peek(self, value: str | None) -> Token | None:
+        """The token with this value, live or not (to know whose call it is)."""
+        data = self._tokens.get(value) if value else None
+        if data is None:
+            return None
+        return Token(value, data["tenant"], data["expires_at"], data["claims"])  # type: ignore[arg-type]
 
     def lookup(self, value: str | None) -> Token | None:
         """The live token with this value, or None when unknown or expired."""
-        if not value:
-            return None
-        token = self._tokens.get(value)
+        token = self.peek(value)
         if token is None:
             return None
         if self._clock.time() >= token.expires_at:
-            del self._tokens[value]
+            self._tokens.delete(token.value)
             return None
         return token
+
+    def expire(self, scope: str | None) -> int:
+        """Expire every token of one scope (None: the global scope's tenants)."""
+        doomed = [v for v, data in self._tokens.items() if in_scope(data["tenant"], scope)]
+        for value in doomed:
+            self._tokens.delete(value)
+        return len(doomed)
 
     def expire_all(self) -> int:
         count = len(self._tokens)
@@ -61,9 +85,18 @@ class TokenStore:
         return len(self._tokens)
 
     def _prune(self) -> None:
+        """Drop tokens past their expiry on the global clock (a session's are dropped with
+        their session, or when looked up)."""
+        if current_id() is not None:
+            return
         now = self._clock.time()
         if now < self._next_prune:
             return
         self._next_prune = now + 60
-        for value in [v for v, t in self._tokens.items() if now >= t.expires_at]:
-            del self._tokens[value]
+        expired = [
+            v
+            for v, data in self._tokens.items()
+            if now >= data["expires_at"] and in_scope(data["tenant"], None)
+        ]
+        for value in expired:
+            self._tokens.delete(value)

@@ -2,7 +2,9 @@
 
 A vendor package provides a ``Vendor`` subclass with its routes (as data), a settings dataclass,
 its state collections and how it renders the kit's errors. The pipeline does the rest, once for
-all vendors: body limits and JSON parsing, faults, the journal, catching vendor errors.
+all vendors: body limits and JSON parsing, the session a call belongs to, faults, the journal
+and coverage, catching vendor errors; and it runs a call's reads and writes as one transaction
+of the kit's store.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any, ClassVar
 
@@ -22,12 +24,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from mockservers.core import sessions
+from mockservers.core.adminapi import AdminRoute
 from mockservers.core.clock import Clock
+from mockservers.core.coverage import MET, Behaviour, Coverage
 from mockservers.core.errors import DroppedConnection, KitError, VendorError
 from mockservers.core.faults import CORE_FAULT_KINDS, Fault, FaultRegistry
 from mockservers.core.http import too_deep
 from mockservers.core.journal import Entry, Journal
+from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
+from mockservers.core.shared import Store
 from mockservers.core.state import VendorState
 from mockservers.core.tokens import TokenStore
 
@@ -38,15 +45,58 @@ _DETAIL_LIMIT = 2000
 
 @dataclass
 class Kit:
-    """The services every vendor shares, one of each per app."""
+    """The services every vendor shares, one of each per app, and the vendors themselves."""
 
     clock: Clock
     journal: Journal
     faults: FaultRegistry
+    store: Store
+    sessions: Sessions
+    coverage: Coverage
     max_body_bytes: int
     max_json_depth: int
     flush: Callable[[], None] = lambda: None
     """Make the writes of the request that just ran durable (``--state-file``); else a no-op."""
+    vendors: dict[str, Vendor] = field(default_factory=dict)
+
+    def reset(self, scope: str | None = None, vendor: str | None = None) -> None:
+        """Everything of one scope back to start (None: the global scope; a session's id):
+        state and fixtures, tokens, windows, journal entries, faults, coverage and the clock.
+        With ``vendor``, only that vendor's part (the clock is shared by the vendors, so it
+        stays)."""
+        if vendor is None:
+            if scope is None:
+                self.clock.reset()
+            else:
+                session = self.sessions.get(scope)
+                if session is not None:
+                    self.sessions.update(session, clock_offset=0.0)
+            self.coverage.clear(scope)
+        self.journal.clear(vendor, scope)
+        self.faults.clear(vendor, scope)
+        for name, found in self.vendors.items():
+            if vendor is None or name == vendor:
+                found.reset(scope)
+
+    def open_session(self, ttl_seconds: float | None, name: str | None) -> sessions.Session:
+        """A new session with fresh accounts on every vendor (their fixtures in place)."""
+
+        def credentials(prefix: str) -> dict[str, dict[str, Any]]:
+            return {n: v.session_credentials(prefix) for n, v in self.vendors.items()}
+
+        session = self.sessions.create(credentials, ttl_seconds=ttl_seconds, name=name)
+        for found in self.vendors.values():
+            found.reset(session["id"])
+        return session
+
+    def forget_session(self, session_id: str) -> None:
+        """Everything a dropped session held: its tenants, tokens, windows, journal, faults,
+        coverage (called once the session itself is gone, so no fixture comes back)."""
+        self.journal.clear(None, session_id)
+        self.faults.clear(None, session_id)
+        self.coverage.clear(session_id)
+        for found in self.vendors.values():
+            found.reset(session_id)
 
 
 class Call:
@@ -137,17 +187,20 @@ class VendorRoute:
 
 
 class VendorModel:
-    """Base of a vendor's state and rules (its ``models.py``), built from (settings, clock,
+    """Base of a vendor's state and rules (its ``models.py``), built from (settings, kit,
     state). The hooks do nothing unless a model has something to do."""
 
     tokens: TokenStore | None = None
 
-    def reset(self) -> None:
-        """Back to start, beside the state the vendor has already emptied (tokens, windows,
-        fixtures)."""
+    def reset(self, scope: str | None) -> None:
+        """One scope back to start, once the vendor has emptied its tenants: tokens, windows
+        and derived indexes of that scope gone, its fixtures (demo or session accounts) back."""
 
     def rebuild_indexes(self) -> None:
-        """Rebuild derived indexes from the state (after a state load)."""
+        """Rebuild derived indexes from the state (after a state load or a full catch-up)."""
+
+    def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
+        """Another process wrote this record: keep derived indexes in step."""
 
     def check_state(self, document: Any) -> None:
         """Refuse (``StateError``) a state document the rules could not use, before anything is
@@ -173,6 +226,8 @@ class Vendor:
     vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset()
     """The vendor's own fault kinds: accepted by the admin API, taken by the vendor's endpoints
     through ``call.take_fault(kind)`` when they apply."""
+    behaviours: ClassVar[tuple[Behaviour, ...]] = ()
+    """The catalogue of the vendor's documented situations (coverage)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -183,8 +238,10 @@ class Vendor:
         self.kit = kit
         self.clock = kit.clock
         self.state = VendorState(self.name, self.collections)
+        self.state.record = kit.store.recorder()
+        kit.store.register(self.state)
         self.configure(section or {})
-        self.reset()
+        self.state.on_change = self.model.on_change
 
     @property
     def fault_kinds(self) -> frozenset[str]:
@@ -194,26 +251,36 @@ class Vendor:
     def configure(self, section: dict[str, Any]) -> None:
         """Read the vendor's config table (``ConfigError`` for a bad one) and build the model."""
         self.settings = settings_from(self.settings_class, section, self.name)
-        self.model = self.model_class(self.settings, self.clock, self.state)
+        self.model = self.model_class(self.settings, self.kit, self.state)
 
-    def reset(self) -> None:
-        """State, tokens and windows back to start (demo fixtures included)."""
-        self.state.reset()
-        self.model.reset()
+    def reset(self, scope: str | None = None) -> None:
+        """One scope's state, tokens and windows back to start (its fixtures included)."""
+        self.state.reset(scope)
+        self.model.reset(scope)
 
-    def expire_tokens(self) -> int:
+    def expire_tokens(self, scope: str | None = None) -> int:
         tokens = self.model.tokens
-        return tokens.expire_all() if tokens is not None else 0
+        return tokens.expire(scope) if tokens is not None else 0
 
-    def dump_state(self) -> dict[str, Any]:
-        return self.state.dump()
+    def dump_state(self, scope: str | None = None) -> dict[str, Any]:
+        return self.state.dump(scope)
 
-    def load_state(self, document: Any) -> None:
-        """Replace the state (``PUT /__admin/state``); a document the model refuses changes
-        nothing."""
+    def load_state(self, document: Any, scope: str | None = None) -> None:
+        """Replace one scope's state (``PUT /__admin/state``); a document the model refuses
+        changes nothing."""
         self.model.check_state(document)
-        self.state.load(document)
+        self.state.load(document, scope)
         self.model.rebuild_indexes()
+
+    def tenant_of(self, call: Call) -> str | None:
+        """The tenant a call addresses, read from its credentials without checking them: whose
+        call it is (its session, its journal entry)."""
+        return None
+
+    def session_credentials(self, prefix: str) -> dict[str, Any]:
+        """Fresh credentials of a new session's account on this vendor; every identifier starts
+        with ``prefix`` (``ms-<session id>``)."""
+        raise NotImplementedError
 
     def render_error(self, error: KitError, operation: str) -> Response:
         """Render a kit-level error (bad JSON, too large, injected status, bug) the vendor's way."""
@@ -223,8 +290,12 @@ class Vendor:
         """What ``mockservers serve`` prints about this vendor's demo credentials."""
         return []
 
-    def admin_routes(self) -> list[Route]:
+    def admin_routes(self) -> list[AdminRoute]:
         """Vendor-specific admin endpoints under ``/__admin/<vendor>/``."""
+        return []
+
+    def answer_codes(self, response: Any) -> list[str]:
+        """The vendor's codes in an answer body (for ``error_code`` in a matcher)."""
         return []
 
     # -- the pipeline ---------------------------------------------------------------------
@@ -249,64 +320,106 @@ class Vendor:
         started = perf_counter()
         kit = self.kit
         operation = route.operation_for(request.query_params)
-        fault = kit.faults.take(self.name, operation)
         body = b""
-        call: Call | None = None
-        detail = ""
+        refused: KitError | None = None
         try:
-            if fault is not None and fault.kind == "latency":
-                await asyncio.sleep((fault.latency_ms or 0) / 1000)
             body = await _read_body(request, kit.max_body_bytes)
-            call = Call(request, self.name, operation, body, kit)
-            if fault is not None and fault.kind == "status":
-                raise KitError("fault", f"an injected status fault ({fault.id})", fault.status)
-            response = route.endpoint(operation)(self.model, call)
-            kit.flush()
-        except VendorError as exc:
-            response, detail = exc.response(), exc.detail
         except KitError as exc:
-            response, detail = self.render_error(exc, operation), exc.detail
-        except Exception:
-            log.exception("unplanned error in %s %s", self.name, operation)
-            error = KitError("internal", "an unplanned error in the fake (a bug)", status=500)
-            response, detail = self.render_error(error, operation), error.detail
-        details = "; ".join(
-            [*(call.details if call is not None else ()), *([detail] * bool(detail))]
-        )
-        if details:
-            # Printable ASCII whatever the request held: non-ASCII and quotes JSON-escaped.
-            response.headers[DETAIL_HEADER] = json.dumps(details)[1:-1][:_DETAIL_LIMIT]
-        if fault is not None and fault.kind == "malformed":
-            response = _malformed(response)
-        self._record(request, operation, body, response, started, details)
+            refused = exc
+        call = Call(request, self.name, operation, body, kit)
+        if kit.store.shared:
+            answered = await kit.store.run(lambda: self._answer(call, route, refused, started))
+        else:
+            answered = self._answer(call, route, refused, started)
+        response, fault = answered
+        if fault is not None and fault.kind == "latency":
+            await asyncio.sleep((fault.latency_ms or 0) / 1000)
         if fault is not None and fault.kind == "drop":
             return _DroppedResponse()
         return response
 
+    def _answer(
+        self, call: Call, route: VendorRoute, refused: KitError | None, started: float
+    ) -> tuple[Response, Fault | None]:
+        """Everything a call reads and writes, in one go (one transaction of the store): whose
+        call it is, its fault, the vendor's answer, the journal entry and coverage."""
+        kit = self.kit
+        tenant = self.tenant_of(call)
+        session = kit.sessions.owner(tenant) if tenant is not None else None
+        met: list[str] = []
+        with sessions.scoped(session):
+            met_token = MET.set(met)
+            try:
+                if session is not None:
+                    kit.sessions.touch(session)
+                fault = kit.faults.take(self.name, call.operation)
+                response, detail = self._respond(call, route, refused, fault)
+            finally:
+                MET.reset(met_token)
+            details = "; ".join([*call.details, *([detail] * bool(detail))])
+            if details:
+                # Printable ASCII whatever the request held: non-ASCII and quotes JSON-escaped.
+                response.headers[DETAIL_HEADER] = json.dumps(details)[1:-1][:_DETAIL_LIMIT]
+            if fault is not None and fault.kind == "malformed":
+                response = _malformed(response)
+            scope = session["id"] if session is not None else None
+            if fault is not None and fault.kind == "latency":  # the answer waits after this
+                started -= (fault.latency_ms or 0) / 1000
+            self._record(call, response, started, details, scope, tenant, met)
+            if met:
+                kit.coverage.count(met, scope)
+            kit.flush()
+        return response, fault
+
+    def _respond(
+        self, call: Call, route: VendorRoute, refused: KitError | None, fault: Fault | None
+    ) -> tuple[Response, str]:
+        """The vendor's answer and the kit's diagnosis of it."""
+        operation = call.operation
+        try:
+            if refused is not None:
+                raise refused
+            if fault is not None and fault.kind == "status":
+                raise KitError("fault", f"an injected status fault ({fault.id})", fault.status)
+            return route.endpoint(operation)(self.model, call), ""
+        except VendorError as exc:
+            return exc.response(), exc.detail
+        except KitError as exc:
+            return self.render_error(exc, operation), exc.detail
+        except Exception:
+            log.exception("unplanned error in %s %s", self.name, operation)
+            error = KitError("internal", "an unplanned error in the fake (a bug)", status=500)
+            return self.render_error(error, operation), error.detail
+
     def _record(
         self,
-        request: Request,
-        operation: str,
-        body: bytes,
+        call: Call,
         response: Response,
         started: float,
         detail: str,
+        scope: str | None,
+        tenant: str | None,
+        met: list[str],
     ) -> None:
-        scope = request.scope
+        scope_ = call.request.scope
         self.kit.journal.record(
             Entry(
                 time=self.clock.isoformat(),
                 vendor=self.name,
-                operation=operation,
-                method=scope["method"],
-                path=scope["path"],
-                query=scope["query_string"],
-                headers=scope["headers"],
+                operation=call.operation,
+                method=scope_["method"],
+                path=scope_["path"],
+                query=scope_["query_string"],
+                headers=scope_["headers"],
                 status=response.status_code,
-                request_body=body,
+                request_body=call.body,
                 response_body=bytes(getattr(response, "body", b"")),
                 duration_ms=(perf_counter() - started) * 1000,
                 detail=detail,
+                session=scope,
+                tenant=tenant,
+                behaviours=met,
+                response_headers=response.raw_headers,
             )
         )
 

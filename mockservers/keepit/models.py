@@ -14,10 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mockservers.core.clock import Clock
+from mockservers.core.sessions import in_scope
 from mockservers.core.state import StateError, TenantState, VendorState
 from mockservers.core.tokens import TokenStore
-from mockservers.core.vendor import VendorModel
+from mockservers.core.vendor import Kit, VendorModel
 from mockservers.keepit.errors import call_error, rate_limited
 from mockservers.keepit.ratelimit import RateLimiter
 from mockservers.keepit.sections import (
@@ -34,6 +34,12 @@ from mockservers.keepit.settings import KeepItSettings
 
 SUBJECTS = "subjects"  # keyed by the customer's progId, as a string
 CREDENTIAL_HEADERS = ("username", "password", "companyId", "siteId")
+
+
+def tenant_name(company: str, site: str) -> str:
+    """A KeepIT tenant: one company and site (``companyId/siteId``)."""
+    return f"{company}/{site}"
+
 
 DUPLICATE = "The customer already exists."
 NOT_IN_MAPPINGS = "Il customer code non è specificato nell'array mappings."
@@ -104,13 +110,17 @@ class BatchResult:
 class KeepItModel(VendorModel):
     tokens: TokenStore | None = None  # credentials travel in every call's headers: no tokens
 
-    def __init__(self, settings: KeepItSettings, clock: Clock, state: VendorState) -> None:
+    def __init__(self, settings: KeepItSettings, kit: Kit, state: VendorState) -> None:
         self.settings = settings
-        self.clock = clock
+        self.kit = kit
+        self.clock = kit.clock
         self.state = state
         self.credentials = settings.credentials()
         self.limiter = RateLimiter(
-            clock, settings.rate_limit_calls, settings.rate_limit_window_seconds
+            kit.clock,
+            settings.rate_limit_calls,
+            settings.rate_limit_window_seconds,
+            kit.store.map("windows:keepit"),
         )
         self._owners: dict[str, dict[Key, str]] = {}  # tenant -> unique key -> progId
 
@@ -119,25 +129,52 @@ class KeepItModel(VendorModel):
         """The caller's tenant (``companyId/siteId``); 401 for missing or wrong credentials.
         Each authenticated call counts towards the limit; over it: 429."""
         username, password, company, site = (headers.get(h) or "" for h in CREDENTIAL_HEADERS)
-        expected = self.credentials.get((username, company, site))
+        expected = self.password_of(username, company, site)
         if (
             not (username and password and company and site)
             or expected is None
             or not secrets.compare_digest(expected.encode(), password.encode())
         ):
             raise call_error(401, self.settings.auth_error_message)
-        wait = self.limiter.hit((username, company, site))
+        tenant = tenant_name(company, site)
+        wait = self.limiter.hit(f"{tenant}\x1f{username}")
         if wait is not None:
             raise rate_limited(self.limiter.calls, self.limiter.window, wait)
-        return self.state.tenant(f"{company}/{site}")
+        return self.state.tenant(tenant)
+
+    def password_of(self, username: str, company: str, site: str) -> str | None:
+        """The password of a configured account, or of a live session's account."""
+        expected = self.credentials.get((username, company, site))
+        if expected is not None:
+            return expected
+        session = self.kit.sessions.owner(company)
+        account = session["credentials"]["keepit"] if session is not None else None
+        if account and (account["username"], account["company_id"], account["site_id"]) == (
+            username,
+            company,
+            site,
+        ):
+            return str(account["password"])
+        return None
 
     # -- indexes ----------------------------------------------------------------------------
-    def reset(self) -> None:
-        self.limiter.reset()
-        self._owners = {}
+    def reset(self, scope: str | None) -> None:
+        self.limiter.reset(scope)
+        self._owners = {n: o for n, o in self._owners.items() if not in_scope(n, scope)}
 
     def rebuild_indexes(self) -> None:
         self._owners = {name: owners_of(tenant) for name, tenant in self.state.tenants.items()}
+
+    def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
+        index = self._index(self.state.tenant(tenant)) if tenant in self.state.tenants else None
+        if index is None:
+            self._owners.pop(tenant, None)
+            return
+        for unique in unique_keys(old) if old else ():
+            if index.get(unique) == key:
+                del index[unique]
+        if new:
+            index.update(dict.fromkeys(unique_keys(new), key))
 
     def check_state(self, document: Any) -> None:
         """Refuse a document whose customers could not be indexed (a malformed customer)."""

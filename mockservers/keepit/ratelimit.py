@@ -1,32 +1,37 @@
-"""A sliding-window call counter on the kit's clock (never wall time)."""
+"""A sliding-window call counter on the kit's clock (never wall time).
+
+The windows live in a shared map (one entry per caller, the times of its calls in the window),
+so every process of one fake counts every call.
+"""
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Hashable
-
 from mockservers.core.clock import Clock
+from mockservers.core.sessions import in_scope
+from mockservers.core.shared import SharedMap
 
 
 class RateLimiter:
-    """At most ``calls`` per ``window`` seconds per key; older calls leave the window."""
+    """At most ``calls`` per ``window`` seconds per key; older calls leave the window.
 
-    def __init__(self, clock: Clock, calls: int, window: float) -> None:
+    A key starts with the caller's tenant, so that a scope's windows can be reset alone."""
+
+    def __init__(self, clock: Clock, calls: int, window: float, shared: SharedMap) -> None:
         self.clock = clock
         self.calls = calls
         self.window = window
-        self._seen: dict[Hashable, deque[float]] = {}
+        self._seen = shared
 
-    def hit(self, key: Hashable) -> float | None:
+    def hit(self, key: str) -> float | None:
         """Count a call: None when allowed, else the seconds until one is allowed again."""
         now = self.clock.time()
-        times = self._seen.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
+        times = [t for t in self._seen.get(key, ()) if t > now - self.window]
         if len(times) >= self.calls:
             return times[0] + self.window - now
         times.append(now)
+        self._seen.put(key, times)
         return None
 
-    def reset(self) -> None:
-        self._seen = {}
+    def reset(self, scope: str | None) -> None:
+        for key in [k for k in self._seen if in_scope(k, scope)]:
+            self._seen.delete(key)

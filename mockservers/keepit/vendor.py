@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import secrets
+from typing import Any, ClassVar
 
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from mockservers.core.errors import KitError
 from mockservers.core.http import status_phrase
-from mockservers.core.vendor import Vendor, VendorRoute
+from mockservers.core.vendor import Call, Vendor, VendorRoute
 from mockservers.keepit import responses
 from mockservers.keepit.errors import bad_request, call_error
-from mockservers.keepit.models import SUBJECTS, KeepItModel
+from mockservers.keepit.models import SUBJECTS, KeepItModel, tenant_name
 from mockservers.keepit.settings import KeepItSettings
 
 INSERT_CLIENT = "insertClient_v3"
@@ -36,6 +37,18 @@ class KeepIt(Vendor):
     collections: ClassVar[tuple[str, ...]] = (SUBJECTS,)
     settings_class = KeepItSettings
     model_class = KeepItModel
+
+    def tenant_of(self, call: Call) -> str | None:
+        company, site = call.headers.get("companyId"), call.headers.get("siteId")
+        return tenant_name(company, site) if company and site else None
+
+    def session_credentials(self, prefix: str) -> dict[str, Any]:
+        return {
+            "username": prefix,
+            "password": secrets.token_urlsafe(12),
+            "company_id": prefix,
+            "site_id": "1",
+        }
 
     def render_error(self, error: KitError, operation: str) -> Response:
         if error.kind == "malformed_json":

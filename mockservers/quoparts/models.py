@@ -8,10 +8,10 @@ from itertools import islice
 from operator import itemgetter
 from typing import Any
 
-from mockservers.core.clock import Clock
+from mockservers.core.sessions import in_scope
 from mockservers.core.state import TenantState, VendorState
 from mockservers.core.tokens import TokenStore
-from mockservers.core.vendor import VendorModel
+from mockservers.core.vendor import Kit, VendorModel
 from mockservers.quoparts.errors import QuoPartsError, quote_failed
 from mockservers.quoparts.settings import QuoPartsSettings
 
@@ -57,12 +57,13 @@ class _CodeIndex:
 
 
 class QuoPartsModel(VendorModel):
-    def __init__(self, settings: QuoPartsSettings, clock: Clock, state: VendorState) -> None:
+    def __init__(self, settings: QuoPartsSettings, kit: Kit, state: VendorState) -> None:
         self.settings = settings
-        self.clock = clock
+        self.kit = kit
+        self.clock = kit.clock
         self.state = state
         self.credentials = settings.credentials()
-        self.tokens = TokenStore(clock, quoparts_token)
+        self.tokens = TokenStore(kit.clock, quoparts_token, kit.store.map("tokens:quoparts"))
         self._code_indexes: dict[str, _CodeIndex] = {}
 
     # -- accounts and tokens ----------------------------------------------------------------
@@ -70,8 +71,16 @@ class QuoPartsModel(VendorModel):
         settings = self.settings
         return QuoPartsError(settings.auth_error_code, settings.auth_error_message, detail=detail)
 
+    def password_of(self, username: str) -> str | None:
+        """The password of a configured account, or of a live session's account."""
+        if username in self.credentials:
+            return self.credentials[username]
+        session = self.kit.sessions.owner(username)
+        account = session["credentials"]["quoparts"] if session is not None else None
+        return account["password"] if account and account["username"] == username else None
+
     def login(self, username: str, password: str) -> str:
-        expected = self.credentials.get(username)
+        expected = self.password_of(username)
         if expected is None or not secrets.compare_digest(expected.encode(), password.encode()):
             raise self.not_accredited("wrong username or password")
         return self.tokens.issue(username, self.settings.token_ttl_seconds).value
@@ -82,12 +91,18 @@ class QuoPartsModel(VendorModel):
             raise self.not_accredited("the token is missing, unknown or expired")
         return self.state.tenant(found.tenant)
 
-    def reset(self) -> None:
-        self.tokens.expire_all()
-        self._code_indexes = {}
+    def reset(self, scope: str | None) -> None:
+        self.tokens.expire(scope)
+        self._code_indexes = {n: i for n, i in self._code_indexes.items() if not in_scope(n, scope)}
 
     def rebuild_indexes(self) -> None:
         self._code_indexes = {}  # rebuilt from the loaded customers on the next look-up
+
+    def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
+        # New customers join the end of the collection, where the index catches up by itself;
+        # a dropped or reloaded tenant is indexed afresh on its next look-up.
+        if new is None:
+            self._code_indexes.pop(tenant, None)
 
     # -- importCli --------------------------------------------------------------------------
     def upsert_customers(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import secrets
+from typing import Any, ClassVar
 
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from mockservers.core.errors import KitError
 from mockservers.core.http import status_phrase
-from mockservers.core.vendor import Vendor, VendorRoute
+from mockservers.core.vendor import Call, Vendor, VendorRoute
 from mockservers.quoparts import responses
 from mockservers.quoparts.errors import bad_request, envelope_error
 from mockservers.quoparts.models import CUSTOMERS, QUOTES, QuoPartsModel
@@ -43,6 +44,15 @@ class QuoParts(Vendor):
     collections: ClassVar[tuple[str, ...]] = (CUSTOMERS, QUOTES)
     settings_class = QuoPartsSettings
     model_class = QuoPartsModel
+
+    def tenant_of(self, call: Call) -> str | None:
+        if call.operation == "login":
+            return call.query.get("username")
+        token = self.model.tokens.peek(call.query.get("token"))
+        return token.tenant if token is not None else None
+
+    def session_credentials(self, prefix: str) -> dict[str, Any]:
+        return {"username": prefix, "password": secrets.token_urlsafe(12)}
 
     def render_error(self, error: KitError, operation: str) -> Response:
         if error.kind == "malformed_json":

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mockservers.core.clock import Clock
+from mockservers.core.sessions import PREFIX, current_id, in_scope, scoped
 from mockservers.core.state import TenantState, VendorState
 from mockservers.core.tokens import Token, TokenStore
-from mockservers.core.vendor import VendorModel
+from mockservers.core.vendor import Kit, VendorModel
 from mockservers.tsdigital.errors import SubError, TsDigitalError, error, sub_error
 from mockservers.tsdigital.settings import TsDigitalSettings
 
@@ -61,12 +61,15 @@ class Caller:
 
 
 class TsDigitalModel(VendorModel):
-    def __init__(self, settings: TsDigitalSettings, clock: Clock, state: VendorState) -> None:
+    def __init__(self, settings: TsDigitalSettings, kit: Kit, state: VendorState) -> None:
         self.settings = settings
-        self.clock = clock
+        self.kit = kit
+        self.clock = kit.clock
         self.state = state
-        self.tokens = TokenStore(clock)
-        self._pending: list[tuple[float, str, str]] = []  # (ready epoch, tenant, id): a heap
+        self.tokens = TokenStore(kit.clock, shared=kit.store.map("tokens:tsdigital"))
+        # Per tenant, a heap of (ready epoch, item id) of its PROCESSING items: each tenant's
+        # items settle on the clock of its own scope (a session's clock differs).
+        self._pending: dict[str, list[tuple[float, str]]] = {}
 
     def error(
         self, status: int, sub_errors: list[SubError] | tuple[()] = (), detail: str = ""
@@ -75,8 +78,10 @@ class TsDigitalModel(VendorModel):
 
     # -- tokens -----------------------------------------------------------------------------
     def mint(self, kind: str, grants: list[str], ttl: float | None, tenant: str | None) -> Token:
+        """A token of the current scope: by default a session's tenant, or the default one."""
         ttl = self.settings.token_ttl_seconds if ttl is None else ttl
-        tenant = tenant or self.settings.default_tenant
+        scope = current_id()
+        tenant = tenant or (PREFIX + scope if scope else self.settings.default_tenant)
         return self.tokens.issue(tenant, ttl, kind=kind, grants=sorted(set(grants)))
 
     def caller(self, authorization: str | None) -> Caller:
@@ -167,19 +172,30 @@ class TsDigitalModel(VendorModel):
         elif body.get("validated") is True:
             record["registry_status"] = "VALIDATED"
         tenant.put(ITEMS, item_id, record)
-        heapq.heappush(self._pending, (ready, tenant.name, item_id))
+        heapq.heappush(self._pending.setdefault(tenant.name, []), (ready, item_id))
         return item_id
 
-    def settle(self) -> None:
-        """Finish every item whose ready time the clock has reached (lazily, on each read)."""
+    def settle(self, tenant_name: str) -> None:
+        """Finish every item of a tenant whose ready time the clock (of the current scope: the
+        tenant's own) has reached, lazily on each read."""
+        pending = self._pending.get(tenant_name)
+        if not pending:
+            return
         now = self.clock.time()
-        pending = self._pending
+        tenant = self.state.tenants.get(tenant_name)
         while pending and pending[0][0] <= now:
-            _, tenant_name, item_id = heapq.heappop(pending)
-            tenant = self.state.tenants.get(tenant_name)
+            _, item_id = heapq.heappop(pending)
             record = tenant.get(ITEMS, item_id) if tenant else None
             if isinstance(record, dict) and record.get("status") == PROCESSING:
                 self._finish(tenant, item_id, record)  # type: ignore[arg-type]
+
+    def settle_scope(self, scope: str | None) -> None:
+        """Settle every tenant of a scope, each on its own clock (before a state read)."""
+        session = self.kit.sessions.get(scope)
+        with scoped(session):
+            for name in list(self._pending):
+                if in_scope(name, scope):
+                    self.settle(name)
 
     @staticmethod
     def _finish(tenant: TenantState, item_id: str, record: dict[str, Any]) -> None:
@@ -192,15 +208,16 @@ class TsDigitalModel(VendorModel):
         tenant.put(ITEMS, item_id, {**record, "status": final, "history": [*history, entry]})
 
     def rebuild_indexes(self) -> None:
-        """The heap of PROCESSING items, from the (loaded) state."""
-        self._pending = [
-            (_epoch(record.get("ready_at")), name, item_id)
-            for name, tenant in self.state.tenants.items()
-            for item_id, record in tenant.collections[ITEMS].items()
-            if isinstance(record, dict) and record.get("status") == PROCESSING
-        ]
-        heapq.heapify(self._pending)
+        """The heaps of PROCESSING items, from the (loaded) state."""
+        self._pending = {}
+        for name, tenant in self.state.tenants.items():
+            for item_id, record in tenant.collections[ITEMS].items():
+                self.on_change(name, ITEMS, item_id, None, record)
 
-    def reset(self) -> None:
-        self.tokens.expire_all()
-        self._pending = []
+    def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
+        if isinstance(new, dict) and new.get("status") == PROCESSING:
+            heapq.heappush(self._pending.setdefault(tenant, []), (_epoch(new.get("ready_at")), key))
+
+    def reset(self, scope: str | None) -> None:
+        self.tokens.expire(scope)
+        self._pending = {n: p for n, p in self._pending.items() if not in_scope(n, scope)}

@@ -66,8 +66,8 @@ def header_problems(call: Call, headers: dict[str, str]) -> list[SubError]:
 
 
 def create_item(model: TsDigitalModel, call: Call) -> Response:
-    model.settle()
     caller = model.caller(call.headers.get("authorization"))
+    model.settle(caller.tenant)
     headers = standard_headers(call)
     problems = header_problems(call, headers)
     if problems:

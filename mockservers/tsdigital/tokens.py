@@ -1,18 +1,16 @@
 """``POST /__admin/tsdigital/tokens``: mint a bearer token with a kind and grants.
 
 Body ``{"kind": "user"|"user-key"|"app-key"|"backoffice", "grants": [...], "ttl_seconds": N,
-"tenant": "demo"}`` (all but ``kind`` optional) → ``{"token", "expires_at", "kind", "grants",
-"tenant"}``. Grants: ``items:create``, ``special``, ``studio:<studioId>``.
+"tenant": "demo", "session": ID}`` (all but ``kind`` optional) → ``{"token", "expires_at", "kind",
+"grants", "tenant"}``. Grants: ``items:create``, ``special``, ``studio:<studioId>``. A token
+minted with ``session`` belongs to that session's tenant (and expires on its clock).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from starlette.requests import Request
-from starlette.routing import Route
-
-from mockservers.core.adminapi import AdminError, json_body
+from mockservers.core.adminapi import AdminCall, AdminError, AdminRoute
 from mockservers.tsdigital.models import KINDS, TsDigitalModel, is_grant, iso
 
 
@@ -36,9 +34,11 @@ def _spec(body: Any) -> tuple[str, list[str], float | None, str | None]:
     return kind, grants, ttl, tenant
 
 
-def token_routes(model: TsDigitalModel) -> list[Route]:
-    async def mint(request: Request) -> dict[str, Any]:
-        kind, grants, ttl, tenant = _spec(await json_body(request))
+def token_routes(model: TsDigitalModel) -> list[AdminRoute]:
+    def mint(call: AdminCall) -> dict[str, Any]:
+        kind, grants, ttl, tenant = _spec(call.body)
+        if tenant is not None and call.session is not None:
+            raise AdminError(400, "give either 'tenant' or 'session': a session has its tenant")
         token = model.mint(kind, grants, ttl, tenant)
         return {
             "token": token.value,
@@ -48,4 +48,12 @@ def token_routes(model: TsDigitalModel) -> list[Route]:
             "tenant": token.tenant,
         }
 
-    return [Route("/__admin/tsdigital/tokens", mint, methods=["POST"])]
+    return [
+        AdminRoute(
+            "/__admin/tsdigital/tokens",
+            "POST",
+            mint,
+            body="required",
+            summary="Mint a TS Digital bearer token with a kind and grants",
+        )
+    ]

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from starlette.responses import Response
-from starlette.routing import Route
 
+from mockservers.core.adminapi import AdminRoute
 from mockservers.core.errors import KitError
-from mockservers.core.vendor import Vendor, VendorRoute
+from mockservers.core.vendor import Call, Vendor, VendorRoute
 from mockservers.tsdigital import responses
 from mockservers.tsdigital.errors import sub_error
 from mockservers.tsdigital.models import ITEMS, TsDigitalModel
@@ -29,11 +29,19 @@ class TsDigital(Vendor):
     # processing_failure: the next accepted item(s) end FAILED (taken only once one is accepted).
     vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset({responses.PROCESSING_FAILURE})
 
-    def dump_state(self) -> dict[str, Any]:
-        self.model.settle()
-        return super().dump_state()
+    def dump_state(self, scope: str | None = None) -> dict[str, Any]:
+        self.model.settle_scope(scope)
+        return super().dump_state(scope)
 
-    def admin_routes(self) -> list[Route]:
+    def tenant_of(self, call: Call) -> str | None:
+        scheme, _, value = (call.headers.get("authorization") or "").strip().partition(" ")
+        found = self.model.tokens.peek(value.strip()) if scheme.lower() == "bearer" else None
+        return found.tenant if found is not None else None
+
+    def session_credentials(self, prefix: str) -> dict[str, Any]:
+        return {"tenant": prefix}
+
+    def admin_routes(self) -> list[AdminRoute]:
         return token_routes(self.model)
 
     def render_error(self, error: KitError, operation: str) -> Response:

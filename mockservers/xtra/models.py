@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from mockservers.core.clock import Clock
+from mockservers.core.errors import KitError
+from mockservers.core.sessions import PREFIX, current_id, in_scope, owner_id
 from mockservers.core.state import StateError, TenantState, VendorState
 from mockservers.core.tokens import TokenStore
-from mockservers.core.vendor import VendorModel
+from mockservers.core.vendor import Kit, VendorModel
 from mockservers.xtra.errors import (
     DOC_EXISTS,
     DOC_NOT_IMPORTED,
@@ -115,18 +116,42 @@ def _int_key(key: str) -> int | None:
     return int(key) if key.isdigit() else None
 
 
+def login_tenant(model: XtraModel, call: Any) -> str | None:
+    """Whose login it is when no key pair is sent: a session's username is its tenant."""
+    try:
+        body = call.json()
+    except KitError:
+        return None
+    username = body.get("Username") if isinstance(body, dict) else None
+    return username if owner_id(username) is not None else None
+
+
 def failed(record: dict[str, Any], contact_form: bool, error: RecordError) -> Outcome:
     rid = record.get("ID")
     return Outcome(rid if is_id(rid) else 0, identity_key(record, contact_form), error)
 
 
+def session_account(prefix: str, credentials: dict[str, Any]) -> Account:
+    """The account of a session: its key pair and one login user whose identity exists."""
+    user = AccountUser(
+        credentials["username"],
+        credentials["password"],
+        credentials["irid"],
+        surname="Sessione",
+        name=prefix,
+        denomination=f"Sessione {prefix}",
+    )
+    return Account(prefix, credentials["public_key"], credentials["secret_key"], (user,))
+
+
 class XtraModel(VendorModel):
-    def __init__(self, settings: XtraSettings, clock: Clock, state: VendorState) -> None:
+    def __init__(self, settings: XtraSettings, kit: Kit, state: VendorState) -> None:
         self.settings = settings
-        self.clock = clock
+        self.kit = kit
+        self.clock = kit.clock
         self.state = state
         self.accounts: dict[str, Account] = {a.public_key: a for a in settings.all_accounts()}
-        self.tokens = TokenStore(clock)
+        self.tokens = TokenStore(kit.clock, shared=kit.store.map("tokens:xtra"))
         # Derived indexes, per tenant (never dumped): ExternalKey -> ID, Username -> (IRID, ID).
         self._keys: dict[str, dict[str, int]] = {}
         self._users: dict[str, dict[str, tuple[int, int]]] = {}
@@ -135,14 +160,52 @@ class XtraModel(VendorModel):
     def check_state(self, document: Any) -> None:
         check_state(document)
 
-    def reset(self) -> None:
-        """Tokens gone; every account's login users and their identities back (IRID 1: demo)."""
-        self.tokens.expire_all()
-        self._keys, self._users = {}, {}
-        for account in self.accounts.values():
+    def reset(self, scope: str | None) -> None:
+        """The scope's tokens gone; its accounts' login users and their identities back (IRID 1:
+        demo, or the session's own)."""
+        self.tokens.expire(scope)
+        self._keys = {n: k for n, k in self._keys.items() if not in_scope(n, scope)}
+        self._users = {n: u for n, u in self._users.items() if not in_scope(n, scope)}
+        for account in self.scope_accounts(scope):
             tenant = self.state.tenant(account.name)
             for user in account.users:
                 self._add_fixture_user(tenant, user)
+
+    def scope_accounts(self, scope: str | None) -> list[Account]:
+        if scope is None:
+            return list(self.accounts.values())
+        session = self.kit.sessions.get(scope)
+        if session is None:
+            return []
+        prefix = PREFIX + scope
+        return [session_account(prefix, session["credentials"]["xtra"])]
+
+    def account(self, public_key: str) -> Account | None:
+        """A configured account, or a live session's, by its public key."""
+        found = self.accounts.get(public_key)
+        if found is not None:
+            return found
+        session = self.kit.sessions.owner(public_key)
+        if session is None:
+            return None
+        credentials = session["credentials"]["xtra"]
+        if credentials["public_key"] != public_key:
+            return None
+        return session_account(PREFIX + session["id"], credentials)
+
+    def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
+        if collection != IDENTITIES:
+            return
+        keys = self._keys.setdefault(tenant, {})
+        users = self._users.setdefault(tenant, {})
+        if old:
+            if keys.get(old.get("ExternalKey")) == old["ID"]:
+                del keys[old["ExternalKey"]]
+            for user in old.get("Users") or []:
+                if users.get(user.get("Username"), (None,))[0] == old["ID"]:
+                    del users[user["Username"]]
+        if new:
+            self._index_identity(keys, users, new)
 
     def _add_fixture_user(self, tenant: TenantState, user: AccountUser) -> None:
         identity = tenant.get(IDENTITIES, str(user.irid))
@@ -173,18 +236,24 @@ class XtraModel(VendorModel):
             keys = self._keys.setdefault(name, {})
             users = self._users.setdefault(name, {})
             for identity in tenant.values(IDENTITIES):
-                if isinstance(identity.get("ExternalKey"), str):
-                    keys[identity["ExternalKey"]] = identity["ID"]
-                for user in identity.get("Users") or []:
-                    if isinstance(user.get("Username"), str):
-                        users[user["Username"]] = (identity["ID"], user["ID"])
+                self._index_identity(keys, users, identity)
+
+    @staticmethod
+    def _index_identity(
+        keys: dict[str, int], users: dict[str, tuple[int, int]], identity: dict[str, Any]
+    ) -> None:
+        if isinstance(identity.get("ExternalKey"), str):
+            keys[identity["ExternalKey"]] = identity["ID"]
+        for user in identity.get("Users") or []:
+            if isinstance(user.get("Username"), str):
+                users[user["Username"]] = (identity["ID"], user["ID"])
 
     # -- authorisation ------------------------------------------------------------------------
     def forbidden(self, message: str) -> XtraError:
         return XtraError(403, self.settings.auth_error_code, message)
 
     def _account(self, headers: Any) -> Account | None:
-        account = self.accounts.get(headers.get("syncpublickey") or "")
+        account = self.account(headers.get("syncpublickey") or "")
         secret = headers.get("syncsecretkey") or ""
         if account is None or not secrets.compare_digest(
             secret.encode(), account.secret_key.encode()
@@ -238,8 +307,8 @@ class XtraModel(VendorModel):
             if account is None:
                 raise self.forbidden("SyncPublicKey/SyncSecretKey mancanti o non validi")
             tenants = [account.name]
-        else:
-            tenants = list(self._users)
+        else:  # every account of the caller's scope
+            tenants = [name for name in self._users if in_scope(name, current_id())]
         for name in tenants:
             found = self._users.get(name, {}).get(username)
             if found is None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import secrets
+from typing import Any, ClassVar
 
 from starlette.responses import Response
 
 from mockservers.core.errors import KitError
 from mockservers.core.http import status_phrase
-from mockservers.core.vendor import Vendor, VendorRoute
+from mockservers.core.vendor import Call, Vendor, VendorRoute
 from mockservers.xtra import responses
 from mockservers.xtra.errors import (
     INVALID,
@@ -18,7 +19,7 @@ from mockservers.xtra.errors import (
     XtraError,
     invalid,
 )
-from mockservers.xtra.models import ACTIVITIES, IDENTITIES, XtraModel
+from mockservers.xtra.models import ACTIVITIES, IDENTITIES, XtraModel, login_tenant
 from mockservers.xtra.settings import XtraSettings
 
 
@@ -34,6 +35,28 @@ class Xtra(Vendor):
     model_class = XtraModel
     # document_error: in the next matching calls, every record's documents fail (ER.DOC.UNERR).
     vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset({responses.DOCUMENT_FAULT})
+
+    def tenant_of(self, call: Call) -> str | None:
+        token = call.headers.get("accesstoken")
+        if token is not None:
+            found = self.model.tokens.peek(token)
+            return found.tenant if found is not None else None
+        public_key = call.headers.get("syncpublickey")
+        if public_key is not None:
+            account = self.model.account(public_key)
+            return account.name if account is not None else None
+        if call.operation == "login":
+            return login_tenant(self.model, call)
+        return None
+
+    def session_credentials(self, prefix: str) -> dict[str, Any]:
+        return {
+            "public_key": f"{prefix}-public",
+            "secret_key": secrets.token_urlsafe(16),
+            "username": prefix,
+            "password": secrets.token_urlsafe(12),
+            "irid": 1,
+        }
 
     def render_error(self, error: KitError, operation: str) -> Response:
         if error.kind == "malformed_json":

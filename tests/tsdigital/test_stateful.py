@@ -92,7 +92,7 @@ def test_a_fake_that_creates_items_at_once_is_caught(monkeypatch: pytest.MonkeyP
 
 def test_a_fake_whose_tokens_never_expire_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     def immortal(self, value):  # type: ignore[no-untyped-def]
-        return self._tokens.get(value) if value else None
+        return self.peek(value)
 
     monkeypatch.setattr(TokenStore, "lookup", immortal)
     with pytest.raises(AssertionError, match=r"the model expects Outcome\(status=401"):

@@ -1,0 +1,70 @@
+"""Coverage of documented behaviours: which of the vendor's documented situations a connector
+under test has met (token expiry, each error code, 202 then FAILED, 206 partial, 429...).
+
+Each vendor declares a catalogue: every documented situation with a stable id and a
+description taken from its document. Its code marks a situation with ``met(id)`` where it
+decides it (a constant-time append to the call's list); the pipeline stores the list in the
+journal entry and counts it, per scope, in a shared map, as the answer is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from mockservers.core.sessions import EVERY
+from mockservers.core.shared import SharedMap
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    id: str
+    description: str
+
+
+MET: ContextVar[list[str] | None] = ContextVar("mockservers_met", default=None)
+
+
+def met(behaviour: Behaviour) -> None:
+    """Mark a documented situation as met by the call being answered."""
+    found = MET.get()
+    if found is not None:
+        found.append(behaviour.id)
+
+
+_SEP = "\x1f"
+
+
+class Coverage:
+    """How often each behaviour was met, per scope (global or a session)."""
+
+    def __init__(self, counters: SharedMap) -> None:
+        self.counters = counters
+
+    def count(self, behaviours: Iterable[str], scope: str | None) -> None:
+        prefix = (scope or "") + _SEP
+        for behaviour in dict.fromkeys(behaviours):  # a situation met twice in one call: once
+            key = prefix + behaviour
+            self.counters.put(key, self.counters.get(key, 0) + 1)
+
+    def report(
+        self, catalogue: Iterable[Behaviour], scope: str | None = EVERY
+    ) -> list[dict[str, Any]]:
+        """Every behaviour of a catalogue with how often it was met in ``scope`` (None: the
+        global scope; ``EVERY``: the whole kit)."""
+        totals: dict[str, int] = {}
+        for key, count in self.counters.items():
+            owner, _, behaviour = key.partition(_SEP)
+            if scope == EVERY or owner == (scope or ""):
+                totals[behaviour] = totals.get(behaviour, 0) + count
+        return [
+            {"behaviour": b.id, "description": b.description, "met": totals.get(b.id, 0)}
+            for b in catalogue
+        ]
+
+    def clear(self, scope: str | None) -> None:
+        prefix = (scope or "") + _SEP
+        for key in [k for k in self.counters if k.startswith(prefix)]:
+            self.counters.delete(key)

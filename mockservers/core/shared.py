@@ -1,0 +1,122 @@
+"""What the kit keeps, written so that one store or many processes can hold it.
+
+Everything mutable the kit keeps (tokens, rate-limit windows, faults, the clock, sessions,
+coverage counters, the journal, the vendors' state) is a *replicated object*: it has a name,
+changes only through its own operations, and tells the store's recorder of each one as
+``(name, operation, arguments)``. The in-memory store has no recorder (no cost); a shared store
+records the operations of a request, commits them before its answer leaves, and replays other
+processes' operations on its own copy with ``apply(operation, arguments)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+Recorder = Callable[[str, str, tuple[Any, ...]], None]
+"""(object name, operation, arguments): one write, as the store records it."""
+
+
+class Replicated(Protocol):
+    name: str
+
+    def apply(self, operation: str, args: tuple[Any, ...]) -> None:
+        """Replay another process's operation (without recording it again)."""
+
+
+class SharedMap:
+    """A dict of JSON values (operations ``put``, ``delete``, ``clear``)."""
+
+    __slots__ = ("data", "name", "record")
+
+    def __init__(self, name: str, record: Recorder | None = None) -> None:
+        self.name = name
+        self.data: dict[str, Any] = {}
+        self.record = record
+
+    def get(self, key: str | None, default: Any = None) -> Any:
+        return self.data.get(key, default)  # type: ignore[arg-type]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.data)
+
+    def items(self) -> Any:
+        return self.data.items()
+
+    def values(self) -> Any:
+        return self.data.values()
+
+    def put(self, key: str, value: Any) -> None:
+        self.data[key] = value
+        if self.record is not None:
+            self.record(self.name, "put", (key, value))
+
+    def delete(self, key: str) -> None:
+        if self.data.pop(key, None) is not None and self.record is not None:
+            self.record(self.name, "delete", (key,))
+
+    def clear(self) -> None:
+        self.data.clear()
+        if self.record is not None:
+            self.record(self.name, "clear", ())
+
+    def apply(self, operation: str, args: tuple[Any, ...]) -> None:
+        if operation == "put":
+            self.data[args[0]] = args[1]
+        elif operation == "delete":
+            self.data.pop(args[0], None)
+        elif operation == "clear":
+            self.data.clear()
+        else:
+            raise ValueError(f"{self.name}: unknown operation {operation!r}")
+
+
+class Store:
+    """Where the kit keeps what it keeps. The default: this process's memory, nothing shared.
+
+    ``run(work)`` runs a request's reads and writes as one transaction: here simply the call; a
+    shared store first brings this process up to date and commits the writes before returning.
+    """
+
+    shared = False
+
+    def __init__(self) -> None:
+        self.objects: dict[str, Replicated] = {}
+
+    def recorder(self) -> Recorder | None:
+        return None
+
+    def map(self, name: str) -> SharedMap:
+        """The shared map called ``name`` (made on first use)."""
+        found = self.objects.get(name)
+        if found is None:
+            found = SharedMap(name, self.recorder())
+            self.register(found)
+        assert isinstance(found, SharedMap)
+        return found
+
+    def register(self, obj: Replicated) -> None:
+        self.objects[obj.name] = obj
+
+    async def run(self, work: Callable[[], T]) -> T:
+        return work()
+
+    async def start(self) -> None:
+        """Connect and catch up (a shared store); nothing to do in memory."""
+
+    async def close(self) -> None:
+        """Release connections; nothing to do in memory."""
+
+    def describe(self) -> str:
+        return "memory"
