@@ -8,10 +8,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contracts.openapi import openapi_bytes
 from mockservers.admin import Admin
@@ -100,13 +101,31 @@ def _lifespan(
 class KitApp(Starlette):
     """Starlette with one shortcut: a request for a vendor's exact path goes straight to its
     endpoint, skipping the router's pattern matching and per-route wrappers (the hot path of
-    every fake). Everything else — admin, OpenAPI, 404/405 — goes through Starlette as usual."""
+    every fake). Everything else — admin, OpenAPI, 404/405 — goes through Starlette as usual.
 
-    def __init__(self, *, vendor_routes: list[Route], **kwargs: Any) -> None:
+    With ``cors_origins``, Starlette's CORS middleware answers preflights and marks answers for
+    those origins, in front of everything (connectors that run in a browser)."""
+
+    def __init__(
+        self, *, vendor_routes: list[Route], cors_origins: tuple[str, ...] = (), **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.exact = {route.path: route for route in vendor_routes if "{" not in route.path}
+        self.entry: ASGIApp = self.dispatch
+        if cors_origins:
+            self.entry = CORSMiddleware(
+                self.dispatch,
+                allow_origins=list(cors_origins),
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=["X-Mockservers-Detail", "Retry-After"],
+                max_age=600,
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.entry(scope, receive, send)
+
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             route = self.exact.get(scope["path"])
             if route is not None and route.methods and scope["method"] in route.methods:
@@ -173,6 +192,7 @@ def create_app(
         )
     for vendor in kit.vendors.values():
         vendor.reset()  # the global scope's fixtures (demo accounts)
+    store.on_empty = kit.start_afresh  # a shared store holding nothing gets a fresh kit
     state = _open_state_file(state_file, kit) if state_file is not None else None
     vendors = kit.vendors
     admin = Admin(kit, config.admin_token)
@@ -183,6 +203,7 @@ def create_app(
         routes=routes,
         exception_handlers={HTTPException: _http_errors(vendors)},
         lifespan=_lifespan(store, state),
+        cors_origins=config.cors_origins,
     )
     app.state.kit = kit
     app.state.vendors = vendors

@@ -214,6 +214,8 @@ class Journal:
             self._log(entry.session or GLOBAL).append(entry)
         elif operation == "clear":
             self._clear(args[0], args[1])
+        elif operation == "reset":  # a store reloading everything
+            self._logs = {}
         else:
             raise ValueError(f"journal: unknown operation {operation!r}")
 

@@ -93,6 +93,8 @@ class Store:
 
     def __init__(self) -> None:
         self.objects: dict[str, Replicated] = {}
+        self.on_empty: Callable[[], None] = lambda: None
+        """Set by the app (a shared store holding nothing of this kit gets a fresh kit)."""
 
     def recorder(self) -> Recorder | None:
         return None

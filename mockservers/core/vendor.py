@@ -78,6 +78,13 @@ class Kit:
             if vendor is None or name == vendor:
                 found.reset(scope)
 
+    def start_afresh(self) -> None:
+        """The whole kit as it starts: no session, no fault, the global scope's fixtures."""
+        for session_id in list(self.sessions.map):
+            self.sessions.drop(session_id)
+        self.reset()
+        self.faults.reset()
+
     def open_session(self, ttl_seconds: float | None, name: str | None) -> sessions.Session:
         """A new session with fresh accounts on every vendor (their fixtures in place)."""
 
@@ -242,6 +249,7 @@ class Vendor:
         kit.store.register(self.state)
         self.configure(section or {})
         self.state.on_change = self.model.on_change
+        self.state.on_reload = self.model.rebuild_indexes
 
     @property
     def fault_kinds(self) -> frozenset[str]:
@@ -286,9 +294,15 @@ class Vendor:
         """Render a kit-level error (bad JSON, too large, injected status, bug) the vendor's way."""
         raise NotImplementedError
 
-    def demo_lines(self) -> list[str]:
+    @classmethod
+    def demo_lines(cls, settings: Any) -> list[str]:
         """What ``mockservers serve`` prints about this vendor's demo credentials."""
         return []
+
+    @classmethod
+    def demo_lines_for(cls, section: dict[str, Any] | None) -> list[str]:
+        """The banner lines for this vendor's config table (no app needed)."""
+        return cls.demo_lines(settings_from(cls.settings_class, section, cls.name))
 
     def admin_routes(self) -> list[AdminRoute]:
         """Vendor-specific admin endpoints under ``/__admin/<vendor>/``."""

@@ -58,7 +58,8 @@ class KeepIt(Vendor):
         status = error.status or 500
         return call_error(status, status_phrase(status)).response()
 
-    def demo_lines(self) -> list[str]:
-        if not self.settings.demo_account:
+    @classmethod
+    def demo_lines(cls, settings: Any) -> list[str]:
+        if not settings.demo_account:
             return []
         return ["headers username: demo, password: demo, companyId: 1, siteId: 1"]

@@ -62,5 +62,6 @@ class QuoParts(Vendor):
         status = error.status or 500
         return envelope_error(str(status), status_phrase(status), status)
 
-    def demo_lines(self) -> list[str]:
-        return ["login: username demo, password demo"] if self.settings.demo_account else []
+    @classmethod
+    def demo_lines(cls, settings: Any) -> list[str]:
+        return ["login: username demo, password demo"] if settings.demo_account else []

@@ -51,7 +51,8 @@ class TsDigital(Vendor):
             status, problems = error.status or 500, []
         return self.model.error(status, problems).response()
 
-    def demo_lines(self) -> list[str]:
+    @classmethod
+    def demo_lines(cls, settings: Any) -> list[str]:
         # No "/__admin" here: the banner's admin line comes last and tools wait for it.
         return [
             'bearer tokens from the admin API: POST tsdigital/tokens {"kind": "user"}',

@@ -71,8 +71,9 @@ class Xtra(Vendor):
             return self.model.forbidden(status_phrase(status)).response()
         return XtraError(status, INVALID, status_phrase(status)).response()
 
-    def demo_lines(self) -> list[str]:
-        if not self.settings.demo_account:
+    @classmethod
+    def demo_lines(cls, settings: Any) -> list[str]:
+        if not settings.demo_account:
             return []
         return [
             "headers SyncPublicKey: demo-public, SyncSecretKey: demo-secret",
