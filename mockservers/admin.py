@@ -26,6 +26,7 @@ from mockservers.core.adminapi import AdminCall, AdminError, AdminRoute
 from mockservers.core.faults import FaultSpecError
 from mockservers.core.http import JSONResponse
 from mockservers.core.sessions import EVERY, SessionLimit
+from mockservers.core.shared import StoreUnavailable
 from mockservers.core.state import StateError
 from mockservers.core.vendor import Kit, Vendor
 from mockservers.core.verify import MatcherError, check_matcher, count, verify
@@ -67,6 +68,8 @@ class Admin:
                 result = await self.kit.store.run(lambda: self._run(route, call))
             except AdminError as exc:
                 return JSONResponse({"error": exc.message}, status_code=exc.status)
+            except StoreUnavailable as exc:
+                return JSONResponse({"error": str(exc)}, status_code=503)
             if isinstance(result, Response):
                 return result
             return JSONResponse(result, status_code=call.status)

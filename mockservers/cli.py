@@ -40,7 +40,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from mockservers import logs
     from mockservers.app import SERVER_OPTIONS
-    from mockservers.core.redis_store import StoreUnavailable
+    from mockservers.core.shared import StoreUnavailable
     from mockservers.serving import ServeSpec, self_signed
 
     spec = ServeSpec(

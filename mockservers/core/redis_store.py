@@ -32,7 +32,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from mockservers.core.journal import GLOBAL, Journal
-from mockservers.core.shared import Recorder, SharedMap, Store
+from mockservers.core.shared import Recorder, SharedMap, Store, StoreUnavailable
 from mockservers.core.state import SEQUENCES, VendorState
 
 T = TypeVar("T")
@@ -84,18 +84,17 @@ return 1
 """
 
 
-class StoreUnavailable(RuntimeError):
-    """Redis cannot be reached (or refused the commit): the call is answered with a 5xx."""
-
-
 class RedisStore(Store):
     shared = True
 
-    def __init__(self, url: str, *, prefix: str = "mockservers", batch: int = BATCH) -> None:
+    def __init__(
+        self, url: str, *, prefix: str = "mockservers", batch: int = BATCH, wait: float = WAIT
+    ) -> None:
         super().__init__()
         self.url = url
         self.prefix = prefix
         self.batch_limit = batch
+        self.wait = wait
         self.version = 0
         self.on_empty: Callable[[], None] = lambda: None
         """Set by the app: put the fresh kit's fixtures back when Redis holds nothing."""
@@ -131,7 +130,7 @@ class RedisStore(Store):
             self._redis = aioredis.Redis.from_url(
                 self.url,
                 single_connection_client=True,
-                socket_timeout=WAIT + 4,
+                socket_timeout=self.wait + 4,
                 socket_connect_timeout=2,
             )
             self._client_id = str(await self._redis.client_id())
@@ -227,7 +226,7 @@ class RedisStore(Store):
         claim = await self._redis.eval(_CLAIM, 6, *claim_keys, self._client_id, mine)
         while claim[0] == b"none":  # not holding it already: wait for it in Redis
             pipe = self._redis.pipeline(transaction=False)
-            pipe.blmove(self.key("lock"), held, WAIT, "LEFT", "LEFT")
+            pipe.blmove(self.key("lock"), held, self.wait, "LEFT", "LEFT")
             pipe.eval(_CLAIM, 6, *claim_keys, self._client_id, mine)
             _, claim = await pipe.execute()
             if claim[0] == b"none":

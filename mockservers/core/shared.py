@@ -19,6 +19,11 @@ Recorder = Callable[[str, str, tuple[Any, ...]], None]
 """(object name, operation, arguments): one write, as the store records it."""
 
 
+class StoreUnavailable(RuntimeError):
+    """A shared store cannot be reached (or refused a commit): the call is answered with the
+    vendor's 5xx body, and nothing it did is kept."""
+
+
 class Replicated(Protocol):
     name: str
 

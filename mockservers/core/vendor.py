@@ -34,7 +34,7 @@ from mockservers.core.http import too_deep
 from mockservers.core.journal import Entry, Journal
 from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
-from mockservers.core.shared import Store
+from mockservers.core.shared import Store, StoreUnavailable
 from mockservers.core.state import VendorState
 from mockservers.core.tokens import TokenStore
 
@@ -341,11 +341,19 @@ class Vendor:
         except KitError as exc:
             refused = exc
         call = Call(request, self.name, operation, body, kit)
-        if kit.store.shared:
-            answered = await kit.store.run(lambda: self._answer(call, route, refused, started))
+        if not kit.store.shared:
+            response, fault = self._answer(call, route, refused, started)
         else:
-            answered = self._answer(call, route, refused, started)
-        response, fault = answered
+            try:
+                answered = await kit.store.run(lambda: self._answer(call, route, refused, started))
+            except (
+                StoreUnavailable
+            ) as exc:  # nothing of this call was kept: say so, the vendor's way
+                error = KitError("store", str(exc), status=503)
+                response = self.render_error(error, operation)
+                response.headers[DETAIL_HEADER] = json.dumps(str(exc))[1:-1][:_DETAIL_LIMIT]
+                return response
+            response, fault = answered
         if fault is not None and fault.kind == "latency":
             await asyncio.sleep((fault.latency_ms or 0) / 1000)
         if fault is not None and fault.kind == "drop":

@@ -13,6 +13,8 @@ from contracts import contract, load_schema
 from mockservers import create_app
 from mockservers.testing import SyncASGITransport
 
+pytestmark = pytest.mark.every_store  # the same behaviour on every store
+
 API = "/keepit/api"
 QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
 DEMO = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
