@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -34,6 +36,7 @@ from redis.exceptions import RedisError
 from mockservers.core.journal import GLOBAL, Journal
 from mockservers.core.shared import Recorder, SharedMap, Store, StoreUnavailable
 from mockservers.core.state import SEQUENCES, VendorState
+from mockservers.core.windows import Windows
 
 T = TypeVar("T")
 Op = tuple[str, str, tuple[Any, ...]]
@@ -309,7 +312,21 @@ class RedisStore(Store):
             elif isinstance(target, Journal):
                 self._write_journal(pipe, target, operation, args)
                 logged.append((name, operation, args))
+            elif isinstance(target, Windows):
+                self._write_window(pipe, name, operation, args)
+                logged.append((name, operation, args))
         return logged
+
+    def _write_window(self, pipe: Any, name: str, operation: str, args: tuple[Any, ...]) -> None:
+        """A window is a sorted set of call times (members unique, scores the times)."""
+        key = self.key("window", name, args[0])
+        if operation == "hit":
+            pipe.zremrangebyscore(key, "-inf", args[2])
+            pipe.zadd(key, {f"{args[1]!r}:{os.urandom(4).hex()}": args[1]})
+            pipe.sadd(self.key("windows", name), args[0])
+        else:
+            pipe.delete(key)
+            pipe.srem(self.key("windows", name), args[0])
 
     def _write_map(self, pipe: Any, name: str, operation: str, args: tuple[Any, ...]) -> None:
         key = self.key("map", name)
@@ -389,6 +406,8 @@ class RedisStore(Store):
                 await self._reload_state(target)
             elif isinstance(target, Journal):
                 await self._reload_journal(target)
+            elif isinstance(target, Windows):
+                await self._reload_windows(name, target)
         self.version = version
         self._dirty = False
         self._ops = []
@@ -414,6 +433,14 @@ class RedisStore(Store):
         state.tenants = state.parse(document)
         if state.on_reload is not None:
             state.on_reload()
+
+    async def _reload_windows(self, name: str, windows: Windows) -> None:
+        assert self._redis is not None
+        windows.data = {}
+        for member in await self._redis.smembers(self.key("windows", name)):
+            key = member.decode()
+            scored = await self._redis.zrange(self.key("window", name, key), 0, -1, withscores=True)
+            windows.data[key] = deque(score for _, score in scored)
 
     async def _reload_journal(self, journal: Journal) -> None:
         assert self._redis is not None

@@ -11,7 +11,10 @@ processes' operations on its own copy with ``apply(operation, arguments)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from mockservers.core.windows import Windows
 
 T = TypeVar("T")
 
@@ -115,6 +118,17 @@ class Store:
 
     def register(self, obj: Replicated) -> None:
         self.objects[obj.name] = obj
+
+    def windows(self, name: str) -> Windows:
+        """The sliding windows called ``name`` (made on first use)."""
+        from mockservers.core.windows import Windows  # windows -> sessions -> shared
+
+        found = self.objects.get(name)
+        if found is None:
+            found = Windows(name, self.recorder())
+            self.register(found)
+        assert isinstance(found, Windows)
+        return found
 
     async def run(self, work: Callable[[], T]) -> T:
         return work()

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import orjson
 from starlette.datastructures import QueryParams
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -106,15 +106,50 @@ class Kit:
             found.reset(session_id)
 
 
+class CallHeaders(dict[str, str]):
+    """Request headers by lower-case name; a repeated header's first value (as Starlette's
+    ``Headers.get``). ASGI servers send the names in lower case already."""
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        super().__init__((k.decode("latin-1"), v.decode("latin-1")) for k, v in reversed(raw))
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return dict.get(self, key.lower(), default)
+
+    def __getitem__(self, key: str) -> str:
+        return dict.__getitem__(self, key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and dict.__contains__(self, key.lower())
+
+
 class Call:
     """One request as a vendor endpoint sees it: body already read within the limit."""
 
-    __slots__ = ("_json", "body", "details", "kit", "operation", "request", "vendor")
+    __slots__ = (
+        "_headers",
+        "_json",
+        "body",
+        "details",
+        "kit",
+        "operation",
+        "query",
+        "request",
+        "vendor",
+    )
 
     def __init__(
-        self, request: Request, vendor: str, operation: str, body: bytes, kit: Kit
+        self,
+        request: Request,
+        vendor: str,
+        operation: str,
+        body: bytes,
+        kit: Kit,
+        query: QueryParams,
     ) -> None:
         self.request = request
+        self.query = query
+        self._headers: CallHeaders | None = None
         self.vendor = vendor
         self.operation = operation
         self.body = body
@@ -133,12 +168,12 @@ class Call:
         return self.kit.faults.take(self.vendor, self.operation, frozenset((kind,)))
 
     @property
-    def query(self) -> Any:
-        return self.request.query_params
-
-    @property
-    def headers(self) -> Any:
-        return self.request.headers
+    def headers(self) -> CallHeaders:
+        """The request headers, names without case (read once into a dict: a vendor looks at
+        several per call)."""
+        if self._headers is None:
+            self._headers = CallHeaders(self.request.scope["headers"])
+        return self._headers
 
     @property
     def client_ip(self) -> str:
@@ -333,22 +368,21 @@ class Vendor:
     async def handle(self, request: Request, route: VendorRoute) -> Response:
         started = perf_counter()
         kit = self.kit
-        operation = route.operation_for(request.query_params)
+        query = parse_query(request.scope["query_string"])
+        operation = route.operation_for(query)
         body = b""
         refused: KitError | None = None
         try:
             body = await _read_body(request, kit.max_body_bytes)
         except KitError as exc:
             refused = exc
-        call = Call(request, self.name, operation, body, kit)
+        call = Call(request, self.name, operation, body, kit, query)
         if not kit.store.shared:
             response, fault = self._answer(call, route, refused, started)
         else:
             try:
                 answered = await kit.store.run(lambda: self._answer(call, route, refused, started))
-            except (
-                StoreUnavailable
-            ) as exc:  # nothing of this call was kept: say so, the vendor's way
+            except StoreUnavailable as exc:  # nothing of this call was kept
                 error = KitError("store", str(exc), status=503)
                 response = self.render_error(error, operation)
                 response.headers[DETAIL_HEADER] = json.dumps(str(exc))[1:-1][:_DETAIL_LIMIT]
@@ -369,7 +403,9 @@ class Vendor:
         tenant = self.tenant_of(call)
         session = kit.sessions.owner(tenant) if tenant is not None else None
         met: list[str] = []
-        with sessions.scoped(session):
+        # Plain context-variable tokens rather than a context manager: this is every call's path.
+        in_session = sessions.CURRENT.set(session) if session is not None else None
+        try:
             met_token = MET.set(met)
             try:
                 if session is not None:
@@ -391,6 +427,9 @@ class Vendor:
             if met:
                 kit.coverage.count(met, scope)
             kit.flush()
+        finally:
+            if in_session is not None:
+                sessions.CURRENT.reset(in_session)
         return response, fault
 
     def _respond(
@@ -426,7 +465,7 @@ class Vendor:
         scope_ = call.request.scope
         self.kit.journal.record(
             Entry(
-                time=self.clock.isoformat(),
+                time=self.clock.time(),
                 vendor=self.name,
                 operation=call.operation,
                 method=scope_["method"],
@@ -447,17 +486,38 @@ class Vendor:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, read from the ASGI messages (a one-message body costs one ``receive``)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise KitError("too_large", f"the body is larger than {limit} bytes", status=413)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    receive = request.receive
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise KitError("too_large", f"the body is larger than {limit} bytes", status=413)
+        if not message.get("more_body", False):
+            if not chunks:
+                return chunk
+            chunks.append(chunk)
+            return b"".join(chunks)
         chunks.append(chunk)
-    return b"".join(chunks)
+
+
+def parse_query(raw: bytes) -> QueryParams:
+    """The query string as Starlette parses it (blank values kept, a repeated key's last value
+    wins), without ``parse_qsl``'s unquoting when nothing is quoted (every call's path)."""
+    text = raw.decode("latin-1")
+    if "%" in text or "+" in text:
+        return QueryParams(text)
+    return QueryParams(
+        [(k, v) for k, _, v in (part.partition("=") for part in text.split("&") if part)]
+    )
 
 
 def _malformed(response: Response) -> Response:

@@ -1,14 +1,10 @@
-"""A sliding-window call counter on the kit's clock (never wall time).
-
-The windows live in a shared map (one entry per caller, the times of its calls in the window),
-so every process of one fake counts every call.
-"""
+"""A sliding-window call counter on the kit's clock (never wall time), on the kit's shared
+windows: every process of one fake counts every call."""
 
 from __future__ import annotations
 
 from mockservers.core.clock import Clock
-from mockservers.core.sessions import in_scope
-from mockservers.core.shared import SharedMap
+from mockservers.core.windows import Windows
 
 
 class RateLimiter:
@@ -16,22 +12,21 @@ class RateLimiter:
 
     A key starts with the caller's tenant, so that a scope's windows can be reset alone."""
 
-    def __init__(self, clock: Clock, calls: int, window: float, shared: SharedMap) -> None:
+    def __init__(self, clock: Clock, calls: int, window: float, windows: Windows) -> None:
         self.clock = clock
         self.calls = calls
         self.window = window
-        self._seen = shared
+        self._windows = windows
 
     def hit(self, key: str) -> float | None:
         """Count a call: None when allowed, else the seconds until one is allowed again."""
         now = self.clock.time()
-        times = [t for t in self._seen.get(key, ()) if t > now - self.window]
+        cutoff = now - self.window
+        times = self._windows.times(key, cutoff)
         if len(times) >= self.calls:
             return times[0] + self.window - now
-        times.append(now)
-        self._seen.put(key, times)
+        self._windows.hit(key, now, cutoff)
         return None
 
     def reset(self, scope: str | None) -> None:
-        for key in [k for k in self._seen if in_scope(k, scope)]:
-            self._seen.delete(key)
+        self._windows.reset(scope)

@@ -48,8 +48,7 @@ class QuoParts(Vendor):
     def tenant_of(self, call: Call) -> str | None:
         if call.operation == "login":
             return call.query.get("username")
-        token = self.model.tokens.peek(call.query.get("token"))
-        return token.tenant if token is not None else None
+        return self.model.tokens.tenant_of(call.query.get("token"))
 
     def session_credentials(self, prefix: str) -> dict[str, Any]:
         return {"username": prefix, "password": secrets.token_urlsafe(12)}

@@ -35,8 +35,7 @@ class TsDigital(Vendor):
 
     def tenant_of(self, call: Call) -> str | None:
         scheme, _, value = (call.headers.get("authorization") or "").strip().partition(" ")
-        found = self.model.tokens.peek(value.strip()) if scheme.lower() == "bearer" else None
-        return found.tenant if found is not None else None
+        return self.model.tokens.tenant_of(value.strip()) if scheme.lower() == "bearer" else None
 
     def session_credentials(self, prefix: str) -> dict[str, Any]:
         return {"tenant": prefix}

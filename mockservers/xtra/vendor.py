@@ -39,8 +39,7 @@ class Xtra(Vendor):
     def tenant_of(self, call: Call) -> str | None:
         token = call.headers.get("accesstoken")
         if token is not None:
-            found = self.model.tokens.peek(token)
-            return found.tenant if found is not None else None
+            return self.model.tokens.tenant_of(token)
         public_key = call.headers.get("syncpublickey")
         if public_key is not None:
             account = self.model.account(public_key)
