@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import os
 import shutil
 import signal
 import sys
@@ -155,13 +156,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--config", help="TOML config file")
     p.add_argument("--state-file", help="keep state in this file (survives a restart or kill -9)")
-    p.add_argument("--admin-token", help="required header X-Admin-Token; allows non-loopback")
+    p.add_argument(
+        "--admin-token",
+        default=os.environ.get("MOCKSERVERS_ADMIN_TOKEN"),
+        help="required header X-Admin-Token; allows non-loopback (env MOCKSERVERS_ADMIN_TOKEN)",
+    )
     p.add_argument("--log-level", default="warning")
     p.add_argument("--access-log", action="store_true", help="log every request")
     p.add_argument(
-        "--store", help="keep everything in Redis, e.g. redis://127.0.0.1:6379/0 (shared)"
+        "--store",
+        default=os.environ.get("MOCKSERVERS_STORE"),
+        help="keep everything in Redis, e.g. redis://127.0.0.1:6379/0 (env MOCKSERVERS_STORE)",
     )
-    p.add_argument("--workers", type=int, default=1, help="processes (above 1 needs --store)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("MOCKSERVERS_WORKERS", "1")),
+        help="processes; above 1 needs --store (env MOCKSERVERS_WORKERS)",
+    )
     p.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--ssl-keyfile", help="... and this private key (PEM)")
     p.add_argument(
