@@ -47,7 +47,7 @@ clean:
 	rm -rf $(VENV) build *.egg-info
 
 bench: $(STAMP)
-	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk) || sudo apt-get install -y -q wrk
+	$(MAKE) --no-print-directory system SYSTEM_PARTS="wrk:wrk redis-server:redis-server"
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 SOAK_SECONDS ?= 300

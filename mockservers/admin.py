@@ -65,6 +65,8 @@ class Admin:
                 raw = await request.body() if route.body != "none" else b""
                 body = _parse(raw, route.body)
                 call = AdminCall(body, request.query_params, request.path_params)
+                for name in route.reads:
+                    await self.kit.store.fresh(name)
                 result = await self.kit.store.run(lambda: self._run(route, call))
             except AdminError as exc:
                 return JSONResponse({"error": exc.message}, status_code=exc.status)
@@ -288,16 +290,23 @@ class Admin:
 
     # -- the table --------------------------------------------------------------------------
     def table(self) -> list[AdminRoute]:
-        a = AdminRoute
+        a, J = AdminRoute, ("journal",)
         routes = [
             a("/__admin/health", "GET", self.health, summary="Is the kit up, and which vendors"),
             a("/__admin/reset", "POST", self.reset, "optional", "Back to start (one scope)"),
             a("/__admin/state/{vendor}", "GET", self.get_state, summary="A vendor's state"),
             a("/__admin/state/{vendor}", "PUT", self.put_state, "required", "Replace it"),
-            a("/__admin/requests", "GET", self.get_requests, summary="The journal, newest first"),
+            a("/__admin/requests", "GET", self.get_requests, summary="The journal", reads=J),
             a("/__admin/requests", "DELETE", self.clear_requests, summary="Clear the journal"),
-            a("/__admin/requests/count", "POST", self.count_requests, "required", "Count calls"),
-            a("/__admin/requests/verify", "POST", self.verify_requests, "required", "Verify"),
+            a("/__admin/requests/count", "POST", self.count_requests, "required", "Count", J),
+            a(
+                "/__admin/requests/verify",
+                "POST",
+                self.verify_requests,
+                "required",
+                "Verify",
+                reads=J,
+            ),
             a("/__admin/clock", "GET", self.get_clock, summary="The kit's clock"),
             a("/__admin/clock", "POST", self.move_clock, "required", "Move the clock forward"),
             a("/__admin/faults", "POST", self.add_fault, "required", "Make calls misbehave"),

@@ -59,4 +59,5 @@ class AdminRoute:
     handler: Callable[[AdminCall], Any]
     body: Body = "none"
     summary: str = ""
-    tags: tuple[str, ...] = field(default=())
+    reads: tuple[str, ...] = field(default=())
+    """Replicated objects the handler reads that a shared store keeps only in itself."""

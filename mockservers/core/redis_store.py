@@ -78,6 +78,18 @@ redis.call('RPUSH', KEYS[2], gen)
 return gen
 """
 
+_DROP_VENDOR = """
+local kept = {}
+for _, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if cjson.decode(raw)['vendor'] ~= ARGV[1] then kept[#kept + 1] = raw end
+end
+redis.call('DEL', KEYS[1])
+for i = 1, #kept, 1000 do
+  redis.call('RPUSH', KEYS[1], unpack(kept, i, math.min(i + 999, #kept)))
+end
+return #kept
+"""
+
 _INIT_LOCK = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('SET', KEYS[1], 1)
@@ -309,9 +321,8 @@ class RedisStore(Store):
                 logged.append((name, operation, args))
             elif isinstance(target, VendorState):
                 logged.append(self._write_state(pipe, target, operation, args))
-            elif isinstance(target, Journal):
+            elif isinstance(target, Journal):  # read from Redis when asked for (``fresh``)
                 self._write_journal(pipe, target, operation, args)
-                logged.append((name, operation, args))
             elif isinstance(target, Windows):
                 self._write_window(pipe, name, operation, args)
                 logged.append((name, operation, args))
@@ -380,11 +391,10 @@ class RedisStore(Store):
             return
         vendor, scope = args
         key = self.key("journal", scope or "global")
-        pipe.delete(key)
-        if vendor is not None:  # keep the scope's other vendors' entries, as this copy does
-            kept = [e.to_wire() for e in reversed(journal.entries(scope or None))]
-            if kept:
-                pipe.rpush(key, *(orjson.dumps(e) for e in kept))
+        if vendor is None:
+            pipe.delete(key)
+        else:  # keep the scope's other vendors' entries
+            pipe.eval(_DROP_VENDOR, 1, key, vendor)
 
     # -- reading: replaying the log, reloading everything ---------------------------------
     async def _replay(self, ops: list[Any]) -> None:
@@ -441,6 +451,19 @@ class RedisStore(Store):
             key = member.decode()
             scored = await self._redis.zrange(self.key("window", name, key), 0, -1, withscores=True)
             windows.data[key] = deque(score for _, score in scored)
+
+    async def fresh(self, name: str) -> None:
+        """The journal is not replayed from the log (each entry would travel to every process);
+        an admin call that reads it reloads it from Redis first: every acknowledged call is
+        there."""
+        target = self.objects.get(name)
+        if isinstance(target, Journal):
+            if not self._started:
+                await self.start()
+            try:
+                await self._reload_journal(target)
+            except (RedisError, OSError) as exc:
+                raise StoreUnavailable(f"Redis at {self.describe()}: {exc}") from None
 
     async def _reload_journal(self, journal: Journal) -> None:
         assert self._redis is not None

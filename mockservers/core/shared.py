@@ -133,6 +133,10 @@ class Store:
     async def run(self, work: Callable[[], T]) -> T:
         return work()
 
+    async def fresh(self, name: str) -> None:
+        """Bring the object called ``name`` up to date before a read (a shared store keeps
+        some objects, the journal, only in the store); in memory it always is."""
+
     async def start(self) -> None:
         """Connect and catch up (a shared store); nothing to do in memory."""
 
