@@ -78,16 +78,39 @@ redis.call('RPUSH', KEYS[2], gen)
 return gen
 """
 
-_DROP_VENDOR = """
-local kept = {}
-for _, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  if cjson.decode(raw)['vendor'] ~= ARGV[1] then kept[#kept + 1] = raw end
+_COMMIT = """
+-- KEYS: log, version, lock, held, owner. ARGV: version, ops for the log ('' for none),
+-- release ('1'/'0'), then the writes: a count n, then a command of n words, and so on.
+-- One command is the kit's own: DROPVENDOR key vendor keeps a journal list's other entries.
+local function drop_vendor(key, vendor)
+  local kept = {}
+  for _, raw in ipairs(redis.call('LRANGE', key, 0, -1)) do
+    if cjson.decode(raw)['vendor'] ~= vendor then kept[#kept + 1] = raw end
+  end
+  redis.call('DEL', key)
+  for k = 1, #kept, 500 do
+    redis.call('RPUSH', key, unpack(kept, k, math.min(k + 499, #kept)))
+  end
 end
-redis.call('DEL', KEYS[1])
-for i = 1, #kept, 1000 do
-  redis.call('RPUSH', KEYS[1], unpack(kept, i, math.min(i + 999, #kept)))
+local i = 4
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  if ARGV[i + 1] == 'DROPVENDOR' then
+    drop_vendor(ARGV[i + 2], ARGV[i + 3])
+  else
+    redis.call(unpack(ARGV, i + 1, i + n))
+  end
+  i = i + n + 1
 end
-return #kept
+if ARGV[2] ~= '' then
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', '%d', ARGV[1] .. '-1', 'ops', ARGV[2])
+  redis.call('SET', KEYS[2], ARGV[1])
+end
+if ARGV[3] == '1' then
+  redis.call('LMOVE', KEYS[4], KEYS[3], 'LEFT', 'RIGHT')
+  redis.call('DEL', KEYS[5])
+end
+return 1
 """
 
 _INIT_LOCK = """
@@ -97,6 +120,59 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
 end
 return 1
 """
+
+
+class Writes:
+    """Redis commands collected for the commit script: each as a count and its words, large
+    ones cut in pieces (a Lua call takes at most a few thousand arguments)."""
+
+    CHUNK = 500
+
+    def __init__(self) -> None:
+        self.words: list[Any] = []
+
+    def command(self, *words: Any) -> None:
+        self.words.append(len(words))
+        self.words.extend(words)
+
+    def _pairs(self, name: str, key: str, pairs: dict[str, Any]) -> None:
+        items = list(pairs.items())
+        for start in range(0, len(items), self.CHUNK):
+            chunk = items[start : start + self.CHUNK]
+            self.command(name, key, *(word for pair in chunk for word in pair))
+
+    def hset(
+        self, key: str, field: str | None = None, value: Any = None, *, mapping: Any = None
+    ) -> None:
+        if mapping is not None:
+            self._pairs("HSET", key, mapping)
+        else:
+            self.command("HSET", key, field, value)
+
+    def hdel(self, key: str, field: str) -> None:
+        self.command("HDEL", key, field)
+
+    def delete(self, key: str) -> None:
+        self.command("DEL", key)
+
+    def sadd(self, key: str, member: str) -> None:
+        self.command("SADD", key, member)
+
+    def srem(self, key: str, member: str) -> None:
+        self.command("SREM", key, member)
+
+    def rpush(self, key: str, *values: Any) -> None:
+        for start in range(0, len(values), self.CHUNK):
+            self.command("RPUSH", key, *values[start : start + self.CHUNK])
+
+    def ltrim(self, key: str, start: int, stop: int) -> None:
+        self.command("LTRIM", key, start, stop)
+
+    def zremrangebyscore(self, key: str, low: Any, high: Any) -> None:
+        self.command("ZREMRANGEBYSCORE", key, low, high)
+
+    def zadd(self, key: str, members: dict[str, float]) -> None:
+        self.command("ZADD", key, *(word for m, s in members.items() for word in (s, m)))
 
 
 class RedisStore(Store):
@@ -123,6 +199,7 @@ class RedisStore(Store):
         self._commit_done: asyncio.Future[None] | None = None
         self._dirty = False
         self._started = False
+        self._scripts: dict[str, Any] = {}
 
     # -- keys -----------------------------------------------------------------------------
     def key(self, *parts: str) -> str:
@@ -149,6 +226,14 @@ class RedisStore(Store):
                 socket_connect_timeout=2,
             )
             self._client_id = str(await self._redis.client_id())
+            self._scripts = {
+                name: self._redis.register_script(source)
+                for name, source in (
+                    ("claim", _CLAIM),
+                    ("commit", _COMMIT % LOG_LENGTH),
+                    ("recover", _RECOVER),
+                )
+            }
             await self._redis.eval(_INIT_LOCK, 2, self.key("gen"), self.key("lock"))
         except (RedisError, OSError) as exc:
             self._redis = None
@@ -238,11 +323,12 @@ class RedisStore(Store):
             self.key("init"),
         )
         mine = -1 if self._dirty else self.version  # a dirty copy never matches: it reloads
-        claim = await self._redis.eval(_CLAIM, 6, *claim_keys, self._client_id, mine)
+        claim_args = [self._client_id, mine]
+        claim = await self._scripts["claim"](keys=claim_keys, args=claim_args)
         while claim[0] == b"none":  # not holding it already: wait for it in Redis
             pipe = self._redis.pipeline(transaction=False)
             pipe.blmove(self.key("lock"), held, self.wait, "LEFT", "LEFT")
-            pipe.eval(_CLAIM, 6, *claim_keys, self._client_id, mine)
+            await self._scripts["claim"](keys=claim_keys, args=claim_args, client=pipe)
             _, claim = await pipe.execute()
             if claim[0] == b"none":
                 await self._recover_dead_holder()
@@ -271,9 +357,8 @@ class RedisStore(Store):
         generation, _, client = owner.decode().partition(":")
         alive = await self._redis.execute_command("CLIENT", "LIST", "ID", client)
         if client and not alive:
-            await self._redis.eval(
-                _RECOVER, 3, self.key("gen"), self.key("lock"), self.key("owner"), generation
-            )
+            keys = (self.key("gen"), self.key("lock"), self.key("owner"))
+            await self._scripts["recover"](keys=keys, args=[generation])
 
     async def _release(self) -> None:
         assert self._redis is not None
@@ -284,25 +369,24 @@ class RedisStore(Store):
         self._owned = False
 
     async def _commit(self, *, release: bool) -> None:
-        """The batch's operations, durably, in one MULTI; then wake its requests."""
+        """The batch's writes, the log entry and the release: one script, one round trip
+        (atomic, as MULTI would be); then wake the batch's requests."""
         assert self._redis is not None
         ops, self._ops = self._ops, []
-        pipe = self._redis.pipeline(transaction=True)
-        if ops:
-            logged = self._write(pipe, ops)
-            self.version += 1
-            pipe.xadd(
+        writes = Writes()
+        logged = self._write(writes, ops) if ops else []
+        version = self.version + 1 if ops else self.version
+        await self._scripts["commit"](
+            keys=[
                 self.key("log"),
-                {"ops": orjson.dumps(logged)},
-                id=f"{self.version}-1",
-                maxlen=LOG_LENGTH,
-                approximate=True,
-            )
-            pipe.set(self.key("version"), self.version)
-        if release:
-            pipe.lmove(self.key("held", self._client_id), self.key("lock"), "LEFT", "RIGHT")
-            pipe.delete(self.key("owner"))
-        await pipe.execute()
+                self.key("version"),
+                self.key("lock"),
+                self.key("held", self._client_id),
+                self.key("owner"),
+            ],
+            args=[version, orjson.dumps(logged) if ops else "", int(release), *writes.words],
+        )
+        self.version = version
         if release:
             self._owned = False
         done, self._commit_done = self._commit_done, None
@@ -310,8 +394,8 @@ class RedisStore(Store):
             done.set_result(None)
 
     # -- writing operations to Redis ------------------------------------------------------
-    def _write(self, pipe: Any, ops: list[Op]) -> list[Op]:
-        """Queue each operation's effect on the durable copy; return what other processes
+    def _write(self, pipe: Writes, ops: list[Op]) -> list[Op]:
+        """Each operation's effect on the durable copy, as commands; and what other processes
         replay (a whole tenant loaded travels as 'reload it from Redis')."""
         logged: list[Op] = []
         for name, operation, args in ops:
@@ -328,7 +412,7 @@ class RedisStore(Store):
                 logged.append((name, operation, args))
         return logged
 
-    def _write_window(self, pipe: Any, name: str, operation: str, args: tuple[Any, ...]) -> None:
+    def _write_window(self, pipe: Writes, name: str, operation: str, args: tuple[Any, ...]) -> None:
         """A window is a sorted set of call times (members unique, scores the times)."""
         key = self.key("window", name, args[0])
         if operation == "hit":
@@ -394,7 +478,7 @@ class RedisStore(Store):
         if vendor is None:
             pipe.delete(key)
         else:  # keep the scope's other vendors' entries
-            pipe.eval(_DROP_VENDOR, 1, key, vendor)
+            pipe.command("DROPVENDOR", key, vendor)
 
     # -- reading: replaying the log, reloading everything ---------------------------------
     async def _replay(self, ops: list[Any]) -> None:
@@ -481,11 +565,5 @@ class RedisStore(Store):
         self.on_empty()
         self._dirty = False
         self.version = version
-        pipe = self._redis.pipeline(transaction=True)
-        ops, self._ops = self._ops, []
-        logged = self._write(pipe, ops)
-        self.version += 1
-        pipe.xadd(self.key("log"), {"ops": orjson.dumps(logged)}, id=f"{self.version}-1")
-        pipe.set(self.key("version"), self.version)
-        pipe.set(self.key("init"), 1)
-        await pipe.execute()
+        await self._commit(release=False)
+        await self._redis.set(self.key("init"), 1)
