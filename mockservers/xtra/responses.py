@@ -108,6 +108,8 @@ def answer(model: XtraModel, call: Call, work: Callable[[], Any]) -> Response:
         status, code, message = 200, None, None
     except XtraError as exc:
         result, status, code, message = None, exc.status, exc.code, exc.message
+        if exc.detail:  # rendered here, not by the pipeline: keep the kit's diagnosis
+            call.explain(exc.detail)
     debug = (
         debug_block(started, model.clock.time(), call.client_ip) if _true(call, "debug") else None
     )
