@@ -121,6 +121,8 @@ def login(model: XtraModel, call: Call) -> Response:
     def work() -> dict[str, Any]:
         _check_query(_LOGIN_QUERY, call, ("debug",))
         body = _json(call)
+        if not isinstance(body, dict):
+            raise invalid("il corpo deve essere un oggetto JSON", "the body is not a JSON object")
         violations = _LOGIN.check(body)
         if violations:
             raise refused(violations, "body")
