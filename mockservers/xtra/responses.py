@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from contracts import Contract, Violation, contract, load_schema
 from mockservers.core.errors import KitError
-from mockservers.core.explain import diagnosis, phrase
+from mockservers.core.explain import diagnosis, field_path, phrase
 from mockservers.core.vendor import Call
 from mockservers.xtra.errors import (
     INVALID,
@@ -43,8 +43,12 @@ _EXACT = 2**53
 
 def describe(violations: list[Violation]) -> str:
     """``campo IdentityDocuments[0].ReleaseDate non nel formato atteso (data AAAA-MM-GG)``: the
-    fields at fault in Italian, for a message (the validator's English goes to the detail)."""
-    return "; ".join(dict.fromkeys(phrase(v, PHRASES) for v in violations[:3]))
+    fields at fault in Italian, one phrase per field (the first of its violations), for a
+    message; the validator's English goes to the detail."""
+    first: dict[str, str] = {}
+    for violation in violations:
+        first.setdefault(field_path(violation), phrase(violation, PHRASES))
+    return "; ".join(list(first.values())[:3])
 
 
 def refused(violations: list[Violation], root: str) -> XtraError:
