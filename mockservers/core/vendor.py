@@ -36,6 +36,12 @@ DETAIL_HEADER = "X-Mockservers-Detail"
 _DETAIL_LIMIT = 2000
 
 
+def detail_header(details: str) -> str:
+    """The ``X-Mockservers-Detail`` value: printable ASCII whatever the request held (non-ASCII
+    and quotes JSON-escaped), at most 2000 characters."""
+    return json.dumps(details)[1:-1][:_DETAIL_LIMIT]
+
+
 @dataclass
 class Kit:
     """The services every vendor shares, one of each per app."""
@@ -274,8 +280,7 @@ class Vendor:
             [*(call.details if call is not None else ()), *([detail] * bool(detail))]
         )
         if details:
-            # Printable ASCII whatever the request held: non-ASCII and quotes JSON-escaped.
-            response.headers[DETAIL_HEADER] = json.dumps(details)[1:-1][:_DETAIL_LIMIT]
+            response.headers[DETAIL_HEADER] = detail_header(details)
         if fault is not None and fault.kind == "malformed":
             response = _malformed(response)
         self._record(request, operation, body, response, started, details)
