@@ -65,6 +65,19 @@ def test_a_fake_that_skips_the_token_check_is_caught(monkeypatch: pytest.MonkeyP
         suite.run("quoparts", "importPvt", "negative", shrink=False)
 
 
+def test_a_fake_that_puts_the_validators_english_in_a_row_error_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockservers.quoparts import responses
+
+    def validators_words(violation, book, field=None):  # type: ignore[no-untyped-def]
+        return violation.message
+
+    monkeypatch.setattr(responses, "phrase", validators_words)
+    with pytest.raises(CheckFailed, match=r"vendor_words.*validator English"):
+        suite.run("quoparts", "importCli", "negative", 10, shrink=False)
+
+
 def test_an_unexpected_server_error_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     from mockservers.quoparts import models
 
