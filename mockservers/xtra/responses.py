@@ -137,8 +137,6 @@ def login(model: XtraModel, call: Call) -> Response:
 
 # -- irs/update --------------------------------------------------------------------------------
 def update_identities(model: XtraModel, call: Call) -> Response:
-    fail_documents = call.take_fault(DOCUMENT_FAULT) is not None
-
     def work() -> dict[str, Any]:
         caller = model.caller(call.headers)
         _check_query(_UPDATE_QUERY, call, ("contactForm", "debug"))
@@ -150,6 +148,8 @@ def update_identities(model: XtraModel, call: Call) -> Response:
                 "the body is not an array of objects",
             )
         model.check_scope(caller, body, contact_form)
+        # The call reaches its records: now the fault applies (a refused call keeps it).
+        fail_documents = call.take_fault(DOCUMENT_FAULT) is not None
         schema = _RECORD[contact_form]
         records = []
         for index, record in enumerate(body):

@@ -517,3 +517,12 @@ def test_the_detail_header_is_absent_from_a_successful_call(http: httpx.Client) 
     response = http.post(UPDATE, headers=KEYS, json=[NEW])
     assert response.json()["result"]["records"][0]["Item3"] is True
     assert DETAIL not in response.headers
+
+
+def test_a_refused_call_does_not_use_the_document_error_fault_up(http: httpx.Client) -> None:
+    fault = {"vendor": "xtra", "operation": "updateIdentities", "kind": "document_error"}
+    http.post("/__admin/faults", json=fault | {"times": 1})
+    batch = [{"ID": 1, "IdentityDocuments": [DOCUMENT]}]
+    assert http.post(UPDATE, headers={}, json=batch).status_code == 403
+    records = http.post(UPDATE, headers=KEYS, json=batch).json()["result"]["records"]
+    assert records[0]["Item4"]["Code"] == "ER.DOC.UNERR"
