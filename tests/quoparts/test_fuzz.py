@@ -46,8 +46,8 @@ def test_a_fake_that_accepts_bad_rows_is_caught(monkeypatch: pytest.MonkeyPatch)
     from mockservers.quoparts import responses
 
     class Lenient:
-        def is_valid(self, instance: object) -> bool:
-            return True
+        def check(self, instance: object) -> list[object]:
+            return []
 
     monkeypatch.setattr(responses, "_IMPORT_CLI", Lenient())
     with pytest.raises(CheckFailed, match="quoparts_error_codes"):
