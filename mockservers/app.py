@@ -26,7 +26,7 @@ from mockservers.core.journal import Journal
 from mockservers.core.persistence import StateFile
 from mockservers.core.sessions import Sessions
 from mockservers.core.shared import Store
-from mockservers.core.vendor import Kit, Vendor
+from mockservers.core.vendor import DETAIL_HEADER, Kit, Vendor, detail_header
 from mockservers.vendors import VENDOR_CLASSES
 
 SERVER_OPTIONS: dict[str, Any] = {
@@ -49,7 +49,8 @@ def _openapi_route(vendor: str) -> Route:
 
 def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], Any]:
     """404 and 405 under a vendor's prefix answer in that vendor's error body (a client parses
-    one shape); elsewhere — the admin API, unknown prefixes — a plain JSON ``{"error"}``."""
+    one shape), the method and path in ``X-Mockservers-Detail``; elsewhere — the admin API,
+    unknown prefixes — a plain JSON ``{"error"}``."""
 
     async def handler(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -61,6 +62,8 @@ def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], A
         error = KitError("routing", str(exc.detail), status=exc.status_code)
         response = vendor.render_error(error, "unknown")
         response.headers.update(exc.headers or {})
+        where = f"{request.scope['method']} {request.scope['path']}"
+        response.headers[DETAIL_HEADER] = detail_header(f"{where}: {error.detail}")
         return response
 
     return handler

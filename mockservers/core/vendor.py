@@ -43,6 +43,12 @@ DETAIL_HEADER = "X-Mockservers-Detail"
 _DETAIL_LIMIT = 2000
 
 
+def detail_header(details: str) -> str:
+    """The ``X-Mockservers-Detail`` value: printable ASCII whatever the request held (non-ASCII
+    and quotes JSON-escaped), at most 2000 characters."""
+    return json.dumps(details)[1:-1][:_DETAIL_LIMIT]
+
+
 @dataclass
 class Kit:
     """The services every vendor shares, one of each per app, and the vendors themselves."""
@@ -385,7 +391,7 @@ class Vendor:
             except StoreUnavailable as exc:  # nothing of this call was kept
                 error = KitError("store", str(exc), status=503)
                 response = self.render_error(error, operation)
-                response.headers[DETAIL_HEADER] = json.dumps(str(exc))[1:-1][:_DETAIL_LIMIT]
+                response.headers[DETAIL_HEADER] = detail_header(str(exc))
                 return response
             response, fault = answered
         if fault is not None and fault.kind == "latency":
@@ -416,8 +422,7 @@ class Vendor:
                 MET.reset(met_token)
             details = "; ".join([*call.details, *([detail] * bool(detail))])
             if details:
-                # Printable ASCII whatever the request held: non-ASCII and quotes JSON-escaped.
-                response.headers[DETAIL_HEADER] = json.dumps(details)[1:-1][:_DETAIL_LIMIT]
+                response.headers[DETAIL_HEADER] = detail_header(details)
             if fault is not None and fault.kind == "malformed":
                 response = _malformed(response)
             scope = session["id"] if session is not None else None

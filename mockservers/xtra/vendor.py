@@ -8,12 +8,12 @@ from typing import Any, ClassVar
 from starlette.responses import Response
 
 from mockservers.core.errors import KitError
-from mockservers.core.http import status_phrase
 from mockservers.core.vendor import Call, Vendor, VendorRoute
 from mockservers.xtra import responses
 from mockservers.xtra.errors import (
     INVALID,
     INVALID_TEXT,
+    NOT_AUTHORISED,
     UNHANDLED,
     UNHANDLED_TEXT,
     XtraError,
@@ -63,12 +63,14 @@ class Xtra(Vendor):
         if error.kind == "too_large":
             reason = f"{INVALID_TEXT}: il corpo supera la dimensione massima"
             return XtraError(413, INVALID, reason).response()
+        # A documented code carries its documented description (the kit's account of the
+        # error goes to the detail header); ER.AUTH is the kit's own code.
         status = error.status or 500
         if status >= 500:
             return XtraError(status, UNHANDLED, UNHANDLED_TEXT).response()
         if status in (401, 403):
-            return self.model.forbidden(status_phrase(status)).response()
-        return XtraError(status, INVALID, status_phrase(status)).response()
+            return self.model.forbidden(NOT_AUTHORISED).response()
+        return XtraError(status, INVALID, INVALID_TEXT).response()
 
     @classmethod
     def demo_lines(cls, settings: Any) -> list[str]:

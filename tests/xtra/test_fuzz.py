@@ -33,6 +33,16 @@ def test_a_fake_that_accepts_records_breaking_their_schema_is_caught(
     assert "curl -sS -X POST 'http://mockservers/xtra/api/sync/v1/irs/update" in str(failed.value)
 
 
+def test_a_fake_that_puts_the_validators_english_in_item4_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockservers.xtra import responses
+
+    monkeypatch.setattr(responses, "describe", lambda violations: violations[0].message)
+    with pytest.raises(CheckFailed, match=r"vendor_words.*validator English"):
+        suite.run("xtra", "updateIdentities", "negative", 10, shrink=False)
+
+
 def test_a_fake_that_lets_an_access_token_reach_other_identities_is_caught(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
