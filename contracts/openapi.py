@@ -70,7 +70,7 @@ class _Bundler:
             for key, value in node.items():
                 if key == "$ref" and isinstance(value, str) and not value.startswith("#"):
                     out[key] = self.ref(base_uri, value)
-                elif key == "$ref" and isinstance(value, str):
+                elif key == "$ref" and isinstance(value, str) and base_uri != self.base_uri:
                     out[key] = f"#/components/schemas/{_component_name(base_uri)}{value[1:]}"
                 else:
                     out[key] = self.rewrite(value, base_uri)
@@ -140,6 +140,12 @@ def _examples(media: dict[str, Any], bundler: _Bundler, default_all: bool) -> No
         }
 
 
+def _response_examples(responses: dict[str, Any], bundler: _Bundler) -> None:
+    for answer in responses.values():
+        for media in answer.get("content", {}).values():
+            _examples(media, bundler, default_all=False)
+
+
 def _credentials(
     requirements: list[dict[str, Any]], schemes: dict[str, Any]
 ) -> set[tuple[str, str]]:
@@ -194,9 +200,8 @@ def _bundled(name: str) -> str:
         _parameters(operation, bundler, carried)
         for media in operation.get("requestBody", {}).get("content", {}).values():
             _examples(media, bundler, default_all=True)
-        for answer in operation.get("responses", {}).values():
-            for media in answer.get("content", {}).values():
-                _examples(media, bundler, default_all=False)
+        _response_examples(operation.get("responses", {}), bundler)
+    _response_examples(skeleton.get("components", {}).get("responses", {}), bundler)
     document = bundler.rewrite(skeleton, bundler.base_uri)
     document.setdefault("components", {}).setdefault("schemas", {}).update(
         dict(sorted(bundler.components.items()))

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mockservers.core.adminapi import AdminError, json_body
+from mockservers.core.adminapi import MAX_SECONDS, AdminError, json_body
 from mockservers.core.faults import FaultSpecError
 from mockservers.core.http import JSONResponse
 from mockservers.core.state import StateError
@@ -61,8 +61,8 @@ class Admin:
                 403, "the admin API answers only on loopback unless --admin-token is set"
             )
 
-    def vendor(self, name: str) -> Vendor:
-        vendor = self.vendors.get(name)
+    def vendor(self, name: object) -> Vendor:
+        vendor = self.vendors.get(name) if isinstance(name, str) else None
         if vendor is None:
             raise AdminError(404, f"unknown vendor {name!r}; one of {sorted(self.vendors)}")
         return vendor
@@ -104,7 +104,7 @@ class Admin:
     async def get_requests(self, request: Request) -> Any:
         params = request.query_params
         limit = params.get("limit")
-        if limit is not None and not limit.isdigit():
+        if limit is not None and not (limit.isascii() and limit.isdigit()):
             raise AdminError(400, "limit must be a whole number")
         vendor = params.get("vendor") or None
         if vendor is not None:
@@ -125,9 +125,18 @@ class Admin:
     async def move_clock(self, request: Request) -> Any:
         body = await json_body(request)
         seconds = body.get("advance_seconds") if isinstance(body, dict) else None
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise AdminError(400, 'the body must be {"advance_seconds": N} with N >= 0')
-        self.kit.clock.advance(seconds)
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 <= seconds <= MAX_SECONDS
+        ):
+            raise AdminError(
+                400, f'the body must be {{"advance_seconds": N}} with 0 <= N <= {MAX_SECONDS:.0f}'
+            )
+        try:
+            self.kit.clock.advance(seconds)
+        except ValueError as exc:
+            raise AdminError(400, str(exc)) from None
         return {"now": self.kit.clock.isoformat()}
 
     async def add_fault(self, request: Request) -> Any:
@@ -151,26 +160,41 @@ class Admin:
         return {"expired": vendor.expire_tokens()}
 
     def routes(self) -> list[Route]:
+        """One route per path, whatever its methods, so that a 405 names them all in ``Allow``."""
         g = self.guarded
-        routes = [
-            Route("/__admin/health", g(self.health), methods=["GET"]),
-            Route("/__admin/reset", g(self.reset), methods=["POST"]),
-            Route("/__admin/state/{vendor}", g(self.get_state), methods=["GET"]),
-            Route("/__admin/state/{vendor}", g(self.put_state), methods=["PUT"]),
-            Route("/__admin/requests", g(self.get_requests), methods=["GET"]),
-            Route("/__admin/requests", g(self.clear_requests), methods=["DELETE"]),
-            Route("/__admin/clock", g(self.get_clock), methods=["GET"]),
-            Route("/__admin/clock", g(self.move_clock), methods=["POST"]),
-            Route("/__admin/faults", g(self.add_fault), methods=["POST"]),
-            Route("/__admin/faults", g(self.list_faults), methods=["GET"]),
-            Route("/__admin/faults", g(self.clear_faults), methods=["DELETE"]),
+        endpoints: list[tuple[str, str, Endpoint]] = [
+            ("/__admin/health", "GET", g(self.health)),
+            ("/__admin/reset", "POST", g(self.reset)),
+            ("/__admin/state/{vendor}", "GET", g(self.get_state)),
+            ("/__admin/state/{vendor}", "PUT", g(self.put_state)),
+            ("/__admin/requests", "GET", g(self.get_requests)),
+            ("/__admin/requests", "DELETE", g(self.clear_requests)),
+            ("/__admin/clock", "GET", g(self.get_clock)),
+            ("/__admin/clock", "POST", g(self.move_clock)),
+            ("/__admin/faults", "POST", g(self.add_fault)),
+            ("/__admin/faults", "GET", g(self.list_faults)),
+            ("/__admin/faults", "DELETE", g(self.clear_faults)),
         ]
         for vendor in self.vendors.values():
             for route in vendor.admin_routes():
-                routes.append(
-                    Route(route.path, g(route.endpoint), methods=list(route.methods or ()))
-                )
-        routes.append(
-            Route("/__admin/{vendor}/tokens/expire", g(self.expire_tokens), methods=["POST"])
-        )
-        return routes
+                for method in route.methods or ():
+                    if method != "HEAD":
+                        endpoints.append((route.path, method, g(route.endpoint)))
+        endpoints.append(("/__admin/{vendor}/tokens/expire", "POST", g(self.expire_tokens)))
+        by_path: dict[str, dict[str, Endpoint]] = {}
+        for path, method, endpoint in endpoints:
+            by_path.setdefault(path, {})[method] = endpoint
+        return [
+            Route(path, _by_method(methods), methods=list(methods))
+            for path, methods in by_path.items()
+        ]
+
+
+def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
+    """One endpoint for a path that answers several methods (HEAD as GET)."""
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await endpoints[method](request)
+
+    return endpoint

@@ -1,5 +1,5 @@
 """What an admin endpoint needs, for the admin API and for a vendor's own admin routes alike:
-the refusal it raises (answered ``{"error"}``) and reading its JSON body."""
+the refusal it raises (answered ``{"error"}``), reading its JSON body, the bound on durations."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
+
+from contracts import load_schema
+
+MAX_SECONDS: float = load_schema("admin/defs/seconds")["maximum"]
+"""The longest clock move or token lifetime an admin call may ask for (its contract's bound)."""
 
 
 class AdminError(Exception):

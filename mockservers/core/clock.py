@@ -36,6 +36,10 @@ class Clock:
     def advance(self, seconds: float) -> datetime:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
+        try:
+            datetime.fromtimestamp(self.time() + seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError("the clock cannot move past the year 9999") from None
         self._offset += seconds
         return self.now()
 

@@ -274,13 +274,24 @@ class Vendor:
             [*(call.details if call is not None else ()), *([detail] * bool(detail))]
         )
         if details:
-            # Printable ASCII whatever the request held: non-ASCII and quotes JSON-escaped.
-            response.headers[DETAIL_HEADER] = json.dumps(details)[1:-1][:_DETAIL_LIMIT]
+            response.headers[DETAIL_HEADER] = _header_text(details)
         if fault is not None and fault.kind == "malformed":
             response = _malformed(response)
         self._record(request, operation, body, response, started, details)
         if fault is not None and fault.kind == "drop":
             return _DroppedResponse()
+        return response
+
+    def unrouted(self, request: Request, status: int, reason: str) -> Response:
+        """The answer to a call no route of this vendor serves (a path it does not have, a method
+        its path does not allow), in the vendor's own error body. It is journalled as
+        ``unknown`` with the detail ``routing: ...``: a connector's wrong URL shows in the
+        journal like any other call."""
+        started = perf_counter()
+        detail = f"routing: {reason}"
+        response = self.render_error(KitError("routing", reason, status=status), UNKNOWN)
+        response.headers[DETAIL_HEADER] = _header_text(detail)
+        self._record(request, UNKNOWN, b"", response, started, detail)
         return response
 
     def _record(
@@ -309,6 +320,11 @@ class Vendor:
                 detail=detail,
             )
         )
+
+
+def _header_text(detail: str) -> str:
+    """Printable ASCII whatever the request held: non-ASCII and quotes JSON-escaped."""
+    return json.dumps(detail)[1:-1][:_DETAIL_LIMIT]
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

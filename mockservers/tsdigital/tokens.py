@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from mockservers.core.adminapi import AdminError, json_body
+from mockservers.core.adminapi import MAX_SECONDS, AdminError, json_body
 from mockservers.tsdigital.models import KINDS, TsDigitalModel, is_grant, iso
 
 
@@ -28,8 +28,12 @@ def _spec(body: Any) -> tuple[str, list[str], float | None, str | None]:
             400, "'grants' must be a list of 'items:create', 'special', 'studio:<studioId>'"
         )
     ttl = body.get("ttl_seconds")
-    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0):
-        raise AdminError(400, "'ttl_seconds' must be a number of seconds > 0")
+    if ttl is not None and (
+        isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 < ttl <= MAX_SECONDS
+    ):
+        raise AdminError(
+            400, f"'ttl_seconds' must be a number of seconds > 0, <= {MAX_SECONDS:.0f}"
+        )
     tenant = body.get("tenant")
     if tenant is not None and (not isinstance(tenant, str) or not tenant):
         raise AdminError(400, "'tenant' must be a non-empty string")
@@ -40,9 +44,13 @@ def token_routes(model: TsDigitalModel) -> list[Route]:
     async def mint(request: Request) -> dict[str, Any]:
         kind, grants, ttl, tenant = _spec(await json_body(request))
         token = model.mint(kind, grants, ttl, tenant)
+        try:
+            expires_at = iso(token.expires_at)
+        except (OverflowError, OSError, ValueError):
+            raise AdminError(400, "the token would expire past the year 9999") from None
         return {
             "token": token.value,
-            "expires_at": iso(token.expires_at),
+            "expires_at": expires_at,
             "kind": kind,
             "grants": token.claims["grants"],
             "tenant": token.tenant,
