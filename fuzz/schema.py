@@ -1,8 +1,11 @@
-"""Each vendor's OpenAPI document as a Schemathesis schema, and the contract files per operation."""
+"""Each vendor's OpenAPI document as a Schemathesis schema, and the contract files per operation.
+
+What Schemathesis loads here is the fuzz view (``fuzz.view``) of the served wire document: one
+operation per QuoParts method, credentials as parameters, the selecting query fixed.
+"""
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
@@ -11,17 +14,23 @@ from schemathesis import APIOperation, GenerationMode
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 import contracts
+from fuzz import view
 
 
 @cache
 def load(vendor: str) -> OpenApiSchema:
-    """The vendor's bundled OpenAPI document (``contracts.openapi``) loaded by Schemathesis."""
-    return schemathesis.openapi.from_dict(contracts.openapi(vendor))
+    """The fuzz view of the vendor's OpenAPI document, loaded by Schemathesis."""
+    return schemathesis.openapi.from_dict(document(vendor))
 
 
 @cache
+def _document(vendor: str) -> dict[str, Any]:
+    return view.build(contracts.openapi(vendor), vendor)
+
+
 def document(vendor: str) -> dict[str, Any]:
-    return contracts.openapi(vendor)
+    """The fuzz view of the vendor's wire document (shared: do not mutate)."""
+    return _document(vendor)
 
 
 def vendor_of(schema: Any) -> str:
@@ -49,31 +58,26 @@ def contract_for(vendor: str, operation: str, message: str) -> contracts.Contrac
 
 
 def response_contract(vendor: str, operation: str, status: int) -> contracts.Contract | None:
-    """The contract the vendor's document lists for ``status`` (its ``application/json`` schema
-    file, e.g. KeepIT's 401 ``error.response.json``); ``<operation>.response`` for a status the
-    document does not list or lists without a schema file of its own."""
-    listed = _response_files(vendor).get((operation, str(status)))
-    if listed is not None and listed in _names(vendor):
+    """The contract the vendor's document gives ``status`` (its ``application/json`` schema,
+    e.g. KeepIT's 401 ``error.response``); ``<operation>.response`` for a status the document
+    does not list or lists without a contract of its own."""
+    listed = _response_contracts(vendor).get((operation, str(status)))
+    if listed is not None:
         return contracts.contract(listed)
     return contract_for(vendor, operation, "response")
 
 
 @cache
-def _response_files(vendor: str) -> dict[tuple[str, str], str]:
-    """(operationId, status) -> the contract name its response ``$ref`` names, from the skeleton
-    (``contracts/<vendor>/openapi.json``, where refs are still file names)."""
-    path = contracts.CONTRACTS_DIR / vendor / "openapi.json"
-    skeleton = json.loads(path.read_text()) if path.exists() else {}
+def _response_contracts(vendor: str) -> dict[tuple[str, str], str]:
+    """(operationId, status) -> the contract its response schema is, when it is one file."""
+    by_component = {f"#/components/schemas/{n.replace('/', '.')}": n for n in _names(vendor)}
     files = {}
-    for item in skeleton.get("paths", {}).values():
+    for item in document(vendor)["paths"].values():
         for operation in item.values():
-            if not isinstance(operation, dict) or "operationId" not in operation:
-                continue
             for status, answer in operation.get("responses", {}).items():
-                ref = answer.get("content", {}).get("application/json", {}).get("schema", {})
-                ref = ref.get("$ref", "")
-                if ref and not ref.startswith("#"):
-                    name = f"{vendor}/{ref.removeprefix('./').removesuffix('.json')}"
+                schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+                name = by_component.get(schema.get("$ref", ""))
+                if name is not None:
                     files[(operation["operationId"], status)] = name
     return files
 

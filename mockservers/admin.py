@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mockservers.core import sessions
-from mockservers.core.adminapi import AdminCall, AdminError, AdminRoute
+from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
 from mockservers.core.faults import FaultSpecError
 from mockservers.core.http import JSONResponse
 from mockservers.core.sessions import EVERY, SessionLimit
@@ -149,7 +149,7 @@ class Admin:
 
     def get_requests(self, call: AdminCall) -> Any:
         limit = call.query.get("limit")
-        if limit is not None and not limit.isdigit():
+        if limit is not None and not (limit.isascii() and limit.isdigit()):
             raise AdminError(400, "limit must be a whole number")
         vendor = call.query.get("vendor") or None
         if vendor is not None:
@@ -200,9 +200,18 @@ class Admin:
 
     def move_clock(self, call: AdminCall) -> Any:
         seconds = call.object_body().get("advance_seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise AdminError(400, 'the body must be {"advance_seconds": N} with N >= 0')
-        self.kit.clock.advance(seconds)
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 <= seconds <= MAX_SECONDS
+        ):
+            raise AdminError(
+                400, f'the body must be {{"advance_seconds": N}} with 0 <= N <= {MAX_SECONDS:.0f}'
+            )
+        try:
+            self.kit.clock.advance(seconds)
+        except ValueError as exc:
+            raise AdminError(400, str(exc)) from None
         return {"now": self.kit.clock.isoformat()}
 
     # -- faults -----------------------------------------------------------------------------
@@ -327,10 +336,24 @@ class Admin:
         return routes
 
     def routes(self) -> list[Route]:
+        """One route per path, whatever its methods, so that a 405 names them all in ``Allow``."""
+        by_path: dict[str, dict[str, Endpoint]] = {}
+        for route in self.table():
+            by_path.setdefault(route.path, {})[route.method] = self.endpoint(route)
         return [
-            Route(route.path, self.endpoint(route), methods=[route.method])
-            for route in self.table()
+            Route(path, _by_method(methods), methods=list(methods))
+            for path, methods in by_path.items()
         ]
+
+
+def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
+    """One endpoint for a path that answers several methods (HEAD as GET)."""
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await endpoints[method](request)
+
+    return endpoint
 
 
 def _parse(raw: bytes, body: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import cache
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,19 +15,20 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contracts.openapi import openapi_bytes
+from contracts import ADMIN
+from contracts.openapi import openapi, openapi_bytes
 from mockservers.admin import Admin
 from mockservers.config import Config, ConfigError
+from mockservers.core import apidocs
 from mockservers.core.clock import Clock
 from mockservers.core.coverage import Coverage
-from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultRegistry
 from mockservers.core.http import JSONResponse
 from mockservers.core.journal import Journal
 from mockservers.core.persistence import StateFile
 from mockservers.core.sessions import Sessions
 from mockservers.core.shared import Store
-from mockservers.core.vendor import DETAIL_HEADER, Kit, Vendor, detail_header
+from mockservers.core.vendor import Kit, Vendor
 from mockservers.vendors import VENDOR_CLASSES
 
 SERVER_OPTIONS: dict[str, Any] = {
@@ -38,32 +40,45 @@ SERVER_OPTIONS: dict[str, Any] = {
 """uvicorn settings shared by ``mockservers serve`` and ``MockServer``."""
 
 
-def _openapi_route(vendor: str) -> Route:
-    document = openapi_bytes(vendor)
+@cache
+def _docs_page(name: str) -> bytes:
+    """The document's page for people, rendered on first use (once per process)."""
+    return apidocs.render(openapi(name)).encode("utf-8")
 
-    async def endpoint(request: Request) -> Response:
+
+def _document_routes(name: str, prefix: str) -> list[Route]:
+    """``{prefix}/openapi.json`` and its page ``{prefix}/docs``, open to every caller."""
+    document = openapi_bytes(name)
+
+    async def json_document(request: Request) -> Response:
         return Response(document, media_type="application/json")
 
-    return Route(f"/{vendor}/openapi.json", endpoint, methods=["GET"])
+    async def page(request: Request) -> Response:
+        headers = {"Content-Security-Policy": apidocs.CSP}
+        return Response(_docs_page(name), media_type="text/html", headers=headers)
+
+    return [
+        Route(f"{prefix}/openapi.json", json_document, methods=["GET"]),
+        Route(f"{prefix}/docs", page, methods=["GET"]),
+    ]
 
 
 def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], Any]:
     """404 and 405 under a vendor's prefix answer in that vendor's error body (a client parses
-    one shape), the method and path in ``X-Mockservers-Detail``; elsewhere — the admin API,
-    unknown prefixes — a plain JSON ``{"error"}``."""
+    one shape) and are journalled; elsewhere — the admin API, unknown prefixes — a plain JSON
+    ``{"error"}``."""
 
     async def handler(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        vendor = vendors.get(request.scope["path"].split("/", 2)[1])
+        path = request.scope["path"]
+        vendor = vendors.get(path.split("/", 2)[1])
         if vendor is None or exc.status_code not in (404, 405):
             return JSONResponse(
                 {"error": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
-        error = KitError("routing", str(exc.detail), status=exc.status_code)
-        response = vendor.render_error(error, "unknown")
+        reason = f"{request.method} {path}: {exc.detail}"
+        response = await vendor.unrouted(request, exc.status_code, reason)
         response.headers.update(exc.headers or {})
-        where = f"{request.scope['method']} {request.scope['path']}"
-        response.headers[DETAIL_HEADER] = detail_header(f"{where}: {error.detail}")
         return response
 
     return handler
@@ -200,7 +215,9 @@ def create_app(
     vendors = kit.vendors
     admin = Admin(kit, config.admin_token)
     vendor_routes = [route for vendor in vendors.values() for route in vendor.starlette_routes()]
-    routes = vendor_routes + [_openapi_route(name) for name in vendors] + admin.routes()
+    documents = [r for name in vendors for r in _document_routes(name, f"/{name}")]
+    documents += _document_routes(ADMIN, "/__admin")
+    routes = vendor_routes + documents + admin.routes()
     app = KitApp(
         vendor_routes=vendor_routes,
         routes=routes,

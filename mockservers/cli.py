@@ -131,6 +131,8 @@ def _banner(base: str, config: Config, args: argparse.Namespace, ca: Path | None
 
 
 def export_contracts(args: argparse.Namespace) -> int:
+    """Every schema file, and each vendor's and the admin API's OpenAPI document (bundled:
+    each works alone)."""
     import contracts
 
     target = Path(args.dir)
@@ -138,12 +140,12 @@ def export_contracts(args: argparse.Namespace) -> int:
         destination = target / f"{name}.json"
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(contracts.CONTRACTS_DIR / f"{name}.json", destination)
-    for vendor in contracts.vendors():
-        document = contracts.openapi(vendor)
-        path = target / vendor / "openapi.json"
+    for name in contracts.documents():
+        document = contracts.openapi(name)
+        path = target / name / "openapi.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        print(f"{vendor}: {path}")
+        print(f"{name}: {path}")
     return 0
 
 
@@ -191,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("contracts", help="the JSON Schema contracts")
     sub = p.add_subparsers(dest="action", required=True)
-    e = sub.add_parser("export", help="write every schema and each vendor's OpenAPI document")
+    e = sub.add_parser(
+        "export", help="write every schema and the OpenAPI documents (each vendor, the admin API)"
+    )
     e.add_argument("dir")
     e.set_defaults(func=export_contracts)
 

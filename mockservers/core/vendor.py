@@ -437,6 +437,31 @@ class Vendor:
                 sessions.CURRENT.reset(in_session)
         return response, fault
 
+    async def unrouted(self, request: Request, status: int, reason: str) -> Response:
+        """The answer to a call no route of this vendor serves (a path it does not have, a method
+        its path does not allow), in the vendor's own error body. It is journalled as
+        ``unknown`` with the detail ``routing: ...``: a connector's wrong URL shows in the
+        journal like any other call."""
+        started = perf_counter()
+        call = Call(request, self.name, UNKNOWN, b"", self.kit, QueryParams(""))
+        detail = f"routing: {reason}"
+
+        def answer() -> Response:
+            response = self.render_error(KitError("routing", reason, status=status), UNKNOWN)
+            response.headers[DETAIL_HEADER] = detail_header(detail)
+            tenant = self.tenant_of(call)
+            session = self.kit.sessions.owner(tenant) if tenant is not None else None
+            scope = session["id"] if session is not None else None
+            self._record(call, response, started, detail, scope, tenant, [])
+            return response
+
+        if not self.kit.store.shared:
+            return answer()
+        try:
+            return await self.kit.store.run(answer)
+        except StoreUnavailable as exc:
+            return self.render_error(KitError("store", str(exc), status=503), UNKNOWN)
+
     def _respond(
         self, call: Call, route: VendorRoute, refused: KitError | None, fault: Fault | None
     ) -> tuple[Response, str]:

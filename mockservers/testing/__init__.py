@@ -47,7 +47,10 @@ class MockServer:
         self.url = ""
 
     def start(self) -> MockServer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: accepted sockets inherit it, and asyncio turns Nagle's algorithm
+        # off (TCP_NODELAY) only on sockets that say they are TCP; with it on, every keep-alive
+        # request waited ~40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         sock.listen(128)  # connections queue from now on, even before uvicorn accepts

@@ -11,8 +11,8 @@ import httpx
 import orjson
 import pytest
 
-import contracts
 from contracts import contract
+from fuzz.schema import api_operations, response_contract
 from mockservers import create_app
 from mockservers.testing import SyncASGITransport
 
@@ -102,17 +102,11 @@ BODIES = {
 
 
 def _expected_schema(vendor: str, operation: str, status: int) -> str:
-    """The contract the vendor's OpenAPI document names for that operation and status."""
-    document = contracts.openapi(vendor)
-    for item in document["paths"].values():
-        for op in item.values():
-            if isinstance(op, dict) and op.get("operationId") == operation:
-                declared = op["responses"].get(str(status))
-                if declared is None:
-                    return f"{vendor}/error.response"
-                ref = declared["content"]["application/json"]["schema"]["$ref"]
-                return ref.rsplit("/", 1)[1].replace(".", "/", 1)
-    raise AssertionError(f"{vendor} has no operation {operation}")
+    """The contract the vendor's document names for that operation and status (its error body
+    for a status the document does not list)."""
+    declared = api_operations(vendor)[operation].definition.raw["responses"]
+    checked = response_contract(vendor, operation, status) if str(status) in declared else None
+    return checked.name if checked is not None else f"{vendor}/error.response"
 
 
 @pytest.fixture(scope="module")
