@@ -4,7 +4,8 @@ Every documented QuoParts answer is HTTP 200; the outcome travels in ``errorCode
 request really sent (``response.request``), the check works out what the vendor must say:
 
 - login: a query that breaks ``login.query`` is ``"100"``; the plug-in's credentials give
-  ``"0"``; anything else ``"101"``;
+  ``"0"``; its username with another password ``"101"``; other credentials may be another
+  account's (``fuzz.credentials``): ``"0"`` or ``"101"``;
 - importCli / importPvt: a token the plug-in did not obtain is ``"101"`` (the token is checked
   first); then a body that is not JSON, not an object or whose ``data`` is not an array is
   ``"100"``; importCli answers row by row (a row that breaks ``defs/customer`` is ``"100"``, the
@@ -28,6 +29,7 @@ from schemathesis.checks import CheckContext
 from contracts import contract
 from fuzz import target as targets
 from fuzz.checks import json_or_fail
+from fuzz.credentials import Known, judge
 from fuzz.schema import operation_id
 
 OK, BAD_REQUEST, NOT_ACCREDITED, QUOTE_FAILED = "0", "100", "101", "107"
@@ -73,11 +75,8 @@ def _login(query: dict[str, str], plugin: Any) -> set[str]:
         return {BAD_REQUEST}
     if plugin is None:
         return {OK, NOT_ACCREDITED}
-    mine = (params["username"], params["password"]) == (
-        plugin.credentials["username"],
-        plugin.credentials["password"],
-    )
-    return {OK} if mine else {NOT_ACCREDITED}
+    known = judge(params, plugin.credentials, ("username",))
+    return {Known.RIGHT: {OK}, Known.WRONG: {NOT_ACCREDITED}}.get(known, {OK, NOT_ACCREDITED})
 
 
 def _import(
