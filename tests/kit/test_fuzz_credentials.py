@@ -224,3 +224,31 @@ def test_keepit_probes_its_own_account_with_a_wrong_password() -> None:
 
     prepare()
     assert seen == {"True", "False", "probe"}  # its own, the generated ones, the probe
+
+
+@pytest.mark.fuzz
+@pytest.mark.parametrize(
+    ("vendor", "credentials"),
+    [("quoparts", ("--username", "demo", "--password", "demo")), ("xtra", DEMO_LOGIN_ARGS)],
+)
+def test_a_vendor_that_revokes_older_tokens_on_a_new_login_is_no_false_alarm(
+    vendor: str,
+    credentials: tuple[str, ...],
+    mockserver: MockServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The documents do not say whether a login keeps earlier tokens alive: the plug-in uses
+    the token of its latest login (its own login cases log in again)."""
+    from mockservers.core.tokens import TokenStore
+
+    original = TokenStore.issue
+
+    def single_session(self, *args, **claims):  # type: ignore[no-untyped-def]
+        self.expire_all()  # each token issued revokes every earlier one
+        return original(self, *args, **claims)
+
+    monkeypatch.setattr(TokenStore, "issue", single_session)
+    argv = ["fuzz", vendor, "--base-url", mockserver.base_url(vendor), *credentials]
+    assert main([*argv, "--max-examples", "4"]) == 0, capsys.readouterr().out
+    assert len(mockserver.requests(vendor=vendor, operation="login")) > 1

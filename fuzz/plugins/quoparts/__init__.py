@@ -47,11 +47,23 @@ class Plugin(VendorPlugin):
             return
         try:
             body = response.json()
-            self.tokens.append(body["data"][0]["TOKEN"])
-        except (ValueError, KeyError, IndexError, TypeError):
+        except ValueError:
+            body = None
+        if not self.note_login(body):
             raise PluginError(
                 f"quoparts login failed (HTTP {response.status_code}): {response.text[:200]}"
-            ) from None
+            )
+
+    def note_login(self, answer: Any) -> bool:
+        """Keep the token of a successful login as the one to use; whether there was one."""
+        try:
+            token = answer["data"][0]["TOKEN"]
+        except (KeyError, IndexError, TypeError):
+            return False
+        if not isinstance(token, str):
+            return False
+        self.tokens.append(token)
+        return True
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
         """Positive cases get the live token. A login gets the real credentials a third of the

@@ -13,7 +13,8 @@ request really sent (``response.request``), the check works out what the vendor 
   ``importPvt.request``, otherwise ``"0"`` or ``"107"`` (unknown customer).
 
 Without an active target (e.g. in a plain ``schemathesis`` run) tokens and credentials are
-unknown, and only the rules that do not depend on them are checked.
+unknown, and only the rules that do not depend on them are checked. A successful login with the
+plug-in's own credentials hands it the new token, which later cases then use.
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ def quoparts_error_codes(ctx: CheckContext, response: Response, case: Case) -> b
             f"{operation}: errorCode {code!r} ({body.get('error')!r}), "
             f"expected one of {sorted(allowed)}"
         )
+    if operation == "login" and allowed == {OK}:
+        # Its own login succeeded: from now on the plug-in uses that token, in case the vendor
+        # revokes older ones on a new login (the documents do not say it keeps them).
+        plugin.note_login(body)
     return None
 
 

@@ -90,6 +90,9 @@ def xtra_error_codes(ctx: CheckContext, response: Response, case: Case) -> bool 
         username, answered = json.loads(raw)["Username"], body["result"]["Username"]
         if answered != username:
             raise AssertionError(f"login as {username!r} answered for {answered!r}")
+        if plugin is not None and allowed == {OK}:
+            # Its own login: later cases use this token, in case a new login revokes older ones.
+            plugin.note_login(body["result"])
     if status == OK and operation == "updateIdentities":
         _records(json.loads(raw), body["result"], _true(query, "contactForm"))
     return None
