@@ -8,8 +8,9 @@ a secret (``token``, ``password``, ``Authorization``, ``SyncSecretKey``, ``Acces
 ``COD_PWD``, ``FileBase64``...) become ``***``, in the URL as well as in ``queryString``.
 
 A secret can also travel where no name says so (an error message echoing a token). The
-:class:`Recorder` therefore remembers every value it masked by name and blots it out wherever
-else it appears in the log, in any entry, before the log leaves it.
+:class:`Recorder` therefore remembers the values it masked by name (in answers always, in
+requests unless told not to) and those it is given, and blots them out wherever else they
+appear in the log, in any entry, before the log leaves it.
 
 A body that is not UTF-8 is kept as text with replacement characters: HAR has no room for bytes
 in ``postData``, and bytes in ``content`` could not be masked.
@@ -28,6 +29,7 @@ from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit, urlunsplit
 
 import orjson
 
+from mockservers.core import journal
 from mockservers.core.journal import MASK, is_secret, mask_value
 
 VERSION = "1.2"
@@ -63,14 +65,15 @@ def mask_url(url: str) -> str:
 
 def mask_text(body: bytes | None) -> str:
     """A body as text with its secret JSON fields masked. Unchanged bytes keep their exact text
-    (spacing, number spelling); a body that is not JSON is kept as text."""
+    (spacing, number spelling); a body that is not JSON is kept as text, any ``"secret":
+    "value"`` pair in it blotted out all the same."""
     if not body:
         return ""
     text = body.decode("utf-8", "replace")
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return text
+        return journal.mask_text(text)
     masked = mask_value(value)
     return text if masked == value else orjson.dumps(masked).decode()
 

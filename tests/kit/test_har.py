@@ -129,6 +129,9 @@ def test_a_dropped_connection_and_bytes_that_are_not_utf8_still_make_a_valid_ent
     entry = document["log"]["entries"][0]
     assert entry["response"]["status"] == 0 and entry["comment"].startswith("no complete")
     assert entry["request"]["postData"]["text"].endswith("{not json")
+    recorder.add(**exchange(request_body=b'{"data": [], "password": "hunter2"'))  # cut short
+    cut_short = recorder.document()["log"]["entries"][1]["request"]["postData"]["text"]
+    assert cut_short == '{"data": [], "password": "***"'
     assert document["log"]["creator"]["name"] == "mockservers"
 
 
