@@ -151,3 +151,14 @@ def test_the_schema_refuses_what_the_specification_requires() -> None:
             "'extra' does not match any of the regexes: '^_'",
         ),
     }
+
+
+def test_the_har_folder_is_a_contract_but_not_a_vendor(tmp_path: Path) -> None:
+    import contracts
+    from mockservers.cli import main
+
+    assert "har" not in contracts.vendors()
+    assert "har/har" in contracts.schema_names() and contracts.schema_names("har") == ["har/har"]
+    assert main(["contracts", "export", str(tmp_path)]) == 0
+    assert (tmp_path / "har" / "har.json").is_file()
+    assert not (tmp_path / "har" / "openapi.json").exists()
