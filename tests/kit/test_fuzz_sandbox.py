@@ -360,3 +360,17 @@ def test_a_recorded_har_meets_the_har_schema_and_holds_no_secret(
     assert issued or vendor == "keepit", "the run obtained tokens"
     leaked = [secret for secret in [*issued, *given] if secret in text]
     assert leaked == []
+
+
+def test_the_har_is_written_even_when_the_run_stops_early(
+    accounts_server: MockServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "failed.har"
+    argv = ["fuzz", "quoparts", "--base-url", accounts_server.base_url("quoparts")]
+    argv += ["--username", "alice", "--password", "Wrong-S3cret-pw", "--record", str(path)]
+    assert main(argv) == 2
+    assert "cannot authenticate" in capsys.readouterr().out
+    text = path.read_text("utf-8")
+    (entry,) = json.loads(text)["log"]["entries"]
+    assert entry["request"]["url"].endswith("login=&username=alice&password=***")
+    assert "Wrong-S3cret-pw" not in text
