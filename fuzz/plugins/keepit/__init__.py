@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hypothesis import strategies as st
-from schemathesis import Case, CheckFunction
+from schemathesis import Case, CheckFunction, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
 from fuzz.credentials import other_secret
@@ -75,16 +75,18 @@ class Plugin(VendorPlugin):
             )
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
-        """The credential headers, unless a negative case broke them. One positive case in eight
-        keeps its generated credentials (perhaps another account's), and one in eight names the
-        plug-in's account with a wrong password: the refusal its oracle knows must be a 401."""
+        """The credential headers, unless a negative case broke them. One case in eight keeps
+        its generated credentials (perhaps another account's), and one positive case in eight
+        names the plug-in's account with a wrong password: the refusal its oracle knows must be a
+        401 (a negative case keeps its own fault the one that decides)."""
         if broke(case, ParameterLocation.HEADER):
             return
         choice = draw(st.integers(0, 7))
         if choice == 0 and case.headers:
             return
         headers = self.headers
-        if choice == 1:
+        positive = case.meta is None or case.meta.generation.mode == GenerationMode.POSITIVE
+        if choice == 1 and positive:
             headers["password"] = other_secret(draw, headers["password"])
         case.headers = {**(case.headers or {}), **headers}
 
