@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 
 from mockservers import create_app
 from mockservers.core.redis_store import RedisStore
-from mockservers.testing import SyncASGITransport
+from mockservers.testing import MockServer, SyncASGITransport
 from tests import redis_server
 
 QP = "/quoparts/ws_quoparts.php"
@@ -31,6 +31,41 @@ def pytest_configure(config: pytest.Config) -> None:
         root = importlib.import_module(package)
         for module in pkgutil.walk_packages(root.__path__, f"{package}."):
             importlib.import_module(module.name)
+
+
+ACCOUNTS = {
+    "quoparts": {"accounts": [{"username": "alice", "password": "Quo-S3cret-pw"}]},
+    "keepit": {
+        "accounts": [
+            {"username": "alice", "password": "Keep-S3cret-pw", "company_id": "7", "site_id": "3"}
+        ]
+    },
+    "xtra": {
+        "accounts": [
+            {
+                "name": "acme",
+                "public_key": "acme-public",
+                "secret_key": "Xtra-S3cret-key",
+                "users": [{"username": "mario", "password": "Xtra-S3cret-pw", "irid": 59990}],
+            }
+        ]
+    },
+}
+"""Accounts beside the demo ones, with secrets no test string contains by chance: the demo
+credentials that Schemathesis draws from the contracts' examples are then another account's."""
+
+
+@pytest.fixture(scope="session")
+def _accounts_server() -> Iterator[MockServer]:
+    with MockServer(ACCOUNTS) as server:
+        yield server
+
+
+@pytest.fixture
+def accounts_server(_accounts_server: MockServer) -> MockServer:
+    """A running fake with :data:`ACCOUNTS` (and the demo accounts), reset before each test."""
+    _accounts_server.reset()
+    return _accounts_server
 
 
 @pytest.fixture

@@ -127,6 +127,12 @@ _SECRET_TEXT = re.compile(
 )
 
 
+def mask_text(text: str) -> str:
+    """Text that is not JSON (a truncated or broken body) with every ``"secret": "value"`` pair
+    it still holds blotted out."""
+    return _SECRET_TEXT.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
+
+
 def mask_body(body: bytes) -> Any:
     """A body for display: parsed and masked if it is JSON, else text with secrets blotted out."""
     if not body:
@@ -134,8 +140,7 @@ def mask_body(body: bytes) -> Any:
     try:
         return mask_value(orjson.loads(body))
     except orjson.JSONDecodeError:
-        text = body[:_BODY_PREVIEW].decode("utf-8", "replace")
-        return _SECRET_TEXT.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
+        return mask_text(body[:_BODY_PREVIEW].decode("utf-8", "replace"))
 
 
 class _Log:

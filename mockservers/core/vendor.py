@@ -45,8 +45,9 @@ _DETAIL_LIMIT = 2000
 
 def detail_header(details: str) -> str:
     """The ``X-Mockservers-Detail`` value: printable ASCII whatever the request held (non-ASCII
-    and quotes JSON-escaped), at most 2000 characters."""
-    return json.dumps(details)[1:-1][:_DETAIL_LIMIT]
+    and quotes JSON-escaped), at most 2000 characters, stripped: a header value may not end in a
+    space (h11 refuses to send it, and uvicorn then drops the connection instead of answering)."""
+    return json.dumps(details)[1:-1][:_DETAIL_LIMIT].strip()
 
 
 @dataclass

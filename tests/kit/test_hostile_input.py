@@ -216,3 +216,17 @@ def test_json_nesting_is_counted_exactly_against_max_json_depth(
         assert "deeper than 5 levels" in answer.headers["X-Mockservers-Detail"]
     else:
         assert body["errorCode"] == "0" and body["data"][0]["COD_CLI"] == "000001", body
+
+
+def test_a_long_diagnosis_is_cut_to_a_legal_header_value(http: httpx.Client) -> None:
+    """The diagnosis is cut at its limit wherever that falls; a value ending in a space is not a
+    legal header value (h11 refuses to send it and uvicorn drops the connection)."""
+    params = _quoparts_token(http)
+    cut_values = set()
+    for digits in range(1, 40):  # moves the cut along the text, over spaces too
+        rows = [{"DES_NOM": "x", "COD_PTA_IVA": 10**digits}] + [{"COD_PTA_IVA": 1}] * 30
+        answer = http.post("/quoparts/ws_quoparts.php", params=params, json={"data": rows})
+        value = answer.headers["X-Mockservers-Detail"]
+        assert value == value.strip() and value.isascii() and value.isprintable(), value[-40:]
+        cut_values.add(len(value))
+    assert len(cut_values) > 1, "some diagnoses were cut on a space"
