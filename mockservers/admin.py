@@ -21,14 +21,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from contracts.messages import verdict
 from mockservers.core import sessions
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
 from mockservers.core.faults import FaultSpecError
 from mockservers.core.http import JSONResponse
+from mockservers.core.journal import curl, render
 from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.shared import StoreUnavailable
 from mockservers.core.state import StateError
-from mockservers.core.vendor import Kit, Vendor
+from mockservers.core.vendor import UNKNOWN, Kit, Vendor
 from mockservers.core.verify import MatcherError, check_matcher, count, verify
 
 Endpoint = Callable[[Request], Any]
@@ -64,7 +66,9 @@ class Admin:
                 self._authorise(request)
                 raw = await request.body() if route.body != "none" else b""
                 body = _parse(raw, route.body)
-                call = AdminCall(body, request.query_params, request.path_params)
+                call = AdminCall(
+                    body, request.query_params, request.path_params, base_url=_base(request)
+                )
                 for name in route.reads:
                     await self.kit.store.fresh(name)
                 result = await self.kit.store.run(lambda: self._run(route, call))
@@ -159,6 +163,33 @@ class Admin:
             operation=call.query.get("operation") or None,
             limit=int(limit) if limit is not None else None,
             scope=self._scope(call),
+        )
+
+    def get_request(self, call: AdminCall) -> Any:
+        """One journal entry, with the contracts' verdict on it and a curl line to repeat it."""
+        entry = self.kit.journal.find(call.path["entry_id"])
+        if entry is None:
+            raise AdminError(404, f"no journal entry {call.path['entry_id']!r}")
+        rendered = render(entry)
+        rendered["verdict"] = self._verdict(rendered)
+        rendered["curl"] = curl(rendered, call.base_url)
+        return rendered
+
+    @staticmethod
+    def _verdict(rendered: dict[str, Any]) -> dict[str, list[str]] | None:
+        """The contracts' verdict on the masked exchange (a violation cannot quote a secret);
+        None for a call that is no operation (an unknown alias, a path no route serves)."""
+        if rendered["operation"] == UNKNOWN:
+            return None
+        request, answer = rendered["request"], rendered["response"]
+        return verdict(
+            rendered["vendor"],
+            rendered["operation"],
+            query=rendered["query"],
+            headers=rendered["headers"],
+            body=_bytes(request),
+            status=rendered["status"],
+            answer=_bytes(answer),
         )
 
     def clear_requests(self, call: AdminCall) -> Any:
@@ -307,6 +338,7 @@ class Admin:
             a("/__admin/state/{vendor}", "PUT", self.put_state, "required", "Replace it"),
             a("/__admin/requests", "GET", self.get_requests, summary="The journal", reads=J),
             a("/__admin/requests", "DELETE", self.clear_requests, summary="Clear the journal"),
+            a("/__admin/requests/{entry_id}", "GET", self.get_request, "none", "One call", J),
             a("/__admin/requests/count", "POST", self.count_requests, "required", "Count", J),
             a(
                 "/__admin/requests/verify",
@@ -354,6 +386,18 @@ def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
         return await endpoints[method](request)
 
     return endpoint
+
+
+def _base(request: Request) -> str:
+    """The server's own URL as the caller reached it (for curl lines)."""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _bytes(value: Any) -> bytes:
+    """A rendered body back to bytes (text as it was, JSON re-encoded)."""
+    if value is None:
+        return b""
+    return value.encode("utf-8") if isinstance(value, str) else orjson.dumps(value)
 
 
 def _parse(raw: bytes, body: str) -> Any:

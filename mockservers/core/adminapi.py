@@ -38,6 +38,8 @@ class AdminCall:
     path: Mapping[str, Any]
     session: Session | None = None
     status: int = 200
+    base_url: str = ""
+    """The server's URL as the caller reached it."""
 
     @property
     def scope(self) -> str | None:

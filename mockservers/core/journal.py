@@ -9,12 +9,13 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shlex
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 
@@ -310,3 +311,22 @@ def render(entry: Entry) -> dict[str, Any]:
             (k.decode("latin-1"), v.decode("latin-1")) for k, v in entry.response_headers
         ),
     }
+
+
+def curl(rendered: dict[str, Any], base_url: str) -> str:
+    """A shell command that sends the journalled call again, secrets still masked (``***``):
+    copy it, put the secret back, run it."""
+    query = urlencode(list(rendered["query"].items()), safe="*")
+    url = base_url.rstrip("/") + rendered["path"] + (f"?{query}" if query else "")
+    parts = ["curl", "-sS", "-X", rendered["method"], shlex.quote(url)]
+    for name, value in rendered["headers"].items():
+        if name.lower() not in _NOT_REPEATED:
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+    body = rendered["request"]
+    if body is not None:
+        text = body if isinstance(body, str) else orjson.dumps(body).decode()
+        parts += ["--data-binary", shlex.quote(text)]
+    return " ".join(parts)
+
+
+_NOT_REPEATED = frozenset({"host", "content-length", "connection", "accept-encoding", "user-agent"})
