@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from mockservers.core.generated import Generated, JSONPath, is_generated
+from mockservers.core.generated import Generated, JSONPath, is_generated, same_but_generated
 from mockservers.core.journal import MASK, is_secret, mask_value
 
 
@@ -153,7 +153,7 @@ def _walk(
             item_a = a[index] if index < len(a) else ABSENT
             item_b = b[index] if index < len(b) else ABSENT
             yield from _walk(item_a, item_b, (*path, index), generated, secret)
-    elif not (type(a) is type(b) and a == b):
+    elif not (type(a) is type(b) and a == b) and not same_but_generated(generated, path, a, b):
         yield Difference(field_name(path), _shown(a, secret), _shown(b, secret))
 
 

@@ -18,6 +18,7 @@ replayed server's where the recording shows the recorded server's (or a masked `
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -33,10 +34,15 @@ ANY_DEPTH = "**"
 @dataclass(frozen=True)
 class Generated:
     """A value the vendor makes up: never compared; where ``carried_by`` names places of a
-    request, a translation gives the second service its own value there."""
+    request, a translation gives the second service its own value there.
+
+    With ``inside`` (a regular expression), the value is a text that quotes a generated one
+    (``Anagrafica già trovata: ExternalKey K (ID 5)``): it is compared, the parts matching the
+    expression left out."""
 
     path: str
     carried_by: tuple[str, ...] = ()
+    inside: str = ""
 
 
 @cache
@@ -60,7 +66,27 @@ def matches(parts: tuple[str, ...], path: JSONPath) -> bool:
 
 
 def is_generated(declarations: Iterable[Generated], path: JSONPath) -> bool:
-    return any(matches(pattern(d.path), path) for d in declarations)
+    """Whether the value at ``path`` is made up as a whole (never compared)."""
+    return any(not d.inside and matches(pattern(d.path), path) for d in declarations)
+
+
+def same_but_generated(
+    declarations: Iterable[Generated], path: JSONPath, first: Any, second: Any
+) -> bool:
+    """Whether two texts at ``path`` differ only in the generated values they quote."""
+    if not (isinstance(first, str) and isinstance(second, str)):
+        return False
+    for declaration in declarations:
+        if declaration.inside and matches(pattern(declaration.path), path):
+            inside = _expression(declaration.inside)
+            if inside.sub("…", first) == inside.sub("…", second):
+                return True
+    return False
+
+
+@cache
+def _expression(text: str) -> re.Pattern[str]:
+    return re.compile(text)
 
 
 def _children(first: Any, second: Any) -> Iterator[tuple[str | int, Any, Any]]:

@@ -364,11 +364,12 @@ class Vendor:
         found = (response.get(name) for name in ("errorCode", "code"))
         return [str(value) for value in found if value is not None][:1]
 
-    def adopt_credentials(self, headers: Mapping[str, str]) -> None:
+    def adopt_credentials(self, headers: Mapping[str, str], status: int) -> None:
         """A shadow fake (behind ``mockservers proxy --shadow``) is about to answer a call whose
-        credentials were issued elsewhere, by the vendor's identity service rather than by a
-        login the shadow also saw: make them good here. ``headers`` by lower-case name. Most
-        vendors need nothing (accounts come from the config, tokens from logins)."""
+        credentials may have been issued elsewhere, by the vendor's identity service rather
+        than by a login the shadow also saw: make them what the vendor found them, judging by
+        its answer (``status``). ``headers`` by lower-case name. Most vendors need nothing
+        (accounts come from the config, tokens from logins)."""
 
     @classmethod
     def demo_credentials(cls) -> dict[str, Any]:

@@ -60,7 +60,7 @@ class Shadow:
         if translation.rewrite(request):
             query = urlencode(request.query).encode("latin-1") if request.query else b""
             body = orjson.dumps(request.body) if request.body_json else body
-        found.adopt_credentials({k.lower(): v for k, v in request.headers})
+        found.adopt_credentials({k.lower(): v for k, v in request.headers}, upstream.status)
         sent = httpx.Request(
             method,
             httpx.URL(SHADOW_BASE).copy_with(raw_path=path.encode() + b"?" * bool(query) + query),

@@ -44,19 +44,21 @@ class TsDigital(Vendor):
     def session_credentials(self, prefix: str) -> dict[str, Any]:
         return {"tenant": prefix}
 
-    def adopt_credentials(self, headers: Mapping[str, str]) -> None:
-        """The bearer comes from TS ID, never from a call the shadow sees: a token it does not
-        hold live is made live, with the configured ``shadow_token_kind`` and grants."""
+    def adopt_credentials(self, headers: Mapping[str, str], status: int) -> None:
+        """The bearer comes from TS ID, never from a call the shadow sees. A token TS Digital
+        accepted (any answer but 401) and the shadow does not hold live is made live, with the
+        configured ``shadow_token_kind`` and grants; one it refused is made expired."""
         scheme, _, value = (headers.get("authorization") or "").strip().partition(" ")
         value = value.strip()
         tokens = self.model.tokens
-        if scheme.lower() != "bearer" or not value or tokens.lookup(value) is not None:
+        live = tokens.lookup(value) is not None if value else False
+        if scheme.lower() != "bearer" or not value or live == (status != 401):
             return
         settings = self.settings
         tokens.adopt(
             value,
             settings.default_tenant,
-            settings.token_ttl_seconds,
+            settings.token_ttl_seconds if status != 401 else 0,
             kind=settings.shadow_token_kind,
             grants=sorted(set(settings.shadow_token_grants)),
         )

@@ -44,6 +44,9 @@ class Xtra(Vendor):
         Generated("result.records.*.Item5.*", carried_by=("body.*.Destinations.*.ID",)),
         Generated("result.records.*.Item6.*", carried_by=("body.*.Contacts.*.ID",)),
         Generated("debug.*"),
+        # Messages that quote an ID: the identity already holding a key, the caller's own.
+        Generated("result.records.*.Item4.Message", inside=r"\(ID \d+\)"),
+        Generated("message", inside=r"(?<=anagrafica )\d+|(?<=utente )\d+"),
     )
     settings_class = XtraSettings
     model_class = XtraModel
