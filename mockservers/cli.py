@@ -1,5 +1,5 @@
-"""The ``mockservers`` command: serve, proxy, contracts export; other packages add their own
-commands (``fuzz``) through the ``mockservers.commands`` entry point."""
+"""The ``mockservers`` command: serve, proxy, replay, contracts export; other packages add their
+own commands (``fuzz``) through the ``mockservers.commands`` entry point."""
 
 from __future__ import annotations
 
@@ -194,6 +194,30 @@ def _proxy_banner(base: str, config: Config, app: Any, args: argparse.Namespace)
     sys.stdout.flush()
 
 
+def replay(args: argparse.Namespace) -> int:
+    """Send a recording again; report every answer that differs (exit 1 if any)."""
+    import httpx
+
+    from mockservers.proxy.replay import Replay, ReplayError, read, report
+
+    names = ("username", "password", "public_key", "secret_key", "token", "company_id", "site_id")
+    credentials = {name: getattr(args, name) for name in names}
+    try:
+        recorded = read(args.file)
+        vendors = sorted({exchange.vendor for exchange in recorded})
+        if len(vendors) > 1:
+            return _fail(f"{args.file} holds calls to {vendors}: replay one vendor's file")
+        with httpx.Client(timeout=args.timeout) as client:
+            outcomes = Replay(args.base_url, credentials, client).run(recorded)
+    except ReplayError as exc:
+        return _fail(str(exc))
+    differing = report(outcomes, sys.stdout)
+    sent = sum(not outcome.skipped for outcome in outcomes)
+    print(f"replayed {sent} of {len(outcomes)} exchanges against {args.base_url}: ", end="")
+    print(f"{differing} answered otherwise" if differing else "every answer the same")
+    return 1 if differing else 0
+
+
 def export_contracts(args: argparse.Namespace) -> int:
     """Every schema file, and each vendor's and the admin API's OpenAPI document (bundled:
     each works alone)."""
@@ -285,6 +309,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--log-level", default="warning")
     p.set_defaults(func=proxy)
+
+    p = commands.add_parser(
+        "replay",
+        help="send a recording (HAR) again and report every answer that differs",
+        description="Send the exchanges of FILE.har (mockservers proxy --record) to the "
+        "vendor's base URL in order; report each answer that differs from the recorded one, "
+        "generated values left out. Exit status: 0 none differs, 1 some do, 2 a usage problem.",
+    )
+    p.add_argument("file", metavar="FILE.har")
+    p.add_argument(
+        "--base-url",
+        required=True,
+        metavar="URL",
+        help="the vendor's base URL, e.g. http://127.0.0.1:8000/quoparts",
+    )
+    creds = p.add_argument_group(
+        "credentials",
+        "what fills in the masked secrets (default: the fake's demo account); tokens come "
+        "from the replayed logins, TS Digital's from --token or the fake's admin API",
+    )
+    for flag, metavar in (
+        ("--username", "USER"),
+        ("--password", "PASSWORD"),
+        ("--public-key", "KEY"),
+        ("--secret-key", "KEY"),
+        ("--token", "TOKEN"),
+        ("--company-id", "ID"),
+        ("--site-id", "ID"),
+    ):
+        creds.add_argument(flag, metavar=metavar)
+    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    p.set_defaults(func=replay)
 
     p = commands.add_parser("contracts", help="the JSON Schema contracts")
     sub = p.add_subparsers(dest="action", required=True)
