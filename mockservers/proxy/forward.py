@@ -158,7 +158,7 @@ class Upstream:
 
     async def send(
         self, method: str, url: httpx.URL, headers: RawHeaders, content: Any, limit: int
-    ) -> tuple[httpx.Request, Answer]:
+    ) -> Answer:
         """Send the request; the answer read within ``limit`` (:class:`AnswerTooLarge`
         beyond)."""
         request = httpx.Request(method, url, headers=headers, content=content)
@@ -177,7 +177,7 @@ class Upstream:
         body = raw
         if response.headers.get("content-encoding"):
             body = httpx.Response(response.status_code, headers=received, content=raw).read()
-        return request, Answer(response.status_code, received, raw, body, response.http_version)
+        return Answer(response.status_code, received, raw, body, response.http_version)
 
     async def aclose(self) -> None:
         for client in list(self._clients.values()):

@@ -5,7 +5,8 @@ masked by name, and every secret value seen blotted out wherever else it appears
 whole after each exchange, through a temporary file: the file on disk is always a complete,
 valid HAR. A file of the day that already exists (the proxy restarted) is continued, not lost.
 
-Each entry records the call as it went to the vendor (the upstream URL, the headers sent), and
+Each entry records the call as it went to the vendor (the upstream URL, the headers forwarded),
+and
 three custom fields a replay reads: ``_vendor``, ``_operation`` and ``_upstream`` (the vendor's
 base URL: the entry's URL less it is the path under the vendor's base).
 """

@@ -46,14 +46,14 @@ class Shadow:
         self,
         vendor: str,
         method: str,
-        path: str,
+        path: bytes,
         query: bytes,
         headers: list[tuple[str, str]],
         body: bytes,
         upstream: Answer,
     ) -> list[Difference]:
-        """Ask the fake what the vendor was asked (``path`` with the vendor's prefix); where its
-        answer differs from ``upstream``. Then learn from the pair."""
+        """Ask the fake what the vendor was asked (``path`` with the vendor's prefix, encoded as
+        sent); where its answer differs from ``upstream``. Then learn from the pair."""
         found = self.vendors[vendor]
         translation = self.translations[vendor]
         request = _request(query, headers, body)
@@ -63,7 +63,7 @@ class Shadow:
         found.adopt_credentials({k.lower(): v for k, v in request.headers}, upstream.status)
         sent = httpx.Request(
             method,
-            httpx.URL(SHADOW_BASE).copy_with(raw_path=path.encode() + b"?" * bool(query) + query),
+            httpx.URL(SHADOW_BASE).copy_with(raw_path=path + b"?" * bool(query) + query),
             headers=[(k, v) for k, v in request.headers if k.lower() not in _RECOMPUTED],
             content=body,
         )
