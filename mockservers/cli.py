@@ -187,6 +187,8 @@ def _proxy_banner(base: str, config: Config, app: Any, args: argparse.Namespace)
         print(f"  {cls.title:<12} {base}/{cls.name} (the kit's fake)")
         for line in cls.demo_lines_for(config.vendors.get(cls.name)):
             print(f"  {'':<12}   {line}")
+    if args.shadow and not args.config:
+        print(f"  {'shadow':<12} demo accounts only: give --config with the sandbox's accounts")
     if args.record:
         print(f"  {'recording':<12} {args.record}/<vendor>-<YYYY-MM-DD>.har")
     shadow = "; differences: /__admin/shadow" if args.shadow else ""
