@@ -202,6 +202,9 @@ class Forwarding:
     async def _refuse(self, call: Call, error: KitError, scope: Scope, send: Send) -> None:
         """The proxy's own answer, in the vendor's error body: 413 for a request body over the
         limit (nothing sent upstream), 502 when the upstream did not answer, or too much."""
+        if error.kind == "upstream":  # the upstream may have failed before reading it all
+            with suppress(TooLarge, ClientDisconnect):
+                await call.body.read()
         secrets = call.secrets()
         detail = har.scrub(error.detail, secrets)
         response = self.vendor.render_error(error, call.operation)

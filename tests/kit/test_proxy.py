@@ -185,6 +185,9 @@ def test_an_upstream_that_does_not_answer_gets_each_vendors_502(failure: str) ->
         assert reason in entry["detail"] and reason in answer.headers["x-mockservers-detail"]
         assert entry["verdict"]["response"] == []
     assert "pw" not in journal["quoparts"]["detail"]
+    # the request was read whole, and judged, even when nothing could take it
+    assert journal["xtra"]["request"] == {"Username": "demo", "Password": MASK}
+    assert journal["xtra"]["verdict"] == {"request": [], "response": []}
 
 
 def test_a_body_over_the_limit_is_refused_with_413_and_never_sent(upstream: MockServer) -> None:
