@@ -1,5 +1,5 @@
-"""The ``mockservers`` command: serve, contracts export; other packages add their own commands
-(``fuzz``) through the ``mockservers.commands`` entry point."""
+"""The ``mockservers`` command: serve, proxy, replay, contracts export; other packages add their
+own commands (``fuzz``) through the ``mockservers.commands`` entry point."""
 
 from __future__ import annotations
 
@@ -130,6 +130,96 @@ def _banner(base: str, config: Config, args: argparse.Namespace, ca: Path | None
     sys.stdout.flush()
 
 
+def proxy(args: argparse.Namespace) -> int:
+    """The kit in front of real vendors: forward, check, journal; --shadow, --record."""
+    import uvicorn
+
+    from mockservers import logs
+    from mockservers.app import SERVER_OPTIONS
+    from mockservers.proxy import create_proxy_app
+    from mockservers.serving import ServeSpec
+
+    upstreams: dict[str, str] = {}
+    for given in args.upstream:
+        vendor, sep, url = given.partition("=")
+        if not sep or not url.startswith(("http://", "https://")):
+            return _fail(f"--upstream {given!r}: expected VENDOR=URL with an http(s) URL")
+        if vendor in upstreams:
+            return _fail(f"--upstream {vendor}: given twice")
+        upstreams[vendor] = url
+    try:
+        config = ServeSpec(config=args.config, admin_token=args.admin_token).load_config()
+        app = create_proxy_app(upstreams, config, shadow=args.shadow, record=args.record)
+    except (ConfigError, OSError) as exc:
+        return _fail(str(exc))
+    if not _is_loopback(args.host) and not config.admin_token:
+        return _fail(
+            f"refusing to bind {args.host} without --admin-token: the admin API "
+            "would let anyone on the network read the journal"
+        )
+    base = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
+    _proxy_banner(base, config, app, args)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    logs.install()
+    # The upstream's Date and Server headers pass through as they came: uvicorn adds none.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        server_header=False,
+        date_header=False,
+        **SERVER_OPTIONS,
+    )
+    return 0
+
+
+def _proxy_banner(base: str, config: Config, app: Any, args: argparse.Namespace) -> None:
+    from mockservers.vendors import VENDOR_CLASSES
+
+    print(f"mockservers proxy on {base}")
+    for cls in VENDOR_CLASSES:
+        upstream = app.upstreams.get(cls.name)
+        if upstream is not None:
+            compared = ", compared with the built-in fake" if args.shadow else ""
+            print(f"  {cls.title:<12} {base}/{cls.name} -> {upstream.shown}{compared}")
+            continue
+        print(f"  {cls.title:<12} {base}/{cls.name} (the kit's fake)")
+        for line in cls.demo_lines_for(config.vendors.get(cls.name)):
+            print(f"  {'':<12}   {line}")
+    if args.shadow and not args.config:
+        print(f"  {'shadow':<12} demo accounts only: give --config with the sandbox's accounts")
+    if args.record:
+        print(f"  {'recording':<12} {args.record}/<vendor>-<YYYY-MM-DD>.har")
+    shadow = "; differences: /__admin/shadow" if args.shadow else ""
+    print(f"  {'admin':<12} {base}/__admin  (journal: /__admin/requests{shadow})")
+    sys.stdout.flush()
+
+
+def replay(args: argparse.Namespace) -> int:
+    """Send a recording again; report every answer that differs (exit 1 if any)."""
+    import httpx
+
+    from mockservers.proxy.replay import Replay, ReplayError, read, report
+
+    names = ("username", "password", "public_key", "secret_key", "token", "company_id", "site_id")
+    credentials = {name: getattr(args, name) for name in names}
+    try:
+        recorded = read(args.file)
+        vendors = sorted({exchange.vendor for exchange in recorded})
+        if len(vendors) > 1:
+            return _fail(f"{args.file} holds calls to {vendors}: replay one vendor's file")
+        with httpx.Client(timeout=args.timeout) as client:
+            outcomes = Replay(args.base_url, credentials, client).run(recorded)
+    except ReplayError as exc:
+        return _fail(str(exc))
+    differing = report(outcomes, sys.stdout)
+    sent = sum(not outcome.skipped for outcome in outcomes)
+    print(f"replayed {sent} of {len(outcomes)} exchanges against {args.base_url}: ", end="")
+    print(f"{differing} answered otherwise" if differing else "every answer the same")
+    return 1 if differing else 0
+
+
 def export_contracts(args: argparse.Namespace) -> int:
     """Every schema file, and each vendor's and the admin API's OpenAPI document (bundled:
     each works alone)."""
@@ -190,6 +280,69 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow this browser origin (repeatable), e.g. http://localhost:3000",
     )
     p.set_defaults(func=serve)
+
+    p = commands.add_parser(
+        "proxy",
+        help="the kit in front of real vendors: forward, check against the contracts, journal",
+        description="Forward each call under a vendor's prefix to its upstream unchanged, check "
+        "request and answer against the contracts and journal both (masked) with the verdict; "
+        "vendors without --upstream are the kit's fakes. See docs/sandbox.md.",
+    )
+    p.add_argument(
+        "--upstream",
+        action="append",
+        required=True,
+        metavar="VENDOR=URL",
+        help="forward VENDOR's calls to URL, its real base URL (repeatable)",
+    )
+    p.add_argument(
+        "--shadow",
+        action="store_true",
+        help="also send each call to a built-in fake and record where its answer differs",
+    )
+    p.add_argument("--config", help="TOML config of the fakes and the shadow (as serve's)")
+    p.add_argument("--record", metavar="DIR", help="keep the exchanges as HAR 1.2 in DIR")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--admin-token",
+        default=os.environ.get("MOCKSERVERS_ADMIN_TOKEN"),
+        help="required header X-Admin-Token; allows non-loopback (env MOCKSERVERS_ADMIN_TOKEN)",
+    )
+    p.add_argument("--log-level", default="warning")
+    p.set_defaults(func=proxy)
+
+    p = commands.add_parser(
+        "replay",
+        help="send a recording (HAR) again and report every answer that differs",
+        description="Send the exchanges of FILE.har (mockservers proxy --record) to the "
+        "vendor's base URL in order; report each answer that differs from the recorded one, "
+        "generated values left out. Exit status: 0 none differs, 1 some do, 2 a usage problem.",
+    )
+    p.add_argument("file", metavar="FILE.har")
+    p.add_argument(
+        "--base-url",
+        required=True,
+        metavar="URL",
+        help="the vendor's base URL, e.g. http://127.0.0.1:8000/quoparts",
+    )
+    creds = p.add_argument_group(
+        "credentials",
+        "what fills in the masked secrets (default: the fake's demo account); tokens come "
+        "from the replayed logins, TS Digital's from --token or the fake's admin API",
+    )
+    for flag, metavar in (
+        ("--username", "USER"),
+        ("--password", "PASSWORD"),
+        ("--public-key", "KEY"),
+        ("--secret-key", "KEY"),
+        ("--token", "TOKEN"),
+        ("--company-id", "ID"),
+        ("--site-id", "ID"),
+    ):
+        creds.add_argument(flag, metavar=metavar)
+    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    p.set_defaults(func=replay)
 
     p = commands.add_parser("contracts", help="the JSON Schema contracts")
     sub = p.add_subparsers(dest="action", required=True)

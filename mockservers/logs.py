@@ -1,4 +1,5 @@
-"""Logging filters for ``serve``: no secret in an access-log line, no traceback for a fault."""
+"""Logging filters for ``serve`` and ``proxy``: no secret in an access-log line or in httpx's
+request line, no traceback for a fault."""
 
 from __future__ import annotations
 
@@ -28,6 +29,17 @@ class MaskSecrets(logging.Filter):
         return True
 
 
+class MaskRequestLines(logging.Filter):
+    """httpx logs ``HTTP Request: METHOD URL "..."`` with the URL (query included) as the
+    second argument: a proxy's and a replay's URLs carry passwords and tokens."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 2 and not isinstance(args[1], int | float):
+            record.args = (args[0], mask_path(str(args[1])), *args[2:])
+        return True
+
+
 class QuietDrops(logging.Filter):
     """A ``drop`` fault closes the connection on purpose: not an error worth a traceback."""
 
@@ -38,3 +50,11 @@ class QuietDrops(logging.Filter):
 def install() -> None:
     logging.getLogger("uvicorn.access").addFilter(MaskSecrets())
     logging.getLogger("uvicorn.error").addFilter(QuietDrops())
+    mask_request_lines()
+
+
+def mask_request_lines() -> None:
+    """Mask httpx's request lines (once per process)."""
+    found = logging.getLogger("httpx")
+    if not any(isinstance(f, MaskRequestLines) for f in found.filters):
+        found.addFilter(MaskRequestLines())

@@ -26,9 +26,13 @@ def free_port() -> int:
 
 @contextmanager
 def serving(
-    *args: str, stop: signal.Signals | None = signal.SIGINT, scheme: str = "http"
+    *args: str,
+    stop: signal.Signals | None = signal.SIGINT,
+    scheme: str = "http",
+    command: str = "serve",
 ) -> Iterator[Served]:
-    """Start ``serve``; wait for uvicorn's own "running" line (no polling, no sleeping).
+    """Start ``serve`` (or ``command``: ``proxy``); wait for uvicorn's own "running" line (no
+    polling, no sleeping).
 
     On exit send ``stop`` and require a clean exit (``stop=None``: the test ends the process).
     """
@@ -38,7 +42,7 @@ def serving(
             sys.executable,
             "-m",
             "mockservers.cli",
-            "serve",
+            command,
             "--port",
             str(port),
             "--log-level",

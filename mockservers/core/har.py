@@ -222,22 +222,56 @@ class Recorder:
         return target
 
     def _remember(self, exchange: dict[str, Any]) -> None:
-        values = [v for k, v in exchange["response_headers"] if secret_header(k)]
-        values += _json_secrets(exchange.get("response_body"))
-        if self.remember_requests:
-            query = parse_qsl(urlsplit(exchange.get("url", "")).query, keep_blank_values=True)
-            values += [v for k, v in exchange["request_headers"] if secret_header(k)]
-            values += [v for k, v in query if is_secret(k)]
-            values += _json_secrets(exchange.get("request_body"))
-        values += [part for v in values for part in v.split()]  # "Bearer <token>": the token
-        self.also_mask(*values)
+        self.also_mask(
+            *secrets_of(
+                url=exchange.get("url", ""),
+                request_headers=exchange["request_headers"],
+                request_body=exchange.get("request_body"),
+                response_headers=exchange["response_headers"],
+                response_body=exchange.get("response_body"),
+                requests=self.remember_requests,
+            )
+        )
 
     def _blots(self) -> list[str]:
-        """The texts to blot out, longest first, each also as URL-encoded and JSON-escaped."""
-        found = set()
-        for value in self._secrets:
-            found.update((value, quote(value, safe=""), json.dumps(value)[1:-1]))
-        return sorted((v for v in found if v), key=len, reverse=True)
+        return blots(self._secrets)
+
+
+def secrets_of(
+    *,
+    url: str = "",
+    request_headers: Pairs = (),
+    request_body: bytes | None = None,
+    response_headers: Pairs = (),
+    response_body: bytes | None = None,
+    requests: bool = True,
+) -> list[str]:
+    """The secret values of one exchange: those of the query, headers and JSON fields named
+    like a secret, in the answer and (``requests``) in the request; a ``Bearer <token>``
+    header also gives its token alone."""
+    values = [v for k, v in response_headers if secret_header(k)]
+    values += _json_secrets(response_body)
+    if requests:
+        query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+        values += [v for k, v in request_headers if secret_header(k)]
+        values += [v for k, v in query if is_secret(k)]
+        values += _json_secrets(request_body)
+    values += [part for v in values for part in v.split()]
+    return [v for v in values if len(v) >= SCRUBBED_MIN_LENGTH]
+
+
+def blots(values: Iterable[str]) -> list[str]:
+    """The texts to blot out for these secret values, longest first: each as it is,
+    URL-encoded, JSON-escaped and as Python's ``repr`` shows it (a validator's message)."""
+    found = set()
+    for value in values:
+        found.update((value, quote(value, safe=""), json.dumps(value)[1:-1], repr(value)[1:-1]))
+    return sorted((v for v in found if v), key=len, reverse=True)
+
+
+def scrub(node: Any, values: Iterable[str]) -> Any:
+    """``node`` (JSON data or text) with every one of these secret values blotted out."""
+    return _scrub(node, blots(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH))
 
 
 def _json_secrets(body: bytes | None) -> list[str]:

@@ -72,6 +72,15 @@ class Entry:
     tenant: str | None = None
     behaviours: list[str] = field(default_factory=list)
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    source: str = "fake"
+    """Who answered: ``fake`` (the kit), ``upstream`` (the real vendor behind
+    ``mockservers proxy``), ``proxy`` (the proxy, for an upstream that did not answer)."""
+    verdict: dict[str, list[str]] | None = None
+    """A proxied call's check against the contracts: ``{"request": [...], "response": [...]}``
+    (``contracts.messages.verdict``), its messages already free of secrets."""
+    shadow: list[dict[str, Any]] | None = None
+    """Where the shadow fake answered otherwise: ``[{"field", "upstream", "fake"}]`` (masked);
+    None when no shadow compared the call."""
     id: str = field(default_factory=_new_id)
     at: float = field(default_factory=time.time)
     """Wall-clock epoch of recording: orders entries across scopes (session clocks differ)."""
@@ -310,6 +319,9 @@ def render(entry: Entry) -> dict[str, Any]:
         "response_headers": _masked_pairs(
             (k.decode("latin-1"), v.decode("latin-1")) for k, v in entry.response_headers
         ),
+        "source": entry.source,
+        "verdict": entry.verdict,
+        "shadow": entry.shadow,
     }
 
 

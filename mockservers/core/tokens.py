@@ -52,6 +52,13 @@ class TokenStore:
         self._tokens.put(value, {"tenant": tenant, "expires_at": expires_at, "claims": claims})
         return Token(value, tenant, expires_at, claims)
 
+    def adopt(self, value: str, tenant: str, ttl_seconds: float, **claims: Any) -> Token:
+        """Make a token issued elsewhere (a real vendor's identity service) live here, with this
+        value: a shadow fake answers the calls that carry it as the vendor does."""
+        expires_at = self._clock.time() + ttl_seconds
+        self._tokens.put(value, {"tenant": tenant, "expires_at": expires_at, "claims": claims})
+        return Token(value, tenant, expires_at, claims)
+
     def tenant_of(self, value: str | None) -> str | None:
         """The tenant of the token with this value, live or not: whose call it is."""
         data = self._tokens.data.get(value) if value else None  # type: ignore[arg-type]

@@ -30,6 +30,7 @@ from mockservers.core.clock import Clock
 from mockservers.core.coverage import MET, Behaviour, Coverage
 from mockservers.core.errors import DroppedConnection, KitError, VendorError
 from mockservers.core.faults import CORE_FAULT_KINDS, Fault, FaultRegistry
+from mockservers.core.generated import Generated
 from mockservers.core.http import too_deep
 from mockservers.core.journal import Entry, Journal
 from mockservers.core.sessions import Sessions
@@ -277,6 +278,10 @@ class Vendor:
     through ``call.take_fault(kind)`` when they apply."""
     behaviours: ClassVar[tuple[Behaviour, ...]] = ()
     """The catalogue of the vendor's documented situations (coverage)."""
+    generated: ClassVar[tuple[Generated, ...]] = ()
+    """The values the vendor makes up in its answers (IDs, codes, tokens, timestamps) and the
+    places a request sends them back: never compared by a proxy's shadow or a replay, and
+    translated for the second service (``mockservers.core.generated``)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -351,8 +356,27 @@ class Vendor:
         return []
 
     def answer_codes(self, response: Any) -> list[str]:
-        """The vendor's codes in an answer body (for ``error_code`` in a matcher)."""
-        return []
+        """The vendor's codes in an answer body (for ``error_code`` in a matcher, and a
+        shadow's or a replay's ``error code``). By default the top-level ``errorCode`` or
+        ``code``, as text, where most vendors put it; a vendor with codes elsewhere says so."""
+        if not isinstance(response, dict):
+            return []
+        found = (response.get(name) for name in ("errorCode", "code"))
+        return [str(value) for value in found if value is not None][:1]
+
+    def adopt_credentials(self, headers: Mapping[str, str], status: int) -> None:
+        """A shadow fake (behind ``mockservers proxy --shadow``) is about to answer a call whose
+        credentials may have been issued elsewhere, by the vendor's identity service rather
+        than by a login the shadow also saw: make them what the vendor found them, judging by
+        its answer (``status``). ``headers`` by lower-case name. Most vendors need nothing
+        (accounts come from the config, tokens from logins)."""
+
+    @classmethod
+    def demo_credentials(cls) -> dict[str, Any]:
+        """The demo account's credentials, named as ``mockservers fuzz`` takes them
+        (``username``, ``password``, ``public_key``, ``secret_key``, ``company_id``,
+        ``site_id``): what a replay sends where a recording shows a masked secret."""
+        return {}
 
     # -- the pipeline ---------------------------------------------------------------------
     def starlette_routes(self) -> list[Route]:

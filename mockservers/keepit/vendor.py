@@ -9,12 +9,13 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from mockservers.core.errors import KitError
+from mockservers.core.generated import Generated
 from mockservers.core.http import status_phrase
 from mockservers.core.vendor import Call, Vendor, VendorRoute
 from mockservers.keepit import responses
 from mockservers.keepit.errors import bad_request, call_error
 from mockservers.keepit.models import SUBJECTS, KeepItModel, tenant_name
-from mockservers.keepit.settings import KeepItSettings
+from mockservers.keepit.settings import DEMO_ACCOUNT, KeepItSettings
 
 INSERT_CLIENT = "insertClient_v3"
 
@@ -35,6 +36,13 @@ class KeepIt(Vendor):
         ),
     )
     collections: ClassVar[tuple[str, ...]] = (SUBJECTS,)
+    # The customer's progId comes back in an update; each section's progIds and makeup's too.
+    generated: ClassVar[tuple[Generated, ...]] = (
+        Generated(
+            "insertedObjects.*.progId", carried_by=("body.subjectsRecords.*.subjects.progId",)
+        ),
+        Generated("insertedObjects.**.progId"),
+    )
     settings_class = KeepItSettings
     model_class = KeepItModel
 
@@ -49,6 +57,10 @@ class KeepIt(Vendor):
             "company_id": prefix,
             "site_id": "1",
         }
+
+    @classmethod
+    def demo_credentials(cls) -> dict[str, Any]:
+        return dict(DEMO_ACCOUNT)
 
     def render_error(self, error: KitError, operation: str) -> Response:
         if error.kind == "malformed_json":

@@ -9,12 +9,13 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from mockservers.core.errors import KitError
+from mockservers.core.generated import Generated
 from mockservers.core.http import status_phrase
 from mockservers.core.vendor import Call, Vendor, VendorRoute
 from mockservers.quoparts import responses
 from mockservers.quoparts.errors import bad_request, envelope_error
 from mockservers.quoparts.models import CUSTOMERS, QUOTES, QuoPartsModel
-from mockservers.quoparts.settings import QuoPartsSettings
+from mockservers.quoparts.settings import DEMO_ACCOUNT, QuoPartsSettings
 
 # Checked in this order, as a PHP if/elseif chain would.
 _METHODS = {
@@ -42,6 +43,13 @@ class QuoParts(Vendor):
         ),
     )
     collections: ClassVar[tuple[str, ...]] = (CUSTOMERS, QUOTES)
+    generated: ClassVar[tuple[Generated, ...]] = (
+        Generated("data.*.TOKEN", carried_by=("query.token",)),
+        Generated("data.*.COD_CLI", carried_by=("body.data.testata.COD_CLI",)),
+        Generated("data.*.COD_USR"),
+        Generated("data.*.COD_PWD"),
+        Generated("data.*.COD_DOC"),
+    )
     settings_class = QuoPartsSettings
     model_class = QuoPartsModel
 
@@ -52,6 +60,10 @@ class QuoParts(Vendor):
 
     def session_credentials(self, prefix: str) -> dict[str, Any]:
         return {"username": prefix, "password": secrets.token_urlsafe(12)}
+
+    @classmethod
+    def demo_credentials(cls) -> dict[str, Any]:
+        return dict(DEMO_ACCOUNT)
 
     def render_error(self, error: KitError, operation: str) -> Response:
         if error.kind == "malformed_json":

@@ -13,6 +13,10 @@ class TsDigitalSettings:
     """How long an accepted item stays PROCESSING on the kit's clock before it is CREATED."""
     default_tenant: str = "demo"
     """The tenant of a token minted without ``tenant``."""
+    shadow_token_kind: str = "user"
+    shadow_token_grants: tuple[str, ...] = ()
+    """The kind and grants a shadow fake (``mockservers proxy --shadow``) gives a bearer token
+    it meets without having minted it (one TS ID issued for the real service)."""
 
     def __post_init__(self) -> None:
         for name in ("token_ttl_seconds", "processing_delay_seconds"):
@@ -21,5 +25,15 @@ class TsDigitalSettings:
                 raise ValueError(f"{name} must be a number >= 0")
         if self.token_ttl_seconds == 0:
             raise ValueError("token_ttl_seconds must be more than 0")
+        from mockservers.tsdigital.models import KINDS, is_grant  # models import settings
+
+        if self.shadow_token_kind not in KINDS:
+            raise ValueError(f"shadow_token_kind must be one of {list(KINDS)}")
+        grants = self.shadow_token_grants
+        if not isinstance(grants, list | tuple) or not all(is_grant(g) for g in grants):
+            raise ValueError(
+                "shadow_token_grants must be a list of 'items:create', 'special', "
+                "'studio:<studioId>'"
+            )
         if not isinstance(self.default_tenant, str) or not self.default_tenant:
             raise ValueError("default_tenant must be a non-empty string")

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from starlette.responses import Response
 
 from mockservers.core.adminapi import AdminRoute
 from mockservers.core.errors import KitError
+from mockservers.core.generated import Generated
 from mockservers.core.vendor import Call, Vendor, VendorRoute
 from mockservers.tsdigital import responses
 from mockservers.tsdigital.errors import sub_error
@@ -24,6 +26,8 @@ class TsDigital(Vendor):
         VendorRoute("/api/v3/items", {"createItem": responses.create_item}),
     )
     collections: ClassVar[tuple[str, ...]] = (ITEMS,)
+    # The bearer token is not generated here: it comes from TS ID (see adopt_credentials).
+    generated: ClassVar[tuple[Generated, ...]] = (Generated("id"), Generated("timestamp"))
     settings_class = TsDigitalSettings
     model_class = TsDigitalModel
     # processing_failure: the next accepted item(s) end FAILED (taken only once one is accepted).
@@ -39,6 +43,25 @@ class TsDigital(Vendor):
 
     def session_credentials(self, prefix: str) -> dict[str, Any]:
         return {"tenant": prefix}
+
+    def adopt_credentials(self, headers: Mapping[str, str], status: int) -> None:
+        """The bearer comes from TS ID, never from a call the shadow sees. A token TS Digital
+        accepted (any answer but 401) and the shadow does not hold live is made live, with the
+        configured ``shadow_token_kind`` and grants; one it refused is made expired."""
+        scheme, _, value = (headers.get("authorization") or "").strip().partition(" ")
+        value = value.strip()
+        tokens = self.model.tokens
+        live = tokens.lookup(value) is not None if value else False
+        if scheme.lower() != "bearer" or not value or live == (status != 401):
+            return
+        settings = self.settings
+        tokens.adopt(
+            value,
+            settings.default_tenant,
+            settings.token_ttl_seconds if status != 401 else 0,
+            kind=settings.shadow_token_kind,
+            grants=sorted(set(settings.shadow_token_grants)),
+        )
 
     def admin_routes(self) -> list[AdminRoute]:
         return token_routes(self.model)

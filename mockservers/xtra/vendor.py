@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from starlette.responses import Response
 
 from mockservers.core.errors import KitError
+from mockservers.core.generated import Generated
 from mockservers.core.vendor import Call, Vendor, VendorRoute
 from mockservers.xtra import responses
 from mockservers.xtra.errors import (
@@ -20,7 +21,7 @@ from mockservers.xtra.errors import (
     invalid,
 )
 from mockservers.xtra.models import ACTIVITIES, IDENTITIES, XtraModel, login_tenant
-from mockservers.xtra.settings import XtraSettings
+from mockservers.xtra.settings import DEMO_ACCOUNT, XtraSettings
 
 
 class Xtra(Vendor):
@@ -31,6 +32,22 @@ class Xtra(Vendor):
         VendorRoute("/api/sync/v1/irs/update", {"updateIdentities": responses.update_identities}),
     )
     collections: ClassVar[tuple[str, ...]] = (IDENTITIES, ACTIVITIES)
+    # Item1 is the identity's ID, Item5/Item6 map destinations/contacts to theirs; the login's
+    # IRID and UserID are IDs too, sent back in an update of one's own identity and user.
+    generated: ClassVar[tuple[Generated, ...]] = (
+        Generated("result.Token", carried_by=("headers.accesstoken",)),
+        Generated("result.RefreshToken"),
+        Generated("result.TokenExpiration"),
+        Generated("result.IRID", carried_by=("body.*.ID",)),
+        Generated("result.UserID", carried_by=("body.*.Users.*.ID",)),
+        Generated("result.records.*.Item1", carried_by=("body.*.ID",)),
+        Generated("result.records.*.Item5.*", carried_by=("body.*.Destinations.*.ID",)),
+        Generated("result.records.*.Item6.*", carried_by=("body.*.Contacts.*.ID",)),
+        Generated("debug.*"),
+        # Messages that quote an ID: the identity already holding a key, the caller's own.
+        Generated("result.records.*.Item4.Message", inside=r"\(ID \d+\)"),
+        Generated("message", inside=r"(?<=anagrafica )\d+|(?<=utente )\d+"),
+    )
     settings_class = XtraSettings
     model_class = XtraModel
     # document_error: in the next matching calls, every record's documents fail (ER.DOC.UNERR).
@@ -55,6 +72,16 @@ class Xtra(Vendor):
             "username": prefix,
             "password": secrets.token_urlsafe(12),
             "irid": 1,
+        }
+
+    @classmethod
+    def demo_credentials(cls) -> dict[str, Any]:
+        user = DEMO_ACCOUNT.users[0]
+        return {
+            "public_key": DEMO_ACCOUNT.public_key,
+            "secret_key": DEMO_ACCOUNT.secret_key,
+            "username": user.username,
+            "password": user.password,
         }
 
     def render_error(self, error: KitError, operation: str) -> Response:

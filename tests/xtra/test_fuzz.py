@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -24,12 +25,24 @@ def test_a_fake_that_accepts_records_breaking_their_schema_is_caught(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from mockservers.xtra import responses
+    from mockservers.xtra.models import Outcome, XtraModel
 
     class Lenient:
         def check(self, instance: object) -> list[object]:
             return []
 
+    upsert = XtraModel.upsert
+
+    def accepting(self: XtraModel, *args: Any, **kwargs: Any) -> Outcome:
+        """Accepts what it cannot store, too: a crash on a malformed record would be caught as
+        a 500 first, for some of the cases Hypothesis draws (they follow the kit's constants)."""
+        try:
+            return upsert(self, *args, **kwargs)
+        except Exception:
+            return Outcome(0, None)
+
     monkeypatch.setattr(responses, "_RECORD", {False: Lenient(), True: Lenient()})
+    monkeypatch.setattr(XtraModel, "upsert", accepting)
     with pytest.raises(CheckFailed, match=r"xtra_error_codes.*expected ER\.IR\.INVAL") as failed:
         suite.run("xtra", "updateIdentities", "negative", shrink=False)
     # The URL is quoted only when the generated query needs it.

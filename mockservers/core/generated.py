@@ -1,0 +1,198 @@
+"""Generated values: what a vendor makes up in its answers (IDs, codes, tokens, timestamps).
+
+Two services given the same request answer with different generated values, and neither is
+wrong. So each vendor declares its generated values once, as data (``Vendor.generated``): a
+path in the answer body and, where a later request sends the value back, the places it goes.
+
+A path is a dotted pattern over the parsed JSON: ``data.*.TOKEN`` (``*`` is any one key or
+index, ``**`` any number of them). A place is a path over a request seen as one document,
+``{"query": {...}, "headers": {...}, "body": ...}``: ``query.token``, ``headers.accesstoken``
+(header names in lower case), ``body.data.testata.COD_CLI``.
+
+A comparison skips the generated paths (:func:`is_generated`). A :class:`Translation` learns,
+from two answers to one request, which value of the first service stands for which value of
+the second, and rewrites the places of a later request meant for the second: the proxy's shadow
+fake gets its own token and IDs where the connector sends the vendor's, and a replay sends the
+replayed server's where the recording shows the recorded server's (or a masked ``***``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+JSONPath = tuple[str | int, ...]
+"""Keys and indices from the root of a JSON value to one of its parts."""
+
+ANY = "*"
+ANY_DEPTH = "**"
+
+
+@dataclass(frozen=True)
+class Generated:
+    """A value the vendor makes up: never compared; where ``carried_by`` names places of a
+    request, a translation gives the second service its own value there.
+
+    With ``inside`` (a regular expression), the value is a text that quotes a generated one
+    (``Anagrafica già trovata: ExternalKey K (ID 5)``): it is compared, the parts matching the
+    expression left out."""
+
+    path: str
+    carried_by: tuple[str, ...] = ()
+    inside: str = ""
+
+
+@cache
+def pattern(text: str) -> tuple[str, ...]:
+    return tuple(text.split("."))
+
+
+def matches(parts: tuple[str, ...], path: JSONPath) -> bool:
+    """Whether ``path`` is one of the paths the pattern ``parts`` names."""
+    if not parts:
+        return not path
+    head, rest = parts[0], parts[1:]
+    if head == ANY_DEPTH:
+        return any(matches(rest, path[skip:]) for skip in range(len(path) + 1))
+    if not path:
+        return False
+    step = path[0]
+    if head == ANY or (isinstance(step, str) and step == head):
+        return matches(rest, path[1:])
+    return False
+
+
+def is_generated(declarations: Iterable[Generated], path: JSONPath) -> bool:
+    """Whether the value at ``path`` is made up as a whole (never compared)."""
+    return any(not d.inside and matches(pattern(d.path), path) for d in declarations)
+
+
+def same_but_generated(
+    declarations: Iterable[Generated], path: JSONPath, first: Any, second: Any
+) -> bool:
+    """Whether two texts at ``path`` differ only in the generated values they quote."""
+    if not (isinstance(first, str) and isinstance(second, str)):
+        return False
+    for declaration in declarations:
+        if declaration.inside and matches(pattern(declaration.path), path):
+            inside = _expression(declaration.inside)
+            if inside.sub("…", first) == inside.sub("…", second):
+                return True
+    return False
+
+
+@cache
+def _expression(text: str) -> re.Pattern[str]:
+    return re.compile(text)
+
+
+def _children(first: Any, second: Any) -> Iterator[tuple[str | int, Any, Any]]:
+    """The parts both values have: common keys of two objects, common indices of two arrays."""
+    if isinstance(first, dict) and isinstance(second, dict):
+        for key in first:
+            if key in second:
+                yield key, first[key], second[key]
+    elif isinstance(first, list) and isinstance(second, list):
+        for index, (a, b) in enumerate(zip(first, second, strict=False)):
+            yield index, a, b
+
+
+def pairs(first: Any, second: Any, parts: tuple[str, ...]) -> Iterator[tuple[Any, Any]]:
+    """The values the pattern names in both, side by side."""
+    if not parts:
+        yield first, second
+        return
+    head, rest = parts[0], parts[1:]
+    if head == ANY_DEPTH:
+        yield from pairs(first, second, rest)
+        for _, a, b in _children(first, second):
+            yield from pairs(a, b, parts)
+        return
+    for key, a, b in _children(first, second):
+        if head == ANY or key == head:
+            yield from pairs(a, b, rest)
+
+
+def _key(value: Any) -> tuple[str, Any] | None:
+    """A learnable value (a string or a whole number; never a boolean), typed: ``"1"`` and
+    ``1`` stand for different things."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return type(value).__name__, value
+
+
+@dataclass
+class Request:
+    """A request as a translation rewrites it: query and header pairs, the parsed JSON body
+    (``body_json`` False: the body is not JSON and stays as it is)."""
+
+    query: list[tuple[str, str]]
+    headers: list[tuple[str, str]]
+    body: Any = None
+    body_json: bool = False
+
+
+class Translation:
+    """Values of one service to the values of another, per place, learned answer by answer.
+
+    A value learned again replaces the earlier one (the latest login's token wins)."""
+
+    def __init__(self, declarations: Iterable[Generated]) -> None:
+        self.declarations = tuple(d for d in declarations if d.carried_by)
+        self.values: dict[str, dict[tuple[str, Any], Any]] = {}
+
+    def learn(self, first: Any, second: Any) -> None:
+        """Learn from two answers to the same request (parsed JSON)."""
+        for declaration in self.declarations:
+            for a, b in pairs(first, second, pattern(declaration.path)):
+                key = _key(a)
+                if key is None or _key(b) is None:
+                    continue
+                for place in declaration.carried_by:
+                    self.values.setdefault(place, {})[key] = b
+
+    def rewrite(self, request: Request) -> bool:
+        """Put the second service's values in ``request`` where it carries the first's; True
+        when something changed."""
+        changed = False
+        for place, known in self.values.items():
+            where, _, rest = place.partition(".")
+            if where in ("query", "headers"):
+                pairs_ = request.query if where == "query" else request.headers
+                for index, (name, value) in enumerate(pairs_):
+                    same = name == rest if where == "query" else name.lower() == rest.lower()
+                    found = known.get(("str", value)) if same else None
+                    if found is not None:
+                        pairs_[index] = (name, str(found))
+                        changed = True
+            elif where == "body" and request.body_json:
+                request.body, replaced = _replace(request.body, pattern(rest), known)
+                changed = changed or replaced
+        return changed
+
+
+def _replace(
+    node: Any, parts: tuple[str, ...], known: dict[tuple[str, Any], Any]
+) -> tuple[Any, bool]:
+    """``node`` with the values the pattern names replaced where ``known`` has them, and
+    whether any was."""
+    if not parts:
+        key = _key(node)
+        return (known[key], True) if key is not None and key in known else (node, False)
+    head, rest = parts[0], parts[1:]
+    changed = False
+    if head == ANY_DEPTH:
+        node, changed = _replace(node, rest, known)
+    if isinstance(node, dict):
+        for key in list(node):
+            if head in (ANY, ANY_DEPTH) or key == head:
+                node[key], done = _replace(node[key], parts if head == ANY_DEPTH else rest, known)
+                changed = changed or done
+    elif isinstance(node, list) and head in (ANY, ANY_DEPTH):
+        for index, item in enumerate(node):
+            node[index], done = _replace(item, parts if head == ANY_DEPTH else rest, known)
+            changed = changed or done
+    return node, changed

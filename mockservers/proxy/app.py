@@ -1,0 +1,137 @@
+"""``create_proxy_app``: the kit in front of real vendors, on the URL layout of ``serve``.
+
+A vendor given an upstream (``{"quoparts": "https://dev.quoparts.it"}``) has every call under
+its prefix forwarded unchanged, judged, journalled, compared with a shadow fake (``shadow=True``)
+and recorded (``record=DIR``): ``endpoint.py``. The other vendors are answered by the kit's own
+fakes, as ``serve`` answers them. The admin API, the OpenAPI documents and the docs pages are
+the kit's, for every vendor, plus ``/__admin/shadow``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+from mockservers import logs
+from mockservers.admin import Admin
+from mockservers.app import create_app
+from mockservers.config import Config, ConfigError
+from mockservers.core.vendor import Vendor
+from mockservers.proxy.endpoint import Forwarding
+from mockservers.proxy.forward import DEFAULT_TIMEOUT, Upstream
+from mockservers.proxy.record import HarFolder
+from mockservers.proxy.shadow import Shadow, Summary
+
+KIT_PAGES = frozenset({"/openapi.json", "/docs"})
+"""Paths under a forwarded prefix that stay the kit's: the contract's document and its page."""
+
+
+def create_proxy_app(
+    upstreams: Mapping[str, str],
+    config: Config | dict[str, Any] | None = None,
+    *,
+    shadow: bool = False,
+    record: str | Path | None = None,
+    timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> ProxyApp:
+    """The proxy as one ASGI app. ``upstreams``: vendor -> the real service's base URL;
+    ``config`` configures the served fakes and the shadow alike (``serve --config``);
+    ``transport``: the HTTP transport to the upstreams (tests)."""
+    config = Config.from_dict(config) if isinstance(config, dict) else config or Config()
+    kit_app = create_app(config)
+    vendors: dict[str, Vendor] = kit_app.state.vendors
+    unknown = sorted(set(upstreams) - set(vendors))
+    if unknown:
+        raise ConfigError(f"--upstream: unknown vendors {unknown}; vendors: {sorted(vendors)}")
+    logs.mask_request_lines()
+    return ProxyApp(
+        kit_app,
+        {
+            name: Upstream(name, url, timeout=timeout, transport=transport)
+            for name, url in upstreams.items()
+        },
+        shadow=Shadow(create_app(config)) if shadow else None,
+        recordings=HarFolder(record) if record is not None else None,
+    )
+
+
+class ProxyApp:
+    """Forwarded prefixes and ``/__admin/shadow`` here; everything else to the kit's app
+    (whose ``state``, ``router`` and lifespan this app shares)."""
+
+    def __init__(
+        self,
+        kit_app: Starlette,
+        upstreams: dict[str, Upstream],
+        *,
+        shadow: Shadow | None = None,
+        recordings: HarFolder | None = None,
+    ) -> None:
+        self.kit_app = kit_app
+        self.kit = kit_app.state.kit
+        self.upstreams = upstreams
+        self.shadow = shadow
+        self.summary = Summary(self.kit.store.map("shadow"))
+        vendors: dict[str, Vendor] = kit_app.state.vendors
+        self.forwarding = {
+            name: Forwarding(self.kit, vendors[name], upstream, self.summary, shadow, recordings)
+            for name, upstream in upstreams.items()
+        }
+        admin = Admin(self.kit, kit_app.state.config.admin_token)
+        self._admin = {r.method: admin.endpoint(r) for r in self.summary.admin_routes(vendors)}
+
+    @property
+    def state(self) -> Any:
+        return self.kit_app.state
+
+    @property
+    def router(self) -> Any:
+        return self.kit_app.router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path == "/__admin/shadow":
+                await self._admin_call(scope, receive, send)
+                return
+            name, _, rest = path[1:].partition("/")
+            endpoint = self.forwarding.get(name)
+            if endpoint is not None and f"/{rest}" not in KIT_PAGES:
+                await endpoint(scope, receive, send)
+                return
+        elif scope["type"] == "lifespan":
+            send = self._closing(send)
+        await self.kit_app(scope, receive, send)
+
+    def _closing(self, send: Send) -> Send:
+        """Close the HTTP clients when the server shuts down, after the kit's own shutdown."""
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                await self.aclose()
+            await send(message)
+
+        return sending
+
+    async def aclose(self) -> None:
+        for upstream in self.upstreams.values():
+            await upstream.aclose()
+        if self.shadow is not None:
+            await self.shadow.aclose()
+
+    async def _admin_call(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = "GET" if scope["method"] == "HEAD" else scope["method"]
+        endpoint = self._admin.get(method)
+        if endpoint is None:
+            answer = Response(status_code=405, headers={"Allow": ", ".join(sorted(self._admin))})
+        else:
+            answer = await endpoint(Request(scope, receive))
+        await answer(scope, receive, send)

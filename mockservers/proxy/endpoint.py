@@ -1,0 +1,281 @@
+"""The endpoint of a forwarded prefix: one call to the real vendor and back, and what the proxy
+makes of it on the way.
+
+In order: the request goes to the upstream (``forward.py``); the shadow fake gets the same
+call and the two answers are compared (``shadow.py``, with ``--shadow``); request and answer
+are judged against the contracts (``contracts.messages.verdict``); the journal entry and the
+shadow's count are kept as one transaction of the kit's store; the exchange is recorded
+(``record.py``, with ``--record``); the answer goes back to the connector as the vendor sent
+it. An upstream that does not answer (or answers beyond the limit) gets the vendor's 502, a
+request body beyond the limit its 413, both journalled as the proxy's answers.
+
+Violation messages, differences and details are scrubbed of the exchange's secret values (the
+journal masks by name; a message quoting a body would not be masked by name).
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import UTC, datetime
+from time import perf_counter
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from starlette.requests import ClientDisconnect
+from starlette.types import Message, Receive, Scope, Send
+
+from contracts.messages import verdict
+from mockservers.core import compare, har
+from mockservers.core.errors import KitError
+from mockservers.core.journal import Entry
+from mockservers.core.shared import StoreUnavailable
+from mockservers.core.vendor import (
+    DETAIL_HEADER,
+    UNKNOWN,
+    CallHeaders,
+    Kit,
+    Vendor,
+    detail_header,
+    parse_query,
+)
+from mockservers.proxy.forward import Answer, AnswerTooLarge, Body, TooLarge, Upstream, end_to_end
+from mockservers.proxy.record import HarFolder
+from mockservers.proxy.shadow import Shadow, Summary
+
+
+class Call:
+    """One call under a forwarded prefix, as the connector sent it."""
+
+    def __init__(
+        self, vendor: Vendor, upstream: Upstream, scope: Scope, receive: Receive, limit: int
+    ) -> None:
+        self.started_at, self.started = datetime.now(UTC), perf_counter()
+        self.vendor = vendor
+        self.scope = scope
+        prefix = f"/{vendor.name}"
+        raw_path: bytes = scope.get("raw_path") or quote(scope["path"]).encode("latin-1")
+        self.raw_path = raw_path
+        self.query: bytes = scope["query_string"]
+        self.operation = operation_of(vendor, scope["path"][len(prefix) :], self.query)
+        self.headers: list[tuple[bytes, bytes]] = scope["headers"]
+        self.sent_headers = end_to_end(self.headers, "host", "expect")
+        self.url = upstream.url(raw_path[len(prefix) :], self.query)
+        self.body = Body(receive, limit)
+
+    @property
+    def method(self) -> str:
+        return self.scope["method"]
+
+    def content(self) -> Any:
+        """What goes upstream: the body as it arrives, or nothing when there is none."""
+        found = CallHeaders(self.headers)
+        declared = found.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.body.limit:
+            raise TooLarge(f"the request body is larger than {self.body.limit} bytes")
+        if declared not in ("", "0") or "transfer-encoding" in found:
+            return self.body.stream()
+        return b""
+
+    def secrets(self, answer: Answer | None = None) -> list[str]:
+        return har.secrets_of(
+            url=str(self.url),
+            request_headers=_text(self.sent_headers),
+            request_body=self.body.bytes,
+            response_headers=_text(answer.headers) if answer is not None else (),
+            response_body=answer.body if answer is not None else None,
+        )
+
+    def verdict(self, status: int, answer: bytes) -> dict[str, list[str]]:
+        return verdict(
+            self.vendor.name,
+            self.operation,
+            query=dict(parse_query(self.query)),
+            headers=CallHeaders(self.headers),
+            body=self.body.bytes,
+            status=status,
+            answer=answer,
+        )
+
+    def entry(self, **answered: Any) -> Entry:
+        scope = self.scope
+        return Entry(
+            time=self.vendor.clock.time(),
+            vendor=self.vendor.name,
+            operation=self.operation,
+            method=self.method,
+            path=scope["path"],
+            query=self.query,
+            headers=self.headers,
+            request_body=self.body.bytes,
+            duration_ms=(perf_counter() - self.started) * 1000,
+            **answered,
+        )
+
+    def exchange(self, **answered: Any) -> dict[str, Any]:
+        """The exchange with the upstream, as a recording keeps it."""
+        return {
+            "method": self.method,
+            "url": _shown(self.url),
+            "request_headers": _text(self.sent_headers),
+            "request_body": self.body.bytes,
+            "started": self.started_at,
+            **answered,
+        }
+
+
+class Forwarding:
+    """The endpoint of one forwarded vendor."""
+
+    def __init__(
+        self,
+        kit: Kit,
+        vendor: Vendor,
+        upstream: Upstream,
+        summary: Summary,
+        shadow: Shadow | None,
+        recordings: HarFolder | None,
+    ) -> None:
+        self.kit = kit
+        self.vendor = vendor
+        self.upstream = upstream
+        self.summary = summary
+        self.shadow = shadow
+        self.recordings = recordings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        call = Call(self.vendor, self.upstream, scope, receive, self.kit.max_body_bytes)
+        limit = self.kit.max_body_bytes
+        try:
+            answer = await self.upstream.send(
+                call.method, call.url, call.sent_headers, call.content(), limit
+            )
+        except ClientDisconnect:
+            return
+        except AnswerTooLarge as exc:
+            await self._refuse(call, KitError("upstream", str(exc), 502), scope, send)
+        except TooLarge as exc:
+            await self._refuse(call, KitError("too_large", str(exc), 413), scope, send)
+        except httpx.RequestError as exc:
+            reason = f"{self.upstream.shown}: {type(exc).__name__}: {exc}".rstrip(": ")
+            await self._refuse(call, KitError("upstream", reason, 502), scope, send)
+        else:
+            await self._pass_on(call, answer, send)
+
+    async def _pass_on(self, call: Call, answer: Answer, send: Send) -> None:
+        """The vendor's answer: compared, judged, journalled, recorded, then passed back."""
+        secrets = call.secrets(answer)
+        differences = None
+        if self.shadow is not None:
+            found = await self.shadow.compare(
+                self.vendor.name,
+                call.method,
+                call.raw_path,
+                call.query,
+                _text(call.sent_headers),
+                call.body.bytes,
+                compare.Answer(answer.status, answer.body, answer.header("content-type")),
+            )
+            differences = har.scrub([d.as_json("upstream", "fake") for d in found], secrets)
+        entry = call.entry(
+            status=answer.status,
+            response_body=answer.body,
+            response_headers=answer.headers,
+            source="upstream",
+            verdict=har.scrub(call.verdict(answer.status, answer.body), secrets),
+            shadow=differences,
+        )
+        await self._keep(entry, differences)
+        if self.recordings is not None:
+            self._record(
+                call,
+                status=answer.status,
+                response_headers=_text(answer.headers),
+                response_body=answer.body,
+                http_version=answer.http_version,
+                duration_ms=entry.duration_ms,
+            )
+        start = {"type": "http.response.start", "status": answer.status, "headers": answer.headers}
+        await send(start)
+        await send({"type": "http.response.body", "body": answer.raw})
+
+    async def _refuse(self, call: Call, error: KitError, scope: Scope, send: Send) -> None:
+        """The proxy's own answer, in the vendor's error body: 413 for a request body over the
+        limit (nothing sent upstream), 502 when the upstream did not answer, or too much."""
+        if error.kind == "upstream":  # the upstream may have failed before reading it all
+            with suppress(TooLarge, ClientDisconnect):
+                await call.body.read()
+        secrets = call.secrets()
+        detail = har.scrub(error.detail, secrets)
+        response = self.vendor.render_error(error, call.operation)
+        response.headers[DETAIL_HEADER] = detail_header(detail)
+        judged = None
+        if error.kind == "upstream":  # the request went whole: it can be judged
+            request = call.verdict(response.status_code, b"")["request"]
+            judged = {"request": har.scrub(request, secrets), "response": []}
+        entry = call.entry(
+            status=response.status_code,
+            response_body=bytes(response.body),
+            response_headers=response.raw_headers,
+            source="proxy",
+            verdict=judged,
+            detail=detail,
+        )
+        await self._keep(entry, None)
+        if self.recordings is not None and error.kind == "upstream":
+            self._record(
+                call,
+                status=0,
+                response_headers=[],
+                response_body=None,
+                duration_ms=entry.duration_ms,
+                comment=f"no answer from the upstream: {detail}",
+            )
+        await response(scope, _disconnected, send)
+
+    async def _keep(self, entry: Entry, differences: list[dict[str, Any]] | None) -> None:
+        """The journal entry and the shadow's count, as one transaction of the kit's store."""
+        kit = self.kit
+
+        def keep() -> None:
+            kit.journal.record(entry)
+            if differences is not None:
+                self.summary.count(entry.vendor, entry.operation, differences)
+            kit.flush()
+
+        if not kit.store.shared:
+            keep()
+            return
+        # The store may be down: the vendor answered, so the connector still gets its answer.
+        with suppress(StoreUnavailable):
+            await kit.store.run(keep)
+
+    def _record(self, call: Call, **answered: Any) -> None:
+        assert self.recordings is not None
+        self.recordings.add(
+            vendor=self.vendor.name,
+            operation=call.operation,
+            upstream=self.upstream.shown,
+            **call.exchange(**answered),
+        )
+
+
+def operation_of(vendor: Vendor, path: str, query: bytes) -> str:
+    """The operation a call under the vendor's prefix invokes, as the fake would name it."""
+    for route in vendor.routes:
+        if route.path == path:
+            return route.operation_for(parse_query(query))
+    return UNKNOWN
+
+
+def _text(headers: Any) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+
+
+def _shown(url: httpx.URL) -> str:
+    """The URL without user:password (a recording keeps no credential)."""
+    return str(url.copy_with(username=None, password=None)) if url.userinfo else str(url)
+
+
+async def _disconnected() -> Message:
+    return {"type": "http.disconnect"}

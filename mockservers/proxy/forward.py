@@ -1,0 +1,185 @@
+"""One call, forwarded to the real vendor as the connector sent it, and the vendor's answer.
+
+Unchanged means: the method, the path under the vendor's prefix (as the client encoded it),
+the query string byte for byte, every end-to-end header and the body; only what belongs to one
+connection goes (the hop-by-hop headers of RFC 7230 §6.1, and those ``Connection`` names) and
+``Host`` becomes the upstream's. The same holds for the answer on its way back.
+
+The request body is passed on as it arrives, chunk by chunk, and kept (the journal, the shadow
+and the recording need it); past the kit's ``max_body_bytes`` the call stops with
+:class:`TooLarge`. The answer is read the same way, within the same limit, before any of it goes
+back (the verdict on it decides nothing, but the limit must be known before the status is).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive
+
+RawHeaders = list[tuple[bytes, bytes]]
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+"""RFC 7230 §6.1 (and the old ``Proxy-Connection``): one connection's business, never passed on."""
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+"""How long the upstream may take: to connect, and between two reads or writes."""
+
+
+class TooLarge(Exception):
+    """The request's body past ``max_body_bytes``: the vendor's 413, nothing sent upstream."""
+
+
+class AnswerTooLarge(TooLarge):
+    """The upstream's answer past ``max_body_bytes``: the vendor's 502."""
+
+
+def end_to_end(headers: Iterable[tuple[bytes, bytes]], *drop: str) -> RawHeaders:
+    """``headers`` without the hop-by-hop ones, those the ``Connection`` header names, and
+    ``drop`` (lower-case names)."""
+    headers = list(headers)
+    named = {
+        token.strip().lower()
+        for name, value in headers
+        if name.lower() == b"connection"
+        for token in value.decode("latin-1").split(",")
+    }
+    gone = HOP_BY_HOP | named | set(drop)
+    return [(k, v) for k, v in headers if k.decode("latin-1").lower() not in gone]
+
+
+class Body:
+    """The request body, read from the ASGI messages as it comes and kept, within ``limit``."""
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.done = False
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        while not self.done:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk = message.get("body", b"")
+            self.size += len(chunk)
+            if self.size > self.limit:
+                raise TooLarge(f"the request body is larger than {self.limit} bytes")
+            self.chunks.append(chunk)
+            self.done = not message.get("more_body", False)
+            if chunk:
+                yield chunk
+
+    async def read(self) -> bytes:
+        async for _ in self.stream():
+            pass
+        return self.bytes
+
+    @property
+    def bytes(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+@dataclass
+class Answer:
+    """The upstream's answer: end-to-end headers, the body as received (``raw``, any
+    ``Content-Encoding`` kept, for the client) and decoded (``body``, for everything else)."""
+
+    status: int
+    headers: RawHeaders
+    raw: bytes
+    body: bytes
+    http_version: str
+
+    def header(self, name: str) -> str:
+        wanted = name.encode("latin-1")
+        return next((v.decode("latin-1") for k, v in self.headers if k.lower() == wanted), "")
+
+
+class Upstream:
+    """One vendor's real service: its base URL, and an HTTP client per event loop (a client's
+    connections belong to the loop that opened them)."""
+
+    def __init__(
+        self,
+        vendor: str,
+        base_url: str,
+        *,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.vendor = vendor
+        self.base = httpx.URL(base_url.rstrip("/"))
+        self.timeout = timeout
+        self.transport = transport
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
+        self._clients = weakref.WeakKeyDictionary()
+
+    @property
+    def shown(self) -> str:
+        """The base URL without any user:password in it (what the journal and banner show)."""
+        return str(self.base.copy_with(username=None, password=None))
+
+    def url(self, raw_path: bytes, query: bytes) -> httpx.URL:
+        """The upstream URL of a path under the vendor's prefix (encoded as the client sent it)
+        and a query string, kept byte for byte."""
+        target = self.base.raw_path.split(b"?")[0].rstrip(b"/") + raw_path
+        return self.base.copy_with(raw_path=target + (b"?" + query if query else b""))
+
+    def client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        found = self._clients.get(loop)
+        if found is None:
+            # No client defaults (User-Agent, Accept...): requests are built whole, and sent as
+            # built. No redirect is followed: the connector sees the vendor's 3xx itself.
+            found = httpx.AsyncClient(timeout=self.timeout, transport=self.transport)
+            self._clients[loop] = found
+        return found
+
+    async def send(
+        self, method: str, url: httpx.URL, headers: RawHeaders, content: Any, limit: int
+    ) -> Answer:
+        """Send the request; the answer read within ``limit`` (:class:`AnswerTooLarge`
+        beyond)."""
+        request = httpx.Request(method, url, headers=headers, content=content)
+        response = await self.client().send(request, stream=True)
+        try:
+            chunks, size = [], 0
+            async for chunk in response.aiter_raw():
+                size += len(chunk)
+                if size > limit:
+                    raise AnswerTooLarge(f"the upstream's answer is larger than {limit} bytes")
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        raw = b"".join(chunks)
+        received = end_to_end(response.headers.raw)
+        body = raw
+        if response.headers.get("content-encoding"):
+            body = httpx.Response(response.status_code, headers=received, content=raw).read()
+        return Answer(response.status_code, received, raw, body, response.http_version)
+
+    async def aclose(self) -> None:
+        for client in list(self._clients.values()):
+            await client.aclose()
+        self._clients.clear()

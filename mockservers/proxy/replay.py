@@ -1,0 +1,263 @@
+"""``mockservers replay FILE.har --base-url URL``: a recording sent again, in order, and every
+answer that differs from the recorded one reported (generated values left out, as the shadow
+leaves them out).
+
+A recording (``mockservers proxy --record``) holds no secret, so what it masked is filled in:
+
+- passwords and secret keys from the options, by name (``password``, ``Password``,
+  ``ConfirmPassword`` from ``--password``; ``SyncSecretKey`` from ``--secret-key``); without
+  them, the fake's demo credentials (``Vendor.demo_credentials``). ``--username``,
+  ``--public-key``, ``--company-id`` and ``--site-id``, when given, replace the recorded ones
+  in the query, the headers and a login body;
+- tokens from the answers of the replayed logins: the vendor's
+  :class:`~mockservers.core.generated.Translation` learns the recorded (masked) token ->
+  the new one, so the latest login's token goes wherever the recording shows a masked one.
+  The same translation puts the replayed server's IDs where the recording sends the recorded
+  server's (a quote for the customer the replay created, not the sandbox's);
+- TS Digital's bearer from ``--token``, or minted through the fake's admin API.
+
+Entries whose call got no answer (status 0: the proxy answered 502) are not sent again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx
+import orjson
+
+from mockservers.app import create_app
+from mockservers.core.compare import Answer, Difference, differences
+from mockservers.core.generated import Request, Translation
+from mockservers.core.journal import MASK, mask_value
+from mockservers.core.vendor import Vendor
+from mockservers.proxy.forward import HOP_BY_HOP
+from mockservers.vendors import VENDOR_CLASSES
+
+VENDORS = frozenset(cls.name for cls in VENDOR_CLASSES)
+
+FROM_OPTIONS = {
+    "password": "password",
+    "confirmpassword": "password",
+    "syncsecretkey": "secret_key",
+    "secret_key": "secret_key",
+}
+"""A masked secret, by lower-case name -> the credential that fills it in."""
+
+OVERRIDES = {
+    "username": "username",
+    "syncpublickey": "public_key",
+    "companyid": "company_id",
+    "siteid": "site_id",
+}
+"""A recorded credential (query, header, login body), by lower-case name -> the option that
+replaces it when given."""
+
+_NOT_SENT = HOP_BY_HOP | {"host", "content-length"}
+
+
+class ReplayError(Exception):
+    """A usage problem (exit status 2): a file that is no recording, a server not there."""
+
+
+@dataclass
+class Recorded:
+    """One recorded exchange, as a replay sends it again."""
+
+    number: int
+    vendor: str
+    operation: str
+    method: str
+    path: str
+    """Under the vendor's base URL, with the query (masked values as recorded)."""
+    headers: list[tuple[str, str]]
+    body: bytes
+    answer: Answer | None
+    """None: the call got no answer (not sent again)."""
+
+
+def read(path: str | Path) -> list[Recorded]:
+    """The exchanges of a HAR file, in order."""
+    try:
+        entries = json.loads(Path(path).read_text("utf-8"))["log"]["entries"]
+    except OSError as exc:
+        raise ReplayError(f"cannot read {path}: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError):
+        raise ReplayError(f"{path} is not a HAR file") from None
+    return [_recorded(number, entry) for number, entry in enumerate(entries, 1)]
+
+
+def _recorded(number: int, entry: dict[str, Any]) -> Recorded:
+    request, response = entry["request"], entry["response"]
+    parts = urlsplit(request["url"])
+    vendor = entry.get("_vendor") or parts.path.split("/")[1]
+    if vendor not in VENDORS:
+        raise ReplayError(f"entry {number}: no vendor (a recording by mockservers proxy has one)")
+    upstream = entry.get("_upstream", "")
+    if upstream and request["url"].startswith(upstream):
+        path = request["url"][len(upstream) :]
+    else:  # a recording of the kit's own URLs: /<vendor>/...
+        path = request["url"][len(f"{parts.scheme}://{parts.netloc}/{vendor}") :]
+    content = response.get("content") or {}
+    answer = None
+    if response.get("status"):
+        answer = Answer(
+            response["status"], content.get("text", "").encode(), content.get("mimeType", "")
+        )
+    return Recorded(
+        number=number,
+        vendor=vendor,
+        operation=entry.get("_operation", ""),
+        method=request["method"],
+        path=path if path.startswith("/") or not path else f"/{path}",
+        headers=[(h["name"], h["value"]) for h in request.get("headers", [])],
+        body=(request.get("postData") or {}).get("text", "").encode(),
+        answer=answer,
+    )
+
+
+@dataclass
+class Outcome:
+    recorded: Recorded
+    differences: list[Difference] = field(default_factory=list)
+    skipped: str = ""
+
+
+class Replay:
+    """Sends recorded exchanges to one vendor's base URL, refilling what the recording masked."""
+
+    def __init__(
+        self, base_url: str, credentials: dict[str, str | None], client: httpx.Client
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.options = {k: v for k, v in credentials.items() if v}
+        self.client = client
+        # The vendors' declarations and code readers, on a kit of their own (nothing served).
+        self.vendors: dict[str, Vendor] = create_app().state.vendors
+        self.translations: dict[str, Translation] = {}
+        self._bearer: str | None = self.options.get("token")
+
+    def run(self, recorded: list[Recorded]) -> list[Outcome]:
+        return [self.send(exchange) for exchange in recorded]
+
+    def send(self, exchange: Recorded) -> Outcome:
+        if exchange.answer is None:
+            return Outcome(exchange, skipped="no answer was recorded")
+        vendor = self.vendors[exchange.vendor]
+        translation = self.translations.setdefault(vendor.name, Translation(vendor.generated))
+        path, _, query = exchange.path.partition("?")
+        request = _request(query, exchange.headers, exchange.body)
+        translation.rewrite(request)
+        self._refill(request, vendor)
+        body = orjson.dumps(request.body) if request.body_json else exchange.body
+        try:
+            response = self.client.request(
+                exchange.method,
+                self.base_url + path + ("?" + urlencode(request.query) if request.query else ""),
+                headers=[(k, v) for k, v in request.headers if k.lower() not in _NOT_SENT],
+                content=body,
+            )
+        except httpx.ConnectError as exc:
+            raise ReplayError(f"cannot reach {self.base_url}: {exc}") from None
+        except httpx.RequestError as exc:
+            failed = Difference(
+                "status", exchange.answer.status, f"no answer: {type(exc).__name__}"
+            )
+            return Outcome(exchange, [failed])
+        answered = _json(response.content)
+        translation.learn(_json(exchange.answer.body), answered)
+        masked = (
+            orjson.dumps(mask_value(answered)) if answered is not _NOT_JSON else response.content
+        )
+        replayed = Answer(response.status_code, masked, response.headers.get("content-type", ""))
+        found = differences(exchange.answer, replayed, vendor.generated, vendor.answer_codes)
+        return Outcome(exchange, found)
+
+    def _refill(self, request: Request, vendor: Vendor) -> None:
+        """Masked secrets from the options (or the demo account), recorded credentials replaced
+        by the options given."""
+        demo = {k: str(v) for k, v in vendor.demo_credentials().items()}
+
+        def value(name: str, current: Any, top: bool) -> Any:
+            lower = name.lower()
+            if current == MASK and lower in FROM_OPTIONS:
+                wanted = FROM_OPTIONS[lower]
+                return self.options.get(wanted) or demo.get(wanted, current)
+            if current == MASK and lower == "authorization":
+                return f"Bearer {self.bearer(vendor)}"
+            if top and lower in OVERRIDES and OVERRIDES[lower] in self.options:
+                return self.options[OVERRIDES[lower]]
+            return current
+
+        request.query = [(k, value(k, v, True)) for k, v in request.query]
+        request.headers = [(k, value(k, v, True)) for k, v in request.headers]
+        if request.body_json:
+            request.body = _refill_body(request.body, value, top=True)
+
+    def bearer(self, vendor: Vendor) -> str:
+        """``--token``, or a token minted through the fake's admin API (a personal user, as a
+        shadow adopts one by default)."""
+        if self._bearer is None:
+            root = self.base_url.removesuffix(f"/{vendor.name}")
+            try:
+                minted = self.client.post(f"{root}/__admin/tsdigital/tokens", json={"kind": "user"})
+                minted.raise_for_status()
+                self._bearer = minted.json()["token"]
+            except (httpx.HTTPError, ValueError, KeyError):
+                raise ReplayError(
+                    f"no bearer token: give --token (none could be minted at {root}/__admin)"
+                ) from None
+        return self._bearer
+
+
+def _refill_body(node: Any, value: Callable[[str, Any, bool], Any], top: bool) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: value(k, v, top) if not isinstance(v, dict | list) else _refill_body(v, value, False)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_refill_body(item, value, False) for item in node]
+    return node
+
+
+_NOT_JSON: Any = object()
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body) if body else _NOT_JSON
+    except orjson.JSONDecodeError:
+        return _NOT_JSON
+
+
+def _request(query: str, headers: list[tuple[str, str]], body: bytes) -> Request:
+    parsed = _json(body)
+    return Request(
+        query=parse_qsl(query, keep_blank_values=True),
+        headers=list(headers),
+        body=parsed,
+        body_json=parsed is not _NOT_JSON,
+    )
+
+
+def report(outcomes: list[Outcome], out: TextIO) -> int:
+    """Print every exchange that differs (and those not sent); how many differ."""
+    differing = 0
+    for outcome in outcomes:
+        exchange = outcome.recorded
+        where = f"#{exchange.number} {exchange.operation or exchange.vendor} {exchange.method} "
+        where += exchange.path
+        if outcome.skipped:
+            print(f"{where}: not sent ({outcome.skipped})", file=out)
+        elif outcome.differences:
+            differing += 1
+            print(f"{where}: {len(outcome.differences)} differences", file=out)
+            for difference in outcome.differences:
+                print(f"    {difference.describe('recorded', 'replayed')}", file=out)
+    return differing

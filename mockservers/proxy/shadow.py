@@ -1,0 +1,172 @@
+"""``--shadow``: every proxied call also goes to a built-in fake, and the two answers are compared.
+
+The shadow is a second app (``create_app(config)``, the proxy's ``--config``), called in-process
+through ``httpx.ASGITransport``: its state, tokens and journal never mix with the fakes the proxy
+serves, and its accounts mirror the sandbox's (the config says so).
+
+The vendor and the fake make up different tokens and IDs. Per vendor, a
+:class:`~mockservers.core.generated.Translation` learns from each pair of answers which of the
+fake's values stands for which of the vendor's (the vendor's TOKEN and the fake's, COD_CLI,
+XTRA's Item1, KeepIT's progId...) and puts the fake's in the places of later requests that
+carry the vendor's, so the fake is asked what the vendor was asked. A credential no call shows
+being issued (TS Digital's bearer, from TS ID) is adopted by the fake's vendor first
+(``Vendor.adopt_credentials``). Generated values are then left out of the comparison.
+
+:class:`Summary` adds the differences up per vendor, operation and field, in the kit's store
+(a ``SharedMap``, like coverage): ``GET /__admin/shadow`` reads it, ``DELETE`` clears it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+import orjson
+from starlette.applications import Starlette
+
+from mockservers.core.adminapi import AdminCall, AdminError, AdminRoute
+from mockservers.core.compare import Answer, Difference, differences
+from mockservers.core.generated import Request, Translation
+from mockservers.core.shared import SharedMap
+
+SHADOW_BASE = "http://shadow"
+
+
+class Shadow:
+    """The built-in fake beside the vendor, and what it has learned of the vendor's values."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.vendors = app.state.vendors
+        self.translations = {name: Translation(v.generated) for name, v in self.vendors.items()}
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=SHADOW_BASE)
+
+    async def compare(
+        self,
+        vendor: str,
+        method: str,
+        path: bytes,
+        query: bytes,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        upstream: Answer,
+    ) -> list[Difference]:
+        """Ask the fake what the vendor was asked (``path`` with the vendor's prefix, encoded as
+        sent); where its answer differs from ``upstream``. Then learn from the pair."""
+        found = self.vendors[vendor]
+        translation = self.translations[vendor]
+        request = _request(query, headers, body)
+        if translation.rewrite(request):
+            query = urlencode(request.query).encode("latin-1") if request.query else b""
+            body = orjson.dumps(request.body) if request.body_json else body
+        found.adopt_credentials({k.lower(): v for k, v in request.headers}, upstream.status)
+        sent = httpx.Request(
+            method,
+            httpx.URL(SHADOW_BASE).copy_with(raw_path=path + b"?" * bool(query) + query),
+            headers=[(k, v) for k, v in request.headers if k.lower() not in _RECOMPUTED],
+            content=body,
+        )
+        try:
+            response = await self.client.send(sent)
+        except Exception as exc:  # a drop fault in the fake's config, or a bug: still evidence
+            return [Difference("status", upstream.status, f"no answer: {type(exc).__name__}")]
+        fake = Answer(response.status_code, response.content, response.headers.get("content-type"))
+        result = differences(upstream, fake, found.generated, found.answer_codes)
+        translation.learn(_json(upstream.body), _json(fake.body))
+        return result
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+_RECOMPUTED = frozenset({"host", "content-length"})
+"""Headers the fake's request gets anew (its body may have been rewritten)."""
+
+
+def _request(query: bytes, headers: list[tuple[str, str]], body: bytes) -> Request:
+    parsed: Any = _json(body)
+    return Request(
+        query=parse_qsl(query.decode("latin-1"), keep_blank_values=True),
+        headers=list(headers),
+        body=parsed,
+        body_json=parsed is not _NOT_JSON,
+    )
+
+
+_NOT_JSON = object()
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body) if body else _NOT_JSON
+    except orjson.JSONDecodeError:
+        return _NOT_JSON
+
+
+_SEP = "\x1f"
+
+
+class Summary:
+    """Per vendor and operation: calls compared, calls that differed, and per field (array
+    indices as ``[*]``) how often it differed, with the first pair seen."""
+
+    def __init__(self, shared: SharedMap) -> None:
+        self.shared = shared
+
+    def count(self, vendor: str, operation: str, found: list[dict[str, Any]]) -> None:
+        """Count one compared call and its differences (``Difference.as_json`` dicts); a field
+        that differs in several rows of one call counts once."""
+        key = f"{vendor}{_SEP}{operation}"
+        old = self.shared.get(key) or {"compared": 0, "differing": 0, "fields": {}}
+        first: dict[str, dict[str, Any]] = {}
+        for difference in found:
+            first.setdefault(Difference(difference["field"]).general, difference)
+        fields = dict(old["fields"])  # new values only: the store records each put
+        for name, difference in first.items():
+            seen = fields.get(name)
+            if seen is None:
+                example = {k: v for k, v in difference.items() if k != "field"}
+                fields[name] = {"count": 1, "example": example}
+            else:
+                fields[name] = {**seen, "count": seen["count"] + 1}
+        self.shared.put(
+            key,
+            {
+                "compared": old["compared"] + 1,
+                "differing": old["differing"] + bool(found),
+                "fields": fields,
+            },
+        )
+
+    def report(self, vendor: str | None = None) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, value in sorted(self.shared.items()):
+            name, _, operation = key.partition(_SEP)
+            if vendor is None or name == vendor:
+                found.setdefault(name, {})[operation] = value
+        return found
+
+    def clear(self, vendor: str | None = None) -> None:
+        for key in list(self.shared):
+            if vendor is None or key.partition(_SEP)[0] == vendor:
+                self.shared.delete(key)
+
+    def admin_routes(self, vendors: Any) -> list[AdminRoute]:
+        def vendor_of(call: AdminCall) -> str | None:
+            name = call.query.get("vendor") or None
+            if name is not None and name not in vendors:
+                raise AdminError(404, f"unknown vendor {name!r}; one of {sorted(vendors)}")
+            return name
+
+        def read(call: AdminCall) -> Any:
+            return self.report(vendor_of(call))
+
+        def clear(call: AdminCall) -> Any:
+            self.clear(vendor_of(call))
+            return {"cleared": True}
+
+        return [
+            AdminRoute("/__admin/shadow", "GET", read, summary="The shadow's differences"),
+            AdminRoute("/__admin/shadow", "DELETE", clear, summary="Clear them"),
+        ]

@@ -1,0 +1,120 @@
+"""Generated values (``mockservers.core.generated``) and the comparison of two answers
+(``mockservers.core.compare``) that the shadow and replay share."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from mockservers.core.compare import ABSENT, Answer, Difference, differences
+from mockservers.core.generated import Generated, Request, Translation, matches, pattern
+from mockservers.vendors import VENDOR_CLASSES
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "expected"),
+    [
+        ("data.*.TOKEN", ("data", 0, "TOKEN"), True),
+        ("data.*.TOKEN", ("data", "key", "TOKEN"), True),  # * is any one key or index
+        ("data.*.TOKEN", ("data", "TOKEN"), False),
+        ("data.*.TOKEN", ("data", 0, "COD_CLI"), False),
+        ("data.*.TOKEN", ("data", 0), False),
+        ("insertedObjects.**.progId", ("insertedObjects", 0, "progId"), True),
+        ("insertedObjects.**.progId", ("insertedObjects", 0, "cards", 2, "progId"), True),
+        ("insertedObjects.**.progId", ("duplicatedObjects", 0, "progId"), False),
+        ("id", ("id",), True),
+    ],
+)
+def test_patterns(text: str, path: tuple[str | int, ...], expected: bool) -> None:
+    assert matches(pattern(text), path) is expected
+
+
+def answer(body: object, status: int = 200, content_type: str = "application/json") -> Answer:
+    return Answer(status, orjson.dumps(body), content_type)
+
+
+def codes(body: object) -> list[str]:
+    return [body["errorCode"]] if isinstance(body, dict) and "errorCode" in body else []
+
+
+def test_differences_read_as_a_tester_reads_them() -> None:
+    first = answer({"errorCode": "0", "error": "", "data": [{"TOKEN": "a", "n": 1}, {"x": 1}]})
+    second = answer(
+        {"errorCode": "101", "error": "No", "data": [{"TOKEN": "b", "n": 1.0}]},
+        status=401,
+        content_type="text/plain; charset=utf-8",
+    )
+    found = differences(first, second, (Generated("data.*.TOKEN"),), codes)
+    assert [d.describe() for d in found] == [
+        "status: 200 vs 401",
+        'error code: "0" vs "101"',
+        'header.content-type: "application/json" vs "text/plain"',
+        'body.errorCode: "0" vs "101"',
+        'body.error: "" vs "No"',
+        "body.data[0].n: 1 vs 1.0",  # another type on the wire is another answer
+        'body.data[1]: {"x":1} vs (absent)',
+    ]
+    assert found[-1].general == "body.data[*]"
+    assert found[-1].as_json("upstream", "fake") == {"field": "body.data[1]", "upstream": {"x": 1}}
+
+
+def test_secrets_never_show_and_bodies_that_are_not_json_compare_as_text() -> None:
+    first = answer({"result": {"Password": "p1", "Users": [{"Token": "t1"}]}, "ok": True})
+    second = answer({"result": {"Password": "p2", "Users": [{"Token": "t2"}]}, "ok": 1})
+    assert [d.describe() for d in differences(first, second)] == [
+        'body.result.Password: "***" vs "***"',
+        'body.result.Users[0].Token: "***" vs "***"',
+        "body.ok: true vs 1",
+    ]
+    cut = Answer(200, b'{"errorCode":"0","da', "application/json")
+    (found,) = differences(answer({"errorCode": "0"}), cut)
+    assert found == Difference("body", {"errorCode": "0"}, '{"errorCode":"0","da')
+    assert differences(Answer(204, b""), Answer(204, b"")) == []
+    assert differences(Answer(200, b""), answer([]))[0].first is ABSENT
+
+
+def test_a_text_quoting_a_generated_value_is_compared_without_it() -> None:
+    declared = (Generated("m", inside=r"\(ID \d+\)"),)
+    same = differences(
+        answer({"m": "già trovata (ID 5)"}), answer({"m": "già trovata (ID 2)"}), declared
+    )
+    assert same == []
+    other = differences(
+        answer({"m": "già trovata (ID 5)"}), answer({"m": "non trovata (ID 2)"}), declared
+    )
+    assert [d.field for d in other] == ["body.m"]
+
+
+def test_a_translation_learns_pairs_and_rewrites_the_places_that_carry_them() -> None:
+    translation = Translation(
+        (
+            Generated("data.*.TOKEN", carried_by=("query.token", "headers.accesstoken")),
+            Generated("data.*.ID", carried_by=("body.*.ID",)),
+            Generated("data.*.COD_PWD"),
+        )
+    )
+    translation.learn(
+        {"data": [{"TOKEN": "up-1", "ID": 5, "COD_PWD": "X"}, {"ID": True}]},
+        {"data": [{"TOKEN": "fake-1", "ID": 2, "COD_PWD": "Y"}, {"ID": False}]},
+    )
+    translation.learn({"data": [{"TOKEN": "***"}]}, {"data": [{"TOKEN": "fake-2"}]})
+    request = Request(
+        query=[("token", "up-1"), ("other", "up-1")],
+        headers=[("AccessToken", "***")],
+        body=[{"ID": 5, "Contacts": [{"ID": 5}]}, {"ID": "5"}],
+        body_json=True,
+    )
+    assert translation.rewrite(request)
+    assert request.query == [("token", "fake-1"), ("other", "up-1")]
+    assert request.headers == [("AccessToken", "fake-2")]  # the latest masked token's
+    assert request.body == [{"ID": 2, "Contacts": [{"ID": 5}]}, {"ID": "5"}]  # typed, in place
+    assert not Translation(()).rewrite(request)
+
+
+def test_every_vendor_declares_valid_generated_places() -> None:
+    places = ("query.", "headers.", "body.")
+    for cls in VENDOR_CLASSES:
+        assert cls.generated, cls.name
+        for declaration in cls.generated:
+            assert all(p.startswith(places) for p in declaration.carried_by), declaration
+            assert all(p == p.lower() for p in declaration.carried_by if p.startswith("headers."))

@@ -1,0 +1,250 @@
+"""``mockservers proxy``: calls forwarded unchanged both ways, checked against the contracts and
+journalled with the verdict, an upstream that does not answer turned into the vendor's 502, no
+secret anywhere. The upstream is a second kit instance on a socket."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from contracts import contract
+from mockservers.core.journal import MASK
+from mockservers.proxy.forward import HOP_BY_HOP
+from mockservers.testing import MockServer
+from tests.conftest import ACCOUNTS
+from tests.proxying import (
+    QP,
+    QP_PASSWORD,
+    QP_USER,
+    SECRETS,
+    XTRA_LOGIN,
+    XTRA_PASSWORD,
+    XTRA_USER,
+    Capture,
+    dump,
+    every_flow,
+    proxied,
+)
+from tests.servers import serving
+
+
+@pytest.fixture
+def upstream() -> Iterator[MockServer]:
+    with MockServer(ACCOUNTS) as server:
+        yield server
+
+
+def _pairs(headers: httpx.Headers, *drop: str) -> list[tuple[str, str]]:
+    gone = HOP_BY_HOP | set(drop)
+    return [(k.lower(), v) for k, v in headers.multi_items() if k.lower() not in gone]
+
+
+def test_every_operation_of_every_vendor_passes_through_byte_for_byte(
+    upstream: MockServer,
+) -> None:
+    """What the connector sent is what the vendor got, and what the vendor answered is what
+    the connector got: method, path, query, headers (less hop-by-hop ones, Host rewritten) and
+    body; status, headers and body bytes."""
+    sent: list[tuple[httpx.Request, httpx.Response]] = []
+    capture = Capture()
+    with proxied(upstream, transport=capture) as (_, http):
+        http.event_hooks["response"] = [lambda r: sent.append((r.request, r)) or r.read()]
+        every_flow(http, upstream)
+    assert len(sent) == len(capture.exchanges) == 24
+    operations = set()
+    for (request, response), wire in zip(sent, capture.exchanges, strict=True):
+        assert wire.request.method == request.method
+        assert wire.request.url.raw_path == request.url.raw_path  # the same layout upstream
+        assert wire.request.url.host == "127.0.0.1" and wire.request.url.port is not None
+        assert sorted(_pairs(wire.request.headers, "host")) == sorted(
+            _pairs(request.headers, "host")
+        )
+        assert wire.body == request.content
+        assert response.status_code == wire.response.status_code
+        assert response.content == wire.raw
+        assert _pairs(response.headers) == _pairs(wire.response.headers)
+        operations.add((request.url.path, request.url.params.get("cmd", "")))
+    entries = upstream.requests()
+    assert {(e["vendor"], e["operation"]) for e in entries} == {
+        ("quoparts", "login"),
+        ("quoparts", "importCli"),
+        ("quoparts", "importPvt"),
+        ("quoparts", "unknown"),
+        ("xtra", "login"),
+        ("xtra", "updateIdentities"),
+        ("tsdigital", "createItem"),
+        ("keepit", "insertClient_v3"),
+        ("keepit", "unknown"),
+    }
+
+
+def test_each_call_is_journalled_with_its_verdict_and_who_answered(upstream: MockServer) -> None:
+    with proxied(upstream, vendors=("quoparts",)) as (_, http):
+        http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
+        http.post(QP, params={"importPvt": "", "token": "x"}, json={"data": {"testata": {}}})
+        http.post(
+            "/keepit/api?cmd=insertClient_v3&appId=KEEPIT&applicationId=KEEPIT",
+            headers={"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"},
+            json={"subjectsRecords": []},
+        )
+        journal = http.get("/__admin/requests").json()
+        assert http.get("/quoparts/openapi.json").json()["openapi"] == "3.1.0"  # the kit's
+    assert contract("admin/listRequests.response").check(journal) == []
+    keepit, pvt, login = journal
+    assert (keepit["source"], keepit["verdict"], keepit["shadow"]) == ("fake", None, None)
+    assert (login["source"], login["operation"]) == ("upstream", "login")
+    assert login["verdict"] == {"request": [], "response": []}
+    assert login["query"]["password"] == MASK and login["response"]["data"][0]["TOKEN"] == MASK
+    assert pvt["verdict"]["response"] == []  # "101" is on the contract
+    assert any("'articoli' is a required property" in v for v in pvt["verdict"]["request"])
+
+
+def test_a_malformed_answer_planted_upstream_is_flagged(upstream: MockServer) -> None:
+    upstream.fault(vendor="xtra", operation="login", kind="malformed")
+    with proxied(upstream, vendors=("xtra",)) as (_, http):
+        answer = http.post(XTRA_LOGIN, json={"Username": XTRA_USER, "Password": XTRA_PASSWORD})
+        (entry,) = http.get("/__admin/requests").json()
+    assert answer.text == upstream.requests()[0]["response"]  # cut short, passed on as it is
+    (problem,) = entry["verdict"]["response"]
+    assert problem.startswith("xtra/login.response: not JSON")
+
+
+def test_off_contract_answers_are_flagged_and_no_message_quotes_a_secret(
+    upstream: MockServer,
+) -> None:
+    """A code the contract forbids (a configured QuoParts code that is not digits), and a
+    customer planted in the upstream's state with codes off their patterns: the violation
+    quotes the whole answer, its generated password included, which must not show."""
+    accounts = ACCOUNTS["quoparts"]["accounts"]
+    odd = MockServer({"quoparts": {"auth_error_code": "E101", "accounts": accounts}})
+    with odd, proxied(odd, vendors=("quoparts",)) as (_, http):
+        http.get(QP, params={"login": "", "username": QP_USER, "password": "wrong"})
+        (entry,) = http.get("/__admin/requests").json()
+    assert entry["verdict"]["request"] == []
+    assert entry["verdict"]["response"] == [
+        "quoparts/login.response: errorCode: 'E101' does not match '^[0-9]+$'"
+    ]
+    with proxied(upstream, vendors=("quoparts",)) as (_, http):
+        login = http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
+        token = login.json()["data"][0]["TOKEN"]
+        customer = {"DES_NOM": "Rossi", "COD_PTA_IVA": "1", "COD_CLI_ERP": "CLI9"}
+        http.post(QP, params={"importCli": "", "token": token}, json={"data": [customer]})
+        state = upstream.state("quoparts")
+        state["tenants"][QP_USER]["customers"]["CLI9"] |= {"COD_CLI": "X1", "COD_PWD": "pw-Secret"}
+        upstream.admin("PUT", "/state/quoparts", json=state)
+        again = http.post(QP, params={"importCli": "", "token": token}, json={"data": [customer]})
+        assert again.json()["data"][0]["COD_PWD"] == "pw-Secret"
+        entry = http.get("/__admin/requests", params={"limit": 1}).json()[0]
+    assert "pw-Secret" not in dump(entry)
+    assert entry["verdict"]["response"] == [
+        "quoparts/importCli.response: data[0].COD_CLI: 'X1' does not match '^[0-9]{6,}$'",
+        "quoparts/importCli.response: data[0].COD_PWD: '***' does not match '^[A-Z0-9]{6}$'",
+    ]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("failure", ["refused", "timeout"])
+def test_an_upstream_that_does_not_answer_gets_each_vendors_502(failure: str) -> None:
+    """Connection refused (nothing listens) or a read timeout (it listens, never answers):
+    the vendor's own error body with 502, journalled as the proxy's answer."""
+    from mockservers.proxy import create_proxy_app
+    from mockservers.testing import SyncASGITransport
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1] if failure == "timeout" else _closed_port()
+        base = f"http://127.0.0.1:{port}"
+        vendors = ("quoparts", "xtra", "tsdigital", "keepit")
+        app = create_proxy_app({v: f"{base}/{v}" for v in vendors}, timeout=httpx.Timeout(0.1))
+        with httpx.Client(transport=SyncASGITransport(app), base_url="http://proxy") as http:
+            answers = {
+                "quoparts": http.get(
+                    QP, params={"login": "", "username": "demo", "password": "pw"}
+                ),
+                "xtra": http.post(XTRA_LOGIN, json={"Username": "demo", "Password": "pw"}),
+                "tsdigital": http.post("/tsdigital/api/v3/items", json={}),
+                "keepit": http.post("/keepit/api?cmd=insertClient_v3", json={}),
+            }
+            journal = {e["vendor"]: e for e in http.get("/__admin/requests").json()}
+    reason = "ConnectError" if failure == "refused" else "ReadTimeout"
+    for vendor, answer in answers.items():
+        assert answer.status_code == 502, vendor
+        assert contract(f"{vendor}/error.response").check(answer.json()) == [], vendor
+        entry = journal[vendor]
+        assert (entry["status"], entry["source"], entry["shadow"]) == (502, "proxy", None)
+        assert reason in entry["detail"] and reason in answer.headers["x-mockservers-detail"]
+        assert entry["verdict"]["response"] == []
+    assert "pw" not in journal["quoparts"]["detail"]
+    # the request was read whole, and judged, even when nothing could take it
+    assert journal["xtra"]["request"] == {"Username": "demo", "Password": MASK}
+    assert journal["xtra"]["verdict"] == {"request": [], "response": []}
+
+
+def test_a_body_over_the_limit_is_refused_with_413_and_never_sent(upstream: MockServer) -> None:
+    config = {"kit": {"max_body_bytes": 1000}, **ACCOUNTS}
+    with proxied(upstream, vendors=("keepit",), config=config) as (_, http):
+        answer = http.post("/keepit/api?cmd=insertClient_v3", content=b"{" + b" " * 2000 + b"}")
+        (entry,) = http.get("/__admin/requests").json()
+        small = http.post("/keepit/api?cmd=insertClient_v3", content=b"{" + b" " * 900 + b"}")
+    assert answer.status_code == 413 and answer.json()["code"] == 413
+    assert (entry["source"], entry["status"], entry["verdict"]) == ("proxy", 413, None)
+    assert small.status_code == 401  # within the limit: the vendor's own answer
+    assert [e["status"] for e in upstream.requests()] == [401]
+
+
+def test_an_answer_over_the_limit_is_a_502(upstream: MockServer) -> None:
+    """The upstream's answer is read within the kit's limit: beyond, the connector gets the
+    vendor's 502, never a cut answer."""
+    config = {"kit": {"max_body_bytes": 1200}, **ACCOUNTS}
+    rows = [{"DES_NOM": "R", "COD_PTA_IVA": "1", "COD_CLI_ERP": f"C{i}"} for i in range(15)]
+    with proxied(upstream, vendors=("quoparts",), config=config) as (_, http):
+        login = http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
+        token = login.json()["data"][0]["TOKEN"]
+        answer = http.post(QP, params={"importCli": "", "token": token}, json={"data": rows})
+        entry = http.get("/__admin/requests").json()[0]
+    assert answer.status_code == 502 and answer.json()["errorCode"] == "502"
+    assert entry["source"] == "proxy" and "larger than 1200 bytes" in entry["detail"]
+
+
+def test_no_secret_reaches_the_journal_or_a_log(
+    upstream: MockServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with proxied(upstream, shadow=True) as (_, http):
+        issued = every_flow(http, upstream)
+        journal = http.get("/__admin/requests").json()
+        summary = http.get("/__admin/shadow").json()
+    found = dump(journal) + dump(summary) + caplog.text
+    for secret in (*SECRETS, *issued.tokens):
+        assert secret not in found
+    assert "HTTP Request: POST" in caplog.text  # httpx did log its request lines, masked
+
+
+def test_the_proxy_command_forwards_and_refuses_bad_options(upstream: MockServer) -> None:
+    url = upstream.base_url("quoparts")
+    with serving("--upstream", f"quoparts={url}", "--shadow", command="proxy") as proxy:
+        banner = "\n".join(proxy.banner)
+        assert f"{proxy.url}/quoparts -> {url}, compared with the built-in fake" in banner
+        assert f"{proxy.url}/keepit (the kit's fake)" in banner
+        login = httpx.get(
+            proxy.url + QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD}
+        )
+        assert login.json()["errorCode"] == "0"
+        dates = [value for name, value in login.headers.raw if name.lower() == b"date"]
+        assert len(dates) == 1  # the upstream's Date, not a second one of the proxy's
+        assert httpx.get(f"{proxy.url}/__admin/shadow").json()["quoparts"]["login"]["compared"]
+    from mockservers.cli import main
+
+    assert main(["proxy", "--upstream", "quoparts"]) == 2
+    assert main(["proxy", "--upstream", "nobody=http://x"]) == 2
+    assert main(["proxy", "--upstream", f"quoparts={url}", "--upstream", "quoparts=http://x"]) == 2

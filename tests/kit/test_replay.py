@@ -1,0 +1,140 @@
+"""``mockservers proxy --record DIR`` and ``mockservers replay FILE.har``: one HAR 1.2 file per
+vendor and day, holding no secret; sent again to a fresh fake it finds no difference (the
+masked secrets refilled, the fake's own IDs translated), to a changed one it reports them."""
+
+from __future__ import annotations
+
+import json
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from contracts import contract
+from mockservers.cli import main
+from mockservers.testing import MockServer
+from tests.conftest import ACCOUNTS
+from tests.proxying import (
+    CUSTOMER,
+    KEEPIT_HEADERS,
+    QP,
+    QP_PASSWORD,
+    QP_USER,
+    SECRETS,
+    VENDORS,
+    XTRA_KEYS,
+    XTRA_PASSWORD,
+    Issued,
+    every_flow,
+    proxied,
+)
+
+HAR = contract("har/har")
+CREDENTIALS = {
+    "quoparts": ["--username", QP_USER, "--password", QP_PASSWORD],
+    "xtra": ["--secret-key", XTRA_KEYS["SyncSecretKey"], "--password", XTRA_PASSWORD],
+    "keepit": ["--password", KEEPIT_HEADERS["password"]],
+    "tsdigital": [],
+}
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], Issued]:
+    """Every vendor's flow through a recording proxy (no wrong secret: a recording masks
+    secrets, so a replay sends the right ones)."""
+    folder = tmp_path_factory.mktemp("har")
+    with MockServer(ACCOUNTS) as upstream, proxied(upstream, record=folder) as (_, http):
+        issued = every_flow(http, upstream, refusals=False)
+    return {path.name.split("-")[0]: path for path in folder.glob("*.har")}, issued
+
+
+def test_a_recording_is_one_har_file_per_vendor_and_day_without_a_secret(
+    recorded: tuple[dict[str, Path], Issued],
+) -> None:
+    files, issued = recorded
+    assert set(files) == set(VENDORS)
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    for vendor, path in files.items():
+        assert path.name == f"{vendor}-{today}.har"
+        text = path.read_text("utf-8")
+        document = json.loads(text)
+        assert HAR.check(document) == []
+        assert {e["_vendor"] for e in document["log"]["entries"]} == {vendor}
+        for secret in (*SECRETS, *issued.tokens):
+            assert secret not in text, (vendor, secret)
+    entries = json.loads(files["quoparts"].read_text("utf-8"))["log"]["entries"]
+    assert [e["_operation"] for e in entries][:3] == ["login", "importCli", "importCli"]
+    assert entries[0]["request"]["url"].endswith(f"username={QP_USER}&password=***")
+
+
+def test_the_day_s_file_is_continued_by_a_proxy_started_again(tmp_path: Path) -> None:
+    login = {"login": "", "username": "demo", "password": "demo"}
+    with MockServer() as upstream:
+        for _ in range(2):
+            with proxied(upstream, ("quoparts",), record=tmp_path) as (_, http):
+                http.get(QP, params=login)
+    (path,) = tmp_path.glob("*.har")
+    assert len(json.loads(path.read_text("utf-8"))["log"]["entries"]) == 2
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_replaying_against_a_fresh_fake_finds_no_difference_and_restores_the_state(
+    vendor: str, recorded: tuple[dict[str, Path], Issued], capsys: pytest.CaptureFixture[str]
+) -> None:
+    files, _ = recorded
+    with MockServer(ACCOUNTS) as fresh:
+        if vendor == "quoparts":  # the fresh fake's codes differ from the recorded ones
+            token = httpx.get(
+                fresh.url + QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD}
+            ).json()["data"][0]["TOKEN"]
+            other = CUSTOMER | {"COD_CLI_ERP": "OTHER"}
+            httpx.post(
+                fresh.url + QP, params={"importCli": "", "token": token}, json={"data": [other]}
+            )
+        args = ["replay", str(files[vendor]), "--base-url", fresh.base_url(vendor)]
+        assert main([*args, *CREDENTIALS[vendor]]) == 0, capsys.readouterr().out
+        state = fresh.state(vendor)["tenants"]
+    assert "every answer the same" in capsys.readouterr().out
+    if vendor == "quoparts":
+        (quote,) = state[QP_USER]["quotes"].values()
+        assert quote["COD_CLI_ERP"] == "CLI001" and quote["COD_CLI"] == "000002"
+    if vendor == "keepit":
+        (customer,) = state["7/3"]["subjects"].values()
+        assert customer["subjects"]["city"] == "Asti"
+
+
+def test_replaying_against_a_changed_fake_reports_the_differences(
+    recorded: tuple[dict[str, Path], Issued], capsys: pytest.CaptureFixture[str]
+) -> None:
+    files, _ = recorded
+    changed = {"keepit": ACCOUNTS["keepit"] | {"success_message": "1 record inseriti/aggiornati"}}
+    with MockServer(changed) as other:
+        args = ["replay", str(files["keepit"]), "--base-url", other.base_url("keepit")]
+        assert main([*args, *CREDENTIALS["keepit"]]) == 1
+    out = capsys.readouterr().out
+    difference = (
+        '    body.message: "Inserimento/Update riuscito con successo." (recorded) vs '
+        '"1 record inseriti/aggiornati" (replayed)'
+    )
+    assert out.count(difference) == 2  # the insert and the update; the 204 and 404 are alike
+    assert out.count(": 1 differences") == 2
+    assert out.rstrip().endswith("2 answered otherwise")
+
+
+def test_replay_usage_problems_exit_2(
+    tmp_path: Path, recorded: tuple[dict[str, Path], Issued]
+) -> None:
+    files, _ = recorded
+    assert main(["replay", str(tmp_path / "none.har"), "--base-url", "http://x"]) == 2
+    (tmp_path / "not.har").write_text("{}")
+    assert main(["replay", str(tmp_path / "not.har"), "--base-url", "http://x"]) == 2
+    mixed = json.loads(files["quoparts"].read_text("utf-8"))
+    mixed["log"]["entries"] += json.loads(files["keepit"].read_text("utf-8"))["log"]["entries"]
+    (tmp_path / "mixed.har").write_text(json.dumps(mixed))
+    assert main(["replay", str(tmp_path / "mixed.har"), "--base-url", "http://x"]) == 2
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}/quoparts"
+    assert main(["replay", str(files["quoparts"]), "--base-url", closed]) == 2

@@ -1,0 +1,202 @@
+"""``mockservers proxy --shadow``: the built-in fake beside an upstream (a second kit instance).
+Configured alike, the two never differ, whatever IDs and tokens each made up; configured
+otherwise, ``/__admin/shadow`` shows exactly the fields that differ."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from contracts import contract
+from mockservers import create_app
+from mockservers.config import ConfigError
+from mockservers.testing import MockServer
+from tests.conftest import ACCOUNTS
+from tests.proxying import (
+    CUSTOMER,
+    IDENTITY,
+    KEEPIT,
+    KEEPIT_HEADERS,
+    KEEPIT_QUERY,
+    QP,
+    QP_PASSWORD,
+    QP_USER,
+    XTRA_KEYS,
+    XTRA_UPDATE,
+    Issued,
+    every_flow,
+    keepit_customer,
+    proxied,
+    quoparts_flow,
+    tsdigital_flow,
+    xtra_flow,
+)
+
+SUMMARY = contract("admin/shadow.response")
+
+
+def fields(summary: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(vendor, operation, field) of every difference the summary counts."""
+    return {
+        (vendor, operation, name)
+        for vendor, operations in summary.items()
+        for operation, found in operations.items()
+        for name in found["fields"]
+    }
+
+
+def seed(upstream: MockServer) -> None:
+    """Data the upstream holds before the proxy starts (a sandbox is never empty): its
+    sequences are ahead of the shadow's, so every generated ID differs."""
+    with httpx.Client(base_url=upstream.url) as http:
+        login = {"login": "", "username": QP_USER, "password": QP_PASSWORD}
+        token = http.get(QP, params=login).json()["data"][0]["TOKEN"]
+        others = [CUSTOMER | {"COD_CLI_ERP": f"OLD{i}"} for i in range(3)]
+        http.post(QP, params={"importCli": "", "token": token}, json={"data": others})
+        old = [
+            IDENTITY | {"ExternalKey": f"OLD-{i}", "Contacts": [{"Value": "1"}]} for i in range(3)
+        ]
+        http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=old)
+        records = [keepit_customer(f"OLD{i}") for i in range(3)]
+        http.post(
+            KEEPIT, params=KEEPIT_QUERY, headers=KEEPIT_HEADERS, json={"subjectsRecords": records}
+        )
+
+
+def test_configured_alike_the_two_never_differ_whatever_each_made_up() -> None:
+    with MockServer(ACCOUNTS) as upstream:
+        seed(upstream)
+        with proxied(upstream, shadow=True) as (_, http):
+            every_flow(http, upstream)
+            journal = http.get("/__admin/requests").json()
+            summary = http.get("/__admin/shadow").json()
+    assert SUMMARY.check(summary) == [] and fields(summary) == set()
+    assert {e["operation"]: e["shadow"] for e in journal if e["shadow"]} == {}
+    assert sum(o["compared"] for v in summary.values() for o in v.values()) == len(journal) == 24
+    # the generated values did differ: the upstream's sequences were ahead
+    cod_cli = [e for e in journal if e["operation"] == "importCli"][-1]["response"]["data"][0]
+    assert cod_cli["COD_CLI"] == "000004"  # the shadow's was 000001, and its quote found it
+
+
+def _keepit_fault(upstream: MockServer, http: httpx.Client) -> None:
+    upstream.fault(vendor="keepit", operation="insertClient_v3", kind="status", status=503)
+    body = {"subjectsRecords": [keepit_customer("C1")]}
+    http.post(KEEPIT, params=KEEPIT_QUERY, headers=KEEPIT_HEADERS, json=body)
+
+
+CASES: dict[str, tuple[dict[str, Any], Callable[[MockServer, httpx.Client], None], set[Any]]] = {
+    "auth_error_message": (
+        {"quoparts": {"auth_error_message": "Accesso negato"}},
+        lambda upstream, http: quoparts_flow(http, Issued()),
+        {("quoparts", "login", "body.error"), ("quoparts", "importCli", "body.error")},
+    ),
+    "auth_error_code": (
+        {"xtra": {"auth_error_code": "ER.DENIED"}},
+        lambda upstream, http: xtra_flow(http, Issued()),
+        {
+            ("xtra", operation, name)
+            for operation in ("login", "updateIdentities")
+            for name in ("error code", "body.errorCode")
+        },
+    ),
+    # An accepted item's 202 {"id"} is the same whatever the delay: the wire cannot show it.
+    "processing_delay_seconds": (
+        {"tsdigital": {"processing_delay_seconds": 30}},
+        lambda upstream, http: tsdigital_flow(
+            http,
+            Issued(),
+            upstream.admin("POST", "/tsdigital/tokens", json={"kind": "user"})["token"],
+        ),
+        set(),
+    ),
+    "status fault": (
+        {},
+        _keepit_fault,
+        {
+            ("keepit", "insertClient_v3", name)
+            for name in (
+                "status",
+                "error code",
+                "body.success",
+                "body.code",
+                "body.message",
+                "body.errorObjects",
+                "body.insertedObjects",
+                "body.duplicatedObjects",
+            )
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_an_upstream_configured_otherwise_shows_exactly_the_fields_that_differ(case: str) -> None:
+    changes, flow, expected = CASES[case]
+    upstream_config = {**ACCOUNTS, **{k: {**ACCOUNTS.get(k, {}), **v} for k, v in changes.items()}}
+    with MockServer(upstream_config) as upstream, proxied(upstream, shadow=True) as (_, http):
+        flow(upstream, http)
+        summary = http.get("/__admin/shadow").json()
+        journal = http.get("/__admin/requests").json()
+    assert SUMMARY.check(summary) == []
+    assert fields(summary) == expected
+    assert contract("admin/listRequests.response").check(journal) == []
+    if case == "auth_error_message":
+        login = summary["quoparts"]["login"]
+        assert (login["compared"], login["differing"]) == (2, 1)
+        assert login["fields"]["body.error"] == {
+            "count": 1,
+            "example": {"upstream": "Accesso negato", "fake": "Utente non Accreditato"},
+        }
+        (refused,) = [e for e in journal if e["shadow"]][-1:]
+        assert refused["shadow"] == [
+            {"field": "body.error", "upstream": "Accesso negato", "fake": "Utente non Accreditato"}
+        ]
+    if case == "status fault":
+        (entry,) = journal
+        assert entry["shadow"][0] == {"field": "status", "upstream": 503, "fake": 200}
+        assert {"field": "body.errorObjects", "fake": []} in entry["shadow"]
+
+
+def test_the_summary_per_vendor_and_cleared() -> None:
+    upstream = MockServer({"quoparts": {"auth_error_message": "Accesso negato"}})
+    with upstream, proxied(upstream, vendors=("quoparts", "keepit"), shadow=True) as (_, http):
+        http.get(QP, params={"login": "", "username": "demo", "password": "wrong"})
+        body = {"subjectsRecords": [keepit_customer("C1")]}
+        demo = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
+        http.post(KEEPIT, params=KEEPIT_QUERY, headers=demo, json=body)
+        assert set(http.get("/__admin/shadow").json()) == {"quoparts", "keepit"}
+        only = http.get("/__admin/shadow", params={"vendor": "keepit"}).json()
+        assert only == {
+            "keepit": {"insertClient_v3": {"compared": 1, "differing": 0, "fields": {}}}
+        }
+        assert http.get("/__admin/shadow", params={"vendor": "nobody"}).status_code == 404
+        assert http.post("/__admin/shadow").status_code == 405
+        assert http.delete("/__admin/shadow", params={"vendor": "keepit"}).json() == {
+            "cleared": True
+        }
+        assert set(http.get("/__admin/shadow").json()) == {"quoparts"}
+        assert http.delete("/__admin/shadow").json() == {"cleared": True}
+        assert http.get("/__admin/shadow").json() == {}
+
+
+def test_a_bearer_from_ts_id_is_adopted_with_the_configured_kind_and_grants() -> None:
+    """The shadow cannot know what TS ID put in a token: it takes [tsdigital]
+    shadow_token_kind/shadow_token_grants (here an app-key without items:create, which may
+    not create: the 202 and the 403 differ, as they should)."""
+    with pytest.raises(ConfigError, match="shadow_token_kind must be one of"):
+        create_app({"tsdigital": {"shadow_token_kind": "robot"}})
+    config = {"tsdigital": {"shadow_token_kind": "app-key", "shadow_token_grants": ["special"]}}
+    with (
+        MockServer() as upstream,
+        proxied(upstream, ("tsdigital",), config, shadow=True) as (_, http),
+    ):
+        token = upstream.admin("POST", "/tsdigital/tokens", json={"kind": "user"})["token"]
+        tsdigital_flow(http, Issued(), token, refusals=False)
+        summary = http.get("/__admin/shadow").json()
+    assert summary["tsdigital"]["createItem"]["fields"]["status"] == {
+        "count": 1,
+        "example": {"upstream": 202, "fake": 403},
+    }

@@ -1,0 +1,236 @@
+"""What the proxy tests share: a connector's calls to each vendor (every operation, good and
+refused), driven through any client, and a transport that keeps what went over the wire.
+
+The flows take their IDs and tokens from the answers, as a connector does, so that through a
+proxy with a shadow they send the vendor's values and the shadow must translate them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from mockservers.proxy import ProxyApp, create_proxy_app
+from mockservers.testing import MockServer, SyncASGITransport
+from tests.conftest import ACCOUNTS
+
+VENDORS = ("quoparts", "xtra", "tsdigital", "keepit")
+QP = "/quoparts/ws_quoparts.php"
+XTRA_LOGIN = "/xtra/api/sync/v1/login"
+XTRA_UPDATE = "/xtra/api/sync/v1/irs/update"
+ITEMS = "/tsdigital/api/v3/items"
+KEEPIT = "/keepit/api"
+KEEPIT_QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
+
+QP_USER, QP_PASSWORD = "alice", "Quo-S3cret-pw"
+KEEPIT_HEADERS = {
+    "username": "alice",
+    "password": "Keep-S3cret-pw",
+    "companyId": "7",
+    "siteId": "3",
+}
+XTRA_KEYS = {"SyncPublicKey": "acme-public", "SyncSecretKey": "Xtra-S3cret-key"}
+XTRA_USER, XTRA_PASSWORD = "mario", "Xtra-S3cret-pw"
+SECRETS = (QP_PASSWORD, KEEPIT_HEADERS["password"], XTRA_KEYS["SyncSecretKey"], XTRA_PASSWORD)
+"""The configured secrets (:data:`tests.conftest.ACCOUNTS`): none may reach a journal, a log or
+a recording."""
+TS_HEADERS = {"X-App-Name": "my-erp", "X-App-Version": "1.0"}
+
+CUSTOMER = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": "CLI001"}
+ARTICLE = {"DES_RGR": "Filtro", "COD_ART_PVT": "1883037", "IMP_LST_PVT": 14.57, "QTA_DET_PVT": 1}
+IDENTITY = {"FIDGroup": 2, "TypologyIds": [2], "Denomination": "Rossi S.r.l."}
+DESTINATION = {"FIDGroup": 2, "TypologyIds": [9], "Denomination": "Magazzino", "Alias": "M"}
+
+
+def quote(**header: str) -> dict[str, Any]:
+    testata = {"COD_TGA": "TE001ST", "DES_VCL": "FORD B-Max", **header}
+    return {"data": {"testata": testata, "articoli": [ARTICLE]}}
+
+
+def keepit_customer(code: str, action: str = "I", **subjects: Any) -> dict[str, Any]:
+    return {
+        "action": action,
+        "subjects": {
+            "customerCode": code,
+            "system": "DW",
+            "subjectType": "FIDELITY",
+            "subjectSubtype": "4",
+            "isCompany": "F",
+            "countryRegistration": "IT",
+            **subjects,
+        },
+        "contacts": [{"contactType": "EMAIL", "value": f"{code.lower()}@example.it"}],
+    }
+
+
+@dataclass
+class Issued:
+    """Tokens the vendor issued during a flow: secrets too."""
+
+    tokens: list[str] = field(default_factory=list)
+
+
+def quoparts_flow(http: httpx.Client, issued: Issued, refusals: bool = True) -> None:
+    """login (refused and) good, importCli (a new customer, a bad row, again), importPvt by the
+    COD_CLI it got and by an unknown customer, no method, (a bad token).
+
+    Without ``refusals``, no call sends a wrong secret (a recording masks secrets, so a replay
+    cannot tell a wrong one from the right one)."""
+    if refusals:
+        http.get(QP, params={"login": "", "username": QP_USER, "password": "wrong-password"})
+    login = http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
+    token = login.json()["data"][0]["TOKEN"]
+    issued.tokens.append(token)
+    cli = {"importCli": "", "token": token}
+    rows = http.post(QP, params=cli, json={"data": [CUSTOMER, {"COD_CLI_ERP": "BAD"}]})
+    cod_cli = rows.json()["data"][0]["COD_CLI"]
+    http.post(QP, params=cli, json={"data": [CUSTOMER]})
+    pvt = {"importPvt": "", "token": token}
+    http.post(QP, params=pvt, json=quote(COD_CLI=cod_cli))
+    http.post(QP, params=pvt, json=quote(COD_CLI_ERP="NOBODY"))
+    http.post(QP, params={"token": token}, json={"data": []})
+    if refusals:
+        http.post(QP, params={"importCli": "", "token": "not-a-token"}, json={"data": [CUSTOMER]})
+
+
+def xtra_flow(http: httpx.Client, issued: Issued, refusals: bool = True) -> None:
+    """login (refused and) good; the user's own identity by AccessToken (debug on); an insert
+    with destinations and contacts, its update by the IDs it got, a duplicate key; a contact
+    form; (wrong keys)."""
+    if refusals:
+        http.post(XTRA_LOGIN, json={"Username": XTRA_USER, "Password": "wrong-password"})
+    login = http.post(XTRA_LOGIN, json={"Username": XTRA_USER, "Password": XTRA_PASSWORD})
+    result = login.json()["result"]
+    issued.tokens += [result["Token"], result["RefreshToken"]]
+    own = {"AccessToken": result["Token"]}
+    http.post(
+        XTRA_UPDATE,
+        params={"debug": "true"},
+        headers=own,
+        json=[{"ID": result["IRID"], "Surname": "Bianchi"}],
+    )
+    record = IDENTITY | {
+        "ExternalKey": "EXT-1",
+        "Destinations": [DESTINATION | {"ExternalKey": "D-1"}, DESTINATION],
+        "Contacts": [{"ExternalKey": "C-1", "Value": "0131"}],
+    }
+    (first,) = http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=[record]).json()["result"]["records"]
+    change = {
+        "ID": first["Item1"],
+        "Denomination": "Rossi S.p.A.",
+        "Destinations": [{"ID": first["Item5"]["D-1"], "City": "Asti"}],
+        "Contacts": [{"ID": first["Item6"]["C-1"], "Value": "0131 1"}],
+    }
+    http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=[change])
+    http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=[IDENTITY | {"ExternalKey": "EXT-1"}])
+    form = {"EMail": "anna@example.it", "Surname": "Verdi", "Name": "Anna", "WebReasonID": 13}
+    http.post(XTRA_UPDATE, params={"contactForm": "true"}, headers=XTRA_KEYS, json=[form])
+    if refusals:
+        wrong = XTRA_KEYS | {"SyncSecretKey": "wrong-secret"}
+        http.post(XTRA_UPDATE, headers=wrong, json=[IDENTITY])
+
+
+def tsdigital_flow(http: httpx.Client, issued: Issued, token: str, refusals: bool = True) -> None:
+    """An item accepted, one refused for a missing header, (one for an unknown token)."""
+    issued.tokens.append(token)
+    bearer = {"Authorization": f"Bearer {token}", **TS_HEADERS}
+    item = {"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}}
+    http.post(ITEMS, headers=bearer, json=item)
+    http.post(ITEMS, headers={"Authorization": f"Bearer {token}"}, json=item)
+    if refusals:
+        unknown = {"Authorization": "Bearer not-a-token", **TS_HEADERS}
+        http.post(ITEMS, headers=unknown, json=item)
+
+
+def keepit_flow(http: httpx.Client, issued: Issued, refusals: bool = True) -> None:
+    """An insert, its update by the progId it got, a duplicate, an unknown alias, (a wrong
+    password)."""
+    first = http.post(
+        KEEPIT,
+        params=KEEPIT_QUERY,
+        headers=KEEPIT_HEADERS,
+        json={"subjectsRecords": [keepit_customer("C1")]},
+    )
+    prog_id = first.json()["insertedObjects"][0]["progId"]
+    update = keepit_customer("C1", "U", progId=prog_id, city="Asti")
+    http.post(
+        KEEPIT, params=KEEPIT_QUERY, headers=KEEPIT_HEADERS, json={"subjectsRecords": [update]}
+    )
+    again = {"subjectsRecords": [keepit_customer("C1")]}
+    http.post(KEEPIT, params=KEEPIT_QUERY, headers=KEEPIT_HEADERS, json=again)
+    http.post(
+        KEEPIT, params={**KEEPIT_QUERY, "cmd": "deleteClient"}, headers=KEEPIT_HEADERS, json={}
+    )
+    if refusals:
+        wrong = KEEPIT_HEADERS | {"password": "wrong-password"}
+        http.post(KEEPIT, params=KEEPIT_QUERY, headers=wrong, json=again)
+
+
+def every_flow(http: httpx.Client, upstream: MockServer, refusals: bool = True) -> Issued:
+    """Every vendor's flow; TS Digital's bearer minted on the upstream (as TS ID would)."""
+    issued = Issued()
+    quoparts_flow(http, issued, refusals)
+    xtra_flow(http, issued, refusals)
+    token = upstream.admin("POST", "/tsdigital/tokens", json={"kind": "user"})["token"]
+    tsdigital_flow(http, issued, token, refusals)
+    keepit_flow(http, issued, refusals)
+    return issued
+
+
+@contextmanager
+def proxied(
+    upstream: MockServer, vendors: tuple[str, ...] = VENDORS, config: Any = ACCOUNTS, **options: Any
+) -> Iterator[tuple[ProxyApp, httpx.Client]]:
+    """A proxy app in front of ``upstream`` for ``vendors``, and a client on it (in-process)."""
+    app = create_proxy_app({v: upstream.base_url(v) for v in vendors}, config, **options)
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://proxy") as client:
+        yield app, client
+
+
+@dataclass
+class Exchange:
+    request: httpx.Request
+    body: bytes
+    response: httpx.Response
+    raw: bytes
+
+
+class _Raw(httpx.AsyncByteStream):
+    """A body not read yet (httpx reads a ``ByteStream`` at once, and the proxy streams)."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.raw
+
+
+class Capture(httpx.AsyncBaseTransport):
+    """An HTTP transport that keeps each request as sent and each answer as received (raw)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.exchanges: list[Exchange] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = b"".join([chunk async for chunk in request.stream])  # type: ignore[union-attr]
+        sent = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+        response = await self.inner.handle_async_request(sent)
+        raw = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
+        await response.aclose()
+        self.exchanges.append(Exchange(sent, body, response, raw))
+        return httpx.Response(response.status_code, headers=response.headers, stream=_Raw(raw))
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def dump(found: Any) -> str:
+    """Anything as one text, to search it for secrets."""
+    import json
+
+    return json.dumps(found, default=str)
