@@ -76,9 +76,9 @@ class Admin:
     def _run(self, route: AdminRoute, call: AdminCall) -> Any:
         """The endpoint's work, in the scope it addresses; its writes made durable."""
         call.session = self._session(call)
+        if call.session is not None:
+            call.session = self.kit.sessions.touch(call.session)
         with sessions.scoped(call.session):
-            if call.session is not None:
-                self.kit.sessions.touch(call.session)
             result = route.handler(call)
         self.kit.flush()
         return result

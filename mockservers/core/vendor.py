@@ -346,12 +346,12 @@ class Vendor:
         kit = self.kit
         tenant = self.tenant_of(call)
         session = kit.sessions.owner(tenant) if tenant is not None else None
+        if session is not None:
+            session = kit.sessions.touch(session)
         met: list[str] = []
         with sessions.scoped(session):
             met_token = MET.set(met)
             try:
-                if session is not None:
-                    kit.sessions.touch(session)
                 fault = kit.faults.take(self.name, call.operation)
                 response, detail = self._respond(call, route, refused, fault)
             finally:
