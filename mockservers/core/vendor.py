@@ -73,7 +73,10 @@ class Kit:
                     self.sessions.update(session, clock_offset=0.0)
             self.coverage.clear(scope)
         self.journal.clear(vendor, scope)
-        self.faults.clear(vendor, scope)
+        if vendor is None:
+            self.faults.reset(scope)
+        else:
+            self.faults.clear(vendor, scope)
         for name, found in self.vendors.items():
             if vendor is None or name == vendor:
                 found.reset(scope)
@@ -93,7 +96,7 @@ class Kit:
         """Everything a dropped session held: its tenants, tokens, windows, journal, faults,
         coverage (called once the session itself is gone, so no fixture comes back)."""
         self.journal.clear(None, session_id)
-        self.faults.clear(None, session_id)
+        self.faults.reset(session_id)
         self.coverage.clear(session_id)
         for found in self.vendors.values():
             found.reset(session_id)
