@@ -64,7 +64,9 @@ class Coverage:
             for b in catalogue
         ]
 
-    def clear(self, scope: str | None) -> None:
-        prefix = (scope or "") + _SEP
+    def clear(self, scope: str | None, vendor: str | None = None) -> None:
+        """Forget what one scope met (None: the global scope), of one vendor or all (a
+        behaviour's id starts with its vendor's name)."""
+        prefix = (scope or "") + _SEP + (f"{vendor}." if vendor is not None else "")
         for key in [k for k in self.counters if k.startswith(prefix)]:
             self.counters.delete(key)

@@ -71,7 +71,7 @@ class Kit:
                 session = self.sessions.get(scope)
                 if session is not None:
                     self.sessions.update(session, clock_offset=0.0)
-            self.coverage.clear(scope)
+        self.coverage.clear(scope, vendor)
         self.journal.clear(vendor, scope)
         if vendor is None:
             self.faults.reset(scope)
