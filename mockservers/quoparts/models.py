@@ -92,7 +92,7 @@ class QuoPartsModel(VendorModel):
         return self.state.tenant(found.tenant)
 
     def reset(self, scope: str | None) -> None:
-        self.tokens.expire(scope)
+        self.tokens.drop(scope)
         self._code_indexes = {n: i for n, i in self._code_indexes.items() if not in_scope(n, scope)}
 
     def rebuild_indexes(self) -> None:

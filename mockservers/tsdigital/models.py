@@ -219,5 +219,5 @@ class TsDigitalModel(VendorModel):
             heapq.heappush(self._pending.setdefault(tenant, []), (_epoch(new.get("ready_at")), key))
 
     def reset(self, scope: str | None) -> None:
-        self.tokens.expire(scope)
+        self.tokens.drop(scope)
         self._pending = {n: p for n, p in self._pending.items() if not in_scope(n, scope)}

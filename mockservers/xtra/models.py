@@ -163,7 +163,7 @@ class XtraModel(VendorModel):
     def reset(self, scope: str | None) -> None:
         """The scope's tokens gone; its accounts' login users and their identities back (IRID 1:
         demo, or the session's own)."""
-        self.tokens.expire(scope)
+        self.tokens.drop(scope)
         self._keys = {n: k for n, k in self._keys.items() if not in_scope(n, scope)}
         self._users = {n: u for n, u in self._users.items() if not in_scope(n, scope)}
         for account in self.scope_accounts(scope):
