@@ -281,6 +281,8 @@ class Admin:
         name = call.query.get("vendor") or None
         chosen = [self.vendor(name)] if name is not None else list(self.vendors.values())
         scope = self._scope(call)
+        for vendor in chosen:
+            vendor.catch_up(scope)  # what time settled (TS Digital's FAILED) counts too
         return {v.name: self.kit.coverage.report(v.behaviours, scope) for v in chosen}
 
     # -- the table --------------------------------------------------------------------------

@@ -265,7 +265,12 @@ class Vendor:
         tokens = self.model.tokens
         return tokens.expire(scope) if tokens is not None else 0
 
+    def catch_up(self, scope: str | None) -> None:
+        """Bring state that time changes up to the clock of ``scope`` (``EVERY``: each scope on
+        its own clock) before someone reads it: a state dump, a coverage report."""
+
     def dump_state(self, scope: str | None = None) -> dict[str, Any]:
+        self.catch_up(scope)
         return self.state.dump(scope)
 
     def load_state(self, document: Any, scope: str | None = None) -> None:

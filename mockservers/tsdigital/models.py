@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mockservers.core.sessions import PREFIX, current_id, in_scope, scoped
+from mockservers.core.sessions import EVERY, PREFIX, current_id, in_scope, owner_id, scoped
 from mockservers.core.state import TenantState, VendorState
 from mockservers.core.tokens import Token, TokenStore
 from mockservers.core.vendor import Kit, VendorModel
@@ -190,12 +190,17 @@ class TsDigitalModel(VendorModel):
                 self._finish(tenant, item_id, record)  # type: ignore[arg-type]
 
     def settle_scope(self, scope: str | None) -> None:
-        """Settle every tenant of a scope, each on its own clock (before a state read)."""
-        session = self.kit.sessions.get(scope)
-        with scoped(session):
-            for name in list(self._pending):
-                if in_scope(name, scope):
-                    self.settle(name)
+        """Settle every tenant of a scope (``EVERY``: of every scope), each on the clock of its
+        own scope (before a state or coverage read)."""
+        for name in list(self._pending):
+            owner = owner_id(name)
+            if scope != EVERY and owner != scope:
+                continue
+            session = self.kit.sessions.get(owner) if owner is not None else None
+            if owner is not None and session is None:
+                continue  # a dropped session's tenant: nothing to settle, it is going
+            with scoped(session):
+                self.settle(name)
 
     @staticmethod
     def _finish(tenant: TenantState, item_id: str, record: dict[str, Any]) -> None:

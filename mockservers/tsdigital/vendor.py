@@ -29,9 +29,8 @@ class TsDigital(Vendor):
     # processing_failure: the next accepted item(s) end FAILED (taken only once one is accepted).
     vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset({responses.PROCESSING_FAILURE})
 
-    def dump_state(self, scope: str | None = None) -> dict[str, Any]:
+    def catch_up(self, scope: str | None) -> None:
         self.model.settle_scope(scope)
-        return super().dump_state(scope)
 
     def tenant_of(self, call: Call) -> str | None:
         scheme, _, value = (call.headers.get("authorization") or "").strip().partition(" ")
