@@ -64,6 +64,13 @@ def in_scope(identifier: str, scope: str | None) -> bool:
     return owner_id(identifier) == scope
 
 
+def refuse_reserved(value: Any, what: str) -> None:
+    """``ValueError`` for a configured identifier in the sessions' reserved namespace: a tenant
+    named ``ms-…`` would belong to no scope (or to a session), so no reset would reach it."""
+    if isinstance(value, str) and value.startswith(PREFIX):
+        raise ValueError(f"{what} {value!r}: the prefix {PREFIX!r} is reserved for sessions")
+
+
 class SessionLimit(Exception):
     """Too many live sessions (the configured maximum keeps memory bounded)."""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mockservers.core.sessions import refuse_reserved
+
 
 @dataclass(frozen=True)
 class TsDigitalSettings:
@@ -23,3 +25,4 @@ class TsDigitalSettings:
             raise ValueError("token_ttl_seconds must be more than 0")
         if not isinstance(self.default_tenant, str) or not self.default_tenant:
             raise ValueError("default_tenant must be a non-empty string")
+        refuse_reserved(self.default_tenant, "default_tenant")
