@@ -42,6 +42,12 @@ class MatcherError(ValueError):
     """A matcher the admin API refuses (400)."""
 
 
+def code_list(values: Iterable[Any]) -> list[str]:
+    """Vendor codes as a matcher's ``error_code`` compares them: text, each once, in order,
+    absent ones (None) left out. A vendor's ``answer_codes`` returns this."""
+    return list(dict.fromkeys(str(value) for value in values if value is not None))
+
+
 def check_matcher(matcher: Any) -> dict[str, Any]:
     """The matcher, refused (``MatcherError``) when a key is unknown or of the wrong type: a
     typo must fail loudly, not match nothing."""
