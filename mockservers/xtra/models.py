@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
 from mockservers.core.sessions import PREFIX, current_id, in_scope, owner_id
 from mockservers.core.state import StateError, TenantState, VendorState
 from mockservers.core.tokens import TokenStore
 from mockservers.core.vendor import Kit, VendorModel
+from mockservers.xtra import coverage
 from mockservers.xtra.errors import (
     DOC_EXISTS,
     DOC_NOT_IMPORTED,
@@ -127,6 +129,8 @@ def login_tenant(model: XtraModel, call: Any) -> str | None:
 
 
 def failed(record: dict[str, Any], contact_form: bool, error: RecordError) -> Outcome:
+    """A refused record's outcome (Item3 false, Item4 its error): every refusal ends here."""
+    met(coverage.RECORD_ERRORS[error.code])
     rid = record.get("ID")
     return Outcome(rid if is_id(rid) else 0, identity_key(record, contact_form), error)
 
@@ -265,14 +269,17 @@ class XtraModel(VendorModel):
         """AccessToken when sent (it decides), else the key pair; 403 otherwise."""
         value = headers.get("accesstoken")
         if value is not None:
-            token = self.tokens.lookup(value)
+            token, verdict = self.tokens.verdict(value)
             if token is None:
+                expired = verdict == "expired"
+                met(coverage.ACCESS_TOKEN_EXPIRED if expired else coverage.ACCESS_TOKEN_INVALID)
                 raise self.forbidden("AccessToken non valido o scaduto")
             return Caller(
                 self.state.tenant(token.tenant), token.claims["irid"], token.claims["uid"]
             )
         account = self._account(headers)
         if account is None:
+            met(coverage.KEYS_REFUSED)
             raise self.forbidden("SyncPublicKey/SyncSecretKey mancanti o non validi")
         return Caller(self.state.tenant(account.name))
 
@@ -283,12 +290,14 @@ class XtraModel(VendorModel):
         if caller.irid is None:
             return
         if contact_form:
+            met(coverage.ACCESS_TOKEN_SCOPE)
             raise self.forbidden(
                 "Le chiamate contact form richiedono SyncPublicKey e SyncSecretKey"
             )
         for record in records:
             rid = record.get("ID")
             if not is_id(rid) or rid != caller.irid:
+                met(coverage.ACCESS_TOKEN_SCOPE)
                 raise self.forbidden(
                     f"Con AccessToken si può aggiornare solo l'anagrafica {caller.irid}"
                 )
@@ -296,6 +305,7 @@ class XtraModel(VendorModel):
             for user in users if isinstance(users, list) else []:
                 uid = user.get("ID") if isinstance(user, dict) else None
                 if not is_id(uid) or uid != caller.user_id:
+                    met(coverage.ACCESS_TOKEN_SCOPE)
                     raise self.forbidden(
                         f"Con AccessToken si può aggiornare solo l'utente {caller.user_id}"
                     )
@@ -305,6 +315,7 @@ class XtraModel(VendorModel):
         if headers.get("syncpublickey") is not None or headers.get("syncsecretkey") is not None:
             account = self._account(headers)
             if account is None:
+                met(coverage.KEYS_REFUSED)
                 raise self.forbidden("SyncPublicKey/SyncSecretKey mancanti o non validi")
             tenants = [account.name]
         else:  # every account of the caller's scope
@@ -321,7 +332,9 @@ class XtraModel(VendorModel):
                 and isinstance(stored, str)
                 and secrets.compare_digest(stored.encode(), password.encode())
             ):
+                met(coverage.LOGIN_OK)
                 return self._session(name, identity, user)
+        met(coverage.LOGIN_REFUSED)
         raise self.forbidden("Credenziali non valide")
 
     def _session(
@@ -463,6 +476,7 @@ class XtraModel(VendorModel):
             contacts[label] = _email_contact(tenant, identity, record["EMail"])
         tenant.put(IDENTITIES, str(identity["ID"]), identity)
         self._index_key(tenant, existing, identity)
+        met(_WRITTEN[contact_form, existing is not None])
         if contact_form:
             self._record_activity(tenant, identity, record)
         return Outcome(identity["ID"], identity.get("ExternalKey"), None, destinations, contacts)
@@ -516,6 +530,15 @@ class XtraModel(VendorModel):
             **{name: record.get(name) for name in ACTIVITY_FIELDS},
         }
         tenant.put(ACTIVITIES, str(number), activity)
+
+
+_WRITTEN = {
+    (False, False): coverage.INSERTED,
+    (False, True): coverage.UPDATED,
+    (True, False): coverage.CONTACT_FORM_INSERTED,
+    (True, True): coverage.CONTACT_FORM_UPDATED,
+}
+"""(contact form?, existing identity?) -> the situation a written record met."""
 
 
 def _merge(
