@@ -207,7 +207,8 @@ class KeepItModel(VendorModel):
         for number, record in enumerate(records):
             if number in failures:
                 invalid = [coverage.MANDATORY_FIELD]
-                plans.append(Plan("error", customer_code_of(record), failures[number], invalid))
+                plan = Plan("error", customer_code_of(record), failures[number], behaviours=invalid)
+                plans.append(plan)
                 continue
             plan = self._plan(tenant, number, record, owner)
             if plan.kind == "ok":
@@ -243,7 +244,7 @@ class KeepItModel(VendorModel):
             existing = tenant.get(SUBJECTS, code_text(subjects["progId"]))
             if existing is None:
                 missing = [coverage.RECORD_NOT_FOUND]
-                return Plan("error", code, not_found(subjects["progId"]), missing)
+                return Plan("error", code, not_found(subjects["progId"]), behaviours=missing)
         plan = Plan("ok", code, incoming=incoming, existing=existing)
         me = _me(plan, number)
 
