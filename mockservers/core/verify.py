@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from mockservers.core.journal import MASK
+from mockservers.core.journal import MASK, is_secret
 
 MATCHER_KEYS = (
     "vendor",
@@ -83,10 +83,11 @@ def _show(value: Any) -> str:
     return text if len(text) <= _SHOW_LIMIT else text[: _SHOW_LIMIT - 1] + "…"
 
 
-def document_differences(expected: Any, actual: Any, where: str) -> list[str]:
+def document_differences(expected: Any, actual: Any, where: str, secret: bool = False) -> list[str]:
     """How ``actual`` fails to contain ``expected``: objects by subset, arrays element by
     element, anything else by equality. A secret is masked in the journal: it never matches a
-    clear-text expectation, and the difference echoes neither value."""
+    clear-text expectation, and no difference shows a secret, the journal's or the matcher's
+    (``secret``: ``where`` is a field the journal masks)."""
     if actual == MASK and expected != MASK:
         return [f"{where}: masked in the journal, never matches a clear-text value"]
     if isinstance(expected, dict):
@@ -95,10 +96,11 @@ def document_differences(expected: Any, actual: Any, where: str) -> list[str]:
         found = []
         for key, value in expected.items():
             path = f"{where}.{key}" if where else key
+            hidden = secret or is_secret(str(key))
             if key not in actual:
-                found.append(f"{path}: expected {_show(value)}, missing")
+                found.append(f"{path}: expected {_expected(value, hidden)}, missing")
             else:
-                found += document_differences(value, actual[key], path)
+                found += document_differences(value, actual[key], path, hidden)
         return found
     if isinstance(expected, list):
         if not isinstance(actual, list):
@@ -107,13 +109,17 @@ def document_differences(expected: Any, actual: Any, where: str) -> list[str]:
         for index, value in enumerate(expected):
             path = f"{where}[{index}]"
             if index >= len(actual):
-                found.append(f"{path}: expected {_show(value)}, missing")
+                found.append(f"{path}: expected {_expected(value, secret)}, missing")
             else:
-                found += document_differences(value, actual[index], path)
+                found += document_differences(value, actual[index], path, secret)
         return found
     if expected != actual:
-        return [f"{where}: expected {_show(expected)}, got {_show(actual)}"]
+        return [f"{where}: expected {_expected(expected, secret)}, got {_show(actual)}"]
     return []
+
+
+def _expected(value: Any, secret: bool) -> str:
+    return "a secret value (not shown)" if secret and value != MASK else _show(value)
 
 
 def differences(matcher: dict[str, Any], entry: dict[str, Any], codes_of: CodesOf) -> list[str]:
