@@ -185,7 +185,8 @@ class XtraModel(VendorModel):
         return [session_account(prefix, session["credentials"]["xtra"])]
 
     def account(self, public_key: str) -> Account | None:
-        """A configured account, or a live session's, by its public key."""
+        """A configured account, or a live session's, by its public key (a session's without
+        its login user: a key pair is all a call's check needs, and this runs on every call)."""
         found = self.accounts.get(public_key)
         if found is not None:
             return found
@@ -195,7 +196,7 @@ class XtraModel(VendorModel):
         credentials = session["credentials"]["xtra"]
         if credentials["public_key"] != public_key:
             return None
-        return session_account(PREFIX + session["id"], credentials)
+        return Account(PREFIX + session["id"], public_key, credentials["secret_key"])
 
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
         if collection != IDENTITIES:
