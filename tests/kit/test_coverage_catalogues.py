@@ -13,6 +13,7 @@ import importlib
 import inspect
 import pkgutil
 import re
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -106,3 +107,14 @@ def test_ids_are_stable_dotted_names_under_the_vendor(vendor: type[Vendor]) -> N
     assert len(ids) == len(set(ids))
     assert all(ID.match(i) and i.startswith(f"{vendor.name}.") for i in ids), ids
     assert all(len(b.description) > 15 for b in vendor.behaviours)
+
+
+@pytest.mark.parametrize("vendor", VENDOR_CLASSES, ids=lambda v: v.name)
+def test_docs_list_every_catalogued_situation(vendor: type[Vendor]) -> None:
+    """docs/testing.md names each situation (its id without the vendor's prefix, in code)."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "testing.md").read_text("utf-8")
+    row = next(line for line in page.splitlines() if line.startswith(f"| {vendor.title} ("))
+    listed = set(re.findall(r"`(?:[a-z]+\.)?([a-z0-9_]+)`", row))
+    short = {b.id.split(".", 1)[1] for b in vendor.behaviours}
+    assert listed == short, f"missing {sorted(short - listed)}, unknown {sorted(listed - short)}"
+    assert f"{vendor.title} ({len(short)})" in row
