@@ -24,6 +24,7 @@ from mockservers.testing.session import Session
 from mockservers.testing.transport import SyncASGITransport
 
 __all__ = [
+    "IN_PROCESS_URL",
     "AdminScope",
     "CoverageTally",
     "MockServer",
