@@ -130,7 +130,9 @@ def login_tenant(model: XtraModel, call: Any) -> str | None:
 
 def failed(record: dict[str, Any], contact_form: bool, error: RecordError) -> Outcome:
     """A refused record's outcome (Item3 false, Item4 its error): every refusal ends here."""
-    met(coverage.RECORD_ERRORS[error.code])
+    behaviour = coverage.RECORD_ERRORS.get(error.code)
+    if behaviour is not None:
+        met(behaviour)
     rid = record.get("ID")
     return Outcome(rid if is_id(rid) else 0, identity_key(record, contact_form), error)
 

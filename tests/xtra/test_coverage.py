@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mockservers.xtra import Xtra
+from mockservers.xtra import Xtra, errors
 from mockservers.xtra import coverage as c
 from tests.coverage_kit import Scenario, Tester, check_catalogue, check_scenario
 
@@ -171,3 +171,15 @@ def test_every_catalogued_situation_has_a_scenario() -> None:
 def test_the_scenario_meets_its_situation(behaviour: str) -> None:
     named = behaviour not in NAMES_NO_SESSION
     check_scenario("xtra", behaviour, SCENARIOS[behaviour], names_session=named)
+
+
+def test_every_record_error_code_is_a_catalogued_situation() -> None:
+    """A record's refusal is marked through RECORD_ERRORS: every ER.* code a record can carry
+    is in it (a code missing there would be answered but never counted)."""
+    record_codes = {
+        value
+        for name, value in vars(errors).items()
+        if name.isupper() and isinstance(value, str) and value.startswith("ER.")
+    }
+    whole_call_only = {errors.UNHANDLED}  # ER.IR.UNERR: a 500 envelope, marked as er_ir_unerr
+    assert set(c.RECORD_ERRORS) == record_codes - whole_call_only
