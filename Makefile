@@ -6,7 +6,12 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint fuzz bench soak clean
+.PHONY: run test lint fuzz bench soak clean system
+
+# System parts the tests drive for real (no fakes of them): installed from the distribution's
+# packages when missing. command -> Debian package.
+SYSTEM_PARTS := redis-server:redis-server
+APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +22,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/mockservers serve --host $(HOST) --port $(PORT) $(if $(CONFIG),--config $(CONFIG))
 
-test: $(STAMP)
+system:
+	@missing=""; for part in $(SYSTEM_PARTS); do \
+		command -v $${part%%:*} >/dev/null || missing="$$missing $${part#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing from the distribution's packages"; \
+		$(APT_GET) update -q >/dev/null && $(APT_GET) install -y -q --no-install-recommends $$missing >/dev/null; \
+	fi
+
+test: $(STAMP) system
 	$(BIN)/lint-imports --no-cache
 	PYTHONHASHSEED=0 $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
@@ -34,7 +47,7 @@ clean:
 	rm -rf $(VENV) build *.egg-info
 
 bench: $(STAMP)
-	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk) || sudo apt-get install -y -q wrk
+	$(MAKE) --no-print-directory system SYSTEM_PARTS="wrk:wrk redis-server:redis-server"
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 SOAK_SECONDS ?= 300

@@ -59,9 +59,18 @@ class Violation:
         return ""
 
 
-def vendors() -> list[str]:
-    """The vendors that have a contract folder."""
+ADMIN = "admin"
+"""The kit's own admin API: described like a vendor (contracts/admin/), but no vendor."""
+
+
+def documents() -> list[str]:
+    """Every folder with an OpenAPI skeleton: each vendor, and the admin API."""
     return sorted(p.name for p in CONTRACTS_DIR.iterdir() if (p / "openapi.json").is_file())
+
+
+def vendors() -> list[str]:
+    """The vendors that have a contract folder (the admin API's is not one)."""
+    return [name for name in documents() if name != ADMIN]
 
 
 def _schema_files() -> Iterator[Path]:

@@ -1,9 +1,11 @@
 """Contract testing for the fakes, the reference clients and real sandboxes.
 
-- ``schema``: each vendor's OpenAPI document (bundled from the contracts) loaded by Schemathesis;
-  ``APIOperation.as_strategy()`` generates positive and negative requests from it.
-- ``dispatch``: the one place that maps a case on a virtual path to the real request
-  (``x-real-request``), and a real request back to its operation.
+- ``view``: the per-operation view of each vendor's wire document (bundled from the contracts):
+  one operation per QuoParts method, credentials as parameters, the selecting query fixed;
+- ``schema``: that view loaded by Schemathesis; ``APIOperation.as_strategy()`` generates positive
+  and negative requests from it.
+- ``dispatch``: the one place that maps a case of the view to the real request
+  (``x-fuzz-real-request``), and a real request back to its operation.
 - ``checks``: checks every vendor shares (registered with ``@schemathesis.check``).
 - ``target`` / ``runner``: send generated cases to a base URL (in-process or over the network)
   and run the checks; ``suite``: the in-process pytest suites; ``harness``: ``mockservers fuzz``.

@@ -8,16 +8,14 @@ contract files ``<vendor>/<operation>.request|query|headers|response``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-import contracts
+from contracts.messages import verdict
 from fuzz.dispatch import operation_for
-from fuzz.schema import contract_for, document, response_contract
+from fuzz.schema import document
 
 
 @dataclass(frozen=True)
@@ -62,64 +60,23 @@ def request_violations(vendor: str, exchange: Exchange) -> list[str]:
     operation = operation_of(vendor, exchange)
     if operation is None:
         return [f"{exchange.request.method} {exchange.request.url} is no operation of {vendor}"]
-    found = []
-    body = exchange.request.content
-    checked = request_contract(vendor, operation, exchange.query)
-    if checked is not None:
-        found += _violations(checked, _json(body, "request"))
-    checked = contract_for(vendor, operation, "query")
-    if checked is not None:
-        found += _violations(checked, exchange.query)
-    checked = contract_for(vendor, operation, "headers")
-    if checked is not None:
-        found += _violations(checked, _headers(checked, exchange.request.headers))
-    return found
-
-
-def request_contract(
-    vendor: str, operation: str, query: dict[str, str]
-) -> contracts.Contract | None:
-    """The body contract for a request: ``<operation>.<flag>.request`` when the query sets a
-    flag to ``true`` and that contract exists (XTRA ``contactForm=true``), else
-    ``<operation>.request``."""
-    for name, value in query.items():
-        if value.lower() == "true" and (
-            flagged := contract_for(vendor, operation, f"{name}.request")
-        ):
-            return flagged
-    return contract_for(vendor, operation, "request")
+    return _verdict(vendor, operation, exchange)["request"]
 
 
 def response_violations(vendor: str, exchange: Exchange) -> list[str]:
     """How the response breaks the response contract of its operation and status (empty: it
     does not)."""
     operation = operation_of(vendor, exchange)
-    status = exchange.response.status_code
-    checked = response_contract(vendor, operation, status) if operation else None
-    if checked is None:
-        return []
-    return _violations(checked, _json(exchange.response.content, "response"))
+    return _verdict(vendor, operation, exchange)["response"] if operation else []
 
 
-def _violations(checked: contracts.Contract, instance: Any) -> list[str]:
-    if isinstance(instance, _NotJSON):
-        return [f"{checked.name}: {instance}"]
-    found = checked.check(instance)
-    return [f"{checked.name}: {v.pointer or '(body)'}: {v.message}" for v in found]
-
-
-class _NotJSON(str):
-    pass
-
-
-def _json(content: bytes, what: str) -> Any:
-    try:
-        return json.loads(content)
-    except ValueError:
-        return _NotJSON(f"the {what} body is not JSON: {content[:100]!r}")
-
-
-def _headers(checked: contracts.Contract, headers: httpx.Headers) -> dict[str, str]:
-    """The headers the contract names, under the contract's spelling (HTTP names ignore case)."""
-    names = contracts.load_schema(checked.name).get("properties", {})
-    return {name: headers[name] for name in names if name in headers}
+def _verdict(vendor: str, operation: str, exchange: Exchange) -> dict[str, list[str]]:
+    return verdict(
+        vendor,
+        operation,
+        query=exchange.query,
+        headers=dict(exchange.request.headers),
+        body=exchange.request.content,
+        status=exchange.response.status_code,
+        answer=exchange.response.content,
+    )

@@ -4,34 +4,100 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 VENDORS = ("quoparts", "xtra", "tsdigital", "keepit")
+_RATE = re.compile(r"(?P<count>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)/s")
+
+
+def rate_limit(text: str) -> float:
+    """``N/s`` (``5/s``, ``0.5/s``) -> requests per second; anything else is a usage error."""
+    match = _RATE.fullmatch(text.strip())
+    rate = float(match["count"]) if match else 0.0
+    if rate <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give requests per second as N/s, e.g. 5/s or 0.5/s (N > 0)"
+        )
+    return rate
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = commands.add_parser("fuzz", help="fuzz a running server (fake or real) from the contracts")
+    p = commands.add_parser(
+        "fuzz",
+        help="fuzz a running server (fake or real) from the contracts",
+        description="Generate requests from the contracts, send them to VENDOR at --base-url "
+        "and check every answer. Exit status: 0 passed (or only failures the baseline "
+        "accepts), 1 a check failed, 2 a usage problem. See docs/fuzzing.md.",
+    )
     p.add_argument("vendor", choices=VENDORS)
     p.add_argument(
         "--base-url",
         required=True,
+        metavar="URL",
         help="the vendor's baseUrl, e.g. http://127.0.0.1:8000/quoparts",
     )
-    p.add_argument("--username")
-    p.add_argument("--password")
-    p.add_argument("--public-key")
-    p.add_argument("--secret-key")
-    p.add_argument("--token")
-    p.add_argument("--company-id")
-    p.add_argument("--site-id")
-    p.add_argument("--max-examples", type=int, default=50)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--junit-xml")
-    p.add_argument("--dry-run", action="store_true", help="print what would be sent, send nothing")
-    p.add_argument("--budget", type=int, help="send at most this many requests")
+    creds = p.add_argument_group(
+        "credentials",
+        "quoparts: --username --password; keepit: --username --password --company-id "
+        "--site-id; xtra: --public-key --secret-key and/or --username --password; "
+        "tsdigital: --token (without it, tokens are minted through the fake's admin API)",
+    )
+    for flag, metavar in (
+        ("--username", "USER"),
+        ("--password", "PASSWORD"),
+        ("--public-key", "KEY"),
+        ("--secret-key", "KEY"),
+        ("--token", "TOKEN"),
+        ("--company-id", "ID"),
+        ("--site-id", "ID"),
+    ):
+        creds.add_argument(flag, metavar=metavar)
+    cases = p.add_argument_group("cases")
+    cases.add_argument(
+        "--max-examples",
+        type=int,
+        default=50,
+        metavar="N",
+        help="cases per operation and mode (50)",
+    )
+    cases.add_argument("--seed", type=int, metavar="N", help="another fixed set of cases")
+    sandbox = p.add_argument_group("against a shared sandbox")
+    sandbox.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent, send nothing"
+    )
+    sandbox.add_argument("--budget", type=int, metavar="N", help="send at most this many requests")
+    sandbox.add_argument(
+        "--rate-limit",
+        type=rate_limit,
+        metavar="N/s",
+        help="at most N requests per second (e.g. 1.5/s); a 429 with Retry-After is always "
+        "waited out and retried",
+    )
+    out = p.add_argument_group("results")
+    out.add_argument(
+        "--junit-xml", metavar="FILE", help="JUnit XML, one test per operation and mode"
+    )
+    out.add_argument(
+        "--record", metavar="FILE.har", help="every exchange as HAR 1.2, secrets masked"
+    )
+    out.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="failures listed there are known: they do not fail the run; new ones do",
+    )
+    out.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="write this run's failures into --baseline FILE (and exit 0)",
+    )
+    out.add_argument("--report", metavar="FILE.html", help="one self-contained HTML page")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.update_baseline and (not args.baseline or args.dry_run):
+        print("mockservers fuzz: --update-baseline needs --baseline FILE and a run that sends")
+        return 2
     try:
         from fuzz.harness import run_harness
     except ImportError as exc:  # the fuzz extra is not installed

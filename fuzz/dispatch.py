@@ -1,9 +1,10 @@
 """Map a Schemathesis case to the request that is really sent, and back.
 
-Query-dispatched vendors (QuoParts, KeepIT) list each operation on a *virtual path* with
-``x-real-request: {"path", "query"}`` (see ``contracts/openapi.py``). This module is the one place
-that knows it: :func:`real_request` turns a case on a virtual path into the real path plus the
-fixed dispatch query, and :func:`operation_for` finds the operation a real request invokes.
+The fuzz view (``fuzz.view``) lists QuoParts's importCli and importPvt on *virtual paths* and
+fixes the query that selects an operation, noted as ``x-fuzz-real-request: {"path", "query"}``.
+This module is the one place that reads it: :func:`real_request` turns a case into the real path
+with the selecting query first, and :func:`operation_for` finds the operation a real request
+invokes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 from schemathesis import Case
+
+from fuzz.view import REAL
 
 # Schemathesis stamps these on every case; a real sandbox has no use for them.
 _DROPPED_HEADERS = {"x-schemathesis-testcaseid", "user-agent", "connection", "accept-encoding"}
@@ -60,8 +63,8 @@ def _shell_bytes(content: bytes) -> str:
 
 
 def real_spec(operation_raw: dict[str, Any]) -> dict[str, Any] | None:
-    """The operation's ``x-real-request`` (``None`` for an operation on its real path)."""
-    return operation_raw.get("x-real-request")
+    """The operation's real path and selecting query (``None``: its path, nothing fixed)."""
+    return operation_raw.get(REAL)
 
 
 def dispatch_keys(document: dict[str, Any], real_path: str) -> frozenset[str]:

@@ -3,11 +3,15 @@
 For each operation of the vendor's OpenAPI document, positive then negative cases are generated
 from the contracts, sent to the real paths (``fuzz.dispatch``) and checked (the shared checks
 plus the vendor plug-in's). Every failure is printed as a ``curl`` command with the name of the
-check that failed. Exit status: 0 all checks passed, 1 a check failed, 2 a usage problem
-(no plug-in for the vendor, missing credentials, server unreachable).
+check that failed. Exit status: 0 all checks passed (or every failure is accepted by
+``--baseline``), 1 a check failed (a new failure), 2 a usage problem (no plug-in for the vendor,
+missing credentials, server unreachable, an unreadable baseline).
 
-Safe for a real sandbox: ``--dry-run`` prints the requests and sends none; ``--budget N`` stops
-after N requests (the login included).
+Safe for a shared sandbox: ``--dry-run`` prints the requests and sends none; ``--budget N`` stops
+after N requests (the login included); ``--rate-limit N/s`` paces every request; a 429 with a
+``Retry-After`` in seconds is waited out and the request sent again (``fuzz.target``). Results:
+``--junit-xml``, ``--record FILE.har`` (``fuzz.recording``), ``--baseline`` /
+``--update-baseline`` (``fuzz.baseline``), ``--report FILE.html`` (``fuzz.report``).
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ from typing import TextIO
 import httpx
 from hypothesis import Phase, settings
 
-from fuzz import junit
-from fuzz.plugins import PluginError, plugin_class
+from fuzz import baseline, junit, report
+from fuzz.plugins import PluginError, VendorPlugin, plugin_class
 from fuzz.profiles import QUIET_HEALTH_CHECKS
+from fuzz.recording import HarFile, secret_credentials
 from fuzz.runner import OperationReport, fuzz_operation
 from fuzz.schema import MODES, api_operations
-from fuzz.target import BudgetExhausted, Target
+from fuzz.target import RETRIES, BudgetExhausted, Clock, Sleep, Target
+
+Say = Callable[[str], None]
 
 
 def harness_settings(max_examples: int, seed_value: int | None) -> settings:
@@ -41,7 +48,16 @@ def harness_settings(max_examples: int, seed_value: int | None) -> settings:
     )
 
 
-def run_harness(args: argparse.Namespace, out: TextIO | None = None) -> int:
+def run_harness(
+    args: argparse.Namespace,
+    out: TextIO | None = None,
+    *,
+    sleep: Sleep = time.sleep,
+    clock: Clock = time.monotonic,
+) -> int:
+    """Run ``mockservers fuzz`` with parsed ``args``; the exit status. ``sleep`` and ``clock``
+    are what the pacing and the waits for a 429 use (a test passes ones that move a fake's
+    clock instead of the wall's)."""
     out = out or sys.stdout
 
     def say(line: str) -> None:
@@ -56,34 +72,89 @@ def run_harness(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return 2
     try:
         plugin = cls.from_args(args)
-    except PluginError as exc:
+        accepted = baseline.load(args.baseline) if _opt(args, "baseline") else {}
+    except (PluginError, baseline.BaselineError) as exc:
         say(f"mockservers fuzz: {exc}")
         return 2
-    hypothesis_settings = harness_settings(args.max_examples, args.seed)
-    with httpx.Client(timeout=30.0) as client:
-        target = Target(
-            plugin, args.base_url, client, budget=args.budget, dry_run=args.dry_run, echo=say
-        )
-        mode = "dry run, nothing is sent" if args.dry_run else f"budget {args.budget or 'none'}"
-        say(
-            f"fuzzing {args.vendor} at {target.base_url}: up to {args.max_examples} cases per "
-            f"operation and mode, seed {args.seed if args.seed is not None else 'fixed'} ({mode})"
-        )
-        started = time.perf_counter()
-        try:
-            plugin.authenticate(target)
-        except (PluginError, httpx.TransportError, BudgetExhausted) as exc:
-            say(f"mockservers fuzz: cannot authenticate against {target.base_url}: {exc}")
-            return 2
-        reports = _fuzz_all(target, args, hypothesis_settings, say)
-        elapsed = time.perf_counter() - started
+    har = (
+        HarFile(args.record, secret_credentials(plugin.credentials))
+        if _opt(args, "record")
+        else None
+    )
+    try:
+        with httpx.Client(timeout=30.0) as client:
+            target = Target(
+                plugin,
+                args.base_url,
+                client,
+                budget=args.budget,
+                dry_run=args.dry_run,
+                echo=say,
+                rate=getattr(args, "rate_limit", None),
+                retries=RETRIES,
+                clock=clock,
+                sleep=sleep,
+                record=har.add if har is not None else None,
+                shared=True,
+            )
+            return _run(target, plugin, args, accepted, say)
+    finally:
+        if har is not None:
+            path = har.write(f"mockservers fuzz {args.vendor} --base-url {args.base_url}")
+            say(f"recorded {len(har.recorder)} exchange(s) as HAR: {path}")
+
+
+def _run(
+    target: Target,
+    plugin: VendorPlugin,
+    args: argparse.Namespace,
+    accepted: dict[baseline.Key, dict[str, object]],
+    say: Say,
+) -> int:
+    mode = "dry run, nothing is sent" if args.dry_run else f"budget {args.budget or 'none'}"
+    pace = f", at most {args.rate_limit:g}/s" if _opt(args, "rate_limit") else ""
+    say(
+        f"fuzzing {args.vendor} at {target.base_url}: up to {args.max_examples} cases per "
+        f"operation and mode, seed {args.seed if args.seed is not None else 'fixed'} "
+        f"({mode}{pace})"
+    )
+    started = time.perf_counter()
+    try:
+        plugin.authenticate(target)
+    except (PluginError, httpx.TransportError, BudgetExhausted) as exc:
+        say(f"mockservers fuzz: cannot authenticate against {target.base_url}: {exc}")
+        return 2
+    reports = _fuzz_all(target, args, harness_settings(args.max_examples, args.seed), say)
+    elapsed = time.perf_counter() - started
+    # A dry run learns nothing about failures; a run the budget cut did not finish its last one.
+    ran = set() if args.dry_run else baseline.completed(reports, cut=target.exhausted)
+    comparison = baseline.compare(accepted, args.vendor, reports, ran)
     if args.junit_xml:
         junit.write(args.junit_xml, args.vendor, reports, elapsed)
-    return _summary(target, reports, elapsed, say)
+    facts = report.RunFacts(
+        args.vendor,
+        target.base_url,
+        sum(r.cases for r in reports),
+        target.sent,
+        elapsed,
+        tuple(target.politeness.retry_waits),
+        target.politeness.still_limited,
+        target.exhausted,
+        baselined=bool(_opt(args, "baseline")),
+    )
+    if _opt(args, "report"):
+        say(f"report: {report.write(args.report, facts, reports, comparison)}")
+    status = _summary(target, facts, comparison, say)
+    if _opt(args, "update_baseline"):
+        path = baseline.write(args.baseline, accepted, args.vendor, reports, ran)
+        changes = f"{len(comparison.new)} added, {len(comparison.fixed)} dropped"
+        say(f"baseline updated: {path} ({changes})")
+        return 0
+    return status
 
 
 def _fuzz_all(
-    target: Target, args: argparse.Namespace, hs: settings, say: Callable[[str], None]
+    target: Target, args: argparse.Namespace, hs: settings, say: Say
 ) -> list[OperationReport]:
     reports = []
     for operation in api_operations(args.vendor).values():
@@ -106,13 +177,42 @@ def _fuzz_all(
 
 
 def _summary(
-    target: Target, reports: list[OperationReport], elapsed: float, say: Callable[[str], None]
+    target: Target,
+    facts: report.RunFacts,
+    comparison: baseline.Comparison,
+    say: Say,
 ) -> int:
-    cases = sum(r.cases for r in reports)
-    failed = [f for r in reports for f in r.findings]
+    """The closing lines; the exit status (1 when a failure is new)."""
     if target.exhausted:
         say(f"request budget of {target.budget} reached: stopped")
+    if facts.retry_waits:
+        say(
+            f"waited out {len(facts.retry_waits)} answer(s) 429 "
+            f"(Retry-After, {sum(facts.retry_waits)} s in all) and sent them again"
+        )
+    if facts.still_limited:
+        say(f"{facts.still_limited} request(s) still answered 429 after {RETRIES} retries")
+    if facts.baselined:
+        for finding in comparison.known:
+            say(f"  known: {finding.operation}[{finding.mode}] {finding.check} (in the baseline)")
+        for key in comparison.fixed:
+            say(f"  fixed: {key.label} (in the baseline, no longer fails)")
+        for finding in comparison.new:
+            say(f"  NEW:   {finding.operation}[{finding.mode}] {finding.check}")
     sent = "printed" if target.dry_run else f"{target.sent} requests sent"
-    verdict = f"{len(failed)} failed check(s)" if failed else "all checks passed"
-    say(f"{cases} cases, {sent}, {elapsed:.1f} s: {verdict}")
-    return 1 if failed else 0
+    failed = len(comparison.new) + len(comparison.known)
+    if not failed:
+        verdict = "all checks passed"
+    elif comparison.known:
+        verdict = (
+            f"{failed} failed check(s): {len(comparison.new)} new, {len(comparison.known)} known"
+        )
+    else:
+        verdict = f"{failed} failed check(s)"
+    say(f"{facts.cases} cases, {sent}, {facts.elapsed:.1f} s: {verdict}")
+    return 1 if comparison.new else 0
+
+
+def _opt(args: argparse.Namespace, name: str) -> object:
+    """An option that callers building ``args`` by hand may leave out."""
+    return getattr(args, name, None)

@@ -16,14 +16,14 @@ from hypothesis import strategies as st
 from schemathesis import APIOperation, CheckFunction, GenerationMode
 
 from fuzz.checks import CONTRACT_CHECKS, CheckFailure, run_checks
-from fuzz.dispatch import real_request
+from fuzz.dispatch import RealRequest, real_request
 from fuzz.schema import operation_id
 from fuzz.target import BudgetExhausted, Target, activated
 
 
 @dataclass(frozen=True)
 class Finding:
-    """A failed check, with the request that reproduces it."""
+    """A failed check, with the request that reproduces it (as sent, and as ``curl``)."""
 
     operation: str
     mode: str
@@ -32,6 +32,7 @@ class Finding:
     message: str
     curl: str
     status: int
+    request: RealRequest | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -103,7 +104,7 @@ def fuzz_operation(
         if response is None and not failures:  # dry run
             return
         status = response.status_code if response is not None else 0
-        found = [_finding(report, failure, request.as_curl(), status) for failure in failures]
+        found = [_finding(report, failure, request, status) for failure in failures]
         for finding in found:
             report.add(finding)
         if found and stop_on_failure:
@@ -120,7 +121,16 @@ def fuzz_operation(
     return report
 
 
-def _finding(report: OperationReport, failure: CheckFailure, curl: str, status: int) -> Finding:
+def _finding(
+    report: OperationReport, failure: CheckFailure, request: RealRequest, status: int
+) -> Finding:
     return Finding(
-        report.operation, report.mode, failure.check, failure.title, failure.message, curl, status
+        report.operation,
+        report.mode,
+        failure.check,
+        failure.title,
+        failure.message,
+        request.as_curl(),
+        status,
+        request,
     )

@@ -22,10 +22,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mockservers.core import sessions
-from mockservers.core.adminapi import AdminCall, AdminError, AdminRoute
+from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
 from mockservers.core.faults import FaultSpecError
 from mockservers.core.http import JSONResponse
 from mockservers.core.sessions import EVERY, SessionLimit
+from mockservers.core.shared import StoreUnavailable
 from mockservers.core.state import StateError
 from mockservers.core.vendor import Kit, Vendor
 from mockservers.core.verify import MatcherError, check_matcher, count, verify
@@ -64,9 +65,13 @@ class Admin:
                 raw = await request.body() if route.body != "none" else b""
                 body = _parse(raw, route.body)
                 call = AdminCall(body, request.query_params, request.path_params)
+                for name in route.reads:
+                    await self.kit.store.fresh(name)
                 result = await self.kit.store.run(lambda: self._run(route, call))
             except AdminError as exc:
                 return JSONResponse({"error": exc.message}, status_code=exc.status)
+            except StoreUnavailable as exc:
+                return JSONResponse({"error": str(exc)}, status_code=503)
             if isinstance(result, Response):
                 return result
             return JSONResponse(result, status_code=call.status)
@@ -144,7 +149,7 @@ class Admin:
 
     def get_requests(self, call: AdminCall) -> Any:
         limit = call.query.get("limit")
-        if limit is not None and not limit.isdigit():
+        if limit is not None and not (limit.isascii() and limit.isdigit()):
             raise AdminError(400, "limit must be a whole number")
         vendor = call.query.get("vendor") or None
         if vendor is not None:
@@ -195,9 +200,18 @@ class Admin:
 
     def move_clock(self, call: AdminCall) -> Any:
         seconds = call.object_body().get("advance_seconds")
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-            raise AdminError(400, 'the body must be {"advance_seconds": N} with N >= 0')
-        self.kit.clock.advance(seconds)
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 <= seconds <= MAX_SECONDS
+        ):
+            raise AdminError(
+                400, f'the body must be {{"advance_seconds": N}} with 0 <= N <= {MAX_SECONDS:.0f}'
+            )
+        try:
+            self.kit.clock.advance(seconds)
+        except ValueError as exc:
+            raise AdminError(400, str(exc)) from None
         return {"now": self.kit.clock.isoformat()}
 
     # -- faults -----------------------------------------------------------------------------
@@ -287,16 +301,23 @@ class Admin:
 
     # -- the table --------------------------------------------------------------------------
     def table(self) -> list[AdminRoute]:
-        a = AdminRoute
+        a, J = AdminRoute, ("journal",)
         routes = [
             a("/__admin/health", "GET", self.health, summary="Is the kit up, and which vendors"),
             a("/__admin/reset", "POST", self.reset, "optional", "Back to start (one scope)"),
             a("/__admin/state/{vendor}", "GET", self.get_state, summary="A vendor's state"),
             a("/__admin/state/{vendor}", "PUT", self.put_state, "required", "Replace it"),
-            a("/__admin/requests", "GET", self.get_requests, summary="The journal, newest first"),
+            a("/__admin/requests", "GET", self.get_requests, summary="The journal", reads=J),
             a("/__admin/requests", "DELETE", self.clear_requests, summary="Clear the journal"),
-            a("/__admin/requests/count", "POST", self.count_requests, "required", "Count calls"),
-            a("/__admin/requests/verify", "POST", self.verify_requests, "required", "Verify"),
+            a("/__admin/requests/count", "POST", self.count_requests, "required", "Count", J),
+            a(
+                "/__admin/requests/verify",
+                "POST",
+                self.verify_requests,
+                "required",
+                "Verify",
+                reads=J,
+            ),
             a("/__admin/clock", "GET", self.get_clock, summary="The kit's clock"),
             a("/__admin/clock", "POST", self.move_clock, "required", "Move the clock forward"),
             a("/__admin/faults", "POST", self.add_fault, "required", "Make calls misbehave"),
@@ -317,10 +338,24 @@ class Admin:
         return routes
 
     def routes(self) -> list[Route]:
+        """One route per path, whatever its methods, so that a 405 names them all in ``Allow``."""
+        by_path: dict[str, dict[str, Endpoint]] = {}
+        for route in self.table():
+            by_path.setdefault(route.path, {})[route.method] = self.endpoint(route)
         return [
-            Route(route.path, self.endpoint(route), methods=[route.method])
-            for route in self.table()
+            Route(path, _by_method(methods), methods=list(methods))
+            for path, methods in by_path.items()
         ]
+
+
+def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
+    """One endpoint for a path that answers several methods (HEAD as GET)."""
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await endpoints[method](request)
+
+    return endpoint
 
 
 def _parse(raw: bytes, body: str) -> Any:

@@ -5,21 +5,24 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import cache
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contracts.openapi import openapi_bytes
+from contracts import ADMIN
+from contracts.openapi import openapi, openapi_bytes
 from mockservers.admin import Admin
 from mockservers.config import Config, ConfigError
+from mockservers.core import apidocs
 from mockservers.core.clock import Clock
 from mockservers.core.coverage import Coverage
-from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultRegistry
 from mockservers.core.http import JSONResponse
 from mockservers.core.journal import Journal
@@ -38,28 +41,44 @@ SERVER_OPTIONS: dict[str, Any] = {
 """uvicorn settings shared by ``mockservers serve`` and ``MockServer``."""
 
 
-def _openapi_route(vendor: str) -> Route:
-    document = openapi_bytes(vendor)
+@cache
+def _docs_page(name: str) -> bytes:
+    """The document's page for people, rendered on first use (once per process)."""
+    return apidocs.render(openapi(name)).encode("utf-8")
 
-    async def endpoint(request: Request) -> Response:
+
+def _document_routes(name: str, prefix: str) -> list[Route]:
+    """``{prefix}/openapi.json`` and its page ``{prefix}/docs``, open to every caller."""
+    document = openapi_bytes(name)
+
+    async def json_document(request: Request) -> Response:
         return Response(document, media_type="application/json")
 
-    return Route(f"/{vendor}/openapi.json", endpoint, methods=["GET"])
+    async def page(request: Request) -> Response:
+        headers = {"Content-Security-Policy": apidocs.CSP}
+        return Response(_docs_page(name), media_type="text/html", headers=headers)
+
+    return [
+        Route(f"{prefix}/openapi.json", json_document, methods=["GET"]),
+        Route(f"{prefix}/docs", page, methods=["GET"]),
+    ]
 
 
 def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], Any]:
     """404 and 405 under a vendor's prefix answer in that vendor's error body (a client parses
-    one shape); elsewhere — the admin API, unknown prefixes — a plain JSON ``{"error"}``."""
+    one shape) and are journalled; elsewhere — the admin API, unknown prefixes — a plain JSON
+    ``{"error"}``."""
 
     async def handler(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        vendor = vendors.get(request.scope["path"].split("/", 2)[1])
+        path = request.scope["path"]
+        vendor = vendors.get(path.split("/", 2)[1])
         if vendor is None or exc.status_code not in (404, 405):
             return JSONResponse(
                 {"error": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
-        error = KitError("routing", str(exc.detail), status=exc.status_code)
-        response = vendor.render_error(error, "unknown")
+        reason = f"{request.method} {path}: {exc.detail}"
+        response = await vendor.unrouted(request, exc.status_code, reason)
         response.headers.update(exc.headers or {})
         return response
 
@@ -101,13 +120,31 @@ def _lifespan(
 class KitApp(Starlette):
     """Starlette with one shortcut: a request for a vendor's exact path goes straight to its
     endpoint, skipping the router's pattern matching and per-route wrappers (the hot path of
-    every fake). Everything else — admin, OpenAPI, 404/405 — goes through Starlette as usual."""
+    every fake). Everything else — admin, OpenAPI, 404/405 — goes through Starlette as usual.
 
-    def __init__(self, *, vendor_routes: list[Route], **kwargs: Any) -> None:
+    With ``cors_origins``, Starlette's CORS middleware answers preflights and marks answers for
+    those origins, in front of everything (connectors that run in a browser)."""
+
+    def __init__(
+        self, *, vendor_routes: list[Route], cors_origins: tuple[str, ...] = (), **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.exact = {route.path: route for route in vendor_routes if "{" not in route.path}
+        self.entry: ASGIApp = self.dispatch
+        if cors_origins:
+            self.entry = CORSMiddleware(
+                self.dispatch,
+                allow_origins=list(cors_origins),
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=["X-Mockservers-Detail", "Retry-After"],
+                max_age=600,
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.entry(scope, receive, send)
+
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             route = self.exact.get(scope["path"])
             if route is not None and route.methods and scope["method"] in route.methods:
@@ -182,16 +219,20 @@ def create_app(
         )
     for vendor in kit.vendors.values():
         vendor.reset()  # the global scope's fixtures (demo accounts)
+    store.on_empty = kit.start_afresh  # a shared store holding nothing gets a fresh kit
     state = _open_state_file(state_file, kit) if state_file is not None else None
     vendors = kit.vendors
     admin = Admin(kit, config.admin_token)
     vendor_routes = [route for vendor in vendors.values() for route in vendor.starlette_routes()]
-    routes = vendor_routes + [_openapi_route(name) for name in vendors] + admin.routes()
+    documents = [r for name in vendors for r in _document_routes(name, f"/{name}")]
+    documents += _document_routes(ADMIN, "/__admin")
+    routes = vendor_routes + documents + admin.routes()
     app = KitApp(
         vendor_routes=vendor_routes,
         routes=routes,
         exception_handlers={HTTPException: _http_errors(vendors)},
         lifespan=_lifespan(store, state),
+        cors_origins=config.cors_origins,
     )
     app.state.kit = kit
     app.state.vendors = vendors

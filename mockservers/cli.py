@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import os
 import shutil
 import signal
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from mockservers.config import Config, ConfigError
 from mockservers.core.persistence import StateFileError
@@ -27,54 +29,110 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _fail(message: str) -> int:
+    print(f"mockservers: {message}", file=sys.stderr)
+    return 2
+
+
 def serve(args: argparse.Namespace) -> int:
+    import asyncio
+
     import uvicorn
 
     from mockservers import logs
-    from mockservers.app import SERVER_OPTIONS, create_app
+    from mockservers.app import SERVER_OPTIONS
+    from mockservers.core.shared import StoreUnavailable
+    from mockservers.serving import ServeSpec, self_signed
 
+    spec = ServeSpec(
+        config=args.config,
+        admin_token=args.admin_token,
+        state_file=args.state_file,
+        store=args.store,
+        cors_origins=tuple(args.cors_origin or ()),
+    )
+    if args.workers < 1:
+        return _fail("--workers must be 1 or more")
+    if args.workers > 1 and not args.store:
+        return _fail("--workers above 1 needs --store redis://…: the workers must share one state")
+    if args.store and args.state_file:
+        return _fail("--store and --state-file are exclusive: with --store the state lives there")
+    if args.tls_self_signed and (args.ssl_certfile or args.ssl_keyfile):
+        return _fail("--tls-self-signed or --ssl-certfile/--ssl-keyfile, not both")
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        return _fail("--ssl-certfile and --ssl-keyfile go together")
     try:
-        config = Config.load(args.config) if args.config else Config()
+        config = spec.load_config()
     except ConfigError as exc:
-        print(f"mockservers: {exc}", file=sys.stderr)
-        return 2
-    if args.admin_token:
-        config = config.with_overrides(admin_token=args.admin_token)
+        return _fail(str(exc))
     if not _is_loopback(args.host) and not config.admin_token:
-        print(
-            f"mockservers: refusing to bind {args.host} without --admin-token: the admin API "
-            "would let anyone on the network read and replace the fakes' state",
-            file=sys.stderr,
+        return _fail(
+            f"refusing to bind {args.host} without --admin-token: the admin API "
+            "would let anyone on the network read and replace the fakes' state"
         )
-        return 2
     try:
-        app = create_app(config, state_file=args.state_file)
+        store = spec.make_store()
+        if store.shared:
+            asyncio.run(store.ping())  # a clear refusal now rather than a 5xx on every call
+        app = spec.build() if args.workers == 1 else None
+    except StoreUnavailable as exc:
+        return _fail(str(exc))
     except (ConfigError, StateFileError, OSError, ValueError) as exc:
-        print(f"mockservers: {exc}", file=sys.stderr)
-        return 2
-    base = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
-    print(f"mockservers serving on {base}")
-    for name, vendor in app.state.vendors.items():
-        print(f"  {vendor.title:<12} {base}/{name}")
-        for line in vendor.demo_lines():
-            print(f"  {'':<12}   {line}")
-    print(f"  {'admin':<12} {base}/__admin  (see docs/admin-api.md)")
-    sys.stdout.flush()
+        return _fail(str(exc))
+    tls: dict[str, str] = {}
+    ca = None
+    if args.tls_self_signed:
+        ca, cert, key = self_signed(args.tls_self_signed)
+        tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    elif args.ssl_certfile:
+        tls = {"ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile}
+    scheme = "https" if tls else "http"
+    base = f"{scheme}://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
+    _banner(base, config, args, ca)
     # uvicorn finishes in-flight requests on SIGTERM, then re-raises the signal: exit 0 then.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logs.install()
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=args.access_log,
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "access_log": args.access_log,
         **SERVER_OPTIONS,
-    )
+        **tls,
+    }
+    if app is not None:
+        uvicorn.run(app, **options)
+    else:
+        spec.to_environment()
+        uvicorn.run(
+            "mockservers.serving:app_from_environment",
+            factory=True,
+            workers=args.workers,
+            **options,
+        )
     return 0
 
 
+def _banner(base: str, config: Config, args: argparse.Namespace, ca: Path | None) -> None:
+    from mockservers.vendors import VENDOR_CLASSES
+
+    store = args.store.split("@")[-1] if args.store else "memory"
+    print(f"mockservers serving on {base} (store: {store}, workers: {args.workers})")
+    for cls in VENDOR_CLASSES:
+        print(f"  {cls.title:<12} {base}/{cls.name}")
+        for line in cls.demo_lines_for(config.vendors.get(cls.name)):
+            print(f"  {'':<12}   {line}")
+    if ca is not None:
+        print(f"  {'TLS':<12} clients trust the local CA {ca}")
+    if config.cors_origins:
+        print(f"  {'CORS':<12} {', '.join(config.cors_origins)}")
+    print(f"  {'admin':<12} {base}/__admin  (see docs/admin-api.md)")
+    sys.stdout.flush()
+
+
 def export_contracts(args: argparse.Namespace) -> int:
+    """Every schema file, and each vendor's and the admin API's OpenAPI document (bundled:
+    each works alone)."""
     import contracts
 
     target = Path(args.dir)
@@ -82,12 +140,12 @@ def export_contracts(args: argparse.Namespace) -> int:
         destination = target / f"{name}.json"
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(contracts.CONTRACTS_DIR / f"{name}.json", destination)
-    for vendor in contracts.vendors():
-        document = contracts.openapi(vendor)
-        path = target / vendor / "openapi.json"
+    for name in contracts.documents():
+        document = contracts.openapi(name)
+        path = target / name / "openapi.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        print(f"{vendor}: {path}")
+        print(f"{name}: {path}")
     return 0
 
 
@@ -100,14 +158,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--config", help="TOML config file")
     p.add_argument("--state-file", help="keep state in this file (survives a restart or kill -9)")
-    p.add_argument("--admin-token", help="required header X-Admin-Token; allows non-loopback")
+    p.add_argument(
+        "--admin-token",
+        default=os.environ.get("MOCKSERVERS_ADMIN_TOKEN"),
+        help="required header X-Admin-Token; allows non-loopback (env MOCKSERVERS_ADMIN_TOKEN)",
+    )
     p.add_argument("--log-level", default="warning")
     p.add_argument("--access-log", action="store_true", help="log every request")
+    p.add_argument(
+        "--store",
+        default=os.environ.get("MOCKSERVERS_STORE"),
+        help="keep everything in Redis, e.g. redis://127.0.0.1:6379/0 (env MOCKSERVERS_STORE)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("MOCKSERVERS_WORKERS", "1")),
+        help="processes; above 1 needs --store (env MOCKSERVERS_WORKERS)",
+    )
+    p.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (PEM)")
+    p.add_argument("--ssl-keyfile", help="... and this private key (PEM)")
+    p.add_argument(
+        "--tls-self-signed",
+        metavar="DIR",
+        help="serve HTTPS with a local CA and a localhost certificate kept in DIR",
+    )
+    p.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="allow this browser origin (repeatable), e.g. http://localhost:3000",
+    )
     p.set_defaults(func=serve)
 
     p = commands.add_parser("contracts", help="the JSON Schema contracts")
     sub = p.add_subparsers(dest="action", required=True)
-    e = sub.add_parser("export", help="write every schema and each vendor's OpenAPI document")
+    e = sub.add_parser(
+        "export", help="write every schema and the OpenAPI documents (each vendor, the admin API)"
+    )
     e.add_argument("dir")
     e.set_defaults(func=export_contracts)
 

@@ -6,6 +6,7 @@ seed = 0                      # fault-probability random sequence
 max_body_bytes = 16777216     # over it: the vendor's own error with HTTP 413
 max_json_depth = 64
 admin_token = "…"             # required to reach /__admin from other hosts
+cors_origins = ["http://localhost:3000"]   # browsers' connectors (also: serve --cors-origin)
 
 [kit.clock]
 start = "2025-01-01T00:00:00Z"
@@ -46,6 +47,7 @@ class Config:
     max_body_bytes: int = 16 * 1024 * 1024
     max_json_depth: int = 64
     admin_token: str | None = None
+    cors_origins: tuple[str, ...] = ()
     clock_start: datetime | None = None
     clock_frozen: bool = False
     journal_max_entries: int = 1000
@@ -100,6 +102,10 @@ class Config:
         for key in ("seed", "max_body_bytes", "max_json_depth", "admin_token"):
             if key in kit:
                 values[key] = kit.pop(key)
+        origins = kit.pop("cors_origins", [])
+        if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+            raise ConfigError("[kit] cors_origins: a list of origins (strings)")
+        values["cors_origins"] = tuple(origins)
         if kit:
             raise ConfigError(f"[kit]: unknown keys {sorted(kit)}")
         if start is not None and start.tzinfo is None:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
-from mockservers.testing import SyncASGITransport
+from mockservers import create_app
+from mockservers.core.redis_store import RedisStore
+from mockservers.testing import MockServer, SyncASGITransport
+from tests import redis_server
 
 QP = "/quoparts/ws_quoparts.php"
 
@@ -29,22 +33,87 @@ def pytest_configure(config: pytest.Config) -> None:
             importlib.import_module(module.name)
 
 
+ACCOUNTS = {
+    "quoparts": {"accounts": [{"username": "alice", "password": "Quo-S3cret-pw"}]},
+    "keepit": {
+        "accounts": [
+            {"username": "alice", "password": "Keep-S3cret-pw", "company_id": "7", "site_id": "3"}
+        ]
+    },
+    "xtra": {
+        "accounts": [
+            {
+                "name": "acme",
+                "public_key": "acme-public",
+                "secret_key": "Xtra-S3cret-key",
+                "users": [{"username": "mario", "password": "Xtra-S3cret-pw", "irid": 59990}],
+            }
+        ]
+    },
+}
+"""Accounts beside the demo ones, with secrets no test string contains by chance: the demo
+credentials that Schemathesis draws from the contracts' examples are then another account's."""
+
+
+@pytest.fixture(scope="session")
+def _accounts_server() -> Iterator[MockServer]:
+    with MockServer(ACCOUNTS) as server:
+        yield server
+
+
+@pytest.fixture
+def accounts_server(_accounts_server: MockServer) -> MockServer:
+    """A running fake with :data:`ACCOUNTS` (and the demo accounts), reset before each test."""
+    _accounts_server.reset()
+    return _accounts_server
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     """Async tests (``@pytest.mark.anyio``) run on asyncio, like uvicorn."""
     return "asyncio"
 
 
+STORES = ("memory", "redis")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``every_store`` run once per store: the same behaviour on each."""
+    if metafunc.definition.get_closest_marker("every_store") and "kit_store" in (
+        metafunc.fixturenames
+    ):
+        metafunc.parametrize("kit_store", STORES, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server for this test session (per xdist worker), stopped after."""
+    if not redis_server.available():
+        pytest.skip("redis-server is not installed (make test installs it)")
+    with redis_server.redis_server() as url:
+        yield url
+
+
 @pytest.fixture
-def app(mockservers_app: Starlette) -> Starlette:
-    """The shipped in-process fixture (``mockservers.testing.plugin``) under a short name."""
-    return mockservers_app
+def kit_store(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "memory")
+
+
+@pytest.fixture
+def app(kit_store: str, request: pytest.FixtureRequest) -> Starlette:
+    """The shipped in-process fixture (``mockservers.testing.plugin``) under a short name; on
+    the Redis store for ``every_store`` tests' second run (a namespace of its own)."""
+    if kit_store == "memory":
+        return request.getfixturevalue("mockservers_app")
+    url = request.getfixturevalue("redis_url")
+    return create_app(store=RedisStore(url, prefix=f"test-{uuid.uuid4().hex}"))
 
 
 @pytest.fixture
 def http(app: Starlette) -> Iterator[httpx.Client]:
     """A sync client on the in-process app, base URL ``http://mockservers``."""
-    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers") as client:
+    transport = SyncASGITransport(app, lifespan=app.state.kit.store.shared)
+    with httpx.Client(transport=transport, base_url="http://mockservers") as client:
         yield client
 
 

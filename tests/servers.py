@@ -25,7 +25,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(*args: str, stop: signal.Signals | None = signal.SIGINT) -> Iterator[Served]:
+def serving(
+    *args: str, stop: signal.Signals | None = signal.SIGINT, scheme: str = "http"
+) -> Iterator[Served]:
     """Start ``serve``; wait for uvicorn's own "running" line (no polling, no sleeping).
 
     On exit send ``stop`` and require a clean exit (``stop=None``: the test ends the process).
@@ -54,10 +56,17 @@ def serving(*args: str, stop: signal.Signals | None = signal.SIGINT) -> Iterator
             banner.append(line.rstrip())
             if "/__admin" in line:
                 break
+        # One process: uvicorn says "running" once it listens. Several workers: the parent says
+        # it before any worker listens, so wait until each worker has started.
+        workers = int(args[args.index("--workers") + 1]) if "--workers" in args else 1
+        started = 0
         for line in process.stderr:
-            if "Uvicorn running on" in line:
+            if workers == 1 and "Uvicorn running on" in line:
                 break
-        yield Served(f"http://127.0.0.1:{port}", banner, process)
+            started += "Application startup complete" in line
+            if workers > 1 and started == workers:
+                break
+        yield Served(f"{scheme}://127.0.0.1:{port}", banner, process)
         if stop is not None:
             process.send_signal(stop)
             assert process.wait(timeout=15) == 0, f"{stop.name} must stop the server cleanly"

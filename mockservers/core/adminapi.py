@@ -12,7 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from contracts import load_schema
 from mockservers.core.sessions import Session
+
+MAX_SECONDS: float = load_schema("admin/defs/seconds")["maximum"]
+"""The longest clock move or token lifetime an admin call may ask for (its contract's bound)."""
 
 
 class AdminError(Exception):
@@ -59,4 +63,5 @@ class AdminRoute:
     handler: Callable[[AdminCall], Any]
     body: Body = "none"
     summary: str = ""
-    tags: tuple[str, ...] = field(default=())
+    reads: tuple[str, ...] = field(default=())
+    """Replicated objects the handler reads that a shared store keeps only in itself."""

@@ -77,6 +77,10 @@ class Clock:
         """Move the current scope's clock forward: a session's, or the global one."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
+        try:
+            datetime.fromtimestamp(self.time() + seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError("the clock cannot move past the year 9999") from None
         session = sessions.CURRENT.get()
         if session is None:
             self._state.put("offset", self._state.data["offset"] + seconds)

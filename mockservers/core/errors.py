@@ -12,6 +12,7 @@ KitErrorKind = Literal[
     "fault",  # an injected status fault
     "routing",  # a path under the vendor's prefix it does not serve (404), or a method (405)
     "internal",  # an exception nobody planned: a bug, rendered as the vendor's 500
+    "store",  # the shared store cannot be reached: the vendor's 503, nothing kept
 ]
 
 

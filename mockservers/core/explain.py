@@ -88,6 +88,9 @@ def expected(violation: Violation) -> str:
 
 
 def _quoted(value: Any) -> str:
+    """An admitted value as JSON spells it: ``'F'``, ``1``, ``true``, ``null``."""
+    if value is None:
+        return "null"
     return f"'{value}'" if isinstance(value, str) else str(value).lower()
 
 

@@ -76,14 +76,16 @@ class FaultRegistry:
         if not isinstance(spec, dict):
             raise FaultSpecError("the body must be a JSON object")
         vendor = spec.get("vendor")
-        if vendor not in vendors:
+        if not isinstance(vendor, str) or vendor not in vendors:
             raise FaultSpecError(f"unknown vendor {vendor!r}; one of {sorted(vendors)}")
         kinds, operations = vendors[vendor]
         operation = spec.get("operation")
-        if operation is not None and operation not in operations:
+        if operation is not None and (
+            not isinstance(operation, str) or operation not in operations
+        ):
             raise FaultSpecError(f"unknown operation {operation!r}; one of {sorted(operations)}")
         kind = spec.get("kind")
-        if kind not in kinds:
+        if not isinstance(kind, str) or kind not in kinds:
             raise FaultSpecError(f"unknown kind {kind!r}; one of {sorted(kinds)}")
         status = _int_or_none(spec, "status", 100, 599)
         if kind == "status" and status is None:
@@ -184,6 +186,8 @@ def _int_or_none(spec: dict[str, Any], key: str, low: int, high: int) -> int | N
     value = spec.get(key)
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():  # 500.0 is 500, as JSON Schema says
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not (low <= value <= high):
         raise FaultSpecError(f"'{key}' must be a whole number from {low} to {high}")
     return value

@@ -6,11 +6,13 @@ journal is read, so no reader — admin API, test helper, log — ever sees a se
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
-import secrets
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -41,9 +43,19 @@ SECRET_KEYS = frozenset(
 _BODY_PREVIEW = 64 * 1024
 
 
+_PROCESS = os.urandom(3).hex()
+_NUMBERS = itertools.count(1)
+
+
+def _new_id() -> str:
+    """Unique across the processes of one fake: this process's tag and a counter."""
+    return f"{_PROCESS}{next(_NUMBERS):x}"
+
+
 @dataclass(slots=True)
 class Entry:
-    time: str
+    time: float
+    """The kit's clock (of the call's scope) when answered, as epoch seconds."""
     vendor: str
     operation: str
     method: str
@@ -59,7 +71,7 @@ class Entry:
     tenant: str | None = None
     behaviours: list[str] = field(default_factory=list)
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
-    id: str = field(default_factory=lambda: secrets.token_hex(8))
+    id: str = field(default_factory=_new_id)
     at: float = field(default_factory=time.time)
     """Wall-clock epoch of recording: orders entries across scopes (session clocks differ)."""
 
@@ -115,6 +127,12 @@ _SECRET_TEXT = re.compile(
 )
 
 
+def mask_text(text: str) -> str:
+    """Text that is not JSON (a truncated or broken body) with every ``"secret": "value"`` pair
+    it still holds blotted out."""
+    return _SECRET_TEXT.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
+
+
 def mask_body(body: bytes) -> Any:
     """A body for display: parsed and masked if it is JSON, else text with secrets blotted out."""
     if not body:
@@ -122,8 +140,7 @@ def mask_body(body: bytes) -> Any:
     try:
         return mask_value(orjson.loads(body))
     except orjson.JSONDecodeError:
-        text = body[:_BODY_PREVIEW].decode("utf-8", "replace")
-        return _SECRET_TEXT.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
+        return mask_text(body[:_BODY_PREVIEW].decode("utf-8", "replace"))
 
 
 class _Log:
@@ -138,16 +155,17 @@ class _Log:
         self.max_bytes = max_bytes
 
     def append(self, entry: Entry) -> None:
-        if entry.size > self.max_bytes:  # rare: keep the entry, cut its bodies to fit
+        size = entry.size
+        if size > self.max_bytes:  # rare: keep the entry, cut its bodies to fit
             half = max(0, self.max_bytes // 2 - 256)
             entry.request_body = entry.request_body[:half]
             entry.response_body = entry.response_body[:half]
-        self.entries.append(entry)
-        self.bytes += entry.size
-        while self.entries and (
-            len(self.entries) > self.max_entries or self.bytes > self.max_bytes
-        ):
-            self.bytes -= self.entries.popleft().size
+            size = entry.size
+        entries = self.entries
+        entries.append(entry)
+        self.bytes += size
+        while len(entries) > self.max_entries or self.bytes > self.max_bytes:
+            self.bytes -= entries.popleft().size
 
     def drop_vendor(self, vendor: str) -> None:
         self.entries = deque(e for e in self.entries if e.vendor != vendor)
@@ -214,6 +232,8 @@ class Journal:
             self._log(entry.session or GLOBAL).append(entry)
         elif operation == "clear":
             self._clear(args[0], args[1])
+        elif operation == "reset":  # a store reloading everything
+            self._logs = {}
         else:
             raise ValueError(f"journal: unknown operation {operation!r}")
 
@@ -268,7 +288,7 @@ def _masked_pairs(pairs: Any) -> dict[str, str]:
 
 def render(entry: Entry) -> dict[str, Any]:
     return {
-        "time": entry.time,
+        "time": datetime.fromtimestamp(entry.time, UTC).isoformat().replace("+00:00", "Z"),
         "vendor": entry.vendor,
         "operation": entry.operation,
         "method": entry.method,

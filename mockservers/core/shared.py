@@ -11,12 +11,20 @@ processes' operations on its own copy with ``apply(operation, arguments)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from mockservers.core.windows import Windows
 
 T = TypeVar("T")
 
 Recorder = Callable[[str, str, tuple[Any, ...]], None]
 """(object name, operation, arguments): one write, as the store records it."""
+
+
+class StoreUnavailable(RuntimeError):
+    """A shared store cannot be reached (or refused a commit): the call is answered with the
+    vendor's 5xx body, and nothing it did is kept."""
 
 
 class Replicated(Protocol):
@@ -93,6 +101,8 @@ class Store:
 
     def __init__(self) -> None:
         self.objects: dict[str, Replicated] = {}
+        self.on_empty: Callable[[], None] = lambda: None
+        """Set by the app (a shared store holding nothing of this kit gets a fresh kit)."""
 
     def recorder(self) -> Recorder | None:
         return None
@@ -109,8 +119,23 @@ class Store:
     def register(self, obj: Replicated) -> None:
         self.objects[obj.name] = obj
 
+    def windows(self, name: str) -> Windows:
+        """The sliding windows called ``name`` (made on first use)."""
+        from mockservers.core.windows import Windows  # windows -> sessions -> shared
+
+        found = self.objects.get(name)
+        if found is None:
+            found = Windows(name, self.recorder())
+            self.register(found)
+        assert isinstance(found, Windows)
+        return found
+
     async def run(self, work: Callable[[], T]) -> T:
         return work()
+
+    async def fresh(self, name: str) -> None:
+        """Bring the object called ``name`` up to date before a read (a shared store keeps
+        some objects, the journal, only in the store); in memory it always is."""
 
     async def start(self) -> None:
         """Connect and catch up (a shared store); nothing to do in memory."""

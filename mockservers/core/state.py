@@ -80,6 +80,8 @@ class VendorState:
         self.collection_names = collections
         self.record: Recorder | None = None
         self.on_change: ChangeHook | None = None
+        self.on_reload: Callable[[], None] | None = None
+        """Rebuild the model's derived indexes after the whole state was reloaded."""
         self.tenants: dict[str, TenantState] = {}
 
     def recorded(self, operation: str, args: tuple[Any, ...]) -> None:

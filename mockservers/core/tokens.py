@@ -59,6 +59,11 @@ class TokenStore:
         self._tokens.put(value, {"tenant": tenant, "expires_at": expires_at, "claims": claims})
         return Token(value, tenant, expires_at, claims)
 
+    def tenant_of(self, value: str | None) -> str | None:
+        """The tenant of the token with this value, live or not: whose call it is."""
+        data = self._tokens.data.get(value) if value else None  # type: ignore[arg-type]
+        return data["tenant"] if data is not None else None
+
     def peek(self, value: str | None) -> Token | None:
         """The token with this value, live or not (to know whose call it is)."""
         data = self._tokens.get(value) if value else None

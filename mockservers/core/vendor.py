@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import orjson
 from starlette.datastructures import QueryParams
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -34,13 +34,20 @@ from mockservers.core.http import too_deep
 from mockservers.core.journal import Entry, Journal
 from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
-from mockservers.core.shared import Store
+from mockservers.core.shared import Store, StoreUnavailable
 from mockservers.core.state import VendorState
 from mockservers.core.tokens import TokenStore
 
 log = logging.getLogger("mockservers")
 DETAIL_HEADER = "X-Mockservers-Detail"
 _DETAIL_LIMIT = 2000
+
+
+def detail_header(details: str) -> str:
+    """The ``X-Mockservers-Detail`` value: printable ASCII whatever the request held (non-ASCII
+    and quotes JSON-escaped), at most 2000 characters, stripped: a header value may not end in a
+    space (h11 refuses to send it, and uvicorn then drops the connection instead of answering)."""
+    return json.dumps(details)[1:-1][:_DETAIL_LIMIT].strip()
 
 
 @dataclass
@@ -81,6 +88,13 @@ class Kit:
             if vendor is None or name == vendor:
                 found.reset(scope)
 
+    def start_afresh(self) -> None:
+        """The whole kit as it starts: no session, no fault, the global scope's fixtures."""
+        for session_id in list(self.sessions.map):
+            self.sessions.drop(session_id)
+        self.reset()
+        self.faults.reset()
+
     def open_session(self, ttl_seconds: float | None, name: str | None) -> sessions.Session:
         """A new session with fresh accounts on every vendor (their fixtures in place)."""
 
@@ -102,15 +116,50 @@ class Kit:
             found.reset(session_id)
 
 
+class CallHeaders(dict[str, str]):
+    """Request headers by lower-case name; a repeated header's first value (as Starlette's
+    ``Headers.get``). ASGI servers send the names in lower case already."""
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        super().__init__((k.decode("latin-1"), v.decode("latin-1")) for k, v in reversed(raw))
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return dict.get(self, key.lower(), default)
+
+    def __getitem__(self, key: str) -> str:
+        return dict.__getitem__(self, key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and dict.__contains__(self, key.lower())
+
+
 class Call:
     """One request as a vendor endpoint sees it: body already read within the limit."""
 
-    __slots__ = ("_json", "body", "details", "kit", "operation", "request", "vendor")
+    __slots__ = (
+        "_headers",
+        "_json",
+        "body",
+        "details",
+        "kit",
+        "operation",
+        "query",
+        "request",
+        "vendor",
+    )
 
     def __init__(
-        self, request: Request, vendor: str, operation: str, body: bytes, kit: Kit
+        self,
+        request: Request,
+        vendor: str,
+        operation: str,
+        body: bytes,
+        kit: Kit,
+        query: QueryParams,
     ) -> None:
         self.request = request
+        self.query = query
+        self._headers: CallHeaders | None = None
         self.vendor = vendor
         self.operation = operation
         self.body = body
@@ -129,12 +178,12 @@ class Call:
         return self.kit.faults.take(self.vendor, self.operation, frozenset((kind,)))
 
     @property
-    def query(self) -> Any:
-        return self.request.query_params
-
-    @property
-    def headers(self) -> Any:
-        return self.request.headers
+    def headers(self) -> CallHeaders:
+        """The request headers, names without case (read once into a dict: a vendor looks at
+        several per call)."""
+        if self._headers is None:
+            self._headers = CallHeaders(self.request.scope["headers"])
+        return self._headers
 
     @property
     def client_ip(self) -> str:
@@ -245,6 +294,7 @@ class Vendor:
         kit.store.register(self.state)
         self.configure(section or {})
         self.state.on_change = self.model.on_change
+        self.state.on_reload = self.model.rebuild_indexes
 
     @property
     def fault_kinds(self) -> frozenset[str]:
@@ -294,9 +344,15 @@ class Vendor:
         """Render a kit-level error (bad JSON, too large, injected status, bug) the vendor's way."""
         raise NotImplementedError
 
-    def demo_lines(self) -> list[str]:
+    @classmethod
+    def demo_lines(cls, settings: Any) -> list[str]:
         """What ``mockservers serve`` prints about this vendor's demo credentials."""
         return []
+
+    @classmethod
+    def demo_lines_for(cls, section: dict[str, Any] | None) -> list[str]:
+        """The banner lines for this vendor's config table (no app needed)."""
+        return cls.demo_lines(settings_from(cls.settings_class, section, cls.name))
 
     def admin_routes(self) -> list[AdminRoute]:
         """Vendor-specific admin endpoints under ``/__admin/<vendor>/``."""
@@ -327,19 +383,26 @@ class Vendor:
     async def handle(self, request: Request, route: VendorRoute) -> Response:
         started = perf_counter()
         kit = self.kit
-        operation = route.operation_for(request.query_params)
+        query = parse_query(request.scope["query_string"])
+        operation = route.operation_for(query)
         body = b""
         refused: KitError | None = None
         try:
             body = await _read_body(request, kit.max_body_bytes)
         except KitError as exc:
             refused = exc
-        call = Call(request, self.name, operation, body, kit)
-        if kit.store.shared:
-            answered = await kit.store.run(lambda: self._answer(call, route, refused, started))
+        call = Call(request, self.name, operation, body, kit, query)
+        if not kit.store.shared:
+            response, fault = self._answer(call, route, refused, started)
         else:
-            answered = self._answer(call, route, refused, started)
-        response, fault = answered
+            try:
+                answered = await kit.store.run(lambda: self._answer(call, route, refused, started))
+            except StoreUnavailable as exc:  # nothing of this call was kept
+                error = KitError("store", str(exc), status=503)
+                response = self.render_error(error, operation)
+                response.headers[DETAIL_HEADER] = detail_header(str(exc))
+                return response
+            response, fault = answered
         if fault is not None and fault.kind == "latency":
             await asyncio.sleep((fault.latency_ms or 0) / 1000)
         if fault is not None and fault.kind == "drop":
@@ -357,7 +420,9 @@ class Vendor:
         if session is not None:
             session = kit.sessions.touch(session)
         met: list[str] = []
-        with sessions.scoped(session):
+        # Plain context-variable tokens rather than a context manager: this is every call's path.
+        in_session = sessions.CURRENT.set(session) if session is not None else None
+        try:
             met_token = MET.set(met)
             try:
                 fault = kit.faults.take(self.name, call.operation)
@@ -366,8 +431,7 @@ class Vendor:
                 MET.reset(met_token)
             details = "; ".join([*call.details, *([detail] * bool(detail))])
             if details:
-                # Printable ASCII whatever the request held: non-ASCII and quotes JSON-escaped.
-                response.headers[DETAIL_HEADER] = json.dumps(details)[1:-1][:_DETAIL_LIMIT]
+                response.headers[DETAIL_HEADER] = detail_header(details)
             if fault is not None and fault.kind == "malformed":
                 response = _malformed(response)
             scope = session["id"] if session is not None else None
@@ -377,7 +441,35 @@ class Vendor:
             if met:
                 kit.coverage.count(met, scope)
             kit.flush()
+        finally:
+            if in_session is not None:
+                sessions.CURRENT.reset(in_session)
         return response, fault
+
+    async def unrouted(self, request: Request, status: int, reason: str) -> Response:
+        """The answer to a call no route of this vendor serves (a path it does not have, a method
+        its path does not allow), in the vendor's own error body. It is journalled as
+        ``unknown`` with the detail ``routing: ...``: a connector's wrong URL shows in the
+        journal like any other call."""
+        started = perf_counter()
+        call = Call(request, self.name, UNKNOWN, b"", self.kit, QueryParams(""))
+        detail = f"routing: {reason}"
+
+        def answer() -> Response:
+            response = self.render_error(KitError("routing", reason, status=status), UNKNOWN)
+            response.headers[DETAIL_HEADER] = detail_header(detail)
+            tenant = self.tenant_of(call)
+            session = self.kit.sessions.owner(tenant) if tenant is not None else None
+            scope = session["id"] if session is not None else None
+            self._record(call, response, started, detail, scope, tenant, [])
+            return response
+
+        if not self.kit.store.shared:
+            return answer()
+        try:
+            return await self.kit.store.run(answer)
+        except StoreUnavailable as exc:
+            return self.render_error(KitError("store", str(exc), status=503), UNKNOWN)
 
     def _respond(
         self, call: Call, route: VendorRoute, refused: KitError | None, fault: Fault | None
@@ -412,7 +504,7 @@ class Vendor:
         scope_ = call.request.scope
         self.kit.journal.record(
             Entry(
-                time=self.clock.isoformat(),
+                time=self.clock.time(),
                 vendor=self.name,
                 operation=call.operation,
                 method=scope_["method"],
@@ -433,17 +525,38 @@ class Vendor:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, read from the ASGI messages (a one-message body costs one ``receive``)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise KitError("too_large", f"the body is larger than {limit} bytes", status=413)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    receive = request.receive
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise KitError("too_large", f"the body is larger than {limit} bytes", status=413)
+        if not message.get("more_body", False):
+            if not chunks:
+                return chunk
+            chunks.append(chunk)
+            return b"".join(chunks)
         chunks.append(chunk)
-    return b"".join(chunks)
+
+
+def parse_query(raw: bytes) -> QueryParams:
+    """The query string as Starlette parses it (blank values kept, a repeated key's last value
+    wins), without ``parse_qsl``'s unquoting when nothing is quoted (every call's path)."""
+    text = raw.decode("latin-1")
+    if "%" in text or "+" in text:
+        return QueryParams(text)
+    return QueryParams(
+        [(k, v) for k, _, v in (part.partition("=") for part in text.split("&") if part)]
+    )
 
 
 def _malformed(response: Response) -> Response:

@@ -124,7 +124,7 @@ class KeepItModel(VendorModel):
             kit.clock,
             settings.rate_limit_calls,
             settings.rate_limit_window_seconds,
-            kit.store.map("windows:keepit"),
+            kit.store.windows("windows:keepit"),
         )
         self._owners: dict[str, dict[Key, str]] = {}  # tenant -> unique key -> progId
 

@@ -68,7 +68,8 @@ class KeepIt(Vendor):
         """The answer's ``code`` (200, 204, 206, 400, 401, 422, 429, 500) as text."""
         return code_list([response.get("code")]) if isinstance(response, dict) else []
 
-    def demo_lines(self) -> list[str]:
-        if not self.settings.demo_account:
+    @classmethod
+    def demo_lines(cls, settings: Any) -> list[str]:
+        if not settings.demo_account:
             return []
         return ["headers username: demo, password: demo, companyId: 1, siteId: 1"]

@@ -55,8 +55,7 @@ class QuoParts(Vendor):
     def tenant_of(self, call: Call) -> str | None:
         if call.operation == "login":
             return call.query.get("username")
-        token = self.model.tokens.peek(call.query.get("token"))
-        return token.tenant if token is not None else None
+        return self.model.tokens.tenant_of(call.query.get("token"))
 
     def session_credentials(self, prefix: str) -> dict[str, Any]:
         return {"username": prefix, "password": secrets.token_urlsafe(12)}
@@ -78,5 +77,6 @@ class QuoParts(Vendor):
         found = [response, *(rows if isinstance(rows, list) else ())]
         return code_list(part.get("errorCode") for part in found if isinstance(part, dict))
 
-    def demo_lines(self) -> list[str]:
-        return ["login: username demo, password demo"] if self.settings.demo_account else []
+    @classmethod
+    def demo_lines(cls, settings: Any) -> list[str]:
+        return ["login: username demo, password demo"] if settings.demo_account else []

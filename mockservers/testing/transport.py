@@ -3,10 +3,15 @@
 httpx's ``ASGITransport`` is async-only; the sync reference clients and sync tests need the
 same thing without a socket. One event loop runs in a background thread (an anyio blocking
 portal) for the transport's lifetime.
+
+With ``lifespan=True`` the transport also runs the app's lifespan, as a server would: startup
+before the first request, shutdown on ``close()`` (an app on a shared store connects and lets
+go of its connections there).
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
@@ -14,8 +19,17 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 
 class SyncASGITransport(httpx.BaseTransport):
-    def __init__(self, app: Any, client: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
+    def __init__(
+        self,
+        app: Any,
+        client: tuple[str, int] = ("127.0.0.1", 50000),
+        *,
+        lifespan: bool = False,
+    ) -> None:
+        self._app = app
         self._inner = httpx.ASGITransport(app=app, client=client)
+        self._lifespan = lifespan
+        self._running: AbstractAsyncContextManager[Any] | None = None
         self._portal_cm: Any = None
         self._portal: BlockingPortal | None = None
 
@@ -23,6 +37,9 @@ class SyncASGITransport(httpx.BaseTransport):
         if self._portal is None:
             self._portal_cm = start_blocking_portal()
             self._portal = self._portal_cm.__enter__()
+            if self._lifespan:
+                self._running = self._app.router.lifespan_context(self._app)
+                self._portal.call(self._running.__aenter__)
         return self._portal
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -42,6 +59,9 @@ class SyncASGITransport(httpx.BaseTransport):
 
     def close(self) -> None:
         if self._portal_cm is not None:
+            if self._running is not None and self._portal is not None:
+                self._portal.call(self._running.__aexit__, None, None, None)
+                self._running = None
             self._portal_cm.__exit__(None, None, None)
             self._portal_cm = None
             self._portal = None

@@ -46,6 +46,20 @@ def is_rule(violation: Violation) -> bool:
     return violation.keyword == "not" and not violation.path
 
 
+# Each rule's name and title (its ``allOf`` entry), found by the ``not`` schema it broke.
+_RULE_NAMES = [
+    (rule["not"], f"rule {rule['x-rule']} ({rule['title']})")
+    for rule in _REQUEST.schema.get("allOf", [])
+    if "x-rule" in rule
+]
+
+
+def rule_diagnosis(violations: list[Violation]) -> str:
+    """The broken rules by name, for the detail header (the validator would dump the body)."""
+    names = [name for v in violations for schema, name in _RULE_NAMES if v.expected == schema]
+    return "body: breaks " + "; ".join(names) if names else diagnosis(violations)
+
+
 def standard_headers(call: Call) -> dict[str, str]:
     headers = call.headers
     return {name: headers[name] for name in HEADER_NAMES if name in headers}
@@ -60,6 +74,7 @@ def header_problems(call: Call, headers: dict[str, str]) -> list[SubError]:
     content_type = call.headers.get("content-type", "")
     if content_type.split(";", 1)[0].strip().lower() != "application/json":
         met(coverage.CONTENT_TYPE)
+        call.explain(f"headers: Content-Type {content_type!r:.100} is not application/json")
         problems.append(
             sub_error(
                 "Content-Type",
@@ -79,10 +94,11 @@ def create_item(model: TsDigitalModel, call: Call) -> Response:
     body = call.json()
     violations = _REQUEST.check(body)
     if violations:
-        structural = [describe(v) for v in violations if not is_rule(v)]
+        structural = [v for v in violations if not is_rule(v)]
         if structural:
             met(coverage.INVALID_BODY)
-        raise model.error(400, structural or model.broken_rules(body), diagnosis(violations))
+            raise model.error(400, [describe(v) for v in structural], diagnosis(structural))
+        raise model.error(400, model.broken_rules(body), rule_diagnosis(violations))
     denied = model.denied(caller, body)
     if denied:
         raise model.error(403, denied)

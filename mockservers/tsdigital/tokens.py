@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockservers.core.adminapi import AdminCall, AdminError, AdminRoute
+from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
 from mockservers.core.sessions import refuse_reserved
 from mockservers.tsdigital.models import KINDS, TsDigitalModel, is_grant, iso
 
@@ -27,8 +27,12 @@ def _spec(body: Any) -> tuple[str, list[str], float | None, str | None]:
             400, "'grants' must be a list of 'items:create', 'special', 'studio:<studioId>'"
         )
     ttl = body.get("ttl_seconds")
-    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0):
-        raise AdminError(400, "'ttl_seconds' must be a number of seconds > 0")
+    if ttl is not None and (
+        isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 < ttl <= MAX_SECONDS
+    ):
+        raise AdminError(
+            400, f"'ttl_seconds' must be a number of seconds > 0, <= {MAX_SECONDS:.0f}"
+        )
     tenant = body.get("tenant")
     if tenant is not None and (not isinstance(tenant, str) or not tenant):
         raise AdminError(400, "'tenant' must be a non-empty string")
@@ -44,6 +48,10 @@ def token_routes(model: TsDigitalModel) -> list[AdminRoute]:
         kind, grants, ttl, tenant = _spec(call.body)
         if tenant is not None and call.session is not None:
             raise AdminError(400, "give either 'tenant' or 'session': a session has its tenant")
+        try:  # a clock moved far ahead: refuse before minting anything
+            iso(model.clock.time() + (ttl or model.settings.token_ttl_seconds))
+        except (OverflowError, OSError, ValueError):
+            raise AdminError(400, "the token would expire past the year 9999") from None
         token = model.mint(kind, grants, ttl, tenant)
         return {
             "token": token.value,

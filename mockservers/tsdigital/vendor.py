@@ -37,8 +37,7 @@ class TsDigital(Vendor):
 
     def tenant_of(self, call: Call) -> str | None:
         scheme, _, value = (call.headers.get("authorization") or "").strip().partition(" ")
-        found = self.model.tokens.peek(value.strip()) if scheme.lower() == "bearer" else None
-        return found.tenant if found is not None else None
+        return self.model.tokens.tenant_of(value.strip()) if scheme.lower() == "bearer" else None
 
     def session_credentials(self, prefix: str) -> dict[str, Any]:
         return {"tenant": prefix}
@@ -60,7 +59,8 @@ class TsDigital(Vendor):
         """The error body's ``code`` (the HTTP status as text); a 202 has none."""
         return code_list([response.get("code")]) if isinstance(response, dict) else []
 
-    def demo_lines(self) -> list[str]:
+    @classmethod
+    def demo_lines(cls, settings: Any) -> list[str]:
         # No "/__admin" here: the banner's admin line comes last and tools wait for it.
         return [
             'bearer tokens from the admin API: POST tsdigital/tokens {"kind": "user"}',

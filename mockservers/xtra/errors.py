@@ -31,6 +31,8 @@ DOC_UNHANDLED = "ER.DOC.UNERR"
 
 INVALID_TEXT = "Richiesta non valida"
 UNHANDLED_TEXT = "Eccezione non gestita"
+# ER.AUTH is the kit's code (the document lists none for authorisation): the contract's example.
+NOT_AUTHORISED = "Non autorizzato"
 
 # A record or a call refused for its content: the message names the field, in Italian.
 PHRASES = {

@@ -411,7 +411,9 @@ class XtraModel(VendorModel):
             if is_id(user.get("ID")):
                 if user["ID"] not in ids:
                     raise RecordError(
-                        NOT_FOUND, f"Utente non trovato: Users[{index}].ID {user['ID']}"
+                        NOT_FOUND,
+                        f"Anagrafica non trovata: Users[{index}].ID {user['ID']} "
+                        "non è un utente dell'anagrafica",
                     )
                 continue
             name = user["Username"]

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from contracts import Contract, Violation, contract, load_schema
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
-from mockservers.core.explain import diagnosis, phrase
+from mockservers.core.explain import diagnosis, field_path, phrase
 from mockservers.core.vendor import Call
 from mockservers.xtra import coverage
 from mockservers.xtra.errors import (
@@ -45,8 +45,12 @@ _EXACT = 2**53
 
 def describe(violations: list[Violation]) -> str:
     """``campo IdentityDocuments[0].ReleaseDate non nel formato atteso (data AAAA-MM-GG)``: the
-    fields at fault in Italian, for a message (the validator's English goes to the detail)."""
-    return "; ".join(dict.fromkeys(phrase(v, PHRASES) for v in violations[:3]))
+    fields at fault in Italian, one phrase per field (the first of its violations), for a
+    message; the validator's English goes to the detail."""
+    first: dict[str, str] = {}
+    for violation in violations:
+        first.setdefault(field_path(violation), phrase(violation, PHRASES))
+    return "; ".join(list(first.values())[:3])
 
 
 def refused(violations: list[Violation], root: str) -> XtraError:
@@ -112,6 +116,8 @@ def answer(model: XtraModel, call: Call, work: Callable[[], Any]) -> Response:
         result, status, code, message = None, exc.status, exc.code, exc.message
         if code == INVALID:
             met(coverage.ER_IR_INVAL_CALL)
+        if exc.detail:  # rendered here, not by the pipeline: keep the kit's diagnosis
+            call.explain(exc.detail)
     debug = (
         debug_block(started, model.clock.time(), call.client_ip) if _true(call, "debug") else None
     )
@@ -123,6 +129,8 @@ def login(model: XtraModel, call: Call) -> Response:
     def work() -> dict[str, Any]:
         _check_query(_LOGIN_QUERY, call, ("debug",))
         body = _json(call)
+        if not isinstance(body, dict):
+            raise invalid("il corpo deve essere un oggetto JSON", "the body is not a JSON object")
         violations = _LOGIN.check(body)
         if violations:
             raise refused(violations, "body")
@@ -133,8 +141,6 @@ def login(model: XtraModel, call: Call) -> Response:
 
 # -- irs/update --------------------------------------------------------------------------------
 def update_identities(model: XtraModel, call: Call) -> Response:
-    fail_documents = call.take_fault(DOCUMENT_FAULT) is not None
-
     def work() -> dict[str, Any]:
         caller = model.caller(call.headers)
         _check_query(_UPDATE_QUERY, call, ("contactForm", "debug"))
@@ -146,6 +152,8 @@ def update_identities(model: XtraModel, call: Call) -> Response:
                 "the body is not an array of objects",
             )
         model.check_scope(caller, body, contact_form)
+        # The call reaches its records: now the fault applies (a refused call keeps it).
+        fail_documents = call.take_fault(DOCUMENT_FAULT) is not None
         schema = _RECORD[contact_form]
         records = []
         for index, record in enumerate(body):

@@ -9,13 +9,13 @@ from starlette.responses import Response
 
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
-from mockservers.core.http import status_phrase
 from mockservers.core.vendor import Call, Vendor, VendorRoute
 from mockservers.core.verify import code_list
 from mockservers.xtra import coverage, responses
 from mockservers.xtra.errors import (
     INVALID,
     INVALID_TEXT,
+    NOT_AUTHORISED,
     UNHANDLED,
     UNHANDLED_TEXT,
     XtraError,
@@ -42,8 +42,7 @@ class Xtra(Vendor):
     def tenant_of(self, call: Call) -> str | None:
         token = call.headers.get("accesstoken")
         if token is not None:
-            found = self.model.tokens.peek(token)
-            return found.tenant if found is not None else None
+            return self.model.tokens.tenant_of(token)
         public_key = call.headers.get("syncpublickey")
         if public_key is not None:
             account = self.model.account(public_key)
@@ -68,13 +67,15 @@ class Xtra(Vendor):
         if error.kind == "too_large":
             reason = f"{INVALID_TEXT}: il corpo supera la dimensione massima"
             return XtraError(413, INVALID, reason).response()
+        # A documented code carries its documented description (the kit's account of the
+        # error goes to the detail header); ER.AUTH is the kit's own code.
         status = error.status or 500
         if status >= 500:
             met(coverage.ER_IR_UNERR)
             return XtraError(status, UNHANDLED, UNHANDLED_TEXT).response()
         if status in (401, 403):
-            return self.model.forbidden(status_phrase(status)).response()
-        return XtraError(status, INVALID, status_phrase(status)).response()
+            return self.model.forbidden(NOT_AUTHORISED).response()
+        return XtraError(status, INVALID, INVALID_TEXT).response()
 
     def answer_codes(self, response: Any) -> list[str]:
         """The envelope's errorCode, then each record's Item4.Code."""
@@ -89,8 +90,9 @@ class Xtra(Vendor):
                 codes.append(item4.get("Code"))
         return code_list(codes)
 
-    def demo_lines(self) -> list[str]:
-        if not self.settings.demo_account:
+    @classmethod
+    def demo_lines(cls, settings: Any) -> list[str]:
+        if not settings.demo_account:
             return []
         return [
             "headers SyncPublicKey: demo-public, SyncSecretKey: demo-secret",

@@ -82,6 +82,22 @@ def test_a_fake_that_limits_too_early_is_caught(monkeypatch: pytest.MonkeyPatch)
         suite.run("keepit", "insertClient_v3", "positive", EXAMPLES, shrink=False)
 
 
+def test_a_fake_that_puts_the_validators_english_in_an_error_object_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockservers.keepit import responses
+
+    def validators_words(violation, book, field=None):  # type: ignore[no-untyped-def]
+        return violation.message
+
+    monkeypatch.setattr(responses, "phrase", validators_words)
+    # Only a negative case whose envelope is intact but a record breaks defs/record shows it;
+    # the run stops at the first, so more cases cost nothing once one is found (8 may hold none,
+    # depending on the constants Hypothesis draws from the kit's modules).
+    with pytest.raises(CheckFailed, match=r"vendor_words.*validator English"):
+        suite.run("keepit", "insertClient_v3", "negative", max(EXAMPLES, 25), shrink=False)
+
+
 def test_an_unexpected_server_error_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     from mockservers.keepit import models
 

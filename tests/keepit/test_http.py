@@ -13,6 +13,8 @@ from contracts import contract, load_schema
 from mockservers import create_app
 from mockservers.testing import SyncASGITransport
 
+pytestmark = pytest.mark.every_store  # the same behaviour on every store
+
 API = "/keepit/api"
 QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
 DEMO = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
@@ -738,10 +740,18 @@ def test_journal_names_the_operation_and_masks_the_password(http: httpx.Client) 
     assert entries[1]["headers"]["password"] == "***"
 
 
-def test_openapi_is_served_with_the_virtual_path(http: httpx.Client) -> None:
+def test_openapi_is_served_on_the_real_path_with_the_credentials_as_security(
+    http: httpx.Client,
+) -> None:
     document = http.get("/keepit/openapi.json").json()
-    operation = document["paths"]["/api/insertClient_v3"]["post"]
+    operation = document["paths"]["/api"]["post"]
     assert operation["operationId"] == "insertClient_v3"
-    assert operation["x-real-request"]["query"] == QUERY
-    names = [p["name"] for p in operation["parameters"]]
-    assert names == ["username", "password", "companyId", "siteId"]
+    query = {p["name"]: p["schema"]["const"] for p in operation["parameters"] if p["in"] == "query"}
+    assert query == QUERY
+    assert not [p for p in operation["parameters"] if p["in"] == "header"]
+    (requirement,) = document["security"]
+    schemes = document["components"]["securitySchemes"]
+    assert sorted(schemes[name]["name"] for name in requirement) == sorted(
+        ["username", "password", "companyId", "siteId"]
+    )
+    assert "404" in operation["responses"]

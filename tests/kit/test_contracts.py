@@ -79,13 +79,6 @@ def test_openapi_is_bundled_from_the_contract_files(vendor: str) -> None:
     assert len(operation_ids) == len(set(operation_ids))
 
 
-def test_quoparts_openapi_keeps_the_query_dispatch_out_of_fuzzable_parameters() -> None:
-    document = contracts.openapi("quoparts")
-    operation = document["paths"]["/ws_quoparts.php/importCli"]["post"]
-    assert operation["x-real-request"] == {"path": "/ws_quoparts.php", "query": {"importCli": ""}}
-    assert [p["name"] for p in operation["parameters"]] == ["token"]
-
-
 def test_contracts_export_writes_schemas_and_openapi(tmp_path: Path) -> None:
     assert main(["contracts", "export", str(tmp_path)]) == 0
     exported = json.loads((tmp_path / "quoparts" / "openapi.json").read_text())

@@ -1,4 +1,5 @@
-"""The virtual-path trick: a case on /ws_quoparts.php/<method> goes to the real URL, and back."""
+"""The fuzz view's virtual paths: a case of /ws_quoparts.php/<method> goes to the real URL, and
+back."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ import httpx
 import orjson
 import pytest
 
-import contracts
 from contracts import contract
+from fuzz.schema import api_operations, response_contract
 from mockservers import create_app
 from mockservers.testing import SyncASGITransport
 
@@ -102,17 +102,11 @@ BODIES = {
 
 
 def _expected_schema(vendor: str, operation: str, status: int) -> str:
-    """The contract the vendor's OpenAPI document names for that operation and status."""
-    document = contracts.openapi(vendor)
-    for item in document["paths"].values():
-        for op in item.values():
-            if isinstance(op, dict) and op.get("operationId") == operation:
-                declared = op["responses"].get(str(status))
-                if declared is None:
-                    return f"{vendor}/error.response"
-                ref = declared["content"]["application/json"]["schema"]["$ref"]
-                return ref.rsplit("/", 1)[1].replace(".", "/", 1)
-    raise AssertionError(f"{vendor} has no operation {operation}")
+    """The contract the vendor's document names for that operation and status (its error body
+    for a status the document does not list)."""
+    declared = api_operations(vendor)[operation].definition.raw["responses"]
+    checked = response_contract(vendor, operation, status) if str(status) in declared else None
+    return checked.name if checked is not None else f"{vendor}/error.response"
 
 
 @pytest.fixture(scope="module")
@@ -222,3 +216,17 @@ def test_json_nesting_is_counted_exactly_against_max_json_depth(
         assert "deeper than 5 levels" in answer.headers["X-Mockservers-Detail"]
     else:
         assert body["errorCode"] == "0" and body["data"][0]["COD_CLI"] == "000001", body
+
+
+def test_a_long_diagnosis_is_cut_to_a_legal_header_value(http: httpx.Client) -> None:
+    """The diagnosis is cut at its limit wherever that falls; a value ending in a space is not a
+    legal header value (h11 refuses to send it and uvicorn drops the connection)."""
+    params = _quoparts_token(http)
+    cut_values = set()
+    for digits in range(1, 40):  # moves the cut along the text, over spaces too
+        rows = [{"DES_NOM": "x", "COD_PTA_IVA": 10**digits}] + [{"COD_PTA_IVA": 1}] * 30
+        answer = http.post("/quoparts/ws_quoparts.php", params=params, json={"data": rows})
+        value = answer.headers["X-Mockservers-Detail"]
+        assert value == value.strip() and value.isascii() and value.isprintable(), value[-40:]
+        cut_values.add(len(value))
+    assert len(cut_values) > 1, "some diagnoses were cut on a space"

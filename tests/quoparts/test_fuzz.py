@@ -46,8 +46,8 @@ def test_a_fake_that_accepts_bad_rows_is_caught(monkeypatch: pytest.MonkeyPatch)
     from mockservers.quoparts import responses
 
     class Lenient:
-        def is_valid(self, instance: object) -> bool:
-            return True
+        def check(self, instance: object) -> list[object]:
+            return []
 
     monkeypatch.setattr(responses, "_IMPORT_CLI", Lenient())
     with pytest.raises(CheckFailed, match="quoparts_error_codes"):
@@ -63,6 +63,19 @@ def test_a_fake_that_skips_the_token_check_is_caught(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(models.QuoPartsModel, "tenant_for", anyone)
     with pytest.raises(CheckFailed, match=r"quoparts_error_codes.*expected one of \['101'\]"):
         suite.run("quoparts", "importPvt", "negative", shrink=False)
+
+
+def test_a_fake_that_puts_the_validators_english_in_a_row_error_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockservers.quoparts import responses
+
+    def validators_words(violation, book, field=None):  # type: ignore[no-untyped-def]
+        return violation.message
+
+    monkeypatch.setattr(responses, "phrase", validators_words)
+    with pytest.raises(CheckFailed, match=r"vendor_words.*validator English"):
+        suite.run("quoparts", "importCli", "negative", 10, shrink=False)
 
 
 def test_an_unexpected_server_error_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,8 @@ from mockservers import create_app
 from mockservers.testing import SyncASGITransport
 from tests.conftest import QP, qp_call, qp_login
 
+pytestmark = pytest.mark.every_store  # the same behaviour on every store
+
 SEED_CUSTOMER = {
     "DES_NOM": "Rossi S.r.l.",
     "DES_IND": "Via Roma 123",

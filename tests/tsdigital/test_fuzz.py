@@ -17,6 +17,7 @@ from fuzz.plugins.tsdigital.checks import tsdigital_error_codes
 from fuzz.profiles import current
 from fuzz.runner import CheckFailed
 from fuzz.schema import api_operations
+from mockservers.core.explain import field_path
 from mockservers.tsdigital import errors, models, responses
 from mockservers.tsdigital.errors import sub_error
 
@@ -44,6 +45,17 @@ def test_a_fake_that_skips_the_token_check_is_caught(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(models.TsDigitalModel, "caller", anyone)
     with pytest.raises(CheckFailed, match=r"tsdigital_error_codes.*expected \[401\]"):
         suite.run("tsdigital", "createItem", "negative", shrink=False)
+
+
+def test_a_fake_that_puts_the_validators_english_in_sub_errors_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def validators_words(violation):  # type: ignore[no-untyped-def]
+        return sub_error(field_path(violation, "body"), violation.message)
+
+    monkeypatch.setattr(responses, "describe", validators_words)
+    with pytest.raises(CheckFailed, match=r"vendor_words.*validator English"):
+        suite.run("tsdigital", "createItem", "negative", 10, shrink=False)
 
 
 def test_a_fake_that_names_the_wrong_fields_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:

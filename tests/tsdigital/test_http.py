@@ -17,6 +17,8 @@ from mockservers import create_app
 from mockservers.config import ConfigError
 from mockservers.testing import SyncASGITransport
 
+pytestmark = pytest.mark.every_store  # the same behaviour on every store
+
 ITEMS = "/tsdigital/api/v3/items"
 SEED = load_schema("tsdigital/createItem.request")["x-refused-examples"][0]["example"]
 MINIMAL = {"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}}

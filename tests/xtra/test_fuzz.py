@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from fuzz import suite
@@ -30,7 +32,20 @@ def test_a_fake_that_accepts_records_breaking_their_schema_is_caught(
     monkeypatch.setattr(responses, "_RECORD", {False: Lenient(), True: Lenient()})
     with pytest.raises(CheckFailed, match=r"xtra_error_codes.*expected ER\.IR\.INVAL") as failed:
         suite.run("xtra", "updateIdentities", "negative", shrink=False)
-    assert "curl -sS -X POST 'http://mockservers/xtra/api/sync/v1/irs/update" in str(failed.value)
+    # The URL is quoted only when the generated query needs it.
+    assert re.search(
+        r"curl -sS -X POST '?http://mockservers/xtra/api/sync/v1/irs/update", str(failed.value)
+    )
+
+
+def test_a_fake_that_puts_the_validators_english_in_item4_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockservers.xtra import responses
+
+    monkeypatch.setattr(responses, "describe", lambda violations: violations[0].message)
+    with pytest.raises(CheckFailed, match=r"vendor_words.*validator English"):
+        suite.run("xtra", "updateIdentities", "negative", 10, shrink=False)
 
 
 def test_a_fake_that_lets_an_access_token_reach_other_identities_is_caught(

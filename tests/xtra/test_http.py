@@ -13,6 +13,8 @@ from contracts import contract
 from mockservers import create_app
 from mockservers.testing import SyncASGITransport
 
+pytestmark = pytest.mark.every_store  # the same behaviour on every store
+
 LOGIN = "/xtra/api/sync/v1/login"
 UPDATE = "/xtra/api/sync/v1/irs/update"
 KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hypothesis import strategies as st
-from schemathesis import Case, CheckFunction
+from schemathesis import Case, CheckFunction, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
+from fuzz.credentials import other_secret
 from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, broke
 from fuzz.plugins.keepit.checks import keepit_outcomes
@@ -67,24 +68,34 @@ class Plugin(VendorPlugin):
         response = target.send(request)
         if response is None:
             return
-        self.note_call()
+        self.note_call(target.clock())
         if response.status_code in (401, 404):
             raise PluginError(
                 f"keepit refused the probe (HTTP {response.status_code}): {response.text[:200]}"
             )
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
-        """The credential headers, unless a negative case broke them; one positive case in eight
-        keeps its generated (wrong) credentials, to see the 401."""
+        """The credential headers, unless a negative case broke them. One case in eight keeps
+        its generated credentials (perhaps another account's), and one positive case in eight
+        names the plug-in's account with a wrong password: the refusal its oracle knows must be a
+        401 (a negative case keeps its own fault the one that decides)."""
         if broke(case, ParameterLocation.HEADER):
             return
-        if draw(st.integers(0, 7)) == 0 and case.headers:
+        choice = draw(st.integers(0, 7))
+        if choice == 0 and case.headers:
             return
-        case.headers = {**(case.headers or {}), **self.headers}
+        headers = self.headers
+        positive = case.meta is None or case.meta.generation.mode == GenerationMode.POSITIVE
+        if choice == 1 and positive:
+            headers["password"] = other_secret(draw, headers["password"])
+        case.headers = {**(case.headers or {}), **headers}
 
     # -- the call limit, as seen from here ------------------------------------------------
+    # Times come from the target's clock: the one its pacing and its waits for a 429 use, so
+    # that a wait that reopened the server's window also ages the calls here.
     def note_call(self, now: float | None = None) -> None:
-        """Count one call these credentials made (each authenticated call counts)."""
+        """Count one call these credentials made (each authenticated call counts; a 429 the
+        harness waited out and sent again is one call, as the server counts it)."""
         self.calls.append(time.monotonic() if now is None else now)
 
     def calls_in_window(self, now: float | None = None) -> int:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from schemathesis import Case, CheckFunction, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
+from fuzz.credentials import other_secret
 from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, broke
 from fuzz.plugins.quoparts.checks import quoparts_error_codes
@@ -46,20 +47,39 @@ class Plugin(VendorPlugin):
             return
         try:
             body = response.json()
-            self.tokens.append(body["data"][0]["TOKEN"])
-        except (ValueError, KeyError, IndexError, TypeError):
+        except ValueError:
+            body = None
+        if not self.note_login(body):
             raise PluginError(
                 f"quoparts login failed (HTTP {response.status_code}): {response.text[:200]}"
-            ) from None
+            )
+
+    def note_login(self, answer: Any) -> bool:
+        """Keep the token of a successful login as the one to use; whether there was one."""
+        try:
+            token = answer["data"][0]["TOKEN"]
+        except (KeyError, IndexError, TypeError):
+            return False
+        if not isinstance(token, str):
+            return False
+        self.tokens.append(token)
+        return True
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
-        """Positive cases get the live token (login: the real credentials half of the time);
-        a negative case whose query was broken keeps its generated query."""
+        """Positive cases get the live token. A login gets the real credentials a third of the
+        time, the real username with a wrong password (the refusal its oracle knows) another
+        third, and keeps the generated ones otherwise. A negative case whose query was broken
+        keeps its generated query."""
         negative = case.meta is not None and case.meta.generation.mode == GenerationMode.NEGATIVE
         if negative and broke(case, ParameterLocation.QUERY):
             return
         if "token" in case.query or case.method == "POST":
             if self.tokens:
                 case.query["token"] = self.tokens[-1]
-        elif draw(st.booleans()):
+            return
+        choice = draw(st.integers(0, 2))
+        if choice == 0:
             case.query.update(self.credentials)
+        elif choice == 1:
+            wrong = other_secret(draw, self.credentials["password"])
+            case.query.update(username=self.credentials["username"], password=wrong)

@@ -4,7 +4,8 @@ Every documented QuoParts answer is HTTP 200; the outcome travels in ``errorCode
 request really sent (``response.request``), the check works out what the vendor must say:
 
 - login: a query that breaks ``login.query`` is ``"100"``; the plug-in's credentials give
-  ``"0"``; anything else ``"101"``;
+  ``"0"``; its username with another password ``"101"``; other credentials may be another
+  account's (``fuzz.credentials``): ``"0"`` or ``"101"``;
 - importCli / importPvt: a token the plug-in did not obtain is ``"101"`` (the token is checked
   first); then a body that is not JSON, not an object or whose ``data`` is not an array is
   ``"100"``; importCli answers row by row (a row that breaks ``defs/customer`` is ``"100"``, the
@@ -12,7 +13,8 @@ request really sent (``response.request``), the check works out what the vendor 
   ``importPvt.request``, otherwise ``"0"`` or ``"107"`` (unknown customer).
 
 Without an active target (e.g. in a plain ``schemathesis`` run) tokens and credentials are
-unknown, and only the rules that do not depend on them are checked.
+unknown, and only the rules that do not depend on them are checked. A successful login with the
+plug-in's own credentials hands it the new token, which later cases then use.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from schemathesis.checks import CheckContext
 from contracts import contract
 from fuzz import target as targets
 from fuzz.checks import json_or_fail
+from fuzz.credentials import Known, judge
 from fuzz.schema import operation_id
 
 OK, BAD_REQUEST, NOT_ACCREDITED, QUOTE_FAILED = "0", "100", "101", "107"
@@ -59,6 +62,10 @@ def quoparts_error_codes(ctx: CheckContext, response: Response, case: Case) -> b
             f"{operation}: errorCode {code!r} ({body.get('error')!r}), "
             f"expected one of {sorted(allowed)}"
         )
+    if operation == "login" and allowed == {OK}:
+        # Its own login succeeded: from now on the plug-in uses that token, in case the vendor
+        # revokes older ones on a new login (the documents do not say it keeps them).
+        plugin.note_login(body)
     return None
 
 
@@ -73,11 +80,8 @@ def _login(query: dict[str, str], plugin: Any) -> set[str]:
         return {BAD_REQUEST}
     if plugin is None:
         return {OK, NOT_ACCREDITED}
-    mine = (params["username"], params["password"]) == (
-        plugin.credentials["username"],
-        plugin.credentials["password"],
-    )
-    return {OK} if mine else {NOT_ACCREDITED}
+    known = judge(params, plugin.credentials, ("username",))
+    return {Known.RIGHT: {OK}, Known.WRONG: {NOT_ACCREDITED}}.get(known, {OK, NOT_ACCREDITED})
 
 
 def _import(

@@ -110,12 +110,23 @@ class Plugin(VendorPlugin):
             return
         try:
             result = response.json()["result"]
-            session = Session(str(result["Token"]), int(result["IRID"]), int(result["UserID"]))
         except (ValueError, KeyError, TypeError):
+            result = None
+        if not self.note_login(result):
             raise PluginError(
                 f"xtra login failed (HTTP {response.status_code}): {response.text[:200]}"
-            ) from None
+            )
+
+    def note_login(self, result: Any) -> bool:
+        """Keep a successful login's session as the one to use (the newest: a vendor may revoke
+        older tokens on a new login); whether ``result`` held one."""
+        try:
+            session = Session(str(result["Token"]), int(result["IRID"]), int(result["UserID"]))
+        except (KeyError, TypeError, ValueError):
+            return False
+        self.sessions.pop(session.token, None)
         self.sessions[session.token] = session
+        return True
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
         """login: the real credentials half of the time. irs/update: the key pair or the

@@ -6,10 +6,14 @@ the request really sent (``response.request``) the check works out which answers
 give:
 
 - whole-call errors: a query that breaks its contract, a body that is not JSON (login: not
-  ``login.request``; irs/update: not an array of objects) are 400 ``ER.IR.INVAL``; keys or an
-  AccessToken the plug-in was not given, wrong login credentials, and an AccessToken used beyond
-  its own identity and user (another ``ID``, an insert, another user, a contact form) are 403.
-  When a request breaks several rules any of their statuses will do (the contracts set no order);
+  ``login.request``; irs/update: not an array of objects) are 400 ``ER.IR.INVAL``; no
+  credentials, half a key pair, the plug-in's public key with another secret, an AccessToken
+  the plug-in did not obtain, and an AccessToken used beyond its own identity and user (another
+  ``ID``, an insert, another user, a contact form) are 403. Credentials the plug-in was not
+  given may be good (``fuzz.credentials``): another key pair, and any login but the plug-in's
+  own sent without keys (users are looked up in every account, and the run creates users), may
+  get 200 or 403. When a request breaks several rules any of their statuses will do (the
+  contracts set no order);
 - otherwise HTTP 200, and for irs/update one ``Item1..Item6`` per record in request order: a
   record that breaks its context's schema (``defs/identity`` or, with ``contactForm=true``,
   ``defs/contactFormIdentity``) or whose ``Password`` differs from ``ConfirmPassword`` is
@@ -37,6 +41,7 @@ from schemathesis.checks import CheckContext
 from contracts import contract
 from fuzz import target as targets
 from fuzz.checks import json_or_fail
+from fuzz.credentials import Known, judge
 from fuzz.schema import operation_id
 
 OK, BAD_REQUEST, FORBIDDEN = 200, 400, 403
@@ -44,6 +49,7 @@ INVALID, UNHANDLED = "ER.IR.INVAL", "ER.IR.UNERR"
 NOT_FOUND, EXISTS, INSERT_FAILED = "ER.IR.NOFOUND", "ER.IR.EXISTS", "ER.IR.INS"
 DOC_EXISTS, DOC_NOT_IMPORTED, DOC_UNHANDLED = "ER.DOC.EXISTS", "ER.DOC.RNOIMPORT", "ER.DOC.UNERR"
 _RECORD = {False: contract("xtra/defs/identity"), True: contract("xtra/defs/contactFormIdentity")}
+KEY_HEADERS = ("SyncPublicKey", "SyncSecretKey")
 _QUERY = {
     "login": contract("xtra/login.query"),
     "updateIdentities": contract("xtra/updateIdentities.query"),
@@ -84,6 +90,9 @@ def xtra_error_codes(ctx: CheckContext, response: Response, case: Case) -> bool 
         username, answered = json.loads(raw)["Username"], body["result"]["Username"]
         if answered != username:
             raise AssertionError(f"login as {username!r} answered for {answered!r}")
+        if plugin is not None and allowed == {OK}:
+            # Its own login: later cases use this token, in case a new login revokes older ones.
+            plugin.note_login(body["result"])
     if status == OK and operation == "updateIdentities":
         _records(json.loads(raw), body["result"], _true(query, "contactForm"))
     return None
@@ -127,10 +136,26 @@ def _parse(raw: bytes) -> Any:
 _NOT_JSON = object()
 
 
-def _keys_refused(headers: Any, plugin: Any) -> bool:
-    sent = (headers.get("SyncPublicKey"), headers.get("SyncSecretKey"))
-    pair = plugin.key_pair
-    return pair is None or sent != (pair["SyncPublicKey"], pair["SyncSecretKey"])
+def _keys(headers: Any, plugin: Any) -> Known | None:
+    """What is known of the key pair sent (``None``: none sent). Half a pair is refused, as the
+    headers contract wants both; the plug-in's public key with another secret is refused; any
+    other pair may be another account's."""
+    sent = {name: headers.get(name) for name in KEY_HEADERS}
+    if all(value is None for value in sent.values()):
+        return None
+    if any(value is None for value in sent.values()):
+        return Known.WRONG
+    return judge(sent, plugin.key_pair, ("SyncPublicKey",))
+
+
+def _refusals(known: Known | None) -> tuple[set[int], set[int]]:
+    """(statuses required, statuses allowed) for credentials known that way; ``None``: none
+    sent, which is refused (the caller's IP is assumed not to be authorised by itself)."""
+    if known is None or known is Known.WRONG:
+        return {FORBIDDEN}, set()
+    if known is Known.UNKNOWN:
+        return set(), {FORBIDDEN}
+    return set(), set()
 
 
 def _login(query: dict[str, str], raw: bytes, headers: Any, plugin: Any) -> set[int]:
@@ -142,25 +167,34 @@ def _login(query: dict[str, str], raw: bytes, headers: Any, plugin: Any) -> set[
         errors.add(BAD_REQUEST)
     if plugin is None:
         return errors | {FORBIDDEN} if errors else {OK, FORBIDDEN}
-    keyed = headers.get("SyncPublicKey") is not None or headers.get("SyncSecretKey") is not None
-    if keyed and _keys_refused(headers, plugin):
-        errors.add(FORBIDDEN)
-    if BAD_REQUEST not in errors and body != plugin.login_body:
-        errors.add(FORBIDDEN)
-    return errors or {OK}
+    keys = _keys(headers, plugin)
+    required, allowed = _refusals(keys) if keys is not None else (set(), set())
+    errors |= required
+    if BAD_REQUEST not in errors:
+        # Only the plug-in's own login, sent without keys, must succeed: other credentials may
+        # be a user of any account (the run's own updates create users too), and with keys the
+        # user is looked up in that account only, which may not be the login's.
+        login = {name: body.get(name) for name in ("Username", "Password")}
+        if keys is not None or judge(login, plugin.login_body, None) is not Known.RIGHT:
+            allowed.add(FORBIDDEN)
+    return errors | allowed if errors else {OK} | allowed
 
 
 def _update(query: dict[str, str], raw: bytes, headers: Any, plugin: Any) -> set[int]:
-    errors = set()
+    errors: set[int] = set()
+    allowed: set[int] = set()
     session = None
     if plugin is not None:
         token = headers.get("AccessToken")
         if token is not None:
+            # A token the plug-in did not obtain is refused: tokens are random, so a generated
+            # one is never live.
             session = plugin.sessions.get(token)
             if session is None:
                 errors.add(FORBIDDEN)
-        elif _keys_refused(headers, plugin):
-            errors.add(FORBIDDEN)
+        else:
+            required, allowed = _refusals(_keys(headers, plugin))
+            errors |= required
     if _bad_query("updateIdentities", query):
         errors.add(BAD_REQUEST)
     body = _parse(raw)
@@ -170,7 +204,7 @@ def _update(query: dict[str, str], raw: bytes, headers: Any, plugin: Any) -> set
         errors.add(FORBIDDEN)
     if plugin is None:
         return errors | {FORBIDDEN} if errors else {OK, FORBIDDEN}
-    return errors or {OK}
+    return errors | allowed if errors else {OK} | allowed
 
 
 def _beyond(session: Any, records: list[dict[str, Any]], contact_form: bool) -> bool:

@@ -1,0 +1,33 @@
+# mockservers in a container: the four fakes and the admin API on :8000.
+#
+#   docker build -t mockservers .
+#   docker run -p 8000:8000 -e MOCKSERVERS_ADMIN_TOKEN=change-me mockservers
+#   # N replicas sharing one Redis (see docs/deploy.md):
+#   docker run -e MOCKSERVERS_ADMIN_TOKEN=… -e MOCKSERVERS_STORE=redis://redis:6379/0 mockservers
+#
+# Not built in CI (the CI machines have no Docker engine); docs/deploy.md says how it is meant
+# to be run.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY contracts ./contracts
+COPY mockservers ./mockservers
+COPY clients ./clients
+COPY fuzz ./fuzz
+RUN pip install . && useradd --create-home --uid 10001 mockservers
+
+USER mockservers
+EXPOSE 8000
+
+# serve reads MOCKSERVERS_ADMIN_TOKEN (required to bind 0.0.0.0; never baked into the image),
+# MOCKSERVERS_STORE (optional: share the state with other replicas) and MOCKSERVERS_WORKERS.
+CMD ["mockservers", "serve", "--host", "0.0.0.0", "--port", "8000"]
+
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+    CMD python -c "import os, urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:8000/__admin/health', headers={'X-Admin-Token': os.environ['MOCKSERVERS_ADMIN_TOKEN']}), timeout=2)"

@@ -1,0 +1,138 @@
+"""Which contract each message of a vendor's operation must meet, and the verdict on a call.
+
+The contract files are named by message: ``<vendor>/<operation>.request|query|headers`` (XTRA's
+``updateIdentities.contactForm.request`` for a call with ``contactForm=true``). The answer's
+contract depends on its status, and the vendor's OpenAPI skeleton says which: each response's
+``$ref`` (an ``x-operations`` entry's own, for QuoParts's two POST operations on one path).
+
+The fakes' journal, the validating proxy and the fuzz layer all judge an exchange this way.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import orjson
+
+from contracts.loader import CONTRACTS_DIR, Contract, contract, schema_names
+
+_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+@cache
+def _names(vendor: str) -> frozenset[str]:
+    return frozenset(schema_names(vendor))
+
+
+def contract_for(vendor: str, operation: str, message: str) -> Contract | None:
+    """The contract ``<vendor>/<operation>.<message>`` (request, query, headers...), if any."""
+    name = f"{vendor}/{operation}.{message}"
+    return contract(name) if name in _names(vendor) else None
+
+
+def request_contract(vendor: str, operation: str, query: dict[str, str]) -> Contract | None:
+    """The body contract of a request: ``<operation>.<flag>.request`` when the query sets a flag
+    to ``true`` and that contract exists (XTRA ``contactForm=true``), else
+    ``<operation>.request``."""
+    for name, value in query.items():
+        if value.lower() == "true" and (
+            flagged := contract_for(vendor, operation, f"{name}.request")
+        ):
+            return flagged
+    return contract_for(vendor, operation, "request")
+
+
+def response_contract(vendor: str, operation: str, status: int) -> Contract | None:
+    """The contract the vendor's document gives ``status`` (e.g. KeepIT's 401
+    ``error.response``); ``<operation>.response`` for a status it does not list."""
+    listed = _responses(vendor).get((operation, str(status)))
+    if listed is not None:
+        return contract(listed)
+    return contract_for(vendor, operation, "response")
+
+
+@cache
+def _responses(vendor: str) -> dict[tuple[str, str], str]:
+    """(operationId, status) -> contract name, from the skeleton's response ``$ref``s."""
+    path = CONTRACTS_DIR / vendor / "openapi.json"
+    skeleton = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    found: dict[tuple[str, str], str] = {}
+    for item in skeleton.get("paths", {}).values():
+        for method in _METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            shared = _refs(vendor, operation.get("responses", {}))
+            for entry in operation.get("x-operations") or [operation]:
+                own = _refs(vendor, entry.get("responses", {}))
+                for status, name in {**shared, **own}.items():
+                    found[(entry["operationId"], status)] = name
+    return found
+
+
+def _refs(vendor: str, responses: dict[str, Any]) -> dict[str, str]:
+    """status -> contract name, for responses whose schema is one contract file."""
+    found = {}
+    for status, answer in responses.items():
+        schema = answer.get("content", {}).get("application/json", {}).get("schema", answer)
+        ref = schema.get("$ref", "") if isinstance(schema, dict) else ""
+        name = f"{vendor}/{ref.removeprefix('./').removesuffix('.json')}"
+        if ref and not ref.startswith("#") and name in _names(vendor):
+            found[status] = name
+    return found
+
+
+def verdict(
+    vendor: str,
+    operation: str,
+    *,
+    query: dict[str, str],
+    headers: dict[str, str],
+    body: bytes,
+    status: int,
+    answer: bytes,
+) -> dict[str, list[str]]:
+    """How an exchange meets its contracts: ``{"request": [...], "response": [...]}``, each a
+    list of ``contract: path: message`` (empty lists: it meets them)."""
+    found: dict[str, list[str]] = {"request": [], "response": []}
+    checked = request_contract(vendor, operation, query)
+    if checked is not None:
+        found["request"] += _violations(checked, _json(body))
+    checked = contract_for(vendor, operation, "query")
+    if checked is not None:
+        found["request"] += _violations(checked, query)
+    checked = contract_for(vendor, operation, "headers")
+    if checked is not None:
+        found["request"] += _violations(checked, named_headers(checked, headers))
+    checked = response_contract(vendor, operation, status)
+    if checked is not None:
+        found["response"] += _violations(checked, _json(answer))
+    return found
+
+
+def named_headers(checked: Contract, headers: dict[str, str]) -> dict[str, str]:
+    """The headers a header contract names, under its spelling (HTTP names have no case)."""
+    by_lower = {k.lower(): v for k, v in headers.items()}
+    names = checked.schema.get("properties", {})
+    return {name: by_lower[name.lower()] for name in names if name.lower() in by_lower}
+
+
+class NotJSON(str):
+    """A body that does not parse: a violation of any JSON contract, saying why."""
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return NotJSON(f"not JSON ({exc})")
+
+
+def _violations(checked: Contract, instance: Any) -> list[str]:
+    if isinstance(instance, NotJSON):
+        return [f"{checked.name}: {instance}"]
+    return [
+        f"{checked.name}: {v.pointer or '(body)'}: {v.message}" for v in checked.check(instance)
+    ]

@@ -1,0 +1,186 @@
+"""``--report FILE.html``: one self-contained page about a harness run, for people.
+
+A summary (cases, requests sent, 429s waited out, failures new and known), then one section per
+failure: operation, mode, check, HTTP status, the message and a ``curl`` line to repeat it. The
+page is meant to be kept and passed around (a CI artifact), so in its ``curl`` lines every
+secret (tokens, passwords, keys; the journal's names) is masked as ``***``: the console output
+keeps the runnable ones. Inline CSS, no script, nothing fetched: it opens offline. Every text
+from the run goes through :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from fuzz.baseline import Comparison
+from fuzz.dispatch import RealRequest
+from fuzz.runner import Finding, OperationReport
+from mockservers.core.har import mask_pairs, mask_text, secret_header
+from mockservers.core.journal import MASK
+
+_CSS = """
+body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;padding:0 1em;color:#222}
+h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}
+table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #eee}
+section{border:1px solid #ddd;border-left:6px solid #c33;border-radius:4px;padding:.5em 1em;
+margin:1em 0}section.known{border-left-color:#d90}
+.badge{font-size:.75em;padding:.1em .5em;border-radius:3px;background:#c33;color:#fff}
+.known .badge{background:#d90}
+pre{background:#f6f6f6;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
+dl{display:grid;grid-template-columns:max-content auto;gap:.1em 1em}dt{color:#666}dd{margin:0}
+.ok{color:#282}.failed{color:#c33}
+"""
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the page says about the run as a whole."""
+
+    vendor: str
+    base_url: str
+    cases: int
+    sent: int
+    elapsed: float
+    retry_waits: Sequence[int] = ()
+    still_limited: int = 0
+    stopped_by_budget: bool = False
+    baselined: bool = False
+
+
+def masked_curl(request: RealRequest) -> str:
+    """``request`` as ``curl`` with every secret header, query value and JSON field as ``***``."""
+    body = request.content
+    masked = RealRequest(
+        request.method,
+        request.url,
+        mask_pairs(request.params),
+        dict(mask_pairs(request.headers.items(), secret_header)),
+        mask_text(body).encode() if body else body,
+    )
+    # httpx percent-encodes the mask in the URL; the reader should see the same *** as elsewhere.
+    return masked.as_curl().replace(f"={quote(MASK)}", f"={MASK}")
+
+
+def write(
+    path: str | Path,
+    facts: RunFacts,
+    reports: Sequence[OperationReport],
+    comparison: Comparison,
+) -> Path:
+    """Write the page to ``path`` (its folder is created)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render(facts, reports, comparison), "utf-8")
+    return target
+
+
+def render(facts: RunFacts, reports: Sequence[OperationReport], comparison: Comparison) -> str:
+    failed = len(comparison.new) + len(comparison.known)
+    title = f"mockservers fuzz {facts.vendor}: " + (
+        f"{failed} failed check(s)" if failed else "all checks passed"
+    )
+    repeats = {(r.operation, r.mode): r.repeats for r in reports}
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(title)}</h1>",
+        _summary(facts, comparison),
+        "<h2>Failures</h2>",
+    ]
+    new = "new" if facts.baselined else "failed"
+    failures = [(f, new) for f in comparison.new] + [(f, "known") for f in comparison.known]
+    if not failures:
+        parts.append('<p class="ok">No check failed.</p>')
+    for number, (finding, kind) in enumerate(failures, 1):
+        count = repeats.get((finding.operation, finding.mode), {}).get(finding.check, 1)
+        parts.append(_failure(number, finding, kind, count))
+    if comparison.fixed:
+        parts.append("<h2>Fixed since the baseline</h2><ul>")
+        parts += [f"<li>{_e(key.label)}</li>" for key in comparison.fixed]
+        parts.append(
+            "</ul><p>Accepted failures that no longer occur: "
+            "<code>--update-baseline</code> drops them.</p>"
+        )
+    parts.append(_operations(reports))
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _summary(facts: RunFacts, comparison: Comparison) -> str:
+    rows = [
+        ("vendor", facts.vendor),
+        ("base URL", facts.base_url),
+        ("finished", datetime.now(UTC).isoformat(timespec="seconds")),
+        ("cases", str(facts.cases)),
+        (
+            "requests sent",
+            str(facts.sent) + (" (budget reached)" if facts.stopped_by_budget else ""),
+        ),
+        ("time", f"{facts.elapsed:.1f} s"),
+    ]
+    if facts.baselined:
+        rows.append(
+            (
+                "failed checks",
+                f"{len(comparison.new)} new, {len(comparison.known)} known (baseline)",
+            )
+        )
+        rows.append(("fixed since the baseline", str(len(comparison.fixed))))
+    else:
+        rows.append(("failed checks", str(len(comparison.new))))
+    if facts.retry_waits:
+        waited = f"{len(facts.retry_waits)} (Retry-After, {sum(facts.retry_waits)} s in all)"
+        rows.append(("429s waited out", waited))
+    if facts.still_limited:
+        rows.append(("still 429 after the retries", str(facts.still_limited)))
+    cells = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
+    return f'<table class="summary">{cells}</table>'
+
+
+def _failure(number: int, finding: Finding, kind: str, count: int) -> str:
+    curl = masked_curl(finding.request) if finding.request is not None else finding.curl
+    facts = [
+        ("operation", finding.operation),
+        ("mode", finding.mode),
+        ("check", finding.check),
+        ("HTTP status", str(finding.status) if finding.status else "no answer"),
+        ("cases that failed it", str(count)),
+    ]
+    details = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts)
+    return (
+        f'<section class="failure {kind}" id="failure-{number}">'
+        f"<h3>{_e(finding.operation)}[{_e(finding.mode)}] — {_e(finding.check)} "
+        f'<span class="badge">{kind}</span></h3>'
+        f"<dl>{details}</dl>"
+        f'<p>{_e(finding.title)}</p><pre class="message">{_e(finding.message.strip())}</pre>'
+        "<p>Repeat the first failing case (secrets masked as <code>***</code>):</p>"
+        f'<pre class="curl">{_e(curl)}</pre></section>'
+    )
+
+
+def _operations(reports: Sequence[OperationReport]) -> str:
+    rows = "".join(
+        f"<tr><td>{_e(r.name)}</td><td>{r.cases}</td>"
+        + (
+            f'<td class="failed">{_e(", ".join(f.check for f in r.findings))}</td>'
+            if r.findings
+            else '<td class="ok">ok</td>'
+        )
+        + "</tr>"
+        for r in reports
+    )
+    return (
+        "<h2>Operations</h2><table><tr><th>operation[mode]</th><th>cases</th>"
+        f"<th>failed checks</th></tr>{rows}</table>"
+    )
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)

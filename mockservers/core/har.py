@@ -1,0 +1,301 @@
+"""HTTP exchanges as HAR 1.2 (``contracts/har/har.json``), with every secret masked.
+
+Neutral inputs (method, URL, header pairs, body bytes, status, start time, duration), so that
+whatever sees the wire can record it: the fuzz harness (``mockservers fuzz --record``) and a
+proxy in front of a real vendor alike. Masking follows the journal's rules
+(:func:`mockservers.core.journal.is_secret`): query values, headers and JSON fields named like
+a secret (``token``, ``password``, ``Authorization``, ``SyncSecretKey``, ``AccessToken``,
+``COD_PWD``, ``FileBase64``...) become ``***``, in the URL as well as in ``queryString``.
+
+A secret can also travel where no name says so (an error message echoing a token). The
+:class:`Recorder` therefore remembers the values it masked by name (in answers always, in
+requests unless told not to) and those it is given, and blots them out wherever else they
+appear in the log, in any entry, before the log leaves it.
+
+A body that is not UTF-8 is kept as text with replacement characters: HAR has no room for bytes
+in ``postData``, and bytes in ``content`` could not be masked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit, urlunsplit
+
+import orjson
+
+from mockservers.core import journal
+from mockservers.core.journal import MASK, is_secret, mask_value
+
+VERSION = "1.2"
+SCRUBBED_MIN_LENGTH = 6
+"""Shorter values masked by name are not searched for elsewhere (they would blot out words)."""
+_SECRET_HEADERS = frozenset({"cookie", "set-cookie", "proxy-authorization"})
+
+Pairs = Iterable[tuple[str, str]]
+
+
+def secret_header(name: str) -> bool:
+    """Whether a header's value is a secret (the journal's names, and cookies)."""
+    return is_secret(name) or name.lower() in _SECRET_HEADERS
+
+
+def mask_pairs(pairs: Pairs, secret: Any = is_secret) -> list[tuple[str, str]]:
+    """``pairs`` with the value of every secret name replaced by ``***``."""
+    return [(name, MASK if secret(name) else value) for name, value in pairs]
+
+
+def mask_url(url: str) -> str:
+    """``url`` with the value of every secret query parameter replaced by ``***``; the rest of
+    the URL is kept byte for byte."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    segments = []
+    for segment in parts.query.split("&"):
+        name, sep, _ = segment.partition("=")
+        segments.append(f"{name}={MASK}" if sep and is_secret(unquote_plus(name)) else segment)
+    return urlunsplit(parts._replace(query="&".join(segments)))
+
+
+def mask_text(body: bytes | None) -> str:
+    """A body as text with its secret JSON fields masked. Unchanged bytes keep their exact text
+    (spacing, number spelling); a body that is not JSON is kept as text, any ``"secret":
+    "value"`` pair in it blotted out all the same."""
+    if not body:
+        return ""
+    text = body.decode("utf-8", "replace")
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return journal.mask_text(text)
+    masked = mask_value(value)
+    return text if masked == value else orjson.dumps(masked).decode()
+
+
+def entry(
+    *,
+    method: str,
+    url: str,
+    request_headers: Pairs,
+    request_body: bytes | None,
+    status: int,
+    response_headers: Pairs,
+    response_body: bytes | None,
+    started: datetime,
+    duration_ms: float,
+    http_version: str = "HTTP/1.1",
+    status_text: str | None = None,
+    comment: str | None = None,
+) -> dict[str, Any]:
+    """One HAR entry for one exchange, secrets masked. ``status`` 0: no answer came (a dropped
+    connection; say why in ``comment``), so the response is empty."""
+    request_headers, response_headers = list(request_headers), list(response_headers)
+    started = started if started.tzinfo is not None else started.replace(tzinfo=UTC)
+    duration = round(max(duration_ms, 0.0), 3)
+    request: dict[str, Any] = {
+        "method": method.upper(),
+        "url": mask_url(url),
+        "httpVersion": http_version,
+        "cookies": [],
+        "headers": _name_values(mask_pairs(request_headers, secret_header)),
+        "queryString": _name_values(
+            mask_pairs(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+        ),
+        "headersSize": -1,
+        "bodySize": len(request_body or b""),
+    }
+    if request_body:
+        request["postData"] = {
+            "mimeType": _header(request_headers, "content-type"),
+            "text": mask_text(request_body),
+        }
+    content: dict[str, Any] = {
+        "size": len(response_body or b""),
+        "mimeType": _header(response_headers, "content-type"),
+    }
+    if response_body:
+        content["text"] = mask_text(response_body)
+    found = {
+        "startedDateTime": started.isoformat(timespec="milliseconds"),
+        "time": duration,
+        "request": request,
+        "response": {
+            "status": status,
+            "statusText": status_text if status_text is not None else _phrase(status),
+            "httpVersion": http_version if status else "",
+            "cookies": [],
+            "headers": _name_values(mask_pairs(response_headers, secret_header)),
+            "content": content,
+            "redirectURL": _header(response_headers, "location"),
+            "headersSize": -1,
+            "bodySize": len(response_body or b"") if status else -1,
+        },
+        "cache": {},
+        "timings": {"send": 0, "wait": duration, "receive": 0},
+    }
+    if comment:
+        found["comment"] = comment
+    return found
+
+
+def log(
+    entries: Iterable[dict[str, Any]],
+    *,
+    creator: str = "mockservers",
+    creator_version: str | None = None,
+    comment: str | None = None,
+) -> dict[str, Any]:
+    """The HAR document around ``entries``."""
+    body: dict[str, Any] = {
+        "version": VERSION,
+        "creator": {"name": creator, "version": creator_version or _kit_version()},
+        "entries": list(entries),
+    }
+    if comment:
+        body["comment"] = comment
+    return {"log": body}
+
+
+class Recorder:
+    """Collects exchanges as HAR entries and hands out one log in which every secret value it
+    has seen is blotted out wherever it appears.
+
+    The values remembered: those masked by name in answers (tokens a login issued, ``COD_PWD``),
+    those given to :meth:`also_mask`, and, with ``remember_requests`` (a proxy, whose callers
+    send real credentials), those masked by name in requests. A fuzz harness turns that off:
+    its requests carry generated junk in secret places, and blotting junk such as
+    ``application/json`` everywhere would spoil the log; it names its credentials instead.
+    """
+
+    def __init__(
+        self,
+        *,
+        creator: str = "mockservers",
+        creator_version: str | None = None,
+        remember_requests: bool = True,
+    ) -> None:
+        self.creator = creator
+        self.creator_version = creator_version
+        self.remember_requests = remember_requests
+        self.entries: list[dict[str, Any]] = []
+        self._secrets: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def add(self, **exchange: Any) -> dict[str, Any]:
+        """Record one exchange (the keyword arguments of :func:`entry`)."""
+        # Header pairs may come as one-shot iterables: read them once.
+        exchange["request_headers"] = list(exchange.get("request_headers", ()))
+        exchange["response_headers"] = list(exchange.get("response_headers", ()))
+        self._remember(exchange)
+        recorded = entry(**exchange)
+        self.entries.append(recorded)
+        return recorded
+
+    def also_mask(self, *values: str) -> None:
+        """Blot out these values too, wherever they appear (credentials the caller used)."""
+        self._secrets.update(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH)
+
+    def document(self, comment: str | None = None) -> dict[str, Any]:
+        """The HAR log of everything recorded so far."""
+        found = log(
+            self.entries,
+            creator=self.creator,
+            creator_version=self.creator_version,
+            comment=comment,
+        )
+        return _scrub(found, self._blots())
+
+    def write(self, path: str | Path, comment: str | None = None) -> Path:
+        """Write the log as JSON (UTF-8) to ``path``, creating its folder."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.document(comment), ensure_ascii=False, indent=1)
+        target.write_text(text + "\n", "utf-8")
+        return target
+
+    def _remember(self, exchange: dict[str, Any]) -> None:
+        values = [v for k, v in exchange["response_headers"] if secret_header(k)]
+        values += _json_secrets(exchange.get("response_body"))
+        if self.remember_requests:
+            query = parse_qsl(urlsplit(exchange.get("url", "")).query, keep_blank_values=True)
+            values += [v for k, v in exchange["request_headers"] if secret_header(k)]
+            values += [v for k, v in query if is_secret(k)]
+            values += _json_secrets(exchange.get("request_body"))
+        values += [part for v in values for part in v.split()]  # "Bearer <token>": the token
+        self.also_mask(*values)
+
+    def _blots(self) -> list[str]:
+        """The texts to blot out, longest first, each also as URL-encoded and JSON-escaped."""
+        found = set()
+        for value in self._secrets:
+            found.update((value, quote(value, safe=""), json.dumps(value)[1:-1]))
+        return sorted((v for v in found if v), key=len, reverse=True)
+
+
+def _json_secrets(body: bytes | None) -> list[str]:
+    if not body:
+        return []
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return []
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if is_secret(key) and isinstance(item, str | int | float):
+                    found.append(str(item))
+                else:
+                    walk(item)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(value)
+    return found
+
+
+def _scrub(node: Any, blots: list[str]) -> Any:
+    """``node`` with every blot in its strings replaced by ``***``."""
+    if not blots:
+        return node
+    if isinstance(node, dict):
+        return {key: _scrub(value, blots) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_scrub(value, blots) for value in node]
+    if isinstance(node, str):
+        for text in blots:
+            if text in node:
+                node = node.replace(text, MASK)
+    return node
+
+
+def _name_values(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"name": name, "value": value} for name, value in pairs]
+
+
+def _header(pairs: list[tuple[str, str]], name: str) -> str:
+    return next((value for key, value in pairs if key.lower() == name), "")
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _kit_version() -> str:
+    try:
+        return metadata.version("mockservers")
+    except metadata.PackageNotFoundError:
+        return "0"

@@ -1,0 +1,569 @@
+"""``serve --store redis://HOST:PORT/DB``: every process of one fake keeps what the kit keeps in
+one Redis, and acts as one fake.
+
+How (see docs/architecture.md, "The shared store"):
+- Each process keeps a full copy in memory (the replicated objects of ``core/shared.py``), so
+  the vendors' rules run unchanged, at memory speed.
+- A request's reads and writes run while the process holds the kit's lock in Redis (a list
+  holding one token, taken with a blocking ``BLMOVE``: waiting processes queue in Redis, no
+  polling). On taking it, the process replays the operations other processes committed since
+  its copy's version (a capped stream ``log``), or reloads everything when it fell too far
+  behind. The request's operations are then committed in one ``MULTI``: the data (hashes and
+  lists, the durable copy), the log entry for the other processes, the new version, and the
+  lock's release. The answer leaves only after that commit: an acknowledged write is in Redis.
+- A process keeps the lock while more of its own requests are queued (up to ``batch`` of them),
+  committing them together: one lock round trip and one commit for the batch.
+- A process killed while holding the lock leaves a token Redis no longer sees a connection for:
+  a waiter that times out asks Redis whether the holder's connection still exists, and when it
+  does not, puts a new token (of a new generation, so the dead holder's one is worthless).
+- When Redis cannot be reached, ``run`` raises :class:`StoreUnavailable` within the socket
+  timeout: the vendor answers its 5xx body, nothing hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections import deque
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from mockservers.core.journal import GLOBAL, Journal
+from mockservers.core.shared import Recorder, SharedMap, Store, StoreUnavailable
+from mockservers.core.state import SEQUENCES, VendorState
+from mockservers.core.windows import Windows
+
+T = TypeVar("T")
+Op = tuple[str, str, tuple[Any, ...]]
+_SEP = "\x1f"
+LOG_LENGTH = 10_000
+"""Log entries kept; a process further behind reloads everything."""
+BATCH = 64
+"""Requests a process may commit under one hold of the lock (then it lets others in)."""
+WAIT = 1.0
+"""Seconds a waiter blocks for the lock before checking that its holder is still alive."""
+
+_CLAIM = """
+local token = redis.call('LINDEX', KEYS[1], 0)
+if not token then return {'none'} end
+if token ~= redis.call('GET', KEYS[2]) then
+  redis.call('DEL', KEYS[1])
+  return {'stale'}
+end
+redis.call('SET', KEYS[3], token .. ':' .. ARGV[1])
+local v = tonumber(redis.call('GET', KEYS[4]) or '0')
+local mine = tonumber(ARGV[2])
+if redis.call('EXISTS', KEYS[6]) == 0 then return {'empty', v} end
+if v == mine then return {'ok', v} end
+if v < mine then return {'gap', v} end
+local first = (mine + 1) .. '-1'
+local entries = redis.call('XRANGE', KEYS[5], first, '+')
+if #entries == 0 or entries[1][1] ~= first then return {'gap', v} end
+local ops = {}
+for i, e in ipairs(entries) do ops[i] = e[2][2] end
+return {'ok', v, ops}
+"""
+
+_RECOVER = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('LLEN', KEYS[2]) > 0 then return 0 end
+local gen = redis.call('INCR', KEYS[1])
+redis.call('DEL', KEYS[3])
+redis.call('RPUSH', KEYS[2], gen)
+return gen
+"""
+
+_COMMIT = """
+-- KEYS: log, version, lock, held, owner. ARGV: version, ops for the log ('' for none),
+-- release ('1'/'0'), then the writes: a count n, then a command of n words, and so on.
+-- One command is the kit's own: DROPVENDOR key vendor keeps a journal list's other entries.
+local function drop_vendor(key, vendor)
+  local kept = {}
+  for _, raw in ipairs(redis.call('LRANGE', key, 0, -1)) do
+    if cjson.decode(raw)['vendor'] ~= vendor then kept[#kept + 1] = raw end
+  end
+  redis.call('DEL', key)
+  for k = 1, #kept, 500 do
+    redis.call('RPUSH', key, unpack(kept, k, math.min(k + 499, #kept)))
+  end
+end
+local i = 4
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  if ARGV[i + 1] == 'DROPVENDOR' then
+    drop_vendor(ARGV[i + 2], ARGV[i + 3])
+  else
+    redis.call(unpack(ARGV, i + 1, i + n))
+  end
+  i = i + n + 1
+end
+if ARGV[2] ~= '' then
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', '%d', ARGV[1] .. '-1', 'ops', ARGV[2])
+  redis.call('SET', KEYS[2], ARGV[1])
+end
+if ARGV[3] == '1' then
+  redis.call('LMOVE', KEYS[4], KEYS[3], 'LEFT', 'RIGHT')
+  redis.call('DEL', KEYS[5])
+end
+return 1
+"""
+
+_INIT_LOCK = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SET', KEYS[1], 1)
+  redis.call('RPUSH', KEYS[2], 1)
+end
+return 1
+"""
+
+
+class Writes:
+    """Redis commands collected for the commit script: each as a count and its words, large
+    ones cut in pieces (a Lua call takes at most a few thousand arguments)."""
+
+    CHUNK = 500
+
+    def __init__(self) -> None:
+        self.words: list[Any] = []
+
+    def command(self, *words: Any) -> None:
+        self.words.append(len(words))
+        self.words.extend(words)
+
+    def _pairs(self, name: str, key: str, pairs: dict[str, Any]) -> None:
+        items = list(pairs.items())
+        for start in range(0, len(items), self.CHUNK):
+            chunk = items[start : start + self.CHUNK]
+            self.command(name, key, *(word for pair in chunk for word in pair))
+
+    def hset(
+        self, key: str, field: str | None = None, value: Any = None, *, mapping: Any = None
+    ) -> None:
+        if mapping is not None:
+            self._pairs("HSET", key, mapping)
+        else:
+            self.command("HSET", key, field, value)
+
+    def hdel(self, key: str, field: str) -> None:
+        self.command("HDEL", key, field)
+
+    def delete(self, key: str) -> None:
+        self.command("DEL", key)
+
+    def sadd(self, key: str, member: str) -> None:
+        self.command("SADD", key, member)
+
+    def srem(self, key: str, member: str) -> None:
+        self.command("SREM", key, member)
+
+    def rpush(self, key: str, *values: Any) -> None:
+        for start in range(0, len(values), self.CHUNK):
+            self.command("RPUSH", key, *values[start : start + self.CHUNK])
+
+    def ltrim(self, key: str, start: int, stop: int) -> None:
+        self.command("LTRIM", key, start, stop)
+
+    def zremrangebyscore(self, key: str, low: Any, high: Any) -> None:
+        self.command("ZREMRANGEBYSCORE", key, low, high)
+
+    def zadd(self, key: str, members: dict[str, float]) -> None:
+        self.command("ZADD", key, *(word for m, s in members.items() for word in (s, m)))
+
+
+class RedisStore(Store):
+    shared = True
+
+    def __init__(
+        self, url: str, *, prefix: str = "mockservers", batch: int = BATCH, wait: float = WAIT
+    ) -> None:
+        super().__init__()
+        self.url = url
+        self.prefix = prefix
+        self.batch_limit = batch
+        self.wait = wait
+        self.version = 0
+        self.on_empty: Callable[[], None] = lambda: None
+        """Set by the app: put the fresh kit's fixtures back when Redis holds nothing."""
+        self._ops: list[Op] = []
+        self._redis: aioredis.Redis | None = None
+        self._client_id = ""
+        self._mutex: asyncio.Lock | None = None
+        self._queued = 0
+        self._owned = False
+        self._in_batch = 0
+        self._commit_done: asyncio.Future[None] | None = None
+        self._dirty = False
+        self._started = False
+        self._scripts: dict[str, Any] = {}
+
+    # -- keys -----------------------------------------------------------------------------
+    def key(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+    def recorder(self) -> Recorder:
+        return self._record
+
+    def _record(self, name: str, operation: str, args: tuple[Any, ...]) -> None:
+        self._ops.append((name, operation, args))
+
+    def describe(self) -> str:
+        return f"redis ({self.url.split('@')[-1]})"
+
+    # -- connection -----------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._started:
+            return
+        try:
+            self._redis = aioredis.Redis.from_url(
+                self.url,
+                single_connection_client=True,
+                socket_timeout=self.wait + 4,
+                socket_connect_timeout=2,
+            )
+            self._client_id = str(await self._redis.client_id())
+            self._scripts = {
+                name: self._redis.register_script(source)
+                for name, source in (
+                    ("claim", _CLAIM),
+                    ("commit", _COMMIT % LOG_LENGTH),
+                    ("recover", _RECOVER),
+                )
+            }
+            await self._redis.eval(_INIT_LOCK, 2, self.key("gen"), self.key("lock"))
+        except (RedisError, OSError) as exc:
+            self._redis = None
+            raise StoreUnavailable(f"cannot reach Redis at {self.describe()}: {exc}") from None
+        self._mutex = asyncio.Lock()
+        self._started = True
+        self._dirty = True  # whatever this process built before starting: replaced by Redis's
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            if self._owned:
+                await self._release()
+            await self._redis.aclose()
+            self._redis = None
+        self._started = False
+
+    async def ping(self) -> None:
+        """Reach Redis once (``serve`` checks before it starts serving)."""
+        await self.start()
+        await self.close()
+
+    # -- transactions ---------------------------------------------------------------------
+    async def run(self, work: Callable[[], T]) -> T:
+        if not self._started:
+            await self.start()
+        assert self._mutex is not None
+        self._queued += 1
+        try:
+            await self._mutex.acquire()
+        finally:
+            self._queued -= 1
+        try:
+            if not self._owned:
+                await self._acquire()
+            done = self._commit_done
+            assert done is not None
+            result = self._work(work)
+            self._in_batch += 1
+            if self._queued == 0 or self._in_batch >= self.batch_limit:
+                await self._commit(release=True)
+        except (RedisError, OSError) as exc:
+            await self._fail(exc)
+            raise StoreUnavailable(f"Redis at {self.describe()}: {exc}") from None
+        finally:
+            self._mutex.release()
+        await done  # the batch holding this request's writes is committed (or raises)
+        return result
+
+    def _work(self, work: Callable[[], T]) -> T:
+        """Run one request's work; if it fails halfway, keep only the earlier requests'
+        operations and bring the local copy back from Redis after the commit."""
+        before = len(self._ops)
+        try:
+            return work()
+        except BaseException:
+            if len(self._ops) > before:
+                del self._ops[before:]
+                self._dirty = True
+            raise
+
+    async def _fail(self, exc: BaseException) -> None:
+        """The commit did not happen: every request of the batch fails, the local copy is
+        stale, and the connection is dropped (the next call reconnects and reloads)."""
+        self._ops = []
+        self._owned = False
+        self._dirty = True
+        done, self._commit_done = self._commit_done, None
+        if done is not None and not done.done():
+            done.set_exception(StoreUnavailable(f"Redis at {self.describe()}: {exc}"))
+            done.exception()  # retrieved here: no "never retrieved" warning
+        if self._redis is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._redis.aclose()
+        self._redis = None
+        self._started = False
+
+    async def _acquire(self) -> None:
+        """Take the kit's lock (waiting in Redis) and bring the local copy up to date."""
+        assert self._redis is not None
+        held = self.key("held", self._client_id)
+        claim_keys = (
+            held,
+            self.key("gen"),
+            self.key("owner"),
+            self.key("version"),
+            self.key("log"),
+            self.key("init"),
+        )
+        mine = -1 if self._dirty else self.version  # a dirty copy never matches: it reloads
+        claim_args = [self._client_id, mine]
+        claim = await self._scripts["claim"](keys=claim_keys, args=claim_args)
+        while claim[0] == b"none":  # not holding it already: wait for it in Redis
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.blmove(self.key("lock"), held, self.wait, "LEFT", "LEFT")
+            await self._scripts["claim"](keys=claim_keys, args=claim_args, client=pipe)
+            _, claim = await pipe.execute()
+            if claim[0] == b"none":
+                await self._recover_dead_holder()
+            elif claim[0] == b"stale":
+                claim = [b"none"]
+        status, version = claim[0].decode(), int(claim[1])
+        if status == "ok":
+            for raw in claim[2] if len(claim) > 2 else ():
+                await self._replay(orjson.loads(raw))
+            self.version = version
+        elif status == "gap":
+            await self._reload(version)
+        else:  # "empty"
+            await self._seed(version)
+        self._owned = True
+        self._in_batch = 0
+        self._commit_done = asyncio.get_running_loop().create_future()
+
+    async def _recover_dead_holder(self) -> None:
+        """The lock stayed taken for a whole wait: if its holder's connection is gone (a
+        killed process), put a new token of a new generation."""
+        assert self._redis is not None
+        owner = await self._redis.get(self.key("owner"))
+        if owner is None:
+            return
+        generation, _, client = owner.decode().partition(":")
+        alive = await self._redis.execute_command("CLIENT", "LIST", "ID", client)
+        if client and not alive:
+            keys = (self.key("gen"), self.key("lock"), self.key("owner"))
+            await self._scripts["recover"](keys=keys, args=[generation])
+
+    async def _release(self) -> None:
+        assert self._redis is not None
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.lmove(self.key("held", self._client_id), self.key("lock"), "LEFT", "RIGHT")
+        pipe.delete(self.key("owner"))
+        await pipe.execute()
+        self._owned = False
+
+    async def _commit(self, *, release: bool) -> None:
+        """The batch's writes, the log entry and the release: one script, one round trip
+        (atomic, as MULTI would be); then wake the batch's requests."""
+        assert self._redis is not None
+        ops, self._ops = self._ops, []
+        writes = Writes()
+        logged = self._write(writes, ops) if ops else []
+        version = self.version + 1 if ops else self.version
+        await self._scripts["commit"](
+            keys=[
+                self.key("log"),
+                self.key("version"),
+                self.key("lock"),
+                self.key("held", self._client_id),
+                self.key("owner"),
+            ],
+            args=[version, orjson.dumps(logged) if ops else "", int(release), *writes.words],
+        )
+        self.version = version
+        if release:
+            self._owned = False
+        done, self._commit_done = self._commit_done, None
+        if done is not None and not done.done():
+            done.set_result(None)
+
+    # -- writing operations to Redis ------------------------------------------------------
+    def _write(self, pipe: Writes, ops: list[Op]) -> list[Op]:
+        """Each operation's effect on the durable copy, as commands; and what other processes
+        replay (a whole tenant loaded travels as 'reload it from Redis')."""
+        logged: list[Op] = []
+        for name, operation, args in ops:
+            target = self.objects[name]
+            if isinstance(target, SharedMap):
+                self._write_map(pipe, name, operation, args)
+                logged.append((name, operation, args))
+            elif isinstance(target, VendorState):
+                logged.append(self._write_state(pipe, target, operation, args))
+            elif isinstance(target, Journal):  # read from Redis when asked for (``fresh``)
+                self._write_journal(pipe, target, operation, args)
+            elif isinstance(target, Windows):
+                self._write_window(pipe, name, operation, args)
+                logged.append((name, operation, args))
+        return logged
+
+    def _write_window(self, pipe: Writes, name: str, operation: str, args: tuple[Any, ...]) -> None:
+        """A window is a sorted set of call times (members unique, scores the times)."""
+        key = self.key("window", name, args[0])
+        if operation == "hit":
+            pipe.zremrangebyscore(key, "-inf", args[2])
+            pipe.zadd(key, {f"{args[1]!r}:{os.urandom(4).hex()}": args[1]})
+            pipe.sadd(self.key("windows", name), args[0])
+        else:
+            pipe.delete(key)
+            pipe.srem(self.key("windows", name), args[0])
+
+    def _write_map(self, pipe: Any, name: str, operation: str, args: tuple[Any, ...]) -> None:
+        key = self.key("map", name)
+        if operation == "put":
+            pipe.hset(key, args[0], orjson.dumps(args[1]))
+        elif operation == "delete":
+            pipe.hdel(key, args[0])
+        else:
+            pipe.delete(key)
+
+    def _write_state(
+        self, pipe: Any, state: VendorState, operation: str, args: tuple[Any, ...]
+    ) -> Op:
+        tenant = args[0]
+        key = self.key("state", state.vendor, tenant)
+        tenants = self.key("tenants", state.vendor)
+        if operation in ("drop", "load"):
+            pipe.delete(key)
+            pipe.srem(tenants, tenant)
+            if operation == "drop":
+                return (state.name, operation, args)
+            fields = {
+                f"{collection}{_SEP}{k}": orjson.dumps(v)
+                for collection, records in args[1].items()
+                for k, v in records.items()
+            }
+            pipe.sadd(tenants, tenant)
+            if fields:
+                pipe.hset(key, mapping=fields)
+            return (state.name, "reload", (tenant,))
+        pipe.sadd(tenants, tenant)
+        if operation == "seq":
+            pipe.hset(key, f"{SEQUENCES}{_SEP}{args[1]}", orjson.dumps(args[2]))
+        elif operation == "put":
+            pipe.hset(key, f"{args[1]}{_SEP}{args[2]}", orjson.dumps(args[3]))
+        elif operation == "put_many" and args[2]:
+            mapping = {f"{args[1]}{_SEP}{k}": orjson.dumps(v) for k, v in args[2].items()}
+            pipe.hset(key, mapping=mapping)
+        return (state.name, operation, args)
+
+    def _write_journal(
+        self, pipe: Any, journal: Journal, operation: str, args: tuple[Any, ...]
+    ) -> None:
+        if operation == "append":
+            scope = args[0]["session"] or GLOBAL
+            key = self.key("journal", scope or "global")
+            limit = journal.max_entries if scope == GLOBAL else journal.session_max_entries
+            pipe.rpush(key, orjson.dumps(args[0]))
+            pipe.ltrim(key, -limit, -1)
+            pipe.sadd(self.key("journals"), scope or "global")
+            return
+        vendor, scope = args
+        key = self.key("journal", scope or "global")
+        if vendor is None:
+            pipe.delete(key)
+        else:  # keep the scope's other vendors' entries
+            pipe.command("DROPVENDOR", key, vendor)
+
+    # -- reading: replaying the log, reloading everything ---------------------------------
+    async def _replay(self, ops: list[Any]) -> None:
+        for name, operation, args in ops:
+            target = self.objects.get(name)
+            if isinstance(target, VendorState) and operation == "reload":
+                await self._reload_state(target, only=args[0])
+            elif target is not None:
+                target.apply(operation, tuple(args))
+
+    async def _reload(self, version: int) -> None:
+        """Replace the whole local copy with Redis's (after a gap, at start, after a failure)."""
+        assert self._redis is not None
+        for name, target in self.objects.items():
+            if isinstance(target, SharedMap):
+                raw = await self._redis.hgetall(self.key("map", name))
+                target.data = {k.decode(): orjson.loads(v) for k, v in raw.items()}
+            elif isinstance(target, VendorState):
+                await self._reload_state(target)
+            elif isinstance(target, Journal):
+                await self._reload_journal(target)
+            elif isinstance(target, Windows):
+                await self._reload_windows(name, target)
+        self.version = version
+        self._dirty = False
+        self._ops = []
+
+    async def _reload_state(self, state: VendorState, only: str | None = None) -> None:
+        assert self._redis is not None
+        members = (
+            [only]
+            if only is not None
+            else [m.decode() for m in await self._redis.smembers(self.key("tenants", state.vendor))]
+        )
+        document: dict[str, Any] = {"tenants": {}}
+        for tenant in members:
+            raw = await self._redis.hgetall(self.key("state", state.vendor, tenant))
+            data: dict[str, Any] = {}
+            for field, value in raw.items():
+                collection, _, key = field.decode().partition(_SEP)
+                data.setdefault(collection, {})[key] = orjson.loads(value)
+            document["tenants"][tenant] = data
+        if only is not None:
+            state.apply("load", (only, document["tenants"][only]))
+            return
+        state.tenants = state.parse(document)
+        if state.on_reload is not None:
+            state.on_reload()
+
+    async def _reload_windows(self, name: str, windows: Windows) -> None:
+        assert self._redis is not None
+        windows.data = {}
+        for member in await self._redis.smembers(self.key("windows", name)):
+            key = member.decode()
+            scored = await self._redis.zrange(self.key("window", name, key), 0, -1, withscores=True)
+            windows.data[key] = deque(score for _, score in scored)
+
+    async def fresh(self, name: str) -> None:
+        """The journal is not replayed from the log (each entry would travel to every process);
+        an admin call that reads it reloads it from Redis first: every acknowledged call is
+        there."""
+        target = self.objects.get(name)
+        if isinstance(target, Journal):
+            if not self._started:
+                await self.start()
+            try:
+                await self._reload_journal(target)
+            except (RedisError, OSError) as exc:
+                raise StoreUnavailable(f"Redis at {self.describe()}: {exc}") from None
+
+    async def _reload_journal(self, journal: Journal) -> None:
+        assert self._redis is not None
+        journal.apply("reset", ())
+        scopes = [s.decode() for s in await self._redis.smembers(self.key("journals"))]
+        for scope in scopes:
+            for raw in await self._redis.lrange(self.key("journal", scope), 0, -1):
+                journal.apply("append", (orjson.loads(raw),))
+
+    async def _seed(self, version: int) -> None:
+        """Redis holds nothing of this kit (a first start, or it lost its data): it gets a
+        fresh kit's state, the fixtures the kit starts with (``on_empty`` puts them back)."""
+        assert self._redis is not None
+        self._ops = []
+        self.on_empty()
+        self._dirty = False
+        self.version = version
+        await self._commit(release=False)
+        await self._redis.set(self.key("init"), 1)

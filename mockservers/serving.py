@@ -1,0 +1,88 @@
+"""How ``mockservers serve`` builds what it serves: the app from its options (in this process, or
+in each of ``--workers N`` processes from the environment), the store, TLS material.
+
+Kept apart from the CLI so that a worker process, which uvicorn starts by importing
+``mockservers.serving:app_from_environment``, builds exactly the app the command described.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+
+from mockservers.app import create_app
+from mockservers.config import Config, ConfigError
+from mockservers.core.shared import Store
+
+ENVIRONMENT = "MOCKSERVERS_SERVE"
+
+
+@dataclass(frozen=True)
+class ServeSpec:
+    """What ``serve`` was asked for, as data a worker process can read back."""
+
+    config: str | None = None
+    admin_token: str | None = None
+    state_file: str | None = None
+    store: str | None = None
+    cors_origins: tuple[str, ...] = field(default=())
+
+    def load_config(self) -> Config:
+        config = Config.load(self.config) if self.config else Config()
+        changes: dict[str, Any] = {}
+        if self.admin_token:
+            changes["admin_token"] = self.admin_token
+        if self.cors_origins:
+            changes["cors_origins"] = tuple(config.cors_origins) + self.cors_origins
+        return config.with_overrides(**changes) if changes else config
+
+    def make_store(self) -> Store:
+        if self.store is None:
+            return Store()
+        if not self.store.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError(f"--store: a redis:// URL is expected, not {self.store!r}")
+        from mockservers.core.redis_store import RedisStore
+
+        return RedisStore(self.store)
+
+    def build(self) -> Starlette:
+        return create_app(self.load_config(), state_file=self.state_file, store=self.make_store())
+
+    def to_environment(self) -> None:
+        os.environ[ENVIRONMENT] = json.dumps(asdict(self))
+
+    @classmethod
+    def from_environment(cls) -> ServeSpec:
+        data = json.loads(os.environ[ENVIRONMENT])
+        data["cors_origins"] = tuple(data.get("cors_origins") or ())
+        return cls(**data)
+
+
+def app_from_environment() -> Starlette:
+    """uvicorn's app factory in a ``--workers`` process."""
+    return ServeSpec.from_environment().build()
+
+
+def self_signed(directory: str | Path) -> tuple[Path, Path, Path]:
+    """A local CA and a certificate for localhost/127.0.0.1/::1 signed by it, in ``directory``
+    (made once, then reused, so clients keep trusting the same CA): (ca, cert, key) paths."""
+    folder = Path(directory)
+    ca, cert, key = folder / "ca.pem", folder / "server.pem", folder / "server.key"
+    if not (ca.exists() and cert.exists() and key.exists()):
+        import trustme
+
+        folder.mkdir(parents=True, exist_ok=True)
+        authority = trustme.CA(organization_name="mockservers local CA")
+        issued = authority.issue_cert("localhost", "127.0.0.1", "::1")
+        authority.cert_pem.write_to_path(str(ca))
+        issued.private_key_pem.write_to_path(str(key))
+        with cert.open("wb") as handle:
+            for blob in issued.cert_chain_pems:
+                handle.write(blob.bytes())
+        key.chmod(0o600)
+    return ca, cert, key

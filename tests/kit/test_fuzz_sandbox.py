@@ -1,0 +1,376 @@
+"""The harness's manners for a shared sandbox — a pace, patience with a 429, a baseline, a report
+and a HAR record — against running fakes. Nothing here sleeps on the wall: the injected
+``sleep`` moves a fake clock (and the fake's own, ``POST /__admin/clock``)."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fuzz import baseline
+from fuzz.cli import rate_limit
+from fuzz.dispatch import RealRequest
+from fuzz.harness import run_harness
+from fuzz.plugins.quoparts import Plugin as QuoParts
+from fuzz.runner import Finding, OperationReport
+from fuzz.target import Exchange, Pacer, Target
+from mockservers.cli import build_parser, main
+from mockservers.testing import MockServer
+
+pytestmark = pytest.mark.fuzz
+
+
+class FakeTime:
+    """A monotonic clock that only ``sleep`` moves; every sleep is kept, and may move a fake."""
+
+    def __init__(self, server: MockServer | None = None) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+        self.server = server
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        if self.server is not None:
+            self.server.advance(seconds)
+
+
+# -- pace and patience, on a scripted transport ---------------------------------------------
+def scripted(*answers: httpx.Response) -> httpx.Client:
+    queue = list(answers)
+    return httpx.Client(transport=httpx.MockTransport(lambda request: queue.pop(0)))
+
+
+def probe() -> RealRequest:
+    return RealRequest("GET", "http://sandbox.invalid/quoparts/ws_quoparts.php", [("login", "")])
+
+
+def test_the_pacer_spaces_requests_at_the_rate() -> None:
+    time = FakeTime()
+    pacer = Pacer(4.0, time.clock, time.sleep)
+    for _ in range(5):
+        pacer.wait()
+    assert time.slept == [0.25] * 4
+    time.now += 10  # a pause longer than the interval: the next request goes at once
+    pacer.wait()
+    assert time.slept == [0.25] * 4
+
+
+def test_a_429_with_retry_after_is_waited_out_and_sent_again() -> None:
+    time, recorded = FakeTime(), []
+    limited = httpx.Response(429, headers={"Retry-After": "7"}, json={"code": 429})
+    client = scripted(limited, limited, httpx.Response(200, json={"ok": True}))
+    target = Target(
+        QuoParts.demo(),
+        "http://sandbox.invalid/quoparts",
+        client,
+        rate=2.0,
+        retries=3,
+        clock=time.clock,
+        sleep=time.sleep,
+        record=recorded.append,
+    )
+    response = target.send(probe())
+    assert response is not None and response.status_code == 200
+    assert target.politeness.retry_waits == [7, 7]
+    assert time.slept == [7, 7]  # the pace slot after the first send has long passed
+    assert target.sent == 3 and [e.response.status_code for e in recorded] == [429, 429, 200]
+    assert all(isinstance(e, Exchange) and e.duration_ms >= 0 for e in recorded)
+
+
+@pytest.mark.parametrize("retry_after", ["0", "soon", "Wed, 21 Oct 2015 07:28:00 GMT", "3601"])
+def test_a_429_it_cannot_wait_out_goes_to_the_checks(retry_after: str) -> None:
+    time = FakeTime()
+    limited = httpx.Response(429, headers={"Retry-After": retry_after}, json={})
+    target = Target(QuoParts.demo(), "http://x", scripted(limited), retries=3, sleep=time.sleep)
+    response = target.send(probe())
+    assert response is not None and response.status_code == 429
+    assert time.slept == [] and target.sent == 1
+
+
+def test_retries_are_bounded_and_counted_against_the_budget() -> None:
+    time = FakeTime()
+    limited = httpx.Response(429, headers={"Retry-After": "1"}, json={})
+    target = Target(
+        QuoParts.demo(), "http://x", scripted(*[limited] * 3), retries=2, sleep=time.sleep
+    )
+    response = target.send(probe())
+    assert response is not None and response.status_code == 429
+    assert target.politeness.still_limited == 1 and target.sent == 3
+
+
+@pytest.mark.parametrize(("text", "rate"), [("5/s", 5.0), ("0.5/s", 0.5), (" 1.5/s", 1.5)])
+def test_rate_limit_reads_requests_per_second(text: str, rate: float) -> None:
+    assert rate_limit(text) == rate
+
+
+@pytest.mark.parametrize("text", ["5", "5/m", "0/s", "-1/s", "fast", "5 /s"])
+def test_any_other_rate_limit_is_a_usage_error(
+    text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["fuzz", "quoparts", "--base-url", "http://127.0.0.1:9/q", "--rate-limit", text])
+    assert exited.value.code == 2
+    assert "argument --rate-limit" in capsys.readouterr().err
+
+
+# -- KeepIT's call window, waited out through the clock --------------------------------------
+def test_keepit_429s_are_waited_out_through_the_clock_and_the_run_passes(tmp_path: Path) -> None:
+    """One call per 60 s: the harness is refused again and again, waits exactly what each
+    Retry-After asks (moving the fake's clock), sends again and passes; the oracle never sees
+    a 429 it would have to explain."""
+    har = tmp_path / "keepit.har"
+    with MockServer({"keepit": {"rate_limit_calls": 1}}) as server:
+        time = FakeTime(server)
+        argv = [
+            *("fuzz", "keepit", "--base-url", server.base_url("keepit")),
+            *("--username", "demo", "--password", "demo", "--company-id", "1", "--site-id", "1"),
+            *("--max-examples", "3", "--rate-limit", "2/s", "--record", str(har)),
+        ]
+        out = io.StringIO()
+        args = build_parser().parse_args(argv)
+        status = run_harness(args, out, sleep=time.sleep, clock=time.clock)
+    assert status == 0, out.getvalue()
+    answers = [e["response"] for e in json.loads(har.read_text())["log"]["entries"]]
+    asked = [
+        int(h["value"])
+        for a in answers
+        if a["status"] == 429
+        for h in a["headers"]
+        if h["name"].lower() == "retry-after"
+    ]
+    assert len(asked) >= 2, "the window filled more than once"
+    assert [s for s in time.slept if s != 0.5] == asked  # the rest is the 2/s pace
+    assert f"waited out {len(asked)} answer(s) 429 (Retry-After, {sum(asked)} s" in out.getvalue()
+    assert "all checks passed" in out.getvalue()
+
+
+# -- baseline and report ---------------------------------------------------------------------
+def quoparts(server: MockServer, *extra: str) -> list[str]:
+    return [
+        *("fuzz", "quoparts", "--base-url", server.base_url("quoparts")),
+        *("--username", "demo", "--password", "demo", "--max-examples", "2", *extra),
+    ]
+
+
+def test_the_baseline_accepts_known_failures_fails_on_new_ones_and_reports_fixed_ones(
+    mockserver: MockServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baseline = tmp_path / "fuzz-baseline.json"
+    mockserver.fault(vendor="quoparts", operation="importPvt", kind="status", status=404)
+
+    assert main(quoparts(mockserver, "--baseline", str(baseline))) == 1  # no file yet: all new
+    assert "NEW:   importPvt[positive] status_code_conformance" in capsys.readouterr().out
+
+    assert main(quoparts(mockserver, "--baseline", str(baseline), "--update-baseline")) == 0
+    accepted = json.loads(baseline.read_text())["accepted"]
+    keys = {(e["vendor"], e["operation"], e["mode"], e["check"]) for e in accepted}
+    assert ("quoparts", "importPvt", "positive", "status_code_conformance") in keys
+    assert {e["operation"] for e in accepted} == {"importPvt"}
+
+    assert main(quoparts(mockserver, "--baseline", str(baseline))) == 0
+    out = capsys.readouterr().out
+    assert "known: importPvt[positive] status_code_conformance (in the baseline)" in out
+    assert re.search(r"failed check\(s\): 0 new, \d+ known", out)
+
+    mockserver.reset()
+    mockserver.fault(vendor="quoparts", operation="importCli", kind="malformed")
+    assert main(quoparts(mockserver, "--baseline", str(baseline))) == 1
+    out = capsys.readouterr().out
+    assert "NEW:   importCli[positive] response_matches_contract" in out
+    assert "fixed: importPvt[positive] status_code_conformance (in the baseline" in out
+
+
+def finding(operation: str, mode: str, check: str) -> Finding:
+    return Finding(operation, mode, check, "title", f"{check} failed", "curl …", 500)
+
+
+def operation_report(operation: str, mode: str, *checks: str) -> OperationReport:
+    report = OperationReport(operation, mode, cases=2)
+    for check in checks:
+        report.add(finding(operation, mode, check))
+    return report
+
+
+def test_a_baseline_update_keeps_notes_other_vendors_and_what_did_not_complete(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "baseline.json"
+    accepted = {
+        baseline.Key("quoparts", "login", "positive", "old_check"): {"note": "ticket 12"},
+        baseline.Key("quoparts", "importCli", "positive", "kept_check"): {"note": "ticket 7"},
+        baseline.Key("quoparts", "importPvt", "negative", "not_run"): {"note": ""},
+        baseline.Key("xtra", "login", "positive", "other_vendor"): {"note": ""},
+    }
+    for key, entry in accepted.items():
+        entry.update(vendor=key.vendor, operation=key.operation, mode=key.mode, check=key.check)
+    reports = [
+        operation_report("login", "positive"),
+        operation_report("importCli", "positive", "kept_check", "new_check"),
+        operation_report("importPvt", "positive", "cut_check"),  # the budget ran out here
+    ]
+    ran = baseline.completed(reports, cut=True)
+    result = baseline.compare(accepted, "quoparts", reports, ran)
+    assert [f.check for f in result.new] == ["new_check", "cut_check"]
+    assert [f.check for f in result.known] == ["kept_check"]
+    assert [k.check for k in result.fixed] == ["old_check"]
+
+    baseline.write(path, accepted, "quoparts", reports, ran)
+    stored = baseline.load(path)
+    assert {k.check: e["note"] for k, e in stored.items()} == {
+        "kept_check": "ticket 7",
+        "new_check": "",
+        "cut_check": "",
+        "not_run": "",
+        "other_vendor": "",
+    }
+    assert stored[baseline.Key("quoparts", "importCli", "positive", "new_check")]["message"] == (
+        "new_check failed"
+    )
+
+
+@pytest.mark.parametrize("content", ["[]", '{"format": 2, "accepted": []}', "not json"])
+def test_an_unreadable_baseline_is_a_usage_error(
+    content: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "baseline.json"
+    path.write_text(content)
+    argv = ["fuzz", "quoparts", "--base-url", "http://127.0.0.1:9/quoparts"]
+    assert main([*argv, "--username", "u", "--password", "p", "--baseline", str(path)]) == 2
+    assert "not a fuzz baseline" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("extra", [[], ["--baseline", "b.json", "--dry-run"]])
+def test_update_baseline_needs_a_baseline_and_a_run_that_sends(
+    extra: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["fuzz", "quoparts", "--base-url", "http://127.0.0.1:9/quoparts", "--update-baseline"]
+    assert main([*argv, "--username", "u", "--password", "p", *extra]) == 2
+    assert "--update-baseline needs --baseline FILE" in capsys.readouterr().out
+
+
+class Page(HTMLParser):
+    """The text of a page, and every attribute that could fetch something."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.tags: set[str] = set()
+        self.fetching: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.fetching += [f"{k}={v}" for k, v in attrs if k in ("src", "href", "action")]
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_the_report_is_one_self_contained_page_with_each_failure_its_check_and_curl(
+    mockserver: MockServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mockserver.fault(vendor="quoparts", operation="importPvt", kind="status", status=404)
+    page = tmp_path / "report" / "fuzz.html"
+    assert main(quoparts(mockserver, "--report", str(page))) == 1
+    html = page.read_text("utf-8")
+    parsed = Page()
+    parsed.feed(html)
+    text = "".join(parsed.text)
+    assert "mockservers fuzz quoparts: " in text and "failed check(s)" in text
+    assert "importPvt[positive] — status_code_conformance" in text
+    assert "quoparts_error_codes" in text and "HTTP status404" in text
+    curl = (
+        f"curl -sS -X POST '{mockserver.base_url('quoparts')}/ws_quoparts.php?importPvt=&token=***'"
+    )
+    assert curl in text, "the curl line, its token masked"
+    assert "script" not in parsed.tags and parsed.fetching == []
+    urls = set(re.findall(r"https?://[^\s'\"<>]+", html))
+    assert urls and all(u.startswith(mockserver.base_url("quoparts")) for u in urls), urls
+
+
+# -- HAR --------------------------------------------------------------------------------------
+SECRET_KEYS = {"TOKEN", "Token", "RefreshToken", "token", "COD_PWD", "AccessToken"}
+
+
+def _secrets_in(value: Any) -> list[str]:
+    """The values under secret names in a JSON answer (tokens a login issued, passwords)."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in SECRET_KEYS and isinstance(item, str | int):
+                found.append(str(item))
+            else:
+                found += _secrets_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += _secrets_in(item)
+    return found
+
+
+HAR_RUNS = {
+    "quoparts": ["--username", "alice", "--password", "Quo-S3cret-pw"],
+    "xtra": [
+        *("--public-key", "acme-public", "--secret-key", "Xtra-S3cret-key"),
+        *("--username", "mario", "--password", "Xtra-S3cret-pw"),
+    ],
+    "keepit": [
+        *("--username", "alice", "--password", "Keep-S3cret-pw"),
+        *("--company-id", "7", "--site-id", "3"),
+    ],
+    "tsdigital": [],
+}
+
+
+@pytest.mark.parametrize("vendor", sorted(HAR_RUNS))
+def test_a_recorded_har_meets_the_har_schema_and_holds_no_secret(
+    vendor: str,
+    accounts_server: MockServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from contracts import contract
+    from fuzz.recording import HarFile
+
+    seen: list[Exchange] = []
+    original = HarFile.add
+    monkeypatch.setattr(HarFile, "add", lambda self, e: (seen.append(e), original(self, e)))
+    path = tmp_path / f"{vendor}.har"
+    argv = [
+        *("fuzz", vendor, "--base-url", accounts_server.base_url(vendor), *HAR_RUNS[vendor]),
+        *("--max-examples", "2", "--record", str(path)),
+    ]
+    assert main(argv) == 0
+    text = path.read_text("utf-8")
+    document = json.loads(text)
+    assert contract("har/har").check(document) == []
+    assert len(document["log"]["entries"]) == len(seen) > 4
+    issued = [s for e in seen if e.response is not None for s in _secrets_in(e.response.json())]
+    given = [v for k, v in itertools.pairwise(argv) if k in ("--password", "--secret-key")]
+    assert issued or vendor == "keepit", "the run obtained tokens"
+    leaked = [secret for secret in [*issued, *given] if secret in text]
+    assert leaked == []
+
+
+def test_the_har_is_written_even_when_the_run_stops_early(
+    accounts_server: MockServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "failed.har"
+    argv = ["fuzz", "quoparts", "--base-url", accounts_server.base_url("quoparts")]
+    argv += ["--username", "alice", "--password", "Wrong-S3cret-pw", "--record", str(path)]
+    assert main(argv) == 2
+    assert "cannot authenticate" in capsys.readouterr().out
+    text = path.read_text("utf-8")
+    (entry,) = json.loads(text)["log"]["entries"]
+    assert entry["request"]["url"].endswith("login=&username=alice&password=***")
+    assert "Wrong-S3cret-pw" not in text

@@ -1,0 +1,164 @@
+"""HAR 1.2 recording (``mockservers.core.har``): entries meet the HAR schema and carry no secret,
+by name (query, headers, JSON fields) or by value wherever else it turns up."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from contracts import contract
+from mockservers.core import har
+
+HAR = contract("har/har")
+STARTED = datetime(2024, 5, 2, 10, 0, tzinfo=UTC)
+
+
+def exchange(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "method": "post",
+        "url": "http://127.0.0.1:8000/quoparts/ws_quoparts.php?importCli=&token=tok-123456789",
+        "request_headers": [("Content-Type", "application/json"), ("Accept", "*/*")],
+        "request_body": b'{"data": [{"COD_CLI_ERP": "C1"}]}',
+        "status": 200,
+        "response_headers": [("content-type", "application/json")],
+        "response_body": b'{"errorCode":"0","error":"","data":[{"COD_PWD":"PW9X2Q"}]}',
+        "started": STARTED,
+        "duration_ms": 12.5,
+    }
+    return {**base, **overrides}
+
+
+def test_an_entry_meets_the_har_schema_and_masks_the_token_in_the_url_and_query() -> None:
+    recorder = har.Recorder()
+    recorder.add(**exchange())
+    document = recorder.document()
+    assert HAR.check(document) == []
+    entry = document["log"]["entries"][0]
+    assert entry["request"]["url"].endswith("?importCli=&token=***")
+    assert {"name": "token", "value": "***"} in entry["request"]["queryString"]
+    assert entry["request"]["postData"] == {
+        "mimeType": "application/json",
+        "text": '{"data": [{"COD_CLI_ERP": "C1"}]}',  # nothing secret: the exact text is kept
+    }
+    assert entry["response"]["statusText"] == "OK"
+    assert json.loads(entry["response"]["content"]["text"])["data"][0]["COD_PWD"] == "***"
+    assert entry["startedDateTime"] == "2024-05-02T10:00:00.000+00:00"
+    assert entry["time"] == entry["timings"]["wait"] == 12.5
+
+
+def test_secret_headers_and_json_fields_are_masked_by_name() -> None:
+    recorder = har.Recorder()
+    recorder.add(
+        **exchange(
+            url="http://h/keepit/api?cmd=insertClient_v3",
+            request_headers=[
+                ("password", "Keep-pw-1"),
+                ("SyncSecretKey", "sk-1"),
+                ("AccessToken", "at-1"),
+                ("Authorization", "Bearer jwt-1"),
+                ("Cookie", "session=abc"),
+                ("username", "demo"),
+            ],
+            request_body=b'{"Username": "u", "Password": "p1", "Users": [{"ConfirmPassword": 1}]}',
+            response_body=b'{"result": {"Token": "t1", "RefreshToken": "r1"}}',
+        )
+    )
+    entry = recorder.document()["log"]["entries"][0]
+    headers = {h["name"]: h["value"] for h in entry["request"]["headers"]}
+    assert headers == {
+        "password": "***",
+        "SyncSecretKey": "***",
+        "AccessToken": "***",
+        "Authorization": "***",
+        "Cookie": "***",
+        "username": "demo",
+    }
+    sent = json.loads(entry["request"]["postData"]["text"])
+    assert sent == {"Username": "u", "Password": "***", "Users": [{"ConfirmPassword": "***"}]}
+    answered = json.loads(entry["response"]["content"]["text"])
+    assert answered == {"result": {"Token": "***", "RefreshToken": "***"}}
+
+
+def test_a_secret_seen_in_an_answer_is_blotted_out_wherever_else_it_appears() -> None:
+    """A token issued in a login answer, then echoed by a server where no name says so."""
+    recorder = har.Recorder(remember_requests=False)
+    recorder.add(**exchange(response_body=b'{"data": [{"TOKEN": "tok-ABCDEFGH"}]}'))
+    recorder.add(
+        **exchange(
+            url="http://h/q?x=tok-ABCDEFGH",
+            response_headers=[("X-Mockservers-Detail", "unknown token tok-ABCDEFGH")],
+            response_body=b'{"error": "token tok-ABCDEFGH expired"}',
+        )
+    )
+    recorder.also_mask("my-secret-key")
+    recorder.add(**exchange(request_body=b'{"note": "my-secret-key"}'))
+    text = json.dumps(recorder.document())
+    assert "tok-ABCDEFGH" not in text and "my-secret-key" not in text
+    assert HAR.check(recorder.document()) == []
+
+
+def test_without_remember_requests_generated_values_in_secret_places_stay_local() -> None:
+    """The fuzz harness's requests carry junk such as ``application/json`` in a password field:
+    masked there, but not blotted out of every Content-Type."""
+    recorder = har.Recorder(remember_requests=False)
+    recorder.add(**exchange(request_body=b'{"Password": "application/json"}'))
+    entry = recorder.document()["log"]["entries"][0]
+    assert entry["request"]["postData"] == {
+        "mimeType": "application/json",
+        "text": '{"Password":"***"}',
+    }
+
+
+def test_a_dropped_connection_and_bytes_that_are_not_utf8_still_make_a_valid_entry(
+    tmp_path: Path,
+) -> None:
+    recorder = har.Recorder()
+    recorder.add(
+        **exchange(
+            request_body=b"\xff\xfe{not json",
+            status=0,
+            response_headers=[],
+            response_body=None,
+            comment="no complete answer: RemoteProtocolError",
+        )
+    )
+    path = recorder.write(tmp_path / "out" / "run.har", comment="a test")
+    document = json.loads(path.read_text("utf-8"))
+    assert HAR.check(document) == []
+    entry = document["log"]["entries"][0]
+    assert entry["response"]["status"] == 0 and entry["comment"].startswith("no complete")
+    assert entry["request"]["postData"]["text"].endswith("{not json")
+    recorder.add(**exchange(request_body=b'{"data": [], "password": "hunter2"'))  # cut short
+    cut_short = recorder.document()["log"]["entries"][1]["request"]["postData"]["text"]
+    assert cut_short == '{"data": [], "password": "***"'
+    assert document["log"]["creator"]["name"] == "mockservers"
+
+
+def test_the_schema_refuses_what_the_specification_requires() -> None:
+    recorder = har.Recorder()
+    recorder.add(**exchange())
+    document = recorder.document()
+    del document["log"]["entries"][0]["timings"]["wait"]
+    document["log"]["entries"][0]["request"]["extra"] = 1  # custom fields start with "_"
+    document["log"]["entries"][0]["request"]["_extra"] = 1
+    problems = {(v.pointer, v.keyword, v.message) for v in HAR.check(document)}
+    assert problems == {
+        ("log.entries[0].timings", "required", "'wait' is a required property"),
+        (
+            "log.entries[0].request",
+            "additionalProperties",
+            "'extra' does not match any of the regexes: '^_'",
+        ),
+    }
+
+
+def test_the_har_folder_is_a_contract_but_not_a_vendor(tmp_path: Path) -> None:
+    import contracts
+    from mockservers.cli import main
+
+    assert "har" not in contracts.vendors()
+    assert "har/har" in contracts.schema_names() and contracts.schema_names("har") == ["har/har"]
+    assert main(["contracts", "export", str(tmp_path)]) == 0
+    assert (tmp_path / "har" / "har.json").is_file()
+    assert not (tmp_path / "har" / "openapi.json").exists()

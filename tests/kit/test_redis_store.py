@@ -1,0 +1,261 @@
+"""The Redis store: many processes act as one fake.
+
+In-process first (two apps on one Redis are two processes of one fake), then real ones:
+``serve --store redis:// --workers 2`` and two ``serve`` processes on two ports.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mockservers import create_app
+from mockservers.core.redis_store import RedisStore
+from mockservers.testing import SyncASGITransport
+from tests.conftest import QP, qp_call, qp_login
+from tests.servers import Served, free_port, serving
+
+KEEPIT = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
+KEEPIT_CALL = "/keepit/api?cmd=insertClient_v3"
+KEEPIT_BODY = {
+    "subjectsRecords": [
+        {
+            "action": "I",
+            "subjects": {
+                "customerCode": "C1",
+                "system": "DW",
+                "subjectType": "FIDELITY",
+                "subjectSubtype": "4",
+                "isCompany": "F",
+                "countryRegistration": "IT",
+            },
+        }
+    ]
+}
+
+
+def row(erp: str) -> dict[str, str]:
+    return {"DES_NOM": "Rossi", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": erp}
+
+
+FROZEN = {"clock": {"frozen": True, "start": "2025-01-01T00:00:00Z"}}
+
+
+@contextmanager
+def processes(url: str, count: int = 2, **config: object) -> Iterator[list[httpx.Client]]:
+    """``count`` in-process apps on one Redis namespace: ``count`` processes of one fake (their
+    clocks frozen, so that both read the same instant)."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with ExitStack() as stack:
+        clients = []
+        for _ in range(count):
+            store = RedisStore(url, prefix=prefix, wait=0.2)
+            app = create_app({"kit": FROZEN, **config}, store=store)
+            transport = SyncASGITransport(app, lifespan=True)
+            clients.append(
+                stack.enter_context(httpx.Client(transport=transport, base_url="http://m"))
+            )
+        yield clients
+
+
+def test_two_processes_share_writes_tokens_clock_faults_and_sessions(redis_url: str) -> None:
+    with processes(redis_url) as (one, two):
+        token = qp_login(one)
+        first = qp_call(two, "importCli", token, {"data": [row("CLI001")]}).json()
+        second = qp_call(one, "importCli", token, {"data": [row("CLI002")]}).json()
+        assert [first["data"][0]["COD_CLI"], second["data"][0]["COD_CLI"]] == ["000001", "000002"]
+        assert set(two.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]) == {
+            "CLI001",
+            "CLI002",
+        }
+        one.post("/__admin/clock", json={"advance_seconds": 3600})
+        assert two.get("/__admin/clock").json() == one.get("/__admin/clock").json()
+        expired = qp_call(two, "importCli", token, {"data": [row("CLI003")]}).json()
+        assert expired["errorCode"] == "101"  # the token expired on both
+        one.post("/__admin/faults", json={"vendor": "quoparts", "kind": "status", "status": 503})
+        assert two.get(QP, params={"login": ""}).status_code == 503
+        session = two.post("/__admin/sessions").json()
+        assert one.get(f"/__admin/sessions/{session['id']}").status_code == 200
+        assert len(one.get("/__admin/requests").json()) == len(two.get("/__admin/requests").json())
+
+
+def test_a_state_load_reaches_the_other_process(redis_url: str) -> None:
+    with processes(redis_url) as (one, two):
+        token = qp_login(one)
+        qp_call(one, "importCli", token, {"data": [row("CLI001")]})
+        document = one.get("/__admin/state/quoparts").json()
+        document["tenants"]["acme"] = document["tenants"].pop("demo")
+        assert one.put("/__admin/state/quoparts", json=document).status_code == 200
+        assert two.get("/__admin/state/quoparts").json() == document
+
+
+def test_keepit_counts_every_call_of_every_process(redis_url: str) -> None:
+    with processes(redis_url, keepit={"rate_limit_calls": 4}) as (one, two):
+        answers = [
+            (one, two)[n % 2].post(KEEPIT_CALL, headers=KEEPIT, json=KEEPIT_BODY) for n in range(5)
+        ]
+        assert [a.status_code for a in answers] == [200, 200, 200, 200, 429]
+        assert answers[-1].headers["Retry-After"] == "60"
+
+
+def test_a_process_killed_holding_the_lock_does_not_stop_the_others(redis_url: str) -> None:
+    """The holder's connection is gone: a waiter finds it dead and puts a new token."""
+    with processes(redis_url) as (one, two):
+        store = one._transport._app.state.kit.store  # type: ignore[attr-defined]
+        store.batch_limit = 10**6
+        qp_login(one)
+        held = store.key("held", store._client_id)
+        import redis as sync_redis
+
+        raw = sync_redis.Redis.from_url(redis_url)
+        raw.lmove(store.key("lock"), held, "LEFT", "LEFT")  # one took the lock...
+        raw.set(store.key("owner"), f"{raw.get(store.key('gen')).decode()}:999999999")
+        assert qp_login(two)  # ...and died (no such client): two still answers
+
+
+def test_unreachable_redis_is_the_vendors_5xx_body_and_a_503_for_admin() -> None:
+    app = create_app(store=RedisStore(f"redis://127.0.0.1:{free_port()}/0"))
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
+        answer = http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+        assert answer.status_code == 503
+        assert answer.json() == {"errorCode": "503", "error": "Service Unavailable", "data": []}
+        assert "cannot reach Redis" in answer.headers["X-Mockservers-Detail"]
+        xtra = http.post("/xtra/api/sync/v1/login", json={"Username": "a", "Password": "b"})
+        assert xtra.status_code == 503 and xtra.json()["errorCode"] == "ER.IR.UNERR"
+        admin = http.get("/__admin/health")
+        assert admin.status_code == 503 and "cannot reach Redis" in admin.json()["error"]
+
+
+def test_serve_refuses_to_start_without_its_redis() -> None:
+    port = free_port()
+    done = subprocess.run(
+        [
+            *_serve_command(),
+            "--port",
+            str(free_port()),
+            "--store",
+            f"redis://127.0.0.1:{port}/0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2 and "cannot reach Redis" in done.stderr
+
+
+def _serve_command() -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "mockservers.cli", "serve"]
+
+
+# -- real processes --------------------------------------------------------------------------
+def _hammer(bases: list[str], clients: int = 32, writes: int = 60) -> set[str]:
+    """``clients`` concurrent clients, each sending ``writes`` one-row imports spread over the
+    base URLs; the COD_CLI_ERP of every acknowledged write."""
+    acknowledged: set[str] = set()
+    lock = threading.Lock()
+
+    def client(number: int) -> None:
+        with httpx.Client(timeout=30) as http:
+            token = http.get(
+                bases[0] + QP, params={"login": "", "username": "demo", "password": "demo"}
+            ).json()["data"][0]["TOKEN"]
+            for write in range(writes):
+                erp = f"C{number:02d}-{write:02d}"
+                try:
+                    answer = http.post(
+                        bases[(number + write) % len(bases)] + QP,
+                        params={"importCli": "", "token": token},
+                        json={"data": [row(erp)]},
+                    )
+                except httpx.TransportError:
+                    continue  # not acknowledged (a worker killed under it)
+                if answer.status_code == 200 and answer.json()["data"][0]["errorCode"] == "0":
+                    with lock:
+                        acknowledged.add(erp)
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    return acknowledged
+
+
+def _customers(base: str) -> dict[str, dict[str, str]]:
+    return httpx.get(base + "/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+
+
+def _assert_kept(base: str, acknowledged: set[str]) -> None:
+    customers = _customers(base)
+    assert acknowledged <= set(customers), sorted(acknowledged - set(customers))[:5]
+    codes = [c["COD_CLI"] for c in customers.values()]
+    assert len(codes) == len(set(codes)), "a sequence value was given twice"
+
+
+@pytest.fixture
+def fresh_redis(redis_url: str) -> str:
+    import redis as sync_redis
+
+    sync_redis.Redis.from_url(redis_url).flushdb()
+    return redis_url
+
+
+def test_two_workers_keep_every_acknowledged_write(fresh_redis: str) -> None:
+    with serving("--store", fresh_redis, "--workers", "2") as served:
+        acknowledged = _hammer([served.url])
+        assert len(acknowledged) == 32 * 60
+        _assert_kept(served.url, acknowledged)
+
+
+def test_two_serve_processes_act_as_one_fake(fresh_redis: str) -> None:
+    with serving("--store", fresh_redis) as one, serving("--store", fresh_redis) as two:
+        bases = [one.url, two.url]
+        acknowledged = _hammer(bases)
+        assert len(acknowledged) == 32 * 60
+        _assert_kept(two.url, acknowledged)
+        with httpx.Client(base_url=one.url) as first:
+            token = qp_login(first)
+        with httpx.Client(base_url=two.url) as other:
+            assert qp_call(other, "importCli", token, {"data": []}).json()["errorCode"] == "0"
+            before = _now(other)
+            httpx.post(one.url + "/__admin/clock", json={"advance_seconds": 7200})
+            assert _now(other) - before >= timedelta(seconds=7200)
+            assert qp_call(other, "importCli", token, {"data": []}).json()["errorCode"] == "101"
+            fault = {"vendor": "keepit", "kind": "status", "status": 500}
+            httpx.post(one.url + "/__admin/faults", json=fault)
+            assert other.post(KEEPIT_CALL, headers=KEEPIT, json=KEEPIT_BODY).status_code == 500
+        httpx.delete(one.url + "/__admin/faults")
+        calls = [
+            httpx.post(base + KEEPIT_CALL, headers=KEEPIT, json=KEEPIT_BODY).status_code
+            for base in bases * 51
+        ]
+        assert calls[:100].count(429) == 0 and calls[100] == 429  # the 101st, whichever process
+
+
+def _now(http: httpx.Client) -> datetime:
+    return datetime.fromisoformat(http.get("/__admin/clock").json()["now"])
+
+
+def _workers(served: Served) -> list[int]:
+    children = Path(f"/proc/{served.process.pid}/task/{served.process.pid}/children")
+    return [int(pid) for pid in children.read_text().split()]
+
+
+def test_killing_a_worker_loses_no_acknowledged_write(fresh_redis: str) -> None:
+    with serving("--store", fresh_redis, "--workers", "2") as served:
+        killer = threading.Timer(0.5, lambda: os.kill(_workers(served)[0], signal.SIGKILL))
+        killer.start()
+        acknowledged = _hammer([served.url], clients=16, writes=80)
+        killer.join()
+        assert acknowledged
+        _assert_kept(served.url, acknowledged)
