@@ -46,18 +46,18 @@ class Clock:
         it was (a session's time is that base plus its own offset).
         """
         now = self._wall()
-        if "start" not in self._state:
-            start = self._configured_start or datetime.fromtimestamp(int(now), UTC)
-            self._state.put("start", start.astimezone(UTC).timestamp())
-            self._state.put("started_at", now)
-            self._state.put("offset", 0.0)
-            return
         target = (
             self._configured_start.astimezone(UTC).timestamp()
             if self._configured_start is not None
             else float(int(now))
         )
-        self._state.put("offset", target - self._base(self._state.data, now))
+        state = self._state.data
+        base = {"start": state.get("start", target), "started_at": state.get("started_at", now)}
+        # The base is written again as it is (a shared store seeding a fresh kit takes what a
+        # reset writes), and only the offset moves.
+        self._state.put("start", base["start"])
+        self._state.put("started_at", base["started_at"])
+        self._state.put("offset", target - self._base(base, now))
 
     def _base(self, state: dict[str, float], now: float) -> float:
         elapsed = 0.0 if self.frozen else now - state["started_at"]
