@@ -364,9 +364,12 @@ def _parse(raw: bytes, body: str) -> Any:
             raise AdminError(400, "a JSON body is required")
         return None
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise AdminError(400, f"the body is not valid JSON: {exc}") from None
+    if value is None:  # not "no body": every admin body is an object
+        raise AdminError(400, "the body must be a JSON object, not null")
+    return value
 
 
 def _iso(epoch: float) -> str:
