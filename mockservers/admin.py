@@ -242,9 +242,11 @@ class Admin:
         body = call.object_body(default={})
         ttl = body.get("ttl_seconds")
         if ttl is not None and (
-            isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0
+            isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 < ttl <= MAX_SECONDS
         ):
-            raise AdminError(400, "'ttl_seconds' must be a number of seconds > 0")
+            raise AdminError(
+                400, f"'ttl_seconds' must be a number of seconds > 0, <= {MAX_SECONDS:g}"
+            )
         name = body.get("name")
         if name is not None and not isinstance(name, str):
             raise AdminError(400, "'name' must be a string")
