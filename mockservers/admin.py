@@ -44,6 +44,9 @@ def _is_loopback(host: str | None) -> bool:
 
 
 def _whole(value: Any, name: str, *, minimum: int = 0) -> int:
+    """A JSON integer (``2.0`` is one too, as JSON Schema counts) of at least ``minimum``."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise AdminError(400, f"'{name}' must be a whole number >= {minimum}")
     return value

@@ -65,6 +65,7 @@ def check_matcher(matcher: Any) -> dict[str, Any]:
     for key in ("session", "tenant"):
         if key in matcher and matcher[key] is not None and not isinstance(matcher[key], str):
             raise MatcherError(f"'{key}' must be a string or null")
+    matcher = {k: _integral(v) if k in ("status", "error_code") else v for k, v in matcher.items()}
     status = matcher.get("status")
     if "status" in matcher and (isinstance(status, bool) or not isinstance(status, int)):
         raise MatcherError("'status' must be a whole number (an HTTP status)")
@@ -72,6 +73,11 @@ def check_matcher(matcher: Any) -> dict[str, Any]:
     if "error_code" in matcher and (isinstance(code, bool) or not isinstance(code, str | int)):
         raise MatcherError("'error_code' must be a string or a whole number")
     return matcher
+
+
+def _integral(value: Any) -> Any:
+    """``200.0`` as ``200``: JSON Schema (and many JSON writers) count it as an integer."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 _SHOW_LIMIT = 120
