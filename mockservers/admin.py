@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.requests import Request
@@ -22,11 +23,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from contracts.messages import verdict
-from mockservers.core import sessions
+from mockservers.core import har, sessions
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
 from mockservers.core.faults import FaultSpecError
 from mockservers.core.http import JSONResponse
-from mockservers.core.journal import curl, render
+from mockservers.core.journal import Entry, curl, render
 from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.shared import StoreUnavailable
 from mockservers.core.state import StateError
@@ -46,6 +47,9 @@ def _is_loopback(host: str | None) -> bool:
 
 
 def _whole(value: Any, name: str, *, minimum: int = 0) -> int:
+    """A JSON integer (``2.0`` is one too, as JSON Schema counts) of at least ``minimum``."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise AdminError(400, f"'{name}' must be a whole number >= {minimum}")
     return value
@@ -85,9 +89,9 @@ class Admin:
     def _run(self, route: AdminRoute, call: AdminCall) -> Any:
         """The endpoint's work, in the scope it addresses; its writes made durable."""
         call.session = self._session(call)
+        if call.session is not None:
+            call.session = self.kit.sessions.touch(call.session)
         with sessions.scoped(call.session):
-            if call.session is not None:
-                self.kit.sessions.touch(call.session)
             result = route.handler(call)
         self.kit.flush()
         return result
@@ -171,26 +175,10 @@ class Admin:
         if entry is None:
             raise AdminError(404, f"no journal entry {call.path['entry_id']!r}")
         rendered = render(entry)
-        rendered["verdict"] = self._verdict(rendered)
+        if rendered["verdict"] is None:  # a proxied call comes with its own
+            rendered["verdict"] = _judged(entry)
         rendered["curl"] = curl(rendered, call.base_url)
         return rendered
-
-    @staticmethod
-    def _verdict(rendered: dict[str, Any]) -> dict[str, list[str]] | None:
-        """The contracts' verdict on the masked exchange (a violation cannot quote a secret);
-        None for a call that is no operation (an unknown alias, a path no route serves)."""
-        if rendered["operation"] == UNKNOWN:
-            return None
-        request, answer = rendered["request"], rendered["response"]
-        return verdict(
-            rendered["vendor"],
-            rendered["operation"],
-            query=rendered["query"],
-            headers=rendered["headers"],
-            body=_bytes(request),
-            status=rendered["status"],
-            answer=_bytes(answer),
-        )
 
     def clear_requests(self, call: AdminCall) -> Any:
         self.kit.journal.clear(scope=call.scope)
@@ -273,9 +261,11 @@ class Admin:
         body = call.object_body(default={})
         ttl = body.get("ttl_seconds")
         if ttl is not None and (
-            isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0
-        ):
-            raise AdminError(400, "'ttl_seconds' must be a number of seconds > 0")
+            isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 1 <= ttl <= MAX_SECONDS
+        ):  # under a second, a session would be gone before its first call
+            raise AdminError(
+                400, f"'ttl_seconds' must be a number of seconds >= 1, <= {MAX_SECONDS:g}"
+            )
         name = body.get("name")
         if name is not None and not isinstance(name, str):
             raise AdminError(400, "'name' must be a string")
@@ -326,6 +316,8 @@ class Admin:
         name = call.query.get("vendor") or None
         chosen = [self.vendor(name)] if name is not None else list(self.vendors.values())
         scope = self._scope(call)
+        for vendor in chosen:
+            vendor.catch_up(scope)  # what time settled (TS Digital's FAILED) counts too
         return {v.name: self.kit.coverage.report(v.behaviours, scope) for v in chosen}
 
     # -- the table --------------------------------------------------------------------------
@@ -338,7 +330,6 @@ class Admin:
             a("/__admin/state/{vendor}", "PUT", self.put_state, "required", "Replace it"),
             a("/__admin/requests", "GET", self.get_requests, summary="The journal", reads=J),
             a("/__admin/requests", "DELETE", self.clear_requests, summary="Clear the journal"),
-            a("/__admin/requests/{entry_id}", "GET", self.get_request, "none", "One call", J),
             a("/__admin/requests/count", "POST", self.count_requests, "required", "Count", J),
             a(
                 "/__admin/requests/verify",
@@ -348,6 +339,8 @@ class Admin:
                 "Verify",
                 reads=J,
             ),
+            # after count and verify, whose literal paths the pattern would otherwise take
+            a("/__admin/requests/{entry_id}", "GET", self.get_request, summary="One call", reads=J),
             a("/__admin/clock", "GET", self.get_clock, summary="The kit's clock"),
             a("/__admin/clock", "POST", self.move_clock, "required", "Move the clock forward"),
             a("/__admin/faults", "POST", self.add_fault, "required", "Make calls misbehave"),
@@ -360,6 +353,7 @@ class Admin:
             a("/__admin/sessions/{session_id}", "DELETE", self.drop_session, summary="Drop it"),
             a("/__admin/coverage", "GET", self.coverage, summary="Documented situations met"),
         ]
+        routes += self.kit.shadows.admin_routes(self.vendors)
         for vendor in self.vendors.values():
             routes += vendor.admin_routes()
         routes.append(
@@ -388,16 +382,42 @@ def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
     return endpoint
 
 
+def _judged(entry: Entry) -> dict[str, list[str]] | None:
+    """The contracts' verdict on a journalled call, judged on what really travelled (a masked
+    ``***`` would break a format) with every secret value of the exchange blotted out of the
+    messages; None for a call that is no operation (an unknown alias, a path no route serves)."""
+    if entry.operation == UNKNOWN:
+        return None
+    query = dict(parse_qsl(entry.query.decode("latin-1"), keep_blank_values=True))
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in entry.headers}
+    secrets = har.secrets_of(
+        url=f"{entry.path}?{entry.query.decode('latin-1')}",
+        request_headers=list(headers.items()),
+        request_body=entry.request_body,
+        response_headers=[
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in entry.response_headers
+        ],
+        response_body=entry.response_body,
+    )
+    found = verdict(
+        entry.vendor,
+        entry.operation,
+        query=query,
+        headers=headers,
+        body=entry.request_body,
+        status=entry.status,
+        answer=entry.response_body,
+    )
+    return har.scrub(found, secrets)
+
+
+def _text(pairs: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs]
+
+
 def _base(request: Request) -> str:
     """The server's own URL as the caller reached it (for curl lines)."""
     return f"{request.url.scheme}://{request.url.netloc}"
-
-
-def _bytes(value: Any) -> bytes:
-    """A rendered body back to bytes (text as it was, JSON re-encoded)."""
-    if value is None:
-        return b""
-    return value.encode("utf-8") if isinstance(value, str) else orjson.dumps(value)
 
 
 def _parse(raw: bytes, body: str) -> Any:
@@ -406,9 +426,12 @@ def _parse(raw: bytes, body: str) -> Any:
             raise AdminError(400, "a JSON body is required")
         return None
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise AdminError(400, f"the body is not valid JSON: {exc}") from None
+    if value is None:  # not "no body": every admin body is an object
+        raise AdminError(400, "the body must be a JSON object, not null")
+    return value
 
 
 def _iso(epoch: float) -> str:

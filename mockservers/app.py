@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cache
@@ -27,6 +28,7 @@ from mockservers.core.http import JSONResponse
 from mockservers.core.journal import Journal
 from mockservers.core.persistence import StateFile
 from mockservers.core.sessions import Sessions
+from mockservers.core.shadows import ShadowSummary
 from mockservers.core.shared import Store
 from mockservers.core.vendor import Kit, Vendor
 from mockservers.vendors import VENDOR_CLASSES
@@ -154,9 +156,12 @@ class KitApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def build_kit(config: Config, store: Store) -> Kit:
-    """The kit's services, each keeping what it keeps in ``store``, and the vendors on them."""
-    clock = Clock(config.clock_start, frozen=config.clock_frozen, shared=store.map("clock"))
+def build_kit(config: Config, store: Store, wall: Callable[[], float] = time.time) -> Kit:
+    """The kit's services, each keeping what it keeps in ``store``, and the vendors on them;
+    ``wall`` is the wall clock the kit's clock and the sessions' idle time follow."""
+    clock = Clock(
+        config.clock_start, frozen=config.clock_frozen, shared=store.map("clock"), wall=wall
+    )
     journal = Journal(
         config.journal_max_entries,
         config.journal_max_bytes,
@@ -169,6 +174,7 @@ def build_kit(config: Config, store: Store) -> Kit:
         store.map("sessions"),
         max_sessions=config.sessions_max,
         default_ttl=config.session_ttl_seconds,
+        wall=wall,
     )
     clock.sessions = sessions
     kit = Kit(
@@ -178,6 +184,7 @@ def build_kit(config: Config, store: Store) -> Kit:
         store=store,
         sessions=sessions,
         coverage=Coverage(store.map("coverage")),
+        shadows=ShadowSummary(store.map("shadow")),
         max_body_bytes=config.max_body_bytes,
         max_json_depth=config.max_json_depth,
     )
@@ -191,18 +198,22 @@ def create_app(
     *,
     state_file: str | None = None,
     store: Store | None = None,
+    wall: Callable[[], float] | None = None,
 ) -> Starlette:
     """The whole kit as one ASGI app. ``config``: a :class:`Config`, a TOML-shaped dict, or None.
 
     ``state_file``: restore state from that file at start and keep every acknowledged write there.
     ``store``: where the kit keeps everything (default: this process's memory).
+    ``wall``: the wall clock, seconds since the epoch (default ``time.time``): what sessions
+    idle on and what the kit's clock follows. Tests pass a fake one to expire a session's TTL
+    without sleeping.
     """
     if config is None:
         config = Config()
     elif isinstance(config, dict):
         config = Config.from_dict(config)
     store = store or Store()
-    kit = build_kit(config, store)
+    kit = build_kit(config, store, wall or time.time)
     unknown = set(config.vendors) - set(kit.vendors)
     if unknown:
         raise ConfigError(

@@ -38,20 +38,37 @@ class Clock:
         self.reset()
 
     def reset(self) -> None:
-        """Back to the start instant (the configured one, or now) with no advance."""
-        started = self._wall()
-        start = self._configured_start or datetime.fromtimestamp(int(started), UTC)
-        self._state.put("start", start.astimezone(UTC).timestamp())
-        self._state.put("started_at", started)
-        self._state.put("offset", 0.0)
+        """The global clock back to the start instant (the configured one, or now) with no
+        advance.
+
+        Only the global offset moves: the base every scope reads (``start`` + wall time elapsed
+        since ``started_at``) is laid once, so a global reset leaves each session's clock where
+        it was (a session's time is that base plus its own offset).
+        """
+        now = self._wall()
+        target = (
+            self._configured_start.astimezone(UTC).timestamp()
+            if self._configured_start is not None
+            else float(int(now))
+        )
+        state = self._state.data
+        base = {"start": state.get("start", target), "started_at": state.get("started_at", now)}
+        # The base is written again as it is (a shared store seeding a fresh kit takes what a
+        # reset writes), and only the offset moves.
+        self._state.put("start", base["start"])
+        self._state.put("started_at", base["started_at"])
+        self._state.put("offset", target - self._base(base, now))
+
+    def _base(self, state: dict[str, float], now: float) -> float:
+        elapsed = 0.0 if self.frozen else now - state["started_at"]
+        return state["start"] + elapsed
 
     def time(self) -> float:
         """Seconds since the epoch on the kit's clock (the current session's, if any)."""
         state = self._state.data
         session = sessions.CURRENT.get()
         offset = state["offset"] if session is None else session["clock_offset"]
-        elapsed = 0.0 if self.frozen else self._wall() - state["started_at"]
-        return state["start"] + elapsed + offset
+        return self._base(state, self._wall()) + offset
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.time(), UTC)
@@ -69,7 +86,8 @@ class Clock:
             self._state.put("offset", self._state.data["offset"] + seconds)
             return self.now()
         assert self.sessions is not None, "sessions are attached by the app"
-        updated = self.sessions.update(session, clock_offset=session["clock_offset"] + seconds)
+        offset = self.sessions.fresh(session)["clock_offset"]
+        updated = self.sessions.update(session, clock_offset=offset + seconds)
         sessions.CURRENT.set(updated)  # the rest of this call reads the moved clock
         return self.now()
 

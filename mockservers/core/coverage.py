@@ -64,7 +64,19 @@ class Coverage:
             for b in catalogue
         ]
 
-    def clear(self, scope: str | None) -> None:
-        prefix = (scope or "") + _SEP
+    def note(self, behaviour: Behaviour, scope: str | None) -> None:
+        """Mark a situation that time decided (TS Digital's FAILED): on the call being answered,
+        when one is (it settled the item); else (a state or coverage read settled it) counted
+        in ``scope`` at once, as no journal entry will carry it."""
+        found = MET.get()
+        if found is not None:
+            found.append(behaviour.id)
+        else:
+            self.count((behaviour.id,), scope)
+
+    def clear(self, scope: str | None, vendor: str | None = None) -> None:
+        """Forget what one scope met (None: the global scope), of one vendor or all (a
+        behaviour's id starts with its vendor's name)."""
+        prefix = (scope or "") + _SEP + (f"{vendor}." if vendor is not None else "")
         for key in [k for k in self.counters if k.startswith(prefix)]:
             self.counters.delete(key)

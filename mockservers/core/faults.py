@@ -4,6 +4,10 @@ A fault belongs to the scope it was added in (a session, or the global scope) an
 that scope's calls. Faults live in a shared map, matched in the order they were added; a
 ``probability`` below 1 draws from a random sequence seeded by ``[kit] seed`` and indexed by a
 shared counter, so every process of one fake draws the same sequence.
+
+Each scope numbers its faults and counts its draws on its own (``fault-1``… and draw 0… in
+every session), so what one test's faults do never depends on another's draws, and resetting a
+scope starts both again (as a whole-kit reset did before sessions).
 """
 
 from __future__ import annotations
@@ -54,11 +58,15 @@ class FaultRegistry:
             self._meta.put("next_id", 1)
             self._meta.put("draws", 0)
 
-    def reset(self) -> None:
-        """Every fault gone, ids and draws from the start (the whole kit's reset)."""
-        self._faults.clear()
-        self._meta.put("next_id", 1)
-        self._meta.put("draws", 0)
+    def reset(self, scope: str | None = None) -> None:
+        """Every fault of one scope gone, its ids and draws from the start (a scope's reset)."""
+        self.clear(None, scope)
+        if scope is None:
+            self._meta.put("next_id", 1)
+            self._meta.put("draws", 0)
+        else:
+            self._meta.delete(_counter("next_id", scope))
+            self._meta.delete(_counter("draws", scope))
 
     def add(
         self, spec: dict[str, Any], *, vendors: dict[str, tuple[frozenset[str], frozenset[str]]]
@@ -96,8 +104,10 @@ class FaultRegistry:
         reason = spec.get("reason")
         if reason is not None and not isinstance(reason, str):
             raise FaultSpecError("'reason' must be a string")
-        number = self._meta["next_id"]
-        self._meta.put("next_id", number + 1)
+        scope = sessions.current_id()
+        counter = _counter("next_id", scope)
+        number = self._meta.get(counter, 1)
+        self._meta.put(counter, number + 1)
         fault = Fault(
             id=f"fault-{number}",
             vendor=vendor,
@@ -108,9 +118,9 @@ class FaultRegistry:
             times=times,
             probability=float(probability),
             reason=reason,
-            session=sessions.current_id(),
+            session=scope,
         )
-        self._faults.put(fault.id, asdict(fault))
+        self._faults.put(_key(fault.id, scope), asdict(fault))
         return fault
 
     def take(
@@ -128,20 +138,23 @@ class FaultRegistry:
                 continue
             if data["operation"] is not None and data["operation"] != operation:
                 continue
-            if data["probability"] < 1.0 and self._draw() >= data["probability"]:
+            if data["probability"] < 1.0 and self._draw(scope) >= data["probability"]:
                 continue
             data = {**data, "hits": data["hits"] + 1}
+            key = _key(data["id"], scope)
             if data["times"] is not None and data["hits"] >= data["times"]:
-                self._faults.delete(data["id"])
+                self._faults.delete(key)
             else:
-                self._faults.put(data["id"], data)
+                self._faults.put(key, data)
             return Fault(**{name: data[name] for name in _FIELDS})
         return None
 
-    def _draw(self) -> float:
-        """The next number of the seeded sequence (shared, so every process draws in turn)."""
-        index = self._meta["draws"]
-        self._meta.put("draws", index + 1)
+    def _draw(self, scope: str | None) -> float:
+        """The scope's next number of the seeded sequence (shared, so every process draws in
+        turn; per scope, so a session draws the same sequence whatever the others do)."""
+        counter = _counter("draws", scope)
+        index = self._meta.get(counter, 0)
+        self._meta.put(counter, index + 1)
         return random.Random(f"{self._seed}:{index}").random()
 
     def list(self, scope: str | None = sessions.EVERY) -> list[dict[str, Any]]:
@@ -157,6 +170,16 @@ class FaultRegistry:
         for key, data in list(self._faults.items()):
             if data["session"] == scope and (vendor is None or data["vendor"] == vendor):
                 self._faults.delete(key)
+
+
+def _key(fault_id: str, scope: str | None) -> str:
+    """A fault's key in the shared map: its id, prefixed by its session's (ids repeat across
+    scopes)."""
+    return fault_id if scope is None else f"{scope}/{fault_id}"
+
+
+def _counter(name: str, scope: str | None) -> str:
+    return name if scope is None else f"{name}:{scope}"
 
 
 def _int_or_none(spec: dict[str, Any], key: str, low: int, high: int) -> int | None:

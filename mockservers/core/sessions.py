@@ -64,6 +64,13 @@ def in_scope(identifier: str, scope: str | None) -> bool:
     return owner_id(identifier) == scope
 
 
+def refuse_reserved(value: Any, what: str) -> None:
+    """``ValueError`` for a configured identifier in the sessions' reserved namespace: a tenant
+    named ``ms-…`` would belong to no scope (or to a session), so no reset would reach it."""
+    if isinstance(value, str) and value.startswith(PREFIX):
+        raise ValueError(f"{what} {value!r}: the prefix {PREFIX!r} is reserved for sessions")
+
+
 class SessionLimit(Exception):
     """Too many live sessions (the configured maximum keeps memory bounded)."""
 
@@ -128,15 +135,23 @@ class Sessions:
         session_id = owner_id(identifier)
         return self.get(session_id) if session_id is not None else None
 
-    def touch(self, session: Session) -> None:
+    def touch(self, session: Session) -> Session:
         """A call or an admin request used the session: its idle time starts again (written at
-        most once a second, so a busy session costs no write per call)."""
+        most once a second, so a busy session costs no write per call). Returns the session as
+        stored now: the caller runs in it, so a later ``update`` keeps the new ``last_used``."""
         now = self.wall()
         if now - float(session["last_used"]) >= 1.0:
-            self.map.put(session["id"], {**session, "last_used": now})
+            return self.update(session, last_used=now)
+        return session
+
+    def fresh(self, session: Session) -> Session:
+        """The session as stored now (a call's copy may predate a write of that same call)."""
+        return self.map.get(session["id"], session)
 
     def update(self, session: Session, **changes: Any) -> Session:
-        updated = {**session, **changes}
+        """Change some fields of a live session. The changes apply to the session as stored
+        (not to the caller's copy, which may be older), so no earlier write is undone."""
+        updated = {**self.fresh(session), **changes}
         self.map.put(session["id"], updated)
         return updated
 

@@ -3,6 +3,10 @@
 Tokens live in a shared map (value -> tenant, expiry, claims), so a token minted by one process
 of a fake is valid on every other. A token's expiry is read on the clock of the scope it was
 minted in: the pipeline puts a session's call in its session before any token is looked at.
+
+An expired token stays known until it is pruned (or its scope is reset or dropped): a call that
+sends it is told apart from one that sends an unknown token (coverage counts token expiry as its
+own documented situation), and it still belongs to the session that minted it.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from mockservers.core.clock import Clock
 from mockservers.core.sessions import current_id, in_scope
@@ -23,6 +27,9 @@ class Token:
     tenant: str
     expires_at: float
     claims: dict[str, Any] = field(default_factory=dict)
+
+
+Verdict = Literal["live", "missing", "unknown", "expired"]
 
 
 def hex_token() -> str:
@@ -72,17 +79,36 @@ class TokenStore:
         return Token(value, data["tenant"], data["expires_at"], data["claims"])  # type: ignore[arg-type]
 
     def lookup(self, value: str | None) -> Token | None:
-        """The live token with this value, or None when unknown or expired."""
+        """The live token with this value, or None when missing, unknown or expired."""
+        return self.verdict(value)[0]
+
+    def verdict(self, value: str | None) -> tuple[Token | None, Verdict]:
+        """The live token with this value and ``"live"``; or None and why: ``"missing"`` (no
+        value), ``"unknown"`` or ``"expired"`` (on the clock of the current scope)."""
+        if not value:
+            return None, "missing"
         token = self.peek(value)
         if token is None:
-            return None
+            return None, "unknown"
         if self._clock.time() >= token.expires_at:
-            self._tokens.delete(token.value)
-            return None
-        return token
+            return None, "expired"
+        return token, "live"
 
     def expire(self, scope: str | None) -> int:
-        """Expire every token of one scope (None: the global scope's tenants)."""
+        """Expire every live token of one scope now (None: the global scope's tenants): each is
+        refused from now on as expired. Returns how many were live."""
+        now = self._clock.time()
+        live = [
+            (value, data)
+            for value, data in self._tokens.items()
+            if in_scope(data["tenant"], scope) and now < data["expires_at"]
+        ]
+        for value, data in live:
+            self._tokens.put(value, {**data, "expires_at": now})
+        return len(live)
+
+    def drop(self, scope: str | None) -> int:
+        """Forget every token of one scope (a reset, a dropped session)."""
         doomed = [v for v, data in self._tokens.items() if in_scope(data["tenant"], scope)]
         for value in doomed:
             self._tokens.delete(value)

@@ -35,6 +35,7 @@ from mockservers.core.http import too_deep
 from mockservers.core.journal import Entry, Journal
 from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
+from mockservers.core.shadows import ShadowSummary
 from mockservers.core.shared import Store, StoreUnavailable
 from mockservers.core.state import VendorState
 from mockservers.core.tokens import TokenStore
@@ -61,6 +62,7 @@ class Kit:
     store: Store
     sessions: Sessions
     coverage: Coverage
+    shadows: ShadowSummary
     max_body_bytes: int
     max_json_depth: int
     flush: Callable[[], None] = lambda: None
@@ -79,9 +81,12 @@ class Kit:
                 session = self.sessions.get(scope)
                 if session is not None:
                     self.sessions.update(session, clock_offset=0.0)
-            self.coverage.clear(scope)
+        self.coverage.clear(scope, vendor)
         self.journal.clear(vendor, scope)
-        self.faults.clear(vendor, scope)
+        if vendor is None:
+            self.faults.reset(scope)
+        else:
+            self.faults.clear(vendor, scope)
         for name, found in self.vendors.items():
             if vendor is None or name == vendor:
                 found.reset(scope)
@@ -108,7 +113,7 @@ class Kit:
         """Everything a dropped session held: its tenants, tokens, windows, journal, faults,
         coverage (called once the session itself is gone, so no fixture comes back)."""
         self.journal.clear(None, session_id)
-        self.faults.clear(None, session_id)
+        self.faults.reset(session_id)
         self.coverage.clear(session_id)
         for found in self.vendors.values():
             found.reset(session_id)
@@ -317,7 +322,12 @@ class Vendor:
         tokens = self.model.tokens
         return tokens.expire(scope) if tokens is not None else 0
 
+    def catch_up(self, scope: str | None) -> None:
+        """Bring state that time changes up to the clock of ``scope`` (``EVERY``: each scope on
+        its own clock) before someone reads it: a state dump, a coverage report."""
+
     def dump_state(self, scope: str | None = None) -> dict[str, Any]:
+        self.catch_up(scope)
         return self.state.dump(scope)
 
     def load_state(self, document: Any, scope: str | None = None) -> None:
@@ -433,14 +443,14 @@ class Vendor:
         kit = self.kit
         tenant = self.tenant_of(call)
         session = kit.sessions.owner(tenant) if tenant is not None else None
+        if session is not None:
+            session = kit.sessions.touch(session)
         met: list[str] = []
         # Plain context-variable tokens rather than a context manager: this is every call's path.
         in_session = sessions.CURRENT.set(session) if session is not None else None
         try:
             met_token = MET.set(met)
             try:
-                if session is not None:
-                    kit.sessions.touch(session)
                 fault = kit.faults.take(self.name, call.operation)
                 response, detail = self._respond(call, route, refused, fault)
             finally:

@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from mockservers.core.journal import MASK, is_secret
+
 MATCHER_KEYS = (
     "vendor",
     "operation",
@@ -40,7 +42,15 @@ class MatcherError(ValueError):
     """A matcher the admin API refuses (400)."""
 
 
+def code_list(values: Iterable[Any]) -> list[str]:
+    """Vendor codes as a matcher's ``error_code`` compares them: text, each once, in order,
+    absent ones (None) left out. A vendor's ``answer_codes`` returns this."""
+    return list(dict.fromkeys(str(value) for value in values if value is not None))
+
+
 def check_matcher(matcher: Any) -> dict[str, Any]:
+    """The matcher, refused (``MatcherError``) when a key is unknown or of the wrong type: a
+    typo must fail loudly, not match nothing."""
     if not isinstance(matcher, dict):
         raise MatcherError("a matcher is a JSON object")
     unknown = set(matcher) - set(MATCHER_KEYS)
@@ -49,26 +59,54 @@ def check_matcher(matcher: Any) -> dict[str, Any]:
     for key in ("query", "headers"):
         if key in matcher and not isinstance(matcher[key], dict):
             raise MatcherError(f"'{key}' must be an object")
+    for key in ("vendor", "operation"):
+        if key in matcher and not isinstance(matcher[key], str):
+            raise MatcherError(f"'{key}' must be a string")
+    for key in ("session", "tenant"):
+        if key in matcher and matcher[key] is not None and not isinstance(matcher[key], str):
+            raise MatcherError(f"'{key}' must be a string or null")
+    matcher = {k: _integral(v) if k in ("status", "error_code") else v for k, v in matcher.items()}
+    status = matcher.get("status")
+    if "status" in matcher and (isinstance(status, bool) or not isinstance(status, int)):
+        raise MatcherError("'status' must be a whole number (an HTTP status)")
+    code = matcher.get("error_code")
+    if "error_code" in matcher and (isinstance(code, bool) or not isinstance(code, str | int)):
+        raise MatcherError("'error_code' must be a string or a whole number")
     return matcher
 
 
+def _integral(value: Any) -> Any:
+    """``200.0`` as ``200``: JSON Schema (and many JSON writers) count it as an integer."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+_SHOW_LIMIT = 120
+
+
 def _show(value: Any) -> str:
-    return orjson.dumps(value).decode() if not isinstance(value, str) or value else '""'
+    """A value as JSON, cut to a glance (a whole body in a difference helps no one)."""
+    text = orjson.dumps(value).decode() if not isinstance(value, str) or value else '""'
+    return text if len(text) <= _SHOW_LIMIT else text[: _SHOW_LIMIT - 1] + "…"
 
 
-def document_differences(expected: Any, actual: Any, where: str) -> list[str]:
+def document_differences(expected: Any, actual: Any, where: str, secret: bool = False) -> list[str]:
     """How ``actual`` fails to contain ``expected``: objects by subset, arrays element by
-    element, anything else by equality."""
+    element, anything else by equality. A secret is masked in the journal: it never matches a
+    clear-text expectation, and no difference shows a secret, the journal's or the matcher's
+    (``secret``: ``where`` is a field the journal masks)."""
+    if actual == MASK and expected != MASK:
+        return [f"{where}: masked in the journal, never matches a clear-text value"]
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
             return [f"{where}: expected an object, got {_show(actual)}"]
         found = []
         for key, value in expected.items():
             path = f"{where}.{key}" if where else key
+            hidden = secret or is_secret(str(key))
             if key not in actual:
-                found.append(f"{path}: expected {_show(value)}, missing")
+                found.append(f"{path}: expected {_expected(value, hidden)}, missing")
             else:
-                found += document_differences(value, actual[key], path)
+                found += document_differences(value, actual[key], path, hidden)
         return found
     if isinstance(expected, list):
         if not isinstance(actual, list):
@@ -77,13 +115,17 @@ def document_differences(expected: Any, actual: Any, where: str) -> list[str]:
         for index, value in enumerate(expected):
             path = f"{where}[{index}]"
             if index >= len(actual):
-                found.append(f"{path}: expected {_show(value)}, missing")
+                found.append(f"{path}: expected {_expected(value, secret)}, missing")
             else:
-                found += document_differences(value, actual[index], path)
+                found += document_differences(value, actual[index], path, secret)
         return found
     if expected != actual:
-        return [f"{where}: expected {_show(expected)}, got {_show(actual)}"]
+        return [f"{where}: expected {_expected(expected, secret)}, got {_show(actual)}"]
     return []
+
+
+def _expected(value: Any, secret: bool) -> str:
+    return "a secret value (not shown)" if secret and value != MASK else _show(value)
 
 
 def differences(matcher: dict[str, Any], entry: dict[str, Any], codes_of: CodesOf) -> list[str]:
@@ -133,25 +175,37 @@ def verify(
     at_most: int | None = None,
 ) -> dict[str, Any]:
     """``{"ok": true, "count"}``, or ``{"ok": false, "count", "expected", "near_misses"}`` with
-    the closest entries first (fewest differences, then newest)."""
+    the closest entries first; when more calls matched than allowed, ``near_misses`` is empty
+    and ``"matches"`` lists those calls, newest first (what a tester needs to see then is what
+    matched, not what missed)."""
     scored = [(differences(matcher, entry, codes_of), entry) for entry in entries]
-    matching = sum(1 for found, _ in scored if not found)
+    matched = [entry for found, entry in scored if not found]
+    matching = len(matched)
     if exactly is not None:
-        ok, wanted = matching == exactly, f"exactly {exactly}"
+        low, high, wanted = exactly, exactly, f"exactly {exactly}"
     else:
         low = 1 if at_least is None and at_most is None else (at_least or 0)
-        ok = matching >= low and (at_most is None or matching <= at_most)
+        high = at_most
         wanted = f"at least {low}" + (f" and at most {at_most}" if at_most is not None else "")
-    if ok:
+    if matching >= low and (high is None or matching <= high):
         return {"ok": True, "count": matching}
-    misses = sorted(
-        (item for item in enumerate(scored) if item[1][0]), key=lambda item: len(item[1][0])
+    result: dict[str, Any] = {"ok": False, "count": matching, "expected": wanted}
+    if matching < low:
+        misses = sorted((item for item in scored if item[0]), key=lambda item: _distance(item[0]))
+        result["near_misses"] = [
+            {"entry": entry, "differences": found} for found, entry in misses[:NEAR_MISSES]
+        ]
+    else:
+        result["near_misses"] = []
+        result["matches"] = matched[:NEAR_MISSES]
+    return result
+
+
+def _distance(found: list[str]) -> tuple[bool, bool, int]:
+    """How far a near miss is: another vendor is farthest, then another operation, then the
+    number of differences (the sort is stable: newest first among equals)."""
+    return (
+        any(line.startswith("vendor:") for line in found),
+        any(line.startswith("operation:") for line in found),
+        len(found),
     )
-    return {
-        "ok": False,
-        "count": matching,
-        "expected": wanted,
-        "near_misses": [
-            {"entry": entry, "differences": found} for _, (found, entry) in misses[:NEAR_MISSES]
-        ],
-    }

@@ -14,10 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mockservers.core.coverage import Behaviour, met
 from mockservers.core.sessions import in_scope
 from mockservers.core.state import StateError, TenantState, VendorState
 from mockservers.core.tokens import TokenStore
 from mockservers.core.vendor import Kit, VendorModel
+from mockservers.keepit import coverage
 from mockservers.keepit.errors import call_error, rate_limited
 from mockservers.keepit.ratelimit import RateLimiter
 from mockservers.keepit.sections import (
@@ -94,6 +96,8 @@ class Plan:
     message: str = ""
     incoming: dict[str, Any] = field(default_factory=dict)
     existing: dict[str, Any] | None = None
+    behaviours: list[Behaviour] = field(default_factory=list)
+    """The documented situations this record meets if the batch goes through (not on a 422)."""
 
     def entry(self) -> dict[str, Any]:
         return {"customerCode": self.customer_code, "errorMessage": self.message}
@@ -135,10 +139,12 @@ class KeepItModel(VendorModel):
             or expected is None
             or not secrets.compare_digest(expected.encode(), password.encode())
         ):
+            met(coverage.UNAUTHORIZED)
             raise call_error(401, self.settings.auth_error_message)
         tenant = tenant_name(company, site)
         wait = self.limiter.hit(f"{tenant}\x1f{username}")
         if wait is not None:
+            met(coverage.RATE_LIMITED)
             raise rate_limited(self.limiter.calls, self.limiter.window, wait)
         return self.state.tenant(tenant)
 
@@ -200,7 +206,9 @@ class KeepItModel(VendorModel):
         plans: list[Plan] = []
         for number, record in enumerate(records):
             if number in failures:
-                plans.append(Plan("error", customer_code_of(record), failures[number]))
+                invalid = [coverage.MANDATORY_FIELD]
+                plan = Plan("error", customer_code_of(record), failures[number], behaviours=invalid)
+                plans.append(plan)
                 continue
             plan = self._plan(tenant, number, record, owner)
             if plan.kind == "ok":
@@ -213,6 +221,8 @@ class KeepItModel(VendorModel):
             result.conflicts = conflicts
             return result
         for plan in plans:
+            for behaviour in plan.behaviours:
+                met(behaviour)
             if plan.kind == "ok":
                 result.inserted.append(self._write(tenant, plan))
             elif plan.kind == "duplicate":
@@ -233,7 +243,8 @@ class KeepItModel(VendorModel):
         if record["action"] == "U":
             existing = tenant.get(SUBJECTS, code_text(subjects["progId"]))
             if existing is None:
-                return Plan("error", code, not_found(subjects["progId"]))
+                missing = [coverage.RECORD_NOT_FOUND]
+                return Plan("error", code, not_found(subjects["progId"]), behaviours=missing)
         plan = Plan("ok", code, incoming=incoming, existing=existing)
         me = _me(plan, number)
 
@@ -243,16 +254,19 @@ class KeepItModel(VendorModel):
         preview = _preview(plan)
         identity = [k for k in unique_keys(preview) if k[0] in ("code", "email")]
         if others(identity):
-            return Plan("duplicate", code, DUPLICATE)
+            return Plan("duplicate", code, DUPLICATE, behaviours=[coverage.DUPLICATE_RECORD])
         mappings = incoming.get("mappings") or []
         if mappings:
             if code_text(code) not in {code_text(m["externalCode"]) for m in mappings}:
-                return Plan("error", code, NOT_IN_MAPPINGS)
+                return Plan("error", code, NOT_IN_MAPPINGS, behaviours=[coverage.NOT_IN_MAPPINGS])
             taken = [m for m in mappings if others([("map", *mapping_key(m))])]
             if taken and existing is None:
-                return Plan("error", code, code_taken(taken[0]))
+                clash = [coverage.MAPPING_CODE_TAKEN]
+                return Plan("error", code, code_taken(taken[0]), behaviours=clash)
             # On update, codes that already exist are discarded, new ones are added.
             incoming["mappings"] = [m for m in mappings if m not in taken]
+            if taken:
+                plan.behaviours.append(coverage.MAPPING_CODE_DISCARDED)
         for card in incoming.get("cards") or []:
             barcode = card.get("cardBarcode")
             if isinstance(barcode, str) and barcode and others([("card", barcode)]):
@@ -289,6 +303,7 @@ class KeepItModel(VendorModel):
             index.pop(key, None)
         index.update(dict.fromkeys(unique_keys(record), str(prog_id)))
         tenant.put(SUBJECTS, str(prog_id), record)
+        met(coverage.UPDATED if plan.existing else coverage.INSERTED)
         return {
             "progId": prog_id,
             "customerCode": plan.customer_code,

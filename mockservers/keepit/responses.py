@@ -9,6 +9,7 @@ from typing import Any
 from starlette.responses import Response
 
 from contracts import Violation, contract, load_schema
+from mockservers.core.coverage import met
 from mockservers.core.explain import (
     MISSING,
     NOT_ALLOWED,
@@ -22,6 +23,7 @@ from mockservers.core.explain import (
 )
 from mockservers.core.http import JSONResponse
 from mockservers.core.vendor import Call
+from mockservers.keepit import coverage
 from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope, not_found
 from mockservers.keepit.models import BatchResult, KeepItModel
 
@@ -72,17 +74,21 @@ def insert_client(model: KeepItModel, call: Call) -> Response:
 
 
 def unknown_alias(model: KeepItModel, call: Call) -> Response:
+    met(coverage.ALIAS_NOT_FOUND)
     raise not_found(call.query.get("cmd", ""))
 
 
 def _records(body: Any) -> list[Any]:
     """The body's records; the whole call is refused when there are none to look at."""
     if not isinstance(body, dict):
+        met(coverage.REFUSED)
         raise bad_request("Errore: il body deve essere un oggetto JSON.")
     records = body.get(RECORDS)
     if records is None or records == []:
+        met(coverage.REFUSED)
         raise bad_request(f"Errore: {RECORDS} non valorizzato.")
     if not isinstance(records, list):
+        met(coverage.REFUSED)
         raise bad_request(f"Errore: {RECORDS} di tipo non valido.")
     return records
 
@@ -118,6 +124,7 @@ def render(result: BatchResult, success_message: str) -> Response:
     """The batch's outcome code: 200 all done, 204 duplicates only, 206 partial, 400 nothing done
     and something wrong, 422 a unique constraint clashed (nothing stored)."""
     if result.conflicts:
+        met(coverage.UNIQUE_CONSTRAINT)
         raise KeepItError(422, envelope(False, 422, UNIQUE_CLASH, errors=result.conflicts))
     lists = {
         "errors": result.errors,
@@ -125,11 +132,15 @@ def render(result: BatchResult, success_message: str) -> Response:
         "duplicated": result.duplicated,
     }
     if result.inserted and not (result.errors or result.duplicated):
+        met(coverage.SUCCESS)
         body = envelope(True, 200, success_message, **lists)
     elif result.inserted:
+        met(coverage.PARTIAL)
         body = envelope(True, 206, PARTIAL, **lists)
     elif not result.errors:
+        met(coverage.DUPLICATES)
         body = envelope(True, 204, DUPLICATES_ONLY, **lists)
     else:
+        met(coverage.REFUSED)
         return JSONResponse(envelope(False, 400, NOT_DONE, **lists), status_code=400)
     return JSONResponse(body)

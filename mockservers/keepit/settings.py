@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockservers.core.sessions import refuse_reserved
+
 DEMO_ACCOUNT = {"username": "demo", "password": "demo", "company_id": "1", "site_id": "1"}
 _ACCOUNT_KEYS = {"username", "password", "company_id", "site_id"}
 
@@ -25,6 +27,8 @@ class KeepItSettings:
         for account in self.accounts:
             if not isinstance(account, dict) or not set(account) >= _ACCOUNT_KEYS:
                 raise ValueError("each of accounts needs username, password, company_id, site_id")
+            refuse_reserved(account["company_id"], "accounts: company_id")
+            refuse_reserved(account["username"], "accounts: username")
         if not isinstance(self.rate_limit_calls, int) or self.rate_limit_calls < 1:
             raise ValueError("rate_limit_calls must be a positive whole number")
         if not isinstance(self.rate_limit_window_seconds, int | float) or not (

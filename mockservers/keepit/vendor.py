@@ -8,11 +8,13 @@ from typing import Any, ClassVar
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
+from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
 from mockservers.core.generated import Generated
 from mockservers.core.http import status_phrase
 from mockservers.core.vendor import Call, Vendor, VendorRoute
-from mockservers.keepit import responses
+from mockservers.core.verify import code_list
+from mockservers.keepit import coverage, responses
 from mockservers.keepit.errors import bad_request, call_error
 from mockservers.keepit.models import SUBJECTS, KeepItModel, tenant_name
 from mockservers.keepit.settings import DEMO_ACCOUNT, KeepItSettings
@@ -45,6 +47,7 @@ class KeepIt(Vendor):
     )
     settings_class = KeepItSettings
     model_class = KeepItModel
+    behaviours: ClassVar[tuple[Behaviour, ...]] = coverage.BEHAVIOURS
 
     def tenant_of(self, call: Call) -> str | None:
         company, site = call.headers.get("companyId"), call.headers.get("siteId")
@@ -64,11 +67,18 @@ class KeepIt(Vendor):
 
     def render_error(self, error: KitError, operation: str) -> Response:
         if error.kind == "malformed_json":
+            met(coverage.REFUSED)
             return bad_request("Errore: il body non è un JSON valido.").response()
         if error.kind == "too_large":
             return call_error(413, "Errore: la richiesta supera la dimensione massima.").response()
         status = error.status or 500
+        if status == 500 and error.kind in ("fault", "internal"):
+            met(coverage.SERVER_ERROR)
         return call_error(status, status_phrase(status)).response()
+
+    def answer_codes(self, response: Any) -> list[str]:
+        """The answer's ``code`` (200, 204, 206, 400, 401, 422, 429, 500) as text."""
+        return code_list([response.get("code")]) if isinstance(response, dict) else []
 
     @classmethod
     def demo_lines(cls, settings: Any) -> list[str]:

@@ -15,19 +15,16 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from mockservers import logs
-from mockservers.admin import Admin
 from mockservers.app import create_app
 from mockservers.config import Config, ConfigError
 from mockservers.core.vendor import Vendor
 from mockservers.proxy.endpoint import Forwarding
 from mockservers.proxy.forward import DEFAULT_TIMEOUT, Upstream
 from mockservers.proxy.record import HarFolder
-from mockservers.proxy.shadow import Shadow, Summary
+from mockservers.proxy.shadow import Shadow
 
 KIT_PAGES = frozenset({"/openapi.json", "/docs"})
 """Paths under a forwarded prefix that stay the kit's: the contract's document and its page."""
@@ -64,7 +61,7 @@ def create_proxy_app(
 
 
 class ProxyApp:
-    """Forwarded prefixes and ``/__admin/shadow`` here; everything else to the kit's app
+    """Forwarded prefixes here; everything else to the kit's app
     (whose ``state``, ``router`` and lifespan this app shares)."""
 
     def __init__(
@@ -79,14 +76,12 @@ class ProxyApp:
         self.kit = kit_app.state.kit
         self.upstreams = upstreams
         self.shadow = shadow
-        self.summary = Summary(self.kit.store.map("shadow"))
+        self.summary = self.kit.shadows
         vendors: dict[str, Vendor] = kit_app.state.vendors
         self.forwarding = {
             name: Forwarding(self.kit, vendors[name], upstream, self.summary, shadow, recordings)
             for name, upstream in upstreams.items()
         }
-        admin = Admin(self.kit, kit_app.state.config.admin_token)
-        self._admin = {r.method: admin.endpoint(r) for r in self.summary.admin_routes(vendors)}
 
     @property
     def state(self) -> Any:
@@ -99,9 +94,6 @@ class ProxyApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path: str = scope["path"]
-            if path == "/__admin/shadow":
-                await self._admin_call(scope, receive, send)
-                return
             name, _, rest = path[1:].partition("/")
             endpoint = self.forwarding.get(name)
             if endpoint is not None and f"/{rest}" not in KIT_PAGES:
@@ -126,12 +118,3 @@ class ProxyApp:
             await upstream.aclose()
         if self.shadow is not None:
             await self.shadow.aclose()
-
-    async def _admin_call(self, scope: Scope, receive: Receive, send: Send) -> None:
-        method = "GET" if scope["method"] == "HEAD" else scope["method"]
-        endpoint = self._admin.get(method)
-        if endpoint is None:
-            answer = Response(status_code=405, headers={"Allow": ", ".join(sorted(self._admin))})
-        else:
-            answer = await endpoint(Request(scope, receive))
-        await answer(scope, receive, send)

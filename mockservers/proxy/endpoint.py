@@ -29,6 +29,7 @@ from contracts.messages import verdict
 from mockservers.core import compare, har
 from mockservers.core.errors import KitError
 from mockservers.core.journal import Entry
+from mockservers.core.shadows import ShadowSummary
 from mockservers.core.shared import StoreUnavailable
 from mockservers.core.vendor import (
     DETAIL_HEADER,
@@ -41,7 +42,7 @@ from mockservers.core.vendor import (
 )
 from mockservers.proxy.forward import Answer, AnswerTooLarge, Body, TooLarge, Upstream, end_to_end
 from mockservers.proxy.record import HarFolder
-from mockservers.proxy.shadow import Shadow, Summary
+from mockservers.proxy.shadow import Shadow
 
 
 class Call:
@@ -132,7 +133,7 @@ class Forwarding:
         kit: Kit,
         vendor: Vendor,
         upstream: Upstream,
-        summary: Summary,
+        summary: ShadowSummary,
         shadow: Shadow | None,
         recordings: HarFolder | None,
     ) -> None:

@@ -12,8 +12,8 @@ carry the vendor's, so the fake is asked what the vendor was asked. A credential
 being issued (TS Digital's bearer, from TS ID) is adopted by the fake's vendor first
 (``Vendor.adopt_credentials``). Generated values are then left out of the comparison.
 
-:class:`Summary` adds the differences up per vendor, operation and field, in the kit's store
-(a ``SharedMap``, like coverage): ``GET /__admin/shadow`` reads it, ``DELETE`` clears it.
+The differences are added up per vendor, operation and field by the kit's
+:class:`~mockservers.core.shadows.ShadowSummary` (``GET /__admin/shadow``).
 """
 
 from __future__ import annotations
@@ -25,10 +25,8 @@ import httpx
 import orjson
 from starlette.applications import Starlette
 
-from mockservers.core.adminapi import AdminCall, AdminError, AdminRoute
 from mockservers.core.compare import Answer, Difference, differences
 from mockservers.core.generated import Request, Translation
-from mockservers.core.shared import SharedMap
 
 SHADOW_BASE = "http://shadow"
 
@@ -102,71 +100,3 @@ def _json(body: bytes) -> Any:
         return orjson.loads(body) if body else _NOT_JSON
     except orjson.JSONDecodeError:
         return _NOT_JSON
-
-
-_SEP = "\x1f"
-
-
-class Summary:
-    """Per vendor and operation: calls compared, calls that differed, and per field (array
-    indices as ``[*]``) how often it differed, with the first pair seen."""
-
-    def __init__(self, shared: SharedMap) -> None:
-        self.shared = shared
-
-    def count(self, vendor: str, operation: str, found: list[dict[str, Any]]) -> None:
-        """Count one compared call and its differences (``Difference.as_json`` dicts); a field
-        that differs in several rows of one call counts once."""
-        key = f"{vendor}{_SEP}{operation}"
-        old = self.shared.get(key) or {"compared": 0, "differing": 0, "fields": {}}
-        first: dict[str, dict[str, Any]] = {}
-        for difference in found:
-            first.setdefault(Difference(difference["field"]).general, difference)
-        fields = dict(old["fields"])  # new values only: the store records each put
-        for name, difference in first.items():
-            seen = fields.get(name)
-            if seen is None:
-                example = {k: v for k, v in difference.items() if k != "field"}
-                fields[name] = {"count": 1, "example": example}
-            else:
-                fields[name] = {**seen, "count": seen["count"] + 1}
-        self.shared.put(
-            key,
-            {
-                "compared": old["compared"] + 1,
-                "differing": old["differing"] + bool(found),
-                "fields": fields,
-            },
-        )
-
-    def report(self, vendor: str | None = None) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for key, value in sorted(self.shared.items()):
-            name, _, operation = key.partition(_SEP)
-            if vendor is None or name == vendor:
-                found.setdefault(name, {})[operation] = value
-        return found
-
-    def clear(self, vendor: str | None = None) -> None:
-        for key in list(self.shared):
-            if vendor is None or key.partition(_SEP)[0] == vendor:
-                self.shared.delete(key)
-
-    def admin_routes(self, vendors: Any) -> list[AdminRoute]:
-        def vendor_of(call: AdminCall) -> str | None:
-            name = call.query.get("vendor") or None
-            if name is not None and name not in vendors:
-                raise AdminError(404, f"unknown vendor {name!r}; one of {sorted(vendors)}")
-            return name
-
-        def read(call: AdminCall) -> Any:
-            return self.report(vendor_of(call))
-
-        def clear(call: AdminCall) -> Any:
-            self.clear(vendor_of(call))
-            return {"cleared": True}
-
-        return [
-            AdminRoute("/__admin/shadow", "GET", read, summary="The shadow's differences"),
-            AdminRoute("/__admin/shadow", "DELETE", clear, summary="Clear them"),
-        ]

@@ -8,10 +8,12 @@ from itertools import islice
 from operator import itemgetter
 from typing import Any
 
+from mockservers.core.coverage import met
 from mockservers.core.sessions import in_scope
 from mockservers.core.state import TenantState, VendorState
 from mockservers.core.tokens import TokenStore
 from mockservers.core.vendor import Kit, VendorModel
+from mockservers.quoparts import coverage
 from mockservers.quoparts.errors import QuoPartsError, quote_failed
 from mockservers.quoparts.settings import QuoPartsSettings
 
@@ -82,17 +84,21 @@ class QuoPartsModel(VendorModel):
     def login(self, username: str, password: str) -> str:
         expected = self.password_of(username)
         if expected is None or not secrets.compare_digest(expected.encode(), password.encode()):
+            met(coverage.LOGIN_REFUSED)
             raise self.not_accredited("wrong username or password")
+        met(coverage.LOGIN_OK)
         return self.tokens.issue(username, self.settings.token_ttl_seconds).value
 
     def tenant_for(self, token: str | None) -> TenantState:
-        found = self.tokens.lookup(token)
+        found, verdict = self.tokens.verdict(token)
         if found is None:
-            raise self.not_accredited("the token is missing, unknown or expired")
+            expired = verdict == "expired"
+            met(coverage.TOKEN_EXPIRED if expired else coverage.TOKEN_INVALID)
+            raise self.not_accredited(f"the token is {verdict}")
         return self.state.tenant(found.tenant)
 
     def reset(self, scope: str | None) -> None:
-        self.tokens.expire(scope)
+        self.tokens.drop(scope)
         self._code_indexes = {n: i for n, i in self._code_indexes.items() if not in_scope(n, scope)}
 
     def rebuild_indexes(self) -> None:
@@ -116,7 +122,12 @@ class QuoPartsModel(VendorModel):
         """
         customers = tenant.collections[CUSTOMERS]
         erps = list(map(_ERP_CODE, rows))
-        number = tenant.reserve("COD_CLI", len(set(erps).difference(customers)))
+        new = len(set(erps).difference(customers))
+        number = tenant.reserve("COD_CLI", new)
+        if new:
+            met(coverage.IMPORT_CLI_INSERTED)
+        if len(erps) > new:  # every other row updates a customer (stored, or earlier in the call)
+            met(coverage.IMPORT_CLI_UPDATED)
         salt = password_salt(tenant.name)
         written: dict[str, dict[str, Any]] = {}  # also what an earlier row of this call wrote
         answers = []
@@ -163,6 +174,7 @@ class QuoPartsModel(VendorModel):
             customer = tenant.get(CUSTOMERS, header["COD_CLI_ERP"])
             code = f"COD_CLI_ERP {header['COD_CLI_ERP']}"
         if customer is None:
+            met(coverage.QUOTE_CUSTOMER_NOT_FOUND)
             raise quote_failed(f"no customer with {code}")
         return customer
 
@@ -183,4 +195,5 @@ class QuoPartsModel(VendorModel):
                 "articoli": articles,
             },
         )
+        met(coverage.QUOTE_CREATED)
         return cod_doc

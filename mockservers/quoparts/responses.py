@@ -9,9 +9,11 @@ from typing import Any
 from starlette.responses import Response
 
 from contracts import Violation, contract
+from mockservers.core.coverage import met
 from mockservers.core.explain import diagnosis, phrase
 from mockservers.core.http import JSONResponse
 from mockservers.core.vendor import Call
+from mockservers.quoparts import coverage
 from mockservers.quoparts.errors import BAD_REQUEST, BAD_REQUEST_TEXT, ROW_PHRASES, bad_request
 from mockservers.quoparts.models import QuoPartsModel
 
@@ -28,6 +30,7 @@ def login(model: QuoPartsModel, call: Call) -> Response:
     query = {k: call.query[k] for k in ("login", "username", "password") if k in call.query}
     violations = _LOGIN_QUERY.check(query)
     if violations:
+        met(coverage.LOGIN_BAD_REQUEST)
         raise bad_request(f"query: {diagnosis(violations, 'query')}")
     return ok([{"TOKEN": model.login(query["username"], query["password"])}])
 
@@ -36,9 +39,11 @@ def import_customers(model: QuoPartsModel, call: Call) -> Response:
     tenant = model.tenant_for(call.query.get("token"))
     body = call.json()
     if not isinstance(body, dict):
+        met(coverage.IMPORT_CLI_REFUSED)
         raise bad_request("the body is not a JSON object")
     rows = body.get("data")
     if not isinstance(rows, list):
+        met(coverage.IMPORT_CLI_REFUSED)
         raise bad_request("data is missing or not an array of customers")
     bad_rows: dict[int, list[Violation]] = defaultdict(list)
     for violation in _IMPORT_CLI.check(body):
@@ -47,6 +52,7 @@ def import_customers(model: QuoPartsModel, call: Call) -> Response:
         call.explain(f"data[{index}]: {diagnosis(violations, 'row')}")
     if not bad_rows:
         return ok(model.upsert_customers(tenant, rows))
+    met(coverage.IMPORT_CLI_ROW_ERROR)
     accepted = iter(
         model.upsert_customers(tenant, [r for i, r in enumerate(rows) if i not in bad_rows])
     )
@@ -86,6 +92,7 @@ def import_quote(model: QuoPartsModel, call: Call) -> Response:
     body = call.json()
     violations = _IMPORT_PVT.check(body)
     if violations:
+        met(coverage.QUOTE_REFUSED)
         raise bad_request(diagnosis(violations))
     data = body["data"]
     cod_doc = model.create_quote(tenant, data["testata"], data["articoli"])
@@ -93,4 +100,5 @@ def import_quote(model: QuoPartsModel, call: Call) -> Response:
 
 
 def unknown_method(model: QuoPartsModel, call: Call) -> Response:
+    met(coverage.UNKNOWN_METHOD)
     raise bad_request("no method flag in the query: login, importCli or importPvt")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockservers.core.sessions import refuse_reserved
+
 DEMO_ACCOUNT = {"username": "demo", "password": "demo"}
 
 
@@ -20,6 +22,7 @@ class QuoPartsSettings:
         for account in self.accounts:
             if not isinstance(account, dict) or not {"username", "password"} <= set(account):
                 raise ValueError("each of accounts needs username and password")
+            refuse_reserved(account["username"], "accounts: username")
         if not isinstance(self.auth_error_code, str):
             raise ValueError("auth_error_code must be a string (QuoParts codes are strings)")
 

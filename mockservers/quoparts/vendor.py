@@ -8,11 +8,13 @@ from typing import Any, ClassVar
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
+from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
 from mockservers.core.generated import Generated
 from mockservers.core.http import status_phrase
 from mockservers.core.vendor import Call, Vendor, VendorRoute
-from mockservers.quoparts import responses
+from mockservers.core.verify import code_list
+from mockservers.quoparts import coverage, responses
 from mockservers.quoparts.errors import bad_request, envelope_error
 from mockservers.quoparts.models import CUSTOMERS, QUOTES, QuoPartsModel
 from mockservers.quoparts.settings import DEMO_ACCOUNT, QuoPartsSettings
@@ -23,6 +25,10 @@ _METHODS = {
     "importCli": responses.import_customers,
     "importPvt": responses.import_quote,
 }
+
+
+_MALFORMED = {"importCli": coverage.IMPORT_CLI_REFUSED, "importPvt": coverage.QUOTE_REFUSED}
+"""A body that is not JSON: the "100" of the operation that read it."""
 
 
 def method_of(query: QueryParams) -> str | None:
@@ -52,6 +58,7 @@ class QuoParts(Vendor):
     )
     settings_class = QuoPartsSettings
     model_class = QuoPartsModel
+    behaviours: ClassVar[tuple[Behaviour, ...]] = coverage.BEHAVIOURS
 
     def tenant_of(self, call: Call) -> str | None:
         if call.operation == "login":
@@ -67,11 +74,20 @@ class QuoParts(Vendor):
 
     def render_error(self, error: KitError, operation: str) -> Response:
         if error.kind == "malformed_json":
+            met(_MALFORMED.get(operation, coverage.IMPORT_CLI_REFUSED))
             return bad_request().response()
         if error.kind == "too_large":
             return bad_request(status=413).response()
         status = error.status or 500
         return envelope_error(str(status), status_phrase(status), status)
+
+    def answer_codes(self, response: Any) -> list[str]:
+        """The envelope's errorCode, then each row's (importCli answers one per customer)."""
+        if not isinstance(response, dict):
+            return []
+        rows = response.get("data")
+        found = [response, *(rows if isinstance(rows, list) else ())]
+        return code_list(part.get("errorCode") for part in found if isinstance(part, dict))
 
     @classmethod
     def demo_lines(cls, settings: Any) -> list[str]:

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mockservers.core.sessions import PREFIX, current_id, in_scope, scoped
+from mockservers.core.coverage import met
+from mockservers.core.sessions import EVERY, PREFIX, current_id, in_scope, owner_id, scoped
 from mockservers.core.state import TenantState, VendorState
 from mockservers.core.tokens import Token, TokenStore
 from mockservers.core.vendor import Kit, VendorModel
+from mockservers.tsdigital import coverage
 from mockservers.tsdigital.errors import SubError, TsDigitalError, error, sub_error
 from mockservers.tsdigital.settings import TsDigitalSettings
 
@@ -87,12 +89,15 @@ class TsDigitalModel(VendorModel):
     def caller(self, authorization: str | None) -> Caller:
         """The caller behind ``Authorization: Bearer <token>``; 401 when there is none."""
         if not authorization:
+            met(coverage.TOKEN_MISSING)
             raise self.error(401, [sub_error("Authorization", "header mancante")])
         scheme, _, value = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
+            met(coverage.TOKEN_INVALID if value.strip() else coverage.TOKEN_MISSING)
             raise self.error(401, [sub_error("Authorization", "atteso 'Bearer <token>'")])
-        token = self.tokens.lookup(value.strip())
+        token, verdict = self.tokens.verdict(value.strip())
         if token is None:
+            met(coverage.TOKEN_EXPIRED if verdict == "expired" else coverage.TOKEN_INVALID)
             raise self.error(401, [sub_error("Authorization", "token sconosciuto o scaduto")])
         return Caller(token.claims["kind"], frozenset(token.claims["grants"]), token.tenant)
 
@@ -102,10 +107,12 @@ class TsDigitalModel(VendorModel):
         sends it). The request contract states the same rules; this gives them their message."""
         broken = []
         if body.get("ownerIds") and body.get("noOwnership") is True:
+            met(coverage.OWNER_IDS_WITH_NO_OWNERSHIP)
             broken.append(
                 sub_error("ownerIds", "ownerIds non può essere combinato con noOwnership=true")
             )
         if body.get("certified") is True and body.get("validated") is not True:
+            met(coverage.CERTIFIED_WITHOUT_VALIDATED)
             broken.append(
                 sub_error(
                     "certified", "certified=true richiede di specificare anche validated=true"
@@ -117,6 +124,7 @@ class TsDigitalModel(VendorModel):
         """Every permission the caller lacks for this request (403), in the seed's order."""
         denied = []
         if not caller.can_create():
+            met(coverage.APP_KEY_CANNOT_CREATE)
             denied.append(
                 sub_error(
                     "Authorization",
@@ -124,19 +132,22 @@ class TsDigitalModel(VendorModel):
                     f"(grant {CREATE})",
                 )
             )
-        if not caller.has_special_roles():
+        flags = [flag for flag in SPECIAL_FLAGS if body.get(flag) is True]
+        if flags and not caller.has_special_roles():
+            met(coverage.SPECIAL_ROLES)
             denied.extend(
                 sub_error(
                     flag,
                     f"{flag} è utilizzabile solo da chiavi tecniche applicative con ruoli speciali",
                 )
-                for flag in SPECIAL_FLAGS
-                if body.get(flag) is True
+                for flag in flags
             )
         if body.get("ownerIds") and caller.kind != "backoffice":
+            met(coverage.OWNER_IDS_BACKOFFICE)
             denied.append(sub_error("ownerIds", "ownerIds è utilizzabile solo da backoffice"))
         studio = body.get("studioId")
         if studio is not None and f"{STUDIO}{studio}" not in caller.grants:
+            met(coverage.STUDIO_DENIED)
             denied.append(
                 sub_error("studioId", f"nessun permesso di scrittura sullo studio {studio}")
             )
@@ -167,10 +178,13 @@ class TsDigitalModel(VendorModel):
         )
         if failure is not None:
             record["failure_reason"] = failure
+        met(coverage.ACCEPTED)
         if body.get("certified") is True:
             record["registry_status"] = "CERTIFIED"
+            met(coverage.ACCEPTED_CERTIFIED)
         elif body.get("validated") is True:
             record["registry_status"] = "VALIDATED"
+            met(coverage.ACCEPTED_VALIDATED)
         tenant.put(ITEMS, item_id, record)
         heapq.heappush(self._pending.setdefault(tenant.name, []), (ready, item_id))
         return item_id
@@ -188,14 +202,21 @@ class TsDigitalModel(VendorModel):
             record = tenant.get(ITEMS, item_id) if tenant else None
             if isinstance(record, dict) and record.get("status") == PROCESSING:
                 self._finish(tenant, item_id, record)  # type: ignore[arg-type]
+                if record.get("final_status") == FAILED:
+                    self.kit.coverage.note(coverage.PROCESSING_FAILED, owner_id(tenant_name))
 
     def settle_scope(self, scope: str | None) -> None:
-        """Settle every tenant of a scope, each on its own clock (before a state read)."""
-        session = self.kit.sessions.get(scope)
-        with scoped(session):
-            for name in list(self._pending):
-                if in_scope(name, scope):
-                    self.settle(name)
+        """Settle every tenant of a scope (``EVERY``: of every scope), each on the clock of its
+        own scope (before a state or coverage read)."""
+        for name in list(self._pending):
+            owner = owner_id(name)
+            if scope != EVERY and owner != scope:
+                continue
+            session = self.kit.sessions.get(owner) if owner is not None else None
+            if owner is not None and session is None:
+                continue  # a dropped session's tenant: nothing to settle, it is going
+            with scoped(session):
+                self.settle(name)
 
     @staticmethod
     def _finish(tenant: TenantState, item_id: str, record: dict[str, Any]) -> None:
@@ -219,5 +240,5 @@ class TsDigitalModel(VendorModel):
             heapq.heappush(self._pending.setdefault(tenant, []), (_epoch(new.get("ready_at")), key))
 
     def reset(self, scope: str | None) -> None:
-        self.tokens.expire(scope)
+        self.tokens.drop(scope)
         self._pending = {n: p for n, p in self._pending.items() if not in_scope(n, scope)}

@@ -20,9 +20,11 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from contracts import Violation, contract
+from mockservers.core.coverage import met
 from mockservers.core.explain import diagnosis, field_path, phrase
 from mockservers.core.http import JSONResponse
 from mockservers.core.vendor import Call
+from mockservers.tsdigital import coverage
 from mockservers.tsdigital.errors import PHRASES, SubError, sub_error
 from mockservers.tsdigital.models import DEFAULT_FAILURE, TsDigitalModel
 
@@ -66,10 +68,12 @@ def standard_headers(call: Call) -> dict[str, str]:
 def header_problems(call: Call, headers: dict[str, str]) -> list[SubError]:
     violations = _HEADERS.check(headers)
     if violations:
+        met(coverage.STANDARD_HEADERS)
         call.explain(f"headers: {diagnosis(violations, 'headers')}")
     problems = [describe(v) for v in violations]
     content_type = call.headers.get("content-type", "")
     if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        met(coverage.CONTENT_TYPE)
         call.explain(f"headers: Content-Type {content_type!r:.100} is not application/json")
         problems.append(
             sub_error(
@@ -92,6 +96,7 @@ def create_item(model: TsDigitalModel, call: Call) -> Response:
     if violations:
         structural = [v for v in violations if not is_rule(v)]
         if structural:
+            met(coverage.INVALID_BODY)
             raise model.error(400, [describe(v) for v in structural], diagnosis(structural))
         raise model.error(400, model.broken_rules(body), rule_diagnosis(violations))
     denied = model.denied(caller, body)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mockservers.core.sessions import refuse_reserved
+
 
 @dataclass(frozen=True)
 class TsDigitalSettings:
@@ -37,3 +39,4 @@ class TsDigitalSettings:
             )
         if not isinstance(self.default_tenant, str) or not self.default_tenant:
             raise ValueError("default_tenant must be a non-empty string")
+        refuse_reserved(self.default_tenant, "default_tenant")

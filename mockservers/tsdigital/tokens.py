@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
+from mockservers.core.sessions import refuse_reserved
 from mockservers.tsdigital.models import KINDS, TsDigitalModel, is_grant, iso
 
 
@@ -35,6 +36,10 @@ def _spec(body: Any) -> tuple[str, list[str], float | None, str | None]:
     tenant = body.get("tenant")
     if tenant is not None and (not isinstance(tenant, str) or not tenant):
         raise AdminError(400, "'tenant' must be a non-empty string")
+    try:
+        refuse_reserved(tenant, "tenant")
+    except ValueError as exc:
+        raise AdminError(400, f'{exc}: give "session" to mint for a session') from None
     return kind, grants, ttl, tenant
 
 

@@ -9,10 +9,12 @@ from typing import Any, ClassVar
 from starlette.responses import Response
 
 from mockservers.core.adminapi import AdminRoute
+from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
 from mockservers.core.generated import Generated
 from mockservers.core.vendor import Call, Vendor, VendorRoute
-from mockservers.tsdigital import responses
+from mockservers.core.verify import code_list
+from mockservers.tsdigital import coverage, responses
 from mockservers.tsdigital.errors import sub_error
 from mockservers.tsdigital.models import ITEMS, TsDigitalModel
 from mockservers.tsdigital.settings import TsDigitalSettings
@@ -32,10 +34,10 @@ class TsDigital(Vendor):
     model_class = TsDigitalModel
     # processing_failure: the next accepted item(s) end FAILED (taken only once one is accepted).
     vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset({responses.PROCESSING_FAILURE})
+    behaviours: ClassVar[tuple[Behaviour, ...]] = coverage.BEHAVIOURS
 
-    def dump_state(self, scope: str | None = None) -> dict[str, Any]:
+    def catch_up(self, scope: str | None) -> None:
         self.model.settle_scope(scope)
-        return super().dump_state(scope)
 
     def tenant_of(self, call: Call) -> str | None:
         scheme, _, value = (call.headers.get("authorization") or "").strip().partition(" ")
@@ -68,10 +70,17 @@ class TsDigital(Vendor):
 
     def render_error(self, error: KitError, operation: str) -> Response:
         if error.kind == "malformed_json":
+            met(coverage.INVALID_BODY)
             status, problems = 400, [sub_error("body", "Il body non è un JSON valido")]
         else:  # too_large (413), an injected status, or an unplanned error (500)
             status, problems = error.status or 500, []
+            if status in coverage.SERVER_FAULTS and error.kind in ("fault", "internal"):
+                met(coverage.SERVER_FAULTS[status])
         return self.model.error(status, problems).response()
+
+    def answer_codes(self, response: Any) -> list[str]:
+        """The error body's ``code`` (the HTTP status as text); a 202 has none."""
+        return code_list([response.get("code")]) if isinstance(response, dict) else []
 
     @classmethod
     def demo_lines(cls, settings: Any) -> list[str]:

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
 from mockservers.core.sessions import PREFIX, current_id, in_scope, owner_id
 from mockservers.core.state import StateError, TenantState, VendorState
 from mockservers.core.tokens import TokenStore
 from mockservers.core.vendor import Kit, VendorModel
+from mockservers.xtra import coverage
 from mockservers.xtra.errors import (
     DOC_EXISTS,
     DOC_NOT_IMPORTED,
@@ -127,6 +129,10 @@ def login_tenant(model: XtraModel, call: Any) -> str | None:
 
 
 def failed(record: dict[str, Any], contact_form: bool, error: RecordError) -> Outcome:
+    """A refused record's outcome (Item3 false, Item4 its error): every refusal ends here."""
+    behaviour = coverage.RECORD_ERRORS.get(error.code)
+    if behaviour is not None:
+        met(behaviour)
     rid = record.get("ID")
     return Outcome(rid if is_id(rid) else 0, identity_key(record, contact_form), error)
 
@@ -163,7 +169,7 @@ class XtraModel(VendorModel):
     def reset(self, scope: str | None) -> None:
         """The scope's tokens gone; its accounts' login users and their identities back (IRID 1:
         demo, or the session's own)."""
-        self.tokens.expire(scope)
+        self.tokens.drop(scope)
         self._keys = {n: k for n, k in self._keys.items() if not in_scope(n, scope)}
         self._users = {n: u for n, u in self._users.items() if not in_scope(n, scope)}
         for account in self.scope_accounts(scope):
@@ -181,7 +187,8 @@ class XtraModel(VendorModel):
         return [session_account(prefix, session["credentials"]["xtra"])]
 
     def account(self, public_key: str) -> Account | None:
-        """A configured account, or a live session's, by its public key."""
+        """A configured account, or a live session's, by its public key (a session's without
+        its login user: a key pair is all a call's check needs, and this runs on every call)."""
         found = self.accounts.get(public_key)
         if found is not None:
             return found
@@ -191,7 +198,7 @@ class XtraModel(VendorModel):
         credentials = session["credentials"]["xtra"]
         if credentials["public_key"] != public_key:
             return None
-        return session_account(PREFIX + session["id"], credentials)
+        return Account(PREFIX + session["id"], public_key, credentials["secret_key"])
 
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
         if collection != IDENTITIES:
@@ -265,14 +272,17 @@ class XtraModel(VendorModel):
         """AccessToken when sent (it decides), else the key pair; 403 otherwise."""
         value = headers.get("accesstoken")
         if value is not None:
-            token = self.tokens.lookup(value)
+            token, verdict = self.tokens.verdict(value)
             if token is None:
+                expired = verdict == "expired"
+                met(coverage.ACCESS_TOKEN_EXPIRED if expired else coverage.ACCESS_TOKEN_INVALID)
                 raise self.forbidden("AccessToken non valido o scaduto")
             return Caller(
                 self.state.tenant(token.tenant), token.claims["irid"], token.claims["uid"]
             )
         account = self._account(headers)
         if account is None:
+            met(coverage.KEYS_REFUSED)
             raise self.forbidden("SyncPublicKey/SyncSecretKey mancanti o non validi")
         return Caller(self.state.tenant(account.name))
 
@@ -283,12 +293,14 @@ class XtraModel(VendorModel):
         if caller.irid is None:
             return
         if contact_form:
+            met(coverage.ACCESS_TOKEN_SCOPE)
             raise self.forbidden(
                 "Le chiamate contact form richiedono SyncPublicKey e SyncSecretKey"
             )
         for record in records:
             rid = record.get("ID")
             if not is_id(rid) or rid != caller.irid:
+                met(coverage.ACCESS_TOKEN_SCOPE)
                 raise self.forbidden(
                     f"Con AccessToken si può aggiornare solo l'anagrafica {caller.irid}"
                 )
@@ -296,6 +308,7 @@ class XtraModel(VendorModel):
             for user in users if isinstance(users, list) else []:
                 uid = user.get("ID") if isinstance(user, dict) else None
                 if not is_id(uid) or uid != caller.user_id:
+                    met(coverage.ACCESS_TOKEN_SCOPE)
                     raise self.forbidden(
                         f"Con AccessToken si può aggiornare solo l'utente {caller.user_id}"
                     )
@@ -305,6 +318,7 @@ class XtraModel(VendorModel):
         if headers.get("syncpublickey") is not None or headers.get("syncsecretkey") is not None:
             account = self._account(headers)
             if account is None:
+                met(coverage.KEYS_REFUSED)
                 raise self.forbidden("SyncPublicKey/SyncSecretKey mancanti o non validi")
             tenants = [account.name]
         else:  # every account of the caller's scope
@@ -321,7 +335,9 @@ class XtraModel(VendorModel):
                 and isinstance(stored, str)
                 and secrets.compare_digest(stored.encode(), password.encode())
             ):
+                met(coverage.LOGIN_OK)
                 return self._session(name, identity, user)
+        met(coverage.LOGIN_REFUSED)
         raise self.forbidden("Credenziali non valide")
 
     def _session(
@@ -465,6 +481,7 @@ class XtraModel(VendorModel):
             contacts[label] = _email_contact(tenant, identity, record["EMail"])
         tenant.put(IDENTITIES, str(identity["ID"]), identity)
         self._index_key(tenant, existing, identity)
+        met(_WRITTEN[contact_form, existing is not None])
         if contact_form:
             self._record_activity(tenant, identity, record)
         return Outcome(identity["ID"], identity.get("ExternalKey"), None, destinations, contacts)
@@ -518,6 +535,15 @@ class XtraModel(VendorModel):
             **{name: record.get(name) for name in ACTIVITY_FIELDS},
         }
         tenant.put(ACTIVITIES, str(number), activity)
+
+
+_WRITTEN = {
+    (False, False): coverage.INSERTED,
+    (False, True): coverage.UPDATED,
+    (True, False): coverage.CONTACT_FORM_INSERTED,
+    (True, True): coverage.CONTACT_FORM_UPDATED,
+}
+"""(contact form?, existing identity?) -> the situation a written record met."""
 
 
 def _merge(

@@ -10,9 +10,11 @@ from typing import Any
 from starlette.responses import Response
 
 from contracts import Contract, Violation, contract, load_schema
+from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
 from mockservers.core.explain import diagnosis, field_path, phrase
 from mockservers.core.vendor import Call
+from mockservers.xtra import coverage
 from mockservers.xtra.errors import (
     INVALID,
     INVALID_TEXT,
@@ -112,6 +114,8 @@ def answer(model: XtraModel, call: Call, work: Callable[[], Any]) -> Response:
         status, code, message = 200, None, None
     except XtraError as exc:
         result, status, code, message = None, exc.status, exc.code, exc.message
+        if code == INVALID:
+            met(coverage.ER_IR_INVAL_CALL)
         if exc.detail:  # rendered here, not by the pipeline: keep the kit's diagnosis
             call.explain(exc.detail)
     debug = (

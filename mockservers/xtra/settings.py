@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockservers.core.sessions import refuse_reserved
+
 _USER_TEXT = ("surname", "name", "denomination", "email")
 
 
@@ -101,6 +103,8 @@ def _account(entry: Any) -> Account:
     name = entry.get("name", entry["public_key"])
     if not isinstance(name, str) or not name:
         raise ValueError("accounts: name must be a non-empty string")
+    refuse_reserved(name, "accounts: name")
+    refuse_reserved(entry["public_key"], "accounts: public_key")
     users = entry.get("users", [])
     if not isinstance(users, list):
         raise ValueError(f"account {name!r}: users must be a list")
@@ -119,6 +123,7 @@ def _user(account: str, entry: Any) -> AccountUser:
     for key in ("username", "password"):
         if not isinstance(entry.get(key), str) or not entry[key]:
             raise ValueError(f"account {account!r}: each user needs {key} (a non-empty string)")
+    refuse_reserved(entry["username"], f"account {account!r}: username")
     irid = entry.get("irid")
     if isinstance(irid, bool) or not isinstance(irid, int) or irid < 1:
         raise ValueError(f"account {account!r}: user {entry['username']!r} needs irid >= 1")

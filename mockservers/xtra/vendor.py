@@ -7,10 +7,12 @@ from typing import Any, ClassVar
 
 from starlette.responses import Response
 
+from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
 from mockservers.core.generated import Generated
 from mockservers.core.vendor import Call, Vendor, VendorRoute
-from mockservers.xtra import responses
+from mockservers.core.verify import code_list
+from mockservers.xtra import coverage, responses
 from mockservers.xtra.errors import (
     INVALID,
     INVALID_TEXT,
@@ -52,6 +54,7 @@ class Xtra(Vendor):
     model_class = XtraModel
     # document_error: in the next matching calls, every record's documents fail (ER.DOC.UNERR).
     vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset({responses.DOCUMENT_FAULT})
+    behaviours: ClassVar[tuple[Behaviour, ...]] = coverage.BEHAVIOURS
 
     def tenant_of(self, call: Call) -> str | None:
         token = call.headers.get("accesstoken")
@@ -86,6 +89,7 @@ class Xtra(Vendor):
 
     def render_error(self, error: KitError, operation: str) -> Response:
         if error.kind == "malformed_json":
+            met(coverage.ER_IR_INVAL_CALL)
             return invalid("il corpo non è un JSON valido").response()
         if error.kind == "too_large":
             reason = f"{INVALID_TEXT}: il corpo supera la dimensione massima"
@@ -94,10 +98,24 @@ class Xtra(Vendor):
         # error goes to the detail header); ER.AUTH is the kit's own code.
         status = error.status or 500
         if status >= 500:
+            met(coverage.ER_IR_UNERR)
             return XtraError(status, UNHANDLED, UNHANDLED_TEXT).response()
         if status in (401, 403):
             return self.model.forbidden(NOT_AUTHORISED).response()
         return XtraError(status, INVALID, INVALID_TEXT).response()
+
+    def answer_codes(self, response: Any) -> list[str]:
+        """The envelope's errorCode, then each record's Item4.Code."""
+        if not isinstance(response, dict):
+            return []
+        result = response.get("result")
+        records = result.get("records") if isinstance(result, dict) else None
+        codes = [response.get("errorCode")]
+        for record in records if isinstance(records, list) else ():
+            item4 = record.get("Item4") if isinstance(record, dict) else None
+            if isinstance(item4, dict):
+                codes.append(item4.get("Code"))
+        return code_list(codes)
 
     @classmethod
     def demo_lines(cls, settings: Any) -> list[str]:

@@ -185,7 +185,7 @@ def test_the_stock_cli_catches_an_admin_answer_of_the_wrong_shape(
     contract stands in for the malformed run."""
     from mockservers.admin import Admin
 
-    async def wrong(self: Admin, request: Any) -> Any:
+    def wrong(self: Admin, call: Any) -> Any:  # an admin endpoint is a plain function
         return {"now": 12}
 
     monkeypatch.setattr(Admin, "get_clock", wrong)

@@ -92,8 +92,9 @@ def test_a_fake_that_creates_items_at_once_is_caught(monkeypatch: pytest.MonkeyP
 
 def test_a_fake_whose_tokens_never_expire_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     def immortal(self, value):  # type: ignore[no-untyped-def]
-        return self.peek(value)
+        token = self.peek(value)
+        return token, "live" if token is not None else "unknown"
 
-    monkeypatch.setattr(TokenStore, "lookup", immortal)
+    monkeypatch.setattr(TokenStore, "verdict", immortal)
     with pytest.raises(AssertionError, match=r"the model expects Outcome\(status=401"):
         find_bug(TsDigitalMachine)

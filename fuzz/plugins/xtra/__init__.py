@@ -165,11 +165,13 @@ class Plugin(VendorPlugin):
 
 
 def _align_context(case: Case) -> None:
-    """``contactForm=true`` for a body only the contact-form context accepts, and the reverse."""
+    """``contactForm=true`` for a body the contact-form context accepts (whether or not the
+    plain one does too: both contexts must be reached, whatever the generator's constants),
+    no ``contactForm`` for a body only the plain context accepts."""
     query = case.query if case.query is not None else {}
     case.query = query
     plain, contact_form = _PLAIN.is_valid(case.body), _CONTACT_FORM.is_valid(case.body)
-    if contact_form and not plain:
+    if contact_form:
         query["contactForm"] = "true"
-    elif plain and not contact_form:
+    elif plain:
         query.pop("contactForm", None)

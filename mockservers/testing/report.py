@@ -1,0 +1,100 @@
+"""What a tester reads: a failed verification with its near misses, and the coverage table.
+
+Both are plain text built from the admin API's answers, so they read the same whether the
+server runs in this process, in a thread or elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+_MATCHER_LIMIT = 300
+_DESCRIPTION_LIMIT = 90
+
+
+def _matcher_text(matcher: Mapping[str, Any]) -> str:
+    text = orjson.dumps(dict(matcher), option=orjson.OPT_SORT_KEYS).decode()
+    return text if len(text) <= _MATCHER_LIMIT else text[: _MATCHER_LIMIT - 1] + "…"
+
+
+def entry_line(entry: Mapping[str, Any]) -> str:
+    """One journal entry at a glance: what was called, what it answered, when, which entry."""
+    where = f"{entry.get('method')} {entry.get('path')}"
+    return (
+        f"{entry.get('vendor')} {entry.get('operation')} ({where}) -> {entry.get('status')} "
+        f"at {entry.get('time')} [entry {entry.get('id')}]"
+    )
+
+
+def verify_failure(matcher: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+    """The message of a failed ``assert_called``/``assert_not_called``: what was expected, how
+    many matched, then the near misses closest first (one line per difference), or the calls
+    that matched when there were too many."""
+    count = result.get("count", 0)
+    lines = [
+        f"expected {result.get('expected')} call(s) matching {_matcher_text(matcher)}, "
+        f"found {count}"
+    ]
+    matches = result.get("matches") or []
+    near = result.get("near_misses") or []
+    if matches:
+        lines.append("calls that matched, newest first:")
+        lines += [f"  {n}. {entry_line(entry)}" for n, entry in enumerate(matches, 1)]
+    elif near:
+        lines.append("near misses, closest first:")
+        for n, miss in enumerate(near, 1):
+            lines.append(f"  {n}. {entry_line(miss['entry'])}")
+            lines += [f"       {difference}" for difference in miss["differences"]]
+    elif not count:
+        lines.append("no call in this scope's journal to compare with")
+    return "\n".join(lines)
+
+
+Report = dict[str, list[dict[str, Any]]]
+"""``GET /__admin/coverage``: vendor -> ``[{"behaviour", "description", "met"}]``."""
+
+
+class CoverageTally:
+    """Coverage summed over several scopes and servers (sessions, workers), catalogue order
+    kept: what a whole test suite met."""
+
+    def __init__(self) -> None:
+        self.vendors: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def add(self, report: Report) -> None:
+        for vendor, rows in report.items():
+            known = self.vendors.setdefault(vendor, {})
+            for row in rows:
+                slot = known.setdefault(
+                    row["behaviour"], {"description": row["description"], "met": 0}
+                )
+                slot["met"] += int(row["met"])
+
+    def report(self) -> Report:
+        """The sum, in the shape of ``GET /__admin/coverage`` (to send between processes)."""
+        return {
+            vendor: [{"behaviour": b, **slot} for b, slot in rows.items()]
+            for vendor, rows in self.vendors.items()
+        }
+
+    def __bool__(self) -> bool:
+        return bool(self.vendors)
+
+    def table(self) -> list[str]:
+        """Per vendor, each documented situation met (how often) or missed."""
+        lines = []
+        for vendor in sorted(self.vendors):
+            rows = self.vendors[vendor]
+            met = sum(1 for slot in rows.values() if slot["met"])
+            lines.append(f"{vendor}: {met} of {len(rows)} documented situations met")
+            width = max(len(b) for b in rows) if rows else 0
+            for behaviour, slot in rows.items():
+                mark = f"met {slot['met']:>4}" if slot["met"] else "MISSED  "
+                description = slot["description"]
+                if len(description) > _DESCRIPTION_LIMIT:
+                    description = description[: _DESCRIPTION_LIMIT - 1] + "…"
+                lines.append(f"  {mark}  {behaviour:<{width}}  {description}")
+        return lines

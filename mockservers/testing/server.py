@@ -1,0 +1,127 @@
+"""``MockServer``: the kit under uvicorn on a free loopback port, in a background thread.
+
+```python
+with MockServer() as server:
+    client = QuoPartsClient(server.base_url("quoparts"), "demo", "demo")
+    server.advance(3600)          # expire tokens through the kit's clock
+    server.requests(vendor="quoparts")
+    with server.session() as session:   # a test's own accounts, clock, faults, journal
+        ...
+```
+
+The server's own admin methods address the global scope; its reads without a session (the
+journal, ``count``/``verify``, faults, coverage) see the whole kit, sessions included.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+
+from mockservers import logs
+from mockservers.app import SERVER_OPTIONS, create_app
+from mockservers.config import Config
+from mockservers.testing.report import CoverageTally
+from mockservers.testing.scope import AdminScope
+from mockservers.testing.session import Session
+
+
+class MockServer(AdminScope):
+    """The kit on a free loopback port. Its methods act on the global scope; ``session()``
+    opens a session on it."""
+
+    def __init__(
+        self, config: Config | dict[str, Any] | None = None, *, app: Starlette | None = None
+    ) -> None:
+        self.app = app if app is not None else create_app(config)
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._admin: httpx.Client | None = None
+        self.url = ""
+        self.closed_sessions: CoverageTally | None = None
+        """When set (the pytest plugin's ``--mockservers-coverage``), each session opened by
+        ``session()`` adds its coverage here as it closes (closing forgets it on the server)."""
+
+    def start(self) -> MockServer:
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on connections whose socket says
+        # TCP, and without it each answer's body waited ~40 ms for the client's delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)  # connections queue from now on, even before uvicorn accepts
+        self._socket = sock
+        port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", **SERVER_OPTIONS)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True, name="mockserver"
+        )
+        logs.install()
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the mock server did not start")
+            time.sleep(0.005)
+        self._admin = httpx.Client(base_url=self.url, timeout=10)
+        return self
+
+    def stop(self) -> None:
+        if self._admin is not None:
+            self._admin.close()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _admin_client(self) -> httpx.Client:
+        assert self._admin is not None, "start the server first"
+        return self._admin
+
+    def base_url(self, vendor: str) -> str:
+        return f"{self.url}/{vendor}"
+
+    def session(self, *, ttl_seconds: float | None = None, name: str | None = None) -> Session:
+        """A new session on this server: fresh accounts on every vendor, its own state, tokens,
+        windows, journal, faults and clock. Close it (or use it as a context manager) to drop
+        it; it has its own HTTP client, so threads may each drive one."""
+        assert self.url, "start the server first"
+        return Session.open(
+            httpx.Client(base_url=self.url, timeout=10),
+            base_url=self.url,
+            ttl_seconds=ttl_seconds,
+            name=name,
+            owns_client=True,
+            on_close=self._session_closing,
+        )
+
+    def _session_closing(self, session: Session) -> None:
+        if self.closed_sessions is None:
+            return
+        try:
+            self.closed_sessions.add(session.coverage())
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code != 404:  # expired already: nothing left to add
+                raise

@@ -1,0 +1,41 @@
+"""The worked examples of docs/testing.md work as written: each ```python block that starts
+with ``# test_<name>.py`` is written to that file and run by an inner pytest, with the shipped
+plugin's fixtures, as a user's suite would run it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.kit.test_docs import DOCS
+
+pytest_plugins = ["pytester"]
+
+PAGE = DOCS / "testing.md"
+_BLOCK = re.compile(r"^```python\n(# (test_\w+\.py)\n.*?)^```$", re.MULTILINE | re.DOTALL)
+QUIET = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest")
+
+
+def examples(page: Path = PAGE) -> dict[str, str]:
+    """File name -> source of every runnable example on the page."""
+    return {match.group(2): match.group(1) for match in _BLOCK.finditer(page.read_text("utf-8"))}
+
+
+def test_there_is_a_worked_example_per_vendor() -> None:
+    names = sorted(examples())
+    assert names == [
+        "test_keepit_connector.py",
+        "test_quoparts_connector.py",
+        "test_tsdigital_connector.py",
+        "test_xtra_connector.py",
+    ]
+
+
+def test_the_worked_examples_pass(pytester: pytest.Pytester) -> None:
+    for name, source in examples().items():
+        pytester.makepyfile(**{name.removesuffix(".py"): source})
+    result = pytester.runpytest_inprocess(*QUIET, "--mockservers-coverage")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["keepit: * of 17 documented situations met"])

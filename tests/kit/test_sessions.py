@@ -1,0 +1,438 @@
+"""Sessions through the admin API: isolation (state, tokens, windows, clock, faults, journal,
+coverage, reset), the global scope unchanged by sessions and the other way round, idle expiry
+on an injected wall clock (no sleeping), the configured maximum, and dropping."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from mockservers import create_app
+from mockservers.testing import SyncASGITransport
+
+QP = "/quoparts/ws_quoparts.php"
+KEEPIT = "/keepit/api"
+KEEPIT_QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
+XTRA_LOGIN = "/xtra/api/sync/v1/login"
+XTRA_UPDATE = "/xtra/api/sync/v1/irs/update"
+ITEMS = "/tsdigital/api/v3/items"
+ROW = {"DES_NOM": "Rossi", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI001"}
+DEMO_QP = {"username": "demo", "password": "demo"}
+
+
+class Wall:
+    """A wall clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1_750_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def wall() -> Wall:
+    return Wall()
+
+
+def client(app: Starlette) -> httpx.Client:
+    return httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers")
+
+
+@pytest.fixture
+def kit(wall: Wall) -> Iterator[tuple[Starlette, httpx.Client]]:
+    app = create_app({"kit": {"sessions": {"max": 3}}}, wall=wall)
+    with client(app) as http:
+        yield app, http
+
+
+@pytest.fixture
+def http(kit: tuple[Starlette, httpx.Client]) -> httpx.Client:
+    return kit[1]
+
+
+def open_session(http: httpx.Client, **body: Any) -> dict[str, Any]:
+    response = http.post("/__admin/sessions", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def qp_token(http: httpx.Client, account: dict[str, str]) -> str:
+    body = http.get(QP, params={"login": "", **account}).json()
+    assert body["errorCode"] == "0", body
+    return body["data"][0]["TOKEN"]
+
+
+def qp_import(http: httpx.Client, token: str, rows: list[dict[str, Any]] | None = None) -> str:
+    return http.post(QP, params={"importCli": "", "token": token}, json={"data": rows or [ROW]})
+
+
+def keepit(http: httpx.Client, account: dict[str, str], code: str = "C1") -> httpx.Response:
+    headers = {
+        "username": account["username"],
+        "password": account["password"],
+        "companyId": account["company_id"],
+        "siteId": account["site_id"],
+    }
+    subjects = {
+        "customerCode": code,
+        "system": "DW",
+        "subjectType": "FIDELITY",
+        "subjectSubtype": "4",
+        "isCompany": "F",
+        "countryRegistration": "IT",
+    }
+    record = {"action": "I", "subjects": subjects}
+    return http.post(
+        KEEPIT, params=KEEPIT_QUERY, headers=headers, json={"subjectsRecords": [record]}
+    )
+
+
+DEMO_KEEPIT = {"username": "demo", "password": "demo", "company_id": "1", "site_id": "1"}
+
+
+def admin(http: httpx.Client, method: str, path: str, session: str | None = None, **kw: Any) -> Any:
+    params = {**kw.pop("params", {}), **({"session": session} if session else {})}
+    response = http.request(method, f"/__admin{path}", params=params, **kw)
+    assert response.status_code < 300, response.text
+    return response.json()
+
+
+# -- what a session is ---------------------------------------------------------------------
+def test_a_session_has_fresh_accounts_on_every_vendor(http: httpx.Client) -> None:
+    session = open_session(http, name="job 1", ttl_seconds=120)
+    assert re.fullmatch(r"[0-9a-f]{12}", session["id"])
+    prefix = f"ms-{session['id']}"
+    credentials = session["credentials"]
+    assert set(credentials) == {"quoparts", "xtra", "keepit", "tsdigital"}
+    assert credentials["quoparts"]["username"] == prefix
+    assert credentials["keepit"]["company_id"] == prefix
+    assert credentials["xtra"]["public_key"].startswith(prefix)
+    assert credentials["tsdigital"] == {"tenant": prefix}
+    assert session["name"] == "job 1" and session["ttl_seconds"] == 120
+    assert admin(http, "GET", f"/sessions/{session['id']}")["id"] == session["id"]
+    assert [s["id"] for s in admin(http, "GET", "/sessions")] == [session["id"]]
+    # each vendor's account works at once (XTRA: its key pair and its login, identity IRID 1)
+    token = qp_token(http, credentials["quoparts"])
+    assert qp_import(http, token).json()["errorCode"] == "0"
+    assert keepit(http, credentials["keepit"]).json()["code"] == 200
+    xtra = credentials["xtra"]
+    login = http.post(XTRA_LOGIN, json={"Username": xtra["username"], "Password": xtra["password"]})
+    assert login.json()["result"]["IRID"] == xtra["irid"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"ttl_seconds": 0}, 400),
+        ({"ttl_seconds": "1"}, 400),
+        ({"ttl_seconds": 1e300}, 400),  # its expiry would be no date
+        ({"name": 3}, 400),
+        ([], 400),
+        (None, 400),
+    ],
+)
+def test_a_bad_session_request_is_refused(http: httpx.Client, body: Any, status: int) -> None:
+    raw = json.dumps(body).encode()  # null too: a body, not an absent one
+    assert http.post("/__admin/sessions", content=raw).status_code == status
+
+
+def test_an_unknown_session_is_404_on_every_admin_call(http: httpx.Client) -> None:
+    for method, path in [("GET", "/requests"), ("POST", "/reset"), ("GET", "/clock")]:
+        response = http.request(method, f"/__admin{path}", params={"session": "0123456789ab"})
+        assert response.status_code == 404 and "no live session" in response.json()["error"]
+    assert http.delete("/__admin/sessions/0123456789ab").status_code == 404
+
+
+# -- isolation -----------------------------------------------------------------------------
+def test_two_sessions_are_isolated_clock_faults_journal_state_reset(http: httpx.Client) -> None:
+    a, b = open_session(http), open_session(http)
+    ta, tb = (qp_token(http, s["credentials"]["quoparts"]) for s in (a, b))
+    qp_import(http, ta)
+    qp_import(http, tb, [ROW | {"COD_CLI_ERP": "B1"}, ROW | {"COD_CLI_ERP": "B2"}])
+
+    # clock: A's hour passes, B's tokens live on
+    clock_b = admin(http, "GET", "/clock", b["id"])["now"]
+    admin(http, "POST", "/clock", a["id"], json={"advance_seconds": 3600})
+    assert admin(http, "GET", "/clock", b["id"])["now"] == clock_b
+    assert qp_import(http, ta).json()["errorCode"] == "101"
+    assert qp_import(http, tb).json()["errorCode"] == "0"
+
+    # faults: A's fault hits only A's calls (given in the body this time)
+    admin(
+        http,
+        "POST",
+        "/faults",
+        json={"session": a["id"], "vendor": "keepit", "kind": "status", "status": 500},
+    )
+    assert keepit(http, a["credentials"]["keepit"]).status_code == 500
+    assert keepit(http, b["credentials"]["keepit"]).status_code == 200
+    assert [f["session"] for f in admin(http, "GET", "/faults", a["id"])] == [a["id"]]
+    assert admin(http, "GET", "/faults", b["id"]) == []
+
+    # journal and state: each sees its own
+    journal_a = admin(http, "GET", "/requests", a["id"])
+    journal_b = admin(http, "GET", "/requests", b["id"])
+    assert {e["session"] for e in journal_a} == {a["id"]}
+    assert {e["session"] for e in journal_b} == {b["id"]}
+    assert [e["operation"] for e in journal_a] == [
+        "insertClient_v3",
+        "importCli",
+        "importCli",
+        "login",
+    ]
+    state_a = admin(http, "GET", "/state/quoparts", a["id"])["tenants"]
+    state_b = admin(http, "GET", "/state/quoparts", b["id"])["tenants"]
+    assert list(state_a) == [f"ms-{a['id']}"] and list(state_b) == [f"ms-{b['id']}"]
+    assert list(state_b[f"ms-{b['id']}"]["customers"]) == ["B1", "B2", "CLI001"]
+    assert admin(http, "GET", "/state/quoparts")["tenants"] == {}  # the global scope: nothing
+
+    # reset: A back to start, B untouched
+    admin(http, "POST", "/reset", a["id"], json={})
+    assert admin(http, "GET", "/requests", a["id"]) == []
+    assert admin(http, "GET", "/faults", a["id"]) == []
+    assert admin(http, "GET", "/state/quoparts", a["id"])["tenants"] == {}
+    assert admin(http, "GET", "/requests", b["id"]) == journal_b
+    assert admin(http, "GET", "/state/quoparts", b["id"])["tenants"] == state_b
+    assert qp_import(http, tb).json()["errorCode"] == "0"
+    assert keepit(http, a["credentials"]["keepit"]).status_code == 200  # fault gone
+    # A's clock is back at the base: its fresh token lives for an hour again
+    fresh = qp_token(http, a["credentials"]["quoparts"])
+    admin(http, "POST", "/clock", a["id"], json={"advance_seconds": 3599})
+    assert qp_import(http, fresh).json()["errorCode"] == "0"
+
+
+def test_rate_limit_windows_and_coverage_are_per_session(wall: Wall) -> None:
+    app = create_app({"keepit": {"rate_limit_calls": 1}}, wall=wall)
+    with client(app) as http:
+        a, b = open_session(http), open_session(http)
+        assert keepit(http, a["credentials"]["keepit"], "A1").status_code == 200
+        assert keepit(http, a["credentials"]["keepit"], "A2").status_code == 429
+        assert keepit(http, b["credentials"]["keepit"], "B1").status_code == 200
+        assert keepit(http, DEMO_KEEPIT, "G1").status_code == 200
+
+        def met(session: str | None, behaviour: str) -> int:
+            rows = admin(http, "GET", "/coverage", session, params={"vendor": "keepit"})["keepit"]
+            return next(r["met"] for r in rows if r["behaviour"] == behaviour)
+
+        assert met(a["id"], "keepit.rate_limited") == 1
+        assert met(b["id"], "keepit.rate_limited") == 0
+        assert met(None, "keepit.rate_limited") == 1  # the whole kit
+        assert met(None, "keepit.success") == 3
+
+
+def test_probability_faults_draw_the_same_sequence_in_every_session(http: httpx.Client) -> None:
+    """What a session's probability fault does never depends on another session's draws."""
+
+    def outcomes(session: dict[str, Any], calls: int) -> list[int]:
+        return [
+            keepit(http, session["credentials"]["keepit"], f"C{n}").status_code
+            for n in range(calls)
+        ]
+
+    a, b = open_session(http), open_session(http)
+    for session in (a, b):
+        spec = {"vendor": "keepit", "kind": "status", "status": 500, "probability": 0.5}
+        assert admin(http, "POST", "/faults", session["id"], json=spec)["id"] == "fault-1"
+    first = outcomes(a, 6)
+    assert 500 in first and 200 in first
+    assert outcomes(b, 6) == first  # B drew after A, and draws the same
+
+
+# -- the global scope ----------------------------------------------------------------------
+def test_global_calls_leave_sessions_alone(http: httpx.Client) -> None:
+    session = open_session(http)
+    sid = session["id"]
+    token = qp_token(http, session["credentials"]["quoparts"])
+    qp_import(http, token)
+    admin(http, "POST", "/faults", sid, json={"vendor": "keepit", "kind": "status", "status": 503})
+    clock = admin(http, "GET", "/clock", sid)["now"]
+    journal = admin(http, "GET", "/requests", sid)
+    state = admin(http, "GET", "/state/quoparts", sid)
+
+    admin(http, "POST", "/clock", json={"advance_seconds": 7200})
+    admin(http, "POST", "/faults", json={"vendor": "quoparts", "kind": "status", "status": 500})
+    admin(http, "POST", "/quoparts/tokens/expire")
+    admin(http, "DELETE", "/requests")
+    admin(http, "DELETE", "/faults")
+    admin(http, "POST", "/reset", json={})
+
+    assert admin(http, "GET", "/clock", sid)["now"] == clock
+    assert admin(http, "GET", "/requests", sid) == journal
+    assert admin(http, "GET", "/state/quoparts", sid) == state
+    assert [f["status"] for f in admin(http, "GET", "/faults", sid)] == [503]
+    assert qp_import(http, token).json()["errorCode"] == "0"  # its token lives on
+
+
+def test_sessions_leave_the_global_scope_alone(http: httpx.Client) -> None:
+    token = qp_token(http, DEMO_QP)
+    qp_import(http, token)
+    admin(http, "POST", "/faults", json={"vendor": "keepit", "kind": "status", "status": 503})
+    clock = admin(http, "GET", "/clock")["now"]
+    state = admin(http, "GET", "/state/quoparts")
+    global_entries = admin(http, "GET", "/requests", params={"vendor": "quoparts"})
+
+    sid = open_session(http)["id"]
+    admin(http, "POST", "/clock", sid, json={"advance_seconds": 7200})
+    admin(
+        http, "POST", "/faults", sid, json={"vendor": "quoparts", "kind": "status", "status": 500}
+    )
+    admin(http, "POST", "/quoparts/tokens/expire", sid)
+    admin(http, "DELETE", "/requests", sid)
+    admin(http, "DELETE", "/faults", sid)
+    admin(http, "POST", "/reset", sid, json={})
+    admin(http, "DELETE", f"/sessions/{sid}")
+
+    assert admin(http, "GET", "/clock")["now"] == clock
+    assert admin(http, "GET", "/state/quoparts") == state
+    assert admin(http, "GET", "/requests", params={"vendor": "quoparts"}) == global_entries
+    assert [f["status"] for f in admin(http, "GET", "/faults")] == [503]
+    assert qp_import(http, token).json()["errorCode"] == "0"
+
+
+def test_a_global_reset_restarts_fault_ids_and_leaves_the_clock_of_sessions(wall: Wall) -> None:
+    """As before sessions existed: after a reset the global scope numbers faults from fault-1
+    and its clock is back at its start; a session's clock, on the same base, stays put."""
+    app = create_app({"kit": {"clock": {"start": "2025-01-01T00:00:00Z"}}}, wall=wall)
+    with client(app) as http:
+        sid = open_session(http)["id"]
+        spec = {"vendor": "quoparts", "kind": "latency", "latency_ms": 0}
+        assert admin(http, "POST", "/faults", json=spec)["id"] == "fault-1"
+        assert admin(http, "POST", "/faults", json=spec)["id"] == "fault-2"
+        wall.now += 90
+        admin(http, "POST", "/clock", sid, json={"advance_seconds": 10})
+        assert admin(http, "GET", "/clock", sid)["now"] == "2025-01-01T00:01:40Z"
+        admin(http, "POST", "/reset", json={})
+        assert admin(http, "GET", "/clock")["now"] == "2025-01-01T00:00:00Z"
+        assert admin(http, "GET", "/clock", sid)["now"] == "2025-01-01T00:01:40Z"
+        assert admin(http, "POST", "/faults", json=spec)["id"] == "fault-1"
+
+
+def test_global_reads_see_the_whole_kit_and_a_matcher_can_ask_for_the_global_scope(
+    http: httpx.Client,
+) -> None:
+    session = open_session(http)
+    qp_token(http, session["credentials"]["quoparts"])
+    qp_token(http, DEMO_QP)
+    assert {e["session"] for e in admin(http, "GET", "/requests")} == {None, session["id"]}
+    count = admin(http, "POST", "/requests/count", json={"operation": "login"})
+    assert count == {"count": 2}
+    only_global = {"operation": "login", "session": None}
+    assert admin(http, "POST", "/requests/count", json=only_global) == {"count": 1}
+
+
+# -- whose call it is ----------------------------------------------------------------------
+def test_a_call_whose_credentials_name_a_session_belongs_to_it_even_when_wrong(
+    http: httpx.Client,
+) -> None:
+    session = open_session(http)
+    sid, credentials = session["id"], session["credentials"]
+    http.get(
+        QP, params={"login": "", "username": credentials["quoparts"]["username"], "password": "x"}
+    )
+    keepit(http, credentials["keepit"] | {"password": "x"})
+    xtra = credentials["xtra"]
+    http.post(
+        XTRA_UPDATE,
+        json=[{"ID": 1}],
+        headers={"SyncPublicKey": xtra["public_key"], "SyncSecretKey": "x"},
+    )
+    http.post(XTRA_LOGIN, json={"Username": xtra["username"], "Password": "x"})
+    # an expired token still names its session, on every retry
+    token = admin(http, "POST", "/tsdigital/tokens", sid, json={"kind": "user"})["token"]
+    admin(http, "POST", "/tsdigital/tokens/expire", sid)
+    for _ in range(2):
+        http.post(ITEMS, json={}, headers={"Authorization": f"Bearer {token}"})
+    entries = admin(http, "GET", "/requests", sid)
+    assert [(e["vendor"], e["status"]) for e in reversed(entries)] == [
+        ("quoparts", 200),
+        ("keepit", 401),
+        ("xtra", 403),
+        ("xtra", 403),
+        ("tsdigital", 401),
+        ("tsdigital", 401),
+    ]
+    assert {e["tenant"] for e in entries} == {f"ms-{sid}", f"ms-{sid}/1"}
+    assert entries[0]["behaviours"] == ["tsdigital.token_expired"]
+    assert admin(http, "GET", "/requests", params={"session": sid, "vendor": "quoparts"})[0][
+        "behaviours"
+    ] == ["quoparts.login_refused"]
+    assert [e for e in admin(http, "GET", "/requests") if e["session"] is None] == []
+
+
+def test_tsdigital_tokens_for_a_session(http: httpx.Client) -> None:
+    sid = open_session(http)["id"]
+    minted = admin(http, "POST", "/tsdigital/tokens", json={"kind": "user", "session": sid})
+    assert minted["tenant"] == f"ms-{sid}"
+    both = {"kind": "user", "session": sid, "tenant": "acme"}
+    assert http.post("/__admin/tsdigital/tokens", json=both).status_code == 400
+    reserved = http.post("/__admin/tsdigital/tokens", json={"kind": "user", "tenant": "ms-x"})
+    assert reserved.status_code == 400 and "reserved" in reserved.json()["error"]
+
+
+# -- expiry, maximum, dropping -------------------------------------------------------------
+def test_an_idle_session_expires_after_its_ttl(http: httpx.Client, wall: Wall) -> None:
+    session = open_session(http, ttl_seconds=60)
+    sid, account = session["id"], session["credentials"]["quoparts"]
+    wall.now += 59
+    qp_token(http, account)  # a call uses the session: its idle time starts again
+    wall.now += 59
+    admin(http, "GET", "/clock", sid)  # so does an admin call in it
+    wall.now += 59
+    assert admin(http, "GET", f"/sessions/{sid}")["id"] == sid  # reading it does not
+    wall.now += 1
+    assert http.get(f"/__admin/sessions/{sid}").status_code == 404
+    assert http.get("/__admin/requests", params={"session": sid}).status_code == 404
+    login = http.get(QP, params={"login": "", **account}).json()
+    assert login["errorCode"] == "101"  # its accounts are gone with it
+    assert admin(http, "GET", "/sessions") == []
+
+
+def test_the_configured_maximum_keeps_memory_bounded(http: httpx.Client, wall: Wall) -> None:
+    ids = [open_session(http, ttl_seconds=10 + n)["id"] for n in range(3)]
+    full = http.post("/__admin/sessions", json={})
+    assert full.status_code == 429 and "3 sessions are live" in full.json()["error"]
+    admin(http, "DELETE", f"/sessions/{ids[1]}")
+    open_session(http)
+    assert http.post("/__admin/sessions", json={}).status_code == 429
+    wall.now += 11  # the first one idles out: a slot is free again
+    open_session(http)
+    assert len(admin(http, "GET", "/sessions")) == 3
+
+
+def test_dropping_a_session_drops_everything_it_holds(
+    kit: tuple[Starlette, httpx.Client],
+) -> None:
+    app, http = kit
+    session = open_session(http)
+    sid, credentials = session["id"], session["credentials"]
+    qp_import(http, qp_token(http, credentials["quoparts"]))
+    keepit(http, credentials["keepit"])
+    admin(http, "POST", "/tsdigital/tokens", sid, json={"kind": "user"})
+    admin(http, "POST", "/faults", sid, json={"vendor": "xtra", "kind": "drop"})
+    core = app.state.kit
+    prefix = f"ms-{sid}"
+
+    def held() -> list[str]:
+        found = [n for v in core.vendors.values() for n in v.state.tenants if sid in n]
+        for name, obj in core.store.objects.items():
+            data = getattr(obj, "data", None)
+            if isinstance(data, dict):
+                found += [
+                    f"{name}:{key}"
+                    for key, value in data.items()
+                    if sid in str(key) or prefix in str(value)
+                ]
+        found += [e.id for e in core.journal.entries() if e.session == sid]
+        return found
+
+    assert held()
+    assert admin(http, "DELETE", f"/sessions/{sid}") == {"dropped": sid}
+    assert held() == []
+    assert admin(http, "DELETE", "/sessions") == {"dropped": []}

@@ -1,0 +1,186 @@
+"""The testing helpers as a connector's test suite uses them: the shipped fixtures
+(``mockserver``, ``mockserver_session``), ``Session``, assertions that fail with the near misses,
+coverage, and the pytest plugin's ``mockservers_config`` and ``--mockservers-coverage`` (run in
+an inner pytest, with and without xdist)."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import datetime
+
+import httpx
+import pytest
+
+from clients.quoparts import QuoPartsClient
+from mockservers.testing import MockServer, Session
+
+pytest_plugins = ["pytester"]
+
+ROW = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": "CLI01"}
+
+
+def _seconds(instant: str) -> float:
+    return datetime.fromisoformat(instant.replace("Z", "+00:00")).timestamp()
+
+
+def quoparts(session: Session) -> QuoPartsClient:
+    account = session.credentials["quoparts"]
+    return QuoPartsClient(session.base_url("quoparts"), account["username"], account["password"])
+
+
+def test_assert_called_passes_and_counts(mockserver_session: Session) -> None:
+    with quoparts(mockserver_session) as client:
+        client.import_customers([ROW])
+    session = mockserver_session
+    assert session.assert_called(vendor="quoparts", operation="importCli") == 1
+    username = session.credentials["quoparts"]["username"]
+    assert session.assert_called(1, operation="login", query={"username": username}) == 1
+    assert session.count(vendor="quoparts") == 2
+    session.assert_called(at_least=2, at_most=2, vendor="quoparts")
+    session.assert_not_called(operation="importPvt")
+
+
+def test_assert_called_fails_with_the_near_misses(mockserver_session: Session) -> None:
+    with quoparts(mockserver_session) as client:
+        client.import_customers([ROW])
+    with pytest.raises(AssertionError) as failure:
+        mockserver_session.assert_called(
+            vendor="quoparts", operation="importCli", body={"data": [{"COD_CLI_ERP": "CLI001"}]}
+        )
+    lines = str(failure.value).splitlines()
+    assert lines[0] == (
+        'expected at least 1 call(s) matching {"body":{"data":[{"COD_CLI_ERP":"CLI001"}]},'
+        '"operation":"importCli","vendor":"quoparts"}, found 0'
+    )
+    assert lines[1] == "near misses, closest first:"
+    assert lines[2].startswith("  1. quoparts importCli (POST /quoparts/ws_quoparts.php) -> 200")
+    assert lines[3] == '       body.data[0].COD_CLI_ERP: expected "CLI001", got "CLI01"'
+    assert lines[4].startswith("  2. quoparts login (GET /quoparts/ws_quoparts.php) -> 200")
+    assert lines[5:] == [
+        "       operation: expected importCli, got login",
+        "       body: expected an object, got null",
+    ]
+
+
+def test_assert_not_called_fails_listing_what_matched(mockserver_session: Session) -> None:
+    with quoparts(mockserver_session) as client:
+        client.login()
+        client.login()
+    with pytest.raises(AssertionError) as failure:
+        mockserver_session.assert_not_called(operation="login")
+    lines = str(failure.value).splitlines()
+    assert lines[0].startswith("expected exactly 0 call(s) matching") and "found 2" in lines[0]
+    assert lines[1] == "calls that matched, newest first:"
+    assert len(lines) == 4 and all(" quoparts login " in line for line in lines[2:])
+
+
+def test_an_unmet_expectation_in_an_empty_session_says_so(mockserver_session: Session) -> None:
+    with pytest.raises(AssertionError, match="no call in this scope's journal to compare with"):
+        mockserver_session.assert_called(vendor="keepit")
+
+
+def test_each_test_gets_its_own_session_on_the_shared_server(
+    mockserver: MockServer, mockserver_session: Session
+) -> None:
+    with mockserver.session(name="another job") as other:
+        assert other.id != mockserver_session.id
+        assert other.base_url("xtra") == mockserver_session.base_url("xtra")
+        with quoparts(other) as client:
+            client.import_customers([ROW])
+        before = mockserver_session.now()
+        other.advance(3600)
+        other.fault(vendor="quoparts", kind="status", status=500)
+        assert _seconds(mockserver_session.now()) - _seconds(before) < 60  # not 3600
+        assert mockserver_session.requests() == [] and mockserver_session.faults() == []
+        assert mockserver_session.state("quoparts") == {"tenants": {}}
+        assert list(other.state("quoparts")["tenants"]) == [f"ms-{other.id}"]
+        with quoparts(mockserver_session) as client:
+            assert client.import_customers([ROW])[0].customer_code == "000001"  # its own
+        assert other.coverage("quoparts")["quoparts"][0]["met"] == 1  # login_ok
+        assert other.missed("quoparts")["quoparts"][0] == "quoparts.login_refused"
+    assert other.closed
+    with pytest.raises(httpx.HTTPStatusError):
+        Session.open(httpx.Client(base_url=mockserver.url), base_url="x", ttl_seconds=0)
+    assert [s["id"] for s in mockserver.admin("GET", "/sessions")] == [mockserver_session.id]
+
+
+def test_session_helpers_cover_reset_tokens_and_state(mockserver_session: Session) -> None:
+    session = mockserver_session
+    with quoparts(session) as client:
+        client.import_customers([ROW])
+    assert session.expire_tokens("quoparts") == 1
+    token = session.tsdigital_token("app-key", ["items:create"], ttl_seconds=30)
+    assert len(token) > 10
+    document = session.state("quoparts")
+    session.reset()
+    assert session.state("quoparts") == {"tenants": {}} and session.requests() == []
+    assert session.put_state("quoparts", document) == document
+    assert session.info()["id"] == session.id
+    session.close()
+    session.close()  # idempotent
+    with pytest.raises(RuntimeError, match="closed"):
+        session.requests()
+
+
+QUIET = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest")
+"""The inner runs load only what they use (the fuzz plugins cost seconds of start-up)."""
+INNER_CONFTEST = """
+    import pytest
+
+    @pytest.fixture(scope="session")
+    def mockservers_config():
+        return {"quoparts": {"token_ttl_seconds": 60}}
+"""
+INNER_TESTS = """
+    import httpx
+
+    def login(base, account):
+        url = base + "/ws_quoparts.php"
+        return httpx.get(url, params={"login": "", **account}).json()
+
+    def test_in_a_session(mockserver_session):
+        base = mockserver_session.base_url("quoparts")
+        token = login(base, mockserver_session.credentials["quoparts"])["data"][0]["TOKEN"]
+        mockserver_session.advance(60)  # the configured lifetime: the token is gone
+        body = httpx.post(
+            base + "/ws_quoparts.php", params={"importCli": "", "token": token}, json={}
+        ).json()
+        assert body["errorCode"] == "101"
+
+    def test_globally(mockserver):
+        assert login(mockserver.base_url("quoparts"), {"username": "x", "password": "y"})[
+            "errorCode"
+        ] == "101"
+
+    def test_in_process(mockservers_app):
+        assert mockservers_app.state.config.vendors == {"quoparts": {"token_ttl_seconds": 60}}
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_the_plugin_configures_its_fixtures_and_reports_coverage(
+    pytester: pytest.Pytester, workers: list[str]
+) -> None:
+    pytester.makeconftest(textwrap.dedent(INNER_CONFTEST))
+    pytester.makepyfile(test_connector=textwrap.dedent(INNER_TESTS))
+    result = pytester.runpytest_inprocess("--mockservers-coverage", *QUIET, *workers)
+    result.assert_outcomes(passed=3)
+    output = result.stdout.str()
+    assert "mockservers coverage: documented situations met / missed" in output
+    result.stdout.fnmatch_lines(
+        [
+            "quoparts: 3 of 13 documented situations met",
+            "*met    1  quoparts.login_ok *",
+            "*met    1  quoparts.login_refused *",
+            "*met    1  quoparts.token_expired *",
+            "*MISSED    quoparts.quote_created *",
+            "tsdigital: 0 of 18 documented situations met",
+        ]
+    )
+
+
+def test_without_the_option_no_report_is_printed(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_nothing="def test_nothing(mockservers_app):\n    pass\n")
+    result = pytester.runpytest_inprocess(*QUIET)
+    result.assert_outcomes(passed=1)
+    assert "mockservers coverage" not in result.stdout.str()

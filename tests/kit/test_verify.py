@@ -1,0 +1,248 @@
+"""Verification through the admin API: the matcher's semantics (objects by subset, arrays
+element by element, header names without case, query values as text, each vendor's error
+codes), counts and bounds, near misses closest first with their exact differences, and masked
+secrets that never match a clear-text expectation nor show in a difference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import qp_call, qp_login
+
+ROW = {"DES_NOM": "Rossi", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI01"}
+KEEPIT_QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
+KEEPIT_DEMO = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
+XTRA_KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+
+
+def verify(http: httpx.Client, matcher: dict[str, Any], **bounds: int) -> dict[str, Any]:
+    response = http.post("/__admin/requests/verify", json={"matcher": matcher, **bounds})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def count(http: httpx.Client, **matcher: Any) -> int:
+    response = http.post("/__admin/requests/count", json=matcher)
+    assert response.status_code == 200, response.text
+    return response.json()["count"]
+
+
+def keepit_record(code: str) -> dict[str, Any]:
+    subjects = {
+        "customerCode": code,
+        "system": "DW",
+        "subjectType": "FIDELITY",
+        "subjectSubtype": "4",
+        "isCompany": "F",
+        "countryRegistration": "IT",
+    }
+    return {"action": "I", "subjects": subjects}
+
+
+@pytest.fixture
+def imported(http: httpx.Client) -> str:
+    """A login and one importCli of two rows (CLI01, CLI02) in the journal; the token."""
+    token = qp_login(http)
+    qp_call(http, "importCli", token, {"data": [ROW, ROW | {"COD_CLI_ERP": "CLI02"}]})
+    return token
+
+
+# -- the matcher -------------------------------------------------------------------------------
+def test_objects_match_by_subset_and_arrays_element_by_element(
+    http: httpx.Client, imported: str
+) -> None:
+    base = {"vendor": "quoparts", "operation": "importCli"}
+    assert count(http, **base, body={"data": [{"COD_CLI_ERP": "CLI01"}]}) == 1
+    assert count(http, **base, body={"data": [{}, {"COD_CLI_ERP": "CLI02"}]}) == 1
+    assert count(http, **base, body={"data": []}) == 1  # an empty array asks for nothing
+    assert count(http, **base, body={"data": [{"COD_CLI_ERP": "CLI02"}]}) == 0  # by position
+    assert count(http, **base, body={"data": [{}, {}, {}]}) == 0  # a third element is missing
+    assert count(http, **base, body={"data": [{"COD_CLI_ERP": "CLI01", "X": 1}]}) == 0
+    assert count(http, **base, body={"data": {"COD_CLI_ERP": "CLI01"}}) == 0
+
+
+def test_query_values_are_text_and_header_names_have_no_case(
+    http: httpx.Client, imported: str
+) -> None:
+    assert count(http, query={"importCli": ""}) == 1
+    assert count(http, query={"login": "", "username": "demo"}) == 1
+    assert count(http, headers={"CONTENT-TYPE": "application/json"}) == 1
+    assert count(http, headers={"content-type": "Application/JSON"}) == 0  # values keep case
+    http.post("/keepit/api", params=KEEPIT_QUERY | {"appId": 7}, headers=KEEPIT_DEMO, json={})
+    assert count(http, vendor="keepit", query={"appId": 7}) == 1
+    assert count(http, vendor="keepit", headers={"SiteId": 1}) == 1
+
+
+def test_scalars_status_tenant_and_session(http: httpx.Client, imported: str) -> None:
+    assert count(http, vendor="quoparts", status=200) == 2
+    assert count(http, vendor="quoparts", tenant="demo") == 2
+    assert count(http, vendor="quoparts", session=None) == 2
+    assert count(http, vendor="quoparts", status=400) == 0
+
+
+@pytest.mark.parametrize(
+    ("call", "codes", "absent"),
+    [
+        ("quoparts_row", ["100"], "101"),
+        ("quoparts_token", ["101"], "0"),
+        ("xtra_exists", ["ER.IR.EXISTS"], "ER.IR.NOFOUND"),
+        ("xtra_auth", ["ER.AUTH"], "ER.IR.INVAL"),
+        ("keepit_duplicates", [204, "204"], "206"),
+        ("tsdigital_401", ["401", 401], "400"),
+    ],
+)
+def test_error_code_reads_each_vendors_codes(
+    http: httpx.Client, call: str, codes: list[Any], absent: str
+) -> None:
+    if call == "quoparts_row":
+        rows = [ROW, {"COD_CLI_ERP": "CLI02"}]
+        qp_call(http, "importCli", qp_login(http), {"data": rows})
+    elif call == "quoparts_token":
+        qp_call(http, "importCli", "unknown", {"data": []})
+    elif call == "xtra_exists":
+        record = {"FIDGroup": 2, "TypologyIds": [2], "ExternalKey": "E1"}
+        http.post("/xtra/api/sync/v1/irs/update", json=[record, record], headers=XTRA_KEYS)
+    elif call == "xtra_auth":
+        http.post("/xtra/api/sync/v1/irs/update", json=[], headers={"SyncPublicKey": "x"})
+    elif call == "keepit_duplicates":
+        body = {"subjectsRecords": [keepit_record("C1")]}
+        for _ in range(2):
+            http.post("/keepit/api", params=KEEPIT_QUERY, headers=KEEPIT_DEMO, json=body)
+    else:
+        http.post("/tsdigital/api/v3/items", json={})
+    for code in codes:
+        assert count(http, error_code=code) == 1, code
+    assert count(http, error_code=absent) == 0
+
+
+def test_a_matcher_of_the_wrong_shape_is_refused(http: httpx.Client) -> None:
+    for matcher in (
+        {"operaton": "login"},
+        {"status": "200"},
+        {"operation": 3},
+        {"query": []},
+        {"error_code": True},
+        {"tenant": 1},
+    ):
+        response = http.post("/__admin/requests/count", json=matcher)
+        assert response.status_code == 400, matcher
+    assert (
+        http.post("/__admin/requests/verify", json={"matcher": [], "count": 1}).status_code == 400
+    )
+    bad_bound = {"matcher": {}, "at_least": -1}
+    assert http.post("/__admin/requests/verify", json=bad_bound).status_code == 400
+    unknown = http.post("/__admin/requests/count", json={"vendor": "nope"})
+    assert unknown.status_code == 404
+
+
+# -- counts and bounds -------------------------------------------------------------------------
+def test_count_at_least_and_at_most(http: httpx.Client, imported: str) -> None:
+    login = {"operation": "login"}
+    assert verify(http, login) == {"ok": True, "count": 1}  # default: at least one
+    assert verify(http, login, count=1)["ok"]
+    assert verify(http, login, at_least=1, at_most=1)["ok"]
+    assert verify(http, {"operation": "importPvt"}, count=0)["ok"]
+    qp_login(http)
+    too_many = verify(http, login, at_most=1)
+    assert too_many["ok"] is False and too_many["count"] == 2
+    assert too_many["expected"] == "at least 0 and at most 1"
+    assert too_many["near_misses"] == []
+    assert [m["operation"] for m in too_many["matches"]] == ["login", "login"]
+    assert verify(http, login, count=3)["expected"] == "exactly 3"
+
+
+def test_near_misses_come_closest_first_with_their_differences(
+    http: httpx.Client, imported: str
+) -> None:
+    qp_call(http, "importPvt", imported, {"data": {"testata": {"COD_CLI": "1"}, "articoli": []}})
+    result = verify(
+        http,
+        {
+            "vendor": "quoparts",
+            "operation": "importCli",
+            "body": {"data": [{"COD_CLI_ERP": "CLI001"}]},
+        },
+    )
+    assert result["ok"] is False and result["count"] == 0 and result["expected"] == "at least 1"
+    differences = [miss["differences"] for miss in result["near_misses"]]
+    assert differences == [
+        ['body.data[0].COD_CLI_ERP: expected "CLI001", got "CLI01"'],
+        [
+            "operation: expected importCli, got importPvt",
+            'body.data: expected an array, got {"testata":{"COD_CLI":"1"},"articoli":[]}',
+        ],
+        ["operation: expected importCli, got login", "body: expected an object, got null"],
+    ]
+    assert [m["entry"]["operation"] for m in result["near_misses"]] == [
+        "importCli",
+        "importPvt",
+        "login",
+    ]
+
+
+def test_another_vendor_is_farther_than_another_operation(
+    http: httpx.Client, imported: str
+) -> None:
+    http.post("/keepit/api", params=KEEPIT_QUERY, headers=KEEPIT_DEMO, json={})
+    result = verify(http, {"vendor": "quoparts", "operation": "importPvt"})
+    firsts = [miss["differences"][0] for miss in result["near_misses"]]
+    assert firsts == [
+        "operation: expected importPvt, got importCli",
+        "operation: expected importPvt, got login",
+        "vendor: expected quoparts, got keepit",
+    ]
+
+
+def test_error_code_and_missing_keys_read_as_words(http: httpx.Client, imported: str) -> None:
+    result = verify(
+        http,
+        {"operation": "importCli", "error_code": "101", "body": {"data": [{"DES_NOM": "Bianchi"}]}},
+    )
+    assert result["near_misses"][0]["differences"] == [
+        "error_code: expected 101, got 0",
+        'body.data[0].DES_NOM: expected "Bianchi", got "Rossi"',
+    ]
+    missing = verify(http, {"operation": "importCli", "body": {"data": [{"COD_X": 1}]}})
+    assert missing["near_misses"][0]["differences"] == ["body.data[0].COD_X: expected 1, missing"]
+
+
+def test_an_empty_journal_has_no_near_misses(http: httpx.Client) -> None:
+    assert verify(http, {"operation": "login"}) == {
+        "ok": False,
+        "count": 0,
+        "expected": "at least 1",
+        "near_misses": [],
+    }
+
+
+# -- secrets -----------------------------------------------------------------------------------
+def test_masked_secrets_never_match_clear_text_and_never_show(http: httpx.Client) -> None:
+    qp_login(http, "demo", "demo")
+    http.post("/xtra/api/sync/v1/login", json={"Username": "demo", "Password": "demo"})
+    http.post("/keepit/api", params=KEEPIT_QUERY, headers=KEEPIT_DEMO, json={})
+    cases = [
+        ({"vendor": "quoparts", "query": {"password": "demo"}}, "query.password"),
+        ({"vendor": "xtra", "body": {"Password": "demo"}}, "body.Password"),
+        ({"vendor": "keepit", "headers": {"Password": "demo"}}, "headers.password"),
+    ]
+    for matcher, where in cases:
+        assert count(http, **matcher) == 0, matcher
+        result = verify(http, matcher)
+        first = result["near_misses"][0]
+        assert first["differences"] == [
+            f"{where}: masked in the journal, never matches a clear-text value"
+        ]
+        shown = str(result)
+        assert "demo-secret" not in shown
+        assert "'demo'" not in str(first["differences"])
+    # what can be asserted of a secret: that it was sent (masked), never its value
+    assert count(http, vendor="quoparts", query={"password": "***"}) == 1
+    token = qp_login(http)
+    hidden = verify(http, {"operation": "login", "query": {"token": token}})
+    assert token not in str(hidden)
+    assert hidden["near_misses"][0]["differences"] == [
+        "query.token: expected a secret value (not shown), missing"
+    ]
