@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import re
 
+from mockservers.cli import add_credentials
+
 VENDORS = ("quoparts", "xtra", "tsdigital", "keepit")
 _RATE = re.compile(r"(?P<count>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)/s")
 
@@ -42,16 +44,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--site-id; xtra: --public-key --secret-key and/or --username --password; "
         "tsdigital: --token (without it, tokens are minted through the fake's admin API)",
     )
-    for flag, metavar in (
-        ("--username", "USER"),
-        ("--password", "PASSWORD"),
-        ("--public-key", "KEY"),
-        ("--secret-key", "KEY"),
-        ("--token", "TOKEN"),
-        ("--company-id", "ID"),
-        ("--site-id", "ID"),
-    ):
-        creds.add_argument(flag, metavar=metavar)
+    add_credentials(creds)
     cases = p.add_argument_group("cases")
     cases.add_argument(
         "--max-examples",

@@ -239,6 +239,20 @@ def export_contracts(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_credentials(group: Any) -> None:
+    """Every vendor's credential options (``replay``, and ``fuzz`` from the fuzz package)."""
+    for flag, metavar in (
+        ("--username", "USER"),
+        ("--password", "PASSWORD"),
+        ("--public-key", "KEY"),
+        ("--secret-key", "KEY"),
+        ("--token", "TOKEN"),
+        ("--company-id", "ID"),
+        ("--site-id", "ID"),
+    ):
+        group.add_argument(flag, metavar=metavar)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mockservers", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -331,16 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
         "what fills in the masked secrets (default: the fake's demo account); tokens come "
         "from the replayed logins, TS Digital's from --token or the fake's admin API",
     )
-    for flag, metavar in (
-        ("--username", "USER"),
-        ("--password", "PASSWORD"),
-        ("--public-key", "KEY"),
-        ("--secret-key", "KEY"),
-        ("--token", "TOKEN"),
-        ("--company-id", "ID"),
-        ("--site-id", "ID"),
-    ):
-        creds.add_argument(flag, metavar=metavar)
+    add_credentials(creds)
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
     p.set_defaults(func=replay)
 

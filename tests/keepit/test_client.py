@@ -17,22 +17,14 @@ from clients import (
 )
 from mockservers import create_app
 from mockservers.testing import MockServer, SyncASGITransport
+from tests.data import keepit_customer
 
 BASE = "http://mockservers/keepit"
 DEMO: dict[str, Any] = {"username": "demo", "password": "demo", "company_id": 1, "site_id": "1"}
 LIMITED = {"keepit": {"rate_limit_calls": 2, "rate_limit_window_seconds": 30}}
 
 
-def customer(code: str, action: str = "I", **sections: Any) -> dict[str, Any]:
-    subjects = {
-        "customerCode": code,
-        "system": "DW",
-        "subjectType": "FIDELITY",
-        "subjectSubtype": "4",
-        "isCompany": "F",
-        "countryRegistration": "IT",
-    }
-    return {"action": action, "subjects": subjects, **sections}
+customer = keepit_customer
 
 
 MAPPED = customer(

@@ -10,6 +10,7 @@ import pytest
 from mockservers.keepit import KeepIt
 from mockservers.keepit import coverage as c
 from tests.coverage_kit import Scenario, Tester, check_catalogue, check_scenario
+from tests.data import keepit_customer
 
 API = "/keepit/api"
 QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
@@ -26,16 +27,7 @@ def headers(t: Tester, password: str | None = None) -> dict[str, str]:
     }
 
 
-def customer(code: str, action: str = "I", **sections: Any) -> dict[str, Any]:
-    subjects = {
-        "customerCode": code,
-        "system": "DW",
-        "subjectType": "FIDELITY",
-        "subjectSubtype": "4",
-        "isCompany": "F",
-        "countryRegistration": "IT",
-    }
-    return {"action": action, "subjects": subjects, **sections}
+customer = keepit_customer
 
 
 def mapping(code: str, field: str = "CUSTOMER_ID") -> dict[str, str]:

@@ -12,6 +12,7 @@ import pytest
 from contracts import contract, load_schema
 from mockservers import create_app
 from mockservers.testing import SyncASGITransport
+from tests.data import keepit_customer
 
 pytestmark = pytest.mark.every_store  # the same behaviour on every store
 
@@ -32,17 +33,7 @@ def seed_record(**changes: Any) -> dict[str, Any]:
     return copy.deepcopy(SEED_BODY["subjectsRecords"][0]) | changes
 
 
-def customer(code: str, action: str = "I", **sections: Any) -> dict[str, Any]:
-    """A record with only the mandatory subject fields, plus the given sections."""
-    subjects = {
-        "customerCode": code,
-        "system": "DW",
-        "subjectType": "FIDELITY",
-        "subjectSubtype": "4",
-        "isCompany": "F",
-        "countryRegistration": "IT",
-    }
-    return {"action": action, "subjects": subjects, **sections}
+customer = keepit_customer
 
 
 def email(value: str) -> list[dict[str, str]]:

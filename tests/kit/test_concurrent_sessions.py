@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from mockservers.testing import MockServer, Session
+from tests.data import keepit_customer
 
 SESSIONS = 8
 START = "2025-01-01T00:00:00Z"
@@ -33,15 +34,7 @@ def server() -> Any:
 
 
 def keepit_body(code: str) -> dict[str, Any]:
-    subjects = {
-        "customerCode": code,
-        "system": "DW",
-        "subjectType": "FIDELITY",
-        "subjectSubtype": "4",
-        "isCompany": "F",
-        "countryRegistration": "IT",
-    }
-    return {"subjectsRecords": [{"action": "I", "subjects": subjects}]}
+    return {"subjectsRecords": [keepit_customer(code)]}
 
 
 class Job:

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 
 from mockservers import create_app
 from mockservers.testing import SyncASGITransport
+from tests.data import keepit_customer
 
 QP = "/quoparts/ws_quoparts.php"
 KEEPIT = "/keepit/api"
@@ -80,17 +81,11 @@ def keepit(http: httpx.Client, account: dict[str, str], code: str = "C1") -> htt
         "companyId": account["company_id"],
         "siteId": account["site_id"],
     }
-    subjects = {
-        "customerCode": code,
-        "system": "DW",
-        "subjectType": "FIDELITY",
-        "subjectSubtype": "4",
-        "isCompany": "F",
-        "countryRegistration": "IT",
-    }
-    record = {"action": "I", "subjects": subjects}
     return http.post(
-        KEEPIT, params=KEEPIT_QUERY, headers=headers, json={"subjectsRecords": [record]}
+        KEEPIT,
+        params=KEEPIT_QUERY,
+        headers=headers,
+        json={"subjectsRecords": [keepit_customer(code)]},
     )
 
 

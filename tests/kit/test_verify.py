@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import qp_call, qp_login
+from tests.data import keepit_customer
 
 ROW = {"DES_NOM": "Rossi", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI01"}
 KEEPIT_QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
@@ -30,16 +31,7 @@ def count(http: httpx.Client, **matcher: Any) -> int:
     return response.json()["count"]
 
 
-def keepit_record(code: str) -> dict[str, Any]:
-    subjects = {
-        "customerCode": code,
-        "system": "DW",
-        "subjectType": "FIDELITY",
-        "subjectSubtype": "4",
-        "isCompany": "F",
-        "countryRegistration": "IT",
-    }
-    return {"action": "I", "subjects": subjects}
+keepit_record = keepit_customer
 
 
 @pytest.fixture
