@@ -10,7 +10,6 @@ transaction of the kit's store, like a vendor call.
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from contracts.messages import verdict
 from mockservers.core import har, sessions
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
 from mockservers.core.faults import FaultSpecError
-from mockservers.core.http import JSONResponse
+from mockservers.core.http import JSONResponse, is_loopback
 from mockservers.core.journal import Entry, curl, render
 from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.shared import StoreUnavailable
@@ -35,15 +34,6 @@ from mockservers.core.vendor import UNKNOWN, Kit, Vendor
 from mockservers.core.verify import MatcherError, check_matcher, count, verify
 
 Endpoint = Callable[[Request], Any]
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host in (None, "testclient"):  # in-process transports
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _whole(value: Any, name: str, *, minimum: int = 0) -> int:
@@ -112,7 +102,7 @@ class Admin:
             given = request.headers.get("x-admin-token", "")
             if not secrets.compare_digest(given.encode(), self.admin_token.encode()):
                 raise AdminError(401, "the admin API needs the X-Admin-Token header")
-        elif not _is_loopback(request.client.host if request.client else None):
+        elif not is_loopback(request.client.host if request.client else None):
             raise AdminError(
                 403, "the admin API answers only on loopback unless --admin-token is set"
             )

@@ -1,7 +1,8 @@
-"""Fast JSON responses and request-body parsing shared by every fake."""
+"""Fast JSON responses, request-body parsing and the loopback rule shared by the kit."""
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cache
 from http import HTTPStatus
 from typing import Any
@@ -18,6 +19,17 @@ class JSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+def is_loopback(host: str | None) -> bool:
+    """A caller on this machine: a loopback address, or an in-process transport (no address,
+    or Starlette's ``testclient``). What the admin API and the dashboard answer without a token."""
+    if host in (None, "testclient"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def status_phrase(status: int) -> str:
