@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contracts import ADMIN
 from contracts.openapi import openapi, openapi_bytes
+from mockservers import dashboard
 from mockservers.admin import Admin
 from mockservers.config import Config, ConfigError
 from mockservers.core import apidocs
@@ -228,7 +229,8 @@ def create_app(
     vendor_routes = [route for vendor in vendors.values() for route in vendor.starlette_routes()]
     documents = [r for name in vendors for r in _document_routes(name, f"/{name}")]
     documents += _document_routes(ADMIN, "/__admin")
-    routes = vendor_routes + documents + admin.routes()
+    ui = dashboard.routes(vendors.values(), config.admin_token)
+    routes = vendor_routes + documents + ui + admin.routes()
     app = KitApp(
         vendor_routes=vendor_routes,
         routes=routes,

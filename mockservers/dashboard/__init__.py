@@ -1,0 +1,118 @@
+"""The dashboard: one page for people at ``GET /__admin/ui``, over the admin API.
+
+The page, its scripts (ES modules) and its stylesheet are files of this package, served as they
+are: no build step, no framework, nothing fetched from another host. ``CSP`` tells the browser
+so as well: everything from this origin, no inline script.
+
+The page itself holds no data: it reads everything through the admin API, with the same rules
+as any other caller. So with an admin token configured the shell answers any caller (a person on
+another machine needs it to type the token in), and every data call it makes sends the token as
+``X-Admin-Token``; without a token the shell, like the admin API, answers loopback only.
+
+The one thing written into the page is the kit's catalogue (each vendor's name, title,
+operations and fault kinds), for the filters and the fault form: the same facts as the public
+OpenAPI documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib import resources
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mockservers.core.http import JSONResponse, is_loopback
+from mockservers.core.vendor import Vendor
+
+PATH = "/__admin/ui"
+"""Where the page is; its files are under ``PATH/<name>``."""
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+"""What the page may load and where it may connect: its own origin only, no inline script."""
+
+_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css"}
+_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # A kit upgraded in place serves its new page at once.
+    "Cache-Control": "no-cache",
+}
+_CATALOGUE_MARK = "<!--catalogue-->"
+
+
+def catalogue(vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
+    """What the page needs to know of each vendor (filters, the fault form), in serve's order."""
+    return [
+        {
+            "name": v.name,
+            "title": v.title,
+            "operations": list(v.operations),
+            "fault_kinds": sorted(v.fault_kinds),
+        }
+        for v in vendors
+    ]
+
+
+def page(vendors: Iterable[Vendor]) -> bytes:
+    """The page with the kit's catalogue in a JSON data block (data, not script: the CSP allows
+    it; ``<`` escaped so the JSON cannot close the element)."""
+    data = orjson.dumps(catalogue(vendors)).decode().replace("<", "\\u003c")
+    block = f'<script type="application/json" id="catalogue">{data}</script>'
+    html = _read("ui.html")
+    if _CATALOGUE_MARK not in html:
+        raise RuntimeError(f"ui.html has lost its {_CATALOGUE_MARK} mark")
+    return html.replace(_CATALOGUE_MARK, block).encode("utf-8")
+
+
+def assets() -> dict[str, tuple[bytes, str]]:
+    """Every script and stylesheet of the page: name -> (content, media type)."""
+    found = {}
+    for item in resources.files(__package__).iterdir():
+        media_type = _MEDIA_TYPES.get(item.name[item.name.rfind(".") :])
+        if media_type is not None:
+            found[item.name] = (item.read_bytes(), media_type)
+    return found
+
+
+def _read(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text("utf-8")
+
+
+def routes(vendors: Iterable[Vendor], admin_token: str | None) -> list[Route]:
+    """``GET PATH`` (the page) and ``GET PATH/{asset}`` (its files), read once, now."""
+    shell = page(vendors)
+    files = assets()
+
+    def refused(request: Request) -> Response | None:
+        if admin_token or is_loopback(request.client.host if request.client else None):
+            return None
+        return JSONResponse(
+            {"error": "the dashboard answers only on loopback unless --admin-token is set"},
+            status_code=403,
+        )
+
+    async def ui(request: Request) -> Response:
+        return refused(request) or Response(shell, media_type="text/html", headers=_HEADERS)
+
+    async def asset(request: Request) -> Response:
+        if (refusal := refused(request)) is not None:
+            return refusal
+        found = files.get(request.path_params["asset"])
+        if found is None:
+            return JSONResponse({"error": "no such file of the dashboard"}, status_code=404)
+        content, media_type = found
+        return Response(content, media_type=media_type, headers=_HEADERS)
+
+    return [
+        Route(PATH, ui, methods=["GET"]),
+        Route(PATH + "/{asset}", asset, methods=["GET"]),
+    ]

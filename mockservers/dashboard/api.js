@@ -1,0 +1,71 @@
+// The admin API, as the page calls it: JSON in and out, the admin token in a header.
+//
+// The token lives in sessionStorage (this tab only, gone when it closes) and travels only as
+// the X-Admin-Token header: never in a URL, where logs, history and Referer would keep it.
+
+// The page is at <admin>/ui and this module at <admin>/ui/api.js: the admin API's root is two
+// levels up from here, whatever prefix a proxy in front of the kit adds.
+const ROOT = new URL("..", new URL(".", import.meta.url)).pathname.replace(/\/$/, "");
+const TOKEN_KEY = "mockservers.admin-token";
+
+export class AdminError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY) || "";
+}
+
+export function setToken(value) {
+  if (value) sessionStorage.setItem(TOKEN_KEY, value);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+// Listeners told when a call was refused for want of the right token (401).
+const refusedListeners = [];
+export function onTokenRefused(listener) {
+  refusedListeners.push(listener);
+}
+
+// One admin call. `query` values that are empty are left out; `body` is sent as JSON.
+// Answers the parsed JSON; throws AdminError with the API's own {"error"} text.
+export async function call(method, path, { query = {}, body } = {}) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== "") params.set(key, value);
+  }
+  const search = params.toString();
+  const url = ROOT + path + (search ? "?" + search : "");
+  const headers = { Accept: "application/json" };
+  if (token()) headers["X-Admin-Token"] = token();
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(url, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: "no-store",
+    credentials: "omit",
+  });
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  if (!response.ok) {
+    if (response.status === 401) refusedListeners.forEach((listener) => listener());
+    const message = data && data.error ? data.error : `${response.status} ${response.statusText}`;
+    throw new AdminError(response.status, message);
+  }
+  return data;
+}
+
+// The scope the page works in: a session's id, or "" for the global scope. Reads then see
+// that session only (or the whole kit), writes act on it (admin-api.md, "sessions").
+export function scoped(session, body = {}) {
+  return session ? { ...body, session } : body;
+}

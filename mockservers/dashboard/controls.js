@@ -1,0 +1,226 @@
+// The Controls panel: faults, the clock, tokens, reset and sessions. Every write acts on the
+// scope chosen in the header (a session, or the global scope), as the admin API does.
+
+import { call, scoped } from "./api.js";
+import { $, $$, el, render, say } from "./dom.js";
+
+let ctx;
+
+export function init(context) {
+  ctx = context;
+  for (const id of ["#fault-vendor", "#reset-vendor"]) {
+    for (const vendor of ctx.catalogue) $(id).append(el("option", { value: vendor.name }, vendor.title));
+  }
+  $("#fault-vendor").addEventListener("change", faultChoices);
+  $("#fault-kind").addEventListener("change", faultFields);
+  faultChoices();
+  $("#fault-add").addEventListener("click", () => act(addFault));
+  $("#faults-clear").addEventListener("click", () => act(clearFaults));
+
+  $("#clock-advance").addEventListener("click", () => act(() => advance(Number($("#clock-seconds").value))));
+  for (const button of $$("[data-advance]")) {
+    button.addEventListener("click", () => act(() => advance(Number(button.dataset.advance))));
+  }
+
+  $("#expire-buttons").replaceChildren(
+    ...ctx.catalogue.map((vendor) =>
+      el(
+        "button",
+        { type: "button", "data-vendor": vendor.name, onclick: () => act(() => expire(vendor.name)) },
+        `Expire ${vendor.title} tokens`,
+      ),
+    ),
+  );
+  $("#mint").addEventListener("click", () => act(mint));
+  $("#reset").addEventListener("click", () => act(reset));
+  $("#session-open").addEventListener("click", () => act(openSession));
+}
+
+// Run an action; show the admin API's refusal in the status line rather than losing it.
+async function act(action) {
+  try {
+    await action();
+  } catch (error) {
+    say(error.message, "error");
+  }
+  ctx.refreshSoon();
+}
+
+function where() {
+  return ctx.scope() ? `session ${ctx.scope()}` : "the global scope";
+}
+
+export async function refresh() {
+  const [faults, clock] = await Promise.all([
+    call("GET", "/faults", { query: { session: ctx.scope() } }),
+    call("GET", "/clock", { query: { session: ctx.scope() } }),
+  ]);
+  $("#clock-now").textContent = clock.now;
+  render($("#faults tbody"), faults, (list) => list.map(faultRow));
+  // Rebuilt only when the sessions or the chosen one change (an open "show" stays open); the
+  // cells that move every second are updated in place.
+  const sessions = ctx.sessions();
+  const shape = { scope: ctx.scope(), sessions: sessions.map(({ id, name }) => [id, name]) };
+  render($("#sessions tbody"), shape, () => sessions.map(sessionRow));
+  for (const session of sessions) {
+    const row = $(`#sessions tr[data-id="${CSS.escape(session.id)}"]`);
+    if (!row) continue;
+    row.cells[2].textContent = session.expires_at;
+    row.cells[3].textContent = session.clock;
+  }
+}
+
+// -- faults ------------------------------------------------------------------------------
+
+// The operations and kinds of the chosen vendor (its own kinds beside the core ones).
+function faultChoices() {
+  const vendor = ctx.catalogue.find((v) => v.name === $("#fault-vendor").value);
+  $("#fault-operation").replaceChildren(
+    el("option", { value: "" }, "every operation"),
+    ...vendor.operations.map((name) => el("option", { value: name }, name)),
+  );
+  const kind = $("#fault-kind").value || "status";
+  $("#fault-kind").replaceChildren(...vendor.fault_kinds.map((name) => el("option", { value: name, selected: name === kind }, name)));
+  faultFields();
+}
+
+// Show only the fields the chosen kind reads.
+function faultFields() {
+  const kind = $("#fault-kind").value;
+  for (const label of $$("#fault-form [data-for]")) label.hidden = label.dataset.for !== kind;
+}
+
+async function addFault() {
+  const kind = $("#fault-kind").value;
+  const spec = { vendor: $("#fault-vendor").value, kind };
+  const number = (id) => ($(id).value === "" ? undefined : Number($(id).value));
+  if ($("#fault-operation").value) spec.operation = $("#fault-operation").value;
+  if (kind === "status") spec.status = number("#fault-status");
+  if (kind === "latency") spec.latency_ms = number("#fault-latency");
+  if (kind === "processing_failure" && $("#fault-reason").value) spec.reason = $("#fault-reason").value;
+  if (number("#fault-times") !== undefined) spec.times = number("#fault-times");
+  if (number("#fault-probability") !== undefined) spec.probability = number("#fault-probability");
+  const { id } = await call("POST", "/faults", { body: scoped(ctx.scope(), spec) });
+  say(`Added ${id} in ${where()}: the next ${spec.vendor} calls ${describe(spec)}.`);
+}
+
+function describe(fault) {
+  if (fault.kind === "status") return `answer ${fault.status}`;
+  if (fault.kind === "latency") return `wait ${fault.latency_ms} ms`;
+  if (fault.kind === "drop") return "lose their connection";
+  if (fault.kind === "malformed") return "get a cut body";
+  return `meet ${fault.kind}`;
+}
+
+async function clearFaults() {
+  await call("DELETE", "/faults", { query: { session: ctx.scope() } });
+  say(`Cleared the faults of ${where()}.`);
+}
+
+function faultRow(fault) {
+  const details = [
+    fault.status && `status ${fault.status}`,
+    fault.latency_ms !== undefined && `${fault.latency_ms} ms`,
+    fault.reason && `reason ${fault.reason}`,
+    fault.probability < 1 && `p ${fault.probability}`,
+  ].filter(Boolean);
+  return el(
+    "tr",
+    { "data-id": fault.id },
+    el("td", {}, fault.id),
+    el("td", {}, fault.vendor),
+    el("td", {}, fault.operation || "every"),
+    el("td", {}, fault.kind),
+    el("td", {}, details.join(", ")),
+    el("td", {}, fault.times ?? "until cleared"),
+    el("td", {}, fault.hits),
+    el("td", {}, fault.session || ""),
+  );
+}
+
+// -- clock, tokens, reset ----------------------------------------------------------------
+
+async function advance(seconds) {
+  const { now } = await call("POST", "/clock", { body: scoped(ctx.scope(), { advance_seconds: seconds }) });
+  say(`The clock of ${where()} moved ${seconds} s forward: now ${now}.`);
+}
+
+async function expire(vendor) {
+  const { expired } = await call("POST", `/${vendor}/tokens/expire`, { body: scoped(ctx.scope()) });
+  say(`Expired ${expired} ${vendor} token${expired === 1 ? "" : "s"} in ${where()}.`);
+}
+
+async function mint() {
+  const spec = { kind: $("#mint-kind").value };
+  const grants = $("#mint-grants").value.split(",").map((g) => g.trim()).filter(Boolean);
+  if (grants.length) spec.grants = grants;
+  if ($("#mint-ttl").value) spec.ttl_seconds = Number($("#mint-ttl").value);
+  if ($("#mint-tenant").value.trim()) spec.tenant = $("#mint-tenant").value.trim();
+  const minted = await call("POST", "/tsdigital/tokens", { body: scoped(ctx.scope(), spec) });
+  const box = $("#minted");
+  box.textContent = JSON.stringify(minted, null, 2);
+  box.hidden = false;
+  say(`Minted a ${minted.kind} token for tenant ${minted.tenant}, valid until ${minted.expires_at}.`);
+}
+
+// Two clicks: the first arms the button for a few seconds, the second resets.
+let armed = null;
+async function reset() {
+  const button = $("#reset");
+  if (!armed) {
+    button.textContent = "Click again to reset";
+    armed = setTimeout(() => {
+      armed = null;
+      button.textContent = "Reset";
+    }, 4000);
+    return;
+  }
+  clearTimeout(armed);
+  armed = null;
+  button.textContent = "Reset";
+  const vendor = $("#reset-vendor").value;
+  const body = scoped(ctx.scope(), vendor ? { vendor } : {});
+  const { reset: names } = await call("POST", "/reset", { body });
+  say(`Reset ${names.join(", ")} in ${where()}.`);
+}
+
+// -- sessions ----------------------------------------------------------------------------
+
+async function openSession() {
+  const body = {};
+  if ($("#session-name").value.trim()) body.name = $("#session-name").value.trim();
+  if ($("#session-ttl").value) body.ttl_seconds = Number($("#session-ttl").value);
+  const session = await call("POST", "/sessions", { body });
+  await ctx.reloadSessions();
+  ctx.useScope(session.id);
+  say(`Opened session ${session.id}: the page now works in it; its credentials are in the table.`);
+}
+
+async function dropSession(id) {
+  await call("DELETE", `/sessions/${encodeURIComponent(id)}`);
+  if (ctx.scope() === id) ctx.useScope("");
+  await ctx.reloadSessions();
+  say(`Dropped session ${id} and everything it held.`);
+}
+
+function sessionRow(session) {
+  return el(
+    "tr",
+    { "data-id": session.id, class: session.id === ctx.scope() ? "selected" : "" },
+    el("td", {}, el("code", {}, session.id)),
+    el("td", {}, session.name || ""),
+    el("td", {}, session.expires_at),
+    el("td", {}, session.clock),
+    el(
+      "td",
+      {},
+      el("details", {}, el("summary", {}, "show"), el("pre", {}, JSON.stringify(session.credentials, null, 2))),
+    ),
+    el(
+      "td",
+      {},
+      el("button", { type: "button", onclick: () => ctx.useScope(session.id) }, "Use"),
+      el("button", { type: "button", onclick: () => act(() => dropSession(session.id)) }, "Drop"),
+    ),
+  );
+}

@@ -1,0 +1,65 @@
+// The Coverage panel: the situations each vendor documents (token expiry, each error code,
+// 202 then FAILED...) and how often the calls met them, for the whole kit or one session.
+// Generic on purpose: it shows whatever GET /__admin/coverage answers.
+
+import { call } from "./api.js";
+import { $, el, render } from "./dom.js";
+
+let ctx;
+
+export function init(context) {
+  ctx = context;
+  $("#coverage-missed").addEventListener("change", () => ctx.refreshSoon());
+}
+
+export async function refresh() {
+  const report = await call("GET", "/coverage", { query: { session: ctx.scope() } });
+  $("#coverage-scope").textContent = ctx.scope() ? `session ${ctx.scope()}` : "the whole kit";
+  const missedOnly = $("#coverage-missed").checked;
+  render($("#coverage-tables"), { report, missedOnly }, () => vendorsView(report, missedOnly));
+}
+
+function vendorsView(report, missedOnly) {
+  // In the catalogue's order (serve's), then any vendor the page does not know.
+  const known = ctx.catalogue.map((v) => v.name);
+  const names = [...known.filter((n) => n in report), ...Object.keys(report).filter((n) => !known.includes(n))];
+  return names.map((name) => vendorView(name, report[name], missedOnly));
+}
+
+function vendorView(name, behaviours, missedOnly) {
+  const title = (ctx.catalogue.find((v) => v.name === name) || { title: name }).title;
+  const met = behaviours.filter((b) => b.met > 0).length;
+  const heading = el(
+    "h2",
+    {},
+    `${title} `,
+    el("span", { class: "quiet" }, behaviours.length ? `${met} of ${behaviours.length} met` : ""),
+  );
+  if (!behaviours.length) {
+    return el("div", { class: "vendor", "data-vendor": name }, heading, el("p", { class: "quiet" }, "No documented situations catalogued for this vendor."));
+  }
+  const shown = missedOnly ? behaviours.filter((b) => !b.met) : behaviours;
+  return el(
+    "div",
+    { class: "vendor", "data-vendor": name },
+    heading,
+    el(
+      "table",
+      {},
+      el("thead", {}, el("tr", {}, el("th", {}, "situation"), el("th", {}, "description"), el("th", {}, "met"))),
+      el(
+        "tbody",
+        {},
+        shown.map((b) =>
+          el(
+            "tr",
+            { class: b.met ? "ok" : "missed", "data-behaviour": b.behaviour },
+            el("td", {}, el("code", {}, b.behaviour)),
+            el("td", {}, b.description),
+            el("td", { class: "number" }, b.met),
+          ),
+        ),
+      ),
+    ),
+  );
+}

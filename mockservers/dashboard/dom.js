@@ -1,0 +1,84 @@
+// Small DOM helpers. Every value from the kit goes in as text (textContent), never as HTML:
+// journal entries hold whatever a connector sent, including markup.
+
+export const $ = (selector, root = document) => root.querySelector(selector);
+export const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
+
+// el("td", {class: "x", title: "y"}, "text", childNode, ...): an element with attributes and
+// children; strings become text nodes, null/undefined/false children are skipped.
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+// A JSON value as indented text in a <pre>; text that is not JSON (a broken body) as it is.
+export function pretty(value) {
+  if (value === null || value === undefined) return el("pre", { class: "empty" }, "(no body)");
+  const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+  return el("pre", { class: "json" }, text);
+}
+
+// A compact one-line form of a value for a table cell (objects and arrays as JSON).
+export function cell(value) {
+  if (value === null || value === undefined) return "";
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+// A two-column table of a flat object (headers, query parameters, sequences).
+export function pairs(object, empty = "none") {
+  const names = Object.keys(object || {});
+  if (!names.length) return el("p", { class: "quiet" }, empty);
+  return el(
+    "table",
+    { class: "pairs" },
+    el("tbody", {}, names.map((name) => el("tr", {}, el("th", {}, name), el("td", {}, cell(object[name]))))),
+  );
+}
+
+// Replace a node's children; skipped when the data it shows has not changed, so that a poll
+// every second neither flickers nor drops a person's text selection.
+const shown = new WeakMap();
+export function render(node, data, build) {
+  const signature = JSON.stringify(data);
+  if (shown.get(node) === signature) return;
+  shown.set(node, signature);
+  node.replaceChildren(...[build(data)].flat());
+}
+
+// "2026-11-30T11:24:28.247850Z" -> "11:24:28.247" (the date is in the title).
+export function timeOfDay(iso) {
+  const match = /T(\d\d:\d\d:\d\d(?:\.\d{1,3})?)/.exec(iso || "");
+  return match ? match[1] : iso || "";
+}
+
+// Show a short message in the status line; errors stay until the next message.
+export function say(text, kind = "info") {
+  const box = $("#message");
+  box.textContent = text;
+  box.className = kind;
+  box.hidden = !text;
+}
+
+// Copy text to the clipboard; where the browser refuses (no secure context), select it
+// so that Ctrl-C works.
+export async function copy(text, fallbackNode) {
+  try {
+    await navigator.clipboard.writeText(text);
+    say("Copied.");
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(fallbackNode);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    say("Selected: press Ctrl-C to copy.");
+  }
+}

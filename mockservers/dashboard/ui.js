@@ -1,0 +1,153 @@
+// The dashboard's entry point: tabs, the session the page works in, the admin token, and the
+// poll that keeps the visible panel live.
+//
+// "Live" is a poll, not a push: once a second the page reads what the visible panel shows
+// (and the clock and the sessions for the header). The admin API stays plain request/answer,
+// every store (memory, file, Redis) works the same, and nothing is pushed to a page nobody
+// looks at.
+
+import { AdminError, call, onTokenRefused, setToken, token } from "./api.js";
+import * as controls from "./controls.js";
+import * as coverage from "./coverage.js";
+import { $, $$, el, render, say } from "./dom.js";
+import * as journal from "./journal.js";
+import * as state from "./state.js";
+
+const POLL_MS = 1000;
+const PANELS = { journal, state, controls, coverage };
+
+let tab = PANELS[location.hash.slice(1)] ? location.hash.slice(1) : "journal";
+let scope = "";
+let sessions = [];
+let waitingForToken = false;
+
+// What every panel gets: the kit's catalogue (written into the page by the server), the
+// chosen session, and ways to ask for a refresh or another scope.
+const ctx = {
+  catalogue: JSON.parse($("#catalogue").textContent),
+  scope: () => scope,
+  sessions: () => sessions,
+  useScope,
+  reloadSessions,
+  refreshSoon: () => schedule(0, true),
+};
+
+// -- the poll ----------------------------------------------------------------------------
+
+let timer = null;
+let running = false;
+let rerun = false;
+let forced = false;
+
+function schedule(delay, force = false) {
+  forced = forced || force;
+  clearTimeout(timer);
+  timer = setTimeout(tick, delay);
+}
+
+// One round: the header and the visible panel. Never two rounds at once: a round asked for
+// while one runs follows it at once.
+async function tick() {
+  if (running) {
+    rerun = true;
+    return;
+  }
+  running = true;
+  const force = forced;
+  forced = false;
+  try {
+    await reloadSessions();
+    await Promise.all([clock(), PANELS[tab].refresh(force)]);
+    $("#token-prompt").hidden = true;
+    waitingForToken = false;
+  } catch (error) {
+    failed(error);
+  }
+  running = false;
+  if (waitingForToken) return; // nothing more until a token is entered
+  schedule(rerun ? 0 : POLL_MS);
+  rerun = false;
+}
+
+function failed(error) {
+  if (!(error instanceof AdminError)) {
+    say(`The kit did not answer: ${error.message}`, "error");
+  } else if (error.status === 401) {
+    // onTokenRefused already shows the prompt.
+  } else if (error.status === 404 && scope && error.message.startsWith("no live session")) {
+    say(`Session ${scope} has expired or was dropped: back to the whole kit.`, "error");
+    useScope("");
+  } else {
+    say(error.message, "error");
+  }
+}
+
+// -- header: the clock, the sessions, the token --------------------------------------------
+
+async function clock() {
+  const { now } = await call("GET", "/clock", { query: { session: scope } });
+  $("#clock").textContent = `clock ${now.replace("T", " ").replace(/\.\d+/, "")}`;
+  $("#clock").title = now;
+}
+
+async function reloadSessions() {
+  sessions = await call("GET", "/sessions");
+  const options = sessions.map((s) => [s.id, s.name]);
+  render($("#scope"), { options, scope }, () => [
+    el("option", { value: "" }, "whole kit (global scope)"),
+    ...sessions.map((s) =>
+      el("option", { value: s.id, selected: s.id === scope }, s.name ? `${s.id} (${s.name})` : s.id),
+    ),
+  ]);
+}
+
+function useScope(id) {
+  scope = id;
+  $("#scope").value = id;
+  $$("#sessions tr[data-id]").forEach((row) => row.classList.toggle("selected", row.dataset.id === id));
+  schedule(0, true);
+}
+
+$("#scope").addEventListener("change", (event) => useScope(event.target.value));
+
+function useToken() {
+  setToken($("#token").value.trim());
+  waitingForToken = false;
+  $("#token-prompt").hidden = true;
+  say("");
+  schedule(0, true);
+}
+
+$("#token").value = token();
+$("#token-use").addEventListener("click", useToken);
+$("#token").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") useToken();
+});
+$("#token-forget").addEventListener("click", () => {
+  $("#token").value = "";
+  setToken("");
+  schedule(0, true);
+});
+
+onTokenRefused(() => {
+  waitingForToken = true;
+  const prompt = $("#token-prompt");
+  prompt.hidden = false;
+  prompt.classList.toggle("refused", Boolean(token()));
+  $("#token").focus();
+});
+
+// -- tabs --------------------------------------------------------------------------------
+
+function show(name) {
+  tab = name;
+  for (const button of $$("#tabs button")) button.setAttribute("aria-selected", String(button.dataset.tab === name));
+  for (const panel of $$("[data-panel]")) panel.hidden = panel.dataset.panel !== name;
+  history.replaceState(null, "", `#${name}`);
+  schedule(0, true);
+}
+
+for (const button of $$("#tabs button")) button.addEventListener("click", () => show(button.dataset.tab));
+
+for (const panel of Object.values(PANELS)) panel.init(ctx);
+show(tab);

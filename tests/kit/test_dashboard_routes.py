@@ -1,0 +1,81 @@
+"""The dashboard's routes without a browser: what is served, with which headers, to whom.
+
+The page itself is driven in a real browser by ``test_dashboard.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+import pytest
+
+from mockservers import create_app
+from mockservers.dashboard import CSP, assets
+from mockservers.testing import SyncASGITransport
+
+TOKEN = "Dash-S3cret-token"
+ELSEWHERE = ("192.0.2.7", 50000)  # a documentation address: not loopback
+
+
+def _client(config: dict | None = None, caller: tuple[str, int] = ("127.0.0.1", 5)) -> httpx.Client:
+    transport = SyncASGITransport(create_app(config), client=caller)
+    return httpx.Client(transport=transport, base_url="http://kit")
+
+
+def test_the_page_and_its_files_are_served_with_a_strict_policy() -> None:
+    with _client() as http:
+        page = http.get("/__admin/ui")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert page.headers["content-security-policy"] == CSP
+        assert "default-src 'self'" in CSP and "unsafe-inline" not in CSP
+        for name in re.findall(r'(?:src|href)="ui/([^"]+)"', page.text):
+            answer = http.get(f"/__admin/ui/{name}")
+            assert answer.status_code == 200, name
+            assert answer.headers["content-security-policy"] == CSP
+            assert answer.headers["x-content-type-options"] == "nosniff"
+        assert http.get("/__admin/ui/ui.js").headers["content-type"].startswith("text/javascript")
+        assert http.get("/__admin/ui/ui.css").headers["content-type"].startswith("text/css")
+        missing = http.get("/__admin/ui/nothing.js")
+        assert missing.status_code == 404 and "error" in missing.json()
+
+
+def test_the_page_holds_no_inline_script_and_names_no_other_host() -> None:
+    with _client() as http:
+        page = http.get("/__admin/ui").text
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.DOTALL)
+    for attributes, body in scripts:
+        # Either a file of the page, or the catalogue: data the CSP never runs.
+        assert 'src="ui/' in attributes or 'type="application/json"' in attributes
+        assert not body.strip() or 'type="application/json"' in attributes
+    for text in [page, *(content.decode() for content, _ in assets().values())]:
+        assert not re.search(r"(?:src|href|url)\s*[=(]\s*[\"']?(?:https?:)?//", text)
+
+
+def test_the_catalogue_lists_each_vendor_with_its_operations_and_fault_kinds() -> None:
+    with _client() as http:
+        page = http.get("/__admin/ui").text
+    block = re.search(r'<script type="application/json" id="catalogue">(.*?)</script>', page)
+    assert block is not None
+    catalogue = {vendor["name"]: vendor for vendor in json.loads(block.group(1))}
+    assert list(catalogue) == ["xtra", "tsdigital", "keepit", "quoparts"]  # serve's order
+    assert catalogue["quoparts"]["operations"] == ["login", "importCli", "importPvt"]
+    assert "document_error" in catalogue["xtra"]["fault_kinds"]
+    assert "status" in catalogue["keepit"]["fault_kinds"]
+
+
+@pytest.mark.parametrize("path", ["/__admin/ui", "/__admin/ui/ui.js"])
+def test_without_a_token_only_loopback_gets_the_page(path: str) -> None:
+    with _client(caller=ELSEWHERE) as http:
+        refused = http.get(path)
+    assert refused.status_code == 403 and "loopback" in refused.json()["error"]
+
+
+def test_with_a_token_anyone_gets_the_shell_but_no_data_without_the_token() -> None:
+    with _client({"kit": {"admin_token": TOKEN}}, caller=ELSEWHERE) as http:
+        assert http.get("/__admin/ui").status_code == 200
+        assert http.get("/__admin/ui/api.js").status_code == 200
+        assert http.get("/__admin/requests").status_code == 401
+        answer = http.get("/__admin/requests", headers={"X-Admin-Token": TOKEN})
+        assert answer.status_code == 200
