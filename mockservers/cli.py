@@ -126,6 +126,8 @@ def _banner(base: str, config: Config, args: argparse.Namespace, ca: Path | None
         print(f"  {'TLS':<12} clients trust the local CA {ca}")
     if config.cors_origins:
         print(f"  {'CORS':<12} {', '.join(config.cors_origins)}")
+    print(f"  {'dashboard':<12} {base}/__admin/ui  (see docs/dashboard.md)")
+    # The admin line comes last: tools that start serve wait for it.
     print(f"  {'admin':<12} {base}/__admin  (see docs/admin-api.md)")
     sys.stdout.flush()
 

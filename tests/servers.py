@@ -58,7 +58,7 @@ def serving(
         banner = []
         for line in process.stdout:
             banner.append(line.rstrip())
-            if "/__admin" in line:
+            if line.lstrip().startswith("admin "):  # the banner's last line
                 break
         # One process: uvicorn says "running" once it listens. Several workers: the parent says
         # it before any worker listens, so wait until each worker has started.

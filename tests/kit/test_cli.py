@@ -15,6 +15,8 @@ def test_serve_prints_base_urls_and_demo_credentials_and_answers() -> None:
     with serving() as served:
         url, text = served.url, "\n".join(served.banner)
         assert f"{url}/quoparts" in text and "username demo, password demo" in text
+        assert f"{url}/__admin/ui" in text  # the dashboard, beside the base URLs
+        assert served.banner[-1].split()[:2] == ["admin", f"{url}/__admin"]  # still the last
         assert httpx.get(f"{url}/__admin/health").json()["status"] == "ok"
         login = httpx.get(url + QP, params={"login": "", "username": "demo", "password": "demo"})
         assert login.json()["errorCode"] == "0"
