@@ -9,8 +9,8 @@ HOST ?= 127.0.0.1
 .PHONY: run test lint fuzz bench soak clean system
 
 # System parts the tests drive for real (no fakes of them): installed from the distribution's
-# packages when missing. command -> Debian package.
-SYSTEM_PARTS := redis-server:redis-server
+# packages when missing. command -> Debian package. chromium: the dashboard's browser tests.
+SYSTEM_PARTS := redis-server:redis-server chromium:chromium
 APT_GET := $(shell [ "$$(id -u)" = 0 ] && echo apt-get || echo sudo apt-get)
 
 $(STAMP): pyproject.toml

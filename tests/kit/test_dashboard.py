@@ -1,0 +1,299 @@
+"""The dashboard in a real browser: headless Chromium driving ``/__admin/ui`` of a running kit.
+
+One browser for the module and one server, reset before each test; a fresh browser context
+(fresh sessionStorage) per test. No sleeping: Playwright's ``expect`` waits for what the page
+shows, and the page polls the admin API once a second. Every request the page makes is recorded
+and must stay on the server's own origin.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from contracts import load_schema
+from mockservers.testing import MockServer
+from tests.browser import MISSING, chromium, chromium_path
+from tests.conftest import QP
+
+pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwright")
+if chromium_path() is None:
+    pytest.skip(MISSING, allow_module_level=True)
+
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect
+
+TOKEN = "Dash-S3cret-token"
+KEEPIT_HEADERS = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
+KEEPIT_QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
+XTRA_KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+
+
+@dataclass
+class Dashboard:
+    """The page of one test, what it requested, and the server behind it."""
+
+    page: Page
+    server: MockServer
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def open(self, tab: str = "journal") -> Dashboard:
+        self.page.goto(f"{self.server.url}/__admin/ui#{tab}")
+        return self
+
+    def tab(self, name: str) -> None:
+        self.page.click(f"#tabs button[data-tab={name}]")
+
+    def rows(self) -> Locator:
+        return self.page.locator("#entries tbody tr")
+
+    def row(self, *texts: str) -> Locator:
+        rows = self.rows()
+        for text in texts:
+            rows = rows.filter(has_text=text)
+        return rows
+
+    def outside(self) -> list[str]:
+        """What the page asked of any other origin (a blob it made itself is its own)."""
+        own = (f"{self.server.url}/", f"blob:{self.server.url}/")
+        return [url for url in self.requests if not url.startswith(own)]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[MockServer]:
+    with MockServer() as server:
+        yield server
+
+
+def _watch(browser: Browser, server: MockServer) -> Iterator[Dashboard]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    dashboard = Dashboard(page, server)
+    page.on("request", lambda request: dashboard.requests.append(request.url))
+    page.on("pageerror", lambda error: dashboard.errors.append(str(error)))
+
+    def console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:  # something the policy had to block
+            dashboard.errors.append(message.text)
+
+    page.on("console", console)
+    try:
+        yield dashboard
+    finally:
+        context.close()
+    assert not dashboard.errors, dashboard.errors
+    assert dashboard.requests and not dashboard.outside(), dashboard.outside()
+
+
+@pytest.fixture
+def ui(browser: Browser, served: MockServer) -> Iterator[Dashboard]:
+    """The dashboard of a kit back at its start (global scope reset, no sessions)."""
+    served.reset()
+    served.admin("DELETE", "/sessions")
+    yield from _watch(browser, served)
+
+
+@pytest.fixture
+def http(served: MockServer) -> Iterator[httpx.Client]:
+    """A connector's calls to the fakes."""
+    with httpx.Client(base_url=served.url, timeout=10) as client:
+        yield client
+
+
+def qp_login(http: httpx.Client, password: str = "demo") -> httpx.Response:
+    return http.get(QP, params={"login": "", "username": "demo", "password": password})
+
+
+def call_each_vendor(http: httpx.Client) -> None:
+    """One call to each fake, as a connector would make them."""
+    assert qp_login(http).json()["errorCode"] == "0"
+    xtra = [{"EMail": "anna@example.it", "Surname": "Rossi", "Name": "Anna", "WebReasonID": 13}]
+    answer = http.post(
+        "/xtra/api/sync/v1/irs/update", params={"contactForm": "true"}, headers=XTRA_KEYS, json=xtra
+    )
+    assert answer.status_code == 200
+    keepit = load_schema("keepit/insertClient_v3.request")["examples"][0]
+    http.post("/keepit/api", params=KEEPIT_QUERY, headers=KEEPIT_HEADERS, json=keepit)
+    token = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()["token"]
+    answer = http.post(
+        "/tsdigital/api/v3/items",
+        headers={"Authorization": f"Bearer {token}", "X-App-Name": "t", "X-App-Version": "1"},
+        json={"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}},
+    )
+    assert answer.status_code == 202
+
+
+def test_calls_appear_live_and_an_entry_opens_to_request_answer_and_verdict(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    ui.open()
+    expect(ui.page.locator("#journal-empty")).to_be_visible()
+    call_each_vendor(http)
+    assert qp_login(http, password="Wr0ng-pw").json()["errorCode"] == "101"
+    # No reload: the poll brings them in, newest first.
+    expect(ui.rows()).to_have_count(5)
+    for vendor in ("xtra", "tsdigital", "keepit", "quoparts"):
+        expect(ui.row(vendor).first).to_be_visible()
+    expect(ui.rows().first).to_contain_text("101")
+
+    ui.rows().first.click()
+    entry = ui.page.locator("#entry")
+    expect(entry.locator("#entry-request")).to_contain_text("username")
+    expect(entry.locator("#entry-request")).to_contain_text("***")  # the password, masked
+    expect(entry.locator("#entry-answer")).to_contain_text('"errorCode": "101"')
+    expect(entry.locator("#entry-answer")).to_contain_text("Utente non Accreditato")
+    expect(entry.locator("#entry-detail")).to_contain_text("wrong username or password")
+    expect(entry.locator("#entry-verdict")).to_contain_text("meet their contracts")
+    expect(entry.locator("#entry-curl")).to_contain_text("curl -sS -X GET")
+    assert "Wr0ng-pw" not in entry.inner_text()
+
+    # Filters: through the API (vendor) and in the page (status, error code).
+    ui.page.select_option("#f-vendor", "keepit")
+    expect(ui.rows()).to_have_count(1)
+    ui.page.select_option("#f-vendor", "")
+    ui.page.fill("#f-code", "101")
+    expect(ui.rows()).to_have_count(1)
+    ui.page.fill("#f-code", "")
+    ui.page.fill("#f-status", "2xx")
+    expect(ui.rows()).to_have_count(4)
+
+
+def test_a_status_fault_added_with_the_form_fails_the_next_call(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    ui.open("controls")
+    page = ui.page
+    page.select_option("#fault-vendor", "quoparts")
+    page.select_option("#fault-operation", "login")
+    page.select_option("#fault-kind", "status")
+    page.fill("#fault-status", "503")
+    page.fill("#fault-times", "1")
+    page.click("#fault-add")
+    fault = page.locator("#faults tbody tr")
+    expect(fault).to_have_count(1)
+    expect(fault).to_contain_text("status 503")
+
+    assert qp_login(http).status_code == 503
+    expect(fault).to_have_count(0)  # used up: times 1
+    assert qp_login(http).status_code == 200
+    ui.tab("journal")
+    expect(ui.row("login", "503")).to_have_count(1)
+
+
+def test_advancing_the_clock_gets_a_quoparts_token_refused(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    token = qp_login(http).json()["data"][0]["TOKEN"]
+    ui.open("controls")
+    before = ui.page.locator("#clock-now").inner_text()
+    ui.page.fill("#clock-seconds", "7200")  # QuoParts tokens live 3600 s
+    ui.page.click("#clock-advance")
+    expect(ui.page.locator("#message")).to_contain_text("moved 7200 s forward")
+    expect(ui.page.locator("#clock-now")).not_to_have_text(before)
+
+    refused = http.post(QP, params={"importCli": "", "token": token}, json={"data": []})
+    assert refused.json()["errorCode"] == "101"
+    ui.tab("journal")
+    expect(ui.row("importCli").locator("td.codes")).to_have_text("101")
+
+
+def test_state_tables_show_the_vendor_fields_and_a_document_goes_out_and_back_in(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    token = qp_login(http).json()["data"][0]["TOKEN"]
+    row = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "01234567890", "COD_CLI_ERP": "CLI001"}
+    http.post(QP, params={"importCli": "", "token": token}, json={"data": [row]})
+    ui.open("state")
+    ui.page.select_option("#state-vendor", "quoparts")
+    customers = ui.page.locator('[data-tenant="demo"] [data-collection="customers"] table')
+    expect(customers.locator("thead")).to_contain_text("DES_NOM")
+    expect(customers.locator("thead")).to_contain_text("COD_CLI")
+    expect(customers.locator("tbody tr")).to_have_count(1)
+    expect(customers.locator("tbody tr")).to_contain_text("Rossi S.r.l.")
+
+    with ui.page.expect_download() as download:
+        ui.page.click("#state-download")
+    document = json.loads(download.value.path().read_text("utf-8"))
+    assert document == ui.server.state("quoparts")
+
+    customers_doc = document["tenants"]["demo"]["customers"]
+    customers_doc["CLI002"] = {**customers_doc["CLI001"], "COD_CLI_ERP": "CLI002"}
+    customers_doc["CLI002"]["DES_NOM"] = "Bianchi S.p.A."
+    content = json.dumps(document).encode()
+    upload = {"name": "qp.json", "mimeType": "application/json", "buffer": content}
+    ui.page.set_input_files("#state-upload", files=[upload])
+    expect(customers.locator("tbody tr")).to_have_count(2)
+    expect(customers.locator("tbody")).to_contain_text("Bianchi S.p.A.")
+    assert "CLI002" in ui.server.state("quoparts")["tenants"]["demo"]["customers"]
+
+
+def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    ui.open("controls")
+    ui.page.fill("#session-name", "ci-job-7")
+    ui.page.click("#session-open")
+    session = ui.page.locator("#sessions tbody tr")
+    expect(session).to_have_count(1)
+    expect(session).to_contain_text("ci-job-7")
+    (opened,) = ui.server.admin("GET", "/sessions")
+    expect(ui.page.locator("#scope")).to_have_value(opened["id"])
+
+    credentials = opened["credentials"]["quoparts"]
+    params = {"login": "", **credentials}
+    assert http.get(QP, params=params).json()["errorCode"] == "0"
+    assert qp_login(http).json()["errorCode"] == "0"  # the global scope's demo account
+
+    ui.tab("journal")
+    expect(ui.rows()).to_have_count(1)  # the session's call only
+    expect(ui.rows().first).to_contain_text(opened["id"])
+    ui.page.select_option("#scope", "")
+    expect(ui.rows()).to_have_count(2)  # the whole kit
+
+    ui.tab("coverage")  # generic: one block per vendor the API reports
+    expect(ui.page.locator("#coverage-tables .vendor")).to_have_count(4)
+
+    ui.tab("controls")
+    session.get_by_role("button", name="Drop").click()
+    expect(session).to_have_count(0)
+    assert ui.server.admin("GET", "/sessions") == []
+
+
+def test_with_an_admin_token_the_page_asks_for_it_and_never_puts_it_in_a_url(
+    browser: Browser,
+) -> None:
+    with MockServer({"kit": {"admin_token": TOKEN}}) as server:
+        for ui in _watch(browser, server):
+            ui.open()
+            prompt = ui.page.locator("#token-prompt")
+            expect(prompt).to_be_visible()
+            expect(prompt).to_contain_text("X-Admin-Token")
+
+            ui.page.fill("#token", "not-the-token")
+            ui.page.click("#token-use")
+            expect(prompt).to_have_class("refused")
+
+            ui.page.fill("#token", TOKEN)
+            ui.page.press("#token", "Enter")
+            expect(prompt).to_be_hidden()
+            with httpx.Client(base_url=server.url) as http:
+                assert qp_login(http).json()["errorCode"] == "0"
+            expect(ui.rows()).to_have_count(1)
+
+            # The tab keeps it across a reload (sessionStorage), and it travels as a header.
+            with ui.page.expect_request(lambda r: "/__admin/requests" in r.url) as sent:
+                ui.page.reload()
+            assert sent.value.headers.get("x-admin-token") == TOKEN
+            expect(ui.rows()).to_have_count(1)
+            assert not [url for url in ui.requests if TOKEN in url or "not-the-token" in url]
