@@ -2,7 +2,7 @@
 // scope chosen in the header (a session, or the global scope), as the admin API does.
 
 import { call, scoped } from "./api.js";
-import { $, $$, el, render, say } from "./dom.js";
+import { $, $$, el, guarded, render, say } from "./dom.js";
 
 let ctx;
 
@@ -36,13 +36,9 @@ export function init(context) {
   $("#session-open").addEventListener("click", () => act(openSession));
 }
 
-// Run an action; show the admin API's refusal in the status line rather than losing it.
+// Run an action, show a refusal in the status line, and show its effect at once.
 async function act(action) {
-  try {
-    await action();
-  } catch (error) {
-    say(error.message, "error");
-  }
+  await guarded(action)();
   ctx.refreshSoon();
 }
 

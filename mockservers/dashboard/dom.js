@@ -68,6 +68,14 @@ export function say(text, kind = "info") {
   box.hidden = !text;
 }
 
+// An event handler that shows a refusal in the status line instead of losing it in the console.
+export function guarded(action) {
+  return (...args) =>
+    Promise.resolve()
+      .then(() => action(...args))
+      .catch((error) => say(error.message, "error"));
+}
+
 // Copy text to the clipboard; where the browser refuses (no secure context), select it
 // so that Ctrl-C works.
 export async function copy(text, fallbackNode) {

@@ -4,7 +4,7 @@
 
 import { call } from "./api.js";
 import { answerCodes, isRefusal, statusMatches } from "./codes.js";
-import { $, cell, copy, el, pairs, pretty, render, say, timeOfDay } from "./dom.js";
+import { $, cell, copy, el, guarded, pairs, pretty, render, say, timeOfDay } from "./dom.js";
 
 const LIMIT = 200; // rows a person can scan; the filters narrow the rest
 
@@ -24,10 +24,10 @@ export function init(context) {
     $(id).addEventListener("input", () => ctx.refreshSoon());
   }
   $("#live").addEventListener("change", () => ctx.refreshSoon());
-  $("#journal-clear").addEventListener("click", clear);
+  $("#journal-clear").addEventListener("click", guarded(clear));
   $("#entries tbody").addEventListener("click", (event) => {
     const row = event.target.closest("tr[data-id]");
-    if (row) open(row.dataset.id);
+    if (row) guarded(open)(row.dataset.id);
   });
 }
 

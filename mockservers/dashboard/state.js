@@ -3,7 +3,7 @@
 // GET/PUT /__admin/state/{vendor}).
 
 import { call, scoped } from "./api.js";
-import { $, cell, el, pairs, render, say } from "./dom.js";
+import { $, cell, el, guarded, pairs, render, say } from "./dom.js";
 
 let ctx;
 
@@ -12,8 +12,8 @@ export function init(context) {
   const select = $("#state-vendor");
   for (const vendor of ctx.catalogue) select.append(el("option", { value: vendor.name }, vendor.title));
   select.addEventListener("change", () => ctx.refreshSoon());
-  $("#state-download").addEventListener("click", download);
-  $("#state-upload").addEventListener("change", upload);
+  $("#state-download").addEventListener("click", guarded(download));
+  $("#state-upload").addEventListener("change", guarded(upload));
 }
 
 function vendor() {

@@ -119,6 +119,7 @@ function useToken() {
 }
 
 $("#token").value = token();
+$("#token-box").hidden = !token();
 $("#token-use").addEventListener("click", useToken);
 $("#token").addEventListener("keydown", (event) => {
   if (event.key === "Enter") useToken();
@@ -134,6 +135,7 @@ onTokenRefused(() => {
   const prompt = $("#token-prompt");
   prompt.hidden = false;
   prompt.classList.toggle("refused", Boolean(token()));
+  $("#token-box").hidden = false;
   $("#token").focus();
 });
 

@@ -208,6 +208,31 @@ def test_advancing_the_clock_gets_a_quoparts_token_refused(
     expect(ui.row("importCli").locator("td.codes")).to_have_text("101")
 
 
+def test_tokens_expire_and_mint_and_a_reset_takes_two_clicks(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    token = qp_login(http).json()["data"][0]["TOKEN"]
+    ui.open("controls")
+    ui.page.click('#expire-buttons button[data-vendor="quoparts"]')
+    expect(ui.page.locator("#message")).to_contain_text("Expired 1 quoparts token")
+    refused = http.post(QP, params={"importCli": "", "token": token}, json={"data": []})
+    assert refused.json()["errorCode"] == "101"
+
+    ui.page.select_option("#mint-kind", "app-key")
+    ui.page.fill("#mint-grants", "items:create")
+    ui.page.click("#mint")
+    minted = ui.page.locator("#minted")
+    expect(minted).to_contain_text('"kind": "app-key"')
+    expect(minted).to_contain_text('"items:create"')
+
+    ui.page.click("#reset")
+    expect(ui.page.locator("#reset")).to_have_text("Click again to reset")
+    assert ui.server.requests()  # the first click reset nothing
+    ui.page.click("#reset")
+    expect(ui.page.locator("#message")).to_contain_text("Reset keepit, quoparts, tsdigital, xtra")
+    assert ui.server.requests() == []
+
+
 def test_state_tables_show_the_vendor_fields_and_a_document_goes_out_and_back_in(
     ui: Dashboard, http: httpx.Client
 ) -> None:
