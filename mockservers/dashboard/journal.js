@@ -71,7 +71,7 @@ function row(entry) {
     {
       "data-id": entry.id,
       class: [entry.status >= 400 ? "bad" : "ok", entry.id === selected ? "selected" : ""].join(" "),
-      title: entry.detail || "",
+      title: [`${entry.method} ${entry.path}`, entry.detail].filter(Boolean).join(": "),
     },
     el("td", { class: "time", title: entry.time }, timeOfDay(entry.time)),
     el("td", {}, entry.vendor),
@@ -95,6 +95,7 @@ async function clear() {
 function close() {
   selected = null;
   $("#entry").hidden = true;
+  $(".journal-split").classList.remove("open");
   ctx.refreshSoon();
 }
 
@@ -105,6 +106,7 @@ async function open(id) {
   const view = $("#entry");
   view.replaceChildren(...entryView(entry).filter(Boolean));
   view.hidden = false;
+  $(".journal-split").classList.add("open");
   ctx.refreshSoon();
 }
 
