@@ -194,6 +194,7 @@ def _proxy_banner(base: str, config: Config, app: Any, args: argparse.Namespace)
     if args.record:
         print(f"  {'recording':<12} {args.record}/<vendor>-<YYYY-MM-DD>.har")
     shadow = "; differences: /__admin/shadow" if args.shadow else ""
+    print(f"  {'dashboard':<12} {base}/__admin/ui  (see docs/dashboard.md)")
     print(f"  {'admin':<12} {base}/__admin  (journal: /__admin/requests{shadow})")
     sys.stdout.flush()
 

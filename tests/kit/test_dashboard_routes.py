@@ -13,6 +13,7 @@ import pytest
 
 from mockservers import create_app
 from mockservers.dashboard import CSP, assets
+from mockservers.proxy import create_proxy_app
 from mockservers.testing import SyncASGITransport
 
 TOKEN = "Dash-S3cret-token"
@@ -79,3 +80,11 @@ def test_with_a_token_anyone_gets_the_shell_but_no_data_without_the_token() -> N
         assert http.get("/__admin/requests").status_code == 401
         answer = http.get("/__admin/requests", headers={"X-Admin-Token": TOKEN})
         assert answer.status_code == 200
+
+
+def test_the_proxy_serves_the_dashboard_too() -> None:
+    """``mockservers proxy``: the admin API and the dashboard work as for ``serve``."""
+    app = create_proxy_app({"quoparts": "http://127.0.0.1:9"})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://kit") as http:
+        page = http.get("/__admin/ui")
+    assert page.status_code == 200 and page.headers["content-security-policy"] == CSP
