@@ -59,6 +59,7 @@ export async function refresh(forced = false) {
   // Only what a row shows goes into the signature: an unchanged list is not rebuilt.
   const rows = shown.map((e) => [e.id, e.status, e.session, selected === e.id]);
   render($("#entries tbody"), rows, () => shown.map(row));
+  $("#entries").classList.toggle("has-checks", shown.some((e) => e.verdict || e.shadow));
   $("#journal-empty").hidden = shown.length > 0;
   $("#journal-count").textContent =
     entries.length >= LIMIT ? `the ${LIMIT} newest calls` : `${shown.length} of ${entries.length} calls`;
@@ -82,7 +83,21 @@ function row(entry) {
     el("td", { class: codes.some((c) => isRefusal(entry.vendor, c)) ? "codes bad" : "codes" }, codes.join(" ")),
     el("td", {}, entry.session || ""),
     el("td", { class: "number" }, entry.duration_ms),
+    checks(entry),
   );
+}
+
+// What a validating proxy journals beside a call (mockservers proxy): the contracts' verdict
+// and the shadow fake's differences. The kit's own entries carry neither: an empty cell.
+function checks(entry) {
+  const marks = [];
+  if (entry.verdict) {
+    const count = entry.verdict.request.length + entry.verdict.response.length;
+    marks.push(count ? `✗ ${count} contract` : "✓ contract");
+  }
+  if (Array.isArray(entry.shadow) && entry.shadow.length) marks.push(`≠ ${entry.shadow.length} shadow`);
+  const bad = marks.some((mark) => !mark.startsWith("✓"));
+  return el("td", { class: bad ? "checks bad" : "checks" }, marks.join(" "));
 }
 
 async function clear() {
@@ -127,7 +142,7 @@ function entryView(entry) {
         entry.tenant && `tenant ${entry.tenant}`,
         entry.session ? `session ${entry.session}` : "global scope",
         `${entry.duration_ms} ms`,
-        entry.source && `answered by ${entry.source}`,
+        entry.source && entry.source !== "fake" && `answered by ${entry.source}`,
       ]
         .filter(Boolean)
         .join(" · "),

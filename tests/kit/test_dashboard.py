@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from contracts import load_schema
+from mockservers.proxy import create_proxy_app
 from mockservers.testing import MockServer
 from tests.browser import MISSING, chromium, chromium_path
 from tests.conftest import QP
@@ -322,3 +323,18 @@ def test_with_an_admin_token_the_page_asks_for_it_and_never_puts_it_in_a_url(
             assert sent.value.headers.get("x-admin-token") == TOKEN
             expect(ui.rows()).to_have_count(1)
             assert not [url for url in ui.requests if TOKEN in url or "not-the-token" in url]
+
+
+def test_a_validating_proxy_journal_shows_its_checks(browser: Browser, served: MockServer) -> None:
+    """In front of a real vendor (here the module's kit stands in for it), each entry carries
+    the contracts' verdict and the shadow's differences: the list shows them."""
+    served.reset()
+    app = create_proxy_app({"quoparts": served.base_url("quoparts")}, shadow=True)
+    with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+        for ui in _watch(browser, proxy):
+            ui.open()
+            assert qp_login(http).json()["errorCode"] == "0"
+            checks = ui.row("login").locator("td.checks")
+            expect(checks).to_have_text("✓ contract")  # the shadow fake answered alike
+            ui.rows().first.click()
+            expect(ui.page.locator("#entry")).to_contain_text("answered by upstream")
