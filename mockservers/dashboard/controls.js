@@ -9,7 +9,8 @@ let ctx;
 export function init(context) {
   ctx = context;
   for (const id of ["#fault-vendor", "#reset-vendor"]) {
-    for (const vendor of ctx.catalogue) $(id).append(el("option", { value: vendor.name }, vendor.title));
+    for (const vendor of ctx.catalogue)
+      $(id).append(el("option", { value: vendor.name }, vendor.title));
   }
   $("#fault-vendor").addEventListener("change", faultChoices);
   $("#fault-kind").addEventListener("change", faultFields);
@@ -17,7 +18,9 @@ export function init(context) {
   $("#fault-add").addEventListener("click", () => act(addFault));
   $("#faults-clear").addEventListener("click", () => act(clearFaults));
 
-  $("#clock-advance").addEventListener("click", () => act(() => advance(Number($("#clock-seconds").value))));
+  $("#clock-advance").addEventListener("click", () =>
+    act(() => advance(Number($("#clock-seconds").value))),
+  );
   for (const button of $$("[data-advance]")) {
     button.addEventListener("click", () => act(() => advance(Number(button.dataset.advance))));
   }
@@ -26,7 +29,11 @@ export function init(context) {
     ...ctx.catalogue.map((vendor) =>
       el(
         "button",
-        { type: "button", "data-vendor": vendor.name, onclick: () => act(() => expire(vendor.name)) },
+        {
+          type: "button",
+          "data-vendor": vendor.name,
+          onclick: () => act(() => expire(vendor.name)),
+        },
         `Expire ${vendor.title} tokens`,
       ),
     ),
@@ -76,7 +83,11 @@ function faultChoices() {
     ...vendor.operations.map((name) => el("option", { value: name }, name)),
   );
   const kind = $("#fault-kind").value || "status";
-  $("#fault-kind").replaceChildren(...vendor.fault_kinds.map((name) => el("option", { value: name, selected: name === kind }, name)));
+  $("#fault-kind").replaceChildren(
+    ...vendor.fault_kinds.map((name) =>
+      el("option", { value: name, selected: name === kind }, name),
+    ),
+  );
   faultFields();
 }
 
@@ -93,7 +104,8 @@ async function addFault() {
   if ($("#fault-operation").value) spec.operation = $("#fault-operation").value;
   if (kind === "status") spec.status = number("#fault-status");
   if (kind === "latency") spec.latency_ms = number("#fault-latency");
-  if (kind === "processing_failure" && $("#fault-reason").value) spec.reason = $("#fault-reason").value;
+  if (kind === "processing_failure" && $("#fault-reason").value)
+    spec.reason = $("#fault-reason").value;
   if (number("#fault-times") !== undefined) spec.times = number("#fault-times");
   if (number("#fault-probability") !== undefined) spec.probability = number("#fault-probability");
   const { id } = await call("POST", "/faults", { body: scoped(ctx.scope(), spec) });
@@ -137,7 +149,9 @@ function faultRow(fault) {
 // -- clock, tokens, reset ----------------------------------------------------------------
 
 async function advance(seconds) {
-  const { now } = await call("POST", "/clock", { body: scoped(ctx.scope(), { advance_seconds: seconds }) });
+  const { now } = await call("POST", "/clock", {
+    body: scoped(ctx.scope(), { advance_seconds: seconds }),
+  });
   say(`The clock of ${where()} moved ${seconds} s forward: now ${now}.`);
 }
 
@@ -148,7 +162,10 @@ async function expire(vendor) {
 
 async function mint() {
   const spec = { kind: $("#mint-kind").value };
-  const grants = $("#mint-grants").value.split(",").map((g) => g.trim()).filter(Boolean);
+  const grants = $("#mint-grants")
+    .value.split(",")
+    .map((g) => g.trim())
+    .filter(Boolean);
   if (grants.length) spec.grants = grants;
   if ($("#mint-ttl").value) spec.ttl_seconds = Number($("#mint-ttl").value);
   if ($("#mint-tenant").value.trim()) spec.tenant = $("#mint-tenant").value.trim();
@@ -156,7 +173,9 @@ async function mint() {
   const box = $("#minted");
   box.textContent = JSON.stringify(minted, null, 2);
   box.hidden = false;
-  say(`Minted a ${minted.kind} token for tenant ${minted.tenant}, valid until ${minted.expires_at}.`);
+  say(
+    `Minted a ${minted.kind} token for tenant ${minted.tenant}, valid until ${minted.expires_at}.`,
+  );
 }
 
 // Two clicks: the first arms the button for a few seconds, the second resets.
@@ -210,7 +229,12 @@ function sessionRow(session) {
     el(
       "td",
       {},
-      el("details", {}, el("summary", {}, "show"), el("pre", {}, JSON.stringify(session.credentials, null, 2))),
+      el(
+        "details",
+        {},
+        el("summary", {}, "show"),
+        el("pre", {}, JSON.stringify(session.credentials, null, 2)),
+      ),
     ),
     el(
       "td",

@@ -22,7 +22,10 @@ export async function refresh() {
 function vendorsView(report, missedOnly) {
   // In the catalogue's order (serve's), then any vendor the page does not know.
   const known = ctx.catalogue.map((v) => v.name);
-  const names = [...known.filter((n) => n in report), ...Object.keys(report).filter((n) => !known.includes(n))];
+  const names = [
+    ...known.filter((n) => n in report),
+    ...Object.keys(report).filter((n) => !known.includes(n)),
+  ];
   return names.map((name) => vendorView(name, report[name], missedOnly));
 }
 
@@ -36,7 +39,12 @@ function vendorView(name, behaviours, missedOnly) {
     el("span", { class: "quiet" }, behaviours.length ? `${met} of ${behaviours.length} met` : ""),
   );
   if (!behaviours.length) {
-    return el("div", { class: "vendor", "data-vendor": name }, heading, el("p", { class: "quiet" }, "No documented situations catalogued for this vendor."));
+    return el(
+      "div",
+      { class: "vendor", "data-vendor": name },
+      heading,
+      el("p", { class: "quiet" }, "No documented situations catalogued for this vendor."),
+    );
   }
   const shown = missedOnly ? behaviours.filter((b) => !b.met) : behaviours;
   return el(
@@ -46,7 +54,11 @@ function vendorView(name, behaviours, missedOnly) {
     el(
       "table",
       {},
-      el("thead", {}, el("tr", {}, el("th", {}, "situation"), el("th", {}, "description"), el("th", {}, "met"))),
+      el(
+        "thead",
+        {},
+        el("tr", {}, el("th", {}, "situation"), el("th", {}, "description"), el("th", {}, "met")),
+      ),
       el(
         "tbody",
         {},

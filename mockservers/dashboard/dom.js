@@ -40,7 +40,11 @@ export function pairs(object, empty = "none") {
   return el(
     "table",
     { class: "pairs" },
-    el("tbody", {}, names.map((name) => el("tr", {}, el("th", {}, name), el("td", {}, cell(object[name]))))),
+    el(
+      "tbody",
+      {},
+      names.map((name) => el("tr", {}, el("th", {}, name), el("td", {}, cell(object[name])))),
+    ),
   );
 }
 

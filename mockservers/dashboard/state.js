@@ -10,7 +10,8 @@ let ctx;
 export function init(context) {
   ctx = context;
   const select = $("#state-vendor");
-  for (const vendor of ctx.catalogue) select.append(el("option", { value: vendor.name }, vendor.title));
+  for (const vendor of ctx.catalogue)
+    select.append(el("option", { value: vendor.name }, vendor.title));
   select.addEventListener("change", () => ctx.refreshSoon());
   $("#state-download").addEventListener("click", guarded(download));
   $("#state-upload").addEventListener("change", guarded(upload));
@@ -38,7 +39,9 @@ function tenantsView(document) {
       sequences && Object.keys(sequences).length
         ? el("div", { class: "sequences" }, el("h4", {}, "Sequences"), pairs(sequences))
         : null,
-      Object.entries(collections).map(([collection, records]) => collectionView(collection, records)),
+      Object.entries(collections).map(([collection, records]) =>
+        collectionView(collection, records),
+      ),
     );
   });
 }
@@ -57,12 +60,26 @@ function collectionView(name, records) {
     el(
       "table",
       {},
-      el("thead", {}, el("tr", {}, el("th", {}, "key"), fields.map((f) => el("th", {}, f)))),
+      el(
+        "thead",
+        {},
+        el(
+          "tr",
+          {},
+          el("th", {}, "key"),
+          fields.map((f) => el("th", {}, f)),
+        ),
+      ),
       el(
         "tbody",
         {},
         keys.map((key) =>
-          el("tr", {}, el("th", {}, key), fields.map((f) => el("td", {}, cell(records[key][f])))),
+          el(
+            "tr",
+            {},
+            el("th", {}, key),
+            fields.map((f) => el("td", {}, cell(records[key][f]))),
+          ),
         ),
       ),
     ),
@@ -94,7 +111,10 @@ async function upload(event) {
     say(`${file.name} is not JSON: ${error.message}`, "error");
     return;
   }
-  const body = document && typeof document === "object" && !Array.isArray(document) ? scoped(ctx.scope(), document) : document;
+  const body =
+    document && typeof document === "object" && !Array.isArray(document)
+      ? scoped(ctx.scope(), document)
+      : document;
   try {
     await call("PUT", `/state/${vendor()}`, { body });
     say(`Loaded ${file.name} into ${vendor()}.`);

@@ -38,6 +38,7 @@ let timer = null;
 let running = false;
 let rerun = false;
 let forced = false;
+let pollFailed = false;
 
 function schedule(delay, force = false) {
   forced = forced || force;
@@ -52,6 +53,7 @@ async function tick() {
     rerun = true;
     return;
   }
+  if (document.hidden) return; // a tab in the background asks nothing; visibilitychange resumes
   running = true;
   const force = forced;
   forced = false;
@@ -60,7 +62,10 @@ async function tick() {
     await Promise.all([clock(), PANELS[tab].refresh(force)]);
     $("#token-prompt").hidden = true;
     waitingForToken = false;
+    if (pollFailed) say(""); // the kit answers again: the last round's complaint is stale
+    pollFailed = false;
   } catch (error) {
+    pollFailed = true;
     failed(error);
   }
   running = false;
@@ -96,7 +101,11 @@ async function reloadSessions() {
   render($("#scope"), { options, scope }, () => [
     el("option", { value: "" }, "whole kit (global scope)"),
     ...sessions.map((s) =>
-      el("option", { value: s.id, selected: s.id === scope }, s.name ? `${s.id} (${s.name})` : s.id),
+      el(
+        "option",
+        { value: s.id, selected: s.id === scope },
+        s.name ? `${s.id} (${s.name})` : s.id,
+      ),
     ),
   ]);
 }
@@ -104,11 +113,16 @@ async function reloadSessions() {
 function useScope(id) {
   scope = id;
   $("#scope").value = id;
-  $$("#sessions tr[data-id]").forEach((row) => row.classList.toggle("selected", row.dataset.id === id));
+  $$("#sessions tr[data-id]").forEach((row) =>
+    row.classList.toggle("selected", row.dataset.id === id),
+  );
   schedule(0, true);
 }
 
 $("#scope").addEventListener("change", (event) => useScope(event.target.value));
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) schedule(0, true);
+});
 
 function useToken() {
   setToken($("#token").value.trim());
@@ -143,13 +157,15 @@ onTokenRefused(() => {
 
 function show(name) {
   tab = name;
-  for (const button of $$("#tabs button")) button.setAttribute("aria-selected", String(button.dataset.tab === name));
+  for (const button of $$("#tabs button"))
+    button.setAttribute("aria-selected", String(button.dataset.tab === name));
   for (const panel of $$("[data-panel]")) panel.hidden = panel.dataset.panel !== name;
   history.replaceState(null, "", `#${name}`);
   schedule(0, true);
 }
 
-for (const button of $$("#tabs button")) button.addEventListener("click", () => show(button.dataset.tab));
+for (const button of $$("#tabs button"))
+  button.addEventListener("click", () => show(button.dataset.tab));
 
 for (const panel of Object.values(PANELS)) panel.init(ctx);
 show(tab);

@@ -1,0 +1,163 @@
+// One journal entry, opened: request and answer side by side, the kit's diagnosis, the
+// contracts' verdict, a curl line to send it again, and what a validating proxy added.
+
+import { cell, copy, el, pairs, pretty } from "./dom.js";
+
+// The entry's view (GET /__admin/requests/{id}: the entry, its "verdict" and its "curl");
+// `close` is what its close button does.
+export function entryView(entry, close) {
+  const url = entry.path + query(entry.query);
+  return [
+    el(
+      "header",
+      {},
+      el("h2", {}, `${entry.vendor} · ${entry.operation}`),
+      el("button", { type: "button", onclick: close, title: "Close" }, "×"),
+    ),
+    el(
+      "p",
+      { class: "quiet" },
+      [
+        entry.time,
+        entry.tenant && `tenant ${entry.tenant}`,
+        entry.session ? `session ${entry.session}` : "global scope",
+        `${entry.duration_ms} ms`,
+        entry.source && entry.source !== "fake" && `answered by ${entry.source}`,
+      ]
+        .filter(Boolean)
+        .join(" · "),
+    ),
+    entry.detail &&
+      el(
+        "div",
+        { id: "entry-detail", class: "detail" },
+        el("strong", {}, "X-Mockservers-Detail: "),
+        entry.detail,
+      ),
+    verdictView(entry.verdict),
+    el(
+      "div",
+      { class: "curl" },
+      el("pre", { id: "entry-curl" }, entry.curl),
+      el(
+        "button",
+        { type: "button", onclick: (e) => copy(entry.curl, e.target.previousSibling) },
+        "Copy",
+      ),
+    ),
+    el(
+      "div",
+      { class: "side-by-side" },
+      el(
+        "div",
+        { id: "entry-request" },
+        el("h3", {}, "Request"),
+        el("p", {}, el("code", {}, `${entry.method} ${url}`)),
+        el("h4", {}, "Query"),
+        pairs(entry.query),
+        el("h4", {}, "Headers"),
+        pairs(entry.headers),
+        el("h4", {}, "Body"),
+        pretty(entry.request),
+      ),
+      el(
+        "div",
+        { id: "entry-answer" },
+        el("h3", {}, "Answer"),
+        el(
+          "p",
+          {},
+          el("code", { class: entry.status >= 400 ? "bad" : "ok" }, `HTTP ${entry.status}`),
+        ),
+        el("h4", {}, "Headers"),
+        pairs(entry.response_headers),
+        el("h4", {}, "Body"),
+        pretty(entry.response),
+      ),
+    ),
+    behavioursView(entry.behaviours),
+    shadowView(entry.shadow),
+  ];
+}
+
+function query(params) {
+  const search = new URLSearchParams(params || {}).toString();
+  return search ? `?${search}` : "";
+}
+
+// The contracts' verdict: null for a call that is no operation (nothing to check it against).
+function verdictView(verdict) {
+  if (!verdict) {
+    return el(
+      "div",
+      { id: "entry-verdict", class: "verdict none" },
+      "Contract verdict: no contract (not an operation of the vendor)",
+    );
+  }
+  const problems = [
+    ...verdict.request.map((text) => `request: ${text}`),
+    ...verdict.response.map((text) => `answer: ${text}`),
+  ];
+  if (!problems.length) {
+    return el(
+      "div",
+      { id: "entry-verdict", class: "verdict ok" },
+      "Contract verdict: request and answer meet their contracts",
+    );
+  }
+  return el(
+    "div",
+    { id: "entry-verdict", class: "verdict bad" },
+    `Contract verdict: ${problems.length} violation${problems.length > 1 ? "s" : ""}`,
+    el(
+      "ul",
+      {},
+      problems.map((text) => el("li", {}, text)),
+    ),
+  );
+}
+
+// The documented situations this call met (coverage).
+function behavioursView(behaviours) {
+  if (!behaviours || !behaviours.length) return null;
+  return el(
+    "p",
+    { class: "behaviours" },
+    "Situations met: ",
+    behaviours.map((b) => el("code", {}, b)),
+  );
+}
+
+// Where a shadow fake answered otherwise than the real vendor (mockservers proxy --shadow).
+function shadowView(differences) {
+  if (!Array.isArray(differences)) return null;
+  if (!differences.length)
+    return el("p", { class: "verdict ok" }, "Shadow: the fake answered alike");
+  return el(
+    "div",
+    {},
+    el("h3", {}, "Shadow differences"),
+    el(
+      "table",
+      {},
+      el(
+        "thead",
+        {},
+        el("tr", {}, el("th", {}, "field"), el("th", {}, "upstream"), el("th", {}, "fake")),
+      ),
+      el(
+        "tbody",
+        {},
+        differences.map((d) =>
+          el(
+            "tr",
+            {},
+            el("td", {}, d.field),
+            el("td", {}, cell(d.upstream)),
+            el("td", {}, cell(d.fake)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
