@@ -170,6 +170,25 @@ def test_calls_appear_live_and_an_entry_opens_to_request_answer_and_verdict(
     expect(ui.rows()).to_have_count(4)
 
 
+def test_the_page_asks_nothing_of_any_other_host(ui: Dashboard, http: httpx.Client) -> None:
+    """Every panel shown once, with data in it: every request stays on the server's origin
+    (each test's fixture checks that too), and the page says so to the browser (CSP)."""
+    call_each_vendor(http)
+    with ui.page.expect_response(f"{ui.server.url}/__admin/ui") as document:
+        ui.open()
+    assert "default-src 'self'" in document.value.headers["content-security-policy"]
+    expect(ui.rows()).to_have_count(4)
+    for tab, shown in [
+        ("state", "#state-tables .tenant"),
+        ("controls", "#clock-now"),
+        ("coverage", "#coverage-tables .vendor"),
+    ]:
+        ui.tab(tab)
+        expect(ui.page.locator(shown).first).not_to_be_empty()
+    assert any(url.endswith("/__admin/ui/ui.css") for url in ui.requests)
+    assert not ui.outside(), ui.outside()
+
+
 def test_a_status_fault_added_with_the_form_fails_the_next_call(
     ui: Dashboard, http: httpx.Client
 ) -> None:
