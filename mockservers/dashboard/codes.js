@@ -26,7 +26,8 @@ export function answerCodes(entry) {
   const answer = entry.response;
   const read = READERS[entry.vendor];
   if (!read || !answer || typeof answer !== "object" || Array.isArray(answer)) return [];
-  const found = read(answer).filter((code) => code !== null && code !== undefined && code !== "");
+  // As the kit's code_list: absent codes left out, each once, as text, in order.
+  const found = read(answer).filter((code) => code !== null && code !== undefined);
   return [...new Set(found.map(String))];
 }
 
