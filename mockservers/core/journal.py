@@ -91,10 +91,12 @@ class Entry:
 
     def to_wire(self) -> dict[str, Any]:
         """A JSON-ready copy (bytes as latin-1 text), for a shared store."""
-        return {
-            name: _text(getattr(self, name))
-            for name in self.__slots__  # type: ignore[attr-defined]
-        }
+        wire = {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        for name in ("query", "request_body", "response_body"):
+            wire[name] = wire[name].decode("latin-1")
+        for name in ("headers", "response_headers"):
+            wire[name] = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in wire[name]]
+        return wire
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Entry:
@@ -104,16 +106,6 @@ class Entry:
         for name in ("headers", "response_headers"):
             values[name] = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in values[name]]
         return cls(**values)
-
-
-def _text(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    if isinstance(value, list):
-        return [_text(v) for v in value]
-    if isinstance(value, tuple):
-        return [_text(v) for v in value]
-    return value
 
 
 def is_secret(key: str) -> bool:

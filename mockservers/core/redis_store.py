@@ -80,7 +80,7 @@ return gen
 
 _COMMIT = """
 -- KEYS: log, version, lock, held, owner. ARGV: version, ops for the log ('' for none),
--- release ('1'/'0'), then the writes: a count n, then a command of n words, and so on.
+-- release ('1'/'0'), the writes: a JSON array of commands, each an array of words.
 -- One command is the kit's own: DROPVENDOR key vendor keeps a journal list's other entries.
 local function drop_vendor(key, vendor)
   local kept = {}
@@ -92,15 +92,12 @@ local function drop_vendor(key, vendor)
     redis.call('RPUSH', key, unpack(kept, k, math.min(k + 499, #kept)))
   end
 end
-local i = 4
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  if ARGV[i + 1] == 'DROPVENDOR' then
-    drop_vendor(ARGV[i + 2], ARGV[i + 3])
+for _, words in ipairs(cjson.decode(ARGV[4])) do
+  if words[1] == 'DROPVENDOR' then
+    drop_vendor(words[2], words[3])
   else
-    redis.call(unpack(ARGV, i + 1, i + n))
+    redis.call(unpack(words))
   end
-  i = i + n + 1
 end
 if ARGV[2] ~= '' then
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', '%d', ARGV[1] .. '-1', 'ops', ARGV[2])
@@ -123,31 +120,38 @@ return 1
 
 
 class Writes:
-    """Redis commands collected for the commit script: each as a count and its words, large
-    ones cut in pieces (a Lua call takes at most a few thousand arguments)."""
+    """The Redis commands of one commit, for the commit script: each a list of words (text),
+    sent together as one JSON argument (one argument to encode, whatever the batch holds).
+    Large commands are cut in pieces (a Lua call takes at most a few thousand arguments); a
+    set membership or a list trim asked for several times in a batch is sent once."""
 
     CHUNK = 500
 
     def __init__(self) -> None:
-        self.words: list[Any] = []
+        self.commands: list[list[str]] = []
+        self._members: set[tuple[str, str]] = set()
+        self._trims: dict[str, tuple[int, int]] = {}
 
     def command(self, *words: Any) -> None:
-        self.words.append(len(words))
-        self.words.extend(words)
+        self.commands.append([w if isinstance(w, str) else str(w) for w in words])
 
-    def _pairs(self, name: str, key: str, pairs: dict[str, Any]) -> None:
-        items = list(pairs.items())
-        for start in range(0, len(items), self.CHUNK):
-            chunk = items[start : start + self.CHUNK]
-            self.command(name, key, *(word for pair in chunk for word in pair))
+    def payload(self) -> bytes:
+        sets = [["SADD", key, member] for key, member in sorted(self._members)]
+        trims = [["LTRIM", key, str(a), str(b)] for key, (a, b) in self._trims.items()]
+        return orjson.dumps(self.commands + sets + trims)
 
     def hset(
         self, key: str, field: str | None = None, value: Any = None, *, mapping: Any = None
     ) -> None:
-        if mapping is not None:
-            self._pairs("HSET", key, mapping)
-        else:
+        if mapping is None:
             self.command("HSET", key, field, value)
+            return
+        items = list(mapping.items())
+        for start in range(0, len(items), self.CHUNK):
+            words = ["HSET", key]
+            for pair in items[start : start + self.CHUNK]:
+                words += pair
+            self.commands.append(words)
 
     def hdel(self, key: str, field: str) -> None:
         self.command("HDEL", key, field)
@@ -156,23 +160,27 @@ class Writes:
         self.command("DEL", key)
 
     def sadd(self, key: str, member: str) -> None:
-        self.command("SADD", key, member)
+        self._members.add((key, member))
 
     def srem(self, key: str, member: str) -> None:
+        self._members.discard((key, member))
         self.command("SREM", key, member)
 
-    def rpush(self, key: str, *values: Any) -> None:
+    def rpush(self, key: str, *values: str) -> None:
         for start in range(0, len(values), self.CHUNK):
-            self.command("RPUSH", key, *values[start : start + self.CHUNK])
+            self.commands.append(["RPUSH", key, *values[start : start + self.CHUNK]])
 
     def ltrim(self, key: str, start: int, stop: int) -> None:
-        self.command("LTRIM", key, start, stop)
+        self._trims[key] = (start, stop)
 
     def zremrangebyscore(self, key: str, low: Any, high: Any) -> None:
-        self.command("ZREMRANGEBYSCORE", key, low, high)
+        self.command("ZREMRANGEBYSCORE", key, low, repr(high) if isinstance(high, float) else high)
 
     def zadd(self, key: str, members: dict[str, float]) -> None:
-        self.command("ZADD", key, *(word for m, s in members.items() for word in (s, m)))
+        words = ["ZADD", key]
+        for member, score in members.items():
+            words += [repr(score), member]
+        self.commands.append(words)
 
 
 class RedisStore(Store):
@@ -199,7 +207,10 @@ class RedisStore(Store):
         self._commit_done: asyncio.Future[None] | None = None
         self._dirty = False
         self._started = False
-        self._scripts: dict[str, Any] = {}
+        self._scripts: dict[str, bytes] = {}
+        self._may_hold = True
+        """Whether the lock's token may be in this connection's list (unknown at start and
+        after a failure); after a release it is not, and taking it needs no first look."""
 
     # -- keys -----------------------------------------------------------------------------
     def key(self, *parts: str) -> str:
@@ -226,8 +237,10 @@ class RedisStore(Store):
                 socket_connect_timeout=2,
             )
             self._client_id = str(await self._redis.client_id())
+            # Loaded once; EVALSHA then (a Redis that lost them fails a call: the next one
+            # reconnects and loads them again).
             self._scripts = {
-                name: self._redis.register_script(source)
+                name: (await self._redis.script_load(source)).encode()
                 for name, source in (
                     ("claim", _CLAIM),
                     ("commit", _COMMIT % LOG_LENGTH),
@@ -324,11 +337,13 @@ class RedisStore(Store):
         )
         mine = -1 if self._dirty else self.version  # a dirty copy never matches: it reloads
         claim_args = [self._client_id, mine]
-        claim = await self._scripts["claim"](keys=claim_keys, args=claim_args)
-        while claim[0] == b"none":  # not holding it already: wait for it in Redis
+        claim = [b"none"]
+        if self._may_hold:  # a failed call may have left the token with us
+            claim = await self._redis.evalsha(self._scripts["claim"], 6, *claim_keys, *claim_args)
+        while claim[0] == b"none":  # not holding it: wait for it in Redis, claim it at once
             pipe = self._redis.pipeline(transaction=False)
             pipe.blmove(self.key("lock"), held, self.wait, "LEFT", "LEFT")
-            await self._scripts["claim"](keys=claim_keys, args=claim_args, client=pipe)
+            pipe.evalsha(self._scripts["claim"], 6, *claim_keys, *claim_args)
             _, claim = await pipe.execute()
             if claim[0] == b"none":
                 await self._recover_dead_holder()
@@ -358,7 +373,7 @@ class RedisStore(Store):
         alive = await self._redis.execute_command("CLIENT", "LIST", "ID", client)
         if client and not alive:
             keys = (self.key("gen"), self.key("lock"), self.key("owner"))
-            await self._scripts["recover"](keys=keys, args=[generation])
+            await self._redis.evalsha(self._scripts["recover"], 3, *keys, generation)
 
     async def _release(self) -> None:
         assert self._redis is not None
@@ -376,19 +391,23 @@ class RedisStore(Store):
         writes = Writes()
         logged = self._write(writes, ops) if ops else []
         version = self.version + 1 if ops else self.version
-        await self._scripts["commit"](
-            keys=[
-                self.key("log"),
-                self.key("version"),
-                self.key("lock"),
-                self.key("held", self._client_id),
-                self.key("owner"),
-            ],
-            args=[version, orjson.dumps(logged) if ops else "", int(release), *writes.words],
+        await self._redis.evalsha(
+            self._scripts["commit"],
+            5,
+            self.key("log"),
+            self.key("version"),
+            self.key("lock"),
+            self.key("held", self._client_id),
+            self.key("owner"),
+            version,
+            orjson.dumps(logged) if ops else "",
+            int(release),
+            writes.payload(),
         )
         self.version = version
         if release:
             self._owned = False
+            self._may_hold = False
         done, self._commit_done = self._commit_done, None
         if done is not None and not done.done():
             done.set_result(None)
@@ -426,7 +445,7 @@ class RedisStore(Store):
     def _write_map(self, pipe: Any, name: str, operation: str, args: tuple[Any, ...]) -> None:
         key = self.key("map", name)
         if operation == "put":
-            pipe.hset(key, args[0], orjson.dumps(args[1]))
+            pipe.hset(key, args[0], _json(args[1]))
         elif operation == "delete":
             pipe.hdel(key, args[0])
         else:
@@ -444,7 +463,7 @@ class RedisStore(Store):
             if operation == "drop":
                 return (state.name, operation, args)
             fields = {
-                f"{collection}{_SEP}{k}": orjson.dumps(v)
+                f"{collection}{_SEP}{k}": _json(v)
                 for collection, records in args[1].items()
                 for k, v in records.items()
             }
@@ -454,11 +473,11 @@ class RedisStore(Store):
             return (state.name, "reload", (tenant,))
         pipe.sadd(tenants, tenant)
         if operation == "seq":
-            pipe.hset(key, f"{SEQUENCES}{_SEP}{args[1]}", orjson.dumps(args[2]))
+            pipe.hset(key, f"{SEQUENCES}{_SEP}{args[1]}", str(args[2]))
         elif operation == "put":
-            pipe.hset(key, f"{args[1]}{_SEP}{args[2]}", orjson.dumps(args[3]))
+            pipe.hset(key, f"{args[1]}{_SEP}{args[2]}", _json(args[3]))
         elif operation == "put_many" and args[2]:
-            mapping = {f"{args[1]}{_SEP}{k}": orjson.dumps(v) for k, v in args[2].items()}
+            mapping = {f"{args[1]}{_SEP}{k}": _json(v) for k, v in args[2].items()}
             pipe.hset(key, mapping=mapping)
         return (state.name, operation, args)
 
@@ -469,7 +488,7 @@ class RedisStore(Store):
             scope = args[0]["session"] or GLOBAL
             key = self.key("journal", scope or "global")
             limit = journal.max_entries if scope == GLOBAL else journal.session_max_entries
-            pipe.rpush(key, orjson.dumps(args[0]))
+            pipe.rpush(key, _json(args[0]))
             pipe.ltrim(key, -limit, -1)
             pipe.sadd(self.key("journals"), scope or "global")
             return
@@ -567,3 +586,8 @@ class RedisStore(Store):
         self.version = version
         await self._commit(release=False)
         await self._redis.set(self.key("init"), 1)
+
+
+def _json(value: Any) -> str:
+    """A value as the JSON text Redis keeps (the commit's payload is JSON of such texts)."""
+    return orjson.dumps(value, default=list).decode()
