@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl
 
 import orjson
-from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -43,6 +43,11 @@ from mockservers.core.tokens import TokenStore
 log = logging.getLogger("mockservers")
 DETAIL_HEADER = "X-Mockservers-Detail"
 _DETAIL_LIMIT = 2000
+
+
+Query = dict[str, str]
+"""A call's query: blank values kept, a repeated key's last value wins (as Starlette's
+``QueryParams`` reads by key)."""
 
 
 def detail_header(details: str) -> str:
@@ -158,7 +163,7 @@ class Call:
         operation: str,
         body: bytes,
         kit: Kit,
-        query: QueryParams,
+        query: Query,
     ) -> None:
         self.request = request
         self.query = query
@@ -227,10 +232,10 @@ class VendorRoute:
     path: str
     operations: Mapping[str, Endpoint]
     methods: tuple[str, ...] = ("POST",)
-    select: Callable[[QueryParams], str | None] | None = None
+    select: Callable[[Query], str | None] | None = None
     unknown: Endpoint | None = None
 
-    def operation_for(self, query: QueryParams) -> str:
+    def operation_for(self, query: Query) -> str:
         if self.select is None:
             return next(iter(self.operations))
         return self.select(query) or UNKNOWN
@@ -478,7 +483,7 @@ class Vendor:
         ``unknown`` with the detail ``routing: ...``: a connector's wrong URL shows in the
         journal like any other call."""
         started = perf_counter()
-        call = Call(request, self.name, UNKNOWN, b"", self.kit, QueryParams(""))
+        call = Call(request, self.name, UNKNOWN, b"", self.kit, {})
         detail = f"routing: {reason}"
 
         def answer() -> Response:
@@ -552,7 +557,7 @@ class Vendor:
 
 async def _read_body(request: Request, limit: int) -> bytes:
     """The body, read from the ASGI messages (a one-message body costs one ``receive``)."""
-    declared = request.headers.get("content-length")
+    declared = next((v for k, v in request.scope["headers"] if k == b"content-length"), None)
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise KitError("too_large", f"the body is larger than {limit} bytes", status=413)
     chunks: list[bytes] = []
@@ -574,15 +579,13 @@ async def _read_body(request: Request, limit: int) -> bytes:
         chunks.append(chunk)
 
 
-def parse_query(raw: bytes) -> QueryParams:
-    """The query string as Starlette parses it (blank values kept, a repeated key's last value
-    wins), without ``parse_qsl``'s unquoting when nothing is quoted (every call's path)."""
+def parse_query(raw: bytes) -> Query:
+    """The query string as a plain dict, without ``parse_qsl``'s unquoting when nothing is
+    quoted (every call's path)."""
     text = raw.decode("latin-1")
     if "%" in text or "+" in text:
-        return QueryParams(text)
-    return QueryParams(
-        [(k, v) for k, _, v in (part.partition("=") for part in text.split("&") if part)]
-    )
+        return dict(parse_qsl(text, keep_blank_values=True))
+    return {k: v for k, _, v in (part.partition("=") for part in text.split("&") if part)}
 
 
 def _malformed(response: Response) -> Response:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import secrets
 from typing import Any, ClassVar
 
-from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
 from mockservers.core.generated import Generated
 from mockservers.core.http import status_phrase
-from mockservers.core.vendor import Call, Vendor, VendorRoute
+from mockservers.core.vendor import Call, Query, Vendor, VendorRoute
 from mockservers.core.verify import code_list
 from mockservers.keepit import coverage, responses
 from mockservers.keepit.errors import bad_request, call_error
@@ -22,7 +21,7 @@ from mockservers.keepit.settings import DEMO_ACCOUNT, KeepItSettings
 INSERT_CLIENT = "insertClient_v3"
 
 
-def alias_of(query: QueryParams) -> str | None:
+def alias_of(query: Query) -> str | None:
     return INSERT_CLIENT if query.get("cmd") == INSERT_CLIENT else None
 
 

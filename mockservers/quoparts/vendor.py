@@ -5,14 +5,13 @@ from __future__ import annotations
 import secrets
 from typing import Any, ClassVar
 
-from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
 from mockservers.core.generated import Generated
 from mockservers.core.http import status_phrase
-from mockservers.core.vendor import Call, Vendor, VendorRoute
+from mockservers.core.vendor import Call, Query, Vendor, VendorRoute
 from mockservers.core.verify import code_list
 from mockservers.quoparts import coverage, responses
 from mockservers.quoparts.errors import bad_request, envelope_error
@@ -31,7 +30,7 @@ _MALFORMED = {"importCli": coverage.IMPORT_CLI_REFUSED, "importPvt": coverage.QU
 """A body that is not JSON: the "100" of the operation that read it."""
 
 
-def method_of(query: QueryParams) -> str | None:
+def method_of(query: Query) -> str | None:
     """The first method flag present in the query (its value does not matter)."""
     return next((method for method in _METHODS if method in query), None)
 
