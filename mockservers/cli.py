@@ -42,7 +42,7 @@ def serve(args: argparse.Namespace) -> int:
     from mockservers import logs
     from mockservers.app import SERVER_OPTIONS
     from mockservers.core.shared import StoreUnavailable
-    from mockservers.serving import ServeSpec, self_signed
+    from mockservers.serving import ServeSpec, self_signed, tune_gc
 
     spec = ServeSpec(
         config=args.config,
@@ -101,6 +101,7 @@ def serve(args: argparse.Namespace) -> int:
         **tls,
     }
     if app is not None:
+        tune_gc()
         uvicorn.run(app, **options)
     else:
         spec.to_environment()

@@ -7,6 +7,7 @@ Kept apart from the CLI so that a worker process, which uvicorn starts by import
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -65,7 +66,24 @@ class ServeSpec:
 
 def app_from_environment() -> Starlette:
     """uvicorn's app factory in a ``--workers`` process."""
-    return ServeSpec.from_environment().build()
+    app = ServeSpec.from_environment().build()
+    tune_gc()
+    return app
+
+
+def tune_gc() -> None:
+    """Garbage collection for a long-running fake, once its app is built.
+
+    The start-up objects (modules, compiled validators, contracts) are frozen out of every
+    collection, and the young generation is collected every 50,000 allocations instead of 700:
+    a fake's state is many small dicts and lists that live for the whole run, which the default
+    thresholds scan again and again. In ``make bench`` this cuts TS Digital createItem's CPU per
+    request by 10-25 % for about 8 % more memory under load (docs/performance.md).
+    A process that embeds the app (``MockServer``, an ASGI transport) keeps its own settings.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def self_signed(directory: str | Path) -> tuple[Path, Path, Path]:
