@@ -157,7 +157,7 @@ class _Log:
         self.max_bytes = max_bytes
 
     def append(self, entry: Entry) -> None:
-        size = entry.size
+        size = len(entry.request_body) + len(entry.response_body) + 256  # entry.size, inlined
         if size > self.max_bytes:  # rare: keep the entry, cut its bodies to fit
             half = max(0, self.max_bytes // 2 - 256)
             entry.request_body = entry.request_body[:half]
