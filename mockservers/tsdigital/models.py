@@ -3,6 +3,7 @@ and their asynchronous lifecycle (PROCESSING -> CREATED or FAILED on the kit's c
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import uuid
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ SPECIAL_FLAGS = ("noOwnership", "validated", "certified")
 PROCESSING, CREATED, FAILED = "PROCESSING", "CREATED", "FAILED"
 DEFAULT_FAILURE = "Errore durante la creazione dell'item (processing_failure injected)"
 _ID_NAMESPACE = uuid.UUID("6f1d3c1e-2b1a-4d38-9a57-7f3a0c0e9d11")
+_ID_HASH = hashlib.sha1(_ID_NAMESPACE.bytes)  # the namespace's part of every item id, hashed once
 
 
 def is_grant(value: Any) -> bool:
@@ -34,6 +36,16 @@ def is_grant(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     return value in (CREATE, SPECIAL) or (value.startswith(STUDIO) and len(value) > len(STUDIO))
+
+
+def item_uuid(name: str) -> str:
+    """``str(uuid.uuid5(_ID_NAMESPACE, name))``, spelt out on the SHA-1 digest: the same id at a
+    quarter of the cost (no UUID object, the namespace hashed once)."""
+    digest = _ID_HASH.copy()
+    digest.update(name.encode())
+    hexa = digest.hexdigest()
+    variant = "89ab"[int(hexa[16], 16) & 3]  # RFC 4122 variant: the top two bits 10
+    return f"{hexa[:8]}-{hexa[8:12]}-5{hexa[13:16]}-{variant}{hexa[17:20]}-{hexa[20:32]}"
 
 
 def iso(epoch: float) -> str:
@@ -163,7 +175,7 @@ class TsDigitalModel(VendorModel):
     ) -> str:
         """Store the item PROCESSING; it settles to CREATED (or FAILED with ``failure``)."""
         tenant = self.state.tenant(caller.tenant)
-        item_id = str(uuid.uuid5(_ID_NAMESPACE, f"{tenant.name}/{tenant.next(ITEMS)}"))
+        item_id = item_uuid(f"{tenant.name}/{tenant.next(ITEMS)}")
         now = self.clock.time()
         ready = now + self.settings.processing_delay_seconds
         record = dict(body)
