@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from mockservers.core.coverage import met
@@ -49,7 +51,23 @@ def item_uuid(name: str) -> str:
 
 
 def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+    """``datetime.fromtimestamp(epoch, UTC).isoformat()`` with ``Z`` for ``+00:00``, each second
+    formatted once: the microseconds rounded as ``fromtimestamp`` rounds them (half to even,
+    carried into the second), the date and time of day cached per second."""
+    fraction, whole = math.modf(epoch)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    elif micros < 0:
+        whole, micros = whole - 1, micros + 1_000_000
+    second = _iso_second(int(whole))
+    return f"{second}.{micros:06d}Z" if micros else f"{second}Z"
+
+
+@lru_cache(maxsize=64)
+def _iso_second(epoch: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` of a whole second; raises as ``fromtimestamp`` does out of range."""
+    return datetime.fromtimestamp(epoch, UTC).isoformat().removesuffix("+00:00")
 
 
 def _epoch(value: Any) -> float:
@@ -178,12 +196,13 @@ class TsDigitalModel(VendorModel):
         item_id = item_uuid(f"{tenant.name}/{tenant.next(ITEMS)}")
         now = self.clock.time()
         ready = now + self.settings.processing_delay_seconds
+        at = iso(now)
         record = dict(body)
         record.update(
             id=item_id,
             status=PROCESSING,
-            history=[{"status": PROCESSING, "at": iso(now)}],
-            ready_at=iso(ready),
+            history=[{"status": PROCESSING, "at": at}],
+            ready_at=at if ready == now else iso(ready),
             final_status=CREATED if failure is None else FAILED,
             caller={"kind": caller.kind, "grants": sorted(caller.grants)},
             headers=headers,
