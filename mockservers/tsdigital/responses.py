@@ -31,6 +31,9 @@ from mockservers.tsdigital.models import DEFAULT_FAILURE, TsDigitalModel
 _REQUEST = contract("tsdigital/createItem.request")
 _HEADERS = contract("tsdigital/createItem.headers")
 HEADER_NAMES = tuple(_HEADERS.schema["properties"])
+# Each standard header by its contract name and by the lower-case name the call keys it by.
+_HEADER_KEYS = tuple((name, name.lower()) for name in HEADER_NAMES)
+JSON = "application/json"
 PROCESSING_FAILURE = "processing_failure"
 
 
@@ -61,8 +64,14 @@ def rule_diagnosis(violations: list[Violation]) -> str:
 
 
 def standard_headers(call: Call) -> dict[str, str]:
-    headers = call.headers
-    return {name: headers[name] for name in HEADER_NAMES if name in headers}
+    """The standard headers the call sent, named and ordered as in the contract."""
+    get = call.headers.get
+    return {name: value for name, key in _HEADER_KEYS if (value := get(key)) is not None}
+
+
+def is_json(content_type: str) -> bool:
+    """``application/json``, parameters and case aside."""
+    return content_type == JSON or content_type.split(";", 1)[0].strip().lower() == JSON
 
 
 def header_problems(call: Call, headers: dict[str, str]) -> list[SubError]:
@@ -72,7 +81,7 @@ def header_problems(call: Call, headers: dict[str, str]) -> list[SubError]:
         call.explain(f"headers: {diagnosis(violations, 'headers')}")
     problems = [describe(v) for v in violations]
     content_type = call.headers.get("content-type", "")
-    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+    if not is_json(content_type):
         met(coverage.CONTENT_TYPE)
         call.explain(f"headers: Content-Type {content_type!r:.100} is not application/json")
         problems.append(
