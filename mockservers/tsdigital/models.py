@@ -94,6 +94,20 @@ class Caller:
         return self.kind == "app-key" and SPECIAL in self.grants
 
 
+@lru_cache(maxsize=256)
+def caller_of(kind: str, grants: tuple[str, ...], tenant: str) -> Caller:
+    """The caller a token's claims describe, built once per distinct token (it is immutable)."""
+    return Caller(kind, frozenset(grants), tenant)
+
+
+@lru_cache(maxsize=256)
+def bearer(authorization: str) -> tuple[str, str]:
+    """An ``Authorization`` header as (its scheme in lower case, its credentials), spaces aside;
+    parsed once per distinct header: a client sends the same one on every call."""
+    scheme, _, value = authorization.strip().partition(" ")
+    return scheme.lower(), value.strip()
+
+
 class TsDigitalModel(VendorModel):
     def __init__(self, settings: TsDigitalSettings, kit: Kit, state: VendorState) -> None:
         self.settings = settings
@@ -123,15 +137,16 @@ class TsDigitalModel(VendorModel):
         if not authorization:
             met(coverage.TOKEN_MISSING)
             raise self.error(401, [sub_error("Authorization", "header mancante")])
-        scheme, _, value = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            met(coverage.TOKEN_INVALID if value.strip() else coverage.TOKEN_MISSING)
+        scheme, value = bearer(authorization)
+        if scheme != "bearer" or not value:
+            met(coverage.TOKEN_INVALID if value else coverage.TOKEN_MISSING)
             raise self.error(401, [sub_error("Authorization", "atteso 'Bearer <token>'")])
-        token, verdict = self.tokens.verdict(value.strip())
+        token, verdict = self.tokens.verdict(value)
         if token is None:
             met(coverage.TOKEN_EXPIRED if verdict == "expired" else coverage.TOKEN_INVALID)
             raise self.error(401, [sub_error("Authorization", "token sconosciuto o scaduto")])
-        return Caller(token.claims["kind"], frozenset(token.claims["grants"]), token.tenant)
+        claims = token.claims
+        return caller_of(claims["kind"], tuple(claims["grants"]), token.tenant)
 
     # -- the seed's rules -------------------------------------------------------------------
     def broken_rules(self, body: dict[str, Any]) -> list[SubError]:
