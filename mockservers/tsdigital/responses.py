@@ -17,6 +17,8 @@ its request model before running the operation does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.responses import Response
 
 from contracts import Violation, contract
@@ -63,10 +65,10 @@ def rule_diagnosis(violations: list[Violation]) -> str:
     return "body: breaks " + "; ".join(names) if names else diagnosis(violations)
 
 
-def standard_headers(call: Call) -> dict[str, str]:
-    """The standard headers the call sent, named and ordered as in the contract."""
-    get = call.headers.get
-    return {name: value for name, key in _HEADER_KEYS if (value := get(key)) is not None}
+def standard_headers(sent: Mapping[str, str]) -> dict[str, str]:
+    """The standard headers among those sent (by lower-case name), named and ordered as in the
+    contract."""
+    return {name: sent[key] for name, key in _HEADER_KEYS if key in sent}
 
 
 def is_json(content_type: str) -> bool:
@@ -74,13 +76,12 @@ def is_json(content_type: str) -> bool:
     return content_type == JSON or content_type.split(";", 1)[0].strip().lower() == JSON
 
 
-def header_problems(call: Call, headers: dict[str, str]) -> list[SubError]:
+def header_problems(call: Call, headers: dict[str, str], content_type: str) -> list[SubError]:
     violations = _HEADERS.check(headers)
     if violations:
         met(coverage.STANDARD_HEADERS)
         call.explain(f"headers: {diagnosis(violations, 'headers')}")
     problems = [describe(v) for v in violations]
-    content_type = call.headers.get("content-type", "")
     if not is_json(content_type):
         met(coverage.CONTENT_TYPE)
         call.explain(f"headers: Content-Type {content_type!r:.100} is not application/json")
@@ -94,10 +95,11 @@ def header_problems(call: Call, headers: dict[str, str]) -> list[SubError]:
 
 
 def create_item(model: TsDigitalModel, call: Call) -> Response:
-    caller = model.caller(call.headers.get("authorization"))
+    sent = dict(call.headers)  # by lower-case name; plain dict look-ups, not case-folding ones
+    caller = model.caller(sent.get("authorization"))
     model.settle(caller.tenant)
-    headers = standard_headers(call)
-    problems = header_problems(call, headers)
+    headers = standard_headers(sent)
+    problems = header_problems(call, headers, sent.get("content-type", ""))
     if problems:
         raise model.error(400, problems)
     body = call.json()
