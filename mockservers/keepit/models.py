@@ -73,12 +73,22 @@ def customer_code_of(record: Any) -> Any:
 def unique_keys(record: Mapping[str, Any]) -> list[Key]:
     """What no two customers of a tenant may share: (system, customerCode), each e-mail,
     each mapping tuple, each card barcode."""
+    return identity_keys(record) + section_keys(record)
+
+
+def identity_keys(record: Mapping[str, Any]) -> list[Key]:
+    """The unique keys that tell who a customer is: (system, customerCode) and each e-mail."""
     subjects = record.get("subjects") or {}
     keys: list[Key] = [
         ("code", str(subjects.get("system", "")), code_text(subjects.get("customerCode", "")))
     ]
     keys += [("email", e) for e in emails(record)]
-    keys += [("map", *mapping_key(m)) for m in record.get("mappings", [])]
+    return keys
+
+
+def section_keys(record: Mapping[str, Any]) -> list[Key]:
+    """The unique keys a customer holds in its sections: each mapping tuple, each card barcode."""
+    keys: list[Key] = [("map", *mapping_key(m)) for m in record.get("mappings", [])]
     keys += [
         ("card", c["cardBarcode"])
         for c in record.get("cards", [])
@@ -98,6 +108,10 @@ class Plan:
     existing: dict[str, Any] | None = None
     behaviours: list[Behaviour] = field(default_factory=list)
     """The documented situations this record meets if the batch goes through (not on a 422)."""
+    me: str = ""
+    """Who the record is while planning: its progId on update, a placeholder on insert."""
+    keys: list[Key] = field(default_factory=list)
+    """The unique keys of the customer as it will be (an ``ok`` plan claims them)."""
 
     def entry(self) -> dict[str, Any]:
         return {"customerCode": self.customer_code, "errorMessage": self.message}
@@ -212,8 +226,7 @@ class KeepItModel(VendorModel):
                 continue
             plan = self._plan(tenant, number, record, owner)
             if plan.kind == "ok":
-                me = _me(plan, number)
-                claimed.update(dict.fromkeys(unique_keys(_preview(plan)), me))
+                claimed.update(dict.fromkeys(plan.keys, plan.me))
             plans.append(plan)
         result = BatchResult()
         conflicts = [p.entry() for p in plans if p.kind == "conflict"]
@@ -245,16 +258,15 @@ class KeepItModel(VendorModel):
             if existing is None:
                 missing = [coverage.RECORD_NOT_FOUND]
                 return Plan("error", code, not_found(subjects["progId"]), behaviours=missing)
-        plan = Plan("ok", code, incoming=incoming, existing=existing)
-        me = _me(plan, number)
+        me = str(existing["progId"]) if existing else f"new:{number}"
 
         def others(keys: list[Key]) -> list[Key]:
             return [k for k in keys if owner(k) not in (None, me)]
 
-        preview = _preview(plan)
-        identity = [k for k in unique_keys(preview) if k[0] in ("code", "email")]
+        identity = identity_keys(_preview(existing, incoming))
         if others(identity):
             return Plan("duplicate", code, DUPLICATE, behaviours=[coverage.DUPLICATE_RECORD])
+        behaviours: list[Behaviour] = []
         mappings = incoming.get("mappings") or []
         if mappings:
             if code_text(code) not in {code_text(m["externalCode"]) for m in mappings}:
@@ -266,12 +278,13 @@ class KeepItModel(VendorModel):
             # On update, codes that already exist are discarded, new ones are added.
             incoming["mappings"] = [m for m in mappings if m not in taken]
             if taken:
-                plan.behaviours.append(coverage.MAPPING_CODE_DISCARDED)
+                behaviours.append(coverage.MAPPING_CODE_DISCARDED)
         for card in incoming.get("cards") or []:
             barcode = card.get("cardBarcode")
             if isinstance(barcode, str) and barcode and others([("card", barcode)]):
                 return Plan("conflict", code, card_taken(barcode))
-        return plan
+        keys = identity + section_keys(_preview(existing, incoming))  # the mappings kept
+        return Plan("ok", code, "", incoming, existing, behaviours, me, keys)
 
     def _write(self, tenant: TenantState, plan: Plan) -> dict[str, Any]:
         # Write into the customer as stored now: an earlier record of the same call may have
@@ -299,9 +312,13 @@ class KeepItModel(VendorModel):
             record[MAKEUP] = {**incoming[MAKEUP], "progId": makeup_id}
             reported[MAKEUP_REPORTED] = {"progId": makeup_id}
         index = self._index(tenant)
-        for key in unique_keys(existing) if plan.existing else ():
-            index.pop(key, None)
-        index.update(dict.fromkeys(unique_keys(record), str(prog_id)))
+        if plan.existing:
+            for key in unique_keys(existing):
+                index.pop(key, None)
+        # An insert stores the customer it planned, so it holds the planned keys; an update
+        # merged into the customer as stored now, so its keys are read from the result.
+        keys = unique_keys(record) if plan.existing else plan.keys
+        index.update(dict.fromkeys(keys, str(prog_id)))
         tenant.put(SUBJECTS, str(prog_id), record)
         met(coverage.UPDATED if plan.existing else coverage.INSERTED)
         return {
@@ -315,23 +332,18 @@ class KeepItModel(VendorModel):
 OwnerLookup = Callable[[Key], "str | None"]
 
 
-def _me(plan: Plan, number: int) -> str:
-    """Who a record is while planning: its progId on update, a placeholder on insert."""
-    return str(plan.existing["progId"]) if plan.existing else f"new:{number}"
-
-
-def _preview(plan: Plan) -> dict[str, Any]:
-    """The customer as it would be after the record: enough to compute its unique keys."""
-    existing = plan.existing or {}
-    incoming = plan.incoming
-    preview = {
+def _preview(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[str, Any]:
+    """The customer as it would be after the record: enough to compute its unique keys (an
+    insert's is the record itself)."""
+    if existing is None:
+        return incoming
+    return {
         "subjects": {**existing.get("subjects", {}), **incoming["subjects"]},
         **{
             name: (existing.get(name) or []) + (incoming.get(name) or [])
             for name in ("contacts", "mappings", "cards")
         },
     }
-    return preview
 
 
 def owners_of(tenant: TenantState) -> dict[Key, str]:
