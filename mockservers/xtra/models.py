@@ -11,7 +11,8 @@ import copy
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
@@ -66,8 +67,7 @@ def identity_key(record: dict[str, Any], contact_form: bool) -> str | None:
     return key if isinstance(key, str) else None
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
+class Caller(NamedTuple):
     """Who is calling: an account (key pair) or one logged user (AccessToken)."""
 
     tenant: TenantState
@@ -399,6 +399,8 @@ class XtraModel(VendorModel):
     def _check_users(
         self, tenant: TenantState, existing: dict[str, Any] | None, users: list[dict[str, Any]]
     ) -> None:
+        if not users:
+            return
         ids = {u["ID"] for u in (existing or {}).get("Users") or []}
         taken = self._users.get(tenant.name, {})
         new_names: set[str] = set()
@@ -464,12 +466,17 @@ class XtraModel(VendorModel):
         contact_form: bool,
         ignored: frozenset[str],
     ) -> Outcome:
+        # A copy the writes below may change in place: the stored identity stays as it was.
         if existing is not None:
             identity = copy.deepcopy(existing)
         else:
-            identity = {"ID": self._new_identity_id(tenant), **{n: [] for n in SUB_RECORDS}}
-        skip = {"ID", *SUB_RECORDS, *ignored, *(ACTIVITY_FIELDS if contact_form else ())}
-        identity.update((k, v) for k, v in record.items() if k not in skip)
+            identity = {"ID": self._new_identity_id(tenant)}
+            for name in SUB_RECORDS:
+                identity[name] = []
+        skip = _not_stored(ignored, contact_form)
+        for column, value in record.items():
+            if column not in skip:
+                identity[column] = value
         if contact_form:
             identity["ExternalKey"] = key
         destinations = _merge(tenant, identity, "Destinations", record, "destination")
@@ -497,7 +504,9 @@ class XtraModel(VendorModel):
     def _write_users(
         self, tenant: TenantState, identity: dict[str, Any], users: list[dict[str, Any]]
     ) -> None:
-        stored = identity["Users"] = [dict(u) for u in identity.get("Users") or []]
+        stored = _sub_records(identity, "Users")
+        if not users:
+            return
         by_id = {u["ID"]: u for u in stored}
         names = self._users.setdefault(tenant.name, {})
         for user in users:
@@ -537,6 +546,22 @@ class XtraModel(VendorModel):
         tenant.put(ACTIVITIES, str(number), activity)
 
 
+@cache
+def _not_stored(ignored: frozenset[str], contact_form: bool) -> frozenset[str]:
+    """The columns of a record that are not the identity's own: its ID, its sub-records, the
+    columns the context ignores and (contact form) those of the CRM activity."""
+    return frozenset({"ID", *SUB_RECORDS, *ignored, *(ACTIVITY_FIELDS if contact_form else ())})
+
+
+def _sub_records(identity: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The identity's list ``name``, changed in place by a write (its copy of the stored
+    identity); an identity stored without that list gets an empty one."""
+    stored = identity.get(name)
+    if stored is None:
+        stored = identity[name] = []
+    return stored
+
+
 _WRITTEN = {
     (False, False): coverage.INSERTED,
     (False, True): coverage.UPDATED,
@@ -555,10 +580,13 @@ def _merge(
     Keys are the item's ExternalKey, or its index in the request; a value is None when the item
     names an ID the identity does not have (not imported).
     """
-    stored = identity[name] = [dict(s) for s in identity.get(name) or []]
-    by_id = {s["ID"]: s for s in stored}
+    stored = _sub_records(identity, name)
     outcome: dict[str, int | None] = {}
-    for index, item in enumerate(record.get(name) or []):
+    items = record.get(name)
+    if not items:
+        return outcome
+    by_id = {s["ID"]: s for s in stored}
+    for index, item in enumerate(items):
         label = item["ExternalKey"] if isinstance(item.get("ExternalKey"), str) else str(index)
         if is_id(item.get("ID")):
             target = by_id.get(item["ID"])
