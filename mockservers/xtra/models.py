@@ -261,10 +261,10 @@ class XtraModel(VendorModel):
 
     def _account(self, headers: Any) -> Account | None:
         account = self.account(headers.get("syncpublickey") or "")
+        if account is None:
+            return None
         secret = headers.get("syncsecretkey") or ""
-        if account is None or not secrets.compare_digest(
-            secret.encode(), account.secret_key.encode()
-        ):
+        if not secrets.compare_digest(secret.encode(), account.secret_key.encode()):
             return None
         return account
 
@@ -371,10 +371,14 @@ class XtraModel(VendorModel):
     ) -> Outcome:
         """Insert or update one schema-valid record: check everything, then write."""
         key = identity_key(record, contact_form)
+        users = record.get("Users")
+        documents = record.get("IdentityDocuments")
         try:
             existing = self._target(tenant, record, key, contact_form)
-            self._check_users(tenant, existing, record.get("Users") or [])
-            self._check_documents(existing, record.get("IdentityDocuments") or [], fail_documents)
+            if users:
+                self._check_users(tenant, existing, users)
+            if documents:
+                self._check_documents(existing, documents, fail_documents)
         except RecordError as error:
             return failed(record, contact_form, error)
         return self._write(tenant, record, existing, key, contact_form, ignored)
@@ -399,8 +403,6 @@ class XtraModel(VendorModel):
     def _check_users(
         self, tenant: TenantState, existing: dict[str, Any] | None, users: list[dict[str, Any]]
     ) -> None:
-        if not users:
-            return
         ids = {u["ID"] for u in (existing or {}).get("Users") or []}
         taken = self._users.get(tenant.name, {})
         new_names: set[str] = set()
@@ -430,8 +432,6 @@ class XtraModel(VendorModel):
     def _check_documents(
         existing: dict[str, Any] | None, documents: list[dict[str, Any]], fail: bool
     ) -> None:
-        if not documents:
-            return
         if fail:
             raise RecordError(
                 DOC_UNHANDLED, "Eccezione non gestita nell'importazione dei documenti"
@@ -466,23 +466,28 @@ class XtraModel(VendorModel):
         contact_form: bool,
         ignored: frozenset[str],
     ) -> Outcome:
-        # A copy the writes below may change in place: the stored identity stays as it was.
-        if existing is not None:
-            identity = copy.deepcopy(existing)
-        else:
+        if existing is None:
             identity = {"ID": self._new_identity_id(tenant)}
             for name in SUB_RECORDS:
                 identity[name] = []
+        else:  # a copy, changed in place below: the stored identity stays as it was
+            identity = copy.deepcopy(existing)
         skip = _not_stored(ignored, contact_form)
         for column, value in record.items():
             if column not in skip:
                 identity[column] = value
         if contact_form:
             identity["ExternalKey"] = key
+        if existing is not None:  # a list the stored identity lacks comes after its columns
+            for name in SUB_RECORDS:
+                if identity.get(name) is None:
+                    identity[name] = []
         destinations = _merge(tenant, identity, "Destinations", record, "destination")
         contacts = _merge(tenant, identity, "Contacts", record, "contact")
         _merge(tenant, identity, "IdentityDocuments", record, "document")
-        self._write_users(tenant, identity, record.get("Users") or [])
+        users = record.get("Users")
+        if users:
+            self._write_users(tenant, identity, users)
         if contact_form:
             label = str(len(record.get("Contacts") or []))
             contacts[label] = _email_contact(tenant, identity, record["EMail"])
@@ -504,9 +509,7 @@ class XtraModel(VendorModel):
     def _write_users(
         self, tenant: TenantState, identity: dict[str, Any], users: list[dict[str, Any]]
     ) -> None:
-        stored = _sub_records(identity, "Users")
-        if not users:
-            return
+        stored = identity["Users"]
         by_id = {u["ID"]: u for u in stored}
         names = self._users.setdefault(tenant.name, {})
         for user in users:
@@ -553,15 +556,6 @@ def _not_stored(ignored: frozenset[str], contact_form: bool) -> frozenset[str]:
     return frozenset({"ID", *SUB_RECORDS, *ignored, *(ACTIVITY_FIELDS if contact_form else ())})
 
 
-def _sub_records(identity: dict[str, Any], name: str) -> list[dict[str, Any]]:
-    """The identity's list ``name``, changed in place by a write (its copy of the stored
-    identity); an identity stored without that list gets an empty one."""
-    stored = identity.get(name)
-    if stored is None:
-        stored = identity[name] = []
-    return stored
-
-
 _WRITTEN = {
     (False, False): coverage.INSERTED,
     (False, True): coverage.UPDATED,
@@ -580,11 +574,11 @@ def _merge(
     Keys are the item's ExternalKey, or its index in the request; a value is None when the item
     names an ID the identity does not have (not imported).
     """
-    stored = _sub_records(identity, name)
     outcome: dict[str, int | None] = {}
     items = record.get(name)
     if not items:
         return outcome
+    stored = identity[name]
     by_id = {s["ID"]: s for s in stored}
     for index, item in enumerate(items):
         label = item["ExternalKey"] if isinstance(item.get("ExternalKey"), str) else str(index)
