@@ -161,6 +161,8 @@ class XtraModel(VendorModel):
         # Derived indexes, per tenant (never dumped): ExternalKey -> ID, Username -> (IRID, ID).
         self._keys: dict[str, dict[str, int]] = {}
         self._users: dict[str, dict[str, tuple[int, int]]] = {}
+        # The headers of the call being answered and the account their SyncPublicKey names.
+        self._named: tuple[Any, Account | None] = (None, None)
 
     # -- fixtures and indexes -----------------------------------------------------------------
     def check_state(self, document: Any) -> None:
@@ -199,6 +201,25 @@ class XtraModel(VendorModel):
         if credentials["public_key"] != public_key:
             return None
         return Account(PREFIX + session["id"], public_key, credentials["secret_key"])
+
+    def named_account(self, headers: Any) -> Account | None:
+        """The account a call's SyncPublicKey names, its secret not checked: looked up once per
+        call, as the pipeline asks whose call it is before the endpoint checks the key pair. A
+        session's account is reused only inside its session (the pipeline found it alive)."""
+        seen, account = self._named
+        if seen is not headers or not self._still_named(account):
+            account = self.account(headers.get("syncpublickey") or "")
+            self._named = (headers, account)
+        return account
+
+    def _still_named(self, account: Account | None) -> bool:
+        """The account found earlier in this call still holds: none, a configured one, or a
+        session's inside that session's call (the pipeline has just found the session alive)."""
+        return (
+            account is None
+            or account.public_key in self.accounts
+            or owner_id(account.name) == current_id()
+        )
 
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
         if collection != IDENTITIES:
@@ -260,7 +281,7 @@ class XtraModel(VendorModel):
         return XtraError(403, self.settings.auth_error_code, message)
 
     def _account(self, headers: Any) -> Account | None:
-        account = self.account(headers.get("syncpublickey") or "")
+        account = self.named_account(headers)
         if account is None:
             return None
         secret = headers.get("syncsecretkey") or ""
@@ -482,9 +503,11 @@ class XtraModel(VendorModel):
             for name in SUB_RECORDS:
                 if identity.get(name) is None:
                     identity[name] = []
-        destinations = _merge(tenant, identity, "Destinations", record, "destination")
-        contacts = _merge(tenant, identity, "Contacts", record, "contact")
-        _merge(tenant, identity, "IdentityDocuments", record, "document")
+        destinations = _merge(
+            tenant, identity["Destinations"], record.get("Destinations"), "destination"
+        )
+        contacts = _merge(tenant, identity["Contacts"], record.get("Contacts"), "contact")
+        _merge(tenant, identity["IdentityDocuments"], record.get("IdentityDocuments"), "document")
         users = record.get("Users")
         if users:
             self._write_users(tenant, identity, users)
@@ -566,19 +589,20 @@ _WRITTEN = {
 
 
 def _merge(
-    tenant: TenantState, identity: dict[str, Any], name: str, record: dict[str, Any], sequence: str
+    tenant: TenantState,
+    stored: list[dict[str, Any]],
+    items: list[dict[str, Any]] | None,
+    sequence: str,
 ) -> dict[str, int | None]:
-    """Apply ``record[name]`` (insert without ID, update with an ID on the identity), new IDs
-    from ``sequence``; return the Item5/Item6 map.
+    """Apply a record's ``items`` to the identity's ``stored`` list (insert without ID, update
+    with an ID the identity has), new IDs from ``sequence``; return the Item5/Item6 map.
 
     Keys are the item's ExternalKey, or its index in the request; a value is None when the item
     names an ID the identity does not have (not imported).
     """
     outcome: dict[str, int | None] = {}
-    items = record.get(name)
     if not items:
         return outcome
-    stored = identity[name]
     by_id = {s["ID"]: s for s in stored}
     for index, item in enumerate(items):
         label = item["ExternalKey"] if isinstance(item.get("ExternalKey"), str) else str(index)
