@@ -20,6 +20,7 @@ from mockservers.quoparts.settings import QuoPartsSettings
 CUSTOMERS = "customers"  # keyed by COD_CLI_ERP, as the integrator sends it
 QUOTES = "quotes"  # keyed by COD_DOC
 _ERP_CODE = itemgetter("COD_CLI_ERP")
+_STORED_CODES = itemgetter("COD_CLI", "COD_USR", "COD_PWD")
 
 
 def quoparts_token() -> str:
@@ -27,14 +28,44 @@ def quoparts_token() -> str:
     return f"{secrets.randbelow(10**23):023d}.{secrets.randbelow(10**8):08d}"
 
 
+_PASSWORD_BITS = 0xFFFFFF
+
+
 def password_salt(tenant: str) -> int:
-    return zlib.crc32(tenant.encode())
+    """The account's salt of the generated passwords (:func:`new_codes`): its low 24 bits."""
+    return zlib.crc32(tenant.encode()) & _PASSWORD_BITS
 
 
-def generated_password(salt: int, number: int) -> str:
-    """Six upper-case hex digits from the customer's number and the account's salt: the same
-    for the same customer, and (a bijection on 24 bits) different for every customer."""
-    return "%06X" % ((number * 0x9E3779B1 ^ salt) & 0xFFFFFF)
+Codes = tuple[str, str, str]
+"""A customer's COD_CLI, COD_USR and COD_PWD."""
+
+
+def new_codes(salt: int, first: int, count: int) -> list[Codes]:
+    """The codes of ``count`` new customers numbered from ``first`` on: the number zero-padded
+    (``000015``, ``M00015``) and a password of six upper-case hex digits from the number and
+    the account's salt, the same for the same customer and (a bijection on 24 bits) different
+    for every customer.
+
+    The password's digits are those of ``(number * 0x9E3779B1 ^ salt) & 0xFFFFFF``; only the
+    low 24 bits of the multiplier and of the salt reach them, so both are taken short
+    (small-integer arithmetic). One loop for the whole import: no call per customer.
+    """
+    codes = []
+    for number in range(first, first + count):
+        digits = str(number)
+        password = "%06X" % (number * 0x3779B1 & _PASSWORD_BITS ^ salt)
+        codes.append((digits.zfill(6), "M" + digits.zfill(5), password))
+    return codes
+
+
+def codes_by_row(
+    customers: dict[str, dict[str, Any]], erps: list[str], salt: int, first: int
+) -> list[Codes]:
+    """Each row's codes, by its COD_CLI_ERP: a stored customer keeps its own; the others get
+    new ones from ``first`` on, in the order they first appear (a code met twice, once)."""
+    fresh = [erp for erp in dict.fromkeys(erps) if customers.get(erp) is None]
+    made = dict(zip(fresh, new_codes(salt, first, len(fresh)), strict=True))
+    return [made[erp] if erp in made else _STORED_CODES(customers[erp]) for erp in erps]
 
 
 class _CodeIndex:
@@ -117,48 +148,41 @@ class QuoPartsModel(VendorModel):
         """Insert each row, or update the customer with the same COD_CLI_ERP keeping its codes;
         the answer rows, in order.
 
-        Each row (freshly parsed from the request) becomes the stored record. This is the
-        per-row loop of a bulk import, so it works on local names and builds no helper objects.
+        Each row (freshly parsed from the request) becomes the stored record; a code sent twice
+        in one call is one customer, stored as its last row. This is the per-row loop of a bulk
+        import: the codes are settled for all rows first, so the loop only writes them.
         """
         customers = tenant.collections[CUSTOMERS]
-        erps = list(map(_ERP_CODE, rows))
-        new = len(set(erps).difference(customers))
-        number = tenant.reserve("COD_CLI", new)
+        records = dict(zip(map(_ERP_CODE, rows), rows, strict=True))
+        new = len(records) - len(records.keys() & customers.keys())
+        first = tenant.reserve("COD_CLI", new)
         if new:
             met(coverage.IMPORT_CLI_INSERTED)
-        if len(erps) > new:  # every other row updates a customer (stored, or earlier in the call)
+        if len(rows) > new:  # every other row updates a customer (stored, or earlier in the call)
             met(coverage.IMPORT_CLI_UPDATED)
         salt = password_salt(tenant.name)
-        written: dict[str, dict[str, Any]] = {}  # also what an earlier row of this call wrote
+        if new == len(rows):  # the usual bulk import: every row a new customer
+            codes = new_codes(salt, first, new)
+        else:
+            codes = codes_by_row(customers, list(map(_ERP_CODE, rows)), salt, first)
         answers = []
-        for row, erp in zip(rows, erps, strict=True):
-            existing = written.get(erp)
-            if existing is None:
-                existing = customers.get(erp)
+        for row, (cod_cli, cod_usr, cod_pwd) in zip(rows, codes, strict=True):
             if "FLG_ATV" not in row:
                 row["FLG_ATV"] = "1"
-            if existing is None:
-                digits = str(number)
-                cod_cli = row["COD_CLI"] = digits.zfill(6)
-                cod_usr = row["COD_USR"] = "M" + digits.zfill(5)
-                cod_pwd = row["COD_PWD"] = generated_password(salt, number)
-                number += 1
-            else:
-                cod_cli = row["COD_CLI"] = existing["COD_CLI"]
-                cod_usr = row["COD_USR"] = existing["COD_USR"]
-                cod_pwd = row["COD_PWD"] = existing["COD_PWD"]
-            written[erp] = row
+            row["COD_CLI"] = cod_cli
+            row["COD_USR"] = cod_usr
+            row["COD_PWD"] = cod_pwd
             answers.append(
                 {
                     "errorCode": "0",
                     "error": "",
-                    "COD_CLI_ERP": erp,
+                    "COD_CLI_ERP": row["COD_CLI_ERP"],
                     "COD_CLI": cod_cli,
                     "COD_USR": cod_usr,
                     "COD_PWD": cod_pwd,
                 }
             )
-        tenant.put_many(CUSTOMERS, written)
+        tenant.put_many(CUSTOMERS, records)
         return answers
 
     # -- importPvt --------------------------------------------------------------------------
