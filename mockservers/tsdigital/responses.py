@@ -77,6 +77,8 @@ def is_json(content_type: str) -> bool:
 
 
 def header_problems(call: Call, headers: dict[str, str], content_type: str) -> list[SubError]:
+    """One ``subErrors`` entry per standard header that breaks the contract, then one for a
+    Content-Type that is not JSON (400, all together)."""
     violations = _HEADERS.check(headers)
     if violations:
         met(coverage.STANDARD_HEADERS)
