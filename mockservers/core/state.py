@@ -40,7 +40,9 @@ class TenantState:
 
     def next(self, sequence: str) -> int:
         """The next value of a per-tenant sequence, starting at 1; never repeats."""
-        return self.reserve(sequence, 1)
+        value = self.sequences[sequence] = self.sequences.get(sequence, 0) + 1
+        self._owner.recorded("seq", (self.name, sequence, value))
+        return value
 
     def reserve(self, sequence: str, count: int) -> int:
         """Take ``count`` consecutive values of a sequence at once (a bulk insert); the first."""

@@ -87,12 +87,12 @@ class TokenStore:
         value), ``"unknown"`` or ``"expired"`` (on the clock of the current scope)."""
         if not value:
             return None, "missing"
-        token = self.peek(value)
-        if token is None:
+        data = self._tokens.data.get(value)
+        if data is None:
             return None, "unknown"
-        if self._clock.time() >= token.expires_at:
+        if self._clock.time() >= data["expires_at"]:
             return None, "expired"
-        return token, "live"
+        return Token(value, data["tenant"], data["expires_at"], data["claims"]), "live"
 
     def expire(self, scope: str | None) -> int:
         """Expire every live token of one scope now (None: the global scope's tenants): each is

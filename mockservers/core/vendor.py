@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from time import perf_counter
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
@@ -129,7 +130,7 @@ class CallHeaders(dict[str, str]):
     ``Headers.get``). ASGI servers send the names in lower case already."""
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        super().__init__((k.decode("latin-1"), v.decode("latin-1")) for k, v in reversed(raw))
+        super().__init__({k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(raw)})
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
         return dict.get(self, key.lower(), default)
@@ -183,7 +184,7 @@ class Call:
     def take_fault(self, kind: str) -> Fault | None:
         """A vendor-specific fault of ``kind`` matching this call, used up now: a vendor asks
         when the fault applies (so that, say, a refused call does not use it up)."""
-        return self.kit.faults.take(self.vendor, self.operation, frozenset((kind,)))
+        return self.kit.faults.take(self.vendor, self.operation, _kinds(kind))
 
     @property
     def headers(self) -> CallHeaders:
@@ -206,14 +207,24 @@ class Call:
             except orjson.JSONDecodeError as exc:
                 raise KitError("malformed_json", f"the body is not valid JSON: {exc}") from None
             limit = self.kit.max_json_depth
-            # Each level takes at least two bytes ("[]"): a short body cannot be too deep.
-            if len(self.body) > 2 * limit and too_deep(value, limit):
+            # Each level opens a bracket: a body with no more brackets than the limit (counted
+            # in native code, strings included) cannot be too deep.
+            body = self.body
+            brackets = body.count(b"{") + body.count(b"[")
+            if brackets > limit and too_deep(value, limit):
                 raise KitError("malformed_json", f"the JSON nests deeper than {limit} levels")
             self._json = value
         return self._json
 
 
 _UNSET = object()
+
+
+@cache
+def _kinds(kind: str) -> frozenset[str]:
+    return frozenset((kind,))
+
+
 Endpoint = Callable[[Any, Call], Response]
 """``(model, call) -> Response``: a vendor's ``responses`` function."""
 UNKNOWN = "unknown"
