@@ -275,18 +275,19 @@ class XtraModel(VendorModel):
     def forbidden(self, message: str) -> XtraError:
         return XtraError(403, self.settings.auth_error_code, message)
 
-    def _account(self, headers: Any) -> Account | None:
+    def _account(self, headers: Any, secret: str) -> Account | None:
+        """The account of the call's key pair, when ``secret`` is its secret key."""
         account = self.named_account(headers)
         if account is None:
             return None
-        secret = headers.get("syncsecretkey") or ""
         if not secrets.compare_digest(secret.encode(), account.secret_key.encode()):
             return None
         return account
 
     def caller(self, headers: Any) -> Caller:
         """AccessToken when sent (it decides), else the key pair; 403 otherwise."""
-        value = headers.get("accesstoken")
+        sent = dict(headers)  # by lower-case name already: plain look-ups
+        value = sent.get("accesstoken")
         if value is not None:
             token, verdict = self.tokens.verdict(value)
             if token is None:
@@ -296,7 +297,7 @@ class XtraModel(VendorModel):
             return Caller(
                 self.state.tenant(token.tenant), token.claims["irid"], token.claims["uid"]
             )
-        account = self._account(headers)
+        account = self._account(headers, sent.get("syncsecretkey") or "")
         if account is None:
             met(coverage.KEYS_REFUSED)
             raise self.forbidden("SyncPublicKey/SyncSecretKey mancanti o non validi")
@@ -332,7 +333,7 @@ class XtraModel(VendorModel):
     def login(self, username: str, password: str, headers: Any) -> dict[str, Any]:
         """The flat login result. Key pair sent: that account only; else every account."""
         if headers.get("syncpublickey") is not None or headers.get("syncsecretkey") is not None:
-            account = self._account(headers)
+            account = self._account(headers, headers.get("syncsecretkey") or "")
             if account is None:
                 met(coverage.KEYS_REFUSED)
                 raise self.forbidden("SyncPublicKey/SyncSecretKey mancanti o non validi")
