@@ -161,8 +161,9 @@ class XtraModel(VendorModel):
         # Derived indexes, per tenant (never dumped): ExternalKey -> ID, Username -> (IRID, ID).
         self._keys: dict[str, dict[str, int]] = {}
         self._users: dict[str, dict[str, tuple[int, int]]] = {}
-        # The headers of the call being answered and the account their SyncPublicKey names.
-        self._named: tuple[Any, Account | None] = (None, None)
+        # The headers of the call being answered, the account their SyncPublicKey names and,
+        # for a session's account, the session's id.
+        self._named: tuple[Any, Account | None, str | None] = (None, None, None)
 
     # -- fixtures and indexes -----------------------------------------------------------------
     def check_state(self, document: Any) -> None:
@@ -206,20 +207,14 @@ class XtraModel(VendorModel):
         """The account a call's SyncPublicKey names, its secret not checked: looked up once per
         call, as the pipeline asks whose call it is before the endpoint checks the key pair. A
         session's account is reused only inside its session (the pipeline found it alive)."""
-        seen, account = self._named
-        if seen is not headers or not self._still_named(account):
+        seen, account, session_id = self._named
+        if seen is not headers or (session_id is not None and session_id != current_id()):
             account = self.account(headers.get("syncpublickey") or "")
-            self._named = (headers, account)
+            session_id = None
+            if account is not None and account.public_key not in self.accounts:
+                session_id = owner_id(account.name)
+            self._named = (headers, account, session_id)
         return account
-
-    def _still_named(self, account: Account | None) -> bool:
-        """The account found earlier in this call still holds: none, a configured one, or a
-        session's inside that session's call (the pipeline has just found the session alive)."""
-        return (
-            account is None
-            or account.public_key in self.accounts
-            or owner_id(account.name) == current_id()
-        )
 
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
         if collection != IDENTITIES:
@@ -280,18 +275,19 @@ class XtraModel(VendorModel):
     def forbidden(self, message: str) -> XtraError:
         return XtraError(403, self.settings.auth_error_code, message)
 
-    def _account(self, headers: Any) -> Account | None:
+    def _account(self, headers: Any, secret: str) -> Account | None:
+        """The account of the call's key pair, when ``secret`` is its secret key."""
         account = self.named_account(headers)
         if account is None:
             return None
-        secret = headers.get("syncsecretkey") or ""
         if not secrets.compare_digest(secret.encode(), account.secret_key.encode()):
             return None
         return account
 
     def caller(self, headers: Any) -> Caller:
         """AccessToken when sent (it decides), else the key pair; 403 otherwise."""
-        value = headers.get("accesstoken")
+        sent = dict(headers)  # by lower-case name already: plain look-ups
+        value = sent.get("accesstoken")
         if value is not None:
             token, verdict = self.tokens.verdict(value)
             if token is None:
@@ -301,7 +297,7 @@ class XtraModel(VendorModel):
             return Caller(
                 self.state.tenant(token.tenant), token.claims["irid"], token.claims["uid"]
             )
-        account = self._account(headers)
+        account = self._account(headers, sent.get("syncsecretkey") or "")
         if account is None:
             met(coverage.KEYS_REFUSED)
             raise self.forbidden("SyncPublicKey/SyncSecretKey mancanti o non validi")
@@ -337,7 +333,7 @@ class XtraModel(VendorModel):
     def login(self, username: str, password: str, headers: Any) -> dict[str, Any]:
         """The flat login result. Key pair sent: that account only; else every account."""
         if headers.get("syncpublickey") is not None or headers.get("syncsecretkey") is not None:
-            account = self._account(headers)
+            account = self._account(headers, headers.get("syncsecretkey") or "")
             if account is None:
                 met(coverage.KEYS_REFUSED)
                 raise self.forbidden("SyncPublicKey/SyncSecretKey mancanti o non validi")
@@ -487,10 +483,14 @@ class XtraModel(VendorModel):
         contact_form: bool,
         ignored: frozenset[str],
     ) -> Outcome:
-        if existing is None:
-            identity = {"ID": self._new_identity_id(tenant)}
-            for name in SUB_RECORDS:
-                identity[name] = []
+        if existing is None:  # its ID, its SUB_RECORDS lists, then its columns
+            identity = {
+                "ID": self._new_identity_id(tenant),
+                "Destinations": [],
+                "Contacts": [],
+                "IdentityDocuments": [],
+                "Users": [],
+            }
         else:  # a copy, changed in place below: the stored identity stays as it was
             identity = copy.deepcopy(existing)
         skip = _not_stored(ignored, contact_form)
@@ -551,11 +551,13 @@ class XtraModel(VendorModel):
         self, tenant: TenantState, existing: dict[str, Any] | None, identity: dict[str, Any]
     ) -> None:
         keys = self._keys.setdefault(tenant.name, {})
-        old = (existing or {}).get("ExternalKey")
-        if isinstance(old, str) and keys.get(old) == identity["ID"]:
-            del keys[old]
-        if isinstance(identity.get("ExternalKey"), str):
-            keys[identity["ExternalKey"]] = identity["ID"]
+        if existing is not None:
+            old = existing.get("ExternalKey")
+            if isinstance(old, str) and keys.get(old) == identity["ID"]:
+                del keys[old]
+        key = identity.get("ExternalKey")
+        if isinstance(key, str):
+            keys[key] = identity["ID"]
 
     def _record_activity(
         self, tenant: TenantState, identity: dict[str, Any], record: dict[str, Any]
@@ -603,11 +605,13 @@ def _merge(
     outcome: dict[str, int | None] = {}
     if not items:
         return outcome
-    by_id = {s["ID"]: s for s in stored}
+    by_id = {s["ID"]: s for s in stored} if stored else {}
     for index, item in enumerate(items):
-        label = item["ExternalKey"] if isinstance(item.get("ExternalKey"), str) else str(index)
-        if is_id(item.get("ID")):
-            target = by_id.get(item["ID"])
+        key = item.get("ExternalKey")
+        label = key if isinstance(key, str) else str(index)
+        item_id = item.get("ID")
+        if is_id(item_id):
+            target = by_id.get(item_id)
             if target is not None:
                 target.update(item)
             outcome[label] = target["ID"] if target is not None else None

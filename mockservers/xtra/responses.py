@@ -63,7 +63,8 @@ def refused(violations: list[Violation], root: str) -> XtraError:
 
 
 def _true(call: Call, name: str) -> bool:
-    return call.query.get(name, "").lower() == "true"
+    query = call.query
+    return bool(query) and query.get(name, "").lower() == "true"
 
 
 def _check_query(checked: Contract, call: Call, names: tuple[str, ...]) -> None:
