@@ -21,6 +21,16 @@ CUSTOMERS = "customers"  # keyed by COD_CLI_ERP, as the integrator sends it
 QUOTES = "quotes"  # keyed by COD_DOC
 _ERP_CODE = itemgetter("COD_CLI_ERP")
 _STORED_CODES = itemgetter("COD_CLI", "COD_USR", "COD_PWD")
+_ACCEPTED = {
+    "errorCode": "0",
+    "error": "",
+    "COD_CLI_ERP": "",
+    "COD_CLI": "",
+    "COD_USR": "",
+    "COD_PWD": "",
+}
+"""The answer row of an imported customer, copied and filled in per row: a copy clones the key
+table in one go, where a dict display builds one key by key."""
 
 
 def quoparts_token() -> str:
@@ -169,19 +179,12 @@ class QuoPartsModel(VendorModel):
         for row, (cod_cli, cod_usr, cod_pwd) in zip(rows, codes, strict=True):
             if "FLG_ATV" not in row:
                 row["FLG_ATV"] = "1"
-            row["COD_CLI"] = cod_cli
-            row["COD_USR"] = cod_usr
-            row["COD_PWD"] = cod_pwd
-            answers.append(
-                {
-                    "errorCode": "0",
-                    "error": "",
-                    "COD_CLI_ERP": row["COD_CLI_ERP"],
-                    "COD_CLI": cod_cli,
-                    "COD_USR": cod_usr,
-                    "COD_PWD": cod_pwd,
-                }
-            )
+            answer = _ACCEPTED.copy()
+            answer["COD_CLI_ERP"] = row["COD_CLI_ERP"]
+            answer["COD_CLI"] = row["COD_CLI"] = cod_cli
+            answer["COD_USR"] = row["COD_USR"] = cod_usr
+            answer["COD_PWD"] = row["COD_PWD"] = cod_pwd
+            answers.append(answer)
         tenant.put_many(CUSTOMERS, records)
         return answers
 
