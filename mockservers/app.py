@@ -31,7 +31,7 @@ from mockservers.core.persistence import StateFile
 from mockservers.core.sessions import Sessions
 from mockservers.core.shadows import ShadowSummary
 from mockservers.core.shared import Store
-from mockservers.core.vendor import Kit, Vendor
+from mockservers.core.vendor import Kit, Vendor, VendorRoute
 from mockservers.vendors import VENDOR_CLASSES
 
 SERVER_OPTIONS: dict[str, Any] = {
@@ -120,18 +120,21 @@ def _lifespan(
 
 
 class KitApp(Starlette):
-    """Starlette with one shortcut: a request for a vendor's exact path goes straight to its
-    endpoint, skipping the router's pattern matching and per-route wrappers (the hot path of
-    every fake). Everything else — admin, OpenAPI, 404/405 — goes through Starlette as usual.
+    """Starlette with one shortcut: a request for a vendor's path, with a method it allows,
+    goes straight to the vendor's pipeline, skipping the router's pattern matching, per-route
+    wrappers and request object (the hot path of every fake). Everything else — admin, OpenAPI,
+    404/405 — goes through Starlette as usual.
 
     With ``cors_origins``, Starlette's CORS middleware answers preflights and marks answers for
     those origins, in front of everything (connectors that run in a browser)."""
 
     def __init__(
-        self, *, vendor_routes: list[Route], cors_origins: tuple[str, ...] = (), **kwargs: Any
+        self, *, vendors: list[Vendor], cors_origins: tuple[str, ...] = (), **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        self.exact = {route.path: route for route in vendor_routes if "{" not in route.path}
+        self.exact: dict[str, tuple[Vendor, VendorRoute]] = {
+            path: (vendor, route) for vendor in vendors for path, route in vendor.paths().items()
+        }
         self.entry: ASGIApp = self.dispatch
         if cors_origins:
             self.entry = CORSMiddleware(
@@ -148,10 +151,11 @@ class KitApp(Starlette):
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            route = self.exact.get(scope["path"])
-            if route is not None and route.methods and scope["method"] in route.methods:
+            found = self.exact.get(scope["path"])
+            if found is not None and scope["method"] in found[1].methods:
                 scope["app"] = self
-                response = await route.endpoint(Request(scope, receive))
+                vendor, route = found
+                response = await vendor.handle(scope, receive, route)
                 await response(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
@@ -232,7 +236,7 @@ def create_app(
     ui = dashboard.routes(vendors.values(), config.admin_token)
     routes = vendor_routes + documents + ui + admin.routes()
     app = KitApp(
-        vendor_routes=vendor_routes,
+        vendors=list(vendors.values()),
         routes=routes,
         exception_handlers={HTTPException: _http_errors(vendors)},
         lifespan=_lifespan(store, state),

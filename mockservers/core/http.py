@@ -3,19 +3,43 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from functools import cache
 from http import HTTPStatus
 from typing import Any
 
 import jsonschema_rs
 import orjson
+from starlette.background import BackgroundTask
 from starlette.responses import Response
+
+_JSON_TYPE = (b"content-type", b"application/json")
 
 
 class JSONResponse(Response):
-    """A JSON response encoded with orjson (several times faster than the standard library)."""
+    """A JSON response encoded with orjson (several times faster than the standard library).
+
+    Every vendor answer is one of these, so the common case (no extra headers, a status with a
+    body) builds its headers directly: the same headers, in the same order, as Starlette's
+    ``init_headers`` makes."""
 
     media_type = "application/json"
+
+    def __init__(
+        self,
+        content: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        if headers or media_type is not None or status_code < 200 or status_code in (204, 304):
+            super().__init__(content, status_code, headers, media_type, background)
+            return
+        self.status_code = status_code
+        self.background = background
+        body = self.body = orjson.dumps(content)
+        self.raw_headers = [(b"content-length", b"%d" % len(body)), _JSON_TYPE]
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)

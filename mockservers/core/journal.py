@@ -90,13 +90,33 @@ class Entry:
         return len(self.request_body) + len(self.response_body) + 256
 
     def to_wire(self) -> dict[str, Any]:
-        """A JSON-ready copy (bytes as latin-1 text), for a shared store."""
-        wire = {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
-        for name in ("query", "request_body", "response_body"):
-            wire[name] = wire[name].decode("latin-1")
-        for name in ("headers", "response_headers"):
-            wire[name] = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in wire[name]]
-        return wire
+        """A JSON-ready copy (bytes as latin-1 text), for a shared store: every field, spelt
+        out (every call's path under a shared store)."""
+        return {
+            "time": self.time,
+            "vendor": self.vendor,
+            "operation": self.operation,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query.decode("latin-1"),
+            "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in self.headers],
+            "status": self.status,
+            "request_body": self.request_body.decode("latin-1"),
+            "response_body": self.response_body.decode("latin-1"),
+            "duration_ms": self.duration_ms,
+            "detail": self.detail,
+            "session": self.session,
+            "tenant": self.tenant,
+            "behaviours": self.behaviours,
+            "response_headers": [
+                [k.decode("latin-1"), v.decode("latin-1")] for k, v in self.response_headers
+            ],
+            "source": self.source,
+            "verdict": self.verdict,
+            "shadow": self.shadow,
+            "id": self.id,
+            "at": self.at,
+        }
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Entry:
@@ -157,7 +177,7 @@ class _Log:
         self.max_bytes = max_bytes
 
     def append(self, entry: Entry) -> None:
-        size = entry.size
+        size = len(entry.request_body) + len(entry.response_body) + 256  # entry.size, inlined
         if size > self.max_bytes:  # rare: keep the entry, cut its bodies to fit
             half = max(0, self.max_bytes // 2 - 256)
             entry.request_body = entry.request_body[:half]

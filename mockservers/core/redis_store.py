@@ -123,7 +123,9 @@ class Writes:
     """The Redis commands of one commit, for the commit script: each a list of words (text),
     sent together as one JSON argument (one argument to encode, whatever the batch holds).
     Large commands are cut in pieces (a Lua call takes at most a few thousand arguments); a
-    set membership or a list trim asked for several times in a batch is sent once."""
+    set membership or a list trim asked for several times in a batch is sent once, and the
+    fields a batch sets in one hash go in one ``HSET`` (a tenant's records and sequences: one
+    command for the batch, not two per call)."""
 
     CHUNK = 500
 
@@ -131,22 +133,33 @@ class Writes:
         self.commands: list[list[str]] = []
         self._members: set[tuple[str, str]] = set()
         self._trims: dict[str, tuple[int, int]] = {}
+        self._hashes: dict[str, dict[str, str]] = {}
 
     def command(self, *words: Any) -> None:
         self.commands.append([w if isinstance(w, str) else str(w) for w in words])
 
     def payload(self) -> bytes:
+        for key in list(self._hashes):
+            self._flush_hash(key)
         sets = [["SADD", key, member] for key, member in sorted(self._members)]
         trims = [["LTRIM", key, str(a), str(b)] for key, (a, b) in self._trims.items()]
         return orjson.dumps(self.commands + sets + trims)
 
     def hset(
-        self, key: str, field: str | None = None, value: Any = None, *, mapping: Any = None
+        self, key: str, field: str | None = None, value: str = "", *, mapping: Any = None
     ) -> None:
+        """Set fields of a hash: kept until the batch's payload (a later value of a field wins,
+        as a later ``HSET`` would), or until another command on that hash."""
+        fields = self._hashes.get(key)
+        if fields is None:
+            fields = self._hashes[key] = {}
         if mapping is None:
-            self.command("HSET", key, field, value)
-            return
-        items = list(mapping.items())
+            fields[field] = value  # type: ignore[index]
+        else:
+            fields.update(mapping)
+
+    def _flush_hash(self, key: str) -> None:
+        items = list(self._hashes.pop(key, {}).items())
         for start in range(0, len(items), self.CHUNK):
             words = ["HSET", key]
             for pair in items[start : start + self.CHUNK]:
@@ -154,9 +167,11 @@ class Writes:
             self.commands.append(words)
 
     def hdel(self, key: str, field: str) -> None:
+        self._flush_hash(key)
         self.command("HDEL", key, field)
 
     def delete(self, key: str) -> None:
+        self._hashes.pop(key, None)  # whatever the batch set in it goes with it
         self.command("DEL", key)
 
     def sadd(self, key: str, member: str) -> None:
@@ -198,6 +213,7 @@ class RedisStore(Store):
         self.on_empty: Callable[[], None] = lambda: None
         """Set by the app: put the fresh kit's fixtures back when Redis holds nothing."""
         self._ops: list[Op] = []
+        self._keys: dict[tuple[str, ...], str] = {}
         self._redis: aioredis.Redis | None = None
         self._client_id = ""
         self._mutex: asyncio.Lock | None = None
@@ -214,7 +230,13 @@ class RedisStore(Store):
 
     # -- keys -----------------------------------------------------------------------------
     def key(self, *parts: str) -> str:
-        return ":".join((self.prefix, *parts))
+        """A Redis key of this kit, from its parts (remembered: a call names the same few)."""
+        found = self._keys.get(parts)
+        if found is None:
+            if len(self._keys) >= 4096:  # sessions come and go: keep the memory bounded
+                self._keys.clear()
+            found = self._keys[parts] = ":".join((self.prefix, *parts))
+        return found
 
     def recorder(self) -> Recorder:
         return self._record

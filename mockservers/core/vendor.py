@@ -152,20 +152,20 @@ class Call:
         "kit",
         "operation",
         "query",
-        "request",
+        "scope",
         "vendor",
     )
 
     def __init__(
         self,
-        request: Request,
+        scope: Scope,
         vendor: str,
         operation: str,
         body: bytes,
         kit: Kit,
         query: Query,
     ) -> None:
-        self.request = request
+        self.scope = scope
         self.query = query
         self._headers: CallHeaders | None = None
         self.vendor = vendor
@@ -190,13 +190,13 @@ class Call:
         """The request headers, names without case (read once into a dict: a vendor looks at
         several per call)."""
         if self._headers is None:
-            self._headers = CallHeaders(self.request.scope["headers"])
+            self._headers = CallHeaders(self.scope["headers"])
         return self._headers
 
     @property
     def client_ip(self) -> str:
-        client = self.request.client
-        return client.host if client else ""
+        client = self.scope.get("client")
+        return client[0] if client else ""
 
     def json(self) -> Any:
         """The body parsed as JSON; ``KitError('malformed_json')`` when it is not."""
@@ -394,6 +394,10 @@ class Vendor:
         return {}
 
     # -- the pipeline ---------------------------------------------------------------------
+    def paths(self) -> dict[str, VendorRoute]:
+        """Each route by its full path (``/<vendor><path>``): the app's shortcut to ``handle``."""
+        return {f"/{self.name}{route.path}": route for route in self.routes}
+
     def starlette_routes(self) -> list[Route]:
         return [
             Route(
@@ -407,22 +411,24 @@ class Vendor:
 
     def _endpoint(self, route: VendorRoute) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
-            return await self.handle(request, route)
+            return await self.handle(request.scope, request.receive, route)
 
         return endpoint
 
-    async def handle(self, request: Request, route: VendorRoute) -> Response:
+    async def handle(self, scope: Scope, receive: Receive, route: VendorRoute) -> Response:
+        """The answer to one call of ``route``, straight from the ASGI scope (no Starlette
+        request: this is every call's path)."""
         started = perf_counter()
         kit = self.kit
-        query = parse_query(request.scope["query_string"])
+        query = parse_query(scope["query_string"])
         operation = route.operation_for(query)
         body = b""
         refused: KitError | None = None
         try:
-            body = await _read_body(request, kit.max_body_bytes)
+            body = await read_body(receive, scope, kit.max_body_bytes)
         except KitError as exc:
             refused = exc
-        call = Call(request, self.name, operation, body, kit, query)
+        call = Call(scope, self.name, operation, body, kit, query)
         if not kit.store.shared:
             response, fault = self._answer(call, route, refused, started)
         else:
@@ -460,7 +466,7 @@ class Vendor:
                 response, detail = self._respond(call, route, refused, fault)
             finally:
                 MET.reset(met_token)
-            details = "; ".join([*call.details, *([detail] * bool(detail))])
+            details = "; ".join([*call.details, detail]) if detail else "; ".join(call.details)
             if details:
                 response.headers[DETAIL_HEADER] = detail_header(details)
             if fault is not None and fault.kind == "malformed":
@@ -483,7 +489,7 @@ class Vendor:
         ``unknown`` with the detail ``routing: ...``: a connector's wrong URL shows in the
         journal like any other call."""
         started = perf_counter()
-        call = Call(request, self.name, UNKNOWN, b"", self.kit, {})
+        call = Call(request.scope, self.name, UNKNOWN, b"", self.kit, {})
         detail = f"routing: {reason}"
 
         def answer() -> Response:
@@ -532,38 +538,47 @@ class Vendor:
         tenant: str | None,
         met: list[str],
     ) -> None:
-        scope_ = call.request.scope
-        self.kit.journal.record(
-            Entry(
-                time=self.clock.time(),
-                vendor=self.name,
-                operation=call.operation,
-                method=scope_["method"],
-                path=scope_["path"],
-                query=scope_["query_string"],
-                headers=scope_["headers"],
-                status=response.status_code,
-                request_body=call.body,
-                response_body=bytes(getattr(response, "body", b"")),
-                duration_ms=(perf_counter() - started) * 1000,
-                detail=detail,
-                session=scope,
-                tenant=tenant,
-                behaviours=met,
-                response_headers=response.raw_headers,
-            )
+        scope_ = call.scope
+        # Positional, in the order of Entry's fields: half the cost of keywords, on every call.
+        entry = Entry(
+            self.clock.time(),
+            self.name,
+            call.operation,
+            scope_["method"],
+            scope_["path"],
+            scope_["query_string"],
+            scope_["headers"],
+            response.status_code,
+            call.body,
+            bytes(getattr(response, "body", b"")),
+            (perf_counter() - started) * 1000,
+            detail,
+            scope,
+            tenant,
+            met,
+            response.raw_headers,
         )
+        self.kit.journal.record(entry)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, read from the ASGI messages (a one-message body costs one ``receive``)."""
-    declared = next((v for k, v in request.scope["headers"] if k == b"content-length"), None)
+async def read_body(receive: Receive, scope: Scope, limit: int) -> bytes:
+    """The body, read from the ASGI messages, at most ``limit`` bytes (``KitError`` 413). A
+    one-message body costs one ``receive``; a longer one is refused on its declared length
+    before the rest is read."""
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise ClientDisconnect()
+    chunk = message.get("body", b"")
+    if not message.get("more_body", False):
+        if len(chunk) > limit:
+            raise KitError("too_large", f"the body is larger than {limit} bytes", status=413)
+        return chunk
+    declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise KitError("too_large", f"the body is larger than {limit} bytes", status=413)
-    chunks: list[bytes] = []
-    size = 0
-    receive = request.receive
-    while True:
+    chunks = [chunk]
+    size = len(chunk)
+    while message.get("more_body", False):
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientDisconnect()
@@ -571,12 +586,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
         size += len(chunk)
         if size > limit:
             raise KitError("too_large", f"the body is larger than {limit} bytes", status=413)
-        if not message.get("more_body", False):
-            if not chunks:
-                return chunk
-            chunks.append(chunk)
-            return b"".join(chunks)
         chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def parse_query(raw: bytes) -> Query:

@@ -10,7 +10,7 @@ decides the record's outcome.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -25,17 +25,16 @@ from mockservers.keepit.ratelimit import RateLimiter
 from mockservers.keepit.sections import (
     MAKEUP,
     MAKEUP_REPORTED,
-    SECTIONS,
     code_text,
     emails,
     first_email,
     mapping_key,
+    sections_in,
     with_default_system,
 )
 from mockservers.keepit.settings import KeepItSettings
 
 SUBJECTS = "subjects"  # keyed by the customer's progId, as a string
-CREDENTIAL_HEADERS = ("username", "password", "companyId", "siteId")
 
 
 def tenant_name(company: str, site: str) -> str:
@@ -73,17 +72,28 @@ def customer_code_of(record: Any) -> Any:
 def unique_keys(record: Mapping[str, Any]) -> list[Key]:
     """What no two customers of a tenant may share: (system, customerCode), each e-mail,
     each mapping tuple, each card barcode."""
+    return identity_keys(record) + section_keys(record)
+
+
+def identity_keys(record: Mapping[str, Any]) -> list[Key]:
+    """The unique keys that tell who a customer is: (system, customerCode) and each e-mail."""
     subjects = record.get("subjects") or {}
-    keys: list[Key] = [
-        ("code", str(subjects.get("system", "")), code_text(subjects.get("customerCode", "")))
-    ]
-    keys += [("email", e) for e in emails(record)]
-    keys += [("map", *mapping_key(m)) for m in record.get("mappings", [])]
-    keys += [
-        ("card", c["cardBarcode"])
-        for c in record.get("cards", [])
-        if isinstance(c.get("cardBarcode"), str) and c["cardBarcode"]
-    ]
+    code = code_text(subjects.get("customerCode", ""))
+    keys: list[Key] = [("code", str(subjects.get("system", "")), code)]
+    for email in emails(record):
+        keys.append(("email", email))
+    return keys
+
+
+def section_keys(record: Mapping[str, Any]) -> list[Key]:
+    """The unique keys a customer holds in its sections: each mapping tuple, each card barcode."""
+    keys: list[Key] = []
+    for mapping in record.get("mappings", ()):
+        keys.append(("map", *mapping_key(mapping)))
+    for card in record.get("cards", ()):
+        barcode = card.get("cardBarcode")
+        if isinstance(barcode, str) and barcode:
+            keys.append(("card", barcode))
     return keys
 
 
@@ -95,12 +105,36 @@ class Plan:
     customer_code: Any
     message: str = ""
     incoming: dict[str, Any] = field(default_factory=dict)
+    """The record to store, without its ``action`` (mappings with their system, those kept)."""
     existing: dict[str, Any] | None = None
     behaviours: list[Behaviour] = field(default_factory=list)
     """The documented situations this record meets if the batch goes through (not on a 422)."""
+    me: str = ""
+    """Who the record is while planning: its progId on update, a placeholder on insert."""
+    keys: list[Key] = field(default_factory=list)
+    """The unique keys of the customer as it will be (an ``ok`` plan claims them)."""
 
     def entry(self) -> dict[str, Any]:
         return {"customerCode": self.customer_code, "errorMessage": self.message}
+
+
+class Holders:
+    """Who holds each unique key while a batch is planned: what its earlier records claimed,
+    else the tenant's stored customers (``me`` is a record's own name, see ``Plan.me``)."""
+
+    __slots__ = ("claimed", "index")
+
+    def __init__(self, index: dict[Key, str]) -> None:
+        self.index = index
+        self.claimed: dict[Key, str] = {}
+
+    def taken(self, keys: list[Key], me: str) -> bool:
+        """Whether a customer other than ``me`` holds one of ``keys``."""
+        claimed, index = self.claimed, self.index
+        return any(claimed.get(key, index.get(key)) not in (None, me) for key in keys)
+
+    def claim(self, keys: list[Key], me: str) -> None:
+        self.claimed.update(dict.fromkeys(keys, me))
 
 
 @dataclass
@@ -132,7 +166,10 @@ class KeepItModel(VendorModel):
     def authenticate(self, headers: Mapping[str, str]) -> TenantState:
         """The caller's tenant (``companyId/siteId``); 401 for missing or wrong credentials.
         Each authenticated call counts towards the limit; over it: 429."""
-        username, password, company, site = (headers.get(h) or "" for h in CREDENTIAL_HEADERS)
+        username = headers.get("username") or ""
+        password = headers.get("password") or ""
+        company = headers.get("companyId") or ""
+        site = headers.get("siteId") or ""
         expected = self.password_of(username, company, site)
         if (
             not (username and password and company and site)
@@ -198,33 +235,28 @@ class KeepItModel(VendorModel):
     ) -> BatchResult:
         """Plan every record, then write the good ones unless a unique constraint clashes."""
         index = self._index(tenant)
-        claimed: dict[Key, str] = {}
-
-        def owner(key: Key) -> str | None:
-            return claimed.get(key, index.get(key))
-
+        holders = Holders(index)
         plans: list[Plan] = []
+        conflicts: list[dict[str, Any]] = []
         for number, record in enumerate(records):
             if number in failures:
                 invalid = [coverage.MANDATORY_FIELD]
                 plan = Plan("error", customer_code_of(record), failures[number], behaviours=invalid)
-                plans.append(plan)
-                continue
-            plan = self._plan(tenant, number, record, owner)
-            if plan.kind == "ok":
-                me = _me(plan, number)
-                claimed.update(dict.fromkeys(unique_keys(_preview(plan)), me))
+            else:
+                plan = self._plan(tenant, number, record, holders)
+                if plan.kind == "ok":
+                    holders.claim(plan.keys, plan.me)
+                elif plan.kind == "conflict":
+                    conflicts.append(plan.entry())
             plans.append(plan)
-        result = BatchResult()
-        conflicts = [p.entry() for p in plans if p.kind == "conflict"]
         if conflicts:
-            result.conflicts = conflicts
-            return result
+            return BatchResult(conflicts=conflicts)
+        result = BatchResult()
         for plan in plans:
             for behaviour in plan.behaviours:
                 met(behaviour)
             if plan.kind == "ok":
-                result.inserted.append(self._write(tenant, plan))
+                result.inserted.append(self._write(tenant, index, plan))
             elif plan.kind == "duplicate":
                 result.duplicated.append(plan.entry())
             else:
@@ -232,11 +264,12 @@ class KeepItModel(VendorModel):
         return result
 
     def _plan(
-        self, tenant: TenantState, number: int, record: dict[str, Any], owner: OwnerLookup
+        self, tenant: TenantState, number: int, record: dict[str, Any], holders: Holders
     ) -> Plan:
         subjects = record["subjects"]
         code = subjects["customerCode"]
         incoming = dict(record)
+        del incoming["action"]  # what to do, not what to store
         if "mappings" in record:
             incoming["mappings"] = with_default_system(record["mappings"], subjects["system"])
         existing = None
@@ -245,63 +278,68 @@ class KeepItModel(VendorModel):
             if existing is None:
                 missing = [coverage.RECORD_NOT_FOUND]
                 return Plan("error", code, not_found(subjects["progId"]), behaviours=missing)
-        plan = Plan("ok", code, incoming=incoming, existing=existing)
-        me = _me(plan, number)
-
-        def others(keys: list[Key]) -> list[Key]:
-            return [k for k in keys if owner(k) not in (None, me)]
-
-        preview = _preview(plan)
-        identity = [k for k in unique_keys(preview) if k[0] in ("code", "email")]
-        if others(identity):
+        me = str(existing["progId"]) if existing else f"new:{number}"
+        identity = identity_keys(_preview(existing, incoming))
+        if holders.taken(identity, me):
             return Plan("duplicate", code, DUPLICATE, behaviours=[coverage.DUPLICATE_RECORD])
+        behaviours: list[Behaviour] = []
         mappings = incoming.get("mappings") or []
         if mappings:
             if code_text(code) not in {code_text(m["externalCode"]) for m in mappings}:
                 return Plan("error", code, NOT_IN_MAPPINGS, behaviours=[coverage.NOT_IN_MAPPINGS])
-            taken = [m for m in mappings if others([("map", *mapping_key(m))])]
-            if taken and existing is None:
+            held = [m for m in mappings if holders.taken([("map", *mapping_key(m))], me)]
+            if held and existing is None:
                 clash = [coverage.MAPPING_CODE_TAKEN]
-                return Plan("error", code, code_taken(taken[0]), behaviours=clash)
+                return Plan("error", code, code_taken(held[0]), behaviours=clash)
             # On update, codes that already exist are discarded, new ones are added.
-            incoming["mappings"] = [m for m in mappings if m not in taken]
-            if taken:
-                plan.behaviours.append(coverage.MAPPING_CODE_DISCARDED)
+            incoming["mappings"] = [m for m in mappings if m not in held]
+            if held:
+                behaviours.append(coverage.MAPPING_CODE_DISCARDED)
         for card in incoming.get("cards") or []:
             barcode = card.get("cardBarcode")
-            if isinstance(barcode, str) and barcode and others([("card", barcode)]):
+            if isinstance(barcode, str) and barcode and holders.taken([("card", barcode)], me):
                 return Plan("conflict", code, card_taken(barcode))
-        return plan
+        keys = identity + section_keys(_preview(existing, incoming))  # the mappings kept
+        return Plan("ok", code, "", incoming, existing, behaviours, me, keys)
 
-    def _write(self, tenant: TenantState, plan: Plan) -> dict[str, Any]:
+    def _write(self, tenant: TenantState, index: dict[Key, str], plan: Plan) -> dict[str, Any]:
         # Write into the customer as stored now: an earlier record of the same call may have
         # updated it since it was planned (writing into the planned copy lost that update).
-        existing = tenant.get(SUBJECTS, str(plan.existing["progId"])) if plan.existing else {}
-        incoming = plan.incoming
-        prog_id = existing["progId"] if plan.existing else tenant.next(SUBJECTS)
+        if plan.existing:
+            existing = tenant.get(SUBJECTS, str(plan.existing["progId"]))
+            prog_id = existing["progId"]
+        else:
+            existing = {}
+            prog_id = tenant.next(SUBJECTS)
         now = self.clock.isoformat()
-        record = {**existing, **{k: v for k, v in incoming.items() if k != "action"}}
-        record["progId"] = prog_id
-        record["subjects"] = {**existing.get("subjects", {}), **incoming["subjects"]}
-        record["subjects"]["progId"] = prog_id
+        incoming = plan.incoming
+        record = {**existing, **incoming, "progId": prog_id}
+        record["subjects"] = {
+            **existing.get("subjects", {}),
+            **incoming["subjects"],
+            "progId": prog_id,
+        }
         record.setdefault("created_at", now)
         record["updated_at"] = now
         reported: dict[str, Any] = {}
-        for section in SECTIONS:
-            if isinstance(incoming.get(section.field), list):
-                stored = existing.get(section.field) or []
-                merged, ids = section.merge(tenant, stored, incoming[section.field])
-                record[section.field] = merged
-                reported[section.reported] = [{"progId": i} for i in ids]
-        if isinstance(incoming.get(MAKEUP), dict):
+        for section in sections_in(incoming):
+            stored = existing.get(section.field) or []
+            merged, prog_ids = section.merge(tenant, stored, incoming[section.field])
+            record[section.field] = merged
+            reported[section.reported] = prog_ids
+        makeup = incoming.get(MAKEUP)
+        if isinstance(makeup, dict):
             old = existing.get(MAKEUP) or {}
             makeup_id = old.get("progId") or tenant.next(MAKEUP_REPORTED)
-            record[MAKEUP] = {**incoming[MAKEUP], "progId": makeup_id}
+            record[MAKEUP] = {**makeup, "progId": makeup_id}
             reported[MAKEUP_REPORTED] = {"progId": makeup_id}
-        index = self._index(tenant)
-        for key in unique_keys(existing) if plan.existing else ():
-            index.pop(key, None)
-        index.update(dict.fromkeys(unique_keys(record), str(prog_id)))
+        if plan.existing:
+            for key in unique_keys(existing):
+                index.pop(key, None)
+        # An insert stores the customer it planned, so it holds the planned keys; an update
+        # merged into the customer as stored now, so its keys are read from the result.
+        keys = unique_keys(record) if plan.existing else plan.keys
+        index.update(dict.fromkeys(keys, str(prog_id)))
         tenant.put(SUBJECTS, str(prog_id), record)
         met(coverage.UPDATED if plan.existing else coverage.INSERTED)
         return {
@@ -312,26 +350,18 @@ class KeepItModel(VendorModel):
         }
 
 
-OwnerLookup = Callable[[Key], "str | None"]
-
-
-def _me(plan: Plan, number: int) -> str:
-    """Who a record is while planning: its progId on update, a placeholder on insert."""
-    return str(plan.existing["progId"]) if plan.existing else f"new:{number}"
-
-
-def _preview(plan: Plan) -> dict[str, Any]:
-    """The customer as it would be after the record: enough to compute its unique keys."""
-    existing = plan.existing or {}
-    incoming = plan.incoming
-    preview = {
+def _preview(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[str, Any]:
+    """The customer as it would be after the record: enough to compute its unique keys (an
+    insert's is the record itself)."""
+    if existing is None:
+        return incoming
+    return {
         "subjects": {**existing.get("subjects", {}), **incoming["subjects"]},
         **{
             name: (existing.get(name) or []) + (incoming.get(name) or [])
             for name in ("contacts", "mappings", "cards")
         },
     }
-    return preview
 
 
 def owners_of(tenant: TenantState) -> dict[Key, str]:

@@ -25,8 +25,11 @@ def code_text(value: Any) -> str:
 
 def _nonempty(*fields: str) -> MatchKey:
     def key(element: Element) -> Any:
-        values = tuple(element.get(f) for f in fields)
-        return values if all(isinstance(v, str) and v for v in values) else None
+        values = tuple(map(element.get, fields))
+        for value in values:
+            if not (isinstance(value, str) and value):
+                return None
+        return values
 
     return key
 
@@ -54,26 +57,31 @@ class Section:
 
     def merge(
         self, tenant: TenantState, stored: list[Element], elements: list[Element]
-    ) -> tuple[list[Element], list[int]]:
-        """The merged list and the progIds of the received elements, in their order (an insert
-        merges into nothing, which also folds repeated elements of one request together)."""
+    ) -> tuple[list[Element], list[dict[str, int]]]:
+        """The merged list, and the progIds of the received elements in their order as the answer
+        reports them (an insert merges into nothing, which also folds repeated elements of one
+        request together)."""
         merged = list(stored)
+        match = self.match
         where: dict[Any, int] = {}
-        if self.match is not None:
-            where = {self.match(e): i for i, e in enumerate(merged) if self.match(e) is not None}
-        prog_ids: list[int] = []
+        if match is not None:
+            for index, element in enumerate(merged):
+                key = match(element)
+                if key is not None:
+                    where[key] = index
+        reported: list[dict[str, int]] = []
         for element in elements:
-            key = self.match(element) if self.match is not None else None
+            key = match(element) if match is not None else None
             index = where.get(key) if key is not None else None
             if index is None:
+                index = len(merged)
                 merged.append({**element, "progId": tenant.next(self.reported)})
-                index = len(merged) - 1
                 if key is not None:
                     where[key] = index
             elif not self.keep:
                 merged[index] = {**element, "progId": merged[index].get("progId")}
-            prog_ids.append(merged[index].get("progId"))
-        return merged, prog_ids
+            reported.append({"progId": merged[index].get("progId")})
+        return merged, reported
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -90,6 +98,15 @@ MAKEUP = "subjectMakeup"
 MAKEUP_REPORTED = "makeup"
 
 
+_POSITION = {section.field: position for position, section in enumerate(SECTIONS)}
+
+
+def sections_in(record: dict[str, Any]) -> list[Section]:
+    """The sections a record sends as lists, in the order of ``SECTIONS`` (that of the answer)."""
+    names = sorted(record.keys() & _POSITION.keys(), key=_POSITION.__getitem__)
+    return [SECTIONS[_POSITION[name]] for name in names if isinstance(record[name], list)]
+
+
 def with_default_system(mappings: list[Element], system: Any) -> list[Element]:
     """Mappings without ``system`` take the subject's (the document: 'homonym attribute')."""
     return [m if "system" in m else {"system": system, **m} for m in mappings]
@@ -97,15 +114,18 @@ def with_default_system(mappings: list[Element], system: Any) -> list[Element]:
 
 def emails(record: dict[str, Any]) -> list[str]:
     """The customer's e-mails, normalised: EMAIL contacts first, then ``subjects.email``."""
-    found = [
-        c["value"]
-        for c in record.get("contacts", [])
-        if c.get("contactType") == "EMAIL" and isinstance(c.get("value"), str)
-    ]
-    main = record.get("subjects", {}).get("email")
-    if isinstance(main, str):
-        found.append(main)
-    return [e.strip().lower() for e in found if e.strip()]
+    found: list[str] = []
+    for contact in record.get("contacts", ()):
+        if contact.get("contactType") == "EMAIL":
+            _add_email(found, contact.get("value"))
+    _add_email(found, record.get("subjects", {}).get("email"))
+    return found
+
+
+def _add_email(found: list[str], value: Any) -> None:
+    """Add ``value`` trimmed and in lower case, unless it is not a string or is blank."""
+    if isinstance(value, str) and (text := value.strip()):
+        found.append(text.lower())
 
 
 def first_email(record: dict[str, Any]) -> str:

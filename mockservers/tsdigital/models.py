@@ -3,10 +3,13 @@ and their asynchronous lifecycle (PROCESSING -> CREATED or FAILED on the kit's c
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from mockservers.core.coverage import met
@@ -24,9 +27,12 @@ CREATE = "items:create"
 SPECIAL = "special"
 STUDIO = "studio:"
 SPECIAL_FLAGS = ("noOwnership", "validated", "certified")
+PRIVILEGED_FIELDS = frozenset((*SPECIAL_FLAGS, "ownerIds", "studioId"))
+"""The body fields only some callers may send (``denied`` looks at nothing else in the body)."""
 PROCESSING, CREATED, FAILED = "PROCESSING", "CREATED", "FAILED"
 DEFAULT_FAILURE = "Errore durante la creazione dell'item (processing_failure injected)"
 _ID_NAMESPACE = uuid.UUID("6f1d3c1e-2b1a-4d38-9a57-7f3a0c0e9d11")
+_ID_HASH = hashlib.sha1(_ID_NAMESPACE.bytes)  # the namespace's part of every item id, hashed once
 
 
 def is_grant(value: Any) -> bool:
@@ -36,8 +42,34 @@ def is_grant(value: Any) -> bool:
     return value in (CREATE, SPECIAL) or (value.startswith(STUDIO) and len(value) > len(STUDIO))
 
 
+def item_uuid(name: str) -> str:
+    """``str(uuid.uuid5(_ID_NAMESPACE, name))``, spelt out on the SHA-1 digest: the same id at a
+    quarter of the cost (no UUID object, the namespace hashed once)."""
+    digest = _ID_HASH.copy()
+    digest.update(name.encode())
+    hexa = digest.hexdigest()
+    variant = "89ab"[int(hexa[16], 16) & 3]  # RFC 4122 variant: the top two bits 10
+    return f"{hexa[:8]}-{hexa[8:12]}-5{hexa[13:16]}-{variant}{hexa[17:20]}-{hexa[20:32]}"
+
+
 def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+    """``datetime.fromtimestamp(epoch, UTC).isoformat()`` with ``Z`` for ``+00:00``, each second
+    formatted once: the microseconds rounded as ``fromtimestamp`` rounds them (half to even,
+    carried into the second), the date and time of day cached per second."""
+    fraction, whole = math.modf(epoch)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    elif micros < 0:
+        whole, micros = whole - 1, micros + 1_000_000
+    second = _iso_second(int(whole))
+    return f"{second}.{micros:06d}Z" if micros else f"{second}Z"
+
+
+@lru_cache(maxsize=64)
+def _iso_second(epoch: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` of a whole second; raises as ``fromtimestamp`` does out of range."""
+    return datetime.fromtimestamp(epoch, UTC).isoformat().removesuffix("+00:00")
 
 
 def _epoch(value: Any) -> float:
@@ -60,6 +92,20 @@ class Caller:
 
     def has_special_roles(self) -> bool:
         return self.kind == "app-key" and SPECIAL in self.grants
+
+
+@lru_cache(maxsize=256)
+def caller_of(kind: str, grants: tuple[str, ...], tenant: str) -> Caller:
+    """The caller a token's claims describe, built once per distinct token (it is immutable)."""
+    return Caller(kind, frozenset(grants), tenant)
+
+
+@lru_cache(maxsize=256)
+def bearer(authorization: str) -> tuple[str, str]:
+    """An ``Authorization`` header as (its scheme in lower case, its credentials), spaces aside;
+    parsed once per distinct header: a client sends the same one on every call."""
+    scheme, _, value = authorization.strip().partition(" ")
+    return scheme.lower(), value.strip()
 
 
 class TsDigitalModel(VendorModel):
@@ -91,15 +137,16 @@ class TsDigitalModel(VendorModel):
         if not authorization:
             met(coverage.TOKEN_MISSING)
             raise self.error(401, [sub_error("Authorization", "header mancante")])
-        scheme, _, value = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            met(coverage.TOKEN_INVALID if value.strip() else coverage.TOKEN_MISSING)
+        scheme, value = bearer(authorization)
+        if scheme != "bearer" or not value:
+            met(coverage.TOKEN_INVALID if value else coverage.TOKEN_MISSING)
             raise self.error(401, [sub_error("Authorization", "atteso 'Bearer <token>'")])
-        token, verdict = self.tokens.verdict(value.strip())
+        token, verdict = self.tokens.verdict(value)
         if token is None:
             met(coverage.TOKEN_EXPIRED if verdict == "expired" else coverage.TOKEN_INVALID)
             raise self.error(401, [sub_error("Authorization", "token sconosciuto o scaduto")])
-        return Caller(token.claims["kind"], frozenset(token.claims["grants"]), token.tenant)
+        claims = token.claims
+        return caller_of(claims["kind"], tuple(claims["grants"]), token.tenant)
 
     # -- the seed's rules -------------------------------------------------------------------
     def broken_rules(self, body: dict[str, Any]) -> list[SubError]:
@@ -122,6 +169,8 @@ class TsDigitalModel(VendorModel):
 
     def denied(self, caller: Caller, body: dict[str, Any]) -> list[SubError]:
         """Every permission the caller lacks for this request (403), in the seed's order."""
+        if PRIVILEGED_FIELDS.isdisjoint(body) and caller.can_create():
+            return []  # the common request: none of the fields a permission guards
         denied = []
         if not caller.can_create():
             met(coverage.APP_KEY_CANNOT_CREATE)
@@ -163,19 +212,20 @@ class TsDigitalModel(VendorModel):
     ) -> str:
         """Store the item PROCESSING; it settles to CREATED (or FAILED with ``failure``)."""
         tenant = self.state.tenant(caller.tenant)
-        item_id = str(uuid.uuid5(_ID_NAMESPACE, f"{tenant.name}/{tenant.next(ITEMS)}"))
+        item_id = item_uuid(f"{tenant.name}/{tenant.next(ITEMS)}")
         now = self.clock.time()
         ready = now + self.settings.processing_delay_seconds
-        record = dict(body)
-        record.update(
-            id=item_id,
-            status=PROCESSING,
-            history=[{"status": PROCESSING, "at": iso(now)}],
-            ready_at=iso(ready),
-            final_status=CREATED if failure is None else FAILED,
-            caller={"kind": caller.kind, "grants": sorted(caller.grants)},
-            headers=headers,
-        )
+        at = iso(now)
+        record = {
+            **body,
+            "id": item_id,
+            "status": PROCESSING,
+            "history": [{"status": PROCESSING, "at": at}],
+            "ready_at": at if ready == now else iso(ready),
+            "final_status": CREATED if failure is None else FAILED,
+            "caller": {"kind": caller.kind, "grants": sorted(caller.grants)},
+            "headers": headers,
+        }
         if failure is not None:
             record["failure_reason"] = failure
         met(coverage.ACCEPTED)
@@ -225,8 +275,8 @@ class TsDigitalModel(VendorModel):
         if final == FAILED:
             entry["reason"] = record.get("failure_reason") or DEFAULT_FAILURE
         history = record.get("history")
-        history = list(history) if isinstance(history, list) else []
-        tenant.put(ITEMS, item_id, {**record, "status": final, "history": [*history, entry]})
+        history = [*history, entry] if isinstance(history, list) else [entry]
+        tenant.put(ITEMS, item_id, {**record, "status": final, "history": history})
 
     def rebuild_indexes(self) -> None:
         """The heaps of PROCESSING items, from the (loaded) state."""

@@ -17,6 +17,8 @@ its request model before running the operation does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.responses import Response
 
 from contracts import Violation, contract
@@ -31,6 +33,9 @@ from mockservers.tsdigital.models import DEFAULT_FAILURE, TsDigitalModel
 _REQUEST = contract("tsdigital/createItem.request")
 _HEADERS = contract("tsdigital/createItem.headers")
 HEADER_NAMES = tuple(_HEADERS.schema["properties"])
+# Each standard header by its contract name and by the lower-case name the call keys it by.
+_HEADER_KEYS = tuple((name, name.lower()) for name in HEADER_NAMES)
+JSON = "application/json"
 PROCESSING_FAILURE = "processing_failure"
 
 
@@ -60,19 +65,24 @@ def rule_diagnosis(violations: list[Violation]) -> str:
     return "body: breaks " + "; ".join(names) if names else diagnosis(violations)
 
 
-def standard_headers(call: Call) -> dict[str, str]:
-    headers = call.headers
-    return {name: headers[name] for name in HEADER_NAMES if name in headers}
+def standard_headers(sent: Mapping[str, str]) -> dict[str, str]:
+    """The standard headers among those sent (by lower-case name), named and ordered as in the
+    contract."""
+    return {name: sent[key] for name, key in _HEADER_KEYS if key in sent}
 
 
-def header_problems(call: Call, headers: dict[str, str]) -> list[SubError]:
+def is_json(content_type: str) -> bool:
+    """``application/json``, parameters and case aside."""
+    return content_type == JSON or content_type.split(";", 1)[0].strip().lower() == JSON
+
+
+def header_problems(call: Call, headers: dict[str, str], content_type: str) -> list[SubError]:
     violations = _HEADERS.check(headers)
     if violations:
         met(coverage.STANDARD_HEADERS)
         call.explain(f"headers: {diagnosis(violations, 'headers')}")
     problems = [describe(v) for v in violations]
-    content_type = call.headers.get("content-type", "")
-    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+    if not is_json(content_type):
         met(coverage.CONTENT_TYPE)
         call.explain(f"headers: Content-Type {content_type!r:.100} is not application/json")
         problems.append(
@@ -85,10 +95,11 @@ def header_problems(call: Call, headers: dict[str, str]) -> list[SubError]:
 
 
 def create_item(model: TsDigitalModel, call: Call) -> Response:
-    caller = model.caller(call.headers.get("authorization"))
+    sent = dict(call.headers)  # by lower-case name; plain dict look-ups, not case-folding ones
+    caller = model.caller(sent.get("authorization"))
     model.settle(caller.tenant)
-    headers = standard_headers(call)
-    problems = header_problems(call, headers)
+    headers = standard_headers(sent)
+    problems = header_problems(call, headers, sent.get("content-type", ""))
     if problems:
         raise model.error(400, problems)
     body = call.json()

@@ -16,7 +16,7 @@ from mockservers.core.vendor import Call, Vendor, VendorRoute
 from mockservers.core.verify import code_list
 from mockservers.tsdigital import coverage, responses
 from mockservers.tsdigital.errors import sub_error
-from mockservers.tsdigital.models import ITEMS, TsDigitalModel
+from mockservers.tsdigital.models import ITEMS, TsDigitalModel, bearer
 from mockservers.tsdigital.settings import TsDigitalSettings
 from mockservers.tsdigital.tokens import token_routes
 
@@ -40,8 +40,8 @@ class TsDigital(Vendor):
         self.model.settle_scope(scope)
 
     def tenant_of(self, call: Call) -> str | None:
-        scheme, _, value = (call.headers.get("authorization") or "").strip().partition(" ")
-        return self.model.tokens.tenant_of(value.strip()) if scheme.lower() == "bearer" else None
+        scheme, value = bearer(call.headers.get("authorization") or "")
+        return self.model.tokens.tenant_of(value) if scheme == "bearer" else None
 
     def session_credentials(self, prefix: str) -> dict[str, Any]:
         return {"tenant": prefix}
@@ -50,11 +50,10 @@ class TsDigital(Vendor):
         """The bearer comes from TS ID, never from a call the shadow sees. A token TS Digital
         accepted (any answer but 401) and the shadow does not hold live is made live, with the
         configured ``shadow_token_kind`` and grants; one it refused is made expired."""
-        scheme, _, value = (headers.get("authorization") or "").strip().partition(" ")
-        value = value.strip()
+        scheme, value = bearer(headers.get("authorization") or "")
         tokens = self.model.tokens
         live = tokens.lookup(value) is not None if value else False
-        if scheme.lower() != "bearer" or not value or live == (status != 401):
+        if scheme != "bearer" or not value or live == (status != 401):
             return
         settings = self.settings
         tokens.adopt(

@@ -11,7 +11,8 @@ import copy
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
@@ -66,8 +67,7 @@ def identity_key(record: dict[str, Any], contact_form: bool) -> str | None:
     return key if isinstance(key, str) else None
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
+class Caller(NamedTuple):
     """Who is calling: an account (key pair) or one logged user (AccessToken)."""
 
     tenant: TenantState
@@ -161,6 +161,8 @@ class XtraModel(VendorModel):
         # Derived indexes, per tenant (never dumped): ExternalKey -> ID, Username -> (IRID, ID).
         self._keys: dict[str, dict[str, int]] = {}
         self._users: dict[str, dict[str, tuple[int, int]]] = {}
+        # The headers of the call being answered and the account their SyncPublicKey names.
+        self._named: tuple[Any, Account | None] = (None, None)
 
     # -- fixtures and indexes -----------------------------------------------------------------
     def check_state(self, document: Any) -> None:
@@ -199,6 +201,25 @@ class XtraModel(VendorModel):
         if credentials["public_key"] != public_key:
             return None
         return Account(PREFIX + session["id"], public_key, credentials["secret_key"])
+
+    def named_account(self, headers: Any) -> Account | None:
+        """The account a call's SyncPublicKey names, its secret not checked: looked up once per
+        call, as the pipeline asks whose call it is before the endpoint checks the key pair. A
+        session's account is reused only inside its session (the pipeline found it alive)."""
+        seen, account = self._named
+        if seen is not headers or not self._still_named(account):
+            account = self.account(headers.get("syncpublickey") or "")
+            self._named = (headers, account)
+        return account
+
+    def _still_named(self, account: Account | None) -> bool:
+        """The account found earlier in this call still holds: none, a configured one, or a
+        session's inside that session's call (the pipeline has just found the session alive)."""
+        return (
+            account is None
+            or account.public_key in self.accounts
+            or owner_id(account.name) == current_id()
+        )
 
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
         if collection != IDENTITIES:
@@ -260,11 +281,11 @@ class XtraModel(VendorModel):
         return XtraError(403, self.settings.auth_error_code, message)
 
     def _account(self, headers: Any) -> Account | None:
-        account = self.account(headers.get("syncpublickey") or "")
+        account = self.named_account(headers)
+        if account is None:
+            return None
         secret = headers.get("syncsecretkey") or ""
-        if account is None or not secrets.compare_digest(
-            secret.encode(), account.secret_key.encode()
-        ):
+        if not secrets.compare_digest(secret.encode(), account.secret_key.encode()):
             return None
         return account
 
@@ -371,10 +392,14 @@ class XtraModel(VendorModel):
     ) -> Outcome:
         """Insert or update one schema-valid record: check everything, then write."""
         key = identity_key(record, contact_form)
+        users = record.get("Users")
+        documents = record.get("IdentityDocuments")
         try:
             existing = self._target(tenant, record, key, contact_form)
-            self._check_users(tenant, existing, record.get("Users") or [])
-            self._check_documents(existing, record.get("IdentityDocuments") or [], fail_documents)
+            if users:
+                self._check_users(tenant, existing, users)
+            if documents:
+                self._check_documents(existing, documents, fail_documents)
         except RecordError as error:
             return failed(record, contact_form, error)
         return self._write(tenant, record, existing, key, contact_form, ignored)
@@ -428,8 +453,6 @@ class XtraModel(VendorModel):
     def _check_documents(
         existing: dict[str, Any] | None, documents: list[dict[str, Any]], fail: bool
     ) -> None:
-        if not documents:
-            return
         if fail:
             raise RecordError(
                 DOC_UNHANDLED, "Eccezione non gestita nell'importazione dei documenti"
@@ -464,18 +487,30 @@ class XtraModel(VendorModel):
         contact_form: bool,
         ignored: frozenset[str],
     ) -> Outcome:
-        if existing is not None:
+        if existing is None:
+            identity = {"ID": self._new_identity_id(tenant)}
+            for name in SUB_RECORDS:
+                identity[name] = []
+        else:  # a copy, changed in place below: the stored identity stays as it was
             identity = copy.deepcopy(existing)
-        else:
-            identity = {"ID": self._new_identity_id(tenant), **{n: [] for n in SUB_RECORDS}}
-        skip = {"ID", *SUB_RECORDS, *ignored, *(ACTIVITY_FIELDS if contact_form else ())}
-        identity.update((k, v) for k, v in record.items() if k not in skip)
+        skip = _not_stored(ignored, contact_form)
+        for column, value in record.items():
+            if column not in skip:
+                identity[column] = value
         if contact_form:
             identity["ExternalKey"] = key
-        destinations = _merge(tenant, identity, "Destinations", record, "destination")
-        contacts = _merge(tenant, identity, "Contacts", record, "contact")
-        _merge(tenant, identity, "IdentityDocuments", record, "document")
-        self._write_users(tenant, identity, record.get("Users") or [])
+        if existing is not None:  # a list the stored identity lacks comes after its columns
+            for name in SUB_RECORDS:
+                if identity.get(name) is None:
+                    identity[name] = []
+        destinations = _merge(
+            tenant, identity["Destinations"], record.get("Destinations"), "destination"
+        )
+        contacts = _merge(tenant, identity["Contacts"], record.get("Contacts"), "contact")
+        _merge(tenant, identity["IdentityDocuments"], record.get("IdentityDocuments"), "document")
+        users = record.get("Users")
+        if users:
+            self._write_users(tenant, identity, users)
         if contact_form:
             label = str(len(record.get("Contacts") or []))
             contacts[label] = _email_contact(tenant, identity, record["EMail"])
@@ -497,7 +532,7 @@ class XtraModel(VendorModel):
     def _write_users(
         self, tenant: TenantState, identity: dict[str, Any], users: list[dict[str, Any]]
     ) -> None:
-        stored = identity["Users"] = [dict(u) for u in identity.get("Users") or []]
+        stored = identity["Users"]
         by_id = {u["ID"]: u for u in stored}
         names = self._users.setdefault(tenant.name, {})
         for user in users:
@@ -537,6 +572,13 @@ class XtraModel(VendorModel):
         tenant.put(ACTIVITIES, str(number), activity)
 
 
+@cache
+def _not_stored(ignored: frozenset[str], contact_form: bool) -> frozenset[str]:
+    """The columns of a record that are not the identity's own: its ID, its sub-records, the
+    columns the context ignores and (contact form) those of the CRM activity."""
+    return frozenset({"ID", *SUB_RECORDS, *ignored, *(ACTIVITY_FIELDS if contact_form else ())})
+
+
 _WRITTEN = {
     (False, False): coverage.INSERTED,
     (False, True): coverage.UPDATED,
@@ -547,18 +589,22 @@ _WRITTEN = {
 
 
 def _merge(
-    tenant: TenantState, identity: dict[str, Any], name: str, record: dict[str, Any], sequence: str
+    tenant: TenantState,
+    stored: list[dict[str, Any]],
+    items: list[dict[str, Any]] | None,
+    sequence: str,
 ) -> dict[str, int | None]:
-    """Apply ``record[name]`` (insert without ID, update with an ID on the identity), new IDs
-    from ``sequence``; return the Item5/Item6 map.
+    """Apply a record's ``items`` to the identity's ``stored`` list (insert without ID, update
+    with an ID the identity has), new IDs from ``sequence``; return the Item5/Item6 map.
 
     Keys are the item's ExternalKey, or its index in the request; a value is None when the item
     names an ID the identity does not have (not imported).
     """
-    stored = identity[name] = [dict(s) for s in identity.get(name) or []]
-    by_id = {s["ID"]: s for s in stored}
     outcome: dict[str, int | None] = {}
-    for index, item in enumerate(record.get(name) or []):
+    if not items:
+        return outcome
+    by_id = {s["ID"]: s for s in stored}
+    for index, item in enumerate(items):
         label = item["ExternalKey"] if isinstance(item.get("ExternalKey"), str) else str(index)
         if is_id(item.get("ID")):
             target = by_id.get(item["ID"])

@@ -57,14 +57,14 @@ class Xtra(Vendor):
     behaviours: ClassVar[tuple[Behaviour, ...]] = coverage.BEHAVIOURS
 
     def tenant_of(self, call: Call) -> str | None:
-        token = call.headers.get("accesstoken")
+        headers = call.headers
+        token = headers.get("accesstoken")
         if token is not None:
             return self.model.tokens.tenant_of(token)
-        public_key = call.headers.get("syncpublickey")
-        if public_key is not None:
-            account = self.model.account(public_key)
-            return account.name if account is not None else None
-        if call.operation == "login":
+        account = self.model.named_account(headers)
+        if account is not None:
+            return account.name
+        if "syncpublickey" not in headers and call.operation == "login":
             return login_tenant(self.model, call)
         return None
 

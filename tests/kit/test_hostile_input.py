@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import httpx
 import orjson
 import pytest
@@ -230,3 +231,56 @@ def test_a_long_diagnosis_is_cut_to_a_legal_header_value(http: httpx.Client) -> 
         assert value == value.strip() and value.isascii() and value.isprintable(), value[-40:]
         cut_values.add(len(value))
     assert len(cut_values) > 1, "some diagnoses were cut on a space"
+
+
+def _asgi_post(
+    app: Any, path: str, query: str, chunks: list[bytes], length: int
+) -> tuple[int, Any]:
+    """One POST straight to the ASGI app, its body in several messages (as a server passes a
+    large or slow body on): the status and the parsed answer."""
+    messages = [
+        {"type": "http.request", "body": chunk, "more_body": n < len(chunks) - 1}
+        for n, chunk in enumerate(chunks)
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(length).encode()),
+        ],
+        "client": ("127.0.0.1", 1),
+    }
+
+    async def call() -> None:
+        await app(scope, receive, send)
+
+    anyio.run(call)
+    return sent[0]["status"], orjson.loads(sent[1]["body"])
+
+
+def test_a_body_in_several_messages_is_read_whole_and_refused_over_the_limit() -> None:
+    app = create_app({"kit": {"max_body_bytes": 4096}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        query = "&".join(f"{k}={v}" for k, v in _quoparts_token(http).items())
+    body = orjson.dumps({"data": [{"COD_CLI_ERP": "PIECES", "DES_NOM": "Rossi S.r.l."}]})
+    pieces = [body[:10], body[10:20], body[20:]]
+    status, answer = _asgi_post(app, "/quoparts/ws_quoparts.php", query, pieces, len(body))
+    assert (status, answer["errorCode"]) == (200, "0"), answer
+    # Declared over the limit: refused before the rest is read, in the vendor's envelope.
+    status, answer = _asgi_post(app, "/quoparts/ws_quoparts.php", query, [b"{", b"}"], 10**6)
+    assert (status, answer["errorCode"]) == (413, "100")
+    # Declared within it, but the pieces add up to more.
+    status, answer = _asgi_post(app, "/quoparts/ws_quoparts.php", query, [b" " * 3000] * 2, 10)
+    assert (status, answer["errorCode"]) == (413, "100")

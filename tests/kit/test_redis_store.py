@@ -6,6 +6,7 @@ In-process first (two apps on one Redis are two processes of one fake), then rea
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -18,9 +19,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from mockservers import create_app
+from mockservers.core.journal import Entry
 from mockservers.core.redis_store import RedisStore
 from mockservers.testing import SyncASGITransport
 from tests.conftest import QP, qp_call, qp_login
@@ -259,3 +262,32 @@ def test_killing_a_worker_loses_no_acknowledged_write(fresh_redis: str) -> None:
         killer.join()
         assert acknowledged
         _assert_kept(served.url, acknowledged)
+
+
+def test_a_journal_entry_crosses_the_store_whole() -> None:
+    """Every field of an entry survives the trip through Redis (a field added to ``Entry`` and
+    forgotten in ``to_wire`` would silently come back as its default)."""
+    entry = Entry(
+        1.5,
+        "quoparts",
+        "importCli",
+        "POST",
+        "/quoparts/ws_quoparts.php",
+        b"importCli=&t=\xe9",
+        [(b"content-type", b"application/json")],
+        200,
+        b'{"data":[]}',
+        b"\x00\xff",
+        2.5,
+        "detail",
+        "s1",
+        "tenant",
+        ["behaviour"],
+        [(b"x-a", b"b")],
+        "upstream",
+        {"request": ["m"]},
+        [{"field": "f", "upstream": 1, "fake": 2}],
+    )
+    wire = entry.to_wire()
+    assert list(wire) == [f.name for f in dataclasses.fields(Entry)]
+    assert Entry.from_wire(orjson.loads(orjson.dumps(wire))) == entry
