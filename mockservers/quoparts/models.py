@@ -163,7 +163,7 @@ class QuoPartsModel(VendorModel):
         import: the codes are settled for all rows first, so the loop only writes them.
         """
         customers = tenant.collections[CUSTOMERS]
-        records = dict(zip(map(_ERP_CODE, rows), rows, strict=True))
+        records = {row["COD_CLI_ERP"]: row for row in rows}
         new = len(records) - len(records.keys() & customers.keys())
         first = tenant.reserve("COD_CLI", new)
         if new:
