@@ -21,6 +21,7 @@ CUSTOMERS = "customers"  # keyed by COD_CLI_ERP, as the integrator sends it
 QUOTES = "quotes"  # keyed by COD_DOC
 _ERP_CODE = itemgetter("COD_CLI_ERP")
 _STORED_CODES = itemgetter("COD_CLI", "COD_USR", "COD_PWD")
+_PASSWORD_BITS = 0xFFFFFF  # a generated password is six hex digits
 _ACCEPTED = {
     "errorCode": "0",
     "error": "",
@@ -36,9 +37,6 @@ table in one go, where a dict display builds one key by key."""
 def quoparts_token() -> str:
     """A token shaped like the seed's example ``40919716769452007349723.39576135``."""
     return f"{secrets.randbelow(10**23):023d}.{secrets.randbelow(10**8):08d}"
-
-
-_PASSWORD_BITS = 0xFFFFFF
 
 
 def password_salt(tenant: str) -> int:
