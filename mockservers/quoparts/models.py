@@ -21,14 +21,22 @@ CUSTOMERS = "customers"  # keyed by COD_CLI_ERP, as the integrator sends it
 QUOTES = "quotes"  # keyed by COD_DOC
 _ERP_CODE = itemgetter("COD_CLI_ERP")
 _STORED_CODES = itemgetter("COD_CLI", "COD_USR", "COD_PWD")
+_PASSWORD_BITS = 0xFFFFFF  # a generated password is six hex digits
+_ACCEPTED = {
+    "errorCode": "0",
+    "error": "",
+    "COD_CLI_ERP": "",
+    "COD_CLI": "",
+    "COD_USR": "",
+    "COD_PWD": "",
+}
+"""The answer row of an imported customer, copied and filled in per row: a copy clones the key
+table in one go, where a dict display builds one key by key."""
 
 
 def quoparts_token() -> str:
     """A token shaped like the seed's example ``40919716769452007349723.39576135``."""
     return f"{secrets.randbelow(10**23):023d}.{secrets.randbelow(10**8):08d}"
-
-
-_PASSWORD_BITS = 0xFFFFFF
 
 
 def password_salt(tenant: str) -> int:
@@ -153,7 +161,7 @@ class QuoPartsModel(VendorModel):
         import: the codes are settled for all rows first, so the loop only writes them.
         """
         customers = tenant.collections[CUSTOMERS]
-        records = dict(zip(map(_ERP_CODE, rows), rows, strict=True))
+        records = {row["COD_CLI_ERP"]: row for row in rows}
         new = len(records) - len(records.keys() & customers.keys())
         first = tenant.reserve("COD_CLI", new)
         if new:
@@ -169,19 +177,12 @@ class QuoPartsModel(VendorModel):
         for row, (cod_cli, cod_usr, cod_pwd) in zip(rows, codes, strict=True):
             if "FLG_ATV" not in row:
                 row["FLG_ATV"] = "1"
-            row["COD_CLI"] = cod_cli
-            row["COD_USR"] = cod_usr
-            row["COD_PWD"] = cod_pwd
-            answers.append(
-                {
-                    "errorCode": "0",
-                    "error": "",
-                    "COD_CLI_ERP": row["COD_CLI_ERP"],
-                    "COD_CLI": cod_cli,
-                    "COD_USR": cod_usr,
-                    "COD_PWD": cod_pwd,
-                }
-            )
+            answer = _ACCEPTED.copy()
+            answer["COD_CLI_ERP"] = row["COD_CLI_ERP"]
+            answer["COD_CLI"] = row["COD_CLI"] = cod_cli
+            answer["COD_USR"] = row["COD_USR"] = cod_usr
+            answer["COD_PWD"] = row["COD_PWD"] = cod_pwd
+            answers.append(answer)
         tenant.put_many(CUSTOMERS, records)
         return answers
 

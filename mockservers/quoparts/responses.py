@@ -45,13 +45,14 @@ def import_customers(model: QuoPartsModel, call: Call) -> Response:
     if not isinstance(rows, list):
         met(coverage.IMPORT_CLI_REFUSED)
         raise bad_request("data is missing or not an array of customers")
-    bad_rows: dict[int, list[Violation]] = defaultdict(list)
-    for violation in _IMPORT_CLI.check(body):
-        bad_rows[violation.path[1]].append(violation)  # type: ignore[index]
-    for index, violations in bad_rows.items():
-        call.explain(f"data[{index}]: {diagnosis(violations, 'row')}")
-    if not bad_rows:
+    violations = _IMPORT_CLI.check(body)
+    if not violations:  # the usual import: every row accepted
         return ok(model.upsert_customers(tenant, rows))
+    bad_rows: dict[int, list[Violation]] = defaultdict(list)
+    for violation in violations:
+        bad_rows[violation.path[1]].append(violation)  # type: ignore[index]
+    for index, found in bad_rows.items():
+        call.explain(f"data[{index}]: {diagnosis(found, 'row')}")
     met(coverage.IMPORT_CLI_ROW_ERROR)
     accepted = iter(
         model.upsert_customers(tenant, [r for i, r in enumerate(rows) if i not in bad_rows])
