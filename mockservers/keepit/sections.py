@@ -98,11 +98,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("subjectSources", "sources"),
     Section("actions", "actions"),
 )
+_BY_FIELD = tuple((section.field, section) for section in SECTIONS)
 MAKEUP = "subjectMakeup"
 MAKEUP_REPORTED = "makeup"
-
-
-_BY_FIELD = tuple((section.field, section) for section in SECTIONS)
 
 
 def sections_in(record: dict[str, Any]) -> list[Section]:
