@@ -131,7 +131,11 @@ class Holders:
     def taken(self, keys: list[Key], me: str) -> bool:
         """Whether a customer other than ``me`` holds one of ``keys``."""
         claimed, index = self.claimed, self.index
-        return any(claimed.get(key, index.get(key)) not in (None, me) for key in keys)
+        for key in keys:
+            holder = claimed.get(key, index.get(key))
+            if holder is not None and holder != me:
+                return True
+        return False
 
     def claim(self, keys: list[Key], me: str) -> None:
         self.claimed.update(dict.fromkeys(keys, me))
@@ -339,8 +343,9 @@ class KeepItModel(VendorModel):
         # An insert stores the customer it planned, so it holds the planned keys; an update
         # merged into the customer as stored now, so its keys are read from the result.
         keys = unique_keys(record) if plan.existing else plan.keys
-        index.update(dict.fromkeys(keys, str(prog_id)))
-        tenant.put(SUBJECTS, str(prog_id), record)
+        name = str(prog_id)
+        index.update(dict.fromkeys(keys, name))
+        tenant.put(SUBJECTS, name, record)
         met(coverage.UPDATED if plan.existing else coverage.INSERTED)
         return {
             "progId": prog_id,

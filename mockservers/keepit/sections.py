@@ -25,11 +25,13 @@ def code_text(value: Any) -> str:
 
 def _nonempty(*fields: str) -> MatchKey:
     def key(element: Element) -> Any:
-        values = tuple(map(element.get, fields))
-        for value in values:
+        values = []
+        for name in fields:
+            value = element.get(name)
             if not (isinstance(value, str) and value):
                 return None
-        return values
+            values.append(value)
+        return tuple(values)
 
     return key
 
@@ -74,13 +76,15 @@ class Section:
             key = match(element) if match is not None else None
             index = where.get(key) if key is not None else None
             if index is None:
-                index = len(merged)
-                merged.append({**element, "progId": tenant.next(self.reported)})
+                prog_id = tenant.next(self.reported)
+                merged.append({**element, "progId": prog_id})
                 if key is not None:
-                    where[key] = index
-            elif not self.keep:
-                merged[index] = {**element, "progId": merged[index].get("progId")}
-            reported.append({"progId": merged[index].get("progId")})
+                    where[key] = len(merged) - 1
+            else:
+                prog_id = merged[index].get("progId")
+                if not self.keep:
+                    merged[index] = {**element, "progId": prog_id}
+            reported.append({"progId": prog_id})
         return merged, reported
 
 
@@ -94,17 +98,14 @@ SECTIONS: tuple[Section, ...] = (
     Section("subjectSources", "sources"),
     Section("actions", "actions"),
 )
+_BY_FIELD = tuple((section.field, section) for section in SECTIONS)
 MAKEUP = "subjectMakeup"
 MAKEUP_REPORTED = "makeup"
 
 
-_POSITION = {section.field: position for position, section in enumerate(SECTIONS)}
-
-
 def sections_in(record: dict[str, Any]) -> list[Section]:
     """The sections a record sends as lists, in the order of ``SECTIONS`` (that of the answer)."""
-    names = sorted(record.keys() & _POSITION.keys(), key=_POSITION.__getitem__)
-    return [SECTIONS[_POSITION[name]] for name in names if isinstance(record[name], list)]
+    return [s for name, s in _BY_FIELD if name in record and isinstance(record[name], list)]
 
 
 def with_default_system(mappings: list[Element], system: Any) -> list[Element]:
