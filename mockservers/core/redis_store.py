@@ -12,7 +12,9 @@ How (see docs/architecture.md, "The shared store"):
   lists, the durable copy), the log entry for the other processes, the new version, and the
   lock's release. The answer leaves only after that commit: an acknowledged write is in Redis.
 - A process keeps the lock while more of its own requests are queued (up to ``batch`` of them),
-  committing them together: one lock round trip and one commit for the batch.
+  committing them together: one lock round trip and one commit for the batch. One task per
+  process (the drainer) runs a batch's works back to back, with none of the process's HTTP work
+  in between: the lock is held for the rules and the commit, not for parsing and answering.
 - A process killed while holding the lock leaves a token Redis no longer sees a connection for:
   a waiter that times out asks Redis whether the holder's connection still exists, and when it
   does not, puts a new token (of a new generation, so the dead holder's one is worthless).
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import os
 from collections import deque
 from collections.abc import Callable
@@ -216,11 +219,11 @@ class RedisStore(Store):
         self._keys: dict[tuple[str, ...], str] = {}
         self._redis: aioredis.Redis | None = None
         self._client_id = ""
-        self._mutex: asyncio.Lock | None = None
-        self._queued = 0
+        self._pending: deque[tuple[contextvars.Context, Callable[[], Any], asyncio.Future[Any]]]
+        self._pending = deque()
+        self._drainer: asyncio.Task[None] | None = None
         self._owned = False
         self._in_batch = 0
-        self._commit_done: asyncio.Future[None] | None = None
         self._dirty = False
         self._started = False
         self._scripts: dict[str, bytes] = {}
@@ -273,7 +276,6 @@ class RedisStore(Store):
         except (RedisError, OSError) as exc:
             self._redis = None
             raise StoreUnavailable(f"cannot reach Redis at {self.describe()}: {exc}") from None
-        self._mutex = asyncio.Lock()
         self._started = True
         self._dirty = True  # whatever this process built before starting: replaced by Redis's
 
@@ -292,30 +294,61 @@ class RedisStore(Store):
 
     # -- transactions ---------------------------------------------------------------------
     async def run(self, work: Callable[[], T]) -> T:
-        if not self._started:
-            await self.start()
-        assert self._mutex is not None
-        self._queued += 1
+        """Queue the work; the process's one drainer runs it in its turn, under the kit's lock,
+        and the result comes back once the batch holding its writes is committed."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((contextvars.copy_context(), work, future))
+        if self._drainer is None:
+            self._drainer = asyncio.create_task(self._drain())
+        return await future  # type: ignore[no-any-return]
+
+    async def _drain(self) -> None:
+        """Run the queued works, batch after batch, until none is left. A batch runs in one go,
+        with nothing else of this process in between (its HTTP work waits), so the lock is
+        held for the vendors' rules and the commit only; then the batch's callers are answered.
+        The lock is kept for the next batch while more works are queued, up to ``batch``
+        works per hold, then left to the other processes."""
         try:
-            await self._mutex.acquire()
+            while self._pending:
+                batch: list[tuple[asyncio.Future[Any], Any]] = []
+                try:
+                    if not self._started:
+                        await self.start()
+                    if not self._owned:
+                        await self._acquire()
+                    while self._pending and self._in_batch < self.batch_limit:
+                        context, work, future = self._pending.popleft()
+                        self._in_batch += 1
+                        try:
+                            batch.append((future, context.run(self._work, work)))
+                        except Exception as exc:  # the caller's own failure, raised to it
+                            future.set_exception(exc)
+                    release = not self._pending or self._in_batch >= self.batch_limit
+                    await self._commit(release=release)
+                except StoreUnavailable as exc:  # Redis cannot be reached at all
+                    self._fail_all(batch, exc)
+                except (RedisError, OSError) as exc:
+                    await self._fail(exc)
+                    self._fail_all(batch, StoreUnavailable(f"Redis at {self.describe()}: {exc}"))
+                except Exception as exc:  # a bug: still, no caller may wait for ever
+                    await self._fail(exc)
+                    self._fail_all(batch, exc)
+                else:
+                    for future, result in batch:
+                        if not future.done():
+                            future.set_result(result)
         finally:
-            self._queued -= 1
-        try:
-            if not self._owned:
-                await self._acquire()
-            done = self._commit_done
-            assert done is not None
-            result = self._work(work)
-            self._in_batch += 1
-            if self._queued == 0 or self._in_batch >= self.batch_limit:
-                await self._commit(release=True)
-        except (RedisError, OSError) as exc:
-            await self._fail(exc)
-            raise StoreUnavailable(f"Redis at {self.describe()}: {exc}") from None
-        finally:
-            self._mutex.release()
-        await done  # the batch holding this request's writes is committed (or raises)
-        return result
+            self._drainer = None
+
+    def _fail_all(self, batch: list[tuple[asyncio.Future[Any], Any]], exc: Exception) -> None:
+        """The batch's writes were not kept: its callers, and those queued behind it, get the
+        error (a caller that comes later tries Redis afresh)."""
+        futures = [future for future, _ in batch]
+        futures += [future for _, _, future in self._pending]
+        self._pending.clear()
+        for future in futures:
+            if not future.done():
+                future.set_exception(exc)
 
     def _work(self, work: Callable[[], T]) -> T:
         """Run one request's work; if it fails halfway, keep only the earlier requests'
@@ -335,10 +368,6 @@ class RedisStore(Store):
         self._ops = []
         self._owned = False
         self._dirty = True
-        done, self._commit_done = self._commit_done, None
-        if done is not None and not done.done():
-            done.set_exception(StoreUnavailable(f"Redis at {self.describe()}: {exc}"))
-            done.exception()  # retrieved here: no "never retrieved" warning
         if self._redis is not None:
             with contextlib.suppress(RedisError, OSError):
                 await self._redis.aclose()
@@ -382,7 +411,6 @@ class RedisStore(Store):
             await self._seed(version)
         self._owned = True
         self._in_batch = 0
-        self._commit_done = asyncio.get_running_loop().create_future()
 
     async def _recover_dead_holder(self) -> None:
         """The lock stayed taken for a whole wait: if its holder's connection is gone (a
@@ -430,9 +458,6 @@ class RedisStore(Store):
         if release:
             self._owned = False
             self._may_hold = False
-        done, self._commit_done = self._commit_done, None
-        if done is not None and not done.done():
-            done.set_result(None)
 
     # -- writing operations to Redis ------------------------------------------------------
     def _write(self, pipe: Writes, ops: list[Op]) -> list[Op]:
