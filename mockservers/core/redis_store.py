@@ -83,7 +83,9 @@ return gen
 
 _COMMIT = """
 -- KEYS: log, version, lock, held, owner. ARGV: version, ops for the log ('' for none),
--- release ('1'/'0'), the writes: a JSON array of commands, each an array of words.
+-- release ('1'/'0'), the writes: a JSON array of commands, each an array of words; then the
+-- long values (records, journal entries), which a command names by their number (a JSON
+-- number among its words): they arrive as they are, with no JSON to decode.
 -- One command is the kit's own: DROPVENDOR key vendor keeps a journal list's other entries.
 local function drop_vendor(key, vendor)
   local kept = {}
@@ -96,6 +98,9 @@ local function drop_vendor(key, vendor)
   end
 end
 for _, words in ipairs(cjson.decode(ARGV[4])) do
+  for i, word in ipairs(words) do
+    if type(word) == 'number' then words[i] = ARGV[4 + word] end
+  end
   if words[1] == 'DROPVENDOR' then
     drop_vendor(words[2], words[3])
   else
@@ -131,9 +136,14 @@ class Writes:
     command for the batch, not two per call)."""
 
     CHUNK = 500
+    LONG = 128
+    """Values at least this long travel as arguments of their own (``values``), named in the
+    commands by number: the script then decodes only the short words as JSON."""
+    MAX_VALUES = 10_000
 
     def __init__(self) -> None:
-        self.commands: list[list[str]] = []
+        self.commands: list[list[str | int]] = []
+        self.values: list[str] = []
         self._members: set[tuple[str, str]] = set()
         self._trims: dict[str, tuple[int, int]] = {}
         self._hashes: dict[str, dict[str, str]] = {}
@@ -161,12 +171,19 @@ class Writes:
         else:
             fields.update(mapping)
 
+    def _value(self, value: str) -> str | int:
+        """A long value as the number of the argument that carries it; a short one as is."""
+        if len(value) < self.LONG or len(self.values) >= self.MAX_VALUES:
+            return value
+        self.values.append(value)
+        return len(self.values)
+
     def _flush_hash(self, key: str) -> None:
         items = list(self._hashes.pop(key, {}).items())
         for start in range(0, len(items), self.CHUNK):
-            words = ["HSET", key]
-            for pair in items[start : start + self.CHUNK]:
-                words += pair
+            words: list[str | int] = ["HSET", key]
+            for field, value in items[start : start + self.CHUNK]:
+                words += (field, self._value(value))
             self.commands.append(words)
 
     def hdel(self, key: str, field: str) -> None:
@@ -186,7 +203,8 @@ class Writes:
 
     def rpush(self, key: str, *values: str) -> None:
         for start in range(0, len(values), self.CHUNK):
-            self.commands.append(["RPUSH", key, *values[start : start + self.CHUNK]])
+            chunk = values[start : start + self.CHUNK]
+            self.commands.append(["RPUSH", key, *(self._value(v) for v in chunk)])
 
     def ltrim(self, key: str, start: int, stop: int) -> None:
         self._trims[key] = (start, stop)
@@ -441,6 +459,7 @@ class RedisStore(Store):
         writes = Writes()
         logged = self._write(writes, ops) if ops else []
         version = self.version + 1 if ops else self.version
+        payload = writes.payload()  # before its values are read: it settles the hashes
         await self._redis.evalsha(
             self._scripts["commit"],
             5,
@@ -452,7 +471,8 @@ class RedisStore(Store):
             version,
             orjson.dumps(logged) if ops else "",
             int(release),
-            writes.payload(),
+            payload,
+            *writes.values,
         )
         self.version = version
         if release:
