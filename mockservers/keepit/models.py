@@ -257,17 +257,17 @@ class KeepItModel(VendorModel):
             plans.append(plan)
         if conflicts:
             return BatchResult(conflicts=conflicts)
-        result = BatchResult()
+        inserted, errors, duplicated = [], [], []
         for plan in plans:
             for behaviour in plan.behaviours:
                 met(behaviour)
             if plan.kind == "ok":
-                result.inserted.append(self._write(tenant, index, plan))
+                inserted.append(self._write(tenant, index, plan))
             elif plan.kind == "duplicate":
-                result.duplicated.append(plan.entry())
+                duplicated.append(plan.entry())
             else:
-                result.errors.append(plan.entry())
-        return result
+                errors.append(plan.entry())
+        return BatchResult(inserted, errors, duplicated)
 
     def _plan(
         self, tenant: TenantState, number: int, record: dict[str, Any], holders: Holders
