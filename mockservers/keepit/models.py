@@ -169,11 +169,13 @@ class KeepItModel(VendorModel):
     # -- accounts and the call limit ----------------------------------------------------------
     def authenticate(self, headers: Mapping[str, str]) -> TenantState:
         """The caller's tenant (``companyId/siteId``); 401 for missing or wrong credentials.
-        Each authenticated call counts towards the limit; over it: 429."""
-        username = headers.get("username") or ""
-        password = headers.get("password") or ""
-        company = headers.get("companyId") or ""
-        site = headers.get("siteId") or ""
+        Each authenticated call counts towards the limit; over it: 429. ``headers`` by lower-case
+        name, as the call's are."""
+        sent = dict(headers)  # plain look-ups, not case-folding ones
+        username = sent.get("username") or ""
+        password = sent.get("password") or ""
+        company = sent.get("companyid") or ""
+        site = sent.get("siteid") or ""
         expected = self.password_of(username, company, site)
         if (
             not (username and password and company and site)
@@ -255,17 +257,17 @@ class KeepItModel(VendorModel):
             plans.append(plan)
         if conflicts:
             return BatchResult(conflicts=conflicts)
-        result = BatchResult()
+        inserted, errors, duplicated = [], [], []
         for plan in plans:
             for behaviour in plan.behaviours:
                 met(behaviour)
             if plan.kind == "ok":
-                result.inserted.append(self._write(tenant, index, plan))
+                inserted.append(self._write(tenant, index, plan))
             elif plan.kind == "duplicate":
-                result.duplicated.append(plan.entry())
+                duplicated.append(plan.entry())
             else:
-                result.errors.append(plan.entry())
-        return result
+                errors.append(plan.entry())
+        return BatchResult(inserted, errors, duplicated)
 
     def _plan(
         self, tenant: TenantState, number: int, record: dict[str, Any], holders: Holders

@@ -64,7 +64,8 @@ class Section:
         reports them (an insert merges into nothing, which also folds repeated elements of one
         request together)."""
         merged = list(stored)
-        match = self.match
+        # Keys matter only with something to match or fold: stored elements, or several received.
+        match = self.match if stored or len(elements) > 1 else None
         where: dict[Any, int] = {}
         if match is not None:
             for index, element in enumerate(merged):
