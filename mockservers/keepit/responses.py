@@ -126,21 +126,24 @@ def render(result: BatchResult, success_message: str) -> Response:
     if result.conflicts:
         met(coverage.UNIQUE_CONSTRAINT)
         raise KeepItError(422, envelope(False, 422, UNIQUE_CLASH, errors=result.conflicts))
-    lists = {
-        "errors": result.errors,
-        "inserted": result.inserted,
-        "duplicated": result.duplicated,
-    }
     if result.inserted and not (result.errors or result.duplicated):
         met(coverage.SUCCESS)
-        body = envelope(True, 200, success_message, **lists)
+        success, code, message = True, 200, success_message
     elif result.inserted:
         met(coverage.PARTIAL)
-        body = envelope(True, 206, PARTIAL, **lists)
+        success, code, message = True, 206, PARTIAL
     elif not result.errors:
         met(coverage.DUPLICATES)
-        body = envelope(True, 204, DUPLICATES_ONLY, **lists)
+        success, code, message = True, 204, DUPLICATES_ONLY
     else:
         met(coverage.REFUSED)
-        return JSONResponse(envelope(False, 400, NOT_DONE, **lists), status_code=400)
-    return JSONResponse(body)
+        success, code, message = False, 400, NOT_DONE
+    body = envelope(
+        success,
+        code,
+        message,
+        errors=result.errors,
+        inserted=result.inserted,
+        duplicated=result.duplicated,
+    )
+    return JSONResponse(body, status_code=200 if success else 400)
