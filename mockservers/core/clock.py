@@ -12,12 +12,34 @@ one fake reads the same time.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from mockservers.core import sessions
 from mockservers.core.shared import SharedMap
+
+
+def iso(epoch: float) -> str:
+    """``datetime.fromtimestamp(epoch, UTC).isoformat()`` with ``Z`` for ``+00:00``, each second
+    formatted once: the microseconds rounded as ``fromtimestamp`` rounds them (half to even,
+    carried into the second), the date and time of day cached per second."""
+    fraction, whole = math.modf(epoch)
+    micros = round(fraction * 1e6)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, micros - 1_000_000
+    elif micros < 0:
+        whole, micros = whole - 1, micros + 1_000_000
+    second = _iso_second(int(whole))
+    return f"{second}.{micros:06d}Z" if micros else f"{second}Z"
+
+
+@lru_cache(maxsize=64)
+def _iso_second(epoch: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` of a whole second; raises as ``fromtimestamp`` does out of range."""
+    return datetime.fromtimestamp(epoch, UTC).isoformat().removesuffix("+00:00")
 
 
 class Clock:
@@ -94,7 +116,7 @@ class Clock:
         return self.now()
 
     def isoformat(self) -> str:
-        return self.now().isoformat().replace("+00:00", "Z")
+        return iso(self.time())
 
     def after(self, seconds: float) -> datetime:
         return self.now() + timedelta(seconds=seconds)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import math
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from mockservers.core.clock import iso
 from mockservers.core.coverage import met
 from mockservers.core.sessions import EVERY, PREFIX, current_id, in_scope, owner_id, scoped
 from mockservers.core.state import TenantState, VendorState
@@ -50,26 +50,6 @@ def item_uuid(name: str) -> str:
     hexa = digest.hexdigest()
     variant = "89ab"[int(hexa[16], 16) & 3]  # RFC 4122 variant: the top two bits 10
     return f"{hexa[:8]}-{hexa[8:12]}-5{hexa[13:16]}-{variant}{hexa[17:20]}-{hexa[20:32]}"
-
-
-def iso(epoch: float) -> str:
-    """``datetime.fromtimestamp(epoch, UTC).isoformat()`` with ``Z`` for ``+00:00``, each second
-    formatted once: the microseconds rounded as ``fromtimestamp`` rounds them (half to even,
-    carried into the second), the date and time of day cached per second."""
-    fraction, whole = math.modf(epoch)
-    micros = round(fraction * 1e6)
-    if micros >= 1_000_000:
-        whole, micros = whole + 1, micros - 1_000_000
-    elif micros < 0:
-        whole, micros = whole - 1, micros + 1_000_000
-    second = _iso_second(int(whole))
-    return f"{second}.{micros:06d}Z" if micros else f"{second}Z"
-
-
-@lru_cache(maxsize=64)
-def _iso_second(epoch: int) -> str:
-    """``YYYY-MM-DDTHH:MM:SS`` of a whole second; raises as ``fromtimestamp`` does out of range."""
-    return datetime.fromtimestamp(epoch, UTC).isoformat().removesuffix("+00:00")
 
 
 def _epoch(value: Any) -> float:

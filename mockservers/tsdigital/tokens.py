@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
+from mockservers.core.clock import iso
 from mockservers.core.sessions import refuse_reserved
-from mockservers.tsdigital.models import KINDS, TsDigitalModel, is_grant, iso
+from mockservers.tsdigital.models import KINDS, TsDigitalModel, is_grant
 
 
 def _spec(body: Any) -> tuple[str, list[str], float | None, str | None]:
