@@ -103,15 +103,14 @@ def serve(args: argparse.Namespace) -> int:
     if app is not None:
         tune_gc()
         uvicorn.run(app, **options)
-    else:
-        spec.to_environment()
-        uvicorn.run(
-            "mockservers.serving:app_from_environment",
-            factory=True,
-            workers=args.workers,
-            **options,
-        )
-    return 0
+        return 0
+    from mockservers.workers import Workers
+
+    try:
+        workers = Workers(spec, options, args.workers)
+    except OSError as exc:
+        return _fail(f"cannot listen on {base}: {exc}")
+    return workers.run()
 
 
 def _banner(base: str, config: Config, args: argparse.Namespace, ca: Path | None) -> None:

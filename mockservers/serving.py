@@ -1,16 +1,14 @@
 """How ``mockservers serve`` builds what it serves: the app from its options (in this process, or
-in each of ``--workers N`` processes from the environment), the store, TLS material.
+in each of ``--workers N`` processes, which receive the same ``ServeSpec``), the store, TLS
+material.
 
-Kept apart from the CLI so that a worker process, which uvicorn starts by importing
-``mockservers.serving:app_from_environment``, builds exactly the app the command described.
+Kept apart from the CLI so that a worker process builds exactly the app the command described.
 """
 
 from __future__ import annotations
 
 import gc
-import json
-import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +17,6 @@ from starlette.applications import Starlette
 from mockservers.app import create_app
 from mockservers.config import Config, ConfigError
 from mockservers.core.shared import Store
-
-ENVIRONMENT = "MOCKSERVERS_SERVE"
 
 
 @dataclass(frozen=True)
@@ -53,22 +49,6 @@ class ServeSpec:
 
     def build(self) -> Starlette:
         return create_app(self.load_config(), state_file=self.state_file, store=self.make_store())
-
-    def to_environment(self) -> None:
-        os.environ[ENVIRONMENT] = json.dumps(asdict(self))
-
-    @classmethod
-    def from_environment(cls) -> ServeSpec:
-        data = json.loads(os.environ[ENVIRONMENT])
-        data["cors_origins"] = tuple(data.get("cors_origins") or ())
-        return cls(**data)
-
-
-def app_from_environment() -> Starlette:
-    """uvicorn's app factory in a ``--workers`` process."""
-    app = ServeSpec.from_environment().build()
-    tune_gc()
-    return app
 
 
 def tune_gc() -> None:

@@ -6,6 +6,7 @@ In-process first (two apps on one Redis are two processes of one fake), then rea
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
@@ -250,18 +251,71 @@ def _now(http: httpx.Client) -> datetime:
 
 
 def _workers(served: Served) -> list[int]:
+    """The worker processes of ``serve --workers`` (not multiprocessing's resource tracker)."""
     children = Path(f"/proc/{served.process.pid}/task/{served.process.pid}/children")
-    return [int(pid) for pid in children.read_text().split()]
+    pids = [int(pid) for pid in children.read_text().split()]
+    return [pid for pid in pids if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def _connections_held(pid: int, port: int) -> int:
+    """How many established TCP connections to ``port`` the process ``pid`` holds."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "01" and int(fields[1].split(":")[1], 16) == port:  # ESTABLISHED
+            inodes.add(fields[9])
+    held = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            held += target.startswith("socket:[") and target[8:-1] in inodes
+    return held
+
+
+def test_the_workers_share_the_connections(fresh_redis: str) -> None:
+    """Each worker listens on a socket of its own, so keep-alive connections opened all at once
+    (a CI job's clients, a load test) spread over the workers instead of piling on one."""
+    with serving("--store", fresh_redis, "--workers", "2") as served:
+        clients = [httpx.Client(base_url=served.url) for _ in range(16)]
+        try:
+            for client in clients:
+                assert client.get("/__admin/health").status_code == 200
+            port = int(served.url.rsplit(":", 1)[1])
+            held = [_connections_held(pid, port) for pid in _workers(served)]
+        finally:
+            for client in clients:
+                client.close()
+        assert len(held) == 2 and sum(held) == 16
+        assert min(held) > 0, held  # all 16 on one worker: odds of 1 in 30,000 when spread
+
+
+def test_a_worker_that_cannot_start_stops_serve(fresh_redis: str, tmp_path: Path) -> None:
+    """A broken certificate fails every worker the same way: ``serve`` says so and exits,
+    rather than starting replacements for ever."""
+    broken = tmp_path / "cert.pem"
+    broken.write_text("not a certificate")
+    options = ["--store", fresh_redis, "--ssl-certfile", str(broken), "--ssl-keyfile", str(broken)]
+    done = subprocess.run(
+        [*_serve_command(), "--port", str(free_port()), "--workers", "2", *options],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1 and "could not start" in done.stderr
 
 
 def test_killing_a_worker_loses_no_acknowledged_write(fresh_redis: str) -> None:
     with serving("--store", fresh_redis, "--workers", "2") as served:
-        killer = threading.Timer(0.5, lambda: os.kill(_workers(served)[0], signal.SIGKILL))
+        killed = _workers(served)[0]
+        killer = threading.Timer(0.5, lambda: os.kill(killed, signal.SIGKILL))
         killer.start()
         acknowledged = _hammer([served.url], clients=16, writes=80)
         killer.join()
         assert acknowledged
         _assert_kept(served.url, acknowledged)
+        assert served.process.stderr is not None
+        replaced = next(line for line in served.process.stderr if "replaced" in line)
+        assert f"worker {killed} exited (-9)" in replaced
 
 
 def test_a_journal_entry_crosses_the_store_whole() -> None:

@@ -1,0 +1,122 @@
+"""``serve --workers N``: N processes on one port, each with a listening socket of its own.
+
+uvicorn's own supervisor gives every worker the same listening socket; a keep-alive connection
+then stays with whichever worker happened to accept it, and a load test's connections (opened
+all at once) can land on one worker while the other idles. Here the parent opens one
+``SO_REUSEPORT`` socket per worker before any worker starts (a client is never refused: its
+connection waits in a socket's queue), and the kernel spreads new connections over the sockets
+evenly. A worker that dies is replaced on the same socket, so what queued there is still served.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import multiprocessing
+import signal
+import socket
+import threading
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from mockservers.serving import ServeSpec, tune_gc
+
+log = logging.getLogger("uvicorn.error")
+
+
+def listening_sockets(host: str, port: int, count: int, backlog: int = 2048) -> list[socket.socket]:
+    """``count`` sockets listening on one address, the kernel balancing connections across them
+    (``OSError`` when the address is taken by anything else)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((host, port))
+            port = sock.getsockname()[1]  # port 0: the others join the one the first got
+            sock.listen(backlog)
+            sock.set_inheritable(True)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def _worker(spec: ServeSpec, options: dict[str, Any], sock: socket.socket, ready: Any) -> None:
+    """One worker process: the app ``serve`` described, served by uvicorn on ``sock``; ``ready``
+    is set once it serves."""
+    import uvicorn
+
+    from mockservers import logs
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                ready.set()
+
+    app = spec.build()
+    config = uvicorn.Config(app, **options)  # sets up uvicorn's logging in this process
+    logs.install()
+    tune_gc()
+    Server(config).run(sockets=[sock])
+
+
+class Workers:
+    """Starts the workers, replaces one that dies, and stops them all on SIGINT or SIGTERM."""
+
+    def __init__(self, spec: ServeSpec, options: dict[str, Any], count: int) -> None:
+        self.spec = spec
+        self.options = options
+        self.sockets = listening_sockets(options["host"], options["port"], count)
+        self.context = multiprocessing.get_context("spawn")
+        self.processes: list[tuple[BaseProcess, Any]] = []
+        self.stopping = threading.Event()
+
+    def _start(self, sock: socket.socket) -> tuple[BaseProcess, Any]:
+        ready = self.context.Event()
+        process = self.context.Process(target=_worker, args=(self.spec, self.options, sock, ready))
+        process.start()
+        return process, ready
+
+    def run(self) -> int:
+        """Serve until asked to stop; 0, or 1 when a worker could not start."""
+        from uvicorn.config import LOGGING_CONFIG
+
+        logging.config.dictConfig(LOGGING_CONFIG)  # the parent logs as its workers do
+        log.setLevel(str(self.options.get("log_level") or "info").upper())
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.stopping.set())
+        self.processes = [self._start(sock) for sock in self.sockets]
+        log.info("started %d workers, one listening socket each", len(self.processes))
+        failed = False
+        while not self.stopping.wait(0.2):
+            for index, (process, ready) in enumerate(self.processes):
+                if process.is_alive():
+                    continue
+                if not ready.is_set():  # the app, TLS...: a replacement would fail the same way
+                    log.error("worker %s could not start: stopping", process.pid)
+                    failed = True
+                    self.stopping.set()
+                    break
+                log.warning("worker %s exited (%s), replaced", process.pid, process.exitcode)
+                self.processes[index] = self._start(self.sockets[index])
+        self._stop()
+        return 1 if failed else 0
+
+    def _stop(self) -> None:
+        for process, _ in self.processes:
+            if process.is_alive():
+                process.terminate()  # SIGTERM: uvicorn finishes in-flight requests first
+        grace = float(self.options.get("timeout_graceful_shutdown") or 10) + 5
+        for process, _ in self.processes:
+            process.join(grace)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for sock in self.sockets:
+            sock.close()
