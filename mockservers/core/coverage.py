@@ -45,9 +45,10 @@ class Coverage:
 
     def count(self, behaviours: Iterable[str], scope: str | None) -> None:
         prefix = (scope or "") + _SEP
+        counters = self.counters
         for behaviour in dict.fromkeys(behaviours):  # a situation met twice in one call: once
             key = prefix + behaviour
-            self.counters.put(key, self.counters.get(key, 0) + 1)
+            counters.put(key, counters.data.get(key, 0) + 1)
 
     def report(
         self, catalogue: Iterable[Behaviour], scope: str | None = EVERY

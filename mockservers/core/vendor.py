@@ -173,12 +173,14 @@ class Call:
         self.operation = operation
         self.body = body
         self.kit = kit
-        self.details: list[str] = []
+        self.details: list[str] | None = None  # most calls get no diagnosis: no list for them
         self._json: Any = _UNSET
 
     def explain(self, detail: str) -> None:
         """Add the kit's diagnosis of this call (which field, which rule): it goes to the
         ``X-Mockservers-Detail`` header and the journal, never into the vendor's body."""
+        if self.details is None:
+            self.details = []
         self.details.append(detail)
 
     def take_fault(self, kind: str) -> Fault | None:
@@ -477,7 +479,9 @@ class Vendor:
                 response, detail = self._respond(call, route, refused, fault)
             finally:
                 MET.reset(met_token)
-            details = "; ".join([*call.details, detail]) if detail else "; ".join(call.details)
+            details = detail
+            if call.details:
+                details = "; ".join([*call.details, detail] if detail else call.details)
             if details:
                 response.headers[DETAIL_HEADER] = detail_header(details)
             if fault is not None and fault.kind == "malformed":
