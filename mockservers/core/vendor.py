@@ -209,17 +209,25 @@ class Call:
             except orjson.JSONDecodeError as exc:
                 raise KitError("malformed_json", f"the body is not valid JSON: {exc}") from None
             limit = self.kit.max_json_depth
-            # Each level opens a bracket: a body with no more brackets than the limit (counted
-            # in native code, strings included) cannot be too deep.
-            body = self.body
-            brackets = body.count(b"{") + body.count(b"[")
-            if brackets > limit and too_deep(value, limit):
+            if _may_nest_deeper(self.body, limit) and too_deep(value, limit):
                 raise KitError("malformed_json", f"the JSON nests deeper than {limit} levels")
             self._json = value
         return self._json
 
 
 _UNSET = object()
+_COUNTED_BELOW = 4096
+"""Bodies shorter than this have their brackets counted before the depth check."""
+
+
+def _may_nest_deeper(body: bytes, limit: int) -> bool:
+    """Whether the depth check must walk the parsed body. Each level opens a bracket, so a body
+    with no more brackets than the limit (counted in native code, strings included) cannot be
+    too deep; on a long body counting costs about as much as the check itself (12 against
+    17 µs for a 100-row QuoParts import), so a long one is simply checked."""
+    if len(body) >= _COUNTED_BELOW:
+        return True
+    return body.count(b"{") + body.count(b"[") > limit
 
 
 @cache
