@@ -33,6 +33,8 @@ PROCESSING, CREATED, FAILED = "PROCESSING", "CREATED", "FAILED"
 DEFAULT_FAILURE = "Errore durante la creazione dell'item (processing_failure injected)"
 _ID_NAMESPACE = uuid.UUID("6f1d3c1e-2b1a-4d38-9a57-7f3a0c0e9d11")
 _ID_HASH = hashlib.sha1(_ID_NAMESPACE.bytes)  # the namespace's part of every item id, hashed once
+# The RFC 4122 variant nibble for each hex digit of the digest: its top two bits set to 10.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def is_grant(value: Any) -> bool:
@@ -48,8 +50,7 @@ def item_uuid(name: str) -> str:
     digest = _ID_HASH.copy()
     digest.update(name.encode())
     hexa = digest.hexdigest()
-    variant = "89ab"[int(hexa[16], 16) & 3]  # RFC 4122 variant: the top two bits 10
-    return f"{hexa[:8]}-{hexa[8:12]}-5{hexa[13:16]}-{variant}{hexa[17:20]}-{hexa[20:32]}"
+    return f"{hexa[:8]}-{hexa[8:12]}-5{hexa[13:16]}-{_VARIANT[hexa[16]]}{hexa[17:20]}-{hexa[20:32]}"
 
 
 def _epoch(value: Any) -> float:
