@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -66,6 +66,14 @@ class Caller:
     kind: str
     grants: frozenset[str]
     tenant: str
+    stored: dict[str, Any] = field(init=False, repr=False, compare=False)
+    """The caller as each item it creates records it, built once: its items share this one dict
+    (no two per item to allocate, nor for the collector to walk), which is safe as a stored
+    record is never changed in place (``_finish`` stores a copy)."""
+
+    def __post_init__(self) -> None:
+        stored = {"kind": self.kind, "grants": sorted(self.grants)}
+        object.__setattr__(self, "stored", stored)  # a frozen dataclass's derived field
 
     def can_create(self) -> bool:
         """Personal users and their keys create by default; an app-key only with the grant."""
@@ -204,7 +212,7 @@ class TsDigitalModel(VendorModel):
             "history": [{"status": PROCESSING, "at": at}],
             "ready_at": at if ready == now else iso(ready),
             "final_status": CREATED if failure is None else FAILED,
-            "caller": {"kind": caller.kind, "grants": sorted(caller.grants)},
+            "caller": caller.stored,
             "headers": headers,
         }
         if failure is not None:
