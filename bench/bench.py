@@ -260,7 +260,7 @@ def fill(text: str, subs: dict[str, str]) -> str:
     return text
 
 
-_ROW = "{:<32} {:>8} {:>7} {:>7} {:>10} {:>6} {:>6} {:>7}"
+_ROW = "{:<32} {:>8} {:>7} {:>7} {:>10} {:>6} {:>6} {:>7}  {}"
 
 
 def compare(args: argparse.Namespace) -> list[str]:
@@ -272,7 +272,15 @@ def compare(args: argparse.Namespace) -> list[str]:
     failures: list[str] = []
     print(
         _ROW.format(
-            "scenario", "req/s", "p50 ms", "p99 ms", "base req/s", "ratio", "target", "non-2xx"
+            "scenario",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "base req/s",
+            "ratio",
+            "target",
+            "non-2xx",
+            "ratio per round",
         )
     )
     for scenario in SCENARIOS:
@@ -317,6 +325,10 @@ def compare(args: argparse.Namespace) -> list[str]:
                     f"{ratio:.2f}",
                     f"{scenario.floor:.2f}",
                     bad,
+                    # Each vendor run against the baseline run just before it: the spread.
+                    " ".join(
+                        f"{v.rps / b.rps:.2f}" for v, b in zip(vendor_runs, base_runs, strict=True)
+                    ),
                 )
             )
             if ratio < scenario.floor:
