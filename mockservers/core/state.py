@@ -8,13 +8,18 @@ state file or share them between processes without knowing any vendor.
 
 Tenants belong to a scope: a session's tenants are named after it (``ms-<id>…``), the others
 are global. Resets and loads act on one scope and leave the others alone.
+
+A collection the vendor declares packed keeps its records as compact JSON
+(:class:`~mockservers.core.packed.PackedRecords`): the same mapping to the rules, a quarter of
+the memory for a collection filled by bulk imports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
+from mockservers.core.packed import PackedRecords
 from mockservers.core.sessions import in_scope
 from mockservers.core.shared import Recorder
 
@@ -36,7 +41,9 @@ class TenantState:
         self._owner = owner
         self.name = name
         self.sequences: dict[str, int] = {}
-        self.collections: dict[str, dict[str, Any]] = {c: {} for c in owner.collection_names}
+        self.collections: dict[str, MutableMapping[str, Any]] = {
+            c: owner.new_records(c) for c in owner.collection_names
+        }
 
     def next(self, sequence: str) -> int:
         """The next value of a per-tenant sequence, starting at 1; never repeats."""
@@ -70,16 +77,23 @@ class TenantState:
         return len(self.collections[collection])
 
     def dump(self) -> dict[str, Any]:
-        return {SEQUENCES: dict(self.sequences), **self.collections}
+        collections = {
+            name: records.unpacked() if isinstance(records, PackedRecords) else records
+            for name, records in self.collections.items()
+        }
+        return {SEQUENCES: dict(self.sequences), **collections}
 
 
 class VendorState:
     """All tenants of one vendor. Collections are declared up front; tenants appear on first use."""
 
-    def __init__(self, vendor: str, collections: tuple[str, ...]) -> None:
+    def __init__(
+        self, vendor: str, collections: tuple[str, ...], packed: frozenset[str] = frozenset()
+    ) -> None:
         self.vendor = vendor
         self.name = f"state:{vendor}"
         self.collection_names = collections
+        self.packed = packed
         self.record: Recorder | None = None
         self.on_change: ChangeHook | None = None
         self.on_reload: Callable[[], None] | None = None
@@ -89,6 +103,14 @@ class VendorState:
     def recorded(self, operation: str, args: tuple[Any, ...]) -> None:
         if self.record is not None:
             self.record(self.name, operation, args)
+
+    def new_records(
+        self, collection: str, records: Mapping[str, Any] | None = None
+    ) -> MutableMapping[str, Any]:
+        """A collection's records: a dict, or packed when the vendor declared it so."""
+        if collection in self.packed:
+            return PackedRecords(records or {})
+        return dict(records or {})
 
     def tenant(self, name: str) -> TenantState:
         state = self.tenants.get(name)
@@ -145,7 +167,7 @@ class VendorState:
                 records = data.get(collection, {})
                 if not isinstance(records, dict):
                     raise StateError(f"tenant {name!r}: {collection!r} must be an object")
-                tenant.collections[collection] = dict(records)
+                tenant.collections[collection] = self.new_records(collection, records)
             tenants[name] = tenant
         return tenants
 

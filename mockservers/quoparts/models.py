@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import zlib
+from collections.abc import Mapping
 from itertools import islice
 from operator import itemgetter
 from typing import Any
@@ -67,11 +68,11 @@ def new_codes(salt: int, first: int, count: int) -> list[Codes]:
 
 
 def codes_by_row(
-    customers: dict[str, dict[str, Any]], erps: list[str], salt: int, first: int
+    customers: Mapping[str, dict[str, Any]], erps: list[str], salt: int, first: int
 ) -> list[Codes]:
     """Each row's codes, by its COD_CLI_ERP: a stored customer keeps its own; the others get
     new ones from ``first`` on, in the order they first appear (a code met twice, once)."""
-    fresh = [erp for erp in dict.fromkeys(erps) if customers.get(erp) is None]
+    fresh = [erp for erp in dict.fromkeys(erps) if erp not in customers]
     made = dict(zip(fresh, new_codes(salt, first, len(fresh)), strict=True))
     return [made[erp] if erp in made else _STORED_CODES(customers[erp]) for erp in erps]
 
@@ -88,7 +89,7 @@ class _CodeIndex:
         self.erp_by_code: dict[str, str] = {}
         self.indexed = 0
 
-    def erp_for(self, customers: dict[str, dict[str, Any]], cod_cli: str) -> str | None:
+    def erp_for(self, customers: Mapping[str, dict[str, Any]], cod_cli: str) -> str | None:
         new = len(customers) - self.indexed
         if new:
             for erp in reversed(list(islice(reversed(customers), new))):

@@ -1,0 +1,77 @@
+"""A collection that keeps each record as its compact JSON, for collections written in bulk.
+
+A QuoParts customer kept as a dict of strings takes about 1.5 KB; as its JSON, about 300 bytes.
+A fake that takes thousands of 100-row imports grows by those bytes on every call, and fresh
+memory is the cost that grows (the kernel zeroes every new page; on some virtual machines a
+page the host has not backed yet costs several times more). Packed, the same import touches a
+quarter of the pages, the heap stays small, and the collector has one object per record to
+skip instead of fourteen to trace (docs/performance.md).
+
+Reading gives a new dict each time: a change to it is kept only when it is put back, which is
+how every write reaches the store's recorder anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, KeysView, Mapping, MutableMapping
+from typing import Any
+
+import orjson
+
+
+def pack(record: Any) -> bytes:
+    """The record's JSON, in a bytes object of its own size.
+
+    ``orjson.dumps`` writes into a 1 KB buffer and shrinks it in place at the end; kept for
+    good, each shrunk buffer would pin a kilobyte of the C heap between the smaller blocks
+    around it. The copy (about 0.15 µs) goes to Python's own allocator instead, at its size.
+    """
+    return memoryview(orjson.dumps(record)).tobytes()
+
+
+class PackedRecords(MutableMapping[str, Any]):
+    """key -> record, like a dict, with every record stored by :func:`pack`."""
+
+    __slots__ = ("_packed",)
+
+    def __init__(self, records: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
+        self._packed: dict[str, bytes] = {}
+        self.update(records)
+
+    def __getitem__(self, key: str) -> Any:
+        return orjson.loads(self._packed[key])
+
+    def get(self, key: str, default: Any = None) -> Any:
+        packed = self._packed.get(key)
+        return default if packed is None else orjson.loads(packed)
+
+    def __setitem__(self, key: str, record: Any) -> None:
+        self._packed[key] = pack(record)
+
+    def __delitem__(self, key: str) -> None:
+        del self._packed[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._packed
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def keys(self) -> KeysView[str]:
+        return self._packed.keys()  # a real dict view: set operations stay in C
+
+    def update(self, records: Any = (), /, **more: Any) -> None:
+        pairs = records.items() if isinstance(records, Mapping) else records
+        self._packed.update({key: pack(record) for key, record in pairs})
+        if more:
+            self.update(more)
+
+    def unpacked(self) -> dict[str, Any]:
+        """Every record, as a plain dict (a state dump)."""
+        return {key: orjson.loads(packed) for key, packed in self._packed.items()}
