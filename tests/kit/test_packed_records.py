@@ -7,25 +7,17 @@ from typing import Any
 
 import orjson
 
+from contracts.loader import load_schema
 from mockservers.core.packed import PackedRecords
 from mockservers.core.state import VendorState
 
+SEED_ROW = load_schema("quoparts/importCli.request")["examples"][0]["data"][0]
+
 
 def _customer(n: int) -> dict[str, Any]:
-    return {
-        "DES_NOM": "Rossi S.r.l.",
-        "DES_IND": "Via Roma 123",
-        "DES_CTA": "Milano",
-        "COD_PRN": "MI",
-        "COD_CAP": "20121",
-        "COD_EML": f"info{n}@rossisrl.it",
-        "COD_PTA_IVA": "12345678901",
-        "FLG_ATV": "1",
-        "COD_CLI_ERP": f"ERP{n}",
-        "COD_CLI": f"{n:06d}",
-        "COD_USR": f"M{n:05d}",
-        "COD_PWD": "A1B2C3",
-    }
+    """The seed's importCli row as a stored customer: its own codes, a unique e-mail."""
+    codes = {"COD_CLI": f"{n:06d}", "COD_USR": f"M{n:05d}", "COD_PWD": "A1B2C3"}
+    return SEED_ROW | {"COD_CLI_ERP": f"ERP{n}", "COD_EML": f"info{n}@rossisrl.it"} | codes
 
 
 def _bytes_per_record(records: Any, count: int = 2000) -> float:
