@@ -1,11 +1,11 @@
 """A collection that keeps each record as its compact JSON, for collections written in bulk.
 
-A QuoParts customer kept as a dict of strings takes about 1.5 KB; as its JSON, about 300 bytes.
-A fake that takes thousands of 100-row imports grows by those bytes on every call, and fresh
-memory is the cost that grows (the kernel zeroes every new page; on some virtual machines a
-page the host has not backed yet costs several times more). Packed, the same import touches a
-quarter of the pages, the heap stays small, and the collector has one object per record to
-skip instead of fourteen to trace (docs/performance.md).
+A QuoParts customer kept as a dict of strings takes about 1.4 KB; as its JSON, under 400
+bytes. A fake that takes thousands of 100-row imports grows by those bytes on every call, and
+fresh memory is the cost that grows (the kernel zeroes every new page; on some virtual machines
+a page the host has not backed yet costs several times more). Packed, the same import touches a
+third of the pages, the heap stays small, and the garbage collector has no record dicts to
+trace (docs/performance.md).
 
 Reading gives a new dict each time: a change to it is kept only when it is put back, which is
 how every write reaches the store's recorder anyway.

@@ -10,8 +10,8 @@ Tenants belong to a scope: a session's tenants are named after it (``ms-<id>…`
 are global. Resets and loads act on one scope and leave the others alone.
 
 A collection the vendor declares packed keeps its records as compact JSON
-(:class:`~mockservers.core.packed.PackedRecords`): the same mapping to the rules, a quarter of
-the memory for a collection filled by bulk imports.
+(:class:`~mockservers.core.packed.PackedRecords`): the same mapping to the rules, under a third
+of the memory for a collection filled by bulk imports.
 """
 
 from __future__ import annotations
