@@ -68,11 +68,9 @@ class PackedRecords(MutableMapping[str, Any]):
     def keys(self) -> KeysView[str]:
         return self._packed.keys()  # a real dict view: set operations stay in C
 
-    def update(self, records: Any = (), /, **more: Any) -> None:
+    def update(self, records: Any = (), /) -> None:  # type: ignore[override]
         pairs = records.items() if isinstance(records, Mapping) else records
         self._packed.update({key: pack(record) for key, record in pairs})
-        if more:
-            self.update(more)
 
     def unpacked(self) -> dict[str, Any]:
         """Every record, as a plain dict (a state dump)."""

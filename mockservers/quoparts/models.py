@@ -163,10 +163,7 @@ class QuoPartsModel(VendorModel):
         """
         customers = tenant.collections[CUSTOMERS]
         records = {row["COD_CLI_ERP"]: row for row in rows}
-        if customers.keys().isdisjoint(records):  # the usual bulk import: no set to build
-            new = len(records)
-        else:
-            new = len(records) - len(records.keys() & customers.keys())
+        new = len(records) - len(records.keys() & customers.keys())
         first = tenant.reserve("COD_CLI", new)
         if new:
             met(coverage.IMPORT_CLI_INSERTED)
