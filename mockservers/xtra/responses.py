@@ -99,14 +99,33 @@ def _parsed(call: Call) -> Any:
 def integral(value: Any) -> Any:
     """Integral floats (``1.0``) as ints: JSON Schema counts them as integers, so an ``ID`` of
     ``1.0`` names identity 1 (and is stored as ``1``). Beyond 2**53 a float is no exact integer
-    (and no ID: the contracts stop at Int32), so it stays as parsed."""
-    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT:
-        return int(value)
-    if isinstance(value, list):
-        return [integral(item) for item in value]
-    if isinstance(value, dict):
-        return {key: integral(item) for key, item in value.items()}
+    (and no ID: the contracts stop at Int32), so it stays as parsed.
+
+    Lists and objects are changed in place (the call's parsed body is its own) and returned: no
+    copy of a body whose strings merely look like numbers, as a bench's ``"X0x55e1..."`` keys do
+    (1.2 against 2.8 µs for one identity)."""
+    kind = type(value)
+    if kind is float:
+        return _exact(value)
+    if kind is dict:
+        for key, item in value.items():
+            kind = type(item)
+            if kind is float:
+                value[key] = _exact(item)
+            elif kind is dict or kind is list:
+                integral(item)
+    elif kind is list:
+        for index, item in enumerate(value):
+            kind = type(item)
+            if kind is float:
+                value[index] = _exact(item)
+            elif kind is dict or kind is list:
+                integral(item)
     return value
+
+
+def _exact(number: float) -> int | float:
+    return int(number) if number.is_integer() and abs(number) <= _EXACT else number
 
 
 def debug_block(started: float, finished: float, client_ip: str) -> dict[str, str]:
