@@ -6,13 +6,16 @@ all at once) can land on one worker while the other idles. Here the parent opens
 ``SO_REUSEPORT`` socket per worker before any worker starts (a client is never refused: its
 connection waits in a socket's queue), and the kernel spreads new connections over the sockets
 evenly. A worker that dies is replaced on the same socket, so what queued there is still served.
+A worker whose parent dies (``kill -9`` of ``serve``) stops by itself and frees the port.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import logging.config
 import multiprocessing
+import os
 import signal
 import socket
 import threading
@@ -58,6 +61,18 @@ def _worker(spec: ServeSpec, options: dict[str, Any], sock: socket.socket, ready
             await super().startup(sockets)
             if self.started:
                 ready.set()
+                parent = multiprocessing.parent_process()
+                if parent is not None:  # readable (end of file) once the parent is gone
+                    asyncio.get_running_loop().add_reader(parent.sentinel, self.orphaned)
+
+        def orphaned(self) -> None:
+            """The ``serve`` process died without stopping its workers (``kill -9``, an OOM
+            kill, a CI job cancelled): stop as on SIGTERM, rather than hold the port for ever."""
+            parent = multiprocessing.parent_process()
+            assert parent is not None
+            asyncio.get_running_loop().remove_reader(parent.sentinel)
+            log.warning("worker %s: the serve process is gone, stopping", os.getpid())
+            self.should_exit = True
 
     app = spec.build()
     config = uvicorn.Config(app, **options)  # sets up uvicorn's logging in this process

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -316,6 +317,23 @@ def test_killing_a_worker_loses_no_acknowledged_write(fresh_redis: str) -> None:
         assert served.process.stderr is not None
         replaced = next(line for line in served.process.stderr if "replaced" in line)
         assert f"worker {killed} exited (-9)" in replaced
+
+
+def test_workers_stop_when_serve_is_killed(fresh_redis: str) -> None:
+    """A CI job cancelled with ``kill -9`` takes its workers with it: none stays behind holding
+    the port (each worker watches its parent's end of a pipe)."""
+    with serving("--store", fresh_redis, "--workers", "2", stop=None) as served:
+        workers = [os.pidfd_open(pid) for pid in _workers(served)]
+        served.process.kill()
+        try:
+            for worker in workers:  # readable once the worker has exited: no polling
+                readable, _, _ = select.select([worker], [], [], 30)
+                assert readable, "a worker outlived its serve process"
+        finally:
+            for worker in workers:
+                os.close(worker)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(served.url + "/__admin/health")
 
 
 def test_a_journal_entry_crosses_the_store_whole() -> None:
