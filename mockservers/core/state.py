@@ -9,14 +9,15 @@ state file or share them between processes without knowing any vendor.
 Tenants belong to a scope: a session's tenants are named after it (``ms-<id>…``), the others
 are global. Resets and loads act on one scope and leave the others alone.
 
-A collection the vendor declares packed keeps its records as compact JSON
-(:class:`~mockservers.core.packed.PackedRecords`): the same mapping to the rules, under a third
-of the memory for a collection filled by bulk imports.
+Every collection keeps its records as compact JSON
+(:class:`~mockservers.core.packed.PackedRecords`): the same mapping to the rules, a third of the
+memory of dicts and nothing for the garbage collector to trace, however many records a
+long-running fake holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from mockservers.core.packed import PackedRecords
@@ -41,8 +42,8 @@ class TenantState:
         self._owner = owner
         self.name = name
         self.sequences: dict[str, int] = {}
-        self.collections: dict[str, MutableMapping[str, Any]] = {
-            c: owner.new_records(c) for c in owner.collection_names
+        self.collections: dict[str, PackedRecords] = {
+            c: PackedRecords() for c in owner.collection_names
         }
 
     def next(self, sequence: str) -> int:
@@ -77,23 +78,17 @@ class TenantState:
         return len(self.collections[collection])
 
     def dump(self) -> dict[str, Any]:
-        collections = {
-            name: records.unpacked() if isinstance(records, PackedRecords) else records
-            for name, records in self.collections.items()
-        }
+        collections = {name: records.unpacked() for name, records in self.collections.items()}
         return {SEQUENCES: dict(self.sequences), **collections}
 
 
 class VendorState:
     """All tenants of one vendor. Collections are declared up front; tenants appear on first use."""
 
-    def __init__(
-        self, vendor: str, collections: tuple[str, ...], packed: frozenset[str] = frozenset()
-    ) -> None:
+    def __init__(self, vendor: str, collections: tuple[str, ...]) -> None:
         self.vendor = vendor
         self.name = f"state:{vendor}"
         self.collection_names = collections
-        self.packed = packed
         self.record: Recorder | None = None
         self.on_change: ChangeHook | None = None
         self.on_reload: Callable[[], None] | None = None
@@ -103,14 +98,6 @@ class VendorState:
     def recorded(self, operation: str, args: tuple[Any, ...]) -> None:
         if self.record is not None:
             self.record(self.name, operation, args)
-
-    def new_records(
-        self, collection: str, records: Mapping[str, Any] | None = None
-    ) -> MutableMapping[str, Any]:
-        """A collection's records: a dict, or packed when the vendor declared it so."""
-        if collection in self.packed:
-            return PackedRecords(records or {})
-        return dict(records or {})
 
     def tenant(self, name: str) -> TenantState:
         state = self.tenants.get(name)
@@ -167,7 +154,7 @@ class VendorState:
                 records = data.get(collection, {})
                 if not isinstance(records, dict):
                     raise StateError(f"tenant {name!r}: {collection!r} must be an object")
-                tenant.collections[collection] = self.new_records(collection, records)
+                tenant.collections[collection] = PackedRecords(records)
             tenants[name] = tenant
         return tenants
 

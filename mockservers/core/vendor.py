@@ -302,8 +302,6 @@ class Vendor:
     operations: ClassVar[tuple[str, ...]]
     """Derived from ``routes``."""
     collections: ClassVar[tuple[str, ...]]
-    packed: ClassVar[frozenset[str]] = frozenset()
-    """Collections kept as compact JSON (``mockservers.core.packed``): those bulk imports fill."""
     settings_class: ClassVar[type[Any]]
     model_class: ClassVar[Callable[..., VendorModel]]
     vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset()
@@ -324,7 +322,7 @@ class Vendor:
     def __init__(self, kit: Kit, section: dict[str, Any] | None = None) -> None:
         self.kit = kit
         self.clock = kit.clock
-        self.state = VendorState(self.name, self.collections, self.packed)
+        self.state = VendorState(self.name, self.collections)
         self.state.record = kit.store.recorder()
         kit.store.register(self.state)
         self.configure(section or {})

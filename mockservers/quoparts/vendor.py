@@ -48,7 +48,6 @@ class QuoParts(Vendor):
         ),
     )
     collections: ClassVar[tuple[str, ...]] = (CUSTOMERS, QUOTES)
-    packed: ClassVar[frozenset[str]] = frozenset({CUSTOMERS})  # importCli sends them by the 100
     generated: ClassVar[tuple[Generated, ...]] = (
         Generated("data.*.TOKEN", carried_by=("query.token",)),
         Generated("data.*.COD_CLI", carried_by=("body.data.testata.COD_CLI",)),

@@ -1,7 +1,9 @@
-"""Packed collections: the same mapping to the rules, a fraction of the memory."""
+"""Packed collections: the same mapping to the rules, a fraction of the memory, nothing for the
+garbage collector to trace."""
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
 from typing import Any
 
@@ -48,16 +50,16 @@ def test_a_packed_record_reads_back_equal_and_changes_only_when_put_back() -> No
 
 
 def test_a_packed_collection_dumps_plain_records_and_loads_them_back() -> None:
-    state = VendorState("quoparts", ("customers", "quotes"), packed=frozenset({"customers"}))
+    state = VendorState("quoparts", ("customers", "quotes"))
     tenant = state.tenant("demo")
     tenant.put_many("customers", {"ERP1": _customer(1), "ERP2": _customer(2)})
     tenant.put("quotes", "Q1", {"COD_DOC": "Q1"})
     dump = state.dump()
     assert dump["tenants"]["demo"]["customers"] == {"ERP1": _customer(1), "ERP2": _customer(2)}
     assert type(dump["tenants"]["demo"]["customers"]) is dict  # what a state file writes
-    copy = VendorState("quoparts", ("customers", "quotes"), packed=frozenset({"customers"}))
+    copy = VendorState("quoparts", ("customers", "quotes"))
     copy.load(orjson.loads(orjson.dumps(dump)))
-    assert isinstance(copy.tenant("demo").collections["customers"], PackedRecords)
+    assert all(isinstance(c, PackedRecords) for c in copy.tenant("demo").collections.values())
     assert copy.dump() == dump
 
 
@@ -66,3 +68,17 @@ def test_a_packed_customer_takes_under_a_third_of_a_dict() -> None:
     as_dicts = _bytes_per_record({})
     packed = _bytes_per_record(PackedRecords())
     assert packed < as_dicts / 3, (packed, as_dicts)
+
+
+def test_stored_records_leave_nothing_for_the_garbage_collector() -> None:
+    """A long-running fake holding 100,000 TS Digital items used to stop for about 300 ms on
+    each full collection (800,000 dicts and lists to trace); packed, the count does not grow."""
+    state = VendorState("tsdigital", ("items",))
+    tenant = state.tenant("demo")
+    gc.collect()
+    before = len(gc.get_objects())
+    for n in range(1000):
+        history = [{"status": "PROCESSING", "at": "2026-11-30T10:00:00Z"}]
+        tenant.put("items", str(n), {"item": {"base": {"vatNumber": str(n)}}, "history": history})
+    gc.collect()
+    assert len(gc.get_objects()) - before < 20
