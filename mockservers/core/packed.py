@@ -1,11 +1,12 @@
-"""A collection that keeps each record as its compact JSON, for collections written in bulk.
+"""How a vendor's collection keeps its records: each as its compact JSON.
 
 A QuoParts customer kept as a dict of strings takes about 1.4 KB; as its JSON, under 400
 bytes. A fake that takes thousands of 100-row imports grows by those bytes on every call, and
 fresh memory is the cost that grows (the kernel zeroes every new page; on some virtual machines
 a page the host has not backed yet costs several times more). Packed, the same import touches a
-third of the pages, the heap stays small, and the garbage collector has no record dicts to
-trace (docs/performance.md).
+third of the pages and the heap stays small. And a fake that holds records for long has no
+record dicts for the garbage collector to trace: with 100,000 TS Digital items a full collection
+took 324 ms as dicts, and takes nothing packed (docs/performance.md).
 
 Reading gives a new dict each time: a change to it is kept only when it is put back, which is
 how every write reaches the store's recorder anyway.
