@@ -79,7 +79,7 @@ def test_an_unexpected_server_error_is_caught(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(models.TsDigitalModel, "accept", crash)
     with pytest.raises(CheckFailed, match="no_server_error") as failed:
-        # 35, not the profile.s 25: over 40 random seeds 25 cases missed once.
+        # 35, not the profile's 25: over 40 random seeds 25 cases missed once.
         suite.run("tsdigital", "createItem", "positive", 35, shrink=False)
     assert "HTTP 500" in str(failed.value)
 
