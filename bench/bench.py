@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -224,6 +225,9 @@ class Run:
     p99_ms: float
     non2xx: int
     socket_errors: int
+    requests: int
+    cpu_us: float = 0.0
+    """The server's CPU time (user + system) per request during the run, when measured."""
 
 
 def wrk(url: str, body: str, headers: dict[str, str], seconds: float, connections: int) -> Run:
@@ -250,7 +254,24 @@ def wrk(url: str, body: str, headers: dict[str, str], seconds: float, connection
         p99_ms=figures["p99_us"] / 1000,
         non2xx=figures["non2xx"],
         socket_errors=figures["socket_errors"],
+        requests=figures["requests"],
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(pid: int, *load: Any) -> Run:
+    """One wrk run (``load``: its arguments) with the CPU time server ``pid`` spent on it: a
+    figure of the server alone, where requests per second also depend on what wrk gets of the
+    shared cores."""
+    before = cpu_seconds(pid)
+    run = wrk(*load)
+    run.cpu_us = (cpu_seconds(pid) - before) * 1e6 / max(1, run.requests)
+    return run
 
 
 def fill(text: str, subs: dict[str, str]) -> str:
@@ -260,7 +281,7 @@ def fill(text: str, subs: dict[str, str]) -> str:
     return text
 
 
-_ROW = "{:<32} {:>8} {:>7} {:>7} {:>10} {:>6} {:>6} {:>7}  {}"
+_ROW = "{:<32} {:>8} {:>7} {:>7} {:>10} {:>6} {:>6} {:>7} {:>11}  {}"
 
 
 def compare(args: argparse.Namespace) -> list[str]:
@@ -280,6 +301,7 @@ def compare(args: argparse.Namespace) -> list[str]:
             "ratio",
             "target",
             "non-2xx",
+            "CPU us/req",
             "ratio per round",
         )
     )
@@ -288,8 +310,8 @@ def compare(args: argparse.Namespace) -> list[str]:
             continue
         mport, bport = free_port(), free_port()
         with (
-            server(mockservers_command(mport), "/__admin/health", mport),
-            server(baseline_command(bport), "/", bport),
+            server(mockservers_command(mport), "/__admin/health", mport) as (fake, _),
+            server(baseline_command(bport), "/", bport) as (baseline, _),
             httpx.Client(base_url=f"http://127.0.0.1:{mport}") as mock,
         ):
             subs = scenario.prepare(mock)
@@ -298,10 +320,18 @@ def compare(args: argparse.Namespace) -> list[str]:
             vendor_runs, base_runs = [], []
             for _ in range(args.rounds):
                 base_runs.append(
-                    wrk(f"http://127.0.0.1:{bport}/", body, {}, args.seconds, args.connections)
+                    measured(
+                        baseline.pid,
+                        f"http://127.0.0.1:{bport}/",
+                        body,
+                        {},
+                        args.seconds,
+                        args.connections,
+                    )
                 )
                 vendor_runs.append(
-                    wrk(
+                    measured(
+                        fake.pid,
                         f"http://127.0.0.1:{mport}{path}",
                         body,
                         headers,
@@ -315,6 +345,8 @@ def compare(args: argparse.Namespace) -> list[str]:
             ratio = rps / base
             p50 = statistics.mean(r.p50_ms for r in vendor_runs)
             p99 = statistics.mean(r.p99_ms for r in vendor_runs)
+            cpu = statistics.mean(r.cpu_us for r in vendor_runs)
+            base_cpu = statistics.mean(r.cpu_us for r in base_runs)
             print(
                 _ROW.format(
                     scenario.name,
@@ -325,6 +357,7 @@ def compare(args: argparse.Namespace) -> list[str]:
                     f"{ratio:.2f}",
                     f"{scenario.floor:.2f}",
                     bad,
+                    f"{cpu:.0f} ({base_cpu:.0f})",
                     # Each vendor run against the baseline run just before it: the spread.
                     " ".join(
                         f"{v.rps / b.rps:.2f}" for v, b in zip(vendor_runs, base_runs, strict=True)
