@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -264,12 +263,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measured(pid: int, *load: Any) -> Run:
-    """One wrk run (``load``: its arguments) with the CPU time server ``pid`` spent on it: a
-    figure of the server alone, where requests per second also depend on what wrk gets of the
-    shared cores."""
+def measured(
+    pid: int, url: str, body: str, headers: dict[str, str], seconds: float, connections: int
+) -> Run:
+    """One wrk run with the CPU time server ``pid`` spent on it: a figure of the server alone,
+    where requests per second also depend on what wrk gets of the shared cores."""
     before = cpu_seconds(pid)
-    run = wrk(*load)
+    run = wrk(url, body, headers, seconds, connections)
     run.cpu_us = (cpu_seconds(pid) - before) * 1e6 / max(1, run.requests)
     return run
 
