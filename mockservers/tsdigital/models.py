@@ -67,9 +67,8 @@ class Caller:
     grants: frozenset[str]
     tenant: str
     stored: dict[str, Any] = field(init=False, repr=False, compare=False)
-    """The caller as each item it creates records it, built once: its items share this one dict
-    (no two per item to allocate, nor for the collector to walk), which is safe as a stored
-    record is never changed in place (``_finish`` stores a copy)."""
+    """The caller as each item it creates records it, built once per caller (its grants are not
+    sorted again on every call); each stored item keeps its own packed copy."""
 
     def __post_init__(self) -> None:
         stored = {"kind": self.kind, "grants": sorted(self.grants)}
