@@ -32,9 +32,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import hiredis
 import orjson
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from mockservers.core.journal import GLOBAL, Journal
 from mockservers.core.shared import Recorder, SharedMap, Store, StoreUnavailable
@@ -60,17 +61,14 @@ if token ~= redis.call('GET', KEYS[2]) then
 end
 redis.call('SET', KEYS[3], token .. ':' .. ARGV[1])
 local v = tonumber(redis.call('GET', KEYS[4]) or '0')
-local mine = tonumber(ARGV[2])
-if redis.call('EXISTS', KEYS[6]) == 0 then return {'empty', v} end
-if v == mine then return {'ok', v} end
-if v < mine then return {'gap', v} end
-local first = (mine + 1) .. '-1'
-local entries = redis.call('XRANGE', KEYS[5], first, '+')
-if #entries == 0 or entries[1][1] ~= first then return {'gap', v} end
-local ops = {}
-for i, e in ipairs(entries) do ops[i] = e[2][2] end
-return {'ok', v, ops}
+if redis.call('EXISTS', KEYS[5]) == 0 then return {'empty', v} end
+if v < tonumber(ARGV[2]) then return {'gap', v} end
+return {'ok', v}
 """
+"""Take the lock's token (if this connection holds it) and say where the copy stands: 'ok' (the
+log since the caller's version, read right after, brings it up to date), 'gap' (reload) or
+'empty' (seed). The log is not read here: a value that passes through Lua is copied into it,
+about 1.5 µs a kilobyte."""
 
 _RECOVER = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -81,42 +79,18 @@ redis.call('RPUSH', KEYS[2], gen)
 return gen
 """
 
-_COMMIT = """
--- KEYS: log, version, lock, held, owner. ARGV: version, ops for the log ('' for none),
--- release ('1'/'0'), the writes: a JSON array of commands, each an array of words; then the
--- long values (records, journal entries), which a command names by their number (a JSON
--- number among its words): they arrive as they are, with no JSON to decode.
--- One command is the kit's own: DROPVENDOR key vendor keeps a journal list's other entries.
-local function drop_vendor(key, vendor)
-  local kept = {}
-  for _, raw in ipairs(redis.call('LRANGE', key, 0, -1)) do
-    if cjson.decode(raw)['vendor'] ~= vendor then kept[#kept + 1] = raw end
-  end
-  redis.call('DEL', key)
-  for k = 1, #kept, 500 do
-    redis.call('RPUSH', key, unpack(kept, k, math.min(k + 499, #kept)))
-  end
+_DROP_VENDOR = """
+local kept = {}
+for _, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if cjson.decode(raw)['vendor'] ~= ARGV[1] then kept[#kept + 1] = raw end
 end
-for _, words in ipairs(cjson.decode(ARGV[4])) do
-  for i, word in ipairs(words) do
-    if type(word) == 'number' then words[i] = ARGV[4 + word] end
-  end
-  if words[1] == 'DROPVENDOR' then
-    drop_vendor(words[2], words[3])
-  else
-    redis.call(unpack(words))
-  end
-end
-if ARGV[2] ~= '' then
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', '%d', ARGV[1] .. '-1', 'ops', ARGV[2])
-  redis.call('SET', KEYS[2], ARGV[1])
-end
-if ARGV[3] == '1' then
-  redis.call('LMOVE', KEYS[4], KEYS[3], 'LEFT', 'RIGHT')
-  redis.call('DEL', KEYS[5])
+redis.call('DEL', KEYS[1])
+for k = 1, #kept, 500 do
+  redis.call('RPUSH', KEYS[1], unpack(kept, k, math.min(k + 499, #kept)))
 end
 return 1
 """
+"""Keep a journal list's entries of the other vendors (an admin reset of one vendor)."""
 
 _INIT_LOCK = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -126,43 +100,41 @@ end
 return 1
 """
 
+Command = tuple[Any, ...]
+
 
 class Writes:
-    """The Redis commands of one commit, for the commit script: each a list of words (text),
-    sent together as one JSON argument (one argument to encode, whatever the batch holds).
-    Large commands are cut in pieces (a Lua call takes at most a few thousand arguments); a
-    set membership or a list trim asked for several times in a batch is sent once, and the
-    fields a batch sets in one hash go in one ``HSET`` (a tenant's records and sequences: one
-    command for the batch, not two per call)."""
+    """The Redis commands of one commit, sent between ``MULTI`` and ``EXEC``. A set membership
+    or a list trim asked for several times in a batch is sent once, the fields a batch sets in
+    one hash go in one ``HSET`` (a tenant's records and sequences: one command for the batch,
+    not two per call), and the values a batch pushes onto one list in a row go in one
+    ``RPUSH``. Large commands are cut in pieces of ``CHUNK`` values."""
 
-    CHUNK = 500
-    LONG = 128
-    """Values at least this long travel as arguments of their own (``values``), named in the
-    commands by number: the script then decodes only the short words as JSON."""
-    MAX_VALUES = 10_000
+    CHUNK = 1000
 
     def __init__(self) -> None:
-        self.commands: list[list[str | int]] = []
-        self.values: list[str] = []
+        self._commands: list[list[Any]] = []
         self._members: set[tuple[str, str]] = set()
         self._trims: dict[str, tuple[int, int]] = {}
         self._hashes: dict[str, dict[str, str]] = {}
 
     def command(self, *words: Any) -> None:
-        self.commands.append([w if isinstance(w, str) else str(w) for w in words])
+        self._commands.append(list(words))
 
-    def payload(self) -> bytes:
+    def commands(self) -> list[Command]:
+        """Every command of the batch, in order; then its set memberships and list trims."""
         for key in list(self._hashes):
             self._flush_hash(key)
-        sets = [["SADD", key, member] for key, member in sorted(self._members)]
-        trims = [["LTRIM", key, str(a), str(b)] for key, (a, b) in self._trims.items()]
-        return orjson.dumps(self.commands + sets + trims)
+        found: list[Command] = [tuple(words) for words in self._commands]
+        found += [("SADD", key, member) for key, member in sorted(self._members)]
+        found += [("LTRIM", key, a, b) for key, (a, b) in self._trims.items()]
+        return found
 
     def hset(
         self, key: str, field: str | None = None, value: str = "", *, mapping: Any = None
     ) -> None:
-        """Set fields of a hash: kept until the batch's payload (a later value of a field wins,
-        as a later ``HSET`` would), or until another command on that hash."""
+        """Set fields of a hash: kept until the batch's commands (a later value of a field
+        wins, as a later ``HSET`` would), or until another command on that hash."""
         fields = self._hashes.get(key)
         if fields is None:
             fields = self._hashes[key] = {}
@@ -171,20 +143,13 @@ class Writes:
         else:
             fields.update(mapping)
 
-    def _value(self, value: str) -> str | int:
-        """A long value as the number of the argument that carries it; a short one as is."""
-        if len(value) < self.LONG or len(self.values) >= self.MAX_VALUES:
-            return value
-        self.values.append(value)
-        return len(self.values)
-
     def _flush_hash(self, key: str) -> None:
         items = list(self._hashes.pop(key, {}).items())
         for start in range(0, len(items), self.CHUNK):
-            words: list[str | int] = ["HSET", key]
+            words: list[Any] = ["HSET", key]
             for field, value in items[start : start + self.CHUNK]:
-                words += (field, self._value(value))
-            self.commands.append(words)
+                words += (field, value)
+            self._commands.append(words)
 
     def hdel(self, key: str, field: str) -> None:
         self._flush_hash(key)
@@ -202,9 +167,12 @@ class Writes:
         self.command("SREM", key, member)
 
     def rpush(self, key: str, *values: str) -> None:
+        last = self._commands[-1] if self._commands else None
+        if last is not None and last[0] == "RPUSH" and last[1] == key and len(last) < self.CHUNK:
+            last += values  # the same list, nothing in between: one command
+            return
         for start in range(0, len(values), self.CHUNK):
-            chunk = values[start : start + self.CHUNK]
-            self.commands.append(["RPUSH", key, *(self._value(v) for v in chunk)])
+            self._commands.append(["RPUSH", key, *values[start : start + self.CHUNK]])
 
     def ltrim(self, key: str, start: int, stop: int) -> None:
         self._trims[key] = (start, stop)
@@ -213,10 +181,15 @@ class Writes:
         self.command("ZREMRANGEBYSCORE", key, low, repr(high) if isinstance(high, float) else high)
 
     def zadd(self, key: str, members: dict[str, float]) -> None:
-        words = ["ZADD", key]
+        words: list[Any] = ["ZADD", key]
         for member, score in members.items():
             words += [repr(score), member]
-        self.commands.append(words)
+        self._commands.append(words)
+
+    def drop_vendor(self, key: str, vendor: str) -> None:
+        """Remove one vendor's entries from a journal list (``EVAL``: a script inside
+        ``MULTI`` that Redis forgot would fail alone, after the rest was applied)."""
+        self.command("EVAL", _DROP_VENDOR, 1, key, vendor)
 
 
 class RedisStore(Store):
@@ -284,11 +257,7 @@ class RedisStore(Store):
             # reconnects and loads them again).
             self._scripts = {
                 name: (await self._redis.script_load(source)).encode()
-                for name, source in (
-                    ("claim", _CLAIM),
-                    ("commit", _COMMIT % LOG_LENGTH),
-                    ("recover", _RECOVER),
-                )
+                for name, source in (("claim", _CLAIM), ("recover", _RECOVER))
             }
             await self._redis.eval(_INIT_LOCK, 2, self.key("gen"), self.key("lock"))
         except (RedisError, OSError) as exc:
@@ -401,32 +370,30 @@ class RedisStore(Store):
             self.key("gen"),
             self.key("owner"),
             self.key("version"),
-            self.key("log"),
             self.key("init"),
         )
         mine = -1 if self._dirty else self.version  # a dirty copy never matches: it reloads
-        claim_args = [self._client_id, mine]
-        claim = [b"none"]
+        claim: Command = ("EVALSHA", self._scripts["claim"], 5, *claim_keys, self._client_id, mine)
+        since: Command = ("XRANGE", self.key("log"), f"{mine + 1}-1", "+")
+        replies: list[Any] = [[b"none"]]
         if self._may_hold:  # a failed call may have left the token with us
-            claim = await self._redis.evalsha(self._scripts["claim"], 6, *claim_keys, *claim_args)
-        while claim[0] == b"none":  # not holding it: wait for it in Redis, claim it at once
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.blmove(self.key("lock"), held, self.wait, "LEFT", "LEFT")
-            pipe.evalsha(self._scripts["claim"], 6, *claim_keys, *claim_args)
-            _, claim = await pipe.execute()
-            if claim[0] == b"none":
+            replies = await self._exchange(claim, since)
+        while replies[0][0] == b"none":  # not holding it: wait for it in Redis, claim it at once
+            wait: Command = ("BLMOVE", self.key("lock"), held, "LEFT", "LEFT", self.wait)
+            replies = (await self._exchange(wait, claim, since))[1:]
+            if replies[0][0] == b"none":
                 await self._recover_dead_holder()
-            elif claim[0] == b"stale":
-                claim = [b"none"]
-        status, version = claim[0].decode(), int(claim[1])
-        if status == "ok":
-            for raw in claim[2] if len(claim) > 2 else ():
+            elif replies[0][0] == b"stale":
+                replies = [[b"none"]]
+        (status, version), log = replies
+        if status == b"ok" and mine >= 0 and _continues(log, mine, int(version)):
+            for _, (_, raw) in log:
                 await self._replay(orjson.loads(raw))
-            self.version = version
-        elif status == "gap":
-            await self._reload(version)
-        else:  # "empty"
-            await self._seed(version)
+            self.version = int(version)
+        elif status == b"empty":
+            await self._seed(int(version))
+        else:  # behind what the log keeps, ahead of Redis (it lost data), or a dirty copy
+            await self._reload(int(version))
         self._owned = True
         self._in_batch = 0
 
@@ -452,32 +419,56 @@ class RedisStore(Store):
         self._owned = False
 
     async def _commit(self, *, release: bool) -> None:
-        """The batch's writes, the log entry and the release: one script, one round trip
-        (atomic, as MULTI would be); then wake the batch's requests."""
-        assert self._redis is not None
+        """The batch's writes, the log entry and the release, between ``MULTI`` and ``EXEC``:
+        one round trip, all or nothing; then wake the batch's requests."""
         ops, self._ops = self._ops, []
         writes = Writes()
         logged = self._write(writes, ops) if ops else []
-        version = self.version + 1 if ops else self.version
-        payload = writes.payload()  # before its values are read: it settles the hashes
-        await self._redis.evalsha(
-            self._scripts["commit"],
-            5,
-            self.key("log"),
-            self.key("version"),
-            self.key("lock"),
-            self.key("held", self._client_id),
-            self.key("owner"),
-            version,
-            orjson.dumps(logged) if ops else "",
-            int(release),
-            payload,
-            *writes.values,
-        )
+        commands = writes.commands()
+        version = self.version
+        if ops:  # the entry other processes replay, under the version it brings them to
+            version += 1
+            entry = orjson.dumps(logged)
+            commands.append(
+                ("XADD", self.key("log"), "MAXLEN", "~", LOG_LENGTH, f"{version}-1", "ops", entry)
+            )
+            commands.append(("SET", self.key("version"), version))
+        if release:
+            held = self.key("held", self._client_id)
+            commands.append(("LMOVE", held, self.key("lock"), "LEFT", "RIGHT"))
+            commands.append(("DEL", self.key("owner")))
+        if commands:
+            replies = await self._exchange(("MULTI",), *commands, ("EXEC",))
+            for reply in replies[-1]:
+                if isinstance(reply, Exception):  # the rest was applied: reload, as on a failure
+                    raise reply
         self.version = version
         if release:
             self._owned = False
             self._may_hold = False
+
+    async def _exchange(self, *commands: Command) -> list[Any]:
+        """Send ``commands`` in one write and read their replies, in order. Packed by hiredis
+        (in C), read by the client's parser: redis-py's own packing, in Python, cost a commit
+        more than Redis's work on it. An error reply is raised once every reply is read."""
+        assert self._redis is not None
+        connection = self._redis.connection
+        if connection is None:  # the single connection is made on its first command
+            await self._redis.initialize()
+            connection = self._redis.connection
+        assert connection is not None
+        await connection.send_packed_command(b"".join(map(hiredis.pack_command, commands)))
+        replies: list[Any] = []
+        failure: Exception | None = None
+        for _ in commands:
+            try:
+                replies.append(await connection.read_response())
+            except ResponseError as exc:
+                failure = failure or exc
+                replies.append(exc)
+        if failure is not None:
+            raise failure
+        return replies
 
     # -- writing operations to Redis ------------------------------------------------------
     def _write(self, pipe: Writes, ops: list[Op]) -> list[Op]:
@@ -564,7 +555,7 @@ class RedisStore(Store):
         if vendor is None:
             pipe.delete(key)
         else:  # keep the scope's other vendors' entries
-            pipe.command("DROPVENDOR", key, vendor)
+            pipe.drop_vendor(key, vendor)
 
     # -- reading: replaying the log, reloading everything ---------------------------------
     async def _replay(self, ops: list[Any]) -> None:
@@ -655,6 +646,11 @@ class RedisStore(Store):
         await self._redis.set(self.key("init"), 1)
 
 
+def _continues(log: list[Any], mine: int, version: int) -> bool:
+    """Whether the log entries read from ``mine + 1`` bring a copy at ``mine`` to ``version``."""
+    return version == mine or (len(log) == version - mine and log[0][0] == f"{mine + 1}-1".encode())
+
+
 def _json(value: Any) -> str:
-    """A value as the JSON text Redis keeps (the commit's payload is JSON of such texts)."""
+    """A value as the JSON text Redis keeps."""
     return orjson.dumps(value, default=list).decode()

@@ -105,6 +105,16 @@ def test_a_state_load_reaches_the_other_process(redis_url: str) -> None:
         assert two.get("/__admin/state/quoparts").json() == document
 
 
+def test_a_vendor_reset_keeps_the_other_vendors_journal_in_every_process(redis_url: str) -> None:
+    with processes(redis_url) as (one, two):
+        qp_login(one)
+        one.post(KEEPIT_CALL, headers=KEEPIT, json=KEEPIT_BODY)
+        assert two.post("/__admin/reset", json={"vendor": "quoparts"}).status_code == 200
+        for process in (one, two):
+            entries = process.get("/__admin/requests").json()
+            assert [entry["vendor"] for entry in entries] == ["keepit"]
+
+
 def test_keepit_counts_every_call_of_every_process(redis_url: str) -> None:
     with processes(redis_url, keepit={"rate_limit_calls": 4}) as (one, two):
         answers = [
