@@ -209,6 +209,7 @@ class RedisStore(Store):
         self._ops: list[Op] = []
         self._keys: dict[tuple[str, ...], str] = {}
         self._redis: aioredis.Redis | None = None
+        self._link: Any = None
         self._client_id = ""
         self._pending: deque[tuple[contextvars.Context, Callable[[], Any], asyncio.Future[Any]]]
         self._pending = deque()
@@ -247,12 +248,13 @@ class RedisStore(Store):
             return
         try:
             self._redis = aioredis.Redis.from_url(
-                self.url,
-                single_connection_client=True,
-                socket_timeout=self.wait + 4,
-                socket_connect_timeout=2,
+                self.url, socket_timeout=self.wait + 4, socket_connect_timeout=2
             )
-            self._client_id = str(await self._redis.client_id())
+            # The drainer's own connection: the lock is taken and committed on it (and named
+            # after it), while admin reads (``fresh``) use others of the pool.
+            self._link = await self._redis.connection_pool.get_connection()
+            (client_id,) = await self._exchange(("CLIENT", "ID"))
+            self._client_id = str(client_id)
             # Loaded once; EVALSHA then (a Redis that lost them fails a call: the next one
             # reconnects and loads them again).
             self._scripts = {
@@ -261,17 +263,23 @@ class RedisStore(Store):
             }
             await self._redis.eval(_INIT_LOCK, 2, self.key("gen"), self.key("lock"))
         except (RedisError, OSError) as exc:
-            self._redis = None
+            await self._disconnect()
             raise StoreUnavailable(f"cannot reach Redis at {self.describe()}: {exc}") from None
         self._started = True
         self._dirty = True  # whatever this process built before starting: replaced by Redis's
 
     async def close(self) -> None:
+        if self._redis is not None and self._owned:
+            await self._release()
+        await self._disconnect()
+
+    async def _disconnect(self) -> None:
+        """Close every connection of the pool, the drainer's too."""
         if self._redis is not None:
-            if self._owned:
-                await self._release()
-            await self._redis.aclose()
-            self._redis = None
+            with contextlib.suppress(RedisError, OSError):
+                await self._redis.aclose()
+        self._redis = None
+        self._link = None
         self._started = False
 
     async def ping(self) -> None:
@@ -355,11 +363,7 @@ class RedisStore(Store):
         self._ops = []
         self._owned = False
         self._dirty = True
-        if self._redis is not None:
-            with contextlib.suppress(RedisError, OSError):
-                await self._redis.aclose()
-        self._redis = None
-        self._started = False
+        await self._disconnect()
 
     async def _acquire(self) -> None:
         """Take the kit's lock (waiting in Redis) and bring the local copy up to date."""
@@ -451,11 +455,7 @@ class RedisStore(Store):
         """Send ``commands`` in one write and read their replies, in order. Packed by hiredis
         (in C), read by the client's parser: redis-py's own packing, in Python, cost a commit
         more than Redis's work on it. An error reply is raised once every reply is read."""
-        assert self._redis is not None
-        connection = self._redis.connection
-        if connection is None:  # the single connection is made on its first command
-            await self._redis.initialize()
-            connection = self._redis.connection
+        connection = self._link
         assert connection is not None
         await connection.send_packed_command(b"".join(map(hiredis.pack_command, commands)))
         replies: list[Any] = []
@@ -627,12 +627,15 @@ class RedisStore(Store):
                 raise StoreUnavailable(f"Redis at {self.describe()}: {exc}") from None
 
     async def _reload_journal(self, journal: Journal) -> None:
+        """Read every scope's entries, then replace the local journal in one go: two reloads
+        at once (admin reads, the drainer's) must not both append after one reset."""
         assert self._redis is not None
+        entries: list[bytes] = []
+        for scope in await self._redis.smembers(self.key("journals")):
+            entries += await self._redis.lrange(self.key("journal", scope.decode()), 0, -1)
         journal.apply("reset", ())
-        scopes = [s.decode() for s in await self._redis.smembers(self.key("journals"))]
-        for scope in scopes:
-            for raw in await self._redis.lrange(self.key("journal", scope), 0, -1):
-                journal.apply("append", (orjson.loads(raw),))
+        for raw in entries:
+            journal.apply("append", (orjson.loads(raw),))
 
     async def _seed(self, version: int) -> None:
         """Redis holds nothing of this kit (a first start, or it lost its data): it gets a

@@ -6,6 +6,7 @@ In-process first (two apps on one Redis are two processes of one fake), then rea
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import os
@@ -113,6 +114,37 @@ def test_a_vendor_reset_keeps_the_other_vendors_journal_in_every_process(redis_u
         for process in (one, two):
             entries = process.get("/__admin/requests").json()
             assert [entry["vendor"] for entry in entries] == ["keepit"]
+
+
+def test_admin_reads_during_commits_get_whole_answers(redis_url: str) -> None:
+    """The lock and the commits have a connection of their own: a journal read (which goes to
+    Redis) in the middle of a batch's round trips gets its own replies, and so do the calls."""
+
+    async def run() -> tuple[list[int], list[int]]:
+        store = RedisStore(redis_url, prefix=f"test-{uuid.uuid4().hex}", wait=0.2)
+        app = create_app({"kit": FROZEN}, store=store)
+        transport = httpx.ASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://m") as http:
+            login = await http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+            token = login.json()["data"][0]["TOKEN"]
+
+            async def write(i: int) -> int:
+                payload = {"data": [row(f"C{i}")]}
+                answer = await http.post(QP, params={"importCli": "", "token": token}, json=payload)
+                assert answer.json()["errorCode"] == "0"
+                return answer.status_code
+
+            async def read() -> int:
+                return len((await http.get("/__admin/requests")).json())
+
+            calls = [call for i in range(40) for call in (write(i), read())]
+            done = await asyncio.gather(*calls)
+            await store.close()
+        return done[0::2], done[1::2]
+
+    statuses, seen = asyncio.run(run())
+    assert statuses == [200] * 40
+    assert all(1 <= n <= 41 for n in seen)
 
 
 def test_keepit_counts_every_call_of_every_process(redis_url: str) -> None:
