@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import math
 import os
 from collections import deque
 from collections.abc import Callable
@@ -209,6 +210,7 @@ class RedisStore(Store):
         self._ops: list[Op] = []
         self._keys: dict[tuple[str, ...], str] = {}
         self._redis: aioredis.Redis | None = None
+        self._linked: aioredis.Redis | None = None
         self._link: Any = None
         self._client_id = ""
         self._pending: deque[tuple[contextvars.Context, Callable[[], Any], asyncio.Future[Any]]]
@@ -251,8 +253,11 @@ class RedisStore(Store):
                 self.url, socket_timeout=self.wait + 4, socket_connect_timeout=2
             )
             # The drainer's own connection: the lock is taken and committed on it (and named
-            # after it), while admin reads (``fresh``) use others of the pool.
-            self._link = await self._redis.connection_pool.get_connection()
+            # after it), while admin reads (``fresh``) use the other client's. It has no socket
+            # timeout: each exchange has one deadline (a timer per reply cost more than the
+            # reply, and a timed write runs in a task of its own).
+            self._linked = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
+            self._link = await self._linked.connection_pool.get_connection()
             (client_id,) = await self._exchange(("CLIENT", "ID"))
             self._client_id = str(client_id)
             # Loaded once; EVALSHA then (a Redis that lost them fails a call: the next one
@@ -275,11 +280,11 @@ class RedisStore(Store):
 
     async def _disconnect(self) -> None:
         """Close every connection of the pool, the drainer's too."""
-        if self._redis is not None:
-            with contextlib.suppress(RedisError, OSError):
-                await self._redis.aclose()
-        self._redis = None
-        self._link = None
+        for client in (self._redis, self._linked):
+            if client is not None:
+                with contextlib.suppress(RedisError, OSError):
+                    await client.aclose()
+        self._redis = self._linked = self._link = None
         self._started = False
 
     async def ping(self) -> None:
@@ -454,18 +459,23 @@ class RedisStore(Store):
     async def _exchange(self, *commands: Command) -> list[Any]:
         """Send ``commands`` in one write and read their replies, in order. Packed by hiredis
         (in C), read by the client's parser: redis-py's own packing, in Python, cost a commit
-        more than Redis's work on it. An error reply is raised once every reply is read."""
+        more than Redis's work on it. An error reply is raised once every reply is read; no
+        reply within the deadline is a ``TimeoutError`` (the drainer then drops the
+        connection)."""
         connection = self._link
         assert connection is not None
-        await connection.send_packed_command(b"".join(map(hiredis.pack_command, commands)))
         replies: list[Any] = []
         failure: Exception | None = None
-        for _ in commands:
-            try:
-                replies.append(await connection.read_response())
-            except ResponseError as exc:
-                failure = failure or exc
-                replies.append(exc)
+        async with asyncio.timeout(self.wait + 4):  # BLMOVE itself waits up to ``wait``
+            await connection.send_packed_command(
+                b"".join(map(hiredis.pack_command, commands)), check_health=False
+            )
+            for _ in commands:
+                try:
+                    replies.append(await connection.read_response(timeout=math.inf))
+                except ResponseError as exc:
+                    failure = failure or exc
+                    replies.append(exc)
         if failure is not None:
             raise failure
         return replies
