@@ -220,6 +220,7 @@ class RedisStore(Store):
         self._in_batch = 0
         self._dirty = False
         self._started = False
+        self._starting = asyncio.Lock()
         self._scripts: dict[str, bytes] = {}
         self._may_hold = True
         """Whether the lock's token may be in this connection's list (unknown at start and
@@ -246,8 +247,12 @@ class RedisStore(Store):
 
     # -- connection -----------------------------------------------------------------------
     async def start(self) -> None:
-        if self._started:
-            return
+        """Connect, once: the drainer and an admin read may both find the store unstarted."""
+        async with self._starting:
+            if not self._started:
+                await self._connect()
+
+    async def _connect(self) -> None:
         try:
             self._redis = aioredis.Redis.from_url(
                 self.url, socket_timeout=self.wait + 4, socket_connect_timeout=2

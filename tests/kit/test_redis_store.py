@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+import redis.asyncio
 
 from mockservers import create_app
 from mockservers.core.journal import Entry
@@ -145,6 +146,25 @@ def test_admin_reads_during_commits_get_whole_answers(redis_url: str) -> None:
     statuses, seen = asyncio.run(run())
     assert statuses == [200] * 40
     assert all(1 <= n <= 41 for n in seen)
+
+
+def test_concurrent_first_uses_connect_once(redis_url: str) -> None:
+    """The first call and an admin read arriving together start the store once (a second
+    start would leave the first one's connections open, and swap the lock's connection)."""
+
+    async def connections_made() -> int:
+        store = RedisStore(redis_url, prefix=f"test-{uuid.uuid4().hex}", wait=0.2)
+        name = f"probe-{uuid.uuid4().hex}"
+        probe = redis.asyncio.Redis.from_url(redis_url)
+        await probe.client_setname(name)
+        before = {c["id"] for c in await probe.client_list()}
+        await asyncio.gather(*(store.start() for _ in range(5)))
+        made = [c for c in await probe.client_list() if c["id"] not in before]
+        await store.close()
+        await probe.aclose()
+        return len(made)
+
+    assert asyncio.run(connections_made()) == 2  # the drainer's link, one for reads
 
 
 def test_keepit_counts_every_call_of_every_process(redis_url: str) -> None:
