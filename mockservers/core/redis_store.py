@@ -117,7 +117,7 @@ class Writes:
         self._commands: list[list[Any]] = []
         self._members: set[tuple[str, str]] = set()
         self._trims: dict[str, tuple[int, int]] = {}
-        self._hashes: dict[str, dict[str, str]] = {}
+        self._hashes: dict[str, dict[str, str | bytes]] = {}
 
     def command(self, *words: Any) -> None:
         self._commands.append(list(words))
@@ -132,7 +132,7 @@ class Writes:
         return found
 
     def hset(
-        self, key: str, field: str | None = None, value: str = "", *, mapping: Any = None
+        self, key: str, field: str | None = None, value: str | bytes = "", *, mapping: Any = None
     ) -> None:
         """Set fields of a hash: kept until the batch's commands (a later value of a field
         wins, as a later ``HSET`` would), or until another command on that hash."""
@@ -167,7 +167,7 @@ class Writes:
         self._members.discard((key, member))
         self.command("SREM", key, member)
 
-    def rpush(self, key: str, *values: str) -> None:
+    def rpush(self, key: str, *values: str | bytes) -> None:
         last = self._commands[-1] if self._commands else None
         if last is not None and last[0] == "RPUSH" and last[1] == key and len(last) < self.CHUNK:
             last += values  # the same list, nothing in between: one command
@@ -669,6 +669,6 @@ def _continues(log: list[Any], mine: int, version: int) -> bool:
     return version == mine or (len(log) == version - mine and log[0][0] == f"{mine + 1}-1".encode())
 
 
-def _json(value: Any) -> str:
-    """A value as the JSON text Redis keeps."""
-    return orjson.dumps(value, default=list).decode()
+def _json(value: Any) -> bytes:
+    """A value as the JSON Redis keeps (bytes: hiredis sends them as they are)."""
+    return orjson.dumps(value, default=list)
