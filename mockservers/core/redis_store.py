@@ -644,10 +644,11 @@ class RedisStore(Store):
     async def _reload_journal(self, journal: Journal) -> None:
         """Read every scope's entries, then replace the local journal in one go: two reloads
         at once (admin reads, the drainer's) must not both append after one reset."""
-        assert self._redis is not None
+        client = self._redis  # the drainer may drop its clients meanwhile (a failed commit)
+        assert client is not None
         entries: list[bytes] = []
-        for scope in await self._redis.smembers(self.key("journals")):
-            entries += await self._redis.lrange(self.key("journal", scope.decode()), 0, -1)
+        for scope in await client.smembers(self.key("journals")):
+            entries += await client.lrange(self.key("journal", scope.decode()), 0, -1)
         journal.apply("reset", ())
         for raw in entries:
             journal.apply("append", (orjson.loads(raw),))
