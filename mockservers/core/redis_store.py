@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 import hiredis
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError, ResponseError
 
 from mockservers.core.journal import GLOBAL, Journal
@@ -211,7 +212,7 @@ class RedisStore(Store):
         self._keys: dict[tuple[str, ...], str] = {}
         self._redis: aioredis.Redis | None = None
         self._linked: aioredis.Redis | None = None
-        self._link: Any = None
+        self._link: AbstractConnection | None = None
         self._client_id = ""
         self._pending: deque[tuple[contextvars.Context, Callable[[], Any], asyncio.Future[Any]]]
         self._pending = deque()
@@ -387,19 +388,23 @@ class RedisStore(Store):
             self.key("init"),
         )
         mine = -1 if self._dirty else self.version  # a dirty copy never matches: it reloads
-        claim: Command = ("EVALSHA", self._scripts["claim"], 5, *claim_keys, self._client_id, mine)
-        since: Command = ("XRANGE", self.key("log"), f"{mine + 1}-1", "+")
+        claiming: list[Command] = [
+            ("EVALSHA", self._scripts["claim"], 5, *claim_keys, self._client_id, mine)
+        ]
+        if mine >= 0:  # the log since this copy's version (a dirty copy reloads instead)
+            claiming.append(("XRANGE", self.key("log"), f"{mine + 1}-1", "+"))
         replies: list[Any] = [[b"none"]]
         if self._may_hold:  # a failed call may have left the token with us
-            replies = await self._exchange(claim, since)
+            replies = await self._exchange(*claiming)
         while replies[0][0] == b"none":  # not holding it: wait for it in Redis, claim it at once
             wait: Command = ("BLMOVE", self.key("lock"), held, "LEFT", "LEFT", self.wait)
-            replies = (await self._exchange(wait, claim, since))[1:]
+            replies = (await self._exchange(wait, *claiming))[1:]
             if replies[0][0] == b"none":
                 await self._recover_dead_holder()
             elif replies[0][0] == b"stale":
                 replies = [[b"none"]]
-        (status, version), log = replies
+        status, version = replies[0]
+        log = replies[1] if mine >= 0 else []
         if status == b"ok" and mine >= 0 and _continues(log, mine, int(version)):
             for _, (_, raw) in log:
                 await self._replay(orjson.loads(raw))
