@@ -19,9 +19,15 @@ def available() -> bool:
 
 
 @contextmanager
-def redis_server() -> Iterator[str]:
-    """A fresh redis-server (no persistence) on a free loopback port: its URL."""
-    port = free_port()
+def redis_server(port: int | None = None, directory: str | None = None) -> Iterator[str]:
+    """A fresh redis-server on a free loopback port (or ``port``): its URL. Without persistence;
+    with ``directory``, an append-only file there, synced on every write, so that a server
+    started again on it comes back with every acknowledged write."""
+    port = port or free_port()
+    persistence = ["--save", "", "--appendonly", "no"]
+    if directory is not None:
+        persistence = ["--save", "", "--appendonly", "yes", "--appendfsync", "always"]
+        persistence += ["--dir", directory]
     process = subprocess.Popen(
         [
             "redis-server",
@@ -29,10 +35,7 @@ def redis_server() -> Iterator[str]:
             str(port),
             "--bind",
             "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
+            *persistence,
             "--protected-mode",
             "yes",
         ],

@@ -37,6 +37,7 @@ import hiredis
 import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 
 from mockservers.core.journal import GLOBAL, Journal
@@ -321,7 +322,7 @@ class RedisStore(Store):
                     if not self._started:
                         await self.start()
                     if not self._owned:
-                        await self._acquire()
+                        await self._take_lock()
                     while self._pending and self._in_batch < self.batch_limit:
                         context, work, future = self._pending.popleft()
                         self._in_batch += 1
@@ -334,10 +335,10 @@ class RedisStore(Store):
                 except StoreUnavailable as exc:  # Redis cannot be reached at all
                     self._fail_all(batch, exc)
                 except (RedisError, OSError) as exc:
-                    await self._fail(exc)
+                    await self._fail()
                     self._fail_all(batch, StoreUnavailable(f"Redis at {self.describe()}: {exc}"))
                 except Exception as exc:  # a bug: still, no caller may wait for ever
-                    await self._fail(exc)
+                    await self._fail()
                     self._fail_all(batch, exc)
                 else:
                     for future, result in batch:
@@ -368,13 +369,23 @@ class RedisStore(Store):
                 self._dirty = True
             raise
 
-    async def _fail(self, exc: BaseException) -> None:
+    async def _fail(self) -> None:
         """The commit did not happen: every request of the batch fails, the local copy is
         stale, and the connection is dropped (the next call reconnects and reloads)."""
         self._ops = []
         self._owned = False
         self._dirty = True
         await self._disconnect()
+
+    async def _take_lock(self) -> None:
+        """Take the lock; if Redis dropped the connection while it was idle (Redis restarted),
+        once more on a new one: nothing of the batch has run yet, so the calls need not fail."""
+        try:
+            await self._acquire()
+        except RedisConnectionError:
+            await self._fail()
+            await self.start()
+            await self._acquire()
 
     async def _acquire(self) -> None:
         """Take the kit's lock (waiting in Redis) and bring the local copy up to date."""

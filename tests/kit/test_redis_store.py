@@ -15,7 +15,7 @@ import signal
 import subprocess
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
@@ -30,6 +30,7 @@ from mockservers import create_app
 from mockservers.core.journal import Entry
 from mockservers.core.redis_store import RedisStore
 from mockservers.testing import SyncASGITransport
+from tests import redis_server
 from tests.conftest import QP, qp_call, qp_login
 from tests.servers import Served, free_port, serving
 
@@ -425,3 +426,62 @@ def test_a_journal_entry_crosses_the_store_whole() -> None:
     wire = entry.to_wire()
     assert list(wire) == [f.name for f in dataclasses.fields(Entry)]
     assert Entry.from_wire(orjson.loads(orjson.dumps(wire))) == entry
+
+
+# -- Redis restarts (docs/deploy.md, "When Redis restarts") ----------------------------------
+@contextmanager
+def restartable_redis(
+    directory: str | None = None,
+) -> Iterator[tuple[str, Callable[[], None], Callable[[], None]]]:
+    """A redis-server; a function that stops it, and one that starts a new one on the same port
+    (on the same append-only file when ``directory`` is given). The test's fakes stop first."""
+    port = free_port()
+    with ExitStack() as stack:
+        servers: list[ExitStack] = []
+
+        def start() -> str:
+            servers.append(ExitStack())
+            stack.callback(servers[-1].close)
+            return servers[-1].enter_context(redis_server.redis_server(port, directory))
+
+        yield start(), lambda: servers[-1].close(), start
+
+
+def test_redis_back_empty_gives_a_fresh_kit() -> None:
+    """No persistence: what the fake kept is gone, and the very next call finds a fresh kit
+    (the old token refused the vendor's way, the demo account logging in again)."""
+    with restartable_redis() as (url, stop, start), processes(url, count=1) as (fake,):
+        token = qp_login(fake)
+        assert (
+            qp_call(fake, "importCli", token, {"data": [row("CLI001")]}).json()["errorCode"] == "0"
+        )
+        stop()
+        start()
+        assert (
+            qp_call(fake, "importCli", token, {"data": [row("CLI002")]}).json()["errorCode"]
+            == "101"
+        )
+        fresh = qp_login(fake)
+        answer = qp_call(fake, "importCli", fresh, {"data": [row("CLI002")]}).json()
+        assert answer["data"][0]["COD_CLI"] == "000001"  # the sequences started again
+        assert set(fake.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]) == {
+            "CLI002"
+        }
+
+
+def test_redis_back_with_its_data_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    """An append-only file synced on every write. While Redis is down a call gets the vendor's
+    5xx body and changes nothing; once it is back, the next call is answered as if nothing
+    happened (same token, same customers, the sequence going on)."""
+    with restartable_redis(str(tmp_path)) as (url, stop, start), processes(url) as (one, two):
+        token = qp_login(one)
+        for erp, process in (("CLI001", one), ("CLI002", two)):
+            assert qp_call(process, "importCli", token, {"data": [row(erp)]}).status_code == 200
+        stop()
+        down = qp_call(one, "importCli", token, {"data": [row("LOST")]})
+        assert (down.status_code, down.json()["errorCode"]) == (503, "503")
+        start()
+        answer = qp_call(two, "importCli", token, {"data": [row("CLI003")]}).json()
+        assert answer["data"][0]["COD_CLI"] == "000003"
+        customers = one.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+        assert set(customers) == {"CLI001", "CLI002", "CLI003"}
