@@ -370,8 +370,8 @@ class RedisStore(Store):
             raise
 
     async def _fail(self) -> None:
-        """The commit did not happen: every request of the batch fails, the local copy is
-        stale, and the connection is dropped (the next call reconnects and reloads)."""
+        """Redis failed us: the batch's operations are forgotten, the local copy counts as
+        stale and the connections are dropped (the next call reconnects and reloads)."""
         self._ops = []
         self._owned = False
         self._dirty = True
