@@ -38,7 +38,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from mockservers.core.journal import GLOBAL, Journal
 from mockservers.core.shared import Recorder, SharedMap, Store, StoreUnavailable
@@ -267,8 +267,8 @@ class RedisStore(Store):
             self._link = await self._linked.connection_pool.get_connection()
             (client_id,) = await self._exchange(("CLIENT", "ID"))
             self._client_id = str(client_id)
-            # Loaded once; EVALSHA then (a Redis that lost them fails a call: the next one
-            # reconnects and loads them again).
+            # Loaded once; EVALSHA then (a Redis that lost them: taking the lock reconnects
+            # and loads them again).
             self._scripts = {
                 name: (await self._redis.script_load(source)).encode()
                 for name, source in (("claim", _CLAIM), ("recover", _RECOVER))
@@ -378,11 +378,12 @@ class RedisStore(Store):
         await self._disconnect()
 
     async def _take_lock(self) -> None:
-        """Take the lock; if Redis dropped the connection while it was idle (Redis restarted),
-        once more on a new one: nothing of the batch has run yet, so the calls need not fail."""
+        """Take the lock; if Redis dropped the connection while it was idle, or forgot the
+        scripts (it restarted), once more on a new connection: nothing of the batch has run
+        yet, so the calls need not fail."""
         try:
             await self._acquire()
-        except RedisConnectionError:
+        except (RedisConnectionError, NoScriptError):
             await self._fail()
             await self.start()
             await self._acquire()
@@ -429,16 +430,37 @@ class RedisStore(Store):
 
     async def _recover_dead_holder(self) -> None:
         """The lock stayed taken for a whole wait: if its holder's connection is gone (a
-        killed process), put a new token of a new generation."""
+        killed process), put a new token of a new generation. A holder that died between
+        taking the token and claiming it (its connection dropped, or Redis had forgotten the
+        claim script) left no owner: its token is found in its own list instead."""
         assert self._redis is not None
         owner = await self._redis.get(self.key("owner"))
-        if owner is None:
-            return
-        generation, _, client = owner.decode().partition(":")
-        alive = await self._redis.execute_command("CLIENT", "LIST", "ID", client)
-        if client and not alive:
-            keys = (self.key("gen"), self.key("lock"), self.key("owner"))
-            await self._redis.evalsha(self._scripts["recover"], 3, *keys, generation)
+        if owner is not None:
+            generation, _, client = owner.decode().partition(":")
+            if not client or await self._alive(client):
+                return
+        else:
+            orphaned = await self._orphaned_token()
+            if orphaned is None:
+                return
+            await self._redis.delete(orphaned)
+            generation = (await self._redis.get(self.key("gen")) or b"").decode()
+        keys = (self.key("gen"), self.key("lock"), self.key("owner"))
+        await self._redis.evalsha(self._scripts["recover"], 3, *keys, generation)
+
+    async def _alive(self, client: str) -> bool:
+        assert self._redis is not None
+        return bool(await self._redis.execute_command("CLIENT", "LIST", "ID", client))
+
+    async def _orphaned_token(self) -> str | None:
+        """A lock list of a connection that is gone, still holding a token (rare: scanned)."""
+        assert self._redis is not None
+        async for raw in self._redis.scan_iter(match=self.key("held", "*"), count=1000):
+            key = raw.decode()
+            client = key.rpartition(":")[2]
+            if await self._redis.llen(key) and not await self._alive(client):
+                return key
+        return None
 
     async def _release(self) -> None:
         assert self._redis is not None

@@ -490,3 +490,15 @@ def test_redis_back_with_its_data_loses_nothing_acknowledged(tmp_path: Path) -> 
         assert answer["data"][0]["COD_CLI"] == "000003"
         customers = one.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert set(customers) == {"CLI001", "CLI002", "CLI003"}
+
+
+def test_a_redis_that_forgot_the_scripts_is_taught_them_again(redis_url: str) -> None:
+    """``SCRIPT FLUSH`` (or a restart the connection survived): the next call loads them again
+    and is answered."""
+    import redis as sync_redis
+
+    with processes(redis_url, count=1) as (fake,):
+        token = qp_login(fake)
+        sync_redis.Redis.from_url(redis_url).script_flush()
+        answer = qp_call(fake, "importCli", token, {"data": [row("CLI001")]})
+        assert (answer.status_code, answer.json()["errorCode"]) == (200, "0")
