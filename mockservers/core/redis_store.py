@@ -463,12 +463,18 @@ class RedisStore(Store):
         return None
 
     async def _release(self) -> None:
+        """At close, on a connection of the pool: the drainer may still be mid-exchange."""
         assert self._redis is not None
         pipe = self._redis.pipeline(transaction=True)
-        pipe.lmove(self.key("held", self._client_id), self.key("lock"), "LEFT", "RIGHT")
-        pipe.delete(self.key("owner"))
+        for command in self._release_commands():
+            pipe.execute_command(*command)
         await pipe.execute()
         self._owned = False
+
+    def _release_commands(self) -> list[Command]:
+        """Give the lock's token back to the queue, and forget who held it."""
+        held = self.key("held", self._client_id)
+        return [("LMOVE", held, self.key("lock"), "LEFT", "RIGHT"), ("DEL", self.key("owner"))]
 
     async def _commit(self, *, release: bool) -> None:
         """The batch's writes, the log entry and the release, between ``MULTI`` and ``EXEC``:
@@ -486,9 +492,7 @@ class RedisStore(Store):
             )
             commands.append(("SET", self.key("version"), version))
         if release:
-            held = self.key("held", self._client_id)
-            commands.append(("LMOVE", held, self.key("lock"), "LEFT", "RIGHT"))
-            commands.append(("DEL", self.key("owner")))
+            commands += self._release_commands()
         if commands:
             replies = await self._exchange(("MULTI",), *commands, ("EXEC",))
             for reply in replies[-1]:
