@@ -281,6 +281,16 @@ class RedisStore(Store):
         self._dirty = True  # whatever this process built before starting: replaced by Redis's
 
     async def close(self) -> None:
+        """Stop: the drainer first finishes the works it holds (their writes committed, their
+        callers answered), then the lock is given back and the connections closed. Closing
+        under a drainer mid-exchange would fail its batch and could leave the lock's token
+        with a connection that is gone."""
+        drainer = self._drainer
+        if drainer is not None and drainer is not asyncio.current_task():
+            _, late = await asyncio.wait({drainer}, timeout=self.wait + 5)
+            for task in late:  # Redis stopped answering: the callers get the store's error
+                task.cancel()
+                await asyncio.wait({task})
         if self._redis is not None and self._owned:
             await self._release()
         await self._disconnect()
@@ -334,6 +344,10 @@ class RedisStore(Store):
                     await self._commit(release=release)
                 except StoreUnavailable as exc:  # Redis cannot be reached at all
                     self._fail_all(batch, exc)
+                except asyncio.CancelledError:  # closing, and Redis did not answer in time
+                    gone = StoreUnavailable(f"Redis at {self.describe()} did not answer")
+                    self._fail_all(batch, gone)
+                    raise
                 except (RedisError, OSError) as exc:
                     await self._fail()
                     self._fail_all(batch, StoreUnavailable(f"Redis at {self.describe()}: {exc}"))

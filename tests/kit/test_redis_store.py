@@ -166,6 +166,42 @@ def test_concurrent_first_uses_connect_once(redis_url: str) -> None:
     assert asyncio.run(connections_made()) == 2  # the drainer's link, one for reads
 
 
+def test_closing_lets_a_call_waiting_for_the_lock_finish(redis_url: str) -> None:
+    """A store closed (the app's shutdown) while a call waits for the lock another process
+    holds: the call is answered once the lock comes, its write kept, the lock given back, and
+    the store's connections closed (closing under the waiting drainer dropped its connection,
+    and the drainer reconnected behind the closed store)."""
+    prefix = f"test-{uuid.uuid4().hex}"
+
+    async def run() -> tuple[int, int, int, int]:
+        probe = redis.asyncio.Redis.from_url(redis_url)
+        before = {c["id"] for c in await probe.client_list()}
+        store = RedisStore(redis_url, prefix=prefix, wait=0.2)
+        transport = httpx.ASGITransport(create_app({"kit": FROZEN}, store=store))
+        async with httpx.AsyncClient(transport=transport, base_url="http://m") as http:
+            login = await http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+            token = login.json()["data"][0]["TOKEN"]
+            lock, elsewhere = f"{prefix}:lock", f"{prefix}:held:another-process"
+            await probe.lmove(lock, elsewhere, "LEFT", "LEFT")  # another process holds it
+            params = {"importCli": "", "token": token}
+            call = asyncio.create_task(http.post(QP, params=params, json={"data": [row("W1")]}))
+            while not any(c["cmd"] == "blmove" for c in await probe.client_list()):
+                await asyncio.sleep(0.01)  # until the call's drainer waits in Redis
+            closing = asyncio.create_task(store.close())
+            for _ in range(100):  # turns enough for a close that does not wait to be done
+                await asyncio.sleep(0)
+            await probe.lmove(elsewhere, lock, "LEFT", "RIGHT")  # the other process is done
+            await closing
+            answer = await call
+            kept = await probe.hexists(f"{prefix}:state:quoparts:demo", "customers\x1fW1")
+            tokens = await probe.llen(lock)
+            left = [c for c in await probe.client_list() if c["id"] not in before]
+        await probe.aclose()
+        return answer.status_code, int(kept), tokens, len(left)
+
+    assert asyncio.run(run()) == (200, 1, 1, 0)  # 0: the probe was there before
+
+
 def test_keepit_counts_every_call_of_every_process(redis_url: str) -> None:
     with processes(redis_url, keepit={"rate_limit_calls": 4}) as (one, two):
         answers = [
