@@ -558,7 +558,32 @@ class RedisStore(Store):
             elif isinstance(target, Windows):
                 self._write_window(pipe, name, operation, args)
                 logged.append((name, operation, args))
-        return logged
+        return self._latest_only(logged)
+
+    def _latest_only(self, logged: list[Op]) -> list[Op]:
+        """The batch's operations less the values a later operation of the batch sets again (a
+        sequence's value, a shared map's key): each call moves its tenant's sequence and a coverage
+        counter, and replaying every step cost the other processes more than the call's records.
+        An operation that empties or replaces the object (a map's ``delete``/``clear``, a tenant's
+        ``drop``/``reload``) keeps the values set before it."""
+        kept: list[Op] = []
+        set_later: set[tuple[Any, ...]] = set()
+        for op in reversed(logged):
+            name, operation, args = op
+            if operation == "seq":  # (tenant, sequence, value)
+                key: tuple[Any, ...] = (name, args[0], args[1])
+            elif operation == "put" and isinstance(self.objects[name], SharedMap):
+                key = (name, args[0])
+            else:
+                if operation in ("delete", "clear", "drop", "reload"):
+                    set_later = {k for k in set_later if k[0] != name}
+                kept.append(op)
+                continue
+            if key not in set_later:
+                set_later.add(key)
+                kept.append(op)
+        kept.reverse()
+        return kept
 
     def _write_window(self, pipe: Writes, name: str, operation: str, args: tuple[Any, ...]) -> None:
         """A window is a sorted set of call times (members unique, scores the times)."""

@@ -433,6 +433,35 @@ def test_workers_stop_when_serve_is_killed(fresh_redis: str) -> None:
             httpx.get(served.url + "/__admin/health")
 
 
+def test_a_batch_logs_only_the_last_value_it_sets() -> None:
+    """What other processes replay: a sequence or a map key set again later in the batch is
+    logged once, with its last value; a clear (or a tenant dropped) keeps what came before it."""
+    store = RedisStore("redis://127.0.0.1:1/0")  # never reached: only the objects are needed
+    create_app({"kit": FROZEN}, store=store)
+    customer = ("state:quoparts", "put_many", ("demo", "customers", {"C1": {"COD_CLI": "1"}}))
+    ops = [
+        ("coverage", "put", ("hit", 1)),
+        ("state:quoparts", "seq", ("demo", "COD_CLI", 1)),
+        customer,
+        ("coverage", "put", ("hit", 2)),
+        ("state:quoparts", "seq", ("demo", "COD_CLI", 2)),
+        ("coverage", "clear", ()),
+        ("coverage", "put", ("hit", 3)),
+        ("state:quoparts", "drop", ("demo",)),
+        ("state:quoparts", "seq", ("demo", "COD_CLI", 1)),
+        ("coverage", "put", ("hit", 4)),
+    ]
+    assert store._latest_only(ops) == [
+        customer,
+        ("coverage", "put", ("hit", 2)),
+        ("state:quoparts", "seq", ("demo", "COD_CLI", 2)),
+        ("coverage", "clear", ()),
+        ("state:quoparts", "drop", ("demo",)),
+        ("state:quoparts", "seq", ("demo", "COD_CLI", 1)),
+        ("coverage", "put", ("hit", 4)),
+    ]
+
+
 def test_a_journal_entry_crosses_the_store_whole() -> None:
     """Every field of an entry survives the trip through Redis (a field added to ``Entry`` and
     forgotten in ``to_wire`` would silently come back as its default)."""
