@@ -51,6 +51,10 @@ class PackedRecords(MutableMapping[str, Any]):
     def __setitem__(self, key: str, record: Any) -> None:
         self._packed[key] = pack(record)
 
+    def put_packed(self, key: str, packed: bytes) -> None:
+        """Keep a record packed elsewhere (another process's write, as Redis hands it over)."""
+        self._packed[key] = packed
+
     def __delitem__(self, key: str) -> None:
         del self._packed[key]
 

@@ -30,7 +30,7 @@ import contextvars
 import math
 import os
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import hiredis
@@ -432,8 +432,8 @@ class RedisStore(Store):
         status, version = replies[0]
         log = replies[1] if mine >= 0 else []
         if status == b"ok" and mine >= 0 and _continues(log, mine, int(version)):
-            for _, (_, raw) in log:
-                await self._replay(orjson.loads(raw))
+            for _, fields in log:  # ops, its JSON, then "r", a record, for each record
+                await self._replay(orjson.loads(fields[1]), iter(fields[3::2]))
             self.version = int(version)
         elif status == b"empty":
             await self._seed(int(version))
@@ -495,15 +495,17 @@ class RedisStore(Store):
         one round trip, all or nothing; then wake the batch's requests."""
         ops, self._ops = self._ops, []
         writes = Writes()
-        logged = self._write(writes, ops) if ops else []
+        records: list[bytes] = []
+        logged = self._write(writes, ops, records) if ops else []
         commands = writes.commands()
         version = self.version
         if ops:  # the entry other processes replay, under the version it brings them to
             version += 1
-            entry = orjson.dumps(logged)
-            commands.append(
-                ("XADD", self.key("log"), "MAXLEN", "~", LOG_LENGTH, f"{version}-1", "ops", entry)
-            )
+            entry: list[Any] = ["XADD", self.key("log"), "MAXLEN", "~", LOG_LENGTH]
+            entry += (f"{version}-1", "ops", orjson.dumps(logged))
+            for packed in records:  # each record as its own field: replayed as it comes
+                entry += ("r", packed)
+            commands.append(tuple(entry))
             commands.append(("SET", self.key("version"), version))
         if release:
             commands += self._release_commands()
@@ -542,9 +544,10 @@ class RedisStore(Store):
         return replies
 
     # -- writing operations to Redis ------------------------------------------------------
-    def _write(self, pipe: Writes, ops: list[Op]) -> list[Op]:
+    def _write(self, pipe: Writes, ops: list[Op], records: list[bytes]) -> list[Op]:
         """Each operation's effect on the durable copy, as commands; and what other processes
-        replay (a whole tenant loaded travels as 'reload it from Redis')."""
+        replay (a whole tenant loaded travels as 'reload it from Redis', the records a call
+        puts as their keys, their JSON going to ``records``)."""
         logged: list[Op] = []
         for name, operation, args in ops:
             target = self.objects[name]
@@ -552,7 +555,7 @@ class RedisStore(Store):
                 self._write_map(pipe, name, operation, args)
                 logged.append((name, operation, args))
             elif isinstance(target, VendorState):
-                logged.append(self._write_state(pipe, target, operation, args))
+                logged.append(self._write_state(pipe, target, operation, args, records))
             elif isinstance(target, Journal):  # read from Redis when asked for (``fresh``)
                 self._write_journal(pipe, target, operation, args)
             elif isinstance(target, Windows):
@@ -606,7 +609,12 @@ class RedisStore(Store):
             pipe.delete(key)
 
     def _write_state(
-        self, pipe: Any, state: VendorState, operation: str, args: tuple[Any, ...]
+        self,
+        pipe: Any,
+        state: VendorState,
+        operation: str,
+        args: tuple[Any, ...],
+        records: list[bytes],
     ) -> Op:
         tenant = args[0]
         key = self.key("state", state.vendor, tenant)
@@ -628,12 +636,17 @@ class RedisStore(Store):
         pipe.sadd(tenants, tenant)
         if operation == "seq":
             pipe.hset(key, f"{SEQUENCES}{_SEP}{args[1]}", str(args[2]))
-        elif operation == "put":
-            pipe.hset(key, f"{args[1]}{_SEP}{args[2]}", _json(args[3]))
-        elif operation == "put_many" and args[2]:
-            mapping = {f"{args[1]}{_SEP}{k}": _json(v) for k, v in args[2].items()}
+            return (state.name, operation, args)
+        collection = args[1]
+        put = {args[2]: args[3]} if operation == "put" else args[2]
+        mapping = {}
+        for k, v in put.items():
+            packed = _json(v)
+            mapping[f"{collection}{_SEP}{k}"] = packed
+            records.append(packed)
+        if mapping:
             pipe.hset(key, mapping=mapping)
-        return (state.name, operation, args)
+        return (state.name, "records", (tenant, collection, list(put)))
 
     def _write_journal(
         self, pipe: Any, journal: Journal, operation: str, args: tuple[Any, ...]
@@ -654,10 +667,12 @@ class RedisStore(Store):
             pipe.drop_vendor(key, vendor)
 
     # -- reading: replaying the log, reloading everything ---------------------------------
-    async def _replay(self, ops: list[Any]) -> None:
+    async def _replay(self, ops: list[Any], records: Iterator[bytes]) -> None:
         for name, operation, args in ops:
             target = self.objects.get(name)
-            if isinstance(target, VendorState) and operation == "reload":
+            if isinstance(target, VendorState) and operation == "records":
+                target.apply_packed(args[0], args[1], [(key, next(records)) for key in args[2]])
+            elif isinstance(target, VendorState) and operation == "reload":
                 await self._reload_state(target, only=args[0])
             elif target is not None:
                 target.apply(operation, tuple(args))

@@ -17,8 +17,10 @@ long-running fake holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+import orjson
 
 from mockservers.core.packed import PackedRecords
 from mockservers.core.sessions import in_scope
@@ -91,6 +93,9 @@ class VendorState:
         self.collection_names = collections
         self.record: Recorder | None = None
         self.on_change: ChangeHook | None = None
+        self.follows_puts = True
+        """Whether ``on_change`` hears of each record another process puts (parsed for it), or
+        only of the tenants it drops and loads (a model whose indexes catch up by themselves)."""
         self.on_reload: Callable[[], None] | None = None
         """Rebuild the model's derived indexes after the whole state was reloaded."""
         self.tenants: dict[str, TenantState] = {}
@@ -159,7 +164,8 @@ class VendorState:
         return tenants
 
     def apply(self, operation: str, args: tuple[Any, ...]) -> None:
-        """Replay another process's write, and tell the model (``on_change``)."""
+        """Replay another process's sequence move or whole tenant, and tell the model
+        (``on_change``); its records come through ``apply_packed``."""
         if operation == "drop":
             dropped = self.tenants.pop(args[0], None)
             for collection, records in dropped.collections.items() if dropped else ():
@@ -173,22 +179,25 @@ class VendorState:
                 for key, new in records.items():
                     self._changed(args[0], collection, key, None, new)
             return
-        tenant = self.tenant(args[0])
         if operation == "seq":
-            tenant.sequences[args[1]] = args[2]
-        elif operation == "put":
-            self._put(tenant, args[1], args[2], args[3])
-        elif operation == "put_many":
-            for key, record in args[2].items():
-                self._put(tenant, args[1], key, record)
+            self.tenant(args[0]).sequences[args[1]] = args[2]
         else:
             raise ValueError(f"{self.name}: unknown operation {operation!r}")
 
-    def _put(self, tenant: TenantState, collection: str, key: str, record: Any) -> None:
-        records = tenant.collections[collection]
-        old = records.get(key)
-        records[key] = record
-        self._changed(tenant.name, collection, key, old, record)
+    def apply_packed(
+        self, tenant: str, collection: str, items: Iterable[tuple[str, bytes]]
+    ) -> None:
+        """Replay records another process put, as it packed them: kept as they come, parsed
+        only for a model that follows every put."""
+        records = self.tenant(tenant).collections[collection]
+        if self.on_change is None or not self.follows_puts:
+            for key, packed in items:
+                records.put_packed(key, packed)
+            return
+        for key, packed in items:
+            old = records.get(key)
+            records.put_packed(key, packed)
+            self.on_change(tenant, collection, key, old, orjson.loads(packed))
 
     def _changed(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
         if self.on_change is not None:

@@ -272,6 +272,10 @@ class VendorModel:
     state). The hooks do nothing unless a model has something to do."""
 
     tokens: TokenStore | None = None
+    follows_puts: ClassVar[bool] = True
+    """Whether ``on_change`` hears of every record another process puts (each one parsed for
+    it); False for a model whose indexes catch up by themselves, told only of tenants dropped
+    and loaded."""
 
     def reset(self, scope: str | None) -> None:
         """One scope back to start, once the vendor has emptied its tenants: tokens, windows
@@ -327,6 +331,7 @@ class Vendor:
         kit.store.register(self.state)
         self.configure(section or {})
         self.state.on_change = self.model.on_change
+        self.state.follows_puts = self.model.follows_puts
         self.state.on_reload = self.model.rebuild_indexes
 
     @property

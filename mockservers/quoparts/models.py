@@ -99,6 +99,8 @@ class _CodeIndex:
 
 
 class QuoPartsModel(VendorModel):
+    follows_puts = False  # the code index catches up with new customers by itself
+
     def __init__(self, settings: QuoPartsSettings, kit: Kit, state: VendorState) -> None:
         self.settings = settings
         self.kit = kit

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import dataclasses
 import os
 import select
@@ -53,6 +54,9 @@ KEEPIT_BODY = {
 }
 
 
+ARTICLE = {"DES_RGR": "Filtro olio", "COD_ART_PVT": "1883037", "IMP_LST_PVT": 14.57}
+
+
 def row(erp: str) -> dict[str, str]:
     return {"DES_NOM": "Rossi", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": erp}
 
@@ -96,6 +100,29 @@ def test_two_processes_share_writes_tokens_clock_faults_and_sessions(redis_url: 
         session = two.post("/__admin/sessions").json()
         assert one.get(f"/__admin/sessions/{session['id']}").status_code == 200
         assert len(one.get("/__admin/requests").json()) == len(two.get("/__admin/requests").json())
+
+
+def test_each_process_indexes_the_records_the_other_writes(redis_url: str) -> None:
+    """Records cross between processes as stored, and each process's derived indexes follow:
+    KeepIT's unique customer code (its model is told of every record), QuoParts' index by
+    COD_CLI (which catches up with new customers by itself)."""
+    with processes(redis_url) as (one, two):
+        other = copy.deepcopy(KEEPIT_BODY)
+        other["subjectsRecords"][0]["subjects"]["customerCode"] = "C0"
+        token = qp_login(two)
+        qp_call(two, "importCli", token, {"data": [row("CLI000")]})
+        two.post(KEEPIT_CALL, headers=KEEPIT, json=other)  # from here on, two replays one
+        inserted = one.post(KEEPIT_CALL, headers=KEEPIT, json=KEEPIT_BODY).json()
+        again = two.post(KEEPIT_CALL, headers=KEEPIT, json=KEEPIT_BODY).json()
+        assert [len(inserted["insertedObjects"]), len(again["duplicatedObjects"])] == [1, 1]
+        imported = qp_call(one, "importCli", token, {"data": [row("CLI001")]}).json()
+        code = imported["data"][0]["COD_CLI"]
+        header = {"COD_TGA": "TE001ST", "DES_VCL": "FORD B-Max", "COD_CLI": code}
+        quote = {"testata": header, "articoli": [ARTICLE]}
+        created = qp_call(two, "importPvt", token, {"data": quote}).json()
+        assert created["errorCode"] == "0", created
+        stored = two.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+        assert stored["CLI001"]["COD_CLI"] == code
 
 
 def test_a_state_load_reaches_the_other_process(redis_url: str) -> None:
