@@ -5,8 +5,9 @@ then stays with whichever worker happened to accept it, and a load test's connec
 all at once) can land on one worker while the other idles. Here the parent opens one
 ``SO_REUSEPORT`` socket per worker before any worker starts (a client is never refused: its
 connection waits in a socket's queue), and the kernel spreads new connections over the sockets
-by a hash of their addresses: about evenly, not in turn. A worker that dies is replaced on the same socket, so what queued there is still served.
-A worker whose parent dies (``kill -9`` of ``serve``) stops by itself and frees the port.
+by a hash of their addresses: about evenly, not in turn. A worker that dies is replaced on the
+same socket, so what queued there is still served. A worker whose parent dies (``kill -9`` of
+``serve``) stops by itself and frees the port.
 """
 
 from __future__ import annotations

@@ -637,7 +637,7 @@ class RedisStore(Store):
         if operation == "seq":
             pipe.hset(key, f"{SEQUENCES}{_SEP}{args[1]}", str(args[2]))
             return (state.name, operation, args)
-        collection = args[1]
+        collection = args[1]  # put (tenant, collection, key, record); put_many (..., records)
         put = {args[2]: args[3]} if operation == "put" else args[2]
         mapping = {}
         for k, v in put.items():
