@@ -208,12 +208,15 @@ def test_closing_lets_a_call_waiting_for_the_lock_finish(redis_url: str) -> None
         async with httpx.AsyncClient(transport=transport, base_url="http://m") as http:
             login = await http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
             token = login.json()["data"][0]["TOKEN"]
-            lock, elsewhere = f"{prefix}:lock", f"{prefix}:held:another-process"
-            await probe.lmove(lock, elsewhere, "LEFT", "LEFT")  # another process holds it
+            # Another process holds the lock: the probe, alive, so nobody recovers the token.
+            lock, elsewhere = f"{prefix}:lock", f"{prefix}:held:{await probe.client_id()}"
+            await probe.lmove(lock, elsewhere, "LEFT", "LEFT")
             params = {"importCli": "", "token": token}
             call = asyncio.create_task(http.post(QP, params=params, json={"data": [row("W1")]}))
-            while not any(c["cmd"] == "blmove" for c in await probe.client_list()):
-                await asyncio.sleep(0.01)  # until the call's drainer waits in Redis
+            for _ in range(1000):  # until the call's drainer waits in Redis
+                if any(c["cmd"] == "blmove" for c in await probe.client_list()):
+                    break
+                await asyncio.sleep(0.01)
             closing = asyncio.create_task(store.close())
             for _ in range(100):  # turns enough for a close that does not wait to be done
                 await asyncio.sleep(0)
