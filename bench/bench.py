@@ -507,10 +507,11 @@ def redis_scaling(args: argparse.Namespace) -> list[str]:
     two = statistics.mean(r.rps for r in runs[2])
     bad = sum(r.non2xx + r.socket_errors for rs in runs.values() for r in rs)
     p50 = {w: statistics.mean(r.p50_ms for r in rs) for w, rs in runs.items()}
+    rounds = " ".join(f"{b.rps / a.rps:.2f}" for a, b in zip(runs[1], runs[2], strict=True))
     print(
         f"\nredis store, {scenario.name}: 1 worker {one:.0f} req/s (p50 {p50[1]:.2f} ms), "
         f"2 workers {two:.0f} req/s (p50 {p50[2]:.2f} ms): {two / one:.2f} x   "
-        f"target >= 1.2 x; non-2xx {bad}"
+        f"target >= 1.2 x; non-2xx {bad}; ratio per round {rounds}"
     )
     failures = []
     if two / one < 1.2:
