@@ -213,10 +213,9 @@ def test_closing_lets_a_call_waiting_for_the_lock_finish(redis_url: str) -> None
             await probe.lmove(lock, elsewhere, "LEFT", "LEFT")
             params = {"importCli": "", "token": token}
             call = asyncio.create_task(http.post(QP, params=params, json={"data": [row("W1")]}))
-            for _ in range(1000):  # until the call's drainer waits in Redis
+            for _ in range(10_000):  # until the call's drainer waits in Redis (each look awaits it)
                 if any(c["cmd"] == "blmove" for c in await probe.client_list()):
                     break
-                await asyncio.sleep(0.01)
             closing = asyncio.create_task(store.close())
             for _ in range(100):  # turns enough for a close that does not wait to be done
                 await asyncio.sleep(0)
