@@ -42,7 +42,7 @@ from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from mockservers.core.journal import GLOBAL, Journal
 from mockservers.core.shared import Recorder, SharedMap, Store, StoreUnavailable
-from mockservers.core.state import SEQUENCES, VendorState
+from mockservers.core.state import SEQUENCES, TenantState, VendorState
 from mockservers.core.windows import Windows
 
 T = TypeVar("T")
@@ -695,24 +695,29 @@ class RedisStore(Store):
         self._ops = []
 
     async def _reload_state(self, state: VendorState, only: str | None = None) -> None:
+        """Replace the local copy of a vendor's tenants (or of one tenant) with Redis's. The
+        records stay as Redis hands them over, packed already: a reload runs under the lock,
+        and parsing and packing a million customers again held every process up for seconds."""
         assert self._redis is not None
         members = (
             [only]
             if only is not None
             else [m.decode() for m in await self._redis.smembers(self.key("tenants", state.vendor))]
         )
-        document: dict[str, Any] = {"tenants": {}}
-        for tenant in members:
-            raw = await self._redis.hgetall(self.key("state", state.vendor, tenant))
-            data: dict[str, Any] = {}
+        tenants: dict[str, TenantState] = {}
+        for name in members:
+            raw = await self._redis.hgetall(self.key("state", state.vendor, name))
+            tenant = tenants[name] = TenantState(state, name)
             for field, value in raw.items():
                 collection, _, key = field.decode().partition(_SEP)
-                data.setdefault(collection, {})[key] = orjson.loads(value)
-            document["tenants"][tenant] = data
+                if collection == SEQUENCES:
+                    tenant.sequences[key] = int(value)
+                else:
+                    tenant.collections[collection].put_packed(key, value)
         if only is not None:
-            state.apply("load", (only, document["tenants"][only]))
+            state.replace(tenants[only])
             return
-        state.tenants = state.parse(document)
+        state.tenants = tenants
         if state.on_reload is not None:
             state.on_reload()
 

@@ -164,25 +164,30 @@ class VendorState:
         return tenants
 
     def apply(self, operation: str, args: tuple[Any, ...]) -> None:
-        """Replay another process's sequence move or whole tenant, and tell the model
-        (``on_change``); its records come through ``apply_packed``."""
+        """Replay another process's sequence move or dropped tenant, and tell the model
+        (``on_change``); records come through ``apply_packed``, a loaded tenant through
+        ``replace``."""
         if operation == "drop":
             dropped = self.tenants.pop(args[0], None)
             for collection, records in dropped.collections.items() if dropped else ():
                 for key, old in records.items():
                     self._changed(args[0], collection, key, old, None)
             return
-        if operation == "load":
-            self.apply("drop", (args[0],))
-            self.tenants[args[0]] = self.parse({"tenants": {args[0]: args[1]}})[args[0]]
-            for collection, records in self.tenants[args[0]].collections.items():
-                for key, new in records.items():
-                    self._changed(args[0], collection, key, None, new)
-            return
         if operation == "seq":
             self.tenant(args[0]).sequences[args[1]] = args[2]
         else:
             raise ValueError(f"{self.name}: unknown operation {operation!r}")
+
+    def replace(self, tenant: TenantState) -> None:
+        """Replay a tenant another process loaded whole (as the store keeps it): the one it
+        replaces dropped, then the model told of each record, if it follows puts."""
+        self.apply("drop", (tenant.name,))
+        self.tenants[tenant.name] = tenant
+        if self.on_change is None or not self.follows_puts:
+            return
+        for collection, records in tenant.collections.items():
+            for key, new in records.items():
+                self.on_change(tenant.name, collection, key, None, new)
 
     def apply_packed(
         self, tenant: str, collection: str, items: Iterable[tuple[str, bytes]]
