@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+import redis
 import redis.asyncio
 
 from mockservers import create_app
@@ -266,6 +267,28 @@ def test_unreachable_redis_is_the_vendors_5xx_body_and_a_503_for_admin() -> None
         assert xtra.status_code == 503 and xtra.json()["errorCode"] == "ER.IR.UNERR"
         admin = http.get("/__admin/health")
         assert admin.status_code == 503 and "cannot reach Redis" in admin.json()["error"]
+
+
+def test_a_redis_that_stops_answering_is_the_vendors_5xx_within_the_deadline(
+    redis_url: str,
+) -> None:
+    """Redis reachable but answering nothing (writes paused): the call does not hang, it gets
+    the vendor's 5xx body, and the reason says how long the store waited."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    app = create_app({"kit": FROZEN}, store=RedisStore(redis_url, prefix=prefix, wait=0.2))
+    probe = redis.Redis.from_url(redis_url)
+    with httpx.Client(transport=SyncASGITransport(app, lifespan=True), base_url="http://m") as http:
+        token = qp_login(http)
+        probe.execute_command("CLIENT", "PAUSE", 60_000, "WRITE")
+        try:
+            answer = qp_call(http, "importCli", token, {"data": [row("CLI001")]})
+        finally:
+            probe.execute_command("CLIENT", "UNPAUSE")
+        assert answer.status_code == 503
+        assert answer.json()["errorCode"] == "503"
+        assert "no answer within 4.2 s" in answer.headers["X-Mockservers-Detail"]
+        assert qp_call(http, "importCli", token, {"data": [row("CLI001")]}).status_code == 200
+    probe.close()
 
 
 def test_serve_refuses_to_start_without_its_redis() -> None:
