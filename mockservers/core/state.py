@@ -135,7 +135,8 @@ class VendorState:
         self.reset(scope)
         for name, tenant in tenants.items():
             self.tenants[name] = tenant
-            self.recorded("load", (name, tenant.dump()))
+            if self.record is not None:  # every record unpacked: only for a store that keeps it
+                self.recorded("load", (name, tenant.dump()))
 
     def parse(self, document: Any) -> dict[str, TenantState]:
         """The tenants of a state document, checked for the vendor's shape."""
