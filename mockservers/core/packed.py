@@ -77,6 +77,10 @@ class PackedRecords(MutableMapping[str, Any]):
         pairs = records.items() if isinstance(records, Mapping) else records
         self._packed.update({key: pack(record) for key, record in pairs})
 
+    def packed(self) -> dict[str, bytes]:
+        """Every record as kept, its JSON (a copy of the mapping; the bytes never change)."""
+        return dict(self._packed)
+
     def unpacked(self) -> dict[str, Any]:
         """Every record, as a plain dict (a state dump)."""
         return {key: orjson.loads(packed) for key, packed in self._packed.items()}

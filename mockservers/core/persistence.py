@@ -106,7 +106,7 @@ class StateFile:
     def keep_all(self, state: VendorState) -> None:
         """Write the vendor's whole global state (a vendor new to the file: its fixtures)."""
         for name, tenant in state.tenants.items():
-            self.record(state.name, "load", (name, tenant.dump()))
+            self.record(state.name, "load", (name, tenant.packed_dump()))
 
     def record(self, name: str, operation: str, args: tuple[Any, ...]) -> None:
         """One write to a vendor's state (``VendorState``'s operations), kept until ``flush``.
@@ -141,7 +141,7 @@ class StateFile:
             db.executemany("DELETE FROM records WHERE vendor = ? AND tenant = ?", sorted(dropped))
             db.executemany(
                 "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?)",
-                [(*k, orjson.dumps(v)) for k, v in pending.items()],
+                [(*k, v if isinstance(v, bytes) else orjson.dumps(v)) for k, v in pending.items()],
             )
             db.execute("COMMIT")
         except BaseException:

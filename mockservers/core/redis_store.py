@@ -631,11 +631,10 @@ class RedisStore(Store):
             pipe.srem(tenants, tenant)
             if operation == "drop":
                 return (state.name, operation, args)
-            fields = {
-                f"{collection}{_SEP}{k}": _json(v)
-                for collection, records in args[1].items()
-                for k, v in records.items()
-            }
+            fields: dict[str, str | bytes] = {}
+            for collection, kept in args[1].items():  # records as their JSON already
+                for k, v in kept.items():
+                    fields[f"{collection}{_SEP}{k}"] = str(v) if collection == SEQUENCES else v
             pipe.sadd(tenants, tenant)
             if fields:
                 pipe.hset(key, mapping=fields)

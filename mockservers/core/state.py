@@ -4,7 +4,8 @@ A vendor keeps each tenant's data in named collections of JSON records plus name
 Every write goes through ``put``/``put_many`` or ``next``/``reserve`` (and whole tenants through
 ``reset``/``load``), each reported to the store's recorder as an operation on the vendor's state
 (``put``, ``put_many``, ``seq``, ``drop``, ``load``): that is what lets the kit keep writes in a
-state file or share them between processes without knowing any vendor.
+state file or share them between processes without knowing any vendor. A ``load`` carries the
+tenant as ``TenantState.packed_dump`` gives it: its records as their JSON, not parsed again.
 
 Tenants belong to a scope: a session's tenants are named after it (``ms-<id>…``), the others
 are global. Resets and loads act on one scope and leave the others alone.
@@ -83,6 +84,11 @@ class TenantState:
         collections = {name: records.unpacked() for name, records in self.collections.items()}
         return {SEQUENCES: dict(self.sequences), **collections}
 
+    def packed_dump(self) -> dict[str, Any]:
+        """``dump``'s shape with each record as its JSON bytes (what a store writes as is)."""
+        collections = {name: records.packed() for name, records in self.collections.items()}
+        return {SEQUENCES: dict(self.sequences), **collections}
+
 
 class VendorState:
     """All tenants of one vendor. Collections are declared up front; tenants appear on first use."""
@@ -135,8 +141,7 @@ class VendorState:
         self.reset(scope)
         for name, tenant in tenants.items():
             self.tenants[name] = tenant
-            if self.record is not None:  # every record unpacked: only for a store that keeps it
-                self.recorded("load", (name, tenant.dump()))
+            self.recorded("load", (name, tenant.packed_dump()))
 
     def parse(self, document: Any) -> dict[str, TenantState]:
         """The tenants of a state document, checked for the vendor's shape."""
