@@ -30,7 +30,7 @@ import redis.asyncio
 
 from mockservers import create_app
 from mockservers.core.journal import Entry
-from mockservers.core.redis_store import RedisStore
+from mockservers.core.redis_store import HASH_PIECE, RedisStore
 from mockservers.testing import SyncASGITransport
 from tests import redis_server
 from tests.conftest import QP, qp_call, qp_login
@@ -134,6 +134,22 @@ def test_a_state_load_reaches_the_other_process(redis_url: str) -> None:
         document["tenants"]["acme"] = document["tenants"].pop("demo")
         assert one.put("/__admin/state/quoparts", json=document).status_code == 200
         assert two.get("/__admin/state/quoparts").json() == document
+
+
+def test_a_tenant_larger_than_a_read_reloads_whole(redis_url: str) -> None:
+    """A process that reloads reads a tenant's hash in pieces (``HASH_PIECE`` fields each: one
+    reply for millions of customers outlasted the socket's deadline): every customer and the
+    sequence arrive, and the next call's code follows on."""
+    count = 2 * HASH_PIECE + 5
+    customers = {f"C{i}": {**row(f"C{i}"), "COD_CLI": f"{i:06d}"} for i in range(1, count + 1)}
+    document = {"tenants": {"demo": {"sequences": {"COD_CLI": count}, "customers": customers}}}
+    with processes(redis_url) as (one, two):
+        assert one.put("/__admin/state/quoparts", json=document).status_code == 200
+        reloaded = two.get("/__admin/state/quoparts").json()["tenants"]["demo"]
+        assert (reloaded["sequences"], reloaded["customers"]) == ({"COD_CLI": count}, customers)
+        token = qp_login(two)
+        answer = qp_call(two, "importCli", token, {"data": [row("NEW")]}).json()
+        assert answer["data"][0]["COD_CLI"] == f"{count + 1:06d}"
 
 
 def test_a_vendor_reset_keeps_the_other_vendors_journal_in_every_process(redis_url: str) -> None:
