@@ -29,6 +29,7 @@ import redis
 import redis.asyncio
 
 from mockservers import create_app
+from mockservers.core import redis_store
 from mockservers.core.journal import Entry
 from mockservers.core.redis_store import HASH_PIECE, RedisStore
 from mockservers.testing import SyncASGITransport
@@ -66,10 +67,12 @@ FROZEN = {"clock": {"frozen": True, "start": "2025-01-01T00:00:00Z"}}
 
 
 @contextmanager
-def processes(url: str, count: int = 2, **config: object) -> Iterator[list[httpx.Client]]:
-    """``count`` in-process apps on one Redis namespace: ``count`` processes of one fake (their
-    clocks frozen, so that both read the same instant)."""
-    prefix = f"test-{uuid.uuid4().hex}"
+def processes(
+    url: str, count: int = 2, prefix: str = "", **config: object
+) -> Iterator[list[httpx.Client]]:
+    """``count`` in-process apps on one Redis namespace (``prefix``, or a new one): ``count``
+    processes of one fake (their clocks frozen, so that both read the same instant)."""
+    prefix = prefix or f"test-{uuid.uuid4().hex}"
     with ExitStack() as stack:
         clients = []
         for _ in range(count):
@@ -150,6 +153,28 @@ def test_a_tenant_larger_than_a_read_reloads_whole(redis_url: str) -> None:
         token = qp_login(two)
         answer = qp_call(two, "importCli", token, {"data": [row("NEW")]}).json()
         assert answer["data"][0]["COD_CLI"] == f"{count + 1:06d}"
+
+
+def test_a_process_behind_what_the_log_keeps_reloads_and_misses_nothing(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log keeps about ``LOG_BYTES`` of entries (here: one at a time). A process whose copy
+    is older than the oldest entry reloads everything instead of replaying, and misses nothing."""
+    monkeypatch.setattr(redis_store, "LOG_BYTES", 1)
+    prefix = f"test-{uuid.uuid4().hex}"
+    with processes(redis_url, prefix=prefix) as (one, two):
+        token = qp_login(one)
+        qp_call(two, "importCli", token, {"data": [row("A0")]})  # two's copy: clean, up to here
+        for batch in range(1, 4):  # entries of over 4 KB: Redis trims them one by one
+            rows = [row(f"A{batch}-{i}") for i in range(20)]
+            assert qp_call(one, "importCli", token, {"data": rows}).json()["errorCode"] == "0"
+        probe = redis.Redis.from_url(redis_url)
+        assert probe.xlen(f"{prefix}:log") < 3  # two's next entry is gone
+        probe.close()
+        customers = two.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+        assert len(customers) == 61
+        answer = qp_call(two, "importCli", token, {"data": [row("A4")]}).json()
+        assert answer["data"][0]["COD_CLI"] == "000062"
 
 
 def test_a_vendor_reset_keeps_the_other_vendors_journal_in_every_process(redis_url: str) -> None:
