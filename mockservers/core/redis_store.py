@@ -188,8 +188,10 @@ class Writes:
         for start in range(0, len(values), self.CHUNK):
             self._commands.append(["RPUSH", key, *values[start : start + self.CHUNK]])
 
-    def ltrim(self, key: str, start: int, stop: int) -> None:
-        self._trims[key] = (start, stop)
+    def ltrim(self, key: str, keep: int) -> None:
+        """Keep the list's last ``keep`` values (asked several times in a batch: the fewest)."""
+        kept = self._trims.get(key, (-keep, -1))[0]
+        self._trims[key] = (max(kept, -keep), -1)
 
     def zremrangebyscore(self, key: str, low: Any, high: Any) -> None:
         self.command("ZREMRANGEBYSCORE", key, low, repr(high) if isinstance(high, float) else high)
@@ -671,9 +673,15 @@ class RedisStore(Store):
         if operation == "append":
             scope = args[0]["session"] or GLOBAL
             key = self.key("journal", scope or "global")
-            limit = journal.max_entries if scope == GLOBAL else journal.session_max_entries
-            pipe.rpush(key, _json(args[0]))
-            pipe.ltrim(key, -limit, -1)
+            if scope == GLOBAL:
+                count, size = journal.max_entries, journal.max_bytes
+            else:
+                count, size = journal.session_max_entries, journal.session_max_bytes
+            entry = _json(args[0])
+            pipe.rpush(key, entry)
+            # As many entries as the journal keeps, and about as many bytes: as many entries
+            # of this one's size as fit (bodies may be 16 MB; the global journal keeps 8 MB).
+            pipe.ltrim(key, max(1, min(count, size // len(entry))))
             pipe.sadd(self.key("journals"), scope or "global")
             return
         vendor, scope = args
