@@ -100,8 +100,11 @@ class VendorState:
         self.record: Recorder | None = None
         self.on_change: ChangeHook | None = None
         self.follows_puts = True
-        """Whether ``on_change`` hears of each record another process puts (parsed for it), or
-        only of the tenants it drops and loads (a model whose indexes catch up by themselves)."""
+        """Whether ``on_change`` hears of each record another process puts (parsed for it); a
+        model whose indexes catch up by themselves hears only of dropped tenants."""
+        self.on_drop: Callable[[str], None] | None = None
+        """Forget what the model derives from a tenant another process dropped (a reset, or a
+        load that replaces it): one call, however many records the tenant held."""
         self.on_reload: Callable[[], None] | None = None
         """Rebuild the model's derived indexes after the whole state was reloaded."""
         self.tenants: dict[str, TenantState] = {}
@@ -170,14 +173,13 @@ class VendorState:
         return tenants
 
     def apply(self, operation: str, args: tuple[Any, ...]) -> None:
-        """Replay another process's sequence move or dropped tenant, and tell the model
-        (``on_change``); records come through ``apply_packed``, a loaded tenant through
+        """Replay another process's sequence move or dropped tenant (the model told of the drop,
+        ``on_drop``); records come through ``apply_packed``, a loaded tenant through
         ``replace``."""
         if operation == "drop":
-            dropped = self.tenants.pop(args[0], None)
-            for collection, records in dropped.collections.items() if dropped else ():
-                for key, old in records.items():
-                    self._changed(args[0], collection, key, old, None)
+            self.tenants.pop(args[0], None)
+            if self.on_drop is not None:
+                self.on_drop(args[0])
             return
         if operation == "seq":
             self.tenant(args[0]).sequences[args[1]] = args[2]
@@ -209,7 +211,3 @@ class VendorState:
             old = records.get(key)
             records.put_packed(key, packed)
             self.on_change(tenant, collection, key, old, orjson.loads(packed))
-
-    def _changed(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
-        if self.on_change is not None:
-            self.on_change(tenant, collection, key, old, new)

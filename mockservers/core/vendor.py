@@ -275,7 +275,7 @@ class VendorModel:
     follows_puts: ClassVar[bool] = True
     """Whether ``on_change`` hears of every record another process puts (each one parsed for
     it); False for a model whose indexes catch up by themselves, told only of tenants dropped
-    and loaded."""
+    (``on_drop``)."""
 
     def reset(self, scope: str | None) -> None:
         """One scope back to start, once the vendor has emptied its tenants: tokens, windows
@@ -286,6 +286,10 @@ class VendorModel:
 
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
         """Another process wrote this record: keep derived indexes in step."""
+
+    def on_drop(self, tenant: str) -> None:
+        """Another process dropped this tenant (a reset, or a load replacing it): forget what
+        the indexes hold of it."""
 
     def check_state(self, document: Any) -> None:
         """Refuse (``StateError``) a state document the rules could not use, before anything is
@@ -332,6 +336,7 @@ class Vendor:
         self.configure(section or {})
         self.state.on_change = self.model.on_change
         self.state.follows_puts = self.model.follows_puts
+        self.state.on_drop = self.model.on_drop
         self.state.on_reload = self.model.rebuild_indexes
 
     @property

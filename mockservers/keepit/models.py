@@ -215,15 +215,15 @@ class KeepItModel(VendorModel):
         self._owners = {name: owners_of(tenant) for name, tenant in self.state.tenants.items()}
 
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
-        index = self._index(self.state.tenant(tenant)) if tenant in self.state.tenants else None
-        if index is None:
-            self._owners.pop(tenant, None)
-            return
+        index = self._owners.setdefault(tenant, {})
         for unique in unique_keys(old) if old else ():
             if index.get(unique) == key:
                 del index[unique]
         if new:
             index.update(dict.fromkeys(unique_keys(new), key))
+
+    def on_drop(self, tenant: str) -> None:
+        self._owners.pop(tenant, None)
 
     def check_state(self, document: Any) -> None:
         """Refuse a document whose customers could not be indexed (a malformed customer)."""

@@ -146,11 +146,10 @@ class QuoPartsModel(VendorModel):
     def rebuild_indexes(self) -> None:
         self._code_indexes = {}  # rebuilt from the loaded customers on the next look-up
 
-    def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
+    def on_drop(self, tenant: str) -> None:
         # New customers join the end of the collection, where the index catches up by itself;
         # a dropped or reloaded tenant is indexed afresh on its next look-up.
-        if new is None:
-            self._code_indexes.pop(tenant, None)
+        self._code_indexes.pop(tenant, None)
 
     # -- importCli --------------------------------------------------------------------------
     def upsert_customers(

@@ -277,6 +277,10 @@ class TsDigitalModel(VendorModel):
         if isinstance(new, dict) and new.get("status") == PROCESSING:
             heapq.heappush(self._pending.setdefault(tenant, []), (_epoch(new.get("ready_at")), key))
 
+    def on_drop(self, tenant: str) -> None:
+        # Item ids start again in a new tenant: a waiting id of the old one must not finish them.
+        self._pending.pop(tenant, None)
+
     def reset(self, scope: str | None) -> None:
         self.tokens.drop(scope)
         self._pending = {n: p for n, p in self._pending.items() if not in_scope(n, scope)}

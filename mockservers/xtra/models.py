@@ -230,6 +230,10 @@ class XtraModel(VendorModel):
         if new:
             self._index_identity(keys, users, new)
 
+    def on_drop(self, tenant: str) -> None:
+        self._keys.pop(tenant, None)
+        self._users.pop(tenant, None)
+
     def _add_fixture_user(self, tenant: TenantState, user: AccountUser) -> None:
         identity = tenant.get(IDENTITIES, str(user.irid))
         if identity is None:

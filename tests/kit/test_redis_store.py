@@ -36,6 +36,8 @@ from mockservers.testing import SyncASGITransport
 from tests import redis_server
 from tests.conftest import QP, qp_call, qp_login
 from tests.servers import Served, free_port, serving
+from tests.tsdigital import test_http as tsd
+from tests.xtra import test_http as xtra
 
 KEEPIT = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
 KEEPIT_CALL = "/keepit/api?cmd=insertClient_v3"
@@ -127,6 +129,60 @@ def test_each_process_indexes_the_records_the_other_writes(redis_url: str) -> No
         assert created["errorCode"] == "0", created
         stored = two.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert stored["CLI001"]["COD_CLI"] == code
+
+
+def test_a_reset_in_one_process_empties_the_other_processs_indexes(redis_url: str) -> None:
+    """A vendor reset reaches the other process as its tenants dropped, and that process's
+    derived indexes forget them: KeepIT's unique codes, XTRA's ExternalKeys, QuoParts' index by
+    COD_CLI (which would otherwise still send the renumbered COD_CLI 000001 to the customer the
+    reset removed)."""
+    with processes(redis_url) as (one, two):
+        identity = {**xtra.NEW, "ExternalKey": "EXT-1"}
+        assert xtra.one(two, identity)["Item3"] is True
+        one.post("/__admin/reset", json={"vendor": "xtra"})
+        assert xtra.one(two, identity)["Item3"] is True  # an insert again, not "già trovata"
+
+        assert (
+            len(two.post(KEEPIT_CALL, headers=KEEPIT, json=KEEPIT_BODY).json()["insertedObjects"])
+            == 1
+        )
+        one.post("/__admin/reset", json={"vendor": "keepit"})
+        again = two.post(KEEPIT_CALL, headers=KEEPIT, json=KEEPIT_BODY).json()
+        assert len(again["insertedObjects"]) == 1, again
+
+        def quote_for(client: httpx.Client, token: str) -> dict[str, object]:
+            header = {"COD_TGA": "TE001ST", "DES_VCL": "FORD B-Max", "COD_CLI": "000001"}
+            body = {"data": {"testata": header, "articoli": [ARTICLE]}}
+            return qp_call(client, "importPvt", token, body).json()  # type: ignore[no-any-return]
+
+        token = qp_login(one)
+        qp_call(one, "importCli", token, {"data": [row("CLI001")]})
+        assert quote_for(two, token)["errorCode"] == "0"  # two has indexed COD_CLI 000001
+        one.post("/__admin/reset", json={"vendor": "quoparts"})
+        token = qp_login(one)
+        imported = qp_call(one, "importCli", token, {"data": [row("CLI002")]}).json()
+        assert imported["data"][0]["COD_CLI"] == "000001"
+        created = quote_for(two, token)
+        assert created["errorCode"] == "0", created
+        quotes = two.get("/__admin/state/quoparts").json()["tenants"]["demo"]["quotes"]
+        assert [q["COD_CLI_ERP"] for q in quotes.values()] == ["CLI002"]
+
+
+def test_a_reset_in_one_process_leaves_the_other_no_stale_processing(redis_url: str) -> None:
+    """TS Digital's item ids start again after a reset: the other process must not finish a
+    new item at the ready time of the one the reset removed."""
+    delay = {"tsdigital": {"processing_delay_seconds": 10}}
+    with processes(redis_url, **delay) as (one, two):
+        first = tsd.create(one, tsd.mint(one)).json()["id"]
+        assert tsd.items(two)[first]["status"] == "PROCESSING"  # two waits for it too
+        one.post("/__admin/reset", json={"vendor": "tsdigital"})
+        tsd.advance(one, 5)
+        again = tsd.create(one, tsd.mint(one)).json()["id"]
+        assert again == first
+        tsd.advance(one, 5)  # the first item's ready time; the new one is ready in 5 s
+        assert tsd.items(two)[again]["status"] == "PROCESSING"
+        tsd.advance(one, 5)
+        assert tsd.items(two)[again]["status"] == "CREATED"
 
 
 def test_a_state_load_reaches_the_other_process(redis_url: str) -> None:
