@@ -41,12 +41,16 @@ class ClientMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.app = create_app(self.config)
-        self._inner = SyncASGITransport(self.app)
+        self._inner = self.fake_transport()
         self._recorders: list[tuple[Recorder, bool]] = []
         self.admin = httpx.Client(transport=self._inner, base_url=IN_PROCESS)
         self.base_url = f"{IN_PROCESS}/{self.vendor}"
         self.last_exchanges: list[Exchange] = []
+
+    def fake_transport(self) -> httpx.BaseTransport:
+        """The fake every client and admin call goes to: one in-process app with ``config``. A
+        subclass may answer with several processes of one fake behind one transport."""
+        return SyncASGITransport(create_app(self.config))
 
     def transport(self, *, strict: bool = True) -> Recorder:
         """A recording transport for a client; ``strict``: its requests must meet the contracts."""
