@@ -82,6 +82,10 @@ class ClientMachine(RuleBasedStateMachine):
         """The operations the last call sent, in order."""
         return [operation_of(self.vendor, exchange) for exchange in self.last_exchanges]
 
+    def reset_vendor(self) -> None:
+        """``POST /__admin/reset`` for the machine's vendor (its model resets itself alike)."""
+        self.admin.post("/__admin/reset", json={"vendor": self.vendor}).raise_for_status()
+
     def advance(self, seconds: int) -> None:
         self.admin.post("/__admin/clock", json={"advance_seconds": seconds}).raise_for_status()
 

@@ -157,6 +157,11 @@ class KeepItMachine(ClientMachine):
         self.advance(seconds)
         self.model.advance(seconds)
 
+    @rule()
+    def vendor_reset(self) -> None:
+        self.reset_vendor()
+        self.model.reset()
+
     # -- invariant --------------------------------------------------------------------------
     @invariant()
     def fake_state_equals_model(self) -> None:

@@ -119,6 +119,12 @@ class KeepItModel:
     def advance(self, seconds: float) -> None:
         self.now += seconds
 
+    def reset(self) -> None:
+        """The vendor reset: customers, sequences and the call window back to start."""
+        self.calls.clear()
+        self.customers.clear()
+        self.sequences.clear()
+
     def admit(self) -> Answer | None:
         """Count an authenticated call; the 429 answer when it is over the limit."""
         while self.calls and self.calls[0] <= self.now - self.window:

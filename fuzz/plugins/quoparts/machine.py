@@ -160,6 +160,11 @@ class QuoPartsMachine(ClientMachine):
             self.expect_wire(self.model.authed("client", "importPvt", OK))
             assert result == expected, f"COD_DOC {result!r}, the model expects {expected!r}"
 
+    @rule()
+    def vendor_reset(self) -> None:
+        self.reset_vendor()
+        self.model.reset()
+
     # -- invariant --------------------------------------------------------------------------
     @invariant()
     def fake_state_equals_model(self) -> None:

@@ -44,6 +44,14 @@ class QuoPartsModel:
     def advance(self, seconds: int) -> None:
         self.now += seconds
 
+    def reset(self) -> None:
+        """The vendor reset: customers, quotes and sequences gone, and every token with them (a
+        client's next call is refused once, and it logs in again)."""
+        self.customers.clear()
+        self.quotes.clear()
+        self.sequences.clear()
+        self.token_issued = {client: self.now - self.ttl for client in self.token_issued}
+
     def login(self, client: str) -> list[tuple[str, str]]:
         self.token_issued[client] = self.now
         return [("login", OK)]

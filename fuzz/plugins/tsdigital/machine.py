@@ -160,6 +160,11 @@ class TsDigitalMachine(ClientMachine):
             assert isinstance(result.error, ContractViolation), result
             assert self.last_exchanges == [], "the client sent a request it knew was invalid"
 
+    @rule()
+    def vendor_reset(self) -> None:
+        self.reset_vendor()
+        self.model.reset()
+
     # -- invariant --------------------------------------------------------------------------
     @invariant()
     def fake_state_equals_model(self) -> None:

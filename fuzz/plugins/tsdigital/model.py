@@ -12,7 +12,7 @@ an injected ``processing_failure`` (one per accepted item, in order).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -80,6 +80,14 @@ class TsDigitalModel:
         """Record a minted token; its ``expires_at`` as the admin API must give it."""
         self.tokens[value] = Token(kind, grants, self.now + ttl)
         return self.at(self.now + ttl)
+
+    def reset(self) -> None:
+        """The vendor reset: items, their sequence, waiting faults and every minted token gone
+        (a token minted before is refused, 401, as an expired one)."""
+        self.tokens = {value: replace(t, expires=self.now) for value, t in self.tokens.items()}
+        self.items.clear()
+        self.created = 0
+        self.failures.clear()
 
     def inject_failures(self, reason: str, times: int) -> None:
         self.failures += [reason] * times

@@ -191,6 +191,11 @@ class XtraMachine(ClientMachine):
         assert isinstance(result, Raised) and isinstance(result.error, XtraError), result
         assert result.error.status == FORBIDDEN, result
 
+    @rule()
+    def vendor_reset(self) -> None:
+        self.reset_vendor()
+        self.model.reset()
+
     # -- invariant --------------------------------------------------------------------------
     @invariant()
     def fake_state_equals_model(self) -> None:

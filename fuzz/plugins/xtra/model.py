@@ -91,6 +91,16 @@ class XtraModel:
     def advance(self, seconds: int) -> None:
         self.now += seconds
 
+    def reset(self) -> None:
+        """The vendor reset: identities back to the demo one with its user, activities and
+        sequences to start, the token gone (the next token call is refused once, 403, and the
+        client logs in again)."""
+        fresh = XtraModel(self.tenant, self.start, self.ttl)
+        self.identities, self.activities = fresh.identities, fresh.activities
+        self.sequences = fresh.sequences
+        if self.token_issued is not None:
+            self.token_issued = self.now - self.ttl
+
     def login(self) -> list[tuple[str, int]]:
         self.token_issued = self.now
         return [("login", OK)]
