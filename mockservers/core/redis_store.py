@@ -355,7 +355,8 @@ class RedisStore(Store):
                             future.set_exception(exc)
                     release = not self._pending or self._in_batch >= self.batch_limit
                     await self._commit(release=release)
-                except StoreUnavailable as exc:  # Redis cannot be reached at all
+                except StoreUnavailable as exc:  # unreachable, or holding what this kit cannot read
+                    await self._fail()
                     self._fail_all(batch, exc)
                 except asyncio.CancelledError:  # closing, and Redis did not answer in time
                     gone = StoreUnavailable(f"Redis at {self.describe()} did not answer")
@@ -696,6 +697,7 @@ class RedisStore(Store):
         for name, operation, args in ops:
             target = self.objects.get(name)
             if isinstance(target, VendorState) and operation == "records":
+                self._check_collection(target, args[0], args[1])
                 target.apply_packed(args[0], args[1], [(key, next(records)) for key in args[2]])
             elif isinstance(target, VendorState) and operation == "reload":
                 await self._reload_state(target, only=args[0])
@@ -740,6 +742,7 @@ class RedisStore(Store):
                     if collection == SEQUENCES:
                         tenant.sequences[key] = int(value)
                     else:
+                        self._check_collection(state, name, collection)
                         tenant.collections[collection].put_packed(key, value)
         if only is not None:
             state.replace(tenants[only])
@@ -747,6 +750,15 @@ class RedisStore(Store):
         state.tenants = tenants
         if state.on_reload is not None:
             state.on_reload()
+
+    def _check_collection(self, state: VendorState, tenant: str, collection: str) -> None:
+        """Refuse records of a collection the vendor does not have: another version of the kit
+        wrote them. The calls get the vendor's 5xx naming it, and nothing of them is kept."""
+        if collection not in state.collection_names:
+            raise StoreUnavailable(
+                f"Redis at {self.describe()} holds {state.vendor} records this version of the"
+                f" kit cannot read: collection {collection!r} of tenant {tenant!r}"
+            )
 
     async def _hash_pieces(self, key: str) -> AsyncIterator[dict[bytes, bytes]]:
         """A hash's fields, ``HASH_PIECE`` at a time (a field may come twice: Redis may be

@@ -211,6 +211,26 @@ def test_a_tenant_larger_than_a_read_reloads_whole(redis_url: str) -> None:
         assert answer["data"][0]["COD_CLI"] == f"{count + 1:06d}"
 
 
+def test_state_this_version_cannot_read_is_the_vendors_5xx_naming_it(redis_url: str) -> None:
+    """A tenant's hash holding a collection the vendor does not have (another version of the kit
+    wrote it): a process that reloads answers the vendor's 5xx body, the detail naming what it
+    could not read, and recovers once the field is gone: never an unplanned 500, never a hang."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with processes(redis_url, count=1, prefix=prefix) as (one,):
+        qp_call(one, "importCli", qp_login(one), {"data": [row("CLI001")]})
+    state = RedisStore(redis_url, prefix=prefix).key("state", "quoparts", "demo")
+    client = redis.Redis.from_url(redis_url)
+    client.hset(state, f"invoices{redis_store._SEP}1", b"{}")
+    with processes(redis_url, count=1, prefix=prefix) as (two,):
+        refused = two.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+        assert (refused.status_code, refused.json()["errorCode"]) == (503, "503")
+        assert "'invoices'" in refused.headers["X-Mockservers-Detail"]
+        client.hdel(state, f"invoices{redis_store._SEP}1")
+        customers = two.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+        assert list(customers) == ["CLI001"]
+    client.close()
+
+
 def test_a_process_behind_what_the_log_keeps_reloads_and_misses_nothing(
     redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
