@@ -470,6 +470,10 @@ class Vendor:
                 response = self.render_error(error, operation)
                 response.headers[DETAIL_HEADER] = detail_header(str(exc))
                 return response
+            except Exception:  # a bug in the store: nothing kept, the vendor's body all the same
+                response, detail = self._unplanned(operation)
+                response.headers[DETAIL_HEADER] = detail_header(detail)
+                return response
             response, fault = answered
         if fault is not None and fault.kind == "latency":
             await asyncio.sleep((fault.latency_ms or 0) / 1000)
@@ -540,6 +544,10 @@ class Vendor:
             return await self.kit.store.run(answer)
         except StoreUnavailable as exc:
             return self.render_error(KitError("store", str(exc), status=503), UNKNOWN)
+        except Exception:
+            response, detail = self._unplanned(UNKNOWN)
+            response.headers[DETAIL_HEADER] = detail_header(detail)
+            return response
 
     def _respond(
         self, call: Call, route: VendorRoute, refused: KitError | None, fault: Fault | None
@@ -557,9 +565,15 @@ class Vendor:
         except KitError as exc:
             return self.render_error(exc, operation), exc.detail
         except Exception:
-            log.exception("unplanned error in %s %s", self.name, operation)
-            error = KitError("internal", "an unplanned error in the fake (a bug)", status=500)
-            return self.render_error(error, operation), error.detail
+            return self._unplanned(operation)
+
+    def _unplanned(self, operation: str) -> tuple[Response, str]:
+        """The answer to an exception nothing planned for (a bug, logged with its traceback):
+        HTTP 500 in the vendor's own error body, never the server's bare error page; and the
+        diagnosis."""
+        log.exception("unplanned error in %s %s", self.name, operation)
+        error = KitError("internal", "an unplanned error in the fake (a bug)", status=500)
+        return self.render_error(error, operation), error.detail
 
     def _record(
         self,

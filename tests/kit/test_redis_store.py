@@ -231,6 +231,33 @@ def test_state_this_version_cannot_read_is_the_vendors_5xx_naming_it(redis_url: 
     client.close()
 
 
+def test_a_bug_in_the_store_is_the_vendors_500_and_the_next_call_is_answered(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit that fails for a reason the store did not plan (a bug): the caller gets the
+    vendor's body with HTTP 500, as for a bug in a vendor's rules, not the server's bare error
+    page; nothing of the call is kept, and the next call is answered."""
+    with processes(redis_url, count=1) as (one,):
+        token = qp_login(one)
+        commit = RedisStore._commit
+        failures = iter([RuntimeError("a bug")])
+
+        async def failing_once(self: RedisStore, **kwargs: bool) -> None:
+            failure = next(failures, None)
+            if failure is not None:
+                raise failure
+            await commit(self, **kwargs)
+
+        monkeypatch.setattr(RedisStore, "_commit", failing_once)
+        failed = qp_call(one, "importCli", token, {"data": [row("CLI001")]})
+        assert (failed.status_code, failed.json()["errorCode"]) == (500, "500")
+        assert "unplanned" in failed.headers["X-Mockservers-Detail"]
+        answered = qp_call(one, "importCli", token, {"data": [row("CLI002")]}).json()
+        assert answered["data"][0]["COD_CLI"] == "000001"  # the failed call took no number
+        customers = one.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+        assert list(customers) == ["CLI002"]
+
+
 def test_a_process_behind_what_the_log_keeps_reloads_and_misses_nothing(
     redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
