@@ -466,14 +466,9 @@ class Vendor:
             try:
                 answered = await kit.store.run(lambda: self._answer(call, route, refused, started))
             except StoreUnavailable as exc:  # nothing of this call was kept
-                error = KitError("store", str(exc), status=503)
-                response = self.render_error(error, operation)
-                response.headers[DETAIL_HEADER] = detail_header(str(exc))
-                return response
+                return self._not_kept(KitError("store", str(exc), status=503), operation)
             except Exception:  # a bug in the store: nothing kept, the vendor's body all the same
-                response, detail = self._unplanned(operation)
-                response.headers[DETAIL_HEADER] = detail_header(detail)
-                return response
+                return self._not_kept(self._unplanned(operation), operation)
             response, fault = answered
         if fault is not None and fault.kind == "latency":
             await asyncio.sleep((fault.latency_ms or 0) / 1000)
@@ -543,11 +538,9 @@ class Vendor:
         try:
             return await self.kit.store.run(answer)
         except StoreUnavailable as exc:
-            return self.render_error(KitError("store", str(exc), status=503), UNKNOWN)
+            return self._not_kept(KitError("store", str(exc), status=503), UNKNOWN)
         except Exception:
-            response, detail = self._unplanned(UNKNOWN)
-            response.headers[DETAIL_HEADER] = detail_header(detail)
-            return response
+            return self._not_kept(self._unplanned(UNKNOWN), UNKNOWN)
 
     def _respond(
         self, call: Call, route: VendorRoute, refused: KitError | None, fault: Fault | None
@@ -565,15 +558,21 @@ class Vendor:
         except KitError as exc:
             return self.render_error(exc, operation), exc.detail
         except Exception:
-            return self._unplanned(operation)
+            error = self._unplanned(operation)
+            return self.render_error(error, operation), error.detail
 
-    def _unplanned(self, operation: str) -> tuple[Response, str]:
-        """The answer to an exception nothing planned for (a bug, logged with its traceback):
-        HTTP 500 in the vendor's own error body, never the server's bare error page; and the
-        diagnosis."""
+    def _unplanned(self, operation: str) -> KitError:
+        """An exception nothing planned for (a bug), logged with its traceback, as the error
+        the caller gets: HTTP 500 in the vendor's own body, never the server's bare page."""
         log.exception("unplanned error in %s %s", self.name, operation)
-        error = KitError("internal", "an unplanned error in the fake (a bug)", status=500)
-        return self.render_error(error, operation), error.detail
+        return KitError("internal", "an unplanned error in the fake (a bug)", status=500)
+
+    def _not_kept(self, error: KitError, operation: str) -> Response:
+        """The vendor's error body for a call the store could not run (nothing of it kept),
+        with the diagnosis that ``_answer`` adds to the others."""
+        response = self.render_error(error, operation)
+        response.headers[DETAIL_HEADER] = detail_header(error.detail)
+        return response
 
     def _record(
         self,

@@ -428,6 +428,9 @@ def test_unreachable_redis_is_the_vendors_5xx_body_and_a_503_for_admin() -> None
         assert "cannot reach Redis" in answer.headers["X-Mockservers-Detail"]
         xtra = http.post("/xtra/api/sync/v1/login", json={"Username": "a", "Password": "b"})
         assert xtra.status_code == 503 and xtra.json()["errorCode"] == "ER.IR.UNERR"
+        unrouted = http.get("/keepit/no-such-path")  # journalled too, so it needs Redis as well
+        assert (unrouted.status_code, unrouted.json()["code"]) == (503, 503)
+        assert "cannot reach Redis" in unrouted.headers["X-Mockservers-Detail"]
         admin = http.get("/__admin/health")
         assert admin.status_code == 503 and "cannot reach Redis" in admin.json()["error"]
 
