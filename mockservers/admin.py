@@ -26,7 +26,7 @@ from mockservers.core import har, sessions
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
 from mockservers.core.faults import FaultSpecError
 from mockservers.core.http import JSONResponse, is_loopback
-from mockservers.core.journal import Entry, curl, render
+from mockservers.core.journal import Entry, curl, render, shown_array
 from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.shared import StoreUnavailable
 from mockservers.core.state import StateError
@@ -152,12 +152,13 @@ class Admin:
         vendor = call.query.get("vendor") or None
         if vendor is not None:
             self.vendor(vendor)
-        return self.kit.journal.query(
+        found = self.kit.journal.matching(
             vendor=vendor,
             operation=call.query.get("operation") or None,
             limit=int(limit) if limit is not None else None,
             scope=self._scope(call),
         )
+        return Response(shown_array(found), media_type="application/json")
 
     def get_request(self, call: AdminCall) -> Any:
         """One journal entry, with the contracts' verdict on it and a curl line to repeat it."""

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from mockservers import create_app
+from mockservers.core import journal
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP, qp_call, qp_login
 
@@ -137,6 +138,24 @@ def test_journal_is_bounded_by_count_and_bytes() -> None:
         newest = http.get("/__admin/requests", params={"limit": 1}).json()[0]
         assert newest["operation"] == "importCli"  # kept, its bodies cut to fit
         assert isinstance(newest["request"], str) and len(newest["request"]) < 10_000
+
+
+def test_journal_reads_render_each_entry_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Masking walks both bodies of an entry, and the dashboard reads the same entries every
+    second: the list and ``verify`` render each entry once, and answer the same every time."""
+    rendered: list[str] = []
+    render = journal.render
+    monkeypatch.setattr(journal, "render", lambda entry: rendered.append(entry.id) or render(entry))
+    with httpx.Client(transport=SyncASGITransport(create_app()), base_url="http://t") as http:
+        token = qp_login(http)
+        qp_call(http, "importCli", token, {"data": [ROW]})
+        first = http.get("/__admin/requests")
+        matcher = {"matcher": {"operation": "importCli"}, "count": 1}
+        assert http.post("/__admin/requests/verify", json=matcher).json()["ok"] is True
+        assert http.get("/__admin/requests").content == first.content
+        assert first.headers["content-type"] == "application/json"
+        assert [e["operation"] for e in first.json()] == ["importCli", "login"]
+        assert sorted(rendered) == sorted(e["id"] for e in first.json())  # once each
 
 
 def test_clock_get_and_advance(http: httpx.Client) -> None:
