@@ -26,7 +26,7 @@ from mockservers.core import har, sessions
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
 from mockservers.core.faults import FaultSpecError
 from mockservers.core.http import JSONResponse, is_loopback
-from mockservers.core.journal import Entry, curl, render, shown_array
+from mockservers.core.journal import Entry, curl, render, rendered, shown_array
 from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.shared import StoreUnavailable
 from mockservers.core.state import StateError
@@ -185,7 +185,7 @@ class Admin:
         scope = self._scope(call)
         if "session" in matcher:
             scope = matcher["session"]
-        return matcher, self.kit.journal.query(scope=scope)
+        return matcher, rendered(self.kit.journal.matching(scope=scope))
 
     def _codes(self, entry: dict[str, Any]) -> list[str]:
         vendor = self.vendors.get(entry["vendor"])

@@ -308,16 +308,6 @@ class Journal:
                 break
         return out
 
-    def query(
-        self,
-        vendor: str | None = None,
-        operation: str | None = None,
-        limit: int | None = None,
-        scope: str | None = EVERY,
-    ) -> list[dict[str, Any]]:
-        """Matching entries, newest first, rendered with secrets masked."""
-        return [orjson.loads(shown(e)) for e in self.matching(vendor, operation, limit, scope)]
-
 
 def _masked_pairs(pairs: Any) -> dict[str, str]:
     return {k: MASK if is_secret(k) else v for k, v in pairs}
@@ -330,6 +320,11 @@ def shown(entry: Entry) -> bytes:
     if entry.shown is None:
         entry.shown = orjson.dumps(render(entry))
     return entry.shown
+
+
+def rendered(entries: Iterable[Entry]) -> list[dict[str, Any]]:
+    """The entries as the admin API shows them (secrets masked), from each one's kept JSON."""
+    return [orjson.loads(shown(entry)) for entry in entries]
 
 
 def shown_array(entries: Iterable[Entry]) -> bytes:
