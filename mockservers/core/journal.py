@@ -259,10 +259,15 @@ class Journal:
             self._log(entry.session or GLOBAL).append(entry)
         elif operation == "clear":
             self._clear(args[0], args[1])
-        elif operation == "reset":  # a store reloading everything
-            self._logs = {}
         else:
             raise ValueError(f"journal: unknown operation {operation!r}")
+
+    def replace(self, entries: Iterable[Entry]) -> None:
+        """Hold these entries (oldest first, each in its scope's log), and nothing else: a
+        shared store's reload, which hands back the entries it still knows, renderings kept."""
+        self._logs = {}
+        for entry in entries:
+            self._log(entry.session or GLOBAL).append(entry)
 
     def __len__(self) -> int:
         return sum(len(log.entries) for log in self._logs.values())
