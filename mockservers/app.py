@@ -29,6 +29,7 @@ from mockservers.core.http import JSONResponse
 from mockservers.core.journal import Journal
 from mockservers.core.persistence import StateFile
 from mockservers.core.sessions import Sessions
+from mockservers.core.settings import settings_from
 from mockservers.core.shadows import ShadowSummary
 from mockservers.core.shared import Store
 from mockservers.core.vendor import Kit, Vendor, VendorRoute
@@ -198,6 +199,18 @@ def build_kit(config: Config, store: Store, wall: Callable[[], float] = time.tim
     return kit
 
 
+def check_vendor_tables(config: Config) -> None:
+    """Refuse what no vendor would run with: a table of no vendor, a key or a value its
+    settings refuse (``ConfigError``, naming it). ``serve --workers`` checks this before it
+    starts the workers, which each build the vendors again."""
+    names = [cls.name for cls in VENDOR_CLASSES]
+    unknown = set(config.vendors) - set(names)
+    if unknown:
+        raise ConfigError(f"unknown config tables {sorted(unknown)}; vendors: {sorted(names)}")
+    for cls in VENDOR_CLASSES:
+        settings_from(cls.settings_class, config.vendors.get(cls.name), cls.name)
+
+
 def create_app(
     config: Config | dict[str, Any] | None = None,
     *,
@@ -217,13 +230,9 @@ def create_app(
         config = Config()
     elif isinstance(config, dict):
         config = Config.from_dict(config)
+    check_vendor_tables(config)
     store = store or Store()
     kit = build_kit(config, store, wall or time.time)
-    unknown = set(config.vendors) - set(kit.vendors)
-    if unknown:
-        raise ConfigError(
-            f"unknown config tables {sorted(unknown)}; vendors: {sorted(kit.vendors)}"
-        )
     for vendor in kit.vendors.values():
         vendor.reset()  # the global scope's fixtures (demo accounts)
     store.on_empty = kit.start_afresh  # a shared store holding nothing gets a fresh kit

@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+import typing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mockservers.core.settings import ConfigError
+from mockservers.core.settings import ConfigError, check_value
 
 __all__ = ["Config", "ConfigError"]
 
@@ -71,46 +72,64 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Config:
+        """The config from its TOML tables; an unknown key, a value of the wrong type or a
+        value where a table belongs is refused, naming it."""
         data = dict(data)
-        kit = dict(data.pop("kit", {}))
-        clock = dict(kit.pop("clock", {}))
-        journal = dict(kit.pop("journal", {}))
-        session_table = dict(kit.pop("sessions", {}))
-        start = clock.pop("start", None)
+        kit = _table(data.pop("kit", {}), "kit")
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for table, names in _KIT_TABLES.items():
+            section = kit if table == "kit" else _table(kit.pop(table.split(".")[1], {}), table)
+            chosen = {key: section.pop(key) for key in names if key in section}
+            if section and table != "kit":
+                raise ConfigError(f"[{table}]: unknown keys {sorted(section)}")
+            for key, value in chosen.items():
+                field_name = names[key]
+                expected = str | datetime if field_name == "clock_start" else hints[field_name]
+                check_value(value, expected, f"[{table}] {key}")  # the file's text, or TOML's
+                values[field_name] = value
+        if kit:
+            raise ConfigError(f"[kit]: unknown keys {sorted(kit)}")
+        start = values.get("clock_start")
         if isinstance(start, str):
             try:
                 start = datetime.fromisoformat(start.replace("Z", "+00:00"))
             except ValueError as exc:
                 raise ConfigError(f"[kit.clock] start: not an ISO-8601 instant: {start!r}") from exc
-        values = {
-            "clock_start": start,
-            "clock_frozen": clock.pop("frozen", False),
-            "journal_max_entries": journal.pop("max_entries", 1000),
-            "journal_max_bytes": journal.pop("max_bytes", 8 * 1024 * 1024),
-        }
-        for key in ("max", "ttl_seconds", "journal_max_entries", "journal_max_bytes"):
-            if key in session_table:
-                name = "sessions_max" if key == "max" else f"session_{key}"
-                values[name] = session_table.pop(key)
-        for section, rest in (
-            ("kit.clock", clock),
-            ("kit.journal", journal),
-            ("kit.sessions", session_table),
-        ):
-            if rest:
-                raise ConfigError(f"[{section}]: unknown keys {sorted(rest)}")
-        for key in ("seed", "max_body_bytes", "max_json_depth", "admin_token"):
-            if key in kit:
-                values[key] = kit.pop(key)
-        origins = kit.pop("cors_origins", [])
-        if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
-            raise ConfigError("[kit] cors_origins: a list of origins (strings)")
-        values["cors_origins"] = tuple(origins)
-        if kit:
-            raise ConfigError(f"[kit]: unknown keys {sorted(kit)}")
+            values["clock_start"] = start
         if start is not None and start.tzinfo is None:
             raise ConfigError("[kit.clock] start: give a time zone (e.g. a trailing Z)")
+        origins = values.get("cors_origins", ())
+        if not all(isinstance(origin, str) for origin in origins):
+            raise ConfigError("[kit] cors_origins: a list of origins (strings)")
+        values["cors_origins"] = tuple(origins)
         return cls(**values, vendors=data)
 
     def with_overrides(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
+
+
+_KIT_TABLES: dict[str, dict[str, str]] = {
+    "kit": {
+        "seed": "seed",
+        "max_body_bytes": "max_body_bytes",
+        "max_json_depth": "max_json_depth",
+        "admin_token": "admin_token",
+        "cors_origins": "cors_origins",
+    },
+    "kit.clock": {"start": "clock_start", "frozen": "clock_frozen"},
+    "kit.journal": {"max_entries": "journal_max_entries", "max_bytes": "journal_max_bytes"},
+    "kit.sessions": {
+        "max": "sessions_max",
+        "ttl_seconds": "session_ttl_seconds",
+        "journal_max_entries": "session_journal_max_entries",
+        "journal_max_bytes": "session_journal_max_bytes",
+    },
+}
+"""Each table's keys in the file, and the ``Config`` field each one sets."""
+
+
+def _table(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}]: a table is expected, not {value!r}")
+    return dict(value)

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from mockservers.app import create_app
+from mockservers.app import check_vendor_tables, create_app
 from mockservers.config import Config, ConfigError
 from mockservers.core.shared import Store
 
@@ -30,7 +30,10 @@ class ServeSpec:
     cors_origins: tuple[str, ...] = field(default=())
 
     def load_config(self) -> Config:
+        """The config file with the command's options over it, checked whole (the vendors'
+        tables too): a mistake is refused at start, not met by every call."""
         config = Config.load(self.config) if self.config else Config()
+        check_vendor_tables(config)
         changes: dict[str, Any] = {}
         if self.admin_token:
             changes["admin_token"] = self.admin_token

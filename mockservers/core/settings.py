@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import types
+import typing
+from datetime import datetime
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -12,14 +16,102 @@ class ConfigError(ValueError):
     """A config file the kit refuses, with a message naming the key."""
 
 
-def settings_from(cls: type[T], section: dict[str, Any] | None, table: str) -> T:
-    """Build a settings dataclass from its TOML table; unknown keys are refused."""
-    section = dict(section or {})
+def settings_from(cls: type[T], section: Any, table: str) -> T:
+    """Build a settings dataclass from its TOML table; unknown keys and values of the wrong
+    type are refused (at start, naming the key: not as a 500 on every call later)."""
+    if section is None:
+        section = {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"[{table}]: a table is expected, not {_shown(section)}")
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = set(section) - names
     if unknown:
         raise ConfigError(f"[{table}]: unknown keys {sorted(unknown)}; known: {sorted(names)}")
+    check_types(cls, section, table)
     try:
         return cls(**section)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"[{table}]: {exc}") from exc
+
+
+def check_types(cls: type, values: dict[str, Any], table: str) -> None:
+    """Each value against its field's annotation (:func:`check_value`)."""
+    hints = typing.get_type_hints(cls)
+    for key, value in values.items():
+        check_value(value, hints[key], f"[{table}] {key}")
+
+
+def check_value(value: Any, expected: Any, where: str) -> None:
+    """A value as TOML gives it against a type: an integer where a number is expected is a
+    number, ``true`` is not an integer, a list stands for a tuple."""
+    if not _fits(value, expected):
+        raise ConfigError(f"{where}: {_describe(expected)} is expected, not {_shown(value)}")
+
+
+def check_accounts(accounts: list[Any], keys: tuple[str, ...], unique: tuple[str, ...]) -> None:
+    """Each account a table of exactly ``keys``, and no two with the same ``unique`` values
+    (the second would silently replace the first's password); ``ValueError`` naming it."""
+    seen: set[tuple[str, ...]] = set()
+    for account in accounts:
+        if not isinstance(account, dict) or not set(keys) <= set(account):
+            raise ValueError(f"each of accounts needs {', '.join(keys)}")
+        unknown = set(account) - set(keys)
+        if unknown:
+            raise ValueError(f"accounts: unknown keys {sorted(unknown)}")
+        identity = tuple(str(account[key]) for key in unique)
+        if identity in seen:
+            named = ", ".join(
+                f"{key} {value!r}" for key, value in zip(unique, identity, strict=True)
+            )
+            raise ValueError(f"accounts: two accounts with {named}")
+        seen.add(identity)
+
+
+_SIMPLE: dict[Any, tuple[type, ...]] = {
+    str: (str,),
+    int: (int,),
+    float: (int, float),
+    bool: (bool,),
+    datetime: (datetime,),
+    list: (list,),
+    tuple: (list, tuple),
+    dict: (dict,),
+}
+
+
+def _fits(value: Any, expected: Any) -> bool:
+    if expected is Any:
+        return True
+    if isinstance(expected, types.UnionType) or typing.get_origin(expected) is typing.Union:
+        return any(_fits(value, option) for option in typing.get_args(expected))
+    if expected is type(None):
+        return value is None
+    accepted = _SIMPLE[typing.get_origin(expected) or expected]
+    if isinstance(value, bool) and bool not in accepted:
+        return False  # a TOML true is no count of seconds
+    return isinstance(value, accepted)
+
+
+def _describe(expected: Any) -> str:
+    if isinstance(expected, types.UnionType) or typing.get_origin(expected) is typing.Union:
+        options = [option for option in typing.get_args(expected) if option is not type(None)]
+        return " or ".join(_describe(option) for option in options)  # TOML has no null
+    origin = typing.get_origin(expected) or expected
+    return {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        datetime: "a date-time",
+        list: "a list",
+        tuple: "a list",
+        dict: "a table",
+    }.get(origin, str(expected))
+
+
+def _shown(value: Any) -> str:
+    """A value as the config file spells it (TOML's strings and booleans are JSON's)."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except TypeError:
+        return str(value)

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockservers.core.sessions import refuse_reserved
+from mockservers.core.settings import check_accounts
 
 DEMO_ACCOUNT = {"username": "demo", "password": "demo", "company_id": "1", "site_id": "1"}
-_ACCOUNT_KEYS = {"username", "password", "company_id", "site_id"}
+_ACCOUNT_KEYS = ("username", "password", "company_id", "site_id")
 
 Identity = tuple[str, str, str]
 """(username, companyId, siteId): whose calls the rate limit counts."""
@@ -24,9 +25,10 @@ class KeepItSettings:
     success_message: str = "Inserimento/Update riuscito con successo."
 
     def __post_init__(self) -> None:
+        demo = [DEMO_ACCOUNT] if self.demo_account else []
+        unique = ("username", "company_id", "site_id")  # the call's identity
+        check_accounts(demo + self.accounts, _ACCOUNT_KEYS, unique=unique)
         for account in self.accounts:
-            if not isinstance(account, dict) or not set(account) >= _ACCOUNT_KEYS:
-                raise ValueError("each of accounts needs username, password, company_id, site_id")
             refuse_reserved(account["company_id"], "accounts: company_id")
             refuse_reserved(account["username"], "accounts: username")
         if not isinstance(self.rate_limit_calls, int) or self.rate_limit_calls < 1:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockservers.core.sessions import refuse_reserved
+from mockservers.core.settings import check_accounts
 
 DEMO_ACCOUNT = {"username": "demo", "password": "demo"}
 
@@ -19,9 +20,9 @@ class QuoPartsSettings:
     accounts: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        demo = [DEMO_ACCOUNT] if self.demo_account else []
+        check_accounts(demo + self.accounts, ("username", "password"), unique=("username",))
         for account in self.accounts:
-            if not isinstance(account, dict) or not {"username", "password"} <= set(account):
-                raise ValueError("each of accounts needs username and password")
             refuse_reserved(account["username"], "accounts: username")
         if not isinstance(self.auth_error_code, str):
             raise ValueError("auth_error_code must be a string (QuoParts codes are strings)")

@@ -1,0 +1,80 @@
+"""A config file the kit cannot run with is refused at start, naming the key: never met later
+as a 500 on every call."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockservers import create_app
+from mockservers.config import ConfigError
+
+REFUSED = [
+    ({"quoparts": {"token_ttl_seconds": "3600"}}, "[quoparts] token_ttl_seconds: a number"),
+    ({"quoparts": {"demo_account": "no"}}, "[quoparts] demo_account: true or false"),
+    ({"quoparts": 3}, "[quoparts]: a table is expected, not 3"),
+    ({"keepit": {"rate_limit_calls": 1.5}}, "[keepit] rate_limit_calls: an integer"),
+    ({"tsdigital": {"processing_delay_seconds": True}}, "processing_delay_seconds: a number"),
+    ({"kit": 5}, "[kit]: a table is expected"),
+    ({"kit": {"seed": "abc"}}, '[kit] seed: an integer is expected, not "abc"'),
+    ({"kit": {"max_body_bytes": "big"}}, "[kit] max_body_bytes: an integer"),
+    ({"kit": {"admin_token": 5}}, "[kit] admin_token: a string is expected, not 5"),
+    ({"kit": {"clock": {"frozen": "yes"}}}, "[kit.clock] frozen: true or false"),
+    ({"kit": {"clock": 3}}, "[kit.clock]: a table is expected"),
+    ({"kit": {"journal": {"max_entries": "x"}}}, "[kit.journal] max_entries: an integer"),
+    ({"kit": {"sessions": {"ttl_seconds": "1h"}}}, "[kit.sessions] ttl_seconds: a number"),
+    (
+        {"quoparts": {"accounts": [{"username": "a", "password": "b", "extra": 1}]}},
+        "[quoparts]: accounts: unknown keys ['extra']",
+    ),
+    (
+        {"quoparts": {"accounts": [{"username": "demo", "password": "other"}]}},
+        "two accounts with username 'demo'",
+    ),
+    (
+        {"keepit": {"accounts": [{"username": "a", "password": "b", "company_id": 1}]}},
+        "each of accounts needs username, password, company_id, site_id",
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "message"), REFUSED)
+def test_a_config_the_kit_cannot_run_with_is_refused_naming_the_key(
+    config: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        create_app(config)
+    assert message in str(refused.value)
+
+
+def test_values_as_toml_gives_them_are_taken() -> None:
+    """An integer where a number is expected, a TOML date-time, a list for a tuple."""
+    from datetime import UTC, datetime
+
+    config = {
+        "kit": {"clock": {"start": datetime(2025, 1, 1, tzinfo=UTC)}, "sessions": {"max": 5}},
+        "quoparts": {"token_ttl_seconds": 60, "demo_account": False},
+        "tsdigital": {"shadow_token_grants": ["special"]},
+        "keepit": {"accounts": [{"username": "u", "password": "p", "company_id": 7, "site_id": 1}]},
+    }
+    kit = create_app(config).state.kit
+    assert kit.vendors["quoparts"].settings.token_ttl_seconds == 60
+    assert kit.vendors["tsdigital"].settings.shadow_token_grants == ["special"]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_refuses_a_wrong_value_at_start(tmp_path: Path, workers: str) -> None:
+    """With workers too, where each worker builds the vendors again: the command checks first."""
+    config = tmp_path / "kit.toml"
+    config.write_text('[quoparts]\ntoken_ttl_seconds = "3600"\n')
+    command = [sys.executable, "-m", "mockservers.cli", "serve", "--config", str(config)]
+    command += ["--workers", workers, "--store", "redis://127.0.0.1:1/0"] if workers != "1" else []
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        'mockservers: [quoparts] token_ttl_seconds: a number is expected, not "3600"'
+    )
