@@ -30,7 +30,7 @@ from starlette.applications import Starlette
 from mockservers.app import create_app
 from mockservers.config import Config
 from mockservers.testing import MockServer, Session, admin_client
-from mockservers.testing.report import CoverageTally
+from mockservers.testing.report import CoverageTally, taken_away
 
 OPTION = "--mockservers-coverage"
 _TALLY = pytest.StashKey[CoverageTally]()
@@ -89,9 +89,17 @@ def _mockservers_server(
 
 
 @pytest.fixture
-def mockserver(_mockservers_server: MockServer) -> MockServer:
+def mockserver(_mockservers_server: MockServer, request: pytest.FixtureRequest) -> MockServer:
     """The shared server, its global scope reset before the test (sessions are left alone)."""
+    tally = _tally(request.config)
+    if tally is None:
+        _mockservers_server.reset()
+        return _mockservers_server
+    # The reset forgets what the earlier tests met in the global scope: count it first, as
+    # what the reset took away (the sessions, which it leaves alone, are counted as they close).
+    before = _mockservers_server.coverage()
     _mockservers_server.reset()
+    tally.add(taken_away(before, _mockservers_server.coverage()))
     return _mockservers_server
 
 

@@ -57,6 +57,22 @@ Report = dict[str, list[dict[str, Any]]]
 """``GET /__admin/coverage``: vendor -> ``[{"behaviour", "description", "met"}]``."""
 
 
+def taken_away(before: Report, after: Report) -> Report:
+    """What ``before`` counted that ``after`` no longer does (two reads around a reset)."""
+    left = {
+        (vendor, row["behaviour"]): int(row["met"])
+        for vendor, rows in after.items()
+        for row in rows
+    }
+    return {
+        vendor: [
+            {**row, "met": max(0, int(row["met"]) - left.get((vendor, row["behaviour"]), 0))}
+            for row in rows
+        ]
+        for vendor, rows in before.items()
+    }
+
+
 class CoverageTally:
     """Coverage summed over several scopes and servers (sessions, workers), catalogue order
     kept: what a whole test suite met."""

@@ -152,6 +152,11 @@ INNER_TESTS = """
             "errorCode"
         ] == "101"
 
+    def test_globally_again(mockserver):  # the reset before it must not lose the test above
+        assert login(mockserver.base_url("quoparts"), {"username": "demo", "password": "demo"})[
+            "errorCode"
+        ] == "0"
+
     def test_in_process(mockservers_app):
         assert mockservers_app.state.config.vendors == {"quoparts": {"token_ttl_seconds": 60}}
 """
@@ -164,13 +169,13 @@ def test_the_plugin_configures_its_fixtures_and_reports_coverage(
     pytester.makeconftest(textwrap.dedent(INNER_CONFTEST))
     pytester.makepyfile(test_connector=textwrap.dedent(INNER_TESTS))
     result = pytester.runpytest_inprocess("--mockservers-coverage", *QUIET, *workers)
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     output = result.stdout.str()
     assert "mockservers coverage: documented situations met / missed" in output
     result.stdout.fnmatch_lines(
         [
             "quoparts: 3 of 13 documented situations met",
-            "*met    1  quoparts.login_ok *",
+            "*met    2  quoparts.login_ok *",
             "*met    1  quoparts.login_refused *",
             "*met    1  quoparts.token_expired *",
             "*MISSED    quoparts.quote_created *",
