@@ -4,6 +4,7 @@ own commands (``fuzz``) through the ``mockservers.commands`` entry point."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import json
 import os
@@ -42,7 +43,7 @@ def serve(args: argparse.Namespace) -> int:
     from mockservers import logs
     from mockservers.app import SERVER_OPTIONS
     from mockservers.core.shared import StoreUnavailable
-    from mockservers.serving import ServeSpec, self_signed, tune_gc
+    from mockservers.serving import ServeSpec, check_certificate, self_signed, tune_gc
 
     spec = ServeSpec(
         config=args.config,
@@ -81,17 +82,21 @@ def serve(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     tls: dict[str, str] = {}
     ca = None
-    if args.tls_self_signed:
-        ca, cert, key = self_signed(args.tls_self_signed)
-        tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
-    elif args.ssl_certfile:
-        tls = {"ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile}
+    try:
+        if args.tls_self_signed:
+            ca, cert, key = self_signed(args.tls_self_signed)
+            tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+        elif args.ssl_certfile:
+            tls = {"ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile}
+        if tls:
+            check_certificate(tls["ssl_certfile"], tls["ssl_keyfile"])
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        return _fail(f"TLS: {exc}")
     scheme = "https" if tls else "http"
     base = f"{scheme}://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
     _banner(base, config, args, ca)
     # uvicorn finishes in-flight requests on SIGTERM, then re-raises the signal: exit 0 then.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    logs.install()
     options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
@@ -101,8 +106,11 @@ def serve(args: argparse.Namespace) -> int:
         **tls,
     }
     if app is not None:
+        server = uvicorn.Server(uvicorn.Config(app, **options))  # sets up uvicorn's logging
+        logs.install(access_log=args.access_log)
         tune_gc()
-        uvicorn.run(app, **options)
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn raises it again, after
+            server.run()
         return 0
     from mockservers.workers import Workers
 
@@ -242,6 +250,21 @@ def export_contracts(args: argparse.Namespace) -> int:
     return 0
 
 
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+"""uvicorn's levels."""
+
+
+def port(text: str) -> int:
+    """A TCP port (an argparse type): 99999 would be taken modulo 65536, silently."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = -1
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {text!r}")
+    return number
+
+
 def add_credentials(group: Any) -> None:
     """Every vendor's credential options (``replay``, and ``fuzz`` from the fuzz package)."""
     for flag, metavar in (
@@ -262,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("serve", help="serve all four fakes and the admin API")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=port, default=8000)
     p.add_argument("--config", help="TOML config file")
     p.add_argument("--state-file", help="keep state in this file (survives a restart or kill -9)")
     p.add_argument(
@@ -270,8 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("MOCKSERVERS_ADMIN_TOKEN"),
         help="required header X-Admin-Token; allows non-loopback (env MOCKSERVERS_ADMIN_TOKEN)",
     )
-    p.add_argument("--log-level", default="warning")
-    p.add_argument("--access-log", action="store_true", help="log every request")
+    p.add_argument("--log-level", default="warning", choices=LOG_LEVELS)
+    p.add_argument(
+        "--access-log", action="store_true", help="log every request (shown at any --log-level)"
+    )
     p.add_argument(
         "--store",
         default=os.environ.get("MOCKSERVERS_STORE"),
@@ -280,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("MOCKSERVERS_WORKERS", "1")),
+        default=os.environ.get("MOCKSERVERS_WORKERS", "1"),  # parsed (and refused) as given
         help="processes; above 1 needs --store (env MOCKSERVERS_WORKERS)",
     )
     p.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (PEM)")
@@ -320,13 +345,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="TOML config of the fakes and the shadow (as serve's)")
     p.add_argument("--record", metavar="DIR", help="keep the exchanges as HAR 1.2 in DIR")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=port, default=8000)
     p.add_argument(
         "--admin-token",
         default=os.environ.get("MOCKSERVERS_ADMIN_TOKEN"),
         help="required header X-Admin-Token; allows non-loopback (env MOCKSERVERS_ADMIN_TOKEN)",
     )
-    p.add_argument("--log-level", default="warning")
+    p.add_argument("--log-level", default="warning", choices=LOG_LEVELS)
     p.set_defaults(func=proxy)
 
     p = commands.add_parser(

@@ -47,8 +47,13 @@ class QuietDrops(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], DroppedConnection))
 
 
-def install() -> None:
-    logging.getLogger("uvicorn.access").addFilter(MaskSecrets())
+def install(*, access_log: bool = False) -> None:
+    """The filters, once uvicorn has set up its logging. ``access_log``: the access lines show
+    whatever ``--log-level`` says (they are INFO lines, and the default level is warning)."""
+    access = logging.getLogger("uvicorn.access")
+    access.addFilter(MaskSecrets())
+    if access_log and access.getEffectiveLevel() > logging.INFO:
+        access.setLevel(logging.INFO)
     logging.getLogger("uvicorn.error").addFilter(QuietDrops())
     mask_request_lines()
 

@@ -69,12 +69,42 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
+def check_certificate(certfile: str, keyfile: str) -> None:
+    """Load the certificate and its key as the server will (``OSError``, ``ssl.SSLError``
+    naming the problem): a missing file or a key of another certificate is refused before
+    ``serve`` says it serves, not as a traceback after."""
+    import ssl
+
+    for path in (certfile, keyfile):
+        if not Path(path).is_file():
+            raise OSError(f"{path}: no such file")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(certfile, keyfile)
+    except ssl.SSLError as exc:
+        why = f" ({exc.reason})" if exc.reason else ""
+        raise ValueError(
+            f"{certfile} and {keyfile}: not a PEM certificate and its private key{why}"
+        ) from None
+
+
 def self_signed(directory: str | Path) -> tuple[Path, Path, Path]:
     """A local CA and a certificate for localhost/127.0.0.1/::1 signed by it, in ``directory``
-    (made once, then reused, so clients keep trusting the same CA): (ca, cert, key) paths."""
+    (made once, then reused, so clients keep trusting the same CA): (ca, cert, key) paths.
+    A directory holding some of the three files is refused: the CA's own key is not kept, so
+    a new certificate needs a new CA, which every client would have to trust again."""
     folder = Path(directory)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--tls-self-signed {folder}: not a directory")
     ca, cert, key = folder / "ca.pem", folder / "server.pem", folder / "server.key"
-    if not (ca.exists() and cert.exists() and key.exists()):
+    present = [path.name for path in (ca, cert, key) if path.exists()]
+    if present and len(present) < 3:
+        raise ValueError(
+            f"{folder} holds {', '.join(present)} but not all of ca.pem, server.pem and"
+            " server.key: remove them to make a new local CA (clients must then trust the new"
+            " ca.pem)"
+        )
+    if not present:
         import trustme
 
         folder.mkdir(parents=True, exist_ok=True)

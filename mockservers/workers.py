@@ -77,7 +77,7 @@ def _worker(spec: ServeSpec, options: dict[str, Any], sock: socket.socket, ready
 
     app = spec.build()
     config = uvicorn.Config(app, **options)  # sets up uvicorn's logging in this process
-    logs.install()
+    logs.install(access_log=bool(options.get("access_log")))
     tune_gc()
     Server(config).run(sockets=[sock])
 

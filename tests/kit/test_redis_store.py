@@ -605,14 +605,27 @@ def test_the_workers_share_the_connections(fresh_redis: str) -> None:
         assert min(held) > 0, held  # all 16 on one worker: odds of 1 in 30,000 when spread
 
 
+WORKERS_THAT_FAIL = """
+import sys
+from mockservers.serving import ServeSpec
+from mockservers.workers import Workers
+broken = sys.argv[2]  # serve itself refuses it before starting workers: the supervisor alone
+options = {"host": "127.0.0.1", "port": int(sys.argv[3]), "log_level": "info",
+           "ssl_certfile": broken, "ssl_keyfile": broken}
+sys.exit(Workers(ServeSpec(store=sys.argv[1]), options, 2).run())
+"""
+
+
 def test_a_worker_that_cannot_start_stops_serve(fresh_redis: str, tmp_path: Path) -> None:
-    """A broken certificate fails every worker the same way: ``serve`` says so and exits,
-    rather than starting replacements for ever."""
+    """What fails every worker the same way (here a broken certificate, which ``serve`` now
+    refuses before it starts them): the supervisor says so and exits, rather than starting
+    replacements for ever."""
+    import sys
+
     broken = tmp_path / "cert.pem"
     broken.write_text("not a certificate")
-    options = ["--store", fresh_redis, "--ssl-certfile", str(broken), "--ssl-keyfile", str(broken)]
     done = subprocess.run(
-        [*_serve_command(), "--port", str(free_port()), "--workers", "2", *options],
+        [sys.executable, "-c", WORKERS_THAT_FAIL, fresh_redis, str(broken), str(free_port())],
         capture_output=True,
         text=True,
         timeout=60,

@@ -3,6 +3,7 @@ option combinations it refuses."""
 
 from __future__ import annotations
 
+import os
 import ssl
 import subprocess
 import sys
@@ -89,6 +90,9 @@ def test_without_cors_origins_no_cors_headers_are_sent() -> None:
         (["--store", "memory://"], "a redis:// URL is expected"),
         (["--ssl-certfile", "a.pem"], "go together"),
         (["--tls-self-signed", "d", "--ssl-certfile", "a", "--ssl-keyfile", "b"], "not both"),
+        (["--port", "99999"], "a port is a number from 1 to 65535"),  # not 99999 % 65536
+        (["--log-level", "loud"], "invalid choice: 'loud'"),
+        (["--ssl-certfile", "missing.pem", "--ssl-keyfile", "missing.key"], "no such file"),
     ],
 )
 def test_serve_refuses_option_combinations_that_cannot_work(args: list[str], message: str) -> None:
@@ -99,3 +103,56 @@ def test_serve_refuses_option_combinations_that_cannot_work(args: list[str], mes
         timeout=30,
     )
     assert done.returncode == 2 and message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_serve_refuses_tls_files_it_cannot_serve_before_saying_it_serves(tmp_path: Path) -> None:
+    """A key of another certificate, a damaged file, a half-kept local CA: a clear message
+    (the local CA's own key is not kept, so its files are refused, not silently replaced)."""
+    from mockservers.serving import self_signed
+
+    ca, cert, key = self_signed(tmp_path / "good")
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "ca.pem").write_bytes(ca.read_bytes())
+    cases = {
+        "not a PEM certificate and its private key (KEY_VALUES_MISMATCH)": [
+            *("--ssl-certfile", str(ca), "--ssl-keyfile", str(key))
+        ],
+        "not a PEM certificate and its private key": [
+            *("--ssl-certfile", str(key), "--ssl-keyfile", str(cert))
+        ],
+        "holds ca.pem but not all of": ["--tls-self-signed", str(tmp_path / "half")],
+        "not a directory": ["--tls-self-signed", str(ca)],
+    }
+    for message, args in cases.items():
+        command = [sys.executable, "-m", "mockservers.cli", "serve", *args]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
+        assert done.stdout == ""  # refused before the banner
+    assert [p.name for p in (tmp_path / "half").iterdir()] == ["ca.pem"]  # left as it was
+
+
+def test_workers_from_the_environment_are_checked_as_the_option() -> None:
+    command = [sys.executable, "-m", "mockservers.cli", "serve"]
+    env = {**os.environ, "MOCKSERVERS_WORKERS": "abc"}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=30, env=env)
+    assert done.returncode == 2 and "argument --workers: invalid int value: 'abc'" in done.stderr
+
+
+ACCESS_LOG = """
+import logging, uvicorn
+from mockservers import logs
+uvicorn.Config(lambda *a: None, log_level="warning", access_log=True)  # serve's logging set-up
+logs.install(access_log=True)
+logging.getLogger("uvicorn.access").info(
+    '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/q.php?login=&password=pw", "1.1", 200
+)
+"""
+
+
+def test_access_log_lines_show_at_the_default_log_level() -> None:
+    """``--access-log`` alone (the level stays warning): each request's line, secrets masked."""
+    done = subprocess.run(
+        [sys.executable, "-c", ACCESS_LOG], capture_output=True, text=True, timeout=30
+    )
+    assert '"GET /q.php?login=&password=*** HTTP/1.1" 200' in done.stdout, done.stderr
