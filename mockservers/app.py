@@ -237,6 +237,7 @@ def create_app(
         vendor.reset()  # the global scope's fixtures (demo accounts)
     store.on_empty = kit.start_afresh  # a shared store holding nothing gets a fresh kit
     state = _open_state_file(state_file, kit) if state_file is not None else None
+    store.state_file = state_file
     vendors = kit.vendors
     admin = Admin(kit, config.admin_token)
     vendor_routes = [route for vendor in vendors.values() for route in vendor.starlette_routes()]

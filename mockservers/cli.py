@@ -125,6 +125,8 @@ def _banner(base: str, config: Config, args: argparse.Namespace, ca: Path | None
     from mockservers.vendors import VENDOR_CLASSES
 
     store = args.store.split("@")[-1] if args.store else "memory"
+    if args.state_file:
+        store = f"memory, kept in {args.state_file}"
     print(f"mockservers serving on {base} (store: {store}, workers: {args.workers})")
     for cls in VENDOR_CLASSES:
         print(f"  {cls.title:<12} {base}/{cls.name}")

@@ -103,6 +103,8 @@ class Store:
         self.objects: dict[str, Replicated] = {}
         self.on_empty: Callable[[], None] = lambda: None
         """Set by the app (a shared store holding nothing of this kit gets a fresh kit)."""
+        self.state_file: str | None = None
+        """Set by the app when ``--state-file`` keeps every write of this memory in a file."""
 
     def recorder(self) -> Recorder | None:
         return None
@@ -144,4 +146,4 @@ class Store:
         """Release connections; nothing to do in memory."""
 
     def describe(self) -> str:
-        return "memory"
+        return "memory" if self.state_file is None else f"memory, kept in {self.state_file}"

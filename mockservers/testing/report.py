@@ -11,12 +11,16 @@ from typing import Any
 
 import orjson
 
+from mockservers.core.journal import mask_value
+
 _MATCHER_LIMIT = 300
 _DESCRIPTION_LIMIT = 90
 
 
 def _matcher_text(matcher: Mapping[str, Any]) -> str:
-    text = orjson.dumps(dict(matcher), option=orjson.OPT_SORT_KEYS).decode()
+    """The matcher as the message shows it: secrets masked, as the journal's entries are (a
+    test that asserts on a password must not print it into the CI log)."""
+    text = orjson.dumps(mask_value(dict(matcher)), option=orjson.OPT_SORT_KEYS).decode()
     return text if len(text) <= _MATCHER_LIMIT else text[: _MATCHER_LIMIT - 1] + "…"
 
 

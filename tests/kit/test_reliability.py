@@ -81,7 +81,10 @@ def test_an_unreadable_state_file_stops_the_start_and_is_left_alone(
 def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     with serving("--state-file", str(path), stop=None) as served:
+        kept = f"memory, kept in {path}"
+        assert f"(store: {kept}, workers: 1)" in served.banner[0]
         with httpx.Client(base_url=served.url) as http:
+            assert http.get("/__admin/health").json()["store"] == kept
             token = qp_login(http)
             for i in range(20):
                 body = qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": f"K{i}"}]})

@@ -62,6 +62,18 @@ def test_assert_called_fails_with_the_near_misses(mockserver_session: Session) -
     ]
 
 
+def test_a_failed_assertion_never_prints_a_secret_it_was_given(
+    mockserver_session: Session,
+) -> None:
+    password = mockserver_session.credentials["quoparts"]["password"]
+    with quoparts(mockserver_session) as client:
+        client.login()
+    with pytest.raises(AssertionError) as failure:
+        mockserver_session.assert_called(2, operation="login", query={"password": password})
+    assert password not in str(failure.value)
+    assert '"query":{"password":"***"}' in str(failure.value).splitlines()[0]
+
+
 def test_assert_not_called_fails_listing_what_matched(mockserver_session: Session) -> None:
     with quoparts(mockserver_session) as client:
         client.login()
