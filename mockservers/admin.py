@@ -25,7 +25,7 @@ from contracts.messages import verdict
 from mockservers.core import har, sessions
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
 from mockservers.core.faults import FaultSpecError
-from mockservers.core.http import JSONResponse, is_loopback
+from mockservers.core.http import JSONResponse, foreign_page, is_loopback
 from mockservers.core.journal import Entry, curl, render, rendered, shown_array
 from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.shared import StoreUnavailable
@@ -46,10 +46,13 @@ def _whole(value: Any, name: str, *, minimum: int = 0) -> int:
 
 
 class Admin:
-    def __init__(self, kit: Kit, admin_token: str | None) -> None:
+    def __init__(
+        self, kit: Kit, admin_token: str | None, cors_origins: tuple[str, ...] = ()
+    ) -> None:
         self.kit = kit
         self.vendors = kit.vendors
         self.admin_token = admin_token
+        self.cors_origins = cors_origins
 
     # -- plumbing ---------------------------------------------------------------------------
     def endpoint(self, route: AdminRoute) -> Endpoint:
@@ -106,6 +109,10 @@ class Admin:
             raise AdminError(
                 403, "the admin API answers only on loopback unless --admin-token is set"
             )
+        else:
+            refused = foreign_page(request.scope, self.cors_origins)
+            if refused is not None:
+                raise AdminError(403, f"refused {refused}: set --admin-token to allow it")
 
     def vendor(self, name: Any) -> Vendor:
         vendor = self.vendors.get(name) if isinstance(name, str) else None

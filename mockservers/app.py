@@ -239,7 +239,7 @@ def create_app(
     state = _open_state_file(state_file, kit) if state_file is not None else None
     store.state_file = state_file
     vendors = kit.vendors
-    admin = Admin(kit, config.admin_token)
+    admin = Admin(kit, config.admin_token, config.cors_origins)
     vendor_routes = [route for vendor in vendors.values() for route in vendor.starlette_routes()]
     documents = [r for name in vendors for r in _document_routes(name, f"/{name}")]
     documents += _document_routes(ADMIN, "/__admin")

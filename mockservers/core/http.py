@@ -56,6 +56,40 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def foreign_page(scope: Mapping[str, Any], allowed_origins: tuple[str, ...]) -> str | None:
+    """Why a loopback call without an admin token is refused as a web page's, or None.
+
+    A browser on this machine is a loopback caller too: a page from another site could post
+    faults or resets to the admin API (a form or a ``text/plain`` body needs no preflight), or,
+    by DNS rebinding, read it as its own origin. So such a call must name this host by a
+    loopback name (or the in-process transport's own host; browsers always send one), and a
+    page's ``Origin`` must be this kit's own or one of the configured CORS origins."""
+    headers = dict(scope.get("headers") or ())
+    host = headers.get(b"host", b"").decode("latin-1")
+    if host and not _names_this_machine(host, scope.get("server")):
+        return f"a call for host {host!r} (the admin API answers loopback names only)"
+    origin = headers.get(b"origin")
+    if origin is None:
+        return None
+    given = origin.decode("latin-1")
+    if given == f"{scope.get('scheme', 'http')}://{host}" or given in allowed_origins:
+        return None
+    return f"a page from {given} (not this kit's origin nor a --cors-origin)"
+
+
+def _names_this_machine(host: str, server: Any) -> bool:
+    """``localhost:8000``, ``127.0.0.1``, ``[::1]:8000``, or the server's own name."""
+    name = (host if host.endswith("]") else host.rsplit(":", 1)[0]).strip("[]").lower()
+    if server is not None and name == str(server[0]).lower():
+        return True
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 def status_phrase(status: int) -> str:
     """The standard reason phrase ("Bad Gateway"), or "Error" for a code without one."""
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import httpx
+import orjson
 import pytest
 
 from mockservers import create_app
@@ -297,6 +298,38 @@ def test_admin_token_is_required_when_configured() -> None:
         assert http.get("/__admin/health").status_code == 401
         ok = http.get("/__admin/health", headers={"X-Admin-Token": "s3cret"})
         assert ok.status_code == 200
+
+
+FAULT = {"vendor": "quoparts", "kind": "status", "status": 500}
+
+
+def test_a_web_page_from_another_site_cannot_drive_the_admin_api() -> None:
+    """Without an admin token the admin API trusts loopback callers, and a browser on this
+    machine is one: a page's cross-site post (``text/plain`` needs no preflight) and a DNS
+    rebinding read (the page's own host name, resolved to 127.0.0.1) are refused; the kit's
+    own pages, a configured CORS origin and plain clients are not."""
+    app = create_app({"kit": {"cors_origins": ["http://localhost:3000"]}})
+    base = "http://127.0.0.1:8000"
+    with httpx.Client(transport=SyncASGITransport(app), base_url=base) as http:
+        cross_site = http.post(
+            "/__admin/faults",
+            content=orjson.dumps(FAULT),
+            headers={"Origin": "http://evil.example", "Content-Type": "text/plain"},
+        )
+        assert cross_site.status_code == 403
+        assert "a page from http://evil.example" in cross_site.json()["error"]
+        rebound = http.get("/__admin/requests", headers={"Host": "evil.example:8000"})
+        assert rebound.status_code == 403 and "'evil.example:8000'" in rebound.json()["error"]
+        assert http.get("/__admin/faults").json() == []  # nothing was set
+        for origin in (base, "http://localhost:3000"):  # the dashboard's own, a CORS origin
+            allowed = http.post("/__admin/faults", json=FAULT, headers={"Origin": origin})
+            assert allowed.status_code == 201
+        for host in ("localhost:8000", "[::1]:8000", "127.0.0.1"):
+            assert http.get("/__admin/health", headers={"Host": host}).status_code == 200
+    app = create_app({"kit": {"admin_token": "s3cret"}})  # the token is the authority then
+    with httpx.Client(transport=SyncASGITransport(app), base_url=base) as http:
+        headers = {"Origin": "http://evil.example", "X-Admin-Token": "s3cret"}
+        assert http.get("/__admin/health", headers=headers).status_code == 200
 
 
 def test_unknown_admin_paths_are_json_404(http: httpx.Client) -> None:
