@@ -30,6 +30,7 @@ token_ttl_seconds = 3600
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -99,10 +100,9 @@ class Config:
             values["clock_start"] = start
         if start is not None and start.tzinfo is None:
             raise ConfigError("[kit.clock] start: give a time zone (e.g. a trailing Z)")
-        origins = values.get("cors_origins", ())
-        if not all(isinstance(origin, str) for origin in origins):
-            raise ConfigError("[kit] cors_origins: a list of origins (strings)")
-        values["cors_origins"] = tuple(origins)
+        values["cors_origins"] = browser_origins(
+            values.get("cors_origins", ()), "[kit] cors_origins"
+        )
         return cls(**values, vendors=data)
 
     def with_overrides(self, **changes: Any) -> Config:
@@ -133,3 +133,17 @@ def _table(value: Any, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"[{name}]: a table is expected, not {value!r}")
     return dict(value)
+
+
+_ORIGIN = re.compile(r"https?://[^/?#\s]+")
+
+
+def browser_origins(origins: Any, where: str) -> tuple[str, ...]:
+    """CORS origins as a browser sends them (``http://localhost:3000``: a scheme, a host, maybe
+    a port, nothing after), or ``*``; anything else would never match, silently."""
+    for origin in origins:
+        if not isinstance(origin, str) or not (origin == "*" or _ORIGIN.fullmatch(origin)):
+            raise ConfigError(
+                f"{where}: {origin!r} is not an origin (e.g. http://localhost:3000, or *)"
+            )
+    return tuple(origins)

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from mockservers.app import check_vendor_tables, create_app
-from mockservers.config import Config, ConfigError
+from mockservers.config import Config, ConfigError, browser_origins
 from mockservers.core.shared import Store
 
 
@@ -38,7 +38,8 @@ class ServeSpec:
         if self.admin_token:
             changes["admin_token"] = self.admin_token
         if self.cors_origins:
-            changes["cors_origins"] = tuple(config.cors_origins) + self.cors_origins
+            given = browser_origins(self.cors_origins, "--cors-origin")
+            changes["cors_origins"] = tuple(config.cors_origins) + given
         return config.with_overrides(**changes) if changes else config
 
     def make_store(self) -> Store:

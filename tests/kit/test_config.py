@@ -27,6 +27,9 @@ REFUSED = [
     ({"kit": {"clock": 3}}, "[kit.clock]: a table is expected"),
     ({"kit": {"journal": {"max_entries": "x"}}}, "[kit.journal] max_entries: an integer"),
     ({"kit": {"sessions": {"ttl_seconds": "1h"}}}, "[kit.sessions] ttl_seconds: a number"),
+    ({"kit": {"cors_origins": ["localhost:3000"]}}, "'localhost:3000' is not an origin"),
+    ({"kit": {"cors_origins": ["http://a.test/app"]}}, "'http://a.test/app' is not an origin"),
+    ({"kit": {"cors_origins": [3]}}, "3 is not an origin"),
     (
         {"quoparts": {"accounts": [{"username": "a", "password": "b", "extra": 1}]}},
         "[quoparts]: accounts: unknown keys ['extra']",
@@ -56,7 +59,11 @@ def test_values_as_toml_gives_them_are_taken() -> None:
     from datetime import UTC, datetime
 
     config = {
-        "kit": {"clock": {"start": datetime(2025, 1, 1, tzinfo=UTC)}, "sessions": {"max": 5}},
+        "kit": {
+            "clock": {"start": datetime(2025, 1, 1, tzinfo=UTC)},
+            "sessions": {"max": 5},
+            "cors_origins": ["https://erp.example:8443", "*"],
+        },
         "quoparts": {"token_ttl_seconds": 60, "demo_account": False},
         "tsdigital": {"shadow_token_grants": ["special"]},
         "keepit": {"accounts": [{"username": "u", "password": "p", "company_id": 7, "site_id": 1}]},
