@@ -170,8 +170,9 @@ class Admin:
     def get_request(self, call: AdminCall) -> Any:
         """One journal entry, with the contracts' verdict on it and a curl line to repeat it."""
         entry = self.kit.journal.find(call.path["entry_id"])
-        if entry is None:
-            raise AdminError(404, f"no journal entry {call.path['entry_id']!r}")
+        if entry is None or (call.session is not None and entry.session != call.scope):
+            where = " in this session" if call.session is not None else ""
+            raise AdminError(404, f"no journal entry {call.path['entry_id']!r}{where}")
         rendered = render(entry)
         if rendered["verdict"] is None:  # a proxied call comes with its own
             rendered["verdict"] = _judged(entry)

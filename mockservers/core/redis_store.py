@@ -58,6 +58,9 @@ BATCH = 64
 """Requests a process may commit under one hold of the lock (then it lets others in)."""
 WAIT = 1.0
 """Seconds a waiter blocks for the lock before checking that its holder is still alive."""
+LOCK_DEADLINE = 30.0
+"""Seconds a call waits at most for the kit's lock held by a live process (paused, stuck),
+then it gets the vendor's 503: a state load of a million customers holds it about 15 s."""
 HASH_PIECE = 10_000
 """Fields of a hash read per ``HSCAN``: a tenant of millions of customers read with one
 ``HGETALL`` was one reply of gigabytes (3,000,000 customers: past the socket deadline, a minute
@@ -212,13 +215,20 @@ class RedisStore(Store):
     shared = True
 
     def __init__(
-        self, url: str, *, prefix: str = "mockservers", batch: int = BATCH, wait: float = WAIT
+        self,
+        url: str,
+        *,
+        prefix: str = "mockservers",
+        batch: int = BATCH,
+        wait: float = WAIT,
+        lock_deadline: float = LOCK_DEADLINE,
     ) -> None:
         super().__init__()
         self.url = url
         self.prefix = prefix
         self.batch_limit = batch
         self.wait = wait
+        self.lock_deadline = lock_deadline
         self.version = 0
         self.on_empty: Callable[[], None] = lambda: None
         """Set by the app: put the fresh kit's fixtures back when Redis holds nothing."""
@@ -227,7 +237,11 @@ class RedisStore(Store):
         self._redis: aioredis.Redis | None = None
         self._linked: aioredis.Redis | None = None
         self._link: AbstractConnection | None = None
-        self._client_id = ""
+        self.holder = ""
+        """How this process's lock connection is named in Redis (``held:<holder>``, the owner
+        key): Redis's run id and the connection's client id. Client ids start again at 1 when
+        Redis restarts, so the id alone could name a live stranger as a dead holder."""
+        self._run_id = ""
         self._pending: deque[tuple[contextvars.Context, Callable[[], Any], asyncio.Future[Any]]]
         self._pending = deque()
         self._drainer: asyncio.Task[None] | None = None
@@ -280,8 +294,9 @@ class RedisStore(Store):
             # reply, and a timed write runs in a task of its own).
             self._linked = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
             self._link = await self._linked.connection_pool.get_connection()
-            (client_id,) = await self._exchange(("CLIENT", "ID"))
-            self._client_id = str(client_id)
+            client_id, info = await self._exchange(("CLIENT", "ID"), ("INFO", "server"))
+            self._run_id = _run_id(info)
+            self.holder = f"{self._run_id}-{client_id}"
             # Loaded once; EVALSHA then (a Redis that lost them: taking the lock reconnects
             # and loads them again).
             self._scripts = {
@@ -421,7 +436,7 @@ class RedisStore(Store):
     async def _acquire(self) -> None:
         """Take the kit's lock (waiting in Redis) and bring the local copy up to date."""
         assert self._redis is not None
-        held = self.key("held", self._client_id)
+        held = self.key("held", self.holder)
         claim_keys = (
             held,
             self.key("gen"),
@@ -431,14 +446,18 @@ class RedisStore(Store):
         )
         mine = -1 if self._dirty else self.version  # a dirty copy never matches: it reloads
         claiming: list[Command] = [
-            ("EVALSHA", self._scripts["claim"], 5, *claim_keys, self._client_id, mine)
+            ("EVALSHA", self._scripts["claim"], 5, *claim_keys, self.holder, mine)
         ]
         if mine >= 0:  # the log since this copy's version (a dirty copy reloads instead)
             claiming.append(("XRANGE", self.key("log"), f"{mine + 1}-1", "+"))
         replies: list[Any] = [[b"none"]]
         if self._may_hold:  # a failed call may have left the token with us
             replies = await self._exchange(*claiming)
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.lock_deadline
         while replies[0][0] == b"none":  # not holding it: wait for it in Redis, claim it at once
+            if loop.time() > give_up:
+                raise StoreUnavailable(await self._lock_not_released())
             wait: Command = ("BLMOVE", self.key("lock"), held, "LEFT", "LEFT", self.wait)
             replies = (await self._exchange(wait, *claiming))[1:]
             if replies[0][0] == b"none":
@@ -460,10 +479,13 @@ class RedisStore(Store):
 
     async def _recover_dead_holder(self) -> None:
         """The lock stayed taken for a whole wait: if its holder's connection is gone (a
-        killed process), put a new token of a new generation. A holder that died between
-        taking the token and claiming it (its connection dropped, or Redis had forgotten the
-        claim script) left no owner: its token is found in its own list instead."""
+        killed process, or a Redis restarted since), put a new token of a new generation. A
+        holder that died between taking the token and claiming it (its connection dropped, or
+        Redis had forgotten the claim script) left no owner: its token is found in its own list
+        instead. A Redis emptied under the kit (``FLUSHDB``) lost the token itself: a new one
+        is put, as at a first start (the next holder then finds no kit and seeds it)."""
         assert self._redis is not None
+        await self._redis.eval(_INIT_LOCK, 2, self.key("gen"), self.key("lock"))
         owner = await self._redis.get(self.key("owner"))
         if owner is not None:
             generation, _, client = owner.decode().partition(":")
@@ -478,9 +500,24 @@ class RedisStore(Store):
         keys = (self.key("gen"), self.key("lock"), self.key("owner"))
         await self._redis.evalsha(self._scripts["recover"], 3, *keys, generation)
 
-    async def _alive(self, client: str) -> bool:
+    async def _alive(self, holder: str) -> bool:
+        """Whether a lock holder's connection is still open: of this Redis run, and listed."""
         assert self._redis is not None
+        run_id, _, client = holder.rpartition("-")
+        if run_id != self._run_id or not client.isdigit():
+            return False
         return bool(await self._redis.execute_command("CLIENT", "LIST", "ID", client))
+
+    async def _lock_not_released(self) -> str:
+        """Why a call waited too long for the kit's lock: a live holder that never let go (a
+        paused process, a debugger's breakpoint)."""
+        assert self._redis is not None
+        owner = await self._redis.get(self.key("owner"))
+        holder = owner.decode().partition(":")[2] if owner else "no process"
+        return (
+            f"the kit's lock in Redis at {self.describe()} was not released within"
+            f" {self.lock_deadline:.0f} s (held by {holder}, which Redis still sees connected)"
+        )
 
     async def _orphaned_token(self) -> str | None:
         """A lock list of a connection that is gone, still holding a token (rare: scanned)."""
@@ -503,7 +540,7 @@ class RedisStore(Store):
 
     def _release_commands(self) -> list[Command]:
         """Give the lock's token back to the queue, and forget who held it."""
-        held = self.key("held", self._client_id)
+        held = self.key("held", self.holder)
         return [("LMOVE", held, self.key("lock"), "LEFT", "RIGHT"), ("DEL", self.key("owner"))]
 
     async def _commit(self, *, release: bool) -> None:
@@ -790,7 +827,12 @@ class RedisStore(Store):
             if not self._started:
                 await self.start()
             try:
-                await self._reload_journal(target)
+                try:
+                    await self._reload_journal(target)
+                except RedisConnectionError:  # a connection Redis dropped (it restarted): once more
+                    assert self._redis is not None
+                    await self._redis.connection_pool.disconnect()
+                    await self._reload_journal(target)
             except (RedisError, OSError) as exc:
                 raise StoreUnavailable(f"Redis at {self.describe()}: {exc}") from None
 
@@ -820,6 +862,14 @@ class RedisStore(Store):
         self.version = version
         await self._commit(release=False)
         await self._redis.set(self.key("init"), 1)
+
+
+def _run_id(info: bytes) -> str:
+    """Redis's run id (new at every start of the server), from ``INFO server``."""
+    for line in info.decode().splitlines():
+        if line.startswith("run_id:"):
+            return line.partition(":")[2].strip()
+    return ""
 
 
 def _continues(log: list[Any], mine: int, version: int) -> bool:

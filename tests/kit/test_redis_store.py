@@ -66,6 +66,8 @@ def row(erp: str) -> dict[str, str]:
 
 
 FROZEN = {"clock": {"frozen": True, "start": "2025-01-01T00:00:00Z"}}
+LOCK_DEADLINE = 5.0
+"""The tests' processes give up on the kit's lock after this (a regression fails, not hangs)."""
 
 
 @contextmanager
@@ -78,7 +80,7 @@ def processes(
     with ExitStack() as stack:
         clients = []
         for _ in range(count):
-            store = RedisStore(url, prefix=prefix, wait=0.2)
+            store = RedisStore(url, prefix=prefix, wait=0.2, lock_deadline=LOCK_DEADLINE)
             app = create_app({"kit": FROZEN, **config}, store=store)
             transport = SyncASGITransport(app, lifespan=True)
             clients.append(
@@ -373,7 +375,9 @@ def test_closing_lets_a_call_waiting_for_the_lock_finish(redis_url: str) -> None
             login = await http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
             token = login.json()["data"][0]["TOKEN"]
             # Another process holds the lock: the probe, alive, so nobody recovers the token.
-            lock, elsewhere = f"{prefix}:lock", f"{prefix}:held:{await probe.client_id()}"
+            run_id = (await probe.info("server"))["run_id"]
+            lock = f"{prefix}:lock"
+            elsewhere = f"{prefix}:held:{run_id}-{await probe.client_id()}"
             await probe.lmove(lock, elsewhere, "LEFT", "LEFT")
             params = {"importCli": "", "token": token}
             call = asyncio.create_task(http.post(QP, params=params, json={"data": [row("W1")]}))
@@ -410,12 +414,13 @@ def test_a_process_killed_holding_the_lock_does_not_stop_the_others(redis_url: s
         store = one._transport._app.state.kit.store  # type: ignore[attr-defined]
         store.batch_limit = 10**6
         qp_login(one)
-        held = store.key("held", store._client_id)
+        held = store.key("held", store.holder)
         import redis as sync_redis
 
         raw = sync_redis.Redis.from_url(redis_url)
         raw.lmove(store.key("lock"), held, "LEFT", "LEFT")  # one took the lock...
-        raw.set(store.key("owner"), f"{raw.get(store.key('gen')).decode()}:999999999")
+        dead = f"{store.holder.rpartition('-')[0]}-999999999"  # this Redis run, no such client
+        raw.set(store.key("owner"), f"{raw.get(store.key('gen')).decode()}:{dead}")
         assert qp_login(two)  # ...and died (no such client): two still answers
 
 
@@ -798,3 +803,96 @@ def test_a_redis_that_forgot_the_scripts_is_taught_them_again(redis_url: str) ->
         sync_redis.Redis.from_url(redis_url).script_flush()
         answer = qp_call(fake, "importCli", token, {"data": [row("CLI001")]})
         assert (answer.status_code, answer.json()["errorCode"]) == (200, "0")
+
+
+@needs_redis
+def test_a_lock_holder_of_the_redis_before_a_restart_is_dead_whoever_has_its_id_now(
+    tmp_path: Path,
+) -> None:
+    """Redis came back with its data while a process held the lock (its snapshot or file was
+    written then). Client ids start again at 1 after a restart: a connection of the new run
+    may have the dead holder's id, and asking Redis whether that id is connected said yes, so
+    nobody recovered the lock and every call waited for ever."""
+    import redis as sync_redis
+
+    with restartable_redis(str(tmp_path)) as (url, stop, start), processes(url) as (one, two):
+        token = qp_login(one)
+        store = one._transport._app.state.kit.store  # type: ignore[attr-defined]
+        raw = sync_redis.Redis.from_url(url)
+        old_run, old_id = raw.info("server")["run_id"], raw.client_id()
+        holder = f"{old_run}-{old_id}"
+        raw.lmove(store.key("lock"), store.key("held", holder), "LEFT", "LEFT")  # it holds it
+        raw.set(store.key("owner"), f"{raw.get(store.key('gen')).decode()}:{holder}")
+        stop()  # ... when Redis stops: its file says so
+        start()
+        strangers = [sync_redis.Redis.from_url(url) for _ in range(old_id + 2)]
+        assert old_id in {stranger.client_id() for stranger in strangers}  # its id, taken again
+        answer = qp_call(two, "importCli", token, {"data": [row("CLI001")]})
+        assert (answer.status_code, answer.json()["errorCode"]) == (200, "0")
+        assert qp_call(one, "importCli", token, {"data": [row("CLI002")]}).status_code == 200
+        for stranger in strangers:
+            stranger.close()
+        raw.close()
+
+
+def test_a_redis_emptied_under_the_fake_gives_a_fresh_kit_not_a_hang(redis_url: str) -> None:
+    """``FLUSHDB`` while the processes run: the lock's token went with everything else. The
+    next call on each process is answered, by a fresh kit (the old token refused)."""
+    import redis as sync_redis
+
+    with processes(redis_url) as (one, two):
+        token = qp_login(one)
+        assert qp_call(two, "importCli", token, {"data": [row("CLI001")]}).status_code == 200
+        sync_redis.Redis.from_url(redis_url).flushdb()
+        gone = qp_call(one, "importCli", token, {"data": [row("CLI002")]})
+        assert (gone.status_code, gone.json()["errorCode"]) == (200, "101")
+        fresh = qp_login(two)
+        answer = qp_call(one, "importCli", fresh, {"data": [row("CLI002")]}).json()
+        assert answer["data"][0]["COD_CLI"] == "000001"
+        assert two.get("/__admin/health").status_code == 200
+
+
+@needs_redis
+def test_the_first_journal_read_after_a_redis_restart_is_answered(tmp_path: Path) -> None:
+    """The admin reads' connections were dropped by the restart: a read replaces its
+    connection and is answered, as vendor calls are (a verify right after must not fail)."""
+    with restartable_redis(str(tmp_path)) as (url, stop, start), processes(url) as (one, two):
+        token = qp_login(one)
+        qp_call(two, "importCli", token, {"data": [row("CLI001")]})
+        before = [e["id"] for e in one.get("/__admin/requests").json()]
+        assert len(before) == 2 and two.get("/__admin/requests").status_code == 200
+        stop()
+        start()
+        for process in (one, two):
+            answer = process.get("/__admin/requests")
+            assert answer.status_code == 200, answer.text
+            assert [e["id"] for e in answer.json()] == before
+        matcher = {"matcher": {"operation": "importCli"}, "count": 1}
+        assert two.post("/__admin/requests/verify", json=matcher).json()["ok"] is True
+
+
+def test_a_live_holder_that_never_lets_go_is_the_vendors_503_not_a_hang(redis_url: str) -> None:
+    """A process paused while holding the kit's lock (``docker pause``, a breakpoint): Redis
+    still sees it connected, so nobody may take the lock; the others' calls get the vendor's
+    503 after the deadline, naming the holder, and are answered once it lets go."""
+    import redis as sync_redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    store = RedisStore(redis_url, prefix=prefix, wait=0.2, lock_deadline=1.0)
+    app = create_app({"kit": FROZEN}, store=store)
+    with httpx.Client(transport=SyncASGITransport(app, lifespan=True), base_url="http://m") as http:
+        token = qp_login(http)
+        paused = sync_redis.Redis.from_url(redis_url)
+        holder = f"{paused.info('server')['run_id']}-{paused.client_id()}"
+        held = store.key("held", holder)
+        paused.lmove(store.key("lock"), held, "LEFT", "LEFT")
+        paused.set(store.key("owner"), f"{paused.get(store.key('gen')).decode()}:{holder}")
+        answer = qp_call(http, "importCli", token, {"data": [row("CLI001")]})
+        assert (answer.status_code, answer.json()["errorCode"]) == (503, "503")
+        detail = answer.headers["X-Mockservers-Detail"]
+        assert f"was not released within 1 s (held by {holder}" in detail
+        paused.lmove(held, store.key("lock"), "LEFT", "RIGHT")  # it goes on, and lets go
+        paused.delete(store.key("owner"))
+        answer = qp_call(http, "importCli", token, {"data": [row("CLI001")]})
+        assert (answer.status_code, answer.json()["errorCode"]) == (200, "0")
+        paused.close()

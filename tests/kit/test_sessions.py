@@ -176,6 +176,10 @@ def test_two_sessions_are_isolated_clock_faults_journal_state_reset(http: httpx.
     journal_b = admin(http, "GET", "/requests", b["id"])
     assert {e["session"] for e in journal_a} == {a["id"]}
     assert {e["session"] for e in journal_b} == {b["id"]}
+    one_of_b = f"/__admin/requests/{journal_b[0]['id']}"
+    assert http.get(one_of_b, params={"session": b["id"]}).json()["id"] == journal_b[0]["id"]
+    assert http.get(one_of_b, params={"session": a["id"]}).status_code == 404  # not A's
+    assert http.get(one_of_b).status_code == 200  # a global read sees the whole kit
     assert [e["operation"] for e in journal_a] == [
         "insertClient_v3",
         "importCli",
