@@ -38,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mockservers.core.settings import ConfigError, check_value
+from mockservers.core.settings import ConfigError, as_written, check_value
 
 __all__ = ["Config", "ConfigError"]
 
@@ -131,7 +131,7 @@ _KIT_TABLES: dict[str, dict[str, str]] = {
 
 def _table(value: Any, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise ConfigError(f"[{name}]: a table is expected, not {value!r}")
+        raise ConfigError(f"[{name}]: a table is expected, not {as_written(value)}")
     return dict(value)
 
 
@@ -144,6 +144,6 @@ def browser_origins(origins: Any, where: str) -> tuple[str, ...]:
     for origin in origins:
         if not isinstance(origin, str) or not (origin == "*" or _ORIGIN.fullmatch(origin)):
             raise ConfigError(
-                f"{where}: {origin!r} is not an origin (e.g. http://localhost:3000, or *)"
+                f"{where}: {as_written(origin)} is not an origin (e.g. http://localhost:3000, or *)"
             )
     return tuple(origins)

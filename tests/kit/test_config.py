@@ -27,8 +27,8 @@ REFUSED = [
     ({"kit": {"clock": 3}}, "[kit.clock]: a table is expected"),
     ({"kit": {"journal": {"max_entries": "x"}}}, "[kit.journal] max_entries: an integer"),
     ({"kit": {"sessions": {"ttl_seconds": "1h"}}}, "[kit.sessions] ttl_seconds: a number"),
-    ({"kit": {"cors_origins": ["localhost:3000"]}}, "'localhost:3000' is not an origin"),
-    ({"kit": {"cors_origins": ["http://a.test/app"]}}, "'http://a.test/app' is not an origin"),
+    ({"kit": {"cors_origins": ["localhost:3000"]}}, '"localhost:3000" is not an origin'),
+    ({"kit": {"cors_origins": ["http://a.test/app"]}}, '"http://a.test/app" is not an origin'),
     ({"kit": {"cors_origins": [3]}}, "3 is not an origin"),
     (
         {"quoparts": {"accounts": [{"username": "a", "password": "b", "extra": 1}]}},

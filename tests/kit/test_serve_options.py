@@ -92,7 +92,7 @@ def test_without_cors_origins_no_cors_headers_are_sent() -> None:
         (["--tls-self-signed", "d", "--ssl-certfile", "a", "--ssl-keyfile", "b"], "not both"),
         (["--port", "99999"], "a port is a number from 1 to 65535"),  # not 99999 % 65536
         (["--log-level", "loud"], "invalid choice: 'loud'"),
-        (["--cors-origin", "localhost:3000"], "'localhost:3000' is not an origin"),
+        (["--cors-origin", "localhost:3000"], '"localhost:3000" is not an origin'),
         (["--ssl-certfile", "missing.pem", "--ssl-keyfile", "missing.key"], "no such file"),
     ],
 )
