@@ -10,7 +10,7 @@ decides the record's outcome.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -126,7 +126,8 @@ class Holders:
 
     def __init__(self, index: dict[Key, str]) -> None:
         self.index = index
-        self.claimed: dict[Key, str] = {}
+        self.claimed: dict[Key, str | None] = {}
+        """Keys an earlier record of the batch claimed, or gave up (None: free from then on)."""
 
     def taken(self, keys: list[Key], me: str) -> bool:
         """Whether a customer other than ``me`` holds one of ``keys``."""
@@ -137,8 +138,12 @@ class Holders:
                 return True
         return False
 
-    def claim(self, keys: list[Key], me: str) -> None:
-        self.claimed.update(dict.fromkeys(keys, me))
+    def claim(self, keys: list[Key], me: str, given_up: Sequence[Key] = ()) -> None:
+        """``me`` holds ``keys`` from now on, and no longer ``given_up`` (an update that renames
+        a customer frees its old code for the records after it)."""
+        claimed = self.claimed
+        claimed.update(dict.fromkeys(given_up))
+        claimed.update(dict.fromkeys(keys, me))
 
 
 @dataclass
@@ -251,7 +256,7 @@ class KeepItModel(VendorModel):
             else:
                 plan = self._plan(tenant, number, record, holders)
                 if plan.kind == "ok":
-                    holders.claim(plan.keys, plan.me)
+                    holders.claim(plan.keys, plan.me, _given_up(plan))
                 elif plan.kind == "conflict":
                     conflicts.append(plan.entry())
             plans.append(plan)
@@ -355,6 +360,14 @@ class KeepItModel(VendorModel):
             "email": first_email(record),
             **reported,
         }
+
+
+def _given_up(plan: Plan) -> list[Key]:
+    """The unique keys an update's customer holds now and will not hold after it."""
+    if not plan.existing:
+        return []
+    kept = set(plan.keys)
+    return [key for key in unique_keys(plan.existing) if key not in kept]
 
 
 def _preview(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[str, Any]:

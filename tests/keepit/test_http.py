@@ -495,6 +495,19 @@ def test_two_updates_of_one_customer_in_one_call_apply_in_order(http: httpx.Clie
     assert other["code"] == 422, "the barcode is held by C1"
 
 
+def test_a_code_an_update_gives_up_is_free_for_the_records_after_it(http: httpx.Client) -> None:
+    """One call renames customer 1 from F2 to F3, then inserts a new F2: after the first
+    record nobody holds F2, so the insert goes through, as it does over two calls."""
+    insert(http, customer("F2"))
+    rename = customer("F3", action="U")
+    rename["subjects"]["progId"] = 1
+    body = insert(http, rename, customer("F2"))
+    assert (body["code"], body["duplicatedObjects"]) == (200, [])
+    assert sorted(c["subjects"]["customerCode"] for c in stored(http).values()) == ["F2", "F3"]
+    taken = customer("F3")  # the code the update took is held from then on
+    assert insert(http, taken)["code"] == 204
+
+
 # -- the call as a whole --------------------------------------------------------------------
 @pytest.mark.parametrize(
     "params",
