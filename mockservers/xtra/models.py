@@ -409,12 +409,20 @@ class XtraModel(VendorModel):
     ) -> dict[str, Any] | None:
         """The identity to update, or None to insert."""
         rid = record.get("ID")
+        known = self._keys.get(tenant.name, {}).get(key) if key is not None else None
         if is_id(rid):
             found = tenant.get(IDENTITIES, str(rid))
             if found is None:
                 raise RecordError(NOT_FOUND, f"Anagrafica non trovata: ID {rid}")
+            if known is not None and known != rid:  # one key, one identity
+                if contact_form:  # the built key finds another identity than the ID names
+                    raise RecordError(
+                        INVALID,
+                        f"Richiesta non valida: ID {rid} e ExternalKey {key} (ID {known})"
+                        " indicano anagrafiche diverse",
+                    )
+                raise RecordError(EXISTS, f"Anagrafica già trovata: ExternalKey {key} (ID {known})")
             return found
-        known = self._keys.get(tenant.name, {}).get(key) if key is not None else None
         if known is None:
             return None
         if contact_form:

@@ -160,6 +160,23 @@ def test_contact_form_seed_example_gives_the_seed_answer_shape(http: httpx.Clien
     ]
 
 
+def test_an_update_may_not_take_a_key_another_identity_holds(http: httpx.Client) -> None:
+    """A key names one identity (the contact form finds its customer by it): an update that
+    would give identity B the key of identity A is ER.IR.EXISTS, as an insert would be, and a
+    contact form whose ID and built key name two identities is refused; A keeps its key."""
+    built = "develop@art-soft.it_ArtsofT_Test"
+    a = one(http, SEED_CONTACT_FORM, contactForm="true")["Item1"]
+    b = one(http, NEW | {"ExternalKey": "B"})["Item1"]
+    taken = one(http, {"ID": b, "ExternalKey": built})
+    assert code_of(taken) == "ER.IR.EXISTS"
+    assert f"ExternalKey {built} (ID {a})" in taken["Item4"]["Message"]
+    crossed = one(http, SEED_CONTACT_FORM | {"ID": b}, contactForm="true")
+    assert code_of(crossed) == "ER.IR.INVAL"
+    assert one(http, SEED_CONTACT_FORM, contactForm="true")["Item1"] == a
+    assert state(http)["identities"][str(b)]["ExternalKey"] == "B"
+    assert one(http, {"ID": b, "ExternalKey": "B2"})["Item3"] is True  # a free key: fine
+
+
 def test_contact_form_upserts_on_the_built_key_and_records_one_activity_per_call(
     http: httpx.Client,
 ) -> None:
