@@ -177,6 +177,15 @@ def test_an_update_may_not_take_a_key_another_identity_holds(http: httpx.Client)
     assert one(http, {"ID": b, "ExternalKey": "B2"})["Item3"] is True  # a free key: fine
 
 
+def test_an_update_may_leave_out_the_required_columns_but_not_empty_them(
+    http: httpx.Client,
+) -> None:
+    for emptied in ({"FIDGroup": None}, {"TypologyIds": None}, {"TypologyIds": []}):
+        assert code_of(one(http, {"ID": 1, **emptied})) == "ER.IR.INVAL", emptied
+    assert state(http)["identities"]["1"]["FIDGroup"] is not None
+    assert one(http, {"ID": 1, "Name": "Anna"})["Item3"] is True
+
+
 def test_contact_form_upserts_on_the_built_key_and_records_one_activity_per_call(
     http: httpx.Client,
 ) -> None:
