@@ -331,6 +331,35 @@ def test_section_rules_name_the_element(
     assert only_error(insert(http, customer("C1", **sections))) == message
 
 
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2016-03-24",
+        "2016-03-24T10:00:00",
+        "2016-03-24T10:00",
+        "2016-03-24T10:00:00Z",
+        "2016-03-24T10:00:00+01:00",
+        "2016-03-24 10:00:00",
+        "",
+    ],
+)
+def test_a_timestamp_may_be_a_local_iso_date_time(http: httpx.Client, stamp: str) -> None:
+    """What a connector's LocalDateTime or isoformat() writes (no offset) is a Timestamp."""
+    record = customer("C1")
+    record["subjects"]["ecommerceLastLogin"] = stamp
+    assert insert(http, record)["code"] == 200
+
+
+def test_a_varchar_sent_as_a_number_is_bounded_too(http: httpx.Client) -> None:
+    """houseNumber and floor admit numbers (the seed's example sends them): at most 20 digits,
+    as the Varchar(20) they are."""
+    record = customer("C1")
+    record["subjects"]["Floor"] = 10**25
+    assert only_error(insert(http, record)) == "Errore: Floor fuori dai limiti ammessi."
+    record["subjects"]["Floor"] = 2
+    assert insert(http, record)["code"] == 200
+
+
 def test_a_card_that_is_not_fidelity_needs_only_its_type(http: httpx.Client) -> None:
     record = customer("C1", cards=[{"cardType": "GIFT"}])
     assert insert(http, record)["code"] == 200
