@@ -29,7 +29,8 @@ class Violation:
     """One way an instance breaks a contract, with the JSON path of the offending value.
 
     ``expected`` is the schema keyword's value (the type, the admitted values, the maximum
-    length...) and ``instance`` the offending value, for messages in a vendor's own words;
+    length...; for a ``pattern``, its ``x-pattern-means`` when the schema gives the regex
+    words) and ``instance`` the offending value, for messages in a vendor's own words;
     ``missing`` is the absent property of a ``required`` violation.
     """
 
@@ -168,11 +169,14 @@ def _leaves(error: Any) -> Iterator[Violation]:
     missing = ""
     if error.validator == "required":  # the message is f"{property!r} is a required property"
         missing = str(ast.literal_eval(error.message.removesuffix(" is a required property")))
+    expected = error.validator_value
+    if error.validator == "pattern" and isinstance(error.schema, dict):
+        expected = error.schema.get("x-pattern-means", expected)  # words, not the regex
     yield Violation(
         tuple(error.absolute_path),
         error.message,
         str(error.validator),
-        error.validator_value,
+        expected,
         error.instance,
         missing,
     )
