@@ -144,7 +144,7 @@ class KeepItModel:
         if refused is not None:
             return refused
         owners = {k: pid for pid, c in self.customers.items() for k in unique_keys(c)}
-        claimed: dict[Key, str] = {}
+        claimed: dict[Key, str | None] = {}
         plans = []
         for number, (record, defect) in enumerate(zip(records, defects, strict=True)):
             code = record["subjects"]["customerCode"]
@@ -154,7 +154,11 @@ class KeepItModel:
             plan = self._plan(number, record, lambda k: claimed.get(k, owners.get(k)))
             if plan.kind == "ok":
                 me = str(plan.prog_id) if plan.prog_id else f"new:{number}"
-                claimed.update(dict.fromkeys(unique_keys(self._preview(plan)), me))
+                kept = unique_keys(self._preview(plan))
+                if plan.prog_id:  # what the updated customer no longer holds is free after it
+                    held = unique_keys(self.customers[str(plan.prog_id)])
+                    claimed.update(dict.fromkeys([k for k in held if k not in kept]))
+                claimed.update(dict.fromkeys(kept, me))
             plans.append(plan)
         conflicts = [(p.code, p.message) for p in plans if p.kind == "conflict"]
         if conflicts:

@@ -270,8 +270,11 @@ def _allowed_codes(record: dict[str, Any], contact_form: bool) -> set[str | None
     documents = record.get("IdentityDocuments") or []
     if _is_id(record.get("ID")) or any(_is_id(user.get("ID")) for user in users):
         allowed.add(NOT_FOUND)
-    if not _is_id(record.get("ID")) and not contact_form and _key(record, False) is not None:
-        allowed.add(EXISTS)
+    if _key(record, contact_form) is not None:
+        if not contact_form:  # another identity's key: for an insert, and for an update too
+            allowed.add(EXISTS)
+        elif _is_id(record.get("ID")):  # the ID and the built key may name two identities
+            allowed.add(INVALID)
     if any(not _is_id(user.get("ID")) for user in users):
         allowed.add(INSERT_FAILED)
     if any(not _is_id(d.get("ID")) and d.get("Number") is not None for d in documents):

@@ -2,13 +2,15 @@
 
 It restates the documented behaviour and the kit's decisions (docs/assumptions/xtra.md),
 independently of the fake's code: an insert (no ``ID``) needs a fresh ``ExternalKey`` (else
-``ER.IR.EXISTS``), an ``ID`` must exist (else ``ER.IR.NOFOUND``), an update changes only the
-fields sent; sub-records without ``ID`` are inserted with IDs from per-account sequences, with an
-``ID`` of the identity updated (another ID: not imported, ``null``); a document repeating the
-typology and number of one on the identity is ``ER.DOC.EXISTS``, a document ID not on it
-``ER.DOC.RNOIMPORT``; a contact form upserts on ``EMail_Surname_Name``, adds the e-mail as an
-Email contact and records one CRM activity; a refused record stores nothing. AccessTokens last
-``ttl`` seconds of the kit's clock and reach only their own identity.
+``ER.IR.EXISTS``), an ``ID`` must exist (else ``ER.IR.NOFOUND``) and may not take another
+identity's key (``ER.IR.EXISTS``; ``ER.IR.INVAL`` for a contact form's built key), an update
+changes only the fields sent; sub-records without ``ID`` are inserted with IDs from per-account
+sequences, with an ``ID`` of the identity updated (another ID: not imported, ``null``); a
+document repeating the typology and number of one on the identity is ``ER.DOC.EXISTS``, a
+document ID not on it ``ER.DOC.RNOIMPORT``; a contact form upserts on ``EMail_Surname_Name``,
+adds the e-mail as an Email contact and records one CRM activity; a refused record stores
+nothing. AccessTokens last ``ttl`` seconds of the kit's clock and reach only their own
+identity.
 """
 
 from __future__ import annotations
@@ -158,11 +160,13 @@ class XtraModel:
     def _target(
         self, fields: dict[str, Any], key: str | None, contact_form: bool
     ) -> dict[str, Any] | None:
+        found = [i for i in self.identities.values() if key and i.get("ExternalKey") == key]
         if fields.get("ID") is not None:
             if fields["ID"] not in self.identities:
                 raise Refused(NOT_FOUND)
+            if any(i["ID"] != fields["ID"] for i in found):  # a key names one identity
+                raise Refused(INVALID if contact_form else EXISTS)
             return self.identities[fields["ID"]]
-        found = [i for i in self.identities.values() if key and i.get("ExternalKey") == key]
         if not found:
             return None
         if contact_form:
