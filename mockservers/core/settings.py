@@ -48,6 +48,13 @@ def check_value(value: Any, expected: Any, where: str) -> None:
         raise ConfigError(f"{where}: {_describe(expected)} is expected, not {as_written(value)}")
 
 
+def check_lifetime(seconds: Any, name: str = "token_ttl_seconds") -> None:
+    """A token lifetime: a number of seconds above 0 (a token dead when issued tests nothing;
+    ``ValueError`` naming it)."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+        raise ValueError(f"{name} must be a number of seconds above 0")
+
+
 def check_accounts(accounts: list[Any], keys: tuple[str, ...], unique: tuple[str, ...]) -> None:
     """Each account a table of exactly ``keys``, and no two with the same ``unique`` values
     (the second would silently replace the first's password); ``ValueError`` naming it."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockservers.core.sessions import refuse_reserved
-from mockservers.core.settings import check_accounts
+from mockservers.core.settings import check_accounts, check_lifetime
 
 DEMO_ACCOUNT = {"username": "demo", "password": "demo"}
 
@@ -20,6 +20,7 @@ class QuoPartsSettings:
     accounts: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        check_lifetime(self.token_ttl_seconds)
         demo = [DEMO_ACCOUNT] if self.demo_account else []
         check_accounts(demo + self.accounts, ("username", "password"), unique=("username",))
         for account in self.accounts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mockservers.core.sessions import refuse_reserved
+from mockservers.core.settings import check_lifetime
 
 
 @dataclass(frozen=True)
@@ -21,12 +22,10 @@ class TsDigitalSettings:
     it meets without having minted it (one TS ID issued for the real service)."""
 
     def __post_init__(self) -> None:
-        for name in ("token_ttl_seconds", "processing_delay_seconds"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0")
-        if self.token_ttl_seconds == 0:
-            raise ValueError("token_ttl_seconds must be more than 0")
+        check_lifetime(self.token_ttl_seconds)
+        delay = self.processing_delay_seconds
+        if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
+            raise ValueError("processing_delay_seconds must be a number >= 0")
         from mockservers.tsdigital.models import KINDS, is_grant  # models import settings
 
         if self.shadow_token_kind not in KINDS:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockservers.core.sessions import refuse_reserved
+from mockservers.core.settings import check_lifetime
 
 _USER_TEXT = ("surname", "name", "denomination", "email")
 
@@ -73,10 +74,7 @@ class XtraSettings:
     def __post_init__(self) -> None:
         if not isinstance(self.auth_error_code, str) or not self.auth_error_code:
             raise ValueError("auth_error_code must be a non-empty string")
-        if isinstance(self.token_ttl_seconds, bool) or not isinstance(
-            self.token_ttl_seconds, int | float
-        ):
-            raise ValueError("token_ttl_seconds must be a number")
+        check_lifetime(self.token_ttl_seconds)
         seen_names: set[str] = set()
         seen_keys: set[str] = set()
         for account in self.all_accounts():

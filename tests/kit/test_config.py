@@ -16,6 +16,9 @@ from mockservers.config import ConfigError
 REFUSED = [
     ({"quoparts": {"token_ttl_seconds": "3600"}}, "[quoparts] token_ttl_seconds: a number"),
     ({"quoparts": {"demo_account": "no"}}, "[quoparts] demo_account: true or false"),
+    ({"quoparts": {"token_ttl_seconds": -5}}, "token_ttl_seconds must be a number of seconds"),
+    ({"xtra": {"token_ttl_seconds": 0}}, "token_ttl_seconds must be a number of seconds above 0"),
+    ({"tsdigital": {"token_ttl_seconds": 0}}, "token_ttl_seconds must be a number of seconds"),
     ({"quoparts": 3}, "[quoparts]: a table is expected, not 3"),
     ({"keepit": {"rate_limit_calls": 1.5}}, "[keepit] rate_limit_calls: an integer"),
     ({"tsdigital": {"processing_delay_seconds": True}}, "processing_delay_seconds: a number"),
