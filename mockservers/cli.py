@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ipaddress
 import json
 import os
 import shutil
@@ -21,15 +20,6 @@ from mockservers.core.persistence import StateFileError
 COMMANDS = "mockservers.commands"
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _fail(message: str) -> int:
     print(f"mockservers: {message}", file=sys.stderr)
     return 2
@@ -42,6 +32,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from mockservers import logs
     from mockservers.app import SERVER_OPTIONS
+    from mockservers.core.http import loopback_name
     from mockservers.core.shared import StoreUnavailable
     from mockservers.serving import ServeSpec, check_certificate, self_signed, tune_gc
 
@@ -66,7 +57,7 @@ def serve(args: argparse.Namespace) -> int:
         config = spec.load_config()
     except ConfigError as exc:
         return _fail(str(exc))
-    if not _is_loopback(args.host) and not config.admin_token:
+    if not loopback_name(args.host) and not config.admin_token:
         return _fail(
             f"refusing to bind {args.host} without --admin-token: the admin API "
             "would let anyone on the network read and replace the fakes' state"
@@ -148,6 +139,7 @@ def proxy(args: argparse.Namespace) -> int:
 
     from mockservers import logs
     from mockservers.app import SERVER_OPTIONS
+    from mockservers.core.http import loopback_name
     from mockservers.proxy import create_proxy_app
     from mockservers.serving import ServeSpec
 
@@ -164,7 +156,7 @@ def proxy(args: argparse.Namespace) -> int:
         app = create_proxy_app(upstreams, config, shadow=args.shadow, record=args.record)
     except (ConfigError, OSError) as exc:
         return _fail(str(exc))
-    if not _is_loopback(args.host) and not config.admin_token:
+    if not loopback_name(args.host) and not config.admin_token:
         return _fail(
             f"refusing to bind {args.host} without --admin-token: the admin API "
             "would let anyone on the network read the journal"

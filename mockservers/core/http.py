@@ -48,10 +48,15 @@ class JSONResponse(Response):
 def is_loopback(host: str | None) -> bool:
     """A caller on this machine: a loopback address, or an in-process transport (no address,
     or Starlette's ``testclient``). What the admin API and the dashboard answer without a token."""
-    if host in (None, "testclient"):
+    return host in (None, "testclient") or loopback_name(str(host))
+
+
+def loopback_name(name: str) -> bool:
+    """A name of this machine only: ``localhost`` (and ``*.localhost``) or a loopback address."""
+    if name == "localhost" or name.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
 
@@ -80,14 +85,7 @@ def foreign_page(scope: Mapping[str, Any], allowed_origins: tuple[str, ...]) -> 
 def _names_this_machine(host: str, server: Any) -> bool:
     """``localhost:8000``, ``127.0.0.1``, ``[::1]:8000``, or the server's own name."""
     name = (host if host.endswith("]") else host.rsplit(":", 1)[0]).strip("[]").lower()
-    if server is not None and name == str(server[0]).lower():
-        return True
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+    return (server is not None and name == str(server[0]).lower()) or loopback_name(name)
 
 
 def status_phrase(status: int) -> str:
