@@ -172,15 +172,10 @@ class KeepItModel(VendorModel):
         self._owners: dict[str, dict[Key, str]] = {}  # tenant -> unique key -> progId
 
     # -- accounts and the call limit ----------------------------------------------------------
-    def authenticate(self, headers: Mapping[str, str]) -> TenantState:
-        """The caller's tenant (``companyId/siteId``); 401 for missing or wrong credentials.
-        Each authenticated call counts towards the limit; over it: 429. ``headers`` by lower-case
-        name, as the call's are."""
-        sent = dict(headers)  # plain look-ups, not case-folding ones
-        username = sent.get("username") or ""
-        password = sent.get("password") or ""
-        company = sent.get("companyid") or ""
-        site = sent.get("siteid") or ""
+    def authenticate(self, username: str, password: str, company: str, site: str) -> TenantState:
+        """The caller's tenant (``companyId/siteId``) from the credentials its headers carry
+        ("" for one not sent); 401 for missing or wrong credentials. Each authenticated call
+        counts towards the limit; over it: 429."""
         expected = self.password_of(username, company, site)
         if (
             not (username and password and company and site)

@@ -31,6 +31,8 @@ from mockservers.keepit.models import BatchResult, KeepItModel
 # each record against its own contract, so only the invalid ones pay for detailed messages.
 _RECORD = contract("keepit/defs/record")
 RECORDS = "subjectsRecords"
+CREDENTIALS = (b"username", b"password", b"companyid", b"siteid")
+"""The headers a call is authenticated by, in ``KeepItModel.authenticate``'s order."""
 # Fields in the document's order: the record's (action, subjects, sections), then the subject's.
 _ORDER = {
     name: position
@@ -61,7 +63,7 @@ _PHRASES = {
 
 
 def insert_client(model: KeepItModel, call: Call) -> Response:
-    tenant = model.authenticate(call.headers)
+    tenant = model.authenticate(*call.header_values(*CREDENTIALS))
     body = call.json()
     records = _records(body)
     failures = {}

@@ -49,8 +49,7 @@ class KeepIt(Vendor):
     behaviours: ClassVar[tuple[Behaviour, ...]] = coverage.BEHAVIOURS
 
     def tenant_of(self, call: Call) -> str | None:
-        sent = dict(call.headers)  # by lower-case name: plain look-ups, not case-folding ones
-        company, site = sent.get("companyid"), sent.get("siteid")
+        company, site = call.header_values(b"companyid", b"siteid")
         return tenant_name(company, site) if company and site else None
 
     def session_credentials(self, prefix: str) -> dict[str, Any]:
