@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from contracts import Violation
+from mockservers.core.journal import MASK, is_secret, secret_values
 
 MISSING = "missing"  # absent, or an empty string where a value is mandatory
 TYPE = "type"  # a JSON type the field does not admit (null included)
@@ -103,4 +104,14 @@ def phrase(violation: Violation, book: Phrasebook, field: str | None = None) -> 
 
 def diagnosis(violations: list[Violation], root: str = "body") -> str:
     """The kit's own account (the validator's words, with paths), for the detail header."""
-    return "; ".join(f"{field_path(v, root)}: {v.message}"[:300] for v in violations[:5])
+    return "; ".join(f"{field_path(v, root)}: {_message(v)}"[:300] for v in violations[:5])
+
+
+def _message(violation: Violation) -> str:
+    """The validator's message without the secret values it quotes (``Password: ['x'] is not
+    of type 'string'``): the detail header goes to the journal, which shows no secret."""
+    message = violation.message
+    under_secret = any(isinstance(part, str) and is_secret(part) for part in violation.path)
+    for value in secret_values(violation.instance, under_secret):
+        message = message.replace(repr(value), MASK)
+    return message

@@ -30,19 +30,19 @@ from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit, urlunsplit
 import orjson
 
 from mockservers.core import journal
-from mockservers.core.journal import MASK, is_secret, mask_value
+from mockservers.core.journal import (
+    MASK,
+    is_secret,
+    mask_value,
+    secret_header,
+    secret_values,
+)
 
 VERSION = "1.2"
 SCRUBBED_MIN_LENGTH = 6
 """Shorter values masked by name are not searched for elsewhere (they would blot out words)."""
-_SECRET_HEADERS = frozenset({"cookie", "set-cookie", "proxy-authorization"})
 
 Pairs = Iterable[tuple[str, str]]
-
-
-def secret_header(name: str) -> bool:
-    """Whether a header's value is a secret (the journal's names, and cookies)."""
-    return is_secret(name) or name.lower() in _SECRET_HEADERS
 
 
 def mask_pairs(pairs: Pairs, secret: Any = is_secret) -> list[tuple[str, str]]:
@@ -281,21 +281,7 @@ def _json_secrets(body: bytes | None) -> list[str]:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
         return []
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, item in node.items():
-                if is_secret(key) and isinstance(item, str | int | float):
-                    found.append(str(item))
-                else:
-                    walk(item)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(value)
-    return found
+    return [str(found) for found in secret_values(value)]
 
 
 def _scrub(node: Any, blots: list[str]) -> Any:

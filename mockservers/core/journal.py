@@ -13,7 +13,7 @@ import re
 import shlex
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -133,8 +133,16 @@ class Entry:
         return cls(**values)
 
 
+_SECRET_HEADERS = frozenset({"cookie", "set-cookie", "proxy-authorization"})
+
+
 def is_secret(key: str) -> bool:
     return key.lower() in SECRET_KEYS
+
+
+def secret_header(name: str) -> bool:
+    """Whether a header's value is a secret (the secret names, and cookies)."""
+    return is_secret(name) or name.lower() in _SECRET_HEADERS
 
 
 def mask_value(value: Any) -> Any:
@@ -146,6 +154,26 @@ def mask_value(value: Any) -> Any:
     if isinstance(value, list):
         return [mask_value(v) for v in value]
     return value
+
+
+def secret_values(node: Any, secret: bool = False) -> list[Any]:
+    """The values held under a secret name in a JSON value (``secret``: the whole of ``node``
+    is under one), however deep: a password sent as a list is still a password, and a
+    validator's message may quote it. Strings and numbers; no booleans or nulls."""
+    found: list[Any] = []
+
+    def walk(node: Any, secret: bool) -> None:
+        if isinstance(node, dict):
+            for key, item in node.items():
+                walk(item, secret or (isinstance(key, str) and is_secret(key)))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, secret)
+        elif secret and isinstance(node, str | int | float) and not isinstance(node, bool):
+            found.append(node)
+
+    walk(node, secret)
+    return found
 
 
 _SECRET_TEXT = re.compile(
@@ -314,8 +342,8 @@ class Journal:
         return out
 
 
-def _masked_pairs(pairs: Any) -> dict[str, str]:
-    return {k: MASK if is_secret(k) else v for k, v in pairs}
+def _masked_pairs(pairs: Any, secret: Callable[[str], bool] = is_secret) -> dict[str, str]:
+    return {k: MASK if secret(k) else v for k, v in pairs}
 
 
 def shown(entry: Entry) -> bytes:
@@ -346,7 +374,7 @@ def render(entry: Entry) -> dict[str, Any]:
         "path": entry.path,
         "query": _masked_pairs(parse_qsl(entry.query.decode("latin-1"), keep_blank_values=True)),
         "headers": _masked_pairs(
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in entry.headers
+            ((k.decode("latin-1"), v.decode("latin-1")) for k, v in entry.headers), secret_header
         ),
         "status": entry.status,
         "request": mask_body(entry.request_body),
@@ -358,7 +386,8 @@ def render(entry: Entry) -> dict[str, Any]:
         "tenant": entry.tenant,
         "behaviours": list(entry.behaviours),
         "response_headers": _masked_pairs(
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in entry.response_headers
+            ((k.decode("latin-1"), v.decode("latin-1")) for k, v in entry.response_headers),
+            secret_header,
         ),
         "source": entry.source,
         "verdict": entry.verdict,

@@ -116,6 +116,21 @@ def test_journal_newest_first_with_secrets_masked(http: httpx.Client) -> None:
     assert token not in text and "demo&password" not in text
 
 
+def test_a_secret_of_the_wrong_type_shows_in_no_diagnosis(http: httpx.Client) -> None:
+    """The contract's message quotes the offending value: under a secret name, masked, in the
+    detail header as in the journal (a password sent as a list or a number is still one)."""
+    keys = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+    for password in (["hunter-22"], 98765432, {"v": "hunter-33"}):
+        answer = http.post(
+            "/xtra/api/sync/v1/login", headers=keys, json={"Username": "demo", "Password": password}
+        )
+        detail = answer.headers["x-mockservers-detail"]
+        assert detail.startswith("body: Password: ") and "is not of type 'string'" in detail
+        assert "hunter" not in detail and "98765432" not in detail
+    text = http.get("/__admin/requests").text
+    assert "hunter" not in text and "98765432" not in text
+
+
 def test_journal_filters_limit_and_clear(http: httpx.Client) -> None:
     token = qp_login(http)
     for _ in range(3):
