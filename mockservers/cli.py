@@ -13,6 +13,7 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from mockservers.config import Config, ConfigError
 from mockservers.core.persistence import StateFileError
@@ -23,6 +24,16 @@ COMMANDS = "mockservers.commands"
 def _fail(message: str) -> int:
     print(f"mockservers: {message}", file=sys.stderr)
     return 2
+
+
+def _http_url(url: str) -> bool:
+    """An http(s) URL naming a host, with a numeric port if any."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -135,6 +146,7 @@ def _banner(base: str, config: Config, args: argparse.Namespace, ca: Path | None
 
 def proxy(args: argparse.Namespace) -> int:
     """The kit in front of real vendors: forward, check, journal; --shadow, --record."""
+    import httpx
     import uvicorn
 
     from mockservers import logs
@@ -146,7 +158,7 @@ def proxy(args: argparse.Namespace) -> int:
     upstreams: dict[str, str] = {}
     for given in args.upstream:
         vendor, sep, url = given.partition("=")
-        if not sep or not url.startswith(("http://", "https://")):
+        if not sep or not _http_url(url):
             return _fail(f"--upstream {given!r}: expected VENDOR=URL with an http(s) URL")
         if vendor in upstreams:
             return _fail(f"--upstream {vendor}: given twice")
@@ -156,6 +168,8 @@ def proxy(args: argparse.Namespace) -> int:
         app = create_proxy_app(upstreams, config, shadow=args.shadow, record=args.record)
     except (ConfigError, OSError) as exc:
         return _fail(str(exc))
+    except httpx.InvalidURL as exc:  # a URL urllib reads and httpx does not
+        return _fail(f"--upstream: {exc}")
     if not loopback_name(args.host) and not config.admin_token:
         return _fail(
             f"refusing to bind {args.host} without --admin-token: the admin API "

@@ -61,7 +61,7 @@ class Call:
         self.operation = operation_of(vendor, scope["path"][len(prefix) :], self.query)
         self.headers: list[tuple[bytes, bytes]] = scope["headers"]
         self.sent_headers = end_to_end(self.headers, "host", "expect")
-        self.url = upstream.url(raw_path[len(prefix) :], self.query)
+        self.url = upstream.url(_after_prefix(raw_path, prefix), self.query)
         self.body = Body(receive, limit)
 
     @property
@@ -88,7 +88,7 @@ class Call:
         )
 
     def verdict(self, status: int, answer: bytes) -> dict[str, list[str]]:
-        return verdict(
+        found = verdict(
             self.vendor.name,
             self.operation,
             query=dict(parse_query(self.query)),
@@ -97,6 +97,9 @@ class Call:
             status=status,
             answer=answer,
         )
+        if self.method == "HEAD":  # the answer to a HEAD has no body (RFC 9110, 9.3.2)
+            found["response"] = []
+        return found
 
     def entry(self, **answered: Any) -> Entry:
         scope = self.scope
@@ -280,3 +283,15 @@ def _shown(url: httpx.URL) -> str:
 
 async def _disconnected() -> Message:
     return {"type": "http.disconnect"}
+
+
+def _after_prefix(raw_path: bytes, prefix: str) -> bytes:
+    """The raw path after the vendor's prefix, kept as the connector encoded it, however it
+    encoded the prefix itself (``/quop%61rts/...`` is routed as ``/quoparts/...``). The prefix
+    is ASCII: each of its characters is one raw byte, or three (``%XX``)."""
+    if raw_path.startswith(prefix.encode()):
+        return raw_path[len(prefix) :]
+    at = 0
+    for _ in prefix:
+        at += 3 if raw_path[at : at + 1] == b"%" else 1
+    return raw_path[at:]

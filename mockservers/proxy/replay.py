@@ -85,11 +85,11 @@ def read(path: str | Path) -> list[Recorded]:
     """The exchanges of a HAR file, in order."""
     try:
         entries = json.loads(Path(path).read_text("utf-8"))["log"]["entries"]
+        return [_recorded(number, entry) for number, entry in enumerate(entries, 1)]
     except OSError as exc:
         raise ReplayError(f"cannot read {path}: {exc.strerror}") from None
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):  # an entry without its parts too
         raise ReplayError(f"{path} is not a HAR file") from None
-    return [_recorded(number, entry) for number, entry in enumerate(entries, 1)]
 
 
 def _recorded(number: int, entry: dict[str, Any]) -> Recorded:
@@ -159,7 +159,9 @@ class Replay:
             response = self.client.request(
                 exchange.method,
                 self.base_url + path + ("?" + urlencode(request.query) if request.query else ""),
-                headers=[(k, v) for k, v in request.headers if k.lower() not in _NOT_SENT],
+                headers=[
+                    (_wire(k), _wire(v)) for k, v in request.headers if k.lower() not in _NOT_SENT
+                ],
                 content=body,
             )
         except httpx.ConnectError as exc:
@@ -261,3 +263,12 @@ def report(outcomes: list[Outcome], out: TextIO) -> int:
             for difference in outcome.differences:
                 print(f"    {difference.describe('recorded', 'replayed')}", file=out)
     return differing
+
+
+def _wire(text: str) -> bytes:
+    """A recorded header's name or value as the bytes first sent: a recording keeps them read
+    as Latin-1, byte for byte (a HAR from elsewhere may hold other text: sent as UTF-8)."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")

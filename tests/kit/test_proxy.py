@@ -247,4 +247,49 @@ def test_the_proxy_command_forwards_and_refuses_bad_options(upstream: MockServer
 
     assert main(["proxy", "--upstream", "quoparts"]) == 2
     assert main(["proxy", "--upstream", "nobody=http://x"]) == 2
+    for bad in ("http://h:notaport/x", "http://[::1", "http://", "ftp://host"):
+        assert main(["proxy", "--upstream", f"quoparts={bad}"]) == 2
     assert main(["proxy", "--upstream", f"quoparts={url}", "--upstream", "quoparts=http://x"]) == 2
+
+
+def test_a_percent_encoded_prefix_reaches_the_vendor_s_own_path(upstream: MockServer) -> None:
+    """``/quop%61rts/...`` is routed as ``/quoparts/...``: the rest of the path goes upstream as
+    sent, after the prefix however it was encoded (it was cut by the decoded prefix's length)."""
+    with proxied(upstream, vendors=("quoparts",)) as (_, http):
+        login = http.get(
+            "/quop%61rts/ws_quoparts.php",
+            params={"login": "", "username": QP_USER, "password": QP_PASSWORD},
+        )
+        (entry,) = http.get("/__admin/requests").json()
+    assert login.status_code == 200 and login.json()["errorCode"] == "0"
+    assert entry["operation"] == "login" and entry["verdict"] == {"request": [], "response": []}
+
+
+def test_a_secret_of_the_wrong_type_is_masked_in_the_verdict(upstream: MockServer) -> None:
+    """A password sent as a list or an object is still a password: the contract's message
+    quotes it, and the journal must not."""
+    with proxied(upstream, vendors=("xtra",)) as (_, http):
+        for password in (["Leaky-pw-2468"], {"v": "Leaky-pw-1357"}):
+            http.post(XTRA_LOGIN, json={"Username": XTRA_USER, "Password": password})
+        journal = http.get("/__admin/requests").json()
+    assert all(entry["verdict"]["request"] for entry in journal)  # the wrong type is reported
+    assert "Leaky-pw" not in dump(journal)
+
+
+def test_cookies_are_masked_in_the_journal(upstream: MockServer) -> None:
+    with proxied(upstream, vendors=("quoparts",)) as (_, http):
+        http.get(
+            QP,
+            params={"login": "", "username": QP_USER, "password": QP_PASSWORD},
+            headers={"Cookie": "PHPSESSID=sess-Secret-1", "Proxy-Authorization": "Basic cHc6cHc="},
+        )
+        (entry,) = http.get("/__admin/requests").json()
+    assert entry["headers"]["cookie"] == MASK
+    assert entry["headers"]["proxy-authorization"] == MASK
+
+
+def test_the_answer_to_a_head_is_not_judged_by_its_missing_body(upstream: MockServer) -> None:
+    with proxied(upstream, vendors=("quoparts",)) as (_, http):
+        http.head(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
+        (entry,) = http.get("/__admin/requests").json()
+    assert entry["method"] == "HEAD" and entry["verdict"]["response"] == []

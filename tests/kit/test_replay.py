@@ -128,8 +128,9 @@ def test_replay_usage_problems_exit_2(
 ) -> None:
     files, _ = recorded
     assert main(["replay", str(tmp_path / "none.har"), "--base-url", "http://x"]) == 2
-    (tmp_path / "not.har").write_text("{}")
-    assert main(["replay", str(tmp_path / "not.har"), "--base-url", "http://x"]) == 2
+    for broken in ("{}", '{"log": {"entries": [{}]}}', '{"log": {"entries": "abc"}}'):
+        (tmp_path / "not.har").write_text(broken)  # no HAR, or entries without their parts
+        assert main(["replay", str(tmp_path / "not.har"), "--base-url", "http://x"]) == 2
     mixed = json.loads(files["quoparts"].read_text("utf-8"))
     mixed["log"]["entries"] += json.loads(files["keepit"].read_text("utf-8"))["log"]["entries"]
     (tmp_path / "mixed.har").write_text(json.dumps(mixed))
@@ -138,3 +139,23 @@ def test_replay_usage_problems_exit_2(
         sock.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}/quoparts"
     assert main(["replay", str(files["quoparts"]), "--base-url", closed]) == 2
+
+
+def test_a_header_value_beyond_ascii_is_replayed_as_the_bytes_first_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A recording keeps header bytes read as Latin-1 (byte for byte); a replay sends those
+    bytes again, where it crashed on anything but ASCII."""
+    with MockServer(ACCOUNTS) as upstream:
+        with proxied(upstream, vendors=("quoparts",), record=tmp_path) as (_, http):
+            http.get(
+                QP,
+                params={"login": "", "username": QP_USER, "password": QP_PASSWORD},
+                headers={"X-Client": "Città".encode()},
+            )
+        (recording,) = tmp_path.glob("*.har")
+        with MockServer(ACCOUNTS) as fresh:
+            args = ["replay", str(recording), "--base-url", fresh.base_url("quoparts")]
+            assert main([*args, *CREDENTIALS["quoparts"]]) == 0, capsys.readouterr().out
+            (entry,) = fresh.requests()
+    assert entry["headers"]["x-client"].encode("latin-1").decode() == "Città"
