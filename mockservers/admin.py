@@ -80,7 +80,9 @@ class Admin:
         return endpoint
 
     def _run(self, route: AdminRoute, call: AdminCall) -> Any:
-        """The endpoint's work, in the scope it addresses; its writes made durable."""
+        """The endpoint's work, in the scope it addresses; its writes made durable. Sessions
+        idle past their TTL go first: a whole-kit read must not count what they held."""
+        self.kit.sessions.expire_idle()
         call.session = self._session(call)
         if call.session is not None:
             call.session = self.kit.sessions.touch(call.session)
@@ -191,7 +193,7 @@ class Admin:
         if "vendor" in matcher:
             self.vendor(matcher["vendor"])
         scope = self._scope(call)
-        if "session" in matcher:
+        if "session" in matcher and call.session is None:  # in a session: a filter, no scope
             scope = matcher["session"]
         return matcher, rendered(self.kit.journal.matching(scope=scope))
 

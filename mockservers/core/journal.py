@@ -329,8 +329,10 @@ class Journal:
         limit: int | None = None,
         scope: str | None = EVERY,
     ) -> list[Entry]:
-        """Matching entries, newest first."""
+        """Matching entries, newest first (``limit``: at most that many, 0 none)."""
         out: list[Entry] = []
+        if limit is not None and limit <= 0:
+            return out
         for entry in self.entries(scope):
             if vendor and entry.vendor != vendor:
                 continue

@@ -536,12 +536,15 @@ class Vendor:
         detail = f"routing: {reason}"
 
         def answer() -> Response:
-            response = self.render_error(KitError("routing", reason, status=status), UNKNOWN)
-            response.headers[DETAIL_HEADER] = detail_header(detail)
             tenant = self.tenant_of(call)
             session = self.kit.sessions.owner(tenant) if tenant is not None else None
-            scope = session["id"] if session is not None else None
-            self._record(call, response, started, detail, scope, tenant, [])
+            if session is not None:
+                session = self.kit.sessions.touch(session)
+            with sessions.scoped(session):  # on the session's clock, as its other calls
+                response = self.render_error(KitError("routing", reason, status=status), UNKNOWN)
+                response.headers[DETAIL_HEADER] = detail_header(detail)
+                scope = session["id"] if session is not None else None
+                self._record(call, response, started, detail, scope, tenant, [])
             return response
 
         if not self.kit.store.shared:

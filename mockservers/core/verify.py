@@ -13,6 +13,7 @@ glance: ``body.data[0].COD_CLI_ERP: expected "CLI001", got "CLI01"``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -67,8 +68,10 @@ def check_matcher(matcher: Any) -> dict[str, Any]:
             raise MatcherError(f"'{key}' must be a string or null")
     matcher = {k: _integral(v) if k in ("status", "error_code") else v for k, v in matcher.items()}
     status = matcher.get("status")
-    if "status" in matcher and (isinstance(status, bool) or not isinstance(status, int)):
-        raise MatcherError("'status' must be a whole number (an HTTP status)")
+    if "status" in matcher and (
+        isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599
+    ):
+        raise MatcherError("'status' must be a whole number from 100 to 599 (an HTTP status)")
     code = matcher.get("error_code")
     if "error_code" in matcher and (isinstance(code, bool) or not isinstance(code, str | int)):
         raise MatcherError("'error_code' must be a string or a whole number")
@@ -85,7 +88,12 @@ _SHOW_LIMIT = 120
 
 def _show(value: Any) -> str:
     """A value as JSON, cut to a glance (a whole body in a difference helps no one)."""
-    text = orjson.dumps(value).decode() if not isinstance(value, str) or value else '""'
+    if isinstance(value, str) and not value:
+        return '""'
+    try:
+        text = orjson.dumps(value).decode()
+    except TypeError:  # a whole number beyond 64 bits (a matcher may hold one)
+        text = json.dumps(value)
     return text if len(text) <= _SHOW_LIMIT else text[: _SHOW_LIMIT - 1] + "…"
 
 

@@ -59,7 +59,8 @@ class AdminScope:
     ) -> list[dict[str, Any]]:
         """The journal, newest first (secrets masked)."""
         params = {"vendor": vendor, "operation": operation, "limit": limit}
-        return self.admin("GET", "/requests", params={k: v for k, v in params.items() if v})
+        found = {k: v for k, v in params.items() if v is not None and v != ""}
+        return self.admin("GET", "/requests", params=found)
 
     def clear_requests(self) -> None:
         self.admin("DELETE", "/requests")

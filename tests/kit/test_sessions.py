@@ -326,6 +326,27 @@ def test_global_reads_see_the_whole_kit_and_a_matcher_can_ask_for_the_global_sco
     assert admin(http, "POST", "/requests/count", json=only_global) == {"count": 1}
 
 
+def test_in_a_session_a_matcher_s_session_filters_and_never_reads_another_scope(
+    http: httpx.Client,
+) -> None:
+    a, b = open_session(http)["id"], open_session(http)["id"]
+    for sid in (a, b):
+        account = admin(http, "GET", f"/sessions/{sid}")["credentials"]["quoparts"]
+        qp_token(http, account)
+    qp_token(http, DEMO_QP)
+    for other in (b, None):
+        counted = admin(http, "POST", "/requests/count", a, json={"session": other})
+        assert counted == {"count": 0}
+        verified = admin(http, "POST", "/requests/verify", a, json={"matcher": {"session": other}})
+        assert verified["count"] == 0
+    assert admin(http, "POST", "/requests/count", a, json={"session": a}) == {"count": 1}
+
+
+def test_limit_zero_lists_no_entry(http: httpx.Client) -> None:
+    qp_token(http, DEMO_QP)
+    assert admin(http, "GET", "/requests", params={"limit": 0}) == []
+
+
 # -- whose call it is ----------------------------------------------------------------------
 def test_a_call_whose_credentials_name_a_session_belongs_to_it_even_when_wrong(
     http: httpx.Client,
@@ -391,6 +412,34 @@ def test_an_idle_session_expires_after_its_ttl(http: httpx.Client, wall: Wall) -
     login = http.get(QP, params={"login": "", **account}).json()
     assert login["errorCode"] == "101"  # its accounts are gone with it
     assert admin(http, "GET", "/sessions") == []
+
+
+def test_an_expired_session_counts_in_no_whole_kit_read(http: httpx.Client, wall: Wall) -> None:
+    """Expiry happened when something listed or opened sessions: until then a whole-kit read
+    still counted the journal, faults and coverage of a session idle past its TTL."""
+    session = open_session(http, ttl_seconds=1)
+    sid = session["id"]
+    admin(
+        http, "POST", "/faults", sid, json={"vendor": "quoparts", "kind": "status", "status": 500}
+    )
+    qp_token(http, DEMO_QP)
+    http.get(QP, params={"login": "", **session["credentials"]["quoparts"]})
+    wall.now += 2
+    assert admin(http, "POST", "/requests/count", json={"operation": "login"}) == {"count": 1}
+    assert [e["session"] for e in admin(http, "GET", "/requests")] == [None]
+    assert admin(http, "GET", "/faults") == []
+
+
+def test_a_wrong_path_in_a_session_is_journalled_on_its_clock(http: httpx.Client) -> None:
+    session = open_session(http)
+    sid, account = session["id"], session["credentials"]["keepit"]
+    admin(http, "POST", "/clock", sid, json={"advance_seconds": 86400})
+    now = admin(http, "GET", "/clock", sid)["now"]
+    headers = {"username": account["username"], "password": account["password"]}
+    headers |= {"companyId": account["company_id"], "siteId": account["site_id"]}
+    assert http.post("/keepit/nope", headers=headers, json={}).status_code == 404
+    (entry,) = admin(http, "GET", "/requests", sid)
+    assert entry["operation"] == "unknown" and entry["time"][:10] == now[:10]
 
 
 def test_the_configured_maximum_keeps_memory_bounded(http: httpx.Client, wall: Wall) -> None:

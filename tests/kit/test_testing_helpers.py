@@ -121,6 +121,7 @@ def test_session_helpers_cover_reset_tokens_and_state(mockserver_session: Sessio
     with quoparts(session) as client:
         client.import_customers([ROW])
     assert session.expire_tokens("quoparts") == 1
+    assert len(session.requests(limit=1)) == 1 and session.requests(limit=0) == []
     token = session.tsdigital_token("app-key", ["items:create"], ttl_seconds=30)
     assert len(token) > 10
     document = session.state("quoparts")

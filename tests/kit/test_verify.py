@@ -118,6 +118,8 @@ def test_a_matcher_of_the_wrong_shape_is_refused(http: httpx.Client) -> None:
         {"query": []},
         {"error_code": True},
         {"tenant": 1},
+        {"status": 1e20},  # beyond an HTTP status (it was a bare 500)
+        {"status": 99},
     ):
         response = http.post("/__admin/requests/count", json=matcher)
         assert response.status_code == 400, matcher
@@ -128,6 +130,9 @@ def test_a_matcher_of_the_wrong_shape_is_refused(http: httpx.Client) -> None:
     assert http.post("/__admin/requests/verify", json=bad_bound).status_code == 400
     unknown = http.post("/__admin/requests/count", json={"vendor": "nope"})
     assert unknown.status_code == 404
+    huge = {"matcher": {"error_code": 10**25}, "count": 0}  # a code of no vendor: shown, no 500
+    answer = http.post("/__admin/requests/verify", json=huge)
+    assert answer.status_code == 200 and answer.json()["ok"] is True
 
 
 # -- counts and bounds -------------------------------------------------------------------------
