@@ -23,6 +23,17 @@ def rate_limit(text: str) -> float:
     return rate
 
 
+def positive(text: str) -> int:
+    """A whole number above 0 (cases, a budget); anything else is a usage error."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number above 0 is expected")
+    return number
+
+
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = commands.add_parser(
         "fuzz",
@@ -48,7 +59,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     cases = p.add_argument_group("cases")
     cases.add_argument(
         "--max-examples",
-        type=int,
+        type=positive,
         default=50,
         metavar="N",
         help="cases per operation and mode (50)",
@@ -58,7 +69,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     sandbox.add_argument(
         "--dry-run", action="store_true", help="print what would be sent, send nothing"
     )
-    sandbox.add_argument("--budget", type=int, metavar="N", help="send at most this many requests")
+    sandbox.add_argument(
+        "--budget", type=positive, metavar="N", help="send at most this many requests"
+    )
     sandbox.add_argument(
         "--rate-limit",
         type=rate_limit,

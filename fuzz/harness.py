@@ -111,7 +111,8 @@ def _run(
     accepted: dict[baseline.Key, dict[str, object]],
     say: Say,
 ) -> int:
-    mode = "dry run, nothing is sent" if args.dry_run else f"budget {args.budget or 'none'}"
+    budget = args.budget if args.budget is not None else "none"
+    mode = "dry run, nothing is sent" if args.dry_run else f"budget {budget}"
     pace = f", at most {args.rate_limit:g}/s" if _opt(args, "rate_limit") else ""
     say(
         f"fuzzing {args.vendor} at {target.base_url}: up to {args.max_examples} cases per "
@@ -130,7 +131,7 @@ def _run(
     ran = set() if args.dry_run else baseline.completed(reports, cut=target.exhausted)
     comparison = baseline.compare(accepted, args.vendor, reports, ran)
     if args.junit_xml:
-        junit.write(args.junit_xml, args.vendor, reports, elapsed)
+        junit.write(args.junit_xml, args.vendor, reports, comparison, elapsed)
     facts = report.RunFacts(
         args.vendor,
         target.base_url,

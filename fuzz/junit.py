@@ -1,4 +1,8 @@
-"""JUnit XML for CI: one test case per operation and generation mode."""
+"""JUnit XML for CI: one test case per operation and generation mode.
+
+A case fails on a new failure only: those the baseline accepts are listed in its output (a CI
+that reads the file agrees with the run's exit status). Like the HTML report, the file is an
+artifact that gets passed around, so its ``curl`` lines have every secret masked."""
 
 from __future__ import annotations
 
@@ -6,18 +10,24 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from fuzz.runner import OperationReport, format_findings
+from fuzz.baseline import Comparison
+from fuzz.report import masked_curl
+from fuzz.runner import Finding, OperationReport
 
 
 def write(
-    path: str | Path, vendor: str, reports: Sequence[OperationReport], seconds: float
+    path: str | Path,
+    vendor: str,
+    reports: Sequence[OperationReport],
+    comparison: Comparison,
+    seconds: float,
 ) -> None:
-    failed = [r for r in reports if r.findings]
+    new = [r for r in reports if any(f in comparison.new for f in r.findings)]
     suite = ET.Element(
         "testsuite",
         name=f"mockservers fuzz {vendor}",
         tests=str(len(reports)),
-        failures=str(len(failed)),
+        failures=str(len(new)),
         errors="0",
         time=f"{seconds:.3f}",
     )
@@ -25,15 +35,28 @@ def write(
         case = ET.SubElement(
             suite, "testcase", classname=f"fuzz.{vendor}", name=report.name, time="0"
         )
-        ET.SubElement(case, "system-out").text = f"{report.cases} cases"
-        if report.findings:
-            checks = ", ".join(sorted({f.check for f in report.findings}))
+        failing = [f for f in report.findings if f in comparison.new]
+        known = [f for f in report.findings if f not in comparison.new]
+        out = f"{report.cases} cases"
+        if known:
+            out += f"\nknown failures (accepted by the baseline):\n{_described(known)}"
+        ET.SubElement(case, "system-out").text = out
+        if failing:
+            checks = ", ".join(sorted({f.check for f in failing}))
             failure = ET.SubElement(
                 case, "failure", message=f"failed checks: {checks}", type=checks
             )
-            failure.text = format_findings(report.findings)
+            failure.text = _described(failing)
     tree = ET.ElementTree(ET.Element("testsuites"))
     tree.getroot().append(suite)
     ET.indent(tree)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _described(findings: Sequence[Finding]) -> str:
+    return "\n".join(
+        f"{f.operation}[{f.mode}] failed check {f.check} (HTTP {f.status}): {f.message}\n"
+        f"  reproduce: {masked_curl(f.request) if f.request is not None else f.curl}"
+        for f in findings
+    )

@@ -55,12 +55,15 @@ class RunFacts:
 def masked_curl(request: RealRequest) -> str:
     """``request`` as ``curl`` with every secret header, query value and JSON field as ``***``."""
     body = request.content
+    if body:  # bytes that masking leaves alone stay as sent (not UTF-8: no replacement marks)
+        text = mask_text(body)
+        body = body if text == body.decode("utf-8", "replace") else text.encode()
     masked = RealRequest(
         request.method,
         request.url,
         mask_pairs(request.params),
         dict(mask_pairs(request.headers.items(), secret_header)),
-        mask_text(body).encode() if body else body,
+        body,
     )
     # httpx percent-encodes the mask in the URL; the reader should see the same *** as elsewhere.
     return masked.as_curl().replace(f"={quote(MASK)}", f"={MASK}")

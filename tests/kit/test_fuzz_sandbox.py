@@ -8,6 +8,7 @@ import io
 import itertools
 import json
 import re
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from fuzz.cli import rate_limit
 from fuzz.dispatch import RealRequest
 from fuzz.harness import run_harness
 from fuzz.plugins.quoparts import Plugin as QuoParts
+from fuzz.report import masked_curl
 from fuzz.runner import Finding, OperationReport
 from fuzz.target import Exchange, Pacer, Target
 from mockservers.cli import build_parser, main
@@ -115,6 +117,17 @@ def test_rate_limit_reads_requests_per_second(text: str, rate: float) -> None:
     assert rate_limit(text) == rate
 
 
+@pytest.mark.parametrize(("option", "value"), [("--max-examples", "0"), ("--budget", "-1")])
+def test_cases_and_budget_must_be_above_zero(
+    option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """0 cases was a traceback after the login was sent; a budget of 0 ran nothing and passed."""
+    with pytest.raises(SystemExit) as exited:
+        main(["fuzz", "quoparts", "--base-url", "http://127.0.0.1:9/q", option, value])
+    assert exited.value.code == 2
+    assert f"argument {option}" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("text", ["5", "5/m", "0/s", "-1/s", "fast", "5 /s"])
 def test_any_other_rate_limit_is_a_usage_error(
     text: str, capsys: pytest.CaptureFixture[str]
@@ -179,10 +192,16 @@ def test_the_baseline_accepts_known_failures_fails_on_new_ones_and_reports_fixed
     assert ("quoparts", "importPvt", "positive", "status_code_conformance") in keys
     assert {e["operation"] for e in accepted} == {"importPvt"}
 
-    assert main(quoparts(mockserver, "--baseline", str(baseline))) == 0
+    junit = tmp_path / "fuzz.xml"
+    assert main(quoparts(mockserver, "--baseline", str(baseline), "--junit-xml", str(junit))) == 0
     out = capsys.readouterr().out
     assert "known: importPvt[positive] status_code_conformance (in the baseline)" in out
     assert re.search(r"failed check\(s\): 0 new, \d+ known", out)
+    # The JUnit file agrees with the exit status: a known failure is listed, not failed.
+    suite = ET.parse(junit).getroot()
+    assert suite.findall(".//failure") == [] and suite[0].get("failures") == "0"
+    listed = "".join(o.text or "" for o in suite.iter("system-out"))
+    assert "known failures (accepted by the baseline)" in listed and "token=***" in listed
 
     mockserver.reset()
     mockserver.fault(vendor="quoparts", operation="importCli", kind="malformed")
@@ -275,6 +294,17 @@ class Page(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+
+
+def test_the_masked_curl_repeats_bytes_that_are_not_utf8_as_sent() -> None:
+    """Masking reads a body as text: one that is not UTF-8 (a negative case) came back with
+    replacement marks, so the report's line sent other bytes than the failing case."""
+    raw = b"\xd4\xdb\xd8\x9b\xc8\x8a\x05~"
+    request = RealRequest("POST", "http://sandbox.invalid/xtra/api", [], {}, raw)
+    assert masked_curl(request) == request.as_curl()
+    assert "--data-binary $'\\xd4\\xdb" in masked_curl(request)
+    secret = RealRequest("POST", "http://sandbox.invalid/x", [], {}, b'{"Password":"pw-123456"}')
+    assert '"Password":"***"' in masked_curl(secret)
 
 
 def test_the_report_is_one_self_contained_page_with_each_failure_its_check_and_curl(
