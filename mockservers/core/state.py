@@ -107,6 +107,9 @@ class VendorState:
         load that replaces it): one call, however many records the tenant held."""
         self.on_reload: Callable[[], None] | None = None
         """Rebuild the model's derived indexes after the whole state was reloaded."""
+        self.held_sequences: Callable[[TenantState], dict[str, int]] | None = None
+        """The highest value of each sequence a loaded tenant's records hold: its sequences are
+        raised to them, so that a fixture written without them never has its IDs given again."""
         self.tenants: dict[str, TenantState] = {}
 
     def recorded(self, operation: str, args: tuple[Any, ...]) -> None:
@@ -159,16 +162,20 @@ class VendorState:
                 raise StateError(f"tenant {name!r}: unknown collections {sorted(unknown)}")
             tenant = TenantState(self, name)
             sequences = data.get(SEQUENCES, {})
-            if not isinstance(sequences, dict) or not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in sequences.values()
-            ):
-                raise StateError(f"tenant {name!r}: sequences must map names to integers")
+            if not isinstance(sequences, dict) or not all(map(_sequence_value, sequences.values())):
+                raise StateError(
+                    f"tenant {name!r}: sequences must map names to whole numbers from 0 to 2^53"
+                )
             tenant.sequences = dict(sequences)
             for collection in self.collection_names:
                 records = data.get(collection, {})
                 if not isinstance(records, dict):
                     raise StateError(f"tenant {name!r}: {collection!r} must be an object")
                 tenant.collections[collection] = PackedRecords(records)
+            if self.held_sequences is not None:
+                for sequence, held in self.held_sequences(tenant).items():
+                    if tenant.sequences.get(sequence, 0) < held:
+                        tenant.sequences[sequence] = held
             tenants[name] = tenant
         return tenants
 
@@ -211,3 +218,20 @@ class VendorState:
             old = records.get(key)
             records.put_packed(key, packed)
             self.on_change(tenant, collection, key, old, orjson.loads(packed))
+
+
+def _sequence_value(value: Any) -> bool:
+    """A sequence's value as a document may give it: a whole number a JSON reader keeps exactly."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**53
+
+
+def highest_id(values: Iterable[Any]) -> int:
+    """The highest of the whole-number IDs among ``values`` (keys as digits, or integers), 0
+    when there is none: what a model's ``held_sequences`` reads off its records."""
+    highest = 0
+    for value in values:
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and value > highest:
+            highest = value
+    return highest

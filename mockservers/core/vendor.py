@@ -38,7 +38,7 @@ from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
 from mockservers.core.shadows import ShadowSummary
 from mockservers.core.shared import Store, StoreUnavailable
-from mockservers.core.state import VendorState
+from mockservers.core.state import TenantState, VendorState
 from mockservers.core.tokens import TokenStore
 
 log = logging.getLogger("mockservers")
@@ -306,6 +306,11 @@ class VendorModel:
         """Refuse (``StateError``) a state document the rules could not use, before anything is
         replaced."""
 
+    def held_sequences(self, tenant: TenantState) -> dict[str, int]:
+        """The highest value of each sequence the records of a loaded tenant hold (its
+        sequences are raised to them). Records may be malformed here: skip what is not an ID."""
+        return {}
+
 
 class Vendor:
     """Base of the four fakes. Subclasses set the class attributes and implement the hooks.
@@ -349,6 +354,7 @@ class Vendor:
         self.state.follows_puts = self.model.follows_puts
         self.state.on_drop = self.model.on_drop
         self.state.on_reload = self.model.rebuild_indexes
+        self.state.held_sequences = self.model.held_sequences
 
     @property
     def fault_kinds(self) -> frozenset[str]:

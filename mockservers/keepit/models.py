@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.sessions import in_scope
-from mockservers.core.state import StateError, TenantState, VendorState
+from mockservers.core.state import StateError, TenantState, VendorState, highest_id
 from mockservers.core.tokens import TokenStore
 from mockservers.core.vendor import Kit, VendorModel
 from mockservers.keepit import coverage
@@ -25,6 +25,7 @@ from mockservers.keepit.ratelimit import RateLimiter
 from mockservers.keepit.sections import (
     MAKEUP,
     MAKEUP_REPORTED,
+    SECTIONS,
     code_text,
     emails,
     first_email,
@@ -226,11 +227,35 @@ class KeepItModel(VendorModel):
         self._owners.pop(tenant, None)
 
     def check_state(self, document: Any) -> None:
-        """Refuse a document whose customers could not be indexed (a malformed customer)."""
+        """Refuse a document whose customers could not be indexed or updated (a malformed
+        customer, one whose progId is not its key). Parsed only: which scope its tenants may
+        belong to is the load's to check."""
         probe = VendorState(self.state.vendor, self.state.collection_names)
-        probe.load(document)
-        for tenant in probe.tenants.values():
+        for tenant in probe.parse(document).values():
             owners_of(tenant)
+            for key, record in tenant.collections[SUBJECTS].items():
+                prog_id = record.get("progId")
+                if not (key.isascii() and key.isdigit()) or not _is_prog_id(prog_id, int(key)):
+                    raise StateError(
+                        f"tenant {tenant.name!r}: customer {key!r} must hold its key as progId"
+                    )
+
+    def held_sequences(self, tenant: TenantState) -> dict[str, int]:
+        """Customers by their key; each section's and the makeup's progIds inside them."""
+        held = {SUBJECTS: highest_id(tenant.collections[SUBJECTS])}
+        for record in tenant.collections[SUBJECTS].values():
+            if not isinstance(record, dict):
+                continue
+            for section in SECTIONS:
+                elements = record.get(section.field)
+                if isinstance(elements, list):
+                    found = highest_id(e.get("progId") for e in elements if isinstance(e, dict))
+                    held[section.reported] = max(held.get(section.reported, 0), found)
+            makeup = record.get(MAKEUP)
+            if isinstance(makeup, dict):
+                found = highest_id([makeup.get("progId")])
+                held[MAKEUP_REPORTED] = max(held.get(MAKEUP_REPORTED, 0), found)
+        return held
 
     def _index(self, tenant: TenantState) -> dict[Key, str]:
         return self._owners.setdefault(tenant.name, {})
@@ -363,6 +388,10 @@ def _given_up(plan: Plan) -> list[Key]:
         return []
     kept = set(plan.keys)
     return [key for key in unique_keys(plan.existing) if key not in kept]
+
+
+def _is_prog_id(value: Any, key: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value == key
 
 
 def _preview(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[str, Any]:

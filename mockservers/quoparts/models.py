@@ -11,7 +11,7 @@ from typing import Any
 
 from mockservers.core.coverage import met
 from mockservers.core.sessions import in_scope
-from mockservers.core.state import TenantState, VendorState
+from mockservers.core.state import StateError, TenantState, VendorState, highest_id
 from mockservers.core.tokens import TokenStore
 from mockservers.core.vendor import Kit, VendorModel
 from mockservers.quoparts import coverage
@@ -21,7 +21,8 @@ from mockservers.quoparts.settings import QuoPartsSettings
 CUSTOMERS = "customers"  # keyed by COD_CLI_ERP, as the integrator sends it
 QUOTES = "quotes"  # keyed by COD_DOC
 _ERP_CODE = itemgetter("COD_CLI_ERP")
-_STORED_CODES = itemgetter("COD_CLI", "COD_USR", "COD_PWD")
+_CODE_FIELDS = ("COD_CLI", "COD_USR", "COD_PWD")
+_STORED_CODES = itemgetter(*_CODE_FIELDS)
 _PASSWORD_BITS = 0xFFFFFF  # a generated password is six hex digits
 _ACCEPTED = {
     "errorCode": "0",
@@ -150,6 +151,33 @@ class QuoPartsModel(VendorModel):
         # New customers join the end of the collection, where the index catches up by itself;
         # a dropped or reloaded tenant is indexed afresh on its next look-up.
         self._code_indexes.pop(tenant, None)
+
+    def check_state(self, document: Any) -> None:
+        """Refuse customers the rules could not use: each an object keyed by its COD_CLI_ERP,
+        with its codes as text; each quote an object."""
+        probe = VendorState(self.state.vendor, self.state.collection_names)
+        for tenant in probe.parse(document).values():
+            for key, customer in tenant.collections[CUSTOMERS].items():
+                if not (
+                    isinstance(customer, dict)
+                    and customer.get("COD_CLI_ERP") == key
+                    and all(isinstance(customer.get(code), str) for code in _CODE_FIELDS)
+                ):
+                    raise StateError(
+                        f"tenant {tenant.name!r}: customer {key!r} must be an object with its "
+                        f"COD_CLI_ERP as key and {', '.join(_CODE_FIELDS)} as text"
+                    )
+            for key, quote in tenant.collections[QUOTES].items():
+                if not isinstance(quote, dict):
+                    raise StateError(f"tenant {tenant.name!r}: quote {key!r} must be an object")
+
+    def held_sequences(self, tenant: TenantState) -> dict[str, int]:
+        """The customers' COD_CLI and the quotes' keys (COD_DOC)."""
+        customers = tenant.collections[CUSTOMERS].values()
+        return {
+            "COD_CLI": highest_id(c.get("COD_CLI") for c in customers if isinstance(c, dict)),
+            "COD_DOC": highest_id(tenant.collections[QUOTES]),
+        }
 
     # -- importCli --------------------------------------------------------------------------
     def upsert_customers(

@@ -200,7 +200,10 @@ class TsDigitalModel(VendorModel):
     ) -> str:
         """Store the item PROCESSING; it settles to CREATED (or FAILED with ``failure``)."""
         tenant = self.state.tenant(caller.tenant)
+        items = tenant.collections[ITEMS]
         item_id = item_uuid(f"{tenant.name}/{tenant.next(ITEMS)}")
+        while item_id in items:  # a fixture loaded without its sequence holds it
+            item_id = item_uuid(f"{tenant.name}/{tenant.next(ITEMS)}")
         now = self.clock.time()
         ready = now + self.settings.processing_delay_seconds
         at = iso(now)

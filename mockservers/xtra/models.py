@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
 from mockservers.core.sessions import PREFIX, current_id, in_scope, owner_id
-from mockservers.core.state import StateError, TenantState, VendorState
+from mockservers.core.state import StateError, TenantState, VendorState, highest_id
 from mockservers.core.tokens import TokenStore
 from mockservers.core.vendor import Kit, VendorModel
 from mockservers.xtra import coverage
@@ -38,6 +38,13 @@ IDENTITIES = "identities"  # keyed by str(ID)
 ACTIVITIES = "activities"  # CRM activities recorded by contact-form calls, keyed by str(ID)
 
 SUB_RECORDS = ("Destinations", "Contacts", "IdentityDocuments", "Users")
+SUB_RECORD_SEQUENCES = {
+    "Destinations": "destination",
+    "Contacts": "contact",
+    "IdentityDocuments": "document",
+    "Users": "user",
+}
+"""The sequence each sub-record's IDs come from (one per account)."""
 # Contact-form columns that describe the CRM activity, not the identity.
 ACTIVITY_FIELDS = (
     "CRMMessage",
@@ -104,7 +111,9 @@ def check_state(document: Any) -> None:
         identities = tenant.get(IDENTITIES, {}) if isinstance(tenant, dict) else {}
         for key, identity in (identities if isinstance(identities, dict) else {}).items():
             where = f"tenant {name!r}, identity {key!r}"
-            if not isinstance(identity, dict) or identity.get("ID") != _int_key(key):
+            if not isinstance(identity, dict) or not is_id(identity.get("ID")):
+                raise StateError(f"{where}: must be an object whose ID is its key")
+            if identity["ID"] != _int_key(key):
                 raise StateError(f"{where}: must be an object whose ID is its key")
             for sub in SUB_RECORDS:
                 items = identity.get(sub, [])
@@ -168,6 +177,22 @@ class XtraModel(VendorModel):
     # -- fixtures and indexes -----------------------------------------------------------------
     def check_state(self, document: Any) -> None:
         check_state(document)
+
+    def held_sequences(self, tenant: TenantState) -> dict[str, int]:
+        """Identities and activities by their keys; each sub-record's IDs inside identities."""
+        held = {
+            "identity": highest_id(tenant.collections[IDENTITIES]),
+            "activity": highest_id(tenant.collections[ACTIVITIES]),
+        }
+        for identity in tenant.collections[IDENTITIES].values():
+            if not isinstance(identity, dict):
+                continue
+            for name, sequence in SUB_RECORD_SEQUENCES.items():
+                items = identity.get(name)
+                if isinstance(items, list):
+                    found = highest_id(i.get("ID") for i in items if isinstance(i, dict))
+                    held[sequence] = max(held.get(sequence, 0), found)
+        return held
 
     def reset(self, scope: str | None) -> None:
         """The scope's tokens gone; its accounts' login users and their identities back (IRID 1:

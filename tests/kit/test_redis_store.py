@@ -202,7 +202,10 @@ def test_a_tenant_larger_than_a_read_reloads_whole(redis_url: str) -> None:
     reply for millions of customers outlasted the socket's deadline): every customer and the
     sequence arrive, and the next call's code follows on."""
     count = 2 * HASH_PIECE + 5
-    customers = {f"C{i}": {**row(f"C{i}"), "COD_CLI": f"{i:06d}"} for i in range(1, count + 1)}
+    codes = {"COD_USR": "M00001", "COD_PWD": "ABC123"}
+    customers = {
+        f"C{i}": {**row(f"C{i}"), "COD_CLI": f"{i:06d}", **codes} for i in range(1, count + 1)
+    }
     document = {"tenants": {"demo": {"sequences": {"COD_CLI": count}, "customers": customers}}}
     with processes(redis_url) as (one, two):
         assert one.put("/__admin/state/quoparts", json=document).status_code == 200

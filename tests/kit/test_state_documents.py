@@ -1,0 +1,140 @@
+"""``PUT /__admin/state``: a fixture written by hand, without its sequences, never has its IDs
+given again (the next write would have replaced a loaded record); a document the rules could
+not use is a 400 that changes nothing, never a later 500; a session's state round-trips."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from mockservers.tsdigital.models import item_uuid
+from tests.conftest import qp_call, qp_login
+from tests.data import keepit_customer
+
+KEEPIT = "/keepit/api"
+KEEPIT_QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
+KEEPIT_HEADERS = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
+XTRA_KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+CODES = {"COD_USR": "M00001", "COD_PWD": "ABC123"}
+
+
+def put(http: httpx.Client, vendor: str, document: Any) -> httpx.Response:
+    return http.put(f"/__admin/state/{vendor}", json=document)
+
+
+def state(http: httpx.Client, vendor: str) -> dict[str, Any]:
+    return http.get(f"/__admin/state/{vendor}").json()["tenants"]
+
+
+def keepit(http: httpx.Client, *records: dict[str, Any]) -> dict[str, Any]:
+    answer = http.post(
+        KEEPIT, params=KEEPIT_QUERY, headers=KEEPIT_HEADERS, json={"subjectsRecords": records}
+    )
+    return answer.json()
+
+
+def test_quoparts_codes_continue_after_those_a_fixture_holds(http: httpx.Client) -> None:
+    customer = {"COD_CLI_ERP": "CLI001", "DES_NOM": "Rossi", "COD_CLI": "000007", **CODES}
+    quote = {"COD_DOC": "000004", "COD_CLI": "000007", "COD_CLI_ERP": "CLI001"}
+    fixture = {"customers": {"CLI001": customer}, "quotes": {"000004": quote}}
+    assert put(http, "quoparts", {"tenants": {"demo": fixture}}).status_code == 200
+    token = qp_login(http)
+    row = {"COD_CLI_ERP": "CLI002", "DES_NOM": "Bianchi", "COD_PTA_IVA": "1"}
+    (answer,) = qp_call(http, "importCli", token, {"data": [row]}).json()["data"]
+    assert answer["COD_CLI"] == "000008"
+    testata = {"COD_CLI": "000007", "COD_TGA": "X", "DES_VCL": "Y"}
+    pvt = {"data": {"testata": testata, "articoli": [{"DES_RGR": "a", "COD_ART_PVT": "b"}]}}
+    assert qp_call(http, "importPvt", token, pvt).json()["data"] == [{"COD_DOC": "000005"}]
+    stored = state(http, "quoparts")["demo"]
+    assert stored["quotes"]["000005"]["COD_CLI_ERP"] == "CLI001"  # the customer it named
+    assert stored["quotes"]["000004"] == quote and stored["customers"]["CLI001"] == customer
+
+
+def test_keepit_progids_continue_after_those_a_fixture_holds(http: httpx.Client) -> None:
+    subject = keepit_customer("F1")["subjects"] | {"progId": 3}
+    email = {"contactType": "EMAIL", "value": "f1@test.it", "progId": 9}
+    fixture = {"subjects": {"3": {"progId": 3, "subjects": subject, "contacts": [email]}}}
+    assert put(http, "keepit", {"tenants": {"1/1": fixture}}).status_code == 200
+    contacts = [{"contactType": "EMAIL", "value": "f2@test.it"}]
+    answer = keepit(http, keepit_customer("F2", contacts=contacts))
+    assert answer["insertedObjects"][0]["progId"] == 4
+    assert answer["insertedObjects"][0]["contacts"] == [{"progId": 10}]
+    assert set(state(http, "keepit")["1/1"]["subjects"]) == {"3", "4"}
+    again = keepit(http, keepit_customer("F1"))
+    assert again["code"] == 204  # still the loaded customer's, not lost
+
+
+def test_xtra_ids_continue_after_those_a_fixture_holds(http: httpx.Client) -> None:
+    identity = {
+        "ID": 5,
+        "FIDGroup": 2,
+        "TypologyIds": [2],
+        "Denomination": "Rossi",
+        "Contacts": [{"ID": 40, "FIDContactTypology": 2, "Value": "a@b.it"}],
+        "Destinations": [],
+        "IdentityDocuments": [],
+        "Users": [],
+    }
+    assert put(http, "xtra", {"tenants": {"demo": {"identities": {"5": identity}}}}).status_code
+    record = {"FIDGroup": 2, "TypologyIds": [2], "Denomination": "Bianchi"}
+    record["Contacts"] = [{"FIDContactTypology": 2, "Value": "c@d.it"}]
+    answer = http.post("/xtra/api/sync/v1/irs/update", headers=XTRA_KEYS, json=[record]).json()
+    (written,) = answer["result"]["records"]
+    assert written["Item1"] == 6 and list(written["Item6"].values()) == [41]
+
+
+def test_tsdigital_ids_skip_one_a_fixture_holds(http: httpx.Client) -> None:
+    taken = item_uuid("demo/1")
+    item = {"id": taken, "status": "CREATED", "item": {"base": {}}}
+    assert put(http, "tsdigital", {"tenants": {"demo": {"items": {taken: item}}}}).status_code
+    minted = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()["token"]
+    headers = {"Authorization": f"Bearer {minted}", "X-App-Name": "erp", "X-App-Version": "1"}
+    body = {"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}}
+    created = http.post("/tsdigital/api/v3/items", headers=headers, json=body)
+    assert created.status_code == 202 and created.json()["id"] != taken
+    assert state(http, "tsdigital")["demo"]["items"][taken] == item
+
+
+@pytest.mark.parametrize(
+    ("vendor", "tenant"),
+    [
+        ("quoparts", {"sequences": {"COD_CLI": -2}}),
+        ("quoparts", {"sequences": {"COD_CLI": 2**64 - 1}}),
+        ("quoparts", {"customers": {"E1": {"COD_CLI_ERP": "E1", "COD_CLI": "000001"}}}),
+        ("quoparts", {"customers": {"E1": "x"}}),
+        ("quoparts", {"customers": {"E1": {"COD_CLI_ERP": "E2", "COD_CLI": "1", **CODES}}}),
+        ("quoparts", {"quotes": {"000001": 1}}),
+        ("keepit", {"subjects": {"1": {"subjects": {"customerCode": "C1"}}}}),
+        ("keepit", {"subjects": {"1": {"progId": 2, "subjects": {"customerCode": "C1"}}}}),
+        ("xtra", {"identities": {"1": {"ID": True, "Contacts": []}}}),
+    ],
+)
+def test_a_document_the_rules_could_not_use_is_400_and_changes_nothing(
+    http: httpx.Client, vendor: str, tenant: dict[str, Any]
+) -> None:
+    """Each of these was accepted, and a later call answered 500 (or gave IDs like -00002)."""
+    name = "1/1" if vendor == "keepit" else "demo"
+    before = state(http, vendor)
+    response = put(http, vendor, {"tenants": {name: tenant}})
+    assert response.status_code == 400 and "error" in response.json()
+    assert state(http, vendor) == before
+
+
+def test_a_session_s_keepit_state_round_trips(http: httpx.Client) -> None:
+    session = http.post("/__admin/sessions", json={}).json()
+    account = session["credentials"]["keepit"]
+    headers = {"username": account["username"], "password": account["password"]}
+    headers |= {"companyId": account["company_id"], "siteId": account["site_id"]}
+    http.post(
+        KEEPIT,
+        params=KEEPIT_QUERY,
+        headers=headers,
+        json={"subjectsRecords": [keepit_customer("S1")]},
+    )
+    params = {"session": session["id"]}
+    document = http.get("/__admin/state/keepit", params=params).json()
+    assert document["tenants"]
+    again = http.put("/__admin/state/keepit", params=params, json=document)
+    assert again.status_code == 200 and again.json() == document
