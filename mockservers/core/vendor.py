@@ -226,6 +226,7 @@ class Call:
         return self._json
 
 
+_GONE = "the client closed the connection before the whole body arrived (nothing answered)"
 _UNSET = object()
 _COUNTED_BELOW = 4096
 """Bodies shorter than this have their brackets counted before the depth check."""
@@ -476,6 +477,8 @@ class Vendor:
             body = await read_body(receive, scope, kit.max_body_bytes)
         except KitError as exc:
             refused = exc
+        except ClientDisconnect:  # journalled all the same: a connector that gave up mid-body
+            refused = KitError("disconnected", _GONE, status=400)
         call = Call(scope, self.name, operation, body, kit, query)
         if not kit.store.shared:
             response, fault = self._answer(call, route, refused, started)

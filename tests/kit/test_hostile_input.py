@@ -284,3 +284,38 @@ def test_a_body_in_several_messages_is_read_whole_and_refused_over_the_limit() -
     # Declared within it, but the pieces add up to more.
     status, answer = _asgi_post(app, "/quoparts/ws_quoparts.php", query, [b" " * 3000] * 2, 10)
     assert (status, answer["errorCode"]) == (413, "100")
+
+
+def test_a_client_that_leaves_mid_body_is_journalled_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The body's first piece, then the client is gone: nothing can be answered, but the call
+    shows in the journal, and no exception reaches the server (it logged a traceback)."""
+    app = create_app()
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        messages = [{"type": "http.request", "body": b'{"subjectsRecords": [', "more_body": True}]
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            pass
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/keepit/api",
+            "raw_path": b"/keepit/api",
+            "query_string": b"cmd=insertClient_v3&appId=KEEPIT&applicationId=KEEPIT",
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+            "client": ("127.0.0.1", 1),
+        }
+
+        async def call() -> None:
+            await app(scope, receive, send)
+
+        anyio.run(call)
+        (entry,) = http.get("/__admin/requests").json()
+    assert entry["operation"] == "insertClient_v3" and entry["status"] == 400
+    assert "closed the connection before the whole body" in entry["detail"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
