@@ -133,6 +133,9 @@ class KitApp(Starlette):
         self, *, vendors: list[Vendor], cors_origins: tuple[str, ...] = (), **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
+        # A path with a slash too many is a path the vendor does not serve: its 404, in its
+        # body and journalled (a redirect would hide the connector's wrong URL).
+        self.router.redirect_slashes = False
         self.exact: dict[str, tuple[Vendor, VendorRoute]] = {
             path: (vendor, route) for vendor in vendors for path, route in vendor.paths().items()
         }

@@ -183,8 +183,10 @@ def test_a_method_or_path_the_vendor_does_not_serve_gets_its_error_body(
     assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["allow"]
     unknown_path = http.post(f"/{target.vendor}/no/such/path", json={})
     assert unknown_path.status_code == 404
+    slash_too_many = http.post(f"{target.path}/", json={})  # not Starlette's bare 307
+    assert slash_too_many.status_code == 404
     error_contract = contract(f"{target.vendor}/error.response")
-    for answer in (wrong_method, unknown_path):
+    for answer in (wrong_method, unknown_path, slash_too_many):
         assert error_contract.check(answer.json()) == [], answer.json()
 
 
