@@ -36,9 +36,6 @@ from mockservers.core.vendor import Kit, Vendor, VendorRoute
 from mockservers.vendors import VENDOR_CLASSES
 
 SERVER_OPTIONS: dict[str, Any] = {
-    # Header sections up to 1 MiB reach the vendors (who answer the vendor's way); beyond that
-    # the HTTP layer closes the connection, as a real front server would refuse them.
-    "h11_max_incomplete_event_size": 1 << 20,
     "timeout_graceful_shutdown": 10,
 }
 """uvicorn settings shared by ``mockservers serve`` and ``MockServer``."""
