@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from mockservers.core.sessions import owner_id
+from mockservers.core.shared import StoreUnavailable
 from mockservers.core.state import SEQUENCES, VendorState
 
 _SCHEMA = """
@@ -130,23 +131,31 @@ class StateFile:
                 self._pending[(vendor, tenant, args[1], key)] = value
 
     def flush(self) -> None:
-        """Commit everything recorded since the last flush in one transaction."""
+        """Commit everything recorded since the last flush in one transaction. When the file
+        cannot take it (a full disk), the writes stay pending for the next flush and the caller
+        gets ``StoreUnavailable`` (the vendor's 5xx body): nothing recorded is ever dropped."""
         if not self._pending and not self._dropped:
             return
-        dropped, self._dropped = self._dropped, set()
-        pending, self._pending = self._pending, {}
         db = self._db
-        db.execute("BEGIN")
         try:
-            db.executemany("DELETE FROM records WHERE vendor = ? AND tenant = ?", sorted(dropped))
-            db.executemany(
-                "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?)",
-                [(*k, v if isinstance(v, bytes) else orjson.dumps(v)) for k, v in pending.items()],
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+            rows = [
+                (*k, v if isinstance(v, bytes) else orjson.dumps(v))
+                for k, v in self._pending.items()
+            ]
+            db.execute("BEGIN")
+            try:
+                dropped = sorted(self._dropped)
+                db.executemany("DELETE FROM records WHERE vendor = ? AND tenant = ?", dropped)
+                db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?)", rows)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        except (sqlite3.Error, TypeError) as exc:
+            raise StoreUnavailable(
+                f"the state file {self.path} did not take the write: {exc}"
+            ) from exc
+        self._pending, self._dropped = {}, set()
 
     def close(self) -> None:
         self.flush()

@@ -481,7 +481,10 @@ class Vendor:
             refused = KitError("disconnected", _GONE, status=400)
         call = Call(scope, self.name, operation, body, kit, query)
         if not kit.store.shared:
-            response, fault = self._answer(call, route, refused, started)
+            try:
+                response, fault = self._answer(call, route, refused, started)
+            except StoreUnavailable as exc:  # the state file did not take the writes (yet)
+                return self._not_kept(KitError("store", str(exc), status=503), operation)
         else:
             try:
                 answered = await kit.store.run(lambda: self._answer(call, route, refused, started))

@@ -155,21 +155,23 @@ class QuoPartsModel(VendorModel):
     def check_state(self, document: Any) -> None:
         """Refuse customers the rules could not use: each an object keyed by its COD_CLI_ERP,
         with its codes as text; each quote an object."""
-        probe = VendorState(self.state.vendor, self.state.collection_names)
-        for tenant in probe.parse(document).values():
-            for key, customer in tenant.collections[CUSTOMERS].items():
+        tenants = document.get("tenants") if isinstance(document, dict) else None
+        for name, tenant in (tenants if isinstance(tenants, dict) else {}).items():
+            customers = tenant.get(CUSTOMERS) if isinstance(tenant, dict) else None
+            for key, customer in (customers if isinstance(customers, dict) else {}).items():
                 if not (
                     isinstance(customer, dict)
                     and customer.get("COD_CLI_ERP") == key
                     and all(isinstance(customer.get(code), str) for code in _CODE_FIELDS)
                 ):
                     raise StateError(
-                        f"tenant {tenant.name!r}: customer {key!r} must be an object with its "
+                        f"tenant {name!r}: customer {key!r} must be an object with its "
                         f"COD_CLI_ERP as key and {', '.join(_CODE_FIELDS)} as text"
                     )
-            for key, quote in tenant.collections[QUOTES].items():
+            quotes = tenant.get(QUOTES) if isinstance(tenant, dict) else None
+            for key, quote in (quotes if isinstance(quotes, dict) else {}).items():
                 if not isinstance(quote, dict):
-                    raise StateError(f"tenant {tenant.name!r}: quote {key!r} must be an object")
+                    raise StateError(f"tenant {name!r}: quote {key!r} must be an object")
 
     def held_sequences(self, tenant: TenantState) -> dict[str, int]:
         """The customers' COD_CLI and the quotes' keys (COD_DOC)."""

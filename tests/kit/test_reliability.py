@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sqlite3
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +53,44 @@ def test_state_file_keeps_reset_and_put(tmp_path: Path) -> None:
         http.put("/__admin/state/quoparts", json=fixture)
     with _client(create_app(state_file=path)) as http:
         assert http.get("/__admin/state/quoparts").json() == fixture
+
+
+class _FullDisk:
+    """A state file's connection that fails its next writes, as on a full disk."""
+
+    def __init__(self, db: sqlite3.Connection, failures: int) -> None:
+        self.db, self.failures = db, failures
+
+    def executemany(self, sql: str, rows: object) -> object:
+        if self.failures:
+            self.failures -= 1
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.db.executemany(sql, rows)  # type: ignore[arg-type]
+
+    def execute(self, sql: str, *args: object) -> object:
+        return self.db.execute(sql, *args)
+
+
+def test_a_write_the_state_file_cannot_take_is_answered_503_and_kept_for_the_next(
+    tmp_path: Path,
+) -> None:
+    """A failed commit dropped the request's writes for good (memory kept them, the file never
+    would), and the caller got a bare 500. Now: the vendor's 503, and the next commit writes
+    them too."""
+    path = str(tmp_path / "state.db")
+    app = create_app(state_file=path)
+    state_file = app.state.kit.flush.__self__
+    with _client(app) as http:
+        token = qp_login(http)
+        state_file._db = _FullDisk(state_file._db, failures=1)
+        refused = qp_call(http, "importCli", token, {"data": [ROW]})
+        assert refused.status_code == 503 and refused.json()["errorCode"] == "503"
+        assert "did not take the write" in refused.headers["x-mockservers-detail"]
+        qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "CLI002"}]})
+        before = http.get("/__admin/state/quoparts").json()
+    with _client(create_app(state_file=path)) as http:  # a restart
+        assert http.get("/__admin/state/quoparts").json() == before
+        assert set(before["tenants"]["demo"]["customers"]) == {"CLI001", "CLI002"}
 
 
 @pytest.mark.parametrize(
