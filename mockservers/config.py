@@ -38,6 +38,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from mockservers.core.clock import LATEST
 from mockservers.core.settings import ConfigError, as_written, check_value
 
 __all__ = ["Config", "ConfigError"]
@@ -100,6 +101,8 @@ class Config:
             values["clock_start"] = start
         if start is not None and start.tzinfo is None:
             raise ConfigError("[kit.clock] start: give a time zone (e.g. a trailing Z)")
+        if start is not None and start > LATEST:
+            raise ConfigError(f"[kit.clock] start: at the latest {LATEST:%Y-%m-%d}")
         values["cors_origins"] = browser_origins(
             values.get("cors_origins", ()), "[kit] cors_origins"
         )

@@ -21,6 +21,11 @@ from functools import lru_cache
 from mockservers.core import sessions
 from mockservers.core.shared import SharedMap
 
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+"""The latest instant the kit's clock may start at or be moved to: what time then adds (a token's
+lifetime, a processing delay: at most 100 years each) still fits before the year 9999 ends,
+past which no date can be written."""
+
 
 def iso(epoch: float) -> str:
     """``datetime.fromtimestamp(epoch, UTC).isoformat()`` with ``Z`` for ``+00:00``, each second
@@ -101,10 +106,8 @@ class Clock:
         """Move the current scope's clock forward: a session's, or the global one."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        try:
-            datetime.fromtimestamp(self.time() + seconds, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise ValueError("the clock cannot move past the year 9999") from None
+        if self.time() + seconds > LATEST.timestamp():
+            raise ValueError(f"the clock cannot move past {LATEST:%Y-%m-%d}")
         session = sessions.CURRENT.get()
         if session is None:
             self._state.put("offset", self._state.data["offset"] + seconds)

@@ -9,6 +9,8 @@ import typing
 from datetime import datetime
 from typing import Any, TypeVar
 
+from mockservers.core.adminapi import MAX_SECONDS
+
 T = TypeVar("T")
 
 
@@ -48,11 +50,14 @@ def check_value(value: Any, expected: Any, where: str) -> None:
         raise ConfigError(f"{where}: {_describe(expected)} is expected, not {as_written(value)}")
 
 
-def check_lifetime(seconds: Any, name: str = "token_ttl_seconds") -> None:
-    """A token lifetime: a number of seconds above 0 (a token dead when issued tests nothing;
-    ``ValueError`` naming it)."""
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
-        raise ValueError(f"{name} must be a number of seconds above 0")
+def check_lifetime(seconds: Any, name: str = "token_ttl_seconds", *, zero: bool = False) -> None:
+    """A token lifetime or a delay: a number of seconds above 0 (a token dead when issued tests
+    nothing; ``zero``: 0 allowed) and at most 100 years, the bound of the admin API's own
+    (``ValueError`` naming it). Longer ones would write dates past the year 9999."""
+    number = isinstance(seconds, int | float) and not isinstance(seconds, bool)
+    if not number or not 0 <= seconds <= MAX_SECONDS or (seconds == 0 and not zero):
+        lowest = "0 or more" if zero else "above 0"
+        raise ValueError(f"{name} must be a number of seconds {lowest}, at most {MAX_SECONDS:.0f}")
 
 
 def check_accounts(accounts: list[Any], keys: tuple[str, ...], unique: tuple[str, ...]) -> None:

@@ -23,9 +23,7 @@ class TsDigitalSettings:
 
     def __post_init__(self) -> None:
         check_lifetime(self.token_ttl_seconds)
-        delay = self.processing_delay_seconds
-        if isinstance(delay, bool) or not isinstance(delay, int | float) or delay < 0:
-            raise ValueError("processing_delay_seconds must be a number >= 0")
+        check_lifetime(self.processing_delay_seconds, "processing_delay_seconds", zero=True)
         from mockservers.tsdigital.models import KINDS, is_grant  # models import settings
 
         if self.shadow_token_kind not in KINDS:

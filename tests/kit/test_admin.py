@@ -192,6 +192,21 @@ def test_clock_get_and_advance(http: httpx.Client) -> None:
     assert http.post("/__admin/clock", json={}).status_code == 400
 
 
+def test_the_clock_stops_where_tokens_and_delays_still_fit_before_9999() -> None:
+    """A clock moved near the year 9999 made XTRA's login and TS Digital's items answer 500
+    (their expiry dates cannot be written): it moves at most to 9000-01-01."""
+    app = create_app({"kit": {"clock": {"start": "8950-01-01T00:00:00Z", "frozen": True}}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        century = {"advance_seconds": 100 * 365 * 86400}
+        refused = http.post("/__admin/clock", json=century)
+        assert refused.status_code == 400 and "9000-01-01" in refused.json()["error"]
+        keys = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+        login = http.post(
+            "/xtra/api/sync/v1/login", headers=keys, json={"Username": "demo", "Password": "demo"}
+        )
+        assert login.status_code == 200
+
+
 def test_frozen_clock_from_config_only_moves_when_advanced() -> None:
     app = create_app({"kit": {"clock": {"start": "2025-01-01T00:00:00Z", "frozen": True}}})
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:

@@ -22,6 +22,11 @@ REFUSED = [
     ({"quoparts": 3}, "[quoparts]: a table is expected, not 3"),
     ({"keepit": {"rate_limit_calls": 1.5}}, "[keepit] rate_limit_calls: an integer"),
     ({"tsdigital": {"processing_delay_seconds": True}}, "processing_delay_seconds: a number"),
+    # dates past the year 9999 cannot be written: every call would have been a 500
+    ({"xtra": {"token_ttl_seconds": 1e12}}, "token_ttl_seconds must be a number of seconds"),
+    ({"tsdigital": {"processing_delay_seconds": -1}}, "processing_delay_seconds must be"),
+    ({"tsdigital": {"processing_delay_seconds": 1e12}}, "processing_delay_seconds must be"),
+    ({"kit": {"clock": {"start": "9999-12-31T23:30:00Z"}}}, "start: at the latest 9000-01-01"),
     ({"kit": 5}, "[kit]: a table is expected"),
     ({"kit": {"seed": "abc"}}, '[kit] seed: an integer is expected, not "abc"'),
     ({"kit": {"max_body_bytes": "big"}}, "[kit] max_body_bytes: an integer"),
