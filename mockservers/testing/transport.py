@@ -11,6 +11,7 @@ go of its connections there).
 
 from __future__ import annotations
 
+import weakref
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -29,17 +30,22 @@ class SyncASGITransport(httpx.BaseTransport):
         self._app = app
         self._inner = httpx.ASGITransport(app=app, client=client)
         self._lifespan = lifespan
-        self._running: AbstractAsyncContextManager[Any] | None = None
-        self._portal_cm: Any = None
         self._portal: BlockingPortal | None = None
+        self._stop: weakref.finalize | None = None
 
     def _ensure_portal(self) -> BlockingPortal:
         if self._portal is None:
-            self._portal_cm = start_blocking_portal()
-            self._portal = self._portal_cm.__enter__()
+            started = start_blocking_portal()
+            portal = started.__enter__()
+            running = None
             if self._lifespan:
-                self._running = self._app.router.lifespan_context(self._app)
-                self._portal.call(self._running.__aenter__)
+                running = self._app.router.lifespan_context(self._app)
+                portal.call(running.__aenter__)
+            self._portal = portal
+            # Stopped by close(), when the transport is collected, or else at the interpreter's
+            # exit: a portal still running at finalisation hung the exit (its cleanup waits for
+            # a loop thread that no longer runs), a test run that passed never ending.
+            self._stop = weakref.finalize(self, _stop_portal, started, portal, running)
         return self._portal
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -58,10 +64,16 @@ class SyncASGITransport(httpx.BaseTransport):
         return httpx.Response(status, headers=headers, content=content, request=request)
 
     def close(self) -> None:
-        if self._portal_cm is not None:
-            if self._running is not None and self._portal is not None:
-                self._portal.call(self._running.__aexit__, None, None, None)
-                self._running = None
-            self._portal_cm.__exit__(None, None, None)
-            self._portal_cm = None
+        if self._stop is not None:
+            self._stop()  # runs once, whoever calls it first
+            self._stop = None
             self._portal = None
+
+
+def _stop_portal(
+    started: Any, portal: BlockingPortal, running: AbstractAsyncContextManager[Any] | None
+) -> None:
+    """The app's lifespan shut down (if the transport ran it), then the portal's loop."""
+    if running is not None:
+        portal.call(running.__aexit__, None, None, None)
+    started.__exit__(None, None, None)

@@ -5,6 +5,8 @@ an inner pytest, with and without xdist)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from datetime import datetime
 
@@ -202,3 +204,18 @@ def test_without_the_option_no_report_is_printed(pytester: pytest.Pytester) -> N
     result = pytester.runpytest_inprocess(*QUIET)
     result.assert_outcomes(passed=1)
     assert "mockservers coverage" not in result.stdout.str()
+
+
+def test_a_process_that_never_closes_its_in_process_transport_still_exits() -> None:
+    """The transport's loop thread outlived the interpreter's finalisation and the exit waited
+    for it for ever: a test run that had passed hung until CI killed it."""
+    script = (
+        "from clients.quoparts import QuoPartsClient\n"
+        "from mockservers import create_app\n"
+        "from mockservers.testing import SyncASGITransport\n"
+        "transport = SyncASGITransport(create_app(), lifespan=True)\n"
+        "client = QuoPartsClient('http://m/quoparts', 'demo', 'demo', transport=transport)\n"
+        "assert client.login()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], timeout=60, capture_output=True)
+    assert done.returncode == 0, done.stderr
