@@ -3,7 +3,7 @@ and checking a request against its contract before any I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Collection, Generator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
@@ -57,20 +57,32 @@ class InvalidResponse(VendorClientError):
 
 
 class ContractViolation(ValueError):
-    """The request breaks its contract; raised before anything is sent."""
+    """The request breaks its contract; raised before anything is sent. The message never
+    quotes the value of a ``secret`` field (a password, a bearer token)."""
 
-    def __init__(self, contract_name: str, violations: list[Violation]) -> None:
-        lines = "; ".join(f"{v.pointer or '(body)'}: {v.message}" for v in violations[:5])
+    def __init__(
+        self, contract_name: str, violations: list[Violation], secret: Collection[str] = ()
+    ) -> None:
+        lines = "; ".join(
+            f"{v.pointer or '(body)'}: {_described(v, secret)}" for v in violations[:5]
+        )
         super().__init__(f"request breaks {contract_name}: {lines}")
         self.contract = contract_name
         self.violations = violations
 
 
-def check_request(contract_name: str, payload: Any) -> None:
-    """Raise :class:`ContractViolation` when ``payload`` breaks the named contract."""
+def _described(violation: Violation, secret: Collection[str]) -> str:
+    if violation.path and violation.path[0] in secret:
+        return f"the value (a secret, not shown) breaks the rule {violation.keyword!r}"
+    return violation.message
+
+
+def check_request(contract_name: str, payload: Any, *, secret: Collection[str] = ()) -> None:
+    """Raise :class:`ContractViolation` when ``payload`` breaks the named contract (a query's
+    or headers' contract too: ``secret`` names the fields whose values it must not quote)."""
     violations = contract(contract_name).check(payload)
     if violations:
-        raise ContractViolation(contract_name, violations)
+        raise ContractViolation(contract_name, violations, secret)
 
 
 def json_body(response: httpx.Response) -> Any:

@@ -38,6 +38,7 @@ from clients.base import (
 ENDPOINT = "/api"
 QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
 REQUEST_CONTRACT = "keepit/insertClient_v3.request"
+HEADERS_CONTRACT = "keepit/insertClient_v3.headers"
 RESULT_CODES = frozenset({200, 204, 206})
 RATE_LIMITED = 429
 
@@ -121,6 +122,7 @@ class _KeepItFlows:
     def _payload(self, records: Iterable[dict[str, Any]]) -> dict[str, Any]:
         payload = {"subjectsRecords": list(records)}
         if self.validate:
+            check_request(HEADERS_CONTRACT, self.credentials, secret=("password",))
             check_request(REQUEST_CONTRACT, payload)
         return payload
 

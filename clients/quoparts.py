@@ -62,11 +62,10 @@ class _QuoPartsFlows:
         self.token: str | None = None
 
     def _login(self) -> Flow[str]:
-        response = yield Req(
-            "GET",
-            ENDPOINT,
-            params={"login": "", "username": self.username, "password": self.password},
-        )
+        query = {"login": "", "username": self.username, "password": self.password}
+        if self.validate:
+            check_request("quoparts/login.query", query, secret=("password",))
+        response = yield Req("GET", ENDPOINT, params=query)
         body = _envelope(response)
         data = body["data"]
         if not data or not isinstance(data[0], dict) or not isinstance(data[0].get("TOKEN"), str):

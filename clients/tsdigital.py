@@ -62,6 +62,11 @@ class TsDigitalError(VendorClientError):
         self.timestamp = timestamp
 
 
+CONFIGURED_HEADERS = ("Authorization", "X-App-Name", "X-App-Version")
+"""The standard headers a client is configured with (its token, the application's name and
+version), checked against their contract before a call when validating."""
+
+
 class _TsDigitalFlows:
     """The protocol, written once for the sync and the async client."""
 
@@ -81,9 +86,12 @@ class _TsDigitalFlows:
         }
 
     def _create_item(self, payload: dict[str, Any]) -> Flow[str]:
-        if self.validate:
+        headers = self.headers()
+        if self.validate:  # what the caller configured (the X-Request-ID is the client's own)
+            given = {name: headers[name] for name in CONFIGURED_HEADERS}
+            check_request("tsdigital/createItem.headers", given, secret=("Authorization",))
             check_request("tsdigital/createItem.request", payload)
-        response = yield Req("POST", ITEMS, json=payload, headers=self.headers())
+        response = yield Req("POST", ITEMS, json=payload, headers=headers)
         if response.status_code != 202:
             raise _error(response)
         body = json_body(response)

@@ -193,6 +193,14 @@ def test_client_validates_before_any_io(records: list[dict[str, Any]]) -> None:
         keepit.insert_customers(records)
 
 
+def test_client_validates_its_credential_headers_before_any_io() -> None:
+    with (
+        KeepItClient(BASE, **(DEMO | {"site_id": ""}), transport=_Refuse()) as keepit,
+        pytest.raises(ContractViolation, match=r"insertClient_v3\.headers: siteId"),
+    ):
+        keepit.insert_customers([customer("C1")])
+
+
 def test_client_without_validation_gets_the_vendors_answer(app: object) -> None:
     transport = SyncASGITransport(app)
     with (

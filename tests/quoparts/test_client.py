@@ -83,6 +83,15 @@ def test_client_validates_before_any_io(call: object) -> None:
         call(qp)  # type: ignore[operator]
 
 
+def test_client_validates_its_credentials_before_any_io() -> None:
+    """The login's query has a contract too: an empty password never leaves the client."""
+    with (
+        QuoPartsClient(BASE, "demo", "", transport=_Refuse()) as qp,
+        pytest.raises(ContractViolation, match=r"login\.query: password: the value"),
+    ):
+        qp.login()
+
+
 @pytest.mark.anyio
 async def test_async_client_in_process(app: object) -> None:
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]

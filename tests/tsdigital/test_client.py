@@ -165,6 +165,22 @@ def test_client_validates_before_any_io(payload: dict[str, Any]) -> None:
         ts.create_item(payload)
 
 
+def test_client_validates_its_headers_before_any_io() -> None:
+    """An empty X-App-Name, or a token the Authorization header cannot carry (the message never
+    quotes it), never leaves the client."""
+    for options, refused in (
+        ({"token": "t", "app_name": ""}, "X-App-Name"),
+        ({"token": "tok en-Secret"}, "Authorization: the value"),
+    ):
+        settings = {"token": "t", "app_name": "a", "app_version": "1"} | options
+        with (
+            TsDigitalClient(BASE, transport=_Refuse(), **settings) as ts,
+            pytest.raises(ContractViolation, match=refused) as caught,
+        ):
+            ts.create_item(ITEM)
+        assert "Secret" not in str(caught.value)
+
+
 @pytest.mark.anyio
 async def test_async_client_in_process(app: Starlette, admin: httpx.Client) -> None:
     token = mint(admin, "app-key", ["items:create", "special"])
