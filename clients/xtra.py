@@ -153,8 +153,11 @@ class _XtraFlows:
             raise InvalidResponse(200, None, "irs/update answer has no records") from None
 
     def _with_token(self, params: dict[str, str], payload: list[Any]) -> Flow[dict[str, Any]]:
-        """Send with the AccessToken. A 403 on a token from an earlier call is taken for an
-        expired token: log in again once and retry; a 403 on a fresh token is raised."""
+        """Send with the AccessToken. A 403 on a token from an earlier call, for records that
+        all update the token's own identity, is taken for an expired token: log in again once
+        and retry. Otherwise it is raised: a fresh token was refused, or the records reach
+        another identity (or insert one), which an AccessToken may never do, so a retry would
+        be refused again (and journalled twice)."""
         while True:
             fresh = self.session is None
             session = self.session if self.session is not None else (yield from self._login())
@@ -168,9 +171,14 @@ class _XtraFlows:
             try:
                 return _envelope(response)
             except XtraError as exc:
-                if exc.status != FORBIDDEN or fresh:
+                if exc.status != FORBIDDEN or fresh or not _own(payload, session.irid):
                     raise
                 self.session = None
+
+
+def _own(records: list[Any], irid: int) -> bool:
+    """Whether every record updates the identity ``irid`` (what an AccessToken may do)."""
+    return all(isinstance(r, dict) and r.get("ID") == irid for r in records)
 
 
 def _envelope(response: httpx.Response) -> dict[str, Any]:

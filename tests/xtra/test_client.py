@@ -104,6 +104,18 @@ def test_client_raises_xtra_error_beyond_its_own_identity(app: object, logged: X
     assert (caught.value.status, caught.value.code) == (403, "ER.AUTH")
     with _admin(app) as admin:  # a fresh token refused is not taken for an expired one
         assert len(admin.get("/__admin/requests", params={"operation": "login"}).json()) == 1
+    # Nor is a token from an earlier call, refused for reaching beyond its identity: sent once.
+    logged.update_identities([{"ID": 1, "City": "Asti"}])
+    with pytest.raises(XtraError):
+        logged.update_identities([{"ID": 2, "City": "Asti"}])
+    with _admin(app) as admin:
+        journal = admin.get("/__admin/requests", params={"vendor": "xtra"}).json()
+    assert [(e["operation"], e["status"]) for e in reversed(journal)] == [
+        ("login", 200),
+        ("updateIdentities", 403),
+        ("updateIdentities", 200),
+        ("updateIdentities", 403),
+    ]
 
 
 @pytest.mark.parametrize(

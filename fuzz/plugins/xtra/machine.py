@@ -187,7 +187,7 @@ class XtraMachine(ClientMachine):
             rid = data.draw(st.sampled_from([*others, UNKNOWN_ID]), label="ID")
             records = [{"ID": rid, "City": "Alessandria"}]
         result = self.call(lambda: self.user.update_identities(records, contact_form=contact_form))
-        self.expect_wire(self.model.authed(FORBIDDEN))
+        self.expect_wire(self.model.authed(FORBIDDEN, own=False))
         assert isinstance(result, Raised) and isinstance(result.error, XtraError), result
         assert result.error.status == FORBIDDEN, result
 

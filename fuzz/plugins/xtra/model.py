@@ -107,13 +107,17 @@ class XtraModel:
         self.token_issued = self.now
         return [("login", OK)]
 
-    def authed(self, status: int) -> list[tuple[str, int]]:
+    def authed(self, status: int, *, own: bool = True) -> list[tuple[str, int]]:
         """The exchanges of a token call answered ``status`` once the token is good: log in
-        first; or a 403 on the earlier token (expired, or beyond its identity), log in, again."""
+        first; or, for records of the token's ``own`` identity, a 403 on the expired earlier
+        token, log in, again. Records beyond it are refused once, whatever the token: the
+        client does not try a new one, which would be refused the same way."""
         issued = self.token_issued
         if issued is None:
             return [*self.login(), ("updateIdentities", status)]
-        if self.now >= issued + self.ttl or status == FORBIDDEN:
+        if not own:
+            return [("updateIdentities", FORBIDDEN)]
+        if self.now >= issued + self.ttl:
             return [("updateIdentities", FORBIDDEN), *self.login(), ("updateIdentities", status)]
         return [("updateIdentities", status)]
 
