@@ -23,12 +23,17 @@ NOT_DONE = (
 
 class KeepItError(VendorError):
     def __init__(
-        self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+        self,
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        detail: str = "",
     ) -> None:
         super().__init__(f"{status} {body.get('message')}")
         self.status = status
         self.body = body
         self.headers = headers
+        self.detail = detail
 
     def response(self) -> Response:
         return JSONResponse(self.body, status_code=self.status, headers=self.headers)
@@ -53,9 +58,12 @@ def envelope(
     }
 
 
-def call_error(status: int, message: str, headers: dict[str, str] | None = None) -> KeepItError:
+def call_error(
+    status: int, message: str, headers: dict[str, str] | None = None, detail: str = ""
+) -> KeepItError:
     """The call refused as a whole: ``{"success": false, "code": status, "message"}``."""
-    return KeepItError(status, {"success": False, "code": status, "message": message}, headers)
+    body = {"success": False, "code": status, "message": message}
+    return KeepItError(status, body, headers, detail)
 
 
 def bad_request(message: str) -> KeepItError:
@@ -70,4 +78,5 @@ def not_found(cmd: str) -> KeepItError:
 def rate_limited(calls: int, window: float, wait: float) -> KeepItError:
     seconds = max(1, math.ceil(wait))
     message = f"Superato il limite di {calls} chiamate in {window:g} secondi."
-    return call_error(429, message, {"Retry-After": str(seconds)})
+    detail = f"{calls} calls in the last {window:g} s of the kit's clock"
+    return call_error(429, message, {"Retry-After": str(seconds)}, detail)

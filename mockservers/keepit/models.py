@@ -184,7 +184,8 @@ class KeepItModel(VendorModel):
             or not secrets.compare_digest(expected.encode(), password.encode())
         ):
             met(coverage.UNAUTHORIZED)
-            raise call_error(401, self.settings.auth_error_message)
+            detail = _refusal(username, password, company, site, expected)
+            raise call_error(401, self.settings.auth_error_message, detail=detail)
         tenant = tenant_name(company, site)
         wait = self.limiter.hit(f"{tenant}\x1f{username}")
         if wait is not None:
@@ -388,6 +389,17 @@ def _given_up(plan: Plan) -> list[Key]:
         return []
     kept = set(plan.keys)
     return [key for key in unique_keys(plan.existing) if key not in kept]
+
+
+def _refusal(username: str, password: str, company: str, site: str, expected: str | None) -> str:
+    """Why the credentials were refused, for the detail header (never the password)."""
+    sent = {"username": username, "password": password, "companyId": company, "siteId": site}
+    missing = [name for name, value in sent.items() if not value]
+    if missing:
+        return f"missing or empty headers: {', '.join(missing)}"
+    if expected is None:
+        return f"no account {username!r} in company {company!r}, site {site!r}"
+    return f"wrong password for {username!r} in company {company!r}, site {site!r}"
 
 
 def _is_prog_id(value: Any, key: int) -> bool:

@@ -124,15 +124,19 @@ class TsDigitalModel(VendorModel):
         """The caller behind ``Authorization: Bearer <token>``; 401 when there is none."""
         if not authorization:
             met(coverage.TOKEN_MISSING)
-            raise self.error(401, [sub_error("Authorization", "header mancante")])
+            raise self.error(
+                401, [sub_error("Authorization", "header mancante")], "no Authorization header"
+            )
         scheme, value = bearer(authorization)
         if scheme != "bearer" or not value:
             met(coverage.TOKEN_INVALID if value else coverage.TOKEN_MISSING)
-            raise self.error(401, [sub_error("Authorization", "atteso 'Bearer <token>'")])
+            wrong = "the Authorization header is not 'Bearer <token>'"
+            raise self.error(401, [sub_error("Authorization", "atteso 'Bearer <token>'")], wrong)
         token, verdict = self.tokens.verdict(value)
         if token is None:
             met(coverage.TOKEN_EXPIRED if verdict == "expired" else coverage.TOKEN_INVALID)
-            raise self.error(401, [sub_error("Authorization", "token sconosciuto o scaduto")])
+            refused = [sub_error("Authorization", "token sconosciuto o scaduto")]
+            raise self.error(401, refused, f"the bearer token is {verdict}")
         claims = token.claims
         return caller_of(claims["kind"], tuple(claims["grants"]), token.tenant)
 

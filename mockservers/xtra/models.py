@@ -38,6 +38,7 @@ IDENTITIES = "identities"  # keyed by str(ID)
 ACTIVITIES = "activities"  # CRM activities recorded by contact-form calls, keyed by str(ID)
 
 SUB_RECORDS = ("Destinations", "Contacts", "IdentityDocuments", "Users")
+KEYS_REFUSED = "SyncPublicKey/SyncSecretKey mancanti o non validi"
 SUB_RECORD_SEQUENCES = {
     "Destinations": "destination",
     "Contacts": "contact",
@@ -301,8 +302,20 @@ class XtraModel(VendorModel):
                 users[user["Username"]] = (identity["ID"], user["ID"])
 
     # -- authorisation ------------------------------------------------------------------------
-    def forbidden(self, message: str) -> XtraError:
-        return XtraError(403, self.settings.auth_error_code, message)
+    def forbidden(self, message: str, detail: str = "") -> XtraError:
+        return XtraError(403, self.settings.auth_error_code, message, detail)
+
+    def keys_refused(self, headers: Any) -> XtraError:
+        """403 for a key pair that names no account or not with that secret, saying which."""
+        public = headers.get("syncpublickey")
+        if not public:
+            detail = "no SyncPublicKey header"
+        elif self.named_account(headers) is None:
+            detail = f"no account has the SyncPublicKey {public!r}"
+        else:
+            detail = f"the SyncSecretKey is not the one of SyncPublicKey {public!r}"
+        met(coverage.KEYS_REFUSED)
+        return self.forbidden(KEYS_REFUSED, detail)
 
     def _account(self, headers: Any, secret: str) -> Account | None:
         """The account of the call's key pair, when ``secret`` is its secret key."""
@@ -322,14 +335,13 @@ class XtraModel(VendorModel):
             if token is None:
                 expired = verdict == "expired"
                 met(coverage.ACCESS_TOKEN_EXPIRED if expired else coverage.ACCESS_TOKEN_INVALID)
-                raise self.forbidden("AccessToken non valido o scaduto")
+                raise self.forbidden("AccessToken non valido o scaduto", f"the token is {verdict}")
             return Caller(
                 self.state.tenant(token.tenant), token.claims["irid"], token.claims["uid"]
             )
         account = self._account(headers, sent.get("syncsecretkey") or "")
         if account is None:
-            met(coverage.KEYS_REFUSED)
-            raise self.forbidden("SyncPublicKey/SyncSecretKey mancanti o non validi")
+            raise self.keys_refused(sent)
         return Caller(self.state.tenant(account.name))
 
     def check_scope(
@@ -364,8 +376,7 @@ class XtraModel(VendorModel):
         if headers.get("syncpublickey") is not None or headers.get("syncsecretkey") is not None:
             account = self._account(headers, headers.get("syncsecretkey") or "")
             if account is None:
-                met(coverage.KEYS_REFUSED)
-                raise self.forbidden("SyncPublicKey/SyncSecretKey mancanti o non validi")
+                raise self.keys_refused(headers)
             tenants = [account.name]
         else:  # every account of the caller's scope
             tenants = [name for name in self._users if in_scope(name, current_id())]
@@ -384,7 +395,7 @@ class XtraModel(VendorModel):
                 met(coverage.LOGIN_OK)
                 return self._session(name, identity, user)
         met(coverage.LOGIN_REFUSED)
-        raise self.forbidden("Credenziali non valide")
+        raise self.forbidden("Credenziali non valide", f"no user {username!r} with that password")
 
     def _session(
         self, tenant: str, identity: dict[str, Any], user: dict[str, Any]

@@ -321,3 +321,51 @@ def test_a_client_that_leaves_mid_body_is_journalled_without_a_traceback(
     assert entry["operation"] == "insertClient_v3" and entry["status"] == 400
     assert "closed the connection before the whole body" in entry["detail"]
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "body", "detail"),
+    [
+        (
+            "/keepit/api?cmd=insertClient_v3&appId=KEEPIT&applicationId=KEEPIT",
+            {"username": "demo", "password": "nope-Secret", "companyId": "1", "siteId": "1"},
+            {"subjectsRecords": []},
+            "wrong password for 'demo' in company '1', site '1'",
+        ),
+        (
+            "/keepit/api?cmd=insertClient_v3&appId=KEEPIT&applicationId=KEEPIT",
+            {"username": "demo", "companyId": "1"},
+            {"subjectsRecords": []},
+            "missing or empty headers: password, siteId",
+        ),
+        (
+            "/xtra/api/sync/v1/irs/update",
+            {"SyncPublicKey": "demo-public", "SyncSecretKey": "nope-Secret"},
+            [],
+            "the SyncSecretKey is not the one of SyncPublicKey 'demo-public'",
+        ),
+        (
+            "/xtra/api/sync/v1/irs/update",
+            {"AccessToken": "nope-Secret"},
+            [],
+            "the token is unknown",
+        ),
+        ("/tsdigital/api/v3/items", {}, {}, "no Authorization header"),
+        (
+            "/tsdigital/api/v3/items",
+            {"Authorization": "Bearer nope-Secret"},
+            {},
+            "the bearer token is unknown",
+        ),
+    ],
+)
+def test_a_refused_credential_says_why_and_never_what_it_was(
+    http: httpx.Client, path: str, headers: dict[str, str], body: Any, detail: str
+) -> None:
+    """Every vendor's refusal of credentials carries the kit's diagnosis, as QuoParts's did:
+    the client's ``.detail`` and the journal had nothing for KeepIT, XTRA and TS Digital."""
+    answer = http.post(path, headers=headers, json=body)
+    assert answer.status_code in (401, 403)
+    assert answer.headers["x-mockservers-detail"] == detail
+    (entry,) = http.get("/__admin/requests", params={"limit": 1}).json()
+    assert entry["detail"] == detail and "nope-Secret" not in answer.headers["x-mockservers-detail"]
