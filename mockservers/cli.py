@@ -208,7 +208,7 @@ def _proxy_banner(base: str, config: Config, app: Any, args: argparse.Namespace)
     if args.shadow and not args.config:
         print(f"  {'shadow':<12} demo accounts only: give --config with the sandbox's accounts")
     if args.record:
-        print(f"  {'recording':<12} {args.record}/<vendor>-<YYYY-MM-DD>.har")
+        print(f"  {'recording':<12} {Path(args.record) / '<vendor>-<YYYY-MM-DD>.har'}")
     shadow = "; differences: /__admin/shadow" if args.shadow else ""
     print(f"  {'dashboard':<12} {base}/__admin/ui  (see docs/dashboard.md)")
     print(f"  {'admin':<12} {base}/__admin  (journal: /__admin/requests{shadow})")
@@ -288,7 +288,12 @@ def add_credentials(group: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mockservers", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="mockservers",
+        description="Stateful fakes of QuoParts, 4WS.KeepIT, XTRA and TS Digital: serve them, "
+        "put the kit in front of a real vendor (proxy), replay a recording, export the contracts; "
+        "mockservers fuzz (with the [fuzz] extra) fuzzes a running server from the contracts.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser("serve", help="serve all four fakes and the admin API")
@@ -382,7 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
         "from the replayed logins, TS Digital's from --token or the fake's admin API",
     )
     add_credentials(creds)
-    p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long each call may take (30); later, it counts as a difference",
+    )
     p.set_defaults(func=replay)
 
     p = commands.add_parser("contracts", help="the JSON Schema contracts")
