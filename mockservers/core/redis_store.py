@@ -78,14 +78,15 @@ if token ~= redis.call('GET', KEYS[2]) then
 end
 redis.call('SET', KEYS[3], token .. ':' .. ARGV[1])
 local v = tonumber(redis.call('GET', KEYS[4]) or '0')
-if redis.call('EXISTS', KEYS[5]) == 0 then return {'empty', v} end
-if v < tonumber(ARGV[2]) then return {'gap', v} end
-return {'ok', v}
+local kit = redis.call('GET', KEYS[5])
+if not kit then return {'empty', v} end
+if v < tonumber(ARGV[2]) then return {'gap', v, kit} end
+return {'ok', v, kit}
 """
 """Take the lock's token (if this connection holds it) and say where the copy stands: 'ok' (the
-log since the caller's version, read right after, brings it up to date), 'gap' (reload) or
-'empty' (seed). The log is not read here: a value that passes through Lua is copied into it,
-about 1.5 µs a kilobyte."""
+log since the caller's version, read right after, brings it up to date, if the kit is the one
+the copy holds), 'gap' (reload) or 'empty' (seed); with the kit's id. The log is not read here:
+a value that passes through Lua is copied into it, about 1.5 µs a kilobyte."""
 
 _RECOVER = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -251,6 +252,8 @@ class RedisStore(Store):
         self._started = False
         self._starting = asyncio.Lock()
         self._scripts: dict[str, bytes] = {}
+        self._kit: bytes | None = None
+        """The id of the kit this process's copy holds (set when it seeds or reloads it)."""
         self._journal_read: dict[bytes, Entry] = {}
         """The journal's entries as the last reload read them, by their JSON in Redis."""
         self._may_hold = True
@@ -464,16 +467,18 @@ class RedisStore(Store):
                 await self._recover_dead_holder()
             elif replies[0][0] == b"stale":
                 replies = [[b"none"]]
-        status, version = replies[0]
+        status, version, *kit = replies[0]
         log = replies[1] if mine >= 0 else []
-        if status == b"ok" and mine >= 0 and _continues(log, mine, int(version)):
+        same_kit = kit == [self._kit]  # a Redis emptied and seeded again counts from 0 again
+        if status == b"ok" and mine >= 0 and same_kit and _continues(log, mine, int(version)):
             for _, fields in log:  # ops, its JSON, then "r", a record, for each record
                 await self._replay(orjson.loads(fields[1]), iter(fields[3::2]))
             self.version = int(version)
         elif status == b"empty":
             await self._seed(int(version))
-        else:  # behind what the log keeps, ahead of Redis (it lost data), or a dirty copy
+        else:  # behind what the log keeps, ahead of Redis (it lost data), another kit, dirty
             await self._reload(int(version))
+            self._kit = kit[0] if kit else None
         self._owned = True
         self._in_batch = 0
 
@@ -726,8 +731,9 @@ class RedisStore(Store):
             return
         vendor, scope = args
         key = self.key("journal", scope or "global")
-        if vendor is None:
+        if vendor is None:  # the scope's journal gone (a dropped session: for good)
             pipe.delete(key)
+            pipe.srem(self.key("journals"), scope or "global")
         else:  # keep the scope's other vendors' entries
             pipe.drop_vendor(key, vendor)
 
@@ -844,9 +850,10 @@ class RedisStore(Store):
         imports again took 0.1 to 0.2 s of CPU a read."""
         client = self._redis  # the drainer may drop its clients meanwhile (a failed commit)
         assert client is not None
-        wire: list[bytes] = []
+        reads = client.pipeline(transaction=False)
         for scope in await client.smembers(self.key("journals")):
-            wire += await client.lrange(self.key("journal", scope.decode()), 0, -1)
+            reads.lrange(self.key("journal", scope.decode()), 0, -1)
+        wire = [raw for found in await reads.execute() for raw in found]
         known = self._journal_read
         read = {raw: known.get(raw) or Entry.from_wire(orjson.loads(raw)) for raw in wire}
         journal.replace(read[raw] for raw in wire)
@@ -861,7 +868,10 @@ class RedisStore(Store):
         self._dirty = False
         self.version = version
         await self._commit(release=False)
-        await self._redis.set(self.key("init"), 1)
+        # Its id: a process whose copy is of another kit (Redis was emptied and seeded again
+        # while it was idle, its version counting from 0 again) reloads instead of replaying.
+        self._kit = os.urandom(8).hex().encode()
+        await self._redis.set(self.key("init"), self._kit)
 
 
 def _run_id(info: bytes) -> str:

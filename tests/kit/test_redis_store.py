@@ -855,6 +855,43 @@ def test_a_redis_emptied_under_the_fake_gives_a_fresh_kit_not_a_hang(redis_url: 
         assert two.get("/__admin/health").status_code == 200
 
 
+def test_a_process_idle_while_redis_was_emptied_takes_the_fresh_kit(redis_url: str) -> None:
+    """After FLUSHDB the version counts from 0 again: a process idle meanwhile, its copy at an
+    old version no higher than the new one, replayed the new log onto its old state and the
+    two processes parted for good (old customers and sessions on one, codes going on)."""
+    import redis as sync_redis
+
+    with processes(redis_url) as (idle, busy):
+        token = qp_login(idle)
+        qp_call(idle, "importCli", token, {"data": [row("OLD1"), row("OLD2")]})
+        idle.post("/__admin/sessions", json={})
+        sync_redis.Redis.from_url(redis_url).flushdb()
+        fresh = qp_login(busy)
+        for _ in range(12):  # the new kit's version goes past the idle copy's
+            busy.post("/__admin/clock", json={"advance_seconds": 1})
+        assert idle.get("/__admin/state/quoparts").json() == {"tenants": {}}
+        assert idle.get("/__admin/sessions").json() == []
+        answer = qp_call(idle, "importCli", fresh, {"data": [row("NEW")]}).json()
+        assert answer["data"][0]["COD_CLI"] == "000001"
+
+
+def test_a_dropped_session_leaves_nothing_for_journal_reads_to_walk(redis_url: str) -> None:
+    """Each session's journal scope stayed listed after the session was dropped: every journal
+    read, count and dashboard refresh made one more round trip per session ever opened."""
+    import redis as sync_redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    with processes(redis_url, prefix=prefix) as (one, two):
+        qp_login(one)
+        for _ in range(3):
+            session = one.post("/__admin/sessions", json={}).json()
+            qp_login(two, **session["credentials"]["quoparts"])
+            one.delete(f"/__admin/sessions/{session['id']}")
+        assert [e["session"] for e in two.get("/__admin/requests").json()] == [None]
+    scopes = sync_redis.Redis.from_url(redis_url).smembers(f"{prefix}:journals")
+    assert scopes == {b"global"}
+
+
 @needs_redis
 def test_the_first_journal_read_after_a_redis_restart_is_answered(tmp_path: Path) -> None:
     """The admin reads' connections were dropped by the restart: a read replaces its
