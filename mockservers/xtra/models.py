@@ -122,6 +122,10 @@ def check_state(document: Any) -> None:
                     isinstance(i, dict) and is_id(i.get("ID")) for i in items
                 ):
                     raise StateError(f"{where}: {sub} must be a list of objects with an ID")
+            external = identity.get("ExternalKey")
+            names = [user.get("Username") for user in identity.get("Users") or []]
+            if not all(isinstance(v, str | None) for v in (external, *names)):
+                raise StateError(f"{where}: ExternalKey and each user's Username must be text")
 
 
 def _int_key(key: str) -> int | None:
@@ -247,12 +251,14 @@ class XtraModel(VendorModel):
             return
         keys = self._keys.setdefault(tenant, {})
         users = self._users.setdefault(tenant, {})
-        if old:
-            if keys.get(old.get("ExternalKey")) == old["ID"]:
-                del keys[old["ExternalKey"]]
+        if old:  # what it was indexed by (_index_identity: text keys and usernames only)
+            external = old.get("ExternalKey")
+            if isinstance(external, str) and keys.get(external) == old["ID"]:
+                del keys[external]
             for user in old.get("Users") or []:
-                if users.get(user.get("Username"), (None,))[0] == old["ID"]:
-                    del users[user["Username"]]
+                name = user.get("Username")
+                if isinstance(name, str) and users.get(name, (None,))[0] == old["ID"]:
+                    del users[name]
         if new:
             self._index_identity(keys, users, new)
 

@@ -109,6 +109,9 @@ def test_tsdigital_ids_skip_one_a_fixture_holds(http: httpx.Client) -> None:
         ("keepit", {"subjects": {"1": {"subjects": {"customerCode": "C1"}}}}),
         ("keepit", {"subjects": {"1": {"progId": 2, "subjects": {"customerCode": "C1"}}}}),
         ("xtra", {"identities": {"1": {"ID": True, "Contacts": []}}}),
+        # indexed as text by the process that loads it, then a 500 in every other process
+        ("xtra", {"identities": {"2": {"ID": 2, "ExternalKey": ["k"]}}}),
+        ("xtra", {"identities": {"2": {"ID": 2, "Users": [{"ID": 5, "Username": 7}]}}}),
     ],
 )
 def test_a_document_the_rules_could_not_use_is_400_and_changes_nothing(
