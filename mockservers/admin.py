@@ -69,6 +69,8 @@ class Admin:
                 for name in route.reads:
                     await self.kit.store.fresh(name)
                 result = await self.kit.store.run(lambda: self._run(route, call))
+                if isinstance(result, AdminError):
+                    raise result
             except AdminError as exc:
                 return JSONResponse({"error": exc.message}, status_code=exc.status)
             except StoreUnavailable as exc:
@@ -83,11 +85,16 @@ class Admin:
         """The endpoint's work, in the scope it addresses; its writes made durable. Sessions
         idle past their TTL go first: a whole-kit read must not count what they held."""
         self.kit.sessions.expire_idle()
-        call.session = self._session(call)
-        if call.session is not None:
-            call.session = self.kit.sessions.touch(call.session)
-        with sessions.scoped(call.session):
-            result = route.handler(call)
+        try:
+            call.session = self._session(call)
+            if call.session is not None:
+                call.session = self.kit.sessions.touch(call.session)
+            with sessions.scoped(call.session):
+                result = route.handler(call)
+        except AdminError as refused:
+            # Returned, not raised: a shared store commits the writes of a work that returns
+            # (the sessions just expired), and throws away those of one that raises.
+            result = refused
         self.kit.flush()
         return result
 

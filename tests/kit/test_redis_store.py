@@ -936,3 +936,22 @@ def test_a_live_holder_that_never_lets_go_is_the_vendors_503_not_a_hang(redis_ur
         answer = qp_call(http, "importCli", token, {"data": [row("CLI001")]})
         assert (answer.status_code, answer.json()["errorCode"]) == (200, "0")
         paused.close()
+
+
+def test_an_admin_refusal_keeps_the_session_expiries_it_made(redis_url: str) -> None:
+    """Every admin call first drops the sessions idle past their TTL; a call then refused (a
+    404 for an unknown session) threw those writes away on a shared store: Redis kept the
+    expired session, and the process reloaded everything on its next call."""
+    import redis as sync_redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    now = [1_750_000_000.0]
+    store = RedisStore(redis_url, prefix=prefix, wait=0.2, lock_deadline=LOCK_DEADLINE)
+    app = create_app({"kit": FROZEN}, store=store, wall=lambda: now[0])
+    transport = SyncASGITransport(app, lifespan=True)
+    with httpx.Client(transport=transport, base_url="http://m") as http:
+        session = http.post("/__admin/sessions", json={"ttl_seconds": 60}).json()
+        now[0] += 61
+        assert http.get("/__admin/sessions/nope").status_code == 404
+        kept = sync_redis.Redis.from_url(redis_url).hexists(f"{prefix}:map:sessions", session["id"])
+    assert not kept
