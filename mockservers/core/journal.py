@@ -176,16 +176,22 @@ def secret_values(node: Any, secret: bool = False) -> list[Any]:
     return found
 
 
+_SECRET_NAMES = "|".join(re.escape(k) for k in SECRET_KEYS)
 _SECRET_TEXT = re.compile(
-    r'("(?:' + "|".join(re.escape(k) for k in SECRET_KEYS) + r')"\s*:\s*)"(?:[^"\\]|\\.)*"',
+    # A string to its closing quote, or to the end of a text cut inside it; any other value
+    # (a number) to its end; null, the absence of a secret, stays.
+    r'("(?:' + _SECRET_NAMES + r')"\s*:\s*)(?:"(?:[^"\\]|\\.)*"?|(?!null\b)[^\s,}\]]+)',
     re.IGNORECASE,
 )
+_SECRET_FIELD = re.compile(r"((?:^|[&?;])(?:" + _SECRET_NAMES + r")=)[^&;\s]*", re.IGNORECASE)
+"""A secret in a form-encoded body (``Username=demo&Password=...``)."""
 
 
 def mask_text(text: str) -> str:
-    """Text that is not JSON (a truncated or broken body) with every ``"secret": "value"`` pair
-    it still holds blotted out."""
-    return _SECRET_TEXT.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
+    """Text that is not JSON (a form, a broken or cut body) with every secret it still holds
+    blotted out: a ``"secret": value`` pair, even cut short, and a ``secret=value`` field."""
+    text = _SECRET_TEXT.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
+    return _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{MASK}", text)
 
 
 def mask_body(body: bytes) -> Any:
@@ -196,6 +202,16 @@ def mask_body(body: bytes) -> Any:
         return mask_value(orjson.loads(body))
     except orjson.JSONDecodeError:
         return mask_text(body[:_BODY_PREVIEW].decode("utf-8", "replace"))
+
+
+def _cut(body: bytes, size: int) -> bytes:
+    """A body cut to ``size`` bytes for a bounded journal, masked first: cut JSON no longer
+    parses, and a file's contents or a password it held would show."""
+    if len(body) <= size:
+        return body
+    masked = mask_body(body)
+    text = masked.encode() if isinstance(masked, str) else orjson.dumps(masked)
+    return text[:size]
 
 
 class _Log:
@@ -213,8 +229,8 @@ class _Log:
         size = len(entry.request_body) + len(entry.response_body) + 256  # entry.size, inlined
         if size > self.max_bytes:  # rare: keep the entry, cut its bodies to fit
             half = max(0, self.max_bytes // 2 - 256)
-            entry.request_body = entry.request_body[:half]
-            entry.response_body = entry.response_body[:half]
+            entry.request_body = _cut(entry.request_body, half)
+            entry.response_body = _cut(entry.response_body, half)
             size = entry.size
         entries = self.entries
         entries.append(entry)

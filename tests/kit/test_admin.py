@@ -131,6 +131,35 @@ def test_a_secret_of_the_wrong_type_shows_in_no_diagnosis(http: httpx.Client) ->
     assert "hunter" not in text and "98765432" not in text
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"Username=demo&Password=form-Secret-pw",  # a form, not JSON
+        b'{"Username":"demo","Password":"cut-Secret-pw',  # broken mid-string
+        b'{"Password":98765432',  # a number, broken
+    ],
+)
+def test_a_secret_in_a_body_that_is_not_json_is_masked(http: httpx.Client, body: bytes) -> None:
+    keys = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+    http.post("/xtra/api/sync/v1/login", headers=keys, content=body)
+    (entry,) = http.get("/__admin/requests").json()
+    assert "Secret" not in entry["request"] and "98765432" not in entry["request"]
+    assert "***" in entry["request"]
+
+
+def test_a_body_cut_to_fit_the_journal_is_masked_before_it_is_cut() -> None:
+    """Cut, the JSON no longer parsed, and the file's contents showed in clear."""
+    app = create_app({"kit": {"journal": {"max_bytes": 20_000}}})
+    document = {"FIDDocumentType": 1, "FileBase64": "Q09ORklERU5USUFM" * 4000}
+    record = {"ID": 1, "IdentityDocuments": [document]}
+    keys = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        http.post("/xtra/api/sync/v1/irs/update", headers=keys, json=[record])
+        (entry,) = http.get("/__admin/requests").json()
+    shown = orjson.dumps(entry).decode()
+    assert "Q09ORklERU5USUFM" not in shown and '"FileBase64":"***"' in shown
+
+
 def test_journal_filters_limit_and_clear(http: httpx.Client) -> None:
     token = qp_login(http)
     for _ in range(3):
