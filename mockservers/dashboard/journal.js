@@ -30,6 +30,13 @@ export function init(context) {
     const row = event.target.closest("tr[data-id]");
     if (row) guarded(open)(row.dataset.id);
   });
+  // Rows take the focus (tabindex), and Enter or Space opens one, as a click does.
+  $("#entries tbody").addEventListener("keydown", (event) => {
+    const row = event.target.closest("tr[data-id]");
+    if (!row || (event.key !== "Enter" && event.key !== " ")) return;
+    event.preventDefault();
+    guarded(open)(row.dataset.id);
+  });
 }
 
 // The operation suggestions: the chosen vendor's, or every vendor's.
@@ -66,10 +73,15 @@ export async function refresh(forced = false) {
     "has-checks",
     shown.some((e) => e.verdict || e.shadow),
   );
-  $("#journal-empty").hidden = shown.length > 0;
+  $("#journal-empty").hidden = entries.length > 0;
+  $("#journal-nomatch").hidden = entries.length === 0 || shown.length > 0;
+  // Status and code are matched here, in the newest calls read: say so when they are the limit.
+  const filtered = shown.length !== entries.length;
   $("#journal-count").textContent =
     entries.length >= LIMIT
-      ? `the ${LIMIT} newest calls`
+      ? filtered
+        ? `${shown.length} matching among the ${LIMIT} newest calls`
+        : `the ${LIMIT} newest calls`
       : `${shown.length} of ${entries.length} calls`;
 }
 
@@ -79,6 +91,7 @@ function row(entry) {
     "tr",
     {
       "data-id": entry.id,
+      tabindex: "0",
       class: [entry.status >= 400 ? "bad" : "ok", entry.id === selected ? "selected" : ""].join(
         " ",
       ),

@@ -168,6 +168,17 @@ def test_calls_appear_live_and_an_entry_opens_to_request_answer_and_verdict(
     ui.page.fill("#f-code", "")
     ui.page.fill("#f-status", "2xx")
     expect(ui.rows()).to_have_count(4)
+    # Nothing matches: the page says so, not that there are no calls.
+    ui.page.fill("#f-status", "599")
+    expect(ui.rows()).to_have_count(0)
+    expect(ui.page.locator("#journal-nomatch")).to_be_visible()
+    expect(ui.page.locator("#journal-empty")).to_be_hidden()
+    ui.page.fill("#f-status", "")
+
+    # From the keyboard: a row takes the focus and Enter opens it.
+    ui.page.locator("#entries tbody tr").last.focus()
+    ui.page.keyboard.press("Enter")
+    expect(entry.locator("#entry-answer")).to_contain_text('"errorCode": "0"')
 
 
 def test_the_page_asks_nothing_of_any_other_host(ui: Dashboard, http: httpx.Client) -> None:
@@ -277,6 +288,9 @@ def test_state_tables_show_the_vendor_fields_and_a_document_goes_out_and_back_in
     customers_doc["CLI002"]["DES_NOM"] = "Bianchi S.p.A."
     content = json.dumps(document).encode()
     upload = {"name": "qp.json", "mimeType": "application/json", "buffer": content}
+    ui.page.locator("#state-download").focus()
+    ui.page.keyboard.press("Tab")  # the upload is reached from the keyboard too
+    expect(ui.page.locator("#state-upload")).to_be_focused()
     ui.page.set_input_files("#state-upload", files=[upload])
     expect(customers.locator("tbody tr")).to_have_count(2)
     expect(customers.locator("tbody")).to_contain_text("Bianchi S.p.A.")
