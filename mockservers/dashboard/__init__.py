@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from mockservers.core.http import JSONResponse, is_loopback
@@ -112,11 +112,7 @@ def routes(vendors: Iterable[Vendor], admin_token: str | None) -> list[Route]:
         content, media_type = found
         return Response(content, media_type=media_type, headers=_HEADERS)
 
-    async def slash(request: Request) -> Response:  # a typed address: the page is at PATH
-        return RedirectResponse(PATH)
-
     return [
         Route(PATH, ui, methods=["GET"]),
-        Route(PATH + "/", slash, methods=["GET"]),
         Route(PATH + "/{asset}", asset, methods=["GET"]),
     ]
