@@ -19,7 +19,7 @@ export function init(context) {
   $("#faults-clear").addEventListener("click", () => act(clearFaults));
 
   $("#clock-advance").addEventListener("click", () =>
-    act(() => advance(Number($("#clock-seconds").value))),
+    act(() => advance(secondsGiven($("#clock-seconds").value))),
   );
   for (const button of $$("[data-advance]")) {
     button.addEventListener("click", () => act(() => advance(Number(button.dataset.advance))));
@@ -147,6 +147,15 @@ function faultRow(fault) {
 }
 
 // -- clock, tokens, reset ----------------------------------------------------------------
+
+// The field's number of seconds; an empty field is not 0 (it would "move" the clock nowhere).
+function secondsGiven(text) {
+  const seconds = Number(text);
+  if (text.trim() === "" || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new Error("Give the seconds to advance by: a number above 0.");
+  }
+  return seconds;
+}
 
 async function advance(seconds) {
   const { now } = await call("POST", "/clock", {

@@ -65,8 +65,7 @@ async function tick() {
     if (pollFailed) say(""); // the kit answers again: the last round's complaint is stale
     pollFailed = false;
   } catch (error) {
-    pollFailed = true;
-    failed(error);
+    pollFailed = failed(error);
   }
   running = false;
   if (waitingForToken) return; // nothing more until a token is entered
@@ -74,6 +73,8 @@ async function tick() {
   rerun = false;
 }
 
+// Shows why a poll failed; true when the complaint is stale once the kit answers again (a
+// dropped session's notice stays: it says why the page went back to the whole kit).
 function failed(error) {
   if (!(error instanceof AdminError)) {
     say(`The kit did not answer: ${error.message}`, "error");
@@ -82,9 +83,11 @@ function failed(error) {
   } else if (error.status === 404 && scope && error.message.startsWith("no live session")) {
     say(`Session ${scope} has expired or was dropped: back to the whole kit.`, "error");
     useScope("");
+    return false;
   } else {
     say(error.message, "error");
   }
+  return true;
 }
 
 // -- header: the clock, the sessions, the token --------------------------------------------

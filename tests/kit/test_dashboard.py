@@ -228,6 +228,9 @@ def test_advancing_the_clock_gets_a_quoparts_token_refused(
     token = qp_login(http).json()["data"][0]["TOKEN"]
     ui.open("controls")
     before = ui.page.locator("#clock-now").inner_text()
+    ui.page.fill("#clock-seconds", "")  # an empty field is refused, not a move of 0 s
+    ui.page.click("#clock-advance")
+    expect(ui.page.locator("#message")).to_contain_text("a number above 0")
     ui.page.fill("#clock-seconds", "7200")  # QuoParts tokens live 3600 s
     ui.page.click("#clock-advance")
     expect(ui.page.locator("#message")).to_contain_text("moved 7200 s forward")
@@ -327,6 +330,20 @@ def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
     session.get_by_role("button", name="Drop").click()
     expect(session).to_have_count(0)
     assert ui.server.admin("GET", "/sessions") == []
+
+    # Dropped by someone else while the page reads in it: the page says so, and keeps saying.
+    ui.page.fill("#session-name", "")
+    ui.page.click("#session-open")
+    expect(session).to_have_count(1)
+    (again,) = ui.server.admin("GET", "/sessions")
+    ui.tab("journal")
+    ui.server.admin("DELETE", f"/sessions/{again['id']}")
+    notice = ui.page.locator("#message")
+    expect(notice).to_contain_text("has expired or was dropped")
+    for count in (2, 3):  # a new call each: its row shows once a later poll was answered
+        qp_login(http)
+        expect(ui.rows()).to_have_count(count)  # the global scope's logins
+    expect(notice).to_contain_text("has expired or was dropped")  # it stayed
 
 
 def test_with_an_admin_token_the_page_asks_for_it_and_never_puts_it_in_a_url(
