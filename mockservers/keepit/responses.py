@@ -44,6 +44,23 @@ _ORDER = {
     )
 }
 
+
+def _element_order(section: dict[str, Any]) -> dict[str, int]:
+    """A section element's fields in the document's order (its schema's)."""
+    found = section.get("items", section).get("$ref", "")
+    if not found.endswith(".json"):
+        return {}
+    fields = load_schema(f"keepit/defs/{found.removesuffix('.json')}")["properties"]
+    return {name: position for position, name in enumerate(fields)}
+
+
+# Within a section's element (or the makeup), its own fields in the document's order.
+_ELEMENT_ORDER = {
+    name: _element_order(schema)
+    for name, schema in load_schema("keepit/defs/record")["properties"].items()
+    if name != "subjects"
+}
+
 DUPLICATES_ONLY = "Attenzione: esistono uno o più doppioni, inserimento/update non eseguito."
 PARTIAL = (
     "Attenzione: inserimento/update eseguito solo in parte, "
@@ -109,8 +126,10 @@ def record_failure(number: int, violations: Iterable[Violation]) -> str:
         name = _name(parts) or f"{RECORDS}[{number}]"
         missing = kind_of(violation) == MISSING
         position = _ORDER.get(parts[0], len(_ORDER)) if parts else -1
+        within = _ELEMENT_ORDER.get(str(parts[0]), {}) if parts else {}
+        inner = within.get(str(parts[-1]), len(within)) if parts else -1  # an element's fields
         text = phrase(violation, _PHRASES, field=name)
-        ranks.append((not missing, len(parts), position, name, text))
+        ranks.append((not missing, len(parts), position, inner, name, text))
     return min(ranks)[-1]
 
 

@@ -320,7 +320,7 @@ def test_unknown_fields_are_accepted_and_kept(http: httpx.Client) -> None:
             {"mappings": [{"system": "DW", "externalField": "ID"}]},
             "Errore: mappings[0].externalCode non valorizzato.",
         ),
-        ({"actions": [{"actionCode": "A"}]}, "Errore: actions[0].actionStatus non valorizzato."),
+        ({"actions": [{"actionCode": "A"}]}, "Errore: actions[0].actionType non valorizzato."),
         ({"contacts": {"contactType": "EMAIL"}}, "Errore: contacts di tipo non valido."),
         ({"subjectMakeup": []}, "Errore: subjectMakeup di tipo non valido."),
     ],
@@ -728,6 +728,9 @@ def test_the_content_type_is_not_checked(http: httpx.Client) -> None:
 def test_the_first_missing_field_in_the_documents_order_is_reported(http: httpx.Client) -> None:
     body = insert(http, {"action": "I", "subjects": {}})
     assert only_error(body) == "Errore: customerCode non valorizzato."
+    # Within a section's element too: actionType comes before actionStatus (not by name).
+    body = insert(http, customer("C1", actions=[{"actionCode": "A"}]))
+    assert only_error(body) == "Errore: actions[0].actionType non valorizzato."
 
 
 def test_nulls_and_huge_strings_never_500(http: httpx.Client) -> None:

@@ -327,7 +327,9 @@ CASES = [
     ),
     pytest.param(
         contract_case(
-            "Errore: cards[0].card non valorizzato.",
+            # All four fields a fidelity card needs are missing: the first in the document's
+            # order is named (cardSubtype, circuit, card, cardBarcode), not the first by name.
+            "Errore: cards[0].cardSubtype non valorizzato.",
             record(cards=[{"cardType": "FIDELITY"}]),
             ("cards[0].card", "cards[0].cardBarcode"),
         ),
