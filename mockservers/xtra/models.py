@@ -64,6 +64,13 @@ def is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def indexed_key(identity: dict[str, Any]) -> str | None:
+    """The ExternalKey an identity is found by: non-empty text (an ERP that has no key for a
+    customer often sends ``""``, which names no one: two such inserts are two identities)."""
+    key = identity.get("ExternalKey")
+    return key if isinstance(key, str) and key else None
+
+
 def identity_key(record: dict[str, Any], contact_form: bool) -> str | None:
     """Item2: the ExternalKey sent, or for a contact form the built ``EMail_Surname_Name``."""
     if contact_form:
@@ -104,17 +111,21 @@ class Outcome:
         }
 
 
+_DOCUMENT_PAIR = ("FIDDocumentTypology", "Number")
+"""What tells an identity's documents apart (``ER.DOC.EXISTS``)."""
+
+
 def check_state(document: Any) -> None:
     """Refuse (``StateError``) a state document whose identities the rules could not use:
     each identity an object whose ``ID`` is its key, each sub-record an object with an ``ID``."""
     tenants = document.get("tenants") if isinstance(document, dict) else None
-    for name, tenant in (tenants or {}).items():
+    for name, tenant in (tenants if isinstance(tenants, dict) else {}).items():
         identities = tenant.get(IDENTITIES, {}) if isinstance(tenant, dict) else {}
         for key, identity in (identities if isinstance(identities, dict) else {}).items():
             where = f"tenant {name!r}, identity {key!r}"
             if not isinstance(identity, dict) or not is_id(identity.get("ID")):
                 raise StateError(f"{where}: must be an object whose ID is its key")
-            if identity["ID"] != _int_key(key):
+            if key != str(identity["ID"]):
                 raise StateError(f"{where}: must be an object whose ID is its key")
             for sub in SUB_RECORDS:
                 items = identity.get(sub, [])
@@ -122,14 +133,16 @@ def check_state(document: Any) -> None:
                     isinstance(i, dict) and is_id(i.get("ID")) for i in items
                 ):
                     raise StateError(f"{where}: {sub} must be a list of objects with an ID")
+            for document in identity.get("IdentityDocuments") or []:  # compared as pairs
+                if any(isinstance(document.get(f), list | dict) for f in _DOCUMENT_PAIR):
+                    raise StateError(
+                        f"{where}: each IdentityDocuments' FIDDocumentTypology and Number"
+                        " must be a plain value"
+                    )
             external = identity.get("ExternalKey")
             names = [user.get("Username") for user in identity.get("Users") or []]
             if not all(isinstance(v, str | None) for v in (external, *names)):
                 raise StateError(f"{where}: ExternalKey and each user's Username must be text")
-
-
-def _int_key(key: str) -> int | None:
-    return int(key) if key.isdigit() else None
 
 
 def login_tenant(model: XtraModel, call: Any) -> str | None:
@@ -252,8 +265,8 @@ class XtraModel(VendorModel):
         keys = self._keys.setdefault(tenant, {})
         users = self._users.setdefault(tenant, {})
         if old:  # what it was indexed by (_index_identity: text keys and usernames only)
-            external = old.get("ExternalKey")
-            if isinstance(external, str) and keys.get(external) == old["ID"]:
+            external = indexed_key(old)
+            if external is not None and keys.get(external) == old["ID"]:
                 del keys[external]
             for user in old.get("Users") or []:
                 name = user.get("Username")
@@ -301,8 +314,9 @@ class XtraModel(VendorModel):
     def _index_identity(
         keys: dict[str, int], users: dict[str, tuple[int, int]], identity: dict[str, Any]
     ) -> None:
-        if isinstance(identity.get("ExternalKey"), str):
-            keys[identity["ExternalKey"]] = identity["ID"]
+        key = indexed_key(identity)
+        if key is not None:
+            keys[key] = identity["ID"]
         for user in identity.get("Users") or []:
             if isinstance(user.get("Username"), str):
                 users[user["Username"]] = (identity["ID"], user["ID"])
@@ -451,7 +465,7 @@ class XtraModel(VendorModel):
     ) -> dict[str, Any] | None:
         """The identity to update, or None to insert."""
         rid = record.get("ID")
-        known = self._keys.get(tenant.name, {}).get(key) if key is not None else None
+        known = self._keys.get(tenant.name, {}).get(key) if key else None
         if is_id(rid):
             found = tenant.get(IDENTITIES, str(rid))
             if found is None:
@@ -509,7 +523,7 @@ class XtraModel(VendorModel):
             )
         stored = (existing or {}).get("IdentityDocuments") or []
         ids = {d["ID"] for d in stored}
-        seen = {(d.get("FIDDocumentTypology"), d.get("Number")) for d in stored}
+        seen = {tuple(map(d.get, _DOCUMENT_PAIR)) for d in stored}
         for index, document in enumerate(documents):
             if is_id(document.get("ID")):
                 if document["ID"] not in ids:
@@ -519,7 +533,7 @@ class XtraModel(VendorModel):
                         "non è un documento dell'anagrafica",
                     )
                 continue
-            pair = (document.get("FIDDocumentTypology"), document.get("Number"))
+            pair = tuple(map(document.get, _DOCUMENT_PAIR))
             if pair[1] is not None and pair in seen:
                 raise RecordError(
                     DOC_EXISTS,
@@ -565,9 +579,11 @@ class XtraModel(VendorModel):
         users = record.get("Users")
         if users:
             self._write_users(tenant, identity, users)
-        if contact_form:
-            label = str(len(record.get("Contacts") or []))
-            contacts[label] = _email_contact(tenant, identity, record["EMail"])
+        if contact_form:  # under the index after the request's contacts, or the next free one
+            number = len(record.get("Contacts") or [])
+            while str(number) in contacts:  # a contact's ExternalKey took it
+                number += 1
+            contacts[str(number)] = _email_contact(tenant, identity, record["EMail"])
         tenant.put(IDENTITIES, str(identity["ID"]), identity)
         self._index_key(tenant, existing, identity)
         met(_WRITTEN[contact_form, existing is not None])
@@ -606,11 +622,11 @@ class XtraModel(VendorModel):
     ) -> None:
         keys = self._keys.setdefault(tenant.name, {})
         if existing is not None:
-            old = existing.get("ExternalKey")
-            if isinstance(old, str) and keys.get(old) == identity["ID"]:
+            old = indexed_key(existing)
+            if old is not None and keys.get(old) == identity["ID"]:
                 del keys[old]
-        key = identity.get("ExternalKey")
-        if isinstance(key, str):
+        key = indexed_key(identity)
+        if key is not None:
             keys[key] = identity["ID"]
 
     def _record_activity(

@@ -795,6 +795,46 @@ def test_state_put_with_unusable_identities_is_400_and_changes_nothing(
     assert http.get("/__admin/state/xtra").json() == before
 
 
+def test_state_put_refuses_what_the_rules_could_not_find_or_compare(http: httpx.Client) -> None:
+    """An identity under "02" would be listed but never found by its ID 2; a document whose
+    typology or number is not a plain value could not be compared (a 500 on the next insert)."""
+    before = http.get("/__admin/state/xtra").json()
+    identity = {"ID": 2, "FIDGroup": 1, "TypologyIds": [2], "IdentityDocuments": []}
+    odd_document = {"ID": 1, "FIDDocumentTypology": [1], "Number": "A"}
+    for key, stored in (
+        ("02", identity),
+        ("2", identity | {"IdentityDocuments": [odd_document]}),
+    ):
+        document = {"tenants": {"demo": {"identities": {key: stored}}}}
+        response = http.put("/__admin/state/xtra", json=document)
+        assert response.status_code == 400 and f"identity {key!r}" in response.json()["error"]
+        assert http.get("/__admin/state/xtra").json() == before
+
+
+def test_an_empty_external_key_names_no_identity(http: httpx.Client) -> None:
+    """ERP serialisers write a missing key as "": two such inserts are two identities."""
+    first, second = update(http, [NEW | {"ExternalKey": ""}] * 2).json()["result"]["records"]
+    assert first["Item3"] is True and second["Item3"] is True
+    assert first["Item1"] != second["Item1"]
+    assert state(http)["identities"][str(second["Item1"])]["ExternalKey"] == ""
+
+
+def test_contact_form_email_contact_never_takes_a_contacts_label(http: httpx.Client) -> None:
+    """The e-mail contact goes under the index after the request's contacts; when a contact's
+    ExternalKey took that label, under the next free one: every contact's ID is reported."""
+    contacts = [{"Value": "a", "FIDContactTypology": 1}, {"ExternalKey": "2", "Value": "b"}]
+    outcome = one(http, SEED_CONTACT_FORM | {"Contacts": contacts}, contactForm="true")
+    assert set(outcome["Item6"]) == {"0", "2", "3"}
+    stored = {
+        c["ID"]: c["Value"] for c in state(http)["identities"][str(outcome["Item1"])]["Contacts"]
+    }
+    assert [stored[outcome["Item6"][label]] for label in ("0", "2", "3")] == [
+        "a",
+        "b",
+        SEED_CONTACT_FORM["EMail"],
+    ]
+
+
 def test_huge_strings_are_stored_not_a_500(http: httpx.Client) -> None:
     assert one(http, NEW | {"Denomination": "R" * 1_000_000})["Item3"] is True
     outcome = one(http, NEW | {"FIDGroup": "9" * 100_000})
