@@ -90,10 +90,13 @@ def caller_of(kind: str, grants: tuple[str, ...], tenant: str) -> Caller:
 
 @lru_cache(maxsize=256)
 def bearer(authorization: str) -> tuple[str, str]:
-    """An ``Authorization`` header as (its scheme in lower case, its credentials), spaces aside;
-    parsed once per distinct header: a client sends the same one on every call."""
-    scheme, _, value = authorization.strip().partition(" ")
-    return scheme.lower(), value.strip()
+    """An ``Authorization`` header as (its scheme in lower case, its credentials), the spaces
+    between them aside; parsed once per distinct header: a client sends the same one on every
+    call. Nothing else is stripped: a server has taken the header's own leading and trailing
+    blanks away already, and a token with anything more (a trailing no-break space) is another
+    token (401), as the header's contract says."""
+    scheme, _, value = authorization.partition(" ")
+    return scheme.lower(), value.lstrip(" ")
 
 
 class TsDigitalModel(VendorModel):

@@ -19,7 +19,7 @@ def tsdigital(server: MockServer, *extra: str, examples: int = 4) -> list[str]:
 def test_tsdigital_mints_its_tokens_on_a_healthy_fake_and_passes(
     mockserver: MockServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(tsdigital(mockserver, examples=5)) == 0
+    assert main(tsdigital(mockserver, examples=8)) == 0
     out = capsys.readouterr().out
     assert "createItem[negative]" in out
     assert "all checks passed" in out
@@ -39,7 +39,7 @@ def test_tsdigital_with_a_bad_gateway_fault_fails_and_names_the_checks(
     mockserver: MockServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     mockserver.fault(vendor="tsdigital", operation="createItem", kind="status", status=502, times=2)
-    assert main(tsdigital(mockserver, examples=2)) == 1
+    assert main(tsdigital(mockserver, examples=8)) == 1
     out = capsys.readouterr().out
     assert "FAILED no_server_error (HTTP 502, 2 case(s))" in out
     assert "FAILED tsdigital_error_codes (HTTP 502" in out
