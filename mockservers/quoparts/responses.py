@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from contracts import Violation, contract
 from mockservers.core.coverage import met
-from mockservers.core.explain import diagnosis, phrase
+from mockservers.core.explain import MISSING, TYPE, diagnosis, kind_of, phrase
 from mockservers.core.http import JSONResponse
 from mockservers.core.vendor import Call
 from mockservers.quoparts import coverage
@@ -71,7 +71,10 @@ def _row_error(row: Any, violations: list[Violation]) -> dict[str, Any]:
     if isinstance(erp, bool) or not isinstance(erp, str | int | float):
         erp = ""
     if isinstance(row, dict):
-        found = [phrase(v, ROW_PHRASES, field=v.missing or _row_field(v)) for v in violations]
+        first: dict[str, Violation] = {}  # one phrase per field: its most basic fault
+        for violation in sorted(violations, key=_basic_first):
+            first.setdefault(violation.missing or _row_field(violation), violation)
+        found = [phrase(v, ROW_PHRASES, field=field) for field, v in first.items()]
         detail = "; ".join(dict.fromkeys(found))
     else:
         detail = "la riga deve essere un oggetto JSON"
@@ -80,6 +83,16 @@ def _row_error(row: Any, violations: list[Violation]) -> dict[str, Any]:
         "error": f"{BAD_REQUEST_TEXT}: {detail}",
         "COD_CLI_ERP": str(erp),
     }
+
+
+_BASIC = {MISSING: 0, TYPE: 1}
+"""A missing field, then one of the wrong type: a wrong type says more than the values it is
+not among (``FLG_ATV: 1`` is of the wrong type before it is not '0' or '1')."""
+
+
+def _basic_first(violation: Violation) -> int:
+    """Sorting is stable: among the others, the contract's order (by path) stays."""
+    return _BASIC.get(kind_of(violation), len(_BASIC))
 
 
 def _row_field(violation: Violation) -> str:

@@ -176,6 +176,14 @@ CASES = [
         id="importCli-row-value-not-admitted",
     ),
     pytest.param(
+        cli(  # one phrase per field: a number is of the wrong type before it is not '0' or '1'
+            row_refused("campo FLG_ATV di tipo non valido (atteso stringa)"),
+            ("data[0].FLG_ATV",),
+            body={"data": [CUSTOMER | {"FLG_ATV": 1}]},
+        ),
+        id="importCli-row-enum-field-wrong-type",
+    ),
+    pytest.param(
         cli(
             row_refused(
                 "campo COD_PTA_IVA di tipo non valido (atteso stringa); "
