@@ -25,7 +25,7 @@ from contracts.messages import verdict
 from mockservers.core import har, sessions
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
 from mockservers.core.faults import FaultSpecError
-from mockservers.core.http import JSONResponse, foreign_page, is_loopback
+from mockservers.core.http import JSONResponse, foreign_page, is_loopback, too_deep
 from mockservers.core.journal import Entry, curl, render, rendered, shown_array
 from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.shared import StoreUnavailable
@@ -62,7 +62,7 @@ class Admin:
             try:
                 self._authorise(request)
                 raw = await request.body() if route.body != "none" else b""
-                body = _parse(raw, route.body)
+                body = _parse(raw, route.body, self.kit.max_json_depth + STATE_WRAPPING)
                 call = AdminCall(
                     body, request.query_params, request.path_params, base_url=_base(request)
                 )
@@ -428,7 +428,12 @@ def _base(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def _parse(raw: bytes, body: str) -> Any:
+STATE_WRAPPING = 8
+"""Levels an admin body may nest beyond the vendors' ``max_json_depth``: a state document holds
+records (as deep as the calls that stored them) in tenants and collections."""
+
+
+def _parse(raw: bytes, body: str, depth: int) -> Any:
     if not raw.strip():
         if body == "required":
             raise AdminError(400, "a JSON body is required")
@@ -439,6 +444,8 @@ def _parse(raw: bytes, body: str) -> Any:
         raise AdminError(400, f"the body is not valid JSON: {exc}") from None
     if value is None:  # not "no body": every admin body is an object
         raise AdminError(400, "the body must be a JSON object, not null")
+    if len(raw) > 2 * depth and too_deep(value, depth):  # shorter cannot nest that deep
+        raise AdminError(400, f"the body nests deeper than {depth} levels")
     return value
 
 

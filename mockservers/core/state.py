@@ -23,11 +23,16 @@ from typing import Any
 
 import orjson
 
+from mockservers.core.errors import KitError
 from mockservers.core.packed import PackedRecords
 from mockservers.core.sessions import in_scope
 from mockservers.core.shared import Recorder
 
 SEQUENCES = "sequences"
+LARGEST_ID = 2**53
+"""The largest value a sequence reaches: a whole number every JSON reader keeps exactly (a
+state document's sequences and IDs are checked against it, and the kit never gives more, so a
+dump always loads again)."""
 
 ChangeHook = Callable[[str, str, str, Any, Any], None]
 """(tenant, collection, key, old record, new record) after another process's write: how a
@@ -51,7 +56,10 @@ class TenantState:
 
     def next(self, sequence: str) -> int:
         """The next value of a per-tenant sequence, starting at 1; never repeats."""
-        value = self.sequences[sequence] = self.sequences.get(sequence, 0) + 1
+        value = self.sequences.get(sequence, 0) + 1
+        if value > LARGEST_ID:
+            raise self._exhausted(sequence)
+        self.sequences[sequence] = value
         self._owner.recorded("seq", (self.name, sequence, value))
         return value
 
@@ -59,9 +67,18 @@ class TenantState:
         """Take ``count`` consecutive values of a sequence at once (a bulk insert); the first."""
         first = self.sequences.get(sequence, 0) + 1
         if count > 0:
-            last = self.sequences[sequence] = first + count - 1
+            last = first + count - 1
+            if last > LARGEST_ID:
+                raise self._exhausted(sequence)
+            self.sequences[sequence] = last
             self._owner.recorded("seq", (self.name, sequence, last))
         return first
+
+    def _exhausted(self, sequence: str) -> KitError:
+        """Past 2^53 (only a state document that set a sequence near it gets there): the
+        vendor's 500, nothing given, so that the state still dumps and loads."""
+        detail = f"tenant {self.name!r}: sequence {sequence!r} would pass 2^53"
+        return KitError("internal", detail, status=500)
 
     def get(self, collection: str, key: str) -> Any:
         return self.collections[collection].get(key)
@@ -174,6 +191,10 @@ class VendorState:
                 tenant.collections[collection] = PackedRecords(records)
             if self.held_sequences is not None:
                 for sequence, held in self.held_sequences(tenant).items():
+                    if held > LARGEST_ID:
+                        raise StateError(
+                            f"tenant {name!r}: an ID of sequence {sequence!r} is beyond 2^53"
+                        )
                     if tenant.sequences.get(sequence, 0) < held:
                         tenant.sequences[sequence] = held
             tenants[name] = tenant
@@ -220,18 +241,24 @@ class VendorState:
             self.on_change(tenant, collection, key, old, orjson.loads(packed))
 
 
+_ID_DIGITS = len(str(LARGEST_ID))
+
+
 def _sequence_value(value: Any) -> bool:
     """A sequence's value as a document may give it: a whole number a JSON reader keeps exactly."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**53
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LARGEST_ID
 
 
 def highest_id(values: Iterable[Any]) -> int:
     """The highest of the whole-number IDs among ``values`` (keys as digits, or integers), 0
-    when there is none: what a model's ``held_sequences`` reads off its records."""
+    when there is none: what a model's ``held_sequences`` reads off its records. Digits too
+    many to be at most 2^53 count as ``LARGEST_ID + 1`` (not converted: a key of thousands of
+    digits is past what ``int`` reads)."""
     highest = 0
     for value in values:
         if isinstance(value, str) and value.isascii() and value.isdigit():
-            value = int(value)
+            digits = value.lstrip("0")
+            value = int(digits or "0") if len(digits) <= _ID_DIGITS else LARGEST_ID + 1
         if isinstance(value, int) and not isinstance(value, bool) and value > highest:
             highest = value
     return highest

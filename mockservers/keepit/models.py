@@ -236,10 +236,13 @@ class KeepItModel(VendorModel):
             owners_of(tenant)
             for key, record in tenant.collections[SUBJECTS].items():
                 prog_id = record.get("progId")
-                if not (key.isascii() and key.isdigit()) or not _is_prog_id(prog_id, int(key)):
+                if not _is_prog_id(prog_id, key):
                     raise StateError(
                         f"tenant {tenant.name!r}: customer {key!r} must hold its key as progId"
                     )
+                wrong = _unusable_part(record)
+                if wrong:
+                    raise StateError(f"tenant {tenant.name!r}: customer {key!r}: {wrong}")
 
     def held_sequences(self, tenant: TenantState) -> dict[str, int]:
         """Customers by their key; each section's and the makeup's progIds inside them."""
@@ -347,7 +350,7 @@ class KeepItModel(VendorModel):
         incoming = plan.incoming
         record = {**existing, **incoming, "progId": prog_id}
         record["subjects"] = {
-            **existing.get("subjects", {}),
+            **(existing.get("subjects") or {}),
             **incoming["subjects"],
             "progId": prog_id,
         }
@@ -402,8 +405,10 @@ def _refusal(username: str, password: str, company: str, site: str, expected: st
     return f"wrong password for {username!r} in company {company!r}, site {site!r}"
 
 
-def _is_prog_id(value: Any, key: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value == key
+def _is_prog_id(value: Any, key: str) -> bool:
+    """Whether ``value`` is a progId and ``key`` its text (``"01"`` would be listed, never
+    found by progId 1)."""
+    return isinstance(value, int) and not isinstance(value, bool) and str(value) == key
 
 
 def _preview(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[str, Any]:
@@ -412,12 +417,27 @@ def _preview(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[
     if existing is None:
         return incoming
     return {
-        "subjects": {**existing.get("subjects", {}), **incoming["subjects"]},
+        "subjects": {**(existing.get("subjects") or {}), **incoming["subjects"]},
         **{
             name: (existing.get(name) or []) + (incoming.get(name) or [])
             for name in ("contacts", "mappings", "cards")
         },
     }
+
+
+def _unusable_part(record: dict[str, Any]) -> str:
+    """What of a stored customer an update could not merge into, if anything: its ``subjects``
+    not an object, a section not a list of objects, its makeup not an object (``null`` or
+    absent is an empty part)."""
+    if not isinstance(record.get("subjects") or {}, dict):
+        return "subjects must be an object"
+    for section in SECTIONS:
+        elements = record.get(section.field) or []
+        if not isinstance(elements, list) or not all(isinstance(e, dict) for e in elements):
+            return f"{section.field} must be a list of objects"
+    if not isinstance(record.get(MAKEUP) or {}, dict):
+        return f"{MAKEUP} must be an object"
+    return ""
 
 
 def owners_of(tenant: TenantState) -> dict[Key, str]:

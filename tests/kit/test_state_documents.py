@@ -112,15 +112,29 @@ def test_tsdigital_ids_skip_one_a_fixture_holds(http: httpx.Client) -> None:
         # indexed as text by the process that loads it, then a 500 in every other process
         ("xtra", {"identities": {"2": {"ID": 2, "ExternalKey": ["k"]}}}),
         ("xtra", {"identities": {"2": {"ID": 2, "Users": [{"ID": 5, "Username": 7}]}}}),
+        # IDs a sequence would have to pass 2^53 for (the dump would not load again), and
+        # digits too many for int() at all
+        ("quoparts", {"customers": {"E": {"COD_CLI_ERP": "E", "COD_CLI": "9" * 20, **CODES}}}),
+        ("quoparts", {"quotes": {"9" * 5000: {}}}),
+        ("keepit", {"subjects": {"9" * 5000: {"progId": 1}}}),
+        ("keepit", {"subjects": {"01": {"progId": 1}}}),  # listed, never found by progId 1
+        ("xtra", {"identities": {"2": {"ID": 2, "Users": [{"ID": 2**53 + 1}]}}}),
+        # parts of a stored customer an update could not merge into (a 500 on the next call)
+        ("keepit", {"subjects": {"1": {"progId": 1, "privacy": [1]}}}),
+        ("keepit", {"subjects": {"1": {"progId": 1, "subjectMakeup": "x"}}}),
+        ("keepit", {"subjects": {"1": {"progId": 1, "subjectDestinations": [None]}}}),
+        ("xtra", [1]),
     ],
 )
 def test_a_document_the_rules_could_not_use_is_400_and_changes_nothing(
-    http: httpx.Client, vendor: str, tenant: dict[str, Any]
+    http: httpx.Client, vendor: str, tenant: Any
 ) -> None:
-    """Each of these was accepted, and a later call answered 500 (or gave IDs like -00002)."""
+    """Each of these was accepted (or a plain 500), and a later call answered 500 (or gave IDs
+    like -00002)."""
     name = "1/1" if vendor == "keepit" else "demo"
     before = state(http, vendor)
-    response = put(http, vendor, {"tenants": {name: tenant}})
+    tenants = {name: tenant} if isinstance(tenant, dict) else tenant
+    response = put(http, vendor, {"tenants": tenants})
     assert response.status_code == 400 and "error" in response.json()
     assert state(http, vendor) == before
 
@@ -141,3 +155,29 @@ def test_a_session_s_keepit_state_round_trips(http: httpx.Client) -> None:
     assert document["tenants"]
     again = http.put("/__admin/state/keepit", params=params, json=document)
     assert again.status_code == 200 and again.json() == document
+
+
+def test_a_sequence_never_passes_2_53_so_every_dump_loads_again(http: httpx.Client) -> None:
+    """A document may set a sequence to 2^53; the next ID would be one no JSON reader keeps
+    exactly: the call is refused (the vendor's 500), nothing is given, the dump loads again."""
+    full = {"tenants": {"demo": {"sequences": {"COD_CLI": 2**53}}}}
+    assert put(http, "quoparts", full).status_code == 200
+    token = qp_login(http)
+    row = {"COD_CLI_ERP": "CLI1", "DES_NOM": "Rossi", "COD_PTA_IVA": "1"}
+    answer = qp_call(http, "importCli", token, {"data": [row]})
+    assert answer.json()["errorCode"] != "0"
+    dumped = http.get("/__admin/state/quoparts").json()
+    assert dumped["tenants"]["demo"]["customers"] == {}
+    assert put(http, "quoparts", dumped).status_code == 200
+
+
+def test_a_state_document_nesting_past_the_limit_is_400_not_kept(http: httpx.Client) -> None:
+    """It was stored, then every state read answered 500 (orjson writes 255 levels at most)."""
+    before = state(http, "quoparts")
+    deep: Any = []
+    for _ in range(250):
+        deep = [deep]
+    document = {"tenants": {"demo": {"quotes": {"000001": {"x": deep}}}}}
+    response = put(http, "quoparts", document)
+    assert response.status_code == 400 and "deeper than 72 levels" in response.json()["error"]
+    assert state(http, "quoparts") == before
