@@ -38,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mockservers.core.clock import LATEST
+from mockservers.core.clock import EARLIEST, LATEST
 from mockservers.core.settings import ConfigError, as_written, check_value
 
 __all__ = ["Config", "ConfigError"]
@@ -68,7 +68,7 @@ class Config:
                 data = tomllib.load(handle)
         except OSError as exc:
             raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:  # TOML is UTF-8
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
         return cls.from_dict(data)
 
@@ -92,6 +92,13 @@ class Config:
                 values[field_name] = value
         if kit:
             raise ConfigError(f"[kit]: unknown keys {sorted(kit)}")
+        for field_name, (lowest, highest) in _RANGES.items():
+            value = values.get(field_name)
+            if value is not None and not lowest <= value <= highest:
+                key = next(
+                    f"[{t}] {k}" for t, n in _KIT_TABLES.items() for k in n if n[k] == field_name
+                )
+                raise ConfigError(f"{key}: from {lowest} to {highest}, not {value}")
         start = values.get("clock_start")
         if isinstance(start, str):
             try:
@@ -103,6 +110,8 @@ class Config:
             raise ConfigError("[kit.clock] start: give a time zone (e.g. a trailing Z)")
         if start is not None and start > LATEST:
             raise ConfigError(f"[kit.clock] start: at the latest {LATEST:%Y-%m-%d}")
+        if start is not None and start < EARLIEST:
+            raise ConfigError(f"[kit.clock] start: at the earliest {EARLIEST:%Y-%m-%d}")
         values["cors_origins"] = browser_origins(
             values.get("cors_origins", ()), "[kit] cors_origins"
         )
@@ -130,6 +139,20 @@ _KIT_TABLES: dict[str, dict[str, str]] = {
     },
 }
 """Each table's keys in the file, and the ``Config`` field each one sets."""
+
+_RANGES: dict[str, tuple[float, float]] = {
+    "max_body_bytes": (1, 2**40),
+    # orjson writes at most 255 levels; an admin body may nest STATE_WRAPPING levels more
+    "max_json_depth": (1, 200),
+    "journal_max_entries": (0, 10**9),
+    "journal_max_bytes": (0, 2**40),
+    "sessions_max": (0, 10**6),
+    "session_ttl_seconds": (1, 100 * 365 * 86400),
+    "session_journal_max_entries": (0, 10**9),
+    "session_journal_max_bytes": (0, 2**40),
+}
+"""The values each number may take: outside them a fake would refuse every body, keep a
+journal of minus five entries or expire its sessions as they are made."""
 
 
 def _table(value: Any, name: str) -> dict[str, Any]:

@@ -31,6 +31,12 @@ class KeepItSettings:
         for account in self.accounts:
             refuse_reserved(account["company_id"], "accounts: company_id")
             refuse_reserved(account["username"], "accounts: username")
+            for key in ("company_id", "site_id"):  # the tenant is "companyId/siteId"
+                if "/" in str(account[key]):
+                    raise ValueError(
+                        f"accounts: {key} {account[key]!r} may not hold '/' (it parts the"
+                        " company from the site in the account's tenant name)"
+                    )
         if not isinstance(self.rate_limit_calls, int) or self.rate_limit_calls < 1:
             raise ValueError("rate_limit_calls must be a positive whole number")
         if not isinstance(self.rate_limit_window_seconds, int | float) or not (

@@ -23,6 +23,7 @@ from typing import Any
 
 from mockservers.core.sessions import refuse_reserved
 from mockservers.core.settings import check_lifetime
+from mockservers.core.state import LARGEST_ID
 
 _USER_TEXT = ("surname", "name", "denomination", "email")
 
@@ -123,8 +124,10 @@ def _user(account: str, entry: Any) -> AccountUser:
             raise ValueError(f"account {account!r}: each user needs {key} (a non-empty string)")
     refuse_reserved(entry["username"], f"account {account!r}: username")
     irid = entry.get("irid")
-    if isinstance(irid, bool) or not isinstance(irid, int) or irid < 1:
-        raise ValueError(f"account {account!r}: user {entry['username']!r} needs irid >= 1")
+    if isinstance(irid, bool) or not isinstance(irid, int) or not 1 <= irid <= LARGEST_ID:
+        raise ValueError(
+            f"account {account!r}: user {entry['username']!r} needs irid from 1 to 2^53"
+        )
     text = {k: entry[k] for k in _USER_TEXT if k in entry}
     if not all(isinstance(v, str) for v in text.values()):
         raise ValueError(f"account {account!r}: {', '.join(_USER_TEXT)} must be strings")

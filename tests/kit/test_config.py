@@ -50,6 +50,40 @@ REFUSED = [
         {"keepit": {"accounts": [{"username": "a", "password": "b", "company_id": 1}]}},
         "each of accounts needs username, password, company_id, site_id",
     ),
+    # numbers outside their range: every body refused, or (a TTL of 1e300) every session
+    # call a 500
+    ({"kit": {"max_json_depth": 0}}, "[kit] max_json_depth: from 1 to 200, not 0"),
+    ({"kit": {"max_json_depth": 1000}}, "[kit] max_json_depth: from 1 to 200"),
+    ({"kit": {"max_body_bytes": -1}}, "[kit] max_body_bytes: from 1 to"),
+    ({"kit": {"sessions": {"ttl_seconds": 1e300}}}, "[kit.sessions] ttl_seconds: from 1 to"),
+    ({"kit": {"sessions": {"max": -5}}}, "[kit.sessions] max: from 0 to"),
+    ({"kit": {"journal": {"max_entries": -1}}}, "[kit.journal] max_entries: from 0 to"),
+    ({"kit": {"clock": {"start": "0001-01-01T00:00:00Z"}}}, "start: at the earliest 1970-01-01"),
+    # "x/y" + "z" and "x" + "y/z" would be one tenant, "x/y/z": two accounts' data mixed
+    (
+        {
+            "keepit": {
+                "accounts": [
+                    {"username": "a", "password": "b", "company_id": "x/y", "site_id": "z"}
+                ]
+            }
+        },
+        "company_id 'x/y' may not hold '/'",
+    ),
+    (
+        {
+            "xtra": {
+                "accounts": [
+                    {
+                        "public_key": "p",
+                        "secret_key": "s",
+                        "users": [{"username": "u", "password": "p", "irid": 2**53 + 1}],
+                    }
+                ]
+            }
+        },
+        "needs irid from 1 to 2^53",
+    ),
 ]
 
 
@@ -93,3 +127,13 @@ def test_serve_refuses_a_wrong_value_at_start(tmp_path: Path, workers: str) -> N
     assert result.stderr.strip() == (
         'mockservers: [quoparts] token_ttl_seconds: a number is expected, not "3600"'
     )
+
+
+def test_a_config_file_that_is_not_utf8_is_refused_naming_it(tmp_path: Path) -> None:
+    """TOML is UTF-8: another encoding was a traceback."""
+    from mockservers.config import Config
+
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'[quoparts]\nauth_error_message = "Utente non accreditato \xe0"\n')
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        Config.load(path)
