@@ -38,7 +38,9 @@ class HarFolder:
 
     def add(self, *, vendor: str, operation: str, upstream: str, **exchange: Any) -> Path:
         """Record one exchange (the keyword arguments of :func:`mockservers.core.har.entry`)
-        and rewrite its file."""
+        and rewrite its file. A file that cannot be written (the folder removed, the disk
+        full) is logged, not raised: the connector still gets the vendor's answer, and the
+        exchange stays in memory for the file's next write."""
         target = self.path(vendor, exchange["started"])
         recorder = self._recorders.get(target)
         if recorder is None:
@@ -47,8 +49,12 @@ class HarFolder:
         recorded.update(_vendor=vendor, _operation=operation, _upstream=upstream)
         text = json.dumps(recorder.document(), ensure_ascii=False, indent=1) + "\n"
         temporary = target.with_name(target.name + ".tmp")
-        temporary.write_text(text, "utf-8")
-        os.replace(temporary, target)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(text, "utf-8")
+            os.replace(temporary, target)
+        except OSError as exc:
+            log.error("cannot write the recording %s (%s): kept for its next write", target, exc)
         return target
 
 
