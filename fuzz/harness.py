@@ -20,6 +20,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 import httpx
@@ -73,7 +74,8 @@ def run_harness(
     try:
         plugin = cls.from_args(args)
         accepted = baseline.load(args.baseline) if _opt(args, "baseline") else {}
-    except (PluginError, baseline.BaselineError) as exc:
+        _check_outputs(args)
+    except (PluginError, baseline.BaselineError, OSError) as exc:
         say(f"mockservers fuzz: {exc}")
         return 2
     har = (
@@ -102,6 +104,27 @@ def run_harness(
         if har is not None:
             path = har.write(f"mockservers fuzz {args.vendor} --base-url {args.base_url}")
             say(f"recorded {len(har.recorder)} exchange(s) as HAR: {path}")
+
+
+_OUTPUTS = {"report": "--report", "junit_xml": "--junit-xml", "record": "--record"}
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Every file the run will write can be written: found out after the run, against a
+    sandbox, its request budget would be spent and the results lost. ``OSError`` naming it."""
+    given = [(flag, _opt(args, name)) for name, flag in _OUTPUTS.items() if _opt(args, name)]
+    if _opt(args, "update_baseline"):
+        given.append(("--baseline", args.baseline))
+    for flag, name in given:
+        path = Path(name)
+        existed = path.exists()
+        try:
+            with path.open("a", encoding="utf-8"):  # appends nothing: a probe
+                pass
+        except OSError as exc:
+            raise OSError(f"cannot write {flag} {name}: {exc.strerror or exc}") from None
+        if not existed:
+            path.unlink()
 
 
 def _run(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -24,6 +25,18 @@ COMMANDS = "mockservers.commands"
 def _fail(message: str) -> int:
     print(f"mockservers: {message}", file=sys.stderr)
     return 2
+
+
+def _seconds(text: str) -> float:
+    """A time limit: seconds above 0, at most a day (``-1`` was a traceback, ``0`` a misleading
+    "cannot reach")."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= 86400:
+        raise argparse.ArgumentTypeError(f"{text!r}: seconds above 0, at most 86400")
+    return seconds
 
 
 def _http_url(url: str) -> bool:
@@ -245,16 +258,19 @@ def export_contracts(args: argparse.Namespace) -> int:
     import contracts
 
     target = Path(args.dir)
-    for name in contracts.schema_names():
-        destination = target / f"{name}.json"
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(contracts.CONTRACTS_DIR / f"{name}.json", destination)
-    for name in contracts.documents():
-        document = contracts.openapi(name)
-        path = target / name / "openapi.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        print(f"{name}: {path}")
+    try:
+        for name in contracts.schema_names():
+            destination = target / f"{name}.json"
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(contracts.CONTRACTS_DIR / f"{name}.json", destination)
+        for name in contracts.documents():
+            document = contracts.openapi(name)
+            path = target / name / "openapi.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
+            print(f"{name}: {path}")
+    except OSError as exc:  # a file where the folder goes, no room, no right to write
+        return _fail(f"cannot write the contracts into {target}: {exc}")
     return 0
 
 
@@ -389,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_credentials(creds)
     p.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=30.0,
         metavar="SECONDS",
         help="how long each call may take (30); later, it counts as a difference",

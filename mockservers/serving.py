@@ -11,6 +11,7 @@ import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 
@@ -47,6 +48,12 @@ class ServeSpec:
             return Store()
         if not self.store.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError(f"--store: a redis:// URL is expected, not {self.store!r}")
+        database = urlsplit(self.store).path.strip("/")
+        if not self.store.startswith("unix://") and database and not database.isdecimal():
+            # redis-py reads such a URL as database 0: a typo would share another fake's
+            raise ConfigError(
+                f"--store: the database is a number (redis://HOST:PORT/0), not {database!r}"
+            )
         from mockservers.core.redis_store import RedisStore
 
         return RedisStore(self.store)

@@ -86,3 +86,13 @@ def test_contracts_export_writes_schemas_and_openapi(tmp_path: Path) -> None:
     schema = json.loads((tmp_path / "quoparts" / "importCli.request.json").read_text())
     assert schema == load_schema("quoparts/importCli.request")
     assert (tmp_path / "quoparts" / "defs" / "customer.json").is_file()
+
+
+def test_contracts_export_into_a_file_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file where the folder goes was a traceback."""
+    occupied = tmp_path / "taken"
+    occupied.write_text("a file")
+    assert main(["contracts", "export", str(occupied)]) == 2
+    assert f"cannot write the contracts into {occupied}" in capsys.readouterr().err

@@ -150,3 +150,15 @@ def test_an_unreachable_server_exits_2(capsys: pytest.CaptureFixture[str]) -> No
     args = ["fuzz", "quoparts", "--base-url", "http://127.0.0.1:9/quoparts"]
     assert main([*args, "--username", "demo", "--password", "demo"]) == 2
     assert "cannot authenticate" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("option", ["--report", "--junit-xml", "--record"])
+def test_an_output_it_cannot_write_exits_2_before_anything_is_sent(
+    mockserver: MockServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    """Found out after the run (a traceback, exit 1), a sandbox's budget was spent for nothing."""
+    target = tmp_path / "missing-folder" / "out.file"
+    assert main(fuzz(mockserver, option, str(target))) == 2
+    assert f"cannot write {option} {target}" in capsys.readouterr().out
+    assert mockserver.requests() == []
+    assert not target.parent.exists()

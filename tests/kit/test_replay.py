@@ -79,6 +79,29 @@ def test_the_day_s_file_is_continued_by_a_proxy_started_again(tmp_path: Path) ->
     assert len(json.loads(path.read_text("utf-8"))["log"]["entries"]) == 2
 
 
+def test_a_recording_that_cannot_be_written_never_costs_the_connector_its_answer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The folder gone (a file in its place, a full disk): the vendor's answer still reaches
+    the connector (it was a bare 500, the login already served upstream), the failure is
+    logged, and the exchange is written with the file's next write."""
+    login = {"login": "", "username": "demo", "password": "demo"}
+    folder = tmp_path / "recordings"
+    with MockServer() as upstream, proxied(upstream, ("quoparts",), record=folder) as (_, http):
+        first = http.get(QP, params=login)
+        (path,) = folder.glob("*.har")
+        path.unlink()
+        folder.rmdir()
+        folder.write_text("not a folder")
+        second = http.get(QP, params=login)
+        assert second.status_code == 200 and second.json()["errorCode"] == "0"
+        assert "cannot write the recording" in caplog.text
+        folder.unlink()
+        http.get(QP, params=login)
+    assert first.status_code == 200
+    assert len(json.loads(path.read_text("utf-8"))["log"]["entries"]) == 3
+
+
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_replaying_against_a_fresh_fake_finds_no_difference_and_restores_the_state(
     vendor: str, recorded: tuple[dict[str, Path], Issued], capsys: pytest.CaptureFixture[str]
@@ -159,3 +182,16 @@ def test_a_header_value_beyond_ascii_is_replayed_as_the_bytes_first_sent(
             assert main([*args, *CREDENTIALS["quoparts"]]) == 0, capsys.readouterr().out
             (entry,) = fresh.requests()
     assert entry["headers"]["x-client"].encode("latin-1").decode() == "Città"
+
+
+@pytest.mark.parametrize("timeout", ["-1", "0", "soon"])
+def test_a_timeout_that_is_no_time_limit_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], timeout: str
+) -> None:
+    """-1 was a traceback, 0 a misleading "cannot reach"."""
+    recording = tmp_path / "any.har"
+    recording.write_text("{}")
+    with pytest.raises(SystemExit) as usage:
+        main(["replay", str(recording), "--base-url", "http://127.0.0.1:9", "--timeout", timeout])
+    assert usage.value.code == 2
+    assert "seconds above 0" in capsys.readouterr().err

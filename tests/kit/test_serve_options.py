@@ -88,6 +88,8 @@ def test_without_cors_origins_no_cors_headers_are_sent() -> None:
         (["--workers", "2"], "--workers above 1 needs --store"),
         (["--store", "redis://x/0", "--state-file", "s.db"], "exclusive"),
         (["--store", "memory://"], "a redis:// URL is expected"),
+        # redis-py reads it as database 0: a typo would share another fake's database
+        (["--store", "redis://127.0.0.1:6379/abc"], "the database is a number"),
         (["--ssl-certfile", "a.pem"], "go together"),
         (["--tls-self-signed", "d", "--ssl-certfile", "a", "--ssl-keyfile", "b"], "not both"),
         (["--port", "99999"], "a port is a number from 1 to 65535"),  # not 99999 % 65536
