@@ -309,3 +309,24 @@ def test_the_admin_document_knows_the_kit_s_vendors_operations_and_fault_kinds(a
         for b in branches
     }
     assert described == {n: (set(v.operations), set(v.fault_kinds)) for n, v in vendors.items()}
+
+
+def test_every_admin_call_declares_its_session_and_its_404_for_an_unknown_one(
+    app: Any, served: dict[str, dict[str, Any]]
+) -> None:
+    """Every admin call takes ?session= (an unknown one is a 404) and may meet a store it
+    cannot reach (503): both were missing from some operations of the admin OpenAPI."""
+    filled = {"vendor": "quoparts", "entry_id": "1", "session_id": "abc", "asset": "ui.js"}
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        for path, method, operation in operations(served[ADMIN]):
+            if path in ("/openapi.json", "/docs") or path.startswith("/ui"):
+                continue
+            url = "/__admin" + path.format(**filled)
+            body = {"json": {}} if method in ("post", "put") else {}
+            answer = http.request(method.upper(), url, params={"session": "nope"}, **body)
+            where = f"{method.upper()} {path}"
+            assert answer.status_code == 404, where
+            assert {"404", "503"} <= set(operation["responses"]), where
+            if "{session_id}" not in path:  # that session is the path's own
+                names = [p["name"] for p in operation.get("parameters", [])]
+                assert "session" in names, where
