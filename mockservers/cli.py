@@ -109,9 +109,6 @@ def serve(args: argparse.Namespace) -> int:
         return _fail(f"TLS: {exc}")
     scheme = "https" if tls else "http"
     base = f"{scheme}://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
-    _banner(base, config, args, ca)
-    # uvicorn finishes in-flight requests on SIGTERM, then re-raises the signal: exit 0 then.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
@@ -120,20 +117,25 @@ def serve(args: argparse.Namespace) -> int:
         **SERVER_OPTIONS,
         **tls,
     }
-    if app is not None:
-        server = uvicorn.Server(uvicorn.Config(app, **options))  # sets up uvicorn's logging
-        logs.install(access_log=args.access_log)
-        tune_gc()
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn raises it again, after
-            server.run()
-        return 0
-    from mockservers.workers import Workers
+    from mockservers.workers import Workers, check_free
 
-    try:
-        workers = Workers(spec, options, args.workers)
+    try:  # a port in use is said before the banner, not after it
+        workers = Workers(spec, options, args.workers) if app is None else None
+        if app is not None:
+            check_free(args.host, args.port)
     except OSError as exc:
         return _fail(f"cannot listen on {base}: {exc}")
-    return workers.run()
+    _banner(base, config, args, ca)
+    # uvicorn finishes in-flight requests on SIGTERM, then re-raises the signal: exit 0 then.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if workers is not None:
+        return workers.run()
+    server = uvicorn.Server(uvicorn.Config(app, **options))  # sets up uvicorn's logging
+    logs.install(access_log=args.access_log)
+    tune_gc()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn raises it again, after
+        server.run()
+    return 0
 
 
 def _banner(base: str, config: Config, args: argparse.Namespace, ca: Path | None) -> None:

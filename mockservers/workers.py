@@ -28,9 +28,22 @@ from mockservers.serving import ServeSpec, tune_gc
 log = logging.getLogger("uvicorn.error")
 
 
+def check_free(host: str, port: int) -> None:
+    """``OSError`` when something listens on the address already, even another ``serve
+    --workers`` (whose sockets would let ours join them: two fakes, each answering half the
+    calls). A socket without ``SO_REUSEPORT`` cannot share the address: binding one tells."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no owner
+        probe.bind((host, port))
+
+
 def listening_sockets(host: str, port: int, count: int, backlog: int = 2048) -> list[socket.socket]:
     """``count`` sockets listening on one address, the kernel balancing connections across them
     (``OSError`` when the address is taken by anything else)."""
+    check_free(host, port)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sockets: list[socket.socket] = []
     try:

@@ -4,6 +4,7 @@ option combinations it refuses."""
 from __future__ import annotations
 
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 from mockservers import create_app
 from mockservers.testing import SyncASGITransport
+from mockservers.workers import listening_sockets
 from tests.servers import serving
 
 ORIGIN = "http://localhost:3000"
@@ -159,3 +161,23 @@ def test_access_log_lines_show_at_the_default_log_level() -> None:
         [sys.executable, "-c", ACCESS_LOG], capture_output=True, text=True, timeout=30
     )
     assert '"GET /q.php?login=&password=*** HTTP/1.1" 200' in done.stdout, done.stderr
+
+
+def test_a_port_in_use_is_refused_before_the_banner_even_by_another_serve_s_workers() -> None:
+    """A socket with SO_REUSEPORT (another ``serve --workers``) let new workers join it: two
+    fakes, each answering half the calls. And a port in use printed the whole banner first."""
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(OSError):
+            listening_sockets("127.0.0.1", port, 2)
+        done = subprocess.run(
+            [sys.executable, "-m", "mockservers.cli", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert done.returncode == 2 and "cannot listen on" in done.stderr
+    assert "serving on" not in done.stdout and "Traceback" not in done.stderr
