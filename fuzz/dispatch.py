@@ -21,7 +21,23 @@ from schemathesis import Case
 from fuzz.view import REAL
 
 # Schemathesis stamps these on every case; a real sandbox has no use for them.
-_DROPPED_HEADERS = {"x-schemathesis-testcaseid", "user-agent", "connection", "accept-encoding"}
+_DROPPED_HEADERS = {
+    "x-schemathesis-testcaseid",
+    "user-agent",
+    "accept-encoding",
+    # How the message is framed and carried is the HTTP client's to write: a generated
+    # Transfer-Encoding or Content-Length made it refuse to send (a "transport" failure that
+    # is nobody's fault but the case's).
+    "connection",
+    "content-length",
+    "host",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+}
 USER_AGENT = "mockservers-fuzz"
 
 

@@ -119,6 +119,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
         path = Path(name)
         existed = path.exists()
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)  # as the writers do
             with path.open("a", encoding="utf-8"):  # appends nothing: a probe
                 pass
         except OSError as exc:

@@ -94,9 +94,10 @@ def test_a_fake_that_puts_the_validators_english_in_an_error_object_is_caught(
     # Only a negative case whose envelope is intact but a record breaks defs/record shows it;
     # the run stops at the first, so more cases cost nothing once one is found (8 may hold none,
     # depending on the constants Hypothesis draws from the kit's modules).
-    # 60: over 40 random seeds 25 cases missed twice, 40 once, 60 never.
+    # 60: over 40 random seeds 25 cases missed twice, 40 once, 60 never; then a change of the
+    # kit's constants made 60 miss with the fixed seed: 150 (found within 2 s).
     with pytest.raises(CheckFailed, match=r"vendor_words.*validator English"):
-        suite.run("keepit", "insertClient_v3", "negative", max(EXAMPLES, 60), shrink=False)
+        suite.run("keepit", "insertClient_v3", "negative", max(EXAMPLES, 150), shrink=False)
 
 
 def test_an_unexpected_server_error_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:

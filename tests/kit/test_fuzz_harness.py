@@ -157,8 +157,9 @@ def test_an_output_it_cannot_write_exits_2_before_anything_is_sent(
     mockserver: MockServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str
 ) -> None:
     """Found out after the run (a traceback, exit 1), a sandbox's budget was spent for nothing."""
-    target = tmp_path / "missing-folder" / "out.file"
+    occupied = tmp_path / "a-file"
+    occupied.write_text("where the folder would go")
+    target = occupied / "out.file"
     assert main(fuzz(mockserver, option, str(target))) == 2
     assert f"cannot write {option} {target}" in capsys.readouterr().out
     assert mockserver.requests() == []
-    assert not target.parent.exists()
