@@ -495,11 +495,20 @@ def _hammer(bases: list[str], clients: int = 32, writes: int = 60) -> set[str]:
     acknowledged: set[str] = set()
     lock = threading.Lock()
 
+    def login(http: httpx.Client) -> str:
+        for _ in range(5):  # a worker killed under the login (a slow start): log in again
+            try:
+                answer = http.get(
+                    bases[0] + QP, params={"login": "", "username": "demo", "password": "demo"}
+                )
+            except httpx.TransportError:
+                continue
+            return str(answer.json()["data"][0]["TOKEN"])
+        raise AssertionError("no login in five tries")
+
     def client(number: int) -> None:
         with httpx.Client(timeout=30) as http:
-            token = http.get(
-                bases[0] + QP, params={"login": "", "username": "demo", "password": "demo"}
-            ).json()["data"][0]["TOKEN"]
+            token = login(http)
             for write in range(writes):
                 erp = f"C{number:02d}-{write:02d}"
                 try:
