@@ -3,8 +3,9 @@ and checking a request against its contract before any I/O."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -57,24 +58,25 @@ class InvalidResponse(VendorClientError):
 
 
 class ContractViolation(ValueError):
-    """The request breaks its contract; raised before anything is sent. The message never
-    quotes the value of a ``secret`` field (a password, a bearer token)."""
+    """The request breaks its contract; raised before anything is sent. Neither the message
+    nor ``violations`` quotes the value of a ``secret`` field (a password, a bearer token, at
+    any depth: a user's password inside a record)."""
 
     def __init__(
         self, contract_name: str, violations: list[Violation], secret: Collection[str] = ()
     ) -> None:
-        lines = "; ".join(
-            f"{v.pointer or '(body)'}: {_described(v, secret)}" for v in violations[:5]
-        )
+        violations = [_masked(v, secret) for v in violations]
+        lines = "; ".join(f"{v.pointer or '(body)'}: {v.message}" for v in violations[:5])
         super().__init__(f"request breaks {contract_name}: {lines}")
         self.contract = contract_name
         self.violations = violations
 
 
-def _described(violation: Violation, secret: Collection[str]) -> str:
-    if violation.path and violation.path[0] in secret:
-        return f"the value (a secret, not shown) breaks the rule {violation.keyword!r}"
-    return violation.message
+def _masked(violation: Violation, secret: Collection[str]) -> Violation:
+    if not any(part in secret for part in violation.path):
+        return violation
+    message = f"the value (a secret, not shown) breaks the rule {violation.keyword!r}"
+    return replace(violation, message=message, instance=None)
 
 
 def check_request(contract_name: str, payload: Any, *, secret: Collection[str] = ()) -> None:
@@ -85,13 +87,50 @@ def check_request(contract_name: str, payload: Any, *, secret: Collection[str] =
         raise ContractViolation(contract_name, violations, secret)
 
 
+def check_header_values(
+    headers: dict[str, str], contract_name: str, secret: Collection[str]
+) -> None:
+    """A header value HTTP cannot carry (a line break, a control character: a token read from
+    a file with its newline) is refused like a contract's violation, before the HTTP library
+    refuses it quoting the value. Contracts' patterns end with ``$``, which a final newline
+    passes."""
+    bad = [name for name, value in headers.items() if not _HEADER_VALUE.fullmatch(value)]
+    if bad:
+        found = [
+            Violation(
+                (name,), "a header value may not hold line breaks or control characters", "pattern"
+            )
+            for name in bad
+        ]
+        raise ContractViolation(contract_name, found, secret)
+
+
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+"""What an HTTP/1.1 field value may hold (RFC 9110: visible characters, spaces, tabs, and
+obs-text), as httpx sends it."""
+
+
 def json_body(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError:
+        type_ = response.headers.get("content-type", "no content type")
         raise InvalidResponse(
-            response.status_code, None, f"the answer is not JSON: {response.text[:200]!r}"
+            response.status_code,
+            None,
+            f"the answer is not JSON ({len(response.content)} bytes, {type_})",
         ) from None
+
+
+def shape(value: Any) -> str:
+    """What an answer is, without its values: an answer may hold tokens and generated
+    passwords, which an exception message (logged, shown in CI) must not quote."""
+    if isinstance(value, dict):
+        keys = ", ".join(sorted(map(str, value))[:12])
+        return f"an object with {keys}" if keys else "an empty object"
+    if isinstance(value, list):
+        return f"an array of {len(value)}"
+    return {str: "a string", bool: "true or false", type(None): "null"}.get(type(value), "a number")
 
 
 class _ClientBase:

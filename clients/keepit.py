@@ -30,9 +30,11 @@ from clients.base import (
     Req,
     SyncClient,
     VendorClientError,
+    check_header_values,
     check_request,
     detail_of,
     json_body,
+    shape,
 )
 
 ENDPOINT = "/api"
@@ -121,6 +123,7 @@ class _KeepItFlows:
 
     def _payload(self, records: Iterable[dict[str, Any]]) -> dict[str, Any]:
         payload = {"subjectsRecords": list(records)}
+        check_header_values(self.credentials, HEADERS_CONTRACT, ("password",))
         if self.validate:
             check_request(HEADERS_CONTRACT, self.credentials, secret=("password",))
             check_request(REQUEST_CONTRACT, payload)
@@ -142,7 +145,7 @@ class _KeepItFlows:
 def _result(response: httpx.Response) -> KeepItResult:
     body = json_body(response)
     if not isinstance(body, dict) or not isinstance(body.get("message"), str):
-        raise InvalidResponse(response.status_code, None, f"not a KeepIT answer: {body!r:.200}")
+        raise InvalidResponse(response.status_code, None, f"not a KeepIT answer: {shape(body)}")
     code = body.get("code")
     if response.status_code != 200 or code not in RESULT_CODES:
         raise KeepItError(
@@ -156,10 +159,16 @@ def _result(response: httpx.Response) -> KeepItResult:
     return KeepItResult(
         code=code,
         message=body["message"],
-        inserted=[_inserted(item) for item in body.get("insertedObjects") or []],
+        inserted=[_inserted(item) for item in _listed(body.get("insertedObjects"))],
         duplicated=_messages(body.get("duplicatedObjects")),
         errors=_messages(body.get("errorObjects")),
     )
+
+
+def _listed(items: Any) -> list[Any]:
+    if items is not None and not isinstance(items, list):
+        raise InvalidResponse(200, None, f"insertedObjects is {shape(items)}")
+    return items or []
 
 
 def _messages(items: Any) -> list[RecordMessage]:
@@ -174,7 +183,7 @@ def _messages(items: Any) -> list[RecordMessage]:
 
 def _inserted(item: Any) -> InsertedCustomer:
     if not isinstance(item, dict) or "progId" not in item:
-        raise InvalidResponse(200, None, f"an insertedObjects entry without progId: {item!r:.200}")
+        raise InvalidResponse(200, None, f"an insertedObjects entry without progId: {shape(item)}")
     sections = {
         name: (
             [e.get("progId") for e in value if isinstance(e, dict)]

@@ -29,6 +29,7 @@ from clients.base import (
     check_request,
     detail_of,
     json_body,
+    shape,
 )
 
 ENDPOINT = "/ws_quoparts.php"
@@ -96,7 +97,10 @@ class _QuoPartsFlows:
         if self.validate:
             check_request("quoparts/importCli.request", payload)
         body = yield from self._authed("importCli", payload)
-        return [_customer_result(row) for row in body["data"]]
+        rows = body["data"]
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise InvalidResponse(200, "0", f"importCli answer's data is {shape(rows)}")
+        return [_customer_result(row) for row in rows]
 
     def _import_quote(
         self, header: dict[str, Any], articles: Iterable[dict[str, Any]]
@@ -114,7 +118,7 @@ class _QuoPartsFlows:
 def _envelope(response: httpx.Response) -> dict[str, Any]:
     body = json_body(response)
     if not isinstance(body, dict) or not {"errorCode", "error", "data"} <= set(body):
-        raise InvalidResponse(response.status_code, None, f"not a QuoParts envelope: {body!r:.200}")
+        raise InvalidResponse(response.status_code, None, f"not a QuoParts envelope: {shape(body)}")
     if body["errorCode"] != "0" or response.status_code != 200:
         raise QuoPartsError(
             response.status_code,

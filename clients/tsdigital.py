@@ -31,12 +31,15 @@ from clients.base import (
     Req,
     SyncClient,
     VendorClientError,
+    check_header_values,
     check_request,
     detail_of,
     json_body,
+    shape,
 )
 
 ITEMS = "/api/v3/items"
+HEADERS_CONTRACT = "tsdigital/createItem.headers"
 
 
 class TsDigitalError(VendorClientError):
@@ -87,16 +90,17 @@ class _TsDigitalFlows:
 
     def _create_item(self, payload: dict[str, Any]) -> Flow[str]:
         headers = self.headers()
+        given = {name: headers[name] for name in CONFIGURED_HEADERS}
+        check_header_values(given, HEADERS_CONTRACT, ("Authorization",))
         if self.validate:  # what the caller configured (the X-Request-ID is the client's own)
-            given = {name: headers[name] for name in CONFIGURED_HEADERS}
-            check_request("tsdigital/createItem.headers", given, secret=("Authorization",))
+            check_request(HEADERS_CONTRACT, given, secret=("Authorization",))
             check_request("tsdigital/createItem.request", payload)
         response = yield Req("POST", ITEMS, json=payload, headers=headers)
         if response.status_code != 202:
             raise _error(response)
         body = json_body(response)
         if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
-            raise InvalidResponse(202, None, f"a 202 without an id: {body!r:.200}")
+            raise InvalidResponse(202, None, f"a 202 without an id: {shape(body)}")
         return body["id"]
 
 
@@ -107,8 +111,8 @@ def _error(response: httpx.Response) -> TsDigitalError:
     except ValueError:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("message"), str):
-        text = response.text[:200]
-        return TsDigitalError(status, str(status), f"HTTP {status} without an error body: {text!r}")
+        found = shape(body) if body is not None else f"{len(response.content)} bytes, not JSON"
+        return TsDigitalError(status, str(status), f"HTTP {status} without an error body: {found}")
     sub_errors = body.get("subErrors")
     timestamp = body.get("timestamp")
     return TsDigitalError(

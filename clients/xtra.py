@@ -19,7 +19,7 @@ A whole-call error raises :class:`XtraError`; per-record failures come back as
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -32,9 +32,11 @@ from clients.base import (
     Req,
     SyncClient,
     VendorClientError,
+    check_header_values,
     check_request,
     detail_of,
     json_body,
+    shape,
 )
 
 LOGIN_PATH = "/api/sync/v1/login"
@@ -50,12 +52,12 @@ class XtraError(VendorClientError):
 class XtraSession:
     """A login: the AccessToken, the identity it may update, and when it expires."""
 
-    token: str
+    token: str = field(repr=False)
     irid: int
     user_id: int
     username: str
     expires_at: datetime
-    refresh_token: str | None = None
+    refresh_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -99,17 +101,20 @@ class _XtraFlows:
     def _key_headers(self) -> dict[str, str]:
         if self.public_key is None or self.secret_key is None:
             return {}
-        return {"SyncPublicKey": self.public_key, "SyncSecretKey": self.secret_key}
+        headers = {"SyncPublicKey": self.public_key, "SyncSecretKey": self.secret_key}
+        check_header_values(headers, "xtra/updateIdentities.headers", ("SyncSecretKey",))
+        return headers
 
     def _login(self) -> Flow[XtraSession]:
         if self.username is None or self.password is None:
             raise ValueError("login needs username and password")
         payload = {"Username": self.username, "Password": self.password}
         if self.validate:
-            check_request("xtra/login.request", payload)
+            check_request("xtra/login.request", payload, secret=("Password",))
         response = yield Req("POST", LOGIN_PATH, json=payload, headers=self._key_headers())
-        result = _envelope(response)["result"]
+        envelope = _envelope(response)
         try:
+            result = envelope["result"]
             self.session = XtraSession(
                 token=str(result["Token"]),
                 irid=int(result["IRID"]),
@@ -134,7 +139,7 @@ class _XtraFlows:
                 if contact_form
                 else "updateIdentities.request"
             )
-            check_request(f"xtra/{name}", payload)
+            check_request(f"xtra/{name}", payload, secret=("Password", "ConfirmPassword"))
         params = {"contactForm": "true"} if contact_form else {}
         if debug:
             params["debug"] = "true"
@@ -184,7 +189,7 @@ def _own(records: list[Any], irid: int) -> bool:
 def _envelope(response: httpx.Response) -> dict[str, Any]:
     body = json_body(response)
     if not isinstance(body, dict) or "statusCode" not in body:
-        raise InvalidResponse(response.status_code, None, f"not an XTRA envelope: {body!r:.200}")
+        raise InvalidResponse(response.status_code, None, f"not an XTRA envelope: {shape(body)}")
     if response.status_code != 200 or body["statusCode"] != 200:
         raise XtraError(
             response.status_code,

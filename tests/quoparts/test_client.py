@@ -120,3 +120,40 @@ def test_mockserver_fixture_is_reset_between_tests(mockserver: MockServer) -> No
 def test_mockservers_app_fixture_is_an_in_process_app(mockservers_app: object) -> None:
     with QuoPartsClient(BASE, "demo", "demo", transport=SyncASGITransport(mockservers_app)) as qp:
         assert qp.login()
+
+
+def test_an_answer_it_cannot_read_is_invalid_response_quoting_no_password(app: object) -> None:
+    """The message quoted the raw answer: with a malformed importCli, the customers'
+    generated passwords (COD_PWD), which the journal masks."""
+    from clients import InvalidResponse
+
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers") as admin:
+        fault = {"vendor": "quoparts", "operation": "importCli", "kind": "malformed", "times": 1}
+        assert admin.post("/__admin/faults", json=fault).status_code == 201
+        with QuoPartsClient(BASE, "demo", "demo", transport=SyncASGITransport(app)) as qp:
+            rows = [ROW | {"COD_CLI_ERP": f"CLI{n}"} for n in range(4)]
+            with pytest.raises(InvalidResponse) as broken:
+                qp.import_customers(rows)
+        state = admin.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+    assert "not JSON" in str(broken.value)
+    for customer in state.values():
+        assert customer["COD_PWD"] not in str(broken.value)
+
+
+@pytest.mark.parametrize("data", [None, [1], {}], ids=["null", "not-rows", "object"])
+def test_an_answer_of_the_wrong_shape_is_invalid_response_not_a_type_error(data: object) -> None:
+    from clients import InvalidResponse
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if "login" in request.url.params:
+            return httpx.Response(
+                200, json={"errorCode": "0", "error": "", "data": [{"TOKEN": "t"}]}
+            )
+        return httpx.Response(200, json={"errorCode": "0", "error": "", "data": data})
+
+    transport = httpx.MockTransport(answer)
+    with (
+        QuoPartsClient(BASE, "u", "p", transport=transport) as qp,
+        pytest.raises(InvalidResponse, match="importCli answer's data is"),
+    ):
+        qp.import_customers([ROW])

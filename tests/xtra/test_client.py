@@ -211,3 +211,33 @@ def test_client_over_a_socket_against_mockserver(mockserver: MockServer) -> None
         "updateIdentities",
     ]
     assert mockserver.state("xtra")["tenants"]["demo"]["identities"]["1"]["City"] == "Asti"
+
+
+def test_no_password_token_or_secret_key_reaches_a_message_or_a_repr(logged: XtraClient) -> None:
+    """A password of the wrong type was quoted by the login's ContractViolation, a user's
+    password inside a record by the update's, a secret key ending in a newline by httpx's
+    refusal, and the session's repr showed its tokens."""
+    number = 918273645
+    with (
+        XtraClient(BASE, username="demo", password=number, transport=_Refuse()) as xtra,  # type: ignore[arg-type]
+        pytest.raises(ContractViolation) as refused,
+    ):
+        xtra.login()
+    assert "918273645" not in str(refused.value)
+    assert all("918273645" not in v.message for v in refused.value.violations)
+    user = {"Username": "u", "Email": "u@x.it", "Password": 4242, "ConfirmPassword": 4242}
+    with (
+        XtraClient(BASE, **KEYS, transport=_Refuse()) as xtra,
+        pytest.raises(ContractViolation) as refused,
+    ):
+        xtra.update_identities([NEW | {"Users": [user]}])
+    assert "4242" not in str(refused.value)
+    keys = KEYS | {"secret_key": "s3cr3t-from-a-file\n"}
+    with (
+        XtraClient(BASE, **keys, transport=_Refuse()) as xtra,
+        pytest.raises(ContractViolation) as refused,
+    ):
+        xtra.update_identities([NEW])
+    assert "s3cr3t" not in str(refused.value) and "SyncSecretKey" in str(refused.value)
+    session = logged.login()
+    assert session.token not in repr(session)
