@@ -33,6 +33,9 @@ from mockservers.testing.scope import AdminScope
 from mockservers.testing.session import Session
 
 
+STOP_GRACE_SECONDS = 1
+"""How long ``stop`` lets calls in flight finish before it cancels them."""
+
 class MockServer(AdminScope):
     """The kit on a free loopback port. Its methods act on the global scope; ``session()``
     opens a session on it."""
@@ -60,7 +63,10 @@ class MockServer(AdminScope):
         self._socket = sock
         port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", **SERVER_OPTIONS)
+        # A test ends with calls still in flight (a latency fault outlasting the client's
+        # timeout): stop waits a second for them, not serve's ten.
+        options = {**SERVER_OPTIONS, "timeout_graceful_shutdown": STOP_GRACE_SECONDS}
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", **options)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, daemon=True, name="mockserver"

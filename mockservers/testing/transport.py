@@ -11,12 +11,16 @@ go of its connections there).
 
 from __future__ import annotations
 
+import threading
 import weakref
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
+import anyio
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+from mockservers.core.errors import DroppedConnection
 
 
 class SyncASGITransport(httpx.BaseTransport):
@@ -32,8 +36,13 @@ class SyncASGITransport(httpx.BaseTransport):
         self._lifespan = lifespan
         self._portal: BlockingPortal | None = None
         self._stop: weakref.finalize | None = None
+        self._starting = threading.Lock()  # threads whose first calls meet start one loop
 
     def _ensure_portal(self) -> BlockingPortal:
+        with self._starting:
+            return self._portal or self._start_portal()
+
+    def _start_portal(self) -> BlockingPortal:
         if self._portal is None:
             started = start_blocking_portal()
             portal = started.__enter__()
@@ -49,18 +58,29 @@ class SyncASGITransport(httpx.BaseTransport):
         return self._portal
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """As over a socket: the client's read timeout applies (``httpx.ReadTimeout``), a
+        ``drop`` fault is a ``RemoteProtocolError``, and the body stays encoded as the app
+        sent it (httpx decodes it once, on reading)."""
         portal = self._ensure_portal()
         body = request.read()
+        read = (request.extensions.get("timeout") or {}).get("read")
 
         async def call() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
             async_request = httpx.Request(
                 request.method, request.url, headers=request.headers, content=body
             )
-            response = await self._inner.handle_async_request(async_request)
-            content = await response.aread()
+            with anyio.fail_after(read) if read is not None else nullcontext():
+                response = await self._inner.handle_async_request(async_request)
+                content = b"".join([chunk async for chunk in response.aiter_raw()])
             return response.status_code, response.headers.raw, content
 
-        status, headers, content = portal.call(call)
+        try:
+            status, headers, content = portal.call(call)
+        except TimeoutError:
+            raise httpx.ReadTimeout(f"no answer within {read} s", request=request) from None
+        except DroppedConnection:
+            message = "Server disconnected without sending a response."
+            raise httpx.RemoteProtocolError(message, request=request) from None
         return httpx.Response(status, headers=headers, content=content, request=request)
 
     def close(self) -> None:

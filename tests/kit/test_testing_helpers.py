@@ -219,3 +219,63 @@ def test_a_process_that_never_closes_its_in_process_transport_still_exits() -> N
     )
     done = subprocess.run([sys.executable, "-c", script], timeout=60, capture_output=True)
     assert done.returncode == 0, done.stderr
+
+
+QP_LOGIN = {"login": "", "username": "demo", "password": "demo"}
+
+
+def test_in_process_timeouts_and_drops_are_what_httpx_raises_over_a_socket() -> None:
+    """A connector's except httpx.TimeoutException / TransportError branches could not be
+    tested in-process: a latency fault outlasting the timeout simply answered late, and a
+    drop raised the kit's own exception."""
+    from mockservers import create_app
+    from mockservers.testing import SyncASGITransport
+
+    transport = SyncASGITransport(create_app())
+    with httpx.Client(transport=transport, base_url="http://m", timeout=0.2) as http:
+        fault = {"vendor": "quoparts", "kind": "latency", "latency_ms": 5000, "times": 1}
+        http.post("/__admin/faults", json=fault)
+        with pytest.raises(httpx.ReadTimeout):
+            http.get("/quoparts/ws_quoparts.php", params=QP_LOGIN)
+        http.post("/__admin/faults", json={"vendor": "quoparts", "kind": "drop", "times": 1})
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.get("/quoparts/ws_quoparts.php", params=QP_LOGIN)
+        assert http.get("/quoparts/ws_quoparts.php", params=QP_LOGIN).json()["errorCode"] == "0"
+
+
+def test_threads_whose_first_calls_meet_share_one_loop_and_a_body_is_decoded_once() -> None:
+    """Each thread's first call started an event loop of its own (eleven left running after
+    close), and a gzip answer was decoded twice."""
+    import gzip
+    import threading
+
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from mockservers.testing import SyncASGITransport
+
+    packed = gzip.compress(b'{"ok": true}')
+
+    async def zipped(request: object) -> Response:
+        return Response(packed, headers={"content-encoding": "gzip"}, media_type="application/json")
+
+    def loops() -> set[int | None]:
+        return {t.ident for t in threading.enumerate() if t.name.startswith("asyncio-portal")}
+
+    earlier = loops()
+    transport = SyncASGITransport(Starlette(routes=[Route("/", zipped)]))
+    answers: list[object] = []
+
+    def call() -> None:
+        answers.append(httpx.Client(transport=transport, base_url="http://m").get("/").json())
+
+    threads = [threading.Thread(target=call) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [{"ok": True}] * 12
+    started = loops() - earlier
+    transport.close()
+    assert len(started) == 1
