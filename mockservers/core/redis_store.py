@@ -453,6 +453,9 @@ class RedisStore(Store):
         ]
         if mine >= 0:  # the log since this copy's version (a dirty copy reloads instead)
             claiming.append(("XRANGE", self.key("log"), f"{mine + 1}-1", "+"))
+        # A watch set by an earlier try saw this process's own recovery move the generation:
+        # dropped first, then set again (a claim that fails sets one in vain, harmlessly).
+        claiming += [("UNWATCH",), self._fence()]
         replies: list[Any] = [[b"none"]]
         if self._may_hold:  # a failed call may have left the token with us
             replies = await self._exchange(*claiming)
@@ -571,14 +574,30 @@ class RedisStore(Store):
         if release:
             commands += self._release_commands()
         if commands:
-            replies = await self._exchange(("MULTI",), *commands, ("EXEC",))
-            for reply in replies[-1]:
+            fenced = [] if release else [self._fence()]  # the next commit's, while it holds
+            replies = await self._exchange(("MULTI",), *commands, ("EXEC",), *fenced)
+            applied = replies[len(commands) + 1]
+            if applied is None:  # the generation moved since the fence: the lock was taken over
+                raise StoreUnavailable(
+                    f"this process lost the kit's lock in Redis at {self.describe()} (cut off"
+                    " for longer than the deadline, another process took it over): nothing of"
+                    " these calls was kept"
+                )
+            for reply in applied:
                 if isinstance(reply, Exception):  # the rest was applied: reload, as on a failure
                     raise reply
         self.version = version
         if release:
             self._owned = False
             self._may_hold = False
+
+    def _fence(self) -> Command:
+        """``WATCH`` the lock's generation, while this process holds the lock: its next
+        ``EXEC`` is then applied only if no one took the lock over in between (a recovery
+        moves the generation). A commit Redis received but could not answer in time (it
+        stalled) and applies later, after another process recovered the lock, would otherwise
+        write records under IDs that process gave again."""
+        return ("WATCH", self.key("gen"))
 
     async def _exchange(self, *commands: Command) -> list[Any]:
         """Send ``commands`` in one write and read their replies, in order. Packed by hiredis

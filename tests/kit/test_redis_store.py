@@ -263,6 +263,40 @@ def test_a_bug_in_the_store_is_the_vendors_500_and_the_next_call_is_answered(
         assert list(customers) == ["CLI002"]
 
 
+def test_a_commit_after_another_process_took_the_lock_over_keeps_nothing(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis stalled past a commit's deadline, another process recovered the lock and gave
+    the same IDs, then Redis applied the late commit: records under those IDs were the other
+    calls', and writes answered 503 were kept. The commit is fenced by the lock's generation:
+    taken over in between, it is applied not at all, its calls get 503, the next is answered."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with processes(redis_url, count=1, prefix=prefix) as (one,):
+        token = qp_login(one)
+        commit = RedisStore._commit
+        takeovers = iter([True])
+
+        async def taken_over_once(self: RedisStore, **kwargs: bool) -> None:
+            if next(takeovers, False):  # what a process recovering the lock does
+                direct = redis.Redis.from_url(redis_url)
+                generation = direct.get(self.key("gen"))
+                keys = (self.key("gen"), self.key("lock"), self.key("owner"))
+                direct.eval(redis_store._RECOVER, 3, *keys, generation)
+                direct.close()
+            await commit(self, **kwargs)
+
+        monkeypatch.setattr(RedisStore, "_commit", taken_over_once)
+        refused = qp_call(one, "importCli", token, {"data": [row("CLI001")]})
+        assert (refused.status_code, refused.json()["errorCode"]) == (503, "503")
+        assert "lost the kit's lock" in refused.headers["X-Mockservers-Detail"]
+        answered = qp_call(one, "importCli", token, {"data": [row("CLI002")]}).json()
+        assert answered["data"][0]["COD_CLI"] == "000001"  # the refused call took no number
+        customers = one.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+        assert list(customers) == ["CLI002"]
+    fields = redis.Redis.from_url(redis_url).hkeys(f"{prefix}:state:quoparts:demo")
+    assert [f for f in fields if f.startswith(b"customers")] == [b"customers\x1fCLI002"]
+
+
 def test_a_process_behind_what_the_log_keeps_reloads_and_misses_nothing(
     redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
