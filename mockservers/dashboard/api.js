@@ -52,7 +52,7 @@ export async function call(method, path, { query = {}, body } = {}) {
   const text = await response.text();
   let data = null;
   try {
-    data = text ? JSON.parse(text) : null;
+    data = text ? JSON.parse(text, exactIntegers) : null;
   } catch {
     data = text;
   }
@@ -62,6 +62,14 @@ export async function call(method, path, { query = {}, body } = {}) {
     throw new AdminError(response.status, message);
   }
   return data;
+}
+
+// A whole number past 2^53 as the kit wrote it (a connector may send one, and the kit may be
+// refusing it for being too large): JSON.parse would round it, and the page show another
+// value. JSON.rawJSON keeps the digits, and JSON.stringify writes them back unchanged.
+function exactIntegers(key, value, context) {
+  if (typeof value !== "number" || Number.isSafeInteger(value) || !JSON.rawJSON) return value;
+  return context && /^-?\d+$/.test(context.source) ? JSON.rawJSON(context.source) : value;
 }
 
 // The scope the page works in: a session's id, or "" for the global scope. Reads then see

@@ -3,7 +3,7 @@
 
 import { call } from "./api.js";
 import { answerCodes, isRefusal, statusMatches } from "./codes.js";
-import { $, el, guarded, render, say, timeOfDay } from "./dom.js";
+import { $, $$, el, guarded, render, say, timeOfDay } from "./dom.js";
 import { entryView } from "./entry.js";
 
 const LIMIT = 200; // rows a person can scan; the filters narrow the rest
@@ -30,13 +30,32 @@ export function init(context) {
     const row = event.target.closest("tr[data-id]");
     if (row) guarded(open)(row.dataset.id);
   });
-  // Rows take the focus (tabindex), and Enter or Space opens one, as a click does.
+  // Rows take the focus (tabindex), and Enter or Space opens one, as a click does; the focus
+  // then goes to the entry (its close button), and Escape brings it back to the row.
   $("#entries tbody").addEventListener("keydown", (event) => {
     const row = event.target.closest("tr[data-id]");
     if (!row || (event.key !== "Enter" && event.key !== " ")) return;
     event.preventDefault();
-    guarded(open)(row.dataset.id);
+    guarded(open)(row.dataset.id, { focus: true });
   });
+  $("#entry").addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    const id = selected;
+    close();
+    focusRow(id);
+  });
+}
+
+function focusRow(id) {
+  const row = id && $$("#entries tbody tr[data-id]").find((tr) => tr.dataset.id === id);
+  if (row) row.focus();
+}
+
+// The open entry's row marked, without asking the kit anything (with "live" off the list
+// stays as it is).
+function markSelected() {
+  for (const tr of $$("#entries tbody tr[data-id]"))
+    tr.classList.toggle("selected", tr.dataset.id === selected);
 }
 
 // The operation suggestions: the chosen vendor's, or every vendor's.
@@ -46,7 +65,7 @@ function fillOperations() {
     .filter((v) => !vendor || v.name === vendor)
     .flatMap((v) => v.operations);
   $("#operations").replaceChildren(
-    ...[...new Set(names)].map((name) => el("option", { value: name })),
+    ...[...new Set([...names, "unknown"])].map((name) => el("option", { value: name })),
   );
 }
 
@@ -66,15 +85,21 @@ export async function refresh(forced = false) {
   const shown = entries.filter(
     (entry) => statusMatches(status, entry.status) && (!code || answerCodes(entry).includes(code)),
   );
-  // Only what a row shows goes into the signature: an unchanged list is not rebuilt.
+  // Only what a row shows goes into the signature: an unchanged list is not rebuilt. A rebuilt
+  // one keeps the keyboard's place: the focused row is focused again.
   const rows = shown.map((e) => [e.id, e.status, e.session, selected === e.id]);
+  const focused = document.activeElement?.closest?.("#entries tbody tr[data-id]")?.dataset.id;
   render($("#entries tbody"), rows, () => shown.map(row));
+  if (focused && document.activeElement === document.body) focusRow(focused);
   $("#entries").classList.toggle(
     "has-checks",
     shown.some((e) => e.verdict || e.shadow),
   );
-  $("#journal-empty").hidden = entries.length > 0;
-  $("#journal-nomatch").hidden = entries.length === 0 || shown.length > 0;
+  // The vendor and operation filters are the kit's: no entry with them set is no match, not
+  // an empty journal.
+  const narrowed = Boolean($("#f-vendor").value || $("#f-operation").value.trim());
+  $("#journal-empty").hidden = entries.length > 0 || narrowed;
+  $("#journal-nomatch").hidden = shown.length > 0 || (entries.length === 0 && !narrowed);
   // Status and code are matched here, in the newest calls read: say so when they are the limit.
   const filtered = shown.length !== entries.length;
   $("#journal-count").textContent =
@@ -141,20 +166,22 @@ async function clear() {
   await refresh(true);
 }
 
-function close() {
+export function close() {
   selected = null;
   $("#entry").hidden = true;
   $(".journal-split").classList.remove("open");
-  ctx.refreshSoon();
+  markSelected();
 }
 
-// Open one entry: GET /__admin/requests/{id} adds the verdict and the curl line.
-async function open(id) {
-  selected = id;
+// Open one entry: GET /__admin/requests/{id} adds the verdict and the curl line. The entry
+// is the selected one only once it is read (one that is gone leaves the open one as it was).
+async function open(id, { focus = false } = {}) {
   const entry = await call("GET", `/requests/${encodeURIComponent(id)}`);
+  selected = id;
   const view = $("#entry");
   view.replaceChildren(...entryView(entry, close).filter(Boolean));
   view.hidden = false;
   $(".journal-split").classList.add("open");
-  ctx.refreshSoon();
+  markSelected();
+  if (focus) $("button", view)?.focus();
 }

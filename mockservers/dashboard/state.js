@@ -46,17 +46,29 @@ function tenantsView(document) {
   });
 }
 
-// One collection as a table: a row per record, a column per field any record has, in the
-// order the records first show them (the vendor's own order).
+const ROWS = 100;
+// Records shown per collection: the newest. Thousands of rows took over a second to draw,
+// again at every change, and the page stopped answering; the download has them all.
+
+// One collection as a table: a row per record (the newest ROWS), a column per field any of
+// them has, in the order the records first show them (the vendor's own order).
 function collectionView(name, records) {
-  const keys = Object.keys(records || {});
-  const heading = el("h3", {}, `${name} `, el("span", { class: "quiet" }, `(${keys.length})`));
-  if (!keys.length) return el("div", { class: "collection", "data-collection": name }, heading);
+  const all = Object.keys(records || {});
+  const heading = el("h3", {}, `${name} `, el("span", { class: "quiet" }, `(${all.length})`));
+  if (!all.length) return el("div", { class: "collection", "data-collection": name }, heading);
+  const keys = all.slice(-ROWS);
   const fields = [...new Set(keys.flatMap((key) => Object.keys(records[key] || {})))];
   return el(
     "div",
     { class: "collection scroll", "data-collection": name },
     heading,
+    all.length > ROWS
+      ? el(
+          "p",
+          { class: "quiet more" },
+          `The newest ${ROWS} of ${all.length}: download the state for all of them.`,
+        )
+      : null,
     el(
       "table",
       {},

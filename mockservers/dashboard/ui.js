@@ -114,6 +114,7 @@ async function reloadSessions() {
 }
 
 function useScope(id) {
+  if (id !== scope) journal.close(); // an entry of the scope left behind
   scope = id;
   $("#scope").value = id;
   $$("#sessions tr[data-id]").forEach((row) =>
@@ -128,7 +129,14 @@ document.addEventListener("visibilitychange", () => {
 });
 
 function useToken() {
-  setToken($("#token").value.trim());
+  const given = $("#token").value.trim();
+  if (/[^\x20-\x7e]/.test(given)) {
+    // A header carries Latin-1 at most, and the kit's tokens are printable ASCII: said here,
+    // where the browser would refuse every call and the page blame the kit.
+    say("An admin token is printable ASCII: this one holds other characters.", "error");
+    return;
+  }
+  setToken(given);
   waitingForToken = false;
   $("#token-prompt").hidden = true;
   say("");

@@ -388,3 +388,59 @@ def test_a_validating_proxy_journal_shows_its_checks(browser: Browser, served: M
             expect(checks).to_have_text("✓ contract")  # the shadow fake answered alike
             ui.rows().first.click()
             expect(ui.page.locator("#entry")).to_contain_text("answered by upstream")
+
+
+def test_the_keyboard_keeps_its_place_and_an_entry_closes_with_escape(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """Every redraw sent the focus to the page's body, a keyboard user had to tab past every
+    row to reach the open entry, and Escape did nothing."""
+    ui.open()
+    call_each_vendor(http)
+    expect(ui.rows()).to_have_count(4)
+    oldest = ui.rows().last
+    oldest.focus()
+    assert qp_login(http).json()["errorCode"] == "0"  # a new call: the list is redrawn
+    expect(ui.rows()).to_have_count(5)
+    expect(ui.rows().last).to_be_focused()
+    ui.page.keyboard.press("Enter")
+    entry = ui.page.locator("#entry")
+    expect(entry.locator("#entry-answer")).to_contain_text('"errorCode": "0"')
+    expect(entry.locator("button").first).to_be_focused()
+    ui.page.keyboard.press("Escape")
+    expect(entry).to_be_hidden()
+    expect(ui.rows().last).to_be_focused()
+
+
+def test_filters_the_kit_applies_say_no_match_and_big_integers_keep_their_digits(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """With calls journalled, a vendor that had none said "No calls yet"; and an XTRA ID past
+    2^53, which the kit refuses for being too large, showed rounded to 2^53 itself."""
+    ui.open()
+    record = {"ID": 9007199254740993, "Denomination": "R"}
+    http.post("/xtra/api/sync/v1/irs/update", headers=XTRA_KEYS, json=[record])
+    expect(ui.rows()).to_have_count(1)
+    ui.page.select_option("#f-vendor", "keepit")
+    expect(ui.rows()).to_have_count(0)
+    expect(ui.page.locator("#journal-nomatch")).to_be_visible()
+    expect(ui.page.locator("#journal-empty")).to_be_hidden()
+    ui.page.select_option("#f-vendor", "")
+    ui.rows().first.click()
+    expect(ui.page.locator("#entry-request")).to_contain_text("9007199254740993")
+
+
+def test_a_large_collection_shows_its_newest_records_and_the_page_stays_responsive(
+    ui: Dashboard,
+) -> None:
+    """3,000 customers took 1.3 s to draw, again at every change: the page froze."""
+    codes = {"COD_CLI": "000001", "COD_USR": "M00001", "COD_PWD": "ABC123"}
+    customers = {f"E{n:04d}": {"COD_CLI_ERP": f"E{n:04d}", **codes} for n in range(3000)}
+    ui.server.put_state("quoparts", {"tenants": {"demo": {"customers": customers}}})
+    ui.open("state")
+    ui.page.select_option("#state-vendor", "quoparts")
+    collection = ui.page.locator('[data-tenant="demo"] [data-collection="customers"]')
+    expect(collection.locator("h3")).to_contain_text("(3000)")
+    expect(collection.locator("tbody tr")).to_have_count(100)
+    expect(collection.locator("tbody tr").last).to_contain_text("E2999")
+    expect(collection.locator(".more")).to_contain_text("The newest 100 of 3000")
