@@ -30,7 +30,7 @@ from starlette.applications import Starlette
 from mockservers.app import create_app
 from mockservers.config import Config
 from mockservers.testing import MockServer, Session, admin_client
-from mockservers.testing.report import CoverageTally, taken_away
+from mockservers.testing.report import CoverageTally
 
 OPTION = "--mockservers-coverage"
 _TALLY = pytest.StashKey[CoverageTally]()
@@ -82,24 +82,17 @@ def _mockservers_server(
     tally = _tally(request.config)
     with MockServer(mockservers_config) as server:
         if tally is not None:
-            server.closed_sessions = tally
+            server.closed_sessions = server.tally = tally
         yield server
         if tally is not None:  # the global scope, and any session still open
             tally.add(server.coverage())
 
 
 @pytest.fixture
-def mockserver(_mockservers_server: MockServer, request: pytest.FixtureRequest) -> MockServer:
-    """The shared server, its global scope reset before the test (sessions are left alone)."""
-    tally = _tally(request.config)
-    if tally is None:
-        _mockservers_server.reset()
-        return _mockservers_server
-    # The reset forgets what the earlier tests met in the global scope: count it first, as
-    # what the reset took away (the sessions, which it leaves alone, are counted as they close).
-    before = _mockservers_server.coverage()
+def mockserver(_mockservers_server: MockServer) -> MockServer:
+    """The shared server, its global scope reset before the test (sessions are left alone).
+    With the coverage report on, the reset counts what the earlier tests met first."""
     _mockservers_server.reset()
-    tally.add(taken_away(before, _mockservers_server.coverage()))
     return _mockservers_server
 
 

@@ -13,13 +13,16 @@ from typing import Any
 
 import httpx
 
-from mockservers.testing.report import verify_failure
+from mockservers.testing.report import CoverageTally, taken_away, verify_failure
 
 
 class AdminScope:
     """Admin calls addressed to one scope (``session_id`` None: the global scope)."""
 
     session_id: str | None = None
+    tally: CoverageTally | None = None
+    """When set (the pytest plugin's ``--mockservers-coverage``), a reset first adds here what
+    it takes away: a test's own reset would otherwise lose what it met before."""
 
     def _admin_client(self) -> httpx.Client:
         raise NotImplementedError
@@ -43,7 +46,10 @@ class AdminScope:
     def reset(self, vendor: str | None = None) -> None:
         """This scope back to start: state, tokens, windows, journal, faults, coverage and
         clock (with ``vendor``: that vendor's part; the clock stays)."""
+        before = self.coverage() if self.tally is not None else None
         self.admin("POST", "/reset", json={"vendor": vendor} if vendor else {})
+        if self.tally is not None and before is not None:
+            self.tally.add(taken_away(before, self.coverage()))
 
     def advance(self, seconds: float) -> str:
         """Move this scope's clock forward (tokens expire, TS Digital items settle)."""

@@ -32,9 +32,9 @@ from mockservers.testing.report import CoverageTally
 from mockservers.testing.scope import AdminScope
 from mockservers.testing.session import Session
 
-
 STOP_GRACE_SECONDS = 1
 """How long ``stop`` lets calls in flight finish before it cancels them."""
+
 
 class MockServer(AdminScope):
     """The kit on a free loopback port. Its methods act on the global scope; ``session()``
@@ -114,7 +114,7 @@ class MockServer(AdminScope):
         windows, journal, faults and clock. Close it (or use it as a context manager) to drop
         it; it has its own HTTP client, so threads may each drive one."""
         assert self.url, "start the server first"
-        return Session.open(
+        session = Session.open(
             httpx.Client(base_url=self.url, timeout=10),
             base_url=self.url,
             ttl_seconds=ttl_seconds,
@@ -122,6 +122,8 @@ class MockServer(AdminScope):
             owns_client=True,
             on_close=self._session_closing,
         )
+        session.tally = self.closed_sessions  # its resets count what they take away too
+        return session
 
     def _session_closing(self, session: Session) -> None:
         if self.closed_sessions is None:

@@ -174,6 +174,14 @@ INNER_TESTS = """
 
     def test_in_process(mockservers_app):
         assert mockservers_app.state.config.vendors == {"quoparts": {"token_ttl_seconds": 60}}
+
+    def test_that_resets_itself(mockserver, mockserver_session):  # what it met still counts
+        refused = login(mockserver.base_url("quoparts"), {"username": "x", "password": "z"})
+        assert refused["errorCode"] == "101"
+        mockserver.reset()
+        base = mockserver_session.base_url("quoparts")
+        assert login(base, mockserver_session.credentials["quoparts"])["errorCode"] == "0"
+        mockserver_session.reset()
 """
 
 
@@ -184,14 +192,14 @@ def test_the_plugin_configures_its_fixtures_and_reports_coverage(
     pytester.makeconftest(textwrap.dedent(INNER_CONFTEST))
     pytester.makepyfile(test_connector=textwrap.dedent(INNER_TESTS))
     result = pytester.runpytest_inprocess("--mockservers-coverage", *QUIET, *workers)
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
     output = result.stdout.str()
     assert "mockservers coverage: documented situations met / missed" in output
     result.stdout.fnmatch_lines(
         [
             "quoparts: 3 of 13 documented situations met",
-            "*met    2  quoparts.login_ok *",
-            "*met    1  quoparts.login_refused *",
+            "*met    3  quoparts.login_ok *",
+            "*met    2  quoparts.login_refused *",
             "*met    1  quoparts.token_expired *",
             "*MISSED    quoparts.quote_created *",
             "tsdigital: 0 of 18 documented situations met",
