@@ -183,7 +183,9 @@ class Admin:
             where = " in this session" if call.session is not None else ""
             raise AdminError(404, f"no journal entry {call.path['entry_id']!r}{where}")
         rendered = render(entry)
-        if rendered["verdict"] is None:  # a proxied call comes with its own
+        # A proxied call comes with its own, null when the proxy refused it before judging
+        # (a 413: only a preview of its body is kept, which no contract could be read from).
+        if rendered["verdict"] is None and entry.source == "fake":
             rendered["verdict"] = _judged(entry)
         rendered["curl"] = curl(rendered, call.base_url)
         return rendered

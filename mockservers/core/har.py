@@ -203,6 +203,11 @@ class Recorder:
         """Blot out these values too, wherever they appear (credentials the caller used)."""
         self._secrets.update(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH)
 
+    def scrubbed(self, recorded: dict[str, Any]) -> dict[str, Any]:
+        """One recorded entry with every secret value seen so far blotted out (what
+        :meth:`document` holds for it, when written alone)."""
+        return _scrub(recorded, self._blots())  # type: ignore[no-any-return]
+
     def document(self, comment: str | None = None) -> dict[str, Any]:
         """The HAR log of everything recorded so far."""
         found = log(
@@ -272,6 +277,14 @@ def blots(values: Iterable[str]) -> list[str]:
 def scrub(node: Any, values: Iterable[str]) -> Any:
     """``node`` (JSON data or text) with every one of these secret values blotted out."""
     return _scrub(node, blots(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH))
+
+
+def scrub_bytes(body: bytes, values: Iterable[str]) -> bytes:
+    """A body as received with every one of these secret values blotted out (an upstream that
+    echoes the password it was sent: masking by field name does not see it there)."""
+    for blot in blots(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH):
+        body = body.replace(blot.encode("utf-8", "surrogatepass"), b"***")
+    return body
 
 
 def _json_secrets(body: bytes | None) -> list[str]:

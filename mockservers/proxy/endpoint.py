@@ -183,7 +183,7 @@ class Forwarding:
             differences = har.scrub([d.as_json("upstream", "fake") for d in found], secrets)
         entry = call.entry(
             status=answer.status,
-            response_body=answer.body,
+            response_body=har.scrub_bytes(answer.body, secrets),
             response_headers=answer.headers,
             source="upstream",
             verdict=har.scrub(call.verdict(answer.status, answer.body), secrets),

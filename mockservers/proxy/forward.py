@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,10 +176,41 @@ class Upstream:
         received = end_to_end(response.headers.raw)
         body = raw
         if response.headers.get("content-encoding"):
-            body = httpx.Response(response.status_code, headers=received, content=raw).read()
+            body = _decoded(response.status_code, received, raw, limit)
         return Answer(response.status_code, received, raw, body, response.http_version)
 
     async def aclose(self) -> None:
         for client in list(self._clients.values()):
             await client.aclose()
         self._clients.clear()
+
+
+class _Pieces(httpx.SyncByteStream):
+    """Bytes handed over a piece at a time: a response built on them decodes as it is read
+    (one built on the bytes whole decodes them all at once)."""
+
+    def __init__(self, raw: bytes, size: int = 16384) -> None:
+        self.raw = raw
+        self.size = size
+
+    def __iter__(self) -> Iterator[bytes]:
+        for start in range(0, len(self.raw), self.size):
+            yield self.raw[start : start + self.size]
+
+
+def _decoded(status: int, headers: RawHeaders, raw: bytes, limit: int) -> bytes:
+    """The answer's body as the checks and the journal read it, decompressed within ``limit``
+    (:class:`AnswerTooLarge` beyond: 194 KB of gzip unpacked to 200 MB); the bytes as sent when
+    they cannot be decompressed (the connector gets them unchanged, and the checks find no
+    JSON in them)."""
+    response = httpx.Response(status, headers=headers, stream=_Pieces(raw))
+    parts, size = [], 0
+    try:
+        for part in response.iter_bytes():
+            size += len(part)
+            if size > limit:
+                raise AnswerTooLarge(f"the upstream's answer decompresses past {limit} bytes")
+            parts.append(part)
+    except httpx.DecodingError:
+        return raw
+    return b"".join(parts)

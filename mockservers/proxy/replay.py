@@ -34,6 +34,7 @@ import orjson
 from mockservers.app import create_app
 from mockservers.core.compare import Answer, Difference, differences
 from mockservers.core.generated import Request, Translation
+from mockservers.core.har import scrub_bytes
 from mockservers.core.journal import MASK, mask_value
 from mockservers.core.vendor import Vendor
 from mockservers.proxy.forward import HOP_BY_HOP
@@ -141,6 +142,8 @@ class Replay:
         self.vendors: dict[str, Vendor] = create_app().state.vendors
         self.translations: dict[str, Translation] = {}
         self._bearer: str | None = self.options.get("token")
+        self._filled: set[str] = set()
+        """The secrets this replay filled in: blotted out of what it reports."""
 
     def run(self, recorded: list[Recorded]) -> list[Outcome]:
         return [self.send(exchange) for exchange in recorded]
@@ -171,11 +174,17 @@ class Replay:
                 "status", exchange.answer.status, f"no answer: {type(exc).__name__}"
             )
             return Outcome(exchange, [failed])
+        finally:
+            # The recording says which cookies each call sent: none kept from an answer.
+            self.client.cookies.clear()
         answered = _json(response.content)
         translation.learn(_json(exchange.answer.body), answered)
         masked = (
             orjson.dumps(mask_value(answered)) if answered is not _NOT_JSON else response.content
         )
+        # An answer may echo a secret this replay sent (a password in an error message): the
+        # recording blotted it out, and so does the report (it goes to CI logs).
+        masked = scrub_bytes(masked, self._filled)
         replayed = Answer(response.status_code, masked, response.headers.get("content-type", ""))
         found = differences(exchange.answer, replayed, vendor.generated, vendor.answer_codes)
         return Outcome(exchange, found)
@@ -189,15 +198,23 @@ class Replay:
             lower = name.lower()
             if current == MASK and lower in FROM_OPTIONS:
                 wanted = FROM_OPTIONS[lower]
-                return self.options.get(wanted) or demo.get(wanted, current)
-            if current == MASK and lower == "authorization":
-                return f"Bearer {self.bearer(vendor)}"
+                return filled(self.options.get(wanted) or demo.get(wanted, current))
+            if current == MASK and lower == "authorization" and vendor.name == "tsdigital":
+                return filled(f"Bearer {self.bearer(vendor)}")
             if top and lower in OVERRIDES and OVERRIDES[lower] in self.options:
-                return self.options[OVERRIDES[lower]]
+                return filled(self.options[OVERRIDES[lower]])
             return current
 
+        def filled(secret: Any) -> Any:
+            if isinstance(secret, str) and secret != MASK:
+                self._filled.add(secret.removeprefix("Bearer "))
+            return secret
+
         request.query = [(k, value(k, v, True)) for k, v in request.query]
-        request.headers = [(k, value(k, v, True)) for k, v in request.headers]
+        # A masked header nothing refills (a cookie, another vendor's Authorization) is not
+        # sent: "***" would be sent as the value.
+        headers = [(k, value(k, v, True)) for k, v in request.headers]
+        request.headers = [(k, v) for k, v in headers if v != MASK]
         if request.body_json:
             request.body = _refill_body(request.body, value, top=True)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
@@ -81,13 +82,24 @@ class SyncASGITransport(httpx.BaseTransport):
         except DroppedConnection:
             message = "Server disconnected without sending a response."
             raise httpx.RemoteProtocolError(message, request=request) from None
-        return httpx.Response(status, headers=headers, content=content, request=request)
+        return httpx.Response(status, headers=headers, stream=_Body(content), request=request)
 
     def close(self) -> None:
         if self._stop is not None:
             self._stop()  # runs once, whoever calls it first
             self._stop = None
             self._portal = None
+
+
+class _Body(httpx.SyncByteStream):
+    """An answer's bytes as the app sent them, read (and decoded) by the client as from a
+    socket: a response built on the bytes themselves decodes them at once."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.content
 
 
 def _stop_portal(

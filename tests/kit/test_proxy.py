@@ -195,9 +195,12 @@ def test_a_body_over_the_limit_is_refused_with_413_and_never_sent(upstream: Mock
     with proxied(upstream, vendors=("keepit",), config=config) as (_, http):
         answer = http.post("/keepit/api?cmd=insertClient_v3", content=b"{" + b" " * 2000 + b"}")
         (entry,) = http.get("/__admin/requests").json()
+        # One entry read alone says the same (it judged the kept preview of the body).
+        alone = http.get(f"/__admin/requests/{entry['id']}").json()
         small = http.post("/keepit/api?cmd=insertClient_v3", content=b"{" + b" " * 900 + b"}")
     assert answer.status_code == 413 and answer.json()["code"] == 413
     assert (entry["source"], entry["status"], entry["verdict"]) == ("proxy", 413, None)
+    assert alone["verdict"] is None
     assert small.status_code == 401  # within the limit: the vendor's own answer
     assert [e["status"] for e in upstream.requests()] == [401]
 
@@ -293,3 +296,51 @@ def test_the_answer_to_a_head_is_not_judged_by_its_missing_body(upstream: MockSe
         http.head(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
         (entry,) = http.get("/__admin/requests").json()
     assert entry["method"] == "HEAD" and entry["verdict"]["response"] == []
+
+
+def _vendor_like(body: bytes, **headers: str) -> MockServer:
+    """An upstream answering every call with ``body`` and ``headers`` (a real vendor's oddity)."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def answer(request: Request) -> Response:
+        sent = request.query_params.get("password", "")
+        return Response(body.replace(b"{password}", sent.encode()), headers=headers)
+
+    routes = [Route("/quoparts/{path:path}", answer, methods=["GET", "POST"])]
+    return MockServer(app=Starlette(routes=routes))
+
+
+def test_a_compressed_answer_is_held_to_the_limit_and_a_broken_one_passed_on() -> None:
+    """194 KB of gzip unpacking to 200 MB went through (a gigabyte of memory, a 233 MB
+    recording); a body that is not the gzip it says was turned into a 502."""
+    import gzip
+
+    bomb = gzip.compress(b" " * (17 * 1024 * 1024))
+    login = {"login": "", "username": "demo", "password": "demo"}
+    gzipped = {"content-encoding": "gzip"}
+    with _vendor_like(bomb, **gzipped) as upstream, proxied(upstream, ("quoparts",)) as (_, http):
+        refused = http.get(QP, params=login)
+    assert refused.status_code == 502
+    assert "decompresses past" in refused.headers["X-Mockservers-Detail"]
+    broken = b"not gzip at all"
+    with (
+        _vendor_like(broken, **gzipped) as upstream,
+        proxied(upstream, ("quoparts",)) as (_, http),
+        http.stream("GET", QP, params=login) as passed,
+    ):
+        assert passed.status_code == 200
+        assert b"".join(passed.iter_raw()) == broken  # as the vendor sent it
+
+
+def test_a_secret_the_vendor_echoes_is_blotted_out_of_the_journal() -> None:
+    echoing = b'{"errorCode": "101", "error": "Password errata: {password}", "data": []}'
+    json_type = {"content-type": "application/json"}
+    with _vendor_like(echoing, **json_type) as upstream, proxied(upstream, ("quoparts",)) as pair:
+        http = pair[1]
+        params = {"login": "", "username": "demo", "password": "Quo-S3cret-pw"}
+        assert "Quo-S3cret-pw" in http.get(QP, params=params).text  # passed on unchanged
+        journal = http.get("/__admin/requests").text
+    assert "Quo-S3cret-pw" not in journal and "Password errata: ***" in journal
