@@ -23,6 +23,16 @@ def code_text(value: Any) -> str:
     return str(value)
 
 
+def _contact_key(element: Element) -> Any:
+    """A contact's type and value; an e-mail's value compared as the duplicate check compares
+    e-mails (trimmed, in lower case): ``B@X.IT`` updating a customer who holds ``b@x.it`` is
+    that contact, not a second one."""
+    kind, value = element.get("contactType"), element.get("value")
+    if not (isinstance(kind, str) and kind and isinstance(value, str) and value):
+        return None
+    return (kind, value.strip().lower() if kind == "EMAIL" else value)
+
+
 def _nonempty(*fields: str) -> MatchKey:
     def key(element: Element) -> Any:
         values = []
@@ -91,7 +101,7 @@ class Section:
 
 SECTIONS: tuple[Section, ...] = (
     Section("mappings", "mapping", mapping_key, keep=True),
-    Section("contacts", "contacts", _nonempty("contactType", "value"), keep=True),
+    Section("contacts", "contacts", _contact_key, keep=True),
     Section("privacy", "privacy", _nonempty("privacyType")),
     Section("cards", "cards", _nonempty("cardBarcode")),
     Section("subjectDestinations", "destinations", _nonempty("destinationCode")),
@@ -110,8 +120,12 @@ def sections_in(record: dict[str, Any]) -> list[Section]:
 
 
 def with_default_system(mappings: list[Element], system: Any) -> list[Element]:
-    """Mappings without ``system`` take the subject's (the document: 'homonym attribute')."""
-    return [m if "system" in m else {"system": system, **m} for m in mappings]
+    """Mappings without ``system`` (absent, or ``""``: not valorised, as elsewhere in the
+    document) take the subject's (the document: 'homonym attribute')."""
+    return [
+        m if m.get("system") not in (None, "") else {"system": system, **m} | {"system": system}
+        for m in mappings
+    ]
 
 
 def emails(record: dict[str, Any]) -> list[str]:

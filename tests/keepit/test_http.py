@@ -791,3 +791,26 @@ def test_openapi_is_served_on_the_real_path_with_the_credentials_as_security(
         ["username", "password", "companyId", "siteId"]
     )
     assert "404" in operation["responses"]
+
+
+def test_an_update_s_email_in_other_case_is_the_stored_contact_not_a_second(
+    http: httpx.Client,
+) -> None:
+    """The duplicate check reads e-mails in lower case; the update's merge did not, and stored
+    b@x.it and B@X.IT as two EMAIL contacts of one customer."""
+    (first,) = insert(http, customer("B", contacts=email("b@x.it")))["insertedObjects"]
+    update = customer("B", action="U", contacts=email("B@X.IT"))
+    update["subjects"]["progId"] = first["progId"]
+    (again,) = insert(http, update)["insertedObjects"]
+    assert again["contacts"] == first["contacts"]
+    assert len(stored(http)[str(first["progId"])]["contacts"]) == 1
+
+
+def test_a_mapping_with_an_empty_system_takes_the_subject_s(http: httpx.Client) -> None:
+    """'' is not valorised: it was stored as a system of its own, so the same code could be
+    claimed twice (once as DW, once as '')."""
+    insert(http, customer("C", mappings=[mapping("C", system="")]))
+    (kept,) = stored(http)["1"]["mappings"]
+    assert kept["system"] == customer("C")["subjects"]["system"]
+    other = customer("D", mappings=[mapping("D"), mapping("C", system="")])
+    assert "già associato a un altro cliente" in only_error(insert(http, other))

@@ -56,10 +56,18 @@ def _pair(*names: str) -> Callable[[dict[str, Any]], Any]:
     return key
 
 
+def contact_key(contact: dict[str, Any]) -> Any:
+    """Type and value; an e-mail's value as the duplicate check reads e-mails."""
+    key = _pair("contactType", "value")(contact)
+    if key is None or key[0] != "EMAIL":
+        return key
+    return (key[0], key[1].strip().lower())
+
+
 # field in the request, key in insertedObjects (and sequence), match key on update, kept or replaced
 SECTIONS: tuple[tuple[str, str, Callable[[dict[str, Any]], Any], bool], ...] = (
     ("mappings", "mapping", mapping_key, True),
-    ("contacts", "contacts", _pair("contactType", "value"), True),
+    ("contacts", "contacts", contact_key, True),
     ("cards", "cards", _pair("cardBarcode"), False),
 )
 
@@ -184,8 +192,10 @@ class KeepItModel:
         code = subjects["customerCode"]
         incoming = copy.deepcopy(record)
         if "mappings" in incoming:
-            incoming["mappings"] = [
-                {"system": subjects["system"], **m} for m in incoming["mappings"]
+            incoming["mappings"] = [  # no system, or "": the subject's
+                {"system": subjects["system"], **m}
+                | ({} if m.get("system") else {"system": subjects["system"]})
+                for m in incoming["mappings"]
             ]
         prog_id = None
         if record["action"] == "U":
