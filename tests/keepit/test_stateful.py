@@ -7,22 +7,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
-from hypothesis import Phase, settings
-from hypothesis.stateful import run_state_machine_as_test
 
 from clients.keepit import KeepItClient
 from fuzz import suite
 from fuzz.plugins.keepit.machine import KeepItMachine
-from fuzz.profiles import current
+from tests.machines import find_bug
 
 pytestmark = pytest.mark.fuzz
-
-
-def find_bug(machine: type[KeepItMachine], max_examples: int = 200) -> None:
-    """Run until the first failure, without shrinking it (these tests only need to see it)."""
-    profile = current().settings(max_examples, stateful=True)
-    quick = settings(profile, report_multiple_bugs=False, phases=[Phase.generate])
-    run_state_machine_as_test(machine, settings=quick)
 
 
 def test_client_and_fake_agree_with_the_model() -> None:

@@ -8,24 +8,15 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
-from hypothesis import Phase, settings
-from hypothesis.stateful import run_state_machine_as_test
 
 from clients.base import Flow
 from clients.quoparts import CustomerResult, QuoPartsClient
 from fuzz import suite
 from fuzz.plugins.quoparts.machine import QuoPartsMachine
-from fuzz.profiles import current
 from mockservers.quoparts import models
+from tests.machines import find_bug
 
 pytestmark = pytest.mark.fuzz
-
-
-def find_bug(machine: type[QuoPartsMachine], max_examples: int = 200) -> None:
-    """Run until the first failure, without shrinking it (these tests only need to see it)."""
-    profile = current().settings(max_examples, stateful=True)
-    quick = settings(profile, report_multiple_bugs=False, phases=[Phase.generate])
-    run_state_machine_as_test(machine, settings=quick)
 
 
 def test_client_and_fake_agree_with_the_model() -> None:

@@ -206,6 +206,12 @@ def test_studio_without_write_permission_is_403(http: httpx.Client, grants: list
     assert "S1" in response.json()["subErrors"][0]["message"]
 
 
+def test_an_empty_studio_id_is_a_400_not_a_403_no_grant_could_lift(http: httpx.Client) -> None:
+    response = create(http, mint(http, "user"), MINIMAL | {"studioId": ""})
+    assert_error(response, 400, "Bad Request")
+    assert fields(response) == ["studioId"]
+
+
 def test_studio_with_write_permission_is_accepted(http: httpx.Client) -> None:
     response = create(http, mint(http, "user", ["studio:S1"]), MINIMAL | {"studioId": "S1"})
     assert response.status_code == 202

@@ -4,28 +4,19 @@ a plain-Python model; and proof that it catches a broken client and a broken fak
 from __future__ import annotations
 
 import pytest
-from hypothesis import Phase, settings
-from hypothesis.stateful import run_state_machine_as_test
 
 from clients.base import check_request
 from clients.xtra import XtraClient
 from fuzz import suite
 from fuzz.plugins.xtra.machine import XtraMachine
-from fuzz.profiles import current
 from mockservers.xtra import models
+from tests.machines import find_bug
 
 pytestmark = pytest.mark.fuzz
 
 
 def test_client_and_fake_agree_with_the_model() -> None:
     suite.run_machine("xtra")
-
-
-def find_bug(machine: type[XtraMachine], max_examples: int = 200) -> None:
-    """Run until the first failure, without shrinking it (these tests only need to see it)."""
-    profile = current().settings(max_examples, stateful=True)
-    quick = settings(profile, report_multiple_bugs=False, phases=[Phase.generate])
-    run_state_machine_as_test(machine, settings=quick)
 
 
 class SloppyClient(XtraClient):
