@@ -51,15 +51,20 @@ def install(*, access_log: bool = False) -> None:
     """The filters, once uvicorn has set up its logging. ``access_log``: the access lines show
     whatever ``--log-level`` says (they are INFO lines, and the default level is warning)."""
     access = logging.getLogger("uvicorn.access")
-    access.addFilter(MaskSecrets())
+    _add_once(access, MaskSecrets)
     if access_log and access.getEffectiveLevel() > logging.INFO:
         access.setLevel(logging.INFO)
-    logging.getLogger("uvicorn.error").addFilter(QuietDrops())
+    _add_once(logging.getLogger("uvicorn.error"), QuietDrops)
     mask_request_lines()
 
 
 def mask_request_lines() -> None:
     """Mask httpx's request lines (once per process)."""
-    found = logging.getLogger("httpx")
-    if not any(isinstance(f, MaskRequestLines) for f in found.filters):
-        found.addFilter(MaskRequestLines())
+    _add_once(logging.getLogger("httpx"), MaskRequestLines)
+
+
+def _add_once(logger: logging.Logger, kind: type[logging.Filter]) -> None:
+    """A filter of ``kind`` on ``logger`` unless it has one (a test suite starts many servers
+    in one process: each start added its copies)."""
+    if not any(isinstance(f, kind) for f in logger.filters):
+        logger.addFilter(kind())
