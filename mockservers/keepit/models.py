@@ -114,6 +114,9 @@ class Plan:
     """Who the record is while planning: its progId on update, a placeholder on insert."""
     keys: list[Key] = field(default_factory=list)
     """The unique keys of the customer as it will be (an ``ok`` plan claims them)."""
+    discarded: list[tuple[int, Key]] = field(default_factory=list)
+    """The request's mappings an update discards (another customer's code): their places in
+    the request and their keys, reported in place (the answer has a progId for each)."""
 
     def entry(self) -> dict[str, Any]:
         return {"customerCode": self.customer_code, "errorMessage": self.message}
@@ -318,6 +321,7 @@ class KeepItModel(VendorModel):
         if holders.taken(identity, me):
             return Plan("duplicate", code, DUPLICATE, behaviours=[coverage.DUPLICATE_RECORD])
         behaviours: list[Behaviour] = []
+        discarded: list[tuple[int, Key]] = []
         mappings = incoming.get("mappings") or []
         if mappings:
             if code_text(code) not in {code_text(m["externalCode"]) for m in mappings}:
@@ -330,12 +334,15 @@ class KeepItModel(VendorModel):
             incoming["mappings"] = [m for m in mappings if m not in held]
             if held:
                 behaviours.append(coverage.MAPPING_CODE_DISCARDED)
+                discarded = [
+                    (i, ("map", *mapping_key(m))) for i, m in enumerate(mappings) if m in held
+                ]
         for card in incoming.get("cards") or []:
             barcode = card.get("cardBarcode")
             if isinstance(barcode, str) and barcode and holders.taken([("card", barcode)], me):
                 return Plan("conflict", code, card_taken(barcode))
         keys = identity + section_keys(_preview(existing, incoming))  # the mappings kept
-        return Plan("ok", code, "", incoming, existing, behaviours, me, keys)
+        return Plan("ok", code, "", incoming, existing, behaviours, me, keys, discarded)
 
     def _write(self, tenant: TenantState, index: dict[Key, str], plan: Plan) -> dict[str, Any]:
         # Write into the customer as stored now: an earlier record of the same call may have
@@ -362,6 +369,8 @@ class KeepItModel(VendorModel):
             merged, prog_ids = section.merge(tenant, stored, incoming[section.field])
             record[section.field] = merged
             reported[section.reported] = prog_ids
+        if plan.discarded:
+            reported["mapping"] = _in_place(tenant, index, reported["mapping"], plan.discarded)
         makeup = incoming.get(MAKEUP)
         if isinstance(makeup, dict):
             old = existing.get(MAKEUP) or {}
@@ -423,6 +432,32 @@ def _preview(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[
             for name in ("contacts", "mappings", "cards")
         },
     }
+
+
+def _in_place(
+    tenant: TenantState,
+    index: dict[Key, str],
+    kept: list[dict[str, Any]],
+    discarded: list[tuple[int, Key]],
+) -> list[dict[str, Any]]:
+    """The progIds of an update's mappings in the request's order: the seed returns one for
+    each element received, so a discarded one (its code belongs to another customer) is
+    reported as that code's record, not left out (which shifted every progId after it)."""
+    at = dict(discarded)
+    others = iter(kept)
+    return [
+        {"progId": _code_record(tenant, index, at[i])} if i in at else next(others)
+        for i in range(len(kept) + len(at))
+    ]
+
+
+def _code_record(tenant: TenantState, index: dict[Key, str], key: Key) -> Any:
+    """The progId of the mapping record that holds ``key`` (on the customer the index names)."""
+    holder = tenant.get(SUBJECTS, index.get(key, "")) or {}
+    for mapping in holder.get("mappings") or []:
+        if ("map", *mapping_key(mapping)) == key:
+            return mapping.get("progId")
+    return None
 
 
 def _unusable_part(record: dict[str, Any]) -> str:

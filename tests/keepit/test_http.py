@@ -466,7 +466,9 @@ def test_update_adds_new_codes_and_discards_existing_ones(http: httpx.Client) ->
     )
     record["subjects"]["progId"] = 1
     (inserted,) = insert(http, record)["insertedObjects"]
-    assert inserted["mapping"] == [{"progId": 1}, {"progId": 4}]
+    # One progId for each mapping received, in its order: the discarded TAKEN is reported as
+    # the record that holds that code (C2's, progId 3), where leaving it out shifted the rest.
+    assert inserted["mapping"] == [{"progId": 1}, {"progId": 4}, {"progId": 3}]
     codes = [m["externalCode"] for m in stored(http)["1"]["mappings"]]
     assert codes == ["C1", "NEW"]
 

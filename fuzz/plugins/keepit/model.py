@@ -97,6 +97,7 @@ class Plan:
     message: str = ""
     incoming: dict[str, Any] = field(default_factory=dict)
     prog_id: int | None = None  # the customer an update changes
+    discarded: dict[int, Key] = field(default_factory=dict)  # place in the request -> key
 
 
 @dataclass
@@ -221,6 +222,7 @@ class KeepItModel:
                 _, system, external_field, value = mapping_key(held[0])
                 return Plan("error", code, CODE_TAKEN.format(value, system, external_field))
             incoming["mappings"] = [m for m in mappings if m not in held]
+            plan.discarded = {i: mapping_key(m) for i, m in enumerate(mappings) if m in held}
         for card in incoming.get("cards") or []:
             if card.get("cardBarcode") and taken(("card", card["cardBarcode"])):
                 return Plan("conflict", code, CARD_TAKEN.format(card["cardBarcode"]))
@@ -253,10 +255,25 @@ class KeepItModel:
                 merged, ids = self._merge(current.get(name) or [], incoming[name], sequence)
                 record[name] = merged
                 reported[sequence] = ids
+        if plan.discarded:  # each received mapping has its progId: a discarded one, its holder's
+            kept = iter(reported["mapping"])
+            reported["mapping"] = [
+                self._holding(plan.discarded[i]) if i in plan.discarded else next(kept)
+                for i in range(len(reported["mapping"]) + len(plan.discarded))
+            ]
         self.customers[str(prog_id)] = record
         entry["email"] = first_email(record)
         entry["sections"] = reported
         return entry
+
+    def _holding(self, key: Key) -> int:
+        """The progId of the mapping record another customer holds ``key`` with."""
+        return next(
+            m["progId"]
+            for c in self.customers.values()
+            for m in c.get("mappings") or []
+            if mapping_key(m) == key
+        )
 
     def _merge(
         self, stored: list[dict[str, Any]], elements: list[dict[str, Any]], sequence: str
