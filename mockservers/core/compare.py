@@ -141,6 +141,10 @@ def _walk(
     a: Any, b: Any, path: JSONPath, generated: tuple[Generated, ...], secret: bool
 ) -> Iterator[Difference]:
     if path and is_generated(generated, path):
+        # Its value is the server's own, but not whether it is there, nor its JSON type: a
+        # login answer without its TOKEN, or a number for it, is a difference.
+        if (a is ABSENT) != (b is ABSENT) or (a is not ABSENT and _kind(a) != _kind(b)):
+            yield Difference(field_name(path), _kind_shown(a), _kind_shown(b))
         return
     secret = secret or (bool(path) and isinstance(path[-1], str) and is_secret(path[-1]))
     if isinstance(a, dict) and isinstance(b, dict):
@@ -155,6 +159,20 @@ def _walk(
             yield from _walk(item_a, item_b, (*path, index), generated, secret)
     elif not (type(a) is type(b) and a == b) and not same_but_generated(generated, path, a, b):
         yield Difference(field_name(path), _shown(a, secret), _shown(b, secret))
+
+
+def _kind(value: Any) -> str:
+    """A value's JSON type (``true`` is no number)."""
+    if isinstance(value, bool) or value is None:
+        return "boolean" if isinstance(value, bool) else "null"
+    if isinstance(value, int | float):
+        return "number"
+    return {dict: "object", list: "array"}.get(type(value), "string")
+
+
+def _kind_shown(value: Any) -> Any:
+    """A generated value as a difference shows it: its type only (it is the server's own)."""
+    return ABSENT if value is ABSENT else f"a {_kind(value)}"
 
 
 def field_name(path: JSONPath) -> str:

@@ -58,6 +58,18 @@ def test_differences_read_as_a_tester_reads_them() -> None:
     assert found[-1].as_json("upstream", "fake") == {"field": "body.data[1]", "upstream": {"x": 1}}
 
 
+def test_a_generated_field_missing_or_of_another_type_is_a_difference() -> None:
+    """Its value is the server's own, not whether it is there: a login answer without its
+    TOKEN, or with a number for it, showed no difference."""
+    generated = (Generated("data.*.TOKEN"),)
+    token = answer({"data": [{"TOKEN": "a"}]})
+    assert differences(token, answer({"data": [{"TOKEN": "b"}]}), generated) == []
+    (missing,) = differences(token, answer({"data": [{}]}), generated)
+    assert missing.describe() == 'body.data[0].TOKEN: "a string" vs (absent)'
+    (number,) = differences(token, answer({"data": [{"TOKEN": 12345678}]}), generated)
+    assert number.describe() == 'body.data[0].TOKEN: "a string" vs "a number"'
+
+
 def test_secrets_never_show_and_bodies_that_are_not_json_compare_as_text() -> None:
     first = answer({"result": {"Password": "p1", "Users": [{"Token": "t1"}]}, "ok": True})
     second = answer({"result": {"Password": "p2", "Users": [{"Token": "t2"}]}, "ok": 1})
