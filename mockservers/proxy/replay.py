@@ -22,6 +22,7 @@ Entries whose call got no answer (status 0: the proxy answered 502) are not sent
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,7 +225,11 @@ class Replay:
         if self._bearer is None:
             root = self.base_url.removesuffix(f"/{vendor.name}")
             try:
-                minted = self.client.post(f"{root}/__admin/tsdigital/tokens", json={"kind": "user"})
+                admin = os.environ.get("MOCKSERVERS_ADMIN_TOKEN")  # as serve --admin-token
+                headers = {"X-Admin-Token": admin} if admin else {}
+                minted = self.client.post(
+                    f"{root}/__admin/tsdigital/tokens", json={"kind": "user"}, headers=headers
+                )
                 minted.raise_for_status()
                 self._bearer = minted.json()["token"]
             except (httpx.HTTPError, ValueError, KeyError):

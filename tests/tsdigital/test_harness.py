@@ -55,3 +55,16 @@ def test_tsdigital_dry_run_sends_nothing_not_even_the_token_mint(
     assert "/__admin/tsdigital/tokens" in out
     assert "Authorization: Bearer $TSDIGITAL_TOKEN" in out
     assert mockserver.requests(vendor="tsdigital") == []
+
+
+def test_a_fake_with_an_admin_token_mints_with_the_one_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A team's shared fake needs an admin token (docs/deploy.md): the harness could not
+    mint its tokens there, and a hand-made --token weakens what it checks."""
+    with MockServer({"kit": {"admin_token": "Team-T0ken"}}) as shared:
+        assert main(tsdigital(shared)) == 2  # without it: refused, said so
+        assert "minting one through the admin API failed (HTTP 401)" in capsys.readouterr().out
+        monkeypatch.setenv("MOCKSERVERS_ADMIN_TOKEN", "Team-T0ken")
+        assert main(tsdigital(shared)) == 0
+        assert "all checks passed" in capsys.readouterr().out

@@ -4,6 +4,7 @@ the standard headers on every case, and the status/subErrors oracle."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from fuzz.target import Target
 
 DRY_RUN_TOKEN = "$TSDIGITAL_TOKEN"
+ADMIN_TOKEN_ENV = "MOCKSERVERS_ADMIN_TOKEN"
+"""The admin token the tokens are minted with, as ``serve --admin-token`` reads it."""
 APP_NAME, APP_VERSION = "mockservers-fuzz", "1.0"
 STUDIO = "string"  # the seed's example studioId: Schemathesis draws it from the examples
 # Without --token the plug-in mints one token of each shape, so that every rule is exercised:
@@ -73,11 +76,15 @@ class Plugin(VendorPlugin):
 
     def _mint(self, target: Target, kind: str, grants: tuple[str, ...]) -> None:
         origin = target.base_url.rsplit("/", 1)[0]
+        headers = {"Content-Type": "application/json"}
+        admin_token = os.environ.get(ADMIN_TOKEN_ENV)
+        if admin_token:  # a fake started with --admin-token (a team's shared one)
+            headers["X-Admin-Token"] = f"${ADMIN_TOKEN_ENV}" if target.dry_run else admin_token
         request = RealRequest(
             "POST",
             f"{origin}/__admin/tsdigital/tokens",
             [],
-            {"Content-Type": "application/json"},
+            headers,
             json.dumps({"kind": kind, "grants": list(grants)}).encode(),
         )
         response = target.send(request)
