@@ -236,31 +236,47 @@ def test_state_this_version_cannot_read_is_the_vendors_5xx_naming_it(redis_url: 
     client.close()
 
 
+def _once_before_the_next_commit(
+    monkeypatch: pytest.MonkeyPatch, action: Callable[[RedisStore], None]
+) -> None:
+    """``action`` runs once, right before the next commit; commits then run as they do."""
+    commit = RedisStore._commit
+    pending = [action]
+
+    async def patched(self: RedisStore, **kwargs: bool) -> None:
+        if pending:
+            pending.pop()(self)
+        await commit(self, **kwargs)
+
+    monkeypatch.setattr(RedisStore, "_commit", patched)
+
+
+def _refused_and_nothing_kept(one: httpx.Client, token: str, status: int, detail: str) -> None:
+    """The next import is refused with the vendor's ``status`` and ``detail``, takes no
+    number, keeps nothing; the one after it is answered."""
+    refused = qp_call(one, "importCli", token, {"data": [row("CLI001")]})
+    assert (refused.status_code, refused.json()["errorCode"]) == (status, str(status))
+    assert detail in refused.headers["X-Mockservers-Detail"]
+    answered = qp_call(one, "importCli", token, {"data": [row("CLI002")]}).json()
+    assert answered["data"][0]["COD_CLI"] == "000001"  # the refused call took no number
+    customers = one.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+    assert list(customers) == ["CLI002"]
+
+
 def test_a_bug_in_the_store_is_the_vendors_500_and_the_next_call_is_answered(
     redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A commit that fails for a reason the store did not plan (a bug): the caller gets the
     vendor's body with HTTP 500, as for a bug in a vendor's rules, not the server's bare error
     page; nothing of the call is kept, and the next call is answered."""
+
+    def bug(store: RedisStore) -> None:
+        raise RuntimeError("a bug")
+
     with processes(redis_url, count=1) as (one,):
-        token = qp_login(one)
-        commit = RedisStore._commit
-        failures = iter([RuntimeError("a bug")])
-
-        async def failing_once(self: RedisStore, **kwargs: bool) -> None:
-            failure = next(failures, None)
-            if failure is not None:
-                raise failure
-            await commit(self, **kwargs)
-
-        monkeypatch.setattr(RedisStore, "_commit", failing_once)
-        failed = qp_call(one, "importCli", token, {"data": [row("CLI001")]})
-        assert (failed.status_code, failed.json()["errorCode"]) == (500, "500")
-        assert "unplanned" in failed.headers["X-Mockservers-Detail"]
-        answered = qp_call(one, "importCli", token, {"data": [row("CLI002")]}).json()
-        assert answered["data"][0]["COD_CLI"] == "000001"  # the failed call took no number
-        customers = one.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
-        assert list(customers) == ["CLI002"]
+        token = qp_login(one)  # the login's own commit goes first
+        _once_before_the_next_commit(monkeypatch, bug)
+        _refused_and_nothing_kept(one, token, 500, "unplanned")
 
 
 def test_a_commit_after_another_process_took_the_lock_over_keeps_nothing(
@@ -270,29 +286,19 @@ def test_a_commit_after_another_process_took_the_lock_over_keeps_nothing(
     the same IDs, then Redis applied the late commit: records under those IDs were the other
     calls', and writes answered 503 were kept. The commit is fenced by the lock's generation:
     taken over in between, it is applied not at all, its calls get 503, the next is answered."""
+
+    def take_over(store: RedisStore) -> None:  # what a process recovering the lock does
+        direct = redis.Redis.from_url(redis_url)
+        generation = direct.get(store.key("gen"))
+        keys = (store.key("gen"), store.key("lock"), store.key("owner"))
+        direct.eval(redis_store._RECOVER, 3, *keys, generation)
+        direct.close()
+
     prefix = f"test-{uuid.uuid4().hex}"
     with processes(redis_url, count=1, prefix=prefix) as (one,):
         token = qp_login(one)
-        commit = RedisStore._commit
-        takeovers = iter([True])
-
-        async def taken_over_once(self: RedisStore, **kwargs: bool) -> None:
-            if next(takeovers, False):  # what a process recovering the lock does
-                direct = redis.Redis.from_url(redis_url)
-                generation = direct.get(self.key("gen"))
-                keys = (self.key("gen"), self.key("lock"), self.key("owner"))
-                direct.eval(redis_store._RECOVER, 3, *keys, generation)
-                direct.close()
-            await commit(self, **kwargs)
-
-        monkeypatch.setattr(RedisStore, "_commit", taken_over_once)
-        refused = qp_call(one, "importCli", token, {"data": [row("CLI001")]})
-        assert (refused.status_code, refused.json()["errorCode"]) == (503, "503")
-        assert "lost the kit's lock" in refused.headers["X-Mockservers-Detail"]
-        answered = qp_call(one, "importCli", token, {"data": [row("CLI002")]}).json()
-        assert answered["data"][0]["COD_CLI"] == "000001"  # the refused call took no number
-        customers = one.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
-        assert list(customers) == ["CLI002"]
+        _once_before_the_next_commit(monkeypatch, take_over)
+        _refused_and_nothing_kept(one, token, 503, "lost the kit's lock")
     fields = redis.Redis.from_url(redis_url).hkeys(f"{prefix}:state:quoparts:demo")
     assert [f for f in fields if f.startswith(b"customers")] == [b"customers\x1fCLI002"]
 
