@@ -203,10 +203,11 @@ class Replay:
             if current == MASK and lower == "authorization" and vendor.name == "tsdigital":
                 return filled(f"Bearer {self.bearer(vendor)}")
             if top and lower in OVERRIDES and OVERRIDES[lower] in self.options:
-                return filled(self.options[OVERRIDES[lower]])
+                return self.options[OVERRIDES[lower]]  # a username, a key's public half: no secret
             return current
 
         def filled(secret: Any) -> Any:
+            """A secret this replay sent in place of a masked one (blotted out of its report)."""
             if isinstance(secret, str) and secret != MASK:
                 self._filled.add(secret.removeprefix("Bearer "))
             return secret

@@ -4,6 +4,7 @@ masked secrets refilled, the fake's own IDs translated), to a changed one it rep
 
 from __future__ import annotations
 
+import copy
 import json
 import socket
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from tests.proxying import (
     SECRETS,
     VENDORS,
     XTRA_KEYS,
+    XTRA_LOGIN,
     XTRA_PASSWORD,
     Issued,
     every_flow,
@@ -239,3 +241,21 @@ def test_a_replay_never_prints_a_secret_it_filled_in(
         args = ["replay", str(recording), "--base-url", vendor.base_url("quoparts")]
         assert main([*args, "--username", "demo", "--password", secret]) == 0
     assert secret not in capsys.readouterr().out
+
+
+def test_a_replay_given_a_username_reports_no_difference_for_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--username (no secret) was blotted out of the replayed answers as if it were one: the
+    login answer's Username showed as a difference."""
+    user = "mario.rossi"  # long enough to be blotted (shorter values never are)
+    accounts = copy.deepcopy(ACCOUNTS)
+    accounts["xtra"]["accounts"][0]["users"][0]["username"] = user
+    with MockServer(accounts) as upstream:
+        with proxied(upstream, ("xtra",), config=accounts, record=tmp_path) as (_, http):
+            http.post(XTRA_LOGIN, json={"Username": user, "Password": XTRA_PASSWORD})
+        (recording,) = tmp_path.glob("*.har")
+        with MockServer(accounts) as fresh:
+            args = ["replay", str(recording), "--base-url", fresh.base_url("xtra")]
+            given = [*CREDENTIALS["xtra"], "--username", user]
+            assert main([*args, *given]) == 0, capsys.readouterr().out
