@@ -73,10 +73,23 @@ class ContractViolation(ValueError):
 
 
 def _masked(violation: Violation, secret: Collection[str]) -> Violation:
-    if not any(part in secret for part in violation.path):
+    """The violation as the message may show it: one at a secret field, or at a value holding
+    one (``Users`` given as an object, quoted whole), says which rule it breaks, not what."""
+    if not any(part in secret for part in violation.path) and not _holds(
+        violation.instance, secret
+    ):
         return violation
     message = f"the value (a secret, not shown) breaks the rule {violation.keyword!r}"
     return replace(violation, message=message, instance=None)
+
+
+def _holds(value: Any, secret: Collection[str]) -> bool:
+    """Whether a JSON value has a field named as a secret, at any depth."""
+    if isinstance(value, dict):
+        return any(k in secret or _holds(v, secret) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds(item, secret) for item in value)
+    return False
 
 
 def check_request(contract_name: str, payload: Any, *, secret: Collection[str] = ()) -> None:

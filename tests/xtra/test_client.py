@@ -232,6 +232,13 @@ def test_no_password_token_or_secret_key_reaches_a_message_or_a_repr(logged: Xtr
     ):
         xtra.update_identities([NEW | {"Users": [user]}])
     assert "4242" not in str(refused.value)
+    users_object = {"Username": "u", "Password": "Hunter2-SECRET", "ConfirmPassword": "x"}
+    with (
+        XtraClient(BASE, **KEYS, transport=_Refuse()) as xtra,
+        pytest.raises(ContractViolation) as refused,
+    ):  # a value holding a password, quoted whole by the validator's message
+        xtra.update_identities([{"ID": 5, "Users": users_object}])
+    assert "Hunter2" not in str(refused.value)
     keys = KEYS | {"secret_key": "s3cr3t-from-a-file\n"}
     with (
         XtraClient(BASE, **keys, transport=_Refuse()) as xtra,
