@@ -5,8 +5,12 @@ masked by name, and every secret value seen blotted out wherever else it appears
 written whole once, through a temporary file; after that each exchange is written over the
 file's closing brackets, which follow it again: rewriting the whole file on every exchange made
 each call slower as the day's file grew (2.7 s a call at 233 MB), and under load the upstream's
-connect timeout ran out while the event loop wrote. A file of the day that already exists (the
-proxy restarted) is continued, not lost.
+connect timeout ran out while the event loop wrote. So a secret first seen in a later exchange
+(a value the vendor quoted before the connector ever sent it as a credential) is blotted out
+from that exchange on, not from the entries already written; and a proxy killed in the middle
+of a write leaves a file that no longer ends as a HAR, which the next start moves aside
+(``.unreadable``) rather than lose. A file of the day that already exists (the proxy
+restarted) is continued, not lost.
 
 Each entry records the call as it went to the vendor (the upstream URL, the headers forwarded),
 and
