@@ -183,9 +183,9 @@ def verify(
     at_most: int | None = None,
 ) -> dict[str, Any]:
     """``{"ok": true, "count"}``, or ``{"ok": false, "count", "expected", "near_misses"}`` with
-    the closest entries first; when more calls matched than allowed, ``near_misses`` is empty
-    and ``"matches"`` lists those calls, newest first (what a tester needs to see then is what
-    matched, not what missed)."""
+    the closest entries first; ``"matches"`` lists the calls that did match, newest first, when
+    some did (too few: beside the near misses; too many: alone, ``near_misses`` empty, what a
+    tester needs to see then is what matched, not what missed)."""
     scored = [(differences(matcher, entry, codes_of), entry) for entry in entries]
     matched = [entry for found, entry in scored if not found]
     matching = len(matched)
@@ -203,6 +203,8 @@ def verify(
         result["near_misses"] = [
             {"entry": entry, "differences": found} for found, entry in misses[:NEAR_MISSES]
         ]
+        if matched:
+            result["matches"] = matched[:NEAR_MISSES]
     else:
         result["near_misses"] = []
         result["matches"] = matched[:NEAR_MISSES]

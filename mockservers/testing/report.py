@@ -35,8 +35,8 @@ def entry_line(entry: Mapping[str, Any]) -> str:
 
 def verify_failure(matcher: Mapping[str, Any], result: Mapping[str, Any]) -> str:
     """The message of a failed ``assert_called``/``assert_not_called``: what was expected, how
-    many matched, then the near misses closest first (one line per difference), or the calls
-    that matched when there were too many."""
+    many matched, the calls that matched (when some did), then the near misses closest first
+    (one line per difference; none when there were too many)."""
     count = result.get("count", 0)
     lines = [
         f"expected {result.get('expected')} call(s) matching {_matcher_text(matcher)}, "
@@ -47,12 +47,12 @@ def verify_failure(matcher: Mapping[str, Any], result: Mapping[str, Any]) -> str
     if matches:
         lines.append("calls that matched, newest first:")
         lines += [f"  {n}. {entry_line(entry)}" for n, entry in enumerate(matches, 1)]
-    elif near:
+    if near:
         lines.append("near misses, closest first:")
         for n, miss in enumerate(near, 1):
             lines.append(f"  {n}. {entry_line(miss['entry'])}")
             lines += [f"       {difference}" for difference in miss["differences"]]
-    elif not count:
+    if not (matches or near or count):
         lines.append("no call in this scope's journal to compare with")
     return "\n".join(lines)
 

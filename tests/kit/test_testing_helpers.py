@@ -64,6 +64,22 @@ def test_assert_called_fails_with_the_near_misses(mockserver_session: Session) -
     ]
 
 
+def test_too_few_matches_show_the_calls_that_matched_and_the_near_misses(
+    mockserver_session: Session,
+) -> None:
+    """'found 1' named only the calls that did not match: the one that did was nowhere."""
+    with quoparts(mockserver_session) as client:
+        client.import_customers([ROW])
+    with pytest.raises(AssertionError) as failure:
+        mockserver_session.assert_called(2, vendor="quoparts", operation="importCli")
+    lines = str(failure.value).splitlines()
+    assert lines[0].endswith(", found 1") and "exactly 2" in lines[0]
+    assert lines[1] == "calls that matched, newest first:"
+    assert lines[2].startswith("  1. quoparts importCli (POST /quoparts/ws_quoparts.php) -> 200")
+    assert lines[3] == "near misses, closest first:"
+    assert lines[4].startswith("  1. quoparts login (GET /quoparts/ws_quoparts.php) -> 200")
+
+
 def test_a_failed_assertion_never_prints_a_secret_it_was_given(
     mockserver_session: Session,
 ) -> None:
