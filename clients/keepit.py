@@ -19,6 +19,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -197,11 +199,24 @@ def _inserted(item: Any) -> InsertedCustomer:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
+    """``Retry-After`` in seconds: a number of them, or an HTTP date (RFC 9110), counted from
+    the answer's own ``Date`` when it has one (the server's clock, not this machine's)."""
     value = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
+    if value is None:
         return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+        sent = response.headers.get("date")
+        now = parsedate_to_datetime(sent) if sent else datetime.now(UTC)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None or now.tzinfo is None:  # "-0000": no zone said; read as UTC
+        when, now = when.replace(tzinfo=UTC), now.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
 
 
 class KeepItClient(_KeepItFlows, SyncClient):

@@ -171,6 +171,31 @@ def test_client_gives_up_after_max_retries() -> None:
     assert caught.value.status == 429 and waits == [30, 30]
 
 
+def test_client_reads_a_retry_after_given_as_a_date() -> None:
+    """RFC 9110 allows an HTTP date: it was read as no Retry-After, and the client waited 1 s."""
+    limited = {"success": False, "code": 429, "message": "Too many requests", "errorObjects": []}
+    answers = iter(
+        [
+            httpx.Response(
+                429,
+                json=limited,
+                headers={
+                    "Retry-After": "Wed, 21 Oct 2026 07:28:30 GMT",
+                    "Date": "Wed, 21 Oct 2026 07:28:00 GMT",
+                },
+            ),
+            httpx.Response(200, json={"success": True, "code": 200, "message": "ok"}),
+        ]
+    )
+    waits: list[float] = []
+    transport = httpx.MockTransport(lambda request: next(answers))
+    with KeepItClient(
+        BASE, **DEMO, transport=transport, retry_rate_limited=True, sleep=waits.append
+    ) as keepit:
+        assert keepit.insert_customers([customer("C1")]).code == 200
+    assert waits == [30.0]
+
+
 class _Refuse(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         raise AssertionError("the client sent a request it should have refused")
