@@ -64,7 +64,11 @@ class Admin:
                 raw = await request.body() if route.body != "none" else b""
                 body = _parse(raw, route.body, self.kit.max_json_depth + STATE_WRAPPING)
                 call = AdminCall(
-                    body, request.query_params, request.path_params, base_url=_base(request)
+                    body,
+                    request.query_params,
+                    request.path_params,
+                    base_url=_base(request),
+                    watching=WATCH_HEADER in request.headers,
                 )
                 for name in route.reads:
                     await self.kit.store.fresh(name)
@@ -87,7 +91,7 @@ class Admin:
         self.kit.sessions.expire_idle()
         try:
             call.session = self._session(call)
-            if call.session is not None:
+            if call.session is not None and not call.watching:
                 call.session = self.kit.sessions.touch(call.session)
             with sessions.scoped(call.session):
                 result = route.handler(call)
@@ -429,6 +433,9 @@ def _base(request: Request) -> str:
     """The server's own URL as the caller reached it (for curl lines)."""
     return f"{request.url.scheme}://{request.url.netloc}"
 
+
+WATCH_HEADER = "x-mockservers-watch"
+"""Sent by a page that polls: its reads do not renew a session's idle timer."""
 
 STATE_WRAPPING = 8
 """Levels an admin body may nest beyond the vendors' ``max_json_depth``: a state document holds

@@ -40,6 +40,9 @@ class AdminCall:
     status: int = 200
     base_url: str = ""
     """The server's URL as the caller reached it."""
+    watching: bool = False
+    """``X-Mockservers-Watch`` was sent: a look (the dashboard's poll) that does not count as
+    the session's use, so a session left open in a page still expires when idle."""
 
     @property
     def scope(self) -> str | None:

@@ -40,6 +40,9 @@ export async function call(method, path, { query = {}, body } = {}) {
   const search = params.toString();
   const url = ROOT + path + (search ? "?" + search : "");
   const headers = { Accept: "application/json" };
+  // The page's reads are looks, not use: a session left open in a tab still expires when
+  // idle (the poll would renew it every second). What a person does in the page renews it.
+  if (method === "GET") headers["X-Mockservers-Watch"] = "1";
   if (token()) headers["X-Admin-Token"] = token();
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(url, {

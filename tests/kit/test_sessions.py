@@ -414,6 +414,18 @@ def test_an_idle_session_expires_after_its_ttl(http: httpx.Client, wall: Wall) -
     assert admin(http, "GET", "/sessions") == []
 
 
+def test_a_page_watching_a_session_does_not_keep_it_alive(http: httpx.Client, wall: Wall) -> None:
+    """The dashboard polls every second with ?session=: every poll renewed the idle timer, so a
+    session left open in a tab never expired (and counted against the maximum)."""
+    sid = open_session(http, ttl_seconds=60)["id"]
+    watch = {"X-Mockservers-Watch": "1"}
+    for _ in range(59):
+        wall.now += 1
+        assert http.get("/__admin/clock", params={"session": sid}, headers=watch).is_success
+    wall.now += 2
+    assert http.get(f"/__admin/sessions/{sid}").status_code == 404
+
+
 def test_an_expired_session_counts_in_no_whole_kit_read(http: httpx.Client, wall: Wall) -> None:
     """Expiry happened when something listed or opened sessions: until then a whole-kit read
     still counted the journal, faults and coverage of a session idle past its TTL."""
