@@ -24,6 +24,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def serve_refused(*args: str) -> subprocess.CompletedProcess[str]:
+    """``mockservers serve`` with ``args``, run to its end: a serve that refuses to start
+    (its exit status and message are the caller's to check)."""
+    command = [sys.executable, "-m", "mockservers.cli", "serve", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=30)
+
+
 @contextmanager
 def serving(
     *args: str,

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import httpx
 
 from tests.conftest import QP
-from tests.servers import serving
+from tests.servers import serve_refused, serving
 
 
 def test_serve_prints_base_urls_and_demo_credentials_and_answers() -> None:
@@ -36,21 +33,11 @@ def test_serve_reads_a_config_file(tmp_path: object) -> None:
 def test_serve_refuses_a_bad_config_file_with_a_clear_message(tmp_path: object) -> None:
     config = tmp_path / "kit.toml"  # type: ignore[operator]
     config.write_text("[quoparts]\ntoken_ttl = 5\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "mockservers.cli", "serve", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = serve_refused("--config", str(config))
     assert result.returncode == 2
     assert "[quoparts]: unknown keys ['token_ttl']" in result.stderr
 
 
 def test_serve_refuses_a_public_address_without_an_admin_token() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "mockservers.cli", "serve", "--host", "0.0.0.0"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = serve_refused("--host", "0.0.0.0")
     assert result.returncode == 2 and "--admin-token" in result.stderr

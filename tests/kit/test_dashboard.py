@@ -49,6 +49,11 @@ class Dashboard:
     def tab(self, name: str) -> None:
         self.page.click(f"#tabs button[data-tab={name}]")
 
+    def says_no_match(self) -> None:
+        """No row shows, and the page says nothing matches: not that there are no calls."""
+        expect(self.page.locator("#journal-nomatch")).to_be_visible()
+        expect(self.page.locator("#journal-empty")).to_be_hidden()
+
     def rows(self) -> Locator:
         return self.page.locator("#entries tbody tr")
 
@@ -171,8 +176,7 @@ def test_calls_appear_live_and_an_entry_opens_to_request_answer_and_verdict(
     # Nothing matches: the page says so, not that there are no calls.
     ui.page.fill("#f-status", "599")
     expect(ui.rows()).to_have_count(0)
-    expect(ui.page.locator("#journal-nomatch")).to_be_visible()
-    expect(ui.page.locator("#journal-empty")).to_be_hidden()
+    ui.says_no_match()
     ui.page.fill("#f-status", "")
 
     # From the keyboard: a row takes the focus and Enter opens it.
@@ -423,8 +427,7 @@ def test_filters_the_kit_applies_say_no_match_and_big_integers_keep_their_digits
     expect(ui.rows()).to_have_count(1)
     ui.page.select_option("#f-vendor", "keepit")
     expect(ui.rows()).to_have_count(0)
-    expect(ui.page.locator("#journal-nomatch")).to_be_visible()
-    expect(ui.page.locator("#journal-empty")).to_be_hidden()
+    ui.says_no_match()
     ui.page.select_option("#f-vendor", "")
     ui.rows().first.click()
     expect(ui.page.locator("#entry-request")).to_contain_text("9007199254740993")

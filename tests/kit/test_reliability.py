@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from mockservers import create_app
 from mockservers.core.persistence import StateFileError
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP, qp_call, qp_login
-from tests.servers import serving
+from tests.servers import serve_refused, serving
 
 ROW = {"DES_NOM": "Rossi", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI001"}
 
@@ -107,12 +105,7 @@ def test_an_unreadable_state_file_stops_the_start_and_is_left_alone(
         create_app(state_file=str(path))
     assert path.read_bytes() == content
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
-    result = subprocess.run(
-        [sys.executable, "-m", "mockservers.cli", "serve", "--state-file", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = serve_refused("--state-file", str(path))
     assert result.returncode == 2 and "state file" in result.stderr
     assert path.read_bytes() == content
 

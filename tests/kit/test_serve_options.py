@@ -16,7 +16,7 @@ import pytest
 from mockservers import create_app
 from mockservers.testing import SyncASGITransport
 from mockservers.workers import listening_sockets
-from tests.servers import serving
+from tests.servers import serve_refused, serving
 
 ORIGIN = "http://localhost:3000"
 PREFLIGHT = {
@@ -101,12 +101,7 @@ def test_without_cors_origins_no_cors_headers_are_sent() -> None:
     ],
 )
 def test_serve_refuses_option_combinations_that_cannot_work(args: list[str], message: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "mockservers.cli", "serve", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = serve_refused(*args)
     assert done.returncode == 2 and message in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -173,11 +168,6 @@ def test_a_port_in_use_is_refused_before_the_banner_even_by_another_serve_s_work
         port = holder.getsockname()[1]
         with pytest.raises(OSError):
             listening_sockets("127.0.0.1", port, 2)
-        done = subprocess.run(
-            [sys.executable, "-m", "mockservers.cli", "serve", "--port", str(port)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        done = serve_refused("--port", str(port))
     assert done.returncode == 2 and "cannot listen on" in done.stderr
     assert "serving on" not in done.stdout and "Traceback" not in done.stderr
