@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mockservers.core.http import JSONResponse, is_loopback
@@ -88,7 +88,8 @@ def _read(name: str) -> str:
 
 
 def routes(vendors: Iterable[Vendor], admin_token: str | None) -> list[Route]:
-    """``GET PATH`` (the page) and ``GET PATH/{asset}`` (its files), read once, now."""
+    """``GET PATH`` (the page) and ``GET PATH/{asset}`` (its files), read once, now; ``PATH/``,
+    as people type it, is sent to the page (served there, its relative links would miss)."""
     shell = page(vendors)
     files = assets()
 
@@ -112,7 +113,11 @@ def routes(vendors: Iterable[Vendor], admin_token: str | None) -> list[Route]:
         content, media_type = found
         return Response(content, media_type=media_type, headers=_HEADERS)
 
+    async def to_page(request: Request) -> Response:
+        return refused(request) or RedirectResponse(PATH, status_code=307)
+
     return [
         Route(PATH, ui, methods=["GET"]),
+        Route(PATH + "/", to_page, methods=["GET"]),
         Route(PATH + "/{asset}", asset, methods=["GET"]),
     ]

@@ -40,6 +40,8 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy() -> None:
         assert http.get("/__admin/ui/ui.css").headers["content-type"].startswith("text/css")
         missing = http.get("/__admin/ui/nothing.js")
         assert missing.status_code == 404 and "error" in missing.json()
+        typed = http.get("/__admin/ui/", follow_redirects=True)  # as people type it
+        assert typed.url.path == "/__admin/ui" and typed.content == page.content
 
 
 def test_the_page_holds_no_inline_script_and_names_no_other_host() -> None:
