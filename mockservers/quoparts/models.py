@@ -15,7 +15,12 @@ from mockservers.core.state import StateError, TenantState, VendorState, highest
 from mockservers.core.tokens import TokenStore
 from mockservers.core.vendor import Kit, VendorModel
 from mockservers.quoparts import coverage
-from mockservers.quoparts.errors import QuoPartsError, quote_failed
+from mockservers.quoparts.errors import (
+    NOT_ACCREDITED,
+    NOT_ACCREDITED_TEXT,
+    QuoPartsError,
+    quote_failed,
+)
 from mockservers.quoparts.settings import QuoPartsSettings
 
 CUSTOMERS = "customers"  # keyed by COD_CLI_ERP, as the integrator sends it
@@ -112,7 +117,8 @@ class QuoPartsModel(VendorModel):
         self._code_indexes: dict[str, _CodeIndex] = {}
 
     # -- accounts and tokens ----------------------------------------------------------------
-    def not_accredited(self, detail: str) -> QuoPartsError:
+    def token_refused(self, detail: str) -> QuoPartsError:
+        """A token missing, unknown or expired: 101 "Utente non Accreditato", or as configured."""
         settings = self.settings
         return QuoPartsError(settings.auth_error_code, settings.auth_error_message, detail=detail)
 
@@ -128,7 +134,9 @@ class QuoPartsModel(VendorModel):
         expected = self.password_of(username)
         if expected is None or not secrets.compare_digest(expected.encode(), password.encode()):
             met(coverage.LOGIN_REFUSED)
-            raise self.not_accredited("wrong username or password")
+            raise QuoPartsError(
+                NOT_ACCREDITED, NOT_ACCREDITED_TEXT, detail="wrong username or password"
+            )
         met(coverage.LOGIN_OK)
         return self.tokens.issue(username, self.settings.token_ttl_seconds).value
 
@@ -137,7 +145,7 @@ class QuoPartsModel(VendorModel):
         if found is None:
             expired = verdict == "expired"
             met(coverage.TOKEN_EXPIRED if expired else coverage.TOKEN_INVALID)
-            raise self.not_accredited(f"the token is {verdict}")
+            raise self.token_refused(f"the token is {verdict}")
         return self.state.tenant(found.tenant)
 
     def reset(self, scope: str | None) -> None:

@@ -126,6 +126,9 @@ def test_token_lifetime_and_auth_error_are_configurable() -> None:
         http.post("/__admin/clock", json={"advance_seconds": 60})
         body = qp_call(http, "importCli", token, {"data": []}).json()
         assert body == {"errorCode": "102", "error": "X", "data": []}
+        # The setting is the token's error: a wrong password keeps the document's answer.
+        refused = http.get(QP, params={"login": "", "username": "demo", "password": "bad"})
+        assert refused.json() == {"errorCode": "101", "error": "Utente non Accreditato", "data": []}
 
 
 # -- importCli ---------------------------------------------------------------------------------
