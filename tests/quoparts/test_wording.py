@@ -96,6 +96,14 @@ CASES = [
         Case("GET", {"login": "x", "username": "demo", "password": "demo"}, E100, ("login",)),
         id="login-flag-with-a-value-100",
     ),
+    pytest.param(  # the flag is checked before the token (this one is valid)
+        Case("POST", {"importCli": "1", "token": TOKEN}, E100, ("importCli",), body={"data": []}),
+        id="importCli-flag-with-a-value-100",
+    ),
+    pytest.param(
+        Case("POST", {"importPvt": "x", "token": "1.2"}, E100, ("importPvt",), body={}),
+        id="importPvt-flag-with-a-value-100",
+    ),
     pytest.param(Case("GET", {}, E100, ("no method flag",)), id="no-method-100"),
     pytest.param(
         Case("POST", {"deleteCli": "", "token": TOKEN}, E100, ("no method flag",)),
