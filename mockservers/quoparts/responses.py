@@ -9,7 +9,7 @@ from typing import Any
 from starlette.responses import Response
 
 from contracts import Violation, contract
-from mockservers.core.coverage import Behaviour, met
+from mockservers.core.coverage import met
 from mockservers.core.explain import MISSING, TYPE, diagnosis, kind_of, phrase
 from mockservers.core.http import JSONResponse
 from mockservers.core.vendor import Call
@@ -36,19 +36,20 @@ def login(model: QuoPartsModel, call: Call) -> Response:
     return ok([{"TOKEN": model.login(query["username"], query["password"])}])
 
 
-def _check_flag(call: Call, refused: Behaviour) -> None:
-    """The method flag as its contract has it, empty: ``importCli=1`` is refused ("100") as
-    ``login=1`` is, before the token is looked at."""
+def _flag_fault(call: Call) -> str:
+    """What is wrong with the method flag, if anything: its contract has it empty, so
+    ``importCli=1`` is refused ("100") as ``login=1`` is, before the token is looked at."""
     operation = call.operation
     if call.query[operation] == "":  # every call's path: the contract is read for the message
-        return
+        return ""
     violations = _IMPORT_QUERIES[operation].check({operation: call.query[operation]})
-    met(refused)
-    raise bad_request(f"query: {diagnosis([v for v in violations if v.path], 'query')}")
+    return f"query: {diagnosis([v for v in violations if v.path], 'query')}"
 
 
 def import_customers(model: QuoPartsModel, call: Call) -> Response:
-    _check_flag(call, coverage.IMPORT_CLI_REFUSED)
+    if wrong_flag := _flag_fault(call):
+        met(coverage.IMPORT_CLI_REFUSED)
+        raise bad_request(wrong_flag)
     tenant = model.tenant_for(call.query.get("token"))
     body = call.json()
     if not isinstance(body, dict):
@@ -115,7 +116,9 @@ def _row_field(violation: Violation) -> str:
 
 
 def import_quote(model: QuoPartsModel, call: Call) -> Response:
-    _check_flag(call, coverage.QUOTE_REFUSED)
+    if wrong_flag := _flag_fault(call):
+        met(coverage.QUOTE_REFUSED)
+        raise bad_request(wrong_flag)
     tenant = model.tenant_for(call.query.get("token"))
     body = call.json()
     violations = _IMPORT_PVT.check(body)
