@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from contracts import Violation, contract
+from contracts import Violation, contract, load_schema
 from mockservers.core.coverage import met
 from mockservers.core.explain import MISSING, TYPE, diagnosis, kind_of, phrase
 from mockservers.core.http import JSONResponse
@@ -88,7 +88,8 @@ def _row_error(row: Any, violations: list[Violation]) -> dict[str, Any]:
         first: dict[str, Violation] = {}  # one phrase per field: its most basic fault
         for violation in sorted(violations, key=_basic_first):
             first.setdefault(violation.missing or _row_field(violation), violation)
-        found = [phrase(v, ROW_PHRASES, field=field) for field, v in first.items()]
+        in_order = sorted(first, key=lambda name: _TABLE_ORDER.get(name, len(_TABLE_ORDER)))
+        found = [phrase(first[name], ROW_PHRASES, field=name) for name in in_order]
         detail = "; ".join(dict.fromkeys(found))
     else:
         detail = "la riga deve essere un oggetto JSON"
@@ -99,6 +100,10 @@ def _row_error(row: Any, violations: list[Violation]) -> dict[str, Any]:
     }
 
 
+_TABLE_ORDER = {
+    name: i for i, name in enumerate(load_schema("quoparts/defs/customer")["properties"])
+}
+"""The fields in the order of the document's table: a row's error names them in that order."""
 _BASIC = {MISSING: 0, TYPE: 1}
 """A missing field, then one of the wrong type: a wrong type says more than the values it is
 not among (``FLG_ATV: 1`` is of the wrong type before it is not '0' or '1')."""

@@ -192,15 +192,26 @@ CASES = [
         id="importCli-row-enum-field-wrong-type",
     ),
     pytest.param(
-        cli(
+        cli(  # the fields in the order of the document's table
             row_refused(
-                "campo COD_PTA_IVA di tipo non valido (atteso stringa); "
-                "campo DES_NOM di tipo non valido (atteso stringa)"
+                "campo DES_NOM di tipo non valido (atteso stringa); "
+                "campo COD_PTA_IVA di tipo non valido (atteso stringa)"
             ),
             ("data[0].COD_PTA_IVA", "data[0].DES_NOM"),
             body={"data": [CUSTOMER | {"DES_NOM": 1, "COD_PTA_IVA": 2}]},
         ),
         id="importCli-row-two-fields",
+    ),
+    pytest.param(
+        cli(  # missing or of the wrong type, each field once, in the table's order
+            row_refused(
+                "campo DES_NOM obbligatorio; campo COD_PTA_IVA di tipo non valido (atteso "
+                "stringa); campo FLG_ATV di tipo non valido (atteso stringa)"
+            ),
+            ("data[0]",),
+            body={"data": [{"FLG_ATV": 1, "COD_PTA_IVA": 2, "COD_CLI_ERP": "CLI001"}]},
+        ),
+        id="importCli-row-three-fields-table-order",
     ),
     pytest.param(
         cli(
