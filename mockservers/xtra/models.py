@@ -160,8 +160,15 @@ def failed(record: dict[str, Any], contact_form: bool, error: RecordError) -> Ou
     behaviour = coverage.RECORD_ERRORS.get(error.code)
     if behaviour is not None:
         met(behaviour)
-    rid = record.get("ID")
-    return Outcome(rid if is_id(rid) else 0, identity_key(record, contact_form), error)
+    return Outcome(_echoed_id(record.get("ID")), identity_key(record, contact_form), error)
+
+
+def _echoed_id(value: Any) -> int:
+    """A refused record's Item1: the ID it was sent with, as .NET read it into an Int32 (an
+    integral number, ``1.0`` too); 0 for one it could not read, as for an insert."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if is_id(value) and -(2**31) <= value < 2**31 else 0
 
 
 def session_account(prefix: str, credentials: dict[str, Any]) -> Account:

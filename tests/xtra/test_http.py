@@ -888,4 +888,5 @@ def test_an_id_beyond_int32_is_er_ir_inval_not_an_insert(http: httpx.Client, big
     raw = b'[{"ID": ' + big + b', "FIDGroup": 1, "TypologyIds": [1]}]'
     (outcome,) = http.post(UPDATE, headers=KEYS, content=raw).json()["result"]["records"]
     assert code_of(outcome) == "ER.IR.INVAL" and "ID" in outcome["Item4"]["Message"]
+    assert outcome["Item1"] == 0  # an Int32 on the wire: the ID it could not read is not echoed
     assert list(state(http)["identities"]) == ["1"]
