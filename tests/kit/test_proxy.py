@@ -122,11 +122,11 @@ def test_off_contract_answers_are_flagged_and_no_message_quotes_a_secret(
     accounts = ACCOUNTS["quoparts"]["accounts"]
     odd = MockServer({"quoparts": {"auth_error_code": "E101", "accounts": accounts}})
     with odd, proxied(odd, vendors=("quoparts",)) as (_, http):
-        http.get(QP, params={"login": "", "username": QP_USER, "password": "wrong"})
+        http.post(QP, params={"importCli": "", "token": "expired"}, json={"data": []})
         (entry,) = http.get("/__admin/requests").json()
     assert entry["verdict"]["request"] == []
     assert entry["verdict"]["response"] == [
-        "quoparts/login.response: errorCode: 'E101' does not match '^[0-9]+$'"
+        "quoparts/importCli.response: errorCode: 'E101' does not match '^[0-9]+$'"
     ]
     with proxied(upstream, vendors=("quoparts",)) as (_, http):
         login = http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
