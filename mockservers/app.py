@@ -72,7 +72,7 @@ def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], A
     async def handler(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         path = request.scope["path"]
-        vendor = vendors.get(path.split("/", 2)[1])
+        vendor = vendors.get(path.split("/", 2)[1]) if path.startswith("/") else None  # "*"
         if vendor is None or exc.status_code not in (404, 405):
             return JSONResponse(
                 {"error": exc.detail}, status_code=exc.status_code, headers=exc.headers

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from mockservers.core.generated import Generated, JSONPath, is_generated, same_but_generated
+from mockservers.core.http import read_json
 from mockservers.core.journal import MASK, is_secret, mask_value
 
 
@@ -121,7 +122,7 @@ def _parse(body: bytes) -> Any:
     if not body:
         return ABSENT
     try:
-        return orjson.loads(body)
+        return read_json(body)
     except orjson.JSONDecodeError:
         return _Text(body.decode("utf-8", "replace"))
 

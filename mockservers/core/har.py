@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit, urlunsplit
 import orjson
 
 from mockservers.core import journal
+from mockservers.core.http import read_json
 from mockservers.core.journal import (
     MASK,
     is_secret,
@@ -71,7 +72,7 @@ def mask_text(body: bytes | None) -> str:
         return ""
     text = body.decode("utf-8", "replace")
     try:
-        value = orjson.loads(body)
+        value = read_json(body)
     except orjson.JSONDecodeError:
         return journal.mask_text(text)
     masked = mask_value(value)
@@ -291,7 +292,7 @@ def _json_secrets(body: bytes | None) -> list[str]:
     if not body:
         return []
     try:
-        value = orjson.loads(body)
+        value = read_json(body)
     except orjson.JSONDecodeError:
         return []
     return [str(found) for found in secret_values(value)]

@@ -96,6 +96,22 @@ def status_phrase(status: int) -> str:
         return "Error"
 
 
+SHOWN_DEPTH = 128
+"""How deep the JSON the kit reads for itself may nest (see :func:`read_json`)."""
+
+
+def read_json(body: bytes) -> Any:
+    """A body parsed for the kit's own reading (display, masking, comparison, replay): as
+    ``orjson.loads``, and JSON nested deeper than ``SHOWN_DEPTH`` refused the same way
+    (``orjson.JSONDecodeError``), so that it is read as text. Walking it would pass Python's
+    recursion limit (masking, equality) or orjson's 255 levels (an answer that holds it);
+    a fake refuses such a body, yet its journal, a recording or a proxy keeps it."""
+    value = orjson.loads(body)
+    if len(body) > SHOWN_DEPTH and too_deep(value, SHOWN_DEPTH):  # a level takes two bytes
+        raise orjson.JSONDecodeError(f"nested deeper than {SHOWN_DEPTH} levels", "", 0)
+    return value
+
+
 def too_deep(value: Any, limit: int) -> bool:
     """True when ``value`` nests objects/arrays more than ``limit`` levels deep."""
     return not _depth_validator(limit).is_valid(value)

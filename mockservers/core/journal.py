@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import orjson
 
+from mockservers.core.http import read_json
 from mockservers.core.sessions import EVERY
 from mockservers.core.shared import Recorder
 
@@ -199,9 +200,13 @@ def mask_body(body: bytes) -> Any:
     if not body:
         return None
     try:
-        return mask_value(orjson.loads(body))
+        return mask_value(read_json(body))
     except orjson.JSONDecodeError:
-        return mask_text(body[:_BODY_PREVIEW].decode("utf-8", "replace"))
+        return _masked_preview(body)
+
+
+def _masked_preview(body: bytes) -> str:
+    return mask_text(body[:_BODY_PREVIEW].decode("utf-8", "replace"))
 
 
 def _cut(body: bytes, size: int) -> bytes:

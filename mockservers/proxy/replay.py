@@ -34,7 +34,7 @@ import orjson
 
 from mockservers.app import create_app
 from mockservers.core.compare import Answer, Difference, differences
-from mockservers.core.generated import Request, Translation
+from mockservers.core.generated import NOT_JSON, Request, Translation, json_of
 from mockservers.core.har import scrub_bytes
 from mockservers.core.journal import MASK, mask_value
 from mockservers.core.vendor import Vendor
@@ -178,10 +178,10 @@ class Replay:
         finally:
             # The recording says which cookies each call sent: none kept from an answer.
             self.client.cookies.clear()
-        answered = _json(response.content)
-        translation.learn(_json(exchange.answer.body), answered)
+        answered = json_of(response.content)
+        translation.learn(json_of(exchange.answer.body), answered)
         masked = (
-            orjson.dumps(mask_value(answered)) if answered is not _NOT_JSON else response.content
+            orjson.dumps(mask_value(answered)) if answered is not NOT_JSON else response.content
         )
         # An answer may echo a secret this replay sent (a password in an error message): the
         # recording blotted it out, and so does the report (it goes to CI logs).
@@ -251,24 +251,8 @@ def _refill_body(node: Any, value: Callable[[str, Any, bool], Any], top: bool) -
     return node
 
 
-_NOT_JSON: Any = object()
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return orjson.loads(body) if body else _NOT_JSON
-    except orjson.JSONDecodeError:
-        return _NOT_JSON
-
-
 def _request(query: str, headers: list[tuple[str, str]], body: bytes) -> Request:
-    parsed = _json(body)
-    return Request(
-        query=parse_qsl(query, keep_blank_values=True),
-        headers=list(headers),
-        body=parsed,
-        body_json=parsed is not _NOT_JSON,
-    )
+    return Request.of(parse_qsl(query, keep_blank_values=True), headers, body)
 
 
 def report(outcomes: list[Outcome], out: TextIO) -> int:

@@ -18,7 +18,6 @@ The differences are added up per vendor, operation and field by the kit's
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -26,7 +25,7 @@ import orjson
 from starlette.applications import Starlette
 
 from mockservers.core.compare import Answer, Difference, differences
-from mockservers.core.generated import Request, Translation
+from mockservers.core.generated import Request, Translation, json_of
 
 SHADOW_BASE = "http://shadow"
 
@@ -71,7 +70,7 @@ class Shadow:
             return [Difference("status", upstream.status, f"no answer: {type(exc).__name__}")]
         fake = Answer(response.status_code, response.content, response.headers.get("content-type"))
         result = differences(upstream, fake, found.generated, found.answer_codes)
-        translation.learn(_json(upstream.body), _json(fake.body))
+        translation.learn(json_of(upstream.body), json_of(fake.body))
         return result
 
     async def aclose(self) -> None:
@@ -83,20 +82,4 @@ _RECOMPUTED = frozenset({"host", "content-length"})
 
 
 def _request(query: bytes, headers: list[tuple[str, str]], body: bytes) -> Request:
-    parsed: Any = _json(body)
-    return Request(
-        query=parse_qsl(query.decode("latin-1"), keep_blank_values=True),
-        headers=list(headers),
-        body=parsed,
-        body_json=parsed is not _NOT_JSON,
-    )
-
-
-_NOT_JSON = object()
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return orjson.loads(body) if body else _NOT_JSON
-    except orjson.JSONDecodeError:
-        return _NOT_JSON
+    return Request.of(parse_qsl(query.decode("latin-1"), keep_blank_values=True), headers, body)

@@ -3,9 +3,11 @@ a 5xx, never a hang; and no secret in the journal. Data-driven: one entry per ve
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import httpx
@@ -15,7 +17,7 @@ import pytest
 from contracts import contract
 from fuzz.schema import api_operations, response_contract
 from mockservers import create_app
-from mockservers.testing import SyncASGITransport
+from mockservers.testing import MockServer, SyncASGITransport
 
 
 @dataclass
@@ -195,6 +197,18 @@ def test_paths_outside_the_vendors_are_plain_json_404(http: httpx.Client) -> Non
     assert response.status_code == 404 and response.json() == {"error": "Not Found"}
 
 
+def test_an_asterisk_request_target_is_a_plain_404(mockserver: MockServer) -> None:
+    """``OPTIONS *`` (a server-wide probe) names no path: no vendor's, no traceback (a 500)."""
+    address = urlsplit(mockserver.url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        sock.sendall(b"OPTIONS * HTTP/1.1\r\nHost: kit\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 404") and orjson.loads(body) == {"error": "Not Found"}
+
+
 @pytest.mark.parametrize(
     ("extra", "malformed"),
     [
@@ -219,6 +233,25 @@ def test_json_nesting_is_counted_exactly_against_max_json_depth(
         assert "deeper than 5 levels" in answer.headers["X-Mockservers-Detail"]
     else:
         assert body["errorCode"] == "0" and body["data"][0]["COD_CLI"] == "000001", body
+
+
+@pytest.mark.parametrize("depth", [250, 300, 1000])
+def test_a_body_nested_past_every_limit_keeps_the_journal_readable(depth: int) -> None:
+    """The fake refuses it; the journal keeps it, shown as text (as JSON, answers around it
+    would pass orjson's 255 levels and the masking walk Python's recursion limit)."""
+    body = b'{"password": "s3cret", "x": ' + b"[" * depth + b"]" * depth + b"}"
+    app = create_app()
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        refused = http.post("/xtra/api/sync/v1/login", content=body)
+        assert refused.status_code == 400
+        (entry,) = http.get("/__admin/requests").json()
+        assert isinstance(entry["request"], str) and "s3cret" not in entry["request"]
+        assert http.get(f"/__admin/requests/{entry['id']}").status_code == 200
+        missed = http.post(
+            "/__admin/requests/verify", json={"matcher": {"vendor": "xtra", "body": {"x": 1}}}
+        )
+        assert missed.status_code == 200 and not missed.json()["ok"]
+        assert missed.json()["near_misses"][0]["entry"]["request"] == entry["request"]
 
 
 def test_a_long_diagnosis_is_cut_to_a_legal_header_value(http: httpx.Client) -> None:
@@ -295,32 +328,34 @@ def test_a_client_that_leaves_mid_body_is_journalled_without_a_traceback(
     shows in the journal, and no exception reaches the server (it logged a traceback)."""
     app = create_app()
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
-        messages = [{"type": "http.request", "body": b'{"subjectsRecords": [', "more_body": True}]
-
-        async def receive() -> dict[str, Any]:
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-        async def send(message: dict[str, Any]) -> None:
-            pass
-
-        scope = {
-            "type": "http",
-            "method": "POST",
-            "path": "/keepit/api",
-            "raw_path": b"/keepit/api",
-            "query_string": b"cmd=insertClient_v3&appId=KEEPIT&applicationId=KEEPIT",
-            "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
-            "client": ("127.0.0.1", 1),
-        }
-
-        async def call() -> None:
-            await app(scope, receive, send)
-
-        anyio.run(call)
+        query = b"cmd=insertClient_v3&appId=KEEPIT&applicationId=KEEPIT"
+        anyio.run(_leave_mid_body, app, "/keepit/api", query)
+        anyio.run(_leave_mid_body, app, "/__admin/faults", b"")  # the admin API: no traceback
         (entry,) = http.get("/__admin/requests").json()
     assert entry["operation"] == "insertClient_v3" and entry["status"] == 400
     assert "closed the connection before the whole body" in entry["detail"]
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def _leave_mid_body(app: Any, path: str, query: bytes) -> None:
+    messages = [{"type": "http.request", "body": b'{"subjectsRecords": [', "more_body": True}]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+        "client": ("127.0.0.1", 1),
+    }
+    await app(scope, receive, send)
 
 
 @pytest.mark.parametrize(
