@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -77,6 +77,9 @@ class Admin:
                     raise result
             except AdminError as exc:
                 return JSONResponse({"error": exc.message}, status_code=exc.status)
+            except ClientDisconnect:  # nobody to answer: no traceback either
+                gone = "the client closed the connection before the whole body arrived"
+                return JSONResponse({"error": gone}, status_code=400)
             except StoreUnavailable as exc:
                 return JSONResponse({"error": str(exc)}, status_code=503)
             if isinstance(result, Response):
@@ -138,7 +141,7 @@ class Admin:
         return {"status": "ok", "vendors": sorted(self.vendors), "store": self.kit.store.describe()}
 
     def reset(self, call: AdminCall) -> Any:
-        body = call.object_body(default={})
+        body = call.object_body(default={}, contract="admin/reset.request")
         name = body.get("vendor")
         if name is not None:
             self.vendor(name)
@@ -203,8 +206,13 @@ class Admin:
             matcher = check_matcher(matcher)
         except MatcherError as exc:
             raise AdminError(400, str(exc)) from None
+        named = self.vendors.values()
         if "vendor" in matcher:
-            self.vendor(matcher["vendor"])
+            named = [self.vendor(matcher["vendor"])]
+        if "operation" in matcher:  # a misspelt one would match nothing, silently
+            known = sorted({UNKNOWN, *(o for vendor in named for o in vendor.operations)})
+            if matcher["operation"] not in known:
+                raise AdminError(400, f"unknown operation {matcher['operation']!r}; one of {known}")
         scope = self._scope(call)
         if "session" in matcher and call.session is None:  # in a session: a filter, no scope
             scope = matcher["session"]
@@ -219,7 +227,7 @@ class Admin:
         return {"count": count(matcher, entries, self._codes)}
 
     def verify_requests(self, call: AdminCall) -> Any:
-        body = call.object_body()
+        body = call.object_body(contract="admin/verifyRequests.request")
         matcher, entries = self._matched(body.get("matcher", {}), call)
         bounds = {}
         for key, name in (("count", "exactly"), ("at_least", "at_least"), ("at_most", "at_most")):
@@ -232,7 +240,7 @@ class Admin:
         return {"now": self.kit.clock.isoformat()}
 
     def move_clock(self, call: AdminCall) -> Any:
-        seconds = call.object_body().get("advance_seconds")
+        seconds = call.object_body(contract="admin/advanceClock.request").get("advance_seconds")
         if (
             isinstance(seconds, bool)
             or not isinstance(seconds, int | float)
@@ -249,7 +257,7 @@ class Admin:
 
     # -- faults -----------------------------------------------------------------------------
     def add_fault(self, call: AdminCall) -> Any:
-        spec = call.object_body()
+        spec = call.object_body(contract="admin/addFault.request")
         spec = {k: v for k, v in spec.items() if k != "session"}
         known = {n: (v.fault_kinds, frozenset(v.operations)) for n, v in self.vendors.items()}
         try:
@@ -272,7 +280,7 @@ class Admin:
 
     # -- sessions ---------------------------------------------------------------------------
     def create_session(self, call: AdminCall) -> Any:
-        body = call.object_body(default={})
+        body = call.object_body(default={}, contract="admin/createSession.request")
         ttl = body.get("ttl_seconds")
         if ttl is not None and (
             isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 1 <= ttl <= MAX_SECONDS

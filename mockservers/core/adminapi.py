@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal
 
 from contracts import load_schema
@@ -48,12 +49,34 @@ class AdminCall:
     def scope(self) -> str | None:
         return self.session["id"] if self.session is not None else None
 
-    def object_body(self, default: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The body as a JSON object (``default`` when there is none); 400 otherwise."""
+    def object_body(
+        self, default: dict[str, Any] | None = None, contract: str | None = None
+    ) -> dict[str, Any]:
+        """The body as a JSON object (``default`` when there is none); 400 otherwise, and for a
+        key its ``contract`` does not name (a misspelt ``times`` would inject a fault that never
+        stops): the keys of that request schema."""
         body = self.body if self.body is not None else default
         if not isinstance(body, dict):
             raise AdminError(400, "the body must be a JSON object")
+        if contract is not None:
+            known = body_keys(contract)
+            unknown = set(body) - set(known)
+            if unknown:
+                raise AdminError(400, f"unknown keys {sorted(unknown)}; known: {list(known)}")
         return body
+
+
+@cache
+def body_keys(contract: str) -> tuple[str, ...]:
+    """The keys a request schema names: its own properties and those of the schemas it takes
+    in with ``allOf`` (``admin/addFault.request`` and its ``defs/faultOptions.json``)."""
+    schema = load_schema(contract)
+    folder = contract.rpartition("/")[0]
+    keys = list(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        if "$ref" in part:
+            keys += body_keys(f"{folder}/{part['$ref'].removesuffix('.json')}")
+    return tuple(dict.fromkeys(keys))
 
 
 Body = Literal["none", "optional", "required"]

@@ -16,9 +16,8 @@ from mockservers.core.sessions import refuse_reserved
 from mockservers.tsdigital.models import KINDS, TsDigitalModel, is_grant
 
 
-def _spec(body: Any) -> tuple[str, list[str], float | None, str | None]:
-    if not isinstance(body, dict):
-        raise AdminError(400, "the body must be a JSON object")
+def _spec(call: AdminCall) -> tuple[str, list[str], float | None, str | None]:
+    body = call.object_body(contract="admin/mintTsdigitalToken.request")
     kind = body.get("kind")
     if kind not in KINDS:
         raise AdminError(400, f"'kind' must be one of {list(KINDS)}")
@@ -46,7 +45,7 @@ def _spec(body: Any) -> tuple[str, list[str], float | None, str | None]:
 
 def token_routes(model: TsDigitalModel) -> list[AdminRoute]:
     def mint(call: AdminCall) -> dict[str, Any]:
-        kind, grants, ttl, tenant = _spec(call.body)
+        kind, grants, ttl, tenant = _spec(call)
         if tenant is not None and call.session is not None:
             raise AdminError(400, "give either 'tenant' or 'session': a session has its tenant")
         try:  # a clock moved far ahead: refuse before minting anything

@@ -328,6 +328,9 @@ def test_probability_is_deterministic_per_seed() -> None:
         {"vendor": "keepit", "kind": "status", "status": 204},
         {"vendor": "keepit", "kind": "status", "status": 304},
         {"vendor": "keepit", "kind": "status", "status": 101},
+        # misspelt: a fault meant for one call would hit every call, forever
+        {"vendor": "quoparts", "opration": "importPvt", "kind": "status", "status": 500},
+        {"vendor": "quoparts", "kind": "status", "status": 500, "time": 1},
     ],
 )
 def test_bad_fault_specs_are_400(http: httpx.Client, spec: object) -> None:
@@ -393,6 +396,23 @@ def test_a_web_page_from_another_site_cannot_drive_the_admin_api() -> None:
     with httpx.Client(transport=SyncASGITransport(app), base_url=base) as http:
         headers = {"Origin": "http://evil.example", "X-Admin-Token": "s3cret"}
         assert http.get("/__admin/health", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/__admin/clock", {"advance_seconds": 1, "advance": 2}),
+        ("/__admin/sessions", {"ttl": 60}),
+        ("/__admin/reset", {"vendors": "quoparts"}),
+        ("/__admin/tsdigital/tokens", {"kind": "user", "grant": ["special"]}),
+        ("/__admin/requests/verify", {"matcher": {}, "exactly": 1}),
+    ],
+)
+def test_a_misspelt_key_in_an_admin_body_is_named_not_ignored(
+    http: httpx.Client, path: str, body: dict[str, object]
+) -> None:
+    refused = http.post(path, json=body)
+    assert refused.status_code == 400 and "unknown keys" in refused.json()["error"]
 
 
 def test_unknown_admin_paths_are_json_404(http: httpx.Client) -> None:

@@ -130,6 +130,12 @@ def test_a_matcher_of_the_wrong_shape_is_refused(http: httpx.Client) -> None:
     assert http.post("/__admin/requests/verify", json=bad_bound).status_code == 400
     unknown = http.post("/__admin/requests/count", json={"vendor": "nope"})
     assert unknown.status_code == 404
+    # A misspelt operation, or a matcher's keys outside "matcher", would match nothing or all.
+    for typo in ({"operation": "importcli"}, {"vendor": "keepit", "operation": "login"}):
+        refused = http.post("/__admin/requests/count", json=typo)
+        assert refused.status_code == 400 and "unknown operation" in refused.json()["error"]
+    loose = http.post("/__admin/requests/verify", json={"vendor": "xtra", "count": 1})
+    assert loose.status_code == 400 and "'vendor'" in loose.json()["error"]
     huge = {"matcher": {"error_code": 10**25}, "count": 0}  # a code of no vendor: shown, no 500
     answer = http.post("/__admin/requests/verify", json=huge)
     assert answer.status_code == 200 and answer.json()["ok"] is True
