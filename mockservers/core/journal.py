@@ -321,6 +321,11 @@ class Journal:
     def __len__(self) -> int:
         return sum(len(log.entries) for log in self._logs.values())
 
+    def kept(self, scope: str) -> int:
+        """How many entries one scope's log holds now (``GLOBAL``: the global scope's)."""
+        log = self._logs.get(scope)
+        return len(log.entries) if log is not None else 0
+
     @property
     def bytes(self) -> int:
         return sum(log.bytes for log in self._logs.values())

@@ -737,15 +737,11 @@ class RedisStore(Store):
         if operation == "append":
             scope = args[0]["session"] or GLOBAL
             key = self.key("journal", scope or "global")
-            if scope == GLOBAL:
-                count, size = journal.max_entries, journal.max_bytes
-            else:
-                count, size = journal.session_max_entries, journal.session_max_bytes
-            entry = _json(args[0])
-            pipe.rpush(key, entry)
-            # As many entries as the journal keeps, and about as many bytes: as many entries
-            # of this one's size as fit (bodies may be 16 MB; the global journal keeps 8 MB).
-            pipe.ltrim(key, max(1, min(count, size // len(entry))))
+            pipe.rpush(key, _json(args[0]))
+            # What this process's journal keeps of the scope, which is up to date under the
+            # lock: the same entries, bounded by count and bytes as one process bounds them
+            # (sizing the list by its newest entry dropped many small ones for one big one).
+            pipe.ltrim(key, max(1, journal.kept(scope)))
             pipe.sadd(self.key("journals"), scope or "global")
             return
         vendor, scope = args

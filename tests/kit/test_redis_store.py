@@ -325,23 +325,32 @@ def test_a_process_behind_what_the_log_keeps_reloads_and_misses_nothing(
         assert answer["data"][0]["COD_CLI"] == "000062"
 
 
-def test_the_journal_in_redis_keeps_about_its_bytes(redis_url: str) -> None:
-    """The journal's bound in bytes holds in Redis too, not only its count: calls with large
-    bodies leave about ``max_bytes`` of entries there (each read of the journal fetches them
-    all), and the newest are the ones kept."""
+def test_the_journal_in_redis_keeps_what_one_process_keeps(redis_url: str) -> None:
+    """Bounded by count and bytes as one process bounds it (each read of the journal fetches
+    the list whole): the same entries, newest kept; and one large call pushes out only what it
+    must, not the many small calls before it (the list was sized by its newest entry)."""
     prefix = f"test-{uuid.uuid4().hex}"
-    journal = {"max_entries": 1000, "max_bytes": 40_000}
-    with processes(redis_url, prefix=prefix, kit={**FROZEN, "journal": journal}) as (one, two):
-        token = qp_login(one)
-        for call in range(12):
-            rows = [{**row(f"J{call}-{i}"), "DES_IND": "x" * 200} for i in range(20)]
-            assert qp_call(one, "importCli", token, {"data": rows}).json()["errorCode"] == "0"
+    config = {"kit": {**FROZEN, "journal": {"max_entries": 1000, "max_bytes": 40_000}}}
+    alone = httpx.Client(transport=SyncASGITransport(create_app(config)), base_url="http://m")
+    with alone, processes(redis_url, prefix=prefix, **config) as (one, two):
+        for http in (alone, one):
+            token = qp_login(http)
+            for call in range(12):
+                rows = [{**row(f"J{call}-{i}"), "DES_IND": "x" * 200} for i in range(20)]
+                assert qp_call(http, "importCli", token, {"data": rows}).json()["errorCode"] == "0"
+            for _ in range(20):
+                qp_login(http)
+            rows = [{**row(f"BIG-{i}"), "DES_IND": "x" * 200} for i in range(40)]
+            assert qp_call(http, "importCli", token, {"data": rows}).json()["errorCode"] == "0"
         probe = redis.Redis.from_url(redis_url)
         kept = probe.lrange(f"{prefix}:journal:global", 0, -1)
         probe.close()
-        assert 2 <= len(kept) < 13 and sum(map(len, kept)) <= 40_000
+        expected = [entry["operation"] for entry in alone.get("/__admin/requests").json()]
+        assert expected[:21] == ["importCli"] + ["login"] * 20 and len(expected) < 34
+        assert len(kept) == len(expected) and sum(map(len, kept)) <= 2 * 40_000
         seen = two.get("/__admin/requests").json()
-        assert seen[0]["request"]["data"][0]["COD_CLI_ERP"] == "J11-0"
+        assert [entry["operation"] for entry in seen] == expected
+        assert seen[0]["request"]["data"][0]["COD_CLI_ERP"] == "BIG-0"
 
 
 def test_a_vendor_reset_keeps_the_other_vendors_journal_in_every_process(redis_url: str) -> None:
