@@ -78,9 +78,7 @@ def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], A
                 {"error": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
         reason = f"{request.method} {path}: {exc.detail}"
-        response = await vendor.unrouted(request, exc.status_code, reason)
-        response.headers.update(exc.headers or {})
-        return response
+        return await vendor.unrouted(request, exc.status_code, reason, exc.headers)
 
     return handler
 

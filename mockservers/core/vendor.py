@@ -538,7 +538,9 @@ class Vendor:
                 sessions.CURRENT.reset(in_session)
         return response, fault
 
-    async def unrouted(self, request: Request, status: int, reason: str) -> Response:
+    async def unrouted(
+        self, request: Request, status: int, reason: str, headers: Mapping[str, str] | None = None
+    ) -> Response:
         """The answer to a call no route of this vendor serves (a path it does not have, a method
         its path does not allow), in the vendor's own error body. It is journalled as
         ``unknown`` with the detail ``routing: ...``: a connector's wrong URL shows in the
@@ -554,6 +556,7 @@ class Vendor:
                 session = self.kit.sessions.touch(session)
             with sessions.scoped(session):  # on the session's clock, as its other calls
                 response = self.render_error(KitError("routing", reason, status=status), UNKNOWN)
+                response.headers.update(headers or {})  # a 405's Allow, journalled with it
                 response.headers[DETAIL_HEADER] = detail_header(detail)
                 scope = session["id"] if session is not None else None
                 self._record(call, response, started, detail, scope, tenant, [])

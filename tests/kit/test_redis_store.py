@@ -353,6 +353,14 @@ def test_the_journal_in_redis_keeps_what_one_process_keeps(redis_url: str) -> No
         assert seen[0]["request"]["data"][0]["COD_CLI_ERP"] == "BIG-0"
 
 
+def test_a_405_is_journalled_with_the_allow_header_it_was_sent_with(redis_url: str) -> None:
+    with processes(redis_url) as (one, two):
+        refused = one.get("/keepit/api")
+        assert refused.status_code == 405 and refused.headers["allow"] == "POST"
+        (entry,) = two.get("/__admin/requests").json()
+    assert entry["status"] == 405 and entry["response_headers"]["allow"] == "POST"
+
+
 def test_a_vendor_reset_keeps_the_other_vendors_journal_in_every_process(redis_url: str) -> None:
     with processes(redis_url) as (one, two):
         qp_login(one)
