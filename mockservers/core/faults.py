@@ -13,6 +13,7 @@ scope starts both again (as a whole-kit reset did before sessions).
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -135,7 +136,7 @@ class FaultRegistry:
         if not self._faults.data:
             return None
         scope = sessions.current_id()
-        for data in list(self._faults.values()):
+        for data in _in_order(self._faults.values()):
             if data["vendor"] != vendor or data["kind"] not in kinds:
                 continue
             if data["session"] != scope:
@@ -165,7 +166,7 @@ class FaultRegistry:
         """The faults of one scope (None: the global one), or of every scope."""
         return [
             Fault(**{n: d[n] for n in _FIELDS}).public()
-            for d in self._faults.values()
+            for d in _in_order(self._faults.values())
             if scope == sessions.EVERY or d["session"] == scope
         ]
 
@@ -174,6 +175,14 @@ class FaultRegistry:
         for key, data in list(self._faults.items()):
             if data["session"] == scope and (vendor is None or data["vendor"] == vendor):
                 self._faults.delete(key)
+
+
+def _in_order(faults: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Faults in the order they were added (the first that matches is the one a call meets),
+    whatever order the store hands them back in (a shared store's reload has none)."""
+    return sorted(
+        faults, key=lambda data: (int(data["id"].rpartition("-")[2]), data["session"] or "")
+    )
 
 
 def _key(fault_id: str, scope: str | None) -> str:

@@ -110,6 +110,22 @@ def test_two_processes_share_writes_tokens_clock_faults_and_sessions(redis_url: 
         assert len(one.get("/__admin/requests").json()) == len(two.get("/__admin/requests").json())
 
 
+def test_a_process_that_loads_the_kit_meets_the_faults_in_the_order_they_were_added(
+    redis_url: str,
+) -> None:
+    """A reload reads the faults back in no particular order (a Redis hash): the first added
+    that matches is the one a call meets, in every process."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with processes(redis_url, count=1, prefix=prefix) as (one,):
+        for status in range(500, 508):
+            spec = {"vendor": "quoparts", "operation": "login", "kind": "status", "status": status}
+            assert one.post("/__admin/faults", json=spec).status_code == 201
+    with processes(redis_url, count=1, prefix=prefix) as (later,):
+        listed = [fault["id"] for fault in later.get("/__admin/faults").json()]
+        assert listed == [f"fault-{n}" for n in range(1, 9)]
+        assert later.get(QP, params={"login": ""}).status_code == 500
+
+
 def test_each_process_indexes_the_records_the_other_writes(redis_url: str) -> None:
     """Records cross between processes as stored, and each process's derived indexes follow:
     KeepIT's unique customer code (its model is told of every record), QuoParts' index by
