@@ -4,9 +4,11 @@ Tokens live in a shared map (value -> tenant, expiry, claims), so a token minted
 of a fake is valid on every other. A token's expiry is read on the clock of the scope it was
 minted in: the pipeline puts a session's call in its session before any token is looked at.
 
-An expired token stays known until it is pruned (or its scope is reset or dropped): a call that
-sends it is told apart from one that sends an unknown token (coverage counts token expiry as its
-own documented situation), and it still belongs to the session that minted it.
+An expired token stays known for a day of the kit's clock, then is pruned (sooner when its
+scope is reset or dropped): a call that sends it is told apart from one that sends an unknown
+token (coverage counts token expiry as its own documented situation), and it still belongs to
+the session that minted it. A day, not "when next pruned": each process prunes on its own
+schedule, and an expired token must not turn unknown earlier on one of them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class Token:
 
 
 Verdict = Literal["live", "missing", "unknown", "expired"]
+EXPIRED_KEPT = 86_400.0
+"""Seconds of the kit's clock an expired token is still known (answered as expired)."""
 
 
 def hex_token() -> str:
@@ -123,8 +127,8 @@ class TokenStore:
         return len(self._tokens)
 
     def _prune(self) -> None:
-        """Drop tokens past their expiry on the global clock (a session's are dropped with
-        their session, or when looked up)."""
+        """Drop tokens expired for more than ``EXPIRED_KEPT`` on the global clock (a session's
+        are dropped with their session)."""
         if current_id() is not None:
             return
         now = self._clock.time()
@@ -134,7 +138,7 @@ class TokenStore:
         expired = [
             v
             for v, data in self._tokens.items()
-            if now >= data["expires_at"] and in_scope(data["tenant"], None)
+            if now >= data["expires_at"] + EXPIRED_KEPT and in_scope(data["tenant"], None)
         ]
         for value in expired:
             self._tokens.delete(value)
