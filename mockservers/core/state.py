@@ -74,6 +74,13 @@ class TenantState:
             self._owner.recorded("seq", (self.name, sequence, last))
         return first
 
+    def hold(self, sequence: str, value: int) -> None:
+        """The sequence raised to ``value`` if it is below: a record written with that ID
+        (a fixture) never has it given again, as a state load makes sure of its records'."""
+        held = self.sequences.get(sequence, 0)
+        if held < value:
+            self.reserve(sequence, value - held)
+
     def _exhausted(self, sequence: str) -> KitError:
         """Past 2^53 (only a state document that set a sequence near it gets there): the
         vendor's 500, nothing given, so that the state still dumps and loads."""

@@ -299,6 +299,7 @@ class XtraModel(VendorModel):
                 "Name": user.name,
                 **{name: [] for name in SUB_RECORDS},
             }
+            tenant.hold("identity", user.irid)  # as a state load of it would
         stored = {
             "ID": tenant.next("user"),
             "Username": user.username,

@@ -79,6 +79,14 @@ def test_state_get_put_round_trip_changes_nothing(http: httpx.Client) -> None:
     assert qp_call(http, "importPvt", token, quote).json()["data"] == [{"COD_DOC": "000002"}]
 
 
+@pytest.mark.parametrize("vendor", ["quoparts", "keepit", "xtra", "tsdigital"])
+def test_a_fresh_kits_state_round_trip_changes_nothing(http: httpx.Client, vendor: str) -> None:
+    """The fixtures too (XTRA's demo identity holds IRID 1: its sequence says so at once)."""
+    before = http.get(f"/__admin/state/{vendor}").json()
+    assert http.put(f"/__admin/state/{vendor}", json=before).status_code == 200
+    assert http.get(f"/__admin/state/{vendor}").json() == before
+
+
 @pytest.mark.parametrize(
     "document",
     [

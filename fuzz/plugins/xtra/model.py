@@ -87,7 +87,8 @@ class XtraModel:
         default_factory=lambda: {1: copy.deepcopy(DEMO_IDENTITY)}
     )
     activities: dict[str, dict[str, Any]] = field(default_factory=dict)
-    sequences: dict[str, int] = field(default_factory=lambda: {"user": 1})
+    sequences: dict[str, int] = field(default_factory=lambda: {"identity": 1, "user": 1})
+    """The demo identity holds IRID 1 (its sequence says so), its user the user ID 1."""
 
     # -- tokens -----------------------------------------------------------------------------
     def advance(self, seconds: int) -> None:
