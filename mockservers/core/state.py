@@ -104,6 +104,9 @@ class TenantState:
     def count(self, collection: str) -> int:
         return len(self.collections[collection])
 
+    def empty(self) -> bool:
+        return not self.sequences and not any(self.collections.values())
+
     def dump(self) -> dict[str, Any]:
         collections = {name: records.unpacked() for name, records in self.collections.items()}
         return {SEQUENCES: dict(self.sequences), **collections}
@@ -156,8 +159,14 @@ class VendorState:
             self.recorded("drop", (name,))
 
     def dump(self, scope: str | None = None) -> dict[str, Any]:
+        """The scope's tenants; one that holds nothing (no record, no sequence) is no tenant:
+        a call that only looked one up made it, and a shared store does not keep it."""
         return {
-            "tenants": {name: t.dump() for name, t in self.tenants.items() if in_scope(name, scope)}
+            "tenants": {
+                name: t.dump()
+                for name, t in self.tenants.items()
+                if in_scope(name, scope) and not t.empty()
+            }
         }
 
     def load(self, document: Any, scope: str | None = None) -> None:

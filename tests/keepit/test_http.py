@@ -83,7 +83,8 @@ def only_error(body: dict[str, Any]) -> str:
 
 
 def stored(http: httpx.Client, tenant: str = "1/1") -> dict[str, Any]:
-    return http.get("/__admin/state/keepit").json()["tenants"][tenant]["subjects"]
+    tenants = http.get("/__admin/state/keepit").json()["tenants"]
+    return tenants[tenant]["subjects"] if tenant in tenants else {}  # nothing kept: no tenant
 
 
 # -- the seed's example ----------------------------------------------------------------------

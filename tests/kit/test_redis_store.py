@@ -126,6 +126,16 @@ def test_a_process_that_loads_the_kit_meets_the_faults_in_the_order_they_were_ad
         assert later.get(QP, params={"login": ""}).status_code == 500
 
 
+def test_a_call_that_kept_nothing_leaves_the_same_state_in_every_process(redis_url: str) -> None:
+    """KeepIT looks its tenant up for a call it refuses: no tenant in either dump (one process
+    showed an empty one, the other none)."""
+    with processes(redis_url) as (one, two):
+        refused = one.post(KEEPIT_CALL, headers=KEEPIT, json={"subjectsRecords": []})
+        assert refused.json()["code"] == 400
+        assert one.get("/__admin/state/keepit").json() == {"tenants": {}}
+        assert two.get("/__admin/state/keepit").json() == {"tenants": {}}
+
+
 def test_each_process_indexes_the_records_the_other_writes(redis_url: str) -> None:
     """Records cross between processes as stored, and each process's derived indexes follow:
     KeepIT's unique customer code (its model is told of every record), QuoParts' index by
