@@ -22,7 +22,7 @@ import orjson
 
 from mockservers.core.generated import Generated, JSONPath, is_generated, same_but_generated
 from mockservers.core.http import read_json
-from mockservers.core.journal import MASK, is_secret, mask_value
+from mockservers.core.journal import MASK, is_secret, mask_text, mask_value
 
 
 class _Absent:
@@ -189,6 +189,6 @@ def _shown(value: Any, secret: bool) -> Any:
         return ABSENT
     if secret:
         return MASK
-    if isinstance(value, _Text):
-        return str(value)[:_SHOWN]
+    if isinstance(value, _Text):  # not JSON (a BOM, a PHP notice first): its secrets blotted
+        return mask_text(str(value))[:_SHOWN]
     return mask_value(value)

@@ -36,7 +36,7 @@ from mockservers.app import create_app
 from mockservers.core.compare import Answer, Difference, differences
 from mockservers.core.generated import NOT_JSON, Request, Translation, json_of
 from mockservers.core.har import scrub_bytes
-from mockservers.core.journal import MASK, mask_value
+from mockservers.core.journal import MASK, mask_text, mask_value
 from mockservers.core.vendor import Vendor
 from mockservers.proxy.forward import HOP_BY_HOP
 from mockservers.vendors import VENDOR_CLASSES
@@ -180,9 +180,10 @@ class Replay:
             self.client.cookies.clear()
         answered = json_of(response.content)
         translation.learn(json_of(exchange.answer.body), answered)
-        masked = (
-            orjson.dumps(mask_value(answered)) if answered is not NOT_JSON else response.content
-        )
+        if answered is not NOT_JSON:
+            masked = orjson.dumps(mask_value(answered))
+        else:  # a PHP notice before the JSON: its secrets blotted out as the recording's were
+            masked = mask_text(response.content.decode("utf-8", "replace")).encode("utf-8")
         # An answer may echo a secret this replay sent (a password in an error message): the
         # recording blotted it out, and so does the report (it goes to CI logs).
         masked = scrub_bytes(masked, self._filled)

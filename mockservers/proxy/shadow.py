@@ -61,7 +61,12 @@ class Shadow:
         sent = httpx.Request(
             method,
             httpx.URL(SHADOW_BASE).copy_with(raw_path=path + b"?" * bool(query) + query),
-            headers=[(k, v) for k, v in request.headers if k.lower() not in _RECOMPUTED],
+            # As bytes, as they came: httpx would encode text as ASCII ("Città" was a 500).
+            headers=[
+                (k.encode("latin-1"), v.encode("latin-1"))
+                for k, v in request.headers
+                if k.lower() not in _RECOMPUTED
+            ],
             content=body,
         )
         try:

@@ -201,3 +201,15 @@ def test_a_bearer_from_ts_id_is_adopted_with_the_configured_kind_and_grants() ->
         "count": 1,
         "example": {"upstream": 202, "fake": 403},
     }
+
+
+def test_a_header_value_beyond_ascii_is_passed_to_the_shadow_as_it_came() -> None:
+    """A connector named "Connettore Città" (UTF-8 in its User-Agent): the vendor's answer
+    passes back and the shadow compares (it was a 500, the upstream's write done all the same)."""
+    with MockServer(ACCOUNTS) as upstream, proxied(upstream, ("keepit",), shadow=True) as (_, http):
+        headers = KEEPIT_HEADERS | {"User-Agent": "Connettore Città/1.0".encode()}
+        body = {"subjectsRecords": [keepit_customer("UTF1")]}
+        answer = http.post(KEEPIT, params=KEEPIT_QUERY, headers=headers, json=body)
+        assert answer.status_code == 200 and answer.json()["code"] == 200
+        (entry,) = http.get("/__admin/requests").json()
+    assert entry["shadow"] == []
