@@ -201,7 +201,11 @@ class Admin:
         self.kit.journal.clear(scope=call.scope)
         return {"cleared": True}
 
-    def _matched(self, matcher: Any, call: AdminCall) -> tuple[dict[str, Any], list[Any]]:
+    def _matched(
+        self, matcher: Any, call: AdminCall
+    ) -> tuple[dict[str, Any], list[Any], dict[str, int]]:
+        """The matcher checked, the entries it is matched against, and ``{"dropped": N}`` when
+        the journal has pushed calls of that scope out (none: ``{}``)."""
         try:
             matcher = check_matcher(matcher)
         except MatcherError as exc:
@@ -216,24 +220,29 @@ class Admin:
         scope = self._scope(call)
         if "session" in matcher and call.session is None:  # in a session: a filter, no scope
             scope = matcher["session"]
-        return matcher, rendered(self.kit.journal.matching(scope=scope))
+        dropped = self.kit.journal.dropped(scope)
+        return (
+            matcher,
+            rendered(self.kit.journal.matching(scope=scope)),
+            ({"dropped": dropped} if dropped else {}),
+        )
 
     def _codes(self, entry: dict[str, Any]) -> list[str]:
         vendor = self.vendors.get(entry["vendor"])
         return vendor.answer_codes(entry.get("response")) if vendor is not None else []
 
     def count_requests(self, call: AdminCall) -> Any:
-        matcher, entries = self._matched(call.object_body(), call)
-        return {"count": count(matcher, entries, self._codes)}
+        matcher, entries, dropped = self._matched(call.object_body(), call)
+        return {"count": count(matcher, entries, self._codes), **dropped}
 
     def verify_requests(self, call: AdminCall) -> Any:
         body = call.object_body(contract="admin/verifyRequests.request")
-        matcher, entries = self._matched(body.get("matcher", {}), call)
+        matcher, entries, dropped = self._matched(body.get("matcher", {}), call)
         bounds = {}
         for key, name in (("count", "exactly"), ("at_least", "at_least"), ("at_most", "at_most")):
             if body.get(key) is not None:
                 bounds[name] = _whole(body[key], key)
-        return verify(matcher, entries, self._codes, **bounds)
+        return verify(matcher, entries, self._codes, **bounds) | dropped
 
     # -- clock ------------------------------------------------------------------------------
     def get_clock(self, call: AdminCall) -> Any:

@@ -222,13 +222,15 @@ def _cut(body: bytes, size: int) -> bytes:
 class _Log:
     """One scope's entries, oldest first, within its bounds."""
 
-    __slots__ = ("bytes", "entries", "max_bytes", "max_entries")
+    __slots__ = ("bytes", "dropped", "entries", "max_bytes", "max_entries")
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self.entries: deque[Entry] = deque()
         self.bytes = 0
         self.max_entries = max_entries
         self.max_bytes = max_bytes
+        self.dropped = 0
+        """Entries pushed out to keep within the bounds since the scope's journal was cleared."""
 
     def append(self, entry: Entry) -> None:
         size = len(entry.request_body) + len(entry.response_body) + 256  # entry.size, inlined
@@ -242,6 +244,7 @@ class _Log:
         self.bytes += size
         while len(entries) > self.max_entries or self.bytes > self.max_bytes:
             self.bytes -= entries.popleft().size
+            self.dropped += 1
 
     def drop_vendor(self, vendor: str) -> None:
         self.entries = deque(e for e in self.entries if e.vendor != vendor)
@@ -313,13 +316,24 @@ class Journal:
 
     def replace(self, entries: Iterable[Entry]) -> None:
         """Hold these entries (oldest first, each in its scope's log), and nothing else: a
-        shared store's reload, which hands back the entries it still knows, renderings kept."""
-        self._logs = {}
+        shared store's reload, which hands back the entries it still knows, renderings kept.
+        What each scope's log had dropped stays counted (the store keeps no count of it)."""
+        before, self._logs = self._logs, {}
         for entry in entries:
             self._log(entry.session or GLOBAL).append(entry)
+        for scope, log in self._logs.items():
+            log.dropped = max(log.dropped, before[scope].dropped if scope in before else 0)
 
     def __len__(self) -> int:
         return sum(len(log.entries) for log in self._logs.values())
+
+    def dropped(self, scope: str | None = EVERY) -> int:
+        """How many entries one scope's journal (None: the global one's), or every scope's,
+        has pushed out to keep within its bounds: calls no count can include any more."""
+        if scope == EVERY:
+            return sum(log.dropped for log in self._logs.values())
+        log = self._logs.get(scope or GLOBAL)
+        return log.dropped if log is not None else 0
 
     def kept(self, scope: str) -> int:
         """How many entries one scope's log holds now (``GLOBAL``: the global scope's)."""

@@ -17,7 +17,7 @@ _MATCHER_LIMIT = 300
 _DESCRIPTION_LIMIT = 90
 
 
-def _matcher_text(matcher: Mapping[str, Any]) -> str:
+def matcher_text(matcher: Mapping[str, Any]) -> str:
     """The matcher as the message shows it: secrets masked, as the journal's entries are (a
     test that asserts on a password must not print it into the CI log)."""
     text = orjson.dumps(mask_value(dict(matcher)), option=orjson.OPT_SORT_KEYS).decode()
@@ -39,8 +39,7 @@ def verify_failure(matcher: Mapping[str, Any], result: Mapping[str, Any]) -> str
     (one line per difference; none when there were too many)."""
     count = result.get("count", 0)
     lines = [
-        f"expected {result.get('expected')} call(s) matching {_matcher_text(matcher)}, "
-        f"found {count}"
+        f"expected {result.get('expected')} call(s) matching {matcher_text(matcher)}, found {count}"
     ]
     matches = result.get("matches") or []
     near = result.get("near_misses") or []
@@ -54,7 +53,17 @@ def verify_failure(matcher: Mapping[str, Any], result: Mapping[str, Any]) -> str
             lines += [f"       {difference}" for difference in miss["differences"]]
     if not (matches or near or count):
         lines.append("no call in this scope's journal to compare with")
+    if result.get("dropped"):
+        lines.append(dropped_note(int(result["dropped"])))
     return "\n".join(lines)
+
+
+def dropped_note(dropped: int) -> str:
+    return (
+        f"the journal no longer holds {dropped} older call(s) of this scope (it keeps the newest,"
+        " within [kit.journal] max_entries/max_bytes, or [kit.sessions] journal_max_* for a"
+        " session): raise them, or clear the journal between steps"
+    )
 
 
 Report = dict[str, list[dict[str, Any]]]

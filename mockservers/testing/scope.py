@@ -13,7 +13,13 @@ from typing import Any
 
 import httpx
 
-from mockservers.testing.report import CoverageTally, taken_away, verify_failure
+from mockservers.testing.report import (
+    CoverageTally,
+    dropped_note,
+    matcher_text,
+    taken_away,
+    verify_failure,
+)
 
 
 class AdminScope:
@@ -105,16 +111,24 @@ class AdminScope:
         """Fail (``AssertionError``, the near misses in its message) unless the calls matching
         ``matcher`` number ``count`` exactly, or are within ``at_least``/``at_most`` (by
         default: at least one). Returns how many matched."""
+        __tracebackhide__ = True  # pytest: the failure is the test's line, not this one's
         result = self.verify(count, at_least=at_least, at_most=at_most, **matcher)
         if not result["ok"]:
             raise AssertionError(verify_failure(matcher, result))
         return int(result["count"])
 
     def assert_not_called(self, **matcher: Any) -> None:
-        """Fail (``AssertionError`` listing the calls that matched) if any call matches."""
+        """Fail (``AssertionError`` listing the calls that matched) if any call matches, or if
+        the journal has pushed calls of this scope out: one of them may have matched."""
+        __tracebackhide__ = True
         result = self.verify(0, **matcher)
         if not result["ok"]:
             raise AssertionError(verify_failure(matcher, result))
+        if result.get("dropped"):
+            raise AssertionError(
+                f"cannot tell that no call matched {matcher_text(matcher)}: "
+                + dropped_note(int(result["dropped"]))
+            )
 
     # -- coverage -------------------------------------------------------------------------
     def coverage(self, vendor: str | None = None) -> dict[str, list[dict[str, Any]]]:

@@ -104,6 +104,25 @@ def test_assert_not_called_fails_listing_what_matched(mockserver_session: Sessio
     assert len(lines) == 4 and all(" quoparts login " in line for line in lines[2:])
 
 
+def test_calls_the_bounded_journal_pushed_out_are_never_counted_as_not_made() -> None:
+    """The session keeps its 3 newest calls: the first login is gone, so no assertion may
+    conclude it was never made, and a count says what it cannot include."""
+    server = MockServer({"kit": {"sessions": {"journal_max_entries": 3}}})
+    with server, server.session() as session, quoparts(session) as client:
+        client.import_customers([ROW | {"COD_CLI_ERP": "BAD-0"}])
+        for n in range(3):
+            client.import_customers([ROW | {"COD_CLI_ERP": f"OK-{n}"}])
+        assert session.count(operation="importCli") == 3
+        assert session.verify(4, operation="importCli")["dropped"] == 2
+        bad = {"data": [{"COD_CLI_ERP": "BAD-0"}]}
+        with pytest.raises(AssertionError, match="no longer holds 2 older call"):
+            session.assert_not_called(operation="importCli", body=bad)
+        with pytest.raises(AssertionError, match="no longer holds 2 older call"):
+            session.assert_called(4, operation="importCli")
+        session.clear_requests()  # a fresh start: nothing pushed out any more
+        session.assert_not_called(operation="importCli", body=bad)
+
+
 def test_an_unmet_expectation_in_an_empty_session_says_so(mockserver_session: Session) -> None:
     with pytest.raises(AssertionError, match="no call in this scope's journal to compare with"):
         mockserver_session.assert_called(vendor="keepit")
