@@ -78,8 +78,15 @@ class MockServer(AdminScope):
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the mock server did not start")
             time.sleep(0.005)
-        self._admin = httpx.Client(base_url=self.url, timeout=10)
+        self._admin = self._client()
         return self
+
+    def _client(self) -> httpx.Client:
+        """A client of the admin API: with the kit's admin token, when it has one (a team's
+        ``kit.toml`` sets one: every helper was a 401)."""
+        token = self.app.state.config.admin_token
+        headers = {"X-Admin-Token": token} if token else {}
+        return httpx.Client(base_url=self.url, timeout=10, headers=headers)
 
     def stop(self) -> None:
         if self._admin is not None:
@@ -115,7 +122,7 @@ class MockServer(AdminScope):
         it; it has its own HTTP client, so threads may each drive one."""
         assert self.url, "start the server first"
         session = Session.open(
-            httpx.Client(base_url=self.url, timeout=10),
+            self._client(),
             base_url=self.url,
             ttl_seconds=ttl_seconds,
             name=name,

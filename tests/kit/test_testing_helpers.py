@@ -322,3 +322,14 @@ def test_threads_whose_first_calls_meet_share_one_loop_and_a_body_is_decoded_onc
     started = loops() - earlier
     transport.close()
     assert len(started) == 1
+
+
+def test_the_helpers_send_the_admin_token_the_kit_is_configured_with() -> None:
+    """A team's kit.toml sets an admin token: every helper sends it (each was a 401)."""
+    with MockServer({"kit": {"admin_token": "t0k-Secret"}}) as server:
+        server.reset()
+        server.advance(60)
+        with server.session() as session, quoparts(session) as client:
+            client.login()
+            session.assert_called(operation="login")
+        assert httpx.get(f"{server.url}/__admin/health").status_code == 401  # others: no token
