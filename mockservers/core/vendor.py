@@ -546,7 +546,8 @@ class Vendor:
         ``unknown`` with the detail ``routing: ...``: a connector's wrong URL shows in the
         journal like any other call."""
         started = perf_counter()
-        call = Call(request.scope, self.name, UNKNOWN, b"", self.kit, {})
+        query = parse_query(request.scope["query_string"])  # whose call it is may be there
+        call = Call(request.scope, self.name, UNKNOWN, b"", self.kit, query)
         detail = f"routing: {reason}"
 
         def answer() -> Response:

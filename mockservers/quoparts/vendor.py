@@ -11,7 +11,7 @@ from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
 from mockservers.core.generated import Generated
 from mockservers.core.http import status_phrase
-from mockservers.core.vendor import Call, Query, Vendor, VendorRoute
+from mockservers.core.vendor import UNKNOWN, Call, Query, Vendor, VendorRoute
 from mockservers.core.verify import code_list
 from mockservers.quoparts import coverage, responses
 from mockservers.quoparts.errors import bad_request, envelope_error
@@ -65,7 +65,12 @@ class QuoParts(Vendor):
     def tenant_of(self, call: Call) -> str | None:
         if call.operation == "login":
             return call.query.get("username")
-        return self.model.tokens.tenant_of(call.query.get("token"))
+        owner = self.model.tokens.tenant_of(call.query.get("token"))
+        if owner is None and call.operation == UNKNOWN:
+            # A wrong path or method (a login sent to ws_quoparts without .php): whoever it
+            # names, so that it shows in that session's journal.
+            return call.query.get("username")
+        return owner
 
     def session_credentials(self, prefix: str) -> dict[str, Any]:
         return {"username": prefix, "password": secrets.token_urlsafe(12)}

@@ -333,3 +333,14 @@ def test_the_helpers_send_the_admin_token_the_kit_is_configured_with() -> None:
             client.login()
             session.assert_called(operation="login")
         assert httpx.get(f"{server.url}/__admin/health").status_code == 401  # others: no token
+
+
+def test_a_call_to_a_wrong_path_shows_in_the_session_it_names(mockserver_session: Session) -> None:
+    """The most common connector bug, a wrong base URL: a QuoParts login sent without the
+    .php is the session's (it was journalled in the global scope, invisible to the test)."""
+    session = mockserver_session
+    account = session.credentials["quoparts"]
+    httpx.get(f"{session.base_url('quoparts')}/ws_quoparts", params={"login": "", **account})
+    (entry,) = session.requests()
+    assert (entry["operation"], entry["status"]) == ("unknown", 404)
+    session.assert_called(vendor="quoparts", operation="unknown")
