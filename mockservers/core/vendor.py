@@ -125,12 +125,23 @@ class Kit:
             found.reset(session_id)
 
 
+def header_text(value: bytes) -> str:
+    """A header value as a vendor's server reads it: without the whitespace around it (which
+    HTTP says is not part of it: ``password: demo\t`` is ``demo``), as UTF-8, as clients send
+    text beyond ASCII (a configured password ``päss`` matches), else byte for byte (Latin-1)."""
+    value = value.strip(b" \t")
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
 class CallHeaders(dict[str, str]):
     """Request headers by lower-case name; a repeated header's first value (as Starlette's
     ``Headers.get``). ASGI servers send the names in lower case already."""
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        super().__init__({k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(raw)})
+        super().__init__({k.decode("latin-1"): header_text(v) for k, v in reversed(raw)})
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
         return dict.get(self, key.lower(), default)
@@ -205,7 +216,7 @@ class Call:
         raw = self._raw_headers
         if raw is None:
             raw = self._raw_headers = dict(reversed(self.scope["headers"]))
-        return [raw.get(name, b"").decode("latin-1") for name in names]
+        return [header_text(raw.get(name, b"")) for name in names]
 
     @property
     def client_ip(self) -> str:

@@ -84,7 +84,8 @@ class MockServer(AdminScope):
     def _client(self) -> httpx.Client:
         """A client of the admin API: with the kit's admin token, when it has one (a team's
         ``kit.toml`` sets one: every helper was a 401)."""
-        token = self.app.state.config.admin_token
+        config = getattr(self.app.state, "config", None)  # an app of the kit's has one
+        token = config.admin_token if config is not None else None
         headers = {"X-Admin-Token": token} if token else {}
         return httpx.Client(base_url=self.url, timeout=10, headers=headers)
 

@@ -404,3 +404,24 @@ def test_a_refused_credential_says_why_and_never_what_it_was(
     assert answer.headers["x-mockservers-detail"] == detail
     (entry,) = http.get("/__admin/requests", params={"limit": 1}).json()
     assert entry["detail"] == detail and "nope-Secret" not in answer.headers["x-mockservers-detail"]
+
+
+def test_header_credentials_are_read_as_a_server_reads_them() -> None:
+    """Whitespace around a header value is not part of it (HTTP), and text beyond ASCII
+    arrives as UTF-8: a configured "päss" is matched, a trailing tab is no wrong password."""
+    accounts = [{"username": "shöp", "password": "päss", "company_id": "7", "site_id": "1"}]
+    app = create_app({"keepit": {"accounts": accounts}, "kit": {"admin_token": "tök"}})
+    query = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        for username, password in (("shöp", "päss\t"), ("demo", "demo "), ("demo", " demo")):
+            headers = {"username": username.encode(), "password": password.encode()}
+            answer = http.post(
+                "/keepit/api",
+                params=query,
+                headers=headers | {"companyId": "7" if username != "demo" else "1", "siteId": "1"},
+                json={"subjectsRecords": [{}]},
+            )
+            assert answer.status_code == 400 and answer.json()["code"] == 400, password
+        xtra = {"SyncPublicKey": "demo-public ", "SyncSecretKey": "demo-secret\t"}
+        assert http.post("/xtra/api/sync/v1/irs/update", headers=xtra, json=[]).status_code == 200
+        assert http.get("/__admin/health", headers={"X-Admin-Token": "tök".encode()}).is_success
