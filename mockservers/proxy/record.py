@@ -108,6 +108,16 @@ def _write_whole(path: Path, recorder: Recorder) -> None:
     os.replace(temporary, path)
 
 
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path.1``, ``path.2``…: the first no file has (one moved aside earlier
+    the same day is kept too)."""
+    found, number = path, 0
+    while found.exists():
+        number += 1
+        found = path.with_name(f"{path.name}.{number}")
+    return found
+
+
 def _continued(path: Path) -> Recorder:
     """A recorder holding the entries already in ``path`` (already masked), if any. A file that
     is not a HAR is moved aside (``.unreadable``), never overwritten."""
@@ -119,7 +129,7 @@ def _continued(path: Path) -> Recorder:
         if not isinstance(entries, list):
             raise TypeError("log.entries is not a list")
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        aside = path.with_name(path.name + ".unreadable")
+        aside = _free_name(path.with_name(path.name + ".unreadable"))
         os.replace(path, aside)
         log.warning("%s is not a HAR file (%s): moved to %s", path, exc, aside)
         return recorder

@@ -81,6 +81,24 @@ def test_the_day_s_file_is_continued_by_a_proxy_started_again(tmp_path: Path) ->
     assert len(json.loads(path.read_text("utf-8"))["log"]["entries"]) == 2
 
 
+def test_a_torn_file_of_the_day_is_moved_aside_each_time_never_over_another(
+    tmp_path: Path,
+) -> None:
+    """A proxy killed mid-write leaves a file that is no HAR: the next start keeps it aside,
+    and a second such file the same day does not replace the first."""
+    login = {"login": "", "username": "demo", "password": "demo"}
+    with MockServer() as upstream:
+        for torn in (b'{"log": {"entries": [', b'{"log": '):
+            with proxied(upstream, ("quoparts",), record=tmp_path) as (_, http):
+                http.get(QP, params=login)
+            (path,) = tmp_path.glob("*.har")
+            path.write_bytes(torn)
+        with proxied(upstream, ("quoparts",), record=tmp_path) as (_, http):
+            http.get(QP, params=login)
+    aside = sorted(p.read_bytes() for p in tmp_path.glob("*.har.unreadable*"))
+    assert aside == [b'{"log": ', b'{"log": {"entries": [']
+
+
 def test_a_recording_that_cannot_be_written_never_costs_the_connector_its_answer(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
