@@ -178,6 +178,13 @@ def proxy(args: argparse.Namespace) -> int:
         if vendor in upstreams:
             return _fail(f"--upstream {vendor}: given twice")
         upstreams[vendor] = url
+    from mockservers.workers import check_free
+
+    base = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
+    try:  # a port in use is said first, before anything is made (the recording's folder)
+        check_free(args.host, args.port)
+    except OSError as exc:
+        return _fail(f"cannot listen on {base}: {exc}")
     try:
         config = ServeSpec(config=args.config, admin_token=args.admin_token).load_config()
         app = create_proxy_app(upstreams, config, shadow=args.shadow, record=args.record)
@@ -190,7 +197,6 @@ def proxy(args: argparse.Namespace) -> int:
             f"refusing to bind {args.host} without --admin-token: the admin API "
             "would let anyone on the network read the journal"
         )
-    base = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
     _proxy_banner(base, config, app, args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logs.install()
@@ -236,6 +242,8 @@ def replay(args: argparse.Namespace) -> int:
 
     from mockservers.proxy.replay import Replay, ReplayError, read, report
 
+    if not _http_url(args.base_url):
+        return _fail(f"--base-url {args.base_url!r}: expected an http(s) URL")
     names = ("username", "password", "public_key", "secret_key", "token", "company_id", "site_id")
     credentials = {name: getattr(args, name) for name in names}
     try:

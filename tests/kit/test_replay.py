@@ -182,6 +182,23 @@ def test_replay_usage_problems_exit_2(
         sock.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}/quoparts"
     assert main(["replay", str(files["quoparts"]), "--base-url", closed]) == 2
+    for wrong in ("ftp://x/quoparts", "notaurl"):  # each exchange was a difference, exit 1
+        assert main(["replay", str(files["quoparts"]), "--base-url", wrong]) == 2
+
+
+def test_a_proxy_on_a_port_in_use_says_so_before_it_makes_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = str(holder.getsockname()[1])
+        record = tmp_path / "recordings"
+        args = ["proxy", "--port", port, "--upstream", "quoparts=http://x", "--record"]
+        assert main([*args, str(record)]) == 2
+    printed = capsys.readouterr()
+    assert "cannot listen on" in printed.err and "mockservers proxy on" not in printed.out
+    assert not record.exists()
 
 
 def test_a_header_value_beyond_ascii_is_replayed_as_the_bytes_first_sent(
