@@ -254,16 +254,27 @@ def secrets_of(
 ) -> list[str]:
     """The secret values of one exchange: those of the query, headers and JSON fields named
     like a secret, in the answer and (``requests``) in the request; a ``Bearer <token>``
-    header also gives its token alone."""
-    values = [v for k, v in response_headers if secret_header(k)]
+    header also gives its token alone, a cookie header its values alone (never the words
+    around them: ``Bearer``, ``Secure`` and ``HttpOnly`` are no secrets)."""
+    values = [v for k, v in response_headers if secret_header(k) for v in _header_secrets(k, v)]
     values += _json_secrets(response_body)
     if requests:
         query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
-        values += [v for k, v in request_headers if secret_header(k)]
+        values += [v for k, v in request_headers if secret_header(k) for v in _header_secrets(k, v)]
         values += [v for k, v in query if is_secret(k)]
         values += _json_secrets(request_body)
-    values += [part for v in values for part in v.split()]
     return [v for v in values if len(v) >= SCRUBBED_MIN_LENGTH]
+
+
+def _header_secrets(name: str, value: str) -> list[str]:
+    """A secret header's value whole, and the secret parts of it: a cookie's values (``Cookie:
+    a=1; b=2``, ``Set-Cookie: a=1; Path=/``), or the credential after a scheme (``Bearer``)."""
+    name = name.lower()
+    if name in ("cookie", "set-cookie"):
+        pairs = value.split(";") if name == "cookie" else value.split(";")[:1]
+        return [value, *(pair.partition("=")[2].strip() for pair in pairs)]
+    credential = value.strip().partition(" ")[2].strip()
+    return [value, credential] if credential else [value]
 
 
 def blots(values: Iterable[str]) -> list[str]:

@@ -98,6 +98,23 @@ def test_a_secret_seen_in_an_answer_is_blotted_out_wherever_else_it_appears() ->
     assert HAR.check(recorder.document()) == []
 
 
+def test_a_credential_is_blotted_out_but_not_the_words_around_it() -> None:
+    """A bearer's token and a cookie's value are secrets; ``Bearer``, ``Secure`` and
+    ``HttpOnly`` are words a vendor's answer may hold (they were blotted out everywhere)."""
+    recorder = har.Recorder()
+    recorder.add(
+        **exchange(
+            request_headers=[("Authorization", "Bearer BearerTok-12345")],
+            response_headers=[("Set-Cookie", "PHPSESSID=CookieSecret42; Path=/; HttpOnly; Secure")],
+        )
+    )
+    note = b'{"note": "HttpOnly Secure Path=/; atteso \'Bearer <token>\'", "t": "BearerTok-12345"}'
+    recorder.add(**exchange(response_body=note + b" CookieSecret42"))
+    text = recorder.document()["log"]["entries"][1]["response"]["content"]["text"]
+    assert "HttpOnly Secure Path=/; atteso 'Bearer <token>'" in text
+    assert "BearerTok-12345" not in text and "CookieSecret42" not in text
+
+
 def test_without_remember_requests_generated_values_in_secret_places_stay_local() -> None:
     """The fuzz harness's requests carry junk such as ``application/json`` in a password field:
     masked there, but not blotted out of every Content-Type."""
