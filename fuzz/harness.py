@@ -17,9 +17,12 @@ after N requests (the login included); ``--rate-limit N/s`` paces every request;
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -84,7 +87,7 @@ def run_harness(
         else None
     )
     try:
-        with httpx.Client(timeout=30.0) as client:
+        with _terminated_as_interrupted(), httpx.Client(timeout=30.0) as client:
             target = Target(
                 plugin,
                 args.base_url,
@@ -100,10 +103,36 @@ def run_harness(
                 shared=True,
             )
             return _run(target, plugin, args, accepted, say)
+    except KeyboardInterrupt:  # before the cases began (logging in), or while writing
+        say("mockservers fuzz: interrupted")
+        return INTERRUPTED
     finally:
         if har is not None:
             path = har.write(f"mockservers fuzz {args.vendor} --base-url {args.base_url}")
             say(f"recorded {len(har.recorder)} exchange(s) as HAR: {path}")
+
+
+INTERRUPTED = 130
+"""The exit status of a run stopped by Ctrl-C or SIGTERM (a CI job cancelled or timed out),
+once it has written what it found so far."""
+
+
+@contextmanager
+def _terminated_as_interrupted() -> Iterator[None]:
+    """SIGTERM stops the run as Ctrl-C does (``KeyboardInterrupt``), so that the report, the
+    JUnit file and the recording are still written: it killed the process outright."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 _OUTPUTS = {"report": "--report", "junit_xml": "--junit-xml", "record": "--record"}
@@ -149,7 +178,9 @@ def _run(
     except (PluginError, httpx.TransportError, BudgetExhausted) as exc:
         say(f"mockservers fuzz: cannot authenticate against {target.base_url}: {exc}")
         return 2
-    reports = _fuzz_all(target, args, harness_settings(args.max_examples, args.seed), say)
+    reports, interrupted = _fuzz_all(
+        target, args, harness_settings(args.max_examples, args.seed), say
+    )
     elapsed = time.perf_counter() - started
     # A dry run learns nothing about failures; a run the budget cut did not finish its last one.
     ran = set() if args.dry_run else baseline.completed(reports, cut=target.exhausted)
@@ -174,18 +205,35 @@ def _run(
         path = baseline.write(args.baseline, accepted, args.vendor, reports, ran)
         changes = f"{len(comparison.new)} added, {len(comparison.fixed)} dropped"
         say(f"baseline updated: {path} ({changes})")
-        return 0
-    return status
+        return INTERRUPTED if interrupted else 0
+    return INTERRUPTED if interrupted else status
 
 
 def _fuzz_all(
     target: Target, args: argparse.Namespace, hs: settings, say: Say
-) -> list[OperationReport]:
-    reports = []
+) -> tuple[list[OperationReport], bool]:
+    """Each operation's report in each mode; and whether the run was interrupted (the
+    operation it was in has none: only finished ones are reported and counted as run)."""
+    reports: list[OperationReport] = []
+    try:
+        _fuzz_each(target, args, hs, say, reports)
+    except KeyboardInterrupt:
+        say("  interrupted: what ran until then is reported")
+        return reports, True
+    return reports, False
+
+
+def _fuzz_each(
+    target: Target,
+    args: argparse.Namespace,
+    hs: settings,
+    say: Say,
+    reports: list[OperationReport],
+) -> None:
     for operation in api_operations(args.vendor).values():
         for mode in MODES.values():
             if target.exhausted:
-                return reports
+                return
             run = fuzz_operation(
                 target, operation, mode, hs, stop_on_failure=False, seed_value=args.seed
             )
@@ -198,7 +246,6 @@ def _fuzz_all(
                     f"    FAILED {finding.check} (HTTP {finding.status}, {repeats} case(s)): "
                     f"{finding.message.strip()}\n    reproduce: {finding.curl}"
                 )
-    return reports
 
 
 def _summary(

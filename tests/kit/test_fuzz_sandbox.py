@@ -404,3 +404,31 @@ def test_the_har_is_written_even_when_the_run_stops_early(
     (entry,) = json.loads(text)["log"]["entries"]
     assert entry["request"]["url"].endswith("login=&username=alice&password=***")
     assert "Wrong-S3cret-pw" not in text
+
+
+def test_a_run_stopped_by_sigterm_writes_what_it_found_and_exits_130(
+    accounts_server: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI job cancelled or timed out sends SIGTERM: the run stops as on Ctrl-C, and the
+    recording, the JUnit file and the report hold what ran until then (none was written)."""
+    import os
+    import signal
+
+    from fuzz.recording import HarFile
+
+    original, sent, before = HarFile.add, [], signal.getsignal(signal.SIGTERM)
+
+    def add(self: HarFile, exchange: Exchange) -> None:
+        original(self, exchange)
+        sent.append(exchange)
+        if len(sent) == 12:  # the login, then some cases
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(HarFile, "add", add)
+    har, junit, page = tmp_path / "run.har", tmp_path / "junit.xml", tmp_path / "run.html"
+    argv = ["fuzz", "quoparts", "--base-url", accounts_server.base_url("quoparts")]
+    argv += [*HAR_RUNS["quoparts"], "--max-examples", "20", "--record", str(har)]
+    assert main([*argv, "--junit-xml", str(junit), "--report", str(page)]) == 130
+    assert len(json.loads(har.read_text("utf-8"))["log"]["entries"]) >= 12
+    assert ET.parse(junit).getroot() is not None and page.exists()
+    assert signal.getsignal(signal.SIGTERM) == before  # the process's own handler, back
