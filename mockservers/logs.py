@@ -3,11 +3,13 @@ request line, no traceback for a fault."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from mockservers.core.errors import DroppedConnection
-from mockservers.core.journal import MASK, is_secret
+from mockservers.core.journal import MASK, is_secret, secret_header
 
 
 def mask_path(full_path: str) -> str:
@@ -40,11 +42,40 @@ class MaskRequestLines(logging.Filter):
         return True
 
 
-class QuietDrops(logging.Filter):
-    """A ``drop`` fault closes the connection on purpose: not an error worth a traceback."""
+class MaskAsgiMessages(logging.Filter):
+    """``--log-level trace`` logs each ASGI scope and message (bodies already left out): the
+    query and the headers carry passwords, tokens and keys."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], DroppedConnection))
+        if isinstance(record.args, tuple):
+            record.args = tuple(_masked_message(arg) for arg in record.args)
+        return True
+
+
+def _masked_message(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    masked = dict(value)
+    query = masked.get("query_string")
+    if isinstance(query, bytes) and query:
+        masked["query_string"] = mask_path("?" + query.decode("latin-1"))[1:].encode("latin-1")
+    headers = masked.get("headers")
+    if isinstance(headers, list):
+        masked["headers"] = [
+            (k, MASK.encode()) if secret_header(bytes(k).decode("latin-1")) else (k, v)
+            for k, v in headers
+        ]
+    return masked
+
+
+class QuietDrops(logging.Filter):
+    """A ``drop`` fault closes the connection on purpose, and a call still waiting out its
+    ``latency`` fault when the server stops is cancelled: neither is an error worth a
+    traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        quiet = (DroppedConnection, asyncio.CancelledError)
+        return not (record.exc_info and isinstance(record.exc_info[1], quiet))
 
 
 def install(*, access_log: bool = False) -> None:
@@ -55,6 +86,7 @@ def install(*, access_log: bool = False) -> None:
     if access_log and access.getEffectiveLevel() > logging.INFO:
         access.setLevel(logging.INFO)
     _add_once(logging.getLogger("uvicorn.error"), QuietDrops)
+    _add_once(logging.getLogger("uvicorn.asgi"), MaskAsgiMessages)
     mask_request_lines()
 
 

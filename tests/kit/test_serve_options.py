@@ -171,3 +171,14 @@ def test_a_port_in_use_is_refused_before_the_banner_even_by_another_serve_s_work
         done = serve_refused("--port", str(port))
     assert done.returncode == 2 and "cannot listen on" in done.stderr
     assert "serving on" not in done.stdout and "Traceback" not in done.stderr
+
+
+def test_the_trace_log_shows_the_asgi_messages_without_a_secret() -> None:
+    """``--log-level trace`` logs each call's scope: its query and headers, masked."""
+    with serving("--log-level", "trace") as served:
+        query = {"login": "", "username": "demo", "password": "Wrong-S3cret-pw"}
+        headers = {"SyncSecretKey": "Xtra-S3cret-key"}
+        httpx.get(f"{served.url}/quoparts/ws_quoparts.php", params=query, headers=headers)
+    log = served.process.stderr.read()
+    assert "ASGI [" in log and "password=***" in log
+    assert "Wrong-S3cret-pw" not in log and "Xtra-S3cret-key" not in log

@@ -5,6 +5,7 @@ an inner pytest, with and without xdist)."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import textwrap
@@ -344,3 +345,23 @@ def test_a_call_to_a_wrong_path_shows_in_the_session_it_names(mockserver_session
     (entry,) = session.requests()
     assert (entry["operation"], entry["status"]) == ("unknown", 404)
     session.assert_called(vendor="quoparts", operation="unknown")
+
+
+def test_a_call_still_waiting_out_a_latency_fault_at_stop_logs_no_traceback() -> None:
+    """The test ended before the fault's delay (its client timed out): stopping cancels the
+    call, which is expected, not an error to show under the next test."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    uvicorn_errors = logging.getLogger("uvicorn.error")  # where uvicorn says it
+    try:
+        with MockServer() as server:
+            uvicorn_errors.addHandler(handler)  # once started: its logging set-up is done
+            server.fault(vendor="quoparts", operation="login", kind="latency", latency_ms=5000)
+            with pytest.raises(httpx.ReadTimeout):
+                url = f"{server.url}/quoparts/ws_quoparts.php"
+                httpx.get(url, params={"login": ""}, timeout=0.2)
+    finally:
+        uvicorn_errors.removeHandler(handler)
+    assert any("graceful shutdown" in r.getMessage() for r in records)  # it did cancel
+    assert [r.getMessage() for r in records if r.exc_info] == []
