@@ -96,7 +96,7 @@ def entry(
 ) -> dict[str, Any]:
     """One HAR entry for one exchange, secrets masked. ``status`` 0: no answer came (a dropped
     connection; say why in ``comment``), so the response is empty."""
-    request_headers, response_headers = list(request_headers), list(response_headers)
+    request_headers, response_headers = list(request_headers), mask_header_urls(response_headers)
     started = started if started.tzinfo is not None else started.replace(tzinfo=UTC)
     duration = round(max(duration_ms, 0.0), 3)
     request: dict[str, Any] = {
@@ -289,6 +289,25 @@ def blots(values: Iterable[str]) -> list[str]:
 def scrub(node: Any, values: Iterable[str]) -> Any:
     """``node`` (JSON data or text) with every one of these secret values blotted out."""
     return _scrub(node, blots(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH))
+
+
+_URL_HEADERS = frozenset({"location", "content-location", "refresh"})
+
+
+def mask_header_urls(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Headers whose value is a URL (a redirect's ``Location``) with the values of their secret
+    query parameters masked: a sandbox that redirects to ``?token=...``."""
+    return [(k, mask_url(v) if k.lower() in _URL_HEADERS else v) for k, v in pairs]
+
+
+def scrub_headers(
+    headers: Iterable[tuple[bytes, bytes]], values: Iterable[str]
+) -> list[tuple[bytes, bytes]]:
+    """An answer's headers as a journal keeps them: URLs' secret parameters masked, and every
+    one of these secret values blotted out (a redirect that echoes the password it was sent)."""
+    text = mask_header_urls((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers)
+    kept = list(values)
+    return [(k.encode("latin-1"), scrub_bytes(v.encode("latin-1"), kept)) for k, v in text]
 
 
 def scrub_bytes(body: bytes, values: Iterable[str]) -> bytes:

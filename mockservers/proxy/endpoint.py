@@ -184,7 +184,7 @@ class Forwarding:
         entry = call.entry(
             status=answer.status,
             response_body=har.scrub_bytes(answer.body, secrets),
-            response_headers=answer.headers,
+            response_headers=har.scrub_headers(answer.headers, secrets),
             source="upstream",
             verdict=har.scrub(call.verdict(answer.status, answer.body), secrets),
             shadow=differences,

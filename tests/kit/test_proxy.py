@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -307,7 +308,8 @@ def _vendor_like(body: bytes, **headers: str) -> MockServer:
 
     async def answer(request: Request) -> Response:
         sent = request.query_params.get("password", "")
-        return Response(body.replace(b"{password}", sent.encode()), headers=headers)
+        echoed = {k: v.replace("{password}", sent) for k, v in headers.items()}
+        return Response(body.replace(b"{password}", sent.encode()), headers=echoed)
 
     routes = [Route("/quoparts/{path:path}", answer, methods=["GET", "POST"])]
     return MockServer(app=Starlette(routes=routes))
@@ -344,3 +346,24 @@ def test_a_secret_the_vendor_echoes_is_blotted_out_of_the_journal() -> None:
         assert "Quo-S3cret-pw" in http.get(QP, params=params).text  # passed on unchanged
         journal = http.get("/__admin/requests").text
     assert "Quo-S3cret-pw" not in journal and "Password errata: ***" in journal
+
+
+def test_a_secret_in_a_redirect_s_url_is_masked_in_the_journal_and_the_recording(
+    tmp_path: Path,
+) -> None:
+    """A sandbox that redirects to a URL with the password it was sent, or with a token."""
+    headers = {
+        "location": "/quoparts/ws_quoparts.php?login=&username=demo&password={password}",
+        "content-location": "/elsewhere?token=RedirTok999888&x=1",
+    }
+    with (
+        _vendor_like(b"", **headers) as upstream,
+        proxied(upstream, ("quoparts",), record=tmp_path) as (_, http),
+    ):
+        params = {"login": "", "username": "demo", "password": "Quo-S3cret-pw"}
+        assert "Quo-S3cret-pw" in http.get(QP, params=params).headers["location"]
+        journal = http.get("/__admin/requests").text
+    (recording,) = tmp_path.glob("*.har")
+    for kept in (journal, recording.read_text("utf-8")):
+        assert "Quo-S3cret-pw" not in kept and "RedirTok999888" not in kept
+        assert "token=***&x=1" in kept
