@@ -175,6 +175,8 @@ def proxy(args: argparse.Namespace) -> int:
         vendor, sep, url = given.partition("=")
         if not sep or not _http_url(url):
             return _fail(f"--upstream {given!r}: expected VENDOR=URL with an http(s) URL")
+        if urlsplit(url).query or "#" in url:  # each call's own query replaces it
+            return _fail(f"--upstream {given!r}: the vendor's base URL, without ?query or #")
         if vendor in upstreams:
             return _fail(f"--upstream {vendor}: given twice")
         upstreams[vendor] = url

@@ -40,7 +40,15 @@ from mockservers.core.vendor import (
     detail_header,
     parse_query,
 )
-from mockservers.proxy.forward import Answer, AnswerTooLarge, Body, TooLarge, Upstream, end_to_end
+from mockservers.proxy.forward import (
+    Answer,
+    AnswerTooLarge,
+    Body,
+    TooLarge,
+    Upstream,
+    end_to_end,
+    readable_codings,
+)
 from mockservers.proxy.record import HarFolder
 from mockservers.proxy.shadow import Shadow
 
@@ -60,7 +68,7 @@ class Call:
         self.query: bytes = scope["query_string"]
         self.operation = operation_of(vendor, scope["path"][len(prefix) :], self.query)
         self.headers: list[tuple[bytes, bytes]] = scope["headers"]
-        self.sent_headers = end_to_end(self.headers, "host", "expect")
+        self.sent_headers = readable_codings(end_to_end(self.headers, "host", "expect"))
         self.url = upstream.url(_after_prefix(raw_path, prefix), self.query)
         self.body = Body(receive, limit)
 

@@ -3,7 +3,9 @@
 Unchanged means: the method, the path under the vendor's prefix (as the client encoded it),
 the query string byte for byte, every end-to-end header and the body; only what belongs to one
 connection goes (the hop-by-hop headers of RFC 7230 §6.1, and those ``Connection`` names) and
-``Host`` becomes the upstream's. The same holds for the answer on its way back.
+``Host`` becomes the upstream's, and ``Accept-Encoding`` names only the codings the proxy
+can read (gzip, deflate): a ``br`` answer would pass through unchecked, its JSON unseen. The
+same holds for the answer on its way back.
 
 The request body is passed on as it arrives, chunk by chunk, and kept (the journal, the shadow
 and the recording need it); past the kit's ``max_body_bytes`` the call stops with
@@ -50,6 +52,23 @@ class TooLarge(Exception):
 
 class AnswerTooLarge(TooLarge):
     """The upstream's answer past ``max_body_bytes``: the vendor's 502."""
+
+
+READABLE_CODINGS = frozenset({b"gzip", b"x-gzip", b"deflate", b"identity"})
+"""The content codings the proxy decompresses to check and journal an answer."""
+
+
+def readable_codings(headers: RawHeaders) -> RawHeaders:
+    """``Accept-Encoding`` without the codings the proxy cannot read (``br``, ``zstd``); the
+    connector still gets an answer it said it accepts."""
+    kept: RawHeaders = []
+    for name, value in headers:
+        if name.lower() == b"accept-encoding":
+            tokens = [t.strip() for t in value.split(b",")]
+            readable = [t for t in tokens if t.split(b";")[0].strip().lower() in READABLE_CODINGS]
+            value = b", ".join(readable) or b"identity"
+        kept.append((name, value))
+    return kept
 
 
 def end_to_end(headers: Iterable[tuple[bytes, bytes]], *drop: str) -> RawHeaders:

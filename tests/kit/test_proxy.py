@@ -251,7 +251,8 @@ def test_the_proxy_command_forwards_and_refuses_bad_options(upstream: MockServer
 
     assert main(["proxy", "--upstream", "quoparts"]) == 2
     assert main(["proxy", "--upstream", "nobody=http://x"]) == 2
-    for bad in ("http://h:notaport/x", "http://[::1", "http://", "ftp://host"):
+    bad_urls = ("http://h:notaport/x", "http://[::1", "http://", "ftp://host")
+    for bad in (*bad_urls, "http://h/quoparts?apikey=K1", "http://h/quoparts#x"):  # never sent
         assert main(["proxy", "--upstream", f"quoparts={bad}"]) == 2
     assert main(["proxy", "--upstream", f"quoparts={url}", "--upstream", "quoparts=http://x"]) == 2
 
@@ -313,6 +314,19 @@ def _vendor_like(body: bytes, **headers: str) -> MockServer:
 
     routes = [Route("/quoparts/{path:path}", answer, methods=["GET", "POST"])]
     return MockServer(app=Starlette(routes=routes))
+
+
+def test_the_vendor_is_asked_only_for_codings_the_proxy_can_read() -> None:
+    """A connector that accepts brotli (a browser, curl --compressed): the vendor is asked for
+    gzip or deflate only, or a br answer would pass unchecked, its JSON unseen."""
+    capture = Capture()
+    with MockServer() as upstream, proxied(upstream, transport=capture) as (_, http):
+        login = {"login": "", "username": "demo", "password": "demo"}
+        for accepted, asked in (("br, gzip;q=0.8, zstd", "gzip;q=0.8"), ("br", "identity")):
+            http.get(QP, params=login, headers={"Accept-Encoding": accepted})
+            assert capture.exchanges[-1].request.headers["accept-encoding"] == asked
+        (entry, _) = http.get("/__admin/requests").json()
+    assert entry["verdict"] == {"request": [], "response": []}
 
 
 def test_a_compressed_answer_is_held_to_the_limit_and_a_broken_one_passed_on() -> None:
