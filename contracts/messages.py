@@ -106,6 +106,12 @@ def verdict(
     checked = contract_for(vendor, operation, "headers")
     if checked is not None:
         found["request"] += _violations(checked, named_headers(checked, headers))
+    given = sorted(status for name, status in _responses(vendor) if name == operation)
+    if given and str(status) not in given and "default" not in given:
+        found["response"].append(
+            f"{vendor}/{operation}: status {status} is no answer its document gives"
+            f" ({', '.join(given)})"
+        )
     checked = response_contract(vendor, operation, status)
     if checked is not None:
         found["response"] += _violations(checked, _json(answer))

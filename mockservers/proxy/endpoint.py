@@ -107,6 +107,10 @@ class Call:
         )
         if self.method == "HEAD":  # the answer to a HEAD has no body (RFC 9110, 9.3.2)
             found["response"] = []
+        if self.operation == UNKNOWN:  # no contract to judge it by: say so, not "it meets"
+            found["request"].append(
+                f"{self.vendor.name}: no operation of its document at this path and query"
+            )
         return found
 
     def entry(self, **answered: Any) -> Entry:

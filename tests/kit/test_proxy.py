@@ -316,6 +316,24 @@ def _vendor_like(body: bytes, **headers: str) -> MockServer:
     return MockServer(app=Starlette(routes=routes))
 
 
+def test_a_status_the_document_never_gives_and_an_unknown_call_are_flagged(
+    upstream: MockServer,
+) -> None:
+    """A QuoParts answer is always HTTP 200: a 503 is off the document, whatever its body; a
+    call that names no operation has no contract, which is no "meets its contracts"."""
+    upstream.fault(vendor="quoparts", operation="login", kind="status", status=503, times=1)
+    with proxied(upstream, vendors=("quoparts",)) as (_, http):
+        http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
+        http.get(QP, params={"deleteAll": ""})
+        unknown, refused = http.get("/__admin/requests").json()
+    assert refused["verdict"]["response"] == [
+        "quoparts/login: status 503 is no answer its document gives (200)"
+    ]
+    assert unknown["verdict"]["request"] == [
+        "quoparts: no operation of its document at this path and query"
+    ]
+
+
 def test_the_vendor_is_asked_only_for_codings_the_proxy_can_read() -> None:
     """A connector that accepts brotli (a browser, curl --compressed): the vendor is asked for
     gzip or deflate only, or a br answer would pass unchecked, its JSON unseen."""
