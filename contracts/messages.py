@@ -102,10 +102,10 @@ def verdict(
         found["request"] += _violations(checked, _json(body))
     checked = contract_for(vendor, operation, "query")
     if checked is not None:
-        found["request"] += _violations(checked, query)
+        found["request"] += _violations(checked, query, "(query)")
     checked = contract_for(vendor, operation, "headers")
     if checked is not None:
-        found["request"] += _violations(checked, named_headers(checked, headers))
+        found["request"] += _violations(checked, named_headers(checked, headers), "(headers)")
     given = sorted(status for name, status in _responses(vendor) if name == operation)
     if given and str(status) not in given and "default" not in given:
         found["response"].append(
@@ -136,9 +136,8 @@ def _json(raw: bytes) -> Any:
         return NotJSON(f"not JSON ({exc})")
 
 
-def _violations(checked: Contract, instance: Any) -> list[str]:
+def _violations(checked: Contract, instance: Any, whole: str = "(body)") -> list[str]:
+    """``contract: where: message`` for each violation (``whole``: the message as a whole)."""
     if isinstance(instance, NotJSON):
         return [f"{checked.name}: {instance}"]
-    return [
-        f"{checked.name}: {v.pointer or '(body)'}: {v.message}" for v in checked.check(instance)
-    ]
+    return [f"{checked.name}: {v.pointer or whole}: {v.message}" for v in checked.check(instance)]

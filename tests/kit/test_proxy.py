@@ -325,7 +325,11 @@ def test_a_status_the_document_never_gives_and_an_unknown_call_are_flagged(
     with proxied(upstream, vendors=("quoparts",)) as (_, http):
         http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
         http.get(QP, params={"deleteAll": ""})
-        unknown, refused = http.get("/__admin/requests").json()
+        http.get(QP, params={"login": "", "username": QP_USER})
+        no_password, unknown, refused = http.get("/__admin/requests").json()
+    assert no_password["verdict"]["request"] == [
+        "quoparts/login.query: (query): 'password' is a required property"
+    ]
     assert refused["verdict"]["response"] == [
         "quoparts/login: status 503 is no answer its document gives (200)"
     ]
