@@ -71,6 +71,9 @@ def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], A
 
     async def handler(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        if exc.headers and "Allow" in exc.headers:  # a set's order: it changed per process
+            allowed = sorted(m.strip() for m in exc.headers["Allow"].split(","))
+            exc.headers["Allow"] = ", ".join(allowed)
         path = request.scope["path"]
         vendor = vendors.get(path.split("/", 2)[1]) if path.startswith("/") else None  # "*"
         if vendor is None or exc.status_code not in (404, 405):

@@ -182,7 +182,10 @@ def test_a_method_or_path_the_vendor_does_not_serve_gets_its_error_body(
     http: httpx.Client, target: Target
 ) -> None:
     wrong_method = http.request("PUT", target.path, headers=target.all_headers(http))
-    assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["allow"]
+    assert wrong_method.status_code == 405
+    # sorted: the same in every process (a set's order changed between --workers)
+    allowed = "GET, HEAD, POST" if target.vendor == "quoparts" else "POST"
+    assert wrong_method.headers["allow"] == allowed
     unknown_path = http.post(f"/{target.vendor}/no/such/path", json={})
     assert unknown_path.status_code == 404
     slash_too_many = http.post(f"{target.path}/", json={})  # not Starlette's bare 307
