@@ -48,12 +48,14 @@ class HarFolder:
 
     def add(self, *, vendor: str, operation: str, upstream: str, **exchange: Any) -> Path:
         """Record one exchange (the keyword arguments of :func:`mockservers.core.har.entry`)
-        and rewrite its file. A file that cannot be written (the folder removed, the disk
+        at the end of its file. A file that cannot be written (the folder removed, the disk
         full) is logged, not raised: the connector still gets the vendor's answer, and the
-        exchange stays in memory for the file's next write."""
+        exchange stays in memory for the file's next write. Only those stay: a written entry
+        is the file's (memory stayed at the size of every answer recorded since start)."""
         target = self.path(vendor, exchange["started"])
         recorder = self._recorders.get(target)
         if recorder is None:
+            self._forget_earlier_days(vendor, target)
             recorder = self._recorders[target] = _continued(target)
         recorded = recorder.add(**exchange)
         recorded.update(_vendor=vendor, _operation=operation, _upstream=upstream)
@@ -62,11 +64,20 @@ class HarFolder:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             if not _appended(target, [recorder.scrubbed(e) for e in unwritten]):
-                _write_whole(target, recorder)
+                _write_whole(target, recorder)  # a new file: the entries not yet written
             unwritten.clear()
+            recorder.entries.clear()  # the secrets it learned stay, for the entries to come
         except OSError as exc:
             log.error("cannot write the recording %s (%s): kept for its next write", target, exc)
         return target
+
+    def _forget_earlier_days(self, vendor: str, today: Path) -> None:
+        """A new day's file for ``vendor``: the earlier days' recorders go, unless they hold
+        entries not yet written."""
+        for path in [p for p in self._recorders if p.name.startswith(f"{vendor}-")]:
+            if path != today and not self._unwritten.get(path):
+                del self._recorders[path]
+                self._unwritten.pop(path, None)
 
 
 _CLOSING = re.compile(rb"\]\s*\}\s*\}\s*\Z")
@@ -119,19 +130,19 @@ def _free_name(path: Path) -> Path:
 
 
 def _continued(path: Path) -> Recorder:
-    """A recorder holding the entries already in ``path`` (already masked), if any. A file that
-    is not a HAR is moved aside (``.unreadable``), never overwritten."""
-    recorder = Recorder(creator="mockservers proxy")
-    if not path.exists():
-        return recorder
-    try:
-        entries = json.loads(path.read_text("utf-8"))["log"]["entries"]
-        if not isinstance(entries, list):
-            raise TypeError("log.entries is not a list")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    """A recorder for the day's file, which is continued where it ends (not read: it may be
+    large). A file that does not end as a HAR this module writes (a proxy killed in the middle
+    of a write) is moved aside (``.unreadable``), never overwritten."""
+    if path.exists() and not _closes(path):
         aside = _free_name(path.with_name(path.name + ".unreadable"))
         os.replace(path, aside)
-        log.warning("%s is not a HAR file (%s): moved to %s", path, exc, aside)
-        return recorder
-    recorder.entries.extend(entries)
-    return recorder
+        log.warning("%s does not end as a HAR file: moved to %s", path, aside)
+    return Recorder(creator="mockservers proxy")
+
+
+def _closes(path: Path) -> bool:
+    """Whether the file ends as a HAR file this module writes (its entries, log, document)."""
+    with path.open("rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - 256))
+        return _CLOSING.search(handle.read()) is not None

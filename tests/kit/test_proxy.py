@@ -166,7 +166,9 @@ def test_an_upstream_that_does_not_answer_gets_each_vendors_502(failure: str) ->
         port = silent.getsockname()[1] if failure == "timeout" else _closed_port()
         base = f"http://127.0.0.1:{port}"
         vendors = ("quoparts", "xtra", "tsdigital", "keepit")
-        app = create_proxy_app({v: f"{base}/{v}" for v in vendors}, timeout=httpx.Timeout(0.1))
+        # Connecting to a listening socket is at once, but not within 0.1 s on a busy machine.
+        timeout = httpx.Timeout(0.1, connect=10)
+        app = create_proxy_app({v: f"{base}/{v}" for v in vendors}, timeout=timeout)
         with httpx.Client(transport=SyncASGITransport(app), base_url="http://proxy") as http:
             answers = {
                 "quoparts": http.get(
