@@ -13,7 +13,7 @@ import re
 import shlex
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -314,15 +314,15 @@ class Journal:
         else:
             raise ValueError(f"journal: unknown operation {operation!r}")
 
-    def replace(self, entries: Iterable[Entry]) -> None:
+    def replace(self, entries: Iterable[Entry], dropped: Mapping[str, int]) -> None:
         """Hold these entries (oldest first, each in its scope's log), and nothing else: a
-        shared store's reload, which hands back the entries it still knows, renderings kept.
-        What each scope's log had dropped stays counted (the store keeps no count of it)."""
-        before, self._logs = self._logs, {}
+        shared store's reload, which hands back the entries it still knows, renderings kept,
+        and how many each scope has dropped (the store bounds its lists as a log does)."""
+        self._logs = {}
         for entry in entries:
             self._log(entry.session or GLOBAL).append(entry)
         for scope, log in self._logs.items():
-            log.dropped = max(log.dropped, before[scope].dropped if scope in before else 0)
+            log.dropped = dropped.get(scope, 0)
 
     def __len__(self) -> int:
         return sum(len(log.entries) for log in self._logs.values())
@@ -334,11 +334,6 @@ class Journal:
             return sum(log.dropped for log in self._logs.values())
         log = self._logs.get(scope or GLOBAL)
         return log.dropped if log is not None else 0
-
-    def kept(self, scope: str) -> int:
-        """How many entries one scope's log holds now (``GLOBAL``: the global scope's)."""
-        log = self._logs.get(scope)
-        return len(log.entries) if log is not None else 0
 
     @property
     def bytes(self) -> int:

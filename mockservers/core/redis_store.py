@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import math
 import os
 from collections import deque
@@ -98,17 +99,47 @@ return gen
 """
 
 _DROP_VENDOR = """
-local kept = {}
-for _, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  if cjson.decode(raw)['vendor'] ~= ARGV[1] then kept[#kept + 1] = raw end
+local sizes = redis.call('LRANGE', KEYS[2], 0, -1)
+local kept, kept_sizes, total = {}, {}, 0
+for i, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if cjson.decode(raw)['vendor'] ~= ARGV[1] then
+    kept[#kept + 1] = raw
+    kept_sizes[#kept_sizes + 1] = sizes[i] or '0'
+    total = total + tonumber(sizes[i] or '0')
+  end
 end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2])
 for k = 1, #kept, 500 do
   redis.call('RPUSH', KEYS[1], unpack(kept, k, math.min(k + 499, #kept)))
+  redis.call('RPUSH', KEYS[2], unpack(kept_sizes, k, math.min(k + 499, #kept)))
 end
+redis.call('SET', KEYS[3], total)
 return 1
 """
-"""Keep a journal list's entries of the other vendors (an admin reset of one vendor)."""
+"""Keep a journal list's entries of the other vendors (an admin reset of one vendor), with
+their sizes and their total."""
+
+_BOUND_JOURNAL = """
+local total = redis.call('INCRBY', KEYS[3], ARGV[3])
+local count = redis.call('LLEN', KEYS[1])
+local drop = 0
+while count - drop > 1 and (count - drop > tonumber(ARGV[1]) or total > tonumber(ARGV[2])) do
+  total = total - tonumber(redis.call('LINDEX', KEYS[2], drop) or '0')
+  drop = drop + 1
+end
+if drop > 0 then
+  redis.call('LTRIM', KEYS[1], drop, -1)
+  redis.call('LTRIM', KEYS[2], drop, -1)
+  redis.call('SET', KEYS[3], total)
+  redis.call('HINCRBY', KEYS[4], ARGV[4], drop)
+end
+return drop
+"""
+"""Bound a journal list as one process bounds its journal: at most ARGV[1] entries and about
+ARGV[2] bytes (sizes as the journal measures them, in a list beside it, their total in
+KEYS[3]; ARGV[3] the bytes just pushed), the oldest dropped first, the newest always kept; how
+many were dropped is counted per scope (KEYS[4], ARGV[4]). The entries never pass through the
+script: only their sizes."""
 
 _INIT_LOCK = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -133,8 +164,8 @@ class Writes:
     def __init__(self) -> None:
         self._commands: list[list[Any]] = []
         self._members: set[tuple[str, str]] = set()
-        self._trims: dict[str, tuple[int, int]] = {}
         self._hashes: dict[str, dict[str, str | bytes]] = {}
+        self._journals: dict[str, JournalAppends] = {}
 
     def command(self, *words: Any) -> None:
         self._commands.append(list(words))
@@ -143,9 +174,10 @@ class Writes:
         """Every command of the batch, in order; then its set memberships and list trims."""
         for key in list(self._hashes):
             self._flush_hash(key)
+        for key in list(self._journals):
+            self._flush_journal(key)
         found: list[Command] = [tuple(words) for words in self._commands]
         found += [("SADD", key, member) for key, member in sorted(self._members)]
-        found += [("LTRIM", key, a, b) for key, (a, b) in self._trims.items()]
         return found
 
     def hset(
@@ -175,6 +207,7 @@ class Writes:
 
     def delete(self, key: str) -> None:
         self._hashes.pop(key, None)  # whatever the batch set in it goes with it
+        self._flush_journal(key)
         self.command("DEL", key)
 
     def sadd(self, key: str, member: str) -> None:
@@ -192,10 +225,32 @@ class Writes:
         for start in range(0, len(values), self.CHUNK):
             self._commands.append(["RPUSH", key, *values[start : start + self.CHUNK]])
 
-    def ltrim(self, key: str, keep: int) -> None:
-        """Keep the list's last ``keep`` values (asked several times in a batch: the fewest)."""
-        kept = self._trims.get(key, (-keep, -1))[0]
-        self._trims[key] = (max(kept, -keep), -1)
+    def journal_append(self, appends: JournalAppends, entry: bytes, size: int) -> None:
+        """Push a journal entry and its size; the list is bounded once for the batch's entries
+        (``_BOUND_JOURNAL``), when the batch ends or another command touches it."""
+        pending = self._journals.setdefault(appends.list_key, appends)
+        pending.entries.append(entry)
+        pending.sizes.append(size)
+
+    def _flush_journal(self, key: str) -> None:
+        pending = self._journals.pop(key, None)
+        if pending is None:
+            return
+        self.rpush(pending.list_key, *pending.entries)
+        self.rpush(pending.sizes_key, *map(str, pending.sizes))
+        self.command(
+            "EVAL",
+            _BOUND_JOURNAL,
+            4,
+            pending.list_key,
+            pending.sizes_key,
+            pending.total_key,
+            pending.dropped_key,
+            pending.max_entries,
+            pending.max_bytes,
+            sum(pending.sizes),
+            pending.scope,
+        )
 
     def zremrangebyscore(self, key: str, low: Any, high: Any) -> None:
         self.command("ZREMRANGEBYSCORE", key, low, repr(high) if isinstance(high, float) else high)
@@ -206,10 +261,27 @@ class Writes:
             words += [repr(score), member]
         self._commands.append(words)
 
-    def drop_vendor(self, key: str, vendor: str) -> None:
-        """Remove one vendor's entries from a journal list (``EVAL``: a script inside
-        ``MULTI`` that Redis forgot would fail alone, after the rest was applied)."""
-        self.command("EVAL", _DROP_VENDOR, 1, key, vendor)
+    def drop_vendor(self, keys: tuple[str, str, str], vendor: str) -> None:
+        """Remove one vendor's entries from a journal list, its sizes and their total
+        (``EVAL``: a script inside ``MULTI`` that Redis forgot would fail alone, after the rest
+        was applied)."""
+        self._flush_journal(keys[0])
+        self.command("EVAL", _DROP_VENDOR, 3, *keys, vendor)
+
+
+@dataclasses.dataclass
+class JournalAppends:
+    """One scope's journal entries pushed in a batch, and where and how its list is bounded."""
+
+    list_key: str
+    sizes_key: str
+    total_key: str
+    dropped_key: str
+    scope: str
+    max_entries: int
+    max_bytes: int
+    entries: list[bytes] = dataclasses.field(default_factory=list)
+    sizes: list[int] = dataclasses.field(default_factory=list)
 
 
 class RedisStore(Store):
@@ -735,22 +807,39 @@ class RedisStore(Store):
         self, pipe: Any, journal: Journal, operation: str, args: tuple[Any, ...]
     ) -> None:
         if operation == "append":
-            scope = args[0]["session"] or GLOBAL
-            key = self.key("journal", scope or "global")
-            pipe.rpush(key, _json(args[0]))
-            # What this process's journal keeps of the scope, which is up to date under the
-            # lock: the same entries, bounded by count and bytes as one process bounds them
-            # (sizing the list by its newest entry dropped many small ones for one big one).
-            pipe.ltrim(key, max(1, journal.kept(scope)))
-            pipe.sadd(self.key("journals"), scope or "global")
+            wire = args[0]
+            scope = wire["session"] or GLOBAL
+            name = scope or "global"
+            if scope == GLOBAL:
+                count, size = journal.max_entries, journal.max_bytes
+            else:
+                count, size = journal.session_max_entries, journal.session_max_bytes
+            list_key, sizes_key, total_key = self._journal_keys(name)
+            appends = JournalAppends(
+                list_key, sizes_key, total_key, self.key("journal-dropped"), name, count, size
+            )
+            # Sized as the journal sizes an entry (its bodies, and 256 for the rest).
+            measured = len(wire["request_body"]) + len(wire["response_body"]) + 256
+            pipe.journal_append(appends, _json(wire), measured)
+            pipe.sadd(self.key("journals"), name)
             return
         vendor, scope = args
-        key = self.key("journal", scope or "global")
+        name = scope or "global"
         if vendor is None:  # the scope's journal gone (a dropped session: for good)
-            pipe.delete(key)
-            pipe.srem(self.key("journals"), scope or "global")
+            for key in self._journal_keys(name):
+                pipe.delete(key)
+            pipe.command("HDEL", self.key("journal-dropped"), name)
+            pipe.srem(self.key("journals"), name)
         else:  # keep the scope's other vendors' entries
-            pipe.drop_vendor(key, vendor)
+            pipe.drop_vendor(self._journal_keys(name), vendor)
+
+    def _journal_keys(self, name: str) -> tuple[str, str, str]:
+        """A scope's journal list, the sizes of its entries, and their total."""
+        return (
+            self.key("journal", name),
+            self.key("journal-sizes", name),
+            self.key("journal-bytes", name),
+        )
 
     # -- reading: replaying the log, reloading everything ---------------------------------
     async def _replay(self, ops: list[Any], records: Iterator[bytes]) -> None:
@@ -866,12 +955,16 @@ class RedisStore(Store):
         client = self._redis  # the drainer may drop its clients meanwhile (a failed commit)
         assert client is not None
         reads = client.pipeline(transaction=False)
+        reads.hgetall(self.key("journal-dropped"))
         for scope in await client.smembers(self.key("journals")):
             reads.lrange(self.key("journal", scope.decode()), 0, -1)
-        wire = [raw for found in await reads.execute() for raw in found]
+        counted, *lists = await reads.execute()
+        wire = [raw for found in lists for raw in found]
         known = self._journal_read
         read = {raw: known.get(raw) or Entry.from_wire(orjson.loads(raw)) for raw in wire}
-        journal.replace(read[raw] for raw in wire)
+        dropped = {name.decode(): int(n) for name, n in counted.items()}
+        dropped = {(GLOBAL if name == "global" else name): n for name, n in dropped.items()}
+        journal.replace((read[raw] for raw in wire), dropped)
         self._journal_read = read
 
     async def _seed(self, version: int) -> None:

@@ -379,6 +379,37 @@ def test_the_journal_in_redis_keeps_what_one_process_keeps(redis_url: str) -> No
         assert seen[0]["request"]["data"][0]["COD_CLI_ERP"] == "BIG-0"
 
 
+def test_calls_spread_over_processes_are_all_journalled_and_bounded_alike(
+    redis_url: str,
+) -> None:
+    """Each process journals into one list, bounded in Redis: neither process's own view
+    decides (one that had not read the journal cut it to the few calls it had answered), and
+    what the bound pushed out is counted the same in every process, until a clear."""
+    with processes(redis_url) as (one, two):
+        token = qp_login(two)
+        for n in range(5):
+            qp_call(one, "importCli", token, {"data": [row(f"A{n}")]})
+        qp_call(two, "importCli", token, {"data": [row("A5")]})
+        assert len(one.get("/__admin/requests").json()) == 7  # it was 2
+    config = {"kit": {**FROZEN, "journal": {"max_entries": 5}}}
+    with processes(redis_url, **config) as (one, two):
+        token = qp_login(two)
+        for call in range(5):
+            http = one if call % 2 else two
+            assert qp_call(http, "importCli", token, {"data": [row(f"S{call}")]}).status_code == 200
+        qp_call(one, "importCli", token, {"data": [row("S5")]})
+        for process in (one, two):
+            entries = process.get("/__admin/requests").json()
+            assert [e["request"]["data"][0]["COD_CLI_ERP"] for e in entries] == [
+                f"S{n}" for n in range(5, 0, -1)
+            ]
+            answer = process.post("/__admin/requests/count", json={"operation": "login"})
+            assert answer.json() == {"count": 0, "dropped": 2}  # the login and S0
+        assert two.delete("/__admin/requests").status_code == 200
+        qp_call(two, "importCli", token, {"data": [row("S6")]})
+        assert one.post("/__admin/requests/count", json={}).json() == {"count": 1}
+
+
 def test_a_405_is_journalled_with_the_allow_header_it_was_sent_with(redis_url: str) -> None:
     with processes(redis_url) as (one, two):
         refused = one.get("/keepit/api")
