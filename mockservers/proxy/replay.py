@@ -228,7 +228,7 @@ class Replay:
             root = self.base_url.removesuffix(f"/{vendor.name}")
             try:
                 admin = os.environ.get("MOCKSERVERS_ADMIN_TOKEN")  # as serve --admin-token
-                headers = {"X-Admin-Token": admin} if admin else {}
+                headers = {"X-Admin-Token": admin.encode()} if admin else {}  # UTF-8, as read
                 minted = self.client.post(
                     f"{root}/__admin/tsdigital/tokens", json={"kind": "user"}, headers=headers
                 )

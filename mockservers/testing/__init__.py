@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 
 from mockservers.testing.report import CoverageTally
 from mockservers.testing.scope import AdminScope
-from mockservers.testing.server import MockServer
+from mockservers.testing.server import MockServer, admin_headers
 from mockservers.testing.session import Session
 from mockservers.testing.transport import SyncASGITransport
 
@@ -38,5 +38,8 @@ IN_PROCESS_URL = "http://mockservers"
 
 
 def admin_client(app: Starlette) -> httpx.Client:
-    """A sync httpx client bound to the app in-process (no socket)."""
-    return httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL)
+    """A sync httpx client bound to the app in-process (no socket), sending the admin token
+    the kit is configured with, if any."""
+    return httpx.Client(
+        transport=SyncASGITransport(app), base_url=IN_PROCESS_URL, headers=admin_headers(app)
+    )

@@ -36,6 +36,14 @@ STOP_GRACE_SECONDS = 1
 """How long ``stop`` lets calls in flight finish before it cancels them."""
 
 
+def admin_headers(app: Starlette) -> dict[str, bytes]:
+    """``X-Admin-Token`` with the kit's admin token, when it has one: as UTF-8 bytes, as the
+    kit reads it (httpx would encode text as ASCII, and refuse ``tök``)."""
+    config = getattr(app.state, "config", None)  # an app of the kit's has one
+    token = config.admin_token if config is not None else None
+    return {"X-Admin-Token": token.encode()} if token else {}
+
+
 class MockServer(AdminScope):
     """The kit on a free loopback port. Its methods act on the global scope; ``session()``
     opens a session on it."""
@@ -82,12 +90,9 @@ class MockServer(AdminScope):
         return self
 
     def _client(self) -> httpx.Client:
-        """A client of the admin API: with the kit's admin token, when it has one (a team's
-        ``kit.toml`` sets one: every helper was a 401)."""
-        config = getattr(self.app.state, "config", None)  # an app of the kit's has one
-        token = config.admin_token if config is not None else None
-        headers = {"X-Admin-Token": token} if token else {}
-        return httpx.Client(base_url=self.url, timeout=10, headers=headers)
+        """A client of the admin API, with the kit's admin token (a team's ``kit.toml`` sets
+        one: every helper was a 401)."""
+        return httpx.Client(base_url=self.url, timeout=10, headers=admin_headers(self.app))
 
     def stop(self) -> None:
         if self._admin is not None:

@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from clients.quoparts import QuoPartsClient
-from mockservers.testing import MockServer, Session
+from mockservers import create_app
+from mockservers.testing import IN_PROCESS_URL, MockServer, Session, admin_client
 
 pytest_plugins = ["pytester"]
 
@@ -326,8 +327,13 @@ def test_threads_whose_first_calls_meet_share_one_loop_and_a_body_is_decoded_onc
 
 
 def test_the_helpers_send_the_admin_token_the_kit_is_configured_with() -> None:
-    """A team's kit.toml sets an admin token: every helper sends it (each was a 401)."""
-    with MockServer({"kit": {"admin_token": "t0k-Secret"}}) as server:
+    """A team's kit.toml sets an admin token: every helper sends it (each was a 401), beyond
+    ASCII too (httpx refused it as text)."""
+    config = {"kit": {"admin_token": "tök-Secret"}}
+    with admin_client(create_app(config)) as in_process:
+        assert in_process.get("/__admin/health").status_code == 200
+        Session.open(in_process, base_url=IN_PROCESS_URL).close()
+    with MockServer(config) as server:
         server.reset()
         server.advance(60)
         with server.session() as session, quoparts(session) as client:
