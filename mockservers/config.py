@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from mockservers.core.clock import EARLIEST, LATEST
+from mockservers.core.http import SHOWN_DEPTH
 from mockservers.core.settings import ConfigError, as_written, check_value
 
 __all__ = ["Config", "ConfigError"]
@@ -142,8 +143,9 @@ _KIT_TABLES: dict[str, dict[str, str]] = {
 
 _RANGES: dict[str, tuple[float, float]] = {
     "max_body_bytes": (1, 2**40),
-    # orjson writes at most 255 levels; an admin body may nest STATE_WRAPPING levels more
-    "max_json_depth": (1, 200),
+    # orjson writes at most 255 levels; an admin body may nest STATE_WRAPPING levels more, and
+    # the journal shows what a fake accepted as JSON (deeper: as text, unverifiable)
+    "max_json_depth": (1, SHOWN_DEPTH),
     "journal_max_entries": (0, 10**9),
     "journal_max_bytes": (0, 2**40),
     "sessions_max": (0, 10**6),

@@ -428,3 +428,20 @@ def test_header_credentials_are_read_as_a_server_reads_them() -> None:
         xtra = {"SyncPublicKey": "demo-public ", "SyncSecretKey": "demo-secret\t"}
         assert http.post("/xtra/api/sync/v1/irs/update", headers=xtra, json=[]).status_code == 200
         assert http.get("/__admin/health", headers={"X-Admin-Token": "tök".encode()}).is_success
+
+
+def test_a_call_accepted_at_the_deepest_configurable_nesting_can_be_verified() -> None:
+    """``max_json_depth`` up to 200: what a fake accepts, its journal shows as JSON (a matcher
+    on its body then works; shown as text past 128 levels, it never matched)."""
+    deep: dict[str, Any] = {"x": 1}
+    for _ in range(190):
+        deep = {"n": deep}
+    row = {"DES_NOM": "Rossi", "COD_PTA_IVA": "1", "COD_CLI_ERP": "DEEP", "NOTE": deep}
+    app = create_app({"kit": {"max_json_depth": 200}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        answer = http.post(
+            "/quoparts/ws_quoparts.php", params=_quoparts_token(http), json={"data": [row]}
+        )
+        assert answer.json()["data"][0]["errorCode"] == "0"
+        matcher = {"operation": "importCli", "body": {"data": [{"COD_CLI_ERP": "DEEP"}]}}
+        assert http.post("/__admin/requests/verify", json={"matcher": matcher}).json()["ok"]
