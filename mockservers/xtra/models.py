@@ -168,7 +168,20 @@ def _echoed_id(value: Any) -> int:
     integral number, ``1.0`` too); 0 for one it could not read, as for an insert."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return value if is_id(value) and -(2**31) <= value < 2**31 else 0
+    return value if is_id(value) and -(2**31) <= value <= INT32_MAX else 0
+
+
+INT32_MAX = 2**31 - 1
+"""XTRA's IDs are .NET Int32 (the record's ``Item1`` too)."""
+
+
+def new_id(tenant: TenantState, sequence: str) -> int:
+    """The next ID of an account's sequence; past Int32 (only a state document that set the
+    sequence near it gets there), the vendor's 500 and nothing given, as past 2^53."""
+    if tenant.sequences.get(sequence, 0) >= INT32_MAX:
+        detail = f"tenant {tenant.name!r}: sequence {sequence!r} would pass Int32 (XTRA's IDs)"
+        raise KitError("internal", detail, status=500)
+    return tenant.next(sequence)
 
 
 def session_account(prefix: str, credentials: dict[str, Any]) -> Account:
@@ -301,7 +314,7 @@ class XtraModel(VendorModel):
             }
             tenant.hold("identity", user.irid)  # as a state load of it would
         stored = {
-            "ID": tenant.next("user"),
+            "ID": new_id(tenant, "user"),
             "Username": user.username,
             "Email": user.email,
             "Password": user.password,
@@ -603,7 +616,7 @@ class XtraModel(VendorModel):
     def _new_identity_id(tenant: TenantState) -> int:
         """The next identity ID of the account, skipping IDs fixtures already hold (IRID 1)."""
         while True:
-            candidate = tenant.next("identity")
+            candidate = new_id(tenant, "identity")
             if tenant.get(IDENTITIES, str(candidate)) is None:
                 return candidate
 
@@ -621,7 +634,7 @@ class XtraModel(VendorModel):
                     (k, v) for k, v in given.items() if k not in ("ID", "Username", "Email")
                 )
                 continue
-            new = {**given, "ID": tenant.next("user")}
+            new = {**given, "ID": new_id(tenant, "user")}
             stored.append(new)
             names[new["Username"]] = (identity["ID"], new["ID"])
 
@@ -640,7 +653,7 @@ class XtraModel(VendorModel):
     def _record_activity(
         self, tenant: TenantState, identity: dict[str, Any], record: dict[str, Any]
     ) -> None:
-        number = tenant.next("activity")
+        number = new_id(tenant, "activity")
         activity = {
             "ID": number,
             "IRID": identity["ID"],
@@ -694,7 +707,7 @@ def _merge(
                 target.update(item)
             outcome[label] = target["ID"] if target is not None else None
             continue
-        new = {**item, "ID": tenant.next(sequence)}
+        new = {**item, "ID": new_id(tenant, sequence)}
         stored.append(new)
         by_id[new["ID"]] = new
         outcome[label] = new["ID"]
@@ -707,7 +720,7 @@ def _email_contact(tenant: TenantState, identity: dict[str, Any], email: str) ->
         if contact.get("FIDContactTypology") == EMAIL_TYPOLOGY and contact.get("Value") == email:
             return contact["ID"]
     contact = {
-        "ID": tenant.next("contact"),
+        "ID": new_id(tenant, "contact"),
         "FIDContactTypology": EMAIL_TYPOLOGY,
         "Value": email,
         "Default": not identity["Contacts"],

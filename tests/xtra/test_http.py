@@ -883,6 +883,18 @@ def test_an_integral_number_id_names_that_identity(http: httpx.Client) -> None:
     assert state(http)["identities"]["1"]["City"] == "Valenza"
 
 
+def test_a_sequence_at_int32_is_the_vendors_500_not_an_id_beyond_it(http: httpx.Client) -> None:
+    """Only a state document can set a sequence there: the answer never holds an ID its own
+    contract (an Int32 Item1) refuses, and nothing is written."""
+    document = http.get("/__admin/state/xtra").json()
+    document["tenants"]["demo"]["sequences"]["identity"] = 2**31 - 1
+    assert http.put("/__admin/state/xtra", json=document).status_code == 200
+    refused = http.post(UPDATE, headers=KEYS, json=[NEW])
+    assert refused.status_code == 500 and refused.json()["errorCode"] == "ER.IR.UNERR"
+    assert "would pass Int32" in refused.headers["X-Mockservers-Detail"]
+    assert list(state(http)["identities"]) == ["1"]
+
+
 @pytest.mark.parametrize("big", [b"2147483648", b"18446744073709551616"])
 def test_an_id_beyond_int32_is_er_ir_inval_not_an_insert(http: httpx.Client, big: bytes) -> None:
     """Found by the fuzz suite: an ``ID`` of 2**64 (a float once parsed) was taken for an insert."""
