@@ -136,13 +136,15 @@ class FaultRegistry:
         if not self._faults.data:
             return None
         scope = sessions.current_id()
-        for data in _in_order(self._faults.values()):
-            if data["vendor"] != vendor or data["kind"] not in kinds:
-                continue
-            if data["session"] != scope:
-                continue
-            if data["operation"] is not None and data["operation"] != operation:
-                continue
+        matching = [
+            data
+            for data in self._faults.values()
+            if data["vendor"] == vendor
+            and data["kind"] in kinds
+            and data["session"] == scope
+            and data["operation"] in (None, operation)
+        ]
+        for data in _in_order(matching):  # sorted once matched: few, whatever the others
             if data["probability"] < 1.0 and self._draw(scope) >= data["probability"]:
                 continue
             data = {**data, "hits": data["hits"] + 1}
