@@ -286,6 +286,7 @@ class Admin:
 
     # -- tokens -----------------------------------------------------------------------------
     def expire_tokens(self, call: AdminCall) -> Any:
+        call.object_body(default={}, contract="admin/expireTokens.request")
         return {"expired": self.vendor(call.path["vendor"]).expire_tokens(call.scope)}
 
     # -- sessions ---------------------------------------------------------------------------

@@ -414,6 +414,7 @@ def test_a_web_page_from_another_site_cannot_drive_the_admin_api() -> None:
         ("/__admin/reset", {"vendors": "quoparts"}),
         ("/__admin/tsdigital/tokens", {"kind": "user", "grant": ["special"]}),
         ("/__admin/requests/verify", {"matcher": {}, "exactly": 1}),
+        ("/__admin/quoparts/tokens/expire", {"sesion": "0123456789ab"}),  # the global ones went
     ],
 )
 def test_a_misspelt_key_in_an_admin_body_is_named_not_ignored(
