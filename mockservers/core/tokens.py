@@ -4,11 +4,11 @@ Tokens live in a shared map (value -> tenant, expiry, claims), so a token minted
 of a fake is valid on every other. A token's expiry is read on the clock of the scope it was
 minted in: the pipeline puts a session's call in its session before any token is looked at.
 
-An expired token stays known for a day of the kit's clock, then is pruned (sooner when its
+An expired token stays known for an hour of the kit's clock, then is pruned (sooner when its
 scope is reset or dropped): a call that sends it is told apart from one that sends an unknown
 token (coverage counts token expiry as its own documented situation), and it still belongs to
-the session that minted it. A day, not "when next pruned": each process prunes on its own
-schedule, and an expired token must not turn unknown earlier on one of them.
+the session that minted it. An hour, not "when next pruned": each process prunes on its own
+schedule, and a token that has just expired must not turn unknown earlier on one of them.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class Token:
 
 
 Verdict = Literal["live", "missing", "unknown", "expired"]
-EXPIRED_KEPT = 86_400.0
+EXPIRED_KEPT = 3600.0
 """Seconds of the kit's clock an expired token is still known (answered as expired)."""
 
 
