@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from mockservers.core.errors import DroppedConnection
+from mockservers.core.har import mask_header_urls
 from mockservers.core.journal import MASK, is_secret, secret_header
 
 
@@ -61,9 +62,10 @@ def _masked_message(value: Any) -> Any:
         masked["query_string"] = mask_path("?" + query.decode("latin-1"))[1:].encode("latin-1")
     headers = masked.get("headers")
     if isinstance(headers, list):
+        text = [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in headers]
         masked["headers"] = [
-            (k, MASK.encode()) if secret_header(bytes(k).decode("latin-1")) else (k, v)
-            for k, v in headers
+            (k.encode("latin-1"), MASK.encode() if secret_header(k) else v.encode("latin-1"))
+            for k, v in mask_header_urls(text)  # a redirect to ?token=...
         ]
     return masked
 

@@ -3,6 +3,7 @@ option combinations it refuses."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import ssl
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from mockservers import create_app
+from mockservers.logs import MaskAsgiMessages
 from mockservers.testing import SyncASGITransport
 from mockservers.workers import listening_sockets
 from tests.servers import serve_refused, serving
@@ -182,3 +184,26 @@ def test_the_trace_log_shows_the_asgi_messages_without_a_secret() -> None:
     log = served.process.stderr.read()
     assert "ASGI [" in log and "password=***" in log
     assert "Wrong-S3cret-pw" not in log and "Xtra-S3cret-key" not in log
+
+
+def test_the_trace_log_masks_a_secret_in_a_redirect_url() -> None:
+    """A proxied sandbox that redirects to a URL with a password: the answer's headers, as the
+    trace log shows them, are masked as the journal's are."""
+    record = logging.LogRecord(
+        "uvicorn.asgi",
+        5,
+        "",
+        0,
+        "%s [%d] Send %s",
+        (
+            "HTTP",
+            1,
+            {
+                "type": "http.response.start",
+                "headers": [(b"location", b"/q.php?login=&password=Quo-S3cret-pw")],
+            },
+        ),
+        None,
+    )
+    assert MaskAsgiMessages().filter(record)
+    assert "Quo-S3cret-pw" not in record.getMessage() and "password=***" in record.getMessage()
