@@ -17,8 +17,8 @@ BAD_REQUEST = "100"
 BAD_REQUEST_TEXT = "Richiesta errata"
 NOT_ACCREDITED = "101"
 NOT_ACCREDITED_TEXT = "Utente non Accreditato"
-"""The document's login refusal. A token refused answers the same unless configured
-(``auth_error_code``, ``auth_error_message``): the setting is for the token's error only."""
+"""The document's answer to a wrong login, and to a token refused: each configurable on its
+own (``login_error_*``, ``auth_error_*``), since a sandbox may word them apart."""
 QUOTE_FAILED = "107"
 QUOTE_FAILED_TEXT = "Errore durante la creazione del preventivo"
 

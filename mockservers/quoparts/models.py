@@ -15,12 +15,7 @@ from mockservers.core.state import StateError, TenantState, VendorState, highest
 from mockservers.core.tokens import TokenStore
 from mockservers.core.vendor import Kit, VendorModel
 from mockservers.quoparts import coverage
-from mockservers.quoparts.errors import (
-    NOT_ACCREDITED,
-    NOT_ACCREDITED_TEXT,
-    QuoPartsError,
-    quote_failed,
-)
+from mockservers.quoparts.errors import QuoPartsError, quote_failed
 from mockservers.quoparts.settings import QuoPartsSettings
 
 CUSTOMERS = "customers"  # keyed by COD_CLI_ERP, as the integrator sends it
@@ -134,8 +129,11 @@ class QuoPartsModel(VendorModel):
         expected = self.password_of(username)
         if expected is None or not secrets.compare_digest(expected.encode(), password.encode()):
             met(coverage.LOGIN_REFUSED)
+            settings = self.settings
             raise QuoPartsError(
-                NOT_ACCREDITED, NOT_ACCREDITED_TEXT, detail="wrong username or password"
+                settings.login_error_code,
+                settings.login_error_message,
+                detail="wrong username or password",
             )
         met(coverage.LOGIN_OK)
         return self.tokens.issue(username, self.settings.token_ttl_seconds).value

@@ -7,6 +7,7 @@ from typing import Any
 
 from mockservers.core.sessions import refuse_reserved
 from mockservers.core.settings import check_accounts, check_lifetime
+from mockservers.quoparts.errors import NOT_ACCREDITED, NOT_ACCREDITED_TEXT
 
 DEMO_ACCOUNT = {"username": "demo", "password": "demo"}
 
@@ -14,8 +15,12 @@ DEMO_ACCOUNT = {"username": "demo", "password": "demo"}
 @dataclass(frozen=True)
 class QuoPartsSettings:
     token_ttl_seconds: float = 3600
-    auth_error_code: str = "101"
-    auth_error_message: str = "Utente non Accreditato"
+    auth_error_code: str = NOT_ACCREDITED
+    auth_error_message: str = NOT_ACCREDITED_TEXT
+    """A token missing, unknown or expired (VENDORS.md makes it configurable)."""
+    login_error_code: str = NOT_ACCREDITED
+    login_error_message: str = NOT_ACCREDITED_TEXT
+    """A wrong username or password: the document's own answer, unless a sandbox says otherwise."""
     demo_account: bool = True
     accounts: list[dict[str, Any]] = field(default_factory=list)
 
@@ -25,8 +30,9 @@ class QuoPartsSettings:
         check_accounts(demo + self.accounts, ("username", "password"), unique=("username",))
         for account in self.accounts:
             refuse_reserved(account["username"], "accounts: username")
-        if not isinstance(self.auth_error_code, str):
-            raise ValueError("auth_error_code must be a string (QuoParts codes are strings)")
+        for name in ("auth_error_code", "login_error_code"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string (QuoParts codes are strings)")
 
     def credentials(self) -> dict[str, str]:
         """username -> password for every account that may log in."""

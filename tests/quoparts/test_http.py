@@ -126,9 +126,16 @@ def test_token_lifetime_and_auth_error_are_configurable() -> None:
         http.post("/__admin/clock", json={"advance_seconds": 60})
         body = qp_call(http, "importCli", token, {"data": []}).json()
         assert body == {"errorCode": "102", "error": "X", "data": []}
-        # The setting is the token's error: a wrong password keeps the document's answer.
+        # The setting is the token's error: a wrong password keeps the document's answer...
         refused = http.get(QP, params={"login": "", "username": "demo", "password": "bad"})
         assert refused.json() == {"errorCode": "101", "error": "Utente non Accreditato", "data": []}
+    # ... unless configured on its own (a sandbox that words the two apart)
+    app = create_app({"quoparts": {"login_error_code": "103", "login_error_message": "Login"}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        refused = http.get(QP, params={"login": "", "username": "demo", "password": "bad"})
+        assert refused.json() == {"errorCode": "103", "error": "Login", "data": []}
+        expired = qp_call(http, "importCli", "1.2", {"data": []}).json()
+        assert expired == {"errorCode": "101", "error": "Utente non Accreditato", "data": []}
 
 
 # -- importCli ---------------------------------------------------------------------------------
