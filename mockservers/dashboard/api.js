@@ -43,7 +43,7 @@ export async function call(method, path, { query = {}, body } = {}) {
   // The page's reads are looks, not use: a session left open in a tab still expires when
   // idle (the poll would renew it every second). What a person does in the page renews it.
   if (method === "GET") headers["X-Mockservers-Watch"] = "1";
-  if (token()) headers["X-Admin-Token"] = token();
+  if (token()) headers["X-Admin-Token"] = utf8Bytes(token());
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(url, {
     method,
@@ -81,4 +81,10 @@ function exactIntegers(key, value, context) {
 // that session only (or the whole kit), writes act on it (admin-api.md, "sessions").
 export function scoped(session, body = {}) {
   return session ? { ...body, session } : body;
+}
+
+/** A token as the kit reads it: its UTF-8 bytes (a header carries bytes, one per character
+ * up to U+00FF, as fetch sends them), so that a token beyond ASCII ("più") is sent whole. */
+function utf8Bytes(text) {
+  return String.fromCharCode(...new TextEncoder().encode(text));
 }

@@ -130,10 +130,10 @@ document.addEventListener("visibilitychange", () => {
 
 function useToken() {
   const given = $("#token").value.trim();
-  if (/[^\x20-\x7e]/.test(given)) {
-    // A header carries Latin-1 at most, and the kit's tokens are printable ASCII: said here,
-    // where the browser would refuse every call and the page blame the kit.
-    say("An admin token is printable ASCII: this one holds other characters.", "error");
+  if (/[\x00-\x1f\x7f]/.test(given)) {
+    // A header cannot carry control characters: said here, where the browser would refuse
+    // every call and the page blame the kit.
+    say("An admin token holds no control characters: this one does.", "error");
     return;
   }
   setToken(given);

@@ -27,7 +27,7 @@ if chromium_path() is None:
 
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect
 
-TOKEN = "Dash-S3cret-token"
+TOKEN = "Dash-S3cret-più"  # beyond ASCII: the page sends its UTF-8 bytes, as the kit reads it
 KEEPIT_HEADERS = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
 KEEPIT_QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
 XTRA_KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
@@ -374,7 +374,7 @@ def test_with_an_admin_token_the_page_asks_for_it_and_never_puts_it_in_a_url(
             # The tab keeps it across a reload (sessionStorage), and it travels as a header.
             with ui.page.expect_request(lambda r: "/__admin/requests" in r.url) as sent:
                 ui.page.reload()
-            assert sent.value.headers.get("x-admin-token") == TOKEN
+            assert sent.value.headers.get("x-admin-token") == TOKEN.encode().decode("latin-1")
             expect(ui.rows()).to_have_count(1)
             assert not [url for url in ui.requests if TOKEN in url or "not-the-token" in url]
 
