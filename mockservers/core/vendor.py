@@ -238,6 +238,11 @@ class Call:
 
 
 _GONE = "the client closed the connection before the whole body arrived (nothing answered)"
+_MISHANDLED = {
+    "drop": "the connection was closed with no complete answer (an injected drop fault, {})",
+    "malformed": "the answer's body was cut in half (an injected malformed fault, {})",
+}
+"""What a fault did to an answer that the journal's entry would not show otherwise."""
 _UNSET = object()
 _COUNTED_BELOW = 4096
 """Bodies shorter than this have their brackets counted before the depth check."""
@@ -533,6 +538,11 @@ class Vendor:
             details = detail
             if call.details:
                 details = "; ".join([*call.details, detail] if detail else call.details)
+            if fault is not None and fault.kind in _MISHANDLED:  # the journal says what happened
+                said = _MISHANDLED[fault.kind].format(fault.id)
+                details = f"{details}; {said}" if details else said
+                if fault.kind == "drop":  # the connector saw no answer: it met nothing
+                    met.clear()
             if details:
                 response.headers[DETAIL_HEADER] = detail_header(details)
             if fault is not None and fault.kind == "malformed":

@@ -287,6 +287,7 @@ def test_fault_without_operation_hits_every_operation(http: httpx.Client) -> Non
 
 
 def test_malformed_fault_truncates_the_body(http: httpx.Client) -> None:
+    """Cut in half, and the journal says why."""
     http.post(
         "/__admin/faults",
         json={"vendor": "quoparts", "operation": "login", "kind": "malformed", "times": 1},
@@ -295,6 +296,8 @@ def test_malformed_fault_truncates_the_body(http: httpx.Client) -> None:
     assert response.status_code == 200
     with pytest.raises(ValueError):
         response.json()
+    assert "injected malformed fault" in response.headers["X-Mockservers-Detail"]
+    assert "injected malformed fault" in http.get("/__admin/requests").json()[0]["detail"]
 
 
 def test_latency_fault_delays_the_answer(http: httpx.Client) -> None:
@@ -347,11 +350,16 @@ def test_bad_fault_specs_are_400(http: httpx.Client, spec: object) -> None:
 
 
 def test_drop_fault_closes_the_connection_over_a_socket(mockserver: MockServer) -> None:
-    mockserver.fault(vendor="quoparts", operation="login", kind="drop", times=1)
+    fault = mockserver.fault(vendor="quoparts", operation="login", kind="drop", times=1)
     with httpx.Client(base_url=mockserver.url) as http, pytest.raises(httpx.TransportError):
         http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
     with httpx.Client(base_url=mockserver.url) as http:
         assert qp_login(http)
+    # The journal says the connector got no answer (it showed a successful login), and the
+    # login it never saw is no situation met.
+    dropped = mockserver.requests()[-1]
+    assert f"an injected drop fault, {fault}" in dropped["detail"]
+    assert dropped["behaviours"] == []
 
 
 # -- access ---------------------------------------------------------------------------------------
