@@ -26,6 +26,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mockservers.core.http import JSONResponse, is_loopback
+from mockservers.core.journal import SECRET_KEYS
 from mockservers.core.vendor import Vendor
 
 PATH = "/__admin/ui"
@@ -63,14 +64,21 @@ def catalogue(vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
 
 
 def page(vendors: Iterable[Vendor]) -> bytes:
-    """The page with the kit's catalogue in a JSON data block (data, not script: the CSP allows
-    it; ``<`` escaped so the JSON cannot close the element)."""
-    data = orjson.dumps(catalogue(vendors)).decode().replace("<", "\\u003c")
-    block = f'<script type="application/json" id="catalogue">{data}</script>'
+    """The page with the kit's catalogue and the names of the fields it never shows (the
+    journal's secret names: the State panel masks them too) in JSON data blocks (data, not
+    script: the CSP allows it; ``<`` escaped so the JSON cannot close the element)."""
+    block = _data_block("catalogue", catalogue(vendors)) + _data_block(
+        "secret-names", sorted(SECRET_KEYS)
+    )
     html = _read("ui.html")
     if _CATALOGUE_MARK not in html:
         raise RuntimeError(f"ui.html has lost its {_CATALOGUE_MARK} mark")
     return html.replace(_CATALOGUE_MARK, block).encode("utf-8")
+
+
+def _data_block(name: str, value: Any) -> str:
+    data = orjson.dumps(value).decode().replace("<", "\\u003c")
+    return f'<script type="application/json" id="{name}">{data}</script>'
 
 
 def assets() -> dict[str, tuple[bytes, str]]:

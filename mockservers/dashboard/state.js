@@ -40,10 +40,25 @@ function tenantsView(document) {
         ? el("div", { class: "sequences" }, el("h4", {}, "Sequences"), pairs(sequences))
         : null,
       Object.entries(collections).map(([collection, records]) =>
-        collectionView(collection, records),
+        collectionView(collection, masked(records)),
       ),
     );
   });
+}
+
+// The records with every field named like a secret shown as *** at any depth (generated
+// passwords, users' passwords, file contents), as the journal shows them; the download keeps
+// them, for a state to load again.
+function masked(value) {
+  if (Array.isArray(value)) return value.map(masked);
+  if (!value || typeof value !== "object" || (JSON.isRawJSON && JSON.isRawJSON(value)))
+    return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([name, inner]) => [
+      name,
+      ctx.secretNames.has(name.toLowerCase()) && inner !== null ? "***" : masked(inner),
+    ]),
+  );
 }
 
 const ROWS = 100;

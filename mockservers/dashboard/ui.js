@@ -25,6 +25,7 @@ let waitingForToken = false;
 // chosen session, and ways to ask for a refresh or another scope.
 const ctx = {
   catalogue: JSON.parse($("#catalogue").textContent),
+  secretNames: new Set(JSON.parse($("#secret-names").textContent)),
   scope: () => scope,
   sessions: () => sessions,
   useScope,
