@@ -269,6 +269,12 @@ class Admin:
     def add_fault(self, call: AdminCall) -> Any:
         spec = call.object_body(contract="admin/addFault.request")
         spec = {k: v for k, v in spec.items() if k != "session"}
+        if spec.get("vendor") in self.kit.forwarded:
+            raise AdminError(
+                400,
+                f"{spec['vendor']}: its calls go to the real vendor (mockservers proxy): no"
+                " fault of the kit reaches them",
+            )
         known = {n: (v.fault_kinds, frozenset(v.operations)) for n, v in self.vendors.items()}
         try:
             fault = self.kit.faults.add(spec, vendors=known)

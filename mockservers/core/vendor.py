@@ -74,6 +74,9 @@ class Kit:
     flush: Callable[[], None] = lambda: None
     """Make the writes of the request that just ran durable (``--state-file``); else a no-op."""
     vendors: dict[str, Vendor] = field(default_factory=dict)
+    forwarded: frozenset[str] = frozenset()
+    """The vendors whose calls ``mockservers proxy`` forwards to the real service: the kit's
+    fakes of them answer none of those calls (no fault of theirs is ever met)."""
 
     def reset(self, scope: str | None = None, vendor: str | None = None) -> None:
         """Everything of one scope back to start (None: the global scope; a session's id):

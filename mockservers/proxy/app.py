@@ -44,6 +44,7 @@ def create_proxy_app(
     ``transport``: the HTTP transport to the upstreams (tests)."""
     config = Config.from_dict(config) if isinstance(config, dict) else config or Config()
     kit_app = create_app(config)
+    kit_app.state.kit.forwarded = frozenset(upstreams)
     vendors: dict[str, Vendor] = kit_app.state.vendors
     unknown = sorted(set(upstreams) - set(vendors))
     if unknown:

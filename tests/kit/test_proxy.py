@@ -104,6 +104,17 @@ def test_each_call_is_journalled_with_its_verdict_and_who_answered(upstream: Moc
     assert any("'articoli' is a required property" in v for v in pvt["verdict"]["request"])
 
 
+def test_a_fault_for_a_forwarded_vendor_is_refused_not_listed_in_vain(
+    upstream: MockServer,
+) -> None:
+    """Its calls go to the real vendor: the page said a fault was added, and no call met it."""
+    with proxied(upstream, vendors=("quoparts",)) as (_, http):
+        fault = {"kind": "status", "status": 503}
+        refused = http.post("/__admin/faults", json={"vendor": "quoparts", **fault})
+        assert refused.status_code == 400 and "real vendor" in refused.json()["error"]
+        assert http.post("/__admin/faults", json={"vendor": "keepit", **fault}).status_code == 201
+
+
 def test_a_malformed_answer_planted_upstream_is_flagged(upstream: MockServer) -> None:
     upstream.fault(vendor="xtra", operation="login", kind="malformed")
     with proxied(upstream, vendors=("xtra",)) as (_, http):
