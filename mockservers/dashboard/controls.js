@@ -122,7 +122,11 @@ function describe(fault) {
 
 async function clearFaults() {
   await call("DELETE", "/faults", { query: { session: ctx.scope() } });
-  say(`Cleared the faults of ${where()}.`);
+  say(
+    ctx.scope()
+      ? `Cleared the faults of ${where()}.`
+      : "Cleared the faults of the global scope (the sessions' faults stay).",
+  );
 }
 
 function faultRow(fault) {

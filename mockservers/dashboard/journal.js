@@ -159,8 +159,11 @@ function checks(entry) {
 
 async function clear() {
   await call("DELETE", "/requests", { query: { session: ctx.scope() } });
+  // Every vendor's calls of the scope, whatever the filters show: said as it is.
   say(
-    ctx.scope() ? `Cleared the journal of session ${ctx.scope()}.` : "Cleared the global journal.",
+    ctx.scope()
+      ? `Cleared the journal of session ${ctx.scope()} (every vendor).`
+      : "Cleared the global journal (every vendor; the sessions' journals stay).",
   );
   close();
   await refresh(true);
