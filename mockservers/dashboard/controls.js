@@ -40,6 +40,8 @@ export function init(context) {
   );
   $("#mint").addEventListener("click", () => act(mint));
   $("#reset").addEventListener("click", () => act(reset));
+  $("#reset-vendor").addEventListener("change", disarm);
+  $("#scope").addEventListener("change", disarm);
   $("#session-open").addEventListener("click", () => act(openSession));
 }
 
@@ -109,7 +111,12 @@ async function addFault() {
   if (number("#fault-times") !== undefined) spec.times = number("#fault-times");
   if (number("#fault-probability") !== undefined) spec.probability = number("#fault-probability");
   const { id } = await call("POST", "/faults", { body: scoped(ctx.scope(), spec) });
-  say(`Added ${id} in ${where()}: the next ${spec.vendor} calls ${describe(spec)}.`);
+  const calls = spec.operation ? `${spec.vendor} ${spec.operation}` : spec.vendor;
+  const how = [
+    spec.times !== undefined ? `the next ${spec.times}` : "every",
+    spec.probability !== undefined && spec.probability < 1 ? `(p ${spec.probability})` : "",
+  ].filter(Boolean);
+  say(`Added ${id} in ${where()}: ${how.join(" ")} ${calls} call(s) ${describe(spec)}.`);
 }
 
 function describe(fault) {
@@ -191,8 +198,16 @@ async function mint() {
   );
 }
 
-// Two clicks: the first arms the button for a few seconds, the second resets.
+// Two clicks: the first arms the button for a few seconds, the second resets. Choosing
+// another vendor or scope in between disarms it: the second click must confirm what it does.
 let armed = null;
+function disarm() {
+  if (!armed) return;
+  clearTimeout(armed);
+  armed = null;
+  $("#reset").textContent = "Reset";
+}
+
 async function reset() {
   const button = $("#reset");
   if (!armed) {

@@ -12,7 +12,7 @@ export function entryView(entry, close) {
       "header",
       {},
       el("h2", {}, `${entry.vendor} · ${entry.operation}`),
-      el("button", { type: "button", onclick: close, title: "Close" }, "×"),
+      el("button", { type: "button", onclick: close, title: "Close", "aria-label": "Close" }, "×"),
     ),
     el(
       "p",

@@ -265,6 +265,11 @@ def test_tokens_expire_and_mint_and_a_reset_takes_two_clicks(
 
     ui.page.click("#reset")
     expect(ui.page.locator("#reset")).to_have_text("Click again to reset")
+    ui.page.select_option("#reset-vendor", "quoparts")  # another reset: to confirm again
+    expect(ui.page.locator("#reset")).to_have_text("Reset")
+    ui.page.select_option("#reset-vendor", "")
+    ui.page.click("#reset")
+    expect(ui.page.locator("#reset")).to_have_text("Click again to reset")
     assert ui.server.requests()  # the first click reset nothing
     ui.page.click("#reset")
     expect(ui.page.locator("#message")).to_contain_text("Reset keepit, quoparts, tsdigital, xtra")
