@@ -319,10 +319,10 @@ class Journal:
         shared store's reload, which hands back the entries it still knows, renderings kept,
         and how many each scope has dropped (the store bounds its lists as a log does)."""
         self._logs = {}
-        for entry in entries:
+        for scope, count in dropped.items():  # a scope with none left counts them too
+            self._log(scope).dropped = count
+        for entry in entries:  # re-bounded here as the store bounded them: adding to the count
             self._log(entry.session or GLOBAL).append(entry)
-        for scope, log in self._logs.items():
-            log.dropped = dropped.get(scope, 0)
 
     def __len__(self) -> int:
         return sum(len(log.entries) for log in self._logs.values())

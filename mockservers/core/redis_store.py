@@ -120,8 +120,21 @@ return 1
 their sizes and their total."""
 
 _BOUND_JOURNAL = """
-local total = redis.call('INCRBY', KEYS[3], ARGV[3])
 local count = redis.call('LLEN', KEYS[1])
+local unsized = count - redis.call('LLEN', KEYS[2])
+if unsized > 0 then
+  -- entries an earlier version pushed without their sizes: sized once, at the head
+  local sizes, added = {}, 0
+  for i, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, unsized - 1)) do
+    local entry = cjson.decode(raw)
+    sizes[i] = string.len(entry['request_body'] or '')
+      + string.len(entry['response_body'] or '') + 256
+    added = added + sizes[i]
+  end
+  for i = #sizes, 1, -1 do redis.call('LPUSH', KEYS[2], sizes[i]) end
+  redis.call('INCRBY', KEYS[3], added)
+end
+local total = redis.call('INCRBY', KEYS[3], ARGV[3])
 local drop = 0
 while count - drop > 1 and (count - drop > tonumber(ARGV[1]) or total > tonumber(ARGV[2])) do
   total = total - tonumber(redis.call('LINDEX', KEYS[2], drop) or '0')
@@ -139,7 +152,8 @@ return drop
 ARGV[2] bytes (sizes as the journal measures them, in a list beside it, their total in
 KEYS[3]; ARGV[3] the bytes just pushed), the oldest dropped first, the newest always kept; how
 many were dropped is counted per scope (KEYS[4], ARGV[4]). The entries never pass through the
-script: only their sizes."""
+script, only their sizes; but for those of a list an earlier version kept without sizes, read
+once to size them."""
 
 _INIT_LOCK = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -171,7 +185,8 @@ class Writes:
         self._commands.append(list(words))
 
     def commands(self) -> list[Command]:
-        """Every command of the batch, in order; then its set memberships and list trims."""
+        """Every command of the batch, in order (journal pushes at the end of their run, with
+        their bound); then its set memberships."""
         for key in list(self._hashes):
             self._flush_hash(key)
         for key in list(self._journals):
@@ -954,7 +969,7 @@ class RedisStore(Store):
         imports again took 0.1 to 0.2 s of CPU a read."""
         client = self._redis  # the drainer may drop its clients meanwhile (a failed commit)
         assert client is not None
-        reads = client.pipeline(transaction=False)
+        reads = client.pipeline(transaction=True)  # the lists and their counts of one moment
         reads.hgetall(self.key("journal-dropped"))
         for scope in await client.smembers(self.key("journals")):
             reads.lrange(self.key("journal", scope.decode()), 0, -1)

@@ -410,6 +410,46 @@ def test_calls_spread_over_processes_are_all_journalled_and_bounded_alike(
         assert one.post("/__admin/requests/count", json={}).json() == {"count": 1}
 
 
+def test_a_journal_list_an_earlier_version_kept_without_sizes_is_bounded_all_the_same(
+    redis_url: str,
+) -> None:
+    """Entries pushed without their sizes (the list as the previous version kept it) are
+    sized once: the list keeps within its bytes, as one process would."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    config = {"kit": {**FROZEN, "journal": {"max_entries": 1000, "max_bytes": 40_000}}}
+    with processes(redis_url, count=1, prefix=prefix, **config) as (one,):
+        token = qp_login(one)
+        probe = redis.Redis.from_url(redis_url)
+        old = probe.lrange(f"{prefix}:journal:global", 0, -1)
+        probe.rpush(f"{prefix}:journal:global", *(old * 30))  # 31 logins, 30 of them unsized
+        probe.delete(f"{prefix}:journal-sizes:global", f"{prefix}:journal-bytes:global")
+        for call in range(12):
+            rows = [{**row(f"J{call}-{i}"), "DES_IND": "x" * 200} for i in range(20)]
+            qp_call(one, "importCli", token, {"data": rows})
+        kept = probe.llen(f"{prefix}:journal:global")
+        sizes = probe.llen(f"{prefix}:journal-sizes:global")
+        probe.close()
+        shown = one.get("/__admin/requests").json()
+    assert kept == sizes == len(shown) < 13
+    assert shown[0]["request"]["data"][0]["COD_CLI_ERP"] == "J11-0"
+
+
+def test_a_scope_with_no_entry_left_still_counts_what_it_dropped(redis_url: str) -> None:
+    """Every QuoParts call reset away after the bound dropped two: the count says so, in
+    every process, as in one."""
+    config = {"kit": {**FROZEN, "journal": {"max_entries": 3}}}
+    alone = httpx.Client(transport=SyncASGITransport(create_app(config)), base_url="http://m")
+    with alone, processes(redis_url, **config) as (one, two):
+        for http in (alone, one):
+            token = qp_login(http)
+            for n in range(4):
+                qp_call(http, "importCli", token, {"data": [row(f"D{n}")]})
+            http.post("/__admin/reset", json={"vendor": "quoparts"})
+        expected = alone.post("/__admin/requests/count", json={}).json()
+        assert expected == {"count": 0, "dropped": 2}
+        assert two.post("/__admin/requests/count", json={}).json() == expected
+
+
 def test_a_405_is_journalled_with_the_allow_header_it_was_sent_with(redis_url: str) -> None:
     with processes(redis_url) as (one, two):
         refused = one.get("/keepit/api")
