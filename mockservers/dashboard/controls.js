@@ -41,7 +41,6 @@ export function init(context) {
   $("#mint").addEventListener("click", () => act(mint));
   $("#reset").addEventListener("click", () => act(reset));
   $("#reset-vendor").addEventListener("change", disarm);
-  $("#scope").addEventListener("change", disarm);
   $("#session-open").addEventListener("click", () => act(openSession));
 }
 
@@ -201,7 +200,7 @@ async function mint() {
 // Two clicks: the first arms the button for a few seconds, the second resets. Choosing
 // another vendor or scope in between disarms it: the second click must confirm what it does.
 let armed = null;
-function disarm() {
+export function disarm() {
   if (!armed) return;
   clearTimeout(armed);
   armed = null;

@@ -115,7 +115,10 @@ async function reloadSessions() {
 }
 
 function useScope(id) {
-  if (id !== scope) journal.close(); // an entry of the scope left behind
+  if (id !== scope) {
+    journal.close(); // an entry of the scope left behind
+    controls.disarm(); // an armed reset was for the scope left behind
+  }
   scope = id;
   $("#scope").value = id;
   $$("#sessions tr[data-id]").forEach((row) =>

@@ -340,9 +340,14 @@ def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
     expect(ui.page.locator("#coverage-tables .vendor")).to_have_count(4)
 
     ui.tab("controls")
+    session.get_by_role("button", name="Use").click()
+    ui.page.click("#reset")  # armed for the session...
+    expect(ui.page.locator("#reset")).to_have_text("Click again to reset")
     session.get_by_role("button", name="Drop").click()
     expect(session).to_have_count(0)
     assert ui.server.admin("GET", "/sessions") == []
+    # ... and disarmed with it: the next click must not reset the global scope unasked
+    expect(ui.page.locator("#reset")).to_have_text("Reset")
 
     # Dropped by someone else while the page reads in it: the page says so, and keeps saying.
     ui.page.fill("#session-name", "")
