@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts import contract
 from mockservers.core.sessions import refuse_reserved
 from mockservers.core.settings import check_accounts, check_lifetime
 from mockservers.quoparts.errors import NOT_ACCREDITED, NOT_ACCREDITED_TEXT
 
 DEMO_ACCOUNT = {"username": "demo", "password": "demo"}
+_ERROR_ANSWER = contract("quoparts/error.response")
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,18 @@ class QuoPartsSettings:
         check_accounts(demo + self.accounts, ("username", "password"), unique=("username",))
         for account in self.accounts:
             refuse_reserved(account["username"], "accounts: username")
-        for name in ("auth_error_code", "login_error_code"):
-            if not isinstance(getattr(self, name), str):
-                raise ValueError(f"{name} must be a string (QuoParts codes are strings)")
+        for prefix in ("auth_error", "login_error"):
+            answer = {
+                "errorCode": getattr(self, f"{prefix}_code"),
+                "error": getattr(self, f"{prefix}_message"),
+                "data": [],
+            }
+            # As the document's error answer must be: a code of digits, never "0" (success).
+            if _ERROR_ANSWER.check(answer):
+                raise ValueError(
+                    f"{prefix}_code and {prefix}_message must make a QuoParts error answer:"
+                    ' a code of digits other than "0", and a text'
+                )
 
     def credentials(self) -> dict[str, str]:
         """username -> password for every account that may log in."""

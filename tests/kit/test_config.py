@@ -46,6 +46,9 @@ REFUSED = [
         {"quoparts": {"accounts": [{"username": "demo", "password": "other"}]}},
         "two accounts with username 'demo'",
     ),
+    # a refusal a connector would read as a success, or no code at all
+    ({"quoparts": {"login_error_code": "0"}}, 'a code of digits other than "0"'),
+    ({"quoparts": {"auth_error_code": ""}}, "auth_error_code and auth_error_message must"),
     (
         {"keepit": {"accounts": [{"username": "a", "password": "b", "company_id": 1}]}},
         "each of accounts needs username, password, company_id, site_id",
