@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
 from mockservers.core.sessions import PREFIX, current_id, in_scope, owner_id
-from mockservers.core.state import StateError, TenantState, VendorState, highest_id
+from mockservers.core.state import SEQUENCES, StateError, TenantState, VendorState, highest_id
 from mockservers.core.tokens import TokenStore
 from mockservers.core.vendor import Kit, VendorModel
 from mockservers.xtra import coverage
@@ -62,6 +62,16 @@ EMAIL_TYPOLOGY = 2  # Telefono, Email, Web, Pec, Fax, Cellulare -> 1..6
 def is_id(value: Any) -> bool:
     """An XTRA ID: a JSON integer (``true`` is not 1 here)."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+INT32_MAX = 2**31 - 1
+"""XTRA's IDs are .NET Int32 (the record's ``Item1`` too)."""
+
+
+def stored_id(value: Any) -> bool:
+    """An ID a stored record may hold: 1 to Int32's largest (a state document with a larger
+    one would have the fake answer IDs its own contract refuses)."""
+    return is_id(value) and 1 <= value <= INT32_MAX
 
 
 def indexed_key(identity: dict[str, Any]) -> str | None:
@@ -117,22 +127,31 @@ _DOCUMENT_PAIR = ("FIDDocumentTypology", "Number")
 
 def check_state(document: Any) -> None:
     """Refuse (``StateError``) a state document whose identities the rules could not use:
-    each identity an object whose ``ID`` is its key, each sub-record an object with an ``ID``."""
+    each identity an object whose ``ID`` is its key, each sub-record an object with an ``ID``;
+    IDs and sequences within Int32."""
     tenants = document.get("tenants") if isinstance(document, dict) else None
     for name, tenant in (tenants if isinstance(tenants, dict) else {}).items():
+        sequences = tenant.get(SEQUENCES, {}) if isinstance(tenant, dict) else {}
+        for sequence, value in (sequences if isinstance(sequences, dict) else {}).items():
+            if is_id(value) and value > INT32_MAX:
+                raise StateError(f"tenant {name!r}: sequence {sequence!r} is beyond Int32")
         identities = tenant.get(IDENTITIES, {}) if isinstance(tenant, dict) else {}
         for key, identity in (identities if isinstance(identities, dict) else {}).items():
             where = f"tenant {name!r}, identity {key!r}"
-            if not isinstance(identity, dict) or not is_id(identity.get("ID")):
-                raise StateError(f"{where}: must be an object whose ID is its key")
+            if not isinstance(identity, dict) or not stored_id(identity.get("ID")):
+                raise StateError(
+                    f"{where}: must be an object whose ID is its key, from 1 to 2^31-1"
+                )
             if key != str(identity["ID"]):
                 raise StateError(f"{where}: must be an object whose ID is its key")
             for sub in SUB_RECORDS:
                 items = identity.get(sub, [])
                 if not isinstance(items, list) or not all(
-                    isinstance(i, dict) and is_id(i.get("ID")) for i in items
+                    isinstance(i, dict) and stored_id(i.get("ID")) for i in items
                 ):
-                    raise StateError(f"{where}: {sub} must be a list of objects with an ID")
+                    raise StateError(
+                        f"{where}: {sub} must be a list of objects with an ID (1 to 2^31-1)"
+                    )
             for document in identity.get("IdentityDocuments") or []:  # compared as pairs
                 if any(isinstance(document.get(f), list | dict) for f in _DOCUMENT_PAIR):
                     raise StateError(
@@ -171,13 +190,10 @@ def _echoed_id(value: Any) -> int:
     return value if is_id(value) and -(2**31) <= value <= INT32_MAX else 0
 
 
-INT32_MAX = 2**31 - 1
-"""XTRA's IDs are .NET Int32 (the record's ``Item1`` too)."""
-
-
 def new_id(tenant: TenantState, sequence: str) -> int:
     """The next ID of an account's sequence; past Int32 (only a state document that set the
-    sequence near it gets there), the vendor's 500 and nothing given, as past 2^53."""
+    sequence near it gets there), the vendor's 500, no ID given, as past 2^53 (what the call
+    wrote before stays, as for any 500 of the in-memory store)."""
     if tenant.sequences.get(sequence, 0) >= INT32_MAX:
         detail = f"tenant {tenant.name!r}: sequence {sequence!r} would pass Int32 (XTRA's IDs)"
         raise KitError("internal", detail, status=500)

@@ -119,6 +119,10 @@ def test_tsdigital_ids_skip_one_a_fixture_holds(http: httpx.Client) -> None:
         ("keepit", {"subjects": {"9" * 5000: {"progId": 1}}}),
         ("keepit", {"subjects": {"01": {"progId": 1}}}),  # listed, never found by progId 1
         ("xtra", {"identities": {"2": {"ID": 2, "Users": [{"ID": 2**53 + 1}]}}}),
+        # XTRA's IDs are Int32: the fake would answer an Item1 its own contract refuses
+        ("xtra", {"identities": {"3000000000": {"ID": 3000000000}}}),
+        ("xtra", {"identities": {"2": {"ID": 2, "Contacts": [{"ID": 2**31}]}}}),
+        ("xtra", {"sequences": {"identity": 2**31}}),
         # parts of a stored customer an update could not merge into (a 500 on the next call)
         ("keepit", {"subjects": {"1": {"progId": 1, "privacy": [1]}}}),
         ("keepit", {"subjects": {"1": {"progId": 1, "subjectMakeup": "x"}}}),
