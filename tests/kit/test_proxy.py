@@ -128,11 +128,10 @@ def test_a_malformed_answer_planted_upstream_is_flagged(upstream: MockServer) ->
 def test_off_contract_answers_are_flagged_and_no_message_quotes_a_secret(
     upstream: MockServer,
 ) -> None:
-    """A code the contract forbids (a configured QuoParts code that is not digits), and a
+    """A code the contract forbids (a sandbox answering a code that is not digits), and a
     customer planted in the upstream's state with codes off their patterns: the violation
     quotes the whole answer, its generated password included, which must not show."""
-    accounts = ACCOUNTS["quoparts"]["accounts"]
-    odd = MockServer({"quoparts": {"auth_error_code": "E101", "accounts": accounts}})
+    odd = _vendor_like(b'{"errorCode": "E101", "error": "Token scaduto", "data": []}')
     with odd, proxied(odd, vendors=("quoparts",)) as (_, http):
         http.post(QP, params={"importCli": "", "token": "expired"}, json={"data": []})
         (entry,) = http.get("/__admin/requests").json()
