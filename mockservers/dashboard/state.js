@@ -65,13 +65,13 @@ const ROWS = 100;
 // Records shown per collection: the newest. Thousands of rows took over a second to draw,
 // again at every change, and the page stopped answering; the download has them all.
 
-// One collection as a table: a row per record (the newest ROWS), a column per field any of
+// One collection as a table: a row per record (the newest ROWS, newest first), a column per field any of
 // them has, in the order the records first show them (the vendor's own order).
 function collectionView(name, records) {
   const all = Object.keys(records || {});
   const heading = el("h3", {}, `${name} `, el("span", { class: "quiet" }, `(${all.length})`));
   if (!all.length) return el("div", { class: "collection", "data-collection": name }, heading);
-  const keys = all.slice(-ROWS);
+  const keys = all.slice(-ROWS).reverse(); // newest first, as the journal lists its calls
   const fields = [...new Set(keys.flatMap((key) => Object.keys(records[key] || {})))];
   return el(
     "div",

@@ -459,5 +459,6 @@ def test_a_large_collection_shows_its_newest_records_and_the_page_stays_responsi
     collection = ui.page.locator('[data-tenant="demo"] [data-collection="customers"]')
     expect(collection.locator("h3")).to_contain_text("(3000)")
     expect(collection.locator("tbody tr")).to_have_count(100)
-    expect(collection.locator("tbody tr").last).to_contain_text("E2999")
+    expect(collection.locator("tbody tr").first).to_contain_text("E2999")  # newest first
+    expect(collection.locator("tbody tr").last).to_contain_text("E2900")
     expect(collection.locator(".more")).to_contain_text("The newest 100 of 3000")
