@@ -65,8 +65,8 @@ const ROWS = 100;
 // Records shown per collection: the newest. Thousands of rows took over a second to draw,
 // again at every change, and the page stopped answering; the download has them all.
 
-// One collection as a table: a row per record (the newest ROWS, newest first), a column per field any of
-// them has, in the order the records first show them (the vendor's own order).
+// One collection as a table: a row per record (the newest ROWS, newest first), a column per
+// field any of them has, in the order the records first show them (the vendor's own order).
 function collectionView(name, records) {
   const all = Object.keys(records || {});
   const heading = el("h3", {}, `${name} `, el("span", { class: "quiet" }, `(${all.length})`));
