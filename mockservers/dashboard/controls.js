@@ -39,9 +39,20 @@ export function init(context) {
     ),
   );
   $("#mint").addEventListener("click", () => act(mint));
+  // Enter in a field does what its card's button does, as in the token prompt.
+  submitsWith("#clock-seconds", "#clock-advance");
+  submitsWith("#session-name", "#session-open");
+  for (const field of $$("#fault-form input")) submitsWith(field, "#fault-add");
   $("#reset").addEventListener("click", () => act(reset));
   $("#reset-vendor").addEventListener("change", disarm);
   $("#session-open").addEventListener("click", () => act(openSession));
+}
+
+function submitsWith(field, button) {
+  const input = typeof field === "string" ? $(field) : field;
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") $(button).click();
+  });
 }
 
 // Run an action, show a refusal in the status line, and show its effect at once.
