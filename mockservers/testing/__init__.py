@@ -21,11 +21,12 @@ from mockservers.testing.report import CoverageTally
 from mockservers.testing.scope import AdminScope
 from mockservers.testing.server import MockServer, admin_headers
 from mockservers.testing.session import Session
-from mockservers.testing.transport import SyncASGITransport
+from mockservers.testing.transport import AsyncASGITransport, SyncASGITransport
 
 __all__ = [
     "IN_PROCESS_URL",
     "AdminScope",
+    "AsyncASGITransport",
     "CoverageTally",
     "MockServer",
     "Session",

@@ -1,8 +1,12 @@
-"""A *sync* httpx transport that calls an ASGI app in-process.
+"""httpx transports that call an ASGI app in-process, as a socket would where a connector's
+error handling is tested: the client's read timeout applies (``httpx.ReadTimeout``, a
+``latency`` fault longer than it) and a ``drop`` fault is an ``httpx.RemoteProtocolError``
+(httpx's own ``ASGITransport`` waits a latency out and lets the kit's ``DroppedConnection``
+through).
 
-httpx's ``ASGITransport`` is async-only; the sync reference clients and sync tests need the
-same thing without a socket. One event loop runs in a background thread (an anyio blocking
-portal) for the transport's lifetime.
+``SyncASGITransport`` for sync clients and tests (httpx's is async-only): one event loop runs
+in a background thread (an anyio blocking portal) for the transport's lifetime.
+``AsyncASGITransport`` for async ones, on the caller's loop.
 
 With ``lifespan=True`` the transport also runs the app's lifespan, as a server would: startup
 before the first request, shutdown on ``close()`` (an app on a shared store connects and lets
@@ -64,24 +68,14 @@ class SyncASGITransport(httpx.BaseTransport):
         sent it (httpx decodes it once, on reading)."""
         portal = self._ensure_portal()
         body = request.read()
-        read = (request.extensions.get("timeout") or {}).get("read")
 
-        async def call() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        async def call() -> Answered:
             async_request = httpx.Request(
                 request.method, request.url, headers=request.headers, content=body
             )
-            with anyio.fail_after(read) if read is not None else nullcontext():
-                response = await self._inner.handle_async_request(async_request)
-                content = b"".join([chunk async for chunk in response.aiter_raw()])
-            return response.status_code, response.headers.raw, content
+            return await _as_over_a_socket(self._inner, async_request, request)
 
-        try:
-            status, headers, content = portal.call(call)
-        except TimeoutError:
-            raise httpx.ReadTimeout(f"no answer within {read} s", request=request) from None
-        except DroppedConnection:
-            message = "Server disconnected without sending a response."
-            raise httpx.RemoteProtocolError(message, request=request) from None
+        status, headers, content = portal.call(call)
         return httpx.Response(status, headers=headers, stream=_Body(content), request=request)
 
     def close(self) -> None:
@@ -89,6 +83,43 @@ class SyncASGITransport(httpx.BaseTransport):
             self._stop()  # runs once, whoever calls it first
             self._stop = None
             self._portal = None
+
+
+class AsyncASGITransport(httpx.AsyncBaseTransport):
+    """An async httpx transport that calls the app in-process, as a socket would (above)."""
+
+    def __init__(self, app: Any, client: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
+        self._inner = httpx.ASGITransport(app=app, client=client)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        status, headers, content = await _as_over_a_socket(self._inner, request, request)
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+Answered = tuple[int, list[tuple[bytes, bytes]], bytes]
+"""An answer read whole: status, raw headers, the body as the app sent it."""
+
+
+async def _as_over_a_socket(
+    inner: httpx.ASGITransport, sent: httpx.Request, request: httpx.Request
+) -> Answered:
+    """The app's answer to ``sent``, read whole within the read timeout of ``request`` (the
+    caller's own): ``httpx.ReadTimeout`` past it, ``httpx.RemoteProtocolError`` for a dropped
+    connection. The body stays encoded as the app sent it (httpx decodes it once, on reading)."""
+    read = (request.extensions.get("timeout") or {}).get("read")
+    try:
+        with anyio.fail_after(read) if read is not None else nullcontext():
+            response = await inner.handle_async_request(sent)
+            content = b"".join([chunk async for chunk in response.aiter_raw()])
+    except TimeoutError:
+        raise httpx.ReadTimeout(f"no answer within {read} s", request=request) from None
+    except DroppedConnection:
+        message = "Server disconnected without sending a response."
+        raise httpx.RemoteProtocolError(message, request=request) from None
+    return response.status_code, response.headers.raw, content
 
 
 class _Body(httpx.SyncByteStream):

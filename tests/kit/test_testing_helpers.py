@@ -288,6 +288,38 @@ def test_in_process_timeouts_and_drops_are_what_httpx_raises_over_a_socket() -> 
         assert http.get("/quoparts/ws_quoparts.php", params=QP_LOGIN).json()["errorCode"] == "0"
 
 
+def test_an_async_connector_in_process_meets_timeouts_and_drops_as_over_a_socket() -> None:
+    """httpx's own ASGITransport waited a 5 s latency fault out past a 0.2 s timeout, and let
+    the kit's DroppedConnection through: an async connector's error handling untestable."""
+    import anyio
+
+    from clients.quoparts import AsyncQuoPartsClient
+    from mockservers import create_app
+    from mockservers.testing import AsyncASGITransport
+
+    app = create_app()
+
+    async def connector() -> None:
+        transport = AsyncASGITransport(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://m", timeout=0.2) as http:
+            fault = {"vendor": "quoparts", "kind": "latency", "latency_ms": 5000, "times": 1}
+            await http.post("/__admin/faults", json=fault)
+            with pytest.raises(httpx.ReadTimeout):
+                await http.get("/quoparts/ws_quoparts.php", params=QP_LOGIN)
+            drop = {"vendor": "quoparts", "kind": "drop", "times": 1}
+            await http.post("/__admin/faults", json=drop)
+            with pytest.raises(httpx.RemoteProtocolError):
+                await http.get("/quoparts/ws_quoparts.php", params=QP_LOGIN)
+        client = AsyncQuoPartsClient(
+            "http://m/quoparts", "demo", "demo", transport=AsyncASGITransport(app)
+        )
+        async with client:
+            customers = await client.import_customers([ROW])
+        assert customers[0].ok
+
+    anyio.run(connector)
+
+
 def test_threads_whose_first_calls_meet_share_one_loop_and_a_body_is_decoded_once() -> None:
     """Each thread's first call started an event loop of its own (eleven left running after
     close), and a gzip answer was decoded twice."""
