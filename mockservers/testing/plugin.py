@@ -5,8 +5,8 @@ Fixtures (pytest-httpserver's pattern: the configuration is a fixture a conftest
 - ``mockservers_config`` (session scope): the kit's configuration for every fixture below, a
   :class:`~mockservers.config.Config`, a TOML-shaped dict or None (the default). Override it in
   a ``conftest.py`` with ``@pytest.fixture(scope="session")``.
-- ``mockservers_app``: a fresh in-process app per test, for ``httpx.ASGITransport`` or
-  ``mockservers.testing.SyncASGITransport``.
+- ``mockservers_app``: a fresh in-process app per test, for
+  ``mockservers.testing.SyncASGITransport`` or ``AsyncASGITransport``.
 - ``mockserver``: one :class:`MockServer` per test session (per xdist worker), its global
   scope reset before each test.
 - ``mockserver_session``: a fresh :class:`Session` per test on that shared server, dropped
