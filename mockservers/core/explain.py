@@ -64,6 +64,18 @@ def kind_of(violation: Violation) -> str:
     return _KIND.get(violation.keyword, OTHER)
 
 
+_BASIC = {MISSING: 0, TYPE: 1}
+"""A missing field, then one of the wrong type: what a message names first (a wrong type says
+more than the values it is not among: ``FLG_ATV: 1`` is of the wrong type before it is not
+'0' or '1'; and a message cut to a few fields must not leave out a missing one)."""
+
+
+def basic_first(violation: Violation) -> int:
+    """A sort key: the most basic faults first; sorting is stable, so among the others the
+    contract's order (by path) stays."""
+    return _BASIC.get(kind_of(violation), len(_BASIC))
+
+
 def field_path(violation: Violation, root: str = "") -> str:
     """``contacts[1].value``: the offending value's path, the missing field itself for a
     ``required`` one; ``root`` when the whole document is at fault."""

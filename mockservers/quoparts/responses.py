@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from contracts import Violation, contract, load_schema
 from mockservers.core.coverage import met
-from mockservers.core.explain import MISSING, TYPE, diagnosis, kind_of, phrase
+from mockservers.core.explain import basic_first, diagnosis, phrase
 from mockservers.core.http import JSONResponse
 from mockservers.core.vendor import Call
 from mockservers.quoparts import coverage
@@ -86,7 +86,7 @@ def _row_error(row: Any, violations: list[Violation]) -> dict[str, Any]:
         erp = ""
     if isinstance(row, dict):
         first: dict[str, Violation] = {}  # one phrase per field: its most basic fault
-        for violation in sorted(violations, key=_basic_first):
+        for violation in sorted(violations, key=basic_first):
             first.setdefault(violation.missing or _row_field(violation), violation)
         in_order = sorted(first, key=lambda name: _TABLE_ORDER.get(name, len(_TABLE_ORDER)))
         found = [phrase(first[name], ROW_PHRASES, field=name) for name in in_order]
@@ -104,14 +104,6 @@ _TABLE_ORDER = {
     name: i for i, name in enumerate(load_schema("quoparts/defs/customer")["properties"])
 }
 """The fields in the order of the document's table: a row's error names them in that order."""
-_BASIC = {MISSING: 0, TYPE: 1}
-"""A missing field, then one of the wrong type: a wrong type says more than the values it is
-not among (``FLG_ATV: 1`` is of the wrong type before it is not '0' or '1')."""
-
-
-def _basic_first(violation: Violation) -> int:
-    """Sorting is stable: among the others, the contract's order (by path) stays."""
-    return _BASIC.get(kind_of(violation), len(_BASIC))
 
 
 def _row_field(violation: Violation) -> str:

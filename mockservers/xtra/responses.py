@@ -13,7 +13,7 @@ from starlette.responses import Response
 from contracts import Contract, Violation, contract, load_schema
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
-from mockservers.core.explain import diagnosis, field_path, phrase
+from mockservers.core.explain import basic_first, diagnosis, field_path, phrase
 from mockservers.core.vendor import Call
 from mockservers.xtra import coverage
 from mockservers.xtra.errors import (
@@ -53,7 +53,7 @@ def describe(violations: list[Violation]) -> str:
     fields at fault in Italian, one phrase per field (the first of its violations), for a
     message; the validator's English goes to the detail."""
     first: dict[str, str] = {}
-    for violation in violations:
+    for violation in sorted(violations, key=basic_first):  # a missing field is never cut off
         first.setdefault(field_path(violation), phrase(violation, PHRASES))
     return "; ".join(list(first.values())[:3])
 

@@ -288,6 +288,19 @@ CASES = [
         id="record-id-beyond-int32",
     ),
     pytest.param(
+        one(  # three fields named at most: the missing ones first, never the ones cut off
+            NEW | {"Address": 3, "City": 3, "Destinations": [{"Alias": "A"}]},
+            record_failed(
+                "ER.IR.INVAL",
+                f"{INVALID}: campo Destinations[0].Denomination obbligatorio; campo"
+                " Destinations[0].FIDGroup obbligatorio; campo Destinations[0].TypologyIds"
+                " obbligatorio",
+            ),
+            "Destinations[0]",
+        ),
+        id="record-a-missing-field-is-named-before-wrong-types",
+    ),
+    pytest.param(
         one(
             {"ID": 1, "IdentityDocuments": [DOCUMENT | {"ReleaseDate": "2024-02-30"}]},
             record_failed(
