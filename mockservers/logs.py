@@ -6,20 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 from mockservers.core.errors import DroppedConnection
-from mockservers.core.har import mask_header_urls
-from mockservers.core.journal import MASK, is_secret, secret_header
-
-
-def mask_path(full_path: str) -> str:
-    """``/q.php?login=&password=x`` -> ``/q.php?login=&password=***``."""
-    path, sep, query = full_path.partition("?")
-    if not sep:
-        return full_path
-    pairs = parse_qsl(query, keep_blank_values=True)
-    return f"{path}?{urlencode([(k, MASK if is_secret(k) else v) for k, v in pairs], safe='*')}"
+from mockservers.core.har import mask_header_urls, mask_url
+from mockservers.core.journal import MASK, secret_header
 
 
 class MaskSecrets(logging.Filter):
@@ -28,7 +18,7 @@ class MaskSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], mask_path(args[2]), *args[3:])
+            record.args = (*args[:2], mask_url(args[2]), *args[3:])
         return True
 
 
@@ -39,7 +29,7 @@ class MaskRequestLines(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 2 and not isinstance(args[1], int | float):
-            record.args = (args[0], mask_path(str(args[1])), *args[2:])
+            record.args = (args[0], mask_url(str(args[1])), *args[2:])
         return True
 
 
@@ -59,7 +49,7 @@ def _masked_message(value: Any) -> Any:
     masked = dict(value)
     query = masked.get("query_string")
     if isinstance(query, bytes) and query:
-        masked["query_string"] = mask_path("?" + query.decode("latin-1"))[1:].encode("latin-1")
+        masked["query_string"] = mask_url("?" + query.decode("latin-1"))[1:].encode("latin-1")
     headers = masked.get("headers")
     if isinstance(headers, list):
         text = [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in headers]
