@@ -30,7 +30,7 @@ from mockservers.core.journal import Entry, curl, render, rendered, shown_array
 from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.shared import StoreUnavailable
 from mockservers.core.state import StateError
-from mockservers.core.vendor import UNKNOWN, Kit, Vendor
+from mockservers.core.vendor import GONE, UNKNOWN, Kit, Vendor, header_text
 from mockservers.core.verify import MatcherError, check_matcher, count, verify
 
 Endpoint = Callable[[Request], Any]
@@ -78,8 +78,7 @@ class Admin:
             except AdminError as exc:
                 return JSONResponse({"error": exc.message}, status_code=exc.status)
             except ClientDisconnect:  # nobody to answer: no traceback either
-                gone = "the client closed the connection before the whole body arrived"
-                return JSONResponse({"error": gone}, status_code=400)
+                return JSONResponse({"error": GONE}, status_code=400)
             except StoreUnavailable as exc:
                 return JSONResponse({"error": str(exc)}, status_code=503)
             if isinstance(result, Response):
@@ -118,8 +117,8 @@ class Admin:
 
     def _authorise(self, request: Request) -> None:
         if self.admin_token:
-            # As sent: UTF-8 beyond ASCII, whitespace around it not part of it (as for vendors).
-            given = request.headers.get("x-admin-token", "").strip(" \t").encode("latin-1")
+            raw = request.headers.get("x-admin-token", "").encode("latin-1")
+            given = header_text(raw).encode()  # read as a vendor reads a credential header
             if not secrets.compare_digest(given, self.admin_token.encode()):
                 raise AdminError(401, "the admin API needs the X-Admin-Token header")
         elif not is_loopback(request.client.host if request.client else None):

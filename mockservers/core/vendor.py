@@ -240,7 +240,7 @@ class Call:
         return self._json
 
 
-_GONE = "the client closed the connection before the whole body arrived (nothing answered)"
+GONE = "the client closed the connection before the whole body arrived (nothing answered)"
 _MISHANDLED = {
     "drop": "the connection was closed with no complete answer (an injected drop fault, {})",
     "malformed": "the answer's body was cut in half (an injected malformed fault, {})",
@@ -497,7 +497,7 @@ class Vendor:
         except KitError as exc:
             refused = exc
         except ClientDisconnect:  # journalled all the same: a connector that gave up mid-body
-            refused = KitError("disconnected", _GONE, status=400)
+            refused = KitError("disconnected", GONE, status=400)
         call = Call(scope, self.name, operation, body, kit, query)
         if not kit.store.shared:
             try:
