@@ -26,7 +26,7 @@ import os
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from mockservers.core.har import Recorder
 
@@ -93,11 +93,7 @@ def _appended(path: Path, entries: list[dict[str, Any]]) -> bool:
     except FileNotFoundError:
         return False
     with handle:
-        size = handle.seek(0, os.SEEK_END)
-        start = max(0, size - 256)
-        handle.seek(start)
-        tail = handle.read()
-        closing = _CLOSING.search(tail)
+        start, tail, closing = _closing(handle)
         if closing is None:
             return False
         empty = tail[: closing.start()].rstrip().endswith(b"[")
@@ -143,6 +139,14 @@ def _continued(path: Path) -> Recorder:
 def _closes(path: Path) -> bool:
     """Whether the file ends as a HAR file this module writes (its entries, log, document)."""
     with path.open("rb") as handle:
-        size = handle.seek(0, os.SEEK_END)
-        handle.seek(max(0, size - 256))
-        return _CLOSING.search(handle.read()) is not None
+        return _closing(handle)[2] is not None
+
+
+def _closing(handle: BinaryIO) -> tuple[int, bytes, re.Match[bytes] | None]:
+    """The file's last bytes (where they start, what they are) and its closing brackets in
+    them, if it ends as this module writes a HAR file."""
+    size = handle.seek(0, os.SEEK_END)
+    start = max(0, size - 256)
+    handle.seek(start)
+    tail = handle.read()
+    return start, tail, _CLOSING.search(tail)
