@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, NamedTuple
 
+from contracts import load_schema
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
 from mockservers.core.sessions import PREFIX, current_id, in_scope, owner_id
@@ -64,8 +65,9 @@ def is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-INT32_MAX = 2**31 - 1
-"""XTRA's IDs are .NET Int32 (the record's ``Item1`` too)."""
+_ITEM1 = load_schema("xtra/defs/recordResult")["properties"]["Item1"]
+INT32_MIN, INT32_MAX = _ITEM1["minimum"], _ITEM1["maximum"]
+"""XTRA's IDs are .NET Int32, as the record's ``Item1`` is in its contract."""
 
 
 def stored_id(value: Any) -> bool:
@@ -187,7 +189,7 @@ def _echoed_id(value: Any) -> int:
     integral number, ``1.0`` too); 0 for one it could not read, as for an insert."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return value if is_id(value) and -(2**31) <= value <= INT32_MAX else 0
+    return value if is_id(value) and INT32_MIN <= value <= INT32_MAX else 0
 
 
 def new_id(tenant: TenantState, sequence: str) -> int:
