@@ -45,6 +45,8 @@ SECRET_KEYS = frozenset(
     )
 )
 _BODY_PREVIEW = 64 * 1024
+ENTRY_OVERHEAD = 256
+"""The bytes an entry counts for beside its bodies, in a journal's byte bound."""
 
 
 _PROCESS = os.urandom(3).hex()
@@ -93,7 +95,7 @@ class Entry:
 
     @property
     def size(self) -> int:
-        return len(self.request_body) + len(self.response_body) + 256
+        return len(self.request_body) + len(self.response_body) + ENTRY_OVERHEAD
 
     def to_wire(self) -> dict[str, Any]:
         """A JSON-ready copy (bytes as latin-1 text), for a shared store: every field, spelt
@@ -233,9 +235,9 @@ class _Log:
         """Entries pushed out to keep within the bounds since the scope's journal was cleared."""
 
     def append(self, entry: Entry) -> None:
-        size = len(entry.request_body) + len(entry.response_body) + 256  # entry.size, inlined
+        size = len(entry.request_body) + len(entry.response_body) + ENTRY_OVERHEAD  # entry.size
         if size > self.max_bytes:  # rare: keep the entry, cut its bodies to fit
-            half = max(0, self.max_bytes // 2 - 256)
+            half = max(0, self.max_bytes // 2 - ENTRY_OVERHEAD)
             entry.request_body = _cut(entry.request_body, half)
             entry.response_body = _cut(entry.response_body, half)
             size = entry.size

@@ -41,7 +41,7 @@ from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from mockservers.core.journal import GLOBAL, Entry, Journal
+from mockservers.core.journal import ENTRY_OVERHEAD, GLOBAL, Entry, Journal
 from mockservers.core.shared import Recorder, SharedMap, Store, StoreUnavailable
 from mockservers.core.state import SEQUENCES, TenantState, VendorState
 from mockservers.core.windows import Windows
@@ -128,7 +128,7 @@ if unsized > 0 then
   for i, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, unsized - 1)) do
     local entry = cjson.decode(raw)
     sizes[i] = string.len(entry['request_body'] or '')
-      + string.len(entry['response_body'] or '') + 256
+      + string.len(entry['response_body'] or '') + tonumber(ARGV[5])
     added = added + sizes[i]
   end
   for i = #sizes, 1, -1 do redis.call('LPUSH', KEYS[2], sizes[i]) end
@@ -153,7 +153,7 @@ ARGV[2] bytes (sizes as the journal measures them, in a list beside it, their to
 KEYS[3]; ARGV[3] the bytes just pushed), the oldest dropped first, the newest always kept; how
 many were dropped is counted per scope (KEYS[4], ARGV[4]). The entries never pass through the
 script, only their sizes; but for those of a list an earlier version kept without sizes, read
-once to size them."""
+once to size them (ARGV[5]: what an entry counts for beside its bodies)."""
 
 _INIT_LOCK = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -265,6 +265,7 @@ class Writes:
             pending.max_bytes,
             sum(pending.sizes),
             pending.scope,
+            ENTRY_OVERHEAD,
         )
 
     def zremrangebyscore(self, key: str, low: Any, high: Any) -> None:
@@ -833,8 +834,8 @@ class RedisStore(Store):
             appends = JournalAppends(
                 list_key, sizes_key, total_key, self.key("journal-dropped"), name, count, size
             )
-            # Sized as the journal sizes an entry (its bodies, and 256 for the rest).
-            measured = len(wire["request_body"]) + len(wire["response_body"]) + 256
+            # Sized as the journal sizes an entry (its bodies, and the rest).
+            measured = len(wire["request_body"]) + len(wire["response_body"]) + ENTRY_OVERHEAD
             pipe.journal_append(appends, _json(wire), measured)
             pipe.sadd(self.key("journals"), name)
             return
