@@ -20,8 +20,8 @@ from urllib.parse import quote
 from fuzz.baseline import Comparison
 from fuzz.dispatch import RealRequest
 from fuzz.runner import Finding, OperationReport
-from mockservers.core.har import mask_pairs, mask_text, secret_header
-from mockservers.core.journal import MASK
+from mockservers.core.har import mask_text
+from mockservers.core.journal import MASK, mask_pairs, secret_header
 
 _CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;padding:0 1em;color:#222}

@@ -34,6 +34,7 @@ from mockservers.core.http import read_json
 from mockservers.core.journal import (
     MASK,
     is_secret,
+    mask_pairs,
     mask_value,
     secret_header,
     secret_values,
@@ -44,11 +45,6 @@ SCRUBBED_MIN_LENGTH = 6
 """Shorter values masked by name are not searched for elsewhere (they would blot out words)."""
 
 Pairs = Iterable[tuple[str, str]]
-
-
-def mask_pairs(pairs: Pairs, secret: Any = is_secret) -> list[tuple[str, str]]:
-    """``pairs`` with the value of every secret name replaced by ``***``."""
-    return [(name, MASK if secret(name) else value) for name, value in pairs]
 
 
 def mask_url(url: str) -> str:
