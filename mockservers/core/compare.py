@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from mockservers.core.generated import Generated, JSONPath, is_generated, same_but_generated
-from mockservers.core.http import read_json
+from mockservers.core.http import NOT_JSON, json_of
 from mockservers.core.journal import MASK, is_secret, mask_text, mask_value
 
 
@@ -119,12 +119,11 @@ def differences(
 
 
 def _parse(body: bytes) -> Any:
+    """A body as compared: ``ABSENT`` when empty, text when not JSON (its bytes then compared)."""
     if not body:
         return ABSENT
-    try:
-        return read_json(body)
-    except orjson.JSONDecodeError:
-        return _Text(body.decode("utf-8", "replace"))
+    found = json_of(body)
+    return _Text(body.decode("utf-8", "replace")) if found is NOT_JSON else found
 
 
 def _codes(codes: Codes, body: Any) -> Any:

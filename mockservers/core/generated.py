@@ -24,9 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import orjson
-
-from mockservers.core.http import read_json
+from mockservers.core.http import NOT_JSON, json_of
 
 JSONPath = tuple[str | int, ...]
 """Keys and indices from the root of a JSON value to one of its parts."""
@@ -144,18 +142,6 @@ class Request:
     ) -> Request:
         parsed = json_of(body)
         return cls(list(query), list(headers), parsed, parsed is not NOT_JSON)
-
-
-NOT_JSON: Any = object()
-"""A body that is empty, not JSON or nested too deep to read (:func:`json_of`)."""
-
-
-def json_of(body: bytes) -> Any:
-    """A body as a translation reads it: parsed JSON, or ``NOT_JSON``."""
-    try:
-        return read_json(body) if body else NOT_JSON
-    except orjson.JSONDecodeError:
-        return NOT_JSON
 
 
 class Translation:

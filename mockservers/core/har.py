@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit, urlunsplit
 import orjson
 
 from mockservers.core import journal
-from mockservers.core.http import read_json
+from mockservers.core.http import NOT_JSON, json_of
 from mockservers.core.journal import (
     MASK,
     is_secret,
@@ -67,9 +67,8 @@ def mask_text(body: bytes | None) -> str:
     if not body:
         return ""
     text = body.decode("utf-8", "replace")
-    try:
-        value = read_json(body)
-    except orjson.JSONDecodeError:
+    value = json_of(body)
+    if value is NOT_JSON:
         return journal.mask_text(text)
     masked = mask_value(value)
     return text if masked == value else orjson.dumps(masked).decode()
@@ -315,13 +314,8 @@ def scrub_bytes(body: bytes, values: Iterable[str]) -> bytes:
 
 
 def _json_secrets(body: bytes | None) -> list[str]:
-    if not body:
-        return []
-    try:
-        value = read_json(body)
-    except orjson.JSONDecodeError:
-        return []
-    return [str(found) for found in secret_values(value)]
+    value = json_of(body or b"")
+    return [] if value is NOT_JSON else [str(found) for found in secret_values(value)]
 
 
 def _scrub(node: Any, blots: list[str]) -> Any:

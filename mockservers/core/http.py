@@ -116,6 +116,20 @@ def read_json(body: bytes) -> Any:
     return value
 
 
+NOT_JSON: Any = object()
+"""What :func:`json_of` makes of a body that is empty, not JSON or nested too deep to read."""
+
+
+def json_of(body: bytes) -> Any:
+    """A body as the kit reads it (:func:`read_json`), or ``NOT_JSON``: the one reading for
+    comparing answers, translating generated values and masking secrets, whatever each then
+    makes of a body that is not JSON."""
+    try:
+        return read_json(body) if body else NOT_JSON
+    except orjson.JSONDecodeError:
+        return NOT_JSON
+
+
 def too_deep(value: Any, limit: int) -> bool:
     """True when ``value`` nests objects/arrays more than ``limit`` levels deep."""
     return not _depth_validator(limit).is_valid(value)

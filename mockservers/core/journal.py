@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import orjson
 
-from mockservers.core.http import read_json
+from mockservers.core.http import NOT_JSON, json_of
 from mockservers.core.sessions import EVERY
 from mockservers.core.shared import Recorder
 
@@ -209,10 +209,8 @@ def mask_body(body: bytes) -> Any:
     """A body for display: parsed and masked if it is JSON, else text with secrets blotted out."""
     if not body:
         return None
-    try:
-        return mask_value(read_json(body))
-    except orjson.JSONDecodeError:
-        return _masked_preview(body)
+    value = json_of(body)
+    return _masked_preview(body) if value is NOT_JSON else mask_value(value)
 
 
 def _masked_preview(body: bytes) -> str:

@@ -34,8 +34,9 @@ import orjson
 
 from mockservers.app import create_app
 from mockservers.core.compare import Answer, Difference, differences
-from mockservers.core.generated import NOT_JSON, Request, Translation, json_of
+from mockservers.core.generated import Request, Translation
 from mockservers.core.har import scrub_bytes
+from mockservers.core.http import NOT_JSON, json_of
 from mockservers.core.journal import MASK, mask_text, mask_value
 from mockservers.core.vendor import Vendor
 from mockservers.proxy.forward import HOP_BY_HOP

@@ -25,7 +25,8 @@ import orjson
 from starlette.applications import Starlette
 
 from mockservers.core.compare import Answer, Difference, differences
-from mockservers.core.generated import Request, Translation, json_of
+from mockservers.core.generated import Request, Translation
+from mockservers.core.http import json_of
 
 SHADOW_BASE = "http://shadow"
 
