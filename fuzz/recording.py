@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from fuzz.target import Exchange
-from mockservers.core.har import Recorder
+from mockservers.core.har import Recorder, request_version
 from mockservers.core.journal import is_secret
 
 
@@ -24,23 +27,45 @@ class HarFile:
 
     def add(self, exchange: Exchange) -> None:
         request, response = exchange.request, exchange.response
+        answered: dict[str, Any] = {  # no complete answer
+            "status": 0,
+            "status_text": "",
+            "response_headers": [],
+            "response_body": None,
+        }
+        if response is not None:
+            answered = {
+                "status": response.status_code,
+                "status_text": response.reason_phrase,
+                "response_headers": response.headers.multi_items(),
+                "response_body": response.content,
+                "response_body_size": _transferred(response),
+                "request_http_version": request_version(response.http_version),
+                "response_http_version": response.http_version,
+            }
         self.recorder.add(
             method=request.method,
             url=str(request.url),
             request_headers=request.headers.multi_items(),
             request_body=request.content,
-            status=response.status_code if response is not None else 0,
-            status_text=response.reason_phrase if response is not None else "",
-            response_headers=response.headers.multi_items() if response is not None else [],
-            response_body=response.content if response is not None else None,
-            http_version=response.http_version if response is not None else "HTTP/1.1",
             started=exchange.started,
             duration_ms=exchange.duration_ms,
             comment=f"no complete answer: {exchange.error}" if exchange.error else None,
+            **answered,
         )
 
     def write(self, comment: str) -> Path:
         return self.recorder.write(self.path, comment)
+
+
+def _transferred(response: httpx.Response) -> int | None:
+    """The answer's body size as it came over the wire, before its ``Content-Encoding`` was
+    undone: what httpx counted reading it. A response made in memory was never read off a
+    stream: its decoded size stands without a coding (None), and with one it is not known."""
+    counted = response.num_bytes_downloaded
+    if counted or not response.content:
+        return counted
+    return None if "content-encoding" not in response.headers else -1
 
 
 def secret_credentials(credentials: dict[str, str]) -> list[str]:

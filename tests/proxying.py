@@ -1,5 +1,6 @@
 """What the proxy tests share: a connector's calls to each vendor (every operation, good and
-refused), driven through any client, and a transport that keeps what went over the wire.
+refused), driven through any client, a transport that keeps what went over the wire, and an
+upstream on a socket that answers with bytes of its own making.
 
 The flows take their IDs and tokens from the answers, as a connector does, so that through a
 proxy with a shadow they send the vendor's values and the shadow must translate them.
@@ -7,6 +8,9 @@ proxy with a shadow they send the vendor's values and the shadow must translate 
 
 from __future__ import annotations
 
+import gzip
+import socket
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -183,7 +187,10 @@ def every_flow(http: httpx.Client, upstream: MockServer, refusals: bool = True) 
 
 @contextmanager
 def proxied(
-    upstream: MockServer, vendors: tuple[str, ...] = VENDORS, config: Any = ACCOUNTS, **options: Any
+    upstream: MockServer | WireUpstream,
+    vendors: tuple[str, ...] = VENDORS,
+    config: Any = ACCOUNTS,
+    **options: Any,
 ) -> Iterator[tuple[ProxyApp, httpx.Client]]:
     """A proxy app in front of ``upstream`` for ``vendors``, and a client on it (in-process)."""
     app = create_proxy_app({v: upstream.base_url(v) for v in vendors}, config, **options)
@@ -227,6 +234,81 @@ class Capture(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+@dataclass
+class Received:
+    """A request as an upstream read it off its socket."""
+
+    head: bytes
+    """The request line and the headers, as they came."""
+    body: bytes
+
+    @property
+    def request_line(self) -> list[bytes]:
+        """``[method, target, version]``."""
+        return self.head.split(b"\r\n", 1)[0].split(b" ")
+
+
+class WireUpstream:
+    """An upstream on a socket that answers every call with ``answer``, bytes of its own making
+    (an HTTP/1.0 status line, a gzip body, a forward proxy's answer), and keeps each request as
+    it came over the wire. One connection a call: it closes each after its answer."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.received: list[Received] = []
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def base_url(self, vendor: str) -> str:
+        return f"{self.url}/{vendor}"
+
+    def __enter__(self) -> WireUpstream:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._socket.shutdown(socket.SHUT_RDWR)  # wakes the accept below
+        self._socket.close()
+        self._thread.join()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:  # shut down
+                return
+            with connection:
+                self.received.append(_read_request(connection))
+                connection.sendall(self.answer)
+
+
+def gzip_in_http_1_0(body: bytes) -> tuple[bytes, bytes]:
+    """An answer as an old server sends it, in HTTP/1.0 with ``body`` gzipped; and the gzip."""
+    packed = gzip.compress(body)
+    head = b"HTTP/1.0 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
+    return head + b"content-length: %d\r\n\r\n" % len(packed) + packed, packed
+
+
+def _read_request(connection: socket.socket) -> Received:
+    """One request's head, and its body by its ``Content-Length``."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    fields = [line.partition(b":") for line in head.split(b"\r\n")[1:]]
+    length = next((int(v) for k, _, v in fields if k.strip().lower() == b"content-length"), 0)
+    while len(body) < length:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return Received(head, body)
 
 
 def dump(found: Any) -> str:

@@ -1,6 +1,7 @@
 """HTTP exchanges as HAR 1.2 (``contracts/har/har.json``), with every secret masked.
 
-Neutral inputs (method, URL, header pairs, body bytes, status, start time, duration), so that
+Neutral inputs (method, URL, header pairs, body bytes, status, start time, duration, and each
+side's HTTP version and the answer's size on the wire where they are known), so that
 whatever sees the wire can record it: the fuzz harness (``mockservers fuzz --record``) and a
 proxy in front of a real vendor alike. Masking follows the journal's rules
 (:func:`mockservers.core.journal.is_secret`): query values, headers and JSON fields named like
@@ -85,19 +86,27 @@ def entry(
     response_body: bytes | None,
     started: datetime,
     duration_ms: float,
-    http_version: str = "HTTP/1.1",
+    response_body_size: int | None = None,
+    request_http_version: str = "HTTP/1.1",
+    response_http_version: str = "HTTP/1.1",
     status_text: str | None = None,
     comment: str | None = None,
 ) -> dict[str, Any]:
     """One HAR entry for one exchange, secrets masked. ``status`` 0: no answer came (a dropped
-    connection; say why in ``comment``), so the response is empty."""
+    connection; say why in ``comment``), so the response is empty.
+
+    ``response_body`` is the answer's body with its ``Content-Encoding`` undone, and
+    ``response_body_size`` its size as it came over the wire (None: the same; -1: not known):
+    HAR's ``bodySize`` is the size transferred, ``content.size`` the decoded one, and
+    ``content.compression`` what the coding saved. Each side has its own HTTP version (an
+    HTTP/1.0 server answers a request sent in HTTP/1.1 in its own)."""
     request_headers, response_headers = list(request_headers), mask_header_urls(response_headers)
     started = started if started.tzinfo is not None else started.replace(tzinfo=UTC)
     duration = round(max(duration_ms, 0.0), 3)
     request: dict[str, Any] = {
         "method": method.upper(),
         "url": mask_url(url),
-        "httpVersion": http_version,
+        "httpVersion": request_http_version,
         "cookies": [],
         "headers": _name_values(mask_pairs(request_headers, secret_header)),
         "queryString": _name_values(
@@ -111,10 +120,11 @@ def entry(
             "mimeType": _header(request_headers, "content-type"),
             "text": mask_text(request_body),
         }
-    content: dict[str, Any] = {
-        "size": len(response_body or b""),
-        "mimeType": _header(response_headers, "content-type"),
-    }
+    size = len(response_body or b"")
+    transferred = size if response_body_size is None else response_body_size
+    content: dict[str, Any] = {"size": size, "mimeType": _header(response_headers, "content-type")}
+    if transferred not in (size, -1):
+        content["compression"] = size - transferred
     if response_body:
         content["text"] = mask_text(response_body)
     found = {
@@ -124,13 +134,13 @@ def entry(
         "response": {
             "status": status,
             "statusText": status_text if status_text is not None else _phrase(status),
-            "httpVersion": http_version if status else "",
+            "httpVersion": response_http_version if status else "",
             "cookies": [],
             "headers": _name_values(mask_pairs(response_headers, secret_header)),
             "content": content,
             "redirectURL": _header(response_headers, "location"),
             "headersSize": -1,
-            "bodySize": len(response_body or b"") if status else -1,
+            "bodySize": transferred if status else -1,
         },
         "cache": {},
         "timings": {"send": 0, "wait": duration, "receive": 0},
@@ -138,6 +148,13 @@ def entry(
     if comment:
         found["comment"] = comment
     return found
+
+
+def request_version(answered: str) -> str:
+    """The HTTP version an httpx client sent a request in, from its answer's: one connection
+    speaks one protocol, and over HTTP/1.x its request line says HTTP/1.1 whatever version the
+    server's status line gives."""
+    return answered if answered.startswith("HTTP/2") else "HTTP/1.1"
 
 
 def log(

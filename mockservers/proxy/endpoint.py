@@ -208,7 +208,9 @@ class Forwarding:
                 status=answer.status,
                 response_headers=_text(answer.headers),
                 response_body=answer.body,
-                http_version=answer.http_version,
+                response_body_size=len(answer.raw),
+                request_http_version=har.request_version(answer.http_version),
+                response_http_version=answer.http_version,
                 duration_ms=entry.duration_ms,
             )
         start = {"type": "http.response.start", "status": answer.status, "headers": answer.headers}

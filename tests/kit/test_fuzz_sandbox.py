@@ -390,6 +390,47 @@ def test_a_recorded_har_meets_the_har_schema_and_holds_no_secret(
     assert issued or vendor == "keepit", "the run obtained tokens"
     leaked = [secret for secret in [*issued, *given] if secret in text]
     assert leaked == []
+    for entry, exchange in zip(document["log"]["entries"], seen, strict=True):
+        assert exchange.response is not None
+        assert entry["request"]["bodySize"] == len(exchange.request.content)
+        assert entry["response"]["bodySize"] == exchange.response.num_bytes_downloaded
+
+
+def test_a_recorded_answer_keeps_its_size_on_the_wire_and_each_side_its_version(
+    tmp_path: Path,
+) -> None:
+    """A gzip answer from an HTTP/1.0 server: ``bodySize`` as it came (the decoded size stood
+    for it), ``content.size`` decoded, and the request's version its own request line's (the
+    answer's stood for it). An answer made in memory never came over a wire: its size there
+    is not known (-1)."""
+    from datetime import UTC, datetime
+
+    from contracts import contract
+    from fuzz.recording import HarFile
+    from tests.proxying import WireUpstream, gzip_in_http_1_0
+
+    answer = json.dumps({"errorCode": "0", "error": "", "data": [{"COD_CLI": "000001"}] * 30})
+    sent, packed = gzip_in_http_1_0(answer.encode())
+    recording = HarFile(tmp_path / "run.har")
+    with WireUpstream(sent) as upstream, httpx.Client(trust_env=False) as client:
+        url = f"{upstream.url}/quoparts/ws_quoparts.php?importCli=&token=t"
+        request = client.build_request("POST", url, json={"data": [{"COD_CLI_ERP": "C1"}]})
+        recording.add(Exchange(request, client.send(request), datetime.now(UTC), 1.0))
+    made = httpx.Response(200, headers={"content-encoding": "gzip"}, content=packed)
+    recording.add(Exchange(request, made, datetime.now(UTC), 1.0))
+    document = json.loads(recording.write("run").read_text("utf-8"))
+    assert contract("har/har").check(document) == []
+    (received,) = upstream.received
+    wire, in_memory = document["log"]["entries"]
+    assert wire["request"]["httpVersion"].encode() == received.request_line[2] == b"HTTP/1.1"
+    assert wire["request"]["bodySize"] == len(received.body) > 0
+    assert wire["response"]["httpVersion"] == "HTTP/1.0"
+    assert wire["response"]["bodySize"] == len(packed)
+    assert wire["response"]["content"]["size"] == len(answer) > len(packed)
+    assert wire["response"]["content"]["compression"] == len(answer) - len(packed)
+    assert in_memory["response"]["bodySize"] == -1
+    assert in_memory["response"]["content"]["size"] == len(answer)
+    assert "compression" not in in_memory["response"]["content"]
 
 
 def test_the_har_is_written_even_when_the_run_stops_early(

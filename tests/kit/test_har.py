@@ -179,3 +179,28 @@ def test_the_har_folder_is_a_contract_but_not_a_vendor(tmp_path: Path) -> None:
     assert main(["contracts", "export", str(tmp_path)]) == 0
     assert (tmp_path / "har" / "har.json").is_file()
     assert not (tmp_path / "har" / "openapi.json").exists()
+
+
+def test_each_side_has_its_own_size_and_version() -> None:
+    """``bodySize`` as transferred, ``content.size`` decoded, ``compression`` what the coding
+    saved (left out when the size on the wire is not known); the request's version its own."""
+    body = b'{"errorCode":"0","error":"","data":[]}'
+    packed = har.entry(
+        **exchange(
+            response_body=body,
+            response_body_size=20,
+            request_http_version="HTTP/1.1",
+            response_http_version="HTTP/1.0",
+        )
+    )
+    unknown = har.entry(**exchange(response_body=body, response_body_size=-1))
+    assert packed["request"]["httpVersion"] == "HTTP/1.1"
+    assert packed["response"]["httpVersion"] == "HTTP/1.0"
+    assert packed["response"]["bodySize"] == 20
+    assert packed["response"]["content"]["size"] == len(body)
+    assert packed["response"]["content"]["compression"] == len(body) - 20
+    assert unknown["response"]["bodySize"] == -1
+    assert "compression" not in unknown["response"]["content"]
+    versions = [har.request_version(v) for v in ("HTTP/1.0", "HTTP/1.1", "HTTP/2")]
+    assert versions == ["HTTP/1.1", "HTTP/1.1", "HTTP/2"]
+    assert HAR.check(har.log([packed, unknown])) == []

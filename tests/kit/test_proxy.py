@@ -4,6 +4,7 @@ secret anywhere. The upstream is a second kit instance on a socket."""
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from mockservers.proxy.forward import HOP_BY_HOP
 from mockservers.testing import MockServer
 from tests.conftest import ACCOUNTS
 from tests.proxying import (
+    CUSTOMER,
     QP,
     QP_PASSWORD,
     QP_USER,
@@ -26,8 +28,10 @@ from tests.proxying import (
     XTRA_PASSWORD,
     XTRA_USER,
     Capture,
+    WireUpstream,
     dump,
     every_flow,
+    gzip_in_http_1_0,
     proxied,
 )
 from tests.servers import serving
@@ -415,3 +419,30 @@ def test_a_secret_in_a_redirect_s_url_is_masked_in_the_journal_and_the_recording
     for kept in (journal, recording.read_text("utf-8")):
         assert "Quo-S3cret-pw" not in kept and "RedirTok999888" not in kept
         assert "token=***&x=1" in kept
+
+
+def test_a_recording_gives_sizes_and_versions_as_they_went_over_the_wire(tmp_path: Path) -> None:
+    """HAR's ``bodySize`` is the body as transferred (gzip here), ``content.size`` decoded and
+    ``content.compression`` the difference (the decoded size stood for both); each side's
+    ``httpVersion`` is its own (an HTTP/1.0 server's answer gave the request its version)."""
+    answer = json.dumps({"errorCode": "0", "error": "", "data": [CUSTOMER] * 20}).encode()
+    sent, packed = gzip_in_http_1_0(answer)
+    with (
+        WireUpstream(sent) as upstream,
+        proxied(upstream, ("quoparts",), record=tmp_path) as (_, http),
+    ):
+        got = http.post(QP, params={"importCli": "", "token": "t"}, json={"data": [CUSTOMER]})
+    assert got.json()["data"][0] == CUSTOMER  # the connector's answer, decoded by its client
+    (received,) = upstream.received
+    (recording,) = tmp_path.glob("*.har")
+    document = json.loads(recording.read_text("utf-8"))
+    assert contract("har/har").check(document) == []
+    (entry,) = document["log"]["entries"]
+    request, response = entry["request"], entry["response"]
+    assert request["httpVersion"].encode() == received.request_line[2] == b"HTTP/1.1"
+    assert request["bodySize"] == len(received.body) > 0
+    assert response["httpVersion"] == "HTTP/1.0"
+    assert response["bodySize"] == len(packed)
+    assert response["content"]["size"] == len(answer) > len(packed)
+    assert response["content"]["compression"] == len(answer) - len(packed)
+    assert json.loads(response["content"]["text"]) == json.loads(answer)
