@@ -217,7 +217,8 @@ class _Raw(httpx.AsyncByteStream):
 
 
 class Capture(httpx.AsyncBaseTransport):
-    """An HTTP transport that keeps each request as sent and each answer as received (raw)."""
+    """An HTTP transport that keeps each request as sent and each answer as received (raw); the
+    request goes on with its extensions (a request ``target`` among them)."""
 
     def __init__(self) -> None:
         self.inner = httpx.AsyncHTTPTransport()
@@ -225,7 +226,13 @@ class Capture(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = b"".join([chunk async for chunk in request.stream])  # type: ignore[union-attr]
-        sent = httpx.Request(request.method, request.url, headers=request.headers, content=body)
+        sent = httpx.Request(
+            request.method,
+            request.url,
+            headers=request.headers,
+            content=body,
+            extensions=request.extensions,
+        )
         response = await self.inner.handle_async_request(sent)
         raw = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
         await response.aclose()

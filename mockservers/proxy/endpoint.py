@@ -69,7 +69,7 @@ class Call:
         self.operation = operation_of(vendor, scope["path"][len(prefix) :], self.query)
         self.headers: list[tuple[bytes, bytes]] = scope["headers"]
         self.sent_headers = readable_codings(end_to_end(self.headers, "host", "expect"))
-        self.url = upstream.url(_after_prefix(raw_path, prefix), self.query)
+        self.target = upstream.target(_after_prefix(raw_path, prefix), self.query)
         self.body = Body(receive, limit)
 
     @property
@@ -88,7 +88,7 @@ class Call:
 
     def secrets(self, answer: Answer | None = None) -> list[str]:
         return har.secrets_of(
-            url=str(self.url),
+            url=self.target.shown,
             request_headers=_text(self.sent_headers),
             request_body=self.body.bytes,
             response_headers=_text(answer.headers) if answer is not None else (),
@@ -132,7 +132,7 @@ class Call:
         """The exchange with the upstream, as a recording keeps it."""
         return {
             "method": self.method,
-            "url": _shown(self.url),
+            "url": self.target.shown,
             "request_headers": _text(self.sent_headers),
             "request_body": self.body.bytes,
             "started": self.started_at,
@@ -164,7 +164,7 @@ class Forwarding:
         limit = self.kit.max_body_bytes
         try:
             answer = await self.upstream.send(
-                call.method, call.url, call.sent_headers, call.content(), limit
+                call.method, call.target, call.sent_headers, call.content(), limit
             )
         except ClientDisconnect:
             return
@@ -288,11 +288,6 @@ def operation_of(vendor: Vendor, path: str, query: bytes) -> str:
 
 def _text(headers: Any) -> list[tuple[str, str]]:
     return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
-
-
-def _shown(url: httpx.URL) -> str:
-    """The URL without user:password (a recording keeps no credential)."""
-    return str(url.copy_with(username=None, password=None)) if url.userinfo else str(url)
 
 
 async def _disconnected() -> Message:

@@ -1,11 +1,12 @@
 """One call, forwarded to the real vendor as the connector sent it, and the vendor's answer.
 
-Unchanged means: the method, the path under the vendor's prefix (as the client encoded it),
-the query string byte for byte, every end-to-end header and the body; only what belongs to one
-connection goes (the hop-by-hop headers of RFC 7230 §6.1, and those ``Connection`` names) and
-``Host`` becomes the upstream's, and ``Accept-Encoding`` names only the codings the proxy
-can read (gzip, deflate): a ``br`` answer would pass through unchecked, its JSON unseen. The
-same holds for the answer on its way back.
+Unchanged means: the method, the path under the vendor's prefix (as the client encoded it, dot
+segments such as ``/a/../b`` kept: httpx's URL drops them, so the request target goes as
+httpx's ``target`` extension), the query string byte for byte, every end-to-end header and the
+body; only what belongs to one connection goes (the hop-by-hop headers of RFC 7230 §6.1, and
+those ``Connection`` names) and ``Host`` becomes the upstream's, and ``Accept-Encoding`` names
+only the codings the proxy can read (gzip, deflate): a ``br`` answer would pass through
+unchecked, its JSON unseen. The same holds for the answer on its way back.
 
 The request body is passed on as it arrives, chunk by chunk, and kept (the journal, the shadow
 and the recording need it); past the kit's ``max_body_bytes`` the call stops with
@@ -16,6 +17,7 @@ back (the verdict on it decides nothing, but the limit must be known before the 
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
@@ -119,6 +121,22 @@ class Body:
         return b"".join(self.chunks)
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where one call goes upstream."""
+
+    url: httpx.URL
+    """What httpx connects to (its path without dot segments)."""
+    raw: bytes
+    """The request target sent: the upstream's base path, then the path and query as the
+    connector sent them."""
+
+    @property
+    def shown(self) -> str:
+        """The URL as sent, without user:password (a recording keeps no credential)."""
+        return f"{self.url.scheme}://{self.url.netloc.decode('ascii')}{self.raw.decode('latin-1')}"
+
+
 @dataclass
 class Answer:
     """The upstream's answer: end-to-end headers, the body as received (``raw``, any
@@ -151,6 +169,8 @@ class Upstream:
         self.base = httpx.URL(base_url.rstrip("/"))
         self.timeout = timeout
         self.transport = transport
+        self.as_sent = transport is not None or not _environment_proxy(self.base.scheme)
+        """Whether the request target goes as the connector sent it (see :meth:`target`)."""
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
         self._clients = weakref.WeakKeyDictionary()
 
@@ -159,11 +179,15 @@ class Upstream:
         """The base URL without any user:password in it (what the journal and banner show)."""
         return str(self.base.copy_with(username=None, password=None))
 
-    def url(self, raw_path: bytes, query: bytes) -> httpx.URL:
-        """The upstream URL of a path under the vendor's prefix (encoded as the client sent it)
-        and a query string, kept byte for byte."""
-        target = self.base.raw_path.split(b"?")[0].rstrip(b"/") + raw_path
-        return self.base.copy_with(raw_path=target + (b"?" + query if query else b""))
+    def target(self, raw_path: bytes, query: bytes) -> Target:
+        """Where a path under the vendor's prefix (encoded as the client sent it) and a query
+        string go, kept byte for byte. Through a proxy named in the environment, they go as
+        httpx's URL has them (dot segments dropped): httpcore hands the ``target`` extension
+        on to the proxy's own request (a ``CONNECT`` would ask for the path)."""
+        base_path = self.base.raw_path.split(b"?")[0].rstrip(b"/")
+        raw = base_path + raw_path + (b"?" + query if query else b"")
+        url = self.base.copy_with(raw_path=raw)
+        return Target(url, raw if self.as_sent else url.raw_path)
 
     def client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
@@ -176,11 +200,13 @@ class Upstream:
         return found
 
     async def send(
-        self, method: str, url: httpx.URL, headers: RawHeaders, content: Any, limit: int
+        self, method: str, target: Target, headers: RawHeaders, content: Any, limit: int
     ) -> Answer:
         """Send the request; the answer read within ``limit`` (:class:`AnswerTooLarge`
         beyond)."""
-        request = httpx.Request(method, url, headers=headers, content=content)
+        request = httpx.Request(method, target.url, headers=headers, content=content)
+        if target.raw != target.url.raw_path:
+            request.extensions["target"] = target.raw
         response = await self.client().send(request, stream=True)
         try:
             chunks, size = [], 0
@@ -202,6 +228,14 @@ class Upstream:
         for client in list(self._clients.values()):
             await client.aclose()
         self._clients.clear()
+
+
+def _environment_proxy(scheme: str) -> bool:
+    """Whether httpx may send a call to a URL of ``scheme`` through a proxy the environment
+    names (``HTTPS_PROXY``, ``ALL_PROXY``: it reads them with urllib's ``getproxies``), as far
+    as the call can tell: ``NO_PROXY`` is not read (such a call loses only its dot segments)."""
+    found = urllib.request.getproxies()
+    return bool(found.get(scheme) or found.get("all"))
 
 
 class _Pieces(httpx.SyncByteStream):

@@ -446,3 +446,52 @@ def test_a_recording_gives_sizes_and_versions_as_they_went_over_the_wire(tmp_pat
     assert response["content"]["size"] == len(answer) > len(packed)
     assert response["content"]["compression"] == len(answer) - len(packed)
     assert json.loads(response["content"]["text"]) == json.loads(answer)
+
+
+def test_a_path_with_dot_segments_reaches_the_vendor_as_the_connector_sent_it(
+    upstream: MockServer, tmp_path: Path
+) -> None:
+    """httpx drops ``.`` and ``..`` segments from a URL's path: the vendor got
+    ``/quoparts/ws_quoparts.php`` where the connector sent ``/quoparts/x/../ws_quoparts.php``
+    (and the login's answer where it would have answered 404)."""
+    from mockservers.proxy import create_proxy_app
+
+    query = f"login=&username={QP_USER}&password={QP_PASSWORD}"
+    target = f"/quoparts/x/../ws_quoparts.php?{query}".encode()
+    app = create_proxy_app(
+        {"quoparts": upstream.base_url("quoparts")}, ACCOUNTS, transport=Capture(), record=tmp_path
+    )
+    with MockServer(app=app) as proxy, httpx.Client(trust_env=False) as http:
+        direct = http.get(upstream.url, extensions={"target": target})
+        forwarded = http.get(proxy.url, extensions={"target": target})
+    assert (forwarded.status_code, forwarded.content) == (direct.status_code, direct.content)
+    assert [e["path"] for e in upstream.requests()] == ["/quoparts/x/../ws_quoparts.php"] * 2
+    (recording,) = tmp_path.glob("*.har")
+    (entry,) = json.loads(recording.read_text("utf-8"))["log"]["entries"]
+    assert entry["request"]["url"] == upstream.url + target.decode().replace(QP_PASSWORD, MASK)
+
+
+def test_through_a_proxy_the_environment_names_a_call_goes_as_that_proxy_reads_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A forward proxy (``HTTP_PROXY``) reads the request line's absolute URL: handed the path
+    alone (httpcore gives the ``target`` extension to the proxy's request too), it could not
+    tell the host; there, dot segments go as httpx's URL has them."""
+    from mockservers.proxy import create_proxy_app
+
+    ok = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+    with WireUpstream(ok) as forward_proxy:
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", forward_proxy.url)
+        app = create_proxy_app({"quoparts": "http://vendor.invalid/quoparts"})
+        target = b"/quoparts/x/../ws_quoparts.php?login="
+        with MockServer(app=app) as proxy, httpx.Client(trust_env=False) as http:
+            answer = http.get(proxy.url, extensions={"target": target})
+    assert answer.status_code == 200
+    (received,) = forward_proxy.received
+    assert received.request_line == [
+        b"GET",
+        b"http://vendor.invalid/quoparts/ws_quoparts.php?login=",
+        b"HTTP/1.1",
+    ]
