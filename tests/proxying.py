@@ -21,6 +21,7 @@ import httpx
 from mockservers.proxy import ProxyApp, create_proxy_app
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import ACCOUNTS
+from tests.data import KEEPIT_SUBJECT
 
 VENDORS = ("quoparts", "xtra", "tsdigital", "keepit")
 QP = "/quoparts/ws_quoparts.php"
@@ -58,15 +59,7 @@ def quote(**header: str) -> dict[str, Any]:
 def keepit_customer(code: str, action: str = "I", **subjects: Any) -> dict[str, Any]:
     return {
         "action": action,
-        "subjects": {
-            "customerCode": code,
-            "system": "DW",
-            "subjectType": "FIDELITY",
-            "subjectSubtype": "4",
-            "isCompany": "F",
-            "countryRegistration": "IT",
-            **subjects,
-        },
+        "subjects": {"customerCode": code, **KEEPIT_SUBJECT, **subjects},
         "contacts": [{"contactType": "EMAIL", "value": f"{code.lower()}@example.it"}],
     }
 
