@@ -19,7 +19,8 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from contracts.messages import verdict
 from mockservers.core import har, sessions
@@ -405,9 +406,20 @@ class Admin:
         for route in self.table():
             by_path.setdefault(route.path, {})[route.method] = self.endpoint(route)
         return [
-            Route(path, _by_method(methods), methods=list(methods))
+            AdminPath(path, _by_method(methods), methods=list(methods))
             for path, methods in by_path.items()
         ]
+
+
+class AdminPath(Route):
+    """An admin path, claimed whatever the method: one it does not answer is its 405, with
+    ``Allow``. Starlette's router takes a later route matching path and method over an earlier
+    one matching the path only, so ``GET /__admin/requests/count`` was ``GET
+    /__admin/requests/{entry_id}``'s, a 404 for no entry "count"."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        return (Match.FULL if match is Match.PARTIAL else match), child
 
 
 def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:

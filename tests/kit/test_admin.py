@@ -435,3 +435,20 @@ def test_a_misspelt_key_in_an_admin_body_is_named_not_ignored(
 def test_unknown_admin_paths_are_json_404(http: httpx.Client) -> None:
     response = http.get("/__admin/nope")
     assert response.status_code == 404 and response.json() == {"error": "Not Found"}
+
+
+def test_a_method_an_admin_path_does_not_answer_is_its_405_never_a_404(http: httpx.Client) -> None:
+    """Every documented admin path, with every method it does not answer: 405, its methods in
+    ``Allow``, the admin API's JSON error (``GET /__admin/requests/count`` was taken for the
+    journal entry "count": a 404)."""
+    document = http.get("/__admin/openapi.json").json()
+    filled = {"vendor": "quoparts", "entry_id": "1", "session_id": "abc", "asset": "ui.js"}
+    for path, item in document["paths"].items():
+        answered = {method.upper() for method in item if method != "parameters"}
+        allowed = answered | ({"HEAD"} if "GET" in answered else set())
+        for method in {"GET", "POST", "PUT", "DELETE", "PATCH"} - answered:
+            refused = http.request(method, "/__admin" + path.format(**filled))
+            where = f"{method} {path}"
+            assert refused.status_code == 405, where
+            assert refused.headers["allow"] == ", ".join(sorted(allowed)), where
+            assert refused.json() == {"error": "Method Not Allowed"}, where
