@@ -25,7 +25,7 @@ from mockservers.core import apidocs
 from mockservers.core.clock import Clock
 from mockservers.core.coverage import Coverage
 from mockservers.core.faults import FaultRegistry
-from mockservers.core.http import JSONResponse
+from mockservers.core.http import JSONResponse, closing_unread
 from mockservers.core.journal import Journal
 from mockservers.core.persistence import StateFile
 from mockservers.core.sessions import Sessions
@@ -149,6 +149,8 @@ class KitApp(Starlette):
             )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            receive, send = closing_unread(scope, receive, send)
         await self.entry(scope, receive, send)
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -32,7 +32,7 @@ from mockservers.core.coverage import MET, Behaviour, Coverage
 from mockservers.core.errors import DroppedConnection, KitError, VendorError
 from mockservers.core.faults import CORE_FAULT_KINDS, Fault, FaultRegistry
 from mockservers.core.generated import Generated
-from mockservers.core.http import too_deep
+from mockservers.core.http import declared_beyond, too_deep
 from mockservers.core.journal import Entry, Journal
 from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
@@ -662,20 +662,20 @@ class Vendor:
 
 
 async def read_body(receive: Receive, scope: Scope, limit: int) -> bytes:
-    """The body, read from the ASGI messages, at most ``limit`` bytes (``KitError`` 413). A
-    one-message body costs one ``receive``; a longer one is refused on its declared length
-    before the rest is read."""
+    """The body, read from the ASGI messages, at most ``limit`` bytes (``KitError`` 413). One
+    declared longer is refused before any of it is read: uvicorn answers ``Expect:
+    100-continue`` on the first ``receive``, so such a client is told before it sends the body,
+    not after. A one-message body costs one ``receive``."""
+    if declared_beyond(scope["headers"], limit):
+        raise _too_large(limit)
     message = await receive()
     if message["type"] == "http.disconnect":
         raise ClientDisconnect()
     chunk = message.get("body", b"")
     if not message.get("more_body", False):
         if len(chunk) > limit:
-            raise KitError("too_large", f"the body is larger than {limit} bytes", status=413)
+            raise _too_large(limit)
         return chunk
-    declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise KitError("too_large", f"the body is larger than {limit} bytes", status=413)
     chunks = [chunk]
     size = len(chunk)
     while message.get("more_body", False):
@@ -685,9 +685,13 @@ async def read_body(receive: Receive, scope: Scope, limit: int) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise KitError("too_large", f"the body is larger than {limit} bytes", status=413)
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _too_large(limit: int) -> KitError:
+    return KitError("too_large", f"the body is larger than {limit} bytes", status=413)
 
 
 def parse_query(raw: bytes) -> Query:
