@@ -25,13 +25,14 @@ from starlette.types import Scope
 from contracts.messages import verdict
 from mockservers.core import har, sessions
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
+from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultSpecError
 from mockservers.core.http import JSONResponse, foreign_page, is_loopback, too_deep
 from mockservers.core.journal import Entry, curl, render, rendered, shown_array
 from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.shared import StoreUnavailable
 from mockservers.core.state import StateError
-from mockservers.core.vendor import GONE, UNKNOWN, Kit, Vendor, header_text
+from mockservers.core.vendor import GONE, UNKNOWN, Kit, Vendor, header_text, read_body
 from mockservers.core.verify import MatcherError, check_matcher, count, verify
 
 Endpoint = Callable[[Request], Any]
@@ -62,7 +63,7 @@ class Admin:
         async def endpoint(request: Request) -> Response:
             try:
                 self._authorise(request)
-                raw = await request.body() if route.body != "none" else b""
+                raw = await self._body(request, route)
                 body = _parse(raw, route.body, self.kit.max_json_depth + STATE_WRAPPING)
                 call = AdminCall(
                     body,
@@ -87,6 +88,21 @@ class Admin:
             return JSONResponse(result, status_code=call.status)
 
         return endpoint
+
+    async def _body(self, request: Request, route: AdminRoute) -> bytes:
+        """The call's body, within its limit (413 beyond; one declared beyond it is refused
+        before any of it is read)."""
+        if route.body == "none":
+            return b""
+        limit, key = (
+            (self.kit.max_state_bytes, "max_state_bytes")
+            if route.fixtures
+            else (self.kit.max_body_bytes, "max_body_bytes")
+        )
+        try:
+            return await read_body(request.receive, request.scope, limit)
+        except KitError:
+            raise AdminError(413, f"the body is larger than {limit} bytes ([kit] {key})") from None
 
     def _run(self, route: AdminRoute, call: AdminCall) -> Any:
         """The endpoint's work, in the scope it addresses; its writes made durable. Sessions
@@ -366,7 +382,14 @@ class Admin:
             a("/__admin/health", "GET", self.health, summary="Is the kit up, and which vendors"),
             a("/__admin/reset", "POST", self.reset, "optional", "Back to start (one scope)"),
             a("/__admin/state/{vendor}", "GET", self.get_state, summary="A vendor's state"),
-            a("/__admin/state/{vendor}", "PUT", self.put_state, "required", "Replace it"),
+            a(
+                "/__admin/state/{vendor}",
+                "PUT",
+                self.put_state,
+                "required",
+                "Replace it",
+                fixtures=True,
+            ),
             a("/__admin/requests", "GET", self.get_requests, summary="The journal", reads=J),
             a("/__admin/requests", "DELETE", self.clear_requests, summary="Clear the journal"),
             a("/__admin/requests/count", "POST", self.count_requests, "required", "Count", J),

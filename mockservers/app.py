@@ -196,6 +196,7 @@ def build_kit(config: Config, store: Store, wall: Callable[[], float] = time.tim
         shadows=ShadowSummary(store.map("shadow")),
         max_body_bytes=config.max_body_bytes,
         max_json_depth=config.max_json_depth,
+        max_state_bytes=config.max_state_bytes,
     )
     sessions.on_drop = kit.forget_session
     kit.vendors = {cls.name: cls(kit, config.vendors.get(cls.name)) for cls in VENDOR_CLASSES}

@@ -71,6 +71,9 @@ class Kit:
     shadows: ShadowSummary
     max_body_bytes: int
     max_json_depth: int
+    max_state_bytes: int
+    """The largest body of a state load (``PUT /__admin/state``): a fixture far larger than
+    any vendor call; every other admin body is held to ``max_body_bytes``."""
     flush: Callable[[], None] = lambda: None
     """Make the writes of the request that just ran durable (``--state-file``); else a no-op."""
     vendors: dict[str, Vendor] = field(default_factory=dict)

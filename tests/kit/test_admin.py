@@ -452,3 +452,52 @@ def test_a_method_an_admin_path_does_not_answer_is_its_405_never_a_404(http: htt
             assert refused.status_code == 405, where
             assert refused.headers["allow"] == ", ".join(sorted(allowed)), where
             assert refused.json() == {"error": "Method Not Allowed"}, where
+
+
+LIMITS = {"kit": {"max_body_bytes": 1000, "max_state_bytes": 100_000}}
+
+
+def test_every_admin_body_is_held_to_its_limit_with_a_declared_413() -> None:
+    """A state load to ``max_state_bytes``, any other admin body to ``max_body_bytes``: over
+    it, a 413 in the admin API's error shape, which its document declares."""
+    app = create_app(LIMITS)
+    filled = {"vendor": "quoparts", "entry_id": "1", "session_id": "abc", "asset": "ui.js"}
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        document = http.get("/__admin/openapi.json").json()
+        for path, item in document["paths"].items():
+            for method, operation in item.items():
+                if method == "parameters" or "requestBody" not in operation:
+                    continue
+                limit = 100_000 if path == "/state/{vendor}" else 1000
+                over = b'{"name": "' + b"x" * limit + b'"}'
+                refused = http.request(method, "/__admin" + path.format(**filled), content=over)
+                where = f"{method.upper()} {path}"
+                assert refused.status_code == 413, where
+                assert refused.json() == {
+                    "error": f"the body is larger than {limit} bytes ([kit] max_"
+                    + ("state_bytes)" if limit == 100_000 else "body_bytes)")
+                }, where
+                assert "413" in operation["responses"], where
+
+
+def test_a_state_load_may_be_larger_than_any_vendor_call() -> None:
+    """Fixtures beyond ``max_body_bytes`` load (a seeded state is far larger than a call);
+    beyond ``max_state_bytes`` nothing changes."""
+    app = create_app(LIMITS)
+    customers = {
+        f"C{n:05}": {
+            **{"COD_CLI_ERP": f"C{n:05}", "COD_CLI": f"{n:06}", "DES_NOM": "Rossi"},
+            **{"COD_USR": f"u{n}", "COD_PWD": "p"},
+        }
+        for n in range(1, 41)
+    }
+    document = {"tenants": {"demo": {"customers": customers}}}
+    assert len(orjson.dumps(document)) > 1000
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        loaded = http.put("/__admin/state/quoparts", json=document)
+        assert loaded.status_code == 200, loaded.json()
+        assert len(loaded.json()["tenants"]["demo"]["customers"]) == 40
+        before = http.get("/__admin/state/quoparts").json()
+        many = {"tenants": {"demo": {"customers": customers, "padding": "x" * 100_000}}}
+        assert http.put("/__admin/state/quoparts", json=many).status_code == 413
+        assert http.get("/__admin/state/quoparts").json() == before

@@ -73,6 +73,23 @@ def test_a_body_declared_over_the_limit_is_refused_before_it_is_sent(
     assert entry["status"] == 413 and "larger than" in entry["detail"]
 
 
+@pytest.mark.parametrize(
+    ("method", "target", "limit"),
+    [
+        ("PUT", "/__admin/state/quoparts", "max_state_bytes"),
+        ("POST", "/__admin/faults", "max_body"),
+    ],
+)
+def test_an_admin_body_declared_over_its_limit_is_refused_before_it_is_sent(
+    mockserver: MockServer, method: str, target: str, limit: str
+) -> None:
+    with _connect(mockserver) as sock:
+        sock.sendall(_head(method, target, 2**31))  # 2 GiB: over a state load's 1 GiB too
+        status, headers, body = _answer(_until_closed(sock))
+    assert status == "HTTP/1.1 413 Request Entity Too Large"
+    assert headers["connection"] == "close" and limit in orjson.loads(body)["error"]
+
+
 def test_a_body_within_the_limit_is_asked_for_and_answered(mockserver: MockServer) -> None:
     body = b'{"Username": "demo", "Password": "demo"}'
     target = "/xtra/api/sync/v1/login"
