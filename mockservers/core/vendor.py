@@ -244,6 +244,9 @@ class Call:
 
 
 GONE = "the client closed the connection before the whole body arrived (nothing answered)"
+CORS_NOTE = "mockservers.cors"
+"""The scope's key for what the CORS layer found of a call from a page whose origin it does not
+allow: the call is answered, and the journal says why the page cannot read the answer."""
 _MISHANDLED = {
     "drop": "the connection was closed with no complete answer (an injected drop fault, {})",
     "malformed": "the answer's body was cut in half (an injected malformed fault, {})",
@@ -502,6 +505,9 @@ class Vendor:
         except ClientDisconnect:  # journalled all the same: a connector that gave up mid-body
             refused = KitError("disconnected", GONE, status=400)
         call = Call(scope, self.name, operation, body, kit, query)
+        cors = scope.get(CORS_NOTE)
+        if cors is not None:
+            call.explain(cors)
         if not kit.store.shared:
             try:
                 response, fault = self._answer(call, route, refused, started)
@@ -565,17 +571,18 @@ class Vendor:
                 sessions.CURRENT.reset(in_session)
         return response, fault
 
-    async def unrouted(
-        self, request: Request, status: int, reason: str, headers: Mapping[str, str] | None = None
+    async def refuse(
+        self, scope: Scope, error: KitError, headers: Mapping[str, str] | None = None
     ) -> Response:
-        """The answer to a call no route of this vendor serves (a path it does not have, a method
-        its path does not allow), in the vendor's own error body. It is journalled as
-        ``unknown`` with the detail ``routing: ...``: a connector's wrong URL shows in the
-        journal like any other call."""
+        """The answer to a call refused before any endpoint of this vendor (a path it does not
+        have, a method its path does not allow: ``routing``; a page's origin CORS does not
+        allow: ``cors``), in the vendor's own error body. It is journalled as ``unknown`` with
+        the detail ``routing: ...`` or ``cors: ...``: a connector's wrong URL or refused page
+        shows in the journal like any other call."""
         started = perf_counter()
-        query = parse_query(request.scope["query_string"])  # whose call it is may be there
-        call = Call(request.scope, self.name, UNKNOWN, b"", self.kit, query)
-        detail = f"routing: {reason}"
+        query = parse_query(scope["query_string"])  # whose call it is may be there
+        call = Call(scope, self.name, UNKNOWN, b"", self.kit, query)
+        detail = "; ".join(filter(None, (f"{error.kind}: {error.detail}", scope.get(CORS_NOTE))))
 
         def answer() -> Response:
             tenant = self.tenant_of(call)
@@ -583,7 +590,7 @@ class Vendor:
             if session is not None:
                 session = self.kit.sessions.touch(session)
             with sessions.scoped(session):  # on the session's clock, as its other calls
-                response = self.render_error(KitError("routing", reason, status=status), UNKNOWN)
+                response = self.render_error(error, UNKNOWN)
                 response.headers.update(headers or {})  # a 405's Allow, journalled with it
                 response.headers[DETAIL_HEADER] = detail_header(detail)
                 scope = session["id"] if session is not None else None
@@ -695,6 +702,11 @@ async def read_body(receive: Receive, scope: Scope, limit: int) -> bytes:
 
 def _too_large(limit: int) -> KitError:
     return KitError("too_large", f"the body is larger than {limit} bytes", status=413)
+
+
+def vendor_of(vendors: Mapping[str, Vendor], path: str) -> Vendor | None:
+    """The vendor whose prefix ``path`` is under (``/keepit/...``), or None."""
+    return vendors.get(path.split("/", 2)[1]) if path.startswith("/") else None  # "*"
 
 
 def parse_query(raw: bytes) -> Query:

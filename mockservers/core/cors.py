@@ -1,0 +1,87 @@
+"""CORS for connectors that run in a browser (``--cors-origin``), with refusals a person can find.
+
+Starlette's middleware answers preflights and marks answers for the configured origins. A page
+from another origin is refused by the browser, which shows the page no reason; so here the
+kit says it where the integrator looks, the journal (and the dashboard):
+
+- a preflight from such an origin keeps what the browser reads (a 400 without
+  ``Access-Control-Allow-Origin``, Starlette's ``Vary`` and ``Access-Control-*`` headers) but
+  answers in the vendor's error body and is journalled under that vendor, as ``unknown`` with
+  the detail ``cors: ...`` (outside a vendor's prefix: the kit's ``{"error"}``, unjournalled);
+- a call sent without a preflight (a QuoParts login is a plain GET) is answered as usual, and
+  its entry's detail says the browser hides that answer from the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mockservers.core.errors import KitError
+from mockservers.core.http import JSONResponse
+from mockservers.core.vendor import CORS_NOTE, DETAIL_HEADER, Vendor, vendor_of
+
+
+class KitCORS(CORSMiddleware):
+    """Starlette's CORS for ``origins``, each refusal journalled under the vendor called."""
+
+    def __init__(self, app: ASGIApp, origins: tuple[str, ...], vendors: Mapping[str, Vendor]):
+        super().__init__(
+            app,
+            allow_origins=list(origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=[DETAIL_HEADER, "Retry-After"],
+            max_age=600,
+        )
+        self.origins = origins
+        self.vendors = vendors
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        origin = _origin(scope) if scope["type"] == "http" else None
+        if origin is not None and not self.is_allowed_origin(origin):
+            headers = Headers(scope=scope)
+            if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+                response = await self._refused_preflight(scope, headers, origin)
+                await response(scope, receive, send)
+                return
+            scope[CORS_NOTE] = (
+                f"cors: a page from {origin}, not a --cors-origin ({self._allowed}): the browser"
+                " hides this answer from it"
+            )
+        await super().__call__(scope, receive, send)
+
+    @property
+    def _allowed(self) -> str:
+        return ", ".join(self.origins)
+
+    async def _refused_preflight(self, scope: Scope, headers: Headers, origin: str) -> Response:
+        """Starlette's refusal (its status and CORS headers, what the browser reads) in the
+        vendor's error body, journalled."""
+        refusal = self.preflight_response(request_headers=headers)
+        kept = {
+            name: value
+            for name, value in refusal.headers.items()
+            if name not in ("content-length", "content-type")
+        }
+        reason = (
+            f"a preflight from {origin}, not a --cors-origin ({self._allowed}): the browser"
+            f" sends no {headers['access-control-request-method']} call"
+        )
+        vendor = vendor_of(self.vendors, scope["path"])
+        if vendor is None:
+            return JSONResponse({"error": f"CORS: {reason}"}, refusal.status_code, headers=kept)
+        error = KitError("cors", reason, status=refusal.status_code)
+        return await vendor.refuse(scope, error, kept)
+
+
+def _origin(scope: Scope) -> str | None:
+    """The ``Origin`` header (what a browser sends with a page's calls), or None."""
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            return value.decode("latin-1")
+    return None
