@@ -10,6 +10,9 @@ kit says it where the integrator looks, the journal (and the dashboard):
   the detail ``cors: ...`` (outside a vendor's prefix: the kit's ``{"error"}``, unjournalled);
 - a call sent without a preflight (a QuoParts login is a plain GET) is answered as usual, and
   its entry's detail says the browser hides that answer from the page.
+
+A configured origin may also reach a kit on a private network from a public page: a Private
+Network Access preflight is allowed (the origin was named, so it is trusted).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class KitCORS(CORSMiddleware):
             allow_origins=list(origins),
             allow_methods=["*"],
             allow_headers=["*"],
+            allow_private_network=True,
             expose_headers=[DETAIL_HEADER, "Retry-After"],
             max_age=600,
         )

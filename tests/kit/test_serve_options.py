@@ -140,6 +140,17 @@ def test_a_call_from_a_refused_page_says_in_the_journal_that_the_page_cannot_rea
     assert allowed_entry["detail"] is None
 
 
+def test_a_configured_origin_may_reach_a_kit_on_a_private_network() -> None:
+    """A public page calling a kit on a private address: the browser's Private Network Access
+    preflight is allowed for a configured origin (it was refused: the page could not call)."""
+    app = create_app({"kit": {"cors_origins": [ORIGIN]}})
+    private = {**PREFLIGHT, "Access-Control-Request-Private-Network": "true"}
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
+        allowed = http.options("/keepit/api", headers=private)
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-private-network"] == "true"
+
+
 def test_without_cors_origins_no_cors_headers_are_sent() -> None:
     app = create_app()
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
