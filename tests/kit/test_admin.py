@@ -175,6 +175,8 @@ def test_journal_filters_limit_and_clear(http: httpx.Client) -> None:
     assert len(http.get("/__admin/requests", params={"operation": "importCli"}).json()) == 3
     assert len(http.get("/__admin/requests", params={"vendor": "quoparts", "limit": 2}).json()) == 2
     assert http.get("/__admin/requests", params={"limit": "x"}).status_code == 400
+    # more digits than int() reads (4300): every entry, as any limit over the journal's size
+    assert len(http.get("/__admin/requests", params={"limit": "1" * 5000}).json()) == 4
     http.delete("/__admin/requests")
     assert http.get("/__admin/requests").json() == []
 
@@ -342,6 +344,8 @@ def test_probability_is_deterministic_per_seed() -> None:
         # misspelt: a fault meant for one call would hit every call, forever
         {"vendor": "quoparts", "opration": "importPvt", "kind": "status", "status": 500},
         {"vendor": "quoparts", "kind": "status", "status": 500, "time": 1},
+        {"vendor": ["quoparts"], "kind": "drop"},  # was a 500 (asked of a set)
+        {"vendor": {}, "kind": "drop"},
     ],
 )
 def test_bad_fault_specs_are_400(http: httpx.Client, spec: object) -> None:
@@ -501,3 +505,34 @@ def test_a_state_load_may_be_larger_than_any_vendor_call() -> None:
         many = {"tenants": {"demo": {"customers": customers, "padding": "x" * 100_000}}}
         assert http.put("/__admin/state/quoparts", json=many).status_code == 413
         assert http.get("/__admin/state/quoparts").json() == before
+
+
+@pytest.mark.parametrize("body", [b"12", b'"text"', b"true", b"[]", b'["a"]', b"1e400", b"null"])
+def test_a_body_that_is_no_object_is_a_400_on_every_admin_call(
+    http: httpx.Client, body: bytes
+) -> None:
+    filled = {"vendor": "quoparts", "entry_id": "1", "session_id": "abc", "asset": "ui.js"}
+    document = http.get("/__admin/openapi.json").json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters" or "requestBody" not in operation:
+                continue
+            refused = http.request(method, "/__admin" + path.format(**filled), content=body)
+            assert refused.status_code == 400, f"{method.upper()} {path}"
+            assert set(refused.json()) == {"error"}, f"{method.upper()} {path}"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/__admin/state/%ff",  # not UTF-8 once decoded
+        "/__admin/requests/%00",
+        "/__admin/sessions/%C0%AF",
+        "/__admin/requests?vendor=%ff%fe",
+        "/__admin/coverage?session=%ff",
+        "/__admin/faults?session=%zz",  # no percent-encoding at all
+    ],
+)
+def test_a_malformed_admin_url_gets_the_apis_json_answer(http: httpx.Client, target: str) -> None:
+    answer = http.get(target)
+    assert answer.status_code in (400, 404) and set(answer.json()) == {"error"}, answer.text
