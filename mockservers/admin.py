@@ -32,7 +32,16 @@ from mockservers.core.journal import Entry, curl, render, rendered, shown_array
 from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.shared import StoreUnavailable
 from mockservers.core.state import StateError
-from mockservers.core.vendor import GONE, UNKNOWN, Kit, Vendor, header_text, read_body
+from mockservers.core.vendor import (
+    GONE,
+    UNKNOWN,
+    UNPLANNED,
+    Kit,
+    Vendor,
+    header_text,
+    log,
+    read_body,
+)
 from mockservers.core.verify import MatcherError, check_matcher, count, verify
 
 Endpoint = Callable[[Request], Any]
@@ -58,7 +67,8 @@ class Admin:
 
     # -- plumbing ---------------------------------------------------------------------------
     def endpoint(self, route: AdminRoute) -> Endpoint:
-        """Loopback only unless an admin token is configured; then the token is required."""
+        """Loopback only unless an admin token is configured; then the token is required.
+        A refused call answers ``{"error"}``, an unplanned error (a bug) too, with 500."""
 
         async def endpoint(request: Request) -> Response:
             try:
@@ -83,6 +93,9 @@ class Admin:
                 return JSONResponse({"error": GONE}, status_code=400)
             except StoreUnavailable as exc:
                 return JSONResponse({"error": str(exc)}, status_code=503)
+            except Exception:  # a bug: the API's own shape all the same, not a bare text page
+                log.exception("unplanned error in %s %s", route.method, route.path)
+                return JSONResponse({"error": UNPLANNED}, status_code=500)
             if isinstance(result, Response):
                 return result
             return JSONResponse(result, status_code=call.status)

@@ -244,6 +244,7 @@ class Call:
 
 
 GONE = "the client closed the connection before the whole body arrived (nothing answered)"
+UNPLANNED = "an unplanned error in the fake (a bug)"
 CORS_NOTE = "mockservers.cors"
 """The scope's key for what the CORS layer found of a call from a page whose origin it does not
 allow: the call is answered, and the journal says why the page cannot read the answer."""
@@ -629,7 +630,7 @@ class Vendor:
         """An exception nothing planned for (a bug), logged with its traceback, as the error
         the caller gets: HTTP 500 in the vendor's own body, never the server's bare page."""
         log.exception("unplanned error in %s %s", self.name, operation)
-        return KitError("internal", "an unplanned error in the fake (a bug)", status=500)
+        return KitError("internal", UNPLANNED, status=500)
 
     def _not_kept(self, error: KitError, operation: str) -> Response:
         """The vendor's error body for a call the store could not run (nothing of it kept),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import orjson
@@ -536,3 +537,23 @@ def test_a_body_that_is_no_object_is_a_400_on_every_admin_call(
 def test_a_malformed_admin_url_gets_the_apis_json_answer(http: httpx.Client, target: str) -> None:
     answer = http.get(target)
     assert answer.status_code in (400, 404) and set(answer.json()) == {"error"}, answer.text
+
+
+def test_a_bug_behind_an_admin_call_is_a_json_500_and_the_next_call_is_answered(
+    app: Any, http: httpx.Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An error nothing planned for: the admin API's shape (a client parses JSON) with its
+    traceback in the log, not the server's bare text page."""
+    store = app.state.kit.store
+    run = store.run
+
+    async def bug(work: Any) -> Any:
+        monkeypatch.setattr(store, "run", run)
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(store, "run", bug)
+    failed = http.post("/__admin/reset", json={})
+    assert failed.status_code == 500
+    assert failed.json() == {"error": "an unplanned error in the fake (a bug)"}
+    assert "RuntimeError: a bug" in caplog.text
+    assert http.post("/__admin/reset", json={}).status_code == 200
