@@ -141,3 +141,27 @@ def test_the_proxy_refuses_a_body_declared_over_the_limit_before_it_is_sent(
     assert status == "HTTP/1.1 413 Request Entity Too Large" and headers["connection"] == "close"
     assert (entry["source"], entry["status"]) == ("proxy", 413)
     assert mockserver.requests() == []
+
+
+@pytest.mark.parametrize(
+    "request_head",
+    [
+        "POST /keepit/api HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3",  # which one?
+        "POST /keepit/api HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked",
+        "POST /keepit/api HTTP/1.1\r\nContent-Length: two",
+        "GET /quoparts/ws_quoparts.php?login&username=\xe9 HTTP/1.1",  # not percent-encoded
+        f"GET /quoparts/ws_quoparts.php?login&{'x' * 70_000} HTTP/1.1",  # over 64 KiB
+    ],
+)
+def test_a_request_that_cannot_be_read_is_the_http_layer_s_own_400(
+    mockserver: MockServer, request_head: str
+) -> None:
+    """Refused by uvicorn's parser before any vendor or the journal sees it (as documented: a
+    body framed two ways is how requests are smuggled): a 400, the connection closed, never a
+    500; the server goes on answering."""
+    with _connect(mockserver) as sock:
+        sock.sendall(f"{request_head}\r\nHost: 127.0.0.1\r\n\r\n{{}}".encode("latin-1"))
+        status, headers, body = _answer(_until_closed(sock))
+    assert (status, body) == ("HTTP/1.1 400 Bad Request", b"Invalid HTTP request received.")
+    assert headers["connection"] == "close"
+    assert mockserver.requests() == []
