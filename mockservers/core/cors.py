@@ -4,10 +4,11 @@ Starlette's middleware answers preflights and marks answers for the configured o
 from another origin is refused by the browser, which shows the page no reason; so here the
 kit says it where the integrator looks, the journal (and the dashboard):
 
-- a preflight from such an origin keeps what the browser reads (a 400 without
-  ``Access-Control-Allow-Origin``, Starlette's ``Vary`` and ``Access-Control-*`` headers) but
-  answers in the vendor's error body and is journalled under that vendor, as ``unknown`` with
-  the detail ``cors: ...`` (outside a vendor's prefix: the kit's ``{"error"}``, unjournalled);
+- a preflight Starlette refuses (such an origin; a method no browser sends, ``FOO``) keeps what
+  the browser reads (a 400 without ``Access-Control-Allow-Origin``, Starlette's ``Vary`` and
+  ``Access-Control-*`` headers) but answers in the vendor's error body and is journalled under
+  that vendor, as ``unknown`` with the detail ``cors: ...`` (outside a vendor's prefix: the
+  kit's ``{"error"}``, unjournalled);
 - a call sent without a preflight (a QuoParts login is a plain GET) is answered as usual, and
   its entry's detail says the browser hides that answer from the page.
 
@@ -46,36 +47,49 @@ class KitCORS(CORSMiddleware):
         self.vendors = vendors
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        origin = _origin(scope) if scope["type"] == "http" else None
-        if origin is not None and not self.is_allowed_origin(origin):
-            headers = Headers(scope=scope)
-            if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-                response = await self._refused_preflight(scope, headers, origin)
-                await response(scope, receive, send)
-                return
+        """Starlette's own steps, with a refused preflight journalled and a call from a page
+        not allowed noted."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        if origin is None:
+            await self.simple_response(scope, receive, send, request_headers=headers)
+            return
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            response = self.preflight_response(request_headers=headers)
+            if response.status_code != 200:
+                response = await self._refused(scope, headers, origin, response)
+            await response(scope, receive, send)
+            return
+        if not self.is_allowed_origin(origin):
             scope[CORS_NOTE] = (
                 f"cors: a page from {origin}, not a --cors-origin ({self._allowed}): the browser"
                 " hides this answer from it"
             )
-        await super().__call__(scope, receive, send)
+        await self.simple_response(scope, receive, send, request_headers=headers)
 
     @property
     def _allowed(self) -> str:
         return ", ".join(self.origins)
 
-    async def _refused_preflight(self, scope: Scope, headers: Headers, origin: str) -> Response:
-        """Starlette's refusal (its status and CORS headers, what the browser reads) in the
-        vendor's error body, journalled."""
-        refusal = self.preflight_response(request_headers=headers)
+    async def _refused(
+        self, scope: Scope, headers: Headers, origin: str, refusal: Response
+    ) -> Response:
+        """Starlette's refusal of a preflight (its status and CORS headers, what the browser
+        reads) in the vendor's error body, journalled."""
         kept = {
             name: value
             for name, value in refusal.headers.items()
             if name not in ("content-length", "content-type")
         }
-        reason = (
-            f"a preflight from {origin}, not a --cors-origin ({self._allowed}): the browser"
-            f" sends no {headers['access-control-request-method']} call"
-        )
+        method = headers["access-control-request-method"]
+        if self.is_allowed_origin(origin):  # a method no browser sends (FOO)
+            why = f"{origin} refused ({bytes(refusal.body).decode()})"
+        else:
+            why = f"{origin}, not a --cors-origin ({self._allowed})"
+        reason = f"a preflight from {why}: the browser sends no {method} call"
         vendor = vendor_of(self.vendors, scope["path"])
         if vendor is None:
             return JSONResponse({"error": f"CORS: {reason}"}, refusal.status_code, headers=kept)

@@ -121,6 +121,19 @@ def test_a_refused_preflight_outside_the_vendors_is_json() -> None:
     assert refused.json()["error"].startswith(f"CORS: a preflight from {ELSEWHERE}")
 
 
+def test_a_preflight_refused_for_its_method_is_journalled_too() -> None:
+    """A configured origin asking for a method Starlette does not know (fetch allows any)."""
+    app = create_app({"kit": {"cors_origins": [ORIGIN]}})
+    custom = {**PREFLIGHT, "Access-Control-Request-Method": "FOO"}
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
+        assert http.options("/keepit/api", headers=custom).status_code == 400
+        (entry,) = http.get("/__admin/requests").json()
+    assert entry["detail"] == (
+        f"cors: a preflight from {ORIGIN} refused (Disallowed CORS method): the browser sends"
+        " no FOO call"
+    )
+
+
 def test_a_call_from_a_refused_page_says_in_the_journal_that_the_page_cannot_read_it() -> None:
     """A QuoParts login is a plain GET: no preflight, the browser sends it, the kit answers and
     the browser hides the answer from the page. The journal says why."""
