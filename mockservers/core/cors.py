@@ -4,7 +4,7 @@ Starlette's middleware answers preflights and marks answers for the configured o
 from another origin is refused by the browser, which shows the page no reason; so here the
 kit says it where the integrator looks, the journal (and the dashboard):
 
-- a preflight Starlette refuses (such an origin; a method no browser sends, ``FOO``) keeps what
+- a preflight Starlette refuses (such an origin; a method it does not know, ``FOO``) keeps what
   the browser reads (a 400 without ``Access-Control-Allow-Origin``, Starlette's ``Vary`` and
   ``Access-Control-*`` headers) but answers in the vendor's error body and is journalled under
   that vendor, as ``unknown`` with the detail ``cors: ...`` (outside a vendor's prefix: the
@@ -85,7 +85,7 @@ class KitCORS(CORSMiddleware):
             if name not in ("content-length", "content-type")
         }
         method = headers["access-control-request-method"]
-        if self.is_allowed_origin(origin):  # a method no browser sends (FOO)
+        if self.is_allowed_origin(origin):  # a method Starlette does not know (FOO)
             why = f"{origin} refused ({bytes(refusal.body).decode()})"
         else:
             why = f"{origin}, not a --cors-origin ({self._allowed})"
@@ -95,11 +95,3 @@ class KitCORS(CORSMiddleware):
             return JSONResponse({"error": f"CORS: {reason}"}, refusal.status_code, headers=kept)
         error = KitError("cors", reason, status=refusal.status_code)
         return await vendor.refuse(scope, error, kept)
-
-
-def _origin(scope: Scope) -> str | None:
-    """The ``Origin`` header (what a browser sends with a page's calls), or None."""
-    for name, value in scope["headers"]:
-        if name == b"origin":
-            return value.decode("latin-1")
-    return None
