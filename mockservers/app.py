@@ -10,7 +10,6 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,16 +22,18 @@ from mockservers.admin import Admin
 from mockservers.config import Config, ConfigError
 from mockservers.core import apidocs
 from mockservers.core.clock import Clock
+from mockservers.core.cors import KitCORS
 from mockservers.core.coverage import Coverage
+from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultRegistry
-from mockservers.core.http import JSONResponse
+from mockservers.core.http import JSONResponse, closing_unread
 from mockservers.core.journal import Journal
 from mockservers.core.persistence import StateFile
 from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
 from mockservers.core.shadows import ShadowSummary
 from mockservers.core.shared import Store
-from mockservers.core.vendor import Kit, Vendor, VendorRoute
+from mockservers.core.vendor import Kit, Vendor, VendorRoute, vendor_of
 from mockservers.vendors import VENDOR_CLASSES
 
 SERVER_OPTIONS: dict[str, Any] = {
@@ -75,13 +76,14 @@ def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], A
             allowed = sorted(m.strip() for m in exc.headers["Allow"].split(","))
             exc.headers["Allow"] = ", ".join(allowed)
         path = request.scope["path"]
-        vendor = vendors.get(path.split("/", 2)[1]) if path.startswith("/") else None  # "*"
+        vendor = vendor_of(vendors, path)
         if vendor is None or exc.status_code not in (404, 405):
             return JSONResponse(
                 {"error": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
         reason = f"{request.method} {path}: {exc.detail}"
-        return await vendor.unrouted(request, exc.status_code, reason, exc.headers)
+        refused = KitError("routing", reason, status=exc.status_code)
+        return await vendor.refuse(request.scope, refused, exc.headers)
 
     return handler
 
@@ -124,8 +126,8 @@ class KitApp(Starlette):
     wrappers and request object (the hot path of every fake). Everything else — admin, OpenAPI,
     404/405 — goes through Starlette as usual.
 
-    With ``cors_origins``, Starlette's CORS middleware answers preflights and marks answers for
-    those origins, in front of everything (connectors that run in a browser)."""
+    With ``cors_origins``, CORS answers preflights and marks answers for those origins, in front
+    of everything (connectors that run in a browser); a refused page is journalled."""
 
     def __init__(
         self, *, vendors: list[Vendor], cors_origins: tuple[str, ...] = (), **kwargs: Any
@@ -139,16 +141,11 @@ class KitApp(Starlette):
         }
         self.entry: ASGIApp = self.dispatch
         if cors_origins:
-            self.entry = CORSMiddleware(
-                self.dispatch,
-                allow_origins=list(cors_origins),
-                allow_methods=["*"],
-                allow_headers=["*"],
-                expose_headers=["X-Mockservers-Detail", "Retry-After"],
-                max_age=600,
-            )
+            self.entry = KitCORS(self.dispatch, cors_origins, {v.name: v for v in vendors})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            receive, send = closing_unread(scope, receive, send)
         await self.entry(scope, receive, send)
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -194,6 +191,7 @@ def build_kit(config: Config, store: Store, wall: Callable[[], float] = time.tim
         shadows=ShadowSummary(store.map("shadow")),
         max_body_bytes=config.max_body_bytes,
         max_json_depth=config.max_json_depth,
+        max_state_bytes=config.max_state_bytes,
     )
     sessions.on_drop = kit.forget_session
     kit.vendors = {cls.name: cls(kit, config.vendors.get(cls.name)) for cls in VENDOR_CLASSES}

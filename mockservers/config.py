@@ -4,6 +4,7 @@
 [kit]
 seed = 0                      # fault-probability random sequence
 max_body_bytes = 16777216     # over it: the vendor's own error with HTTP 413
+max_state_bytes = 1073741824  # PUT /__admin/state: the largest fixtures (over it: 413)
 max_json_depth = 64
 admin_token = "…"             # required to reach /__admin from other hosts
 cors_origins = ["http://localhost:3000"]   # browsers' connectors (also: serve --cors-origin)
@@ -49,6 +50,7 @@ __all__ = ["Config", "ConfigError"]
 class Config:
     seed: int = 0
     max_body_bytes: int = 16 * 1024 * 1024
+    max_state_bytes: int = 1024 * 1024 * 1024
     max_json_depth: int = 64
     admin_token: str | None = None
     cors_origins: tuple[str, ...] = ()
@@ -126,6 +128,7 @@ _KIT_TABLES: dict[str, dict[str, str]] = {
     "kit": {
         "seed": "seed",
         "max_body_bytes": "max_body_bytes",
+        "max_state_bytes": "max_state_bytes",
         "max_json_depth": "max_json_depth",
         "admin_token": "admin_token",
         "cors_origins": "cors_origins",
@@ -143,6 +146,7 @@ _KIT_TABLES: dict[str, dict[str, str]] = {
 
 _RANGES: dict[str, tuple[float, float]] = {
     "max_body_bytes": (1, 2**40),
+    "max_state_bytes": (1, 2**40),
     # orjson writes at most 255 levels; an admin body may nest STATE_WRAPPING levels more, and
     # the journal shows what a fake accepted as JSON (deeper: as text, unverifiable)
     "max_json_depth": (1, SHOWN_DEPTH),

@@ -93,3 +93,6 @@ class AdminRoute:
     summary: str = ""
     reads: tuple[str, ...] = field(default=())
     """Replicated objects the handler reads that a shared store keeps only in itself."""
+    fixtures: bool = False
+    """Its body is a state document, held to ``[kit] max_state_bytes`` (a seeded state may be
+    hundreds of megabytes); any other admin body to the vendors' ``max_body_bytes``."""

@@ -11,6 +11,7 @@ KitErrorKind = Literal[
     "too_large",  # body over max_body_bytes (HTTP 413)
     "fault",  # an injected status fault
     "routing",  # a path under the vendor's prefix it does not serve (404), or a method (405)
+    "cors",  # a browser's preflight refused (its origin not a --cors-origin): 400
     "internal",  # an exception nobody planned: a bug, rendered as the vendor's 500
     "store",  # the shared store cannot be reached: the vendor's 503, nothing kept
     "upstream",  # behind ``mockservers proxy``: the real vendor did not answer (502)

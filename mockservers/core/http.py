@@ -12,6 +12,7 @@ import jsonschema_rs
 import orjson
 from starlette.background import BackgroundTask
 from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
 
 _JSON_TYPE = (b"content-type", b"application/json")
 
@@ -86,6 +87,47 @@ def _names_this_machine(host: str, server: Any) -> bool:
     """``localhost:8000``, ``127.0.0.1``, ``[::1]:8000``, or the server's own name."""
     name = (host if host.endswith("]") else host.rsplit(":", 1)[0]).strip("[]").lower()
     return (server is not None and name == str(server[0]).lower()) or loopback_name(name)
+
+
+def declared_beyond(headers: list[tuple[bytes, bytes]], limit: int) -> bool:
+    """Whether a request's ``Content-Length`` (ASGI headers, lower-case names) declares a body
+    of more than ``limit`` bytes."""
+    for name, value in headers:
+        if name == b"content-length":
+            # more digits than any limit has: no need to read them (a huge number is slow)
+            return value.isdigit() and (len(value) > 18 or int(value) > limit)
+    return False
+
+
+def closing_unread(scope: Scope, receive: Receive, send: Send) -> tuple[Receive, Send]:
+    """``receive`` and ``send`` of a call, so that an answer sent to a client waiting for
+    ``100 Continue`` before any of its body was asked for closes the connection.
+
+    uvicorn says ``100 Continue`` on the first ``receive``; a call refused before (its declared
+    length over the limit, a method its path does not answer) leaves the client holding its
+    body back, and on a connection kept open uvicorn would read the client's next request as
+    that body. RFC 9110 §10.1.1 lets a server close instead."""
+    for name, value in scope["headers"]:
+        if name == b"expect" and value.lower() == b"100-continue":
+            break
+    else:
+        return receive, send
+    asked = False
+
+    async def receiving() -> Message:
+        nonlocal asked
+        asked = True
+        return await receive()
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start" and not asked:
+            message = {**message, "headers": [*message.get("headers", ()), _CLOSE]}
+        await send(message)
+
+    return receiving, sending
+
+
+_CLOSE = (b"connection", b"close")
 
 
 def status_phrase(status: int) -> str:

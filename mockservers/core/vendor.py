@@ -32,7 +32,7 @@ from mockservers.core.coverage import MET, Behaviour, Coverage
 from mockservers.core.errors import DroppedConnection, KitError, VendorError
 from mockservers.core.faults import CORE_FAULT_KINDS, Fault, FaultRegistry
 from mockservers.core.generated import Generated
-from mockservers.core.http import too_deep
+from mockservers.core.http import declared_beyond, too_deep
 from mockservers.core.journal import Entry, Journal
 from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
@@ -71,6 +71,9 @@ class Kit:
     shadows: ShadowSummary
     max_body_bytes: int
     max_json_depth: int
+    max_state_bytes: int
+    """The largest body of a state load (``PUT /__admin/state``): a fixture far larger than
+    any vendor call; every other admin body is held to ``max_body_bytes``."""
     flush: Callable[[], None] = lambda: None
     """Make the writes of the request that just ran durable (``--state-file``); else a no-op."""
     vendors: dict[str, Vendor] = field(default_factory=dict)
@@ -241,6 +244,10 @@ class Call:
 
 
 GONE = "the client closed the connection before the whole body arrived (nothing answered)"
+UNPLANNED = "an unplanned error in the fake (a bug)"
+CORS_NOTE = "mockservers.cors"
+"""The scope's key for what the CORS layer found of a call from a page whose origin it does not
+allow: the call is answered, and the journal says why the page cannot read the answer."""
 _MISHANDLED = {
     "drop": "the connection was closed with no complete answer (an injected drop fault, {})",
     "malformed": "the answer's body was cut in half (an injected malformed fault, {})",
@@ -499,6 +506,9 @@ class Vendor:
         except ClientDisconnect:  # journalled all the same: a connector that gave up mid-body
             refused = KitError("disconnected", GONE, status=400)
         call = Call(scope, self.name, operation, body, kit, query)
+        cors = scope.get(CORS_NOTE)
+        if cors is not None:
+            call.explain(cors)
         if not kit.store.shared:
             try:
                 response, fault = self._answer(call, route, refused, started)
@@ -562,17 +572,18 @@ class Vendor:
                 sessions.CURRENT.reset(in_session)
         return response, fault
 
-    async def unrouted(
-        self, request: Request, status: int, reason: str, headers: Mapping[str, str] | None = None
+    async def refuse(
+        self, scope: Scope, error: KitError, headers: Mapping[str, str] | None = None
     ) -> Response:
-        """The answer to a call no route of this vendor serves (a path it does not have, a method
-        its path does not allow), in the vendor's own error body. It is journalled as
-        ``unknown`` with the detail ``routing: ...``: a connector's wrong URL shows in the
-        journal like any other call."""
+        """The answer to a call refused before any endpoint of this vendor (a path it does not
+        have, a method its path does not allow: ``routing``; a page's origin CORS does not
+        allow: ``cors``), in the vendor's own error body. It is journalled as ``unknown`` with
+        the detail ``routing: ...`` or ``cors: ...``: a connector's wrong URL or refused page
+        shows in the journal like any other call."""
         started = perf_counter()
-        query = parse_query(request.scope["query_string"])  # whose call it is may be there
-        call = Call(request.scope, self.name, UNKNOWN, b"", self.kit, query)
-        detail = f"routing: {reason}"
+        query = parse_query(scope["query_string"])  # whose call it is may be there
+        call = Call(scope, self.name, UNKNOWN, b"", self.kit, query)
+        detail = "; ".join(filter(None, (f"{error.kind}: {error.detail}", scope.get(CORS_NOTE))))
 
         def answer() -> Response:
             tenant = self.tenant_of(call)
@@ -580,7 +591,7 @@ class Vendor:
             if session is not None:
                 session = self.kit.sessions.touch(session)
             with sessions.scoped(session):  # on the session's clock, as its other calls
-                response = self.render_error(KitError("routing", reason, status=status), UNKNOWN)
+                response = self.render_error(error, UNKNOWN)
                 response.headers.update(headers or {})  # a 405's Allow, journalled with it
                 response.headers[DETAIL_HEADER] = detail_header(detail)
                 scope = session["id"] if session is not None else None
@@ -619,7 +630,7 @@ class Vendor:
         """An exception nothing planned for (a bug), logged with its traceback, as the error
         the caller gets: HTTP 500 in the vendor's own body, never the server's bare page."""
         log.exception("unplanned error in %s %s", self.name, operation)
-        return KitError("internal", "an unplanned error in the fake (a bug)", status=500)
+        return KitError("internal", UNPLANNED, status=500)
 
     def _not_kept(self, error: KitError, operation: str) -> Response:
         """The vendor's error body for a call the store could not run (nothing of it kept),
@@ -662,20 +673,20 @@ class Vendor:
 
 
 async def read_body(receive: Receive, scope: Scope, limit: int) -> bytes:
-    """The body, read from the ASGI messages, at most ``limit`` bytes (``KitError`` 413). A
-    one-message body costs one ``receive``; a longer one is refused on its declared length
-    before the rest is read."""
+    """The body, read from the ASGI messages, at most ``limit`` bytes (``KitError`` 413). One
+    declared longer is refused before any of it is read: uvicorn answers ``Expect:
+    100-continue`` on the first ``receive``, so such a client is told before it sends the body,
+    not after. A one-message body costs one ``receive``."""
+    if declared_beyond(scope["headers"], limit):
+        raise _too_large(limit)
     message = await receive()
     if message["type"] == "http.disconnect":
         raise ClientDisconnect()
     chunk = message.get("body", b"")
     if not message.get("more_body", False):
         if len(chunk) > limit:
-            raise KitError("too_large", f"the body is larger than {limit} bytes", status=413)
+            raise _too_large(limit)
         return chunk
-    declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise KitError("too_large", f"the body is larger than {limit} bytes", status=413)
     chunks = [chunk]
     size = len(chunk)
     while message.get("more_body", False):
@@ -685,9 +696,18 @@ async def read_body(receive: Receive, scope: Scope, limit: int) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise KitError("too_large", f"the body is larger than {limit} bytes", status=413)
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _too_large(limit: int) -> KitError:
+    return KitError("too_large", f"the body is larger than {limit} bytes", status=413)
+
+
+def vendor_of(vendors: Mapping[str, Vendor], path: str) -> Vendor | None:
+    """The vendor whose prefix ``path`` is under (``/keepit/...``), or None."""
+    return vendors.get(path.split("/", 2)[1]) if path.startswith("/") else None  # "*"
 
 
 def parse_query(raw: bytes) -> Query:

@@ -20,6 +20,7 @@ from starlette.types import Message, Receive, Scope, Send
 from mockservers import logs
 from mockservers.app import create_app
 from mockservers.config import Config, ConfigError
+from mockservers.core.http import closing_unread
 from mockservers.core.vendor import Vendor
 from mockservers.proxy.endpoint import Forwarding
 from mockservers.proxy.forward import DEFAULT_TIMEOUT, Upstream
@@ -98,7 +99,7 @@ class ProxyApp:
             name, _, rest = path[1:].partition("/")
             endpoint = self.forwarding.get(name)
             if endpoint is not None and f"/{rest}" not in KIT_PAGES:
-                await endpoint(scope, receive, send)
+                await endpoint(scope, *closing_unread(scope, receive, send))
                 return
         elif scope["type"] == "lifespan":
             send = self._closing(send)

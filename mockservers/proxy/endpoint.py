@@ -28,6 +28,7 @@ from starlette.types import Message, Receive, Scope, Send
 from contracts.messages import verdict
 from mockservers.core import compare, har
 from mockservers.core.errors import KitError
+from mockservers.core.http import declared_beyond
 from mockservers.core.journal import Entry
 from mockservers.core.shadows import ShadowSummary
 from mockservers.core.shared import StoreUnavailable
@@ -78,11 +79,10 @@ class Call:
 
     def content(self) -> Any:
         """What goes upstream: the body as it arrives, or nothing when there is none."""
-        found = CallHeaders(self.headers)
-        declared = found.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.body.limit:
+        if declared_beyond(self.headers, self.body.limit):
             raise TooLarge(f"the request body is larger than {self.body.limit} bytes")
-        if declared not in ("", "0") or "transfer-encoding" in found:
+        found = CallHeaders(self.headers)
+        if found.get("content-length", "") not in ("", "0") or "transfer-encoding" in found:
             return self.body.stream()
         return b""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import orjson
@@ -175,6 +176,8 @@ def test_journal_filters_limit_and_clear(http: httpx.Client) -> None:
     assert len(http.get("/__admin/requests", params={"operation": "importCli"}).json()) == 3
     assert len(http.get("/__admin/requests", params={"vendor": "quoparts", "limit": 2}).json()) == 2
     assert http.get("/__admin/requests", params={"limit": "x"}).status_code == 400
+    # more digits than int() reads (4300): every entry, as any limit over the journal's size
+    assert len(http.get("/__admin/requests", params={"limit": "1" * 5000}).json()) == 4
     http.delete("/__admin/requests")
     assert http.get("/__admin/requests").json() == []
 
@@ -342,6 +345,8 @@ def test_probability_is_deterministic_per_seed() -> None:
         # misspelt: a fault meant for one call would hit every call, forever
         {"vendor": "quoparts", "opration": "importPvt", "kind": "status", "status": 500},
         {"vendor": "quoparts", "kind": "status", "status": 500, "time": 1},
+        {"vendor": ["quoparts"], "kind": "drop"},  # was a 500 (asked of a set)
+        {"vendor": {}, "kind": "drop"},
     ],
 )
 def test_bad_fault_specs_are_400(http: httpx.Client, spec: object) -> None:
@@ -435,3 +440,120 @@ def test_a_misspelt_key_in_an_admin_body_is_named_not_ignored(
 def test_unknown_admin_paths_are_json_404(http: httpx.Client) -> None:
     response = http.get("/__admin/nope")
     assert response.status_code == 404 and response.json() == {"error": "Not Found"}
+
+
+def test_a_method_an_admin_path_does_not_answer_is_its_405_never_a_404(http: httpx.Client) -> None:
+    """Every documented admin path, with every method it does not answer: 405, its methods in
+    ``Allow``, the admin API's JSON error (``GET /__admin/requests/count`` was taken for the
+    journal entry "count": a 404)."""
+    document = http.get("/__admin/openapi.json").json()
+    filled = {"vendor": "quoparts", "entry_id": "1", "session_id": "abc", "asset": "ui.js"}
+    for path, item in document["paths"].items():
+        answered = {method.upper() for method in item if method != "parameters"}
+        allowed = answered | ({"HEAD"} if "GET" in answered else set())
+        for method in {"GET", "POST", "PUT", "DELETE", "PATCH"} - answered:
+            refused = http.request(method, "/__admin" + path.format(**filled))
+            where = f"{method} {path}"
+            assert refused.status_code == 405, where
+            assert refused.headers["allow"] == ", ".join(sorted(allowed)), where
+            assert refused.json() == {"error": "Method Not Allowed"}, where
+
+
+LIMITS = {"kit": {"max_body_bytes": 1000, "max_state_bytes": 100_000}}
+
+
+def test_every_admin_body_is_held_to_its_limit_with_a_declared_413() -> None:
+    """A state load to ``max_state_bytes``, any other admin body to ``max_body_bytes``: over
+    it, a 413 in the admin API's error shape, which its document declares."""
+    app = create_app(LIMITS)
+    filled = {"vendor": "quoparts", "entry_id": "1", "session_id": "abc", "asset": "ui.js"}
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        document = http.get("/__admin/openapi.json").json()
+        for path, item in document["paths"].items():
+            for method, operation in item.items():
+                if method == "parameters" or "requestBody" not in operation:
+                    continue
+                limit = 100_000 if path == "/state/{vendor}" else 1000
+                over = b'{"name": "' + b"x" * limit + b'"}'
+                refused = http.request(method, "/__admin" + path.format(**filled), content=over)
+                where = f"{method.upper()} {path}"
+                assert refused.status_code == 413, where
+                assert refused.json() == {
+                    "error": f"the body is larger than {limit} bytes ([kit] max_"
+                    + ("state_bytes)" if limit == 100_000 else "body_bytes)")
+                }, where
+                assert "413" in operation["responses"], where
+
+
+def test_a_state_load_may_be_larger_than_any_vendor_call() -> None:
+    """Fixtures beyond ``max_body_bytes`` load (a seeded state is far larger than a call);
+    beyond ``max_state_bytes`` nothing changes."""
+    app = create_app(LIMITS)
+    customers = {
+        f"C{n:05}": {
+            **{"COD_CLI_ERP": f"C{n:05}", "COD_CLI": f"{n:06}", "DES_NOM": "Rossi"},
+            **{"COD_USR": f"u{n}", "COD_PWD": "p"},
+        }
+        for n in range(1, 41)
+    }
+    document = {"tenants": {"demo": {"customers": customers}}}
+    assert len(orjson.dumps(document)) > 1000
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        loaded = http.put("/__admin/state/quoparts", json=document)
+        assert loaded.status_code == 200, loaded.json()
+        assert len(loaded.json()["tenants"]["demo"]["customers"]) == 40
+        before = http.get("/__admin/state/quoparts").json()
+        many = {"tenants": {"demo": {"customers": customers, "padding": "x" * 100_000}}}
+        assert http.put("/__admin/state/quoparts", json=many).status_code == 413
+        assert http.get("/__admin/state/quoparts").json() == before
+
+
+@pytest.mark.parametrize("body", [b"12", b'"text"', b"true", b"[]", b'["a"]', b"1e400", b"null"])
+def test_a_body_that_is_no_object_is_a_400_on_every_admin_call(
+    http: httpx.Client, body: bytes
+) -> None:
+    filled = {"vendor": "quoparts", "entry_id": "1", "session_id": "abc", "asset": "ui.js"}
+    document = http.get("/__admin/openapi.json").json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters" or "requestBody" not in operation:
+                continue
+            refused = http.request(method, "/__admin" + path.format(**filled), content=body)
+            assert refused.status_code == 400, f"{method.upper()} {path}"
+            assert set(refused.json()) == {"error"}, f"{method.upper()} {path}"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/__admin/state/%ff",  # not UTF-8 once decoded
+        "/__admin/requests/%00",
+        "/__admin/sessions/%C0%AF",
+        "/__admin/requests?vendor=%ff%fe",
+        "/__admin/coverage?session=%ff",
+        "/__admin/faults?session=%zz",  # no percent-encoding at all
+    ],
+)
+def test_a_malformed_admin_url_gets_the_apis_json_answer(http: httpx.Client, target: str) -> None:
+    answer = http.get(target)
+    assert answer.status_code in (400, 404) and set(answer.json()) == {"error"}, answer.text
+
+
+def test_a_bug_behind_an_admin_call_is_a_json_500_and_the_next_call_is_answered(
+    app: Any, http: httpx.Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An error nothing planned for: the admin API's shape (a client parses JSON) with its
+    traceback in the log, not the server's bare text page."""
+    store = app.state.kit.store
+    run = store.run
+
+    async def bug(work: Any) -> Any:
+        monkeypatch.setattr(store, "run", run)
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(store, "run", bug)
+    failed = http.post("/__admin/reset", json={})
+    assert failed.status_code == 500
+    assert failed.json() == {"error": "an unplanned error in the fake (a bug)"}
+    assert "RuntimeError: a bug" in caplog.text
+    assert http.post("/__admin/reset", json={}).status_code == 200

@@ -58,6 +58,7 @@ REFUSED = [
     ({"kit": {"max_json_depth": 0}}, "[kit] max_json_depth: from 1 to 200, not 0"),
     ({"kit": {"max_json_depth": 1000}}, "[kit] max_json_depth: from 1 to 200"),
     ({"kit": {"max_body_bytes": -1}}, "[kit] max_body_bytes: from 1 to"),
+    ({"kit": {"max_state_bytes": 0}}, "[kit] max_state_bytes: from 1 to"),
     ({"kit": {"sessions": {"ttl_seconds": 1e300}}}, "[kit.sessions] ttl_seconds: from 1 to"),
     ({"kit": {"sessions": {"max": -5}}}, "[kit.sessions] max: from 0 to"),
     ({"kit": {"journal": {"max_entries": -1}}}, "[kit.journal] max_entries: from 0 to"),

@@ -164,6 +164,23 @@ def test_duplicated_query_parameters_are_never_a_server_error(
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=[t.vendor for t in TARGETS])
+def test_bad_percent_encoding_in_the_url_gets_the_vendors_own_answer(
+    http: httpx.Client, target: Target
+) -> None:
+    """``%zz`` is read as it is and bytes that are not UTF-8 once decoded as U+FFFD, in the
+    query and in the path: the vendor's documented answer (a path it does not have: its 404)."""
+    query = "&".join(f"{k}={v}" for k, v in target.params(http).items())
+    headers = target.all_headers(http)
+    answer = http.post(f"{target.path}?{query}&x=%zz&y=%ff%fe", headers=headers, json={})
+    assert answer.status_code < 500
+    name = _expected_schema(target.vendor, target.operation, answer.status_code)
+    assert contract(name).check(answer.json()) == []
+    unrouted = http.post(f"{target.path}%ff?{query}", headers=headers, json={})
+    assert unrouted.status_code == 404
+    assert contract(f"{target.vendor}/error.response").check(unrouted.json()) == []
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.vendor for t in TARGETS])
 def test_secrets_sent_by_callers_never_reach_the_journal(
     http: httpx.Client, target: Target
 ) -> None:

@@ -14,10 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contracts import contract
 from mockservers import create_app
 from mockservers.logs import MaskAsgiMessages
 from mockservers.testing import SyncASGITransport
 from mockservers.workers import listening_sockets
+from tests.conftest import QP
 from tests.servers import serve_refused, serving
 
 ORIGIN = "http://localhost:3000"
@@ -77,6 +79,89 @@ def test_cors_marks_answers_for_the_configured_origins_only(path: str) -> None:
         answer = http.get(path, headers={"Origin": ORIGIN})
         assert answer.headers["access-control-allow-origin"] == ORIGIN
         assert "X-Mockservers-Detail" in answer.headers["access-control-expose-headers"]
+
+
+VENDOR_PATHS = {
+    "quoparts": "/quoparts/ws_quoparts.php?importCli",
+    "xtra": "/xtra/api/sync/v1/irs/update",
+    "keepit": "/keepit/api?cmd=insertClient_v3",
+    "tsdigital": "/tsdigital/api/v3/items",
+}
+ELSEWHERE = "http://evil.example"
+
+
+@pytest.mark.parametrize("vendor", list(VENDOR_PATHS))
+def test_a_refused_preflight_is_journalled_under_the_vendor(vendor: str) -> None:
+    """The browser still reads a refusal (400, no Access-Control-Allow-Origin); the integrator
+    finds it in the journal: the vendor, the path, the page's origin, the status, and why."""
+    app = create_app({"kit": {"cors_origins": [ORIGIN]}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
+        refused = http.options(VENDOR_PATHS[vendor], headers={**PREFLIGHT, "Origin": ELSEWHERE})
+        (entry,) = http.get("/__admin/requests").json()
+    assert refused.status_code == 400
+    assert "access-control-allow-origin" not in refused.headers
+    assert "Origin" in refused.headers["vary"]
+    assert contract(f"{vendor}/error.response").check(refused.json()) == []
+    assert (entry["vendor"], entry["operation"], entry["method"]) == (vendor, "unknown", "OPTIONS")
+    assert (entry["path"], entry["status"]) == (VENDOR_PATHS[vendor].split("?")[0], 400)
+    assert entry["headers"]["origin"] == ELSEWHERE
+    assert entry["detail"] == (
+        f"cors: a preflight from {ELSEWHERE}, not a --cors-origin ({ORIGIN}): the browser sends"
+        " no POST call"
+    )
+    assert refused.headers["X-Mockservers-Detail"] == entry["detail"]
+
+
+def test_a_refused_preflight_outside_the_vendors_is_json() -> None:
+    app = create_app({"kit": {"cors_origins": [ORIGIN]}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
+        refused = http.options("/__admin/health", headers={**PREFLIGHT, "Origin": ELSEWHERE})
+        assert http.get("/__admin/requests").json() == []
+    assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
+    assert refused.json()["error"].startswith(f"CORS: a preflight from {ELSEWHERE}")
+
+
+def test_a_preflight_refused_for_its_method_is_journalled_too() -> None:
+    """A configured origin asking for a method Starlette does not know (fetch allows any)."""
+    app = create_app({"kit": {"cors_origins": [ORIGIN]}})
+    custom = {**PREFLIGHT, "Access-Control-Request-Method": "FOO"}
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
+        assert http.options("/keepit/api", headers=custom).status_code == 400
+        (entry,) = http.get("/__admin/requests").json()
+    assert entry["detail"] == (
+        f"cors: a preflight from {ORIGIN} refused (Disallowed CORS method): the browser sends"
+        " no FOO call"
+    )
+
+
+def test_a_call_from_a_refused_page_says_in_the_journal_that_the_page_cannot_read_it() -> None:
+    """A QuoParts login is a plain GET: no preflight, the browser sends it, the kit answers and
+    the browser hides the answer from the page. The journal says why."""
+    app = create_app({"kit": {"cors_origins": [ORIGIN]}})
+    login = {"login": "", "username": "demo", "password": "demo"}
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
+        answered = http.get(QP, params=login, headers={"Origin": ELSEWHERE})
+        allowed = http.get(QP, params=login, headers={"Origin": ORIGIN})
+        refused_entry, allowed_entry = reversed(http.get("/__admin/requests").json())
+    assert answered.json()["errorCode"] == "0"
+    assert "access-control-allow-origin" not in answered.headers
+    assert refused_entry["detail"] == (
+        f"cors: a page from {ELSEWHERE}, not a --cors-origin ({ORIGIN}): the browser hides this"
+        " answer from it"
+    )
+    assert allowed.headers["access-control-allow-origin"] == ORIGIN
+    assert allowed_entry["detail"] is None
+
+
+def test_a_configured_origin_may_reach_a_kit_on_a_private_network() -> None:
+    """A public page calling a kit on a private address: the browser's Private Network Access
+    preflight is allowed for a configured origin (it was refused: the page could not call)."""
+    app = create_app({"kit": {"cors_origins": [ORIGIN]}})
+    private = {**PREFLIGHT, "Access-Control-Request-Private-Network": "true"}
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
+        allowed = http.options("/keepit/api", headers=private)
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-private-network"] == "true"
 
 
 def test_without_cors_origins_no_cors_headers_are_sent() -> None:

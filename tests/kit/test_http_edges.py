@@ -1,0 +1,167 @@
+"""The kit over a real socket where HTTP itself is at stake: a client that waits for ``100
+Continue`` before it sends its body is told of a refusal first, and the connection stays in step."""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlsplit
+
+import orjson
+import pytest
+
+from contracts import contract
+from mockservers.proxy import create_proxy_app
+from mockservers.testing import MockServer
+
+OVER = 10**9
+"""A declared length over every default limit."""
+PATHS = {
+    "quoparts": "/quoparts/ws_quoparts.php?importCli&token=t",
+    "xtra": "/xtra/api/sync/v1/irs/update",
+    "keepit": "/keepit/api?cmd=insertClient_v3&appId=KEEPIT&applicationId=KEEPIT",
+    "tsdigital": "/tsdigital/api/v3/items",
+}
+
+
+def _connect(server: MockServer) -> socket.socket:
+    address = urlsplit(server.url)
+    return socket.create_connection((address.hostname, address.port), timeout=10)
+
+
+def _head(method: str, target: str, length: int, *extra: str) -> bytes:
+    lines = [
+        f"{method} {target} HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Content-Type: application/json",
+        f"Content-Length: {length}",
+        "Expect: 100-continue",
+        *extra,
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (a blocking read: a server
+    waiting for a body that never comes fails the test with a timeout)."""
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def _answer(received: bytes) -> tuple[str, dict[str, str], bytes]:
+    head, _, body = received.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines)
+    return status, headers, body
+
+
+@pytest.mark.parametrize("vendor", list(PATHS))
+def test_a_body_declared_over_the_limit_is_refused_before_it_is_sent(
+    mockserver: MockServer, vendor: str
+) -> None:
+    """The refusal comes first, not ``100 Continue``: the client never uploads the body; the
+    connection then closes (kept open, the client's next request would be read as the body it
+    held back)."""
+    with _connect(mockserver) as sock:
+        sock.sendall(_head("POST", PATHS[vendor], OVER))
+        status, headers, body = _answer(_until_closed(sock))
+    assert status == "HTTP/1.1 413 Request Entity Too Large"
+    assert headers["connection"] == "close"
+    assert contract(f"{vendor}/error.response").check(orjson.loads(body)) == []
+    (entry,) = mockserver.requests(vendor=vendor)
+    assert entry["status"] == 413 and "larger than" in entry["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "limit"),
+    [
+        ("PUT", "/__admin/state/quoparts", "max_state_bytes"),
+        ("POST", "/__admin/faults", "max_body"),
+    ],
+)
+def test_an_admin_body_declared_over_its_limit_is_refused_before_it_is_sent(
+    mockserver: MockServer, method: str, target: str, limit: str
+) -> None:
+    with _connect(mockserver) as sock:
+        sock.sendall(_head(method, target, 2**31))  # 2 GiB: over a state load's 1 GiB too
+        status, headers, body = _answer(_until_closed(sock))
+    assert status == "HTTP/1.1 413 Request Entity Too Large"
+    assert headers["connection"] == "close" and limit in orjson.loads(body)["error"]
+
+
+def test_a_body_within_the_limit_is_asked_for_and_answered(mockserver: MockServer) -> None:
+    body = b'{"Username": "demo", "Password": "demo"}'
+    target = "/xtra/api/sync/v1/login"
+    with _connect(mockserver) as sock:
+        keys = ("SyncPublicKey: demo-public", "SyncSecretKey: demo-secret")
+        sock.sendall(_head("POST", target, len(body), *keys, "Connection: close"))
+        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        status, _, answer = _answer(_until_closed(sock))
+    assert status == "HTTP/1.1 200 OK", answer
+    assert orjson.loads(answer)["result"]["Username"] == "demo"
+
+
+@pytest.mark.parametrize(
+    "target", ["/quoparts/openapi.json", "/__admin/health", "/keepit/no/such/path"]
+)
+def test_a_call_refused_before_its_body_is_read_closes_the_connection(
+    mockserver: MockServer, target: str
+) -> None:
+    """A method the path does not answer, a path no route serves: answered at once, and the
+    connection closes rather than read the next request as the body."""
+    with _connect(mockserver) as sock:
+        sock.sendall(_head("POST", target, 10))
+        status, headers, _ = _answer(_until_closed(sock))
+    assert status.split(" ")[1] in ("404", "405") and headers["connection"] == "close"
+
+
+def test_a_connection_whose_body_was_read_stays_open(mockserver: MockServer) -> None:
+    """Only a call whose body was never asked for closes: a keep-alive client's next call on
+    the same connection is answered."""
+    with _connect(mockserver) as sock:
+        for _ in range(2):
+            sock.sendall(_head("POST", "/__admin/reset", 2))
+            assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+            sock.sendall(b"{}")
+            status, headers, _ = _answer(sock.recv(65536))
+            assert status == "HTTP/1.1 200 OK" and "connection" not in headers
+
+
+def test_the_proxy_refuses_a_body_declared_over_the_limit_before_it_is_sent(
+    mockserver: MockServer,
+) -> None:
+    """Behind ``mockservers proxy`` too: the vendor's 413 first, nothing forwarded."""
+    proxy_app = create_proxy_app({"keepit": mockserver.base_url("keepit")})
+    with MockServer(app=proxy_app) as proxy, _connect(proxy) as sock:
+        sock.sendall(_head("POST", PATHS["keepit"], OVER))
+        status, headers, _ = _answer(_until_closed(sock))
+        (entry,) = proxy.requests(vendor="keepit")
+    assert status == "HTTP/1.1 413 Request Entity Too Large" and headers["connection"] == "close"
+    assert (entry["source"], entry["status"]) == ("proxy", 413)
+    assert mockserver.requests() == []
+
+
+@pytest.mark.parametrize(
+    "request_head",
+    [
+        "POST /keepit/api HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3",  # which one?
+        "POST /keepit/api HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked",
+        "POST /keepit/api HTTP/1.1\r\nContent-Length: two",
+        "GET /quoparts/ws_quoparts.php?login&username=\xe9 HTTP/1.1",  # not percent-encoded
+        f"GET /quoparts/ws_quoparts.php?login&{'x' * 70_000} HTTP/1.1",  # over 64 KiB
+    ],
+)
+def test_a_request_that_cannot_be_read_is_the_http_layer_s_own_400(
+    mockserver: MockServer, request_head: str
+) -> None:
+    """Refused by uvicorn's parser before any vendor or the journal sees it (as documented: a
+    body framed two ways is how requests are smuggled): a 400, the connection closed, never a
+    500; the server goes on answering."""
+    with _connect(mockserver) as sock:
+        sock.sendall(f"{request_head}\r\nHost: 127.0.0.1\r\n\r\n{{}}".encode("latin-1"))
+        status, headers, body = _answer(_until_closed(sock))
+    assert (status, body) == ("HTTP/1.1 400 Bad Request", b"Invalid HTTP request received.")
+    assert headers["connection"] == "close"
+    assert mockserver.requests() == []
