@@ -291,6 +291,10 @@ def test_unknown_fields_are_accepted_and_kept(http: httpx.Client) -> None:
             {"contacts": [{"contactType": "PHONE"}, {"contactType": "EMAIL", "value": ""}]},
             "Errore: contacts[1].value non valorizzato.",
         ),
+        (  # blank: the duplicates check reads an e-mail trimmed, so this one names no one
+            {"contacts": [{"contactType": "EMAIL", "value": " \t "}]},
+            "Errore: contacts[0].value non valido.",
+        ),
         ({"contacts": [{"value": "x"}]}, "Errore: contacts[0].contactType non valorizzato."),
         (
             {"contacts": [{"contactType": "PIGEON", "value": "x"}]},
@@ -330,6 +334,18 @@ def test_section_rules_name_the_element(
     http: httpx.Client, sections: dict[str, Any], message: str
 ) -> None:
     assert only_error(insert(http, customer("C1", **sections))) == message
+
+
+def test_an_email_contact_is_not_checked_for_a_format(http: httpx.Client) -> None:
+    """The document gives no e-mail format: a value that is not blank is the customer's e-mail,
+    and a blank contact of another type is accepted as sent."""
+    contacts = [
+        {"contactType": "EMAIL", "value": "mario.rossi"},
+        {"contactType": "PHONE", "value": " "},
+    ]
+    body = insert(http, customer("C1", contacts=contacts))
+    assert body["code"] == 200 and body["insertedObjects"][0]["email"] == "mario.rossi"
+    assert stored(http)["1"]["contacts"][1]["value"] == " "
 
 
 @pytest.mark.parametrize(
