@@ -14,6 +14,6 @@ KEEPIT_SUBJECT = {
 """The mandatory fields of a KeepIT subject, but its customerCode."""
 
 
-def keepit_customer(code: str, action: str = "I", **sections: Any) -> dict[str, Any]:
+def keepit_customer(code: str | int, action: str = "I", **sections: Any) -> dict[str, Any]:
     """A KeepIT record with only the mandatory subject fields, plus the given sections."""
     return {"action": action, "subjects": {"customerCode": code, **KEEPIT_SUBJECT}, **sections}

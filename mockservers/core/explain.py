@@ -56,7 +56,9 @@ Phrasebook = Mapping[str, str]
 
 
 def kind_of(violation: Violation) -> str:
-    """What is wrong, as one of the kinds above (``""`` where a value is due is missing)."""
+    """What is wrong, as one of the kinds above (``""`` where a value is due is missing: the
+    contracts give ``minLength`` only to fields they require; an optional field that may not be
+    empty says ``not: {const: ""}``, a wrong value)."""
     if violation.keyword == "minLength" and violation.instance == "":
         return MISSING
     if violation.keyword == "minLength":

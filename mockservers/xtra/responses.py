@@ -53,9 +53,15 @@ def describe(violations: list[Violation]) -> str:
     fields at fault in Italian, one phrase per field (the first of its violations), for a
     message; the validator's English goes to the detail."""
     first: dict[str, str] = {}
-    for violation in sorted(violations, key=basic_first):  # a missing field is never cut off
+    for violation in sorted(violations, key=_named_first):  # never cut off: a bad ID, a missing
         first.setdefault(field_path(violation), phrase(violation, PHRASES))
     return "; ".join(list(first.values())[:3])
+
+
+def _named_first(violation: Violation) -> tuple[bool, int]:
+    """A malformed ``ID`` first: sent (not null), it makes its record or sub-record an update,
+    so what else is wrong depends on it; then the most basic faults (``basic_first``)."""
+    return violation.path[-1:] != ("ID",), basic_first(violation)
 
 
 def refused(violations: list[Violation], root: str) -> XtraError:

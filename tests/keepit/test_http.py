@@ -130,6 +130,25 @@ def test_seed_example_with_mapping_fixed_is_inserted_with_every_section(
     assert customer_record["subjectSources"][1]["itemDescPur"] == ""
 
 
+def test_the_documents_answer_with_a_numeric_customer_code_is_reproduced(
+    http: httpx.Client,
+) -> None:
+    """The document's answers show "customerCode": 2134 (its table: Varchar(250)): a whole
+    number is accepted, echoed as sent in the answer, the journal and the state, and is the
+    same code as "2134"."""
+    (documented,) = load_schema("keepit/insertClient_v3.response")["examples"][0]["insertedObjects"]
+    assert documented == {"progId": 70, "customerCode": 2134, "email": "xxx@test.it"}
+    record = customer(2134)
+    record["subjects"]["email"] = "xxx@test.it"  # no contacts: the answer reports no section
+    body = insert(http, record)
+    assert body["code"] == 200 and body["insertedObjects"] == [documented | {"progId": 1}]
+    (entry,) = http.get("/__admin/requests", params={"vendor": "keepit"}).json()
+    assert entry["response"]["insertedObjects"] == body["insertedObjects"]
+    assert stored(http)["1"]["subjects"]["customerCode"] == 2134
+    again = insert(http, customer("2134"))
+    assert again["duplicatedObjects"] == [{"customerCode": "2134", "errorMessage": DUPLICATE}]
+
+
 def test_only_the_sections_received_are_reported(http: httpx.Client) -> None:
     (inserted,) = insert(http, customer("C1"))["insertedObjects"]
     assert inserted == {"progId": 1, "customerCode": "C1", "email": ""}
@@ -241,7 +260,7 @@ def test_mandatory_checks_come_before_duplicates_and_mappings(http: httpx.Client
         ({"ecommerceGuestRegister": "Z"}, "Errore: ecommerceGuestRegister valore non ammesso."),
         ({"province": "PORD"}, "Errore: province supera la lunghezza massima."),
         ({"subjectName2": "x" * 501}, "Errore: subjectName2 supera la lunghezza massima."),
-        ({"customerCode": 13245}, "Errore: customerCode di tipo non valido."),
+        ({"customerCode": 13245.5}, "Errore: customerCode di tipo non valido."),
         ({"employeesNumber": "60"}, "Errore: employeesNumber di tipo non valido."),
         ({"discount": 10000}, "Errore: discount fuori dai limiti ammessi."),
         ({"birthday": "24/03/2016"}, "Errore: birthday non valido."),
@@ -291,6 +310,10 @@ def test_unknown_fields_are_accepted_and_kept(http: httpx.Client) -> None:
             {"contacts": [{"contactType": "PHONE"}, {"contactType": "EMAIL", "value": ""}]},
             "Errore: contacts[1].value non valorizzato.",
         ),
+        (  # blank: the duplicates check reads an e-mail trimmed, so this one names no one
+            {"contacts": [{"contactType": "EMAIL", "value": " \t "}]},
+            "Errore: contacts[0].value non valido.",
+        ),
         ({"contacts": [{"value": "x"}]}, "Errore: contacts[0].contactType non valorizzato."),
         (
             {"contacts": [{"contactType": "PIGEON", "value": "x"}]},
@@ -330,6 +353,18 @@ def test_section_rules_name_the_element(
     http: httpx.Client, sections: dict[str, Any], message: str
 ) -> None:
     assert only_error(insert(http, customer("C1", **sections))) == message
+
+
+def test_an_email_contact_is_not_checked_for_a_format(http: httpx.Client) -> None:
+    """The document gives no e-mail format: a value that is not blank is the customer's e-mail,
+    and a blank contact of another type is accepted as sent."""
+    contacts = [
+        {"contactType": "EMAIL", "value": "mario.rossi"},
+        {"contactType": "PHONE", "value": " "},
+    ]
+    body = insert(http, customer("C1", contacts=contacts))
+    assert body["code"] == 200 and body["insertedObjects"][0]["email"] == "mario.rossi"
+    assert stored(http)["1"]["contacts"][1]["value"] == " "
 
 
 @pytest.mark.parametrize(
@@ -429,8 +464,13 @@ def test_update_sections_match_existing_elements(http: httpx.Client) -> None:
 
 
 # -- mappings rules ------------------------------------------------------------------------
-def test_customer_code_matches_a_numeric_external_code_as_a_string(http: httpx.Client) -> None:
-    assert insert(http, customer("12345", mappings=[mapping(12345)]))["code"] == 200
+@pytest.mark.parametrize(
+    ("code", "external"), [("12345", 12345), (12345, "12345")], ids=["text-code", "numeric-code"]
+)
+def test_customer_code_matches_an_external_code_as_a_string(
+    http: httpx.Client, code: Any, external: Any
+) -> None:
+    assert insert(http, customer(code, mappings=[mapping(external)]))["code"] == 200
 
 
 def test_customer_code_must_be_among_the_mappings(http: httpx.Client) -> None:

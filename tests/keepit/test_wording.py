@@ -222,11 +222,11 @@ CASES = [
     pytest.param(
         contract_case(
             "Errore: customerCode di tipo non valido.",
-            record(subject=subjects(13245)),
+            record(subject=subjects(13245.5)),
             ("subjects.customerCode",),
-            13245,
+            13245.5,
         ),
-        id="customerCode-a-number",
+        id="customerCode-a-fraction",
     ),
     pytest.param(
         contract_case(

@@ -54,6 +54,32 @@ def test_format_checking_is_on() -> None:
     assert checked.is_valid(record)
 
 
+def _properties_with_min_length(node: object) -> list[tuple[str, list[str]]]:
+    """Each property given a ``minLength`` (itself or in an ``anyOf`` branch), with the
+    ``required`` list of the schema object that declares it."""
+    found: list[tuple[str, list[str]]] = []
+    if isinstance(node, dict):
+        for name, schema in (node.get("properties") or {}).items():
+            branches = [schema, *schema.get("anyOf", [])] if isinstance(schema, dict) else []
+            if any(isinstance(b, dict) and "minLength" in b for b in branches):
+                found.append((name, node.get("required", [])))
+        children: list[object] = list(node.values())
+    else:
+        children = list(node) if isinstance(node, list) else []
+    return found + [pair for child in children for pair in _properties_with_min_length(child)]
+
+
+@pytest.mark.parametrize("vendor", contracts.vendors())
+def test_min_length_is_kept_for_required_fields(vendor: str) -> None:
+    """A vendor's answer reads a ``minLength`` broken by ``""`` as a missing mandatory field
+    (``explain.kind_of``: "obbligatorio", "non valorizzato"): an optional field that may not be
+    empty says so another way (TS Digital's ``studioId``: ``not: {const: ""}``)."""
+    requests = [name for name in schema_names(vendor) if not name.endswith(".response")]
+    for name in requests:
+        for field, required in _properties_with_min_length(load_schema(name)):
+            assert field in required, f"{name}: {field} has minLength but is not required"
+
+
 def _refs(node: object) -> list[str]:
     if isinstance(node, dict):
         return [v for k, v in node.items() if k == "$ref"] + [

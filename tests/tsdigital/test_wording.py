@@ -220,6 +220,10 @@ CASES = [
         ),
         id="owner-ids-not-an-array-400",
     ),
+    pytest.param(  # optional: "" is a wrong value, not a missing mandatory one
+        bad("studioId", "Il campo studioId non è valido", body=MINIMAL | {"studioId": ""}),
+        id="studio-id-empty-400",
+    ),
     # -- 400: the seed's two consistency rules ----------------------------------------------
     pytest.param(
         bad(

@@ -288,6 +288,43 @@ CASES = [
         id="record-id-beyond-int32",
     ),
     pytest.param(
+        one(  # sent, the ID makes an update: a string is a malformed ID, not an insert
+            {"ID": "5"},
+            record_failed(
+                "ER.IR.INVAL", f"{INVALID}: campo ID di tipo non valido (atteso intero o null)"
+            ),
+            "ID",
+        ),
+        id="record-id-a-string-is-no-insert",
+    ),
+    pytest.param(
+        one(  # a malformed ID first (what else is wrong depends on it), then the missing ones
+            {"ID": "5", "Address": 3, "Destinations": [{"Alias": "A"}]},
+            record_failed(
+                "ER.IR.INVAL",
+                f"{INVALID}: campo ID di tipo non valido (atteso intero o null); campo"
+                " Destinations[0].Denomination obbligatorio; campo Destinations[0].FIDGroup"
+                " obbligatorio",
+            ),
+            "ID",
+            "Destinations[0]",
+        ),
+        id="record-a-malformed-id-is-named-first",
+    ),
+    pytest.param(
+        one(  # the same inside a sub-record: a destination with an ID is an update
+            {"ID": 1, "Destinations": [{"ID": "3", "City": 5}]},
+            record_failed(
+                "ER.IR.INVAL",
+                f"{INVALID}: campo Destinations[0].ID di tipo non valido (atteso intero o null);"
+                " campo Destinations[0].City di tipo non valido (atteso stringa o null)",
+                item1=1,
+            ),
+            "Destinations[0].ID",
+        ),
+        id="record-a-sub-records-malformed-id-is-named-first",
+    ),
+    pytest.param(
         one(  # three fields named at most: the missing ones first, never the ones cut off
             NEW | {"Address": 3, "City": 3, "Destinations": [{"Alias": "A"}]},
             record_failed(
