@@ -15,6 +15,10 @@ dropped connection may come *after* the server took the item in charge, so a bli
 create the same company twice. The caller decides (for example by checking whether the item
 exists before sending it again). The token comes from TS ID (in the kit, from
 ``POST /__admin/tsdigital/tokens``); the client does not renew it: a 401 is raised.
+
+A kit session's credentials are keyword arguments too (``TsDigitalClient(url, token,
+app_name=..., app_version=..., **session.credentials["tsdigital"])``): ``tenant``, the account
+the token belongs to, is kept as ``.tenant`` and never sent (TS Digital reads it from the token).
 """
 
 from __future__ import annotations
@@ -73,10 +77,13 @@ version), checked against their contract before a call when validating."""
 class _TsDigitalFlows:
     """The protocol, written once for the sync and the async client."""
 
-    def __init__(self, token: str, app_name: str, app_version: str, validate: bool) -> None:
+    def __init__(
+        self, token: str, app_name: str, app_version: str, tenant: str | None, validate: bool
+    ) -> None:
         self.token = token
         self.app_name = app_name
         self.app_version = app_version
+        self.tenant = tenant
         self.validate = validate
 
     def headers(self) -> dict[str, str]:
@@ -126,7 +133,8 @@ def _error(response: httpx.Response) -> TsDigitalError:
 
 
 class TsDigitalClient(_TsDigitalFlows, SyncClient):
-    """Sync TS Digital client. ``transport=`` takes any httpx transport (e.g. in-process)."""
+    """Sync TS Digital client. ``transport=`` takes any httpx transport (e.g. in-process);
+    ``tenant`` (a kit session's credentials carry it) is kept as ``.tenant`` and never sent."""
 
     def __init__(
         self,
@@ -135,11 +143,12 @@ class TsDigitalClient(_TsDigitalFlows, SyncClient):
         *,
         app_name: str,
         app_version: str,
+        tenant: str | None = None,
         validate: bool = True,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
     ) -> None:
-        _TsDigitalFlows.__init__(self, token, app_name, app_version, validate)
+        _TsDigitalFlows.__init__(self, token, app_name, app_version, tenant, validate)
         SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
 
     def create_item(self, payload: dict[str, Any]) -> str:
@@ -157,11 +166,12 @@ class AsyncTsDigitalClient(_TsDigitalFlows, AsyncClient):
         *,
         app_name: str,
         app_version: str,
+        tenant: str | None = None,
         validate: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
     ) -> None:
-        _TsDigitalFlows.__init__(self, token, app_name, app_version, validate)
+        _TsDigitalFlows.__init__(self, token, app_name, app_version, tenant, validate)
         AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
 
     async def create_item(self, payload: dict[str, Any]) -> str:

@@ -12,6 +12,10 @@ with XtraClient("http://127.0.0.1:8000/xtra", username="demo", password="demo") 
 ```
 With ``username``/``password`` the client logs in, sends the ``AccessToken``, and logs in again
 once when the token is refused (expired); contact-form calls use the key pair when it has one.
+A kit session's credentials are its keyword arguments as they are
+(``XtraClient(url, **session.credentials["xtra"])``): ``irid``, the identity the account's login
+belongs to, is kept as ``.irid`` for the caller (the records an ``AccessToken`` may update) and
+never sent; the login's own answer (``XtraSession.irid``) is what the client goes by.
 A whole-call error raises :class:`XtraError`; per-record failures come back as
 :class:`RecordOutcome` with ``ok=False``.
 """
@@ -82,6 +86,7 @@ class _XtraFlows:
         secret_key: str | None,
         username: str | None,
         password: str | None,
+        irid: int | None,
         validate: bool,
     ) -> None:
         if (public_key is None) != (secret_key is None):
@@ -94,6 +99,7 @@ class _XtraFlows:
         self.secret_key = secret_key
         self.username = username
         self.password = password
+        self.irid = irid
         self.validate = validate
         self.session: XtraSession | None = None
         self.last_debug: dict[str, Any] | None = None
@@ -214,7 +220,8 @@ def _outcome(row: dict[str, Any]) -> RecordOutcome:
 
 
 class XtraClient(_XtraFlows, SyncClient):
-    """Sync XTRA client. ``transport=`` takes any httpx transport (e.g. in-process)."""
+    """Sync XTRA client. ``transport=`` takes any httpx transport (e.g. in-process); ``irid``
+    (a kit session's credentials carry it) is kept as ``.irid`` and never sent."""
 
     def __init__(
         self,
@@ -224,11 +231,12 @@ class XtraClient(_XtraFlows, SyncClient):
         secret_key: str | None = None,
         username: str | None = None,
         password: str | None = None,
+        irid: int | None = None,
         validate: bool = True,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
     ) -> None:
-        _XtraFlows.__init__(self, public_key, secret_key, username, password, validate)
+        _XtraFlows.__init__(self, public_key, secret_key, username, password, irid, validate)
         SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
 
     def login(self) -> XtraSession:
@@ -251,11 +259,12 @@ class AsyncXtraClient(_XtraFlows, AsyncClient):
         secret_key: str | None = None,
         username: str | None = None,
         password: str | None = None,
+        irid: int | None = None,
         validate: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
     ) -> None:
-        _XtraFlows.__init__(self, public_key, secret_key, username, password, validate)
+        _XtraFlows.__init__(self, public_key, secret_key, username, password, irid, validate)
         AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
 
     async def login(self) -> XtraSession:
