@@ -51,13 +51,14 @@ class TsDigitalError(VendorClientError):
     ``.message``, ``.sub_errors`` (list of dicts) and ``.timestamp`` (``dd-MM-yyyy HH:mm:ss``).
 
     When the answer does not carry the vendor's error body (a proxy page, a cut response),
-    ``.code`` is the HTTP status as a string, ``.sub_errors`` is empty, ``.timestamp`` None.
+    ``.code`` is the HTTP status as a string, ``.sub_errors`` is empty, ``.timestamp`` None
+    (a 202 that cannot be read: :class:`TsDigitalInvalidResponse`, ``.code`` None).
     """
 
     def __init__(
         self,
         status: int,
-        code: str,
+        code: str | None,
         message: str,
         sub_errors: list[Any] | None = None,
         timestamp: str | None = None,
@@ -67,6 +68,11 @@ class TsDigitalError(VendorClientError):
         super().__init__(status, code, message, detail=detail)
         self.sub_errors = sub_errors or []
         self.timestamp = timestamp
+
+
+class TsDigitalInvalidResponse(InvalidResponse, TsDigitalError):
+    """An answer no TS Digital contract allows (a 202 that is not JSON, or without an id): a
+    :class:`TsDigitalError` (``.code`` None) and an :class:`InvalidResponse`."""
 
 
 CONFIGURED_HEADERS = ("Authorization", "X-App-Name", "X-App-Version")
@@ -105,9 +111,9 @@ class _TsDigitalFlows:
         response = yield Req("POST", ITEMS, json=payload, headers=headers)
         if response.status_code != 202:
             raise _error(response)
-        body = json_body(response)
+        body = json_body(response, TsDigitalInvalidResponse)
         if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
-            raise InvalidResponse(202, None, f"a 202 without an id: {shape(body)}")
+            raise TsDigitalInvalidResponse(202, None, f"a 202 without an id: {shape(body)}")
         return body["id"]
 
 

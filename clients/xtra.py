@@ -52,6 +52,11 @@ class XtraError(VendorClientError):
     """A whole-call XTRA error: ``.status`` (= statusCode), ``.code`` (errorCode), ``.message``."""
 
 
+class XtraInvalidResponse(InvalidResponse, XtraError):
+    """An answer no XTRA contract allows: an :class:`XtraError` (``.code`` None) and an
+    :class:`InvalidResponse`."""
+
+
 @dataclass(frozen=True)
 class XtraSession:
     """A login: the AccessToken, the identity it may update, and when it expires."""
@@ -130,7 +135,7 @@ class _XtraFlows:
                 refresh_token=result.get("RefreshToken"),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
-            raise InvalidResponse(
+            raise XtraInvalidResponse(
                 response.status_code, None, "login answer has no session"
             ) from None
         return self.session
@@ -161,14 +166,15 @@ class _XtraFlows:
         try:
             return [_outcome(row) for row in body["result"]["records"]]
         except (KeyError, TypeError, AttributeError):
-            raise InvalidResponse(200, None, "irs/update answer has no records") from None
+            raise XtraInvalidResponse(200, None, "irs/update answer has no records") from None
 
     def _with_token(self, params: dict[str, str], payload: list[Any]) -> Flow[dict[str, Any]]:
         """Send with the AccessToken. A 403 on a token from an earlier call, for records that
         all update the token's own identity, is taken for an expired token: log in again once
         and retry. Otherwise it is raised: a fresh token was refused, or the records reach
         another identity (or insert one), which an AccessToken may never do, so a retry would
-        be refused again (and journalled twice)."""
+        be refused again (and journalled twice); a 403 that is not XTRA's answer is no
+        expired token either."""
         while True:
             fresh = self.session is None
             session = self.session if self.session is not None else (yield from self._login())
@@ -182,7 +188,8 @@ class _XtraFlows:
             try:
                 return _envelope(response)
             except XtraError as exc:
-                if exc.status != FORBIDDEN or fresh or not _own(payload, session.irid):
+                expired = exc.status == FORBIDDEN and not isinstance(exc, InvalidResponse)
+                if not expired or fresh or not _own(payload, session.irid):
                     raise
                 self.session = None
 
@@ -193,9 +200,11 @@ def _own(records: list[Any], irid: int) -> bool:
 
 
 def _envelope(response: httpx.Response) -> dict[str, Any]:
-    body = json_body(response)
+    body = json_body(response, XtraInvalidResponse)
     if not isinstance(body, dict) or "statusCode" not in body:
-        raise InvalidResponse(response.status_code, None, f"not an XTRA envelope: {shape(body)}")
+        raise XtraInvalidResponse(
+            response.status_code, None, f"not an XTRA envelope: {shape(body)}"
+        )
     if response.status_code != 200 or body["statusCode"] != 200:
         raise XtraError(
             response.status_code,

@@ -1,21 +1,36 @@
 """What the four reference clients share, as a connector's test meets it: a kit session's
-credentials are each client's keyword arguments as they are."""
+credentials are each client's keyword arguments as they are, and an answer a client cannot read
+is that vendor's error (``except QuoPartsError`` catches it) as well as ``InvalidResponse``."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import anyio
+import httpx
+import pytest
+from starlette.applications import Starlette
 
 from clients import (
     AsyncKeepItClient,
     AsyncQuoPartsClient,
     AsyncTsDigitalClient,
     AsyncXtraClient,
+    InvalidResponse,
     KeepItClient,
+    KeepItError,
+    KeepItInvalidResponse,
     QuoPartsClient,
+    QuoPartsError,
     TsDigitalClient,
+    TsDigitalError,
+    VendorClientError,
     XtraClient,
+    XtraError,
+    XtraInvalidResponse,
 )
-from mockservers.testing import Session
+from mockservers.testing import IN_PROCESS_URL, AsyncASGITransport, Session, SyncASGITransport
 from tests.data import keepit_customer
 
 ROW = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": "CLI01"}
@@ -97,3 +112,116 @@ def test_tsdigital_clients_take_a_sessions_credentials_and_keep_its_tenant(
     second = anyio.run(twin)
     items = session.state("tsdigital")["tenants"][account["tenant"]]["items"]
     assert {first, second} <= set(items)
+
+
+def _sync_call(vendor: str, app: Starlette) -> Callable[[], Any]:
+    url, transport = f"{IN_PROCESS_URL}/{vendor}", SyncASGITransport(app)
+    if vendor == "quoparts":
+        return lambda: QuoPartsClient(url, "demo", "demo", transport=transport).login()
+    if vendor == "xtra":
+        keys = {"public_key": "demo-public", "secret_key": "demo-secret"}
+        client = XtraClient(url, **keys, transport=transport)
+        return lambda: client.update_identities([{"ID": 1, "City": "Valenza"}])
+    if vendor == "keepit":
+        account = {"username": "demo", "password": "demo", "company_id": 1, "site_id": 1}
+        client = KeepItClient(url, **account, transport=transport)
+        return lambda: client.insert_customers([keepit_customer("C1")])
+    token = _mint(app)
+    return lambda: TsDigitalClient(url, token, **APP, transport=transport).create_item(ITEM)
+
+
+def _async_call(vendor: str, app: Starlette) -> Callable[[], Awaitable[Any]]:
+    url, transport = f"{IN_PROCESS_URL}/{vendor}", AsyncASGITransport(app)
+    if vendor == "quoparts":
+        return AsyncQuoPartsClient(url, "demo", "demo", transport=transport).login
+    if vendor == "xtra":
+        keys = {"public_key": "demo-public", "secret_key": "demo-secret"}
+        client = AsyncXtraClient(url, **keys, transport=transport)
+        return lambda: client.update_identities([{"ID": 1, "City": "Valenza"}])
+    if vendor == "keepit":
+        account = {"username": "demo", "password": "demo", "company_id": 1, "site_id": 1}
+        keepit = AsyncKeepItClient(url, **account, transport=transport)
+        return lambda: keepit.insert_customers([keepit_customer("C1")])
+    token = _mint(app)
+    return lambda: AsyncTsDigitalClient(url, token, **APP, transport=transport).create_item(ITEM)
+
+
+def _mint(app: Starlette) -> str:
+    with httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL) as admin:
+        return str(admin.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()["token"])
+
+
+VENDOR_ERRORS: dict[str, type[VendorClientError]] = {
+    "quoparts": QuoPartsError,
+    "xtra": XtraError,
+    "keepit": KeepItError,
+    "tsdigital": TsDigitalError,
+}
+
+
+@pytest.mark.parametrize("vendor", list(VENDOR_ERRORS))
+def test_an_answer_a_client_cannot_read_is_the_vendors_error(vendor: str, app: Starlette) -> None:
+    """A connector's ``except QuoPartsError`` let a malformed answer through: InvalidResponse
+    was no vendor's error. Sync and async, each is now both."""
+    with httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL) as admin:
+        admin.post("/__admin/faults", json={"vendor": vendor, "kind": "malformed", "times": 2})
+    sync, in_async = _sync_call(vendor, app), _async_call(vendor, app)
+    with pytest.raises(VENDOR_ERRORS[vendor]) as caught:
+        sync()
+    assert isinstance(caught.value, InvalidResponse) and "not JSON" in str(caught.value)
+
+    async def twin() -> None:
+        with pytest.raises(VENDOR_ERRORS[vendor]) as caught:
+            await in_async()
+        assert isinstance(caught.value, InvalidResponse)
+
+    anyio.run(twin)
+
+
+GATEWAY_PAGE = {"text": "<html>busy</html>", "headers": {"content-type": "text/html"}}
+
+
+def test_keepit_waits_out_its_own_429_only_not_a_page_it_cannot_read() -> None:
+    """Now that an unreadable answer is a KeepItError, its status must not make the client
+    wait and send the records again: only KeepIT's own 429 says to."""
+    waits: list[float] = []
+    transport = httpx.MockTransport(lambda request: httpx.Response(429, **GATEWAY_PAGE))
+    account = {"username": "u", "password": "p", "company_id": 1, "site_id": 1}
+    client = KeepItClient(
+        "http://k", **account, transport=transport, retry_rate_limited=True, sleep=waits.append
+    )
+    with client, pytest.raises(KeepItInvalidResponse):
+        client.insert_customers([keepit_customer("C1")])
+    assert waits == []
+
+
+def test_xtra_logs_in_again_on_its_own_403_only_not_a_page_it_cannot_read() -> None:
+    """A 403 XTRA did not write is no expired token: no second login, the page is raised."""
+    logins: list[httpx.Request] = []
+    login = {
+        "Token": "t1",
+        "IRID": 1,
+        "UserID": 1,
+        "Username": "demo",
+        "TokenExpiration": "2030-01-01T00:00:00Z",
+    }
+    record = {"Item1": 1, "Item2": None, "Item3": True, "Item4": None}
+    updates = iter(
+        [
+            httpx.Response(200, json={"statusCode": 200, "result": {"records": [record]}}),
+            httpx.Response(403, **GATEWAY_PAGE),
+        ]
+    )
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/login"):
+            logins.append(request)
+            return httpx.Response(200, json={"statusCode": 200, "result": login})
+        return next(updates)
+
+    user = {"username": "demo", "password": "demo"}
+    with XtraClient("http://x", **user, transport=httpx.MockTransport(answer)) as client:
+        assert client.update_identities([{"ID": 1, "City": "Valenza"}])[0].ok
+        with pytest.raises(XtraInvalidResponse):
+            client.update_identities([{"ID": 1, "City": "Asti"}])
+    assert len(logins) == 1
