@@ -66,7 +66,7 @@ def test_a_fake_with_an_admin_token_mints_with_the_one_in_the_environment(
     goes as UTF-8 bytes, as the kit reads it (httpx refused it as text)."""
     with MockServer({"kit": {"admin_token": admin_token}}) as shared:
         assert main(tsdigital(shared)) == 2  # without it: refused, said so
-        assert "minting one through the admin API failed (HTTP 401)" in capsys.readouterr().out
+        assert "minting one through the admin API failed (HTTP 401)" in capsys.readouterr().err
         monkeypatch.setenv("MOCKSERVERS_ADMIN_TOKEN", admin_token)
         assert main(tsdigital(shared)) == 0
         assert "all checks passed" in capsys.readouterr().out
