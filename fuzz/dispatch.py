@@ -113,7 +113,7 @@ def real_request(case: Case, base_url: str) -> RealRequest:
         taken = dispatch_keys(case.operation.schema.raw_schema, path)
         generated = [(k, v) for k, v in generated if k not in taken]
     params += generated
-    headers = {
+    headers: dict[str, str | bytes] = {
         name: str(value)
         for name, value in (kwargs.get("headers") or {}).items()
         if name.lower() not in _DROPPED_HEADERS
