@@ -4,7 +4,7 @@ is that vendor's error (``except QuoPartsError`` catches it) as well as ``Invali
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -31,6 +31,7 @@ from clients import (
     XtraInvalidResponse,
 )
 from mockservers.testing import IN_PROCESS_URL, AsyncASGITransport, Session, SyncASGITransport
+from tests.coverage_kit import DEMO
 from tests.data import keepit_customer
 
 ROW = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": "CLI01"}
@@ -114,42 +115,21 @@ def test_tsdigital_clients_take_a_sessions_credentials_and_keep_its_tenant(
     assert {first, second} <= set(items)
 
 
-def _sync_call(vendor: str, app: Starlette) -> Callable[[], Any]:
-    url, transport = f"{IN_PROCESS_URL}/{vendor}", SyncASGITransport(app)
-    if vendor == "quoparts":
-        return lambda: QuoPartsClient(url, "demo", "demo", transport=transport).login()
-    if vendor == "xtra":
-        keys = {"public_key": "demo-public", "secret_key": "demo-secret"}
-        client = XtraClient(url, **keys, transport=transport)
-        return lambda: client.update_identities([{"ID": 1, "City": "Valenza"}])
-    if vendor == "keepit":
-        account = {"username": "demo", "password": "demo", "company_id": 1, "site_id": 1}
-        client = KeepItClient(url, **account, transport=transport)
-        return lambda: client.insert_customers([keepit_customer("C1")])
-    token = _mint(app)
-    return lambda: TsDigitalClient(url, token, **APP, transport=transport).create_item(ITEM)
-
-
-def _async_call(vendor: str, app: Starlette) -> Callable[[], Awaitable[Any]]:
-    url, transport = f"{IN_PROCESS_URL}/{vendor}", AsyncASGITransport(app)
-    if vendor == "quoparts":
-        return AsyncQuoPartsClient(url, "demo", "demo", transport=transport).login
-    if vendor == "xtra":
-        keys = {"public_key": "demo-public", "secret_key": "demo-secret"}
-        client = AsyncXtraClient(url, **keys, transport=transport)
-        return lambda: client.update_identities([{"ID": 1, "City": "Valenza"}])
-    if vendor == "keepit":
-        account = {"username": "demo", "password": "demo", "company_id": 1, "site_id": 1}
-        keepit = AsyncKeepItClient(url, **account, transport=transport)
-        return lambda: keepit.insert_customers([keepit_customer("C1")])
-    token = _mint(app)
-    return lambda: AsyncTsDigitalClient(url, token, **APP, transport=transport).create_item(ITEM)
-
-
-def _mint(app: Starlette) -> str:
-    with httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL) as admin:
-        return str(admin.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()["token"])
-
+CLIENTS: dict[str, tuple[type[Any], type[Any], Callable[[Any], Any]]] = {
+    "quoparts": (QuoPartsClient, AsyncQuoPartsClient, lambda client: client.login()),
+    "xtra": (
+        XtraClient,
+        AsyncXtraClient,
+        lambda client: client.update_identities([{"ID": 1, "City": "Valenza"}]),
+    ),
+    "keepit": (
+        KeepItClient,
+        AsyncKeepItClient,
+        lambda client: client.insert_customers([keepit_customer("C1")]),
+    ),
+    "tsdigital": (TsDigitalClient, AsyncTsDigitalClient, lambda client: client.create_item(ITEM)),
+}
+"""Per vendor, its sync and async client and one call (a coroutine on the async one)."""
 
 VENDOR_ERRORS: dict[str, type[VendorClientError]] = {
     "quoparts": QuoPartsError,
@@ -159,21 +139,35 @@ VENDOR_ERRORS: dict[str, type[VendorClientError]] = {
 }
 
 
+def _demo(vendor: str, app: Starlette) -> dict[str, Any]:
+    """The vendor's demo account as its clients' keyword arguments (a token for TS Digital)."""
+    if vendor != "tsdigital":
+        return DEMO[vendor]
+    with httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL) as admin:
+        token = admin.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()["token"]
+    return {"token": token, **APP, **DEMO[vendor]}
+
+
 @pytest.mark.parametrize("vendor", list(VENDOR_ERRORS))
 def test_an_answer_a_client_cannot_read_is_the_vendors_error(vendor: str, app: Starlette) -> None:
     """A connector's ``except QuoPartsError`` let a malformed answer through: InvalidResponse
     was no vendor's error. Sync and async, each is now both."""
     with httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL) as admin:
         admin.post("/__admin/faults", json={"vendor": vendor, "kind": "malformed", "times": 2})
-    sync, in_async = _sync_call(vendor, app), _async_call(vendor, app)
-    with pytest.raises(VENDOR_ERRORS[vendor]) as caught:
-        sync()
+    sync_client, async_client, call = CLIENTS[vendor]
+    url, account = f"{IN_PROCESS_URL}/{vendor}", _demo(vendor, app)
+    with (
+        sync_client(url, **account, transport=SyncASGITransport(app)) as client,
+        pytest.raises(VENDOR_ERRORS[vendor]) as caught,
+    ):
+        call(client)
     assert isinstance(caught.value, InvalidResponse) and "not JSON" in str(caught.value)
 
     async def twin() -> None:
-        with pytest.raises(VENDOR_ERRORS[vendor]) as caught:
-            await in_async()
-        assert isinstance(caught.value, InvalidResponse)
+        async with async_client(url, **account, transport=AsyncASGITransport(app)) as client:
+            with pytest.raises(VENDOR_ERRORS[vendor]) as caught:
+                await call(client)
+            assert isinstance(caught.value, InvalidResponse)
 
     anyio.run(twin)
 
