@@ -10,6 +10,7 @@ from clients.keepit import (
     InsertedCustomer,
     KeepItClient,
     KeepItError,
+    KeepItInvalidResponse,
     KeepItResult,
     RecordMessage,
 )
@@ -18,13 +19,20 @@ from clients.quoparts import (
     CustomerResult,
     QuoPartsClient,
     QuoPartsError,
+    QuoPartsInvalidResponse,
 )
-from clients.tsdigital import AsyncTsDigitalClient, TsDigitalClient, TsDigitalError
+from clients.tsdigital import (
+    AsyncTsDigitalClient,
+    TsDigitalClient,
+    TsDigitalError,
+    TsDigitalInvalidResponse,
+)
 from clients.xtra import (
     AsyncXtraClient,
     RecordOutcome,
     XtraClient,
     XtraError,
+    XtraInvalidResponse,
     XtraSession,
 )
 
@@ -39,15 +47,19 @@ __all__ = [
     "InvalidResponse",
     "KeepItClient",
     "KeepItError",
+    "KeepItInvalidResponse",
     "KeepItResult",
     "QuoPartsClient",
     "QuoPartsError",
+    "QuoPartsInvalidResponse",
     "RecordMessage",
     "RecordOutcome",
     "TsDigitalClient",
     "TsDigitalError",
+    "TsDigitalInvalidResponse",
     "VendorClientError",
     "XtraClient",
     "XtraError",
+    "XtraInvalidResponse",
     "XtraSession",
 ]

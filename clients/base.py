@@ -54,7 +54,11 @@ class VendorClientError(Exception):
 
 
 class InvalidResponse(VendorClientError):
-    """The answer is not what any contract of the vendor allows (not JSON, wrong shape)."""
+    """The answer is not what any contract of the vendor allows (not JSON, wrong shape).
+
+    Each client raises its vendor's subclass, which is that vendor's error too
+    (``QuoPartsInvalidResponse`` is a ``QuoPartsError``): a connector's ``except QuoPartsError``
+    catches a malformed answer, and ``except InvalidResponse`` still tells one apart."""
 
 
 class ContractViolation(ValueError):
@@ -123,12 +127,13 @@ _HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 obs-text), as httpx sends it."""
 
 
-def json_body(response: httpx.Response) -> Any:
+def json_body(response: httpx.Response, invalid: type[InvalidResponse]) -> Any:
+    """The answer's JSON; ``invalid`` (the vendor's :class:`InvalidResponse`) when it is not."""
     try:
         return response.json()
     except ValueError:
         type_ = response.headers.get("content-type", "no content type")
-        raise InvalidResponse(
+        raise invalid(
             response.status_code,
             None,
             f"the answer is not JSON ({len(response.content)} bytes, {type_})",

@@ -100,6 +100,11 @@ class KeepItError(VendorClientError):
         self.retry_after = retry_after
 
 
+class KeepItInvalidResponse(InvalidResponse, KeepItError):
+    """An answer no KeepIT contract allows: a :class:`KeepItError` (``.code`` None, no
+    ``.errors``) and an :class:`InvalidResponse`."""
+
+
 class _KeepItFlows:
     """The protocol, written once for the sync and the async client."""
 
@@ -136,7 +141,10 @@ class _KeepItFlows:
         return _result(response)
 
     def _wait_before_retry(self, error: KeepItError, attempt: int) -> float | None:
-        """Seconds to wait before trying again, or None to give up and raise."""
+        """Seconds to wait before trying again, or None to give up and raise. Only KeepIT's
+        own 429 is waited out: an answer it cannot read (a gateway's page) says no wait."""
+        if isinstance(error, InvalidResponse):
+            return None
         if error.status != RATE_LIMITED or not self.retry_rate_limited:
             return None
         if attempt >= self.max_retries:
@@ -145,9 +153,11 @@ class _KeepItFlows:
 
 
 def _result(response: httpx.Response) -> KeepItResult:
-    body = json_body(response)
+    body = json_body(response, KeepItInvalidResponse)
     if not isinstance(body, dict) or not isinstance(body.get("message"), str):
-        raise InvalidResponse(response.status_code, None, f"not a KeepIT answer: {shape(body)}")
+        raise KeepItInvalidResponse(
+            response.status_code, None, f"not a KeepIT answer: {shape(body)}"
+        )
     code = body.get("code")
     if response.status_code != 200 or code not in RESULT_CODES:
         raise KeepItError(
@@ -169,7 +179,7 @@ def _result(response: httpx.Response) -> KeepItResult:
 
 def _listed(items: Any) -> list[Any]:
     if items is not None and not isinstance(items, list):
-        raise InvalidResponse(200, None, f"insertedObjects is {shape(items)}")
+        raise KeepItInvalidResponse(200, None, f"insertedObjects is {shape(items)}")
     return items or []
 
 
@@ -185,7 +195,9 @@ def _messages(items: Any) -> list[RecordMessage]:
 
 def _inserted(item: Any) -> InsertedCustomer:
     if not isinstance(item, dict) or "progId" not in item:
-        raise InvalidResponse(200, None, f"an insertedObjects entry without progId: {shape(item)}")
+        raise KeepItInvalidResponse(
+            200, None, f"an insertedObjects entry without progId: {shape(item)}"
+        )
     sections = {
         name: (
             [e.get("progId") for e in value if isinstance(e, dict)]

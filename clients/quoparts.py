@@ -40,6 +40,11 @@ class QuoPartsError(VendorClientError):
     """A top-level QuoParts error: ``.code`` is the vendor's errorCode (a string)."""
 
 
+class QuoPartsInvalidResponse(InvalidResponse, QuoPartsError):
+    """An answer no QuoParts contract allows: a :class:`QuoPartsError` (``.code`` the
+    envelope's errorCode when it had one, else None) and an :class:`InvalidResponse`."""
+
+
 @dataclass(frozen=True)
 class CustomerResult:
     """One row of an importCli answer."""
@@ -70,7 +75,7 @@ class _QuoPartsFlows:
         body = _envelope(response)
         data = body["data"]
         if not data or not isinstance(data[0], dict) or not isinstance(data[0].get("TOKEN"), str):
-            raise InvalidResponse(
+            raise QuoPartsInvalidResponse(
                 response.status_code, body["errorCode"], "login answer has no TOKEN"
             )
         self.token = data[0]["TOKEN"]
@@ -99,7 +104,7 @@ class _QuoPartsFlows:
         body = yield from self._authed("importCli", payload)
         rows = body["data"]
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise InvalidResponse(200, "0", f"importCli answer's data is {shape(rows)}")
+            raise QuoPartsInvalidResponse(200, "0", f"importCli answer's data is {shape(rows)}")
         return [_customer_result(row) for row in rows]
 
     def _import_quote(
@@ -112,13 +117,15 @@ class _QuoPartsFlows:
         try:
             return str(body["data"][0]["COD_DOC"])
         except (IndexError, KeyError, TypeError):
-            raise InvalidResponse(200, "0", "importPvt answer has no COD_DOC") from None
+            raise QuoPartsInvalidResponse(200, "0", "importPvt answer has no COD_DOC") from None
 
 
 def _envelope(response: httpx.Response) -> dict[str, Any]:
-    body = json_body(response)
+    body = json_body(response, QuoPartsInvalidResponse)
     if not isinstance(body, dict) or not {"errorCode", "error", "data"} <= set(body):
-        raise InvalidResponse(response.status_code, None, f"not a QuoParts envelope: {shape(body)}")
+        raise QuoPartsInvalidResponse(
+            response.status_code, None, f"not a QuoParts envelope: {shape(body)}"
+        )
     if body["errorCode"] != "0" or response.status_code != 200:
         raise QuoPartsError(
             response.status_code,

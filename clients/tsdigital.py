@@ -15,6 +15,10 @@ dropped connection may come *after* the server took the item in charge, so a bli
 create the same company twice. The caller decides (for example by checking whether the item
 exists before sending it again). The token comes from TS ID (in the kit, from
 ``POST /__admin/tsdigital/tokens``); the client does not renew it: a 401 is raised.
+
+A kit session's credentials are keyword arguments too (``TsDigitalClient(url, token,
+app_name=..., app_version=..., **session.credentials["tsdigital"])``): ``tenant``, the account
+the token belongs to, is kept as ``.tenant`` and never sent (TS Digital reads it from the token).
 """
 
 from __future__ import annotations
@@ -47,13 +51,14 @@ class TsDigitalError(VendorClientError):
     ``.message``, ``.sub_errors`` (list of dicts) and ``.timestamp`` (``dd-MM-yyyy HH:mm:ss``).
 
     When the answer does not carry the vendor's error body (a proxy page, a cut response),
-    ``.code`` is the HTTP status as a string, ``.sub_errors`` is empty, ``.timestamp`` None.
+    ``.code`` is the HTTP status as a string, ``.sub_errors`` is empty, ``.timestamp`` None
+    (a 202 that cannot be read: :class:`TsDigitalInvalidResponse`, ``.code`` None).
     """
 
     def __init__(
         self,
         status: int,
-        code: str,
+        code: str | None,
         message: str,
         sub_errors: list[Any] | None = None,
         timestamp: str | None = None,
@@ -65,6 +70,11 @@ class TsDigitalError(VendorClientError):
         self.timestamp = timestamp
 
 
+class TsDigitalInvalidResponse(InvalidResponse, TsDigitalError):
+    """An answer no TS Digital contract allows (a 202 that is not JSON, or without an id): a
+    :class:`TsDigitalError` (``.code`` None) and an :class:`InvalidResponse`."""
+
+
 CONFIGURED_HEADERS = ("Authorization", "X-App-Name", "X-App-Version")
 """The standard headers a client is configured with (its token, the application's name and
 version), checked against their contract before a call when validating."""
@@ -73,10 +83,13 @@ version), checked against their contract before a call when validating."""
 class _TsDigitalFlows:
     """The protocol, written once for the sync and the async client."""
 
-    def __init__(self, token: str, app_name: str, app_version: str, validate: bool) -> None:
+    def __init__(
+        self, token: str, app_name: str, app_version: str, tenant: str | None, validate: bool
+    ) -> None:
         self.token = token
         self.app_name = app_name
         self.app_version = app_version
+        self.tenant = tenant
         self.validate = validate
 
     def headers(self) -> dict[str, str]:
@@ -98,9 +111,9 @@ class _TsDigitalFlows:
         response = yield Req("POST", ITEMS, json=payload, headers=headers)
         if response.status_code != 202:
             raise _error(response)
-        body = json_body(response)
+        body = json_body(response, TsDigitalInvalidResponse)
         if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
-            raise InvalidResponse(202, None, f"a 202 without an id: {shape(body)}")
+            raise TsDigitalInvalidResponse(202, None, f"a 202 without an id: {shape(body)}")
         return body["id"]
 
 
@@ -126,7 +139,8 @@ def _error(response: httpx.Response) -> TsDigitalError:
 
 
 class TsDigitalClient(_TsDigitalFlows, SyncClient):
-    """Sync TS Digital client. ``transport=`` takes any httpx transport (e.g. in-process)."""
+    """Sync TS Digital client. ``transport=`` takes any httpx transport (e.g. in-process);
+    ``tenant`` (a kit session's credentials carry it) is kept as ``.tenant`` and never sent."""
 
     def __init__(
         self,
@@ -135,11 +149,12 @@ class TsDigitalClient(_TsDigitalFlows, SyncClient):
         *,
         app_name: str,
         app_version: str,
+        tenant: str | None = None,
         validate: bool = True,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
     ) -> None:
-        _TsDigitalFlows.__init__(self, token, app_name, app_version, validate)
+        _TsDigitalFlows.__init__(self, token, app_name, app_version, tenant, validate)
         SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
 
     def create_item(self, payload: dict[str, Any]) -> str:
@@ -157,11 +172,12 @@ class AsyncTsDigitalClient(_TsDigitalFlows, AsyncClient):
         *,
         app_name: str,
         app_version: str,
+        tenant: str | None = None,
         validate: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
     ) -> None:
-        _TsDigitalFlows.__init__(self, token, app_name, app_version, validate)
+        _TsDigitalFlows.__init__(self, token, app_name, app_version, tenant, validate)
         AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
 
     async def create_item(self, payload: dict[str, Any]) -> str:

@@ -12,6 +12,10 @@ with XtraClient("http://127.0.0.1:8000/xtra", username="demo", password="demo") 
 ```
 With ``username``/``password`` the client logs in, sends the ``AccessToken``, and logs in again
 once when the token is refused (expired); contact-form calls use the key pair when it has one.
+A kit session's credentials are its keyword arguments as they are
+(``XtraClient(url, **session.credentials["xtra"])``): ``irid``, the identity the account's login
+belongs to, is kept as ``.irid`` for the caller (the records an ``AccessToken`` may update) and
+never sent; the login's own answer (``XtraSession.irid``) is what the client goes by.
 A whole-call error raises :class:`XtraError`; per-record failures come back as
 :class:`RecordOutcome` with ``ok=False``.
 """
@@ -48,6 +52,11 @@ class XtraError(VendorClientError):
     """A whole-call XTRA error: ``.status`` (= statusCode), ``.code`` (errorCode), ``.message``."""
 
 
+class XtraInvalidResponse(InvalidResponse, XtraError):
+    """An answer no XTRA contract allows: an :class:`XtraError` (``.code`` None) and an
+    :class:`InvalidResponse`."""
+
+
 @dataclass(frozen=True)
 class XtraSession:
     """A login: the AccessToken, the identity it may update, and when it expires."""
@@ -82,6 +91,7 @@ class _XtraFlows:
         secret_key: str | None,
         username: str | None,
         password: str | None,
+        irid: int | None,
         validate: bool,
     ) -> None:
         if (public_key is None) != (secret_key is None):
@@ -94,6 +104,7 @@ class _XtraFlows:
         self.secret_key = secret_key
         self.username = username
         self.password = password
+        self.irid = irid
         self.validate = validate
         self.session: XtraSession | None = None
         self.last_debug: dict[str, Any] | None = None
@@ -124,7 +135,7 @@ class _XtraFlows:
                 refresh_token=result.get("RefreshToken"),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
-            raise InvalidResponse(
+            raise XtraInvalidResponse(
                 response.status_code, None, "login answer has no session"
             ) from None
         return self.session
@@ -155,14 +166,15 @@ class _XtraFlows:
         try:
             return [_outcome(row) for row in body["result"]["records"]]
         except (KeyError, TypeError, AttributeError):
-            raise InvalidResponse(200, None, "irs/update answer has no records") from None
+            raise XtraInvalidResponse(200, None, "irs/update answer has no records") from None
 
     def _with_token(self, params: dict[str, str], payload: list[Any]) -> Flow[dict[str, Any]]:
         """Send with the AccessToken. A 403 on a token from an earlier call, for records that
         all update the token's own identity, is taken for an expired token: log in again once
         and retry. Otherwise it is raised: a fresh token was refused, or the records reach
         another identity (or insert one), which an AccessToken may never do, so a retry would
-        be refused again (and journalled twice)."""
+        be refused again (and journalled twice); a 403 that is not XTRA's answer is no
+        expired token either."""
         while True:
             fresh = self.session is None
             session = self.session if self.session is not None else (yield from self._login())
@@ -176,7 +188,8 @@ class _XtraFlows:
             try:
                 return _envelope(response)
             except XtraError as exc:
-                if exc.status != FORBIDDEN or fresh or not _own(payload, session.irid):
+                expired = exc.status == FORBIDDEN and not isinstance(exc, InvalidResponse)
+                if not expired or fresh or not _own(payload, session.irid):
                     raise
                 self.session = None
 
@@ -187,9 +200,11 @@ def _own(records: list[Any], irid: int) -> bool:
 
 
 def _envelope(response: httpx.Response) -> dict[str, Any]:
-    body = json_body(response)
+    body = json_body(response, XtraInvalidResponse)
     if not isinstance(body, dict) or "statusCode" not in body:
-        raise InvalidResponse(response.status_code, None, f"not an XTRA envelope: {shape(body)}")
+        raise XtraInvalidResponse(
+            response.status_code, None, f"not an XTRA envelope: {shape(body)}"
+        )
     if response.status_code != 200 or body["statusCode"] != 200:
         raise XtraError(
             response.status_code,
@@ -214,7 +229,8 @@ def _outcome(row: dict[str, Any]) -> RecordOutcome:
 
 
 class XtraClient(_XtraFlows, SyncClient):
-    """Sync XTRA client. ``transport=`` takes any httpx transport (e.g. in-process)."""
+    """Sync XTRA client. ``transport=`` takes any httpx transport (e.g. in-process); ``irid``
+    (a kit session's credentials carry it) is kept as ``.irid`` and never sent."""
 
     def __init__(
         self,
@@ -224,11 +240,12 @@ class XtraClient(_XtraFlows, SyncClient):
         secret_key: str | None = None,
         username: str | None = None,
         password: str | None = None,
+        irid: int | None = None,
         validate: bool = True,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
     ) -> None:
-        _XtraFlows.__init__(self, public_key, secret_key, username, password, validate)
+        _XtraFlows.__init__(self, public_key, secret_key, username, password, irid, validate)
         SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
 
     def login(self) -> XtraSession:
@@ -251,11 +268,12 @@ class AsyncXtraClient(_XtraFlows, AsyncClient):
         secret_key: str | None = None,
         username: str | None = None,
         password: str | None = None,
+        irid: int | None = None,
         validate: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
     ) -> None:
-        _XtraFlows.__init__(self, public_key, secret_key, username, password, validate)
+        _XtraFlows.__init__(self, public_key, secret_key, username, password, irid, validate)
         AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
 
     async def login(self) -> XtraSession:

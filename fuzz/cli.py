@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 
-from mockservers.cli import add_credentials
+from mockservers.cli import add_credentials, is_http_url
 
 VENDORS = ("quoparts", "xtra", "tsdigital", "keepit")
 _RATE = re.compile(r"(?P<count>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)/s")
@@ -34,6 +35,17 @@ def positive(text: str) -> int:
     return number
 
 
+def base_url(text: str) -> str:
+    """An http(s) URL naming a host; anything else is a usage error (it was a traceback, or a
+    "cannot authenticate" after the run began)."""
+    if not is_http_url(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the vendor's http(s) base URL is expected, e.g. "
+            "http://127.0.0.1:8000/quoparts"
+        )
+    return text
+
+
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = commands.add_parser(
         "fuzz",
@@ -46,6 +58,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument(
         "--base-url",
         required=True,
+        type=base_url,
         metavar="URL",
         help="the vendor's baseUrl, e.g. http://127.0.0.1:8000/quoparts",
     )
@@ -101,12 +114,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.update_baseline and (not args.baseline or args.dry_run):
-        print("mockservers fuzz: --update-baseline needs --baseline FILE and a run that sends")
-        return 2
     try:
         from fuzz.harness import run_harness
     except ImportError as exc:  # the fuzz extra is not installed
-        print(f"mockservers fuzz needs the 'fuzz' extra: pip install 'mockservers[fuzz]' ({exc})")
+        extra = "pip install 'mockservers[fuzz]'"
+        print(f"mockservers fuzz needs the 'fuzz' extra: {extra} ({exc})", file=sys.stderr)
         return 2
     return run_harness(args)

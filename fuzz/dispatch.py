@@ -43,12 +43,13 @@ USER_AGENT = "mockservers-fuzz"
 
 @dataclass(frozen=True)
 class RealRequest:
-    """What goes on the wire: method, URL (base URL + real path), query, headers, body bytes."""
+    """What goes on the wire: method, URL (base URL + real path), query, headers (a value in
+    bytes goes as they are: a secret beyond ASCII, as UTF-8), body bytes."""
 
     method: str
     url: str
     params: list[tuple[str, str]]
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str | bytes] = field(default_factory=dict)
     content: bytes | None = None
 
     def to_httpx(self) -> httpx.Request:
@@ -61,7 +62,10 @@ class RealRequest:
         request = self.to_httpx()
         parts = ["curl", "-sS", "-X", request.method, shlex.quote(str(request.url))]
         for name, value in self.headers.items():
-            parts += ["-H", shlex.quote(f"{name}: {value}")]
+            if isinstance(value, bytes):
+                parts += ["-H", _shell_bytes(f"{name}: ".encode() + value)]
+            else:
+                parts += ["-H", shlex.quote(f"{name}: {value}")]
         if self.content is not None:
             parts += ["--data-binary", _shell_bytes(self.content)]
         return " ".join(parts)
@@ -109,7 +113,7 @@ def real_request(case: Case, base_url: str) -> RealRequest:
         taken = dispatch_keys(case.operation.schema.raw_schema, path)
         generated = [(k, v) for k, v in generated if k not in taken]
     params += generated
-    headers = {
+    headers: dict[str, str | bytes] = {
         name: str(value)
         for name, value in (kwargs.get("headers") or {}).items()
         if name.lower() not in _DROPPED_HEADERS

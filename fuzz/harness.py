@@ -5,7 +5,7 @@ from the contracts, sent to the real paths (``fuzz.dispatch``) and checked (the 
 plus the vendor plug-in's). Every failure is printed as a ``curl`` command with the name of the
 check that failed. Exit status: 0 all checks passed (or every failure is accepted by
 ``--baseline``), 1 a check failed (a new failure), 2 a usage problem (no plug-in for the vendor,
-missing credentials, server unreachable, an unreadable baseline).
+missing credentials, server unreachable, an unreadable baseline), said on standard error.
 
 Safe for a shared sandbox: ``--dry-run`` prints the requests and sends none; ``--budget N`` stops
 after N requests (the login included); ``--rate-limit N/s`` paces every request; a 429 with a
@@ -69,18 +69,18 @@ def run_harness(
 
     cls = plugin_class(args.vendor)
     if cls is None:
-        say(
-            f"mockservers fuzz: no fuzz plug-in for {args.vendor!r} yet "
+        return usage_problem(
+            f"no fuzz plug-in for {args.vendor!r} yet "
             f"(add fuzz/plugins/{args.vendor}/, see docs/fuzzing.md)"
         )
-        return 2
+    if _opt(args, "update_baseline") and (not _opt(args, "baseline") or args.dry_run):
+        return usage_problem("--update-baseline needs --baseline FILE and a run that sends")
     try:
         plugin = cls.from_args(args)
         accepted = baseline.load(args.baseline) if _opt(args, "baseline") else {}
         _check_outputs(args)
     except (PluginError, baseline.BaselineError, OSError) as exc:
-        say(f"mockservers fuzz: {exc}")
-        return 2
+        return usage_problem(str(exc))
     har = (
         HarFile(args.record, secret_credentials(plugin.credentials))
         if _opt(args, "record")
@@ -110,6 +110,17 @@ def run_harness(
         if har is not None:
             path = har.write(f"mockservers fuzz {args.vendor} --base-url {args.base_url}")
             say(f"recorded {len(har.recorder)} exchange(s) as HAR: {path}")
+
+
+USAGE = 2
+"""The exit status of a usage problem, as argparse's own (see :func:`usage_problem`)."""
+
+
+def usage_problem(problem: str) -> int:
+    """Say why the run cannot go on on standard error, as argparse says its own (standard
+    output is the run's report); the exit status."""
+    print(f"mockservers fuzz: {problem}", file=sys.stderr, flush=True)
+    return USAGE
 
 
 INTERRUPTED = 130
@@ -176,8 +187,7 @@ def _run(
     try:
         plugin.authenticate(target)
     except (PluginError, httpx.TransportError, BudgetExhausted) as exc:
-        say(f"mockservers fuzz: cannot authenticate against {target.base_url}: {exc}")
-        return 2
+        return usage_problem(f"cannot authenticate against {target.base_url}: {exc}")
     reports, interrupted = _fuzz_all(
         target, args, harness_settings(args.max_examples, args.seed), say
     )

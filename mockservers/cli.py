@@ -39,8 +39,9 @@ def _seconds(text: str) -> float:
     return seconds
 
 
-def _http_url(url: str) -> bool:
-    """An http(s) URL naming a host, with a numeric port if any."""
+def is_http_url(url: str) -> bool:
+    """An http(s) URL naming a host, with a numeric port if any (``replay``, ``proxy``, and
+    ``fuzz`` from the fuzz package)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number
@@ -173,7 +174,7 @@ def proxy(args: argparse.Namespace) -> int:
     upstreams: dict[str, str] = {}
     for given in args.upstream:
         vendor, sep, url = given.partition("=")
-        if not sep or not _http_url(url):
+        if not sep or not is_http_url(url):
             return _fail(f"--upstream {given!r}: expected VENDOR=URL with an http(s) URL")
         if urlsplit(url).query or "#" in url:  # each call's own query replaces it
             return _fail(f"--upstream {given!r}: the vendor's base URL, without ?query or #")
@@ -244,7 +245,7 @@ def replay(args: argparse.Namespace) -> int:
 
     from mockservers.proxy.replay import Replay, ReplayError, read, report
 
-    if not _http_url(args.base_url):
+    if not is_http_url(args.base_url):
         return _fail(f"--base-url {args.base_url!r}: expected an http(s) URL")
     names = ("username", "password", "public_key", "secret_key", "token", "company_id", "site_id")
     credentials = {name: getattr(args, name) for name in names}

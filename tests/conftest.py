@@ -26,11 +26,17 @@ def pytest_configure(config: pytest.Config) -> None:
     all up front gives every run and every xdist worker the same pool, so the derandomised
     suites generate the same cases whichever tests ran before (``PYTHONHASHSEED`` is pinned by
     the Makefile for the same reason: the pool is a set of strings).
+
+    httpcore too, which httpx imports on its first socket: httpx maps httpcore's exceptions with
+    the classes of the httpcore it met first, and an in-process inner pytest (``pytester``) that
+    imported it first took it out of ``sys.modules`` again, so that a later test's timeout came
+    as ``httpcore.ReadTimeout``, not httpx's.
     """
     for package in ("contracts", "mockservers", "clients", "fuzz"):
         root = importlib.import_module(package)
         for module in pkgutil.walk_packages(root.__path__, f"{package}."):
             importlib.import_module(module.name)
+    importlib.import_module("httpcore")
 
 
 ACCOUNTS = {

@@ -10,6 +10,9 @@ with MockServer() as server, server.session() as session:
     session.advance(3600)         # expire this session's tokens, nobody else's
     session.coverage()["quoparts"]
 ```
+Each admin call has an async twin, awaited over an ``httpx.AsyncClient``: ``AsyncSession``
+(``await server.async_session()``, ``await AsyncSession.open(async_admin_client(app), ...)``)
+and ``AsyncAdminScope``; both run the same calls (:mod:`mockservers.testing.calls`).
 """
 
 from __future__ import annotations
@@ -18,20 +21,23 @@ import httpx
 from starlette.applications import Starlette
 
 from mockservers.testing.report import CoverageTally
-from mockservers.testing.scope import AdminScope
+from mockservers.testing.scope import AdminScope, AsyncAdminScope
 from mockservers.testing.server import MockServer, admin_headers
-from mockservers.testing.session import Session
+from mockservers.testing.session import AsyncSession, Session
 from mockservers.testing.transport import AsyncASGITransport, SyncASGITransport
 
 __all__ = [
     "IN_PROCESS_URL",
     "AdminScope",
     "AsyncASGITransport",
+    "AsyncAdminScope",
+    "AsyncSession",
     "CoverageTally",
     "MockServer",
     "Session",
     "SyncASGITransport",
     "admin_client",
+    "async_admin_client",
 ]
 
 IN_PROCESS_URL = "http://mockservers"
@@ -43,4 +49,11 @@ def admin_client(app: Starlette) -> httpx.Client:
     the kit is configured with, if any."""
     return httpx.Client(
         transport=SyncASGITransport(app), base_url=IN_PROCESS_URL, headers=admin_headers(app)
+    )
+
+
+def async_admin_client(app: Starlette) -> httpx.AsyncClient:
+    """The async twin of :func:`admin_client`, on the caller's event loop."""
+    return httpx.AsyncClient(
+        transport=AsyncASGITransport(app), base_url=IN_PROCESS_URL, headers=admin_headers(app)
     )

@@ -6,7 +6,7 @@ server runs in this process, in a thread or elsewhere.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import orjson
@@ -112,10 +112,13 @@ class CoverageTally:
     def __bool__(self) -> bool:
         return bool(self.vendors)
 
-    def table(self) -> list[str]:
-        """Per vendor, each documented situation met (how often) or missed."""
+    def table(self, vendors: Collection[str] | None = None) -> list[str]:
+        """Per vendor (of ``vendors``; None: all), each documented situation met (how often)
+        or missed."""
         lines = []
         for vendor in sorted(self.vendors):
+            if vendors is not None and vendor not in vendors:
+                continue
             rows = self.vendors[vendor]
             met = sum(1 for slot in rows.values() if slot["met"])
             lines.append(f"{vendor}: {met} of {len(rows)} documented situations met")

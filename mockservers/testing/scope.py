@@ -4,6 +4,9 @@ Every method is one admin call; a session's adds ``session`` to it, so its reads
 own calls and its writes (reset, clock, faults, state) touch nothing else. ``assert_called`` and
 ``assert_not_called`` turn ``POST /__admin/requests/verify`` into an ``AssertionError`` whose
 message shows the near misses (see :mod:`mockservers.testing.report`).
+
+Each call is written once, as a flow (:mod:`mockservers.testing.calls`): ``AdminScope`` runs
+them with an ``httpx.Client``, ``AsyncAdminScope`` awaits them with an ``httpx.AsyncClient``.
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import httpx
-
+from mockservers.testing.calls import AdminRequest, AsyncCalls, Flow, SyncCalls, admin_call, answer
 from mockservers.testing.report import (
     CoverageTally,
+    Report,
     dropped_note,
     matcher_text,
     taken_away,
@@ -22,66 +25,67 @@ from mockservers.testing.report import (
 )
 
 
-class AdminScope:
-    """Admin calls addressed to one scope (``session_id`` None: the global scope)."""
+class ScopeCalls:
+    """Admin calls addressed to one scope (``session_id`` None: the global scope), as flows."""
 
     session_id: str | None = None
     tally: CoverageTally | None = None
-    """When set (the pytest plugin's ``--mockservers-coverage``), a reset first adds here what
-    it takes away: a test's own reset would otherwise lose what it met before."""
-
-    def _admin_client(self) -> httpx.Client:
-        raise NotImplementedError
+    """When set (the pytest plugin's ``--mockservers-coverage``), what this scope met is added
+    here before the kit forgets it: a reset first adds what it takes away (a test's own reset
+    would otherwise lose what it met before), and a session adds the rest as it closes."""
 
     # -- plumbing -------------------------------------------------------------------------
-    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, **options: Any) -> Flow[Any]:
         """One admin call (``path`` under ``/__admin``) in this scope; its JSON answer. A
         refused call raises ``httpx.HTTPStatusError`` carrying the kit's ``{"error"}``."""
         if self.session_id is not None:
-            kwargs["params"] = {**kwargs.get("params", {}), "session": self.session_id}
-        response = self._admin_client().request(method, f"/__admin{path}", **kwargs)
-        if response.is_error:
-            raise httpx.HTTPStatusError(
-                f"{method} /__admin{path} answered {response.status_code}: {response.text}",
-                request=response.request,
-                response=response,
-            )
-        return response.json()
+            options["params"] = {**options.get("params", {}), "session": self.session_id}
+        request = AdminRequest(method, f"/__admin{path}", options)
+        return answer(request, (yield request))
+
+    admin = admin_call(_call)
 
     # -- reset, clock -----------------------------------------------------------------------
-    def reset(self, vendor: str | None = None) -> None:
+    @admin_call
+    def reset(self, vendor: str | None = None) -> Flow[None]:
         """This scope back to start: state, tokens, windows, journal, faults, coverage and
         clock (with ``vendor``: that vendor's part; the clock stays)."""
-        before = self.coverage() if self.tally is not None else None
-        self.admin("POST", "/reset", json={"vendor": vendor} if vendor else {})
+        before = (yield from ScopeCalls.coverage.flow(self)) if self.tally is not None else None
+        yield from self._call("POST", "/reset", json={"vendor": vendor} if vendor else {})
         if self.tally is not None and before is not None:
-            self.tally.add(taken_away(before, self.coverage()))
+            self.tally.add(taken_away(before, (yield from ScopeCalls.coverage.flow(self))))
 
-    def advance(self, seconds: float) -> str:
+    @admin_call
+    def advance(self, seconds: float) -> Flow[str]:
         """Move this scope's clock forward (tokens expire, TS Digital items settle)."""
-        return self.admin("POST", "/clock", json={"advance_seconds": seconds})["now"]
+        return (yield from self._call("POST", "/clock", json={"advance_seconds": seconds}))["now"]
 
-    def now(self) -> str:
+    @admin_call
+    def now(self) -> Flow[str]:
         """This scope's clock, ISO-8601."""
-        return self.admin("GET", "/clock")["now"]
+        return (yield from self._call("GET", "/clock"))["now"]
 
     # -- journal and verification -----------------------------------------------------------
+    @admin_call
     def requests(
         self, vendor: str | None = None, operation: str | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> Flow[list[dict[str, Any]]]:
         """The journal, newest first (secrets masked)."""
         params = {"vendor": vendor, "operation": operation, "limit": limit}
         found = {k: v for k, v in params.items() if v is not None and v != ""}
-        return self.admin("GET", "/requests", params=found)
+        return (yield from self._call("GET", "/requests", params=found))
 
-    def clear_requests(self) -> None:
-        self.admin("DELETE", "/requests")
+    @admin_call
+    def clear_requests(self) -> Flow[None]:
+        yield from self._call("DELETE", "/requests")
 
-    def count(self, **matcher: Any) -> int:
+    @admin_call
+    def count(self, **matcher: Any) -> Flow[int]:
         """How many journalled calls match (``vendor``, ``operation``, ``status``,
         ``error_code``, ``tenant``, ``session``; ``query``, ``headers``, ``body`` partially)."""
-        return self.admin("POST", "/requests/count", json=matcher)["count"]
+        return (yield from self._call("POST", "/requests/count", json=matcher))["count"]
 
+    @admin_call
     def verify(
         self,
         count: int | None = None,
@@ -89,7 +93,7 @@ class AdminScope:
         at_least: int | None = None,
         at_most: int | None = None,
         **matcher: Any,
-    ) -> dict[str, Any]:
+    ) -> Flow[dict[str, Any]]:
         """The verification's answer, as the admin API gives it (never raises on a miss):
         ``{"ok", "count"}`` and, when not ok, ``"expected"``, ``"near_misses"`` (closest
         first, each ``{"entry", "differences"}``) and, when too many matched, ``"matches"``.
@@ -98,8 +102,9 @@ class AdminScope:
         for key, value in (("count", count), ("at_least", at_least), ("at_most", at_most)):
             if value is not None:
                 body[key] = value
-        return self.admin("POST", "/requests/verify", json=body)
+        return (yield from self._call("POST", "/requests/verify", json=body))
 
+    @admin_call
     def assert_called(
         self,
         count: int | None = None,
@@ -107,21 +112,23 @@ class AdminScope:
         at_least: int | None = None,
         at_most: int | None = None,
         **matcher: Any,
-    ) -> int:
+    ) -> Flow[int]:
         """Fail (``AssertionError``, the near misses in its message) unless the calls matching
         ``matcher`` number ``count`` exactly, or are within ``at_least``/``at_most`` (by
         default: at least one). Returns how many matched."""
         __tracebackhide__ = True  # pytest: the failure is the test's line, not this one's
-        result = self.verify(count, at_least=at_least, at_most=at_most, **matcher)
+        verify = ScopeCalls.verify.flow
+        result = yield from verify(self, count, at_least=at_least, at_most=at_most, **matcher)
         if not result["ok"]:
             raise AssertionError(verify_failure(matcher, result))
         return int(result["count"])
 
-    def assert_not_called(self, **matcher: Any) -> None:
+    @admin_call
+    def assert_not_called(self, **matcher: Any) -> Flow[None]:
         """Fail (``AssertionError`` listing the calls that matched) if any call matches, or if
         the journal has pushed calls of this scope out: one of them may have matched."""
         __tracebackhide__ = True
-        result = self.verify(0, **matcher)
+        result = yield from ScopeCalls.verify.flow(self, 0, **matcher)
         if not result["ok"]:
             raise AssertionError(verify_failure(matcher, result))
         if result.get("dropped"):
@@ -131,47 +138,67 @@ class AdminScope:
             )
 
     # -- coverage -------------------------------------------------------------------------
-    def coverage(self, vendor: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    @admin_call
+    def coverage(self, vendor: str | None = None) -> Flow[Report]:
         """Per vendor, every documented situation with how often this scope met it
         (``{"behaviour", "description", "met"}``)."""
-        return self.admin("GET", "/coverage", params={"vendor": vendor} if vendor else {})
+        params = {"vendor": vendor} if vendor else {}
+        return (yield from self._call("GET", "/coverage", params=params))
 
-    def missed(self, vendor: str | None = None) -> dict[str, list[str]]:
+    @admin_call
+    def missed(self, vendor: str | None = None) -> Flow[dict[str, list[str]]]:
         """Per vendor, the ids of the documented situations this scope has not met."""
+        report = yield from ScopeCalls.coverage.flow(self, vendor)
         return {
             name: [row["behaviour"] for row in rows if not row["met"]]
-            for name, rows in self.coverage(vendor).items()
+            for name, rows in report.items()
         }
 
     # -- faults, state, tokens ------------------------------------------------------------
-    def fault(self, **spec: Any) -> str:
+    @admin_call
+    def fault(self, **spec: Any) -> Flow[str]:
         """Make this scope's next matching calls misbehave (``vendor``, ``operation``, ``kind``,
         ``status``, ``latency_ms``, ``times``, ``probability``, ``reason``); the fault's id."""
-        return self.admin("POST", "/faults", json=spec)["id"]
+        return (yield from self._call("POST", "/faults", json=spec))["id"]
 
-    def faults(self) -> list[dict[str, Any]]:
-        return self.admin("GET", "/faults")
+    @admin_call
+    def faults(self) -> Flow[list[dict[str, Any]]]:
+        return (yield from self._call("GET", "/faults"))
 
-    def clear_faults(self) -> None:
-        self.admin("DELETE", "/faults")
+    @admin_call
+    def clear_faults(self) -> Flow[None]:
+        yield from self._call("DELETE", "/faults")
 
-    def state(self, vendor: str) -> dict[str, Any]:
+    @admin_call
+    def state(self, vendor: str) -> Flow[dict[str, Any]]:
         """This scope's state of one vendor: ``{"tenants": {...}}``."""
-        return self.admin("GET", f"/state/{vendor}")
+        return (yield from self._call("GET", f"/state/{vendor}"))
 
-    def put_state(self, vendor: str, document: dict[str, Any]) -> dict[str, Any]:
+    @admin_call
+    def put_state(self, vendor: str, document: dict[str, Any]) -> Flow[dict[str, Any]]:
         """Replace this scope's state of one vendor (fixtures); the state as stored."""
-        return self.admin("PUT", f"/state/{vendor}", json=document)
+        return (yield from self._call("PUT", f"/state/{vendor}", json=document))
 
-    def expire_tokens(self, vendor: str) -> int:
+    @admin_call
+    def expire_tokens(self, vendor: str) -> Flow[int]:
         """Expire this scope's live tokens of one vendor now; how many there were."""
-        return self.admin("POST", f"/{vendor}/tokens/expire")["expired"]
+        return (yield from self._call("POST", f"/{vendor}/tokens/expire"))["expired"]
 
+    @admin_call
     def tsdigital_token(
         self, kind: str = "user", grants: Iterable[str] = (), ttl_seconds: float | None = None
-    ) -> str:
+    ) -> Flow[str]:
         """A TS Digital bearer token of this scope (a session's tenant, or the default one)."""
         body: dict[str, Any] = {"kind": kind, "grants": list(grants)}
         if ttl_seconds is not None:
             body["ttl_seconds"] = ttl_seconds
-        return self.admin("POST", "/tsdigital/tokens", json=body)["token"]
+        return (yield from self._call("POST", "/tsdigital/tokens", json=body))["token"]
+
+
+class AdminScope(ScopeCalls, SyncCalls):
+    """The admin calls of one scope over an ``httpx.Client`` (``_admin_client()``)."""
+
+
+class AsyncAdminScope(ScopeCalls, AsyncCalls):
+    """The same calls over an ``httpx.AsyncClient``, each awaited:
+    ``await scope.count(vendor="quoparts")``."""

@@ -7,6 +7,8 @@ with MockServer() as server:
     server.requests(vendor="quoparts")
     with server.session() as session:   # a test's own accounts, clock, faults, journal
         ...
+    async with await server.async_session() as session:   # the same, awaited
+        ...
 ```
 
 The server's own admin methods address the global scope; its reads without a session (the
@@ -30,7 +32,7 @@ from mockservers.app import SERVER_OPTIONS, create_app
 from mockservers.config import Config
 from mockservers.testing.report import CoverageTally
 from mockservers.testing.scope import AdminScope
-from mockservers.testing.session import Session
+from mockservers.testing.session import AsyncSession, Session
 
 STOP_GRACE_SECONDS = 1
 """How long ``stop`` lets calls in flight finish before it cancels them."""
@@ -59,7 +61,8 @@ class MockServer(AdminScope):
         self.url = ""
         self.closed_sessions: CoverageTally | None = None
         """When set (the pytest plugin's ``--mockservers-coverage``), each session opened by
-        ``session()`` adds its coverage here as it closes (closing forgets it on the server)."""
+        ``session()`` or ``async_session()`` adds its coverage here as it closes (closing
+        forgets it on the server)."""
 
     def start(self) -> MockServer:
         # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on connections whose socket says
@@ -86,13 +89,13 @@ class MockServer(AdminScope):
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the mock server did not start")
             time.sleep(0.005)
-        self._admin = self._client()
+        self._admin = httpx.Client(**self._client_options())
         return self
 
-    def _client(self) -> httpx.Client:
-        """A client of the admin API, with the kit's admin token (a team's ``kit.toml`` sets
-        one: every helper was a 401)."""
-        return httpx.Client(base_url=self.url, timeout=10, headers=admin_headers(self.app))
+    def _client_options(self) -> dict[str, Any]:
+        """What a client of the admin API is built with, sync or async: the server's URL and
+        the kit's admin token (a team's ``kit.toml`` sets one: every helper was a 401)."""
+        return {"base_url": self.url, "timeout": 10, "headers": admin_headers(self.app)}
 
     def stop(self) -> None:
         if self._admin is not None:
@@ -128,21 +131,27 @@ class MockServer(AdminScope):
         it; it has its own HTTP client, so threads may each drive one."""
         assert self.url, "start the server first"
         session = Session.open(
-            self._client(),
+            httpx.Client(**self._client_options()),
             base_url=self.url,
             ttl_seconds=ttl_seconds,
             name=name,
             owns_client=True,
-            on_close=self._session_closing,
         )
-        session.tally = self.closed_sessions  # its resets count what they take away too
+        session.tally = self.closed_sessions  # its resets and its closing count what it met
         return session
 
-    def _session_closing(self, session: Session) -> None:
-        if self.closed_sessions is None:
-            return
-        try:
-            self.closed_sessions.add(session.coverage())
-        except httpx.HTTPStatusError as exc:
-            if exc.response.status_code != 404:  # expired already: nothing left to add
-                raise
+    async def async_session(
+        self, *, ttl_seconds: float | None = None, name: str | None = None
+    ) -> AsyncSession:
+        """The async twin of :meth:`session`, for a test on an event loop: the same session,
+        its admin calls awaited (``async with await server.async_session() as session``)."""
+        assert self.url, "start the server first"
+        session = await AsyncSession.open(
+            httpx.AsyncClient(**self._client_options()),
+            base_url=self.url,
+            ttl_seconds=ttl_seconds,
+            name=name,
+            owns_client=True,
+        )
+        session.tally = self.closed_sessions
+        return session

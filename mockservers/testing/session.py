@@ -1,45 +1,56 @@
-"""``Session``: one test's own corner of a shared server (``POST /__admin/sessions``).
+"""``Session``: one test's own corner of a shared server (``POST /__admin/sessions``), and its
+async twin ``AsyncSession``.
 
 A session holds fresh accounts on every vendor (``.credentials``); calls made with them belong
 to it, and so do its state, tokens, rate-limit windows, journal, faults, clock and coverage.
-Every admin call of a ``Session`` addresses it, so tests that share one server — threads,
-xdist workers, CI jobs — never see each other's effects.
+Every admin call of a session addresses it, so tests that share one server — threads, xdist
+workers, CI jobs — never see each other's effects.
 
 ```python
 with server.session() as session:
     qp = session.credentials["quoparts"]
-    client = QuoPartsClient(session.base_url("quoparts"), qp["username"], qp["password"])
+    client = QuoPartsClient(session.base_url("quoparts"), **qp)
     client.import_customers([...])
     session.assert_called(vendor="quoparts", operation="importCli", body={"data": [...]})
+
+async with await server.async_session() as session:       # a test on an event loop
+    ...
+    await session.assert_called(vendor="quoparts", operation="importCli")
 ```
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
-from mockservers.testing.scope import AdminScope
+from mockservers.testing.calls import AdminRequest, Flow, admin_call, answer, run, run_async
+from mockservers.testing.scope import AdminScope, AsyncAdminScope, ScopeCalls
+
+C = TypeVar("C", httpx.Client, httpx.AsyncClient)
 
 
-class Session(AdminScope):
-    """A live session of the kit, closed (dropped with all it holds) by ``close()``."""
+def _opening(ttl_seconds: float | None, name: str | None) -> Flow[dict[str, Any]]:
+    """``POST /__admin/sessions``: the new session as the kit describes it."""
+    body: dict[str, Any] = {}
+    if ttl_seconds is not None:
+        body["ttl_seconds"] = ttl_seconds
+    if name is not None:
+        body["name"] = name
+    request = AdminRequest("POST", "/__admin/sessions", {"json": body})
+    return answer(request, (yield request))
+
+
+class SessionCalls(ScopeCalls, Generic[C]):
+    """What a session is, whichever client it talks through."""
 
     def __init__(
-        self,
-        client: httpx.Client,
-        data: dict[str, Any],
-        *,
-        base_url: str,
-        owns_client: bool = False,
-        on_close: Callable[[Session], None] | None = None,
+        self, client: C, data: dict[str, Any], *, base_url: str, owns_client: bool = False
     ) -> None:
-        self._client = client
+        self._client: C = client
         self._owns_client = owns_client
-        self._on_close = on_close
         self._base = base_url.rstrip("/")
         self.session_id = data["id"]
         self.id: str = data["id"]
@@ -48,8 +59,48 @@ class Session(AdminScope):
         self.credentials: dict[str, dict[str, Any]] = data["credentials"]
         """Per vendor, the session's own account: ``quoparts`` {username, password}, ``xtra``
         {public_key, secret_key, username, password, irid}, ``keepit`` {username, password,
-        company_id, site_id}, ``tsdigital`` {tenant} (tokens: ``tsdigital_token()``)."""
+        company_id, site_id}, ``tsdigital`` {tenant} (tokens: ``tsdigital_token()``); each the
+        keyword arguments of that vendor's reference client."""
         self.closed = False
+
+    def _admin_client(self) -> C:
+        if self.closed:
+            raise RuntimeError(f"session {self.id} is closed")
+        return self._client
+
+    def base_url(self, vendor: str) -> str:
+        """A vendor's base URL (the same for every session: its credentials tell them apart)."""
+        return f"{self._base}/{vendor}"
+
+    @admin_call
+    def info(self) -> Flow[dict[str, Any]]:
+        """The session as the kit describes it now (``expires_at`` moves as it is used)."""
+        return (yield from self._call("GET", f"/sessions/{self.id}"))
+
+    def _dropping(self) -> Flow[None]:
+        """Drop the session and everything it holds, once; with a tally, add what it met
+        first. An expired session is gone already, which is fine."""
+        if self.closed:
+            return
+        try:
+            if self.tally is not None:
+                try:
+                    self.tally.add((yield from ScopeCalls.coverage.flow(self)))
+                except httpx.HTTPStatusError as exc:
+                    if exc.response.status_code != 404:  # expired: nothing left to add
+                        raise
+            response = yield AdminRequest("DELETE", f"/__admin/sessions/{self.id}")
+            if response.is_error and response.status_code != 404:
+                response.raise_for_status()
+        finally:
+            self.closed = True
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}{' ' + repr(self.name) if self.name else ''}>"
+
+
+class Session(SessionCalls[httpx.Client], AdminScope):
+    """A live session of the kit, closed (dropped with all it holds) by ``close()``."""
 
     @classmethod
     def open(
@@ -60,54 +111,22 @@ class Session(AdminScope):
         ttl_seconds: float | None = None,
         name: str | None = None,
         owns_client: bool = False,
-        on_close: Callable[[Session], None] | None = None,
     ) -> Session:
         """A new session on the kit ``client`` talks to (``base_url``: where vendors are
         served, e.g. the server's URL). ``owns_client``: close the client with the session."""
-        body: dict[str, Any] = {}
-        if ttl_seconds is not None:
-            body["ttl_seconds"] = ttl_seconds
-        if name is not None:
-            body["name"] = name
-        response = client.post("/__admin/sessions", json=body)
-        if response.is_error:
+        try:
+            data = run(client, _opening(ttl_seconds, name))
+        except BaseException:
             if owns_client:
                 client.close()
-            raise httpx.HTTPStatusError(
-                f"POST /__admin/sessions answered {response.status_code}: {response.text}",
-                request=response.request,
-                response=response,
-            )
-        return cls(
-            client, response.json(), base_url=base_url, owns_client=owns_client, on_close=on_close
-        )
-
-    def _admin_client(self) -> httpx.Client:
-        if self.closed:
-            raise RuntimeError(f"session {self.id} is closed")
-        return self._client
-
-    def base_url(self, vendor: str) -> str:
-        """A vendor's base URL (the same for every session: its credentials tell them apart)."""
-        return f"{self._base}/{vendor}"
-
-    def info(self) -> dict[str, Any]:
-        """The session as the kit describes it now (``expires_at`` moves as it is used)."""
-        return self.admin("GET", f"/sessions/{self.id}")
+            raise
+        return cls(client, data, base_url=base_url, owns_client=owns_client)
 
     def close(self) -> None:
-        """Drop the session and everything it holds. Idempotent; an expired session is gone
-        already, which is fine."""
-        if self.closed:
-            return
+        """Drop the session and everything it holds. Idempotent."""
         try:
-            if self._on_close is not None:
-                self._on_close(self)
-            response = self._client.delete(f"/__admin/sessions/{self.id}")
-            if response.is_error and response.status_code != 404:
-                response.raise_for_status()
+            run(self._client, self._dropping())
         finally:
-            self.closed = True
             if self._owns_client:
                 self._client.close()
 
@@ -122,5 +141,45 @@ class Session(AdminScope):
     ) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"<Session {self.id}{' ' + repr(self.name) if self.name else ''}>"
+
+class AsyncSession(SessionCalls[httpx.AsyncClient], AsyncAdminScope):
+    """The async twin of :class:`Session`: the same calls, awaited, over an
+    ``httpx.AsyncClient``; ``async with`` closes it."""
+
+    @classmethod
+    async def open(
+        cls,
+        client: httpx.AsyncClient,
+        *,
+        base_url: str,
+        ttl_seconds: float | None = None,
+        name: str | None = None,
+        owns_client: bool = False,
+    ) -> AsyncSession:
+        """A new session on the kit ``client`` talks to (as :meth:`Session.open`)."""
+        try:
+            data = await run_async(client, _opening(ttl_seconds, name))
+        except BaseException:
+            if owns_client:
+                await client.aclose()
+            raise
+        return cls(client, data, base_url=base_url, owns_client=owns_client)
+
+    async def close(self) -> None:
+        """Drop the session and everything it holds. Idempotent."""
+        try:
+            await run_async(self._client, self._dropping())
+        finally:
+            if self._owns_client:
+                await self._client.aclose()
+
+    async def __aenter__(self) -> AsyncSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

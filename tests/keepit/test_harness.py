@@ -48,12 +48,12 @@ def test_keepit_wrong_credentials_stop_the_harness_with_status_2(
     mockserver: MockServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(keepit(mockserver, password="wrong")) == 2
-    assert "cannot authenticate" in capsys.readouterr().out
+    assert "cannot authenticate" in capsys.readouterr().err
 
 
 def test_keepit_needs_all_four_credentials(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["fuzz", "keepit", "--base-url", "http://127.0.0.1:9/keepit", "--username", "demo"]
     assert main(args) == 2
     assert "keepit needs --username … --password … --company-id … --site-id …" in (
-        capsys.readouterr().out
+        capsys.readouterr().err
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fuzz.dispatch import operation_for, real_request
+from fuzz.dispatch import RealRequest, operation_for, real_request
 from fuzz.schema import api_operations, document
 
 BASE = "http://127.0.0.1:8000/quoparts"
@@ -45,3 +45,10 @@ def test_a_body_that_is_not_utf8_is_reproducible_in_the_shell() -> None:
     request = real_request(case, BASE)
     broken = type(request)(request.method, request.url, request.params, {}, b"\xff'{")
     assert broken.as_curl().endswith("--data-binary $'\\xff\\x27{'")
+
+
+def test_a_header_given_as_bytes_is_sent_as_they_are_and_shown_as_text() -> None:
+    """The TS Digital plug-in sends the admin token as UTF-8 bytes, as the kit reads it."""
+    request = RealRequest("POST", f"{BASE}/x", [], {"X-Admin-Token": "tök".encode()})
+    assert (b"X-Admin-Token", "tök".encode()) in request.to_httpx().headers.raw
+    assert request.as_curl().endswith("-H 'X-Admin-Token: tök'")

@@ -4,6 +4,7 @@ fault injected through the admin API it exits non-zero and names the failed chec
 from __future__ import annotations
 
 import re
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def test_a_failed_login_stops_the_harness_with_status_2(
 ) -> None:
     mockserver.fault(vendor="quoparts", operation="login", kind="status", status=503, times=1)
     assert main(fuzz(mockserver)) == 2
-    assert "cannot authenticate" in capsys.readouterr().out
+    assert "cannot authenticate" in capsys.readouterr().err
 
 
 def test_a_dropped_connection_is_a_failure(
@@ -138,18 +139,46 @@ def test_a_vendor_without_a_plugin_exits_2(
 
     monkeypatch.setattr(harness, "plugin_class", lambda vendor: None)  # every vendor has one now
     assert main(fuzz(mockserver, vendor="tsdigital")) == 2
-    assert "no fuzz plug-in for 'tsdigital'" in capsys.readouterr().out
+    assert "no fuzz plug-in for 'tsdigital'" in capsys.readouterr().err
 
 
-def test_missing_credentials_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_credentials_exit_2_said_on_stderr_only(capsys: pytest.CaptureFixture[str]) -> None:
+    """A usage problem went to standard output, mixed into what a CI step keeps as the run's
+    report; it is said on standard error, as argparse says its own."""
     assert main(["fuzz", "quoparts", "--base-url", "http://127.0.0.1:9/quoparts"]) == 2
-    assert "quoparts needs --username … --password …" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert said.err.startswith("mockservers fuzz: quoparts needs --username … --password …")
+    assert said.out == ""
+
+
+def test_without_the_fuzz_extra_it_says_so_on_stderr(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "fuzz.harness", None)  # as if hypothesis were missing
+    assert main(["fuzz", "quoparts", "--base-url", "http://127.0.0.1:9/quoparts"]) == 2
+    said = capsys.readouterr()
+    assert "needs the 'fuzz' extra: pip install 'mockservers[fuzz]'" in said.err
+    assert said.out == ""
+
+
+@pytest.mark.parametrize(
+    "url", ["127.0.0.1:8000/quoparts", "ftp://h/quoparts", "http://", "http://[::1", "http://h:9x"]
+)
+def test_a_base_url_that_is_no_http_url_is_a_usage_error(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was a traceback (exit 1), or a "cannot authenticate" once the run had begun."""
+    with pytest.raises(SystemExit) as exited:
+        main(["fuzz", "quoparts", "--base-url", url, "--username", "u", "--password", "p"])
+    said = capsys.readouterr()
+    assert exited.value.code == 2 and said.out == ""
+    assert "argument --base-url" in said.err and "http(s) base URL is expected" in said.err
 
 
 def test_an_unreachable_server_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["fuzz", "quoparts", "--base-url", "http://127.0.0.1:9/quoparts"]
     assert main([*args, "--username", "demo", "--password", "demo"]) == 2
-    assert "cannot authenticate" in capsys.readouterr().out
+    assert "cannot authenticate" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("option", ["--report", "--junit-xml", "--record"])
@@ -161,5 +190,5 @@ def test_an_output_it_cannot_write_exits_2_before_anything_is_sent(
     occupied.write_text("where the folder would go")
     target = occupied / "out.file"
     assert main(fuzz(mockserver, option, str(target))) == 2
-    assert f"cannot write {option} {target}" in capsys.readouterr().out
+    assert f"cannot write {option} {target}" in capsys.readouterr().err
     assert mockserver.requests() == []

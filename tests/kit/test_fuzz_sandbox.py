@@ -267,7 +267,7 @@ def test_an_unreadable_baseline_is_a_usage_error(
     path.write_text(content)
     argv = ["fuzz", "quoparts", "--base-url", "http://127.0.0.1:9/quoparts"]
     assert main([*argv, "--username", "u", "--password", "p", "--baseline", str(path)]) == 2
-    assert "not a fuzz baseline" in capsys.readouterr().out
+    assert "not a fuzz baseline" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("extra", [[], ["--baseline", "b.json", "--dry-run"]])
@@ -276,7 +276,7 @@ def test_update_baseline_needs_a_baseline_and_a_run_that_sends(
 ) -> None:
     argv = ["fuzz", "quoparts", "--base-url", "http://127.0.0.1:9/quoparts", "--update-baseline"]
     assert main([*argv, "--username", "u", "--password", "p", *extra]) == 2
-    assert "--update-baseline needs --baseline FILE" in capsys.readouterr().out
+    assert "--update-baseline needs --baseline FILE" in capsys.readouterr().err
 
 
 class Page(HTMLParser):
@@ -440,7 +440,7 @@ def test_the_har_is_written_even_when_the_run_stops_early(
     argv = ["fuzz", "quoparts", "--base-url", accounts_server.base_url("quoparts")]
     argv += ["--username", "alice", "--password", "Wrong-S3cret-pw", "--record", str(path)]
     assert main(argv) == 2
-    assert "cannot authenticate" in capsys.readouterr().out
+    assert "cannot authenticate" in capsys.readouterr().err
     text = path.read_text("utf-8")
     (entry,) = json.loads(text)["log"]["entries"]
     assert entry["request"]["url"].endswith("login=&username=alice&password=***")

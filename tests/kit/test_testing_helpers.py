@@ -244,6 +244,41 @@ def test_the_plugin_configures_its_fixtures_and_reports_coverage(
     )
 
 
+def test_the_coverage_report_shows_the_vendors_it_is_given_only(pytester: pytest.Pytester) -> None:
+    """A project that connects to one vendor read three vendors' misses."""
+    pytester.makeconftest(textwrap.dedent(INNER_CONFTEST))
+    pytester.makepyfile(test_connector=textwrap.dedent(INNER_TESTS))
+    result = pytester.runpytest_inprocess("--mockservers-coverage=quoparts, keepit", *QUIET)
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(
+        [
+            "keepit: 0 of 17 documented situations met",
+            "*MISSED    keepit.success *",
+            "quoparts: 3 of 13 documented situations met",
+            "*met    1  quoparts.token_expired *",
+        ]
+    )
+    output = result.stdout.str()
+    assert "tsdigital" not in output and "xtra" not in output
+
+
+def test_a_coverage_filter_naming_no_vendor_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    """A path right after the plain flag is read as its value: said, not a silent other run."""
+    pytester.makepyfile(test_nothing="def test_nothing(mockservers_app):\n    pass\n")
+    result = pytester.runpytest_inprocess("--mockservers-coverage", "test_nothing.py", *QUIET)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*--mockservers-coverage: 'test_nothing.py' is no vendor (xtra, tsdigital, keepit, "
+            "quoparts); to give paths, put them before --mockservers-coverage or write "
+            "--mockservers-coverage=VENDOR,...*"
+        ]
+    )
+    result = pytester.runpytest_inprocess("test_nothing.py", "--mockservers-coverage", *QUIET)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["xtra: 0 of 19 documented situations met"])
+
+
 def test_without_the_option_no_report_is_printed(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_nothing="def test_nothing(mockservers_app):\n    pass\n")
     result = pytester.runpytest_inprocess(*QUIET)

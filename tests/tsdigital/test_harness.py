@@ -57,14 +57,16 @@ def test_tsdigital_dry_run_sends_nothing_not_even_the_token_mint(
     assert mockserver.requests(vendor="tsdigital") == []
 
 
+@pytest.mark.parametrize("admin_token", ["Team-T0ken", "Tëam-T0kén"], ids=["ascii", "utf-8"])
 def test_a_fake_with_an_admin_token_mints_with_the_one_in_the_environment(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    admin_token: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A team's shared fake needs an admin token (docs/deploy.md): the harness could not
-    mint its tokens there, and a hand-made --token weakens what it checks."""
-    with MockServer({"kit": {"admin_token": "Team-T0ken"}}) as shared:
+    mint its tokens there, and a hand-made --token weakens what it checks. One beyond ASCII
+    goes as UTF-8 bytes, as the kit reads it (httpx refused it as text)."""
+    with MockServer({"kit": {"admin_token": admin_token}}) as shared:
         assert main(tsdigital(shared)) == 2  # without it: refused, said so
-        assert "minting one through the admin API failed (HTTP 401)" in capsys.readouterr().out
-        monkeypatch.setenv("MOCKSERVERS_ADMIN_TOKEN", "Team-T0ken")
+        assert "minting one through the admin API failed (HTTP 401)" in capsys.readouterr().err
+        monkeypatch.setenv("MOCKSERVERS_ADMIN_TOKEN", admin_token)
         assert main(tsdigital(shared)) == 0
         assert "all checks passed" in capsys.readouterr().out

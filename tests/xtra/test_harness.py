@@ -55,7 +55,7 @@ def test_xtra_a_wrong_status_fails_the_xtra_check(
 ) -> None:
     mockserver.fault(vendor="xtra", operation="login", kind="status", status=403, times=3)
     assert main(xtra(mockserver, "--username", "demo", "--password", "demo")) == 2
-    assert "cannot authenticate" in capsys.readouterr().out
+    assert "cannot authenticate" in capsys.readouterr().err
     mockserver.fault(vendor="xtra", operation="updateIdentities", kind="status", status=400)
     assert main(xtra(mockserver, *XTRA_KEYS, examples=2)) == 1
     assert "FAILED xtra_error_codes (HTTP 400" in capsys.readouterr().out
@@ -77,5 +77,5 @@ def test_xtra_needs_a_complete_credential_pair(
 ) -> None:
     assert main(["fuzz", "xtra", "--base-url", "http://127.0.0.1:9/xtra", *given]) == 2
     assert "xtra needs --public-key … --secret-key … or --username … --password …" in (
-        capsys.readouterr().out
+        capsys.readouterr().err
     )

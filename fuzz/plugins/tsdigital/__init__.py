@@ -76,10 +76,12 @@ class Plugin(VendorPlugin):
 
     def _mint(self, target: Target, kind: str, grants: tuple[str, ...]) -> None:
         origin = target.base_url.rsplit("/", 1)[0]
-        headers = {"Content-Type": "application/json"}
+        headers: dict[str, str | bytes] = {"Content-Type": "application/json"}
         admin_token = os.environ.get(ADMIN_TOKEN_ENV)
         if admin_token:  # a fake started with --admin-token (a team's shared one)
-            headers["X-Admin-Token"] = f"${ADMIN_TOKEN_ENV}" if target.dry_run else admin_token
+            # as UTF-8 bytes, as the kit reads it (httpx encodes text as ASCII: "tök" failed)
+            sent = f"${ADMIN_TOKEN_ENV}" if target.dry_run else admin_token.encode()
+            headers["X-Admin-Token"] = sent
         request = RealRequest(
             "POST",
             f"{origin}/__admin/tsdigital/tokens",

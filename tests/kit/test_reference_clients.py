@@ -1,0 +1,221 @@
+"""What the four reference clients share, as a connector's test meets it: a kit session's
+credentials are each client's keyword arguments as they are, and an answer a client cannot read
+is that vendor's error (``except QuoPartsError`` catches it) as well as ``InvalidResponse``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from clients import (
+    AsyncKeepItClient,
+    AsyncQuoPartsClient,
+    AsyncTsDigitalClient,
+    AsyncXtraClient,
+    InvalidResponse,
+    KeepItClient,
+    KeepItError,
+    KeepItInvalidResponse,
+    QuoPartsClient,
+    QuoPartsError,
+    TsDigitalClient,
+    TsDigitalError,
+    VendorClientError,
+    XtraClient,
+    XtraError,
+    XtraInvalidResponse,
+)
+from mockservers.testing import IN_PROCESS_URL, AsyncASGITransport, Session, SyncASGITransport
+from tests.coverage_kit import DEMO
+from tests.data import keepit_customer
+
+ROW = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": "CLI01"}
+ITEM = {"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}}
+APP = {"app_name": "my-erp", "app_version": "1.0"}
+
+
+def test_quoparts_clients_take_a_sessions_credentials(mockserver_session: Session) -> None:
+    session = mockserver_session
+    url, account = session.base_url("quoparts"), session.credentials["quoparts"]
+    with QuoPartsClient(url, **account) as sync:
+        assert sync.import_customers([ROW])[0].ok
+
+    async def twin() -> None:
+        async with AsyncQuoPartsClient(url, **account) as client:
+            assert (await client.import_customers([ROW | {"COD_CLI_ERP": "CLI02"}]))[0].ok
+
+    anyio.run(twin)
+    session.assert_called(2, operation="importCli", error_code="0")
+
+
+def test_xtra_clients_take_a_sessions_credentials_and_keep_its_irid(
+    mockserver_session: Session,
+) -> None:
+    """The credentials carry ``irid``, which the constructor refused (a TypeError)."""
+    session = mockserver_session
+    url, account = session.base_url("xtra"), session.credentials["xtra"]
+    form = {"EMail": "anna@example.it", "Surname": "Rossi", "Name": "Anna", "WebReasonID": 13}
+    with XtraClient(url, **account) as sync:
+        assert sync.irid == account["irid"]
+        (own,) = sync.update_identities([{"ID": sync.irid, "City": "Valenza"}])
+        assert own.ok and own.id == account["irid"]
+        (contact,) = sync.update_identities([form], contact_form=True)  # with the key pair
+        assert contact.ok
+
+    async def twin() -> None:
+        async with AsyncXtraClient(url, **account) as client:
+            assert client.irid == account["irid"]
+            (own,) = await client.update_identities([{"ID": client.irid, "City": "Asti"}])
+            assert own.ok
+
+    anyio.run(twin)
+    session.assert_called(2, operation="updateIdentities", headers={"AccessToken": "***"})
+    keyed = {"SyncPublicKey": account["public_key"]}
+    session.assert_called(
+        1, operation="updateIdentities", query={"contactForm": "true"}, headers=keyed
+    )
+
+
+def test_keepit_clients_take_a_sessions_credentials(mockserver_session: Session) -> None:
+    session = mockserver_session
+    url, account = session.base_url("keepit"), session.credentials["keepit"]
+    with KeepItClient(url, **account) as sync:
+        assert sync.insert_customers([keepit_customer("C1")]).code == 200
+
+    async def twin() -> None:
+        async with AsyncKeepItClient(url, **account) as client:
+            assert (await client.insert_customers([keepit_customer("C2")])).code == 200
+
+    anyio.run(twin)
+    session.assert_called(2, operation="insertClient_v3", error_code=200)
+
+
+def test_tsdigital_clients_take_a_sessions_credentials_and_keep_its_tenant(
+    mockserver_session: Session,
+) -> None:
+    session = mockserver_session
+    url, account = session.base_url("tsdigital"), session.credentials["tsdigital"]
+    token = session.tsdigital_token()
+    with TsDigitalClient(url, token, **APP, **account) as sync:
+        assert sync.tenant == account["tenant"]
+        first = sync.create_item(ITEM)
+
+    async def twin() -> str:
+        async with AsyncTsDigitalClient(url, token, **APP, **account) as client:
+            assert client.tenant == account["tenant"]
+            return await client.create_item(ITEM)
+
+    second = anyio.run(twin)
+    items = session.state("tsdigital")["tenants"][account["tenant"]]["items"]
+    assert {first, second} <= set(items)
+
+
+CLIENTS: dict[str, tuple[type[Any], type[Any], Callable[[Any], Any]]] = {
+    "quoparts": (QuoPartsClient, AsyncQuoPartsClient, lambda client: client.login()),
+    "xtra": (
+        XtraClient,
+        AsyncXtraClient,
+        lambda client: client.update_identities([{"ID": 1, "City": "Valenza"}]),
+    ),
+    "keepit": (
+        KeepItClient,
+        AsyncKeepItClient,
+        lambda client: client.insert_customers([keepit_customer("C1")]),
+    ),
+    "tsdigital": (TsDigitalClient, AsyncTsDigitalClient, lambda client: client.create_item(ITEM)),
+}
+"""Per vendor, its sync and async client and one call (a coroutine on the async one)."""
+
+VENDOR_ERRORS: dict[str, type[VendorClientError]] = {
+    "quoparts": QuoPartsError,
+    "xtra": XtraError,
+    "keepit": KeepItError,
+    "tsdigital": TsDigitalError,
+}
+
+
+def _demo(vendor: str, app: Starlette) -> dict[str, Any]:
+    """The vendor's demo account as its clients' keyword arguments (a token for TS Digital)."""
+    if vendor != "tsdigital":
+        return DEMO[vendor]
+    with httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL) as admin:
+        token = admin.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()["token"]
+    return {"token": token, **APP, **DEMO[vendor]}
+
+
+@pytest.mark.parametrize("vendor", list(VENDOR_ERRORS))
+def test_an_answer_a_client_cannot_read_is_the_vendors_error(vendor: str, app: Starlette) -> None:
+    """A connector's ``except QuoPartsError`` let a malformed answer through: InvalidResponse
+    was no vendor's error. Sync and async, each is now both."""
+    with httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL) as admin:
+        admin.post("/__admin/faults", json={"vendor": vendor, "kind": "malformed", "times": 2})
+    sync_client, async_client, call = CLIENTS[vendor]
+    url, account = f"{IN_PROCESS_URL}/{vendor}", _demo(vendor, app)
+    with (
+        sync_client(url, **account, transport=SyncASGITransport(app)) as client,
+        pytest.raises(VENDOR_ERRORS[vendor]) as caught,
+    ):
+        call(client)
+    assert isinstance(caught.value, InvalidResponse) and "not JSON" in str(caught.value)
+
+    async def twin() -> None:
+        async with async_client(url, **account, transport=AsyncASGITransport(app)) as client:
+            with pytest.raises(VENDOR_ERRORS[vendor]) as caught:
+                await call(client)
+            assert isinstance(caught.value, InvalidResponse)
+
+    anyio.run(twin)
+
+
+GATEWAY_PAGE = {"text": "<html>busy</html>", "headers": {"content-type": "text/html"}}
+
+
+def test_keepit_waits_out_its_own_429_only_not_a_page_it_cannot_read() -> None:
+    """Now that an unreadable answer is a KeepItError, its status must not make the client
+    wait and send the records again: only KeepIT's own 429 says to."""
+    waits: list[float] = []
+    transport = httpx.MockTransport(lambda request: httpx.Response(429, **GATEWAY_PAGE))
+    account = {"username": "u", "password": "p", "company_id": 1, "site_id": 1}
+    client = KeepItClient(
+        "http://k", **account, transport=transport, retry_rate_limited=True, sleep=waits.append
+    )
+    with client, pytest.raises(KeepItInvalidResponse):
+        client.insert_customers([keepit_customer("C1")])
+    assert waits == []
+
+
+def test_xtra_logs_in_again_on_its_own_403_only_not_a_page_it_cannot_read() -> None:
+    """A 403 XTRA did not write is no expired token: no second login, the page is raised."""
+    logins: list[httpx.Request] = []
+    login = {
+        "Token": "t1",
+        "IRID": 1,
+        "UserID": 1,
+        "Username": "demo",
+        "TokenExpiration": "2030-01-01T00:00:00Z",
+    }
+    record = {"Item1": 1, "Item2": None, "Item3": True, "Item4": None}
+    updates = iter(
+        [
+            httpx.Response(200, json={"statusCode": 200, "result": {"records": [record]}}),
+            httpx.Response(403, **GATEWAY_PAGE),
+        ]
+    )
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/login"):
+            logins.append(request)
+            return httpx.Response(200, json={"statusCode": 200, "result": login})
+        return next(updates)
+
+    user = {"username": "demo", "password": "demo"}
+    with XtraClient("http://x", **user, transport=httpx.MockTransport(answer)) as client:
+        assert client.update_identities([{"ID": 1, "City": "Valenza"}])[0].ok
+        with pytest.raises(XtraInvalidResponse):
+            client.update_identities([{"ID": 1, "City": "Asti"}])
+    assert len(logins) == 1
