@@ -17,8 +17,8 @@ Fixtures (pytest-httpserver's pattern: the configuration is a fixture a conftest
 situations the suite's connector met and which it missed: the sum over every session the
 plugin opened (each read as it closes), the servers it started and the in-process apps it
 built. Under xdist each worker sends its sum to the controller, which prints the union.
-``--mockservers-coverage=quoparts,keepit`` prints those vendors only (a project that connects
-to one vendor need not read the others' misses).
+``--mockservers-coverage-vendors=quoparts,keepit`` prints those vendors only (a project that
+connects to one vendor need not read the others' misses); it turns the report on by itself.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from mockservers.testing.report import CoverageTally
 from mockservers.vendors import VENDOR_CLASSES
 
 OPTION = "--mockservers-coverage"
+VENDORS_OPTION = "--mockservers-coverage-vendors"
 VENDORS = tuple(cls.name for cls in VENDOR_CLASSES)
 _TALLY = pytest.StashKey[CoverageTally]()
 _WORKER_KEY = "mockservers_coverage"
@@ -44,14 +45,11 @@ _WORKER_KEY = "mockservers_coverage"
 
 def vendor_list(text: str) -> tuple[str, ...]:
     """``quoparts,keepit`` -> the vendors the report shows; a name no vendor has is a usage
-    error (a path right after the plain flag is read as its value: it says so)."""
+    error."""
     names = tuple(name.strip() for name in text.split(","))
     unknown = [name for name in names if name not in VENDORS]
     if unknown:
-        raise argparse.ArgumentTypeError(
-            f"{unknown[0]!r} is no vendor ({', '.join(VENDORS)}); to give paths, "
-            f"put them before {OPTION} or write {OPTION}=VENDOR,..."
-        )
+        raise argparse.ArgumentTypeError(f"{unknown[0]!r} is no vendor ({', '.join(VENDORS)})")
     return names
 
 
@@ -59,18 +57,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockservers")
     group.addoption(
         OPTION,
-        nargs="?",
-        const=VENDORS,
+        action="store_true",
+        default=False,
+        help="print which documented vendor situations the tests' connector met and missed",
+    )
+    group.addoption(
+        VENDORS_OPTION,
         default=None,
         type=vendor_list,
         metavar="VENDOR,...",
-        help="print which documented vendor situations the tests' connector met and missed "
-        "(of the vendors listed, e.g. =quoparts,keepit; all by default)",
+        help=f"the same report, of these vendors only (e.g. quoparts,keepit); implies {OPTION}",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption(OPTION, default=None):
+    if config.getoption(OPTION, default=False) or config.getoption(VENDORS_OPTION, default=None):
         config.stash[_TALLY] = CoverageTally()
 
 
@@ -155,5 +156,5 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             "mockserver_session, mockservers_app)"
         )
         return
-    for line in tally.table(config.getoption(OPTION)):
+    for line in tally.table(config.getoption(VENDORS_OPTION)):
         terminalreporter.write_line(line)

@@ -150,7 +150,7 @@ def test_an_async_sessions_coverage_counts_in_the_plugins_report(
     """Read as it closes and before its resets, as a sync session's is."""
     pytester.makepyfile(test_connector=textwrap.dedent(INNER_TESTS))
     quiet = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest")
-    result = pytester.runpytest_inprocess("--mockservers-coverage=quoparts", *quiet)
+    result = pytester.runpytest_inprocess("--mockservers-coverage-vendors=quoparts", *quiet)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [

@@ -248,7 +248,7 @@ def test_the_coverage_report_shows_the_vendors_it_is_given_only(pytester: pytest
     """A project that connects to one vendor read three vendors' misses."""
     pytester.makeconftest(textwrap.dedent(INNER_CONFTEST))
     pytester.makepyfile(test_connector=textwrap.dedent(INNER_TESTS))
-    result = pytester.runpytest_inprocess("--mockservers-coverage=quoparts, keepit", *QUIET)
+    result = pytester.runpytest_inprocess("--mockservers-coverage-vendors=quoparts, keepit", *QUIET)
     result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(
         [
@@ -263,20 +263,22 @@ def test_the_coverage_report_shows_the_vendors_it_is_given_only(pytester: pytest
 
 
 def test_a_coverage_filter_naming_no_vendor_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    """A path right after the plain flag is read as its value: said, not a silent other run."""
     pytester.makepyfile(test_nothing="def test_nothing(mockservers_app):\n    pass\n")
-    result = pytester.runpytest_inprocess("--mockservers-coverage", "test_nothing.py", *QUIET)
+    result = pytester.runpytest_inprocess("--mockservers-coverage-vendors=quoparts,sap", *QUIET)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        [
-            "*--mockservers-coverage: 'test_nothing.py' is no vendor (xtra, tsdigital, keepit, "
-            "quoparts); to give paths, put them before --mockservers-coverage or write "
-            "--mockservers-coverage=VENDOR,...*"
-        ]
+        ["*--mockservers-coverage-vendors: 'sap' is no vendor (xtra, tsdigital, keepit, quoparts)*"]
     )
-    result = pytester.runpytest_inprocess("test_nothing.py", "--mockservers-coverage", *QUIET)
+
+
+def test_the_plain_coverage_flag_before_the_paths_still_reports_every_vendor(
+    pytester: pytest.Pytester,
+) -> None:
+    """``pytest --mockservers-coverage tests/`` is how the report has always been asked for."""
+    pytester.makepyfile(test_nothing="def test_nothing(mockservers_app):\n    pass\n")
+    result = pytester.runpytest_inprocess("--mockservers-coverage", "test_nothing.py", *QUIET)
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["xtra: 0 of 19 documented situations met"])
+    result.stdout.fnmatch_lines(["keepit: 0 of 17 *", "quoparts: 0 of 13 *", "xtra: 0 of 19 *"])
 
 
 def test_without_the_option_no_report_is_printed(pytester: pytest.Pytester) -> None:
