@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
 
-from contracts import load_schema
 from mockservers.proxy import create_proxy_app
 from mockservers.testing import MockServer
 from tests.browser import MISSING, chromium, chromium_path
@@ -25,48 +23,11 @@ pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwr
 if chromium_path() is None:
     pytest.skip(MISSING, allow_module_level=True)
 
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect
+from playwright.sync_api import Browser, expect
+
+from tests.dashboard import XTRA_KEYS, Dashboard, call_each_vendor, qp_login, watch
 
 TOKEN = "Dash-S3cret-più"  # beyond ASCII: the page sends its UTF-8 bytes, as the kit reads it
-KEEPIT_HEADERS = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
-KEEPIT_QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
-XTRA_KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
-
-
-@dataclass
-class Dashboard:
-    """The page of one test, what it requested, and the server behind it."""
-
-    page: Page
-    server: MockServer
-    requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def open(self, tab: str = "journal") -> Dashboard:
-        self.page.goto(f"{self.server.url}/__admin/ui#{tab}")
-        return self
-
-    def tab(self, name: str) -> None:
-        self.page.click(f"#tabs button[data-tab={name}]")
-
-    def says_no_match(self) -> None:
-        """No row shows, and the page says nothing matches: not that there are no calls."""
-        expect(self.page.locator("#journal-nomatch")).to_be_visible()
-        expect(self.page.locator("#journal-empty")).to_be_hidden()
-
-    def rows(self) -> Locator:
-        return self.page.locator("#entries tbody tr")
-
-    def row(self, *texts: str) -> Locator:
-        rows = self.rows()
-        for text in texts:
-            rows = rows.filter(has_text=text)
-        return rows
-
-    def outside(self) -> list[str]:
-        """What the page asked of any other origin (a blob it made itself is its own)."""
-        own = (f"{self.server.url}/", f"blob:{self.server.url}/")
-        return [url for url in self.requests if not url.startswith(own)]
 
 
 @pytest.fixture(scope="module")
@@ -81,33 +42,12 @@ def served() -> Iterator[MockServer]:
         yield server
 
 
-def _watch(browser: Browser, server: MockServer) -> Iterator[Dashboard]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    dashboard = Dashboard(page, server)
-    page.on("request", lambda request: dashboard.requests.append(request.url))
-    page.on("pageerror", lambda error: dashboard.errors.append(str(error)))
-
-    def console(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text:  # something the policy had to block
-            dashboard.errors.append(message.text)
-
-    page.on("console", console)
-    try:
-        yield dashboard
-    finally:
-        context.close()
-    assert not dashboard.errors, dashboard.errors
-    assert dashboard.requests and not dashboard.outside(), dashboard.outside()
-
-
 @pytest.fixture
 def ui(browser: Browser, served: MockServer) -> Iterator[Dashboard]:
     """The dashboard of a kit back at its start (global scope reset, no sessions)."""
     served.reset()
     served.admin("DELETE", "/sessions")
-    yield from _watch(browser, served)
+    yield from watch(browser, served)
 
 
 @pytest.fixture
@@ -115,29 +55,6 @@ def http(served: MockServer) -> Iterator[httpx.Client]:
     """A connector's calls to the fakes."""
     with httpx.Client(base_url=served.url, timeout=10) as client:
         yield client
-
-
-def qp_login(http: httpx.Client, password: str = "demo") -> httpx.Response:
-    return http.get(QP, params={"login": "", "username": "demo", "password": password})
-
-
-def call_each_vendor(http: httpx.Client) -> None:
-    """One call to each fake, as a connector would make them."""
-    assert qp_login(http).json()["errorCode"] == "0"
-    xtra = [{"EMail": "anna@example.it", "Surname": "Rossi", "Name": "Anna", "WebReasonID": 13}]
-    answer = http.post(
-        "/xtra/api/sync/v1/irs/update", params={"contactForm": "true"}, headers=XTRA_KEYS, json=xtra
-    )
-    assert answer.status_code == 200
-    keepit = load_schema("keepit/insertClient_v3.request")["examples"][0]
-    http.post("/keepit/api", params=KEEPIT_QUERY, headers=KEEPIT_HEADERS, json=keepit)
-    token = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()["token"]
-    answer = http.post(
-        "/tsdigital/api/v3/items",
-        headers={"Authorization": f"Bearer {token}", "X-App-Name": "t", "X-App-Version": "1"},
-        json={"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}},
-    )
-    assert answer.status_code == 202
 
 
 def test_calls_appear_live_and_an_entry_opens_to_request_answer_and_verdict(
@@ -368,7 +285,7 @@ def test_with_an_admin_token_the_page_asks_for_it_and_never_puts_it_in_a_url(
     browser: Browser,
 ) -> None:
     with MockServer({"kit": {"admin_token": TOKEN}}) as server:
-        for ui in _watch(browser, server):
+        for ui in watch(browser, server):
             ui.open()
             prompt = ui.page.locator("#token-prompt")
             expect(prompt).to_be_visible()
@@ -399,7 +316,7 @@ def test_a_validating_proxy_journal_shows_its_checks(browser: Browser, served: M
     served.reset()
     app = create_proxy_app({"quoparts": served.base_url("quoparts")}, shadow=True)
     with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
-        for ui in _watch(browser, proxy):
+        for ui in watch(browser, proxy):
             ui.open()
             assert qp_login(http).json()["errorCode"] == "0"
             checks = ui.row("login").locator("td.checks")
