@@ -172,7 +172,6 @@ async function clear() {
 export function close() {
   selected = null;
   $("#entry").hidden = true;
-  $(".journal-split").classList.remove("open");
   markSelected();
 }
 
@@ -184,7 +183,9 @@ async function open(id, { focus = false } = {}) {
   const view = $("#entry");
   view.replaceChildren(...entryView(entry, close).filter(Boolean));
   view.hidden = false;
-  $(".journal-split").classList.add("open");
   markSelected();
-  if (focus) $("button", view)?.focus();
+  // Where the list leaves no room beside it (a narrow window, a phone), the entry is below the
+  // list, maybe out of sight.
+  view.scrollIntoView({ block: "nearest" });
+  if (focus) $("button", view)?.focus({ preventScroll: true });
 }
