@@ -259,7 +259,7 @@ async function dropSession(id) {
 function sessionRow(session) {
   return el(
     "tr",
-    { "data-id": session.id, class: session.id === ctx.scope() ? "selected" : "" },
+    { "data-id": session.id, "aria-current": session.id === ctx.scope() ? "true" : null },
     el("td", {}, el("code", {}, session.id)),
     el("td", {}, session.name || ""),
     el("td", {}, session.expires_at),

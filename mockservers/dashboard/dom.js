@@ -20,6 +20,15 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+// Marks the current one of a list (the open entry's row, the session in use) for the eye and
+// for screen readers alike: aria-current, which the stylesheet shows.
+export function markCurrent(rows, isCurrent) {
+  for (const row of rows) {
+    if (isCurrent(row)) row.setAttribute("aria-current", "true");
+    else row.removeAttribute("aria-current");
+  }
+}
+
 // A JSON value as indented text in a <pre>; text that is not JSON (a broken body) as it is.
 export function pretty(value) {
   if (value === null || value === undefined) return el("pre", { class: "empty" }, "(no body)");

@@ -3,7 +3,7 @@
 
 import { call } from "./api.js";
 import { answerCodes, isRefusal, statusMatches } from "./codes.js";
-import { $, $$, el, guarded, render, say, timeOfDay } from "./dom.js";
+import { $, $$, el, guarded, markCurrent, render, say, timeOfDay } from "./dom.js";
 import { entryView } from "./entry.js";
 
 const LIMIT = 200; // rows a person can scan; the filters narrow the rest
@@ -54,8 +54,7 @@ function focusRow(id) {
 // The open entry's row marked, without asking the kit anything (with "live" off the list
 // stays as it is).
 function markSelected() {
-  for (const tr of $$("#entries tbody tr[data-id]"))
-    tr.classList.toggle("selected", tr.dataset.id === selected);
+  markCurrent($$("#entries tbody tr[data-id]"), (tr) => tr.dataset.id === selected);
 }
 
 // The operation suggestions: the chosen vendor's, or every vendor's.
@@ -117,9 +116,8 @@ function row(entry) {
     {
       "data-id": entry.id,
       tabindex: "0",
-      class: [entry.status >= 400 ? "bad" : "ok", entry.id === selected ? "selected" : ""].join(
-        " ",
-      ),
+      class: entry.status >= 400 ? "bad" : "ok",
+      "aria-current": entry.id === selected ? "true" : null,
       title: [`${entry.method} ${entry.path}`, entry.detail].filter(Boolean).join(": "),
     },
     el("td", { class: "time", title: entry.time }, timeOfDay(entry.time)),

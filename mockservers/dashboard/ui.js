@@ -9,7 +9,7 @@
 import { AdminError, call, onTokenRefused, setToken, token } from "./api.js";
 import * as controls from "./controls.js";
 import * as coverage from "./coverage.js";
-import { $, $$, el, render, say } from "./dom.js";
+import { $, $$, el, markCurrent, render, say } from "./dom.js";
 import * as journal from "./journal.js";
 import * as state from "./state.js";
 
@@ -121,9 +121,7 @@ function useScope(id) {
   }
   scope = id;
   $("#scope").value = id;
-  $$("#sessions tr[data-id]").forEach((row) =>
-    row.classList.toggle("selected", row.dataset.id === id),
-  );
+  markCurrent($$("#sessions tr[data-id]"), (row) => row.dataset.id === id);
   schedule(0, true);
 }
 
@@ -170,10 +168,14 @@ onTokenRefused(() => {
 
 // -- tabs --------------------------------------------------------------------------------
 
+// The chosen tab is the one Tab reaches (the others by the arrows): one stop, not four.
 function show(name) {
   tab = name;
-  for (const button of $$("#tabs button"))
-    button.setAttribute("aria-selected", String(button.dataset.tab === name));
+  for (const button of $$("#tabs button")) {
+    const chosen = button.dataset.tab === name;
+    button.setAttribute("aria-selected", String(chosen));
+    button.tabIndex = chosen ? 0 : -1;
+  }
   for (const panel of $$("[data-panel]")) panel.hidden = panel.dataset.panel !== name;
   history.replaceState(null, "", `#${name}`);
   schedule(0, true);
@@ -181,6 +183,23 @@ function show(name) {
 
 for (const button of $$("#tabs button"))
   button.addEventListener("click", () => show(button.dataset.tab));
+
+// Left and right arrows (round the ends), Home and End: the next tab is chosen and focused.
+$("#tabs").addEventListener("keydown", (event) => {
+  const buttons = $$("#tabs button");
+  const at = buttons.indexOf(event.target);
+  const next = {
+    ArrowLeft: at - 1,
+    ArrowRight: at + 1,
+    Home: 0,
+    End: buttons.length - 1,
+  }[event.key];
+  if (at < 0 || next === undefined) return;
+  event.preventDefault();
+  const button = buttons[(next + buttons.length) % buttons.length];
+  show(button.dataset.tab);
+  button.focus();
+});
 
 for (const panel of Object.values(PANELS)) panel.init(ctx);
 show(tab);

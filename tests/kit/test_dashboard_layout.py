@@ -1,5 +1,6 @@
-"""The dashboard's layout, in headless Chromium: a phone's width without scrolling sideways, and
-an open entry in sight beside (or below) a list that keeps its columns.
+"""The dashboard's layout and how it is reached, in headless Chromium: a phone's width without
+scrolling sideways, an open entry in sight beside (or below) a list that keeps its columns, the
+tab pattern from the keyboard, and what is chosen shown by more than a colour.
 
 The same set-up as ``test_dashboard.py``: one browser and one server for the module, a fresh
 browser context per test, no sleeping (``expect`` waits for what the page shows).
@@ -19,12 +20,25 @@ pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwr
 if chromium_path() is None:
     pytest.skip(MISSING, allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.dashboard import PHONE, WIDE, call_each_vendor, qp_login, watch
+from tests.dashboard import PHONE, WIDE, Dashboard, call_each_vendor, qp_login, watch
 
 TABLET = {"width": 800, "height": 600}
+SELECTED, CURRENT = "aria-selected", "aria-current"
 NARROW_DESKTOP = {"width": 1024, "height": 768}
+
+# What a person who cannot tell the colours apart still sees of an element and its cells: the
+# glyphs put before or after them, weights, underlines, border widths.
+_SHAPE = """(node) => {
+  const shape = ["content", "font-weight", "font-style", "text-decoration-line",
+    "border-top-width", "border-right-width", "border-bottom-width", "border-left-width"];
+  const look = (element) => [null, "::before", "::after"]
+    .map((pseudo) => getComputedStyle(element, pseudo))
+    .map((style) => shape.map((name) => style.getPropertyValue(name)).join(" "))
+    .join(" | ");
+  return [node, ...node.children].map(look).join(" || ");
+}"""
 
 # The journal's column headings a person sees: displayed, and inside the list's box (a column
 # scrolled out of it, sideways, is out of sight).
@@ -58,6 +72,12 @@ def kit(served: MockServer) -> Iterator[MockServer]:
     served.reset()
     served.admin("DELETE", "/sessions")
     yield served
+
+
+@pytest.fixture
+def ui(browser: Browser, kit: MockServer) -> Iterator[Dashboard]:
+    """The dashboard of that kit, on a wide screen."""
+    yield from watch(browser, kit)
 
 
 @pytest.fixture
@@ -130,3 +150,62 @@ def test_an_open_entry_leaves_every_column_of_the_list_in_sight(
         ui.row("login", "101").click()
         expect(ui.page.locator("#entry-answer")).to_contain_text('"errorCode": "101"')
         assert box.evaluate(_COLUMNS_IN_SIGHT) == closed
+
+
+def test_the_tabs_follow_the_tab_pattern_from_the_keyboard(ui: Dashboard) -> None:
+    ui.open()
+    page = ui.page
+    tabs = page.get_by_role("tablist").get_by_role("tab")
+    expect(tabs).to_have_count(4)
+    for tab in tabs.all():  # each names the panel it shows, which is named by it
+        panel = page.locator(f"#{tab.get_attribute('aria-controls')}")
+        expect(panel).to_have_attribute("role", "tabpanel")
+        expect(panel).to_have_attribute("aria-labelledby", tab.get_attribute("id") or "")
+
+    journal = page.get_by_role("tab", name="Journal")
+    expect(journal).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tabpanel", name="Journal")).to_be_visible()
+    expect(page.get_by_role("tab", name="State")).to_have_attribute("tabindex", "-1")
+    journal.focus()
+    for key, shown in [("ArrowRight", "State"), ("End", "Coverage"), ("ArrowRight", "Journal")]:
+        page.keyboard.press(key)  # the last one round the end
+        expect(page.get_by_role("tab", name=shown)).to_be_focused()
+        expect(page.get_by_role("tab", name=shown)).to_have_attribute("aria-selected", "true")
+        expect(page.get_by_role("tabpanel", name=shown)).to_be_visible()
+        expect(page.get_by_role("tabpanel")).to_have_count(1)  # the others hidden
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Home")
+    expect(journal).to_be_focused()
+    page.keyboard.press("Tab")  # into the panel, not to the next tab
+    expect(page.locator("#f-vendor")).to_be_focused()
+
+
+def test_the_chosen_tab_the_open_entry_and_the_session_in_use_show_by_more_than_colour(
+    kit: MockServer, ui: Dashboard, http: httpx.Client
+) -> None:
+    """The open entry's row and the session in use differed by their background only."""
+    session = busy_kit(http, kit)
+    ui.open()
+    page = ui.page
+    expect(ui.rows()).to_have_count(6)
+
+    def chosen(locator: Locator, choose: Locator, state: str) -> None:
+        """Clicking ``choose`` sets ``state`` to "true" on ``locator``, which then looks
+        otherwise, colours aside."""
+        before = locator.evaluate(_SHAPE)
+        expect(locator).not_to_have_attribute(state, "true")
+        choose.click()
+        expect(locator).to_have_attribute(state, "true")
+        assert locator.evaluate(_SHAPE) != before
+
+    chosen(page.get_by_role("tab", name="State"), page.get_by_role("tab", name="State"), SELECTED)
+    journal = page.get_by_role("tab", name="Journal")
+    chosen(journal, journal, SELECTED)
+
+    row = ui.row("xtra")
+    chosen(row, row, CURRENT)
+    expect(page.locator("#entries tbody [aria-current]")).to_have_count(1)
+
+    ui.tab("controls")
+    in_use = page.locator(f'#sessions tr[data-id="{session["id"]}"]')
+    chosen(in_use, in_use.get_by_role("button", name="Use"), CURRENT)
