@@ -364,6 +364,28 @@ def test_filters_the_kit_applies_say_no_match_and_big_integers_keep_their_digits
     expect(ui.page.locator("#entry-request")).to_contain_text("9007199254740993")
 
 
+def test_the_typed_filters_take_a_list_and_ignore_case(ui: Dashboard, http: httpx.Client) -> None:
+    """An operation typed "LOGIN" found nothing, and no filter took more than one value."""
+    call_each_vendor(http)  # login, updateIdentities, insertClient_v3 (400), createItem (202)
+    assert qp_login(http, password="Wr0ng-pw").json()["errorCode"] == "101"
+    invalid = http.post("/xtra/api/sync/v1/irs/update", headers=XTRA_KEYS, json=[{"Name": "R"}])
+    assert invalid.json()["result"]["records"][0]["Item4"]["Code"] == "ER.IR.INVAL"
+    ui.open()
+    expect(ui.rows()).to_have_count(6)
+    for field, typed, count in [
+        ("#f-operation", "LOGIN", 2),  # asked of the kit, as the catalogue spells it
+        ("#f-operation", "login, CreateItem", 3),
+        ("#f-operation", "", 6),
+        ("#f-status", "202,4xx", 2),
+        ("#f-status", "2XX", 5),
+        ("#f-status", "", 6),
+        ("#f-code", "er.ir.inval, 101", 2),
+    ]:
+        ui.page.fill(field, typed)
+        expect(ui.rows()).to_have_count(count)
+    expect(ui.page.locator("#journal-count")).to_have_text("2 of 6 calls")
+
+
 def test_a_large_collection_shows_its_newest_records_and_the_page_stays_responsive(
     ui: Dashboard,
 ) -> None:
