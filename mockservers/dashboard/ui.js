@@ -125,7 +125,10 @@ function useScope(id) {
   schedule(0, true);
 }
 
-$("#scope").addEventListener("change", (event) => useScope(event.target.value));
+$("#scope").addEventListener("change", (event) => {
+  say("");
+  useScope(event.target.value);
+});
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden) schedule(0, true);
 });

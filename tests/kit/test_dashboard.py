@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -27,6 +28,8 @@ from playwright.sync_api import Browser, expect
 
 from tests.dashboard import XTRA_KEYS, Dashboard, call_each_vendor, qp_login, watch
 
+PAGE_TIME = datetime(2030, 1, 1, tzinfo=UTC)
+"""Where the page's own clock starts when a test drives it (the kit's clock is another)."""
 TOKEN = "Dash-S3cret-più"  # beyond ASCII: the page sends its UTF-8 bytes, as the kit reads it
 
 
@@ -141,6 +144,37 @@ def test_a_status_fault_added_with_the_form_fails_the_next_call(
     assert qp_login(http).status_code == 200
     ui.tab("journal")
     expect(ui.row("login", "503")).to_have_count(1)
+
+
+def test_a_message_belongs_to_the_last_action_and_a_notice_goes_after_a_while(
+    ui: Dashboard,
+) -> None:
+    """A message from a minute ago looked current. The page's time is Playwright's clock,
+    paused: it moves only when the test moves it (and so does the page's poll)."""
+    clock = ui.page.clock
+    clock.install(time=PAGE_TIME)
+    clock.pause_at(PAGE_TIME + timedelta(seconds=1))
+    ui.open("controls")
+    clock.run_for(1)  # the page's first round
+    expect(ui.page.locator("#clock-now")).not_to_be_empty()
+    message = ui.page.locator("#message")
+
+    ui.page.click('[data-advance="60"]')
+    expect(message).to_contain_text("moved 60 s forward")
+    clock.run_for(7_999)
+    expect(message).to_be_visible()
+    clock.run_for(1)  # 8 s after it was said
+    expect(message).to_be_hidden()
+
+    ui.page.fill("#clock-seconds", "")
+    ui.page.click("#clock-advance")
+    expect(message).to_contain_text("a number above 0")
+    clock.run_for(8_000)  # an error stays, marked as earlier
+    expect(message).to_have_text("Earlier: Give the seconds to advance by: a number above 0.")
+
+    ui.page.click("#reset")  # the next action, which says nothing itself
+    expect(ui.page.locator("#reset")).to_have_text("Click again to reset")
+    expect(message).to_be_hidden()
 
 
 def test_advancing_the_clock_gets_a_quoparts_token_refused(
