@@ -95,8 +95,9 @@ function failed(error) {
 
 async function clock() {
   const { now } = await call("GET", "/clock", { query: { session: scope } });
-  $("#clock").textContent = `clock ${now.replace("T", " ").replace(/\.\d+/, "")}`;
-  $("#clock").title = now;
+  // The fakes' time, which Advance moves: not the wall clock a session's expiry is told in.
+  $("#clock").textContent = `kit clock ${now.replace("T", " ").replace(/\.\d+/, "")}`;
+  $("#clock").title = `The kit's clock in this scope (Advance moves it): ${now}`;
 }
 
 async function reloadSessions() {

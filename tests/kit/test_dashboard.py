@@ -315,6 +315,23 @@ def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
     expect(notice).to_contain_text("has expired or was dropped")  # it stayed
 
 
+def test_a_sessions_expiry_and_its_kit_clock_say_which_is_which(ui: Dashboard) -> None:
+    """A session's expiry (real time) showed beside its kit clock, neither labelled: two
+    timestamps days apart once the session's clock was moved, and no telling which was which."""
+    session = ui.server.session(name="ci-job-7")
+    session.advance(10 * 86_400)  # its kit clock ten days on: another date than its expiry's
+    info = session.info()
+    expiry_date, clock_date = info["expires_at"][:10], info["clock"][:10]
+    assert expiry_date != clock_date
+    ui.open("controls")
+    ui.page.select_option("#scope", session.session_id)
+    expect(ui.page.locator("#clock")).to_contain_text(f"kit clock {clock_date}")
+    headings = ui.page.locator("#sessions thead th")
+    cells = ui.page.locator("#sessions tbody tr").first.locator("td")
+    for label, date in [("expires if idle (wall clock)", expiry_date), ("kit clock", clock_date)]:
+        expect(cells.nth(headings.all_inner_texts().index(label))).to_contain_text(date)
+
+
 def test_with_an_admin_token_the_page_asks_for_it_and_never_puts_it_in_a_url(
     browser: Browser,
 ) -> None:
