@@ -41,25 +41,27 @@ let rerun = false;
 let forced = false;
 let pollFailed = false;
 
+// Never two rounds at once: a round asked for while one runs follows it at once (the round's
+// own next one, a second later, must not replace it).
 function schedule(delay, force = false) {
   forced = forced || force;
   clearTimeout(timer);
-  timer = setTimeout(tick, delay);
+  if (running) rerun = true;
+  else timer = setTimeout(tick, delay);
 }
 
-// One round: the header and the visible panel. Never two rounds at once: a round asked for
-// while one runs follows it at once.
+// One round: the header and the visible panel.
 async function tick() {
-  if (running) {
-    rerun = true;
-    return;
-  }
   if (document.hidden) return; // a tab in the background asks nothing; visibilitychange resumes
   running = true;
-  const force = forced;
-  forced = false;
   try {
     await reloadSessions();
+    // Gone since the last round: the session's views go now, in this round, not once its
+    // reads are refused.
+    if (scope && !sessions.some((s) => s.id === scope)) lost();
+    // What was asked for until now, this round's reads see.
+    const force = forced;
+    forced = rerun = false;
     await Promise.all([clock(), PANELS[tab].refresh(force)]);
     $("#token-prompt").hidden = true;
     waitingForToken = false;
@@ -82,8 +84,7 @@ function failed(error) {
   } else if (error.status === 401) {
     // onTokenRefused already shows the prompt.
   } else if (error.status === 404 && scope && error.message.startsWith("no live session")) {
-    say(`Session ${scope} has expired or was dropped: back to the whole kit.`, "error");
-    useScope("");
+    lost(); // between the round's reading of the sessions and its other reads
     return false;
   } else {
     say(error.message, "error");
@@ -113,6 +114,13 @@ async function reloadSessions() {
       ),
     ),
   ]);
+}
+
+// The session the page works in has expired or was dropped: the page says so (the notice
+// stays, as the reason why the page went back to the whole kit) and goes back to the whole kit.
+function lost() {
+  say(`Session ${scope} has expired or was dropped: back to the whole kit.`, "error");
+  useScope("");
 }
 
 function useScope(id) {

@@ -28,6 +28,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.dashboard import XTRA_KEYS, Dashboard, call_each_vendor, qp_login, watch
 
+POLL_MS = 1000  # ui.js
 PAGE_TIME = datetime(2030, 1, 1, tzinfo=UTC)
 """Where the page's own clock starts when a test drives it (the kit's clock is another)."""
 TOKEN = "Dash-S3cret-più"  # beyond ASCII: the page sends its UTF-8 bytes, as the kit reads it
@@ -313,6 +314,39 @@ def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
         qp_login(http)
         expect(ui.rows()).to_have_count(count)  # the global scope's logins
     expect(notice).to_contain_text("has expired or was dropped")  # it stayed
+
+
+def test_the_views_of_a_session_that_ended_go_in_the_round_that_finds_it_gone(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """The round that found the session gone still read in it, was refused, and left its
+    calls on show for another second, under a header already back on the whole kit. The page's
+    time is paused: each round of its poll is one the test runs."""
+    session = ui.server.session(name="ends")
+    session.advance(86_400)  # the header's clock tells the two scopes apart
+    in_session = session.info()["clock"][:10]
+    assert http.get(QP, params={"login": "", **session.info()["credentials"]["quoparts"]})
+    for _ in range(2):
+        qp_login(http)  # the global scope's
+    clock = ui.page.clock
+    clock.install(time=PAGE_TIME)
+    clock.pause_at(PAGE_TIME + timedelta(seconds=1))
+    ui.open()
+    header_clock = ui.page.locator("#clock")
+    clock.run_for(1)  # the first round: the whole kit
+    expect(ui.rows()).to_have_count(3)
+    expect(header_clock).to_contain_text("kit clock")  # the round is over
+    ui.page.select_option("#scope", session.session_id)
+    clock.run_for(1)
+    expect(ui.rows()).to_have_count(1)
+    expect(header_clock).to_contain_text(in_session)
+
+    session.close()  # as if it had expired
+    clock.run_for(POLL_MS)  # one round
+    expect(ui.page.locator("#message")).to_contain_text("has expired or was dropped")
+    expect(ui.page.locator("#scope")).to_have_value("")
+    expect(ui.rows()).to_have_count(2)
+    expect(header_clock).not_to_contain_text(in_session)
 
 
 def test_a_sessions_expiry_and_its_kit_clock_say_which_is_which(ui: Dashboard) -> None:
