@@ -410,6 +410,25 @@ def test_a_validating_proxy_journal_shows_its_checks(browser: Browser, served: M
             expect(ui.page.locator("#entry")).to_contain_text("answered by upstream")
 
 
+def test_behind_the_proxy_the_fault_form_offers_no_forwarded_vendor(
+    browser: Browser, served: MockServer
+) -> None:
+    """The form offered every vendor, and a fault for a forwarded one was refused."""
+    served.reset()
+    app = create_proxy_app({"xtra": served.base_url("xtra")})
+    with MockServer(app=app) as proxy:
+        for ui in watch(browser, proxy):
+            ui.open("controls")
+            vendor = ui.page.locator("#fault-vendor")
+            expect(vendor.locator('option[value="xtra"]')).to_be_disabled()
+            expect(vendor.locator('option[value="xtra"]')).to_contain_text("forwarded")
+            expect(vendor).to_have_value("tsdigital")  # the first one offered, not XTRA
+            expect(ui.page.locator("#fault-forwarded")).to_contain_text("XTRA")
+            ui.page.click("#fault-add")
+            expect(ui.page.locator("#faults tbody tr")).to_contain_text("tsdigital")
+            assert [f["vendor"] for f in proxy.faults()] == ["tsdigital"]
+
+
 def test_the_keyboard_keeps_its_place_and_an_entry_closes_with_escape(
     ui: Dashboard, http: httpx.Client
 ) -> None:
