@@ -168,7 +168,12 @@ class Admin:
 
     # -- health and reset -------------------------------------------------------------------
     def health(self, call: AdminCall) -> Any:
-        return {"status": "ok", "vendors": sorted(self.vendors), "store": self.kit.store.describe()}
+        return {
+            "status": "ok",
+            "vendors": sorted(self.vendors),
+            "store": self.kit.store.describe(),
+            "forwarded": sorted(self.kit.forwarded),
+        }
 
     def reset(self, call: AdminCall) -> Any:
         body = call.object_body(default={}, contract="admin/reset.request")

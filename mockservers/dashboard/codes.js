@@ -38,11 +38,3 @@ const SUCCESS = { quoparts: ["0"], keepit: ["200", "204"] };
 export function isRefusal(vendor, code) {
   return !(SUCCESS[vendor] || []).includes(code);
 }
-
-// "401" matches 401, "4xx" every 4xx; empty matches everything.
-export function statusMatches(filter, status) {
-  const wanted = filter.trim().toLowerCase();
-  if (!wanted) return true;
-  if (/^\dxx$/.test(wanted)) return String(status)[0] === wanted[0];
-  return String(status) === wanted;
-}

@@ -5,6 +5,7 @@ import { call, scoped } from "./api.js";
 import { $, $$, el, guarded, render, say } from "./dom.js";
 
 let ctx;
+let forwarded = null; // the vendors mockservers proxy forwards (GET /health), read once
 
 export function init(context) {
   ctx = context;
@@ -66,10 +67,12 @@ function where() {
 }
 
 export async function refresh() {
-  const [faults, clock] = await Promise.all([
+  const [faults, clock, health] = await Promise.all([
     call("GET", "/faults", { query: { session: ctx.scope() } }),
     call("GET", "/clock", { query: { session: ctx.scope() } }),
+    forwarded ? null : call("GET", "/health"),
   ]);
+  if (health) offerFaultVendors(new Set(health.forwarded || []));
   $("#clock-now").textContent = clock.now;
   render($("#faults tbody"), faults, (list) => list.map(faultRow));
   // Rebuilt only when the sessions or the chosen one change (an open "show" stays open); the
@@ -101,6 +104,30 @@ function faultChoices() {
     ),
   );
   faultFields();
+}
+
+// A vendor mockservers proxy forwards is answered by the real service, which no fault of the
+// kit reaches (the API refuses one): the form offers it disabled, and says why.
+function offerFaultVendors(names) {
+  forwarded = names;
+  const select = $("#fault-vendor");
+  for (const option of select.options) {
+    const title = ctx.catalogue.find((v) => v.name === option.value).title;
+    option.disabled = forwarded.has(option.value);
+    option.textContent = option.disabled ? `${title} (forwarded)` : title;
+  }
+  const open = [...select.options].find((option) => !option.disabled);
+  if (open && select.selectedOptions[0].disabled) {
+    select.value = open.value;
+    faultChoices();
+  }
+  $("#fault-add").disabled = !open;
+  const titles = ctx.catalogue.filter((v) => forwarded.has(v.name)).map((v) => v.title);
+  const note = $("#fault-forwarded");
+  note.hidden = !titles.length;
+  note.textContent =
+    `Forwarded to the real vendor (mockservers proxy): ${titles.join(", ")}. ` +
+    "No fault of the kit reaches their calls.";
 }
 
 // Show only the fields the chosen kind reads.
@@ -259,7 +286,7 @@ async function dropSession(id) {
 function sessionRow(session) {
   return el(
     "tr",
-    { "data-id": session.id, class: session.id === ctx.scope() ? "selected" : "" },
+    { "data-id": session.id, "aria-current": session.id === ctx.scope() ? "true" : null },
     el("td", {}, el("code", {}, session.id)),
     el("td", {}, session.name || ""),
     el("td", {}, session.expires_at),

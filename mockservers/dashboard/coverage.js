@@ -52,23 +52,27 @@ function vendorView(name, behaviours, missedOnly) {
     { class: "vendor", "data-vendor": name },
     heading,
     el(
-      "table",
-      {},
+      "div",
+      { class: "scroll" },
       el(
-        "thead",
+        "table",
         {},
-        el("tr", {}, el("th", {}, "situation"), el("th", {}, "description"), el("th", {}, "met")),
-      ),
-      el(
-        "tbody",
-        {},
-        shown.map((b) =>
-          el(
-            "tr",
-            { class: b.met ? "ok" : "missed", "data-behaviour": b.behaviour },
-            el("td", {}, el("code", {}, b.behaviour)),
-            el("td", {}, b.description),
-            el("td", { class: "number" }, b.met),
+        el(
+          "thead",
+          {},
+          el("tr", {}, el("th", {}, "situation"), el("th", {}, "description"), el("th", {}, "met")),
+        ),
+        el(
+          "tbody",
+          {},
+          shown.map((b) =>
+            el(
+              "tr",
+              { class: b.met ? "ok" : "missed", "data-behaviour": b.behaviour },
+              el("td", {}, el("code", {}, b.behaviour)),
+              el("td", {}, b.description),
+              el("td", { class: "number" }, b.met),
+            ),
           ),
         ),
       ),

@@ -20,6 +20,15 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+// Marks the current one of a list (the open entry's row, the session in use) for the eye and
+// for screen readers alike: aria-current, which the stylesheet shows.
+export function markCurrent(rows, isCurrent) {
+  for (const row of rows) {
+    if (isCurrent(row)) row.setAttribute("aria-current", "true");
+    else row.removeAttribute("aria-current");
+  }
+}
+
 // A JSON value as indented text in a <pre>; text that is not JSON (a broken body) as it is.
 export function pretty(value) {
   if (value === null || value === undefined) return el("pre", { class: "empty" }, "(no body)");
@@ -64,19 +73,39 @@ export function timeOfDay(iso) {
   return match ? match[1] : iso || "";
 }
 
-// Show a short message in the status line; errors stay until the next message.
+// How long a message is news. A notice then goes; an error stays (it may say why the page
+// changed by itself, as when a session expired), marked as earlier.
+const CURRENT_MS = 8000;
+let ageing = null;
+
+// Show a short message in the status line, in place of the last one. It belongs to the action
+// that said it: the next action starts by clearing it (guarded), whether it says anything or not.
 export function say(text, kind = "info") {
   const box = $("#message");
-  box.textContent = text;
+  clearTimeout(ageing);
+  box.replaceChildren(text);
   box.className = kind;
   box.hidden = !text;
+  if (text) ageing = setTimeout(() => age(box), CURRENT_MS);
+}
+
+function age(box) {
+  if (!box.classList.contains("error")) {
+    box.hidden = true;
+    return;
+  }
+  box.classList.add("earlier");
+  box.prepend(el("strong", {}, "Earlier: "));
 }
 
 // An event handler that shows a refusal in the status line instead of losing it in the console.
 export function guarded(action) {
   return (...args) =>
     Promise.resolve()
-      .then(() => action(...args))
+      .then(() => {
+        say("");
+        return action(...args);
+      })
       .catch((error) => say(error.message, "error"));
 }
 

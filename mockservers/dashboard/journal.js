@@ -2,9 +2,10 @@
 // filtered; a click opens one (entry.js).
 
 import { call } from "./api.js";
-import { answerCodes, isRefusal, statusMatches } from "./codes.js";
-import { $, $$, el, guarded, render, say, timeOfDay } from "./dom.js";
+import { answerCodes, isRefusal } from "./codes.js";
+import { $, $$, el, guarded, markCurrent, render, say, timeOfDay } from "./dom.js";
 import { entryView } from "./entry.js";
+import { anyMatches, kitOperation, statusMatches, terms } from "./filters.js";
 
 const LIMIT = 200; // rows a person can scan; the filters narrow the rest
 
@@ -54,36 +55,42 @@ function focusRow(id) {
 // The open entry's row marked, without asking the kit anything (with "live" off the list
 // stays as it is).
 function markSelected() {
-  for (const tr of $$("#entries tbody tr[data-id]"))
-    tr.classList.toggle("selected", tr.dataset.id === selected);
+  markCurrent($$("#entries tbody tr[data-id]"), (tr) => tr.dataset.id === selected);
 }
 
-// The operation suggestions: the chosen vendor's, or every vendor's.
-function fillOperations() {
+// The operations of the chosen vendor, or of every vendor: the suggestions, and the names the
+// operation filter is spelt as.
+function operations() {
   const vendor = $("#f-vendor").value;
   const names = ctx.catalogue
     .filter((v) => !vendor || v.name === vendor)
     .flatMap((v) => v.operations);
-  $("#operations").replaceChildren(
-    ...[...new Set([...names, "unknown"])].map((name) => el("option", { value: name })),
-  );
+  return [...new Set([...names, "unknown"])];
+}
+
+function fillOperations() {
+  $("#operations").replaceChildren(...operations().map((name) => el("option", { value: name })));
 }
 
 // Called by the page's poll while this panel shows; `forced` after a filter or scope change.
 export async function refresh(forced = false) {
   if (!$("#live").checked && !forced) return;
+  const wanted = terms($("#f-operation").value);
   const entries = await call("GET", "/requests", {
     query: {
       limit: LIMIT,
       vendor: $("#f-vendor").value,
-      operation: $("#f-operation").value.trim(),
+      operation: kitOperation(wanted, operations()),
       session: ctx.scope(),
     },
   });
-  const status = $("#f-status").value;
-  const code = $("#f-code").value.trim();
+  const status = terms($("#f-status").value);
+  const codes = terms($("#f-code").value);
   const shown = entries.filter(
-    (entry) => statusMatches(status, entry.status) && (!code || answerCodes(entry).includes(code)),
+    (entry) =>
+      anyMatches(wanted, [entry.operation]) &&
+      statusMatches(status, entry.status) &&
+      anyMatches(codes, answerCodes(entry)),
   );
   // Only what a row shows goes into the signature: an unchanged list is not rebuilt. A rebuilt
   // one keeps the keyboard's place: the focused row is focused again.
@@ -97,10 +104,11 @@ export async function refresh(forced = false) {
   );
   // The vendor and operation filters are the kit's: no entry with them set is no match, not
   // an empty journal.
-  const narrowed = Boolean($("#f-vendor").value || $("#f-operation").value.trim());
+  const narrowed = Boolean($("#f-vendor").value || wanted.length);
   $("#journal-empty").hidden = entries.length > 0 || narrowed;
   $("#journal-nomatch").hidden = shown.length > 0 || (entries.length === 0 && !narrowed);
-  // Status and code are matched here, in the newest calls read: say so when they are the limit.
+  // Status, code and several operations are matched here, in the newest calls read: say so
+  // when they are the limit.
   const filtered = shown.length !== entries.length;
   $("#journal-count").textContent =
     entries.length >= LIMIT
@@ -117,9 +125,8 @@ function row(entry) {
     {
       "data-id": entry.id,
       tabindex: "0",
-      class: [entry.status >= 400 ? "bad" : "ok", entry.id === selected ? "selected" : ""].join(
-        " ",
-      ),
+      class: entry.status >= 400 ? "bad" : "ok",
+      "aria-current": entry.id === selected ? "true" : null,
       title: [`${entry.method} ${entry.path}`, entry.detail].filter(Boolean).join(": "),
     },
     el("td", { class: "time", title: entry.time }, timeOfDay(entry.time)),
@@ -172,7 +179,6 @@ async function clear() {
 export function close() {
   selected = null;
   $("#entry").hidden = true;
-  $(".journal-split").classList.remove("open");
   markSelected();
 }
 
@@ -184,7 +190,9 @@ async function open(id, { focus = false } = {}) {
   const view = $("#entry");
   view.replaceChildren(...entryView(entry, close).filter(Boolean));
   view.hidden = false;
-  $(".journal-split").classList.add("open");
   markSelected();
-  if (focus) $("button", view)?.focus();
+  // Where the list leaves no room beside it (a narrow window, a phone), the entry is below the
+  // list, maybe out of sight.
+  view.scrollIntoView({ block: "nearest" });
+  if (focus) $("button", view)?.focus({ preventScroll: true });
 }

@@ -9,7 +9,7 @@
 import { AdminError, call, onTokenRefused, setToken, token } from "./api.js";
 import * as controls from "./controls.js";
 import * as coverage from "./coverage.js";
-import { $, $$, el, render, say } from "./dom.js";
+import { $, $$, el, markCurrent, render, say } from "./dom.js";
 import * as journal from "./journal.js";
 import * as state from "./state.js";
 
@@ -41,25 +41,27 @@ let rerun = false;
 let forced = false;
 let pollFailed = false;
 
+// Never two rounds at once: a round asked for while one runs follows it at once (the round's
+// own next one, a second later, must not replace it).
 function schedule(delay, force = false) {
   forced = forced || force;
   clearTimeout(timer);
-  timer = setTimeout(tick, delay);
+  if (running) rerun = true;
+  else timer = setTimeout(tick, delay);
 }
 
-// One round: the header and the visible panel. Never two rounds at once: a round asked for
-// while one runs follows it at once.
+// One round: the header and the visible panel.
 async function tick() {
-  if (running) {
-    rerun = true;
-    return;
-  }
   if (document.hidden) return; // a tab in the background asks nothing; visibilitychange resumes
   running = true;
-  const force = forced;
-  forced = false;
   try {
     await reloadSessions();
+    // Gone since the last round: the session's views go now, in this round, not once its
+    // reads are refused.
+    if (scope && !sessions.some((s) => s.id === scope)) lost();
+    // What was asked for until now, this round's reads see.
+    const force = forced;
+    forced = rerun = false;
     await Promise.all([clock(), PANELS[tab].refresh(force)]);
     $("#token-prompt").hidden = true;
     waitingForToken = false;
@@ -82,8 +84,7 @@ function failed(error) {
   } else if (error.status === 401) {
     // onTokenRefused already shows the prompt.
   } else if (error.status === 404 && scope && error.message.startsWith("no live session")) {
-    say(`Session ${scope} has expired or was dropped: back to the whole kit.`, "error");
-    useScope("");
+    lost(); // between the round's reading of the sessions and its other reads
     return false;
   } else {
     say(error.message, "error");
@@ -95,8 +96,9 @@ function failed(error) {
 
 async function clock() {
   const { now } = await call("GET", "/clock", { query: { session: scope } });
-  $("#clock").textContent = `clock ${now.replace("T", " ").replace(/\.\d+/, "")}`;
-  $("#clock").title = now;
+  // The fakes' time, which Advance moves: not the wall clock a session's expiry is told in.
+  $("#clock").textContent = `kit clock ${now.replace("T", " ").replace(/\.\d+/, "")}`;
+  $("#clock").title = `The kit's clock in this scope (Advance moves it): ${now}`;
 }
 
 async function reloadSessions() {
@@ -114,6 +116,13 @@ async function reloadSessions() {
   ]);
 }
 
+// The session the page works in has expired or was dropped: the page says so (the notice
+// stays, as the reason why the page went back to the whole kit) and goes back to the whole kit.
+function lost() {
+  say(`Session ${scope} has expired or was dropped: back to the whole kit.`, "error");
+  useScope("");
+}
+
 function useScope(id) {
   if (id !== scope) {
     journal.close(); // an entry of the scope left behind
@@ -121,13 +130,14 @@ function useScope(id) {
   }
   scope = id;
   $("#scope").value = id;
-  $$("#sessions tr[data-id]").forEach((row) =>
-    row.classList.toggle("selected", row.dataset.id === id),
-  );
+  markCurrent($$("#sessions tr[data-id]"), (row) => row.dataset.id === id);
   schedule(0, true);
 }
 
-$("#scope").addEventListener("change", (event) => useScope(event.target.value));
+$("#scope").addEventListener("change", (event) => {
+  say("");
+  useScope(event.target.value);
+});
 document.addEventListener("visibilitychange", () => {
   if (!document.hidden) schedule(0, true);
 });
@@ -170,10 +180,14 @@ onTokenRefused(() => {
 
 // -- tabs --------------------------------------------------------------------------------
 
+// The chosen tab is the one Tab reaches (the others by the arrows): one stop, not four.
 function show(name) {
   tab = name;
-  for (const button of $$("#tabs button"))
-    button.setAttribute("aria-selected", String(button.dataset.tab === name));
+  for (const button of $$("#tabs button")) {
+    const chosen = button.dataset.tab === name;
+    button.setAttribute("aria-selected", String(chosen));
+    button.tabIndex = chosen ? 0 : -1;
+  }
   for (const panel of $$("[data-panel]")) panel.hidden = panel.dataset.panel !== name;
   history.replaceState(null, "", `#${name}`);
   schedule(0, true);
@@ -181,6 +195,23 @@ function show(name) {
 
 for (const button of $$("#tabs button"))
   button.addEventListener("click", () => show(button.dataset.tab));
+
+// Left and right arrows (round the ends), Home and End: the next tab is chosen and focused.
+$("#tabs").addEventListener("keydown", (event) => {
+  const buttons = $$("#tabs button");
+  const at = buttons.indexOf(event.target);
+  const next = {
+    ArrowLeft: at - 1,
+    ArrowRight: at + 1,
+    Home: 0,
+    End: buttons.length - 1,
+  }[event.key];
+  if (at < 0 || next === undefined) return;
+  event.preventDefault();
+  const button = buttons[(next + buttons.length) % buttons.length];
+  show(button.dataset.tab);
+  button.focus();
+});
 
 for (const panel of Object.values(PANELS)) panel.init(ctx);
 show(tab);

@@ -25,6 +25,7 @@ ROW = {"DES_NOM": "Rossi", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI001"}
 def test_health_lists_the_vendors(http: httpx.Client) -> None:
     body = http.get("/__admin/health").json()
     assert body["status"] == "ok" and "quoparts" in body["vendors"]
+    assert body["forwarded"] == []  # serve forwards nothing: every vendor is a fake's
 
 
 def test_reset_clears_state_tokens_journal_faults_and_clock(http: httpx.Client) -> None:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from contracts import load_schema
 from mockservers.proxy import create_proxy_app
 from mockservers.testing import MockServer
 from tests.browser import MISSING, chromium, chromium_path
@@ -25,48 +24,14 @@ pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwr
 if chromium_path() is None:
     pytest.skip(MISSING, allow_module_level=True)
 
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect
+from playwright.sync_api import Browser, expect
 
+from tests.dashboard import XTRA_KEYS, Dashboard, call_each_vendor, qp_login, watch
+
+POLL_MS = 1000  # ui.js
+PAGE_TIME = datetime(2030, 1, 1, tzinfo=UTC)
+"""Where the page's own clock starts when a test drives it (the kit's clock is another)."""
 TOKEN = "Dash-S3cret-più"  # beyond ASCII: the page sends its UTF-8 bytes, as the kit reads it
-KEEPIT_HEADERS = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
-KEEPIT_QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
-XTRA_KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
-
-
-@dataclass
-class Dashboard:
-    """The page of one test, what it requested, and the server behind it."""
-
-    page: Page
-    server: MockServer
-    requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def open(self, tab: str = "journal") -> Dashboard:
-        self.page.goto(f"{self.server.url}/__admin/ui#{tab}")
-        return self
-
-    def tab(self, name: str) -> None:
-        self.page.click(f"#tabs button[data-tab={name}]")
-
-    def says_no_match(self) -> None:
-        """No row shows, and the page says nothing matches: not that there are no calls."""
-        expect(self.page.locator("#journal-nomatch")).to_be_visible()
-        expect(self.page.locator("#journal-empty")).to_be_hidden()
-
-    def rows(self) -> Locator:
-        return self.page.locator("#entries tbody tr")
-
-    def row(self, *texts: str) -> Locator:
-        rows = self.rows()
-        for text in texts:
-            rows = rows.filter(has_text=text)
-        return rows
-
-    def outside(self) -> list[str]:
-        """What the page asked of any other origin (a blob it made itself is its own)."""
-        own = (f"{self.server.url}/", f"blob:{self.server.url}/")
-        return [url for url in self.requests if not url.startswith(own)]
 
 
 @pytest.fixture(scope="module")
@@ -81,33 +46,12 @@ def served() -> Iterator[MockServer]:
         yield server
 
 
-def _watch(browser: Browser, server: MockServer) -> Iterator[Dashboard]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    dashboard = Dashboard(page, server)
-    page.on("request", lambda request: dashboard.requests.append(request.url))
-    page.on("pageerror", lambda error: dashboard.errors.append(str(error)))
-
-    def console(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text:  # something the policy had to block
-            dashboard.errors.append(message.text)
-
-    page.on("console", console)
-    try:
-        yield dashboard
-    finally:
-        context.close()
-    assert not dashboard.errors, dashboard.errors
-    assert dashboard.requests and not dashboard.outside(), dashboard.outside()
-
-
 @pytest.fixture
 def ui(browser: Browser, served: MockServer) -> Iterator[Dashboard]:
     """The dashboard of a kit back at its start (global scope reset, no sessions)."""
     served.reset()
     served.admin("DELETE", "/sessions")
-    yield from _watch(browser, served)
+    yield from watch(browser, served)
 
 
 @pytest.fixture
@@ -115,29 +59,6 @@ def http(served: MockServer) -> Iterator[httpx.Client]:
     """A connector's calls to the fakes."""
     with httpx.Client(base_url=served.url, timeout=10) as client:
         yield client
-
-
-def qp_login(http: httpx.Client, password: str = "demo") -> httpx.Response:
-    return http.get(QP, params={"login": "", "username": "demo", "password": password})
-
-
-def call_each_vendor(http: httpx.Client) -> None:
-    """One call to each fake, as a connector would make them."""
-    assert qp_login(http).json()["errorCode"] == "0"
-    xtra = [{"EMail": "anna@example.it", "Surname": "Rossi", "Name": "Anna", "WebReasonID": 13}]
-    answer = http.post(
-        "/xtra/api/sync/v1/irs/update", params={"contactForm": "true"}, headers=XTRA_KEYS, json=xtra
-    )
-    assert answer.status_code == 200
-    keepit = load_schema("keepit/insertClient_v3.request")["examples"][0]
-    http.post("/keepit/api", params=KEEPIT_QUERY, headers=KEEPIT_HEADERS, json=keepit)
-    token = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()["token"]
-    answer = http.post(
-        "/tsdigital/api/v3/items",
-        headers={"Authorization": f"Bearer {token}", "X-App-Name": "t", "X-App-Version": "1"},
-        json={"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}},
-    )
-    assert answer.status_code == 202
 
 
 def test_calls_appear_live_and_an_entry_opens_to_request_answer_and_verdict(
@@ -224,6 +145,37 @@ def test_a_status_fault_added_with_the_form_fails_the_next_call(
     assert qp_login(http).status_code == 200
     ui.tab("journal")
     expect(ui.row("login", "503")).to_have_count(1)
+
+
+def test_a_message_belongs_to_the_last_action_and_a_notice_goes_after_a_while(
+    ui: Dashboard,
+) -> None:
+    """A message from a minute ago looked current. The page's time is Playwright's clock,
+    paused: it moves only when the test moves it (and so does the page's poll)."""
+    clock = ui.page.clock
+    clock.install(time=PAGE_TIME)
+    clock.pause_at(PAGE_TIME + timedelta(seconds=1))
+    ui.open("controls")
+    clock.run_for(1)  # the page's first round
+    expect(ui.page.locator("#clock-now")).not_to_be_empty()
+    message = ui.page.locator("#message")
+
+    ui.page.click('[data-advance="60"]')
+    expect(message).to_contain_text("moved 60 s forward")
+    clock.run_for(7_999)
+    expect(message).to_be_visible()
+    clock.run_for(1)  # 8 s after it was said
+    expect(message).to_be_hidden()
+
+    ui.page.fill("#clock-seconds", "")
+    ui.page.click("#clock-advance")
+    expect(message).to_contain_text("a number above 0")
+    clock.run_for(8_000)  # an error stays, marked as earlier
+    expect(message).to_have_text("Earlier: Give the seconds to advance by: a number above 0.")
+
+    ui.page.click("#reset")  # the next action, which says nothing itself
+    expect(ui.page.locator("#reset")).to_have_text("Click again to reset")
+    expect(message).to_be_hidden()
 
 
 def test_advancing_the_clock_gets_a_quoparts_token_refused(
@@ -364,11 +316,61 @@ def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
     expect(notice).to_contain_text("has expired or was dropped")  # it stayed
 
 
+def test_the_views_of_a_session_that_ended_go_in_the_round_that_finds_it_gone(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """The round that found the session gone still read in it, was refused, and left its
+    calls on show for another second, under a header already back on the whole kit. The page's
+    time is paused: each round of its poll is one the test runs."""
+    session = ui.server.session(name="ends")
+    session.advance(86_400)  # the header's clock tells the two scopes apart
+    in_session = session.info()["clock"][:10]
+    assert http.get(QP, params={"login": "", **session.info()["credentials"]["quoparts"]})
+    for _ in range(2):
+        qp_login(http)  # the global scope's
+    clock = ui.page.clock
+    clock.install(time=PAGE_TIME)
+    clock.pause_at(PAGE_TIME + timedelta(seconds=1))
+    ui.open()
+    header_clock = ui.page.locator("#clock")
+    clock.run_for(1)  # the first round: the whole kit
+    expect(ui.rows()).to_have_count(3)
+    expect(header_clock).to_contain_text("kit clock")  # the round is over
+    ui.page.select_option("#scope", session.session_id)
+    clock.run_for(1)
+    expect(ui.rows()).to_have_count(1)
+    expect(header_clock).to_contain_text(in_session)
+
+    session.close()  # as if it had expired
+    clock.run_for(POLL_MS)  # one round
+    expect(ui.page.locator("#message")).to_contain_text("has expired or was dropped")
+    expect(ui.page.locator("#scope")).to_have_value("")
+    expect(ui.rows()).to_have_count(2)
+    expect(header_clock).not_to_contain_text(in_session)
+
+
+def test_a_sessions_expiry_and_its_kit_clock_say_which_is_which(ui: Dashboard) -> None:
+    """A session's expiry (real time) showed beside its kit clock, neither labelled: two
+    timestamps days apart once the session's clock was moved, and no telling which was which."""
+    session = ui.server.session(name="ci-job-7")
+    session.advance(10 * 86_400)  # its kit clock ten days on: another date than its expiry's
+    info = session.info()
+    expiry_date, clock_date = info["expires_at"][:10], info["clock"][:10]
+    assert expiry_date != clock_date
+    ui.open("controls")
+    ui.page.select_option("#scope", session.session_id)
+    expect(ui.page.locator("#clock")).to_contain_text(f"kit clock {clock_date}")
+    headings = ui.page.locator("#sessions thead th")
+    cells = ui.page.locator("#sessions tbody tr").first.locator("td")
+    for label, date in [("expires if idle (wall clock)", expiry_date), ("kit clock", clock_date)]:
+        expect(cells.nth(headings.all_inner_texts().index(label))).to_contain_text(date)
+
+
 def test_with_an_admin_token_the_page_asks_for_it_and_never_puts_it_in_a_url(
     browser: Browser,
 ) -> None:
     with MockServer({"kit": {"admin_token": TOKEN}}) as server:
-        for ui in _watch(browser, server):
+        for ui in watch(browser, server):
             ui.open()
             prompt = ui.page.locator("#token-prompt")
             expect(prompt).to_be_visible()
@@ -399,13 +401,32 @@ def test_a_validating_proxy_journal_shows_its_checks(browser: Browser, served: M
     served.reset()
     app = create_proxy_app({"quoparts": served.base_url("quoparts")}, shadow=True)
     with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
-        for ui in _watch(browser, proxy):
+        for ui in watch(browser, proxy):
             ui.open()
             assert qp_login(http).json()["errorCode"] == "0"
             checks = ui.row("login").locator("td.checks")
             expect(checks).to_have_text("✓ contract")  # the shadow fake answered alike
             ui.rows().first.click()
             expect(ui.page.locator("#entry")).to_contain_text("answered by upstream")
+
+
+def test_behind_the_proxy_the_fault_form_offers_no_forwarded_vendor(
+    browser: Browser, served: MockServer
+) -> None:
+    """The form offered every vendor, and a fault for a forwarded one was refused."""
+    served.reset()
+    app = create_proxy_app({"xtra": served.base_url("xtra")})
+    with MockServer(app=app) as proxy:
+        for ui in watch(browser, proxy):
+            ui.open("controls")
+            vendor = ui.page.locator("#fault-vendor")
+            expect(vendor.locator('option[value="xtra"]')).to_be_disabled()
+            expect(vendor.locator('option[value="xtra"]')).to_contain_text("forwarded")
+            expect(vendor).to_have_value("tsdigital")  # the first one offered, not XTRA
+            expect(ui.page.locator("#fault-forwarded")).to_contain_text("XTRA")
+            ui.page.click("#fault-add")
+            expect(ui.page.locator("#faults tbody tr")).to_contain_text("tsdigital")
+            assert [f["vendor"] for f in proxy.faults()] == ["tsdigital"]
 
 
 def test_the_keyboard_keeps_its_place_and_an_entry_closes_with_escape(
@@ -445,6 +466,28 @@ def test_filters_the_kit_applies_say_no_match_and_big_integers_keep_their_digits
     ui.page.select_option("#f-vendor", "")
     ui.rows().first.click()
     expect(ui.page.locator("#entry-request")).to_contain_text("9007199254740993")
+
+
+def test_the_typed_filters_take_a_list_and_ignore_case(ui: Dashboard, http: httpx.Client) -> None:
+    """An operation typed "LOGIN" found nothing, and no filter took more than one value."""
+    call_each_vendor(http)  # login, updateIdentities, insertClient_v3 (400), createItem (202)
+    assert qp_login(http, password="Wr0ng-pw").json()["errorCode"] == "101"
+    invalid = http.post("/xtra/api/sync/v1/irs/update", headers=XTRA_KEYS, json=[{"Name": "R"}])
+    assert invalid.json()["result"]["records"][0]["Item4"]["Code"] == "ER.IR.INVAL"
+    ui.open()
+    expect(ui.rows()).to_have_count(6)
+    for field, typed, count in [
+        ("#f-operation", "LOGIN", 2),  # asked of the kit, as the catalogue spells it
+        ("#f-operation", "login, CreateItem", 3),
+        ("#f-operation", "", 6),
+        ("#f-status", "202,4xx", 2),
+        ("#f-status", "2XX", 5),
+        ("#f-status", "", 6),
+        ("#f-code", "er.ir.inval, 101", 2),
+    ]:
+        ui.page.fill(field, typed)
+        expect(ui.rows()).to_have_count(count)
+    expect(ui.page.locator("#journal-count")).to_have_text("2 of 6 calls")
 
 
 def test_a_large_collection_shows_its_newest_records_and_the_page_stays_responsive(

@@ -113,6 +113,7 @@ def test_a_fault_for_a_forwarded_vendor_is_refused_not_listed_in_vain(
 ) -> None:
     """Its calls go to the real vendor: the page said a fault was added, and no call met it."""
     with proxied(upstream, vendors=("quoparts",)) as (_, http):
+        assert http.get("/__admin/health").json()["forwarded"] == ["quoparts"]  # told, to ask
         fault = {"kind": "status", "status": 503}
         refused = http.post("/__admin/faults", json={"vendor": "quoparts", **fault})
         assert refused.status_code == 400 and "real vendor" in refused.json()["error"]

@@ -1,0 +1,32 @@
+// The journal's typed filters: each takes a list, comma-separated ("200,204", "4xx, 503",
+// "login, importCli", "101, er.ir.exists"), matched without regard to case; an empty one
+// matches everything.
+
+// "4XX, 503," -> ["4xx", "503"]
+export function terms(text) {
+  return text
+    .split(",")
+    .map((term) => term.trim().toLowerCase())
+    .filter(Boolean);
+}
+
+// "401" matches 401, "4xx" every 4xx.
+export function statusMatches(wanted, status) {
+  const code = String(status);
+  return (
+    !wanted.length ||
+    wanted.some((term) => (/^\dxx$/.test(term) ? code[0] === term[0] : code === term))
+  );
+}
+
+// One of `values` (an entry's operation, its codes) is one of the terms.
+export function anyMatches(wanted, values) {
+  return !wanted.length || values.some((value) => wanted.includes(String(value).toLowerCase()));
+}
+
+// The operation the kit is asked for (it then finds older calls too, beyond those the page
+// reads): one term, as the catalogue spells it; with several, the page matches them itself.
+export function kitOperation(wanted, operations) {
+  if (wanted.length !== 1) return "";
+  return operations.find((name) => name.toLowerCase() === wanted[0]) || wanted[0];
+}

@@ -1,0 +1,117 @@
+"""The dashboard as its browser tests drive it: one page in a fresh browser context, what it
+asked of which host, and what went wrong in it (a script error, a console error, a file of the
+page that failed to load, an answer of 500 or more).
+
+A refused admin call is the page's business (it shows the refusal in its status line), so the
+browser's "Failed to load resource" line about it is not counted; a file of the page that fails
+to load, or any unplanned 500, is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Response, expect
+
+from contracts import load_schema
+from mockservers.testing import MockServer
+from tests.conftest import QP
+
+KEEPIT_HEADERS = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
+KEEPIT_QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
+XTRA_KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+WIDE = {"width": 1400, "height": 900}
+PHONE = {"width": 360, "height": 640}
+_RESOURCE_REFUSED = "Failed to load resource"
+
+
+@dataclass
+class Dashboard:
+    """The page of one test, what it requested, and the server behind it."""
+
+    page: Page
+    server: MockServer
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def open(self, tab: str = "journal") -> Dashboard:
+        self.page.goto(f"{self.server.url}/__admin/ui#{tab}")
+        return self
+
+    def tab(self, name: str) -> None:
+        self.page.click(f"#tabs button[data-tab={name}]")
+
+    def says_no_match(self) -> None:
+        """No row shows, and the page says nothing matches: not that there are no calls."""
+        expect(self.page.locator("#journal-nomatch")).to_be_visible()
+        expect(self.page.locator("#journal-empty")).to_be_hidden()
+
+    def rows(self) -> Locator:
+        return self.page.locator("#entries tbody tr")
+
+    def row(self, *texts: str) -> Locator:
+        rows = self.rows()
+        for text in texts:
+            rows = rows.filter(has_text=text)
+        return rows
+
+    def outside(self) -> list[str]:
+        """What the page asked of any other origin (a blob it made itself is its own)."""
+        own = (f"{self.server.url}/", f"blob:{self.server.url}/")
+        return [url for url in self.requests if not url.startswith(own)]
+
+    def _answered(self, response: Response) -> None:
+        page_file = response.url.startswith(f"{self.server.url}/__admin/ui")
+        if response.status >= 500 or (page_file and response.status >= 400):
+            self.errors.append(f"{response.status} {response.url}")
+
+    def _console(self, message: ConsoleMessage) -> None:
+        blocked = "Content Security Policy" in message.text  # the policy had to block something
+        if blocked or (message.type == "error" and not message.text.startswith(_RESOURCE_REFUSED)):
+            self.errors.append(message.text)
+
+
+def watch(
+    browser: Browser, server: MockServer, viewport: dict[str, int] | None = None
+) -> Iterator[Dashboard]:
+    """A fresh browser context on ``server``'s dashboard; after the test, no error in the page
+    and no request to another host."""
+    context = browser.new_context(viewport=viewport or WIDE)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    dashboard = Dashboard(page, server)
+    page.on("request", lambda request: dashboard.requests.append(request.url))
+    page.on("response", dashboard._answered)
+    page.on("pageerror", lambda error: dashboard.errors.append(str(error)))
+    page.on("console", dashboard._console)
+    try:
+        yield dashboard
+    finally:
+        context.close()
+    assert not dashboard.errors, dashboard.errors
+    assert dashboard.requests and not dashboard.outside(), dashboard.outside()
+
+
+def qp_login(http: httpx.Client, password: str = "demo") -> httpx.Response:
+    return http.get(QP, params={"login": "", "username": "demo", "password": password})
+
+
+def call_each_vendor(http: httpx.Client) -> None:
+    """One call to each fake, as a connector would make them."""
+    assert qp_login(http).json()["errorCode"] == "0"
+    xtra = [{"EMail": "anna@example.it", "Surname": "Rossi", "Name": "Anna", "WebReasonID": 13}]
+    answer = http.post(
+        "/xtra/api/sync/v1/irs/update", params={"contactForm": "true"}, headers=XTRA_KEYS, json=xtra
+    )
+    assert answer.status_code == 200
+    keepit = load_schema("keepit/insertClient_v3.request")["examples"][0]
+    http.post("/keepit/api", params=KEEPIT_QUERY, headers=KEEPIT_HEADERS, json=keepit)
+    token = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()["token"]
+    answer = http.post(
+        "/tsdigital/api/v3/items",
+        headers={"Authorization": f"Bearer {token}", "X-App-Name": "t", "X-App-Version": "1"},
+        json={"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}},
+    )
+    assert answer.status_code == 202

@@ -1,0 +1,211 @@
+"""The dashboard's layout and how it is reached, in headless Chromium: a phone's width without
+scrolling sideways, an open entry in sight beside (or below) a list that keeps its columns, the
+tab pattern from the keyboard, and what is chosen shown by more than a colour.
+
+The same set-up as ``test_dashboard.py``: one browser and one server for the module, a fresh
+browser context per test, no sleeping (``expect`` waits for what the page shows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from mockservers.testing import MockServer
+from tests.browser import MISSING, chromium, chromium_path
+
+pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwright")
+if chromium_path() is None:
+    pytest.skip(MISSING, allow_module_level=True)
+
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from tests.dashboard import PHONE, WIDE, Dashboard, call_each_vendor, qp_login, watch
+
+TABLET = {"width": 800, "height": 600}
+SELECTED, CURRENT = "aria-selected", "aria-current"
+NARROW_DESKTOP = {"width": 1024, "height": 768}
+
+# What a person who cannot tell the colours apart still sees of an element and its cells: the
+# glyphs put before or after them, weights, underlines, border widths.
+_SHAPE = """(node) => {
+  const shape = ["content", "font-weight", "font-style", "text-decoration-line",
+    "border-top-width", "border-right-width", "border-bottom-width", "border-left-width"];
+  const look = (element) => [null, "::before", "::after"]
+    .map((pseudo) => getComputedStyle(element, pseudo))
+    .map((style) => shape.map((name) => style.getPropertyValue(name)).join(" "))
+    .join(" | ");
+  return [node, ...node.children].map(look).join(" || ");
+}"""
+
+# The journal's column headings a person sees: displayed, and inside the list's box (a column
+# scrolled out of it, sideways, is out of sight).
+_COLUMNS_IN_SIGHT = """(box) => {
+  const sight = box.getBoundingClientRect();
+  return [...box.querySelectorAll("thead th")]
+    .filter((th) => th.getClientRects().length)
+    .filter((th) => {
+      const cell = th.getBoundingClientRect();
+      return cell.left >= sight.left - 1 && cell.right <= sight.right + 1;
+    })
+    .map((th) => th.textContent);
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[MockServer]:
+    with MockServer() as server:
+        yield server
+
+
+@pytest.fixture
+def kit(served: MockServer) -> Iterator[MockServer]:
+    """The kit back at its start (global scope reset, no sessions)."""
+    served.reset()
+    served.admin("DELETE", "/sessions")
+    yield served
+
+
+@pytest.fixture
+def ui(browser: Browser, kit: MockServer) -> Iterator[Dashboard]:
+    """The dashboard of that kit, on a wide screen."""
+    yield from watch(browser, kit)
+
+
+@pytest.fixture
+def http(served: MockServer) -> Iterator[httpx.Client]:
+    """A connector's calls to the fakes."""
+    with httpx.Client(base_url=served.url, timeout=10) as client:
+        yield client
+
+
+def sideways(page: Page) -> int:
+    """How far the page itself scrolls sideways, in CSS pixels."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def busy_kit(http: httpx.Client, kit: MockServer) -> dict:
+    """Calls to every fake, some in a session (the session column filled), a fault and a
+    session listed: every table of the page has rows. Answers the session."""
+    session = kit.admin("POST", "/sessions", json={"name": "ci-job-with-a-long-name-7"})
+    call_each_vendor(http)
+    credentials = session["credentials"]["quoparts"]
+    http.get("/quoparts/ws_quoparts.php", params={"login": "", **credentials})
+    qp_login(http, password="Wr0ng-pw")
+    kit.fault(vendor="keepit", kind="latency", latency_ms=10, times=5)
+    return session
+
+
+@pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone", "tablet"])
+def test_a_narrow_screen_never_scrolls_the_page_sideways_and_an_opened_entry_comes_into_view(
+    browser: Browser, kit: MockServer, http: httpx.Client, viewport: dict[str, int]
+) -> None:
+    """Below about 960 px the page scrolled sideways, and an opened entry landed below the
+    list, out of sight."""
+    busy_kit(http, kit)
+    for ui in watch(browser, kit, viewport):
+        ui.open()
+        expect(ui.rows()).to_have_count(6)
+        assert sideways(ui.page) == 0
+        ui.rows().last.click()  # the oldest: the list's end
+        entry = ui.page.locator("#entry")
+        expect(entry.locator("#entry-answer")).to_contain_text('"errorCode": "0"')
+        expect(entry.locator("h2")).to_be_in_viewport()
+        assert sideways(ui.page) == 0
+
+        for tab, filled in [
+            ("state", "#state-tables .tenant"),
+            ("controls", "#sessions tbody tr"),
+            ("coverage", "#coverage-tables .vendor"),
+        ]:
+            ui.tab(tab)
+            expect(ui.page.locator(filled).first).to_be_visible()
+            assert sideways(ui.page) == 0, tab
+        expect(ui.page.locator("#faults tbody tr")).to_have_count(1)
+
+
+@pytest.mark.parametrize("viewport", [WIDE, NARROW_DESKTOP, PHONE], ids=["wide", "1024", "phone"])
+def test_an_open_entry_leaves_every_column_of_the_list_in_sight(
+    browser: Browser, kit: MockServer, http: httpx.Client, viewport: dict[str, int]
+) -> None:
+    """With an entry open the list lost columns: the call hidden, and status, codes and the
+    rest pushed out of its box beside a wide entry."""
+    busy_kit(http, kit)
+    for ui in watch(browser, kit, viewport):
+        ui.open()
+        expect(ui.rows()).to_have_count(6)
+        box = ui.page.locator(".journal-split > .scroll")
+        closed = box.evaluate(_COLUMNS_IN_SIGHT)
+        assert {"time", "vendor", "operation"} <= set(closed)
+        ui.row("login", "101").click()
+        expect(ui.page.locator("#entry-answer")).to_contain_text('"errorCode": "101"')
+        assert box.evaluate(_COLUMNS_IN_SIGHT) == closed
+
+
+def test_the_tabs_follow_the_tab_pattern_from_the_keyboard(ui: Dashboard) -> None:
+    ui.open()
+    page = ui.page
+    tabs = page.get_by_role("tablist").get_by_role("tab")
+    expect(tabs).to_have_count(4)
+    for tab in tabs.all():  # each names the panel it shows, which is named by it
+        panel = page.locator(f"#{tab.get_attribute('aria-controls')}")
+        expect(panel).to_have_attribute("role", "tabpanel")
+        expect(panel).to_have_attribute("aria-labelledby", tab.get_attribute("id") or "")
+
+    journal = page.get_by_role("tab", name="Journal")
+    expect(journal).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tabpanel", name="Journal")).to_be_visible()
+    expect(page.get_by_role("tab", name="State")).to_have_attribute("tabindex", "-1")
+    journal.focus()
+    for key, shown in [("ArrowRight", "State"), ("End", "Coverage"), ("ArrowRight", "Journal")]:
+        page.keyboard.press(key)  # the last one round the end
+        expect(page.get_by_role("tab", name=shown)).to_be_focused()
+        expect(page.get_by_role("tab", name=shown)).to_have_attribute("aria-selected", "true")
+        expect(page.get_by_role("tabpanel", name=shown)).to_be_visible()
+        expect(page.get_by_role("tabpanel")).to_have_count(1)  # the others hidden
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Home")
+    expect(journal).to_be_focused()
+    page.keyboard.press("Tab")  # into the panel, not to the next tab
+    expect(page.locator("#f-vendor")).to_be_focused()
+
+
+def test_the_chosen_tab_the_open_entry_and_the_session_in_use_show_by_more_than_colour(
+    kit: MockServer, ui: Dashboard, http: httpx.Client
+) -> None:
+    """The open entry's row and the session in use differed by their background only."""
+    session = busy_kit(http, kit)
+    ui.open()
+    page = ui.page
+    expect(ui.rows()).to_have_count(6)
+
+    def chosen(locator: Locator, choose: Locator, state: str) -> None:
+        """Clicking ``choose`` sets ``state`` to "true" on ``locator``, which then looks
+        otherwise, colours aside."""
+        before = locator.evaluate(_SHAPE)
+        expect(locator).not_to_have_attribute(state, "true")
+        choose.click()
+        expect(locator).to_have_attribute(state, "true")
+        assert locator.evaluate(_SHAPE) != before
+
+    chosen(page.get_by_role("tab", name="State"), page.get_by_role("tab", name="State"), SELECTED)
+    journal = page.get_by_role("tab", name="Journal")
+    chosen(journal, journal, SELECTED)
+
+    row = ui.row("xtra")
+    chosen(row, row, CURRENT)
+    expect(page.locator("#entries tbody [aria-current]")).to_have_count(1)
+
+    ui.tab("controls")
+    in_use = page.locator(f'#sessions tr[data-id="{session["id"]}"]')
+    chosen(in_use, in_use.get_by_role("button", name="Use"), CURRENT)
