@@ -18,7 +18,7 @@ long-running fake holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -81,10 +81,23 @@ class TenantState:
         if held < value:
             self.reserve(sequence, value - held)
 
-    def _exhausted(self, sequence: str) -> KitError:
-        """Past 2^53 (only a state document that set a sequence near it gets there): the
-        vendor's 500, nothing given, so that the state still dumps and loads."""
-        detail = f"tenant {self.name!r}: sequence {sequence!r} would pass 2^53"
+    def check_room(
+        self, needs: Mapping[str, int], largest: int = LARGEST_ID, named: str = "2^53"
+    ) -> None:
+        """Refuse, as ``next`` past ``largest`` would, a call that may take more values of a
+        sequence (``needs``: sequence -> how many at most) than are left up to ``largest``
+        (``named`` in the refusal). A call that takes values one at a time while it writes
+        asks first: refused half-way, it would leave the records it had written."""
+        sequences = self.sequences
+        for sequence, count in needs.items():
+            if count and sequences.get(sequence, 0) + count > largest:
+                raise self._exhausted(sequence, named)
+
+    def _exhausted(self, sequence: str, named: str = "2^53") -> KitError:
+        """Past 2^53 (only a state document that set a sequence near it gets there), or past
+        a vendor's own bound: the vendor's 500, nothing given, so that the state still dumps
+        and loads."""
+        detail = f"tenant {self.name!r}: sequence {sequence!r} would pass {named}"
         return KitError("internal", detail, status=500)
 
     def get(self, collection: str, key: str) -> Any:

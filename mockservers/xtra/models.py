@@ -2,13 +2,15 @@
 contacts, identity documents and users, contact-form upserts and CRM activities.
 
 A record is checked completely before anything is written, so a record that fails stores
-nothing and consumes no IDs.
+nothing and consumes no IDs; a call whose records may need an ID past Int32 is refused (the
+vendor's 500) before any of them is written.
 """
 
 from __future__ import annotations
 
 import copy
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -192,14 +194,35 @@ def _echoed_id(value: Any) -> int:
     return value if is_id(value) and INT32_MIN <= value <= INT32_MAX else 0
 
 
-def new_id(tenant: TenantState, sequence: str) -> int:
-    """The next ID of an account's sequence; past Int32 (only a state document that set the
-    sequence near it gets there), the vendor's 500, no ID given, as past 2^53 (what the call
-    wrote before stays, as for any 500 of the in-memory store)."""
-    if tenant.sequences.get(sequence, 0) >= INT32_MAX:
-        detail = f"tenant {tenant.name!r}: sequence {sequence!r} would pass Int32 (XTRA's IDs)"
-        raise KitError("internal", detail, status=500)
-    return tenant.next(sequence)
+def ids_needed(
+    records: list[dict[str, Any]], contact_form: bool, keys: Mapping[str, int]
+) -> dict[str, int]:
+    """The most IDs of each sequence ``records`` (schema-valid) may take: an identity for each
+    record without an ID whose key names no identity (``keys``: the account's ExternalKeys),
+    a sub-record for each item without an ID, and for a contact form an e-mail contact and a
+    CRM activity. A record that names an ID may change its identity's key, which a later
+    record may then insert under: with one in the call, every record without an ID counts."""
+    needs: dict[str, int] = {}
+    without_id = unknown = 0
+    renames = False
+    for record in records:
+        if is_id(record.get("ID")):
+            renames = True
+        else:
+            without_id += 1
+            key = identity_key(record, contact_form)
+            if not key or key not in keys:
+                unknown += 1
+        for name, sequence in SUB_RECORD_SEQUENCES.items():
+            items = record.get(name)
+            if items:
+                new = sum(not is_id(item.get("ID")) for item in items)
+                needs[sequence] = needs.get(sequence, 0) + new
+    needs["identity"] = without_id if renames else unknown
+    if contact_form:
+        needs["contact"] = needs.get("contact", 0) + len(records)
+        needs["activity"] = len(records)
+    return needs
 
 
 def session_account(prefix: str, credentials: dict[str, Any]) -> Account:
@@ -332,7 +355,7 @@ class XtraModel(VendorModel):
             }
             tenant.hold("identity", user.irid)  # as a state load of it would
         stored = {
-            "ID": new_id(tenant, "user"),
+            "ID": tenant.next("user"),
             "Username": user.username,
             "Email": user.email,
             "Password": user.password,
@@ -476,6 +499,16 @@ class XtraModel(VendorModel):
         }
 
     # -- irs/update -----------------------------------------------------------------------------
+    def check_room(
+        self, tenant: TenantState, records: list[dict[str, Any]], contact_form: bool
+    ) -> None:
+        """The vendor's 500 for a call whose records may need an ID past Int32 (only a state
+        document sets a sequence near it), before any record is written: the IDs are taken
+        record by record, and a refusal half-way left the records before it written."""
+        keys = self._keys.get(tenant.name, {})
+        needs = ids_needed(records, contact_form, keys)
+        tenant.check_room(needs, INT32_MAX, "Int32 (XTRA's IDs)")
+
     def upsert(
         self,
         tenant: TenantState,
@@ -592,7 +625,7 @@ class XtraModel(VendorModel):
     ) -> Outcome:
         if existing is None:  # its ID, its SUB_RECORDS lists, then its columns
             identity = {
-                "ID": self._new_identity_id(tenant),
+                "ID": tenant.next("identity"),
                 "Destinations": [],
                 "Contacts": [],
                 "IdentityDocuments": [],
@@ -630,14 +663,6 @@ class XtraModel(VendorModel):
             self._record_activity(tenant, identity, record)
         return Outcome(identity["ID"], identity.get("ExternalKey"), None, destinations, contacts)
 
-    @staticmethod
-    def _new_identity_id(tenant: TenantState) -> int:
-        """The next identity ID of the account, skipping IDs fixtures already hold (IRID 1)."""
-        while True:
-            candidate = new_id(tenant, "identity")
-            if tenant.get(IDENTITIES, str(candidate)) is None:
-                return candidate
-
     def _write_users(
         self, tenant: TenantState, identity: dict[str, Any], users: list[dict[str, Any]]
     ) -> None:
@@ -652,7 +677,7 @@ class XtraModel(VendorModel):
                     (k, v) for k, v in given.items() if k not in ("ID", "Username", "Email")
                 )
                 continue
-            new = {**given, "ID": new_id(tenant, "user")}
+            new = {**given, "ID": tenant.next("user")}
             stored.append(new)
             names[new["Username"]] = (identity["ID"], new["ID"])
 
@@ -671,7 +696,7 @@ class XtraModel(VendorModel):
     def _record_activity(
         self, tenant: TenantState, identity: dict[str, Any], record: dict[str, Any]
     ) -> None:
-        number = new_id(tenant, "activity")
+        number = tenant.next("activity")
         activity = {
             "ID": number,
             "IRID": identity["ID"],
@@ -725,7 +750,7 @@ def _merge(
                 target.update(item)
             outcome[label] = target["ID"] if target is not None else None
             continue
-        new = {**item, "ID": new_id(tenant, sequence)}
+        new = {**item, "ID": tenant.next(sequence)}
         stored.append(new)
         by_id[new["ID"]] = new
         outcome[label] = new["ID"]
@@ -738,7 +763,7 @@ def _email_contact(tenant: TenantState, identity: dict[str, Any], email: str) ->
         if contact.get("FIDContactTypology") == EMAIL_TYPOLOGY and contact.get("Value") == email:
             return contact["ID"]
     contact = {
-        "ID": new_id(tenant, "contact"),
+        "ID": tenant.next("contact"),
         "FIDContactTypology": EMAIL_TYPOLOGY,
         "Value": email,
         "Default": not identity["Contacts"],
