@@ -1,10 +1,10 @@
 """KeepIT state and rules, free of HTTP: accounts, the call limit, customers and their sections.
 
-A batch is planned first and written after, so that a unique-constraint clash (HTTP 422) refuses
-the whole call with nothing stored. Each record is checked in the order of VENDORS.md: mandatory
-fields and types (done by the caller against the contract), then — for an update — that the
-customer exists, duplicates, the mappings rules, unique constraints; the first failing check
-decides the record's outcome.
+A batch is planned first and written after, so that a unique-constraint clash (HTTP 422), or
+progIds that would pass 2^53 (the vendor's 500), refuses the whole call with nothing stored.
+Each record is checked in the order of VENDORS.md: mandatory fields and types (done by the
+caller against the contract), then — for an update — that the customer exists, duplicates, the
+mappings rules, unique constraints; the first failing check decides the record's outcome.
 """
 
 from __future__ import annotations
@@ -289,6 +289,7 @@ class KeepItModel(VendorModel):
             plans.append(plan)
         if conflicts:
             return BatchResult(conflicts=conflicts)
+        tenant.check_room(ids_needed(plans))
         inserted, errors, duplicated = [], [], []
         for plan in plans:
             for behaviour in plan.behaviours:
@@ -393,6 +394,26 @@ class KeepItModel(VendorModel):
             "email": first_email(record),
             **reported,
         }
+
+
+def ids_needed(plans: list[Plan]) -> dict[str, int]:
+    """The most progIds of each sequence the batch's writes may take: one for each customer
+    inserted, each element of its sections, each makeup (an element or a makeup an update
+    matches keeps its own). The write takes them one at a time: a sequence that ran out
+    half-way (past 2^53: only a state document sets one near it) left the customers before
+    it written, so the batch asks first."""
+    needs: dict[str, int] = {}
+    for plan in plans:
+        if plan.kind != "ok":
+            continue
+        incoming = plan.incoming
+        if not plan.existing:
+            needs[SUBJECTS] = needs.get(SUBJECTS, 0) + 1
+        for section in sections_in(incoming):
+            needs[section.reported] = needs.get(section.reported, 0) + len(incoming[section.field])
+        if isinstance(incoming.get(MAKEUP), dict):
+            needs[MAKEUP_REPORTED] = needs.get(MAKEUP_REPORTED, 0) + 1
+    return needs
 
 
 def _given_up(plan: Plan) -> list[Key]:
