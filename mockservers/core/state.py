@@ -5,7 +5,10 @@ Every write goes through ``put``/``put_many`` or ``next``/``reserve`` (and whole
 ``reset``/``load``), each reported to the store's recorder as an operation on the vendor's state
 (``put``, ``put_many``, ``seq``, ``drop``, ``load``): that is what lets the kit keep writes in a
 state file or share them between processes without knowing any vendor. A ``load`` carries the
-tenant as ``TenantState.packed_dump`` gives it: its records as their JSON, not parsed again.
+tenant as ``TenantState.packed_dump`` gives it: its records as their JSON, not parsed again. A
+``put`` says whether its key is new, a ``put_many`` which of its keys are: a collection lists its
+records in the order their keys first came in (records are never removed one by one), and a
+shared store keeps that order for a process that reads the tenant back.
 
 Tenants belong to a scope: a session's tenants are named after it (``ms-<id>…``), the others
 are global. Resets and loads act on one scope and leave the others alone.
@@ -104,12 +107,14 @@ class TenantState:
         return self.collections[collection].get(key)
 
     def put(self, collection: str, key: str, record: Any) -> None:
-        self.collections[collection][key] = record
-        self._owner.recorded("put", (self.name, collection, key, record))
+        added = self.collections[collection].put(key, record)
+        self._owner.recorded("put", (self.name, collection, key, record, added))
 
     def put_many(self, collection: str, records: dict[str, Any]) -> None:
-        self.collections[collection].update(records)
-        self._owner.recorded("put_many", (self.name, collection, records))
+        kept = self.collections[collection]
+        added = kept.new_keys(records) if self._owner.record is not None else []
+        kept.update(records)
+        self._owner.recorded("put_many", (self.name, collection, records, added))
 
     def values(self, collection: str) -> Iterator[Any]:
         return iter(self.collections[collection].values())
