@@ -126,8 +126,9 @@ class TenantState:
         return not self.sequences and not any(self.collections.values())
 
     def dump(self) -> dict[str, Any]:
+        """The sequences by name, each collection's records in the order their keys came in."""
         collections = {name: records.unpacked() for name, records in self.collections.items()}
-        return {SEQUENCES: dict(self.sequences), **collections}
+        return {SEQUENCES: dict(sorted(self.sequences.items())), **collections}
 
     def packed_dump(self) -> dict[str, Any]:
         """``dump``'s shape with each record as its JSON bytes (what a store writes as is)."""
@@ -177,13 +178,16 @@ class VendorState:
             self.recorded("drop", (name,))
 
     def dump(self, scope: str | None = None) -> dict[str, Any]:
-        """The scope's tenants; one that holds nothing (no record, no sequence) is no tenant:
-        a call that only looked one up made it, and a shared store does not keep it."""
+        """The scope's tenants, by name; one that holds nothing (no record, no sequence) is no
+        tenant: a call that only looked one up made it, and a shared store does not keep it.
+        By name, not in the order this process met them: another process (or this one after
+        a reload) meets them in another order."""
+        tenants = self.tenants
         return {
             "tenants": {
-                name: t.dump()
-                for name, t in self.tenants.items()
-                if in_scope(name, scope) and not t.empty()
+                name: tenants[name].dump()
+                for name in sorted(tenants)
+                if in_scope(name, scope) and not tenants[name].empty()
             }
         }
 
