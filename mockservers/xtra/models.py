@@ -245,6 +245,8 @@ class XtraModel(VendorModel):
         self.clock = kit.clock
         self.state = state
         self.accounts: dict[str, Account] = {a.public_key: a for a in settings.all_accounts()}
+        self._rank = {account.name: rank for rank, account in enumerate(self.accounts.values())}
+        """Each configured account's place in the configuration (the demo account first)."""
         self.tokens = TokenStore(kit.clock, shared=kit.store.map("tokens:xtra"))
         # Derived indexes, per tenant (never dumped): ExternalKey -> ID, Username -> (IRID, ID).
         self._keys: dict[str, dict[str, int]] = {}
@@ -460,8 +462,10 @@ class XtraModel(VendorModel):
             if account is None:
                 raise self.keys_refused(headers)
             tenants = [account.name]
-        else:  # every account of the caller's scope
-            tenants = [name for name in self._users if in_scope(name, current_id())]
+        else:  # every account of the caller's scope, in the order of ``_login_order``
+            scope = current_id()
+            candidates = [name for name in self._users if in_scope(name, scope)]
+            tenants = sorted(candidates, key=self._login_order)
         for name in tenants:
             found = self._users.get(name, {}).get(username)
             if found is None:
@@ -478,6 +482,13 @@ class XtraModel(VendorModel):
                 return self._session(name, identity, user)
         met(coverage.LOGIN_REFUSED)
         raise self.forbidden("Credenziali non valide", f"no user {username!r} with that password")
+
+    def _login_order(self, tenant: str) -> tuple[int, str]:
+        """Where a login without a key pair looks for its user: the configured accounts in
+        the configuration's order, then the others (a session's, a state document's) by name.
+        A username and password several accounts share log in to the first; not the order a
+        process met the accounts in, which a shared store's reload does not keep."""
+        return self._rank.get(tenant, len(self._rank)), tenant
 
     def _session(
         self, tenant: str, identity: dict[str, Any], user: dict[str, Any]
