@@ -236,7 +236,7 @@ class KeepItModel(VendorModel):
         belong to is the load's to check."""
         probe = VendorState(self.state.vendor, self.state.collection_names)
         for tenant in probe.parse(document).values():
-            owners_of(tenant)
+            _refuse_shared(tenant)
             for key, record in tenant.collections[SUBJECTS].items():
                 prog_id = record.get("progId")
                 if not _is_prog_id(prog_id, key):
@@ -496,12 +496,40 @@ def _unusable_part(record: dict[str, Any]) -> str:
     return ""
 
 
+def _refuse_shared(tenant: TenantState) -> None:
+    """A unique key (a code in its system, an e-mail, a mapping, a card) is one customer's:
+    between two, a process would find the one its index met last, which another process (a
+    reload, a replay of the updates since) need not have met last."""
+    owners: dict[Key, str] = {}
+    for prog_id, record in tenant.collections[SUBJECTS].items():
+        for key in _keys_of(tenant, prog_id, record):
+            if owners.setdefault(key, prog_id) != prog_id:
+                raise StateError(
+                    f"tenant {tenant.name!r}, customer {prog_id!r}: {_KEY_NAMES[key[0]]}"
+                    f" {'/'.join(key[1:])!r} is held by customer {owners[key]!r}"
+                )
+
+
+_KEY_NAMES = {
+    "code": "the customerCode (system/code)",
+    "email": "the e-mail",
+    "map": "the mapping (system/externalField/externalCode)",
+    "card": "the card",
+}
+"""What each kind of unique key is, as a refusal names it."""
+
+
+def _keys_of(tenant: TenantState, prog_id: str, record: Any) -> list[Key]:
+    """A stored customer's unique keys; a customer they cannot be read from is refused."""
+    try:
+        return unique_keys(record)
+    except (AttributeError, TypeError) as exc:
+        raise StateError(f"tenant {tenant.name!r}: customer {prog_id!r} is malformed") from exc
+
+
 def owners_of(tenant: TenantState) -> dict[Key, str]:
     """The unique-key index of a tenant, from its stored customers."""
     owners: dict[Key, str] = {}
     for prog_id, record in tenant.collections[SUBJECTS].items():
-        try:
-            owners.update(dict.fromkeys(unique_keys(record), str(prog_id)))
-        except (AttributeError, TypeError) as exc:
-            raise StateError(f"tenant {tenant.name!r}: customer {prog_id!r} is malformed") from exc
+        owners.update(dict.fromkeys(_keys_of(tenant, prog_id, record), prog_id))
     return owners
