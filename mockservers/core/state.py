@@ -85,14 +85,22 @@ class TenantState:
             self.reserve(sequence, value - held)
 
     def check_room(
-        self, needs: Mapping[str, int], largest: int = LARGEST_ID, named: str = "2^53"
+        self,
+        needs: Callable[[], Mapping[str, int]],
+        at_most: int,
+        largest: int = LARGEST_ID,
+        named: str = "2^53",
     ) -> None:
-        """Refuse, as ``next`` past ``largest`` would, a call that may take more values of a
-        sequence (``needs``: sequence -> how many at most) than are left up to ``largest``
-        (``named`` in the refusal). A call that takes values one at a time while it writes
-        asks first: refused half-way, it would leave the records it had written."""
+        """Refuse, as ``next`` past ``largest`` would (``named`` in the refusal), a call that
+        may take more values of a sequence than are left up to ``largest``. A call that takes
+        values one at a time as it writes asks first: refused half-way, it would leave what it
+        had written. ``at_most`` bounds the values the call takes in all: while that many
+        cannot reach ``largest`` (only a state document sets a sequence that near its end),
+        the call's ``needs`` (sequence -> how many at most) are not even counted."""
         sequences = self.sequences
-        for sequence, count in needs.items():
+        if max(sequences.values(), default=0) + at_most <= largest:
+            return
+        for sequence, count in needs().items():
             if count and sequences.get(sequence, 0) + count > largest:
                 raise self._exhausted(sequence, named)
 

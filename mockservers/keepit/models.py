@@ -289,7 +289,8 @@ class KeepItModel(VendorModel):
             plans.append(plan)
         if conflicts:
             return BatchResult(conflicts=conflicts)
-        tenant.check_room(ids_needed(plans))
+        # At most one progId per byte of the body: counted only that near 2^53.
+        tenant.check_room(lambda: ids_needed(plans), self.kit.max_body_bytes)
         inserted, errors, duplicated = [], [], []
         for plan in plans:
             for behaviour in plan.behaviours:

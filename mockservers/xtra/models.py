@@ -542,10 +542,16 @@ class XtraModel(VendorModel):
     ) -> None:
         """The vendor's 500 for a call whose records may need an ID past Int32 (only a state
         document sets a sequence near it), before any record is written: the IDs are taken
-        record by record, and a refusal half-way left the records before it written."""
+        record by record, and a refusal half-way left the records before it written. A call
+        takes at most one ID per byte of its body: only one that many could take past Int32
+        counts them."""
         keys = self._keys.get(tenant.name, {})
-        needs = ids_needed(records, contact_form, keys)
-        tenant.check_room(needs, INT32_MAX, "Int32 (XTRA's IDs)")
+        tenant.check_room(
+            lambda: ids_needed(records, contact_form, keys),
+            self.kit.max_body_bytes,
+            INT32_MAX,
+            "Int32 (XTRA's IDs)",
+        )
 
     def upsert(
         self,
