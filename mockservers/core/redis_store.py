@@ -32,7 +32,7 @@ import itertools
 import math
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import hiredis
@@ -222,11 +222,15 @@ class Writes:
                 words += (field, value)
             self._commands.append(words)
 
-    def append(self, key: str, values: list[str]) -> None:
+    def append(self, key: str, values: Sequence[str]) -> None:
         """Push ``values`` at the end of a list: kept until the batch's commands (nothing of
         the batch reads or trims the list meanwhile), or until the list is deleted."""
         if values:
-            self._appends.setdefault(key, []).extend(values)
+            found = self._appends.get(key)
+            if found is None:
+                self._appends[key] = list(values)
+            else:
+                found += values
 
     def hdel(self, key: str, field: str) -> None:
         self._flush_hash(key)
@@ -829,21 +833,24 @@ class RedisStore(Store):
         if operation == "seq":
             pipe.hset(key, f"{SEQUENCES}{_SEP}{args[1]}", str(args[2]))
             return (state.name, operation, args)
-        # put (tenant, collection, key, record, new?); put_many (..., records, new keys)
-        collection = args[1]
-        if operation == "put":
-            put, added = {args[2]: args[3]}, [args[2]] if args[4] else []
-        else:
-            put, added = args[2], args[3]
-        mapping = {}
-        for k, v in put.items():
-            packed = _json(v)
-            mapping[f"{collection}{_SEP}{k}"] = packed
+        prefix = f"{args[1]}{_SEP}"  # the collection's part of its records' fields
+        if operation == "put":  # (tenant, collection, key, record, new?)
+            field, packed = prefix + args[2], _json(args[3])
+            pipe.hset(key, field, packed)
             records.append(packed)
-        if mapping:
+            if args[4]:
+                pipe.append(order, (field,))
+            return (state.name, "records", (tenant, args[1], [args[2]]))
+        put = args[2]  # put_many (tenant, collection, records, new keys)
+        if put:
+            mapping = {}
+            for k, v in put.items():
+                packed = _json(v)
+                mapping[prefix + k] = packed
+                records.append(packed)
             pipe.hset(key, mapping=mapping)
-            pipe.append(order, [f"{collection}{_SEP}{k}" for k in added])
-        return (state.name, "records", (tenant, collection, list(put)))
+            pipe.append(order, [prefix + k for k in args[3]])
+        return (state.name, "records", (tenant, args[1], list(put)))
 
     def _write_journal(
         self, pipe: Any, journal: Journal, operation: str, args: tuple[Any, ...]
