@@ -98,7 +98,7 @@ class TenantState:
         cannot reach ``largest`` (only a state document sets a sequence that near its end),
         the call's ``needs`` (sequence -> how many at most) are not even counted."""
         sequences = self.sequences
-        if max(sequences.values(), default=0) + at_most <= largest:
+        if (max(sequences.values()) if sequences else 0) + at_most <= largest:
             return
         for sequence, count in needs().items():
             if count and sequences.get(sequence, 0) + count > largest:

@@ -224,11 +224,12 @@ def _echoed_id(value: Any) -> int:
 def ids_needed(
     records: list[dict[str, Any]], contact_form: bool, keys: Mapping[str, int]
 ) -> dict[str, int]:
-    """The most IDs of each sequence ``records`` (schema-valid) may take: an identity for each
-    record without an ID whose key names no identity (``keys``: the account's ExternalKeys),
-    a sub-record for each item without an ID, and for a contact form an e-mail contact and a
-    CRM activity. A record that names an ID may change its identity's key, which a later
-    record may then insert under: with one in the call, every record without an ID counts."""
+    """The most IDs of each sequence ``records`` may take: an identity for each record without
+    an ID whose key names no identity (``keys``: the account's ExternalKeys), a sub-record for
+    each item without an ID, and for a contact form an e-mail contact and a CRM activity
+    (counted before the records are checked: one that fails counts all the same). A record
+    that names an ID may change its identity's key, which a later record may then insert
+    under: with one in the call, every record without an ID counts."""
     needs: dict[str, int] = {}
     without_id = unknown = 0
     renames = False
@@ -242,8 +243,8 @@ def ids_needed(
                 unknown += 1
         for name, sequence in SUB_RECORD_SEQUENCES.items():
             items = record.get(name)
-            if items:
-                new = sum(not is_id(item.get("ID")) for item in items)
+            if isinstance(items, list):
+                new = sum(not (isinstance(i, dict) and is_id(i.get("ID"))) for i in items)
                 needs[sequence] = needs.get(sequence, 0) + new
     needs["identity"] = without_id if renames else unknown
     if contact_form:
@@ -541,10 +542,10 @@ class XtraModel(VendorModel):
         self, tenant: TenantState, records: list[dict[str, Any]], contact_form: bool
     ) -> None:
         """The vendor's 500 for a call whose records may need an ID past Int32 (only a state
-        document sets a sequence near it), before any record is written: the IDs are taken
-        record by record, and a refusal half-way left the records before it written. A call
-        takes at most one ID per byte of its body: only one that many could take past Int32
-        counts them."""
+        document sets a sequence near it), before any record is checked or written: the IDs
+        are taken record by record, and a refusal half-way left the records before it
+        written. A call takes at most one ID per byte of its body: only one that many could
+        take past Int32 counts them."""
         keys = self._keys.get(tenant.name, {})
         tenant.check_room(
             lambda: ids_needed(records, contact_form, keys),

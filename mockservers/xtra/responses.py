@@ -197,15 +197,14 @@ def update_identities(model: XtraModel, call: Call) -> Response:
                 "the body is not an array of objects",
             )
         model.check_scope(caller, body, contact_form)
-        schema = _RECORD[contact_form]
-        checked = [(record, schema.check(record)) for record in body]
-        valid = [record for record, violations in checked if not violations]
-        model.check_room(caller.tenant, valid, contact_form)
+        model.check_room(caller.tenant, body, contact_form)
         # The call reaches its records: now the fault applies (a refused call keeps it).
         fail_documents = call.take_fault(DOCUMENT_FAULT) is not None
+        schema = _RECORD[contact_form]
         ignored = _IGNORED[contact_form]
         records = []
-        for index, (record, violations) in enumerate(checked):
+        for index, record in enumerate(body):
+            violations = schema.check(record)
             if violations:
                 call.explain(f"[{index}]: {diagnosis(violations, 'record')}")
                 error = RecordError(INVALID, f"{INVALID_TEXT}: {describe(violations)}")

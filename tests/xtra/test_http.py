@@ -927,6 +927,16 @@ def test_a_call_whose_ids_would_pass_int32_half_way_writes_nothing(
     assert state(http)["sequences"][sequence] == INT32_MAX
 
 
+def test_a_record_that_breaks_its_schema_is_counted_too(http: httpx.Client) -> None:
+    """The count comes before the records are checked: a record that breaks its schema (its
+    Contacts no list) counts as the others do, and never breaks the count."""
+    near_int32(http, "identity", 2)
+    batch = [NEW, NEW | {"Contacts": 5}]
+    assert [code_of(outcome) for outcome in records(http, batch)] == [None, "ER.IR.INVAL"]
+    near_int32(http, "identity", 1)
+    assert update(http, batch).status_code == 500
+
+
 def test_an_update_that_frees_a_key_counts_the_insert_under_it(http: httpx.Client) -> None:
     """An update may change its identity's ExternalKey; a later record of the call with the old
     key is then an insert. With the account's identity IDs run out, that call is the 500 and
