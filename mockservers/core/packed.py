@@ -51,6 +51,19 @@ class PackedRecords(MutableMapping[str, Any]):
     def __setitem__(self, key: str, record: Any) -> None:
         self._packed[key] = pack(record)
 
+    def put(self, key: str, record: Any) -> bool:
+        """Keep ``record`` under ``key``; whether the key is new (it then comes last: the
+        records keep the order their keys first came in, which a shared store keeps too)."""
+        packed = self._packed
+        new = key not in packed
+        packed[key] = pack(record)
+        return new
+
+    def new_keys(self, records: Iterable[str]) -> list[str]:
+        """The keys of ``records`` not kept yet, in their order."""
+        packed = self._packed
+        return [key for key in records if key not in packed]
+
     def put_packed(self, key: str, packed: bytes) -> None:
         """Keep a record packed elsewhere (another process's write, as Redis hands it over)."""
         self._packed[key] = packed

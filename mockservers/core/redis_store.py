@@ -28,10 +28,11 @@ import asyncio
 import contextlib
 import contextvars
 import dataclasses
+import itertools
 import math
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import hiredis
@@ -170,8 +171,9 @@ class Writes:
     """The Redis commands of one commit, sent between ``MULTI`` and ``EXEC``. A set membership
     or a list trim asked for several times in a batch is sent once, the fields a batch sets in
     one hash go in one ``HSET`` (a tenant's records and sequences: one command for the batch,
-    not two per call), and the values a batch pushes onto one list in a row go in one
-    ``RPUSH``. Large commands are cut in pieces of ``CHUNK`` values."""
+    not two per call), the values a batch appends to one list (``append``: a tenant's new
+    keys) in one ``RPUSH``, and so do the values it pushes onto one list in a row. Large
+    commands are cut in pieces of ``CHUNK`` values."""
 
     CHUNK = 1000
 
@@ -179,6 +181,7 @@ class Writes:
         self._commands: list[list[Any]] = []
         self._members: set[tuple[str, str]] = set()
         self._hashes: dict[str, dict[str, str | bytes]] = {}
+        self._appends: dict[str, list[str]] = {}
         self._journals: dict[str, JournalAppends] = {}
 
     def command(self, *words: Any) -> None:
@@ -189,6 +192,9 @@ class Writes:
         their bound); then its set memberships."""
         for key in list(self._hashes):
             self._flush_hash(key)
+        for key, values in self._appends.items():
+            self.rpush(key, *values)
+        self._appends = {}
         for key in list(self._journals):
             self._flush_journal(key)
         found: list[Command] = [tuple(words) for words in self._commands]
@@ -216,12 +222,23 @@ class Writes:
                 words += (field, value)
             self._commands.append(words)
 
+    def append(self, key: str, values: Sequence[str]) -> None:
+        """Push ``values`` at the end of a list: kept until the batch's commands (nothing of
+        the batch reads or trims the list meanwhile), or until the list is deleted."""
+        if values:
+            found = self._appends.get(key)
+            if found is None:
+                self._appends[key] = list(values)
+            else:
+                found += values
+
     def hdel(self, key: str, field: str) -> None:
         self._flush_hash(key)
         self.command("HDEL", key, field)
 
     def delete(self, key: str) -> None:
         self._hashes.pop(key, None)  # whatever the batch set in it goes with it
+        self._appends.pop(key, None)
         self._flush_journal(key)
         self.command("DEL", key)
 
@@ -790,34 +807,50 @@ class RedisStore(Store):
     ) -> Op:
         tenant = args[0]
         key = self.key("state", state.vendor, tenant)
+        order = self.key("state-order", state.vendor, tenant)
         tenants = self.key("tenants", state.vendor)
         if operation in ("drop", "load"):
             pipe.delete(key)
+            pipe.delete(order)
             pipe.srem(tenants, tenant)
             if operation == "drop":
                 return (state.name, operation, args)
             fields: dict[str, str | bytes] = {}
+            listed: list[str] = []  # the records' fields, in the tenant's order
             for collection, kept in args[1].items():  # records as their JSON already
-                for k, v in kept.items():
-                    fields[f"{collection}{_SEP}{k}"] = str(v) if collection == SEQUENCES else v
+                if collection == SEQUENCES:
+                    fields.update((f"{SEQUENCES}{_SEP}{k}", str(v)) for k, v in kept.items())
+                    continue
+                named = [f"{collection}{_SEP}{k}" for k in kept]
+                fields.update(zip(named, kept.values(), strict=True))
+                listed += named
             pipe.sadd(tenants, tenant)
             if fields:
                 pipe.hset(key, mapping=fields)
+                pipe.append(order, listed)
             return (state.name, "reload", (tenant,))
         pipe.sadd(tenants, tenant)
         if operation == "seq":
             pipe.hset(key, f"{SEQUENCES}{_SEP}{args[1]}", str(args[2]))
             return (state.name, operation, args)
-        collection = args[1]  # put (tenant, collection, key, record); put_many (..., records)
-        put = {args[2]: args[3]} if operation == "put" else args[2]
-        mapping = {}
-        for k, v in put.items():
-            packed = _json(v)
-            mapping[f"{collection}{_SEP}{k}"] = packed
+        prefix = f"{args[1]}{_SEP}"  # the collection's part of its records' fields
+        if operation == "put":  # (tenant, collection, key, record, new?)
+            field, packed = prefix + args[2], _json(args[3])
+            pipe.hset(key, field, packed)
             records.append(packed)
-        if mapping:
+            if args[4]:
+                pipe.append(order, (field,))
+            return (state.name, "records", (tenant, args[1], [args[2]]))
+        put = args[2]  # put_many (tenant, collection, records, new keys)
+        if put:
+            mapping = {}
+            for k, v in put.items():
+                packed = _json(v)
+                mapping[prefix + k] = packed
+                records.append(packed)
             pipe.hset(key, mapping=mapping)
-        return (state.name, "records", (tenant, collection, list(put)))
+            pipe.append(order, [prefix + k for k in args[3]])
+        return (state.name, "records", (tenant, args[1], list(put)))
 
     def _write_journal(
         self, pipe: Any, journal: Journal, operation: str, args: tuple[Any, ...]
@@ -900,21 +933,41 @@ class RedisStore(Store):
         )
         tenants: dict[str, TenantState] = {}
         for name in members:
-            tenant = tenants[name] = TenantState(state, name)
-            async for piece in self._hash_pieces(self.key("state", state.vendor, name)):
-                for field, value in piece.items():
-                    collection, _, key = field.decode().partition(_SEP)
-                    if collection == SEQUENCES:
-                        tenant.sequences[key] = int(value)
-                    else:
-                        self._check_collection(state, name, collection)
-                        tenant.collections[collection].put_packed(key, value)
+            tenants[name] = await self._read_tenant(state, name)
         if only is not None:
             state.replace(tenants[only])
             return
         state.tenants = tenants
         if state.on_reload is not None:
             state.on_reload()
+
+    async def _read_tenant(self, state: VendorState, name: str) -> TenantState:
+        """A tenant as Redis keeps it: its records in the order their keys first came in (the
+        tenant's order list: a hash has no order of its own). Its sequences, and the records
+        the list does not name (an earlier version of the kit kept no list: they came first),
+        come as the hash hands them, then the records the list names."""
+        fields: dict[bytes, bytes] = {}
+        async for piece in self._hash_pieces(self.key("state", state.vendor, name)):
+            fields.update(piece)
+        listed: list[tuple[bytes, bytes]] = []
+        async for ordered in self._list_pieces(self.key("state-order", state.vendor, name)):
+            for field in ordered:
+                value = fields.pop(field, None)
+                if value is not None:
+                    listed.append((field, value))
+        tenant = TenantState(state, name)
+        for field, value in itertools.chain(fields.items(), listed):
+            self._keep(state, tenant, field, value)
+        return tenant
+
+    def _keep(self, state: VendorState, tenant: TenantState, field: bytes, value: bytes) -> None:
+        """One field of a tenant's hash into the tenant: a sequence, or a record as it is."""
+        collection, _, key = field.decode().partition(_SEP)
+        if collection == SEQUENCES:
+            tenant.sequences[key] = int(value)
+        else:
+            self._check_collection(state, tenant.name, collection)
+            tenant.collections[collection].put_packed(key, value)
 
     def _check_collection(self, state: VendorState, tenant: str, collection: str) -> None:
         """Refuse records of a collection the vendor does not have: another version of the kit
@@ -935,6 +988,18 @@ class RedisStore(Store):
             yield piece
             if cursor == 0:
                 return
+
+    async def _list_pieces(self, key: str) -> AsyncIterator[list[bytes]]:
+        """A list's values, ``HASH_PIECE`` at a time (under the lock: nothing writes it)."""
+        assert self._redis is not None
+        start = 0
+        while True:
+            piece = await self._redis.lrange(key, start, start + HASH_PIECE - 1)
+            if piece:
+                yield piece
+            if len(piece) < HASH_PIECE:
+                return
+            start += HASH_PIECE
 
     async def _reload_windows(self, name: str, windows: Windows) -> None:
         assert self._redis is not None

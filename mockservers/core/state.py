@@ -5,7 +5,10 @@ Every write goes through ``put``/``put_many`` or ``next``/``reserve`` (and whole
 ``reset``/``load``), each reported to the store's recorder as an operation on the vendor's state
 (``put``, ``put_many``, ``seq``, ``drop``, ``load``): that is what lets the kit keep writes in a
 state file or share them between processes without knowing any vendor. A ``load`` carries the
-tenant as ``TenantState.packed_dump`` gives it: its records as their JSON, not parsed again.
+tenant as ``TenantState.packed_dump`` gives it: its records as their JSON, not parsed again. A
+``put`` says whether its key is new, a ``put_many`` which of its keys are: a collection lists its
+records in the order their keys first came in (records are never removed one by one), and a
+shared store keeps that order for a process that reads the tenant back.
 
 Tenants belong to a scope: a session's tenants are named after it (``ms-<id>…``), the others
 are global. Resets and loads act on one scope and leave the others alone.
@@ -18,7 +21,7 @@ long-running fake holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -81,22 +84,45 @@ class TenantState:
         if held < value:
             self.reserve(sequence, value - held)
 
-    def _exhausted(self, sequence: str) -> KitError:
-        """Past 2^53 (only a state document that set a sequence near it gets there): the
-        vendor's 500, nothing given, so that the state still dumps and loads."""
-        detail = f"tenant {self.name!r}: sequence {sequence!r} would pass 2^53"
+    def check_room(
+        self,
+        needs: Callable[[], Mapping[str, int]],
+        at_most: int,
+        largest: int = LARGEST_ID,
+        named: str = "2^53",
+    ) -> None:
+        """Refuse, as ``next`` past ``largest`` would (``named`` in the refusal), a call that
+        may take more values of a sequence than are left up to ``largest``. A call that takes
+        values one at a time as it writes asks first: refused half-way, it would leave what it
+        had written. ``at_most`` bounds the values the call takes in all: while that many
+        cannot reach ``largest`` (only a state document sets a sequence that near its end),
+        the call's ``needs`` (sequence -> how many at most) are not even counted."""
+        sequences = self.sequences
+        if (max(sequences.values()) if sequences else 0) + at_most <= largest:
+            return
+        for sequence, count in needs().items():
+            if count and sequences.get(sequence, 0) + count > largest:
+                raise self._exhausted(sequence, named)
+
+    def _exhausted(self, sequence: str, named: str = "2^53") -> KitError:
+        """Past 2^53 (only a state document that set a sequence near it gets there), or past
+        a vendor's own bound: the vendor's 500, nothing given, so that the state still dumps
+        and loads."""
+        detail = f"tenant {self.name!r}: sequence {sequence!r} would pass {named}"
         return KitError("internal", detail, status=500)
 
     def get(self, collection: str, key: str) -> Any:
         return self.collections[collection].get(key)
 
     def put(self, collection: str, key: str, record: Any) -> None:
-        self.collections[collection][key] = record
-        self._owner.recorded("put", (self.name, collection, key, record))
+        added = self.collections[collection].put(key, record)
+        self._owner.recorded("put", (self.name, collection, key, record, added))
 
     def put_many(self, collection: str, records: dict[str, Any]) -> None:
-        self.collections[collection].update(records)
-        self._owner.recorded("put_many", (self.name, collection, records))
+        kept = self.collections[collection]
+        added = kept.new_keys(records) if self._owner.record is not None else []
+        kept.update(records)
+        self._owner.recorded("put_many", (self.name, collection, records, added))
 
     def values(self, collection: str) -> Iterator[Any]:
         return iter(self.collections[collection].values())
@@ -108,8 +134,9 @@ class TenantState:
         return not self.sequences and not any(self.collections.values())
 
     def dump(self) -> dict[str, Any]:
+        """The sequences by name, each collection's records in the order their keys came in."""
         collections = {name: records.unpacked() for name, records in self.collections.items()}
-        return {SEQUENCES: dict(self.sequences), **collections}
+        return {SEQUENCES: dict(sorted(self.sequences.items())), **collections}
 
     def packed_dump(self) -> dict[str, Any]:
         """``dump``'s shape with each record as its JSON bytes (what a store writes as is)."""
@@ -159,13 +186,16 @@ class VendorState:
             self.recorded("drop", (name,))
 
     def dump(self, scope: str | None = None) -> dict[str, Any]:
-        """The scope's tenants; one that holds nothing (no record, no sequence) is no tenant:
-        a call that only looked one up made it, and a shared store does not keep it."""
+        """The scope's tenants, by name; one that holds nothing (no record, no sequence) is no
+        tenant: a call that only looked one up made it, and a shared store does not keep it.
+        By name, not in the order this process met them: another process (or this one after
+        a reload) meets them in another order."""
+        tenants = self.tenants
         return {
             "tenants": {
-                name: t.dump()
-                for name, t in self.tenants.items()
-                if in_scope(name, scope) and not t.empty()
+                name: tenants[name].dump()
+                for name in sorted(tenants)
+                if in_scope(name, scope) and not tenants[name].empty()
             }
         }
 

@@ -1,10 +1,10 @@
 """KeepIT state and rules, free of HTTP: accounts, the call limit, customers and their sections.
 
-A batch is planned first and written after, so that a unique-constraint clash (HTTP 422) refuses
-the whole call with nothing stored. Each record is checked in the order of VENDORS.md: mandatory
-fields and types (done by the caller against the contract), then — for an update — that the
-customer exists, duplicates, the mappings rules, unique constraints; the first failing check
-decides the record's outcome.
+A batch is planned first and written after, so that a unique-constraint clash (HTTP 422), or
+progIds that would pass 2^53 (the vendor's 500), refuses the whole call with nothing stored.
+Each record is checked in the order of VENDORS.md: mandatory fields and types (done by the
+caller against the contract), then — for an update — that the customer exists, duplicates, the
+mappings rules, unique constraints; the first failing check decides the record's outcome.
 """
 
 from __future__ import annotations
@@ -236,7 +236,7 @@ class KeepItModel(VendorModel):
         belong to is the load's to check."""
         probe = VendorState(self.state.vendor, self.state.collection_names)
         for tenant in probe.parse(document).values():
-            owners_of(tenant)
+            _refuse_shared(tenant)
             for key, record in tenant.collections[SUBJECTS].items():
                 prog_id = record.get("progId")
                 if not _is_prog_id(prog_id, key):
@@ -289,6 +289,8 @@ class KeepItModel(VendorModel):
             plans.append(plan)
         if conflicts:
             return BatchResult(conflicts=conflicts)
+        # At most one progId per byte of the body: counted only that near 2^53.
+        tenant.check_room(lambda: ids_needed(plans), self.kit.max_body_bytes)
         inserted, errors, duplicated = [], [], []
         for plan in plans:
             for behaviour in plan.behaviours:
@@ -395,6 +397,26 @@ class KeepItModel(VendorModel):
         }
 
 
+def ids_needed(plans: list[Plan]) -> dict[str, int]:
+    """The most progIds of each sequence the batch's writes may take: one for each customer
+    inserted, each element of its sections, each makeup (an element or a makeup an update
+    matches keeps its own). The write takes them one at a time: a sequence that ran out
+    half-way (past 2^53: only a state document sets one near it) left the customers before
+    it written, so the batch asks first."""
+    needs: dict[str, int] = {}
+    for plan in plans:
+        if plan.kind != "ok":
+            continue
+        incoming = plan.incoming
+        if not plan.existing:
+            needs[SUBJECTS] = needs.get(SUBJECTS, 0) + 1
+        for section in sections_in(incoming):
+            needs[section.reported] = needs.get(section.reported, 0) + len(incoming[section.field])
+        if isinstance(incoming.get(MAKEUP), dict):
+            needs[MAKEUP_REPORTED] = needs.get(MAKEUP_REPORTED, 0) + 1
+    return needs
+
+
 def _given_up(plan: Plan) -> list[Key]:
     """The unique keys an update's customer holds now and will not hold after it."""
     if not plan.existing:
@@ -475,12 +497,40 @@ def _unusable_part(record: dict[str, Any]) -> str:
     return ""
 
 
+def _refuse_shared(tenant: TenantState) -> None:
+    """A unique key (a code in its system, an e-mail, a mapping, a card) is one customer's:
+    between two, a process would find the one its index met last, which another process (a
+    reload, a replay of the updates since) need not have met last."""
+    owners: dict[Key, str] = {}
+    for prog_id, record in tenant.collections[SUBJECTS].items():
+        for key in _keys_of(tenant, prog_id, record):
+            if owners.setdefault(key, prog_id) != prog_id:
+                raise StateError(
+                    f"tenant {tenant.name!r}, customer {prog_id!r}: {_KEY_NAMES[key[0]]}"
+                    f" {'/'.join(key[1:])!r} is held by customer {owners[key]!r}"
+                )
+
+
+_KEY_NAMES = {
+    "code": "the customerCode (system/code)",
+    "email": "the e-mail",
+    "map": "the mapping (system/externalField/externalCode)",
+    "card": "the card",
+}
+"""What each kind of unique key is, as a refusal names it."""
+
+
+def _keys_of(tenant: TenantState, prog_id: str, record: Any) -> list[Key]:
+    """A stored customer's unique keys; a customer they cannot be read from is refused."""
+    try:
+        return unique_keys(record)
+    except (AttributeError, TypeError) as exc:
+        raise StateError(f"tenant {tenant.name!r}: customer {prog_id!r} is malformed") from exc
+
+
 def owners_of(tenant: TenantState) -> dict[Key, str]:
     """The unique-key index of a tenant, from its stored customers."""
     owners: dict[Key, str] = {}
     for prog_id, record in tenant.collections[SUBJECTS].items():
-        try:
-            owners.update(dict.fromkeys(unique_keys(record), str(prog_id)))
-        except (AttributeError, TypeError) as exc:
-            raise StateError(f"tenant {tenant.name!r}: customer {prog_id!r} is malformed") from exc
+        owners.update(dict.fromkeys(_keys_of(tenant, prog_id, record), prog_id))
     return owners

@@ -208,9 +208,12 @@ class TsDigitalModel(VendorModel):
         """Store the item PROCESSING; it settles to CREATED (or FAILED with ``failure``)."""
         tenant = self.state.tenant(caller.tenant)
         items = tenant.collections[ITEMS]
-        item_id = item_uuid(f"{tenant.name}/{tenant.next(ITEMS)}")
+        number = tenant.sequences.get(ITEMS, 0) + 1
+        item_id = item_uuid(f"{tenant.name}/{number}")
         while item_id in items:  # a fixture loaded without its sequence holds it
-            item_id = item_uuid(f"{tenant.name}/{tenant.next(ITEMS)}")
+            number += 1
+            item_id = item_uuid(f"{tenant.name}/{number}")
+        tenant.hold(ITEMS, number)  # the numbers skipped with it; past 2^53, none (a 500)
         now = self.clock.time()
         ready = now + self.settings.processing_delay_seconds
         at = iso(now)

@@ -2,13 +2,15 @@
 contacts, identity documents and users, contact-form upserts and CRM activities.
 
 A record is checked completely before anything is written, so a record that fails stores
-nothing and consumes no IDs.
+nothing and consumes no IDs; a call whose records may need an ID past Int32 is refused (the
+vendor's 500) before any of them is written.
 """
 
 from __future__ import annotations
 
 import copy
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -138,7 +140,8 @@ def check_state(document: Any) -> None:
             if is_id(value) and value > INT32_MAX:
                 raise StateError(f"tenant {name!r}: sequence {sequence!r} is beyond Int32")
         identities = tenant.get(IDENTITIES, {}) if isinstance(tenant, dict) else {}
-        for key, identity in (identities if isinstance(identities, dict) else {}).items():
+        identities = identities if isinstance(identities, dict) else {}
+        for key, identity in identities.items():
             where = f"tenant {name!r}, identity {key!r}"
             if not isinstance(identity, dict) or not stored_id(identity.get("ID")):
                 raise StateError(
@@ -164,6 +167,32 @@ def check_state(document: Any) -> None:
             names = [user.get("Username") for user in identity.get("Users") or []]
             if not all(isinstance(v, str | None) for v in (external, *names)):
                 raise StateError(f"{where}: ExternalKey and each user's Username must be text")
+        _refuse_shared(name, identities)
+
+
+def _refuse_shared(tenant: str, identities: dict[str, Any]) -> None:
+    """One ExternalKey, one identity; one Username, one user (the vendor's ER.IR.EXISTS and
+    ER.IR.INS): between two, a process would find the one its indexes met last, which
+    another process (a reload, a replay of the updates since) need not have met last."""
+    keys: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for key, identity in identities.items():
+        external = indexed_key(identity)
+        where = f"tenant {tenant!r}, identity {key!r}"
+        if external is not None and keys.setdefault(external, key) != key:
+            raise StateError(
+                f"{where}: the ExternalKey {external!r} is held by identity {keys[external]!r}"
+            )
+        for user in identity.get("Users") or []:
+            username = user.get("Username")
+            if username is None:
+                continue
+            if username in names:
+                raise StateError(
+                    f"{where}: the Username {username!r} is held by a user of identity"
+                    f" {names[username]!r}"
+                )
+            names[username] = key
 
 
 def login_tenant(model: XtraModel, call: Any) -> str | None:
@@ -192,14 +221,36 @@ def _echoed_id(value: Any) -> int:
     return value if is_id(value) and INT32_MIN <= value <= INT32_MAX else 0
 
 
-def new_id(tenant: TenantState, sequence: str) -> int:
-    """The next ID of an account's sequence; past Int32 (only a state document that set the
-    sequence near it gets there), the vendor's 500, no ID given, as past 2^53 (what the call
-    wrote before stays, as for any 500 of the in-memory store)."""
-    if tenant.sequences.get(sequence, 0) >= INT32_MAX:
-        detail = f"tenant {tenant.name!r}: sequence {sequence!r} would pass Int32 (XTRA's IDs)"
-        raise KitError("internal", detail, status=500)
-    return tenant.next(sequence)
+def ids_needed(
+    records: list[dict[str, Any]], contact_form: bool, keys: Mapping[str, int]
+) -> dict[str, int]:
+    """The most IDs of each sequence ``records`` may take: an identity for each record without
+    an ID whose key names no identity (``keys``: the account's ExternalKeys), a sub-record for
+    each item without an ID, and for a contact form an e-mail contact and a CRM activity
+    (counted before the records are checked: one that fails counts all the same). A record
+    that names an ID may change its identity's key, which a later record may then insert
+    under: with one in the call, every record without an ID counts."""
+    needs: dict[str, int] = {}
+    without_id = unknown = 0
+    renames = False
+    for record in records:
+        if is_id(record.get("ID")):
+            renames = True
+        else:
+            without_id += 1
+            key = identity_key(record, contact_form)
+            if not key or key not in keys:
+                unknown += 1
+        for name, sequence in SUB_RECORD_SEQUENCES.items():
+            items = record.get(name)
+            if isinstance(items, list):
+                new = sum(not (isinstance(i, dict) and is_id(i.get("ID"))) for i in items)
+                needs[sequence] = needs.get(sequence, 0) + new
+    needs["identity"] = without_id if renames else unknown
+    if contact_form:
+        needs["contact"] = needs.get("contact", 0) + len(records)
+        needs["activity"] = len(records)
+    return needs
 
 
 def session_account(prefix: str, credentials: dict[str, Any]) -> Account:
@@ -222,6 +273,8 @@ class XtraModel(VendorModel):
         self.clock = kit.clock
         self.state = state
         self.accounts: dict[str, Account] = {a.public_key: a for a in settings.all_accounts()}
+        self._rank = {account.name: rank for rank, account in enumerate(self.accounts.values())}
+        """Each configured account's place in the configuration (the demo account first)."""
         self.tokens = TokenStore(kit.clock, shared=kit.store.map("tokens:xtra"))
         # Derived indexes, per tenant (never dumped): ExternalKey -> ID, Username -> (IRID, ID).
         self._keys: dict[str, dict[str, int]] = {}
@@ -332,7 +385,7 @@ class XtraModel(VendorModel):
             }
             tenant.hold("identity", user.irid)  # as a state load of it would
         stored = {
-            "ID": new_id(tenant, "user"),
+            "ID": tenant.next("user"),
             "Username": user.username,
             "Email": user.email,
             "Password": user.password,
@@ -437,8 +490,10 @@ class XtraModel(VendorModel):
             if account is None:
                 raise self.keys_refused(headers)
             tenants = [account.name]
-        else:  # every account of the caller's scope
-            tenants = [name for name in self._users if in_scope(name, current_id())]
+        else:  # every account of the caller's scope, in the order of ``_login_order``
+            scope = current_id()
+            candidates = [name for name in self._users if in_scope(name, scope)]
+            tenants = sorted(candidates, key=self._login_order)
         for name in tenants:
             found = self._users.get(name, {}).get(username)
             if found is None:
@@ -455,6 +510,13 @@ class XtraModel(VendorModel):
                 return self._session(name, identity, user)
         met(coverage.LOGIN_REFUSED)
         raise self.forbidden("Credenziali non valide", f"no user {username!r} with that password")
+
+    def _login_order(self, tenant: str) -> tuple[int, str]:
+        """Where a login without a key pair looks for its user: the configured accounts in
+        the configuration's order, then the others (a session's, a state document's) by name.
+        A username and password several accounts share log in to the first; not the order a
+        process met the accounts in, which a shared store's reload does not keep."""
+        return self._rank.get(tenant, len(self._rank)), tenant
 
     def _session(
         self, tenant: str, identity: dict[str, Any], user: dict[str, Any]
@@ -476,6 +538,22 @@ class XtraModel(VendorModel):
         }
 
     # -- irs/update -----------------------------------------------------------------------------
+    def check_room(
+        self, tenant: TenantState, records: list[dict[str, Any]], contact_form: bool
+    ) -> None:
+        """The vendor's 500 for a call whose records may need an ID past Int32 (only a state
+        document sets a sequence near it), before any record is checked or written: the IDs
+        are taken record by record, and a refusal half-way left the records before it
+        written. A call takes at most one ID per byte of its body: only one that many could
+        take past Int32 counts them."""
+        keys = self._keys.get(tenant.name, {})
+        tenant.check_room(
+            lambda: ids_needed(records, contact_form, keys),
+            self.kit.max_body_bytes,
+            INT32_MAX,
+            "Int32 (XTRA's IDs)",
+        )
+
     def upsert(
         self,
         tenant: TenantState,
@@ -592,7 +670,7 @@ class XtraModel(VendorModel):
     ) -> Outcome:
         if existing is None:  # its ID, its SUB_RECORDS lists, then its columns
             identity = {
-                "ID": self._new_identity_id(tenant),
+                "ID": tenant.next("identity"),
                 "Destinations": [],
                 "Contacts": [],
                 "IdentityDocuments": [],
@@ -630,14 +708,6 @@ class XtraModel(VendorModel):
             self._record_activity(tenant, identity, record)
         return Outcome(identity["ID"], identity.get("ExternalKey"), None, destinations, contacts)
 
-    @staticmethod
-    def _new_identity_id(tenant: TenantState) -> int:
-        """The next identity ID of the account, skipping IDs fixtures already hold (IRID 1)."""
-        while True:
-            candidate = new_id(tenant, "identity")
-            if tenant.get(IDENTITIES, str(candidate)) is None:
-                return candidate
-
     def _write_users(
         self, tenant: TenantState, identity: dict[str, Any], users: list[dict[str, Any]]
     ) -> None:
@@ -652,7 +722,7 @@ class XtraModel(VendorModel):
                     (k, v) for k, v in given.items() if k not in ("ID", "Username", "Email")
                 )
                 continue
-            new = {**given, "ID": new_id(tenant, "user")}
+            new = {**given, "ID": tenant.next("user")}
             stored.append(new)
             names[new["Username"]] = (identity["ID"], new["ID"])
 
@@ -671,7 +741,7 @@ class XtraModel(VendorModel):
     def _record_activity(
         self, tenant: TenantState, identity: dict[str, Any], record: dict[str, Any]
     ) -> None:
-        number = new_id(tenant, "activity")
+        number = tenant.next("activity")
         activity = {
             "ID": number,
             "IRID": identity["ID"],
@@ -725,7 +795,7 @@ def _merge(
                 target.update(item)
             outcome[label] = target["ID"] if target is not None else None
             continue
-        new = {**item, "ID": new_id(tenant, sequence)}
+        new = {**item, "ID": tenant.next(sequence)}
         stored.append(new)
         by_id[new["ID"]] = new
         outcome[label] = new["ID"]
@@ -738,7 +808,7 @@ def _email_contact(tenant: TenantState, identity: dict[str, Any], email: str) ->
         if contact.get("FIDContactTypology") == EMAIL_TYPOLOGY and contact.get("Value") == email:
             return contact["ID"]
     contact = {
-        "ID": new_id(tenant, "contact"),
+        "ID": tenant.next("contact"),
         "FIDContactTypology": EMAIL_TYPOLOGY,
         "Value": email,
         "Default": not identity["Contacts"],

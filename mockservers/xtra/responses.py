@@ -197,6 +197,7 @@ def update_identities(model: XtraModel, call: Call) -> Response:
                 "the body is not an array of objects",
             )
         model.check_scope(caller, body, contact_form)
+        model.check_room(caller.tenant, body, contact_form)
         # The call reaches its records: now the fault applies (a refused call keeps it).
         fail_documents = call.take_fault(DOCUMENT_FAULT) is not None
         schema = _RECORD[contact_form]

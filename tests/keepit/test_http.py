@@ -857,3 +857,24 @@ def test_a_mapping_with_an_empty_system_takes_the_subject_s(http: httpx.Client) 
     assert kept["system"] == customer("C")["subjects"]["system"]
     other = customer("D", mappings=[mapping("D"), mapping("C", system="")])
     assert "già associato a un altro cliente" in only_error(insert(http, other))
+
+
+@pytest.mark.parametrize("sequence", ["subjects", "contacts", "makeup"])
+def test_a_batch_whose_progids_would_pass_2_53_half_way_writes_nothing(
+    http: httpx.Client, sequence: str
+) -> None:
+    """The batch's customers take their progIds one by one as they are written: past 2^53 at
+    the second (only a state document sets a sequence near it), the first stayed written, in
+    Redis too. The batch is refused before any is written: the 500, the state as it was; one
+    of them still fits."""
+    document = {"tenants": {"1/1": {"sequences": {sequence: 2**53 - 1}}}}
+    assert http.put("/__admin/state/keepit", json=document).status_code == 200
+    before = http.get("/__admin/state/keepit").json()
+    makeup = {"subjectMakeup": {"makeupProgram": "M"}}
+    batch = [customer(f"C{n}", contacts=email(f"c{n}@x.it"), **makeup) for n in (1, 2)]
+    refused = post(http, {"subjectsRecords": batch})
+    assert (refused.status_code, refused.json()["code"]) == (500, 500)
+    assert http.get("/__admin/state/keepit").json() == before
+    assert insert(http, batch[0])["code"] == 200
+    sequences = http.get("/__admin/state/keepit").json()["tenants"]["1/1"]["sequences"]
+    assert sequences[sequence] == 2**53

@@ -63,6 +63,21 @@ def test_a_packed_collection_dumps_plain_records_and_loads_them_back() -> None:
     assert copy.dump() == dump
 
 
+def test_a_put_tells_the_store_which_keys_are_new() -> None:
+    """A collection lists its records in the order their keys first came in; a shared store
+    keeps that order from what each put tells it."""
+    state = VendorState("quoparts", ("customers", "quotes"))
+    told: list[tuple[str, Any]] = []
+    state.record = lambda name, operation, args: told.append((operation, args[-1]))
+    tenant = state.tenant("demo")
+    tenant.put_many("customers", {"B": {}, "A": {}})
+    tenant.put_many("customers", {"A": {"x": 1}, "C": {}})
+    tenant.put("customers", "B", {"y": 2})
+    tenant.put("customers", "D", {})
+    assert told == [("put_many", ["B", "A"]), ("put_many", ["C"]), ("put", False), ("put", True)]
+    assert list(state.dump()["tenants"]["demo"]["customers"]) == ["B", "A", "C", "D"]
+
+
 def test_a_packed_customer_takes_under_a_third_of_a_dict() -> None:
     """What ``make bench`` shows as bytes per customer: 1.5 KB as dicts, about 300 packed."""
     as_dicts = _bytes_per_record({})

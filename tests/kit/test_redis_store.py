@@ -224,22 +224,42 @@ def test_a_state_load_reaches_the_other_process(redis_url: str) -> None:
 
 
 def test_a_tenant_larger_than_a_read_reloads_whole(redis_url: str) -> None:
-    """A process that reloads reads a tenant's hash in pieces (``HASH_PIECE`` fields each: one
-    reply for millions of customers outlasted the socket's deadline): every customer and the
-    sequence arrive, and the next call's code follows on."""
+    """A process that reloads reads a tenant's hash and its order in pieces (``HASH_PIECE``
+    fields each: one reply for millions of customers outlasted the socket's deadline): every
+    customer and the sequence arrive, in the document's order, and the next call's code
+    follows on."""
     count = 2 * HASH_PIECE + 5
     codes = {"COD_USR": "M00001", "COD_PWD": "ABC123"}
     customers = {
-        f"C{i}": {**row(f"C{i}"), "COD_CLI": f"{i:06d}", **codes} for i in range(1, count + 1)
+        f"C{i}": {**row(f"C{i}"), "COD_CLI": f"{i:06d}", **codes} for i in range(count, 0, -1)
     }
     document = {"tenants": {"demo": {"sequences": {"COD_CLI": count}, "customers": customers}}}
     with processes(redis_url) as (one, two):
         assert one.put("/__admin/state/quoparts", json=document).status_code == 200
         reloaded = two.get("/__admin/state/quoparts").json()["tenants"]["demo"]
         assert (reloaded["sequences"], reloaded["customers"]) == ({"COD_CLI": count}, customers)
+        assert list(reloaded["customers"]) == list(customers)
         token = qp_login(two)
         answer = qp_call(two, "importCli", token, {"data": [row("NEW")]}).json()
         assert answer["data"][0]["COD_CLI"] == f"{count + 1:06d}"
+
+
+def test_a_tenant_an_earlier_version_kept_without_its_order_reloads_whole(
+    redis_url: str,
+) -> None:
+    """An earlier version kept no order list: a process that reloads such a tenant has every
+    record all the same, and lists those a later call adds after them."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with processes(redis_url, count=1, prefix=prefix) as (one,):
+        qp_call(one, "importCli", qp_login(one), {"data": [row("CLI001"), row("CLI002")]})
+    client = redis.Redis.from_url(redis_url)
+    client.delete(RedisStore(redis_url, prefix=prefix).key("state-order", "quoparts", "demo"))
+    client.close()
+    with processes(redis_url, count=1, prefix=prefix) as (two,):
+        qp_call(two, "importCli", qp_login(two), {"data": [row("CLI003")]})
+        customers = two.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+        assert sorted(customers) == ["CLI001", "CLI002", "CLI003"]
+        assert list(customers)[-1] == "CLI003"
 
 
 def test_state_this_version_cannot_read_is_the_vendors_5xx_naming_it(redis_url: str) -> None:

@@ -97,6 +97,18 @@ def test_tsdigital_ids_skip_one_a_fixture_holds(http: httpx.Client) -> None:
     assert state(http, "tsdigital")["demo"]["items"][taken] == item
 
 
+def subjects(*customers: dict[str, Any]) -> dict[str, Any]:
+    """KeepIT customers keyed by their progIds, from 1."""
+    return {"subjects": {str(n): {"progId": n, **c} for n, c in enumerate(customers, 1)}}
+
+
+def customer(code: str, **subject: str) -> dict[str, Any]:
+    return {"subjects": {"customerCode": code, "system": "DW", **subject}}
+
+
+EMAIL = {"contactType": "EMAIL", "value": "A@B.IT"}
+
+
 @pytest.mark.parametrize(
     ("vendor", "tenant"),
     [
@@ -123,6 +135,21 @@ def test_tsdigital_ids_skip_one_a_fixture_holds(http: httpx.Client) -> None:
         ("xtra", {"identities": {"3000000000": {"ID": 3000000000}}}),
         ("xtra", {"identities": {"2": {"ID": 2, "Contacts": [{"ID": 2**31}]}}}),
         ("xtra", {"sequences": {"identity": 2**31}}),
+        # a value the vendor keeps unique, held twice: one process's index found one holder,
+        # another process's (a reload, a replay of the updates since) the other
+        ("xtra", {"identities": {str(n): {"ID": n, "ExternalKey": "K"} for n in (2, 3)}}),
+        (
+            "xtra",
+            {"identities": {"2": {"ID": 2, "Users": [{"ID": n, "Username": "u"} for n in (1, 2)]}}},
+        ),
+        (
+            "keepit",
+            subjects(customer("C"), customer("C")),
+        ),
+        (
+            "keepit",
+            subjects(customer("C1", email="a@b.it"), customer("C2") | {"contacts": [EMAIL]}),
+        ),
         # parts of a stored customer an update could not merge into (a 500 on the next call)
         ("keepit", {"subjects": {"1": {"progId": 1, "privacy": [1]}}}),
         ("keepit", {"subjects": {"1": {"progId": 1, "subjectMakeup": "x"}}}),
@@ -141,6 +168,13 @@ def test_a_document_the_rules_could_not_use_is_400_and_changes_nothing(
     response = put(http, vendor, {"tenants": tenants})
     assert response.status_code == 400 and "error" in response.json()
     assert state(http, vendor) == before
+
+
+def test_identities_without_a_key_may_be_many(http: httpx.Client) -> None:
+    """An ERP with no key for a customer sends "", which names no one: two identities without
+    one are no shared key."""
+    identities = {str(n): {"ID": n, "ExternalKey": key} for n, key in ((2, ""), (3, ""), (4, None))}
+    assert put(http, "xtra", {"tenants": {"demo": {"identities": identities}}}).status_code == 200
 
 
 def test_a_session_s_keepit_state_round_trips(http: httpx.Client) -> None:

@@ -449,3 +449,19 @@ def test_accounts_keep_their_data_apart() -> None:
         tenants = http.get("/__admin/state/quoparts").json()["tenants"]
         assert list(tenants["demo"]["customers"]) == ["CLI001"]
         assert list(tenants["acme"]["customers"]) == ["A1"]
+
+
+def test_an_import_whose_codes_would_pass_2_53_writes_nothing(http: httpx.Client) -> None:
+    """The import takes every new customer's COD_CLI before it writes any (only a state
+    document sets the sequence near 2^53): past it, the vendor's 500 and nothing kept; one
+    new customer still fits."""
+    document = {"tenants": {"demo": {"sequences": {"COD_CLI": 2**53 - 1}}}}
+    assert http.put("/__admin/state/quoparts", json=document).status_code == 200
+    before = http.get("/__admin/state/quoparts").json()
+    token = qp_login(http)
+    rows = [SEED_CUSTOMER | {"COD_CLI_ERP": code} for code in ("N1", "N2")]
+    refused = qp_call(http, "importCli", token, {"data": rows})
+    assert refused.status_code == 500 and refused.json()["data"] == []
+    assert http.get("/__admin/state/quoparts").json() == before
+    (imported,) = qp_call(http, "importCli", token, {"data": rows[:1]}).json()["data"]
+    assert imported["COD_CLI"] == str(2**53)

@@ -16,6 +16,7 @@ from contracts import contract, load_schema
 from mockservers import create_app
 from mockservers.config import ConfigError
 from mockservers.testing import SyncASGITransport
+from mockservers.tsdigital.models import item_uuid
 
 pytestmark = pytest.mark.every_store  # the same behaviour on every store
 
@@ -765,3 +766,15 @@ def test_processing_failure_is_a_ts_digital_fault_kind_only(http: httpx.Client) 
     assert answer.status_code == 201
     (listed,) = http.get("/__admin/faults").json()
     assert listed["kind"] == "processing_failure" and listed["reason"] == "x"
+
+
+def test_an_item_id_past_2_53_is_the_500_and_moves_no_sequence(http: httpx.Client) -> None:
+    """The next item id is skipped when a loaded item holds it; skipping past 2^53 moved the
+    sequence by the id it skipped, then refused the call. Now it is decided first: the 500,
+    the state as it was."""
+    held = item_uuid(f"demo/{2**53}")
+    stored = {"id": held, "status": "CREATED"}
+    document = {"tenants": {"demo": {"sequences": {"items": 2**53 - 1}, "items": {held: stored}}}}
+    assert http.put("/__admin/state/tsdigital", json=document).status_code == 200
+    assert create(http, mint(http)).status_code == 500
+    assert http.get("/__admin/state/tsdigital").json() == document

@@ -883,16 +883,84 @@ def test_an_integral_number_id_names_that_identity(http: httpx.Client) -> None:
     assert state(http)["identities"]["1"]["City"] == "Valenza"
 
 
-def test_a_sequence_at_int32_is_the_vendors_500_not_an_id_beyond_it(http: httpx.Client) -> None:
-    """Only a state document can set a sequence there: the answer never holds an ID its own
-    contract (an Int32 Item1) refuses, and nothing is written."""
+INT32_MAX = 2**31 - 1
+
+
+def near_int32(http: httpx.Client, sequence: str, left: int) -> dict[str, Any]:
+    """The demo account's ``sequence`` set ``left`` IDs short of Int32 (only a state document
+    can set it there); the state document as it then dumps."""
     document = http.get("/__admin/state/xtra").json()
-    document["tenants"]["demo"]["sequences"]["identity"] = 2**31 - 1
+    document["tenants"]["demo"]["sequences"][sequence] = INT32_MAX - left
     assert http.put("/__admin/state/xtra", json=document).status_code == 200
-    refused = http.post(UPDATE, headers=KEYS, json=[NEW])
-    assert refused.status_code == 500 and refused.json()["errorCode"] == "ER.IR.UNERR"
-    assert "would pass Int32" in refused.headers["X-Mockservers-Detail"]
-    assert list(state(http)["identities"]) == ["1"]
+    return http.get("/__admin/state/xtra").json()  # type: ignore[no-any-return]
+
+
+def user(name: str) -> dict[str, str]:
+    return {"Username": name, "Email": f"{name}@x.it", "Password": "p", "ConfirmPassword": "p"}
+
+
+@pytest.mark.parametrize(
+    ("sequence", "batch", "contact_form"),
+    [
+        ("identity", [NEW, NEW, NEW], False),
+        ("contact", [NEW | {"Contacts": [{"Value": f"0131 {n}"}]} for n in range(3)], False),
+        ("user", [NEW | {"Users": [user(f"u{n}")]} for n in range(3)], False),
+        ("activity", [SEED_CONTACT_FORM | {"Name": f"N{n}"} for n in range(3)], True),
+    ],
+)
+def test_a_call_whose_ids_would_pass_int32_half_way_writes_nothing(
+    http: httpx.Client, sequence: str, batch: list[dict[str, Any]], contact_form: bool
+) -> None:
+    """The records of a call take their IDs one by one as they are written: the third record
+    of this call would pass Int32, and the first two stayed written (in Redis too). The call
+    is refused before any record is written: the vendor's 500, the state as it was, no ID
+    given; two of them still fit, up to Int32 itself (only a state document can set a
+    sequence there: the answer never holds an ID its own contract refuses)."""
+    query = {"contactForm": "true"} if contact_form else {}
+    before = near_int32(http, sequence, 2)
+    refused = update(http, batch, **query)
+    assert (refused.status_code, refused.json()["errorCode"]) == (500, "ER.IR.UNERR")
+    detail = refused.headers["X-Mockservers-Detail"]
+    assert f"sequence '{sequence}' would pass Int32" in detail
+    assert http.get("/__admin/state/xtra").json() == before
+    assert all(outcome["Item3"] for outcome in records(http, batch[:2], **query))
+    assert state(http)["sequences"][sequence] == INT32_MAX
+
+
+def test_a_record_that_breaks_its_schema_is_counted_too(http: httpx.Client) -> None:
+    """The count comes before the records are checked: a record that breaks its schema (its
+    Contacts no list) counts as the others do, and never breaks the count."""
+    near_int32(http, "identity", 2)
+    batch = [NEW, NEW | {"Contacts": 5}]
+    assert [code_of(outcome) for outcome in records(http, batch)] == [None, "ER.IR.INVAL"]
+    near_int32(http, "identity", 1)
+    assert update(http, batch).status_code == 500
+
+
+def test_an_update_that_frees_a_key_counts_the_insert_under_it(http: httpx.Client) -> None:
+    """An update may change its identity's ExternalKey; a later record of the call with the old
+    key is then an insert. With the account's identity IDs run out, that call is the 500 and
+    writes nothing (not the update alone, nor an ID past Int32)."""
+    keyed = one(http, NEW | {"ExternalKey": "OLD"})
+    before = near_int32(http, "identity", 0)
+    batch = [{"ID": keyed["Item1"], "ExternalKey": "RENAMED"}, NEW | {"ExternalKey": "OLD"}]
+    assert update(http, batch).status_code == 500
+    assert http.get("/__admin/state/xtra").json() == before
+
+
+def test_a_contact_form_for_a_known_person_needs_no_new_identity(http: httpx.Client) -> None:
+    """Only a record that may insert an identity asks for an identity ID: once the account's
+    ran out, a contact form for someone already known (its built key) is still an update,
+    and a record with an ExternalKey already taken still gets its ER.IR.EXISTS."""
+    keyed = one(http, NEW | {"ExternalKey": "K1"})
+    first = one(http, SEED_CONTACT_FORM, contactForm="true")
+    near_int32(http, "identity", 0)
+    again = one(http, SEED_CONTACT_FORM | {"City": "Milano"}, contactForm="true")
+    assert (again["Item1"], again["Item3"]) == (first["Item1"], True)
+    assert code_of(one(http, NEW | {"ExternalKey": "K1"})) == "ER.IR.EXISTS"
+    assert state(http)["identities"][str(keyed["Item1"])]["ExternalKey"] == "K1"
+    stranger = update(http, [SEED_CONTACT_FORM | {"Surname": "Altri"}], contactForm="true")
+    assert stranger.status_code == 500
 
 
 @pytest.mark.parametrize("big", [b"2147483648", b"18446744073709551616"])

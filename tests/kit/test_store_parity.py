@@ -1,0 +1,179 @@
+"""The same calls on the memory store and on the Redis store answer the same and leave the same
+state, listed in the same order, even when a second process reads the state back from Redis
+half-way (a second worker, a restart: Redis hands a hash's fields and a set's members back in
+an order of its own)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from mockservers import create_app
+from mockservers.testing import SyncASGITransport
+from tests.conftest import qp_call, qp_login
+from tests.data import keepit_customer
+from tests.kit.test_redis_store import FROZEN, processes
+from tests.tsdigital import test_http as tsd
+from tests.xtra import test_http as xtra
+
+ACCOUNTS = {
+    "xtra": {
+        "accounts": [
+            {
+                "name": name,
+                "public_key": f"{name}-public",
+                "secret_key": f"{name}-secret",
+                "users": [{"username": "mario", "password": "pw", "irid": irid}],
+            }
+            for name, irid in (("acme", 59990), ("beta", 77))
+        ]
+    },
+    "keepit": {"rate_limit_calls": 1000},
+}
+"""Two XTRA accounts with one username and password: a login without a key pair is ambiguous
+by construction."""
+SHARED_CODE = "000007"
+CUSTOMER = {"DES_NOM": "Rossi S.r.l.", "DES_IND": "Via Roma 123", "DES_CTA": "Milano"}
+"""A customer long enough that Redis keeps its tenant's hash as a hash table (no order)."""
+KEEPIT = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
+KEEPIT_CALL = "/keepit/api?cmd=insertClient_v3"
+
+Step = Callable[[httpx.Client], Any]
+
+
+def load_shared_code(http: httpx.Client) -> Any:
+    """A QuoParts fixture where twenty customers share one COD_CLI, listed against the order
+    of their keys."""
+    codes = {"COD_USR": "M00007", "COD_PWD": "ABC123"}
+    customers = {
+        f"C{n:02d}": {**CUSTOMER, "COD_CLI_ERP": f"C{n:02d}", "COD_CLI": SHARED_CODE, **codes}
+        for n in range(19, -1, -1)
+    }
+    document = {"tenants": {"demo": {"customers": customers}}}
+    return http.put("/__admin/state/quoparts", json=document).status_code
+
+
+def load_accounts_reversed(http: httpx.Client) -> Any:
+    """XTRA's state loaded back with its tenants in the reverse order."""
+    document = http.get("/__admin/state/xtra").json()
+    document["tenants"] = dict(reversed(document["tenants"].items()))
+    return http.put("/__admin/state/xtra", json=document).status_code
+
+
+def import_customers(first: int, count: int) -> Step:
+    def step(http: httpx.Client) -> Any:
+        rows = [{**CUSTOMER, "COD_CLI_ERP": f"N{n}"} for n in range(first, first + count)]
+        return qp_call(http, "importCli", qp_login(http), {"data": rows}).json()
+
+    return step
+
+
+def quote_for_the_shared_code(http: httpx.Client) -> Any:
+    """importPvt by the COD_CLI the twenty customers share: which of them it names."""
+    header = {"COD_CLI": SHARED_CODE, "COD_TGA": "TE001ST", "DES_VCL": "FORD B-Max"}
+    article = {"DES_RGR": "Filtro olio", "COD_ART_PVT": "1883037", "IMP_LST_PVT": 14.57}
+    body = {"data": {"testata": header, "articoli": [article]}}
+    answer = qp_call(http, "importPvt", qp_login(http), body).json()
+    quotes = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["quotes"]
+    return answer, quotes[answer["data"][0]["COD_DOC"]]["COD_CLI_ERP"]
+
+
+def login_shared_user(http: httpx.Client) -> Any:
+    """A login without a key pair whose username and password two accounts hold."""
+    result = xtra.login(http, "mario", "pw")
+    return result["IRID"], result["Denomination"]
+
+
+def identities(first: int, count: int) -> Step:
+    def step(http: httpx.Client) -> Any:
+        batch = [
+            xtra.NEW | {"ExternalKey": f"E{n}", "Contacts": [{"Value": f"0131 {n}"}]}
+            for n in range(first, first + count)
+        ]
+        return xtra.update(http, batch).json()["result"]
+
+    return step
+
+
+def contact_form(http: httpx.Client) -> Any:
+    return xtra.update(http, [xtra.SEED_CONTACT_FORM], contactForm="true").json()["result"]
+
+
+def customers(first: int, count: int) -> Step:
+    def step(http: httpx.Client) -> Any:
+        batch = [keepit_customer(f"K{n}") for n in range(first, first + count)]
+        return http.post(KEEPIT_CALL, headers=KEEPIT, json={"subjectsRecords": batch}).json()
+
+    return step
+
+
+def items(count: int) -> Step:
+    def step(http: httpx.Client) -> Any:
+        token = tsd.mint(http)
+        return [tsd.create(http, token).json() for _ in range(count)]
+
+    return step
+
+
+FIRST: list[Step] = [
+    load_shared_code,
+    load_accounts_reversed,
+    import_customers(0, 5),
+    identities(0, 6),
+    customers(0, 6),
+    items(8),
+]
+"""Calls of the first process."""
+THEN: list[Step] = [
+    quote_for_the_shared_code,
+    login_shared_user,
+    identities(6, 2),
+    contact_form,
+    customers(6, 2),
+    items(2),
+    import_customers(5, 2),
+]
+"""Calls of a second process that reads the state back from Redis."""
+VENDORS = ("quoparts", "xtra", "keepit", "tsdigital")
+
+
+def dumps(http: httpx.Client) -> dict[str, bytes]:
+    """Each vendor's state document as sent: the same bytes, the same order."""
+    return {vendor: http.get(f"/__admin/state/{vendor}").content for vendor in VENDORS}
+
+
+@pytest.fixture(scope="module")
+def on_memory() -> tuple[list[Any], dict[str, bytes]]:
+    app = create_app({"kit": FROZEN, **ACCOUNTS})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
+        answers = [step(http) for step in FIRST + THEN]
+        return answers, dumps(http)
+
+
+def test_a_second_process_answers_and_lists_as_the_memory_store(
+    redis_url: str, on_memory: tuple[list[Any], dict[str, bytes]]
+) -> None:
+    prefix = f"test-{uuid.uuid4().hex}"
+    with processes(redis_url, count=1, prefix=prefix, **ACCOUNTS) as (first,):
+        answers = [step(first) for step in FIRST]
+        written = dumps(first)
+    with processes(redis_url, count=1, prefix=prefix, **ACCOUNTS) as (then,):
+        assert dumps(then) == written  # read back from Redis, in the order it was written
+        answers += [step(then) for step in THEN]
+        assert answers == on_memory[0]
+        assert dumps(then) == on_memory[1]
+
+
+def test_the_ambiguous_look_ups_follow_their_rule(
+    on_memory: tuple[list[Any], dict[str, bytes]],
+) -> None:
+    """A login two accounts could answer is the first configured one's (after the demo
+    account: acme); a COD_CLI twenty customers share names the last of them in the account's
+    order (listed last by the state document)."""
+    answers = dict(zip(FIRST + THEN, on_memory[0], strict=True))
+    assert answers[login_shared_user][0] == 59990
+    assert answers[quote_for_the_shared_code][1] == "C00"
