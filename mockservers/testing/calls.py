@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Coroutine, Generator
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
@@ -48,25 +49,27 @@ def answer(request: AdminRequest, response: httpx.Response) -> Any:
 def run(client: httpx.Client, flow: Flow[T]) -> T:
     """Send each request of ``flow`` with ``client``; its result."""
     __tracebackhide__ = True  # pytest: a failed assertion shows the test's line, not these
-    try:
-        request = next(flow)
+    with closing(flow):  # a request that raises ends the flow there (its ``finally`` runs)
+        response: Any = None  # what starts a flow, as ``next`` would
         while True:
+            try:
+                request = flow.send(response)
+            except StopIteration as done:  # the flow's end; a transport's own goes through
+                return done.value
             response = client.request(request.method, request.path, **request.options)
-            request = flow.send(response)
-    except StopIteration as done:
-        return done.value
 
 
 async def run_async(client: httpx.AsyncClient, flow: Flow[T]) -> T:
     """Send each request of ``flow`` with ``client``, awaited; its result."""
     __tracebackhide__ = True
-    try:
-        request = next(flow)
+    with closing(flow):
+        response: Any = None
         while True:
+            try:
+                request = flow.send(response)
+            except StopIteration as done:
+                return done.value
             response = await client.request(request.method, request.path, **request.options)
-            request = flow.send(response)
-    except StopIteration as done:
-        return done.value
 
 
 class SyncCalls:
