@@ -24,12 +24,18 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+import anyio
 import httpx
 
 from mockservers.testing.calls import AdminRequest, Flow, admin_call, answer, run, run_async
 from mockservers.testing.scope import AdminScope, AsyncAdminScope, ScopeCalls
 
 C = TypeVar("C", httpx.Client, httpx.AsyncClient)
+
+SHIELD_SECONDS = 10
+"""How long an async session's opening or closing may take, shielded from the test's
+cancellation: a cancelled (timed-out) test still drops its session, or learns of one the kit
+opened, and a kit that no longer answers raises ``TimeoutError`` after this rather than hang."""
 
 
 def _opening(ttl_seconds: float | None, name: str | None) -> Flow[dict[str, Any]]:
@@ -156,22 +162,27 @@ class AsyncSession(SessionCalls[httpx.AsyncClient], AsyncAdminScope):
         name: str | None = None,
         owns_client: bool = False,
     ) -> AsyncSession:
-        """A new session on the kit ``client`` talks to (as :meth:`Session.open`)."""
-        try:
-            data = await run_async(client, _opening(ttl_seconds, name))
-        except BaseException:
-            if owns_client:
-                await client.aclose()
-            raise
+        """A new session on the kit ``client`` talks to (as :meth:`Session.open`). A test
+        cancelled meanwhile gets the session all the same (its ``async with`` drops it)."""
+        with anyio.fail_after(SHIELD_SECONDS, shield=True):
+            try:
+                data = await run_async(client, _opening(ttl_seconds, name))
+            except BaseException:
+                if owns_client:
+                    await client.aclose()
+                raise
         return cls(client, data, base_url=base_url, owns_client=owns_client)
 
     async def close(self) -> None:
-        """Drop the session and everything it holds. Idempotent."""
-        try:
-            await run_async(self._client, self._dropping())
-        finally:
-            if self._owns_client:
-                await self._client.aclose()
+        """Drop the session and everything it holds. Idempotent. Shielded: a cancelled test's
+        ``async with`` still drops its session (a cancellation holds until its scope ends, under
+        anyio and trio, and stopped the drop too)."""
+        with anyio.fail_after(SHIELD_SECONDS, shield=True):
+            try:
+                await run_async(self._client, self._dropping())
+            finally:
+                if self._owns_client:
+                    await self._client.aclose()
 
     async def __aenter__(self) -> AsyncSession:
         return self

@@ -8,8 +8,10 @@ import re
 import textwrap
 from typing import Any
 
+import anyio
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from clients import AsyncQuoPartsClient
 from mockservers import create_app
@@ -21,6 +23,7 @@ from mockservers.testing import (
     Session,
     async_admin_client,
 )
+from mockservers.testing import session as session_module
 
 pytest_plugins = ["pytester"]
 
@@ -124,6 +127,82 @@ async def test_an_async_session_in_process_sends_the_kits_admin_token() -> None:
     with pytest.raises(httpx.HTTPStatusError, match="answered 401"):
         await AsyncSession.open(refused, base_url=IN_PROCESS_URL, owns_client=True)
     assert refused.is_closed
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_async_test_still_drops_its_session() -> None:
+    """A timed-out test is cancelled, and under anyio or trio the cancellation holds until its
+    scope ends: the session's own DELETE was cancelled too, and each such test left its session
+    on the server (for its TTL) until the kit refused new ones, 429."""
+    with MockServer({"kit": {"sessions": {"max": 5}}}) as server:
+        for _ in range(5):
+            with anyio.CancelScope() as timed_out:
+                async with await server.async_session() as session:
+                    timed_out.cancel()  # as a timeout does, in the middle of the test
+                    await anyio.sleep(1)  # cancelled at once
+            assert timed_out.cancelled_caught and session.closed
+        assert server.admin("GET", "/sessions") == []
+        async with await server.async_session() as sixth:
+            assert await sixth.count() == 0
+
+
+class CancelledOnTheWayBack(httpx.AsyncBaseTransport):
+    """The kit opens the session, and the test is cancelled before it reads the answer."""
+
+    def __init__(self, app: Starlette, test: anyio.CancelScope) -> None:
+        self._inner = AsyncASGITransport(app)
+        self._test = test
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        if request.method == "POST":
+            self._test.cancel()
+            await anyio.lowlevel.checkpoint()
+        return response
+
+
+@pytest.mark.anyio
+async def test_a_test_cancelled_as_its_session_opens_still_drops_it() -> None:
+    app = create_app()
+    with anyio.CancelScope() as test:
+        admin = httpx.AsyncClient(
+            transport=CancelledOnTheWayBack(app, test), base_url=IN_PROCESS_URL
+        )
+        async with await AsyncSession.open(admin, base_url=IN_PROCESS_URL, owns_client=True):
+            await anyio.sleep(1)  # cancelled at once
+    assert test.cancelled_caught
+    async with async_admin_client(app) as admin:
+        assert (await admin.get("/__admin/sessions")).json() == []
+
+
+class Hanging(httpx.AsyncBaseTransport):
+    """A kit that answers until ``hang`` is set, then never again."""
+
+    def __init__(self, app: Starlette) -> None:
+        self._inner = AsyncASGITransport(app)
+        self.hang = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.hang:
+            await anyio.sleep_forever()
+        return await self._inner.handle_async_request(request)
+
+
+@pytest.mark.anyio
+async def test_a_kit_that_no_longer_answers_cannot_hang_a_cancelled_tests_close(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The shield around the close is bounded: past it, ``TimeoutError``."""
+    transport = Hanging(create_app())
+    admin = httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL, timeout=None)
+    session = await AsyncSession.open(admin, base_url=IN_PROCESS_URL, owns_client=True)
+    transport.hang = True
+    monkeypatch.setattr(session_module, "SHIELD_SECONDS", 0)  # rather than wait 10 s
+    with anyio.CancelScope() as test:
+        test.cancel()  # a timed-out test, closing its session
+        with pytest.raises(TimeoutError):  # the close's bound, not the test's cancellation
+            await session.close()
+    assert not test.cancelled_caught and session.closed and admin.is_closed
 
 
 INNER_TESTS = """
