@@ -4,9 +4,11 @@ the same answers and the same failures as the sync helper, whose calls it shares
 
 from __future__ import annotations
 
+import inspect
 import re
 import textwrap
 from typing import Any
+from unittest import mock
 
 import anyio
 import httpx
@@ -19,11 +21,14 @@ from mockservers.testing import (
     IN_PROCESS_URL,
     AsyncASGITransport,
     AsyncSession,
+    CoverageTally,
     MockServer,
     Session,
+    admin_client,
     async_admin_client,
 )
 from mockservers.testing import session as session_module
+from tests.kit.test_sessions import Wall
 
 pytest_plugins = ["pytester"]
 
@@ -205,6 +210,66 @@ async def test_a_kit_that_no_longer_answers_cannot_hang_a_cancelled_tests_close(
     assert not test.cancelled_caught and session.closed and admin.is_closed
 
 
+@pytest.mark.anyio
+async def test_closing_a_session_the_kit_let_expire_is_fine() -> None:
+    """On either twin, with the coverage report on too: its read is refused (404), as the
+    drop is, since the session is gone already."""
+    wall = Wall()
+    app = create_app(wall=wall)
+    with admin_client(app) as http:
+        async with async_admin_client(app) as async_http:
+            sync = Session.open(http, base_url=IN_PROCESS_URL, ttl_seconds=60)
+            in_async = await AsyncSession.open(async_http, base_url=IN_PROCESS_URL, ttl_seconds=60)
+            sync.tally = in_async.tally = CoverageTally()
+            wall.now += 61
+            sync.close()
+            await in_async.close()
+    assert sync.closed and in_async.closed and not sync.tally
+
+
+def test_each_async_call_is_a_coroutine_with_its_sync_twins_signature() -> None:
+    """So ``mock``'s autospec makes an ``AsyncMock`` of it, and an IDE shows what it takes."""
+    methods = {
+        name: method
+        for name, method in inspect.getmembers(Session, inspect.isfunction)
+        if not name.startswith("_") and name != "base_url"
+    }
+    assert {"admin", "assert_called", "close", "count", "info", "reset"} <= set(methods)
+    for name, method in methods.items():
+        twin = getattr(AsyncSession, name)
+        assert inspect.iscoroutinefunction(twin), name
+        assert inspect.signature(twin) == inspect.signature(method), name
+    stand_in = mock.create_autospec(AsyncSession, instance=True)
+    assert isinstance(stand_in.assert_called, mock.AsyncMock)
+
+
+class Recorded(AsyncSession):
+    """A team's async session that logs each admin call it makes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent: list[str] = []
+
+    async def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        self.sent.append(f"{method} {path}")
+        return await super().admin(method, path, **kwargs)
+
+
+@pytest.mark.anyio
+async def test_an_async_subclass_overriding_admin_sees_every_call_of_the_helpers() -> None:
+    async with (
+        async_admin_client(create_app()) as http,
+        await Recorded.open(http, base_url=IN_PROCESS_URL) as session,
+    ):
+        assert await session.count(vendor="quoparts") == 0
+        await session.assert_not_called(vendor="quoparts")
+    assert session.sent == [
+        "POST /requests/count",
+        "POST /requests/verify",
+        f"DELETE /sessions/{session.id}",
+    ]
+
+
 INNER_TESTS = """
     import anyio
     import httpx
@@ -238,3 +303,37 @@ def test_an_async_sessions_coverage_counts_in_the_plugins_report(
             "*met    1  quoparts.login_refused *",
         ]
     )
+
+
+FAILING_TESTS = """
+    import anyio
+
+    def test_in_a_session(mockserver_session):
+        mockserver_session.assert_called(vendor="quoparts")
+
+    def test_in_an_async_session(mockserver):
+        async def connector():
+            async with await mockserver.async_session() as session:
+                await session.assert_called(vendor="quoparts")
+
+        anyio.run(connector)
+"""
+
+
+def test_a_failed_assertion_points_at_the_tests_own_line(pytester: pytest.Pytester) -> None:
+    """On either twin, not at the kit's frames that run the call."""
+    pytester.makepyfile(test_connector=textwrap.dedent(FAILING_TESTS))
+    quiet = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest")
+    result = pytester.runpytest_inprocess("--tb=long", *quiet)
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            ">*mockserver_session.assert_called(*",
+            "E*AssertionError: expected at least 1 call(s) *",
+            "test_connector.py:4: AssertionError",
+            ">*await session.assert_called(*",
+            "E*AssertionError: expected at least 1 call(s) *",
+            "test_connector.py:9: AssertionError",
+        ]
+    )
+    assert "mockservers/testing/" not in result.stdout.str()

@@ -5,11 +5,14 @@ an inner pytest, with and without xdist)."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import subprocess
 import sys
 import textwrap
 from datetime import datetime
+from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
@@ -18,6 +21,7 @@ from clients.quoparts import QuoPartsClient
 from mockservers import create_app
 from mockservers.testing import (
     IN_PROCESS_URL,
+    AdminScope,
     MockServer,
     Session,
     SyncASGITransport,
@@ -485,3 +489,48 @@ def test_a_stub_admin_transport_that_runs_out_fails_the_call() -> None:
         session.count(vendor="quoparts")
     with pytest.raises(StopIteration):
         session.assert_called(vendor="quoparts")
+
+
+def test_the_admin_calls_are_plain_methods(mockserver: MockServer) -> None:
+    """As a suite uses them beyond calling them: through the class, specced by ``mock``'s
+    autospec, read by ``help()`` and by an IDE (each was an object of the kit's own)."""
+    assert AdminScope.count(mockserver, vendor="quoparts") == 0
+    signature = inspect.signature(mockserver.assert_called, eval_str=True)
+    assert list(signature.parameters) == ["count", "at_least", "at_most", "matcher"]
+    assert signature.return_annotation is int
+    stand_in = mock.create_autospec(Session, instance=True)
+    stand_in.count.return_value = 2
+    assert stand_in.count(vendor="quoparts") == 2
+    with pytest.raises(TypeError):
+        stand_in.count("quoparts")  # a matcher is keywords only, as on a real session
+    assert "How many journalled calls match" in (Session.count.__doc__ or "")
+
+
+class Recorded(Session):
+    """A team's session that logs each admin call it makes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent: list[str] = []
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        self.sent.append(f"{method} {path}")
+        return super().admin(method, path, **kwargs)
+
+
+def test_a_subclass_overriding_admin_sees_every_call_of_the_helpers() -> None:
+    with (
+        admin_client(create_app()) as http,
+        Recorded.open(http, base_url=IN_PROCESS_URL) as session,
+    ):
+        session.advance(60)
+        assert session.count(vendor="quoparts") == 0
+        session.assert_not_called(vendor="quoparts")
+        assert session.missed("quoparts")["quoparts"]
+    assert session.sent == [
+        "POST /clock",
+        "POST /requests/count",
+        "POST /requests/verify",
+        "GET /coverage",
+        f"DELETE /sessions/{session.id}",
+    ]
