@@ -13,7 +13,7 @@ with server.session() as session:
     client.import_customers([...])
     session.assert_called(vendor="quoparts", operation="importCli", body={"data": [...]})
 
-async with await server.async_session() as session:       # a test on an event loop
+async with server.async_session() as session:       # a test on an event loop
     ...
     await session.assert_called(vendor="quoparts", operation="importCli")
 ```
@@ -21,7 +21,7 @@ async with await server.async_session() as session:       # a test on an event l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Generator, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -212,3 +212,29 @@ class AsyncSession(SessionCalls[httpx.AsyncClient], AsyncAdminScope):
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+class AsyncSessionOpening:
+    """A session about to open, as ``MockServer.async_session()`` gives it: in ``async with``,
+    the session, dropped at the block's end; awaited, the session (``await session.close()``
+    drops it)."""
+
+    def __init__(self, opening: Callable[[], Coroutine[Any, Any, AsyncSession]]) -> None:
+        self._opening = opening
+        self._session: AsyncSession | None = None
+
+    def __await__(self) -> Generator[Any, None, AsyncSession]:
+        return self._opening().__await__()
+
+    async def __aenter__(self) -> AsyncSession:
+        self._session = await self._opening()
+        return self._session
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()

@@ -62,6 +62,20 @@ async def test_an_async_session_on_the_shared_server(mockserver: MockServer) -> 
 
 
 @pytest.mark.anyio
+async def test_async_with_opens_a_session_with_no_await_first(mockserver: MockServer) -> None:
+    """``async with await server.async_session()`` was the only way, and the ``await`` easy to
+    forget (a TypeError: a coroutine is no context manager); awaited, it is the session."""
+    async with mockserver.async_session(name="job") as session:
+        assert isinstance(session, AsyncSession) and session.name == "job"
+        assert await session.count() == 0
+    assert session.closed and mockserver.admin("GET", "/sessions") == []
+    session = await mockserver.async_session()
+    assert mockserver.admin("GET", f"/sessions/{session.id}")["id"] == session.id
+    await session.close()
+    assert mockserver.admin("GET", "/sessions") == []
+
+
+@pytest.mark.anyio
 async def test_a_failed_async_assertion_shows_the_near_misses_as_the_sync_one_does(
     mockserver: MockServer,
 ) -> None:
