@@ -11,8 +11,8 @@ with MockServer() as server, server.session() as session:
     session.coverage()["quoparts"]
 ```
 Each admin call has an async twin, awaited over an ``httpx.AsyncClient``: ``AsyncSession``
-(``await server.async_session()``, ``await AsyncSession.open(async_admin_client(app), ...)``)
-and ``AsyncAdminScope``; both run the same calls (:mod:`mockservers.testing.calls`).
+(``async with server.async_session() as session``, ``await AsyncSession.open(...)``) and
+``AsyncAdminScope``; both run the same calls (:mod:`mockservers.testing.calls`).
 """
 
 from __future__ import annotations

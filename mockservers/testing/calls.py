@@ -1,123 +1,171 @@
-"""Admin calls written once for the sync and the async helpers (sans-IO, as the reference
-clients are): each call is a generator, a *flow*, that yields the HTTP requests it needs, is
-sent their answers and returns its result. Only running a flow differs: ``SyncCalls`` sends with
-an ``httpx.Client``, ``AsyncCalls`` awaits an ``httpx.AsyncClient``.
+"""What each admin call of a scope asks the kit and makes of its answers, written once for the
+sync and the async helpers (sans-IO, as the reference clients' calls are).
 
-``admin_call`` makes a flow a method of both: on a sync scope it returns the result, on an async
-one a coroutine (``await session.count(...)``), and type checkers see each as such.
+Each call is a generator, a *flow*: it yields the admin requests it needs, is sent the JSON
+answer of each and returns its result. ``AdminScope`` runs a flow by sending each request
+with its ``admin()`` over an ``httpx.Client``, ``AsyncAdminScope`` by awaiting its own over an
+``httpx.AsyncClient`` (:mod:`mockservers.testing.scope`); each of their public methods runs one
+flow of :class:`ScopeCalls`. A refused request raises out of ``admin()``, which ends the flow.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Coroutine, Generator
-from dataclasses import dataclass, field
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from collections.abc import Generator, Iterable
+from typing import Any, TypeVar
 
 import httpx
 
+from mockservers.testing.report import (
+    CoverageTally,
+    Report,
+    dropped_note,
+    matcher_text,
+    taken_away,
+    verify_failure,
+)
+
 T = TypeVar("T")
-P = ParamSpec("P")
 
 
-@dataclass(frozen=True)
 class AdminRequest:
-    """One HTTP request of a flow: its path from the kit's root, and httpx's options."""
+    """One request of a flow, as ``admin(method, path, **options)`` sends it: ``path`` under
+    ``/__admin``, ``options`` httpx's (``json``, ``params``)."""
 
-    method: str
-    path: str
-    options: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("method", "options", "path")
+
+    def __init__(self, method: str, path: str, **options: Any) -> None:
+        self.method = method
+        self.path = path
+        self.options = options
 
 
-Flow = Generator[AdminRequest, httpx.Response, T]
-"""An admin call: yields its requests, is sent their answers, returns its result."""
+Flow = Generator[AdminRequest, Any, T]
+"""An admin call: yields its requests, is sent their JSON answers, returns its result."""
 
 
-def answer(request: AdminRequest, response: httpx.Response) -> Any:
-    """The JSON of an admin call's answer; a refusal raises ``httpx.HTTPStatusError`` carrying
-    the kit's ``{"error"}``."""
+def answer(method: str, url: str, response: httpx.Response) -> Any:
+    """The JSON of an admin answer; a refusal raises ``httpx.HTTPStatusError`` carrying the
+    kit's ``{"error"}``."""
     if response.is_error:
         raise httpx.HTTPStatusError(
-            f"{request.method} {request.path} answered {response.status_code}: {response.text}",
+            f"{method} {url} answered {response.status_code}: {response.text}",
             request=response.request,
             response=response,
         )
     return response.json()
 
 
-def run(client: httpx.Client, flow: Flow[T]) -> T:
-    """Send each request of ``flow`` with ``client``; its result."""
-    __tracebackhide__ = True  # pytest: a failed assertion shows the test's line, not these
-    try:
-        request = next(flow)
-        while True:
-            response = client.request(request.method, request.path, **request.options)
-            request = flow.send(response)
-    except StopIteration as done:
-        return done.value
+class ScopeCalls:
+    """The admin calls of one scope (``session_id`` None: the global one), as flows."""
 
+    session_id: str | None = None
+    tally: CoverageTally | None = None
+    """When set (the pytest plugin's ``--mockservers-coverage``), what this scope met is added
+    here before the kit forgets it: a reset first adds what it takes away (a test's own reset
+    would otherwise lose what it met before), and a session adds the rest as it closes."""
 
-async def run_async(client: httpx.AsyncClient, flow: Flow[T]) -> T:
-    """Send each request of ``flow`` with ``client``, awaited; its result."""
-    __tracebackhide__ = True
-    try:
-        request = next(flow)
-        while True:
-            response = await client.request(request.method, request.path, **request.options)
-            request = flow.send(response)
-    except StopIteration as done:
-        return done.value
+    def _in_scope(self, path: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The URL path of an admin call (``path`` under ``/__admin``) and its httpx options,
+        addressed to this scope: a session's adds ``?session=``."""
+        if self.session_id is not None:
+            params = {**options.get("params", {}), "session": self.session_id}
+            options = {**options, "params": params}
+        return f"/__admin{path}", options
 
+    def _reset(self, vendor: str | None) -> Flow[None]:
+        before = (yield from self._coverage(None)) if self.tally is not None else None
+        yield AdminRequest("POST", "/reset", json={"vendor": vendor} if vendor else {})
+        if self.tally is not None and before is not None:
+            self.tally.add(taken_away(before, (yield from self._coverage(None))))
 
-class SyncCalls:
-    """Runs a scope's flows with the ``httpx.Client`` that ``_admin_client()`` gives."""
+    def _advance(self, seconds: float) -> Flow[str]:
+        return (yield AdminRequest("POST", "/clock", json={"advance_seconds": seconds}))["now"]
 
-    def _admin_client(self) -> httpx.Client:
-        raise NotImplementedError
+    def _now(self) -> Flow[str]:
+        return (yield AdminRequest("GET", "/clock"))["now"]
 
-    def _run(self, flow: Flow[T]) -> T:
+    def _requests(
+        self, vendor: str | None, operation: str | None, limit: int | None
+    ) -> Flow[list[dict[str, Any]]]:
+        params = {"vendor": vendor, "operation": operation, "limit": limit}
+        found = {k: v for k, v in params.items() if v is not None and v != ""}
+        return (yield AdminRequest("GET", "/requests", params=found))
+
+    def _clear_requests(self) -> Flow[None]:
+        yield AdminRequest("DELETE", "/requests")
+
+    def _count(self, matcher: dict[str, Any]) -> Flow[int]:
+        return (yield AdminRequest("POST", "/requests/count", json=matcher))["count"]
+
+    def _verify(
+        self,
+        count: int | None,
+        at_least: int | None,
+        at_most: int | None,
+        matcher: dict[str, Any],
+    ) -> Flow[dict[str, Any]]:
+        body: dict[str, Any] = {"matcher": matcher}
+        for key, value in (("count", count), ("at_least", at_least), ("at_most", at_most)):
+            if value is not None:
+                body[key] = value
+        return (yield AdminRequest("POST", "/requests/verify", json=body))
+
+    def _assert_called(
+        self,
+        count: int | None,
+        at_least: int | None,
+        at_most: int | None,
+        matcher: dict[str, Any],
+    ) -> Flow[int]:
+        __tracebackhide__ = True  # pytest: the failure is the test's line, not this one's
+        result = yield from self._verify(count, at_least, at_most, matcher)
+        if not result["ok"]:
+            raise AssertionError(verify_failure(matcher, result))
+        return int(result["count"])
+
+    def _assert_not_called(self, matcher: dict[str, Any]) -> Flow[None]:
         __tracebackhide__ = True
-        return run(self._admin_client(), flow)
+        result = yield from self._verify(0, None, None, matcher)
+        if not result["ok"]:
+            raise AssertionError(verify_failure(matcher, result))
+        if result.get("dropped"):
+            raise AssertionError(
+                f"cannot tell that no call matched {matcher_text(matcher)}: "
+                + dropped_note(int(result["dropped"]))
+            )
 
+    def _coverage(self, vendor: str | None) -> Flow[Report]:
+        return (yield AdminRequest("GET", "/coverage", params={"vendor": vendor} if vendor else {}))
 
-class AsyncCalls:
-    """Runs a scope's flows with the ``httpx.AsyncClient`` that ``_admin_client()`` gives."""
+    def _missed(self, vendor: str | None) -> Flow[dict[str, list[str]]]:
+        report = yield from self._coverage(vendor)
+        return {
+            name: [row["behaviour"] for row in rows if not row["met"]]
+            for name, rows in report.items()
+        }
 
-    def _admin_client(self) -> httpx.AsyncClient:
-        raise NotImplementedError
+    def _fault(self, spec: dict[str, Any]) -> Flow[str]:
+        return (yield AdminRequest("POST", "/faults", json=spec))["id"]
 
-    async def _run(self, flow: Flow[T]) -> T:
-        __tracebackhide__ = True
-        return await run_async(self._admin_client(), flow)
+    def _faults(self) -> Flow[list[dict[str, Any]]]:
+        return (yield AdminRequest("GET", "/faults"))
 
+    def _clear_faults(self) -> Flow[None]:
+        yield AdminRequest("DELETE", "/faults")
 
-class admin_call(Generic[P, T]):
-    """A flow as a method of sync and async scopes alike; ``.flow`` is the flow itself, for
-    other flows to ``yield from``."""
+    def _state(self, vendor: str) -> Flow[dict[str, Any]]:
+        return (yield AdminRequest("GET", f"/state/{vendor}"))
 
-    def __init__(self, flow: Callable[Concatenate[Any, P], Flow[T]]) -> None:
-        self.flow = flow
-        self.__doc__ = flow.__doc__
-        self.__name__ = flow.__name__
+    def _put_state(self, vendor: str, document: dict[str, Any]) -> Flow[dict[str, Any]]:
+        return (yield AdminRequest("PUT", f"/state/{vendor}", json=document))
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.__name__ = name  # ``admin = admin_call(_call)`` is ``admin`` in help()
+    def _expire_tokens(self, vendor: str) -> Flow[int]:
+        return (yield AdminRequest("POST", f"/{vendor}/tokens/expire"))["expired"]
 
-    @overload
-    def __get__(self, scope: None, owner: type) -> admin_call[P, T]: ...
-    @overload
-    def __get__(self, scope: SyncCalls, owner: type) -> Callable[P, T]: ...
-    @overload
-    def __get__(self, scope: AsyncCalls, owner: type) -> Callable[P, Coroutine[Any, Any, T]]: ...
-    def __get__(self, scope: Any, owner: type) -> Any:
-        if scope is None:
-            return self
-        flow = self.flow
-
-        @functools.wraps(flow)
-        def call(*args: Any, **kwargs: Any) -> Any:
-            __tracebackhide__ = True
-            return scope._run(flow(scope, *args, **kwargs))
-
-        call.__name__ = self.__name__
-        return call
+    def _tsdigital_token(
+        self, kind: str, grants: Iterable[str], ttl_seconds: float | None
+    ) -> Flow[str]:
+        body: dict[str, Any] = {"kind": kind, "grants": list(grants)}
+        if ttl_seconds is not None:
+            body["ttl_seconds"] = ttl_seconds
+        return (yield AdminRequest("POST", "/tsdigital/tokens", json=body))["token"]

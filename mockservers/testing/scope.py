@@ -5,87 +5,80 @@ own calls and its writes (reset, clock, faults, state) touch nothing else. ``ass
 ``assert_not_called`` turn ``POST /__admin/requests/verify`` into an ``AssertionError`` whose
 message shows the near misses (see :mod:`mockservers.testing.report`).
 
-Each call is written once, as a flow (:mod:`mockservers.testing.calls`): ``AdminScope`` runs
-them with an ``httpx.Client``, ``AsyncAdminScope`` awaits them with an ``httpx.AsyncClient``.
+``AdminScope`` sends them over an ``httpx.Client``, ``AsyncAdminScope`` awaits them over an
+``httpx.AsyncClient``. Each method of either runs a flow of :mod:`mockservers.testing.calls`,
+where what a call asks and makes of the answer is written once; every request goes through
+``admin()``, which a subclass may override.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from contextlib import closing
+from typing import Any, TypeVar
 
-from mockservers.testing.calls import AdminRequest, AsyncCalls, Flow, SyncCalls, admin_call, answer
-from mockservers.testing.report import (
-    CoverageTally,
-    Report,
-    dropped_note,
-    matcher_text,
-    taken_away,
-    verify_failure,
-)
+import httpx
+
+from mockservers.testing.calls import Flow, ScopeCalls, answer
+from mockservers.testing.report import Report
+
+T = TypeVar("T")
 
 
-class ScopeCalls:
-    """Admin calls addressed to one scope (``session_id`` None: the global scope), as flows."""
+class AdminScope(ScopeCalls):
+    """The admin calls of one scope over the ``httpx.Client`` that ``_admin_client()`` gives."""
 
-    session_id: str | None = None
-    tally: CoverageTally | None = None
-    """When set (the pytest plugin's ``--mockservers-coverage``), what this scope met is added
-    here before the kit forgets it: a reset first adds what it takes away (a test's own reset
-    would otherwise lose what it met before), and a session adds the rest as it closes."""
+    def _admin_client(self) -> httpx.Client:
+        raise NotImplementedError
 
-    # -- plumbing -------------------------------------------------------------------------
-    def _call(self, method: str, path: str, **options: Any) -> Flow[Any]:
-        """One admin call (``path`` under ``/__admin``) in this scope; its JSON answer. A
-        refused call raises ``httpx.HTTPStatusError`` carrying the kit's ``{"error"}``."""
-        if self.session_id is not None:
-            options["params"] = {**options.get("params", {}), "session": self.session_id}
-        request = AdminRequest(method, f"/__admin{path}", options)
-        return answer(request, (yield request))
+    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One admin call (``path`` under ``/__admin``, ``kwargs`` httpx's) in this scope; its
+        JSON answer. A refused call raises ``httpx.HTTPStatusError`` carrying the kit's
+        ``{"error"}``. Every helper of the scope sends its requests with it."""
+        url, options = self._in_scope(path, kwargs)
+        return answer(method, url, self._admin_client().request(method, url, **options))
 
-    admin = admin_call(_call)
+    def _run(self, flow: Flow[T]) -> T:
+        """The flow's result, each request it yields sent with :meth:`admin`."""
+        __tracebackhide__ = True  # pytest: a failed assertion shows the test's line, not these
+        with closing(flow):  # a request that raises ends the flow there (its ``finally`` runs)
+            reply: Any = None  # what starts a flow, as ``next`` would
+            while True:
+                try:
+                    request = flow.send(reply)
+                except StopIteration as done:  # the flow's end; a transport's own goes through
+                    return done.value
+                reply = self.admin(request.method, request.path, **request.options)
 
     # -- reset, clock -----------------------------------------------------------------------
-    @admin_call
-    def reset(self, vendor: str | None = None) -> Flow[None]:
+    def reset(self, vendor: str | None = None) -> None:
         """This scope back to start: state, tokens, windows, journal, faults, coverage and
         clock (with ``vendor``: that vendor's part; the clock stays)."""
-        before = (yield from ScopeCalls.coverage.flow(self)) if self.tally is not None else None
-        yield from self._call("POST", "/reset", json={"vendor": vendor} if vendor else {})
-        if self.tally is not None and before is not None:
-            self.tally.add(taken_away(before, (yield from ScopeCalls.coverage.flow(self))))
+        self._run(self._reset(vendor))
 
-    @admin_call
-    def advance(self, seconds: float) -> Flow[str]:
+    def advance(self, seconds: float) -> str:
         """Move this scope's clock forward (tokens expire, TS Digital items settle)."""
-        return (yield from self._call("POST", "/clock", json={"advance_seconds": seconds}))["now"]
+        return self._run(self._advance(seconds))
 
-    @admin_call
-    def now(self) -> Flow[str]:
+    def now(self) -> str:
         """This scope's clock, ISO-8601."""
-        return (yield from self._call("GET", "/clock"))["now"]
+        return self._run(self._now())
 
     # -- journal and verification -----------------------------------------------------------
-    @admin_call
     def requests(
         self, vendor: str | None = None, operation: str | None = None, limit: int | None = None
-    ) -> Flow[list[dict[str, Any]]]:
+    ) -> list[dict[str, Any]]:
         """The journal, newest first (secrets masked)."""
-        params = {"vendor": vendor, "operation": operation, "limit": limit}
-        found = {k: v for k, v in params.items() if v is not None and v != ""}
-        return (yield from self._call("GET", "/requests", params=found))
+        return self._run(self._requests(vendor, operation, limit))
 
-    @admin_call
-    def clear_requests(self) -> Flow[None]:
-        yield from self._call("DELETE", "/requests")
+    def clear_requests(self) -> None:
+        self._run(self._clear_requests())
 
-    @admin_call
-    def count(self, **matcher: Any) -> Flow[int]:
+    def count(self, **matcher: Any) -> int:
         """How many journalled calls match (``vendor``, ``operation``, ``status``,
         ``error_code``, ``tenant``, ``session``; ``query``, ``headers``, ``body`` partially)."""
-        return (yield from self._call("POST", "/requests/count", json=matcher))["count"]
+        return self._run(self._count(matcher))
 
-    @admin_call
     def verify(
         self,
         count: int | None = None,
@@ -93,18 +86,13 @@ class ScopeCalls:
         at_least: int | None = None,
         at_most: int | None = None,
         **matcher: Any,
-    ) -> Flow[dict[str, Any]]:
+    ) -> dict[str, Any]:
         """The verification's answer, as the admin API gives it (never raises on a miss):
         ``{"ok", "count"}`` and, when not ok, ``"expected"``, ``"near_misses"`` (closest
         first, each ``{"entry", "differences"}``) and, when too many matched, ``"matches"``.
         With no bound: at least one call."""
-        body: dict[str, Any] = {"matcher": matcher}
-        for key, value in (("count", count), ("at_least", at_least), ("at_most", at_most)):
-            if value is not None:
-                body[key] = value
-        return (yield from self._call("POST", "/requests/verify", json=body))
+        return self._run(self._verify(count, at_least, at_most, matcher))
 
-    @admin_call
     def assert_called(
         self,
         count: int | None = None,
@@ -112,93 +100,170 @@ class ScopeCalls:
         at_least: int | None = None,
         at_most: int | None = None,
         **matcher: Any,
-    ) -> Flow[int]:
+    ) -> int:
         """Fail (``AssertionError``, the near misses in its message) unless the calls matching
         ``matcher`` number ``count`` exactly, or are within ``at_least``/``at_most`` (by
         default: at least one). Returns how many matched."""
-        __tracebackhide__ = True  # pytest: the failure is the test's line, not this one's
-        verify = ScopeCalls.verify.flow
-        result = yield from verify(self, count, at_least=at_least, at_most=at_most, **matcher)
-        if not result["ok"]:
-            raise AssertionError(verify_failure(matcher, result))
-        return int(result["count"])
+        __tracebackhide__ = True
+        return self._run(self._assert_called(count, at_least, at_most, matcher))
 
-    @admin_call
-    def assert_not_called(self, **matcher: Any) -> Flow[None]:
+    def assert_not_called(self, **matcher: Any) -> None:
         """Fail (``AssertionError`` listing the calls that matched) if any call matches, or if
         the journal has pushed calls of this scope out: one of them may have matched."""
         __tracebackhide__ = True
-        result = yield from ScopeCalls.verify.flow(self, 0, **matcher)
-        if not result["ok"]:
-            raise AssertionError(verify_failure(matcher, result))
-        if result.get("dropped"):
-            raise AssertionError(
-                f"cannot tell that no call matched {matcher_text(matcher)}: "
-                + dropped_note(int(result["dropped"]))
-            )
+        self._run(self._assert_not_called(matcher))
 
     # -- coverage -------------------------------------------------------------------------
-    @admin_call
-    def coverage(self, vendor: str | None = None) -> Flow[Report]:
+    def coverage(self, vendor: str | None = None) -> Report:
         """Per vendor, every documented situation with how often this scope met it
         (``{"behaviour", "description", "met"}``)."""
-        params = {"vendor": vendor} if vendor else {}
-        return (yield from self._call("GET", "/coverage", params=params))
+        return self._run(self._coverage(vendor))
 
-    @admin_call
-    def missed(self, vendor: str | None = None) -> Flow[dict[str, list[str]]]:
+    def missed(self, vendor: str | None = None) -> dict[str, list[str]]:
         """Per vendor, the ids of the documented situations this scope has not met."""
-        report = yield from ScopeCalls.coverage.flow(self, vendor)
-        return {
-            name: [row["behaviour"] for row in rows if not row["met"]]
-            for name, rows in report.items()
-        }
+        return self._run(self._missed(vendor))
 
     # -- faults, state, tokens ------------------------------------------------------------
-    @admin_call
-    def fault(self, **spec: Any) -> Flow[str]:
+    def fault(self, **spec: Any) -> str:
         """Make this scope's next matching calls misbehave (``vendor``, ``operation``, ``kind``,
         ``status``, ``latency_ms``, ``times``, ``probability``, ``reason``); the fault's id."""
-        return (yield from self._call("POST", "/faults", json=spec))["id"]
+        return self._run(self._fault(spec))
 
-    @admin_call
-    def faults(self) -> Flow[list[dict[str, Any]]]:
-        return (yield from self._call("GET", "/faults"))
+    def faults(self) -> list[dict[str, Any]]:
+        return self._run(self._faults())
 
-    @admin_call
-    def clear_faults(self) -> Flow[None]:
-        yield from self._call("DELETE", "/faults")
+    def clear_faults(self) -> None:
+        self._run(self._clear_faults())
 
-    @admin_call
-    def state(self, vendor: str) -> Flow[dict[str, Any]]:
+    def state(self, vendor: str) -> dict[str, Any]:
         """This scope's state of one vendor: ``{"tenants": {...}}``."""
-        return (yield from self._call("GET", f"/state/{vendor}"))
+        return self._run(self._state(vendor))
 
-    @admin_call
-    def put_state(self, vendor: str, document: dict[str, Any]) -> Flow[dict[str, Any]]:
+    def put_state(self, vendor: str, document: dict[str, Any]) -> dict[str, Any]:
         """Replace this scope's state of one vendor (fixtures); the state as stored."""
-        return (yield from self._call("PUT", f"/state/{vendor}", json=document))
+        return self._run(self._put_state(vendor, document))
 
-    @admin_call
-    def expire_tokens(self, vendor: str) -> Flow[int]:
+    def expire_tokens(self, vendor: str) -> int:
         """Expire this scope's live tokens of one vendor now; how many there were."""
-        return (yield from self._call("POST", f"/{vendor}/tokens/expire"))["expired"]
+        return self._run(self._expire_tokens(vendor))
 
-    @admin_call
     def tsdigital_token(
         self, kind: str = "user", grants: Iterable[str] = (), ttl_seconds: float | None = None
-    ) -> Flow[str]:
+    ) -> str:
         """A TS Digital bearer token of this scope (a session's tenant, or the default one)."""
-        body: dict[str, Any] = {"kind": kind, "grants": list(grants)}
-        if ttl_seconds is not None:
-            body["ttl_seconds"] = ttl_seconds
-        return (yield from self._call("POST", "/tsdigital/tokens", json=body))["token"]
+        return self._run(self._tsdigital_token(kind, grants, ttl_seconds))
 
 
-class AdminScope(ScopeCalls, SyncCalls):
-    """The admin calls of one scope over an ``httpx.Client`` (``_admin_client()``)."""
+class AsyncAdminScope(ScopeCalls):
+    """The twin of :class:`AdminScope` over the ``httpx.AsyncClient`` that ``_admin_client()``
+    gives: the same calls, each awaited (``await scope.count(vendor="quoparts")``), with the
+    same answers and failures."""
 
+    def _admin_client(self) -> httpx.AsyncClient:
+        raise NotImplementedError
 
-class AsyncAdminScope(ScopeCalls, AsyncCalls):
-    """The same calls over an ``httpx.AsyncClient``, each awaited:
-    ``await scope.count(vendor="quoparts")``."""
+    async def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        """:meth:`AdminScope.admin`, awaited."""
+        url, options = self._in_scope(path, kwargs)
+        return answer(method, url, await self._admin_client().request(method, url, **options))
+
+    async def _run(self, flow: Flow[T]) -> T:
+        """The flow's result, each request it yields sent with :meth:`admin`, awaited."""
+        __tracebackhide__ = True
+        with closing(flow):
+            reply: Any = None
+            while True:
+                try:
+                    request = flow.send(reply)
+                except StopIteration as done:
+                    return done.value
+                reply = await self.admin(request.method, request.path, **request.options)
+
+    async def reset(self, vendor: str | None = None) -> None:
+        """:meth:`AdminScope.reset`, awaited."""
+        await self._run(self._reset(vendor))
+
+    async def advance(self, seconds: float) -> str:
+        """:meth:`AdminScope.advance`, awaited."""
+        return await self._run(self._advance(seconds))
+
+    async def now(self) -> str:
+        """:meth:`AdminScope.now`, awaited."""
+        return await self._run(self._now())
+
+    async def requests(
+        self, vendor: str | None = None, operation: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """:meth:`AdminScope.requests`, awaited."""
+        return await self._run(self._requests(vendor, operation, limit))
+
+    async def clear_requests(self) -> None:
+        await self._run(self._clear_requests())
+
+    async def count(self, **matcher: Any) -> int:
+        """:meth:`AdminScope.count`, awaited."""
+        return await self._run(self._count(matcher))
+
+    async def verify(
+        self,
+        count: int | None = None,
+        *,
+        at_least: int | None = None,
+        at_most: int | None = None,
+        **matcher: Any,
+    ) -> dict[str, Any]:
+        """:meth:`AdminScope.verify`, awaited."""
+        return await self._run(self._verify(count, at_least, at_most, matcher))
+
+    async def assert_called(
+        self,
+        count: int | None = None,
+        *,
+        at_least: int | None = None,
+        at_most: int | None = None,
+        **matcher: Any,
+    ) -> int:
+        """:meth:`AdminScope.assert_called`, awaited."""
+        __tracebackhide__ = True
+        return await self._run(self._assert_called(count, at_least, at_most, matcher))
+
+    async def assert_not_called(self, **matcher: Any) -> None:
+        """:meth:`AdminScope.assert_not_called`, awaited."""
+        __tracebackhide__ = True
+        await self._run(self._assert_not_called(matcher))
+
+    async def coverage(self, vendor: str | None = None) -> Report:
+        """:meth:`AdminScope.coverage`, awaited."""
+        return await self._run(self._coverage(vendor))
+
+    async def missed(self, vendor: str | None = None) -> dict[str, list[str]]:
+        """:meth:`AdminScope.missed`, awaited."""
+        return await self._run(self._missed(vendor))
+
+    async def fault(self, **spec: Any) -> str:
+        """:meth:`AdminScope.fault`, awaited."""
+        return await self._run(self._fault(spec))
+
+    async def faults(self) -> list[dict[str, Any]]:
+        return await self._run(self._faults())
+
+    async def clear_faults(self) -> None:
+        await self._run(self._clear_faults())
+
+    async def state(self, vendor: str) -> dict[str, Any]:
+        """:meth:`AdminScope.state`, awaited."""
+        return await self._run(self._state(vendor))
+
+    async def put_state(self, vendor: str, document: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`AdminScope.put_state`, awaited."""
+        return await self._run(self._put_state(vendor, document))
+
+    async def expire_tokens(self, vendor: str) -> int:
+        """:meth:`AdminScope.expire_tokens`, awaited."""
+        return await self._run(self._expire_tokens(vendor))
+
+    async def tsdigital_token(
+        self, kind: str = "user", grants: Iterable[str] = (), ttl_seconds: float | None = None
+    ) -> str:
+        """:meth:`AdminScope.tsdigital_token`, awaited."""
+        return await self._run(self._tsdigital_token(kind, grants, ttl_seconds))

@@ -7,7 +7,7 @@ with MockServer() as server:
     server.requests(vendor="quoparts")
     with server.session() as session:   # a test's own accounts, clock, faults, journal
         ...
-    async with await server.async_session() as session:   # the same, awaited
+    async with server.async_session() as session:   # the same, awaited
         ...
 ```
 
@@ -32,7 +32,7 @@ from mockservers.app import SERVER_OPTIONS, create_app
 from mockservers.config import Config
 from mockservers.testing.report import CoverageTally
 from mockservers.testing.scope import AdminScope
-from mockservers.testing.session import AsyncSession, Session
+from mockservers.testing.session import AsyncSession, AsyncSessionOpening, Session
 
 STOP_GRACE_SECONDS = 1
 """How long ``stop`` lets calls in flight finish before it cancels them."""
@@ -140,12 +140,19 @@ class MockServer(AdminScope):
         session.tally = self.closed_sessions  # its resets and its closing count what it met
         return session
 
-    async def async_session(
+    def async_session(
         self, *, ttl_seconds: float | None = None, name: str | None = None
-    ) -> AsyncSession:
+    ) -> AsyncSessionOpening:
         """The async twin of :meth:`session`, for a test on an event loop: the same session,
-        its admin calls awaited (``async with await server.async_session() as session``)."""
+        its admin calls awaited. ``async with server.async_session() as session`` drops it at
+        the block's end; ``session = await server.async_session()`` leaves that to ``await
+        session.close()``."""
         assert self.url, "start the server first"
+        return AsyncSessionOpening(lambda: self._open_async_session(ttl_seconds, name))
+
+    async def _open_async_session(
+        self, ttl_seconds: float | None, name: str | None
+    ) -> AsyncSession:
         session = await AsyncSession.open(
             httpx.AsyncClient(**self._client_options()),
             base_url=self.url,

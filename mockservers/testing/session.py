@@ -13,7 +13,7 @@ with server.session() as session:
     client.import_customers([...])
     session.assert_called(vendor="quoparts", operation="importCli", body={"data": [...]})
 
-async with await server.async_session() as session:       # a test on an event loop
+async with server.async_session() as session:       # a test on an event loop
     ...
     await session.assert_called(vendor="quoparts", operation="importCli")
 ```
@@ -21,26 +21,45 @@ async with await server.async_session() as session:       # a test on an event l
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine, Generator, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
+import anyio
 import httpx
 
-from mockservers.testing.calls import AdminRequest, Flow, admin_call, answer, run, run_async
-from mockservers.testing.scope import AdminScope, AsyncAdminScope, ScopeCalls
+from mockservers.testing.calls import AdminRequest, Flow, ScopeCalls, answer
+from mockservers.testing.scope import AdminScope, AsyncAdminScope
 
 C = TypeVar("C", httpx.Client, httpx.AsyncClient)
 
+SESSIONS = "/__admin/sessions"
 
-def _opening(ttl_seconds: float | None, name: str | None) -> Flow[dict[str, Any]]:
-    """``POST /__admin/sessions``: the new session as the kit describes it."""
+SHIELD_SECONDS = 10
+"""How long an async session's opening or closing may take, shielded from the test's
+cancellation: a cancelled (timed-out) test still drops its session, or learns of one the kit
+opened, and a kit that no longer answers raises ``TimeoutError`` after this rather than hang."""
+
+
+def _opening(ttl_seconds: float | None, name: str | None) -> dict[str, Any]:
+    """The body of ``POST /__admin/sessions``."""
     body: dict[str, Any] = {}
     if ttl_seconds is not None:
         body["ttl_seconds"] = ttl_seconds
     if name is not None:
         body["name"] = name
-    request = AdminRequest("POST", "/__admin/sessions", {"json": body})
-    return answer(request, (yield request))
+    return body
+
+
+@contextmanager
+def _expired_is_fine() -> Iterator[None]:
+    """Closing a session the kit has let expire: it is gone already (404), which is fine."""
+    try:
+        yield
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code != 404:
+            raise
 
 
 class SessionCalls(ScopeCalls, Generic[C]):
@@ -72,26 +91,18 @@ class SessionCalls(ScopeCalls, Generic[C]):
         """A vendor's base URL (the same for every session: its credentials tell them apart)."""
         return f"{self._base}/{vendor}"
 
-    @admin_call
-    def info(self) -> Flow[dict[str, Any]]:
-        """The session as the kit describes it now (``expires_at`` moves as it is used)."""
-        return (yield from self._call("GET", f"/sessions/{self.id}"))
+    def _info(self) -> Flow[dict[str, Any]]:
+        return (yield AdminRequest("GET", f"/sessions/{self.id}"))
 
     def _dropping(self) -> Flow[None]:
         """Drop the session and everything it holds, once; with a tally, add what it met
-        first. An expired session is gone already, which is fine."""
+        first."""
         if self.closed:
             return
         try:
             if self.tally is not None:
-                try:
-                    self.tally.add((yield from ScopeCalls.coverage.flow(self)))
-                except httpx.HTTPStatusError as exc:
-                    if exc.response.status_code != 404:  # expired: nothing left to add
-                        raise
-            response = yield AdminRequest("DELETE", f"/__admin/sessions/{self.id}")
-            if response.is_error and response.status_code != 404:
-                response.raise_for_status()
+                self.tally.add((yield from self._coverage(None)))
+            yield AdminRequest("DELETE", f"/sessions/{self.id}")
         finally:
             self.closed = True
 
@@ -115,17 +126,24 @@ class Session(SessionCalls[httpx.Client], AdminScope):
         """A new session on the kit ``client`` talks to (``base_url``: where vendors are
         served, e.g. the server's URL). ``owns_client``: close the client with the session."""
         try:
-            data = run(client, _opening(ttl_seconds, name))
+            response = client.post(SESSIONS, json=_opening(ttl_seconds, name))
+            data = answer("POST", SESSIONS, response)
         except BaseException:
             if owns_client:
                 client.close()
             raise
         return cls(client, data, base_url=base_url, owns_client=owns_client)
 
+    def info(self) -> dict[str, Any]:
+        """The session as the kit describes it now (``expires_at`` moves as it is used)."""
+        return self._run(self._info())
+
     def close(self) -> None:
-        """Drop the session and everything it holds. Idempotent."""
+        """Drop the session and everything it holds. Idempotent; an expired session is gone
+        already, which is fine."""
         try:
-            run(self._client, self._dropping())
+            with _expired_is_fine():
+                self._run(self._dropping())
         finally:
             if self._owns_client:
                 self._client.close()
@@ -156,22 +174,33 @@ class AsyncSession(SessionCalls[httpx.AsyncClient], AsyncAdminScope):
         name: str | None = None,
         owns_client: bool = False,
     ) -> AsyncSession:
-        """A new session on the kit ``client`` talks to (as :meth:`Session.open`)."""
-        try:
-            data = await run_async(client, _opening(ttl_seconds, name))
-        except BaseException:
-            if owns_client:
-                await client.aclose()
-            raise
+        """A new session on the kit ``client`` talks to (as :meth:`Session.open`). A test
+        cancelled meanwhile gets the session all the same (its ``async with`` drops it)."""
+        with anyio.fail_after(SHIELD_SECONDS, shield=True):
+            try:
+                response = await client.post(SESSIONS, json=_opening(ttl_seconds, name))
+                data = answer("POST", SESSIONS, response)
+            except BaseException:
+                if owns_client:
+                    await client.aclose()
+                raise
         return cls(client, data, base_url=base_url, owns_client=owns_client)
 
+    async def info(self) -> dict[str, Any]:
+        """:meth:`Session.info`, awaited."""
+        return await self._run(self._info())
+
     async def close(self) -> None:
-        """Drop the session and everything it holds. Idempotent."""
-        try:
-            await run_async(self._client, self._dropping())
-        finally:
-            if self._owns_client:
-                await self._client.aclose()
+        """Drop the session and everything it holds. Idempotent. Shielded: a cancelled test's
+        ``async with`` still drops its session (a cancellation holds until its scope ends, under
+        anyio and trio, and stopped the drop too)."""
+        with anyio.fail_after(SHIELD_SECONDS, shield=True):
+            try:
+                with _expired_is_fine():
+                    await self._run(self._dropping())
+            finally:
+                if self._owns_client:
+                    await self._client.aclose()
 
     async def __aenter__(self) -> AsyncSession:
         return self
@@ -183,3 +212,29 @@ class AsyncSession(SessionCalls[httpx.AsyncClient], AsyncAdminScope):
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+class AsyncSessionOpening:
+    """A session about to open, as ``MockServer.async_session()`` gives it: in ``async with``,
+    the session, dropped at the block's end; awaited, the session (``await session.close()``
+    drops it)."""
+
+    def __init__(self, opening: Callable[[], Coroutine[Any, Any, AsyncSession]]) -> None:
+        self._opening = opening
+        self._session: AsyncSession | None = None
+
+    def __await__(self) -> Generator[Any, None, AsyncSession]:
+        return self._opening().__await__()
+
+    async def __aenter__(self) -> AsyncSession:
+        self._session = await self._opening()
+        return self._session
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()

@@ -4,12 +4,16 @@ the same answers and the same failures as the sync helper, whose calls it shares
 
 from __future__ import annotations
 
+import inspect
 import re
 import textwrap
 from typing import Any
+from unittest import mock
 
+import anyio
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from clients import AsyncQuoPartsClient
 from mockservers import create_app
@@ -17,10 +21,14 @@ from mockservers.testing import (
     IN_PROCESS_URL,
     AsyncASGITransport,
     AsyncSession,
+    CoverageTally,
     MockServer,
     Session,
+    admin_client,
     async_admin_client,
 )
+from mockservers.testing import session as session_module
+from tests.kit.test_sessions import Wall
 
 pytest_plugins = ["pytester"]
 
@@ -51,6 +59,20 @@ async def test_an_async_session_on_the_shared_server(mockserver: MockServer) -> 
     with pytest.raises(RuntimeError, match="closed"):
         await session.requests()
     await session.close()  # idempotent
+
+
+@pytest.mark.anyio
+async def test_async_with_opens_a_session_with_no_await_first(mockserver: MockServer) -> None:
+    """``async with await server.async_session()`` was the only way, and the ``await`` easy to
+    forget (a TypeError: a coroutine is no context manager); awaited, it is the session."""
+    async with mockserver.async_session(name="job") as session:
+        assert isinstance(session, AsyncSession) and session.name == "job"
+        assert await session.count() == 0
+    assert session.closed and mockserver.admin("GET", "/sessions") == []
+    session = await mockserver.async_session()
+    assert mockserver.admin("GET", f"/sessions/{session.id}")["id"] == session.id
+    await session.close()
+    assert mockserver.admin("GET", "/sessions") == []
 
 
 @pytest.mark.anyio
@@ -126,6 +148,142 @@ async def test_an_async_session_in_process_sends_the_kits_admin_token() -> None:
     assert refused.is_closed
 
 
+@pytest.mark.anyio
+async def test_a_cancelled_async_test_still_drops_its_session() -> None:
+    """A timed-out test is cancelled, and under anyio or trio the cancellation holds until its
+    scope ends: the session's own DELETE was cancelled too, and each such test left its session
+    on the server (for its TTL) until the kit refused new ones, 429."""
+    with MockServer({"kit": {"sessions": {"max": 5}}}) as server:
+        for _ in range(5):
+            with anyio.CancelScope() as timed_out:
+                async with await server.async_session() as session:
+                    timed_out.cancel()  # as a timeout does, in the middle of the test
+                    await anyio.sleep(1)  # cancelled at once
+            assert timed_out.cancelled_caught and session.closed
+        assert server.admin("GET", "/sessions") == []
+        async with await server.async_session() as sixth:
+            assert await sixth.count() == 0
+
+
+class CancelledOnTheWayBack(httpx.AsyncBaseTransport):
+    """The kit opens the session, and the test is cancelled before it reads the answer."""
+
+    def __init__(self, app: Starlette, test: anyio.CancelScope) -> None:
+        self._inner = AsyncASGITransport(app)
+        self._test = test
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        if request.method == "POST":
+            self._test.cancel()
+            await anyio.lowlevel.checkpoint()
+        return response
+
+
+@pytest.mark.anyio
+async def test_a_test_cancelled_as_its_session_opens_still_drops_it() -> None:
+    app = create_app()
+    with anyio.CancelScope() as test:
+        admin = httpx.AsyncClient(
+            transport=CancelledOnTheWayBack(app, test), base_url=IN_PROCESS_URL
+        )
+        async with await AsyncSession.open(admin, base_url=IN_PROCESS_URL, owns_client=True):
+            await anyio.sleep(1)  # cancelled at once
+    assert test.cancelled_caught
+    async with async_admin_client(app) as admin:
+        assert (await admin.get("/__admin/sessions")).json() == []
+
+
+class Hanging(httpx.AsyncBaseTransport):
+    """A kit that answers until ``hang`` is set, then never again."""
+
+    def __init__(self, app: Starlette) -> None:
+        self._inner = AsyncASGITransport(app)
+        self.hang = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.hang:
+            await anyio.sleep_forever()
+        return await self._inner.handle_async_request(request)
+
+
+@pytest.mark.anyio
+async def test_a_kit_that_no_longer_answers_cannot_hang_a_cancelled_tests_close(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The shield around the close is bounded: past it, ``TimeoutError``."""
+    transport = Hanging(create_app())
+    admin = httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL, timeout=None)
+    session = await AsyncSession.open(admin, base_url=IN_PROCESS_URL, owns_client=True)
+    transport.hang = True
+    monkeypatch.setattr(session_module, "SHIELD_SECONDS", 0)  # rather than wait 10 s
+    with anyio.CancelScope() as test:
+        test.cancel()  # a timed-out test, closing its session
+        with pytest.raises(TimeoutError):  # the close's bound, not the test's cancellation
+            await session.close()
+    assert not test.cancelled_caught and session.closed and admin.is_closed
+
+
+@pytest.mark.anyio
+async def test_closing_a_session_the_kit_let_expire_is_fine() -> None:
+    """On either twin, with the coverage report on too: its read is refused (404), as the
+    drop is, since the session is gone already."""
+    wall = Wall()
+    app = create_app(wall=wall)
+    with admin_client(app) as http:
+        async with async_admin_client(app) as async_http:
+            sync = Session.open(http, base_url=IN_PROCESS_URL, ttl_seconds=60)
+            in_async = await AsyncSession.open(async_http, base_url=IN_PROCESS_URL, ttl_seconds=60)
+            sync.tally = in_async.tally = CoverageTally()
+            wall.now += 61
+            sync.close()
+            await in_async.close()
+    assert sync.closed and in_async.closed and not sync.tally
+
+
+def test_each_async_call_is_a_coroutine_with_its_sync_twins_signature() -> None:
+    """So ``mock``'s autospec makes an ``AsyncMock`` of it, and an IDE shows what it takes."""
+    methods = {
+        name: method
+        for name, method in inspect.getmembers(Session, inspect.isfunction)
+        if not name.startswith("_") and name != "base_url"
+    }
+    assert {"admin", "assert_called", "close", "count", "info", "reset"} <= set(methods)
+    for name, method in methods.items():
+        twin = getattr(AsyncSession, name)
+        assert inspect.iscoroutinefunction(twin), name
+        assert inspect.signature(twin) == inspect.signature(method), name
+    stand_in = mock.create_autospec(AsyncSession, instance=True)
+    assert isinstance(stand_in.assert_called, mock.AsyncMock)
+
+
+class Recorded(AsyncSession):
+    """A team's async session that logs each admin call it makes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent: list[str] = []
+
+    async def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        self.sent.append(f"{method} {path}")
+        return await super().admin(method, path, **kwargs)
+
+
+@pytest.mark.anyio
+async def test_an_async_subclass_overriding_admin_sees_every_call_of_the_helpers() -> None:
+    async with (
+        async_admin_client(create_app()) as http,
+        await Recorded.open(http, base_url=IN_PROCESS_URL) as session,
+    ):
+        assert await session.count(vendor="quoparts") == 0
+        await session.assert_not_called(vendor="quoparts")
+    assert session.sent == [
+        "POST /requests/count",
+        "POST /requests/verify",
+        f"DELETE /sessions/{session.id}",
+    ]
+
+
 INNER_TESTS = """
     import anyio
     import httpx
@@ -159,3 +317,37 @@ def test_an_async_sessions_coverage_counts_in_the_plugins_report(
             "*met    1  quoparts.login_refused *",
         ]
     )
+
+
+FAILING_TESTS = """
+    import anyio
+
+    def test_in_a_session(mockserver_session):
+        mockserver_session.assert_called(vendor="quoparts")
+
+    def test_in_an_async_session(mockserver):
+        async def connector():
+            async with await mockserver.async_session() as session:
+                await session.assert_called(vendor="quoparts")
+
+        anyio.run(connector)
+"""
+
+
+def test_a_failed_assertion_points_at_the_tests_own_line(pytester: pytest.Pytester) -> None:
+    """On either twin, not at the kit's frames that run the call."""
+    pytester.makepyfile(test_connector=textwrap.dedent(FAILING_TESTS))
+    quiet = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest")
+    result = pytester.runpytest_inprocess("--tb=long", *quiet)
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            ">*mockserver_session.assert_called(*",
+            "E*AssertionError: expected at least 1 call(s) *",
+            "test_connector.py:4: AssertionError",
+            ">*await session.assert_called(*",
+            "E*AssertionError: expected at least 1 call(s) *",
+            "test_connector.py:9: AssertionError",
+        ]
+    )
+    assert "mockservers/testing/" not in result.stdout.str()

@@ -5,18 +5,28 @@ an inner pytest, with and without xdist)."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import subprocess
 import sys
 import textwrap
 from datetime import datetime
+from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
 
 from clients.quoparts import QuoPartsClient
 from mockservers import create_app
-from mockservers.testing import IN_PROCESS_URL, MockServer, Session, admin_client
+from mockservers.testing import (
+    IN_PROCESS_URL,
+    AdminScope,
+    MockServer,
+    Session,
+    SyncASGITransport,
+    admin_client,
+)
 
 pytest_plugins = ["pytester"]
 
@@ -440,3 +450,87 @@ def test_a_call_still_waiting_out_a_latency_fault_at_stop_logs_no_traceback() ->
         uvicorn_errors.removeHandler(handler)
     assert any("graceful shutdown" in r.getMessage() for r in records)  # it did cancel
     assert [r.getMessage() for r in records if r.exc_info] == []
+
+
+class GoingAway(SyncASGITransport):
+    """The kit in-process, until ``gone`` is set: then it cannot be reached."""
+
+    gone = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.gone:
+            raise httpx.ConnectError("the kit went away", request=request)
+        return super().handle_request(request)
+
+
+def test_a_session_whose_close_met_a_network_error_is_closed() -> None:
+    """A fixture's teardown closes it again after the test's own close failed: that second
+    close neither retries nor raises (it raised the client's "has been closed" error)."""
+    transport = GoingAway(create_app())
+    admin = httpx.Client(transport=transport, base_url=IN_PROCESS_URL)
+    session = Session.open(admin, base_url=IN_PROCESS_URL, owns_client=True)
+    transport.gone = True
+    with pytest.raises(httpx.ConnectError) as failed:
+        session.close()
+    assert session.closed and admin.is_closed  # while the error, and its traceback, live on
+    session.close()
+    assert "went away" in str(failed.value)
+
+
+def test_a_stub_admin_transport_that_runs_out_fails_the_call() -> None:
+    """A test of the user's own that stubs the admin API with answers it runs out of: the call
+    raises their ``StopIteration``, which was read as the end of the call (``count()`` None,
+    ``assert_called()`` passing)."""
+    opened = {"id": "s1", "expires_at": "2025-01-01T00:00:00Z", "credentials": {}}
+    answers = iter([httpx.Response(201, json=opened)])
+    stub = httpx.MockTransport(lambda request: next(answers))
+    session = Session.open(httpx.Client(transport=stub, base_url=IN_PROCESS_URL), base_url="")
+    with pytest.raises(StopIteration):
+        session.count(vendor="quoparts")
+    with pytest.raises(StopIteration):
+        session.assert_called(vendor="quoparts")
+
+
+def test_the_admin_calls_are_plain_methods(mockserver: MockServer) -> None:
+    """As a suite uses them beyond calling them: through the class, specced by ``mock``'s
+    autospec, read by ``help()`` and by an IDE (each was an object of the kit's own)."""
+    assert AdminScope.count(mockserver, vendor="quoparts") == 0
+    signature = inspect.signature(mockserver.assert_called, eval_str=True)
+    assert list(signature.parameters) == ["count", "at_least", "at_most", "matcher"]
+    assert signature.return_annotation is int
+    stand_in = mock.create_autospec(Session, instance=True)
+    stand_in.count.return_value = 2
+    assert stand_in.count(vendor="quoparts") == 2
+    with pytest.raises(TypeError):
+        stand_in.count("quoparts")  # a matcher is keywords only, as on a real session
+    assert "How many journalled calls match" in (Session.count.__doc__ or "")
+
+
+class Recorded(Session):
+    """A team's session that logs each admin call it makes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent: list[str] = []
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        self.sent.append(f"{method} {path}")
+        return super().admin(method, path, **kwargs)
+
+
+def test_a_subclass_overriding_admin_sees_every_call_of_the_helpers() -> None:
+    with (
+        admin_client(create_app()) as http,
+        Recorded.open(http, base_url=IN_PROCESS_URL) as session,
+    ):
+        session.advance(60)
+        assert session.count(vendor="quoparts") == 0
+        session.assert_not_called(vendor="quoparts")
+        assert session.missed("quoparts")["quoparts"]
+    assert session.sent == [
+        "POST /clock",
+        "POST /requests/count",
+        "POST /requests/verify",
+        "GET /coverage",
+        f"DELETE /sessions/{session.id}",
+    ]
