@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Generator
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, TypeVar
@@ -179,9 +180,16 @@ class SyncClient(_ClientBase):
         )
 
     def _run(self, flow: Flow[T]) -> T:
-        try:
-            req = next(flow)
+        """The flow's result, each request it yields sent. A request that raises ends the flow
+        there (its ``finally`` runs); only the flow's own end is its result, so a transport's
+        ``StopIteration`` goes through as the error it is."""
+        with closing(flow):
+            response: Any = None  # what starts a flow, as ``next`` would
             while True:
+                try:
+                    req = flow.send(response)
+                except StopIteration as done:
+                    return done.value
                 response = self._http.request(
                     req.method,
                     self._url(req),
@@ -189,9 +197,6 @@ class SyncClient(_ClientBase):
                     json=req.json,
                     headers=req.headers,
                 )
-                req = flow.send(response)
-        except StopIteration as done:
-            return done.value
 
     def close(self) -> None:
         self._http.close()
@@ -218,9 +223,14 @@ class AsyncClient(_ClientBase):
         )
 
     async def _run(self, flow: Flow[T]) -> T:
-        try:
-            req = next(flow)
+        """:meth:`SyncClient._run`, each request awaited."""
+        with closing(flow):
+            response: Any = None
             while True:
+                try:
+                    req = flow.send(response)
+                except StopIteration as done:
+                    return done.value
                 response = await self._http.request(
                     req.method,
                     self._url(req),
@@ -228,9 +238,6 @@ class AsyncClient(_ClientBase):
                     json=req.json,
                     headers=req.headers,
                 )
-                req = flow.send(response)
-        except StopIteration as done:
-            return done.value
 
     async def aclose(self) -> None:
         await self._http.aclose()

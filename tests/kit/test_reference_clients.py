@@ -219,3 +219,17 @@ def test_xtra_logs_in_again_on_its_own_403_only_not_a_page_it_cannot_read() -> N
         with pytest.raises(XtraInvalidResponse):
             client.update_identities([{"ID": 1, "City": "Asti"}])
     assert len(logins) == 1
+
+
+def test_a_transport_that_raises_stop_iteration_fails_the_call_not_returns_none() -> None:
+    """A stub transport (``MockTransport(lambda r: next(answers))``) that runs out raised
+    StopIteration inside the client's loop, which took it for the flow's end: the call
+    returned None, as if the vendor had answered nothing."""
+    login = {"errorCode": "0", "error": "", "data": [{"TOKEN": "t1"}]}
+    answers = iter([httpx.Response(200, json=login)])
+    transport = httpx.MockTransport(lambda request: next(answers))
+    with (
+        QuoPartsClient("http://q", username="u", password="p", transport=transport) as client,
+        pytest.raises(StopIteration),
+    ):
+        client.import_customers([ROW])
