@@ -16,7 +16,14 @@ import pytest
 
 from clients.quoparts import QuoPartsClient
 from mockservers import create_app
-from mockservers.testing import IN_PROCESS_URL, MockServer, Session, admin_client
+from mockservers.testing import (
+    IN_PROCESS_URL,
+    AsyncASGITransport,
+    MockServer,
+    Session,
+    SyncASGITransport,
+    admin_client,
+)
 
 pytest_plugins = ["pytester"]
 
@@ -440,3 +447,28 @@ def test_a_call_still_waiting_out_a_latency_fault_at_stop_logs_no_traceback() ->
         uvicorn_errors.removeHandler(handler)
     assert any("graceful shutdown" in r.getMessage() for r in records)  # it did cancel
     assert [r.getMessage() for r in records if r.exc_info] == []
+
+
+DOTTED = b"/quoparts/x/../ws_quoparts.php?login=&username=x&password=y"
+
+
+def test_an_in_process_client_sends_the_request_target_it_names() -> None:
+    """httpx's ``target`` extension, as over a socket: a path with dot segments reaches the app
+    as written (httpx's own in-process transport gave it the URL's, the segments dropped)."""
+    app = create_app()
+    with httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL) as http:
+        http.get("/", extensions={"target": DOTTED})
+        (entry,) = http.get("/__admin/requests").json()
+    assert entry["path"] == "/quoparts/x/../ws_quoparts.php"
+    assert entry["query"] == {"login": "", "username": "x", "password": "***"}
+
+
+@pytest.mark.anyio
+async def test_an_async_in_process_client_sends_the_request_target_it_names() -> None:
+    app = create_app()
+    async with httpx.AsyncClient(
+        transport=AsyncASGITransport(app), base_url=IN_PROCESS_URL
+    ) as http:
+        await http.get("/", extensions={"target": DOTTED})
+        (entry,) = (await http.get("/__admin/requests")).json()
+    assert entry["path"] == "/quoparts/x/../ws_quoparts.php"
