@@ -222,6 +222,44 @@ def test_a_header_value_beyond_ascii_is_replayed_as_the_bytes_first_sent(
     assert entry["headers"]["x-client"].encode("latin-1").decode() == "Città"
 
 
+def test_a_path_with_dot_segments_is_replayed_as_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The proxy sends and records ``/quoparts/x/../ws_quoparts.php`` as the connector wrote it;
+    a replay sent ``/quoparts/ws_quoparts.php`` (a login, where the vendor had answered 404),
+    so a fake that answers exactly as the vendor did answered otherwise."""
+    query = f"login=&username={QP_USER}&password={QP_PASSWORD}"
+    target = f"/quoparts/x/../ws_quoparts.php?{query}".encode()
+    with MockServer(ACCOUNTS) as upstream:
+        with proxied(upstream, vendors=("quoparts",), record=tmp_path) as (_, http):
+            http.get("/", extensions={"target": target})
+        (recording,) = tmp_path.glob("*.har")
+        with MockServer(ACCOUNTS) as fresh:
+            args = ["replay", str(recording), "--base-url", fresh.base_url("quoparts")]
+            assert main([*args, *CREDENTIALS["quoparts"]]) == 0, capsys.readouterr().out
+            (entry,) = fresh.requests()
+    assert entry["path"] == "/quoparts/x/../ws_quoparts.php"
+    assert "every answer the same" in capsys.readouterr().out
+
+
+def test_a_path_beyond_ascii_in_a_har_from_elsewhere_is_sent_percent_encoded(
+    tmp_path: Path,
+) -> None:
+    """Another tool's HAR may hold a URL's text decoded: it goes as UTF-8, percent-encoded (as
+    httpx writes a URL), not as bytes no request line may hold."""
+    entry = {
+        "_vendor": "quoparts",
+        "request": {"method": "GET", "url": "http://elsewhere/quoparts/città.php", "headers": []},
+        "response": {"status": 404, "content": {"text": "", "mimeType": "application/json"}},
+    }
+    recording = tmp_path / "other.har"
+    recording.write_text(json.dumps({"log": {"entries": [entry]}}), "utf-8")
+    with MockServer(ACCOUNTS) as fresh:
+        main(["replay", str(recording), "--base-url", fresh.base_url("quoparts")])
+        (sent,) = fresh.requests()
+    assert sent["path"] == "/quoparts/città.php"
+
+
 @pytest.mark.parametrize("timeout", ["-1", "0", "soon"])
 def test_a_timeout_that_is_no_time_limit_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], timeout: str
