@@ -29,6 +29,7 @@ from tests.proxying import (
     XTRA_LOGIN,
     XTRA_PASSWORD,
     Issued,
+    WireUpstream,
     every_flow,
     proxied,
 )
@@ -242,22 +243,48 @@ def test_a_path_with_dot_segments_is_replayed_as_recorded(
     assert "every answer the same" in capsys.readouterr().out
 
 
+def _one_call(folder: Path, url: str) -> Path:
+    """A HAR file of one QuoParts GET of ``url`` (answered 404), as another tool may write it."""
+    entry = {
+        "_vendor": "quoparts",
+        "request": {"method": "GET", "url": url, "headers": []},
+        "response": {"status": 404, "content": {"text": "", "mimeType": "application/json"}},
+    }
+    recording = folder / "other.har"
+    recording.write_text(json.dumps({"log": {"entries": [entry]}}), "utf-8")
+    return recording
+
+
 def test_a_path_beyond_ascii_in_a_har_from_elsewhere_is_sent_percent_encoded(
     tmp_path: Path,
 ) -> None:
     """Another tool's HAR may hold a URL's text decoded: it goes as UTF-8, percent-encoded (as
     httpx writes a URL), not as bytes no request line may hold."""
-    entry = {
-        "_vendor": "quoparts",
-        "request": {"method": "GET", "url": "http://elsewhere/quoparts/città.php", "headers": []},
-        "response": {"status": 404, "content": {"text": "", "mimeType": "application/json"}},
-    }
-    recording = tmp_path / "other.har"
-    recording.write_text(json.dumps({"log": {"entries": [entry]}}), "utf-8")
+    recording = _one_call(tmp_path, "http://elsewhere/quoparts/città.php")
     with MockServer(ACCOUNTS) as fresh:
         main(["replay", str(recording), "--base-url", fresh.base_url("quoparts")])
         (sent,) = fresh.requests()
     assert sent["path"] == "/quoparts/città.php"
+
+
+def test_through_a_proxy_the_environment_names_a_replay_goes_as_that_proxy_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the proxy's own calls (``Upstream.target``): a forward proxy reads the request line's
+    absolute URL, so there dot segments go resolved (handed the bare path, it could not tell
+    the host)."""
+    recording = _one_call(tmp_path, "http://vendor.invalid/quoparts/x/../ws_quoparts.php?login=")
+    ok = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+    with WireUpstream(ok) as forward_proxy:
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", forward_proxy.url)
+        main(["replay", str(recording), "--base-url", "http://vendor.invalid/quoparts"])
+    (received,) = forward_proxy.received
+    assert received.request_line[:2] == [
+        b"GET",
+        b"http://vendor.invalid/quoparts/ws_quoparts.php?login=",
+    ]
 
 
 @pytest.mark.parametrize("timeout", ["-1", "0", "soon"])
