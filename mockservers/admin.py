@@ -205,8 +205,10 @@ class Admin:
 
     def get_requests(self, call: AdminCall) -> Any:
         limit = call.query.get("limit")
-        if limit is not None and not (limit.isascii() and limit.isdigit()):
-            raise AdminError(400, "limit must be a whole number")
+        if limit is not None:
+            if not (limit.isascii() and limit.isdigit()):
+                raise AdminError(400, "limit must be a whole number")
+            limit = limit.lstrip("0") or "0"  # leading zeros count for nothing
         vendor = call.query.get("vendor") or None
         if vendor is not None:
             self.vendor(vendor)

@@ -94,8 +94,11 @@ def declared_beyond(headers: list[tuple[bytes, bytes]], limit: int) -> bool:
     of more than ``limit`` bytes."""
     for name, value in headers:
         if name == b"content-length":
-            # more digits than any limit has: no need to read them (a huge number is slow)
-            return value.isdigit() and (len(value) > 18 or int(value) > limit)
+            if len(value) > 18:  # leading zeros count for nothing (RFC 9110: 1*DIGIT)
+                value = value.lstrip(b"0")
+                if len(value) > 18:  # more digits than any limit has: not read (that is slow)
+                    return value.isdigit()
+            return value.isdigit() and int(value) > limit
     return False
 
 

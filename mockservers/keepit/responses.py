@@ -3,9 +3,11 @@ contract record by record, the model called, the outcome rendered with its code.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 from contracts import Violation, contract, load_schema
@@ -25,7 +27,7 @@ from mockservers.core.http import JSONResponse
 from mockservers.core.vendor import Call
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope, not_found
-from mockservers.keepit.models import BatchResult, KeepItModel
+from mockservers.keepit.models import BatchResult, KeepItModel, customer_code_of
 
 # The request is {"subjectsRecords": [record, ...]}: the body's shape is checked by _records,
 # each record against its own contract, so only the invalid ones pay for detailed messages.
@@ -81,8 +83,9 @@ _PHRASES = {
 
 def insert_client(model: KeepItModel, call: Call) -> Response:
     tenant = model.authenticate(*call.header_values(*CREDENTIALS))
-    body = call.json()
-    records = _records(body)
+    records = _records(call.json())
+    if any(_read_inexactly(customer_code_of(record)) for record in records):
+        records = _records(json.loads(call.body))
     failures = {}
     for number, record in enumerate(records):
         violations = _RECORD.check(record)
@@ -90,6 +93,27 @@ def insert_client(model: KeepItModel, call: Call) -> Response:
             failures[number] = record_failure(number, violations)
             call.explain(f"{RECORDS}[{number}]: {diagnosis(violations, 'record')}")
     return render(model.insert_batch(tenant, records, failures), model.settings.success_message)
+
+
+# orjson reads (and writes) whole numbers from -2^63 to 2^64 - 1; beyond, it reads a float
+# (18446744073709551617 as 1.8446744073709552e+19). The contract refuses a customerCode beyond
+# 64 bits, and the record's errorObjects entry echoes the code as sent: such a body is read
+# again by the standard library, exactly (only a call with such a code pays for it), and the
+# code written as its digits.
+_ORJSON_INTEGERS = range(-(2**63), 2**64)
+
+
+def _read_inexactly(code: Any) -> bool:
+    """Whether orjson may have read this customerCode as another number."""
+    return isinstance(code, float) and abs(code) >= 2**63
+
+
+def _as_sent(entry: dict[str, Any]) -> dict[str, Any]:
+    """An ``errorObjects`` entry whose customerCode orjson would not write, with its digits."""
+    code = entry["customerCode"]
+    if isinstance(code, int) and code not in _ORJSON_INTEGERS:
+        return {**entry, "customerCode": orjson.Fragment(str(code))}
+    return entry
 
 
 def unknown_alias(model: KeepItModel, call: Call) -> Response:
@@ -163,7 +187,7 @@ def render(result: BatchResult, success_message: str) -> Response:
         success,
         code,
         message,
-        errors=result.errors,
+        errors=[_as_sent(entry) for entry in result.errors],
         inserted=result.inserted,
         duplicated=result.duplicated,
     )

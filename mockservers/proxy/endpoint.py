@@ -65,7 +65,6 @@ class Call:
         self.scope = scope
         prefix = f"/{vendor.name}"
         raw_path: bytes = scope.get("raw_path") or quote(scope["path"]).encode("latin-1")
-        self.raw_path = raw_path
         self.query: bytes = scope["query_string"]
         self.operation = operation_of(vendor, scope["path"][len(prefix) :], self.query)
         self.headers: list[tuple[bytes, bytes]] = scope["headers"]
@@ -186,7 +185,7 @@ class Forwarding:
             found = await self.shadow.compare(
                 self.vendor.name,
                 call.method,
-                call.raw_path,
+                call.target.path,
                 call.query,
                 _text(call.sent_headers),
                 call.body.bytes,

@@ -130,6 +130,21 @@ class Target:
     raw: bytes
     """The request target sent: the upstream's base path, then the path and query as the
     connector sent them."""
+    base: bytes
+    """The upstream's base path, which ``raw`` starts with (``/api`` of
+    ``https://vendor.example/api``): the vendor's prefix stands for it in the kit's URLs."""
+
+    @property
+    def extensions(self) -> dict[str, bytes]:
+        """httpx's request extensions that send ``raw`` as the request target (none where the
+        URL's own path is it)."""
+        return {"target": self.raw} if self.raw != self.url.raw_path else {}
+
+    @property
+    def path(self) -> bytes:
+        """The path sent after the upstream's base path, without the query: what follows the
+        vendor's prefix in the kit's own URLs."""
+        return self.raw.partition(b"?")[0].removeprefix(self.base)
 
     @property
     def shown(self) -> str:
@@ -187,7 +202,7 @@ class Upstream:
         base_path = self.base.raw_path.split(b"?")[0].rstrip(b"/")
         raw = base_path + raw_path + (b"?" + query if query else b"")
         url = self.base.copy_with(raw_path=raw)
-        return Target(url, raw if self.as_sent else url.raw_path)
+        return Target(url, raw if self.as_sent else url.raw_path, base_path)
 
     def client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
@@ -204,9 +219,9 @@ class Upstream:
     ) -> Answer:
         """Send the request; the answer read within ``limit`` (:class:`AnswerTooLarge`
         beyond)."""
-        request = httpx.Request(method, target.url, headers=headers, content=content)
-        if target.raw != target.url.raw_path:
-            request.extensions["target"] = target.raw
+        request = httpx.Request(
+            method, target.url, headers=headers, content=content, extensions=target.extensions
+        )
         response = await self.client().send(request, stream=True)
         try:
             chunks, size = [], 0

@@ -1,6 +1,7 @@
 """``mockservers replay FILE.har --base-url URL``: a recording sent again, in order, and every
 answer that differs from the recorded one reported (generated values left out, as the shadow
-leaves them out).
+leaves them out). Each path goes as recorded, dot segments kept, as the proxy sends a path
+(``Upstream.target``).
 
 A recording (``mockservers proxy --record``) holds no secret, so what it masked is filled in:
 
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import httpx
 import orjson
@@ -39,7 +40,7 @@ from mockservers.core.har import scrub_bytes
 from mockservers.core.http import NOT_JSON, json_of
 from mockservers.core.journal import MASK, mask_text, mask_value
 from mockservers.core.vendor import Vendor
-from mockservers.proxy.forward import HOP_BY_HOP
+from mockservers.proxy.forward import HOP_BY_HOP, Upstream
 from mockservers.vendors import VENDOR_CLASSES
 
 VENDORS = frozenset(cls.name for cls in VENDOR_CLASSES)
@@ -138,6 +139,8 @@ class Replay:
         self, base_url: str, credentials: dict[str, str | None], client: httpx.Client
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.upstream = Upstream("replayed", self.base_url)
+        """The server replayed to, as the proxy's upstream: where a recorded path goes."""
         self.options = {k: v for k, v in credentials.items() if v}
         self.client = client
         # The vendors' declarations and code readers, on a kit of their own (nothing served).
@@ -160,14 +163,17 @@ class Replay:
         translation.rewrite(request)
         self._refill(request, vendor)
         body = orjson.dumps(request.body) if request.body_json else exchange.body
+        # The path as recorded (dot segments kept), where the proxy would send it.
+        target = self.upstream.target(_as_target(path), urlencode(request.query).encode())
         try:
             response = self.client.request(
                 exchange.method,
-                self.base_url + path + ("?" + urlencode(request.query) if request.query else ""),
+                target.url,
                 headers=[
                     (_wire(k), _wire(v)) for k, v in request.headers if k.lower() not in _NOT_SENT
                 ],
                 content=body,
+                extensions=target.extensions,
             )
         except httpx.ConnectError as exc:
             raise ReplayError(f"cannot reach {self.base_url}: {exc}") from None
@@ -272,6 +278,17 @@ def report(outcomes: list[Outcome], out: TextIO) -> int:
             for difference in outcome.differences:
                 print(f"    {difference.describe('recorded', 'replayed')}", file=out)
     return differing
+
+
+def _as_target(path: str) -> bytes:
+    """A recorded path as a request target: as first sent (a recording by the proxy keeps the
+    connector's ASCII), other characters percent-encoded as UTF-8, as httpx encodes a URL (a
+    HAR from elsewhere may hold them)."""
+    return quote(path, safe=_PRINTABLE).encode("ascii")
+
+
+_PRINTABLE = bytes(range(0x21, 0x7F)).decode("ascii")
+"""The characters a request target holds as they are (``%`` among them: ``%2F`` stays)."""
 
 
 def _wire(text: str) -> bytes:

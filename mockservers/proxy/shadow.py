@@ -1,8 +1,9 @@
 """``--shadow``: every proxied call also goes to a built-in fake, and the two answers are compared.
 
 The shadow is a second app (``create_app(config)``, the proxy's ``--config``), called in-process
-through ``httpx.ASGITransport``: its state, tokens and journal never mix with the fakes the proxy
-serves, and its accounts mirror the sandbox's (the config says so).
+(``core.inprocess.TargetASGITransport``): its state, tokens and journal never mix with the fakes
+the proxy serves, and its accounts mirror the sandbox's (the config says so). It is asked for
+the path the vendor got, dot segments and encoding kept (``/quoparts/x/../ws_quoparts.php``).
 
 The vendor and the fake make up different tokens and IDs. Per vendor, a
 :class:`~mockservers.core.generated.Translation` learns from each pair of answers which of the
@@ -27,6 +28,7 @@ from starlette.applications import Starlette
 from mockservers.core.compare import Answer, Difference, differences
 from mockservers.core.generated import Request, Translation
 from mockservers.core.http import json_of
+from mockservers.core.inprocess import TargetASGITransport
 
 SHADOW_BASE = "http://shadow"
 
@@ -38,7 +40,7 @@ class Shadow:
         self.app = app
         self.vendors = app.state.vendors
         self.translations = {name: Translation(v.generated) for name, v in self.vendors.items()}
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=SHADOW_BASE)
+        self.client = httpx.AsyncClient(transport=TargetASGITransport(app), base_url=SHADOW_BASE)
 
     async def compare(
         self,
@@ -50,8 +52,8 @@ class Shadow:
         body: bytes,
         upstream: Answer,
     ) -> list[Difference]:
-        """Ask the fake what the vendor was asked (``path`` with the vendor's prefix, encoded as
-        sent); where its answer differs from ``upstream``. Then learn from the pair."""
+        """Ask the fake what the vendor was asked (``path``: after the vendor's prefix, as the
+        vendor got it); where its answer differs from ``upstream``. Then learn from the pair."""
         found = self.vendors[vendor]
         translation = self.translations[vendor]
         request = _request(query, headers, body)
@@ -59,9 +61,10 @@ class Shadow:
             query = urlencode(request.query).encode("latin-1") if request.query else b""
             body = orjson.dumps(request.body) if request.body_json else body
         found.adopt_credentials({k.lower(): v for k, v in request.headers}, upstream.status)
+        target = f"/{vendor}".encode() + path + b"?" * bool(query) + query
         sent = httpx.Request(
             method,
-            httpx.URL(SHADOW_BASE).copy_with(raw_path=path + b"?" * bool(query) + query),
+            httpx.URL(SHADOW_BASE).copy_with(raw_path=target),
             # As bytes, as they came: httpx would encode text as ASCII ("Città" was a 500).
             headers=[
                 (k.encode("latin-1"), v.encode("latin-1"))
@@ -69,6 +72,7 @@ class Shadow:
                 if k.lower() not in _RECOMPUTED
             ],
             content=body,
+            extensions={"target": target},
         )
         try:
             response = await self.client.send(sent)

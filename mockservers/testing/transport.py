@@ -1,8 +1,9 @@
 """httpx transports that call an ASGI app in-process, as a socket would where a connector's
 error handling is tested: the client's read timeout applies (``httpx.ReadTimeout``, a
-``latency`` fault longer than it) and a ``drop`` fault is an ``httpx.RemoteProtocolError``
+``latency`` fault longer than it), a ``drop`` fault is an ``httpx.RemoteProtocolError``
 (httpx's own ``ASGITransport`` waits a latency out and lets the kit's ``DroppedConnection``
-through).
+through) and a request's ``target`` extension is the path and query the app gets (httpx's
+ignores it: ``/quoparts/x/../ws_quoparts.php`` reached the app as ``/quoparts/ws_quoparts.php``).
 
 ``SyncASGITransport`` for sync clients and tests (httpx's is async-only): one event loop runs
 in a background thread (an anyio blocking portal) for the transport's lifetime.
@@ -26,6 +27,7 @@ import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from mockservers.core.errors import DroppedConnection
+from mockservers.core.inprocess import TargetASGITransport
 
 
 class SyncASGITransport(httpx.BaseTransport):
@@ -37,7 +39,7 @@ class SyncASGITransport(httpx.BaseTransport):
         lifespan: bool = False,
     ) -> None:
         self._app = app
-        self._inner = httpx.ASGITransport(app=app, client=client)
+        self._inner = TargetASGITransport(app=app, client=client)
         self._lifespan = lifespan
         self._portal: BlockingPortal | None = None
         self._stop: weakref.finalize | None = None
@@ -71,7 +73,11 @@ class SyncASGITransport(httpx.BaseTransport):
 
         async def call() -> Answered:
             async_request = httpx.Request(
-                request.method, request.url, headers=request.headers, content=body
+                request.method,
+                request.url,
+                headers=request.headers,
+                content=body,
+                extensions=request.extensions,
             )
             return await _as_over_a_socket(self._inner, async_request, request)
 
@@ -89,7 +95,7 @@ class AsyncASGITransport(httpx.AsyncBaseTransport):
     """An async httpx transport that calls the app in-process, as a socket would (above)."""
 
     def __init__(self, app: Any, client: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
-        self._inner = httpx.ASGITransport(app=app, client=client)
+        self._inner = TargetASGITransport(app=app, client=client)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         status, headers, content = await _as_over_a_socket(self._inner, request, request)
@@ -104,7 +110,7 @@ Answered = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
 async def _as_over_a_socket(
-    inner: httpx.ASGITransport, sent: httpx.Request, request: httpx.Request
+    inner: TargetASGITransport, sent: httpx.Request, request: httpx.Request
 ) -> Answered:
     """The app's answer to ``sent``, read whole within the read timeout of ``request`` (the
     caller's own): ``httpx.ReadTimeout`` past it, ``httpx.RemoteProtocolError`` for a dropped

@@ -17,6 +17,7 @@ from fuzz.plugins.keepit.checks import keepit_outcomes
 from fuzz.profiles import current
 from fuzz.runner import CheckFailed
 from fuzz.schema import api_operations
+from tests.data import keepit_customer
 
 pytestmark = pytest.mark.fuzz
 
@@ -146,6 +147,19 @@ def test_the_checks_work_in_a_plain_schemathesis_validation(http: httpx.Client) 
     wrong.request, wrong.elapsed = answer.request, timedelta(0)
     with pytest.raises(FailureGroup, match="keepit_outcomes"):
         case.validate_response(wrong, checks=[keepit_outcomes])
+
+
+@pytest.mark.parametrize("code", [2**64 + 1, -(2**63) - 1, 2**63 - 1], ids=str)
+def test_the_checks_agree_with_the_fake_on_whole_number_codes_about_64_bits(
+    http: httpx.Client, code: int
+) -> None:
+    """A generated customerCode may be any whole number: the fake's answer beyond 64 bits (it
+    echoed 2^64+1 as a float, which the check rightly refused) and within them both pass."""
+    operation = api_operations("keepit")["insertClient_v3"]
+    case = operation.Case(headers=DEMO_HEADERS, body={"subjectsRecords": [keepit_customer(code)]})
+    answer = _answer(http, case)
+    assert answer.status_code == (200 if abs(code) < 2**63 else 400)
+    case.validate_response(answer, checks=[*CONTRACT_CHECKS, keepit_outcomes])
 
 
 def test_an_unknown_alias_is_judged_as_404(http: httpx.Client) -> None:

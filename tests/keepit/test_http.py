@@ -149,6 +149,37 @@ def test_the_documents_answer_with_a_numeric_customer_code_is_reproduced(
     assert again["duplicatedObjects"] == [{"customerCode": "2134", "errorMessage": DUPLICATE}]
 
 
+def test_a_whole_number_customer_code_within_64_bits_is_echoed_and_kept_apart(
+    http: httpx.Client,
+) -> None:
+    """The largest codes a signed 64-bit integer holds are echoed exactly, each its own code."""
+    for code in (2**63 - 1, 2**63 - 2, -(2**63 - 1)):
+        (inserted,) = insert(http, customer(code))["insertedObjects"]
+        assert inserted["customerCode"] == code
+    assert [c["subjects"]["customerCode"] for c in stored(http).values()] == [
+        2**63 - 1,
+        2**63 - 2,
+        -(2**63 - 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [2**63, 2**64 + 1, 2**64 + 2, -(2**63), -(2**63) - 1],
+    ids=["2^63", "2^64+1", "2^64+2", "-2^63", "-2^63-1"],
+)
+def test_a_customer_code_beyond_64_bits_is_refused_and_echoed_as_sent(
+    http: httpx.Client, code: int
+) -> None:
+    """Beyond 64 bits a JSON reader reads a whole number as a float: 2^64+1 was echoed as
+    1.8446744073709552e+19 and 2^64+2 was then its duplicate. Such a code is out of range, and
+    the record's error still names it as sent."""
+    body = insert(http, customer(code))
+    assert only_error(body) == "Errore: customerCode fuori dai limiti ammessi."
+    assert body["errorObjects"][0]["customerCode"] == code
+    assert stored(http) == {}
+
+
 def test_only_the_sections_received_are_reported(http: httpx.Client) -> None:
     (inserted,) = insert(http, customer("C1"))["insertedObjects"]
     assert inserted == {"progId": 1, "customerCode": "C1", "email": ""}
@@ -386,14 +417,29 @@ def test_a_timestamp_may_be_a_local_iso_date_time(http: httpx.Client, stamp: str
     assert insert(http, record)["code"] == 200
 
 
-def test_a_varchar_sent_as_a_number_is_bounded_too(http: httpx.Client) -> None:
-    """houseNumber and floor admit numbers (the seed's example sends them): at most 20 digits,
-    as the Varchar(20) they are."""
+@pytest.mark.parametrize("field", ["houseNumber", "floor", "Floor"])
+def test_a_varchar_sent_as_a_number_is_bounded_too(http: httpx.Client, field: str) -> None:
+    """houseNumber and floor admit numbers (the seed's example sends them): within 64 bits, as
+    customerCode (beyond, 2^64+1 was stored as 1.8446744073709552e+19)."""
     record = customer("C1")
-    record["subjects"]["Floor"] = 10**25
-    assert only_error(insert(http, record)) == "Errore: Floor fuori dai limiti ammessi."
-    record["subjects"]["Floor"] = 2
+    for beyond in (10**25, 2**64 + 1, 2**63, -(2**63) - 1):
+        record["subjects"][field] = beyond
+        assert only_error(insert(http, record)) == f"Errore: {field} fuori dai limiti ammessi."
+    record["subjects"][field] = 2**63 - 1
     assert insert(http, record)["code"] == 200
+    assert stored(http)["1"]["subjects"][field] == 2**63 - 1
+
+
+def test_a_numeric_prog_id_is_bounded_to_64_bits(http: httpx.Client) -> None:
+    """Beyond 64 bits an update named another customer (``progId=18446744073709551616`` for
+    18446744073709551617): out of range; within, the customer is looked up as sent."""
+    record = customer("C1", action="U")
+    record["subjects"]["progId"] = 2**64 + 1
+    assert only_error(insert(http, record)) == "Errore: progId fuori dai limiti ammessi."
+    record["subjects"]["progId"] = 2**63 - 1
+    assert (
+        only_error(insert(http, record)) == "Nessun record trovato per:progId=9223372036854775807"
+    )
 
 
 def test_a_card_that_is_not_fidelity_needs_only_its_type(http: httpx.Client) -> None:
@@ -471,6 +517,19 @@ def test_customer_code_matches_an_external_code_as_a_string(
     http: httpx.Client, code: Any, external: Any
 ) -> None:
     assert insert(http, customer(code, mappings=[mapping(external)]))["code"] == 200
+
+
+def test_a_numeric_external_code_is_bounded_to_64_bits(http: httpx.Client) -> None:
+    """Beyond 64 bits 18446744073709551617 was read as 18446744073709551616, and so matched
+    the customerCode "18446744073709551616" (and not its own): out of range. Within, a code
+    matches exactly."""
+    beyond = customer("18446744073709551617", mappings=[mapping(2**64 + 1)])
+    message = only_error(insert(http, beyond))
+    assert message == "Errore: mappings[0].externalCode fuori dai limiti ammessi."
+    within = customer(str(2**63 - 1), mappings=[mapping(2**63 - 1)])
+    assert insert(http, within)["code"] == 200
+    off_by_one = customer(str(2**63 - 2), mappings=[mapping(2**63 - 1, "CUSTOMER_NO")])
+    assert only_error(insert(http, off_by_one)) == NOT_IN_MAPPINGS
 
 
 def test_customer_code_must_be_among_the_mappings(http: httpx.Client) -> None:

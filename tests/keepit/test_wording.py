@@ -230,6 +230,15 @@ CASES = [
     ),
     pytest.param(
         contract_case(
+            "Errore: customerCode fuori dai limiti ammessi.",
+            record(subject=subjects(2**64 + 1)),
+            ("subjects.customerCode",),
+            2**64 + 1,
+        ),
+        id="customerCode-beyond-64-bits",
+    ),
+    pytest.param(
+        contract_case(
             "Errore: system di tipo non valido.",
             record(subject=subjects(system=None)),
             ("subjects.system",),

@@ -177,6 +177,9 @@ def test_journal_filters_limit_and_clear(http: httpx.Client) -> None:
     assert len(http.get("/__admin/requests", params={"operation": "importCli"}).json()) == 3
     assert len(http.get("/__admin/requests", params={"vendor": "quoparts", "limit": 2}).json()) == 2
     assert http.get("/__admin/requests", params={"limit": "x"}).status_code == 400
+    # leading zeros count for nothing, however many (they read as every entry past 18 digits)
+    assert len(http.get("/__admin/requests", params={"limit": "0" * 18 + "2"}).json()) == 2
+    assert http.get("/__admin/requests", params={"limit": "0" * 30}).json() == []
     # more digits than int() reads (4300): every entry, as any limit over the journal's size
     assert len(http.get("/__admin/requests", params={"limit": "1" * 5000}).json()) == 4
     http.delete("/__admin/requests")

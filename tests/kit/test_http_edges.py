@@ -4,6 +4,7 @@ Continue`` before it sends its body is told of a refusal first, and the connecti
 from __future__ import annotations
 
 import socket
+from contextlib import ExitStack
 from urllib.parse import urlsplit
 
 import orjson
@@ -28,7 +29,7 @@ def _connect(server: MockServer) -> socket.socket:
     return socket.create_connection((address.hostname, address.port), timeout=10)
 
 
-def _head(method: str, target: str, length: int, *extra: str) -> bytes:
+def _head(method: str, target: str, length: int | str, *extra: str) -> bytes:
     lines = [
         f"{method} {target} HTTP/1.1",
         "Host: 127.0.0.1",
@@ -101,6 +102,44 @@ def test_a_body_within_the_limit_is_asked_for_and_answered(mockserver: MockServe
         status, _, answer = _answer(_until_closed(sock))
     assert status == "HTTP/1.1 200 OK", answer
     assert orjson.loads(answer)["result"]["Username"] == "demo"
+
+
+@pytest.mark.parametrize(
+    ("padded", "proxied"),
+    [("0" * 17 + "40", False), ("0" * 40 + "40", False), ("0" * 17 + "40", True)],
+)
+def test_a_content_length_with_leading_zeros_is_read_as_its_value(
+    mockserver: MockServer, padded: str, proxied: bool
+) -> None:
+    """RFC 9110: ``Content-Length = 1*DIGIT``; uvicorn reads ``0…040`` as 40, and so must the
+    limit check (past 18 digits it took any length for one over every limit: a 413). The proxy
+    passes the header on as sent, which its HTTP client writes up to 20 digits."""
+    body = b'{"Username": "demo", "Password": "demo"}'
+    assert len(body) == int(padded)
+    keys = ("SyncPublicKey: demo-public", "SyncSecretKey: demo-secret", "Connection: close")
+    with ExitStack() as servers:
+        server = mockserver
+        if proxied:
+            proxy_app = create_proxy_app({"xtra": mockserver.base_url("xtra")})
+            server = servers.enter_context(MockServer(app=proxy_app))
+        sock = servers.enter_context(_connect(server))
+        sock.sendall(_head("POST", "/xtra/api/sync/v1/login", padded, *keys))
+        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        status, _, answer = _answer(_until_closed(sock))
+    assert status == "HTTP/1.1 200 OK", answer
+    assert orjson.loads(answer)["result"]["Username"] == "demo"
+
+
+def test_an_admin_body_s_content_length_with_leading_zeros_is_read_as_its_value(
+    mockserver: MockServer,
+) -> None:
+    with _connect(mockserver) as sock:
+        sock.sendall(_head("POST", "/__admin/reset", "0" * 30 + "2", "Connection: close"))
+        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(b"{}")
+        status, _, answer = _answer(_until_closed(sock))
+    assert status == "HTTP/1.1 200 OK", answer
 
 
 @pytest.mark.parametrize(

@@ -472,6 +472,31 @@ def test_a_path_with_dot_segments_reaches_the_vendor_as_the_connector_sent_it(
     assert entry["request"]["url"] == upstream.url + target.decode().replace(QP_PASSWORD, MASK)
 
 
+@pytest.mark.parametrize(
+    "base", ["https://vendor.example", "https://vendor.example/api/v1/", "http://h/quoparts"]
+)
+def test_what_follows_a_vendors_prefix_is_what_follows_the_upstreams_base_path(
+    monkeypatch: pytest.MonkeyPatch, base: str
+) -> None:
+    """The kit's ``/quoparts/x/../a.php`` goes to ``<base path>/x/../a.php``: the shadow fake
+    is asked for ``/quoparts`` and what the vendor got after its base path."""
+    from mockservers.proxy.forward import Upstream
+
+    for name in (
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    target = Upstream("quoparts", base).target(b"/x/../a.php", b"login=")
+    assert target.raw == httpx.URL(base).raw_path.rstrip(b"/") + b"/x/../a.php?login="
+    assert target.path == b"/x/../a.php"
+    assert target.extensions == {"target": target.raw}
+
+
 def test_through_a_proxy_the_environment_names_a_call_goes_as_that_proxy_reads_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

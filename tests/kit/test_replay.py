@@ -29,6 +29,7 @@ from tests.proxying import (
     XTRA_LOGIN,
     XTRA_PASSWORD,
     Issued,
+    WireUpstream,
     every_flow,
     proxied,
 )
@@ -220,6 +221,70 @@ def test_a_header_value_beyond_ascii_is_replayed_as_the_bytes_first_sent(
             assert main([*args, *CREDENTIALS["quoparts"]]) == 0, capsys.readouterr().out
             (entry,) = fresh.requests()
     assert entry["headers"]["x-client"].encode("latin-1").decode() == "Città"
+
+
+def test_a_path_with_dot_segments_is_replayed_as_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The proxy sends and records ``/quoparts/x/../ws_quoparts.php`` as the connector wrote it;
+    a replay sent ``/quoparts/ws_quoparts.php`` (a login, where the vendor had answered 404),
+    so a fake that answers exactly as the vendor did answered otherwise."""
+    query = f"login=&username={QP_USER}&password={QP_PASSWORD}"
+    target = f"/quoparts/x/../ws_quoparts.php?{query}".encode()
+    with MockServer(ACCOUNTS) as upstream:
+        with proxied(upstream, vendors=("quoparts",), record=tmp_path) as (_, http):
+            http.get("/", extensions={"target": target})
+        (recording,) = tmp_path.glob("*.har")
+        with MockServer(ACCOUNTS) as fresh:
+            args = ["replay", str(recording), "--base-url", fresh.base_url("quoparts")]
+            assert main([*args, *CREDENTIALS["quoparts"]]) == 0, capsys.readouterr().out
+            (entry,) = fresh.requests()
+    assert entry["path"] == "/quoparts/x/../ws_quoparts.php"
+    assert "every answer the same" in capsys.readouterr().out
+
+
+def _one_call(folder: Path, url: str) -> Path:
+    """A HAR file of one QuoParts GET of ``url`` (answered 404), as another tool may write it."""
+    entry = {
+        "_vendor": "quoparts",
+        "request": {"method": "GET", "url": url, "headers": []},
+        "response": {"status": 404, "content": {"text": "", "mimeType": "application/json"}},
+    }
+    recording = folder / "other.har"
+    recording.write_text(json.dumps({"log": {"entries": [entry]}}), "utf-8")
+    return recording
+
+
+def test_a_path_beyond_ascii_in_a_har_from_elsewhere_is_sent_percent_encoded(
+    tmp_path: Path,
+) -> None:
+    """Another tool's HAR may hold a URL's text decoded: it goes as UTF-8, percent-encoded (as
+    httpx writes a URL), not as bytes no request line may hold."""
+    recording = _one_call(tmp_path, "http://elsewhere/quoparts/città.php")
+    with MockServer(ACCOUNTS) as fresh:
+        main(["replay", str(recording), "--base-url", fresh.base_url("quoparts")])
+        (sent,) = fresh.requests()
+    assert sent["path"] == "/quoparts/città.php"
+
+
+def test_through_a_proxy_the_environment_names_a_replay_goes_as_that_proxy_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the proxy's own calls (``Upstream.target``): a forward proxy reads the request line's
+    absolute URL, so there dot segments go resolved (handed the bare path, it could not tell
+    the host)."""
+    recording = _one_call(tmp_path, "http://vendor.invalid/quoparts/x/../ws_quoparts.php?login=")
+    ok = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+    with WireUpstream(ok) as forward_proxy:
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", forward_proxy.url)
+        main(["replay", str(recording), "--base-url", "http://vendor.invalid/quoparts"])
+    (received,) = forward_proxy.received
+    assert received.request_line[:2] == [
+        b"GET",
+        b"http://vendor.invalid/quoparts/ws_quoparts.php?login=",
+    ]
 
 
 @pytest.mark.parametrize("timeout", ["-1", "0", "soon"])

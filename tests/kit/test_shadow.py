@@ -13,7 +13,7 @@ import pytest
 from contracts import contract
 from mockservers import create_app
 from mockservers.config import ConfigError
-from mockservers.testing import MockServer
+from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import ACCOUNTS
 from tests.proxying import (
     CUSTOMER,
@@ -212,4 +212,25 @@ def test_a_header_value_beyond_ascii_is_passed_to_the_shadow_as_it_came() -> Non
         answer = http.post(KEEPIT, params=KEEPIT_QUERY, headers=headers, json=body)
         assert answer.status_code == 200 and answer.json()["code"] == 200
         (entry,) = http.get("/__admin/requests").json()
+    assert entry["shadow"] == []
+
+
+def test_a_path_with_dot_segments_is_asked_of_the_shadow_as_the_vendor_got_it() -> None:
+    """The vendor gets ``/quoparts/x/../ws_quoparts.php`` as sent; the shadow was asked for
+    ``/quoparts/ws_quoparts.php`` (httpx drops dot segments), so a fake that answered exactly
+    as the vendor was reported to differ."""
+    query = f"login=&username={QP_USER}&password={QP_PASSWORD}"
+    target = f"/quoparts/x/../ws_quoparts.php?{query}".encode()
+    with (
+        MockServer(ACCOUNTS) as upstream,
+        proxied(upstream, ("quoparts",), shadow=True) as (app, http),
+    ):
+        http.get("/", extensions={"target": target})
+        (entry,) = http.get("/__admin/requests").json()
+        (vendor_got,) = upstream.requests()
+        assert app.shadow is not None
+        with httpx.Client(transport=SyncASGITransport(app.shadow.app), base_url="http://s") as fake:
+            (shadow_got,) = fake.get("/__admin/requests").json()
+    assert vendor_got["path"] == shadow_got["path"] == "/quoparts/x/../ws_quoparts.php"
+    assert shadow_got["query"] == vendor_got["query"]
     assert entry["shadow"] == []

@@ -22,6 +22,7 @@ from mockservers import create_app
 from mockservers.testing import (
     IN_PROCESS_URL,
     AdminScope,
+    AsyncASGITransport,
     MockServer,
     Session,
     SyncASGITransport,
@@ -534,3 +535,28 @@ def test_a_subclass_overriding_admin_sees_every_call_of_the_helpers() -> None:
         "GET /coverage",
         f"DELETE /sessions/{session.id}",
     ]
+
+
+DOTTED = b"/quoparts/x/../ws_quoparts.php?login=&username=x&password=y"
+
+
+def test_an_in_process_client_sends_the_request_target_it_names() -> None:
+    """httpx's ``target`` extension, as over a socket: a path with dot segments reaches the app
+    as written (httpx's own in-process transport gave it the URL's, the segments dropped)."""
+    app = create_app()
+    with httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL) as http:
+        http.get("/", extensions={"target": DOTTED})
+        (entry,) = http.get("/__admin/requests").json()
+    assert entry["path"] == "/quoparts/x/../ws_quoparts.php"
+    assert entry["query"] == {"login": "", "username": "x", "password": "***"}
+
+
+@pytest.mark.anyio
+async def test_an_async_in_process_client_sends_the_request_target_it_names() -> None:
+    app = create_app()
+    async with httpx.AsyncClient(
+        transport=AsyncASGITransport(app), base_url=IN_PROCESS_URL
+    ) as http:
+        await http.get("/", extensions={"target": DOTTED})
+        (entry,) = (await http.get("/__admin/requests")).json()
+    assert entry["path"] == "/quoparts/x/../ws_quoparts.php"
