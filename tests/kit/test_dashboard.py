@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -26,11 +25,8 @@ if chromium_path() is None:
 
 from playwright.sync_api import Browser, expect
 
-from tests.dashboard import XTRA_KEYS, Dashboard, call_each_vendor, qp_login, watch
+from tests.dashboard import POLL_MS, XTRA_KEYS, Dashboard, call_each_vendor, qp_login, watch
 
-POLL_MS = 1000  # ui.js
-PAGE_TIME = datetime(2030, 1, 1, tzinfo=UTC)
-"""Where the page's own clock starts when a test drives it (the kit's clock is another)."""
 TOKEN = "Dash-S3cret-più"  # beyond ASCII: the page sends its UTF-8 bytes, as the kit reads it
 
 
@@ -152,9 +148,8 @@ def test_a_message_belongs_to_the_last_action_and_a_notice_goes_after_a_while(
 ) -> None:
     """A message from a minute ago looked current. The page's time is Playwright's clock,
     paused: it moves only when the test moves it (and so does the page's poll)."""
+    ui.hold_time()
     clock = ui.page.clock
-    clock.install(time=PAGE_TIME)
-    clock.pause_at(PAGE_TIME + timedelta(seconds=1))
     ui.open("controls")
     clock.run_for(1)  # the page's first round
     expect(ui.page.locator("#clock-now")).not_to_be_empty()
@@ -328,9 +323,8 @@ def test_the_views_of_a_session_that_ended_go_in_the_round_that_finds_it_gone(
     assert http.get(QP, params={"login": "", **session.info()["credentials"]["quoparts"]})
     for _ in range(2):
         qp_login(http)  # the global scope's
+    ui.hold_time()
     clock = ui.page.clock
-    clock.install(time=PAGE_TIME)
-    clock.pause_at(PAGE_TIME + timedelta(seconds=1))
     ui.open()
     header_clock = ui.page.locator("#clock")
     clock.run_for(1)  # the first round: the whole kit
