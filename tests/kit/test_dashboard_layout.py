@@ -22,11 +22,12 @@ if chromium_path() is None:
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.dashboard import PHONE, WIDE, Dashboard, call_each_vendor, qp_login, watch
+from tests.dashboard import PHONE, POLL_MS, WIDE, Dashboard, call_each_vendor, qp_login, watch
 
 TABLET = {"width": 800, "height": 600}
 SELECTED, CURRENT = "aria-selected", "aria-current"
 NARROW_DESKTOP = {"width": 1024, "height": 768}
+LONG_LIST = 32  # calls: the list is taller than a phone's or a tablet's screen
 
 # What a person who cannot tell the colours apart still sees of an element and its cells: the
 # glyphs put before or after them, weights, underlines, border widths.
@@ -107,20 +108,17 @@ def busy_kit(http: httpx.Client, kit: MockServer) -> dict:
 
 
 @pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone", "tablet"])
-def test_a_narrow_screen_never_scrolls_the_page_sideways_and_an_opened_entry_comes_into_view(
+def test_a_narrow_screen_never_scrolls_the_page_sideways(
     browser: Browser, kit: MockServer, http: httpx.Client, viewport: dict[str, int]
 ) -> None:
-    """Below about 960 px the page scrolled sideways, and an opened entry landed below the
-    list, out of sight."""
+    """Below about 960 px the page scrolled sideways."""
     busy_kit(http, kit)
     for ui in watch(browser, kit, viewport):
         ui.open()
         expect(ui.rows()).to_have_count(6)
         assert sideways(ui.page) == 0
-        ui.rows().last.click()  # the oldest: the list's end
-        entry = ui.page.locator("#entry")
-        expect(entry.locator("#entry-answer")).to_contain_text('"errorCode": "0"')
-        expect(entry.locator("h2")).to_be_in_viewport()
+        ui.rows().last.click()
+        expect(ui.page.locator("#entry-answer")).to_contain_text('"errorCode": "0"')
         assert sideways(ui.page) == 0
 
         for tab, filled in [
@@ -132,6 +130,39 @@ def test_a_narrow_screen_never_scrolls_the_page_sideways_and_an_opened_entry_com
             expect(ui.page.locator(filled).first).to_be_visible()
             assert sideways(ui.page) == 0, tab
         expect(ui.page.locator("#faults tbody tr")).to_have_count(1)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone", "tablet"])
+def test_on_a_narrow_screen_an_opened_entry_comes_into_view_and_stays_while_calls_arrive(
+    browser: Browser, kit: MockServer, http: httpx.Client, viewport: dict[str, int]
+) -> None:
+    """Below the list, the entry opened out of sight; brought into view, it left it again
+    within a second: the poll's next round redrew the list and focused the clicked row again,
+    which scrolled the page back up to it (and so at every new call)."""
+    busy_kit(http, kit)
+    for _ in range(LONG_LIST - 6):
+        qp_login(http)
+    for ui in watch(browser, kit, viewport):
+        ui.hold_time()
+        clock = ui.page.clock
+        ui.open()
+        clock.run_for(1)  # the first round
+        expect(ui.rows()).to_have_count(LONG_LIST)  # taller than the screen
+        ui.rows().first.click()  # the newest, at the top: the entry opens below the list
+        heading = ui.page.locator("#entry h2")
+        expect(ui.page.locator("#entry-answer")).to_contain_text('"errorCode": "0"')
+        expect(heading).to_be_in_viewport()
+        expect(ui.rows().first).to_be_focused()
+
+        ui.rows().first.evaluate("row => row.classList.add('drawn-before')")
+        clock.run_for(POLL_MS)  # a round: it redraws the list, the open entry's row marked
+        expect(ui.page.locator("#entries tbody tr.drawn-before")).to_have_count(0)
+        expect(heading).to_be_in_viewport()
+        qp_login(http)
+        clock.run_for(POLL_MS)
+        expect(ui.rows()).to_have_count(LONG_LIST + 1)
+        expect(heading).to_be_in_viewport()
+        expect(ui.rows().nth(1)).to_be_focused()  # the keyboard's place is kept all the same
 
 
 @pytest.mark.parametrize("viewport", [WIDE, NARROW_DESKTOP, PHONE], ids=["wide", "1024", "phone"])
