@@ -343,6 +343,41 @@ def test_the_views_of_a_session_that_ended_go_in_the_round_that_finds_it_gone(
     expect(header_clock).not_to_contain_text(in_session)
 
 
+def test_a_session_that_ended_while_the_kit_did_not_answer_is_said_so_once_it_answers(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """The round that found the kit back said the session was gone, then cleared what the
+    failed round had said, and the notice with it: the page was back on the whole kit with no
+    word of why."""
+    session = ui.server.session(name="ends")
+    session.advance(86_400)  # the header's clock tells the two scopes apart
+    in_session = session.info()["clock"][:10]
+    qp_login(http)  # the global scope's
+    ui.hold_time()
+    clock = ui.page.clock
+    ui.open()
+    clock.run_for(1)
+    expect(ui.rows()).to_have_count(1)
+    ui.page.select_option("#scope", session.session_id)
+    clock.run_for(1)
+    header_clock = ui.page.locator("#clock")
+    expect(header_clock).to_contain_text(in_session)
+
+    message = ui.page.locator("#message")
+    sessions = "**/__admin/sessions*"
+    ui.page.route(sessions, lambda route: route.abort())  # the kit restarting, say
+    clock.run_for(POLL_MS)
+    expect(message).to_contain_text("The kit did not answer")
+    session.close()  # expired meanwhile
+    ui.page.unroute(sessions)
+    clock.run_for(POLL_MS)
+    expect(ui.page.locator("#scope")).to_have_value("")
+    # The round is over: the header's clock and the list are the whole kit's.
+    expect(header_clock).not_to_contain_text(in_session)
+    expect(ui.rows()).to_have_count(1)
+    expect(message).to_contain_text("has expired or was dropped")
+
+
 def test_a_sessions_expiry_and_its_kit_clock_say_which_is_which(ui: Dashboard) -> None:
     """A session's expiry (real time) showed beside its kit clock, neither labelled: two
     timestamps days apart once the session's clock was moved, and no telling which was which."""
