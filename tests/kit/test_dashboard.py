@@ -311,6 +311,28 @@ def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
     expect(notice).to_contain_text("has expired or was dropped")  # it stayed
 
 
+def test_choosing_a_session_clears_the_last_message(ui: Dashboard) -> None:
+    """The sessions table's Use button left the last action's message on show (an error stays
+    until the next action), as if it were the choice's."""
+    session = ui.server.session(name="ci-job-7")
+    ui.open("controls")
+    message = ui.page.locator("#message")
+    use = ui.page.locator(f'#sessions tr[data-id="{session.session_id}"]').get_by_role(
+        "button", name="Use"
+    )
+    for choose in [
+        use.click,
+        lambda: ui.page.select_option("#scope", session.session_id),
+    ]:
+        ui.page.fill("#clock-seconds", "")
+        ui.page.click("#clock-advance")
+        expect(message).to_contain_text("a number above 0")
+        choose()
+        expect(ui.page.locator("#scope")).to_have_value(session.session_id)
+        expect(message).to_be_hidden()
+        ui.page.select_option("#scope", "")
+
+
 def test_the_views_of_a_session_that_ended_go_in_the_round_that_finds_it_gone(
     ui: Dashboard, http: httpx.Client
 ) -> None:
