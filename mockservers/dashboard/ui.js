@@ -199,7 +199,9 @@ for (const button of $$("#tabs button"))
   button.addEventListener("click", () => show(button.dataset.tab));
 
 // Left and right arrows (round the ends), Home and End: the next tab is chosen and focused.
+// With Alt, Ctrl or Meta they are the browser's (Alt+Left goes back) and left to it.
 $("#tabs").addEventListener("keydown", (event) => {
+  if (event.altKey || event.ctrlKey || event.metaKey) return;
   const buttons = $$("#tabs button");
   const at = buttons.indexOf(event.target);
   const next = {

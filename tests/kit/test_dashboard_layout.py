@@ -211,6 +211,30 @@ def test_the_tabs_follow_the_tab_pattern_from_the_keyboard(ui: Dashboard) -> Non
     expect(page.locator("#f-vendor")).to_be_focused()
 
 
+# Whether the page let the browser have the last key pressed (its default not prevented).
+_LEFT_TO_THE_BROWSER = """() => addEventListener("keydown", (event) => {
+  window.leftToTheBrowser = !event.defaultPrevented;
+})"""
+
+
+def test_the_tabs_leave_the_browsers_own_keys_alone(ui: Dashboard) -> None:
+    """Alt+ArrowLeft, the browser's Back, chose the tab before and went nowhere."""
+    ui.open("state")
+    page = ui.page
+    state = page.get_by_role("tab", name="State")
+    expect(state).to_have_attribute(SELECTED, "true")
+    page.evaluate(_LEFT_TO_THE_BROWSER)
+    state.focus()
+    for key in ["Alt+ArrowLeft", "Alt+ArrowRight", "Control+Home", "Meta+End"]:
+        page.keyboard.press(key)
+        expect(state).to_have_attribute(SELECTED, "true")
+        expect(state).to_be_focused()
+        assert page.evaluate("window.leftToTheBrowser"), key
+    page.keyboard.press("ArrowLeft")  # the tab pattern's own key still is the page's
+    expect(page.get_by_role("tab", name="Journal")).to_have_attribute(SELECTED, "true")
+    assert not page.evaluate("window.leftToTheBrowser")
+
+
 def test_the_chosen_tab_the_open_entry_and_the_session_in_use_show_by_more_than_colour(
     kit: MockServer, ui: Dashboard, http: httpx.Client
 ) -> None:
