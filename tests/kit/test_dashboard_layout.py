@@ -8,6 +8,7 @@ browser context per test, no sleeping (``expect`` waits for what the page shows)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -163,6 +164,48 @@ def test_on_a_narrow_screen_an_opened_entry_comes_into_view_and_stays_while_call
         expect(ui.rows()).to_have_count(LONG_LIST + 1)
         expect(heading).to_be_in_viewport()
         expect(ui.rows().nth(1)).to_be_focused()  # the keyboard's place is kept all the same
+
+
+def keyboard_stops(page: Page, panel: str) -> Iterator[Locator]:
+    """The keyboard's stops in ``panel``, Tab after Tab from its tab, each while it has the
+    focus."""
+    page.locator(f"#tab-{panel}").focus()
+    for _ in range(100):
+        page.keyboard.press("Tab")
+        if not page.evaluate("(id) => Boolean(document.activeElement.closest(`#${id}`))", panel):
+            return
+        yield page.locator("*:focus")
+    raise AssertionError(f"Tab never left the {panel} panel")
+
+
+def test_on_a_phone_every_keyboard_stop_has_a_name(
+    browser: Browser, kit: MockServer, http: httpx.Client
+) -> None:
+    """A table wider than the screen scrolls in its own box, which the browser makes a
+    keyboard stop when nothing in it takes the focus: Tab stopped, unnamed, on the faults,
+    each collection of the state and each vendor's coverage."""
+    busy_kit(http, kit)
+    named = re.compile(r"\S")
+    for ui in watch(browser, kit, PHONE):
+        ui.open()
+        for panel, filled, region in [
+            ("journal", "#entries tbody tr", None),  # its rows take the focus, not its box
+            ("state", "#state-tables .tenant", "identities of tenant demo"),
+            ("controls", "#sessions tbody tr", "Faults"),
+            ("coverage", "#coverage-tables .vendor", "QuoParts situations"),
+        ]:
+            ui.tab(panel)
+            expect(ui.page.locator(filled).first).to_be_visible()
+            for box in ui.page.locator(f"#{panel} .scroll").all():
+                expect(box).to_have_role("region")
+                expect(box).to_have_accessible_name(named)
+            regions = []
+            for stop in keyboard_stops(ui.page, panel):
+                expect(stop).to_have_accessible_name(named)
+                if stop.evaluate("node => node.matches('.scroll')"):
+                    regions.append(stop.get_attribute("aria-label"))
+            if region:
+                assert region in regions, (panel, regions)
 
 
 @pytest.mark.parametrize("viewport", [WIDE, NARROW_DESKTOP, PHONE], ids=["wide", "1024", "phone"])
