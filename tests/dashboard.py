@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Response, expect
@@ -25,6 +26,9 @@ XTRA_KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
 WIDE = {"width": 1400, "height": 900}
 PHONE = {"width": 360, "height": 640}
 _RESOURCE_REFUSED = "Failed to load resource"
+POLL_MS = 1000  # ui.js
+PAGE_TIME = datetime(2030, 1, 1, tzinfo=UTC)
+"""Where the page's own clock starts when a test drives it (the kit's clock is another)."""
 
 
 @dataclass
@@ -39,6 +43,13 @@ class Dashboard:
     def open(self, tab: str = "journal") -> Dashboard:
         self.page.goto(f"{self.server.url}/__admin/ui#{tab}")
         return self
+
+    def hold_time(self) -> None:
+        """The page's time paused (``page.clock``, before the page opens): it moves, and the
+        page's poll with it, only when the test moves it. Once the page is open,
+        ``clock.run_for(1)`` runs its first round and ``clock.run_for(POLL_MS)`` each next one."""
+        self.page.clock.install(time=PAGE_TIME)
+        self.page.clock.pause_at(PAGE_TIME + timedelta(seconds=1))
 
     def tab(self, name: str) -> None:
         self.page.click(f"#tabs button[data-tab={name}]")

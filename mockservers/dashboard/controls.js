@@ -304,7 +304,8 @@ function sessionRow(session) {
     el(
       "td",
       {},
-      el("button", { type: "button", onclick: () => ctx.useScope(session.id) }, "Use"),
+      // A choice of scope, as the header's list: the last action's message goes.
+      el("button", { type: "button", onclick: guarded(() => ctx.useScope(session.id)) }, "Use"),
       el("button", { type: "button", onclick: () => act(() => dropSession(session.id)) }, "Drop"),
     ),
   );

@@ -53,7 +53,7 @@ function vendorView(name, behaviours, missedOnly) {
     heading,
     el(
       "div",
-      { class: "scroll" },
+      { class: "scroll", role: "region", "aria-label": `${title} situations` },
       el(
         "table",
         {},

@@ -47,9 +47,10 @@ export function init(context) {
   });
 }
 
-function focusRow(id) {
+// `options` as focus() takes them: { preventScroll: true } leaves the page where it is.
+function focusRow(id, options) {
   const row = id && $$("#entries tbody tr[data-id]").find((tr) => tr.dataset.id === id);
-  if (row) row.focus();
+  if (row) row.focus(options);
 }
 
 // The open entry's row marked, without asking the kit anything (with "live" off the list
@@ -93,11 +94,14 @@ export async function refresh(forced = false) {
       anyMatches(codes, answerCodes(entry)),
   );
   // Only what a row shows goes into the signature: an unchanged list is not rebuilt. A rebuilt
-  // one keeps the keyboard's place: the focused row is focused again.
+  // one keeps the keyboard's place: the focused row is focused again, without scrolling to it
+  // (on a narrow screen the open entry is below the list, and the person reading it stays
+  // there).
   const rows = shown.map((e) => [e.id, e.status, e.session, selected === e.id]);
   const focused = document.activeElement?.closest?.("#entries tbody tr[data-id]")?.dataset.id;
   render($("#entries tbody"), rows, () => shown.map(row));
-  if (focused && document.activeElement === document.body) focusRow(focused);
+  if (focused && document.activeElement === document.body)
+    focusRow(focused, { preventScroll: true });
   $("#entries").classList.toggle(
     "has-checks",
     shown.some((e) => e.verdict || e.shadow),

@@ -40,7 +40,7 @@ function tenantsView(document) {
         ? el("div", { class: "sequences" }, el("h4", {}, "Sequences"), pairs(sequences))
         : null,
       Object.entries(collections).map(([collection, records]) =>
-        collectionView(collection, masked(records)),
+        collectionView(name, collection, masked(records)),
       ),
     );
   });
@@ -67,7 +67,7 @@ const ROWS = 100;
 
 // One collection as a table: a row per record (the newest ROWS, newest first), a column per
 // field any of them has, in the order the records first show them (the vendor's own order).
-function collectionView(name, records) {
+function collectionView(tenant, name, records) {
   const all = Object.keys(records || {});
   const heading = el("h3", {}, `${name} `, el("span", { class: "quiet" }, `(${all.length})`));
   if (!all.length) return el("div", { class: "collection", "data-collection": name }, heading);
@@ -75,7 +75,12 @@ function collectionView(name, records) {
   const fields = [...new Set(keys.flatMap((key) => Object.keys(records[key] || {})))];
   return el(
     "div",
-    { class: "collection scroll", "data-collection": name },
+    {
+      class: "collection scroll",
+      "data-collection": name,
+      role: "region",
+      "aria-label": `${name} of tenant ${tenant}`,
+    },
     heading,
     all.length > ROWS
       ? el(

@@ -56,6 +56,10 @@ async function tick() {
   running = true;
   try {
     await reloadSessions();
+    // The kit answers again: the last round's complaint is stale. Cleared before anything
+    // this round says (a session gone meanwhile), not after it.
+    if (pollFailed) say("");
+    pollFailed = false;
     // Gone since the last round: the session's views go now, in this round, not once its
     // reads are refused.
     if (scope && !sessions.some((s) => s.id === scope)) lost();
@@ -65,8 +69,6 @@ async function tick() {
     await Promise.all([clock(), PANELS[tab].refresh(force)]);
     $("#token-prompt").hidden = true;
     waitingForToken = false;
-    if (pollFailed) say(""); // the kit answers again: the last round's complaint is stale
-    pollFailed = false;
   } catch (error) {
     pollFailed = failed(error);
   }
@@ -197,7 +199,9 @@ for (const button of $$("#tabs button"))
   button.addEventListener("click", () => show(button.dataset.tab));
 
 // Left and right arrows (round the ends), Home and End: the next tab is chosen and focused.
+// With Alt, Ctrl or Meta they are the browser's (Alt+Left goes back) and left to it.
 $("#tabs").addEventListener("keydown", (event) => {
+  if (event.altKey || event.ctrlKey || event.metaKey) return;
   const buttons = $$("#tabs button");
   const at = buttons.indexOf(event.target);
   const next = {

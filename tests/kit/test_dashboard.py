@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -26,11 +25,8 @@ if chromium_path() is None:
 
 from playwright.sync_api import Browser, expect
 
-from tests.dashboard import XTRA_KEYS, Dashboard, call_each_vendor, qp_login, watch
+from tests.dashboard import POLL_MS, XTRA_KEYS, Dashboard, call_each_vendor, qp_login, watch
 
-POLL_MS = 1000  # ui.js
-PAGE_TIME = datetime(2030, 1, 1, tzinfo=UTC)
-"""Where the page's own clock starts when a test drives it (the kit's clock is another)."""
 TOKEN = "Dash-S3cret-più"  # beyond ASCII: the page sends its UTF-8 bytes, as the kit reads it
 
 
@@ -152,9 +148,8 @@ def test_a_message_belongs_to_the_last_action_and_a_notice_goes_after_a_while(
 ) -> None:
     """A message from a minute ago looked current. The page's time is Playwright's clock,
     paused: it moves only when the test moves it (and so does the page's poll)."""
+    ui.hold_time()
     clock = ui.page.clock
-    clock.install(time=PAGE_TIME)
-    clock.pause_at(PAGE_TIME + timedelta(seconds=1))
     ui.open("controls")
     clock.run_for(1)  # the page's first round
     expect(ui.page.locator("#clock-now")).not_to_be_empty()
@@ -316,6 +311,28 @@ def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
     expect(notice).to_contain_text("has expired or was dropped")  # it stayed
 
 
+def test_choosing_a_session_clears_the_last_message(ui: Dashboard) -> None:
+    """The sessions table's Use button left the last action's message on show (an error stays
+    until the next action), as if it were the choice's."""
+    session = ui.server.session(name="ci-job-7")
+    ui.open("controls")
+    message = ui.page.locator("#message")
+    use = ui.page.locator(f'#sessions tr[data-id="{session.session_id}"]').get_by_role(
+        "button", name="Use"
+    )
+    for choose in [
+        use.click,
+        lambda: ui.page.select_option("#scope", session.session_id),
+    ]:
+        ui.page.fill("#clock-seconds", "")
+        ui.page.click("#clock-advance")
+        expect(message).to_contain_text("a number above 0")
+        choose()
+        expect(ui.page.locator("#scope")).to_have_value(session.session_id)
+        expect(message).to_be_hidden()
+        ui.page.select_option("#scope", "")
+
+
 def test_the_views_of_a_session_that_ended_go_in_the_round_that_finds_it_gone(
     ui: Dashboard, http: httpx.Client
 ) -> None:
@@ -328,9 +345,8 @@ def test_the_views_of_a_session_that_ended_go_in_the_round_that_finds_it_gone(
     assert http.get(QP, params={"login": "", **session.info()["credentials"]["quoparts"]})
     for _ in range(2):
         qp_login(http)  # the global scope's
+    ui.hold_time()
     clock = ui.page.clock
-    clock.install(time=PAGE_TIME)
-    clock.pause_at(PAGE_TIME + timedelta(seconds=1))
     ui.open()
     header_clock = ui.page.locator("#clock")
     clock.run_for(1)  # the first round: the whole kit
@@ -347,6 +363,41 @@ def test_the_views_of_a_session_that_ended_go_in_the_round_that_finds_it_gone(
     expect(ui.page.locator("#scope")).to_have_value("")
     expect(ui.rows()).to_have_count(2)
     expect(header_clock).not_to_contain_text(in_session)
+
+
+def test_a_session_that_ended_while_the_kit_did_not_answer_is_said_so_once_it_answers(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """The round that found the kit back said the session was gone, then cleared what the
+    failed round had said, and the notice with it: the page was back on the whole kit with no
+    word of why."""
+    session = ui.server.session(name="ends")
+    session.advance(86_400)  # the header's clock tells the two scopes apart
+    in_session = session.info()["clock"][:10]
+    qp_login(http)  # the global scope's
+    ui.hold_time()
+    clock = ui.page.clock
+    ui.open()
+    clock.run_for(1)
+    expect(ui.rows()).to_have_count(1)
+    ui.page.select_option("#scope", session.session_id)
+    clock.run_for(1)
+    header_clock = ui.page.locator("#clock")
+    expect(header_clock).to_contain_text(in_session)
+
+    message = ui.page.locator("#message")
+    sessions = "**/__admin/sessions*"
+    ui.page.route(sessions, lambda route: route.abort())  # the kit restarting, say
+    clock.run_for(POLL_MS)
+    expect(message).to_contain_text("The kit did not answer")
+    session.close()  # expired meanwhile
+    ui.page.unroute(sessions)
+    clock.run_for(POLL_MS)
+    expect(ui.page.locator("#scope")).to_have_value("")
+    # The round is over: the header's clock and the list are the whole kit's.
+    expect(header_clock).not_to_contain_text(in_session)
+    expect(ui.rows()).to_have_count(1)
+    expect(message).to_contain_text("has expired or was dropped")
 
 
 def test_a_sessions_expiry_and_its_kit_clock_say_which_is_which(ui: Dashboard) -> None:

@@ -8,6 +8,7 @@ browser context per test, no sleeping (``expect`` waits for what the page shows)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -22,11 +23,12 @@ if chromium_path() is None:
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.dashboard import PHONE, WIDE, Dashboard, call_each_vendor, qp_login, watch
+from tests.dashboard import PHONE, POLL_MS, WIDE, Dashboard, call_each_vendor, qp_login, watch
 
 TABLET = {"width": 800, "height": 600}
 SELECTED, CURRENT = "aria-selected", "aria-current"
 NARROW_DESKTOP = {"width": 1024, "height": 768}
+LONG_LIST = 32  # calls: the list is taller than a phone's or a tablet's screen
 
 # What a person who cannot tell the colours apart still sees of an element and its cells: the
 # glyphs put before or after them, weights, underlines, border widths.
@@ -107,20 +109,17 @@ def busy_kit(http: httpx.Client, kit: MockServer) -> dict:
 
 
 @pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone", "tablet"])
-def test_a_narrow_screen_never_scrolls_the_page_sideways_and_an_opened_entry_comes_into_view(
+def test_a_narrow_screen_never_scrolls_the_page_sideways(
     browser: Browser, kit: MockServer, http: httpx.Client, viewport: dict[str, int]
 ) -> None:
-    """Below about 960 px the page scrolled sideways, and an opened entry landed below the
-    list, out of sight."""
+    """Below about 960 px the page scrolled sideways."""
     busy_kit(http, kit)
     for ui in watch(browser, kit, viewport):
         ui.open()
         expect(ui.rows()).to_have_count(6)
         assert sideways(ui.page) == 0
-        ui.rows().last.click()  # the oldest: the list's end
-        entry = ui.page.locator("#entry")
-        expect(entry.locator("#entry-answer")).to_contain_text('"errorCode": "0"')
-        expect(entry.locator("h2")).to_be_in_viewport()
+        ui.rows().last.click()
+        expect(ui.page.locator("#entry-answer")).to_contain_text('"errorCode": "0"')
         assert sideways(ui.page) == 0
 
         for tab, filled in [
@@ -132,6 +131,81 @@ def test_a_narrow_screen_never_scrolls_the_page_sideways_and_an_opened_entry_com
             expect(ui.page.locator(filled).first).to_be_visible()
             assert sideways(ui.page) == 0, tab
         expect(ui.page.locator("#faults tbody tr")).to_have_count(1)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, TABLET], ids=["phone", "tablet"])
+def test_on_a_narrow_screen_an_opened_entry_comes_into_view_and_stays_while_calls_arrive(
+    browser: Browser, kit: MockServer, http: httpx.Client, viewport: dict[str, int]
+) -> None:
+    """Below the list, the entry opened out of sight; brought into view, it left it again
+    within a second: the poll's next round redrew the list and focused the clicked row again,
+    which scrolled the page back up to it (and so at every new call)."""
+    busy_kit(http, kit)
+    for _ in range(LONG_LIST - 6):
+        qp_login(http)
+    for ui in watch(browser, kit, viewport):
+        ui.hold_time()
+        clock = ui.page.clock
+        ui.open()
+        clock.run_for(1)  # the first round
+        expect(ui.rows()).to_have_count(LONG_LIST)  # taller than the screen
+        ui.rows().first.click()  # the newest, at the top: the entry opens below the list
+        heading = ui.page.locator("#entry h2")
+        expect(ui.page.locator("#entry-answer")).to_contain_text('"errorCode": "0"')
+        expect(heading).to_be_in_viewport()
+        expect(ui.rows().first).to_be_focused()
+
+        ui.rows().first.evaluate("row => row.classList.add('drawn-before')")
+        clock.run_for(POLL_MS)  # a round: it redraws the list, the open entry's row marked
+        expect(ui.page.locator("#entries tbody tr.drawn-before")).to_have_count(0)
+        expect(heading).to_be_in_viewport()
+        qp_login(http)
+        clock.run_for(POLL_MS)
+        expect(ui.rows()).to_have_count(LONG_LIST + 1)
+        expect(heading).to_be_in_viewport()
+        expect(ui.rows().nth(1)).to_be_focused()  # the keyboard's place is kept all the same
+
+
+def keyboard_stops(page: Page, panel: str) -> Iterator[Locator]:
+    """The keyboard's stops in ``panel``, Tab after Tab from its tab, each while it has the
+    focus."""
+    page.locator(f"#tab-{panel}").focus()
+    for _ in range(100):
+        page.keyboard.press("Tab")
+        if not page.evaluate("(id) => Boolean(document.activeElement.closest(`#${id}`))", panel):
+            return
+        yield page.locator("*:focus")
+    raise AssertionError(f"Tab never left the {panel} panel")
+
+
+def test_on_a_phone_every_keyboard_stop_has_a_name(
+    browser: Browser, kit: MockServer, http: httpx.Client
+) -> None:
+    """A table wider than the screen scrolls in its own box, which the browser makes a
+    keyboard stop when nothing in it takes the focus: Tab stopped, unnamed, on the faults,
+    each collection of the state and each vendor's coverage."""
+    busy_kit(http, kit)
+    named = re.compile(r"\S")
+    for ui in watch(browser, kit, PHONE):
+        ui.open()
+        for panel, filled, region in [
+            ("journal", "#entries tbody tr", None),  # its rows take the focus, not its box
+            ("state", "#state-tables .tenant", "identities of tenant demo"),
+            ("controls", "#sessions tbody tr", "Faults"),
+            ("coverage", "#coverage-tables .vendor", "QuoParts situations"),
+        ]:
+            ui.tab(panel)
+            expect(ui.page.locator(filled).first).to_be_visible()
+            for box in ui.page.locator(f"#{panel} .scroll").all():
+                expect(box).to_have_role("region")
+                expect(box).to_have_accessible_name(named)
+            regions = []
+            for stop in keyboard_stops(ui.page, panel):
+                expect(stop).to_have_accessible_name(named)
+                if stop.evaluate("node => node.matches('.scroll')"):
+                    regions.append(stop.get_attribute("aria-label"))
+            if region:
+                assert region in regions, (panel, regions)
 
 
 @pytest.mark.parametrize("viewport", [WIDE, NARROW_DESKTOP, PHONE], ids=["wide", "1024", "phone"])
@@ -178,6 +252,30 @@ def test_the_tabs_follow_the_tab_pattern_from_the_keyboard(ui: Dashboard) -> Non
     expect(journal).to_be_focused()
     page.keyboard.press("Tab")  # into the panel, not to the next tab
     expect(page.locator("#f-vendor")).to_be_focused()
+
+
+# Whether the page let the browser have the last key pressed (its default not prevented).
+_LEFT_TO_THE_BROWSER = """() => addEventListener("keydown", (event) => {
+  window.leftToTheBrowser = !event.defaultPrevented;
+})"""
+
+
+def test_the_tabs_leave_the_browsers_own_keys_alone(ui: Dashboard) -> None:
+    """Alt+ArrowLeft, the browser's Back, chose the tab before and went nowhere."""
+    ui.open("state")
+    page = ui.page
+    state = page.get_by_role("tab", name="State")
+    expect(state).to_have_attribute(SELECTED, "true")
+    page.evaluate(_LEFT_TO_THE_BROWSER)
+    state.focus()
+    for key in ["Alt+ArrowLeft", "Alt+ArrowRight", "Control+Home", "Meta+End"]:
+        page.keyboard.press(key)
+        expect(state).to_have_attribute(SELECTED, "true")
+        expect(state).to_be_focused()
+        assert page.evaluate("window.leftToTheBrowser"), key
+    page.keyboard.press("ArrowLeft")  # the tab pattern's own key still is the page's
+    expect(page.get_by_role("tab", name="Journal")).to_have_attribute(SELECTED, "true")
+    assert not page.evaluate("window.leftToTheBrowser")
 
 
 def test_the_chosen_tab_the_open_entry_and_the_session_in_use_show_by_more_than_colour(
