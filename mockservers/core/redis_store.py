@@ -956,7 +956,7 @@ class RedisStore(Store):
         async for fields in self._list_pieces(self.key("state-order", state.vendor, name)):
             for field, value in zip(fields, await self._redis.hmget(key, fields), strict=True):
                 if value is not None:
-                    self._keep(state, tenant, field, value)
+                    self._keep(state, tenant, field.decode(), value)
         held = len(tenant.sequences) + sum(map(len, tenant.collections.values()))
         if await self._redis.hlen(key) > held:
             return await self._with_unlisted(state, tenant, key)
@@ -966,22 +966,28 @@ class RedisStore(Store):
         self, state: VendorState, listed: TenantState, key: str
     ) -> TenantState:
         """The tenant with the fields its hash holds and its order list does not name: its
-        records first, as the hash hands them (their order is lost), then ``listed``'s."""
+        records first, by name (their order is lost, and the hash hands them in an order that
+        changes as it grows: two processes listed them differently for good), then
+        ``listed``'s."""
         tenant = TenantState(state, listed.name)
         tenant.sequences = listed.sequences
+        unlisted: dict[str, bytes] = {}
         async for piece in self._hash_pieces(key):
             for field, value in piece.items():
-                collection, _, record = field.decode().partition(_SEP)
+                name = field.decode()
+                collection, _, record = name.partition(_SEP)
                 if collection == SEQUENCES or record not in listed.collections.get(collection, ()):
-                    self._keep(state, tenant, field, value)
+                    unlisted[name] = value
+        for name in sorted(unlisted):
+            self._keep(state, tenant, name, unlisted[name])
         for collection, records in listed.collections.items():
             for record, packed in records.packed().items():
                 tenant.collections[collection].put_packed(record, packed)
         return tenant
 
-    def _keep(self, state: VendorState, tenant: TenantState, field: bytes, value: bytes) -> None:
+    def _keep(self, state: VendorState, tenant: TenantState, field: str, value: bytes) -> None:
         """One field of a tenant's hash into the tenant: a sequence, or a record as it is."""
-        collection, _, key = field.decode().partition(_SEP)
+        collection, _, key = field.partition(_SEP)
         if collection == SEQUENCES:
             tenant.sequences[key] = int(value)
         else:

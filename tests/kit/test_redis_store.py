@@ -299,6 +299,33 @@ def test_a_tenant_an_earlier_version_kept_without_its_order_reloads_whole(
         assert list(customers)[-1] == "CLI003"
 
 
+def test_records_an_earlier_version_kept_without_their_order_come_by_name(
+    redis_url: str,
+) -> None:
+    """Their order is lost, and a hash hands its fields in an order that changes as it grows:
+    a process that read them before the tenant grew and one that reads them after list them
+    alike, by name, before the records written since."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    codes = {"COD_USR": "M00001", "COD_PWD": "ABC123"}
+    customers = {
+        f"C{n:02d}": {**row(f"C{n:02d}"), "COD_CLI": f"{n:06d}", **codes} for n in range(19, -1, -1)
+    }
+    document = {"tenants": {"demo": {"customers": customers}}}
+    with processes(redis_url, count=1, prefix=prefix) as (one,):
+        assert one.put("/__admin/state/quoparts", json=document).status_code == 200
+    client = redis.Redis.from_url(redis_url)
+    client.delete(RedisStore(redis_url, prefix=prefix).key("state-order", "quoparts", "demo"))
+    client.close()
+    with processes(redis_url, count=1, prefix=prefix) as (two,):
+        listed = list(two.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"])
+        assert listed == sorted(customers)
+        rows = [row(f"N{n:03d}") for n in range(300)]  # the hash grows: Redis rehashes it
+        qp_call(two, "importCli", qp_login(two), {"data": rows})
+        followed = two.get("/__admin/state/quoparts").content
+    with processes(redis_url, count=1, prefix=prefix) as (three,):
+        assert three.get("/__admin/state/quoparts").content == followed
+
+
 def test_state_this_version_cannot_read_is_the_vendors_5xx_naming_it(redis_url: str) -> None:
     """A tenant's hash holding a collection the vendor does not have (another version of the kit
     wrote it): a process that reloads answers the vendor's 5xx body, the detail naming what it
