@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from clients import AsyncQuoPartsClient
@@ -51,6 +52,50 @@ def test_state_file_keeps_reset_and_put(tmp_path: Path) -> None:
         http.put("/__admin/state/quoparts", json=fixture)
     with _client(create_app(state_file=path)) as http:
         assert http.get("/__admin/state/quoparts").json() == fixture
+
+
+UNORDERED_FILE = """
+CREATE TABLE records (
+    vendor TEXT NOT NULL, tenant TEXT NOT NULL, collection TEXT NOT NULL, key TEXT NOT NULL,
+    value BLOB NOT NULL, PRIMARY KEY (vendor, tenant, collection, key)
+) WITHOUT ROWID;
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('format', 'mockservers-state-1'), ('vendor:quoparts', 'quoparts');
+"""
+"""A state file as versions before the rows' positions wrote it."""
+
+
+def test_a_state_file_written_before_positions_is_brought_up_to_date_in_place(
+    tmp_path: Path,
+) -> None:
+    """Its rows keep the order they were listed in (by key), the records written since come
+    after them, and one of its records written again keeps its place, restart after restart."""
+    path = tmp_path / "state.db"
+    db = sqlite3.connect(path)
+    db.executescript(UNORDERED_FILE)
+    for n, erp in enumerate(("N1", "M1"), 1):
+        customer = ROW | {
+            "COD_CLI_ERP": erp,
+            "COD_CLI": f"{n:06d}",
+            "COD_USR": "M1",
+            "COD_PWD": "A",
+        }
+        row = ("quoparts", "demo", "customers", erp, orjson.dumps(customer))
+        db.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?)", row)
+    db.commit()
+    db.close()
+    for restart in range(2):
+        with _client(create_app(state_file=str(path))) as http:
+            if not restart:
+                rows = [ROW | {"COD_CLI_ERP": erp} for erp in ("B1", "N1", "A1")]
+                qp_call(http, "importCli", qp_login(http), {"data": rows})
+            customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+            assert list(customers) == ["M1", "N1", "B1", "A1"]
+            assert customers["N1"]["COD_CLI"] == "000001"
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone() == (
+            "mockservers-state-2",
+        )
 
 
 class _FullDisk:

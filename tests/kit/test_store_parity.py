@@ -1,12 +1,14 @@
-"""The same calls on the memory store and on the Redis store answer the same and leave the same
-state, listed in the same order, even when a second process reads the state back from Redis
-half-way (a second worker, a restart: Redis hands a hash's fields and a set's members back in
-an order of its own)."""
+"""The same calls on the memory store, on the Redis store and with a state file answer the same
+and leave the same state, listed in the same order, even when a second process reads the state
+back half-way (a second worker, a restart: Redis hands a hash's fields and a set's members back
+in an order of its own, and SQLite its rows by key)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -163,6 +165,27 @@ def test_a_second_process_answers_and_lists_as_the_memory_store(
         written = dumps(first)
     with processes(redis_url, count=1, prefix=prefix, **ACCOUNTS) as (then,):
         assert dumps(then) == written  # read back from Redis, in the order it was written
+        answers += [step(then) for step in THEN]
+        assert answers == on_memory[0]
+        assert dumps(then) == on_memory[1]
+
+
+@contextmanager
+def restored(path: Path) -> Iterator[httpx.Client]:
+    """A process keeping its state in the file at ``path`` (``--state-file``)."""
+    app = create_app({"kit": FROZEN, **ACCOUNTS}, state_file=str(path))
+    with httpx.Client(transport=SyncASGITransport(app, lifespan=True), base_url="http://m") as http:
+        yield http
+
+
+def test_a_process_restarted_on_its_state_file_answers_and_lists_as_the_memory_store(
+    tmp_path: Path, on_memory: tuple[list[Any], dict[str, bytes]]
+) -> None:
+    with restored(tmp_path / "state.db") as first:
+        answers = [step(first) for step in FIRST]
+        written = dumps(first)
+    with restored(tmp_path / "state.db") as then:
+        assert dumps(then) == written  # read back from the file, in the order it was written
         answers += [step(then) for step in THEN]
         assert answers == on_memory[0]
         assert dumps(then) == on_memory[1]
