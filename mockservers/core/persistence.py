@@ -87,31 +87,41 @@ class StateFile:
             self._db.execute(
                 "INSERT OR IGNORE INTO meta (name, value) VALUES ('format', ?)", (_FORMAT,)
             )
-            self._add_positions()
-            (last,) = self._db.execute("SELECT coalesce(max(position), 0) FROM records").fetchone()
+            (self._format,) = self._db.execute(
+                "SELECT value FROM meta WHERE name='format'"
+            ).fetchone()
+            last = 0
+            if self._format == _FORMAT:
+                (last,) = self._db.execute("SELECT max(position) FROM records").fetchone()
         except sqlite3.Error as exc:
             raise StateFileError(f"cannot open state file {self.path}: {exc}") from exc
         self._pending: dict[tuple[str, str, str, str], Any] = {}
         self._dropped: set[tuple[str, str]] = set()
-        self._position: int = last
+        self._position: int = last or 0
         """The position the last row written was given."""
 
     def _add_positions(self) -> None:
-        """Bring a file of the format before positions to this one, in place: its rows keep
-        none (they are listed first, by key, as they were)."""
-        (found,) = self._db.execute("SELECT value FROM meta WHERE name='format'").fetchone()
-        if found == _UNORDERED:
+        """Bring a file of the format before positions to this one, in place, once it is to
+        be written (one whose state the kit refused at start stays as it was, for the version
+        that wrote it): its rows keep none, and are listed first, by key, as they were."""
+        if self._format != _UNORDERED:
+            return
+        try:
             self._db.execute("BEGIN")
             self._db.execute("ALTER TABLE records ADD COLUMN position INTEGER")
             self._db.execute("UPDATE meta SET value = ? WHERE name = 'format'", (_FORMAT,))
             self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StateFileError(f"cannot bring state file {self.path} up to date: {exc}") from exc
+        self._format = _FORMAT
 
     # -- restoring --------------------------------------------------------------------------
     def documents(self) -> dict[str, dict[str, Any]]:
         """vendor -> a state document in the shape ``VendorState.load`` takes."""
         out: dict[str, dict[str, Any]] = {}
+        order = "position, key" if self._format == _FORMAT else "key"
         rows = self._db.execute(
-            "SELECT vendor, tenant, collection, key, value FROM records ORDER BY position, key"
+            f"SELECT vendor, tenant, collection, key, value FROM records ORDER BY {order}"
         )
         for vendor, tenant, collection, key, value in rows:
             tenants = out.setdefault(vendor, {"tenants": {}})["tenants"]
@@ -124,6 +134,8 @@ class StateFile:
 
     # -- recording --------------------------------------------------------------------------
     def attach(self, state: VendorState) -> None:
+        """Record the vendor's writes from now on (the vendor known to the file)."""
+        self._add_positions()
         state.record = self.record
         self._db.execute(
             "INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)",

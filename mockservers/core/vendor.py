@@ -419,12 +419,10 @@ class Vendor:
         self.catch_up(scope)
         return self.state.dump(scope)
 
-    def load_state(
-        self, document: Any, scope: str | None = None, source: str = "a state document (PUT)"
-    ) -> None:
+    def load_state(self, document: Any, scope: str | None = None, *, source: str) -> None:
         """Replace one scope's state (``PUT /__admin/state``, a state file at start); a document
         the model refuses changes nothing. One it takes that holds a value the vendor keeps
-        unique twice is logged, naming ``source``."""
+        unique twice is logged, naming ``source`` (where the document came from)."""
         self.model.check_state(document)
         self.state.load(document, scope)
         self.model.rebuild_indexes()

@@ -241,7 +241,7 @@ class KeepItModel(VendorModel):
         belong to is the load's to check."""
         probe = VendorState(self.state.vendor, self.state.collection_names)
         for tenant in probe.parse(document).values():
-            _refuse_shared(tenant)
+            owners_of(tenant)  # a customer its keys cannot be read from is refused
             for key, record in tenant.collections[SUBJECTS].items():
                 prog_id = record.get("progId")
                 if not _is_prog_id(prog_id, key):
@@ -515,27 +515,13 @@ def _unusable_part(record: dict[str, Any]) -> str:
     return ""
 
 
-def _refuse_shared(tenant: TenantState) -> None:
-    """A unique key (a code in its system, an e-mail, a mapping, a card) is one customer's:
-    between two, a process would find the one its index met last, which another process (a
-    reload, a replay of the updates since) need not have met last."""
-    owners: dict[Key, str] = {}
-    for prog_id, record in tenant.collections[SUBJECTS].items():
-        for key in _keys_of(tenant, prog_id, record):
-            if owners.setdefault(key, prog_id) != prog_id:
-                raise StateError(
-                    f"tenant {tenant.name!r}, customer {prog_id!r}: {_KEY_NAMES[key[0]]}"
-                    f" {'/'.join(key[1:])!r} is held by customer {owners[key]!r}"
-                )
-
-
 _KEY_NAMES = {
     "code": "the customerCode (system/code)",
     "email": "the e-mail",
     "map": "the mapping (system/externalField/externalCode)",
     "card": "the card",
 }
-"""What each kind of unique key is, as a refusal names it."""
+"""What each kind of unique key is, as a warning names it."""
 
 
 def _keys_of(tenant: TenantState, prog_id: str, record: Any) -> list[Key]:

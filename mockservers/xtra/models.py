@@ -168,32 +168,6 @@ def check_state(document: Any) -> None:
             names = [user.get("Username") for user in identity.get("Users") or []]
             if not all(isinstance(v, str | None) for v in (external, *names)):
                 raise StateError(f"{where}: ExternalKey and each user's Username must be text")
-        _refuse_shared(name, identities)
-
-
-def _refuse_shared(tenant: str, identities: dict[str, Any]) -> None:
-    """One ExternalKey, one identity; one Username, one user (the vendor's ER.IR.EXISTS and
-    ER.IR.INS): between two, a process would find the one its indexes met last, which
-    another process (a reload, a replay of the updates since) need not have met last."""
-    keys: dict[str, str] = {}
-    names: dict[str, str] = {}
-    for key, identity in identities.items():
-        external = indexed_key(identity)
-        where = f"tenant {tenant!r}, identity {key!r}"
-        if external is not None and keys.setdefault(external, key) != key:
-            raise StateError(
-                f"{where}: the ExternalKey {external!r} is held by identity {keys[external]!r}"
-            )
-        for user in identity.get("Users") or []:
-            username = user.get("Username")
-            if username is None:
-                continue
-            if username in names:
-                raise StateError(
-                    f"{where}: the Username {username!r} is held by a user of identity"
-                    f" {names[username]!r}"
-                )
-            names[username] = key
 
 
 def login_tenant(model: XtraModel, call: Any) -> str | None:
