@@ -338,6 +338,11 @@ class RedisStore(Store):
         self.on_empty: Callable[[], None] = lambda: None
         """Set by the app: put the fresh kit's fixtures back when Redis holds nothing."""
         self._ops: list[Op] = []
+        self._named: list[Command] = []
+        """Order-list entries a reload found missing (fields an earlier version of the kit
+        wrote without naming them), added by the next commit of the same hold of the lock,
+        before its writes: the next process to read the tenant reads it as this one did,
+        without reading its hash whole again."""
         self._keys: dict[tuple[str, ...], str] = {}
         self._redis: aioredis.Redis | None = None
         self._linked: aioredis.Redis | None = None
@@ -552,6 +557,7 @@ class RedisStore(Store):
             self.key("init"),
         )
         mine = -1 if self._dirty else self.version  # a dirty copy never matches: it reloads
+        self._named = []  # a hold's own: one that never committed gave them to no one
         claiming: list[Command] = [
             ("EVALSHA", self._scripts["claim"], 5, *claim_keys, self.holder, mine)
         ]
@@ -662,7 +668,7 @@ class RedisStore(Store):
         writes = Writes()
         records: list[bytes] = []
         logged = self._write(writes, ops, records) if ops else []
-        commands = writes.commands()
+        commands, self._named = self._named + writes.commands(), []
         version = self.version
         if ops:  # the entry other processes replay, under the version it brings them to
             version += 1
@@ -968,21 +974,34 @@ class RedisStore(Store):
         """The tenant with the fields its hash holds and its order list does not name: its
         records first, by name (their order is lost, and the hash hands them in an order that
         changes as it grows: two processes listed them differently for good), then
-        ``listed``'s."""
-        tenant = TenantState(state, listed.name)
-        tenant.sequences = listed.sequences
+        ``listed``'s. The list is given their names (``_named``)."""
         unlisted: dict[str, bytes] = {}
         async for piece in self._hash_pieces(key):
             for field, value in piece.items():
                 name = field.decode()
                 collection, _, record = name.partition(_SEP)
-                if collection == SEQUENCES or record not in listed.collections.get(collection, ()):
+                if collection == SEQUENCES:
+                    if record not in listed.sequences:
+                        unlisted[name] = value
+                elif record not in listed.collections.get(collection, ()):
                     unlisted[name] = value
-        for name in sorted(unlisted):
+        names = sorted(unlisted)
+        sequences = [name for name in names if name.startswith(f"{SEQUENCES}{_SEP}")]
+        records = [name for name in names if not name.startswith(f"{SEQUENCES}{_SEP}")]
+        tenant = TenantState(state, listed.name) if records else listed
+        tenant.sequences = listed.sequences
+        for name in sequences + records:
             self._keep(state, tenant, name, unlisted[name])
-        for collection, records in listed.collections.items():
-            for record, packed in records.packed().items():
-                tenant.collections[collection].put_packed(record, packed)
+        if records:
+            for collection, kept in listed.collections.items():
+                for record, packed in kept.packed().items():
+                    tenant.collections[collection].put_packed(record, packed)
+        order = self.key("state-order", state.vendor, listed.name)
+        backwards = records[::-1]  # LPUSH puts each value first in turn: the last goes first
+        for start in range(0, len(backwards), Writes.CHUNK):
+            self._named.append(("LPUSH", order, *backwards[start : start + Writes.CHUNK]))
+        for start in range(0, len(sequences), Writes.CHUNK):
+            self._named.append(("RPUSH", order, *sequences[start : start + Writes.CHUNK]))
         return tenant
 
     def _keep(self, state: VendorState, tenant: TenantState, field: str, value: bytes) -> None:

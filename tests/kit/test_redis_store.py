@@ -326,6 +326,33 @@ def test_records_an_earlier_version_kept_without_their_order_come_by_name(
         assert three.get("/__admin/state/quoparts").content == followed
 
 
+@pytest.mark.parametrize("lost", ["the list", "its sequences"])
+def test_a_process_that_reads_fields_the_order_list_does_not_name_names_them(
+    redis_url: str, lost: str
+) -> None:
+    """In the commit that ends its hold of the lock, in the order it read them: the next
+    process to read the tenant reads no more than the list names, and finds them alike."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with processes(redis_url, count=1, prefix=prefix) as (one,):
+        qp_call(one, "importCli", qp_login(one), {"data": [row("CLI002"), row("CLI001")]})
+    store = RedisStore(redis_url, prefix=prefix)
+    state, order = (store.key(name, "quoparts", "demo") for name in ("state", "state-order"))
+    client = redis.Redis.from_url(redis_url)
+    if lost == "the list":
+        client.delete(order)
+    else:
+        client.lrem(order, 0, f"sequences{redis_store._SEP}COD_CLI")
+    with processes(redis_url, count=1, prefix=prefix) as (two,):
+        read = two.get("/__admin/state/quoparts").content
+    named = [field.decode() for field in client.lrange(order, 0, -1)]
+    assert sorted(named) == sorted(field.decode() for field in client.hkeys(state))
+    customers = [name.partition(redis_store._SEP)[2] for name in named if "customers" in name]
+    assert customers == (["CLI001", "CLI002"] if lost == "the list" else ["CLI002", "CLI001"])
+    client.close()
+    with processes(redis_url, count=1, prefix=prefix) as (three,):
+        assert three.get("/__admin/state/quoparts").content == read
+
+
 def test_state_this_version_cannot_read_is_the_vendors_5xx_naming_it(redis_url: str) -> None:
     """A tenant's hash holding a collection the vendor does not have (another version of the kit
     wrote it): a process that reloads answers the vendor's 5xx body, the detail naming what it
