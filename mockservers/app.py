@@ -28,11 +28,12 @@ from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultRegistry
 from mockservers.core.http import JSONResponse, closing_unread
 from mockservers.core.journal import Journal
-from mockservers.core.persistence import StateFile
+from mockservers.core.persistence import StateFile, StateFileError
 from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
 from mockservers.core.shadows import ShadowSummary
 from mockservers.core.shared import Store
+from mockservers.core.state import StateError
 from mockservers.core.vendor import Kit, Vendor, VendorRoute, vendor_of
 from mockservers.vendors import VENDOR_CLASSES
 
@@ -95,7 +96,13 @@ def _open_state_file(path: str, kit: Kit) -> StateFile:
     documents, known = store.documents(), store.vendors()
     for name, vendor in kit.vendors.items():
         if name in known:
-            vendor.load_state(documents.get(name, {"tenants": {}}))
+            document = documents.get(name, {"tenants": {}})
+            try:
+                vendor.load_state(document, source=f"the state file {path}")
+            except StateError as exc:  # before any write: the file stays as it was
+                store.close()
+                raise StateFileError(f"state file {path}: {name} state: {exc}") from exc
+    for name, vendor in kit.vendors.items():
         store.attach(vendor.state)
         if name not in known:
             store.keep_all(vendor.state)

@@ -16,6 +16,8 @@ class Served:
     url: str
     banner: list[str]
     process: subprocess.Popen[str]
+    started: list[str]
+    """What the server wrote on stderr until it listened (warnings at start)."""
 
 
 def free_port() -> int:
@@ -70,14 +72,15 @@ def serving(
         # One process: uvicorn says "running" once it listens. Several workers: the parent says
         # it before any worker listens, so wait until each worker has started.
         workers = int(args[args.index("--workers") + 1]) if "--workers" in args else 1
-        started = 0
+        started, log = 0, []
         for line in process.stderr:
+            log.append(line.rstrip())
             if workers == 1 and "Uvicorn running on" in line:
                 break
             started += "Application startup complete" in line
             if workers > 1 and started == workers:
                 break
-        yield Served(f"{scheme}://127.0.0.1:{port}", banner, process)
+        yield Served(f"{scheme}://127.0.0.1:{port}", banner, process, log)
         if stop is not None:
             process.send_signal(stop)
             assert process.wait(timeout=15) == 0, f"{stop.name} must stop the server cleanly"

@@ -1,9 +1,11 @@
 """``--state-file``: every acknowledged write survives a restart or a ``kill -9``.
 
-SQLite in WAL mode, one row per record (and per sequence). Vendor writes are buffered while a
-request runs and committed in one transaction before its answer leaves (``flush``), so an
-acknowledged write is on disk. A file that is not a readable state file stops the start and is
-left exactly as it was.
+SQLite in WAL mode, one row per record (and per sequence), with its position: given when its
+key first comes and kept when it is written again, so that a restarted process lists each
+collection's records in the order they were written, as every store does. Vendor writes are
+buffered while a request runs and committed in one transaction before its answer leaves
+(``flush``), so an acknowledged write is on disk. A file that is not a readable state file
+stops the start and is left exactly as it was.
 """
 
 from __future__ import annotations
@@ -25,11 +27,19 @@ CREATE TABLE IF NOT EXISTS records (
     collection TEXT NOT NULL,
     key TEXT NOT NULL,
     value BLOB NOT NULL,
+    position INTEGER,
     PRIMARY KEY (vendor, tenant, collection, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-_FORMAT = "mockservers-state-1"
+_FORMAT = "mockservers-state-2"
+_UNORDERED = "mockservers-state-1"
+"""The format before rows had a position: its rows keep none, and come first, by key (as that
+format listed them)."""
+_WRITE = """
+INSERT INTO records (vendor, tenant, collection, key, value, position) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (vendor, tenant, collection, key) DO UPDATE SET value = excluded.value
+"""
 
 
 class StateFileError(RuntimeError):
@@ -55,7 +65,7 @@ def _check_existing(path: Path) -> None:
                 raise StateFileError(f"state file {path} is an SQLite file of something else")
             if tables:
                 row = db.execute("SELECT value FROM meta WHERE name='format'").fetchone()
-                if row is None or row[0] != _FORMAT:
+                if row is None or row[0] not in (_FORMAT, _UNORDERED):
                     raise StateFileError(f"state file {path} has an unknown format {row!r}")
                 db.execute("SELECT count(*) FROM records").fetchone()
         finally:
@@ -77,16 +87,42 @@ class StateFile:
             self._db.execute(
                 "INSERT OR IGNORE INTO meta (name, value) VALUES ('format', ?)", (_FORMAT,)
             )
+            (self._format,) = self._db.execute(
+                "SELECT value FROM meta WHERE name='format'"
+            ).fetchone()
+            last = 0
+            if self._format == _FORMAT:
+                (last,) = self._db.execute("SELECT max(position) FROM records").fetchone()
         except sqlite3.Error as exc:
             raise StateFileError(f"cannot open state file {self.path}: {exc}") from exc
         self._pending: dict[tuple[str, str, str, str], Any] = {}
         self._dropped: set[tuple[str, str]] = set()
+        self._position: int = last or 0
+        """The position the last row written was given."""
+
+    def _add_positions(self) -> None:
+        """Bring a file of the format before positions to this one, in place, once it is to
+        be written (one whose state the kit refused at start stays as it was, for the version
+        that wrote it): its rows keep none, and are listed first, by key, as they were."""
+        if self._format != _UNORDERED:
+            return
+        try:
+            self._db.execute("BEGIN")
+            self._db.execute("ALTER TABLE records ADD COLUMN position INTEGER")
+            self._db.execute("UPDATE meta SET value = ? WHERE name = 'format'", (_FORMAT,))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StateFileError(f"cannot bring state file {self.path} up to date: {exc}") from exc
+        self._format = _FORMAT
 
     # -- restoring --------------------------------------------------------------------------
     def documents(self) -> dict[str, dict[str, Any]]:
         """vendor -> a state document in the shape ``VendorState.load`` takes."""
         out: dict[str, dict[str, Any]] = {}
-        rows = self._db.execute("SELECT vendor, tenant, collection, key, value FROM records")
+        order = "position, key" if self._format == _FORMAT else "key"
+        rows = self._db.execute(
+            f"SELECT vendor, tenant, collection, key, value FROM records ORDER BY {order}"
+        )
         for vendor, tenant, collection, key, value in rows:
             tenants = out.setdefault(vendor, {"tenants": {}})["tenants"]
             tenants.setdefault(tenant, {}).setdefault(collection, {})[key] = orjson.loads(value)
@@ -98,6 +134,8 @@ class StateFile:
 
     # -- recording --------------------------------------------------------------------------
     def attach(self, state: VendorState) -> None:
+        """Record the vendor's writes from now on (the vendor known to the file)."""
+        self._add_positions()
         state.record = self.record
         self._db.execute(
             "INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)",
@@ -138,15 +176,15 @@ class StateFile:
             return
         db = self._db
         try:
-            rows = [
-                (*k, v if isinstance(v, bytes) else orjson.dumps(v))
-                for k, v in self._pending.items()
+            rows = [  # a row written again keeps its position (_WRITE)
+                (*k, v if isinstance(v, bytes) else orjson.dumps(v), position)
+                for position, (k, v) in enumerate(self._pending.items(), self._position + 1)
             ]
             db.execute("BEGIN")
             try:
                 dropped = sorted(self._dropped)
                 db.executemany("DELETE FROM records WHERE vendor = ? AND tenant = ?", dropped)
-                db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?, ?)", rows)
+                db.executemany(_WRITE, rows)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -156,6 +194,7 @@ class StateFile:
                 f"the state file {self.path} did not take the write: {exc}"
             ) from exc
         self._pending, self._dropped = {}, set()
+        self._position += len(rows)
 
     def close(self) -> None:
         self.flush()

@@ -59,22 +59,24 @@ class TenantState:
 
     def next(self, sequence: str) -> int:
         """The next value of a per-tenant sequence, starting at 1; never repeats."""
-        value = self.sequences.get(sequence, 0) + 1
+        held = self.sequences.get(sequence)
+        value = (held or 0) + 1
         if value > LARGEST_ID:
             raise self._exhausted(sequence)
         self.sequences[sequence] = value
-        self._owner.recorded("seq", (self.name, sequence, value))
+        self._owner.recorded("seq", (self.name, sequence, value, held is None))
         return value
 
     def reserve(self, sequence: str, count: int) -> int:
         """Take ``count`` consecutive values of a sequence at once (a bulk insert); the first."""
-        first = self.sequences.get(sequence, 0) + 1
+        held = self.sequences.get(sequence)
+        first = (held or 0) + 1
         if count > 0:
             last = first + count - 1
             if last > LARGEST_ID:
                 raise self._exhausted(sequence)
             self.sequences[sequence] = last
-            self._owner.recorded("seq", (self.name, sequence, last))
+            self._owner.recorded("seq", (self.name, sequence, last, held is None))
         return first
 
     def hold(self, sequence: str, value: int) -> None:

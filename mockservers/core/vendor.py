@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from time import perf_counter
@@ -42,6 +42,8 @@ from mockservers.core.state import TenantState, VendorState
 from mockservers.core.tokens import TokenStore
 
 log = logging.getLogger("mockservers")
+CLASHES_SHOWN = 5
+"""Values held twice a warning names at most (then how many more)."""
 DETAIL_HEADER = "X-Mockservers-Detail"
 _DETAIL_LIMIT = 2000
 
@@ -333,6 +335,13 @@ class VendorModel:
         """Refuse (``StateError``) a state document the rules could not use, before anything is
         replaced."""
 
+    def clashes(self, tenants: Iterable[str]) -> list[str]:
+        """What of the values the vendor keeps unique these tenants hold twice or more (only a
+        state document, or a state an earlier version kept, can), one line for each, naming
+        its holders: look-ups find the last of them in the records' order
+        (``core/unique.py``)."""
+        return []
+
     def held_sequences(self, tenant: TenantState) -> dict[str, int]:
         """The highest value of each sequence the records of a loaded tenant hold (its
         sequences are raised to them). Records may be malformed here: skip what is not an ID."""
@@ -380,7 +389,7 @@ class Vendor:
         self.state.on_change = self.model.on_change
         self.state.follows_puts = self.model.follows_puts
         self.state.on_drop = self.model.on_drop
-        self.state.on_reload = self.model.rebuild_indexes
+        self.state.on_reload = self._reloaded
         self.state.held_sequences = self.model.held_sequences
 
     @property
@@ -410,12 +419,37 @@ class Vendor:
         self.catch_up(scope)
         return self.state.dump(scope)
 
-    def load_state(self, document: Any, scope: str | None = None) -> None:
-        """Replace one scope's state (``PUT /__admin/state``); a document the model refuses
-        changes nothing."""
+    def load_state(self, document: Any, scope: str | None = None, *, source: str) -> None:
+        """Replace one scope's state (``PUT /__admin/state``, a state file at start); a document
+        the model refuses changes nothing. One it takes that holds a value the vendor keeps
+        unique twice is logged, naming ``source`` (where the document came from)."""
         self.model.check_state(document)
         self.state.load(document, scope)
         self.model.rebuild_indexes()
+        self._warn_clashes(source, self.state.scope_tenants(scope))
+
+    def _reloaded(self) -> None:
+        """The whole state was read back from the shared store: indexes rebuilt, clashes told."""
+        self.model.rebuild_indexes()
+        self._warn_clashes(
+            f"the state read back from {self.kit.store.describe()}", self.state.tenants
+        )
+
+    def _warn_clashes(self, source: str, tenants: Iterable[str]) -> None:
+        found = self.model.clashes(tenants)
+        if not found:
+            return
+        shown = "; ".join(found[:CLASHES_SHOWN])
+        if len(found) > CLASHES_SHOWN:
+            shown += f"; and {len(found) - CLASHES_SHOWN} more"
+        log.warning(
+            "%s: %s gives values the vendor keeps unique to more than one record (a state"
+            " document, or an earlier version of the kit, wrote them); a look-up finds the last"
+            " one named, the last in the records' order: %s",
+            self.name,
+            source,
+            shown,
+        )
 
     def tenant_of(self, call: Call) -> str | None:
         """The tenant a call addresses, read from its credentials without checking them: whose

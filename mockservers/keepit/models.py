@@ -10,7 +10,7 @@ mappings rules, unique constraints; the first failing check decides the record's
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,6 +18,7 @@ from mockservers.core.coverage import Behaviour, met
 from mockservers.core.sessions import in_scope
 from mockservers.core.state import StateError, TenantState, VendorState, highest_id
 from mockservers.core.tokens import TokenStore
+from mockservers.core.unique import UniqueIndex
 from mockservers.core.vendor import Kit, VendorModel
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import call_error, rate_limited
@@ -47,6 +48,8 @@ DUPLICATE = "The customer already exists."
 NOT_IN_MAPPINGS = "Il customer code non è specificato nell'array mappings."
 
 Key = tuple[str, ...]
+Owners = UniqueIndex[Key, str]
+"""A tenant's unique keys -> the progId (as text) of the customer holding each."""
 Kind = Literal["ok", "error", "duplicate", "conflict"]
 
 
@@ -128,25 +131,29 @@ class Holders:
 
     __slots__ = ("claimed", "index")
 
-    def __init__(self, index: dict[Key, str]) -> None:
+    def __init__(self, index: Owners) -> None:
         self.index = index
         self.claimed: dict[Key, str | None] = {}
         """Keys an earlier record of the batch claimed, or gave up (None: free from then on)."""
 
     def taken(self, keys: list[Key], me: str) -> bool:
-        """Whether a customer other than ``me`` holds one of ``keys``."""
+        """Whether a customer other than ``me`` holds one of ``keys`` (and ``me`` does not:
+        one of several holders a state document left may keep its key)."""
         claimed, index = self.claimed, self.index
         for key in keys:
-            holder = claimed.get(key, index.get(key))
-            if holder is not None and holder != me:
+            if key in claimed:
+                holder = claimed[key]
+                if holder is not None and holder != me:
+                    return True
+            elif key in index and not index.holds(key, me):
                 return True
         return False
 
     def claim(self, keys: list[Key], me: str, given_up: Sequence[Key] = ()) -> None:
         """``me`` holds ``keys`` from now on, and no longer ``given_up`` (an update that renames
-        a customer frees its old code for the records after it)."""
-        claimed = self.claimed
-        claimed.update(dict.fromkeys(given_up))
+        a customer frees its old code for the records after it, unless another holds it too)."""
+        claimed, index = self.claimed, self.index
+        claimed.update((key, index.without(key, me)) for key in given_up)
         claimed.update(dict.fromkeys(keys, me))
 
 
@@ -173,7 +180,7 @@ class KeepItModel(VendorModel):
             settings.rate_limit_window_seconds,
             kit.store.windows("windows:keepit"),
         )
-        self._owners: dict[str, dict[Key, str]] = {}  # tenant -> unique key -> progId
+        self._owners: dict[str, Owners] = {}  # by tenant
 
     # -- accounts and the call limit ----------------------------------------------------------
     def authenticate(self, username: str, password: str, company: str, site: str) -> TenantState:
@@ -220,12 +227,10 @@ class KeepItModel(VendorModel):
         self._owners = {name: owners_of(tenant) for name, tenant in self.state.tenants.items()}
 
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
-        index = self._owners.setdefault(tenant, {})
-        for unique in unique_keys(old) if old else ():
-            if index.get(unique) == key:
-                del index[unique]
-        if new:
-            index.update(dict.fromkeys(unique_keys(new), key))
+        index = self._owners.get(tenant)
+        if index is None:
+            index = self._owners[tenant] = UniqueIndex()
+        index.change(_held(old, key), _held(new, key))
 
     def on_drop(self, tenant: str) -> None:
         self._owners.pop(tenant, None)
@@ -236,7 +241,7 @@ class KeepItModel(VendorModel):
         belong to is the load's to check."""
         probe = VendorState(self.state.vendor, self.state.collection_names)
         for tenant in probe.parse(document).values():
-            _refuse_shared(tenant)
+            owners_of(tenant)  # a customer its keys cannot be read from is refused
             for key, record in tenant.collections[SUBJECTS].items():
                 prog_id = record.get("progId")
                 if not _is_prog_id(prog_id, key):
@@ -264,8 +269,22 @@ class KeepItModel(VendorModel):
                 held[MAKEUP_REPORTED] = max(held.get(MAKEUP_REPORTED, 0), found)
         return held
 
-    def _index(self, tenant: TenantState) -> dict[Key, str]:
-        return self._owners.setdefault(tenant.name, {})
+    def clashes(self, tenants: Iterable[str]) -> list[str]:
+        found: list[str] = []
+        for name in tenants:
+            index = self._owners.get(name)
+            for key, holders in index.shared.items() if index is not None else ():
+                found.append(
+                    f"tenant {name!r}: {_KEY_NAMES[key[0]]} {'/'.join(key[1:])!r} is held by"
+                    f" customers {', '.join(holders[:-1])} and {holders[-1]}"
+                )
+        return found
+
+    def _index(self, tenant: TenantState) -> Owners:
+        index = self._owners.get(tenant.name)
+        if index is None:
+            index = self._owners[tenant.name] = UniqueIndex()
+        return index
 
     # -- insertClient_v3 --------------------------------------------------------------------
     def insert_batch(
@@ -346,7 +365,7 @@ class KeepItModel(VendorModel):
         keys = identity + section_keys(_preview(existing, incoming))  # the mappings kept
         return Plan("ok", code, "", incoming, existing, behaviours, me, keys, discarded)
 
-    def _write(self, tenant: TenantState, index: dict[Key, str], plan: Plan) -> dict[str, Any]:
+    def _write(self, tenant: TenantState, index: Owners, plan: Plan) -> dict[str, Any]:
         # Write into the customer as stored now: an earlier record of the same call may have
         # updated it since it was planned (writing into the planned copy lost that update).
         if plan.existing:
@@ -379,14 +398,13 @@ class KeepItModel(VendorModel):
             makeup_id = old.get("progId") or tenant.next(MAKEUP_REPORTED)
             record[MAKEUP] = {**makeup, "progId": makeup_id}
             reported[MAKEUP_REPORTED] = {"progId": makeup_id}
-        if plan.existing:
-            for key in unique_keys(existing):
-                index.pop(key, None)
         # An insert stores the customer it planned, so it holds the planned keys; an update
         # merged into the customer as stored now, so its keys are read from the result.
-        keys = unique_keys(record) if plan.existing else plan.keys
         name = str(prog_id)
-        index.update(dict.fromkeys(keys, name))
+        if plan.existing:
+            index.change(_held(existing, name), _held(record, name))
+        else:
+            index.change((), [(key, name) for key in plan.keys])
         tenant.put(SUBJECTS, name, record)
         met(coverage.UPDATED if plan.existing else coverage.INSERTED)
         return {
@@ -458,7 +476,7 @@ def _preview(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[
 
 def _in_place(
     tenant: TenantState,
-    index: dict[Key, str],
+    index: Owners,
     kept: list[dict[str, Any]],
     discarded: list[tuple[int, Key]],
 ) -> list[dict[str, Any]]:
@@ -473,7 +491,7 @@ def _in_place(
     ]
 
 
-def _code_record(tenant: TenantState, index: dict[Key, str], key: Key) -> Any:
+def _code_record(tenant: TenantState, index: Owners, key: Key) -> Any:
     """The progId of the mapping record that holds ``key`` (on the customer the index names)."""
     holder = tenant.get(SUBJECTS, index.get(key, "")) or {}
     for mapping in holder.get("mappings") or []:
@@ -497,27 +515,13 @@ def _unusable_part(record: dict[str, Any]) -> str:
     return ""
 
 
-def _refuse_shared(tenant: TenantState) -> None:
-    """A unique key (a code in its system, an e-mail, a mapping, a card) is one customer's:
-    between two, a process would find the one its index met last, which another process (a
-    reload, a replay of the updates since) need not have met last."""
-    owners: dict[Key, str] = {}
-    for prog_id, record in tenant.collections[SUBJECTS].items():
-        for key in _keys_of(tenant, prog_id, record):
-            if owners.setdefault(key, prog_id) != prog_id:
-                raise StateError(
-                    f"tenant {tenant.name!r}, customer {prog_id!r}: {_KEY_NAMES[key[0]]}"
-                    f" {'/'.join(key[1:])!r} is held by customer {owners[key]!r}"
-                )
-
-
 _KEY_NAMES = {
     "code": "the customerCode (system/code)",
     "email": "the e-mail",
     "map": "the mapping (system/externalField/externalCode)",
     "card": "the card",
 }
-"""What each kind of unique key is, as a refusal names it."""
+"""What each kind of unique key is, as a warning names it."""
 
 
 def _keys_of(tenant: TenantState, prog_id: str, record: Any) -> list[Key]:
@@ -528,9 +532,14 @@ def _keys_of(tenant: TenantState, prog_id: str, record: Any) -> list[Key]:
         raise StateError(f"tenant {tenant.name!r}: customer {prog_id!r} is malformed") from exc
 
 
-def owners_of(tenant: TenantState) -> dict[Key, str]:
-    """The unique-key index of a tenant, from its stored customers."""
-    owners: dict[Key, str] = {}
+def owners_of(tenant: TenantState) -> Owners:
+    """The unique-key index of a tenant, from its stored customers, in their order."""
+    owners: Owners = UniqueIndex()
     for prog_id, record in tenant.collections[SUBJECTS].items():
-        owners.update(dict.fromkeys(_keys_of(tenant, prog_id, record), prog_id))
+        owners.change((), [(key, prog_id) for key in _keys_of(tenant, prog_id, record)])
     return owners
+
+
+def _held(record: Any, prog_id: str) -> list[tuple[Key, str]]:
+    """A customer's unique keys, each held by its progId (none for no customer)."""
+    return [(key, prog_id) for key in unique_keys(record)] if record else []

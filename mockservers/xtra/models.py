@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -22,6 +22,7 @@ from mockservers.core.errors import KitError
 from mockservers.core.sessions import PREFIX, current_id, in_scope, owner_id
 from mockservers.core.state import SEQUENCES, StateError, TenantState, VendorState, highest_id
 from mockservers.core.tokens import TokenStore
+from mockservers.core.unique import UniqueIndex
 from mockservers.core.vendor import Kit, VendorModel
 from mockservers.xtra import coverage
 from mockservers.xtra.errors import (
@@ -167,32 +168,6 @@ def check_state(document: Any) -> None:
             names = [user.get("Username") for user in identity.get("Users") or []]
             if not all(isinstance(v, str | None) for v in (external, *names)):
                 raise StateError(f"{where}: ExternalKey and each user's Username must be text")
-        _refuse_shared(name, identities)
-
-
-def _refuse_shared(tenant: str, identities: dict[str, Any]) -> None:
-    """One ExternalKey, one identity; one Username, one user (the vendor's ER.IR.EXISTS and
-    ER.IR.INS): between two, a process would find the one its indexes met last, which
-    another process (a reload, a replay of the updates since) need not have met last."""
-    keys: dict[str, str] = {}
-    names: dict[str, str] = {}
-    for key, identity in identities.items():
-        external = indexed_key(identity)
-        where = f"tenant {tenant!r}, identity {key!r}"
-        if external is not None and keys.setdefault(external, key) != key:
-            raise StateError(
-                f"{where}: the ExternalKey {external!r} is held by identity {keys[external]!r}"
-            )
-        for user in identity.get("Users") or []:
-            username = user.get("Username")
-            if username is None:
-                continue
-            if username in names:
-                raise StateError(
-                    f"{where}: the Username {username!r} is held by a user of identity"
-                    f" {names[username]!r}"
-                )
-            names[username] = key
 
 
 def login_tenant(model: XtraModel, call: Any) -> str | None:
@@ -277,8 +252,8 @@ class XtraModel(VendorModel):
         """Each configured account's place in the configuration (the demo account first)."""
         self.tokens = TokenStore(kit.clock, shared=kit.store.map("tokens:xtra"))
         # Derived indexes, per tenant (never dumped): ExternalKey -> ID, Username -> (IRID, ID).
-        self._keys: dict[str, dict[str, int]] = {}
-        self._users: dict[str, dict[str, tuple[int, int]]] = {}
+        self._keys: dict[str, UniqueIndex[str, int]] = {}
+        self._users: dict[str, UniqueIndex[str, tuple[int, int]]] = {}
         # The headers of the call being answered, the account their SyncPublicKey names and,
         # for a session's account, the session's id.
         self._named: tuple[Any, Account | None, str | None] = (None, None, None)
@@ -351,27 +326,16 @@ class XtraModel(VendorModel):
         return account
 
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
-        if collection != IDENTITIES:
-            return
-        keys = self._keys.setdefault(tenant, {})
-        users = self._users.setdefault(tenant, {})
-        if old:  # what it was indexed by (_index_identity: text keys and usernames only)
-            external = indexed_key(old)
-            if external is not None and keys.get(external) == old["ID"]:
-                del keys[external]
-            for user in old.get("Users") or []:
-                name = user.get("Username")
-                if isinstance(name, str) and users.get(name, (None,))[0] == old["ID"]:
-                    del users[name]
-        if new:
-            self._index_identity(keys, users, new)
+        if collection == IDENTITIES:
+            self._reindex(tenant, old, new)
 
     def on_drop(self, tenant: str) -> None:
         self._keys.pop(tenant, None)
         self._users.pop(tenant, None)
 
     def _add_fixture_user(self, tenant: TenantState, user: AccountUser) -> None:
-        identity = tenant.get(IDENTITIES, str(user.irid))
+        existing = tenant.get(IDENTITIES, str(user.irid))
+        identity = existing
         if identity is None:
             identity = {
                 "ID": user.irid,
@@ -392,26 +356,48 @@ class XtraModel(VendorModel):
         }
         identity = {**identity, "Users": [*identity["Users"], stored]}
         tenant.put(IDENTITIES, str(user.irid), identity)
-        self._users.setdefault(tenant.name, {})[user.username] = (user.irid, stored["ID"])
+        self._reindex(tenant.name, existing, identity)
 
     def rebuild_indexes(self) -> None:
         self._keys, self._users = {}, {}
         for name, tenant in self.state.tenants.items():
-            keys = self._keys.setdefault(name, {})
-            users = self._users.setdefault(name, {})
             for identity in tenant.values(IDENTITIES):
-                self._index_identity(keys, users, identity)
+                self._reindex(name, None, identity)
 
-    @staticmethod
-    def _index_identity(
-        keys: dict[str, int], users: dict[str, tuple[int, int]], identity: dict[str, Any]
-    ) -> None:
-        key = indexed_key(identity)
-        if key is not None:
-            keys[key] = identity["ID"]
-        for user in identity.get("Users") or []:
-            if isinstance(user.get("Username"), str):
-                users[user["Username"]] = (identity["ID"], user["ID"])
+    def _reindex(self, tenant: str, old: Any, new: Any) -> None:
+        """The tenant's indexes after an identity was written (``old``: as it was, None for a
+        new one; its text ExternalKey and usernames only), on the process that wrote it and on
+        the others alike."""
+        keys = self._keys.get(tenant)
+        if keys is None:
+            keys = self._keys[tenant] = UniqueIndex()
+        users = self._users.get(tenant)
+        if users is None:
+            users = self._users[tenant] = UniqueIndex()
+        before, after = _external_key(old), _external_key(new)
+        if before != after:
+            keys.change(before, after)
+        held, holding = _usernames(old), _usernames(new)
+        if held != holding:
+            users.change(held, holding)
+
+    def clashes(self, tenants: Iterable[str]) -> list[str]:
+        found: list[str] = []
+        for name in tenants:
+            keys = self._keys.get(name)
+            for key, ids in keys.shared.items() if keys is not None else ():
+                found.append(
+                    f"tenant {name!r}: the ExternalKey {key!r} is held by identities"
+                    f" {_listed(map(str, ids))}"
+                )
+            users = self._users.get(name)
+            for username, held in users.shared.items() if users is not None else ():
+                holders = (f"{user} (identity {irid})" for irid, user in held)
+                found.append(
+                    f"tenant {name!r}: the Username {username!r} is held by users"
+                    f" {_listed(holders)}"
+                )
+        return found
 
     # -- authorisation ------------------------------------------------------------------------
     def forbidden(self, message: str, detail: str = "") -> XtraError:
@@ -582,12 +568,14 @@ class XtraModel(VendorModel):
     ) -> dict[str, Any] | None:
         """The identity to update, or None to insert."""
         rid = record.get("ID")
-        known = self._keys.get(tenant.name, {}).get(key) if key else None
+        keys = self._keys.get(tenant.name)
+        known = keys.get(key) if key and keys else None
         if is_id(rid):
             found = tenant.get(IDENTITIES, str(rid))
             if found is None:
                 raise RecordError(NOT_FOUND, f"Anagrafica non trovata: ID {rid}")
-            if known is not None and known != rid:  # one key, one identity
+            # One key, one identity; one that holds a key another holds too may keep it.
+            if known is not None and keys and not keys.holds(key, rid):
                 if contact_form:  # the built key finds another identity than the ID names
                     raise RecordError(
                         INVALID,
@@ -702,7 +690,7 @@ class XtraModel(VendorModel):
                 number += 1
             contacts[str(number)] = _email_contact(tenant, identity, record["EMail"])
         tenant.put(IDENTITIES, str(identity["ID"]), identity)
-        self._index_key(tenant, existing, identity)
+        self._reindex(tenant.name, existing, identity)
         met(_WRITTEN[contact_form, existing is not None])
         if contact_form:
             self._record_activity(tenant, identity, record)
@@ -713,7 +701,6 @@ class XtraModel(VendorModel):
     ) -> None:
         stored = identity["Users"]
         by_id = {u["ID"]: u for u in stored}
-        names = self._users.setdefault(tenant.name, {})
         for user in users:
             given = {k: v for k, v in user.items() if k != "ConfirmPassword"}
             if is_id(user.get("ID")):
@@ -722,21 +709,7 @@ class XtraModel(VendorModel):
                     (k, v) for k, v in given.items() if k not in ("ID", "Username", "Email")
                 )
                 continue
-            new = {**given, "ID": tenant.next("user")}
-            stored.append(new)
-            names[new["Username"]] = (identity["ID"], new["ID"])
-
-    def _index_key(
-        self, tenant: TenantState, existing: dict[str, Any] | None, identity: dict[str, Any]
-    ) -> None:
-        keys = self._keys.setdefault(tenant.name, {})
-        if existing is not None:
-            old = indexed_key(existing)
-            if old is not None and keys.get(old) == identity["ID"]:
-                del keys[old]
-        key = indexed_key(identity)
-        if key is not None:
-            keys[key] = identity["ID"]
+            stored.append({**given, "ID": tenant.next("user")})
 
     def _record_activity(
         self, tenant: TenantState, identity: dict[str, Any], record: dict[str, Any]
@@ -751,6 +724,28 @@ class XtraModel(VendorModel):
             **{name: record.get(name) for name in ACTIVITY_FIELDS},
         }
         tenant.put(ACTIVITIES, str(number), activity)
+
+
+def _external_key(identity: Any) -> list[tuple[str, int]]:
+    """The ExternalKey an identity is found by, with its ID (none for no identity)."""
+    key = indexed_key(identity) if identity else None
+    return [] if key is None else [(key, identity["ID"])]
+
+
+def _usernames(identity: Any) -> list[tuple[str, tuple[int, int]]]:
+    """Each username of an identity's users, with (IRID, the user's ID)."""
+    users = (identity.get("Users") or []) if identity else []
+    return [
+        (user["Username"], (identity["ID"], user["ID"]))
+        for user in users
+        if isinstance(user.get("Username"), str)
+    ]
+
+
+def _listed(names: Iterable[str]) -> str:
+    """``a, b and c``: the holders of a value, the one look-ups find last."""
+    *first, last = names
+    return f"{', '.join(first)} and {last}"
 
 
 @cache

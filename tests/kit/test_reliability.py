@@ -7,8 +7,10 @@ import signal
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from clients import AsyncQuoPartsClient
@@ -17,6 +19,7 @@ from mockservers.core.persistence import StateFileError
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP, qp_call, qp_login
 from tests.servers import serve_refused, serving
+from tests.xtra import test_http as xtra
 
 ROW = {"DES_NOM": "Rossi", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI001"}
 
@@ -51,6 +54,86 @@ def test_state_file_keeps_reset_and_put(tmp_path: Path) -> None:
         http.put("/__admin/state/quoparts", json=fixture)
     with _client(create_app(state_file=path)) as http:
         assert http.get("/__admin/state/quoparts").json() == fixture
+
+
+UNORDERED_FILE = """
+CREATE TABLE records (
+    vendor TEXT NOT NULL, tenant TEXT NOT NULL, collection TEXT NOT NULL, key TEXT NOT NULL,
+    value BLOB NOT NULL, PRIMARY KEY (vendor, tenant, collection, key)
+) WITHOUT ROWID;
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('format', 'mockservers-state-1');
+"""
+"""A state file as versions before the rows' positions wrote it."""
+
+
+def unordered_file(path: Path, vendor: str, tenant: str, collection: str, *records: Any) -> None:
+    """A state file of that format holding ``records`` (key, record) of one vendor."""
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=WAL")  # as the kit keeps every state file
+        db.executescript(UNORDERED_FILE)
+        db.execute("INSERT INTO meta VALUES (?, ?)", (f"vendor:{vendor}", vendor))
+        for key, record in records:
+            row = (vendor, tenant, collection, key, orjson.dumps(record))
+            db.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?)", row)
+    db.close()
+
+
+def test_a_state_file_written_before_positions_is_brought_up_to_date_in_place(
+    tmp_path: Path,
+) -> None:
+    """Its rows keep the order they were listed in (by key), the records written since come
+    after them, and one of its records written again keeps its place, restart after restart."""
+    path = tmp_path / "state.db"
+    codes = {"COD_USR": "M1", "COD_PWD": "A"}
+    customers = [
+        (erp, ROW | {"COD_CLI_ERP": erp, "COD_CLI": f"{n:06d}", **codes})
+        for n, erp in ((1, "N1"), (2, "M1"))
+    ]
+    unordered_file(path, "quoparts", "demo", "customers", *customers)
+    for restart in range(2):
+        with _client(create_app(state_file=str(path))) as http:
+            if not restart:
+                rows = [ROW | {"COD_CLI_ERP": erp} for erp in ("B1", "N1", "A1")]
+                qp_call(http, "importCli", qp_login(http), {"data": rows})
+            customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+            assert list(customers) == ["M1", "N1", "B1", "A1"]
+            assert customers["N1"]["COD_CLI"] == "000001"
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT value FROM meta WHERE name = 'format'").fetchone() == (
+            "mockservers-state-2",
+        )
+    db.close()
+
+
+def test_a_state_file_giving_one_value_to_two_records_still_serves(tmp_path: Path) -> None:
+    """An earlier version took state documents that gave one ExternalKey to two XTRA
+    identities, and kept them in its state file: serve stopped on it (exit 2, with a message
+    that did not name the file). It starts, says which value which records hold in which file,
+    and a look-up finds the last of them."""
+    path = tmp_path / "state.db"
+    identities = [(str(n), {"ID": n, "ExternalKey": "ACME-1", "Users": []}) for n in (2, 3)]
+    unordered_file(path, "xtra", "demo", "identities", *identities)
+    with serving("--state-file", str(path)) as served, httpx.Client(base_url=served.url) as http:
+        (warned,) = [line for line in served.started if "keeps unique" in line]
+        assert warned.startswith(f"xtra: the state file {path} gives values")
+        assert "the ExternalKey 'ACME-1' is held by identities 2 and 3" in warned
+        found = xtra.one(http, xtra.NEW | {"ExternalKey": "ACME-1"})
+        assert "(ID 3)" in found["Item4"]["Message"]
+
+
+def test_a_state_file_this_version_refuses_names_the_file_and_is_left_alone(
+    tmp_path: Path,
+) -> None:
+    """Left as it was: the version that wrote it still reads it."""
+    path = tmp_path / "state.db"
+    unordered_file(path, "xtra", "demo", "identities", ("2", {"ID": 2, "ExternalKey": ["k"]}))
+    written = path.read_bytes()
+    result = serve_refused("--state-file", str(path))
+    assert result.returncode == 2
+    assert f"state file {path}: xtra state: tenant 'demo', identity '2'" in result.stderr
+    assert path.read_bytes() == written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
 
 
 class _FullDisk:

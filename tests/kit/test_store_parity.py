@@ -1,21 +1,28 @@
-"""The same calls on the memory store and on the Redis store answer the same and leave the same
-state, listed in the same order, even when a second process reads the state back from Redis
-half-way (a second worker, a restart: Redis hands a hash's fields and a set's members back in
-an order of its own)."""
+"""The same calls on the memory store, on the Redis store and with a state file answer the same
+and leave the same state, listed in the same order, even when a second process reads the state
+back half-way (a second worker, a restart: Redis hands a hash's fields and a set's members back
+in an order of its own, and SQLite its rows by key)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+import redis
 
 from mockservers import create_app
+from mockservers.core.redis_store import RedisStore
 from mockservers.testing import SyncASGITransport
 from tests.conftest import qp_call, qp_login
 from tests.data import keepit_customer
+from tests.keepit import test_http as keepit
 from tests.kit.test_redis_store import FROZEN, processes
 from tests.tsdigital import test_http as tsd
 from tests.xtra import test_http as xtra
@@ -168,6 +175,27 @@ def test_a_second_process_answers_and_lists_as_the_memory_store(
         assert dumps(then) == on_memory[1]
 
 
+@contextmanager
+def restored(path: Path) -> Iterator[httpx.Client]:
+    """A process keeping its state in the file at ``path`` (``--state-file``)."""
+    app = create_app({"kit": FROZEN, **ACCOUNTS}, state_file=str(path))
+    with httpx.Client(transport=SyncASGITransport(app, lifespan=True), base_url="http://m") as http:
+        yield http
+
+
+def test_a_process_restarted_on_its_state_file_answers_and_lists_as_the_memory_store(
+    tmp_path: Path, on_memory: tuple[list[Any], dict[str, bytes]]
+) -> None:
+    with restored(tmp_path / "state.db") as first:
+        answers = [step(first) for step in FIRST]
+        written = dumps(first)
+    with restored(tmp_path / "state.db") as then:
+        assert dumps(then) == written  # read back from the file, in the order it was written
+        answers += [step(then) for step in THEN]
+        assert answers == on_memory[0]
+        assert dumps(then) == on_memory[1]
+
+
 def test_the_ambiguous_look_ups_follow_their_rule(
     on_memory: tuple[list[Any], dict[str, bytes]],
 ) -> None:
@@ -177,3 +205,80 @@ def test_the_ambiguous_look_ups_follow_their_rule(
     answers = dict(zip(FIRST + THEN, on_memory[0], strict=True))
     assert answers[login_shared_user][0] == 59990
     assert answers[quote_for_the_shared_code][1] == "C00"
+
+
+def customer(code: str, mail: str, action: str = "I", prog_id: int | None = None) -> Any:
+    """A KeepIT customer known by its ``subjects.email``."""
+    record = keepit_customer(code, action)
+    record["subjects"]["email"] = mail
+    if prog_id is not None:
+        record["subjects"]["progId"] = prog_id
+    return record
+
+
+def held_twice(redis_url: str, prefix: str) -> None:
+    """What an earlier version of the kit could leave in Redis (it took state documents that
+    gave one value to two records): XTRA identities 2 and 3 with the ExternalKey ACME-1,
+    KeepIT customers 1 and 2 with the e-mail a@x.it."""
+    with processes(redis_url, count=1, prefix=prefix) as (http,):
+        keyed = [xtra.NEW | {"ExternalKey": key} for key in ("ACME-1", "ACME-3")]
+        assert [outcome["Item1"] for outcome in xtra.records(http, keyed)] == [2, 3]
+        inserted = keepit.insert(http, customer("C1", "a@x.it"), customer("C2", "b@x.it"))
+        assert inserted["code"] == 200
+    client = redis.Redis.from_url(redis_url)
+    store = RedisStore(redis_url, prefix=prefix)
+    for hash_key, field, change in (
+        (store.key("state", "xtra", "demo"), "identities\x1f3", {"ExternalKey": "ACME-1"}),
+        (store.key("state", "keepit", "1/1"), "subjects\x1f2", {"email": "a@x.it"}),
+    ):
+        record = orjson.loads(client.hget(hash_key, field))
+        record.get("subjects", record).update(change)
+        client.hset(hash_key, field, orjson.dumps(record))
+    client.close()
+
+
+def test_a_value_an_earlier_version_gave_two_records_names_the_last_of_them_everywhere(
+    redis_url: str,
+) -> None:
+    """Whatever updates a process followed: the one that wrote them, one that replayed them,
+    one that read the state back after them. A record that holds the value may be updated
+    with it; once the last holder gives it up, the one before it is found (by the records
+    after it in the same call too)."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    held_twice(redis_url, prefix)
+    with processes(redis_url, count=2, prefix=prefix) as (one, two):
+        for changed in ({"ID": 2, "Denomination": "Acme"}, {"ID": 2, "ExternalKey": "ACME-1"}):
+            assert xtra.code_of(xtra.one(one, changed)) is None
+        assert keepit.insert(one, customer("C1", "a@x.it", "U", 1))["code"] == 200
+        with processes(redis_url, count=1, prefix=prefix) as (three,):
+            for http in (one, two, three):
+                taken = xtra.one(http, xtra.NEW | {"ExternalKey": "ACME-1"})
+                assert "(ID 3)" in taken["Item4"]["Message"]
+                assert keepit.insert(http, customer("C3", "a@x.it"))["code"] == 204
+        assert xtra.code_of(xtra.one(two, {"ID": 3, "ExternalKey": "ACME-3"})) is None
+        batch = [customer("C2", "b@x.it", "U", 2), customer("C3", "a@x.it")]
+        answer = keepit.insert(two, *batch)  # C2 gives it up: C1 holds it still
+        assert [entry["customerCode"] for entry in answer["duplicatedObjects"]] == ["C3"]
+        with processes(redis_url, count=1, prefix=prefix) as (three,):
+            for http in (one, two, three):
+                taken = xtra.one(http, xtra.NEW | {"ExternalKey": "ACME-1"})
+                assert "(ID 2)" in taken["Item4"]["Message"]
+                assert keepit.insert(http, customer("C3", "a@x.it"))["code"] == 204
+
+
+def test_a_process_that_reads_them_back_says_so_once_a_vendor(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    prefix = f"test-{uuid.uuid4().hex}"
+    held_twice(redis_url, prefix)
+    with (
+        caplog.at_level(logging.WARNING, logger="mockservers"),
+        processes(redis_url, count=1, prefix=prefix) as (http,),
+    ):
+        assert http.get("/__admin/health").status_code == 200
+    warned = sorted(record.getMessage() for record in caplog.records)
+    assert len(warned) == 2
+    assert warned[0].startswith("keepit: the state read back from redis (")
+    assert "tenant '1/1': the e-mail 'a@x.it' is held by customers 1 and 2" in warned[0]
+    assert warned[1].startswith("xtra: the state read back from redis (")
+    assert "tenant 'demo': the ExternalKey 'ACME-1' is held by identities 2 and 3" in warned[1]
