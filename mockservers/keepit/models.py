@@ -129,12 +129,14 @@ class Holders:
     """Who holds each unique key while a batch is planned: what its earlier records claimed,
     else the tenant's stored customers (``me`` is a record's own name, see ``Plan.me``)."""
 
-    __slots__ = ("claimed", "index")
+    __slots__ = ("claimed", "gone", "index")
 
     def __init__(self, index: Owners) -> None:
         self.index = index
         self.claimed: dict[Key, str | None] = {}
         """Keys an earlier record of the batch claimed, or gave up (None: free from then on)."""
+        self.gone: dict[Key, set[str]] = {}
+        """The customers that gave each key up in the batch (none of them holds it after)."""
 
     def taken(self, keys: list[Key], me: str) -> bool:
         """Whether a customer other than ``me`` holds one of ``keys`` (and ``me`` does not:
@@ -153,7 +155,10 @@ class Holders:
         """``me`` holds ``keys`` from now on, and no longer ``given_up`` (an update that renames
         a customer frees its old code for the records after it, unless another holds it too)."""
         claimed, index = self.claimed, self.index
-        claimed.update((key, index.without(key, me)) for key in given_up)
+        for key in given_up:
+            gone = self.gone.setdefault(key, set())
+            gone.add(me)
+            claimed[key] = index.without(key, gone)
         claimed.update(dict.fromkeys(keys, me))
 
 

@@ -206,6 +206,28 @@ def test_the_last_holder_of_a_value_held_twice_is_the_one_found(http: httpx.Clie
     assert (login["IRID"], login["UserID"]) == (2, 2)
 
 
+def with_email(record: dict[str, Any], email: str, **subject: Any) -> dict[str, Any]:
+    return record | {"subjects": record["subjects"] | {"email": email, **subject}}
+
+
+def test_a_keepit_value_every_holder_gave_up_earlier_in_the_call_is_free(
+    http: httpx.Client,
+) -> None:
+    """Both holders of a shared e-mail move to new ones, then a third customer takes it, in one
+    call: it was refused as a duplicate (the second holder's update named the first as holding
+    it still), though the same record alone in the next call was taken."""
+    tenant = subjects(customer("C1", email="a@x.it"), customer("C2", email="a@x.it"))
+    assert put(http, "keepit", {"tenants": {"1/1": tenant}}).status_code == 200
+    answer = keepit(
+        http,
+        with_email(keepit_customer("C1", "U"), "c@x.it", progId=1),
+        with_email(keepit_customer("C2", "U"), "d@x.it", progId=2),
+        with_email(keepit_customer("C3"), "a@x.it"),
+    )
+    assert answer["duplicatedObjects"] == []
+    assert [row["customerCode"] for row in answer["insertedObjects"]] == ["C1", "C2", "C3"]
+
+
 def test_identities_without_a_key_may_be_many(http: httpx.Client) -> None:
     """An ERP with no key for a customer sends "", which names no one: two identities without
     one are no shared key."""
