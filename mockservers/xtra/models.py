@@ -377,9 +377,11 @@ class XtraModel(VendorModel):
         before, after = _external_key(old), _external_key(new)
         if before != after:
             keys.change(before, after)
-        held, holding = _usernames(old), _usernames(new)
-        if held != holding:
-            users.change(held, holding)
+        # Users are only ever added, and a stored user keeps its Username (the seed): the
+        # usernames changed only if the count did (an identity of 2,000 users was read whole
+        # twice on every update of its other columns)
+        if len((old or {}).get("Users") or ()) != len((new or {}).get("Users") or ()):
+            users.change(_usernames(old), _usernames(new))
 
     def clashes(self, tenants: Iterable[str]) -> list[str]:
         found: list[str] = []
