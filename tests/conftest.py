@@ -17,6 +17,9 @@ from mockservers.testing import MockServer, SyncASGITransport
 from tests import redis_server
 
 QP = "/quoparts/ws_quoparts.php"
+INNER_PYTEST = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest")
+"""Options of an inner pytest run (``pytester``): it loads only what it uses (the fuzz plugins
+cost seconds of start-up)."""
 
 
 def pytest_configure(config: pytest.Config) -> None:

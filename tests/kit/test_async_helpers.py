@@ -28,6 +28,7 @@ from mockservers.testing import (
     async_admin_client,
 )
 from mockservers.testing import session as session_module
+from tests.conftest import INNER_PYTEST
 from tests.kit.test_sessions import Wall
 
 pytest_plugins = ["pytester"]
@@ -307,8 +308,7 @@ def test_an_async_sessions_coverage_counts_in_the_plugins_report(
 ) -> None:
     """Read as it closes and before its resets, as a sync session's is."""
     pytester.makepyfile(test_connector=textwrap.dedent(INNER_TESTS))
-    quiet = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest")
-    result = pytester.runpytest_inprocess("--mockservers-coverage-vendors=quoparts", *quiet)
+    result = pytester.runpytest_inprocess("--mockservers-coverage-vendors=quoparts", *INNER_PYTEST)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
@@ -337,8 +337,7 @@ FAILING_TESTS = """
 def test_a_failed_assertion_points_at_the_tests_own_line(pytester: pytest.Pytester) -> None:
     """On either twin, not at the kit's frames that run the call."""
     pytester.makepyfile(test_connector=textwrap.dedent(FAILING_TESTS))
-    quiet = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest")
-    result = pytester.runpytest_inprocess("--tb=long", *quiet)
+    result = pytester.runpytest_inprocess("--tb=long", *INNER_PYTEST)
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
         [

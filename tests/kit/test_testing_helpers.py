@@ -28,6 +28,7 @@ from mockservers.testing import (
     SyncASGITransport,
     admin_client,
 )
+from tests.conftest import INNER_PYTEST
 
 pytest_plugins = ["pytester"]
 
@@ -185,8 +186,6 @@ def test_session_helpers_cover_reset_tokens_and_state(mockserver_session: Sessio
         session.requests()
 
 
-QUIET = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:hypothesispytest")
-"""The inner runs load only what they use (the fuzz plugins cost seconds of start-up)."""
 INNER_CONFTEST = """
     import pytest
 
@@ -239,7 +238,7 @@ def test_the_plugin_configures_its_fixtures_and_reports_coverage(
 ) -> None:
     pytester.makeconftest(textwrap.dedent(INNER_CONFTEST))
     pytester.makepyfile(test_connector=textwrap.dedent(INNER_TESTS))
-    result = pytester.runpytest_inprocess("--mockservers-coverage", *QUIET, *workers)
+    result = pytester.runpytest_inprocess("--mockservers-coverage", *INNER_PYTEST, *workers)
     result.assert_outcomes(passed=5)
     output = result.stdout.str()
     assert "mockservers coverage: documented situations met / missed" in output
@@ -259,7 +258,9 @@ def test_the_coverage_report_shows_the_vendors_it_is_given_only(pytester: pytest
     """A project that connects to one vendor read three vendors' misses."""
     pytester.makeconftest(textwrap.dedent(INNER_CONFTEST))
     pytester.makepyfile(test_connector=textwrap.dedent(INNER_TESTS))
-    result = pytester.runpytest_inprocess("--mockservers-coverage-vendors=quoparts, keepit", *QUIET)
+    result = pytester.runpytest_inprocess(
+        "--mockservers-coverage-vendors=quoparts, keepit", *INNER_PYTEST
+    )
     result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(
         [
@@ -275,7 +276,9 @@ def test_the_coverage_report_shows_the_vendors_it_is_given_only(pytester: pytest
 
 def test_a_coverage_filter_naming_no_vendor_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_nothing="def test_nothing(mockservers_app):\n    pass\n")
-    result = pytester.runpytest_inprocess("--mockservers-coverage-vendors=quoparts,sap", *QUIET)
+    result = pytester.runpytest_inprocess(
+        "--mockservers-coverage-vendors=quoparts,sap", *INNER_PYTEST
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         ["*--mockservers-coverage-vendors: 'sap' is no vendor (xtra, tsdigital, keepit, quoparts)*"]
@@ -287,14 +290,16 @@ def test_the_plain_coverage_flag_before_the_paths_still_reports_every_vendor(
 ) -> None:
     """``pytest --mockservers-coverage tests/`` is how the report has always been asked for."""
     pytester.makepyfile(test_nothing="def test_nothing(mockservers_app):\n    pass\n")
-    result = pytester.runpytest_inprocess("--mockservers-coverage", "test_nothing.py", *QUIET)
+    result = pytester.runpytest_inprocess(
+        "--mockservers-coverage", "test_nothing.py", *INNER_PYTEST
+    )
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["keepit: 0 of 17 *", "quoparts: 0 of 13 *", "xtra: 0 of 19 *"])
 
 
 def test_without_the_option_no_report_is_printed(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_nothing="def test_nothing(mockservers_app):\n    pass\n")
-    result = pytester.runpytest_inprocess(*QUIET)
+    result = pytester.runpytest_inprocess(*INNER_PYTEST)
     result.assert_outcomes(passed=1)
     assert "mockservers coverage" not in result.stdout.str()
 
