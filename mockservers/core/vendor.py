@@ -390,6 +390,7 @@ class Vendor:
         self.state.follows_puts = self.model.follows_puts
         self.state.on_drop = self.model.on_drop
         self.state.on_reload = self._reloaded
+        self._clashes_told: list[str] = []
         self.state.held_sequences = self.model.held_sequences
 
     @property
@@ -426,17 +427,19 @@ class Vendor:
         self.model.check_state(document)
         self.state.load(document, scope)
         self.model.rebuild_indexes()
-        self._warn_clashes(source, self.state.scope_tenants(scope))
+        self._warn_clashes(source, self.model.clashes(self.state.scope_tenants(scope)))
 
     def _reloaded(self) -> None:
-        """The whole state was read back from the shared store: indexes rebuilt, clashes told."""
+        """The whole state was read back from the shared store: indexes rebuilt, clashes told
+        once (a process reloads on every reset or load another one makes: the same clashes
+        are not logged again each time)."""
         self.model.rebuild_indexes()
-        self._warn_clashes(
-            f"the state read back from {self.kit.store.describe()}", self.state.tenants
-        )
+        found = self.model.clashes(self.state.tenants)
+        if found != self._clashes_told:
+            self._clashes_told = found
+            self._warn_clashes(f"the state read back from {self.kit.store.describe()}", found)
 
-    def _warn_clashes(self, source: str, tenants: Iterable[str]) -> None:
-        found = self.model.clashes(tenants)
+    def _warn_clashes(self, source: str, found: list[str]) -> None:
         if not found:
             return
         shown = "; ".join(found[:CLASHES_SHOWN])

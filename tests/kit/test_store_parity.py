@@ -282,3 +282,22 @@ def test_a_process_that_reads_them_back_says_so_once_a_vendor(
     assert "tenant '1/1': the e-mail 'a@x.it' is held by customers 1 and 2" in warned[0]
     assert warned[1].startswith("xtra: the state read back from redis (")
     assert "tenant 'demo': the ExternalKey 'ACME-1' is held by identities 2 and 3" in warned[1]
+
+
+def test_the_same_clashes_read_back_again_are_not_told_again(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A process reads the whole state back after it lost Redis: the clashes it had already
+    told are not logged again each time."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    held_twice(redis_url, prefix)
+    with processes(redis_url, count=1, prefix=prefix) as (one,):
+        assert one.get("/__admin/health").status_code == 200
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="mockservers"):
+            client = redis.Redis.from_url(redis_url)
+            assert client.client_kill_filter(_type="normal", skipme=True) >= 1
+            client.close()
+            assert one.get("/__admin/health").status_code == 200
+            assert one.get("/__admin/state/xtra").json()["tenants"]["demo"]["identities"]
+        assert caplog.records == []
