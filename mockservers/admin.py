@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
+from contracts import load_schema
 from contracts.messages import verdict
 from mockservers.core import har, sessions
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
@@ -47,12 +48,18 @@ from mockservers.core.verify import MatcherError, check_matcher, count, verify
 Endpoint = Callable[[Request], Any]
 
 
-def _whole(value: Any, name: str, *, minimum: int = 0) -> int:
-    """A JSON integer (``2.0`` is one too, as JSON Schema counts) of at least ``minimum``."""
+MAX_CALLS: int = load_schema("admin/verifyRequests.request")["properties"]["count"]["maximum"]
+"""The most calls a verify may ask for (its contract's bound: ``1e33`` was echoed back as a
+34-digit expectation)."""
+
+
+def _whole(value: Any, name: str, *, minimum: int = 0, maximum: int = MAX_CALLS) -> int:
+    """A JSON integer (``2.0`` is one too, as JSON Schema counts) from ``minimum`` to
+    ``maximum``."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise AdminError(400, f"'{name}' must be a whole number >= {minimum}")
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise AdminError(400, f"'{name}' must be a whole number from {minimum} to {maximum}")
     return value
 
 
