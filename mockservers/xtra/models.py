@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from contracts import load_schema
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
 from mockservers.core.sessions import PREFIX, current_id, in_scope, owner_id
@@ -36,7 +35,7 @@ from mockservers.xtra.errors import (
     RecordError,
     XtraError,
 )
-from mockservers.xtra.settings import Account, AccountUser, XtraSettings
+from mockservers.xtra.settings import INT32_MAX, INT32_MIN, Account, AccountUser, XtraSettings
 
 IDENTITIES = "identities"  # keyed by str(ID)
 ACTIVITIES = "activities"  # CRM activities recorded by contact-form calls, keyed by str(ID)
@@ -66,11 +65,6 @@ EMAIL_TYPOLOGY = 2  # Telefono, Email, Web, Pec, Fax, Cellulare -> 1..6
 def is_id(value: Any) -> bool:
     """An XTRA ID: a JSON integer (``true`` is not 1 here)."""
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-_ITEM1 = load_schema("xtra/defs/recordResult")["properties"]["Item1"]
-INT32_MIN, INT32_MAX = _ITEM1["minimum"], _ITEM1["maximum"]
-"""XTRA's IDs are .NET Int32, as the record's ``Item1`` is in its contract."""
 
 
 def stored_id(value: Any) -> bool:

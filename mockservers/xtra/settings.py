@@ -21,9 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts import load_schema
 from mockservers.core.sessions import refuse_reserved
 from mockservers.core.settings import check_lifetime
-from mockservers.core.state import LARGEST_ID
+
+_ITEM1 = load_schema("xtra/defs/recordResult")["properties"]["Item1"]
+INT32_MIN, INT32_MAX = _ITEM1["minimum"], _ITEM1["maximum"]
+"""XTRA's IDs are .NET Int32, as the record's ``Item1`` is in its contract."""
 
 _USER_TEXT = ("surname", "name", "denomination", "email")
 
@@ -124,9 +128,10 @@ def _user(account: str, entry: Any) -> AccountUser:
             raise ValueError(f"account {account!r}: each user needs {key} (a non-empty string)")
     refuse_reserved(entry["username"], f"account {account!r}: username")
     irid = entry.get("irid")
-    if isinstance(irid, bool) or not isinstance(irid, int) or not 1 <= irid <= LARGEST_ID:
+    if isinstance(irid, bool) or not isinstance(irid, int) or not 1 <= irid <= INT32_MAX:
         raise ValueError(
-            f"account {account!r}: user {entry['username']!r} needs irid from 1 to 2^53"
+            f"account {account!r}: user {entry['username']!r} needs irid from 1 to {INT32_MAX}"
+            " (an XTRA ID is an Int32)"
         )
     text = {k: entry[k] for k in _USER_TEXT if k in entry}
     if not all(isinstance(v, str) for v in text.values()):

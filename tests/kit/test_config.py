@@ -81,12 +81,12 @@ REFUSED = [
                     {
                         "public_key": "p",
                         "secret_key": "s",
-                        "users": [{"username": "u", "password": "p", "irid": 2**53 + 1}],
+                        "users": [{"username": "u", "password": "p", "irid": 2**31}],
                     }
                 ]
             }
         },
-        "needs irid from 1 to 2^53",
+        "needs irid from 1 to 2147483647 (an XTRA ID is an Int32)",
     ),
 ]
 
