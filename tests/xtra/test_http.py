@@ -599,6 +599,15 @@ def test_records_succeed_and_fail_independently(http: httpx.Client) -> None:
         ({"ID": 1, "Contacts": [1]}, "Contacts"),
         ({"ID": 1, "Contacts": [{"Default": "yes"}]}, "Default"),
         ({"ID": 1, "IdentityDocuments": [{"Number": "9"}]}, "FIDDocumentTypology"),
+        # the seed's int, an Int32: beyond 2^64 orjson read it as a float, which state kept
+        (
+            {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"FIDDocumentTypology": 2**31}]},
+            "FIDDocumentTypology",
+        ),
+        (
+            {"ID": 1, "Contacts": [{"Value": "a", "FIDContactTypology": 10**20}]},
+            "FIDContactTypology",
+        ),
         (
             {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"ReleaseDate": "2024-02-30"}]},
             "ReleaseDate",
@@ -649,6 +658,8 @@ def test_contact_form_requires_its_required_columns(http: httpx.Client) -> None:
         record = {k: v for k, v in SEED_CONTACT_FORM.items() if k != missing}
         outcome = one(http, record, contactForm="true")
         assert code_of(outcome) == "ER.IR.INVAL" and missing in outcome["Item4"]["Message"]
+    too_large = one(http, SEED_CONTACT_FORM | {"WebReasonID": 2**31}, contactForm="true")
+    assert code_of(too_large) == "ER.IR.INVAL" and "WebReasonID" in too_large["Item4"]["Message"]
     # the plain context does not ask for them
     assert one(http, NEW)["Item3"] is True
 
