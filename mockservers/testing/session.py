@@ -26,11 +26,11 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
-import anyio
 import httpx
 
 from mockservers.testing.calls import AdminRequest, Flow, ScopeCalls, answer
 from mockservers.testing.scope import AdminScope, AsyncAdminScope
+from mockservers.testing.shield import shielded
 
 C = TypeVar("C", httpx.Client, httpx.AsyncClient)
 
@@ -175,15 +175,22 @@ class AsyncSession(SessionCalls[httpx.AsyncClient], AsyncAdminScope):
         owns_client: bool = False,
     ) -> AsyncSession:
         """A new session on the kit ``client`` talks to (as :meth:`Session.open`). A test
-        cancelled meanwhile gets the session all the same (its ``async with`` drops it)."""
-        with anyio.fail_after(SHIELD_SECONDS, shield=True):
-            try:
-                response = await client.post(SESSIONS, json=_opening(ttl_seconds, name))
-                data = answer("POST", SESSIONS, response)
-            except BaseException:
-                if owns_client:
-                    await client.aclose()
-                raise
+        cancelled meanwhile gets the session all the same (its ``async with`` drops it); under
+        a plain asyncio cancellation, which comes once, the session is dropped at once."""
+
+        async def opened() -> dict[str, Any]:
+            response = await client.post(SESSIONS, json=_opening(ttl_seconds, name))
+            return answer("POST", SESSIONS, response)
+
+        async def dropped(data: dict[str, Any]) -> None:
+            await cls(client, data, base_url=base_url)._run_async_drop()
+
+        try:
+            data = await shielded(SHIELD_SECONDS, opened, undo=dropped)
+        except BaseException:
+            if owns_client:
+                await client.aclose()
+            raise
         return cls(client, data, base_url=base_url, owns_client=owns_client)
 
     async def info(self) -> dict[str, Any]:
@@ -193,14 +200,20 @@ class AsyncSession(SessionCalls[httpx.AsyncClient], AsyncAdminScope):
     async def close(self) -> None:
         """Drop the session and everything it holds. Idempotent. Shielded: a cancelled test's
         ``async with`` still drops its session (a cancellation holds until its scope ends, under
-        anyio and trio, and stopped the drop too)."""
-        with anyio.fail_after(SHIELD_SECONDS, shield=True):
-            try:
-                with _expired_is_fine():
-                    await self._run(self._dropping())
-            finally:
-                if self._owns_client:
-                    await self._client.aclose()
+        anyio and trio, and stopped the drop too; a plain asyncio one, ``asyncio.timeout``,
+        stopped it halfway)."""
+        await shielded(SHIELD_SECONDS, self._closing)
+
+    async def _closing(self) -> None:
+        try:
+            await self._run_async_drop()
+        finally:
+            if self._owns_client:
+                await self._client.aclose()
+
+    async def _run_async_drop(self) -> None:
+        with _expired_is_fine():
+            await self._run(self._dropping())
 
     async def __aenter__(self) -> AsyncSession:
         return self

@@ -4,6 +4,7 @@ the same answers and the same failures as the sync helper, whose calls it shares
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
 import textwrap
@@ -191,6 +192,48 @@ async def test_a_test_cancelled_as_its_session_opens_still_drops_it() -> None:
         async with await AsyncSession.open(admin, base_url=IN_PROCESS_URL, owns_client=True):
             await anyio.sleep(1)  # cancelled at once
     assert test.cancelled_caught
+    async with async_admin_client(app) as admin:
+        assert (await admin.get("/__admin/sessions")).json() == []
+
+
+class PlainAsyncioCancel(httpx.AsyncBaseTransport):
+    """The test's task is cancelled the plain asyncio way (``asyncio.timeout``, what
+    pytest-asyncio tests use: it reaches past anyio's shield, and comes once) as the kit is
+    sent ``method`` (``DELETE``: before it gets it) or answers it (``POST``: after)."""
+
+    def __init__(self, app: Starlette, method: str) -> None:
+        self._inner = AsyncASGITransport(app)
+        self._method = method
+        self._test = asyncio.current_task()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == self._method == "DELETE":
+            await self._cancel_the_test()
+        response = await self._inner.handle_async_request(request)
+        if request.method == self._method == "POST":
+            await self._cancel_the_test()
+        return response
+
+    async def _cancel_the_test(self) -> None:
+        assert self._test is not None
+        self._test.cancel()
+        await asyncio.sleep(0)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+async def test_a_plain_asyncio_cancellation_still_drops_the_session(method: str) -> None:
+    """It stopped the drop halfway, and the session stayed on the kit for its TTL; one that
+    came as the session opened lost it. The cancellation is raised once the drop is done."""
+    app = create_app()
+    transport = PlainAsyncioCancel(app, method)
+    admin = httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL)
+    with pytest.raises(asyncio.CancelledError):
+        async with await AsyncSession.open(admin, base_url=IN_PROCESS_URL, owns_client=True):
+            pass
+    task = asyncio.current_task()
+    assert task is not None and task.uncancel() == 0
+    assert admin.is_closed
     async with async_admin_client(app) as admin:
         assert (await admin.get("/__admin/sessions")).json() == []
 
