@@ -108,24 +108,28 @@ def check_request(contract_name: str, payload: Any, *, secret: Collection[str] =
 def check_header_values(
     headers: dict[str, str], contract_name: str, secret: Collection[str]
 ) -> None:
-    """A header value HTTP cannot carry (a line break, a control character: a token read from
-    a file with its newline) is refused like a contract's violation, before the HTTP library
-    refuses it quoting the value. Contracts' patterns end with ``$``, which a final newline
-    passes."""
+    """A header value httpx cannot send (a line break, a control character: a token read from
+    a file with its newline; a letter beyond ASCII: a password "pàss") is refused like a
+    contract's violation, before httpx refuses it quoting the value. Contracts' patterns end
+    with ``$``, which a final newline passes."""
     bad = [name for name, value in headers.items() if not _HEADER_VALUE.fullmatch(value)]
     if bad:
         found = [
             Violation(
-                (name,), "a header value may not hold line breaks or control characters", "pattern"
+                (name,),
+                "a header value may hold only printable ASCII, spaces and tabs: no line"
+                " breaks, control characters or letters beyond ASCII",
+                "pattern",
             )
             for name in bad
         ]
         raise ContractViolation(contract_name, found, secret)
 
 
-_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
-"""What an HTTP/1.1 field value may hold (RFC 9110: visible characters, spaces, tabs, and
-obs-text), as httpx sends it."""
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+"""What httpx sends in a header given as text: ASCII only (it encodes a value as ASCII and
+raises ``UnicodeEncodeError`` quoting it); of that, what HTTP/1.1 allows (RFC 9110: visible
+characters, spaces, tabs)."""
 
 
 def json_body(response: httpx.Response, invalid: type[InvalidResponse]) -> Any:

@@ -17,6 +17,7 @@ from clients import (
     AsyncQuoPartsClient,
     AsyncTsDigitalClient,
     AsyncXtraClient,
+    ContractViolation,
     InvalidResponse,
     KeepItClient,
     KeepItError,
@@ -233,3 +234,25 @@ def test_a_transport_that_raises_stop_iteration_fails_the_call_not_returns_none(
         pytest.raises(StopIteration),
     ):
         client.import_customers([ROW])
+
+
+@pytest.mark.parametrize(
+    ("vendor", "credential"),
+    [("xtra", "secret_key"), ("keepit", "password"), ("tsdigital", "token")],
+)
+def test_a_credential_httpx_cannot_send_is_refused_without_quoting_it(
+    vendor: str, credential: str, app: Starlette
+) -> None:
+    """httpx sends header values as ASCII: a password "pàss" passed the clients' check and
+    failed in httpx with a ``UnicodeEncodeError`` whose repr quoted it."""
+    sync, _, call = CLIENTS[vendor]
+    account = _demo(vendor, app) | {credential: "pàss-SECRET"}
+    with (
+        sync(f"{IN_PROCESS_URL}/{vendor}", **account, transport=SyncASGITransport(app)) as client,
+        pytest.raises(ContractViolation) as refused,
+    ):
+        call(client)
+    assert "SECRET" not in repr(refused.value) and "SECRET" not in str(refused.value)
+    assert [violation.keyword for violation in refused.value.violations] == ["pattern"]
+    with httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL) as admin:
+        assert admin.get("/__admin/requests", params={"vendor": vendor}).json() == []
