@@ -193,6 +193,10 @@ CASES = [
         contract_case("Errore: action valore non ammesso.", record(action="X"), ("action",)),
         id="action-not-admitted",
     ),
+    pytest.param(  # "" where a value is mandatory: missing (it was "valore non ammesso")
+        contract_case("Errore: action non valorizzato.", record(action=""), ("action",)),
+        id="action-empty",
+    ),
     pytest.param(
         contract_case("Errore: subjects non valorizzato.", {"action": "I"}, ("subjects",), ""),
         id="subjects-missing",
@@ -293,6 +297,17 @@ CASES = [
         ),
         id="timestamp-bad-format",
     ),
+    *(
+        pytest.param(
+            contract_case(
+                "Errore: ecommerceLastLogin non valido.",
+                record(subject=subjects(ecommerceLastLogin=impossible)),
+                ("subjects.ecommerceLastLogin",),
+            ),
+            id=f"timestamp-impossible-{impossible}",
+        )  # the layout alone was checked: a MySQL zero date passed
+        for impossible in ("2016-02-30T10:00:00", "0000-00-00 00:00:00", "2016-03-24 25:61:61")
+    ),
     pytest.param(
         contract_case(
             "Errore: progId non valorizzato.",
@@ -325,6 +340,14 @@ CASES = [
             ("contacts[0].value",),
         ),
         id="email-contact-without-value",
+    ),
+    pytest.param(
+        contract_case(
+            "Errore: contacts[0].contactType non valorizzato.",
+            record(contacts=[{"contactType": "", "value": "x"}]),
+            ("contacts[0].contactType",),
+        ),
+        id="contact-type-empty",
     ),
     pytest.param(
         contract_case(
