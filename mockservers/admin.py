@@ -217,11 +217,14 @@ class Admin:
                 raise AdminError(400, "limit must be a whole number")
             limit = limit.lstrip("0") or "0"  # leading zeros count for nothing
         vendor = call.query.get("vendor") or None
+        operation = call.query.get("operation") or None
         if vendor is not None:
             self.vendor(vendor)
+        if operation is not None:
+            self._check_operation(operation, vendor)
         found = self.kit.journal.matching(
             vendor=vendor,
-            operation=call.query.get("operation") or None,
+            operation=operation,
             # more digits than any journal has entries (int() refuses 4300): every entry
             limit=int(limit) if limit is not None and len(limit) <= 18 else None,
             scope=self._scope(call),
@@ -255,13 +258,10 @@ class Admin:
             matcher = check_matcher(matcher)
         except MatcherError as exc:
             raise AdminError(400, str(exc)) from None
-        named = self.vendors.values()
         if "vendor" in matcher:
-            named = [self.vendor(matcher["vendor"])]
-        if "operation" in matcher:  # a misspelt one would match nothing, silently
-            known = sorted({UNKNOWN, *(o for vendor in named for o in vendor.operations)})
-            if matcher["operation"] not in known:
-                raise AdminError(400, f"unknown operation {matcher['operation']!r}; one of {known}")
+            self.vendor(matcher["vendor"])
+        if "operation" in matcher:
+            self._check_operation(matcher["operation"], matcher.get("vendor"))
         scope = self._scope(call)
         if "session" in matcher and call.session is None:  # in a session: a filter, no scope
             scope = matcher["session"]
@@ -271,6 +271,14 @@ class Admin:
             rendered(self.kit.journal.matching(scope=scope)),
             ({"dropped": dropped} if dropped else {}),
         )
+
+    def _check_operation(self, operation: str, vendor: str | None) -> None:
+        """A 400 for an operation the vendor (every vendor, without one) does not have: a
+        misspelt one would match nothing, silently."""
+        named = self.vendors.values() if vendor is None else [self.vendors[vendor]]
+        known = sorted({UNKNOWN, *(o for each in named for o in each.operations)})
+        if operation not in known:
+            raise AdminError(400, f"unknown operation {operation!r}; one of {known}")
 
     def _codes(self, entry: dict[str, Any]) -> list[str]:
         vendor = self.vendors.get(entry["vendor"])
@@ -287,6 +295,8 @@ class Admin:
         for key, name in (("count", "exactly"), ("at_least", "at_least"), ("at_most", "at_most")):
             if body.get(key) is not None:
                 bounds[name] = _whole(body[key], key)
+        if bounds.get("at_least", 0) > bounds.get("at_most", MAX_CALLS):  # could never pass
+            raise AdminError(400, "'at_least' is more than 'at_most': no count is between them")
         return verify(matcher, entries, self._codes, **bounds) | dropped
 
     # -- clock ------------------------------------------------------------------------------

@@ -309,6 +309,13 @@ def test_the_admin_document_knows_the_kit_s_vendors_operations_and_fault_kinds(a
         for b in branches
     }
     assert described == {n: (set(v.operations), set(v.fault_kinds)) for n, v in vendors.items()}
+    matched = {
+        b["if"]["properties"]["vendor"]["const"]: set(b["then"]["properties"]["operation"]["enum"])
+        for b in load_schema("admin/defs/journalOperation")["allOf"]
+    }
+    assert matched == {n: {*v.operations, "unknown"} for n, v in vendors.items()}
+    every = set(load_schema("admin/listRequests.query")["properties"]["operation"]["enum"])
+    assert every == {"", *set().union(*matched.values())}
 
 
 def test_every_admin_call_declares_its_session_and_its_404_for_an_unknown_one(

@@ -126,7 +126,12 @@ def test_a_matcher_of_the_wrong_shape_is_refused(http: httpx.Client) -> None:
     assert (
         http.post("/__admin/requests/verify", json={"matcher": [], "count": 1}).status_code == 400
     )
-    for bound in ({"at_least": -1}, {"count": 1e33}, {"at_most": 10**30}):
+    for bound in (
+        {"at_least": -1},
+        {"count": 1e33},
+        {"at_most": 10**30},
+        {"at_least": 5, "at_most": 1},
+    ):
         bad_bound = {"matcher": {}} | bound  # 1e33 was echoed as a 34-digit expected count
         assert http.post("/__admin/requests/verify", json=bad_bound).status_code == 400, bound
     unknown = http.post("/__admin/requests/count", json={"vendor": "nope"})
@@ -135,6 +140,8 @@ def test_a_matcher_of_the_wrong_shape_is_refused(http: httpx.Client) -> None:
     for typo in ({"operation": "importcli"}, {"vendor": "keepit", "operation": "login"}):
         refused = http.post("/__admin/requests/count", json=typo)
         assert refused.status_code == 400 and "unknown operation" in refused.json()["error"]
+        listed = http.get("/__admin/requests", params=typo)  # it was 200 [], silently
+        assert listed.status_code == 400 and "unknown operation" in listed.json()["error"]
     loose = http.post("/__admin/requests/verify", json={"vendor": "xtra", "count": 1})
     assert loose.status_code == 400 and "'vendor'" in loose.json()["error"]
     huge = {"matcher": {"error_code": 10**25}, "count": 0}  # a code of no vendor: shown, no 500
