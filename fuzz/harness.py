@@ -158,14 +158,20 @@ def _check_outputs(args: argparse.Namespace) -> None:
     for flag, name in given:
         path = Path(name)
         existed = path.exists()
+        missing = [folder for folder in path.parents if not folder.exists()]
+        blocking = next((f for f in path.parents if f.exists() and not f.is_dir()), None)
+        if blocking is not None:
+            raise OSError(f"cannot write {flag} {name}: {blocking} is a file, not a directory")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)  # as the writers do
             with path.open("a", encoding="utf-8"):  # appends nothing: a probe
                 pass
         except OSError as exc:
             raise OSError(f"cannot write {flag} {name}: {exc.strerror or exc}") from None
-        if not existed:
+        if not existed:  # the probe leaves nothing behind, a folder it made neither
             path.unlink()
+            for folder in missing:
+                folder.rmdir()
 
 
 def _run(

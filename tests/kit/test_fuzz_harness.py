@@ -190,5 +190,16 @@ def test_an_output_it_cannot_write_exits_2_before_anything_is_sent(
     occupied.write_text("where the folder would go")
     target = occupied / "out.file"
     assert main(fuzz(mockserver, option, str(target))) == 2
-    assert f"cannot write {option} {target}" in capsys.readouterr().err
+    said = capsys.readouterr().err  # it was "File exists"
+    assert f"cannot write {option} {target}: {occupied} is a file, not a directory" in said
     assert mockserver.requests() == []
+
+
+def test_the_outputs_probe_leaves_no_folder_behind_for_a_run_that_stops(
+    mockserver: MockServer, tmp_path: Path
+) -> None:
+    """The probe made the report's folders, and a run refused after it left them there."""
+    report = tmp_path / "new" / "deeper" / "report.html"
+    refused = [*fuzz(mockserver, "--report", str(report)), "--password", "wrong"]
+    assert main(refused) == 2  # cannot authenticate: nothing written
+    assert list(tmp_path.iterdir()) == []
