@@ -33,7 +33,11 @@ def write(
     )
     for report in reports:
         case = ET.SubElement(
-            suite, "testcase", classname=f"fuzz.{vendor}", name=report.name, time="0"
+            suite,
+            "testcase",
+            classname=f"fuzz.{vendor}",
+            name=report.name,
+            time=f"{report.seconds:.3f}",
         )
         failing = [f for f in report.findings if f in comparison.new]
         known = [f for f in report.findings if f not in comparison.new]

@@ -7,6 +7,7 @@ the failing case and, in the deep profile, stores it in its database) and the ha
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -44,6 +45,8 @@ class OperationReport:
     cases: int = 0
     findings: list[Finding] = field(default_factory=list)
     repeats: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    """How long it took (a JUnit test case's time)."""
 
     @property
     def name(self) -> str:
@@ -116,8 +119,12 @@ def fuzz_operation(
     run.hypothesis.inner_test._hypothesis_internal_add_digest = key  # type: ignore[attr-defined]
     if seed_value is not None:
         run = seed(seed_value)(run)
-    with activated(target):
-        run()
+    started = time.perf_counter()
+    try:
+        with activated(target):
+            run()
+    finally:
+        report.seconds = time.perf_counter() - started
     return report
 
 

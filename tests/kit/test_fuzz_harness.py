@@ -44,6 +44,9 @@ def test_a_healthy_fake_passes_and_the_junit_report_says_so(
     assert suite is not None
     assert suite.get("tests") == "6"
     assert suite.get("failures") == "0"
+    times = [float(case.get("time", "")) for case in suite.iter("testcase")]  # each was "0"
+    assert len(times) == 6 and all(t > 0 for t in times)
+    assert sum(times) <= float(suite.get("time", ""))
 
 
 def test_malformed_bodies_fail_the_response_contract_check(
