@@ -213,6 +213,7 @@ def _run(
         target.politeness.still_limited,
         target.exhausted,
         baselined=bool(_opt(args, "baseline")),
+        interrupted=interrupted,
     )
     if _opt(args, "report"):
         say(f"report: {report.write(args.report, facts, reports, comparison)}")
@@ -297,6 +298,8 @@ def _summary(
         )
     else:
         verdict = f"{failed} failed check(s)"
+    if facts.interrupted:  # "0 cases, 28 requests sent: all checks passed" said too much
+        verdict = f"interrupted; in the operations that finished, {verdict}"
     say(f"{facts.cases} cases, {sent}, {facts.elapsed:.1f} s: {verdict}")
     return 1 if comparison.new else 0
 

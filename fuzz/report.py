@@ -50,6 +50,8 @@ class RunFacts:
     still_limited: int = 0
     stopped_by_budget: bool = False
     baselined: bool = False
+    interrupted: bool = False
+    """Stopped by Ctrl-C or SIGTERM: the operation it was in is not counted."""
 
 
 def masked_curl(request: RealRequest) -> str:

@@ -448,7 +448,10 @@ def test_the_har_is_written_even_when_the_run_stops_early(
 
 
 def test_a_run_stopped_by_sigterm_writes_what_it_found_and_exits_130(
-    accounts_server: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    accounts_server: MockServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A CI job cancelled or timed out sends SIGTERM: the run stops as on Ctrl-C, and the
     recording, the JUnit file and the report hold what ran until then (none was written)."""
@@ -470,6 +473,8 @@ def test_a_run_stopped_by_sigterm_writes_what_it_found_and_exits_130(
     argv = ["fuzz", "quoparts", "--base-url", accounts_server.base_url("quoparts")]
     argv += [*HAR_RUNS["quoparts"], "--max-examples", "20", "--record", str(har)]
     assert main([*argv, "--junit-xml", str(junit), "--report", str(page)]) == 130
+    (summary,) = [line for line in capsys.readouterr().out.splitlines() if " cases, " in line]
+    assert ": interrupted; in the operations that finished, all checks passed" in summary
     assert len(json.loads(har.read_text("utf-8"))["log"]["entries"]) >= 12
     assert ET.parse(junit).getroot() is not None and page.exists()
     assert signal.getsignal(signal.SIGTERM) == before  # the process's own handler, back
