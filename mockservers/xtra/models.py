@@ -49,6 +49,7 @@ SUB_RECORD_SEQUENCES = {
     "Users": "user",
 }
 """The sequence each sub-record's IDs come from (one per account)."""
+SEQUENCE_NAMES = ("identity", *SUB_RECORD_SEQUENCES.values(), "activity")
 # Contact-form columns that describe the CRM activity, not the identity.
 ACTIVITY_FIELDS = (
     "CRMMessage",
