@@ -46,12 +46,13 @@ SEED_CONTACT_FORM = {
     "CRMPrivacyMarketing": True,
     "BOPCode": "M116680-0002",
 }
+FILE = {"Extension": ".pdf", "FileName": "ID.pdf", "FileBase64": "base64file"}
 SEED_DOCUMENT = {
     "Number": "1",
     "ExpirationDate": "2035-01-01",
     "ReleaseDate": "2024-05-12",
     "FIDDocumentTypology": 1,
-    "Files": [{"Extension": ".pdf", "FileName": "ID.pdf", "FileBase64": "base64file"}],
+    "Files": [FILE],
 }
 SEED_DOC_INSERT = [{"ID": 59990, "IdentityDocuments": [SEED_DOCUMENT]}]
 SEED_DOC_UPDATE = [{"ID": 59990, "IdentityDocuments": [{"ID": 1, **SEED_DOCUMENT}]}]
@@ -619,6 +620,14 @@ def test_records_succeed_and_fail_independently(http: httpx.Client) -> None:
         (
             {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"Files": [{"FileName": "a"}]}]},
             "FileBase64",
+        ),
+        # the seed's File table marks all three Required: "" is none, as for FileName
+        *(
+            (
+                {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"Files": [FILE | {name: ""}]}]},
+                f"campo IdentityDocuments[0].Files[0].{name} obbligatorio",
+            )
+            for name in ("Extension", "FileName", "FileBase64")
         ),
         ({"ID": 1, "Users": [{"Username": "u", "Password": "p", "ConfirmPassword": "p"}]}, "Email"),
         (
