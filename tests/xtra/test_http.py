@@ -840,6 +840,21 @@ def test_an_empty_external_key_names_no_identity(http: httpx.Client) -> None:
     assert state(http)["identities"][str(second["Item1"])]["ExternalKey"] == ""
 
 
+def test_a_sub_record_with_an_empty_external_key_is_keyed_by_its_index(
+    http: httpx.Client,
+) -> None:
+    """Two destinations with "" answered {"": 2}: the first one's ID was lost."""
+    destination = {"FIDGroup": 2, "TypologyIds": [9], "Denomination": "Magazzino", "Alias": "M"}
+    record = NEW | {
+        "Destinations": [destination | {"ExternalKey": ""}] * 2,
+        "Contacts": [{"ExternalKey": "", "Value": "a"}, {"ExternalKey": None, "Value": "b"}],
+    }
+    outcome = one(http, record)
+    assert (outcome["Item5"], outcome["Item6"]) == ({"0": 1, "1": 2}, {"0": 1, "1": 2})
+    identity = state(http)["identities"][str(outcome["Item1"])]
+    assert [d["ExternalKey"] for d in identity["Destinations"]] == ["", ""]  # kept as sent
+
+
 def test_contact_form_email_contact_never_takes_a_contacts_label(http: httpx.Client) -> None:
     """The e-mail contact goes under the index after the request's contacts; when a contact's
     ExternalKey took that label, under the next free one: every contact's ID is reported."""

@@ -299,10 +299,11 @@ def _key(record: dict[str, Any], contact_form: bool) -> str | None:
 
 
 def _sub_ids(items: list[dict[str, Any]], answered: dict[str, Any], extra: list[str]) -> str | None:
-    """Keys: each item's ExternalKey or index; an item sent without ID got a new ID."""
+    """Keys: each item's ExternalKey or, without one (``""`` is none), its index; an item sent
+    without ID got a new ID."""
+    keys = [item.get("ExternalKey") for item in items]
     labels = [
-        item["ExternalKey"] if isinstance(item.get("ExternalKey"), str) else str(index)
-        for index, item in enumerate(items)
+        key if isinstance(key, str) and key else str(index) for index, key in enumerate(keys)
     ] + extra
     if set(answered) != set(labels):
         return f"keys {sorted(answered)}, expected {sorted(set(labels))}"
