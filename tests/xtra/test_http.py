@@ -516,6 +516,28 @@ def test_bad_query_values_are_400(http: httpx.Client) -> None:
     assert list(state(http)["identities"]) == ["1"]
 
 
+def test_query_names_match_whatever_their_case(http: httpx.Client) -> None:
+    """ASP.NET binds ?contactform=true or ?Debug=true as the flags: they were plain calls."""
+    form = one(http, SEED_CONTACT_FORM, contactform="true")
+    assert form["Item2"] == "develop@art-soft.it_ArtsofT_Test"  # the contact form's built key
+    assert "debug" in update(http, [], Debug="TRUE").json()
+    logged = http.post(LOGIN, json={"Username": "demo", "Password": "demo"}, params={"DEBUG": ""})
+    assert logged.status_code == 400  # checked under the contract's name: "" is no boolean
+    assert "campo debug non nel formato atteso" in logged.json()["message"]
+    refused = update(http, [NEW], CONTACTFORM="yes").json()
+    assert refused["message"].endswith("campo contactForm non nel formato atteso (true o false)")
+
+
+def test_a_name_sent_in_two_spellings_is_one_parameter_its_last_value_wins(
+    http: httpx.Client,
+) -> None:
+    def debugged(query: str) -> bool:
+        return "debug" in http.post(f"{UPDATE}?{query}", json=[], headers=KEYS).json()
+
+    assert debugged("debug=true&Debug=false&debug=true")
+    assert not debugged("Debug=true&debug=false")
+
+
 def test_any_content_type_is_read_as_json(http: httpx.Client) -> None:
     import orjson
 

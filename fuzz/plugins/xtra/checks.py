@@ -5,11 +5,12 @@ Every XTRA answer is the envelope ``{statusCode, errorCode, message, result[, de
 the request really sent (``response.request``) the check works out which answers the vendor may
 give:
 
-- whole-call errors: a query that breaks its contract, a body that is not JSON (login: not
-  ``login.request``; irs/update: not an array of objects) are 400 ``ER.IR.INVAL``; no
-  credentials, half a key pair, the plug-in's public key with another secret, an AccessToken
-  the plug-in did not obtain, and an AccessToken used beyond its own identity and user (another
-  ``ID``, an insert, another user, a contact form) are 403. Credentials the plug-in was not
+- whole-call errors: a query that breaks its contract (its names in any case, as ASP.NET binds
+  them), a body that is not JSON (login: not ``login.request``; irs/update: not an array of
+  objects) are 400 ``ER.IR.INVAL``; no credentials, half a key pair, the plug-in's public key
+  with another secret, an AccessToken the plug-in did not obtain, and an AccessToken used
+  beyond its own identity and user (another ``ID``, an insert, another user, a contact form)
+  are 403. Credentials the plug-in was not
   given may be good (``fuzz.credentials``): another key pair, and any login but the plug-in's
   own sent without keys (users are looked up in every account, and the run creates users), may
   get 200 or 403. When a request breaks several rules any of their statuses will do (the
@@ -67,10 +68,10 @@ def xtra_error_codes(ctx: CheckContext, response: Response, case: Case) -> bool 
             f"statusCode {body['statusCode']!r} differs from the HTTP status {response.status_code}"
         )
     request = response.request
-    query = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
     content = request.body or b""
     raw = content if isinstance(content, bytes) else content.encode()
     operation = operation_id(case.operation)
+    query = _bound(operation, parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
     plugin = _plugin()
     if operation == "login":
         allowed = _login(query, raw, request.headers, plugin)
@@ -121,9 +122,15 @@ def _debug(query: dict[str, str], body: dict[str, Any]) -> None:
         raise AssertionError(f"debug={query.get('debug')!r} answered {state} a debug block")
 
 
+def _bound(operation: str, sent: list[tuple[str, str]]) -> dict[str, str]:
+    """The operation's query parameters as the vendor binds them (ASP.NET): a name matches
+    whatever its case, and the last value sent under any spelling of it wins."""
+    names = {name.lower(): name for name in _QUERY[operation].schema.get("properties", {})}
+    return {names[key.lower()]: value for key, value in sent if key.lower() in names}
+
+
 def _bad_query(operation: str, query: dict[str, str]) -> bool:
-    names = _QUERY[operation].schema.get("properties", {})
-    return not _QUERY[operation].is_valid({k: v for k, v in query.items() if k in names})
+    return not _QUERY[operation].is_valid(query)
 
 
 def _parse(raw: bytes) -> Any:
