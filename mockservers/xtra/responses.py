@@ -3,15 +3,16 @@ render the envelope (with the debug block on ``?debug=true``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.responses import Response
 
 from contracts import Contract, Violation, contract, load_schema
+from contracts.messages import bound_query
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
 from mockservers.core.explain import basic_first, diagnosis, field_path, phrase
@@ -73,29 +74,24 @@ def _true(query: Query, name: str) -> bool:
     return query.get(name, "").lower() == "true"
 
 
-@cache
-def _parameters(checked: Contract) -> dict[str, str]:
-    """The contract's query parameters, by their names in lower case."""
-    return {name.lower(): name for name in checked.schema.get("properties", {})}
-
-
 def bound(call: Call, checked: Contract) -> Query:
-    """The call's values of the contract's query parameters, under the contract's names: as
-    ASP.NET's model binding, a name matches whatever its case (``?contactform=TRUE``). Names
-    that differ only in case are one parameter, whose last value wins, as a repeated name's."""
+    """The call's query as its contract reads it (``bound_query``: XTRA's contracts take a
+    name whatever its case, ``?contactform=TRUE``, as ASP.NET's model binding does). Names
+    that differ only in case are one parameter, whose last value wins, as a repeated name's:
+    then the query is read again in the order it was sent."""
     query = call.query
     if not query:
         return {}
-    names = _parameters(checked)
-    found = [(names[key.lower()], key) for key in query if key.lower() in names]
-    if len({name for name, _ in found}) < len(found):  # several spellings: in the sent order
+    sent: Iterable[tuple[str, str]] = query.items()
+    if len({key.lower() for key in query}) < len(query):
         sent = parse_qsl(call.scope["query_string"].decode("latin-1"), keep_blank_values=True)
-        return {names[key.lower()]: value for key, value in sent if key.lower() in names}
-    return {name: query[key] for name, key in found}
+    return bound_query(checked, sent)
 
 
 def _check_query(checked: Contract, query: Query) -> None:
-    violations = _query_violations(checked, tuple(query.items()))
+    """400 for a query that breaks its contract (names it does not list are not its own)."""
+    own = tuple((name, query[name]) for name in checked.schema["properties"] if name in query)
+    violations = _query_violations(checked, own)
     if violations:
         raise refused(list(violations), "query")
 

@@ -528,6 +528,17 @@ def test_query_names_match_whatever_their_case(http: httpx.Client) -> None:
     assert refused["message"].endswith("campo contactForm non nel formato atteso (true o false)")
 
 
+def test_the_verdict_reads_the_query_as_the_fake_does(http: httpx.Client) -> None:
+    """A contact form sent as ?contactform=true was judged by the plain context's contract
+    (FIDGroup, TypologyIds missing), and a bad value under another spelling passed."""
+    update(http, [SEED_CONTACT_FORM], contactform="true")
+    update(http, [], Debug="yes")
+    bad, form = http.get("/__admin/requests", params={"vendor": "xtra"}).json()
+    assert http.get(f"/__admin/requests/{form['id']}").json()["verdict"]["request"] == []
+    (problem,) = http.get(f"/__admin/requests/{bad['id']}").json()["verdict"]["request"]
+    assert problem.startswith("xtra/updateIdentities.query: debug: 'yes' does not match")
+
+
 def test_a_name_sent_in_two_spellings_is_one_parameter_its_last_value_wins(
     http: httpx.Client,
 ) -> None:

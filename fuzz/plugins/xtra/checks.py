@@ -10,11 +10,10 @@ give:
   objects) are 400 ``ER.IR.INVAL``; no credentials, half a key pair, the plug-in's public key
   with another secret, an AccessToken the plug-in did not obtain, and an AccessToken used
   beyond its own identity and user (another ``ID``, an insert, another user, a contact form)
-  are 403. Credentials the plug-in was not
-  given may be good (``fuzz.credentials``): another key pair, and any login but the plug-in's
-  own sent without keys (users are looked up in every account, and the run creates users), may
-  get 200 or 403. When a request breaks several rules any of their statuses will do (the
-  contracts set no order);
+  are 403. Credentials the plug-in was not given may be good (``fuzz.credentials``): another
+  key pair, and any login but the plug-in's own sent without keys (users are looked up in
+  every account, and the run creates users), may get 200 or 403. When a request breaks
+  several rules any of their statuses will do (the contracts set no order);
 - otherwise HTTP 200, and for irs/update one ``Item1..Item6`` per record in request order: a
   record that breaks its context's schema (``defs/identity`` or, with ``contactForm=true``,
   ``defs/contactFormIdentity``) or whose ``Password`` differs from ``ConfirmPassword`` is
@@ -40,6 +39,7 @@ from schemathesis import Case, Response
 from schemathesis.checks import CheckContext
 
 from contracts import contract
+from contracts.messages import bound_query
 from fuzz import target as targets
 from fuzz.checks import json_or_fail
 from fuzz.credentials import Known, judge
@@ -71,7 +71,8 @@ def xtra_error_codes(ctx: CheckContext, response: Response, case: Case) -> bool 
     content = request.body or b""
     raw = content if isinstance(content, bytes) else content.encode()
     operation = operation_id(case.operation)
-    query = _bound(operation, parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
+    sent = parse_qsl(urlsplit(request.url).query, keep_blank_values=True)
+    query = bound_query(_QUERY[operation], sent)  # its names in any case, as ASP.NET binds them
     plugin = _plugin()
     if operation == "login":
         allowed = _login(query, raw, request.headers, plugin)
@@ -122,15 +123,9 @@ def _debug(query: dict[str, str], body: dict[str, Any]) -> None:
         raise AssertionError(f"debug={query.get('debug')!r} answered {state} a debug block")
 
 
-def _bound(operation: str, sent: list[tuple[str, str]]) -> dict[str, str]:
-    """The operation's query parameters as the vendor binds them (ASP.NET): a name matches
-    whatever its case, and the last value sent under any spelling of it wins."""
-    names = {name.lower(): name for name in _QUERY[operation].schema.get("properties", {})}
-    return {names[key.lower()]: value for key, value in sent if key.lower() in names}
-
-
 def _bad_query(operation: str, query: dict[str, str]) -> bool:
-    return not _QUERY[operation].is_valid(query)
+    names = _QUERY[operation].schema.get("properties", {})
+    return not _QUERY[operation].is_valid({k: v for k, v in query.items() if k in names})
 
 
 def _parse(raw: bytes) -> Any:
