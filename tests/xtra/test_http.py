@@ -406,6 +406,26 @@ def test_login_refusals(http: httpx.Client, body: object, status: int) -> None:
     assert data["errorCode"] == ("ER.AUTH" if status == 403 else "ER.IR.INVAL")
 
 
+def test_login_reads_its_body_before_the_keys_and_update_the_keys_first(
+    http: httpx.Client,
+) -> None:
+    """The order the assumptions page records: login's key pair is optional, irs/update's
+    credentials are not."""
+    wrong = KEYS | {"SyncSecretKey": "wrong"}
+    login = http.post(LOGIN, json={"Username": "demo"}, headers=wrong).json()
+    assert (login["statusCode"], login["errorCode"]) == (400, "ER.IR.INVAL")
+    good_body = http.post(LOGIN, json={"Username": "demo", "Password": "demo"}, headers=wrong)
+    assert (good_body.status_code, good_body.json()["errorCode"]) == (403, "ER.AUTH")
+    for params in ({}, {"debug": "yes"}):
+        refused = http.post(UPDATE, content=b"{", headers=wrong, params=params).json()
+        assert (refused["statusCode"], refused["errorCode"]) == (403, "ER.AUTH")
+    assert (
+        update(http, {"not": "an array"}, debug="yes")
+        .json()["message"]
+        .endswith("campo debug non nel formato atteso (true o false)")
+    )  # with good keys: the query, then the body
+
+
 def test_login_with_keys_looks_only_in_that_account(acme: httpx.Client) -> None:
     body = {"Username": "mario", "Password": "pw"}
     assert acme.post(LOGIN, json=body, headers=ACME_KEYS).json()["result"]["IRID"] == 59990
