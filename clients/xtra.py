@@ -156,7 +156,7 @@ class _XtraFlows:
             params["debug"] = "true"
         use_token = self.username is not None and not (contact_form and self.public_key)
         if use_token:
-            body = yield from self._with_token(params, payload)
+            body = yield from self._with_token(params, payload, contact_form)
         else:
             response = yield Req(
                 "POST", UPDATE_PATH, params=params, json=payload, headers=self._key_headers()
@@ -168,13 +168,16 @@ class _XtraFlows:
         except (KeyError, TypeError, AttributeError):
             raise XtraInvalidResponse(200, None, "irs/update answer has no records") from None
 
-    def _with_token(self, params: dict[str, str], payload: list[Any]) -> Flow[dict[str, Any]]:
-        """Send with the AccessToken. A 403 on a token from an earlier call, for records that
-        all update the token's own identity, is taken for an expired token: log in again once
-        and retry. Otherwise it is raised: a fresh token was refused, or the records reach
-        another identity (or insert one), which an AccessToken may never do, so a retry would
-        be refused again (and journalled twice); a 403 that is not XTRA's answer is no
-        expired token either."""
+    def _with_token(
+        self, params: dict[str, str], payload: list[Any], contact_form: bool
+    ) -> Flow[dict[str, Any]]:
+        """Send with the AccessToken. A 403 on a token from an earlier call, for a call the
+        token may make (records that update only its own identity and its own user, no contact
+        form), is taken for an expired token: log in again once and retry. Otherwise it is
+        raised: a fresh token was refused, or the call reaches beyond the token (another
+        identity or user, an insert of either, a contact form), which an AccessToken may never
+        do, so a retry would be refused again (and journalled twice); a 403 that is not XTRA's
+        answer is no expired token either."""
         while True:
             fresh = self.session is None
             session = self.session if self.session is not None else (yield from self._login())
@@ -189,14 +192,31 @@ class _XtraFlows:
                 return _envelope(response)
             except XtraError as exc:
                 expired = exc.status == FORBIDDEN and not isinstance(exc, InvalidResponse)
-                if not expired or fresh or not _own(payload, session.irid):
+                if not expired or fresh or contact_form or not _own(payload, session):
                     raise
                 self.session = None
 
 
-def _own(records: list[Any], irid: int) -> bool:
-    """Whether every record updates the identity ``irid`` (what an AccessToken may do)."""
-    return all(isinstance(r, dict) and r.get("ID") == irid for r in records)
+def _own(records: list[Any], session: XtraSession) -> bool:
+    """Whether every record updates only the session's identity and, of its users, only the
+    session's own: all an AccessToken may do."""
+    return all(
+        _names(record, session.irid)
+        and all(_names(user, session.user_id) for user in _users(record))
+        for record in records
+    )
+
+
+def _names(item: Any, wanted: int) -> bool:
+    """Whether ``item`` is an object whose ``ID`` is ``wanted`` (``true`` is no ID, as for
+    the vendor, though Python counts it equal to 1)."""
+    found = item.get("ID") if isinstance(item, dict) else None
+    return found == wanted and not isinstance(found, bool)
+
+
+def _users(record: dict[str, Any]) -> list[Any]:
+    users = record.get("Users")
+    return users if isinstance(users, list) else []
 
 
 def _envelope(response: httpx.Response) -> dict[str, Any]:

@@ -11,6 +11,7 @@ The fakes' journal, the validating proxy and the fuzz layer all judge an exchang
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -30,6 +31,26 @@ def contract_for(vendor: str, operation: str, message: str) -> Contract | None:
     """The contract ``<vendor>/<operation>.<message>`` (request, query, headers...), if any."""
     name = f"{vendor}/{operation}.{message}"
     return contract(name) if name in _names(vendor) else None
+
+
+@cache
+def _spellings(checked: Contract) -> dict[str, str]:
+    """A query contract's parameters by their names in lower case, when the contract is marked
+    ``x-names-any-case``; else nothing (a name is read as written)."""
+    if not checked.schema.get("x-names-any-case"):
+        return {}
+    return {name.lower(): name for name in checked.schema.get("properties", {})}
+
+
+def bound_query(checked: Contract | None, sent: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """A call's query (its ``(name, value)`` pairs, in the order sent) as its query contract
+    reads it: a repeated name's last value wins, and under a contract marked
+    ``x-names-any-case`` (a vendor on ASP.NET, whose model binding matches a name whatever its
+    case: XTRA) a parameter's name in any spelling is that parameter. Other names stay as sent."""
+    spellings = _spellings(checked) if checked is not None else {}
+    if not spellings:
+        return dict(sent)
+    return {spellings.get(key.lower(), key): value for key, value in sent}
 
 
 def request_contract(vendor: str, operation: str, query: dict[str, str]) -> Contract | None:
@@ -97,12 +118,13 @@ def verdict(
     """How an exchange meets its contracts: ``{"request": [...], "response": [...]}``, each a
     list of ``contract: path: message`` (empty lists: it meets them)."""
     found: dict[str, list[str]] = {"request": [], "response": []}
+    parameters = contract_for(vendor, operation, "query")
+    query = bound_query(parameters, query.items())
     checked = request_contract(vendor, operation, query)
     if checked is not None:
         found["request"] += _violations(checked, _json(body))
-    checked = contract_for(vendor, operation, "query")
-    if checked is not None:
-        found["request"] += _violations(checked, query, "(query)")
+    if parameters is not None:
+        found["request"] += _violations(parameters, query, "(query)")
     checked = contract_for(vendor, operation, "headers")
     if checked is not None:
         found["request"] += _violations(checked, named_headers(checked, headers), "(headers)")

@@ -200,7 +200,7 @@ class Admin:
         if isinstance(document, dict):
             document = {k: v for k, v in document.items() if k != "session"}
         try:
-            vendor.load_state(document, call.scope, source=f"PUT /__admin/state/{vendor.name}")
+            vendor.put_state(document, call.scope)
         except StateError as exc:
             raise AdminError(400, str(exc)) from None
         return vendor.dump_state(call.scope)

@@ -297,6 +297,20 @@ def _sequence_value(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= LARGEST_ID
 
 
+def check_sequence_names(document: Any, known: tuple[str, ...], vendor: str) -> None:
+    """Refuse (``StateError``) a document that sets a sequence the vendor does not use: it
+    would be kept and shown back, and no call would ever read it. Only a document a user
+    gives is checked so: state an earlier version kept (a state file, Redis) loads as it did."""
+    tenants = document.get("tenants") if isinstance(document, dict) else None
+    for name, tenant in (tenants if isinstance(tenants, dict) else {}).items():
+        sequences = tenant.get(SEQUENCES) if isinstance(tenant, dict) else None
+        unknown = sorted(set(sequences) - set(known)) if isinstance(sequences, dict) else []
+        if unknown:
+            raise StateError(
+                f"tenant {name!r}: unknown sequences {unknown} ({vendor} keeps {', '.join(known)})"
+            )
+
+
 def highest_id(values: Iterable[Any]) -> int:
     """The highest of the whole-number IDs among ``values`` (keys as digits, or integers), 0
     when there is none: what a model's ``held_sequences`` reads off its records. Digits too

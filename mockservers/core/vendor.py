@@ -38,7 +38,7 @@ from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
 from mockservers.core.shadows import ShadowSummary
 from mockservers.core.shared import Store, StoreUnavailable
-from mockservers.core.state import TenantState, VendorState
+from mockservers.core.state import TenantState, VendorState, check_sequence_names
 from mockservers.core.tokens import TokenStore
 
 log = logging.getLogger("mockservers")
@@ -362,6 +362,9 @@ class Vendor:
     operations: ClassVar[tuple[str, ...]]
     """Derived from ``routes``."""
     collections: ClassVar[tuple[str, ...]]
+    sequences: ClassVar[tuple[str, ...]]
+    """The names of the per-tenant sequences the model takes IDs from: a state document a
+    user puts may set no other."""
     settings_class: ClassVar[type[Any]]
     model_class: ClassVar[Callable[..., VendorModel]]
     vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset()
@@ -421,13 +424,19 @@ class Vendor:
         return self.state.dump(scope)
 
     def load_state(self, document: Any, scope: str | None = None, *, source: str) -> None:
-        """Replace one scope's state (``PUT /__admin/state``, a state file at start); a document
+        """Replace one scope's state (a state file at start; ``put_state``'s document); a document
         the model refuses changes nothing. One it takes that holds a value the vendor keeps
         unique twice is logged, naming ``source`` (where the document came from)."""
         self.model.check_state(document)
         self.state.load(document, scope)
         self.model.rebuild_indexes()
         self._warn_clashes(source, self.model.clashes(self.state.scope_tenants(scope)))
+
+    def put_state(self, document: Any, scope: str | None = None) -> None:
+        """``load_state`` for a document a user gives (``PUT /__admin/state``): a sequence the
+        vendor does not use is refused too, where state an earlier version kept loads as is."""
+        check_sequence_names(document, self.sequences, self.name)
+        self.load_state(document, scope, source=f"PUT /__admin/state/{self.name}")
 
     def _reloaded(self) -> None:
         """The whole state was read back from the shared store: indexes rebuilt, clashes told

@@ -37,6 +37,8 @@ from mockservers.keepit.sections import (
 from mockservers.keepit.settings import KeepItSettings
 
 SUBJECTS = "subjects"  # keyed by the customer's progId, as a string
+SEQUENCE_NAMES = (SUBJECTS, *(section.reported for section in SECTIONS), MAKEUP_REPORTED)
+"""Where progIds come from: the customers', each section's, the makeups'."""
 
 
 def tenant_name(company: str, site: str) -> str:

@@ -15,7 +15,7 @@ from mockservers.core.vendor import Call, Query, Vendor, VendorRoute
 from mockservers.core.verify import code_list
 from mockservers.keepit import coverage, responses
 from mockservers.keepit.errors import bad_request, call_error
-from mockservers.keepit.models import SUBJECTS, KeepItModel, tenant_name
+from mockservers.keepit.models import SEQUENCE_NAMES, SUBJECTS, KeepItModel, tenant_name
 from mockservers.keepit.settings import DEMO_ACCOUNT, KeepItSettings
 
 INSERT_CLIENT = "insertClient_v3"
@@ -37,6 +37,7 @@ class KeepIt(Vendor):
         ),
     )
     collections: ClassVar[tuple[str, ...]] = (SUBJECTS,)
+    sequences: ClassVar[tuple[str, ...]] = SEQUENCE_NAMES
     # The customer's progId comes back in an update; each section's progIds and makeup's too.
     generated: ClassVar[tuple[Generated, ...]] = (
         Generated(

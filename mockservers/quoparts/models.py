@@ -20,6 +20,7 @@ from mockservers.quoparts.settings import QuoPartsSettings
 
 CUSTOMERS = "customers"  # keyed by COD_CLI_ERP, as the integrator sends it
 QUOTES = "quotes"  # keyed by COD_DOC
+SEQUENCE_NAMES = ("COD_CLI", "COD_DOC")  # the customers' codes, the quotes' numbers
 _ERP_CODE = itemgetter("COD_CLI_ERP")
 _CODE_FIELDS = ("COD_CLI", "COD_USR", "COD_PWD")
 _STORED_CODES = itemgetter(*_CODE_FIELDS)

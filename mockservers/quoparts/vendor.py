@@ -15,7 +15,7 @@ from mockservers.core.vendor import UNKNOWN, Call, Query, Vendor, VendorRoute
 from mockservers.core.verify import code_list
 from mockservers.quoparts import coverage, responses
 from mockservers.quoparts.errors import bad_request, envelope_error
-from mockservers.quoparts.models import CUSTOMERS, QUOTES, QuoPartsModel
+from mockservers.quoparts.models import CUSTOMERS, QUOTES, SEQUENCE_NAMES, QuoPartsModel
 from mockservers.quoparts.settings import DEMO_ACCOUNT, QuoPartsSettings
 
 # Checked in this order, as a PHP if/elseif chain would.
@@ -51,6 +51,7 @@ class QuoParts(Vendor):
         ),
     )
     collections: ClassVar[tuple[str, ...]] = (CUSTOMERS, QUOTES)
+    sequences: ClassVar[tuple[str, ...]] = SEQUENCE_NAMES
     generated: ClassVar[tuple[Generated, ...]] = (
         Generated("data.*.TOKEN", carried_by=("query.token",)),
         Generated("data.*.COD_CLI", carried_by=("body.data.testata.COD_CLI",)),

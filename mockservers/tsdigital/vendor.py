@@ -28,6 +28,7 @@ class TsDigital(Vendor):
         VendorRoute("/api/v3/items", {"createItem": responses.create_item}),
     )
     collections: ClassVar[tuple[str, ...]] = (ITEMS,)
+    sequences: ClassVar[tuple[str, ...]] = (ITEMS,)  # the items' numbers
     # The bearer token is not generated here: it comes from TS ID (see adopt_credentials).
     generated: ClassVar[tuple[Generated, ...]] = (Generated("id"), Generated("timestamp"))
     settings_class = TsDigitalSettings

@@ -49,6 +49,7 @@ SUB_RECORD_SEQUENCES = {
     "Users": "user",
 }
 """The sequence each sub-record's IDs come from (one per account)."""
+SEQUENCE_NAMES = ("identity", *SUB_RECORD_SEQUENCES.values(), "activity")
 # Contact-form columns that describe the CRM activity, not the identity.
 ACTIVITY_FIELDS = (
     "CRMMessage",
@@ -769,8 +770,9 @@ def _merge(
     """Apply a record's ``items`` to the identity's ``stored`` list (insert without ID, update
     with an ID the identity has), new IDs from ``sequence``; return the Item5/Item6 map.
 
-    Keys are the item's ExternalKey, or its index in the request; a value is None when the item
-    names an ID the identity does not have (not imported).
+    Keys are the item's ExternalKey, or its index in the request when it has none (``""``
+    names none, as for an identity); a value is None when the item names an ID the identity
+    does not have (not imported).
     """
     outcome: dict[str, int | None] = {}
     if not items:
@@ -778,7 +780,7 @@ def _merge(
     by_id = {s["ID"]: s for s in stored} if stored else {}
     for index, item in enumerate(items):
         key = item.get("ExternalKey")
-        label = key if isinstance(key, str) else str(index)
+        label = key if isinstance(key, str) and key else str(index)
         item_id = item.get("ID")
         if is_id(item_id):
             target = by_id.get(item_id)

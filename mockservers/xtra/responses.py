@@ -3,18 +3,20 @@ render the envelope (with the debug block on ``?debug=true``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.responses import Response
 
 from contracts import Contract, Violation, contract, load_schema
+from contracts.messages import bound_query
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
 from mockservers.core.explain import basic_first, diagnosis, field_path, phrase
-from mockservers.core.vendor import Call
+from mockservers.core.vendor import Call, Query
 from mockservers.xtra import coverage
 from mockservers.xtra.errors import (
     INVALID,
@@ -68,15 +70,28 @@ def refused(violations: list[Violation], root: str) -> XtraError:
     return invalid(describe(violations), f"{root}: {diagnosis(violations, root)}")
 
 
-def _true(call: Call, name: str) -> bool:
-    query = call.query
-    return bool(query) and query.get(name, "").lower() == "true"
+def _true(query: Query, name: str) -> bool:
+    return query.get(name, "").lower() == "true"
 
 
-def _check_query(checked: Contract, call: Call, names: tuple[str, ...]) -> None:
+def bound(call: Call, checked: Contract) -> Query:
+    """The call's query as its contract reads it (``bound_query``: XTRA's contracts take a
+    name whatever its case, ``?contactform=TRUE``, as ASP.NET's model binding does). Names
+    that differ only in case are one parameter, whose last value wins, as a repeated name's:
+    then the query is read again in the order it was sent."""
     query = call.query
-    present = tuple((k, query[k]) for k in names if k in query) if query else ()
-    violations = _query_violations(checked, present)
+    if not query:
+        return {}
+    sent: Iterable[tuple[str, str]] = query.items()
+    if len({key.lower() for key in query}) < len(query):
+        sent = parse_qsl(call.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    return bound_query(checked, sent)
+
+
+def _check_query(checked: Contract, query: Query) -> None:
+    """400 for a query that breaks its contract (names it does not list are not its own)."""
+    own = tuple((name, query[name]) for name in checked.schema["properties"] if name in query)
+    violations = _query_violations(checked, own)
     if violations:
         raise refused(list(violations), "query")
 
@@ -152,12 +167,16 @@ def _stamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def answer(model: XtraModel, call: Call, work: Callable[[], Any]) -> Response:
-    """Run ``work``; its result (or whole-call error) in the envelope, debug block on request."""
-    debug = _true(call, "debug")
+def answer(
+    model: XtraModel, call: Call, parameters: Contract, work: Callable[[Query], Any]
+) -> Response:
+    """Run ``work`` on the call's query (``parameters``' own, :func:`bound`); its result (or
+    whole-call error) in the envelope, debug block on request."""
+    query = bound(call, parameters)
+    debug = _true(query, "debug")
     started = model.clock.time() if debug else 0.0
     try:
-        result: Any = work()
+        result: Any = work(query)
         status, code, message = 200, None, None
     except XtraError as exc:
         result, status, code, message = None, exc.status, exc.code, exc.message
@@ -171,8 +190,8 @@ def answer(model: XtraModel, call: Call, work: Callable[[], Any]) -> Response:
 
 # -- login -------------------------------------------------------------------------------------
 def login(model: XtraModel, call: Call) -> Response:
-    def work() -> dict[str, Any]:
-        _check_query(_LOGIN_QUERY, call, ("debug",))
+    def work(query: Query) -> dict[str, Any]:
+        _check_query(_LOGIN_QUERY, query)
         body = _json(call)
         if not isinstance(body, dict):
             raise invalid("il corpo deve essere un oggetto JSON", "the body is not a JSON object")
@@ -181,15 +200,15 @@ def login(model: XtraModel, call: Call) -> Response:
             raise refused(violations, "body")
         return model.login(body["Username"], body["Password"], call.headers)
 
-    return answer(model, call, work)
+    return answer(model, call, _LOGIN_QUERY, work)
 
 
 # -- irs/update --------------------------------------------------------------------------------
 def update_identities(model: XtraModel, call: Call) -> Response:
-    def work() -> dict[str, Any]:
+    def work(query: Query) -> dict[str, Any]:
         caller = model.caller(call.headers)
-        _check_query(_UPDATE_QUERY, call, ("contactForm", "debug"))
-        contact_form = _true(call, "contactForm")
+        _check_query(_UPDATE_QUERY, query)
+        contact_form = _true(query, "contactForm")
         body = _parsed(call)
         if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
             raise invalid(
@@ -220,7 +239,7 @@ def update_identities(model: XtraModel, call: Call) -> Response:
             records.append(outcome.render())
         return paged(records)
 
-    return answer(model, call, work)
+    return answer(model, call, _UPDATE_QUERY, work)
 
 
 def paged(records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -22,7 +22,13 @@ from mockservers.xtra.errors import (
     XtraError,
     invalid,
 )
-from mockservers.xtra.models import ACTIVITIES, IDENTITIES, XtraModel, login_tenant
+from mockservers.xtra.models import (
+    ACTIVITIES,
+    IDENTITIES,
+    SEQUENCE_NAMES,
+    XtraModel,
+    login_tenant,
+)
 from mockservers.xtra.settings import DEMO_ACCOUNT, XtraSettings
 
 
@@ -34,6 +40,7 @@ class Xtra(Vendor):
         VendorRoute("/api/sync/v1/irs/update", {"updateIdentities": responses.update_identities}),
     )
     collections: ClassVar[tuple[str, ...]] = (IDENTITIES, ACTIVITIES)
+    sequences: ClassVar[tuple[str, ...]] = SEQUENCE_NAMES
     # Item1 is the identity's ID, Item5/Item6 map destinations/contacts to theirs; the login's
     # IRID and UserID are IDs too, sent back in an update of one's own identity and user.
     generated: ClassVar[tuple[Generated, ...]] = (

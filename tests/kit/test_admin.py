@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 
+from contracts import load_schema
 from mockservers import create_app
 from mockservers.core import journal
 from mockservers.testing import MockServer, SyncASGITransport
+from mockservers.vendors import VENDOR_CLASSES
 from tests.conftest import QP, qp_call, qp_login
 
 
@@ -106,6 +110,62 @@ def test_state_put_with_a_wrong_shape_is_400_and_changes_nothing(
     response = http.put("/__admin/state/quoparts", json=document)
     assert response.status_code == 400 and "error" in response.json()
     assert http.get("/__admin/state/quoparts").json() == before
+
+
+def _vendors_of(example: dict[str, Any]) -> list[str]:
+    """The vendors a state example is for: those that keep every collection it names (the
+    vendors' collections are their own); one naming none is for every vendor."""
+    named = {name for tenant in example["tenants"].values() for name in tenant} - {"sequences"}
+    return [v.name for v in VENDOR_CLASSES if named <= set(v.collections)]
+
+
+STATE_EXAMPLES = [
+    (vendor, example)
+    for example in load_schema("admin/defs/state")["examples"]
+    for vendor in _vendors_of(example)
+]
+
+
+@pytest.mark.parametrize(("vendor", "example"), STATE_EXAMPLES)
+def test_every_example_of_the_state_contract_is_taken_by_its_vendor(
+    http: httpx.Client, vendor: str, example: dict[str, Any]
+) -> None:
+    """The QuoParts example was refused (its customer had no COD_USR, COD_PWD) and set a
+    sequence, ``customer``, no call ever read."""
+    response = http.put(f"/__admin/state/{vendor}", json=example)
+    assert response.status_code == 200, response.json()
+    assert response.json() == example == http.get(f"/__admin/state/{vendor}").json()
+
+
+def test_the_state_examples_reach_a_vendor_s_records() -> None:
+    assert {vendor for vendor, example in STATE_EXAMPLES if example["tenants"]} == {"quoparts"}
+
+
+@pytest.mark.parametrize("vendor", [v.name for v in VENDOR_CLASSES])
+def test_a_sequence_the_vendor_does_not_use_is_400_naming_those_it_does(
+    http: httpx.Client, vendor: str
+) -> None:
+    """It was kept and echoed back, and no call read it: nothing is ignored silently."""
+    before = http.get(f"/__admin/state/{vendor}").json()
+    document = {"tenants": {"t1": {"sequences": {"customer": 15}}}}
+    response = http.put(f"/__admin/state/{vendor}", json=document)
+    assert response.status_code == 400
+    (known,) = [v.sequences for v in VENDOR_CLASSES if v.name == vendor]
+    assert response.json()["error"] == (
+        f"tenant 't1': unknown sequences ['customer'] ({vendor} keeps {', '.join(known)})"
+    )
+    assert http.get(f"/__admin/state/{vendor}").json() == before
+
+
+def test_the_admin_page_lists_each_vendor_s_sequences() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "admin-api.md").read_text("utf-8")
+    section = page.split("\n## Sequences\n", 1)[1].split("\n## ", 1)[0]
+    listed = {}
+    for line in section.splitlines():
+        cells = line.split(" | ")
+        if line.startswith("| `") and len(cells) == 2:
+            listed[cells[0].strip("| `")] = re.findall(r"`([^`]+)`", cells[1])
+    assert listed == {v.name: list(v.sequences) for v in VENDOR_CLASSES}
 
 
 def test_journal_newest_first_with_secrets_masked(http: httpx.Client) -> None:

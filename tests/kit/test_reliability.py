@@ -56,6 +56,28 @@ def test_state_file_keeps_reset_and_put(tmp_path: Path) -> None:
         assert http.get("/__admin/state/quoparts").json() == fixture
 
 
+def test_a_state_file_with_a_sequence_the_vendor_does_not_use_still_loads(
+    tmp_path: Path,
+) -> None:
+    """An earlier version took any sequence name in a PUT and kept it in its state file: the
+    file loads as it did and shows the name; only a document a user puts is checked."""
+    path = str(tmp_path / "state.db")
+    kept = {"tenants": {"demo": {"sequences": {"COD_CLI": 3, "customer": 15}}}}
+    earlier = create_app(state_file=path)
+    with _client(earlier):
+        kit = earlier.state.kit
+        kit.vendors["quoparts"].load_state(kept, source="an earlier version's PUT")  # unchecked
+        kit.flush()
+    with _client(create_app(state_file=path)) as http:  # a restart
+        document = http.get("/__admin/state/quoparts").json()
+        assert document["tenants"]["demo"]["sequences"] == {"COD_CLI": 3, "customer": 15}
+        refused = http.put("/__admin/state/quoparts", json=document)
+        assert refused.status_code == 400 and "unknown sequences ['customer']" in refused.text
+        row = ROW | {"COD_CLI_ERP": "E4"}
+        answer = qp_call(http, "importCli", qp_login(http), {"data": [row]}).json()
+        assert answer["data"][0]["COD_CLI"] == "000004"
+
+
 UNORDERED_FILE = """
 CREATE TABLE records (
     vendor TEXT NOT NULL, tenant TEXT NOT NULL, collection TEXT NOT NULL, key TEXT NOT NULL,

@@ -94,6 +94,24 @@ def test_no_method_or_unknown_method_is_100(http: httpx.Client) -> None:
         assert_contract("quoparts/error.response", response.json())
 
 
+def test_every_method_flag_is_answered_on_get_and_post_alike(http: httpx.Client) -> None:
+    """As a PHP script reading $_REQUEST: the document's verbs are not the only ones."""
+    login = http.post(QP, params={"login": "", "username": "demo", "password": "demo"})
+    token = login.json()["data"][0]["TOKEN"]
+    imported = http.request(
+        "GET", QP, params={"importCli": "", "token": token}, json={"data": [SEED_CUSTOMER]}
+    ).json()
+    assert (imported["errorCode"], imported["data"][0]["COD_CLI"]) == ("0", "000001")
+    assert list(http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]) == [
+        "CLI001"
+    ]
+    journal = http.get("/__admin/requests", params={"vendor": "quoparts"}).json()
+    assert [(e["method"], e["operation"]) for e in journal] == [
+        ("GET", "importCli"),
+        ("POST", "login"),
+    ]
+
+
 # -- tokens on the clock ---------------------------------------------------------------------
 def test_token_expires_after_3600_seconds_of_the_kits_clock(http: httpx.Client) -> None:
     token = qp_login(http)

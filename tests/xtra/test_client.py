@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -115,6 +116,58 @@ def test_client_raises_xtra_error_beyond_its_own_identity(app: object, logged: X
         ("updateIdentities", 403),
         ("updateIdentities", 200),
         ("updateIdentities", 403),
+    ]
+
+
+NEW_USER = {"Username": "new", "Email": "e@x.it", "Password": "p", "ConfirmPassword": "p"}
+
+
+@pytest.mark.parametrize(
+    ("beyond", "contact_form"),
+    [
+        ([{"ID": 1, "Users": [NEW_USER]}], False),  # a user inserted
+        ([{"ID": 1, "Users": [{"ID": 7, "Password": "p", "ConfirmPassword": "p"}]}], False),
+        ([{"ID": 1}, {"ID": 1, "Users": [NEW_USER]}], False),  # anywhere in the batch
+        ([{"ID": 1, **FORM}], True),  # a contact form needs the key pair
+    ],
+    ids=["user-insert", "another-user", "later-record", "contact-form"],
+)
+@pytest.mark.anyio
+async def test_a_call_beyond_the_token_s_users_is_sent_once(
+    app: object, beyond: list[dict[str, Any]], contact_form: bool
+) -> None:
+    """Its own identity, but a user (or a context) the token may not touch: the 403 was taken
+    for an expired token, and the call logged in again and was sent (and refused, and
+    journalled) twice."""
+    with XtraClient(BASE, **USER, transport=SyncASGITransport(app)) as xtra:
+        xtra.update_identities([{"ID": 1, "City": "Valenza"}])
+        with pytest.raises(XtraError) as caught:
+            xtra.update_identities(beyond, contact_form=contact_form)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with AsyncXtraClient(BASE, **USER, transport=transport) as twin:
+        await twin.update_identities([{"ID": 1, "City": "Asti"}])
+        with pytest.raises(XtraError):
+            await twin.update_identities(beyond, contact_form=contact_form)
+    assert (caught.value.status, caught.value.code) == (403, "ER.AUTH")
+    with _admin(app) as admin:
+        journal = admin.get("/__admin/requests", params={"vendor": "xtra"}).json()
+    once = [("login", 200), ("updateIdentities", 200), ("updateIdentities", 403)]
+    assert [(e["operation"], e["status"]) for e in reversed(journal)] == once * 2
+
+
+def test_its_own_user_is_retried_once_the_token_expired(app: object, logged: XtraClient) -> None:
+    """What the token may do is still sent again after a new login."""
+    logged.update_identities([{"ID": 1, "City": "Valenza"}])
+    own = {"ID": 1, "Users": [{"ID": 1, "Password": "demo2", "ConfirmPassword": "demo2"}]}
+    with _admin(app) as admin:
+        admin.post("/__admin/clock", json={"advance_seconds": 3600})
+        (outcome,) = logged.update_identities([own])
+        journal = admin.get("/__admin/requests", params={"vendor": "xtra"}).json()
+    assert outcome.ok
+    assert [(e["operation"], e["status"]) for e in reversed(journal)][2:] == [
+        ("updateIdentities", 403),
+        ("login", 200),
+        ("updateIdentities", 200),
     ]
 
 

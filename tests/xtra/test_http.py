@@ -46,12 +46,13 @@ SEED_CONTACT_FORM = {
     "CRMPrivacyMarketing": True,
     "BOPCode": "M116680-0002",
 }
+FILE = {"Extension": ".pdf", "FileName": "ID.pdf", "FileBase64": "base64file"}
 SEED_DOCUMENT = {
     "Number": "1",
     "ExpirationDate": "2035-01-01",
     "ReleaseDate": "2024-05-12",
     "FIDDocumentTypology": 1,
-    "Files": [{"Extension": ".pdf", "FileName": "ID.pdf", "FileBase64": "base64file"}],
+    "Files": [FILE],
 }
 SEED_DOC_INSERT = [{"ID": 59990, "IdentityDocuments": [SEED_DOCUMENT]}]
 SEED_DOC_UPDATE = [{"ID": 59990, "IdentityDocuments": [{"ID": 1, **SEED_DOCUMENT}]}]
@@ -405,6 +406,26 @@ def test_login_refusals(http: httpx.Client, body: object, status: int) -> None:
     assert data["errorCode"] == ("ER.AUTH" if status == 403 else "ER.IR.INVAL")
 
 
+def test_login_reads_its_body_before_the_keys_and_update_the_keys_first(
+    http: httpx.Client,
+) -> None:
+    """The order the assumptions page records: login's key pair is optional, irs/update's
+    credentials are not."""
+    wrong = KEYS | {"SyncSecretKey": "wrong"}
+    login = http.post(LOGIN, json={"Username": "demo"}, headers=wrong).json()
+    assert (login["statusCode"], login["errorCode"]) == (400, "ER.IR.INVAL")
+    good_body = http.post(LOGIN, json={"Username": "demo", "Password": "demo"}, headers=wrong)
+    assert (good_body.status_code, good_body.json()["errorCode"]) == (403, "ER.AUTH")
+    for params in ({}, {"debug": "yes"}):
+        refused = http.post(UPDATE, content=b"{", headers=wrong, params=params).json()
+        assert (refused["statusCode"], refused["errorCode"]) == (403, "ER.AUTH")
+    assert (
+        update(http, {"not": "an array"}, debug="yes")
+        .json()["message"]
+        .endswith("campo debug non nel formato atteso (true o false)")
+    )  # with good keys: the query, then the body
+
+
 def test_login_with_keys_looks_only_in_that_account(acme: httpx.Client) -> None:
     body = {"Username": "mario", "Password": "pw"}
     assert acme.post(LOGIN, json=body, headers=ACME_KEYS).json()["result"]["IRID"] == 59990
@@ -515,6 +536,39 @@ def test_bad_query_values_are_400(http: httpx.Client) -> None:
     assert list(state(http)["identities"]) == ["1"]
 
 
+def test_query_names_match_whatever_their_case(http: httpx.Client) -> None:
+    """ASP.NET binds ?contactform=true or ?Debug=true as the flags: they were plain calls."""
+    form = one(http, SEED_CONTACT_FORM, contactform="true")
+    assert form["Item2"] == "develop@art-soft.it_ArtsofT_Test"  # the contact form's built key
+    assert "debug" in update(http, [], Debug="TRUE").json()
+    logged = http.post(LOGIN, json={"Username": "demo", "Password": "demo"}, params={"DEBUG": ""})
+    assert logged.status_code == 400  # checked under the contract's name: "" is no boolean
+    assert "campo debug non nel formato atteso" in logged.json()["message"]
+    refused = update(http, [NEW], CONTACTFORM="yes").json()
+    assert refused["message"].endswith("campo contactForm non nel formato atteso (true o false)")
+
+
+def test_the_verdict_reads_the_query_as_the_fake_does(http: httpx.Client) -> None:
+    """A contact form sent as ?contactform=true was judged by the plain context's contract
+    (FIDGroup, TypologyIds missing), and a bad value under another spelling passed."""
+    update(http, [SEED_CONTACT_FORM], contactform="true")
+    update(http, [], Debug="yes")
+    bad, form = http.get("/__admin/requests", params={"vendor": "xtra"}).json()
+    assert http.get(f"/__admin/requests/{form['id']}").json()["verdict"]["request"] == []
+    (problem,) = http.get(f"/__admin/requests/{bad['id']}").json()["verdict"]["request"]
+    assert problem.startswith("xtra/updateIdentities.query: debug: 'yes' does not match")
+
+
+def test_a_name_sent_in_two_spellings_is_one_parameter_its_last_value_wins(
+    http: httpx.Client,
+) -> None:
+    def debugged(query: str) -> bool:
+        return "debug" in http.post(f"{UPDATE}?{query}", json=[], headers=KEYS).json()
+
+    assert debugged("debug=true&Debug=false&debug=true")
+    assert not debugged("Debug=true&debug=false")
+
+
 def test_any_content_type_is_read_as_json(http: httpx.Client) -> None:
     import orjson
 
@@ -619,6 +673,14 @@ def test_records_succeed_and_fail_independently(http: httpx.Client) -> None:
         (
             {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"Files": [{"FileName": "a"}]}]},
             "FileBase64",
+        ),
+        # the seed's File table marks all three Required: "" is none, as for FileName
+        *(
+            (
+                {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"Files": [FILE | {name: ""}]}]},
+                f"campo IdentityDocuments[0].Files[0].{name} obbligatorio",
+            )
+            for name in ("Extension", "FileName", "FileBase64")
         ),
         ({"ID": 1, "Users": [{"Username": "u", "Password": "p", "ConfirmPassword": "p"}]}, "Email"),
         (
@@ -829,6 +891,21 @@ def test_an_empty_external_key_names_no_identity(http: httpx.Client) -> None:
     assert first["Item3"] is True and second["Item3"] is True
     assert first["Item1"] != second["Item1"]
     assert state(http)["identities"][str(second["Item1"])]["ExternalKey"] == ""
+
+
+def test_a_sub_record_with_an_empty_external_key_is_keyed_by_its_index(
+    http: httpx.Client,
+) -> None:
+    """Two destinations with "" answered {"": 2}: the first one's ID was lost."""
+    destination = {"FIDGroup": 2, "TypologyIds": [9], "Denomination": "Magazzino", "Alias": "M"}
+    record = NEW | {
+        "Destinations": [destination | {"ExternalKey": ""}] * 2,
+        "Contacts": [{"ExternalKey": "", "Value": "a"}, {"ExternalKey": None, "Value": "b"}],
+    }
+    outcome = one(http, record)
+    assert (outcome["Item5"], outcome["Item6"]) == ({"0": 1, "1": 2}, {"0": 1, "1": 2})
+    identity = state(http)["identities"][str(outcome["Item1"])]
+    assert [d["ExternalKey"] for d in identity["Destinations"]] == ["", ""]  # kept as sent
 
 
 def test_contact_form_email_contact_never_takes_a_contacts_label(http: httpx.Client) -> None:

@@ -5,15 +5,15 @@ Every XTRA answer is the envelope ``{statusCode, errorCode, message, result[, de
 the request really sent (``response.request``) the check works out which answers the vendor may
 give:
 
-- whole-call errors: a query that breaks its contract, a body that is not JSON (login: not
-  ``login.request``; irs/update: not an array of objects) are 400 ``ER.IR.INVAL``; no
-  credentials, half a key pair, the plug-in's public key with another secret, an AccessToken
-  the plug-in did not obtain, and an AccessToken used beyond its own identity and user (another
-  ``ID``, an insert, another user, a contact form) are 403. Credentials the plug-in was not
-  given may be good (``fuzz.credentials``): another key pair, and any login but the plug-in's
-  own sent without keys (users are looked up in every account, and the run creates users), may
-  get 200 or 403. When a request breaks several rules any of their statuses will do (the
-  contracts set no order);
+- whole-call errors: a query that breaks its contract (its names in any case, as ASP.NET binds
+  them), a body that is not JSON (login: not ``login.request``; irs/update: not an array of
+  objects) are 400 ``ER.IR.INVAL``; no credentials, half a key pair, the plug-in's public key
+  with another secret, an AccessToken the plug-in did not obtain, and an AccessToken used
+  beyond its own identity and user (another ``ID``, an insert, another user, a contact form)
+  are 403. Credentials the plug-in was not given may be good (``fuzz.credentials``): another
+  key pair, and any login but the plug-in's own sent without keys (users are looked up in
+  every account, and the run creates users), may get 200 or 403. When a request breaks
+  several rules any of their statuses will do (the contracts set no order);
 - otherwise HTTP 200, and for irs/update one ``Item1..Item6`` per record in request order: a
   record that breaks its context's schema (``defs/identity`` or, with ``contactForm=true``,
   ``defs/contactFormIdentity``) or whose ``Password`` differs from ``ConfirmPassword`` is
@@ -39,6 +39,7 @@ from schemathesis import Case, Response
 from schemathesis.checks import CheckContext
 
 from contracts import contract
+from contracts.messages import bound_query
 from fuzz import target as targets
 from fuzz.checks import json_or_fail
 from fuzz.credentials import Known, judge
@@ -67,10 +68,11 @@ def xtra_error_codes(ctx: CheckContext, response: Response, case: Case) -> bool 
             f"statusCode {body['statusCode']!r} differs from the HTTP status {response.status_code}"
         )
     request = response.request
-    query = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
     content = request.body or b""
     raw = content if isinstance(content, bytes) else content.encode()
     operation = operation_id(case.operation)
+    sent = parse_qsl(urlsplit(request.url).query, keep_blank_values=True)
+    query = bound_query(_QUERY[operation], sent)  # its names in any case, as ASP.NET binds them
     plugin = _plugin()
     if operation == "login":
         allowed = _login(query, raw, request.headers, plugin)
@@ -299,10 +301,11 @@ def _key(record: dict[str, Any], contact_form: bool) -> str | None:
 
 
 def _sub_ids(items: list[dict[str, Any]], answered: dict[str, Any], extra: list[str]) -> str | None:
-    """Keys: each item's ExternalKey or index; an item sent without ID got a new ID."""
+    """Keys: each item's ExternalKey or, without one (``""`` is none), its index; an item sent
+    without ID got a new ID."""
+    keys = [item.get("ExternalKey") for item in items]
     labels = [
-        item["ExternalKey"] if isinstance(item.get("ExternalKey"), str) else str(index)
-        for index, item in enumerate(items)
+        key if isinstance(key, str) and key else str(index) for index, key in enumerate(keys)
     ] + extra
     if set(answered) != set(labels):
         return f"keys {sorted(answered)}, expected {sorted(set(labels))}"

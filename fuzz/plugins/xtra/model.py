@@ -205,7 +205,8 @@ class XtraModel:
         stored = identity[name]
         answer: dict[str, int | None] = {}
         for index, item in enumerate(fields.get(name) or []):
-            label = item["ExternalKey"] if isinstance(item.get("ExternalKey"), str) else str(index)
+            key = item.get("ExternalKey")
+            label = key if isinstance(key, str) and key else str(index)
             if item.get("ID") is not None:
                 target = next((s for s in stored if s["ID"] == item["ID"]), None)
                 if target is not None:
