@@ -187,22 +187,74 @@ def secret_values(node: Any, secret: bool = False) -> list[Any]:
     return found
 
 
-_SECRET_NAMES = "|".join(re.escape(k) for k in SECRET_KEYS)
-_SECRET_TEXT = re.compile(
-    # A string to its closing quote, or to the end of a text cut inside it; any other value
-    # (a number) to its end; null, the absence of a secret, stays.
-    r'("(?:' + _SECRET_NAMES + r')"\s*:\s*)(?:"(?:[^"\\]|\\.)*"?|(?!null\b)[^\s,}\]]+)',
-    re.IGNORECASE,
-)
-_SECRET_FIELD = re.compile(r"((?:^|[&?;])(?:" + _SECRET_NAMES + r")=)[^&;\s]*", re.IGNORECASE)
-"""A secret in a form-encoded body (``Username=demo&Password=...``)."""
+_SECRET_NAMES = "(?:" + "|".join(re.escape(k) for k in SECRET_KEYS) + ")"
+_QUOTED = r"""(?:"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?)"""
+"""A string in double or single quotes, to its closing quote or to the end of a text cut
+inside it."""
+_SECRET_SHAPES = {
+    # "secret": value (JSON) or 'secret': value (a Python dict): a string, or any other value
+    # (a number) to its end; null and None, the absence of a secret, stay.
+    "pair": (
+        rf"""(?P<q>["']){_SECRET_NAMES}(?P=q)\s*:\s*""",
+        rf"{_QUOTED}|(?!(?:null|None)\b)[^\s,}}\]]+",
+    ),
+    # secret=value in a form (Username=demo&Password=...).
+    "field": (rf"(?:^|[&?;]){_SECRET_NAMES}=", r"[^&;\s]*"),
+    # A multipart part named like a secret (after at most 8 lines of its headers): its
+    # content, up to the next boundary.
+    "part": (
+        rf'content-disposition:[^\r\n]{{0,200}}?\bname=(?P<p>"?){_SECRET_NAMES}(?P=p)(?=[;\s])'
+        r"[^\r\n]*\r?\n(?:[^\r\n]+\r?\n){0,8}?\r?\n",
+        r"(?:(?!\r?\n--).)*",
+    ),
+    # An element named like a secret (<Password>, <ns:Token a="b">): its text, CDATA
+    # included, up to the next tag (in a text cut short, to its end). Prose such as "Bearer
+    # <token>" with no tag after it stays.
+    "element": (
+        rf"<(?:[\w.-]+:)?{_SECRET_NAMES}(?:\s[^<>]*)?(?<!/)>",
+        r"(?:<!\[CDATA\[|[^<])*(?=<{cut})",
+    ),
+    # An attribute named like a secret (<login password="...">).
+    "attribute": (rf"\s{_SECRET_NAMES}\s*=\s*", _QUOTED),
+}
+"""Where text that is not JSON holds a secret: each shape's part kept, and its value's
+pattern (every pattern stops where the next could start, so a hostile body is read once)."""
 
 
-def mask_text(text: str) -> str:
-    """Text that is not JSON (a form, a broken or cut body) with every secret it still holds
-    blotted out: a ``"secret": value`` pair, even cut short, and a ``secret=value`` field."""
-    text = _SECRET_TEXT.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
-    return _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{MASK}", text)
+def _secret_text(cut: str) -> re.Pattern[str]:
+    shapes = (
+        f"(?P<{name}>{head})(?:{value.replace('{cut}', cut)})"
+        for name, (head, value) in _SECRET_SHAPES.items()
+    )
+    return re.compile("|".join(shapes), re.IGNORECASE | re.DOTALL)
+
+
+_SECRET_TEXT = _secret_text("")
+_SECRET_TEXT_CUT = _secret_text(r"|\Z")
+
+
+def _blotted(match: re.Match[str]) -> str:
+    """A secret's match with its value replaced by ``***``, in quotes if it was quoted (or
+    stood where a quoted value goes)."""
+    shape = next(name for name in _SECRET_SHAPES if match.group(name) is not None)
+    kept = match.group(shape)
+    if shape not in ("pair", "attribute"):
+        return kept + MASK
+    first = match.group(0)[len(kept) : len(kept) + 1]
+    quote = first if first in ("'", '"') else '"'
+    return f"{kept}{quote}{MASK}{quote}"
+
+
+def mask_text(text: str, *, cut: bool = False) -> str:
+    """Text that is not JSON (a form, a multipart body, XML, a Python dict, a broken body)
+    with every secret it still holds blotted out: a ``"secret": value`` or ``'secret': value``
+    pair, even cut short, a ``secret=value`` field, a multipart part ``name="secret"``, an
+    element ``<secret>`` and an attribute ``secret="..."``. ``cut``: the text is the start of
+    a longer one, and an element left open at its end holds a secret to its end."""
+    lowered = text.lower()
+    if not any(name in lowered for name in SECRET_KEYS):  # most bodies: 20 times faster
+        return text
+    return (_SECRET_TEXT_CUT if cut else _SECRET_TEXT).sub(_blotted, text)
 
 
 def mask_body(body: bytes) -> Any:
@@ -214,7 +266,8 @@ def mask_body(body: bytes) -> Any:
 
 
 def _masked_preview(body: bytes) -> str:
-    return mask_text(body[:_BODY_PREVIEW].decode("utf-8", "replace"))
+    preview = body[:_BODY_PREVIEW].decode("utf-8", "replace")
+    return mask_text(preview, cut=len(body) > _BODY_PREVIEW)
 
 
 def _cut(body: bytes, size: int) -> bytes:
