@@ -26,10 +26,11 @@ from contracts import load_schema
 from contracts.messages import verdict
 from mockservers.core import har, sessions
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
+from mockservers.core.curl import curl
 from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultSpecError
-from mockservers.core.http import JSONResponse, foreign_page, is_loopback, too_deep
-from mockservers.core.journal import Entry, curl, render, rendered, shown_array
+from mockservers.core.http import JSONResponse, foreign_page, header_text, is_loopback, too_deep
+from mockservers.core.journal import Entry, render, rendered, shown_array
 from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.shared import StoreUnavailable
 from mockservers.core.state import StateError
@@ -39,7 +40,6 @@ from mockservers.core.vendor import (
     UNPLANNED,
     Kit,
     Vendor,
-    header_text,
     log,
     read_body,
 )
@@ -242,7 +242,7 @@ class Admin:
         # (a 413: only a preview of its body is kept, which no contract could be read from).
         if rendered["verdict"] is None and entry.source == "fake":
             rendered["verdict"] = _judged(entry)
-        rendered["curl"] = curl(rendered, call.base_url)
+        rendered["curl"] = curl(entry, call.base_url)
         return rendered
 
     def clear_requests(self, call: AdminCall) -> Any:
