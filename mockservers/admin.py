@@ -216,6 +216,9 @@ class Admin:
             if not (limit.isascii() and limit.isdigit()):
                 raise AdminError(400, "limit must be a whole number")
             limit = limit.lstrip("0") or "0"  # leading zeros count for nothing
+        bodies = call.query.get("bodies", "true")
+        if bodies not in ("true", "false"):
+            raise AdminError(400, "bodies must be true or false")
         vendor = call.query.get("vendor") or None
         operation = call.query.get("operation") or None
         if vendor is not None:
@@ -229,7 +232,8 @@ class Admin:
             limit=int(limit) if limit is not None and len(limit) <= 18 else None,
             scope=self._scope(call),
         )
-        return Response(shown_array(found), media_type="application/json")
+        codes = self._codes if bodies == "false" else None
+        return Response(shown_array(found, codes), media_type="application/json")
 
     def get_request(self, call: AdminCall) -> Any:
         """One journal entry, with the contracts' verdict on it and a curl line to repeat it."""

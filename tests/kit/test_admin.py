@@ -9,6 +9,7 @@ import httpx
 import orjson
 import pytest
 
+from contracts import contract
 from mockservers import create_app
 from mockservers.core import journal
 from mockservers.testing import MockServer, SyncASGITransport
@@ -185,6 +186,28 @@ def test_journal_filters_limit_and_clear(http: httpx.Client) -> None:
     assert len(http.get("/__admin/requests", params={"limit": "1" * 5000}).json()) == 4
     http.delete("/__admin/requests")
     assert http.get("/__admin/requests").json() == []
+
+
+def test_journal_list_without_bodies_gives_the_answers_codes_instead(
+    http: httpx.Client,
+) -> None:
+    """A page that polls the list needs no bodies: 1.5 M characters of a request made every
+    read of the list that much longer, every second."""
+    http.get(QP, params={"login": "", "username": "demo", "password": "Wr0ng-pw"})  # 101
+    keys = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+    http.post("/xtra/api/sync/v1/irs/update", headers=keys, json=[{"Name": "x" * 1_500_000}])
+    full = http.get("/__admin/requests")
+    brief = http.get("/__admin/requests", params={"bodies": "false"})
+    assert len(full.content) > 1_500_000 and len(brief.content) < 5_000
+    assert contract("admin/listRequests.response").check(brief.json()) == []
+    assert [e["codes"] for e in brief.json()] == [["ER.IR.INVAL"], ["101"]]
+    for shown, listed in zip(full.json(), brief.json(), strict=True):
+        assert "request" not in listed and "response" not in listed
+        assert {k: v for k, v in shown.items() if k not in ("request", "response")} == {
+            k: v for k, v in listed.items() if k != "codes"
+        }
+    assert http.get("/__admin/requests", params={"bodies": "false"}).content == brief.content
+    assert http.get("/__admin/requests", params={"bodies": "no"}).status_code == 400
 
 
 def test_journal_is_bounded_by_count_and_bytes() -> None:
