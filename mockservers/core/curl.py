@@ -5,7 +5,7 @@ percent-escapes, the query string and every header line as received, the body's 
 the secrets are masked (``***``), for the reader to put back. Every word is quoted for a POSIX
 shell, but text holding control characters or bytes that are not UTF-8, which goes as bash's
 ``$'...'`` (bash, zsh) so that it survives a copy and paste. A body holding a NUL byte cannot
-be a shell word: its line stops there.
+be a shell word: the shell ends it there.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import shlex
 
 from mockservers.core.journal import Entry, masked_bytes, secret_header, sent_target
 
-NOT_REPEATED = frozenset(
+_NOT_REPEATED = frozenset(
     {b"host", b"content-length", b"connection", b"accept-encoding", b"user-agent"}
 )
 """Headers curl writes itself (the host from the URL, the length from the body) or that would
@@ -38,7 +38,7 @@ def curl(entry: Entry, base_url: str) -> str:
     method = ["--head"] if head else ["-X", shell_word(entry.method.encode())]
     parts = ["curl", "-sS", *method, shell_word(url)]
     for name, value in entry.headers:
-        if name.lower() in NOT_REPEATED:
+        if name.lower() in _NOT_REPEATED:
             continue
         value = b"***" if secret_header(name.decode("latin-1")) else value
         # "Name:" would tell curl to leave the header out; "Name;" sends it empty.
