@@ -10,7 +10,6 @@ invokes.
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -19,6 +18,7 @@ import httpx
 from schemathesis import Case
 
 from fuzz.view import REAL
+from mockservers.core.curl import shell_word
 
 # Schemathesis stamps these on every case; a real sandbox has no use for them.
 _DROPPED_HEADERS = {
@@ -58,28 +58,22 @@ class RealRequest:
         )
 
     def as_curl(self) -> str:
-        """A shell command that sends exactly this request."""
+        """A shell command that sends exactly this request (``--data-raw``: a body starting
+        with ``@`` is sent as it is, not read from a file)."""
         request = self.to_httpx()
-        parts = ["curl", "-sS", "-X", request.method, shlex.quote(str(request.url))]
+        parts = [
+            "curl",
+            "-sS",
+            "-X",
+            shell_word(request.method.encode()),
+            shell_word(str(request.url).encode()),
+        ]
         for name, value in self.headers.items():
-            if isinstance(value, bytes):
-                parts += ["-H", _shell_bytes(f"{name}: ".encode() + value)]
-            else:
-                parts += ["-H", shlex.quote(f"{name}: {value}")]
+            raw = value if isinstance(value, bytes) else value.encode()
+            parts += ["-H", shell_word(f"{name}: ".encode() + raw)]
         if self.content is not None:
-            parts += ["--data-binary", _shell_bytes(self.content)]
+            parts += ["--data-raw", shell_word(self.content)]
         return " ".join(parts)
-
-
-def _shell_bytes(content: bytes) -> str:
-    """``content`` quoted for a POSIX shell; bytes that are not UTF-8 as bash ``$'\\xHH'``."""
-    try:
-        return shlex.quote(content.decode("utf-8"))
-    except UnicodeDecodeError:
-        escaped = "".join(
-            chr(b) if 0x20 <= b < 0x7F and chr(b) not in "\\'" else f"\\x{b:02x}" for b in content
-        )
-        return f"$'{escaped}'"
 
 
 def real_spec(operation_raw: dict[str, Any]) -> dict[str, Any] | None:

@@ -20,8 +20,7 @@ from urllib.parse import quote
 from fuzz.baseline import Comparison
 from fuzz.dispatch import RealRequest
 from fuzz.runner import Finding, OperationReport
-from mockservers.core.har import mask_text
-from mockservers.core.journal import MASK, mask_pairs, secret_header
+from mockservers.core.journal import MASK, mask_pairs, masked_bytes, secret_header
 
 _CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;padding:0 1em;color:#222}
@@ -58,8 +57,7 @@ def masked_curl(request: RealRequest) -> str:
     """``request`` as ``curl`` with every secret header, query value and JSON field as ``***``."""
     body = request.content
     if body:  # bytes that masking leaves alone stay as sent (not UTF-8: no replacement marks)
-        text = mask_text(body)
-        body = body if text == body.decode("utf-8", "replace") else text.encode()
+        body = masked_bytes(body)
     masked = RealRequest(
         request.method,
         request.url,

@@ -26,10 +26,11 @@ from contracts import load_schema
 from contracts.messages import verdict
 from mockservers.core import har, sessions
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
+from mockservers.core.curl import curl
 from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultSpecError
-from mockservers.core.http import JSONResponse, foreign_page, is_loopback, too_deep
-from mockservers.core.journal import Entry, curl, render, rendered, shown_array
+from mockservers.core.http import JSONResponse, foreign_page, header_text, is_loopback, too_deep
+from mockservers.core.journal import Entry, render, rendered, shown_array
 from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.shared import StoreUnavailable
 from mockservers.core.state import StateError
@@ -39,7 +40,6 @@ from mockservers.core.vendor import (
     UNPLANNED,
     Kit,
     Vendor,
-    header_text,
     log,
     read_body,
 )
@@ -216,6 +216,9 @@ class Admin:
             if not (limit.isascii() and limit.isdigit()):
                 raise AdminError(400, "limit must be a whole number")
             limit = limit.lstrip("0") or "0"  # leading zeros count for nothing
+        bodies = call.query.get("bodies", "true")
+        if bodies not in ("true", "false"):
+            raise AdminError(400, "bodies must be true or false")
         vendor = call.query.get("vendor") or None
         operation = call.query.get("operation") or None
         if vendor is not None:
@@ -229,7 +232,8 @@ class Admin:
             limit=int(limit) if limit is not None and len(limit) <= 18 else None,
             scope=self._scope(call),
         )
-        return Response(shown_array(found), media_type="application/json")
+        codes = self._codes if bodies == "false" else None
+        return Response(shown_array(found, codes), media_type="application/json")
 
     def get_request(self, call: AdminCall) -> Any:
         """One journal entry, with the contracts' verdict on it and a curl line to repeat it."""
@@ -242,7 +246,7 @@ class Admin:
         # (a 413: only a preview of its body is kept, which no contract could be read from).
         if rendered["verdict"] is None and entry.source == "fake":
             rendered["verdict"] = _judged(entry)
-        rendered["curl"] = curl(rendered, call.base_url)
+        rendered["curl"] = curl(entry, call.base_url)
         return rendered
 
     def clear_requests(self, call: AdminCall) -> Any:

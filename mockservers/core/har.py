@@ -26,7 +26,7 @@ from http import HTTPStatus
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import orjson
 
@@ -36,6 +36,7 @@ from mockservers.core.journal import (
     MASK,
     is_secret,
     mask_pairs,
+    mask_query,
     mask_value,
     secret_header,
     secret_values,
@@ -54,11 +55,7 @@ def mask_url(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
-    segments = []
-    for segment in parts.query.split("&"):
-        name, sep, _ = segment.partition("=")
-        segments.append(f"{name}={MASK}" if sep and is_secret(unquote_plus(name)) else segment)
-    return urlunsplit(parts._replace(query="&".join(segments)))
+    return urlunsplit(parts._replace(query=mask_query(parts.query)))
 
 
 def mask_text(body: bytes | None) -> str:

@@ -147,6 +147,22 @@ fake may be configured to accept (``[kit] max_json_depth`` is at most 200), so t
 accepted call can be verified; the answers around it stay within orjson's 255 levels."""
 
 
+def header_text(value: bytes) -> str:
+    """A header value as a vendor's server reads it: without the whitespace around it (which
+    HTTP says is not part of it: ``password: demo\t`` is ``demo``), as UTF-8, as clients send
+    text beyond ASCII (a configured password ``päss`` matches), else byte for byte (Latin-1)."""
+    return text_of(value.strip(b" \t"))
+
+
+def text_of(value: bytes) -> str:
+    """Bytes from the wire as text: UTF-8, as clients send text beyond ASCII, else byte for
+    byte (Latin-1)."""
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
 def read_json(body: bytes) -> Any:
     """A body parsed for the kit's own reading (display, masking, comparison, replay): as
     ``orjson.loads``, and JSON nested deeper than ``SHOWN_DEPTH`` refused the same way

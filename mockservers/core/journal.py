@@ -10,18 +10,17 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import shlex
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, unquote_plus
 
 import orjson
 
-from mockservers.core.http import NOT_JSON, json_of
+from mockservers.core.http import NOT_JSON, header_text, json_of, text_of
 from mockservers.core.sessions import EVERY
 from mockservers.core.shared import Recorder
 
@@ -77,6 +76,9 @@ class Entry:
     tenant: str | None = None
     behaviours: list[str] = field(default_factory=list)
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    raw_path: bytes | None = None
+    """The path as sent, its percent-escapes kept (the ASGI ``raw_path``; ``path`` is decoded):
+    what a curl line repeats. None when the server gave none."""
     source: str = "fake"
     """Who answered: ``fake`` (the kit), ``upstream`` (the real vendor behind
     ``mockservers proxy``), ``proxy`` (the proxy, for an upstream that did not answer)."""
@@ -92,6 +94,8 @@ class Entry:
     shown: bytes | None = field(default=None, init=False, compare=False, repr=False)
     """The entry as the admin API shows it, as JSON (:func:`shown`): made on its first read and
     kept with it, since the dashboard and ``verify`` read the same entries again and again."""
+    brief: bytes | None = field(default=None, init=False, compare=False, repr=False)
+    """The entry without its bodies, as JSON (:func:`shown_array` with ``codes``), kept too."""
 
     @property
     def size(self) -> int:
@@ -119,6 +123,7 @@ class Entry:
             "response_headers": [
                 [k.decode("latin-1"), v.decode("latin-1")] for k, v in self.response_headers
             ],
+            "raw_path": None if self.raw_path is None else self.raw_path.decode("latin-1"),
             "source": self.source,
             "verdict": self.verdict,
             "shadow": self.shadow,
@@ -133,6 +138,8 @@ class Entry:
             values[name] = values[name].encode("latin-1")
         for name in ("headers", "response_headers"):
             values[name] = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in values[name]]
+        if values.get("raw_path") is not None:  # absent from an earlier version's entries
+            values["raw_path"] = values["raw_path"].encode("latin-1")
         return cls(**values)
 
 
@@ -154,6 +161,16 @@ def mask_pairs(
     """``pairs`` (a query's, headers) with the value of every secret name replaced by ``***``;
     repeated names are all kept (the journal shows them as one object, a HAR lists them)."""
     return [(name, MASK if secret(name) else value) for name, value in pairs]
+
+
+def mask_query(query: str) -> str:
+    """A query string with the value of every secret parameter replaced by ``***``; the rest
+    kept byte for byte (order, repeats, escapes)."""
+    segments = []
+    for segment in query.split("&"):
+        name, sep, _ = segment.partition("=")
+        segments.append(f"{name}={MASK}" if sep and is_secret(unquote_plus(name)) else segment)
+    return "&".join(segments)
 
 
 def mask_value(value: Any) -> Any:
@@ -187,44 +204,104 @@ def secret_values(node: Any, secret: bool = False) -> list[Any]:
     return found
 
 
-_SECRET_NAMES = "|".join(re.escape(k) for k in SECRET_KEYS)
-_SECRET_TEXT = re.compile(
-    # A string to its closing quote, or to the end of a text cut inside it; any other value
-    # (a number) to its end; null, the absence of a secret, stays.
-    r'("(?:' + _SECRET_NAMES + r')"\s*:\s*)(?:"(?:[^"\\]|\\.)*"?|(?!null\b)[^\s,}\]]+)',
-    re.IGNORECASE,
-)
-_SECRET_FIELD = re.compile(r"((?:^|[&?;])(?:" + _SECRET_NAMES + r")=)[^&;\s]*", re.IGNORECASE)
-"""A secret in a form-encoded body (``Username=demo&Password=...``)."""
+_SECRET_NAMES = "(?:" + "|".join(re.escape(k) for k in SECRET_KEYS) + ")"
+_QUOTED = r"""(?:"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?)"""
+"""A string in double or single quotes, to its closing quote or to the end of a text cut
+inside it."""
+_SECRET_SHAPES = {
+    # "secret": value (JSON) or 'secret': value (a Python dict): a string, or any other value
+    # (a number) to its end; null and None, the absence of a secret, stay.
+    "pair": (
+        rf"""(?P<q>["']){_SECRET_NAMES}(?P=q)\s*:\s*""",
+        rf"{_QUOTED}|(?!(?:null|None)\b)[^\s,}}\]]+",
+    ),
+    # secret=value in a form (Username=demo&Password=...).
+    "field": (rf"(?:^|[&?;]){_SECRET_NAMES}=", r"[^&;\s]*"),
+    # A multipart part named like a secret (after at most 8 lines of its headers): its
+    # content, up to the next boundary.
+    "part": (
+        rf'content-disposition:[^\r\n]{{0,200}}?\bname=(?P<p>"?){_SECRET_NAMES}(?P=p)(?=[;\s])'
+        r"[^\r\n]*\r?\n(?:[^\r\n]+\r?\n){0,8}?\r?\n",
+        r"(?:(?!\r?\n--).)*",
+    ),
+    # An element named like a secret (<Password>, <ns:Token a="b">): its text, CDATA
+    # included, up to the next tag (in a text cut short, to its end). Prose such as "Bearer
+    # <token>" with no tag after it stays.
+    "element": (
+        rf"<(?:[\w.-]+:)?{_SECRET_NAMES}(?:\s[^<>]*)?(?<!/)>",
+        r"(?:<!\[CDATA\[|[^<])*(?=<{cut})",
+    ),
+    # An attribute named like a secret (<login password="...">).
+    "attribute": (rf"\s{_SECRET_NAMES}\s*=\s*", _QUOTED),
+}
+"""Where text that is not JSON holds a secret: each shape's part kept, and its value's
+pattern (every pattern stops where the next could start, so a hostile body is read once)."""
 
 
-def mask_text(text: str) -> str:
-    """Text that is not JSON (a form, a broken or cut body) with every secret it still holds
-    blotted out: a ``"secret": value`` pair, even cut short, and a ``secret=value`` field."""
-    text = _SECRET_TEXT.sub(lambda m: f'{m.group(1)}"{MASK}"', text)
-    return _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{MASK}", text)
+def _secret_text(cut: str) -> re.Pattern[str]:
+    shapes = (
+        f"(?P<{name}>{head})(?:{value.replace('{cut}', cut)})"
+        for name, (head, value) in _SECRET_SHAPES.items()
+    )
+    return re.compile("|".join(shapes), re.IGNORECASE | re.DOTALL)
 
 
-def mask_body(body: bytes) -> Any:
-    """A body for display: parsed and masked if it is JSON, else text with secrets blotted out."""
+_SECRET_TEXT = _secret_text("")
+_SECRET_TEXT_CUT = _secret_text(r"|\Z")
+
+
+def _blotted(match: re.Match[str]) -> str:
+    """A secret's match with its value replaced by ``***``, in quotes if it was quoted (or
+    stood where a quoted value goes)."""
+    shape = next(name for name in _SECRET_SHAPES if match.group(name) is not None)
+    kept = match.group(shape)
+    if shape not in ("pair", "attribute"):
+        return kept + MASK
+    first = match.group(0)[len(kept) : len(kept) + 1]
+    quote = first if first in ("'", '"') else '"'
+    return f"{kept}{quote}{MASK}{quote}"
+
+
+def mask_text(text: str, *, cut: bool = False) -> str:
+    """Text that is not JSON (a form, a multipart body, XML, a Python dict, a broken body)
+    with every secret it still holds blotted out: a ``"secret": value`` or ``'secret': value``
+    pair, even cut short, a ``secret=value`` field, a multipart part ``name="secret"``, an
+    element ``<secret>`` and an attribute ``secret="..."``. ``cut``: the text is the start of
+    a longer one, and an element left open at its end holds a secret to its end."""
+    lowered = text.lower()
+    if not any(name in lowered for name in SECRET_KEYS):  # most bodies: 20 times faster
+        return text
+    return (_SECRET_TEXT_CUT if cut else _SECRET_TEXT).sub(_blotted, text)
+
+
+def shown_body(body: bytes) -> tuple[Any, str | None]:
+    """A body for display, and its format: parsed and masked if it is JSON (``"json"``), else
+    its text with secrets blotted out (``"text"``, the first 64 KiB); ``(None, None)`` when
+    there is none. The format tells a JSON string or ``null`` from text and from no body."""
     if not body:
-        return None
+        return None, None
     value = json_of(body)
-    return _masked_preview(body) if value is NOT_JSON else mask_value(value)
+    if value is NOT_JSON:
+        preview = body[:_BODY_PREVIEW].decode("utf-8", "replace")
+        return mask_text(preview, cut=len(body) > _BODY_PREVIEW), "text"
+    return mask_value(value), "json"
 
 
-def _masked_preview(body: bytes) -> str:
-    return mask_text(body[:_BODY_PREVIEW].decode("utf-8", "replace"))
+def masked_bytes(body: bytes) -> bytes:
+    """A body as sent with every secret masked: JSON byte for byte unless it holds one (then
+    written again, masked), any other body masked in place, its bytes that are not UTF-8 kept."""
+    value = json_of(body)
+    if value is NOT_JSON:
+        text = mask_text(body.decode("utf-8", "surrogateescape"))
+        return text.encode("utf-8", "surrogateescape")
+    masked = mask_value(value)
+    return body if masked == value else orjson.dumps(masked)
 
 
 def _cut(body: bytes, size: int) -> bytes:
     """A body cut to ``size`` bytes for a bounded journal, masked first: cut JSON no longer
     parses, and a file's contents or a password it held would show."""
-    if len(body) <= size:
-        return body
-    masked = mask_body(body)
-    text = masked.encode() if isinstance(masked, str) else orjson.dumps(masked)
-    return text[:size]
+    return body if len(body) <= size else masked_bytes(body)[:size]
 
 
 class _Log:
@@ -387,6 +464,10 @@ class Journal:
         return out
 
 
+CodesOf = Callable[[dict[str, Any]], list[str]]
+"""A rendered journal entry -> the vendor codes in its answer (strings)."""
+
+
 def shown(entry: Entry) -> bytes:
     """:func:`render`'s JSON, made once per entry. Masking walks both bodies: 200 entries of
     100-row QuoParts imports took 0.1 s of CPU to render, on every read, and the dashboard
@@ -401,55 +482,63 @@ def rendered(entries: Iterable[Entry]) -> list[dict[str, Any]]:
     return [orjson.loads(shown(entry)) for entry in entries]
 
 
-def shown_array(entries: Iterable[Entry]) -> bytes:
-    """The entries as the admin API's JSON array, put together from each one's kept JSON."""
-    return b"[" + b",".join(map(shown, entries)) + b"]"
+def shown_array(entries: Iterable[Entry], codes: CodesOf | None = None) -> bytes:
+    """The entries as the admin API's JSON array, put together from each one's kept JSON.
+    With ``codes``, each without its bodies, with the vendor's codes in its answer instead
+    (``codes`` reads them from the entry as shown): what a poll of the list needs."""
+    if codes is None:
+        return b"[" + b",".join(map(shown, entries)) + b"]"
+    return b"[" + b",".join(_brief(entry, codes) for entry in entries) + b"]"
+
+
+def _brief(entry: Entry, codes: CodesOf) -> bytes:
+    if entry.brief is None:
+        full = render(entry)
+        brief = {key: value for key, value in full.items() if key not in ("request", "response")}
+        entry.brief = orjson.dumps(brief | {"codes": codes(full)})
+    return entry.brief
 
 
 def render(entry: Entry) -> dict[str, Any]:
+    request, request_format = shown_body(entry.request_body)
+    response, response_format = shown_body(entry.response_body)
+    lines = _masked_headers(entry.headers)
     return {
         "time": datetime.fromtimestamp(entry.time, UTC).isoformat().replace("+00:00", "Z"),
         "vendor": entry.vendor,
         "operation": entry.operation,
         "method": entry.method,
         "path": entry.path,
+        "target": text_of(sent_target(entry)),
         "query": dict(mask_pairs(parse_qsl(entry.query.decode("latin-1"), keep_blank_values=True))),
-        "headers": _masked_headers(entry.headers),
+        "headers": dict(lines),
+        "header_lines": [list(line) for line in lines],
         "status": entry.status,
-        "request": mask_body(entry.request_body),
-        "response": mask_body(entry.response_body),
+        "request": request,
+        "request_format": request_format,
+        "response": response,
+        "response_format": response_format,
         "duration_ms": round(entry.duration_ms, 3),
         "detail": entry.detail or None,
         "id": entry.id,
         "session": entry.session,
         "tenant": entry.tenant,
         "behaviours": list(entry.behaviours),
-        "response_headers": _masked_headers(entry.response_headers),
+        "response_headers": dict(_masked_headers(entry.response_headers)),
         "source": entry.source,
         "verdict": entry.verdict,
         "shadow": entry.shadow,
     }
 
 
-def _masked_headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    text = ((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers)
-    return dict(mask_pairs(text, secret_header))
+def _masked_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """Header lines as text (UTF-8, else Latin-1), in order, secret values masked."""
+    return mask_pairs(((k.decode("latin-1"), header_text(v)) for k, v in headers), secret_header)
 
 
-def curl(rendered: dict[str, Any], base_url: str) -> str:
-    """A shell command that sends the journalled call again, secrets still masked (``***``):
-    copy it, put the secret back, run it."""
-    query = urlencode(list(rendered["query"].items()), safe="*")
-    url = base_url.rstrip("/") + rendered["path"] + (f"?{query}" if query else "")
-    parts = ["curl", "-sS", "-X", rendered["method"], shlex.quote(url)]
-    for name, value in rendered["headers"].items():
-        if name.lower() not in _NOT_REPEATED:
-            parts += ["-H", shlex.quote(f"{name}: {value}")]
-    body = rendered["request"]
-    if body is not None:
-        text = body if isinstance(body, str) else orjson.dumps(body).decode()
-        parts += ["--data-binary", shlex.quote(text)]
-    return " ".join(parts)
-
-
-_NOT_REPEATED = frozenset({"host", "content-length", "connection", "accept-encoding", "user-agent"})
+def sent_target(entry: Entry) -> bytes:
+    """The request target as the call sent it, percent-escapes and repeated parameters kept,
+    the values of secret parameters masked."""
+    path = entry.raw_path if entry.raw_path is not None else quote(entry.path).encode("latin-1")
+    query = mask_query(entry.query.decode("latin-1")).encode("latin-1")
+    return path + b"?" + query if query else path

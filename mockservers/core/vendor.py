@@ -32,7 +32,7 @@ from mockservers.core.coverage import MET, Behaviour, Coverage
 from mockservers.core.errors import DroppedConnection, KitError, VendorError
 from mockservers.core.faults import CORE_FAULT_KINDS, Fault, FaultRegistry
 from mockservers.core.generated import Generated
-from mockservers.core.http import declared_beyond, too_deep
+from mockservers.core.http import declared_beyond, header_text, too_deep
 from mockservers.core.journal import Entry, Journal
 from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
@@ -131,17 +131,6 @@ class Kit:
         self.coverage.clear(session_id)
         for found in self.vendors.values():
             found.reset(session_id)
-
-
-def header_text(value: bytes) -> str:
-    """A header value as a vendor's server reads it: without the whitespace around it (which
-    HTTP says is not part of it: ``password: demo\t`` is ``demo``), as UTF-8, as clients send
-    text beyond ASCII (a configured password ``päss`` matches), else byte for byte (Latin-1)."""
-    value = value.strip(b" \t")
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
 
 
 class CallHeaders(dict[str, str]):
@@ -714,6 +703,7 @@ class Vendor:
             tenant,
             met,
             response.raw_headers,
+            scope_.get("raw_path"),
         )
         self.kit.journal.record(entry)
 

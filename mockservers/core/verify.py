@@ -14,12 +14,12 @@ glance: ``body.data[0].COD_CLI_ERP: expected "CLI001", got "CLI01"``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
-from mockservers.core.journal import MASK, is_secret
+from mockservers.core.journal import MASK, CodesOf, is_secret
 
 MATCHER_KEYS = (
     "vendor",
@@ -34,9 +34,6 @@ MATCHER_KEYS = (
 )
 _SCALARS = ("vendor", "operation", "session", "tenant", "status")
 NEAR_MISSES = 5
-
-CodesOf = Callable[[dict[str, Any]], list[str]]
-"""A rendered journal entry -> the vendor codes in its answer (strings)."""
 
 
 class MatcherError(ValueError):

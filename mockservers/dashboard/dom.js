@@ -29,10 +29,12 @@ export function markCurrent(rows, isCurrent) {
   }
 }
 
-// A JSON value as indented text in a <pre>; text that is not JSON (a broken body) as it is.
-export function pretty(value) {
-  if (value === null || value === undefined) return el("pre", { class: "empty" }, "(no body)");
-  const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+// A body as the journal shows it, in a <pre>: JSON as indented text (a JSON string in its
+// quotes, null as null: `format` "json"), text that is not JSON (a form, a broken body) as it
+// is ("text"), "(no body)" when there is none (null).
+export function pretty(value, format) {
+  if (format === null || format === undefined) return el("pre", { class: "empty" }, "(no body)");
+  const text = format === "text" ? value : JSON.stringify(value, null, 2);
   return el("pre", { class: "json" }, text);
 }
 
@@ -42,17 +44,18 @@ export function cell(value) {
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
-// A two-column table of a flat object (headers, query parameters, sequences).
+// A two-column table of a flat object (response headers, sequences), or of [name, value]
+// pairs, a name maybe repeated (a request's header lines, query parameters).
 export function pairs(object, empty = "none") {
-  const names = Object.keys(object || {});
-  if (!names.length) return el("p", { class: "quiet" }, empty);
+  const rows = Array.isArray(object) ? object : Object.entries(object || {});
+  if (!rows.length) return el("p", { class: "quiet" }, empty);
   return el(
     "table",
     { class: "pairs" },
     el(
       "tbody",
       {},
-      names.map((name) => el("tr", {}, el("th", {}, name), el("td", {}, cell(object[name])))),
+      rows.map(([name, value]) => el("tr", {}, el("th", {}, name), el("td", {}, cell(value)))),
     ),
   );
 }

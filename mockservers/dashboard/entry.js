@@ -6,7 +6,6 @@ import { cell, copy, el, pairs, pretty } from "./dom.js";
 // The entry's view (GET /__admin/requests/{id}: the entry, its "verdict" and its "curl");
 // `close` is what its close button does.
 export function entryView(entry, close) {
-  const url = entry.path + query(entry.query);
   return [
     el(
       "header",
@@ -52,13 +51,14 @@ export function entryView(entry, close) {
         "div",
         { id: "entry-request" },
         el("h3", {}, "Request"),
-        el("p", {}, el("code", {}, `${entry.method} ${url}`)),
+        // As sent: percent-escapes, repeated parameters and header lines kept.
+        el("p", {}, el("code", {}, `${entry.method} ${entry.target}`)),
         el("h4", {}, "Query"),
-        pairs(entry.query),
+        pairs(queryPairs(entry.target)),
         el("h4", {}, "Headers"),
-        pairs(entry.headers),
+        pairs(entry.header_lines),
         el("h4", {}, "Body"),
-        pretty(entry.request),
+        pretty(entry.request, entry.request_format),
       ),
       el(
         "div",
@@ -72,7 +72,7 @@ export function entryView(entry, close) {
         el("h4", {}, "Headers"),
         pairs(entry.response_headers),
         el("h4", {}, "Body"),
-        pretty(entry.response),
+        pretty(entry.response, entry.response_format),
       ),
     ),
     behavioursView(entry.behaviours),
@@ -80,9 +80,10 @@ export function entryView(entry, close) {
   ];
 }
 
-function query(params) {
-  const search = new URLSearchParams(params || {}).toString();
-  return search ? `?${search}` : "";
+// Every parameter of a target's query string, in order, decoded ("a+b" and "a%20b": "a b").
+function queryPairs(target) {
+  const at = target.indexOf("?");
+  return at < 0 ? [] : [...new URLSearchParams(target.slice(at + 1))];
 }
 
 // The contracts' verdict: null for a call that is no operation (nothing to check it against).

@@ -77,9 +77,12 @@ function fillOperations() {
 export async function refresh(forced = false) {
   if (!$("#live").checked && !forced) return;
   const wanted = terms($("#f-operation").value);
+  // Without their bodies (with the answer's codes instead): a poll every second of large
+  // bodies was megabytes, parsed on the page's thread. An opened entry is read whole.
   const entries = await call("GET", "/requests", {
     query: {
       limit: LIMIT,
+      bodies: "false",
       vendor: $("#f-vendor").value,
       operation: kitOperation(wanted, operations()),
       session: ctx.scope(),

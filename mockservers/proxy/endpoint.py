@@ -120,6 +120,7 @@ class Call:
             operation=self.operation,
             method=self.method,
             path=scope["path"],
+            raw_path=scope.get("raw_path"),
             query=self.query,
             headers=self.headers,
             request_body=self.body.bytes,

@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 
-from contracts import load_schema
+from contracts import contract, load_schema
 from mockservers import create_app
 from mockservers.core import journal
 from mockservers.testing import MockServer, SyncASGITransport
@@ -175,6 +175,7 @@ def test_journal_newest_first_with_secrets_masked(http: httpx.Client) -> None:
     assert [e["operation"] for e in entries] == ["importCli", "login"]
     login = entries[1]
     assert login["query"] == {"login": "", "username": "demo", "password": "***"}
+    assert login["target"] == f"{QP}?login=&username=demo&password=***"
     assert login["response"]["data"][0]["TOKEN"] == "***"
     imported = entries[0]
     assert imported["query"]["token"] == "***"
@@ -183,7 +184,7 @@ def test_journal_newest_first_with_secrets_masked(http: httpx.Client) -> None:
     assert imported["status"] == 200 and imported["method"] == "POST"
     assert imported["path"] == QP and imported["duration_ms"] >= 0
     text = http.get("/__admin/requests").text
-    assert token not in text and "demo&password" not in text
+    assert token not in text and "password=demo" not in text
 
 
 def test_a_secret_of_the_wrong_type_shows_in_no_diagnosis(http: httpx.Client) -> None:
@@ -244,6 +245,28 @@ def test_journal_filters_limit_and_clear(http: httpx.Client) -> None:
     assert len(http.get("/__admin/requests", params={"limit": "1" * 5000}).json()) == 4
     http.delete("/__admin/requests")
     assert http.get("/__admin/requests").json() == []
+
+
+def test_journal_list_without_bodies_gives_the_answers_codes_instead(
+    http: httpx.Client,
+) -> None:
+    """A page that polls the list needs no bodies: 1.5 M characters of a request made every
+    read of the list that much longer, every second."""
+    http.get(QP, params={"login": "", "username": "demo", "password": "Wr0ng-pw"})  # 101
+    keys = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+    http.post("/xtra/api/sync/v1/irs/update", headers=keys, json=[{"Name": "x" * 1_500_000}])
+    full = http.get("/__admin/requests")
+    brief = http.get("/__admin/requests", params={"bodies": "false"})
+    assert len(full.content) > 1_500_000 and len(brief.content) < 5_000
+    assert contract("admin/listRequests.response").check(brief.json()) == []
+    assert [e["codes"] for e in brief.json()] == [["ER.IR.INVAL"], ["101"]]
+    for shown, listed in zip(full.json(), brief.json(), strict=True):
+        assert "request" not in listed and "response" not in listed
+        assert {k: v for k, v in shown.items() if k not in ("request", "response")} == {
+            k: v for k, v in listed.items() if k != "codes"
+        }
+    assert http.get("/__admin/requests", params={"bodies": "false"}).content == brief.content
+    assert http.get("/__admin/requests", params={"bodies": "no"}).status_code == 400
 
 
 def test_journal_is_bounded_by_count_and_bytes() -> None:

@@ -519,6 +519,45 @@ def test_filters_the_kit_applies_say_no_match_and_big_integers_keep_their_digits
     expect(ui.page.locator("#entry-request")).to_contain_text("9007199254740993")
 
 
+def test_an_entry_shows_the_call_as_it_was_sent(ui: Dashboard, http: httpx.Client) -> None:
+    """The request showed the decoded path, the last of repeated parameters and headers, a
+    UTF-8 header as ``piÃ¹``, and a JSON string body without its quotes."""
+    ui.open()
+    http.post(
+        "/xtra/api/sync/v1/%6Cogin",  # the login, its path escaped
+        params=[("u", "a"), ("u", "b")],
+        headers=[("X-Note", "più".encode()), ("X-Multi", "1"), ("X-Multi", "2")]
+        + [(name, value) for name, value in XTRA_KEYS.items()],
+        content=b'"abc"',
+    )
+    ui.rows().first.click()
+    request = ui.page.locator("#entry-request")
+    expect(request.locator("code")).to_have_text("POST /xtra/api/sync/v1/%6Cogin?u=a&u=b")
+    expect(request.locator("pre")).to_have_text('"abc"')
+    rows = [text.split("\t") for text in request.locator("tr").all_inner_texts()]
+    assert rows[:2] == [["u", "a"], ["u", "b"]]  # the query, then the header lines
+    ours = [row for row in rows[2:] if row[0].startswith("x-")]
+    assert ours == [["x-note", "più"], ["x-multi", "1"], ["x-multi", "2"]]
+
+
+def test_the_journal_poll_leaves_the_bodies_out(ui: Dashboard, http: httpx.Client) -> None:
+    """Four bodies of 1.5 M characters made every poll of the list 3 MB, parsed on the page's
+    thread every second: the list reads the entries without them (the answer's codes
+    instead), an opened entry reads its own."""
+    for digit in "1234":
+        record = {"Name": digit * 1_500_000}
+        http.post("/xtra/api/sync/v1/irs/update", headers=XTRA_KEYS, json=[record])
+    with ui.page.expect_response(lambda r: "/__admin/requests?" in r.url) as polled:
+        ui.open()
+    assert "bodies=false" in polled.value.url and len(polled.value.body()) < 20_000
+    expect(ui.rows()).to_have_count(4)
+    expect(ui.rows().first).to_contain_text("ER.IR.INVAL")  # the codes column
+    ui.page.fill("#f-code", "er.ir.inval")
+    expect(ui.rows()).to_have_count(4)
+    ui.rows().first.click()
+    expect(ui.page.locator("#entry-request")).to_contain_text("4444444444")
+
+
 def test_the_typed_filters_take_a_list_and_ignore_case(ui: Dashboard, http: httpx.Client) -> None:
     """An operation typed "LOGIN" found nothing, and no filter took more than one value."""
     call_each_vendor(http)  # login, updateIdentities, insertClient_v3 (400), createItem (202)

@@ -44,7 +44,7 @@ def test_a_body_that_is_not_utf8_is_reproducible_in_the_shell() -> None:
     case = api_operations("quoparts")["importCli"].Case(query={"token": "T"}, body={"data": []})
     request = real_request(case, BASE)
     broken = type(request)(request.method, request.url, request.params, {}, b"\xff'{")
-    assert broken.as_curl().endswith("--data-binary $'\\xff\\x27{'")
+    assert broken.as_curl().endswith("--data-raw $'\\xff\\'{'")
 
 
 def test_a_header_given_as_bytes_is_sent_as_they_are_and_shown_as_text() -> None:

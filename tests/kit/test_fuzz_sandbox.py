@@ -302,7 +302,7 @@ def test_the_masked_curl_repeats_bytes_that_are_not_utf8_as_sent() -> None:
     raw = b"\xd4\xdb\xd8\x9b\xc8\x8a\x05~"
     request = RealRequest("POST", "http://sandbox.invalid/xtra/api", [], {}, raw)
     assert masked_curl(request) == request.as_curl()
-    assert "--data-binary $'\\xd4\\xdb" in masked_curl(request)
+    assert "--data-raw $'\\xd4\\xdb" in masked_curl(request)
     secret = RealRequest("POST", "http://sandbox.invalid/x", [], {}, b'{"Password":"pw-123456"}')
     assert '"Password":"***"' in masked_curl(secret)
 

@@ -995,6 +995,7 @@ def test_a_journal_entry_crosses_the_store_whole() -> None:
         "tenant",
         ["behaviour"],
         [(b"x-a", b"b")],
+        b"/quoparts/ws%5Fquoparts.php",
         "upstream",
         {"request": ["m"]},
         [{"field": "f", "upstream": 1, "fake": 2}],

@@ -1,0 +1,72 @@
+"""The curl line of a journalled call: a shell command that sends it again as it was sent.
+
+Built from what the journal keeps, not from the entry as shown: the path with its
+percent-escapes, the query string and every header line as received, the body's bytes; only
+the secrets are masked (``***``), for the reader to put back. Every word is quoted for a POSIX
+shell, but text holding control characters or bytes that are not UTF-8, which goes as bash's
+``$'...'`` (bash, zsh) so that it survives a copy and paste. A body holding a NUL byte cannot
+be a shell word: the shell ends it there.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from mockservers.core.journal import Entry, masked_bytes, secret_header, sent_target
+
+_NOT_REPEATED = frozenset(
+    {b"host", b"content-length", b"connection", b"accept-encoding", b"user-agent"}
+)
+"""Headers curl writes itself (the host from the URL, the length from the body) or that would
+change what comes back (a compressed answer), left out of the line."""
+
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+"""Characters a shell word in single quotes would carry unseen (controls, the marks that turn
+the text around it), or a copy would change (a carriage return), and the stand-ins for bytes
+that are not UTF-8."""
+
+
+def curl(entry: Entry, base_url: str) -> str:
+    """A shell command that sends the journalled call again, secrets still masked (``***``):
+    copy it, put the secrets back, run it. A HEAD goes as ``--head`` (with ``-X HEAD`` curl
+    waits for a body that never comes), without a body, which curl cannot send with one."""
+    url = base_url.rstrip("/").encode() + sent_target(entry)
+    head = entry.method == "HEAD"
+    method = ["--head"] if head else ["-X", shell_word(entry.method.encode())]
+    parts = ["curl", "-sS", *method, shell_word(url)]
+    for name, value in entry.headers:
+        if name.lower() in _NOT_REPEATED:
+            continue
+        value = b"***" if secret_header(name.decode("latin-1")) else value
+        # "Name:" would tell curl to leave the header out; "Name;" sends it empty.
+        parts += ["-H", shell_word(name + (b": " + value if value else b";"))]
+    if entry.request_body and not head:
+        if not any(name.lower() == b"content-type" for name, _ in entry.headers):
+            parts += ["-H", shell_word(b"Content-Type:")]  # curl would add a form's type
+        # --data-raw: a body starting with @ is text, not a file of the reader's to upload.
+        parts += ["--data-raw", shell_word(masked_bytes(entry.request_body))]
+    return " ".join(parts)
+
+
+def shell_word(value: bytes) -> str:
+    """``value`` quoted as one word for a POSIX shell, byte for byte; with control characters
+    or bytes that are not UTF-8, as bash's ``$'...'`` on one line, those written ``\\r``,
+    ``\\n``, ``\\t`` or ``\\xHH``."""
+    text = value.decode("utf-8", "surrogateescape")
+    if not _CONTROL.search(text):
+        return shlex.quote(text)
+    return "$'" + "".join(map(_escaped, text)) + "'"
+
+
+_ESCAPES = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\\": "\\\\", "'": "\\'"}
+
+
+def _escaped(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if _CONTROL.match(char):
+        return "".join(f"\\x{byte:02x}" for byte in char.encode("utf-8", "surrogateescape"))
+    return char

@@ -1,0 +1,231 @@
+"""A journal entry as the admin API shows it, and its curl line: every secret masked whatever
+the body's shape, and the line, run, sending the call again as it was sent (the kit journals
+the repeat: both entries must show the same call)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from contracts import contract
+from mockservers import create_app
+from mockservers.core import har
+from mockservers.core.curl import shell_word
+from mockservers.core.journal import mask_text
+from mockservers.testing import MockServer, SyncASGITransport
+from tests.conftest import QP
+
+LOGIN = "/xtra/api/sync/v1/login"
+XTRA_KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+SECRET = "SuperSecretValue123"
+
+needs_shell = pytest.mark.skipif(
+    shutil.which("curl") is None or shutil.which("bash") is None,
+    reason="curl and bash run the curl lines",
+)
+
+
+@pytest.fixture
+def http(accounts_server: MockServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=accounts_server.url, timeout=10) as client:
+        yield client
+
+
+def newest(http: httpx.Client) -> dict[str, Any]:
+    """The newest entry, opened (with its curl line), as its contract describes it."""
+    (listed,) = http.get("/__admin/requests", params={"limit": 1}).json()
+    opened: dict[str, Any] = http.get(f"/__admin/requests/{listed['id']}").json()
+    assert contract("admin/getRequest.response").check(opened) == []
+    return opened
+
+
+def repeated(http: httpx.Client, entry: dict[str, Any]) -> dict[str, Any]:
+    """Run the entry's curl line in bash; the entry of the call it made."""
+    run = subprocess.run(["bash", "-c", entry["curl"]], capture_output=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    repeat = newest(http)
+    assert repeat["id"] != entry["id"]
+    return repeat
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        {"files": {"Username": (None, "demo"), "Password": (None, SECRET)}},
+        {"content": f"{{'Username': 'demo', 'Password': '{SECRET}'}}".encode()},
+        {"content": f"<Login><User>demo</User><Password>{SECRET}</Password></Login>".encode()},
+        {"content": f'<Login User="demo" Password="{SECRET}"/>'.encode()},
+    ],
+    ids=["multipart", "python-dict", "xml-element", "xml-attribute"],
+)
+def test_a_password_in_a_body_of_any_shape_is_masked_wherever_the_call_shows(
+    http: httpx.Client, sent: dict[str, Any]
+) -> None:
+    """Only JSON, a JSON-like ``"password": ...`` and a form's ``password=...`` were masked:
+    an XTRA login sent as multipart, as a Python dict or as XML showed the password in the
+    list, the opened entry, its curl line, and a recording."""
+    request = http.build_request("POST", LOGIN, headers=XTRA_KEYS, **sent)
+    request.read()  # a multipart body is a stream: read, it can be recorded too
+    answer = http.send(request)
+    listed = http.get("/__admin/requests")
+    (entry,) = listed.json()
+    opened = http.get(f"/__admin/requests/{entry['id']}")
+    assert SECRET not in listed.text and SECRET not in opened.text
+    assert "***" in entry["request"] and "***" in opened.json()["curl"]
+    recorded = har.entry(
+        method="POST",
+        url=str(request.url),
+        request_headers=list(request.headers.items()),
+        request_body=request.content,
+        status=answer.status_code,
+        response_headers=[],
+        response_body=answer.content,
+        started=datetime.now(UTC),
+        duration_ms=1,
+    )
+    shown = json.dumps(recorded)
+    assert SECRET not in shown and "***" in recorded["request"]["postData"]["text"]
+
+
+@pytest.mark.parametrize(
+    "text, masked",
+    [
+        ("{'Password': None, \"token\": null}", "{'Password': None, \"token\": null}"),
+        ("<Password/><Token a='1'>t-1</Token>", "<Password/><Token a='1'>***</Token>"),
+        ("<x:Token><![CDATA[a]b]]></x:Token>", "<x:Token>***</x:Token>"),
+        ("atteso 'Bearer <token>'", "atteso 'Bearer <token>'"),  # prose, no tag after it
+        ("<tokens>t</tokens> token=1", "<tokens>t</tokens> token=1"),
+        (
+            'Content-Disposition: form-data; name="FileBase64"; filename="a.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n%PDF\r\n1\r\n--b--",
+            'Content-Disposition: form-data; name="FileBase64"; filename="a.pdf"\r\n'
+            "Content-Type: application/pdf\r\n\r\n***\r\n--b--",
+        ),
+    ],
+)
+def test_secret_shapes_in_text_that_is_not_json(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+def test_a_preview_cut_inside_a_secret_element_masks_it_to_its_end() -> None:
+    """A body longer than the journal's preview may be cut in a file's contents."""
+    assert mask_text("<Doc><FileBase64>JVBERi0", cut=True) == "<Doc><FileBase64>***"
+
+
+@needs_shell
+def test_a_path_with_percent_escapes_is_sent_again_as_it_was(http: httpx.Client) -> None:
+    """The line used the decoded path: ``a b/c?.php`` (curl: bad URL; %2F became a folder,
+    %3F a query)."""
+    http.get("/quoparts/a%20b%2Fc%3F.php")
+    entry = newest(http)
+    assert entry["path"] == "/quoparts/a b/c?.php"  # as matchers and filters read it
+    assert entry["target"] == "/quoparts/a%20b%2Fc%3F.php"
+    repeat = repeated(http, entry)
+    assert (repeat["path"], repeat["target"]) == (entry["path"], entry["target"])
+
+
+@needs_shell
+def test_every_query_parameter_and_header_line_is_sent_again_as_it_was(
+    http: httpx.Client,
+) -> None:
+    """A repeated parameter went as its last value only, a UTF-8 header showed (and went) as
+    Latin-1 read as UTF-8 (``piÃ¹``), a repeated header as its last line."""
+    query = [("login", ""), ("username", "a"), ("username", "b"), ("password", "Pw-4567890")]
+    headers = [("X-Note", "più".encode()), ("X-Multi", "1"), ("X-Multi", "2"), ("X-Empty", "")]
+    http.get(QP, params=query, headers=headers)
+    entry = newest(http)
+    assert entry["query"] == {"login": "", "username": "b", "password": "***"}  # its shape
+    assert entry["target"] == f"{QP}?login=&username=a&username=b&password=***"
+    assert entry["headers"]["x-note"] == "più"
+    ours = [["x-note", "più"], ["x-multi", "1"], ["x-multi", "2"], ["x-empty", ""]]
+    assert [line for line in entry["header_lines"] if line[0].startswith("x-")] == ours
+    assert "Pw-4567890" not in entry["curl"]
+    repeat = repeated(http, entry)
+    assert repeat["target"] == entry["target"]
+    assert [line for line in repeat["header_lines"] if line[0].startswith("x-")] == ours
+
+
+@needs_shell
+@pytest.mark.parametrize(
+    "body, shown, format_",
+    [
+        (b"@/etc/hostname", "@/etc/hostname", "text"),  # curl uploaded the reader's file
+        (b'"abc"', "abc", "json"),  # went as abc
+        (b"null", None, "json"),  # went as no body at all
+        (
+            b'{"Username": "demo",  "Password": null}',
+            {"Username": "demo", "Password": None},
+            "json",
+        ),
+        (b"caf\xe9 \r\n'x'", "caf\ufffd \r\n'x'", "text"),
+    ],
+    ids=["at-sign", "json-string", "json-null", "json-spacing", "not-utf8"],
+)
+def test_a_body_is_sent_again_as_it_was(
+    http: httpx.Client, body: bytes, shown: Any, format_: str
+) -> None:
+    http.post(LOGIN, headers=XTRA_KEYS | {"Content-Type": "application/json"}, content=body)
+    entry = newest(http)
+    assert (entry["request"], entry["request_format"]) == (shown, format_)
+    assert "--data-raw" in entry["curl"] and "--data-binary" not in entry["curl"]
+    repeat = repeated(http, entry)
+    assert (repeat["request"], repeat["request_format"]) == (shown, format_)
+    assert repeat["curl"] == entry["curl"]  # the same bytes again: the same line
+
+
+@needs_shell
+def test_a_call_without_a_body_is_sent_again_without_one(http: httpx.Client) -> None:
+    http.post(LOGIN, headers=XTRA_KEYS)
+    entry = newest(http)
+    assert (entry["request"], entry["request_format"]) == (None, None)
+    assert "--data-raw" not in entry["curl"] and "Content-Type:" not in entry["curl"]
+    assert repeated(http, entry)["request_format"] is None
+
+
+@needs_shell
+def test_a_head_call_is_sent_again_and_the_line_ends(http: httpx.Client) -> None:
+    """``-X HEAD`` made curl wait for the body a HEAD's answer never has (curl: (18))."""
+    http.head(QP, params={"login": ""})
+    entry = newest(http)
+    assert entry["curl"].startswith("curl -sS --head ")
+    assert repeated(http, entry)["method"] == "HEAD"
+
+
+@needs_shell
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"plain",
+        b"it's $(id) `id` \\ \"; ls",
+        "più".encode(),
+        b"\xff\xfe caf\xe9",
+        b"line\r\nline\ttab",
+        "\u202eevil".encode(),
+        b"\x1b[31mred",
+    ],
+)
+def test_a_shell_word_is_the_bytes_it_stands_for(value: bytes) -> None:
+    """Text in single quotes; with controls, marks that turn text around or bytes that are not
+    UTF-8, bash's $'...': either way, the shell hands the bytes over as they were."""
+    word = shell_word(value)
+    assert "\r" not in word and "\x1b" not in word and "\u202e" not in word
+    run = subprocess.run(["bash", "-c", f"printf %s {word}"], capture_output=True, timeout=10)
+    assert run.stdout == value
+
+
+def test_a_method_is_one_shell_word() -> None:
+    """HTTP allows ``|``, ``&``, ``$`` and backquotes in a method, and the line used it as it
+    came: in a shell, ``-X GET|id`` runs a command."""
+    transport = SyncASGITransport(create_app())
+    with httpx.Client(transport=transport, base_url="http://mockservers") as http:
+        http.request("GET|id", "/quoparts/ws_quoparts.php")
+        (entry,) = http.get("/__admin/requests").json()
+        line = http.get(f"/__admin/requests/{entry['id']}").json()["curl"]
+    assert line.startswith("curl -sS -X 'GET|ID' ")  # httpx sends it in capitals
