@@ -1167,6 +1167,42 @@ def test_a_dropped_session_leaves_nothing_for_journal_reads_to_walk(redis_url: s
 
 
 @needs_redis
+def test_journal_reads_while_redis_refuses_writes_are_its_503_never_a_500() -> None:
+    """Redis full (``maxmemory``, no eviction) refuses every vendor call's commit. A journal
+    read at the same moment answered 500 "a bug": the failed call closed the connections under
+    the read, and its retry found none. Each read is now a 503 naming Redis's refusal; once
+    Redis takes writes again both answer, and nothing of the refused calls was kept."""
+    login = {"login": "", "username": "demo", "password": "demo"}
+
+    async def rounds(base: str) -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+            answers: list[httpx.Response] = []
+            for _ in range(10):  # the failure was a race: 7 runs in 9 of five rounds met it
+                calls = [http.get(QP, params=login) for _ in range(4)]
+                calls += [http.get("/__admin/requests") for _ in range(4)]
+                answers += await asyncio.gather(*calls)
+            return answers
+
+    with redis_server.redis_server() as url, serving("--store", url) as served:
+        assert httpx.get(served.url + QP, params=login).status_code == 200
+        full = redis.Redis.from_url(url)
+        full.config_set("maxmemory", "1")  # below what it holds already: every write refused
+        try:
+            answers = asyncio.run(rounds(served.url))
+        finally:
+            full.config_set("maxmemory", "0")
+        calls = [answer for answer in answers if answer.url.path == QP]
+        reads = [answer for answer in answers if answer.url.path == "/__admin/requests"]
+        assert {(a.status_code, a.json()["errorCode"]) for a in calls} == {(503, "503")}
+        assert [a.status_code for a in reads] == [503] * 40
+        assert all("maxmemory" in a.json()["error"] for a in reads)
+        assert httpx.get(served.url + QP, params=login).status_code == 200
+        journal = httpx.get(served.url + "/__admin/requests").json()
+        assert [entry["status"] for entry in journal] == [200, 200]
+        full.close()
+
+
+@needs_redis
 def test_the_first_journal_read_after_a_redis_restart_is_answered(tmp_path: Path) -> None:
     """The admin reads' connections were dropped by the restart: a read replaces its
     connection and is answered, as vendor calls are (a verify right after must not fail)."""
