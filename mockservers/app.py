@@ -32,9 +32,9 @@ from mockservers.core.persistence import StateFile, StateFileError
 from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
 from mockservers.core.shadows import ShadowSummary
-from mockservers.core.shared import Store
+from mockservers.core.shared import Store, StoreUnavailable
 from mockservers.core.state import StateError
-from mockservers.core.vendor import Kit, Vendor, VendorRoute, vendor_of
+from mockservers.core.vendor import Kit, Vendor, VendorRoute, log, vendor_of
 from mockservers.vendors import VENDOR_CLASSES
 
 SERVER_OPTIONS: dict[str, Any] = {
@@ -116,7 +116,14 @@ def _lifespan(
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await store.start()
+        try:
+            await store.start()
+        except StoreUnavailable as exc:
+            # Served all the same: the calls get the vendor's 503 until Redis is back, then the
+            # store connects by itself. A worker ``serve --workers`` replaces while Redis is
+            # down must not stop the whole fake (``serve`` checks Redis once, before any
+            # worker starts, and refuses to start without it).
+            log.warning("%s: calls answer 503 until it is back", exc)
         try:
             yield
         finally:
