@@ -1072,6 +1072,13 @@ class RedisStore(Store):
             )
             windows.data[key] = deque(score for _, score in scored)
 
+    async def kept(self, name: str) -> dict[str, Any]:
+        try:
+            found = await self._client.hgetall(self.key("map", name))
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"Redis at {self.describe()}: {exc}") from None
+        return {field.decode(): orjson.loads(value) for field, value in found.items()}
+
     async def fresh(self, name: str) -> None:
         """The journal is not replayed from the log (each entry would travel to every process);
         an admin call that reads it reloads it from Redis first: every acknowledged call is
