@@ -180,6 +180,7 @@ class Admin:
             "vendors": sorted(self.vendors),
             "store": self.kit.store.describe(),
             "forwarded": sorted(self.kit.forwarded),
+            "config_differs": self.kit.config.differs(),
         }
 
     def reset(self, call: AdminCall) -> Any:

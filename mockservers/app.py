@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import asdict
 from functools import cache
 from typing import Any
 
@@ -20,7 +21,7 @@ from contracts.openapi import openapi, openapi_bytes
 from mockservers import dashboard
 from mockservers.admin import Admin
 from mockservers.config import Config, ConfigError
-from mockservers.core import apidocs
+from mockservers.core import apidocs, seeded
 from mockservers.core.clock import Clock
 from mockservers.core.cors import KitCORS
 from mockservers.core.coverage import Coverage
@@ -29,12 +30,13 @@ from mockservers.core.faults import FaultRegistry
 from mockservers.core.http import JSONResponse, closing_unread
 from mockservers.core.journal import Journal
 from mockservers.core.persistence import StateFile, StateFileError
+from mockservers.core.seeded import SeededConfig
 from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
 from mockservers.core.shadows import ShadowSummary
-from mockservers.core.shared import Store
+from mockservers.core.shared import Store, StoreUnavailable
 from mockservers.core.state import StateError
-from mockservers.core.vendor import Kit, Vendor, VendorRoute, vendor_of
+from mockservers.core.vendor import Kit, Vendor, VendorRoute, log, vendor_of
 from mockservers.vendors import VENDOR_CLASSES
 
 SERVER_OPTIONS: dict[str, Any] = {
@@ -112,11 +114,21 @@ def _open_state_file(path: str, kit: Kit) -> StateFile:
 
 
 def _lifespan(
-    store: Store, state: StateFile | None
+    kit: Kit, state: StateFile | None
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    store = kit.store
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await store.start()
+        try:
+            await store.start()
+            kit.config.differs(await store.kept(seeded.MAP))  # said in the log when it does
+        except StoreUnavailable as exc:
+            # Served all the same: the calls get the vendor's 503 until Redis is back, then the
+            # store connects by itself. A worker ``serve --workers`` replaces while Redis is
+            # down must not stop the whole fake (``serve`` checks Redis once, before any
+            # worker starts, and refuses to start without it).
+            log.warning("%s: calls answer 503 until it is back", exc)
         try:
             yield
         finally:
@@ -169,7 +181,10 @@ class KitApp(Starlette):
 
 def build_kit(config: Config, store: Store, wall: Callable[[], float] = time.time) -> Kit:
     """The kit's services, each keeping what it keeps in ``store``, and the vendors on them;
-    ``wall`` is the wall clock the kit's clock and the sessions' idle time follow."""
+    ``wall`` is the wall clock the kit's clock and the sessions' idle time follow. ``config``'s
+    tables are refused as ``check_vendor_tables`` refuses them."""
+    tables: dict[str, Any] = config.kit_tables()
+    tables.update((name, asdict(found)) for name, found in check_vendor_tables(config).items())
     clock = Clock(
         config.clock_start, frozen=config.clock_frozen, shared=store.map("clock"), wall=wall
     )
@@ -196,6 +211,7 @@ def build_kit(config: Config, store: Store, wall: Callable[[], float] = time.tim
         sessions=sessions,
         coverage=Coverage(store.map("coverage")),
         shadows=ShadowSummary(store.map("shadow")),
+        config=SeededConfig(tables, store.map(seeded.MAP)),
         max_body_bytes=config.max_body_bytes,
         max_json_depth=config.max_json_depth,
         max_state_bytes=config.max_state_bytes,
@@ -205,16 +221,18 @@ def build_kit(config: Config, store: Store, wall: Callable[[], float] = time.tim
     return kit
 
 
-def check_vendor_tables(config: Config) -> None:
+def check_vendor_tables(config: Config) -> dict[str, Any]:
     """Refuse what no vendor would run with: a table of no vendor, a key or a value its
-    settings refuse (``ConfigError``, naming it). ``serve --workers`` checks this before it
-    starts the workers, which each build the vendors again."""
+    settings refuse (``ConfigError``, naming it); else each vendor's settings. ``serve
+    --workers`` checks this before it starts the workers, which each build the vendors again."""
     names = [cls.name for cls in VENDOR_CLASSES]
     unknown = set(config.vendors) - set(names)
     if unknown:
         raise ConfigError(f"unknown config tables {sorted(unknown)}; vendors: {sorted(names)}")
-    for cls in VENDOR_CLASSES:
-        settings_from(cls.settings_class, config.vendors.get(cls.name), cls.name)
+    return {
+        cls.name: settings_from(cls.settings_class, config.vendors.get(cls.name), cls.name)
+        for cls in VENDOR_CLASSES
+    }
 
 
 def create_app(
@@ -236,7 +254,6 @@ def create_app(
         config = Config()
     elif isinstance(config, dict):
         config = Config.from_dict(config)
-    check_vendor_tables(config)
     store = store or Store()
     kit = build_kit(config, store, wall or time.time)
     for vendor in kit.vendors.values():
@@ -255,7 +272,7 @@ def create_app(
         vendors=list(vendors.values()),
         routes=routes,
         exception_handlers={HTTPException: _http_errors(vendors)},
-        lifespan=_lifespan(store, state),
+        lifespan=_lifespan(kit, state),
         cors_origins=config.cors_origins,
     )
     app.state.kit = kit

@@ -123,6 +123,13 @@ class Config:
     def with_overrides(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
 
+    def kit_tables(self) -> dict[str, dict[str, Any]]:
+        """The ``[kit…]`` tables as a process runs with them, defaults included."""
+        return {
+            table: {key: getattr(self, name) for key, name in names.items()}
+            for table, names in _KIT_TABLES.items()
+        }
+
 
 _KIT_TABLES: dict[str, dict[str, str]] = {
     "kit": {

@@ -397,9 +397,12 @@ class RedisStore(Store):
 
     async def _connect(self) -> None:
         try:
-            self._redis = aioredis.Redis.from_url(
-                self.url, socket_timeout=self.wait + 4, socket_connect_timeout=2
-            )
+            if self._redis is None:
+                self._redis = aioredis.Redis.from_url(
+                    self.url, socket_timeout=self.wait + 4, socket_connect_timeout=2
+                )
+            else:  # its idle connections may be of a Redis that restarted (reads keep theirs)
+                await self._redis.connection_pool.disconnect(inuse_connections=False)
             # The drainer's own connection: the lock is taken and committed on it (and named
             # after it), while admin reads (``fresh``) use the other client's. It has no socket
             # timeout: each exchange has one deadline (a timer per reply cost more than the
@@ -417,10 +420,20 @@ class RedisStore(Store):
             }
             await self._redis.eval(_INIT_LOCK, 2, self.key("gen"), self.key("lock"))
         except (RedisError, OSError) as exc:
-            await self._disconnect()
+            await self._drop_link()
             raise StoreUnavailable(f"cannot reach Redis at {self.describe()}: {exc}") from None
         self._started = True
         self._dirty = True  # whatever this process built before starting: replaced by Redis's
+
+    @property
+    def _client(self) -> aioredis.Redis:
+        """The client of every command but the drainer's exchanges (admin reads, reloads, the
+        lock's recovery): made at the first start and kept until ``close``. A store never
+        started, or closed, has none: the caller gets the store's error (the vendor's 5xx, an
+        admin call's 503), not an assertion's 500."""
+        if self._redis is None:
+            raise StoreUnavailable(f"Redis at {self.describe()}: not connected")
+        return self._redis
 
     async def close(self) -> None:
         """Stop: the drainer first finishes the works it holds (their writes committed, their
@@ -435,16 +448,22 @@ class RedisStore(Store):
                 await asyncio.wait({task})
         if self._redis is not None and self._owned:
             await self._release()
-        await self._disconnect()
+        await self._drop_link()
+        client, self._redis = self._redis, None
+        if client is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await client.aclose()
 
-    async def _disconnect(self) -> None:
-        """Close every connection of the pool, the drainer's too."""
-        for client in (self._redis, self._linked):
-            if client is not None:
-                with contextlib.suppress(RedisError, OSError):
-                    await client.aclose()
-        self._redis = self._linked = self._link = None
+    async def _drop_link(self) -> None:
+        """Close the drainer's connection (after a failure, what it still holds is unknown: a
+        reply may come late); the next start makes a new one. The other client stays open:
+        admin reads may be in flight on it, and closing it under them broke their reads
+        halfway (a 500)."""
+        linked, self._linked, self._link = self._linked, None, None
         self._started = False
+        if linked is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await linked.aclose()
 
     async def ping(self) -> None:
         """Reach Redis once (``serve`` checks before it starts serving)."""
@@ -485,24 +504,31 @@ class RedisStore(Store):
                     release = not self._pending or self._in_batch >= self.batch_limit
                     await self._commit(release=release)
                 except StoreUnavailable as exc:  # unreachable, or holding what this kit cannot read
-                    await self._fail()
-                    self._fail_all(batch, exc)
+                    await self._failed(batch, exc)
                 except asyncio.CancelledError:  # closing, and Redis did not answer in time
                     gone = StoreUnavailable(f"Redis at {self.describe()} did not answer")
                     self._fail_all(batch, gone)
                     raise
                 except (RedisError, OSError) as exc:
-                    await self._fail()
-                    self._fail_all(batch, StoreUnavailable(f"Redis at {self.describe()}: {exc}"))
+                    await self._failed(
+                        batch, StoreUnavailable(f"Redis at {self.describe()}: {exc}")
+                    )
                 except Exception as exc:  # a bug: still, no caller may wait for ever
-                    await self._fail()
-                    self._fail_all(batch, exc)
+                    await self._failed(batch, exc)
                 else:
                     for future, result in batch:
                         if not future.done():
                             future.set_result(result)
         finally:
             self._drainer = None
+
+    async def _failed(self, batch: list[tuple[asyncio.Future[Any], Any]], exc: Exception) -> None:
+        """A batch Redis did not keep: the store starts afresh (``_fail``), and the callers get
+        ``exc`` whatever closing the connection raises."""
+        try:
+            await self._fail()
+        finally:
+            self._fail_all(batch, exc)
 
     def _fail_all(self, batch: list[tuple[asyncio.Future[Any], Any]], exc: Exception) -> None:
         """The batch's writes were not kept: its callers, and those queued behind it, get the
@@ -528,11 +554,11 @@ class RedisStore(Store):
 
     async def _fail(self) -> None:
         """Redis failed us: the batch's operations are forgotten, the local copy counts as
-        stale and the connections are dropped (the next call reconnects and reloads)."""
+        stale and the drainer's connection is dropped (the next call reconnects and reloads)."""
         self._ops = []
         self._owned = False
         self._dirty = True
-        await self._disconnect()
+        await self._drop_link()
 
     async def _take_lock(self) -> None:
         """Take the lock; if Redis dropped the connection while it was idle, or forgot the
@@ -547,7 +573,6 @@ class RedisStore(Store):
 
     async def _acquire(self) -> None:
         """Take the kit's lock (waiting in Redis) and bring the local copy up to date."""
-        assert self._redis is not None
         held = self.key("held", self.holder)
         claim_keys = (
             held,
@@ -602,9 +627,8 @@ class RedisStore(Store):
         Redis had forgotten the claim script) left no owner: its token is found in its own list
         instead. A Redis emptied under the kit (``FLUSHDB``) lost the token itself: a new one
         is put, as at a first start (the next holder then finds no kit and seeds it)."""
-        assert self._redis is not None
-        await self._redis.eval(_INIT_LOCK, 2, self.key("gen"), self.key("lock"))
-        owner = await self._redis.get(self.key("owner"))
+        await self._client.eval(_INIT_LOCK, 2, self.key("gen"), self.key("lock"))
+        owner = await self._client.get(self.key("owner"))
         if owner is not None:
             generation, _, client = owner.decode().partition(":")
             if not client or await self._alive(client):
@@ -613,24 +637,22 @@ class RedisStore(Store):
             orphaned = await self._orphaned_token()
             if orphaned is None:
                 return
-            await self._redis.delete(orphaned)
-            generation = (await self._redis.get(self.key("gen")) or b"").decode()
+            await self._client.delete(orphaned)
+            generation = (await self._client.get(self.key("gen")) or b"").decode()
         keys = (self.key("gen"), self.key("lock"), self.key("owner"))
-        await self._redis.evalsha(self._scripts["recover"], 3, *keys, generation)
+        await self._client.evalsha(self._scripts["recover"], 3, *keys, generation)
 
     async def _alive(self, holder: str) -> bool:
         """Whether a lock holder's connection is still open: of this Redis run, and listed."""
-        assert self._redis is not None
         run_id, _, client = holder.rpartition("-")
         if run_id != self._run_id or not client.isdigit():
             return False
-        return bool(await self._redis.execute_command("CLIENT", "LIST", "ID", client))
+        return bool(await self._client.execute_command("CLIENT", "LIST", "ID", client))
 
     async def _lock_not_released(self) -> str:
         """Why a call waited too long for the kit's lock: a live holder that never let go (a
         paused process, a debugger's breakpoint)."""
-        assert self._redis is not None
-        owner = await self._redis.get(self.key("owner"))
+        owner = await self._client.get(self.key("owner"))
         holder = owner.decode().partition(":")[2] if owner else "no process"
         return (
             f"the kit's lock in Redis at {self.describe()} was not released within"
@@ -639,18 +661,16 @@ class RedisStore(Store):
 
     async def _orphaned_token(self) -> str | None:
         """A lock list of a connection that is gone, still holding a token (rare: scanned)."""
-        assert self._redis is not None
-        async for raw in self._redis.scan_iter(match=self.key("held", "*"), count=1000):
+        async for raw in self._client.scan_iter(match=self.key("held", "*"), count=1000):
             key = raw.decode()
             client = key.rpartition(":")[2]
-            if await self._redis.llen(key) and not await self._alive(client):
+            if await self._client.llen(key) and not await self._alive(client):
                 return key
         return None
 
     async def _release(self) -> None:
         """At close, on a connection of the pool: the drainer may still be mid-exchange."""
-        assert self._redis is not None
-        pipe = self._redis.pipeline(transaction=True)
+        pipe = self._client.pipeline(transaction=True)
         for command in self._release_commands():
             pipe.execute_command(*command)
         await pipe.execute()
@@ -717,7 +737,8 @@ class RedisStore(Store):
         connection). The deadline grows with what is sent: a state load of a million
         customers is a 290 MB commit, which Redis took 5.6 s to read and apply."""
         connection = self._link
-        assert connection is not None
+        if connection is None:  # dropped by a failure: only a new start makes another
+            raise StoreUnavailable(f"Redis at {self.describe()}: not connected")
         packed = b"".join(map(hiredis.pack_command, commands))
         deadline = self.wait + 4 + len(packed) / SENT_PER_SECOND  # BLMOVE waits up to ``wait``
         replies: list[Any] = []
@@ -912,7 +933,6 @@ class RedisStore(Store):
 
     async def _reload(self, version: int) -> None:
         """Replace the whole local copy with Redis's (after a gap, at start, after a failure)."""
-        assert self._redis is not None
         for name, target in self.objects.items():
             if isinstance(target, SharedMap):
                 data = {}
@@ -933,11 +953,12 @@ class RedisStore(Store):
         """Replace the local copy of a vendor's tenants (or of one tenant) with Redis's. The
         records stay as Redis hands them over, packed already: a reload runs under the lock,
         and parsing and packing a million customers again held every process up for seconds."""
-        assert self._redis is not None
         members = (
             [only]
             if only is not None
-            else [m.decode() for m in await self._redis.smembers(self.key("tenants", state.vendor))]
+            else [
+                m.decode() for m in await self._client.smembers(self.key("tenants", state.vendor))
+            ]
         )
         tenants: dict[str, TenantState] = {}
         for name in members:
@@ -956,15 +977,14 @@ class RedisStore(Store):
         list names, in that order (a hash has no order of its own), each piece's values asked
         for by name. A hash holding more fields than the list names (an earlier version of the
         kit kept no list, or named no sequences in it) is read whole for them."""
-        assert self._redis is not None
         key = self.key("state", state.vendor, name)
         tenant = TenantState(state, name)
         async for fields in self._list_pieces(self.key("state-order", state.vendor, name)):
-            for field, value in zip(fields, await self._redis.hmget(key, fields), strict=True):
+            for field, value in zip(fields, await self._client.hmget(key, fields), strict=True):
                 if value is not None:
                     self._keep(state, tenant, field.decode(), value)
         held = len(tenant.sequences) + sum(map(len, tenant.collections.values()))
-        if await self._redis.hlen(key) > held:
+        if await self._client.hlen(key) > held:
             return await self._with_unlisted(state, tenant, key)
         return tenant
 
@@ -1025,20 +1045,18 @@ class RedisStore(Store):
     async def _hash_pieces(self, key: str) -> AsyncIterator[dict[bytes, bytes]]:
         """A hash's fields, ``HASH_PIECE`` at a time (a field may come twice: Redis may be
         resizing the hash; nothing of the kit writes it meanwhile, the lock is held)."""
-        assert self._redis is not None
         cursor = 0
         while True:
-            cursor, piece = await self._redis.hscan(key, cursor, count=HASH_PIECE)
+            cursor, piece = await self._client.hscan(key, cursor, count=HASH_PIECE)
             yield piece
             if cursor == 0:
                 return
 
     async def _list_pieces(self, key: str) -> AsyncIterator[list[bytes]]:
         """A list's values, ``HASH_PIECE`` at a time (under the lock: nothing writes it)."""
-        assert self._redis is not None
         start = 0
         while True:
-            piece = await self._redis.lrange(key, start, start + HASH_PIECE - 1)
+            piece = await self._client.lrange(key, start, start + HASH_PIECE - 1)
             if piece:
                 yield piece
             if len(piece) < HASH_PIECE:
@@ -1046,12 +1064,20 @@ class RedisStore(Store):
             start += HASH_PIECE
 
     async def _reload_windows(self, name: str, windows: Windows) -> None:
-        assert self._redis is not None
         windows.data = {}
-        for member in await self._redis.smembers(self.key("windows", name)):
+        for member in await self._client.smembers(self.key("windows", name)):
             key = member.decode()
-            scored = await self._redis.zrange(self.key("window", name, key), 0, -1, withscores=True)
+            scored = await self._client.zrange(
+                self.key("window", name, key), 0, -1, withscores=True
+            )
             windows.data[key] = deque(score for _, score in scored)
+
+    async def kept(self, name: str) -> dict[str, Any]:
+        try:
+            found = await self._client.hgetall(self.key("map", name))
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"Redis at {self.describe()}: {exc}") from None
+        return {field.decode(): orjson.loads(value) for field, value in found.items()}
 
     async def fresh(self, name: str) -> None:
         """The journal is not replayed from the log (each entry would travel to every process);
@@ -1059,14 +1085,13 @@ class RedisStore(Store):
         there."""
         target = self.objects.get(name)
         if isinstance(target, Journal):
-            if not self._started:
-                await self.start()
             try:
+                if self._redis is None:  # a process whose first call is an admin read
+                    await self.start()
                 try:
                     await self._reload_journal(target)
                 except RedisConnectionError:  # a connection Redis dropped (it restarted): once more
-                    assert self._redis is not None
-                    await self._redis.connection_pool.disconnect()
+                    await self._client.connection_pool.disconnect(inuse_connections=False)
                     await self._reload_journal(target)
             except (RedisError, OSError) as exc:
                 raise StoreUnavailable(f"Redis at {self.describe()}: {exc}") from None
@@ -1077,8 +1102,7 @@ class RedisStore(Store):
         the previous read already made is kept as it was, with its rendering: the dashboard
         reads the journal every second, and parsing and rendering 200 entries of 100-row
         imports again took 0.1 to 0.2 s of CPU a read."""
-        client = self._redis  # the drainer may drop its clients meanwhile (a failed commit)
-        assert client is not None
+        client = self._client
         reads = client.pipeline(transaction=True)  # the lists and their counts of one moment
         reads.hgetall(self.key("journal-dropped"))
         for scope in await client.smembers(self.key("journals")):
@@ -1095,7 +1119,6 @@ class RedisStore(Store):
     async def _seed(self, version: int) -> None:
         """Redis holds nothing of this kit (a first start, or it lost its data): it gets a
         fresh kit's state, the fixtures the kit starts with (``on_empty`` puts them back)."""
-        assert self._redis is not None
         self._ops = []
         self.on_empty()
         self._dirty = False
@@ -1104,7 +1127,7 @@ class RedisStore(Store):
         # Its id: a process whose copy is of another kit (Redis was emptied and seeded again
         # while it was idle, its version counting from 0 again) reloads instead of replaying.
         self._kit = os.urandom(8).hex().encode()
-        await self._redis.set(self.key("init"), self._kit)
+        await self._client.set(self.key("init"), self._kit)
 
 
 def _run_id(info: bytes) -> str:

@@ -139,6 +139,11 @@ class Store:
         """Bring the object called ``name`` up to date before a read (a shared store keeps
         some objects, the journal, only in the store); in memory it always is."""
 
+    async def kept(self, name: str) -> dict[str, Any]:
+        """The shared map called ``name`` as the store keeps it now, read without taking the
+        kit's lock and leaving this process's copy alone (in memory: the map itself)."""
+        return dict(self.map(name).data)
+
     async def start(self) -> None:
         """Connect and catch up (a shared store); nothing to do in memory."""
 

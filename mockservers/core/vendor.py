@@ -34,6 +34,7 @@ from mockservers.core.faults import CORE_FAULT_KINDS, Fault, FaultRegistry
 from mockservers.core.generated import Generated
 from mockservers.core.http import declared_beyond, header_text, too_deep
 from mockservers.core.journal import Entry, Journal
+from mockservers.core.seeded import SeededConfig
 from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
 from mockservers.core.shadows import ShadowSummary
@@ -71,6 +72,8 @@ class Kit:
     sessions: Sessions
     coverage: Coverage
     shadows: ShadowSummary
+    config: SeededConfig
+    """This process's config tables, and those the kit was seeded with (``core/seeded.py``)."""
     max_body_bytes: int
     max_json_depth: int
     max_state_bytes: int
@@ -87,7 +90,10 @@ class Kit:
         """Everything of one scope back to start (None: the global scope; a session's id):
         state and fixtures, tokens, windows, journal entries, faults, coverage and the clock.
         With ``vendor``, only that vendor's part (the clock is shared by the vendors, so it
-        stays)."""
+        stays). The global scope is seeded again from this process's config: its tables' digests
+        become the kit's."""
+        if scope is None:
+            self.config.seed(None if vendor is None else (vendor,))
         if vendor is None:
             if scope is None:
                 self.clock.reset()

@@ -30,6 +30,7 @@ def test_health_lists_the_vendors(http: httpx.Client) -> None:
     body = http.get("/__admin/health").json()
     assert body["status"] == "ok" and "quoparts" in body["vendors"]
     assert body["forwarded"] == []  # serve forwards nothing: every vendor is a fake's
+    assert body["config_differs"] == []  # one process: its config is the kit's
 
 
 def test_reset_clears_state_tokens_journal_faults_and_clock(http: httpx.Client) -> None:

@@ -692,9 +692,15 @@ def test_a_process_killed_holding_the_lock_does_not_stop_the_others(redis_url: s
         assert qp_login(two)  # ...and died (no such client): two still answers
 
 
-def test_unreachable_redis_is_the_vendors_5xx_body_and_a_503_for_admin() -> None:
+@pytest.mark.parametrize("lifespan", [False, True], ids=["lazy", "started"])
+def test_unreachable_redis_is_the_vendors_5xx_body_and_a_503_for_admin(
+    lifespan: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An app whose Redis cannot be reached starts all the same (its lifespan run or not, as
+    ``MockServer`` does not), says so, and answers until Redis is there."""
     app = create_app(store=RedisStore(f"redis://127.0.0.1:{free_port()}/0"))
-    with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
+    transport = SyncASGITransport(app, lifespan=lifespan)
+    with httpx.Client(transport=transport, base_url="http://m") as http:
         answer = http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
         assert answer.status_code == 503
         assert answer.json() == {"errorCode": "503", "error": "Service Unavailable", "data": []}
@@ -706,6 +712,8 @@ def test_unreachable_redis_is_the_vendors_5xx_body_and_a_503_for_admin() -> None
         assert "cannot reach Redis" in unrouted.headers["X-Mockservers-Detail"]
         admin = http.get("/__admin/health")
         assert admin.status_code == 503 and "cannot reach Redis" in admin.json()["error"]
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("calls answer 503 until it is back" in line for line in said) is lifespan
 
 
 def test_a_redis_that_stops_answering_is_the_vendors_5xx_within_the_deadline(
@@ -1071,6 +1079,43 @@ def test_redis_back_with_its_data_loses_nothing_acknowledged(tmp_path: Path) -> 
         assert set(customers) == {"CLI001", "CLI002", "CLI003"}
 
 
+@needs_redis
+def test_a_worker_replaced_while_redis_is_down_answers_503_then_recovers() -> None:
+    """A worker dies while Redis is down: its replacement could not connect at start, and
+    ``serve`` took that for a worker that cannot start, stopped every worker and exited 1,
+    leaving nothing to answer once Redis was back. The replacement now starts, answers the
+    vendor's 503 while Redis is away, and both workers answer once it is back."""
+    login = {"login": "", "username": "demo", "password": "demo"}
+    with (
+        restartable_redis() as (url, stop, start),
+        serving("--store", url, "--workers", "2") as served,
+    ):
+        stop()
+        first = _workers(served)
+        os.kill(first[0], signal.SIGKILL)
+        assert served.process.stderr is not None
+        after = []
+        for line in served.process.stderr:  # ends when serve exits: no wait on a dead process
+            after.append(line)
+            if any("replaced" in seen for seen in after) and "startup complete" in line:
+                break
+        assert not any("could not start" in line for line in after), after
+        assert any("cannot reach Redis" in line and "until it is back" in line for line in after)
+        (replacement,) = set(_workers(served)) - set(first)
+        clients = [httpx.Client(base_url=served.url) for _ in range(16)]
+        try:
+            down = [client.get(QP, params=login) for client in clients]
+            assert {(a.status_code, a.json()["errorCode"]) for a in down} == {(503, "503")}
+            start()
+            answers = [client.get(QP, params=login) for client in clients]
+            assert {(a.status_code, a.json()["errorCode"]) for a in answers} == {(200, "0")}
+            port = int(served.url.rsplit(":", 1)[1])
+            assert _connections_held(replacement, port) > 0  # it took its share, and answered
+        finally:
+            for client in clients:
+                client.close()
+
+
 def test_a_redis_that_forgot_the_scripts_is_taught_them_again(redis_url: str) -> None:
     """``SCRIPT FLUSH`` (or a restart the connection survived): the next call loads them again
     and is answered."""
@@ -1165,6 +1210,42 @@ def test_a_dropped_session_leaves_nothing_for_journal_reads_to_walk(redis_url: s
         assert [e["session"] for e in two.get("/__admin/requests").json()] == [None]
     scopes = sync_redis.Redis.from_url(redis_url).smembers(f"{prefix}:journals")
     assert scopes == {b"global"}
+
+
+@needs_redis
+def test_journal_reads_while_redis_refuses_writes_are_its_503_never_a_500() -> None:
+    """Redis full (``maxmemory``, no eviction) refuses every vendor call's commit. A journal
+    read at the same moment answered 500 "a bug": the failed call closed the connections under
+    the read, and its retry found none. Each read is now a 503 naming Redis's refusal; once
+    Redis takes writes again both answer, and nothing of the refused calls was kept."""
+    login = {"login": "", "username": "demo", "password": "demo"}
+
+    async def rounds(base: str) -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+            answers: list[httpx.Response] = []
+            for _ in range(10):  # the failure was a race: 7 runs in 9 of five rounds met it
+                calls = [http.get(QP, params=login) for _ in range(4)]
+                calls += [http.get("/__admin/requests") for _ in range(4)]
+                answers += await asyncio.gather(*calls)
+            return answers
+
+    with redis_server.redis_server() as url, serving("--store", url) as served:
+        assert httpx.get(served.url + QP, params=login).status_code == 200
+        full = redis.Redis.from_url(url)
+        full.config_set("maxmemory", "1")  # below what it holds already: every write refused
+        try:
+            answers = asyncio.run(rounds(served.url))
+        finally:
+            full.config_set("maxmemory", "0")
+        calls = [answer for answer in answers if answer.url.path == QP]
+        reads = [answer for answer in answers if answer.url.path == "/__admin/requests"]
+        assert {(a.status_code, a.json()["errorCode"]) for a in calls} == {(503, "503")}
+        assert [a.status_code for a in reads] == [503] * 40
+        assert all("maxmemory" in a.json()["error"] for a in reads)
+        assert httpx.get(served.url + QP, params=login).status_code == 200
+        journal = httpx.get(served.url + "/__admin/requests").json()
+        assert [entry["status"] for entry in journal] == [200, 200]
+        full.close()
 
 
 @needs_redis

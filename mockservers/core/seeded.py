@@ -1,0 +1,67 @@
+"""Which config the kit in a shared store was seeded with, one digest per config table.
+
+Every process of one fake must run the same config (docs/deploy.md): a process started with
+another one acts as another fake on the same state (its own journal bound, its own clock, its
+own accounts). The process that seeds the kit, or resets it, keeps its tables' digests in a
+shared map; every process compares its own with them, says which tables differ in a warning
+at start and in ``GET /__admin/health``. Digests only: the tables hold passwords.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+
+from mockservers.core.shared import SharedMap
+
+MAP = "config"
+"""The shared map holding the digests the kit was seeded with, by table."""
+
+log = logging.getLogger("mockservers")
+
+
+def digest(values: Any) -> str:
+    """A table's digest: its values as JSON, keys sorted (a table written in another order, or
+    a default written out, is the same table)."""
+    text = orjson.dumps(values, option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.sha256(text).hexdigest()[:16]
+
+
+class SeededConfig:
+    """This process's config tables, as digests, beside those the kit was seeded with."""
+
+    def __init__(self, tables: Mapping[str, Any], seeded: SharedMap) -> None:
+        self.digests = {name: digest(values) for name, values in tables.items()}
+        self.seeded = seeded
+        self._said: list[str] = []
+
+    def seed(self, tables: Iterable[str] | None = None) -> None:
+        """This process seeded these tables again (every one: the whole kit), from its own
+        config: their digests are the kit's now."""
+        for name in self.digests if tables is None else tables:
+            if self.seeded.get(name) != self.digests[name]:
+                self.seeded.put(name, self.digests[name])
+
+    def differs(self, seeded: Mapping[str, Any] | None = None) -> list[str]:
+        """The tables whose seeded digest is not this process's (``seeded``: as the store keeps
+        them, else this process's copy). A table with none kept is no difference: a version of
+        the kit that kept no digest seeded it. A change is logged, once: at start, or after
+        another process's reset."""
+        kept = self.seeded.data if seeded is None else seeded
+        found = sorted(
+            name for name, kept_digest in kept.items() if kept_digest != self.digests.get(name)
+        )
+        if found and found != self._said:
+            log.warning(
+                "this process's config differs from the one the kit in the store was seeded"
+                " with, in %s: every process of one fake must run the same config (restart"
+                " this one with the others' file; or, once they all run this one, reset the"
+                " kit, which seeds it with it: docs/deploy.md)",
+                ", ".join(f"[{name}]" for name in found),
+            )
+        self._said = found
+        return found

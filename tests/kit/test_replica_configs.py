@@ -1,0 +1,109 @@
+"""Processes of one fake started with different configs say so (docs/deploy.md, "N replicas").
+
+A late replica with its own ``[kit.journal]`` trimmed the shared journal for all, a frozen clock
+made two clocks, an extra account's token was taken by the others, and nothing told. Each
+process now compares its config tables with those the kit in Redis was seeded with.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from contracts import contract
+from tests.conftest import qp_login
+from tests.kit.test_redis_store import FROZEN, processes
+from tests.servers import serving
+
+EXTRA = {"accounts": [{"username": "late", "password": "Late-S3cret-pw"}]}
+
+
+def differs(http: httpx.Client) -> list[str]:
+    """What the process's health says of its config, checked against the admin contract."""
+    health = http.get("/__admin/health")
+    assert health.status_code == 200, health.text
+    assert contract("admin/health.response").check(health.json()) == []
+    return list(health.json()["config_differs"])
+
+
+def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    found = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    caplog.clear()
+    return found
+
+
+def test_a_process_with_another_config_says_which_tables_differ(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    prefix = f"test-{uuid.uuid4().hex}"
+    late = {"kit": {**FROZEN, "journal": {"max_entries": 10}}, "quoparts": EXTRA}
+    alike = {"quoparts": {"token_ttl_seconds": 3600}, "keepit": {}}  # defaults written out
+    with processes(redis_url, count=1, prefix=prefix) as (first,):
+        qp_login(first)  # seeds the kit with the first one's config
+        with (
+            processes(redis_url, count=1, prefix=prefix, **alike) as (same,),
+            processes(redis_url, count=1, prefix=prefix, **late) as (other,),
+        ):
+            assert differs(first) == differs(same) == []
+            assert differs(other) == ["kit.journal", "quoparts"]
+            said = warnings(caplog)
+            assert len(said) == 1, said  # by the one that differs only, once
+            assert "differs" in said[0] and "in [kit.journal], [quoparts]:" in said[0]
+            assert "Late-S3cret-pw" not in said[0]
+            assert differs(other) == ["kit.journal", "quoparts"]
+            assert warnings(caplog) == []  # not again at every health check
+
+            # A reset seeds the kit again from the config of the process that answers it.
+            assert other.post("/__admin/reset", json={}).status_code == 200
+            assert differs(other) == []
+            assert differs(first) == differs(same) == ["kit.journal", "quoparts"]
+            said = warnings(caplog)  # by each of the two that differ now, once
+            assert len(said) == 2 and all("in [kit.journal], [quoparts]:" in s for s in said)
+            # One vendor's reset seeds that vendor's table only.
+            assert first.post("/__admin/reset", json={"vendor": "quoparts"}).status_code == 200
+            assert differs(first) == ["kit.journal"]
+            assert differs(other) == ["quoparts"]
+
+
+def test_a_kit_seeded_without_digests_differs_only_where_a_reset_seeded_it_again(
+    redis_url: str,
+) -> None:
+    """A kit an earlier version seeded keeps no digest: nothing to compare, so nothing is said
+    (not every table at once after one vendor's reset)."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with processes(redis_url, count=1, prefix=prefix) as (first,):
+        qp_login(first)
+        redis.Redis.from_url(redis_url).delete(f"{prefix}:map:config")
+        with processes(redis_url, count=1, prefix=prefix, quoparts=EXTRA) as (other,):
+            assert differs(other) == []
+            other.post("/__admin/reset", json={"vendor": "keepit"})  # its table's digest alone
+            assert differs(other) == differs(first) == []
+            other.post("/__admin/reset", json={"vendor": "quoparts"})
+            assert (differs(other), differs(first)) == ([], ["quoparts"])
+
+
+def test_serve_replicas_with_different_configs_say_so_and_both_serve(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """As a team meets it: a second ``serve`` with its own config file joins the first. It
+    starts (a rolling restart with a changed config stays possible), warns at start naming the
+    table, and its health says so until a reset seeds the kit with its config."""
+    redis.Redis.from_url(redis_url).flushdb()
+    config = tmp_path / "kit.toml"
+    config.write_text("[kit.journal]\nmax_entries = 10\n")
+    with serving("--store", redis_url) as one, httpx.Client(base_url=one.url) as first:
+        qp_login(first)
+        with (
+            serving("--store", redis_url, "--config", str(config)) as two,
+            httpx.Client(base_url=two.url) as second,
+        ):
+            said = [line for line in two.started if "differs" in line]
+            assert len(said) == 1 and "in [kit.journal]:" in said[0], two.started
+            assert qp_login(second)  # it serves
+            assert (differs(first), differs(second)) == ([], ["kit.journal"])
+            second.post("/__admin/reset", json={})
+            assert (differs(first), differs(second)) == (["kit.journal"], [])
