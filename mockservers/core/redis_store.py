@@ -94,6 +94,7 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('LLEN', KEYS[2]) > 0 then return 0 end
 local gen = redis.call('INCR', KEYS[1])
 redis.call('DEL', KEYS[3])
+if KEYS[4] then redis.call('DEL', KEYS[4]) end
 redis.call('RPUSH', KEYS[2], gen)
 return gen
 """
@@ -628,6 +629,7 @@ class RedisStore(Store):
         instead. A Redis emptied under the kit (``FLUSHDB``) lost the token itself: a new one
         is put, as at a first start (the next holder then finds no kit and seeds it)."""
         await self._client.eval(_INIT_LOCK, 2, self.key("gen"), self.key("lock"))
+        keys: tuple[str, ...] = (self.key("gen"), self.key("lock"), self.key("owner"))
         owner = await self._client.get(self.key("owner"))
         if owner is not None:
             generation, _, client = owner.decode().partition(":")
@@ -637,10 +639,11 @@ class RedisStore(Store):
             orphaned = await self._orphaned_token()
             if orphaned is None:
                 return
-            await self._client.delete(orphaned)
             generation = (await self._client.get(self.key("gen")) or b"").decode()
-        keys = (self.key("gen"), self.key("lock"), self.key("owner"))
-        await self._client.evalsha(self._scripts["recover"], 3, *keys, generation)
+            # Dropped in the script, with the new token put: a Redis that refused writes
+            # between a DEL here and the script lost the token for good (every call a 503).
+            keys += (orphaned,)
+        await self._client.evalsha(self._scripts["recover"], len(keys), *keys, generation)
 
     async def _alive(self, holder: str) -> bool:
         """Whether a lock holder's connection is still open: of this Redis run, and listed."""

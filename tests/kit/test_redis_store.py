@@ -667,6 +667,34 @@ def test_closing_lets_a_call_waiting_for_the_lock_finish(redis_url: str) -> None
     assert asyncio.run(run()) == (200, 1, 1, 0)  # 0: the probe was there before
 
 
+def test_a_holder_that_died_before_claiming_the_lock_leaves_one_token(redis_url: str) -> None:
+    """A process that took the lock's token and died before its claim named it the owner: the
+    token is found in the dead connection's own list, which goes in the same step as the new
+    token comes (a Redis refusing writes between the two lost the token for good)."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    login = {"login": "", "username": "demo", "password": "demo"}
+
+    async def run() -> tuple[int, int, int]:
+        probe = redis.asyncio.Redis.from_url(redis_url)
+        store = RedisStore(redis_url, prefix=prefix, wait=0.2)
+        transport = httpx.ASGITransport(create_app({"kit": FROZEN}, store=store))
+        async with httpx.AsyncClient(transport=transport, base_url="http://m") as http:
+            assert (await http.get(QP, params=login)).status_code == 200  # the kit seeded
+            dying = redis.asyncio.Redis.from_url(redis_url, single_connection_client=True)
+            run_id = (await probe.info("server"))["run_id"]
+            held = f"{prefix}:held:{run_id}-{await dying.client_id()}"
+            assert await dying.lmove(f"{prefix}:lock", held, "LEFT", "LEFT") is not None
+            await dying.aclose()  # gone before its claim
+            answer = await http.get(QP, params=login)
+            orphan_left = await probe.exists(held)
+        await store.close()
+        tokens = await probe.llen(f"{prefix}:lock")
+        await probe.aclose()
+        return answer.status_code, orphan_left, tokens
+
+    assert asyncio.run(run()) == (200, 0, 1)
+
+
 def test_keepit_counts_every_call_of_every_process(redis_url: str) -> None:
     with processes(redis_url, keepit={"rate_limit_calls": 4}) as (one, two):
         answers = [
