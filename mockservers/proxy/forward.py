@@ -198,9 +198,12 @@ class Upstream:
         """Where a path under the vendor's prefix (encoded as the client sent it) and a query
         string go, kept byte for byte. Through a proxy named in the environment, they go as
         httpx's URL has them (dot segments dropped): httpcore hands the ``target`` extension
-        on to the proxy's own request (a ``CONNECT`` would ask for the path)."""
+        on to the proxy's own request (a ``CONNECT`` would ask for the path). A target starts
+        with ``/``: the bare prefix of a vendor whose base URL has no path is the vendor's ``/``
+        (an empty target was a 502 the proxy caused itself, and ``?a=1`` went as ``GET ?a=1``)."""
         base_path = self.base.raw_path.split(b"?")[0].rstrip(b"/")
-        raw = base_path + raw_path + (b"?" + query if query else b"")
+        path = base_path + raw_path
+        raw = (path if path.startswith(b"/") else b"/" + path) + (b"?" + query if query else b"")
         url = self.base.copy_with(raw_path=raw)
         return Target(url, raw if self.as_sent else url.raw_path, base_path)
 

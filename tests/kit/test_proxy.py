@@ -497,6 +497,29 @@ def test_what_follows_a_vendors_prefix_is_what_follows_the_upstreams_base_path(
     assert target.extensions == {"target": target.raw}
 
 
+def test_the_bare_prefix_reaches_an_upstream_given_without_a_path(tmp_path: Path) -> None:
+    """``--upstream quoparts=http://host`` (the docs' own example has no path): ``/quoparts``
+    went as an empty request target, a 502 the proxy caused itself, and ``/quoparts?a=1`` as
+    ``GET ?a=1``. The vendor's ``/`` stands for its prefix, in the recording too, and a replay
+    sends the same (it goes through the same target)."""
+    from mockservers.proxy import create_proxy_app
+    from mockservers.proxy.forward import Upstream
+    from mockservers.testing import SyncASGITransport
+
+    ok = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+    with WireUpstream(ok) as upstream:
+        app = create_proxy_app({"quoparts": upstream.url}, record=tmp_path)
+        with httpx.Client(transport=SyncASGITransport(app), base_url="http://proxy") as http:
+            statuses = [http.get(t).status_code for t in ("/quoparts", "/quoparts?a=1")]
+    assert statuses == [200, 200]
+    assert [r.request_line[1] for r in upstream.received] == [b"/", b"/?a=1"]
+    (recording,) = tmp_path.glob("*.har")
+    entries = json.loads(recording.read_text("utf-8"))["log"]["entries"]
+    assert [e["request"]["url"] for e in entries] == [f"{upstream.url}/", f"{upstream.url}/?a=1"]
+    for base in ("http://h", "http://h/"):
+        assert Upstream("replayed", base).target(b"", b"a=1").raw == b"/?a=1"
+
+
 def test_through_a_proxy_the_environment_names_a_call_goes_as_that_proxy_reads_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
