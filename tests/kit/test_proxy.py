@@ -208,6 +208,28 @@ def test_an_upstream_that_does_not_answer_gets_each_vendors_502(failure: str) ->
     assert journal["xtra"]["verdict"] == {"request": [], "response": []}
 
 
+def test_an_answer_that_never_ends_is_cut_at_the_call_s_deadline(tmp_path: Path) -> None:
+    """An upstream that sends part of its answer and then nothing, or a byte now and then:
+    the timeouts bound each wait alone (100 bytes at one a second took 1m39s), the call's
+    deadline bounds it all. The connector gets the vendor's 502 with the reason."""
+    config = {"kit": {"proxy": {"deadline_seconds": 0.2}}, **ACCOUNTS}
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n"
+    with (
+        WireUpstream(head + b'{"errorCode": ', hold=True) as upstream,
+        proxied(upstream, ("quoparts",), config=config, record=tmp_path) as (_, http),
+    ):
+        answer = http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
+        (entry,) = http.get("/__admin/requests").json()
+    assert answer.status_code == 502
+    assert contract("quoparts/error.response").check(answer.json()) == []
+    detail = answer.headers["x-mockservers-detail"]
+    assert "no whole answer within 0.2 s ([kit.proxy] deadline_seconds)" in detail
+    assert (entry["source"], entry["status"], entry["detail"]) == ("proxy", 502, detail)
+    (recording,) = tmp_path.glob("*.har")
+    (recorded,) = json.loads(recording.read_text("utf-8"))["log"]["entries"]
+    assert recorded["response"]["status"] == 0 and detail in recorded["comment"]
+
+
 def test_a_body_over_the_limit_is_refused_with_413_and_never_sent(upstream: MockServer) -> None:
     config = {"kit": {"max_body_bytes": 1000}, **ACCOUNTS}
     with proxied(upstream, vendors=("keepit",), config=config) as (_, http):
