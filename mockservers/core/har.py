@@ -261,17 +261,18 @@ def secrets_of(
     response_body: bytes | None = None,
     requests: bool = True,
 ) -> list[str]:
-    """The secret values of one exchange: those of the query, headers and JSON fields named
-    like a secret, in the answer and (``requests``) in the request; a ``Bearer <token>``
-    header also gives its token alone, a cookie header its values alone (never the words
-    around them: ``Bearer``, ``Secure`` and ``HttpOnly`` are no secrets)."""
+    """The secret values of one exchange: those of the query, headers and bodies named like a
+    secret (a JSON field, a form's field, a multipart part...: what the journal masks), in the
+    answer and (``requests``) in the request; a ``Bearer <token>`` header also gives its token
+    alone, a cookie header its values alone (never the words around them: ``Bearer``,
+    ``Secure`` and ``HttpOnly`` are no secrets)."""
     values = [v for k, v in response_headers if secret_header(k) for v in _header_secrets(k, v)]
-    values += _json_secrets(response_body)
+    values += _body_secrets(response_body)
     if requests:
         query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
         values += [v for k, v in request_headers if secret_header(k) for v in _header_secrets(k, v)]
         values += [v for k, v in query if is_secret(k)]
-        values += _json_secrets(request_body)
+        values += _body_secrets(request_body)
     return [v for v in values if len(v) >= SCRUBBED_MIN_LENGTH]
 
 
@@ -284,6 +285,20 @@ def _header_secrets(name: str, value: str) -> list[str]:
         return [value, *(pair.partition("=")[2].strip() for pair in pairs)]
     credential = value.strip().partition(" ")[2].strip()
     return [value, credential] if credential else [value]
+
+
+def _body_secrets(body: bytes | None) -> list[str]:
+    """A body's secret values: a JSON body's fields named like a secret, however deep; in any
+    other body, a form's fields (decoded) and what else the journal masks in a text (a
+    multipart part, an XML element, a Python-style pair)."""
+    if not body:
+        return []
+    value = json_of(body)
+    if value is not NOT_JSON:
+        return [str(found) for found in secret_values(value)]
+    text = body.decode("utf-8", "replace")
+    form = [v for k, v in parse_qsl(text, keep_blank_values=True) if is_secret(k)]
+    return form + [found for _, found in journal.secret_fields(text)]
 
 
 def blots(values: Iterable[str]) -> list[str]:
@@ -325,11 +340,6 @@ def scrub_bytes(body: bytes, values: Iterable[str]) -> bytes:
     for blot in blots(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH):
         body = body.replace(blot.encode("utf-8", "surrogatepass"), b"***")
     return body
-
-
-def _json_secrets(body: bytes | None) -> list[str]:
-    value = json_of(body or b"")
-    return [] if value is NOT_JSON else [str(found) for found in secret_values(value)]
 
 
 def _scrub(node: Any, blots: list[str]) -> Any:

@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+
 from contracts import contract
 from mockservers.core import har
 
@@ -204,3 +206,31 @@ def test_each_side_has_its_own_size_and_version() -> None:
     versions = [har.request_version(v) for v in ("HTTP/1.0", "HTTP/1.1", "HTTP/2")]
     assert versions == ["HTTP/1.1", "HTTP/1.1", "HTTP/2"]
     assert HAR.check(har.log([packed, unknown])) == []
+
+
+def test_secrets_sent_in_a_form_a_part_xml_or_a_python_pair_are_learned() -> None:
+    """Only JSON fields were learned: a password sent as a form field or a multipart part was
+    masked where it was sent, and stayed clear where the vendor echoed it."""
+    multipart = httpx.Request(
+        "POST", "http://u/x", files={"password": (None, "hunter22xyz")}, data={"u": "acme"}
+    )
+    bodies = {
+        b"username=acme&password=hunter22xyz": {"hunter22xyz"},
+        b"username=acme&password=hunter%2122xyz": {"hunter!22xyz", "hunter%2122xyz"},
+        multipart.read(): {"hunter22xyz"},
+        b"<Login><Password><![CDATA[hunter22xyz]]></Password></Login>": {"hunter22xyz"},
+        b"{'Username': 'acme', 'Password': 'hunter22xyz'}": {"hunter22xyz"},
+        b"username=acme&note=hunter22xyz": set(),
+    }
+    for body, secrets in bodies.items():
+        assert set(har.secrets_of(url="http://u/x", request_body=body)) == secrets, body
+    recorder = har.Recorder()
+    recorder.add(
+        **exchange(
+            request_headers=[("Content-Type", "application/x-www-form-urlencoded")],
+            request_body=b"username=acme&password=hunter22xyz",
+            response_body=b'{"errorCode": "101", "error": "Password errata: hunter22xyz"}',
+        )
+    )
+    text = json.dumps(recorder.document())
+    assert "hunter22xyz" not in text and "Password errata: ***" in text

@@ -423,6 +423,32 @@ def test_a_secret_the_vendor_echoes_is_blotted_out_of_the_journal() -> None:
     assert "Quo-S3cret-pw" not in journal and "Password errata: ***" in journal
 
 
+@pytest.mark.parametrize("sent_as", ["form", "multipart"])
+def test_a_password_sent_in_a_form_or_a_part_is_blotted_out_where_the_vendor_echoes_it(
+    tmp_path: Path, sent_as: str
+) -> None:
+    """Only JSON bodies' secrets were learned: a form's ``password=...`` or a multipart part
+    named ``password`` was masked where it was sent, and clear where the vendor echoed it."""
+    echoing = b'{"errorCode": "101", "error": "Password errata: hunter22xyz", "data": []}'
+    json_type = {"content-type": "application/json"}
+    fields = {"username": "acme", "password": "hunter22xyz"}
+    sent = (
+        {"data": fields}
+        if sent_as == "form"
+        else {"files": {k: (None, v) for k, v in fields.items()}}
+    )
+    with (
+        _vendor_like(echoing, **json_type) as upstream,
+        proxied(upstream, ("quoparts",), record=tmp_path) as (_, http),
+    ):
+        http.post(QP, params={"login": ""}, **sent)
+        (entry,) = http.get("/__admin/requests").json()
+    (recording,) = tmp_path.glob("*.har")
+    assert entry["response"]["error"] == "Password errata: ***"
+    for kept in (dump(entry), recording.read_text("utf-8")):
+        assert "hunter22xyz" not in kept and "Password errata: ***" in kept
+
+
 def test_a_secret_in_a_redirect_s_url_is_masked_in_the_journal_and_the_recording(
     tmp_path: Path,
 ) -> None:
