@@ -186,19 +186,28 @@ def secret_values(node: Any, secret: bool = False) -> list[Any]:
     """The values held under a secret name in a JSON value (``secret``: the whole of ``node``
     is under one), however deep: a password sent as a list is still a password, and a
     validator's message may quote it. Strings and numbers; no booleans or nulls."""
-    found: list[Any] = []
+    return [value for _, value in secret_items(node, "" if secret else None)]
 
-    def walk(node: Any, secret: bool) -> None:
+
+def secret_items(node: Any, name: str | None = None) -> list[tuple[str, Any]]:
+    """:func:`secret_values`, each with the secret name it is held under (``name``: the one
+    the whole of ``node`` is under)."""
+    found: list[tuple[str, Any]] = []
+
+    def walk(node: Any, name: str | None) -> None:
         if isinstance(node, dict):
             for key, item in node.items():
-                walk(item, secret or (isinstance(key, str) and is_secret(key)))
+                secret = name is None and isinstance(key, str) and is_secret(key)
+                walk(item, key if secret else name)
         elif isinstance(node, list):
             for item in node:
-                walk(item, secret)
-        elif secret and isinstance(node, str | int | float) and not isinstance(node, bool):
-            found.append(node)
+                walk(item, name)
+        elif (
+            name is not None and isinstance(node, str | int | float) and not isinstance(node, bool)
+        ):
+            found.append((name, node))
 
-    walk(node, secret)
+    walk(node, name)
     return found
 
 
