@@ -23,6 +23,9 @@ ttl_seconds = 3600            # an idle session expires after this much wall tim
 journal_max_entries = 1000    # each session's own journal
 journal_max_bytes = 2097152
 
+[kit.proxy]                   # mockservers proxy
+deadline_seconds = 120        # one forwarded call in all; past it: the vendor's 502
+
 [quoparts]                    # one table per vendor; see each vendor's settings
 token_ttl_seconds = 3600
 ```
@@ -62,6 +65,7 @@ class Config:
     session_ttl_seconds: float = 3600
     session_journal_max_entries: int = 1000
     session_journal_max_bytes: int = 2 * 1024 * 1024
+    proxy_deadline_seconds: float = 120
     vendors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -148,6 +152,7 @@ _KIT_TABLES: dict[str, dict[str, str]] = {
         "journal_max_entries": "session_journal_max_entries",
         "journal_max_bytes": "session_journal_max_bytes",
     },
+    "kit.proxy": {"deadline_seconds": "proxy_deadline_seconds"},
 }
 """Each table's keys in the file, and the ``Config`` field each one sets."""
 
@@ -163,6 +168,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "session_ttl_seconds": (1, 100 * 365 * 86400),
     "session_journal_max_entries": (0, 10**9),
     "session_journal_max_bytes": (0, 2**40),
+    # none at all would turn every forwarded call into a 502
+    "proxy_deadline_seconds": (0.001, 100 * 365 * 86400),
 }
 """The values each number may take: outside them a fake would refuse every body, keep a
 journal of minus five entries or expire its sessions as they are made."""

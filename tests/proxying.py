@@ -253,10 +253,13 @@ class Received:
 class WireUpstream:
     """An upstream on a socket that answers every call with ``answer``, bytes of its own making
     (an HTTP/1.0 status line, a gzip body, a forward proxy's answer), and keeps each request as
-    it came over the wire. One connection a call: it closes each after its answer."""
+    it came over the wire. One connection a call: it closes each after its answer; with
+    ``hold``, only when the test is over (an answer cut short never ends)."""
 
-    def __init__(self, answer: bytes) -> None:
+    def __init__(self, answer: bytes, *, hold: bool = False) -> None:
         self.answer = answer
+        self.hold = hold
+        self._over = threading.Event()
         self.received: list[Received] = []
         self._socket = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
@@ -270,6 +273,7 @@ class WireUpstream:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._over.set()
         self._socket.shutdown(socket.SHUT_RDWR)  # wakes the accept below
         self._socket.close()
         self._thread.join()
@@ -283,6 +287,8 @@ class WireUpstream:
             with connection:
                 self.received.append(_read_request(connection))
                 connection.sendall(self.answer)
+                if self.hold:
+                    self._over.wait()
 
 
 def gzip_in_http_1_0(body: bytes) -> tuple[bytes, bytes]:

@@ -32,6 +32,12 @@ JSONPath = tuple[str | int, ...]
 ANY = "*"
 ANY_DEPTH = "**"
 
+KEPT_VALUES = 10_000
+"""How many values a :class:`Translation` keeps per place, the latest learned: more IDs than a
+sandbox session makes before it sends them back (a connector imports its customers, then
+quotes for them), while each login's token no longer stays for good (the table grew with every
+login of the day)."""
+
 
 @dataclass(frozen=True)
 class Generated:
@@ -147,11 +153,14 @@ class Request:
 class Translation:
     """Values of one service to the values of another, per place, learned answer by answer.
 
-    A value learned again replaces the earlier one (the latest login's token wins)."""
+    A value learned again replaces the earlier one (the latest login's token wins); of each
+    place's values, the latest ``kept`` are kept."""
 
-    def __init__(self, declarations: Iterable[Generated]) -> None:
+    def __init__(self, declarations: Iterable[Generated], kept: int = KEPT_VALUES) -> None:
         self.declarations = tuple(d for d in declarations if d.carried_by)
+        self.kept = kept
         self.values: dict[str, dict[tuple[str, Any], Any]] = {}
+        """Per place, the first service's values to the second's, the latest learned last."""
 
     def learn(self, first: Any, second: Any) -> None:
         """Learn from two answers to the same request (parsed JSON)."""
@@ -161,7 +170,11 @@ class Translation:
                 if key is None or _key(b) is None:
                     continue
                 for place in declaration.carried_by:
-                    self.values.setdefault(place, {})[key] = b
+                    known = self.values.setdefault(place, {})
+                    known.pop(key, None)
+                    known[key] = b
+                    if len(known) > self.kept:
+                        del known[next(iter(known))]
 
     def rewrite(self, request: Request) -> bool:
         """Put the second service's values in ``request`` where it carries the first's; True

@@ -11,7 +11,7 @@ a secret (``token``, ``password``, ``Authorization``, ``SyncSecretKey``, ``Acces
 A secret can also travel where no name says so (an error message echoing a token). The
 :class:`Recorder` therefore remembers the values it masked by name (in answers always, in
 requests unless told not to) and those it is given, and blots them out wherever else they
-appear in the log, in any entry, before the log leaves it.
+appear in the log (:mod:`mockservers.core.blotting`, which bounds what it remembers).
 
 A body that is not UTF-8 is kept as text with replacement characters: HAR has no room for bytes
 in ``postData``, and bytes in ``content`` could not be masked.
@@ -26,27 +26,27 @@ from http import HTTPStatus
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import orjson
 
 from mockservers.core import journal
+from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, blot_out, blots
 from mockservers.core.http import NOT_JSON, json_of
 from mockservers.core.journal import (
-    MASK,
     is_secret,
     mask_pairs,
     mask_query,
     mask_value,
     secret_header,
-    secret_values,
+    secret_items,
 )
 
 VERSION = "1.2"
-SCRUBBED_MIN_LENGTH = 6
-"""Shorter values masked by name are not searched for elsewhere (they would blot out words)."""
 
 Pairs = Iterable[tuple[str, str]]
+Named = list[tuple[str, str]]
+"""Secret values, each with the name (or the text) that says it is one."""
 
 
 def mask_url(url: str) -> str:
@@ -173,14 +173,16 @@ def log(
 
 
 class Recorder:
-    """Collects exchanges as HAR entries and hands out one log in which every secret value it
-    has seen is blotted out wherever it appears.
+    """Collects exchanges as HAR entries, each with every secret value it remembers blotted out
+    wherever it appears, and hands out one log in which those it still remembers are blotted
+    out of every entry (a value quoted before it was first masked by name).
 
-    The values remembered: those masked by name in answers (tokens a login issued, ``COD_PWD``),
-    those given to :meth:`also_mask`, and, with ``remember_requests`` (a proxy, whose callers
-    send real credentials), those masked by name in requests. A fuzz harness turns that off:
-    its requests carry generated junk in secret places, and blotting junk such as
-    ``application/json`` everywhere would spoil the log; it names its credentials instead.
+    The values remembered (:class:`~mockservers.core.blotting.Memory`): those given to
+    :meth:`also_mask`, those masked by name in answers (tokens a login issued, ``COD_PWD``),
+    and, with ``remember_requests`` (a proxy, whose callers send real credentials), those
+    masked by name in requests. A fuzz harness turns that off: its requests carry generated
+    junk in secret places, and blotting junk such as ``application/json`` everywhere would
+    spoil the log; it names its credentials instead.
     """
 
     def __init__(
@@ -194,29 +196,25 @@ class Recorder:
         self.creator_version = creator_version
         self.remember_requests = remember_requests
         self.entries: list[dict[str, Any]] = []
-        self._secrets: set[str] = set()
+        self.memory = Memory()
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def add(self, **exchange: Any) -> dict[str, Any]:
-        """Record one exchange (the keyword arguments of :func:`entry`)."""
+        """Record one exchange (the keyword arguments of :func:`entry`); its entry, every
+        secret value remembered so far blotted out."""
         # Header pairs may come as one-shot iterables: read them once.
         exchange["request_headers"] = list(exchange.get("request_headers", ()))
         exchange["response_headers"] = list(exchange.get("response_headers", ()))
         self._remember(exchange)
-        recorded = entry(**exchange)
+        recorded = self.memory.scrub(entry(**exchange))
         self.entries.append(recorded)
-        return recorded
+        return recorded  # type: ignore[no-any-return]
 
     def also_mask(self, *values: str) -> None:
         """Blot out these values too, wherever they appear (credentials the caller used)."""
-        self._secrets.update(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH)
-
-    def scrubbed(self, recorded: dict[str, Any]) -> dict[str, Any]:
-        """One recorded entry with every secret value seen so far blotted out (what
-        :meth:`document` holds for it, when written alone)."""
-        return _scrub(recorded, self._blots())  # type: ignore[no-any-return]
+        self.memory.pin(values)
 
     def document(self, comment: str | None = None) -> dict[str, Any]:
         """The HAR log of everything recorded so far."""
@@ -226,7 +224,7 @@ class Recorder:
             creator_version=self.creator_version,
             comment=comment,
         )
-        return _scrub(found, self._blots())
+        return self.memory.scrub(found)  # type: ignore[no-any-return]
 
     def write(self, path: str | Path, comment: str | None = None) -> Path:
         """Write the log as JSON (UTF-8) to ``path``, creating its folder."""
@@ -237,19 +235,14 @@ class Recorder:
         return target
 
     def _remember(self, exchange: dict[str, Any]) -> None:
-        self.also_mask(
-            *secrets_of(
-                url=exchange.get("url", ""),
-                request_headers=exchange["request_headers"],
-                request_body=exchange.get("request_body"),
-                response_headers=exchange["response_headers"],
-                response_body=exchange.get("response_body"),
-                requests=self.remember_requests,
+        found = _answer_secrets(exchange["response_headers"], exchange.get("response_body"))
+        if self.remember_requests:
+            sent = _request_secrets(
+                exchange.get("url", ""), exchange["request_headers"], exchange.get("request_body")
             )
-        )
-
-    def _blots(self) -> list[str]:
-        return blots(self._secrets)
+            self.memory.learn((v for n, v in sent if _credential(n)), credentials=True)
+            found += [(n, v) for n, v in sent if not _credential(n)]
+        self.memory.learn(v for _, v in found)
 
 
 def secrets_of(
@@ -261,18 +254,29 @@ def secrets_of(
     response_body: bytes | None = None,
     requests: bool = True,
 ) -> list[str]:
-    """The secret values of one exchange: those of the query, headers and JSON fields named
-    like a secret, in the answer and (``requests``) in the request; a ``Bearer <token>``
-    header also gives its token alone, a cookie header its values alone (never the words
-    around them: ``Bearer``, ``Secure`` and ``HttpOnly`` are no secrets)."""
-    values = [v for k, v in response_headers if secret_header(k) for v in _header_secrets(k, v)]
-    values += _json_secrets(response_body)
+    """The secret values of one exchange: those of the query, headers and bodies named like a
+    secret (a JSON field, a form's field, a multipart part...: what the journal masks), in the
+    answer and (``requests``) in the request; a ``Bearer <token>`` header also gives its token
+    alone, a cookie header its values alone (never the words around them: ``Bearer``,
+    ``Secure`` and ``HttpOnly`` are no secrets)."""
+    found = _answer_secrets(response_headers, response_body)
     if requests:
-        query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
-        values += [v for k, v in request_headers if secret_header(k) for v in _header_secrets(k, v)]
-        values += [v for k, v in query if is_secret(k)]
-        values += _json_secrets(request_body)
-    return [v for v in values if len(v) >= SCRUBBED_MIN_LENGTH]
+        found += _request_secrets(url, request_headers, request_body)
+    return [value for _, value in found if len(value) >= SCRUBBED_MIN_LENGTH]
+
+
+def _answer_secrets(headers: Pairs, body: bytes | None) -> Named:
+    return _headers_secrets(headers) + _body_secrets(body)
+
+
+def _request_secrets(url: str, headers: Pairs, body: bytes | None) -> Named:
+    query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    found = _headers_secrets(headers) + [(k, v) for k, v in query if is_secret(k)]
+    return found + _body_secrets(body)
+
+
+def _headers_secrets(headers: Pairs) -> Named:
+    return [(k, v) for k, value in headers if secret_header(k) for v in _header_secrets(k, value)]
 
 
 def _header_secrets(name: str, value: str) -> list[str]:
@@ -286,18 +290,34 @@ def _header_secrets(name: str, value: str) -> list[str]:
     return [value, credential] if credential else [value]
 
 
-def blots(values: Iterable[str]) -> list[str]:
-    """The texts to blot out for these secret values, longest first: each as it is,
-    URL-encoded, JSON-escaped and as Python's ``repr`` shows it (a validator's message)."""
-    found = set()
-    for value in values:
-        found.update((value, quote(value, safe=""), json.dumps(value)[1:-1], repr(value)[1:-1]))
-    return sorted((v for v in found if v), key=len, reverse=True)
+def _body_secrets(body: bytes | None) -> Named:
+    """A body's secret values: a JSON body's fields named like a secret, however deep; in any
+    other body, a form's fields (decoded) and what else the journal masks in a text (a
+    multipart part, an XML element, a Python-style pair)."""
+    if not body:
+        return []
+    value = json_of(body)
+    if value is not NOT_JSON:
+        return [(name, str(found)) for name, found in secret_items(value)]
+    text = body.decode("utf-8", "replace")
+    form = [(k, v) for k, v in parse_qsl(text, keep_blank_values=True) if is_secret(k)]
+    return form + journal.secret_fields(text)
+
+
+_CREDENTIAL_NAMES = ("password", "secretkey", "secret_key", "admin-token")
+"""What a connector's own standing credentials are called (``Password``, ``ConfirmPassword``,
+``SyncSecretKey``...): sent day after day, not issued afresh as tokens are."""
+
+
+def _credential(name: str) -> bool:
+    """Whether a value under this name (or in this text naming it) is a standing credential."""
+    lowered = name.lower()
+    return any(credential in lowered for credential in _CREDENTIAL_NAMES)
 
 
 def scrub(node: Any, values: Iterable[str]) -> Any:
     """``node`` (JSON data or text) with every one of these secret values blotted out."""
-    return _scrub(node, blots(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH))
+    return blot_out(node, blots(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH))
 
 
 _URL_HEADERS = frozenset({"location", "content-location", "refresh"})
@@ -325,26 +345,6 @@ def scrub_bytes(body: bytes, values: Iterable[str]) -> bytes:
     for blot in blots(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH):
         body = body.replace(blot.encode("utf-8", "surrogatepass"), b"***")
     return body
-
-
-def _json_secrets(body: bytes | None) -> list[str]:
-    value = json_of(body or b"")
-    return [] if value is NOT_JSON else [str(found) for found in secret_values(value)]
-
-
-def _scrub(node: Any, blots: list[str]) -> Any:
-    """``node`` with every blot in its strings replaced by ``***``."""
-    if not blots:
-        return node
-    if isinstance(node, dict):
-        return {key: _scrub(value, blots) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_scrub(value, blots) for value in node]
-    if isinstance(node, str):
-        for text in blots:
-            if text in node:
-                node = node.replace(text, MASK)
-    return node
 
 
 def _name_values(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:

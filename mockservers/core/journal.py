@@ -188,19 +188,28 @@ def secret_values(node: Any, secret: bool = False) -> list[Any]:
     """The values held under a secret name in a JSON value (``secret``: the whole of ``node``
     is under one), however deep: a password sent as a list is still a password, and a
     validator's message may quote it. Strings and numbers; no booleans or nulls."""
-    found: list[Any] = []
+    return [value for _, value in secret_items(node, "" if secret else None)]
 
-    def walk(node: Any, secret: bool) -> None:
+
+def secret_items(node: Any, name: str | None = None) -> list[tuple[str, Any]]:
+    """:func:`secret_values`, each with the secret name it is held under (``name``: the one
+    the whole of ``node`` is under)."""
+    found: list[tuple[str, Any]] = []
+
+    def walk(node: Any, name: str | None) -> None:
         if isinstance(node, dict):
             for key, item in node.items():
-                walk(item, secret or (isinstance(key, str) and is_secret(key)))
+                secret = name is None and isinstance(key, str) and is_secret(key)
+                walk(item, key if secret else name)
         elif isinstance(node, list):
             for item in node:
-                walk(item, secret)
-        elif secret and isinstance(node, str | int | float) and not isinstance(node, bool):
-            found.append(node)
+                walk(item, name)
+        elif (
+            name is not None and isinstance(node, str | int | float) and not isinstance(node, bool)
+        ):
+            found.append((name, node))
 
-    walk(node, secret)
+    walk(node, name)
     return found
 
 
@@ -250,10 +259,15 @@ _SECRET_TEXT = _secret_text("")
 _SECRET_TEXT_CUT = _secret_text(r"|\Z")
 
 
+def _shape(match: re.Match[str]) -> str:
+    """Which of the secret shapes a match of the secret text is."""
+    return next(name for name in _SECRET_SHAPES if match.group(name) is not None)
+
+
 def _blotted(match: re.Match[str]) -> str:
     """A secret's match with its value replaced by ``***``, in quotes if it was quoted (or
     stood where a quoted value goes)."""
-    shape = next(name for name in _SECRET_SHAPES if match.group(name) is not None)
+    shape = _shape(match)
     kept = match.group(shape)
     if shape not in ("pair", "attribute"):
         return kept + MASK
@@ -272,6 +286,30 @@ def mask_text(text: str, *, cut: bool = False) -> str:
     if not any(name in lowered for name in SECRET_KEYS):  # most bodies: 20 times faster
         return text
     return (_SECRET_TEXT_CUT if cut else _SECRET_TEXT).sub(_blotted, text)
+
+
+def secret_fields(text: str) -> list[tuple[str, str]]:
+    """The secrets :func:`mask_text` blots out of ``text``: for each, the text that names it
+    (``"Password": ``, ``&password=``, a multipart part's headers, ``<Token>``) and its value
+    as it stands there, without its quotes or a CDATA section's markup."""
+    lowered = text.lower()
+    if not any(name in lowered for name in SECRET_KEYS):
+        return []
+    found = []
+    for match in _SECRET_TEXT.finditer(text):
+        head = match.group(_shape(match))
+        found.append((head, _unwrapped(match.group(0)[len(head) :])))
+    return found
+
+
+def _unwrapped(value: str) -> str:
+    """A secret's value as written, less the quotes around it (the opening one only, in a text
+    cut short inside it) and a CDATA section's markup."""
+    if value[:1] in ("'", '"'):
+        value = value[1:-1] if len(value) > 1 and value[-1] == value[0] else value[1:]
+    if value.startswith("<![CDATA["):
+        value = value.removeprefix("<![CDATA[").removesuffix("]]>")
+    return value
 
 
 def shown_body(body: bytes) -> tuple[Any, str | None]:

@@ -54,7 +54,13 @@ def create_proxy_app(
     return ProxyApp(
         kit_app,
         {
-            name: Upstream(name, url, timeout=timeout, transport=transport)
+            name: Upstream(
+                name,
+                url,
+                timeout=timeout,
+                deadline=config.proxy_deadline_seconds,
+                transport=transport,
+            )
             for name, url in upstreams.items()
         },
         shadow=Shadow(create_app(config)) if shadow else None,

@@ -6,8 +6,9 @@ call and the two answers are compared (``shadow.py``, with ``--shadow``); reques
 are judged against the contracts (``contracts.messages.verdict``); the journal entry and the
 shadow's count are kept as one transaction of the kit's store; the exchange is recorded
 (``record.py``, with ``--record``); the answer goes back to the connector as the vendor sent
-it. An upstream that does not answer (or answers beyond the limit) gets the vendor's 502, a
-request body beyond the limit its 413, both journalled as the proxy's answers.
+it. An upstream that does not answer (or answers beyond the limit, or past the deadline) gets
+the vendor's 502, a request body beyond the limit its 413, both journalled as the proxy's
+answers.
 
 Violation messages, differences and details are scrubbed of the exchange's secret values (the
 journal masks by name; a message quoting a body would not be masked by name).
@@ -45,6 +46,7 @@ from mockservers.proxy.forward import (
     Answer,
     AnswerTooLarge,
     Body,
+    Overdue,
     TooLarge,
     Upstream,
     end_to_end,
@@ -172,7 +174,7 @@ class Forwarding:
             await self._refuse(call, KitError("upstream", str(exc), 502), scope, send)
         except TooLarge as exc:
             await self._refuse(call, KitError("too_large", str(exc), 413), scope, send)
-        except httpx.RequestError as exc:
+        except (httpx.RequestError, Overdue) as exc:
             reason = f"{self.upstream.shown}: {type(exc).__name__}: {exc}".rstrip(": ")
             await self._refuse(call, KitError("upstream", reason, 502), scope, send)
         else:

@@ -12,6 +12,9 @@ The request body is passed on as it arrives, chunk by chunk, and kept (the journ
 and the recording need it); past the kit's ``max_body_bytes`` the call stops with
 :class:`TooLarge`. The answer is read the same way, within the same limit, before any of it goes
 back (the verdict on it decides nothing, but the limit must be known before the status is).
+The whole exchange, from the request's first byte to the answer's last, has a deadline
+(``[kit.proxy] deadline_seconds``): the timeouts bound each wait alone, and an upstream that
+trickles its answer a byte at a time would hold the call for as long as it liked.
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ class TooLarge(Exception):
 
 class AnswerTooLarge(TooLarge):
     """The upstream's answer past ``max_body_bytes``: the vendor's 502."""
+
+
+class Overdue(Exception):
+    """The exchange with the upstream not over within its deadline: the vendor's 502."""
 
 
 READABLE_CODINGS = frozenset({b"gzip", b"x-gzip", b"deflate", b"identity"})
@@ -178,11 +185,14 @@ class Upstream:
         base_url: str,
         *,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        deadline: float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.vendor = vendor
         self.base = httpx.URL(base_url.rstrip("/"))
         self.timeout = timeout
+        self.deadline = deadline
+        """How long one call may take in all, in seconds (None: no deadline)."""
         self.transport = transport
         self.as_sent = transport is not None or not _environment_proxy(self.base.scheme)
         """Whether the request target goes as the connector sent it (see :meth:`target`)."""
@@ -198,9 +208,12 @@ class Upstream:
         """Where a path under the vendor's prefix (encoded as the client sent it) and a query
         string go, kept byte for byte. Through a proxy named in the environment, they go as
         httpx's URL has them (dot segments dropped): httpcore hands the ``target`` extension
-        on to the proxy's own request (a ``CONNECT`` would ask for the path)."""
+        on to the proxy's own request (a ``CONNECT`` would ask for the path). A target starts
+        with ``/``: the bare prefix of a vendor whose base URL has no path is the vendor's ``/``
+        (an empty target was a 502 the proxy caused itself, and ``?a=1`` went as ``GET ?a=1``)."""
         base_path = self.base.raw_path.split(b"?")[0].rstrip(b"/")
-        raw = base_path + raw_path + (b"?" + query if query else b"")
+        path = base_path + raw_path
+        raw = (path if path.startswith(b"/") else b"/" + path) + (b"?" + query if query else b"")
         url = self.base.copy_with(raw_path=raw)
         return Target(url, raw if self.as_sent else url.raw_path, base_path)
 
@@ -218,7 +231,18 @@ class Upstream:
         self, method: str, target: Target, headers: RawHeaders, content: Any, limit: int
     ) -> Answer:
         """Send the request; the answer read within ``limit`` (:class:`AnswerTooLarge`
-        beyond)."""
+        beyond) and within the deadline (:class:`Overdue` past it)."""
+        try:
+            async with asyncio.timeout(self.deadline):
+                return await self._send(method, target, headers, content, limit)
+        except TimeoutError:
+            raise Overdue(
+                f"no whole answer within {self.deadline:g} s ([kit.proxy] deadline_seconds)"
+            ) from None
+
+    async def _send(
+        self, method: str, target: Target, headers: RawHeaders, content: Any, limit: int
+    ) -> Answer:
         request = httpx.Request(
             method, target.url, headers=headers, content=content, extensions=target.extensions
         )

@@ -1,21 +1,21 @@
 """``--record DIR``: the exchanges with each vendor as HAR 1.2, ``DIR/<vendor>-<YYYY-MM-DD>.har``.
 
 One file per vendor and (UTC) day, built by :class:`mockservers.core.har.Recorder` (secrets
-masked by name, and every secret value seen blotted out wherever else it appears). The file is
-written whole once, through a temporary file; after that each exchange is written over the
-file's closing brackets, which follow it again: rewriting the whole file on every exchange made
-each call slower as the day's file grew (2.7 s a call at 233 MB), and under load the upstream's
-connect timeout ran out while the event loop wrote. So a secret first seen in a later exchange
-(a value the vendor quoted before the connector ever sent it as a credential) is blotted out
-from that exchange on, not from the entries already written; and a proxy killed in the middle
-of a write leaves a file that no longer ends as a HAR, which the next start moves aside
-(``.unreadable``) rather than lose. A file of the day that already exists (the proxy
-restarted) is continued, not lost.
+masked by name, and every secret value it remembers blotted out wherever else it appears: the
+latest :data:`~mockservers.core.blotting.KEPT` passwords and keys the connector sent, and as
+many tokens). The file is written whole once, through a temporary file; after that each
+exchange is written over the file's closing brackets, which follow it again: rewriting the
+whole file on every exchange made each call slower as the day's file grew (2.7 s a call at
+233 MB), and under load the upstream's connect timeout ran out while the event loop wrote. So
+a secret first seen in a later exchange (a value the vendor quoted before the connector ever
+sent it as a credential) is blotted out from that exchange on, not from the entries already
+written; and a proxy killed in the middle of a write leaves a file that no longer ends as a
+HAR, which the next start moves aside (``.unreadable``) rather than lose. A file of the day
+that already exists (the proxy restarted) is continued, not lost.
 
 Each entry records the call as it went to the vendor (the upstream URL, the headers forwarded),
-and
-three custom fields a replay reads: ``_vendor``, ``_operation`` and ``_upstream`` (the vendor's
-base URL: the entry's URL less it is the path under the vendor's base).
+and three custom fields a replay reads: ``_vendor``, ``_operation`` and ``_upstream`` (the
+vendor's base URL: the entry's URL less it is the path under the vendor's base).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class HarFolder:
         unwritten.append(recorded)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            if not _appended(target, [recorder.scrubbed(e) for e in unwritten]):
+            if not _appended(target, unwritten):
                 _write_whole(target, recorder)  # a new file: the entries not yet written
             unwritten.clear()
             recorder.entries.clear()  # the secrets it learned stay, for the entries to come

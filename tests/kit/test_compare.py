@@ -127,6 +127,18 @@ def test_a_translation_learns_pairs_and_rewrites_the_places_that_carry_them() ->
     assert not Translation(()).rewrite(request)
 
 
+def test_a_translation_keeps_the_latest_values_of_each_place() -> None:
+    """Each login's token stayed for good: the shadow's table grew with every login of the
+    day. The latest ``kept`` stay, a value learned again counting as the latest."""
+    translation = Translation((Generated("TOKEN", carried_by=("query.token",)),), kept=3)
+    for n in (1, 2, 3, 1, 4, 5):
+        translation.learn({"TOKEN": f"up-{n}"}, {"TOKEN": f"fake-{n}"})
+    kept = translation.values["query.token"]
+    assert kept == {("str", "up-1"): "fake-1", ("str", "up-4"): "fake-4", ("str", "up-5"): "fake-5"}
+    request = Request(query=[("token", "up-2")], headers=[])
+    assert not translation.rewrite(request)  # forgotten: sent as it came
+
+
 def test_every_vendor_declares_valid_generated_places() -> None:
     places = ("query.", "headers.", "body.")
     for cls in VENDOR_CLASSES:

@@ -62,6 +62,8 @@ REFUSED = [
     ({"kit": {"sessions": {"ttl_seconds": 1e300}}}, "[kit.sessions] ttl_seconds: from 1 to"),
     ({"kit": {"sessions": {"max": -5}}}, "[kit.sessions] max: from 0 to"),
     ({"kit": {"journal": {"max_entries": -1}}}, "[kit.journal] max_entries: from 0 to"),
+    ({"kit": {"proxy": {"deadline_seconds": 0}}}, "[kit.proxy] deadline_seconds: from 0.001"),
+    ({"kit": {"proxy": {"deadline": 60}}}, "[kit.proxy]: unknown keys ['deadline']"),
     ({"kit": {"clock": {"start": "0001-01-01T00:00:00Z"}}}, "start: at the earliest 1970-01-01"),
     # "x/y" + "z" and "x" + "y/z" would be one tenant, "x/y/z": two accounts' data mixed
     (

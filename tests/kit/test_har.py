@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+
 from contracts import contract
 from mockservers.core import har
 
@@ -204,3 +206,65 @@ def test_each_side_has_its_own_size_and_version() -> None:
     versions = [har.request_version(v) for v in ("HTTP/1.0", "HTTP/1.1", "HTTP/2")]
     assert versions == ["HTTP/1.1", "HTTP/1.1", "HTTP/2"]
     assert HAR.check(har.log([packed, unknown])) == []
+
+
+def test_secrets_sent_in_a_form_a_part_xml_or_a_python_pair_are_learned() -> None:
+    """Only JSON fields were learned: a password sent as a form field or a multipart part was
+    masked where it was sent, and stayed clear where the vendor echoed it."""
+    multipart = httpx.Request(
+        "POST", "http://u/x", files={"password": (None, "hunter22xyz")}, data={"u": "acme"}
+    )
+    bodies = {
+        b"username=acme&password=hunter22xyz": {"hunter22xyz"},
+        b"username=acme&password=hunter%2122xyz": {"hunter!22xyz", "hunter%2122xyz"},
+        multipart.read(): {"hunter22xyz"},
+        b"<Login><Password><![CDATA[hunter22xyz]]></Password></Login>": {"hunter22xyz"},
+        b"{'Username': 'acme', 'Password': 'hunter22xyz'}": {"hunter22xyz"},
+        b"username=acme&note=hunter22xyz": set(),
+    }
+    for body, secrets in bodies.items():
+        assert set(har.secrets_of(url="http://u/x", request_body=body)) == secrets, body
+    recorder = har.Recorder()
+    recorder.add(
+        **exchange(
+            request_headers=[("Content-Type", "application/x-www-form-urlencoded")],
+            request_body=b"username=acme&password=hunter22xyz",
+            response_body=b'{"errorCode": "101", "error": "Password errata: hunter22xyz"}',
+        )
+    )
+    text = json.dumps(recorder.document())
+    assert "hunter22xyz" not in text and "Password errata: ***" in text
+
+
+def _login(password: str | None, token: str, previous: str = "") -> dict[str, object]:
+    """A QuoParts exchange issuing ``token``: a login with ``password``, or a call sending
+    ``previous`` that the vendor answers with a new token."""
+    query = f"login=&username=acme&password={password}" if password else f"token={previous}"
+    answer = {"errorCode": "0", "error": "", "data": [{"TOKEN": token}]}
+    return exchange(
+        url=f"http://h/quoparts/ws_quoparts.php?{query}",
+        request_body=b"",
+        response_body=json.dumps(answer).encode(),
+    )
+
+
+def test_what_a_recording_remembers_stays_bounded_and_keeps_the_password() -> None:
+    """Every token of the day was kept, and each entry searched for every spelling of each: a
+    call took 42 ms after 8,000 logins, and memory grew. The latest ``KEPT`` tokens are kept
+    (what each entry is searched for stops growing), and a password the connector sent stays
+    however many tokens come after it."""
+    from mockservers.core.blotting import KEPT
+
+    recorder = har.Recorder()
+    recorder.also_mask("configured-key")
+    recorder.add(**_login("Pass-word-1", "tok-0000000000"))
+    searched = []
+    for n in range(1, 3 * KEPT + 1):
+        recorder.add(**_login(None, f"tok-{n:010d}", previous=f"tok-{n - 1:010d}"))
+        if n in (KEPT, 2 * KEPT, 3 * KEPT):
+            searched.append((len(recorder.memory), len(recorder.memory.blots())))
+    assert searched == [(KEPT + 2, KEPT + 2)] * 3  # the tokens, the password and the key
+    echoes = b'{"error": "Password errata: Pass-word-1 configured-key tok-%010d"}' % (3 * KEPT)
+    recorder.add(**exchange(url="http://h/q", response_body=echoes))
+    text = recorder.document()["log"]["entries"][-1]["response"]["content"]["text"]
+    assert json.loads(text) == {"error": "Password errata: *** *** ***"}

@@ -208,6 +208,28 @@ def test_an_upstream_that_does_not_answer_gets_each_vendors_502(failure: str) ->
     assert journal["xtra"]["verdict"] == {"request": [], "response": []}
 
 
+def test_an_answer_that_never_ends_is_cut_at_the_call_s_deadline(tmp_path: Path) -> None:
+    """An upstream that sends part of its answer and then nothing, or a byte now and then:
+    the timeouts bound each wait alone (100 bytes at one a second took 1m39s), the call's
+    deadline bounds it all. The connector gets the vendor's 502 with the reason."""
+    config = {"kit": {"proxy": {"deadline_seconds": 0.2}}, **ACCOUNTS}
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n"
+    with (
+        WireUpstream(head + b'{"errorCode": ', hold=True) as upstream,
+        proxied(upstream, ("quoparts",), config=config, record=tmp_path) as (_, http),
+    ):
+        answer = http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
+        (entry,) = http.get("/__admin/requests").json()
+    assert answer.status_code == 502
+    assert contract("quoparts/error.response").check(answer.json()) == []
+    detail = answer.headers["x-mockservers-detail"]
+    assert "no whole answer within 0.2 s ([kit.proxy] deadline_seconds)" in detail
+    assert (entry["source"], entry["status"], entry["detail"]) == ("proxy", 502, detail)
+    (recording,) = tmp_path.glob("*.har")
+    (recorded,) = json.loads(recording.read_text("utf-8"))["log"]["entries"]
+    assert recorded["response"]["status"] == 0 and detail in recorded["comment"]
+
+
 def test_a_body_over_the_limit_is_refused_with_413_and_never_sent(upstream: MockServer) -> None:
     config = {"kit": {"max_body_bytes": 1000}, **ACCOUNTS}
     with proxied(upstream, vendors=("keepit",), config=config) as (_, http):
@@ -401,6 +423,61 @@ def test_a_secret_the_vendor_echoes_is_blotted_out_of_the_journal() -> None:
     assert "Quo-S3cret-pw" not in journal and "Password errata: ***" in journal
 
 
+@pytest.mark.parametrize("sent_as", ["form", "multipart"])
+def test_a_password_sent_in_a_form_or_a_part_is_blotted_out_where_the_vendor_echoes_it(
+    tmp_path: Path, sent_as: str
+) -> None:
+    """Only JSON bodies' secrets were learned: a form's ``password=...`` or a multipart part
+    named ``password`` was masked where it was sent, and clear where the vendor echoed it."""
+    echoing = b'{"errorCode": "101", "error": "Password errata: hunter22xyz", "data": []}'
+    json_type = {"content-type": "application/json"}
+    fields = {"username": "acme", "password": "hunter22xyz"}
+    sent = (
+        {"data": fields}
+        if sent_as == "form"
+        else {"files": {k: (None, v) for k, v in fields.items()}}
+    )
+    with (
+        _vendor_like(echoing, **json_type) as upstream,
+        proxied(upstream, ("quoparts",), record=tmp_path) as (_, http),
+    ):
+        http.post(QP, params={"login": ""}, **sent)
+        (entry,) = http.get("/__admin/requests").json()
+    (recording,) = tmp_path.glob("*.har")
+    assert entry["response"]["error"] == "Password errata: ***"
+    for kept in (dump(entry), recording.read_text("utf-8")):
+        assert "hunter22xyz" not in kept and "Password errata: ***" in kept
+
+
+def test_a_day_of_logins_leaves_the_recording_and_the_shadow_the_latest_tokens(
+    upstream: MockServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every token of the day was kept: by the recording, which searched every later entry for
+    each of them (a call took 42 ms after 8,000 logins), and by the shadow. Each keeps the
+    latest (four here) and the recording the password too, however many logins come; the token
+    in use still reaches the shadow as its own, and no secret reaches the recording."""
+    from functools import partial
+
+    from mockservers.core import blotting, generated, har
+    from mockservers.proxy import shadow
+
+    monkeypatch.setattr(har, "Memory", partial(blotting.Memory, kept=4))
+    monkeypatch.setattr(shadow, "Translation", partial(generated.Translation, kept=4))
+    login = {"login": "", "username": QP_USER, "password": QP_PASSWORD}
+    with proxied(upstream, ("quoparts",), shadow=True, record=tmp_path) as (app, http):
+        tokens = [http.get(QP, params=login).json()["data"][0]["TOKEN"] for _ in range(12)]
+        http.post(QP, params={"importCli": "", "token": tokens[-1]}, json={"data": [CUSTOMER]})
+        (latest,) = http.get("/__admin/requests", params={"limit": 1}).json()
+    assert (latest["operation"], latest["shadow"]) == ("importCli", [])
+    assert app.shadow is not None
+    assert len(app.shadow.translations["quoparts"].values["query.token"]) == 4
+    (recorder,) = app.forwarding["quoparts"].recordings._recorders.values()  # type: ignore[union-attr]
+    assert len(recorder.memory) == 4 + 1
+    (recording,) = tmp_path.glob("*.har")
+    text = recording.read_text("utf-8")
+    assert not [secret for secret in (QP_PASSWORD, *tokens) if secret in text]
+
+
 def test_a_secret_in_a_redirect_s_url_is_masked_in_the_journal_and_the_recording(
     tmp_path: Path,
 ) -> None:
@@ -495,6 +572,29 @@ def test_what_follows_a_vendors_prefix_is_what_follows_the_upstreams_base_path(
     assert target.raw == httpx.URL(base).raw_path.rstrip(b"/") + b"/x/../a.php?login="
     assert target.path == b"/x/../a.php"
     assert target.extensions == {"target": target.raw}
+
+
+def test_the_bare_prefix_reaches_an_upstream_given_without_a_path(tmp_path: Path) -> None:
+    """``--upstream quoparts=http://host`` (the docs' own example has no path): ``/quoparts``
+    went as an empty request target, a 502 the proxy caused itself, and ``/quoparts?a=1`` as
+    ``GET ?a=1``. The vendor's ``/`` stands for its prefix, in the recording too, and a replay
+    sends the same (it goes through the same target)."""
+    from mockservers.proxy import create_proxy_app
+    from mockservers.proxy.forward import Upstream
+    from mockservers.testing import SyncASGITransport
+
+    ok = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+    with WireUpstream(ok) as upstream:
+        app = create_proxy_app({"quoparts": upstream.url}, record=tmp_path)
+        with httpx.Client(transport=SyncASGITransport(app), base_url="http://proxy") as http:
+            statuses = [http.get(t).status_code for t in ("/quoparts", "/quoparts?a=1")]
+    assert statuses == [200, 200]
+    assert [r.request_line[1] for r in upstream.received] == [b"/", b"/?a=1"]
+    (recording,) = tmp_path.glob("*.har")
+    entries = json.loads(recording.read_text("utf-8"))["log"]["entries"]
+    assert [e["request"]["url"] for e in entries] == [f"{upstream.url}/", f"{upstream.url}/?a=1"]
+    for base in ("http://h", "http://h/"):
+        assert Upstream("replayed", base).target(b"", b"a=1").raw == b"/?a=1"
 
 
 def test_through_a_proxy_the_environment_names_a_call_goes_as_that_proxy_reads_it(
