@@ -221,6 +221,9 @@ def test_secrets_sent_in_a_form_a_part_xml_or_a_python_pair_are_learned() -> Non
         b"<Login><Password><![CDATA[hunter22xyz]]></Password></Login>": {"hunter22xyz"},
         b"{'Username': 'acme', 'Password': 'hunter22xyz'}": {"hunter22xyz"},
         b"username=acme&note=hunter22xyz": set(),
+        # prose in a vendor's page: "Bearer <token>" with a tag after it named no secret, and
+        # blotting it hid the same words in every later entry of the day's recording
+        b"<p>Use Bearer <token> for every call.</p><p>Bearer <token> ogni volta.</p>": set(),
     }
     for body, secrets in bodies.items():
         assert set(har.secrets_of(url="http://u/x", request_body=body)) == secrets, body
