@@ -18,7 +18,7 @@ import httpx
 from schemathesis import Case
 
 from fuzz.view import REAL
-from mockservers.core.curl import shell_word
+from mockservers.core.curl import AS_SENT, shell_word
 
 # Schemathesis stamps these on every case; a real sandbox has no use for them.
 _DROPPED_HEADERS = {
@@ -67,6 +67,7 @@ class RealRequest:
             "-X",
             shell_word(request.method.encode()),
             shell_word(str(request.url).encode()),
+            *AS_SENT,
         ]
         for name, value in self.headers.items():
             raw = value if isinstance(value, bytes) else value.encode()

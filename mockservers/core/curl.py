@@ -29,6 +29,11 @@ the text around it), or a copy would change (a carriage return), and the stand-i
 that are not UTF-8."""
 
 
+AS_SENT = ("--globoff", "--path-as-is")
+"""The URL as it is: ``[a]`` and ``{1,2}`` (PHP's ``filter[a]=1``) not curl's globs, which made
+two calls of one or none, and ``x/../`` not folded into another path."""
+
+
 def curl(entry: Entry, base_url: str) -> str:
     """A shell command that sends the journalled call again, secrets still masked (``***``):
     copy it, put the secrets back, run it. A HEAD goes as ``--head`` (with ``-X HEAD`` curl
@@ -36,7 +41,7 @@ def curl(entry: Entry, base_url: str) -> str:
     url = base_url.rstrip("/").encode() + sent_target(entry)
     head = entry.method == "HEAD"
     method = ["--head"] if head else ["-X", shell_word(entry.method.encode())]
-    parts = ["curl", "-sS", *method, shell_word(url)]
+    parts = ["curl", "-sS", *method, shell_word(url), *AS_SENT]
     for name, value in entry.headers:
         if name.lower() in _NOT_REPEATED:
             continue

@@ -137,6 +137,27 @@ def test_a_path_with_percent_escapes_is_sent_again_as_it_was(http: httpx.Client)
 
 
 @needs_shell
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"{QP}?login=&filter[a]=1&ids[]=2",  # PHP's arrays: curl: (3) bad range, nothing sent
+        f"{QP}?login=&ids={{1,2}}",  # two calls, ids=1 and ids=2, neither the one made
+        "/quoparts/x/../ws_quoparts.php?login=",  # folded into another path: a 404 became a 200
+    ],
+)
+def test_brackets_braces_and_dot_segments_are_sent_again_as_they_were(
+    http: httpx.Client, target: str
+) -> None:
+    http.get(QP, extensions={"target": target.encode()})
+    entry = newest(http)
+    assert entry["target"] == target
+    repeat = repeated(http, entry)
+    assert (repeat["target"], repeat["status"]) == (target, entry["status"])
+    second = http.get("/__admin/requests", params={"limit": 2}).json()[1]
+    assert second["id"] == entry["id"]  # one call made, not two
+
+
+@needs_shell
 def test_every_query_parameter_and_header_line_is_sent_again_as_it_was(
     http: httpx.Client,
 ) -> None:
