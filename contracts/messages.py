@@ -109,17 +109,19 @@ def verdict(
     vendor: str,
     operation: str,
     *,
-    query: dict[str, str],
+    query: Iterable[tuple[str, str]],
     headers: dict[str, str],
     body: bytes,
     status: int,
     answer: bytes,
 ) -> dict[str, list[str]]:
     """How an exchange meets its contracts: ``{"request": [...], "response": [...]}``, each a
-    list of ``contract: path: message`` (empty lists: it meets them)."""
+    list of ``contract: path: message`` (empty lists: it meets them). ``query``: its pairs in
+    the order sent, read as the fake reads them (``bound_query``: a dict had lost the order
+    that decides which of XTRA's spellings of one name is the one taken)."""
     found: dict[str, list[str]] = {"request": [], "response": []}
     parameters = contract_for(vendor, operation, "query")
-    query = bound_query(parameters, query.items())
+    query = bound_query(parameters, query)
     checked = request_contract(vendor, operation, query)
     if checked is not None:
         found["request"] += _violations(checked, _json(body))

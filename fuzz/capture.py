@@ -26,8 +26,9 @@ class Exchange:
     response: httpx.Response
 
     @property
-    def query(self) -> dict[str, str]:
-        return dict(parse_qsl(urlsplit(str(self.request.url)).query, keep_blank_values=True))
+    def query(self) -> list[tuple[str, str]]:
+        """The query's pairs, in the order sent."""
+        return parse_qsl(urlsplit(str(self.request.url)).query, keep_blank_values=True)
 
 
 class Recorder(httpx.BaseTransport):

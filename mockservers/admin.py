@@ -504,7 +504,7 @@ def _judged(entry: Entry) -> dict[str, list[str]] | None:
     messages; None for a call that is no operation (an unknown alias, a path no route serves)."""
     if entry.operation == UNKNOWN:
         return None
-    query = dict(parse_qsl(entry.query.decode("latin-1"), keep_blank_values=True))
+    query = parse_qsl(entry.query.decode("latin-1"), keep_blank_values=True)
     headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in entry.headers}
     secrets = har.secrets_of(
         url=f"{entry.path}?{entry.query.decode('latin-1')}",

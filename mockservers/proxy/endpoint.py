@@ -20,7 +20,7 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from time import perf_counter
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import httpx
 from starlette.requests import ClientDisconnect
@@ -100,7 +100,7 @@ class Call:
         found = verdict(
             self.vendor.name,
             self.operation,
-            query=dict(parse_query(self.query)),
+            query=parse_qsl(self.query.decode("latin-1"), keep_blank_values=True),
             headers=CallHeaders(self.headers),
             body=self.body.bytes,
             status=status,

@@ -567,6 +567,11 @@ def test_a_name_sent_in_two_spellings_is_one_parameter_its_last_value_wins(
 
     assert debugged("debug=true&Debug=false&debug=true")
     assert not debugged("Debug=true&debug=false")
+    # The verdict reads them in the order sent too: a dict had made it take Debug=true.
+    assert http.post(f"{UPDATE}?debug=x&Debug=true&debug=y", json=[], headers=KEYS).is_error
+    (entry, *_) = http.get("/__admin/requests", params={"vendor": "xtra"}).json()
+    (problem,) = http.get(f"/__admin/requests/{entry['id']}").json()["verdict"]["request"]
+    assert problem.startswith("xtra/updateIdentities.query: debug: 'y' does not match")
 
 
 def test_any_content_type_is_read_as_json(http: httpx.Client) -> None:
