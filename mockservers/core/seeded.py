@@ -5,27 +5,52 @@ another one acts as another fake on the same state (its own journal bound, its o
 own accounts). The process that seeds the kit, or resets it, keeps its tables' digests in a
 shared map; every process compares its own with them, says which tables differ in a warning
 at start and in ``GET /__admin/health``. Digests only: the tables hold passwords.
+
+A key each process holds for itself (``process_local``: the admin token, the CORS origins)
+is left out: two processes holding different values still act as one fake.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from mockservers.core.shared import SharedMap
+
+T = TypeVar("T")
 
 MAP = "config"
 """The shared map holding the digests the kit was seeded with, by table."""
 
 FORMAT = "2:"
 """What every digest kept starts with. One without it was kept in the kit's first format (the
-values as written): it is not compared, and the next reset writes it again."""
+values as written, process-local keys included): it is not compared, and the next reset
+writes it again."""
+
+_LOCAL = "mockservers.process_local"
 
 log = logging.getLogger("mockservers")
+
+
+def process_local(default: T) -> T:
+    """A settings field each process holds for itself: it guards or bounds only this process's
+    own answers, or only another command reads it, so two processes holding different values
+    still act as one fake, and no table differs by it."""
+    return dataclasses.field(default=default, metadata={_LOCAL: True})
+
+
+def shared_values(settings: Any) -> dict[str, Any]:
+    """A settings dataclass's values the processes of one fake must agree on, by field name."""
+    return {
+        found.name: getattr(settings, found.name)
+        for found in dataclasses.fields(settings)
+        if not found.metadata.get(_LOCAL)
+    }
 
 
 def canonical(value: Any) -> Any:
@@ -61,7 +86,10 @@ class SeededConfig:
 
     def seed(self, tables: Iterable[str] | None = None) -> None:
         """This process seeded these tables again (every one: the whole kit), from its own
-        config: their digests are the kit's now."""
+        config: their digests are the kit's now (the whole kit's, and no other)."""
+        if tables is None:
+            for name in [name for name in self.seeded if name not in self.digests]:
+                self.seeded.delete(name)
         for name in self.digests if tables is None else tables:
             if self.seeded.get(name) != self.digests[name]:
                 self.seeded.put(name, self.digests[name])

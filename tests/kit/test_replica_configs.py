@@ -21,6 +21,7 @@ from tests.kit.test_redis_store import FROZEN, processes
 from tests.servers import serving
 
 EXTRA = {"accounts": [{"username": "late", "password": "Late-S3cret-pw"}]}
+TOKEN = "rotated-admin-token"
 
 ALIKE = {
     # The first process's config (FROZEN, defaults), written otherwise.
@@ -28,6 +29,16 @@ ALIKE = {
     "a vendor's default as a float": {"quoparts": {"token_ttl_seconds": 3600.0}},
     "the clock's start at another offset": {
         "kit": {"clock": {"frozen": True, "start": "2025-01-01T01:00:00+01:00"}}
+    },
+    # Keys each process holds for itself: they touch nothing the processes share.
+    "a rotated admin token": {"kit": {**FROZEN, "admin_token": TOKEN}},
+    "one more CORS origin": {"kit": {**FROZEN, "cors_origins": ["http://localhost:3000"]}},
+    "a larger bound on state documents": {"kit": {**FROZEN, "max_state_bytes": 2**31}},
+    "the proxy's deadline, which serve never reads": {
+        "kit": {**FROZEN, "proxy": {"deadline_seconds": 5}}
+    },
+    "the proxy's shadow tokens": {
+        "tsdigital": {"shadow_token_kind": "app-key", "shadow_token_grants": ["special"]}
     },
 }
 """Configs a replica may run beside the first process's default one: the same fake."""
@@ -111,6 +122,7 @@ def test_a_replica_with_the_same_config_written_otherwise_differs_in_nothing(
     with processes(redis_url, count=1, prefix=prefix) as (first,):
         qp_login(first)  # seeds the kit with the defaults
         with processes(redis_url, count=1, prefix=prefix, **config) as (same,):
+            same.headers["X-Admin-Token"] = TOKEN  # the rotated token's case needs it
             assert differs(same) == differs(first) == []
             assert warnings(caplog) == []
 
@@ -129,9 +141,10 @@ def test_a_replica_with_another_config_names_the_tables_it_differs_in(
 def test_digests_of_the_first_format_are_not_compared_and_a_reset_writes_them_again(
     redis_url: str,
 ) -> None:
-    """The first digests hashed the values as written: a kit they seeded says nothing of a
-    replica with the same config (nor of one with another: there is nothing to compare it
-    with) until a reset writes its digests in the format of now."""
+    """The first digests hashed the values as written and the process-local keys: a kit they
+    seeded says nothing of a replica with the same config (nor of one with another: there is
+    nothing to compare it with) until a reset writes its digests in the format of now, and of
+    its tables only ([kit.proxy] is none)."""
     prefix = f"test-{uuid.uuid4().hex}"
     kept = redis.Redis.from_url(redis_url)
     tables = ["kit", "kit.clock", "kit.journal", "kit.sessions", "kit.proxy", "quoparts"]
@@ -148,7 +161,7 @@ def test_digests_of_the_first_format_are_not_compared_and_a_reset_writes_them_ag
             assert differs(same) == differs(other) == []
             assert same.post("/__admin/reset", json={}).status_code == 200
             digests = kept.hgetall(f"{prefix}:map:config")
-            assert b"kit" in digests
+            assert b"kit.proxy" not in digests and b"kit" in digests
             assert all(orjson.loads(value).startswith("2:") for value in digests.values())
             assert (differs(same), differs(other)) == ([], ["kit.journal"])
 
