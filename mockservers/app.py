@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import asdict
 from functools import cache
 from typing import Any
 
@@ -183,8 +182,10 @@ def build_kit(config: Config, store: Store, wall: Callable[[], float] = time.tim
     """The kit's services, each keeping what it keeps in ``store``, and the vendors on them;
     ``wall`` is the wall clock the kit's clock and the sessions' idle time follow. ``config``'s
     tables are refused as ``check_vendor_tables`` refuses them."""
-    tables: dict[str, Any] = config.kit_tables()
-    tables.update((name, asdict(found)) for name, found in check_vendor_tables(config).items())
+    tables: dict[str, Any] = config.shared_tables()
+    tables.update(
+        (name, seeded.shared_values(found)) for name, found in check_vendor_tables(config).items()
+    )
     clock = Clock(
         config.clock_start, frozen=config.clock_frozen, shared=store.map("clock"), wall=wall
     )

@@ -44,6 +44,7 @@ from typing import Any
 
 from mockservers.core.clock import EARLIEST, LATEST
 from mockservers.core.http import SHOWN_DEPTH
+from mockservers.core.seeded import process_local, shared_values
 from mockservers.core.settings import ConfigError, as_written, check_value
 
 __all__ = ["Config", "ConfigError"]
@@ -51,12 +52,20 @@ __all__ = ["Config", "ConfigError"]
 
 @dataclass(frozen=True)
 class Config:
+    """Every key but a ``process_local`` one is a key the processes of one fake must agree on
+    (``core/seeded.py``): two holding different values would answer a call differently, or
+    keep another state (``max_body_bytes``: one of them answers a body the vendor's 413)."""
+
     seed: int = 0
     max_body_bytes: int = 16 * 1024 * 1024
-    max_state_bytes: int = 1024 * 1024 * 1024
+    max_state_bytes: int = process_local(1024 * 1024 * 1024)
+    """Process-local: it bounds what this process reads of an admin state document (a state one
+    process loads is every process's)."""
     max_json_depth: int = 64
-    admin_token: str | None = None
-    cors_origins: tuple[str, ...] = ()
+    admin_token: str | None = process_local(None)
+    cors_origins: tuple[str, ...] = process_local(())
+    """Process-local, as ``admin_token``: who may reach this process's admin API, which pages
+    may read its answers."""
     clock_start: datetime | None = None
     clock_frozen: bool = False
     journal_max_entries: int = 1000
@@ -65,7 +74,8 @@ class Config:
     session_ttl_seconds: float = 3600
     session_journal_max_entries: int = 1000
     session_journal_max_bytes: int = 2 * 1024 * 1024
-    proxy_deadline_seconds: float = 120
+    proxy_deadline_seconds: float = process_local(120)
+    """Read by ``mockservers proxy`` only, whose kit shares no store."""
     vendors: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
@@ -127,12 +137,16 @@ class Config:
     def with_overrides(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
 
-    def kit_tables(self) -> dict[str, dict[str, Any]]:
-        """The ``[kit…]`` tables as a process runs with them, defaults included."""
-        return {
-            table: {key: getattr(self, name) for key, name in names.items()}
+    def shared_tables(self) -> dict[str, dict[str, Any]]:
+        """The ``[kit…]`` tables as a process runs with them, defaults included, with only the
+        keys the processes of one fake must agree on (a table with none, ``[kit.proxy]``, is
+        left out)."""
+        shared = shared_values(self)
+        tables = {
+            table: {key: shared[name] for key, name in names.items() if name in shared}
             for table, names in _KIT_TABLES.items()
         }
+        return {table: values for table, values in tables.items() if values}
 
 
 _KIT_TABLES: dict[str, dict[str, str]] = {

@@ -5,30 +5,75 @@ another one acts as another fake on the same state (its own journal bound, its o
 own accounts). The process that seeds the kit, or resets it, keeps its tables' digests in a
 shared map; every process compares its own with them, says which tables differ in a warning
 at start and in ``GET /__admin/health``. Digests only: the tables hold passwords.
+
+A key each process holds for itself (``process_local``: the admin token, the CORS origins)
+is left out: two processes holding different values still act as one fake.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-import orjson
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from mockservers.core.shared import SharedMap
+
+T = TypeVar("T")
 
 MAP = "config"
 """The shared map holding the digests the kit was seeded with, by table."""
 
+FORMAT = "2:"
+"""What every digest kept starts with. One without it was kept in the kit's first format (the
+values as written, process-local keys included): it is not compared, and the next reset
+writes it again."""
+
+_LOCAL = "mockservers.process_local"
+
 log = logging.getLogger("mockservers")
 
 
+def process_local(default: T) -> T:
+    """A settings field each process holds for itself: it guards or bounds only this process's
+    own answers, or only another command reads it, so two processes holding different values
+    still act as one fake, and no table differs by it."""
+    return dataclasses.field(default=default, metadata={_LOCAL: True})
+
+
+def shared_values(settings: Any) -> dict[str, Any]:
+    """A settings dataclass's values the processes of one fake must agree on, by field name."""
+    return {
+        found.name: getattr(settings, found.name)
+        for found in dataclasses.fields(settings)
+        if not found.metadata.get(_LOCAL)
+    }
+
+
+def canonical(value: Any) -> Any:
+    """The value as the config means it, however it was written: a whole-number float as an
+    int (3600.0 is 3600), an instant in UTC (…T01:00:00+01:00 is …T00:00:00Z), a tuple as a
+    list; within tables and lists too."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, Mapping):
+        return {str(key): canonical(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [canonical(item) for item in value]
+    return value
+
+
 def digest(values: Any) -> str:
-    """A table's digest: its values as JSON, keys sorted (a table written in another order, or
-    a default written out, is the same table)."""
-    text = orjson.dumps(values, option=orjson.OPT_SORT_KEYS, default=str)
-    return hashlib.sha256(text).hexdigest()[:16]
+    """A table's digest: its canonical values as JSON, keys sorted (a table written in another
+    order, or a default written out, is the same table). JSON of the standard library: an int
+    made of a float may pass 64 bits, which orjson refuses."""
+    text = json.dumps(canonical(values), sort_keys=True, default=str)
+    return FORMAT + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class SeededConfig:
@@ -41,19 +86,24 @@ class SeededConfig:
 
     def seed(self, tables: Iterable[str] | None = None) -> None:
         """This process seeded these tables again (every one: the whole kit), from its own
-        config: their digests are the kit's now."""
+        config: their digests are the kit's now (the whole kit's, and no other)."""
+        if tables is None:
+            for name in [name for name in self.seeded if name not in self.digests]:
+                self.seeded.delete(name)
         for name in self.digests if tables is None else tables:
             if self.seeded.get(name) != self.digests[name]:
                 self.seeded.put(name, self.digests[name])
 
     def differs(self, seeded: Mapping[str, Any] | None = None) -> list[str]:
         """The tables whose seeded digest is not this process's (``seeded``: as the store keeps
-        them, else this process's copy). A table with none kept is no difference: a version of
-        the kit that kept no digest seeded it. A change is logged, once: at start, or after
-        another process's reset."""
+        them, else this process's copy). A table with none kept, or one of another format, is
+        no difference: a version of the kit that kept none, or kept another, seeded it. A
+        change is logged, once: at start, or after another process's reset."""
         kept = self.seeded.data if seeded is None else seeded
         found = sorted(
-            name for name, kept_digest in kept.items() if kept_digest != self.digests.get(name)
+            name
+            for name, kept_digest in kept.items()
+            if str(kept_digest).startswith(FORMAT) and kept_digest != self.digests.get(name)
         )
         if found and found != self._said:
             log.warning(

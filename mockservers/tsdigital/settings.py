@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mockservers.core.seeded import process_local
 from mockservers.core.sessions import refuse_reserved
 from mockservers.core.settings import check_lifetime
 
@@ -16,10 +17,11 @@ class TsDigitalSettings:
     """How long an accepted item stays PROCESSING on the kit's clock before it is CREATED."""
     default_tenant: str = "demo"
     """The tenant of a token minted without ``tenant``."""
-    shadow_token_kind: str = "user"
-    shadow_token_grants: tuple[str, ...] = ()
+    shadow_token_kind: str = process_local("user")
+    shadow_token_grants: tuple[str, ...] = process_local(())
     """The kind and grants a shadow fake (``mockservers proxy --shadow``) gives a bearer token
-    it meets without having minted it (one TS ID issued for the real service)."""
+    it meets without having minted it (one TS ID issued for the real service). Process-local:
+    only the proxy's shadow reads them, and it shares no store."""
 
     def __post_init__(self) -> None:
         check_lifetime(self.token_ttl_seconds)

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 import redis
 
@@ -20,6 +21,50 @@ from tests.kit.test_redis_store import FROZEN, processes
 from tests.servers import serving
 
 EXTRA = {"accounts": [{"username": "late", "password": "Late-S3cret-pw"}]}
+TOKEN = "rotated-admin-token"
+
+ALIKE = {
+    # The first process's config (FROZEN, defaults), written otherwise.
+    "a default written as a float": {"kit": {**FROZEN, "sessions": {"ttl_seconds": 3600.0}}},
+    "a vendor's default as a float": {"quoparts": {"token_ttl_seconds": 3600.0}},
+    "the clock's start at another offset": {
+        "kit": {"clock": {"frozen": True, "start": "2025-01-01T01:00:00+01:00"}}
+    },
+    # Keys each process holds for itself: they touch nothing the processes share.
+    "a rotated admin token": {"kit": {**FROZEN, "admin_token": TOKEN}},
+    "one more CORS origin": {"kit": {**FROZEN, "cors_origins": ["http://localhost:3000"]}},
+    "a larger bound on state documents": {"kit": {**FROZEN, "max_state_bytes": 2**31}},
+    "the proxy's deadline, which serve never reads": {
+        "kit": {**FROZEN, "proxy": {"deadline_seconds": 5}}
+    },
+    "the proxy's shadow tokens": {
+        "tsdigital": {"shadow_token_kind": "app-key", "shadow_token_grants": ["special"]}
+    },
+}
+"""Configs a replica may run beside the first process's default one: the same fake."""
+
+OTHER = {
+    "a journal cap": ({"kit": {**FROZEN, "journal": {"max_entries": 10}}}, ["kit.journal"]),
+    "another instant": (
+        {"kit": {"clock": {"frozen": True, "start": "2025-01-01T01:00:00Z"}}},
+        ["kit.clock"],
+    ),
+    "a clock not frozen": ({"kit": {"clock": {"start": "2025-01-01T00:00:00Z"}}}, ["kit.clock"]),
+    "a fraction of a second more": (
+        {"kit": {**FROZEN, "sessions": {"ttl_seconds": 3600.5}}},
+        ["kit.sessions"],
+    ),
+    "a smaller body bound (the vendor's 413)": (
+        {"kit": {**FROZEN, "max_body_bytes": 1024}},
+        ["kit"],
+    ),
+    "an extra account": ({"quoparts": EXTRA}, ["quoparts"]),
+    "a window past 64 bits when whole": (
+        {"keepit": {"rate_limit_window_seconds": 1e300}},
+        ["keepit"],
+    ),
+}
+"""Configs that make another fake on the same state, and the tables they differ in."""
 
 
 def differs(http: httpx.Client) -> list[str]:
@@ -67,6 +112,58 @@ def test_a_process_with_another_config_says_which_tables_differ(
             assert first.post("/__admin/reset", json={"vendor": "quoparts"}).status_code == 200
             assert differs(first) == ["kit.journal"]
             assert differs(other) == ["quoparts"]
+
+
+@pytest.mark.parametrize("config", ALIKE.values(), ids=ALIKE.keys())
+def test_a_replica_with_the_same_config_written_otherwise_differs_in_nothing(
+    redis_url: str, caplog: pytest.LogCaptureFixture, config: dict[str, object]
+) -> None:
+    prefix = f"test-{uuid.uuid4().hex}"
+    with processes(redis_url, count=1, prefix=prefix) as (first,):
+        qp_login(first)  # seeds the kit with the defaults
+        with processes(redis_url, count=1, prefix=prefix, **config) as (same,):
+            same.headers["X-Admin-Token"] = TOKEN  # the rotated token's case needs it
+            assert differs(same) == differs(first) == []
+            assert warnings(caplog) == []
+
+
+@pytest.mark.parametrize(("config", "tables"), OTHER.values(), ids=OTHER.keys())
+def test_a_replica_with_another_config_names_the_tables_it_differs_in(
+    redis_url: str, config: dict[str, object], tables: list[str]
+) -> None:
+    prefix = f"test-{uuid.uuid4().hex}"
+    with processes(redis_url, count=1, prefix=prefix) as (first,):
+        qp_login(first)
+        with processes(redis_url, count=1, prefix=prefix, **config) as (other,):
+            assert (differs(other), differs(first)) == (tables, [])
+
+
+def test_digests_of_the_first_format_are_not_compared_and_a_reset_writes_them_again(
+    redis_url: str,
+) -> None:
+    """The first digests hashed the values as written and the process-local keys: a kit they
+    seeded says nothing of a replica with the same config (nor of one with another: there is
+    nothing to compare it with) until a reset writes its digests in the format of now, and of
+    its tables only ([kit.proxy] is none)."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    kept = redis.Redis.from_url(redis_url)
+    tables = ["kit", "kit.clock", "kit.journal", "kit.sessions", "kit.proxy", "quoparts"]
+    first_format = {name: orjson.dumps("0123456789abcdef") for name in tables}
+    with processes(redis_url, count=1, prefix=prefix) as (first,):
+        qp_login(first)
+        kept.delete(f"{prefix}:map:config")
+        kept.hset(f"{prefix}:map:config", mapping=first_format)
+        late = {"kit": {**FROZEN, "journal": {"max_entries": 10}}}
+        with (
+            processes(redis_url, count=1, prefix=prefix) as (same,),
+            processes(redis_url, count=1, prefix=prefix, **late) as (other,),
+        ):
+            assert differs(same) == differs(other) == []
+            assert same.post("/__admin/reset", json={}).status_code == 200
+            digests = kept.hgetall(f"{prefix}:map:config")
+            assert b"kit.proxy" not in digests and b"kit" in digests
+            assert all(orjson.loads(value).startswith("2:") for value in digests.values())
+            assert (differs(same), differs(other)) == ([], ["kit.journal"])
 
 
 def test_a_kit_seeded_without_digests_differs_only_where_a_reset_seeded_it_again(
