@@ -44,7 +44,7 @@ def test_tsdigital_with_a_bad_gateway_fault_fails_and_names_the_checks(
     assert "FAILED no_server_error (HTTP 502, 2 case(s))" in out
     assert "FAILED tsdigital_error_codes (HTTP 502" in out
     assert "reproduce: curl -sS -X POST http://127.0.0.1:" in out
-    assert "/tsdigital/api/v3/items -H 'Accept: */*'" in out
+    assert "/tsdigital/api/v3/items --globoff --path-as-is -H 'Accept: */*'" in out
 
 
 def test_tsdigital_dry_run_sends_nothing_not_even_the_token_mint(
