@@ -102,6 +102,14 @@ class Memory:
             if len(kept) > self.kept:
                 del kept[next(iter(kept))]
 
+    def refresh(self, values: Iterable[str]) -> None:
+        """Count these values, those remembered, as the latest of their kind: a token a call
+        still carries is still in use. Nothing new is learned."""
+        for value in values:
+            for kept in (self._credentials, self._others):
+                if value in kept:
+                    kept[value] = kept.pop(value)
+
     def blots(self) -> list[str]:
         """The texts to blot out, longest first."""
         if self._blots is None:

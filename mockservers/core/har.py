@@ -236,12 +236,14 @@ class Recorder:
 
     def _remember(self, exchange: dict[str, Any]) -> None:
         found = _answer_secrets(exchange["response_headers"], exchange.get("response_body"))
+        sent = _request_secrets(
+            exchange.get("url", ""), exchange["request_headers"], exchange.get("request_body")
+        )
         if self.remember_requests:
-            sent = _request_secrets(
-                exchange.get("url", ""), exchange["request_headers"], exchange.get("request_body")
-            )
             self.memory.learn((v for n, v in sent if _credential(n)), credentials=True)
             found += [(n, v) for n, v in sent if not _credential(n)]
+        else:  # a token learned from an answer and still sent is still in use: kept
+            self.memory.refresh(v for _, v in sent)
         self.memory.learn(v for _, v in found)
 
 

@@ -224,9 +224,10 @@ _SECRET_SHAPES = {
         rf"""(?P<q>["']){_SECRET_NAMES}(?P=q)\s*:\s*""",
         rf"{_QUOTED}|(?!(?:null|None)\b)[^\s,}}\]]+",
     ),
-    # secret=value in a form (Username=demo&Password=...), to the next field or line: a
-    # hand-written form may send a raw space or ";" in a password.
-    "field": (rf"(?:^|[&?;]){_SECRET_NAMES}=", r"[^&\r\n]*"),
+    # secret=value in a form (Username=demo&Password=...), a query or a connection string,
+    # to the next field, ";" or space: prose around it (a link's ?token=, "Password=x;
+    # Database=erp") stays, and is never learned as part of the secret.
+    "field": (rf"(?:^|[&?;]){_SECRET_NAMES}=", r"[^&;\s]*"),
     # A multipart part named like a secret (after at most 8 lines of its headers): its
     # content, up to the next boundary.
     "part": (

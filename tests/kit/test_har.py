@@ -271,3 +271,24 @@ def test_what_a_recording_remembers_stays_bounded_and_keeps_the_password() -> No
     recorder.add(**exchange(url="http://h/q", response_body=echoes))
     text = recorder.document()["log"]["entries"][-1]["response"]["content"]["text"]
     assert json.loads(text) == {"error": "Password errata: *** *** ***"}
+
+
+def test_a_token_still_sent_is_kept_when_requests_teach_nothing() -> None:
+    """The fuzz harness learns from answers only: the token it logged in with was pushed out
+    by ``KEPT`` newer answers' secrets while every call still sent it, and an answer quoting it
+    then reached the HAR in clear."""
+    from mockservers.core.blotting import KEPT
+
+    recorder = har.Recorder(remember_requests=False)
+    token = "harness-token-0123456789"
+    recorder.add(
+        **exchange(url="http://h/login", response_body=b'{"token": "%s"}' % token.encode())
+    )
+    bearer = [("Authorization", f"Bearer {token}")]
+    for n in range(KEPT + 44):
+        answer = b'{"COD_PWD": "pw-%06d"}' % n
+        recorder.add(**exchange(url="http://h/q", request_headers=bearer, response_body=answer))
+    quoted = b'{"message": "sessione %s scaduta"}' % token.encode()
+    recorder.add(**exchange(url="http://h/q", request_headers=bearer, response_body=quoted))
+    text = recorder.document()["log"]["entries"][-1]["response"]["content"]["text"]
+    assert json.loads(text) == {"message": "sessione *** scaduta"}
