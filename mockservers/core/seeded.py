@@ -45,12 +45,19 @@ def process_local(default: T) -> T:
 
 
 def shared_values(settings: Any) -> dict[str, Any]:
-    """A settings dataclass's values the processes of one fake must agree on, by field name."""
-    return {
+    """A settings dataclass's values the processes of one fake must agree on, by field name.
+    A vendor's ``accounts`` are taken as the vendor reads them, when its settings say how
+    (``accounts_as_read()``: defaults filled in, ids as text), so that an account written
+    another way is the same account."""
+    values = {
         found.name: getattr(settings, found.name)
         for found in dataclasses.fields(settings)
         if not found.metadata.get(_LOCAL)
     }
+    read = getattr(settings, "accounts_as_read", None)
+    if "accounts" in values and read is not None:
+        values["accounts"] = read()
+    return values
 
 
 def canonical(value: Any) -> Any:

@@ -44,6 +44,11 @@ class KeepItSettings:
         ):
             raise ValueError("rate_limit_window_seconds must be a positive number")
 
+    def accounts_as_read(self) -> dict[str, str]:
+        """The accounts as the fake reads them (``company_id = 1`` is ``"1"``): what replicas
+        compare (``mockservers.core.seeded``)."""
+        return {"/".join(identity): password for identity, password in self.credentials().items()}
+
     def credentials(self) -> dict[Identity, str]:
         """(username, companyId, siteId) -> password for every account that may call."""
         accounts = ([DEMO_ACCOUNT] if self.demo_account else []) + list(self.accounts)

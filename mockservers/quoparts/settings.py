@@ -45,6 +45,10 @@ class QuoPartsSettings:
                     ' a code of digits other than "0", and a text'
                 )
 
+    def accounts_as_read(self) -> dict[str, str]:
+        """The accounts as the fake reads them: what replicas compare."""
+        return self.credentials()
+
     def credentials(self) -> dict[str, str]:
         """username -> password for every account that may log in."""
         accounts = ([DEMO_ACCOUNT] if self.demo_account else []) + list(self.accounts)

@@ -18,6 +18,7 @@ the optional ``surname``, ``name``, ``denomination``, ``email`` of the user entr
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +88,11 @@ class XtraSettings:
                 raise ValueError(f"account {account.name!r}: name and public_key must be unique")
             seen_names.add(account.name)
             seen_keys.add(account.public_key)
+
+    def accounts_as_read(self) -> list[dict[str, Any]]:
+        """The accounts as the fake reads them, in order (a login tries them in it), defaults
+        filled in (a ``name`` left out is the public key): what replicas compare."""
+        return [dataclasses.asdict(account) for account in self.all_accounts()]
 
     def all_accounts(self) -> list[Account]:
         """The demo account (when enabled) and every configured one."""

@@ -204,3 +204,35 @@ def test_serve_replicas_with_different_configs_say_so_and_both_serve(
             assert (differs(first), differs(second)) == ([], ["kit.journal"])
             second.post("/__admin/reset", json={})
             assert (differs(first), differs(second)) == (["kit.journal"], [])
+
+
+XTRA_ACCOUNT = {"public_key": "acme-public", "secret_key": "acme-secret"}
+KEEPIT_ACCOUNT = {"username": "u", "password": "Acme-S3cret-pw", "company_id": 7, "site_id": 1}
+
+
+@pytest.mark.parametrize(
+    ("written", "otherwise"),
+    [
+        # the documented defaults written out: name is the public key, no users
+        (
+            {"xtra": {"accounts": [XTRA_ACCOUNT]}},
+            {"xtra": {"accounts": [XTRA_ACCOUNT | {"name": "acme-public", "users": []}]}},
+        ),
+        # ids read as text: 7 is "7"
+        (
+            {"keepit": {"accounts": [KEEPIT_ACCOUNT]}},
+            {"keepit": {"accounts": [KEEPIT_ACCOUNT | {"company_id": "7", "site_id": "1"}]}},
+        ),
+    ],
+    ids=["xtra-defaults-written-out", "keepit-ids-as-text"],
+)
+def test_an_account_written_otherwise_is_the_same_account(
+    redis_url: str, written: dict[str, object], otherwise: dict[str, object]
+) -> None:
+    """The accounts were compared as written: a replica with an XTRA account's default name
+    written out was told to reset the kit, which wipes its state."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with processes(redis_url, count=1, prefix=prefix, **written) as (first,):
+        qp_login(first)
+        with processes(redis_url, count=1, prefix=prefix, **otherwise) as (same,):
+            assert differs(same) == differs(first) == []
