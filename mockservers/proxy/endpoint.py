@@ -73,7 +73,6 @@ class Call:
         self.sent_headers = readable_codings(end_to_end(self.headers, "host", "expect"))
         self.target = upstream.target(_after_prefix(raw_path, prefix), self.query)
         self.body = Body(receive, limit)
-        self.uploading = False
 
     @property
     def method(self) -> str:
@@ -85,14 +84,8 @@ class Call:
             raise TooLarge(f"the request body is larger than {self.body.limit} bytes")
         found = CallHeaders(self.headers)
         if found.get("content-length", "") not in ("", "0") or "transfer-encoding" in found:
-            self.uploading = True
             return self.body.stream()
         return b""
-
-    @property
-    def upload_unfinished(self) -> bool:
-        """The connector is still sending the body that goes upstream."""
-        return self.uploading and not self.body.done
 
     def secrets(self, answer: Answer | None = None) -> list[str]:
         return har.secrets_of(
@@ -181,16 +174,7 @@ class Forwarding:
             await self._refuse(call, KitError("upstream", str(exc), 502), scope, send)
         except TooLarge as exc:
             await self._refuse(call, KitError("too_large", str(exc), 413), scope, send)
-        except Overdue as exc:
-            what = str(exc)
-            if call.upload_unfinished:  # the connector's upload took the time, not the vendor
-                what = (
-                    f"the request's body did not arrive whole within {self.upstream.deadline:g} s"
-                    " ([kit.proxy] deadline_seconds)"
-                )
-            error = KitError("upstream", f"{self.upstream.shown}: Overdue: {what}", 502)
-            await self._refuse(call, error, scope, send, read_rest=False)  # answered at once
-        except httpx.RequestError as exc:
+        except (httpx.RequestError, Overdue) as exc:
             reason = f"{self.upstream.shown}: {type(exc).__name__}: {exc}".rstrip(": ")
             await self._refuse(call, KitError("upstream", reason, 502), scope, send)
         else:
@@ -235,22 +219,18 @@ class Forwarding:
         await send(start)
         await send({"type": "http.response.body", "body": answer.raw})
 
-    async def _refuse(
-        self, call: Call, error: KitError, scope: Scope, send: Send, *, read_rest: bool = True
-    ) -> None:
+    async def _refuse(self, call: Call, error: KitError, scope: Scope, send: Send) -> None:
         """The proxy's own answer, in the vendor's error body: 413 for a request body over the
-        limit (nothing sent upstream), 502 when the upstream did not answer, or too much.
-        ``read_rest``: read what the connector has still to send first, to judge and record
-        the whole request (not past the deadline: a slow upload would hold the answer)."""
-        if error.kind == "upstream" and read_rest:  # the upstream may have failed before
-            with suppress(TooLarge, ClientDisconnect):  # reading it all
+        limit (nothing sent upstream), 502 when the upstream did not answer, or too much."""
+        if error.kind == "upstream":  # the upstream may have failed before reading it all
+            with suppress(TooLarge, ClientDisconnect):
                 await call.body.read()
         secrets = call.secrets()
         detail = har.scrub(error.detail, secrets)
         response = self.vendor.render_error(error, call.operation)
         response.headers[DETAIL_HEADER] = detail_header(detail)
         judged = None
-        if error.kind == "upstream" and not call.upload_unfinished:  # whole: it can be judged
+        if error.kind == "upstream":  # the request went whole: it can be judged
             request = call.verdict(response.status_code, b"")["request"]
             judged = {"request": har.scrub(request, secrets), "response": []}
         entry = call.entry(
