@@ -225,9 +225,10 @@ _SECRET_SHAPES = {
         rf"{_QUOTED}|(?!(?:null|None)\b)[^\s,}}\]]+",
     ),
     # secret=value in a form (Username=demo&Password=...), a query or a connection string,
-    # to the next field, ";" or space: prose around it (a link's ?token=, "Password=x;
-    # Database=erp") stays, and is never learned as part of the secret.
-    "field": (rf"(?:^|[&?;]){_SECRET_NAMES}=", r"[^&;\s]*"),
+    # to the next field, ";", space, quote, tag or fragment (which a form's value would
+    # percent-encode): text around it (a link's href="?token=...">, "Password=x;Database=erp")
+    # stays, and is never learned as part of the secret.
+    "field": (rf"(?:^|[&?;]){_SECRET_NAMES}=", r"""[^&;\s"'<>#]*"""),
     # A multipart part named like a secret (after at most 8 lines of its headers): its
     # content, up to the next boundary.
     "part": (

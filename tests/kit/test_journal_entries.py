@@ -109,6 +109,10 @@ def test_a_password_in_a_body_of_any_shape_is_masked_wherever_the_call_shows(
             "Login fallito (Server=db01;Password=Segreto99;Database=erp) /reset?token=ab12 ok",
             "Login fallito (Server=db01;Password=***;Database=erp) /reset?token=*** ok",
         ),
+        (  # a link's token in a minified page: the page after it was hidden
+            '<a href="/reset?token=ab12cd34ef">Reset</a><p>Ciao</p>',
+            '<a href="/reset?token=***">Reset</a><p>Ciao</p>',
+        ),
         ("<tokens>t</tokens> token=1", "<tokens>t</tokens> token=1"),
         (
             'Content-Disposition: form-data; name="FileBase64"; filename="a.pdf"\r\n'
