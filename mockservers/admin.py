@@ -29,7 +29,14 @@ from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminR
 from mockservers.core.curl import curl
 from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultSpecError
-from mockservers.core.http import JSONResponse, foreign_page, header_text, is_loopback, too_deep
+from mockservers.core.http import (
+    JSONResponse,
+    foreign_page,
+    header_text,
+    is_loopback,
+    text_of,
+    too_deep,
+)
 from mockservers.core.journal import Entry, render, rendered, shown_array
 from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.shared import StoreUnavailable
@@ -505,14 +512,12 @@ def _judged(entry: Entry) -> dict[str, list[str]] | None:
     if entry.operation == UNKNOWN:
         return None
     query = parse_qsl(entry.query.decode("latin-1"), keep_blank_values=True)
-    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in entry.headers}
+    headers = {k.decode("latin-1"): header_text(v) for k, v in entry.headers}  # as the fake
     secrets = har.secrets_of(
         url=f"{entry.path}?{entry.query.decode('latin-1')}",
         request_headers=list(headers.items()),
         request_body=entry.request_body,
-        response_headers=[
-            (k.decode("latin-1"), v.decode("latin-1")) for k, v in entry.response_headers
-        ],
+        response_headers=[(k.decode("latin-1"), text_of(v)) for k, v in entry.response_headers],
         response_body=entry.response_body,
     )
     found = verdict(
@@ -525,10 +530,6 @@ def _judged(entry: Entry) -> dict[str, list[str]] | None:
         answer=entry.response_body,
     )
     return har.scrub(found, secrets)
-
-
-def _text(pairs: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in pairs]
 
 
 def _base(request: Request) -> str:

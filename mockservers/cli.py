@@ -241,9 +241,7 @@ def _proxy_banner(base: str, config: Config, app: Any, args: argparse.Namespace)
 
 def replay(args: argparse.Namespace) -> int:
     """Send a recording again; report every answer that differs (exit 1 if any)."""
-    import httpx
-
-    from mockservers.proxy.replay import Replay, ReplayError, read, report
+    from mockservers.proxy.replay import ReplayError, read, replayed, report
 
     if not is_http_url(args.base_url):
         return _fail(f"--base-url {args.base_url!r}: expected an http(s) URL")
@@ -254,8 +252,7 @@ def replay(args: argparse.Namespace) -> int:
         vendors = sorted({exchange.vendor for exchange in recorded})
         if len(vendors) > 1:
             return _fail(f"{args.file} holds calls to {vendors}: replay one vendor's file")
-        with httpx.Client(timeout=args.timeout) as client:
-            outcomes = Replay(args.base_url, credentials, client).run(recorded)
+        outcomes = replayed(recorded, args.base_url, credentials, args.timeout)
     except ReplayError as exc:
         return _fail(str(exc))
     differing = report(outcomes, sys.stdout)

@@ -254,11 +254,14 @@ class WireUpstream:
     """An upstream on a socket that answers every call with ``answer``, bytes of its own making
     (an HTTP/1.0 status line, a gzip body, a forward proxy's answer), and keeps each request as
     it came over the wire. One connection a call: it closes each after its answer; with
-    ``hold``, only when the test is over (an answer cut short never ends)."""
+    ``hold``, only when the test is over (an answer cut short never ends); with ``trickle``,
+    a space follows every ``trickle`` seconds until then (an answer never ends, and no wait
+    for its next byte is long)."""
 
-    def __init__(self, answer: bytes, *, hold: bool = False) -> None:
+    def __init__(self, answer: bytes, *, hold: bool = False, trickle: float = 0.0) -> None:
         self.answer = answer
         self.hold = hold
+        self.trickle = trickle
         self._over = threading.Event()
         self.received: list[Received] = []
         self._socket = socket.create_server(("127.0.0.1", 0))
@@ -289,6 +292,11 @@ class WireUpstream:
                 connection.sendall(self.answer)
                 if self.hold:
                     self._over.wait()
+                while self.trickle and not self._over.wait(self.trickle):
+                    try:
+                        connection.sendall(b" ")
+                    except OSError:  # the client gave up
+                        break
 
 
 def gzip_in_http_1_0(body: bytes) -> tuple[bytes, bytes]:

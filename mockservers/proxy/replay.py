@@ -22,6 +22,7 @@ Entries whose call got no answer (status 0: the proxy answered 502) are not sent
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Callable
@@ -132,17 +133,36 @@ class Outcome:
     skipped: str = ""
 
 
+def replayed(
+    recorded: list[Recorded], base_url: str, credentials: dict[str, str | None], timeout: float
+) -> list[Outcome]:
+    """Each exchange sent again to ``base_url``, in order; ``timeout`` bounds each call whole."""
+
+    async def run() -> list[Outcome]:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            return await Replay(base_url, credentials, client, timeout).run(recorded)
+
+    return asyncio.run(run())
+
+
 class Replay:
     """Sends recorded exchanges to one vendor's base URL, refilling what the recording masked."""
 
     def __init__(
-        self, base_url: str, credentials: dict[str, str | None], client: httpx.Client
+        self,
+        base_url: str,
+        credentials: dict[str, str | None],
+        client: httpx.AsyncClient,
+        timeout: float,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.upstream = Upstream("replayed", self.base_url)
         """The server replayed to, as the proxy's upstream: where a recorded path goes."""
         self.options = {k: v for k, v in credentials.items() if v}
         self.client = client
+        self.timeout = timeout
+        """How long each call may take, its answer read whole (``--timeout``): the client's own
+        timeouts bound each wait alone, and a server sending a byte now and then never ends."""
         # The vendors' declarations and code readers, on a kit of their own (nothing served).
         self.vendors: dict[str, Vendor] = create_app().state.vendors
         self.translations: dict[str, Translation] = {}
@@ -150,10 +170,10 @@ class Replay:
         self._filled: set[str] = set()
         """The secrets this replay filled in: blotted out of what it reports."""
 
-    def run(self, recorded: list[Recorded]) -> list[Outcome]:
-        return [self.send(exchange) for exchange in recorded]
+    async def run(self, recorded: list[Recorded]) -> list[Outcome]:
+        return [await self.send(exchange) for exchange in recorded]
 
-    def send(self, exchange: Recorded) -> Outcome:
+    async def send(self, exchange: Recorded) -> Outcome:
         if exchange.answer is None:
             return Outcome(exchange, skipped="no answer was recorded")
         vendor = self.vendors[exchange.vendor]
@@ -161,25 +181,31 @@ class Replay:
         path, _, query = exchange.path.partition("?")
         request = _request(query, exchange.headers, exchange.body)
         translation.rewrite(request)
+        if vendor.name == "tsdigital" and any(
+            k.lower() == "authorization" and v == MASK for k, v in request.headers
+        ):
+            await self._mint_bearer()
         self._refill(request, vendor)
         body = orjson.dumps(request.body) if request.body_json else exchange.body
         # The path as recorded (dot segments kept), where the proxy would send it.
         target = self.upstream.target(_as_target(path), urlencode(request.query).encode())
+        sent = self.client.request(
+            exchange.method,
+            target.url,
+            headers=[
+                (_wire(k), _wire(v)) for k, v in request.headers if k.lower() not in _NOT_SENT
+            ],
+            content=body,
+            extensions=target.extensions,
+        )
         try:
-            response = self.client.request(
-                exchange.method,
-                target.url,
-                headers=[
-                    (_wire(k), _wire(v)) for k, v in request.headers if k.lower() not in _NOT_SENT
-                ],
-                content=body,
-                extensions=target.extensions,
-            )
+            response = await asyncio.wait_for(sent, self.timeout)
         except httpx.ConnectError as exc:
             raise ReplayError(f"cannot reach {self.base_url}: {exc}") from None
-        except httpx.RequestError as exc:
+        except (httpx.RequestError, TimeoutError) as exc:
+            why = type(exc).__name__ if isinstance(exc, httpx.RequestError) else "timed out"
             failed = Difference(
-                "status", exchange.answer.status, f"no answer: {type(exc).__name__}"
+                "status", exchange.answer.status, f"no answer: {why} (--timeout {self.timeout:g} s)"
             )
             return Outcome(exchange, [failed])
         finally:
@@ -208,8 +234,8 @@ class Replay:
             if current == MASK and lower in FROM_OPTIONS:
                 wanted = FROM_OPTIONS[lower]
                 return filled(self.options.get(wanted) or demo.get(wanted, current))
-            if current == MASK and lower == "authorization" and vendor.name == "tsdigital":
-                return filled(f"Bearer {self.bearer(vendor)}")
+            if current == MASK and lower == "authorization" and self._bearer is not None:
+                return filled(f"Bearer {self._bearer}")
             if top and lower in OVERRIDES and OVERRIDES[lower] in self.options:
                 return self.options[OVERRIDES[lower]]  # a username, a key's public half: no secret
             return current
@@ -228,24 +254,27 @@ class Replay:
         if request.body_json:
             request.body = _refill_body(request.body, value, top=True)
 
-    def bearer(self, vendor: Vendor) -> str:
-        """``--token``, or a token minted through the fake's admin API (a personal user, as a
-        shadow adopts one by default)."""
-        if self._bearer is None:
-            root = self.base_url.removesuffix(f"/{vendor.name}")
-            try:
-                admin = os.environ.get("MOCKSERVERS_ADMIN_TOKEN")  # as serve --admin-token
-                headers = {"X-Admin-Token": admin.encode()} if admin else {}  # UTF-8, as read
-                minted = self.client.post(
+    async def _mint_bearer(self) -> None:
+        """TS Digital's bearer, unless ``--token`` gave one: a token minted through the fake's
+        admin API (a personal user, as a shadow adopts one by default)."""
+        if self._bearer is not None:
+            return
+        root = self.base_url.removesuffix("/tsdigital")
+        try:
+            admin = os.environ.get("MOCKSERVERS_ADMIN_TOKEN")  # as serve --admin-token
+            headers = {"X-Admin-Token": admin.encode()} if admin else {}  # UTF-8, as read
+            minted = await asyncio.wait_for(
+                self.client.post(
                     f"{root}/__admin/tsdigital/tokens", json={"kind": "user"}, headers=headers
-                )
-                minted.raise_for_status()
-                self._bearer = minted.json()["token"]
-            except (httpx.HTTPError, ValueError, KeyError):
-                raise ReplayError(
-                    f"no bearer token: give --token (none could be minted at {root}/__admin)"
-                ) from None
-        return self._bearer
+                ),
+                self.timeout,
+            )
+            minted.raise_for_status()
+            self._bearer = minted.json()["token"]
+        except (httpx.HTTPError, ValueError, KeyError, TimeoutError):
+            raise ReplayError(
+                f"no bearer token: give --token (none could be minted at {root}/__admin)"
+            ) from None
 
 
 def _refill_body(node: Any, value: Callable[[str, Any, bool], Any], top: bool) -> Any:

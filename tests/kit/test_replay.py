@@ -287,6 +287,21 @@ def test_through_a_proxy_the_environment_names_a_replay_goes_as_that_proxy_reads
     ]
 
 
+def test_an_answer_sent_a_byte_at_a_time_is_cut_at_the_timeout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--timeout`` bounds each call whole: httpx's own timeouts bound each wait alone, so an
+    answer of 100,000 bytes sent one every 0.05 s held the replay for more than an hour."""
+    recording = _one_call(tmp_path, "http://elsewhere/quoparts/ws_quoparts.php?login=")
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n"
+    with WireUpstream(head, trickle=0.05) as slow:
+        args = ["replay", str(recording), "--base-url", slow.base_url("quoparts")]
+        assert main([*args, "--timeout", "0.3"]) == 1
+    assert 'status: 404 (recorded) vs "no answer: timed out (--timeout 0.3 s)"' in (
+        capsys.readouterr().out
+    )
+
+
 @pytest.mark.parametrize("timeout", ["-1", "0", "soon"])
 def test_a_timeout_that_is_no_time_limit_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], timeout: str

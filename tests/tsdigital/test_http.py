@@ -359,6 +359,15 @@ def test_x_request_id_must_be_a_uuid(http: httpx.Client) -> None:
     assert ok.status_code == 202
 
 
+def test_the_verdict_quotes_a_header_as_the_fake_read_it(http: httpx.Client) -> None:
+    """The fake reads a header beyond ASCII as UTF-8; the verdict quoted it as Latin-1."""
+    headers = std_headers(mint(http)) | {"X-Request-ID": "caffè".encode()}
+    assert fields(http.post(ITEMS, json=MINIMAL, headers=headers)) == ["X-Request-ID"]
+    (entry, *_) = http.get("/__admin/requests", params={"vendor": "tsdigital"}).json()
+    (problem,) = http.get(f"/__admin/requests/{entry['id']}").json()["verdict"]["request"]
+    assert "'caffè' is not a 'uuid'" in problem
+
+
 def test_optional_standard_headers_are_kept_on_the_item(http: httpx.Client) -> None:
     extra = {
         "X-Request-ID": "0b8f6a52-3f0e-4a59-9c64-2f1c1f2a8e11",
