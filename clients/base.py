@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from clients.logs import mask_request_lines
 from contracts import Violation, contract
 
 T = TypeVar("T")
@@ -165,6 +166,7 @@ class _ClientBase:
         timeout: float = 30.0,
         headers: dict[str, str] | None = None,
     ) -> None:
+        mask_request_lines()  # QuoParts's password and token travel in the query
         self.base_url = base_url.rstrip("/")
         self._transport = transport
         self._timeout = timeout

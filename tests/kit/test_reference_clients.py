@@ -4,6 +4,8 @@ is that vendor's error (``except QuoPartsError`` catches it) as well as ``Invali
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -256,3 +258,31 @@ def test_a_credential_httpx_cannot_send_is_refused_without_quoting_it(
     assert [violation.keyword for violation in refused.value.violations] == ["pattern"]
     with httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL) as admin:
         assert admin.get("/__admin/requests", params={"vendor": vendor}).json() == []
+
+
+STANDALONE_CLIENT = """
+import logging, sys, httpx
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
+from clients import QuoPartsClient
+
+def answer(request):
+    token = [{"TOKEN": "Token-S3cret"}] if "login" in request.url.params else []
+    return httpx.Response(200, json={"errorCode": "0", "error": "", "data": token})
+
+transport = httpx.MockTransport(answer)
+with QuoPartsClient("https://quoparts.example", "demo", "Pass-S3cret", transport=transport) as qp:
+    qp.import_customers([])
+print("mockservers imported:", "mockservers" in sys.modules)
+"""
+
+
+def test_a_client_without_the_kit_keeps_the_password_and_token_out_of_httpx_s_log() -> None:
+    """QuoParts sends both in the query, and httpx logs each request's URL at INFO: only the
+    kit's ``serve``, ``proxy`` and ``MockServer`` masked it, so a connector calling a real
+    sandbox (or a fake in another process) logged them."""
+    done = subprocess.run(
+        [sys.executable, "-c", STANDALONE_CLIENT], capture_output=True, text=True, timeout=30
+    )
+    assert "mockservers imported: False" in done.stdout, done.stderr
+    assert "password=***" in done.stdout and "token=***" in done.stdout, done.stdout
+    assert "S3cret" not in done.stdout + done.stderr
