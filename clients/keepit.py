@@ -15,7 +15,6 @@ kit's clock instead of wall time).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import anyio
 import httpx
 
 from clients.base import (
@@ -270,7 +270,8 @@ class KeepItClient(_KeepItFlows, SyncClient):
 
 
 class AsyncKeepItClient(_KeepItFlows, AsyncClient):
-    """Async twin of :class:`KeepItClient`; ``sleep`` is awaited (default ``asyncio.sleep``)."""
+    """Async twin of :class:`KeepItClient`; ``sleep`` is awaited (default ``anyio.sleep``,
+    which waits on whichever loop the client runs on: asyncio or trio)."""
 
     def __init__(
         self,
@@ -285,7 +286,7 @@ class AsyncKeepItClient(_KeepItFlows, AsyncClient):
         timeout: float = 30.0,
         retry_rate_limited: bool = False,
         max_retries: int = 3,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
     ) -> None:
         _KeepItFlows.__init__(
             self, username, password, company_id, site_id, validate, retry_rate_limited, max_retries
