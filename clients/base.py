@@ -54,6 +54,17 @@ class VendorClientError(Exception):
         self.message = message
         self.detail = detail
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuilt from its text and fields, not by calling ``__init__`` with the text alone:
+        a process pool, Celery or ``copy.deepcopy`` get the same error, subclasses' fields
+        included."""
+        return (_rebuilt, (type(self), self.args), self.__dict__)
+
+
+def _rebuilt(kind: type[VendorClientError], args: tuple[Any, ...]) -> VendorClientError:
+    """An error of ``kind`` with ``args``, its fields still to be set (``__setstate__``)."""
+    return kind.__new__(kind, *args)
+
 
 class InvalidResponse(VendorClientError):
     """The answer is not what any contract of the vendor allows (not JSON, wrong shape).

@@ -4,6 +4,8 @@ is that vendor's error (``except QuoPartsError`` catches it) as well as ``Invali
 
 from __future__ import annotations
 
+import copy
+import pickle
 import subprocess
 import sys
 from collections.abc import Callable
@@ -26,8 +28,11 @@ from clients import (
     KeepItInvalidResponse,
     QuoPartsClient,
     QuoPartsError,
+    QuoPartsInvalidResponse,
+    RecordMessage,
     TsDigitalClient,
     TsDigitalError,
+    TsDigitalInvalidResponse,
     VendorClientError,
     XtraClient,
     XtraError,
@@ -286,3 +291,25 @@ def test_a_client_without_the_kit_keeps_the_password_and_token_out_of_httpx_s_lo
     assert "mockservers imported: False" in done.stdout, done.stderr
     assert "password=***" in done.stdout and "token=***" in done.stdout, done.stdout
     assert "S3cret" not in done.stdout + done.stderr
+
+
+ERRORS = [
+    QuoPartsError(200, "101", "Utente non Accreditato", detail="login: wrong password"),
+    QuoPartsInvalidResponse(502, None, "the answer is not JSON (24 bytes, text/html)"),
+    XtraError(403, "ER.AUTH", "Non autorizzato", detail="AccessToken expired"),
+    XtraInvalidResponse(200, None, "irs/update answer has no records"),
+    KeepItError(429, 429, "Too many", [RecordMessage("C1", "busy")], 60.0, detail="window"),
+    KeepItInvalidResponse(429, None, "the answer is not JSON (17 bytes, text/html)"),
+    TsDigitalError(400, "400", "Bad Request", [{"field": "x"}], "01-12-2026 10:00:00"),
+    TsDigitalInvalidResponse(202, None, "a 202 without an id: an empty object"),
+]
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=lambda error: type(error).__name__)
+def test_an_error_survives_pickle_and_deepcopy(error: VendorClientError) -> None:
+    """A connector run in a process pool (or Celery, or xdist) sends its exceptions back
+    pickled: unpickling called ``__init__`` with the error's text alone, a TypeError that
+    broke the pool instead of giving the vendor's error."""
+    for again in (pickle.loads(pickle.dumps(error)), copy.deepcopy(error)):
+        assert type(again) is type(error) and str(again) == str(error)
+        assert vars(again) == vars(error) and again.args == error.args
