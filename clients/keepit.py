@@ -142,10 +142,11 @@ class _KeepItFlows:
 
     def _wait_before_retry(self, error: KeepItError, attempt: int) -> float | None:
         """Seconds to wait before trying again, or None to give up and raise. Only KeepIT's
-        own 429 is waited out: an answer it cannot read (a gateway's page) says no wait."""
+        own 429 is waited out, as its HTTP status or its body's code (the call was refused,
+        nothing written): an answer it cannot read (a gateway's page) says no wait."""
         if isinstance(error, InvalidResponse):
             return None
-        if error.status != RATE_LIMITED or not self.retry_rate_limited:
+        if RATE_LIMITED not in (error.status, error.code) or not self.retry_rate_limited:
             return None
         if attempt >= self.max_retries:
             return None

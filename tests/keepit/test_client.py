@@ -300,6 +300,24 @@ def test_async_client_waits_out_a_429_with_its_default_sleep_on_any_anyio_backen
     assert anyio.run(insert, backend=backend) == 200
 
 
+def test_client_waits_out_a_429_in_the_body_of_an_http_200() -> None:
+    """KeepIT's body ``code`` is the outcome: a 429 there (at HTTP 200, as a gateway or the
+    service may send it) was raised at once though the caller asked to wait."""
+    answers = iter(
+        [
+            httpx.Response(200, json=LIMITED_NOW, headers={"Retry-After": "5"}),
+            httpx.Response(200, json=DONE),
+        ]
+    )
+    waits: list[float] = []
+    transport = httpx.MockTransport(lambda request: next(answers))
+    with KeepItClient(
+        BASE, **DEMO, transport=transport, retry_rate_limited=True, sleep=waits.append
+    ) as keepit:
+        assert keepit.insert_customers([customer("C1")]).code == 200
+    assert waits == [5.0]
+
+
 def test_client_over_a_socket_against_mockserver(mockserver: MockServer) -> None:
     with KeepItClient(mockserver.base_url("keepit"), **DEMO) as keepit:
         assert keepit.insert_customers([MAPPED]).inserted[0].prog_id == 1

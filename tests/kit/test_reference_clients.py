@@ -296,7 +296,7 @@ def test_a_client_without_the_kit_keeps_the_password_and_token_out_of_httpx_s_lo
 ERRORS = [
     QuoPartsError(200, "101", "Utente non Accreditato", detail="login: wrong password"),
     QuoPartsInvalidResponse(502, None, "the answer is not JSON (24 bytes, text/html)"),
-    XtraError(403, "ER.AUTH", "Non autorizzato", detail="AccessToken expired"),
+    XtraError(200, "ER.AUTH", "Non autorizzato", status_code=403, detail="AccessToken expired"),
     XtraInvalidResponse(200, None, "irs/update answer has no records"),
     KeepItError(429, 429, "Too many", [RecordMessage("C1", "busy")], 60.0, detail="window"),
     KeepItInvalidResponse(429, None, "the answer is not JSON (17 bytes, text/html)"),
