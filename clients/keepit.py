@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Unpack
 
 import anyio
 import httpx
@@ -28,6 +28,7 @@ import httpx
 from clients.base import (
     AsyncClient,
     Flow,
+    HttpOptions,
     InvalidResponse,
     Req,
     SyncClient,
@@ -245,15 +246,16 @@ class KeepItClient(_KeepItFlows, SyncClient):
         site_id: str | int,
         validate: bool = True,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
         retry_rate_limited: bool = False,
         max_retries: int = 3,
         sleep: Callable[[float], Any] = time.sleep,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _KeepItFlows.__init__(
             self, username, password, company_id, site_id, validate, retry_rate_limited, max_retries
         )
-        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
         self._sleep = sleep
 
     def insert_customers(self, records: Iterable[dict[str, Any]]) -> KeepItResult:
@@ -284,15 +286,16 @@ class AsyncKeepItClient(_KeepItFlows, AsyncClient):
         site_id: str | int,
         validate: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
         retry_rate_limited: bool = False,
         max_retries: int = 3,
         sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _KeepItFlows.__init__(
             self, username, password, company_id, site_id, validate, retry_rate_limited, max_retries
         )
-        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
         self._sleep = sleep
 
     async def insert_customers(self, records: Iterable[dict[str, Any]]) -> KeepItResult:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
 from clients.base import (
     AsyncClient,
     Flow,
+    HttpOptions,
     InvalidResponse,
     Req,
     SyncClient,
@@ -160,10 +161,11 @@ class QuoPartsClient(_QuoPartsFlows, SyncClient):
         *,
         validate: bool = True,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _QuoPartsFlows.__init__(self, username, password, validate)
-        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     def login(self) -> str:
         return self._run(self._login())
@@ -186,10 +188,11 @@ class AsyncQuoPartsClient(_QuoPartsFlows, AsyncClient):
         *,
         validate: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _QuoPartsFlows.__init__(self, username, password, validate)
-        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     async def login(self) -> str:
         return await self._run(self._login())

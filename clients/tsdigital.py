@@ -24,13 +24,14 @@ the token belongs to, is kept as ``.tenant`` and never sent (TS Digital reads it
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
 from clients.base import (
     AsyncClient,
     Flow,
+    HttpOptions,
     InvalidResponse,
     Req,
     SyncClient,
@@ -152,10 +153,11 @@ class TsDigitalClient(_TsDigitalFlows, SyncClient):
         tenant: str | None = None,
         validate: bool = True,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _TsDigitalFlows.__init__(self, token, app_name, app_version, tenant, validate)
-        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     def create_item(self, payload: dict[str, Any]) -> str:
         """Send one create request (never retried); the id of the item taken in charge."""
@@ -175,10 +177,11 @@ class AsyncTsDigitalClient(_TsDigitalFlows, AsyncClient):
         tenant: str | None = None,
         validate: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _TsDigitalFlows.__init__(self, token, app_name, app_version, tenant, validate)
-        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     async def create_item(self, payload: dict[str, Any]) -> str:
         """Send one create request (never retried); the id of the item taken in charge."""

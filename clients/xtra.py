@@ -25,13 +25,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
 from clients.base import (
     AsyncClient,
     Flow,
+    HttpOptions,
     InvalidResponse,
     Req,
     SyncClient,
@@ -282,10 +283,11 @@ class XtraClient(_XtraFlows, SyncClient):
         irid: int | None = None,
         validate: bool = True,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _XtraFlows.__init__(self, public_key, secret_key, username, password, irid, validate)
-        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     def login(self) -> XtraSession:
         return self._run(self._login())
@@ -310,10 +312,11 @@ class AsyncXtraClient(_XtraFlows, AsyncClient):
         irid: int | None = None,
         validate: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _XtraFlows.__init__(self, public_key, secret_key, username, password, irid, validate)
-        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     async def login(self) -> XtraSession:
         return await self._run(self._login())

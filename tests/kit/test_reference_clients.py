@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import copy
 import pickle
+import ssl
 import subprocess
 import sys
+import typing
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -41,6 +44,7 @@ from clients import (
 from mockservers.testing import IN_PROCESS_URL, AsyncASGITransport, Session, SyncASGITransport
 from tests.coverage_kit import DEMO
 from tests.data import keepit_customer
+from tests.servers import free_port, serving
 
 ROW = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": "CLI01"}
 ITEM = {"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}}
@@ -313,3 +317,87 @@ def test_an_error_survives_pickle_and_deepcopy(error: VendorClientError) -> None
     for again in (pickle.loads(pickle.dumps(error)), copy.deepcopy(error)):
         assert type(again) is type(error) and str(again) == str(error)
         assert vars(again) == vars(error) and again.args == error.args
+
+
+def _outcomes(vendor: str, url: str, account: dict[str, Any], **options: Any) -> list[Any]:
+    """What the vendor's call gives with its sync client and with its async one, both built
+    with ``options``: None where it succeeded, else the exception it raised."""
+    sync_client, async_client, call = CLIENTS[vendor]
+
+    def sync() -> None:
+        with sync_client(url, **account, **options) as client:
+            call(client)
+
+    async def twin() -> None:
+        async with async_client(url, **account, **options) as client:
+            await call(client)
+
+    outcomes: list[Any] = []
+    for run in (sync, lambda: anyio.run(twin)):
+        try:
+            run()
+        except Exception as exc:
+            outcomes.append(exc)
+        else:
+            outcomes.append(None)
+    return outcomes
+
+
+def _all(outcomes: list[Any], kind: type[Exception], text: str = "") -> bool:
+    return all(isinstance(outcome, kind) and text in str(outcome) for outcome in outcomes)
+
+
+def test_every_client_takes_httpx_s_headers_and_timeout() -> None:
+    """A vendor's WAF that wants a User-Agent, a sandbox slow to connect: a client took only
+    ``transport`` and a float ``timeout`` (its hint refused httpx's per-phase Timeout)."""
+    seen: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(503, text="busy")
+
+    options = {
+        "headers": {"User-Agent": "my-connector/1.0"},
+        "timeout": httpx.Timeout(20.0, connect=2.5),
+        "transport": httpx.MockTransport(refuse),
+    }
+    for vendor, (sync_client, async_client, _) in CLIENTS.items():
+        account = DEMO[vendor] | ({"token": "t", **APP} if vendor == "tsdigital" else {})
+        outcomes = _outcomes(vendor, f"http://{vendor}.example", account, **options)
+        assert _all(outcomes, VendorClientError), outcomes
+        for kind in (sync_client, async_client):
+            assert typing.get_type_hints(kind.__init__)["timeout"] == float | httpx.Timeout
+    assert len(seen) == 2 * len(CLIENTS)
+    assert {request.headers["user-agent"] for request in seen} == {"my-connector/1.0"}
+    assert {request.extensions["timeout"]["connect"] for request in seen} == {2.5}
+
+
+def test_every_client_verifies_a_self_signed_kit_with_its_ca_and_keeps_env_proxies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/deploy.md said to give ``serve --tls-self-signed``'s CA to the clients with
+    ``verify=``, which they did not take; the only way in, a transport of one's own, dropped
+    the environment's proxy without a word."""
+    with serving("--tls-self-signed", str(tmp_path), scheme="https") as served:
+        trusted = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        token = httpx.post(
+            f"{served.url}/__admin/tsdigital/tokens", json={"kind": "user"}, verify=trusted
+        ).json()["token"]
+        for vendor in CLIENTS:
+            account = DEMO[vendor] | ({"token": token, **APP} if vendor == "tsdigital" else {})
+            url = f"{served.url}/{vendor}"
+            assert _outcomes(vendor, url, account, verify=trusted) == [None, None]
+            unknown = _outcomes(vendor, url, account)  # the system's CAs do not know the kit's
+            assert _all(unknown, httpx.ConnectError, "CERTIFICATE_VERIFY_FAILED"), unknown
+        closed = f"http://127.0.0.1:{free_port()}"  # a proxy that refuses every connection
+        for name in ("https_proxy", "all_proxy", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+            monkeypatch.delenv(name.upper(), raising=False)
+        url, account = f"{served.url}/quoparts", DEMO["quoparts"]
+        given = _outcomes("quoparts", url, account, verify=trusted, proxy=closed)
+        assert _all(given, httpx.ConnectError), given
+        monkeypatch.setenv("HTTPS_PROXY", closed)
+        proxied = _outcomes("quoparts", url, account, verify=trusted)  # kept with verify=
+        assert _all(proxied, httpx.ConnectError), proxied
+        direct = _outcomes("quoparts", url, account, verify=trusted, trust_env=False)
+        assert direct == [None, None]
