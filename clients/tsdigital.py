@@ -51,9 +51,9 @@ class TsDigitalError(VendorClientError):
     """A non-202 answer: ``.status`` (HTTP), ``.code`` (the body's code, a string),
     ``.message``, ``.sub_errors`` (list of dicts) and ``.timestamp`` (``dd-MM-yyyy HH:mm:ss``).
 
-    When the answer does not carry the vendor's error body (a proxy page, a cut response),
-    ``.code`` is the HTTP status as a string, ``.sub_errors`` is empty, ``.timestamp`` None
-    (a 202 that cannot be read: :class:`TsDigitalInvalidResponse`, ``.code`` None).
+    An answer without the vendor's error body (a gateway's page, a cut response, a 202 that
+    cannot be read) is a :class:`TsDigitalInvalidResponse`: ``.code`` None, no
+    ``.sub_errors``, ``.timestamp`` None.
     """
 
     def __init__(
@@ -72,8 +72,9 @@ class TsDigitalError(VendorClientError):
 
 
 class TsDigitalInvalidResponse(InvalidResponse, TsDigitalError):
-    """An answer no TS Digital contract allows (a 202 that is not JSON, or without an id): a
-    :class:`TsDigitalError` (``.code`` None) and an :class:`InvalidResponse`."""
+    """An answer no TS Digital contract allows (not JSON, an error without the vendor's
+    body, a 202 without an id): a :class:`TsDigitalError` (``.code`` None) and an
+    :class:`InvalidResponse`."""
 
 
 CONFIGURED_HEADERS = ("Authorization", "X-App-Name", "X-App-Version")
@@ -119,14 +120,14 @@ class _TsDigitalFlows:
 
 
 def _error(response: httpx.Response) -> TsDigitalError:
+    """The vendor's error of a non-202 answer; :class:`TsDigitalInvalidResponse` (raised) for
+    one without the vendor's error body."""
     status = response.status_code
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = json_body(response, TsDigitalInvalidResponse)
     if not isinstance(body, dict) or not isinstance(body.get("message"), str):
-        found = shape(body) if body is not None else f"{len(response.content)} bytes, not JSON"
-        return TsDigitalError(status, str(status), f"HTTP {status} without an error body: {found}")
+        raise TsDigitalInvalidResponse(
+            status, None, f"HTTP {status} without an error body: {shape(body)}"
+        )
     sub_errors = body.get("subErrors")
     timestamp = body.get("timestamp")
     return TsDigitalError(

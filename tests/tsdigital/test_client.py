@@ -16,6 +16,7 @@ from clients import (
     InvalidResponse,
     TsDigitalClient,
     TsDigitalError,
+    TsDigitalInvalidResponse,
 )
 from mockservers.testing import MockServer, SyncASGITransport
 
@@ -135,10 +136,25 @@ def test_client_reports_an_answer_without_the_error_body(
         "/__admin/faults",
         json={"vendor": "tsdigital", "kind": "malformed", "times": 1},
     )
-    with client_for(app, "unknown") as ts, pytest.raises(TsDigitalError) as caught:
+    with client_for(app, "unknown") as ts, pytest.raises(TsDigitalInvalidResponse) as caught:
         ts.create_item(ITEM)  # a 401 cut in half
-    assert caught.value.status == 401 and caught.value.code == "401"
+    assert caught.value.status == 401 and caught.value.code is None
     assert caught.value.sub_errors == [] and caught.value.timestamp is None
+
+
+def test_a_gateway_page_is_an_invalid_response_and_a_tsdigital_error() -> None:
+    """docs/clients.md: an answer a client cannot read is InvalidResponse, for every client;
+    TS Digital's was a plain TsDigitalError with the HTTP status as its code."""
+    page = httpx.Response(502, html="<html><body>Bad Gateway</body></html>")
+    transport = httpx.MockTransport(lambda request: page)
+    with (
+        TsDigitalClient(BASE, "t", app_name="a", app_version="1", transport=transport) as ts,
+        pytest.raises(TsDigitalError) as caught,
+    ):
+        ts.create_item(ITEM)
+    error = caught.value
+    assert isinstance(error, InvalidResponse) and (error.status, error.code) == (502, None)
+    assert "not JSON" in error.message and "Bad Gateway" not in error.message
 
 
 class _Refuse(httpx.BaseTransport):
