@@ -14,7 +14,7 @@ It logs in by itself, logs in again once when the token is refused (errorCode 10
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Unpack
 
 import httpx
@@ -48,7 +48,7 @@ class QuoPartsInvalidResponse(InvalidResponse, QuoPartsError):
 
 @dataclass(frozen=True)
 class CustomerResult:
-    """One row of an importCli answer."""
+    """One row of an importCli answer; its repr leaves out the generated password."""
 
     erp_code: str
     ok: bool
@@ -56,7 +56,7 @@ class CustomerResult:
     error: str
     customer_code: str | None = None
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
 
 
 class _QuoPartsFlows:
