@@ -6,7 +6,8 @@ with TsDigitalClient("http://127.0.0.1:8000/tsdigital", token,
     item_id = ts.create_item({"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}})
 ```
 Every call sends the TS Digital standard headers (``Authorization: Bearer``, ``X-App-Name``,
-``X-App-Version``) and a fresh ``X-Request-ID`` (a UUID). A 202 returns the new item's id; any
+``X-App-Version``) and a fresh ``X-Request-ID`` (a UUID), and ``X-Correlation-ID`` and
+``X-Item-ID`` when given. A 202 returns the new item's id; any
 other answer raises :class:`TsDigitalError` with the vendor's ``code``, ``message``,
 ``subErrors`` and ``timestamp``.
 
@@ -103,11 +104,15 @@ class _TsDigitalFlows:
             "X-Request-ID": str(uuid.uuid4()),
         }
 
-    def _create_item(self, payload: dict[str, Any]) -> Flow[str]:
-        headers = self.headers()
-        given = {name: headers[name] for name in CONFIGURED_HEADERS}
+    def _create_item(
+        self, payload: dict[str, Any], correlation_id: str | None, item_id: str | None
+    ) -> Flow[str]:
+        tracing = {"X-Correlation-ID": correlation_id, "X-Item-ID": item_id}
+        optional = {name: value for name, value in tracing.items() if value is not None}
+        headers = self.headers() | optional
+        given = {name: headers[name] for name in CONFIGURED_HEADERS} | optional
         check_header_values(given, HEADERS_CONTRACT, ("Authorization",))
-        if self.validate:  # what the caller configured (the X-Request-ID is the client's own)
+        if self.validate:  # what the caller gave (the X-Request-ID is the client's own)
             check_request(HEADERS_CONTRACT, given, secret=("Authorization",))
             check_request("tsdigital/createItem.request", payload)
         response = yield Req("POST", ITEMS, json=payload, headers=headers)
@@ -160,9 +165,17 @@ class TsDigitalClient(_TsDigitalFlows, SyncClient):
         _TsDigitalFlows.__init__(self, token, app_name, app_version, tenant, validate)
         SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
-    def create_item(self, payload: dict[str, Any]) -> str:
-        """Send one create request (never retried); the id of the item taken in charge."""
-        return self._run(self._create_item(payload))
+    def create_item(
+        self,
+        payload: dict[str, Any],
+        *,
+        correlation_id: str | None = None,
+        item_id: str | None = None,
+    ) -> str:
+        """Send one create request (never retried); the id of the item taken in charge.
+        ``correlation_id`` and ``item_id``: the optional ``X-Correlation-ID`` (the business
+        operation the call belongs to) and ``X-Item-ID`` headers."""
+        return self._run(self._create_item(payload, correlation_id, item_id))
 
 
 class AsyncTsDigitalClient(_TsDigitalFlows, AsyncClient):
@@ -184,6 +197,12 @@ class AsyncTsDigitalClient(_TsDigitalFlows, AsyncClient):
         _TsDigitalFlows.__init__(self, token, app_name, app_version, tenant, validate)
         AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
-    async def create_item(self, payload: dict[str, Any]) -> str:
-        """Send one create request (never retried); the id of the item taken in charge."""
-        return await self._run(self._create_item(payload))
+    async def create_item(
+        self,
+        payload: dict[str, Any],
+        *,
+        correlation_id: str | None = None,
+        item_id: str | None = None,
+    ) -> str:
+        """:meth:`TsDigitalClient.create_item`, awaited."""
+        return await self._run(self._create_item(payload, correlation_id, item_id))

@@ -73,6 +73,20 @@ def test_client_sends_the_standard_headers_with_a_fresh_request_id(
     assert entries[0]["headers"]["x-request-id"] != entries[1]["headers"]["x-request-id"]
 
 
+def test_client_sends_a_correlation_and_an_item_id_when_given(
+    app: Starlette, admin: httpx.Client
+) -> None:
+    """The contract's optional tracing headers could not be sent at all."""
+    with client_for(app, mint(admin)) as ts:
+        item_id = ts.create_item(ITEM, correlation_id="order-42", item_id="ITEM-1")
+        with pytest.raises(ContractViolation, match="X-Correlation-ID"):
+            ts.create_item(ITEM, correlation_id="order-42\n")
+    item = admin.get("/__admin/state/tsdigital").json()["tenants"]["demo"]["items"][item_id]
+    assert item["headers"]["X-Correlation-ID"] == "order-42"
+    assert item["headers"]["X-Item-ID"] == "ITEM-1"
+    assert len(journal(admin)) == 1
+
+
 def test_client_raises_the_vendors_403_with_its_sub_errors(
     app: Starlette, admin: httpx.Client
 ) -> None:
