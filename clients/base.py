@@ -240,6 +240,7 @@ class SyncClient(_ClientBase):
                 )
 
     def close(self) -> None:
+        """Close the client's connections (``with`` does it)."""
         self._http.close()
 
     def __enter__(self: T) -> T:
@@ -279,6 +280,7 @@ class AsyncClient(_ClientBase):
                 )
 
     async def aclose(self) -> None:
+        """Close the client's connections (``async with`` does it)."""
         await self._http.aclose()
 
     async def __aenter__(self: T) -> T:

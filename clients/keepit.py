@@ -259,6 +259,8 @@ class KeepItClient(_KeepItFlows, SyncClient):
         self._sleep = sleep
 
     def insert_customers(self, records: Iterable[dict[str, Any]]) -> KeepItResult:
+        """Send subject records to insertClient_v3; the result of a 200, 204 or 206 (another
+        code is raised, a 429 first waited out when ``retry_rate_limited``)."""
         payload = self._payload(records)
         attempt = 0
         while True:
@@ -299,6 +301,7 @@ class AsyncKeepItClient(_KeepItFlows, AsyncClient):
         self._sleep = sleep
 
     async def insert_customers(self, records: Iterable[dict[str, Any]]) -> KeepItResult:
+        """:meth:`KeepItClient.insert_customers`, awaited (and its waits)."""
         payload = self._payload(records)
         attempt = 0
         while True:

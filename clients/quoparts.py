@@ -168,12 +168,17 @@ class QuoPartsClient(_QuoPartsFlows, SyncClient):
         SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     def login(self) -> str:
+        """Log in (the calls do it by themselves when needed); the token, kept for them."""
         return self._run(self._login())
 
     def import_customers(self, rows: Iterable[dict[str, Any]]) -> list[CustomerResult]:
+        """Send customer rows to importCli; one result per row, a refused row's ``ok``
+        False (a top-level error is raised)."""
         return self._run(self._import_customers(rows))
 
     def import_quote(self, header: dict[str, Any], articles: Iterable[dict[str, Any]]) -> str:
+        """Send a quote, its header (testata) and articles (articoli), to importPvt; the new
+        quote's COD_DOC."""
         return self._run(self._import_quote(header, articles))
 
 
@@ -195,10 +200,13 @@ class AsyncQuoPartsClient(_QuoPartsFlows, AsyncClient):
         AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     async def login(self) -> str:
+        """:meth:`QuoPartsClient.login`, awaited."""
         return await self._run(self._login())
 
     async def import_customers(self, rows: Iterable[dict[str, Any]]) -> list[CustomerResult]:
+        """:meth:`QuoPartsClient.import_customers`, awaited."""
         return await self._run(self._import_customers(rows))
 
     async def import_quote(self, header: dict[str, Any], articles: Iterable[dict[str, Any]]) -> str:
+        """:meth:`QuoPartsClient.import_quote`, awaited."""
         return await self._run(self._import_quote(header, articles))

@@ -6,10 +6,10 @@ with TsDigitalClient("http://127.0.0.1:8000/tsdigital", token,
     item_id = ts.create_item({"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}})
 ```
 Every call sends the TS Digital standard headers (``Authorization: Bearer``, ``X-App-Name``,
-``X-App-Version``) and a fresh ``X-Request-ID`` (a UUID), and ``X-Correlation-ID`` and
-``X-Item-ID`` when given. A 202 returns the new item's id; any
-other answer raises :class:`TsDigitalError` with the vendor's ``code``, ``message``,
-``subErrors`` and ``timestamp``.
+``X-App-Version``), a fresh ``X-Request-ID`` (a UUID), and ``X-Correlation-ID`` and
+``X-Item-ID`` when given. A 202 returns the new item's id; any other answer raises
+:class:`TsDigitalError` with the vendor's ``code``, ``message``, ``subErrors`` and
+``timestamp``.
 
 The client never retries a create on its own: 202 means "taken in charge", and a 500/502 or a
 dropped connection may come *after* the server took the item in charge, so a blind retry could

@@ -290,11 +290,16 @@ class XtraClient(_XtraFlows, SyncClient):
         SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     def login(self) -> XtraSession:
+        """Log in with username and password (the calls do it by themselves when needed);
+        the session, kept as ``.session``."""
         return self._run(self._login())
 
     def update_identities(
         self, records: Iterable[dict[str, Any]], *, contact_form: bool = False, debug: bool = False
     ) -> list[RecordOutcome]:
+        """Send records to irs/update (``contact_form``: as a contact form; ``debug``: ask for
+        the debug block, kept as ``.last_debug``); one outcome per record, a refused record's
+        ``ok`` False (a whole-call error is raised)."""
         return self._run(self._update(records, contact_form, debug))
 
 
@@ -319,9 +324,11 @@ class AsyncXtraClient(_XtraFlows, AsyncClient):
         AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     async def login(self) -> XtraSession:
+        """:meth:`XtraClient.login`, awaited."""
         return await self._run(self._login())
 
     async def update_identities(
         self, records: Iterable[dict[str, Any]], *, contact_form: bool = False, debug: bool = False
     ) -> list[RecordOutcome]:
+        """:meth:`XtraClient.update_identities`, awaited."""
         return await self._run(self._update(records, contact_form, debug))

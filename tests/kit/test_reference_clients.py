@@ -5,6 +5,7 @@ is that vendor's error (``except QuoPartsError`` catches it) as well as ``Invali
 from __future__ import annotations
 
 import copy
+import inspect
 import pickle
 import ssl
 import subprocess
@@ -182,6 +183,22 @@ def test_an_answer_a_client_cannot_read_is_the_vendors_error(vendor: str, app: S
             assert isinstance(caught.value, InvalidResponse)
 
     anyio.run(twin)
+
+
+@pytest.mark.parametrize("vendor", list(VENDOR_ERRORS))
+def test_a_dropped_connection_is_httpx_s_error_not_the_vendors(vendor: str, app: Starlette) -> None:
+    """What docs/clients.md tells a connector to catch beside the vendor's error: no answer
+    came, so there is no vendor code to carry."""
+    with httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL) as admin:
+        admin.post("/__admin/faults", json={"vendor": vendor, "kind": "drop", "times": 1})
+    sync_client, _, call = CLIENTS[vendor]
+    url, account = f"{IN_PROCESS_URL}/{vendor}", _demo(vendor, app)
+    with (
+        sync_client(url, **account, transport=SyncASGITransport(app)) as client,
+        pytest.raises(httpx.TransportError) as caught,
+    ):
+        call(client)
+    assert not isinstance(caught.value, VendorClientError)
 
 
 GATEWAY_PAGE = {"text": "<html>busy</html>", "headers": {"content-type": "text/html"}}
@@ -401,3 +418,15 @@ def test_every_client_verifies_a_self_signed_kit_with_its_ca_and_keeps_env_proxi
         assert _all(proxied, httpx.ConnectError), proxied
         direct = _outcomes("quoparts", url, account, verify=trusted, trust_env=False)
         assert direct == [None, None]
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [kind for sync, twin, _ in CLIENTS.values() for kind in (sync, twin)],
+    ids=lambda kind: kind.__name__,
+)
+def test_every_public_method_of_a_client_says_what_it_does(kind: type[Any]) -> None:
+    """``help(QuoPartsClient)`` and an editor showed nothing for most operations (login,
+    import_customers, update_identities, insert_customers) nor for close."""
+    public = [name for name, _ in inspect.getmembers(kind, inspect.isfunction) if name[0] != "_"]
+    assert public and [name for name in public if not getattr(kind, name).__doc__] == []
