@@ -4,7 +4,7 @@ Each client's logic is written once as a generator of requests (sans-IO); ``Sync
 ``AsyncClient`` only differ in how they send them.
 """
 
-from clients.base import ContractViolation, InvalidResponse, VendorClientError
+from clients.base import ContractViolation, HttpOptions, InvalidResponse, VendorClientError
 from clients.keepit import (
     AsyncKeepItClient,
     InsertedCustomer,
@@ -43,6 +43,7 @@ __all__ = [
     "AsyncXtraClient",
     "ContractViolation",
     "CustomerResult",
+    "HttpOptions",
     "InsertedCustomer",
     "InvalidResponse",
     "KeepItClient",

@@ -4,14 +4,16 @@ and checking a request against its contract before any I/O."""
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Generator
+import ssl
+from collections.abc import Collection, Generator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import httpx
 
+from clients.logs import mask_request_lines
 from contracts import Violation, contract
 
 T = TypeVar("T")
@@ -52,6 +54,17 @@ class VendorClientError(Exception):
         self.code = code
         self.message = message
         self.detail = detail
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuilt from its text and fields, not by calling ``__init__`` with the text alone:
+        a process pool, Celery or ``copy.deepcopy`` get the same error, subclasses' fields
+        included."""
+        return (_rebuilt, (type(self), self.args), self.__dict__)
+
+
+def _rebuilt(kind: type[VendorClientError], args: tuple[Any, ...]) -> VendorClientError:
+    """An error of ``kind`` with ``args``, its fields still to be set (``__setstate__``)."""
+    return kind.__new__(kind, *args)
 
 
 class InvalidResponse(VendorClientError):
@@ -156,19 +169,45 @@ def shape(value: Any) -> str:
     return {str: "a string", bool: "true or false", type(None): "null"}.get(type(value), "a number")
 
 
+class HttpOptions(TypedDict, total=False):
+    """What every client passes on to its ``httpx.Client`` as it is (httpx's meanings):
+    ``headers`` sent with every call (a ``User-Agent`` a vendor's firewall asks for; a client's
+    own headers, its credentials, win over them), ``verify`` (an ``ssl.SSLContext`` that trusts
+    a sandbox's CA, or False), ``cert`` (a client certificate; httpx deprecates it for an
+    ``SSLContext`` with ``load_cert_chain`` given as ``verify``), ``proxy``, and ``trust_env``
+    (False: no ``HTTPS_PROXY``, ``NO_PROXY`` or ``SSL_CERT_FILE`` from the environment)."""
+
+    headers: Mapping[str, str]
+    verify: ssl.SSLContext | str | bool
+    cert: str | tuple[str, str] | tuple[str, str, str]
+    proxy: str | httpx.URL | httpx.Proxy
+    trust_env: bool
+
+
 class _ClientBase:
     def __init__(
         self,
         base_url: str,
         *,
         transport: Any = None,
-        timeout: float = 30.0,
-        headers: dict[str, str] | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        headers: Mapping[str, str] | None = None,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: str | tuple[str, str] | tuple[str, str, str] | None = None,
+        proxy: str | httpx.URL | httpx.Proxy | None = None,
+        trust_env: bool = True,
     ) -> None:
+        mask_request_lines()  # QuoParts's password and token travel in the query
         self.base_url = base_url.rstrip("/")
-        self._transport = transport
-        self._timeout = timeout
-        self._headers = headers or {}
+        self._http_options: dict[str, Any] = {
+            "transport": transport,
+            "timeout": timeout,
+            "headers": headers,
+            "verify": verify,
+            "cert": cert,
+            "proxy": proxy,
+            "trust_env": trust_env,
+        }
 
     def _url(self, req: Req) -> str:
         return self.base_url + req.path
@@ -179,9 +218,7 @@ class SyncClient(_ClientBase):
 
     def __init__(self, base_url: str, **kwargs: Any) -> None:
         super().__init__(base_url, **kwargs)
-        self._http = httpx.Client(
-            transport=self._transport, timeout=self._timeout, headers=self._headers
-        )
+        self._http = httpx.Client(**self._http_options)
 
     def _run(self, flow: Flow[T]) -> T:
         """The flow's result, each request it yields sent. A request that raises ends the flow
@@ -203,6 +240,7 @@ class SyncClient(_ClientBase):
                 )
 
     def close(self) -> None:
+        """Close the client's connections (``with`` does it)."""
         self._http.close()
 
     def __enter__(self: T) -> T:
@@ -222,9 +260,7 @@ class AsyncClient(_ClientBase):
 
     def __init__(self, base_url: str, **kwargs: Any) -> None:
         super().__init__(base_url, **kwargs)
-        self._http = httpx.AsyncClient(
-            transport=self._transport, timeout=self._timeout, headers=self._headers
-        )
+        self._http = httpx.AsyncClient(**self._http_options)
 
     async def _run(self, flow: Flow[T]) -> T:
         """:meth:`SyncClient._run`, each request awaited."""
@@ -244,6 +280,7 @@ class AsyncClient(_ClientBase):
                 )
 
     async def aclose(self) -> None:
+        """Close the client's connections (``async with`` does it)."""
         await self._http.aclose()
 
     async def __aenter__(self: T) -> T:

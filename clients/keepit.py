@@ -15,19 +15,20 @@ kit's clock instead of wall time).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Unpack
 
+import anyio
 import httpx
 
 from clients.base import (
     AsyncClient,
     Flow,
+    HttpOptions,
     InvalidResponse,
     Req,
     SyncClient,
@@ -142,10 +143,11 @@ class _KeepItFlows:
 
     def _wait_before_retry(self, error: KeepItError, attempt: int) -> float | None:
         """Seconds to wait before trying again, or None to give up and raise. Only KeepIT's
-        own 429 is waited out: an answer it cannot read (a gateway's page) says no wait."""
+        own 429 is waited out, as its HTTP status or its body's code (the call was refused,
+        nothing written): an answer it cannot read (a gateway's page) says no wait."""
         if isinstance(error, InvalidResponse):
             return None
-        if error.status != RATE_LIMITED or not self.retry_rate_limited:
+        if RATE_LIMITED not in (error.status, error.code) or not self.retry_rate_limited:
             return None
         if attempt >= self.max_retries:
             return None
@@ -244,18 +246,21 @@ class KeepItClient(_KeepItFlows, SyncClient):
         site_id: str | int,
         validate: bool = True,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
         retry_rate_limited: bool = False,
         max_retries: int = 3,
         sleep: Callable[[float], Any] = time.sleep,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _KeepItFlows.__init__(
             self, username, password, company_id, site_id, validate, retry_rate_limited, max_retries
         )
-        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
         self._sleep = sleep
 
     def insert_customers(self, records: Iterable[dict[str, Any]]) -> KeepItResult:
+        """Send subject records to insertClient_v3; the result of a 200, 204 or 206 (another
+        code is raised, a 429 first waited out when ``retry_rate_limited``)."""
         payload = self._payload(records)
         attempt = 0
         while True:
@@ -270,7 +275,8 @@ class KeepItClient(_KeepItFlows, SyncClient):
 
 
 class AsyncKeepItClient(_KeepItFlows, AsyncClient):
-    """Async twin of :class:`KeepItClient`; ``sleep`` is awaited (default ``asyncio.sleep``)."""
+    """Async twin of :class:`KeepItClient`; ``sleep`` is awaited (default ``anyio.sleep``,
+    which waits on whichever loop the client runs on: asyncio or trio)."""
 
     def __init__(
         self,
@@ -282,18 +288,20 @@ class AsyncKeepItClient(_KeepItFlows, AsyncClient):
         site_id: str | int,
         validate: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
         retry_rate_limited: bool = False,
         max_retries: int = 3,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _KeepItFlows.__init__(
             self, username, password, company_id, site_id, validate, retry_rate_limited, max_retries
         )
-        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
         self._sleep = sleep
 
     async def insert_customers(self, records: Iterable[dict[str, Any]]) -> KeepItResult:
+        """:meth:`KeepItClient.insert_customers`, awaited (and its waits)."""
         payload = self._payload(records)
         attempt = 0
         while True:

@@ -14,14 +14,15 @@ It logs in by itself, logs in again once when the token is refused (errorCode 10
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Unpack
 
 import httpx
 
 from clients.base import (
     AsyncClient,
     Flow,
+    HttpOptions,
     InvalidResponse,
     Req,
     SyncClient,
@@ -47,7 +48,7 @@ class QuoPartsInvalidResponse(InvalidResponse, QuoPartsError):
 
 @dataclass(frozen=True)
 class CustomerResult:
-    """One row of an importCli answer."""
+    """One row of an importCli answer; its repr leaves out the generated password."""
 
     erp_code: str
     ok: bool
@@ -55,7 +56,7 @@ class CustomerResult:
     error: str
     customer_code: str | None = None
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
 
 
 class _QuoPartsFlows:
@@ -160,18 +161,24 @@ class QuoPartsClient(_QuoPartsFlows, SyncClient):
         *,
         validate: bool = True,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _QuoPartsFlows.__init__(self, username, password, validate)
-        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     def login(self) -> str:
+        """Log in (the calls do it by themselves when needed); the token, kept for them."""
         return self._run(self._login())
 
     def import_customers(self, rows: Iterable[dict[str, Any]]) -> list[CustomerResult]:
+        """Send customer rows to importCli; one result per row, a refused row's ``ok``
+        False (a top-level error is raised)."""
         return self._run(self._import_customers(rows))
 
     def import_quote(self, header: dict[str, Any], articles: Iterable[dict[str, Any]]) -> str:
+        """Send a quote, its header (testata) and articles (articoli), to importPvt; the new
+        quote's COD_DOC."""
         return self._run(self._import_quote(header, articles))
 
 
@@ -186,16 +193,20 @@ class AsyncQuoPartsClient(_QuoPartsFlows, AsyncClient):
         *,
         validate: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _QuoPartsFlows.__init__(self, username, password, validate)
-        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     async def login(self) -> str:
+        """:meth:`QuoPartsClient.login`, awaited."""
         return await self._run(self._login())
 
     async def import_customers(self, rows: Iterable[dict[str, Any]]) -> list[CustomerResult]:
+        """:meth:`QuoPartsClient.import_customers`, awaited."""
         return await self._run(self._import_customers(rows))
 
     async def import_quote(self, header: dict[str, Any], articles: Iterable[dict[str, Any]]) -> str:
+        """:meth:`QuoPartsClient.import_quote`, awaited."""
         return await self._run(self._import_quote(header, articles))

@@ -6,9 +6,10 @@ with TsDigitalClient("http://127.0.0.1:8000/tsdigital", token,
     item_id = ts.create_item({"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}})
 ```
 Every call sends the TS Digital standard headers (``Authorization: Bearer``, ``X-App-Name``,
-``X-App-Version``) and a fresh ``X-Request-ID`` (a UUID). A 202 returns the new item's id; any
-other answer raises :class:`TsDigitalError` with the vendor's ``code``, ``message``,
-``subErrors`` and ``timestamp``.
+``X-App-Version``), a fresh ``X-Request-ID`` (a UUID), and ``X-Correlation-ID`` and
+``X-Item-ID`` when given. A 202 returns the new item's id; any other answer raises
+:class:`TsDigitalError` with the vendor's ``code``, ``message``, ``subErrors`` and
+``timestamp``.
 
 The client never retries a create on its own: 202 means "taken in charge", and a 500/502 or a
 dropped connection may come *after* the server took the item in charge, so a blind retry could
@@ -24,13 +25,14 @@ the token belongs to, is kept as ``.tenant`` and never sent (TS Digital reads it
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
 from clients.base import (
     AsyncClient,
     Flow,
+    HttpOptions,
     InvalidResponse,
     Req,
     SyncClient,
@@ -50,9 +52,9 @@ class TsDigitalError(VendorClientError):
     """A non-202 answer: ``.status`` (HTTP), ``.code`` (the body's code, a string),
     ``.message``, ``.sub_errors`` (list of dicts) and ``.timestamp`` (``dd-MM-yyyy HH:mm:ss``).
 
-    When the answer does not carry the vendor's error body (a proxy page, a cut response),
-    ``.code`` is the HTTP status as a string, ``.sub_errors`` is empty, ``.timestamp`` None
-    (a 202 that cannot be read: :class:`TsDigitalInvalidResponse`, ``.code`` None).
+    An answer without the vendor's error body (a gateway's page, a cut response, a 202 that
+    cannot be read) is a :class:`TsDigitalInvalidResponse`: ``.code`` None, no
+    ``.sub_errors``, ``.timestamp`` None.
     """
 
     def __init__(
@@ -71,8 +73,9 @@ class TsDigitalError(VendorClientError):
 
 
 class TsDigitalInvalidResponse(InvalidResponse, TsDigitalError):
-    """An answer no TS Digital contract allows (a 202 that is not JSON, or without an id): a
-    :class:`TsDigitalError` (``.code`` None) and an :class:`InvalidResponse`."""
+    """An answer no TS Digital contract allows (not JSON, an error without the vendor's
+    body, a 202 without an id): a :class:`TsDigitalError` (``.code`` None) and an
+    :class:`InvalidResponse`."""
 
 
 CONFIGURED_HEADERS = ("Authorization", "X-App-Name", "X-App-Version")
@@ -101,11 +104,15 @@ class _TsDigitalFlows:
             "X-Request-ID": str(uuid.uuid4()),
         }
 
-    def _create_item(self, payload: dict[str, Any]) -> Flow[str]:
-        headers = self.headers()
-        given = {name: headers[name] for name in CONFIGURED_HEADERS}
+    def _create_item(
+        self, payload: dict[str, Any], correlation_id: str | None, item_id: str | None
+    ) -> Flow[str]:
+        tracing = {"X-Correlation-ID": correlation_id, "X-Item-ID": item_id}
+        optional = {name: value for name, value in tracing.items() if value is not None}
+        headers = self.headers() | optional
+        given = {name: headers[name] for name in CONFIGURED_HEADERS} | optional
         check_header_values(given, HEADERS_CONTRACT, ("Authorization",))
-        if self.validate:  # what the caller configured (the X-Request-ID is the client's own)
+        if self.validate:  # what the caller gave (the X-Request-ID is the client's own)
             check_request(HEADERS_CONTRACT, given, secret=("Authorization",))
             check_request("tsdigital/createItem.request", payload)
         response = yield Req("POST", ITEMS, json=payload, headers=headers)
@@ -118,14 +125,14 @@ class _TsDigitalFlows:
 
 
 def _error(response: httpx.Response) -> TsDigitalError:
+    """The vendor's error of a non-202 answer; :class:`TsDigitalInvalidResponse` (raised) for
+    one without the vendor's error body."""
     status = response.status_code
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = json_body(response, TsDigitalInvalidResponse)
     if not isinstance(body, dict) or not isinstance(body.get("message"), str):
-        found = shape(body) if body is not None else f"{len(response.content)} bytes, not JSON"
-        return TsDigitalError(status, str(status), f"HTTP {status} without an error body: {found}")
+        raise TsDigitalInvalidResponse(
+            status, None, f"HTTP {status} without an error body: {shape(body)}"
+        )
     sub_errors = body.get("subErrors")
     timestamp = body.get("timestamp")
     return TsDigitalError(
@@ -152,14 +159,23 @@ class TsDigitalClient(_TsDigitalFlows, SyncClient):
         tenant: str | None = None,
         validate: bool = True,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _TsDigitalFlows.__init__(self, token, app_name, app_version, tenant, validate)
-        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
-    def create_item(self, payload: dict[str, Any]) -> str:
-        """Send one create request (never retried); the id of the item taken in charge."""
-        return self._run(self._create_item(payload))
+    def create_item(
+        self,
+        payload: dict[str, Any],
+        *,
+        correlation_id: str | None = None,
+        item_id: str | None = None,
+    ) -> str:
+        """Send one create request (never retried); the id of the item taken in charge.
+        ``correlation_id`` and ``item_id``: the optional ``X-Correlation-ID`` (the business
+        operation the call belongs to) and ``X-Item-ID`` headers."""
+        return self._run(self._create_item(payload, correlation_id, item_id))
 
 
 class AsyncTsDigitalClient(_TsDigitalFlows, AsyncClient):
@@ -175,11 +191,18 @@ class AsyncTsDigitalClient(_TsDigitalFlows, AsyncClient):
         tenant: str | None = None,
         validate: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _TsDigitalFlows.__init__(self, token, app_name, app_version, tenant, validate)
-        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
-    async def create_item(self, payload: dict[str, Any]) -> str:
-        """Send one create request (never retried); the id of the item taken in charge."""
-        return await self._run(self._create_item(payload))
+    async def create_item(
+        self,
+        payload: dict[str, Any],
+        *,
+        correlation_id: str | None = None,
+        item_id: str | None = None,
+    ) -> str:
+        """:meth:`TsDigitalClient.create_item`, awaited."""
+        return await self._run(self._create_item(payload, correlation_id, item_id))

@@ -25,13 +25,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
 from clients.base import (
     AsyncClient,
     Flow,
+    HttpOptions,
     InvalidResponse,
     Req,
     SyncClient,
@@ -45,16 +46,32 @@ from clients.base import (
 
 LOGIN_PATH = "/api/sync/v1/login"
 UPDATE_PATH = "/api/sync/v1/irs/update"
-FORBIDDEN = 403
+NOT_AUTHORISED = 403
+"""The envelope's statusCode for missing or wrong credentials and an unknown or expired token."""
 
 
 class XtraError(VendorClientError):
-    """A whole-call XTRA error: ``.status`` (= statusCode), ``.code`` (errorCode), ``.message``."""
+    """A whole-call XTRA error: ``.status`` (HTTP), ``.status_code`` (the envelope's
+    statusCode, the outcome XTRA reports; None when the answer had no envelope), ``.code``
+    (errorCode), ``.message``. The two statuses are the same number in XTRA's document, not
+    always on the wire (a .NET envelope at HTTP 200)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str | None,
+        message: str,
+        *,
+        status_code: int | None = None,
+        detail: str = "",
+    ) -> None:
+        super().__init__(status, code, message, detail=detail)
+        self.status_code = status_code
 
 
 class XtraInvalidResponse(InvalidResponse, XtraError):
-    """An answer no XTRA contract allows: an :class:`XtraError` (``.code`` None) and an
-    :class:`InvalidResponse`."""
+    """An answer no XTRA contract allows: an :class:`XtraError` (``.code`` and
+    ``.status_code`` None) and an :class:`InvalidResponse`."""
 
 
 @dataclass(frozen=True)
@@ -171,13 +188,14 @@ class _XtraFlows:
     def _with_token(
         self, params: dict[str, str], payload: list[Any], contact_form: bool
     ) -> Flow[dict[str, Any]]:
-        """Send with the AccessToken. A 403 on a token from an earlier call, for a call the
-        token may make (records that update only its own identity and its own user, no contact
-        form), is taken for an expired token: log in again once and retry. Otherwise it is
-        raised: a fresh token was refused, or the call reaches beyond the token (another
-        identity or user, an insert of either, a contact form), which an AccessToken may never
-        do, so a retry would be refused again (and journalled twice); a 403 that is not XTRA's
-        answer is no expired token either."""
+        """Send with the AccessToken. XTRA's "not authorised" (its envelope's statusCode 403,
+        whatever the HTTP status) on a token from an earlier call, for a call the token may
+        make (records that update only its own identity and its own user, no contact form),
+        is taken for an expired token: log in again once and retry (the call was refused,
+        nothing written). Otherwise it is raised: a fresh token was refused, or the call
+        reaches beyond the token (another identity or user, an insert of either, a contact
+        form), which an AccessToken may never do, so a retry would be refused again (and
+        journalled twice); a 403 page that is no XTRA envelope is no expired token either."""
         while True:
             fresh = self.session is None
             session = self.session if self.session is not None else (yield from self._login())
@@ -191,7 +209,7 @@ class _XtraFlows:
             try:
                 return _envelope(response)
             except XtraError as exc:
-                expired = exc.status == FORBIDDEN and not isinstance(exc, InvalidResponse)
+                expired = exc.status_code == NOT_AUTHORISED
                 if not expired or fresh or contact_form or not _own(payload, session):
                     raise
                 self.session = None
@@ -225,11 +243,13 @@ def _envelope(response: httpx.Response) -> dict[str, Any]:
         raise XtraInvalidResponse(
             response.status_code, None, f"not an XTRA envelope: {shape(body)}"
         )
-    if response.status_code != 200 or body["statusCode"] != 200:
+    status_code = body["statusCode"]
+    if response.status_code != 200 or status_code != 200:
         raise XtraError(
             response.status_code,
             body.get("errorCode"),
             str(body.get("message") or ""),
+            status_code=status_code if type(status_code) is int else None,
             detail=detail_of(response),
         )
     return body
@@ -263,17 +283,23 @@ class XtraClient(_XtraFlows, SyncClient):
         irid: int | None = None,
         validate: bool = True,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _XtraFlows.__init__(self, public_key, secret_key, username, password, irid, validate)
-        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     def login(self) -> XtraSession:
+        """Log in with username and password (the calls do it by themselves when needed);
+        the session, kept as ``.session``."""
         return self._run(self._login())
 
     def update_identities(
         self, records: Iterable[dict[str, Any]], *, contact_form: bool = False, debug: bool = False
     ) -> list[RecordOutcome]:
+        """Send records to irs/update (``contact_form``: as a contact form; ``debug``: ask for
+        the debug block, kept as ``.last_debug``); one outcome per record, a refused record's
+        ``ok`` False (a whole-call error is raised)."""
         return self._run(self._update(records, contact_form, debug))
 
 
@@ -291,15 +317,18 @@ class AsyncXtraClient(_XtraFlows, AsyncClient):
         irid: int | None = None,
         validate: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
+        **http: Unpack[HttpOptions],
     ) -> None:
         _XtraFlows.__init__(self, public_key, secret_key, username, password, irid, validate)
-        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout)
+        AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     async def login(self) -> XtraSession:
+        """:meth:`XtraClient.login`, awaited."""
         return await self._run(self._login())
 
     async def update_identities(
         self, records: Iterable[dict[str, Any]], *, contact_form: bool = False, debug: bool = False
     ) -> list[RecordOutcome]:
+        """:meth:`XtraClient.update_identities`, awaited."""
         return await self._run(self._update(records, contact_form, debug))

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
+from clients import logs as client_logs
 from mockservers.core.errors import DroppedConnection
 from mockservers.core.har import mask_header_urls, mask_url
 from mockservers.core.journal import MASK, secret_header
@@ -22,15 +23,12 @@ class MaskSecrets(logging.Filter):
         return True
 
 
-class MaskRequestLines(logging.Filter):
-    """httpx logs ``HTTP Request: METHOD URL "..."`` with the URL (query included) as the
-    second argument: a proxy's and a replay's URLs carry passwords and tokens."""
+class MaskRequestLines(client_logs.MaskRequestLines):
+    """The clients' filter of httpx's request lines, masking every secret name the kit knows:
+    a proxy's and a replay's URLs carry any vendor's passwords, tokens and keys."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 2 and not isinstance(args[1], int | float):
-            record.args = (args[0], mask_url(str(args[1])), *args[2:])
-        return True
+    def mask(self, url: str) -> str:
+        return mask_url(url)
 
 
 class MaskAsgiMessages(logging.Filter):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import inspect
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -262,6 +265,57 @@ async def test_async_client_in_process_waits_on_the_kits_clock() -> None:
             await keepit.insert_customers([customer("C4", mappings=[UNMATCHED])])
         assert caught.value.status == 400
     assert waits == [30]
+
+
+LIMITED_NOW = {"success": False, "code": 429, "message": "Too many requests"}
+DONE = {"success": True, "code": 200, "message": "ok"}
+TRIO = importlib.util.find_spec("trio") is not None
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["asyncio", pytest.param("trio", marks=pytest.mark.skipif(not TRIO, reason="no trio"))],
+)
+def test_async_client_waits_out_a_429_with_its_default_sleep_on_any_anyio_backend(
+    backend: str,
+) -> None:
+    """The default wait was ``asyncio.sleep``: under trio (which httpx supports) the first 429
+    raised a RuntimeError, no KeepItError, after the call was sent. The default is now
+    anyio's, which waits on the loop the client runs on."""
+    assert inspect.signature(AsyncKeepItClient).parameters["sleep"].default is anyio.sleep
+    answers = iter(
+        [
+            httpx.Response(429, json=LIMITED_NOW, headers={"Retry-After": "0"}),
+            httpx.Response(200, json=DONE),
+        ]
+    )
+    transport = httpx.MockTransport(lambda request: next(answers))
+
+    async def insert() -> int:
+        async with AsyncKeepItClient(
+            BASE, **DEMO, transport=transport, retry_rate_limited=True
+        ) as keepit:
+            return (await keepit.insert_customers([customer("C1")])).code
+
+    assert anyio.run(insert, backend=backend) == 200
+
+
+def test_client_waits_out_a_429_in_the_body_of_an_http_200() -> None:
+    """KeepIT's body ``code`` is the outcome: a 429 there (at HTTP 200, as a gateway or the
+    service may send it) was raised at once though the caller asked to wait."""
+    answers = iter(
+        [
+            httpx.Response(200, json=LIMITED_NOW, headers={"Retry-After": "5"}),
+            httpx.Response(200, json=DONE),
+        ]
+    )
+    waits: list[float] = []
+    transport = httpx.MockTransport(lambda request: next(answers))
+    with KeepItClient(
+        BASE, **DEMO, transport=transport, retry_rate_limited=True, sleep=waits.append
+    ) as keepit:
+        assert keepit.insert_customers([customer("C1")]).code == 200
+    assert waits == [5.0]
 
 
 def test_client_over_a_socket_against_mockserver(mockserver: MockServer) -> None:

@@ -4,7 +4,15 @@ is that vendor's error (``except QuoPartsError`` catches it) as well as ``Invali
 
 from __future__ import annotations
 
+import copy
+import inspect
+import pickle
+import ssl
+import subprocess
+import sys
+import typing
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -24,8 +32,11 @@ from clients import (
     KeepItInvalidResponse,
     QuoPartsClient,
     QuoPartsError,
+    QuoPartsInvalidResponse,
+    RecordMessage,
     TsDigitalClient,
     TsDigitalError,
+    TsDigitalInvalidResponse,
     VendorClientError,
     XtraClient,
     XtraError,
@@ -34,6 +45,7 @@ from clients import (
 from mockservers.testing import IN_PROCESS_URL, AsyncASGITransport, Session, SyncASGITransport
 from tests.coverage_kit import DEMO
 from tests.data import keepit_customer
+from tests.servers import free_port, serving
 
 ROW = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": "CLI01"}
 ITEM = {"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}}
@@ -173,6 +185,22 @@ def test_an_answer_a_client_cannot_read_is_the_vendors_error(vendor: str, app: S
     anyio.run(twin)
 
 
+@pytest.mark.parametrize("vendor", list(VENDOR_ERRORS))
+def test_a_dropped_connection_is_httpx_s_error_not_the_vendors(vendor: str, app: Starlette) -> None:
+    """What docs/clients.md tells a connector to catch beside the vendor's error: no answer
+    came, so there is no vendor code to carry."""
+    with httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL) as admin:
+        admin.post("/__admin/faults", json={"vendor": vendor, "kind": "drop", "times": 1})
+    sync_client, _, call = CLIENTS[vendor]
+    url, account = f"{IN_PROCESS_URL}/{vendor}", _demo(vendor, app)
+    with (
+        sync_client(url, **account, transport=SyncASGITransport(app)) as client,
+        pytest.raises(httpx.TransportError) as caught,
+    ):
+        call(client)
+    assert not isinstance(caught.value, VendorClientError)
+
+
 GATEWAY_PAGE = {"text": "<html>busy</html>", "headers": {"content-type": "text/html"}}
 
 
@@ -256,3 +284,149 @@ def test_a_credential_httpx_cannot_send_is_refused_without_quoting_it(
     assert [violation.keyword for violation in refused.value.violations] == ["pattern"]
     with httpx.Client(transport=SyncASGITransport(app), base_url=IN_PROCESS_URL) as admin:
         assert admin.get("/__admin/requests", params={"vendor": vendor}).json() == []
+
+
+STANDALONE_CLIENT = """
+import logging, sys, httpx
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
+from clients import QuoPartsClient
+
+def answer(request):
+    token = [{"TOKEN": "Token-S3cret"}] if "login" in request.url.params else []
+    return httpx.Response(200, json={"errorCode": "0", "error": "", "data": token})
+
+transport = httpx.MockTransport(answer)
+with QuoPartsClient("https://quoparts.example", "demo", "Pass-S3cret", transport=transport) as qp:
+    qp.import_customers([])
+print("mockservers imported:", "mockservers" in sys.modules)
+"""
+
+
+def test_a_client_without_the_kit_keeps_the_password_and_token_out_of_httpx_s_log() -> None:
+    """QuoParts sends both in the query, and httpx logs each request's URL at INFO: only the
+    kit's ``serve``, ``proxy`` and ``MockServer`` masked it, so a connector calling a real
+    sandbox (or a fake in another process) logged them."""
+    done = subprocess.run(
+        [sys.executable, "-c", STANDALONE_CLIENT], capture_output=True, text=True, timeout=30
+    )
+    assert "mockservers imported: False" in done.stdout, done.stderr
+    assert "password=***" in done.stdout and "token=***" in done.stdout, done.stdout
+    assert "S3cret" not in done.stdout + done.stderr
+
+
+ERRORS = [
+    QuoPartsError(200, "101", "Utente non Accreditato", detail="login: wrong password"),
+    QuoPartsInvalidResponse(502, None, "the answer is not JSON (24 bytes, text/html)"),
+    XtraError(200, "ER.AUTH", "Non autorizzato", status_code=403, detail="AccessToken expired"),
+    XtraInvalidResponse(200, None, "irs/update answer has no records"),
+    KeepItError(429, 429, "Too many", [RecordMessage("C1", "busy")], 60.0, detail="window"),
+    KeepItInvalidResponse(429, None, "the answer is not JSON (17 bytes, text/html)"),
+    TsDigitalError(400, "400", "Bad Request", [{"field": "x"}], "01-12-2026 10:00:00"),
+    TsDigitalInvalidResponse(202, None, "a 202 without an id: an empty object"),
+]
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=lambda error: type(error).__name__)
+def test_an_error_survives_pickle_and_deepcopy(error: VendorClientError) -> None:
+    """A connector run in a process pool (or Celery, or xdist) sends its exceptions back
+    pickled: unpickling called ``__init__`` with the error's text alone, a TypeError that
+    broke the pool instead of giving the vendor's error."""
+    for again in (pickle.loads(pickle.dumps(error)), copy.deepcopy(error)):
+        assert type(again) is type(error) and str(again) == str(error)
+        assert vars(again) == vars(error) and again.args == error.args
+
+
+def _outcomes(vendor: str, url: str, account: dict[str, Any], **options: Any) -> list[Any]:
+    """What the vendor's call gives with its sync client and with its async one, both built
+    with ``options``: None where it succeeded, else the exception it raised."""
+    sync_client, async_client, call = CLIENTS[vendor]
+
+    def sync() -> None:
+        with sync_client(url, **account, **options) as client:
+            call(client)
+
+    async def twin() -> None:
+        async with async_client(url, **account, **options) as client:
+            await call(client)
+
+    outcomes: list[Any] = []
+    for run in (sync, lambda: anyio.run(twin)):
+        try:
+            run()
+        except Exception as exc:
+            outcomes.append(exc)
+        else:
+            outcomes.append(None)
+    return outcomes
+
+
+def _all(outcomes: list[Any], kind: type[Exception], text: str = "") -> bool:
+    return all(isinstance(outcome, kind) and text in str(outcome) for outcome in outcomes)
+
+
+def test_every_client_takes_httpx_s_headers_and_timeout() -> None:
+    """A vendor's WAF that wants a User-Agent, a sandbox slow to connect: a client took only
+    ``transport`` and a float ``timeout`` (its hint refused httpx's per-phase Timeout)."""
+    seen: list[httpx.Request] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(503, text="busy")
+
+    options = {
+        "headers": {"User-Agent": "my-connector/1.0"},
+        "timeout": httpx.Timeout(20.0, connect=2.5),
+        "transport": httpx.MockTransport(refuse),
+    }
+    for vendor, (sync_client, async_client, _) in CLIENTS.items():
+        account = DEMO[vendor] | ({"token": "t", **APP} if vendor == "tsdigital" else {})
+        outcomes = _outcomes(vendor, f"http://{vendor}.example", account, **options)
+        assert _all(outcomes, VendorClientError), outcomes
+        for kind in (sync_client, async_client):
+            assert typing.get_type_hints(kind.__init__)["timeout"] == float | httpx.Timeout
+    assert len(seen) == 2 * len(CLIENTS)
+    assert {request.headers["user-agent"] for request in seen} == {"my-connector/1.0"}
+    assert {request.extensions["timeout"]["connect"] for request in seen} == {2.5}
+
+
+def test_every_client_verifies_a_self_signed_kit_with_its_ca_and_keeps_env_proxies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/deploy.md said to give ``serve --tls-self-signed``'s CA to the clients with
+    ``verify=``, which they did not take; the only way in, a transport of one's own, dropped
+    the environment's proxy without a word."""
+    with serving("--tls-self-signed", str(tmp_path), scheme="https") as served:
+        trusted = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        token = httpx.post(
+            f"{served.url}/__admin/tsdigital/tokens", json={"kind": "user"}, verify=trusted
+        ).json()["token"]
+        for vendor in CLIENTS:
+            account = DEMO[vendor] | ({"token": token, **APP} if vendor == "tsdigital" else {})
+            url = f"{served.url}/{vendor}"
+            assert _outcomes(vendor, url, account, verify=trusted) == [None, None]
+            unknown = _outcomes(vendor, url, account)  # the system's CAs do not know the kit's
+            assert _all(unknown, httpx.ConnectError, "CERTIFICATE_VERIFY_FAILED"), unknown
+        closed = f"http://127.0.0.1:{free_port()}"  # a proxy that refuses every connection
+        for name in ("https_proxy", "all_proxy", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+            monkeypatch.delenv(name.upper(), raising=False)
+        url, account = f"{served.url}/quoparts", DEMO["quoparts"]
+        given = _outcomes("quoparts", url, account, verify=trusted, proxy=closed)
+        assert _all(given, httpx.ConnectError), given
+        monkeypatch.setenv("HTTPS_PROXY", closed)
+        proxied = _outcomes("quoparts", url, account, verify=trusted)  # kept with verify=
+        assert _all(proxied, httpx.ConnectError), proxied
+        direct = _outcomes("quoparts", url, account, verify=trusted, trust_env=False)
+        assert direct == [None, None]
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [kind for sync, twin, _ in CLIENTS.values() for kind in (sync, twin)],
+    ids=lambda kind: kind.__name__,
+)
+def test_every_public_method_of_a_client_says_what_it_does(kind: type[Any]) -> None:
+    """``help(QuoPartsClient)`` and an editor showed nothing for most operations (login,
+    import_customers, update_identities, insert_customers) nor for close."""
+    public = [name for name, _ in inspect.getmembers(kind, inspect.isfunction) if name[0] != "_"]
+    assert public and [name for name in public if not getattr(kind, name).__doc__] == []

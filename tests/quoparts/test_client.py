@@ -28,6 +28,14 @@ def test_client_imports_customers_and_a_quote(client: QuoPartsClient) -> None:
     assert client.import_quote(HEADER, [ARTICLE]) == "000001"
 
 
+def test_a_result_s_repr_hides_the_generated_password(client: QuoPartsClient) -> None:
+    """``print(results)`` or ``log.info("%s", results)`` showed each new customer's password,
+    which the journal masks (COD_PWD) and an XtraSession's repr hides (its token)."""
+    results = client.import_customers([ROW])
+    password = results[0].password
+    assert password and password not in repr(results) and "M00001" in repr(results)
+
+
 def test_client_reports_per_row_errors_without_raising(client: QuoPartsClient) -> None:
     client.validate = False
     results = client.import_customers([ROW, {"COD_CLI_ERP": "BAD"}])

@@ -16,6 +16,7 @@ from clients import (
     InvalidResponse,
     TsDigitalClient,
     TsDigitalError,
+    TsDigitalInvalidResponse,
 )
 from mockservers.testing import MockServer, SyncASGITransport
 
@@ -70,6 +71,20 @@ def test_client_sends_the_standard_headers_with_a_fresh_request_id(
         assert headers["authorization"] == "***"  # masked by the journal
         uuid.UUID(headers["x-request-id"])
     assert entries[0]["headers"]["x-request-id"] != entries[1]["headers"]["x-request-id"]
+
+
+def test_client_sends_a_correlation_and_an_item_id_when_given(
+    app: Starlette, admin: httpx.Client
+) -> None:
+    """The contract's optional tracing headers could not be sent at all."""
+    with client_for(app, mint(admin)) as ts:
+        item_id = ts.create_item(ITEM, correlation_id="order-42", item_id="ITEM-1")
+        with pytest.raises(ContractViolation, match="X-Correlation-ID"):
+            ts.create_item(ITEM, correlation_id="order-42\n")
+    item = admin.get("/__admin/state/tsdigital").json()["tenants"]["demo"]["items"][item_id]
+    assert item["headers"]["X-Correlation-ID"] == "order-42"
+    assert item["headers"]["X-Item-ID"] == "ITEM-1"
+    assert len(journal(admin)) == 1
 
 
 def test_client_raises_the_vendors_403_with_its_sub_errors(
@@ -135,10 +150,25 @@ def test_client_reports_an_answer_without_the_error_body(
         "/__admin/faults",
         json={"vendor": "tsdigital", "kind": "malformed", "times": 1},
     )
-    with client_for(app, "unknown") as ts, pytest.raises(TsDigitalError) as caught:
+    with client_for(app, "unknown") as ts, pytest.raises(TsDigitalInvalidResponse) as caught:
         ts.create_item(ITEM)  # a 401 cut in half
-    assert caught.value.status == 401 and caught.value.code == "401"
+    assert caught.value.status == 401 and caught.value.code is None
     assert caught.value.sub_errors == [] and caught.value.timestamp is None
+
+
+def test_a_gateway_page_is_an_invalid_response_and_a_tsdigital_error() -> None:
+    """docs/clients.md: an answer a client cannot read is InvalidResponse, for every client;
+    TS Digital's was a plain TsDigitalError with the HTTP status as its code."""
+    page = httpx.Response(502, html="<html><body>Bad Gateway</body></html>")
+    transport = httpx.MockTransport(lambda request: page)
+    with (
+        TsDigitalClient(BASE, "t", app_name="a", app_version="1", transport=transport) as ts,
+        pytest.raises(TsDigitalError) as caught,
+    ):
+        ts.create_item(ITEM)
+    error = caught.value
+    assert isinstance(error, InvalidResponse) and (error.status, error.code) == (502, None)
+    assert "not JSON" in error.message and "Bad Gateway" not in error.message
 
 
 class _Refuse(httpx.BaseTransport):

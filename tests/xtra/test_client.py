@@ -171,6 +171,46 @@ def test_its_own_user_is_retried_once_the_token_expired(app: object, logged: Xtr
     ]
 
 
+def _login_answer(token: str) -> dict[str, Any]:
+    result = {"IRID": 1, "UserID": 1, "Username": "demo", "Token": token}
+    return {"statusCode": 200, "result": result | {"TokenExpiration": "2030-01-01T00:00:00Z"}}
+
+
+NOT_AUTHORISED = {"statusCode": 403, "errorCode": "ER.AUTH", "message": "Non autorizzato"}
+UPDATED = {"statusCode": 200, "result": {"records": [{"Item1": 1, "Item3": True}]}}
+
+
+def test_client_reads_not_authorised_from_the_envelope_at_http_200() -> None:
+    """XTRA's envelope carries the outcome: a service answering HTTP 200 with ``statusCode``
+    403 for an expired token made the client raise on every expiry (it looked at the HTTP
+    status only), and the error's ``.status`` said 200 with nothing saying 403."""
+    sent: list[tuple[str, str | None]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        token = request.headers.get("AccessToken")
+        sent.append((request.url.path.rsplit("/", 1)[1], token))
+        if request.url.path.endswith("/login"):
+            return httpx.Response(200, json=_login_answer(f"T{len(sent)}"))
+        return httpx.Response(200, json=UPDATED if token == "T3" else NOT_AUTHORISED)
+
+    with XtraClient(BASE, **USER, transport=httpx.MockTransport(answer)) as xtra:
+        xtra.login()  # T1: a token from an earlier call, refused later: expired
+        assert xtra.update_identities([{"ID": 1, "City": "Valenza"}])[0].ok
+        xtra.session = None  # the next login's token (T5) is refused at once: raised
+        with pytest.raises(XtraError) as caught:
+            xtra.update_identities([{"ID": 1, "City": "Asti"}])
+    assert sent == [
+        ("login", None),
+        ("update", "T1"),
+        ("login", None),
+        ("update", "T3"),
+        ("login", None),
+        ("update", "T5"),
+    ]
+    error = caught.value
+    assert (error.status, error.status_code, error.code) == (200, 403, "ER.AUTH")
+
+
 @pytest.mark.parametrize(
     "credentials",
     [{"username": "demo", "password": "wrong"}, {"public_key": "demo-public", "secret_key": "x"}],
