@@ -21,8 +21,6 @@ from mockservers.core import sessions
 from mockservers.core.shared import SharedMap
 
 CORE_FAULT_KINDS = frozenset({"status", "latency", "drop", "malformed"})
-_WITHOUT_BODY = frozenset({204, 205, 304})
-"""Statuses whose answer has no body (RFC 9110): an injected one would break the connection."""
 
 
 class FaultSpecError(ValueError):
@@ -90,11 +88,11 @@ class FaultRegistry:
         kind = spec.get("kind")
         if not isinstance(kind, str) or kind not in kinds:
             raise FaultSpecError(f"unknown kind {kind!r}; one of {sorted(kinds)}")
-        status = _int_or_none(spec, "status", 200, 599)
-        if status in _WITHOUT_BODY:
-            raise FaultSpecError(f"status {status} cannot carry the vendor's error body")
+        # An error status only: the body is the vendor's error body, which a success or a
+        # redirect would contradict (TS Digital's 202 is its success, with no id).
+        status = _int_or_none(spec, "status", 400, 599)
         if kind == "status" and status is None:
-            raise FaultSpecError("kind 'status' needs 'status' (200-599)")
+            raise FaultSpecError("kind 'status' needs 'status' (400-599)")
         latency = _int_or_none(spec, "latency_ms", 0, 60_000)
         if kind == "latency" and latency is None:
             raise FaultSpecError("kind 'latency' needs 'latency_ms' (0-60000)")

@@ -442,6 +442,23 @@ def test_bad_fault_specs_are_400(http: httpx.Client, spec: object) -> None:
     assert response.status_code == 400 and response.json()["error"]
 
 
+@pytest.mark.parametrize(
+    ("vendor", "status"), [("tsdigital", 202), ("xtra", 200), ("keepit", 301), ("quoparts", 399)]
+)
+def test_a_status_fault_takes_only_an_error_status(
+    http: httpx.Client, vendor: str, status: int
+) -> None:
+    """A success or a redirect in the vendor's error body is no answer the vendor gives (TS
+    Digital's 202 is its success, and came without an id): refused, naming the range."""
+    fault = {"vendor": vendor, "kind": "status", "status": status}
+    refused = http.post("/__admin/faults", json=fault)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "'status' must be a whole number from 400 to 599"
+    assert http.get("/__admin/faults").json() == []
+    for edge in (400, 599):
+        assert http.post("/__admin/faults", json=fault | {"status": edge}).status_code == 201
+
+
 def test_drop_fault_closes_the_connection_over_a_socket(mockserver: MockServer) -> None:
     fault = mockserver.fault(vendor="quoparts", operation="login", kind="drop", times=1)
     with httpx.Client(base_url=mockserver.url) as http, pytest.raises(httpx.TransportError):
