@@ -59,8 +59,11 @@ class Xtra(Vendor):
     )
     settings_class = XtraSettings
     model_class = XtraModel
-    # document_error: in the next matching calls, every record's documents fail (ER.DOC.UNERR).
-    vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset({responses.DOCUMENT_FAULT})
+    # document_error: in the next matching calls, every record's documents fail (ER.DOC.UNERR);
+    # record_error: the next matching records fail (ER.IR.UNERR), the call's others go through.
+    vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset(
+        {responses.DOCUMENT_FAULT, responses.RECORD_FAULT}
+    )
     behaviours: ClassVar[tuple[Behaviour, ...]] = coverage.BEHAVIOURS
 
     def tenant_of(self, call: Call) -> str | None:
@@ -105,7 +108,8 @@ class Xtra(Vendor):
         # error goes to the detail header); ER.AUTH is the kit's own code.
         status = error.status or 500
         if status >= 500:
-            met(coverage.ER_IR_UNERR)
+            if status == 500 and error.kind in ("fault", "internal"):
+                met(coverage.ER_IR_UNERR)
             return XtraError(status, UNHANDLED, UNHANDLED_TEXT).response()
         if status in (401, 403):
             return self.model.forbidden(NOT_AUTHORISED).response()

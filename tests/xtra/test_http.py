@@ -797,6 +797,24 @@ def test_document_error_fault_makes_documents_fail_with_er_doc_unerr(http: httpx
     assert one(http, batch[0])["Item3"] is True  # the fault was used once
 
 
+def test_record_error_fault_fails_one_record_with_er_ir_unerr(http: httpx.Client) -> None:
+    """The seed lists ER.IR.UNERR among a record's codes: record_error fails the next record the
+    vendor processes (times counts records), at HTTP 200, the call's other records done; a
+    record refused for its content does not use it up."""
+    fault = {"vendor": "xtra", "operation": "updateIdentities", "kind": "record_error"}
+    assert http.post("/__admin/faults", json=fault | {"times": 1}).status_code == 201
+    batch = [{"FIDGroup": "due"}, NEW | {"ExternalKey": "A"}, NEW | {"ExternalKey": "B"}]
+    outcomes = records(http, batch)
+    assert [code_of(o) for o in outcomes] == ["ER.IR.INVAL", "ER.IR.UNERR", None]
+    assert (outcomes[1]["Item1"], outcomes[1]["Item2"], outcomes[1]["Item3"]) == (0, "A", False)
+    keys = [identity.get("ExternalKey") for identity in state(http)["identities"].values()]
+    assert "A" not in keys and "B" in keys
+    assert http.get("/__admin/faults").json() == []
+    entry = http.get("/__admin/requests", params={"limit": 1}).json()[0]
+    assert http.get(f"/__admin/requests/{entry['id']}").json()["verdict"]["response"] == []
+    assert one(http, NEW | {"ExternalKey": "A"})["Item3"] is True
+
+
 def test_item5_item6_keys_and_sub_record_updates(http: httpx.Client) -> None:
     destination = {"FIDGroup": 2, "TypologyIds": [9], "Denomination": "Magazzino", "Alias": "M"}
     record = NEW | {
