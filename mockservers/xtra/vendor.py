@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
+from mockservers.core.faults import FaultKind
 from mockservers.core.generated import Generated
 from mockservers.core.vendor import Call, Vendor, VendorRoute
 from mockservers.core.verify import code_list
@@ -61,8 +62,10 @@ class Xtra(Vendor):
     model_class = XtraModel
     # document_error: in the next matching calls, every record's documents fail (ER.DOC.UNERR);
     # record_error: the next matching records fail (ER.IR.UNERR), the call's others go through.
-    vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset(
-        {responses.DOCUMENT_FAULT, responses.RECORD_FAULT}
+    # Only irs/update has records: a login never meets either.
+    vendor_fault_kinds: ClassVar[tuple[FaultKind, ...]] = (
+        FaultKind(responses.DOCUMENT_FAULT, operations=frozenset({"updateIdentities"})),
+        FaultKind(responses.RECORD_FAULT, operations=frozenset({"updateIdentities"})),
     )
     behaviours: ClassVar[tuple[Behaviour, ...]] = coverage.BEHAVIOURS
 

@@ -459,6 +459,69 @@ def test_a_status_fault_takes_only_an_error_status(
         assert http.post("/__admin/faults", json=fault | {"status": edge}).status_code == 201
 
 
+@pytest.mark.parametrize(
+    ("spec", "why"),
+    [
+        (
+            {"vendor": "quoparts", "kind": "status", "status": 500, "latency_ms": 5000},
+            "kind 'status' does not use 'latency_ms': it would be ignored",
+        ),
+        (
+            {"vendor": "quoparts", "kind": "drop", "reason": "x"},
+            "kind 'drop' does not use 'reason': it would be ignored",
+        ),
+        (
+            {"vendor": "keepit", "kind": "latency", "latency_ms": 10, "status": 500},
+            "kind 'latency' does not use 'status': it would be ignored",
+        ),
+        (
+            {"vendor": "xtra", "kind": "malformed", "status": 500, "reason": "x"},
+            "kind 'malformed' does not use 'status' or 'reason': it would be ignored",
+        ),
+        (
+            {"vendor": "xtra", "kind": "document_error", "latency_ms": 0},
+            "kind 'document_error' does not use 'latency_ms': it would be ignored",
+        ),
+        (
+            {"vendor": "xtra", "operation": "login", "kind": "document_error"},
+            "kind 'document_error' never reaches 'login': it applies to ['updateIdentities'] only",
+        ),
+        (
+            {"vendor": "xtra", "operation": "login", "kind": "record_error", "times": 1},
+            "kind 'record_error' never reaches 'login': it applies to ['updateIdentities'] only",
+        ),
+    ],
+)
+def test_a_fault_that_cannot_do_what_it_says_is_refused(
+    http: httpx.Client, spec: dict[str, Any], why: str
+) -> None:
+    """Nothing is ignored silently: a field its kind does not read (a 500 sent at once, its
+    latency dropped) or an operation its kind never reaches (a login has no records) is a 400
+    saying why, as the admin contract says too."""
+    refused = http.post("/__admin/faults", json=spec)
+    assert (refused.status_code, refused.json()) == (400, {"error": why})
+    assert http.get("/__admin/faults").json() == []
+    assert contract("admin/addFault.request").check(spec) != []
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"vendor": "quoparts", "kind": "drop", "status": None, "latency_ms": None, "reason": None},
+        {"vendor": "xtra", "operation": "updateIdentities", "kind": "record_error", "times": 2},
+        {"vendor": "xtra", "operation": "login", "kind": "status", "status": 503},
+        {"vendor": "xtra", "kind": "document_error"},
+        {"vendor": "tsdigital", "kind": "processing_failure", "reason": "no", "probability": 0.5},
+    ],
+)
+def test_a_fault_with_only_the_fields_its_kind_reads_is_taken(
+    http: httpx.Client, spec: dict[str, Any]
+) -> None:
+    """The API and its contract take the same faults (a null field is an absent one)."""
+    assert http.post("/__admin/faults", json=spec).status_code == 201
+    assert contract("admin/addFault.request").check(spec) == []
+
+
 def test_drop_fault_closes_the_connection_over_a_socket(mockserver: MockServer) -> None:
     fault = mockserver.fault(vendor="quoparts", operation="login", kind="drop", times=1)
     with httpx.Client(base_url=mockserver.url) as http, pytest.raises(httpx.TransportError):
