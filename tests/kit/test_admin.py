@@ -312,6 +312,25 @@ def test_journal_reads_render_each_entry_once(
     assert len(rendered) == 3
 
 
+def test_the_verdict_on_the_fakes_own_413_does_not_judge_the_body_it_never_read() -> None:
+    """A body over the limit is refused unread and not kept: its verdict is null, as the
+    proxy's 413 is (it said "not JSON: a zero-length document", blaming the connector for an
+    empty body). A 413 a test asked for is judged as any answer."""
+    app = create_app({"kit": {"max_body_bytes": 64}})
+    update = "/xtra/api/sync/v1/irs/update"
+    keys = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        assert http.post(update, headers=keys, content=b"[" + b" " * 100 + b"]").status_code == 413
+        (entry,) = http.get("/__admin/requests").json()
+        assert http.get(f"/__admin/requests/{entry['id']}").json()["verdict"] is None
+        fault = {"vendor": "xtra", "kind": "status", "status": 413, "times": 1}
+        http.post("/__admin/faults", json=fault)
+        assert http.post(update, headers=keys, json={"not": "a list"}).status_code == 413
+        latest = http.get("/__admin/requests", params={"limit": 1}).json()[0]
+        verdict = http.get(f"/__admin/requests/{latest['id']}").json()["verdict"]
+        assert verdict["response"] == [] and "is not of type 'array'" in verdict["request"][0]
+
+
 def test_clock_get_and_advance(http: httpx.Client) -> None:
     before = http.get("/__admin/clock").json()["now"]
     after = http.post("/__admin/clock", json={"advance_seconds": 86400}).json()["now"]
