@@ -406,6 +406,20 @@ def test_login_refusals(http: httpx.Client, body: object, status: int) -> None:
     assert data["errorCode"] == ("ER.AUTH" if status == 403 else "ER.IR.INVAL")
 
 
+def test_the_login_400_examples_of_its_openapi_document_are_answers_login_gives(
+    http: httpx.Client,
+) -> None:
+    """Swagger UI and Postman show these: they showed irs/update's 'il corpo deve essere un
+    array di oggetti JSON', which no login answers."""
+    operation = http.get("/xtra/openapi.json").json()["paths"]["/api/sync/v1/login"]["post"]
+    examples = operation["responses"]["400"]["content"]["application/json"]["examples"]
+    given = [http.post(LOGIN, json=body).json() for body in ({"Username": "demo"}, [])]
+    assert sorted(e["value"]["message"] for e in examples.values()) == sorted(
+        answer["message"] for answer in given
+    )
+    assert all(example["value"] in given for example in examples.values())
+
+
 def test_login_reads_its_body_before_the_keys_and_update_the_keys_first(
     http: httpx.Client,
 ) -> None:
