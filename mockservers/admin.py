@@ -252,7 +252,9 @@ class Admin:
         rendered = render(entry)
         # A proxied call comes with its own, null when the proxy refused it before judging
         # (a 413: only a preview of its body is kept, which no contract could be read from).
-        if rendered["verdict"] is None and entry.source == "fake":
+        # The fake's own 413 keeps none of its body: judged, it would be an empty one.
+        unread = entry.status == 413 and not entry.request_body
+        if rendered["verdict"] is None and entry.source == "fake" and not unread:
             rendered["verdict"] = _judged(entry)
         rendered["curl"] = curl(entry, call.base_url)
         return rendered

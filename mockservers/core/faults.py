@@ -13,16 +13,34 @@ scope starts both again (as a whole-kit reset did before sessions).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from mockservers.core import sessions
 from mockservers.core.shared import SharedMap
 
-CORE_FAULT_KINDS = frozenset({"status", "latency", "drop", "malformed"})
-_WITHOUT_BODY = frozenset({204, 205, 304})
-"""Statuses whose answer has no body (RFC 9110): an injected one would break the connection."""
+
+@dataclass(frozen=True, slots=True)
+class FaultKind:
+    """A kind of fault: the optional fields it reads, and the operations it can hit (None:
+    every operation of its vendor). A fault that sends another field, or names an operation
+    its kind never reaches, is refused: it would not do what it says."""
+
+    name: str
+    options: frozenset[str] = frozenset()
+    operations: frozenset[str] | None = None
+
+
+CORE_KINDS = (
+    FaultKind("status", frozenset({"status"})),
+    FaultKind("latency", frozenset({"latency_ms"})),
+    FaultKind("drop"),
+    FaultKind("malformed"),
+)
+CORE_FAULT_KINDS = frozenset(kind.name for kind in CORE_KINDS)
+_OPTIONS = ("status", "latency_ms", "reason")
+"""The fields only some kinds read (``times`` and ``probability`` apply to every kind)."""
 
 
 class FaultSpecError(ValueError):
@@ -72,10 +90,13 @@ class FaultRegistry:
             self._meta.delete(_counter("draws", scope))
 
     def add(
-        self, spec: dict[str, Any], *, vendors: dict[str, tuple[frozenset[str], frozenset[str]]]
+        self,
+        spec: dict[str, Any],
+        *,
+        vendors: Mapping[str, tuple[Mapping[str, FaultKind], frozenset[str]]],
     ) -> Fault:
-        """Check ``spec`` against ``vendors`` (name -> (fault kinds, operations)); register it
-        in the current scope."""
+        """Check ``spec`` against ``vendors`` (name -> (fault kinds by name, operations));
+        register it in the current scope."""
         if not isinstance(spec, dict):
             raise FaultSpecError("the body must be a JSON object")
         vendor = spec.get("vendor")
@@ -90,11 +111,12 @@ class FaultRegistry:
         kind = spec.get("kind")
         if not isinstance(kind, str) or kind not in kinds:
             raise FaultSpecError(f"unknown kind {kind!r}; one of {sorted(kinds)}")
-        status = _int_or_none(spec, "status", 200, 599)
-        if status in _WITHOUT_BODY:
-            raise FaultSpecError(f"status {status} cannot carry the vendor's error body")
+        _check_kind(kinds[kind], spec, operation)
+        # An error status only: the body is the vendor's error body, which a success or a
+        # redirect would contradict (TS Digital's 202 is its success, with no id).
+        status = _int_or_none(spec, "status", 400, 599)
         if kind == "status" and status is None:
-            raise FaultSpecError("kind 'status' needs 'status' (200-599)")
+            raise FaultSpecError("kind 'status' needs 'status' (400-599)")
         latency = _int_or_none(spec, "latency_ms", 0, 60_000)
         if kind == "latency" and latency is None:
             raise FaultSpecError("kind 'latency' needs 'latency_ms' (0-60000)")
@@ -177,6 +199,21 @@ class FaultRegistry:
         for key, data in list(self._faults.items()):
             if data["session"] == scope and (vendor is None or data["vendor"] == vendor):
                 self._faults.delete(key)
+
+
+def _check_kind(kind: FaultKind, spec: dict[str, Any], operation: str | None) -> None:
+    """Refuse a field ``kind`` does not read, and an operation it never reaches (a null field
+    is an absent one)."""
+    unused = [name for name in _OPTIONS if spec.get(name) is not None]
+    unused = [name for name in unused if name not in kind.options]
+    if unused:
+        fields = " or ".join(repr(name) for name in unused)
+        raise FaultSpecError(f"kind {kind.name!r} does not use {fields}: it would be ignored")
+    if operation is not None and kind.operations is not None and operation not in kind.operations:
+        raise FaultSpecError(
+            f"kind {kind.name!r} never reaches {operation!r}: it applies to"
+            f" {sorted(kind.operations)} only"
+        )
 
 
 def _in_order(faults: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from mockservers.core.adminapi import AdminRoute
 from mockservers.core.clock import Clock
 from mockservers.core.coverage import MET, Behaviour, Coverage
 from mockservers.core.errors import DroppedConnection, KitError, VendorError
-from mockservers.core.faults import CORE_FAULT_KINDS, Fault, FaultRegistry
+from mockservers.core.faults import CORE_KINDS, Fault, FaultKind, FaultRegistry
 from mockservers.core.generated import Generated
 from mockservers.core.http import declared_beyond, header_text, too_deep
 from mockservers.core.journal import Entry, Journal
@@ -362,7 +362,7 @@ class Vendor:
     user puts may set no other."""
     settings_class: ClassVar[type[Any]]
     model_class: ClassVar[Callable[..., VendorModel]]
-    vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset()
+    vendor_fault_kinds: ClassVar[tuple[FaultKind, ...]] = ()
     """The vendor's own fault kinds: accepted by the admin API, taken by the vendor's endpoints
     through ``call.take_fault(kind)`` when they apply."""
     behaviours: ClassVar[tuple[Behaviour, ...]] = ()
@@ -392,8 +392,9 @@ class Vendor:
         self.state.held_sequences = self.model.held_sequences
 
     @property
-    def fault_kinds(self) -> frozenset[str]:
-        return CORE_FAULT_KINDS | self.vendor_fault_kinds
+    def fault_kinds(self) -> dict[str, FaultKind]:
+        """Every kind of fault the vendor takes, by name: the core ones and its own."""
+        return {kind.name: kind for kind in (*CORE_KINDS, *self.vendor_fault_kinds)}
 
     # -- hooks for subclasses -------------------------------------------------------------
     def configure(self, section: dict[str, Any]) -> None:

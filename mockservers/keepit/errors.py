@@ -1,8 +1,9 @@
 """KeepIT errors and their bodies.
 
-Two shapes: the insert envelope (``success``, ``code``, ``message`` and the three record arrays)
-for answers about the request's content, and ``{"success": false, "code", "message"}`` for a call
-refused as a whole (401, 413, 429, 500). An unknown alias is ``{"success": false, "message"}``.
+The seed's response structure (``success``, ``code``, ``message`` and the three record arrays)
+for every answer, a call refused as a whole too (413, 500, any injected status), its arrays then
+empty; but 401 and 429, whose ``{"success": false, "code", "message"}`` VENDORS.md fixes. An
+unknown alias is ``{"success": false, "message"}``.
 """
 
 from __future__ import annotations
@@ -58,11 +59,20 @@ def envelope(
     }
 
 
+_SHORT = frozenset({401, 429})
+"""The call-level refusals whose body VENDORS.md fixes without the arrays."""
+
+
 def call_error(
     status: int, message: str, headers: dict[str, str] | None = None, detail: str = ""
 ) -> KeepItError:
-    """The call refused as a whole: ``{"success": false, "code": status, "message"}``."""
-    body = {"success": False, "code": status, "message": message}
+    """The call refused as a whole: the seed's structure with its three arrays empty (a
+    connector reads ``errorObjects`` on every answer), ``{"success": false, "code", "message"}``
+    for 401 and 429."""
+    if status in _SHORT:
+        body = {"success": False, "code": status, "message": message}
+    else:
+        body = envelope(False, status, message)
     return KeepItError(status, body, headers, detail)
 
 

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from mockservers.core.adminapi import AdminRoute
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
+from mockservers.core.faults import FaultKind
 from mockservers.core.generated import Generated
 from mockservers.core.vendor import Call, Vendor, VendorRoute
 from mockservers.core.verify import code_list
@@ -33,8 +34,11 @@ class TsDigital(Vendor):
     generated: ClassVar[tuple[Generated, ...]] = (Generated("id"), Generated("timestamp"))
     settings_class = TsDigitalSettings
     model_class = TsDigitalModel
-    # processing_failure: the next accepted item(s) end FAILED (taken only once one is accepted).
-    vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset({responses.PROCESSING_FAILURE})
+    # processing_failure: the next accepted item(s) end FAILED (taken only once one is accepted),
+    # with the fault's reason.
+    vendor_fault_kinds: ClassVar[tuple[FaultKind, ...]] = (
+        FaultKind(responses.PROCESSING_FAILURE, frozenset({"reason"})),
+    )
     behaviours: ClassVar[tuple[Behaviour, ...]] = coverage.BEHAVIOURS
 
     def catch_up(self, scope: str | None) -> None:

@@ -17,6 +17,7 @@ from mockservers.xtra.errors import (
     INSERT_FAILED,
     INVALID,
     NOT_FOUND,
+    UNHANDLED,
 )
 
 LOGIN_OK = Behaviour(
@@ -86,7 +87,8 @@ ER_IR_EXISTS = Behaviour(
 ER_IR_INS = Behaviour("xtra.er_ir_ins", "ER.IR.INS - errore inserimento")
 ER_IR_UNERR = Behaviour(
     "xtra.er_ir_unerr",
-    "ER.IR.UNERR - eccezione non gestita: statusCode 500 (internal error)",
+    "ER.IR.UNERR - eccezione non gestita: un record (Item4.Code), o l'intera chiamata con "
+    "statusCode 500 (internal error)",
 )
 ER_DOC_EXISTS = Behaviour("xtra.er_doc_exists", "ER.DOC.EXISTS - documento esistente")
 ER_DOC_RNOIMPORT = Behaviour("xtra.er_doc_rnoimport", "ER.DOC.RNOIMPORT - riga non importata")
@@ -119,6 +121,7 @@ RECORD_ERRORS = {
     NOT_FOUND: ER_IR_NOFOUND,
     EXISTS: ER_IR_EXISTS,
     INSERT_FAILED: ER_IR_INS,
+    UNHANDLED: ER_IR_UNERR,
     DOC_EXISTS: ER_DOC_EXISTS,
     DOC_NOT_IMPORTED: ER_DOC_RNOIMPORT,
     DOC_UNHANDLED: ER_DOC_UNERR,

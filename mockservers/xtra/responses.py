@@ -22,6 +22,8 @@ from mockservers.xtra.errors import (
     INVALID,
     INVALID_TEXT,
     PHRASES,
+    UNHANDLED,
+    UNHANDLED_TEXT,
     RecordError,
     XtraError,
     envelope,
@@ -30,6 +32,7 @@ from mockservers.xtra.errors import (
 from mockservers.xtra.models import XtraModel, failed
 
 DOCUMENT_FAULT = "document_error"
+RECORD_FAULT = "record_error"
 
 _LOGIN = contract("xtra/login.request")
 _LOGIN_QUERY = contract("xtra/login.query")
@@ -227,6 +230,11 @@ def update_identities(model: XtraModel, call: Call) -> Response:
             if violations:
                 call.explain(f"[{index}]: {diagnosis(violations, 'record')}")
                 error = RecordError(INVALID, f"{INVALID_TEXT}: {describe(violations)}")
+                records.append(failed(record, contact_form, error).render())
+                continue
+            # The record reaches the vendor's processing: now the fault applies, once a record.
+            if call.take_fault(RECORD_FAULT) is not None:
+                error = RecordError(UNHANDLED, UNHANDLED_TEXT)
                 records.append(failed(record, contact_form, error).render())
                 continue
             outcome = model.upsert(

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
+from mockservers.core.faults import FaultKind
 from mockservers.core.generated import Generated
 from mockservers.core.vendor import Call, Vendor, VendorRoute
 from mockservers.core.verify import code_list
@@ -59,8 +60,13 @@ class Xtra(Vendor):
     )
     settings_class = XtraSettings
     model_class = XtraModel
-    # document_error: in the next matching calls, every record's documents fail (ER.DOC.UNERR).
-    vendor_fault_kinds: ClassVar[frozenset[str]] = frozenset({responses.DOCUMENT_FAULT})
+    # document_error: in the next matching calls, every record's documents fail (ER.DOC.UNERR);
+    # record_error: the next matching records fail (ER.IR.UNERR), the call's others go through.
+    # Only irs/update has records: a login never meets either.
+    vendor_fault_kinds: ClassVar[tuple[FaultKind, ...]] = (
+        FaultKind(responses.DOCUMENT_FAULT, operations=frozenset({"updateIdentities"})),
+        FaultKind(responses.RECORD_FAULT, operations=frozenset({"updateIdentities"})),
+    )
     behaviours: ClassVar[tuple[Behaviour, ...]] = coverage.BEHAVIOURS
 
     def tenant_of(self, call: Call) -> str | None:
@@ -105,7 +111,8 @@ class Xtra(Vendor):
         # error goes to the detail header); ER.AUTH is the kit's own code.
         status = error.status or 500
         if status >= 500:
-            met(coverage.ER_IR_UNERR)
+            if status == 500 and error.kind in ("fault", "internal"):
+                met(coverage.ER_IR_UNERR)
             return XtraError(status, UNHANDLED, UNHANDLED_TEXT).response()
         if status in (401, 403):
             return self.model.forbidden(NOT_AUTHORISED).response()

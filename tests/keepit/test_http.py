@@ -26,6 +26,7 @@ NOT_DONE = (
 NOT_IN_MAPPINGS = "Il customer code non è specificato nell'array mappings."
 DUPLICATE = "The customer already exists."
 SEED_BODY = load_schema("keepit/insertClient_v3.request")["x-seed-example"]
+SEED_ANSWER = load_schema("keepit/insertClient_v3.response")["x-seed-example"]
 
 
 def seed_record(**changes: Any) -> dict[str, Any]:
@@ -128,6 +129,24 @@ def test_seed_example_with_mapping_fixed_is_inserted_with_every_section(
     assert customer_record["subjects"]["Floor"] == 2 and customer_record["subjects"]["progId"] == 1
     assert customer_record["subjectDestinations"][0]["note"] == "Test note"
     assert customer_record["subjectSources"][1]["itemDescPur"] == ""
+
+
+def test_the_seeds_empty_200_example_is_a_placeholder_no_answer_is(http: httpx.Client) -> None:
+    """The document's 'Responses: 200 Success' example is {}: its documentation tool's empty
+    placeholder. No answer of the fake is {}, the contract refuses {} (an answer that says
+    nothing of success, code or message), and the OpenAPI document shows it as no example."""
+    assert SEED_ANSWER == {}
+    missing = {v.message for v in contract("keepit/insertClient_v3.response").check({})}
+    assert missing == {
+        f"'{name}' is a required property" for name in ("success", "code", "message")
+    }
+    body = insert(http, customer("C1"))
+    assert body["success"] is True and body["code"] == 200
+    document = http.get("/keepit/openapi.json").json()
+    answers = document["paths"]["/api"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert all(example["value"] for example in answers["examples"].values())
+    schema = document["components"]["schemas"]["keepit.insertClient_v3.response"]
+    assert "placeholder" in schema["x-assumption"] and schema["x-seed-example"] == {}
 
 
 def test_the_documents_answer_with_a_numeric_customer_code_is_reproduced(

@@ -540,18 +540,16 @@ def test_the_call_limit_answers_429_with_retry_after() -> None:
         }
 
 
-def test_a_body_over_the_limit_is_413_in_the_call_error_body() -> None:
+def test_a_body_over_the_limit_is_413_in_the_seeds_structure() -> None:
     with httpx.Client(
         transport=SyncASGITransport(create_app({"kit": {"max_body_bytes": 256}})),
         base_url="http://t",
     ) as http:
         response = http.post(API, params=QUERY, headers=DEMO, json=records(*[record()] * 5))
         assert response.status_code == 413
-        assert response.json() == {
-            "success": False,
-            "code": 413,
-            "message": "Errore: la richiesta supera la dimensione massima.",
-        }
+        assert response.json() == envelope(
+            False, 413, "Errore: la richiesta supera la dimensione massima."
+        )
         assert_detail(http, response, "larger than 256 bytes")
 
 
@@ -560,15 +558,28 @@ def test_a_body_over_the_limit_is_413_in_the_call_error_body() -> None:
     [(500, "Internal Server Error"), (502, "Bad Gateway")],
     ids=["fault-500", "fault-502"],
 )
-def test_injected_status_faults_answer_in_the_call_error_body(
+def test_injected_status_faults_answer_in_the_seeds_structure(
     http: httpx.Client, status: int, phrase: str
 ) -> None:
+    """The seed's Response lists "500 generic error server" as a code of its structure, with
+    the three arrays: a connector that reads errorObjects on every answer met a 500 without
+    them."""
     fault = {"vendor": "keepit", "kind": "status", "status": status, "times": 1}
     fault_id = http.post("/__admin/faults", json=fault).json()["id"]
     response = http.post(API, params=QUERY, headers=DEMO, json=records(record()))
     assert response.status_code == status
-    assert response.json() == {"success": False, "code": status, "message": phrase}
+    assert response.json() == envelope(False, status, phrase)
     assert_detail(http, response, "injected status fault", fault_id)
+
+
+@pytest.mark.parametrize(("status", "phrase"), [(401, "Unauthorized"), (429, "Too Many Requests")])
+def test_a_401_or_429_fault_keeps_the_short_body_vendors_md_fixes(
+    http: httpx.Client, status: int, phrase: str
+) -> None:
+    fault = {"vendor": "keepit", "kind": "status", "status": status, "times": 1}
+    http.post("/__admin/faults", json=fault)
+    response = http.post(API, params=QUERY, headers=DEMO, json=records(record()))
+    assert response.json() == {"success": False, "code": status, "message": phrase}
 
 
 @pytest.mark.parametrize(
@@ -581,7 +592,7 @@ def test_routing_errors_under_the_prefix_name_method_and_path(
 ) -> None:
     response = http.request(method, path, params=QUERY, headers=DEMO)
     assert response.status_code == status
-    assert response.json() == {"success": False, "code": status, "message": phrase}
+    assert response.json() == envelope(False, status, phrase)
     assert_detail(http, response, f"{method} {path}", journalled=False)
 
 

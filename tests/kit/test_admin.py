@@ -312,6 +312,25 @@ def test_journal_reads_render_each_entry_once(
     assert len(rendered) == 3
 
 
+def test_the_verdict_on_the_fakes_own_413_does_not_judge_the_body_it_never_read() -> None:
+    """A body over the limit is refused unread and not kept: its verdict is null, as the
+    proxy's 413 is (it said "not JSON: a zero-length document", blaming the connector for an
+    empty body). A 413 a test asked for is judged as any answer."""
+    app = create_app({"kit": {"max_body_bytes": 64}})
+    update = "/xtra/api/sync/v1/irs/update"
+    keys = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        assert http.post(update, headers=keys, content=b"[" + b" " * 100 + b"]").status_code == 413
+        (entry,) = http.get("/__admin/requests").json()
+        assert http.get(f"/__admin/requests/{entry['id']}").json()["verdict"] is None
+        fault = {"vendor": "xtra", "kind": "status", "status": 413, "times": 1}
+        http.post("/__admin/faults", json=fault)
+        assert http.post(update, headers=keys, json={"not": "a list"}).status_code == 413
+        latest = http.get("/__admin/requests", params={"limit": 1}).json()[0]
+        verdict = http.get(f"/__admin/requests/{latest['id']}").json()["verdict"]
+        assert verdict["response"] == [] and "is not of type 'array'" in verdict["request"][0]
+
+
 def test_clock_get_and_advance(http: httpx.Client) -> None:
     before = http.get("/__admin/clock").json()["now"]
     after = http.post("/__admin/clock", json={"advance_seconds": 86400}).json()["now"]
@@ -440,6 +459,86 @@ def test_probability_is_deterministic_per_seed() -> None:
 def test_bad_fault_specs_are_400(http: httpx.Client, spec: object) -> None:
     response = http.post("/__admin/faults", json=spec)
     assert response.status_code == 400 and response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("vendor", "status"), [("tsdigital", 202), ("xtra", 200), ("keepit", 301), ("quoparts", 399)]
+)
+def test_a_status_fault_takes_only_an_error_status(
+    http: httpx.Client, vendor: str, status: int
+) -> None:
+    """A success or a redirect in the vendor's error body is no answer the vendor gives (TS
+    Digital's 202 is its success, and came without an id): refused, naming the range."""
+    fault = {"vendor": vendor, "kind": "status", "status": status}
+    refused = http.post("/__admin/faults", json=fault)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "'status' must be a whole number from 400 to 599"
+    assert http.get("/__admin/faults").json() == []
+    for edge in (400, 599):
+        assert http.post("/__admin/faults", json=fault | {"status": edge}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("spec", "why"),
+    [
+        (
+            {"vendor": "quoparts", "kind": "status", "status": 500, "latency_ms": 5000},
+            "kind 'status' does not use 'latency_ms': it would be ignored",
+        ),
+        (
+            {"vendor": "quoparts", "kind": "drop", "reason": "x"},
+            "kind 'drop' does not use 'reason': it would be ignored",
+        ),
+        (
+            {"vendor": "keepit", "kind": "latency", "latency_ms": 10, "status": 500},
+            "kind 'latency' does not use 'status': it would be ignored",
+        ),
+        (
+            {"vendor": "xtra", "kind": "malformed", "status": 500, "reason": "x"},
+            "kind 'malformed' does not use 'status' or 'reason': it would be ignored",
+        ),
+        (
+            {"vendor": "xtra", "kind": "document_error", "latency_ms": 0},
+            "kind 'document_error' does not use 'latency_ms': it would be ignored",
+        ),
+        (
+            {"vendor": "xtra", "operation": "login", "kind": "document_error"},
+            "kind 'document_error' never reaches 'login': it applies to ['updateIdentities'] only",
+        ),
+        (
+            {"vendor": "xtra", "operation": "login", "kind": "record_error", "times": 1},
+            "kind 'record_error' never reaches 'login': it applies to ['updateIdentities'] only",
+        ),
+    ],
+)
+def test_a_fault_that_cannot_do_what_it_says_is_refused(
+    http: httpx.Client, spec: dict[str, Any], why: str
+) -> None:
+    """Nothing is ignored silently: a field its kind does not read (a 500 sent at once, its
+    latency dropped) or an operation its kind never reaches (a login has no records) is a 400
+    saying why, as the admin contract says too."""
+    refused = http.post("/__admin/faults", json=spec)
+    assert (refused.status_code, refused.json()) == (400, {"error": why})
+    assert http.get("/__admin/faults").json() == []
+    assert contract("admin/addFault.request").check(spec) != []
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"vendor": "quoparts", "kind": "drop", "status": None, "latency_ms": None, "reason": None},
+        {"vendor": "xtra", "operation": "updateIdentities", "kind": "record_error", "times": 2},
+        {"vendor": "xtra", "operation": "login", "kind": "status", "status": 503},
+        {"vendor": "xtra", "kind": "document_error"},
+        {"vendor": "tsdigital", "kind": "processing_failure", "reason": "no", "probability": 0.5},
+    ],
+)
+def test_a_fault_with_only_the_fields_its_kind_reads_is_taken(
+    http: httpx.Client, spec: dict[str, Any]
+) -> None:
+    """The API and its contract take the same faults (a null field is an absent one)."""
+    assert http.post("/__admin/faults", json=spec).status_code == 201
+    assert contract("admin/addFault.request").check(spec) == []
 
 
 def test_drop_fault_closes_the_connection_over_a_socket(mockserver: MockServer) -> None:

@@ -72,6 +72,8 @@ def test_a_body_declared_over_the_limit_is_refused_before_it_is_sent(
     assert contract(f"{vendor}/error.response").check(orjson.loads(body)) == []
     (entry,) = mockserver.requests(vendor=vendor)
     assert entry["status"] == 413 and "larger than" in entry["detail"]
+    # Nothing of the body was read: no verdict on it (it was judged an empty body).
+    assert mockserver.admin("GET", f"/requests/{entry['id']}")["verdict"] is None
 
 
 @pytest.mark.parametrize(

@@ -279,6 +279,40 @@ def test_every_example_meets_its_schema(name: str, served: dict[str, Any]) -> No
     assert checked, f"{name} has no examples"
 
 
+OVER_THE_LIMIT = [
+    ("xtra", "post", "/api/sync/v1/login", ""),
+    ("xtra", "post", "/api/sync/v1/irs/update", ""),
+    ("quoparts", "get", "/ws_quoparts.php", "login"),
+    ("quoparts", "post", "/ws_quoparts.php", "importCli"),
+    ("quoparts", "post", "/ws_quoparts.php", "importPvt"),
+    ("keepit", "post", "/api", "cmd=insertClient_v3&appId=KEEPIT&applicationId=KEEPIT"),
+    ("tsdigital", "post", "/api/v3/items", ""),
+]
+"""Every operation of each fake, as (vendor, method, path, query)."""
+
+
+@pytest.mark.parametrize(("vendor", "method", "path", "query"), OVER_THE_LIMIT)
+def test_the_fakes_own_413_is_in_every_operation_of_its_document(
+    vendor: str, method: str, path: str, query: str, served: dict[str, Any]
+) -> None:
+    """Every status with its response schema (docs/openapi.md): a body over the kit's limit is
+    the fake's 413 on every operation, listed with the schema it meets, in QuoParts's
+    x-operations too (XTRA and QuoParts listed none, and the kit's verdict flagged the
+    fake's own answer)."""
+    app = create_app({"kit": {"max_body_bytes": 64}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        url = f"/{vendor}{path}?{query}"
+        answer = http.request(method.upper(), url, content=b"[" + b" " * 100 + b"]")
+    assert answer.status_code == 413
+    document = served[vendor]
+    operation = document["paths"][path][method]
+    schemas = [operation["responses"]["413"]["content"]["application/json"]["schema"]]
+    schemas += [e["responses"]["413"] for e in operation.get("x-operations", [])]
+    for schema in schemas:
+        validator = Draft202012Validator({**schema, "components": document["components"]})
+        assert [e.message for e in validator.iter_errors(answer.json())] == []
+
+
 @pytest.mark.parametrize("vendor", ["quoparts", "keepit", "xtra", "tsdigital"])
 def test_the_seeds_request_examples_are_in_the_operations(
     vendor: str, served: dict[str, Any]

@@ -358,8 +358,8 @@ def _vendor_like(body: bytes, **headers: str) -> MockServer:
 def test_a_status_the_document_never_gives_and_an_unknown_call_are_flagged(
     upstream: MockServer,
 ) -> None:
-    """A QuoParts answer is always HTTP 200: a 503 is off the document, whatever its body; a
-    call that names no operation has no contract, which is no "meets its contracts"."""
+    """A QuoParts answer is HTTP 200 (or the kit's 413): a 503 is off the document, whatever its
+    body; a call that names no operation has no contract, which is no "meets its contracts"."""
     upstream.fault(vendor="quoparts", operation="login", kind="status", status=503, times=1)
     with proxied(upstream, vendors=("quoparts",)) as (_, http):
         http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
@@ -370,7 +370,7 @@ def test_a_status_the_document_never_gives_and_an_unknown_call_are_flagged(
         "quoparts/login.query: (query): 'password' is a required property"
     ]
     assert refused["verdict"]["response"] == [
-        "quoparts/login: status 503 is no answer its document gives (200)"
+        "quoparts/login: status 503 is no answer its document gives (200, 413)"
     ]
     assert unknown["verdict"]["request"] == [
         "quoparts: no operation of its document at this path and query"

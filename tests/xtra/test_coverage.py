@@ -8,9 +8,19 @@ from typing import Any
 import httpx
 import pytest
 
+from mockservers import create_app
+from mockservers.testing import IN_PROCESS_URL, SyncASGITransport
 from mockservers.xtra import Xtra, errors
 from mockservers.xtra import coverage as c
-from tests.coverage_kit import Scenario, Tester, check_catalogue, check_scenario
+from tests.coverage_kit import (
+    DEMO,
+    GlobalScope,
+    Scenario,
+    Tester,
+    check_catalogue,
+    check_scenario,
+    met_count,
+)
 
 LOGIN = "/xtra/api/sync/v1/login"
 UPDATE = "/xtra/api/sync/v1/irs/update"
@@ -181,5 +191,26 @@ def test_every_record_error_code_is_a_catalogued_situation() -> None:
         for name, value in vars(errors).items()
         if name.isupper() and isinstance(value, str) and value.startswith("ER.")
     }
-    whole_call_only = {errors.UNHANDLED}  # ER.IR.UNERR: a 500 envelope, marked as er_ir_unerr
-    assert set(c.RECORD_ERRORS) == record_codes - whole_call_only
+    assert set(c.RECORD_ERRORS) == record_codes
+
+
+@pytest.mark.parametrize(
+    ("fault", "met"),
+    [
+        ({"kind": "record_error", "times": 1}, 1),
+        ({"kind": "status", "status": 500, "times": 1}, 1),
+        ({"kind": "status", "status": 502, "times": 1}, 0),
+        ({"kind": "status", "status": 503, "times": 1}, 0),
+    ],
+    ids=["a-record", "a-500", "not-a-502", "not-a-503"],
+)
+def test_er_ir_unerr_is_met_by_a_record_or_a_500_only(fault: dict[str, Any], met: int) -> None:
+    """xtra.er_ir_unerr says "un record (Item4.Code), o l'intera chiamata con statusCode 500":
+    a 502 or a 503 (ER.IR.UNERR in its envelope too) is not that situation."""
+    with httpx.Client(transport=SyncASGITransport(create_app()), base_url=IN_PROCESS_URL) as http:
+        t = Tester(http, GlobalScope(http), DEMO)
+        t.scope.fault(vendor="xtra", **fault)
+        answer = update(t, [NEW])
+        codes = [answer["errorCode"], *(item4_codes(answer) if answer["result"] else [])]
+        assert "ER.IR.UNERR" in codes, answer
+        assert met_count(t.scope, "xtra", c.ER_IR_UNERR.id) == met

@@ -406,6 +406,20 @@ def test_login_refusals(http: httpx.Client, body: object, status: int) -> None:
     assert data["errorCode"] == ("ER.AUTH" if status == 403 else "ER.IR.INVAL")
 
 
+def test_the_login_400_examples_of_its_openapi_document_are_answers_login_gives(
+    http: httpx.Client,
+) -> None:
+    """Swagger UI and Postman show these: they showed irs/update's 'il corpo deve essere un
+    array di oggetti JSON', which no login answers."""
+    operation = http.get("/xtra/openapi.json").json()["paths"]["/api/sync/v1/login"]["post"]
+    examples = operation["responses"]["400"]["content"]["application/json"]["examples"]
+    given = [http.post(LOGIN, json=body).json() for body in ({"Username": "demo"}, [])]
+    assert sorted(e["value"]["message"] for e in examples.values()) == sorted(
+        answer["message"] for answer in given
+    )
+    assert all(example["value"] in given for example in examples.values())
+
+
 def test_login_reads_its_body_before_the_keys_and_update_the_keys_first(
     http: httpx.Client,
 ) -> None:
@@ -795,6 +809,24 @@ def test_document_error_fault_makes_documents_fail_with_er_doc_unerr(http: httpx
     assert [code_of(o) for o in outcomes] == ["ER.DOC.UNERR", None]
     assert state(http)["identities"]["1"]["IdentityDocuments"] == []
     assert one(http, batch[0])["Item3"] is True  # the fault was used once
+
+
+def test_record_error_fault_fails_one_record_with_er_ir_unerr(http: httpx.Client) -> None:
+    """The seed lists ER.IR.UNERR among a record's codes: record_error fails the next record the
+    vendor processes (times counts records), at HTTP 200, the call's other records done; a
+    record refused for its content does not use it up."""
+    fault = {"vendor": "xtra", "operation": "updateIdentities", "kind": "record_error"}
+    assert http.post("/__admin/faults", json=fault | {"times": 1}).status_code == 201
+    batch = [{"FIDGroup": "due"}, NEW | {"ExternalKey": "A"}, NEW | {"ExternalKey": "B"}]
+    outcomes = records(http, batch)
+    assert [code_of(o) for o in outcomes] == ["ER.IR.INVAL", "ER.IR.UNERR", None]
+    assert (outcomes[1]["Item1"], outcomes[1]["Item2"], outcomes[1]["Item3"]) == (0, "A", False)
+    keys = [identity.get("ExternalKey") for identity in state(http)["identities"].values()]
+    assert "A" not in keys and "B" in keys
+    assert http.get("/__admin/faults").json() == []
+    entry = http.get("/__admin/requests", params={"limit": 1}).json()[0]
+    assert http.get(f"/__admin/requests/{entry['id']}").json()["verdict"]["response"] == []
+    assert one(http, NEW | {"ExternalKey": "A"})["Item3"] is True
 
 
 def test_item5_item6_keys_and_sub_record_updates(http: httpx.Client) -> None:

@@ -504,6 +504,14 @@ def test_the_document_error_fault_fails_documents_with_er_doc_unerr(http: httpx.
     assert_vendor_words(response.json())
 
 
+def test_the_record_error_fault_fails_a_record_with_er_ir_unerr(http: httpx.Client) -> None:
+    fault = {"vendor": "xtra", "operation": "updateIdentities", "kind": "record_error"}
+    http.post("/__admin/faults", json=fault | {"times": 1})
+    response = http.post(UPDATE, headers=KEYS, json=[{"ID": 1, "City": "Valenza"}])
+    assert response.json() == record_failed("ER.IR.UNERR", "Eccezione non gestita", item1=1)
+    assert_vendor_words(response.json())
+
+
 @pytest.mark.parametrize(
     ("status", "answer"),
     [

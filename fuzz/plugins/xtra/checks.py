@@ -268,7 +268,7 @@ def _allowed_codes(record: dict[str, Any], contact_form: bool) -> set[str | None
     if not _RECORD[contact_form].is_valid(record):
         return {INVALID}
     users = record.get("Users") or []
-    allowed: set[str | None] = {None}
+    allowed: set[str | None] = {None, UNHANDLED}  # UNHANDLED: only with the fault record_error
     documents = record.get("IdentityDocuments") or []
     if _is_id(record.get("ID")) or any(_is_id(user.get("ID")) for user in users):
         allowed.add(NOT_FOUND)
