@@ -50,7 +50,7 @@ from mockservers.core.vendor import (
     log,
     read_body,
 )
-from mockservers.core.verify import MatcherError, check_matcher, count, verify
+from mockservers.core.verify import MatcherError, check_bounds, check_matcher, count, verify
 
 Endpoint = Callable[[Request], Any]
 
@@ -307,8 +307,10 @@ class Admin:
         for key, name in (("count", "exactly"), ("at_least", "at_least"), ("at_most", "at_most")):
             if body.get(key) is not None:
                 bounds[name] = _whole(body[key], key)
-        if bounds.get("at_least", 0) > bounds.get("at_most", MAX_CALLS):  # could never pass
-            raise AdminError(400, "'at_least' is more than 'at_most': no count is between them")
+        try:
+            check_bounds(**bounds)
+        except MatcherError as exc:
+            raise AdminError(400, str(exc)) from None
         return verify(matcher, entries, self._codes, **bounds) | dropped
 
     # -- clock ------------------------------------------------------------------------------

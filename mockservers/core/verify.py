@@ -75,6 +75,21 @@ def check_matcher(matcher: Any) -> dict[str, Any]:
     return matcher
 
 
+def check_bounds(exactly: Any = None, at_least: Any = None, at_most: Any = None) -> None:
+    """Refuse (``MatcherError``) bounds no count can meet, or that contradict each other: an
+    exact count beside ``at_least``/``at_most`` (one of them would be ignored silently). Values
+    that are not whole numbers are left to the caller's own check."""
+    if exactly is not None and (at_least is not None or at_most is not None):
+        raise MatcherError(
+            "'count' is an exact number of calls: give it alone, or 'at_least'/'at_most' instead"
+        )
+    both = (at_least, at_most)
+    if all(isinstance(n, int) and not isinstance(n, bool) for n in both) and at_least > at_most:
+        raise MatcherError(  # could never pass
+            "'at_least' is more than 'at_most': no count is between them"
+        )
+
+
 def _integral(value: Any) -> Any:
     """``200.0`` as ``200``: JSON Schema (and many JSON writers) count it as an integer."""
     return int(value) if isinstance(value, float) and value.is_integer() else value

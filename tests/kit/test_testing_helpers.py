@@ -56,6 +56,20 @@ def test_assert_called_passes_and_counts(mockserver_session: Session) -> None:
     session.assert_not_called(operation="importPvt")
 
 
+def test_contradictory_bounds_fail_before_any_call(mockserver_session: Session) -> None:
+    """``assert_called(1, at_least=5)`` passed on one call: ``count`` won, silently."""
+    with quoparts(mockserver_session) as client:
+        client.import_customers([ROW])
+    session = mockserver_session
+    for bounds in ({"at_least": 5}, {"at_most": 0}):
+        with pytest.raises(ValueError, match="'count' is an exact number of calls"):
+            session.assert_called(1, **bounds, operation="importCli")
+        with pytest.raises(ValueError, match="'count' is an exact number of calls"):
+            session.verify(1, **bounds, operation="importCli")
+    with pytest.raises(ValueError, match="'at_least' is more than 'at_most'"):
+        session.assert_called(at_least=2, at_most=1, operation="importCli")
+
+
 def test_assert_called_fails_with_the_near_misses(mockserver_session: Session) -> None:
     with quoparts(mockserver_session) as client:
         client.import_customers([ROW])

@@ -163,6 +163,16 @@ def test_count_at_least_and_at_most(http: httpx.Client, imported: str) -> None:
     assert too_many["near_misses"] == []
     assert [m["operation"] for m in too_many["matches"]] == ["login", "login"]
     assert verify(http, login, count=3)["expected"] == "exactly 3"
+    assert verify(http, login, count=2, at_least=None, at_most=None)["ok"]  # null: not given
+
+
+def test_an_exact_count_beside_a_bound_is_refused(http: httpx.Client, imported: str) -> None:
+    """count=1 with at_least=5 passed on one call: the bound was ignored, silently."""
+    for bounds in ({"at_least": 5}, {"at_most": 0}, {"at_least": 1, "at_most": 1}):
+        body = {"matcher": {"operation": "importCli"}, "count": 1, **bounds}
+        refused = http.post("/__admin/requests/verify", json=body)
+        assert refused.status_code == 400, bounds
+        assert "'count' is an exact number of calls" in refused.json()["error"]
 
 
 def test_near_misses_come_closest_first_with_their_differences(
