@@ -14,12 +14,12 @@ glance: ``body.data[0].COD_CLI_ERP: expected "CLI001", got "CLI01"``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
 
-from mockservers.core.journal import MASK, CodesOf, is_secret
+from mockservers.core.journal import MASK, CodesOf, is_secret, secret_header
 
 MATCHER_KEYS = (
     "vendor",
@@ -109,11 +109,18 @@ def _show(value: Any) -> str:
     return text if len(text) <= _SHOW_LIMIT else text[: _SHOW_LIMIT - 1] + "…"
 
 
-def document_differences(expected: Any, actual: Any, where: str, secret: bool = False) -> list[str]:
+def document_differences(
+    expected: Any,
+    actual: Any,
+    where: str,
+    secret: bool = False,
+    secret_name: Callable[[str], bool] = is_secret,
+) -> list[str]:
     """How ``actual`` fails to contain ``expected``: objects by subset, arrays element by
     element, anything else by equality. A secret is masked in the journal: it never matches a
     clear-text expectation, and no difference shows a secret, the journal's or the matcher's
-    (``secret``: ``where`` is a field the journal masks)."""
+    (``secret``: ``where`` is a field the journal masks; ``secret_name``: which names the
+    journal masks there, ``secret_header`` for headers)."""
     if actual == MASK and expected != MASK:
         return [f"{where}: masked in the journal, never matches a clear-text value"]
     if isinstance(expected, dict):
@@ -122,11 +129,11 @@ def document_differences(expected: Any, actual: Any, where: str, secret: bool = 
         found = []
         for key, value in expected.items():
             path = f"{where}.{key}" if where else key
-            hidden = secret or is_secret(str(key))
+            hidden = secret or secret_name(str(key))
             if key not in actual:
                 found.append(f"{path}: expected {_expected(value, hidden)}, missing")
             else:
-                found += document_differences(value, actual[key], path, hidden)
+                found += document_differences(value, actual[key], path, hidden, secret_name)
         return found
     if isinstance(expected, list):
         if not isinstance(actual, list):
@@ -137,7 +144,7 @@ def document_differences(expected: Any, actual: Any, where: str, secret: bool = 
             if index >= len(actual):
                 found.append(f"{path}: expected {_expected(value, secret)}, missing")
             else:
-                found += document_differences(value, actual[index], path, secret)
+                found += document_differences(value, actual[index], path, secret, secret_name)
         return found
     if expected != actual:
         return [f"{where}: expected {_expected(expected, secret)}, got {_show(actual)}"]
@@ -166,7 +173,7 @@ def differences(matcher: dict[str, Any], entry: dict[str, Any], codes_of: CodesO
     if "headers" in matcher:
         headers = {k.lower(): v for k, v in (entry.get("headers") or {}).items()}
         wanted = {k.lower(): v for k, v in _strings(matcher["headers"]).items()}
-        found += document_differences(wanted, headers, "headers")
+        found += document_differences(wanted, headers, "headers", secret_name=secret_header)
     if "body" in matcher:
         found += document_differences(matcher["body"], entry.get("request"), "body")
     return found

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from mockservers.core.journal import mask_value
+from mockservers.core.journal import mask_pairs, mask_value, secret_header
 
 _MATCHER_LIMIT = 300
 _DESCRIPTION_LIMIT = 90
@@ -19,8 +19,15 @@ _DESCRIPTION_LIMIT = 90
 
 def matcher_text(matcher: Mapping[str, Any]) -> str:
     """The matcher as the message shows it: secrets masked, as the journal's entries are (a
-    test that asserts on a password must not print it into the CI log)."""
-    text = orjson.dumps(mask_value(dict(matcher)), option=orjson.OPT_SORT_KEYS).decode()
+    test that asserts on a password must not print it into the CI log), headers by the
+    journal's rule for headers (a ``Cookie`` too)."""
+    shown = mask_value(dict(matcher))
+    headers = matcher.get("headers")
+    if isinstance(headers, Mapping):
+        shown["headers"] = dict(
+            mask_pairs(((str(k), v) for k, v in headers.items()), secret_header)
+        )
+    text = orjson.dumps(shown, option=orjson.OPT_SORT_KEYS).decode()
     return text if len(text) <= _MATCHER_LIMIT else text[: _MATCHER_LIMIT - 1] + "…"
 
 

@@ -120,6 +120,30 @@ def test_a_failed_assertion_never_prints_a_secret_it_was_given(
     assert '"query":{"password":"***"}' in str(failure.value).splitlines()[0]
 
 
+def test_a_failed_assertion_masks_the_headers_the_journal_masks(
+    mockserver_session: Session,
+) -> None:
+    """A cookie sent is masked in the journal; the one a matcher expects showed in clear in
+    the message's first line and in its differences."""
+    session = mockserver_session
+    account = session.credentials["quoparts"]
+    with httpx.Client(base_url=session.base_url("quoparts")) as http:
+        sent = {"Cookie": "sid=SENTCOOKIE123"}
+        http.get("/ws_quoparts.php", params={"login": "", **account}, headers=sent)
+    expected = {"Cookie": "sid=TOPSECRETCOOKIE", "Proxy-Authorization": "Basic UFJPWFlTRUNSRVQ="}
+    with pytest.raises(AssertionError) as failure:
+        session.assert_called(operation="login", headers=expected)
+    message = str(failure.value)
+    assert "TOPSECRETCOOKIE" not in message and "UFJPWFlTRUNSRVQ" not in message
+    assert "SENTCOOKIE123" not in message
+    lines = message.splitlines()
+    assert '"headers":{"Cookie":"***","Proxy-Authorization":"***"}' in lines[0]
+    assert lines[3:] == [
+        "       headers.cookie: masked in the journal, never matches a clear-text value",
+        "       headers.proxy-authorization: expected a secret value (not shown), missing",
+    ]
+
+
 def test_assert_not_called_fails_listing_what_matched(mockserver_session: Session) -> None:
     with quoparts(mockserver_session) as client:
         client.login()

@@ -267,3 +267,18 @@ def test_masked_secrets_never_match_clear_text_and_never_show(http: httpx.Client
     assert hidden["near_misses"][0]["differences"] == [
         "query.token: expected a secret value (not shown), missing"
     ]
+
+
+def test_headers_the_journal_masks_are_secrets_in_differences_too(http: httpx.Client) -> None:
+    """Cookie and Proxy-Authorization are masked in the journal, not by name alone: a missing
+    one printed the matcher's value in clear."""
+    qp_login(http, "demo", "demo")
+    cookie, proxy = "sid=TOPSECRETCOOKIE", "Basic UFJPWFlTRUNSRVQ="
+    headers = {"Cookie": cookie, "Proxy-Authorization": proxy, "Set-Cookie": "a=SETSECRET"}
+    result = verify(http, {"operation": "login", "headers": headers})
+    assert result["near_misses"][0]["differences"] == [
+        "headers.cookie: expected a secret value (not shown), missing",
+        "headers.proxy-authorization: expected a secret value (not shown), missing",
+        "headers.set-cookie: expected a secret value (not shown), missing",
+    ]
+    assert "SECRET" not in str(result) and "UFJPWFlTRUNSRVQ" not in str(result)
