@@ -296,6 +296,17 @@ class Admin:
         vendor = self.vendors.get(entry["vendor"])
         return vendor.answer_codes(entry.get("response")) if vendor is not None else []
 
+    def _with_refusals(self, result: dict[str, Any]) -> dict[str, Any]:
+        """A verify's answer, each entry it lists with ``refusals``: the vendor's codes that
+        say it refused the call (QuoParts and XTRA refuse many at HTTP 200, so the status
+        alone made a refused call look like one that went through)."""
+        listed = [miss["entry"] for miss in result.get("near_misses", ())]
+        for entry in listed + result.get("matches", []):
+            vendor = self.vendors.get(entry["vendor"])
+            found = vendor.answer_refusals(entry.get("response")) if vendor is not None else []
+            entry["refusals"] = found
+        return result
+
     def count_requests(self, call: AdminCall) -> Any:
         matcher, entries, dropped = self._matched(call.object_body(), call)
         return {"count": count(matcher, entries, self._codes), **dropped}
@@ -311,7 +322,7 @@ class Admin:
             check_bounds(**bounds)
         except MatcherError as exc:
             raise AdminError(400, str(exc)) from None
-        return verify(matcher, entries, self._codes, **bounds) | dropped
+        return self._with_refusals(verify(matcher, entries, self._codes, **bounds)) | dropped
 
     # -- clock ------------------------------------------------------------------------------
     def get_clock(self, call: AdminCall) -> Any:

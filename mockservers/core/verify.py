@@ -14,7 +14,7 @@ glance: ``body.data[0].COD_CLI_ERP: expected "CLI001", got "CLI01"``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 import orjson
@@ -40,10 +40,25 @@ class MatcherError(ValueError):
     """A matcher the admin API refuses (400)."""
 
 
+Note = tuple[Any, Any]
+"""A vendor's code in an answer as the body gives it, and the message beside it (None: none)."""
+
+
 def code_list(values: Iterable[Any]) -> list[str]:
     """Vendor codes as a matcher's ``error_code`` compares them: text, each once, in order,
     absent ones (None) left out. A vendor's ``answer_codes`` returns this."""
     return list(dict.fromkeys(str(value) for value in values if value is not None))
+
+
+def refusals(notes: Iterable[Note], done: Collection[str]) -> list[dict[str, str | None]]:
+    """``[{"code", "message"}]``: the codes of ``notes`` other than ``done`` (those that say
+    the call was done in full), each once, with its first message (None when it has none)."""
+    found: dict[str, str | None] = {}
+    for code, message in notes:
+        if code is not None and str(code) not in done:
+            text = message if isinstance(message, str) and message else None
+            found[str(code)] = found.get(str(code)) or text
+    return [{"code": code, "message": message} for code, message in found.items()]
 
 
 def check_matcher(matcher: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from mockservers.core.journal import mask_pairs, mask_value, secret_header
 
 _MATCHER_LIMIT = 300
 _DESCRIPTION_LIMIT = 90
+_REFUSAL_LIMIT = 50
 
 
 def matcher_text(matcher: Mapping[str, Any]) -> str:
@@ -32,12 +33,31 @@ def matcher_text(matcher: Mapping[str, Any]) -> str:
 
 
 def entry_line(entry: Mapping[str, Any]) -> str:
-    """One journal entry at a glance: what was called, what it answered, when, which entry."""
+    """One journal entry at a glance: what was called, what it answered (the status, and the
+    vendor's refusal when the status does not say it), when, which entry."""
     where = f"{entry.get('method')} {entry.get('path')}"
     return (
-        f"{entry.get('vendor')} {entry.get('operation')} ({where}) -> {entry.get('status')} "
-        f"at {entry.get('time')} [entry {entry.get('id')}]"
+        f"{entry.get('vendor')} {entry.get('operation')} ({where}) -> {entry.get('status')}"
+        f"{refusal_text(entry)} at {entry.get('time')} [entry {entry.get('id')}]"
     )
+
+
+def refusal_text(entry: Mapping[str, Any]) -> str:
+    """`` error_code 101 "Utente non Accreditato"``: the first code of the entry's
+    ``refusals`` with its message cut short, then the others' codes; those that only repeat
+    the HTTP status left out (nothing when none is left)."""
+    status = str(entry.get("status"))
+    found = [r for r in entry.get("refusals") or () if r.get("code") != status]
+    if not found:
+        return ""
+    first, *others = found
+    text = f" error_code {first.get('code')}"
+    message = first.get("message")
+    if message:
+        if len(message) > _REFUSAL_LIMIT:
+            message = message[: _REFUSAL_LIMIT - 1] + "…"
+        text += " " + orjson.dumps(message).decode()
+    return text + "".join(f", {other.get('code')}" for other in others)
 
 
 def verify_failure(matcher: Mapping[str, Any], result: Mapping[str, Any]) -> str:

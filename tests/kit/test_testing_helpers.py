@@ -92,6 +92,54 @@ def test_assert_called_fails_with_the_near_misses(mockserver_session: Session) -
     ]
 
 
+def test_a_near_miss_the_vendor_refused_at_http_200_says_so(mockserver_session: Session) -> None:
+    """QuoParts refuses an expired token with HTTP 200 and errorCode 101: the near miss read
+    "-> 200", as if only the row had differed and the call had gone through."""
+    session = mockserver_session
+    with httpx.Client(base_url=session.base_url("quoparts")) as http:
+        login = {"login": "", **session.credentials["quoparts"]}
+        token = http.get("/ws_quoparts.php", params=login).json()["data"][0]["TOKEN"]
+        session.advance(3600)  # the token expires; the connector does not log in again
+        http.post(
+            "/ws_quoparts.php", params={"importCli": "", "token": token}, json={"data": [ROW]}
+        )
+    record = {"FIDGroup": 2, "TypologyIds": [2], "ExternalKey": "E1"}
+    account = session.credentials["xtra"]
+    keys = {"SyncPublicKey": account["public_key"], "SyncSecretKey": account["secret_key"]}
+    with httpx.Client(base_url=session.base_url("xtra"), headers=keys) as xtra:
+        xtra.post("/api/sync/v1/irs/update", json=[record, record, {"ID": 99999}])
+        xtra.post("/api/sync/v1/irs/update", headers={"SyncSecretKey": "wrong"}, json=[])
+    with pytest.raises(AssertionError) as failure:
+        row = {"data": [{"COD_CLI_ERP": "C2"}]}
+        session.assert_called(vendor="quoparts", operation="importCli", body=row)
+    lines = str(failure.value).splitlines()
+    assert lines[2].startswith(
+        '  1. quoparts importCli (POST /quoparts/ws_quoparts.php) -> 200 error_code 101 "Utente'
+        ' non Accreditato" at '
+    )
+    assert lines[3] == '       body.data[0].COD_CLI_ERP: expected "C2", got "CLI01"'
+    assert " login (GET /quoparts/ws_quoparts.php) -> 200 at " in lines[4]  # errorCode 0: done
+    with pytest.raises(AssertionError) as failure:
+        session.assert_not_called(vendor="xtra")
+    refused, records = str(failure.value).splitlines()[2:]
+    assert '-> 403 error_code ER.AUTH "SyncPublicKey/SyncSecretKey mancanti o non validi" at' in (
+        refused
+    )
+    assert (  # the first code with its message, cut short; the others by their code
+        '-> 200 error_code ER.IR.EXISTS "Anagrafica già trovata: ExternalKey E1 (ID 2)", '
+        "ER.IR.NOFOUND at "
+    ) in records
+    keepit = session.credentials["keepit"]
+    headers = {"username": keepit["username"], "password": keepit["password"]}
+    headers |= {"companyId": keepit["company_id"], "siteId": keepit["site_id"]}
+    query = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
+    with httpx.Client(base_url=session.base_url("keepit"), headers=headers) as http:
+        assert http.post("/api", params=query, json={"subjectsRecords": [{}]}).status_code == 400
+    with pytest.raises(AssertionError) as failure:
+        session.assert_not_called(vendor="keepit")
+    assert "(POST /keepit/api) -> 400 at " in str(failure.value)  # code 400 says nothing more
+
+
 def test_too_few_matches_show_the_calls_that_matched_and_the_near_misses(
     mockserver_session: Session,
 ) -> None:
