@@ -37,7 +37,7 @@ NEAR_MISSES = 5
 
 
 class MatcherError(ValueError):
-    """A matcher the admin API refuses (400)."""
+    """A matcher, or bounds, the admin API refuses (400); a ``ValueError``."""
 
 
 Note = tuple[Any, Any]
