@@ -265,7 +265,8 @@ class Admin:
         self, matcher: Any, call: AdminCall
     ) -> tuple[dict[str, Any], list[Any], dict[str, int]]:
         """The matcher checked, the entries it is matched against, and ``{"dropped": N}`` when
-        the journal has pushed calls of that scope out (none: ``{}``)."""
+        the journal has pushed calls out that it could match: of that scope, of the matcher's
+        vendor when it names one (none: ``{}``)."""
         try:
             matcher = check_matcher(matcher)
         except MatcherError as exc:
@@ -277,7 +278,7 @@ class Admin:
         scope = self._scope(call)
         if "session" in matcher and call.session is None:  # in a session: a filter, no scope
             scope = matcher["session"]
-        dropped = self.kit.journal.dropped(scope)
+        dropped = self.kit.journal.dropped(scope, matcher.get("vendor"))
         return (
             matcher,
             rendered(self.kit.journal.matching(scope=scope)),

@@ -133,7 +133,7 @@ class ScopeCalls:
         if result.get("dropped"):
             raise AssertionError(
                 f"cannot tell that no call matched {matcher_text(matcher)}: "
-                + dropped_note(int(result["dropped"]))
+                + dropped_note(int(result["dropped"]), matcher.get("vendor"))
             )
 
     def _coverage(self, vendor: str | None) -> Flow[Report]:

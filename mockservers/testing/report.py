@@ -81,15 +81,18 @@ def verify_failure(matcher: Mapping[str, Any], result: Mapping[str, Any]) -> str
     if not (matches or near or count):
         lines.append("no call in this scope's journal to compare with")
     if result.get("dropped"):
-        lines.append(dropped_note(int(result["dropped"])))
+        lines.append(dropped_note(int(result["dropped"]), matcher.get("vendor")))
     return "\n".join(lines)
 
 
-def dropped_note(dropped: int) -> str:
+def dropped_note(dropped: int, vendor: str | None) -> str:
+    """Why an assertion cannot tell: the calls the journal pushed out (to ``vendor``, when
+    the matcher names one)."""
+    calls = f"older call(s) to {vendor}" if vendor else "older call(s)"
     return (
-        f"the journal no longer holds {dropped} older call(s) of this scope (it keeps the newest,"
+        f"the journal no longer holds {dropped} {calls} of this scope (it keeps the newest,"
         " within [kit.journal] max_entries/max_bytes, or [kit.sessions] journal_max_* for a"
-        " session): raise them, or clear the journal between steps"
+        " session): raise them, or clear the journal (or reset the vendor) between steps"
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,7 @@ from unittest import mock
 import httpx
 import pytest
 
+from clients.keepit import KeepItClient
 from clients.quoparts import QuoPartsClient
 from mockservers import create_app
 from mockservers.testing import (
@@ -29,6 +31,7 @@ from mockservers.testing import (
     admin_client,
 )
 from tests.conftest import INNER_PYTEST
+from tests.data import keepit_customer
 
 pytest_plugins = ["pytester"]
 
@@ -221,6 +224,29 @@ def test_calls_the_bounded_journal_pushed_out_are_never_counted_as_not_made() ->
             session.assert_called(4, operation="importCli")
         session.clear_requests()  # a fresh start: nothing pushed out any more
         session.assert_not_called(operation="importCli", body=bad)
+
+
+def test_a_vendor_reset_forgets_the_calls_of_that_vendor_pushed_out() -> None:
+    """A session flooded with KeepIT inserts, then reset for KeepIT: QuoParts was never
+    called, yet its negative assertion failed, 'cannot tell', for the KeepIT calls dropped."""
+    server = MockServer({"kit": {"sessions": {"journal_max_entries": 3}}})
+    with server, server.session() as session:
+        with KeepItClient(session.base_url("keepit"), **session.credentials["keepit"]) as keepit:
+            for n in range(5):
+                keepit.insert_customers([keepit_customer(f"K{n}")])
+        with quoparts(session) as client:
+            client.login()
+        assert session.verify(1, operation="login") == {"ok": True, "count": 1, "dropped": 3}
+        session.assert_not_called(vendor="xtra")  # the calls pushed out were none of XTRA's
+        first = {"subjectsRecords": [{"subjects": {"customerCode": "K0"}}]}  # pushed out
+        with pytest.raises(
+            AssertionError, match=re.escape("no longer holds 3 older call(s) to keepit ")
+        ):
+            session.assert_not_called(vendor="keepit", body=first)
+        session.reset("keepit")
+        assert session.verify(0, vendor="keepit") == {"ok": True, "count": 0}
+        session.assert_not_called(vendor="keepit")
+        session.assert_not_called(operation="importCli")  # every vendor: none dropped left
 
 
 def test_an_unmet_expectation_in_an_empty_session_says_so(mockserver_session: Session) -> None:
