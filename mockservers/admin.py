@@ -50,7 +50,7 @@ from mockservers.core.vendor import (
     log,
     read_body,
 )
-from mockservers.core.verify import MatcherError, check_matcher, count, verify
+from mockservers.core.verify import MatcherError, check_bounds, check_matcher, count, verify
 
 Endpoint = Callable[[Request], Any]
 
@@ -267,7 +267,8 @@ class Admin:
         self, matcher: Any, call: AdminCall
     ) -> tuple[dict[str, Any], list[Any], dict[str, int]]:
         """The matcher checked, the entries it is matched against, and ``{"dropped": N}`` when
-        the journal has pushed calls of that scope out (none: ``{}``)."""
+        the journal has pushed calls out that it could match: of that scope, of the matcher's
+        vendor when it names one (none: ``{}``)."""
         try:
             matcher = check_matcher(matcher)
         except MatcherError as exc:
@@ -279,7 +280,7 @@ class Admin:
         scope = self._scope(call)
         if "session" in matcher and call.session is None:  # in a session: a filter, no scope
             scope = matcher["session"]
-        dropped = self.kit.journal.dropped(scope)
+        dropped = self.kit.journal.dropped(scope, matcher.get("vendor"))
         return (
             matcher,
             rendered(self.kit.journal.matching(scope=scope)),
@@ -298,6 +299,17 @@ class Admin:
         vendor = self.vendors.get(entry["vendor"])
         return vendor.answer_codes(entry.get("response")) if vendor is not None else []
 
+    def _with_refusals(self, result: dict[str, Any]) -> dict[str, Any]:
+        """A verify's answer, each entry it lists with ``refusals``: the vendor's codes that
+        say it refused the call (QuoParts and XTRA refuse many at HTTP 200, so the status
+        alone made a refused call look like one that went through)."""
+        listed = [miss["entry"] for miss in result.get("near_misses", ())]
+        for entry in listed + result.get("matches", []):
+            vendor = self.vendors.get(entry["vendor"])
+            found = vendor.answer_refusals(entry.get("response")) if vendor is not None else []
+            entry["refusals"] = found
+        return result
+
     def count_requests(self, call: AdminCall) -> Any:
         matcher, entries, dropped = self._matched(call.object_body(), call)
         return {"count": count(matcher, entries, self._codes), **dropped}
@@ -309,9 +321,11 @@ class Admin:
         for key, name in (("count", "exactly"), ("at_least", "at_least"), ("at_most", "at_most")):
             if body.get(key) is not None:
                 bounds[name] = _whole(body[key], key)
-        if bounds.get("at_least", 0) > bounds.get("at_most", MAX_CALLS):  # could never pass
-            raise AdminError(400, "'at_least' is more than 'at_most': no count is between them")
-        return verify(matcher, entries, self._codes, **bounds) | dropped
+        try:
+            check_bounds(**bounds)
+        except MatcherError as exc:
+            raise AdminError(400, str(exc)) from None
+        return self._with_refusals(verify(matcher, entries, self._codes, **bounds)) | dropped
 
     # -- clock ------------------------------------------------------------------------------
     def get_clock(self, call: AdminCall) -> Any:

@@ -354,6 +354,11 @@ def _cut(body: bytes, size: int) -> bytes:
     return body if len(body) <= size else masked_bytes(body)[:size]
 
 
+ANY_VENDOR = ""
+"""The vendor of pushed-out calls whose vendor is not known (a shared store's count, kept by an
+earlier version per scope only): no vendor's reset clears them, and every vendor counts them."""
+
+
 class _Log:
     """One scope's entries, oldest first, within its bounds."""
 
@@ -364,8 +369,9 @@ class _Log:
         self.bytes = 0
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self.dropped = 0
-        """Entries pushed out to keep within the bounds since the scope's journal was cleared."""
+        self.dropped: dict[str, int] = {}
+        """Entries pushed out to keep within the bounds, by vendor, since the scope's journal
+        was cleared (a vendor's count: since that vendor's entries were)."""
 
     def append(self, entry: Entry) -> None:
         size = len(entry.request_body) + len(entry.response_body) + ENTRY_OVERHEAD  # entry.size
@@ -378,12 +384,21 @@ class _Log:
         entries.append(entry)
         self.bytes += size
         while len(entries) > self.max_entries or self.bytes > self.max_bytes:
-            self.bytes -= entries.popleft().size
-            self.dropped += 1
+            gone = entries.popleft()
+            self.bytes -= gone.size
+            self.dropped[gone.vendor] = self.dropped.get(gone.vendor, 0) + 1
 
     def drop_vendor(self, vendor: str) -> None:
         self.entries = deque(e for e in self.entries if e.vendor != vendor)
         self.bytes = sum(e.size for e in self.entries)
+        self.dropped.pop(vendor, None)
+
+    def dropped_of(self, vendor: str | None) -> int:
+        """How many calls of ``vendor`` (None: of every vendor) were pushed out; calls whose
+        vendor is not known count for every vendor."""
+        if vendor is None:
+            return sum(self.dropped.values())
+        return self.dropped.get(vendor, 0) + self.dropped.get(ANY_VENDOR, 0)
 
 
 GLOBAL = ""
@@ -449,26 +464,28 @@ class Journal:
         else:
             raise ValueError(f"journal: unknown operation {operation!r}")
 
-    def replace(self, entries: Iterable[Entry], dropped: Mapping[str, int]) -> None:
+    def replace(self, entries: Iterable[Entry], dropped: Mapping[str, Mapping[str, int]]) -> None:
         """Hold these entries (oldest first, each in its scope's log), and nothing else: a
         shared store's reload, which hands back the entries it still knows, renderings kept,
-        and how many each scope has dropped (the store bounds its lists as a log does)."""
+        and how many each scope has dropped, by vendor (the store bounds its lists as a log
+        does)."""
         self._logs = {}
-        for scope, count in dropped.items():  # a scope with none left counts them too
-            self._log(scope).dropped = count
+        for scope, counts in dropped.items():  # a scope with none left counts them too
+            self._log(scope).dropped = dict(counts)
         for entry in entries:  # re-bounded here as the store bounded them: adding to the count
             self._log(entry.session or GLOBAL).append(entry)
 
     def __len__(self) -> int:
         return sum(len(log.entries) for log in self._logs.values())
 
-    def dropped(self, scope: str | None = EVERY) -> int:
-        """How many entries one scope's journal (None: the global one's), or every scope's,
-        has pushed out to keep within its bounds: calls no count can include any more."""
+    def dropped(self, scope: str | None = EVERY, vendor: str | None = None) -> int:
+        """How many calls of ``vendor`` (None: of any) one scope's journal (None: the global
+        one's), or every scope's, has pushed out to keep within its bounds: calls no count
+        can include any more."""
         if scope == EVERY:
-            return sum(log.dropped for log in self._logs.values())
+            return sum(log.dropped_of(vendor) for log in self._logs.values())
         log = self._logs.get(scope or GLOBAL)
-        return log.dropped if log is not None else 0
+        return log.dropped_of(vendor) if log is not None else 0
 
     @property
     def bytes(self) -> int:

@@ -32,7 +32,7 @@ import math
 import os
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import hiredis
 import orjson
@@ -41,7 +41,7 @@ from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from mockservers.core.journal import ENTRY_OVERHEAD, GLOBAL, Entry, Journal
+from mockservers.core.journal import ANY_VENDOR, ENTRY_OVERHEAD, GLOBAL, Entry, Journal
 from mockservers.core.shared import Recorder, SharedMap, Store, StoreUnavailable
 from mockservers.core.state import SEQUENCES, TenantState, VendorState
 from mockservers.core.windows import Windows
@@ -101,24 +101,29 @@ return gen
 
 _DROP_VENDOR = """
 local sizes = redis.call('LRANGE', KEYS[2], 0, -1)
-local kept, kept_sizes, total = {}, {}, 0
+local kept, kept_sizes, kept_vendors, total = {}, {}, {}, 0
 for i, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  if cjson.decode(raw)['vendor'] ~= ARGV[1] then
+  local vendor = cjson.decode(raw)['vendor'] or ''
+  if vendor ~= ARGV[1] then
     kept[#kept + 1] = raw
     kept_sizes[#kept_sizes + 1] = sizes[i] or '0'
+    kept_vendors[#kept_vendors + 1] = vendor
     total = total + tonumber(sizes[i] or '0')
   end
 end
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
 for k = 1, #kept, 500 do
   redis.call('RPUSH', KEYS[1], unpack(kept, k, math.min(k + 499, #kept)))
   redis.call('RPUSH', KEYS[2], unpack(kept_sizes, k, math.min(k + 499, #kept)))
+  redis.call('RPUSH', KEYS[4], unpack(kept_vendors, k, math.min(k + 499, #kept)))
 end
 redis.call('SET', KEYS[3], total)
+redis.call('HDEL', KEYS[5], ARGV[1])
 return 1
 """
 """Keep a journal list's entries of the other vendors (an admin reset of one vendor), with
-their sizes and their total."""
+their sizes, their vendors and their total, and forget how many of the vendor's calls the list
+pushed out (KEYS[5])."""
 
 _BOUND_JOURNAL = """
 local count = redis.call('LLEN', KEYS[1])
@@ -129,32 +134,46 @@ if unsized > 0 then
   for i, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, unsized - 1)) do
     local entry = cjson.decode(raw)
     sizes[i] = string.len(entry['request_body'] or '')
-      + string.len(entry['response_body'] or '') + tonumber(ARGV[5])
+      + string.len(entry['response_body'] or '') + tonumber(ARGV[4])
     added = added + sizes[i]
   end
   for i = #sizes, 1, -1 do redis.call('LPUSH', KEYS[2], sizes[i]) end
   redis.call('INCRBY', KEYS[3], added)
 end
+local unnamed = count - redis.call('LLEN', KEYS[5])
+if unnamed > 0 then
+  -- entries an earlier version pushed without their vendors: named once, at the head
+  local vendors = {}
+  for i, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, unnamed - 1)) do
+    vendors[i] = cjson.decode(raw)['vendor'] or ''
+  end
+  for i = #vendors, 1, -1 do redis.call('LPUSH', KEYS[5], vendors[i]) end
+end
 local total = redis.call('INCRBY', KEYS[3], ARGV[3])
 local drop = 0
+local gone = {}
 while count - drop > 1 and (count - drop > tonumber(ARGV[1]) or total > tonumber(ARGV[2])) do
   total = total - tonumber(redis.call('LINDEX', KEYS[2], drop) or '0')
+  local vendor = redis.call('LINDEX', KEYS[5], drop) or ''
+  gone[vendor] = (gone[vendor] or 0) + 1
   drop = drop + 1
 end
 if drop > 0 then
   redis.call('LTRIM', KEYS[1], drop, -1)
   redis.call('LTRIM', KEYS[2], drop, -1)
+  redis.call('LTRIM', KEYS[5], drop, -1)
   redis.call('SET', KEYS[3], total)
-  redis.call('HINCRBY', KEYS[4], ARGV[4], drop)
+  for vendor, n in pairs(gone) do redis.call('HINCRBY', KEYS[4], vendor, n) end
 end
 return drop
 """
 """Bound a journal list as one process bounds its journal: at most ARGV[1] entries and about
 ARGV[2] bytes (sizes as the journal measures them, in a list beside it, their total in
 KEYS[3]; ARGV[3] the bytes just pushed), the oldest dropped first, the newest always kept; how
-many were dropped is counted per scope (KEYS[4], ARGV[4]). The entries never pass through the
-script, only their sizes; but for those of a list an earlier version kept without sizes, read
-once to size them (ARGV[5]: what an entry counts for beside its bodies)."""
+many were dropped is counted by vendor (KEYS[4], a hash of the scope; the vendors in a list
+beside the entries, KEYS[5]). The entries never pass through the script, only their sizes and
+vendors; but for those of a list an earlier version kept without sizes or vendors, read once to
+size and name them (ARGV[4]: what an entry counts for beside its bodies)."""
 
 _INIT_LOCK = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -257,31 +276,35 @@ class Writes:
         for start in range(0, len(values), self.CHUNK):
             self._commands.append(["RPUSH", key, *values[start : start + self.CHUNK]])
 
-    def journal_append(self, appends: JournalAppends, entry: bytes, size: int) -> None:
-        """Push a journal entry and its size; the list is bounded once for the batch's entries
-        (``_BOUND_JOURNAL``), when the batch ends or another command touches it."""
-        pending = self._journals.setdefault(appends.list_key, appends)
+    def journal_append(self, appends: JournalAppends, entry: bytes, size: int, vendor: str) -> None:
+        """Push a journal entry, its size and its vendor; the list is bounded once for the
+        batch's entries (``_BOUND_JOURNAL``), when the batch ends or another command touches
+        it."""
+        pending = self._journals.setdefault(appends.keys.entries, appends)
         pending.entries.append(entry)
         pending.sizes.append(size)
+        pending.vendors.append(vendor)
 
     def _flush_journal(self, key: str) -> None:
         pending = self._journals.pop(key, None)
         if pending is None:
             return
-        self.rpush(pending.list_key, *pending.entries)
-        self.rpush(pending.sizes_key, *map(str, pending.sizes))
+        keys = pending.keys
+        self.rpush(keys.entries, *pending.entries)
+        self.rpush(keys.sizes, *map(str, pending.sizes))
+        self.rpush(keys.vendors, *pending.vendors)
         self.command(
             "EVAL",
             _BOUND_JOURNAL,
-            4,
-            pending.list_key,
-            pending.sizes_key,
-            pending.total_key,
-            pending.dropped_key,
+            5,
+            keys.entries,
+            keys.sizes,
+            keys.total,
+            keys.dropped,
+            keys.vendors,
             pending.max_entries,
             pending.max_bytes,
             sum(pending.sizes),
-            pending.scope,
             ENTRY_OVERHEAD,
         )
 
@@ -294,27 +317,45 @@ class Writes:
             words += [repr(score), member]
         self._commands.append(words)
 
-    def drop_vendor(self, keys: tuple[str, str, str], vendor: str) -> None:
-        """Remove one vendor's entries from a journal list, its sizes and their total
-        (``EVAL``: a script inside ``MULTI`` that Redis forgot would fail alone, after the rest
-        was applied)."""
-        self._flush_journal(keys[0])
-        self.command("EVAL", _DROP_VENDOR, 3, *keys, vendor)
+    def drop_vendor(self, keys: JournalKeys, vendor: str) -> None:
+        """Remove one vendor's entries from a journal list, its sizes and their total, and its
+        count of the vendor's calls pushed out (``EVAL``: a script inside ``MULTI`` that Redis
+        forgot would fail alone, after the rest was applied)."""
+        self._flush_journal(keys.entries)
+        self.command(
+            "EVAL",
+            _DROP_VENDOR,
+            5,
+            keys.entries,
+            keys.sizes,
+            keys.total,
+            keys.vendors,
+            keys.dropped,
+            vendor,
+        )
+
+
+class JournalKeys(NamedTuple):
+    """A scope's journal in Redis: its entries, their sizes and their vendors (three lists side
+    by side), their sizes' total, and a hash of how many calls of each vendor it pushed out."""
+
+    entries: str
+    sizes: str
+    total: str
+    vendors: str
+    dropped: str
 
 
 @dataclasses.dataclass
 class JournalAppends:
     """One scope's journal entries pushed in a batch, and where and how its list is bounded."""
 
-    list_key: str
-    sizes_key: str
-    total_key: str
-    dropped_key: str
-    scope: str
+    keys: JournalKeys
     max_entries: int
     max_bytes: int
     entries: list[bytes] = dataclasses.field(default_factory=list)
     sizes: list[int] = dataclasses.field(default_factory=list)
+    vendors: list[str] = dataclasses.field(default_factory=list)
 
 
 class RedisStore(Store):
@@ -895,13 +936,10 @@ class RedisStore(Store):
                 count, size = journal.max_entries, journal.max_bytes
             else:
                 count, size = journal.session_max_entries, journal.session_max_bytes
-            list_key, sizes_key, total_key = self._journal_keys(name)
-            appends = JournalAppends(
-                list_key, sizes_key, total_key, self.key("journal-dropped"), name, count, size
-            )
+            appends = JournalAppends(self._journal_keys(name), count, size)
             # Sized as the journal sizes an entry (its bodies, and the rest).
             measured = len(wire["request_body"]) + len(wire["response_body"]) + ENTRY_OVERHEAD
-            pipe.journal_append(appends, _json(wire), measured)
+            pipe.journal_append(appends, _json(wire), measured, wire["vendor"])
             pipe.sadd(self.key("journals"), name)
             return
         vendor, scope = args
@@ -909,17 +947,18 @@ class RedisStore(Store):
         if vendor is None:  # the scope's journal gone (a dropped session: for good)
             for key in self._journal_keys(name):
                 pipe.delete(key)
-            pipe.command("HDEL", self.key("journal-dropped"), name)
+            pipe.command("HDEL", self.key("journal-dropped"), name)  # an earlier version's count
             pipe.srem(self.key("journals"), name)
         else:  # keep the scope's other vendors' entries
             pipe.drop_vendor(self._journal_keys(name), vendor)
 
-    def _journal_keys(self, name: str) -> tuple[str, str, str]:
-        """A scope's journal list, the sizes of its entries, and their total."""
-        return (
+    def _journal_keys(self, name: str) -> JournalKeys:
+        return JournalKeys(
             self.key("journal", name),
             self.key("journal-sizes", name),
             self.key("journal-bytes", name),
+            self.key("journal-vendors", name),
+            self.key("journal-dropped", name),
         )
 
     # -- reading: replaying the log, reloading everything ---------------------------------
@@ -1107,16 +1146,24 @@ class RedisStore(Store):
         imports again took 0.1 to 0.2 s of CPU a read."""
         client = self._client
         reads = client.pipeline(transaction=True)  # the lists and their counts of one moment
-        reads.hgetall(self.key("journal-dropped"))
-        for scope in await client.smembers(self.key("journals")):
-            reads.lrange(self.key("journal", scope.decode()), 0, -1)
-        counted, *lists = await reads.execute()
-        wire = [raw for found in lists for raw in found]
+        reads.hgetall(self.key("journal-dropped"))  # an earlier version's counts, by scope
+        scopes = [scope.decode() for scope in await client.smembers(self.key("journals"))]
+        for name in scopes:
+            keys = self._journal_keys(name)
+            reads.lrange(keys.entries, 0, -1)
+            reads.hgetall(keys.dropped)
+        earlier, *found = await reads.execute()
+        lists, counts = found[::2], found[1::2]
+        wire = [raw for entries in lists for raw in entries]
         known = self._journal_read
         read = {raw: known.get(raw) or Entry.from_wire(orjson.loads(raw)) for raw in wire}
-        dropped = {name.decode(): int(n) for name, n in counted.items()}
-        dropped = {(GLOBAL if name == "global" else name): n for name, n in dropped.items()}
-        journal.replace((read[raw] for raw in wire), dropped)
+        dropped: dict[str, dict[str, int]] = {}
+        for name, by_vendor in zip(scopes, counts, strict=True):
+            dropped[name] = {vendor.decode(): int(n) for vendor, n in by_vendor.items()}
+        for name, n in earlier.items():  # whose calls they were is not known
+            dropped.setdefault(name.decode(), {})[ANY_VENDOR] = int(n)
+        by_scope = {(GLOBAL if name == "global" else name): n for name, n in dropped.items()}
+        journal.replace((read[raw] for raw in wire), by_scope)
         self._journal_read = read
 
     async def _seed(self, version: int) -> None:

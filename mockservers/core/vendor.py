@@ -41,6 +41,7 @@ from mockservers.core.shadows import ShadowSummary
 from mockservers.core.shared import Store, StoreUnavailable
 from mockservers.core.state import TenantState, VendorState, check_sequence_names
 from mockservers.core.tokens import TokenStore
+from mockservers.core.verify import Note, code_list, refusals
 
 log = logging.getLogger("mockservers")
 CLASHES_SHOWN = 5
@@ -367,6 +368,9 @@ class Vendor:
     through ``call.take_fault(kind)`` when they apply."""
     behaviours: ClassVar[tuple[Behaviour, ...]] = ()
     """The catalogue of the vendor's documented situations (coverage)."""
+    done_codes: ClassVar[frozenset[str]] = frozenset()
+    """The codes in an answer (``answer_codes``) that say the call was done in full (QuoParts
+    errorCode 0, KeepIT code 200); any other is a refusal of the call or of part of it."""
     generated: ClassVar[tuple[Generated, ...]] = ()
     """The values the vendor makes up in its answers (IDs, codes, tokens, timestamps) and the
     places a request sends them back: never compared by a proxy's shadow or a replay, and
@@ -487,14 +491,26 @@ class Vendor:
         """Vendor-specific admin endpoints under ``/__admin/<vendor>/``."""
         return []
 
-    def answer_codes(self, response: Any) -> list[str]:
-        """The vendor's codes in an answer body (for ``error_code`` in a matcher, and a
-        shadow's or a replay's ``error code``). By default the top-level ``errorCode`` or
-        ``code``, as text, where most vendors put it; a vendor with codes elsewhere says so."""
+    def answer_notes(self, response: Any) -> list[Note]:
+        """The vendor's codes in an answer body, in order, each with the message beside it. By
+        default the top-level ``errorCode`` or ``code`` and its ``error`` or ``message``, where
+        most vendors put them; a vendor with codes elsewhere says so."""
         if not isinstance(response, dict):
             return []
+        message = response.get("error") or response.get("message")
         found = (response.get(name) for name in ("errorCode", "code"))
-        return [str(value) for value in found if value is not None][:1]
+        return [(value, message) for value in found if value is not None][:1]
+
+    def answer_codes(self, response: Any) -> list[str]:
+        """The vendor's codes in an answer body, as text, each once (for ``error_code`` in a
+        matcher, and a shadow's or a replay's ``error code``)."""
+        return code_list(code for code, _ in self.answer_notes(response))
+
+    def answer_refusals(self, response: Any) -> list[dict[str, str | None]]:
+        """``[{"code", "message"}]``: the codes in an answer body that say the vendor refused the
+        call or part of it (all but ``done_codes``), each once with its message: what a failed
+        assertion shows beside a call answered HTTP 200 all the same."""
+        return refusals(self.answer_notes(response), self.done_codes)
 
     def adopt_credentials(self, headers: Mapping[str, str], status: int) -> None:
         """A shadow fake (behind ``mockservers proxy --shadow``) is about to answer a call whose

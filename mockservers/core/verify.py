@@ -14,12 +14,12 @@ glance: ``body.data[0].COD_CLI_ERP: expected "CLI001", got "CLI01"``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 import orjson
 
-from mockservers.core.journal import MASK, CodesOf, is_secret
+from mockservers.core.journal import MASK, CodesOf, is_secret, secret_header
 
 MATCHER_KEYS = (
     "vendor",
@@ -37,13 +37,28 @@ NEAR_MISSES = 5
 
 
 class MatcherError(ValueError):
-    """A matcher the admin API refuses (400)."""
+    """A matcher, or bounds, the admin API refuses (400); a ``ValueError``."""
+
+
+Note = tuple[Any, Any]
+"""A vendor's code in an answer as the body gives it, and the message beside it (None: none)."""
 
 
 def code_list(values: Iterable[Any]) -> list[str]:
     """Vendor codes as a matcher's ``error_code`` compares them: text, each once, in order,
     absent ones (None) left out. A vendor's ``answer_codes`` returns this."""
     return list(dict.fromkeys(str(value) for value in values if value is not None))
+
+
+def refusals(notes: Iterable[Note], done: Collection[str]) -> list[dict[str, str | None]]:
+    """``[{"code", "message"}]``: the codes of ``notes`` other than ``done`` (those that say
+    the call was done in full), each once, with its first message (None when it has none)."""
+    found: dict[str, str | None] = {}
+    for code, message in notes:
+        if code is not None and str(code) not in done:
+            text = message if isinstance(message, str) and message else None
+            found[str(code)] = found.get(str(code)) or text
+    return [{"code": code, "message": message} for code, message in found.items()]
 
 
 def check_matcher(matcher: Any) -> dict[str, Any]:
@@ -75,6 +90,21 @@ def check_matcher(matcher: Any) -> dict[str, Any]:
     return matcher
 
 
+def check_bounds(exactly: Any = None, at_least: Any = None, at_most: Any = None) -> None:
+    """Refuse (``MatcherError``) bounds no count can meet, or that contradict each other: an
+    exact count beside ``at_least``/``at_most`` (one of them would be ignored silently). Values
+    that are not whole numbers are left to the caller's own check."""
+    if exactly is not None and (at_least is not None or at_most is not None):
+        raise MatcherError(
+            "'count' is an exact number of calls: give it alone, or 'at_least'/'at_most' instead"
+        )
+    both = (at_least, at_most)
+    if all(isinstance(n, int) and not isinstance(n, bool) for n in both) and at_least > at_most:
+        raise MatcherError(  # could never pass
+            "'at_least' is more than 'at_most': no count is between them"
+        )
+
+
 def _integral(value: Any) -> Any:
     """``200.0`` as ``200``: JSON Schema (and many JSON writers) count it as an integer."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
@@ -94,11 +124,18 @@ def _show(value: Any) -> str:
     return text if len(text) <= _SHOW_LIMIT else text[: _SHOW_LIMIT - 1] + "…"
 
 
-def document_differences(expected: Any, actual: Any, where: str, secret: bool = False) -> list[str]:
+def document_differences(
+    expected: Any,
+    actual: Any,
+    where: str,
+    secret: bool = False,
+    secret_name: Callable[[str], bool] = is_secret,
+) -> list[str]:
     """How ``actual`` fails to contain ``expected``: objects by subset, arrays element by
     element, anything else by equality. A secret is masked in the journal: it never matches a
     clear-text expectation, and no difference shows a secret, the journal's or the matcher's
-    (``secret``: ``where`` is a field the journal masks)."""
+    (``secret``: ``where`` is a field the journal masks; ``secret_name``: which names the
+    journal masks there, ``secret_header`` for headers)."""
     if actual == MASK and expected != MASK:
         return [f"{where}: masked in the journal, never matches a clear-text value"]
     if isinstance(expected, dict):
@@ -107,11 +144,11 @@ def document_differences(expected: Any, actual: Any, where: str, secret: bool = 
         found = []
         for key, value in expected.items():
             path = f"{where}.{key}" if where else key
-            hidden = secret or is_secret(str(key))
+            hidden = secret or secret_name(str(key))
             if key not in actual:
                 found.append(f"{path}: expected {_expected(value, hidden)}, missing")
             else:
-                found += document_differences(value, actual[key], path, hidden)
+                found += document_differences(value, actual[key], path, hidden, secret_name)
         return found
     if isinstance(expected, list):
         if not isinstance(actual, list):
@@ -122,7 +159,7 @@ def document_differences(expected: Any, actual: Any, where: str, secret: bool = 
             if index >= len(actual):
                 found.append(f"{path}: expected {_expected(value, secret)}, missing")
             else:
-                found += document_differences(value, actual[index], path, secret)
+                found += document_differences(value, actual[index], path, secret, secret_name)
         return found
     if expected != actual:
         return [f"{where}: expected {_expected(expected, secret)}, got {_show(actual)}"]
@@ -151,7 +188,7 @@ def differences(matcher: dict[str, Any], entry: dict[str, Any], codes_of: CodesO
     if "headers" in matcher:
         headers = {k.lower(): v for k, v in (entry.get("headers") or {}).items()}
         wanted = {k.lower(): v for k, v in _strings(matcher["headers"]).items()}
-        found += document_differences(wanted, headers, "headers")
+        found += document_differences(wanted, headers, "headers", secret_name=secret_header)
     if "body" in matcher:
         found += document_differences(matcher["body"], entry.get("request"), "body")
     return found

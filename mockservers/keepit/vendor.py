@@ -12,7 +12,7 @@ from mockservers.core.errors import KitError
 from mockservers.core.generated import Generated
 from mockservers.core.http import status_phrase
 from mockservers.core.vendor import Call, Query, Vendor, VendorRoute
-from mockservers.core.verify import code_list
+from mockservers.core.verify import Note
 from mockservers.keepit import coverage, responses
 from mockservers.keepit.errors import bad_request, call_error
 from mockservers.keepit.models import SEQUENCE_NAMES, SUBJECTS, KeepItModel, tenant_name
@@ -37,6 +37,8 @@ class KeepIt(Vendor):
         ),
     )
     collections: ClassVar[tuple[str, ...]] = (SUBJECTS,)
+    # 204 (duplicates: nothing written) and 206 (in part) are answered HTTP 200 too.
+    done_codes: ClassVar[frozenset[str]] = frozenset({"200"})
     sequences: ClassVar[tuple[str, ...]] = SEQUENCE_NAMES
     # The customer's progId comes back in an update; each section's progIds and makeup's too.
     generated: ClassVar[tuple[Generated, ...]] = (
@@ -76,9 +78,11 @@ class KeepIt(Vendor):
             met(coverage.SERVER_ERROR)
         return call_error(status, status_phrase(status)).response()
 
-    def answer_codes(self, response: Any) -> list[str]:
-        """The answer's ``code`` (200, 204, 206, 400, 401, 422, 429, 500) as text."""
-        return code_list([response.get("code")]) if isinstance(response, dict) else []
+    def answer_notes(self, response: Any) -> list[Note]:
+        """The answer's ``code`` (200, 204, 206, 400, 401, 422, 429, 500) and ``message``."""
+        if not isinstance(response, dict):
+            return []
+        return [(response.get("code"), response.get("message"))]
 
     @classmethod
     def demo_lines(cls, settings: Any) -> list[str]:

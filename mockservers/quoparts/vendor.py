@@ -12,7 +12,7 @@ from mockservers.core.errors import KitError
 from mockservers.core.generated import Generated
 from mockservers.core.http import status_phrase
 from mockservers.core.vendor import UNKNOWN, Call, Query, Vendor, VendorRoute
-from mockservers.core.verify import code_list
+from mockservers.core.verify import Note
 from mockservers.quoparts import coverage, responses
 from mockservers.quoparts.errors import bad_request, envelope_error
 from mockservers.quoparts.models import CUSTOMERS, QUOTES, SEQUENCE_NAMES, QuoPartsModel
@@ -51,6 +51,7 @@ class QuoParts(Vendor):
         ),
     )
     collections: ClassVar[tuple[str, ...]] = (CUSTOMERS, QUOTES)
+    done_codes: ClassVar[frozenset[str]] = frozenset({"0"})  # every refusal is HTTP 200 too
     sequences: ClassVar[tuple[str, ...]] = SEQUENCE_NAMES
     generated: ClassVar[tuple[Generated, ...]] = (
         Generated("data.*.TOKEN", carried_by=("query.token",)),
@@ -89,13 +90,16 @@ class QuoParts(Vendor):
         status = error.status or 500
         return envelope_error(str(status), status_phrase(status), status)
 
-    def answer_codes(self, response: Any) -> list[str]:
-        """The envelope's errorCode, then each row's (importCli answers one per customer)."""
+    def answer_notes(self, response: Any) -> list[Note]:
+        """The envelope's errorCode, then each row's (importCli answers one per customer),
+        each with the ``error`` beside it."""
         if not isinstance(response, dict):
             return []
         rows = response.get("data")
         found = [response, *(rows if isinstance(rows, list) else ())]
-        return code_list(part.get("errorCode") for part in found if isinstance(part, dict))
+        return [
+            (part.get("errorCode"), part.get("error")) for part in found if isinstance(part, dict)
+        ]
 
     @classmethod
     def demo_lines(cls, settings: Any) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from mockservers.core.verify import check_bounds
 from mockservers.testing.report import (
     CoverageTally,
     Report,
@@ -104,6 +105,7 @@ class ScopeCalls:
         at_most: int | None,
         matcher: dict[str, Any],
     ) -> Flow[dict[str, Any]]:
+        check_bounds(count, at_least, at_most)  # ValueError: before any call
         body: dict[str, Any] = {"matcher": matcher}
         for key, value in (("count", count), ("at_least", at_least), ("at_most", at_most)):
             if value is not None:
@@ -131,7 +133,7 @@ class ScopeCalls:
         if result.get("dropped"):
             raise AssertionError(
                 f"cannot tell that no call matched {matcher_text(matcher)}: "
-                + dropped_note(int(result["dropped"]))
+                + dropped_note(int(result["dropped"]), matcher.get("vendor"))
             )
 
     def _coverage(self, vendor: str | None) -> Flow[Report]:

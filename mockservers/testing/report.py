@@ -11,26 +11,53 @@ from typing import Any
 
 import orjson
 
-from mockservers.core.journal import mask_value
+from mockservers.core.journal import mask_pairs, mask_value, secret_header
 
 _MATCHER_LIMIT = 300
 _DESCRIPTION_LIMIT = 90
+_REFUSAL_LIMIT = 50
 
 
 def matcher_text(matcher: Mapping[str, Any]) -> str:
     """The matcher as the message shows it: secrets masked, as the journal's entries are (a
-    test that asserts on a password must not print it into the CI log)."""
-    text = orjson.dumps(mask_value(dict(matcher)), option=orjson.OPT_SORT_KEYS).decode()
+    test that asserts on a password must not print it into the CI log), headers by the
+    journal's rule for headers (a ``Cookie`` too)."""
+    shown = mask_value(dict(matcher))
+    headers = matcher.get("headers")
+    if isinstance(headers, Mapping):
+        shown["headers"] = dict(
+            mask_pairs(((str(k), v) for k, v in headers.items()), secret_header)
+        )
+    text = orjson.dumps(shown, option=orjson.OPT_SORT_KEYS).decode()
     return text if len(text) <= _MATCHER_LIMIT else text[: _MATCHER_LIMIT - 1] + "…"
 
 
 def entry_line(entry: Mapping[str, Any]) -> str:
-    """One journal entry at a glance: what was called, what it answered, when, which entry."""
+    """One journal entry at a glance: what was called, what it answered (the status, and the
+    vendor's refusal when the status does not say it), when, which entry."""
     where = f"{entry.get('method')} {entry.get('path')}"
     return (
-        f"{entry.get('vendor')} {entry.get('operation')} ({where}) -> {entry.get('status')} "
-        f"at {entry.get('time')} [entry {entry.get('id')}]"
+        f"{entry.get('vendor')} {entry.get('operation')} ({where}) -> {entry.get('status')}"
+        f"{refusal_text(entry)} at {entry.get('time')} [entry {entry.get('id')}]"
     )
+
+
+def refusal_text(entry: Mapping[str, Any]) -> str:
+    """`` error_code 101 "Utente non Accreditato"``: the first code of the entry's
+    ``refusals`` with its message cut short, then the others' codes; those that only repeat
+    the HTTP status left out (nothing when none is left)."""
+    status = str(entry.get("status"))
+    found = [r for r in entry.get("refusals") or () if r.get("code") != status]
+    if not found:
+        return ""
+    first, *others = found
+    text = f" error_code {first.get('code')}"
+    message = first.get("message")
+    if message:
+        if len(message) > _REFUSAL_LIMIT:
+            message = message[: _REFUSAL_LIMIT - 1] + "…"
+        text += " " + orjson.dumps(message).decode()
+    return text + "".join(f", {other.get('code')}" for other in others)
 
 
 def verify_failure(matcher: Mapping[str, Any], result: Mapping[str, Any]) -> str:
@@ -54,15 +81,18 @@ def verify_failure(matcher: Mapping[str, Any], result: Mapping[str, Any]) -> str
     if not (matches or near or count):
         lines.append("no call in this scope's journal to compare with")
     if result.get("dropped"):
-        lines.append(dropped_note(int(result["dropped"])))
+        lines.append(dropped_note(int(result["dropped"]), matcher.get("vendor")))
     return "\n".join(lines)
 
 
-def dropped_note(dropped: int) -> str:
+def dropped_note(dropped: int, vendor: str | None) -> str:
+    """Why an assertion cannot tell: the calls the journal pushed out (to ``vendor``, when
+    the matcher names one)."""
+    calls = f"older call(s) to {vendor}" if vendor else "older call(s)"
     return (
-        f"the journal no longer holds {dropped} older call(s) of this scope (it keeps the newest,"
+        f"the journal no longer holds {dropped} {calls} of this scope (it keeps the newest,"
         " within [kit.journal] max_entries/max_bytes, or [kit.sessions] journal_max_* for a"
-        " session): raise them, or clear the journal between steps"
+        " session): raise them, or clear the journal (or reset the vendor) between steps"
     )
 
 

@@ -14,7 +14,7 @@ from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultKind
 from mockservers.core.generated import Generated
 from mockservers.core.vendor import Call, Vendor, VendorRoute
-from mockservers.core.verify import code_list
+from mockservers.core.verify import Note
 from mockservers.tsdigital import coverage, responses
 from mockservers.tsdigital.errors import sub_error
 from mockservers.tsdigital.models import ITEMS, TsDigitalModel, bearer
@@ -82,9 +82,12 @@ class TsDigital(Vendor):
                 met(coverage.SERVER_FAULTS[status])
         return self.model.error(status, problems).response()
 
-    def answer_codes(self, response: Any) -> list[str]:
-        """The error body's ``code`` (the HTTP status as text); a 202 has none."""
-        return code_list([response.get("code")]) if isinstance(response, dict) else []
+    def answer_notes(self, response: Any) -> list[Note]:
+        """The error body's ``code`` (the HTTP status as text) and ``message``; a 202 has
+        none."""
+        if not isinstance(response, dict):
+            return []
+        return [(response.get("code"), response.get("message"))]
 
     @classmethod
     def demo_lines(cls, settings: Any) -> list[str]:

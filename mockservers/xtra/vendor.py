@@ -12,7 +12,7 @@ from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultKind
 from mockservers.core.generated import Generated
 from mockservers.core.vendor import Call, Vendor, VendorRoute
-from mockservers.core.verify import code_list
+from mockservers.core.verify import Note
 from mockservers.xtra import coverage, responses
 from mockservers.xtra.errors import (
     INVALID,
@@ -118,18 +118,18 @@ class Xtra(Vendor):
             return self.model.forbidden(NOT_AUTHORISED).response()
         return XtraError(status, INVALID, INVALID_TEXT).response()
 
-    def answer_codes(self, response: Any) -> list[str]:
-        """The envelope's errorCode, then each record's Item4.Code."""
+    def answer_notes(self, response: Any) -> list[Note]:
+        """The envelope's errorCode and message, then each record's Item4.Code and Message."""
         if not isinstance(response, dict):
             return []
         result = response.get("result")
         records = result.get("records") if isinstance(result, dict) else None
-        codes = [response.get("errorCode")]
+        notes = [(response.get("errorCode"), response.get("message"))]
         for record in records if isinstance(records, list) else ():
             item4 = record.get("Item4") if isinstance(record, dict) else None
             if isinstance(item4, dict):
-                codes.append(item4.get("Code"))
-        return code_list(codes)
+                notes.append((item4.get("Code"), item4.get("Message")))
+        return notes
 
     @classmethod
     def demo_lines(cls, settings: Any) -> list[str]:

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -545,20 +546,71 @@ def test_a_journal_list_an_earlier_version_kept_without_sizes_is_bounded_all_the
     assert shown[0]["request"]["data"][0]["COD_CLI_ERP"] == "J11-0"
 
 
-def test_a_scope_with_no_entry_left_still_counts_what_it_dropped(redis_url: str) -> None:
-    """Every QuoParts call reset away after the bound dropped two: the count says so, in
-    every process, as in one."""
+def test_calls_pushed_out_are_counted_by_vendor_and_a_vendor_reset_forgets_its_own(
+    redis_url: str,
+) -> None:
+    """Two KeepIT calls and a QuoParts login pushed out of a journal of 3: a matcher naming a
+    vendor hears of that vendor's only, and a vendor's reset forgets its own (a KeepIT reset
+    left every negative assertion about QuoParts unable to tell); a scope with no entry left
+    still counts the others', in every process, as in one."""
     config = {"kit": {**FROZEN, "journal": {"max_entries": 3}}}
     alone = httpx.Client(transport=SyncASGITransport(create_app(config)), base_url="http://m")
+
+    def counts(http: httpx.Client) -> list[Any]:
+        matchers = ({}, {"vendor": "keepit"}, {"vendor": "quoparts"}, {"vendor": "xtra"})
+        return [http.post("/__admin/requests/count", json=m).json() for m in matchers]
+
     with alone, processes(redis_url, **config) as (one, two):
+        seen: list[list[list[Any]]] = []
         for http in (alone, one):
+            for _ in range(2):
+                http.post(KEEPIT_CALL, headers=KEEPIT, json=KEEPIT_BODY)
             token = qp_login(http)
-            for n in range(4):
+            for n in range(3):
                 qp_call(http, "importCli", token, {"data": [row(f"D{n}")]})
+            steps = [counts(http)]
             http.post("/__admin/reset", json={"vendor": "quoparts"})
-        expected = alone.post("/__admin/requests/count", json={}).json()
-        assert expected == {"count": 0, "dropped": 2}
-        assert two.post("/__admin/requests/count", json={}).json() == expected
+            steps.append(counts(http))
+            http.post("/__admin/reset", json={"vendor": "keepit"})
+            steps.append(counts(http))
+            seen.append(steps)
+        none = {"count": 0}
+        assert seen[0] == [  # all, KeepIT, QuoParts, XTRA: after the calls, each reset
+            [{"count": 3, "dropped": 3}, none | {"dropped": 2}, {"count": 3, "dropped": 1}, none],
+            [none | {"dropped": 2}, none | {"dropped": 2}, none, none],
+            [none] * 4,
+        ]
+        assert seen[1] == seen[0]
+        assert counts(two) == seen[0][-1]
+
+
+def test_a_count_an_earlier_version_kept_by_scope_holds_for_every_vendor(redis_url: str) -> None:
+    """A journal an earlier version kept in Redis: its list without the vendors beside it, its
+    dropped calls counted by scope only. Whose they were is not known, so every vendor's count
+    includes them, until the whole journal is cleared; the list is bounded all the same."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    config = {"kit": {**FROZEN, "journal": {"max_entries": 3}}}
+    with processes(redis_url, count=1, prefix=prefix, **config) as (one,):
+        token = qp_login(one)
+        probe = redis.Redis.from_url(redis_url)
+        probe.delete(f"{prefix}:journal-vendors:global")
+        probe.hset(f"{prefix}:journal-dropped", "global", 5)
+        assert one.post("/__admin/requests/count", json={"vendor": "xtra"}).json()["dropped"] == 5
+        for n in range(4):
+            qp_call(one, "importCli", token, {"data": [row(f"E{n}")]})
+        vendors = probe.lrange(f"{prefix}:journal-vendors:global", 0, -1)
+        assert (
+            vendors == [b"quoparts"] * 3 == [b"quoparts"] * probe.llen(f"{prefix}:journal:global")
+        )
+        one.post("/__admin/reset", json={"vendor": "quoparts"})
+        assert one.post("/__admin/requests/count", json={"vendor": "quoparts"}).json() == {
+            "count": 0,
+            "dropped": 5,
+        }
+        one.delete("/__admin/requests")
+        assert one.post("/__admin/requests/count", json={}).json() == {"count": 0}
+        assert probe.hgetall(f"{prefix}:journal-dropped") == {}
+        probe.close()
 
 
 def test_a_405_is_journalled_with_the_allow_header_it_was_sent_with(redis_url: str) -> None:

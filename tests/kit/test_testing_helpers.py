@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,7 @@ from unittest import mock
 import httpx
 import pytest
 
+from clients.keepit import KeepItClient
 from clients.quoparts import QuoPartsClient
 from mockservers import create_app
 from mockservers.testing import (
@@ -29,6 +31,7 @@ from mockservers.testing import (
     admin_client,
 )
 from tests.conftest import INNER_PYTEST
+from tests.data import keepit_customer
 
 pytest_plugins = ["pytester"]
 
@@ -56,6 +59,20 @@ def test_assert_called_passes_and_counts(mockserver_session: Session) -> None:
     session.assert_not_called(operation="importPvt")
 
 
+def test_contradictory_bounds_fail_before_any_call(mockserver_session: Session) -> None:
+    """``assert_called(1, at_least=5)`` passed on one call: ``count`` won, silently."""
+    with quoparts(mockserver_session) as client:
+        client.import_customers([ROW])
+    session = mockserver_session
+    for bounds in ({"at_least": 5}, {"at_most": 0}):
+        with pytest.raises(ValueError, match="'count' is an exact number of calls"):
+            session.assert_called(1, **bounds, operation="importCli")
+        with pytest.raises(ValueError, match="'count' is an exact number of calls"):
+            session.verify(1, **bounds, operation="importCli")
+    with pytest.raises(ValueError, match="'at_least' is more than 'at_most'"):
+        session.assert_called(at_least=2, at_most=1, operation="importCli")
+
+
 def test_assert_called_fails_with_the_near_misses(mockserver_session: Session) -> None:
     with quoparts(mockserver_session) as client:
         client.import_customers([ROW])
@@ -76,6 +93,54 @@ def test_assert_called_fails_with_the_near_misses(mockserver_session: Session) -
         "       operation: expected importCli, got login",
         "       body: expected an object, got null",
     ]
+
+
+def test_a_near_miss_the_vendor_refused_at_http_200_says_so(mockserver_session: Session) -> None:
+    """QuoParts refuses an expired token with HTTP 200 and errorCode 101: the near miss read
+    "-> 200", as if only the row had differed and the call had gone through."""
+    session = mockserver_session
+    with httpx.Client(base_url=session.base_url("quoparts")) as http:
+        login = {"login": "", **session.credentials["quoparts"]}
+        token = http.get("/ws_quoparts.php", params=login).json()["data"][0]["TOKEN"]
+        session.advance(3600)  # the token expires; the connector does not log in again
+        http.post(
+            "/ws_quoparts.php", params={"importCli": "", "token": token}, json={"data": [ROW]}
+        )
+    record = {"FIDGroup": 2, "TypologyIds": [2], "ExternalKey": "E1"}
+    account = session.credentials["xtra"]
+    keys = {"SyncPublicKey": account["public_key"], "SyncSecretKey": account["secret_key"]}
+    with httpx.Client(base_url=session.base_url("xtra"), headers=keys) as xtra:
+        xtra.post("/api/sync/v1/irs/update", json=[record, record, {"ID": 99999}])
+        xtra.post("/api/sync/v1/irs/update", headers={"SyncSecretKey": "wrong"}, json=[])
+    with pytest.raises(AssertionError) as failure:
+        row = {"data": [{"COD_CLI_ERP": "C2"}]}
+        session.assert_called(vendor="quoparts", operation="importCli", body=row)
+    lines = str(failure.value).splitlines()
+    assert lines[2].startswith(
+        '  1. quoparts importCli (POST /quoparts/ws_quoparts.php) -> 200 error_code 101 "Utente'
+        ' non Accreditato" at '
+    )
+    assert lines[3] == '       body.data[0].COD_CLI_ERP: expected "C2", got "CLI01"'
+    assert " login (GET /quoparts/ws_quoparts.php) -> 200 at " in lines[4]  # errorCode 0: done
+    with pytest.raises(AssertionError) as failure:
+        session.assert_not_called(vendor="xtra")
+    refused, records = str(failure.value).splitlines()[2:]
+    assert '-> 403 error_code ER.AUTH "SyncPublicKey/SyncSecretKey mancanti o non validi" at' in (
+        refused
+    )
+    assert (  # the first code with its message, cut short; the others by their code
+        '-> 200 error_code ER.IR.EXISTS "Anagrafica già trovata: ExternalKey E1 (ID 2)", '
+        "ER.IR.NOFOUND at "
+    ) in records
+    keepit = session.credentials["keepit"]
+    headers = {"username": keepit["username"], "password": keepit["password"]}
+    headers |= {"companyId": keepit["company_id"], "siteId": keepit["site_id"]}
+    query = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
+    with httpx.Client(base_url=session.base_url("keepit"), headers=headers) as http:
+        assert http.post("/api", params=query, json={"subjectsRecords": [{}]}).status_code == 400
+    with pytest.raises(AssertionError) as failure:
+        session.assert_not_called(vendor="keepit")
+    assert "(POST /keepit/api) -> 400 at " in str(failure.value)  # code 400 says nothing more
 
 
 def test_too_few_matches_show_the_calls_that_matched_and_the_near_misses(
@@ -104,6 +169,30 @@ def test_a_failed_assertion_never_prints_a_secret_it_was_given(
         mockserver_session.assert_called(2, operation="login", query={"password": password})
     assert password not in str(failure.value)
     assert '"query":{"password":"***"}' in str(failure.value).splitlines()[0]
+
+
+def test_a_failed_assertion_masks_the_headers_the_journal_masks(
+    mockserver_session: Session,
+) -> None:
+    """A cookie sent is masked in the journal; the one a matcher expects showed in clear in
+    the message's first line and in its differences."""
+    session = mockserver_session
+    account = session.credentials["quoparts"]
+    with httpx.Client(base_url=session.base_url("quoparts")) as http:
+        sent = {"Cookie": "sid=SENTCOOKIE123"}
+        http.get("/ws_quoparts.php", params={"login": "", **account}, headers=sent)
+    expected = {"Cookie": "sid=TOPSECRETCOOKIE", "Proxy-Authorization": "Basic UFJPWFlTRUNSRVQ="}
+    with pytest.raises(AssertionError) as failure:
+        session.assert_called(operation="login", headers=expected)
+    message = str(failure.value)
+    assert "TOPSECRETCOOKIE" not in message and "UFJPWFlTRUNSRVQ" not in message
+    assert "SENTCOOKIE123" not in message
+    lines = message.splitlines()
+    assert '"headers":{"Cookie":"***","Proxy-Authorization":"***"}' in lines[0]
+    assert lines[3:] == [
+        "       headers.cookie: masked in the journal, never matches a clear-text value",
+        "       headers.proxy-authorization: expected a secret value (not shown), missing",
+    ]
 
 
 def test_assert_not_called_fails_listing_what_matched(mockserver_session: Session) -> None:
@@ -135,6 +224,29 @@ def test_calls_the_bounded_journal_pushed_out_are_never_counted_as_not_made() ->
             session.assert_called(4, operation="importCli")
         session.clear_requests()  # a fresh start: nothing pushed out any more
         session.assert_not_called(operation="importCli", body=bad)
+
+
+def test_a_vendor_reset_forgets_the_calls_of_that_vendor_pushed_out() -> None:
+    """A session flooded with KeepIT inserts, then reset for KeepIT: QuoParts was never
+    called, yet its negative assertion failed, 'cannot tell', for the KeepIT calls dropped."""
+    server = MockServer({"kit": {"sessions": {"journal_max_entries": 3}}})
+    with server, server.session() as session:
+        with KeepItClient(session.base_url("keepit"), **session.credentials["keepit"]) as keepit:
+            for n in range(5):
+                keepit.insert_customers([keepit_customer(f"K{n}")])
+        with quoparts(session) as client:
+            client.login()
+        assert session.verify(1, operation="login") == {"ok": True, "count": 1, "dropped": 3}
+        session.assert_not_called(vendor="xtra")  # the calls pushed out were none of XTRA's
+        first = {"subjectsRecords": [{"subjects": {"customerCode": "K0"}}]}  # pushed out
+        with pytest.raises(
+            AssertionError, match=re.escape("no longer holds 3 older call(s) to keepit ")
+        ):
+            session.assert_not_called(vendor="keepit", body=first)
+        session.reset("keepit")
+        assert session.verify(0, vendor="keepit") == {"ok": True, "count": 0}
+        session.assert_not_called(vendor="keepit")
+        session.assert_not_called(operation="importCli")  # every vendor: none dropped left
 
 
 def test_an_unmet_expectation_in_an_empty_session_says_so(mockserver_session: Session) -> None:

@@ -163,6 +163,16 @@ def test_count_at_least_and_at_most(http: httpx.Client, imported: str) -> None:
     assert too_many["near_misses"] == []
     assert [m["operation"] for m in too_many["matches"]] == ["login", "login"]
     assert verify(http, login, count=3)["expected"] == "exactly 3"
+    assert verify(http, login, count=2, at_least=None, at_most=None)["ok"]  # null: not given
+
+
+def test_an_exact_count_beside_a_bound_is_refused(http: httpx.Client, imported: str) -> None:
+    """count=1 with at_least=5 passed on one call: the bound was ignored, silently."""
+    for bounds in ({"at_least": 5}, {"at_most": 0}, {"at_least": 1, "at_most": 1}):
+        body = {"matcher": {"operation": "importCli"}, "count": 1, **bounds}
+        refused = http.post("/__admin/requests/verify", json=body)
+        assert refused.status_code == 400, bounds
+        assert "'count' is an exact number of calls" in refused.json()["error"]
 
 
 def test_near_misses_come_closest_first_with_their_differences(
@@ -220,6 +230,38 @@ def test_error_code_and_missing_keys_read_as_words(http: httpx.Client, imported:
     assert missing["near_misses"][0]["differences"] == ["body.data[0].COD_X: expected 1, missing"]
 
 
+def test_listed_entries_carry_the_vendors_refusals(http: httpx.Client) -> None:
+    """Each entry a verify lists says which codes in its answer refused the call, with their
+    messages: QuoParts and XTRA refuse at HTTP 200, so the status alone reads as done."""
+    token = qp_login(http)
+    qp_call(http, "importCli", token, {"data": [ROW, {"COD_CLI_ERP": "CLI02"}]})
+    qp_call(http, "importCli", "unknown", {"data": []})
+    record = {"FIDGroup": 2, "TypologyIds": [2], "ExternalKey": "E1"}
+    http.post("/xtra/api/sync/v1/irs/update", json=[record, record, record], headers=XTRA_KEYS)
+    body = {"subjectsRecords": [keepit_record("C1")]}
+    for _ in range(2):
+        http.post("/keepit/api", params=KEEPIT_QUERY, headers=KEEPIT_DEMO, json=body)
+    http.post("/tsdigital/api/v3/items", json={})
+
+    def refusals(vendor: str) -> list[list[dict[str, Any]]]:
+        """Each of the vendor's calls' refusals, newest first (the calls that matched)."""
+        return [entry["refusals"] for entry in verify(http, {"vendor": vendor}, count=0)["matches"]]
+
+    unknown_token, row, login = refusals("quoparts")
+    assert login == []  # errorCode 0: done
+    assert unknown_token == [{"code": "101", "message": "Utente non Accreditato"}]
+    assert [r["code"] for r in row] == ["100"]  # the envelope's and the first row's 0 left out
+    assert (row[0]["message"] or "").startswith("Richiesta errata: campo DES_NOM obbligatorio")
+    assert refusals("xtra") == [
+        [{"code": "ER.IR.EXISTS", "message": "Anagrafica già trovata: ExternalKey E1 (ID 2)"}]
+    ]  # each code once, with its first message
+    duplicates, inserted = refusals("keepit")
+    assert inserted == [] and [r["code"] for r in duplicates] == ["204"]
+    assert [r["code"] for r in refusals("tsdigital")[0]] == ["401"]
+    near = verify(http, {"vendor": "quoparts", "operation": "importPvt"})["near_misses"]
+    assert [miss["entry"]["refusals"] for miss in near[:3]] == [unknown_token, row, login]
+
+
 def test_an_empty_journal_has_no_near_misses(http: httpx.Client) -> None:
     assert verify(http, {"operation": "login"}) == {
         "ok": False,
@@ -257,3 +299,18 @@ def test_masked_secrets_never_match_clear_text_and_never_show(http: httpx.Client
     assert hidden["near_misses"][0]["differences"] == [
         "query.token: expected a secret value (not shown), missing"
     ]
+
+
+def test_headers_the_journal_masks_are_secrets_in_differences_too(http: httpx.Client) -> None:
+    """Cookie and Proxy-Authorization are masked in the journal, not by name alone: a missing
+    one printed the matcher's value in clear."""
+    qp_login(http, "demo", "demo")
+    cookie, proxy = "sid=TOPSECRETCOOKIE", "Basic UFJPWFlTRUNSRVQ="
+    headers = {"Cookie": cookie, "Proxy-Authorization": proxy, "Set-Cookie": "a=SETSECRET"}
+    result = verify(http, {"operation": "login", "headers": headers})
+    assert result["near_misses"][0]["differences"] == [
+        "headers.cookie: expected a secret value (not shown), missing",
+        "headers.proxy-authorization: expected a secret value (not shown), missing",
+        "headers.set-cookie: expected a secret value (not shown), missing",
+    ]
+    assert "SECRET" not in str(result) and "UFJPWFlTRUNSRVQ" not in str(result)
