@@ -11,6 +11,7 @@ stops the start and is left exactly as it was.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,10 @@ class StateFile:
                 (last,) = self._db.execute("SELECT max(position) FROM records").fetchone()
         except sqlite3.Error as exc:
             raise StateFileError(f"cannot open state file {self.path}: {exc}") from exc
-        self._pending: dict[tuple[str, str, str, str], Any] = {}
+        self._pending: dict[tuple[str, str], dict[tuple[str, str], Any]] = {}
+        """The rows to write, per (vendor, tenant), each by (collection, key) in the order
+        written: a tenant dropped or loaded whole is one entry gone, whatever else is pending
+        (filtering every row there made a load of many tenants quadratic)."""
         self._dropped: set[tuple[str, str]] = set()
         self._position: int = last or 0
         """The position the last row written was given."""
@@ -154,19 +158,31 @@ class StateFile:
         if owner_id(tenant) is not None:
             return
         if operation in ("drop", "load"):
-            self._pending = {k: v for k, v in self._pending.items() if k[:2] != (vendor, tenant)}
+            self._pending.pop((vendor, tenant), None)  # its rows come after the others'
             self._dropped.add((vendor, tenant))
             if operation == "load":
                 for collection, records in args[1].items():
-                    for key, value in records.items():
-                        self._pending[(vendor, tenant, collection, key)] = value
+                    self._keep(vendor, tenant, collection, records)
         elif operation == "seq":
-            self._pending[(vendor, tenant, SEQUENCES, args[1])] = args[2]
+            self._keep(vendor, tenant, SEQUENCES, {args[1]: args[2]})
         elif operation == "put":
-            self._pending[(vendor, tenant, args[1], args[2])] = args[3]
+            self._keep(vendor, tenant, args[1], {args[2]: args[3]})
         elif operation == "put_many":
-            for key, value in args[2].items():
-                self._pending[(vendor, tenant, args[1], key)] = value
+            self._keep(vendor, tenant, args[1], args[2])
+
+    def _keep(self, vendor: str, tenant: str, collection: str, records: dict[str, Any]) -> None:
+        """Keep a tenant's rows after those it has pending. No row, no entry: a tenant comes
+        among the others where its first row does."""
+        if records:
+            rows = self._pending.setdefault((vendor, tenant), {})
+            for key, value in records.items():
+                rows[(collection, key)] = value
+
+    def _rows(self) -> Iterator[tuple[tuple[str, str], tuple[str, str], Any]]:
+        """The pending rows, tenant by tenant, each tenant's in the order they were written."""
+        for tenant, rows in self._pending.items():
+            for key, value in rows.items():
+                yield tenant, key, value
 
     def flush(self) -> None:
         """Commit everything recorded since the last flush in one transaction. When the file
@@ -177,8 +193,8 @@ class StateFile:
         db = self._db
         try:
             rows = [  # a row written again keeps its position (_WRITE)
-                (*k, v if isinstance(v, bytes) else orjson.dumps(v), position)
-                for position, (k, v) in enumerate(self._pending.items(), self._position + 1)
+                (*tenant, *key, v if isinstance(v, bytes) else orjson.dumps(v), position)
+                for position, (tenant, key, v) in enumerate(self._rows(), self._position + 1)
             ]
             db.execute("BEGIN")
             try:

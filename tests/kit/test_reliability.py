@@ -15,7 +15,7 @@ import pytest
 
 from clients import AsyncQuoPartsClient
 from mockservers import create_app
-from mockservers.core.persistence import StateFileError
+from mockservers.core.persistence import StateFile, StateFileError
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP, qp_call, qp_login
 from tests.servers import serve_refused, serving
@@ -231,6 +231,38 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     with _client(create_app(state_file=str(path))) as http:
         customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert sorted(customers) == sorted(f"K{i}" for i in range(20))
+
+
+class _Counted(str):
+    """A tenant name that counts the times it is compared for equality."""
+
+    comparisons = 0
+    __hash__ = str.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        _Counted.comparisons += 1
+        return str.__eq__(self, other)
+
+
+def test_loading_many_tenants_looks_at_no_other_tenant_s_pending_rows(tmp_path: Path) -> None:
+    """A PUT of many tenants records one load per tenant (and so does a vendor new to the
+    file, at start): each load went over every row still pending, to drop the tenant's own,
+    comparing its name with theirs; 4,000 TS Digital tenants of 20 items held every call for
+    a minute. A tenant's pending rows are now one entry: a load compares no other's."""
+    state_file = StateFile(tmp_path / "state.db")
+    tenants = [_Counted(f"t{n:03}") for n in range(200)]
+    items = {f"i{n}": {"n": n} for n in range(5)}
+    _Counted.comparisons = 0
+    for tenant in tenants:
+        state_file.record("state:tsdigital", "load", (tenant, {"items": items}))
+    assert _Counted.comparisons < len(tenants)  # it was 5 * 200 * 199 / 2, about 100,000
+    state_file.record("state:tsdigital", "put", (tenants[0], "items", "i9", {"n": 9}))
+    state_file.close()
+    restarted = StateFile(tmp_path / "state.db")
+    (document,) = restarted.documents().values()
+    restarted.close()
+    assert list(document["tenants"]) == tenants
+    assert list(document["tenants"]["t000"]["items"]) == [*items, "i9"]  # in the order written
 
 
 # -- concurrency -------------------------------------------------------------------------------
