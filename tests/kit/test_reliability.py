@@ -265,6 +265,28 @@ def test_loading_many_tenants_looks_at_no_other_tenant_s_pending_rows(tmp_path: 
     assert list(document["tenants"]["t000"]["items"]) == [*items, "i9"]  # in the order written
 
 
+def test_a_state_file_in_use_by_another_process_is_refused_and_left_to_it(tmp_path: Path) -> None:
+    """A second serve on one file (a second terminal, a CI job whose earlier server still
+    runs) started, each process with its own memory writing its rows into the file: two
+    customers came back with one COD_CLI and password, a state neither process held. It is
+    refused at start, in this process too; once the first has stopped, the file opens."""
+    path = tmp_path / "state.db"
+    with serving("--state-file", str(path)) as served, httpx.Client(base_url=served.url) as http:
+        token = qp_login(http)
+        qp_call(http, "importCli", token, {"data": [ROW]})
+        refused = serve_refused("--state-file", str(path))
+        assert refused.returncode == 2
+        assert f"state file {path} is in use by another process" in refused.stderr
+        with pytest.raises(StateFileError, match="in use by another process"):
+            create_app(state_file=str(path))
+        later = qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "CLI002"}]})
+        assert later.json()["data"][0]["COD_CLI"] == "000002"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]  # its lock file gone
+    with _client(create_app(state_file=str(path))) as http:
+        customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+        assert list(customers) == ["CLI001", "CLI002"]
+
+
 # -- concurrency -------------------------------------------------------------------------------
 def test_concurrent_clients_on_one_tenant_lose_nothing(mockserver: MockServer) -> None:
     async def run() -> list[str]:
