@@ -5,12 +5,16 @@ key first comes and kept when it is written again, so that a restarted process l
 collection's records in the order they were written, as every store does. Vendor writes are
 buffered while a request runs and committed in one transaction before its answer leaves
 (``flush``), so an acknowledged write is on disk. A file that is not a readable state file
-stops the start and is left exactly as it was.
+stops the start and is left exactly as it was. One process keeps a file: another one opening
+it is refused (``_hold``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,11 +78,65 @@ def _check_existing(path: Path) -> None:
         raise StateFileError(f"state file {path} is damaged: {exc}") from exc
 
 
+_HELD: dict[str, list[int]] = {}
+"""The state files this process holds, by their lock file: [its descriptor, the StateFiles
+open on it]."""
+
+
+def _hold(path: Path) -> str:
+    """Hold the state file ``path`` for this process, its lock file's name returned: an
+    exclusive ``flock`` on ``<file>.lock``, which the system lets go of when the process ends,
+    however it ends. Another process holding it is refused: each would keep its own memory
+    and write its rows into the one file. Opened again in this process (a kit restarted in
+    place, as tests do), a file shares the hold, let go when the last of them closes."""
+    import fcntl  # POSIX: the kit's one use of it
+
+    lock = f"{os.path.realpath(path)}.lock"
+    if lock in _HELD:
+        _HELD[lock][1] += 1
+        return lock
+    while True:
+        try:
+            descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StateFileError(f"cannot open state file {path}: {lock}: {exc.strerror}") from exc
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(descriptor)
+            if isinstance(exc, BlockingIOError):
+                raise StateFileError(
+                    f"state file {path} is in use by another process (it holds {lock}): one"
+                    " process keeps a state file; stop that one, or give this one its own file"
+                ) from None
+            raise StateFileError(f"cannot lock state file {path}: {exc.strerror}") from exc
+        try:
+            if os.path.samestat(os.stat(lock), os.fstat(descriptor)):
+                _HELD[lock] = [descriptor, 1]
+                return lock
+        except FileNotFoundError:
+            pass
+        os.close(descriptor)  # the holder before let go and removed it meanwhile: again
+
+
+def _let_go(lock: str) -> None:
+    """One StateFile of this process closed: the last one lets go of the file, its lock file
+    removed (while held: whoever opened it meanwhile finds it gone and takes a new one)."""
+    held = _HELD[lock]
+    held[1] -= 1
+    if not held[1]:
+        del _HELD[lock]
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)
+        os.close(held[0])
+
+
 class StateFile:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         if self.path.exists():
             _check_existing(self.path)
+        self._lock: str | None = _hold(self.path)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -94,8 +152,12 @@ class StateFile:
             if self._format == _FORMAT:
                 (last,) = self._db.execute("SELECT max(position) FROM records").fetchone()
         except sqlite3.Error as exc:
+            self._let_go()
             raise StateFileError(f"cannot open state file {self.path}: {exc}") from exc
-        self._pending: dict[tuple[str, str, str, str], Any] = {}
+        self._pending: dict[tuple[str, str], dict[tuple[str, str], Any]] = {}
+        """The rows to write, per (vendor, tenant), each by (collection, key) in the order
+        written: a tenant dropped or loaded whole is one entry gone, whatever else is pending
+        (filtering every row there made a load of many tenants quadratic)."""
         self._dropped: set[tuple[str, str]] = set()
         self._position: int = last or 0
         """The position the last row written was given."""
@@ -154,19 +216,31 @@ class StateFile:
         if owner_id(tenant) is not None:
             return
         if operation in ("drop", "load"):
-            self._pending = {k: v for k, v in self._pending.items() if k[:2] != (vendor, tenant)}
+            self._pending.pop((vendor, tenant), None)  # its rows come after the others'
             self._dropped.add((vendor, tenant))
             if operation == "load":
                 for collection, records in args[1].items():
-                    for key, value in records.items():
-                        self._pending[(vendor, tenant, collection, key)] = value
+                    self._keep(vendor, tenant, collection, records)
         elif operation == "seq":
-            self._pending[(vendor, tenant, SEQUENCES, args[1])] = args[2]
+            self._keep(vendor, tenant, SEQUENCES, {args[1]: args[2]})
         elif operation == "put":
-            self._pending[(vendor, tenant, args[1], args[2])] = args[3]
+            self._keep(vendor, tenant, args[1], {args[2]: args[3]})
         elif operation == "put_many":
-            for key, value in args[2].items():
-                self._pending[(vendor, tenant, args[1], key)] = value
+            self._keep(vendor, tenant, args[1], args[2])
+
+    def _keep(self, vendor: str, tenant: str, collection: str, records: dict[str, Any]) -> None:
+        """Keep a tenant's rows after those it has pending. No row, no entry: a tenant comes
+        among the others where its first row does."""
+        if records:
+            rows = self._pending.setdefault((vendor, tenant), {})
+            for key, value in records.items():
+                rows[(collection, key)] = value
+
+    def _rows(self) -> Iterator[tuple[tuple[str, str], tuple[str, str], Any]]:
+        """The pending rows, tenant by tenant, each tenant's in the order they were written."""
+        for tenant, rows in self._pending.items():
+            for key, value in rows.items():
+                yield tenant, key, value
 
     def flush(self) -> None:
         """Commit everything recorded since the last flush in one transaction. When the file
@@ -177,8 +251,8 @@ class StateFile:
         db = self._db
         try:
             rows = [  # a row written again keeps its position (_WRITE)
-                (*k, v if isinstance(v, bytes) else orjson.dumps(v), position)
-                for position, (k, v) in enumerate(self._pending.items(), self._position + 1)
+                (*tenant, *key, v if isinstance(v, bytes) else orjson.dumps(v), position)
+                for position, (tenant, key, v) in enumerate(self._rows(), self._position + 1)
             ]
             db.execute("BEGIN")
             try:
@@ -199,3 +273,9 @@ class StateFile:
     def close(self) -> None:
         self.flush()
         self._db.close()
+        self._let_go()
+
+    def _let_go(self) -> None:
+        if self._lock is not None:
+            _let_go(self._lock)
+            self._lock = None

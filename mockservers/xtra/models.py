@@ -128,13 +128,18 @@ _DOCUMENT_PAIR = ("FIDDocumentTypology", "Number")
 def check_state(document: Any) -> None:
     """Refuse (``StateError``) a state document whose identities the rules could not use:
     each identity an object whose ``ID`` is its key, each sub-record an object with an ``ID``;
-    IDs and sequences within Int32."""
+    IDs and sequences within Int32: every ID ``held_sequences`` raises a sequence to (the
+    activities' keys too), so that every dump loads back."""
     tenants = document.get("tenants") if isinstance(document, dict) else None
     for name, tenant in (tenants if isinstance(tenants, dict) else {}).items():
         sequences = tenant.get(SEQUENCES, {}) if isinstance(tenant, dict) else {}
         for sequence, value in (sequences if isinstance(sequences, dict) else {}).items():
             if is_id(value) and value > INT32_MAX:
                 raise StateError(f"tenant {name!r}: sequence {sequence!r} is beyond Int32")
+        activities = tenant.get(ACTIVITIES, {}) if isinstance(tenant, dict) else {}
+        for key in activities if isinstance(activities, dict) else {}:
+            if highest_id((key,)) > INT32_MAX:
+                raise StateError(f"tenant {name!r}, activity {key!r}: beyond Int32")
         identities = tenant.get(IDENTITIES, {}) if isinstance(tenant, dict) else {}
         identities = identities if isinstance(identities, dict) else {}
         for key, identity in identities.items():

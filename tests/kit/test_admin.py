@@ -158,6 +158,31 @@ def test_a_sequence_the_vendor_does_not_use_is_400_naming_those_it_does(
     assert http.get(f"/__admin/state/{vendor}").json() == before
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        # a tenant's sequences one level up: dropped, and COD_CLI started again from 000001
+        {"tenants": {"demo": {"customers": {}}}, "sequences": {"COD_CLI": 100}},
+        # a tenant beside "tenants" instead of in it: the state wiped, the customer ignored
+        {"tenants": {}, "demo": {"customers": {}}},
+    ],
+)
+def test_a_key_beside_tenants_in_a_state_document_is_400_naming_it(
+    http: httpx.Client, document: dict[str, Any]
+) -> None:
+    """Both were answered 200 and the key ignored: nothing is ignored silently."""
+    qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
+    before = http.get("/__admin/state/quoparts").json()
+    refused = http.put("/__admin/state/quoparts", json=document)
+    (extra,) = set(document) - {"tenants"}
+    assert refused.status_code == 400
+    assert refused.json()["error"] == f"unknown keys [{extra!r}]; known: ['tenants', 'session']"
+    assert http.get("/__admin/state/quoparts").json() == before
+    # the body's session, as every admin call takes it, is no state
+    taken = http.put("/__admin/state/quoparts", json={**before, "session": None})
+    assert taken.status_code == 200 and taken.json() == before
+
+
 def test_the_admin_page_lists_each_vendor_s_sequences() -> None:
     page = (Path(__file__).resolve().parents[2] / "docs" / "admin-api.md").read_text("utf-8")
     section = page.split("\n## Sequences\n", 1)[1].split("\n## ", 1)[0]

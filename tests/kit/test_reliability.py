@@ -15,7 +15,7 @@ import pytest
 
 from clients import AsyncQuoPartsClient
 from mockservers import create_app
-from mockservers.core.persistence import StateFileError
+from mockservers.core.persistence import StateFile, StateFileError
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP, qp_call, qp_login
 from tests.servers import serve_refused, serving
@@ -231,6 +231,60 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     with _client(create_app(state_file=str(path))) as http:
         customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert sorted(customers) == sorted(f"K{i}" for i in range(20))
+
+
+class _Counted(str):
+    """A tenant name that counts the times it is compared for equality."""
+
+    comparisons = 0
+    __hash__ = str.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        _Counted.comparisons += 1
+        return str.__eq__(self, other)
+
+
+def test_loading_many_tenants_looks_at_no_other_tenant_s_pending_rows(tmp_path: Path) -> None:
+    """A PUT of many tenants records one load per tenant (and so does a vendor new to the
+    file, at start): each load went over every row still pending, to drop the tenant's own,
+    comparing its name with theirs; 4,000 TS Digital tenants of 20 items held every call for
+    a minute. A tenant's pending rows are now one entry: a load compares no other's."""
+    state_file = StateFile(tmp_path / "state.db")
+    tenants = [_Counted(f"t{n:03}") for n in range(200)]
+    items = {f"i{n}": {"n": n} for n in range(5)}
+    _Counted.comparisons = 0
+    for tenant in tenants:
+        state_file.record("state:tsdigital", "load", (tenant, {"items": items}))
+    assert _Counted.comparisons < len(tenants)  # it was 5 * 200 * 199 / 2, about 100,000
+    state_file.record("state:tsdigital", "put", (tenants[0], "items", "i9", {"n": 9}))
+    state_file.close()
+    restarted = StateFile(tmp_path / "state.db")
+    (document,) = restarted.documents().values()
+    restarted.close()
+    assert list(document["tenants"]) == tenants
+    assert list(document["tenants"]["t000"]["items"]) == [*items, "i9"]  # in the order written
+
+
+def test_a_state_file_in_use_by_another_process_is_refused_and_left_to_it(tmp_path: Path) -> None:
+    """A second serve on one file (a second terminal, a CI job whose earlier server still
+    runs) started, each process with its own memory writing its rows into the file: two
+    customers came back with one COD_CLI and password, a state neither process held. It is
+    refused at start, in this process too; once the first has stopped, the file opens."""
+    path = tmp_path / "state.db"
+    with serving("--state-file", str(path)) as served, httpx.Client(base_url=served.url) as http:
+        token = qp_login(http)
+        qp_call(http, "importCli", token, {"data": [ROW]})
+        refused = serve_refused("--state-file", str(path))
+        assert refused.returncode == 2
+        assert f"state file {path} is in use by another process" in refused.stderr
+        with pytest.raises(StateFileError, match="in use by another process"):
+            create_app(state_file=str(path))
+        later = qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "CLI002"}]})
+        assert later.json()["data"][0]["COD_CLI"] == "000002"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]  # its lock file gone
+    with _client(create_app(state_file=str(path))) as http:
+        customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+        assert list(customers) == ["CLI001", "CLI002"]
 
 
 # -- concurrency -------------------------------------------------------------------------------

@@ -1052,6 +1052,25 @@ def test_a_call_whose_ids_would_pass_int32_half_way_writes_nothing(
     assert state(http)["sequences"][sequence] == INT32_MAX
 
 
+def test_an_activity_keyed_beyond_int32_is_refused_so_every_dump_loads_back(
+    http: httpx.Client,
+) -> None:
+    """An activity's key raises the ``activity`` sequence to it: one past Int32 was taken,
+    and then every contact form was a 500, the dump a 400, and a state file holding it
+    stopped the kit's start. Up to Int32 itself it is taken, and its dump loads back."""
+    before = http.get("/__admin/state/xtra").json()
+    beyond = {"activities": {str(INT32_MAX + 1): {"ID": INT32_MAX + 1}}}
+    refused = http.put("/__admin/state/xtra", json={"tenants": {"demo": beyond}})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == f"tenant 'demo', activity '{INT32_MAX + 1}': beyond Int32"
+    assert http.get("/__admin/state/xtra").json() == before
+    highest = {"activities": {str(INT32_MAX): {"ID": INT32_MAX}}}
+    assert http.put("/__admin/state/xtra", json={"tenants": {"demo": highest}}).status_code == 200
+    dumped = http.get("/__admin/state/xtra").json()
+    assert dumped["tenants"]["demo"]["sequences"]["activity"] == INT32_MAX
+    assert http.put("/__admin/state/xtra", json=dumped).json() == dumped
+
+
 def test_a_record_that_breaks_its_schema_is_counted_too(http: httpx.Client) -> None:
     """The count comes before the records are checked: a record that breaks its schema (its
     Contacts no list) counts as the others do, and never breaks the count."""
