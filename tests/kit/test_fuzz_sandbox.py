@@ -9,6 +9,7 @@ import itertools
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -478,3 +479,48 @@ def test_a_run_stopped_by_sigterm_writes_what_it_found_and_exits_130(
     assert len(json.loads(har.read_text("utf-8"))["log"]["entries"]) >= 12
     assert ET.parse(junit).getroot() is not None and page.exists()
     assert signal.getsignal(signal.SIGTERM) == before  # the process's own handler, back
+
+
+# -- credentials beyond ASCII ------------------------------------------------------------------
+ACCENTED = {
+    "keepit": {
+        "accounts": [
+            {"username": "négozio", "password": "Sup3rSecrétKI", "company_id": "7", "site_id": "1"}
+        ]
+    },
+    "xtra": {"accounts": [{"name": "acme", "public_key": "acmé", "secret_key": "Sécret-kéy"}]},
+}
+ACCENTED_ARGS = {
+    "keepit": [
+        *("--username", "négozio", "--password", "Sup3rSecrétKI"),
+        *("--company-id", "7", "--site-id", "1"),
+    ],
+    "xtra": ["--public-key", "acmé", "--secret-key", "Sécret-kéy"],
+}
+
+
+@pytest.fixture(scope="module")
+def accented_server() -> Iterator[MockServer]:
+    with MockServer(ACCENTED) as server:
+        yield server
+
+
+@pytest.mark.parametrize("vendor", sorted(ACCENTED_ARGS))
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_credentials_beyond_ascii_go_as_utf8_headers(
+    vendor: str, dry_run: bool, accented_server: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """httpx encodes a text header as ASCII: a password "Sup3rSecrétKI" was a traceback (exit
+    1), even with --dry-run. Sent as UTF-8, as the TS Digital admin token already was, the
+    fake (which reads headers as UTF-8) takes them."""
+    argv = ["fuzz", vendor, "--base-url", accented_server.base_url(vendor), *ACCENTED_ARGS[vendor]]
+    argv += ["--max-examples", "2", *(["--dry-run"] if dry_run else [])]
+    accented_server.clear_requests()
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "all checks passed" in out
+    if dry_run:
+        assert ACCENTED_ARGS[vendor][3] in out  # a dry run prints the credentials given
+    else:  # the account's calls were served as its own
+        tenant = {"keepit": "7/1", "xtra": "acme"}[vendor]
+        assert accented_server.count(vendor=vendor, tenant=tenant, status=200) > 0

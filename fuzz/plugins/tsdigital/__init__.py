@@ -79,9 +79,7 @@ class Plugin(VendorPlugin):
         headers: dict[str, str | bytes] = {"Content-Type": "application/json"}
         admin_token = os.environ.get(ADMIN_TOKEN_ENV)
         if admin_token:  # a fake started with --admin-token (a team's shared one)
-            # as UTF-8 bytes, as the kit reads it (httpx encodes text as ASCII: "tök" failed)
-            sent = f"${ADMIN_TOKEN_ENV}" if target.dry_run else admin_token.encode()
-            headers["X-Admin-Token"] = sent
+            headers["X-Admin-Token"] = f"${ADMIN_TOKEN_ENV}" if target.dry_run else admin_token
         request = RealRequest(
             "POST",
             f"{origin}/__admin/tsdigital/tokens",
