@@ -8,7 +8,8 @@
   (``x-fuzz-real-request``), and a real request back to its operation.
 - ``checks``: checks every vendor shares (registered with ``@schemathesis.check``).
 - ``target`` / ``runner``: send generated cases to a base URL (in-process or over the network)
-  and run the checks; ``suite``: the in-process pytest suites; ``harness``: ``mockservers fuzz``.
+  and run the checks (``deadline``: each call's time limit); ``suite``: the in-process pytest
+  suites; ``harness``: ``mockservers fuzz`` (``recording``: the run's secrets and its HAR).
 - ``capture`` / ``stateful``: record a client's exchanges and check them against the contracts;
   the base of the model-based state machines.
 - ``profiles``: Hypothesis settings, ``ci`` (default) or ``deep`` (``FUZZ_PROFILE=deep``).

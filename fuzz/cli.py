@@ -7,7 +7,7 @@ import argparse
 import re
 import sys
 
-from mockservers.cli import add_credentials, is_http_url
+from mockservers.cli import add_cacert, add_credentials, is_http_url, time_limit
 
 VENDORS = ("quoparts", "xtra", "tsdigital", "keepit")
 _RATE = re.compile(r"(?P<count>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)/s")
@@ -89,9 +89,18 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--rate-limit",
         type=rate_limit,
         metavar="N/s",
-        help="at most N requests per second (e.g. 1.5/s); a 429 with Retry-After is always "
-        "waited out and retried",
+        help="at most N requests per second (e.g. 1.5/s; KeepIT allows 100 calls a minute); "
+        "a 429 with Retry-After (KeepIT's without one: its window) is waited out and retried",
     )
+    sandbox.add_argument(
+        "--timeout",
+        type=time_limit,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long each call may take, its answer read whole (30); later, it counts as "
+        "no answer (the check transport)",
+    )
+    add_cacert(sandbox)
     out = p.add_argument_group("results")
     out.add_argument(
         "--junit-xml", metavar="FILE", help="JUnit XML, one test per operation and mode"
@@ -110,6 +119,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="write this run's failures into --baseline FILE (and exit 0)",
     )
     out.add_argument("--report", metavar="FILE.html", help="one self-contained HTML page")
+    out.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="print the reproduce: lines with the real passwords, keys and tokens (masked as "
+        "*** otherwise: a console's output goes into CI logs)",
+    )
     p.set_defaults(func=run)
 
 

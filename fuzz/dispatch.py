@@ -44,7 +44,8 @@ USER_AGENT = "mockservers-fuzz"
 @dataclass(frozen=True)
 class RealRequest:
     """What goes on the wire: method, URL (base URL + real path), query, headers (a value in
-    bytes goes as they are: a secret beyond ASCII, as UTF-8), body bytes."""
+    bytes goes as they are; text beyond ASCII, such as a password, as UTF-8, as the vendors'
+    servers read it), body bytes."""
 
     method: str
     url: str
@@ -53,8 +54,13 @@ class RealRequest:
     content: bytes | None = None
 
     def to_httpx(self) -> httpx.Request:
+        # httpx encodes a text header as ASCII: a password "Sup3rSecrétKI" was a traceback.
+        headers = {
+            name: value if isinstance(value, bytes) or value.isascii() else _utf8(value)
+            for name, value in self.headers.items()
+        }
         return httpx.Request(
-            self.method, self.url, params=self.params, headers=self.headers, content=self.content
+            self.method, self.url, params=self.params, headers=headers, content=self.content
         )
 
     def as_curl(self) -> str:
@@ -70,11 +76,15 @@ class RealRequest:
             *AS_SENT,
         ]
         for name, value in self.headers.items():
-            raw = value if isinstance(value, bytes) else value.encode()
+            raw = value if isinstance(value, bytes) else _utf8(value)
             parts += ["-H", shell_word(f"{name}: ".encode() + raw)]
         if self.content is not None:
             parts += ["--data-raw", shell_word(self.content)]
         return " ".join(parts)
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
 
 
 def real_spec(operation_raw: dict[str, Any]) -> dict[str, Any] | None:
@@ -146,7 +156,7 @@ def _body(kwargs: dict[str, Any]) -> bytes | None:
     data = kwargs.get("data")
     if data is None:
         return None
-    return data if isinstance(data, bytes) else str(data).encode("utf-8", "surrogatepass")
+    return data if isinstance(data, bytes) else _utf8(str(data))
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,13 @@ missing credentials, server unreachable, an unreadable baseline), said on standa
 
 Safe for a shared sandbox: ``--dry-run`` prints the requests and sends none; ``--budget N`` stops
 after N requests (the login included); ``--rate-limit N/s`` paces every request; a 429 with a
-``Retry-After`` in seconds is waited out and the request sent again (``fuzz.target``). Results:
-``--junit-xml``, ``--record FILE.har`` (``fuzz.recording``), ``--baseline`` /
-``--update-baseline`` (``fuzz.baseline``), ``--report FILE.html`` (``fuzz.report``).
+``Retry-After`` in seconds (or, for KeepIT, without one: its call window) is waited out and the
+request sent again, and still 429 after the retries stops the run (``fuzz.target``);
+``--timeout`` bounds each call whole (``fuzz.deadline``). Results: ``--junit-xml``,
+``--record FILE.har`` (``fuzz.recording``), ``--baseline`` / ``--update-baseline``
+(``fuzz.baseline``), ``--report FILE.html`` (``fuzz.report``). Every text the run shows has its
+secrets blotted out (``fuzz.recording.Secrets``); the console's ``reproduce:`` lines have them
+masked too, unless ``--show-secrets``.
 """
 
 from __future__ import annotations
@@ -32,12 +36,14 @@ from hypothesis import Phase, settings
 from fuzz import baseline, junit, report
 from fuzz.plugins import PluginError, VendorPlugin, plugin_class
 from fuzz.profiles import QUIET_HEALTH_CHECKS
-from fuzz.recording import HarFile, secret_credentials
-from fuzz.runner import OperationReport, fuzz_operation
+from fuzz.recording import HarFile, Secrets
+from fuzz.runner import Finding, OperationReport, fuzz_operation
 from fuzz.schema import MODES, api_operations
-from fuzz.target import RETRIES, BudgetExhausted, Clock, Sleep, Target
+from fuzz.target import RETRIES, CallFailed, Clock, Sleep, Stopped, Target
 
 Say = Callable[[str], None]
+TIMEOUT = 30.0
+"""How long each call may take by default (``--timeout``), its answer read whole."""
 
 
 def harness_settings(max_examples: int, seed_value: int | None) -> settings:
@@ -81,13 +87,18 @@ def run_harness(
         _check_outputs(args)
     except (PluginError, baseline.BaselineError, OSError) as exc:
         return usage_problem(str(exc))
-    har = (
-        HarFile(args.record, secret_credentials(plugin.credentials))
-        if _opt(args, "record")
-        else None
-    )
+    setup = plugin.setup_requests()
+    if args.budget is not None and not args.dry_run and args.budget <= setup:
+        return usage_problem(
+            f"--budget {args.budget} leaves no request for a case: {args.vendor} sends {setup} "
+            "before them with these credentials (see docs/fuzzing.md)"
+        )
+    secrets = Secrets(plugin.credentials)
+    har = HarFile(args.record, secrets) if _opt(args, "record") else None
+    timeout: float = getattr(args, "timeout", None) or TIMEOUT
+    verify = getattr(args, "cacert", None) or True  # --cacert: an SSL context that trusts it
     try:
-        with _terminated_as_interrupted(), httpx.Client(timeout=30.0) as client:
+        with _terminated_as_interrupted(), httpx.Client(timeout=timeout, verify=verify) as client:
             target = Target(
                 plugin,
                 args.base_url,
@@ -99,11 +110,13 @@ def run_harness(
                 retries=RETRIES,
                 clock=clock,
                 sleep=sleep,
-                record=har.add if har is not None else None,
+                record=har.add if har is not None else secrets.learn,
                 shared=True,
+                timeout=timeout,
+                blot=secrets.blot,
             )
             return _run(target, plugin, args, accepted, say)
-    except KeyboardInterrupt:  # before the cases began (logging in), or while writing
+    except KeyboardInterrupt:  # while writing what it found
         say("mockservers fuzz: interrupted")
         return INTERRUPTED
     finally:
@@ -190,16 +203,26 @@ def _run(
         f"({mode}{pace})"
     )
     started = time.perf_counter()
+    reports: list[OperationReport] = []
+    interrupted = False
     try:
         plugin.authenticate(target)
-    except (PluginError, httpx.TransportError, BudgetExhausted) as exc:
-        return usage_problem(f"cannot authenticate against {target.base_url}: {exc}")
-    reports, interrupted = _fuzz_all(
-        target, args, harness_settings(args.max_examples, args.seed), say
-    )
+    except KeyboardInterrupt:  # the report and the JUnit file still say so
+        say("  interrupted before the first case")
+        interrupted = True
+    except (PluginError, CallFailed, Stopped) as exc:
+        return usage_problem(target.blot(f"cannot authenticate against {target.base_url}: {exc}"))
+    if not interrupted and target.stop_reason is not None:  # a 429 the retries did not end
+        return usage_problem(f"no case can be sent to {target.base_url}: {target.stop_reason}")
+    if not interrupted:
+        reports, interrupted = _fuzz_all(
+            target, args, harness_settings(args.max_examples, args.seed), say
+        )
+    if target.unreachable:
+        return usage_problem(target.blot(str(target.stop_reason)))
     elapsed = time.perf_counter() - started
-    # A dry run learns nothing about failures; a run the budget cut did not finish its last one.
-    ran = set() if args.dry_run else baseline.completed(reports, cut=target.exhausted)
+    # A dry run learns nothing about failures; a run stopped early did not finish its last one.
+    ran = set() if args.dry_run else baseline.completed(reports, cut=target.stopped)
     comparison = baseline.compare(accepted, args.vendor, reports, ran)
     if args.junit_xml:
         junit.write(args.junit_xml, args.vendor, reports, comparison, elapsed)
@@ -211,9 +234,10 @@ def _run(
         elapsed,
         tuple(target.politeness.retry_waits),
         target.politeness.still_limited,
-        target.exhausted,
+        target.stop_reason,
         baselined=bool(_opt(args, "baseline")),
         interrupted=interrupted,
+        window_waits=target.politeness.window_waits,
     )
     if _opt(args, "report"):
         say(f"report: {report.write(args.report, facts, reports, comparison)}")
@@ -249,7 +273,7 @@ def _fuzz_each(
 ) -> None:
     for operation in api_operations(args.vendor).values():
         for mode in MODES.values():
-            if target.exhausted:
+            if target.stopped:
                 return
             run = fuzz_operation(
                 target, operation, mode, hs, stop_on_failure=False, seed_value=args.seed
@@ -261,8 +285,16 @@ def _fuzz_each(
                 repeats = run.repeats[finding.check]
                 say(
                     f"    FAILED {finding.check} (HTTP {finding.status}, {repeats} case(s)): "
-                    f"{finding.message.strip()}\n    reproduce: {finding.curl}"
+                    f"{finding.message.strip()}\n    reproduce: {_reproduce(finding, target, args)}"
                 )
+
+
+def _reproduce(finding: Finding, target: Target, args: argparse.Namespace) -> str:
+    """The failing case as ``curl``: its secrets masked (a console goes into CI logs), as sent
+    with ``--show-secrets``."""
+    if _opt(args, "show_secrets"):
+        return finding.curl
+    return target.blot(report.shown_curl(finding))
 
 
 def _summary(
@@ -272,15 +304,10 @@ def _summary(
     say: Say,
 ) -> int:
     """The closing lines; the exit status (1 when a failure is new)."""
-    if target.exhausted:
-        say(f"request budget of {target.budget} reached: stopped")
+    if facts.stopped is not None:
+        say(f"stopped: {facts.stopped}")
     if facts.retry_waits:
-        say(
-            f"waited out {len(facts.retry_waits)} answer(s) 429 "
-            f"(Retry-After, {sum(facts.retry_waits)} s in all) and sent them again"
-        )
-    if facts.still_limited:
-        say(f"{facts.still_limited} request(s) still answered 429 after {RETRIES} retries")
+        say(f"waited out {report.waits(facts)} and sent them again")
     if facts.baselined:
         for finding in comparison.known:
             say(f"  known: {finding.operation}[{finding.mode}] {finding.check} (in the baseline)")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fuzz.baseline import Comparison
-from fuzz.report import masked_curl
+from fuzz.report import shown_curl
 from fuzz.runner import Finding, OperationReport
 
 
@@ -61,6 +61,6 @@ def write(
 def _described(findings: Sequence[Finding]) -> str:
     return "\n".join(
         f"{f.operation}[{f.mode}] failed check {f.check} (HTTP {f.status}): {f.message}\n"
-        f"  reproduce: {masked_curl(f.request) if f.request is not None else f.curl}"
+        f"  reproduce: {shown_curl(f)}"
         for f in findings
     )

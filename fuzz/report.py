@@ -3,9 +3,9 @@
 A summary (cases, requests sent, 429s waited out, failures new and known), then one section per
 failure: operation, mode, check, HTTP status, the message and a ``curl`` line to repeat it. The
 page is meant to be kept and passed around (a CI artifact), so in its ``curl`` lines every
-secret (tokens, passwords, keys; the journal's names) is masked as ``***``: the console output
-keeps the runnable ones. Inline CSS, no script, nothing fetched: it opens offline. Every text
-from the run goes through :func:`html.escape`.
+secret (tokens, passwords, keys; the journal's names) is masked as ``***``, as on the console
+(where ``--show-secrets`` keeps the runnable ones). Inline CSS, no script, nothing fetched: it
+opens offline. Every text from the run goes through :func:`html.escape`.
 """
 
 from __future__ import annotations
@@ -47,10 +47,21 @@ class RunFacts:
     elapsed: float
     retry_waits: Sequence[int] = ()
     still_limited: int = 0
-    stopped_by_budget: bool = False
+    stopped: str | None = None
+    """Why the run stopped before its end (its budget spent, a server still answering 429)."""
     baselined: bool = False
     interrupted: bool = False
     """Stopped by Ctrl-C or SIGTERM: the operation it was in is not counted."""
+    window_waits: int = 0
+    """How many of the waits were the vendor's call window (a 429 without Retry-After)."""
+
+
+def waits(facts: RunFacts) -> str:
+    """The answers 429 waited out, how, and for how long in all."""
+    how = "Retry-After"
+    if facts.window_waits:
+        how += f", or the vendor's call window for {facts.window_waits} without one"
+    return f"{len(facts.retry_waits)} answer(s) 429 ({how}, {sum(facts.retry_waits)} s in all)"
 
 
 def masked_curl(request: RealRequest) -> str:
@@ -67,6 +78,11 @@ def masked_curl(request: RealRequest) -> str:
     )
     # httpx percent-encodes the mask in the URL; the reader should see the same *** as elsewhere.
     return masked.as_curl().replace(f"={quote(MASK)}", f"={MASK}")
+
+
+def shown_curl(finding: Finding) -> str:
+    """A finding's ``curl`` line as shown where it may be passed around: secrets masked."""
+    return masked_curl(finding.request) if finding.request is not None else finding.curl
 
 
 def write(
@@ -122,10 +138,7 @@ def _summary(facts: RunFacts, comparison: Comparison) -> str:
         ("base URL", facts.base_url),
         ("finished", datetime.now(UTC).isoformat(timespec="seconds")),
         ("cases", str(facts.cases)),
-        (
-            "requests sent",
-            str(facts.sent) + (" (budget reached)" if facts.stopped_by_budget else ""),
-        ),
+        ("requests sent", str(facts.sent) + (f" ({facts.stopped})" if facts.stopped else "")),
         ("time", f"{facts.elapsed:.1f} s"),
     ]
     if facts.baselined:
@@ -139,8 +152,7 @@ def _summary(facts: RunFacts, comparison: Comparison) -> str:
     else:
         rows.append(("failed checks", str(len(comparison.new))))
     if facts.retry_waits:
-        waited = f"{len(facts.retry_waits)} (Retry-After, {sum(facts.retry_waits)} s in all)"
-        rows.append(("429s waited out", waited))
+        rows.append(("429s waited out", waits(facts)))
     if facts.still_limited:
         rows.append(("still 429 after the retries", str(facts.still_limited)))
     cells = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
@@ -148,7 +160,7 @@ def _summary(facts: RunFacts, comparison: Comparison) -> str:
 
 
 def _failure(number: int, finding: Finding, kind: str, count: int) -> str:
-    curl = masked_curl(finding.request) if finding.request is not None else finding.curl
+    curl = shown_curl(finding)
     facts = [
         ("operation", finding.operation),
         ("mode", finding.mode),

@@ -8,7 +8,7 @@ the failing case and, in the deep profile, stores it in its database) and the ha
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -19,7 +19,8 @@ from schemathesis import APIOperation, CheckFunction, GenerationMode
 from fuzz.checks import CONTRACT_CHECKS, CheckFailure, run_checks
 from fuzz.dispatch import RealRequest, real_request
 from fuzz.schema import operation_id
-from fuzz.target import BudgetExhausted, Target, activated
+from fuzz.target import CallFailed, Stopped, Target, activated
+from mockservers.core.vendor import DETAIL_HEADER
 
 
 @dataclass(frozen=True)
@@ -88,26 +89,28 @@ def fuzz_operation(
     @hypothesis_settings
     @given(case=operation.as_strategy(generation_mode=mode), data=st.data())
     def run(case, data):  # type: ignore[no-untyped-def]
-        if target.exhausted:
+        if target.stopped:
             return
         target.plugin.prepare(case, data.draw)
         request = real_request(case, target.base_url)
         try:
             response = target.send(request)
-        except BudgetExhausted:
+        except Stopped:
             return
-        except httpx.TransportError as exc:  # e.g. a dropped connection
-            failure = CheckFailure(
-                "transport", "No complete answer", f"{type(exc).__name__}: {exc}"
-            )
-            response, failures = None, [failure]
+        except CallFailed as exc:  # a dropped connection, no answer in time, an undecodable body
+            title = "No complete answer" if exc.check == "transport" else "An unreadable body"
+            response, failures = None, [CheckFailure(exc.check, title, str(exc))]
+            status = exc.status
         else:
             failures = run_checks(case, response, chosen) if response is not None else []
+            status = response.status_code if response is not None else 0
         report.cases += 1
         if response is None and not failures:  # dry run
             return
-        status = response.status_code if response is not None else 0
-        found = [_finding(report, failure, request, status) for failure in failures]
+        found = [
+            _finding(report, failure, request, status, _made_by_proxy(response), target.blot)
+            for failure in failures
+        ]
         for finding in found:
             report.add(finding)
         if found and stop_on_failure:
@@ -128,15 +131,33 @@ def fuzz_operation(
     return report
 
 
+def _made_by_proxy(response: httpx.Response | None) -> str:
+    """The reason the kit gives for a 502 it made itself (``X-Mockservers-Detail``): its proxy's
+    when the upstream did not answer, or not in time; a fake's injected fault. Such an answer
+    is no failure of the vendor's, and says so."""
+    if response is None or response.status_code != 502:
+        return ""
+    detail = response.headers.get(DETAIL_HEADER)
+    return f" (502 made by the kit, not the vendor: {detail})" if detail else ""
+
+
 def _finding(
-    report: OperationReport, failure: CheckFailure, request: RealRequest, status: int
+    report: OperationReport,
+    failure: CheckFailure,
+    request: RealRequest,
+    status: int,
+    note: str,
+    blot: Callable[[str], str],
 ) -> Finding:
+    """The failure as reported: its texts with the run's secrets blotted out (a vendor may echo
+    a password in the body a check quotes), ``note`` ending its first line."""
+    first, newline, rest = failure.message.partition("\n")
     return Finding(
         report.operation,
         report.mode,
         failure.check,
-        failure.title,
-        failure.message,
+        blot(failure.title),
+        blot(first.rstrip() + note + newline + rest),
         request.as_curl(),
         status,
         request,

@@ -6,11 +6,19 @@ vendor-aware checks (plain Schemathesis checks, with no room for extra arguments
 vendor plug-in what it knows, such as which tokens it was given.
 
 Time goes through two injectable callables, ``clock`` (seconds, monotonic) and ``sleep``, so
-that tests move a fake's clock instead of waiting on the wall.
+that tests move a fake's clock instead of waiting on the wall. ``timeout`` (``--timeout``) is a
+real call's own limit, on the wall's time (``fuzz.deadline``).
+
+A call that gets no whole answer (a dropped connection, no answer in time, a body whose
+``Content-Encoding`` does not decode) raises :class:`CallFailed`, which the runner turns into
+the case's failed check; a target that can no longer send (its budget spent, the server still
+answering 429 after the retries, no answer to the run's first request) raises
+:class:`Stopped` instead, and says why in :attr:`Target.stop_reason`.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from fuzz.deadline import Call, Deadline
 from fuzz.dispatch import RealRequest
 
 if TYPE_CHECKING:
@@ -31,20 +40,36 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
 RETRIES = 3
-"""How many times the harness resends a request answered 429 with a usable ``Retry-After``."""
+"""How many times the harness resends a request answered 429 it can wait out (a usable
+``Retry-After``, or the vendor's call window); still 429 after them, the run stops."""
 LONGEST_WAIT = 300
-"""A ``Retry-After`` longer than this (seconds) is not waited out: the answer goes to the checks."""
+"""A ``Retry-After`` longer than this (seconds) is not a wait the harness takes as given."""
 _SECONDS = re.compile(r"[0-9]+")
 
 
-class BudgetExhausted(Exception):
-    """The request budget is spent; nothing more is sent."""
+class Stopped(Exception):
+    """The target sends nothing more (:attr:`Target.stop_reason` says why)."""
+
+
+class CallFailed(Exception):
+    """A call that got no whole answer: ``check`` is the check it fails (``transport``: no
+    answer; ``content_encoding``: an answer whose body does not decode, ``response``), and
+    ``status`` the status seen (0: none); the message says why."""
+
+    def __init__(
+        self, check: str, status: int, message: str, response: httpx.Response | None = None
+    ) -> None:
+        super().__init__(message)
+        self.check = check
+        self.status = status
+        self.response = response
 
 
 @dataclass(frozen=True)
 class Exchange:
     """One request as it went on the wire and its answer (``None``: no complete answer, then
-    ``error`` says why), for a recorder such as the harness's HAR file."""
+    ``error`` says why; with ``error``, an answer whose body could not be read), for a recorder
+    such as the harness's HAR file."""
 
     request: httpx.Request
     response: httpx.Response | None
@@ -95,6 +120,8 @@ class Politeness:
     """What the target did to stay within the server's limits, for the harness's summary."""
 
     retry_waits: list[int] = field(default_factory=list)
+    window_waits: int = 0
+    """How many of them had no usable ``Retry-After``: the vendor's call window was waited."""
     still_limited: int = 0
 
     @property
@@ -106,10 +133,16 @@ class Target:
     """Sends real requests for one vendor, counted against ``budget``; ``dry_run`` sends none.
 
     ``rate`` (requests per second) paces every request, the login and each retry included.
-    ``retries``: a 429 with a usable ``Retry-After`` (:func:`retry_after`) is waited out through
-    ``sleep`` and the same request sent again, up to that many times; the waited-out 429 never
-    reaches the checks (each attempt counts against the budget, and goes to ``record``). The
-    in-process suites keep ``retries=0``: there a 429 is an answer to judge.
+    ``retries``: a 429 with a usable ``Retry-After`` (:func:`retry_after`), or without one for
+    a vendor whose plug-in knows its call window (``window_seconds``: KeepIT's), is waited out
+    through ``sleep`` and the same request sent again, up to that many times; the waited-out
+    429 never reaches the checks (each attempt counts against the budget, and goes to
+    ``record``). Still 429 after them, the answer goes to the checks and the target stops:
+    going on would only keep the server's window full. The in-process suites keep
+    ``retries=0``: there a 429 is an answer to judge.
+
+    ``timeout``: how long each call may take, its answer read whole (``fuzz.deadline``).
+    ``blot``: what every text the run shows goes through (the run's secrets blotted out).
 
     ``shared``: others may call the server with the same credentials (any real sandbox), so an
     oracle cannot know how full the server's call windows are.
@@ -130,6 +163,8 @@ class Target:
         sleep: Sleep = time.sleep,
         record: Callable[[Exchange], None] | None = None,
         shared: bool = False,
+        timeout: float | None = None,
+        blot: Callable[[str], str] | None = None,
     ) -> None:
         self.plugin = plugin
         self.base_url = base_url.rstrip("/")
@@ -144,11 +179,30 @@ class Target:
         self.record = record
         self.shared = shared
         self.politeness = Politeness()
+        self.deadline = Deadline(timeout)
+        self.blot = blot or (lambda text: text)
         self.sent = 0
+        self.answered = 0
+        """Calls that got an answer (its status line at least)."""
+        self.halted: str | None = None
+        """Why the target stopped before its budget did (see :attr:`stop_reason`)."""
+        self.unreachable = False
+        """The run's first request got no answer: the server is not there to be fuzzed."""
 
     @property
     def exhausted(self) -> bool:
         return self.budget is not None and self.sent >= self.budget
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why nothing more is sent, if so."""
+        if self.halted is not None:
+            return self.halted
+        return f"request budget of {self.budget} reached" if self.exhausted else None
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop_reason is not None
 
     def send(self, request: RealRequest) -> httpx.Response | None:
         """Send ``request``; ``None`` in a dry run (the request is echoed as ``curl`` instead)."""
@@ -158,34 +212,100 @@ class Target:
         attempt = 0
         while True:
             response = self._send_once(request)
-            wait = retry_after(response)
+            wait, windowed = self._wait_for(response)
             if wait is None:
                 return response
             if attempt == self.retries:
-                self.politeness.still_limited += int(self.retries > 0)
+                if self.retries > 0:
+                    self.politeness.still_limited += 1
+                    self.halted = (
+                        f"still answered 429 after {self.retries} retries "
+                        f"({self.politeness.waited_seconds} s waited in all): others may be "
+                        "calling with the same credentials; try later, or a lower --rate-limit"
+                    )
                 return response
             attempt += 1
             self.politeness.retry_waits.append(wait)
+            self.politeness.window_waits += windowed
             self.sleep(wait)
 
+    def _wait_for(self, response: httpx.Response) -> tuple[int | None, bool]:
+        """How long to wait before sending again (``None``: no wait, the answer stands): a
+        429's ``Retry-After``; without a usable one, the vendor's call window when its plug-in
+        knows it (then ``True``)."""
+        wait = retry_after(response)
+        window = self.plugin.window_seconds
+        if wait is None and response.status_code == 429 and window is not None:
+            return math.ceil(window), True
+        return wait, False
+
     def _send_once(self, request: RealRequest) -> httpx.Response:
-        if self.exhausted:
-            raise BudgetExhausted(f"request budget of {self.budget} spent")
+        if self.stop_reason is not None:
+            raise Stopped(self.stop_reason)
         if self.pacer is not None:
             self.pacer.wait()
         self.sent += 1
         wire = request.to_httpx()
         started_at = datetime.now(UTC)
         started = time.perf_counter()
-        try:
-            response = self.client.send(wire)
-        except httpx.TransportError as exc:
-            self._record(wire, None, started_at, started, f"{type(exc).__name__}: {exc}")
-            raise
+        with self.deadline.watch(wire) as call:
+            try:
+                response = self._receive(wire, call)
+            except CallFailed as failed:
+                self._record(wire, failed.response, started_at, started, str(failed))
+                raise
+            except BaseException:  # an interrupt: the call is recorded if it went out
+                self._interrupted(wire, call.sent, started_at, started)
+                raise
         if not hasattr(response, "_elapsed"):  # in-process transports never set it; checks read it
             response.elapsed = timedelta(seconds=time.perf_counter() - started)
         self._record(wire, response, started_at, started, None)
         return response
+
+    def _receive(self, wire: httpx.Request, call: Call) -> httpx.Response:
+        """Send ``wire`` and read its answer whole; :class:`CallFailed` when none comes (or
+        not in time), or its body does not decode."""
+        try:
+            response = self.client.send(wire, stream=True)
+        except httpx.RequestError as exc:
+            raise CallFailed("transport", 0, self._no_answer(exc, call.expired)) from None
+        self.answered += 1
+        try:
+            response.read()
+        except httpx.DecodingError as exc:  # an answer, its body in no coding it names
+            coding = response.headers.get("content-encoding", "")
+            why = f"HTTP {response.status_code} with a body that is not {coding!r}"
+            failed = f"{why}: {type(exc).__name__}: {exc}"
+            raise CallFailed("content_encoding", response.status_code, failed, response) from None
+        except httpx.RequestError as exc:
+            raise CallFailed("transport", 0, self._no_answer(exc, call.expired)) from None
+        finally:
+            response.close()
+        return response
+
+    def _no_answer(self, exc: httpx.RequestError, expired: bool) -> str:
+        """Why a call got no whole answer; the run's first one also stops the target."""
+        limit = self.deadline.seconds
+        if limit is not None and (expired or isinstance(exc, httpx.TimeoutException)):
+            why = f"no whole answer within {limit:g} s (--timeout)"
+        else:
+            why = f"{type(exc).__name__}: {exc}"
+        if "CERTIFICATE_VERIFY_FAILED" in why:
+            why += " (a server with a CA of its own: --cacert FILE)"
+        if not self.answered and self.halted is None:
+            self.unreachable = True
+            self.halted = f"cannot reach {self.base_url}: {why}"
+        return why
+
+    def _interrupted(
+        self, wire: httpx.Request, sent: bool, started_at: datetime, started: float
+    ) -> None:
+        """The call in flight when the run was interrupted: recorded if its request went out
+        (it may have changed the server's data), otherwise not counted as sent."""
+        if sent:
+            self._record(wire, None, started_at, started, "interrupted before its answer came")
+        else:
+            self.sent -= 1
 
     def _record(
         self,

@@ -10,6 +10,7 @@ import math
 import os
 import shutil
 import signal
+import ssl
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -27,9 +28,9 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _seconds(text: str) -> float:
+def time_limit(text: str) -> float:
     """A time limit: seconds above 0, at most a day (``-1`` was a traceback, ``0`` a misleading
-    "cannot reach")."""
+    "cannot reach"); ``replay``'s and ``fuzz``'s ``--timeout``."""
     try:
         seconds = float(text)
     except ValueError:
@@ -252,7 +253,7 @@ def replay(args: argparse.Namespace) -> int:
         vendors = sorted({exchange.vendor for exchange in recorded})
         if len(vendors) > 1:
             return _fail(f"{args.file} holds calls to {vendors}: replay one vendor's file")
-        outcomes = replayed(recorded, args.base_url, credentials, args.timeout)
+        outcomes = replayed(recorded, args.base_url, credentials, args.timeout, args.cacert)
     except ReplayError as exc:
         return _fail(str(exc))
     differing = report(outcomes, sys.stdout)
@@ -297,6 +298,32 @@ def port(text: str) -> int:
     if not 1 <= number <= 65535:
         raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {text!r}")
     return number
+
+
+def add_cacert(parser: Any) -> None:
+    """``--cacert FILE`` (``replay``, and ``fuzz`` from the fuzz package): a sandbox's own CA."""
+    parser.add_argument(
+        "--cacert",
+        type=trusting,
+        metavar="FILE",
+        help="also trust the CA certificate(s) in FILE (PEM), e.g. a sandbox's own or "
+        "serve --tls-self-signed's ca.pem",
+    )
+
+
+def trusting(path: str) -> ssl.SSLContext:
+    """An SSL context that trusts the CA certificates in ``path`` (PEM) besides those an httpx
+    client trusts by default; a file it cannot read them from is a usage error."""
+    import httpx
+
+    context = httpx.create_ssl_context()
+    try:
+        context.load_verify_locations(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        raise argparse.ArgumentTypeError(
+            f"{path!r}: no CA certificate read from it ({exc})"
+        ) from None
+    return context
 
 
 def add_credentials(group: Any) -> None:
@@ -415,11 +442,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_credentials(creds)
     p.add_argument(
         "--timeout",
-        type=_seconds,
+        type=time_limit,
         default=30.0,
         metavar="SECONDS",
         help="how long each call may take (30); later, it counts as a difference",
     )
+    add_cacert(p)
     p.set_defaults(func=replay)
 
     p = commands.add_parser("contracts", help="the JSON Schema contracts")

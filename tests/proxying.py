@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -252,13 +252,20 @@ class Received:
 
 class WireUpstream:
     """An upstream on a socket that answers every call with ``answer``, bytes of its own making
-    (an HTTP/1.0 status line, a gzip body, a forward proxy's answer), and keeps each request as
-    it came over the wire. One connection a call: it closes each after its answer; with
-    ``hold``, only when the test is over (an answer cut short never ends); with ``trickle``,
-    a space follows every ``trickle`` seconds until then (an answer never ends, and no wait
-    for its next byte is long)."""
+    (an HTTP/1.0 status line, a gzip body, a forward proxy's answer), or with what ``answer``
+    makes of the request (a vendor that answers its login otherwise than the rest), and keeps
+    each request as it came over the wire. One connection a call: it closes each after its
+    answer; with ``hold``, only when the test is over (an answer cut short never ends); with
+    ``trickle``, a space follows every ``trickle`` seconds until then (an answer never ends,
+    and no wait for its next byte is long)."""
 
-    def __init__(self, answer: bytes, *, hold: bool = False, trickle: float = 0.0) -> None:
+    def __init__(
+        self,
+        answer: bytes | Callable[[Received], bytes],
+        *,
+        hold: bool = False,
+        trickle: float = 0.0,
+    ) -> None:
         self.answer = answer
         self.hold = hold
         self.trickle = trickle
@@ -288,8 +295,10 @@ class WireUpstream:
             except OSError:  # shut down
                 return
             with connection:
-                self.received.append(_read_request(connection))
-                connection.sendall(self.answer)
+                received = _read_request(connection)
+                self.received.append(received)
+                answer = self.answer if isinstance(self.answer, bytes) else self.answer(received)
+                connection.sendall(answer)
                 if self.hold:
                     self._over.wait()
                 while self.trickle and not self._over.wait(self.trickle):

@@ -40,6 +40,10 @@ class VendorPlugin:
     checks: ClassVar[tuple[CheckFunction, ...]] = ()
     machine: ClassVar[str | None] = None
     app_config: ClassVar[dict[str, Any] | None] = None
+    window_seconds: ClassVar[float | None] = None
+    """The vendor's call window, where its document limits the calls in one: how long the
+    harness waits before sending again a request answered 429 without a usable
+    ``Retry-After`` (``None``: such a 429 is an answer to judge)."""
 
     def __init__(self, credentials: dict[str, str]) -> None:
         self.credentials = credentials
@@ -61,6 +65,11 @@ class VendorPlugin:
 
     def authenticate(self, target: Target) -> None:
         """Obtain whatever the operations need (a token) through ``target``."""
+
+    def setup_requests(self) -> int:
+        """How many requests :meth:`authenticate` sends before the cases (a login, a probe,
+        token mints), retries aside."""
+        return 0
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
         """Put credentials into ``case`` in place; ``draw`` draws from a Hypothesis strategy."""

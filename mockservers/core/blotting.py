@@ -29,8 +29,15 @@ which made every later call search for one more token."""
 
 def spellings(value: str) -> set[str]:
     """How a secret value may appear in a recorded text: as it is, URL-encoded, JSON-escaped
-    and as Python's ``repr`` shows it (a validator's message)."""
-    found = {value, quote(value, safe=""), json.dumps(value)[1:-1], repr(value)[1:-1]}
+    and as Python's ``repr`` shows it, of the text (a validator's message) or of its UTF-8
+    bytes (a check quoting an answer's body)."""
+    found = {
+        value,
+        quote(value, safe=""),
+        json.dumps(value)[1:-1],
+        repr(value)[1:-1],
+        repr(value.encode("utf-8", "surrogatepass"))[2:-1],
+    }
     return {text for text in found if text}
 
 

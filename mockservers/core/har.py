@@ -191,12 +191,15 @@ class Recorder:
         creator: str = "mockservers",
         creator_version: str | None = None,
         remember_requests: bool = True,
+        memory: Memory | None = None,
     ) -> None:
         self.creator = creator
         self.creator_version = creator_version
         self.remember_requests = remember_requests
         self.entries: list[dict[str, Any]] = []
-        self.memory = Memory()
+        self.memory = memory if memory is not None else Memory()
+        """What it blots out; given, it is shared with whatever else must blot out the same
+        secrets (the fuzz harness's report and console)."""
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -235,16 +238,38 @@ class Recorder:
         return target
 
     def _remember(self, exchange: dict[str, Any]) -> None:
-        found = _answer_secrets(exchange["response_headers"], exchange.get("response_body"))
-        sent = _request_secrets(
-            exchange.get("url", ""), exchange["request_headers"], exchange.get("request_body")
+        remember(
+            self.memory,
+            url=exchange.get("url", ""),
+            request_headers=exchange["request_headers"],
+            request_body=exchange.get("request_body"),
+            response_headers=exchange["response_headers"],
+            response_body=exchange.get("response_body"),
+            requests=self.remember_requests,
         )
-        if self.remember_requests:
-            self.memory.learn((v for n, v in sent if _credential(n)), credentials=True)
-            found += [(n, v) for n, v in sent if not _credential(n)]
-        else:  # a token learned from an answer and still sent is still in use: kept
-            self.memory.refresh(v for _, v in sent)
-        self.memory.learn(v for _, v in found)
+
+
+def remember(
+    memory: Memory,
+    *,
+    url: str,
+    request_headers: Pairs,
+    request_body: bytes | None,
+    response_headers: Pairs,
+    response_body: bytes | None,
+    requests: bool,
+) -> None:
+    """Teach ``memory`` the secrets of one exchange, as a :class:`Recorder` learns them: those
+    its answer names (issued tokens), and (``requests``) those its request sends; without
+    ``requests``, a value learned before and sent again only counts as still in use."""
+    found = _answer_secrets(response_headers, response_body)
+    sent = _request_secrets(url, request_headers, request_body)
+    if requests:
+        memory.learn((v for n, v in sent if _credential(n)), credentials=True)
+        found += [(n, v) for n, v in sent if not _credential(n)]
+    else:  # a token learned from an answer and still sent is still in use: kept
+        memory.refresh(v for _, v in sent)
+    memory.learn(v for _, v in found)
 
 
 def secrets_of(

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,12 +135,17 @@ class Outcome:
 
 
 def replayed(
-    recorded: list[Recorded], base_url: str, credentials: dict[str, str | None], timeout: float
+    recorded: list[Recorded],
+    base_url: str,
+    credentials: dict[str, str | None],
+    timeout: float,
+    trusted: ssl.SSLContext | None = None,
 ) -> list[Outcome]:
-    """Each exchange sent again to ``base_url``, in order; ``timeout`` bounds each call whole."""
+    """Each exchange sent again to ``base_url``, in order; ``timeout`` bounds each call whole;
+    ``trusted``: the SSL context to verify the server with (``--cacert``), else httpx's."""
 
     async def run() -> list[Outcome]:
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with httpx.AsyncClient(timeout=timeout, verify=trusted or True) as client:
             return await Replay(base_url, credentials, client, timeout).run(recorded)
 
     return asyncio.run(run())

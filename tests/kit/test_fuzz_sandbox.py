@@ -9,6 +9,7 @@ import itertools
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from fuzz.runner import Finding, OperationReport
 from fuzz.target import Exchange, Pacer, Target
 from mockservers.cli import build_parser, main
 from mockservers.testing import MockServer
+from tests.proxying import Received, WireUpstream
 
 pytestmark = pytest.mark.fuzz
 
@@ -478,3 +480,460 @@ def test_a_run_stopped_by_sigterm_writes_what_it_found_and_exits_130(
     assert len(json.loads(har.read_text("utf-8"))["log"]["entries"]) >= 12
     assert ET.parse(junit).getroot() is not None and page.exists()
     assert signal.getsignal(signal.SIGTERM) == before  # the process's own handler, back
+
+
+# -- a sandbox that misbehaves: small stand-in servers on a socket ----------------------------
+def answer(status: int, body: Any, *headers: tuple[str, str]) -> bytes:
+    """An HTTP/1.1 answer with ``body`` as JSON (bytes: as they are)."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    head = [f"HTTP/1.1 {status} Whatever", "Content-Type: application/json"]
+    head += [f"{name}: {value}" for name, value in headers]
+    head.append(f"Content-Length: {len(raw)}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + raw
+
+
+KEEPIT_PASSWORD = "Keep-S3cret-pw"
+KEEPIT_ARGS = [
+    *("--username", "alice", "--password", KEEPIT_PASSWORD),
+    *("--company-id", "7", "--site-id", "3"),
+]
+PROBE = b'{"subjectsRecords": []}'
+
+
+def keepit_echoing_the_password(received: Received) -> bytes:
+    """The probe answered as the vendor does; a call with the account's password a 500 quoting
+    it; any other, refused."""
+    if received.body == PROBE:
+        return answer(400, {"success": False, "code": 400, "message": "subjectsRecords vuoto"})
+    if f"password: {KEEPIT_PASSWORD}\r\n".encode() in received.head:
+        message = f"Errore interno: password {KEEPIT_PASSWORD} scaduta"
+        return answer(500, {"success": False, "code": 500, "message": message})
+    return answer(401, {"success": False, "code": 401, "message": "Credenziali non valide."})
+
+
+def test_a_password_the_vendor_echoes_is_blotted_out_of_every_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The HAR blotted it, but the console, the report, the JUnit file and the baseline (which
+    the docs say to commit) quoted the 500's body as it came."""
+    outputs = {
+        "--report": tmp_path / "e.html",
+        "--junit-xml": tmp_path / "e.xml",
+        "--record": tmp_path / "e.har",
+        "--baseline": tmp_path / "baseline.json",
+    }
+    with WireUpstream(keepit_echoing_the_password) as sandbox:
+        argv = ["fuzz", "keepit", "--base-url", sandbox.base_url("keepit"), *KEEPIT_ARGS]
+        argv += [
+            "--max-examples",
+            "2",
+            *itertools.chain(*[(k, str(v)) for k, v in outputs.items()]),
+        ]
+        assert main([*argv, "--update-baseline"]) == 0
+    said = capsys.readouterr()
+    assert "FAILED no_server_error (HTTP 500" in said.out
+    assert "Errore interno: password *** scaduta" in said.out
+    assert "-H 'password: ***'" in said.out, "the reproduce: lines mask it too"
+    for path in outputs.values():
+        text = path.read_text("utf-8")
+        assert "scaduta" in text or path.suffix == ".har", path
+        assert KEEPIT_PASSWORD not in text, path
+    assert KEEPIT_PASSWORD not in said.out + said.err
+    accepted = json.loads(outputs["--baseline"].read_text("utf-8"))["accepted"]
+    assert any("password *** scaduta" in entry["message"] for entry in accepted)
+
+
+def test_with_show_secrets_the_reproduce_lines_carry_the_credentials(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A console's output goes into CI logs: the real password only when asked for."""
+    with WireUpstream(keepit_echoing_the_password) as sandbox:
+        argv = ["fuzz", "keepit", "--base-url", sandbox.base_url("keepit"), *KEEPIT_ARGS]
+        assert main([*argv, "--max-examples", "2", "--show-secrets"]) == 1
+    out = capsys.readouterr().out
+    assert f"-H 'password: {KEEPIT_PASSWORD}'" in out
+    assert "Errore interno: password *** scaduta" in out, "the messages stay blotted"
+
+
+def test_a_token_the_vendor_echoes_is_blotted_out_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A token learned from the login's answer, quoted back by a 500 (``token … non valido``)."""
+    token = "TOKEN-1234567890abc"
+
+    def quoparts(received: Received) -> bytes:
+        if b"login=" in received.request_line[1]:
+            return answer(200, {"errorCode": "0", "error": "", "data": [{"TOKEN": token}]})
+        return answer(500, {"errorCode": "500", "error": f"token {token} non valido", "data": []})
+
+    page, junit = tmp_path / "q.html", tmp_path / "q.xml"
+    with WireUpstream(quoparts) as sandbox:
+        argv = ["fuzz", "quoparts", "--base-url", sandbox.base_url("quoparts")]
+        argv += ["--username", "alice", "--password", "Quo-S3cret-pw", "--max-examples", "2"]
+        assert main([*argv, "--report", str(page), "--junit-xml", str(junit)]) == 1
+    out = capsys.readouterr().out
+    assert "token *** non valido" in out
+    for text in (out, page.read_text("utf-8"), junit.read_text("utf-8")):
+        assert token not in text and "Quo-S3cret-pw" not in text
+
+
+def test_a_usage_problem_quoting_the_answer_blots_the_password_out(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The probe's refusal is quoted on standard error: ``Password errata: <password>``."""
+    refusal = {"success": False, "code": 401, "message": f"Password errata: {KEEPIT_PASSWORD}"}
+    with WireUpstream(answer(401, refusal)) as sandbox:
+        argv = ["fuzz", "keepit", "--base-url", sandbox.base_url("keepit"), *KEEPIT_ARGS]
+        assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "keepit refused the probe (HTTP 401)" in err and "Password errata: ***" in err
+    assert KEEPIT_PASSWORD not in err
+
+
+XTRA_KEYS = ["--public-key", "acme-public", "--secret-key", "Xtra-S3cret-key"]
+NOT_GZIP = answer(200, b"this is not gzip", ("Content-Encoding", "gzip"))
+
+
+def test_a_body_that_does_not_decode_is_a_failed_check_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``Content-Encoding: gzip`` over bytes that are not: httpx's DecodingError is no
+    TransportError, and the run ended in a Hypothesis traceback, exit 1, no report, no JUnit,
+    an empty HAR."""
+    har, junit, page = tmp_path / "bx.har", tmp_path / "bx.xml", tmp_path / "bx.html"
+    with WireUpstream(NOT_GZIP) as sandbox:
+        argv = ["fuzz", "xtra", "--base-url", sandbox.base_url("xtra"), *XTRA_KEYS]
+        argv += ["--max-examples", "2", "--record", str(har), "--junit-xml", str(junit)]
+        assert main([*argv, "--report", str(page)]) == 1
+        sent = len(sandbox.received)
+    out = capsys.readouterr().out
+    assert "FAILED content_encoding (HTTP 200, 2 case(s)): HTTP 200 with a body that is not" in out
+    assert "DecodingError" in out and "Traceback" not in out
+    assert ET.parse(junit).getroot().findall(".//failure") and page.exists()
+    entries = json.loads(har.read_text("utf-8"))["log"]["entries"]
+    assert len(entries) == sent > 0
+    assert {e["response"]["status"] for e in entries} == {200}
+    assert all(e["comment"].startswith("its body could not be read: ") for e in entries)
+
+
+def test_a_probe_answered_with_a_body_that_does_not_decode_is_a_usage_problem(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with WireUpstream(NOT_GZIP) as sandbox:
+        argv = ["fuzz", "keepit", "--base-url", sandbox.base_url("keepit"), *KEEPIT_ARGS]
+        assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "cannot authenticate against" in err and "DecodingError" in err
+
+
+# -- KeepIT's 429 without Retry-After: its call window, then a stop --------------------------
+def keepit_run(server: MockServer, time: FakeTime, *extra: str) -> tuple[int, str]:
+    argv = [
+        *("fuzz", "keepit", "--base-url", server.base_url("keepit")),
+        *("--username", "demo", "--password", "demo", "--company-id", "1", "--site-id", "1"),
+        *("--max-examples", "2", *extra),
+    ]
+    out = io.StringIO()
+    status = run_harness(build_parser().parse_args(argv), out, sleep=time.sleep, clock=time.clock)
+    return status, out.getvalue()
+
+
+def test_a_keepit_429_without_retry_after_waits_out_the_vendors_window(
+    mockserver: MockServer,
+) -> None:
+    """The vendor documents only "a limit of 100 calls"; Retry-After is the kit's assumption.
+    A bare 429 got no back-off at all: every later case went at once, and failed."""
+    from fuzz.plugins.keepit import Plugin as KeepIt
+    from mockservers.keepit.settings import KeepItSettings
+
+    mockserver.fault(vendor="keepit", kind="status", status=429, times=2)
+    time = FakeTime(mockserver)
+    status, out = keepit_run(mockserver, time)
+    assert status == 0, out
+    window = KeepItSettings().rate_limit_window_seconds
+    assert KeepIt.window_seconds == window == 60  # the fake's own default, not a second one
+    assert time.slept == [window, window]  # the probe waited twice, then the cases ran
+    assert "waited out 2 answer(s) 429 (Retry-After, or the vendor's call window for 2" in out
+    assert "all checks passed" in out
+
+
+def test_a_keepit_429_that_does_not_end_stops_the_run_and_says_so(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mockserver.fault(vendor="keepit", kind="status", status=429)
+    time = FakeTime(mockserver)
+    status, out = keepit_run(mockserver, time)
+    assert status == 2 and len(out.splitlines()) == 1  # the opening line: no case ran
+    assert time.slept == [60, 60, 60] and len(mockserver.requests(vendor="keepit")) == 4
+    err = capsys.readouterr().err
+    assert "no case can be sent to" in err and "still answered 429 after 3 retries" in err
+
+
+def test_a_run_the_429s_catch_up_with_stops_instead_of_hammering(tmp_path: Path) -> None:
+    """Each refused call may count in the vendor's window: going on kept it full."""
+    limited = answer(429, {"success": False, "code": 429, "message": "Troppe richieste"})
+
+    def keepit(received: Received) -> bytes:
+        return keepit_echoing_the_password(received) if received.body == PROBE else limited
+
+    junit, time, out = tmp_path / "limited.xml", FakeTime(), io.StringIO()
+    with WireUpstream(keepit) as sandbox:
+        argv = ["fuzz", "keepit", "--base-url", sandbox.base_url("keepit"), *KEEPIT_ARGS]
+        args = build_parser().parse_args([*argv, "--max-examples", "2", "--junit-xml", str(junit)])
+        status = run_harness(args, out, sleep=time.sleep, clock=time.clock)
+        sent = len(sandbox.received)
+    said = out.getvalue()
+    assert status == 1, said  # the last 429, without Retry-After, is judged: the kit assumes one
+    assert sent == 1 + 4 and time.slept == [60, 60, 60]  # the probe, one case and its retries
+    assert "still answered 429 after 3 retries (180 s waited in all)" in said
+    assert "1 cases, 5 requests sent" in said
+
+
+# -- a sandbox that does not answer, or only a byte at a time --------------------------------
+def test_timeout_bounds_each_call_whole_even_a_trickling_answer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """httpx's timeout of 30 s bounded each wait alone: an answer sent a byte at a time held
+    each case for as long as the server liked (45 s for a 40-byte body)."""
+    head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n"
+    har = tmp_path / "slow.har"
+    with WireUpstream(head, trickle=0.05) as sandbox:
+        argv = ["fuzz", "xtra", "--base-url", sandbox.base_url("xtra"), *XTRA_KEYS]
+        argv += ["--max-examples", "1", "--timeout", "0.3", "--record", str(har)]
+        assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "FAILED transport (HTTP 0, 1 case(s)): no whole answer within 0.3 s (--timeout)" in out
+    times = [e["time"] for e in json.loads(har.read_text("utf-8"))["log"]["entries"]]
+    assert len(times) == 4 and all(300 <= t < 10_000 for t in times), times
+
+
+@pytest.mark.parametrize(
+    ("vendor", "credentials"),
+    [("xtra", XTRA_KEYS), ("tsdigital", ["--token", "a-token-of-the-sandbox"])],
+)
+def test_a_server_that_never_answers_the_first_request_is_a_usage_problem(
+    vendor: str, credentials: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No login, no probe: every case ran into the wall (30 s each) and the run exited 1, a
+    "check failed"."""
+    with WireUpstream(b"", hold=True) as silent:
+        argv = ["fuzz", vendor, "--base-url", silent.base_url(vendor), *credentials]
+        assert main([*argv, "--max-examples", "2", "--timeout", "0.2"]) == 2
+        assert len(silent.received) == 1
+    said = capsys.readouterr()
+    assert said.err.strip() == (
+        f"mockservers fuzz: cannot reach {silent.base_url(vendor)}: "
+        "no whole answer within 0.2 s (--timeout)"
+    )
+
+
+def test_a_refused_first_request_is_a_usage_problem(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.servers import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/xtra"
+    assert main(["fuzz", "xtra", "--base-url", url, *XTRA_KEYS]) == 2
+    err = capsys.readouterr().err
+    assert f"mockservers fuzz: cannot reach {url}: ConnectError" in err
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "soon"])
+def test_a_timeout_that_is_no_time_limit_is_a_usage_error(
+    timeout: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["fuzz", "xtra", "--base-url", "http://127.0.0.1:9/xtra", "--timeout", timeout])
+    assert exited.value.code == 2 and "argument --timeout" in capsys.readouterr().err
+
+
+# -- credentials beyond ASCII ------------------------------------------------------------------
+ACCENTED = {
+    "keepit": {
+        "accounts": [
+            {"username": "négozio", "password": "Sup3rSecrétKI", "company_id": "7", "site_id": "1"}
+        ]
+    },
+    "xtra": {"accounts": [{"name": "acme", "public_key": "acmé", "secret_key": "Sécret-kéy"}]},
+}
+ACCENTED_ARGS = {
+    "keepit": [
+        *("--username", "négozio", "--password", "Sup3rSecrétKI"),
+        *("--company-id", "7", "--site-id", "1"),
+    ],
+    "xtra": ["--public-key", "acmé", "--secret-key", "Sécret-kéy"],
+}
+
+
+@pytest.fixture(scope="module")
+def accented_server() -> Iterator[MockServer]:
+    with MockServer(ACCENTED) as server:
+        yield server
+
+
+@pytest.mark.parametrize("vendor", sorted(ACCENTED_ARGS))
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_credentials_beyond_ascii_go_as_utf8_headers(
+    vendor: str, dry_run: bool, accented_server: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """httpx encodes a text header as ASCII: a password "Sup3rSecrétKI" was a traceback (exit
+    1), even with --dry-run. Sent as UTF-8, as the TS Digital admin token already was, the
+    fake (which reads headers as UTF-8) takes them."""
+    argv = ["fuzz", vendor, "--base-url", accented_server.base_url(vendor), *ACCENTED_ARGS[vendor]]
+    argv += ["--max-examples", "2", *(["--dry-run"] if dry_run else [])]
+    accented_server.clear_requests()
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "all checks passed" in out
+    if dry_run:
+        assert ACCENTED_ARGS[vendor][3] in out  # a dry run prints the credentials given
+    else:  # the account's calls were served as its own
+        tenant = {"keepit": "7/1", "xtra": "acme"}[vendor]
+        assert accented_server.count(vendor=vendor, tenant=tenant, status=200) > 0
+
+
+# -- a sandbox with its own CA -------------------------------------------------------------------
+def test_cacert_trusts_a_sandboxs_own_ca_for_fuzz_and_replay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """httpx trusts certifi's roots, not the system's: a sandbox behind its own CA (here
+    ``serve --tls-self-signed``'s) was refused, and only an undocumented SSL_CERT_FILE helped."""
+    from tests.servers import serving
+
+    folder, har = tmp_path / "tls", tmp_path / "run.har"
+    with serving("--tls-self-signed", str(folder), scheme="https") as served:
+        url = f"{served.url}/quoparts"
+        argv = ["fuzz", "quoparts", "--base-url", url, "--username", "demo", "--password", "demo"]
+        assert main([*argv, "--max-examples", "1"]) == 2
+        refused = capsys.readouterr().err
+        assert "CERTIFICATE_VERIFY_FAILED" in refused and "--cacert FILE" in refused
+
+        ca = str(folder / "ca.pem")
+        trusted = [*argv, "--max-examples", "1", "--cacert", ca, "--record", str(har)]
+        assert main(trusted) == 0
+        assert "all checks passed" in capsys.readouterr().out
+
+        replay = ["replay", str(har), "--base-url", url]
+        assert main(replay) == 2
+        assert "CERTIFICATE_VERIFY_FAILED" in capsys.readouterr().err
+        main([*replay, "--cacert", ca])
+        said = capsys.readouterr()
+        assert f"exchanges against {url}" in said.out and said.err == ""
+
+
+@pytest.mark.parametrize("command", ["fuzz", "replay"])
+def test_a_cacert_that_holds_no_certificate_is_a_usage_error(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = tmp_path / "ca.pem"
+    junk.write_text("not a certificate")
+    first = ["quoparts"] if command == "fuzz" else [str(junk)]
+    argv = [command, *first, "--base-url", "https://127.0.0.1:9/quoparts", "--cacert", str(junk)]
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2 and "argument --cacert" in capsys.readouterr().err
+
+
+# -- interrupted, stopped early, answered by the proxy -------------------------------------------
+def test_an_interrupt_during_the_login_still_writes_the_report_and_the_junit_file(
+    accounts_server: MockServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A CI step publishing fuzz.xml found none: the login's interrupt skipped every output."""
+    import os
+    import signal
+
+    from fuzz.recording import HarFile
+
+    original = HarFile.add
+
+    def add(self: HarFile, exchange: Exchange) -> None:
+        original(self, exchange)
+        os.kill(os.getpid(), signal.SIGTERM)  # as the login's answer comes
+
+    monkeypatch.setattr(HarFile, "add", add)
+    har, junit, page = tmp_path / "run.har", tmp_path / "junit.xml", tmp_path / "run.html"
+    argv = ["fuzz", "quoparts", "--base-url", accounts_server.base_url("quoparts")]
+    argv += [*HAR_RUNS["quoparts"], "--record", str(har), "--junit-xml", str(junit)]
+    assert main([*argv, "--report", str(page)]) == 130
+    out = capsys.readouterr().out
+    assert "interrupted before the first case" in out and "0 cases, 1 requests sent" in out
+    assert ET.parse(junit).getroot()[0].get("tests") == "0" and page.exists()
+    assert len(json.loads(har.read_text("utf-8"))["log"]["entries"]) == 1
+
+
+def test_the_call_in_flight_at_an_interrupt_is_in_the_recording(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was counted as sent, and may have changed the sandbox's data, but the HAR left it out
+    ("13 requests sent", "recorded 12 exchange(s)")."""
+    import os
+    import signal
+
+    def interrupting(received: Received) -> bytes:
+        os.kill(os.getpid(), signal.SIGTERM)  # the request came whole; no answer goes back
+        return b""
+
+    har = tmp_path / "run.har"
+    with WireUpstream(interrupting, hold=True) as sandbox:
+        argv = ["fuzz", "xtra", "--base-url", sandbox.base_url("xtra"), *XTRA_KEYS]
+        assert main([*argv, "--max-examples", "2", "--record", str(har)]) == 130
+    out = capsys.readouterr().out
+    assert "0 cases, 1 requests sent" in out and "recorded 1 exchange(s)" in out
+    (entry,) = json.loads(har.read_text("utf-8"))["log"]["entries"]
+    assert entry["comment"] == "no complete answer: interrupted before its answer came"
+    assert entry["request"]["url"] == f"{sandbox.base_url('xtra')}/api/sync/v1/login"
+
+
+def test_a_502_the_proxy_made_says_the_proxys_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    """Through ``mockservers proxy``, an upstream that dropped the call showed as the vendor's
+    failures (``a body that is not JSON: HTTP 400 expected, got 502``), the reason unsaid."""
+    reason = "no answer from the upstream: RemoteProtocolError"
+    made = answer(502, {"statusCode": 502}, ("X-Mockservers-Detail", reason))
+    with WireUpstream(made) as proxy:
+        argv = ["fuzz", "xtra", "--base-url", proxy.base_url("xtra"), *XTRA_KEYS]
+        assert main([*argv, "--max-examples", "1"]) == 1
+    failed = [line for line in capsys.readouterr().out.splitlines() if "FAILED" in line]
+    assert failed and all(
+        line.endswith(f" (502 made by the kit, not the vendor: {reason})") for line in failed
+    )
+
+
+@pytest.mark.parametrize(
+    ("vendor", "credentials", "budget", "before"),
+    [
+        ("quoparts", ["--username", "demo", "--password", "demo"], "1", 1),
+        ("tsdigital", [], "4", 4),
+        (
+            "keepit",
+            ["--username", "u", "--password", "p", "--company-id", "1", "--site-id", "1"],
+            "1",
+            1,
+        ),
+    ],
+)
+def test_a_budget_the_login_alone_spends_is_a_usage_problem(
+    vendor: str,
+    credentials: list[str],
+    budget: str,
+    before: int,
+    mockserver: MockServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--budget 1`` sent the login, ran no case and passed: "0 cases, 1 requests sent: all
+    checks passed", exit 0."""
+    argv = ["fuzz", vendor, "--base-url", mockserver.base_url(vendor), *credentials]
+    assert main([*argv, "--budget", budget]) == 2
+    assert capsys.readouterr().err == (
+        f"mockservers fuzz: --budget {budget} leaves no request for a case: {vendor} sends "
+        f"{before} before them with these credentials (see docs/fuzzing.md)\n"
+    )
+    assert mockserver.requests() == []
+
+
+def test_a_budget_of_one_is_enough_where_nothing_goes_before_the_cases(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["fuzz", "xtra", "--base-url", mockserver.base_url("xtra"), "--budget", "1"]
+    assert main([*argv, "--public-key", "demo-public", "--secret-key", "demo-secret"]) == 0
+    assert "1 cases, 1 requests sent" in capsys.readouterr().out

@@ -100,6 +100,17 @@ def test_a_secret_seen_in_an_answer_is_blotted_out_wherever_else_it_appears() ->
     assert HAR.check(recorder.document()) == []
 
 
+def test_a_secret_beyond_ascii_is_blotted_out_of_a_quoted_body_too() -> None:
+    """A check quotes an answer's body as Python shows bytes (``HTTP 500: b'...'``), where a
+    password beyond ASCII is escapes: neither its text nor its JSON spelling was found there."""
+    body = '{"message": "password Sup3rSecrétKI scaduta"}'.encode()
+    quoted = f"HTTP 500: {body!r}"
+    assert "Sup3rSecr\\xc3\\xa9tKI" in quoted
+    assert (
+        har.scrub(quoted, ["Sup3rSecrétKI"]) == 'HTTP 500: b\'{"message": "password *** scaduta"}\''
+    )
+
+
 def test_a_credential_is_blotted_out_but_not_the_words_around_it() -> None:
     """A bearer's token and a cookie's value are secrets; ``Bearer``, ``Secure`` and
     ``HttpOnly`` are words a vendor's answer may hold (they were blotted out everywhere)."""

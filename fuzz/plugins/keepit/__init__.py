@@ -15,6 +15,7 @@ from fuzz.credentials import other_secret
 from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, broke
 from fuzz.plugins.keepit.checks import keepit_outcomes
+from mockservers.keepit.settings import KeepItSettings
 
 if TYPE_CHECKING:
     from fuzz.target import Target
@@ -38,9 +39,10 @@ class Plugin(VendorPlugin):
     # The in-process suites send more than 100 calls a minute (Hypothesis replays and shrinks):
     # there the limit is not what is tested (the state machine tests it).
     app_config: ClassVar[dict[str, Any] | None] = {"keepit": {"rate_limit_calls": 1_000_000}}
-    # The documented limit: 100 calls per 60 s per credentials (wall time: a real server's).
-    call_limit: ClassVar[int] = 100
-    window_seconds: ClassVar[float] = 60.0
+    # The documented limit, as the fake holds it by default: 100 calls per 60 s per
+    # credentials (wall time: a real server's).
+    call_limit: ClassVar[int] = KeepItSettings.rate_limit_calls
+    window_seconds: ClassVar[float] = KeepItSettings.rate_limit_window_seconds
 
     def __init__(self, credentials: dict[str, str]) -> None:
         super().__init__(credentials)
@@ -73,6 +75,9 @@ class Plugin(VendorPlugin):
             raise PluginError(
                 f"keepit refused the probe (HTTP {response.status_code}): {response.text[:200]}"
             )
+
+    def setup_requests(self) -> int:
+        return 1  # the probe
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
         """The credential headers, unless a negative case broke them. One case in eight keeps

@@ -65,7 +65,9 @@ def keepit_outcomes(ctx: CheckContext, response: Response, case: Case) -> bool |
         return None
     target = targets.active()
     plugin = _plugin()
-    authenticated = _authenticated(httpx.Headers(dict(request.headers)), plugin)
+    # Read as sent: a password beyond ASCII goes as UTF-8 (httpx would encode it as ASCII).
+    headers = httpx.Headers(dict(request.headers), encoding="utf-8")
+    authenticated = _authenticated(headers, plugin)
     if authenticated is False or (authenticated is None and status == 401):
         _call_error(status, body, 401, "credentials refused")
         return None

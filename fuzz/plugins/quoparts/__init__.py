@@ -54,6 +54,9 @@ class Plugin(VendorPlugin):
                 f"quoparts login failed (HTTP {response.status_code}): {response.text[:200]}"
             )
 
+    def setup_requests(self) -> int:
+        return 1  # the login
+
     def note_login(self, answer: Any) -> bool:
         """Keep the token of a successful login as the one to use; whether there was one."""
         try:

@@ -117,6 +117,9 @@ class Plugin(VendorPlugin):
                 f"xtra login failed (HTTP {response.status_code}): {response.text[:200]}"
             )
 
+    def setup_requests(self) -> int:
+        return 0 if self.login_body is None else 1  # a login, with a username/password
+
     def note_login(self, result: Any) -> bool:
         """Keep a successful login's session as the one to use (the newest: a vendor may revoke
         older tokens on a new login); whether ``result`` held one."""
