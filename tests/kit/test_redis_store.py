@@ -15,6 +15,7 @@ import select
 import signal
 import subprocess
 import threading
+import time
 import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
@@ -89,6 +90,47 @@ def processes(
                 stack.enter_context(httpx.Client(transport=transport, base_url="http://m"))
             )
         yield clients
+
+
+@pytest.fixture
+def in_rome(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process in Europe/Rome's time zone (a developer's laptop), then back."""
+    monkeypatch.setenv("TZ", "Europe/Rome")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("in_rome")
+def test_an_instant_an_earlier_version_kept_without_a_zone_is_read_as_utc(redis_url: str) -> None:
+    """A TS Digital ready_at without a time zone (an earlier version took one in a state
+    document) was read in the server's zone: an hour early in Rome, settled at once."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    delay = {"processing_delay_seconds": 45 * 60}
+    with processes(redis_url, count=1, prefix=prefix, tsdigital=delay) as (http,):
+        token = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()["token"]
+        headers = {"Authorization": f"Bearer {token}", "X-App-Name": "t", "X-App-Version": "1"}
+        body = {"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}}
+        item_id = http.post("/tsdigital/api/v3/items", json=body, headers=headers).json()["id"]
+    client = redis.Redis.from_url(redis_url)
+    key = RedisStore(redis_url, prefix=prefix).key("state", "tsdigital", "demo")
+    field = f"items\x1f{item_id}"
+    record = orjson.loads(client.hget(key, field))
+    assert record["ready_at"] == "2025-01-01T00:45:00Z"
+    client.hset(key, field, orjson.dumps(record | {"ready_at": "2025-01-01T00:45:00"}))
+    client.close()
+    with processes(redis_url, count=1, prefix=prefix, tsdigital=delay) as (http,):
+
+        def status() -> str:
+            tenants = http.get("/__admin/state/tsdigital").json()["tenants"]
+            return tenants["demo"]["items"][item_id]["status"]
+
+        assert status() == "PROCESSING"
+        http.post("/__admin/clock", json={"advance_seconds": 45 * 60 - 1})
+        assert status() == "PROCESSING"
+        http.post("/__admin/clock", json={"advance_seconds": 1})
+        assert status() == "CREATED"
 
 
 def test_two_processes_share_writes_tokens_clock_faults_and_sessions(redis_url: str) -> None:

@@ -158,6 +158,25 @@ def test_a_state_file_this_version_refuses_names_the_file_and_is_left_alone(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
 
 
+def test_a_state_file_holding_an_instant_without_a_time_zone_names_it(tmp_path: Path) -> None:
+    """An earlier version took a TS Digital ready_at without a zone in a state document and
+    kept it: read in the server's own zone, it would settle at another time on each machine."""
+    path = tmp_path / "state.db"
+    earlier = create_app(state_file=str(path))
+    item = {"id": "i1", "status": "PROCESSING", "ready_at": "2026-03-29T01:30:00"}
+    kit = earlier.state.kit
+    kit.vendors["tsdigital"].state.load({"tenants": {"demo": {"items": {"i1": item}}}})
+    kit.flush.__self__.close()  # the state file, as at a stop
+    written = path.read_bytes()
+    result = serve_refused("--state-file", str(path))
+    assert result.returncode == 2
+    assert (
+        f"state file {path}: tsdigital state: tenant 'demo', item 'i1': ready_at"
+        " '2026-03-29T01:30:00' has no time zone" in result.stderr
+    )
+    assert path.read_bytes() == written
+
+
 class _FullDisk:
     """A state file's connection that fails its next writes, as on a full disk."""
 

@@ -565,6 +565,31 @@ def test_item_stays_processing_until_the_delay_passes_on_the_clock() -> None:
         assert item["ready_at"] == item["history"][1]["at"]
 
 
+def test_a_fixture_s_ready_at_without_a_time_zone_is_400_naming_it() -> None:
+    """Read in the server's own zone, it settled an hour or two early on a laptop in
+    Europe/Rome and on time in CI (UTC); with a zone it settles at that instant everywhere."""
+    app = create_app({"kit": {"clock": {"start": "2026-03-29T00:45:00Z", "frozen": True}}})
+
+    def fixture(ready_at: str) -> dict[str, Any]:
+        item = {"id": "i1", "status": "PROCESSING", "ready_at": ready_at, "history": []}
+        return {"tenants": {"demo": {"items": {"i1": item | {"final_status": "CREATED"}}}}}
+
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        refused = http.put("/__admin/state/tsdigital", json=fixture("2026-03-29T01:30:00"))
+        assert refused.status_code == 400
+        assert refused.json()["error"] == (
+            "tenant 'demo', item 'i1': ready_at '2026-03-29T01:30:00' has no time zone; give"
+            " one (a trailing Z: the kit's instants are UTC, or an offset)"
+        )
+        assert items(http) == {}
+        local = fixture("2026-03-29T03:30:00+02:00")  # Rome's summer time: 01:30Z
+        assert http.put("/__admin/state/tsdigital", json=local).status_code == 200
+        advance(http, 45 * 60 - 1)
+        assert items(http)["i1"]["status"] == "PROCESSING"
+        advance(http, 1)
+        assert items(http)["i1"]["status"] == "CREATED"
+
+
 def test_items_settle_in_ready_order_whoever_reads() -> None:
     app = create_app({"tsdigital": {"processing_delay_seconds": 10}})
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
