@@ -92,6 +92,32 @@ def processes(
         yield clients
 
 
+def test_a_frozen_clock_without_a_start_is_reset_to_the_kit_s_instant(redis_url: str) -> None:
+    """Whichever process resets it, and however late it started: the instant the kit's clock
+    first stood at (the reset took it to the wall's time of the process that answered)."""
+    wall = [1_750_000_000.0]
+    prefix = f"test-{uuid.uuid4().hex}"
+    with ExitStack() as stack:
+        clients = []
+        for _ in range(2):
+            app = create_app(
+                {"kit": {"clock": {"frozen": True}}},
+                store=RedisStore(redis_url, prefix=prefix, wait=0.2, lock_deadline=LOCK_DEADLINE),
+                wall=lambda: wall[0],
+            )
+            transport = SyncASGITransport(app, lifespan=True)
+            clients.append(
+                stack.enter_context(httpx.Client(transport=transport, base_url="http://m"))
+            )
+            assert clients[-1].get("/__admin/clock").json() == {"now": "2025-06-15T15:06:40Z"}
+            wall[0] += 3600  # the second one starts an hour later
+        one, two = clients
+        one.post("/__admin/clock", json={"advance_seconds": 10})
+        assert two.post("/__admin/reset", json={}).status_code == 200
+        for http in clients:
+            assert http.get("/__admin/clock").json() == {"now": "2025-06-15T15:06:40Z"}
+
+
 @pytest.fixture
 def in_rome(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """This process in Europe/Rome's time zone (a developer's laptop), then back."""

@@ -313,6 +313,28 @@ def test_a_global_reset_restarts_fault_ids_and_leaves_the_clock_of_sessions(wall
         assert admin(http, "POST", "/faults", json=spec)["id"] == "fault-1"
 
 
+def test_a_frozen_clock_without_a_start_is_reset_to_where_it_stood(wall: Wall) -> None:
+    """Frozen, it only moves when advanced: a global reset took it to the wall's time instead
+    (each reset between two tests another instant), and sessions, on the first one, no longer
+    read the global scope's time."""
+    app = create_app({"kit": {"clock": {"frozen": True}}}, wall=wall)
+    with client(app) as http:
+        start = admin(http, "GET", "/clock")["now"]
+        assert start == "2025-06-15T15:06:40Z"  # the wall's second when the app started
+        wall.now += 3600
+        assert admin(http, "GET", "/clock")["now"] == start
+        admin(http, "POST", "/clock", json={"advance_seconds": 10})
+        admin(http, "POST", "/reset", json={})
+        assert admin(http, "GET", "/clock")["now"] == start
+        sid = open_session(http)["id"]
+        assert admin(http, "GET", "/clock", sid)["now"] == start
+        admin(http, "POST", "/clock", sid, json={"advance_seconds": 5})
+        wall.now += 60  # within the session's idle TTL
+        admin(http, "POST", "/reset", sid, json={})
+        assert admin(http, "GET", "/clock", sid)["now"] == start
+        assert admin(http, "GET", "/clock")["now"] == start
+
+
 def test_global_reads_see_the_whole_kit_and_a_matcher_can_ask_for_the_global_scope(
     http: httpx.Client,
 ) -> None:
