@@ -118,6 +118,32 @@ def test_a_frozen_clock_without_a_start_is_reset_to_the_kit_s_instant(redis_url:
             assert http.get("/__admin/clock").json() == {"now": "2025-06-15T15:06:40Z"}
 
 
+def test_a_process_prunes_tokens_after_another_one_s_reset_took_the_clock_back(
+    redis_url: str,
+) -> None:
+    """Its next prune was a minute after its last on the clock before the reset (a year away,
+    after a year's advance): it pruned nothing until the clock caught up."""
+    with processes(redis_url) as (one, two):
+
+        def mint() -> str:
+            return one.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()["token"]
+
+        def detail(token: str) -> str:
+            headers = {"Authorization": f"Bearer {token}", "X-App-Name": "t", "X-App-Version": "1"}
+            answer = one.post("/tsdigital/api/v3/items", json={}, headers=headers)
+            return answer.headers["X-Mockservers-Detail"]
+
+        mint()
+        one.post("/__admin/clock", json={"advance_seconds": 365 * 86400})
+        mint()
+        assert two.post("/__admin/reset", json={}).status_code == 200
+        token = mint()
+        one.post("/__admin/tsdigital/tokens/expire")
+        one.post("/__admin/clock", json={"advance_seconds": 3700})
+        mint()  # prunes
+        assert detail(token) == "the bearer token is unknown"
+
+
 @pytest.fixture
 def in_rome(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """This process in Europe/Rome's time zone (a developer's laptop), then back."""

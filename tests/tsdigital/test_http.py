@@ -313,6 +313,35 @@ def test_an_expired_token_is_told_expired_for_an_hour_then_unknown(http: httpx.C
     assert create(http, token).headers["X-Mockservers-Detail"] == "the bearer token is unknown"
 
 
+def test_expired_tokens_are_pruned_after_a_reset_took_the_clock_back(http: httpx.Client) -> None:
+    """The next prune was set a minute after the last one on the clock before the reset, a
+    year away after a year's advance: until then no token was pruned."""
+    mint(http)
+    advance(http, 365 * 86400)
+    mint(http)
+    assert http.post("/__admin/reset", json={}).status_code == 200
+    token = mint(http)
+    http.post("/__admin/tsdigital/tokens/expire")
+    advance(http, 3700)
+    mint(http)  # prunes
+    assert create(http, token).headers["X-Mockservers-Detail"] == "the bearer token is unknown"
+
+
+def test_a_session_s_expired_tokens_are_pruned_on_its_clock(http: httpx.Client) -> None:
+    """Sessions expire only when idle: a busy one kept every token it was ever given."""
+    session = http.post("/__admin/sessions", json={}).json()["id"]
+    scoped = {"params": {"session": session}}
+    minted = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}, **scoped).json()
+    http.post("/__admin/tsdigital/tokens/expire", **scoped)
+    for seconds in (3500, 200):
+        http.post("/__admin/clock", json={"advance_seconds": seconds}, **scoped)
+        http.post("/__admin/tsdigital/tokens", json={"kind": "user"}, **scoped)  # prunes
+    detail = create(http, minted["token"]).headers["X-Mockservers-Detail"]
+    assert detail == "the bearer token is unknown"
+    advance(http, 7200)  # the global clock: the session's tokens are not its own
+    assert create(http, minted["token"]).headers["X-Mockservers-Detail"] == detail
+
+
 def test_bearer_scheme_is_case_insensitive(http: httpx.Client) -> None:
     token = mint(http)
     response = http.post(
