@@ -16,6 +16,7 @@ import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
 from functools import lru_cache
 
 from mockservers.core import sessions
@@ -48,6 +49,12 @@ def iso(epoch: float) -> str:
 def _iso_second(epoch: int) -> str:
     """``YYYY-MM-DDTHH:MM:SS`` of a whole second; raises as ``fromtimestamp`` does out of range."""
     return datetime.fromtimestamp(epoch, UTC).isoformat().removesuffix("+00:00")
+
+
+@lru_cache(maxsize=64)
+def _http_date(second: int) -> bytes:
+    """The ``Date`` header's value (RFC 9110's IMF-fixdate) of a whole second."""
+    return formatdate(second, usegmt=True).encode("ascii")
 
 
 class Clock:
@@ -125,6 +132,10 @@ class Clock:
 
     def isoformat(self) -> str:
         return iso(self.time())
+
+    def http_date(self) -> bytes:
+        """An answer's ``Date`` on the clock of the current scope, formatted once a second."""
+        return _http_date(int(self.time()))
 
     def after(self, seconds: float) -> datetime:
         return self.now() + timedelta(seconds=seconds)

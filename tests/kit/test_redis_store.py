@@ -38,6 +38,7 @@ from mockservers.core.redis_store import HASH_PIECE, RedisStore
 from mockservers.testing import SyncASGITransport
 from tests import redis_server
 from tests.conftest import QP, qp_call, qp_login
+from tests.kit.test_serve_options import FROZEN_2031, assert_dated_by_the_kit
 from tests.servers import Served, free_port, serving
 from tests.tsdigital import test_http as tsd
 from tests.xtra import test_http as xtra
@@ -999,6 +1000,13 @@ def test_two_workers_keep_every_acknowledged_write(fresh_redis: str) -> None:
         acknowledged = _hammer([served.url])
         assert len(acknowledged) == 32 * 60
         _assert_kept(served.url, acknowledged)
+
+
+def test_workers_date_their_answers_on_the_kit_s_clock(fresh_redis: str, tmp_path: Path) -> None:
+    config = tmp_path / "kit.toml"
+    config.write_text(FROZEN_2031)
+    with serving("--store", fresh_redis, "--workers", "2", "--config", str(config)) as served:
+        assert_dated_by_the_kit(served.url)
 
 
 def test_two_serve_processes_act_as_one_fake(fresh_redis: str) -> None:
