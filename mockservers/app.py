@@ -94,8 +94,9 @@ def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], A
 
 
 def _open_state_file(path: str, kit: Kit) -> StateFile:
-    """Restore each vendor from the file (a vendor new to it keeps its fresh state) and record
-    every write from now on."""
+    """Restore each vendor and the clock from the file (a vendor new to it keeps its fresh
+    state; a clock it kept for another ``[kit.clock]`` starts afresh) and record every write
+    from now on."""
     store = StateFile(path)
     documents, known = store.documents(), store.vendors()
     for name, vendor in kit.vendors.items():
@@ -110,6 +111,7 @@ def _open_state_file(path: str, kit: Kit) -> StateFile:
         store.attach(vendor.state)
         if name not in known:
             store.keep_all(vendor.state)
+    store.keep_clock(kit.store.map("clock"), kit.config.digests["kit.clock"])
     store.flush()
     kit.flush = store.flush
     return store
