@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts import ADMIN
 from contracts.openapi import openapi, openapi_bytes
@@ -40,8 +40,11 @@ from mockservers.vendors import VENDOR_CLASSES
 
 SERVER_OPTIONS: dict[str, Any] = {
     "timeout_graceful_shutdown": 10,
+    "date_header": False,
 }
-"""uvicorn settings shared by ``mockservers serve`` and ``MockServer``."""
+"""uvicorn settings shared by ``mockservers serve`` (its workers too), ``mockservers proxy``
+and ``MockServer``. No ``Date`` of uvicorn's: the wall's time, where the kit's answers carry
+the kit's clock's (``KitApp``), and the proxy passes on the upstream's."""
 
 
 @cache
@@ -91,8 +94,9 @@ def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], A
 
 
 def _open_state_file(path: str, kit: Kit) -> StateFile:
-    """Restore each vendor from the file (a vendor new to it keeps its fresh state) and record
-    every write from now on."""
+    """Restore each vendor and the clock from the file (a vendor new to it keeps its fresh
+    state; a clock it kept for another ``[kit.clock]`` starts afresh) and record every write
+    from now on."""
     store = StateFile(path)
     documents, known = store.documents(), store.vendors()
     for name, vendor in kit.vendors.items():
@@ -107,6 +111,7 @@ def _open_state_file(path: str, kit: Kit) -> StateFile:
         store.attach(vendor.state)
         if name not in known:
             store.keep_all(vendor.state)
+    store.keep_clock(kit.store.map("clock"), kit.config.digests["kit.clock"])
     store.flush()
     kit.flush = store.flush
     return store
@@ -145,10 +150,18 @@ class KitApp(Starlette):
     404/405 — goes through Starlette as usual.
 
     With ``cors_origins``, CORS answers preflights and marks answers for those origins, in front
-    of everything (connectors that run in a browser); a refused page is journalled."""
+    of everything (connectors that run in a browser); a refused page is journalled.
+
+    Every answer's ``Date`` is on the kit's ``clock``, as its body's times are: a vendor's on
+    the clock of the call's scope (its pipeline sets it), any other on the global one."""
 
     def __init__(
-        self, *, vendors: list[Vendor], cors_origins: tuple[str, ...] = (), **kwargs: Any
+        self,
+        *,
+        vendors: list[Vendor],
+        clock: Clock,
+        cors_origins: tuple[str, ...] = (),
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         # A path with a slash too many is a path the vendor does not serve: its 404, in its
@@ -157,6 +170,7 @@ class KitApp(Starlette):
         self.exact: dict[str, tuple[Vendor, VendorRoute]] = {
             path: (vendor, route) for vendor in vendors for path, route in vendor.paths().items()
         }
+        self.clock = clock
         self.entry: ASGIApp = self.dispatch
         if cors_origins:
             self.entry = KitCORS(self.dispatch, cors_origins, {v.name: v for v in vendors})
@@ -164,6 +178,9 @@ class KitApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             receive, send = closing_unread(scope, receive, send)
+            found = self.exact.get(scope["path"])
+            if found is None or scope["method"] not in found[1].methods:
+                send = dated(send, self.clock)
         await self.entry(scope, receive, send)
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -176,6 +193,20 @@ class KitApp(Starlette):
                 await response(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+
+def dated(send: Send, clock: Clock) -> Send:
+    """``send``, giving an answer without a ``Date`` the global scope's (the admin API, the
+    documents and pages, a preflight; a vendor's answers carry their own)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = message.get("headers", ())
+            if not any(name.lower() == b"date" for name, _ in headers):
+                message = {**message, "headers": [*headers, (b"date", clock.http_date())]}
+        await send(message)
+
+    return sending
 
 
 def build_kit(config: Config, store: Store, wall: Callable[[], float] = time.time) -> Kit:
@@ -271,6 +302,7 @@ def create_app(
     routes = vendor_routes + documents + ui + admin.routes()
     app = KitApp(
         vendors=list(vendors.values()),
+        clock=kit.clock,
         routes=routes,
         exception_handlers={HTTPException: _http_errors(vendors)},
         lifespan=_lifespan(kit, state),

@@ -204,14 +204,14 @@ def proxy(args: argparse.Namespace) -> int:
     _proxy_banner(base, config, app, args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logs.install()
-    # The upstream's Date and Server headers pass through as they came: uvicorn adds none.
+    # The upstream's Date and Server headers pass through as they came: uvicorn adds none
+    # (SERVER_OPTIONS: no Date; the kit's own answers carry its clock's).
     uvicorn.run(
         app,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
         server_header=False,
-        date_header=False,
         **SERVER_OPTIONS,
     )
     return 0

@@ -16,6 +16,7 @@ import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
 from functools import lru_cache
 
 from mockservers.core import sessions
@@ -50,6 +51,12 @@ def _iso_second(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat().removesuffix("+00:00")
 
 
+@lru_cache(maxsize=64)
+def _http_date(second: int) -> bytes:
+    """The ``Date`` header's value (RFC 9110's IMF-fixdate) of a whole second."""
+    return formatdate(second, usegmt=True).encode("ascii")
+
+
 class Clock:
     def __init__(
         self,
@@ -68,20 +75,22 @@ class Clock:
         self.reset()
 
     def reset(self) -> None:
-        """The global clock back to the start instant (the configured one, or now) with no
-        advance.
+        """The global clock back to the start instant with no advance: the configured one; or,
+        with none, now, or for a frozen clock the instant it first stood at (it only moves when
+        advanced: a reset does not move it to the wall's time).
 
         Only the global offset moves: the base every scope reads (``start`` + wall time elapsed
         since ``started_at``) is laid once, so a global reset leaves each session's clock where
         it was (a session's time is that base plus its own offset).
         """
         now = self._wall()
-        target = (
-            self._configured_start.astimezone(UTC).timestamp()
-            if self._configured_start is not None
-            else float(int(now))
-        )
         state = self._state.data
+        if self._configured_start is not None:
+            target = self._configured_start.astimezone(UTC).timestamp()
+        elif self.frozen:
+            target = state.get("start", float(int(now)))
+        else:
+            target = float(int(now))
         base = {"start": state.get("start", target), "started_at": state.get("started_at", now)}
         # The base is written again as it is (a shared store seeding a fresh kit takes what a
         # reset writes), and only the offset moves.
@@ -123,6 +132,10 @@ class Clock:
 
     def isoformat(self) -> str:
         return iso(self.time())
+
+    def http_date(self) -> bytes:
+        """An answer's ``Date`` on the clock of the current scope, formatted once a second."""
+        return _http_date(int(self.time()))
 
     def after(self, seconds: float) -> datetime:
         return self.now() + timedelta(seconds=seconds)

@@ -7,11 +7,17 @@ buffered while a request runs and committed in one transaction before its answer
 (``flush``), so an acknowledged write is on disk. A file that is not a readable state file
 stops the start and is left exactly as it was. One process keeps a file: another one opening
 it is refused (``_hold``).
+
+The kit's clock is kept too, in one row of ``meta``, as a shared store keeps it: the records
+hold instants of that clock (a TS Digital item's ``ready_at``), which a clock started afresh
+would put a day away after a day's advance.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import math
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -21,7 +27,7 @@ from typing import Any
 import orjson
 
 from mockservers.core.sessions import owner_id
-from mockservers.core.shared import StoreUnavailable
+from mockservers.core.shared import SharedMap, StoreUnavailable
 from mockservers.core.state import SEQUENCES, VendorState
 
 _SCHEMA = """
@@ -44,6 +50,14 @@ _WRITE = """
 INSERT INTO records (vendor, tenant, collection, key, value, position) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (vendor, tenant, collection, key) DO UPDATE SET value = excluded.value
 """
+
+
+_CLOCK = "clock"
+"""The ``meta`` row keeping the clock: its shared map (``start``, ``started_at``, ``offset``)
+and the digest of the ``[kit.clock]`` table it ran with, as JSON."""
+_CLOCK_KEYS = ("start", "started_at", "offset")
+
+log = logging.getLogger("mockservers")
 
 
 class StateFileError(RuntimeError):
@@ -161,6 +175,9 @@ class StateFile:
         self._dropped: set[tuple[str, str]] = set()
         self._position: int = last or 0
         """The position the last row written was given."""
+        self._clock: tuple[SharedMap, str] | None = None
+        """The clock's map and the digest of its config, once ``keep_clock`` is called."""
+        self._clock_moved = False
 
     def _add_positions(self) -> None:
         """Bring a file of the format before positions to this one, in place, once it is to
@@ -189,6 +206,36 @@ class StateFile:
             tenants = out.setdefault(vendor, {"tenants": {}})["tenants"]
             tenants.setdefault(tenant, {}).setdefault(collection, {})[key] = orjson.loads(value)
         return out
+
+    def kept_clock(self, config: str) -> dict[str, float] | None:
+        """The clock the file kept, if it ran with the ``[kit.clock]`` table of this digest
+        (with another, or none kept: None, the clock starts afresh)."""
+        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (_CLOCK,)).fetchone()
+        if row is None:  # an earlier version's file
+            return None
+        try:
+            kept = orjson.loads(row[0])
+        except orjson.JSONDecodeError:
+            kept = None
+        values = {key: kept.get(key) for key in _CLOCK_KEYS} if isinstance(kept, dict) else {}
+        if not values or kept.get("config") != config or not all(map(_finite, values.values())):
+            log.info("state file %s: the clock it kept ran with another [kit.clock]", self.path)
+            return None
+        return values
+
+    def keep_clock(self, clock: SharedMap, config: str) -> None:
+        """Read the clock the file kept into ``clock`` (the clock's shared map; ``config``: the
+        digest of ``[kit.clock]``), and keep it from now on: each move is written with the
+        request's other writes."""
+        kept = self.kept_clock(config)
+        for key, value in (kept or {}).items():
+            clock.put(key, value)
+        self._clock = (clock, config)
+        self._clock_moved = True  # as it is now, with the next flush
+        clock.record = self._clock_recorder
+
+    def _clock_recorder(self, name: str, operation: str, args: tuple[Any, ...]) -> None:
+        self._clock_moved = True
 
     def vendors(self) -> set[str]:
         rows = self._db.execute("SELECT value FROM meta WHERE name LIKE 'vendor:%'")
@@ -246,7 +293,7 @@ class StateFile:
         """Commit everything recorded since the last flush in one transaction. When the file
         cannot take it (a full disk), the writes stay pending for the next flush and the caller
         gets ``StoreUnavailable`` (the vendor's 5xx body): nothing recorded is ever dropped."""
-        if not self._pending and not self._dropped:
+        if not self._pending and not self._dropped and not self._clock_moved:
             return
         db = self._db
         try:
@@ -259,6 +306,12 @@ class StateFile:
                 dropped = sorted(self._dropped)
                 db.executemany("DELETE FROM records WHERE vendor = ? AND tenant = ?", dropped)
                 db.executemany(_WRITE, rows)
+                if self._clock_moved and self._clock is not None:
+                    clock, config = self._clock
+                    kept = orjson.dumps({"config": config, **clock.data}).decode()
+                    db.execute(
+                        "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (_CLOCK, kept)
+                    )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -269,6 +322,7 @@ class StateFile:
             ) from exc
         self._pending, self._dropped = {}, set()
         self._position += len(rows)
+        self._clock_moved = False
 
     def close(self) -> None:
         self.flush()
@@ -279,3 +333,8 @@ class StateFile:
         if self._lock is not None:
             _let_go(self._lock)
             self._lock = None
+
+
+def _finite(value: Any) -> bool:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return number and math.isfinite(value)

@@ -51,9 +51,10 @@ def check_value(value: Any, expected: Any, where: str) -> None:
 
 
 def check_lifetime(seconds: Any, name: str = "token_ttl_seconds", *, zero: bool = False) -> None:
-    """A token lifetime or a delay: a number of seconds above 0 (a token dead when issued tests
-    nothing; ``zero``: 0 allowed) and at most 100 years, the bound of the admin API's own
-    (``ValueError`` naming it). Longer ones would write dates past the year 9999."""
+    """A token lifetime, a delay or a window: a number of seconds above 0 (a token dead when
+    issued tests nothing; ``zero``: 0 allowed) and at most 100 years, the bound of the admin
+    API's own (``ValueError`` naming it). Longer ones (``inf``, valid TOML) would write dates
+    past the year 9999, or make a number of seconds no integer can hold."""
     number = isinstance(seconds, int | float) and not isinstance(seconds, bool)
     if not number or not 0 <= seconds <= MAX_SECONDS or (seconds == 0 and not zero):
         lowest = "0 or more" if zero else "above 0"

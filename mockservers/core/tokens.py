@@ -9,6 +9,11 @@ scope is reset or dropped): a call that sends it is told apart from one that sen
 token (coverage counts token expiry as its own documented situation), and it still belongs to
 the session that minted it. An hour, not "when next pruned": each process prunes on its own
 schedule, and a token that has just expired must not turn unknown earlier on one of them.
+
+Each scope's tokens are pruned on that scope's clock (a session's own, however busy it stays),
+when a token is issued there: at most once a minute of that clock, so that a login rarely pays
+for a pass over every token, and at once after the clock went back (a reset on another
+process), whose old schedule would otherwise hold the prune off until the clock caught up.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mockservers.core.clock import Clock
-from mockservers.core.sessions import current_id, in_scope
+from mockservers.core.sessions import current_id, in_scope, owner_id
 from mockservers.core.shared import SharedMap
 
 
@@ -34,6 +39,8 @@ class Token:
 Verdict = Literal["live", "missing", "unknown", "expired"]
 EXPIRED_KEPT = 3600.0
 """Seconds of the kit's clock an expired token is still known (answered as expired)."""
+PRUNE_EVERY = 60.0
+"""Seconds of a scope's clock between two prunes of its tokens."""
 
 
 def hex_token() -> str:
@@ -52,7 +59,9 @@ class TokenStore:
         self._clock = clock
         self._make_value = make_value
         self._tokens = shared if shared is not None else SharedMap("tokens")
-        self._next_prune = 0.0
+        self._pruned: dict[str | None, float] = {}
+        """Per scope (None: the global one), when its tokens were last pruned, on its clock:
+        this process's own schedule."""
 
     def issue(self, tenant: str, ttl_seconds: float, **claims: Any) -> Token:
         self._prune()
@@ -112,33 +121,44 @@ class TokenStore:
         return len(live)
 
     def drop(self, scope: str | None) -> int:
-        """Forget every token of one scope (a reset, a dropped session)."""
+        """Forget every token of one scope (a reset, a dropped session), and its schedule."""
         doomed = [v for v, data in self._tokens.items() if in_scope(data["tenant"], scope)]
         for value in doomed:
             self._tokens.delete(value)
+        self._pruned.pop(scope, None)
         return len(doomed)
 
     def expire_all(self) -> int:
         count = len(self._tokens)
         self._tokens.clear()
+        self._pruned.clear()
         return count
 
     def __len__(self) -> int:
         return len(self._tokens)
 
     def _prune(self) -> None:
-        """Drop tokens expired for more than ``EXPIRED_KEPT`` on the global clock (a session's
-        are dropped with their session)."""
-        if current_id() is not None:
-            return
+        """Drop the current scope's tokens expired for more than ``EXPIRED_KEPT`` on its clock,
+        ``PRUNE_EVERY`` seconds of it after the last prune, or at once when it went back. A
+        scope without a schedule (met for the first time, reset, or holding no token at the
+        last pass) has nothing to prune yet: its schedule starts."""
+        scope = current_id()
         now = self._clock.time()
-        if now < self._next_prune:
+        last = self._pruned.get(scope)
+        if last is not None and last <= now < last + PRUNE_EVERY:
             return
-        self._next_prune = now + 60
-        expired = [
-            v
-            for v, data in self._tokens.items()
-            if now >= data["expires_at"] + EXPIRED_KEPT and in_scope(data["tenant"], None)
-        ]
+        self._pruned[scope] = now
+        if last is None:
+            return
+        expired = []
+        held: set[str | None] = set()
+        for value, data in self._tokens.items():
+            owner = owner_id(data["tenant"])
+            held.add(owner)
+            if owner == scope and now >= data["expires_at"] + EXPIRED_KEPT:
+                expired.append(value)
         for value in expired:
             self._tokens.delete(value)
+        # The schedules of scopes holding no token (a session another process dropped) go.
+        for gone in [other for other in self._pruned if other not in held and other != scope]:
+            del self._pruned[gone]

@@ -621,6 +621,7 @@ class Vendor:
             scope = session["id"] if session is not None else None
             if fault is not None and fault.kind == "latency":  # the answer waits after this
                 started -= (fault.latency_ms or 0) / 1000
+            response.raw_headers.append((b"date", self.clock.http_date()))  # the scope's
             self._record(call, response, started, details, scope, tenant, met)
             if met:
                 kit.coverage.count(met, scope)
@@ -652,6 +653,7 @@ class Vendor:
                 response = self.render_error(error, UNKNOWN)
                 response.headers.update(headers or {})  # a 405's Allow, journalled with it
                 response.headers[DETAIL_HEADER] = detail_header(detail)
+                response.raw_headers.append((b"date", self.clock.http_date()))
                 scope = session["id"] if session is not None else None
                 self._record(call, response, started, detail, scope, tenant, [])
             return response
@@ -695,6 +697,7 @@ class Vendor:
         with the diagnosis that ``_answer`` adds to the others."""
         response = self.render_error(error, operation)
         response.headers[DETAIL_HEADER] = detail_header(error.detail)
+        response.raw_headers.append((b"date", self.clock.http_date()))  # whose call: unknown
         return response
 
     def _record(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockservers.core.sessions import refuse_reserved
-from mockservers.core.settings import check_accounts
+from mockservers.core.settings import check_accounts, check_lifetime
 
 DEMO_ACCOUNT = {"username": "demo", "password": "demo", "company_id": "1", "site_id": "1"}
 _ACCOUNT_KEYS = ("username", "password", "company_id", "site_id")
@@ -39,10 +39,8 @@ class KeepItSettings:
                     )
         if not isinstance(self.rate_limit_calls, int) or self.rate_limit_calls < 1:
             raise ValueError("rate_limit_calls must be a positive whole number")
-        if not isinstance(self.rate_limit_window_seconds, int | float) or not (
-            self.rate_limit_window_seconds > 0
-        ):
-            raise ValueError("rate_limit_window_seconds must be a positive number")
+        # A window of inf (valid TOML) would make every Retry-After a 500.
+        check_lifetime(self.rate_limit_window_seconds, "rate_limit_window_seconds")
 
     def accounts_as_read(self) -> dict[str, str]:
         """The accounts as the fake reads them (``company_id = 1`` is ``"1"``): what replicas

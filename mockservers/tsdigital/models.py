@@ -7,14 +7,14 @@ import hashlib
 import heapq
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from mockservers.core.clock import iso
 from mockservers.core.coverage import met
 from mockservers.core.sessions import EVERY, PREFIX, current_id, in_scope, owner_id, scoped
-from mockservers.core.state import TenantState, VendorState
+from mockservers.core.state import StateError, TenantState, VendorState
 from mockservers.core.tokens import Token, TokenStore
 from mockservers.core.vendor import Kit, VendorModel
 from mockservers.tsdigital import coverage
@@ -53,12 +53,42 @@ def item_uuid(name: str) -> str:
     return f"{hexa[:8]}-{hexa[8:12]}-5{hexa[13:16]}-{_VARIANT[hexa[16]]}{hexa[17:20]}-{hexa[20:32]}"
 
 
-def _epoch(value: Any) -> float:
-    """A stored ISO instant back to epoch seconds; 0 (due now) when it is not one."""
+def _instant(value: Any) -> datetime | None:
+    """A stored ISO 8601 instant (``…Z`` as the kit writes it, or an offset), or None when it
+    is not one."""
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
+        return None
+
+
+def _epoch(value: Any) -> float:
+    """A stored ISO instant back to epoch seconds; 0 (due now) when it is not one. One without
+    a time zone (only state an earlier version kept in a shared store can hold one: a state
+    document or a state file giving one is refused) is read as UTC, as the kit writes them,
+    never in the server's own zone."""
+    instant = _instant(value)
+    if instant is None:
         return 0.0
+    return (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).timestamp()
+
+
+def check_items(document: Any) -> None:
+    """Refuse (``StateError``) an item whose ``ready_at`` is an instant without a time zone: it
+    would settle at a time set by the server's zone (Europe/Rome on a laptop, UTC in CI)."""
+    tenants = document.get("tenants") if isinstance(document, dict) else None
+    for name, tenant in (tenants if isinstance(tenants, dict) else {}).items():
+        items = tenant.get(ITEMS) if isinstance(tenant, dict) else None
+        for key, item in (items if isinstance(items, dict) else {}).items():
+            ready = item.get("ready_at") if isinstance(item, dict) else None
+            if not isinstance(ready, str) or ready.endswith("Z"):  # the kit's own
+                continue
+            instant = _instant(ready)
+            if instant is not None and instant.tzinfo is None:
+                raise StateError(
+                    f"tenant {name!r}, item {key!r}: ready_at {ready!r} has no time zone;"
+                    " give one (a trailing Z: the kit's instants are UTC, or an offset)"
+                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +308,9 @@ class TsDigitalModel(VendorModel):
         history = record.get("history")
         history = [*history, entry] if isinstance(history, list) else [entry]
         tenant.put(ITEMS, item_id, {**record, "status": final, "history": history})
+
+    def check_state(self, document: Any) -> None:
+        check_items(document)
 
     def rebuild_indexes(self) -> None:
         """The heaps of PROCESSING items, from the (loaded) state."""

@@ -26,6 +26,11 @@ REFUSED = [
     ({"xtra": {"token_ttl_seconds": 1e12}}, "token_ttl_seconds must be a number of seconds"),
     ({"tsdigital": {"processing_delay_seconds": -1}}, "processing_delay_seconds must be"),
     ({"tsdigital": {"processing_delay_seconds": 1e12}}, "processing_delay_seconds must be"),
+    # TOML's inf: every call over the limit was a 500 (its Retry-After no integer)
+    ({"keepit": {"rate_limit_window_seconds": float("inf")}}, "rate_limit_window_seconds must"),
+    ({"keepit": {"rate_limit_window_seconds": float("nan")}}, "rate_limit_window_seconds must"),
+    ({"keepit": {"rate_limit_window_seconds": 0}}, "rate_limit_window_seconds must"),
+    ({"keepit": {"rate_limit_window_seconds": 1e12}}, "rate_limit_window_seconds must"),
     ({"kit": {"clock": {"start": "9999-12-31T23:30:00Z"}}}, "start: at the latest 9000-01-01"),
     ({"kit": 5}, "[kit]: a table is expected"),
     ({"kit": {"seed": "abc"}}, '[kit] seed: an integer is expected, not "abc"'),
@@ -121,18 +126,32 @@ def test_values_as_toml_gives_them_are_taken() -> None:
     assert kit.vendors["tsdigital"].settings.shadow_token_grants == ["special"]
 
 
+WRONG_AT_START = [
+    (
+        '[quoparts]\ntoken_ttl_seconds = "3600"\n',
+        '[quoparts] token_ttl_seconds: a number is expected, not "3600"',
+    ),
+    (
+        "[keepit]\nrate_limit_calls = 1\nrate_limit_window_seconds = inf\n",
+        "[keepit]: rate_limit_window_seconds must be a number of seconds above 0,"
+        " at most 3153600000",
+    ),
+]
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_serve_refuses_a_wrong_value_at_start(tmp_path: Path, workers: str) -> None:
+@pytest.mark.parametrize(("text", "message"), WRONG_AT_START)
+def test_serve_refuses_a_wrong_value_at_start(
+    tmp_path: Path, workers: str, text: str, message: str
+) -> None:
     """With workers too, where each worker builds the vendors again: the command checks first."""
     config = tmp_path / "kit.toml"
-    config.write_text('[quoparts]\ntoken_ttl_seconds = "3600"\n')
+    config.write_text(text)
     command = [sys.executable, "-m", "mockservers.cli", "serve", "--config", str(config)]
     command += ["--workers", workers, "--store", "redis://127.0.0.1:1/0"] if workers != "1" else []
     result = subprocess.run(command, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.strip() == (
-        'mockservers: [quoparts] token_ttl_seconds: a number is expected, not "3600"'
-    )
+    assert result.stderr.strip() == f"mockservers: {message}"
 
 
 def test_a_config_file_that_is_not_utf8_is_refused_naming_it(tmp_path: Path) -> None:

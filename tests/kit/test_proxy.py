@@ -285,6 +285,8 @@ def test_the_proxy_command_forwards_and_refuses_bad_options(upstream: MockServer
         assert login.json()["errorCode"] == "0"
         dates = [value for name, value in login.headers.raw if name.lower() == b"date"]
         assert len(dates) == 1  # the upstream's Date, not a second one of the proxy's
+        kit_fake = httpx.post(proxy.url + "/tsdigital/api/v3/items", json={})
+        assert kit_fake.status_code == 401 and len(kit_fake.headers.get_list("date")) == 1
         assert httpx.get(f"{proxy.url}/__admin/shadow").json()["quoparts"]["login"]["compared"]
     from mockservers.cli import main
 

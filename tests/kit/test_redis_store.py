@@ -15,6 +15,7 @@ import select
 import signal
 import subprocess
 import threading
+import time
 import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
@@ -37,6 +38,7 @@ from mockservers.core.redis_store import HASH_PIECE, RedisStore
 from mockservers.testing import SyncASGITransport
 from tests import redis_server
 from tests.conftest import QP, qp_call, qp_login
+from tests.kit.test_serve_options import FROZEN_2031, assert_dated_by_the_kit
 from tests.servers import Served, free_port, serving
 from tests.tsdigital import test_http as tsd
 from tests.xtra import test_http as xtra
@@ -89,6 +91,99 @@ def processes(
                 stack.enter_context(httpx.Client(transport=transport, base_url="http://m"))
             )
         yield clients
+
+
+def test_a_frozen_clock_without_a_start_is_reset_to_the_kit_s_instant(redis_url: str) -> None:
+    """Whichever process resets it, and however late it started: the instant the kit's clock
+    first stood at (the reset took it to the wall's time of the process that answered)."""
+    wall = [1_750_000_000.0]
+    prefix = f"test-{uuid.uuid4().hex}"
+    with ExitStack() as stack:
+        clients = []
+        for _ in range(2):
+            app = create_app(
+                {"kit": {"clock": {"frozen": True}}},
+                store=RedisStore(redis_url, prefix=prefix, wait=0.2, lock_deadline=LOCK_DEADLINE),
+                wall=lambda: wall[0],
+            )
+            transport = SyncASGITransport(app, lifespan=True)
+            clients.append(
+                stack.enter_context(httpx.Client(transport=transport, base_url="http://m"))
+            )
+            assert clients[-1].get("/__admin/clock").json() == {"now": "2025-06-15T15:06:40Z"}
+            wall[0] += 3600  # the second one starts an hour later
+        one, two = clients
+        one.post("/__admin/clock", json={"advance_seconds": 10})
+        assert two.post("/__admin/reset", json={}).status_code == 200
+        for http in clients:
+            assert http.get("/__admin/clock").json() == {"now": "2025-06-15T15:06:40Z"}
+
+
+def test_a_process_prunes_tokens_after_another_one_s_reset_took_the_clock_back(
+    redis_url: str,
+) -> None:
+    """Its next prune was a minute after its last on the clock before the reset (a year away,
+    after a year's advance): it pruned nothing until the clock caught up."""
+    with processes(redis_url) as (one, two):
+
+        def mint() -> str:
+            return one.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()["token"]
+
+        def detail(token: str) -> str:
+            headers = {"Authorization": f"Bearer {token}", "X-App-Name": "t", "X-App-Version": "1"}
+            answer = one.post("/tsdigital/api/v3/items", json={}, headers=headers)
+            return answer.headers["X-Mockservers-Detail"]
+
+        mint()
+        one.post("/__admin/clock", json={"advance_seconds": 365 * 86400})
+        mint()
+        assert two.post("/__admin/reset", json={}).status_code == 200
+        token = mint()
+        one.post("/__admin/tsdigital/tokens/expire")
+        one.post("/__admin/clock", json={"advance_seconds": 3700})
+        mint()  # prunes
+        assert detail(token) == "the bearer token is unknown"
+
+
+@pytest.fixture
+def in_rome(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process in Europe/Rome's time zone (a developer's laptop), then back."""
+    monkeypatch.setenv("TZ", "Europe/Rome")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("in_rome")
+def test_an_instant_an_earlier_version_kept_without_a_zone_is_read_as_utc(redis_url: str) -> None:
+    """A TS Digital ready_at without a time zone (an earlier version took one in a state
+    document) was read in the server's zone: an hour early in Rome, settled at once."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    delay = {"processing_delay_seconds": 45 * 60}
+    with processes(redis_url, count=1, prefix=prefix, tsdigital=delay) as (http,):
+        token = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()["token"]
+        headers = {"Authorization": f"Bearer {token}", "X-App-Name": "t", "X-App-Version": "1"}
+        body = {"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}}
+        item_id = http.post("/tsdigital/api/v3/items", json=body, headers=headers).json()["id"]
+    client = redis.Redis.from_url(redis_url)
+    key = RedisStore(redis_url, prefix=prefix).key("state", "tsdigital", "demo")
+    field = f"items\x1f{item_id}"
+    record = orjson.loads(client.hget(key, field))
+    assert record["ready_at"] == "2025-01-01T00:45:00Z"
+    client.hset(key, field, orjson.dumps(record | {"ready_at": "2025-01-01T00:45:00"}))
+    client.close()
+    with processes(redis_url, count=1, prefix=prefix, tsdigital=delay) as (http,):
+
+        def status() -> str:
+            tenants = http.get("/__admin/state/tsdigital").json()["tenants"]
+            return tenants["demo"]["items"][item_id]["status"]
+
+        assert status() == "PROCESSING"
+        http.post("/__admin/clock", json={"advance_seconds": 45 * 60 - 1})
+        assert status() == "PROCESSING"
+        http.post("/__admin/clock", json={"advance_seconds": 1})
+        assert status() == "CREATED"
 
 
 def test_two_processes_share_writes_tokens_clock_faults_and_sessions(redis_url: str) -> None:
@@ -905,6 +1000,13 @@ def test_two_workers_keep_every_acknowledged_write(fresh_redis: str) -> None:
         acknowledged = _hammer([served.url])
         assert len(acknowledged) == 32 * 60
         _assert_kept(served.url, acknowledged)
+
+
+def test_workers_date_their_answers_on_the_kit_s_clock(fresh_redis: str, tmp_path: Path) -> None:
+    config = tmp_path / "kit.toml"
+    config.write_text(FROZEN_2031)
+    with serving("--store", fresh_redis, "--workers", "2", "--config", str(config)) as served:
+        assert_dated_by_the_kit(served.url)
 
 
 def test_two_serve_processes_act_as_one_fake(fresh_redis: str) -> None:

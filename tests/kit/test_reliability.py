@@ -56,6 +56,61 @@ def test_state_file_keeps_reset_and_put(tmp_path: Path) -> None:
         assert http.get("/__admin/state/quoparts").json() == fixture
 
 
+def _clock(http: httpx.Client) -> str:
+    return str(http.get("/__admin/clock").json()["now"])
+
+
+def _item(http: httpx.Client) -> str:
+    token = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()["token"]
+    headers = {"Authorization": f"Bearer {token}", "X-App-Name": "t", "X-App-Version": "1"}
+    body = {"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}}
+    answer = http.post("/tsdigital/api/v3/items", json=body, headers=headers)
+    assert answer.status_code == 202, answer.text
+    return str(answer.json()["id"])
+
+
+def _items(http: httpx.Client) -> dict[str, Any]:
+    return http.get("/__admin/state/tsdigital").json()["tenants"]["demo"]["items"]
+
+
+def test_the_state_file_keeps_the_clock_its_records_were_written_on(tmp_path: Path) -> None:
+    """It started afresh: after a day's advance, an item accepted 30 s before the restart was
+    PROCESSING for a day more, and the next one was dated before it. As Redis keeps it, a
+    running clock counts the time the fake was down."""
+    path = str(tmp_path / "state.db")
+    wall = [1_750_000_000.0]
+    config = {"tsdigital": {"processing_delay_seconds": 30}}
+    with _client(create_app(config, state_file=path, wall=lambda: wall[0])) as http:
+        http.post("/__admin/clock", json={"advance_seconds": 86400})
+        first = _item(http)
+        before = _clock(http)
+    wall[0] += 5
+    with _client(create_app(config, state_file=path, wall=lambda: wall[0])) as http:  # a restart
+        assert _clock(http) == "2025-06-16T15:06:45Z" and before == "2025-06-16T15:06:40Z"
+        http.post("/__admin/clock", json={"advance_seconds": 25})
+        assert _items(http)[first]["status"] == "CREATED"
+        second = _item(http)
+        at = [_items(http)[item]["history"][0]["at"] for item in (first, second)]
+        assert at == ["2025-06-16T15:06:40Z", "2025-06-16T15:07:10Z"]
+        http.post("/__admin/reset", json={})
+    with _client(create_app(config, state_file=path, wall=lambda: wall[0])) as http:
+        assert _clock(http) == "2025-06-15T15:06:45Z"  # the reset is kept: back at its start
+
+
+def test_a_frozen_clock_stands_where_it_stood_until_its_config_changes(tmp_path: Path) -> None:
+    path = str(tmp_path / "state.db")
+    wall = [1_750_000_000.0]
+    frozen = {"kit": {"clock": {"frozen": True}}}
+    with _client(create_app(frozen, state_file=path, wall=lambda: wall[0])) as http:
+        http.post("/__admin/clock", json={"advance_seconds": 60})
+    wall[0] += 3600
+    with _client(create_app(frozen, state_file=path, wall=lambda: wall[0])) as http:
+        assert _clock(http) == "2025-06-15T15:07:40Z"
+    started = {"kit": {"clock": {"frozen": True, "start": "2031-01-01T00:00:00Z"}}}
+    with _client(create_app(started, state_file=path, wall=lambda: wall[0])) as http:
+        assert _clock(http) == "2031-01-01T00:00:00Z"  # another [kit.clock]: its own start
+
+
 def test_a_state_file_with_a_sequence_the_vendor_does_not_use_still_loads(
     tmp_path: Path,
 ) -> None:
@@ -156,6 +211,25 @@ def test_a_state_file_this_version_refuses_names_the_file_and_is_left_alone(
     assert f"state file {path}: xtra state: tenant 'demo', identity '2'" in result.stderr
     assert path.read_bytes() == written
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
+
+
+def test_a_state_file_holding_an_instant_without_a_time_zone_names_it(tmp_path: Path) -> None:
+    """An earlier version took a TS Digital ready_at without a zone in a state document and
+    kept it: read in the server's own zone, it would settle at another time on each machine."""
+    path = tmp_path / "state.db"
+    earlier = create_app(state_file=str(path))
+    item = {"id": "i1", "status": "PROCESSING", "ready_at": "2026-03-29T01:30:00"}
+    kit = earlier.state.kit
+    kit.vendors["tsdigital"].state.load({"tenants": {"demo": {"items": {"i1": item}}}})
+    kit.flush.__self__.close()  # the state file, as at a stop
+    written = path.read_bytes()
+    result = serve_refused("--state-file", str(path))
+    assert result.returncode == 2
+    assert (
+        f"state file {path}: tsdigital state: tenant 'demo', item 'i1': ready_at"
+        " '2026-03-29T01:30:00' has no time zone" in result.stderr
+    )
+    assert path.read_bytes() == written
 
 
 class _FullDisk:

@@ -237,6 +237,33 @@ logging.getLogger("uvicorn.access").info(
 """
 
 
+FROZEN_2031 = '[kit.clock]\nstart = "2031-01-01T00:00:00Z"\nfrozen = true\n'
+
+
+def assert_dated_by_the_kit(url: str) -> None:
+    """Each answer, a vendor's and the admin API's, carries one ``Date``: the kit's clock's,
+    moved with it (uvicorn's was the wall's, beside bodies on the kit's clock). A new
+    connection for each call: with workers, each may answer."""
+    expected = ["Wed, 01 Jan 2031 00:00:00 GMT"]
+    for _ in range(4):
+        login = httpx.get(url + QP, params={"login": "", "username": "demo", "password": "demo"})
+        assert login.headers.get_list("date") == expected
+    assert httpx.post(url + "/__admin/clock", json={"advance_seconds": 86400}).status_code == 200
+    expected = ["Thu, 02 Jan 2031 00:00:00 GMT"]
+    for _ in range(4):
+        assert httpx.get(url + "/__admin/clock").headers.get_list("date") == expected
+        items = httpx.post(url + "/tsdigital/api/v3/items", json={})  # no token: a 401
+        assert items.json()["timestamp"] == "02-01-2031 00:00:00"
+        assert items.headers.get_list("date") == expected
+
+
+def test_serve_dates_its_answers_on_the_kit_s_clock(tmp_path: Path) -> None:
+    config = tmp_path / "kit.toml"
+    config.write_text(FROZEN_2031)
+    with serving("--config", str(config)) as served:
+        assert_dated_by_the_kit(served.url)
+
+
 def test_access_log_lines_show_at_the_default_log_level() -> None:
     """``--access-log`` alone (the level stays warning): each request's line, secrets masked."""
     done = subprocess.run(

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -311,6 +313,60 @@ def test_a_global_reset_restarts_fault_ids_and_leaves_the_clock_of_sessions(wall
         assert admin(http, "GET", "/clock")["now"] == "2025-01-01T00:00:00Z"
         assert admin(http, "GET", "/clock", sid)["now"] == "2025-01-01T00:01:40Z"
         assert admin(http, "POST", "/faults", json=spec)["id"] == "fault-1"
+
+
+def test_a_frozen_clock_without_a_start_is_reset_to_where_it_stood(wall: Wall) -> None:
+    """Frozen, it only moves when advanced: a global reset took it to the wall's time instead
+    (each reset between two tests another instant), and sessions, on the first one, no longer
+    read the global scope's time."""
+    app = create_app({"kit": {"clock": {"frozen": True}}}, wall=wall)
+    with client(app) as http:
+        start = admin(http, "GET", "/clock")["now"]
+        assert start == "2025-06-15T15:06:40Z"  # the wall's second when the app started
+        wall.now += 3600
+        assert admin(http, "GET", "/clock")["now"] == start
+        admin(http, "POST", "/clock", json={"advance_seconds": 10})
+        admin(http, "POST", "/reset", json={})
+        assert admin(http, "GET", "/clock")["now"] == start
+        sid = open_session(http)["id"]
+        assert admin(http, "GET", "/clock", sid)["now"] == start
+        admin(http, "POST", "/clock", sid, json={"advance_seconds": 5})
+        wall.now += 60  # within the session's idle TTL
+        admin(http, "POST", "/reset", sid, json={})
+        assert admin(http, "GET", "/clock", sid)["now"] == start
+        assert admin(http, "GET", "/clock")["now"] == start
+
+
+def dates(response: httpx.Response) -> list[datetime]:
+    """An answer's ``Date`` headers, read."""
+    return [parsedate_to_datetime(v.decode()) for k, v in response.headers.raw if k == b"date"]
+
+
+def test_an_answer_s_date_is_on_the_clock_of_its_scope(wall: Wall) -> None:
+    """One clock for all time: a connector that counts a token's life from the answer's Date
+    (XTRA's TokenExpiration - Date) got 25 hours from a one-hour token once the clock moved."""
+    app = create_app(
+        {"kit": {"clock": {"frozen": True, "start": "2026-12-01T14:37:05Z"}}}, wall=wall
+    )
+    with client(app) as http:
+        session = open_session(http)
+        admin(http, "POST", "/clock", json={"advance_seconds": 86400})
+        admin(http, "POST", "/clock", session["id"], json={"advance_seconds": 3600})
+        global_now = datetime(2026, 12, 2, 14, 37, 5, tzinfo=UTC)
+        assert dates(http.get("/__admin/clock")) == [global_now]
+        assert dates(http.get("/nowhere")) == [global_now]
+        assert dates(http.get(QP, params={"login": "", **DEMO_QP})) == [global_now]
+        xtra = session["credentials"]["xtra"]
+        account = {"Username": xtra["username"], "Password": xtra["password"]}
+        login = http.post(XTRA_LOGIN, json=account)
+        (sent,) = dates(login)
+        assert sent == datetime(2026, 12, 1, 15, 37, 5, tzinfo=UTC)  # the session's clock
+        expires = datetime.fromisoformat(login.json()["result"]["TokenExpiration"])
+        assert expires - sent == timedelta(hours=1)
+        wrong = http.get(
+            "/quoparts/nowhere", params={"username": session["credentials"]["quoparts"]["username"]}
+        )
+        assert wrong.status_code == 404 and dates(wrong) == [sent]
 
 
 def test_global_reads_see_the_whole_kit_and_a_matcher_can_ask_for_the_global_scope(

@@ -32,6 +32,7 @@ from mockservers.testing import (
 )
 from tests.conftest import INNER_PYTEST
 from tests.data import keepit_customer
+from tests.kit.test_serve_options import assert_dated_by_the_kit
 
 pytest_plugins = ["pytester"]
 
@@ -537,6 +538,13 @@ def test_the_helpers_send_the_admin_token_the_kit_is_configured_with() -> None:
             client.login()
             session.assert_called(operation="login")
         assert httpx.get(f"{server.url}/__admin/health").status_code == 401  # others: no token
+
+
+def test_the_mock_server_dates_its_answers_on_the_kit_s_clock() -> None:
+    with MockServer(
+        {"kit": {"clock": {"start": "2031-01-01T00:00:00Z", "frozen": True}}}
+    ) as server:
+        assert_dated_by_the_kit(server.url)
 
 
 def test_a_call_to_a_wrong_path_shows_in_the_session_it_names(mockserver_session: Session) -> None:

@@ -313,6 +313,35 @@ def test_an_expired_token_is_told_expired_for_an_hour_then_unknown(http: httpx.C
     assert create(http, token).headers["X-Mockservers-Detail"] == "the bearer token is unknown"
 
 
+def test_expired_tokens_are_pruned_after_a_reset_took_the_clock_back(http: httpx.Client) -> None:
+    """The next prune was set a minute after the last one on the clock before the reset, a
+    year away after a year's advance: until then no token was pruned."""
+    mint(http)
+    advance(http, 365 * 86400)
+    mint(http)
+    assert http.post("/__admin/reset", json={}).status_code == 200
+    token = mint(http)
+    http.post("/__admin/tsdigital/tokens/expire")
+    advance(http, 3700)
+    mint(http)  # prunes
+    assert create(http, token).headers["X-Mockservers-Detail"] == "the bearer token is unknown"
+
+
+def test_a_session_s_expired_tokens_are_pruned_on_its_clock(http: httpx.Client) -> None:
+    """Sessions expire only when idle: a busy one kept every token it was ever given."""
+    session = http.post("/__admin/sessions", json={}).json()["id"]
+    scoped = {"params": {"session": session}}
+    minted = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}, **scoped).json()
+    http.post("/__admin/tsdigital/tokens/expire", **scoped)
+    for seconds in (3500, 200):
+        http.post("/__admin/clock", json={"advance_seconds": seconds}, **scoped)
+        http.post("/__admin/tsdigital/tokens", json={"kind": "user"}, **scoped)  # prunes
+    detail = create(http, minted["token"]).headers["X-Mockservers-Detail"]
+    assert detail == "the bearer token is unknown"
+    advance(http, 7200)  # the global clock: the session's tokens are not its own
+    assert create(http, minted["token"]).headers["X-Mockservers-Detail"] == detail
+
+
 def test_bearer_scheme_is_case_insensitive(http: httpx.Client) -> None:
     token = mint(http)
     response = http.post(
@@ -563,6 +592,31 @@ def test_item_stays_processing_until_the_delay_passes_on_the_clock() -> None:
         at = [datetime.fromisoformat(h["at"].replace("Z", "+00:00")) for h in item["history"]]
         assert at[1] - at[0] == timedelta(seconds=30)
         assert item["ready_at"] == item["history"][1]["at"]
+
+
+def test_a_fixture_s_ready_at_without_a_time_zone_is_400_naming_it() -> None:
+    """Read in the server's own zone, it settled an hour or two early on a laptop in
+    Europe/Rome and on time in CI (UTC); with a zone it settles at that instant everywhere."""
+    app = create_app({"kit": {"clock": {"start": "2026-03-29T00:45:00Z", "frozen": True}}})
+
+    def fixture(ready_at: str) -> dict[str, Any]:
+        item = {"id": "i1", "status": "PROCESSING", "ready_at": ready_at, "history": []}
+        return {"tenants": {"demo": {"items": {"i1": item | {"final_status": "CREATED"}}}}}
+
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        refused = http.put("/__admin/state/tsdigital", json=fixture("2026-03-29T01:30:00"))
+        assert refused.status_code == 400
+        assert refused.json()["error"] == (
+            "tenant 'demo', item 'i1': ready_at '2026-03-29T01:30:00' has no time zone; give"
+            " one (a trailing Z: the kit's instants are UTC, or an offset)"
+        )
+        assert items(http) == {}
+        local = fixture("2026-03-29T03:30:00+02:00")  # Rome's summer time: 01:30Z
+        assert http.put("/__admin/state/tsdigital", json=local).status_code == 200
+        advance(http, 45 * 60 - 1)
+        assert items(http)["i1"]["status"] == "PROCESSING"
+        advance(http, 1)
+        assert items(http)["i1"]["status"] == "CREATED"
 
 
 def test_items_settle_in_ready_order_whoever_reads() -> None:
