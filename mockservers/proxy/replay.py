@@ -207,7 +207,7 @@ class Replay:
         try:
             response = await asyncio.wait_for(sent, self.timeout)
         except httpx.ConnectError as exc:
-            raise ReplayError(f"cannot reach {self.base_url}: {exc}") from None
+            raise ReplayError(_unreachable(self.base_url, exc)) from None
         except (httpx.RequestError, TimeoutError) as exc:
             why = type(exc).__name__ if isinstance(exc, httpx.RequestError) else "timed out"
             failed = Difference(
@@ -240,7 +240,7 @@ class Replay:
             if current == MASK and lower in FROM_OPTIONS:
                 wanted = FROM_OPTIONS[lower]
                 return filled(self.options.get(wanted) or demo.get(wanted, current))
-            if current == MASK and lower == "authorization" and self._bearer is not None:
+            if current == MASK and lower == "authorization" and vendor.name == "tsdigital":
                 return filled(f"Bearer {self._bearer}")
             if top and lower in OVERRIDES and OVERRIDES[lower] in self.options:
                 return self.options[OVERRIDES[lower]]  # a username, a key's public half: no secret
@@ -277,10 +277,21 @@ class Replay:
             )
             minted.raise_for_status()
             self._bearer = minted.json()["token"]
-        except (httpx.HTTPError, ValueError, KeyError, TimeoutError):
+        except (httpx.TransportError, TimeoutError) as exc:
+            raise ReplayError(_unreachable(root, exc)) from None
+        except (httpx.HTTPStatusError, ValueError, KeyError):
             raise ReplayError(
                 f"no bearer token: give --token (none could be minted at {root}/__admin)"
             ) from None
+
+
+def _unreachable(url: str, exc: Exception) -> str:
+    """Why nothing could be sent to ``url`` (a CA of the server's own: the option to give)."""
+    timed_out = isinstance(exc, TimeoutError | httpx.TimeoutException)
+    why = "no answer within --timeout" if timed_out else str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in why:
+        why += " (a server with a CA of its own: --cacert FILE)"
+    return f"cannot reach {url}: {why}"
 
 
 def _refill_body(node: Any, value: Callable[[str, Any, bool], Any], top: bool) -> Any:

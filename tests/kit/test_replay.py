@@ -15,6 +15,7 @@ import pytest
 
 from contracts import contract
 from mockservers.cli import main
+from mockservers.core.journal import MASK
 from mockservers.testing import MockServer
 from tests.conftest import ACCOUNTS
 from tests.proxying import (
@@ -243,11 +244,13 @@ def test_a_path_with_dot_segments_is_replayed_as_recorded(
     assert "every answer the same" in capsys.readouterr().out
 
 
-def _one_call(folder: Path, url: str) -> Path:
-    """A HAR file of one QuoParts GET of ``url`` (answered 404), as another tool may write it."""
+def _one_call(
+    folder: Path, url: str, vendor: str = "quoparts", headers: list[dict[str, str]] | None = None
+) -> Path:
+    """A HAR file of one GET of ``url`` (answered 404), as another tool may write it."""
     entry = {
-        "_vendor": "quoparts",
-        "request": {"method": "GET", "url": url, "headers": []},
+        "_vendor": vendor,
+        "request": {"method": "GET", "url": url, "headers": headers or []},
         "response": {"status": 404, "content": {"text": "", "mimeType": "application/json"}},
     }
     recording = folder / "other.har"
@@ -300,6 +303,39 @@ def test_an_answer_sent_a_byte_at_a_time_is_cut_at_the_timeout(
     assert 'status: 404 (recorded) vs "no answer: timed out (--timeout 0.3 s)"' in (
         capsys.readouterr().out
     )
+
+
+def test_a_masked_authorization_of_another_vendor_is_left_out_even_given_a_token(
+    tmp_path: Path,
+) -> None:
+    """``--token`` is TS Digital's bearer: a QuoParts recording's masked Authorization had it
+    sent to QuoParts."""
+    masked = [{"name": "Authorization", "value": MASK}]
+    recording = _one_call(
+        tmp_path, "http://elsewhere/quoparts/ws_quoparts.php?login=", headers=masked
+    )
+    with MockServer(ACCOUNTS) as fresh:
+        url = fresh.base_url("quoparts")
+        main(["replay", str(recording), "--base-url", url, "--token", "ts-bearer-ABCDEF"])
+        (sent,) = fresh.requests()
+    assert "ts-bearer-ABCDEF" not in json.dumps(sent)
+    assert not any(name.lower() == "authorization" for name in sent["headers"])
+
+
+def test_a_bearer_that_cannot_be_minted_for_want_of_a_ca_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mint that never reached the server said "give --token", hiding the certificate."""
+    from tests.servers import serving
+
+    masked = [{"name": "Authorization", "value": MASK}]
+    with serving("--tls-self-signed", str(tmp_path / "tls"), scheme="https") as served:
+        url = f"{served.url}/tsdigital"
+        recording = _one_call(tmp_path, f"{url}/api/v3/items", "tsdigital", masked)
+        assert main(["replay", str(recording), "--base-url", url]) == 2
+    said = capsys.readouterr().err
+    assert f"cannot reach {served.url}" in said and "--cacert FILE" in said
+    assert "give --token" not in said
 
 
 @pytest.mark.parametrize("timeout", ["-1", "0", "soon"])
