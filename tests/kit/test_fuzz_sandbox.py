@@ -937,3 +937,37 @@ def test_a_budget_of_one_is_enough_where_nothing_goes_before_the_cases(
     argv = ["fuzz", "xtra", "--base-url", mockserver.base_url("xtra"), "--budget", "1"]
     assert main([*argv, "--public-key", "demo-public", "--secret-key", "demo-secret"]) == 0
     assert "1 cases, 1 requests sent" in capsys.readouterr().out
+
+
+# -- a deadline passed before the connection opened ------------------------------------------
+def test_a_connection_opened_after_the_deadline_is_cut_as_it_opens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A name lookup slower than --timeout (glibc's 5 s when the first DNS server is down): the
+    cut found no socket, the one opened after it was never shut down, and a server sending a
+    byte at a time held the call until its whole answer came."""
+    import socket
+    import threading
+
+    from fuzz.deadline import Deadline
+    from fuzz.target import CallFailed
+
+    cut, resolve, real_cut = threading.Event(), socket.getaddrinfo, Deadline._cut
+
+    def cutting(self: Deadline, call: Any) -> None:
+        real_cut(self, call)
+        cut.set()
+
+    def slow_lookup(*args: Any, **kwargs: Any) -> Any:
+        assert cut.wait(10), "the deadline never passed"
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(Deadline, "_cut", cutting)
+    monkeypatch.setattr(socket, "getaddrinfo", slow_lookup)
+    head = b"HTTP/1.1 200 OK\r\ncontent-length: 40\r\n\r\n"  # 40 spaces, one every 0.05 s
+    with WireUpstream(head, trickle=0.05) as sandbox, httpx.Client() as client:
+        target = Target(QuoParts.demo(), sandbox.url, client, timeout=0.2)
+        with pytest.raises(CallFailed) as failed:
+            target.send(RealRequest("GET", f"{sandbox.url}/quoparts/ws_quoparts.php", []))
+    assert failed.value.check == "transport"
+    assert str(failed.value) == "no whole answer within 0.2 s (--timeout)"
