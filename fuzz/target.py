@@ -225,9 +225,9 @@ class Target:
                     )
                 return response
             attempt += 1
+            self.sleep(wait)  # counted once over: an interrupt during it waited nothing out
             self.politeness.retry_waits.append(wait)
             self.politeness.window_waits += windowed
-            self.sleep(wait)
 
     def _wait_for(self, response: httpx.Response) -> tuple[int | None, bool]:
         """How long to wait before sending again (``None``: no wait, the answer stands): a

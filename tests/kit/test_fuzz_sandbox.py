@@ -971,3 +971,20 @@ def test_a_connection_opened_after_the_deadline_is_cut_as_it_opens(
             target.send(RealRequest("GET", f"{sandbox.url}/quoparts/ws_quoparts.php", []))
     assert failed.value.check == "transport"
     assert str(failed.value) == "no whole answer within 0.2 s (--timeout)"
+
+
+# -- a 429's wait interrupted ----------------------------------------------------------------
+def test_a_429_wait_interrupted_is_not_reported_as_waited_out(mockserver: MockServer) -> None:
+    """The wait was counted before it began: a run stopped by SIGTERM 3 s into KeepIT's 60 s
+    said "waited out 1 answer(s) 429 (… 60 s in all) and sent them again", though it had
+    waited 3 s and sent nothing again."""
+
+    class Interrupted(FakeTime):
+        def sleep(self, seconds: float) -> None:
+            raise KeyboardInterrupt  # as SIGTERM does, during the wait
+
+    mockserver.fault(vendor="keepit", kind="status", status=429, times=1)
+    status, out = keepit_run(mockserver, Interrupted(mockserver))
+    assert status == 130, out
+    assert "interrupted before the first case" in out and "waited out" not in out
+    assert "0 cases, 1 requests sent" in out
