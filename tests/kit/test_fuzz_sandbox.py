@@ -988,3 +988,26 @@ def test_a_429_wait_interrupted_is_not_reported_as_waited_out(mockserver: MockSe
     assert status == 130, out
     assert "interrupted before the first case" in out and "waited out" not in out
     assert "0 cases, 1 requests sent" in out
+
+
+# -- credentials in the base URL -------------------------------------------------------------
+@pytest.mark.parametrize("command", ["fuzz", "replay"])
+@pytest.mark.parametrize("userinfo", ["gw:Gateway-S3cret@", "gw@", ":Gateway-S3cret@"])
+def test_a_base_url_with_credentials_in_it_is_a_usage_error(
+    command: str, userinfo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """httpx sent them as Basic auth, which no vendor takes, and the password was in the
+    console's first line, every HAR entry and the report, though the Authorization header
+    was masked."""
+    url = f"http://{userinfo}127.0.0.1:9/quoparts"
+    first = ["quoparts"] if command == "fuzz" else [str(tmp_path / "never-read.har")]
+    argv = [command, *first, "--base-url", url, "--username", "demo", "--password", "demo"]
+    try:
+        status = main(argv)
+    except SystemExit as exited:  # fuzz's argument parser
+        status = exited.code
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "--base-url: credentials in the URL (user:password@host) are refused" in err
+    assert "give them with the credential options (--username, --password" in err
+    assert "Gateway-S3cret" not in err
