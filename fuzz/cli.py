@@ -132,8 +132,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     out.add_argument(
         "--show-secrets",
         action="store_true",
-        help="print the reproduce: lines with the real passwords, keys and tokens (masked as "
-        "*** otherwise: a console's output goes into CI logs)",
+        help="print the reproduce: lines, and --dry-run's, with the real passwords, keys and "
+        "tokens (masked as *** otherwise: a console's output goes into CI logs)",
     )
     p.set_defaults(func=run)
 

@@ -778,13 +778,13 @@ def test_credentials_beyond_ascii_go_as_utf8_headers(
     1), even with --dry-run. Sent as UTF-8, as the TS Digital admin token already was, the
     fake (which reads headers as UTF-8) takes them."""
     argv = ["fuzz", vendor, "--base-url", accented_server.base_url(vendor), *ACCENTED_ARGS[vendor]]
-    argv += ["--max-examples", "2", *(["--dry-run"] if dry_run else [])]
+    argv += ["--max-examples", "2", *(["--dry-run", "--show-secrets"] if dry_run else [])]
     accented_server.clear_requests()
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "all checks passed" in out
     if dry_run:
-        assert ACCENTED_ARGS[vendor][3] in out  # a dry run prints the credentials given
+        assert ACCENTED_ARGS[vendor][3] in out  # printed as given, asked for
     else:  # the account's calls were served as its own
         tenant = {"keepit": "7/1", "xtra": "acme"}[vendor]
         assert accented_server.count(vendor=vendor, tenant=tenant, status=200) > 0
@@ -1011,3 +1011,43 @@ def test_a_base_url_with_credentials_in_it_is_a_usage_error(
     assert "--base-url: credentials in the URL (user:password@host) are refused" in err
     assert "give them with the credential options (--username, --password" in err
     assert "Gateway-S3cret" not in err
+
+
+# -- a dry run's lines ---------------------------------------------------------------------------
+DRY_RUNS = {
+    "quoparts": (
+        ["--username", "alice", "--password", "Quo-S3cret-pw"],
+        "password=***",
+        "token=%24QUOPARTS_TOKEN",
+    ),
+    "keepit": (KEEPIT_ARGS, "-H 'password: ***'", "-H 'username: alice'"),
+    "xtra": (
+        ["--username", "alice", "--password", "Xtra-S3cret-pw"],
+        '"Password":"***"',
+        "-H 'AccessToken: $XTRA_TOKEN'",
+    ),
+}
+"""Per vendor: credentials, how the login shows the password masked, what a dry run shows
+either way (the placeholder where a token goes is no secret)."""
+
+
+@pytest.mark.parametrize("vendor", sorted(DRY_RUNS))
+@pytest.mark.parametrize("show_secrets", [False, True])
+def test_a_dry_run_masks_the_credentials_unless_show_secrets(
+    vendor: str, show_secrets: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A PR job running --dry-run to show what would be sent put the password in its log,
+    though the reproduce: lines mask it and the CI advice says that, without --show-secrets,
+    the log holds no secret."""
+    credentials, masked, shown = DRY_RUNS[vendor]
+    secrets = [value for value in credentials if "S3cret" in value]
+    argv = ["fuzz", vendor, "--base-url", f"http://127.0.0.1:9/{vendor}", *credentials]
+    argv += ["--max-examples", "1", "--dry-run", *(["--show-secrets"] if show_secrets else [])]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    login = out.splitlines()[1]  # the login's (the probe's) request, with the credentials given
+    if show_secrets:
+        assert all(secret in out for secret in secrets) and masked not in login
+    else:
+        assert masked in login and not any(secret in out for secret in secrets)
+    assert shown in out
