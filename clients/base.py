@@ -42,7 +42,25 @@ def detail_of(response: httpx.Response) -> str:
     return response.headers.get(DETAIL_HEADER, "")
 
 
-class VendorClientError(Exception):
+E = TypeVar("E", bound=BaseException)
+
+
+class _Picklable(BaseException):
+    """An error rebuilt from its text and fields, not by calling ``__init__`` with the text
+    alone (a TypeError, for an ``__init__`` taking more): a process pool, Celery or
+    ``copy.deepcopy`` get the same error, subclasses' fields included. Every error of the
+    clients has it, first among its bases."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuilt, (type(self), self.args), self.__dict__)
+
+
+def _rebuilt(kind: type[E], args: tuple[Any, ...]) -> E:
+    """An error of ``kind`` with ``args``, its fields still to be set (``__setstate__``)."""
+    return kind.__new__(kind, *args)
+
+
+class VendorClientError(_Picklable, Exception):
     """A vendor refused a call: HTTP status, the vendor's own code and message, and (from the
     fakes only) ``.detail``, the kit's diagnosis."""
 
@@ -55,17 +73,6 @@ class VendorClientError(Exception):
         self.message = message
         self.detail = detail
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Rebuilt from its text and fields, not by calling ``__init__`` with the text alone:
-        a process pool, Celery or ``copy.deepcopy`` get the same error, subclasses' fields
-        included."""
-        return (_rebuilt, (type(self), self.args), self.__dict__)
-
-
-def _rebuilt(kind: type[VendorClientError], args: tuple[Any, ...]) -> VendorClientError:
-    """An error of ``kind`` with ``args``, its fields still to be set (``__setstate__``)."""
-    return kind.__new__(kind, *args)
-
 
 class InvalidResponse(VendorClientError):
     """The answer is not what any contract of the vendor allows (not JSON, wrong shape).
@@ -75,7 +82,7 @@ class InvalidResponse(VendorClientError):
     catches a malformed answer, and ``except InvalidResponse`` still tells one apart."""
 
 
-class ContractViolation(ValueError):
+class ContractViolation(_Picklable, ValueError):
     """The request breaks its contract; raised before anything is sent. Neither the message
     nor ``violations`` quotes the value of a ``secret`` field (a password, a bearer token, at
     any depth: a user's password inside a record)."""

@@ -9,12 +9,14 @@ with KeepItClient("http://127.0.0.1:8000/keepit", username="demo", password="dem
 Answers with code 200, 204 and 206 are results (duplicates and per-record errors are listed in
 them); 400, 401, 404, 422, 429 and 500 raise :class:`KeepItError`. With
 ``retry_rate_limited=True`` a 429 waits for the ``Retry-After`` the service sends and tries
-again (at most ``max_retries`` times); ``sleep`` is what waits (tests pass one that moves the
-kit's clock instead of wall time).
+again (at most ``max_retries`` times), when that wait is at most ``max_wait`` seconds (longer,
+the 429 is raised at once); ``sleep`` is what waits (tests pass one that moves the kit's clock
+instead of wall time).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -46,6 +48,9 @@ REQUEST_CONTRACT = "keepit/insertClient_v3.request"
 HEADERS_CONTRACT = "keepit/insertClient_v3.headers"
 RESULT_CODES = frozenset({200, 204, 206})
 RATE_LIMITED = 429
+LONGEST_WAIT = 300.0
+"""``max_wait``'s default (seconds): a ``Retry-After`` beyond it is raised, not waited out (the
+fuzz harness draws the same line)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,7 @@ class _KeepItFlows:
         validate: bool,
         retry_rate_limited: bool,
         max_retries: int,
+        max_wait: float,
     ) -> None:
         self.credentials = {
             "username": username,
@@ -128,6 +134,7 @@ class _KeepItFlows:
         self.validate = validate
         self.retry_rate_limited = retry_rate_limited
         self.max_retries = max_retries
+        self.max_wait = max_wait
 
     def _payload(self, records: Iterable[dict[str, Any]]) -> dict[str, Any]:
         payload = {"subjectsRecords": list(records)}
@@ -144,14 +151,16 @@ class _KeepItFlows:
     def _wait_before_retry(self, error: KeepItError, attempt: int) -> float | None:
         """Seconds to wait before trying again, or None to give up and raise. Only KeepIT's
         own 429 is waited out, as its HTTP status or its body's code (the call was refused,
-        nothing written): an answer it cannot read (a gateway's page) says no wait."""
+        nothing written): an answer it cannot read (a gateway's page) says no wait, and a wait
+        longer than ``max_wait`` (``inf`` included) is not taken."""
         if isinstance(error, InvalidResponse):
             return None
         if RATE_LIMITED not in (error.status, error.code) or not self.retry_rate_limited:
             return None
         if attempt >= self.max_retries:
             return None
-        return error.retry_after if error.retry_after is not None else 1.0
+        wait = error.retry_after if error.retry_after is not None else 1.0
+        return wait if wait <= self.max_wait else None
 
 
 def _result(response: httpx.Response) -> KeepItResult:
@@ -214,14 +223,17 @@ def _inserted(item: Any) -> InsertedCustomer:
 
 def _retry_after(response: httpx.Response) -> float | None:
     """``Retry-After`` in seconds: a number of them, or an HTTP date (RFC 9110), counted from
-    the answer's own ``Date`` when it has one (the server's clock, not this machine's)."""
+    the answer's own ``Date`` when it has one (the server's clock, not this machine's); a time
+    already past is 0, ``inf`` stays so, ``nan`` is no number."""
     value = response.headers.get("retry-after")
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return None if math.isnan(seconds) else max(0.0, seconds)
     try:
         when = parsedate_to_datetime(value)
         sent = response.headers.get("date")
@@ -249,11 +261,20 @@ class KeepItClient(_KeepItFlows, SyncClient):
         timeout: float | httpx.Timeout = 30.0,
         retry_rate_limited: bool = False,
         max_retries: int = 3,
+        max_wait: float = LONGEST_WAIT,
         sleep: Callable[[float], Any] = time.sleep,
         **http: Unpack[HttpOptions],
     ) -> None:
         _KeepItFlows.__init__(
-            self, username, password, company_id, site_id, validate, retry_rate_limited, max_retries
+            self,
+            username,
+            password,
+            company_id,
+            site_id,
+            validate,
+            retry_rate_limited,
+            max_retries,
+            max_wait,
         )
         SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
         self._sleep = sleep
@@ -291,11 +312,20 @@ class AsyncKeepItClient(_KeepItFlows, AsyncClient):
         timeout: float | httpx.Timeout = 30.0,
         retry_rate_limited: bool = False,
         max_retries: int = 3,
+        max_wait: float = LONGEST_WAIT,
         sleep: Callable[[float], Awaitable[Any]] = anyio.sleep,
         **http: Unpack[HttpOptions],
     ) -> None:
         _KeepItFlows.__init__(
-            self, username, password, company_id, site_id, validate, retry_rate_limited, max_retries
+            self,
+            username,
+            password,
+            company_id,
+            site_id,
+            validate,
+            retry_rate_limited,
+            max_retries,
+            max_wait,
         )
         AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
         self._sleep = sleep

@@ -7,7 +7,14 @@ import argparse
 import re
 import sys
 
-from mockservers.cli import add_cacert, add_credentials, is_http_url, time_limit
+from mockservers.cli import (
+    CREDENTIALS_IN_URL,
+    add_cacert,
+    add_credentials,
+    carries_credentials,
+    is_http_url,
+    time_limit,
+)
 
 VENDORS = ("quoparts", "xtra", "tsdigital", "keepit")
 _RATE = re.compile(r"(?P<count>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)/s")
@@ -37,7 +44,10 @@ def positive(text: str) -> int:
 
 def base_url(text: str) -> str:
     """An http(s) URL naming a host; anything else is a usage error (it was a traceback, or a
-    "cannot authenticate" after the run began)."""
+    "cannot authenticate" after the run began); one with credentials in it is refused without
+    being quoted."""
+    if carries_credentials(text):
+        raise argparse.ArgumentTypeError(CREDENTIALS_IN_URL)
     if not is_http_url(text):
         raise argparse.ArgumentTypeError(
             f"{text!r}: the vendor's http(s) base URL is expected, e.g. "
@@ -122,8 +132,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     out.add_argument(
         "--show-secrets",
         action="store_true",
-        help="print the reproduce: lines with the real passwords, keys and tokens (masked as "
-        "*** otherwise: a console's output goes into CI logs)",
+        help="print the reproduce: lines, and --dry-run's, with the real passwords, keys and "
+        "tokens (masked as *** otherwise: a console's output goes into CI logs)",
     )
     p.set_defaults(func=run)
 

@@ -6,7 +6,8 @@ so a server sending a byte every few seconds held a call for as long as it liked
 over, shuts the call's connection down from a timer thread: the wait it was in ends at once,
 as a dropped connection would, and :attr:`Call.expired` says why. The harness is sequential,
 so the connection in use is one of the client's, all of which a cut shuts down (an idle one
-is only opened again). A TLS handshake, which holds the socket until it is done, is bounded as
+is only opened again); one that opens after the deadline (a name lookup that took longer) is
+shut down as it opens. A TLS handshake, which holds the socket until it is done, is bounded as
 a whole by the SSL module, from its own start: a server slow both to accept a connection and
 to shake hands may take up to twice the time.
 
@@ -71,8 +72,11 @@ class Deadline:
         request's head going out."""
         if event.endswith(("connect_tcp.complete", "start_tls.complete")):
             opened = info["return_value"].get_extra_info("socket")
-            kept = [sock for sock in self._sockets if sock.fileno() != -1]  # closed: forgotten
-            self._sockets = [*kept, opened] if opened is not None else kept
+            with self._lock:
+                kept = [sock for sock in self._sockets if sock.fileno() != -1]  # closed: gone
+                self._sockets = [*kept, opened] if opened is not None else kept
+                if opened is not None and self._call.expired:
+                    _shut(opened)  # opened after the deadline (a slow name lookup): cut now
         elif event.endswith("send_request_headers.complete"):
             self._call.sent = True
 
@@ -81,8 +85,12 @@ class Deadline:
             if call.over:
                 return
             call.expired = True
-            for sock in list(self._sockets):
-                # The socket's own shutdown (an SSL socket's would drop its TLS state under
-                # the reading thread's feet): the pending wait ends, as on a dropped line.
-                with suppress(OSError):
-                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    """The socket's own shutdown (an SSL socket's would drop its TLS state under the reading
+    thread's feet): the pending wait ends, as on a dropped line."""
+    with suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)

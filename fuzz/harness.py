@@ -14,8 +14,8 @@ request sent again, and still 429 after the retries stops the run (``fuzz.target
 ``--timeout`` bounds each call whole (``fuzz.deadline``). Results: ``--junit-xml``,
 ``--record FILE.har`` (``fuzz.recording``), ``--baseline`` / ``--update-baseline``
 (``fuzz.baseline``), ``--report FILE.html`` (``fuzz.report``). Every text the run shows has its
-secrets blotted out (``fuzz.recording.Secrets``); the console's ``reproduce:`` lines have them
-masked too, unless ``--show-secrets``.
+secrets blotted out (``fuzz.recording.Secrets``); the console's ``reproduce:`` lines, and a dry
+run's, have them masked too, unless ``--show-secrets``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import httpx
 from hypothesis import Phase, settings
 
 from fuzz import baseline, junit, report
+from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, plugin_class
 from fuzz.profiles import QUIET_HEALTH_CHECKS
 from fuzz.recording import HarFile, Secrets
@@ -114,6 +115,7 @@ def run_harness(
                 shared=True,
                 timeout=timeout,
                 blot=secrets.blot,
+                shown=_shown(args, secrets.blot),
             )
             return _run(target, plugin, args, accepted, say)
     except KeyboardInterrupt:  # while writing what it found
@@ -295,6 +297,15 @@ def _reproduce(finding: Finding, target: Target, args: argparse.Namespace) -> st
     if _opt(args, "show_secrets"):
         return finding.curl
     return target.blot(report.shown_curl(finding))
+
+
+def _shown(args: argparse.Namespace, blot: Callable[[str], str]) -> Callable[[RealRequest], str]:
+    """How a dry run prints each request: as the ``reproduce:`` lines are, its secrets masked
+    unless ``--show-secrets`` (the credentials given, in the login's request, went into CI
+    logs); the placeholders where the tokens go stay."""
+    if _opt(args, "show_secrets"):
+        return RealRequest.as_curl
+    return lambda request: blot(report.masked_curl(request, placeholders=True))
 
 
 def _summary(

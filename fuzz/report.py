@@ -11,16 +11,20 @@ opens offline. Every text from the run goes through :func:`html.escape`.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote
 
 from fuzz.baseline import Comparison
 from fuzz.dispatch import RealRequest
 from fuzz.runner import Finding, OperationReport
-from mockservers.core.journal import MASK, mask_pairs, masked_bytes, secret_header
+from mockservers.core.journal import MASK, is_secret, masked_bytes, secret_header
+
+T = TypeVar("T")
 
 _CSS = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;padding:0 1em;color:#222}
@@ -64,20 +68,32 @@ def waits(facts: RunFacts) -> str:
     return f"{len(facts.retry_waits)} answer(s) 429 ({how}, {sum(facts.retry_waits)} s in all)"
 
 
-def masked_curl(request: RealRequest) -> str:
-    """``request`` as ``curl`` with every secret header, query value and JSON field as ``***``."""
+def masked_curl(request: RealRequest, *, placeholders: bool = False) -> str:
+    """``request`` as ``curl`` with every secret header, query value and JSON field as ``***``;
+    with ``placeholders``, a dry run's stand-in for a token (``$XTRA_TOKEN``) stays: it is no
+    secret, and says what to put in."""
     body = request.content
     if body:  # bytes that masking leaves alone stay as sent (not UTF-8: no replacement marks)
         body = masked_bytes(body)
+
+    def shown(name: str, value: T, secret: Callable[[str], bool]) -> T | str:
+        kept = placeholders and isinstance(value, str) and _PLACEHOLDER.fullmatch(value)
+        return value if kept or not secret(name) else MASK
+
     masked = RealRequest(
         request.method,
         request.url,
-        mask_pairs(request.params),
-        dict(mask_pairs(request.headers.items(), secret_header)),
+        [(name, shown(name, value, is_secret)) for name, value in request.params],
+        {name: shown(name, value, secret_header) for name, value in request.headers.items()},
         body,
     )
     # httpx percent-encodes the mask in the URL; the reader should see the same *** as elsewhere.
     return masked.as_curl().replace(f"={quote(MASK)}", f"={MASK}")
+
+
+_PLACEHOLDER = re.compile(r"(?:Bearer )?\$[A-Z][A-Z0-9_]*")
+"""What a dry run sends in place of a token it has not got: ``$QUOPARTS_TOKEN``, ``Bearer
+$TSDIGITAL_TOKEN``, ``$MOCKSERVERS_ADMIN_TOKEN``."""
 
 
 def shown_curl(finding: Finding) -> str:

@@ -143,6 +143,7 @@ class Target:
 
     ``timeout``: how long each call may take, its answer read whole (``fuzz.deadline``).
     ``blot``: what every text the run shows goes through (the run's secrets blotted out).
+    ``shown``: how a dry run prints a request (as ``curl``, as it would be sent by default).
 
     ``shared``: others may call the server with the same credentials (any real sandbox), so an
     oracle cannot know how full the server's call windows are.
@@ -165,6 +166,7 @@ class Target:
         shared: bool = False,
         timeout: float | None = None,
         blot: Callable[[str], str] | None = None,
+        shown: Callable[[RealRequest], str] = RealRequest.as_curl,
     ) -> None:
         self.plugin = plugin
         self.base_url = base_url.rstrip("/")
@@ -181,6 +183,7 @@ class Target:
         self.politeness = Politeness()
         self.deadline = Deadline(timeout)
         self.blot = blot or (lambda text: text)
+        self.shown = shown
         self.sent = 0
         self.answered = 0
         """Calls that got an answer (its status line at least)."""
@@ -205,9 +208,9 @@ class Target:
         return self.stop_reason is not None
 
     def send(self, request: RealRequest) -> httpx.Response | None:
-        """Send ``request``; ``None`` in a dry run (the request is echoed as ``curl`` instead)."""
+        """Send ``request``; ``None`` in a dry run (the request is echoed instead, ``shown``)."""
         if self.dry_run:
-            self.echo(request.as_curl())
+            self.echo(self.shown(request))
             return None
         attempt = 0
         while True:
@@ -225,9 +228,9 @@ class Target:
                     )
                 return response
             attempt += 1
+            self.sleep(wait)  # counted once over: an interrupt during it waited nothing out
             self.politeness.retry_waits.append(wait)
             self.politeness.window_waits += windowed
-            self.sleep(wait)
 
     def _wait_for(self, response: httpx.Response) -> tuple[int | None, bool]:
         """How long to wait before sending again (``None``: no wait, the answer stands): a

@@ -51,6 +51,23 @@ def is_http_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+def carries_credentials(url: str) -> bool:
+    """Whether ``url`` has userinfo (``https://user:password@host``): httpx would send it as
+    Basic auth, which none of the four vendors takes, and the URL (shown in the console, the
+    report, every recorded call) would show the password. ``replay``, and ``fuzz``."""
+    try:
+        return "@" in urlsplit(url).netloc
+    except ValueError:  # no URL at all (is_http_url says so)
+        return False
+
+
+CREDENTIALS_IN_URL = (
+    "credentials in the URL (user:password@host) are refused: none of the vendors takes them "
+    "so, and the URL is shown in every output; give them with the credential options "
+    "(--username, --password, --public-key, --secret-key, --token, ...)"
+)
+
+
 def serve(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -244,6 +261,8 @@ def replay(args: argparse.Namespace) -> int:
     """Send a recording again; report every answer that differs (exit 1 if any)."""
     from mockservers.proxy.replay import ReplayError, read, replayed, report
 
+    if carries_credentials(args.base_url):
+        return _fail(f"--base-url: {CREDENTIALS_IN_URL}")
     if not is_http_url(args.base_url):
         return _fail(f"--base-url {args.base_url!r}: expected an http(s) URL")
     names = ("username", "password", "public_key", "secret_key", "token", "company_id", "site_id")

@@ -326,3 +326,78 @@ def test_client_over_a_socket_against_mockserver(mockserver: MockServer) -> None
     assert entry["status"] == 200 and entry["headers"]["password"] == "***"
     state = mockserver.state("keepit")["tenants"]["1/1"]["subjects"]
     assert state["1"]["subjects"]["customerCode"] == "12345"
+
+
+def _limited_by(retry_after: str) -> httpx.MockTransport:
+    """A service answering every call 429 with this ``Retry-After``."""
+    return httpx.MockTransport(
+        lambda request: httpx.Response(429, json=LIMITED_NOW, headers={"Retry-After": retry_after})
+    )
+
+
+def _refused_after(retry_after: str, **options: Any) -> tuple[KeepItError, list[float]]:
+    """The error a patient client raises against :func:`_limited_by`, and what it waited."""
+    waits: list[float] = []
+    transport = _limited_by(retry_after)
+    with (
+        KeepItClient(
+            BASE,
+            **DEMO,
+            transport=transport,
+            retry_rate_limited=True,
+            sleep=waits.append,
+            **options,
+        ) as keepit,
+        pytest.raises(KeepItError) as caught,
+    ):
+        keepit.insert_customers([customer("C1")])
+    return caught.value, waits
+
+
+LONGER_THAN_THE_CAP = ["inf", "Infinity", "1e12", "86400", "300.5"]
+
+
+@pytest.mark.parametrize("retry_after", LONGER_THAN_THE_CAP)
+def test_client_raises_a_429_it_would_wait_too_long_for(retry_after: str) -> None:
+    """``Retry-After`` was unbounded: ``inf`` or ``1e12`` made ``time.sleep`` raise an
+    OverflowError (no KeepItError), and ``86400`` waited a day before the call failed."""
+    error, waits = _refused_after(retry_after)
+    assert error.status == 429 and error.retry_after == float(retry_after)
+    assert waits == []
+
+
+@pytest.mark.parametrize("retry_after", LONGER_THAN_THE_CAP)
+def test_async_client_raises_a_429_it_would_wait_too_long_for(retry_after: str) -> None:
+    """The async client slept for ever on ``inf``."""
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def insert() -> None:
+        async with AsyncKeepItClient(
+            BASE, **DEMO, transport=_limited_by(retry_after), retry_rate_limited=True, sleep=sleep
+        ) as keepit:
+            await keepit.insert_customers([customer("C1")])
+
+    with pytest.raises(KeepItError) as caught:
+        anyio.run(insert)
+    assert caught.value.status == 429 and waits == []
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "options", "waits"),
+    [
+        ("300", {}, [300.0] * 3),  # the default cap, reached
+        ("30", {"max_wait": 10.0}, []),  # a cap of the caller's own
+        ("-5", {}, [0.0] * 3),  # a time already past: no wait
+        ("nan", {}, [1.0] * 3),  # no number: as without one
+    ],
+)
+def test_client_waits_a_retry_after_up_to_max_wait(
+    retry_after: str, options: dict[str, float], waits: list[float]
+) -> None:
+    assert inspect.signature(KeepItClient).parameters["max_wait"].default == 300.0
+    assert inspect.signature(AsyncKeepItClient).parameters["max_wait"].default == 300.0
+    error, waited = _refused_after(retry_after, **options)
+    assert error.status == 429 and waited == waits

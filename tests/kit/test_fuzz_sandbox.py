@@ -778,13 +778,13 @@ def test_credentials_beyond_ascii_go_as_utf8_headers(
     1), even with --dry-run. Sent as UTF-8, as the TS Digital admin token already was, the
     fake (which reads headers as UTF-8) takes them."""
     argv = ["fuzz", vendor, "--base-url", accented_server.base_url(vendor), *ACCENTED_ARGS[vendor]]
-    argv += ["--max-examples", "2", *(["--dry-run"] if dry_run else [])]
+    argv += ["--max-examples", "2", *(["--dry-run", "--show-secrets"] if dry_run else [])]
     accented_server.clear_requests()
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "all checks passed" in out
     if dry_run:
-        assert ACCENTED_ARGS[vendor][3] in out  # a dry run prints the credentials given
+        assert ACCENTED_ARGS[vendor][3] in out  # printed as given, asked for
     else:  # the account's calls were served as its own
         tenant = {"keepit": "7/1", "xtra": "acme"}[vendor]
         assert accented_server.count(vendor=vendor, tenant=tenant, status=200) > 0
@@ -937,3 +937,117 @@ def test_a_budget_of_one_is_enough_where_nothing_goes_before_the_cases(
     argv = ["fuzz", "xtra", "--base-url", mockserver.base_url("xtra"), "--budget", "1"]
     assert main([*argv, "--public-key", "demo-public", "--secret-key", "demo-secret"]) == 0
     assert "1 cases, 1 requests sent" in capsys.readouterr().out
+
+
+# -- a deadline passed before the connection opened ------------------------------------------
+def test_a_connection_opened_after_the_deadline_is_cut_as_it_opens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A name lookup slower than --timeout (glibc's 5 s when the first DNS server is down): the
+    cut found no socket, the one opened after it was never shut down, and a server sending a
+    byte at a time held the call until its whole answer came."""
+    import socket
+    import threading
+
+    from fuzz.deadline import Deadline
+    from fuzz.target import CallFailed
+
+    cut, resolve, real_cut = threading.Event(), socket.getaddrinfo, Deadline._cut
+
+    def cutting(self: Deadline, call: Any) -> None:
+        real_cut(self, call)
+        cut.set()
+
+    def slow_lookup(*args: Any, **kwargs: Any) -> Any:
+        assert cut.wait(10), "the deadline never passed"
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(Deadline, "_cut", cutting)
+    monkeypatch.setattr(socket, "getaddrinfo", slow_lookup)
+    head = b"HTTP/1.1 200 OK\r\ncontent-length: 40\r\n\r\n"  # 40 spaces, one every 0.05 s
+    with WireUpstream(head, trickle=0.05) as sandbox, httpx.Client() as client:
+        target = Target(QuoParts.demo(), sandbox.url, client, timeout=0.2)
+        with pytest.raises(CallFailed) as failed:
+            target.send(RealRequest("GET", f"{sandbox.url}/quoparts/ws_quoparts.php", []))
+    assert failed.value.check == "transport"
+    assert str(failed.value) == "no whole answer within 0.2 s (--timeout)"
+
+
+# -- a 429's wait interrupted ----------------------------------------------------------------
+def test_a_429_wait_interrupted_is_not_reported_as_waited_out(mockserver: MockServer) -> None:
+    """The wait was counted before it began: a run stopped by SIGTERM 3 s into KeepIT's 60 s
+    said "waited out 1 answer(s) 429 (… 60 s in all) and sent them again", though it had
+    waited 3 s and sent nothing again."""
+
+    class Interrupted(FakeTime):
+        def sleep(self, seconds: float) -> None:
+            raise KeyboardInterrupt  # as SIGTERM does, during the wait
+
+    mockserver.fault(vendor="keepit", kind="status", status=429, times=1)
+    status, out = keepit_run(mockserver, Interrupted(mockserver))
+    assert status == 130, out
+    assert "interrupted before the first case" in out and "waited out" not in out
+    assert "0 cases, 1 requests sent" in out
+
+
+# -- credentials in the base URL -------------------------------------------------------------
+@pytest.mark.parametrize("command", ["fuzz", "replay"])
+@pytest.mark.parametrize("userinfo", ["gw:Gateway-S3cret@", "gw@", ":Gateway-S3cret@"])
+def test_a_base_url_with_credentials_in_it_is_a_usage_error(
+    command: str, userinfo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """httpx sent them as Basic auth, which no vendor takes, and the password was in the
+    console's first line, every HAR entry and the report, though the Authorization header
+    was masked."""
+    url = f"http://{userinfo}127.0.0.1:9/quoparts"
+    first = ["quoparts"] if command == "fuzz" else [str(tmp_path / "never-read.har")]
+    argv = [command, *first, "--base-url", url, "--username", "demo", "--password", "demo"]
+    try:
+        status = main(argv)
+    except SystemExit as exited:  # fuzz's argument parser
+        status = exited.code
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "--base-url: credentials in the URL (user:password@host) are refused" in err
+    assert "give them with the credential options (--username, --password" in err
+    assert "Gateway-S3cret" not in err
+
+
+# -- a dry run's lines ---------------------------------------------------------------------------
+DRY_RUNS = {
+    "quoparts": (
+        ["--username", "alice", "--password", "Quo-S3cret-pw"],
+        "password=***",
+        "token=%24QUOPARTS_TOKEN",
+    ),
+    "keepit": (KEEPIT_ARGS, "-H 'password: ***'", "-H 'username: alice'"),
+    "xtra": (
+        ["--username", "alice", "--password", "Xtra-S3cret-pw"],
+        '"Password":"***"',
+        "-H 'AccessToken: $XTRA_TOKEN'",
+    ),
+}
+"""Per vendor: credentials, how the login shows the password masked, what a dry run shows
+either way (the placeholder where a token goes is no secret)."""
+
+
+@pytest.mark.parametrize("vendor", sorted(DRY_RUNS))
+@pytest.mark.parametrize("show_secrets", [False, True])
+def test_a_dry_run_masks_the_credentials_unless_show_secrets(
+    vendor: str, show_secrets: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A PR job running --dry-run to show what would be sent put the password in its log,
+    though the reproduce: lines mask it and the CI advice says that, without --show-secrets,
+    the log holds no secret."""
+    credentials, masked, shown = DRY_RUNS[vendor]
+    secrets = [value for value in credentials if "S3cret" in value]
+    argv = ["fuzz", vendor, "--base-url", f"http://127.0.0.1:9/{vendor}", *credentials]
+    argv += ["--max-examples", "1", "--dry-run", *(["--show-secrets"] if show_secrets else [])]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    login = out.splitlines()[1]  # the login's (the probe's) request, with the credentials given
+    if show_secrets:
+        assert all(secret in out for secret in secrets) and masked not in login
+    else:
+        assert masked in login and not any(secret in out for secret in secrets)
+    assert shown in out

@@ -42,6 +42,7 @@ from clients import (
     XtraError,
     XtraInvalidResponse,
 )
+from contracts import Violation
 from mockservers.testing import IN_PROCESS_URL, AsyncASGITransport, Session, SyncASGITransport
 from tests.coverage_kit import DEMO
 from tests.data import keepit_customer
@@ -323,17 +324,40 @@ ERRORS = [
     KeepItInvalidResponse(429, None, "the answer is not JSON (17 bytes, text/html)"),
     TsDigitalError(400, "400", "Bad Request", [{"field": "x"}], "01-12-2026 10:00:00"),
     TsDigitalInvalidResponse(202, None, "a 202 without an id: an empty object"),
+    ContractViolation(
+        "keepit/insertClient_v3.request",
+        [Violation(("subjectsRecords",), "[] should be non-empty", "minItems", 1, [])],
+    ),
 ]
 
 
 @pytest.mark.parametrize("error", ERRORS, ids=lambda error: type(error).__name__)
-def test_an_error_survives_pickle_and_deepcopy(error: VendorClientError) -> None:
+def test_an_error_survives_pickle_and_deepcopy(error: Exception) -> None:
     """A connector run in a process pool (or Celery, or xdist) sends its exceptions back
     pickled: unpickling called ``__init__`` with the error's text alone, a TypeError that
     broke the pool instead of giving the vendor's error."""
     for again in (pickle.loads(pickle.dumps(error)), copy.deepcopy(error)):
         assert type(again) is type(error) and str(again) == str(error)
         assert vars(again) == vars(error) and again.args == error.args
+
+
+def _insert_nothing() -> Any:
+    client = KeepItClient("http://127.0.0.1:9/keepit", **DEMO["keepit"])
+    return client.insert_customers([])  # refused before sending: no records
+
+
+def test_a_contract_violation_raised_in_a_process_pool_reaches_the_caller() -> None:
+    """Unpickled with its text alone, the error every validating client raises before
+    sending was a TypeError in the pool's thread: the caller got BrokenProcessPool, and so did
+    every job after it."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1) as pool:
+        with pytest.raises(ContractViolation) as refused:
+            pool.submit(_insert_nothing).result(timeout=60)
+        assert pool.submit(abs, -1).result(timeout=60) == 1
+    assert refused.value.contract == "keepit/insertClient_v3.request"
+    assert [v.pointer for v in refused.value.violations] == ["subjectsRecords"]
 
 
 def _outcomes(vendor: str, url: str, account: dict[str, Any], **options: Any) -> list[Any]:
