@@ -251,11 +251,10 @@ class Admin:
             where = " in this session" if call.session is not None else ""
             raise AdminError(404, f"no journal entry {call.path['entry_id']!r}{where}")
         rendered = render(entry)
-        # A proxied call comes with its own, null when the proxy refused it before judging
-        # (a 413: only a preview of its body is kept, which no contract could be read from).
-        # The fake's own 413 keeps none of its body: judged, it would be an empty one.
-        unread = entry.status == 413 and not entry.request_body
-        if rendered["verdict"] is None and entry.source == "fake" and not unread:
+        # A proxied call comes with its own, null when the proxy refused its body over the
+        # limit. The fake's own 413 for one keeps none of it: judged, it would be an empty
+        # body (a 413 fault's call, even one that sent no body, is judged as any other).
+        if rendered["verdict"] is None and entry.source == "fake" and not entry.body_unread:
             rendered["verdict"] = _judged(entry)
         rendered["curl"] = curl(entry, call.base_url)
         return rendered

@@ -88,6 +88,9 @@ class Entry:
     shadow: list[dict[str, Any]] | None = None
     """Where the shadow fake answered otherwise: ``[{"field", "upstream", "fake"}]`` (masked);
     None when no shadow compared the call."""
+    body_unread: bool = False
+    """The request's body was refused over ``max_body_bytes`` before it was read whole (the
+    fake's 413, the proxy's): no contract can judge the call from what was kept of it."""
     id: str = field(default_factory=_new_id)
     at: float = field(default_factory=time.time)
     """Wall-clock epoch of recording: orders entries across scopes (session clocks differ)."""
@@ -127,6 +130,7 @@ class Entry:
             "source": self.source,
             "verdict": self.verdict,
             "shadow": self.shadow,
+            "body_unread": self.body_unread,
             "id": self.id,
             "at": self.at,
         }

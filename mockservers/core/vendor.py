@@ -622,7 +622,8 @@ class Vendor:
             if fault is not None and fault.kind == "latency":  # the answer waits after this
                 started -= (fault.latency_ms or 0) / 1000
             response.raw_headers.append((b"date", self.clock.http_date()))  # the scope's
-            self._record(call, response, started, details, scope, tenant, met)
+            unread = refused is not None and refused.kind == "too_large"
+            self._record(call, response, started, details, scope, tenant, met, unread)
             if met:
                 kit.coverage.count(met, scope)
             kit.flush()
@@ -709,6 +710,7 @@ class Vendor:
         scope: str | None,
         tenant: str | None,
         met: list[str],
+        body_unread: bool = False,
     ) -> None:
         scope_ = call.scope
         # Positional, in the order of Entry's fields: half the cost of keywords, on every call.
@@ -731,6 +733,7 @@ class Vendor:
             response.raw_headers,
             scope_.get("raw_path"),
         )
+        entry.body_unread = body_unread
         self.kit.journal.record(entry)
 
 

@@ -10,8 +10,8 @@ another machine needs it to type the token in), and every data call it makes sen
 ``X-Admin-Token``; without a token the shell, like the admin API, answers loopback only.
 
 The one thing written into the page is the kit's catalogue (each vendor's name, title,
-operations and fault kinds), for the filters and the fault form: the same facts as the public
-OpenAPI documents.
+operations and fault kinds, each kind with the operations it reaches), for the filters and the
+fault form: the same facts as the public OpenAPI documents and the admin API's checks.
 """
 
 from __future__ import annotations
@@ -51,13 +51,18 @@ _CATALOGUE_MARK = "<!--catalogue-->"
 
 
 def catalogue(vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
-    """What the page needs to know of each vendor (filters, the fault form), in serve's order."""
+    """What the page needs to know of each vendor (filters, the fault form), in serve's order:
+    with each fault kind the operations it reaches, so that the form offers no other."""
     return [
         {
             "name": v.name,
             "title": v.title,
             "operations": list(v.operations),
             "fault_kinds": sorted(v.fault_kinds),
+            "fault_operations": {
+                name: [o for o in v.operations if kind.operations is None or o in kind.operations]
+                for name, kind in sorted(v.fault_kinds.items())
+            },
         }
         for v in vendors
     ]

@@ -14,7 +14,7 @@ export function init(context) {
       $(id).append(el("option", { value: vendor.name }, vendor.title));
   }
   $("#fault-vendor").addEventListener("change", faultChoices);
-  $("#fault-kind").addEventListener("change", faultFields);
+  $("#fault-kind").addEventListener("change", faultKind);
   faultChoices();
   $("#fault-add").addEventListener("click", () => act(addFault));
   $("#faults-clear").addEventListener("click", () => act(clearFaults));
@@ -90,18 +90,31 @@ export async function refresh() {
 
 // -- faults ------------------------------------------------------------------------------
 
-// The operations and kinds of the chosen vendor (its own kinds beside the core ones).
+function faultVendor() {
+  return ctx.catalogue.find((v) => v.name === $("#fault-vendor").value);
+}
+
+// The kinds of the chosen vendor (its own kinds beside the core ones), the chosen one kept;
+// its operations from "every operation" (another vendor's are not its own).
 function faultChoices() {
-  const vendor = ctx.catalogue.find((v) => v.name === $("#fault-vendor").value);
-  $("#fault-operation").replaceChildren(
-    el("option", { value: "" }, "every operation"),
-    ...vendor.operations.map((name) => el("option", { value: name }, name)),
-  );
+  $("#fault-operation").value = "";
   const kind = $("#fault-kind").value || "status";
   $("#fault-kind").replaceChildren(
-    ...vendor.fault_kinds.map((name) =>
+    ...faultVendor().fault_kinds.map((name) =>
       el("option", { value: name, selected: name === kind }, name),
     ),
+  );
+  faultKind();
+}
+
+// The operations the chosen kind reaches (XTRA's record_error: not a login), the chosen one
+// kept when it still is; and the fields the kind reads.
+function faultKind() {
+  const chosen = $("#fault-operation").value;
+  const reached = faultVendor().fault_operations[$("#fault-kind").value];
+  $("#fault-operation").replaceChildren(
+    el("option", { value: "" }, "every operation"),
+    ...reached.map((name) => el("option", { value: name, selected: name === chosen }, name)),
   );
   faultFields();
 }

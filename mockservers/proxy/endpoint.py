@@ -240,6 +240,7 @@ class Forwarding:
             source="proxy",
             verdict=judged,
             detail=detail,
+            body_unread=error.kind == "too_large",
         )
         await self._keep(entry, None)
         if self.recordings is not None and error.kind == "upstream":

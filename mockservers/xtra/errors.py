@@ -31,6 +31,7 @@ DOC_UNHANDLED = "ER.DOC.UNERR"
 
 INVALID_TEXT = "Richiesta non valida"
 UNHANDLED_TEXT = "Eccezione non gestita"
+DOC_UNHANDLED_TEXT = "Eccezione non gestita nell'importazione dei documenti"
 # ER.AUTH is the kit's code (the document lists none for authorisation): the contract's example.
 NOT_AUTHORISED = "Non autorizzato"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -27,7 +27,6 @@ from mockservers.xtra import coverage
 from mockservers.xtra.errors import (
     DOC_EXISTS,
     DOC_NOT_IMPORTED,
-    DOC_UNHANDLED,
     EXISTS,
     INSERT_FAILED,
     INVALID,
@@ -90,6 +89,10 @@ def identity_key(record: dict[str, Any], contact_form: bool) -> str | None:
         return None
     key = record.get("ExternalKey")
     return key if isinstance(key, str) else None
+
+
+RecordFault = Callable[[dict[str, Any]], RecordError | None]
+"""The error a vendor fault makes of a record that passed every check (None: it is written)."""
 
 
 class Caller(NamedTuple):
@@ -549,9 +552,11 @@ class XtraModel(VendorModel):
         *,
         contact_form: bool,
         ignored: frozenset[str],
-        fail_documents: bool = False,
+        fault: RecordFault | None = None,
     ) -> Outcome:
-        """Insert or update one schema-valid record: check everything, then write."""
+        """Insert or update one schema-valid record: check everything, then write. ``fault``
+        is asked only for a record that passed every check, just before it would be written:
+        a record refused for its content never uses a vendor fault up."""
         key = identity_key(record, contact_form)
         users = record.get("Users")
         documents = record.get("IdentityDocuments")
@@ -560,8 +565,11 @@ class XtraModel(VendorModel):
             if users:
                 self._check_users(tenant, existing, users)
             if documents:
-                self._check_documents(existing, documents, fail_documents)
+                self._check_documents(existing, documents)
         except RecordError as error:
+            return failed(record, contact_form, error)
+        error = fault(record) if fault is not None else None
+        if error is not None:
             return failed(record, contact_form, error)
         return self._write(tenant, record, existing, key, contact_form, ignored)
 
@@ -621,13 +629,7 @@ class XtraModel(VendorModel):
             new_names.add(name)
 
     @staticmethod
-    def _check_documents(
-        existing: dict[str, Any] | None, documents: list[dict[str, Any]], fail: bool
-    ) -> None:
-        if fail:
-            raise RecordError(
-                DOC_UNHANDLED, "Eccezione non gestita nell'importazione dei documenti"
-            )
+    def _check_documents(existing: dict[str, Any] | None, documents: list[dict[str, Any]]) -> None:
         stored = (existing or {}).get("IdentityDocuments") or []
         ids = {d["ID"] for d in stored}
         seen = {tuple(map(d.get, _DOCUMENT_PAIR)) for d in stored}

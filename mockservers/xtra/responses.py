@@ -19,6 +19,8 @@ from mockservers.core.explain import basic_first, diagnosis, field_path, phrase
 from mockservers.core.vendor import Call, Query
 from mockservers.xtra import coverage
 from mockservers.xtra.errors import (
+    DOC_UNHANDLED,
+    DOC_UNHANDLED_TEXT,
     INVALID,
     INVALID_TEXT,
     PHRASES,
@@ -220,10 +222,9 @@ def update_identities(model: XtraModel, call: Call) -> Response:
             )
         model.check_scope(caller, body, contact_form)
         model.check_room(caller.tenant, body, contact_form)
-        # The call reaches its records: now the fault applies (a refused call keeps it).
-        fail_documents = call.take_fault(DOCUMENT_FAULT) is not None
         schema = _RECORD[contact_form]
         ignored = _IGNORED[contact_form]
+        fault = RecordFaults(call)
         records = []
         for index, record in enumerate(body):
             violations = schema.check(record)
@@ -232,22 +233,37 @@ def update_identities(model: XtraModel, call: Call) -> Response:
                 error = RecordError(INVALID, f"{INVALID_TEXT}: {describe(violations)}")
                 records.append(failed(record, contact_form, error).render())
                 continue
-            # The record reaches the vendor's processing: now the fault applies, once a record.
-            if call.take_fault(RECORD_FAULT) is not None:
-                error = RecordError(UNHANDLED, UNHANDLED_TEXT)
-                records.append(failed(record, contact_form, error).render())
-                continue
             outcome = model.upsert(
-                caller.tenant,
-                record,
-                contact_form=contact_form,
-                ignored=ignored,
-                fail_documents=fail_documents,
+                caller.tenant, record, contact_form=contact_form, ignored=ignored, fault=fault
             )
             records.append(outcome.render())
         return paged(records)
 
     return answer(model, call, _UPDATE_QUERY, work)
+
+
+class RecordFaults:
+    """XTRA's own faults, asked by each record that passed every check, where the vendor would
+    write it (a record refused for its schema or its content uses neither up).
+    ``record_error`` fails that record (``times`` counts records); ``document_error``, taken by
+    the first such record that carries documents, fails it and every later one of the call
+    that carries documents (``times`` counts calls)."""
+
+    __slots__ = ("_call", "_documents")
+
+    def __init__(self, call: Call) -> None:
+        self._call = call
+        self._documents: bool | None = None
+        """Whether ``document_error`` hit this call; None until a record asked."""
+
+    def __call__(self, record: dict[str, Any]) -> RecordError | None:
+        if self._call.take_fault(RECORD_FAULT) is not None:
+            return RecordError(UNHANDLED, UNHANDLED_TEXT)
+        if not record.get("IdentityDocuments"):
+            return None
+        if self._documents is None:
+            self._documents = self._call.take_fault(DOCUMENT_FAULT) is not None
+        return RecordError(DOC_UNHANDLED, DOC_UNHANDLED_TEXT) if self._documents else None
 
 
 def paged(records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -356,6 +356,31 @@ def test_the_verdict_on_the_fakes_own_413_does_not_judge_the_body_it_never_read(
         assert verdict["response"] == [] and "is not of type 'array'" in verdict["request"][0]
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "request_verdict"),
+    [
+        ("GET", f"{QP}?login=&username=demo&password=demo", []),
+        ("POST", "/xtra/api/sync/v1/irs/update", ["xtra/updateIdentities.request: not JSON"]),
+    ],
+    ids=["quoparts-login", "xtra-empty-body"],
+)
+def test_a_413_status_fault_on_a_call_without_a_body_is_judged(
+    http: httpx.Client, method: str, path: str, request_verdict: list[str]
+) -> None:
+    """Only the fake's own over-limit 413 goes unjudged: a 413 fault on a call that sent no
+    body was taken for one (its kept body is empty too) and lost its verdict (here: a login
+    that meets its contracts, an XTRA call that sent no JSON at all)."""
+    fault = {"vendor": path.split("/")[1], "kind": "status", "status": 413, "times": 1}
+    assert http.post("/__admin/faults", json=fault).status_code == 201
+    keys = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+    assert http.request(method, path, headers=keys).status_code == 413
+    latest = http.get("/__admin/requests", params={"limit": 1}).json()[0]
+    verdict = http.get(f"/__admin/requests/{latest['id']}").json()["verdict"]
+    assert verdict is not None
+    assert [message.partition(" (")[0] for message in verdict["request"]] == request_verdict
+    assert verdict["response"] == []
+
+
 def test_clock_get_and_advance(http: httpx.Client) -> None:
     before = http.get("/__admin/clock").json()["now"]
     after = http.post("/__admin/clock", json={"advance_seconds": 86400}).json()["now"]

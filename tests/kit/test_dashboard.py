@@ -143,6 +143,36 @@ def test_a_status_fault_added_with_the_form_fails_the_next_call(
     expect(ui.row("login", "503")).to_have_count(1)
 
 
+def test_the_fault_form_offers_only_what_the_admin_api_takes(ui: Dashboard) -> None:
+    """It offered XTRA's login for record_error and a status from 200: both refused by the
+    admin API (a 400 in the status line), never a fault."""
+    ui.open("controls")
+    page = ui.page
+    operation = page.locator("#fault-operation")
+    offered = operation.locator("option")
+    page.select_option("#fault-vendor", "xtra")
+    page.select_option("#fault-kind", "status")
+    status = page.locator("#fault-status")
+    expect(status).to_have_attribute("min", "400")
+    expect(status).to_have_attribute("max", "599")
+    expect(offered).to_have_text(["every operation", "login", "updateIdentities"])
+    page.select_option("#fault-operation", "login")
+    for kind in ("record_error", "document_error"):
+        page.select_option("#fault-kind", kind)
+        expect(offered).to_have_text(["every operation", "updateIdentities"])
+        expect(operation).to_have_value("")  # login is not theirs: not kept
+    page.select_option("#fault-operation", "updateIdentities")
+    page.select_option("#fault-kind", "drop")
+    expect(offered).to_have_text(["every operation", "login", "updateIdentities"])
+    expect(operation).to_have_value("updateIdentities")  # still offered: kept
+    page.select_option("#fault-kind", "record_error")
+    page.click("#fault-add")
+    expect(page.locator("#faults tbody tr")).to_contain_text("record_error")
+    assert [(f["operation"], f["kind"]) for f in ui.server.faults()] == [
+        ("updateIdentities", "record_error")
+    ]
+
+
 def test_a_message_belongs_to_the_last_action_and_a_notice_goes_after_a_while(
     ui: Dashboard,
 ) -> None:

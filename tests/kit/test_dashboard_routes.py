@@ -66,6 +66,11 @@ def test_the_catalogue_lists_each_vendor_with_its_operations_and_fault_kinds() -
     assert catalogue["quoparts"]["operations"] == ["login", "importCli", "importPvt"]
     assert "document_error" in catalogue["xtra"]["fault_kinds"]
     assert "status" in catalogue["keepit"]["fault_kinds"]
+    # Each kind with the operations it reaches (the fault form offers no other).
+    reached = catalogue["xtra"]["fault_operations"]
+    assert set(reached) == set(catalogue["xtra"]["fault_kinds"])
+    assert reached["record_error"] == reached["document_error"] == ["updateIdentities"]
+    assert reached["status"] == ["login", "updateIdentities"]
 
 
 @pytest.mark.parametrize("path", ["/__admin/ui", "/__admin/ui/ui.js"])

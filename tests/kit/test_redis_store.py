@@ -716,6 +716,24 @@ def test_a_405_is_journalled_with_the_allow_header_it_was_sent_with(redis_url: s
     assert entry["status"] == 405 and entry["response_headers"]["allow"] == "POST"
 
 
+def test_every_process_leaves_only_the_fakes_own_413_unjudged(redis_url: str) -> None:
+    """The mark of a body refused over the limit crosses the store with its entry: the other
+    process judges a 413 fault's call that sent no body, and not the over-limit one."""
+    config = {"kit": {**FROZEN, "max_body_bytes": 64}}
+    update = "/xtra/api/sync/v1/irs/update"
+    with processes(redis_url, **config) as (one, two):
+        assert (
+            one.post(update, headers=xtra.KEYS, content=b"[" + b" " * 100 + b"]").status_code == 413
+        )
+        fault = {"vendor": "xtra", "kind": "status", "status": 413, "times": 1}
+        assert one.post("/__admin/faults", json=fault).status_code == 201
+        assert one.post(update, headers=xtra.KEYS).status_code == 413
+        faulted, over = two.get("/__admin/requests").json()
+        assert two.get(f"/__admin/requests/{over['id']}").json()["verdict"] is None
+        verdict = two.get(f"/__admin/requests/{faulted['id']}").json()["verdict"]
+        assert verdict is not None and "not JSON" in verdict["request"][0]
+
+
 def test_a_vendor_reset_keeps_the_other_vendors_journal_in_every_process(redis_url: str) -> None:
     with processes(redis_url) as (one, two):
         qp_login(one)
@@ -1189,6 +1207,7 @@ def test_a_journal_entry_crosses_the_store_whole() -> None:
         "upstream",
         {"request": ["m"]},
         [{"field": "f", "upstream": 1, "fake": 2}],
+        True,
     )
     wire = entry.to_wire()
     assert list(wire) == [f.name for f in dataclasses.fields(Entry) if f.init]

@@ -829,6 +829,77 @@ def test_record_error_fault_fails_one_record_with_er_ir_unerr(http: httpx.Client
     assert one(http, NEW | {"ExternalKey": "A"})["Item3"] is True
 
 
+MISMATCHED = {"ID": 1, "Users": [{"ID": 1, "Password": "Nuova2!", "ConfirmPassword": "Altra3!"}]}
+"""A record its schema lets through and the fake refuses for its content (ER.IR.INVAL)."""
+
+
+@pytest.mark.parametrize(
+    ("refused", "code", "contact_form"),
+    [
+        (MISMATCHED, "ER.IR.INVAL", False),
+        (SEED_CONTACT_FORM | {"ID": 1}, "ER.IR.INVAL", True),  # ID and built key: two identities
+        ({"ID": 424242}, "ER.IR.NOFOUND", False),
+        ({"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"ID": 99}]}, "ER.DOC.RNOIMPORT", False),
+    ],
+    ids=["password-mismatch", "contact-form-id-and-key", "not-found", "document-not-imported"],
+)
+def test_record_error_is_not_used_up_by_a_record_refused_for_its_content(
+    http: httpx.Client, refused: dict[str, Any], code: str, contact_form: bool
+) -> None:
+    """admin-api.md: the fault fails "the next good record"; a record the fake refuses for
+    what it holds kept its real code hidden behind ER.IR.UNERR, and the good record after it
+    went through: a test of the connector's failure path never met one."""
+    query = {"contactForm": "true"} if contact_form else {}
+    good = SEED_CONTACT_FORM if contact_form else NEW
+    if contact_form:  # the built key names an identity of its own, not identity 1
+        assert one(http, SEED_CONTACT_FORM, **query)["Item1"] != 1
+    fault = {"vendor": "xtra", "kind": "record_error", "times": 1}
+    assert http.post("/__admin/faults", json=fault).status_code == 201
+    outcomes = records(http, [refused, good], **query)
+    assert [code_of(o) for o in outcomes] == [code, "ER.IR.UNERR"]
+    assert http.get("/__admin/faults").json() == []
+
+
+def test_record_error_draws_only_for_the_records_it_could_fail(http: httpx.Client) -> None:
+    """``probability`` draws once for each record that would be written, from the kit's seeded
+    sequence: the records refused between them change nothing, on every store."""
+    marks = {None: ".", "ER.IR.UNERR": "E", "ER.IR.INVAL": "I"}
+
+    def drawn(batch: list[dict[str, Any]]) -> str:
+        """The batch's outcomes from the first draw (a reset starts the sequence again)."""
+        assert http.post("/__admin/reset", json={}).status_code == 200
+        fault = {"vendor": "xtra", "kind": "record_error", "probability": 0.5}
+        assert http.post("/__admin/faults", json=fault).status_code == 201
+        return "".join(marks[code_of(o)] for o in records(http, batch))
+
+    good = [NEW | {"ExternalKey": f"P{n}"} for n in range(8)]
+    assert drawn(good) == ".EEE.EEE"
+    mixed = [*good[:1], MISMATCHED, *good[1:3], MISMATCHED, *good[3:]]
+    assert drawn(mixed) == ".IEEIE.EEE"
+
+
+def test_document_error_is_used_by_a_call_whose_documents_it_fails(http: httpx.Client) -> None:
+    """``times`` counts calls: one whose documents would not have been imported anyway (no
+    documents, a record refused for its content) leaves the fault to the next; and a record
+    refused for its documents' content keeps its own code."""
+    fault = {"vendor": "xtra", "kind": "document_error", "times": 1}
+    assert http.post("/__admin/faults", json=fault).status_code == 201
+    assert code_of(one(http, NEW)) is None
+    refused = MISMATCHED | {"IdentityDocuments": [SEED_DOCUMENT]}
+    assert code_of(one(http, refused)) == "ER.IR.INVAL"
+    missing = {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT | {"ID": 99}]}
+    documents = {"ID": 1, "IdentityDocuments": [SEED_DOCUMENT]}
+    outcomes = records(http, [missing, documents, NEW, documents])
+    assert [code_of(o) for o in outcomes] == [
+        "ER.DOC.RNOIMPORT",
+        "ER.DOC.UNERR",
+        None,
+        "ER.DOC.UNERR",  # every record of the call that carries documents
+    ]
+    assert http.get("/__admin/faults").json() == []
+    assert state(http)["identities"]["1"]["IdentityDocuments"] == []
+
+
 def test_item5_item6_keys_and_sub_record_updates(http: httpx.Client) -> None:
     destination = {"FIDGroup": 2, "TypologyIds": [9], "Denomination": "Magazzino", "Alias": "M"}
     record = NEW | {
