@@ -493,9 +493,11 @@ def test_a_run_stopped_by_sigterm_writes_what_it_found_and_exits_130(
 
 # -- a sandbox that misbehaves: small stand-in servers on a socket ----------------------------
 def answer(status: int, body: Any, *headers: tuple[str, str]) -> bytes:
-    """An HTTP/1.1 answer with ``body`` as JSON (bytes: as they are)."""
+    """An HTTP/1.1 answer with ``body`` as JSON (bytes: as they are). It says the connection
+    closes, as a :class:`WireUpstream` closes it: the client sent its next call on it when it
+    had not yet seen the close, and a busy machine made that a case failing ``transport``."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    head = [f"HTTP/1.1 {status} Whatever", "Content-Type: application/json"]
+    head = [f"HTTP/1.1 {status} Whatever", "Content-Type: application/json", "Connection: close"]
     head += [f"{name}: {value}" for name, value in headers]
     head.append(f"Content-Length: {len(raw)}")
     return ("\r\n".join(head) + "\r\n\r\n").encode() + raw
