@@ -208,7 +208,9 @@ def proxy(args: argparse.Namespace) -> int:
         return _fail(f"cannot listen on {base}: {exc}")
     try:
         config = ServeSpec(config=args.config, admin_token=args.admin_token).load_config()
-        app = create_proxy_app(upstreams, config, shadow=args.shadow, record=args.record)
+        app = create_proxy_app(
+            upstreams, config, shadow=args.shadow, record=args.record, date_header=True
+        )
     except (ConfigError, OSError) as exc:
         return _fail(str(exc))
     except httpx.InvalidURL as exc:  # a URL urllib reads and httpx does not

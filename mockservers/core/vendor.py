@@ -86,6 +86,14 @@ class Kit:
     forwarded: frozenset[str] = frozenset()
     """The vendors whose calls ``mockservers proxy`` forwards to the real service: the kit's
     fakes of them answer none of those calls (no fault of theirs is ever met)."""
+    date_header: bool = False
+    """Whether the kit's answers carry a ``Date`` of its own, on its clock: only where the
+    server adds none (``app.kit_dates``), else each answer would carry two."""
+
+    def date(self, response: Response) -> None:
+        """Date ``response`` on the clock of the current scope, where the kit dates answers."""
+        if self.date_header:
+            response.raw_headers.append((b"date", self.clock.http_date()))
 
     def reset(self, scope: str | None = None, vendor: str | None = None) -> None:
         """Everything of one scope back to start (None: the global scope; a session's id):
@@ -621,7 +629,7 @@ class Vendor:
             scope = session["id"] if session is not None else None
             if fault is not None and fault.kind == "latency":  # the answer waits after this
                 started -= (fault.latency_ms or 0) / 1000
-            response.raw_headers.append((b"date", self.clock.http_date()))  # the scope's
+            kit.date(response)  # on the clock of the call's scope
             unread = refused is not None and refused.kind == "too_large"
             self._record(call, response, started, details, scope, tenant, met, unread)
             if met:
@@ -654,7 +662,7 @@ class Vendor:
                 response = self.render_error(error, UNKNOWN)
                 response.headers.update(headers or {})  # a 405's Allow, journalled with it
                 response.headers[DETAIL_HEADER] = detail_header(detail)
-                response.raw_headers.append((b"date", self.clock.http_date()))
+                self.kit.date(response)
                 scope = session["id"] if session is not None else None
                 self._record(call, response, started, detail, scope, tenant, [])
             return response
@@ -698,7 +706,7 @@ class Vendor:
         with the diagnosis that ``_answer`` adds to the others."""
         response = self.render_error(error, operation)
         response.headers[DETAIL_HEADER] = detail_header(error.detail)
-        response.raw_headers.append((b"date", self.clock.http_date()))  # whose call: unknown
+        self.kit.date(response)  # whose call: unknown, the global scope's
         return response
 
     def _record(

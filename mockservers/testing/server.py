@@ -28,7 +28,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from mockservers import logs
-from mockservers.app import SERVER_OPTIONS, create_app
+from mockservers.app import SERVER_OPTIONS, create_app, kit_dates
 from mockservers.config import Config
 from mockservers.testing.report import CoverageTally
 from mockservers.testing.scope import AdminScope
@@ -77,6 +77,8 @@ class MockServer(AdminScope):
         # A test ends with calls still in flight (a latency fault outlasting the client's
         # timeout): stop waits a second for them, not serve's ten.
         options = {**SERVER_OPTIONS, "timeout_graceful_shutdown": STOP_GRACE_SECONDS}
+        if not kit_dates(self.app):  # an app of someone else's: uvicorn's Date stays
+            del options["date_header"]
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", **options)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
