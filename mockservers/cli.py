@@ -224,7 +224,8 @@ def proxy(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logs.install()
     # The upstream's Date and Server headers pass through as they came: uvicorn adds none
-    # (SERVER_OPTIONS: no Date; the kit's own answers carry its clock's).
+    # (SERVER_OPTIONS: no Date; the kit's own answers, and a forwarded one without a Date,
+    # carry its clock's).
     uvicorn.run(
         app,
         host=args.host,
