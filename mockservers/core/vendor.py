@@ -339,6 +339,15 @@ class VendorModel:
         """Refuse (``StateError``) a state document the rules could not use, before anything is
         replaced."""
 
+    def check_given(self, document: Any) -> None:
+        """Refuse (``StateError``) what a state document a user gives (``PUT /__admin/state``)
+        may not hold, though state an earlier version kept may, and loads (``lenient``)."""
+
+    def lenient(self, document: Any) -> list[str]:
+        """What of a kept state document (a state file at start) ``check_given`` would refuse,
+        and the rules read their own way all the same, one line for each (logged)."""
+        return []
+
     def clashes(self, tenants: Iterable[str]) -> list[str]:
         """What of the values the vendor keeps unique these tenants hold twice or more (only a
         state document, or a state an earlier version kept, can), one line for each, naming
@@ -438,12 +447,16 @@ class Vendor:
         self.model.check_state(document)
         self.state.load(document, scope)
         self.model.rebuild_indexes()
+        for line in self.model.lenient(document):
+            log.warning("%s: %s: %s", self.name, source, line)
         self._warn_clashes(source, self.model.clashes(self.state.scope_tenants(scope)))
 
     def put_state(self, document: Any, scope: str | None = None) -> None:
         """``load_state`` for a document a user gives (``PUT /__admin/state``): a sequence the
-        vendor does not use is refused too, where state an earlier version kept loads as is."""
+        vendor does not use is refused too, and what ``check_given`` refuses, where state an
+        earlier version kept loads as is."""
         check_sequence_names(document, self.sequences, self.name)
+        self.model.check_given(document)
         self.load_state(document, scope, source=f"PUT /__admin/state/{self.name}")
 
     def _reloaded(self) -> None:

@@ -15,7 +15,6 @@ import select
 import signal
 import subprocess
 import threading
-import time
 import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
@@ -143,16 +142,6 @@ def test_a_process_prunes_tokens_after_another_one_s_reset_took_the_clock_back(
         one.post("/__admin/clock", json={"advance_seconds": 3700})
         mint()  # prunes
         assert detail(token) == "the bearer token is unknown"
-
-
-@pytest.fixture
-def in_rome(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """This process in Europe/Rome's time zone (a developer's laptop), then back."""
-    monkeypatch.setenv("TZ", "Europe/Rome")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.usefixtures("in_rome")

@@ -213,23 +213,34 @@ def test_a_state_file_this_version_refuses_names_the_file_and_is_left_alone(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
 
 
-def test_a_state_file_holding_an_instant_without_a_time_zone_names_it(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("in_rome")
+def test_a_state_file_holding_an_instant_without_a_time_zone_reads_it_as_utc(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """An earlier version took a TS Digital ready_at without a zone in a state document and
-    kept it: read in the server's own zone, it would settle at another time on each machine."""
+    kept it: the start was refused, and no admin call could mend the file. It is read as UTC,
+    as the kit writes its instants and as Redis reads one it kept (never in the server's own
+    zone: an hour early in Rome), with a warning naming the file and the item; only a document
+    a user puts is refused for it."""
     path = tmp_path / "state.db"
-    earlier = create_app(state_file=str(path))
+    config = {"kit": {"clock": {"start": "2026-03-29T00:45:00Z", "frozen": True}}}
+    earlier = create_app(config, state_file=str(path))
     item = {"id": "i1", "status": "PROCESSING", "ready_at": "2026-03-29T01:30:00"}
     kit = earlier.state.kit
     kit.vendors["tsdigital"].state.load({"tenants": {"demo": {"items": {"i1": item}}}})
     kit.flush.__self__.close()  # the state file, as at a stop
-    written = path.read_bytes()
-    result = serve_refused("--state-file", str(path))
-    assert result.returncode == 2
-    assert (
-        f"state file {path}: tsdigital state: tenant 'demo', item 'i1': ready_at"
-        " '2026-03-29T01:30:00' has no time zone" in result.stderr
-    )
-    assert path.read_bytes() == written
+    with _client(create_app(config, state_file=str(path))) as http:  # a restart
+        assert (
+            f"tsdigital: the state file {path}: tenant 'demo', item 'i1': ready_at"
+            " '2026-03-29T01:30:00' has no time zone: read as UTC" in caplog.text
+        )
+        http.post("/__admin/clock", json={"advance_seconds": 45 * 60 - 1})
+        assert _items(http)["i1"]["status"] == "PROCESSING"
+        http.post("/__admin/clock", json={"advance_seconds": 1})
+        assert _items(http)["i1"]["status"] == "CREATED"
+        document = {"tenants": {"demo": {"items": {"i2": item | {"id": "i2"}}}}}
+        refused = http.put("/__admin/state/tsdigital", json=document)
+        assert refused.status_code == 400 and "'i2': ready_at" in refused.json()["error"]
 
 
 class _FullDisk:
