@@ -299,6 +299,10 @@ def create_app(
     are), for a server that adds none of its own (uvicorn with ``date_header=False``); the
     default leaves the ``Date`` to the server, the wall's time. ``MockServer``, the testing
     transports and ``serve`` turn it on (``kit_dates``).
+
+    The app holds ``state_file`` until its lifespan ends (a server's shutdown, a transport's
+    with ``lifespan=True``) or ``MockServer.stop()``: another kit opening it meanwhile, in this
+    process or another, is refused (``StateFileError``).
     """
     if config is None:
         config = Config()
@@ -330,4 +334,5 @@ def create_app(
     app.state.kit = kit
     app.state.vendors = vendors
     app.state.config = config
+    app.state.state_file = state  # closed by the lifespan's end, or MockServer.stop()
     return app

@@ -100,6 +100,9 @@ class MockServer(AdminScope):
         return {"base_url": self.url, "timeout": 10, "headers": admin_headers(self.app)}
 
     def stop(self) -> None:
+        """Stop serving, and close the kit's state file (``create_app(state_file=...)``): the
+        server runs no lifespan, whose end would close it, and another kit may then open the
+        file (a restart in place). A kit with a state file is started once."""
         if self._admin is not None:
             self._admin.close()
         if self._server is not None:
@@ -108,6 +111,9 @@ class MockServer(AdminScope):
             self._thread.join(timeout=10)
         if self._socket is not None:
             self._socket.close()
+        state_file = getattr(self.app.state, "state_file", None)
+        if state_file is not None:
+            state_file.close()
 
     def __enter__(self) -> MockServer:
         return self.start()
