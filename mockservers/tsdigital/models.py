@@ -134,7 +134,7 @@ class TsDigitalModel(VendorModel):
         self.kit = kit
         self.clock = kit.clock
         self.state = state
-        self.tokens = TokenStore(kit.clock, shared=kit.store.map("tokens:tsdigital"))
+        self.tokens = TokenStore(kit.clock, store=kit.store, name="tokens:tsdigital")
         # Per tenant, a heap of (ready epoch, item id) of its PROCESSING items: each tenant's
         # items settle on the clock of its own scope (a session's clock differs).
         self._pending: dict[str, list[tuple[float, str]]] = {}

@@ -144,6 +144,29 @@ def test_a_process_prunes_tokens_after_another_one_s_reset_took_the_clock_back(
         assert detail(token) == "the bearer token is unknown"
 
 
+def test_a_process_expires_and_prunes_a_session_s_tokens_another_one_minted(
+    redis_url: str,
+) -> None:
+    """Each process keeps the tokens by the scope that owns them, from the writes it makes and
+    those it replays: the other process's tokens of a session are among them."""
+    with processes(redis_url) as (one, two):
+        session = one.post("/__admin/sessions", json={}).json()["id"]
+        scoped = {"params": {"session": session}}
+
+        def mint(http: httpx.Client) -> str:
+            minted = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}, **scoped)
+            return str(minted.json()["token"])
+
+        minted = [mint(one), mint(one), mint(two)]  # the last starts two's schedule
+        assert two.post("/__admin/tsdigital/tokens/expire", **scoped).json() == {"expired": 3}
+        two.post("/__admin/clock", json={"advance_seconds": 3700}, **scoped)
+        mint(two)  # prunes
+        for token in minted:
+            headers = {"Authorization": f"Bearer {token}", "X-App-Name": "t", "X-App-Version": "1"}
+            answer = one.post("/tsdigital/api/v3/items", json={}, headers=headers)
+            assert answer.headers["X-Mockservers-Detail"] == "the bearer token is unknown"
+
+
 @pytest.mark.usefixtures("in_rome")
 def test_an_instant_an_earlier_version_kept_without_a_zone_is_read_as_utc(redis_url: str) -> None:
     """A TS Digital ready_at without a time zone (an earlier version took one in a state
