@@ -43,8 +43,19 @@ SERVER_OPTIONS: dict[str, Any] = {
     "date_header": False,
 }
 """uvicorn settings shared by ``mockservers serve`` (its workers too), ``mockservers proxy``
-and ``MockServer``. No ``Date`` of uvicorn's: the wall's time, where the kit's answers carry
-the kit's clock's (``KitApp``), and the proxy passes on the upstream's."""
+and ``MockServer``. No ``Date`` of uvicorn's, the wall's time: the kit dates its answers on
+its own clock there (``kit_dates``)."""
+
+
+def kit_dates(app: Any) -> bool:
+    """Have an app of the kit (``create_app``'s, ``create_proxy_app``'s) date its answers on
+    the kit's clock, for a server that adds no ``Date`` of its own (``SERVER_OPTIONS``, an
+    in-process transport): True; False for any other app, whose server's ``Date`` must stay."""
+    kit = getattr(getattr(app, "state", None), "kit", None)
+    if not isinstance(kit, Kit):
+        return False
+    kit.date_header = True
+    return True
 
 
 @cache
@@ -152,14 +163,15 @@ class KitApp(Starlette):
     With ``cors_origins``, CORS answers preflights and marks answers for those origins, in front
     of everything (connectors that run in a browser); a refused page is journalled.
 
-    Every answer's ``Date`` is on the kit's ``clock``, as its body's times are: a vendor's on
-    the clock of the call's scope (its pipeline sets it), any other on the global one."""
+    Where the kit dates its answers (``Kit.date_header``), every answer's ``Date`` is on the
+    kit's clock, as its body's times are: a vendor's on the clock of the call's scope (its
+    pipeline sets it), any other on the global one."""
 
     def __init__(
         self,
         *,
+        kit: Kit,
         vendors: list[Vendor],
-        clock: Clock,
         cors_origins: tuple[str, ...] = (),
         **kwargs: Any,
     ) -> None:
@@ -170,7 +182,7 @@ class KitApp(Starlette):
         self.exact: dict[str, tuple[Vendor, VendorRoute]] = {
             path: (vendor, route) for vendor in vendors for path, route in vendor.paths().items()
         }
-        self.clock = clock
+        self.kit = kit
         self.entry: ASGIApp = self.dispatch
         if cors_origins:
             self.entry = KitCORS(self.dispatch, cors_origins, {v.name: v for v in vendors})
@@ -178,9 +190,10 @@ class KitApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             receive, send = closing_unread(scope, receive, send)
-            found = self.exact.get(scope["path"])
-            if found is None or scope["method"] not in found[1].methods:
-                send = dated(send, self.clock)
+            if self.kit.date_header:
+                found = self.exact.get(scope["path"])
+                if found is None or scope["method"] not in found[1].methods:
+                    send = dated(send, self.kit.clock)
         await self.entry(scope, receive, send)
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -273,6 +286,7 @@ def create_app(
     state_file: str | None = None,
     store: Store | None = None,
     wall: Callable[[], float] | None = None,
+    date_header: bool = False,
 ) -> Starlette:
     """The whole kit as one ASGI app. ``config``: a :class:`Config`, a TOML-shaped dict, or None.
 
@@ -281,6 +295,14 @@ def create_app(
     ``wall``: the wall clock, seconds since the epoch (default ``time.time``): what sessions
     idle on and what the kit's clock follows. Tests pass a fake one to expire a session's TTL
     without sleeping.
+    ``date_header``: every answer carries a ``Date`` on the kit's clock (as its body's times
+    are), for a server that adds none of its own (uvicorn with ``date_header=False``); the
+    default leaves the ``Date`` to the server, the wall's time. ``MockServer``, the testing
+    transports and ``serve`` turn it on (``kit_dates``).
+
+    The app holds ``state_file`` until its lifespan ends (a server's shutdown, a transport's
+    with ``lifespan=True``) or ``MockServer.stop()``: another kit opening it meanwhile, in this
+    process or another, is refused (``StateFileError``).
     """
     if config is None:
         config = Config()
@@ -288,6 +310,7 @@ def create_app(
         config = Config.from_dict(config)
     store = store or Store()
     kit = build_kit(config, store, wall or time.time)
+    kit.date_header = date_header
     for vendor in kit.vendors.values():
         vendor.reset()  # the global scope's fixtures (demo accounts)
     store.on_empty = kit.start_afresh  # a shared store holding nothing gets a fresh kit
@@ -301,8 +324,8 @@ def create_app(
     ui = dashboard.routes(vendors.values(), config.admin_token)
     routes = vendor_routes + documents + ui + admin.routes()
     app = KitApp(
+        kit=kit,
         vendors=list(vendors.values()),
-        clock=kit.clock,
         routes=routes,
         exception_handlers={HTTPException: _http_errors(vendors)},
         lifespan=_lifespan(kit, state),
@@ -311,4 +334,5 @@ def create_app(
     app.state.kit = kit
     app.state.vendors = vendors
     app.state.config = config
+    app.state.state_file = state  # closed by the lifespan's end, or MockServer.stop()
     return app

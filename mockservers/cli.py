@@ -208,7 +208,9 @@ def proxy(args: argparse.Namespace) -> int:
         return _fail(f"cannot listen on {base}: {exc}")
     try:
         config = ServeSpec(config=args.config, admin_token=args.admin_token).load_config()
-        app = create_proxy_app(upstreams, config, shadow=args.shadow, record=args.record)
+        app = create_proxy_app(
+            upstreams, config, shadow=args.shadow, record=args.record, date_header=True
+        )
     except (ConfigError, OSError) as exc:
         return _fail(str(exc))
     except httpx.InvalidURL as exc:  # a URL urllib reads and httpx does not
@@ -222,7 +224,8 @@ def proxy(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logs.install()
     # The upstream's Date and Server headers pass through as they came: uvicorn adds none
-    # (SERVER_OPTIONS: no Date; the kit's own answers carry its clock's).
+    # (SERVER_OPTIONS: no Date; the kit's own answers, and a forwarded one without a Date,
+    # carry its clock's).
     uvicorn.run(
         app,
         host=args.host,

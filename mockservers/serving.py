@@ -59,7 +59,13 @@ class ServeSpec:
         return RedisStore(self.store)
 
     def build(self) -> Starlette:
-        return create_app(self.load_config(), state_file=self.state_file, store=self.make_store())
+        """The app, dating its answers on the kit's clock: ``serve`` turns uvicorn's off."""
+        return create_app(
+            self.load_config(),
+            state_file=self.state_file,
+            store=self.make_store(),
+            date_header=True,
+        )
 
 
 def tune_gc() -> None:

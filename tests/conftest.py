@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -75,6 +76,16 @@ def accounts_server(_accounts_server: MockServer) -> MockServer:
     """A running fake with :data:`ACCOUNTS` (and the demo accounts), reset before each test."""
     _accounts_server.reset()
     return _accounts_server
+
+
+@pytest.fixture
+def in_rome(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process in Europe/Rome's time zone (a developer's laptop), then back."""
+    monkeypatch.setenv("TZ", "Europe/Rome")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture

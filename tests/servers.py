@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass
@@ -88,3 +89,33 @@ def serving(
         if process.poll() is None:
             process.kill()
             process.wait(timeout=15)
+
+
+@contextmanager
+def embedded(app: Any, **options: Any) -> Iterator[str]:
+    """``app`` under uvicorn as a team embedding it runs it: uvicorn's own defaults, less what
+    ``options`` says, on a free loopback port in a thread; its URL. No lifespan."""
+    import threading
+
+    import uvicorn
+
+    listening = threading.Event()
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                listening.set()
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    server = Server(uvicorn.Config(app, log_level="warning", lifespan="off", **options))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        assert listening.wait(timeout=10), "uvicorn did not start"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

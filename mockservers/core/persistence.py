@@ -5,8 +5,8 @@ key first comes and kept when it is written again, so that a restarted process l
 collection's records in the order they were written, as every store does. Vendor writes are
 buffered while a request runs and committed in one transaction before its answer leaves
 (``flush``), so an acknowledged write is on disk. A file that is not a readable state file
-stops the start and is left exactly as it was. One process keeps a file: another one opening
-it is refused (``_hold``).
+stops the start and is left exactly as it was. One kit keeps a file: another one opening it,
+in another process or in this one, is refused (``_hold``).
 
 The kit's clock is kept too, in one row of ``meta``, as a shared store keeps it: the records
 hold instants of that clock (a TS Digital item's ``ready_at``), which a clock started afresh
@@ -16,10 +16,12 @@ would put a day away after a day's advance.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import math
 import os
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,23 +94,27 @@ def _check_existing(path: Path) -> None:
         raise StateFileError(f"state file {path} is damaged: {exc}") from exc
 
 
-_HELD: dict[str, list[int]] = {}
-"""The state files this process holds, by their lock file: [its descriptor, the StateFiles
-open on it]."""
+_HELD: dict[str, int] = {}
+"""The state files this process holds, by their lock file: its descriptor."""
 
 
 def _hold(path: Path) -> str:
-    """Hold the state file ``path`` for this process, its lock file's name returned: an
+    """Hold the state file ``path`` for one ``StateFile``, its lock file's name returned: an
     exclusive ``flock`` on ``<file>.lock``, which the system lets go of when the process ends,
-    however it ends. Another process holding it is refused: each would keep its own memory
-    and write its rows into the one file. Opened again in this process (a kit restarted in
-    place, as tests do), a file shares the hold, let go when the last of them closes."""
+    however it ends. Another holder is refused, another process or another kit of this one
+    (two ``MockServer``s, an app built per test): each would keep its own memory and write its
+    rows into the one file. A kit no longer referenced lets go of it as it is collected."""
     import fcntl  # POSIX: the kit's one use of it
 
     lock = f"{os.path.realpath(path)}.lock"
     if lock in _HELD:
-        _HELD[lock][1] += 1
-        return lock
+        gc.collect()  # an app dropped without its state file closed, collected: it lets go
+    if lock in _HELD:
+        raise StateFileError(
+            f"state file {path} is in use by another kit of this process (it holds {lock}):"
+            " one kit keeps a state file; close that one (MockServer.stop(), its server's"
+            " shutdown), or give this one its own file"
+        )
     while True:
         try:
             descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
@@ -126,7 +132,7 @@ def _hold(path: Path) -> str:
             raise StateFileError(f"cannot lock state file {path}: {exc.strerror}") from exc
         try:
             if os.path.samestat(os.stat(lock), os.fstat(descriptor)):
-                _HELD[lock] = [descriptor, 1]
+                _HELD[lock] = descriptor
                 return lock
         except FileNotFoundError:
             pass
@@ -134,15 +140,13 @@ def _hold(path: Path) -> str:
 
 
 def _let_go(lock: str) -> None:
-    """One StateFile of this process closed: the last one lets go of the file, its lock file
-    removed (while held: whoever opened it meanwhile finds it gone and takes a new one)."""
-    held = _HELD[lock]
-    held[1] -= 1
-    if not held[1]:
-        del _HELD[lock]
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(lock)
-        os.close(held[0])
+    """The StateFile holding ``lock`` closed (or was collected): the file is let go of, its
+    lock file removed (while held: whoever opened it meanwhile finds it gone and takes a new
+    one)."""
+    descriptor = _HELD.pop(lock)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(lock)
+    os.close(descriptor)
 
 
 class StateFile:
@@ -150,7 +154,7 @@ class StateFile:
         self.path = Path(path)
         if self.path.exists():
             _check_existing(self.path)
-        self._lock: str | None = _hold(self.path)
+        self._held = weakref.finalize(self, _let_go, _hold(self.path))
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -166,7 +170,7 @@ class StateFile:
             if self._format == _FORMAT:
                 (last,) = self._db.execute("SELECT max(position) FROM records").fetchone()
         except sqlite3.Error as exc:
-            self._let_go()
+            self._held()
             raise StateFileError(f"cannot open state file {self.path}: {exc}") from exc
         self._pending: dict[tuple[str, str], dict[tuple[str, str], Any]] = {}
         """The rows to write, per (vendor, tenant), each by (collection, key) in the order
@@ -325,14 +329,14 @@ class StateFile:
         self._clock_moved = False
 
     def close(self) -> None:
-        self.flush()
-        self._db.close()
-        self._let_go()
-
-    def _let_go(self) -> None:
-        if self._lock is not None:
-            _let_go(self._lock)
-            self._lock = None
+        """Commit what is pending and let go of the file (once: closing again does nothing)."""
+        if not self._held.alive:
+            return
+        try:
+            self.flush()
+        finally:
+            self._db.close()
+            self._held()
 
 
 def _finite(value: Any) -> bool:

@@ -980,7 +980,7 @@ class RedisStore(Store):
                 data = {}
                 async for piece in self._hash_pieces(self.key("map", name)):
                     data.update((k.decode(), orjson.loads(v)) for k, v in piece.items())
-                target.data = data
+                target.replace(data)
             elif isinstance(target, VendorState):
                 await self._reload_state(target)
             elif isinstance(target, Journal):

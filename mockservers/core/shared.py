@@ -11,6 +11,7 @@ processes' operations on its own copy with ``apply(operation, arguments)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -89,6 +90,82 @@ class SharedMap:
         else:
             raise ValueError(f"{self.name}: unknown operation {operation!r}")
 
+    def replace(self, data: dict[str, Any]) -> None:
+        """Take ``data`` as the whole map, recording nothing (a shared store's reload)."""
+        self.data = data
+
+
+class GroupedMap(SharedMap):
+    """A shared map whose keys are also kept by the group ``group_of`` names for each value
+    (tokens by the scope that owns them): one group's keys are found without a pass over the
+    whole map. The groups follow every write, this process's own and those it replays."""
+
+    __slots__ = ("group_of", "groups")
+
+    def __init__(
+        self, name: str, group_of: Callable[[Any], Any], record: Recorder | None = None
+    ) -> None:
+        super().__init__(name, record)
+        self.group_of = group_of
+        self.groups: dict[Any, set[str]] = {}
+
+    def group(self, name: Any) -> AbstractSet[str]:
+        """The keys of one group (empty when it has none); read it, never change it."""
+        return self.groups.get(name, _NO_KEYS)
+
+    def put(self, key: str, value: Any) -> None:
+        old = self.data.get(key)
+        if old is not None:
+            self._leave(key, old)
+        self._join(key, value)
+        super().put(key, value)
+
+    def delete(self, key: str) -> None:
+        old = self.data.get(key)
+        if old is not None:
+            self._leave(key, old)
+        super().delete(key)
+
+    def clear(self) -> None:
+        self.groups = {}
+        super().clear()
+
+    def apply(self, operation: str, args: tuple[Any, ...]) -> None:
+        if operation in ("put", "delete"):
+            old = self.data.get(args[0])
+            if old is not None:
+                self._leave(args[0], old)
+            if operation == "put":
+                self._join(args[0], args[1])
+        elif operation == "clear":
+            self.groups = {}
+        super().apply(operation, args)
+
+    def replace(self, data: dict[str, Any]) -> None:
+        super().replace(data)
+        self.groups = {}
+        for key, value in data.items():
+            self._join(key, value)
+
+    def _join(self, key: str, value: Any) -> None:
+        group = self.group_of(value)
+        keys = self.groups.get(group)
+        if keys is None:
+            keys = self.groups[group] = set()
+        keys.add(key)
+
+    def _leave(self, key: str, value: Any) -> None:
+        """``key``, holding ``value`` until now, out of its group (gone once empty)."""
+        group = self.group_of(value)
+        keys = self.groups.get(group)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self.groups[group]
+
+
+_NO_KEYS: frozenset[str] = frozenset()
+
 
 class Store:
     """Where the kit keeps what it keeps. The default: this process's memory, nothing shared.
@@ -116,6 +193,16 @@ class Store:
             found = SharedMap(name, self.recorder())
             self.register(found)
         assert isinstance(found, SharedMap)
+        return found
+
+    def grouped_map(self, name: str, group_of: Callable[[Any], Any]) -> GroupedMap:
+        """The shared map called ``name``, its keys grouped by ``group_of`` of their values
+        (made on first use)."""
+        found = self.objects.get(name)
+        if found is None:
+            found = GroupedMap(name, group_of, self.recorder())
+            self.register(found)
+        assert isinstance(found, GroupedMap)
         return found
 
     def register(self, obj: Replicated) -> None:

@@ -11,9 +11,11 @@ the session that minted it. An hour, not "when next pruned": each process prunes
 schedule, and a token that has just expired must not turn unknown earlier on one of them.
 
 Each scope's tokens are pruned on that scope's clock (a session's own, however busy it stays),
-when a token is issued there: at most once a minute of that clock, so that a login rarely pays
-for a pass over every token, and at once after the clock went back (a reset on another
-process), whose old schedule would otherwise hold the prune off until the clock caught up.
+when a token is issued there: at most once a minute of that clock, and at once after the clock
+went back (a reset on another process), whose old schedule would otherwise hold the prune off
+until the clock caught up. The tokens are kept by the scope that owns them too
+(``GroupedMap``), so that a prune, an expiry or a drop looks at that scope's tokens only, not
+at every session's (100 sessions of 200 tokens: a login after a session's advance took 5 ms).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mockservers.core.clock import Clock
-from mockservers.core.sessions import current_id, in_scope, owner_id
-from mockservers.core.shared import SharedMap
+from mockservers.core.sessions import current_id, owner_id
+from mockservers.core.shared import Store
 
 
 @dataclass(slots=True)
@@ -47,6 +49,11 @@ def hex_token() -> str:
     return secrets.token_hex(20)
 
 
+def _owner(data: dict[str, Any]) -> str | None:
+    """The scope a token belongs to: its tenant's session (None: the global scope)."""
+    return owner_id(data["tenant"])
+
+
 class TokenStore:
     """Issue, look up and expire tokens. Expired tokens are pruned as the clock moves."""
 
@@ -54,11 +61,13 @@ class TokenStore:
         self,
         clock: Clock,
         make_value: Callable[[], str] = hex_token,
-        shared: SharedMap | None = None,
+        store: Store | None = None,
+        name: str = "tokens",
     ) -> None:
+        """The tokens live in ``store``'s map ``name`` (default: a memory of their own)."""
         self._clock = clock
         self._make_value = make_value
-        self._tokens = shared if shared is not None else SharedMap("tokens")
+        self._tokens = (store or Store()).grouped_map(name, _owner)
         self._pruned: dict[str | None, float] = {}
         """Per scope (None: the global one), when its tokens were last pruned, on its clock:
         this process's own schedule."""
@@ -111,10 +120,11 @@ class TokenStore:
         """Expire every live token of one scope now (None: the global scope's tenants): each is
         refused from now on as expired. Returns how many were live."""
         now = self._clock.time()
+        tokens = self._tokens.data
         live = [
-            (value, data)
-            for value, data in self._tokens.items()
-            if in_scope(data["tenant"], scope) and now < data["expires_at"]
+            (value, tokens[value])
+            for value in self._tokens.group(scope)
+            if now < tokens[value]["expires_at"]
         ]
         for value, data in live:
             self._tokens.put(value, {**data, "expires_at": now})
@@ -122,7 +132,7 @@ class TokenStore:
 
     def drop(self, scope: str | None) -> int:
         """Forget every token of one scope (a reset, a dropped session), and its schedule."""
-        doomed = [v for v, data in self._tokens.items() if in_scope(data["tenant"], scope)]
+        doomed = list(self._tokens.group(scope))
         for value in doomed:
             self._tokens.delete(value)
         self._pruned.pop(scope, None)
@@ -150,15 +160,12 @@ class TokenStore:
         self._pruned[scope] = now
         if last is None:
             return
-        expired = []
-        held: set[str | None] = set()
-        for value, data in self._tokens.items():
-            owner = owner_id(data["tenant"])
-            held.add(owner)
-            if owner == scope and now >= data["expires_at"] + EXPIRED_KEPT:
-                expired.append(value)
-        for value in expired:
+        tokens = self._tokens.data
+        mine = self._tokens.group(scope)
+        for value in [v for v in mine if now >= tokens[v]["expires_at"] + EXPIRED_KEPT]:
             self._tokens.delete(value)
-        # The schedules of scopes holding no token (a session another process dropped) go.
-        for gone in [other for other in self._pruned if other not in held and other != scope]:
+        # The schedules of scopes holding no token (a session another process dropped) go: a
+        # look-up per schedule, one for each scope that issued a token lately.
+        groups = self._tokens.groups
+        for gone in [other for other in self._pruned if other not in groups and other != scope]:
             del self._pruned[gone]

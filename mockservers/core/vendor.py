@@ -86,6 +86,14 @@ class Kit:
     forwarded: frozenset[str] = frozenset()
     """The vendors whose calls ``mockservers proxy`` forwards to the real service: the kit's
     fakes of them answer none of those calls (no fault of theirs is ever met)."""
+    date_header: bool = False
+    """Whether the kit's answers carry a ``Date`` of its own, on its clock: only where the
+    server adds none (``app.kit_dates``), else each answer would carry two."""
+
+    def date(self, response: Response) -> None:
+        """Date ``response`` on the clock of the current scope, where the kit dates answers."""
+        if self.date_header:
+            response.raw_headers.append((b"date", self.clock.http_date()))
 
     def reset(self, scope: str | None = None, vendor: str | None = None) -> None:
         """Everything of one scope back to start (None: the global scope; a session's id):
@@ -331,6 +339,15 @@ class VendorModel:
         """Refuse (``StateError``) a state document the rules could not use, before anything is
         replaced."""
 
+    def check_given(self, document: Any) -> None:
+        """Refuse (``StateError``) what a state document a user gives (``PUT /__admin/state``)
+        may not hold, though state an earlier version kept may, and loads (``lenient``)."""
+
+    def lenient(self, document: Any) -> list[str]:
+        """What of a kept state document (a state file at start) ``check_given`` would refuse,
+        and the rules read their own way all the same, one line for each (logged)."""
+        return []
+
     def clashes(self, tenants: Iterable[str]) -> list[str]:
         """What of the values the vendor keeps unique these tenants hold twice or more (only a
         state document, or a state an earlier version kept, can), one line for each, naming
@@ -430,12 +447,16 @@ class Vendor:
         self.model.check_state(document)
         self.state.load(document, scope)
         self.model.rebuild_indexes()
+        for line in self.model.lenient(document):
+            log.warning("%s: %s: %s", self.name, source, line)
         self._warn_clashes(source, self.model.clashes(self.state.scope_tenants(scope)))
 
     def put_state(self, document: Any, scope: str | None = None) -> None:
         """``load_state`` for a document a user gives (``PUT /__admin/state``): a sequence the
-        vendor does not use is refused too, where state an earlier version kept loads as is."""
+        vendor does not use is refused too, and what ``check_given`` refuses, where state an
+        earlier version kept loads as is."""
         check_sequence_names(document, self.sequences, self.name)
+        self.model.check_given(document)
         self.load_state(document, scope, source=f"PUT /__admin/state/{self.name}")
 
     def _reloaded(self) -> None:
@@ -621,7 +642,7 @@ class Vendor:
             scope = session["id"] if session is not None else None
             if fault is not None and fault.kind == "latency":  # the answer waits after this
                 started -= (fault.latency_ms or 0) / 1000
-            response.raw_headers.append((b"date", self.clock.http_date()))  # the scope's
+            kit.date(response)  # on the clock of the call's scope
             unread = refused is not None and refused.kind == "too_large"
             self._record(call, response, started, details, scope, tenant, met, unread)
             if met:
@@ -654,7 +675,7 @@ class Vendor:
                 response = self.render_error(error, UNKNOWN)
                 response.headers.update(headers or {})  # a 405's Allow, journalled with it
                 response.headers[DETAIL_HEADER] = detail_header(detail)
-                response.raw_headers.append((b"date", self.clock.http_date()))
+                self.kit.date(response)
                 scope = session["id"] if session is not None else None
                 self._record(call, response, started, detail, scope, tenant, [])
             return response
@@ -698,7 +719,7 @@ class Vendor:
         with the diagnosis that ``_answer`` adds to the others."""
         response = self.render_error(error, operation)
         response.headers[DETAIL_HEADER] = detail_header(error.detail)
-        response.raw_headers.append((b"date", self.clock.http_date()))  # whose call: unknown
+        self.kit.date(response)  # whose call: unknown, the global scope's
         return response
 
     def _record(

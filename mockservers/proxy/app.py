@@ -39,12 +39,15 @@ def create_proxy_app(
     record: str | Path | None = None,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     transport: httpx.AsyncBaseTransport | None = None,
+    date_header: bool = False,
 ) -> ProxyApp:
     """The proxy as one ASGI app. ``upstreams``: vendor -> the real service's base URL;
     ``config`` configures the served fakes and the shadow alike (``serve --config``);
-    ``transport``: the HTTP transport to the upstreams (tests)."""
+    ``transport``: the HTTP transport to the upstreams (tests); ``date_header``: as
+    ``create_app``'s, and a forwarded answer that came without a ``Date`` gets the kit's (a
+    proxy adds one, RFC 9110 6.6.1), one that came with one keeps it."""
     config = Config.from_dict(config) if isinstance(config, dict) else config or Config()
-    kit_app = create_app(config)
+    kit_app = create_app(config, date_header=date_header)
     kit_app.state.kit.forwarded = frozenset(upstreams)
     vendors: dict[str, Vendor] = kit_app.state.vendors
     unknown = sorted(set(upstreams) - set(vendors))

@@ -6,9 +6,9 @@ call and the two answers are compared (``shadow.py``, with ``--shadow``); reques
 are judged against the contracts (``contracts.messages.verdict``); the journal entry and the
 shadow's count are kept as one transaction of the kit's store; the exchange is recorded
 (``record.py``, with ``--record``); the answer goes back to the connector as the vendor sent
-it. An upstream that does not answer (or answers beyond the limit, or past the deadline) gets
-the vendor's 502, a request body beyond the limit its 413, both journalled as the proxy's
-answers.
+it (given a ``Date`` when it came without one, as a proxy adds one). An upstream that does not
+answer (or answers beyond the limit, or past the deadline) gets the vendor's 502, a request
+body beyond the limit its 413, both journalled as the proxy's answers.
 
 Violation messages, differences and details are scrubbed of the exchange's secret values (the
 journal masks by name; a message quoting a body would not be masked by name).
@@ -215,8 +215,8 @@ class Forwarding:
                 response_http_version=answer.http_version,
                 duration_ms=entry.duration_ms,
             )
-        start = {"type": "http.response.start", "status": answer.status, "headers": answer.headers}
-        await send(start)
+        headers = self._dated(answer)
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": answer.raw})
 
     async def _refuse(self, call: Call, error: KitError, scope: Scope, send: Send) -> None:
@@ -229,6 +229,7 @@ class Forwarding:
         detail = har.scrub(error.detail, secrets)
         response = self.vendor.render_error(error, call.operation)
         response.headers[DETAIL_HEADER] = detail_header(detail)
+        self.kit.date(response)  # the proxy's own answer: on the kit's clock
         judged = None
         if error.kind == "upstream":  # the request went whole: it can be judged
             request = call.verdict(response.status_code, b"")["request"]
@@ -253,6 +254,18 @@ class Forwarding:
                 comment=f"no answer from the upstream: {detail}",
             )
         await response(scope, _disconnected, send)
+
+    def _dated(self, answer: Answer) -> list[tuple[bytes, bytes]]:
+        """The upstream's headers as they came, its ``Date`` too. Where the kit dates answers
+        (its server adds no ``Date``) one without a ``Date`` gets the kit's clock's, as a proxy
+        adds one (RFC 9110 6.6.1); where the server adds its own, the upstream's goes, so that
+        the answer carries one."""
+        others = [(name, value) for name, value in answer.headers if name.lower() != b"date"]
+        if not self.kit.date_header:
+            return others
+        if len(others) < len(answer.headers):
+            return answer.headers
+        return [*others, (b"date", self.kit.clock.http_date())]
 
     async def _keep(self, entry: Entry, differences: list[dict[str, Any]] | None) -> None:
         """The journal entry and the shadow's count, as one transaction of the kit's store."""

@@ -109,7 +109,7 @@ class QuoPartsModel(VendorModel):
         self.clock = kit.clock
         self.state = state
         self.credentials = settings.credentials()
-        self.tokens = TokenStore(kit.clock, quoparts_token, kit.store.map("tokens:quoparts"))
+        self.tokens = TokenStore(kit.clock, quoparts_token, kit.store, "tokens:quoparts")
         self._code_indexes: dict[str, _CodeIndex] = {}
 
     # -- accounts and tokens ----------------------------------------------------------------

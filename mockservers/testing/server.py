@@ -28,7 +28,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from mockservers import logs
-from mockservers.app import SERVER_OPTIONS, create_app
+from mockservers.app import SERVER_OPTIONS, create_app, kit_dates
 from mockservers.config import Config
 from mockservers.testing.report import CoverageTally
 from mockservers.testing.scope import AdminScope
@@ -77,6 +77,8 @@ class MockServer(AdminScope):
         # A test ends with calls still in flight (a latency fault outlasting the client's
         # timeout): stop waits a second for them, not serve's ten.
         options = {**SERVER_OPTIONS, "timeout_graceful_shutdown": STOP_GRACE_SECONDS}
+        if not kit_dates(self.app):  # an app of someone else's: uvicorn's Date stays
+            del options["date_header"]
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", **options)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -98,6 +100,9 @@ class MockServer(AdminScope):
         return {"base_url": self.url, "timeout": 10, "headers": admin_headers(self.app)}
 
     def stop(self) -> None:
+        """Stop serving, and close the kit's state file (``create_app(state_file=...)``): the
+        server runs no lifespan, whose end would close it, and another kit may then open the
+        file (a restart in place). A kit with a state file is started once."""
         if self._admin is not None:
             self._admin.close()
         if self._server is not None:
@@ -106,6 +111,9 @@ class MockServer(AdminScope):
             self._thread.join(timeout=10)
         if self._socket is not None:
             self._socket.close()
+        state_file = getattr(self.app.state, "state_file", None)
+        if state_file is not None:
+            state_file.close()
 
     def __enter__(self) -> MockServer:
         return self.start()

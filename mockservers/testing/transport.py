@@ -9,6 +9,9 @@ ignores it: ``/quoparts/x/../ws_quoparts.php`` reached the app as ``/quoparts/ws
 in a background thread (an anyio blocking portal) for the transport's lifetime.
 ``AsyncASGITransport`` for async ones, on the caller's loop.
 
+No server adds a ``Date`` here: the kit's app dates its answers on its own clock
+(``kit_dates``), as under ``MockServer``.
+
 With ``lifespan=True`` the transport also runs the app's lifespan, as a server would: startup
 before the first request, shutdown on ``close()`` (an app on a shared store connects and lets
 go of its connections there).
@@ -26,6 +29,7 @@ import anyio
 import httpx
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
+from mockservers.app import kit_dates
 from mockservers.core.errors import DroppedConnection
 from mockservers.core.inprocess import TargetASGITransport
 
@@ -40,6 +44,7 @@ class SyncASGITransport(httpx.BaseTransport):
     ) -> None:
         self._app = app
         self._inner = TargetASGITransport(app=app, client=client)
+        kit_dates(app)
         self._lifespan = lifespan
         self._portal: BlockingPortal | None = None
         self._stop: weakref.finalize | None = None
@@ -96,6 +101,7 @@ class AsyncASGITransport(httpx.AsyncBaseTransport):
 
     def __init__(self, app: Any, client: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
         self._inner = TargetASGITransport(app=app, client=client)
+        kit_dates(app)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         status, headers, content = await _as_over_a_socket(self._inner, request, request)

@@ -64,18 +64,19 @@ def _instant(value: Any) -> datetime | None:
 
 def _epoch(value: Any) -> float:
     """A stored ISO instant back to epoch seconds; 0 (due now) when it is not one. One without
-    a time zone (only state an earlier version kept in a shared store can hold one: a state
-    document or a state file giving one is refused) is read as UTC, as the kit writes them,
-    never in the server's own zone."""
+    a time zone (only state an earlier version kept can hold one: a state document giving one
+    is refused) is read as UTC, as the kit writes them, never in the server's own zone."""
     instant = _instant(value)
     if instant is None:
         return 0.0
     return (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).timestamp()
 
 
-def check_items(document: Any) -> None:
-    """Refuse (``StateError``) an item whose ``ready_at`` is an instant without a time zone: it
-    would settle at a time set by the server's zone (Europe/Rome on a laptop, UTC in CI)."""
+def zoneless_items(document: Any) -> list[str]:
+    """The items of a state document whose ``ready_at`` is an instant without a time zone, one
+    line each: read in the server's zone, such an item would settle at another time on each
+    machine (Europe/Rome on a laptop, UTC in CI)."""
+    found = []
     tenants = document.get("tenants") if isinstance(document, dict) else None
     for name, tenant in (tenants if isinstance(tenants, dict) else {}).items():
         items = tenant.get(ITEMS) if isinstance(tenant, dict) else None
@@ -85,10 +86,8 @@ def check_items(document: Any) -> None:
                 continue
             instant = _instant(ready)
             if instant is not None and instant.tzinfo is None:
-                raise StateError(
-                    f"tenant {name!r}, item {key!r}: ready_at {ready!r} has no time zone;"
-                    " give one (a trailing Z: the kit's instants are UTC, or an offset)"
-                )
+                found.append(f"tenant {name!r}, item {key!r}: ready_at {ready!r} has no time zone")
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +134,7 @@ class TsDigitalModel(VendorModel):
         self.kit = kit
         self.clock = kit.clock
         self.state = state
-        self.tokens = TokenStore(kit.clock, shared=kit.store.map("tokens:tsdigital"))
+        self.tokens = TokenStore(kit.clock, store=kit.store, name="tokens:tsdigital")
         # Per tenant, a heap of (ready epoch, item id) of its PROCESSING items: each tenant's
         # items settle on the clock of its own scope (a session's clock differs).
         self._pending: dict[str, list[tuple[float, str]]] = {}
@@ -309,8 +308,17 @@ class TsDigitalModel(VendorModel):
         history = [*history, entry] if isinstance(history, list) else [entry]
         tenant.put(ITEMS, item_id, {**record, "status": final, "history": history})
 
-    def check_state(self, document: Any) -> None:
-        check_items(document)
+    def check_given(self, document: Any) -> None:
+        found = zoneless_items(document)
+        if found:
+            raise StateError(
+                f"{found[0]}; give one (a trailing Z: the kit's instants are UTC, or an offset)"
+            )
+
+    def lenient(self, document: Any) -> list[str]:
+        """An earlier version took a ``ready_at`` without a zone: read as UTC, as the kit
+        writes them, and as a shared store reads one it kept."""
+        return [f"{found}: read as UTC" for found in zoneless_items(document)]
 
     def rebuild_indexes(self) -> None:
         """The heaps of PROCESSING items, from the (loaded) state."""

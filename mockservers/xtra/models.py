@@ -253,7 +253,7 @@ class XtraModel(VendorModel):
         self.accounts: dict[str, Account] = {a.public_key: a for a in settings.all_accounts()}
         self._rank = {account.name: rank for rank, account in enumerate(self.accounts.values())}
         """Each configured account's place in the configuration (the demo account first)."""
-        self.tokens = TokenStore(kit.clock, shared=kit.store.map("tokens:xtra"))
+        self.tokens = TokenStore(kit.clock, store=kit.store, name="tokens:xtra")
         # Derived indexes, per tenant (never dumped): ExternalKey -> ID, Username -> (IRID, ID).
         self._keys: dict[str, UniqueIndex[str, int]] = {}
         self._users: dict[str, UniqueIndex[str, tuple[int, int]]] = {}

@@ -15,6 +15,7 @@ import pytest
 
 from contracts import contract
 from mockservers.core.journal import MASK
+from mockservers.proxy import create_proxy_app
 from mockservers.proxy.forward import HOP_BY_HOP
 from mockservers.testing import MockServer
 from tests.conftest import ACCOUNTS
@@ -34,7 +35,11 @@ from tests.proxying import (
     gzip_in_http_1_0,
     proxied,
 )
-from tests.servers import serving
+from tests.servers import embedded, serving
+
+FROZEN = {"kit": {"clock": {"start": "2031-01-01T00:00:00Z", "frozen": True}}}
+KIT_DATE = ["Wed, 01 Jan 2031 00:00:00 GMT"]
+"""The ``Date`` of the kit's clock under ``FROZEN``."""
 
 
 @pytest.fixture
@@ -183,7 +188,7 @@ def test_an_upstream_that_does_not_answer_gets_each_vendors_502(failure: str) ->
         vendors = ("quoparts", "xtra", "tsdigital", "keepit")
         # Connecting to a listening socket is at once, but not within 0.1 s on a busy machine.
         timeout = httpx.Timeout(0.1, connect=10)
-        app = create_proxy_app({v: f"{base}/{v}" for v in vendors}, timeout=timeout)
+        app = create_proxy_app({v: f"{base}/{v}" for v in vendors}, FROZEN, timeout=timeout)
         with httpx.Client(transport=SyncASGITransport(app), base_url="http://proxy") as http:
             answers = {
                 "quoparts": http.get(
@@ -198,6 +203,7 @@ def test_an_upstream_that_does_not_answer_gets_each_vendors_502(failure: str) ->
     for vendor, answer in answers.items():
         assert answer.status_code == 502, vendor
         assert contract(f"{vendor}/error.response").check(answer.json()) == [], vendor
+        assert answer.headers.get_list("date") == KIT_DATE, vendor  # the proxy's own answer
         entry = journal[vendor]
         assert (entry["status"], entry["source"], entry["shadow"]) == (502, "proxy", None)
         assert reason in entry["detail"] and reason in answer.headers["x-mockservers-detail"]
@@ -231,7 +237,7 @@ def test_an_answer_that_never_ends_is_cut_at_the_call_s_deadline(tmp_path: Path)
 
 
 def test_a_body_over_the_limit_is_refused_with_413_and_never_sent(upstream: MockServer) -> None:
-    config = {"kit": {"max_body_bytes": 1000}, **ACCOUNTS}
+    config = {"kit": {"max_body_bytes": 1000, **FROZEN["kit"]}, **ACCOUNTS}
     with proxied(upstream, vendors=("keepit",), config=config) as (_, http):
         answer = http.post("/keepit/api?cmd=insertClient_v3", content=b"{" + b" " * 2000 + b"}")
         (entry,) = http.get("/__admin/requests").json()
@@ -239,10 +245,40 @@ def test_a_body_over_the_limit_is_refused_with_413_and_never_sent(upstream: Mock
         alone = http.get(f"/__admin/requests/{entry['id']}").json()
         small = http.post("/keepit/api?cmd=insertClient_v3", content=b"{" + b" " * 900 + b"}")
     assert answer.status_code == 413 and answer.json()["code"] == 413
+    assert answer.headers.get_list("date") == KIT_DATE  # the proxy's own answer
     assert (entry["source"], entry["status"], entry["verdict"]) == ("proxy", 413, None)
     assert alone["verdict"] is None
     assert small.status_code == 401  # within the limit: the vendor's own answer
     assert [e["status"] for e in upstream.requests()] == [401]
+
+
+NO_DATE = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+"""An upstream's answer without a ``Date`` (a server with no clock may send none)."""
+DATED = NO_DATE.replace(b"\r\n\r\n", b"\r\ndate: Mon, 01 Jan 2001 00:00:00 GMT\r\n\r\n")
+
+
+def test_a_forwarded_answer_keeps_the_vendor_s_date_and_gets_the_kit_s_without_one() -> None:
+    """A proxy forwarding an answer without a Date adds one (RFC 9110 6.6.1): it went on
+    without any. The vendor's own Date passes unchanged."""
+    for sent, expected in ((NO_DATE, KIT_DATE), (DATED, ["Mon, 01 Jan 2001 00:00:00 GMT"])):
+        with WireUpstream(sent) as upstream, proxied(upstream, config=FROZEN) as (_, http):
+            answer = http.post("/keepit/api?cmd=insertClient_v3", json={})
+            assert (answer.status_code, answer.headers.get_list("date")) == (200, expected)
+
+
+def test_a_proxy_embedded_under_uvicorn_s_defaults_answers_with_one_date() -> None:
+    """uvicorn adds its own Date there: the vendor's would be a second one."""
+    with WireUpstream(DATED) as upstream:
+        config = {"kit": {"max_body_bytes": 1000, **FROZEN["kit"]}}
+        app = create_proxy_app({"keepit": upstream.base_url("keepit")}, config)
+        with embedded(app) as url:
+            forwarded = httpx.post(url + "/keepit/api?cmd=insertClient_v3", json={})
+            refused = httpx.post(url + "/keepit/api?cmd=insertClient_v3", content=b"x" * 2000)
+            kit = httpx.get(url + "/xtra/openapi.json")
+    assert (forwarded.status_code, refused.status_code, kit.status_code) == (200, 413, 200)
+    for answer in (forwarded, refused, kit):
+        (date,) = answer.headers.get_list("date")
+        assert "2001" not in date and "2031" not in date  # uvicorn's, the wall's time
 
 
 def test_an_answer_over_the_limit_is_a_502(upstream: MockServer) -> None:

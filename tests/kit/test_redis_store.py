@@ -15,7 +15,6 @@ import select
 import signal
 import subprocess
 import threading
-import time
 import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
@@ -145,14 +144,27 @@ def test_a_process_prunes_tokens_after_another_one_s_reset_took_the_clock_back(
         assert detail(token) == "the bearer token is unknown"
 
 
-@pytest.fixture
-def in_rome(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """This process in Europe/Rome's time zone (a developer's laptop), then back."""
-    monkeypatch.setenv("TZ", "Europe/Rome")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+def test_a_process_expires_and_prunes_a_session_s_tokens_another_one_minted(
+    redis_url: str,
+) -> None:
+    """Each process keeps the tokens by the scope that owns them, from the writes it makes and
+    those it replays: the other process's tokens of a session are among them."""
+    with processes(redis_url) as (one, two):
+        session = one.post("/__admin/sessions", json={}).json()["id"]
+        scoped = {"params": {"session": session}}
+
+        def mint(http: httpx.Client) -> str:
+            minted = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}, **scoped)
+            return str(minted.json()["token"])
+
+        minted = [mint(one), mint(one), mint(two)]  # the last starts two's schedule
+        assert two.post("/__admin/tsdigital/tokens/expire", **scoped).json() == {"expired": 3}
+        two.post("/__admin/clock", json={"advance_seconds": 3700}, **scoped)
+        mint(two)  # prunes
+        for token in minted:
+            headers = {"Authorization": f"Bearer {token}", "X-App-Name": "t", "X-App-Version": "1"}
+            answer = one.post("/tsdigital/api/v3/items", json={}, headers=headers)
+            assert answer.headers["X-Mockservers-Detail"] == "the bearer token is unknown"
 
 
 @pytest.mark.usefixtures("in_rome")

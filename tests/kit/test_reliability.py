@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +26,16 @@ from tests.xtra import test_http as xtra
 ROW = {"DES_NOM": "Rossi", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI001"}
 
 
-def _client(app: object) -> httpx.Client:
-    return httpx.Client(transport=SyncASGITransport(app), base_url="http://t")
+@contextmanager
+def _client(app: Any) -> Iterator[httpx.Client]:
+    """An in-process client of ``app``; its state file closed at the end, as a server's stop
+    closes it (another kit on the file is refused while it is open)."""
+    try:
+        with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+            yield http
+    finally:
+        if app.state.state_file is not None:
+            app.state.state_file.close()
 
 
 # -- durable state ---------------------------------------------------------------------------
@@ -213,23 +223,34 @@ def test_a_state_file_this_version_refuses_names_the_file_and_is_left_alone(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
 
 
-def test_a_state_file_holding_an_instant_without_a_time_zone_names_it(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("in_rome")
+def test_a_state_file_holding_an_instant_without_a_time_zone_reads_it_as_utc(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """An earlier version took a TS Digital ready_at without a zone in a state document and
-    kept it: read in the server's own zone, it would settle at another time on each machine."""
+    kept it: the start was refused, and no admin call could mend the file. It is read as UTC,
+    as the kit writes its instants and as Redis reads one it kept (never in the server's own
+    zone: an hour early in Rome), with a warning naming the file and the item; only a document
+    a user puts is refused for it."""
     path = tmp_path / "state.db"
-    earlier = create_app(state_file=str(path))
+    config = {"kit": {"clock": {"start": "2026-03-29T00:45:00Z", "frozen": True}}}
+    earlier = create_app(config, state_file=str(path))
     item = {"id": "i1", "status": "PROCESSING", "ready_at": "2026-03-29T01:30:00"}
     kit = earlier.state.kit
     kit.vendors["tsdigital"].state.load({"tenants": {"demo": {"items": {"i1": item}}}})
     kit.flush.__self__.close()  # the state file, as at a stop
-    written = path.read_bytes()
-    result = serve_refused("--state-file", str(path))
-    assert result.returncode == 2
-    assert (
-        f"state file {path}: tsdigital state: tenant 'demo', item 'i1': ready_at"
-        " '2026-03-29T01:30:00' has no time zone" in result.stderr
-    )
-    assert path.read_bytes() == written
+    with _client(create_app(config, state_file=str(path))) as http:  # a restart
+        assert (
+            f"tsdigital: the state file {path}: tenant 'demo', item 'i1': ready_at"
+            " '2026-03-29T01:30:00' has no time zone: read as UTC" in caplog.text
+        )
+        http.post("/__admin/clock", json={"advance_seconds": 45 * 60 - 1})
+        assert _items(http)["i1"]["status"] == "PROCESSING"
+        http.post("/__admin/clock", json={"advance_seconds": 1})
+        assert _items(http)["i1"]["status"] == "CREATED"
+        document = {"tenants": {"demo": {"items": {"i2": item | {"id": "i2"}}}}}
+        refused = http.put("/__admin/state/tsdigital", json=document)
+        assert refused.status_code == 400 and "'i2': ready_at" in refused.json()["error"]
 
 
 class _FullDisk:
@@ -246,6 +267,9 @@ class _FullDisk:
 
     def execute(self, sql: str, *args: object) -> object:
         return self.db.execute(sql, *args)
+
+    def close(self) -> None:
+        self.db.close()
 
 
 def test_a_write_the_state_file_cannot_take_is_answered_503_and_kept_for_the_next(
@@ -357,6 +381,35 @@ def test_a_state_file_in_use_by_another_process_is_refused_and_left_to_it(tmp_pa
         assert later.json()["data"][0]["COD_CLI"] == "000002"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]  # its lock file gone
     with _client(create_app(state_file=str(path))) as http:
+        customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
+        assert list(customers) == ["CLI001", "CLI002"]
+
+
+def test_a_state_file_in_use_by_another_kit_of_this_process_is_refused_until_it_stops(
+    tmp_path: Path,
+) -> None:
+    """Two MockServers on one file (fixtures that build an app per test) were both taken,
+    each with its own memory writing its rows into the file: a restart read two customers
+    with one COD_CLI and username. The second is refused while the first is open; its stop
+    lets go of the file, and a kit opened after it reads on from its state."""
+    path = str(tmp_path / "state.db")
+    first = MockServer(app=create_app(state_file=path)).start()
+    try:
+        with pytest.raises(StateFileError, match="in use by another kit of this process"):
+            create_app(state_file=path)
+        with httpx.Client(base_url=first.url) as http:
+            qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
+    finally:
+        first.stop()
+    rows = {"data": [ROW | {"COD_CLI_ERP": "CLI002"}]}
+    with (
+        MockServer(app=create_app(state_file=path)) as again,  # a restart in place
+        httpx.Client(base_url=again.url) as http,
+    ):
+        answer = qp_call(http, "importCli", qp_login(http), rows).json()
+    assert answer["data"][0]["COD_CLI"] == "000002"
+    create_app(state_file=path)  # dropped unclosed: collected, it lets go of the file
+    with _client(create_app(state_file=path)) as http:
         customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert list(customers) == ["CLI001", "CLI002"]
 

@@ -17,10 +17,10 @@ import pytest
 from contracts import contract
 from mockservers import create_app
 from mockservers.logs import MaskAsgiMessages
-from mockservers.testing import SyncASGITransport
+from mockservers.testing import MockServer, SyncASGITransport
 from mockservers.workers import listening_sockets
 from tests.conftest import QP
-from tests.servers import serve_refused, serving
+from tests.servers import embedded, serve_refused, serving
 
 ORIGIN = "http://localhost:3000"
 PREFLIGHT = {
@@ -238,6 +238,7 @@ logging.getLogger("uvicorn.access").info(
 
 
 FROZEN_2031 = '[kit.clock]\nstart = "2031-01-01T00:00:00Z"\nfrozen = true\n'
+FROZEN_CONFIG = {"kit": {"clock": {"start": "2031-01-01T00:00:00Z", "frozen": True}}}
 
 
 def assert_dated_by_the_kit(url: str) -> None:
@@ -262,6 +263,37 @@ def test_serve_dates_its_answers_on_the_kit_s_clock(tmp_path: Path) -> None:
     config.write_text(FROZEN_2031)
     with serving("--config", str(config)) as served:
         assert_dated_by_the_kit(served.url)
+
+
+def test_an_app_embedded_under_uvicorn_s_defaults_answers_with_one_date() -> None:
+    """uvicorn adds its own Date, the wall's: the kit added its clock's beside it, two on every
+    answer, which httpx joins into one value that reads as the wall's time. The kit dates its
+    answers only where it is told the server adds none."""
+    with embedded(create_app(FROZEN_CONFIG)) as url:
+        for path in (QP + "?login=&username=demo&password=demo", "/__admin/clock", "/nowhere"):
+            (date,) = httpx.get(url + path).headers.get_list("date")
+            assert "2031" not in date  # uvicorn's, as before the kit had a Date of its own
+    with embedded(create_app(FROZEN_CONFIG, date_header=True), date_header=False) as url:
+        for path in (QP + "?login=&username=demo&password=demo", "/__admin/clock", "/nowhere"):
+            assert httpx.get(url + path).headers.get_list("date") == [
+                "Wed, 01 Jan 2031 00:00:00 GMT"
+            ]
+
+
+def test_a_mock_server_dates_its_own_answers_and_leaves_another_app_s_to_uvicorn() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def page(request: object) -> Response:
+        return Response("ok")
+
+    with MockServer(FROZEN_CONFIG) as server:
+        assert httpx.get(server.url + "/__admin/clock").headers.get_list("date") == [
+            "Wed, 01 Jan 2031 00:00:00 GMT"
+        ]
+    with MockServer(app=Starlette(routes=[Route("/", page)])) as server:
+        assert len(httpx.get(server.url).headers.get_list("date")) == 1  # uvicorn's
 
 
 def test_access_log_lines_show_at_the_default_log_level() -> None:

@@ -16,6 +16,10 @@ import pytest
 from starlette.applications import Starlette
 
 from mockservers import create_app
+from mockservers.core import sessions
+from mockservers.core.clock import Clock
+from mockservers.core.shared import GroupedMap
+from mockservers.core.tokens import TokenStore
 from mockservers.testing import SyncASGITransport
 from tests.data import keepit_customer
 
@@ -244,6 +248,54 @@ def test_probability_faults_draw_the_same_sequence_in_every_session(http: httpx.
     first = outcomes(a, 6)
     assert 500 in first and 200 in first
     assert outcomes(b, 6) == first  # B drew after A, and draws the same
+
+
+class _Watched(str):
+    """A tenant name that counts the times it is read for the session it names."""
+
+    reads = 0
+    __hash__ = str.__hash__
+
+    def startswith(self, *args: Any) -> bool:
+        _Watched.reads += 1
+        return str.startswith(self, *args)
+
+
+def test_a_scope_s_tokens_are_pruned_expired_and_dropped_without_a_look_at_another_s() -> None:
+    """Each prune went over every token of the kit to pick the scope's own: with 100 sessions
+    of 200 tokens, a login after its session's advance took 5 ms, an expiry or a drop as
+    long."""
+    tokens = TokenStore(Clock())
+    mine, *others = ({"id": f"{n:012x}", "clock_offset": 0.0} for n in range(3))
+    for other in others:
+        with sessions.scoped(other):
+            for _ in range(5):
+                tokens.issue(_Watched(f"ms-{other['id']}-t"), 3600)
+    with sessions.scoped(mine):
+        old = [tokens.issue(f"ms-{mine['id']}-t", 3600).value for _ in range(5)]
+        _Watched.reads = 0
+        mine["clock_offset"] += 2 * 3600 + 60  # an hour past their expiry
+        tokens.issue(f"ms-{mine['id']}-t", 3600)  # prunes
+        assert [tokens.verdict(value)[1] for value in old] == ["unknown"] * 5
+        assert tokens.expire(mine["id"]) == 1 and tokens.drop(mine["id"]) == 1
+    assert _Watched.reads == 0
+    assert len(tokens) == 10  # the others' tokens, each still there
+
+
+def test_the_tokens_kept_by_scope_follow_the_writes_a_process_replays() -> None:
+    """A shared store replays other processes' writes (``apply``) and reloads the whole map
+    after a gap (``replace``): the groups follow both."""
+    grouped = GroupedMap("tokens", lambda value: value["scope"])
+    grouped.apply("put", ("a", {"scope": "s1"}))
+    grouped.apply("put", ("b", {"scope": "s1"}))
+    grouped.apply("put", ("a", {"scope": None}))
+    assert (grouped.group("s1"), grouped.group(None)) == ({"b"}, {"a"})
+    grouped.apply("delete", ("b",))
+    assert grouped.groups == {None: {"a"}}
+    grouped.replace({"c": {"scope": "s2"}, "d": {"scope": "s2"}})
+    assert grouped.groups == {"s2": {"c", "d"}}
+    grouped.apply("clear", ())
+    assert grouped.groups == {} and grouped.group("s2") == set()
 
 
 # -- the global scope ----------------------------------------------------------------------
