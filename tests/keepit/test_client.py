@@ -46,6 +46,18 @@ def client(app: object) -> Iterator[KeepItClient]:
         yield keepit
 
 
+def waits_before_done(answers: Iterator[httpx.Response]) -> list[float]:
+    """What a client asked to wait out 429s slept, inserting one customer through ``answers``
+    (the last one a success)."""
+    waits: list[float] = []
+    transport = httpx.MockTransport(lambda request: next(answers))
+    with KeepItClient(
+        BASE, **DEMO, transport=transport, retry_rate_limited=True, sleep=waits.append
+    ) as keepit:
+        assert keepit.insert_customers([customer("C1")]).code == 200
+    return waits
+
+
 def test_client_inserts_and_reports_progids_per_section(client: KeepItClient) -> None:
     result = client.insert_customers([MAPPED])
     assert result.code == 200 and not result.partial
@@ -190,13 +202,7 @@ def test_client_reads_a_retry_after_given_as_a_date() -> None:
             httpx.Response(200, json={"success": True, "code": 200, "message": "ok"}),
         ]
     )
-    waits: list[float] = []
-    transport = httpx.MockTransport(lambda request: next(answers))
-    with KeepItClient(
-        BASE, **DEMO, transport=transport, retry_rate_limited=True, sleep=waits.append
-    ) as keepit:
-        assert keepit.insert_customers([customer("C1")]).code == 200
-    assert waits == [30.0]
+    assert waits_before_done(answers) == [30.0]
 
 
 class _Refuse(httpx.BaseTransport):
@@ -309,13 +315,7 @@ def test_client_waits_out_a_429_in_the_body_of_an_http_200() -> None:
             httpx.Response(200, json=DONE),
         ]
     )
-    waits: list[float] = []
-    transport = httpx.MockTransport(lambda request: next(answers))
-    with KeepItClient(
-        BASE, **DEMO, transport=transport, retry_rate_limited=True, sleep=waits.append
-    ) as keepit:
-        assert keepit.insert_customers([customer("C1")]).code == 200
-    assert waits == [5.0]
+    assert waits_before_done(answers) == [5.0]
 
 
 def test_client_over_a_socket_against_mockserver(mockserver: MockServer) -> None:
