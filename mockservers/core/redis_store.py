@@ -677,6 +677,7 @@ class RedisStore(Store):
             generation, _, client = owner.decode().partition(":")
             if not client or await self._alive(client):
                 return
+            keys += (self.key("held", client),)  # its list goes too: left, later scans walk it
         else:
             orphaned = await self._orphaned_token()
             if orphaned is None:

@@ -901,19 +901,21 @@ def test_keepit_counts_every_call_of_every_process(redis_url: str) -> None:
 
 
 def test_a_process_killed_holding_the_lock_does_not_stop_the_others(redis_url: str) -> None:
-    """The holder's connection is gone: a waiter finds it dead and puts a new token."""
+    """The holder's connection is gone: a waiter finds it dead and puts a new token, and drops
+    the dead holder's own list of the lock (it was left, one key a takeover, for every later
+    scan for orphaned tokens to walk)."""
     with processes(redis_url) as (one, two):
         store = one._transport._app.state.kit.store  # type: ignore[attr-defined]
-        store.batch_limit = 10**6
         qp_login(one)
-        held = store.key("held", store.holder)
-        import redis as sync_redis
-
-        raw = sync_redis.Redis.from_url(redis_url)
-        raw.lmove(store.key("lock"), held, "LEFT", "LEFT")  # one took the lock...
         dead = f"{store.holder.rpartition('-')[0]}-999999999"  # this Redis run, no such client
-        raw.set(store.key("owner"), f"{raw.get(store.key('gen')).decode()}:{dead}")
+        raw = redis.Redis.from_url(redis_url)
+        raw.lmove(store.key("lock"), store.key("held", dead), "LEFT", "LEFT")  # it took the lock
+        raw.set(store.key("owner"), f"{raw.get(store.key('gen')).decode()}:{dead}")  # claimed it
         assert qp_login(two)  # ...and died (no such client): two still answers
+        assert qp_login(one)
+        assert not raw.exists(store.key("held", dead))
+        assert raw.llen(store.key("lock")) == 1  # one token, given back
+        raw.close()
 
 
 @pytest.mark.parametrize("lifespan", [False, True], ids=["lazy", "started"])
