@@ -144,7 +144,7 @@ def serve(args: argparse.Namespace) -> int:
             check_free(args.host, args.port)
     except OSError as exc:
         return _fail(f"cannot listen on {base}: {exc}")
-    _banner(base, config, args, ca)
+    _banner(base, config, args, ca, store.describe())
     # uvicorn finishes in-flight requests on SIGTERM, then re-raises the signal: exit 0 then.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if workers is not None:
@@ -157,10 +157,12 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _banner(base: str, config: Config, args: argparse.Namespace, ca: Path | None) -> None:
+def _banner(
+    base: str, config: Config, args: argparse.Namespace, ca: Path | None, store: str
+) -> None:
+    """``store``: as ``GET /__admin/health`` names it (a Redis URL's credentials masked)."""
     from mockservers.vendors import VENDOR_CLASSES
 
-    store = args.store.split("@")[-1] if args.store else "memory"
     if args.state_file:
         store = f"memory, kept in {args.state_file}"
     print(f"mockservers serving on {base} (store: {store}, workers: {args.workers})")

@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from mockservers.app import check_vendor_tables, create_app
 from mockservers.config import Config, ConfigError, browser_origins
-from mockservers.core.shared import Store
+from mockservers.core.shared import Store, masked_url
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,14 @@ class ServeSpec:
         if self.store is None:
             return Store()
         if not self.store.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError(f"--store: a redis:// URL is expected, not {self.store!r}")
+            shown = masked_url(self.store)
+            raise ConfigError(f"--store: a redis:// URL is expected, not {shown!r}")
         database = urlsplit(self.store).path.strip("/")
         if not self.store.startswith("unix://") and database and not database.isdecimal():
             # redis-py reads such a URL as database 0: a typo would share another fake's
             raise ConfigError(
-                f"--store: the database is a number (redis://HOST:PORT/0), not {database!r}"
+                "--store: the database is a number (redis://HOST:PORT/0), not"
+                f" {masked_url(database)!r}"  # a password holding a "/" is read as a path
             )
         from mockservers.core.redis_store import RedisStore
 

@@ -13,7 +13,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote_plus
@@ -137,7 +137,11 @@ class Entry:
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Entry:
-        values = dict(data)
+        """An entry from :meth:`to_wire`'s copy, as any version of the kit sharing the store
+        wrote it: a field of a later version is left out (a rolling upgrade, a rollback: one
+        unknown field made every journal read a 500), one of an earlier version takes its
+        default."""
+        values = {name: value for name, value in data.items() if name in _WIRE_FIELDS}
         for name in ("query", "request_body", "response_body"):
             values[name] = values[name].encode("latin-1")
         for name in ("headers", "response_headers"):
@@ -145,6 +149,10 @@ class Entry:
         if values.get("raw_path") is not None:  # absent from an earlier version's entries
             values["raw_path"] = values["raw_path"].encode("latin-1")
         return cls(**values)
+
+
+_WIRE_FIELDS = frozenset(found.name for found in fields(Entry) if found.init)
+"""The fields :meth:`Entry.from_wire` takes (once: it runs for every entry a reload reads)."""
 
 
 _SECRET_HEADERS = frozenset({"cookie", "set-cookie", "proxy-authorization"})

@@ -42,7 +42,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from mockservers.core.journal import ANY_VENDOR, ENTRY_OVERHEAD, GLOBAL, Entry, Journal
-from mockservers.core.shared import Recorder, SharedMap, Store, StoreUnavailable
+from mockservers.core.shared import Recorder, SharedMap, Store, StoreUnavailable, masked_url
 from mockservers.core.state import SEQUENCES, TenantState, VendorState
 from mockservers.core.windows import Windows
 
@@ -372,6 +372,7 @@ class RedisStore(Store):
     ) -> None:
         super().__init__()
         self.url = url
+        self._shown = masked_url(url)
         self.prefix = prefix
         self.batch_limit = batch
         self.wait = wait
@@ -428,7 +429,7 @@ class RedisStore(Store):
         self._ops.append((name, operation, args))
 
     def describe(self) -> str:
-        return f"redis ({self.url.split('@')[-1]})"
+        return f"redis ({self._shown})"
 
     # -- connection -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -676,6 +677,7 @@ class RedisStore(Store):
             generation, _, client = owner.decode().partition(":")
             if not client or await self._alive(client):
                 return
+            keys += (self.key("held", client),)  # its list goes too: left, later scans walk it
         else:
             orphaned = await self._orphaned_token()
             if orphaned is None:

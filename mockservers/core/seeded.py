@@ -93,13 +93,16 @@ class SeededConfig:
 
     def seed(self, tables: Iterable[str] | None = None) -> None:
         """This process seeded these tables again (every one: the whole kit), from its own
-        config: their digests are the kit's now (the whole kit's, and no other)."""
+        config: their digests are the kit's now (the whole kit's, and no other). Each is
+        written even when this process's copy holds it already: a shared store emptied under
+        the fake (``FLUSHALL``, a Redis back without its data) is seeded from a copy still
+        holding the digests of before, and writing only what differed left it none (a replica
+        with another config went unreported). A few fields, at a reset only."""
         if tables is None:
             for name in [name for name in self.seeded if name not in self.digests]:
                 self.seeded.delete(name)
         for name in self.digests if tables is None else tables:
-            if self.seeded.get(name) != self.digests[name]:
-                self.seeded.put(name, self.digests[name])
+            self.seeded.put(name, self.digests[name])
 
     def differs(self, seeded: Mapping[str, Any] | None = None) -> list[str]:
         """The tables whose seeded digest is not this process's (``seeded``: as the store keeps

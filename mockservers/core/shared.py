@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from urllib.parse import unquote_plus
 
 if TYPE_CHECKING:
     from mockservers.core.windows import Windows
@@ -238,4 +239,25 @@ class Store:
         """Release connections; nothing to do in memory."""
 
     def describe(self) -> str:
+        """The store as every output names it (``serve``'s banner, ``GET /__admin/health``,
+        the details of its errors): never a secret of its URL."""
         return "memory" if self.state_file is None else f"memory, kept in {self.state_file}"
+
+
+_URL_CREDENTIALS = frozenset({"password", "username"})
+
+
+def masked_url(url: str) -> str:
+    """A store's URL with its credentials as ``***``: what precedes an ``@`` before the query
+    (``user:password@``, a password holding a ``/`` too), and the query's ``password`` and
+    ``username`` (redis-py reads them there as well); the rest as given."""
+    scheme, found, rest = url.partition("://") if "://" in url else ("", "", url)
+    place, sep, query = rest.partition("?")
+    if "@" in place:
+        place = "***@" + place.rpartition("@")[2]
+    segments = []
+    for segment in query.split("&") if sep else ():
+        name, equals, _ = segment.partition("=")
+        secret = equals and unquote_plus(name).lower() in _URL_CREDENTIALS
+        segments.append(f"{name}=***" if secret else segment)
+    return f"{scheme}{found}{place}{sep}{'&'.join(segments)}"

@@ -598,6 +598,25 @@ def test_the_journal_in_redis_keeps_what_one_process_keeps(redis_url: str) -> No
         assert seen[0]["request"]["data"][0]["COD_CLI_ERP"] == "BIG-0"
 
 
+def test_an_entry_of_a_later_version_is_listed_by_every_process(redis_url: str) -> None:
+    """A rolling upgrade, or a rollback, on one Redis: an entry written with a field this
+    version does not know made every journal read a 500, on every process, until the entry
+    was pushed out."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with processes(redis_url, prefix=prefix) as (one, two):
+        qp_login(one)
+        probe = redis.Redis.from_url(redis_url)
+        key = f"{prefix}:journal:global"
+        later = orjson.loads(probe.lindex(key, -1)) | {"a_later_field": {"kept": True}}
+        probe.lset(key, -1, orjson.dumps(later))  # in place: its size, its vendor unchanged
+        probe.close()
+        for http in (one, two):
+            listed = http.get("/__admin/requests")
+            assert listed.status_code == 200, listed.text
+            assert [entry["id"] for entry in listed.json()] == [later["id"]]
+            assert listed.json()[0]["operation"] == "login"
+
+
 def test_calls_spread_over_processes_are_all_journalled_and_bounded_alike(
     redis_url: str,
 ) -> None:
@@ -882,19 +901,21 @@ def test_keepit_counts_every_call_of_every_process(redis_url: str) -> None:
 
 
 def test_a_process_killed_holding_the_lock_does_not_stop_the_others(redis_url: str) -> None:
-    """The holder's connection is gone: a waiter finds it dead and puts a new token."""
+    """The holder's connection is gone: a waiter finds it dead and puts a new token, and drops
+    the dead holder's own list of the lock (it was left, one key a takeover, for every later
+    scan for orphaned tokens to walk)."""
     with processes(redis_url) as (one, two):
         store = one._transport._app.state.kit.store  # type: ignore[attr-defined]
-        store.batch_limit = 10**6
         qp_login(one)
-        held = store.key("held", store.holder)
-        import redis as sync_redis
-
-        raw = sync_redis.Redis.from_url(redis_url)
-        raw.lmove(store.key("lock"), held, "LEFT", "LEFT")  # one took the lock...
         dead = f"{store.holder.rpartition('-')[0]}-999999999"  # this Redis run, no such client
-        raw.set(store.key("owner"), f"{raw.get(store.key('gen')).decode()}:{dead}")
+        raw = redis.Redis.from_url(redis_url)
+        raw.lmove(store.key("lock"), store.key("held", dead), "LEFT", "LEFT")  # it took the lock
+        raw.set(store.key("owner"), f"{raw.get(store.key('gen')).decode()}:{dead}")  # claimed it
         assert qp_login(two)  # ...and died (no such client): two still answers
+        assert qp_login(one)
+        assert not raw.exists(store.key("held", dead))
+        assert raw.llen(store.key("lock")) == 1  # one token, given back
+        raw.close()
 
 
 @pytest.mark.parametrize("lifespan", [False, True], ids=["lazy", "started"])
@@ -1224,6 +1245,18 @@ def test_a_journal_entry_crosses_the_store_whole() -> None:
     wire = entry.to_wire()
     assert list(wire) == [f.name for f in dataclasses.fields(Entry) if f.init]
     assert Entry.from_wire(orjson.loads(orjson.dumps(wire))) == entry
+
+
+def test_a_journal_entry_of_another_version_crosses_the_store() -> None:
+    """An entry a later version wrote, with a field this one does not know (and one this
+    version keeps out of the store), is read without it; one an earlier version wrote, without
+    the fields added since, is read with their defaults."""
+    entry = Entry(1.5, "xtra", "login", "POST", "/xtra/login", b"", [], 200, b"{}", b"{}", 2.5)
+    wire = entry.to_wire()
+    assert Entry.from_wire(wire | {"a_later_field": [1], "shown": "{}"}) == entry
+    added = ("raw_path", "source", "verdict", "shadow", "body_unread")
+    earlier = {name: value for name, value in wire.items() if name not in added}
+    assert Entry.from_wire(earlier) == entry
 
 
 # -- Redis restarts (docs/deploy.md, "When Redis restarts") ----------------------------------

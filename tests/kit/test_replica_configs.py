@@ -183,6 +183,42 @@ def test_a_kit_seeded_without_digests_differs_only_where_a_reset_seeded_it_again
             assert (differs(other), differs(first)) == ([], ["quoparts"])
 
 
+def test_a_redis_emptied_under_the_fake_gets_the_digests_again(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``FLUSHDB`` (or a Redis back without its data): the process that seeds the kit again
+    wrote no digest, its copy holding them from before, and so did its resets: a replica with
+    another config went unreported, at start and in its health, for good."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    kept = redis.Redis.from_url(redis_url)
+    late = {"kit": {**FROZEN, "journal": {"max_entries": 10}}}
+    with (
+        processes(redis_url, count=1, prefix=prefix) as (first,),
+        processes(redis_url, count=1, prefix=prefix, **late) as (other,),
+    ):
+        qp_login(first)
+        assert differs(other) == ["kit.journal"]
+        seeded = kept.hgetall(f"{prefix}:map:config")
+        kept.flushdb()
+        qp_login(first)  # the first to reach the empty Redis seeds it
+        assert kept.hgetall(f"{prefix}:map:config") == seeded
+        assert (differs(first), differs(other)) == ([], ["kit.journal"])
+        warnings(caplog)
+        with processes(redis_url, count=1, prefix=prefix, **late) as (started,):  # a new one
+            assert differs(started) == ["kit.journal"]
+            said = warnings(caplog)
+            assert len(said) == 1 and "in [kit.journal]:" in said[0], said
+
+        # The digests gone alone, under both copies: a reset writes them again.
+        kept.delete(f"{prefix}:map:config")
+        assert first.post("/__admin/reset", json={}).status_code == 200
+        assert kept.hgetall(f"{prefix}:map:config") == seeded
+        assert (differs(first), differs(other)) == ([], ["kit.journal"])
+        kept.delete(f"{prefix}:map:config")
+        assert first.post("/__admin/reset", json={"vendor": "quoparts"}).status_code == 200
+        assert list(kept.hgetall(f"{prefix}:map:config")) == [b"quoparts"]
+
+
 def test_serve_replicas_with_different_configs_say_so_and_both_serve(
     redis_url: str, tmp_path: Path
 ) -> None:
