@@ -14,6 +14,7 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,21 @@ class Tally:
 
     def count(self, kind: str) -> None:
         self.outcomes[kind] += 1
+
+
+def _reconcile(
+    vendor: str, field: str, acked: Mapping[str, Any], stored: Mapping[str, Any], sent: set[str]
+) -> list[str]:
+    """What the fake keeps, by key, against what it acknowledged: an acked write lost or kept
+    with another ``field`` than it answered, and a record no call asked for (a phantom)."""
+    problems = [f"{vendor} lost {key}" for key in acked if key not in stored]
+    problems += [
+        f"{vendor} {key}: {field} {stored[key]} != acked {value}"
+        for key, value in acked.items()
+        if key in stored and stored[key] != value
+    ]
+    problems += [f"{vendor} phantom {key}" for key in stored if key not in sent]
+    return problems
 
 
 class QuoPartsTraffic:
@@ -81,17 +97,11 @@ class QuoPartsTraffic:
             tally.count("quoparts row refused")
 
     def verify(self, state: dict[str, Any]) -> list[str]:
-        stored = state["tenants"].get("demo", {}).get("customers", {})
-        problems = [f"lost {erp}" for erp in self.acked if erp not in stored]
-        problems += [
-            f"{erp}: COD_CLI {stored[erp]['COD_CLI']} != acked {cod}"
-            for erp, cod in self.acked.items()
-            if erp in stored and stored[erp]["COD_CLI"] != cod
-        ]
-        problems += [f"phantom {erp}" for erp in stored if erp not in self.sent]
-        codes = [c["COD_CLI"] for c in stored.values()]
-        if len(codes) != len(set(codes)):
-            problems.append("a COD_CLI was given twice")
+        customers = state["tenants"].get("demo", {}).get("customers", {})
+        stored = {erp: customer["COD_CLI"] for erp, customer in customers.items()}
+        problems = _reconcile(self.vendor, "COD_CLI", self.acked, stored, self.sent)
+        if len(stored) != len(set(stored.values())):
+            problems.append("quoparts: a COD_CLI was given twice")
         return problems
 
 
@@ -154,14 +164,7 @@ class KeepItTraffic:
         stored = {
             s["subjects"]["customerCode"]: s["progId"] for s in tenant.get("subjects", {}).values()
         }
-        problems = [f"keepit lost {code}" for code in self.acked if code not in stored]
-        problems += [
-            f"keepit {code}: progId {stored[code]} != acked {pid}"
-            for code, pid in self.acked.items()
-            if code in stored and stored[code] != pid
-        ]
-        problems += [f"keepit phantom {code}" for code in stored if code not in self.sent]
-        return problems
+        return _reconcile(self.vendor, "progId", self.acked, stored, self.sent)
 
 
 class XtraTraffic:
@@ -206,14 +209,7 @@ class XtraTraffic:
     def verify(self, state: dict[str, Any]) -> list[str]:
         identities = state["tenants"].get("demo", {}).get("identities", {}).values()
         stored = {i["ExternalKey"]: i["ID"] for i in identities if i.get("ExternalKey")}
-        problems = [f"xtra lost {key}" for key in self.acked if key not in stored]
-        problems += [
-            f"xtra {key}: ID {stored[key]} != acked {ident}"
-            for key, ident in self.acked.items()
-            if key in stored and stored[key] != ident
-        ]
-        problems += [f"xtra phantom {key}" for key in stored if key not in self.sent]
-        return problems
+        return _reconcile(self.vendor, "ID", self.acked, stored, self.sent)
 
 
 class TsDigitalTraffic:

@@ -7,7 +7,7 @@ import argparse
 import re
 import sys
 
-from mockservers.cli import (
+from mockservers.cliargs import (
     CREDENTIALS_IN_URL,
     add_cacert,
     add_credentials,

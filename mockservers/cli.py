@@ -6,21 +6,34 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import shutil
 import signal
-import ssl
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from mockservers.cliargs import (
+    CREDENTIALS_IN_URL,
+    add_cacert,
+    add_credentials,
+    carries_credentials,
+    credentials,
+    is_http_url,
+    port,
+    time_limit,
+)
 from mockservers.config import Config, ConfigError
 from mockservers.core.persistence import StateFileError
 
+if TYPE_CHECKING:
+    from mockservers.core.vendor import Vendor
+
 COMMANDS = "mockservers.commands"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+"""uvicorn's levels."""
 
 
 def _fail(message: str) -> int:
@@ -28,57 +41,35 @@ def _fail(message: str) -> int:
     return 2
 
 
-def time_limit(text: str) -> float:
-    """A time limit: seconds above 0, at most a day (``-1`` was a traceback, ``0`` a misleading
-    "cannot reach"); ``replay``'s and ``fuzz``'s ``--timeout``."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not 0 < seconds <= 86400:
-        raise argparse.ArgumentTypeError(f"{text!r}: seconds above 0, at most 86400")
-    return seconds
+def _base_url(scheme: str, host: str, port: int) -> str:
+    """Where serve or proxy listens, an IPv6 address in brackets."""
+    return f"{scheme}://{'[' + host + ']' if ':' in host else host}:{port}"
 
 
-def is_http_url(url: str) -> bool:
-    """An http(s) URL naming a host, with a numeric port if any (``replay``, ``proxy``, and
-    ``fuzz`` from the fuzz package)."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+def _network_refusal(host: str, config: Config, exposed: str) -> str | None:
+    """Why serve or proxy must not listen on ``host``: on an address other hosts reach, the
+    admin API without a token would let anyone ``exposed`` (None: it may)."""
+    from mockservers.core.http import loopback_name
 
-
-def carries_credentials(url: str) -> bool:
-    """Whether ``url`` has userinfo (``https://user:password@host``): httpx would send it as
-    Basic auth, which none of the four vendors takes, and the URL (shown in the console, the
-    report, every recorded call) would show the password. ``replay``, and ``fuzz``."""
-    try:
-        return "@" in urlsplit(url).netloc
-    except ValueError:  # no URL at all (is_http_url says so)
-        return False
-
-
-CREDENTIALS_IN_URL = (
-    "credentials in the URL (user:password@host) are refused: none of the vendors takes them "
-    "so, and the URL is shown in every output; give them with the credential options "
-    "(--username, --password, --public-key, --secret-key, --token, ...)"
-)
+    if loopback_name(host) or config.admin_token:
+        return None
+    return (
+        f"refusing to bind {host} without --admin-token: the admin API "
+        f"would let anyone on the network {exposed}"
+    )
 
 
 def serve(args: argparse.Namespace) -> int:
+    """All four fakes and the admin API: one uvicorn server, or --workers on a shared store."""
     import asyncio
 
-    import uvicorn
-
-    from mockservers import logs
     from mockservers.app import SERVER_OPTIONS
-    from mockservers.core.http import loopback_name
     from mockservers.core.shared import StoreUnavailable
-    from mockservers.serving import ServeSpec, check_certificate, self_signed, tune_gc
+    from mockservers.serving import ServeSpec
 
+    problem = _serve_options_problem(args)
+    if problem is not None:
+        return _fail(problem)
     spec = ServeSpec(
         config=args.config,
         admin_token=args.admin_token,
@@ -86,48 +77,25 @@ def serve(args: argparse.Namespace) -> int:
         store=args.store,
         cors_origins=tuple(args.cors_origin or ()),
     )
-    if args.workers < 1:
-        return _fail("--workers must be 1 or more")
-    if args.workers > 1 and not args.store:
-        return _fail("--workers above 1 needs --store redis://…: the workers must share one state")
-    if args.store and args.state_file:
-        return _fail("--store and --state-file are exclusive: with --store the state lives there")
-    if args.tls_self_signed and (args.ssl_certfile or args.ssl_keyfile):
-        return _fail("--tls-self-signed or --ssl-certfile/--ssl-keyfile, not both")
-    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
-        return _fail("--ssl-certfile and --ssl-keyfile go together")
     try:
         config = spec.load_config()
     except ConfigError as exc:
         return _fail(str(exc))
-    if not loopback_name(args.host) and not config.admin_token:
-        return _fail(
-            f"refusing to bind {args.host} without --admin-token: the admin API "
-            "would let anyone on the network read and replace the fakes' state"
-        )
+    refusal = _network_refusal(args.host, config, "read and replace the fakes' state")
+    if refusal is not None:
+        return _fail(refusal)
     try:
         store = spec.make_store()
         if store.shared:
             asyncio.run(store.ping())  # a clear refusal now rather than a 5xx on every call
         app = spec.build() if args.workers == 1 else None
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, ConfigError, StateFileError, OSError, ValueError) as exc:
         return _fail(str(exc))
-    except (ConfigError, StateFileError, OSError, ValueError) as exc:
-        return _fail(str(exc))
-    tls: dict[str, str] = {}
-    ca = None
     try:
-        if args.tls_self_signed:
-            ca, cert, key = self_signed(args.tls_self_signed)
-            tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
-        elif args.ssl_certfile:
-            tls = {"ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile}
-        if tls:
-            check_certificate(tls["ssl_certfile"], tls["ssl_keyfile"])
+        tls, ca = _tls(args)
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
         return _fail(f"TLS: {exc}")
-    scheme = "https" if tls else "http"
-    base = f"{scheme}://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
+    base = _base_url("https" if tls else "http", args.host, args.port)
     options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
@@ -149,12 +117,69 @@ def serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if workers is not None:
         return workers.run()
+    return _serve_in_process(app, options, access_log=args.access_log)
+
+
+def _serve_options_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with serve's options taken together (None: nothing)."""
+    if args.workers < 1:
+        return "--workers must be 1 or more"
+    if args.workers > 1 and not args.store:
+        return "--workers above 1 needs --store redis://…: the workers must share one state"
+    if args.store and args.state_file:
+        return "--store and --state-file are exclusive: with --store the state lives there"
+    if args.tls_self_signed and (args.ssl_certfile or args.ssl_keyfile):
+        return "--tls-self-signed or --ssl-certfile/--ssl-keyfile, not both"
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        return "--ssl-certfile and --ssl-keyfile go together"
+    return None
+
+
+def _tls(args: argparse.Namespace) -> tuple[dict[str, str], Path | None]:
+    """uvicorn's certificate options for serve's (none: plain HTTP), and the local CA that
+    --tls-self-signed made, if it did; a certificate that does not load raises."""
+    from mockservers.serving import check_certificate, self_signed
+
+    if args.tls_self_signed:
+        ca, cert, key = self_signed(args.tls_self_signed)
+        tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    elif args.ssl_certfile:
+        ca, tls = None, {"ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile}
+    else:
+        return {}, None
+    check_certificate(tls["ssl_certfile"], tls["ssl_keyfile"])
+    return tls, ca
+
+
+def _serve_in_process(app: Any, options: dict[str, Any], *, access_log: bool) -> int:
+    """One uvicorn server in this process, until SIGTERM or Ctrl-C."""
+    import uvicorn
+
+    from mockservers import logs
+    from mockservers.serving import tune_gc
+
     server = uvicorn.Server(uvicorn.Config(app, **options))  # sets up uvicorn's logging
-    logs.install(access_log=args.access_log)
+    logs.install(access_log=access_log)
     tune_gc()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn raises it again, after
         server.run()
     return 0
+
+
+def _line(label: str, text: str) -> None:
+    """One line of a banner under its label."""
+    print(f"  {label:<12} {text}")
+
+
+def _fake_lines(base: str, cls: type[Vendor], config: Config, note: str = "") -> None:
+    """A fake's base URL on the banner, then its demo accounts."""
+    _line(cls.title, f"{base}/{cls.name}{note}")
+    for line in cls.demo_lines_for(config.vendors.get(cls.name)):
+        _line("", f"  {line}")
+
+
+def _dashboard_line(base: str) -> None:
+    _line("dashboard", f"{base}/__admin/ui  (see docs/dashboard.md)")
 
 
 def _banner(
@@ -167,16 +192,14 @@ def _banner(
         store = f"memory, kept in {args.state_file}"
     print(f"mockservers serving on {base} (store: {store}, workers: {args.workers})")
     for cls in VENDOR_CLASSES:
-        print(f"  {cls.title:<12} {base}/{cls.name}")
-        for line in cls.demo_lines_for(config.vendors.get(cls.name)):
-            print(f"  {'':<12}   {line}")
+        _fake_lines(base, cls, config)
     if ca is not None:
-        print(f"  {'TLS':<12} clients trust the local CA {ca}")
+        _line("TLS", f"clients trust the local CA {ca}")
     if config.cors_origins:
-        print(f"  {'CORS':<12} {', '.join(config.cors_origins)}")
-    print(f"  {'dashboard':<12} {base}/__admin/ui  (see docs/dashboard.md)")
+        _line("CORS", ", ".join(config.cors_origins))
+    _dashboard_line(base)
     # The admin line comes last: tools that start serve wait for it.
-    print(f"  {'admin':<12} {base}/__admin  (see docs/admin-api.md)")
+    _line("admin", f"{base}/__admin  (see docs/admin-api.md)")
     sys.stdout.flush()
 
 
@@ -187,7 +210,6 @@ def proxy(args: argparse.Namespace) -> int:
 
     from mockservers import logs
     from mockservers.app import SERVER_OPTIONS
-    from mockservers.core.http import loopback_name
     from mockservers.proxy import create_proxy_app
     from mockservers.serving import ServeSpec
 
@@ -203,7 +225,7 @@ def proxy(args: argparse.Namespace) -> int:
         upstreams[vendor] = url
     from mockservers.workers import check_free
 
-    base = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
+    base = _base_url("http", args.host, args.port)
     try:  # a port in use is said first, before anything is made (the recording's folder)
         check_free(args.host, args.port)
     except OSError as exc:
@@ -217,11 +239,9 @@ def proxy(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except httpx.InvalidURL as exc:  # a URL urllib reads and httpx does not
         return _fail(f"--upstream: {exc}")
-    if not loopback_name(args.host) and not config.admin_token:
-        return _fail(
-            f"refusing to bind {args.host} without --admin-token: the admin API "
-            "would let anyone on the network read the journal"
-        )
+    refusal = _network_refusal(args.host, config, "read the journal")
+    if refusal is not None:
+        return _fail(refusal)
     _proxy_banner(base, config, app, args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logs.install()
@@ -245,20 +265,18 @@ def _proxy_banner(base: str, config: Config, app: Any, args: argparse.Namespace)
     print(f"mockservers proxy on {base}")
     for cls in VENDOR_CLASSES:
         upstream = app.upstreams.get(cls.name)
-        if upstream is not None:
-            compared = ", compared with the built-in fake" if args.shadow else ""
-            print(f"  {cls.title:<12} {base}/{cls.name} -> {upstream.shown}{compared}")
+        if upstream is None:
+            _fake_lines(base, cls, config, " (the kit's fake)")
             continue
-        print(f"  {cls.title:<12} {base}/{cls.name} (the kit's fake)")
-        for line in cls.demo_lines_for(config.vendors.get(cls.name)):
-            print(f"  {'':<12}   {line}")
+        compared = ", compared with the built-in fake" if args.shadow else ""
+        _line(cls.title, f"{base}/{cls.name} -> {upstream.shown}{compared}")
     if args.shadow and not args.config:
-        print(f"  {'shadow':<12} demo accounts only: give --config with the sandbox's accounts")
+        _line("shadow", "demo accounts only: give --config with the sandbox's accounts")
     if args.record:
-        print(f"  {'recording':<12} {Path(args.record) / '<vendor>-<YYYY-MM-DD>.har'}")
+        _line("recording", str(Path(args.record) / "<vendor>-<YYYY-MM-DD>.har"))
     shadow = "; differences: /__admin/shadow" if args.shadow else ""
-    print(f"  {'dashboard':<12} {base}/__admin/ui  (see docs/dashboard.md)")
-    print(f"  {'admin':<12} {base}/__admin  (journal: /__admin/requests{shadow})")
+    _dashboard_line(base)
+    _line("admin", f"{base}/__admin  (journal: /__admin/requests{shadow})")
     sys.stdout.flush()
 
 
@@ -270,14 +288,12 @@ def replay(args: argparse.Namespace) -> int:
         return _fail(f"--base-url: {CREDENTIALS_IN_URL}")
     if not is_http_url(args.base_url):
         return _fail(f"--base-url {args.base_url!r}: expected an http(s) URL")
-    names = ("username", "password", "public_key", "secret_key", "token", "company_id", "site_id")
-    credentials = {name: getattr(args, name) for name in names}
     try:
         recorded = read(args.file)
         vendors = sorted({exchange.vendor for exchange in recorded})
         if len(vendors) > 1:
             return _fail(f"{args.file} holds calls to {vendors}: replay one vendor's file")
-        outcomes = replayed(recorded, args.base_url, credentials, args.timeout, args.cacert)
+        outcomes = replayed(recorded, args.base_url, credentials(args), args.timeout, args.cacert)
     except ReplayError as exc:
         return _fail(str(exc))
     differing = report(outcomes, sys.stdout)
@@ -309,61 +325,6 @@ def export_contracts(args: argparse.Namespace) -> int:
     return 0
 
 
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
-"""uvicorn's levels."""
-
-
-def port(text: str) -> int:
-    """A TCP port (an argparse type): 99999 would be taken modulo 65536, silently."""
-    try:
-        number = int(text)
-    except ValueError:
-        number = -1
-    if not 1 <= number <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {text!r}")
-    return number
-
-
-def add_cacert(parser: Any) -> None:
-    """``--cacert FILE`` (``replay``, and ``fuzz`` from the fuzz package): a sandbox's own CA."""
-    parser.add_argument(
-        "--cacert",
-        type=trusting,
-        metavar="FILE",
-        help="also trust the CA certificate(s) in FILE (PEM), e.g. a sandbox's own or "
-        "serve --tls-self-signed's ca.pem",
-    )
-
-
-def trusting(path: str) -> ssl.SSLContext:
-    """An SSL context that trusts the CA certificates in ``path`` (PEM) besides those an httpx
-    client trusts by default; a file it cannot read them from is a usage error."""
-    import httpx
-
-    context = httpx.create_ssl_context()
-    try:
-        context.load_verify_locations(cafile=path)
-    except (OSError, ssl.SSLError) as exc:
-        raise argparse.ArgumentTypeError(
-            f"{path!r}: no CA certificate read from it ({exc})"
-        ) from None
-    return context
-
-
-def add_credentials(group: Any) -> None:
-    """Every vendor's credential options (``replay``, and ``fuzz`` from the fuzz package)."""
-    for flag, metavar in (
-        ("--username", "USER"),
-        ("--password", "PASSWORD"),
-        ("--public-key", "KEY"),
-        ("--secret-key", "KEY"),
-        ("--token", "TOKEN"),
-        ("--company-id", "ID"),
-        ("--site-id", "ID"),
-    ):
-        group.add_argument(flag, metavar=metavar)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockservers",
@@ -372,18 +333,37 @@ def build_parser() -> argparse.ArgumentParser:
         "mockservers fuzz (with the [fuzz] extra) fuzzes a running server from the contracts.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    _add_serve(commands)
+    _add_proxy(commands)
+    _add_replay(commands)
+    _add_contracts(commands)
+    for plugin in entry_points(group=COMMANDS):  # e.g. ``fuzz``, from the fuzz package
+        plugin.load()(commands)
+    return parser
 
-    p = commands.add_parser("serve", help="serve all four fakes and the admin API")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=port, default=8000)
-    p.add_argument("--config", help="TOML config file")
-    p.add_argument("--state-file", help="keep state in this file (survives a restart or kill -9)")
-    p.add_argument(
+
+def _add_address(parser: argparse.ArgumentParser) -> None:
+    """``--host`` and ``--port``: where serve and proxy listen."""
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=port, default=8000)
+
+
+def _add_admin_and_logging(parser: argparse.ArgumentParser) -> None:
+    """serve's and proxy's ``--admin-token`` and ``--log-level``."""
+    parser.add_argument(
         "--admin-token",
         default=os.environ.get("MOCKSERVERS_ADMIN_TOKEN"),
         help="required header X-Admin-Token; allows non-loopback (env MOCKSERVERS_ADMIN_TOKEN)",
     )
-    p.add_argument("--log-level", default="warning", choices=LOG_LEVELS)
+    parser.add_argument("--log-level", default="warning", choices=LOG_LEVELS)
+
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser("serve", help="serve all four fakes and the admin API")
+    _add_address(p)
+    p.add_argument("--config", help="TOML config file")
+    p.add_argument("--state-file", help="keep state in this file (survives a restart or kill -9)")
+    _add_admin_and_logging(p)
     p.add_argument(
         "--access-log", action="store_true", help="log every request (shown at any --log-level)"
     )
@@ -413,6 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=serve)
 
+
+def _add_proxy(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "proxy",
         help="the kit in front of real vendors: forward, check against the contracts, journal",
@@ -434,16 +416,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", help="TOML config of the fakes and the shadow (as serve's)")
     p.add_argument("--record", metavar="DIR", help="keep the exchanges as HAR 1.2 in DIR")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=port, default=8000)
-    p.add_argument(
-        "--admin-token",
-        default=os.environ.get("MOCKSERVERS_ADMIN_TOKEN"),
-        help="required header X-Admin-Token; allows non-loopback (env MOCKSERVERS_ADMIN_TOKEN)",
-    )
-    p.add_argument("--log-level", default="warning", choices=LOG_LEVELS)
+    _add_address(p)
+    _add_admin_and_logging(p)
     p.set_defaults(func=proxy)
 
+
+def _add_replay(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser(
         "replay",
         help="send a recording (HAR) again and report every answer that differs",
@@ -474,6 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_cacert(p)
     p.set_defaults(func=replay)
 
+
+def _add_contracts(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser("contracts", help="the JSON Schema contracts")
     sub = p.add_subparsers(dest="action", required=True)
     e = sub.add_parser(
@@ -481,10 +461,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("dir")
     e.set_defaults(func=export_contracts)
-
-    for plugin in entry_points(group=COMMANDS):  # e.g. ``fuzz``, from the fuzz package
-        plugin.load()(commands)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

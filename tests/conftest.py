@@ -1,4 +1,7 @@
-"""Shared fixtures: an in-process app with a sync client on it (no socket)."""
+"""Shared fixtures and helpers: the kit in process with a sync client on it (``app``, ``http``:
+no socket; on Redis too for ``every_store`` tests), a real server with extra accounts
+(``accounts_server``), a Redis server (``redis_url``), the QuoParts login and call
+(``qp_login``, ``qp_call``), and the whole kit loaded before any test (``pytest_configure``)."""
 
 from __future__ import annotations
 
@@ -138,6 +141,7 @@ def http(app: Starlette) -> Iterator[httpx.Client]:
 
 
 def qp_login(http: httpx.Client, username: str = "demo", password: str = "demo") -> str:
+    """A QuoParts token for that account (the login must succeed)."""
     body = http.get(QP, params={"login": "", "username": username, "password": password}).json()
     assert body["errorCode"] == "0", body
     return body["data"][0]["TOKEN"]

@@ -105,13 +105,14 @@ def watch(
     assert dashboard.requests and not dashboard.outside(), dashboard.outside()
 
 
-def qp_login(http: httpx.Client, password: str = "demo") -> httpx.Response:
+def qp_login_answer(http: httpx.Client, password: str = "demo") -> httpx.Response:
+    """The answer to the demo account's QuoParts login with ``password`` (right or wrong)."""
     return http.get(QP, params={"login": "", "username": "demo", "password": password})
 
 
 def call_each_vendor(http: httpx.Client) -> None:
     """One call to each fake, as a connector would make them."""
-    assert qp_login(http).json()["errorCode"] == "0"
+    assert qp_login_answer(http).json()["errorCode"] == "0"
     xtra = [{"EMail": "anna@example.it", "Surname": "Rossi", "Name": "Anna", "WebReasonID": 13}]
     answer = http.post(
         "/xtra/api/sync/v1/irs/update", params={"contactForm": "true"}, headers=XTRA_KEYS, json=xtra

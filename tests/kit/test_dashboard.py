@@ -25,7 +25,7 @@ if chromium_path() is None:
 
 from playwright.sync_api import Browser, expect
 
-from tests.dashboard import POLL_MS, XTRA_KEYS, Dashboard, call_each_vendor, qp_login, watch
+from tests.dashboard import POLL_MS, XTRA_KEYS, Dashboard, call_each_vendor, qp_login_answer, watch
 
 TOKEN = "Dash-S3cret-più"  # beyond ASCII: the page sends its UTF-8 bytes, as the kit reads it
 
@@ -63,7 +63,7 @@ def test_calls_appear_live_and_an_entry_opens_to_request_answer_and_verdict(
     ui.open()
     expect(ui.page.locator("#journal-empty")).to_be_visible()
     call_each_vendor(http)
-    assert qp_login(http, password="Wr0ng-pw").json()["errorCode"] == "101"
+    assert qp_login_answer(http, password="Wr0ng-pw").json()["errorCode"] == "101"
     # No reload: the poll brings them in, newest first.
     expect(ui.rows()).to_have_count(5)
     for vendor in ("xtra", "tsdigital", "keepit", "quoparts"):
@@ -136,9 +136,9 @@ def test_a_status_fault_added_with_the_form_fails_the_next_call(
     expect(fault).to_have_count(1)
     expect(fault).to_contain_text("status 503")
 
-    assert qp_login(http).status_code == 503
+    assert qp_login_answer(http).status_code == 503
     expect(fault).to_have_count(0)  # used up: times 1
-    assert qp_login(http).status_code == 200
+    assert qp_login_answer(http).status_code == 200
     ui.tab("journal")
     expect(ui.row("login", "503")).to_have_count(1)
 
@@ -206,7 +206,7 @@ def test_a_message_belongs_to_the_last_action_and_a_notice_goes_after_a_while(
 def test_advancing_the_clock_gets_a_quoparts_token_refused(
     ui: Dashboard, http: httpx.Client
 ) -> None:
-    token = qp_login(http).json()["data"][0]["TOKEN"]
+    token = qp_login_answer(http).json()["data"][0]["TOKEN"]
     ui.open("controls")
     before = ui.page.locator("#clock-now").inner_text()
     ui.page.fill("#clock-seconds", "")  # an empty field is refused, not a move of 0 s
@@ -226,7 +226,7 @@ def test_advancing_the_clock_gets_a_quoparts_token_refused(
 def test_tokens_expire_and_mint_and_a_reset_takes_two_clicks(
     ui: Dashboard, http: httpx.Client
 ) -> None:
-    token = qp_login(http).json()["data"][0]["TOKEN"]
+    token = qp_login_answer(http).json()["data"][0]["TOKEN"]
     ui.open("controls")
     ui.page.click('#expire-buttons button[data-vendor="quoparts"]')
     expect(ui.page.locator("#message")).to_contain_text("Expired 1 quoparts token")
@@ -256,7 +256,7 @@ def test_tokens_expire_and_mint_and_a_reset_takes_two_clicks(
 def test_state_tables_show_the_vendor_fields_and_a_document_goes_out_and_back_in(
     ui: Dashboard, http: httpx.Client
 ) -> None:
-    token = qp_login(http).json()["data"][0]["TOKEN"]
+    token = qp_login_answer(http).json()["data"][0]["TOKEN"]
     row = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "01234567890", "COD_CLI_ERP": "CLI001"}
     imported = http.post(QP, params={"importCli": "", "token": token}, json={"data": [row]})
     password = imported.json()["data"][0]["COD_PWD"]
@@ -305,7 +305,7 @@ def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
     credentials = opened["credentials"]["quoparts"]
     params = {"login": "", **credentials}
     assert http.get(QP, params=params).json()["errorCode"] == "0"
-    assert qp_login(http).json()["errorCode"] == "0"  # the global scope's demo account
+    assert qp_login_answer(http).json()["errorCode"] == "0"  # the global scope's demo account
 
     ui.tab("journal")
     expect(ui.rows()).to_have_count(1)  # the session's call only
@@ -336,7 +336,7 @@ def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
     notice = ui.page.locator("#message")
     expect(notice).to_contain_text("has expired or was dropped")
     for count in (2, 3):  # a new call each: its row shows once a later poll was answered
-        qp_login(http)
+        qp_login_answer(http)
         expect(ui.rows()).to_have_count(count)  # the global scope's logins
     expect(notice).to_contain_text("has expired or was dropped")  # it stayed
 
@@ -374,7 +374,7 @@ def test_the_views_of_a_session_that_ended_go_in_the_round_that_finds_it_gone(
     in_session = session.info()["clock"][:10]
     assert http.get(QP, params={"login": "", **session.info()["credentials"]["quoparts"]})
     for _ in range(2):
-        qp_login(http)  # the global scope's
+        qp_login_answer(http)  # the global scope's
     ui.hold_time()
     clock = ui.page.clock
     ui.open()
@@ -404,7 +404,7 @@ def test_a_session_that_ended_while_the_kit_did_not_answer_is_said_so_once_it_an
     session = ui.server.session(name="ends")
     session.advance(86_400)  # the header's clock tells the two scopes apart
     in_session = session.info()["clock"][:10]
-    qp_login(http)  # the global scope's
+    qp_login_answer(http)  # the global scope's
     ui.hold_time()
     clock = ui.page.clock
     ui.open()
@@ -465,7 +465,7 @@ def test_with_an_admin_token_the_page_asks_for_it_and_never_puts_it_in_a_url(
             ui.page.press("#token", "Enter")
             expect(prompt).to_be_hidden()
             with httpx.Client(base_url=server.url) as http:
-                assert qp_login(http).json()["errorCode"] == "0"
+                assert qp_login_answer(http).json()["errorCode"] == "0"
             expect(ui.rows()).to_have_count(1)
 
             # The tab keeps it across a reload (sessionStorage), and it travels as a header.
@@ -484,7 +484,7 @@ def test_a_validating_proxy_journal_shows_its_checks(browser: Browser, served: M
     with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
         for ui in watch(browser, proxy):
             ui.open()
-            assert qp_login(http).json()["errorCode"] == "0"
+            assert qp_login_answer(http).json()["errorCode"] == "0"
             checks = ui.row("login").locator("td.checks")
             expect(checks).to_have_text("✓ contract")  # the shadow fake answered alike
             ui.rows().first.click()
@@ -520,7 +520,7 @@ def test_the_keyboard_keeps_its_place_and_an_entry_closes_with_escape(
     expect(ui.rows()).to_have_count(4)
     oldest = ui.rows().last
     oldest.focus()
-    assert qp_login(http).json()["errorCode"] == "0"  # a new call: the list is redrawn
+    assert qp_login_answer(http).json()["errorCode"] == "0"  # a new call: the list is redrawn
     expect(ui.rows()).to_have_count(5)
     expect(ui.rows().last).to_be_focused()
     ui.page.keyboard.press("Enter")
@@ -591,7 +591,7 @@ def test_the_journal_poll_leaves_the_bodies_out(ui: Dashboard, http: httpx.Clien
 def test_the_typed_filters_take_a_list_and_ignore_case(ui: Dashboard, http: httpx.Client) -> None:
     """An operation typed "LOGIN" found nothing, and no filter took more than one value."""
     call_each_vendor(http)  # login, updateIdentities, insertClient_v3 (400), createItem (202)
-    assert qp_login(http, password="Wr0ng-pw").json()["errorCode"] == "101"
+    assert qp_login_answer(http, password="Wr0ng-pw").json()["errorCode"] == "101"
     invalid = http.post("/xtra/api/sync/v1/irs/update", headers=XTRA_KEYS, json=[{"Name": "R"}])
     assert invalid.json()["result"]["records"][0]["Item4"]["Code"] == "ER.IR.INVAL"
     ui.open()

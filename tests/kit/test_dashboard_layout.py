@@ -23,7 +23,15 @@ if chromium_path() is None:
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.dashboard import PHONE, POLL_MS, WIDE, Dashboard, call_each_vendor, qp_login, watch
+from tests.dashboard import (
+    PHONE,
+    POLL_MS,
+    WIDE,
+    Dashboard,
+    call_each_vendor,
+    qp_login_answer,
+    watch,
+)
 
 TABLET = {"width": 800, "height": 600}
 SELECTED, CURRENT = "aria-selected", "aria-current"
@@ -103,7 +111,7 @@ def busy_kit(http: httpx.Client, kit: MockServer) -> dict:
     call_each_vendor(http)
     credentials = session["credentials"]["quoparts"]
     http.get("/quoparts/ws_quoparts.php", params={"login": "", **credentials})
-    qp_login(http, password="Wr0ng-pw")
+    qp_login_answer(http, password="Wr0ng-pw")
     kit.fault(vendor="keepit", kind="latency", latency_ms=10, times=5)
     return session
 
@@ -142,7 +150,7 @@ def test_on_a_narrow_screen_an_opened_entry_comes_into_view_and_stays_while_call
     which scrolled the page back up to it (and so at every new call)."""
     busy_kit(http, kit)
     for _ in range(LONG_LIST - 6):
-        qp_login(http)
+        qp_login_answer(http)
     for ui in watch(browser, kit, viewport):
         ui.hold_time()
         clock = ui.page.clock
@@ -159,7 +167,7 @@ def test_on_a_narrow_screen_an_opened_entry_comes_into_view_and_stays_while_call
         clock.run_for(POLL_MS)  # a round: it redraws the list, the open entry's row marked
         expect(ui.page.locator("#entries tbody tr.drawn-before")).to_have_count(0)
         expect(heading).to_be_in_viewport()
-        qp_login(http)
+        qp_login_answer(http)
         clock.run_for(POLL_MS)
         expect(ui.rows()).to_have_count(LONG_LIST + 1)
         expect(heading).to_be_in_viewport()

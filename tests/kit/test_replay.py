@@ -14,8 +14,10 @@ import httpx
 import pytest
 
 from contracts import contract
-from mockservers.cli import main
+from mockservers.cli import build_parser, main
+from mockservers.cliargs import CREDENTIAL_FLAGS, credentials
 from mockservers.core.journal import MASK
+from mockservers.proxy.replay import FROM_OPTIONS, OVERRIDES
 from mockservers.testing import MockServer
 from tests.conftest import ACCOUNTS
 from tests.proxying import (
@@ -187,6 +189,18 @@ def test_replay_usage_problems_exit_2(
     assert main(["replay", str(files["quoparts"]), "--base-url", closed]) == 2
     for wrong in ("ftp://x/quoparts", "notaurl"):  # each exchange was a difference, exit 1
         assert main(["replay", str(files["quoparts"]), "--base-url", wrong]) == 2
+
+
+def test_every_credential_option_reaches_the_replay_by_the_name_it_reads() -> None:
+    """replay takes the credential options fuzz takes, and hands each one's value on (its own
+    list of their names was kept apart from the options: one added there would parse, and the
+    replay would never send it)."""
+    given = [part for flag, _ in CREDENTIAL_FLAGS for part in (flag, f"value of {flag}")]
+    args = build_parser().parse_args(["replay", "x.har", "--base-url", "http://x", *given])
+    passed = credentials(args)
+    assert {flag for flag, _ in CREDENTIAL_FLAGS} == {"--" + n.replace("_", "-") for n in passed}
+    assert all(value == f"value of --{name.replace('_', '-')}" for name, value in passed.items())
+    assert {*FROM_OPTIONS.values(), *OVERRIDES.values(), "token"} <= passed.keys()
 
 
 def test_a_proxy_on_a_port_in_use_says_so_before_it_makes_anything(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -16,10 +17,12 @@ import pytest
 
 from contracts import contract
 from mockservers import create_app
+from mockservers.cli import main
 from mockservers.logs import MaskAsgiMessages
 from mockservers.testing import MockServer, SyncASGITransport
 from mockservers.workers import listening_sockets
 from tests.conftest import QP
+from tests.kit.test_docs import DOCS
 from tests.servers import embedded, serve_refused, serving
 
 ORIGIN = "http://localhost:3000"
@@ -351,3 +354,16 @@ def test_the_trace_log_masks_a_secret_in_a_redirect_url() -> None:
     )
     assert MaskAsgiMessages().filter(record)
     assert "Quo-S3cret-pw" not in record.getMessage() and "password=***" in record.getMessage()
+
+
+def test_every_serve_option_is_in_the_configuration_page_s_table(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/configuration.md lists serve's options together, one line each: an option added to
+    the command alone would be found in no table (they were spread over three pages)."""
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    options = set(re.findall(r"^  (--[a-z-]+)", capsys.readouterr().out, re.MULTILINE))
+    page = (DOCS / "configuration.md").read_text("utf-8")
+    listed = re.findall(r"^\| `(--[a-z-]+)", page, re.MULTILINE)
+    assert sorted(listed) == sorted(options)

@@ -1,0 +1,109 @@
+"""The command-line options and argparse types that ``mockservers``' own commands share with
+those other packages plug in (``fuzz``): time limits, ports, base URLs, a sandbox's CA, the
+vendors' credentials."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import ssl
+from urllib.parse import urlsplit
+
+CREDENTIAL_FLAGS = (
+    ("--username", "USER"),
+    ("--password", "PASSWORD"),
+    ("--public-key", "KEY"),
+    ("--secret-key", "KEY"),
+    ("--token", "TOKEN"),
+    ("--company-id", "ID"),
+    ("--site-id", "ID"),
+)
+"""Every vendor's credential options, with their metavars."""
+
+CREDENTIALS_IN_URL = (
+    "credentials in the URL (user:password@host) are refused: none of the vendors takes them "
+    "so, and the URL is shown in every output; give them with the credential options "
+    "(--username, --password, --public-key, --secret-key, --token, ...)"
+)
+
+
+def time_limit(text: str) -> float:
+    """A time limit: seconds above 0, at most a day (``-1`` was a traceback, ``0`` a misleading
+    "cannot reach"); ``replay``'s and ``fuzz``'s ``--timeout``."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds <= 86400:
+        raise argparse.ArgumentTypeError(f"{text!r}: seconds above 0, at most 86400")
+    return seconds
+
+
+def port(text: str) -> int:
+    """A TCP port (an argparse type): 99999 would be taken modulo 65536, silently."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = -1
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {text!r}")
+    return number
+
+
+def is_http_url(url: str) -> bool:
+    """An http(s) URL naming a host, with a numeric port if any (``replay``, ``proxy``, and
+    ``fuzz`` from the fuzz package)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def carries_credentials(url: str) -> bool:
+    """Whether ``url`` has userinfo (``https://user:password@host``): httpx would send it as
+    Basic auth, which none of the four vendors takes, and the URL (shown in the console, the
+    report, every recorded call) would show the password. ``replay``, and ``fuzz``."""
+    try:
+        return "@" in urlsplit(url).netloc
+    except ValueError:  # no URL at all (is_http_url says so)
+        return False
+
+
+def trusting(path: str) -> ssl.SSLContext:
+    """An SSL context that trusts the CA certificates in ``path`` (PEM) besides those an httpx
+    client trusts by default; a file it cannot read them from is a usage error."""
+    import httpx
+
+    context = httpx.create_ssl_context()
+    try:
+        context.load_verify_locations(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        raise argparse.ArgumentTypeError(
+            f"{path!r}: no CA certificate read from it ({exc})"
+        ) from None
+    return context
+
+
+def add_cacert(parser: argparse._ActionsContainer) -> None:
+    """``--cacert FILE`` (``replay``, and ``fuzz`` from the fuzz package): a sandbox's own CA."""
+    parser.add_argument(
+        "--cacert",
+        type=trusting,
+        metavar="FILE",
+        help="also trust the CA certificate(s) in FILE (PEM), e.g. a sandbox's own or "
+        "serve --tls-self-signed's ca.pem",
+    )
+
+
+def add_credentials(parser: argparse._ActionsContainer) -> None:
+    """Every vendor's credential options (``replay``, and ``fuzz`` from the fuzz package)."""
+    for flag, metavar in CREDENTIAL_FLAGS:
+        parser.add_argument(flag, metavar=metavar)
+
+
+def credentials(args: argparse.Namespace) -> dict[str, str | None]:
+    """The credential options' values, by their names (``public_key``), None where not given."""
+    names = (flag[2:].replace("-", "_") for flag, _ in CREDENTIAL_FLAGS)
+    return {name: getattr(args, name) for name in names}
