@@ -64,6 +64,8 @@ def test_malformed_bodies_fail_the_response_contract_check(
     assert not re.search(r"token=[0-9]", out)
     failures = ET.parse(report).getroot().findall(".//testcase/failure")
     assert failures, "the JUnit report has the failures"
+    for case in ET.parse(report).getroot().iter("testcase"):  # junit-4.xsd's order
+        assert [child.tag for child in case] in (["system-out"], ["failure", "system-out"])
     assert all("response_matches_contract" in f.get("message", "") for f in failures)
     # an artifact passed around, like the HTML report: the token masked
     texts = "".join(f.text or "" for f in failures)
