@@ -149,6 +149,24 @@ def test_a_vendor_without_a_plugin_exits_2(
     assert "no fuzz plug-in for 'tsdigital'" in capsys.readouterr().err
 
 
+def test_the_vendors_fuzz_takes_are_its_plug_in_packages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A new plug-in package is a choice of the command with no other change (the list was
+    written out in the CLI as well); each vendor the kit serves has one."""
+    from fuzz.cli import plugin_vendors
+    from mockservers.vendors import VENDOR_CLASSES
+
+    for folder in ("acme", "__pycache__", "notes"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "acme" / "__init__.py").touch()
+    assert plugin_vendors(tmp_path) == ("acme",)
+    with pytest.raises(SystemExit):
+        main(["fuzz", "--help"])
+    served = ",".join(sorted(cls.name for cls in VENDOR_CLASSES))
+    assert f"{{{served}}}" in capsys.readouterr().out
+
+
 def test_missing_credentials_exit_2_said_on_stderr_only(capsys: pytest.CaptureFixture[str]) -> None:
     """A usage problem went to standard output, mixed into what a CI step keeps as the run's
     report; it is said on standard error, as argparse says its own."""
