@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mockservers.cli import main
+from mockservers.cli import build_parser, main
 from mockservers.testing import MockServer
 
 pytestmark = pytest.mark.fuzz
@@ -165,6 +165,13 @@ def test_the_vendors_fuzz_takes_are_its_plug_in_packages(
         main(["fuzz", "--help"])
     served = ",".join(sorted(cls.name for cls in VENDOR_CLASSES))
     assert f"{{{served}}}" in capsys.readouterr().out
+
+
+def test_the_docs_give_the_harness_default_number_of_cases() -> None:
+    """Not the in-process profile's 25, which the page gives a few lines above."""
+    args = build_parser().parse_args(["fuzz", "xtra", "--base-url", "http://127.0.0.1:9/xtra"])
+    page = (Path(__file__).parents[2] / "docs" / "fuzzing.md").read_text("utf-8")
+    assert f"cases ({args.max_examples} of each unless given" in " ".join(page.split())
 
 
 def test_missing_credentials_exit_2_said_on_stderr_only(capsys: pytest.CaptureFixture[str]) -> None:
