@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from pathlib import Path
 
 from mockservers.cliargs import (
     CREDENTIALS_IN_URL,
@@ -16,7 +17,15 @@ from mockservers.cliargs import (
     time_limit,
 )
 
-VENDORS = ("quoparts", "xtra", "tsdigital", "keepit")
+
+def plugin_vendors(folder: Path) -> tuple[str, ...]:
+    """The vendors with a fuzz plug-in: one per package in ``folder``, listed, not imported
+    (every ``mockservers`` command registers this one, and a plug-in brings Schemathesis and
+    Hypothesis with it)."""
+    return tuple(sorted(p.name for p in folder.iterdir() if (p / "__init__.py").is_file()))
+
+
+VENDORS = plugin_vendors(Path(__file__).with_name("plugins"))
 _RATE = re.compile(r"(?P<count>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)/s")
 
 

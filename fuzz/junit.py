@@ -2,10 +2,15 @@
 
 A case fails on a new failure only: those the baseline accepts are listed in its output (a CI
 that reads the file agrees with the run's exit status). Like the HTML report, the file is an
-artifact that gets passed around, so its ``curl`` lines have every secret masked."""
+artifact that gets passed around, so its ``curl`` lines have every secret masked.
+
+The elements keep the order Jenkins' junit-4.xsd requires (``failure`` before ``system-out``),
+and a character XML 1.0 cannot hold (a request body's U+FFFF, a lone surrogate, a control other
+than tab and newlines) is dropped from the text, or no parser would read the file."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +18,9 @@ from pathlib import Path
 from fuzz.baseline import Comparison
 from fuzz.report import shown_curl
 from fuzz.runner import Finding, OperationReport
+
+# What XML 1.0 allows (its Char production), negated.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def write(
@@ -41,16 +49,16 @@ def write(
         )
         failing = [f for f in report.findings if f in comparison.new]
         known = [f for f in report.findings if f not in comparison.new]
-        out = f"{report.cases} cases"
-        if known:
-            out += f"\nknown failures (accepted by the baseline):\n{_described(known)}"
-        ET.SubElement(case, "system-out").text = out
         if failing:
             checks = ", ".join(sorted({f.check for f in failing}))
             failure = ET.SubElement(
                 case, "failure", message=f"failed checks: {checks}", type=checks
             )
             failure.text = _described(failing)
+        out = f"{report.cases} cases"
+        if known:
+            out += f"\nknown failures (accepted by the baseline):\n{_described(known)}"
+        ET.SubElement(case, "system-out").text = out
     tree = ET.ElementTree(ET.Element("testsuites"))
     tree.getroot().append(suite)
     ET.indent(tree)
@@ -59,8 +67,15 @@ def write(
 
 
 def _described(findings: Sequence[Finding]) -> str:
-    return "\n".join(
-        f"{f.operation}[{f.mode}] failed check {f.check} (HTTP {f.status}): {f.message}\n"
-        f"  reproduce: {shown_curl(f)}"
-        for f in findings
+    return _legal(
+        "\n".join(
+            f"{f.operation}[{f.mode}] failed check {f.check} (HTTP {f.status}): {f.message}\n"
+            f"  reproduce: {shown_curl(f)}"
+            for f in findings
+        )
     )
+
+
+def _legal(text: str) -> str:
+    """``text`` without the characters an XML 1.0 document cannot hold."""
+    return _NOT_XML.sub("", text)

@@ -3,17 +3,18 @@
 A vendor's machine (``fuzz/plugins/<vendor>/machine.py``) subclasses :class:`ClientMachine`,
 builds its clients on :meth:`ClientMachine.transport` and runs each client call through
 :meth:`ClientMachine.call`, which checks the wire right away: every response against its response
-contract, and every request of a *strict* recorder against its request contracts. Its invariant
-compares the fake's admin state dump with the model's.
+contract, and every request of a *strict* recorder against its request contracts. The base holds
+the rule every machine shares (a vendor reset, of the fake and the model alike) and the invariant:
+the fake's admin state dump, as :meth:`ClientMachine.comparable_state` reads it, is the model's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import httpx
-from hypothesis.stateful import RuleBasedStateMachine
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from fuzz.capture import Exchange, Recorder, operation_of, request_violations, response_violations
 from mockservers import create_app
@@ -34,8 +35,19 @@ class Raised:
         return f"Raised({self.error!r})"
 
 
+class StateModel(Protocol):
+    """What the base needs of a vendor's model."""
+
+    def reset(self) -> None:
+        """Back to start, as the vendor reset puts the fake."""
+
+    def state(self) -> dict[str, Any]:
+        """The admin state dump the fake must produce."""
+
+
 class ClientMachine(RuleBasedStateMachine):
     vendor: ClassVar[str]
+    model: StateModel  # built by the vendor's machine
     # A frozen clock: only the machine moves it, so the model knows every timestamp.
     config: ClassVar[dict[str, Any]] = {"kit": {"clock": {"start": START, "frozen": True}}}
 
@@ -82,9 +94,29 @@ class ClientMachine(RuleBasedStateMachine):
         """The operations the last call sent, in order."""
         return [operation_of(self.vendor, exchange) for exchange in self.last_exchanges]
 
-    def reset_vendor(self) -> None:
-        """``POST /__admin/reset`` for the machine's vendor (its model resets itself alike)."""
+    @rule()
+    def vendor_reset(self) -> None:
+        """``POST /__admin/reset`` for the machine's vendor; its model resets itself alike."""
         self.admin.post("/__admin/reset", json={"vendor": self.vendor}).raise_for_status()
+        self.model.reset()
+
+    @invariant()
+    def fake_state_equals_model(self) -> None:
+        fake = self.comparable_state(self.fake_state())
+        expected = self.model.state()
+        assert fake == expected, (
+            f"the fake's state differs from the model: {first_difference(fake, expected)}"
+        )
+
+    def comparable_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The fake's dump as the model writes it: a tenant with no records and no sequences is
+        the same as no tenant."""
+        tenants = {
+            name: tenant
+            for name, tenant in state.get("tenants", {}).items()
+            if any(tenant.get(key) for key in tenant)
+        }
+        return {"tenants": tenants}
 
     def advance(self, seconds: int) -> None:
         self.admin.post("/__admin/clock", json={"advance_seconds": seconds}).raise_for_status()
@@ -97,16 +129,6 @@ class ClientMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.admin.close()
         self._inner.close()
-
-
-def without_empty_tenants(state: dict[str, Any]) -> dict[str, Any]:
-    """A tenant with no records and no sequences is the same as no tenant."""
-    tenants = {
-        name: tenant
-        for name, tenant in state.get("tenants", {}).items()
-        if any(tenant.get(key) for key in tenant)
-    }
-    return {"tenants": tenants}
 
 
 def first_difference(fake: Any, model: Any, path: str = "") -> str:

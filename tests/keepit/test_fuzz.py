@@ -83,6 +83,16 @@ def test_a_fake_that_limits_too_early_is_caught(monkeypatch: pytest.MonkeyPatch)
         suite.run("keepit", "insertClient_v3", "positive", EXAMPLES, shrink=False)
 
 
+def test_the_oracles_call_limit_is_the_fakes_default() -> None:
+    """The oracle keeps its own copy of the documented limit (so a fake that drifted is judged,
+    not followed); this says when the two copies part."""
+    from mockservers.keepit.settings import KeepItSettings
+
+    fake = KeepItSettings()
+    assert Plugin.call_limit == fake.rate_limit_calls == 100
+    assert Plugin.window_seconds == fake.rate_limit_window_seconds == 60
+
+
 def test_a_fake_that_puts_the_validators_english_in_an_error_object_is_caught(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

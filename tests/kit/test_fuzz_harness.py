@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mockservers.cli import main
+from mockservers.cli import build_parser, main
 from mockservers.testing import MockServer
 
 pytestmark = pytest.mark.fuzz
@@ -64,6 +64,8 @@ def test_malformed_bodies_fail_the_response_contract_check(
     assert not re.search(r"token=[0-9]", out)
     failures = ET.parse(report).getroot().findall(".//testcase/failure")
     assert failures, "the JUnit report has the failures"
+    for case in ET.parse(report).getroot().iter("testcase"):  # junit-4.xsd's order
+        assert [child.tag for child in case] in (["system-out"], ["failure", "system-out"])
     assert all("response_matches_contract" in f.get("message", "") for f in failures)
     # an artifact passed around, like the HTML report: the token masked
     texts = "".join(f.text or "" for f in failures)
@@ -145,6 +147,31 @@ def test_a_vendor_without_a_plugin_exits_2(
     monkeypatch.setattr(harness, "plugin_class", lambda vendor: None)  # every vendor has one now
     assert main(fuzz(mockserver, vendor="tsdigital")) == 2
     assert "no fuzz plug-in for 'tsdigital'" in capsys.readouterr().err
+
+
+def test_the_vendors_fuzz_takes_are_its_plug_in_packages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A new plug-in package is a choice of the command with no other change (the list was
+    written out in the CLI as well); each vendor the kit serves has one."""
+    from fuzz.cli import plugin_vendors
+    from mockservers.vendors import VENDOR_CLASSES
+
+    for folder in ("acme", "__pycache__", "notes"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "acme" / "__init__.py").touch()
+    assert plugin_vendors(tmp_path) == ("acme",)
+    with pytest.raises(SystemExit):
+        main(["fuzz", "--help"])
+    served = ",".join(sorted(cls.name for cls in VENDOR_CLASSES))
+    assert f"{{{served}}}" in capsys.readouterr().out
+
+
+def test_the_docs_give_the_harness_default_number_of_cases() -> None:
+    """Not the in-process profile's 25, which the page gives a few lines above."""
+    args = build_parser().parse_args(["fuzz", "xtra", "--base-url", "http://127.0.0.1:9/xtra"])
+    page = (Path(__file__).parents[2] / "docs" / "fuzzing.md").read_text("utf-8")
+    assert f"cases ({args.max_examples} of each unless given" in " ".join(page.split())
 
 
 def test_missing_credentials_exit_2_said_on_stderr_only(capsys: pytest.CaptureFixture[str]) -> None:

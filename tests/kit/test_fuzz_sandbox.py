@@ -676,7 +676,7 @@ def test_a_keepit_429_without_retry_after_waits_out_the_vendors_window(
     status, out = keepit_run(mockserver, time)
     assert status == 0, out
     window = KeepItSettings().rate_limit_window_seconds
-    assert KeepIt.window_seconds == window == 60  # the fake's own default, not a second one
+    assert KeepIt.window_seconds == window == 60  # the vendor's window, the fake's default
     assert time.slept == [window, window]  # the probe waited twice, then the cases ran
     assert "waited out 2 answer(s) 429 (Retry-After, or the vendor's call window for 2" in out
     assert "all checks passed" in out

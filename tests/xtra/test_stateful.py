@@ -59,7 +59,7 @@ def test_a_fake_that_raises_exists_for_contact_forms_is_caught(
 
 def test_a_fake_that_records_no_activity_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(models.XtraModel, "_record_activity", lambda self, *args: None)
-    with pytest.raises(AssertionError, match=r"state differs from the model: /demo/activities"):
+    with pytest.raises(AssertionError, match=r"differs from the model: /tenants/demo/activities"):
         find_bug(XtraMachine)
 
 

@@ -15,7 +15,6 @@ from fuzz.credentials import other_secret
 from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, broke
 from fuzz.plugins.keepit.checks import keepit_outcomes
-from mockservers.keepit.settings import KeepItSettings
 
 if TYPE_CHECKING:
     from fuzz.target import Target
@@ -39,10 +38,11 @@ class Plugin(VendorPlugin):
     # The in-process suites send more than 100 calls a minute (Hypothesis replays and shrinks):
     # there the limit is not what is tested (the state machine tests it).
     app_config: ClassVar[dict[str, Any] | None] = {"keepit": {"rate_limit_calls": 1_000_000}}
-    # The documented limit, as the fake holds it by default: 100 calls per 60 s per
-    # credentials (wall time: a real server's).
-    call_limit: ClassVar[int] = KeepItSettings.rate_limit_calls
-    window_seconds: ClassVar[float] = KeepItSettings.rate_limit_window_seconds
+    # The documented limit, copied here so that the oracle does not take it from the fake it
+    # judges: the seed's "There's a limit of 100 calls for this API", read in VENDORS.md as
+    # 100 calls per 60 s per credentials (wall time: a real server's).
+    call_limit: ClassVar[int] = 100
+    window_seconds: ClassVar[float] = 60.0
 
     def __init__(self, credentials: dict[str, str]) -> None:
         super().__init__(credentials)

@@ -17,19 +17,13 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
-from hypothesis.stateful import invariant, precondition, rule
+from hypothesis.stateful import precondition, rule
 
 from clients.base import ContractViolation
 from clients.keepit import KeepItClient, KeepItError, KeepItResult
 from fuzz.plugins.keepit.model import BAD_CREDENTIALS, Answer, KeepItModel
 from fuzz.plugins.keepit.strategies import bad_records, records
-from fuzz.stateful import (
-    START,
-    ClientMachine,
-    Raised,
-    first_difference,
-    without_empty_tenants,
-)
+from fuzz.stateful import START, ClientMachine, Raised
 
 CREDENTIALS = {"username": "demo", "password": "demo", "company_id": "1", "site_id": "1"}
 LIMIT, WINDOW = 4, 60
@@ -156,20 +150,6 @@ class KeepItMachine(ClientMachine):
     def clock_runs(self, seconds: int) -> None:
         self.advance(seconds)
         self.model.advance(seconds)
-
-    @rule()
-    def vendor_reset(self) -> None:
-        self.reset_vendor()
-        self.model.reset()
-
-    # -- invariant --------------------------------------------------------------------------
-    @invariant()
-    def fake_state_equals_model(self) -> None:
-        fake = without_empty_tenants(self.fake_state())
-        expected = self.model.state()
-        assert fake == expected, (
-            f"the fake's state differs from the model: {first_difference(fake, expected)}"
-        )
 
     # -- expectations -----------------------------------------------------------------------
     def expect(self, answers: list[Answer], result: Any) -> None:

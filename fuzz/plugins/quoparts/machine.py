@@ -15,18 +15,12 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
-from hypothesis.stateful import invariant, rule
+from hypothesis.stateful import rule
 
 from clients.base import ContractViolation
 from clients.quoparts import QuoPartsClient, QuoPartsError
 from fuzz.plugins.quoparts.model import OK, QUOTE_FAILED, QuoPartsModel, Row
-from fuzz.stateful import (
-    START,
-    ClientMachine,
-    Raised,
-    first_difference,
-    without_empty_tenants,
-)
+from fuzz.stateful import START, ClientMachine, Raised
 
 USERNAME = PASSWORD = "demo"
 ERP_CODES = ("CLI001", "CLI002", "CLI003", "CLI004")
@@ -159,20 +153,6 @@ class QuoPartsMachine(ClientMachine):
         else:
             self.expect_wire(self.model.authed("client", "importPvt", OK))
             assert result == expected, f"COD_DOC {result!r}, the model expects {expected!r}"
-
-    @rule()
-    def vendor_reset(self) -> None:
-        self.reset_vendor()
-        self.model.reset()
-
-    # -- invariant --------------------------------------------------------------------------
-    @invariant()
-    def fake_state_equals_model(self) -> None:
-        fake = without_empty_tenants(self.fake_state())
-        expected = self.model.state()
-        assert fake == expected, (
-            f"the fake's state differs from the model: {first_difference(fake, expected)}"
-        )
 
     # -- expectations -----------------------------------------------------------------------
     def expect_wire(self, expected: list[tuple[str, str]]) -> None:

@@ -17,12 +17,12 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, initialize, invariant, multiple, precondition, rule
+from hypothesis.stateful import Bundle, initialize, multiple, precondition, rule
 
 from clients.base import ContractViolation
 from clients.tsdigital import TsDigitalClient, TsDigitalError
 from fuzz.plugins.tsdigital.model import Outcome, TsDigitalModel, broken_rules
-from fuzz.stateful import START, ClientMachine, Raised, first_difference, without_empty_tenants
+from fuzz.stateful import START, ClientMachine, Raised
 
 DELAY = 30
 APP_NAME, APP_VERSION = "fuzz-machine", "2.0"
@@ -159,19 +159,6 @@ class TsDigitalMachine(ClientMachine):
             assert isinstance(result, Raised), f"a body breaking a rule was accepted: {result}"
             assert isinstance(result.error, ContractViolation), result
             assert self.last_exchanges == [], "the client sent a request it knew was invalid"
-
-    @rule()
-    def vendor_reset(self) -> None:
-        self.reset_vendor()
-        self.model.reset()
-
-    # -- invariant --------------------------------------------------------------------------
-    @invariant()
-    def fake_state_equals_model(self) -> None:
-        fake = without_empty_tenants(self.fake_state())
-        expected = self.model.state()
-        difference = first_difference(fake, expected)
-        assert fake == expected, f"the fake's state differs from the model: {difference}"
 
     # -- expectations -----------------------------------------------------------------------
     def expect(self, token: str, body: dict[str, Any], result: Any) -> None:
