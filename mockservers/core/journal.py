@@ -447,7 +447,7 @@ class Journal:
         if self.record_op is not None:
             self.record_op(self.name, "append", (entry.to_wire(),))
 
-    def clear(self, vendor: str | None = None, scope: str | None = None) -> None:
+    def clear(self, *, scope: str | None = None, vendor: str | None = None) -> None:
         """Clear one scope's entries (None: the global scope's), of one vendor or all."""
         self._clear(vendor, scope or GLOBAL)
         if self.record_op is not None:
