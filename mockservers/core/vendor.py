@@ -125,7 +125,6 @@ class Kit:
         for session_id in list(self.sessions.map):
             self.sessions.drop(session_id)
         self.reset()
-        self.faults.reset()
 
     def open_session(self, ttl_seconds: float | None, name: str | None) -> sessions.Session:
         """A new session with fresh accounts on every vendor (their fixtures in place)."""
