@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 import shlex
 
-from mockservers.core.journal import Entry, masked_bytes, secret_header, sent_target
+from mockservers.core.journal import Entry, sent_target
+from mockservers.core.secrets import masked_bytes, secret_header
 
 _NOT_REPEATED = frozenset(
     {b"host", b"content-length", b"connection", b"accept-encoding", b"user-agent"}

@@ -18,7 +18,7 @@ from contracts import contract
 from mockservers import create_app
 from mockservers.core import har
 from mockservers.core.curl import shell_word
-from mockservers.core.journal import mask_text
+from mockservers.core.secrets import mask_text
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP
 

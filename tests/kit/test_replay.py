@@ -15,7 +15,7 @@ import pytest
 
 from contracts import contract
 from mockservers.cli import main
-from mockservers.core.journal import MASK
+from mockservers.core.secrets import MASK
 from mockservers.testing import MockServer
 from tests.conftest import ACCOUNTS
 from tests.proxying import (
