@@ -13,12 +13,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import orjson
 
+from mockservers.core.clock import iso
 from mockservers.core.http import NOT_JSON, header_text, json_of, text_of
 from mockservers.core.secrets import (
     mask_pairs,
@@ -371,7 +371,7 @@ def render(entry: Entry) -> dict[str, Any]:
     response, response_format = shown_body(entry.response_body)
     lines = _masked_headers(entry.headers)
     return {
-        "time": datetime.fromtimestamp(entry.time, UTC).isoformat().replace("+00:00", "Z"),
+        "time": iso(entry.time),
         "vendor": entry.vendor,
         "operation": entry.operation,
         "method": entry.method,
