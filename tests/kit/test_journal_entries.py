@@ -186,6 +186,22 @@ def test_every_query_parameter_and_header_line_is_sent_again_as_it_was(
 
 
 @needs_shell
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+def test_a_call_is_sent_again_with_its_accept_header_or_without_one(
+    http: httpx.Client, accept: str | None
+) -> None:
+    """curl sends ``Accept: */*`` of its own: a call that had no Accept went again with one."""
+    request = http.build_request("GET", QP, params={"login": ""})
+    del request.headers["Accept"]
+    if accept is not None:
+        request.headers["Accept"] = accept
+    http.send(request)
+    entry = newest(http)
+    assert entry["headers"].get("accept") == accept
+    assert repeated(http, entry)["headers"].get("accept") == accept
+
+
+@needs_shell
 @pytest.mark.parametrize(
     "body, shown, format_",
     [
