@@ -20,7 +20,7 @@ import httpx
 from fuzz.target import Exchange
 from mockservers.core.blotting import Memory
 from mockservers.core.har import Recorder, remember, request_version
-from mockservers.core.journal import is_secret
+from mockservers.core.secrets import is_secret
 
 
 class Secrets:

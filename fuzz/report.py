@@ -22,7 +22,7 @@ from urllib.parse import quote
 from fuzz.baseline import Comparison
 from fuzz.dispatch import RealRequest
 from fuzz.runner import Finding, OperationReport
-from mockservers.core.journal import MASK, is_secret, masked_bytes, secret_header
+from mockservers.core.secrets import MASK, is_secret, masked_bytes, secret_header
 
 T = TypeVar("T")
 

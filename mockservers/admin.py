@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,6 +25,7 @@ from contracts import load_schema
 from contracts.messages import verdict
 from mockservers.core import har, sessions
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
+from mockservers.core.clock import iso
 from mockservers.core.curl import curl
 from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultSpecError
@@ -426,7 +426,7 @@ class Admin:
         return {
             "id": session["id"],
             "name": session["name"],
-            "expires_at": _iso(self.kit.sessions.expires_at(session)),
+            "expires_at": iso(self.kit.sessions.expires_at(session)),
             "ttl_seconds": session["ttl_seconds"],
             "clock": now,
             "credentials": session["credentials"],
@@ -575,7 +575,3 @@ def _parse(raw: bytes, body: str, depth: int) -> Any:
     if len(raw) > 2 * depth and too_deep(value, depth):  # shorter cannot nest that deep
         raise AdminError(400, f"the body nests deeper than {depth} levels")
     return value
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")

@@ -10,7 +10,7 @@ from typing import Any
 from clients import logs as client_logs
 from mockservers.core.errors import DroppedConnection
 from mockservers.core.har import mask_header_urls, mask_url
-from mockservers.core.journal import MASK, secret_header
+from mockservers.core.secrets import MASK, secret_header
 
 
 class MaskSecrets(logging.Filter):

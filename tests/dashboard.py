@@ -9,6 +9,7 @@ to load, or any unplanned 500, is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -67,6 +68,13 @@ class Dashboard:
         for text in texts:
             rows = rows.filter(has_text=text)
         return rows
+
+    def row_where(self, operation: str, cell: str, text: str) -> Locator:
+        """The rows of ``operation`` whose cell of class ``cell`` (``status``, ``codes``) reads
+        ``text``, exactly: a row's text may hold those digits in its time, its duration or its
+        session's id too."""
+        exact = re.compile(f"^{re.escape(text)}$")
+        return self.row(operation).filter(has=self.page.locator(f"td.{cell}", has_text=exact))
 
     def outside(self) -> list[str]:
         """What the page asked of any other origin (a blob it made itself is its own)."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
-from mockservers.core.journal import MASK
+from mockservers.core.secrets import MASK
 
 SCRUBBED_MIN_LENGTH = 6
 """Shorter values masked by name are not searched for elsewhere (they would blot out words)."""

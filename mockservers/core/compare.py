@@ -22,7 +22,7 @@ import orjson
 
 from mockservers.core.generated import Generated, JSONPath, is_generated, same_but_generated
 from mockservers.core.http import NOT_JSON, json_of
-from mockservers.core.journal import MASK, is_secret, mask_text, mask_value
+from mockservers.core.secrets import MASK, is_secret, mask_text, mask_value
 
 
 class _Absent:

@@ -75,7 +75,7 @@ class Coverage:
         else:
             self.count((behaviour.id,), scope)
 
-    def clear(self, scope: str | None, vendor: str | None = None) -> None:
+    def clear(self, *, scope: str | None = None, vendor: str | None = None) -> None:
         """Forget what one scope met (None: the global scope), of one vendor or all (a
         behaviour's id starts with its vendor's name)."""
         prefix = (scope or "") + _SEP + (f"{vendor}." if vendor is not None else "")

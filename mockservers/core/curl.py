@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 import shlex
 
-from mockservers.core.journal import Entry, masked_bytes, secret_header, sent_target
+from mockservers.core.journal import Entry, sent_target
+from mockservers.core.secrets import masked_bytes, secret_header
 
 _NOT_REPEATED = frozenset(
     {b"host", b"content-length", b"connection", b"accept-encoding", b"user-agent"}
@@ -48,8 +49,11 @@ def curl(entry: Entry, base_url: str) -> str:
         value = b"***" if secret_header(name.decode("latin-1")) else value
         # "Name:" would tell curl to leave the header out; "Name;" sends it empty.
         parts += ["-H", shell_word(name + (b": " + value if value else b";"))]
+    sent = {name.lower() for name, _ in entry.headers}
+    if b"accept" not in sent:
+        parts += ["-H", shell_word(b"Accept:")]  # curl would add its own, */*
     if entry.request_body and not head:
-        if not any(name.lower() == b"content-type" for name, _ in entry.headers):
+        if b"content-type" not in sent:
             parts += ["-H", shell_word(b"Content-Type:")]  # curl would add a form's type
         # --data-raw: a body starting with @ is text, not a file of the reader's to upload.
         parts += ["--data-raw", shell_word(masked_bytes(entry.request_body))]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from contracts import Violation
-from mockservers.core.journal import MASK, is_secret, secret_values
+from mockservers.core.secrets import MASK, is_secret, secret_values
 
 MISSING = "missing"  # absent, or an empty string where a value is mandatory
 TYPE = "type"  # a JSON type the field does not admit (null included)

@@ -81,7 +81,7 @@ class FaultRegistry:
 
     def reset(self, scope: str | None = None) -> None:
         """Every fault of one scope gone, its ids and draws from the start (a scope's reset)."""
-        self.clear(None, scope)
+        self.clear(scope=scope)
         if scope is None:
             self._meta.put("next_id", 1)
             self._meta.put("draws", 0)
@@ -194,7 +194,7 @@ class FaultRegistry:
             if scope == sessions.EVERY or d["session"] == scope
         ]
 
-    def clear(self, vendor: str | None = None, scope: str | None = None) -> None:
+    def clear(self, *, scope: str | None = None, vendor: str | None = None) -> None:
         """Clear the faults of one scope (None: the global one), of one vendor or all."""
         for key, data in list(self._faults.items()):
             if data["session"] == scope and (vendor is None or data["vendor"] == vendor):

@@ -4,7 +4,7 @@ Neutral inputs (method, URL, header pairs, body bytes, status, start time, durat
 side's HTTP version and the answer's size on the wire where they are known), so that
 whatever sees the wire can record it: the fuzz harness (``mockservers fuzz --record``) and a
 proxy in front of a real vendor alike. Masking follows the journal's rules
-(:func:`mockservers.core.journal.is_secret`): query values, headers and JSON fields named like
+(:func:`mockservers.core.secrets.is_secret`): query values, headers and JSON fields named like
 a secret (``token``, ``password``, ``Authorization``, ``SyncSecretKey``, ``AccessToken``,
 ``COD_PWD``, ``FileBase64``...) become ``***``, in the URL as well as in ``queryString``.
 
@@ -30,10 +30,10 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import orjson
 
-from mockservers.core import journal
+from mockservers.core import secrets
 from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, blot_out, blots
 from mockservers.core.http import NOT_JSON, json_of
-from mockservers.core.journal import (
+from mockservers.core.secrets import (
     is_secret,
     mask_pairs,
     mask_query,
@@ -67,7 +67,7 @@ def mask_text(body: bytes | None) -> str:
     text = body.decode("utf-8", "replace")
     value = json_of(body)
     if value is NOT_JSON:
-        return journal.mask_text(text)
+        return secrets.mask_text(text)
     masked = mask_value(value)
     return text if masked == value else orjson.dumps(masked).decode()
 
@@ -326,11 +326,11 @@ def _body_secrets(body: bytes | None) -> Named:
     value = json_of(body)
     if value is not NOT_JSON:
         return [(name, str(found)) for name, found in secret_items(value)]
-    if not journal.names_a_secret(body):  # an 8 MiB answer took 0.7 s of parse_qsl
+    if not secrets.names_a_secret(body):  # an 8 MiB answer took 0.7 s of parse_qsl
         return []
     text = body.decode("utf-8", "replace")
     form = [(k, v) for k, v in parse_qsl(text, keep_blank_values=True) if is_secret(k)]
-    return form + journal.secret_fields(text)
+    return form + secrets.secret_fields(text)
 
 
 _CREDENTIAL_NAMES = ("password", "secretkey", "secret_key", "admin-token")

@@ -9,40 +9,28 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote_plus
+from urllib.parse import parse_qsl, quote
 
 import orjson
 
+from mockservers.core.clock import iso
 from mockservers.core.http import NOT_JSON, header_text, json_of, text_of
+from mockservers.core.secrets import (
+    mask_pairs,
+    mask_query,
+    mask_text,
+    mask_value,
+    masked_bytes,
+    secret_header,
+)
 from mockservers.core.sessions import EVERY
 from mockservers.core.shared import Recorder
 
-MASK = "***"
-SECRET_KEYS = frozenset(
-    k.lower()
-    for k in (
-        "password",
-        "ConfirmPassword",
-        "token",
-        "TOKEN",
-        "AccessToken",
-        "RefreshToken",
-        "SyncSecretKey",
-        "secret_key",
-        "authorization",
-        "COD_PWD",
-        "FileBase64",
-        "admin-token",
-        "x-admin-token",
-    )
-)
 _BODY_PREVIEW = 64 * 1024
 ENTRY_OVERHEAD = 256
 """The bytes an entry counts for beside its bodies, in a journal's byte bound."""
@@ -155,187 +143,6 @@ _WIRE_FIELDS = frozenset(found.name for found in fields(Entry) if found.init)
 """The fields :meth:`Entry.from_wire` takes (once: it runs for every entry a reload reads)."""
 
 
-_SECRET_HEADERS = frozenset({"cookie", "set-cookie", "proxy-authorization"})
-
-
-def is_secret(key: str) -> bool:
-    return key.lower() in SECRET_KEYS
-
-
-def secret_header(name: str) -> bool:
-    """Whether a header's value is a secret (the secret names, and cookies)."""
-    return is_secret(name) or name.lower() in _SECRET_HEADERS
-
-
-def mask_pairs(
-    pairs: Iterable[tuple[str, str]], secret: Callable[[str], bool] = is_secret
-) -> list[tuple[str, str]]:
-    """``pairs`` (a query's, headers) with the value of every secret name replaced by ``***``;
-    repeated names are all kept (the journal shows them as one object, a HAR lists them)."""
-    return [(name, MASK if secret(name) else value) for name, value in pairs]
-
-
-def mask_query(query: str) -> str:
-    """A query string with the value of every secret parameter replaced by ``***``; the rest
-    kept byte for byte (order, repeats, escapes)."""
-    segments = []
-    for segment in query.split("&"):
-        name, sep, _ = segment.partition("=")
-        segments.append(f"{name}={MASK}" if sep and is_secret(unquote_plus(name)) else segment)
-    return "&".join(segments)
-
-
-def mask_value(value: Any) -> Any:
-    """A deep copy of a JSON value with every secret field replaced by ``***``."""
-    if isinstance(value, dict):
-        return {
-            k: MASK if is_secret(k) and v is not None else mask_value(v) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_value(v) for v in value]
-    return value
-
-
-def secret_values(node: Any, secret: bool = False) -> list[Any]:
-    """The values held under a secret name in a JSON value (``secret``: the whole of ``node``
-    is under one), however deep: a password sent as a list is still a password, and a
-    validator's message may quote it. Strings and numbers; no booleans or nulls."""
-    return [value for _, value in secret_items(node, "" if secret else None)]
-
-
-def secret_items(node: Any, name: str | None = None) -> list[tuple[str, Any]]:
-    """:func:`secret_values`, each with the secret name it is held under (``name``: the one
-    the whole of ``node`` is under)."""
-    found: list[tuple[str, Any]] = []
-
-    def walk(node: Any, name: str | None) -> None:
-        if isinstance(node, dict):
-            for key, item in node.items():
-                secret = name is None and isinstance(key, str) and is_secret(key)
-                walk(item, key if secret else name)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item, name)
-        elif (
-            name is not None and isinstance(node, str | int | float) and not isinstance(node, bool)
-        ):
-            found.append((name, node))
-
-    walk(node, name)
-    return found
-
-
-_SECRET_NAMES = "(?:" + "|".join(re.escape(k) for k in SECRET_KEYS) + ")"
-_QUOTED = r"""(?:"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?)"""
-"""A string in double or single quotes, to its closing quote or to the end of a text cut
-inside it."""
-_SECRET_SHAPES = {
-    # "secret": value (JSON) or 'secret': value (a Python dict): a string, or any other value
-    # (a number) to its end; null and None, the absence of a secret, stay.
-    "pair": (
-        rf"""(?P<q>["']){_SECRET_NAMES}(?P=q)\s*:\s*""",
-        rf"{_QUOTED}|(?!(?:null|None)\b)[^\s,}}\]]+",
-    ),
-    # secret=value in a form (Username=demo&Password=...), a query or a connection string,
-    # to the next field, ";", space, quote, tag or fragment (which a form's value would
-    # percent-encode): text around it (a link's href="?token=...">, "Password=x;Database=erp")
-    # stays, and is never learned as part of the secret.
-    "field": (rf"(?:^|[&?;]){_SECRET_NAMES}=", r"""[^&;\s"'<>#]*"""),
-    # A multipart part named like a secret (after at most 8 lines of its headers): its
-    # content, up to the next boundary.
-    "part": (
-        rf'content-disposition:[^\r\n]{{0,200}}?\bname=(?P<p>"?){_SECRET_NAMES}(?P=p)(?=[;\s])'
-        r"[^\r\n]*\r?\n(?:[^\r\n]+\r?\n){0,8}?\r?\n",
-        r"(?:(?!\r?\n--).)*",
-    ),
-    # An element named like a secret (<Password>, <ns:Token a="b">): its text, CDATA
-    # included, when its own end tag follows (in a text cut short, to its end). Prose such
-    # as "Bearer <token> for every call.</p>" stays.
-    "element": (
-        rf"<(?P<element_name>(?:[\w.-]+:)?{_SECRET_NAMES})(?:\s[^<>]*)?(?<!/)>",
-        r"(?:<!\[CDATA\[|[^<])*(?=</(?P=element_name)\s*>{cut})",
-    ),
-    # An attribute named like a secret (<login password="...">).
-    "attribute": (rf"\s{_SECRET_NAMES}\s*=\s*", _QUOTED),
-}
-"""Where text that is not JSON holds a secret: each shape's part kept, and its value's
-pattern (every pattern stops where the next could start, so a hostile body is read once)."""
-
-
-def _secret_text(cut: str) -> re.Pattern[str]:
-    shapes = (
-        f"(?P<{name}>{head})(?:{value.replace('{cut}', cut)})"
-        for name, (head, value) in _SECRET_SHAPES.items()
-    )
-    return re.compile("|".join(shapes), re.IGNORECASE | re.DOTALL)
-
-
-_SECRET_TEXT = _secret_text("")
-_SECRET_TEXT_CUT = _secret_text(r"|\Z")
-
-
-def _shape(match: re.Match[str]) -> str:
-    """Which of the secret shapes a match of the secret text is."""
-    return next(name for name in _SECRET_SHAPES if match.group(name) is not None)
-
-
-def _blotted(match: re.Match[str]) -> str:
-    """A secret's match with its value replaced by ``***``, in quotes if it was quoted (or
-    stood where a quoted value goes)."""
-    shape = _shape(match)
-    kept = match.group(shape)
-    if shape not in ("pair", "attribute"):
-        return kept + MASK
-    first = match.group(0)[len(kept) : len(kept) + 1]
-    quote = first if first in ("'", '"') else '"'
-    return f"{kept}{quote}{MASK}{quote}"
-
-
-def mask_text(text: str, *, cut: bool = False) -> str:
-    """Text that is not JSON (a form, a multipart body, XML, a Python dict, a broken body)
-    with every secret it still holds blotted out: a ``"secret": value`` or ``'secret': value``
-    pair, even cut short, a ``secret=value`` field, a multipart part ``name="secret"``, an
-    element ``<secret>`` and an attribute ``secret="..."``. ``cut``: the text is the start of
-    a longer one, and an element left open at its end holds a secret to its end."""
-    if not names_a_secret(text):  # most bodies: 20 times faster
-        return text
-    return (_SECRET_TEXT_CUT if cut else _SECRET_TEXT).sub(_blotted, text)
-
-
-_SECRET_KEY_BYTES = tuple(name.encode() for name in SECRET_KEYS)
-
-
-def names_a_secret(text: str | bytes) -> bool:
-    """Whether ``text`` (or a body's bytes, not decoded) names a secret anywhere: the quick
-    way past most bodies."""
-    lowered = text.lower()
-    names = SECRET_KEYS if isinstance(lowered, str) else _SECRET_KEY_BYTES
-    return any(name in lowered for name in names)
-
-
-def secret_fields(text: str) -> list[tuple[str, str]]:
-    """The secrets :func:`mask_text` blots out of ``text``: for each, the text that names it
-    (``"Password": ``, ``&password=``, a multipart part's headers, ``<Token>``) and its value
-    as it stands there, without its quotes or a CDATA section's markup."""
-    if not names_a_secret(text):
-        return []
-    found = []
-    for match in _SECRET_TEXT.finditer(text):
-        head = match.group(_shape(match))
-        found.append((head, _unwrapped(match.group(0)[len(head) :])))
-    return found
-
-
-def _unwrapped(value: str) -> str:
-    """A secret's value as written, less the quotes around it (the opening one only, in a text
-    cut short inside it) and a CDATA section's markup."""
-    if value[:1] in ("'", '"'):
-        value = value[1:-1] if len(value) > 1 and value[-1] == value[0] else value[1:]
-    if value.startswith("<![CDATA["):
-        value = value.removeprefix("<![CDATA[").removesuffix("]]>")
-    return value
-
-
 def shown_body(body: bytes) -> tuple[Any, str | None]:
     """A body for display, and its format: parsed and masked if it is JSON (``"json"``), else
     its text with secrets blotted out (``"text"``, the first 64 KiB); ``(None, None)`` when
@@ -347,17 +154,6 @@ def shown_body(body: bytes) -> tuple[Any, str | None]:
         preview = body[:_BODY_PREVIEW].decode("utf-8", "replace")
         return mask_text(preview, cut=len(body) > _BODY_PREVIEW), "text"
     return mask_value(value), "json"
-
-
-def masked_bytes(body: bytes) -> bytes:
-    """A body as sent with every secret masked: JSON byte for byte unless it holds one (then
-    written again, masked), any other body masked in place, its bytes that are not UTF-8 kept."""
-    value = json_of(body)
-    if value is NOT_JSON:
-        text = mask_text(body.decode("utf-8", "surrogateescape"))
-        return text.encode("utf-8", "surrogateescape")
-    masked = mask_value(value)
-    return body if masked == value else orjson.dumps(masked)
 
 
 def _cut(body: bytes, size: int) -> bytes:
@@ -455,7 +251,7 @@ class Journal:
         if self.record_op is not None:
             self.record_op(self.name, "append", (entry.to_wire(),))
 
-    def clear(self, vendor: str | None = None, scope: str | None = None) -> None:
+    def clear(self, *, scope: str | None = None, vendor: str | None = None) -> None:
         """Clear one scope's entries (None: the global scope's), of one vendor or all."""
         self._clear(vendor, scope or GLOBAL)
         if self.record_op is not None:
@@ -583,7 +379,7 @@ def render(entry: Entry) -> dict[str, Any]:
     response, response_format = shown_body(entry.response_body)
     lines = _masked_headers(entry.headers)
     return {
-        "time": datetime.fromtimestamp(entry.time, UTC).isoformat().replace("+00:00", "Z"),
+        "time": iso(entry.time),
         "vendor": entry.vendor,
         "operation": entry.operation,
         "method": entry.method,

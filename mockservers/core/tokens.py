@@ -55,7 +55,8 @@ def _owner(data: dict[str, Any]) -> str | None:
 
 
 class TokenStore:
-    """Issue, look up and expire tokens. Expired tokens are pruned as the clock moves."""
+    """Issue, look up, expire and drop tokens. A scope's tokens expired for more than
+    ``EXPIRED_KEPT`` are pruned when that scope issues one (:meth:`_prune`)."""
 
     def __init__(
         self,
@@ -92,13 +93,6 @@ class TokenStore:
         """The tenant of the token with this value, live or not: whose call it is."""
         data = self._tokens.data.get(value) if value else None  # type: ignore[arg-type]
         return data["tenant"] if data is not None else None
-
-    def peek(self, value: str | None) -> Token | None:
-        """The token with this value, live or not (to know whose call it is)."""
-        data = self._tokens.get(value) if value else None
-        if data is None:
-            return None
-        return Token(value, data["tenant"], data["expires_at"], data["claims"])  # type: ignore[arg-type]
 
     def lookup(self, value: str | None) -> Token | None:
         """The live token with this value, or None when missing, unknown or expired."""
@@ -137,12 +131,6 @@ class TokenStore:
             self._tokens.delete(value)
         self._pruned.pop(scope, None)
         return len(doomed)
-
-    def expire_all(self) -> int:
-        count = len(self._tokens)
-        self._tokens.clear()
-        self._pruned.clear()
-        return count
 
     def __len__(self) -> int:
         return len(self._tokens)

@@ -110,12 +110,12 @@ class Kit:
                 session = self.sessions.get(scope)
                 if session is not None:
                     self.sessions.update(session, clock_offset=0.0)
-        self.coverage.clear(scope, vendor)
-        self.journal.clear(vendor, scope)
+        self.coverage.clear(scope=scope, vendor=vendor)
+        self.journal.clear(scope=scope, vendor=vendor)
         if vendor is None:
             self.faults.reset(scope)
         else:
-            self.faults.clear(vendor, scope)
+            self.faults.clear(scope=scope, vendor=vendor)
         for name, found in self.vendors.items():
             if vendor is None or name == vendor:
                 found.reset(scope)
@@ -125,7 +125,6 @@ class Kit:
         for session_id in list(self.sessions.map):
             self.sessions.drop(session_id)
         self.reset()
-        self.faults.reset()
 
     def open_session(self, ttl_seconds: float | None, name: str | None) -> sessions.Session:
         """A new session with fresh accounts on every vendor (their fixtures in place)."""
@@ -141,9 +140,9 @@ class Kit:
     def forget_session(self, session_id: str) -> None:
         """Everything a dropped session held: its tenants, tokens, windows, journal, faults,
         coverage (called once the session itself is gone, so no fixture comes back)."""
-        self.journal.clear(None, session_id)
+        self.journal.clear(scope=session_id)
         self.faults.reset(session_id)
-        self.coverage.clear(session_id)
+        self.coverage.clear(scope=session_id)
         for found in self.vendors.values():
             found.reset(session_id)
 

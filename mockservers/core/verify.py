@@ -19,7 +19,8 @@ from typing import Any
 
 import orjson
 
-from mockservers.core.journal import MASK, CodesOf, is_secret, secret_header
+from mockservers.core.journal import CodesOf
+from mockservers.core.secrets import MASK, is_secret, secret_header
 
 MATCHER_KEYS = (
     "vendor",

@@ -26,7 +26,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mockservers.core.http import JSONResponse, is_loopback
-from mockservers.core.journal import SECRET_KEYS
+from mockservers.core.secrets import SECRET_KEYS
 from mockservers.core.vendor import Vendor
 
 PATH = "/__admin/ui"

@@ -40,7 +40,7 @@ from mockservers.core.compare import Answer, Difference, differences
 from mockservers.core.generated import Request, Translation
 from mockservers.core.har import scrub_bytes
 from mockservers.core.http import NOT_JSON, json_of
-from mockservers.core.journal import MASK, mask_text, mask_value
+from mockservers.core.secrets import MASK, mask_text, mask_value
 from mockservers.core.vendor import Vendor
 from mockservers.proxy.forward import HOP_BY_HOP, Upstream
 from mockservers.vendors import VENDOR_CLASSES

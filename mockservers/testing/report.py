@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from mockservers.core.journal import mask_pairs, mask_value, secret_header
+from mockservers.core.secrets import mask_pairs, mask_value, secret_header
 
 _MATCHER_LIMIT = 300
 _DESCRIPTION_LIMIT = 90

@@ -413,6 +413,20 @@ def test_frozen_clock_from_config_only_moves_when_advanced() -> None:
         }
 
 
+def test_the_journal_and_a_session_write_their_instants_as_the_clock_does() -> None:
+    """Microseconds, and ``Z`` for UTC: an entry's time reads as the clock's ``now`` at the
+    call, a session's expiry (on the wall's time) the same way."""
+    config = {"kit": {"clock": {"start": "2025-01-01T00:00:00Z", "frozen": True}}}
+    app = create_app(config, wall=lambda: 1735689600.25)
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        now = http.post("/__admin/clock", json={"advance_seconds": 0.000125}).json()["now"]
+        assert now == "2025-01-01T00:00:00.000125Z"
+        qp_login(http)
+        assert http.get("/__admin/requests").json()[0]["time"] == now
+        session = http.post("/__admin/sessions", json={"ttl_seconds": 60}).json()
+        assert session["expires_at"] == "2025-01-01T00:01:00.250000Z"
+
+
 # -- faults --------------------------------------------------------------------------------------
 def test_status_fault_renders_the_vendors_body_and_honours_times(http: httpx.Client) -> None:
     token = qp_login(http)

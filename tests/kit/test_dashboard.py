@@ -140,7 +140,7 @@ def test_a_status_fault_added_with_the_form_fails_the_next_call(
     expect(fault).to_have_count(0)  # used up: times 1
     assert qp_login_answer(http).status_code == 200
     ui.tab("journal")
-    expect(ui.row("login", "503")).to_have_count(1)
+    expect(ui.row_where("login", "status", "503")).to_have_count(1)
 
 
 def test_the_fault_form_offers_only_what_the_admin_api_takes(ui: Dashboard) -> None:

@@ -230,7 +230,7 @@ def test_an_open_entry_leaves_every_column_of_the_list_in_sight(
         box = ui.page.locator(".journal-split > .scroll")
         closed = box.evaluate(_COLUMNS_IN_SIGHT)
         assert {"time", "vendor", "operation", "status"} <= set(closed)
-        ui.row("login", "101").click()
+        ui.row_where("login", "codes", "101").click()
         expect(ui.page.locator("#entry-answer")).to_contain_text('"errorCode": "101"')
         assert box.evaluate(_COLUMNS_IN_SIGHT) == closed
 

@@ -241,12 +241,13 @@ def test_a_vendor_that_revokes_older_tokens_on_a_new_login_is_no_false_alarm(
 ) -> None:
     """The documents do not say whether a login keeps earlier tokens alive: the plug-in uses
     the token of its latest login (its own login cases log in again)."""
+    from mockservers.core.sessions import current_id
     from mockservers.core.tokens import TokenStore
 
     original = TokenStore.issue
 
     def single_session(self, *args, **claims):  # type: ignore[no-untyped-def]
-        self.expire_all()  # each token issued revokes every earlier one
+        self.drop(current_id())  # each token issued revokes every earlier one of its scope
         return original(self, *args, **claims)
 
     monkeypatch.setattr(TokenStore, "issue", single_session)

@@ -18,7 +18,7 @@ from contracts import contract
 from mockservers import create_app
 from mockservers.core import har
 from mockservers.core.curl import shell_word
-from mockservers.core.journal import mask_text
+from mockservers.core.secrets import mask_text
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP
 
@@ -183,6 +183,22 @@ def test_every_query_parameter_and_header_line_is_sent_again_as_it_was(
     repeat = repeated(http, entry)
     assert repeat["target"] == entry["target"]
     assert [line for line in repeat["header_lines"] if line[0].startswith("x-")] == ours
+
+
+@needs_shell
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+def test_a_call_is_sent_again_with_its_accept_header_or_without_one(
+    http: httpx.Client, accept: str | None
+) -> None:
+    """curl sends ``Accept: */*`` of its own: a call that had no Accept went again with one."""
+    request = http.build_request("GET", QP, params={"login": ""})
+    del request.headers["Accept"]
+    if accept is not None:
+        request.headers["Accept"] = accept
+    http.send(request)
+    entry = newest(http)
+    assert entry["headers"].get("accept") == accept
+    assert repeated(http, entry)["headers"].get("accept") == accept
 
 
 @needs_shell

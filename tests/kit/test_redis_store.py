@@ -1430,15 +1430,22 @@ def test_a_process_idle_while_redis_was_emptied_takes_the_fresh_kit(redis_url: s
     with processes(redis_url) as (idle, busy):
         token = qp_login(idle)
         qp_call(idle, "importCli", token, {"data": [row("OLD1"), row("OLD2")]})
-        idle.post("/__admin/sessions", json={})
+        session = idle.post("/__admin/sessions", json={}).json()["id"]
+        for scope in ({}, {"session": session}):
+            fault = {"vendor": "quoparts", "kind": "status", "status": 503, **scope}
+            assert idle.post("/__admin/faults", json=fault).status_code == 201
+        assert len(busy.get("/__admin/faults").json()) == 2  # the kit busy starts afresh holds them
         sync_redis.Redis.from_url(redis_url).flushdb()
         fresh = qp_login(busy)
         for _ in range(12):  # the new kit's version goes past the idle copy's
             busy.post("/__admin/clock", json={"advance_seconds": 1})
         assert idle.get("/__admin/state/quoparts").json() == {"tenants": {}}
         assert idle.get("/__admin/sessions").json() == []
+        assert idle.get("/__admin/faults").json() == busy.get("/__admin/faults").json() == []
         answer = qp_call(idle, "importCli", fresh, {"data": [row("NEW")]}).json()
         assert answer["data"][0]["COD_CLI"] == "000001"
+        fault = {"vendor": "quoparts", "kind": "status", "status": 503}
+        assert idle.post("/__admin/faults", json=fault).json()["id"] == "fault-1"
 
 
 def test_a_dropped_session_leaves_nothing_for_journal_reads_to_walk(redis_url: str) -> None:

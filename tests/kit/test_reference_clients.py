@@ -4,7 +4,9 @@ is that vendor's error (``except QuoPartsError`` catches it) as well as ``Invali
 
 from __future__ import annotations
 
+import ast
 import copy
+import importlib
 import inspect
 import pickle
 import ssl
@@ -20,6 +22,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+import clients
 from clients import (
     AsyncKeepItClient,
     AsyncQuoPartsClient,
@@ -324,6 +327,25 @@ def test_the_kit_s_logging_takes_the_clients_filter_without_httpx_and_every_clie
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_the_clients_package_lists_each_name_alike_for_imports_types_and_star() -> None:
+    """``clients/__init__.py`` names its exports three times: imported for type checkers,
+    in ``__all__`` and in the table its lazy ``__getattr__`` reads. A name missing from one
+    list would be unknown to type checkers, left out of ``import *``, or an AttributeError."""
+    tree = ast.parse(Path(clients.__file__).read_text("utf-8"))
+    typed = {
+        alias.asname or alias.name: node.module
+        for block in tree.body
+        if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING"
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert typed == clients._MODULES
+    assert sorted(clients.__all__) == sorted(set(clients.__all__)) == sorted(typed)
+    for name, module in typed.items():
+        assert getattr(clients, name) is getattr(importlib.import_module(module), name)
 
 
 ERRORS = [

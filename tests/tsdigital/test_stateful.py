@@ -82,10 +82,13 @@ def test_a_fake_that_creates_items_at_once_is_caught(monkeypatch: pytest.MonkeyP
 
 
 def test_a_fake_whose_tokens_never_expire_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    def immortal(self, value):  # type: ignore[no-untyped-def]
-        token = self.peek(value)
-        return token, "live" if token is not None else "unknown"
+    original = TokenStore.issue
 
-    monkeypatch.setattr(TokenStore, "verdict", immortal)
+    def immortal(self, tenant, ttl_seconds, **claims):  # type: ignore[no-untyped-def]
+        token = original(self, tenant, ttl_seconds, **claims)  # the expiry it announces...
+        self.adopt(token.value, tenant, 10**9, **claims)  # ... but live for ages
+        return token
+
+    monkeypatch.setattr(TokenStore, "issue", immortal)
     with pytest.raises(AssertionError, match=r"the model expects Outcome\(status=401"):
         find_bug(TsDigitalMachine)
