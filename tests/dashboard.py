@@ -9,6 +9,7 @@ to load, or any unplanned 500, is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -62,10 +63,13 @@ class Dashboard:
     def rows(self) -> Locator:
         return self.page.locator("#entries tbody tr")
 
-    def row(self, *texts: str) -> Locator:
+    def row(self, *cells: str) -> Locator:
+        """The rows with a cell of each text, whole: the codes "101" are not in the time
+        11:31:01.101, nor "503" in a session's id."""
         rows = self.rows()
-        for text in texts:
-            rows = rows.filter(has_text=text)
+        for text in cells:
+            whole = re.compile(f"^{re.escape(text)}$")
+            rows = rows.filter(has=self.page.locator("td").filter(has_text=whole))
         return rows
 
     def outside(self) -> list[str]:
