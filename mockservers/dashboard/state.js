@@ -131,6 +131,9 @@ async function download() {
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
 
+// A document of thousands of records is checked whole before the kit answers.
+const UPLOAD_WAIT_MS = 60_000;
+
 async function upload(event) {
   const input = event.target;
   const file = input.files[0];
@@ -148,7 +151,7 @@ async function upload(event) {
       ? scoped(ctx.scope(), document)
       : document;
   try {
-    await call("PUT", `/state/${vendor()}`, { body });
+    await call("PUT", `/state/${vendor()}`, { body, wait: UPLOAD_WAIT_MS });
     say(`Loaded ${file.name} into ${vendor()}.`);
   } catch (error) {
     say(`The kit refused ${file.name}: ${error.message}`, "error");

@@ -6,7 +6,7 @@
 // every store (memory, file, Redis) works the same, and nothing is pushed to a page nobody
 // looks at.
 
-import { AdminError, call, onTokenRefused, setToken, token } from "./api.js";
+import { AdminError, Unanswered, call, onTokenRefused, setToken, token } from "./api.js";
 import * as controls from "./controls.js";
 import * as coverage from "./coverage.js";
 import { $, $$, el, markCurrent, render, say } from "./dom.js";
@@ -81,7 +81,9 @@ async function tick() {
 // Shows why a poll failed; true when the complaint is stale once the kit answers again (a
 // dropped session's notice stays: it says why the page went back to the whole kit).
 function failed(error) {
-  if (!(error instanceof AdminError)) {
+  if (error instanceof Unanswered) {
+    say(error.message, "error");
+  } else if (!(error instanceof AdminError)) {
     say(`The kit did not answer: ${error.message}`, "error");
   } else if (error.status === 401) {
     // onTokenRefused already shows the prompt.

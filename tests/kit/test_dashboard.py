@@ -23,7 +23,7 @@ pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwr
 if chromium_path() is None:
     pytest.skip(MISSING, allow_module_level=True)
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Route, expect
 
 from tests.dashboard import POLL_MS, XTRA_KEYS, Dashboard, call_each_vendor, qp_login, watch
 
@@ -428,6 +428,38 @@ def test_a_session_that_ended_while_the_kit_did_not_answer_is_said_so_once_it_an
     expect(header_clock).not_to_contain_text(in_session)
     expect(ui.rows()).to_have_count(1)
     expect(message).to_contain_text("has expired or was dropped")
+
+
+def test_a_kit_that_stops_answering_is_said_so_and_the_page_reads_again_once_it_answers(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """A kit paused in a debugger or stopped with SIGSTOP keeps its connections open and answers
+    nothing: the page's call waited for ever, and the page stayed stale and silent. Here the
+    browser holds the page's calls unanswered; the page's time is paused, so that its 5 s wait
+    passes at once."""
+    ui.hold_time(kit_wait_ms=None)  # the page's own wait
+    clock = ui.page.clock
+    qp_login(http)
+    ui.open()
+    clock.run_for(1)
+    expect(ui.rows()).to_have_count(1)
+
+    held: list[Route] = []
+    admin = "**/__admin/**"
+    ui.page.route(admin, lambda route: held.append(route))  # taken, never answered
+    clock.run_for(POLL_MS)  # a round asks, and waits
+    clock.run_for(5_000)
+    message = ui.page.locator("#message")
+    expect(message).to_have_text(
+        "The kit has not answered for 5 s (GET /sessions): is it stopped or paused?"
+    )
+    assert held
+
+    ui.page.unroute(admin)  # the kit goes on
+    qp_login(http)
+    clock.run_for(POLL_MS)
+    expect(ui.rows()).to_have_count(2)
+    expect(message).to_be_hidden()
 
 
 def test_a_sessions_expiry_and_its_kit_clock_say_which_is_which(ui: Dashboard) -> None:
