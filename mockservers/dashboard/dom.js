@@ -83,8 +83,12 @@ let ageing = null;
 
 // Show a short message in the status line, in place of the last one. It belongs to the action
 // that said it: the next action starts by clearing it (guarded), whether it says anything or not.
+// The same message said again (each round of a poll that keeps failing) is left as it is: a
+// screen reader is not told it again, and it ages as one.
 export function say(text, kind = "info") {
   const box = $("#message");
+  if (text && box.dataset.said === `${kind} ${text}`) return;
+  box.dataset.said = text ? `${kind} ${text}` : "";
   clearTimeout(ageing);
   box.replaceChildren(text);
   box.className = kind;

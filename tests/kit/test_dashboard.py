@@ -9,6 +9,7 @@ and must stay on the server's own origin.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -460,6 +461,36 @@ def test_a_kit_that_stops_answering_is_said_so_and_the_page_reads_again_once_it_
     clock.run_for(POLL_MS)
     expect(ui.rows()).to_have_count(2)
     expect(message).to_be_hidden()
+
+
+# Each call the page makes that fails (no answer), counted in an attribute of the page: a test
+# waits on it as on anything the page shows.
+_COUNT_FAILED_CALLS = """() => {
+  const fetched = window.fetch;
+  let failed = 0;
+  window.fetch = (...args) => fetched(...args).catch((error) => {
+    document.documentElement.dataset.failedCalls = ++failed;
+    throw error;
+  });
+}"""
+
+
+def test_a_poll_that_keeps_failing_says_so_once_and_the_complaint_ages(ui: Dashboard) -> None:
+    """Each failed round said its complaint again: a screen reader was read it out every second,
+    and it never became *Earlier*, as an error does after 8 s."""
+    ui.hold_time()
+    clock = ui.page.clock
+    ui.open()
+    clock.run_for(1)
+    expect(ui.page.locator("#clock")).to_contain_text("kit clock")
+    ui.page.evaluate(_COUNT_FAILED_CALLS)
+    ui.page.route("**/__admin/sessions*", lambda route: route.abort())
+    message = ui.page.locator("#message")
+    for failed in range(1, 10):  # 9 rounds: 8 s after the first
+        clock.run_for(POLL_MS)
+        expect(ui.page.locator("html")).to_have_attribute("data-failed-calls", str(failed))
+        expect(message).to_contain_text("The kit did not answer")
+    expect(message).to_have_text(re.compile("^Earlier: The kit did not answer"))
 
 
 def test_a_sessions_expiry_and_its_kit_clock_say_which_is_which(ui: Dashboard) -> None:

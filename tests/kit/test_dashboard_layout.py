@@ -166,6 +166,18 @@ def test_on_a_narrow_screen_an_opened_entry_comes_into_view_and_stays_while_call
         expect(ui.rows().nth(1)).to_be_focused()  # the keyboard's place is kept all the same
 
 
+def test_only_the_status_line_and_the_token_prompt_are_live_regions(ui: Dashboard) -> None:
+    """The Controls panel's clock was an <output>, a live region: rewritten at every poll, a
+    screen reader read it out every second."""
+    ui.open("controls")
+    expect(ui.page.locator("#clock-now")).not_to_be_empty()
+    live = "output, [aria-live], [role=status], [role=alert], [role=log], [role=timer]"
+    assert ui.page.eval_on_selector_all(live, "(nodes) => nodes.map((node) => node.id)") == [
+        "token-prompt",
+        "message",
+    ]
+
+
 def keyboard_stops(page: Page, panel: str) -> Iterator[Locator]:
     """The keyboard's stops in ``panel``, Tab after Tab from its tab, each while it has the
     focus."""
