@@ -275,6 +275,7 @@ async function reset() {
   const body = scoped(ctx.scope(), vendor ? { vendor } : {});
   const { reset: names } = await call("POST", "/reset", { body });
   say(`Reset ${names.join(", ")} in ${where()}.`);
+  await ctx.entryMayBeGone(); // an open journal entry of a call the reset forgot
 }
 
 // -- sessions ----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // The Journal panel: the calls the fakes answered, newest first, refreshed by the page's poll,
 // filtered; a click opens one (entry.js).
 
-import { call } from "./api.js";
+import { AdminError, call } from "./api.js";
 import { answerCodes, isRefusal } from "./codes.js";
 import { $, $$, el, guarded, markCurrent, render, say, timeOfDay } from "./dom.js";
 import { entryView } from "./entry.js";
@@ -79,15 +79,20 @@ export async function refresh(forced = false) {
   const wanted = terms($("#f-operation").value);
   // Without their bodies (with the answer's codes instead): a poll every second of large
   // bodies was megabytes, parsed on the page's thread. An opened entry is read whole.
-  const entries = await call("GET", "/requests", {
-    query: {
-      limit: LIMIT,
-      bodies: "false",
-      vendor: $("#f-vendor").value,
-      operation: kitOperation(wanted, operations()),
-      session: ctx.scope(),
-    },
-  });
+  const query = {
+    limit: LIMIT,
+    bodies: "false",
+    vendor: $("#f-vendor").value,
+    operation: kitOperation(wanted, operations()),
+    session: ctx.scope(),
+  };
+  const entries = await call("GET", "/requests", { query });
+  if (selected && !entries.some((entry) => entry.id === selected)) {
+    // Not among the calls read: gone for sure when they are every call of the scope (the
+    // journal was cleared or reset, here, in another tab or through the API); else asked.
+    if (!query.vendor && !query.operation && entries.length < LIMIT) close();
+    else await closeIfGone();
+  }
   const status = terms($("#f-status").value);
   const codes = terms($("#f-code").value);
   const shown = entries.filter(
@@ -181,6 +186,18 @@ async function clear() {
   );
   close();
   await refresh(true);
+}
+
+// The open entry closed when the kit no longer holds it (after a reset, say).
+export async function closeIfGone() {
+  const id = selected;
+  if (!id) return;
+  try {
+    await call("GET", `/requests/${encodeURIComponent(id)}`, { query: { session: ctx.scope() } });
+  } catch (error) {
+    if (!(error instanceof AdminError && error.status === 404)) throw error;
+    if (selected === id) close(); // not another one opened meanwhile
+  }
 }
 
 export function close() {

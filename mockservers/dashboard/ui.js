@@ -30,6 +30,7 @@ const ctx = {
   sessions: () => sessions,
   useScope,
   reloadSessions,
+  entryMayBeGone: journal.closeIfGone,
   refreshSoon: () => schedule(0, true),
 };
 

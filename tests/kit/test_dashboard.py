@@ -673,6 +673,39 @@ def test_the_typed_filters_take_a_list_and_ignore_case(ui: Dashboard, http: http
     expect(ui.page.locator("#journal-count")).to_have_text("2 of 6 calls")
 
 
+def test_an_open_entry_closes_once_its_call_is_gone(ui: Dashboard, http: httpx.Client) -> None:
+    """A reset, or the journal cleared through the API or in another tab, left the entry of a
+    call the kit no longer held open (only the page's own Clear journal closed it)."""
+    sessions = [ui.server.session(name=name) for name in ("listed", "filtered-out")]
+    for session in sessions:
+        http.get(QP, params={"login": "", **session.info()["credentials"]["quoparts"]})
+    qp_login(http)  # the global scope's
+    ui.open()
+    expect(ui.rows()).to_have_count(3)  # the whole kit: every scope's calls
+    entry = ui.page.locator("#entry")
+    for session in sessions:
+        ui.row(session.session_id).click()
+        expect(entry).to_contain_text(f"session {session.session_id}")
+        if session.info()["name"] == "filtered-out":  # not among the calls read: asked for
+            ui.page.select_option("#f-vendor", "keepit")
+            ui.says_no_match()
+        session.clear_requests()  # through the API
+        expect(entry).to_be_hidden()
+    ui.page.select_option("#f-vendor", "")
+
+    expect(ui.rows()).to_have_count(1)
+    ui.rows().first.click()
+    expect(entry).to_contain_text("global scope")
+    ui.tab("controls")
+    ui.page.click("#reset")
+    ui.page.click("#reset")
+    expect(ui.page.locator("#message")).to_contain_text("Reset keepit")
+    expect(entry).to_have_attribute("hidden", "")  # closed, not only out of sight
+    ui.tab("journal")
+    expect(ui.rows()).to_have_count(0)
+    expect(entry).to_be_hidden()
+
+
 def test_a_large_collection_shows_its_newest_records_and_the_page_stays_responsive(
     ui: Dashboard,
 ) -> None:
