@@ -53,7 +53,7 @@ function vendorView(name, behaviours, missedOnly) {
     heading,
     el(
       "div",
-      { class: "scroll", role: "region", "aria-label": `${title} situations` },
+      { class: "scroll", role: "region", "aria-label": `${title} situations`, "data-key": name },
       el(
         "table",
         {},

@@ -61,13 +61,29 @@ export function pairs(object, empty = "none") {
 }
 
 // Replace a node's children; skipped when the data it shows has not changed, so that a poll
-// every second neither flickers nor drops a person's text selection.
+// every second neither flickers nor drops a person's text selection. A box of it that scrolls
+// (`data-key`, the same in the new children) keeps its place: how far it was scrolled, and the
+// keyboard's focus when it had it (else the focus fell to the page's body, and a person reading
+// a wide table sideways was sent back to its start at every change).
 const shown = new WeakMap();
 export function render(node, data, build) {
   const signature = JSON.stringify(data);
   if (shown.get(node) === signature) return;
   shown.set(node, signature);
+  const places = $$("[data-key]", node).map((box) => ({
+    key: box.dataset.key,
+    left: box.scrollLeft,
+    top: box.scrollTop,
+    focused: box.contains(document.activeElement),
+  }));
   node.replaceChildren(...[build(data)].flat());
+  for (const place of places) {
+    const box = $(`[data-key="${CSS.escape(place.key)}"]`, node);
+    if (!box) continue;
+    box.scrollLeft = place.left;
+    box.scrollTop = place.top;
+    if (place.focused && !node.contains(document.activeElement)) box.focus({ preventScroll: true });
+  }
 }
 
 // "2026-11-30T11:24:28.247850Z" -> "11:24:28.247" (the date is in the title).

@@ -78,6 +78,7 @@ function collectionView(tenant, name, records) {
     {
       class: "collection scroll",
       "data-collection": name,
+      "data-key": `${tenant}/${name}`,
       role: "region",
       "aria-label": `${name} of tenant ${tenant}`,
     },

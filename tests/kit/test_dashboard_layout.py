@@ -166,6 +166,37 @@ def test_on_a_narrow_screen_an_opened_entry_comes_into_view_and_stays_while_call
         expect(ui.rows().nth(1)).to_be_focused()  # the keyboard's place is kept all the same
 
 
+# A box scrolled to its right end, and marked: a redraw replaces it with one unmarked.
+_SCROLL_TO_THE_END = """(box) => {
+  box.scrollLeft = box.scrollWidth;
+  box.classList.add("drawn-before");
+  return box.scrollLeft;
+}"""
+
+
+def test_a_table_read_sideways_keeps_its_place_and_the_focus_when_its_panel_changes(
+    browser: Browser, kit: MockServer, http: httpx.Client
+) -> None:
+    """Any change redrew the whole Coverage or State panel: the table a keyboard user was
+    reading sideways lost the focus, to the page's body, and went back to its start."""
+    for ui in watch(browser, kit, PHONE):
+        ui.open()
+        for panel, name, change in [
+            ("coverage", "QuoParts situations", lambda: qp_login(http, password="Wr0ng-pw")),
+            ("state", "identities of tenant demo", lambda: call_each_vendor(http)),
+        ]:
+            ui.tab(panel)
+            box = ui.page.get_by_role("region", name=name)
+            expect(box).to_be_visible()
+            box.focus()
+            left = box.evaluate(_SCROLL_TO_THE_END)
+            assert left > 0, name  # wider than a phone
+            change()
+            expect(ui.page.locator(".drawn-before")).to_have_count(0)  # redrawn
+            expect(box).to_be_focused()
+            assert box.evaluate("(box) => box.scrollLeft") == left, name
+
+
 def test_only_the_status_line_and_the_token_prompt_are_live_regions(ui: Dashboard) -> None:
     """The Controls panel's clock was an <output>, a live region: rewritten at every poll, a
     screen reader read it out every second."""
