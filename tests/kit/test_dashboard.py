@@ -673,6 +673,27 @@ def test_the_typed_filters_take_a_list_and_ignore_case(ui: Dashboard, http: http
     expect(ui.page.locator("#journal-count")).to_have_text("2 of 6 calls")
 
 
+def test_an_operation_typed_letter_by_letter_is_matched_in_the_page_until_it_is_one(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """On the way to "login", "log" was asked of the kit, which refuses an operation its vendor
+    does not have: a 400 in red, and the rows of before left on show as if they matched."""
+    call_each_vendor(http)
+    ui.open()
+    expect(ui.rows()).to_have_count(4)
+    ui.page.fill("#f-operation", "log")
+    expect(ui.rows()).to_have_count(0)
+    ui.says_no_match()
+    ui.page.fill("#f-operation", "login")
+    expect(ui.rows()).to_have_count(1)
+    ui.page.select_option("#f-vendor", "keepit")  # an operation, but not KeepIT's
+    expect(ui.rows()).to_have_count(0)
+    ui.says_no_match()
+    expect(ui.page.locator("#message")).to_be_hidden()
+    asked = [url for url in ui.requests if "operation=" in url]
+    assert asked and all("operation=login" in url for url in asked), asked
+
+
 def test_an_open_entry_closes_once_its_call_is_gone(ui: Dashboard, http: httpx.Client) -> None:
     """A reset, or the journal cleared through the API or in another tab, left the entry of a
     call the kit no longer held open (only the page's own Clear journal closed it)."""
