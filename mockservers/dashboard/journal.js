@@ -107,7 +107,12 @@ export async function refresh(forced = false) {
   // there).
   const rows = shown.map((e) => [e.id, e.status, e.session, selected === e.id]);
   const focused = document.activeElement?.closest?.("#entries tbody tr[data-id]")?.dataset.id;
+  // Below the list (a narrow screen), the open entry in sight would move down by every new
+  // row, out of sight: the page scrolls with it, and it stays where the person reads it.
+  const top = entryInSight()?.top;
   render($("#entries tbody"), rows, () => shown.map(row));
+  const moved = top === undefined ? 0 : $("#entry").getBoundingClientRect().top - top;
+  if (moved) scrollBy(0, moved);
   if (focused && document.activeElement === document.body)
     focusRow(focused, { preventScroll: true });
   $("#entries").classList.toggle(
@@ -128,6 +133,13 @@ export async function refresh(forced = false) {
         ? `${shown.length} matching among the ${LIMIT} newest calls`
         : `the ${LIMIT} newest calls`
       : `${shown.length} of ${entries.length} calls`;
+}
+
+// Where the open entry is, when some of it is on the screen.
+function entryInSight() {
+  if ($("#entry").hidden) return null;
+  const box = $("#entry").getBoundingClientRect();
+  return box.top < innerHeight && box.bottom > 0 ? box : null;
 }
 
 function row(entry) {

@@ -166,6 +166,33 @@ def test_on_a_narrow_screen_an_opened_entry_comes_into_view_and_stays_while_call
         expect(ui.rows().nth(1)).to_be_focused()  # the keyboard's place is kept all the same
 
 
+def test_on_a_narrow_screen_an_open_entry_stays_put_while_calls_arrive_above_it(
+    browser: Browser, kit: MockServer, http: httpx.Client
+) -> None:
+    """Below a short list, the open entry moved down by every new row: a round that brought a
+    dozen calls pushed it out of sight."""
+    for _ in range(2):
+        qp_login(http)
+    for ui in watch(browser, kit, PHONE):
+        ui.hold_time()
+        clock = ui.page.clock
+        ui.open()
+        clock.run_for(1)
+        expect(ui.rows()).to_have_count(2)
+        ui.rows().first.click()
+        heading = ui.page.locator("#entry h2")
+        expect(ui.page.locator("#entry-answer")).to_contain_text('"errorCode": "0"')
+        expect(heading).to_be_in_viewport()
+        top = heading.evaluate("(node) => node.getBoundingClientRect().top")
+        for _ in range(12):
+            qp_login(http)
+        clock.run_for(POLL_MS)
+        expect(ui.rows()).to_have_count(14)
+        moved = heading.evaluate("(node) => node.getBoundingClientRect().top") - top
+        assert abs(moved) < 1, moved  # a fraction of a pixel, as the page scrolls whole ones
+        expect(heading).to_be_in_viewport()
+
+
 # A box scrolled to its right end, and marked: a redraw replaces it with one unmarked.
 _SCROLL_TO_THE_END = """(box) => {
   box.scrollLeft = box.scrollWidth;
