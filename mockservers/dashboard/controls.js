@@ -2,7 +2,7 @@
 // scope chosen in the header (a session, or the global scope), as the admin API does.
 
 import { call, scoped } from "./api.js";
-import { $, $$, el, guarded, render, say } from "./dom.js";
+import { $, $$, blank, el, guarded, render, say } from "./dom.js";
 
 let ctx;
 let forwarded = null; // the vendors mockservers proxy forwards (GET /health), read once
@@ -86,6 +86,15 @@ export async function refresh() {
     row.cells[2].textContent = session.expires_at;
     row.cells[3].textContent = session.clock;
   }
+}
+
+// Nothing read left on show (ui.js: the admin token is gone): a minted token neither.
+export function forget() {
+  blank($("#faults tbody"));
+  blank($("#sessions tbody"));
+  $("#clock-now").textContent = "";
+  $("#minted").replaceChildren();
+  $("#minted").hidden = true;
 }
 
 // -- faults ------------------------------------------------------------------------------

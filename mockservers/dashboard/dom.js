@@ -86,6 +86,12 @@ export function render(node, data, build) {
   }
 }
 
+// Empty a node that render() fills (or put `children` in it): its next render builds afresh.
+export function blank(node, ...children) {
+  shown.delete(node);
+  node.replaceChildren(...children);
+}
+
 // "2026-11-30T11:24:28.247850Z" -> "11:24:28.247" (the date is in the title).
 export function timeOfDay(iso) {
   const match = /T(\d\d:\d\d:\d\d(?:\.\d{1,3})?)/.exec(iso || "");

@@ -3,7 +3,7 @@
 
 import { AdminError, call } from "./api.js";
 import { answerCodes, isRefusal } from "./codes.js";
-import { $, $$, el, guarded, markCurrent, render, say, timeOfDay } from "./dom.js";
+import { $, $$, blank, el, guarded, markCurrent, render, say, timeOfDay } from "./dom.js";
 import { entryView } from "./entry.js";
 import { anyMatches, kitOperation, statusMatches, terms } from "./filters.js";
 
@@ -198,6 +198,15 @@ async function clear() {
   );
   close();
   await refresh(true);
+}
+
+// Nothing read left on show (ui.js: the admin token is gone).
+export function forget() {
+  close();
+  $("#entry").replaceChildren();
+  blank($("#entries tbody"));
+  $("#journal-count").textContent = "";
+  $("#journal-empty").hidden = $("#journal-nomatch").hidden = true;
 }
 
 // The open entry closed when the kit no longer holds it (after a reset, say).

@@ -3,7 +3,7 @@
 // GET/PUT /__admin/state/{vendor}).
 
 import { call, scoped } from "./api.js";
-import { $, cell, el, guarded, pairs, render, say } from "./dom.js";
+import { $, blank, cell, el, guarded, pairs, render, say } from "./dom.js";
 
 let ctx;
 
@@ -25,6 +25,12 @@ export async function refresh() {
   const document = await call("GET", `/state/${vendor()}`, { query: { session: ctx.scope() } });
   $("#state-scope").textContent = ctx.scope() ? `session ${ctx.scope()}` : "global scope";
   render($("#state-tables"), document, tenantsView);
+}
+
+// Nothing read left on show (ui.js: the admin token is gone).
+export function forget() {
+  blank($("#state-tables"));
+  $("#state-scope").textContent = "";
 }
 
 function tenantsView(document) {

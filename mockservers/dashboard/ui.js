@@ -9,7 +9,7 @@
 import { AdminError, Unanswered, call, onTokenRefused, setToken, token } from "./api.js";
 import * as controls from "./controls.js";
 import * as coverage from "./coverage.js";
-import { $, $$, el, markCurrent, render, say } from "./dom.js";
+import { $, $$, blank, el, markCurrent, render, say } from "./dom.js";
 import * as journal from "./journal.js";
 import * as state from "./state.js";
 
@@ -171,10 +171,25 @@ $("#token").addEventListener("keydown", (event) => {
 $("#token-forget").addEventListener("click", () => {
   $("#token").value = "";
   setToken("");
+  forgetReads();
   schedule(0, true);
 });
 
+// What was read with a token goes with it: after Forget, or once the kit refuses the token,
+// none of it stays on the page (the calls, the state, the sessions and their credentials, a
+// minted token). The page starts again from the whole kit.
+function forgetReads() {
+  sessions = [];
+  scope = "";
+  blank($("#scope"), el("option", { value: "" }, "whole kit (global scope)"));
+  $("#clock").textContent = "";
+  $("#clock").removeAttribute("title");
+  controls.disarm();
+  for (const panel of Object.values(PANELS)) panel.forget();
+}
+
 onTokenRefused(() => {
+  forgetReads();
   waitingForToken = true;
   const prompt = $("#token-prompt");
   prompt.hidden = false;

@@ -539,6 +539,49 @@ def test_with_an_admin_token_the_page_asks_for_it_and_never_puts_it_in_a_url(
             assert not [url for url in ui.requests if TOKEN in url or "not-the-token" in url]
 
 
+def test_forget_and_a_refused_token_leave_nothing_read_with_it_on_the_page(
+    browser: Browser,
+) -> None:
+    """Forget removed the token and left everything read with it on show: the calls, an open
+    entry, the sessions with their credentials, a minted token."""
+    with MockServer({"kit": {"admin_token": TOKEN}}) as server:
+        session = server.session(name="ci-job-7")
+        secret = session.info()["credentials"]["quoparts"]["password"]
+        with httpx.Client(base_url=server.url) as http:
+            assert qp_login(http).json()["errorCode"] == "0"
+        for ui in watch(browser, server):
+            page = ui.page
+            ui.open()
+            entry, sessions = page.locator("#entry"), page.locator("#sessions tbody tr")
+            scopes = page.locator("#scope option")
+            for refuse in ["#token-forget", "#token-use"]:  # then a token the kit refuses
+                page.fill("#token", TOKEN)
+                page.click("#token-use")
+                expect(ui.rows()).to_have_count(1)
+                ui.rows().first.click()
+                expect(entry).to_be_visible()
+                ui.tab("controls")
+                page.click("#mint")
+                expect(page.locator("#minted")).to_contain_text('"token"')
+                minted = json.loads(page.locator("#minted").inner_text())["token"]
+                expect(sessions).to_have_count(1)
+                expect(scopes).to_have_count(2)
+                assert secret in page.content()
+
+                page.fill("#token", "not-the-token")
+                page.click(refuse)
+                expect(page.locator("#token-prompt")).to_be_visible()
+                expect(sessions).to_have_count(0)
+                expect(page.locator("#minted")).to_be_hidden()
+                expect(page.locator("#faults tbody tr")).to_have_count(0)
+                expect(scopes).to_have_count(1)
+                assert secret not in page.content()
+                assert minted not in page.content()
+                ui.tab("journal")
+                expect(ui.rows()).to_have_count(0)
+                expect(entry).to_be_hidden()
+
+
 def test_a_validating_proxy_journal_shows_its_checks(browser: Browser, served: MockServer) -> None:
     """In front of a real vendor (here the module's kit stands in for it), each entry carries
     the contracts' verdict and the shadow's differences: the list shows them."""
