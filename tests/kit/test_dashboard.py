@@ -321,7 +321,10 @@ def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
     session.get_by_role("button", name="Use").click()
     ui.page.click("#reset")  # armed for the session...
     expect(ui.page.locator("#reset")).to_have_text("Click again to reset")
-    session.get_by_role("button", name="Drop").click()
+    drop = session.get_by_role("button", name="Drop")
+    drop.click()  # two clicks as well
+    expect(drop).to_have_text("Click again to drop")
+    drop.click()
     expect(session).to_have_count(0)
     assert ui.server.admin("GET", "/sessions") == []
     # ... and disarmed with it: the next click must not reset the global scope unasked

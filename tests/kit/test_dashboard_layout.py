@@ -236,6 +236,38 @@ def test_only_the_status_line_and_the_token_prompt_are_live_regions(ui: Dashboar
     ]
 
 
+def test_the_sessions_table_names_each_session_it_acts_on_and_a_drop_takes_two_clicks(
+    ui: Dashboard,
+) -> None:
+    """A screen reader heard "Use", "Drop" and "show" on every row, with no session named, under
+    a column with no name; and one click dropped a session with everything it held."""
+    kept, dropped = ui.server.session(name="ci-job-7"), ui.server.session(name="ci-job-8")
+    ui.open("controls")
+    page = ui.page
+    expect(page.locator("#sessions tbody tr")).to_have_count(2)
+    for heading in page.locator("#sessions thead th").all():
+        expect(heading).to_have_accessible_name(re.compile(r"\S"))
+    for session in (kept, dropped):
+        named = f"session {session.session_id} ({session.info()['name']})"
+        row = page.locator(f'#sessions tr[data-id="{session.session_id}"]')
+        expect(row.get_by_role("button", name=f"Use {named}", exact=True)).to_be_visible()
+        expect(row.get_by_role("button", name=f"Drop {named}", exact=True)).to_be_visible()
+        expect(row.locator("summary")).to_have_accessible_name(f"show credentials of {named}")
+
+    drop = page.locator(f'#sessions tr[data-id="{dropped.session_id}"] button', has_text="Drop")
+    drop.click()
+    expect(drop).to_have_text("Click again to drop")
+    expect(drop).to_have_accessible_name(re.compile("^Click again to drop session"))
+    page.click("#reset")  # another button armed: this one is not
+    expect(drop).to_have_text("Drop")
+    assert len(ui.server.admin("GET", "/sessions")) == 2
+    drop.click()
+    drop.click()
+    expect(page.locator("#sessions tbody tr")).to_have_count(1)
+    assert [s["id"] for s in ui.server.admin("GET", "/sessions")] == [kept.session_id]
+    expect(page.locator("#reset")).to_have_text("Reset")
+
+
 def keyboard_stops(page: Page, panel: str) -> Iterator[Locator]:
     """The keyboard's stops in ``panel``, Tab after Tab from its tab, each while it has the
     focus."""
