@@ -216,6 +216,12 @@ function show(name) {
 for (const button of $$("#tabs button"))
   button.addEventListener("click", () => show(button.dataset.tab));
 
+// A panel's link (ui#state) followed on the page, or typed into its address, shows that panel.
+addEventListener("hashchange", () => {
+  const name = location.hash.slice(1);
+  if (PANELS[name] && name !== tab) show(name);
+});
+
 // Left and right arrows (round the ends), Home and End: the next tab is chosen and focused.
 // With Alt, Ctrl or Meta they are the browser's (Alt+Left goes back) and left to it.
 $("#tabs").addEventListener("keydown", (event) => {

@@ -788,3 +788,17 @@ def test_a_large_collection_shows_its_newest_records_and_the_page_stays_responsi
     expect(collection.locator("tbody tr").first).to_contain_text("E2999")  # newest first
     expect(collection.locator("tbody tr").last).to_contain_text("E2900")
     expect(collection.locator(".more")).to_contain_text("The newest 100 of 3000")
+
+
+def test_a_panel_link_followed_on_the_open_page_shows_that_panel(ui: Dashboard) -> None:
+    """The page read its address's #panel once, when it loaded: a link to another panel, or
+    Back, changed the address and left the panel as it was."""
+    ui.open()
+    page = ui.page
+    expect(page.get_by_role("tabpanel", name="Journal")).to_be_visible()
+    page.evaluate("location.hash = '#coverage'")  # as a link to ui#coverage does
+    expect(page.get_by_role("tab", name="Coverage")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tabpanel", name="Coverage")).to_be_visible()
+    expect(page.locator("#coverage-tables .vendor").first).to_be_visible()
+    page.go_back()
+    expect(page.get_by_role("tabpanel", name="Journal")).to_be_visible()
