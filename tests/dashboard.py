@@ -28,6 +28,8 @@ WIDE = {"width": 1400, "height": 900}
 PHONE = {"width": 360, "height": 640}
 _RESOURCE_REFUSED = "Failed to load resource"
 POLL_MS = 1000  # ui.js
+WAIT_KEY = "mockservers.wait-ms"  # api.js: how long a call waits for the kit
+HOUR_MS = 3_600_000
 PAGE_TIME = datetime(2030, 1, 1, tzinfo=UTC)
 """Where the page's own clock starts when a test drives it (the kit's clock is another)."""
 
@@ -45,10 +47,16 @@ class Dashboard:
         self.page.goto(f"{self.server.url}/__admin/ui#{tab}")
         return self
 
-    def hold_time(self) -> None:
+    def hold_time(self, kit_wait_ms: int | None = HOUR_MS) -> None:
         """The page's time paused (``page.clock``, before the page opens): it moves, and the
         page's poll with it, only when the test moves it. Once the page is open,
-        ``clock.run_for(1)`` runs its first round and ``clock.run_for(POLL_MS)`` each next one."""
+        ``clock.run_for(1)`` runs its first round and ``clock.run_for(POLL_MS)`` each next one.
+
+        How long a call of the page waits for the kit counts in that time too: a ``run_for``
+        longer than the wait would end calls the kit is still answering. So the page waits
+        ``kit_wait_ms`` (its tab's setting, api.js), or its own 5 s with None."""
+        if kit_wait_ms is not None:
+            self.page.add_init_script(f"sessionStorage.setItem({WAIT_KEY!r}, '{kit_wait_ms}')")
         self.page.clock.install(time=PAGE_TIME)
         self.page.clock.pause_at(PAGE_TIME + timedelta(seconds=1))
 
@@ -63,10 +71,13 @@ class Dashboard:
     def rows(self) -> Locator:
         return self.page.locator("#entries tbody tr")
 
-    def row(self, *texts: str) -> Locator:
+    def row(self, *cells: str) -> Locator:
+        """The rows with a cell of each text, whole: the codes "101" are not in the time
+        11:31:01.101, nor "503" in a session's id."""
         rows = self.rows()
-        for text in texts:
-            rows = rows.filter(has_text=text)
+        for text in cells:
+            whole = re.compile(f"^{re.escape(text)}$")
+            rows = rows.filter(has=self.page.locator("td").filter(has_text=whole))
         return rows
 
     def row_where(self, operation: str, cell: str, text: str) -> Locator:

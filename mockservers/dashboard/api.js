@@ -15,6 +15,19 @@ export class AdminError extends Error {
   }
 }
 
+// How long a call waits for the kit's whole answer: 5 s, or what the tab's sessionStorage
+// says (a kit far away; a test that runs the page's clock ahead of the network, where the
+// wait counts in the page's time). A kit that stops answering without closing the connection
+// (paused in a debugger, stopped with SIGSTOP) left a fetch waiting for ever, and the page
+// stale and silent.
+const WAIT_KEY = "mockservers.wait-ms";
+function waitMs() {
+  return Number(sessionStorage.getItem(WAIT_KEY)) || 5000;
+}
+
+// A call the kit did not answer in time: the message says for how long.
+export class Unanswered extends Error {}
+
 export function token() {
   return sessionStorage.getItem(TOKEN_KEY) || "";
 }
@@ -30,9 +43,11 @@ export function onTokenRefused(listener) {
   refusedListeners.push(listener);
 }
 
-// One admin call. `query` values that are empty are left out; `body` is sent as JSON.
-// Answers the parsed JSON; throws AdminError with the API's own {"error"} text.
-export async function call(method, path, { query = {}, body } = {}) {
+// One admin call. `query` values that are empty are left out; `body` is sent as JSON; `wait` is
+// how long it may take (a state upload may take longer than a read).
+// Answers the parsed JSON; throws AdminError with the API's own {"error"} text, Unanswered
+// when the kit said nothing in time.
+export async function call(method, path, { query = {}, body, wait = waitMs() } = {}) {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined && value !== null && value !== "") params.set(key, value);
@@ -45,14 +60,23 @@ export async function call(method, path, { query = {}, body } = {}) {
   if (method === "GET") headers["X-Mockservers-Watch"] = "1";
   if (token()) headers["X-Admin-Token"] = utf8Bytes(token());
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(url, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    cache: "no-store",
-    credentials: "omit",
-  });
-  const text = await response.text();
+  const signal = AbortSignal.timeout(wait);
+  let response, text;
+  try {
+    response = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: "no-store",
+      credentials: "omit",
+      signal,
+    });
+    text = await response.text(); // the body too: a kit may stop half-way through it
+  } catch (error) {
+    if (!signal.aborted) throw error;
+    const how = `${wait / 1000} s (${method} ${path}): is it stopped or paused?`;
+    throw new Unanswered(`The kit has not answered for ${how}`);
+  }
   let data = null;
   try {
     // The reviver costs every value a call: only an answer with a number of 16 digits or more

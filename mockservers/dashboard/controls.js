@@ -2,7 +2,7 @@
 // scope chosen in the header (a session, or the global scope), as the admin API does.
 
 import { call, scoped } from "./api.js";
-import { $, $$, el, guarded, render, say } from "./dom.js";
+import { $, $$, blank, el, guarded, render, say } from "./dom.js";
 
 let ctx;
 let forwarded = null; // the vendors mockservers proxy forwards (GET /health), read once
@@ -86,6 +86,15 @@ export async function refresh() {
     row.cells[2].textContent = session.expires_at;
     row.cells[3].textContent = session.clock;
   }
+}
+
+// Nothing read left on show (ui.js: the admin token is gone): a minted token neither.
+export function forget() {
+  blank($("#faults tbody"));
+  blank($("#sessions tbody"));
+  $("#clock-now").textContent = "";
+  $("#minted").replaceChildren();
+  $("#minted").hidden = true;
 }
 
 // -- faults ------------------------------------------------------------------------------
@@ -248,33 +257,44 @@ async function mint() {
   );
 }
 
-// Two clicks: the first arms the button for a few seconds, the second resets. Choosing
-// another vendor or scope in between disarms it: the second click must confirm what it does.
-let armed = null;
+// Two clicks: the first arms the button for a few seconds, the second acts. Choosing another
+// vendor or scope in between disarms it, and so does arming another button (Reset, a session's
+// Drop): the second click must confirm what it does.
+let armed = null; // { button, text, label, timer }
 export function disarm() {
   if (!armed) return;
-  clearTimeout(armed);
+  clearTimeout(armed.timer);
+  armed.button.textContent = armed.text;
+  if (armed.label) armed.button.setAttribute("aria-label", armed.label);
   armed = null;
-  $("#reset").textContent = "Reset";
+}
+
+// True on the second click; the first arms `button`, which then says `asking` (and `label`,
+// the name a screen reader gives it, when it has one).
+function confirmed(button, asking, label) {
+  if (armed?.button === button) {
+    disarm();
+    return true;
+  }
+  disarm();
+  armed = {
+    button,
+    text: button.textContent,
+    label: button.getAttribute("aria-label"),
+    timer: setTimeout(disarm, 4000),
+  };
+  button.textContent = asking;
+  if (armed.label) button.setAttribute("aria-label", label);
+  return false;
 }
 
 async function reset() {
-  const button = $("#reset");
-  if (!armed) {
-    button.textContent = "Click again to reset";
-    armed = setTimeout(() => {
-      armed = null;
-      button.textContent = "Reset";
-    }, 4000);
-    return;
-  }
-  clearTimeout(armed);
-  armed = null;
-  button.textContent = "Reset";
+  if (!confirmed($("#reset"), "Click again to reset")) return;
   const vendor = $("#reset-vendor").value;
   const body = scoped(ctx.scope(), vendor ? { vendor } : {});
   const { reset: names } = await call("POST", "/reset", { body });
   say(`Reset ${names.join(", ")} in ${where()}.`);
+  await ctx.entryMayBeGone(); // an open journal entry of a call the reset forgot
 }
 
 // -- sessions ----------------------------------------------------------------------------
@@ -289,14 +309,24 @@ async function openSession() {
   say(`Opened session ${session.id}: the page now works in it; its credentials are in the table.`);
 }
 
-async function dropSession(id) {
-  await call("DELETE", `/sessions/${encodeURIComponent(id)}`);
-  if (ctx.scope() === id) ctx.useScope("");
+async function dropSession(session, button) {
+  if (!confirmed(button, "Click again to drop", `Click again to drop session ${named(session)}`))
+    return;
+  await call("DELETE", `/sessions/${encodeURIComponent(session.id)}`);
+  if (ctx.scope() === session.id) ctx.useScope("");
   await ctx.reloadSessions();
-  say(`Dropped session ${id} and everything it held.`);
+  say(`Dropped session ${session.id} and everything it held.`);
+}
+
+// A session as its row's buttons name it: "3f2a9c1e (ci-job-7)", as the header's list does.
+function named(session) {
+  return session.name ? `${session.id} (${session.name})` : session.id;
 }
 
 function sessionRow(session) {
+  const label = `Drop session ${named(session)}`;
+  const drop = el("button", { type: "button", "aria-label": label }, "Drop");
+  drop.addEventListener("click", () => act(() => dropSession(session, drop)));
   return el(
     "tr",
     { "data-id": session.id, "aria-current": session.id === ctx.scope() ? "true" : null },
@@ -310,7 +340,7 @@ function sessionRow(session) {
       el(
         "details",
         {},
-        el("summary", {}, "show"),
+        el("summary", { "aria-label": `show credentials of session ${named(session)}` }, "show"),
         el("pre", {}, JSON.stringify(session.credentials, null, 2)),
       ),
     ),
@@ -318,8 +348,16 @@ function sessionRow(session) {
       "td",
       {},
       // A choice of scope, as the header's list: the last action's message goes.
-      el("button", { type: "button", onclick: guarded(() => ctx.useScope(session.id)) }, "Use"),
-      el("button", { type: "button", onclick: () => act(() => dropSession(session.id)) }, "Drop"),
+      el(
+        "button",
+        {
+          type: "button",
+          "aria-label": `Use session ${named(session)}`,
+          onclick: guarded(() => ctx.useScope(session.id)),
+        },
+        "Use",
+      ),
+      drop,
     ),
   );
 }

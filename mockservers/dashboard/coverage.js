@@ -3,7 +3,7 @@
 // Generic on purpose: it shows whatever GET /__admin/coverage answers.
 
 import { call } from "./api.js";
-import { $, el, render } from "./dom.js";
+import { $, blank, el, render } from "./dom.js";
 
 let ctx;
 
@@ -17,6 +17,12 @@ export async function refresh() {
   $("#coverage-scope").textContent = ctx.scope() ? `session ${ctx.scope()}` : "the whole kit";
   const missedOnly = $("#coverage-missed").checked;
   render($("#coverage-tables"), { report, missedOnly }, () => vendorsView(report, missedOnly));
+}
+
+// Nothing read left on show (ui.js: the admin token is gone).
+export function forget() {
+  blank($("#coverage-tables"));
+  $("#coverage-scope").textContent = "";
 }
 
 function vendorsView(report, missedOnly) {
@@ -53,7 +59,7 @@ function vendorView(name, behaviours, missedOnly) {
     heading,
     el(
       "div",
-      { class: "scroll", role: "region", "aria-label": `${title} situations` },
+      { class: "scroll", role: "region", "aria-label": `${title} situations`, "data-key": name },
       el(
         "table",
         {},

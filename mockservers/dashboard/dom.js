@@ -61,13 +61,35 @@ export function pairs(object, empty = "none") {
 }
 
 // Replace a node's children; skipped when the data it shows has not changed, so that a poll
-// every second neither flickers nor drops a person's text selection.
+// every second neither flickers nor drops a person's text selection. A box of it that scrolls
+// (`data-key`, the same in the new children) keeps its place: how far it was scrolled, and the
+// keyboard's focus when it had it (else the focus fell to the page's body, and a person reading
+// a wide table sideways was sent back to its start at every change).
 const shown = new WeakMap();
 export function render(node, data, build) {
   const signature = JSON.stringify(data);
   if (shown.get(node) === signature) return;
   shown.set(node, signature);
+  const places = $$("[data-key]", node).map((box) => ({
+    key: box.dataset.key,
+    left: box.scrollLeft,
+    top: box.scrollTop,
+    focused: box.contains(document.activeElement),
+  }));
   node.replaceChildren(...[build(data)].flat());
+  for (const place of places) {
+    const box = $(`[data-key="${CSS.escape(place.key)}"]`, node);
+    if (!box) continue;
+    box.scrollLeft = place.left;
+    box.scrollTop = place.top;
+    if (place.focused && !node.contains(document.activeElement)) box.focus({ preventScroll: true });
+  }
+}
+
+// Empty a node that render() fills (or put `children` in it): its next render builds afresh.
+export function blank(node, ...children) {
+  shown.delete(node);
+  node.replaceChildren(...children);
 }
 
 // "2026-11-30T11:24:28.247850Z" -> "11:24:28.247" (the date is in the title).
@@ -83,8 +105,12 @@ let ageing = null;
 
 // Show a short message in the status line, in place of the last one. It belongs to the action
 // that said it: the next action starts by clearing it (guarded), whether it says anything or not.
+// The same message said again (each round of a poll that keeps failing) is left as it is: a
+// screen reader is not told it again, and it ages as one.
 export function say(text, kind = "info") {
   const box = $("#message");
+  if (text && box.dataset.said === `${kind} ${text}`) return;
+  box.dataset.said = text ? `${kind} ${text}` : "";
   clearTimeout(ageing);
   box.replaceChildren(text);
   box.className = kind;

@@ -25,8 +25,10 @@ export function anyMatches(wanted, values) {
 }
 
 // The operation the kit is asked for (it then finds older calls too, beyond those the page
-// reads): one term, as the catalogue spells it; with several, the page matches them itself.
+// reads): one term that is an operation of the chosen vendors, as the catalogue spells it.
+// Anything else the page matches itself: several terms, and a term that is none of their
+// operations ("log" on the way to "login"), which the kit would refuse with a 400.
 export function kitOperation(wanted, operations) {
   if (wanted.length !== 1) return "";
-  return operations.find((name) => name.toLowerCase() === wanted[0]) || wanted[0];
+  return operations.find((name) => name.toLowerCase() === wanted[0]) || "";
 }

@@ -1,9 +1,9 @@
 // The Journal panel: the calls the fakes answered, newest first, refreshed by the page's poll,
 // filtered; a click opens one (entry.js).
 
-import { call } from "./api.js";
+import { AdminError, call } from "./api.js";
 import { answerCodes, isRefusal } from "./codes.js";
-import { $, $$, el, guarded, markCurrent, render, say, timeOfDay } from "./dom.js";
+import { $, $$, blank, el, guarded, markCurrent, render, say, timeOfDay } from "./dom.js";
 import { entryView } from "./entry.js";
 import { anyMatches, kitOperation, statusMatches, terms } from "./filters.js";
 
@@ -79,15 +79,20 @@ export async function refresh(forced = false) {
   const wanted = terms($("#f-operation").value);
   // Without their bodies (with the answer's codes instead): a poll every second of large
   // bodies was megabytes, parsed on the page's thread. An opened entry is read whole.
-  const entries = await call("GET", "/requests", {
-    query: {
-      limit: LIMIT,
-      bodies: "false",
-      vendor: $("#f-vendor").value,
-      operation: kitOperation(wanted, operations()),
-      session: ctx.scope(),
-    },
-  });
+  const query = {
+    limit: LIMIT,
+    bodies: "false",
+    vendor: $("#f-vendor").value,
+    operation: kitOperation(wanted, operations()),
+    session: ctx.scope(),
+  };
+  const entries = await call("GET", "/requests", { query });
+  if (selected && !entries.some((entry) => entry.id === selected)) {
+    // Not among the calls read: gone for sure when they are every call of the scope (the
+    // journal was cleared or reset, here, in another tab or through the API); else asked.
+    if (!query.vendor && !query.operation && entries.length < LIMIT) close();
+    else await closeIfGone();
+  }
   const status = terms($("#f-status").value);
   const codes = terms($("#f-code").value);
   const shown = entries.filter(
@@ -102,7 +107,12 @@ export async function refresh(forced = false) {
   // there).
   const rows = shown.map((e) => [e.id, e.status, e.session, selected === e.id]);
   const focused = document.activeElement?.closest?.("#entries tbody tr[data-id]")?.dataset.id;
+  // Below the list (a narrow screen), the open entry in sight would move down by every new
+  // row, out of sight: the page scrolls with it, and it stays where the person reads it.
+  const top = entryInSight()?.top;
   render($("#entries tbody"), rows, () => shown.map(row));
+  const moved = top === undefined ? 0 : $("#entry").getBoundingClientRect().top - top;
+  if (moved) scrollBy(0, moved);
   if (focused && document.activeElement === document.body)
     focusRow(focused, { preventScroll: true });
   $("#entries").classList.toggle(
@@ -123,6 +133,13 @@ export async function refresh(forced = false) {
         ? `${shown.length} matching among the ${LIMIT} newest calls`
         : `the ${LIMIT} newest calls`
       : `${shown.length} of ${entries.length} calls`;
+}
+
+// Where the open entry is, when some of it is on the screen.
+function entryInSight() {
+  if ($("#entry").hidden) return null;
+  const box = $("#entry").getBoundingClientRect();
+  return box.top < innerHeight && box.bottom > 0 ? box : null;
 }
 
 function row(entry) {
@@ -181,6 +198,27 @@ async function clear() {
   );
   close();
   await refresh(true);
+}
+
+// Nothing read left on show (ui.js: the admin token is gone).
+export function forget() {
+  close();
+  $("#entry").replaceChildren();
+  blank($("#entries tbody"));
+  $("#journal-count").textContent = "";
+  $("#journal-empty").hidden = $("#journal-nomatch").hidden = true;
+}
+
+// The open entry closed when the kit no longer holds it (after a reset, say).
+export async function closeIfGone() {
+  const id = selected;
+  if (!id) return;
+  try {
+    await call("GET", `/requests/${encodeURIComponent(id)}`, { query: { session: ctx.scope() } });
+  } catch (error) {
+    if (!(error instanceof AdminError && error.status === 404)) throw error;
+    if (selected === id) close(); // not another one opened meanwhile
+  }
 }
 
 export function close() {

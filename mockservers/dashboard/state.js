@@ -3,7 +3,7 @@
 // GET/PUT /__admin/state/{vendor}).
 
 import { call, scoped } from "./api.js";
-import { $, cell, el, guarded, pairs, render, say } from "./dom.js";
+import { $, blank, cell, el, guarded, pairs, render, say } from "./dom.js";
 
 let ctx;
 
@@ -25,6 +25,12 @@ export async function refresh() {
   const document = await call("GET", `/state/${vendor()}`, { query: { session: ctx.scope() } });
   $("#state-scope").textContent = ctx.scope() ? `session ${ctx.scope()}` : "global scope";
   render($("#state-tables"), document, tenantsView);
+}
+
+// Nothing read left on show (ui.js: the admin token is gone).
+export function forget() {
+  blank($("#state-tables"));
+  $("#state-scope").textContent = "";
 }
 
 function tenantsView(document) {
@@ -78,6 +84,7 @@ function collectionView(tenant, name, records) {
     {
       class: "collection scroll",
       "data-collection": name,
+      "data-key": `${tenant}/${name}`,
       role: "region",
       "aria-label": `${name} of tenant ${tenant}`,
     },
@@ -131,6 +138,9 @@ async function download() {
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
 }
 
+// A document of thousands of records is checked whole before the kit answers.
+const UPLOAD_WAIT_MS = 60_000;
+
 async function upload(event) {
   const input = event.target;
   const file = input.files[0];
@@ -148,7 +158,7 @@ async function upload(event) {
       ? scoped(ctx.scope(), document)
       : document;
   try {
-    await call("PUT", `/state/${vendor()}`, { body });
+    await call("PUT", `/state/${vendor()}`, { body, wait: UPLOAD_WAIT_MS });
     say(`Loaded ${file.name} into ${vendor()}.`);
   } catch (error) {
     say(`The kit refused ${file.name}: ${error.message}`, "error");

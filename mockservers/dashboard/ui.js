@@ -6,10 +6,10 @@
 // every store (memory, file, Redis) works the same, and nothing is pushed to a page nobody
 // looks at.
 
-import { AdminError, call, onTokenRefused, setToken, token } from "./api.js";
+import { AdminError, Unanswered, call, onTokenRefused, setToken, token } from "./api.js";
 import * as controls from "./controls.js";
 import * as coverage from "./coverage.js";
-import { $, $$, el, markCurrent, render, say } from "./dom.js";
+import { $, $$, blank, el, markCurrent, render, say } from "./dom.js";
 import * as journal from "./journal.js";
 import * as state from "./state.js";
 
@@ -30,6 +30,7 @@ const ctx = {
   sessions: () => sessions,
   useScope,
   reloadSessions,
+  entryMayBeGone: journal.closeIfGone,
   refreshSoon: () => schedule(0, true),
 };
 
@@ -81,7 +82,9 @@ async function tick() {
 // Shows why a poll failed; true when the complaint is stale once the kit answers again (a
 // dropped session's notice stays: it says why the page went back to the whole kit).
 function failed(error) {
-  if (!(error instanceof AdminError)) {
+  if (error instanceof Unanswered) {
+    say(error.message, "error");
+  } else if (!(error instanceof AdminError)) {
     say(`The kit did not answer: ${error.message}`, "error");
   } else if (error.status === 401) {
     // onTokenRefused already shows the prompt.
@@ -168,10 +171,25 @@ $("#token").addEventListener("keydown", (event) => {
 $("#token-forget").addEventListener("click", () => {
   $("#token").value = "";
   setToken("");
+  forgetReads();
   schedule(0, true);
 });
 
+// What was read with a token goes with it: after Forget, or once the kit refuses the token,
+// none of it stays on the page (the calls, the state, the sessions and their credentials, a
+// minted token). The page starts again from the whole kit.
+function forgetReads() {
+  sessions = [];
+  scope = "";
+  blank($("#scope"), el("option", { value: "" }, "whole kit (global scope)"));
+  $("#clock").textContent = "";
+  $("#clock").removeAttribute("title");
+  controls.disarm();
+  for (const panel of Object.values(PANELS)) panel.forget();
+}
+
 onTokenRefused(() => {
+  forgetReads();
   waitingForToken = true;
   const prompt = $("#token-prompt");
   prompt.hidden = false;
@@ -197,6 +215,12 @@ function show(name) {
 
 for (const button of $$("#tabs button"))
   button.addEventListener("click", () => show(button.dataset.tab));
+
+// A panel's link (ui#state) followed on the page, or typed into its address, shows that panel.
+addEventListener("hashchange", () => {
+  const name = location.hash.slice(1);
+  if (PANELS[name] && name !== tab) show(name);
+});
 
 // Left and right arrows (round the ends), Home and End: the next tab is chosen and focused.
 // With Alt, Ctrl or Meta they are the browser's (Alt+Left goes back) and left to it.

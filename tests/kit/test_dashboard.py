@@ -9,6 +9,7 @@ and must stay on the server's own origin.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -23,7 +24,7 @@ pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwr
 if chromium_path() is None:
     pytest.skip(MISSING, allow_module_level=True)
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Route, expect
 
 from tests.dashboard import POLL_MS, XTRA_KEYS, Dashboard, call_each_vendor, qp_login_answer, watch
 
@@ -320,7 +321,10 @@ def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
     session.get_by_role("button", name="Use").click()
     ui.page.click("#reset")  # armed for the session...
     expect(ui.page.locator("#reset")).to_have_text("Click again to reset")
-    session.get_by_role("button", name="Drop").click()
+    drop = session.get_by_role("button", name="Drop")
+    drop.click()  # two clicks as well
+    expect(drop).to_have_text("Click again to drop")
+    drop.click()
     expect(session).to_have_count(0)
     assert ui.server.admin("GET", "/sessions") == []
     # ... and disarmed with it: the next click must not reset the global scope unasked
@@ -430,6 +434,68 @@ def test_a_session_that_ended_while_the_kit_did_not_answer_is_said_so_once_it_an
     expect(message).to_contain_text("has expired or was dropped")
 
 
+def test_a_kit_that_stops_answering_is_said_so_and_the_page_reads_again_once_it_answers(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """A kit paused in a debugger or stopped with SIGSTOP keeps its connections open and answers
+    nothing: the page's call waited for ever, and the page stayed stale and silent. Here the
+    browser holds the page's calls unanswered; the page's time is paused, so that its 5 s wait
+    passes at once."""
+    ui.hold_time(kit_wait_ms=None)  # the page's own wait
+    clock = ui.page.clock
+    qp_login(http)
+    ui.open()
+    clock.run_for(1)
+    expect(ui.rows()).to_have_count(1)
+
+    held: list[Route] = []
+    admin = "**/__admin/**"
+    ui.page.route(admin, lambda route: held.append(route))  # taken, never answered
+    clock.run_for(POLL_MS)  # a round asks, and waits
+    clock.run_for(5_000)
+    message = ui.page.locator("#message")
+    expect(message).to_have_text(
+        "The kit has not answered for 5 s (GET /sessions): is it stopped or paused?"
+    )
+    assert held
+
+    ui.page.unroute(admin)  # the kit goes on
+    qp_login(http)
+    clock.run_for(POLL_MS)
+    expect(ui.rows()).to_have_count(2)
+    expect(message).to_be_hidden()
+
+
+# Each call the page makes that fails (no answer), counted in an attribute of the page: a test
+# waits on it as on anything the page shows.
+_COUNT_FAILED_CALLS = """() => {
+  const fetched = window.fetch;
+  let failed = 0;
+  window.fetch = (...args) => fetched(...args).catch((error) => {
+    document.documentElement.dataset.failedCalls = ++failed;
+    throw error;
+  });
+}"""
+
+
+def test_a_poll_that_keeps_failing_says_so_once_and_the_complaint_ages(ui: Dashboard) -> None:
+    """Each failed round said its complaint again: a screen reader was read it out every second,
+    and it never became *Earlier*, as an error does after 8 s."""
+    ui.hold_time()
+    clock = ui.page.clock
+    ui.open()
+    clock.run_for(1)
+    expect(ui.page.locator("#clock")).to_contain_text("kit clock")
+    ui.page.evaluate(_COUNT_FAILED_CALLS)
+    ui.page.route("**/__admin/sessions*", lambda route: route.abort())
+    message = ui.page.locator("#message")
+    for failed in range(1, 10):  # 9 rounds: 8 s after the first
+        clock.run_for(POLL_MS)
+        expect(ui.page.locator("html")).to_have_attribute("data-failed-calls", str(failed))
+        expect(message).to_contain_text("The kit did not answer")
+    expect(message).to_have_text(re.compile("^Earlier: The kit did not answer"))
+
+
 def test_a_sessions_expiry_and_its_kit_clock_say_which_is_which(ui: Dashboard) -> None:
     """A session's expiry (real time) showed beside its kit clock, neither labelled: two
     timestamps days apart once the session's clock was moved, and no telling which was which."""
@@ -474,6 +540,49 @@ def test_with_an_admin_token_the_page_asks_for_it_and_never_puts_it_in_a_url(
             assert sent.value.headers.get("x-admin-token") == TOKEN.encode().decode("latin-1")
             expect(ui.rows()).to_have_count(1)
             assert not [url for url in ui.requests if TOKEN in url or "not-the-token" in url]
+
+
+def test_forget_and_a_refused_token_leave_nothing_read_with_it_on_the_page(
+    browser: Browser,
+) -> None:
+    """Forget removed the token and left everything read with it on show: the calls, an open
+    entry, the sessions with their credentials, a minted token."""
+    with MockServer({"kit": {"admin_token": TOKEN}}) as server:
+        session = server.session(name="ci-job-7")
+        secret = session.info()["credentials"]["quoparts"]["password"]
+        with httpx.Client(base_url=server.url) as http:
+            assert qp_login(http).json()["errorCode"] == "0"
+        for ui in watch(browser, server):
+            page = ui.page
+            ui.open()
+            entry, sessions = page.locator("#entry"), page.locator("#sessions tbody tr")
+            scopes = page.locator("#scope option")
+            for refuse in ["#token-forget", "#token-use"]:  # then a token the kit refuses
+                page.fill("#token", TOKEN)
+                page.click("#token-use")
+                expect(ui.rows()).to_have_count(1)
+                ui.rows().first.click()
+                expect(entry).to_be_visible()
+                ui.tab("controls")
+                page.click("#mint")
+                expect(page.locator("#minted")).to_contain_text('"token"')
+                minted = json.loads(page.locator("#minted").inner_text())["token"]
+                expect(sessions).to_have_count(1)
+                expect(scopes).to_have_count(2)
+                assert secret in page.content()
+
+                page.fill("#token", "not-the-token")
+                page.click(refuse)
+                expect(page.locator("#token-prompt")).to_be_visible()
+                expect(sessions).to_have_count(0)
+                expect(page.locator("#minted")).to_be_hidden()
+                expect(page.locator("#faults tbody tr")).to_have_count(0)
+                expect(scopes).to_have_count(1)
+                assert secret not in page.content()
+                assert minted not in page.content()
+                ui.tab("journal")
+                expect(ui.rows()).to_have_count(0)
+                expect(entry).to_be_hidden()
 
 
 def test_a_validating_proxy_journal_shows_its_checks(browser: Browser, served: MockServer) -> None:
@@ -610,6 +719,60 @@ def test_the_typed_filters_take_a_list_and_ignore_case(ui: Dashboard, http: http
     expect(ui.page.locator("#journal-count")).to_have_text("2 of 6 calls")
 
 
+def test_an_operation_typed_letter_by_letter_is_matched_in_the_page_until_it_is_one(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """On the way to "login", "log" was asked of the kit, which refuses an operation its vendor
+    does not have: a 400 in red, and the rows of before left on show as if they matched."""
+    call_each_vendor(http)
+    ui.open()
+    expect(ui.rows()).to_have_count(4)
+    ui.page.fill("#f-operation", "log")
+    expect(ui.rows()).to_have_count(0)
+    ui.says_no_match()
+    ui.page.fill("#f-operation", "login")
+    expect(ui.rows()).to_have_count(1)
+    ui.page.select_option("#f-vendor", "keepit")  # an operation, but not KeepIT's
+    expect(ui.rows()).to_have_count(0)
+    ui.says_no_match()
+    expect(ui.page.locator("#message")).to_be_hidden()
+    asked = [url for url in ui.requests if "operation=" in url]
+    assert asked and all("operation=login" in url for url in asked), asked
+
+
+def test_an_open_entry_closes_once_its_call_is_gone(ui: Dashboard, http: httpx.Client) -> None:
+    """A reset, or the journal cleared through the API or in another tab, left the entry of a
+    call the kit no longer held open (only the page's own Clear journal closed it)."""
+    sessions = [ui.server.session(name=name) for name in ("listed", "filtered-out")]
+    for session in sessions:
+        http.get(QP, params={"login": "", **session.info()["credentials"]["quoparts"]})
+    qp_login(http)  # the global scope's
+    ui.open()
+    expect(ui.rows()).to_have_count(3)  # the whole kit: every scope's calls
+    entry = ui.page.locator("#entry")
+    for session in sessions:
+        ui.row(session.session_id).click()
+        expect(entry).to_contain_text(f"session {session.session_id}")
+        if session.info()["name"] == "filtered-out":  # not among the calls read: asked for
+            ui.page.select_option("#f-vendor", "keepit")
+            ui.says_no_match()
+        session.clear_requests()  # through the API
+        expect(entry).to_be_hidden()
+    ui.page.select_option("#f-vendor", "")
+
+    expect(ui.rows()).to_have_count(1)
+    ui.rows().first.click()
+    expect(entry).to_contain_text("global scope")
+    ui.tab("controls")
+    ui.page.click("#reset")
+    ui.page.click("#reset")
+    expect(ui.page.locator("#message")).to_contain_text("Reset keepit")
+    expect(entry).to_have_attribute("hidden", "")  # closed, not only out of sight
+    ui.tab("journal")
+    expect(ui.rows()).to_have_count(0)
+    expect(entry).to_be_hidden()
+
+
 def test_a_large_collection_shows_its_newest_records_and_the_page_stays_responsive(
     ui: Dashboard,
 ) -> None:
@@ -625,3 +788,17 @@ def test_a_large_collection_shows_its_newest_records_and_the_page_stays_responsi
     expect(collection.locator("tbody tr").first).to_contain_text("E2999")  # newest first
     expect(collection.locator("tbody tr").last).to_contain_text("E2900")
     expect(collection.locator(".more")).to_contain_text("The newest 100 of 3000")
+
+
+def test_a_panel_link_followed_on_the_open_page_shows_that_panel(ui: Dashboard) -> None:
+    """The page read its address's #panel once, when it loaded: a link to another panel, or
+    Back, changed the address and left the panel as it was."""
+    ui.open()
+    page = ui.page
+    expect(page.get_by_role("tabpanel", name="Journal")).to_be_visible()
+    page.evaluate("location.hash = '#coverage'")  # as a link to ui#coverage does
+    expect(page.get_by_role("tab", name="Coverage")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tabpanel", name="Coverage")).to_be_visible()
+    expect(page.locator("#coverage-tables .vendor").first).to_be_visible()
+    page.go_back()
+    expect(page.get_by_role("tabpanel", name="Journal")).to_be_visible()

@@ -174,6 +174,108 @@ def test_on_a_narrow_screen_an_opened_entry_comes_into_view_and_stays_while_call
         expect(ui.rows().nth(1)).to_be_focused()  # the keyboard's place is kept all the same
 
 
+def test_on_a_narrow_screen_an_open_entry_stays_put_while_calls_arrive_above_it(
+    browser: Browser, kit: MockServer, http: httpx.Client
+) -> None:
+    """Below a short list, the open entry moved down by every new row: a round that brought a
+    dozen calls pushed it out of sight."""
+    for _ in range(2):
+        qp_login(http)
+    for ui in watch(browser, kit, PHONE):
+        ui.hold_time()
+        clock = ui.page.clock
+        ui.open()
+        clock.run_for(1)
+        expect(ui.rows()).to_have_count(2)
+        ui.rows().first.click()
+        heading = ui.page.locator("#entry h2")
+        expect(ui.page.locator("#entry-answer")).to_contain_text('"errorCode": "0"')
+        expect(heading).to_be_in_viewport()
+        top = heading.evaluate("(node) => node.getBoundingClientRect().top")
+        for _ in range(12):
+            qp_login(http)
+        clock.run_for(POLL_MS)
+        expect(ui.rows()).to_have_count(14)
+        moved = heading.evaluate("(node) => node.getBoundingClientRect().top") - top
+        assert abs(moved) < 1, moved  # a fraction of a pixel, as the page scrolls whole ones
+        expect(heading).to_be_in_viewport()
+
+
+# A box scrolled to its right end, and marked: a redraw replaces it with one unmarked.
+_SCROLL_TO_THE_END = """(box) => {
+  box.scrollLeft = box.scrollWidth;
+  box.classList.add("drawn-before");
+  return box.scrollLeft;
+}"""
+
+
+def test_a_table_read_sideways_keeps_its_place_and_the_focus_when_its_panel_changes(
+    browser: Browser, kit: MockServer, http: httpx.Client
+) -> None:
+    """Any change redrew the whole Coverage or State panel: the table a keyboard user was
+    reading sideways lost the focus, to the page's body, and went back to its start."""
+    for ui in watch(browser, kit, PHONE):
+        ui.open()
+        for panel, name, change in [
+            ("coverage", "QuoParts situations", lambda: qp_login(http, password="Wr0ng-pw")),
+            ("state", "identities of tenant demo", lambda: call_each_vendor(http)),
+        ]:
+            ui.tab(panel)
+            box = ui.page.get_by_role("region", name=name)
+            expect(box).to_be_visible()
+            box.focus()
+            left = box.evaluate(_SCROLL_TO_THE_END)
+            assert left > 0, name  # wider than a phone
+            change()
+            expect(ui.page.locator(".drawn-before")).to_have_count(0)  # redrawn
+            expect(box).to_be_focused()
+            assert box.evaluate("(box) => box.scrollLeft") == left, name
+
+
+def test_only_the_status_line_and_the_token_prompt_are_live_regions(ui: Dashboard) -> None:
+    """The Controls panel's clock was an <output>, a live region: rewritten at every poll, a
+    screen reader read it out every second."""
+    ui.open("controls")
+    expect(ui.page.locator("#clock-now")).not_to_be_empty()
+    live = "output, [aria-live], [role=status], [role=alert], [role=log], [role=timer]"
+    assert ui.page.eval_on_selector_all(live, "(nodes) => nodes.map((node) => node.id)") == [
+        "token-prompt",
+        "message",
+    ]
+
+
+def test_the_sessions_table_names_each_session_it_acts_on_and_a_drop_takes_two_clicks(
+    ui: Dashboard,
+) -> None:
+    """A screen reader heard "Use", "Drop" and "show" on every row, with no session named, under
+    a column with no name; and one click dropped a session with everything it held."""
+    kept, dropped = ui.server.session(name="ci-job-7"), ui.server.session(name="ci-job-8")
+    ui.open("controls")
+    page = ui.page
+    expect(page.locator("#sessions tbody tr")).to_have_count(2)
+    for heading in page.locator("#sessions thead th").all():
+        expect(heading).to_have_accessible_name(re.compile(r"\S"))
+    for session in (kept, dropped):
+        named = f"session {session.session_id} ({session.info()['name']})"
+        row = page.locator(f'#sessions tr[data-id="{session.session_id}"]')
+        expect(row.get_by_role("button", name=f"Use {named}", exact=True)).to_be_visible()
+        expect(row.get_by_role("button", name=f"Drop {named}", exact=True)).to_be_visible()
+        expect(row.locator("summary")).to_have_accessible_name(f"show credentials of {named}")
+
+    drop = page.locator(f'#sessions tr[data-id="{dropped.session_id}"] button', has_text="Drop")
+    drop.click()
+    expect(drop).to_have_text("Click again to drop")
+    expect(drop).to_have_accessible_name(re.compile("^Click again to drop session"))
+    page.click("#reset")  # another button armed: this one is not
+    expect(drop).to_have_text("Drop")
+    assert len(ui.server.admin("GET", "/sessions")) == 2
+    drop.click()
+    drop.click()
+    expect(page.locator("#sessions tbody tr")).to_have_count(1)
+    assert [s["id"] for s in ui.server.admin("GET", "/sessions")] == [kept.session_id]
+    expect(page.locator("#reset")).to_have_text("Reset")
+
+
 def keyboard_stops(page: Page, panel: str) -> Iterator[Locator]:
     """The keyboard's stops in ``panel``, Tab after Tab from its tab, each while it has the
     focus."""
