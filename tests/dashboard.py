@@ -80,13 +80,6 @@ class Dashboard:
             rows = rows.filter(has=self.page.locator("td").filter(has_text=whole))
         return rows
 
-    def row_where(self, operation: str, cell: str, text: str) -> Locator:
-        """The rows of ``operation`` whose cell of class ``cell`` (``status``, ``codes``) reads
-        ``text``, exactly: a row's text may hold those digits in its time, its duration or its
-        session's id too."""
-        exact = re.compile(f"^{re.escape(text)}$")
-        return self.row(operation).filter(has=self.page.locator(f"td.{cell}", has_text=exact))
-
     def outside(self) -> list[str]:
         """What the page asked of any other origin (a blob it made itself is its own)."""
         own = (f"{self.server.url}/", f"blob:{self.server.url}/")

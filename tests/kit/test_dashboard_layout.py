@@ -180,7 +180,7 @@ def test_on_a_narrow_screen_an_open_entry_stays_put_while_calls_arrive_above_it(
     """Below a short list, the open entry moved down by every new row: a round that brought a
     dozen calls pushed it out of sight."""
     for _ in range(2):
-        qp_login(http)
+        qp_login_answer(http)
     for ui in watch(browser, kit, PHONE):
         ui.hold_time()
         clock = ui.page.clock
@@ -193,7 +193,7 @@ def test_on_a_narrow_screen_an_open_entry_stays_put_while_calls_arrive_above_it(
         expect(heading).to_be_in_viewport()
         top = heading.evaluate("(node) => node.getBoundingClientRect().top")
         for _ in range(12):
-            qp_login(http)
+            qp_login_answer(http)
         clock.run_for(POLL_MS)
         expect(ui.rows()).to_have_count(14)
         moved = heading.evaluate("(node) => node.getBoundingClientRect().top") - top
@@ -217,7 +217,7 @@ def test_a_table_read_sideways_keeps_its_place_and_the_focus_when_its_panel_chan
     for ui in watch(browser, kit, PHONE):
         ui.open()
         for panel, name, change in [
-            ("coverage", "QuoParts situations", lambda: qp_login(http, password="Wr0ng-pw")),
+            ("coverage", "QuoParts situations", lambda: qp_login_answer(http, password="Wr0ng-pw")),
             ("state", "identities of tenant demo", lambda: call_each_vendor(http)),
         ]:
             ui.tab(panel)
@@ -332,7 +332,7 @@ def test_an_open_entry_leaves_every_column_of_the_list_in_sight(
         box = ui.page.locator(".journal-split > .scroll")
         closed = box.evaluate(_COLUMNS_IN_SIGHT)
         assert {"time", "vendor", "operation", "status"} <= set(closed)
-        ui.row_where("login", "codes", "101").click()
+        ui.row("login", "101").click()
         expect(ui.page.locator("#entry-answer")).to_contain_text('"errorCode": "101"')
         assert box.evaluate(_COLUMNS_IN_SIGHT) == closed
 
