@@ -18,11 +18,12 @@ from typing import Any, NamedTuple
 
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
+from mockservers.core.kit import Kit
 from mockservers.core.sessions import PREFIX, current_id, in_scope, owner_id
 from mockservers.core.state import SEQUENCES, StateError, TenantState, VendorState, highest_id
 from mockservers.core.tokens import TokenStore
 from mockservers.core.unique import UniqueIndex
-from mockservers.core.vendor import Kit, VendorModel
+from mockservers.core.vendor import VendorModel
 from mockservers.xtra import coverage
 from mockservers.xtra.errors import (
     DOC_EXISTS,
