@@ -31,7 +31,8 @@ from mockservers.xtra.errors import (
     envelope,
     invalid,
 )
-from mockservers.xtra.models import XtraModel, failed
+from mockservers.xtra.models import XtraModel
+from mockservers.xtra.records import failed
 
 DOCUMENT_FAULT = "document_error"
 RECORD_FAULT = "record_error"

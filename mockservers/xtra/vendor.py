@@ -16,6 +16,7 @@ from mockservers.core.route import VendorRoute
 from mockservers.core.vendor import Vendor
 from mockservers.core.verify import Note
 from mockservers.xtra import coverage, responses
+from mockservers.xtra.auth import login_tenant
 from mockservers.xtra.errors import (
     INVALID,
     INVALID_TEXT,
@@ -25,13 +26,8 @@ from mockservers.xtra.errors import (
     XtraError,
     invalid,
 )
-from mockservers.xtra.models import (
-    ACTIVITIES,
-    IDENTITIES,
-    SEQUENCE_NAMES,
-    XtraModel,
-    login_tenant,
-)
+from mockservers.xtra.models import XtraModel
+from mockservers.xtra.records import ACTIVITIES, IDENTITIES, SEQUENCE_NAMES
 from mockservers.xtra.settings import DEMO_ACCOUNT, XtraSettings
 
 
