@@ -20,7 +20,7 @@ from fuzz.checks import CONTRACT_CHECKS, CheckFailure, run_checks
 from fuzz.dispatch import RealRequest, real_request
 from fuzz.schema import operation_id
 from fuzz.target import CallFailed, Stopped, Target, activated
-from mockservers.core.vendor import DETAIL_HEADER
+from mockservers.core.pipeline import DETAIL_HEADER
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from contracts import load_schema
 from contracts.messages import verdict
 from mockservers.core import har, sessions
 from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
+from mockservers.core.call import read_body
 from mockservers.core.clock import iso
 from mockservers.core.curl import curl
 from mockservers.core.errors import KitError
@@ -38,18 +39,13 @@ from mockservers.core.http import (
     too_deep,
 )
 from mockservers.core.journal import Entry, render, rendered, shown_array
+from mockservers.core.kit import Kit
+from mockservers.core.pipeline import GONE, UNPLANNED
+from mockservers.core.route import UNKNOWN
 from mockservers.core.sessions import EVERY, SessionLimit
 from mockservers.core.shared import StoreUnavailable
 from mockservers.core.state import StateError
-from mockservers.core.vendor import (
-    GONE,
-    UNKNOWN,
-    UNPLANNED,
-    Kit,
-    Vendor,
-    log,
-    read_body,
-)
+from mockservers.core.vendor import Vendor, log
 from mockservers.core.verify import MatcherError, check_bounds, check_matcher, count, verify
 
 Endpoint = Callable[[Request], Any]

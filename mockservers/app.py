@@ -28,14 +28,16 @@ from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultRegistry
 from mockservers.core.http import JSONResponse, closing_unread
 from mockservers.core.journal import Journal
+from mockservers.core.kit import Kit
 from mockservers.core.persistence import StateFile, StateFileError
+from mockservers.core.route import VendorRoute
 from mockservers.core.seeded import SeededConfig
 from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
 from mockservers.core.shadows import ShadowSummary
 from mockservers.core.shared import Store, StoreUnavailable
 from mockservers.core.state import StateError
-from mockservers.core.vendor import Kit, Vendor, VendorRoute, log, vendor_of
+from mockservers.core.vendor import Vendor, log, vendor_of
 from mockservers.vendors import VENDOR_CLASSES
 
 SERVER_OPTIONS: dict[str, Any] = {

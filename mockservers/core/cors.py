@@ -27,7 +27,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockservers.core.errors import KitError
 from mockservers.core.http import JSONResponse
-from mockservers.core.vendor import CORS_NOTE, DETAIL_HEADER, Vendor, vendor_of
+from mockservers.core.pipeline import CORS_NOTE, DETAIL_HEADER
+from mockservers.core.vendor import Vendor, vendor_of
 
 
 class KitCORS(CORSMiddleware):

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mockservers.core.coverage import Behaviour, met
+from mockservers.core.kit import Kit
 from mockservers.core.sessions import in_scope
 from mockservers.core.state import StateError, TenantState, VendorState, highest_id
 from mockservers.core.tokens import TokenStore
 from mockservers.core.unique import UniqueIndex
-from mockservers.core.vendor import Kit, VendorModel
+from mockservers.core.vendor import VendorModel
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import call_error, rate_limited
 from mockservers.keepit.ratelimit import RateLimiter

@@ -11,6 +11,7 @@ import orjson
 from starlette.responses import Response
 
 from contracts import Violation, contract, load_schema
+from mockservers.core.call import Call
 from mockservers.core.coverage import met
 from mockservers.core.explain import (
     MISSING,
@@ -24,7 +25,6 @@ from mockservers.core.explain import (
     phrase,
 )
 from mockservers.core.http import JSONResponse
-from mockservers.core.vendor import Call
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope, not_found
 from mockservers.keepit.models import BatchResult, KeepItModel, customer_code_of

@@ -7,11 +7,13 @@ from typing import Any, ClassVar
 
 from starlette.responses import Response
 
+from mockservers.core.call import Call, Query
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
 from mockservers.core.generated import Generated
 from mockservers.core.http import status_phrase
-from mockservers.core.vendor import Call, Query, Vendor, VendorRoute
+from mockservers.core.route import VendorRoute
+from mockservers.core.vendor import Vendor
 from mockservers.core.verify import Note
 from mockservers.keepit import coverage, responses
 from mockservers.keepit.errors import bad_request, call_error

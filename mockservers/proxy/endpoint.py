@@ -28,20 +28,16 @@ from starlette.types import Message, Receive, Scope, Send
 
 from contracts.messages import verdict
 from mockservers.core import compare, har
+from mockservers.core.call import CallHeaders, parse_query
 from mockservers.core.errors import KitError
 from mockservers.core.http import declared_beyond
 from mockservers.core.journal import Entry
+from mockservers.core.kit import Kit
+from mockservers.core.pipeline import DETAIL_HEADER, detail_header
+from mockservers.core.route import UNKNOWN
 from mockservers.core.shadows import ShadowSummary
 from mockservers.core.shared import StoreUnavailable
-from mockservers.core.vendor import (
-    DETAIL_HEADER,
-    UNKNOWN,
-    CallHeaders,
-    Kit,
-    Vendor,
-    detail_header,
-    parse_query,
-)
+from mockservers.core.vendor import Vendor
 from mockservers.proxy.forward import (
     Answer,
     AnswerTooLarge,

@@ -10,10 +10,11 @@ from operator import itemgetter
 from typing import Any
 
 from mockservers.core.coverage import met
+from mockservers.core.kit import Kit
 from mockservers.core.sessions import in_scope
 from mockservers.core.state import StateError, TenantState, VendorState, highest_id
 from mockservers.core.tokens import TokenStore
-from mockservers.core.vendor import Kit, VendorModel
+from mockservers.core.vendor import VendorModel
 from mockservers.quoparts import coverage
 from mockservers.quoparts.errors import QuoPartsError, quote_failed
 from mockservers.quoparts.settings import QuoPartsSettings

@@ -9,10 +9,10 @@ from typing import Any
 from starlette.responses import Response
 
 from contracts import Violation, contract, load_schema
+from mockservers.core.call import Call
 from mockservers.core.coverage import met
 from mockservers.core.explain import basic_first, diagnosis, phrase
 from mockservers.core.http import JSONResponse
-from mockservers.core.vendor import Call
 from mockservers.quoparts import coverage
 from mockservers.quoparts.errors import BAD_REQUEST, BAD_REQUEST_TEXT, ROW_PHRASES, bad_request
 from mockservers.quoparts.models import QuoPartsModel

@@ -13,10 +13,11 @@ from typing import Any
 
 from mockservers.core.clock import iso
 from mockservers.core.coverage import met
+from mockservers.core.kit import Kit
 from mockservers.core.sessions import EVERY, PREFIX, current_id, in_scope, owner_id, scoped
 from mockservers.core.state import StateError, TenantState, VendorState
 from mockservers.core.tokens import Token, TokenStore
-from mockservers.core.vendor import Kit, VendorModel
+from mockservers.core.vendor import VendorModel
 from mockservers.tsdigital import coverage
 from mockservers.tsdigital.errors import SubError, TsDigitalError, error, sub_error
 from mockservers.tsdigital.settings import TsDigitalSettings

@@ -22,10 +22,10 @@ from collections.abc import Mapping
 from starlette.responses import Response
 
 from contracts import Violation, contract
+from mockservers.core.call import Call
 from mockservers.core.coverage import met
 from mockservers.core.explain import diagnosis, field_path, phrase
 from mockservers.core.http import JSONResponse
-from mockservers.core.vendor import Call
 from mockservers.tsdigital import coverage
 from mockservers.tsdigital.errors import PHRASES, SubError, sub_error
 from mockservers.tsdigital.models import DEFAULT_FAILURE, TsDigitalModel

@@ -9,11 +9,13 @@ from typing import Any, ClassVar
 from starlette.responses import Response
 
 from mockservers.core.adminapi import AdminRoute
+from mockservers.core.call import Call
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultKind
 from mockservers.core.generated import Generated
-from mockservers.core.vendor import Call, Vendor, VendorRoute
+from mockservers.core.route import VendorRoute
+from mockservers.core.vendor import Vendor
 from mockservers.core.verify import Note
 from mockservers.tsdigital import coverage, responses
 from mockservers.tsdigital.errors import sub_error

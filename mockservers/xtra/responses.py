@@ -13,10 +13,10 @@ from starlette.responses import Response
 
 from contracts import Contract, Violation, contract, load_schema
 from contracts.messages import bound_query
+from mockservers.core.call import Call, Query
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
 from mockservers.core.explain import basic_first, diagnosis, field_path, phrase
-from mockservers.core.vendor import Call, Query
 from mockservers.xtra import coverage
 from mockservers.xtra.errors import (
     DOC_UNHANDLED,
@@ -31,7 +31,8 @@ from mockservers.xtra.errors import (
     envelope,
     invalid,
 )
-from mockservers.xtra.models import XtraModel, failed
+from mockservers.xtra.models import XtraModel
+from mockservers.xtra.records import failed
 
 DOCUMENT_FAULT = "document_error"
 RECORD_FAULT = "record_error"

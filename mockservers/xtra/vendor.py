@@ -7,13 +7,16 @@ from typing import Any, ClassVar
 
 from starlette.responses import Response
 
+from mockservers.core.call import Call
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultKind
 from mockservers.core.generated import Generated
-from mockservers.core.vendor import Call, Vendor, VendorRoute
+from mockservers.core.route import VendorRoute
+from mockservers.core.vendor import Vendor
 from mockservers.core.verify import Note
 from mockservers.xtra import coverage, responses
+from mockservers.xtra.auth import login_tenant
 from mockservers.xtra.errors import (
     INVALID,
     INVALID_TEXT,
@@ -23,13 +26,8 @@ from mockservers.xtra.errors import (
     XtraError,
     invalid,
 )
-from mockservers.xtra.models import (
-    ACTIVITIES,
-    IDENTITIES,
-    SEQUENCE_NAMES,
-    XtraModel,
-    login_tenant,
-)
+from mockservers.xtra.models import XtraModel
+from mockservers.xtra.records import ACTIVITIES, IDENTITIES, SEQUENCE_NAMES
 from mockservers.xtra.settings import DEMO_ACCOUNT, XtraSettings
 
 

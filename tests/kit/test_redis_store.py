@@ -31,9 +31,11 @@ import redis
 import redis.asyncio
 
 from mockservers import create_app
-from mockservers.core import redis_store
+from mockservers.core import redis_lock, redis_reload
 from mockservers.core.journal import Entry
-from mockservers.core.redis_store import HASH_PIECE, RedisStore
+from mockservers.core.redis_reload import HASH_PIECE
+from mockservers.core.redis_store import RedisStore
+from mockservers.core.redis_writes import SEP
 from mockservers.testing import SyncASGITransport
 from tests import redis_server
 from tests.conftest import QP, qp_call, qp_login
@@ -360,7 +362,7 @@ def test_a_reload_holds_no_second_copy_of_a_tenant(
     memory it needs beyond the tenant it builds is about one piece's, not a second copy of
     the tenant (600,000 customers held whole as Redis's replies took 337 MB instead of 225,
     and up to twice the time, under the kit's lock)."""
-    monkeypatch.setattr(redis_store, "HASH_PIECE", 200)
+    monkeypatch.setattr(redis_reload, "HASH_PIECE", 200)
     prefix = f"test-{uuid.uuid4().hex}"
     codes = {"COD_USR": "M00001", "COD_PWD": "ABC123"}
     customers = {f"C{i}": {**row(f"C{i}"), "COD_CLI": f"{i:06d}", **codes} for i in range(20_000)}
@@ -449,12 +451,12 @@ def test_a_process_that_reads_fields_the_order_list_does_not_name_names_them(
     if lost == "the list":
         client.delete(order)
     else:
-        client.lrem(order, 0, f"sequences{redis_store._SEP}COD_CLI")
+        client.lrem(order, 0, f"sequences{SEP}COD_CLI")
     with processes(redis_url, count=1, prefix=prefix) as (two,):
         read = two.get("/__admin/state/quoparts").content
     named = [field.decode() for field in client.lrange(order, 0, -1)]
     assert sorted(named) == sorted(field.decode() for field in client.hkeys(state))
-    customers = [name.partition(redis_store._SEP)[2] for name in named if "customers" in name]
+    customers = [name.partition(SEP)[2] for name in named if "customers" in name]
     assert customers == (["CLI001", "CLI002"] if lost == "the list" else ["CLI002", "CLI001"])
     client.close()
     with processes(redis_url, count=1, prefix=prefix) as (three,):
@@ -470,12 +472,12 @@ def test_state_this_version_cannot_read_is_the_vendors_5xx_naming_it(redis_url: 
         qp_call(one, "importCli", qp_login(one), {"data": [row("CLI001")]})
     state = RedisStore(redis_url, prefix=prefix).key("state", "quoparts", "demo")
     client = redis.Redis.from_url(redis_url)
-    client.hset(state, f"invoices{redis_store._SEP}1", b"{}")
+    client.hset(state, f"invoices{SEP}1", b"{}")
     with processes(redis_url, count=1, prefix=prefix) as (two,):
         refused = two.get(QP, params={"login": "", "username": "demo", "password": "demo"})
         assert (refused.status_code, refused.json()["errorCode"]) == (503, "503")
         assert "'invoices'" in refused.headers["X-Mockservers-Detail"]
-        client.hdel(state, f"invoices{redis_store._SEP}1")
+        client.hdel(state, f"invoices{SEP}1")
         customers = two.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert list(customers) == ["CLI001"]
     client.close()
@@ -536,7 +538,7 @@ def test_a_commit_after_another_process_took_the_lock_over_keeps_nothing(
         direct = redis.Redis.from_url(redis_url)
         generation = direct.get(store.key("gen"))
         keys = (store.key("gen"), store.key("lock"), store.key("owner"))
-        direct.eval(redis_store._RECOVER, 3, *keys, generation)
+        direct.eval(redis_lock.RECOVER, 3, *keys, generation)
         direct.close()
 
     prefix = f"test-{uuid.uuid4().hex}"
@@ -553,7 +555,7 @@ def test_a_process_behind_what_the_log_keeps_reloads_and_misses_nothing(
 ) -> None:
     """The log keeps about ``LOG_BYTES`` of entries (here: one at a time). A process whose copy
     is older than the oldest entry reloads everything instead of replaying, and misses nothing."""
-    monkeypatch.setattr(redis_store, "LOG_BYTES", 1)
+    monkeypatch.setattr(redis_lock, "LOG_BYTES", 1)
     prefix = f"test-{uuid.uuid4().hex}"
     with processes(redis_url, prefix=prefix) as (one, two):
         token = qp_login(one)

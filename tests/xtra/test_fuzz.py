@@ -25,7 +25,8 @@ def test_a_fake_that_accepts_records_breaking_their_schema_is_caught(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from mockservers.xtra import responses
-    from mockservers.xtra.models import Outcome, XtraModel
+    from mockservers.xtra.models import XtraModel
+    from mockservers.xtra.records import Outcome
 
     class Lenient:
         def check(self, instance: object) -> list[object]:

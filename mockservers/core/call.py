@@ -1,0 +1,191 @@
+"""A call as a vendor endpoint sees it (``Call``: its body, query, headers, parsed JSON, the
+kit's diagnosis of it) and how the pipeline reads it from ASGI: the body within the limit
+(``read_body``), the query (``parse_query``), the headers by name (``CallHeaders``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope
+
+from mockservers.core.errors import KitError
+from mockservers.core.faults import Fault
+from mockservers.core.http import declared_beyond, header_text, too_deep
+from mockservers.core.kit import Kit
+
+Query = dict[str, str]
+"""A call's query: blank values kept, a repeated key's last value wins (as Starlette's
+``QueryParams`` reads by key)."""
+
+
+class CallHeaders(dict[str, str]):
+    """Request headers by lower-case name; a repeated header's first value (as Starlette's
+    ``Headers.get``). ASGI servers send the names in lower case already."""
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        super().__init__({k.decode("latin-1"): header_text(v) for k, v in reversed(raw)})
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return dict.get(self, key.lower(), default)
+
+    def __getitem__(self, key: str) -> str:
+        return dict.__getitem__(self, key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and dict.__contains__(self, key.lower())
+
+
+class Call:
+    """One request as a vendor endpoint sees it: body already read within the limit."""
+
+    __slots__ = (
+        "_headers",
+        "_json",
+        "_raw_headers",
+        "body",
+        "details",
+        "kit",
+        "operation",
+        "query",
+        "scope",
+        "vendor",
+    )
+
+    def __init__(
+        self,
+        scope: Scope,
+        vendor: str,
+        operation: str,
+        body: bytes,
+        kit: Kit,
+        query: Query,
+    ) -> None:
+        self.scope = scope
+        self.query = query
+        self._headers: CallHeaders | None = None
+        self._raw_headers: dict[bytes, bytes] | None = None
+        self.vendor = vendor
+        self.operation = operation
+        self.body = body
+        self.kit = kit
+        self.details: list[str] | None = None  # most calls get no diagnosis: no list for them
+        self._json: Any = _UNSET
+
+    def explain(self, detail: str) -> None:
+        """Add the kit's diagnosis of this call (which field, which rule): it goes to the
+        ``X-Mockservers-Detail`` header and the journal, never into the vendor's body."""
+        if self.details is None:
+            self.details = []
+        self.details.append(detail)
+
+    def take_fault(self, kind: str) -> Fault | None:
+        """A vendor-specific fault of ``kind`` matching this call, used up now: a vendor asks
+        when the fault applies (so that, say, a refused call does not use it up)."""
+        return self.kit.faults.take(self.vendor, self.operation, _kinds(kind))
+
+    @property
+    def headers(self) -> CallHeaders:
+        """The request headers, names without case (read once into a dict: a vendor looks at
+        several per call)."""
+        if self._headers is None:
+            self._headers = CallHeaders(self.scope["headers"])
+        return self._headers
+
+    def header_values(self, *names: bytes) -> list[str]:
+        """The values of the named headers (lower-case names), "" for one not sent; a repeated
+        header's first value. Only these are decoded: cheaper than ``headers`` for a vendor
+        that reads a few on every call (KeepIT's credentials)."""
+        raw = self._raw_headers
+        if raw is None:
+            raw = self._raw_headers = dict(reversed(self.scope["headers"]))
+        return [header_text(raw.get(name, b"")) for name in names]
+
+    @property
+    def client_ip(self) -> str:
+        client = self.scope.get("client")
+        return client[0] if client else ""
+
+    def json(self) -> Any:
+        """The body parsed as JSON; ``KitError('malformed_json')`` when it is not."""
+        if self._json is _UNSET:
+            try:
+                value = orjson.loads(self.body)
+            except orjson.JSONDecodeError as exc:
+                raise KitError("malformed_json", f"the body is not valid JSON: {exc}") from None
+            limit = self.kit.max_json_depth
+            if _may_nest_deeper(self.body, limit) and too_deep(value, limit):
+                raise KitError("malformed_json", f"the JSON nests deeper than {limit} levels")
+            self._json = value
+        return self._json
+
+
+_UNSET = object()
+_COUNTED_BELOW = 4096
+"""Bodies shorter than this have their brackets counted before the depth check."""
+
+
+def _may_nest_deeper(body: bytes, limit: int) -> bool:
+    """Whether the depth check must walk the parsed body. Each level opens a bracket, so a body
+    with no more brackets than the limit (counted in native code, strings included) cannot be
+    too deep; on a long body counting costs about as much as the check itself (12 against
+    17 µs for a 100-row QuoParts import), so a long one is simply checked."""
+    if len(body) >= _COUNTED_BELOW:
+        return True
+    return body.count(b"{") + body.count(b"[") > limit
+
+
+@cache
+def _kinds(kind: str) -> frozenset[str]:
+    return frozenset((kind,))
+
+
+async def read_body(receive: Receive, scope: Scope, limit: int) -> bytes:
+    """The body, read from the ASGI messages, at most ``limit`` bytes (``KitError`` 413). One
+    declared longer is refused before any of it is read: uvicorn answers ``Expect:
+    100-continue`` on the first ``receive``, so such a client is told before it sends the body,
+    not after. A one-message body costs one ``receive``."""
+    if declared_beyond(scope["headers"], limit):
+        raise _too_large(limit)
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        raise ClientDisconnect()
+    chunk = message.get("body", b"")
+    if not message.get("more_body", False):
+        if len(chunk) > limit:
+            raise _too_large(limit)
+        return chunk
+    chunks = [chunk]
+    size = len(chunk)
+    while message.get("more_body", False):
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> KitError:
+    return KitError("too_large", f"the body is larger than {limit} bytes", status=413)
+
+
+def parse_query(raw: bytes) -> Query:
+    """The query string as a plain dict, without ``parse_qsl``'s unquoting when nothing is
+    quoted (every call's path)."""
+    text = raw.decode("latin-1")
+    if "%" in text or "+" in text:
+        return dict(parse_qsl(text, keep_blank_values=True))
+    query: Query = {}  # a plain loop: half the cost of a comprehension over a generator
+    for part in text.split("&"):
+        if part:
+            key, _, value = part.partition("=")
+            query[key] = value
+    return query

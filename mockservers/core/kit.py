@@ -1,0 +1,110 @@
+"""The kit: the services every vendor shares, one of each per app (clock, journal, faults,
+store, sessions, coverage, config), and the vendors themselves; resetting a scope and opening
+or forgetting a session across all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import Response
+
+from mockservers.core import sessions
+from mockservers.core.clock import Clock
+from mockservers.core.coverage import Coverage
+from mockservers.core.faults import FaultRegistry
+from mockservers.core.journal import Journal
+from mockservers.core.seeded import SeededConfig
+from mockservers.core.sessions import Sessions
+from mockservers.core.shadows import ShadowSummary
+from mockservers.core.shared import Store
+
+if TYPE_CHECKING:
+    from mockservers.core.vendor import Vendor
+
+
+@dataclass
+class Kit:
+    """The services every vendor shares, one of each per app, and the vendors themselves."""
+
+    clock: Clock
+    journal: Journal
+    faults: FaultRegistry
+    store: Store
+    sessions: Sessions
+    coverage: Coverage
+    shadows: ShadowSummary
+    config: SeededConfig
+    """This process's config tables, and those the kit was seeded with (``core/seeded.py``)."""
+    max_body_bytes: int
+    max_json_depth: int
+    max_state_bytes: int
+    """The largest body of a state load (``PUT /__admin/state``): a fixture far larger than
+    any vendor call; every other admin body is held to ``max_body_bytes``."""
+    flush: Callable[[], None] = lambda: None
+    """Make the writes of the request that just ran durable (``--state-file``); else a no-op."""
+    vendors: dict[str, Vendor] = field(default_factory=dict)
+    forwarded: frozenset[str] = frozenset()
+    """The vendors whose calls ``mockservers proxy`` forwards to the real service: the kit's
+    fakes of them answer none of those calls (no fault of theirs is ever met)."""
+    date_header: bool = False
+    """Whether the kit's answers carry a ``Date`` of its own, on its clock: only where the
+    server adds none (``app.kit_dates``), else each answer would carry two."""
+
+    def date(self, response: Response) -> None:
+        """Date ``response`` on the clock of the current scope, where the kit dates answers."""
+        if self.date_header:
+            response.raw_headers.append((b"date", self.clock.http_date()))
+
+    def reset(self, scope: str | None = None, vendor: str | None = None) -> None:
+        """Everything of one scope back to start (None: the global scope; a session's id):
+        state and fixtures, tokens, windows, journal entries, faults, coverage and the clock.
+        With ``vendor``, only that vendor's part (the clock is shared by the vendors, so it
+        stays). The global scope is seeded again from this process's config: its tables' digests
+        become the kit's."""
+        if scope is None:
+            self.config.seed(None if vendor is None else (vendor,))
+        if vendor is None:
+            if scope is None:
+                self.clock.reset()
+            else:
+                session = self.sessions.get(scope)
+                if session is not None:
+                    self.sessions.update(session, clock_offset=0.0)
+        self.coverage.clear(scope=scope, vendor=vendor)
+        self.journal.clear(scope=scope, vendor=vendor)
+        if vendor is None:
+            self.faults.reset(scope)
+        else:
+            self.faults.clear(scope=scope, vendor=vendor)
+        for name, found in self.vendors.items():
+            if vendor is None or name == vendor:
+                found.reset(scope)
+
+    def start_afresh(self) -> None:
+        """The whole kit as it starts: no session, no fault, the global scope's fixtures."""
+        for session_id in list(self.sessions.map):
+            self.sessions.drop(session_id)
+        self.reset()
+
+    def open_session(self, ttl_seconds: float | None, name: str | None) -> sessions.Session:
+        """A new session with fresh accounts on every vendor (their fixtures in place)."""
+
+        def credentials(prefix: str) -> dict[str, dict[str, Any]]:
+            return {n: v.session_credentials(prefix) for n, v in self.vendors.items()}
+
+        session = self.sessions.create(credentials, ttl_seconds=ttl_seconds, name=name)
+        for found in self.vendors.values():
+            found.reset(session["id"])
+        return session
+
+    def forget_session(self, session_id: str) -> None:
+        """Everything a dropped session held: its tenants, tokens, windows, journal, faults,
+        coverage (called once the session itself is gone, so no fixture comes back)."""
+        self.journal.clear(scope=session_id)
+        self.faults.reset(session_id)
+        self.coverage.clear(scope=session_id)
+        for found in self.vendors.values():
+            found.reset(session_id)

@@ -1,0 +1,291 @@
+"""The request pipeline every vendor route runs through, once for all vendors: body limits and
+JSON parsing, the session a call belongs to, faults, the journal and coverage, catching vendor
+errors, the kit's diagnosis in the ``X-Mockservers-Detail`` header; and it runs a call's reads
+and writes as one transaction of the kit's store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Mapping
+from time import perf_counter
+from typing import Any
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from mockservers.core import sessions
+from mockservers.core.call import Call, parse_query, read_body
+from mockservers.core.coverage import MET
+from mockservers.core.errors import DroppedConnection, KitError, VendorError
+from mockservers.core.faults import Fault
+from mockservers.core.journal import Entry
+from mockservers.core.route import UNKNOWN, VendorRoute
+from mockservers.core.shared import StoreUnavailable
+
+log = logging.getLogger("mockservers")
+DETAIL_HEADER = "X-Mockservers-Detail"
+_DETAIL_LIMIT = 2000
+
+
+def detail_header(details: str) -> str:
+    """The ``X-Mockservers-Detail`` value: printable ASCII whatever the request held (non-ASCII
+    and quotes JSON-escaped), at most 2000 characters, stripped: a header value may not end in a
+    space (h11 refuses to send it, and uvicorn then drops the connection instead of answering)."""
+    return json.dumps(details)[1:-1][:_DETAIL_LIMIT].strip()
+
+
+GONE = "the client closed the connection before the whole body arrived (nothing answered)"
+UNPLANNED = "an unplanned error in the fake (a bug)"
+CORS_NOTE = "mockservers.cors"
+"""The scope's key for what the CORS layer found of a call from a page whose origin it does not
+allow: the call is answered, and the journal says why the page cannot read the answer."""
+_MISHANDLED = {
+    "drop": "the connection was closed with no complete answer (an injected drop fault, {})",
+    "malformed": "the answer's body was cut in half (an injected malformed fault, {})",
+}
+"""What a fault did to an answer that the journal's entry would not show otherwise."""
+
+
+class Pipeline:
+    """The pipeline's part of ``Vendor`` (``vendor.py``), its base: it runs on what the vendor
+    sets (``name``, ``routes``, ``kit``, ``clock``, ``model``) and calls its hooks
+    (``tenant_of``, ``render_error``)."""
+
+    def paths(self) -> dict[str, VendorRoute]:
+        """Each route by its full path (``/<vendor><path>``): the app's shortcut to ``handle``."""
+        return {f"/{self.name}{route.path}": route for route in self.routes}
+
+    def starlette_routes(self) -> list[Route]:
+        return [
+            Route(
+                f"/{self.name}{route.path}",
+                self._endpoint(route),
+                methods=list(route.methods),
+                name=f"{self.name}:{route.path}",
+            )
+            for route in self.routes
+        ]
+
+    def _endpoint(self, route: VendorRoute) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            return await self.handle(request.scope, request.receive, route)
+
+        return endpoint
+
+    async def handle(self, scope: Scope, receive: Receive, route: VendorRoute) -> Response:
+        """The answer to one call of ``route``, straight from the ASGI scope (no Starlette
+        request: this is every call's path)."""
+        started = perf_counter()
+        kit = self.kit
+        query = parse_query(scope["query_string"])
+        operation = route.operation_for(query)
+        body = b""
+        refused: KitError | None = None
+        try:
+            body = await read_body(receive, scope, kit.max_body_bytes)
+        except KitError as exc:
+            refused = exc
+        except ClientDisconnect:  # journalled all the same: a connector that gave up mid-body
+            refused = KitError("disconnected", GONE, status=400)
+        call = Call(scope, self.name, operation, body, kit, query)
+        cors = scope.get(CORS_NOTE)
+        if cors is not None:
+            call.explain(cors)
+        if not kit.store.shared:
+            try:
+                response, fault = self._answer(call, route, refused, started)
+            except StoreUnavailable as exc:  # the state file did not take the writes (yet)
+                return self._not_kept(KitError("store", str(exc), status=503), operation)
+        else:
+            try:
+                answered = await kit.store.run(lambda: self._answer(call, route, refused, started))
+            except StoreUnavailable as exc:  # nothing of this call was kept
+                return self._not_kept(KitError("store", str(exc), status=503), operation)
+            except Exception:  # a bug in the store: nothing kept, the vendor's body all the same
+                return self._not_kept(self._unplanned(operation), operation)
+            response, fault = answered
+        if fault is not None and fault.kind == "latency":
+            await asyncio.sleep((fault.latency_ms or 0) / 1000)
+        if fault is not None and fault.kind == "drop":
+            return _DroppedResponse()
+        return response
+
+    def _answer(
+        self, call: Call, route: VendorRoute, refused: KitError | None, started: float
+    ) -> tuple[Response, Fault | None]:
+        """Everything a call reads and writes, in one go (one transaction of the store): whose
+        call it is, its fault, the vendor's answer, the journal entry and coverage."""
+        kit = self.kit
+        tenant = self.tenant_of(call)
+        session = kit.sessions.owner(tenant) if tenant is not None else None
+        if session is not None:
+            session = kit.sessions.touch(session)
+        met: list[str] = []
+        # Plain context-variable tokens rather than a context manager: this is every call's path.
+        in_session = sessions.CURRENT.set(session) if session is not None else None
+        try:
+            met_token = MET.set(met)
+            try:
+                fault = kit.faults.take(self.name, call.operation)
+                response, detail = self._respond(call, route, refused, fault)
+            finally:
+                MET.reset(met_token)
+            details = detail
+            if call.details:
+                details = "; ".join([*call.details, detail] if detail else call.details)
+            if fault is not None and fault.kind in _MISHANDLED:  # the journal says what happened
+                said = _MISHANDLED[fault.kind].format(fault.id)
+                details = f"{details}; {said}" if details else said
+                if fault.kind == "drop":  # the connector saw no answer: it met nothing
+                    met.clear()
+            if details:
+                response.headers[DETAIL_HEADER] = detail_header(details)
+            if fault is not None and fault.kind == "malformed":
+                response = _malformed(response)
+            scope = session["id"] if session is not None else None
+            if fault is not None and fault.kind == "latency":  # the answer waits after this
+                started -= (fault.latency_ms or 0) / 1000
+            kit.date(response)  # on the clock of the call's scope
+            unread = refused is not None and refused.kind == "too_large"
+            self._record(call, response, started, details, scope, tenant, met, unread)
+            if met:
+                kit.coverage.count(met, scope)
+            kit.flush()
+        finally:
+            if in_session is not None:
+                sessions.CURRENT.reset(in_session)
+        return response, fault
+
+    async def refuse(
+        self, scope: Scope, error: KitError, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """The answer to a call refused before any endpoint of this vendor (a path it does not
+        have, a method its path does not allow: ``routing``; a page's origin CORS does not
+        allow: ``cors``), in the vendor's own error body. It is journalled as ``unknown`` with
+        the detail ``routing: ...`` or ``cors: ...``: a connector's wrong URL or refused page
+        shows in the journal like any other call."""
+        started = perf_counter()
+        query = parse_query(scope["query_string"])  # whose call it is may be there
+        call = Call(scope, self.name, UNKNOWN, b"", self.kit, query)
+        detail = "; ".join(filter(None, (f"{error.kind}: {error.detail}", scope.get(CORS_NOTE))))
+
+        def answer() -> Response:
+            tenant = self.tenant_of(call)
+            session = self.kit.sessions.owner(tenant) if tenant is not None else None
+            if session is not None:
+                session = self.kit.sessions.touch(session)
+            with sessions.scoped(session):  # on the session's clock, as its other calls
+                response = self.render_error(error, UNKNOWN)
+                response.headers.update(headers or {})  # a 405's Allow, journalled with it
+                response.headers[DETAIL_HEADER] = detail_header(detail)
+                self.kit.date(response)
+                scope = session["id"] if session is not None else None
+                self._record(call, response, started, detail, scope, tenant, [])
+            return response
+
+        if not self.kit.store.shared:
+            return answer()
+        try:
+            return await self.kit.store.run(answer)
+        except StoreUnavailable as exc:
+            return self._not_kept(KitError("store", str(exc), status=503), UNKNOWN)
+        except Exception:
+            return self._not_kept(self._unplanned(UNKNOWN), UNKNOWN)
+
+    def _respond(
+        self, call: Call, route: VendorRoute, refused: KitError | None, fault: Fault | None
+    ) -> tuple[Response, str]:
+        """The vendor's answer and the kit's diagnosis of it."""
+        operation = call.operation
+        try:
+            if refused is not None:
+                raise refused
+            if fault is not None and fault.kind == "status":
+                raise KitError("fault", f"an injected status fault ({fault.id})", fault.status)
+            return route.endpoint(operation)(self.model, call), ""
+        except VendorError as exc:
+            return exc.response(), exc.detail
+        except KitError as exc:
+            return self.render_error(exc, operation), exc.detail
+        except Exception:
+            error = self._unplanned(operation)
+            return self.render_error(error, operation), error.detail
+
+    def _unplanned(self, operation: str) -> KitError:
+        """An exception nothing planned for (a bug), logged with its traceback, as the error
+        the caller gets: HTTP 500 in the vendor's own body, never the server's bare page."""
+        log.exception("unplanned error in %s %s", self.name, operation)
+        return KitError("internal", UNPLANNED, status=500)
+
+    def _not_kept(self, error: KitError, operation: str) -> Response:
+        """The vendor's error body for a call the store could not run (nothing of it kept),
+        with the diagnosis that ``_answer`` adds to the others."""
+        response = self.render_error(error, operation)
+        response.headers[DETAIL_HEADER] = detail_header(error.detail)
+        self.kit.date(response)  # whose call: unknown, the global scope's
+        return response
+
+    def _record(
+        self,
+        call: Call,
+        response: Response,
+        started: float,
+        detail: str,
+        scope: str | None,
+        tenant: str | None,
+        met: list[str],
+        body_unread: bool = False,
+    ) -> None:
+        scope_ = call.scope
+        # Positional, in the order of Entry's fields: half the cost of keywords, on every call.
+        entry = Entry(
+            self.clock.time(),
+            self.name,
+            call.operation,
+            scope_["method"],
+            scope_["path"],
+            scope_["query_string"],
+            scope_["headers"],
+            response.status_code,
+            call.body,
+            bytes(getattr(response, "body", b"")),
+            (perf_counter() - started) * 1000,
+            detail,
+            scope,
+            tenant,
+            met,
+            response.raw_headers,
+            scope_.get("raw_path"),
+        )
+        entry.body_unread = body_unread
+        self.kit.journal.record(entry)
+
+
+def _malformed(response: Response) -> Response:
+    """The same answer with its body cut in half: a truncated, unparseable JSON."""
+    body = bytes(getattr(response, "body", b""))
+    cut = body[: max(1, len(body) // 2)] if body else b"{"
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return Response(cut, status_code=response.status_code, headers=headers)
+
+
+class _DroppedResponse(Response):
+    """Starts a response, then fails: the server closes the connection with no complete answer."""
+
+    def __init__(self) -> None:
+        super().__init__(b"", status_code=200)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")],
+            }
+        )
+        raise DroppedConnection("connection dropped by an injected fault")

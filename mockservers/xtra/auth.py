@@ -1,0 +1,219 @@
+"""Who calls XTRA: the accounts (configured, or a live session's) and their key pairs, the
+caller a call's AccessToken or key pair names, what an AccessToken may update, and the login
+that issues one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from mockservers.core.coverage import met
+from mockservers.core.errors import KitError
+from mockservers.core.sessions import PREFIX, current_id, in_scope, owner_id
+from mockservers.core.state import TenantState
+from mockservers.xtra import coverage
+from mockservers.xtra.errors import XtraError
+from mockservers.xtra.records import IDENTITIES, is_id
+from mockservers.xtra.settings import Account, AccountUser
+
+if TYPE_CHECKING:
+    from mockservers.xtra.models import XtraModel
+
+KEYS_REFUSED = "SyncPublicKey/SyncSecretKey mancanti o non validi"
+
+
+class Caller(NamedTuple):
+    """Who is calling: an account (key pair) or one logged user (AccessToken)."""
+
+    tenant: TenantState
+    irid: int | None = None
+    user_id: int | None = None
+
+
+def login_tenant(model: XtraModel, call: Any) -> str | None:
+    """Whose login it is when no key pair is sent: a session's username is its tenant."""
+    try:
+        body = call.json()
+    except KitError:
+        return None
+    username = body.get("Username") if isinstance(body, dict) else None
+    return username if owner_id(username) is not None else None
+
+
+def session_account(prefix: str, credentials: dict[str, Any]) -> Account:
+    """The account of a session: its key pair and one login user whose identity exists."""
+    user = AccountUser(
+        credentials["username"],
+        credentials["password"],
+        credentials["irid"],
+        surname="Sessione",
+        name=prefix,
+        denomination=f"Sessione {prefix}",
+    )
+    return Account(prefix, credentials["public_key"], credentials["secret_key"], (user,))
+
+
+class Authorisation:
+    """The accounts, the caller of a call and logins: a part of ``XtraModel`` (``models.py``),
+    whose ``__init__`` sets the accounts, tokens and indexes used here."""
+
+    def scope_accounts(self, scope: str | None) -> list[Account]:
+        if scope is None:
+            return list(self.accounts.values())
+        session = self.kit.sessions.get(scope)
+        if session is None:
+            return []
+        prefix = PREFIX + scope
+        return [session_account(prefix, session["credentials"]["xtra"])]
+
+    def account(self, public_key: str) -> Account | None:
+        """A configured account, or a live session's, by its public key (a session's without
+        its login user: a key pair is all a call's check needs, and this runs on every call)."""
+        found = self.accounts.get(public_key)
+        if found is not None:
+            return found
+        session = self.kit.sessions.owner(public_key)
+        if session is None:
+            return None
+        credentials = session["credentials"]["xtra"]
+        if credentials["public_key"] != public_key:
+            return None
+        return Account(PREFIX + session["id"], public_key, credentials["secret_key"])
+
+    def named_account(self, headers: Any) -> Account | None:
+        """The account a call's SyncPublicKey names, its secret not checked: looked up once per
+        call, as the pipeline asks whose call it is before the endpoint checks the key pair. A
+        session's account is reused only inside its session (the pipeline found it alive)."""
+        seen, account, session_id = self._named
+        if seen is not headers or (session_id is not None and session_id != current_id()):
+            account = self.account(headers.get("syncpublickey") or "")
+            session_id = None
+            if account is not None and account.public_key not in self.accounts:
+                session_id = owner_id(account.name)
+            self._named = (headers, account, session_id)
+        return account
+
+    def forbidden(self, message: str, detail: str = "") -> XtraError:
+        return XtraError(403, self.settings.auth_error_code, message, detail)
+
+    def keys_refused(self, headers: Any) -> XtraError:
+        """403 for a key pair that names no account or not with that secret, saying which."""
+        public = headers.get("syncpublickey")
+        if not public:
+            detail = "no SyncPublicKey header"
+        elif self.named_account(headers) is None:
+            detail = f"no account has the SyncPublicKey {public!r}"
+        else:
+            detail = f"the SyncSecretKey is not the one of SyncPublicKey {public!r}"
+        met(coverage.KEYS_REFUSED)
+        return self.forbidden(KEYS_REFUSED, detail)
+
+    def _account(self, headers: Any, secret: str) -> Account | None:
+        """The account of the call's key pair, when ``secret`` is its secret key."""
+        account = self.named_account(headers)
+        if account is None:
+            return None
+        if not secrets.compare_digest(secret.encode(), account.secret_key.encode()):
+            return None
+        return account
+
+    def caller(self, headers: Any) -> Caller:
+        """AccessToken when sent (it decides), else the key pair; 403 otherwise."""
+        sent = dict(headers)  # by lower-case name already: plain look-ups
+        value = sent.get("accesstoken")
+        if value is not None:
+            token, verdict = self.tokens.verdict(value)
+            if token is None:
+                expired = verdict == "expired"
+                met(coverage.ACCESS_TOKEN_EXPIRED if expired else coverage.ACCESS_TOKEN_INVALID)
+                raise self.forbidden("AccessToken non valido o scaduto", f"the token is {verdict}")
+            return Caller(
+                self.state.tenant(token.tenant), token.claims["irid"], token.claims["uid"]
+            )
+        account = self._account(headers, sent.get("syncsecretkey") or "")
+        if account is None:
+            raise self.keys_refused(sent)
+        return Caller(self.state.tenant(account.name))
+
+    def check_scope(
+        self, caller: Caller, records: list[dict[str, Any]], contact_form: bool
+    ) -> None:
+        """An AccessToken may update only its own identity and its own user: else 403."""
+        if caller.irid is None:
+            return
+        if contact_form:
+            met(coverage.ACCESS_TOKEN_SCOPE)
+            raise self.forbidden(
+                "Le chiamate contact form richiedono SyncPublicKey e SyncSecretKey"
+            )
+        for record in records:
+            rid = record.get("ID")
+            if not is_id(rid) or rid != caller.irid:
+                met(coverage.ACCESS_TOKEN_SCOPE)
+                raise self.forbidden(
+                    f"Con AccessToken si può aggiornare solo l'anagrafica {caller.irid}"
+                )
+            users = record.get("Users")
+            for user in users if isinstance(users, list) else []:
+                uid = user.get("ID") if isinstance(user, dict) else None
+                if not is_id(uid) or uid != caller.user_id:
+                    met(coverage.ACCESS_TOKEN_SCOPE)
+                    raise self.forbidden(
+                        f"Con AccessToken si può aggiornare solo l'utente {caller.user_id}"
+                    )
+
+    def login(self, username: str, password: str, headers: Any) -> dict[str, Any]:
+        """The flat login result. Key pair sent: that account only; else every account."""
+        if headers.get("syncpublickey") is not None or headers.get("syncsecretkey") is not None:
+            account = self._account(headers, headers.get("syncsecretkey") or "")
+            if account is None:
+                raise self.keys_refused(headers)
+            tenants = [account.name]
+        else:  # every account of the caller's scope, in the order of ``_login_order``
+            scope = current_id()
+            candidates = [name for name in self._users if in_scope(name, scope)]
+            tenants = sorted(candidates, key=self._login_order)
+        for name in tenants:
+            found = self._users.get(name, {}).get(username)
+            if found is None:
+                continue
+            identity = self.state.tenant(name).get(IDENTITIES, str(found[0])) or {}
+            user = next((u for u in identity.get("Users") or [] if u.get("ID") == found[1]), None)
+            stored = user.get("Password") if user is not None else None
+            if (
+                user is not None
+                and isinstance(stored, str)
+                and secrets.compare_digest(stored.encode(), password.encode())
+            ):
+                met(coverage.LOGIN_OK)
+                return self._session(name, identity, user)
+        met(coverage.LOGIN_REFUSED)
+        raise self.forbidden("Credenziali non valide", f"no user {username!r} with that password")
+
+    def _login_order(self, tenant: str) -> tuple[int, str]:
+        """Where a login without a key pair looks for its user: the configured accounts in
+        the configuration's order, then the others (a session's, a state document's) by name.
+        A username and password several accounts share log in to the first; not the order a
+        process met the accounts in, which a shared store's reload does not keep."""
+        return self._rank.get(tenant, len(self._rank)), tenant
+
+    def _session(
+        self, tenant: str, identity: dict[str, Any], user: dict[str, Any]
+    ) -> dict[str, Any]:
+        token = self.tokens.issue(
+            tenant, self.settings.token_ttl_seconds, irid=identity["ID"], uid=user["ID"]
+        )
+        expires = datetime.fromtimestamp(token.expires_at, UTC).replace(microsecond=0)
+        return {
+            "IRID": identity["ID"],
+            "UserID": user["ID"],
+            "Username": user["Username"],
+            "Denomination": identity.get("Denomination"),
+            "Surname": identity.get("Surname"),
+            "Name": identity.get("Name"),
+            "Token": token.value,
+            "RefreshToken": secrets.token_hex(20),
+            "TokenExpiration": expires.isoformat().replace("+00:00", "Z"),
+        }

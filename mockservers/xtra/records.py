@@ -1,0 +1,249 @@
+"""XTRA's records, as rules free of the model's state: the identity and activity collections,
+an identity's sub-records and their sequences, IDs and keys, the check of a state document, the
+IDs a call may take, a record's items merged into a stored identity, and a record's outcome
+(Item1..Item6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from mockservers.core.coverage import met
+from mockservers.core.state import SEQUENCES, StateError, TenantState, highest_id
+from mockservers.xtra import coverage
+from mockservers.xtra.errors import RecordError
+from mockservers.xtra.settings import INT32_MAX, INT32_MIN
+
+IDENTITIES = "identities"  # keyed by str(ID)
+ACTIVITIES = "activities"  # CRM activities recorded by contact-form calls, keyed by str(ID)
+
+SUB_RECORDS = ("Destinations", "Contacts", "IdentityDocuments", "Users")
+SUB_RECORD_SEQUENCES = {
+    "Destinations": "destination",
+    "Contacts": "contact",
+    "IdentityDocuments": "document",
+    "Users": "user",
+}
+"""The sequence each sub-record's IDs come from (one per account)."""
+SEQUENCE_NAMES = ("identity", *SUB_RECORD_SEQUENCES.values(), "activity")
+# Contact-form columns that describe the CRM activity, not the identity.
+ACTIVITY_FIELDS = (
+    "CRMMessage",
+    "WebReasonID",
+    "WebFormKey",
+    "CRMTermsConditions",
+    "CRMMarketingConsent",
+    "CRMPrivacyMarketing",
+    "BOPCode",
+)
+EMAIL_TYPOLOGY = 2  # Telefono, Email, Web, Pec, Fax, Cellulare -> 1..6
+
+
+def is_id(value: Any) -> bool:
+    """An XTRA ID: a JSON integer (``true`` is not 1 here)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def stored_id(value: Any) -> bool:
+    """An ID a stored record may hold: 1 to Int32's largest (a state document with a larger
+    one would have the fake answer IDs its own contract refuses)."""
+    return is_id(value) and 1 <= value <= INT32_MAX
+
+
+def indexed_key(identity: dict[str, Any]) -> str | None:
+    """The ExternalKey an identity is found by: non-empty text (an ERP that has no key for a
+    customer often sends ``""``, which names no one: two such inserts are two identities)."""
+    key = identity.get("ExternalKey")
+    return key if isinstance(key, str) and key else None
+
+
+def identity_key(record: dict[str, Any], contact_form: bool) -> str | None:
+    """Item2: the ExternalKey sent, or for a contact form the built ``EMail_Surname_Name``."""
+    if contact_form:
+        email, surname, name = (record.get(k) for k in ("EMail", "Surname", "Name"))
+        if isinstance(email, str) and isinstance(surname, str) and isinstance(name, str):
+            return f"{email}_{surname}_{name}"
+        return None
+    key = record.get("ExternalKey")
+    return key if isinstance(key, str) else None
+
+
+RecordFault = Callable[[dict[str, Any]], RecordError | None]
+"""The error a vendor fault makes of a record that passed every check (None: it is written)."""
+
+
+@dataclass(slots=True)
+class Outcome:
+    """One record's answer: the tuple Item1..Item6."""
+
+    id: int
+    key: str | None
+    error: RecordError | None = None
+    destinations: dict[str, int | None] = field(default_factory=dict)
+    contacts: dict[str, int | None] = field(default_factory=dict)
+
+    def render(self) -> dict[str, Any]:
+        return {
+            "Item1": self.id,
+            "Item2": self.key,
+            "Item3": self.error is None,
+            "Item4": self.error.item4() if self.error else None,
+            "Item5": self.destinations,
+            "Item6": self.contacts,
+        }
+
+
+DOCUMENT_PAIR = ("FIDDocumentTypology", "Number")
+"""What tells an identity's documents apart (``ER.DOC.EXISTS``)."""
+
+
+def check_state(document: Any) -> None:
+    """Refuse (``StateError``) a state document whose identities the rules could not use:
+    each identity an object whose ``ID`` is its key, each sub-record an object with an ``ID``;
+    IDs and sequences within Int32: every ID ``held_sequences`` raises a sequence to (the
+    activities' keys too), so that every dump loads back."""
+    tenants = document.get("tenants") if isinstance(document, dict) else None
+    for name, tenant in (tenants if isinstance(tenants, dict) else {}).items():
+        sequences = tenant.get(SEQUENCES, {}) if isinstance(tenant, dict) else {}
+        for sequence, value in (sequences if isinstance(sequences, dict) else {}).items():
+            if is_id(value) and value > INT32_MAX:
+                raise StateError(f"tenant {name!r}: sequence {sequence!r} is beyond Int32")
+        activities = tenant.get(ACTIVITIES, {}) if isinstance(tenant, dict) else {}
+        for key in activities if isinstance(activities, dict) else {}:
+            if highest_id((key,)) > INT32_MAX:
+                raise StateError(f"tenant {name!r}, activity {key!r}: beyond Int32")
+        identities = tenant.get(IDENTITIES, {}) if isinstance(tenant, dict) else {}
+        identities = identities if isinstance(identities, dict) else {}
+        for key, identity in identities.items():
+            where = f"tenant {name!r}, identity {key!r}"
+            if not isinstance(identity, dict) or not stored_id(identity.get("ID")):
+                raise StateError(
+                    f"{where}: must be an object whose ID is its key, from 1 to 2^31-1"
+                )
+            if key != str(identity["ID"]):
+                raise StateError(f"{where}: must be an object whose ID is its key")
+            for sub in SUB_RECORDS:
+                items = identity.get(sub, [])
+                if not isinstance(items, list) or not all(
+                    isinstance(i, dict) and stored_id(i.get("ID")) for i in items
+                ):
+                    raise StateError(
+                        f"{where}: {sub} must be a list of objects with an ID (1 to 2^31-1)"
+                    )
+            for document in identity.get("IdentityDocuments") or []:  # compared as pairs
+                if any(isinstance(document.get(f), list | dict) for f in DOCUMENT_PAIR):
+                    raise StateError(
+                        f"{where}: each IdentityDocuments' FIDDocumentTypology and Number"
+                        " must be a plain value"
+                    )
+            external = identity.get("ExternalKey")
+            names = [user.get("Username") for user in identity.get("Users") or []]
+            if not all(isinstance(v, str | None) for v in (external, *names)):
+                raise StateError(f"{where}: ExternalKey and each user's Username must be text")
+
+
+def failed(record: dict[str, Any], contact_form: bool, error: RecordError) -> Outcome:
+    """A refused record's outcome (Item3 false, Item4 its error): every refusal ends here."""
+    behaviour = coverage.RECORD_ERRORS.get(error.code)
+    if behaviour is not None:
+        met(behaviour)
+    return Outcome(_echoed_id(record.get("ID")), identity_key(record, contact_form), error)
+
+
+def _echoed_id(value: Any) -> int:
+    """A refused record's Item1: the ID it was sent with, as .NET read it into an Int32 (an
+    integral number, ``1.0`` too); 0 for one it could not read, as for an insert."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if is_id(value) and INT32_MIN <= value <= INT32_MAX else 0
+
+
+def ids_needed(
+    records: list[dict[str, Any]], contact_form: bool, keys: Mapping[str, int]
+) -> dict[str, int]:
+    """The most IDs of each sequence ``records`` may take: an identity for each record without
+    an ID whose key names no identity (``keys``: the account's ExternalKeys), a sub-record for
+    each item without an ID, and for a contact form an e-mail contact and a CRM activity
+    (counted before the records are checked: one that fails counts all the same). A record
+    that names an ID may change its identity's key, which a later record may then insert
+    under: with one in the call, every record without an ID counts."""
+    needs: dict[str, int] = {}
+    without_id = unknown = 0
+    renames = False
+    for record in records:
+        if is_id(record.get("ID")):
+            renames = True
+        else:
+            without_id += 1
+            key = identity_key(record, contact_form)
+            if not key or key not in keys:
+                unknown += 1
+        for name, sequence in SUB_RECORD_SEQUENCES.items():
+            items = record.get(name)
+            if isinstance(items, list):
+                new = sum(not (isinstance(i, dict) and is_id(i.get("ID"))) for i in items)
+                needs[sequence] = needs.get(sequence, 0) + new
+    needs["identity"] = without_id if renames else unknown
+    if contact_form:
+        needs["contact"] = needs.get("contact", 0) + len(records)
+        needs["activity"] = len(records)
+    return needs
+
+
+@cache
+def not_stored(ignored: frozenset[str], contact_form: bool) -> frozenset[str]:
+    """The columns of a record that are not the identity's own: its ID, its sub-records, the
+    columns the context ignores and (contact form) those of the CRM activity."""
+    return frozenset({"ID", *SUB_RECORDS, *ignored, *(ACTIVITY_FIELDS if contact_form else ())})
+
+
+def merge(
+    tenant: TenantState,
+    stored: list[dict[str, Any]],
+    items: list[dict[str, Any]] | None,
+    sequence: str,
+) -> dict[str, int | None]:
+    """Apply a record's ``items`` to the identity's ``stored`` list (insert without ID, update
+    with an ID the identity has), new IDs from ``sequence``; return the Item5/Item6 map.
+
+    Keys are the item's ExternalKey, or its index in the request when it has none (``""``
+    names none, as for an identity); a value is None when the item names an ID the identity
+    does not have (not imported).
+    """
+    outcome: dict[str, int | None] = {}
+    if not items:
+        return outcome
+    by_id = {s["ID"]: s for s in stored} if stored else {}
+    for index, item in enumerate(items):
+        key = item.get("ExternalKey")
+        label = key if isinstance(key, str) and key else str(index)
+        item_id = item.get("ID")
+        if is_id(item_id):
+            target = by_id.get(item_id)
+            if target is not None:
+                target.update(item)
+            outcome[label] = target["ID"] if target is not None else None
+            continue
+        new = {**item, "ID": tenant.next(sequence)}
+        stored.append(new)
+        by_id[new["ID"]] = new
+        outcome[label] = new["ID"]
+    return outcome
+
+
+def email_contact(tenant: TenantState, identity: dict[str, Any], email: str) -> int:
+    """The contact-form EMail as an Email contact of the identity (reused when already there)."""
+    for contact in identity["Contacts"]:
+        if contact.get("FIDContactTypology") == EMAIL_TYPOLOGY and contact.get("Value") == email:
+            return contact["ID"]
+    contact = {
+        "ID": tenant.next("contact"),
+        "FIDContactTypology": EMAIL_TYPOLOGY,
+        "Value": email,
+        "Default": not identity["Contacts"],
+    }
+    identity["Contacts"].append(contact)
+    return contact["ID"]
