@@ -6,9 +6,10 @@ call and the two answers are compared (``shadow.py``, with ``--shadow``); reques
 are judged against the contracts (``contracts.messages.verdict``); the journal entry and the
 shadow's count are kept as one transaction of the kit's store; the exchange is recorded
 (``record.py``, with ``--record``); the answer goes back to the connector as the vendor sent
-it (given a ``Date`` when it came without one, as a proxy adds one). An upstream that does not
-answer (or answers beyond the limit, or past the deadline) gets the vendor's 502, a request
-body beyond the limit its 413, both journalled as the proxy's answers.
+it (given a ``Date`` when it came without one, as a proxy adds one; no ``Content-Length`` on an
+answer that has no body). An upstream that does not answer (or answers beyond the limit, or
+past the deadline) gets the vendor's 502, a request body beyond the limit its 413, both
+journalled as the proxy's answers.
 
 Violation messages, differences and details are scrubbed of the exchange's secret values (the
 journal masks by name; a message quoting a body would not be masked by name).
@@ -212,8 +213,12 @@ class Forwarding:
                 duration_ms=entry.duration_ms,
             )
         headers = self._dated(answer)
+        body = answer.raw
+        if not _has_body(answer.status):  # its Content-Length is the 200's it stands for
+            headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+            body = b""
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-        await send({"type": "http.response.body", "body": answer.raw})
+        await send({"type": "http.response.body", "body": body})
 
     async def _refuse(self, call: Call, error: KitError, scope: Scope, send: Send) -> None:
         """The proxy's own answer, in the vendor's error body: 413 for a request body over the
@@ -296,6 +301,11 @@ def operation_of(vendor: Vendor, path: str, query: bytes) -> str:
         if route.path == path:
             return route.operation_for(parse_query(query))
     return UNKNOWN
+
+
+def _has_body(status: int) -> bool:
+    """Whether an answer of this status has a body (RFC 9110 6.4.1: not a 1xx, 204 or 304)."""
+    return status >= 200 and status not in (204, 304)
 
 
 def _text(headers: Any) -> list[tuple[str, str]]:
