@@ -6,10 +6,11 @@ call and the two answers are compared (``shadow.py``, with ``--shadow``); reques
 are judged against the contracts (``contracts.messages.verdict``); the journal entry and the
 shadow's count are kept as one transaction of the kit's store; the exchange is recorded
 (``record.py``, with ``--record``); the answer goes back to the connector as the vendor sent
-it (given a ``Date`` when it came without one, as a proxy adds one; no ``Content-Length`` on an
-answer that has no body). An upstream that does not answer (or answers beyond the limit, or
-past the deadline) gets the vendor's 502, a request body beyond the limit its 413, both
-journalled as the proxy's answers.
+it (given a ``Date`` when it came without one, as a proxy adds one; the vendor's own URLs and
+cookie paths made the proxy's, ``reverse.py``; no ``Content-Length`` on an answer that has no
+body). An upstream that does not answer (or answers beyond the limit, or past the deadline)
+gets the vendor's 502, a request body beyond the limit its 413, both journalled as the proxy's
+answers.
 
 Violation messages, differences and details are scrubbed of the exchange's secret values (the
 journal masks by name; a message quoting a body would not be masked by name).
@@ -50,6 +51,7 @@ from mockservers.proxy.forward import (
     readable_codings,
 )
 from mockservers.proxy.record import HarFolder
+from mockservers.proxy.reverse import Reverse
 from mockservers.proxy.shadow import Shadow
 
 
@@ -83,6 +85,16 @@ class Call:
         if found.get("content-length", "") not in ("", "0") or "transfer-encoding" in found:
             return self.body.stream()
         return b""
+
+    @property
+    def origin(self) -> str:
+        """The proxy's origin as the connector addressed it (its ``Host``)."""
+        scope = self.scope
+        host = next((v.decode("latin-1") for k, v in self.headers if k == b"host"), None)
+        if host is None:
+            name, port = scope.get("server") or ("127.0.0.1", 80)
+            host = f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
+        return f"{scope['scheme']}://{host}"
 
     def secrets(self, answer: Answer | None = None) -> list[str]:
         return har.secrets_of(
@@ -157,6 +169,7 @@ class Forwarding:
         self.summary = summary
         self.shadow = shadow
         self.recordings = recordings
+        self.reverse = Reverse(upstream.base, f"/{vendor.name}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         call = Call(self.vendor, self.upstream, scope, receive, self.kit.max_body_bytes)
@@ -212,7 +225,7 @@ class Forwarding:
                 response_http_version=answer.http_version,
                 duration_ms=entry.duration_ms,
             )
-        headers = self._dated(answer)
+        headers = self.reverse.headers(self._dated(answer), call.origin)
         body = answer.raw
         if not _has_body(answer.status):  # its Content-Length is the 200's it stands for
             headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]

@@ -1,6 +1,6 @@
 """``mockservers proxy``: the vendor's answers as the connector must get them through a proxy on a
-socket. A 304 keeps the connector's connection. The upstreams are stand-ins on a socket,
-answering bytes of their own making."""
+socket. A 304 keeps the connector's connection, a redirect or a cookie of the vendor's stays on
+the proxy. The upstreams are stand-ins on a socket, answering bytes of their own making."""
 
 from __future__ import annotations
 
@@ -56,3 +56,63 @@ def test_an_answer_without_a_body_keeps_the_connector_s_connection() -> None:
     assert (gone.status_code, after.status_code) == (204, 200)
     assert (headed.headers["content-length"], headed.content) == ("12345", b"")
     assert len(ports) == 1
+
+
+def test_the_vendor_s_redirects_and_cookies_stay_on_the_proxy() -> None:
+    """A redirect to the vendor's own URL sent the connector past the proxy, and a cookie for
+    the vendor's base path was never sent back to the proxy's ``/<vendor>/...``: both name the
+    proxy's, as a reverse proxy's ``ProxyPassReverse`` does; other places stay as they are."""
+
+    def answer(received: Received) -> bytes:
+        place = received.request_line[1].decode().removeprefix("/sandbox/api/")
+        locations = {
+            "absolute": f"{upstream.url}/sandbox/api/next.php?a=1",
+            "rooted": "/sandbox/api/next.php",
+            "relative": "next.php",
+            "beside": "/sandbox/apix/next.php",
+            "elsewhere": "https://other.example/sandbox/api/next.php",
+        }
+        if place in locations:
+            return _http("302 Found", b"", ("location", locations[place]), ("content-length", "0"))
+        if place == "cookies":
+            return _http(
+                "200 OK",
+                b"{}",
+                ("set-cookie", "sid=S3ss10nId; path=/sandbox/api; HttpOnly"),
+                ("set-cookie", "lang=it; Domain=127.0.0.1; Path=/sandbox/api/x"),
+                ("set-cookie", "site=1; Path=/"),
+                ("content-length", "2"),
+            )
+        return OK
+
+    with WireUpstream(answer) as upstream:
+        app = create_proxy_app({"quoparts": f"{upstream.url}/sandbox/api"})
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            moved = {
+                p: http.get(f"/quoparts/{p}").headers["location"] for p in ("rooted", "absolute")
+            }
+            kept = {
+                p: http.get(f"/quoparts/{p}").headers["location"]
+                for p in ("relative", "beside", "elsewhere")
+            }
+            followed = http.get("/quoparts/absolute", follow_redirects=True)
+            cookies = http.get("/quoparts/cookies").headers.get_list("set-cookie")
+            http.get("/quoparts/echo")
+    assert moved == {
+        "rooted": "/quoparts/next.php",
+        "absolute": f"{proxy.url}/quoparts/next.php?a=1",
+    }
+    assert kept == {
+        "relative": "next.php",
+        "beside": "/sandbox/apix/next.php",
+        "elsewhere": "https://other.example/sandbox/api/next.php",
+    }
+    assert followed.status_code == 200
+    assert upstream.received[-3].request_line[1] == b"/sandbox/api/next.php?a=1"
+    assert cookies == [
+        "sid=S3ss10nId; path=/quoparts; HttpOnly",
+        "lang=it; Path=/quoparts/x",
+        "site=1; Path=/",
+    ]
+    sent_back = upstream.received[-1].head.lower()
+    assert b"cookie: " in sent_back and b"sid=s3ss10nid" in sent_back
