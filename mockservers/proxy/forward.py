@@ -20,6 +20,7 @@ trickles its answer a byte at a time would hold the call for as long as it liked
 from __future__ import annotations
 
 import asyncio
+import ssl
 import urllib.request
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -49,6 +50,9 @@ HOP_BY_HOP = frozenset(
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 """How long the upstream may take: to connect, and between two reads or writes."""
+
+CA_HINT = " (a server with a CA of its own: --cacert FILE)"
+"""What a certificate the kit could not verify calls for."""
 
 
 class TooLarge(Exception):
@@ -187,6 +191,7 @@ class Upstream:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         deadline: float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        trusted: ssl.SSLContext | None = None,
     ) -> None:
         self.vendor = vendor
         self.base = httpx.URL(base_url.rstrip("/"))
@@ -194,6 +199,8 @@ class Upstream:
         self.deadline = deadline
         """How long one call may take in all, in seconds (None: no deadline)."""
         self.transport = transport
+        self.trusted = trusted
+        """The SSL context to verify the upstream with (``--cacert``); None: httpx's."""
         self.as_sent = transport is not None or not _environment_proxy(self.base.scheme)
         """Whether the request target goes as the connector sent it (see :meth:`target`)."""
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
@@ -223,7 +230,9 @@ class Upstream:
         if found is None:
             # No client defaults (User-Agent, Accept...): requests are built whole, and sent as
             # built. No redirect is followed: the connector sees the vendor's 3xx itself.
-            found = httpx.AsyncClient(timeout=self.timeout, transport=self.transport)
+            found = httpx.AsyncClient(
+                timeout=self.timeout, transport=self.transport, verify=self.trusted or True
+            )
             self._clients[loop] = found
         return found
 
@@ -267,6 +276,11 @@ class Upstream:
         for client in list(self._clients.values()):
             await client.aclose()
         self._clients.clear()
+
+
+def with_hint(why: str) -> str:
+    """Why a call failed, and for a certificate the kit could not verify, the option it needs."""
+    return why + CA_HINT if "CERTIFICATE_VERIFY_FAILED" in why else why
 
 
 def _environment_proxy(scheme: str) -> bool:

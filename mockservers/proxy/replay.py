@@ -42,7 +42,7 @@ from mockservers.core.har import scrub_bytes
 from mockservers.core.http import NOT_JSON, json_of
 from mockservers.core.secrets import MASK, mask_text, mask_value
 from mockservers.core.vendor import Vendor
-from mockservers.proxy.forward import HOP_BY_HOP, Upstream
+from mockservers.proxy.forward import HOP_BY_HOP, Upstream, with_hint
 from mockservers.vendors import VENDOR_CLASSES
 
 VENDORS = frozenset(cls.name for cls in VENDOR_CLASSES)
@@ -288,9 +288,7 @@ class Replay:
 def _unreachable(url: str, exc: Exception) -> str:
     """Why nothing could be sent to ``url`` (a CA of the server's own: the option to give)."""
     timed_out = isinstance(exc, TimeoutError | httpx.TimeoutException)
-    why = "no answer within --timeout" if timed_out else str(exc)
-    if "CERTIFICATE_VERIFY_FAILED" in why:
-        why += " (a server with a CA of its own: --cacert FILE)"
+    why = "no answer within --timeout" if timed_out else with_hint(str(exc))
     return f"cannot reach {url}: {why}"
 
 

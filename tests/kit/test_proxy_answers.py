@@ -1,16 +1,19 @@
 """``mockservers proxy``: the vendor's answers as the connector must get them through a proxy on a
 socket. A 304 keeps the connector's connection, a redirect or a cookie of the vendor's stays on
-the proxy. The upstreams are stand-ins on a socket, answering bytes of their own making."""
+the proxy, and a sandbox's own CA can be trusted. The upstreams are stand-ins on a socket,
+answering bytes of their own making."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
 from mockservers.proxy import create_proxy_app
 from mockservers.testing import MockServer
 from tests.proxying import QP, Received, WireUpstream
+from tests.servers import embedded, serving
 
 LOGIN = {"login": "", "username": "demo", "password": "demo"}
 
@@ -116,3 +119,26 @@ def test_the_vendor_s_redirects_and_cookies_stay_on_the_proxy() -> None:
     ]
     sent_back = upstream.received[-1].head.lower()
     assert b"cookie: " in sent_back and b"sid=s3ss10nid" in sent_back
+
+
+def test_a_sandbox_with_a_ca_of_its_own_is_trusted_with_cacert(tmp_path: Path) -> None:
+    """``replay`` and ``fuzz`` took ``--cacert``, the proxy did not: every call to such a
+    sandbox was a 502, which did not say what to give."""
+    from mockservers.app import create_app
+    from mockservers.serving import self_signed
+
+    ca, cert, key = self_signed(tmp_path)
+    tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    with embedded(create_app(), **tls) as url:
+        sandbox = url.replace("http://", "https://") + "/quoparts"
+        app = create_proxy_app({"quoparts": sandbox})
+        with MockServer(app=app) as proxy:
+            refused = httpx.get(proxy.url + QP, params=LOGIN)
+        with serving(
+            "--upstream", f"quoparts={sandbox}", "--cacert", str(ca), command="proxy"
+        ) as served:
+            trusted = httpx.get(served.url + QP, params=LOGIN)
+    assert refused.status_code == 502
+    detail = refused.headers["x-mockservers-detail"]
+    assert "CERTIFICATE_VERIFY_FAILED" in detail and "--cacert FILE" in detail
+    assert trusted.status_code == 200 and trusted.json()["errorCode"] == "0"
