@@ -78,13 +78,14 @@ class Call:
     def method(self) -> str:
         return self.scope["method"]
 
-    def content(self) -> Any:
-        """What goes upstream: the body as it arrives, or nothing when there is none."""
+    def content(self) -> Body | bytes:
+        """What goes upstream: the body (passed on as it arrives), or nothing when there is
+        none."""
         if declared_beyond(self.headers, self.body.limit):
             raise TooLarge(f"the request body is larger than {self.body.limit} bytes")
         found = CallHeaders(self.headers)
         if found.get("content-length", "") not in ("", "0") or "transfer-encoding" in found:
-            return self.body.stream()
+            return self.body
         return b""
 
     @property

@@ -1,10 +1,12 @@
 """``mockservers proxy``: the vendor's answers as the connector must get them through a proxy on a
 socket. A 304 keeps the connector's connection, a redirect or a cookie of the vendor's stays on
-the proxy, and a sandbox's own CA can be trusted. The upstreams are stand-ins on a socket,
-answering bytes of their own making."""
+the proxy, a connection the vendor closed as the proxy reused it costs no 502, and a sandbox's
+own CA can be trusted. The upstreams are stand-ins on a socket, answering bytes of their own
+making."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -119,6 +121,34 @@ def test_the_vendor_s_redirects_and_cookies_stay_on_the_proxy() -> None:
     ]
     sent_back = upstream.received[-1].head.lower()
     assert b"cookie: " in sent_back and b"sid=s3ss10nid" in sent_back
+
+
+def test_a_connection_the_vendor_closed_as_the_proxy_reused_it_is_tried_again() -> None:
+    """The vendor closes an idle connection just as the proxy sends the next call on it (its
+    idle timeout): the connector got a 502 the vendor never sent. The call goes once more, on
+    a connection of its own, its body whole."""
+    with WireUpstream(OK, idle_close=True) as upstream:
+        app = create_proxy_app({"keepit": upstream.base_url("keepit")})
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            first = http.post("/keepit/api?cmd=insertClient_v3", json={"n": 1})
+            second = http.post("/keepit/api?cmd=insertClient_v3", json={"n": 2})
+            journal = http.get("/__admin/requests").json()
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert [json.loads(r.body) for r in upstream.received] == [{"n": 1}, {"n": 2}]
+    assert [json.loads(r.body) for r in upstream.dropped] == [{"n": 2}]
+    assert [e["source"] for e in journal] == ["upstream", "upstream"]
+
+
+def test_a_new_connection_closed_unanswered_is_a_502_at_once() -> None:
+    """Only a reused connection is tried again: a vendor that drops a call on a connection of
+    its own dropped it for a reason, and is not sent it twice."""
+    with WireUpstream(b"") as upstream:
+        app = create_proxy_app({"keepit": upstream.base_url("keepit")})
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            answer = http.post("/keepit/api?cmd=insertClient_v3", json={})
+    assert answer.status_code == 502
+    assert "Server disconnected" in answer.headers["x-mockservers-detail"]
+    assert len(upstream.received) == 1
 
 
 def test_a_sandbox_with_a_ca_of_its_own_is_trusted_with_cacert(tmp_path: Path) -> None:
