@@ -91,6 +91,7 @@ class ProxyApp:
         self.kit = kit_app.state.kit
         self.upstreams = upstreams
         self.shadow = shadow
+        self.recordings = recordings
         self.summary = self.kit.shadows
         vendors: dict[str, Vendor] = kit_app.state.vendors
         self.forwarding = {
@@ -133,3 +134,5 @@ class ProxyApp:
             await upstream.aclose()
         if self.shadow is not None:
             await self.shadow.aclose()
+        if self.recordings is not None:
+            self.recordings.close()

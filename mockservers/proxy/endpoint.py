@@ -8,9 +8,9 @@ shadow's count are kept as one transaction of the kit's store; the exchange is r
 (``record.py``, with ``--record``); the answer goes back to the connector as the vendor sent
 it (given a ``Date`` when it came without one, as a proxy adds one; the vendor's own URLs and
 cookie paths made the proxy's, ``reverse.py``; no ``Content-Length`` on an answer that has no
-body). An upstream that does not answer (or answers beyond the limit, or past the deadline)
-gets the vendor's 502, a request body beyond the limit its 413, both journalled as the proxy's
-answers.
+body). The work on a large answer runs off the event loop (``offload.py``). An upstream that
+does not answer (or answers beyond the limit, or past the deadline) gets the vendor's 502, a
+request body beyond the limit its 413, both journalled as the proxy's answers.
 
 Violation messages, differences and details are scrubbed of the exchange's secret values (the
 journal masks by name; a message quoting a body would not be masked by name).
@@ -31,6 +31,7 @@ from starlette.types import Message, Receive, Scope, Send
 from contracts.messages import verdict
 from mockservers.core import compare, har
 from mockservers.core.call import CallHeaders, parse_query
+from mockservers.core.compare import Difference
 from mockservers.core.errors import KitError
 from mockservers.core.http import declared_beyond
 from mockservers.core.journal import Entry
@@ -51,6 +52,7 @@ from mockservers.proxy.forward import (
     readable_codings,
     with_hint,
 )
+from mockservers.proxy.offload import off_loop
 from mockservers.proxy.record import HarFolder
 from mockservers.proxy.reverse import Reverse
 from mockservers.proxy.shadow import Shadow
@@ -194,8 +196,7 @@ class Forwarding:
 
     async def _pass_on(self, call: Call, answer: Answer, send: Send) -> None:
         """The vendor's answer: compared, judged, journalled, recorded, then passed back."""
-        secrets = call.secrets(answer)
-        differences = None
+        found = None
         if self.shadow is not None:
             found = await self.shadow.compare(
                 self.vendor.name,
@@ -206,18 +207,10 @@ class Forwarding:
                 call.body.bytes,
                 compare.Answer(answer.status, answer.body, answer.header("content-type")),
             )
-            differences = har.scrub([d.as_json("upstream", "fake") for d in found], secrets)
-        entry = call.entry(
-            status=answer.status,
-            response_body=har.scrub_bytes(answer.body, secrets),
-            response_headers=har.scrub_headers(answer.headers, secrets),
-            source="upstream",
-            verdict=har.scrub(call.verdict(answer.status, answer.body), secrets),
-            shadow=differences,
-        )
-        await self._keep(entry, differences)
+        entry = await off_loop(len(answer.body), self._judged, call, answer, found)
+        await self._keep(entry, entry.shadow)
         if self.recordings is not None:
-            self._record(
+            await self._record(
                 call,
                 status=answer.status,
                 response_headers=_text(answer.headers),
@@ -234,6 +227,24 @@ class Forwarding:
             body = b""
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    def _judged(self, call: Call, answer: Answer, found: list[Difference] | None) -> Entry:
+        """The journal entry of a forwarded call, judged, its secrets scrubbed and its bodies
+        cut to the journal's bound: the work a large answer takes (see :func:`off_loop`)."""
+        secrets = call.secrets(answer)
+        differences = None
+        if found is not None:
+            differences = har.scrub([d.as_json("upstream", "fake") for d in found], secrets)
+        entry = call.entry(
+            status=answer.status,
+            response_body=har.scrub_bytes(answer.body, secrets),
+            response_headers=har.scrub_headers(answer.headers, secrets),
+            source="upstream",
+            verdict=har.scrub(call.verdict(answer.status, answer.body), secrets),
+            shadow=differences,
+        )
+        self.kit.journal.fit(entry)
+        return entry
 
     async def _refuse(self, call: Call, error: KitError, scope: Scope, send: Send) -> None:
         """The proxy's own answer, in the vendor's error body: 413 for a request body over the
@@ -261,7 +272,7 @@ class Forwarding:
         )
         await self._keep(entry, None)
         if self.recordings is not None and error.kind == "upstream":
-            self._record(
+            await self._record(
                 call,
                 status=0,
                 response_headers=[],
@@ -300,9 +311,9 @@ class Forwarding:
         with suppress(StoreUnavailable):
             await kit.store.run(keep)
 
-    def _record(self, call: Call, **answered: Any) -> None:
+    async def _record(self, call: Call, **answered: Any) -> None:
         assert self.recordings is not None
-        self.recordings.add(
+        await self.recordings.add(
             vendor=self.vendor.name,
             operation=call.operation,
             upstream=self.upstream.shown,

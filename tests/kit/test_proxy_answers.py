@@ -1,16 +1,18 @@
 """``mockservers proxy``: the vendor's answers as the connector must get them through a proxy on a
 socket. A 304 keeps the connector's connection, a redirect or a cookie of the vendor's stays on
-the proxy, a connection the vendor closed as the proxy reused it costs no 502, and a sandbox's
-own CA can be trusted. The upstreams are stand-ins on a socket, answering bytes of their own
-making."""
+the proxy, a connection the vendor closed as the proxy reused it costs no 502, a sandbox's own
+CA can be trusted, and a large answer does not hold up the other calls. The upstreams are
+stand-ins on a socket, answering bytes of their own making."""
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from mockservers.proxy import create_proxy_app
 from mockservers.testing import MockServer
@@ -172,3 +174,43 @@ def test_a_sandbox_with_a_ca_of_its_own_is_trusted_with_cacert(tmp_path: Path) -
     detail = refused.headers["x-mockservers-detail"]
     assert "CERTIFICATE_VERIFY_FAILED" in detail and "--cacert FILE" in detail
     assert trusted.status_code == 200 and trusted.json()["errorCode"] == "0"
+
+
+def test_a_large_answer_is_judged_while_other_calls_are_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An answer of 12 MB was judged, masked and journalled on the event loop: every other
+    call through the proxy waited seconds. Here the large answer's verdict waits until a small
+    call has been answered: on the event loop, that call could never be."""
+    from mockservers.proxy import endpoint
+    from mockservers.proxy.offload import LARGE
+
+    rows = json.dumps([{"COD_CLI": f"{n:06d}"} for n in range(LARGE // 20)]).encode()
+    big = _http(
+        "200 OK", rows, ("content-type", "application/json"), ("content-length", str(len(rows)))
+    )
+    judging, answered = threading.Event(), threading.Event()
+    waited: list[bool] = []
+    judge = endpoint.verdict
+
+    def slow_verdict(*args: object, answer: bytes, **kwargs: object) -> object:
+        if len(answer) >= LARGE:
+            judging.set()
+            waited.append(answered.wait(timeout=20))
+        return judge(*args, answer=answer, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(endpoint, "verdict", slow_verdict)
+    with WireUpstream(_by_path({"/quoparts/big": big})) as upstream:
+        app = create_proxy_app({"quoparts": upstream.base_url("quoparts")})
+        with MockServer(app=app) as proxy:
+            large: list[httpx.Response] = []
+            caller = threading.Thread(
+                target=lambda: large.append(httpx.get(proxy.url + "/quoparts/big"))
+            )
+            caller.start()
+            assert judging.wait(timeout=20)
+            small = httpx.get(proxy.url + QP, params=LOGIN, timeout=20)
+            answered.set()
+            caller.join()
+    assert small.status_code == 200 and waited == [True]
+    assert large[0].status_code == 200 and large[0].content == rows
