@@ -1,7 +1,7 @@
 """``mockservers replay FILE.har --base-url URL``: a recording sent again, in order, and every
 answer that differs from the recorded one reported (generated values left out, as the shadow
 leaves them out). Each path goes as recorded, dot segments kept, as the proxy sends a path
-(``Upstream.target``).
+(``Upstream.target``), with the headers recorded and no others (no client defaults).
 
 A recording (``mockservers proxy --record``) holds no secret, so what it masked is filled in:
 
@@ -195,7 +195,9 @@ class Replay:
         body = orjson.dumps(request.body) if request.body_json else exchange.body
         # The path as recorded (dot segments kept), where the proxy would send it.
         target = self.upstream.target(_as_target(path), urlencode(request.query).encode())
-        sent = self.client.request(
+        # Built whole, as the proxy builds its calls: no client defaults (User-Agent, Accept,
+        # Accept-Encoding, Connection) the recording does not show.
+        sent = httpx.Request(
             exchange.method,
             target.url,
             headers=[
@@ -205,7 +207,7 @@ class Replay:
             extensions=target.extensions,
         )
         try:
-            response = await asyncio.wait_for(sent, self.timeout)
+            response = await asyncio.wait_for(self.client.send(sent), self.timeout)
         except httpx.ConnectError as exc:
             raise ReplayError(_unreachable(self.base_url, exc)) from None
         except (httpx.RequestError, TimeoutError) as exc:
