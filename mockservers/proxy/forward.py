@@ -24,6 +24,7 @@ connection of its own, its body as kept (the connector would get a 502 the vendo
 from __future__ import annotations
 
 import asyncio
+import math
 import ssl
 import urllib.request
 import weakref
@@ -302,7 +303,7 @@ class Upstream:
         received = end_to_end(response.headers.raw)
         body = raw
         if response.headers.get("content-encoding"):
-            body = _decoded(response.status_code, received, raw, limit)
+            body = decoded(response.status_code, received, raw, limit)
         return Answer(response.status_code, received, raw, body, response.http_version)
 
     async def aclose(self) -> None:
@@ -363,7 +364,7 @@ class _Pieces(httpx.SyncByteStream):
             yield self.raw[start : start + self.size]
 
 
-def _decoded(status: int, headers: RawHeaders, raw: bytes, limit: int) -> bytes:
+def decoded(status: int, headers: RawHeaders, raw: bytes, limit: float = math.inf) -> bytes:
     """The answer's body as the checks and the journal read it, decompressed within ``limit``
     (:class:`AnswerTooLarge` beyond: 194 KB of gzip unpacked to 200 MB); the bytes as sent when
     they cannot be decompressed (the connector gets them unchanged, and the checks find no

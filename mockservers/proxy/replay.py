@@ -1,7 +1,9 @@
 """``mockservers replay FILE.har --base-url URL``: a recording sent again, in order, and every
 answer that differs from the recorded one reported (generated values left out, as the shadow
 leaves them out). Each path goes as recorded, dot segments kept, as the proxy sends a path
-(``Upstream.target``), with the headers recorded and no others (no client defaults).
+(``Upstream.target``), with the headers recorded and no others (no client defaults), and
+each answer is compared as the proxy read it (its ``Content-Encoding`` undone where it
+decodes).
 
 A recording (``mockservers proxy --record``) holds no secret, so what it masked is filled in:
 
@@ -42,7 +44,7 @@ from mockservers.core.har import scrub_bytes
 from mockservers.core.http import NOT_JSON, json_of
 from mockservers.core.secrets import MASK, mask_text, mask_value
 from mockservers.core.vendor import Vendor
-from mockservers.proxy.forward import HOP_BY_HOP, Upstream, with_hint
+from mockservers.proxy.forward import HOP_BY_HOP, Upstream, decoded, with_hint
 from mockservers.vendors import VENDOR_CLASSES
 
 VENDORS = frozenset(cls.name for cls in VENDOR_CLASSES)
@@ -207,7 +209,7 @@ class Replay:
             extensions=target.extensions,
         )
         try:
-            response = await asyncio.wait_for(self.client.send(sent), self.timeout)
+            response, content = await asyncio.wait_for(self._exchange(sent), self.timeout)
         except httpx.ConnectError as exc:
             raise ReplayError(_unreachable(self.base_url, exc)) from None
         except (httpx.RequestError, TimeoutError) as exc:
@@ -219,18 +221,28 @@ class Replay:
         finally:
             # The recording says which cookies each call sent: none kept from an answer.
             self.client.cookies.clear()
-        answered = json_of(response.content)
+        answered = json_of(content)
         translation.learn(json_of(exchange.answer.body), answered)
         if answered is not NOT_JSON:
             masked = orjson.dumps(mask_value(answered))
         else:  # a PHP notice before the JSON: its secrets blotted out as the recording's were
-            masked = mask_text(response.content.decode("utf-8", "replace")).encode("utf-8")
+            masked = mask_text(content.decode("utf-8", "replace")).encode("utf-8")
         # An answer may echo a secret this replay sent (a password in an error message): the
         # recording blotted it out, and so does the report (it goes to CI logs).
         masked = scrub_bytes(masked, self._filled)
         replayed = Answer(response.status_code, masked, response.headers.get("content-type", ""))
         found = differences(exchange.answer, replayed, vendor.generated, vendor.answer_codes)
         return Outcome(exchange, found)
+
+    async def _exchange(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+        """The answer to ``request`` and its body, decoded as the proxy decodes one: as it came
+        where its ``Content-Encoding`` does not decode (that was "no answer")."""
+        response = await self.client.send(request, stream=True)
+        try:
+            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+        finally:
+            await response.aclose()
+        return response, decoded(response.status_code, response.headers.raw, raw)
 
     def _refill(self, request: Request, vendor: Vendor) -> None:
         """Masked secrets from the options (or the demo account), recorded credentials replaced

@@ -1,10 +1,13 @@
-"""``mockservers replay`` sends what a recording shows: no header the recording does not show is
-added. The servers are stand-ins on a socket."""
+"""``mockservers replay`` sends what a recording shows and compares what it gets: an answer whose
+``Content-Encoding`` does not decode is compared as it came; no header the recording does not
+show is added. The servers are stand-ins on a socket."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import pytest
 
 from mockservers.cli import main
 from tests.proxying import WireUpstream
@@ -29,6 +32,21 @@ def _recording(folder: Path, answer: dict[str, object], headers: list[dict[str, 
     recording = folder / "other.har"
     recording.write_text(json.dumps({"log": {"entries": [entry]}}), "utf-8")
     return recording
+
+
+def test_an_answer_whose_coding_does_not_decode_is_compared_as_it_came(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A gzip answer that is no gzip was reported as "no answer: DecodingError (--timeout)";
+    the proxy passes such an answer on as it came, and that is what its recording holds."""
+    broken = b"not gzip at all"
+    answer = _answer(broken, "text/plain", "content-encoding: gzip")
+    recorded = {"mimeType": "text/plain", "text": broken.decode()}
+    recording = _recording(tmp_path, recorded, [])
+    with WireUpstream(answer) as vendor:
+        args = ["replay", str(recording), "--base-url", vendor.base_url("quoparts")]
+        assert main(args) == 0
+    assert "every answer the same" in capsys.readouterr().out
 
 
 def test_a_replay_sends_the_headers_the_recording_shows_and_no_others(tmp_path: Path) -> None:
