@@ -233,7 +233,12 @@ def proxy(args: argparse.Namespace) -> int:
     try:
         config = ServeSpec(config=args.config, admin_token=args.admin_token).load_config()
         app = create_proxy_app(
-            upstreams, config, shadow=args.shadow, record=args.record, date_header=True
+            upstreams,
+            config,
+            shadow=args.shadow,
+            record=args.record,
+            trusted=args.cacert,
+            date_header=True,
         )
     except (ConfigError, OSError) as exc:
         return _fail(str(exc))
@@ -418,6 +423,7 @@ def _add_proxy(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--record", metavar="DIR", help="keep the exchanges as HAR 1.2 in DIR")
     _add_address(p)
     _add_admin_and_logging(p)
+    add_cacert(p)
     p.set_defaults(func=proxy)
 
 

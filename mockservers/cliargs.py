@@ -87,7 +87,8 @@ def trusting(path: str) -> ssl.SSLContext:
 
 
 def add_cacert(parser: argparse._ActionsContainer) -> None:
-    """``--cacert FILE`` (``replay``, and ``fuzz`` from the fuzz package): a sandbox's own CA."""
+    """``--cacert FILE`` (``replay``, ``proxy``, and ``fuzz`` from the fuzz package): a
+    sandbox's own CA."""
     parser.add_argument(
         "--cacert",
         type=trusting,

@@ -12,7 +12,7 @@ import gzip
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,7 +257,9 @@ class WireUpstream:
     each request as it came over the wire. One connection a call: it closes each after its
     answer; with ``hold``, only when the test is over (an answer cut short never ends); with
     ``trickle``, a space follows every ``trickle`` seconds until then (an answer never ends,
-    and no wait for its next byte is long)."""
+    and no wait for its next byte is long); with ``idle_close``, when the next request comes
+    on it, unanswered (kept in ``dropped``): a server whose idle timeout ran out as the client
+    reused the connection."""
 
     def __init__(
         self,
@@ -265,12 +267,16 @@ class WireUpstream:
         *,
         hold: bool = False,
         trickle: float = 0.0,
+        idle_close: bool = False,
     ) -> None:
         self.answer = answer
         self.hold = hold
         self.trickle = trickle
+        self.idle_close = idle_close
         self._over = threading.Event()
+        self._open: socket.socket | None = None
         self.received: list[Received] = []
+        self.dropped: list[Received] = []
         self._socket = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -286,6 +292,9 @@ class WireUpstream:
         self._over.set()
         self._socket.shutdown(socket.SHUT_RDWR)  # wakes the accept below
         self._socket.close()
+        if self._open is not None:  # wakes a wait for a request that never comes
+            with suppress(OSError):
+                self._open.shutdown(socket.SHUT_RDWR)
         self._thread.join()
 
     def _serve(self) -> None:
@@ -295,10 +304,15 @@ class WireUpstream:
             except OSError:  # shut down
                 return
             with connection:
+                self._open = connection
                 received = _read_request(connection)
                 self.received.append(received)
                 answer = self.answer if isinstance(self.answer, bytes) else self.answer(received)
                 connection.sendall(answer)
+                if self.idle_close:
+                    with suppress(OSError):  # the client may reset it rather than close it
+                        if (again := _read_request(connection)).head:
+                            self.dropped.append(again)
                 if self.hold:
                     self._over.wait()
                 while self.trickle and not self._over.wait(self.trickle):

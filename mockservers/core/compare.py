@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from mockservers.core.generated import Generated, JSONPath, is_generated, same_but_generated
-from mockservers.core.http import NOT_JSON, json_of
+from mockservers.core.http import NOT_JSON, charset_of, json_of
 from mockservers.core.secrets import MASK, is_secret, mask_text, mask_value
 
 
@@ -103,7 +103,7 @@ def differences(
     found = []
     if first.status != second.status:
         found.append(Difference("status", first.status, second.status))
-    a, b = _parse(first.body), _parse(second.body)
+    a, b = _parse(first.body, first.content_type), _parse(second.body, second.content_type)
     code_a, code_b = _codes(codes, a), _codes(codes, b)
     if code_a != code_b:
         found.append(Difference("error code", code_a, code_b))
@@ -118,12 +118,18 @@ def differences(
     return found
 
 
-def _parse(body: bytes) -> Any:
-    """A body as compared: ``ABSENT`` when empty, text when not JSON (its bytes then compared)."""
+def _parse(body: bytes, content_type: str) -> Any:
+    """A body as compared: ``ABSENT`` when empty, text when not JSON (its bytes then compared),
+    read in the charset its ``Content-Type`` declares (UTF-8 without one)."""
     if not body:
         return ABSENT
     found = json_of(body)
-    return _Text(body.decode("utf-8", "replace")) if found is NOT_JSON else found
+    if found is not NOT_JSON:
+        return found
+    charset = charset_of(content_type or "") or "utf-8"
+    text = body.decode(charset, "replace")
+    found = json_of(text.encode("utf-8")) if charset != "utf-8" else NOT_JSON
+    return _Text(text) if found is NOT_JSON else found
 
 
 def _codes(codes: Codes, body: Any) -> Any:

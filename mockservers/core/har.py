@@ -13,14 +13,17 @@ A secret can also travel where no name says so (an error message echoing a token
 requests unless told not to) and those it is given, and blots them out wherever else they
 appear in the log (:mod:`mockservers.core.blotting`, which bounds what it remembers).
 
-A body that is not UTF-8 is kept as text with replacement characters: HAR has no room for bytes
-in ``postData``, and bytes in ``content`` could not be masked.
+A body is kept as text in the charset its ``Content-Type`` declares (UTF-8 without one), and
+as base64 when its bytes are no text in it (``content.encoding``, and the kit's own
+``postData._encoding``), masked before it is encoded: a replay sends and compares the bytes
+that went over the wire.
 """
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from importlib import metadata
@@ -31,8 +34,8 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import orjson
 
 from mockservers.core import secrets
-from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, blot_out, blots
-from mockservers.core.http import NOT_JSON, json_of
+from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, Opaque, blot_out, blots
+from mockservers.core.http import NOT_JSON, charset_of, json_of
 from mockservers.core.secrets import (
     is_secret,
     mask_pairs,
@@ -58,14 +61,55 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(query=mask_query(parts.query)))
 
 
-def mask_text(body: bytes | None) -> str:
-    """A body as text with its secret JSON fields masked. Unchanged bytes keep their exact text
+def masked_body(body: bytes, content_type: str) -> bytes:
+    """A body with its secrets masked, as :func:`recorded_body` reads it back from a recording
+    (what a replay compares with it)."""
+    text, encoded = body_fields(body, content_type)
+    kept = {"text": text, "mimeType": content_type, "encoding": "base64" if encoded else ""}
+    return recorded_body(kept, "encoding")
+
+
+def body_fields(
+    body: bytes, content_type: str, blot: Callable[[str], str] | None = None
+) -> tuple[str, bool]:
+    """A body as HAR keeps it, its secrets masked, and whether it went as base64: its text, in
+    the charset its ``Content-Type`` declares (UTF-8 without one); the base64 of its bytes
+    when they are no text in that charset (a Latin-1 form sent without a charset), masked
+    where it holds text (``blot``, the remembered secrets' blotting, first: none could be
+    found in the base64)."""
+    charset = charset_of(content_type) or "utf-8"
+    try:
+        text = body.decode(charset)
+    except UnicodeDecodeError:
+        masked = secrets.masked_bytes(body)
+        if blot is not None:
+            masked = blot(masked.decode("utf-8", "surrogateescape")).encode(
+                "utf-8", "surrogateescape"
+            )
+        return Opaque(base64.b64encode(masked).decode("ascii")), True
+    return _masked(body, text, charset), False
+
+
+def recorded_body(fields: dict[str, Any], base64_field: str) -> bytes:
+    """The bytes of a HAR's ``postData`` or ``content``: its text decoded from base64 where
+    ``base64_field`` says so (``_encoding`` and ``encoding``), else in the charset its
+    ``mimeType`` declares; in UTF-8 without one, and for a text that charset cannot hold (a
+    HAR from elsewhere)."""
+    text: str = fields.get("text", "")
+    if fields.get(base64_field) == "base64":
+        return base64.b64decode(text)
+    charset = charset_of(fields.get("mimeType", "")) or "utf-8"
+    try:
+        return text.encode(charset)
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
+
+
+def _masked(body: bytes, text: str, charset: str) -> str:
+    """A body's text with its secret JSON fields masked. Unchanged, it keeps its exact text
     (spacing, number spelling); a body that is not JSON is kept as text, any ``"secret":
     "value"`` pair in it blotted out all the same."""
-    if not body:
-        return ""
-    text = body.decode("utf-8", "replace")
-    value = json_of(body)
+    value = json_of(body if charset == "utf-8" else text.encode("utf-8"))
     if value is NOT_JSON:
         return secrets.mask_text(text)
     masked = mask_value(value)
@@ -88,9 +132,11 @@ def entry(
     response_http_version: str = "HTTP/1.1",
     status_text: str | None = None,
     comment: str | None = None,
+    blot: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
     """One HAR entry for one exchange, secrets masked. ``status`` 0: no answer came (a dropped
-    connection; say why in ``comment``), so the response is empty.
+    connection; say why in ``comment``), so the response is empty. Bodies are kept as
+    :func:`body_fields` keeps them (``blot``: its blotting).
 
     ``response_body`` is the answer's body with its ``Content-Encoding`` undone, and
     ``response_body_size`` its size as it came over the wire (None: the same; -1: not known):
@@ -113,17 +159,20 @@ def entry(
         "bodySize": len(request_body or b""),
     }
     if request_body:
-        request["postData"] = {
-            "mimeType": _header(request_headers, "content-type"),
-            "text": mask_text(request_body),
-        }
+        content_type = _header(request_headers, "content-type")
+        text, encoded = body_fields(request_body, content_type, blot)
+        request["postData"] = {"mimeType": content_type, "text": text}
+        if encoded:  # HAR's postData has no encoding: a field of the kit's
+            request["postData"]["_encoding"] = "base64"
     size = len(response_body or b"")
     transferred = size if response_body_size is None else response_body_size
     content: dict[str, Any] = {"size": size, "mimeType": _header(response_headers, "content-type")}
     if transferred not in (size, -1):
         content["compression"] = size - transferred
     if response_body:
-        content["text"] = mask_text(response_body)
+        content["text"], encoded = body_fields(response_body, content["mimeType"], blot)
+        if encoded:
+            content["encoding"] = "base64"
     found = {
         "startedDateTime": started.isoformat(timespec="milliseconds"),
         "time": duration,
@@ -211,7 +260,7 @@ class Recorder:
         exchange["request_headers"] = list(exchange.get("request_headers", ()))
         exchange["response_headers"] = list(exchange.get("response_headers", ()))
         self._remember(exchange)
-        recorded = self.memory.scrub(entry(**exchange))
+        recorded = self.memory.scrub(entry(**exchange, blot=self.memory.scrub))
         self.entries.append(recorded)
         return recorded  # type: ignore[no-any-return]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
 from collections.abc import Mapping
 from functools import cache
@@ -189,6 +190,19 @@ def json_of(body: bytes) -> Any:
         return read_json(body) if body else NOT_JSON
     except orjson.JSONDecodeError:
         return NOT_JSON
+
+
+def charset_of(content_type: str) -> str | None:
+    """The charset a ``Content-Type`` declares (``iso8859-1`` of ``text/xml;
+    charset=ISO-8859-1``, as Python names it), when Python knows it."""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            try:
+                return codecs.lookup(value.strip().strip('"')).name
+            except LookupError:
+                return None
+    return None
 
 
 def too_deep(value: Any, limit: int) -> bool:

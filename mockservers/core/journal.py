@@ -156,6 +156,14 @@ def shown_body(body: bytes) -> tuple[Any, str | None]:
     return mask_value(value), "json"
 
 
+def _fit(entry: Entry, max_bytes: int) -> None:
+    """Cut an entry's bodies so that it fits in ``max_bytes``."""
+    if entry.size > max_bytes:
+        half = max(0, max_bytes // 2 - ENTRY_OVERHEAD)
+        entry.request_body = _cut(entry.request_body, half)
+        entry.response_body = _cut(entry.response_body, half)
+
+
 def _cut(body: bytes, size: int) -> bytes:
     """A body cut to ``size`` bytes for a bounded journal, masked first: cut JSON no longer
     parses, and a file's contents or a password it held would show."""
@@ -184,9 +192,7 @@ class _Log:
     def append(self, entry: Entry) -> None:
         size = len(entry.request_body) + len(entry.response_body) + ENTRY_OVERHEAD  # entry.size
         if size > self.max_bytes:  # rare: keep the entry, cut its bodies to fit
-            half = max(0, self.max_bytes // 2 - ENTRY_OVERHEAD)
-            entry.request_body = _cut(entry.request_body, half)
-            entry.response_body = _cut(entry.response_body, half)
+            _fit(entry, self.max_bytes)
             size = entry.size
         entries = self.entries
         entries.append(entry)
@@ -243,6 +249,11 @@ class Journal:
                 log = _Log(self.session_max_entries, self.session_max_bytes)
             self._logs[scope] = log
         return log
+
+    def fit(self, entry: Entry) -> None:
+        """Cut the entry's bodies to fit its scope's bound now, as :meth:`record` would: the
+        masking that takes may then run off the event loop (an entry no one else holds yet)."""
+        _fit(entry, self.session_max_bytes if entry.session else self.max_bytes)
 
     def record(self, entry: Entry) -> None:
         if self.max_entries <= 0:

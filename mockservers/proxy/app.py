@@ -9,6 +9,7 @@ the kit's, for every vendor, plus ``/__admin/shadow``.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,13 @@ def create_proxy_app(
     record: str | Path | None = None,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     transport: httpx.AsyncBaseTransport | None = None,
+    trusted: ssl.SSLContext | None = None,
     date_header: bool = False,
 ) -> ProxyApp:
     """The proxy as one ASGI app. ``upstreams``: vendor -> the real service's base URL;
     ``config`` configures the served fakes and the shadow alike (``serve --config``);
-    ``transport``: the HTTP transport to the upstreams (tests); ``date_header``: as
+    ``transport``: the HTTP transport to the upstreams (tests); ``trusted``: the SSL context
+    to verify them with (``--cacert``), else httpx's; ``date_header``: as
     ``create_app``'s, and a forwarded answer that came without a ``Date`` gets the kit's (a
     proxy adds one, RFC 9110 6.6.1), one that came with one keeps it."""
     config = Config.from_dict(config) if isinstance(config, dict) else config or Config()
@@ -63,6 +66,7 @@ def create_proxy_app(
                 timeout=timeout,
                 deadline=config.proxy_deadline_seconds,
                 transport=transport,
+                trusted=trusted,
             )
             for name, url in upstreams.items()
         },
@@ -87,6 +91,7 @@ class ProxyApp:
         self.kit = kit_app.state.kit
         self.upstreams = upstreams
         self.shadow = shadow
+        self.recordings = recordings
         self.summary = self.kit.shadows
         vendors: dict[str, Vendor] = kit_app.state.vendors
         self.forwarding = {
@@ -129,3 +134,5 @@ class ProxyApp:
             await upstream.aclose()
         if self.shadow is not None:
             await self.shadow.aclose()
+        if self.recordings is not None:
+            self.recordings.close()

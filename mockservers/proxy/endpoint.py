@@ -6,9 +6,11 @@ call and the two answers are compared (``shadow.py``, with ``--shadow``); reques
 are judged against the contracts (``contracts.messages.verdict``); the journal entry and the
 shadow's count are kept as one transaction of the kit's store; the exchange is recorded
 (``record.py``, with ``--record``); the answer goes back to the connector as the vendor sent
-it (given a ``Date`` when it came without one, as a proxy adds one). An upstream that does not
-answer (or answers beyond the limit, or past the deadline) gets the vendor's 502, a request
-body beyond the limit its 413, both journalled as the proxy's answers.
+it (given a ``Date`` when it came without one, as a proxy adds one; the vendor's own URLs and
+cookie paths made the proxy's, ``reverse.py``; no ``Content-Length`` on an answer that has no
+body). The work on a large answer runs off the event loop (``offload.py``). An upstream that
+does not answer (or answers beyond the limit, or past the deadline) gets the vendor's 502, a
+request body beyond the limit its 413, both journalled as the proxy's answers.
 
 Violation messages, differences and details are scrubbed of the exchange's secret values (the
 journal masks by name; a message quoting a body would not be masked by name).
@@ -29,6 +31,7 @@ from starlette.types import Message, Receive, Scope, Send
 from contracts.messages import verdict
 from mockservers.core import compare, har
 from mockservers.core.call import CallHeaders, parse_query
+from mockservers.core.compare import Difference
 from mockservers.core.errors import KitError
 from mockservers.core.http import declared_beyond
 from mockservers.core.journal import Entry
@@ -47,8 +50,11 @@ from mockservers.proxy.forward import (
     Upstream,
     end_to_end,
     readable_codings,
+    with_hint,
 )
+from mockservers.proxy.offload import off_loop
 from mockservers.proxy.record import HarFolder
+from mockservers.proxy.reverse import Reverse
 from mockservers.proxy.shadow import Shadow
 
 
@@ -74,14 +80,25 @@ class Call:
     def method(self) -> str:
         return self.scope["method"]
 
-    def content(self) -> Any:
-        """What goes upstream: the body as it arrives, or nothing when there is none."""
+    def content(self) -> Body | bytes:
+        """What goes upstream: the body (passed on as it arrives), or nothing when there is
+        none."""
         if declared_beyond(self.headers, self.body.limit):
             raise TooLarge(f"the request body is larger than {self.body.limit} bytes")
         found = CallHeaders(self.headers)
         if found.get("content-length", "") not in ("", "0") or "transfer-encoding" in found:
-            return self.body.stream()
+            return self.body
         return b""
+
+    @property
+    def origin(self) -> str:
+        """The proxy's origin as the connector addressed it (its ``Host``)."""
+        scope = self.scope
+        host = next((v.decode("latin-1") for k, v in self.headers if k == b"host"), None)
+        if host is None:
+            name, port = scope.get("server") or ("127.0.0.1", 80)
+            host = f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
+        return f"{scope['scheme']}://{host}"
 
     def secrets(self, answer: Answer | None = None) -> list[str]:
         return har.secrets_of(
@@ -156,6 +173,7 @@ class Forwarding:
         self.summary = summary
         self.shadow = shadow
         self.recordings = recordings
+        self.reverse = Reverse(upstream.base, f"/{vendor.name}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         call = Call(self.vendor, self.upstream, scope, receive, self.kit.max_body_bytes)
@@ -171,15 +189,14 @@ class Forwarding:
         except TooLarge as exc:
             await self._refuse(call, KitError("too_large", str(exc), 413), scope, send)
         except (httpx.RequestError, Overdue) as exc:
-            reason = f"{self.upstream.shown}: {type(exc).__name__}: {exc}".rstrip(": ")
+            reason = with_hint(f"{self.upstream.shown}: {type(exc).__name__}: {exc}".rstrip(": "))
             await self._refuse(call, KitError("upstream", reason, 502), scope, send)
         else:
             await self._pass_on(call, answer, send)
 
     async def _pass_on(self, call: Call, answer: Answer, send: Send) -> None:
         """The vendor's answer: compared, judged, journalled, recorded, then passed back."""
-        secrets = call.secrets(answer)
-        differences = None
+        found = None
         if self.shadow is not None:
             found = await self.shadow.compare(
                 self.vendor.name,
@@ -190,18 +207,10 @@ class Forwarding:
                 call.body.bytes,
                 compare.Answer(answer.status, answer.body, answer.header("content-type")),
             )
-            differences = har.scrub([d.as_json("upstream", "fake") for d in found], secrets)
-        entry = call.entry(
-            status=answer.status,
-            response_body=har.scrub_bytes(answer.body, secrets),
-            response_headers=har.scrub_headers(answer.headers, secrets),
-            source="upstream",
-            verdict=har.scrub(call.verdict(answer.status, answer.body), secrets),
-            shadow=differences,
-        )
-        await self._keep(entry, differences)
+        entry = await off_loop(len(answer.body), self._judged, call, answer, found)
+        await self._keep(entry, entry.shadow)
         if self.recordings is not None:
-            self._record(
+            await self._record(
                 call,
                 status=answer.status,
                 response_headers=_text(answer.headers),
@@ -211,9 +220,31 @@ class Forwarding:
                 response_http_version=answer.http_version,
                 duration_ms=entry.duration_ms,
             )
-        headers = self._dated(answer)
+        headers = self.reverse.headers(self._dated(answer), call.origin)
+        body = answer.raw
+        if not _has_body(answer.status):  # its Content-Length is the 200's it stands for
+            headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+            body = b""
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-        await send({"type": "http.response.body", "body": answer.raw})
+        await send({"type": "http.response.body", "body": body})
+
+    def _judged(self, call: Call, answer: Answer, found: list[Difference] | None) -> Entry:
+        """The journal entry of a forwarded call, judged, its secrets scrubbed and its bodies
+        cut to the journal's bound: the work a large answer takes (see :func:`off_loop`)."""
+        secrets = call.secrets(answer)
+        differences = None
+        if found is not None:
+            differences = har.scrub([d.as_json("upstream", "fake") for d in found], secrets)
+        entry = call.entry(
+            status=answer.status,
+            response_body=har.scrub_bytes(answer.body, secrets),
+            response_headers=har.scrub_headers(answer.headers, secrets),
+            source="upstream",
+            verdict=har.scrub(call.verdict(answer.status, answer.body), secrets),
+            shadow=differences,
+        )
+        self.kit.journal.fit(entry)
+        return entry
 
     async def _refuse(self, call: Call, error: KitError, scope: Scope, send: Send) -> None:
         """The proxy's own answer, in the vendor's error body: 413 for a request body over the
@@ -241,7 +272,7 @@ class Forwarding:
         )
         await self._keep(entry, None)
         if self.recordings is not None and error.kind == "upstream":
-            self._record(
+            await self._record(
                 call,
                 status=0,
                 response_headers=[],
@@ -280,9 +311,9 @@ class Forwarding:
         with suppress(StoreUnavailable):
             await kit.store.run(keep)
 
-    def _record(self, call: Call, **answered: Any) -> None:
+    async def _record(self, call: Call, **answered: Any) -> None:
         assert self.recordings is not None
-        self.recordings.add(
+        await self.recordings.add(
             vendor=self.vendor.name,
             operation=call.operation,
             upstream=self.upstream.shown,
@@ -296,6 +327,11 @@ def operation_of(vendor: Vendor, path: str, query: bytes) -> str:
         if route.path == path:
             return route.operation_for(parse_query(query))
     return UNKNOWN
+
+
+def _has_body(status: int) -> bool:
+    """Whether an answer of this status has a body (RFC 9110 6.4.1: not a 1xx, 204 or 304)."""
+    return status >= 200 and status not in (204, 304)
 
 
 def _text(headers: Any) -> list[tuple[str, str]]:

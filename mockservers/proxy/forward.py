@@ -15,11 +15,17 @@ back (the verdict on it decides nothing, but the limit must be known before the 
 The whole exchange, from the request's first byte to the answer's last, has a deadline
 (``[kit.proxy] deadline_seconds``): the timeouts bound each wait alone, and an upstream that
 trickles its answer a byte at a time would hold the call for as long as it liked.
+
+Connections to the upstream are kept between calls (:data:`POOLED`). A server may close an idle
+one just as a call goes on it: a call that got not a byte of answer there goes once more, on a
+connection of its own, its body as kept (the connector would get a 502 the vendor never sent).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
+import ssl
 import urllib.request
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -49,6 +55,15 @@ HOP_BY_HOP = frozenset(
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 """How long the upstream may take: to connect, and between two reads or writes."""
+
+POOLED = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4.0)
+"""httpx's limits, but an idle connection is given up after 4 s: below the idle timeouts of
+common servers (Apache's 5 s), which close it themselves, maybe as the proxy reuses it."""
+FRESH = httpx.Limits(max_keepalive_connections=0)
+"""A client whose every call opens a connection of its own (a retry's)."""
+
+CA_HINT = " (a server with a CA of its own: --cacert FILE)"
+"""What a certificate the kit could not verify calls for."""
 
 
 class TooLarge(Exception):
@@ -176,7 +191,7 @@ class Answer:
 
 
 class Upstream:
-    """One vendor's real service: its base URL, and an HTTP client per event loop (a client's
+    """One vendor's real service: its base URL, and HTTP clients per event loop (a client's
     connections belong to the loop that opened them)."""
 
     def __init__(
@@ -187,6 +202,7 @@ class Upstream:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         deadline: float | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        trusted: ssl.SSLContext | None = None,
     ) -> None:
         self.vendor = vendor
         self.base = httpx.URL(base_url.rstrip("/"))
@@ -194,9 +210,13 @@ class Upstream:
         self.deadline = deadline
         """How long one call may take in all, in seconds (None: no deadline)."""
         self.transport = transport
+        self.trusted = trusted
+        """The SSL context to verify the upstream with (``--cacert``); None: httpx's."""
         self.as_sent = transport is not None or not _environment_proxy(self.base.scheme)
         """Whether the request target goes as the connector sent it (see :meth:`target`)."""
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient]
+        self._clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[bool, httpx.AsyncClient]
+        ]
         self._clients = weakref.WeakKeyDictionary()
 
     @property
@@ -217,21 +237,29 @@ class Upstream:
         url = self.base.copy_with(raw_path=raw)
         return Target(url, raw if self.as_sent else url.raw_path, base_path)
 
-    def client(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        found = self._clients.get(loop)
+    def client(self, fresh: bool = False) -> httpx.AsyncClient:
+        """The loop's client; ``fresh``: the one whose every call opens a connection of its own
+        (a retry's)."""
+        clients = self._clients.setdefault(asyncio.get_running_loop(), {})
+        found = clients.get(fresh)
         if found is None:
             # No client defaults (User-Agent, Accept...): requests are built whole, and sent as
             # built. No redirect is followed: the connector sees the vendor's 3xx itself.
-            found = httpx.AsyncClient(timeout=self.timeout, transport=self.transport)
-            self._clients[loop] = found
+            found = httpx.AsyncClient(
+                timeout=self.timeout,
+                transport=self.transport,
+                verify=self.trusted or True,
+                limits=FRESH if fresh else POOLED,
+            )
+            clients[fresh] = found
         return found
 
     async def send(
-        self, method: str, target: Target, headers: RawHeaders, content: Any, limit: int
+        self, method: str, target: Target, headers: RawHeaders, content: Body | bytes, limit: int
     ) -> Answer:
-        """Send the request; the answer read within ``limit`` (:class:`AnswerTooLarge`
-        beyond) and within the deadline (:class:`Overdue` past it)."""
+        """Send the request (``content``: the connector's body, passed on as it comes); the
+        answer read within ``limit`` (:class:`AnswerTooLarge` beyond) and within the deadline
+        (:class:`Overdue` past it)."""
         try:
             async with asyncio.timeout(self.deadline):
                 return await self._send(method, target, headers, content, limit)
@@ -241,12 +269,27 @@ class Upstream:
             ) from None
 
     async def _send(
-        self, method: str, target: Target, headers: RawHeaders, content: Any, limit: int
+        self, method: str, target: Target, headers: RawHeaders, content: Body | bytes, limit: int
     ) -> Answer:
-        request = httpx.Request(
-            method, target.url, headers=headers, content=content, extensions=target.extensions
-        )
-        response = await self.client().send(request, stream=True)
+        def request(body: Any, trace: Any = None) -> httpx.Request:
+            extensions: dict[str, Any] = {**target.extensions}
+            if trace is not None:
+                extensions["trace"] = trace
+            return httpx.Request(
+                method, target.url, headers=headers, content=body, extensions=extensions
+            )
+
+        used = _Connection()
+        streamed = content.stream() if isinstance(content, Body) else content
+        try:
+            response = await self.client().send(request(streamed, used.trace), stream=True)
+        except httpx.TransportError as exc:
+            if not (used.reused and _unanswered(exc)):
+                raise
+            # The upstream closed an idle connection as the proxy reused it: once more, on a
+            # connection of its own, the body read whole (what was passed on of it is kept).
+            again = content if isinstance(content, bytes) else await content.read()
+            response = await self.client(fresh=True).send(request(again), stream=True)
         try:
             chunks, size = [], 0
             async for chunk in response.aiter_raw():
@@ -260,13 +303,44 @@ class Upstream:
         received = end_to_end(response.headers.raw)
         body = raw
         if response.headers.get("content-encoding"):
-            body = _decoded(response.status_code, received, raw, limit)
+            body = decoded(response.status_code, received, raw, limit)
         return Answer(response.status_code, received, raw, body, response.http_version)
 
     async def aclose(self) -> None:
-        for client in list(self._clients.values()):
-            await client.aclose()
+        for clients in list(self._clients.values()):
+            for client in clients.values():
+                await client.aclose()
         self._clients.clear()
+
+
+class _Connection:
+    """What httpcore's trace tells of the connection a request went on."""
+
+    def __init__(self) -> None:
+        self.connected = False
+        self.sent = False
+
+    async def trace(self, event: str, info: dict[str, Any]) -> None:
+        self.connected |= event.endswith("connect_tcp.started")
+        self.sent |= event.endswith("send_request_headers.started")
+
+    @property
+    def reused(self) -> bool:
+        """Whether the request went on a connection an earlier one had opened."""
+        return self.sent and not self.connected
+
+
+def _unanswered(exc: httpx.TransportError) -> bool:
+    """Whether the connection failed before any byte of an answer came: closed (httpcore's
+    "Server disconnected without sending a response") or reset."""
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "without sending a response" in str(exc)
+    return isinstance(exc, httpx.ReadError | httpx.WriteError)
+
+
+def with_hint(why: str) -> str:
+    """Why a call failed, and for a certificate the kit could not verify, the option it needs."""
+    return why + CA_HINT if "CERTIFICATE_VERIFY_FAILED" in why else why
 
 
 def _environment_proxy(scheme: str) -> bool:
@@ -290,7 +364,7 @@ class _Pieces(httpx.SyncByteStream):
             yield self.raw[start : start + self.size]
 
 
-def _decoded(status: int, headers: RawHeaders, raw: bytes, limit: int) -> bytes:
+def decoded(status: int, headers: RawHeaders, raw: bytes, limit: float = math.inf) -> bytes:
     """The answer's body as the checks and the journal read it, decompressed within ``limit``
     (:class:`AnswerTooLarge` beyond: 194 KB of gzip unpacked to 200 MB); the bytes as sent when
     they cannot be decompressed (the connector gets them unchanged, and the checks find no

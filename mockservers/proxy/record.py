@@ -11,7 +11,8 @@ a secret first seen in a later exchange (a value the vendor quoted before the co
 sent it as a credential) is blotted out from that exchange on, not from the entries already
 written; and a proxy killed in the middle of a write leaves a file that no longer ends as a
 HAR, which the next start moves aside (``.unreadable``) rather than lose. A file of the day
-that already exists (the proxy restarted) is continued, not lost.
+that already exists (the proxy restarted) is continued, not lost. Exchanges are recorded one
+after the other in a thread of the folder's own, off the event loop.
 
 Each entry records the call as it went to the vendor (the upstream URL, the headers forwarded),
 and three custom fields a replay reads: ``_vendor``, ``_operation`` and ``_upstream`` (the
@@ -20,11 +21,14 @@ vendor's base URL: the entry's URL less it is the path under the vendor's base).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -39,6 +43,7 @@ class HarFolder:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._writer = _writer()
         self._recorders: dict[Path, Recorder] = {}
         self._unwritten: dict[Path, list[dict[str, Any]]] = {}
         """Per file, the entries recorded but not yet on disk (a write failed)."""
@@ -46,7 +51,18 @@ class HarFolder:
     def path(self, vendor: str, day: datetime) -> Path:
         return self.folder / f"{vendor}-{day.strftime('%Y-%m-%d')}.har"
 
-    def add(self, *, vendor: str, operation: str, upstream: str, **exchange: Any) -> Path:
+    async def add(self, **exchange: Any) -> Path:
+        """Record one exchange (the keyword arguments of :meth:`write`), in the folder's
+        writer thread, in the order they come."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._writer, partial(self.write, **exchange))
+
+    def close(self) -> None:
+        """Wait for the exchanges being recorded (a later one gets a thread again)."""
+        writer, self._writer = self._writer, _writer()
+        writer.shutdown(wait=True)
+
+    def write(self, *, vendor: str, operation: str, upstream: str, **exchange: Any) -> Path:
         """Record one exchange (the keyword arguments of :func:`mockservers.core.har.entry`)
         at the end of its file. A file that cannot be written (the folder removed, the disk
         full) is logged, not raised: the connector still gets the vendor's answer, and the
@@ -78,6 +94,12 @@ class HarFolder:
             if path != today and not self._unwritten.get(path):
                 del self._recorders[path]
                 self._unwritten.pop(path, None)
+
+
+def _writer() -> ThreadPoolExecutor:
+    """Where a folder's exchanges are recorded, one after the other, off the event loop:
+    masking and writing an answer of 12 MB took seconds, every other call waiting."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="har")
 
 
 _CLOSING = re.compile(rb"\]\s*\}\s*\}\s*\Z")

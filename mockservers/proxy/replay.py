@@ -1,7 +1,9 @@
 """``mockservers replay FILE.har --base-url URL``: a recording sent again, in order, and every
 answer that differs from the recorded one reported (generated values left out, as the shadow
 leaves them out). Each path goes as recorded, dot segments kept, as the proxy sends a path
-(``Upstream.target``).
+(``Upstream.target``), with the headers and body bytes recorded and no others (no client
+defaults), and each answer's bytes are compared as the proxy read them (its
+``Content-Encoding`` undone where it decodes).
 
 A recording (``mockservers proxy --record``) holds no secret, so what it masked is filled in:
 
@@ -38,11 +40,11 @@ import orjson
 from mockservers.app import create_app
 from mockservers.core.compare import Answer, Difference, differences
 from mockservers.core.generated import Request, Translation
-from mockservers.core.har import scrub_bytes
-from mockservers.core.http import NOT_JSON, json_of
-from mockservers.core.secrets import MASK, mask_text, mask_value
+from mockservers.core.har import masked_body, recorded_body, scrub_bytes
+from mockservers.core.http import json_of
+from mockservers.core.secrets import MASK
 from mockservers.core.vendor import Vendor
-from mockservers.proxy.forward import HOP_BY_HOP, Upstream
+from mockservers.proxy.forward import HOP_BY_HOP, Upstream, decoded, with_hint
 from mockservers.vendors import VENDOR_CLASSES
 
 VENDORS = frozenset(cls.name for cls in VENDOR_CLASSES)
@@ -112,9 +114,8 @@ def _recorded(number: int, entry: dict[str, Any]) -> Recorded:
     content = response.get("content") or {}
     answer = None
     if response.get("status"):
-        answer = Answer(
-            response["status"], content.get("text", "").encode(), content.get("mimeType", "")
-        )
+        body = recorded_body(content, "encoding")
+        answer = Answer(response["status"], body, content.get("mimeType", ""))
     return Recorded(
         number=number,
         vendor=vendor,
@@ -122,7 +123,7 @@ def _recorded(number: int, entry: dict[str, Any]) -> Recorded:
         method=request["method"],
         path=path if path.startswith("/") or not path else f"/{path}",
         headers=[(h["name"], h["value"]) for h in request.get("headers", [])],
-        body=(request.get("postData") or {}).get("text", "").encode(),
+        body=recorded_body(request.get("postData") or {}, "_encoding"),
         answer=answer,
     )
 
@@ -195,7 +196,9 @@ class Replay:
         body = orjson.dumps(request.body) if request.body_json else exchange.body
         # The path as recorded (dot segments kept), where the proxy would send it.
         target = self.upstream.target(_as_target(path), urlencode(request.query).encode())
-        sent = self.client.request(
+        # Built whole, as the proxy builds its calls: no client defaults (User-Agent, Accept,
+        # Accept-Encoding, Connection) the recording does not show.
+        sent = httpx.Request(
             exchange.method,
             target.url,
             headers=[
@@ -205,7 +208,7 @@ class Replay:
             extensions=target.extensions,
         )
         try:
-            response = await asyncio.wait_for(sent, self.timeout)
+            response, content = await asyncio.wait_for(self._exchange(sent), self.timeout)
         except httpx.ConnectError as exc:
             raise ReplayError(_unreachable(self.base_url, exc)) from None
         except (httpx.RequestError, TimeoutError) as exc:
@@ -217,18 +220,25 @@ class Replay:
         finally:
             # The recording says which cookies each call sent: none kept from an answer.
             self.client.cookies.clear()
-        answered = json_of(response.content)
-        translation.learn(json_of(exchange.answer.body), answered)
-        if answered is not NOT_JSON:
-            masked = orjson.dumps(mask_value(answered))
-        else:  # a PHP notice before the JSON: its secrets blotted out as the recording's were
-            masked = mask_text(response.content.decode("utf-8", "replace")).encode("utf-8")
-        # An answer may echo a secret this replay sent (a password in an error message): the
-        # recording blotted it out, and so does the report (it goes to CI logs).
-        masked = scrub_bytes(masked, self._filled)
-        replayed = Answer(response.status_code, masked, response.headers.get("content-type", ""))
+        translation.learn(json_of(exchange.answer.body), json_of(content))
+        content_type = response.headers.get("content-type", "")
+        # Masked as the recording masked it, and an answer may echo a secret this replay sent
+        # (a password in an error message): the recording blotted it out, and so does the
+        # report (it goes to CI logs).
+        masked = scrub_bytes(masked_body(content, content_type), self._filled)
+        replayed = Answer(response.status_code, masked, content_type)
         found = differences(exchange.answer, replayed, vendor.generated, vendor.answer_codes)
         return Outcome(exchange, found)
+
+    async def _exchange(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+        """The answer to ``request`` and its body, decoded as the proxy decodes one: as it came
+        where its ``Content-Encoding`` does not decode (that was "no answer")."""
+        response = await self.client.send(request, stream=True)
+        try:
+            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+        finally:
+            await response.aclose()
+        return response, decoded(response.status_code, response.headers.raw, raw)
 
     def _refill(self, request: Request, vendor: Vendor) -> None:
         """Masked secrets from the options (or the demo account), recorded credentials replaced
@@ -288,9 +298,7 @@ class Replay:
 def _unreachable(url: str, exc: Exception) -> str:
     """Why nothing could be sent to ``url`` (a CA of the server's own: the option to give)."""
     timed_out = isinstance(exc, TimeoutError | httpx.TimeoutException)
-    why = "no answer within --timeout" if timed_out else str(exc)
-    if "CERTIFICATE_VERIFY_FAILED" in why:
-        why += " (a server with a CA of its own: --cacert FILE)"
+    why = "no answer within --timeout" if timed_out else with_hint(str(exc))
     return f"cannot reach {url}: {why}"
 
 

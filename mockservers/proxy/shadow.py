@@ -19,6 +19,7 @@ The differences are added up per vendor, operation and field by the kit's
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -29,6 +30,8 @@ from mockservers.core.compare import Answer, Difference, differences
 from mockservers.core.generated import Request, Translation
 from mockservers.core.http import json_of
 from mockservers.core.inprocess import TargetASGITransport
+from mockservers.core.vendor import Vendor
+from mockservers.proxy.offload import off_loop
 
 SHADOW_BASE = "http://shadow"
 
@@ -79,8 +82,9 @@ class Shadow:
         except Exception as exc:  # a drop fault in the fake's config, or a bug: still evidence
             return [Difference("status", upstream.status, f"no answer: {type(exc).__name__}")]
         fake = Answer(response.status_code, response.content, response.headers.get("content-type"))
-        result = differences(upstream, fake, found.generated, found.answer_codes)
-        translation.learn(json_of(upstream.body), json_of(fake.body))
+        size = max(len(upstream.body), len(fake.body))
+        result, first, second = await off_loop(size, _compared, upstream, fake, found)
+        translation.learn(first, second)  # here: a later call's rewrite reads what it learns
         return result
 
     async def aclose(self) -> None:
@@ -89,6 +93,12 @@ class Shadow:
 
 _RECOMPUTED = frozenset({"host", "content-length"})
 """Headers the fake's request gets anew (its body may have been rewritten)."""
+
+
+def _compared(upstream: Answer, fake: Answer, vendor: Vendor) -> tuple[list[Difference], Any, Any]:
+    """Where the fake's answer differs from the vendor's; both answers' JSON."""
+    found = differences(upstream, fake, vendor.generated, vendor.answer_codes)
+    return found, json_of(upstream.body), json_of(fake.body)
 
 
 def _request(query: bytes, headers: list[tuple[str, str]], body: bytes) -> Request:

@@ -3,6 +3,7 @@ by name (query, headers, JSON fields) or by value wherever else it turns up."""
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,7 +159,9 @@ def test_a_dropped_connection_and_bytes_that_are_not_utf8_still_make_a_valid_ent
     assert HAR.check(document) == []
     entry = document["log"]["entries"][0]
     assert entry["response"]["status"] == 0 and entry["comment"].startswith("no complete")
-    assert entry["request"]["postData"]["text"].endswith("{not json")
+    posted = entry["request"]["postData"]  # its bytes, as base64
+    assert posted["_encoding"] == "base64"
+    assert base64.b64decode(posted["text"]) == b"\xff\xfe{not json"
     recorder.add(**exchange(request_body=b'{"data": [], "password": "hunter2"'))  # cut short
     cut_short = recorder.document()["log"]["entries"][1]["request"]["postData"]["text"]
     assert cut_short == '{"data": [], "password": "***"'
@@ -303,3 +306,38 @@ def test_a_token_still_sent_is_kept_when_requests_teach_nothing() -> None:
     recorder.add(**exchange(url="http://h/q", request_headers=bearer, response_body=quoted))
     text = recorder.document()["log"]["entries"][-1]["response"]["content"]["text"]
     assert json.loads(text) == {"message": "sessione *** scaduta"}
+
+
+def test_bytes_that_are_no_text_go_as_base64_their_secrets_masked_first() -> None:
+    """A body that is no UTF-8 was kept with replacement characters (a replay sent other
+    bytes). Its base64 is masked before it is encoded, by name (a part named ``password``) and
+    by value (a token an earlier answer issued); and no secret is searched for in the base64,
+    where one found would be chance, and would break it."""
+    recorder = har.Recorder()
+    issued = (
+        b'{"errorCode":"0","error":"","data":[{"TOKEN":"Tok-3c7f9a1b"},{"TOKEN":"QUJDREVGR0"}]}'
+    )
+    recorder.add(**exchange(response_body=issued))
+    parts = (
+        b'--b\r\ncontent-disposition: form-data; name="password"\r\n\r\nhunter22xyz\r\n'
+        b'--b\r\ncontent-disposition: form-data; name="file"\r\n\r\n\xff\xfeTok-3c7f9a1b\r\n--b--'
+    )
+    multipart = [("Content-Type", "multipart/form-data; boundary=b")]
+    recorder.add(**exchange(request_headers=multipart, request_body=parts))
+    recorder.add(**exchange(response_body=b"ABCDEFGH\xff"))  # its base64: QUJDREVGR0j/
+    entries = recorder.document()["log"]["entries"]
+    posted, answered = entries[1]["request"]["postData"], entries[2]["response"]["content"]
+    assert (posted["_encoding"], answered["encoding"]) == ("base64", "base64")
+    assert base64.b64decode(posted["text"]) == parts.replace(b"hunter22xyz", b"***").replace(
+        b"Tok-3c7f9a1b", b"***"
+    )
+    assert base64.b64decode(answered["text"]) == b"ABCDEFGH\xff"
+
+
+def test_a_body_in_the_charset_its_content_type_declares_is_kept_as_text() -> None:
+    latin_1 = [("Content-Type", "application/json; charset=iso-8859-1")]
+    body = '{"City": "Città", "Password": "più-segreta"}'.encode("latin-1")
+    recorder = har.Recorder()
+    recorder.add(**exchange(request_headers=latin_1, request_body=body))
+    posted = recorder.document()["log"]["entries"][0]["request"]["postData"]
+    assert posted["text"] == '{"City":"Città","Password":"***"}' and "_encoding" not in posted

@@ -1,0 +1,216 @@
+"""``mockservers proxy``: the vendor's answers as the connector must get them through a proxy on a
+socket. A 304 keeps the connector's connection, a redirect or a cookie of the vendor's stays on
+the proxy, a connection the vendor closed as the proxy reused it costs no 502, a sandbox's own
+CA can be trusted, and a large answer does not hold up the other calls. The upstreams are
+stand-ins on a socket, answering bytes of their own making."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mockservers.proxy import create_proxy_app
+from mockservers.testing import MockServer
+from tests.proxying import QP, Received, WireUpstream
+from tests.servers import embedded, serving
+
+LOGIN = {"login": "", "username": "demo", "password": "demo"}
+
+
+def _http(status: str, body: bytes = b"", *headers: tuple[str, str]) -> bytes:
+    """An answer's bytes: ``status`` as ``304 Not Modified``, its headers as given."""
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers)
+    return f"HTTP/1.1 {status}\r\n{head}\r\n".encode("latin-1") + body
+
+
+OK = _http("200 OK", b"{}", ("content-type", "application/json"), ("content-length", "2"))
+
+
+def _by_path(answers: dict[str, bytes]) -> Callable[[Received], bytes]:
+    """A stand-in's answer by the path it is asked for (``OK`` for any other)."""
+    return lambda received: answers.get(received.request_line[1].decode().split("?")[0], OK)
+
+
+def _on(ports: set[int], response: httpx.Response) -> httpx.Response:
+    """``response``, its connection's own port (the connector's side) added to ``ports``."""
+    ports.add(response.extensions["network_stream"].get_extra_info("client_addr")[1])
+    return response
+
+
+def test_an_answer_without_a_body_keeps_the_connector_s_connection() -> None:
+    """A 304 may give the Content-Length of the 200 it stands for: passed on, the server found
+    no body of that length ("Exception in ASGI application") and closed the connection. A
+    HEAD's Content-Length passes as it came."""
+    not_modified = _http("304 Not Modified", b"", ("etag", '"v1"'), ("content-length", "555"))
+    no_content = _http("204 No Content", b"", ("content-length", "0"))
+    head = _http("200 OK", b"", ("content-type", "application/json"), ("content-length", "12345"))
+    answers = {"/quoparts/cached": not_modified, "/quoparts/gone": no_content, QP: head}
+    with WireUpstream(_by_path(answers)) as upstream:
+        app = create_proxy_app({"quoparts": upstream.base_url("quoparts")})
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            ports: set[int] = set()  # the connector's connections the answers came on
+            cached = _on(ports, http.get("/quoparts/cached", headers={"If-None-Match": '"v1"'}))
+            gone = _on(ports, http.delete("/quoparts/gone"))
+            headed = _on(ports, http.head(QP, params=LOGIN))
+            after = _on(ports, http.get("/quoparts/other"))
+    assert (cached.status_code, cached.headers["etag"]) == (304, '"v1"')
+    assert "content-length" not in cached.headers and "content-length" not in gone.headers
+    assert (gone.status_code, after.status_code) == (204, 200)
+    assert (headed.headers["content-length"], headed.content) == ("12345", b"")
+    assert len(ports) == 1
+
+
+def test_the_vendor_s_redirects_and_cookies_stay_on_the_proxy() -> None:
+    """A redirect to the vendor's own URL sent the connector past the proxy, and a cookie for
+    the vendor's base path was never sent back to the proxy's ``/<vendor>/...``: both name the
+    proxy's, as a reverse proxy's ``ProxyPassReverse`` does; other places stay as they are."""
+
+    def answer(received: Received) -> bytes:
+        place = received.request_line[1].decode().removeprefix("/sandbox/api/")
+        locations = {
+            "absolute": f"{upstream.url}/sandbox/api/next.php?a=1",
+            "rooted": "/sandbox/api/next.php",
+            "relative": "next.php",
+            "beside": "/sandbox/apix/next.php",
+            "elsewhere": "https://other.example/sandbox/api/next.php",
+        }
+        if place in locations:
+            return _http("302 Found", b"", ("location", locations[place]), ("content-length", "0"))
+        if place == "cookies":
+            return _http(
+                "200 OK",
+                b"{}",
+                ("set-cookie", "sid=S3ss10nId; path=/sandbox/api; HttpOnly"),
+                ("set-cookie", "lang=it; Domain=127.0.0.1; Path=/sandbox/api/x"),
+                ("set-cookie", "site=1; Path=/"),
+                ("content-length", "2"),
+            )
+        return OK
+
+    with WireUpstream(answer) as upstream:
+        app = create_proxy_app({"quoparts": f"{upstream.url}/sandbox/api"})
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            moved = {
+                p: http.get(f"/quoparts/{p}").headers["location"] for p in ("rooted", "absolute")
+            }
+            kept = {
+                p: http.get(f"/quoparts/{p}").headers["location"]
+                for p in ("relative", "beside", "elsewhere")
+            }
+            followed = http.get("/quoparts/absolute", follow_redirects=True)
+            cookies = http.get("/quoparts/cookies").headers.get_list("set-cookie")
+            http.get("/quoparts/echo")
+    assert moved == {
+        "rooted": "/quoparts/next.php",
+        "absolute": f"{proxy.url}/quoparts/next.php?a=1",
+    }
+    assert kept == {
+        "relative": "next.php",
+        "beside": "/sandbox/apix/next.php",
+        "elsewhere": "https://other.example/sandbox/api/next.php",
+    }
+    assert followed.status_code == 200
+    assert upstream.received[-3].request_line[1] == b"/sandbox/api/next.php?a=1"
+    assert cookies == [
+        "sid=S3ss10nId; path=/quoparts; HttpOnly",
+        "lang=it; Path=/quoparts/x",
+        "site=1; Path=/",
+    ]
+    sent_back = upstream.received[-1].head.lower()
+    assert b"cookie: " in sent_back and b"sid=s3ss10nid" in sent_back
+
+
+def test_a_connection_the_vendor_closed_as_the_proxy_reused_it_is_tried_again() -> None:
+    """The vendor closes an idle connection just as the proxy sends the next call on it (its
+    idle timeout): the connector got a 502 the vendor never sent. The call goes once more, on
+    a connection of its own, its body whole."""
+    with WireUpstream(OK, idle_close=True) as upstream:
+        app = create_proxy_app({"keepit": upstream.base_url("keepit")})
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            first = http.post("/keepit/api?cmd=insertClient_v3", json={"n": 1})
+            second = http.post("/keepit/api?cmd=insertClient_v3", json={"n": 2})
+            journal = http.get("/__admin/requests").json()
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert [json.loads(r.body) for r in upstream.received] == [{"n": 1}, {"n": 2}]
+    assert [json.loads(r.body) for r in upstream.dropped] == [{"n": 2}]
+    assert [e["source"] for e in journal] == ["upstream", "upstream"]
+
+
+def test_a_new_connection_closed_unanswered_is_a_502_at_once() -> None:
+    """Only a reused connection is tried again: a vendor that drops a call on a connection of
+    its own dropped it for a reason, and is not sent it twice."""
+    with WireUpstream(b"") as upstream:
+        app = create_proxy_app({"keepit": upstream.base_url("keepit")})
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            answer = http.post("/keepit/api?cmd=insertClient_v3", json={})
+    assert answer.status_code == 502
+    assert "Server disconnected" in answer.headers["x-mockservers-detail"]
+    assert len(upstream.received) == 1
+
+
+def test_a_sandbox_with_a_ca_of_its_own_is_trusted_with_cacert(tmp_path: Path) -> None:
+    """``replay`` and ``fuzz`` took ``--cacert``, the proxy did not: every call to such a
+    sandbox was a 502, which did not say what to give."""
+    from mockservers.app import create_app
+    from mockservers.serving import self_signed
+
+    ca, cert, key = self_signed(tmp_path)
+    tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    with embedded(create_app(), **tls) as url:
+        sandbox = url.replace("http://", "https://") + "/quoparts"
+        app = create_proxy_app({"quoparts": sandbox})
+        with MockServer(app=app) as proxy:
+            refused = httpx.get(proxy.url + QP, params=LOGIN)
+        with serving(
+            "--upstream", f"quoparts={sandbox}", "--cacert", str(ca), command="proxy"
+        ) as served:
+            trusted = httpx.get(served.url + QP, params=LOGIN)
+    assert refused.status_code == 502
+    detail = refused.headers["x-mockservers-detail"]
+    assert "CERTIFICATE_VERIFY_FAILED" in detail and "--cacert FILE" in detail
+    assert trusted.status_code == 200 and trusted.json()["errorCode"] == "0"
+
+
+def test_a_large_answer_is_judged_while_other_calls_are_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An answer of 12 MB was judged, masked and journalled on the event loop: every other
+    call through the proxy waited seconds. Here the large answer's verdict waits until a small
+    call has been answered: on the event loop, that call could never be."""
+    from mockservers.proxy import endpoint
+    from mockservers.proxy.offload import LARGE
+
+    rows = json.dumps([{"COD_CLI": f"{n:06d}"} for n in range(LARGE // 20)]).encode()
+    big = _http(
+        "200 OK", rows, ("content-type", "application/json"), ("content-length", str(len(rows)))
+    )
+    judging, answered = threading.Event(), threading.Event()
+    waited: list[bool] = []
+    judge = endpoint.verdict
+
+    def slow_verdict(*args: object, answer: bytes, **kwargs: object) -> object:
+        if len(answer) >= LARGE:
+            judging.set()
+            waited.append(answered.wait(timeout=20))
+        return judge(*args, answer=answer, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(endpoint, "verdict", slow_verdict)
+    with WireUpstream(_by_path({"/quoparts/big": big})) as upstream:
+        app = create_proxy_app({"quoparts": upstream.base_url("quoparts")})
+        with MockServer(app=app) as proxy:
+            large: list[httpx.Response] = []
+            caller = threading.Thread(
+                target=lambda: large.append(httpx.get(proxy.url + "/quoparts/big"))
+            )
+            caller.start()
+            assert judging.wait(timeout=20)
+            small = httpx.get(proxy.url + QP, params=LOGIN, timeout=20)
+            answered.set()
+            caller.join()
+    assert small.status_code == 200 and waited == [True]
+    assert large[0].status_code == 200 and large[0].content == rows
