@@ -160,8 +160,25 @@ def _json(raw: bytes) -> Any:
         return NotJSON(f"not JSON ({exc})")
 
 
+VERDICT_MESSAGE_CHARS = 1_000
+"""A violation's message is cut to this many characters: the validator's message quotes the
+value it refuses, and an answer refused as a whole (an array where an object goes) would be
+quoted whole, megabytes of it, into the journal and every listing of it."""
+
+
 def _violations(checked: Contract, instance: Any, whole: str = "(body)") -> list[str]:
     """``contract: where: message`` for each violation (``whole``: the message as a whole)."""
     if isinstance(instance, NotJSON):
         return [f"{checked.name}: {instance}"]
-    return [f"{checked.name}: {v.pointer or whole}: {v.message}" for v in checked.check(instance)]
+    return [
+        f"{checked.name}: {v.pointer or whole}: {_cut(v.message)}" for v in checked.check(instance)
+    ]
+
+
+def _cut(message: str) -> str:
+    """``message`` cut in its middle: the value quoted comes first, the rule it breaks last."""
+    if len(message) <= VERDICT_MESSAGE_CHARS:
+        return message
+    half = VERDICT_MESSAGE_CHARS // 2
+    cut = len(message) - 2 * half
+    return f"{message[:half]} …({cut:,} characters cut)… {message[-half:]}"

@@ -9,6 +9,7 @@ import pytest
 
 import contracts
 from contracts import contract, load_schema, schema_names
+from contracts.messages import VERDICT_MESSAGE_CHARS, verdict
 from mockservers.cli import main
 
 EXAMPLES = [
@@ -122,3 +123,13 @@ def test_contracts_export_into_a_file_is_a_clear_error(
     occupied.write_text("a file")
     assert main(["contracts", "export", str(occupied)]) == 2
     assert f"cannot write the contracts into {occupied}" in capsys.readouterr().err
+
+
+def test_a_verdict_quotes_a_value_refused_whole_only_in_part() -> None:
+    """An answer refused as a whole (an array where an object goes) is quoted by the
+    validator's message: cut, or a 12 MB answer put 18 MB of message in the journal."""
+    answer = json.dumps([{"CODICE": f"C{n:07d}"} for n in range(20_000)]).encode()
+    exchange = {"query": [], "headers": {}, "body": b"", "status": 200, "answer": answer}
+    found = verdict("quoparts", "login", **exchange)["response"]
+    assert found and all(len(line) < VERDICT_MESSAGE_CHARS + 200 for line in found)
+    assert any("is not of type 'object'" in line and "characters cut" in line for line in found)
