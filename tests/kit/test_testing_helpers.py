@@ -325,6 +325,18 @@ def test_session_helpers_cover_reset_tokens_and_state(mockserver_session: Sessio
         session.requests()
 
 
+def test_a_fault_without_its_kind_is_refused_saying_it_is_required(
+    mockserver_session: Session,
+) -> None:
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        mockserver_session.fault(vendor="keepit", status=500, times=1)
+    assert refused.value.response.status_code == 400
+    assert refused.value.response.json() == {
+        "error": "'kind' is required; one of ['drop', 'latency', 'malformed', 'status']"
+    }
+    assert mockserver_session.faults() == []
+
+
 INNER_CONFTEST = """
     import pytest
 
