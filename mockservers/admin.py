@@ -54,6 +54,11 @@ Endpoint = Callable[[Request], Any]
 MAX_CALLS: int = load_schema("admin/verifyRequests.request")["properties"]["count"]["maximum"]
 """The most calls a verify may ask for (its contract's bound: ``1e33`` was echoed back as a
 34-digit expectation)."""
+MAX_SESSION_NAME: int = load_schema("admin/createSession.request")["properties"]["name"][
+    "maxLength"
+]
+"""The longest name a session may have (its contract's bound: a name of 5 MB was kept and
+listed with the session, at every read of the sessions)."""
 
 
 def _whole(value: Any, name: str, *, minimum: int = 0, maximum: int = MAX_CALLS) -> int:
@@ -384,8 +389,10 @@ class Admin:
                 400, f"'ttl_seconds' must be a number of seconds >= 1, <= {MAX_SECONDS:g}"
             )
         name = body.get("name")
-        if name is not None and not isinstance(name, str):
-            raise AdminError(400, "'name' must be a string")
+        if name is not None and (not isinstance(name, str) or len(name) > MAX_SESSION_NAME):
+            raise AdminError(
+                400, f"'name' must be a string of at most {MAX_SESSION_NAME} characters"
+            )
         try:
             session = self.kit.open_session(ttl, name)
         except SessionLimit as exc:

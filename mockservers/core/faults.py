@@ -100,6 +100,8 @@ class FaultRegistry:
         if not isinstance(spec, dict):
             raise FaultSpecError("the body must be a JSON object")
         vendor = spec.get("vendor")
+        if vendor is None:
+            raise FaultSpecError(f"'vendor' is required; one of {sorted(vendors)}")
         if not isinstance(vendor, str) or vendor not in vendors:
             raise FaultSpecError(f"unknown vendor {vendor!r}; one of {sorted(vendors)}")
         kinds, operations = vendors[vendor]
@@ -109,6 +111,8 @@ class FaultRegistry:
         ):
             raise FaultSpecError(f"unknown operation {operation!r}; one of {sorted(operations)}")
         kind = spec.get("kind")
+        if kind is None:  # "unknown kind None" read as a kind of that name
+            raise FaultSpecError(f"'kind' is required; one of {sorted(kinds)}")
         if not isinstance(kind, str) or kind not in kinds:
             raise FaultSpecError(f"unknown kind {kind!r}; one of {sorted(kinds)}")
         _check_kind(kinds[kind], spec, operation)

@@ -70,14 +70,16 @@ def mask_query(query: str) -> str:
     return "&".join(segments)
 
 
-def mask_value(value: Any) -> Any:
-    """A deep copy of a JSON value with every secret field replaced by ``***``."""
+def mask_value(value: Any, secret: Callable[[str], bool] = is_secret) -> Any:
+    """A deep copy of a JSON value with every secret field (``secret``: which names are)
+    replaced by ``***``."""
     if isinstance(value, dict):
         return {
-            k: MASK if is_secret(k) and v is not None else mask_value(v) for k, v in value.items()
+            k: MASK if secret(k) and v is not None else mask_value(v, secret)
+            for k, v in value.items()
         }
     if isinstance(value, list):
-        return [mask_value(v) for v in value]
+        return [mask_value(v, secret) for v in value]
     return value
 
 

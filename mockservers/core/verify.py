@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from mockservers.core.journal import CodesOf
-from mockservers.core.secrets import MASK, is_secret, secret_header
+from mockservers.core.secrets import MASK, is_secret, mask_value, secret_header
 
 MATCHER_KEYS = (
     "vendor",
@@ -147,7 +147,8 @@ def document_differences(
             path = f"{where}.{key}" if where else key
             hidden = secret or secret_name(str(key))
             if key not in actual:
-                found.append(f"{path}: expected {_expected(value, hidden)}, missing")
+                shown = _expected(value, hidden, secret_name)
+                found.append(f"{path}: expected {shown}, missing")
             else:
                 found += document_differences(value, actual[key], path, hidden, secret_name)
         return found
@@ -158,17 +159,24 @@ def document_differences(
         for index, value in enumerate(expected):
             path = f"{where}[{index}]"
             if index >= len(actual):
-                found.append(f"{path}: expected {_expected(value, secret)}, missing")
+                shown = _expected(value, secret, secret_name)
+                found.append(f"{path}: expected {shown}, missing")
             else:
                 found += document_differences(value, actual[index], path, secret, secret_name)
         return found
     if expected != actual:
-        return [f"{where}: expected {_expected(expected, secret)}, got {_show(actual)}"]
+        shown = _expected(expected, secret, secret_name)
+        return [f"{where}: expected {shown}, got {_show(actual)}"]
     return []
 
 
-def _expected(value: Any, secret: bool) -> str:
-    return "a secret value (not shown)" if secret and value != MASK else _show(value)
+def _expected(value: Any, secret: bool, secret_name: Callable[[str], bool]) -> str:
+    """What the matcher expected, as a difference shows it: nothing of a secret (``secret``:
+    the whole value is one), and a sub-document with the values under its secret names
+    masked, as the journal would show them (a missing parent key printed them in clear)."""
+    if secret and value != MASK:
+        return "a secret value (not shown)"
+    return _show(mask_value(value, secret_name))
 
 
 def differences(matcher: dict[str, Any], entry: dict[str, Any], codes_of: CodesOf) -> list[str]:

@@ -30,6 +30,7 @@ from starlette.applications import Starlette
 from mockservers import logs
 from mockservers.app import SERVER_OPTIONS, create_app, kit_dates
 from mockservers.config import Config
+from mockservers.testing.perprocess import PerProcess
 from mockservers.testing.report import CoverageTally
 from mockservers.testing.scope import AdminScope
 from mockservers.testing.session import AsyncSession, AsyncSessionOpening, Session
@@ -57,7 +58,7 @@ class MockServer(AdminScope):
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._admin: httpx.Client | None = None
+        self._admin: PerProcess[httpx.Client] | None = None
         self.url = ""
         self.closed_sessions: CoverageTally | None = None
         """When set (the pytest plugin's ``--mockservers-coverage``), each session opened by
@@ -91,7 +92,7 @@ class MockServer(AdminScope):
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the mock server did not start")
             time.sleep(0.005)
-        self._admin = httpx.Client(**self._client_options())
+        self._admin = PerProcess(httpx.Client(**self._client_options()))
         return self
 
     def _client_options(self) -> dict[str, Any]:
@@ -103,8 +104,9 @@ class MockServer(AdminScope):
         """Stop serving, and close the kit's state file (``create_app(state_file=...)``): the
         server runs no lifespan, whose end would close it, and another kit may then open the
         file (a restart in place). A kit with a state file is started once."""
-        if self._admin is not None:
-            self._admin.close()
+        client = self._admin.to_close(True) if self._admin is not None else None
+        if client is not None:
+            client.close()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -128,7 +130,7 @@ class MockServer(AdminScope):
 
     def _admin_client(self) -> httpx.Client:
         assert self._admin is not None, "start the server first"
-        return self._admin
+        return self._admin.get()
 
     def base_url(self, vendor: str) -> str:
         return f"{self.url}/{vendor}"

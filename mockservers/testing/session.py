@@ -29,6 +29,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 
 from mockservers.testing.calls import AdminRequest, Flow, ScopeCalls, answer
+from mockservers.testing.perprocess import PerProcess
 from mockservers.testing.scope import AdminScope, AsyncAdminScope
 from mockservers.testing.shield import shielded
 
@@ -68,7 +69,7 @@ class SessionCalls(ScopeCalls, Generic[C]):
     def __init__(
         self, client: C, data: dict[str, Any], *, base_url: str, owns_client: bool = False
     ) -> None:
-        self._client: C = client
+        self._client = PerProcess(client)  # a forked process talks through a client of its own
         self._owns_client = owns_client
         self._base = base_url.rstrip("/")
         self.session_id = data["id"]
@@ -85,7 +86,7 @@ class SessionCalls(ScopeCalls, Generic[C]):
     def _admin_client(self) -> C:
         if self.closed:
             raise RuntimeError(f"session {self.id} is closed")
-        return self._client
+        return self._client.get()
 
     def base_url(self, vendor: str) -> str:
         """A vendor's base URL (the same for every session: its credentials tell them apart)."""
@@ -145,8 +146,9 @@ class Session(SessionCalls[httpx.Client], AdminScope):
             with _expired_is_fine():
                 self._run(self._dropping())
         finally:
-            if self._owns_client:
-                self._client.close()
+            client = self._client.to_close(self._owns_client)
+            if client is not None:
+                client.close()
 
     def __enter__(self) -> Session:
         return self
@@ -208,8 +210,9 @@ class AsyncSession(SessionCalls[httpx.AsyncClient], AsyncAdminScope):
         try:
             await self._run_async_drop()
         finally:
-            if self._owns_client:
-                await self._client.aclose()
+            client = self._client.to_close(self._owns_client)
+            if client is not None:
+                await client.aclose()
 
     async def _run_async_drop(self) -> None:
         with _expired_is_fine():

@@ -588,6 +588,33 @@ def test_a_fault_that_cannot_do_what_it_says_is_refused(
 
 
 @pytest.mark.parametrize(
+    ("spec", "why"),
+    [
+        (
+            {"vendor": "keepit", "status": 500, "times": 1},
+            "'kind' is required; one of ['drop', 'latency', 'malformed', 'status']",
+        ),
+        (
+            {"vendor": "xtra", "kind": None},
+            "'kind' is required; one of ['document_error', 'drop', 'latency', 'malformed',"
+            " 'record_error', 'status']",
+        ),
+        (
+            {"kind": "drop"},
+            "'vendor' is required; one of ['keepit', 'quoparts', 'tsdigital', 'xtra']",
+        ),
+    ],
+)
+def test_a_fault_without_its_vendor_or_kind_says_it_is_required(
+    http: httpx.Client, spec: dict[str, Any], why: str
+) -> None:
+    """A missing kind read "unknown kind None", as though one named None had been asked."""
+    refused = http.post("/__admin/faults", json=spec)
+    assert (refused.status_code, refused.json()) == (400, {"error": why})
+    assert contract("admin/addFault.request").check(spec) != []
+
+
+@pytest.mark.parametrize(
     "spec",
     [
         {"vendor": "quoparts", "kind": "drop", "status": None, "latency_ms": None, "reason": None},

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from contracts import contract
 from mockservers import create_app
 from mockservers.core import sessions
 from mockservers.core.clock import Clock
@@ -142,6 +143,20 @@ def test_a_session_has_fresh_accounts_on_every_vendor(http: httpx.Client) -> Non
 def test_a_bad_session_request_is_refused(http: httpx.Client, body: Any, status: int) -> None:
     raw = json.dumps(body).encode()  # null too: a body, not an absent one
     assert http.post("/__admin/sessions", content=raw).status_code == status
+
+
+def test_a_session_name_is_bounded_as_its_contract_says(http: httpx.Client) -> None:
+    """A name of 5 MB was kept, and listed with the session at every read of the sessions."""
+    longest = "é" * 200  # characters, not bytes
+    assert admin(http, "POST", "/sessions", json={"name": longest})["name"] == longest
+    refused = http.post("/__admin/sessions", json={"name": longest + "x"})
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"error": "'name' must be a string of at most 200 characters"},
+    )
+    assert [s["name"] for s in admin(http, "GET", "/sessions")] == [longest]
+    schema = contract("admin/createSession.request")
+    assert schema.check({"name": longest}) == [] and schema.check({"name": longest + "x"}) != []
 
 
 def test_an_unknown_session_is_404_on_every_admin_call(http: httpx.Client) -> None:

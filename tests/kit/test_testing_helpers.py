@@ -172,6 +172,32 @@ def test_a_failed_assertion_never_prints_a_secret_it_was_given(
     assert '"query":{"password":"***"}' in str(failure.value).splitlines()[0]
 
 
+def test_a_failed_assertion_masks_the_secrets_of_a_part_the_call_lacks(
+    mockserver_session: Session,
+) -> None:
+    """A matcher's object or element the call has no place for is shown whole in the
+    difference: the password inside it was shown in clear."""
+    session = mockserver_session
+    secret = "Sup3rS3cretPassw0rd"
+    with KeepItClient(session.base_url("keepit"), **session.credentials["keepit"]) as client:
+        client.insert_customers([keepit_customer("C1")])
+    for matcher, difference in [
+        (
+            {"data": [{"COD_CLI_ERP": "C1", "PASSWORD": secret}]},
+            'body.data: expected [{"COD_CLI_ERP":"C1","PASSWORD":"***"}], missing',
+        ),
+        (
+            {"subjectsRecords": [{}, {"subjects": {"Password": secret}}]},
+            'body.subjectsRecords[1]: expected {"subjects":{"Password":"***"}}, missing',
+        ),
+    ]:
+        with pytest.raises(AssertionError) as failure:
+            session.assert_called(vendor="keepit", body=matcher)
+        message = str(failure.value)
+        assert secret not in message
+        assert message.splitlines()[3:] == [f"       {difference}"]
+
+
 def test_a_failed_assertion_masks_the_headers_the_journal_masks(
     mockserver_session: Session,
 ) -> None:
@@ -297,6 +323,18 @@ def test_session_helpers_cover_reset_tokens_and_state(mockserver_session: Sessio
     session.close()  # idempotent
     with pytest.raises(RuntimeError, match="closed"):
         session.requests()
+
+
+def test_a_fault_without_its_kind_is_refused_saying_it_is_required(
+    mockserver_session: Session,
+) -> None:
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        mockserver_session.fault(vendor="keepit", status=500, times=1)
+    assert refused.value.response.status_code == 400
+    assert refused.value.response.json() == {
+        "error": "'kind' is required; one of ['drop', 'latency', 'malformed', 'status']"
+    }
+    assert mockserver_session.faults() == []
 
 
 INNER_CONFTEST = """

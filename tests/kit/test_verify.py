@@ -314,3 +314,27 @@ def test_headers_the_journal_masks_are_secrets_in_differences_too(http: httpx.Cl
         "headers.set-cookie: expected a secret value (not shown), missing",
     ]
     assert "SECRET" not in str(result) and "UFJPWFlTRUNSRVQ" not in str(result)
+
+
+def test_a_missing_key_or_element_shows_the_matcher_s_part_with_its_secrets_masked(
+    http: httpx.Client,
+) -> None:
+    """Where the journal's entry has no such key (or no such element), the difference shows
+    what the matcher expected there: the secrets under it by name were printed in clear."""
+    body = {"subjectsRecords": [keepit_record("C1")]}
+    http.post("/keepit/api", params=KEEPIT_QUERY, headers=KEEPIT_DEMO, json=body)
+    secret = "Sup3rS3cretPassw0rd"
+    row = {"COD_CLI_ERP": "C1", "PASSWORD": secret, "auth": [{"token": secret, "n": None}]}
+    key = verify(http, {"vendor": "keepit", "body": {"data": [row]}})
+    element = verify(
+        http,
+        {"vendor": "keepit", "body": {"subjectsRecords": [{}, {"subjects": {"password": secret}}]}},
+    )
+    assert secret not in str(key) and secret not in str(element)
+    assert key["near_misses"][0]["differences"] == [
+        'body.data: expected [{"COD_CLI_ERP":"C1","PASSWORD":"***",'
+        '"auth":[{"token":"***","n":null}]}], missing'
+    ]
+    assert element["near_misses"][0]["differences"] == [
+        'body.subjectsRecords[1]: expected {"subjects":{"password":"***"}}, missing'
+    ]
