@@ -710,6 +710,31 @@ def test_admin_token_is_required_when_configured() -> None:
         assert ok.status_code == 200
 
 
+def test_admin_answers_are_never_cached_nor_sniffed() -> None:
+    """An admin answer may hold a session's passwords, a minted token or the state: no cache
+    may keep it, and no browser may read its JSON as a page; refusals too. A vendor's answer
+    is the vendor's, and stays as it was."""
+    with MockServer() as server, httpx.Client(base_url=server.url, timeout=10) as http:
+        answers = [
+            http.post("/__admin/sessions", json={}),  # the session's credentials
+            http.post("/__admin/tsdigital/tokens", json={"kind": "user"}),  # a minted token
+            http.get("/__admin/state/quoparts"),
+            http.get("/__admin/requests"),  # the journal, made by hand
+            http.get("/__admin/requests", params={"limit": "x"}),  # a refusal
+            http.get("/__admin/sessions/nope"),
+        ]
+        vendor = http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+    for answer in answers:
+        assert answer.headers.get_list("cache-control") == ["no-store"], answer.request.url
+        assert answer.headers.get_list("x-content-type-options") == ["nosniff"]
+    assert [a.status_code for a in answers] == [201, 200, 200, 200, 400, 404]
+    assert "cache-control" not in vendor.headers and "x-content-type-options" not in vendor.headers
+    app = create_app({"kit": {"admin_token": "s3cret"}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        refused = http.get("/__admin/health")
+    assert refused.status_code == 401 and refused.headers["cache-control"] == "no-store"
+
+
 FAULT = {"vendor": "quoparts", "kind": "status", "status": 500}
 
 
