@@ -86,6 +86,11 @@ class Admin:
         A refused call answers ``{"error"}``, an unplanned error (a bug) too, with 500."""
 
         async def endpoint(request: Request) -> Response:
+            response = await answer(request)
+            response.raw_headers += ADMIN_HEADERS
+            return response
+
+        async def answer(request: Request) -> Response:
             try:
                 self._authorise(request)
                 raw = await self._body(request, route)
@@ -555,6 +560,10 @@ def _base(request: Request) -> str:
     """The server's own URL as the caller reached it (for curl lines)."""
     return f"{request.url.scheme}://{request.url.netloc}"
 
+
+ADMIN_HEADERS = [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
+"""On every admin answer: it may hold a session's passwords, a minted token or the state, which
+no cache (a proxy's, the browser's) may keep, and its JSON is never to be read as a page."""
 
 WATCH_HEADER = "x-mockservers-watch"
 """Sent by a page that polls: its reads do not renew a session's idle timer."""

@@ -132,6 +132,8 @@ class Config:
         values["cors_origins"] = browser_origins(
             values.get("cors_origins", ()), "[kit] cors_origins"
         )
+        if values.get("admin_token"):
+            check_admin_token(values["admin_token"], "[kit] admin_token")
         return cls(**values, vendors=data)
 
     def with_overrides(self, **changes: Any) -> Config:
@@ -193,6 +195,23 @@ def _table(value: Any, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"[{name}]: a table is expected, not {as_written(value)}")
     return dict(value)
+
+
+def check_admin_token(token: str, where: str) -> None:
+    """Refuse an admin token no call could ever send (``ConfigError``, naming ``where`` and
+    never the token): HTTP strips the whitespace around a header's value, so a token read with
+    its file's trailing newline was refused to every caller, for ever; and no header can carry a
+    control character."""
+    if token != token.strip():
+        raise ConfigError(
+            f"{where}: the admin token has leading or trailing whitespace (a file's trailing"
+            " newline?), which HTTP strips from the X-Admin-Token header: no call could match it"
+        )
+    if any(char < " " or char == "\x7f" for char in token):
+        raise ConfigError(
+            f"{where}: the admin token holds a control character, which no X-Admin-Token"
+            " header can carry: no call could match it"
+        )
 
 
 _ORIGIN = re.compile(r"https?://[^/?#\s]+")

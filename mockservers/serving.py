@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 
 from mockservers.app import check_vendor_tables, create_app
-from mockservers.config import Config, ConfigError, browser_origins
+from mockservers.config import Config, ConfigError, browser_origins, check_admin_token
 from mockservers.core.shared import Store, masked_url
 
 
@@ -37,6 +37,7 @@ class ServeSpec:
         check_vendor_tables(config)
         changes: dict[str, Any] = {}
         if self.admin_token:
+            check_admin_token(self.admin_token, "--admin-token (or MOCKSERVERS_ADMIN_TOKEN)")
             changes["admin_token"] = self.admin_token
         if self.cors_origins:
             given = browser_origins(self.cors_origins, "--cors-origin")

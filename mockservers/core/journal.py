@@ -33,7 +33,14 @@ from mockservers.core.shared import Recorder
 
 _BODY_PREVIEW = 64 * 1024
 ENTRY_OVERHEAD = 256
-"""The bytes an entry counts for beside its bodies, in a journal's byte bound."""
+"""The bytes an entry counts for beside its bodies, target and header lines, in a journal's byte
+bound."""
+HEADER_OVERHEAD = 64
+"""The bytes each header line counts for beside its name and value (the objects that hold it)."""
+HEADERS_KEPT = 64 * 1024
+"""The most of a call's header lines an entry keeps, counted as in its size: the HTTP layer sets
+no limit on a header section (50 calls of one 1 MiB header each held 105 MB in a journal of
+64 KiB). The lines after are left out, and the entry's ``cut`` says how many the call sent."""
 
 
 _PROCESS = os.urandom(3).hex()
@@ -79,6 +86,10 @@ class Entry:
     body_unread: bool = False
     """The request's body was refused over ``max_body_bytes`` before it was read whole (the
     fake's 413, the proxy's): no contract can judge the call from what was kept of it."""
+    cut: dict[str, int] | None = None
+    """What the journal keeps only the start of, to stay within its bounds, and what it was as
+    received: ``header_lines`` (how many lines the call sent), ``request``, ``response``
+    (bytes). None when it keeps the call whole."""
     id: str = field(default_factory=_new_id)
     at: float = field(default_factory=time.time)
     """Wall-clock epoch of recording: orders entries across scopes (session clocks differ)."""
@@ -87,10 +98,9 @@ class Entry:
     kept with it, since the dashboard and ``verify`` read the same entries again and again."""
     brief: bytes | None = field(default=None, init=False, compare=False, repr=False)
     """The entry without its bodies, as JSON (:func:`shown_array` with ``codes``), kept too."""
-
-    @property
-    def size(self) -> int:
-        return len(self.request_body) + len(self.response_body) + ENTRY_OVERHEAD
+    size: int = field(default=0, init=False, compare=False, repr=False)
+    """What the entry counts for in its journal's byte bound, set as it is added: its bodies,
+    its target, its header lines (each ``HEADER_OVERHEAD`` more) and ``ENTRY_OVERHEAD``."""
 
     def to_wire(self) -> dict[str, Any]:
         """A JSON-ready copy (bytes as latin-1 text), for a shared store: every field, spelt
@@ -119,6 +129,7 @@ class Entry:
             "verdict": self.verdict,
             "shadow": self.shadow,
             "body_unread": self.body_unread,
+            "cut": self.cut,
             "id": self.id,
             "at": self.at,
         }
@@ -156,18 +167,73 @@ def shown_body(body: bytes) -> tuple[Any, str | None]:
     return mask_value(value), "json"
 
 
-def _fit(entry: Entry, max_bytes: int) -> None:
-    """Cut an entry's bodies so that it fits in ``max_bytes``."""
-    if entry.size > max_bytes:
-        half = max(0, max_bytes // 2 - ENTRY_OVERHEAD)
-        entry.request_body = _cut(entry.request_body, half)
-        entry.response_body = _cut(entry.response_body, half)
+def _fit(entry: Entry, head: int, max_bytes: int) -> int:
+    """Cut an entry to fit its journal (``head``: what its header lines count for), its new
+    size: its header lines to ``HEADERS_KEPT``; then, if it is still over ``max_bytes``, to a
+    quarter of it, and each body to half of what is left. A target alone over ``max_bytes``
+    leaves it over: the journal pushes it out at once, and counts it."""
+    if head > HEADERS_KEPT:
+        head = _keep_lines(entry, HEADERS_KEPT)
+    bodies = len(entry.request_body) + len(entry.response_body)
+    rest = _target_size(entry) + ENTRY_OVERHEAD
+    if rest + head + bodies > max_bytes and head > max_bytes // 4:
+        head = _keep_lines(entry, max_bytes // 4)
+    if rest + head + bodies > max_bytes:
+        half = max(0, max_bytes - rest - head) // 2
+        if len(entry.request_body) > half:
+            _note(entry, "request", len(entry.request_body))
+            entry.request_body = _cut(entry.request_body, half)
+        if len(entry.response_body) > half:
+            _note(entry, "response", len(entry.response_body))
+            entry.response_body = _cut(entry.response_body, half)
+        bodies = len(entry.request_body) + len(entry.response_body)
+    return rest + head + bodies
+
+
+def _keep_lines(entry: Entry, budget: int) -> int:
+    """Keep the first header lines that fit in ``budget`` (each counted as in an entry's
+    size), noting how many the call sent; what the kept ones count for."""
+    used = kept = 0
+    for name, value in entry.headers:
+        line = len(name) + len(value) + HEADER_OVERHEAD
+        if used + line > budget:
+            break
+        used += line
+        kept += 1
+    _note(entry, "header_lines", len(entry.headers))
+    entry.headers = entry.headers[:kept]
+    return used
+
+
+def _note(entry: Entry, part: str, size: int) -> None:
+    """Say in the entry that ``part`` was cut, and its size as received (cut again, an entry
+    keeps the first size it noted: the call's own)."""
+    entry.cut = {part: size} | (entry.cut or {})
 
 
 def _cut(body: bytes, size: int) -> bytes:
     """A body cut to ``size`` bytes for a bounded journal, masked first: cut JSON no longer
     parses, and a file's contents or a password it held would show."""
     return body if len(body) <= size else masked_bytes(body)[:size]
+
+
+def _target_size(entry: Entry) -> int:
+    return len(entry.path) + len(entry.raw_path or b"") + len(entry.query)
+
+
+def _lines_size(headers: Iterable[tuple[Any, Any]]) -> int:
+    """What header lines count for in an entry's size: their names and values (bytes, or
+    their Latin-1 text), and ``HEADER_OVERHEAD`` each."""
+    return sum(len(name) + len(value) + HEADER_OVERHEAD for name, value in headers)
+
+
+def wire_size(wire: Mapping[str, Any]) -> int:
+    """An entry's size (:attr:`Entry.size`) from its :meth:`Entry.to_wire` copy, as added to
+    its journal: what a shared store bounds its list by."""
+    head = _lines_size(wire["headers"])
+    target = len(wire["path"]) + len(wire["raw_path"] or "") + len(wire["query"])
+    bodies = len(wire["request_body"]) + len(wire["response_body"])
+    return bodies + target + head + ENTRY_OVERHEAD
 
 
 ANY_VENDOR = ""
@@ -190,10 +256,25 @@ class _Log:
         was cleared (a vendor's count: since that vendor's entries were)."""
 
     def append(self, entry: Entry) -> None:
-        size = len(entry.request_body) + len(entry.response_body) + ENTRY_OVERHEAD  # entry.size
-        if size > self.max_bytes:  # rare: keep the entry, cut its bodies to fit
-            _fit(entry, self.max_bytes)
-            size = entry.size
+        # Entry.size, spelt out: this is every call's path. A plain loop is the quickest way
+        # to add up the header lines (a third of a µs for ten of them; sum() or b"".join()
+        # over them take half as long again).
+        headers = entry.headers
+        head = HEADER_OVERHEAD * len(headers)
+        for name, value in headers:
+            head += len(name) + len(value)
+        size = (
+            len(entry.request_body)
+            + len(entry.response_body)
+            + len(entry.path)
+            + len(entry.raw_path or b"")
+            + len(entry.query)
+            + head
+            + ENTRY_OVERHEAD
+        )
+        if size > self.max_bytes or head > HEADERS_KEPT:  # rare: keep the entry, cut to fit
+            size = _fit(entry, head, self.max_bytes)
+        entry.size = size
         entries = self.entries
         entries.append(entry)
         self.bytes += size
@@ -251,9 +332,10 @@ class Journal:
         return log
 
     def fit(self, entry: Entry) -> None:
-        """Cut the entry's bodies to fit its scope's bound now, as :meth:`record` would: the
-        masking that takes may then run off the event loop (an entry no one else holds yet)."""
-        _fit(entry, self.session_max_bytes if entry.session else self.max_bytes)
+        """Cut the entry to fit its scope's bound now, as :meth:`record` would: the masking
+        that takes may then run off the event loop (an entry no one else holds yet)."""
+        bound = self.session_max_bytes if entry.session else self.max_bytes
+        _fit(entry, _lines_size(entry.headers), bound)
 
     def record(self, entry: Entry) -> None:
         if self.max_entries <= 0:
@@ -414,7 +496,23 @@ def render(entry: Entry) -> dict[str, Any]:
         "source": entry.source,
         "verdict": entry.verdict,
         "shadow": entry.shadow,
+        "cut": _shown_in_part(entry, request_format, response_format),
     }
+
+
+def _shown_in_part(
+    entry: Entry, request_format: str | None, response_format: str | None
+) -> dict[str, int] | None:
+    """What the entry shows only the start of, and its size as received: what the journal cut
+    (``Entry.cut``), and a text body longer than its preview."""
+    parts = dict(entry.cut or {})
+    for part, body, format_ in (
+        ("request", entry.request_body, request_format),
+        ("response", entry.response_body, response_format),
+    ):
+        if format_ == "text" and len(body) > _BODY_PREVIEW:
+            parts.setdefault(part, len(body))
+    return parts or None
 
 
 def _masked_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:

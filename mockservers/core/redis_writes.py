@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from mockservers.core.journal import ENTRY_OVERHEAD, GLOBAL, Journal
+from mockservers.core.journal import ENTRY_OVERHEAD, GLOBAL, Journal, wire_size
 from mockservers.core.shared import SharedMap
 from mockservers.core.state import SEQUENCES, VendorState
 from mockservers.core.windows import Windows
@@ -413,9 +413,8 @@ class Writing:
             else:
                 count, size = journal.session_max_entries, journal.session_max_bytes
             appends = JournalAppends(self._journal_keys(name), count, size)
-            # Sized as the journal sizes an entry (its bodies, and the rest).
-            measured = len(wire["request_body"]) + len(wire["response_body"]) + ENTRY_OVERHEAD
-            pipe.journal_append(appends, _json(wire), measured, wire["vendor"])
+            # Sized as the journal sized it (its bodies, target, header lines, and the rest).
+            pipe.journal_append(appends, _json(wire), wire_size(wire), wire["vendor"])
             pipe.sadd(self.key("journals"), name)
             return
         vendor, scope = args

@@ -57,8 +57,10 @@ export function entryView(entry, close) {
         pairs(queryPairs(entry.target)),
         el("h4", {}, "Headers"),
         pairs(entry.header_lines),
+        cutNote(entry.cut, "header_lines", entry.header_lines.length),
         el("h4", {}, "Body"),
         pretty(entry.request, entry.request_format),
+        cutNote(entry.cut, "request"),
       ),
       el(
         "div",
@@ -73,11 +75,24 @@ export function entryView(entry, close) {
         pairs(entry.response_headers),
         el("h4", {}, "Body"),
         pretty(entry.response, entry.response_format),
+        cutNote(entry.cut, "response"),
       ),
     ),
     behavioursView(entry.behaviours),
     shadowView(entry.shadow),
   ];
+}
+
+// What the entry shows only the start of (its "cut": the journal keeps 64 KiB of header lines,
+// and cuts bodies to fit its bytes; a text body shows its first 64 KiB), said under it.
+function cutNote(cut, part, shown) {
+  const size = cut && cut[part];
+  if (!size) return null;
+  const text =
+    part === "header_lines"
+      ? `Cut short: the first ${shown} of ${size} header lines sent.`
+      : `Cut short: the start of a body of ${size} bytes.`;
+  return el("p", { class: "quiet cut" }, text);
 }
 
 // Every parameter of a target's query string, in order, decoded ("a+b" and "a%20b": "a b").

@@ -307,6 +307,51 @@ def test_journal_is_bounded_by_count_and_bytes() -> None:
         newest = http.get("/__admin/requests", params={"limit": 1}).json()[0]
         assert newest["operation"] == "importCli"  # kept, its bodies cut to fit
         assert isinstance(newest["request"], str) and len(newest["request"]) < 10_000
+        assert list(newest["cut"]) == ["request"] and newest["cut"]["request"] > 20_000
+
+
+LOGIN = {"login": "", "username": "demo", "password": "demo"}
+
+
+def test_a_journal_stays_within_its_bytes_under_calls_with_huge_headers() -> None:
+    """uvicorn sets no limit on a header section: 50 calls of one 1 MiB header each held
+    105 MB in a journal of 64 KiB, and its list without bodies was as long. An entry counts its
+    header lines and its target, keeps the first lines up to 64 KiB (fewer to fit a small
+    journal), and says how many the call sent."""
+    config = {"kit": {"journal": {"max_bytes": 65_536}}}
+    with MockServer(config) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        for _ in range(20):
+            padded = http.get(QP, params=LOGIN, headers={"X-Pad": "p" * 1_048_576})
+            assert padded.json()["errorCode"] == "0"  # answered as any login
+        http.get(QP, params=LOGIN, headers=[("X-N", "1")] * 20_000)
+        http.get(QP, params={**LOGIN, "q": "x" * 30_000})  # a long target counts too
+        assert server.app.state.kit.journal.bytes <= 65_536
+        listed = http.get("/__admin/requests", params={"bodies": "false"})
+        assert len(listed.content) < 2 * 65_536  # the target shows as path, target and query
+        target, many, pad = listed.json()[:3]
+    sent = [name for name, _ in pad["header_lines"]]
+    assert "x-pad" not in sent and "host" in sent and pad["cut"]["header_lines"] == len(sent) + 1
+    assert many["cut"]["header_lines"] > 20_000 > len(many["header_lines"]) > 100
+    assert target["cut"] is None and len(target["target"]) > 30_000
+
+
+def test_an_entry_keeps_64_kib_of_header_lines_and_says_what_it_shows_in_part(
+    http: httpx.Client,
+) -> None:
+    """100,000 tiny header lines held 11 times their size; in a journal with room to spare,
+    an entry keeps the first ones up to 64 KiB (counted as in its size), and ``cut`` says so,
+    as it says of a text body shown only by its start."""
+    http.get(QP, params=LOGIN, headers=[("X-N", "1")] * 100_000)
+    http.post("/xtra/api/sync/v1/login", content=b"not json " * 10_000)
+    listed = http.get("/__admin/requests").json()
+    assert contract("admin/listRequests.response").check(listed) == []
+    text, tiny = listed
+    kept = tiny["header_lines"]
+    weight = sum(len(name) + len(value) + journal.HEADER_OVERHEAD for name, value in kept)
+    assert journal.HEADERS_KEPT - 70 < weight <= journal.HEADERS_KEPT
+    assert tiny["cut"] == {"header_lines": len(kept) + 100_000 - kept.count(["x-n", "1"])}
+    assert text["request_format"] == "text" and len(text["request"]) == 64 * 1024
+    assert text["cut"] == {"request": 90_000}
 
 
 @pytest.mark.every_store
@@ -663,6 +708,31 @@ def test_admin_token_is_required_when_configured() -> None:
         assert http.get("/__admin/health").status_code == 401
         ok = http.get("/__admin/health", headers={"X-Admin-Token": "s3cret"})
         assert ok.status_code == 200
+
+
+def test_admin_answers_are_never_cached_nor_sniffed() -> None:
+    """An admin answer may hold a session's passwords, a minted token or the state: no cache
+    may keep it, and no browser may read its JSON as a page; refusals too. A vendor's answer
+    is the vendor's, and stays as it was."""
+    with MockServer() as server, httpx.Client(base_url=server.url, timeout=10) as http:
+        answers = [
+            http.post("/__admin/sessions", json={}),  # the session's credentials
+            http.post("/__admin/tsdigital/tokens", json={"kind": "user"}),  # a minted token
+            http.get("/__admin/state/quoparts"),
+            http.get("/__admin/requests"),  # the journal, made by hand
+            http.get("/__admin/requests", params={"limit": "x"}),  # a refusal
+            http.get("/__admin/sessions/nope"),
+        ]
+        vendor = http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+    for answer in answers:
+        assert answer.headers.get_list("cache-control") == ["no-store"], answer.request.url
+        assert answer.headers.get_list("x-content-type-options") == ["nosniff"]
+    assert [a.status_code for a in answers] == [201, 200, 200, 200, 400, 404]
+    assert "cache-control" not in vendor.headers and "x-content-type-options" not in vendor.headers
+    app = create_app({"kit": {"admin_token": "s3cret"}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        refused = http.get("/__admin/health")
+    assert refused.status_code == 401 and refused.headers["cache-control"] == "no-store"
 
 
 FAULT = {"vendor": "quoparts", "kind": "status", "status": 500}

@@ -679,6 +679,24 @@ def test_an_entry_shows_the_call_as_it_was_sent(ui: Dashboard, http: httpx.Clien
     assert ours == [["x-note", "più"], ["x-multi", "1"], ["x-multi", "2"]]
 
 
+def test_an_entry_cut_short_says_so_under_what_it_cut(ui: Dashboard, http: httpx.Client) -> None:
+    """The journal keeps 64 KiB of a call's header lines and the first 64 KiB of a text body
+    shows: the entry said nothing, and the lines and the text looked whole."""
+    ui.open()
+    http.post(
+        "/xtra/api/sync/v1/login", headers=[("X-N", "1")] * 5_000, content=b"not json " * 10_000
+    )
+    ui.rows().first.click()
+    notes = ui.page.locator("#entry-request .cut")
+    expect(notes).to_have_count(2)
+    shown = len(ui.page.locator("#entry-request tr").all())
+    expect(notes.first).to_have_text(
+        re.compile(rf"Cut short: the first {shown} of 50\d\d header lines sent\.")
+    )
+    expect(notes.last).to_have_text("Cut short: the start of a body of 90000 bytes.")
+    expect(ui.page.locator("#entry-answer .cut")).to_have_count(0)
+
+
 def test_the_journal_poll_leaves_the_bodies_out(ui: Dashboard, http: httpx.Client) -> None:
     """Four bodies of 1.5 M characters made every poll of the list 3 MB, parsed on the page's
     thread every second: the list reads the entries without them (the answer's codes

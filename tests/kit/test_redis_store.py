@@ -600,6 +600,29 @@ def test_the_journal_in_redis_keeps_what_one_process_keeps(redis_url: str) -> No
         assert seen[0]["request"]["data"][0]["COD_CLI_ERP"] == "BIG-0"
 
 
+def test_header_lines_count_in_the_journal_in_redis_as_in_one_process(redis_url: str) -> None:
+    """A call's header lines and target count in its size, and a call of 20,000 lines keeps
+    the first ones: Redis bounds its list by the sizes one process measures (it counted the
+    bodies only, and kept every call of a 1 MiB header)."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    config = {"kit": {**FROZEN, "journal": {"max_entries": 1000, "max_bytes": 40_000}}}
+    login = {"login": "", "username": "demo", "password": "demo"}
+    alone = httpx.Client(transport=SyncASGITransport(create_app(config)), base_url="http://m")
+    with alone, processes(redis_url, prefix=prefix, **config) as (one, two):
+        for http in (alone, one):
+            for n in range(12):
+                http.get(QP, params=login, headers={"X-Pad": f"{n}" * 3_000})
+            http.get(QP, params=login, headers=[("X-N", "1")] * 20_000)
+        probe = redis.Redis.from_url(redis_url)
+        total = int(probe.get(f"{prefix}:journal-bytes:global") or 0)
+        probe.close()
+        expected = alone.get("/__admin/requests").json()
+        seen = two.get("/__admin/requests").json()
+    assert total <= 40_000 and 1 < len(seen) < 12
+    assert [e["header_lines"][-1] for e in seen] == [e["header_lines"][-1] for e in expected]
+    assert seen[0]["cut"] == expected[0]["cut"] and seen[0]["cut"]["header_lines"] > 20_000
+
+
 def test_an_entry_of_a_later_version_is_listed_by_every_process(redis_url: str) -> None:
     """A rolling upgrade, or a rollback, on one Redis: an entry written with a field this
     version does not know made every journal read a 500, on every process, until the entry

@@ -23,7 +23,7 @@ from mockservers.testing import MockServer, SyncASGITransport
 from mockservers.workers import listening_sockets
 from tests.conftest import QP
 from tests.kit.test_docs import DOCS
-from tests.servers import embedded, serve_refused, serving
+from tests.servers import embedded, free_port, serve_refused, serving
 
 ORIGIN = "http://localhost:3000"
 PREFLIGHT = {
@@ -193,6 +193,55 @@ def test_without_cors_origins_no_cors_headers_are_sent() -> None:
 def test_serve_refuses_option_combinations_that_cannot_work(args: list[str], message: str) -> None:
     done = serve_refused(*args)
     assert done.returncode == 2 and message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+UNSENDABLE_TOKENS = [
+    ("S3cret-tok\n", "leading or trailing whitespace"),  # a secret file's last line
+    (" S3cret-tok", "leading or trailing whitespace"),
+    ("S3cret-tok\t", "leading or trailing whitespace"),
+    ("S3cret\x01tok", "a control character"),
+]
+
+
+@pytest.mark.parametrize("command", ["serve", "proxy"])
+@pytest.mark.parametrize(("token", "said"), UNSENDABLE_TOKENS)
+def test_an_admin_token_no_call_could_send_is_refused_at_start(
+    command: str,
+    token: str,
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """HTTP strips the whitespace around a header's value, and no header carries a control
+    character: a token with either was taken, and every admin call was a 401 for ever (the
+    image's HEALTHCHECK failed before it sent a thing). Refused from the option and from the
+    environment alike, saying why, never showing the token."""
+    args = [command, "--port", str(free_port())]
+    if command == "proxy":
+        args += ["--upstream", "quoparts=http://127.0.0.1:9"]
+    monkeypatch.delenv("MOCKSERVERS_ADMIN_TOKEN", raising=False)
+    assert main([*args, "--admin-token", token]) == 2
+    monkeypatch.setenv("MOCKSERVERS_ADMIN_TOKEN", token)
+    assert main(args) == 2
+    for message in capsys.readouterr().err.splitlines():
+        assert message.startswith("mockservers: --admin-token (or MOCKSERVERS_ADMIN_TOKEN): ")
+        assert said in message and "S3cret" not in message
+
+
+def test_an_admin_token_from_the_environment_or_the_config_file_is_checked_by_serve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real process given ``MOCKSERVERS_ADMIN_TOKEN=$'tok\\n'`` (a token read from a file,
+    its newline kept) exits 2 at once; so does one whose config file sets such a token."""
+    monkeypatch.setenv("MOCKSERVERS_ADMIN_TOKEN", "tok\n")
+    done = serve_refused()
+    assert done.returncode == 2 and "leading or trailing whitespace" in done.stderr
+    monkeypatch.delenv("MOCKSERVERS_ADMIN_TOKEN")
+    config = tmp_path / "kit.toml"
+    config.write_text('[kit]\nadmin_token = "tok\\n"\n')
+    done = serve_refused("--config", str(config))
+    assert done.returncode == 2 and "[kit] admin_token: the admin token has leading" in done.stderr
     assert "Traceback" not in done.stderr
 
 
