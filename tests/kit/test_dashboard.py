@@ -852,3 +852,21 @@ def test_a_panel_link_followed_on_the_open_page_shows_that_panel(ui: Dashboard) 
     expect(page.locator("#coverage-tables .vendor").first).to_be_visible()
     page.go_back()
     expect(page.get_by_role("tabpanel", name="Journal")).to_be_visible()
+
+
+@pytest.mark.parametrize("name", ["constructor", "toString", "__proto__"])
+def test_an_address_naming_no_panel_shows_the_journal_and_the_page_keeps_polling(
+    ui: Dashboard, http: httpx.Client, name: str
+) -> None:
+    """A name every object has (#constructor) was taken for a panel: the page went blank and
+    every round of its poll failed, "PANELS[tab].refresh is not a function"."""
+    page = ui.open(name).page
+    journal = page.get_by_role("tabpanel", name="Journal")
+    expect(journal).to_be_visible()
+    expect(page.get_by_role("tab", name="Journal")).to_have_attribute("aria-selected", "true")
+    qp_login_answer(http)
+    expect(ui.rows()).to_have_count(1)
+    page.evaluate(f"location.hash = '#{name}'")  # followed on the open page
+    qp_login_answer(http)
+    expect(ui.rows()).to_have_count(2)  # a round after the change, answered
+    expect(journal).to_be_visible()
