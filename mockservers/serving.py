@@ -50,6 +50,10 @@ class ServeSpec:
         if not self.store.startswith(("redis://", "rediss://", "unix://")):
             shown = masked_url(self.store)
             raise ConfigError(f"--store: a redis:// URL is expected, not {shown!r}")
+        if not _readable(self.store):  # redis-py's own error would quote a piece of it
+            raise ConfigError(
+                "--store: this URL cannot be read (percent-encode ?, #, / and @ in a password)"
+            )
         database = urlsplit(self.store).path.strip("/")
         if not self.store.startswith("unix://") and database and not database.isdecimal():
             # redis-py reads such a URL as database 0: a typo would share another fake's
@@ -69,6 +73,18 @@ class ServeSpec:
             store=self.make_store(),
             date_header=True,
         )
+
+
+def _readable(url: str) -> bool:
+    """Whether a store's URL reads as one host, port and query: a password holding an
+    unencoded ``?`` or ``#`` ends the host early, its rest read as a port or a query."""
+    parts = urlsplit(url)
+    try:
+        _ = parts.port  # parsed as it is read: "Port could not be cast to integer value as 'pa'"
+    except ValueError:
+        return False
+    names = (segment.partition("=")[0] for segment in parts.query.split("&"))
+    return "#" not in url and not any("@" in name for name in names)
 
 
 def tune_gc() -> None:

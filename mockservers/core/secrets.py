@@ -70,17 +70,19 @@ def mask_query(query: str) -> str:
     return "&".join(segments)
 
 
-def mask_value(value: Any, secret: Callable[[str], bool] = is_secret) -> Any:
+def mask_value(value: Any, secret: Callable[[str], bool] = is_secret, *, text: bool = False) -> Any:
     """A deep copy of a JSON value with every secret field (``secret``: which names are)
-    replaced by ``***``."""
+    replaced by ``***``; ``text``: every string masked as the journal masks text too
+    (:func:`mask_text`), for a value a test wrote (a matcher's body may be a form:
+    ``username=demo&password=...``)."""
     if isinstance(value, dict):
         return {
-            k: MASK if secret(k) and v is not None else mask_value(v, secret)
+            k: MASK if secret(k) and v is not None else mask_value(v, secret, text=text)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [mask_value(v, secret) for v in value]
-    return value
+        return [mask_value(v, secret, text=text) for v in value]
+    return mask_text(value) if text and isinstance(value, str) else value
 
 
 def secret_values(node: Any, secret: bool = False) -> list[Any]:

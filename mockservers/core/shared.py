@@ -244,20 +244,26 @@ class Store:
         return "memory" if self.state_file is None else f"memory, kept in {self.state_file}"
 
 
-_URL_CREDENTIALS = frozenset({"password", "username"})
+def _credential(name: str) -> bool:
+    """Whether a URL's query parameter holds a credential: ``username``, or any name ending
+    in ``password`` (``password``, rediss's ``ssl_password``, the client key's passphrase)."""
+    name = unquote_plus(name).lower()
+    return name == "username" or name.endswith("password")
 
 
 def masked_url(url: str) -> str:
-    """A store's URL with its credentials as ``***``: what precedes an ``@`` before the query
-    (``user:password@``, a password holding a ``/`` too), and the query's ``password`` and
-    ``username`` (redis-py reads them there as well); the rest as given."""
+    """A store's URL with its credentials as ``***``: the query's credentials (redis-py reads
+    them there as well), then all up to the last ``@`` left (``user:password@``, a password
+    holding an unencoded ``/``, ``?`` or ``#`` too: where the host starts cannot be told
+    then, and the secret is never shown); the rest as given."""
     scheme, found, rest = url.partition("://") if "://" in url else ("", "", url)
-    place, sep, query = rest.partition("?")
-    if "@" in place:
-        place = "***@" + place.rpartition("@")[2]
+    cut = min((rest.find(mark) for mark in "?#" if mark in rest), default=len(rest))
+    place, tail = rest[:cut], rest[cut:]
     segments = []
-    for segment in query.split("&") if sep else ():
+    for segment in tail[1:].split("&") if tail else ():
         name, equals, _ = segment.partition("=")
-        secret = equals and unquote_plus(name).lower() in _URL_CREDENTIALS
-        segments.append(f"{name}=***" if secret else segment)
-    return f"{scheme}{found}{place}{sep}{'&'.join(segments)}"
+        segments.append(f"{name}=***" if equals and _credential(name) else segment)
+    shown = place + tail[:1] + "&".join(segments)
+    if "@" in shown:
+        shown = "***@" + shown.rpartition("@")[2]
+    return f"{scheme}{found}{shown}"

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from mockservers.core.journal import CodesOf
-from mockservers.core.secrets import MASK, is_secret, mask_value, secret_header
+from mockservers.core.secrets import MASK, is_secret, mask_text, mask_value, secret_header
 
 MATCHER_KEYS = (
     "vendor",
@@ -165,6 +165,8 @@ def document_differences(
                 found += document_differences(value, actual[index], path, secret, secret_name)
         return found
     if expected != actual:
+        if isinstance(expected, str) and mask_text(expected) == actual:
+            return [f"{where}: holds a secret the journal masks: never matches a clear-text value"]
         shown = _expected(expected, secret, secret_name)
         return [f"{where}: expected {shown}, got {_show(actual)}"]
     return []
@@ -173,10 +175,11 @@ def document_differences(
 def _expected(value: Any, secret: bool, secret_name: Callable[[str], bool]) -> str:
     """What the matcher expected, as a difference shows it: nothing of a secret (``secret``:
     the whole value is one), and a sub-document with the values under its secret names
-    masked, as the journal would show them (a missing parent key printed them in clear)."""
+    masked, and its text's secrets (a form's ``password=``), as the journal would show them
+    (a missing parent key printed them in clear)."""
     if secret and value != MASK:
         return "a secret value (not shown)"
-    return _show(mask_value(value, secret_name))
+    return _show(mask_value(value, secret_name, text=True))
 
 
 def differences(matcher: dict[str, Any], entry: dict[str, Any], codes_of: CodesOf) -> list[str]:

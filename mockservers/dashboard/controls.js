@@ -80,6 +80,7 @@ export async function refresh() {
   const sessions = ctx.sessions();
   const shape = { scope: ctx.scope(), sessions: sessions.map(({ id, name }) => [id, name]) };
   render($("#sessions tbody"), shape, () => sessions.map(sessionRow));
+  showArmed();
   for (const session of sessions) {
     const row = $(`#sessions tr[data-id="${CSS.escape(session.id)}"]`);
     if (!row) continue;
@@ -259,32 +260,52 @@ async function mint() {
 
 // Two clicks: the first arms the button for a few seconds, the second acts. Choosing another
 // vendor or scope in between disarms it, and so does arming another button (Reset, a session's
-// Drop): the second click must confirm what it does.
-let armed = null; // { button, text, label, timer }
+// Drop): the second click must confirm what it does. A button is armed by its `data-arm` key,
+// not as an element: a poll that redraws the sessions' rows (one opened or gone) makes their
+// buttons anew, and the armed one must stay armed, saying so.
+let armed = null; // { key, text, label, asking, askingLabel, timer }
+
+function armedButton() {
+  return armed && document.querySelector(`[data-arm="${CSS.escape(armed.key)}"]`);
+}
+
 export function disarm() {
   if (!armed) return;
   clearTimeout(armed.timer);
-  armed.button.textContent = armed.text;
-  if (armed.label) armed.button.setAttribute("aria-label", armed.label);
+  const button = armedButton();
+  if (button) {
+    button.textContent = armed.text;
+    if (armed.label) button.setAttribute("aria-label", armed.label);
+  }
   armed = null;
+}
+
+// The armed button, as drawn now, says what its second click does.
+function showArmed() {
+  const button = armedButton();
+  if (!button) return;
+  button.textContent = armed.asking;
+  if (armed.label) button.setAttribute("aria-label", armed.askingLabel);
 }
 
 // True on the second click; the first arms `button`, which then says `asking` (and `label`,
 // the name a screen reader gives it, when it has one).
 function confirmed(button, asking, label) {
-  if (armed?.button === button) {
+  const key = button.dataset.arm;
+  if (armed?.key === key) {
     disarm();
     return true;
   }
   disarm();
   armed = {
-    button,
+    key,
     text: button.textContent,
     label: button.getAttribute("aria-label"),
+    asking,
+    askingLabel: label,
     timer: setTimeout(disarm, 4000),
   };
-  button.textContent = asking;
-  if (armed.label) button.setAttribute("aria-label", label);
+  showArmed();
   return false;
 }
 
@@ -325,7 +346,12 @@ function named(session) {
 
 function sessionRow(session) {
   const label = `Drop session ${named(session)}`;
-  const drop = el("button", { type: "button", "aria-label": label }, "Drop");
+  const key = `drop:${session.id}`; // a redrawn row's button is still the one armed, focused
+  const drop = el(
+    "button",
+    { type: "button", "aria-label": label, "data-arm": key, "data-key": key },
+    "Drop",
+  );
   drop.addEventListener("click", () => act(() => dropSession(session, drop)));
   return el(
     "tr",

@@ -15,8 +15,10 @@ import * as state from "./state.js";
 
 const POLL_MS = 1000;
 const PANELS = { journal, state, controls, coverage };
+// A panel's own name: "#constructor" or "#__proto__" names something every object has.
+const isPanel = (name) => Object.hasOwn(PANELS, name);
 
-let tab = PANELS[location.hash.slice(1)] ? location.hash.slice(1) : "journal";
+let tab = isPanel(location.hash.slice(1)) ? location.hash.slice(1) : "journal";
 let scope = "";
 let sessions = [];
 let waitingForToken = false;
@@ -219,7 +221,7 @@ for (const button of $$("#tabs button"))
 // A panel's link (ui#state) followed on the page, or typed into its address, shows that panel.
 addEventListener("hashchange", () => {
   const name = location.hash.slice(1);
-  if (PANELS[name] && name !== tab) show(name);
+  if (isPanel(name) && name !== tab) show(name);
 });
 
 // Left and right arrows (round the ends), Home and End: the next tab is chosen and focused.

@@ -23,8 +23,9 @@ _SOCKET_POOLS = (httpx.HTTPTransport, httpx.AsyncHTTPTransport)
 def like(client: C) -> C:
     """A new client with ``client``'s settings (base URL, headers, cookies, params, auth,
     timeout, redirects, event hooks, ``trust_env``) and a connection pool of its own. A
-    transport that holds no socket (in-process, a stub) is shared; a socket pool is
-    httpx's default one (its TLS and pool settings are not readable from the client)."""
+    transport that holds no socket (a stub; an in-process one, which refuses every call in a
+    forked process: the kit it reaches is the parent's) is shared; a socket pool is httpx's
+    default one (its TLS and pool settings are not readable from the client)."""
     settings: dict[str, Any] = {
         "base_url": client.base_url,
         "headers": client.headers,

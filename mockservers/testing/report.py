@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from mockservers.core.secrets import mask_pairs, mask_value, secret_header
+from mockservers.core.secrets import mask_value, secret_header
 
 _MATCHER_LIMIT = 300
 _DESCRIPTION_LIMIT = 90
@@ -20,14 +20,12 @@ _REFUSAL_LIMIT = 50
 
 def matcher_text(matcher: Mapping[str, Any]) -> str:
     """The matcher as the message shows it: secrets masked, as the journal's entries are (a
-    test that asserts on a password must not print it into the CI log), headers by the
-    journal's rule for headers (a ``Cookie`` too)."""
-    shown = mask_value(dict(matcher))
+    test that asserts on a password must not print it into the CI log), a text's too (a
+    form's ``password=``), headers by the journal's rule for headers (a ``Cookie`` too)."""
+    shown = mask_value(dict(matcher), text=True)
     headers = matcher.get("headers")
     if isinstance(headers, Mapping):
-        shown["headers"] = dict(
-            mask_pairs(((str(k), v) for k, v in headers.items()), secret_header)
-        )
+        shown["headers"] = mask_value(dict(headers), secret_header, text=True)
     text = orjson.dumps(shown, option=orjson.OPT_SORT_KEYS).decode()
     return text if len(text) <= _MATCHER_LIMIT else text[: _MATCHER_LIMIT - 1] + "…"
 

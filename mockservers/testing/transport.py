@@ -15,10 +15,15 @@ No server adds a ``Date`` here: the kit's app dates its answers on its own clock
 With ``lifespan=True`` the transport also runs the app's lifespan, as a server would: startup
 before the first request, shutdown on ``close()`` (an app on a shared store connects and lets
 go of its connections there).
+
+Neither crosses a fork: a process forked from the one that made the transport holds a copy of
+the kit of its own, which the parent never sees, and the sync transport's loop thread is not in
+it (a call waited for it for ever). A call there raises ``RuntimeError`` at once.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -33,6 +38,17 @@ from mockservers.app import kit_dates
 from mockservers.core.errors import DroppedConnection
 from mockservers.core.inprocess import TargetASGITransport
 
+_FORKED = (
+    "an in-process kit does not cross a fork: the child holds its own copy; serve the kit over"
+    " a socket (MockServer) to share it"
+)
+
+
+def _check_process(pid: int) -> None:
+    """Raise ``RuntimeError`` in any process but ``pid`` (one forked from it)."""
+    if os.getpid() != pid:
+        raise RuntimeError(_FORKED)
+
 
 class SyncASGITransport(httpx.BaseTransport):
     def __init__(
@@ -46,6 +62,7 @@ class SyncASGITransport(httpx.BaseTransport):
         self._inner = TargetASGITransport(app=app, client=client)
         kit_dates(app)
         self._lifespan = lifespan
+        self._pid = os.getpid()
         self._portal: BlockingPortal | None = None
         self._stop: weakref.finalize | None = None
         self._starting = threading.Lock()  # threads whose first calls meet start one loop
@@ -66,13 +83,14 @@ class SyncASGITransport(httpx.BaseTransport):
             # Stopped by close(), when the transport is collected, or else at the interpreter's
             # exit: a portal still running at finalisation hung the exit (its cleanup waits for
             # a loop thread that no longer runs), a test run that passed never ending.
-            self._stop = weakref.finalize(self, _stop_portal, started, portal, running)
+            self._stop = weakref.finalize(self, _stop_portal, started, portal, running, self._pid)
         return self._portal
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """As over a socket: the client's read timeout applies (``httpx.ReadTimeout``), a
         ``drop`` fault is a ``RemoteProtocolError``, and the body stays encoded as the app
         sent it (httpx decodes it once, on reading)."""
+        _check_process(self._pid)
         portal = self._ensure_portal()
         body = request.read()
 
@@ -101,9 +119,11 @@ class AsyncASGITransport(httpx.AsyncBaseTransport):
 
     def __init__(self, app: Any, client: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
         self._inner = TargetASGITransport(app=app, client=client)
+        self._pid = os.getpid()
         kit_dates(app)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        _check_process(self._pid)
         status, headers, content = await _as_over_a_socket(self._inner, request, request)
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content))
 
@@ -146,9 +166,15 @@ class _Body(httpx.SyncByteStream):
 
 
 def _stop_portal(
-    started: Any, portal: BlockingPortal, running: AbstractAsyncContextManager[Any] | None
+    started: Any,
+    portal: BlockingPortal,
+    running: AbstractAsyncContextManager[Any] | None,
+    pid: int,
 ) -> None:
-    """The app's lifespan shut down (if the transport ran it), then the portal's loop."""
+    """The app's lifespan shut down (if the transport ran it), then the portal's loop; nothing
+    in a forked process (closing, or exiting), which has no loop thread to wait for."""
+    if os.getpid() != pid:
+        return
     if running is not None:
         portal.call(running.__aexit__, None, None, None)
     started.__exit__(None, None, None)

@@ -345,6 +345,38 @@ def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
     expect(notice).to_contain_text("has expired or was dropped")  # it stayed
 
 
+def test_a_session_s_drop_armed_stays_armed_while_another_session_opens(ui: Dashboard) -> None:
+    """The poll draws the sessions' rows anew when one opens or goes: the armed Drop was the
+    old row's button, and the second click armed the new one again, never dropping. The page's
+    time is paused: each round of its poll is one the test runs."""
+    first = ui.server.session(name="first")
+    ui.hold_time()
+    clock = ui.page.clock
+    ui.open("controls")
+    clock.run_for(1)
+    rows = ui.page.locator("#sessions tbody tr")
+    expect(rows).to_have_count(1)
+    drop = rows.get_by_role("button", name=re.compile("drop session", re.I))
+    drop.click()
+    expect(drop).to_have_text("Click again to drop")
+    second = ui.server.session(name="second")
+    clock.run_for(POLL_MS)  # a round that draws the rows anew
+    expect(rows).to_have_count(2)
+    row = ui.page.locator(f'#sessions tr[data-id="{first.session_id}"]')
+    armed = row.get_by_role("button", name=re.compile("drop session", re.I))
+    expect(armed).to_have_text("Click again to drop")
+    expect(armed).to_have_attribute(
+        "aria-label", f"Click again to drop session {first.session_id} (first)"
+    )
+    expect(armed).to_be_focused()  # a keyboard's second Enter confirms too
+    armed.click()
+    expect(ui.page.locator("#message")).to_contain_text(f"Dropped session {first.session_id}")
+    clock.run_for(1)  # the round the drop asked for
+    expect(rows).to_have_count(1)
+    assert [found["id"] for found in ui.server.admin("GET", "/sessions")] == [second.session_id]
+    expect(rows.get_by_role("button", name=re.compile("drop session", re.I))).to_have_text("Drop")
+
+
 def test_choosing_a_session_clears_the_last_message(ui: Dashboard) -> None:
     """The sessions table's Use button left the last action's message on show (an error stays
     until the next action), as if it were the choice's."""
@@ -820,3 +852,21 @@ def test_a_panel_link_followed_on_the_open_page_shows_that_panel(ui: Dashboard) 
     expect(page.locator("#coverage-tables .vendor").first).to_be_visible()
     page.go_back()
     expect(page.get_by_role("tabpanel", name="Journal")).to_be_visible()
+
+
+@pytest.mark.parametrize("name", ["constructor", "toString", "__proto__"])
+def test_an_address_naming_no_panel_shows_the_journal_and_the_page_keeps_polling(
+    ui: Dashboard, http: httpx.Client, name: str
+) -> None:
+    """A name every object has (#constructor) was taken for a panel: the page went blank and
+    every round of its poll failed, "PANELS[tab].refresh is not a function"."""
+    page = ui.open(name).page
+    journal = page.get_by_role("tabpanel", name="Journal")
+    expect(journal).to_be_visible()
+    expect(page.get_by_role("tab", name="Journal")).to_have_attribute("aria-selected", "true")
+    qp_login_answer(http)
+    expect(ui.rows()).to_have_count(1)
+    page.evaluate(f"location.hash = '#{name}'")  # followed on the open page
+    qp_login_answer(http)
+    expect(ui.rows()).to_have_count(2)  # a round after the change, answered
+    expect(journal).to_be_visible()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import signal
 from collections.abc import Callable
 from multiprocessing.queues import Queue
 from typing import Any
@@ -16,7 +17,15 @@ import pytest
 from anyio.from_thread import start_blocking_portal
 
 from clients.quoparts import QuoPartsClient
-from mockservers.testing import AsyncSession, MockServer
+from mockservers import create_app
+from mockservers.testing import (
+    IN_PROCESS_URL,
+    AsyncSession,
+    MockServer,
+    Session,
+    admin_client,
+    async_admin_client,
+)
 from mockservers.testing.session import SessionCalls
 
 pytestmark = pytest.mark.skipif(
@@ -103,5 +112,71 @@ def test_an_async_session_answers_each_forked_process_its_own_calls(
                 lambda: asyncio.run(counts(session)), lambda: portal.call(counts, session)
             )
             assert found == [[2] * CALLS] * (CHILDREN + 1)
+        finally:
+            portal.call(session.close)
+
+
+FORKED_KIT = (
+    "RuntimeError: an in-process kit does not cross a fork: the child holds its own copy;"
+    " serve the kit over a socket (MockServer) to share it"
+)
+
+
+def _hung(signum: int, frame: Any) -> None:
+    raise TimeoutError("no answer within 10 s")
+
+
+def _bounded(work: Callable[[], Any], results: Queue[Any]) -> None:
+    """``work`` in a forked child, stopped after 10 s (a call that waits for ever is the bug)."""
+    signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(10)
+    try:
+        results.put(work())
+    except BaseException as exc:
+        results.put(f"{type(exc).__name__}: {exc}")
+    finally:
+        signal.alarm(0)
+
+
+def in_a_forked_child(work: Callable[[], Any]) -> Any:
+    """What ``work`` gives in a forked child (an exception: its type and message)."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=_bounded, args=(work, results))
+    child.start()
+    try:
+        return results.get(timeout=30)
+    finally:
+        child.join(10)
+        if child.is_alive():
+            child.kill()
+
+
+def test_a_session_on_an_in_process_kit_refuses_a_forked_child_at_once() -> None:
+    """The transport's loop runs in a thread the child does not have: the child's first call
+    waited for it for ever, and would have reached the child's copy of the kit anyway."""
+    app = create_app()
+    with (
+        Session.open(admin_client(app), base_url=IN_PROCESS_URL, owns_client=True) as session,
+        admin_client(app) as unused,  # its loop never started in the parent
+    ):
+        assert session.count() == 0  # the transport's loop runs
+        assert in_a_forked_child(lambda: session.count()) == FORKED_KIT
+        assert in_a_forked_child(lambda: unused.get("/__admin/health").status_code) == FORKED_KIT
+        assert in_a_forked_child(unused.close) is None  # its loop is the parent's to stop
+        assert session.count() == 0 and unused.get("/__admin/health").status_code == 200
+
+
+def test_an_async_session_on_an_in_process_kit_refuses_a_forked_child() -> None:
+    app = create_app()
+
+    async def opened() -> AsyncSession:
+        return await AsyncSession.open(async_admin_client(app), base_url=IN_PROCESS_URL)
+
+    with start_blocking_portal() as portal:
+        session = portal.call(opened)
+        try:
+            assert portal.call(session.count) == 0
+            assert in_a_forked_child(lambda: asyncio.run(session.count())) == FORKED_KIT
         finally:
             portal.call(session.close)

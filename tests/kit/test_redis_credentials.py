@@ -43,6 +43,19 @@ LOGIN = {"login": "", "username": "demo", "password": "demo"}
             f"unix:///run/redis.sock?password={SECRET}&db=2",
             "unix:///run/redis.sock?password=***&db=2",
         ),
+        (  # the client key's passphrase, which redis-py reads from the query
+            f"rediss://h:6380/0?ssl_certfile=c.pem&SSL_Password={SECRET}",
+            "rediss://h:6380/0?ssl_certfile=c.pem&SSL_Password=***",
+        ),
+        (
+            f"redis://h/0?username=me@corp&password={SECRET}",
+            "redis://h/0?username=***&password=***",
+        ),
+        # a password holding an unencoded "?" or "#": where its host starts cannot be told
+        ("redis://:S3cret?pw@h:6379/0", "redis://***@h:6379/0"),
+        ("redis://kit:S3cret#pw@h:6379/0", "redis://***@h:6379/0"),
+        ("redis://kit:S3cr@t?pw@h/0", "redis://***@h/0"),
+        ("redis://:1234?S3cret@h", "redis://***@h"),
     ],
 )
 def test_a_store_url_is_shown_without_its_credentials(url: str, shown: str) -> None:
@@ -108,11 +121,30 @@ def test_a_vendor_s_503_while_redis_is_down_does_not_show_the_password(
     [
         f"redis://127.0.0.1:{free_port()}/0?password={SECRET}",  # unreachable
         f"http://kit:{SECRET}@127.0.0.1:6379/0",  # not a Redis URL
-        f"redis://:pw/{SECRET}@127.0.0.1:6379/x",  # its "/" read as a path: no database
+        f"redis://:12/{SECRET}@127.0.0.1:6379/x",  # its "/" read as a path: no database
+        f"rediss://127.0.0.1:{free_port()}/0?ssl_password={SECRET}",
     ],
-    ids=["unreachable", "another-scheme", "slash-in-password"],
+    ids=["unreachable", "another-scheme", "slash-in-password", "ssl-password"],
 )
 def test_serve_refusing_its_store_does_not_show_the_password(url: str) -> None:
     result = serve_refused("--store", url)
     assert result.returncode == 2 and "***" in result.stderr, result.stderr
     assert SECRET not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"redis://:ab?{SECRET}@127.0.0.1:6379/0",
+        f"redis://kit:ab#{SECRET}@127.0.0.1:6379/0",
+        f"redis://:ab/{SECRET}@127.0.0.1:6379/0",
+    ],
+    ids=["question-mark", "hash", "slash"],
+)
+def test_a_password_that_ends_the_host_early_is_refused_without_a_piece_of_it(url: str) -> None:
+    """redis-py read the password's start as the port and said so: "Port could not be cast to
+    integer value as 'ab'"."""
+    result = serve_refused("--store", url)
+    assert result.returncode == 2, result.stderr
+    assert "--store: this URL cannot be read (percent-encode ?, #, / and @" in result.stderr
+    assert "'ab'" not in result.stderr and SECRET not in result.stderr + result.stdout

@@ -172,6 +172,23 @@ def test_a_failed_assertion_never_prints_a_secret_it_was_given(
     assert '"query":{"password":"***"}' in str(failure.value).splitlines()[0]
 
 
+def test_a_failed_assertion_masks_a_form_body_s_secret(mockserver_session: Session) -> None:
+    """A form's password was printed in clear in the message's first line and difference."""
+    session = mockserver_session
+    account = session.credentials["quoparts"]
+    with httpx.Client(base_url=session.base_url("quoparts")) as http:
+        form = {"username": "demo", "password": account["password"]}
+        http.post("/ws_quoparts.php", params={"login": "", **account}, data=form)
+    with pytest.raises(AssertionError) as failure:
+        session.assert_called(operation="login", body="username=other&password=hunter2")
+    lines = str(failure.value).splitlines()
+    assert "hunter2" not in str(failure.value) and account["password"] not in str(failure.value)
+    assert '"body":"username=other&password=***"' in lines[0]
+    assert lines[3:] == [
+        '       body: expected "username=other&password=***", got "username=demo&password=***"'
+    ]
+
+
 def test_a_failed_assertion_masks_the_secrets_of_a_part_the_call_lacks(
     mockserver_session: Session,
 ) -> None:

@@ -301,6 +301,32 @@ def test_masked_secrets_never_match_clear_text_and_never_show(http: httpx.Client
     ]
 
 
+def test_a_form_body_s_secret_in_a_matcher_never_shows(http: httpx.Client) -> None:
+    """A form body is journalled as text, its password masked: the matcher's own was shown in
+    clear in the difference, and so was one in a query value that is no string."""
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    http.post(
+        "/quoparts/ws_quoparts.php?login", content="username=demo&password=demo", headers=form
+    )
+    result = verify(
+        http,
+        {
+            "operation": "login",
+            "body": "username=demo&password=hunter2",
+            "query": {"login": "", "x": {"password": "Sup3rS3cret"}},
+        },
+    )
+    assert "hunter2" not in str(result) and "Sup3rS3cret" not in str(result)
+    assert result["near_misses"][0]["differences"] == [
+        'query.x: expected "{\\"password\\":\\"***\\"}", missing',
+        "body: holds a secret the journal masks: never matches a clear-text value",
+    ]
+    other = verify(http, {"operation": "login", "body": "username=other&password=hunter2"})
+    assert other["near_misses"][0]["differences"] == [
+        'body: expected "username=other&password=***", got "username=demo&password=***"'
+    ]
+
+
 def test_headers_the_journal_masks_are_secrets_in_differences_too(http: httpx.Client) -> None:
     """Cookie and Proxy-Authorization are masked in the journal, not by name alone: a missing
     one printed the matcher's value in clear."""
