@@ -402,7 +402,13 @@ def _credential(name: str) -> bool:
 
 def scrub(node: Any, values: Iterable[str]) -> Any:
     """``node`` (JSON data or text) with every one of these secret values blotted out."""
-    return blot_out(node, blots(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH))
+    return scrubber(values)(node)
+
+
+def scrubber(values: Iterable[str]) -> Callable[[Any], Any]:
+    """:func:`scrub` with these values, their blots made once for every node it is given."""
+    found = blots(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH)
+    return lambda node: blot_out(node, found)
 
 
 _URL_HEADERS = frozenset({"location", "content-location", "refresh"})

@@ -109,7 +109,10 @@ class Call:
             response_body=answer.body if answer is not None else None,
         )
 
-    def verdict(self, status: int, answer: bytes) -> dict[str, list[str]]:
+    def verdict(self, status: int, answer: bytes, secrets: list[str]) -> dict[str, list[str]]:
+        """The contracts' verdict on this call, these secret values blotted out of it (before
+        a long message is cut: a secret the cut split would keep most of its characters)."""
+        scrub = har.scrubber(secrets)
         found = verdict(
             self.vendor.name,
             self.operation,
@@ -118,7 +121,9 @@ class Call:
             body=self.body.bytes,
             status=status,
             answer=answer,
+            blot=scrub,
         )
+        found = scrub(found)  # the rest of it: a query value a message quotes whole
         if self.method == "HEAD":  # the answer to a HEAD has no body (RFC 9110, 9.3.2)
             found["response"] = []
         if self.operation == UNKNOWN:  # no contract to judge it by: say so, not "it meets"
@@ -240,7 +245,7 @@ class Forwarding:
             response_body=har.scrub_bytes(answer.body, secrets),
             response_headers=har.scrub_headers(answer.headers, secrets),
             source="upstream",
-            verdict=har.scrub(call.verdict(answer.status, answer.body), secrets),
+            verdict=call.verdict(answer.status, answer.body, secrets),
             shadow=differences,
         )
         self.kit.journal.fit(entry)
@@ -259,8 +264,8 @@ class Forwarding:
         self.kit.date(response)  # the proxy's own answer: on the kit's clock
         judged = None
         if error.kind == "upstream":  # the request went whole: it can be judged
-            request = call.verdict(response.status_code, b"")["request"]
-            judged = {"request": har.scrub(request, secrets), "response": []}
+            request = call.verdict(response.status_code, b"", secrets)["request"]
+            judged = {"request": request, "response": []}
         entry = call.entry(
             status=response.status_code,
             response_body=bytes(response.body),
