@@ -141,6 +141,20 @@ def test_a_connection_the_vendor_closed_as_the_proxy_reused_it_is_tried_again() 
     assert [e["source"] for e in journal] == ["upstream", "upstream"]
 
 
+def test_a_call_the_vendor_began_to_answer_on_a_reused_connection_is_not_sent_again() -> None:
+    """The vendor took the call (a POST that inserts) and sent part of its status line before
+    the connection dropped: httpcore says "Server disconnected without sending a response"
+    all the same, and the call went twice. Only a call that read not a byte goes again."""
+    with WireUpstream(OK, idle_close=b"HTTP/1.1 201 Cre") as upstream:
+        app = create_proxy_app({"keepit": upstream.base_url("keepit")})
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            first = http.post("/keepit/api?cmd=insertClient_v3", json={"n": 1})
+            second = http.post("/keepit/api?cmd=insertClient_v3", json={"n": 2})
+    assert (first.status_code, second.status_code) == (200, 502)
+    assert [json.loads(r.body) for r in upstream.received] == [{"n": 1}]
+    assert [json.loads(r.body) for r in upstream.dropped] == [{"n": 2}]  # once, not again
+
+
 def test_a_new_connection_closed_unanswered_is_a_502_at_once() -> None:
     """Only a reused connection is tried again: a vendor that drops a call on a connection of
     its own dropped it for a reason, and is not sent it twice."""
