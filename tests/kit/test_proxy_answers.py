@@ -141,6 +141,27 @@ def test_a_connection_the_vendor_closed_as_the_proxy_reused_it_is_tried_again() 
     assert [e["source"] for e in journal] == ["upstream", "upstream"]
 
 
+def test_a_base_path_with_an_encoded_character_is_rewritten_as_the_vendor_spells_it() -> None:
+    """The base path was compared decoded (``/sand box/api``) with the vendor's own URLs,
+    which spell it encoded: no redirect nor cookie path under it was ever rewritten."""
+    answer = _http(
+        "302 Found",
+        b"",
+        ("location", "/sand%20box/api/next.php"),
+        ("set-cookie", "sid=S3ss10nId; Path=/sand%20box/api"),
+        ("content-length", "0"),
+    )
+    with WireUpstream(answer) as upstream:
+        app = create_proxy_app({"quoparts": f"{upstream.url}/sand%20box/api"})
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            moved = http.get("/quoparts/login")
+    assert (moved.headers["location"], moved.headers["set-cookie"]) == (
+        "/quoparts/next.php",
+        "sid=S3ss10nId; Path=/quoparts",
+    )
+    assert upstream.received[0].request_line[1] == b"/sand%20box/api/login"
+
+
 def test_a_call_the_vendor_began_to_answer_on_a_reused_connection_is_not_sent_again() -> None:
     """The vendor took the call (a POST that inserts) and sent part of its status line before
     the connection dropped: httpcore says "Server disconnected without sending a response"
