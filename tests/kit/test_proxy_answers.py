@@ -211,12 +211,14 @@ def test_a_sandbox_with_a_ca_of_its_own_is_trusted_with_cacert(tmp_path: Path) -
     assert trusted.status_code == 200 and trusted.json()["errorCode"] == "0"
 
 
-def test_a_large_answer_is_judged_while_other_calls_are_answered(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("large_side", ["answer", "request"])
+def test_a_large_exchange_is_judged_while_other_calls_are_answered(
+    monkeypatch: pytest.MonkeyPatch, large_side: str
 ) -> None:
     """An answer of 12 MB was judged, masked and journalled on the event loop: every other
-    call through the proxy waited seconds. Here the large answer's verdict waits until a small
-    call has been answered: on the event loop, that call could never be."""
+    call through the proxy waited seconds; a request of 12 MB still was, its answer small.
+    Here the large exchange's verdict waits until a small call has been answered: on the
+    event loop, that call could never be."""
     from mockservers.proxy import endpoint
     from mockservers.proxy.offload import LARGE
 
@@ -228,24 +230,28 @@ def test_a_large_answer_is_judged_while_other_calls_are_answered(
     waited: list[bool] = []
     judge = endpoint.verdict
 
-    def slow_verdict(*args: object, answer: bytes, **kwargs: object) -> object:
-        if len(answer) >= LARGE:
+    def slow_verdict(*args: object, body: bytes, answer: bytes, **kwargs: object) -> object:
+        if max(len(body), len(answer)) >= LARGE:
             judging.set()
             waited.append(answered.wait(timeout=20))
-        return judge(*args, answer=answer, **kwargs)  # type: ignore[arg-type]
+        return judge(*args, body=body, answer=answer, **kwargs)  # type: ignore[arg-type]
+
+    def call() -> httpx.Response:
+        if large_side == "answer":
+            return httpx.get(proxy.url + "/quoparts/big")
+        return httpx.post(proxy.url + "/quoparts/small", content=rows, timeout=20)
 
     monkeypatch.setattr(endpoint, "verdict", slow_verdict)
     with WireUpstream(_by_path({"/quoparts/big": big})) as upstream:
         app = create_proxy_app({"quoparts": upstream.base_url("quoparts")})
         with MockServer(app=app) as proxy:
             large: list[httpx.Response] = []
-            caller = threading.Thread(
-                target=lambda: large.append(httpx.get(proxy.url + "/quoparts/big"))
-            )
+            caller = threading.Thread(target=lambda: large.append(call()))
             caller.start()
             assert judging.wait(timeout=20)
             small = httpx.get(proxy.url + QP, params=LOGIN, timeout=20)
             answered.set()
             caller.join()
     assert small.status_code == 200 and waited == [True]
-    assert large[0].status_code == 200 and large[0].content == rows
+    assert large[0].status_code == 200
+    assert large[0].content == (rows if large_side == "answer" else b"{}")
