@@ -11,7 +11,7 @@ The fakes' journal, the validating proxy and the fuzz layer all judge an exchang
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -114,22 +114,25 @@ def verdict(
     body: bytes,
     status: int,
     answer: bytes,
+    blot: Callable[[str], str] = str,
 ) -> dict[str, list[str]]:
     """How an exchange meets its contracts: ``{"request": [...], "response": [...]}``, each a
     list of ``contract: path: message`` (empty lists: it meets them). ``query``: its pairs in
     the order sent, read as the fake reads them (``bound_query``: a dict had lost the order
-    that decides which of XTRA's spellings of one name is the one taken)."""
+    that decides which of XTRA's spellings of one name is the one taken). ``blot``: what
+    takes the exchange's secrets out of a message, before it is cut (a secret the cut split
+    would keep most of its characters)."""
     found: dict[str, list[str]] = {"request": [], "response": []}
     parameters = contract_for(vendor, operation, "query")
     query = bound_query(parameters, query)
     checked = request_contract(vendor, operation, query)
     if checked is not None:
-        found["request"] += _violations(checked, _json(body))
+        found["request"] += _violations(checked, _json(body), blot)
     if parameters is not None:
-        found["request"] += _violations(parameters, query, "(query)")
+        found["request"] += _violations(parameters, query, blot, "(query)")
     checked = contract_for(vendor, operation, "headers")
     if checked is not None:
-        found["request"] += _violations(checked, named_headers(checked, headers), "(headers)")
+        found["request"] += _violations(checked, named_headers(checked, headers), blot, "(headers)")
     given = sorted(status for name, status in _responses(vendor) if name == operation)
     if given and str(status) not in given and "default" not in given:
         found["response"].append(
@@ -138,7 +141,7 @@ def verdict(
         )
     checked = response_contract(vendor, operation, status)
     if checked is not None:
-        found["response"] += _violations(checked, _json(answer))
+        found["response"] += _violations(checked, _json(answer), blot)
     return found
 
 
@@ -166,12 +169,16 @@ value it refuses, and an answer refused as a whole (an array where an object goe
 quoted whole, megabytes of it, into the journal and every listing of it."""
 
 
-def _violations(checked: Contract, instance: Any, whole: str = "(body)") -> list[str]:
-    """``contract: where: message`` for each violation (``whole``: the message as a whole)."""
+def _violations(
+    checked: Contract, instance: Any, blot: Callable[[str], str], whole: str = "(body)"
+) -> list[str]:
+    """``contract: where: message`` for each violation (``whole``: the message as a whole), its
+    message blotted, then cut."""
     if isinstance(instance, NotJSON):
         return [f"{checked.name}: {instance}"]
     return [
-        f"{checked.name}: {v.pointer or whole}: {_cut(v.message)}" for v in checked.check(instance)
+        f"{checked.name}: {v.pointer or whole}: {_cut(blot(v.message))}"
+        for v in checked.check(instance)
     ]
 
 

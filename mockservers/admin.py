@@ -544,6 +544,7 @@ def _judged(entry: Entry) -> dict[str, list[str]] | None:
         response_headers=[(k.decode("latin-1"), text_of(v)) for k, v in entry.response_headers],
         response_body=entry.response_body,
     )
+    scrub = har.scrubber(secrets)
     found = verdict(
         entry.vendor,
         entry.operation,
@@ -552,8 +553,9 @@ def _judged(entry: Entry) -> dict[str, list[str]] | None:
         body=entry.request_body,
         status=entry.status,
         answer=entry.response_body,
+        blot=scrub,
     )
-    return har.scrub(found, secrets)
+    return scrub(found)
 
 
 def _base(request: Request) -> str:

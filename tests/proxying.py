@@ -259,7 +259,8 @@ class WireUpstream:
     ``trickle``, a space follows every ``trickle`` seconds until then (an answer never ends,
     and no wait for its next byte is long); with ``idle_close``, when the next request comes
     on it, unanswered (kept in ``dropped``): a server whose idle timeout ran out as the client
-    reused the connection."""
+    reused the connection; or after ``idle_close`` bytes of an answer to it (a status line
+    begun: a server that took the request, and went down while it answered)."""
 
     def __init__(
         self,
@@ -267,7 +268,7 @@ class WireUpstream:
         *,
         hold: bool = False,
         trickle: float = 0.0,
-        idle_close: bool = False,
+        idle_close: bool | bytes = False,
     ) -> None:
         self.answer = answer
         self.hold = hold
@@ -313,6 +314,8 @@ class WireUpstream:
                     with suppress(OSError):  # the client may reset it rather than close it
                         if (again := _read_request(connection)).head:
                             self.dropped.append(again)
+                            if isinstance(self.idle_close, bytes):
+                                connection.sendall(self.idle_close)
                 if self.hold:
                     self._over.wait()
                 while self.trickle and not self._over.wait(self.trickle):

@@ -127,7 +127,10 @@ def _parse(body: bytes, content_type: str) -> Any:
     if found is not NOT_JSON:
         return found
     charset = charset_of(content_type or "") or "utf-8"
-    text = body.decode(charset, "replace")
+    try:
+        text = body.decode(charset, "replace")
+    except (UnicodeError, LookupError):  # a codec that refuses even so (IDNA's)
+        charset, text = "utf-8", body.decode("utf-8", "replace")
     found = json_of(text.encode("utf-8")) if charset != "utf-8" else NOT_JSON
     return _Text(text) if found is NOT_JSON else found
 

@@ -76,18 +76,25 @@ def body_fields(
     the charset its ``Content-Type`` declares (UTF-8 without one); the base64 of its bytes
     when they are no text in that charset (a Latin-1 form sent without a charset), masked
     where it holds text (``blot``, the remembered secrets' blotting, first: none could be
-    found in the base64)."""
+    found in the base64). A text that would not come back as its bytes (a BOM read, or
+    written back otherwise: UTF-16, utf-8-sig) goes as base64 too, unless it holds a secret:
+    then as its text, masked (no secret could be found in the base64 of UTF-16)."""
     charset = charset_of(content_type) or "utf-8"
     try:
         text = body.decode(charset)
-    except UnicodeDecodeError:
-        masked = secrets.masked_bytes(body)
-        if blot is not None:
-            masked = blot(masked.decode("utf-8", "surrogateescape")).encode(
-                "utf-8", "surrogateescape"
-            )
-        return Opaque(base64.b64encode(masked).decode("ascii")), True
-    return _masked(body, text, charset), False
+    except (UnicodeError, LookupError):  # IDNA's refusals are no UnicodeDecodeError
+        return _opaque(secrets.masked_bytes(body), blot), True
+    masked = _masked(body, text, charset)
+    if text.encode(charset) == body or masked != text or (blot and blot(text) != text):
+        return masked, False
+    return _opaque(body, None), True
+
+
+def _opaque(body: bytes, blot: Callable[[str], str] | None) -> str:
+    """``body`` in base64, ``blot`` first blotting what of it is UTF-8."""
+    if blot is not None:
+        body = blot(body.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+    return Opaque(base64.b64encode(body).decode("ascii"))
 
 
 def recorded_body(fields: dict[str, Any], base64_field: str) -> bytes:
@@ -101,7 +108,7 @@ def recorded_body(fields: dict[str, Any], base64_field: str) -> bytes:
     charset = charset_of(fields.get("mimeType", "")) or "utf-8"
     try:
         return text.encode(charset)
-    except UnicodeEncodeError:
+    except (UnicodeError, LookupError):
         return text.encode("utf-8")
 
 
@@ -395,7 +402,13 @@ def _credential(name: str) -> bool:
 
 def scrub(node: Any, values: Iterable[str]) -> Any:
     """``node`` (JSON data or text) with every one of these secret values blotted out."""
-    return blot_out(node, blots(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH))
+    return scrubber(values)(node)
+
+
+def scrubber(values: Iterable[str]) -> Callable[[Any], Any]:
+    """:func:`scrub` with these values, their blots made once for every node it is given."""
+    found = blots(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH)
+    return lambda node: blot_out(node, found)
 
 
 _URL_HEADERS = frozenset({"location", "content-location", "refresh"})

@@ -194,14 +194,16 @@ def json_of(body: bytes) -> Any:
 
 def charset_of(content_type: str) -> str | None:
     """The charset a ``Content-Type`` declares (``iso8859-1`` of ``text/xml;
-    charset=ISO-8859-1``, as Python names it), when Python knows it."""
+    charset=ISO-8859-1``, as Python names it), when Python knows it as a text encoding (not
+    ``hex``, ``base64`` or ``zlib``: codecs of bytes to bytes, which ``bytes.decode`` refuses)."""
     for parameter in content_type.split(";")[1:]:
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset":
             try:
-                return codecs.lookup(value.strip().strip('"')).name
+                codec = codecs.lookup(value.strip().strip('"'))
             except LookupError:
                 return None
+            return codec.name if getattr(codec, "_is_text_encoding", True) else None
     return None
 
 

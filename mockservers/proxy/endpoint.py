@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, quote
 
 import httpx
 from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from contracts.messages import verdict
@@ -109,7 +110,10 @@ class Call:
             response_body=answer.body if answer is not None else None,
         )
 
-    def verdict(self, status: int, answer: bytes) -> dict[str, list[str]]:
+    def verdict(self, status: int, answer: bytes, secrets: list[str]) -> dict[str, list[str]]:
+        """The contracts' verdict on this call, these secret values blotted out of it (before
+        a long message is cut: a secret the cut split would keep most of its characters)."""
+        scrub = har.scrubber(secrets)
         found = verdict(
             self.vendor.name,
             self.operation,
@@ -118,7 +122,9 @@ class Call:
             body=self.body.bytes,
             status=status,
             answer=answer,
+            blot=scrub,
         )
+        found = scrub(found)  # the rest of it: a query value a message quotes whole
         if self.method == "HEAD":  # the answer to a HEAD has no body (RFC 9110, 9.3.2)
             found["response"] = []
         if self.operation == UNKNOWN:  # no contract to judge it by: say so, not "it meets"
@@ -207,7 +213,8 @@ class Forwarding:
                 call.body.bytes,
                 compare.Answer(answer.status, answer.body, answer.header("content-type")),
             )
-        entry = await off_loop(len(answer.body), self._judged, call, answer, found)
+        size = max(len(answer.body), call.body.size)  # a large request is as much work
+        entry = await off_loop(size, self._judged, call, answer, found)
         await self._keep(entry, entry.shadow)
         if self.recordings is not None:
             await self._record(
@@ -240,7 +247,7 @@ class Forwarding:
             response_body=har.scrub_bytes(answer.body, secrets),
             response_headers=har.scrub_headers(answer.headers, secrets),
             source="upstream",
-            verdict=har.scrub(call.verdict(answer.status, answer.body), secrets),
+            verdict=call.verdict(answer.status, answer.body, secrets),
             shadow=differences,
         )
         self.kit.journal.fit(entry)
@@ -252,24 +259,10 @@ class Forwarding:
         if error.kind == "upstream":  # the upstream may have failed before reading it all
             with suppress(TooLarge, ClientDisconnect):
                 await call.body.read()
-        secrets = call.secrets()
-        detail = har.scrub(error.detail, secrets)
         response = self.vendor.render_error(error, call.operation)
-        response.headers[DETAIL_HEADER] = detail_header(detail)
         self.kit.date(response)  # the proxy's own answer: on the kit's clock
-        judged = None
-        if error.kind == "upstream":  # the request went whole: it can be judged
-            request = call.verdict(response.status_code, b"")["request"]
-            judged = {"request": har.scrub(request, secrets), "response": []}
-        entry = call.entry(
-            status=response.status_code,
-            response_body=bytes(response.body),
-            response_headers=response.raw_headers,
-            source="proxy",
-            verdict=judged,
-            detail=detail,
-            body_unread=error.kind == "too_large",
-        )
+        entry = await off_loop(call.body.size, self._refused, call, error, response)
+        detail = entry.detail
         await self._keep(entry, None)
         if self.recordings is not None and error.kind == "upstream":
             await self._record(
@@ -281,6 +274,27 @@ class Forwarding:
                 comment=f"no answer from the upstream: {detail}",
             )
         await response(scope, _disconnected, send)
+
+    def _refused(self, call: Call, error: KitError, response: Response) -> Entry:
+        """The journal entry of a call the proxy answered itself (``response``, given the
+        detail header here), the request judged when it went whole: the work a large request
+        takes (see :func:`off_loop`)."""
+        secrets = call.secrets()
+        detail = har.scrub(error.detail, secrets)
+        response.headers[DETAIL_HEADER] = detail_header(detail)
+        judged = None
+        if error.kind == "upstream":  # the request went whole: it can be judged
+            request = call.verdict(response.status_code, b"", secrets)["request"]
+            judged = {"request": request, "response": []}
+        return call.entry(
+            status=response.status_code,
+            response_body=bytes(response.body),
+            response_headers=response.raw_headers,
+            source="proxy",
+            verdict=judged,
+            detail=detail,
+            body_unread=error.kind == "too_large",
+        )
 
     def _dated(self, answer: Answer) -> list[tuple[bytes, bytes]]:
         """The upstream's headers as they came, its ``Date`` too. Where the kit dates answers

@@ -36,6 +36,8 @@ import httpx
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive
 
+from mockservers.proxy.counting import Counted, counting, counting_transport
+
 RawHeaders = list[tuple[bytes, bytes]]
 
 HOP_BY_HOP = frozenset(
@@ -245,11 +247,12 @@ class Upstream:
         if found is None:
             # No client defaults (User-Agent, Accept...): requests are built whole, and sent as
             # built. No redirect is followed: the connector sees the vendor's 3xx itself.
+            limits, verify = FRESH if fresh else POOLED, self.trusted or True
+            transport = self.transport
+            if transport is None and self.as_sent:  # given one, httpx reads no proxy variable
+                transport = counting_transport(verify=verify, limits=limits)
             found = httpx.AsyncClient(
-                timeout=self.timeout,
-                transport=self.transport,
-                verify=self.trusted or True,
-                limits=FRESH if fresh else POOLED,
+                timeout=self.timeout, transport=transport, verify=verify, limits=limits
             )
             clients[fresh] = found
         return found
@@ -281,15 +284,16 @@ class Upstream:
 
         used = _Connection()
         streamed = content.stream() if isinstance(content, Body) else content
-        try:
-            response = await self.client().send(request(streamed, used.trace), stream=True)
-        except httpx.TransportError as exc:
-            if not (used.reused and _unanswered(exc)):
-                raise
-            # The upstream closed an idle connection as the proxy reused it: once more, on a
-            # connection of its own, the body read whole (what was passed on of it is kept).
-            again = content if isinstance(content, bytes) else await content.read()
-            response = await self.client(fresh=True).send(request(again), stream=True)
+        with counting(used.counted):
+            try:
+                response = await self.client().send(request(streamed, used.trace), stream=True)
+            except httpx.TransportError:
+                if not used.unanswered:
+                    raise
+                # The upstream closed an idle connection as the proxy reused it: once more, on a
+                # connection of its own, the body read whole (what was passed on of it is kept).
+                again = content if isinstance(content, bytes) else await content.read()
+                response = await self.client(fresh=True).send(request(again), stream=True)
         try:
             chunks, size = [], 0
             async for chunk in response.aiter_raw():
@@ -314,11 +318,13 @@ class Upstream:
 
 
 class _Connection:
-    """What httpcore's trace tells of the connection a request went on."""
+    """What httpcore's trace tells of the connection a request went on, and what the request
+    wrote and read on it."""
 
     def __init__(self) -> None:
         self.connected = False
         self.sent = False
+        self.counted = Counted()
 
     async def trace(self, event: str, info: dict[str, Any]) -> None:
         self.connected |= event.endswith("connect_tcp.started")
@@ -329,13 +335,14 @@ class _Connection:
         """Whether the request went on a connection an earlier one had opened."""
         return self.sent and not self.connected
 
-
-def _unanswered(exc: httpx.TransportError) -> bool:
-    """Whether the connection failed before any byte of an answer came: closed (httpcore's
-    "Server disconnected without sending a response") or reset."""
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "without sending a response" in str(exc)
-    return isinstance(exc, httpx.ReadError | httpx.WriteError)
+    @property
+    def unanswered(self) -> bool:
+        """Whether the request went on a reused connection that failed before a byte of an
+        answer came (closed or reset): "HTTP/1.1 201 Cre" and closed is an answer begun, which
+        httpcore calls "Server disconnected without sending a response" all the same. A call
+        on connections that count nothing (a transport of the caller's, a proxy the
+        environment names) is not known unanswered."""
+        return self.reused and self.counted.written > 0 and self.counted.read == 0
 
 
 def with_hint(why: str) -> str:

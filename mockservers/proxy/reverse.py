@@ -35,7 +35,8 @@ class Reverse:
         self.scheme = base.scheme
         self.host = base.host.lower()
         self.port = base.port or _DEFAULT_PORTS.get(base.scheme)
-        self.path = base.path.rstrip("/")
+        # Encoded, as the upstream's own URLs spell it (``/sand%20box``, not ``/sand box``).
+        self.path = base.raw_path.decode("ascii").partition("?")[0].rstrip("/")
         self.prefix = prefix
 
     def headers(self, headers: RawHeaders, origin: str) -> RawHeaders:

@@ -146,3 +146,14 @@ def test_every_vendor_declares_valid_generated_places() -> None:
         for declaration in cls.generated:
             assert all(p.startswith(places) for p in declaration.carried_by), declaration
             assert all(p == p.lower() for p in declaration.carried_by if p.startswith("headers."))
+
+
+@pytest.mark.parametrize("codec", ["hex", "idna"])
+def test_a_text_in_a_charset_no_text_decoding_takes_is_compared_as_utf_8(codec: str) -> None:
+    """``charset=hex`` raised LookupError (no text encoding) and ``charset=idna``, decoding
+    with replacements, UnicodeError: the shadow's comparison crashed on the vendor's answer."""
+    first, second = (
+        Answer(200, f"città {n}".encode(), f"text/plain; charset={codec}") for n in (1, 2)
+    )
+    found = differences(first, second, (), codes)
+    assert [d.describe() for d in found] == ['body: "città 1" vs "città 2"']

@@ -4,6 +4,7 @@ by name (query, headers, JSON fields) or by value wherever else it turns up."""
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -341,3 +342,28 @@ def test_a_body_in_the_charset_its_content_type_declares_is_kept_as_text() -> No
     recorder.add(**exchange(request_headers=latin_1, request_body=body))
     posted = recorder.document()["log"]["entries"][0]["request"]["postData"]
     assert posted["text"] == '{"City":"Città","Password":"***"}' and "_encoding" not in posted
+
+
+def _posted(charset: str, body: bytes) -> dict[str, str]:
+    content_type = [("Content-Type", f"application/json; charset={charset}")]
+    recorder = har.Recorder()
+    recorder.add(**exchange(request_headers=content_type, request_body=body))
+    return recorder.document()["log"]["entries"][0]["request"]["postData"]
+
+
+def test_a_body_whose_text_would_not_come_back_as_its_bytes_is_kept_as_base64() -> None:
+    """UTF-16 read its BOM and wrote it back little-endian, utf-8-sig wrote one a body came
+    without: a replay sent other bytes than the connector had. A body with a secret in it is
+    kept as its text, masked (no secret can be found in the base64 of UTF-16)."""
+    body = '{"City": "Città"}'
+    cases = [
+        ("utf-16", codecs.BOM_UTF16_BE + body.encode("utf-16-be"), "base64"),
+        ("utf-8-sig", body.encode(), "base64"),  # no BOM
+        ("utf-8-sig", codecs.BOM_UTF8 + body.encode(), None),  # comes back as it was
+    ]
+    for charset, sent, encoding in cases:
+        posted = _posted(charset, sent)
+        assert posted.get("_encoding") == encoding, (charset, sent)
+        assert har.recorded_body(posted, "_encoding") == sent
+    secret = _posted("utf-16", '{"Password": "più-segreta"}'.encode("utf-16"))
+    assert (secret["text"], secret.get("_encoding")) == ('{"Password":"***"}', None)

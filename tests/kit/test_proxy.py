@@ -167,6 +167,22 @@ def test_off_contract_answers_are_flagged_and_no_message_quotes_a_secret(
     ]
 
 
+def test_a_secret_a_long_message_quotes_where_it_is_cut_is_blotted_whole() -> None:
+    """A long message was cut in its middle before the secrets were blotted out of it: a
+    password the cut split kept all but one of its characters in the journal."""
+    from contracts.messages import VERDICT_MESSAGE_CHARS
+
+    # The answer, an array where an object goes, is quoted whole: "['" and then its padding.
+    start = VERDICT_MESSAGE_CHARS // 2 - len("['") - 3  # the cut falls inside the password
+    body = f'["{"x" * start}{{password}}", "{"y" * 2 * VERDICT_MESSAGE_CHARS}"]'.encode()
+    with _vendor_like(body) as odd, proxied(odd, vendors=("quoparts",)) as (_, http):
+        http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
+        (entry,) = http.get("/__admin/requests").json()
+    (message,) = entry["verdict"]["response"]
+    assert "characters cut" in message and QP_PASSWORD[3:] not in message
+    assert message.split(" …(")[0].endswith("x***")  # not even its start
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -141,6 +141,41 @@ def test_a_connection_the_vendor_closed_as_the_proxy_reused_it_is_tried_again() 
     assert [e["source"] for e in journal] == ["upstream", "upstream"]
 
 
+def test_a_base_path_with_an_encoded_character_is_rewritten_as_the_vendor_spells_it() -> None:
+    """The base path was compared decoded (``/sand box/api``) with the vendor's own URLs,
+    which spell it encoded: no redirect nor cookie path under it was ever rewritten."""
+    answer = _http(
+        "302 Found",
+        b"",
+        ("location", "/sand%20box/api/next.php"),
+        ("set-cookie", "sid=S3ss10nId; Path=/sand%20box/api"),
+        ("content-length", "0"),
+    )
+    with WireUpstream(answer) as upstream:
+        app = create_proxy_app({"quoparts": f"{upstream.url}/sand%20box/api"})
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            moved = http.get("/quoparts/login")
+    assert (moved.headers["location"], moved.headers["set-cookie"]) == (
+        "/quoparts/next.php",
+        "sid=S3ss10nId; Path=/quoparts",
+    )
+    assert upstream.received[0].request_line[1] == b"/sand%20box/api/login"
+
+
+def test_a_call_the_vendor_began_to_answer_on_a_reused_connection_is_not_sent_again() -> None:
+    """The vendor took the call (a POST that inserts) and sent part of its status line before
+    the connection dropped: httpcore says "Server disconnected without sending a response"
+    all the same, and the call went twice. Only a call that read not a byte goes again."""
+    with WireUpstream(OK, idle_close=b"HTTP/1.1 201 Cre") as upstream:
+        app = create_proxy_app({"keepit": upstream.base_url("keepit")})
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            first = http.post("/keepit/api?cmd=insertClient_v3", json={"n": 1})
+            second = http.post("/keepit/api?cmd=insertClient_v3", json={"n": 2})
+    assert (first.status_code, second.status_code) == (200, 502)
+    assert [json.loads(r.body) for r in upstream.received] == [{"n": 1}]
+    assert [json.loads(r.body) for r in upstream.dropped] == [{"n": 2}]  # once, not again
+
+
 def test_a_new_connection_closed_unanswered_is_a_502_at_once() -> None:
     """Only a reused connection is tried again: a vendor that drops a call on a connection of
     its own dropped it for a reason, and is not sent it twice."""
@@ -176,12 +211,14 @@ def test_a_sandbox_with_a_ca_of_its_own_is_trusted_with_cacert(tmp_path: Path) -
     assert trusted.status_code == 200 and trusted.json()["errorCode"] == "0"
 
 
-def test_a_large_answer_is_judged_while_other_calls_are_answered(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("large_side", ["answer", "request"])
+def test_a_large_exchange_is_judged_while_other_calls_are_answered(
+    monkeypatch: pytest.MonkeyPatch, large_side: str
 ) -> None:
     """An answer of 12 MB was judged, masked and journalled on the event loop: every other
-    call through the proxy waited seconds. Here the large answer's verdict waits until a small
-    call has been answered: on the event loop, that call could never be."""
+    call through the proxy waited seconds; a request of 12 MB still was, its answer small.
+    Here the large exchange's verdict waits until a small call has been answered: on the
+    event loop, that call could never be."""
     from mockservers.proxy import endpoint
     from mockservers.proxy.offload import LARGE
 
@@ -193,24 +230,28 @@ def test_a_large_answer_is_judged_while_other_calls_are_answered(
     waited: list[bool] = []
     judge = endpoint.verdict
 
-    def slow_verdict(*args: object, answer: bytes, **kwargs: object) -> object:
-        if len(answer) >= LARGE:
+    def slow_verdict(*args: object, body: bytes, answer: bytes, **kwargs: object) -> object:
+        if max(len(body), len(answer)) >= LARGE:
             judging.set()
             waited.append(answered.wait(timeout=20))
-        return judge(*args, answer=answer, **kwargs)  # type: ignore[arg-type]
+        return judge(*args, body=body, answer=answer, **kwargs)  # type: ignore[arg-type]
+
+    def call() -> httpx.Response:
+        if large_side == "answer":
+            return httpx.get(proxy.url + "/quoparts/big")
+        return httpx.post(proxy.url + "/quoparts/small", content=rows, timeout=20)
 
     monkeypatch.setattr(endpoint, "verdict", slow_verdict)
     with WireUpstream(_by_path({"/quoparts/big": big})) as upstream:
         app = create_proxy_app({"quoparts": upstream.base_url("quoparts")})
         with MockServer(app=app) as proxy:
             large: list[httpx.Response] = []
-            caller = threading.Thread(
-                target=lambda: large.append(httpx.get(proxy.url + "/quoparts/big"))
-            )
+            caller = threading.Thread(target=lambda: large.append(call()))
             caller.start()
             assert judging.wait(timeout=20)
             small = httpx.get(proxy.url + QP, params=LOGIN, timeout=20)
             answered.set()
             caller.join()
     assert small.status_code == 200 and waited == [True]
-    assert large[0].status_code == 200 and large[0].content == rows
+    assert large[0].status_code == 200
+    assert large[0].content == (rows if large_side == "answer" else b"{}")

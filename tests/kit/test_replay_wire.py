@@ -112,3 +112,28 @@ def test_a_replay_sends_the_headers_the_recording_shows_and_no_others(tmp_path: 
     sent = sorted(line.partition(":")[0].lower() for line in lines)
     assert sent == ["accept", "host", "x-client"]
     assert "accept: text/xml" in received.head.decode("latin-1").lower()
+
+
+@pytest.mark.parametrize("codec", ["hex", "base64", "rot13", "zlib"])
+def test_a_charset_that_names_no_text_encoding_is_passed_on_recorded_and_replayed(
+    tmp_path: Path, codec: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``charset=hex`` (a codec of bytes to bytes Python knows) was taken for a text encoding:
+    decoding a body in it raised LookupError, and the connector got a 500 with ``--record``
+    or ``--shadow`` for an answer the vendor gave; ``replay`` crashed on it."""
+    content_type = f"application/json; charset={codec}"
+    body = b'{"Username": "mario", "Password": "Xtra-S3cret-pw"}'
+    login = "/xtra/api/sync/v1/login"
+    answer = '{"result": "città"}'.encode()
+    with WireUpstream(_answer(answer, content_type)) as vendor:
+        for options in ({"record": tmp_path}, {"shadow": True}):
+            with proxied(vendor, ("xtra",), **options) as (_, http):
+                got = http.post(login, content=body, headers={"Content-Type": content_type})
+            assert (got.status_code, got.content) == (200, answer)
+        (recording,) = tmp_path.glob("*.har")
+        args = ["replay", str(recording), "--base-url", vendor.base_url("xtra")]
+        assert main(args) == 0, capsys.readouterr().out
+    assert "Xtra-S3cret-pw" not in recording.read_text("utf-8")
+    assert [received.request_line[1] for received in vendor.received] == [
+        b"/xtra/api/sync/v1/login"
+    ] * 3  # recorded, shadowed, replayed
