@@ -24,7 +24,13 @@ from starlette.types import Scope
 from contracts import load_schema
 from contracts.messages import verdict
 from mockservers.core import har, sessions
-from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
+from mockservers.core.adminapi import (
+    MAX_SECONDS,
+    MAX_SESSION_NAME,
+    AdminCall,
+    AdminError,
+    AdminRoute,
+)
 from mockservers.core.call import read_body
 from mockservers.core.clock import iso
 from mockservers.core.curl import curl
@@ -54,11 +60,6 @@ Endpoint = Callable[[Request], Any]
 MAX_CALLS: int = load_schema("admin/verifyRequests.request")["properties"]["count"]["maximum"]
 """The most calls a verify may ask for (its contract's bound: ``1e33`` was echoed back as a
 34-digit expectation)."""
-MAX_SESSION_NAME: int = load_schema("admin/createSession.request")["properties"]["name"][
-    "maxLength"
-]
-"""The longest name a session may have (its contract's bound: a name of 5 MB was kept and
-listed with the session, at every read of the sessions)."""
 
 
 def _whole(value: Any, name: str, *, minimum: int = 0, maximum: int = MAX_CALLS) -> int:

@@ -28,6 +28,8 @@ let waitingForToken = false;
 const ctx = {
   catalogue: JSON.parse($("#catalogue").textContent),
   secretNames: new Set(JSON.parse($("#secret-names").textContent)),
+  // The admin contract's bounds a field holds to (a session's name), as the kit checks them.
+  limits: JSON.parse($("#limits").textContent),
   scope: () => scope,
   sessions: () => sessions,
   useScope,

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from contracts import load_schema
 from mockservers.proxy import create_proxy_app
 from mockservers.testing import MockServer
 from tests.browser import MISSING, chromium, chromium_path
@@ -343,6 +344,23 @@ def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
         qp_login_answer(http)
         expect(ui.rows()).to_have_count(count)  # the global scope's logins
     expect(notice).to_contain_text("has expired or was dropped")  # it stayed
+
+
+def test_a_session_s_name_field_takes_no_more_than_the_admin_contract_allows(
+    ui: Dashboard,
+) -> None:
+    """The field took any length, and a name past the contract's bound was the kit's 400 only
+    once Open was pressed. Its maxlength is the contract's figure, written into the page."""
+    limit = load_schema("admin/createSession.request")["properties"]["name"]["maxLength"]
+    ui.open("controls")
+    field = ui.page.locator("#session-name")
+    expect(field).to_have_attribute("maxlength", str(limit))
+    field.fill("n" * (limit + 20))  # typed, or pasted: what the field keeps
+    expect(field).to_have_value("n" * limit)
+    ui.page.click("#session-open")
+    expect(ui.page.locator("#sessions tbody tr")).to_have_count(1)
+    assert [s["name"] for s in ui.server.admin("GET", "/sessions")] == ["n" * limit]
+    expect(ui.page.locator("#message")).not_to_have_class("error")
 
 
 def test_a_session_s_drop_armed_stays_armed_while_another_session_opens(ui: Dashboard) -> None:
