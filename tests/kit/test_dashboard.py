@@ -841,6 +841,35 @@ def test_an_open_entry_closes_once_its_call_is_gone(ui: Dashboard, http: httpx.C
     expect(entry).to_be_hidden()
 
 
+def test_an_open_entry_the_filters_leave_out_is_not_read_whole_at_every_poll(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """Out of the list, the open entry was read whole at every round, to learn whether the kit
+    still held it: a body of 1.5 M characters masked, judged and sent again every second. It
+    is read whole once, when it opens; each round asks only whether it is still there."""
+    http.post("/xtra/api/sync/v1/irs/update", headers=XTRA_KEYS, json=[{"Name": "7" * 1_500_000}])
+    ui.open()
+    ui.rows().first.click()
+    entry = ui.page.locator("#entry")
+    expect(entry.locator("#entry-request")).to_contain_text("7777777")
+    (listed,) = ui.server.admin("GET", "/requests", params={"bodies": "false"})
+    asked = f"{ui.server.url}/__admin/requests/{listed['id']}"
+    ui.page.select_option("#f-vendor", "keepit")  # its row goes; the entry stays open
+    ui.says_no_match()
+    checks = []
+    for _ in range(3):  # three rounds of the poll
+        with ui.page.expect_response(lambda r: r.url.startswith(asked)) as answered:
+            pass
+        checks.append(answered.value)
+    assert all("bodies=false" in c.url and len(c.body()) < 5_000 for c in checks), checks
+    whole = [url for url in ui.requests if url.startswith(asked) and "bodies=false" not in url]
+    assert len(whole) == 1, whole  # when it opened
+    expect(entry.locator("#entry-request")).to_contain_text("7777777")
+
+    ui.server.clear_requests()  # and gone: it closes, as before
+    expect(entry).to_be_hidden()
+
+
 def test_a_large_collection_shows_its_newest_records_and_the_page_stays_responsive(
     ui: Dashboard,
 ) -> None:
