@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from contracts import load_schema
+from mockservers import create_app
 from mockservers.proxy import create_proxy_app
 from mockservers.testing import MockServer
 from tests.browser import MISSING, chromium, chromium_path
@@ -27,7 +28,18 @@ if chromium_path() is None:
 
 from playwright.sync_api import Browser, Route, expect
 
-from tests.dashboard import POLL_MS, XTRA_KEYS, Dashboard, call_each_vendor, qp_login_answer, watch
+from tests.dashboard import (
+    HELD_AT_MOST,
+    POLL_MS,
+    XTRA_KEYS,
+    Dashboard,
+    Held,
+    Holding,
+    call_each_vendor,
+    qp_login_answer,
+    watch,
+    with_token,
+)
 
 TOKEN = "Dash-S3cret-più"  # beyond ASCII: the page sends its UTF-8 bytes, as the kit reads it
 
@@ -633,6 +645,51 @@ def test_forget_and_a_refused_token_leave_nothing_read_with_it_on_the_page(
                 ui.tab("journal")
                 expect(ui.rows()).to_have_count(0)
                 expect(entry).to_be_hidden()
+
+
+def test_forget_during_a_round_of_the_poll_shows_nothing_that_round_read(
+    browser: Browser,
+) -> None:
+    """Forget pressed while a round of the poll waited for the kit: the round's answers, read
+    with the token, came in after and showed the calls again, until a later round was refused.
+    The round's read of the journal is held at the server until Forget has been pressed."""
+    held: list[Held] = []
+    app = create_app({"kit": {"admin_token": TOKEN}})
+    app.add_middleware(Holding, held=held)
+    with MockServer(app=app) as server:
+        with httpx.Client(base_url=server.url) as http:
+            assert qp_login_answer(http).json()["errorCode"] == "0"
+        try:
+            for ui in watch(browser, server):
+                page = ui.page
+                ui.open()
+                page.fill("#token", TOKEN)
+                page.click("#token-use")
+                expect(ui.rows()).to_have_count(1)
+
+                journal = Held(lambda s: s["path"] == "/__admin/requests" and with_token(s))
+                held.append(journal)
+                assert journal.arrived.wait(HELD_AT_MOST)  # a round waits for its answer
+                page.click("#token-forget")
+                expect(ui.rows()).to_have_count(0)
+                expect(page.locator("#journal-count")).to_have_text("")
+
+                # The next round asks without the token once that round is over: held too,
+                # its 401 would clear the page whatever the round before showed.
+                after = Held(lambda s: s["path"] == "/__admin/sessions" and not with_token(s))
+                held.append(after)
+                journal.released.set()  # the answer, read with the token, comes in
+                assert after.arrived.wait(HELD_AT_MOST)
+                expect(ui.rows()).to_have_count(0)
+                expect(page.locator("#journal-count")).to_have_text("")
+                expect(page.locator("#message")).to_be_hidden()
+
+                after.released.set()
+                expect(page.locator("#token-prompt")).to_be_visible()
+                expect(ui.rows()).to_have_count(0)
+        finally:
+            for hold in held:
+                hold.released.set()
 
 
 def test_a_validating_proxy_journal_shows_its_checks(browser: Browser, served: MockServer) -> None:
