@@ -24,7 +24,13 @@ from starlette.types import Scope
 from contracts import load_schema
 from contracts.messages import verdict
 from mockservers.core import har, sessions
-from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
+from mockservers.core.adminapi import (
+    MAX_SECONDS,
+    MAX_SESSION_NAME,
+    AdminCall,
+    AdminError,
+    AdminRoute,
+)
 from mockservers.core.call import read_body
 from mockservers.core.clock import iso
 from mockservers.core.curl import curl
@@ -38,7 +44,7 @@ from mockservers.core.http import (
     text_of,
     too_deep,
 )
-from mockservers.core.journal import Entry, render, rendered, shown_array
+from mockservers.core.journal import Entry, render, rendered, shown_array, shown_brief
 from mockservers.core.kit import Kit
 from mockservers.core.pipeline import GONE, UNPLANNED
 from mockservers.core.route import UNKNOWN
@@ -54,11 +60,6 @@ Endpoint = Callable[[Request], Any]
 MAX_CALLS: int = load_schema("admin/verifyRequests.request")["properties"]["count"]["maximum"]
 """The most calls a verify may ask for (its contract's bound: ``1e33`` was echoed back as a
 34-digit expectation)."""
-MAX_SESSION_NAME: int = load_schema("admin/createSession.request")["properties"]["name"][
-    "maxLength"
-]
-"""The longest name a session may have (its contract's bound: a name of 5 MB was kept and
-listed with the session, at every read of the sessions)."""
 
 
 def _whole(value: Any, name: str, *, minimum: int = 0, maximum: int = MAX_CALLS) -> int:
@@ -231,9 +232,7 @@ class Admin:
             if not (limit.isascii() and limit.isdigit()):
                 raise AdminError(400, "limit must be a whole number")
             limit = limit.lstrip("0") or "0"  # leading zeros count for nothing
-        bodies = call.query.get("bodies", "true")
-        if bodies not in ("true", "false"):
-            raise AdminError(400, "bodies must be true or false")
+        bodies = _bodies(call)
         vendor = call.query.get("vendor") or None
         operation = call.query.get("operation") or None
         if vendor is not None:
@@ -247,15 +246,20 @@ class Admin:
             limit=int(limit) if limit is not None and len(limit) <= 18 else None,
             scope=self._scope(call),
         )
-        codes = self._codes if bodies == "false" else None
+        codes = None if bodies else self._codes
         return Response(shown_array(found, codes), media_type="application/json")
 
     def get_request(self, call: AdminCall) -> Any:
-        """One journal entry, with the contracts' verdict on it and a curl line to repeat it."""
+        """One journal entry, with the contracts' verdict on it and a curl line to repeat it;
+        with ``bodies=false``, as the list without bodies shows it (whether the journal still
+        holds it, without judging and sending its bodies again: the dashboard's poll asks)."""
+        bodies = _bodies(call)
         entry = self.kit.journal.find(call.path["entry_id"])
         if entry is None or (call.session is not None and entry.session != call.scope):
             where = " in this session" if call.session is not None else ""
             raise AdminError(404, f"no journal entry {call.path['entry_id']!r}{where}")
+        if not bodies:
+            return Response(shown_brief(entry, self._codes), media_type="application/json")
         rendered = render(entry)
         # A proxied call comes with its own, null when the proxy refused its body over the
         # limit. The fake's own 413 for one keeps none of it: judged, it would be an empty
@@ -527,6 +531,15 @@ def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
         return await endpoints[method](request)
 
     return endpoint
+
+
+def _bodies(call: AdminCall) -> bool:
+    """A journal read's ``bodies`` (default true): false leaves them out, with the vendor's codes
+    in the answer instead."""
+    bodies = call.query.get("bodies", "true")
+    if bodies not in ("true", "false"):
+        raise AdminError(400, "bodies must be true or false")
+    return bodies == "true"
 
 
 def _judged(entry: Entry) -> dict[str, list[str]] | None:

@@ -10,10 +10,13 @@ to load, or any unplanned 500, is.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import anyio.to_thread
 import httpx
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Response, expect
 
@@ -139,3 +142,42 @@ def call_each_vendor(http: httpx.Client) -> None:
         json={"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}},
     )
     assert answer.status_code == 202
+
+
+HELD_AT_MOST = 30
+"""Seconds a held request waits at most: a test that fails before releasing it leaves no
+server thread waiting for ever."""
+
+
+@dataclass
+class Held:
+    """The first request ``picks`` chooses (an ASGI scope -> bool), held at the server before
+    the kit reads it: a call of the page in flight for as long as the test wants.
+    ``arrived`` is set once it is there, ``released`` lets it go on to the kit."""
+
+    picks: Callable[[dict[str, Any]], bool]
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+
+class Holding:
+    """ASGI middleware (``app.add_middleware(Holding, held=[...])``, before the server starts):
+    each :class:`Held` of the list, added to it at any time, holds the first request it picks."""
+
+    def __init__(self, app: Any, held: list[Held]) -> None:
+        self.app = app
+        self.held = held
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            for hold in list(self.held):
+                if not hold.arrived.is_set() and hold.picks(scope):
+                    hold.arrived.set()
+                    await anyio.to_thread.run_sync(hold.released.wait, HELD_AT_MOST)
+                    break
+        await self.app(scope, receive, send)
+
+
+def with_token(scope: dict[str, Any]) -> bool:
+    """Whether a request carries an ``X-Admin-Token``."""
+    return any(name == b"x-admin-token" for name, _ in scope["headers"])

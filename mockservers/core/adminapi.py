@@ -18,6 +18,11 @@ from mockservers.core.sessions import Session
 
 MAX_SECONDS: float = load_schema("admin/defs/seconds")["maximum"]
 """The longest clock move or token lifetime an admin call may ask for (its contract's bound)."""
+MAX_SESSION_NAME: int = load_schema("admin/createSession.request")["properties"]["name"][
+    "maxLength"
+]
+"""The longest name a session may have (its contract's bound: a name of 5 MB was kept and
+listed with the session, at every read of the sessions); the dashboard's field takes no more."""
 
 
 class AdminError(Exception):

@@ -456,10 +456,12 @@ def shown_array(entries: Iterable[Entry], codes: CodesOf | None = None) -> bytes
     (``codes`` reads them from the entry as shown): what a poll of the list needs."""
     if codes is None:
         return b"[" + b",".join(map(shown, entries)) + b"]"
-    return b"[" + b",".join(_brief(entry, codes) for entry in entries) + b"]"
+    return b"[" + b",".join(shown_brief(entry, codes) for entry in entries) + b"]"
 
 
-def _brief(entry: Entry, codes: CodesOf) -> bytes:
+def shown_brief(entry: Entry, codes: CodesOf) -> bytes:
+    """The entry's JSON without its bodies, with the vendor's codes in its answer instead
+    (``codes`` reads them from the entry as shown), made once per entry."""
     if entry.brief is None:
         full = render(entry)
         brief = {key: value for key, value in full.items() if key not in ("request", "response")}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
+from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import unquote_plus
 
@@ -251,19 +252,53 @@ def _credential(name: str) -> bool:
     return name == "username" or name.endswith("password")
 
 
+@cache
+def _redis_url_options() -> frozenset[str]:
+    """The query parameters the installed redis-py parses from a store's URL (``db``,
+    ``socket_timeout``, ``protocol``…), as the store's client (``redis.asyncio``) reads them."""
+    from redis.asyncio.connection import URL_QUERY_ARGUMENT_PARSERS
+
+    return frozenset(URL_QUERY_ARGUMENT_PARSERS)
+
+
+def _masked_query(query: str) -> str:
+    """A URL's query with its credentials' values as ``***``. A segment after a credential
+    whose name redis-py does not parse from a URL may be the rest of a password holding an
+    unencoded ``&`` (``password=ab&cdef``): it is masked too, a run of them as one ``***``
+    (joined to the credential's when it follows it)."""
+    shown: list[str] = []
+    after_credential = masked = False
+    for segment in query.split("&"):
+        name, equals, _ = segment.partition("=")
+        if equals and _credential(name):
+            shown.append(f"{name}=***")
+            after_credential = masked = True
+        elif after_credential and unquote_plus(name) not in _redis_url_options():
+            if not masked:
+                shown.append("***")
+            masked = True
+        else:
+            shown.append(segment)
+            masked = False
+    return "&".join(shown)
+
+
 def masked_url(url: str) -> str:
     """A store's URL with its credentials as ``***``: the query's credentials (redis-py reads
     them there as well), then all up to the last ``@`` left (``user:password@``, a password
     holding an unencoded ``/``, ``?`` or ``#`` too: where the host starts cannot be told
-    then, and the secret is never shown); the rest as given."""
+    then, and the secret is never shown); the rest as given.
+
+    A password in the query holding an unencoded ``&`` cannot be told from the parameters
+    after it either: after a credential, only a parameter redis-py parses from a URL (its
+    ``URL_QUERY_ARGUMENT_PARSERS``: ``db``, ``socket_timeout``, ``protocol``…, named exactly
+    as it reads them) is shown; any other segment is masked as part of the credential, so
+    ``?password=ab&cdef&db=1`` shows as ``?password=***&db=1``. (A password holding
+    ``&db=1`` itself would show that piece: percent-encode ``&`` as ``%26``.)"""
     scheme, found, rest = url.partition("://") if "://" in url else ("", "", url)
     cut = min((rest.find(mark) for mark in "?#" if mark in rest), default=len(rest))
     place, tail = rest[:cut], rest[cut:]
-    segments = []
-    for segment in tail[1:].split("&") if tail else ():
-        name, equals, _ = segment.partition("=")
-        segments.append(f"{name}=***" if equals and _credential(name) else segment)
-    shown = place + tail[:1] + "&".join(segments)
+    shown = place + tail[:1] + (_masked_query(tail[1:]) if tail else "")
     if "@" in shown:
         shown = "***@" + shown.rpartition("@")[2]
     return f"{scheme}{found}{shown}"

@@ -9,9 +9,10 @@ as any other caller. So with an admin token configured the shell answers any cal
 another machine needs it to type the token in), and every data call it makes sends the token as
 ``X-Admin-Token``; without a token the shell, like the admin API, answers loopback only.
 
-The one thing written into the page is the kit's catalogue (each vendor's name, title,
-operations and fault kinds, each kind with the operations it reaches), for the filters and the
-fault form: the same facts as the public OpenAPI documents and the admin API's checks.
+What is written into the page is the kit's catalogue (each vendor's name, title, operations
+and fault kinds, each kind with the operations it reaches), for the filters and the fault form:
+the same facts as the public OpenAPI documents and the admin API's checks; the names of the
+fields it never shows; and the admin contract's limits its fields hold to (a session's name).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from mockservers.core.adminapi import MAX_SESSION_NAME
 from mockservers.core.http import JSONResponse, is_loopback
 from mockservers.core.secrets import SECRET_KEYS
 from mockservers.core.vendor import Vendor
@@ -48,6 +50,8 @@ _HEADERS = {
     "Cache-Control": "no-cache",
 }
 _CATALOGUE_MARK = "<!--catalogue-->"
+LIMITS = {"session_name": MAX_SESSION_NAME}
+"""The admin contract's bounds the page's fields hold to, as the page reads them."""
 
 
 def catalogue(vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
@@ -69,11 +73,14 @@ def catalogue(vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
 
 
 def page(vendors: Iterable[Vendor]) -> bytes:
-    """The page with the kit's catalogue and the names of the fields it never shows (the
-    journal's secret names: the State panel masks them too) in JSON data blocks (data, not
-    script: the CSP allows it; ``<`` escaped so the JSON cannot close the element)."""
-    block = _data_block("catalogue", catalogue(vendors)) + _data_block(
-        "secret-names", sorted(SECRET_KEYS)
+    """The page with the kit's catalogue, the names of the fields it never shows (the
+    journal's secret names: the State panel masks them too) and the admin contract's limits
+    (a field's ``maxlength``) in JSON data blocks (data, not script: the CSP allows it; ``<``
+    escaped so the JSON cannot close the element)."""
+    block = (
+        _data_block("catalogue", catalogue(vendors))
+        + _data_block("secret-names", sorted(SECRET_KEYS))
+        + _data_block("limits", LIMITS)
     )
     html = _read("ui.html")
     if _CATALOGUE_MARK not in html:

@@ -28,6 +28,14 @@ function waitMs() {
 // A call the kit did not answer in time: the message says for how long.
 export class Unanswered extends Error {}
 
+// The answer to a call sent before the token was set or forgotten: read with a token that is
+// no longer the page's, it is never handed to the page (a round of the poll in flight when
+// Forget was pressed showed the calls again once its answers came in). Said nowhere.
+export class Stale extends Error {}
+
+// Which token the calls are sent with: one more at every setToken.
+let generation = 0;
+
 export function token() {
   return sessionStorage.getItem(TOKEN_KEY) || "";
 }
@@ -35,6 +43,7 @@ export function token() {
 export function setToken(value) {
   if (value) sessionStorage.setItem(TOKEN_KEY, value);
   else sessionStorage.removeItem(TOKEN_KEY);
+  generation += 1;
 }
 
 // Listeners told when a call was refused for want of the right token (401).
@@ -46,8 +55,9 @@ export function onTokenRefused(listener) {
 // One admin call. `query` values that are empty are left out; `body` is sent as JSON; `wait` is
 // how long it may take (a state upload may take longer than a read).
 // Answers the parsed JSON; throws AdminError with the API's own {"error"} text, Unanswered
-// when the kit said nothing in time.
+// when the kit said nothing in time, Stale when the token changed meanwhile.
 export async function call(method, path, { query = {}, body, wait = waitMs() } = {}) {
+  const sent = generation;
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined && value !== null && value !== "") params.set(key, value);
@@ -73,10 +83,12 @@ export async function call(method, path, { query = {}, body, wait = waitMs() } =
     });
     text = await response.text(); // the body too: a kit may stop half-way through it
   } catch (error) {
+    if (sent !== generation) throw new Stale("sent with a token that went");
     if (!signal.aborted) throw error;
     const how = `${wait / 1000} s (${method} ${path}): is it stopped or paused?`;
     throw new Unanswered(`The kit has not answered for ${how}`);
   }
+  if (sent !== generation) throw new Stale("sent with a token that went");
   let data = null;
   try {
     // The reviver costs every value a call: only an answer with a number of 16 digits or more

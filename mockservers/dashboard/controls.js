@@ -47,6 +47,8 @@ export function init(context) {
   $("#reset").addEventListener("click", () => act(reset));
   $("#reset-vendor").addEventListener("change", disarm);
   $("#session-open").addEventListener("click", () => act(openSession));
+  // A longer name is the kit's 400: the field takes no more (the figure is the contract's).
+  $("#session-name").maxLength = ctx.limits.session_name;
 }
 
 function submitsWith(field, button) {

@@ -1,6 +1,8 @@
 // Small DOM helpers. Every value from the kit goes in as text (textContent), never as HTML:
 // journal entries hold whatever a connector sent, including markup.
 
+import { Stale } from "./api.js";
+
 export const $ = (selector, root = document) => root.querySelector(selector);
 export const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 
@@ -127,7 +129,8 @@ function age(box) {
   box.prepend(el("strong", {}, "Earlier: "));
 }
 
-// An event handler that shows a refusal in the status line instead of losing it in the console.
+// An event handler that shows a refusal in the status line instead of losing it in the console
+// (an answer read with a token that went is neither shown nor said: api.js, Stale).
 export function guarded(action) {
   return (...args) =>
     Promise.resolve()
@@ -135,7 +138,9 @@ export function guarded(action) {
         say("");
         return action(...args);
       })
-      .catch((error) => say(error.message, "error"));
+      .catch((error) => {
+        if (!(error instanceof Stale)) say(error.message, "error");
+      });
 }
 
 // Copy text to the clipboard; where the browser refuses (no secure context), select it

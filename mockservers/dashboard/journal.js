@@ -209,12 +209,15 @@ export function forget() {
   $("#journal-empty").hidden = $("#journal-nomatch").hidden = true;
 }
 
-// The open entry closed when the kit no longer holds it (after a reset, say).
+// The open entry closed when the kit no longer holds it (after a reset, say). Asked without
+// its bodies: the entry never changes once journalled, and the page has it whole since it
+// opened (an entry the filters leave out of the list is asked for at every round).
 export async function closeIfGone() {
   const id = selected;
   if (!id) return;
   try {
-    await call("GET", `/requests/${encodeURIComponent(id)}`, { query: { session: ctx.scope() } });
+    const query = { session: ctx.scope(), bodies: "false" };
+    await call("GET", `/requests/${encodeURIComponent(id)}`, { query });
   } catch (error) {
     if (!(error instanceof AdminError && error.status === 404)) throw error;
     if (selected === id) close(); // not another one opened meanwhile

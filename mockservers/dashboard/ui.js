@@ -6,7 +6,7 @@
 // every store (memory, file, Redis) works the same, and nothing is pushed to a page nobody
 // looks at.
 
-import { AdminError, Unanswered, call, onTokenRefused, setToken, token } from "./api.js";
+import { AdminError, Stale, Unanswered, call, onTokenRefused, setToken, token } from "./api.js";
 import * as controls from "./controls.js";
 import * as coverage from "./coverage.js";
 import { $, $$, blank, el, markCurrent, render, say } from "./dom.js";
@@ -28,6 +28,8 @@ let waitingForToken = false;
 const ctx = {
   catalogue: JSON.parse($("#catalogue").textContent),
   secretNames: new Set(JSON.parse($("#secret-names").textContent)),
+  // The admin contract's bounds a field holds to (a session's name), as the kit checks them.
+  limits: JSON.parse($("#limits").textContent),
   scope: () => scope,
   sessions: () => sessions,
   useScope,
@@ -84,7 +86,9 @@ async function tick() {
 // Shows why a poll failed; true when the complaint is stale once the kit answers again (a
 // dropped session's notice stays: it says why the page went back to the whole kit).
 function failed(error) {
-  if (error instanceof Unanswered) {
+  if (error instanceof Stale) {
+    return pollFailed; // the round of a token that went: the next one, asked already, tells
+  } else if (error instanceof Unanswered) {
     say(error.message, "error");
   } else if (!(error instanceof AdminError)) {
     say(`The kit did not answer: ${error.message}`, "error");

@@ -295,6 +295,28 @@ def test_journal_list_without_bodies_gives_the_answers_codes_instead(
     assert http.get("/__admin/requests", params={"bodies": "no"}).status_code == 400
 
 
+def test_one_entry_without_bodies_is_as_the_list_shows_it(http: httpx.Client) -> None:
+    """Whether the journal still holds a call (the dashboard's poll asks, for an open entry the
+    filters leave out of the list) was a read of the whole entry: its bodies masked, its
+    verdict judged and its curl line made anew, and all of it sent, every second."""
+    keys = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+    http.post("/xtra/api/sync/v1/irs/update", headers=keys, json=[{"Name": "x" * 1_500_000}])
+    (listed,) = http.get("/__admin/requests", params={"bodies": "false"}).json()
+    path = f"/__admin/requests/{listed['id']}"
+    brief = http.get(path, params={"bodies": "false"})
+    assert brief.status_code == 200 and len(brief.content) < 5_000
+    assert brief.json() == listed and brief.json()["codes"] == ["ER.IR.INVAL"]
+    assert "curl" not in brief.json() and "request" not in brief.json()
+    assert contract("admin/getRequest.response").check(brief.json()) == []
+    whole = http.get(path, params={"bodies": "true"}).json()
+    assert len(whole["request"][0]["Name"]) == 1_500_000 and whole["curl"]
+    assert contract("admin/getRequest.response").check(whole) == []
+    assert http.get(path, params={"bodies": "no"}).status_code == 400
+    http.delete("/__admin/requests")
+    gone = http.get(path, params={"bodies": "false"})
+    assert gone.status_code == 404 and gone.json()["error"].startswith("no journal entry")
+
+
 def test_journal_is_bounded_by_count_and_bytes() -> None:
     app = create_app({"kit": {"journal": {"max_entries": 5, "max_bytes": 10_000}}})
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from contracts import load_schema
+from mockservers import create_app
 from mockservers.proxy import create_proxy_app
 from mockservers.testing import MockServer
 from tests.browser import MISSING, chromium, chromium_path
@@ -26,7 +28,18 @@ if chromium_path() is None:
 
 from playwright.sync_api import Browser, Route, expect
 
-from tests.dashboard import POLL_MS, XTRA_KEYS, Dashboard, call_each_vendor, qp_login_answer, watch
+from tests.dashboard import (
+    HELD_AT_MOST,
+    POLL_MS,
+    XTRA_KEYS,
+    Dashboard,
+    Held,
+    Holding,
+    call_each_vendor,
+    qp_login_answer,
+    watch,
+    with_token,
+)
 
 TOKEN = "Dash-S3cret-più"  # beyond ASCII: the page sends its UTF-8 bytes, as the kit reads it
 
@@ -345,6 +358,23 @@ def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
     expect(notice).to_contain_text("has expired or was dropped")  # it stayed
 
 
+def test_a_session_s_name_field_takes_no_more_than_the_admin_contract_allows(
+    ui: Dashboard,
+) -> None:
+    """The field took any length, and a name past the contract's bound was the kit's 400 only
+    once Open was pressed. Its maxlength is the contract's figure, written into the page."""
+    limit = load_schema("admin/createSession.request")["properties"]["name"]["maxLength"]
+    ui.open("controls")
+    field = ui.page.locator("#session-name")
+    expect(field).to_have_attribute("maxlength", str(limit))
+    field.fill("n" * (limit + 20))  # typed, or pasted: what the field keeps
+    expect(field).to_have_value("n" * limit)
+    ui.page.click("#session-open")
+    expect(ui.page.locator("#sessions tbody tr")).to_have_count(1)
+    assert [s["name"] for s in ui.server.admin("GET", "/sessions")] == ["n" * limit]
+    expect(ui.page.locator("#message")).not_to_have_class("error")
+
+
 def test_a_session_s_drop_armed_stays_armed_while_another_session_opens(ui: Dashboard) -> None:
     """The poll draws the sessions' rows anew when one opens or goes: the armed Drop was the
     old row's button, and the second click armed the new one again, never dropping. The page's
@@ -617,6 +647,51 @@ def test_forget_and_a_refused_token_leave_nothing_read_with_it_on_the_page(
                 expect(entry).to_be_hidden()
 
 
+def test_forget_during_a_round_of_the_poll_shows_nothing_that_round_read(
+    browser: Browser,
+) -> None:
+    """Forget pressed while a round of the poll waited for the kit: the round's answers, read
+    with the token, came in after and showed the calls again, until a later round was refused.
+    The round's read of the journal is held at the server until Forget has been pressed."""
+    held: list[Held] = []
+    app = create_app({"kit": {"admin_token": TOKEN}})
+    app.add_middleware(Holding, held=held)
+    with MockServer(app=app) as server:
+        with httpx.Client(base_url=server.url) as http:
+            assert qp_login_answer(http).json()["errorCode"] == "0"
+        try:
+            for ui in watch(browser, server):
+                page = ui.page
+                ui.open()
+                page.fill("#token", TOKEN)
+                page.click("#token-use")
+                expect(ui.rows()).to_have_count(1)
+
+                journal = Held(lambda s: s["path"] == "/__admin/requests" and with_token(s))
+                held.append(journal)
+                assert journal.arrived.wait(HELD_AT_MOST)  # a round waits for its answer
+                page.click("#token-forget")
+                expect(ui.rows()).to_have_count(0)
+                expect(page.locator("#journal-count")).to_have_text("")
+
+                # The next round asks without the token once that round is over: held too,
+                # its 401 would clear the page whatever the round before showed.
+                after = Held(lambda s: s["path"] == "/__admin/sessions" and not with_token(s))
+                held.append(after)
+                journal.released.set()  # the answer, read with the token, comes in
+                assert after.arrived.wait(HELD_AT_MOST)
+                expect(ui.rows()).to_have_count(0)
+                expect(page.locator("#journal-count")).to_have_text("")
+                expect(page.locator("#message")).to_be_hidden()
+
+                after.released.set()
+                expect(page.locator("#token-prompt")).to_be_visible()
+                expect(ui.rows()).to_have_count(0)
+        finally:
+            for hold in held:
+                hold.released.set()
+
+
 def test_a_validating_proxy_journal_shows_its_checks(browser: Browser, served: MockServer) -> None:
     """In front of a real vendor (here the module's kit stands in for it), each entry carries
     the contracts' verdict and the shadow's differences: the list shows them."""
@@ -820,6 +895,35 @@ def test_an_open_entry_closes_once_its_call_is_gone(ui: Dashboard, http: httpx.C
     expect(entry).to_have_attribute("hidden", "")  # closed, not only out of sight
     ui.tab("journal")
     expect(ui.rows()).to_have_count(0)
+    expect(entry).to_be_hidden()
+
+
+def test_an_open_entry_the_filters_leave_out_is_not_read_whole_at_every_poll(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """Out of the list, the open entry was read whole at every round, to learn whether the kit
+    still held it: a body of 1.5 M characters masked, judged and sent again every second. It
+    is read whole once, when it opens; each round asks only whether it is still there."""
+    http.post("/xtra/api/sync/v1/irs/update", headers=XTRA_KEYS, json=[{"Name": "7" * 1_500_000}])
+    ui.open()
+    ui.rows().first.click()
+    entry = ui.page.locator("#entry")
+    expect(entry.locator("#entry-request")).to_contain_text("7777777")
+    (listed,) = ui.server.admin("GET", "/requests", params={"bodies": "false"})
+    asked = f"{ui.server.url}/__admin/requests/{listed['id']}"
+    ui.page.select_option("#f-vendor", "keepit")  # its row goes; the entry stays open
+    ui.says_no_match()
+    checks = []
+    for _ in range(3):  # three rounds of the poll
+        with ui.page.expect_response(lambda r: r.url.startswith(asked)) as answered:
+            pass
+        checks.append(answered.value)
+    assert all("bodies=false" in c.url and len(c.body()) < 5_000 for c in checks), checks
+    whole = [url for url in ui.requests if url.startswith(asked) and "bodies=false" not in url]
+    assert len(whole) == 1, whole  # when it opened
+    expect(entry.locator("#entry-request")).to_contain_text("7777777")
+
+    ui.server.clear_requests()  # and gone: it closes, as before
     expect(entry).to_be_hidden()
 
 

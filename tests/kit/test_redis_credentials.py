@@ -56,6 +56,25 @@ LOGIN = {"login": "", "username": "demo", "password": "demo"}
         ("redis://kit:S3cret#pw@h:6379/0", "redis://***@h:6379/0"),
         ("redis://kit:S3cr@t?pw@h/0", "redis://***@h/0"),
         ("redis://:1234?S3cret@h", "redis://***@h"),
+        # a password holding an unencoded "&": its rest is no parameter redis-py reads
+        ("redis://h:6379/0?password=ab&cdef", "redis://h:6379/0?password=***"),
+        (f"redis://h/0?password=ab&cd=ef&{SECRET}&db=1", "redis://h/0?password=***&db=1"),
+        (
+            f"redis://h/0?username=kit&password=a&b@{SECRET}",
+            "redis://h/0?username=***&password=***",
+        ),
+        (
+            f"redis://h/0?password=ab&socket_timeout=3&{SECRET}&protocol=3",
+            "redis://h/0?password=***&socket_timeout=3&***&protocol=3",
+        ),
+        (  # redis-py reads names as given: DB is not db, and ssl_certfile has no parser
+            f"rediss://h/0?ssl_certfile=c.pem&password=a&DB=1&ssl_keyfile={SECRET}",
+            "rediss://h/0?ssl_certfile=c.pem&password=***",
+        ),
+        (
+            f"unix:///run/redis.sock?db=2&password=x&&{SECRET}",
+            "unix:///run/redis.sock?db=2&password=***",
+        ),
     ],
 )
 def test_a_store_url_is_shown_without_its_credentials(url: str, shown: str) -> None:
@@ -123,8 +142,9 @@ def test_a_vendor_s_503_while_redis_is_down_does_not_show_the_password(
         f"http://kit:{SECRET}@127.0.0.1:6379/0",  # not a Redis URL
         f"redis://:12/{SECRET}@127.0.0.1:6379/x",  # its "/" read as a path: no database
         f"rediss://127.0.0.1:{free_port()}/0?ssl_password={SECRET}",
+        f"redis://127.0.0.1:{free_port()}/0?password=ab&{SECRET}",
     ],
-    ids=["unreachable", "another-scheme", "slash-in-password", "ssl-password"],
+    ids=["unreachable", "another-scheme", "slash-in-password", "ssl-password", "ampersand"],
 )
 def test_serve_refusing_its_store_does_not_show_the_password(url: str) -> None:
     result = serve_refused("--store", url)
