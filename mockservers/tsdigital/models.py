@@ -14,6 +14,7 @@ from typing import Any
 from mockservers.core.clock import iso
 from mockservers.core.coverage import met
 from mockservers.core.kit import Kit
+from mockservers.core.records import apart, keep_sent, kit_fields
 from mockservers.core.sessions import EVERY, PREFIX, current_id, in_scope, owner_id, scoped
 from mockservers.core.state import StateError, TenantState, VendorState
 from mockservers.core.tokens import Token, TokenStore
@@ -28,6 +29,19 @@ CREATE = "items:create"
 SPECIAL = "special"
 STUDIO = "studio:"
 SPECIAL_FLAGS = ("noOwnership", "validated", "certified")
+ITEM_FIELDS = kit_fields(
+    "id",
+    "status",
+    "history",
+    "ready_at",
+    "final_status",
+    "failure_reason",
+    "registry_status",
+    "caller",
+    "headers",
+)
+"""The fields the kit adds to a stored item: a body's field of one of these names is kept under
+``sent`` (a body's ``registry_status`` made an item look certified, its ``id`` was lost)."""
 PRIVILEGED_FIELDS = frozenset((*SPECIAL_FLAGS, "ownerIds", "studioId"))
 """The body fields only some callers may send (``denied`` looks at nothing else in the body)."""
 PROCESSING, CREATED, FAILED = "PROCESSING", "CREATED", "FAILED"
@@ -247,26 +261,28 @@ class TsDigitalModel(VendorModel):
         now = self.clock.time()
         ready = now + self.settings.processing_delay_seconds
         at = iso(now)
+        met(coverage.ACCEPTED)
+        registry = None  # the registry status the item was asked to have
+        if body.get("certified") is True:
+            registry = "CERTIFIED"
+            met(coverage.ACCEPTED_CERTIFIED)
+        elif body.get("validated") is True:
+            registry = "VALIDATED"
+            met(coverage.ACCEPTED_VALIDATED)
+        given, sent = apart(body, ITEM_FIELDS)
         record = {
-            **body,
+            **given,
             "id": item_id,
             "status": PROCESSING,
             "history": [{"status": PROCESSING, "at": at}],
             "ready_at": at if ready == now else iso(ready),
             "final_status": CREATED if failure is None else FAILED,
+            "failure_reason": failure,
+            "registry_status": registry,
             "caller": caller.stored,
             "headers": headers,
         }
-        if failure is not None:
-            record["failure_reason"] = failure
-        met(coverage.ACCEPTED)
-        if body.get("certified") is True:
-            record["registry_status"] = "CERTIFIED"
-            met(coverage.ACCEPTED_CERTIFIED)
-        elif body.get("validated") is True:
-            record["registry_status"] = "VALIDATED"
-            met(coverage.ACCEPTED_VALIDATED)
-        tenant.put(ITEMS, item_id, record)
+        tenant.put(ITEMS, item_id, keep_sent(record, sent))
         heapq.heappush(self._pending.setdefault(tenant.name, []), (ready, item_id))
         return item_id
 

@@ -140,7 +140,34 @@ def test_seed_example_keeping_ownerids_without_special_flags_is_accepted_from_ba
     response = create(http, mint(http, "backoffice", ["studio:string"]), payload)
     assert response.status_code == 202
     item = items(http)[response.json()["id"]]
-    assert item["ownerIds"] == ["string"] and "registry_status" not in item
+    assert item["ownerIds"] == ["string"] and item["registry_status"] is None
+
+
+def test_a_body_s_fields_named_like_the_item_s_own_are_kept_apart_under_sent(
+    http: httpx.Client,
+) -> None:
+    """They went under the kit's: a plain user's registry_status made the item look certified,
+    and the id, status and headers it sent were lost."""
+    clashing = {"registry_status": "CERTIFIED", "status": "mine", "headers": {"x": "y"}}
+    clashing |= {"id": "ERP-1", "failure_reason": "none", "sent": 1}
+    response = create(http, mint(http), MINIMAL | clashing | {"note": "urgent"})
+    assert response.status_code == 202
+    item_id = response.json()["id"]
+    item = items(http)[item_id]
+    assert item["id"] == item_id and item["status"] == "CREATED"
+    assert item["registry_status"] is None and item["failure_reason"] is None
+    assert item["headers"]["X-App-Name"] == "tests"
+    assert item["sent"] == clashing  # kept as given, apart
+    assert item["note"] == "urgent" and item["item"] == MINIMAL["item"]
+    state = http.get("/__admin/state/tsdigital").json()
+    assert http.put("/__admin/state/tsdigital", json=state).json() == state
+
+
+def test_an_item_of_a_body_naming_none_of_the_kit_s_fields_has_no_sent(http: httpx.Client) -> None:
+    item_id = create(http, mint(http), MINIMAL | {"note": "urgent"}).json()["id"]
+    item = items(http)[item_id]
+    assert "sent" not in item and item["note"] == "urgent"
+    assert item["registry_status"] is None and item["failure_reason"] is None
 
 
 # -- who may create ----------------------------------------------------------------------------
