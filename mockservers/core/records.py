@@ -16,18 +16,10 @@ def kit_fields(*names: str) -> frozenset[str]:
     return frozenset((*names, SENT))
 
 
-def apart(given: dict[str, Any], own: Set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``given``'s fields named like none of the kit's (``own``, from :func:`kit_fields`), and
-    those named like one: the record keeps the first beside the kit's fields and the second
-    under ``sent`` (:func:`keep_sent`). The usual call gives none of them: ``given`` itself."""
-    if own.isdisjoint(given):
-        return given, {}
-    mine = {name: value for name, value in given.items() if name not in own}
-    return mine, {name: value for name, value in given.items() if name in own}
-
-
-def keep_sent(record: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
-    """``record`` with the given fields its own names hid under ``sent``, if any."""
-    if sent:
-        record[SENT] = sent
-    return record
+def set_apart(given: dict[str, Any], own: Set[str]) -> dict[str, Any]:
+    """``given`` (in place), its fields named like the kit's (``own``, from :func:`kit_fields`)
+    moved under ``sent``: ready for the kit's own fields. The usual call gives none of them."""
+    if not own.isdisjoint(given):
+        clashing = [name for name in given if name in own]
+        given[SENT] = {name: given.pop(name) for name in clashing}
+    return given

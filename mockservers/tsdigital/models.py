@@ -16,7 +16,7 @@ from typing import Any
 from mockservers.core.clock import iso
 from mockservers.core.coverage import met
 from mockservers.core.kit import Kit
-from mockservers.core.records import apart, keep_sent, kit_fields
+from mockservers.core.records import kit_fields, set_apart
 from mockservers.core.sessions import EVERY, PREFIX, current_id, in_scope, owner_id, scoped
 from mockservers.core.state import StateError, TenantState, VendorState
 from mockservers.core.tokens import Token, TokenStore
@@ -307,9 +307,8 @@ class TsDigitalModel(VendorModel):
         elif body.get("validated") is True:
             registry = "VALIDATED"
             met(coverage.ACCEPTED_VALIDATED)
-        given, sent = apart(body, ITEM_FIELDS)
-        record = {
-            **given,
+        record = set_apart(dict(body), ITEM_FIELDS)  # a copy: the body is the call's
+        record |= {
             "id": item_id,
             "status": PROCESSING,
             "history": [{"status": PROCESSING, "at": at}],
@@ -320,7 +319,7 @@ class TsDigitalModel(VendorModel):
             "caller": caller.stored,
             "headers": headers,
         }
-        tenant.put(ITEMS, item_id, keep_sent(record, sent))
+        tenant.put(ITEMS, item_id, record)
         heapq.heappush(self._pending.setdefault(tenant.name, []), (ready, item_id))
         return item_id
 
