@@ -10,11 +10,13 @@ token (coverage counts token expiry as its own documented situation), and it sti
 the session that minted it. An hour, not "when next pruned": each process prunes on its own
 schedule, and a token that has just expired must not turn unknown earlier on one of them.
 
-Each scope's tokens are pruned on that scope's clock (a session's own, however busy it stays),
-when a token is issued there: at most once a minute of that clock, and at once after the clock
-went back (a reset on another process), whose old schedule would otherwise hold the prune off
-until the clock caught up. The tokens are kept by the scope that owns them too
-(``GroupedMap``), so that a prune, an expiry or a drop looks at that scope's tokens only, not
+Each scope's tokens are pruned on that scope's clock (a session's own, however busy it stays), when
+a token is issued there: at most once a minute of that clock, at once after the clock went back (a
+reset on another process), whose old schedule would otherwise hold the prune off until the clock
+caught up, and at once when the process issues its first token in the scope (the scope's tokens
+another process issued may have expired long ago: a process pruned nothing at its first login, and
+a token the other one pruned stayed known on it). The tokens are kept by the scope that owns them
+too (``GroupedMap``), so that a prune, an expiry or a drop looks at that scope's tokens only, not
 at every session's (100 sessions of 200 tokens: a login after a session's advance took 5 ms).
 """
 
@@ -137,17 +139,17 @@ class TokenStore:
 
     def _prune(self) -> None:
         """Drop the current scope's tokens expired for more than ``EXPIRED_KEPT`` on its clock,
-        ``PRUNE_EVERY`` seconds of it after the last prune, or at once when it went back. A
-        scope without a schedule (met for the first time, reset, or holding no token at the
-        last pass) has nothing to prune yet: its schedule starts."""
+        ``PRUNE_EVERY`` seconds of it after the last prune, at once when it went back, and at
+        once when this process has no schedule for the scope (met for the first time, reset,
+        or holding no token at the last pass): on a shared store the scope may hold tokens
+        another process issued, expired for long (a login on this process after a day's advance
+        must forget them, as one process would)."""
         scope = current_id()
         now = self._clock.time()
         last = self._pruned.get(scope)
         if last is not None and last <= now < last + PRUNE_EVERY:
             return
         self._pruned[scope] = now
-        if last is None:
-            return
         tokens = self._tokens.data
         mine = self._tokens.group(scope)
         for value in [v for v in mine if now >= tokens[v]["expires_at"] + EXPIRED_KEPT]:

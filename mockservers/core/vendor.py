@@ -61,7 +61,8 @@ class VendorModel:
 
     def check_given(self, document: Any) -> None:
         """Refuse (``StateError``) what a state document a user gives (``PUT /__admin/state``)
-        may not hold, though state an earlier version kept may, and loads (``lenient``)."""
+        may not hold, though state an earlier version kept may, and loads (``lenient``). What
+        it takes it may write in place as the kit writes it (the document is the call's own)."""
 
     def lenient(self, document: Any) -> list[str]:
         """What of a kept state document (a state file at start) ``check_given`` would refuse,

@@ -11,6 +11,7 @@ from typing import Any
 
 from mockservers.core.coverage import met
 from mockservers.core.kit import Kit
+from mockservers.core.records import SENT, kit_fields, set_apart
 from mockservers.core.sessions import in_scope
 from mockservers.core.state import StateError, TenantState, VendorState, highest_id
 from mockservers.core.tokens import TokenStore
@@ -24,6 +25,12 @@ QUOTES = "quotes"  # keyed by COD_DOC
 SEQUENCE_NAMES = ("COD_CLI", "COD_DOC")  # the customers' codes, the quotes' numbers
 _ERP_CODE = itemgetter("COD_CLI_ERP")
 _CODE_FIELDS = ("COD_CLI", "COD_USR", "COD_PWD")
+CUSTOMER_FIELDS = kit_fields(*_CODE_FIELDS)
+"""The fields the kit adds to a customer: a row's field of one of these names is kept under
+``sent``, out of the way of the kit's code."""
+QUOTE_FIELDS = kit_fields("COD_DOC", "COD_CLI", "COD_CLI_ERP", "created_at")
+"""The fields the kit adds to a quote, beside what ``data`` gives: one of ``data``'s of these
+names is kept under ``sent``."""
 _STORED_CODES = itemgetter(*_CODE_FIELDS)
 _PASSWORD_BITS = 0xFFFFFF  # a generated password is six hex digits
 _ACCEPTED = {
@@ -215,6 +222,8 @@ class QuoPartsModel(VendorModel):
             codes = codes_by_row(customers, list(map(_ERP_CODE, rows)), salt, first)
         answers = []
         for row, (cod_cli, cod_usr, cod_pwd) in zip(rows, codes, strict=True):
+            if "COD_CLI" in row or "COD_USR" in row or "COD_PWD" in row or SENT in row:
+                set_apart(row, CUSTOMER_FIELDS)  # its names, each looked up: twice as fast
             if "FLG_ATV" not in row:
                 row["FLG_ATV"] = "1"
             answer = _ACCEPTED.copy()
@@ -243,22 +252,18 @@ class QuoPartsModel(VendorModel):
             raise quote_failed(f"no customer with {code}")
         return customer
 
-    def create_quote(
-        self, tenant: TenantState, header: dict[str, Any], articles: list[dict[str, Any]]
-    ) -> str:
-        customer = self.find_customer(tenant, header)
+    def create_quote(self, tenant: TenantState, data: dict[str, Any]) -> str:
+        """Store the quote ``data`` gives (its ``testata``, ``articoli`` and any field the
+        document does not list), beside the kit's own fields; its COD_DOC."""
+        customer = self.find_customer(tenant, data["testata"])
         cod_doc = f"{tenant.next('COD_DOC'):06d}"
-        tenant.put(
-            QUOTES,
-            cod_doc,
-            {
-                "COD_DOC": cod_doc,
-                "COD_CLI": customer["COD_CLI"],
-                "COD_CLI_ERP": customer["COD_CLI_ERP"],
-                "created_at": self.clock.isoformat(),
-                "testata": header,
-                "articoli": articles,
-            },
-        )
+        record = {
+            "COD_DOC": cod_doc,
+            "COD_CLI": customer["COD_CLI"],
+            "COD_CLI_ERP": customer["COD_CLI_ERP"],
+            "created_at": self.clock.isoformat(),
+        }
+        record.update(set_apart(dict(data), QUOTE_FIELDS))  # a copy: the body is the call's
+        tenant.put(QUOTES, cod_doc, record)
         met(coverage.QUOTE_CREATED)
         return cod_doc

@@ -122,8 +122,7 @@ def import_quote(model: QuoPartsModel, call: Call) -> Response:
     if violations:
         met(coverage.QUOTE_REFUSED)
         raise bad_request(diagnosis(violations))
-    data = body["data"]
-    cod_doc = model.create_quote(tenant, data["testata"], data["articoli"])
+    cod_doc = model.create_quote(tenant, body["data"])
     return ok([{"COD_DOC": cod_doc}])
 
 

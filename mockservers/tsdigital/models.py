@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -14,6 +16,7 @@ from typing import Any
 from mockservers.core.clock import iso
 from mockservers.core.coverage import met
 from mockservers.core.kit import Kit
+from mockservers.core.records import kit_fields, set_apart
 from mockservers.core.sessions import EVERY, PREFIX, current_id, in_scope, owner_id, scoped
 from mockservers.core.state import StateError, TenantState, VendorState
 from mockservers.core.tokens import Token, TokenStore
@@ -28,6 +31,19 @@ CREATE = "items:create"
 SPECIAL = "special"
 STUDIO = "studio:"
 SPECIAL_FLAGS = ("noOwnership", "validated", "certified")
+ITEM_FIELDS = kit_fields(
+    "id",
+    "status",
+    "history",
+    "ready_at",
+    "final_status",
+    "failure_reason",
+    "registry_status",
+    "caller",
+    "headers",
+)
+"""The fields the kit adds to a stored item: a body's field of one of these names is kept under
+``sent`` (a body's ``registry_status`` made an item look certified, its ``id`` was lost)."""
 PRIVILEGED_FIELDS = frozenset((*SPECIAL_FLAGS, "ownerIds", "studioId"))
 """The body fields only some callers may send (``denied`` looks at nothing else in the body)."""
 PROCESSING, CREATED, FAILED = "PROCESSING", "CREATED", "FAILED"
@@ -54,23 +70,41 @@ def item_uuid(name: str) -> str:
     return f"{hexa[:8]}-{hexa[8:12]}-5{hexa[13:16]}-{_VARIANT[hexa[16]]}{hexa[17:20]}-{hexa[20:32]}"
 
 
+_KIT_SPELLING = str.maketrans("tz", "TZ")
+"""RFC 3339 lets an instant's ``T`` and ``Z`` be lower-case; Python's reader takes no ``z``."""
+_INSTANT_SHAPE = re.compile(r"[0-9W-]+[T ][0-9:.,]+(Z|[+-][0-9:]+)?")
+"""An ISO 8601 date and time of day, a ``T`` (or RFC 3339's space) between them, a zone or none
+after (Python's reader takes any character between them, and a date alone)."""
+_ZONES = "a trailing Z: the kit's instants are UTC, or an offset"
+
+
 def _instant(value: Any) -> datetime | None:
-    """A stored ISO 8601 instant (``…Z`` as the kit writes it, or an offset), or None when it
-    is not one."""
+    """A stored ISO 8601 instant (``…Z`` as the kit writes it, or an offset; a ``t`` or ``z``
+    read as upper-case), or None when it is not one."""
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return datetime.fromisoformat(str(value).translate(_KIT_SPELLING).replace("Z", "+00:00"))
     except ValueError:
         return None
 
 
 def _epoch(value: Any) -> float:
-    """A stored ISO instant back to epoch seconds; 0 (due now) when it is not one. One without
-    a time zone (only state an earlier version kept can hold one: a state document giving one
-    is refused) is read as UTC, as the kit writes them, never in the server's own zone."""
+    """A stored ISO instant back to epoch seconds; 0 (due now) when it is not one (only state
+    an earlier version kept can hold one). One without a time zone (the same) is read as UTC,
+    as the kit writes them, never in the server's own zone."""
     instant = _instant(value)
     if instant is None:
         return 0.0
     return (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).timestamp()
+
+
+def _items(document: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(tenant, item id, item) of each item of a state document that is an object."""
+    tenants = document.get("tenants") if isinstance(document, dict) else None
+    for name, tenant in (tenants if isinstance(tenants, dict) else {}).items():
+        items = tenant.get(ITEMS) if isinstance(tenant, dict) else None
+        for key, item in (items if isinstance(items, dict) else {}).items():
+            if isinstance(item, dict):
+                yield name, key, item
 
 
 def zoneless_items(document: Any) -> list[str]:
@@ -78,17 +112,35 @@ def zoneless_items(document: Any) -> list[str]:
     line each: read in the server's zone, such an item would settle at another time on each
     machine (Europe/Rome on a laptop, UTC in CI)."""
     found = []
-    tenants = document.get("tenants") if isinstance(document, dict) else None
-    for name, tenant in (tenants if isinstance(tenants, dict) else {}).items():
-        items = tenant.get(ITEMS) if isinstance(tenant, dict) else None
-        for key, item in (items if isinstance(items, dict) else {}).items():
-            ready = item.get("ready_at") if isinstance(item, dict) else None
-            if not isinstance(ready, str) or ready.endswith("Z"):  # the kit's own
-                continue
-            instant = _instant(ready)
-            if instant is not None and instant.tzinfo is None:
-                found.append(f"tenant {name!r}, item {key!r}: ready_at {ready!r} has no time zone")
+    for name, key, item in _items(document):
+        ready = item.get("ready_at")
+        if not isinstance(ready, str) or ready.endswith("Z"):  # the kit's own
+            continue
+        instant = _instant(ready)
+        if instant is not None and instant.tzinfo is None:
+            found.append(f"tenant {name!r}, item {key!r}: ready_at {ready!r} has no time zone")
     return found
+
+
+def unreadable_ready(document: Any) -> str | None:
+    """The first item of a state document a user gives whose ``ready_at`` (null aside) is no
+    ISO 8601 instant with a time zone, one line naming it: the rules would take it as due now,
+    and settle it at once (``2025-13-01T00:00:00Z``, ``soon``). The others are written as the
+    kit writes them, with an upper-case ``T`` and ``Z``."""
+    for name, key, item in _items(document):
+        ready = item.get("ready_at")
+        if ready is None:
+            continue
+        spelt = ready.translate(_KIT_SPELLING) if isinstance(ready, str) else ""
+        instant = _instant(spelt) if _INSTANT_SHAPE.fullmatch(spelt) else None
+        where = f"tenant {name!r}, item {key!r}: ready_at {ready!r}"
+        if instant is None:
+            return f"{where} is not an ISO 8601 instant; give one with its time zone ({_ZONES})"
+        if instant.tzinfo is None:
+            return f"{where} has no time zone; give one ({_ZONES})"
+        if spelt != ready:
+            item["ready_at"] = spelt
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,25 +299,26 @@ class TsDigitalModel(VendorModel):
         now = self.clock.time()
         ready = now + self.settings.processing_delay_seconds
         at = iso(now)
-        record = {
-            **body,
+        met(coverage.ACCEPTED)
+        registry = None  # the registry status the item was asked to have
+        if body.get("certified") is True:
+            registry = "CERTIFIED"
+            met(coverage.ACCEPTED_CERTIFIED)
+        elif body.get("validated") is True:
+            registry = "VALIDATED"
+            met(coverage.ACCEPTED_VALIDATED)
+        record = set_apart(dict(body), ITEM_FIELDS)  # a copy: the body is the call's
+        record |= {
             "id": item_id,
             "status": PROCESSING,
             "history": [{"status": PROCESSING, "at": at}],
             "ready_at": at if ready == now else iso(ready),
             "final_status": CREATED if failure is None else FAILED,
+            "failure_reason": failure,
+            "registry_status": registry,
             "caller": caller.stored,
             "headers": headers,
         }
-        if failure is not None:
-            record["failure_reason"] = failure
-        met(coverage.ACCEPTED)
-        if body.get("certified") is True:
-            record["registry_status"] = "CERTIFIED"
-            met(coverage.ACCEPTED_CERTIFIED)
-        elif body.get("validated") is True:
-            record["registry_status"] = "VALIDATED"
-            met(coverage.ACCEPTED_VALIDATED)
         tenant.put(ITEMS, item_id, record)
         heapq.heappush(self._pending.setdefault(tenant.name, []), (ready, item_id))
         return item_id
@@ -310,11 +363,10 @@ class TsDigitalModel(VendorModel):
         tenant.put(ITEMS, item_id, {**record, "status": final, "history": history})
 
     def check_given(self, document: Any) -> None:
-        found = zoneless_items(document)
+        """A ``ready_at`` must be an instant with its zone; each is kept in the kit's spelling."""
+        found = unreadable_ready(document)
         if found:
-            raise StateError(
-                f"{found[0]}; give one (a trailing Z: the kit's instants are UTC, or an offset)"
-            )
+            raise StateError(found)
 
     def lenient(self, document: Any) -> list[str]:
         """An earlier version took a ``ready_at`` without a zone: read as UTC, as the kit

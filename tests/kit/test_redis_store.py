@@ -169,6 +169,30 @@ def test_a_process_expires_and_prunes_a_session_s_tokens_another_one_minted(
             assert answer.headers["X-Mockservers-Detail"] == "the bearer token is unknown"
 
 
+def test_a_process_new_to_a_scope_prunes_its_tokens_long_expired_at_its_first_login(
+    redis_url: str,
+) -> None:
+    """A process started a scope's schedule at its first token there and pruned nothing: a
+    session's token expired for a day stayed known when the next login landed on the other
+    process, and a call with it was the session's token_expired, where the testing docs (and
+    one process) make it a token the kit never issued, in the global scope."""
+    with processes(redis_url) as (one, two):
+        session = one.post("/__admin/sessions", json={}).json()
+        sid, account = session["id"], session["credentials"]["quoparts"]
+        token = qp_login(one, account["username"], account["password"])
+        one.post("/__admin/clock", json={"advance_seconds": 86400}, params={"session": sid})
+        qp_login(two, account["username"], account["password"])  # prunes
+        answer = qp_call(one, "importCli", token, {"data": [row("CLI001")]})
+        assert answer.json()["errorCode"] == "101"
+        assert answer.headers["X-Mockservers-Detail"] == "the token is unknown"
+        in_session = one.get("/__admin/requests", params={"session": sid}).json()
+        assert [entry["operation"] for entry in in_session] == ["login", "login"]
+        (entry,) = two.get("/__admin/requests", params={"operation": "importCli"}).json()
+        assert entry["session"] is None and entry["behaviours"] == ["quoparts.token_invalid"]
+        met = one.get("/__admin/coverage", params={"session": sid}).json()["quoparts"]
+        assert {b["behaviour"]: b["met"] for b in met}["quoparts.token_expired"] == 0
+
+
 @pytest.mark.usefixtures("in_rome")
 def test_an_instant_an_earlier_version_kept_without_a_zone_is_read_as_utc(redis_url: str) -> None:
     """A TS Digital ready_at without a time zone (an earlier version took one in a state

@@ -84,7 +84,7 @@ def test_a_fake_that_puts_the_validators_english_in_a_row_error_is_caught(
 def test_an_unexpected_server_error_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     from mockservers.quoparts import models
 
-    def crash(self, tenant, header, articles):  # type: ignore[no-untyped-def]
+    def crash(self, tenant, data):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
     monkeypatch.setattr(models.QuoPartsModel, "create_quote", crash)

@@ -226,6 +226,18 @@ def test_import_cli_flg_atv_defaults_to_1_and_unknown_fields_are_kept(http: http
     assert stored["COD_PTA_IVA"] == "12345678901"  # the vendor's own names, as received
 
 
+def test_import_cli_keeps_a_row_s_fields_named_like_its_codes_apart(http: httpx.Client) -> None:
+    """The kit's codes took their place: the COD_CLI an ERP sent was lost."""
+    clashing = {"COD_CLI": "ERP-9", "COD_PWD": "segreta"}
+    answer = qp_call(http, "importCli", qp_login(http), {"data": [SEED_CUSTOMER | clashing]})
+    assert answer.json()["data"][0]["COD_CLI"] == "000001"
+    state = http.get("/__admin/state/quoparts").json()
+    stored = state["tenants"]["demo"]["customers"]["CLI001"]
+    assert stored["COD_CLI"] == "000001" and stored["sent"] == clashing
+    assert {k: stored[k] for k in SEED_CUSTOMER} == SEED_CUSTOMER
+    assert http.put("/__admin/state/quoparts", json=state).json() == state
+
+
 def test_import_cli_rows_fail_independently(http: httpx.Client) -> None:
     rows = [
         SEED_CUSTOMER,
@@ -317,6 +329,26 @@ def test_import_pvt_seed_example_gives_the_seed_answer(http: httpx.Client) -> No
     quote = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["quotes"]["000001"]
     assert quote["COD_CLI"] == "000015"
     assert quote["articoli"][0]["IMP_LST_PVT"] == 14.57
+
+
+def test_import_pvt_keeps_data_s_other_fields_on_the_quote_and_the_kit_s_apart(
+    http: httpx.Client,
+) -> None:
+    """They were dropped: only testata and articoli were kept. A field named like one the kit
+    adds to a quote is kept under sent; a field beside data is the call's, not the quote's."""
+    token = qp_login(http)
+    qp_call(http, "importCli", token, {"data": [SEED_CUSTOMER]})
+    data = {"testata": HEADER | {"COD_CLI_ERP": "CLI001"}, "articoli": [ARTICLE]}
+    clashing = {"COD_DOC": "ERP-7", "created_at": "ieri", "sent": True}
+    body = {"data": data | {"note": "urgente"} | clashing, "origine": "ERP"}
+    assert qp_call(http, "importPvt", token, body).json()["data"] == [{"COD_DOC": "000001"}]
+    state = http.get("/__admin/state/quoparts").json()
+    quote = state["tenants"]["demo"]["quotes"]["000001"]
+    assert quote["note"] == "urgente" and quote["sent"] == clashing
+    assert quote["COD_DOC"] == "000001" and quote["created_at"] != "ieri"
+    assert (quote["testata"], quote["articoli"]) == (data["testata"], data["articoli"])
+    assert "origine" not in quote
+    assert http.put("/__admin/state/quoparts", json=state).json() == state
 
 
 def test_import_pvt_by_erp_code_alone(http: httpx.Client) -> None:

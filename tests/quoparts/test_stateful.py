@@ -71,3 +71,12 @@ def test_a_fake_where_cod_cli_erp_wins_is_caught(monkeypatch: pytest.MonkeyPatch
     caught = r"on the wire .*importPvt.*the model expects|state differs from the model: .*/quotes/"
     with pytest.raises(AssertionError, match=caught):
         find_bug(QuoPartsMachine)
+
+
+def test_a_fake_whose_codes_hide_a_row_s_field_of_the_same_name_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(models, "set_apart", lambda given, own: given)
+    hidden = r"state differs from the model: .*/customers/.*/sent: fake .<absent>."
+    with pytest.raises(AssertionError, match=hidden):
+        find_bug(QuoPartsMachine)

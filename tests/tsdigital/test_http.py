@@ -140,7 +140,34 @@ def test_seed_example_keeping_ownerids_without_special_flags_is_accepted_from_ba
     response = create(http, mint(http, "backoffice", ["studio:string"]), payload)
     assert response.status_code == 202
     item = items(http)[response.json()["id"]]
-    assert item["ownerIds"] == ["string"] and "registry_status" not in item
+    assert item["ownerIds"] == ["string"] and item["registry_status"] is None
+
+
+def test_a_body_s_fields_named_like_the_item_s_own_are_kept_apart_under_sent(
+    http: httpx.Client,
+) -> None:
+    """They went under the kit's: a plain user's registry_status made the item look certified,
+    and the id, status and headers it sent were lost."""
+    clashing = {"registry_status": "CERTIFIED", "status": "mine", "headers": {"x": "y"}}
+    clashing |= {"id": "ERP-1", "failure_reason": "none", "sent": 1}
+    response = create(http, mint(http), MINIMAL | clashing | {"note": "urgent"})
+    assert response.status_code == 202
+    item_id = response.json()["id"]
+    item = items(http)[item_id]
+    assert item["id"] == item_id and item["status"] == "CREATED"
+    assert item["registry_status"] is None and item["failure_reason"] is None
+    assert item["headers"]["X-App-Name"] == "tests"
+    assert item["sent"] == clashing  # kept as given, apart
+    assert item["note"] == "urgent" and item["item"] == MINIMAL["item"]
+    state = http.get("/__admin/state/tsdigital").json()
+    assert http.put("/__admin/state/tsdigital", json=state).json() == state
+
+
+def test_an_item_of_a_body_naming_none_of_the_kit_s_fields_has_no_sent(http: httpx.Client) -> None:
+    item_id = create(http, mint(http), MINIMAL | {"note": "urgent"}).json()["id"]
+    item = items(http)[item_id]
+    assert "sent" not in item and item["note"] == "urgent"
+    assert item["registry_status"] is None and item["failure_reason"] is None
 
 
 # -- who may create ----------------------------------------------------------------------------
@@ -594,29 +621,76 @@ def test_item_stays_processing_until_the_delay_passes_on_the_clock() -> None:
         assert item["ready_at"] == item["history"][1]["at"]
 
 
+def processing(ready_at: object) -> dict[str, Any]:
+    """A state document of one PROCESSING item, ``i1``, ready at ``ready_at``."""
+    item = {"id": "i1", "status": "PROCESSING", "ready_at": ready_at, "history": []}
+    return {"tenants": {"demo": {"items": {"i1": item | {"final_status": "CREATED"}}}}}
+
+
+def frozen_at_0045() -> httpx.Client:
+    """A kit whose clock stands at 2026-03-29T00:45:00Z."""
+    app = create_app({"kit": {"clock": {"start": "2026-03-29T00:45:00Z", "frozen": True}}})
+    return httpx.Client(transport=SyncASGITransport(app), base_url="http://t")
+
+
 def test_a_fixture_s_ready_at_without_a_time_zone_is_400_naming_it() -> None:
     """Read in the server's own zone, it settled an hour or two early on a laptop in
     Europe/Rome and on time in CI (UTC); with a zone it settles at that instant everywhere."""
-    app = create_app({"kit": {"clock": {"start": "2026-03-29T00:45:00Z", "frozen": True}}})
-
-    def fixture(ready_at: str) -> dict[str, Any]:
-        item = {"id": "i1", "status": "PROCESSING", "ready_at": ready_at, "history": []}
-        return {"tenants": {"demo": {"items": {"i1": item | {"final_status": "CREATED"}}}}}
-
-    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
-        refused = http.put("/__admin/state/tsdigital", json=fixture("2026-03-29T01:30:00"))
+    with frozen_at_0045() as http:
+        refused = http.put("/__admin/state/tsdigital", json=processing("2026-03-29T01:30:00"))
         assert refused.status_code == 400
         assert refused.json()["error"] == (
             "tenant 'demo', item 'i1': ready_at '2026-03-29T01:30:00' has no time zone; give"
             " one (a trailing Z: the kit's instants are UTC, or an offset)"
         )
         assert items(http) == {}
-        local = fixture("2026-03-29T03:30:00+02:00")  # Rome's summer time: 01:30Z
+        local = processing("2026-03-29T03:30:00+02:00")  # Rome's summer time: 01:30Z
         assert http.put("/__admin/state/tsdigital", json=local).status_code == 200
         advance(http, 45 * 60 - 1)
         assert items(http)["i1"]["status"] == "PROCESSING"
         advance(http, 1)
         assert items(http)["i1"]["status"] == "CREATED"
+
+
+@pytest.mark.parametrize(
+    "ready_at",
+    [
+        "2025-13-01T00:00:00Z",
+        "soon",
+        "",
+        "2026-03-29",  # a day, no instant
+        "2026-03-29Z",
+        "2026-03-29x01:30:00Z",
+        1774748200,
+        {"at": "2026-03-29T01:30:00Z"},
+    ],
+)
+def test_a_fixture_s_ready_at_that_is_no_instant_is_400_naming_it(ready_at: object) -> None:
+    """It was taken as due now: the item settled at once, that text in its history."""
+    with frozen_at_0045() as http:
+        refused = http.put("/__admin/state/tsdigital", json=processing(ready_at))
+        assert refused.status_code == 400
+        assert refused.json()["error"] == (
+            f"tenant 'demo', item 'i1': ready_at {ready_at!r} is not an ISO 8601 instant; give"
+            " one with its time zone (a trailing Z: the kit's instants are UTC, or an offset)"
+        )
+        assert items(http) == {}
+
+
+def test_a_fixture_s_ready_at_in_lower_case_is_taken_in_the_kit_s_spelling() -> None:
+    """RFC 3339 allows a lower-case t and z; Python's reader refuses a z, so the item was taken
+    as due now and settled at once."""
+    with frozen_at_0045() as http:
+        taken = http.put("/__admin/state/tsdigital", json=processing("2026-03-29t01:30:00z"))
+        assert taken.status_code == 200
+        assert items(http)["i1"]["ready_at"] == "2026-03-29T01:30:00Z"
+        assert items(http)["i1"]["status"] == "PROCESSING"
+        advance(http, 45 * 60)
+        assert items(http)["i1"]["history"] == [{"status": "CREATED", "at": "2026-03-29T01:30:00Z"}]
+
+
+def test_a_fixture_s_null_ready_at_is_taken(http: httpx.Client) -> None:
+    assert http.put("/__admin/state/tsdigital", json=processing(None)).status_code == 200
 
 
 def test_items_settle_in_ready_order_whoever_reads() -> None:

@@ -68,8 +68,17 @@ def test_a_fake_that_forgets_processing_failures_is_caught(
 
     monkeypatch.setattr(models.TsDigitalModel, "accept", always_created)
     with pytest.raises(
-        AssertionError, match=r"state differs from the model: .*/failure_reason: fake .<absent>."
+        AssertionError, match=r"state differs from the model: .*/failure_reason: fake None"
     ):
+        find_bug(TsDigitalMachine)
+
+
+def test_a_fake_whose_fields_hide_a_body_s_of_the_same_name_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(models, "set_apart", lambda given, own: given)
+    hidden = r"state differs from the model: .*/sent: fake .<absent>."
+    with pytest.raises(AssertionError, match=hidden):
         find_bug(TsDigitalMachine)
 
 

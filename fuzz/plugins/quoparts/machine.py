@@ -1,11 +1,11 @@
 """QuoParts state machine: the reference client against the fake, checked against the model.
 
-Rules: log in; let the clock run (across the token lifetime); import customers (new and
-re-imported COD_CLI_ERP, optional FLG_ATV, extra fields); import a partial batch with bad rows
-through a client that does not validate; try bad rows through the validating client (refused
-before anything is sent); import quotes by COD_CLI, COD_CLI_ERP or both, for existing and unknown
-customers. After every call: the exchanges on the wire meet the contracts and are the ones the
-model predicts (a refused token, a new login, the operation); after every step the fake's admin
+Rules: log in; let the clock run (across the token lifetime); import customers (new and re-imported
+COD_CLI_ERP, optional FLG_ATV, extra fields, a COD_CLI of the row's own); import a partial batch
+with bad rows through a client that does not validate; try bad rows through the validating client
+(refused before anything is sent); import quotes by COD_CLI, COD_CLI_ERP or both, for existing and
+unknown customers. After every call: the exchanges on the wire meet the contracts and are the ones
+the model predicts (a refused token, a new login, the operation); after every step the fake's admin
 state dump equals the model's.
 """
 
@@ -37,6 +37,7 @@ customers = st.fixed_dictionaries(
         "COD_PRN": st.sampled_from(["MI", "RM", "TO"]),
         "COD_EML": st.just("info@example.it"),
         "NOTE_INTERNE": words,  # a field the document does not list: kept as given
+        "COD_CLI": digits,  # one named like a code the fake makes: kept apart, as given
     },
 )
 good_rows = customers.map(Row)

@@ -2,9 +2,10 @@
 
 It restates the vendor's documented behaviour and the kit's decisions
 (docs/assumptions/quoparts.md), independently of the fake's code: tokens last ``ttl`` seconds on
-the kit's clock, importCli upserts by COD_CLI_ERP keeping the generated codes, FLG_ATV defaults
-to "1", bad rows are refused one by one with "100", importPvt finds the customer by COD_CLI
-first, then by COD_CLI_ERP, and answers "107" when there is none.
+the kit's clock, importCli upserts by COD_CLI_ERP keeping the generated codes (a row's own field of
+one of their names kept under ``sent``), FLG_ATV defaults to "1", bad rows are refused one by one
+with "100", importPvt finds the customer by COD_CLI first, then by COD_CLI_ERP, and answers "107"
+when there is none.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 OK, BAD_REQUEST, NOT_ACCREDITED, QUOTE_FAILED = "0", "100", "101", "107"
+CUSTOMER_FIELDS = frozenset({"COD_CLI", "COD_USR", "COD_PWD", "sent"})
+"""The fields the fake adds to a customer; a row's field of one of these names is kept under
+``sent``, never in their place."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,10 @@ class QuoPartsModel:
                 continue
             erp = row.fields["COD_CLI_ERP"]
             existing = self.customers.get(erp)
-            record = {"FLG_ATV": "1", **row.fields}
+            record = {"FLG_ATV": "1"}
+            record.update((k, v) for k, v in row.fields.items() if k not in CUSTOMER_FIELDS)
+            if sent := {k: v for k, v in row.fields.items() if k in CUSTOMER_FIELDS}:
+                record["sent"] = sent
             if existing is None:
                 number = self._next("COD_CLI")
                 codes = {

@@ -1,9 +1,9 @@
 """TS Digital state machine: the reference client against the fake, checked against the model.
 
-Rules: mint tokens of each kind with various grants and lifetimes; let the clock run (across
-the 30 s processing delay and the token lifetimes); create items through
-the validating client (bodies that meet the contract, with or without studioId, ownerIds and the
-special flags: 202, 401 or 403 as the token allows); send bodies breaking the seed's two rules
+Rules: mint tokens of each kind with various grants and lifetimes; let the clock run (across the
+30 s processing delay and the token lifetimes); create items through the validating client (bodies
+that meet the contract, with or without studioId, ownerIds, the special flags and fields named like
+the fake's own: 202, 401 or 403 as the token allows); send bodies breaking the seed's two rules
 through a client that does not validate (400), and through the validating client (refused before
 anything is sent); inject ``processing_failure`` faults. After every call the exchange on the wire
 meets the contracts and has the status, ``subErrors`` fields and timestamp the model predicts;
@@ -43,6 +43,10 @@ options = st.fixed_dictionaries(
         "certified": st.booleans(),
         "ownerIds": st.lists(st.sampled_from(["u1", "u2", "u3"]), max_size=2),
         "studioId": st.sampled_from(STUDIOS),
+        # Fields the document does not list, named like the fake's own: kept apart, as given.
+        "registry_status": st.just("CERTIFIED"),
+        "status": words,
+        "id": words,
     },
 )
 

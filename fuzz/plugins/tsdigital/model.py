@@ -7,7 +7,8 @@ certified; then the permissions, a 403 naming each one missing (an app-key witho
 items:create: Authorization; each special flag set true without an app-key with ``special``;
 non-empty ownerIds outside backoffice; a studioId without its ``studio:`` grant); otherwise 202:
 the item is PROCESSING and becomes CREATED ``delay`` seconds later, or FAILED with the reason of
-an injected ``processing_failure`` (one per accepted item, in order).
+an injected ``processing_failure`` (one per accepted item, in order); the body is stored as sent,
+its fields named like the fake's own under ``sent``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,22 @@ from typing import Any
 
 PROCESSING, CREATED, FAILED = "PROCESSING", "CREATED", "FAILED"
 SPECIAL_FLAGS = ("noOwnership", "validated", "certified")
+ITEM_FIELDS = frozenset(
+    {
+        "id",
+        "status",
+        "history",
+        "ready_at",
+        "final_status",
+        "failure_reason",
+        "registry_status",
+        "caller",
+        "headers",
+        "sent",
+    }
+)
+"""The fields the fake adds to an item; a body's field of one of these names is kept under
+``sent``, never in their place."""
 
 
 @dataclass(frozen=True)
@@ -109,13 +126,15 @@ class TsDigitalModel:
         """Store an accepted item as the fake must: PROCESSING until now + delay."""
         token = self.tokens[value]
         self.created += 1
-        record = dict(body)
+        record = {k: v for k, v in body.items() if k not in ITEM_FIELDS}
         record.update(
             id=item_id,
             status=PROCESSING,
             history=[{"status": PROCESSING, "at": self.at(self.now)}],
             ready_at=self.at(self.now + self.delay),
             final_status=CREATED,
+            failure_reason=None,
+            registry_status=None,
             caller={"kind": token.kind, "grants": sorted(token.grants)},
             headers=headers,
         )
@@ -125,6 +144,8 @@ class TsDigitalModel:
             record["registry_status"] = "CERTIFIED"
         elif body.get("validated") is True:
             record["registry_status"] = "VALIDATED"
+        if sent := {k: v for k, v in body.items() if k in ITEM_FIELDS}:
+            record["sent"] = sent
         record["_ready"] = self.now + self.delay
         self.items[item_id] = record
         self.settle()
