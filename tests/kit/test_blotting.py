@@ -209,3 +209,16 @@ def test_a_recording_compiles_its_expression_once_while_its_secrets_stay_the_sam
     assert scrubbed[199] == {"message": "*** expired", "n": 199}
     assert scrubbed[1999] == {"message": "token-001999 expired", "n": 1999}
     assert compiled == [200, 201]
+
+
+def test_a_message_quoting_12_000_rows_shows_none_of_their_passwords() -> None:
+    """The kit's diagnosis masks the secrets a validator's message quotes; a message quoting
+    a list of 12,000 rows, each with its password, was read once per password (10 s)."""
+    from contracts import Violation
+    from mockservers.core.explain import diagnosis
+
+    rows = [{"COD_CLI_ERP": f"C{n}", "PASSWORD": f"pw{n:06d}!x"} for n in range(12_000)]
+    refused = Violation((), f"{rows!r} is not of type 'object'", "type", "object", rows)
+    shown = diagnosis([refused])  # cut at 300 characters
+    assert shown.startswith("body: [{'COD_CLI_ERP': 'C0', 'PASSWORD': ***}, {'COD_CLI_ERP': 'C1'")
+    assert shown.count("'PASSWORD': ***") == 7 and "pw0" not in shown
