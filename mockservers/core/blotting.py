@@ -3,16 +3,20 @@ keeps.
 
 Masking by name cannot see a secret where no name says so: a token an error message quotes, a
 password a redirect repeats. So a recording remembers the values it masked by name and blots
-them out (``***``) wherever else they appear, in each spelling they may take there.
+them out (``***``) wherever else they appear, in each spelling they may take there. All those
+spellings are found in one pass (:class:`Blots`): a search and a replace for each read a list
+answer whose 12,000 rows each held a token and a password 36,000 times.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
+from mockservers.core.findmany import Finder, at_once
 from mockservers.core.secrets import MASK
 
 SCRUBBED_MIN_LENGTH = 6
@@ -46,28 +50,104 @@ def spellings(value: str) -> set[str]:
     return {text for text in found if text}
 
 
-def blots(values: Iterable[str]) -> list[str]:
-    """The texts to blot out for these secret values, longest first (one that holds a shorter
-    one goes whole)."""
-    return _longest_first(set().union(*(spellings(value) for value in values)))
+def blots_of(values: Iterable[str]) -> Blots:
+    """The blots of these secret values (those long enough to be searched for), made once for
+    the same values: the scrubbing of one exchange asks for them again and again."""
+    return _blots_of(frozenset(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH))
 
 
-def _longest_first(texts: set[str]) -> list[str]:
-    return sorted(texts, key=len, reverse=True)
+@lru_cache(maxsize=32)
+def _blots_of(values: frozenset[str]) -> Blots:
+    return Blots(set().union(*(spellings(value) for value in values)))
 
 
-def blot_out(node: Any, blots: list[str]) -> Any:
-    """``node`` (JSON data or text) with every blot in its strings replaced by ``***``."""
-    if not blots:
-        return node
+COMPILED_AFTER = 100_000
+"""How many characters :class:`Blots` of many texts search one text at a time before they
+compile the expression that finds them all at once: about what compiling costs (some 20 µs a
+text, where searching for one reads 0.15 ns a character)."""
+
+_SEARCH = 100
+"""What a search costs beside the characters it reads, in characters."""
+
+
+class Blots:
+    """The texts to blot out for some secret values (their :func:`spellings`), each run of
+    them that a text holds replaced by ``***`` (where two overlap, the run they cover).
+
+    A text is searched for each of them, and only those it holds are blotted out. Many of them
+    (:func:`~mockservers.core.findmany.at_once`) are found instead with one expression
+    (:class:`~mockservers.core.findmany.Finder`), compiled once the texts searched one at a
+    time add up to :data:`COMPILED_AFTER` characters, and kept while the values stay the same:
+    a list answer of 12,000 rows, each with a token and a password the exchange named, took
+    14 s to blot out, and 0.5 s so (0.08 s again)."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.texts = list(set(texts))
+        self._many: bool | None = None
+        self._encoded: list[bytes] | None = None
+        self._searched = 0
+        self._finders: dict[type, Finder[Any]] = {}
+        """Per kind of text (``str``, ``bytes``), the expression, once compiled."""
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def within(self, text: str | bytes) -> Finder[Any] | None:
+        """What finds these texts in ``text`` (``bytes``: UTF-8); None when it surely holds
+        none of them."""
+        finder = self._finders.get(type(text))
+        if finder is not None:
+            return finder
+        texts: list[Any] = self.texts if isinstance(text, str) else self._bytes()
+        self._searched += len(text) + _SEARCH
+        if self._searched >= COMPILED_AFTER and self._at_once():
+            finder = self._finders[type(text)] = Finder(tuple(texts))
+            return finder
+        held = tuple(blot for blot in texts if blot in text)
+        return _finder(held) if held else None
+
+    def out_of(self, text: str) -> str:
+        """``text`` with these texts blotted out (``text`` itself when it holds none)."""
+        finder = self.within(text)
+        return text if finder is None else finder.replaced(text, MASK)
+
+    def out_of_bytes(self, body: bytes) -> bytes:
+        """``body`` with these texts blotted out of it as UTF-8: its text where it is UTF-8
+        (one expression for the texts and the bodies), else its bytes."""
+        if not self.texts:
+            return body
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            finder = self.within(body)
+            return body if finder is None else finder.replaced(body, MASK.encode())
+        blotted = self.out_of(text)
+        return body if blotted is text else blotted.encode("utf-8")
+
+    def _at_once(self) -> bool:
+        if self._many is None:
+            self._many = at_once(self.texts)
+        return self._many
+
+    def _bytes(self) -> list[bytes]:
+        if self._encoded is None:
+            self._encoded = [text.encode("utf-8", "surrogatepass") for text in self.texts]
+        return self._encoded
+
+
+_finder = lru_cache(maxsize=256)(Finder)
+"""The finder of the texts a text held: the same few, call after call."""
+
+
+def blot_out(node: Any, blot: Callable[[str], str]) -> Any:
+    """``node`` (JSON data or text) with ``blot`` applied to each of its strings (not to the
+    keys, nor to an :class:`Opaque` text)."""
     if isinstance(node, dict):
-        return {key: blot_out(value, blots) for key, value in node.items()}
+        return {key: blot_out(value, blot) for key, value in node.items()}
     if isinstance(node, list):
-        return [blot_out(value, blots) for value in node]
+        return [blot_out(value, blot) for value in node]
     if isinstance(node, str) and not isinstance(node, Opaque):
-        for text in blots:
-            if text in node:
-                node = node.replace(text, MASK)
+        return blot(node)
     return node
 
 
@@ -87,7 +167,7 @@ class Memory:
         self._pinned: dict[str, set[str]] = {}
         self._credentials: dict[str, set[str]] = {}
         self._others: dict[str, set[str]] = {}
-        self._blots: list[str] | None = None
+        self._blots: Blots | None = None
 
     def __len__(self) -> int:
         return len(self._pinned) + len(self._credentials) + len(self._others)
@@ -122,20 +202,21 @@ class Memory:
                 if value in kept:
                     kept[value] = kept.pop(value)
 
-    def blots(self) -> list[str]:
-        """The texts to blot out, longest first."""
+    def blots(self) -> Blots:
+        """The texts to blot out."""
         if self._blots is None:
             kinds = (self._pinned, self._credentials, self._others)
-            self._blots = _longest_first(
-                set().union(*(spelt for kept in kinds for spelt in kept.values()))
-            )
+            self._blots = Blots(set().union(*(spelt for kept in kinds for spelt in kept.values())))
         return self._blots
 
     def scrub(self, node: Any) -> Any:
         """``node`` with every remembered value blotted out. Its strings are searched as one
-        text, for each blot once; only those found are replaced, string by string."""
+        text first: most hold none, and the node is then left as it is."""
         text = "\0".join(_strings(node))
-        return blot_out(node, [blot for blot in self.blots() if blot in text])
+        finder = self.blots().within(text)
+        if finder is None or not finder.runs(text):
+            return node
+        return blot_out(node, lambda string: finder.replaced(string, MASK))
 
 
 def _strings(node: Any) -> Iterable[str]:

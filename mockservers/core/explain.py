@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from contracts import Violation
+from mockservers.core.findmany import Finder
 from mockservers.core.secrets import MASK, is_secret, secret_values
 
 MISSING = "missing"  # absent, or an empty string where a value is mandatory
@@ -123,9 +124,11 @@ def diagnosis(violations: list[Violation], root: str = "body") -> str:
 
 def _message(violation: Violation) -> str:
     """The validator's message without the secret values it quotes (``Password: ['x'] is not
-    of type 'string'``): the detail header goes to the journal, which shows no secret."""
-    message = violation.message
+    of type 'string'``): the detail header goes to the journal, which shows no secret. They
+    are found all at once: a message quoting 12,000 rows, each with its password, took 10 s
+    to read once per password."""
     under_secret = any(isinstance(part, str) and is_secret(part) for part in violation.path)
-    for value in secret_values(violation.instance, under_secret):
-        message = message.replace(repr(value), MASK)
-    return message
+    quoted = {repr(value) for value in secret_values(violation.instance, under_secret)}
+    if not quoted:
+        return violation.message
+    return Finder(tuple(quoted)).replaced(violation.message, MASK)

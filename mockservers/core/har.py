@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import orjson
 
 from mockservers.core import secrets
-from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, Opaque, blot_out, blots
+from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, Opaque, blot_out, blots_of
 from mockservers.core.http import NOT_JSON, charset_of, json_of
 from mockservers.core.secrets import (
     is_secret,
@@ -407,8 +407,8 @@ def scrub(node: Any, values: Iterable[str]) -> Any:
 
 def scrubber(values: Iterable[str]) -> Callable[[Any], Any]:
     """:func:`scrub` with these values, their blots made once for every node it is given."""
-    found = blots(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH)
-    return lambda node: blot_out(node, found)
+    found = blots_of(values)
+    return lambda node: blot_out(node, found.out_of) if found else node
 
 
 _URL_HEADERS = frozenset({"location", "content-location", "refresh"})
@@ -426,16 +426,14 @@ def scrub_headers(
     """An answer's headers as a journal keeps them: URLs' secret parameters masked, and every
     one of these secret values blotted out (a redirect that echoes the password it was sent)."""
     text = mask_header_urls((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers)
-    kept = list(values)
-    return [(k.encode("latin-1"), scrub_bytes(v.encode("latin-1"), kept)) for k, v in text]
+    found = blots_of(values)
+    return [(k.encode("latin-1"), found.out_of_bytes(v.encode("latin-1"))) for k, v in text]
 
 
 def scrub_bytes(body: bytes, values: Iterable[str]) -> bytes:
     """A body as received with every one of these secret values blotted out (an upstream that
     echoes the password it was sent: masking by field name does not see it there)."""
-    for blot in blots(v for v in values if len(v) >= SCRUBBED_MIN_LENGTH):
-        body = body.replace(blot.encode("utf-8", "surrogatepass"), b"***")
-    return body
+    return blots_of(values).out_of_bytes(body)
 
 
 def _name_values(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:

@@ -31,7 +31,7 @@ from mockservers.core.generated import Request, Translation
 from mockservers.core.http import json_of
 from mockservers.core.inprocess import TargetASGITransport
 from mockservers.core.vendor import Vendor
-from mockservers.proxy.offload import off_loop
+from mockservers.proxy.offload import large, off_loop
 
 SHADOW_BASE = "http://shadow"
 
@@ -59,10 +59,11 @@ class Shadow:
         vendor got it); where its answer differs from ``upstream``. Then learn from the pair."""
         found = self.vendors[vendor]
         translation = self.translations[vendor]
-        request = _request(query, headers, body)
-        if translation.rewrite(request):
-            query = urlencode(request.query).encode("latin-1") if request.query else b""
-            body = orjson.dumps(request.body) if request.body_json else body
+        if large(len(body)):  # rewritten in a thread, while calls answered meanwhile learn
+            translation = translation.copy()
+        request, query, body = await off_loop(
+            len(body), _rewritten, translation, query, headers, body
+        )
         found.adopt_credentials({k.lower(): v for k, v in request.headers}, upstream.status)
         target = f"/{vendor}".encode() + path + b"?" * bool(query) + query
         sent = httpx.Request(
@@ -101,5 +102,14 @@ def _compared(upstream: Answer, fake: Answer, vendor: Vendor) -> tuple[list[Diff
     return found, json_of(upstream.body), json_of(fake.body)
 
 
-def _request(query: bytes, headers: list[tuple[str, str]], body: bytes) -> Request:
-    return Request.of(parse_qsl(query.decode("latin-1"), keep_blank_values=True), headers, body)
+def _rewritten(
+    translation: Translation, query: bytes, headers: list[tuple[str, str]], body: bytes
+) -> tuple[Request, bytes, bytes]:
+    """The request as the fake is asked it, its query and body: the vendor's values it carries
+    replaced by the fake's. Its JSON body is read whole (and written again where a value was
+    replaced): the work a large request takes (see :func:`off_loop`)."""
+    request = Request.of(parse_qsl(query.decode("latin-1"), keep_blank_values=True), headers, body)
+    if translation.rewrite(request):
+        query = urlencode(request.query).encode("latin-1") if request.query else b""
+        body = orjson.dumps(request.body) if request.body_json else body
+    return request, query, body

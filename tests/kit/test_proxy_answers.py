@@ -255,3 +255,44 @@ def test_a_large_exchange_is_judged_while_other_calls_are_answered(
     assert small.status_code == 200 and waited == [True]
     assert large[0].status_code == 200
     assert large[0].content == (rows if large_side == "answer" else b"{}")
+
+
+def test_a_large_request_is_read_for_the_shadow_while_other_calls_are_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With ``--shadow``, a request of 12 MB was read whole (its JSON parsed, the vendor's
+    values in it put in the fake's) on the event loop, before its call went to the fake: every
+    other call through the proxy waited. Here that reading waits until a small call, shadowed
+    too, has been answered: on the event loop, that call could never be."""
+    from mockservers.core.generated import Request
+    from mockservers.proxy import shadow
+    from mockservers.proxy.offload import LARGE
+
+    rows = json.dumps([{"COD_CLI": f"{n:06d}"} for n in range(LARGE // 20)]).encode()
+    reading, answered = threading.Event(), threading.Event()
+    waited: list[bool] = []
+
+    class SlowRequest(Request):
+        @classmethod
+        def of(cls, query: object, headers: object, body: bytes) -> Request:  # type: ignore[override]
+            if len(body) >= LARGE:
+                reading.set()
+                waited.append(answered.wait(timeout=20))
+            return super().of(query, headers, body)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(shadow, "Request", SlowRequest)
+    with WireUpstream(OK) as upstream:
+        app = create_proxy_app({"quoparts": upstream.base_url("quoparts")}, shadow=True)
+        with MockServer(app=app) as proxy:
+            large: list[httpx.Response] = []
+            post = lambda: httpx.post(proxy.url + "/quoparts/small", content=rows, timeout=20)  # noqa: E731
+            caller = threading.Thread(target=lambda: large.append(post()))
+            caller.start()
+            assert reading.wait(timeout=20)
+            small = httpx.get(proxy.url + QP, params=LOGIN, timeout=20)
+            answered.set()
+            caller.join()
+            journal = httpx.get(proxy.url + "/__admin/requests").json()
+    assert small.status_code == 200 and waited == [True]
+    assert large[0].status_code == 200 and large[0].content == b"{}"
+    assert [e["shadow"] is not None for e in journal] == [True, True]  # both were compared

@@ -4,6 +4,7 @@ otherwise, ``/__admin/shadow`` shows exactly the fields that differ."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -233,3 +234,24 @@ def test_a_path_with_dot_segments_is_asked_of_the_shadow_as_the_vendor_got_it() 
     assert vendor_got["path"] == shadow_got["path"] == "/quoparts/x/../ws_quoparts.php"
     assert shadow_got["query"] == vendor_got["query"]
     assert entry["shadow"] == []
+
+
+def test_a_large_request_is_asked_of_the_fake_with_the_fake_s_own_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large request is read in a thread (here from 2,000 bytes on), on what the shadow had
+    learned when it came: the vendor's token in it is the fake's when the fake is asked, and
+    an import the two take alike shows no difference."""
+    from mockservers.proxy import offload
+
+    monkeypatch.setattr(offload, "LARGE", 2_000)
+    login = {"login": "", "username": QP_USER, "password": QP_PASSWORD}
+    with MockServer(ACCOUNTS) as upstream, proxied(upstream, ("quoparts",), shadow=True) as pair:
+        http = pair[1]
+        token = http.get(QP, params=login).json()["data"][0]["TOKEN"]
+        rows = [CUSTOMER | {"COD_CLI_ERP": f"BULK{n:06d}"} for n in range(40)]
+        assert len(json.dumps({"data": rows})) >= offload.LARGE
+        imported = http.post(QP, params={"importCli": "", "token": token}, json={"data": rows})
+        (latest,) = http.get("/__admin/requests", params={"limit": 1}).json()
+    assert imported.json()["errorCode"] == "0"
+    assert (latest["operation"], latest["shadow"]) == ("importCli", [])

@@ -1,0 +1,224 @@
+"""Secrets blotted out by value (``mockservers.core.blotting``, ``mockservers.core.findmany``):
+every spelling of every secret found in one pass, masked as a replace per spelling masked it,
+and a run of secrets that overlap masked whole."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from collections.abc import Iterable
+from unittest.mock import patch
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mockservers.core import blotting, findmany, har
+from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, spellings
+from mockservers.core.secrets import MASK
+
+
+def one_by_one(text: str, values: Iterable[str]) -> str:
+    """How the kit blotted secrets out before: a replace per spelling, the longest first."""
+    found = set().union(*(spellings(v) for v in values if len(v) >= SCRUBBED_MIN_LENGTH))
+    for blot in sorted(found, key=len, reverse=True):
+        text = text.replace(blot, MASK)
+    return text
+
+
+def occurrences(text: str, values: Iterable[str]) -> list[tuple[int, int]]:
+    """Every place of every spelling in ``text``, those that overlap too."""
+    found = set().union(*(spellings(v) for v in values if len(v) >= SCRUBBED_MIN_LENGTH))
+    return sorted(
+        (at, at + len(blot))
+        for blot in found
+        for at in range(len(text) - len(blot) + 1)
+        if text.startswith(blot, at)
+    )
+
+
+def covered(text: str, values: Iterable[str]) -> str:
+    """``text`` with each run of overlapping spellings replaced by one ``***``."""
+    runs: list[list[int]] = []
+    for start, end in occurrences(text, values):
+        if runs and start < runs[-1][1]:
+            runs[-1][1] = max(runs[-1][1], end)
+        else:
+            runs.append([start, end])
+    kept, pieces = 0, []
+    for start, end in runs:
+        pieces += [text[kept:start], MASK]
+        kept = end
+    return "".join([*pieces, text[kept:]])
+
+
+def nested(text: str, values: Iterable[str]) -> bool:
+    """Whether of any two spellings found that overlap, one holds the other, and no spelling
+    has a ``*`` (which a replace could find in the ``***`` of another: ``hunter*`` in
+    ``hunter***``, where the text held ``hunter`` and another secret)."""
+    if any("*" in spelt for value in values for spelt in spellings(value)):
+        return False
+    spots = occurrences(text, values)
+    return all(
+        b_end <= a_end or b_start == a_start
+        for i, (a_start, a_end) in enumerate(spots)
+        for b_start, b_end in spots[i + 1 :]
+        if b_start < a_end
+    )
+
+
+def every_way(text: str, values: list[str]) -> set[str]:
+    """``text`` blotted out by each path the kit takes (a node's strings, a body's bytes, a
+    recording's memory), its secrets searched for one by one and with one expression."""
+    results = set()
+    for at_once in (False, True):
+        with (
+            patch.object(findmany, "SEARCHES_PER_LETTER", 0 if at_once else 10**6),
+            patch.object(blotting, "COMPILED_AFTER", 0),
+        ):
+            blotting._blots_of.cache_clear()
+            blotting._finder.cache_clear()
+            results.add(har.scrub({"text": text}, values)["text"])
+            results.add(har.scrub_bytes(text.encode(), values).decode())
+            no_utf8 = har.scrub_bytes(text.encode() + b"\xff", values)  # searched as bytes
+            results.add(no_utf8.removesuffix(b"\xff").decode())
+            memory = Memory()
+            memory.pin(values)
+            results.add(memory.scrub([text])[0])
+    blotting._blots_of.cache_clear()
+    blotting._finder.cache_clear()
+    return results
+
+
+def test_each_spelling_of_a_secret_is_blotted_out_as_before() -> None:
+    """As it is, URL-encoded, JSON-escaped, and as Python's repr shows its text and its bytes:
+    non-ASCII, a quote and a backslash make each spelling differ."""
+    secret = 'Pässwörd"\\1'
+    ways = [secret, "P%C3%A4ssw%C3%B6rd%22%5C1", 'P\\u00e4ssw\\u00f6rd\\"\\\\1']
+    ways += ['Pässwörd"\\\\1', 'P\\xc3\\xa4ssw\\xc3\\xb6rd"\\\\1']
+    assert spellings(secret) == set(ways)
+    text = "wrong password: " + " | ".join(ways) + "."
+    assert every_way(text, [secret]) == {"wrong password: *** | *** | *** | *** | ***."}
+    assert one_by_one(text, [secret]) == "wrong password: *** | *** | *** | *** | ***."
+
+
+@pytest.mark.parametrize(
+    ("values", "text", "blotted"),
+    [
+        # one secret begins another: the longer goes whole, the shorter where it is alone
+        (["Secret", "Secret-2024"], "Secret-2024 / Secret", "*** / ***"),
+        # one holds another
+        (["xxTOKEN123xx", "TOKEN123"], "[xxTOKEN123xx] [TOKEN123]", "[***] [***]"),
+        # regular expressions' metacharacters are characters
+        (["a.b*c+(d)[e]|^$\\"], "a.b*c+(d)[e]|^$\\ aXbbbc+de", "*** aXbbbc+de"),
+        # side by side: each is masked
+        (["abcdef", "ghijkl"], "abcdefghijkl", "******"),
+        # the same secret twice over itself: masked from the first to the last character
+        (["aaaaaa"], "aaaaaaaa b", "*** b"),
+        # a secret that is only its repr's escapes in the text
+        (["Città\tAPI"], "Citt\\xc3\\xa0\\tAPI", "***"),
+    ],
+)
+def test_secrets_are_blotted_out_whole_by_every_path(
+    values: list[str], text: str, blotted: str
+) -> None:
+    assert every_way(text, values) == {blotted}
+
+
+def test_a_run_of_overlapping_secrets_is_blotted_out_whole() -> None:
+    """Two secrets that overlap in a text without one holding the other: a replace per
+    spelling masked the longer and left the start of the shorter in view."""
+    values = ["12345678", "5678abcdefgh"]
+    assert one_by_one("<12345678abcdefgh>", values) == "<1234***>"
+    assert every_way("<12345678abcdefgh>", values) == {"<***>"}
+
+
+def test_a_thousand_secrets_that_each_begin_the_next_are_all_found() -> None:
+    """An expression for them nests a group in a group for each: a thousand exhausted the
+    stack of Python's compiler (an unplanned 500). Past ``NESTED``, they are searched for one
+    by one."""
+    longest = "".join(random.Random(0).choices(string.ascii_letters, k=1_005))
+    values = [longest[:n] for n in range(6, 1_006)]
+    text = f"<{longest}> <{longest[:500]}>"
+    assert every_way(text, values) == {"<***> <***>"}
+
+
+TEXT = st.lists(st.sampled_from([*"abababab", *'*.(é☃%"\\\n']), max_size=40).map("".join)
+SECRET = st.builds(
+    lambda letters, other, at: letters[:at] + other + letters[at:],
+    st.text(alphabet="ab", min_size=6, max_size=9),
+    st.sampled_from(["", "", "", "é", "%", '"', "\\", ".", "*"]),
+    st.integers(0, 9),
+)
+"""Two letters and one other character at most: secrets that begin, hold and overlap one
+another, and spellings of them that differ."""
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(
+    values=st.lists(SECRET, max_size=4),
+    text=TEXT,
+    spliced=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 40)), max_size=4),
+)
+def test_one_pass_masks_as_one_replace_per_spelling_did(
+    values: list[str], text: str, spliced: list[tuple[int, int]]
+) -> None:
+    """On texts made of few characters, where spellings often overlap and hold one another:
+    every path, one by one and at once, masks each run of the spellings a text holds, and
+    that is what a replace per spelling masked wherever spellings only overlap by holding one
+    another and none has a ``*``."""
+    for which, at in spliced:  # the secrets (and their spellings) where a text quotes them
+        if values:
+            spelt = sorted(spellings(values[which % len(values)]))
+            text = text[:at] + spelt[at % len(spelt)] + text[at:]
+    assert every_way(text, values) == {covered(text, values)}
+    if nested(text, values):
+        assert covered(text, values) == one_by_one(text, values)
+
+
+def test_a_list_of_12_000_rows_each_with_its_secrets_is_blotted_out_whole() -> None:
+    """A token and a password in every row (each masked by name in the journal), quoted
+    elsewhere too: found with one expression, each spelling where it is."""
+    rows = [{"token": f"tk-{n:08d}-Zq", "password": f"pw{n:06d}!x"} for n in range(12_000)]
+    rows.append({"note": "wrong password pw000042!x, or pw000043%21x (URL-encoded)"})
+    body = json.dumps({"data": rows}).encode()
+    secrets = har.secrets_of(response_body=body)
+    assert len(secrets) == 24_000
+    blotted = json.loads(har.scrub_bytes(body, secrets))["data"]
+    assert blotted[:-1] == [{"token": MASK, "password": MASK}] * 12_000
+    assert blotted[-1] == {"note": "wrong password ***, or *** (URL-encoded)"}
+
+
+def test_a_recording_compiles_its_expression_once_while_its_secrets_stay_the_same() -> None:
+    """Many secrets remembered are found with one expression, made when the secrets change
+    and only then: each entry recorded with the same secrets uses the same one."""
+    compiled: list[int] = []
+
+    def counted(texts: tuple[str, ...]) -> findmany.Finder[str]:
+        compiled.append(len(texts))
+        return findmany.Finder(texts)
+
+    memory = Memory()
+    memory.learn(f"token-{n:06d}" for n in range(200))
+    answers = [f'{{"message": "token-{n:06d} expired", "n": {n}}}' for n in range(2_000)]
+    with patch.object(blotting, "Finder", counted), patch.object(blotting, "COMPILED_AFTER", 0):
+        scrubbed = [memory.scrub(json.loads(answer)) for answer in answers]
+        memory.learn(["token-new-one"])
+        memory.scrub({"message": "token-new-one expired"})
+    assert scrubbed[199] == {"message": "*** expired", "n": 199}
+    assert scrubbed[1999] == {"message": "token-001999 expired", "n": 1999}
+    assert compiled == [200, 201]
+
+
+def test_a_message_quoting_12_000_rows_shows_none_of_their_passwords() -> None:
+    """The kit's diagnosis masks the secrets a validator's message quotes; a message quoting
+    a list of 12,000 rows, each with its password, was read once per password (10 s)."""
+    from contracts import Violation
+    from mockservers.core.explain import diagnosis
+
+    rows = [{"COD_CLI_ERP": f"C{n}", "PASSWORD": f"pw{n:06d}!x"} for n in range(12_000)]
+    refused = Violation((), f"{rows!r} is not of type 'object'", "type", "object", rows)
+    shown = diagnosis([refused])  # cut at 300 characters
+    assert shown.startswith("body: [{'COD_CLI_ERP': 'C0', 'PASSWORD': ***}, {'COD_CLI_ERP': 'C1'")
+    assert shown.count("'PASSWORD': ***") == 7 and "pw0" not in shown
