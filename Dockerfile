@@ -29,5 +29,15 @@ EXPOSE 8000
 # MOCKSERVERS_STORE (optional: share the state with other replicas) and MOCKSERVERS_WORKERS.
 CMD ["mockservers", "serve", "--host", "0.0.0.0", "--port", "8000"]
 
+# GET /__admin/health at MOCKSERVERS_HEALTH_URL (set it when the command serves another port,
+# or HTTPS: the certificate is not checked, the call goes to the container itself), with the
+# admin token when MOCKSERVERS_ADMIN_TOKEN holds it; without it (a token from the config file)
+# the kit's 401 counts: the process answers. tests/kit/test_dockerfile.py runs this line.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-    CMD python -c "import os, urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:8000/__admin/health', headers={'X-Admin-Token': os.environ['MOCKSERVERS_ADMIN_TOKEN']}), timeout=2)"
+    CMD python -c "import os, ssl, http.client as h, urllib.parse as p; \
+        url = p.urlsplit(os.environ.get('MOCKSERVERS_HEALTH_URL') or 'http://127.0.0.1:8000/__admin/health'); \
+        token = os.environ.get('MOCKSERVERS_ADMIN_TOKEN'); \
+        c = h.HTTPSConnection(url.netloc, timeout=2, context=ssl._create_unverified_context()) if url.scheme == 'https' else h.HTTPConnection(url.netloc, timeout=2); \
+        c.request('GET', url.path or '/', headers={'X-Admin-Token': token} if token else {}); \
+        status = c.getresponse().status; \
+        raise SystemExit(not (status == 200 or status == 401 and not token))"

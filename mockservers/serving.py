@@ -63,7 +63,10 @@ class ServeSpec:
             )
         from mockservers.core.redis_store import RedisStore
 
-        return RedisStore(self.store)
+        try:
+            return RedisStore(self.store)
+        except ValueError as exc:  # a query parameter redis-py cannot set, or cannot read
+            raise ConfigError(f"--store: {exc}") from None
 
     def build(self) -> Starlette:
         """The app, dating its answers on the kit's clock: ``serve`` turns uvicorn's off."""

@@ -38,6 +38,7 @@ from redis.exceptions import RedisError
 from mockservers.core.journal import Entry
 from mockservers.core.redis_lock import CLAIM, INIT_LOCK, RECOVER, Locking
 from mockservers.core.redis_reload import Reloading
+from mockservers.core.redis_url import check_query
 from mockservers.core.redis_writes import Command, Op, Writing
 from mockservers.core.shared import Recorder, Store, StoreUnavailable, masked_url
 
@@ -67,6 +68,7 @@ class RedisStore(Locking, Reloading, Writing, Store):
         lock_deadline: float = LOCK_DEADLINE,
     ) -> None:
         super().__init__()
+        check_query(url)  # redis-py would raise TypeError at the first connect
         self.url = url
         self._shown = masked_url(url)
         self.prefix = prefix
