@@ -38,6 +38,7 @@ from mockservers.xtra.records import (
     ACTIVITY_FIELDS,
     DOCUMENT_PAIR,
     IDENTITIES,
+    NO_NUMBER,
     SUB_RECORD_SEQUENCES,
     SUB_RECORDS,
     Outcome,
@@ -298,7 +299,7 @@ class XtraModel(Authorisation, VendorModel):
                     )
                 continue
             pair = tuple(map(document.get, DOCUMENT_PAIR))
-            if pair[1] is not None and pair in seen:
+            if pair[1] not in NO_NUMBER and pair in seen:
                 raise RecordError(
                     DOC_EXISTS,
                     f"Documento esistente: IdentityDocuments[{index}] tipologia {pair[0]} "

@@ -824,6 +824,21 @@ def test_documents_exists_and_row_not_imported(http: httpx.Client) -> None:
     assert [(d["ID"], d["Number"]) for d in documents] == [(1, "1"), (2, "3")]
 
 
+@pytest.mark.parametrize("none", [None, ""])
+def test_documents_without_a_number_never_clash(http: httpx.Client, none: str | None) -> None:
+    """A Number "" is none, as null (an ERP writes a missing one so): two of one typology were
+    ER.DOC.EXISTS ending in a dangling "numero "."""
+    document = {"FIDDocumentTypology": 1, "Number": none}
+    outcome = one(http, {"ID": 1, "IdentityDocuments": [document, document]})
+    assert outcome["Item3"] is True, outcome["Item4"]
+    assert one(http, {"ID": 1, "IdentityDocuments": [document]})["Item3"] is True
+    numbered = one(http, {"ID": 1, "IdentityDocuments": [document | {"Number": "7"}] * 2})
+    assert code_of(numbered) == "ER.DOC.EXISTS"
+    assert numbered["Item4"]["Message"].endswith("tipologia 1 numero 7")
+    stored = state(http)["identities"]["1"]["IdentityDocuments"]
+    assert [d["Number"] for d in stored] == [none] * 3
+
+
 def test_document_error_fault_makes_documents_fail_with_er_doc_unerr(http: httpx.Client) -> None:
     created = http.post(
         "/__admin/faults",

@@ -279,7 +279,7 @@ def _allowed_codes(record: dict[str, Any], contact_form: bool) -> set[str | None
             allowed.add(INVALID)
     if any(not _is_id(user.get("ID")) for user in users):
         allowed.add(INSERT_FAILED)
-    if any(not _is_id(d.get("ID")) and d.get("Number") is not None for d in documents):
+    if any(not _is_id(d.get("ID")) and d.get("Number") not in (None, "") for d in documents):
         allowed.add(DOC_EXISTS)
     if any(_is_id(d.get("ID")) for d in documents):
         allowed.add(DOC_NOT_IMPORTED)
