@@ -9,6 +9,7 @@ import pytest
 
 import contracts
 from contracts import contract, load_schema, schema_names
+from contracts.binding import body_names, bound_body
 from contracts.messages import VERDICT_MESSAGE_CHARS, verdict
 from mockservers.cli import main
 
@@ -140,3 +141,28 @@ def test_a_verdict_quotes_a_value_refused_whole_only_in_part() -> None:
     found = verdict("quoparts", "login", **exchange)["response"]
     assert found and all(len(line) < VERDICT_MESSAGE_CHARS + 200 for line in found)
     assert any("is not of type 'object'" in line and "characters cut" in line for line in found)
+
+
+def test_body_names_are_compiled_once_from_marked_contracts_only() -> None:
+    marked = contract("xtra/updateIdentities.request")
+    assert body_names(marked) is body_names(marked) is not None
+    assert body_names(contract("keepit/insertClient_v3.request")) is None  # names as written
+
+
+def test_a_body_spelled_as_its_contract_is_kept_as_it_came() -> None:
+    """The common case copies nothing: each object only has its names looked at."""
+    names = body_names(contract("xtra/updateIdentities.request"))
+    contact = {"FIDContactTypology": 2, "Value": "a@b.it"}
+    record = {"FIDGroup": 2, "TypologyIds": [2], "Contacts": [contact], "Extra": 1}
+    body = [record]
+    assert bound_body(names, body) is body
+    assert body[0] is record and record["Contacts"][0] is contact
+
+
+def test_only_ascii_names_are_folded() -> None:
+    """Python folds the Kelvin sign to "k"; .NET's ordinal case folding does not."""
+    names = body_names(contract("xtra/updateIdentities.request"))
+    kelvin = "External\u212aey"
+    assert bound_body(names, [{kelvin: "A", "externalKEY": "B"}]) == [
+        {kelvin: "A", "ExternalKey": "B"}
+    ]
