@@ -15,6 +15,8 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
+from contracts import contract
+from contracts.binding import Names, body_names
 from mockservers.core.coverage import met
 from mockservers.core.kit import Kit
 from mockservers.core.sessions import in_scope
@@ -55,6 +57,14 @@ from mockservers.xtra.records import (
 )
 from mockservers.xtra.settings import INT32_MAX, Account, AccountUser, XtraSettings
 
+_LOGIN_NAMES = body_names(contract("xtra/login.request"))
+_UPDATE_NAMES = {
+    False: body_names(contract("xtra/updateIdentities.request")),
+    True: body_names(contract("xtra/updateIdentities.contactForm.request")),
+}
+"""The names each body binds in any case (its contract's ``x-names-any-case``), compiled once;
+irs/update's by ``contactForm``."""
+
 
 class XtraModel(Authorisation, VendorModel):
     """XTRA's state and rules: accounts and logins (``auth.py``), identities written record by
@@ -70,6 +80,11 @@ class XtraModel(Authorisation, VendorModel):
         self._rank = {account.name: rank for rank, account in enumerate(self.accounts.values())}
         """Each configured account's place in the configuration (the demo account first)."""
         self.tokens = TokenStore(kit.clock, store=kit.store, name="tokens:xtra")
+        # The names each body binds (``contracts.binding.bound_body``): the contracts' in any
+        # case, as ASP.NET binds them; with field_names_any_case = false, None: as written.
+        any_case = settings.field_names_any_case
+        self.login_names: Names | None = _LOGIN_NAMES if any_case else None
+        self.update_names = {form: n if any_case else None for form, n in _UPDATE_NAMES.items()}
         # Derived indexes, per tenant (never dumped): ExternalKey -> ID, Username -> (IRID, ID).
         self._keys: dict[str, UniqueIndex[str, int]] = {}
         self._users: dict[str, UniqueIndex[str, tuple[int, int]]] = {}
