@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from contracts.binding import body_names, bound_body
 from contracts.loader import CONTRACTS_DIR, Contract, contract, schema_names
 
 _METHODS = ("get", "put", "post", "delete", "patch")
@@ -119,7 +120,8 @@ def verdict(
     """How an exchange meets its contracts: ``{"request": [...], "response": [...]}``, each a
     list of ``contract: path: message`` (empty lists: it meets them). ``query``: its pairs in
     the order sent, read as the fake reads them (``bound_query``: a dict had lost the order
-    that decides which of XTRA's spellings of one name is the one taken). ``blot``: what
+    that decides which of XTRA's spellings of one name is the one taken), and its body's
+    names likewise (``binding.bound_body``). ``blot``: what
     takes the exchange's secrets out of a message, before it is cut (a secret the cut split
     would keep most of its characters)."""
     found: dict[str, list[str]] = {"request": [], "response": []}
@@ -127,7 +129,8 @@ def verdict(
     query = bound_query(parameters, query)
     checked = request_contract(vendor, operation, query)
     if checked is not None:
-        found["request"] += _violations(checked, _json(body), blot)
+        read = bound_body(body_names(checked), _json(body))  # its names as the vendor binds them
+        found["request"] += _violations(checked, read, blot)
     if parameters is not None:
         found["request"] += _violations(parameters, query, blot, "(query)")
     checked = contract_for(vendor, operation, "headers")

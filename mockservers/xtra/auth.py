@@ -9,6 +9,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from contracts.binding import bound_body
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
 from mockservers.core.sessions import PREFIX, current_id, in_scope, owner_id
@@ -38,6 +39,7 @@ def login_tenant(model: XtraModel, call: Any) -> str | None:
         body = call.json()
     except KitError:
         return None
+    body = bound_body(model.login_names, body)  # as the login reads it
     username = body.get("Username") if isinstance(body, dict) else None
     return username if owner_id(username) is not None else None
 

@@ -15,6 +15,8 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
+from contracts import contract
+from contracts.binding import Names, body_names
 from mockservers.core.coverage import met
 from mockservers.core.kit import Kit
 from mockservers.core.sessions import in_scope
@@ -38,6 +40,7 @@ from mockservers.xtra.records import (
     ACTIVITY_FIELDS,
     DOCUMENT_PAIR,
     IDENTITIES,
+    NO_NUMBER,
     SUB_RECORD_SEQUENCES,
     SUB_RECORDS,
     Outcome,
@@ -54,6 +57,14 @@ from mockservers.xtra.records import (
 )
 from mockservers.xtra.settings import INT32_MAX, Account, AccountUser, XtraSettings
 
+_LOGIN_NAMES = body_names(contract("xtra/login.request"))
+_UPDATE_NAMES = {
+    False: body_names(contract("xtra/updateIdentities.request")),
+    True: body_names(contract("xtra/updateIdentities.contactForm.request")),
+}
+"""The names each body binds in any case (its contract's ``x-names-any-case``), compiled once;
+irs/update's by ``contactForm``."""
+
 
 class XtraModel(Authorisation, VendorModel):
     """XTRA's state and rules: accounts and logins (``auth.py``), identities written record by
@@ -69,6 +80,11 @@ class XtraModel(Authorisation, VendorModel):
         self._rank = {account.name: rank for rank, account in enumerate(self.accounts.values())}
         """Each configured account's place in the configuration (the demo account first)."""
         self.tokens = TokenStore(kit.clock, store=kit.store, name="tokens:xtra")
+        # The names each body binds (``contracts.binding.bound_body``): the contracts' in any
+        # case, as ASP.NET binds them; with field_names_any_case = false, None: as written.
+        any_case = settings.field_names_any_case
+        self.login_names: Names | None = _LOGIN_NAMES if any_case else None
+        self.update_names = {form: n if any_case else None for form, n in _UPDATE_NAMES.items()}
         # Derived indexes, per tenant (never dumped): ExternalKey -> ID, Username -> (IRID, ID).
         self._keys: dict[str, UniqueIndex[str, int]] = {}
         self._users: dict[str, UniqueIndex[str, tuple[int, int]]] = {}
@@ -298,7 +314,7 @@ class XtraModel(Authorisation, VendorModel):
                     )
                 continue
             pair = tuple(map(document.get, DOCUMENT_PAIR))
-            if pair[1] is not None and pair in seen:
+            if pair[1] not in NO_NUMBER and pair in seen:
                 raise RecordError(
                     DOC_EXISTS,
                     f"Documento esistente: IdentityDocuments[{index}] tipologia {pair[0]} "

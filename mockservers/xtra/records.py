@@ -98,6 +98,9 @@ class Outcome:
 
 DOCUMENT_PAIR = ("FIDDocumentTypology", "Number")
 """What tells an identity's documents apart (``ER.DOC.EXISTS``)."""
+NO_NUMBER = (None, "")
+"""A document's Number that names none: null, or ``""`` (an ERP writes a missing one so, as it
+does a missing ExternalKey): documents without a number never clash."""
 
 
 def check_state(document: Any) -> None:

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 from starlette.responses import Response
 
 from contracts import Contract, Violation, contract, load_schema
+from contracts.binding import bound_body
 from contracts.messages import bound_query
 from mockservers.core.call import Call, Query
 from mockservers.core.coverage import met
@@ -201,6 +202,7 @@ def login(model: XtraModel, call: Call) -> Response:
         body = _json(call)
         if not isinstance(body, dict):
             raise invalid("il corpo deve essere un oggetto JSON", "the body is not a JSON object")
+        body = bound_body(model.login_names, body)
         violations = _LOGIN.check(body)
         if violations:
             raise refused(violations, "body")
@@ -221,6 +223,7 @@ def update_identities(model: XtraModel, call: Call) -> Response:
                 "il corpo deve essere un array di oggetti JSON",
                 "the body is not an array of objects",
             )
+        body = bound_body(model.update_names[contact_form], body)
         model.check_scope(caller, body, contact_form)
         model.check_room(caller.tenant, body, contact_form)
         schema = _RECORD[contact_form]

@@ -5,6 +5,8 @@
 token_ttl_seconds = 3600
 auth_error_code = "ER.AUTH"
 demo_account = true           # keys demo-public/demo-secret, login demo/demo, identity IRID 1
+field_names_any_case = true   # a body's names in any case ("email" is EMail), as ASP.NET binds
+                              # them; false: only as the contracts spell them
 
 [[xtra.accounts]]             # one account (tenant) = one key pair + its login users
 name = "acme"                 # optional; default: the public key
@@ -76,6 +78,10 @@ class XtraSettings:
     auth_error_code: str = "ER.AUTH"
     demo_account: bool = True
     accounts: list[dict[str, Any]] = field(default_factory=list)
+    field_names_any_case: bool = True
+    """A body's field names bind whatever their case (the last of two spellings winning), as
+    ASP.NET's JSON binding does; False: only as the contracts spell them (any other spelling is
+    an unknown column)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.auth_error_code, str) or not self.auth_error_code:

@@ -16,6 +16,7 @@ from mockservers.config import ConfigError
 REFUSED = [
     ({"quoparts": {"token_ttl_seconds": "3600"}}, "[quoparts] token_ttl_seconds: a number"),
     ({"quoparts": {"demo_account": "no"}}, "[quoparts] demo_account: true or false"),
+    ({"xtra": {"field_names_any_case": 0}}, "[xtra] field_names_any_case: true or false"),
     ({"quoparts": {"token_ttl_seconds": -5}}, "token_ttl_seconds must be a number of seconds"),
     ({"xtra": {"token_ttl_seconds": 0}}, "token_ttl_seconds must be a number of seconds above 0"),
     ({"tsdigital": {"token_ttl_seconds": 0}}, "token_ttl_seconds must be a number of seconds"),

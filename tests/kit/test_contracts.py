@@ -9,6 +9,7 @@ import pytest
 
 import contracts
 from contracts import contract, load_schema, schema_names
+from contracts.binding import body_names, bound_body
 from contracts.messages import VERDICT_MESSAGE_CHARS, verdict
 from mockservers.cli import main
 
@@ -55,30 +56,37 @@ def test_format_checking_is_on() -> None:
     assert checked.is_valid(record)
 
 
-def _properties_with_min_length(node: object) -> list[tuple[str, list[str]]]:
-    """Each property given a ``minLength`` (itself or in an ``anyOf`` branch), with the
-    ``required`` list of the schema object that declares it."""
-    found: list[tuple[str, list[str]]] = []
+def _nodes(node: object) -> list[dict[str, object]]:
+    """Every schema object in a document, itself first."""
     if isinstance(node, dict):
-        for name, schema in (node.get("properties") or {}).items():
+        return [node, *(n for child in node.values() for n in _nodes(child))]
+    if isinstance(node, list):
+        return [n for child in node for n in _nodes(child)]
+    return []
+
+
+def _properties_with_min_length(document: object) -> list[tuple[str, set[str]]]:
+    """Each property given a ``minLength`` (itself or in an ``anyOf`` branch), with the names
+    the schema object that declares it requires, or that an object referring to it (a ``$ref``
+    in the same file) requires beside the reference: the columns an insert requires, which an
+    update may leave out but not empty (XTRA's ``$defs/filled``)."""
+    requiring: dict[int, set[str]] = {}
+    for node in _nodes(document):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            target: object = document
+            for part in ref[2:].split("/"):
+                target = target[part]  # type: ignore[index]
+            requiring.setdefault(id(target), set()).update(node.get("required", ()))  # type: ignore[arg-type]
+    found: list[tuple[str, set[str]]] = []
+    for node in _nodes(document):
+        properties = node.get("properties")
+        for name, schema in properties.items() if isinstance(properties, dict) else ():
             branches = [schema, *schema.get("anyOf", [])] if isinstance(schema, dict) else []
             if any(isinstance(b, dict) and "minLength" in b for b in branches):
-                found.append((name, node.get("required", [])))
-        children: list[object] = list(node.values())
-    else:
-        children = list(node) if isinstance(node, list) else []
-    return found + [pair for child in children for pair in _properties_with_min_length(child)]
-
-
-@pytest.mark.parametrize("vendor", contracts.vendors())
-def test_min_length_is_kept_for_required_fields(vendor: str) -> None:
-    """A vendor's answer reads a ``minLength`` broken by ``""`` as a missing mandatory field
-    (``explain.kind_of``: "obbligatorio", "non valorizzato"): an optional field that may not be
-    empty says so another way (TS Digital's ``studioId``: ``not: {const: ""}``)."""
-    requests = [name for name in schema_names(vendor) if not name.endswith(".response")]
-    for name in requests:
-        for field, required in _properties_with_min_length(load_schema(name)):
-            assert field in required, f"{name}: {field} has minLength but is not required"
+                required = {*node.get("required", ()), *requiring.get(id(node), ())}  # type: ignore[misc]
+                found.append((name, required))
+    return found
 
 
 def _refs(node: object) -> list[str]:
@@ -133,3 +141,28 @@ def test_a_verdict_quotes_a_value_refused_whole_only_in_part() -> None:
     found = verdict("quoparts", "login", **exchange)["response"]
     assert found and all(len(line) < VERDICT_MESSAGE_CHARS + 200 for line in found)
     assert any("is not of type 'object'" in line and "characters cut" in line for line in found)
+
+
+def test_body_names_are_compiled_once_from_marked_contracts_only() -> None:
+    marked = contract("xtra/updateIdentities.request")
+    assert body_names(marked) is body_names(marked) is not None
+    assert body_names(contract("keepit/insertClient_v3.request")) is None  # names as written
+
+
+def test_a_body_spelled_as_its_contract_is_kept_as_it_came() -> None:
+    """The common case copies nothing: each object only has its names looked at."""
+    names = body_names(contract("xtra/updateIdentities.request"))
+    contact = {"FIDContactTypology": 2, "Value": "a@b.it"}
+    record = {"FIDGroup": 2, "TypologyIds": [2], "Contacts": [contact], "Extra": 1}
+    body = [record]
+    assert bound_body(names, body) is body
+    assert body[0] is record and record["Contacts"][0] is contact
+
+
+def test_only_ascii_names_are_folded() -> None:
+    """Python folds the Kelvin sign to "k"; .NET's ordinal case folding does not."""
+    names = body_names(contract("xtra/updateIdentities.request"))
+    kelvin = "External\u212aey"
+    assert bound_body(names, [{kelvin: "A", "externalKEY": "B"}]) == [
+        {kelvin: "A", "ExternalKey": "B"}
+    ]

@@ -159,6 +159,7 @@ DEMO_LOGIN = b'{"Username": "demo", "Password": "demo"}'
     ("plugin", "headers", "body", "allowed"),
     [
         (xtra_plugin(), {}, LOGIN, {200}),
+        (xtra_plugin(), {}, b'{"username": "mario", "PASSWORD": "pw"}', {200}),  # bound, as ASP.NET
         (xtra_plugin(), {}, DEMO_LOGIN, {200, 403}),  # the reported false alarm: 403 only
         (xtra_plugin(login=False), {}, DEMO_LOGIN, {200, 403}),
         (xtra_plugin(), {}, b'{"Username": "mario", "Password": "x"}', {200, 403}),

@@ -187,6 +187,37 @@ def test_an_update_may_leave_out_the_required_columns_but_not_empty_them(
     assert one(http, {"ID": 1, "Name": "Anna"})["Item3"] is True
 
 
+@pytest.mark.parametrize(
+    ("name", "emptied", "phrase"),
+    [
+        ("Destinations", {"FIDGroup": None}, "FIDGroup di tipo non valido (atteso intero)"),
+        ("Destinations", {"TypologyIds": []}, "TypologyIds con troppo pochi elementi"),
+        ("Destinations", {"TypologyIds": None}, "TypologyIds di tipo non valido (atteso array)"),
+        ("Destinations", {"Denomination": ""}, "Denomination obbligatorio"),
+        ("Destinations", {"Denomination": None}, "Denomination di tipo non valido"),
+        ("Destinations", {"Alias": ""}, "Alias obbligatorio"),
+        ("Destinations", {"Alias": None}, "Alias di tipo non valido (atteso stringa)"),
+        ("IdentityDocuments", {"FIDDocumentTypology": None}, "FIDDocumentTypology di tipo"),
+    ],
+)
+def test_a_sub_record_update_may_leave_out_its_required_columns_but_not_empty_them(
+    http: httpx.Client, name: str, emptied: dict[str, Any], phrase: str
+) -> None:
+    """The seed marks a destination's FIDGroup, TypologyIds, Denomination and Alias and a
+    document's FIDDocumentTypology Required: an update that sent them empty was stored."""
+    destination = {"FIDGroup": 2, "TypologyIds": [9], "Denomination": "Magazzino", "Alias": "M"}
+    irid = one(http, NEW | {"Destinations": [destination], "IdentityDocuments": [SEED_DOCUMENT]})[
+        "Item1"
+    ]
+    before = state(http)["identities"][str(irid)]
+    outcome = one(http, {"ID": irid, name: [{"ID": 1, **emptied}]})
+    assert code_of(outcome) == "ER.IR.INVAL"
+    assert outcome["Item4"]["Message"].startswith(f"Richiesta non valida: campo {name}[0].{phrase}")
+    assert state(http)["identities"][str(irid)] == before
+    left_out = {"ID": irid, name: [{"ID": 1, "City": "Torino", "Number": "2"}]}
+    assert one(http, left_out)["Item3"] is True
+
+
 def test_contact_form_upserts_on_the_built_key_and_records_one_activity_per_call(
     http: httpx.Client,
 ) -> None:
@@ -791,6 +822,21 @@ def test_documents_exists_and_row_not_imported(http: httpx.Client) -> None:
     assert code_of(missing) == "ER.DOC.RNOIMPORT" and "99" in missing["Item4"]["Message"]
     documents = state(http)["identities"]["1"]["IdentityDocuments"]
     assert [(d["ID"], d["Number"]) for d in documents] == [(1, "1"), (2, "3")]
+
+
+@pytest.mark.parametrize("none", [None, ""])
+def test_documents_without_a_number_never_clash(http: httpx.Client, none: str | None) -> None:
+    """A Number "" is none, as null (an ERP writes a missing one so): two of one typology were
+    ER.DOC.EXISTS ending in a dangling "numero "."""
+    document = {"FIDDocumentTypology": 1, "Number": none}
+    outcome = one(http, {"ID": 1, "IdentityDocuments": [document, document]})
+    assert outcome["Item3"] is True, outcome["Item4"]
+    assert one(http, {"ID": 1, "IdentityDocuments": [document]})["Item3"] is True
+    numbered = one(http, {"ID": 1, "IdentityDocuments": [document | {"Number": "7"}] * 2})
+    assert code_of(numbered) == "ER.DOC.EXISTS"
+    assert numbered["Item4"]["Message"].endswith("tipologia 1 numero 7")
+    stored = state(http)["identities"]["1"]["IdentityDocuments"]
+    assert [d["Number"] for d in stored] == [none] * 3
 
 
 def test_document_error_fault_makes_documents_fail_with_er_doc_unerr(http: httpx.Client) -> None:

@@ -2,8 +2,8 @@
 
 Every XTRA answer is the envelope ``{statusCode, errorCode, message, result[, debug]}`` whose
 ``statusCode`` equals the HTTP status, and ``debug`` is there exactly when ``debug=true``. For
-the request really sent (``response.request``) the check works out which answers the vendor may
-give:
+the request really sent (``response.request``), its body's names read in any case as ASP.NET
+binds them (``contracts.binding``), the check works out which answers the vendor may give:
 
 - whole-call errors: a query that breaks its contract (its names in any case, as ASP.NET binds
   them), a body that is not JSON (login: not ``login.request``; irs/update: not an array of
@@ -39,7 +39,8 @@ from schemathesis import Case, Response
 from schemathesis.checks import CheckContext
 
 from contracts import contract
-from contracts.messages import bound_query
+from contracts.binding import body_names, bound_body
+from contracts.messages import bound_query, request_contract
 from fuzz import target as targets
 from fuzz.checks import json_or_fail
 from fuzz.credentials import Known, judge
@@ -89,14 +90,15 @@ def xtra_error_codes(ctx: CheckContext, response: Response, case: Case) -> bool 
         raise AssertionError(f"HTTP {status} with errorCode {body.get('errorCode')!r}")
     _debug(query, body)
     if status == OK and operation == "login":
-        username, answered = json.loads(raw)["Username"], body["result"]["Username"]
+        username = _read(raw, operation, query)["Username"]
+        answered = body["result"]["Username"]
         if answered != username:
             raise AssertionError(f"login as {username!r} answered for {answered!r}")
         if plugin is not None and allowed == {OK}:
             # Its own login: later cases use this token, in case a new login revokes older ones.
             plugin.note_login(body["result"])
     if status == OK and operation == "updateIdentities":
-        _records(json.loads(raw), body["result"], _true(query, "contactForm"))
+        _records(_read(raw, operation, query), body["result"], _true(query, "contactForm"))
     return None
 
 
@@ -128,11 +130,15 @@ def _bad_query(operation: str, query: dict[str, str]) -> bool:
     return not _QUERY[operation].is_valid({k: v for k, v in query.items() if k in names})
 
 
-def _parse(raw: bytes) -> Any:
+def _read(raw: bytes, operation: str, query: dict[str, str]) -> Any:
+    """The body as the vendor reads it: parsed, each object's names as its contract spells
+    them (in any case, as ASP.NET binds them: ``x-names-any-case``); ``_NOT_JSON`` if it is
+    not JSON."""
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except ValueError:
         return _NOT_JSON
+    return bound_body(body_names(request_contract("xtra", operation, query)), body)
 
 
 _NOT_JSON = object()
@@ -164,7 +170,7 @@ def _login(query: dict[str, str], raw: bytes, headers: Any, plugin: Any) -> set[
     errors = set()
     if _bad_query("login", query):
         errors.add(BAD_REQUEST)
-    body = _parse(raw)
+    body = _read(raw, "login", query)
     if body is _NOT_JSON or not contract("xtra/login.request").is_valid(body):
         errors.add(BAD_REQUEST)
     if plugin is None:
@@ -199,7 +205,7 @@ def _update(query: dict[str, str], raw: bytes, headers: Any, plugin: Any) -> set
             errors |= required
     if _bad_query("updateIdentities", query):
         errors.add(BAD_REQUEST)
-    body = _parse(raw)
+    body = _read(raw, "updateIdentities", query)
     if not isinstance(body, list) or not all(isinstance(record, dict) for record in body):
         errors.add(BAD_REQUEST)
     elif session is not None and _beyond(session, body, _true(query, "contactForm")):
@@ -279,7 +285,7 @@ def _allowed_codes(record: dict[str, Any], contact_form: bool) -> set[str | None
             allowed.add(INVALID)
     if any(not _is_id(user.get("ID")) for user in users):
         allowed.add(INSERT_FAILED)
-    if any(not _is_id(d.get("ID")) and d.get("Number") is not None for d in documents):
+    if any(not _is_id(d.get("ID")) and d.get("Number") not in (None, "") for d in documents):
         allowed.add(DOC_EXISTS)
     if any(_is_id(d.get("ID")) for d in documents):
         allowed.add(DOC_NOT_IMPORTED)

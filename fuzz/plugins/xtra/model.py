@@ -189,7 +189,7 @@ class XtraModel:
                     raise Refused(DOC_NOT_IMPORTED)
                 continue
             pair = (document.get("FIDDocumentTypology"), document.get("Number"))
-            if pair[1] is not None and pair in seen:
+            if pair[1] not in (None, "") and pair in seen:  # "" is no number, as null
                 raise Refused(DOC_EXISTS)
             seen.add(pair)
 
