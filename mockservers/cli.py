@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -104,20 +105,23 @@ def serve(args: argparse.Namespace) -> int:
         **SERVER_OPTIONS,
         **tls,
     }
-    from mockservers.workers import Workers, check_free
+    from mockservers.serving import tune_gc
+    from mockservers.workers import Workers, listening_sockets
 
-    try:  # a port in use is said before the banner, not after it
-        workers = Workers(spec, options, args.workers) if app is None else None
-        if app is not None:
-            check_free(args.host, args.port)
+    try:  # listening before the banner says so; a port in use is said instead of it
+        if app is None:
+            workers = Workers(spec, options, args.workers)
+        else:
+            (sock,) = listening_sockets(args.host, args.port, 1)
     except OSError as exc:
         return _fail(f"cannot listen on {base}: {exc}")
+    if app is None:  # the banner once every worker serves
+        return workers.run(lambda: _banner(base, config, args, ca, store.describe()))
     _banner(base, config, args, ca, store.describe())
     # uvicorn finishes in-flight requests on SIGTERM, then re-raises the signal: exit 0 then.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    if workers is not None:
-        return workers.run()
-    return _serve_in_process(app, options, access_log=args.access_log)
+    tune_gc()
+    return _serve_on(sock, app, options)
 
 
 def _serve_options_problem(args: argparse.Namespace) -> str | None:
@@ -151,18 +155,19 @@ def _tls(args: argparse.Namespace) -> tuple[dict[str, str], Path | None]:
     return tls, ca
 
 
-def _serve_in_process(app: Any, options: dict[str, Any], *, access_log: bool) -> int:
-    """One uvicorn server in this process, until SIGTERM or Ctrl-C."""
+def _serve_on(sock: socket.socket, app: Any, options: dict[str, Any]) -> int:
+    """``app`` under uvicorn in this process, on ``sock`` (serve's or proxy's), until SIGTERM or
+    Ctrl-C. The socket listens from before the banner, which tools that start the command wait
+    for: a client connecting once it is printed waits in the socket's queue while uvicorn
+    starts, never refused (uvicorn binding its own socket listened 75-100 ms after it)."""
     import uvicorn
 
     from mockservers import logs
-    from mockservers.serving import tune_gc
 
     server = uvicorn.Server(uvicorn.Config(app, **options))  # sets up uvicorn's logging
-    logs.install(access_log=access_log)
-    tune_gc()
+    logs.install(access_log=bool(options.get("access_log")))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn raises it again, after
-        server.run()
+        server.run(sockets=[sock])
     return 0
 
 
@@ -205,13 +210,7 @@ def _banner(
 
 def proxy(args: argparse.Namespace) -> int:
     """The kit in front of real vendors: forward, check, journal; --shadow, --record."""
-    import httpx
-    import uvicorn
-
-    from mockservers import logs
-    from mockservers.app import SERVER_OPTIONS
-    from mockservers.proxy import create_proxy_app
-    from mockservers.serving import ServeSpec
+    from mockservers.workers import listening_sockets
 
     upstreams: dict[str, str] = {}
     for given in args.upstream:
@@ -223,13 +222,25 @@ def proxy(args: argparse.Namespace) -> int:
         if vendor in upstreams:
             return _fail(f"--upstream {vendor}: given twice")
         upstreams[vendor] = url
-    from mockservers.workers import check_free
-
     base = _base_url("http", args.host, args.port)
     try:  # a port in use is said first, before anything is made (the recording's folder)
-        check_free(args.host, args.port)
+        (sock,) = listening_sockets(args.host, args.port, 1)
     except OSError as exc:
         return _fail(f"cannot listen on {base}: {exc}")
+    with sock:
+        return _proxy_on(sock, base, upstreams, args)
+
+
+def _proxy_on(
+    sock: socket.socket, base: str, upstreams: dict[str, str], args: argparse.Namespace
+) -> int:
+    """The proxy's app, served on ``sock`` once its banner is printed (or refused, exit 2)."""
+    import httpx
+
+    from mockservers.app import SERVER_OPTIONS
+    from mockservers.proxy import create_proxy_app
+    from mockservers.serving import ServeSpec
+
     try:
         config = ServeSpec(config=args.config, admin_token=args.admin_token).load_config()
         app = create_proxy_app(
@@ -249,19 +260,11 @@ def proxy(args: argparse.Namespace) -> int:
         return _fail(refusal)
     _proxy_banner(base, config, app, args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    logs.install()
     # The upstream's Date and Server headers pass through as they came: uvicorn adds none
     # (SERVER_OPTIONS: no Date; the kit's own answers, and a forwarded one without a Date,
     # carry its clock's).
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        server_header=False,
-        **SERVER_OPTIONS,
-    )
-    return 0
+    options = {"log_level": args.log_level, "server_header": False, **SERVER_OPTIONS}
+    return _serve_on(sock, app, options)
 
 
 def _proxy_banner(base: str, config: Config, app: Any, args: argparse.Namespace) -> None:

@@ -18,7 +18,7 @@ class Served:
     banner: list[str]
     process: subprocess.Popen[str]
     started: list[str]
-    """What the server wrote on stderr until it listened (warnings at start)."""
+    """What the server wrote on stderr until it started (warnings at start)."""
 
 
 def free_port() -> int:
@@ -40,9 +40,12 @@ def serving(
     stop: signal.Signals | None = signal.SIGINT,
     scheme: str = "http",
     command: str = "serve",
+    startup: bool = True,
 ) -> Iterator[Served]:
-    """Start ``serve`` (or ``command``: ``proxy``); wait for uvicorn's own "running" line (no
-    polling, no sleeping).
+    """Start ``serve`` (or ``command``: ``proxy``); wait for its banner, which it prints once it
+    listens, and for each process's application startup (no polling, no sleeping): what it
+    logs meanwhile is in ``started``. ``startup=False``: yield at the banner's last line, as a
+    script that starts the command waits for it.
 
     On exit send ``stop`` and require a clean exit (``stop=None``: the test ends the process).
     """
@@ -70,16 +73,12 @@ def serving(
             banner.append(line.rstrip())
             if line.lstrip().startswith("admin "):  # the banner's last line
                 break
-        # One process: uvicorn says "running" once it listens. Several workers: the parent says
-        # it before any worker listens, so wait until each worker has started.
         workers = int(args[args.index("--workers") + 1]) if "--workers" in args else 1
         started, log = 0, []
-        for line in process.stderr:
+        for line in process.stderr if startup else ():
             log.append(line.rstrip())
-            if workers == 1 and "Uvicorn running on" in line:
-                break
             started += "Application startup complete" in line
-            if workers > 1 and started == workers:
+            if started == workers:
                 break
         yield Served(f"{scheme}://127.0.0.1:{port}", banner, process, log)
         if stop is not None:
