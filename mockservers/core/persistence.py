@@ -207,8 +207,16 @@ class StateFile:
             f"SELECT vendor, tenant, collection, key, value FROM records ORDER BY {order}"
         )
         for vendor, tenant, collection, key, value in rows:
+            try:
+                record = orjson.loads(value)
+            except orjson.JSONDecodeError as exc:
+                why = exc if isinstance(value, bytes | str) else f"the number {value!r}"
+                raise StateFileError(
+                    f"state file {self.path} is damaged: {vendor} state: tenant {tenant!r},"
+                    f" {collection} {key!r}: its value is not JSON ({why})"
+                ) from None
             tenants = out.setdefault(vendor, {"tenants": {}})["tenants"]
-            tenants.setdefault(tenant, {}).setdefault(collection, {})[key] = orjson.loads(value)
+            tenants.setdefault(tenant, {}).setdefault(collection, {})[key] = record
         return out
 
     def kept_clock(self, config: str) -> dict[str, float] | None:

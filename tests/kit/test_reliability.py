@@ -223,6 +223,39 @@ def test_a_state_file_this_version_refuses_names_the_file_and_is_left_alone(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
 
 
+@pytest.mark.parametrize(
+    ("damaged", "said"),
+    [
+        (b'{"DES_NOM":"Rossi"\x01"COD_CLI_ERP":"N1"}', "(unexpected character"),
+        (7, "(the number 7)"),  # SQLite keeps any type in any column
+    ],
+    ids=["byte-flipped", "not-text"],
+)
+def test_a_state_file_holding_a_value_that_is_not_json_names_the_record_and_is_left_alone(
+    tmp_path: Path, damaged: object, said: str
+) -> None:
+    """A byte gone wrong inside a record (SQLite's integrity check finds nothing): serve said
+    only orjson's "unexpected character", and ``create_app`` raised orjson's error, not a
+    ``StateFileError``."""
+    path = tmp_path / "state.db"
+    unordered_file(path, "quoparts", "demo", "customers", ("N1", ROW | {"COD_CLI_ERP": "N1"}))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE records SET value = ?", (damaged,))
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    db.close()
+    written = path.read_bytes()
+    named = f"state file {path} is damaged: quoparts state: tenant 'demo', customers 'N1':"
+    for _ in range(2):  # refused, the file let go of: not "in use by another kit"
+        with pytest.raises(StateFileError) as refused:
+            create_app(state_file=str(path))
+        assert str(refused.value).startswith(f"{named} its value is not JSON {said}")
+    result = serve_refused("--state-file", str(path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"mockservers: {named}")
+    assert path.read_bytes() == written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
+
+
 @pytest.mark.usefixtures("in_rome")
 def test_a_state_file_holding_an_instant_without_a_time_zone_reads_it_as_utc(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
