@@ -326,7 +326,8 @@ class StateFile:
                     )
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite rolled back already on some errors (SQLITE_FULL)
+                    db.execute("ROLLBACK")
                 raise
         except (sqlite3.Error, TypeError) as exc:
             raise StoreUnavailable(

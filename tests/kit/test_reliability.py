@@ -286,45 +286,40 @@ def test_a_state_file_holding_an_instant_without_a_time_zone_reads_it_as_utc(
         assert refused.status_code == 400 and "'i2': ready_at" in refused.json()["error"]
 
 
-class _FullDisk:
-    """A state file's connection that fails its next writes, as on a full disk."""
+def _disk_full(state_file: StateFile, full: bool = True) -> None:
+    """The state file's database may grow by no page (SQLITE_FULL, as on a full disk), or
+    again (``full=False``)."""
+    db = state_file._db
+    (pages,) = db.execute("PRAGMA page_count").fetchone()
+    db.execute(f"PRAGMA max_page_count = {pages if full else 2**30}")
 
-    def __init__(self, db: sqlite3.Connection, failures: int) -> None:
-        self.db, self.failures = db, failures
 
-    def executemany(self, sql: str, rows: object) -> object:
-        if self.failures:
-            self.failures -= 1
-            raise sqlite3.OperationalError("database or disk is full")
-        return self.db.executemany(sql, rows)  # type: ignore[arg-type]
-
-    def execute(self, sql: str, *args: object) -> object:
-        return self.db.execute(sql, *args)
-
-    def close(self) -> None:
-        self.db.close()
+ROWS = [ROW | {"COD_CLI_ERP": f"CLI{n:03d}"} for n in range(50)]
+"""More than the pages a state file has room for at start."""
 
 
 def test_a_write_the_state_file_cannot_take_is_answered_503_and_kept_for_the_next(
     tmp_path: Path,
 ) -> None:
     """A failed commit dropped the request's writes for good (memory kept them, the file never
-    would), and the caller got a bare 500. Now: the vendor's 503, and the next commit writes
-    them too."""
+    would), and the caller got a bare 500. Now: the vendor's 503, saying why (the full disk
+    SQLite had rolled back for itself was said as "cannot rollback - no transaction is
+    active"), and the next commit writes them too."""
     path = str(tmp_path / "state.db")
     app = create_app(state_file=path)
-    state_file = app.state.kit.flush.__self__
     with _client(app) as http:
         token = qp_login(http)
-        state_file._db = _FullDisk(state_file._db, failures=1)
-        refused = qp_call(http, "importCli", token, {"data": [ROW]})
+        _disk_full(app.state.state_file)
+        refused = qp_call(http, "importCli", token, {"data": ROWS})
         assert refused.status_code == 503 and refused.json()["errorCode"] == "503"
-        assert "did not take the write" in refused.headers["x-mockservers-detail"]
-        qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "CLI002"}]})
+        detail = refused.headers["x-mockservers-detail"]
+        assert detail.endswith("did not take the write: database or disk is full")
+        _disk_full(app.state.state_file, full=False)
+        qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "NEXT"}]})
         before = http.get("/__admin/state/quoparts").json()
     with _client(create_app(state_file=path)) as http:  # a restart
         assert http.get("/__admin/state/quoparts").json() == before
-        assert set(before["tenants"]["demo"]["customers"]) == {"CLI001", "CLI002"}
+        assert len(before["tenants"]["demo"]["customers"]) == len(ROWS) + 1
 
 
 @pytest.mark.parametrize(
