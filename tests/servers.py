@@ -6,7 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -41,11 +41,13 @@ def serving(
     scheme: str = "http",
     command: str = "serve",
     startup: bool = True,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> Iterator[Served]:
     """Start ``serve`` (or ``command``: ``proxy``); wait for its banner, which it prints once it
     listens, and for each process's application startup (no polling, no sleeping): what it
     logs meanwhile is in ``started``. ``startup=False``: yield at the banner's last line, as a
-    script that starts the command waits for it.
+    script that starts the command waits for it. ``preexec_fn``: run in the child before the
+    command (a resource limit).
 
     On exit send ``stop`` and require a clean exit (``stop=None``: the test ends the process).
     """
@@ -65,6 +67,7 @@ def serving(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=preexec_fn,
     )
     try:
         assert process.stdout is not None and process.stderr is not None

@@ -338,11 +338,23 @@ class StateFile:
         self._clock_moved = False
 
     def close(self) -> None:
-        """Commit what is pending and let go of the file (once: closing again does nothing)."""
+        """Commit what is pending and let go of the file (once: closing again does nothing).
+        Writes the file still cannot take (a full disk) are lost with the process, as their
+        requests' 503s said: one warning counts them (raised, a server's stop printed a
+        traceback and "Application shutdown failed")."""
         if not self._held.alive:
             return
         try:
             self.flush()
+        except StoreUnavailable as exc:
+            rows = sum(map(len, self._pending.values()))
+            writes = rows + len(self._dropped) + self._clock_moved
+            log.warning(
+                "state file %s: %d writes not acknowledged and not kept: %s",
+                self.path,
+                writes,
+                exc.__cause__ or exc,
+            )
         finally:
             self._db.close()
             self._held()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import resource
 import signal
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -322,6 +323,23 @@ def test_a_write_the_state_file_cannot_take_is_answered_503_and_kept_for_the_nex
         assert len(before["tenants"]["demo"]["customers"]) == len(ROWS) + 1
 
 
+def test_closing_a_state_file_that_cannot_take_its_writes_says_so_and_lets_it_go(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The writes of a request answered 503 are still pending when the kit stops: closing
+    raised them, and a server's stop failed with a traceback."""
+    path = tmp_path / "state.db"
+    app = create_app(state_file=str(path))
+    with _client(app) as http:  # closes the state file at its end, as a stop does
+        _disk_full(app.state.state_file)
+        assert qp_call(http, "importCli", qp_login(http), {"data": ROWS}).status_code == 503
+    (said,) = [r.getMessage() for r in caplog.records if "not kept" in r.getMessage()]
+    assert said.startswith(f"state file {path}: ")
+    assert said.endswith(" writes not acknowledged and not kept: database or disk is full")
+    assert not Path(f"{path}.lock").exists()
+    create_app(state_file=str(path)).state.state_file.close()  # let go of: another kit opens it
+
+
 @pytest.mark.parametrize(
     "content",
     [b"this is not a database", b"SQLite format 3\x00" + b"\x00" * 100],
@@ -531,6 +549,34 @@ def test_stopping_is_clean_and_keeps_state(tmp_path: Path, stop: signal.Signals)
     with _client(create_app(state_file=str(path))) as http:
         customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert list(customers) == ["CLI001"]
+
+
+def _no_file_past(size: int) -> Callable[[], None]:
+    """A child's limit: no file grows past ``size`` bytes (a write past it fails, as on a full
+    disk: Python ignores SIGXFSZ)."""
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+
+def test_a_stop_with_writes_the_state_file_did_not_take_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM after a request was answered 503 (the file could not grow): serve printed a
+    traceback and "Application shutdown failed". One warning now, exit 0, the lock gone."""
+    path = tmp_path / "state.db"
+    rows = [ROW | {"DES_NOM": "R" * 200, "COD_CLI_ERP": f"C{n}"} for n in range(5000)]
+    with (
+        serving(
+            "--state-file", str(path), stop=signal.SIGTERM, preexec_fn=_no_file_past(2**20)
+        ) as served,
+        httpx.Client(base_url=served.url) as http,
+    ):  # 1 MiB: the state file's log is some 70 KiB at start; the rows take more
+        assert qp_call(http, "importCli", qp_login(http), {"data": rows}).status_code == 503
+    assert served.process.stderr is not None
+    log = served.process.stderr.read()
+    assert "Traceback" not in log and "shutdown failed" not in log
+    (said,) = [line for line in log.splitlines() if "not kept" in line]
+    assert " writes not acknowledged and not kept: " in said  # and SQLite's reason
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
 
 
 def test_a_request_in_flight_at_sigterm_is_answered_and_kept(tmp_path: Path) -> None:
