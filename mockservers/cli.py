@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import shutil
 import signal
 import socket
@@ -22,8 +21,10 @@ from mockservers.cliargs import (
     add_credentials,
     carries_credentials,
     credentials,
+    environ,
     is_http_url,
     port,
+    processes,
     time_limit,
 )
 from mockservers.config import Config, ConfigError
@@ -126,12 +127,16 @@ def serve(args: argparse.Namespace) -> int:
 
 def _serve_options_problem(args: argparse.Namespace) -> str | None:
     """What is wrong with serve's options taken together (None: nothing)."""
-    if args.workers < 1:
-        return "--workers must be 1 or more"
     if args.workers > 1 and not args.store:
-        return "--workers above 1 needs --store redis://…: the workers must share one state"
+        return (
+            "--workers above 1 needs --store redis://… (or MOCKSERVERS_STORE): the workers must"
+            " share one state"
+        )
     if args.store and args.state_file:
-        return "--store and --state-file are exclusive: with --store the state lives there"
+        return (
+            "--store (or MOCKSERVERS_STORE) and --state-file are exclusive: with a store the"
+            " state lives there"
+        )
     if args.tls_self_signed and (args.ssl_certfile or args.ssl_keyfile):
         return "--tls-self-signed or --ssl-certfile/--ssl-keyfile, not both"
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
@@ -360,7 +365,7 @@ def _add_admin_and_logging(parser: argparse.ArgumentParser) -> None:
     """serve's and proxy's ``--admin-token`` and ``--log-level``."""
     parser.add_argument(
         "--admin-token",
-        default=os.environ.get("MOCKSERVERS_ADMIN_TOKEN"),
+        default=environ("MOCKSERVERS_ADMIN_TOKEN"),
         help="required header X-Admin-Token; allows non-loopback (env MOCKSERVERS_ADMIN_TOKEN)",
     )
     parser.add_argument("--log-level", default="warning", choices=LOG_LEVELS)
@@ -377,13 +382,13 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument(
         "--store",
-        default=os.environ.get("MOCKSERVERS_STORE"),
+        default=environ("MOCKSERVERS_STORE"),
         help="keep everything in Redis, e.g. redis://127.0.0.1:6379/0 (env MOCKSERVERS_STORE)",
     )
     p.add_argument(
         "--workers",
-        type=int,
-        default=os.environ.get("MOCKSERVERS_WORKERS", "1"),  # parsed (and refused) as given
+        type=processes,
+        default=environ("MOCKSERVERS_WORKERS") or "1",  # parsed (and refused) as given
         help="processes; above 1 needs --store (env MOCKSERVERS_WORKERS)",
     )
     p.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (PEM)")
