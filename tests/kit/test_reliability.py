@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import resource
+import shutil
 import signal
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -386,6 +387,25 @@ class _Counted(str):
     def __eq__(self, other: object) -> bool:
         _Counted.comparisons += 1
         return str.__eq__(self, other)
+
+
+def test_a_running_kit_s_state_file_is_copied_whole_by_sqlite_s_backup_not_alone(
+    tmp_path: Path,
+) -> None:
+    """As docs/configuration.md says: an acknowledged write sits in the file's log until a
+    checkpoint, so a copy of the file alone lacks it, and SQLite's backup holds it."""
+    path = tmp_path / "kit.db"
+    with _client(create_app(state_file=str(path))) as http:
+        qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
+        shutil.copyfile(path, tmp_path / "alone.db")
+        with sqlite3.connect(path) as source, sqlite3.connect(tmp_path / "backup.db") as copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+    for name, kept in (("alone.db", []), ("backup.db", ["CLI001"])):
+        with _client(create_app(state_file=str(tmp_path / name))) as http:
+            demo = http.get("/__admin/state/quoparts").json()["tenants"].get("demo", {})
+            assert list(demo.get("customers", {})) == kept, name
 
 
 def test_loading_many_tenants_looks_at_no_other_tenant_s_pending_rows(tmp_path: Path) -> None:
