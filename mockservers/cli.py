@@ -208,13 +208,14 @@ def _banner(
     if config.cors_origins:
         _line("CORS", ", ".join(config.cors_origins))
     _dashboard_line(base)
-    # The admin line comes last: tools that start serve wait for it.
+    # The admin line comes last: tools that start serve wait for it (the port listens).
     _line("admin", f"{base}/__admin  (see docs/admin-api.md)")
     sys.stdout.flush()
 
 
 def proxy(args: argparse.Namespace) -> int:
     """The kit in front of real vendors: forward, check, journal; --shadow, --record."""
+    from mockservers.serving import ServeSpec
     from mockservers.workers import listening_sockets
 
     upstreams: dict[str, str] = {}
@@ -227,27 +228,36 @@ def proxy(args: argparse.Namespace) -> int:
         if vendor in upstreams:
             return _fail(f"--upstream {vendor}: given twice")
         upstreams[vendor] = url
+    try:
+        config = ServeSpec(config=args.config, admin_token=args.admin_token).load_config()
+    except (ConfigError, OSError) as exc:
+        return _fail(str(exc))
+    refusal = _network_refusal(args.host, config, "read the journal")
+    if refusal is not None:
+        return _fail(refusal)
     base = _base_url("http", args.host, args.port)
-    try:  # a port in use is said first, before anything is made (the recording's folder)
+    try:  # a port in use is said before anything is made (the recording's folder)
         (sock,) = listening_sockets(args.host, args.port, 1)
     except OSError as exc:
         return _fail(f"cannot listen on {base}: {exc}")
     with sock:
-        return _proxy_on(sock, base, upstreams, args)
+        return _proxy_on(sock, base, upstreams, config, args)
 
 
 def _proxy_on(
-    sock: socket.socket, base: str, upstreams: dict[str, str], args: argparse.Namespace
+    sock: socket.socket,
+    base: str,
+    upstreams: dict[str, str],
+    config: Config,
+    args: argparse.Namespace,
 ) -> int:
     """The proxy's app, served on ``sock`` once its banner is printed (or refused, exit 2)."""
     import httpx
 
     from mockservers.app import SERVER_OPTIONS
     from mockservers.proxy import create_proxy_app
-    from mockservers.serving import ServeSpec
 
     try:
-        config = ServeSpec(config=args.config, admin_token=args.admin_token).load_config()
         app = create_proxy_app(
             upstreams,
             config,
@@ -260,9 +270,6 @@ def _proxy_on(
         return _fail(str(exc))
     except httpx.InvalidURL as exc:  # a URL urllib reads and httpx does not
         return _fail(f"--upstream: {exc}")
-    refusal = _network_refusal(args.host, config, "read the journal")
-    if refusal is not None:
-        return _fail(refusal)
     _proxy_banner(base, config, app, args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # The upstream's Date and Server headers pass through as they came: uvicorn adds none
