@@ -111,15 +111,18 @@ def _open_state_file(path: str, kit: Kit) -> StateFile:
     state; a clock it kept for another ``[kit.clock]`` starts afresh) and record every write
     from now on."""
     store = StateFile(path)
-    documents, known = store.documents(), store.vendors()
-    for name, vendor in kit.vendors.items():
-        if name in known:
-            document = documents.get(name, {"tenants": {}})
-            try:
-                vendor.load_state(document, source=f"the state file {path}")
-            except StateError as exc:  # before any write: the file stays as it was
-                store.close()
-                raise StateFileError(f"state file {path}: {name} state: {exc}") from exc
+    try:  # before any write: a file refused stays as it was
+        documents, known = store.documents(), store.vendors()
+        for name, vendor in kit.vendors.items():
+            if name in known:
+                document = documents.get(name, {"tenants": {}})
+                try:
+                    vendor.load_state(document, source=f"the state file {path}")
+                except StateError as exc:
+                    raise StateFileError(f"state file {path}: {name} state: {exc}") from exc
+    except StateFileError:
+        store.close()
+        raise
     for name, vendor in kit.vendors.items():
         store.attach(vendor.state)
         if name not in known:

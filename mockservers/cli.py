@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import shutil
 import signal
+import socket
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -21,8 +21,10 @@ from mockservers.cliargs import (
     add_credentials,
     carries_credentials,
     credentials,
+    environ,
     is_http_url,
     port,
+    processes,
     time_limit,
 )
 from mockservers.config import Config, ConfigError
@@ -104,30 +106,37 @@ def serve(args: argparse.Namespace) -> int:
         **SERVER_OPTIONS,
         **tls,
     }
-    from mockservers.workers import Workers, check_free
+    from mockservers.serving import tune_gc
+    from mockservers.workers import Workers, listening_sockets
 
-    try:  # a port in use is said before the banner, not after it
-        workers = Workers(spec, options, args.workers) if app is None else None
-        if app is not None:
-            check_free(args.host, args.port)
+    try:  # listening before the banner says so; a port in use is said instead of it
+        if app is None:
+            workers = Workers(spec, options, args.workers)
+        else:
+            (sock,) = listening_sockets(args.host, args.port, 1)
     except OSError as exc:
         return _fail(f"cannot listen on {base}: {exc}")
+    if app is None:  # the banner once every worker serves
+        return workers.run(lambda: _banner(base, config, args, ca, store.describe()))
     _banner(base, config, args, ca, store.describe())
     # uvicorn finishes in-flight requests on SIGTERM, then re-raises the signal: exit 0 then.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    if workers is not None:
-        return workers.run()
-    return _serve_in_process(app, options, access_log=args.access_log)
+    tune_gc()
+    return _serve_on(sock, app, options)
 
 
 def _serve_options_problem(args: argparse.Namespace) -> str | None:
     """What is wrong with serve's options taken together (None: nothing)."""
-    if args.workers < 1:
-        return "--workers must be 1 or more"
     if args.workers > 1 and not args.store:
-        return "--workers above 1 needs --store redis://…: the workers must share one state"
+        return (
+            "--workers above 1 needs --store redis://… (or MOCKSERVERS_STORE): the workers must"
+            " share one state"
+        )
     if args.store and args.state_file:
-        return "--store and --state-file are exclusive: with --store the state lives there"
+        return (
+            "--store (or MOCKSERVERS_STORE) and --state-file are exclusive: with a store the"
+            " state lives there"
+        )
     if args.tls_self_signed and (args.ssl_certfile or args.ssl_keyfile):
         return "--tls-self-signed or --ssl-certfile/--ssl-keyfile, not both"
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
@@ -151,18 +160,19 @@ def _tls(args: argparse.Namespace) -> tuple[dict[str, str], Path | None]:
     return tls, ca
 
 
-def _serve_in_process(app: Any, options: dict[str, Any], *, access_log: bool) -> int:
-    """One uvicorn server in this process, until SIGTERM or Ctrl-C."""
+def _serve_on(sock: socket.socket, app: Any, options: dict[str, Any]) -> int:
+    """``app`` under uvicorn in this process, on ``sock`` (serve's or proxy's), until SIGTERM or
+    Ctrl-C. The socket listens from before the banner, which tools that start the command wait
+    for: a client connecting once it is printed waits in the socket's queue while uvicorn
+    starts, never refused (uvicorn binding its own socket listened 75-100 ms after it)."""
     import uvicorn
 
     from mockservers import logs
-    from mockservers.serving import tune_gc
 
     server = uvicorn.Server(uvicorn.Config(app, **options))  # sets up uvicorn's logging
-    logs.install(access_log=access_log)
-    tune_gc()
+    logs.install(access_log=bool(options.get("access_log")))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn raises it again, after
-        server.run()
+        server.run(sockets=[sock])
     return 0
 
 
@@ -198,20 +208,15 @@ def _banner(
     if config.cors_origins:
         _line("CORS", ", ".join(config.cors_origins))
     _dashboard_line(base)
-    # The admin line comes last: tools that start serve wait for it.
+    # The admin line comes last: tools that start serve wait for it (the port listens).
     _line("admin", f"{base}/__admin  (see docs/admin-api.md)")
     sys.stdout.flush()
 
 
 def proxy(args: argparse.Namespace) -> int:
     """The kit in front of real vendors: forward, check, journal; --shadow, --record."""
-    import httpx
-    import uvicorn
-
-    from mockservers import logs
-    from mockservers.app import SERVER_OPTIONS
-    from mockservers.proxy import create_proxy_app
     from mockservers.serving import ServeSpec
+    from mockservers.workers import listening_sockets
 
     upstreams: dict[str, str] = {}
     for given in args.upstream:
@@ -223,15 +228,36 @@ def proxy(args: argparse.Namespace) -> int:
         if vendor in upstreams:
             return _fail(f"--upstream {vendor}: given twice")
         upstreams[vendor] = url
-    from mockservers.workers import check_free
-
-    base = _base_url("http", args.host, args.port)
-    try:  # a port in use is said first, before anything is made (the recording's folder)
-        check_free(args.host, args.port)
-    except OSError as exc:
-        return _fail(f"cannot listen on {base}: {exc}")
     try:
         config = ServeSpec(config=args.config, admin_token=args.admin_token).load_config()
+    except (ConfigError, OSError) as exc:
+        return _fail(str(exc))
+    refusal = _network_refusal(args.host, config, "read the journal")
+    if refusal is not None:
+        return _fail(refusal)
+    base = _base_url("http", args.host, args.port)
+    try:  # a port in use is said before anything is made (the recording's folder)
+        (sock,) = listening_sockets(args.host, args.port, 1)
+    except OSError as exc:
+        return _fail(f"cannot listen on {base}: {exc}")
+    with sock:
+        return _proxy_on(sock, base, upstreams, config, args)
+
+
+def _proxy_on(
+    sock: socket.socket,
+    base: str,
+    upstreams: dict[str, str],
+    config: Config,
+    args: argparse.Namespace,
+) -> int:
+    """The proxy's app, served on ``sock`` once its banner is printed (or refused, exit 2)."""
+    import httpx
+
+    from mockservers.app import SERVER_OPTIONS
+    from mockservers.proxy import create_proxy_app
+
+    try:
         app = create_proxy_app(
             upstreams,
             config,
@@ -244,24 +270,13 @@ def proxy(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except httpx.InvalidURL as exc:  # a URL urllib reads and httpx does not
         return _fail(f"--upstream: {exc}")
-    refusal = _network_refusal(args.host, config, "read the journal")
-    if refusal is not None:
-        return _fail(refusal)
     _proxy_banner(base, config, app, args)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    logs.install()
     # The upstream's Date and Server headers pass through as they came: uvicorn adds none
     # (SERVER_OPTIONS: no Date; the kit's own answers, and a forwarded one without a Date,
     # carry its clock's).
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        server_header=False,
-        **SERVER_OPTIONS,
-    )
-    return 0
+    options = {"log_level": args.log_level, "server_header": False, **SERVER_OPTIONS}
+    return _serve_on(sock, app, options)
 
 
 def _proxy_banner(base: str, config: Config, app: Any, args: argparse.Namespace) -> None:
@@ -357,7 +372,7 @@ def _add_admin_and_logging(parser: argparse.ArgumentParser) -> None:
     """serve's and proxy's ``--admin-token`` and ``--log-level``."""
     parser.add_argument(
         "--admin-token",
-        default=os.environ.get("MOCKSERVERS_ADMIN_TOKEN"),
+        default=environ("MOCKSERVERS_ADMIN_TOKEN"),
         help="required header X-Admin-Token; allows non-loopback (env MOCKSERVERS_ADMIN_TOKEN)",
     )
     parser.add_argument("--log-level", default="warning", choices=LOG_LEVELS)
@@ -374,13 +389,13 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument(
         "--store",
-        default=os.environ.get("MOCKSERVERS_STORE"),
+        default=environ("MOCKSERVERS_STORE"),
         help="keep everything in Redis, e.g. redis://127.0.0.1:6379/0 (env MOCKSERVERS_STORE)",
     )
     p.add_argument(
         "--workers",
-        type=int,
-        default=os.environ.get("MOCKSERVERS_WORKERS", "1"),  # parsed (and refused) as given
+        type=processes,
+        default=environ("MOCKSERVERS_WORKERS") or "1",  # parsed (and refused) as given
         help="processes; above 1 needs --store (env MOCKSERVERS_WORKERS)",
     )
     p.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (PEM)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import ssl
 from urllib.parse import urlsplit
 
@@ -25,6 +26,26 @@ CREDENTIALS_IN_URL = (
     "so, and the URL is shown in every output; give them with the credential options "
     "(--username, --password, --public-key, --secret-key, --token, ...)"
 )
+
+
+def environ(name: str) -> str | None:
+    """The environment variable ``name`` (a ``MOCKSERVERS_*`` one giving an option's default),
+    None when it is unset or empty: ``MOCKSERVERS_STORE=`` in a compose file, a CI secret
+    that is not set, counts as no store, as an empty admin token already counted as none."""
+    return os.environ.get(name) or None
+
+
+def processes(text: str) -> int:
+    """``serve --workers`` (an argparse type, its default ``MOCKSERVERS_WORKERS``)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(
+            f"a whole number from 1 is expected, not {text!r} (--workers or MOCKSERVERS_WORKERS)"
+        )
+    return number
 
 
 def time_limit(text: str) -> float:

@@ -19,6 +19,9 @@ from mockservers.app import check_vendor_tables, create_app
 from mockservers.config import Config, ConfigError, browser_origins, check_admin_token
 from mockservers.core.shared import Store, masked_url
 
+_STORE = "--store (or MOCKSERVERS_STORE)"
+"""Where a store's URL came from, as a refusal names it."""
+
 
 @dataclass(frozen=True)
 class ServeSpec:
@@ -49,16 +52,16 @@ class ServeSpec:
             return Store()
         if not self.store.startswith(("redis://", "rediss://", "unix://")):
             shown = masked_url(self.store)
-            raise ConfigError(f"--store: a redis:// URL is expected, not {shown!r}")
+            raise ConfigError(f"{_STORE}: a redis:// URL is expected, not {shown!r}")
         if not _readable(self.store):  # redis-py's own error would quote a piece of it
             raise ConfigError(
-                "--store: this URL cannot be read (percent-encode ?, #, / and @ in a password)"
+                f"{_STORE}: this URL cannot be read (percent-encode ?, #, / and @ in a password)"
             )
         database = urlsplit(self.store).path.strip("/")
         if not self.store.startswith("unix://") and database and not database.isdecimal():
             # redis-py reads such a URL as database 0: a typo would share another fake's
             raise ConfigError(
-                "--store: the database is a number (redis://HOST:PORT/0), not"
+                f"{_STORE}: the database is a number (redis://HOST:PORT/0), not"
                 f" {masked_url(database)!r}"  # a password holding a "/" is read as a path
             )
         from mockservers.core.redis_store import RedisStore

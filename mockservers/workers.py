@@ -20,6 +20,7 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -42,7 +43,8 @@ def check_free(host: str, port: int) -> None:
 
 def listening_sockets(host: str, port: int, count: int, backlog: int = 2048) -> list[socket.socket]:
     """``count`` sockets listening on one address, the kernel balancing connections across them
-    (``OSError`` when the address is taken by anything else)."""
+    (``OSError`` when the address is taken by anything else). One is a plain socket, which no
+    other can join: ``serve`` in one process, ``proxy``."""
     check_free(host, port)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sockets: list[socket.socket] = []
@@ -51,7 +53,8 @@ def listening_sockets(host: str, port: int, count: int, backlog: int = 2048) -> 
             sock = socket.socket(family, socket.SOCK_STREAM)
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if count > 1:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind((host, port))
             port = sock.getsockname()[1]  # port 0: the others join the one the first got
             sock.listen(backlog)
@@ -112,8 +115,10 @@ class Workers:
         process.start()
         return process, ready
 
-    def run(self) -> int:
-        """Serve until asked to stop; 0, or 1 when a worker could not start."""
+    def run(self, announce: Callable[[], None]) -> int:
+        """Serve until asked to stop; 0, or 1 when a worker could not start. ``announce`` is
+        called once every worker serves (``serve``'s banner: a call made then is answered at
+        once, not after the seconds a busy machine takes to start a worker)."""
         from uvicorn.config import LOGGING_CONFIG
 
         logging.config.dictConfig(LOGGING_CONFIG)  # the parent logs as its workers do
@@ -122,8 +127,11 @@ class Workers:
             signal.signal(sig, lambda *_: self.stopping.set())
         self.processes = [self._start(sock) for sock in self.sockets]
         log.info("started %d workers, one listening socket each", len(self.processes))
-        failed = False
+        failed, announced = False, False
         while not self.stopping.wait(0.2):
+            if not announced and all(ready.is_set() for _, ready in self.processes):
+                announce()
+                announced = True
             for index, (process, ready) in enumerate(self.processes):
                 if process.is_alive():
                     continue

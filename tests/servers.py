@@ -6,7 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +18,7 @@ class Served:
     banner: list[str]
     process: subprocess.Popen[str]
     started: list[str]
-    """What the server wrote on stderr until it listened (warnings at start)."""
+    """What the server wrote on stderr until it started (warnings at start)."""
 
 
 def free_port() -> int:
@@ -40,9 +40,14 @@ def serving(
     stop: signal.Signals | None = signal.SIGINT,
     scheme: str = "http",
     command: str = "serve",
+    startup: bool = True,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> Iterator[Served]:
-    """Start ``serve`` (or ``command``: ``proxy``); wait for uvicorn's own "running" line (no
-    polling, no sleeping).
+    """Start ``serve`` (or ``command``: ``proxy``); wait for its banner, which it prints once it
+    listens, and for each process's application startup (no polling, no sleeping): what it
+    logs meanwhile is in ``started``. ``startup=False``: yield at the banner's last line, as a
+    script that starts the command waits for it. ``preexec_fn``: run in the child before the
+    command (a resource limit).
 
     On exit send ``stop`` and require a clean exit (``stop=None``: the test ends the process).
     """
@@ -62,6 +67,7 @@ def serving(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=preexec_fn,
     )
     try:
         assert process.stdout is not None and process.stderr is not None
@@ -70,16 +76,12 @@ def serving(
             banner.append(line.rstrip())
             if line.lstrip().startswith("admin "):  # the banner's last line
                 break
-        # One process: uvicorn says "running" once it listens. Several workers: the parent says
-        # it before any worker listens, so wait until each worker has started.
         workers = int(args[args.index("--workers") + 1]) if "--workers" in args else 1
         started, log = 0, []
-        for line in process.stderr:
+        for line in process.stderr if startup else ():
             log.append(line.rstrip())
-            if workers == 1 and "Uvicorn running on" in line:
-                break
             started += "Application startup complete" in line
-            if workers > 1 and started == workers:
+            if started == workers:
                 break
         yield Served(f"{scheme}://127.0.0.1:{port}", banner, process, log)
         if stop is not None:

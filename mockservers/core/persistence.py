@@ -207,8 +207,16 @@ class StateFile:
             f"SELECT vendor, tenant, collection, key, value FROM records ORDER BY {order}"
         )
         for vendor, tenant, collection, key, value in rows:
+            try:
+                record = orjson.loads(value)
+            except orjson.JSONDecodeError as exc:
+                why = exc if isinstance(value, bytes | str) else f"the number {value!r}"
+                raise StateFileError(
+                    f"state file {self.path} is damaged: {vendor} state: tenant {tenant!r},"
+                    f" {collection} {key!r}: its value is not JSON ({why})"
+                ) from None
             tenants = out.setdefault(vendor, {"tenants": {}})["tenants"]
-            tenants.setdefault(tenant, {}).setdefault(collection, {})[key] = orjson.loads(value)
+            tenants.setdefault(tenant, {}).setdefault(collection, {})[key] = record
         return out
 
     def kept_clock(self, config: str) -> dict[str, float] | None:
@@ -318,7 +326,8 @@ class StateFile:
                     )
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite rolled back already on some errors (SQLITE_FULL)
+                    db.execute("ROLLBACK")
                 raise
         except (sqlite3.Error, TypeError) as exc:
             raise StoreUnavailable(
@@ -329,11 +338,23 @@ class StateFile:
         self._clock_moved = False
 
     def close(self) -> None:
-        """Commit what is pending and let go of the file (once: closing again does nothing)."""
+        """Commit what is pending and let go of the file (once: closing again does nothing).
+        Writes the file still cannot take (a full disk) are lost with the process, as their
+        requests' 503s said: one warning counts them (raised, a server's stop printed a
+        traceback and "Application shutdown failed")."""
         if not self._held.alive:
             return
         try:
             self.flush()
+        except StoreUnavailable as exc:
+            rows = sum(map(len, self._pending.values()))
+            writes = rows + len(self._dropped) + self._clock_moved
+            log.warning(
+                "state file %s: %d writes not acknowledged and not kept: %s",
+                self.path,
+                writes,
+                exc.__cause__ or exc,
+            )
         finally:
             self._db.close()
             self._held()

@@ -61,9 +61,16 @@ def check_lifetime(seconds: Any, name: str = "token_ttl_seconds", *, zero: bool 
         raise ValueError(f"{name} must be a number of seconds {lowest}, at most {MAX_SECONDS:.0f}")
 
 
-def check_accounts(accounts: list[Any], keys: tuple[str, ...], unique: tuple[str, ...]) -> None:
-    """Each account a table of exactly ``keys``, and no two with the same ``unique`` values
-    (the second would silently replace the first's password); ``ValueError`` naming it."""
+def check_accounts(
+    accounts: list[Any],
+    keys: tuple[str, ...],
+    unique: tuple[str, ...],
+    numbers: tuple[str, ...] = (),
+) -> None:
+    """Each account a table of exactly ``keys``, each a string (or an integer, those of
+    ``numbers``), and no two with the same ``unique`` values (the second would silently
+    replace the first's password); ``ValueError`` naming the key, never its value (a
+    password). ``username = true`` was taken as the login "True"."""
     seen: set[tuple[str, ...]] = set()
     for account in accounts:
         if not isinstance(account, dict) or not set(keys) <= set(account):
@@ -71,6 +78,11 @@ def check_accounts(accounts: list[Any], keys: tuple[str, ...], unique: tuple[str
         unknown = set(account) - set(keys)
         if unknown:
             raise ValueError(f"accounts: unknown keys {sorted(unknown)}")
+        for key in keys:
+            expected = str | int if key in numbers else str
+            if not _fits(account[key], expected):
+                wrong = _kind(account[key])
+                raise ValueError(f"accounts: {key}: {_describe(expected)} is expected, not {wrong}")
         identity = tuple(str(account[key]) for key in unique)
         if identity in seen:
             named = ", ".join(
@@ -122,6 +134,14 @@ def _describe(expected: Any) -> str:
         tuple: "a list",
         dict: "a table",
     }.get(origin, str(expected))
+
+
+_KINDS = {bool: "a boolean", int: "an integer", float: "a number", dict: "a table", list: "a list"}
+
+
+def _kind(value: Any) -> str:
+    """A value's type as TOML calls it, for a message that must not show the value."""
+    return _KINDS.get(type(value), f"a {type(value).__name__}")  # a date, a datetime
 
 
 def as_written(value: Any) -> str:

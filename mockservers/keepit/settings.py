@@ -27,11 +27,12 @@ class KeepItSettings:
     def __post_init__(self) -> None:
         demo = [DEMO_ACCOUNT] if self.demo_account else []
         unique = ("username", "company_id", "site_id")  # the call's identity
-        check_accounts(demo + self.accounts, _ACCOUNT_KEYS, unique=unique)
+        ids = ("company_id", "site_id")  # 7 is "7", as the header carries it
+        check_accounts(demo + self.accounts, _ACCOUNT_KEYS, unique=unique, numbers=ids)
         for account in self.accounts:
             refuse_reserved(account["company_id"], "accounts: company_id")
             refuse_reserved(account["username"], "accounts: username")
-            for key in ("company_id", "site_id"):  # the tenant is "companyId/siteId"
+            for key in ids:  # the tenant is "companyId/siteId"
                 if "/" in str(account[key]):
                     raise ValueError(
                         f"accounts: {key} {account[key]!r} may not hold '/' (it parts the"
@@ -51,6 +52,6 @@ class KeepItSettings:
         """(username, companyId, siteId) -> password for every account that may call."""
         accounts = ([DEMO_ACCOUNT] if self.demo_account else []) + list(self.accounts)
         return {
-            (str(a["username"]), str(a["company_id"]), str(a["site_id"])): str(a["password"])
+            (a["username"], str(a["company_id"]), str(a["site_id"])): a["password"]
             for a in accounts
         }

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ import httpx
 import orjson
 
 from mockservers.app import create_app
+from mockservers.cliargs import environ
 from mockservers.core.compare import Answer, Difference, differences
 from mockservers.core.generated import Request, Translation
 from mockservers.core.har import masked_body, recorded_body, scrub_bytes
@@ -277,7 +277,7 @@ class Replay:
             return
         root = self.base_url.removesuffix("/tsdigital")
         try:
-            admin = os.environ.get("MOCKSERVERS_ADMIN_TOKEN")  # as serve --admin-token
+            admin = environ("MOCKSERVERS_ADMIN_TOKEN")  # as serve --admin-token
             headers = {"X-Admin-Token": admin.encode()} if admin else {}  # UTF-8, as read
             minted = await asyncio.wait_for(
                 self.client.post(

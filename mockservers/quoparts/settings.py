@@ -52,4 +52,4 @@ class QuoPartsSettings:
     def credentials(self) -> dict[str, str]:
         """username -> password for every account that may log in."""
         accounts = ([DEMO_ACCOUNT] if self.demo_account else []) + list(self.accounts)
-        return {str(a["username"]): str(a["password"]) for a in accounts}
+        return {a["username"]: a["password"] for a in accounts}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.conftest import QP
 from tests.servers import serve_refused, serving
@@ -41,3 +42,26 @@ def test_serve_refuses_a_bad_config_file_with_a_clear_message(tmp_path: object) 
 def test_serve_refuses_a_public_address_without_an_admin_token() -> None:
     result = serve_refused("--host", "0.0.0.0")
     assert result.returncode == 2 and "--admin-token" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["serve"],
+        ["proxy", "--upstream", "quoparts=http://127.0.0.1:9"],
+        ["serve", "--workers", "2", "--store", "REDIS"],
+    ],
+    ids=["serve", "proxy", "serve-workers"],
+)
+def test_a_script_calls_the_moment_the_banner_s_admin_line_is_printed(
+    args: list[str], request: pytest.FixtureRequest
+) -> None:
+    """Tools that start serve or proxy wait for the admin line, then call: the port must take
+    the connection by then (it was refused, uvicorn listening 75-100 ms after the banner)."""
+    if "REDIS" in args:
+        args[args.index("REDIS")] = request.getfixturevalue("redis_url")
+    command, *options = args
+    for _ in range(3):
+        with serving(*options, command=command, startup=False) as served:
+            assert served.banner[-1].split()[:2] == ["admin", f"{served.url}/__admin"]
+            assert httpx.get(f"{served.url}/__admin/health").status_code == 200

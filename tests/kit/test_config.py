@@ -59,6 +59,23 @@ REFUSED = [
         {"keepit": {"accounts": [{"username": "a", "password": "b", "company_id": 1}]}},
         "each of accounts needs username, password, company_id, site_id",
     ),
+    # a value of another type was taken as its str(): username = true logged in as "True"
+    (
+        {"quoparts": {"accounts": [{"username": "a", "password": {"pin": 1234}}]}},
+        "[quoparts]: accounts: password: a string is expected, not a table",
+    ),
+    (
+        {"keepit": {"accounts": [{"username": 7, "password": "b", "company_id": 1, "site_id": 1}]}},
+        "[keepit]: accounts: username: a string is expected, not an integer",
+    ),
+    (
+        {
+            "keepit": {
+                "accounts": [{"username": "a", "password": "b", "company_id": 7.5, "site_id": 1}]
+            }
+        },
+        "[keepit]: accounts: company_id: a string or an integer is expected, not a number",
+    ),
     # numbers outside their range: every body refused, or (a TTL of 1e300) every session
     # call a 500
     ({"kit": {"max_json_depth": 0}}, "[kit] max_json_depth: from 1 to 200, not 0"),
@@ -131,6 +148,14 @@ WRONG_AT_START = [
     (
         '[quoparts]\ntoken_ttl_seconds = "3600"\n',
         '[quoparts] token_ttl_seconds: a number is expected, not "3600"',
+    ),
+    (
+        "[quoparts]\naccounts = [{ username = true, password = { pin = 1234 } }]\n",
+        "[quoparts]: accounts: username: a string is expected, not a boolean",
+    ),
+    (  # the password is not shown
+        '[keepit]\naccounts = [{ username = "u", password = 1234, company_id = 7, site_id = 1 }]\n',
+        "[keepit]: accounts: password: a string is expected, not an integer",
     ),
     (
         "[keepit]\nrate_limit_calls = 1\nrate_limit_window_seconds = inf\n",

@@ -166,5 +166,5 @@ def test_a_password_that_ends_the_host_early_is_refused_without_a_piece_of_it(ur
     integer value as 'ab'"."""
     result = serve_refused("--store", url)
     assert result.returncode == 2, result.stderr
-    assert "--store: this URL cannot be read (percent-encode ?, #, / and @" in result.stderr
+    assert "this URL cannot be read (percent-encode ?, #, / and @" in result.stderr
     assert "'ab'" not in result.stderr and SECRET not in result.stderr + result.stdout

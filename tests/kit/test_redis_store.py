@@ -1184,7 +1184,7 @@ from mockservers.workers import Workers
 broken = sys.argv[2]  # serve itself refuses it before starting workers: the supervisor alone
 options = {"host": "127.0.0.1", "port": int(sys.argv[3]), "log_level": "info",
            "ssl_certfile": broken, "ssl_keyfile": broken}
-sys.exit(Workers(ServeSpec(store=sys.argv[1]), options, 2).run())
+sys.exit(Workers(ServeSpec(store=sys.argv[1]), options, 2).run(lambda: print("the banner")))
 """
 
 
@@ -1203,6 +1203,7 @@ def test_a_worker_that_cannot_start_stops_serve(fresh_redis: str, tmp_path: Path
         timeout=60,
     )
     assert done.returncode == 1 and "could not start" in done.stderr
+    assert "the banner" not in done.stdout  # printed once every worker serves
 
 
 def test_killing_a_worker_loses_no_acknowledged_write(fresh_redis: str) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import resource
+import shutil
 import signal
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -223,6 +225,39 @@ def test_a_state_file_this_version_refuses_names_the_file_and_is_left_alone(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
 
 
+@pytest.mark.parametrize(
+    ("damaged", "said"),
+    [
+        (b'{"DES_NOM":"Rossi"\x01"COD_CLI_ERP":"N1"}', "(unexpected character"),
+        (7, "(the number 7)"),  # SQLite keeps any type in any column
+    ],
+    ids=["byte-flipped", "not-text"],
+)
+def test_a_state_file_holding_a_value_that_is_not_json_names_the_record_and_is_left_alone(
+    tmp_path: Path, damaged: object, said: str
+) -> None:
+    """A byte gone wrong inside a record (SQLite's integrity check finds nothing): serve said
+    only orjson's "unexpected character", and ``create_app`` raised orjson's error, not a
+    ``StateFileError``."""
+    path = tmp_path / "state.db"
+    unordered_file(path, "quoparts", "demo", "customers", ("N1", ROW | {"COD_CLI_ERP": "N1"}))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE records SET value = ?", (damaged,))
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    db.close()
+    written = path.read_bytes()
+    named = f"state file {path} is damaged: quoparts state: tenant 'demo', customers 'N1':"
+    for _ in range(2):  # refused, the file let go of: not "in use by another kit"
+        with pytest.raises(StateFileError) as refused:
+            create_app(state_file=str(path))
+        assert str(refused.value).startswith(f"{named} its value is not JSON {said}")
+    result = serve_refused("--state-file", str(path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"mockservers: {named}")
+    assert path.read_bytes() == written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
+
+
 @pytest.mark.usefixtures("in_rome")
 def test_a_state_file_holding_an_instant_without_a_time_zone_reads_it_as_utc(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
@@ -253,45 +288,57 @@ def test_a_state_file_holding_an_instant_without_a_time_zone_reads_it_as_utc(
         assert refused.status_code == 400 and "'i2': ready_at" in refused.json()["error"]
 
 
-class _FullDisk:
-    """A state file's connection that fails its next writes, as on a full disk."""
+def _disk_full(state_file: StateFile, full: bool = True) -> None:
+    """The state file's database may grow by no page (SQLITE_FULL, as on a full disk), or
+    again (``full=False``)."""
+    db = state_file._db
+    (pages,) = db.execute("PRAGMA page_count").fetchone()
+    db.execute(f"PRAGMA max_page_count = {pages if full else 2**30}")
 
-    def __init__(self, db: sqlite3.Connection, failures: int) -> None:
-        self.db, self.failures = db, failures
 
-    def executemany(self, sql: str, rows: object) -> object:
-        if self.failures:
-            self.failures -= 1
-            raise sqlite3.OperationalError("database or disk is full")
-        return self.db.executemany(sql, rows)  # type: ignore[arg-type]
-
-    def execute(self, sql: str, *args: object) -> object:
-        return self.db.execute(sql, *args)
-
-    def close(self) -> None:
-        self.db.close()
+ROWS = [ROW | {"COD_CLI_ERP": f"CLI{n:03d}"} for n in range(50)]
+"""More than the pages a state file has room for at start."""
 
 
 def test_a_write_the_state_file_cannot_take_is_answered_503_and_kept_for_the_next(
     tmp_path: Path,
 ) -> None:
     """A failed commit dropped the request's writes for good (memory kept them, the file never
-    would), and the caller got a bare 500. Now: the vendor's 503, and the next commit writes
-    them too."""
+    would), and the caller got a bare 500. Now: the vendor's 503, saying why (the full disk
+    SQLite had rolled back for itself was said as "cannot rollback - no transaction is
+    active"), and the next commit writes them too."""
     path = str(tmp_path / "state.db")
     app = create_app(state_file=path)
-    state_file = app.state.kit.flush.__self__
     with _client(app) as http:
         token = qp_login(http)
-        state_file._db = _FullDisk(state_file._db, failures=1)
-        refused = qp_call(http, "importCli", token, {"data": [ROW]})
+        _disk_full(app.state.state_file)
+        refused = qp_call(http, "importCli", token, {"data": ROWS})
         assert refused.status_code == 503 and refused.json()["errorCode"] == "503"
-        assert "did not take the write" in refused.headers["x-mockservers-detail"]
-        qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "CLI002"}]})
+        detail = refused.headers["x-mockservers-detail"]
+        assert detail.endswith("did not take the write: database or disk is full")
+        _disk_full(app.state.state_file, full=False)
+        qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "NEXT"}]})
         before = http.get("/__admin/state/quoparts").json()
     with _client(create_app(state_file=path)) as http:  # a restart
         assert http.get("/__admin/state/quoparts").json() == before
-        assert set(before["tenants"]["demo"]["customers"]) == {"CLI001", "CLI002"}
+        assert len(before["tenants"]["demo"]["customers"]) == len(ROWS) + 1
+
+
+def test_closing_a_state_file_that_cannot_take_its_writes_says_so_and_lets_it_go(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The writes of a request answered 503 are still pending when the kit stops: closing
+    raised them, and a server's stop failed with a traceback."""
+    path = tmp_path / "state.db"
+    app = create_app(state_file=str(path))
+    with _client(app) as http:  # closes the state file at its end, as a stop does
+        _disk_full(app.state.state_file)
+        assert qp_call(http, "importCli", qp_login(http), {"data": ROWS}).status_code == 503
+    (said,) = [r.getMessage() for r in caplog.records if "not kept" in r.getMessage()]
+    assert said.startswith(f"state file {path}: ")
+    assert said.endswith(" writes not acknowledged and not kept: database or disk is full")
+    assert not Path(f"{path}.lock").exists()
+    create_app(state_file=str(path)).state.state_file.close()  # let go of: another kit opens it
 
 
 @pytest.mark.parametrize(
@@ -340,6 +387,25 @@ class _Counted(str):
     def __eq__(self, other: object) -> bool:
         _Counted.comparisons += 1
         return str.__eq__(self, other)
+
+
+def test_a_running_kit_s_state_file_is_copied_whole_by_sqlite_s_backup_not_alone(
+    tmp_path: Path,
+) -> None:
+    """As docs/configuration.md says: an acknowledged write sits in the file's log until a
+    checkpoint, so a copy of the file alone lacks it, and SQLite's backup holds it."""
+    path = tmp_path / "kit.db"
+    with _client(create_app(state_file=str(path))) as http:
+        qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
+        shutil.copyfile(path, tmp_path / "alone.db")
+        with sqlite3.connect(path) as source, sqlite3.connect(tmp_path / "backup.db") as copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+    for name, kept in (("alone.db", []), ("backup.db", ["CLI001"])):
+        with _client(create_app(state_file=str(tmp_path / name))) as http:
+            demo = http.get("/__admin/state/quoparts").json()["tenants"].get("demo", {})
+            assert list(demo.get("customers", {})) == kept, name
 
 
 def test_loading_many_tenants_looks_at_no_other_tenant_s_pending_rows(tmp_path: Path) -> None:
@@ -503,6 +569,34 @@ def test_stopping_is_clean_and_keeps_state(tmp_path: Path, stop: signal.Signals)
     with _client(create_app(state_file=str(path))) as http:
         customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert list(customers) == ["CLI001"]
+
+
+def _no_file_past(size: int) -> Callable[[], None]:
+    """A child's limit: no file grows past ``size`` bytes (a write past it fails, as on a full
+    disk: Python ignores SIGXFSZ)."""
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+
+def test_a_stop_with_writes_the_state_file_did_not_take_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM after a request was answered 503 (the file could not grow): serve printed a
+    traceback and "Application shutdown failed". One warning now, exit 0, the lock gone."""
+    path = tmp_path / "state.db"
+    rows = [ROW | {"DES_NOM": "R" * 200, "COD_CLI_ERP": f"C{n}"} for n in range(5000)]
+    with (
+        serving(
+            "--state-file", str(path), stop=signal.SIGTERM, preexec_fn=_no_file_past(2**20)
+        ) as served,
+        httpx.Client(base_url=served.url) as http,
+    ):  # 1 MiB: the state file's log is some 70 KiB at start; the rows take more
+        assert qp_call(http, "importCli", qp_login(http), {"data": rows}).status_code == 503
+    assert served.process.stderr is not None
+    log = served.process.stderr.read()
+    assert "Traceback" not in log and "shutdown failed" not in log
+    (said,) = [line for line in log.splitlines() if "not kept" in line]
+    assert " writes not acknowledged and not kept: " in said  # and SQLite's reason
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
 
 
 def test_a_request_in_flight_at_sigterm_is_answered_and_kept(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ option combinations it refuses."""
 from __future__ import annotations
 
 import logging
-import os
 import re
 import socket
 import ssl
@@ -271,11 +270,39 @@ def test_serve_refuses_tls_files_it_cannot_serve_before_saying_it_serves(tmp_pat
     assert [p.name for p in (tmp_path / "half").iterdir()] == ["ca.pem"]  # left as it was
 
 
-def test_workers_from_the_environment_are_checked_as_the_option() -> None:
-    command = [sys.executable, "-m", "mockservers.cli", "serve"]
-    env = {**os.environ, "MOCKSERVERS_WORKERS": "abc"}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=30, env=env)
-    assert done.returncode == 2 and "argument --workers: invalid int value: 'abc'" in done.stderr
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("MOCKSERVERS_WORKERS", "abc", "not 'abc' (--workers or MOCKSERVERS_WORKERS)"),
+        ("MOCKSERVERS_WORKERS", "0", "not '0' (--workers or MOCKSERVERS_WORKERS)"),
+        ("MOCKSERVERS_STORE", "memory://", "--store (or MOCKSERVERS_STORE): a redis:// URL"),
+        ("MOCKSERVERS_ADMIN_TOKEN", "tok\n", "--admin-token (or MOCKSERVERS_ADMIN_TOKEN): "),
+    ],
+)
+def test_a_value_from_the_environment_is_checked_as_the_option_s_naming_the_variable(
+    variable: str, value: str, said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, value)
+    done = serve_refused()
+    assert done.returncode == 2 and said in done.stderr, done.stderr
+
+
+def test_an_empty_environment_variable_counts_as_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``MOCKSERVERS_STORE=`` (a compose file's, a CI secret not set) was taken as a store URL,
+    refused beside --state-file, and ``MOCKSERVERS_WORKERS=`` as --workers '': an empty admin
+    token already counted as none."""
+    for variable in ("MOCKSERVERS_STORE", "MOCKSERVERS_WORKERS", "MOCKSERVERS_ADMIN_TOKEN"):
+        monkeypatch.setenv(variable, "")
+    path = tmp_path / "kit.db"
+    with serving("--state-file", str(path)) as served:
+        assert f"(store: memory, kept in {path}, workers: 1)" in served.banner[0]
+        assert httpx.get(f"{served.url}/__admin/health").status_code == 200  # no token asked
+    monkeypatch.setenv("MOCKSERVERS_STORE", "memory://")
+    done = serve_refused("--state-file", str(path))
+    assert done.returncode == 2
+    assert "--store (or MOCKSERVERS_STORE) and --state-file are exclusive" in done.stderr
 
 
 ACCESS_LOG = """

@@ -4,7 +4,6 @@ the standard headers on every case, and the status/subErrors oracle."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -17,6 +16,7 @@ from contracts import contract
 from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, broke
 from fuzz.plugins.tsdigital.checks import tsdigital_error_codes
+from mockservers.cliargs import environ
 
 if TYPE_CHECKING:
     import argparse
@@ -80,7 +80,7 @@ class Plugin(VendorPlugin):
     def _mint(self, target: Target, kind: str, grants: tuple[str, ...]) -> None:
         origin = target.base_url.rsplit("/", 1)[0]
         headers: dict[str, str | bytes] = {"Content-Type": "application/json"}
-        admin_token = os.environ.get(ADMIN_TOKEN_ENV)
+        admin_token = environ(ADMIN_TOKEN_ENV)
         if admin_token:  # a fake started with --admin-token (a team's shared one)
             headers["X-Admin-Token"] = f"${ADMIN_TOKEN_ENV}" if target.dry_run else admin_token
         request = RealRequest(
