@@ -192,6 +192,10 @@ class HttpOptions(TypedDict, total=False):
 
 
 class _ClientBase:
+    invalid_response: type[InvalidResponse] = InvalidResponse
+    """The vendor's :class:`InvalidResponse`, which its flows class names."""
+    _http: httpx.Client | httpx.AsyncClient
+
     def __init__(
         self,
         base_url: str,
@@ -216,12 +220,30 @@ class _ClientBase:
             "trust_env": trust_env,
         }
 
-    def _url(self, req: Req) -> str:
-        return self.base_url + req.path
+    def _request(self, req: Req) -> httpx.Request:
+        return self._http.build_request(
+            req.method,
+            self.base_url + req.path,
+            params=req.params,
+            json=req.json,
+            headers=req.headers,
+        )
+
+    def _undecodable(self, response: httpx.Response) -> InvalidResponse:
+        """An answer whose body is not in its ``Content-Encoding`` (a gzip header on a plain
+        body): httpx's ``DecodingError`` is neither a vendor's error nor a transport's."""
+        encoding = response.headers.get("content-encoding", "")
+        return self.invalid_response(
+            response.status_code,
+            None,
+            f"the answer's body cannot be decoded as its Content-Encoding says ({encoding})",
+        )
 
 
 class SyncClient(_ClientBase):
     """Runs flows with an ``httpx.Client``; a context manager that closes its connections."""
+
+    _http: httpx.Client
 
     def __init__(self, base_url: str, **kwargs: Any) -> None:
         super().__init__(base_url, **kwargs)
@@ -238,13 +260,18 @@ class SyncClient(_ClientBase):
                     req = flow.send(response)
                 except StopIteration as done:
                     return done.value
-                response = self._http.request(
-                    req.method,
-                    self._url(req),
-                    params=req.params,
-                    json=req.json,
-                    headers=req.headers,
-                )
+                response = self._send(req)
+
+    def _send(self, req: Req) -> httpx.Response:
+        """The answer to ``req``, read whole (httpx decodes it as it reads)."""
+        response = self._http.send(self._request(req), stream=True)
+        try:
+            response.read()
+        except httpx.DecodingError:
+            raise self._undecodable(response) from None
+        finally:
+            response.close()
+        return response
 
     def close(self) -> None:
         """Close the client's connections (``with`` does it)."""
@@ -265,6 +292,8 @@ class SyncClient(_ClientBase):
 class AsyncClient(_ClientBase):
     """Runs the same flows with an ``httpx.AsyncClient``; ``async with`` closes it."""
 
+    _http: httpx.AsyncClient
+
     def __init__(self, base_url: str, **kwargs: Any) -> None:
         super().__init__(base_url, **kwargs)
         self._http = httpx.AsyncClient(**self._http_options)
@@ -278,13 +307,18 @@ class AsyncClient(_ClientBase):
                     req = flow.send(response)
                 except StopIteration as done:
                     return done.value
-                response = await self._http.request(
-                    req.method,
-                    self._url(req),
-                    params=req.params,
-                    json=req.json,
-                    headers=req.headers,
-                )
+                response = await self._send(req)
+
+    async def _send(self, req: Req) -> httpx.Response:
+        """:meth:`SyncClient._send`, awaited."""
+        response = await self._http.send(self._request(req), stream=True)
+        try:
+            await response.aread()
+        except httpx.DecodingError:
+            raise self._undecodable(response) from None
+        finally:
+            await response.aclose()
+        return response
 
     async def aclose(self) -> None:
         """Close the client's connections (``async with`` does it)."""

@@ -114,6 +114,8 @@ class KeepItInvalidResponse(InvalidResponse, KeepItError):
 class _KeepItFlows:
     """The protocol, written once for the sync and the async client."""
 
+    invalid_response = KeepItInvalidResponse
+
     def __init__(
         self,
         username: str,

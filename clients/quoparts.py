@@ -62,6 +62,8 @@ class CustomerResult:
 class _QuoPartsFlows:
     """The protocol, written once for the sync and the async client."""
 
+    invalid_response = QuoPartsInvalidResponse
+
     def __init__(self, username: str, password: str, validate: bool) -> None:
         self.username = username
         self.password = password

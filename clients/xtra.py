@@ -102,6 +102,8 @@ class RecordOutcome:
 class _XtraFlows:
     """The protocol, written once for the sync and the async client."""
 
+    invalid_response = XtraInvalidResponse
+
     def __init__(
         self,
         public_key: str | None,

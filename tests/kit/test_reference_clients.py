@@ -487,3 +487,23 @@ def test_every_public_method_of_a_client_says_what_it_does(kind: type[Any]) -> N
     import_customers, update_identities, insert_customers) nor for close."""
     public = [name for name, _ in inspect.getmembers(kind, inspect.isfunction) if name[0] != "_"]
     assert public and [name for name in public if not getattr(kind, name).__doc__] == []
+
+
+def _gzip_said_plain_sent(request: httpx.Request) -> httpx.Response:
+    """An answer saying gzip with a plain body (as a stream: httpx decodes it as it reads)."""
+    headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    return httpx.Response(200, headers=headers, stream=httpx.ByteStream(b'{"statusCode": 200}'))
+
+
+@pytest.mark.parametrize("vendor", list(VENDOR_ERRORS))
+def test_a_body_contradicting_its_content_encoding_is_the_vendors_invalid_response(
+    vendor: str,
+) -> None:
+    """httpx's DecodingError came out of every client: neither the vendor's error nor an
+    ``httpx.TransportError``, the two families docs/clients.md tells a connector to catch."""
+    account = DEMO[vendor] | ({"token": "t", **APP} if vendor == "tsdigital" else {})
+    transport = httpx.MockTransport(_gzip_said_plain_sent)
+    outcomes = _outcomes(vendor, f"http://{vendor}.example", account, transport=transport)
+    assert _all(outcomes, VENDOR_ERRORS[vendor], "Content-Encoding says (gzip)"), outcomes
+    assert _all(outcomes, InvalidResponse)
+    assert all(outcome.status == 200 for outcome in outcomes)
