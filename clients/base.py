@@ -154,15 +154,16 @@ characters, spaces, tabs)."""
 
 def json_body(response: httpx.Response, invalid: type[InvalidResponse]) -> Any:
     """The answer's JSON; ``invalid`` (the vendor's :class:`InvalidResponse`) when it is not."""
+    type_ = response.headers.get("content-type", "no content type")
     try:
         return response.json()
     except ValueError:
-        type_ = response.headers.get("content-type", "no content type")
-        raise invalid(
-            response.status_code,
-            None,
-            f"the answer is not JSON ({len(response.content)} bytes, {type_})",
-        ) from None
+        what = "is not JSON"
+    except RecursionError:  # arrays in arrays, thousands deep
+        what = "is JSON nested too deeply to read"
+    raise invalid(
+        response.status_code, None, f"the answer {what} ({len(response.content)} bytes, {type_})"
+    )
 
 
 def shape(value: Any) -> str:

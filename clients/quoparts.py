@@ -77,7 +77,11 @@ class _QuoPartsFlows:
         response = yield Req("GET", ENDPOINT, params=query)
         body = _envelope(response)
         data = body["data"]
-        if not data or not isinstance(data[0], dict) or not isinstance(data[0].get("TOKEN"), str):
+        if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+            raise QuoPartsInvalidResponse(
+                response.status_code, body["errorCode"], f"login answer's data is {shape(data)}"
+            )
+        if not isinstance(data[0].get("TOKEN"), str):
             raise QuoPartsInvalidResponse(
                 response.status_code, body["errorCode"], "login answer has no TOKEN"
             )

@@ -153,7 +153,7 @@ class _XtraFlows:
                 expires_at=datetime.fromisoformat(result["TokenExpiration"].replace("Z", "+00:00")),
                 refresh_token=result.get("RefreshToken"),
             )
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # "IRID": 1e999
             raise XtraInvalidResponse(
                 response.status_code, None, "login answer has no session"
             ) from None
@@ -265,9 +265,17 @@ def _outcome(row: dict[str, Any]) -> RecordOutcome:
         ok=bool(row["Item3"]),
         error_code=error.get("Code"),
         error_message=error.get("Message"),
-        destinations=dict(row.get("Item5") or {}),
-        contacts=dict(row.get("Item6") or {}),
+        destinations=_keyed(row, "Item5"),
+        contacts=_keyed(row, "Item6"),
     )
+
+
+def _keyed(row: dict[str, Any], item: str) -> dict[str, int | None]:
+    """Item5 or Item6: an object (each destination's or contact's key to its ID), or null."""
+    value = row.get(item)
+    if value is not None and not isinstance(value, dict):
+        raise XtraInvalidResponse(200, None, f"irs/update answer's {item} is {shape(value)}")
+    return dict(value or {})
 
 
 class XtraClient(_XtraFlows, SyncClient):
