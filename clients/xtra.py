@@ -41,6 +41,7 @@ from clients.base import (
     check_request,
     detail_of,
     json_body,
+    sendable_in_header,
     shape,
 )
 
@@ -142,21 +143,7 @@ class _XtraFlows:
         if self.validate:
             check_request("xtra/login.request", payload, secret=("Password",))
         response = yield Req("POST", LOGIN_PATH, json=payload, headers=self._key_headers())
-        envelope = _envelope(response)
-        try:
-            result = envelope["result"]
-            self.session = XtraSession(
-                token=str(result["Token"]),
-                irid=int(result["IRID"]),
-                user_id=int(result["UserID"]),
-                username=str(result["Username"]),
-                expires_at=datetime.fromisoformat(result["TokenExpiration"].replace("Z", "+00:00")),
-                refresh_token=result.get("RefreshToken"),
-            )
-        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # "IRID": 1e999
-            raise XtraInvalidResponse(
-                response.status_code, None, "login answer has no session"
-            ) from None
+        self.session = _session(response.status_code, _envelope(response))
         return self.session
 
     def _update(
@@ -215,6 +202,36 @@ class _XtraFlows:
                 if not expired or fresh or contact_form or not _own(payload, session):
                     raise
                 self.session = None
+
+
+def _session(status: int, envelope: dict[str, Any]) -> XtraSession:
+    """A login answer's session. Its Token goes in a header: one holding what a header cannot
+    carry (a line break, a control character, a letter beyond ASCII) is refused here, not
+    quoted (httpx's refusal at the next call quoted it)."""
+    try:
+        result = envelope["result"]
+        session = XtraSession(
+            token=result["Token"],
+            irid=int(result["IRID"]),
+            user_id=int(result["UserID"]),
+            username=str(result["Username"]),
+            expires_at=datetime.fromisoformat(result["TokenExpiration"].replace("Z", "+00:00")),
+            refresh_token=result.get("RefreshToken"),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # "IRID": 1e999
+        raise XtraInvalidResponse(status, None, "login answer has no session") from None
+    token = session.token
+    if not isinstance(token, str) or not token:
+        what = "empty" if token == "" else shape(token)
+        raise XtraInvalidResponse(status, None, f"login answer's Token is {what}")
+    if not sendable_in_header(token):
+        raise XtraInvalidResponse(
+            status,
+            None,
+            "login answer's Token (not shown) cannot be sent as a header: it holds a line"
+            " break, a control character or a letter beyond ASCII",
+        )
+    return session
 
 
 def _own(records: list[Any], session: XtraSession) -> bool:

@@ -165,3 +165,21 @@ def test_an_answer_of_the_wrong_shape_is_invalid_response_not_a_type_error(data:
         pytest.raises(InvalidResponse, match="importCli answer's data is"),
     ):
         qp.import_customers([ROW])
+
+
+@pytest.mark.parametrize("token", ["T\n", "T\r\nX-Evil: 1", "T\x00", "SECRÉT", "a&importPvt=#"])
+def test_a_token_no_header_could_carry_travels_encoded_in_the_query(token: str) -> None:
+    """QuoParts sends its token in the query, not a header: httpx percent-encodes it there,
+    so a line break or a letter beyond ASCII reaches the vendor as it was given."""
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        data = [{"TOKEN": token}] if "login" in request.url.params else []
+        return httpx.Response(200, json={"errorCode": "0", "error": "", "data": data})
+
+    with QuoPartsClient(BASE, "u", "p", transport=httpx.MockTransport(answer)) as qp:
+        assert qp.import_customers([ROW]) == []
+    call = seen[-1].url
+    assert call.params["token"] == token and list(call.params) == ["importCli", "token"]
+    assert all(32 < byte < 127 for byte in call.raw_path)

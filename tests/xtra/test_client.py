@@ -15,6 +15,7 @@ from clients import (
     RecordOutcome,
     XtraClient,
     XtraError,
+    XtraInvalidResponse,
     XtraSession,
 )
 from mockservers.testing import MockServer, SyncASGITransport
@@ -341,3 +342,35 @@ def test_no_password_token_or_secret_key_reaches_a_message_or_a_repr(logged: Xtr
     assert "s3cr3t" not in str(refused.value) and "SyncSecretKey" in str(refused.value)
     session = logged.login()
     assert session.token not in repr(session)
+
+
+@pytest.mark.parametrize("token", ["Tok3n\n", "Tok3n\r\nX-Evil: 1", "Tok3n\x00", "SECRÉT"])
+def test_a_login_token_no_header_can_carry_is_invalid_response_not_quoted(token: str) -> None:
+    """The token went into the next call's AccessToken header, where httpx refused it
+    (LocalProtocolError over a socket, UnicodeEncodeError for "SECRÉT") quoting it: a message
+    that docs/clients.md says never quotes a token."""
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path.rsplit("/", 1)[1])
+        return httpx.Response(200, json=_login_answer(token) if sent == ["login"] else UPDATED)
+
+    with (
+        XtraClient(BASE, **USER, transport=httpx.MockTransport(answer)) as xtra,
+        pytest.raises(XtraInvalidResponse, match="cannot be sent as a header") as caught,
+    ):
+        xtra.update_identities([{"ID": 1, "City": "Valenza"}])
+    assert sent == ["login"] and xtra.session is None
+    shown = f"{caught.value!s} {caught.value!r}"
+    assert "Tok3n" not in shown and "SECR" not in shown and "Evil" not in shown
+
+
+@pytest.mark.parametrize("token", [None, 12345, ""], ids=["null", "a-number", "empty"])
+def test_a_login_token_that_is_no_text_is_invalid_response(token: object) -> None:
+    """``str(Token)`` made ``null`` the token "None", sent as the AccessToken."""
+    answer = httpx.Response(200, json=_login_answer(token))  # type: ignore[arg-type]
+    with (
+        XtraClient(BASE, **USER, transport=httpx.MockTransport(lambda request: answer)) as xtra,
+        pytest.raises(XtraInvalidResponse, match="login answer's Token is"),
+    ):
+        xtra.login()
