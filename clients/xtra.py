@@ -149,6 +149,7 @@ class _XtraFlows:
     def _update(
         self, records: Iterable[dict[str, Any]], contact_form: bool, debug: bool
     ) -> Flow[list[RecordOutcome]]:
+        self.last_debug = None  # this call's, or none: never an earlier call's
         payload = list(records)
         if self.validate:
             name = (
@@ -325,8 +326,9 @@ class XtraClient(_XtraFlows, SyncClient):
         self, records: Iterable[dict[str, Any]], *, contact_form: bool = False, debug: bool = False
     ) -> list[RecordOutcome]:
         """Send records to irs/update (``contact_form``: as a contact form; ``debug``: ask for
-        the debug block, kept as ``.last_debug``); one outcome per record, a refused record's
-        ``ok`` False (a whole-call error is raised)."""
+        the debug block, kept as ``.last_debug`` until the next call; None when the call
+        raises); one outcome per record, a refused record's ``ok`` False (a whole-call error
+        is raised)."""
         return self._run(self._update(records, contact_form, debug))
 
 

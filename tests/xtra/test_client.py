@@ -374,3 +374,19 @@ def test_a_login_token_that_is_no_text_is_invalid_response(token: object) -> Non
         pytest.raises(XtraInvalidResponse, match="login answer's Token is"),
     ):
         xtra.login()
+
+
+def test_last_debug_is_the_last_call_s_even_when_it_raised(keyed: XtraClient) -> None:
+    """A call that raised left the debug block of the call before it in ``.last_debug``, as
+    if it were its own."""
+    keyed.update_identities([FORM], contact_form=True, debug=True)
+    assert keyed.last_debug is not None
+    keyed.validate = False
+    with pytest.raises(XtraError) as caught:  # a body that is no array of objects: ER.IR.INVAL
+        keyed.update_identities(["not a record"], debug=True)  # type: ignore[list-item]
+    assert caught.value.code == "ER.IR.INVAL" and keyed.last_debug is None
+    keyed.update_identities([FORM], contact_form=True, debug=True)
+    keyed.validate = True
+    with pytest.raises(ContractViolation):
+        keyed.update_identities([{"Surname": "Rossi"}], contact_form=True, debug=True)
+    assert keyed.last_debug is None
