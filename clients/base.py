@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import Collection, Generator, Mapping
+import threading
+from collections.abc import Callable, Collection, Generator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, TypedDict, TypeVar
 
+import anyio
 import httpx
 
 from clients.logs import mask_request_lines
 from contracts import Violation, contract
 
 T = TypeVar("T")
+C = TypeVar("C")
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,40 @@ class Req:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Flow = Generator[Req, httpx.Response, T]
-"""A client operation: yields requests, receives their responses, returns the result."""
+@dataclass(frozen=True)
+class Exclusive:
+    """A part of a flow run while no other call of the same client runs one (the driver holds
+    the client's lock over it); the flow gets its result back."""
+
+    flow: Flow[Any]
+
+
+Flow = Generator[Req | Exclusive, Any, T]
+"""A client operation: yields requests (and exclusive parts), receives their responses (and
+results), returns its own result."""
+
+
+def renewed(
+    held: Callable[[], C | None], refused: C | None, login: Callable[[], Flow[C]]
+) -> Flow[tuple[C, bool]]:
+    """The credential a call sends (a token, a session), and whether a login just gave it: the
+    one the client holds (``held()``), unless it holds none or still holds ``refused`` (the one
+    this call just saw refused); else ``login``'s, run exclusively. Concurrent calls that saw
+    the same token refused thus make one login: the first runs it, the others wait for it and
+    take its token (each used to log in again, dropping the token the one before had got)."""
+    current = held()
+    if current is not None and current is not refused:
+        return current, False
+    return (yield Exclusive(_login_unless_renewed(held, refused, login))), True
+
+
+def _login_unless_renewed(
+    held: Callable[[], C | None], refused: C | None, login: Callable[[], Flow[C]]
+) -> Flow[C]:
+    current = held()
+    if current is not None and current is not refused:
+        return current  # the login of a call this one waited for
+    return (yield from login())
 
 
 DETAIL_HEADER = "X-Mockservers-Detail"
@@ -254,19 +289,25 @@ class SyncClient(_ClientBase):
     def __init__(self, base_url: str, **kwargs: Any) -> None:
         super().__init__(base_url, **kwargs)
         self._http = httpx.Client(**self._http_options)
+        self._exclusive = threading.Lock()
 
     def _run(self, flow: Flow[T]) -> T:
-        """The flow's result, each request it yields sent. A request that raises ends the flow
-        there (its ``finally`` runs); only the flow's own end is its result, so a transport's
-        ``StopIteration`` goes through as the error it is."""
+        """The flow's result, each request it yields sent and each exclusive part run under
+        the client's lock. A step that raises ends the flow there (its ``finally`` runs); only
+        the flow's own end is its result, so a transport's ``StopIteration`` goes through as
+        the error it is."""
         with closing(flow):
-            response: Any = None  # what starts a flow, as ``next`` would
+            sent: Any = None  # what starts a flow, as ``next`` would
             while True:
                 try:
-                    req = flow.send(response)
+                    step = flow.send(sent)
                 except StopIteration as done:
                     return done.value
-                response = self._send(req)
+                if isinstance(step, Exclusive):
+                    with self._exclusive:
+                        sent = self._run(step.flow)
+                else:
+                    sent = self._send(step)
 
     def _send(self, req: Req) -> httpx.Response:
         """The answer to ``req``, read whole (httpx decodes it as it reads)."""
@@ -303,17 +344,22 @@ class AsyncClient(_ClientBase):
     def __init__(self, base_url: str, **kwargs: Any) -> None:
         super().__init__(base_url, **kwargs)
         self._http = httpx.AsyncClient(**self._http_options)
+        self._exclusive = anyio.Lock()  # asyncio's or trio's, as the loop the call runs on
 
     async def _run(self, flow: Flow[T]) -> T:
-        """:meth:`SyncClient._run`, each request awaited."""
+        """:meth:`SyncClient._run`, each step awaited."""
         with closing(flow):
-            response: Any = None
+            sent: Any = None
             while True:
                 try:
-                    req = flow.send(response)
+                    step = flow.send(sent)
                 except StopIteration as done:
                     return done.value
-                response = await self._send(req)
+                if isinstance(step, Exclusive):
+                    async with self._exclusive:
+                        sent = await self._run(step.flow)
+                else:
+                    sent = await self._send(step)
 
     async def _send(self, req: Req) -> httpx.Response:
         """:meth:`SyncClient._send`, awaited."""

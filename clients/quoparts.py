@@ -30,6 +30,7 @@ from clients.base import (
     check_request,
     detail_of,
     json_body,
+    renewed,
     shape,
 )
 
@@ -71,6 +72,7 @@ class _QuoPartsFlows:
         self.token: str | None = None
 
     def _login(self) -> Flow[str]:
+        self.token = None  # replaced: no call takes it while the login runs, nor if it fails
         query = {"login": "", "username": self.username, "password": self.password}
         if self.validate:
             check_request("quoparts/login.query", query, secret=("password",))
@@ -89,19 +91,20 @@ class _QuoPartsFlows:
         return self.token
 
     def _authed(self, method: str, payload: Any) -> Flow[dict[str, Any]]:
-        """POST ``payload`` to ``method`` with a token; one fresh login when it is refused."""
+        """POST ``payload`` to ``method`` with a token; one fresh login when it is refused
+        (with the calls that saw it refused too: :func:`~clients.base.renewed`)."""
+        refused: str | None = None
         for attempt in (1, 2):
-            if self.token is None:
-                yield from self._login()
+            token, _ = yield from renewed(lambda: self.token, refused, self._login)
             response = yield Req(
-                "POST", ENDPOINT, params={method: "", "token": self.token}, json=payload
+                "POST", ENDPOINT, params={method: "", "token": token}, json=payload
             )
             try:
                 return _envelope(response)
             except QuoPartsError as exc:
                 if exc.code != NOT_ACCREDITED or attempt == 2:
                     raise
-                self.token = None
+                refused = token
         raise AssertionError("unreachable")
 
     def _import_customers(self, rows: Iterable[dict[str, Any]]) -> Flow[list[CustomerResult]]:

@@ -41,6 +41,7 @@ from clients.base import (
     check_request,
     detail_of,
     json_body,
+    renewed,
     sendable_in_header,
     shape,
 )
@@ -139,6 +140,7 @@ class _XtraFlows:
     def _login(self) -> Flow[XtraSession]:
         if self.username is None or self.password is None:
             raise ValueError("login needs username and password")
+        self.session = None  # replaced: no call takes it while the login runs, nor if it fails
         payload = {"Username": self.username, "Password": self.password}
         if self.validate:
             check_request("xtra/login.request", payload, secret=("Password",))
@@ -185,10 +187,11 @@ class _XtraFlows:
         nothing written). Otherwise it is raised: a fresh token was refused, or the call
         reaches beyond the token (another identity or user, an insert of either, a contact
         form), which an AccessToken may never do, so a retry would be refused again (and
-        journalled twice); a 403 page that is no XTRA envelope is no expired token either."""
-        while True:
-            fresh = self.session is None
-            session = self.session if self.session is not None else (yield from self._login())
+        journalled twice); a 403 page that is no XTRA envelope is no expired token either.
+        Calls that saw the same token refused make one login (:func:`~clients.base.renewed`)."""
+        refused: XtraSession | None = None
+        for attempt in (1, 2):
+            session, fresh = yield from renewed(lambda: self.session, refused, self._login)
             response = yield Req(
                 "POST",
                 UPDATE_PATH,
@@ -200,9 +203,11 @@ class _XtraFlows:
                 return _envelope(response)
             except XtraError as exc:
                 expired = exc.status_code == NOT_AUTHORISED
-                if not expired or fresh or contact_form or not _own(payload, session):
+                beyond = contact_form or not _own(payload, session)
+                if attempt == 2 or fresh or not expired or beyond:
                     raise
-                self.session = None
+                refused = session
+        raise AssertionError("unreachable")
 
 
 def _session(status: int, envelope: dict[str, Any]) -> XtraSession:
