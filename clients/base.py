@@ -152,6 +152,14 @@ def _holds(value: Any, secret: Collection[str]) -> bool:
     return False
 
 
+def code_set(codes: Collection[str], argument: str) -> frozenset[str]:
+    """A constructor's collection of vendor codes; one string alone is refused (``"102"``
+    would be read as the codes "1", "0" and "2")."""
+    if isinstance(codes, str):
+        raise TypeError(f"{argument} takes a collection of codes, such as ({codes!r},)")
+    return frozenset(codes)
+
+
 def check_request(contract_name: str, payload: Any, *, secret: Collection[str] = ()) -> None:
     """Raise :class:`ContractViolation` when ``payload`` breaks the named contract (a query's
     or headers' contract too: ``secret`` names the fields whose values it must not quote)."""

@@ -7,13 +7,14 @@ with QuoPartsClient("http://127.0.0.1:8000/quoparts", "demo", "demo") as qp:
     cod_doc = qp.import_quote({"COD_CLI_ERP": "CLI001", "COD_TGA": "AB123CD", "DES_VCL": "Panda"},
                               [{"DES_RGR": "Filtro olio", "COD_ART_PVT": "1883037"}])
 ```
-It logs in by itself, logs in again once when the token is refused (errorCode 101), and raises
+It logs in by itself, logs in again once when the token is refused (errorCode 101, the
+document's; ``reauth_codes=("102",)`` for a service that says it otherwise), and raises
 :class:`QuoPartsError` for a top-level error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Unpack
 
@@ -28,6 +29,7 @@ from clients.base import (
     SyncClient,
     VendorClientError,
     check_request,
+    code_set,
     detail_of,
     json_body,
     renewed,
@@ -36,6 +38,8 @@ from clients.base import (
 
 ENDPOINT = "/ws_quoparts.php"
 NOT_ACCREDITED = "101"
+"""The errorCode QuoParts documents for a token missing, unknown or expired (its only
+authentication error): the default of ``reauth_codes``."""
 
 
 class QuoPartsError(VendorClientError):
@@ -65,10 +69,13 @@ class _QuoPartsFlows:
 
     invalid_response = QuoPartsInvalidResponse
 
-    def __init__(self, username: str, password: str, validate: bool) -> None:
+    def __init__(
+        self, username: str, password: str, validate: bool, reauth_codes: Collection[str]
+    ) -> None:
         self.username = username
         self.password = password
         self.validate = validate
+        self.reauth_codes = code_set(reauth_codes, "reauth_codes")
         self.token: str | None = None
 
     def _login(self) -> Flow[str]:
@@ -102,7 +109,7 @@ class _QuoPartsFlows:
             try:
                 return _envelope(response)
             except QuoPartsError as exc:
-                if exc.code != NOT_ACCREDITED or attempt == 2:
+                if exc.code not in self.reauth_codes or attempt == 2:
                     raise
                 refused = token
         raise AssertionError("unreachable")
@@ -169,11 +176,12 @@ class QuoPartsClient(_QuoPartsFlows, SyncClient):
         password: str,
         *,
         validate: bool = True,
+        reauth_codes: Collection[str] = (NOT_ACCREDITED,),
         transport: httpx.BaseTransport | None = None,
         timeout: float | httpx.Timeout = 30.0,
         **http: Unpack[HttpOptions],
     ) -> None:
-        _QuoPartsFlows.__init__(self, username, password, validate)
+        _QuoPartsFlows.__init__(self, username, password, validate, reauth_codes)
         SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     def login(self) -> str:
@@ -201,11 +209,12 @@ class AsyncQuoPartsClient(_QuoPartsFlows, AsyncClient):
         password: str,
         *,
         validate: bool = True,
+        reauth_codes: Collection[str] = (NOT_ACCREDITED,),
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float | httpx.Timeout = 30.0,
         **http: Unpack[HttpOptions],
     ) -> None:
-        _QuoPartsFlows.__init__(self, username, password, validate)
+        _QuoPartsFlows.__init__(self, username, password, validate, reauth_codes)
         AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     async def login(self) -> str:

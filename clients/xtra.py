@@ -11,7 +11,8 @@ with XtraClient("http://127.0.0.1:8000/xtra", username="demo", password="demo") 
     xtra.update_identities([{"ID": 1, "City": "Valenza"}])   # its own identity only
 ```
 With ``username``/``password`` the client logs in, sends the ``AccessToken``, and logs in again
-once when the token is refused (expired); contact-form calls use the key pair when it has one.
+once when the token is refused (expired: statusCode 403, with any errorCode unless
+``reauth_codes`` names those that say so); contact-form calls use the key pair when it has one.
 A kit session's credentials are its keyword arguments as they are
 (``XtraClient(url, **session.credentials["xtra"])``): ``irid``, the identity the account's login
 belongs to, is kept as ``.irid`` for the caller (the records an ``AccessToken`` may update) and
@@ -22,7 +23,7 @@ A whole-call error raises :class:`XtraError`; per-record failures come back as
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Unpack
@@ -39,6 +40,7 @@ from clients.base import (
     VendorClientError,
     check_header_values,
     check_request,
+    code_set,
     detail_of,
     json_body,
     renewed,
@@ -114,6 +116,7 @@ class _XtraFlows:
         password: str | None,
         irid: int | None,
         validate: bool,
+        reauth_codes: Collection[str] | None,
     ) -> None:
         if (public_key is None) != (secret_key is None):
             raise ValueError("give both public_key and secret_key, or neither")
@@ -127,6 +130,9 @@ class _XtraFlows:
         self.password = password
         self.irid = irid
         self.validate = validate
+        self.reauth_codes = None if reauth_codes is None else code_set(reauth_codes, "reauth_codes")
+        """The errorCodes of a 403 envelope that say the token expired; None: any (XTRA
+        documents the statusCode, not a code: ER.AUTH is the kit's, configurable there)."""
         self.session: XtraSession | None = None
         self.last_debug: dict[str, Any] | None = None
 
@@ -181,14 +187,15 @@ class _XtraFlows:
         self, params: dict[str, str], payload: list[Any], contact_form: bool
     ) -> Flow[dict[str, Any]]:
         """Send with the AccessToken. XTRA's "not authorised" (its envelope's statusCode 403,
-        whatever the HTTP status) on a token from an earlier call, for a call the token may
-        make (records that update only its own identity and its own user, no contact form),
-        is taken for an expired token: log in again once and retry (the call was refused,
-        nothing written). Otherwise it is raised: a fresh token was refused, or the call
-        reaches beyond the token (another identity or user, an insert of either, a contact
-        form), which an AccessToken may never do, so a retry would be refused again (and
-        journalled twice); a 403 page that is no XTRA envelope is no expired token either.
-        Calls that saw the same token refused make one login (:func:`~clients.base.renewed`)."""
+        whatever the HTTP status; with an errorCode of ``reauth_codes`` when given) on a token
+        from an earlier call, for a call the token may make (records that update only its own
+        identity and its own user, no contact form), is taken for an expired token: log in
+        again once and retry (the call was refused, nothing written). Otherwise it is raised:
+        a fresh token was refused, or the call reaches beyond the token (another identity or
+        user, an insert of either, a contact form), which an AccessToken may never do, so a
+        retry would be refused again (and journalled twice); a 403 page that is no XTRA
+        envelope is no expired token either. Calls that saw the same token refused make one
+        login (:func:`~clients.base.renewed`)."""
         refused: XtraSession | None = None
         for attempt in (1, 2):
             session, fresh = yield from renewed(lambda: self.session, refused, self._login)
@@ -202,12 +209,20 @@ class _XtraFlows:
             try:
                 return _envelope(response)
             except XtraError as exc:
-                expired = exc.status_code == NOT_AUTHORISED
+                expired = self._expired(exc)
                 beyond = contact_form or not _own(payload, session)
                 if attempt == 2 or fresh or not expired or beyond:
                     raise
                 refused = session
         raise AssertionError("unreachable")
+
+    def _expired(self, error: XtraError) -> bool:
+        """Whether ``error`` says the token was refused: statusCode 403, and an errorCode of
+        ``reauth_codes`` when the client was given some."""
+        if error.status_code != NOT_AUTHORISED:
+            return False
+        codes = self.reauth_codes
+        return codes is None or (isinstance(error.code, str) and error.code in codes)
 
 
 def _session(status: int, envelope: dict[str, Any]) -> XtraSession:
@@ -315,11 +330,14 @@ class XtraClient(_XtraFlows, SyncClient):
         password: str | None = None,
         irid: int | None = None,
         validate: bool = True,
+        reauth_codes: Collection[str] | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: float | httpx.Timeout = 30.0,
         **http: Unpack[HttpOptions],
     ) -> None:
-        _XtraFlows.__init__(self, public_key, secret_key, username, password, irid, validate)
+        _XtraFlows.__init__(
+            self, public_key, secret_key, username, password, irid, validate, reauth_codes
+        )
         SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     def login(self) -> XtraSession:
@@ -350,11 +368,14 @@ class AsyncXtraClient(_XtraFlows, AsyncClient):
         password: str | None = None,
         irid: int | None = None,
         validate: bool = True,
+        reauth_codes: Collection[str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float | httpx.Timeout = 30.0,
         **http: Unpack[HttpOptions],
     ) -> None:
-        _XtraFlows.__init__(self, public_key, secret_key, username, password, irid, validate)
+        _XtraFlows.__init__(
+            self, public_key, secret_key, username, password, irid, validate, reauth_codes
+        )
         AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     async def login(self) -> XtraSession:

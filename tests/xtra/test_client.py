@@ -18,6 +18,7 @@ from clients import (
     XtraInvalidResponse,
     XtraSession,
 )
+from mockservers import create_app
 from mockservers.testing import MockServer, SyncASGITransport
 
 BASE = "http://mockservers/xtra"
@@ -390,3 +391,28 @@ def test_last_debug_is_the_last_call_s_even_when_it_raised(keyed: XtraClient) ->
     with pytest.raises(ContractViolation):
         keyed.update_identities([{"Surname": "Rossi"}], contact_form=True, debug=True)
     assert keyed.last_debug is None
+
+
+def test_client_logs_in_again_only_on_the_codes_it_is_told_say_expired() -> None:
+    """XTRA documents the statusCode 403, not a code for an expired token (ER.AUTH is the
+    kit's, configurable): by default any 403 errorCode of a token the call may use logs in
+    again, as before; a user who learns the real service's codes names them, and a 403 with
+    another code is raised at once."""
+    app = create_app({"xtra": {"auth_error_code": "ER.TOKEN"}})
+    with _admin(app) as admin:
+
+        def update_once_expired(**options: Any) -> None:
+            with XtraClient(BASE, **USER, transport=SyncASGITransport(app), **options) as xtra:
+                xtra.login()
+                admin.post("/__admin/clock", json={"advance_seconds": 3600})
+                xtra.update_identities([{"ID": 1, "City": "Valenza"}])
+
+        update_once_expired(reauth_codes=("ER.TOKEN",))
+        update_once_expired()
+        with pytest.raises(XtraError) as caught:
+            update_once_expired(reauth_codes=["ER.AUTH"])
+        journal = admin.get("/__admin/requests", params={"vendor": "xtra"}).json()
+    assert (caught.value.status_code, caught.value.code) == (403, "ER.TOKEN")
+    again = [("login", 200), ("updateIdentities", 403), ("login", 200), ("updateIdentities", 200)]
+    raised = [("login", 200), ("updateIdentities", 403)]
+    assert [(e["operation"], e["status"]) for e in reversed(journal)] == again * 2 + raised
