@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import Collection, Generator, Mapping
+import threading
+from collections.abc import Callable, Collection, Generator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, TypedDict, TypeVar
 
+import anyio
 import httpx
 
 from clients.logs import mask_request_lines
 from contracts import Violation, contract
 
 T = TypeVar("T")
+C = TypeVar("C")
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,40 @@ class Req:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Flow = Generator[Req, httpx.Response, T]
-"""A client operation: yields requests, receives their responses, returns the result."""
+@dataclass(frozen=True)
+class Exclusive:
+    """A part of a flow run while no other call of the same client runs one (the driver holds
+    the client's lock over it); the flow gets its result back."""
+
+    flow: Flow[Any]
+
+
+Flow = Generator[Req | Exclusive, Any, T]
+"""A client operation: yields requests (and exclusive parts), receives their responses (and
+results), returns its own result."""
+
+
+def renewed(
+    held: Callable[[], C | None], refused: C | None, login: Callable[[], Flow[C]]
+) -> Flow[tuple[C, bool]]:
+    """The credential a call sends (a token, a session), and whether a login just gave it: the
+    one the client holds (``held()``), unless it holds none or still holds ``refused`` (the one
+    this call just saw refused); else ``login``'s, run exclusively. Concurrent calls that saw
+    the same token refused thus make one login: the first runs it, the others wait for it and
+    take its token (each used to log in again, dropping the token the one before had got)."""
+    current = held()
+    if current is not None and current is not refused:
+        return current, False
+    return (yield Exclusive(_login_unless_renewed(held, refused, login))), True
+
+
+def _login_unless_renewed(
+    held: Callable[[], C | None], refused: C | None, login: Callable[[], Flow[C]]
+) -> Flow[C]:
+    current = held()
+    if current is not None and current is not refused:
+        return current  # the login of a call this one waited for
+    return (yield from login())
 
 
 DETAIL_HEADER = "X-Mockservers-Detail"
@@ -117,6 +152,14 @@ def _holds(value: Any, secret: Collection[str]) -> bool:
     return False
 
 
+def code_set(codes: Collection[str], argument: str) -> frozenset[str]:
+    """A constructor's collection of vendor codes; one string alone is refused (``"102"``
+    would be read as the codes "1", "0" and "2")."""
+    if isinstance(codes, str):
+        raise TypeError(f"{argument} takes a collection of codes, such as ({codes!r},)")
+    return frozenset(codes)
+
+
 def check_request(contract_name: str, payload: Any, *, secret: Collection[str] = ()) -> None:
     """Raise :class:`ContractViolation` when ``payload`` breaks the named contract (a query's
     or headers' contract too: ``secret`` names the fields whose values it must not quote)."""
@@ -132,7 +175,7 @@ def check_header_values(
     a file with its newline; a letter beyond ASCII: a password "pàss") is refused like a
     contract's violation, before httpx refuses it quoting the value. Contracts' patterns end
     with ``$``, which a final newline passes."""
-    bad = [name for name, value in headers.items() if not _HEADER_VALUE.fullmatch(value)]
+    bad = [name for name, value in headers.items() if not sendable_in_header(value)]
     if bad:
         found = [
             Violation(
@@ -146,6 +189,11 @@ def check_header_values(
         raise ContractViolation(contract_name, found, secret)
 
 
+def sendable_in_header(value: str) -> bool:
+    """Whether httpx can send ``value`` as a header's value, and HTTP/1.1 allows it."""
+    return _HEADER_VALUE.fullmatch(value) is not None
+
+
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 """What httpx sends in a header given as text: ASCII only (it encodes a value as ASCII and
 raises ``UnicodeEncodeError`` quoting it); of that, what HTTP/1.1 allows (RFC 9110: visible
@@ -154,15 +202,16 @@ characters, spaces, tabs)."""
 
 def json_body(response: httpx.Response, invalid: type[InvalidResponse]) -> Any:
     """The answer's JSON; ``invalid`` (the vendor's :class:`InvalidResponse`) when it is not."""
+    type_ = response.headers.get("content-type", "no content type")
     try:
         return response.json()
     except ValueError:
-        type_ = response.headers.get("content-type", "no content type")
-        raise invalid(
-            response.status_code,
-            None,
-            f"the answer is not JSON ({len(response.content)} bytes, {type_})",
-        ) from None
+        what = "is not JSON"
+    except RecursionError:  # arrays in arrays, thousands deep
+        what = "is JSON nested too deeply to read"
+    raise invalid(
+        response.status_code, None, f"the answer {what} ({len(response.content)} bytes, {type_})"
+    )
 
 
 def shape(value: Any) -> str:
@@ -192,6 +241,10 @@ class HttpOptions(TypedDict, total=False):
 
 
 class _ClientBase:
+    invalid_response: type[InvalidResponse] = InvalidResponse
+    """The vendor's :class:`InvalidResponse`, which its flows class names."""
+    _http: httpx.Client | httpx.AsyncClient
+
     def __init__(
         self,
         base_url: str,
@@ -216,35 +269,64 @@ class _ClientBase:
             "trust_env": trust_env,
         }
 
-    def _url(self, req: Req) -> str:
-        return self.base_url + req.path
+    def _request(self, req: Req) -> httpx.Request:
+        return self._http.build_request(
+            req.method,
+            self.base_url + req.path,
+            params=req.params,
+            json=req.json,
+            headers=req.headers,
+        )
+
+    def _undecodable(self, response: httpx.Response) -> InvalidResponse:
+        """An answer whose body is not in its ``Content-Encoding`` (a gzip header on a plain
+        body): httpx's ``DecodingError`` is neither a vendor's error nor a transport's."""
+        encoding = response.headers.get("content-encoding", "")
+        return self.invalid_response(
+            response.status_code,
+            None,
+            f"the answer's body cannot be decoded as its Content-Encoding says ({encoding})",
+        )
 
 
 class SyncClient(_ClientBase):
     """Runs flows with an ``httpx.Client``; a context manager that closes its connections."""
 
+    _http: httpx.Client
+
     def __init__(self, base_url: str, **kwargs: Any) -> None:
         super().__init__(base_url, **kwargs)
         self._http = httpx.Client(**self._http_options)
+        self._exclusive = threading.Lock()
 
     def _run(self, flow: Flow[T]) -> T:
-        """The flow's result, each request it yields sent. A request that raises ends the flow
-        there (its ``finally`` runs); only the flow's own end is its result, so a transport's
-        ``StopIteration`` goes through as the error it is."""
+        """The flow's result, each request it yields sent and each exclusive part run under
+        the client's lock. A step that raises ends the flow there (its ``finally`` runs); only
+        the flow's own end is its result, so a transport's ``StopIteration`` goes through as
+        the error it is."""
         with closing(flow):
-            response: Any = None  # what starts a flow, as ``next`` would
+            sent: Any = None  # what starts a flow, as ``next`` would
             while True:
                 try:
-                    req = flow.send(response)
+                    step = flow.send(sent)
                 except StopIteration as done:
                     return done.value
-                response = self._http.request(
-                    req.method,
-                    self._url(req),
-                    params=req.params,
-                    json=req.json,
-                    headers=req.headers,
-                )
+                if isinstance(step, Exclusive):
+                    with self._exclusive:
+                        sent = self._run(step.flow)
+                else:
+                    sent = self._send(step)
+
+    def _send(self, req: Req) -> httpx.Response:
+        """The answer to ``req``, read whole (httpx decodes it as it reads)."""
+        response = self._http.send(self._request(req), stream=True)
+        try:
+            response.read()
+        except httpx.DecodingError:
+            raise self._undecodable(response) from None
+        finally:
+            response.close()
+        return response
 
     def close(self) -> None:
         """Close the client's connections (``with`` does it)."""
@@ -265,26 +347,38 @@ class SyncClient(_ClientBase):
 class AsyncClient(_ClientBase):
     """Runs the same flows with an ``httpx.AsyncClient``; ``async with`` closes it."""
 
+    _http: httpx.AsyncClient
+
     def __init__(self, base_url: str, **kwargs: Any) -> None:
         super().__init__(base_url, **kwargs)
         self._http = httpx.AsyncClient(**self._http_options)
+        self._exclusive = anyio.Lock()  # asyncio's or trio's, as the loop the call runs on
 
     async def _run(self, flow: Flow[T]) -> T:
-        """:meth:`SyncClient._run`, each request awaited."""
+        """:meth:`SyncClient._run`, each step awaited."""
         with closing(flow):
-            response: Any = None
+            sent: Any = None
             while True:
                 try:
-                    req = flow.send(response)
+                    step = flow.send(sent)
                 except StopIteration as done:
                     return done.value
-                response = await self._http.request(
-                    req.method,
-                    self._url(req),
-                    params=req.params,
-                    json=req.json,
-                    headers=req.headers,
-                )
+                if isinstance(step, Exclusive):
+                    async with self._exclusive:
+                        sent = await self._run(step.flow)
+                else:
+                    sent = await self._send(step)
+
+    async def _send(self, req: Req) -> httpx.Response:
+        """:meth:`SyncClient._send`, awaited."""
+        response = await self._http.send(self._request(req), stream=True)
+        try:
+            await response.aread()
+        except httpx.DecodingError:
+            raise self._undecodable(response) from None
+        finally:
+            await response.aclose()
+        return response
 
     async def aclose(self) -> None:
         """Close the client's connections (``async with`` does it)."""

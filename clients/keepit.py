@@ -114,6 +114,8 @@ class KeepItInvalidResponse(InvalidResponse, KeepItError):
 class _KeepItFlows:
     """The protocol, written once for the sync and the async client."""
 
+    invalid_response = KeepItInvalidResponse
+
     def __init__(
         self,
         username: str,
@@ -170,7 +172,8 @@ def _result(response: httpx.Response) -> KeepItResult:
             response.status_code, None, f"not a KeepIT answer: {shape(body)}"
         )
     code = body.get("code")
-    if response.status_code != 200 or code not in RESULT_CODES:
+    result = isinstance(code, int | float) and code in RESULT_CODES
+    if response.status_code != 200 or not result:
         raise KeepItError(
             response.status_code,
             code if isinstance(code, int) else None,
@@ -238,7 +241,7 @@ def _retry_after(response: httpx.Response) -> float | None:
         when = parsedate_to_datetime(value)
         sent = response.headers.get("date")
         now = parsedate_to_datetime(sent) if sent else datetime.now(UTC)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # a year of 11 digits
         return None
     if when.tzinfo is None or now.tzinfo is None:  # "-0000": no zone said; read as UTC
         when, now = when.replace(tzinfo=UTC), now.replace(tzinfo=UTC)

@@ -7,13 +7,14 @@ with QuoPartsClient("http://127.0.0.1:8000/quoparts", "demo", "demo") as qp:
     cod_doc = qp.import_quote({"COD_CLI_ERP": "CLI001", "COD_TGA": "AB123CD", "DES_VCL": "Panda"},
                               [{"DES_RGR": "Filtro olio", "COD_ART_PVT": "1883037"}])
 ```
-It logs in by itself, logs in again once when the token is refused (errorCode 101), and raises
+It logs in by itself, logs in again once when the token is refused (errorCode 101, the
+document's; ``reauth_codes=("102",)`` for a service that says it otherwise), and raises
 :class:`QuoPartsError` for a top-level error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Unpack
 
@@ -28,13 +29,17 @@ from clients.base import (
     SyncClient,
     VendorClientError,
     check_request,
+    code_set,
     detail_of,
     json_body,
+    renewed,
     shape,
 )
 
 ENDPOINT = "/ws_quoparts.php"
 NOT_ACCREDITED = "101"
+"""The errorCode QuoParts documents for a token missing, unknown or expired (its only
+authentication error): the default of ``reauth_codes``."""
 
 
 class QuoPartsError(VendorClientError):
@@ -62,20 +67,30 @@ class CustomerResult:
 class _QuoPartsFlows:
     """The protocol, written once for the sync and the async client."""
 
-    def __init__(self, username: str, password: str, validate: bool) -> None:
+    invalid_response = QuoPartsInvalidResponse
+
+    def __init__(
+        self, username: str, password: str, validate: bool, reauth_codes: Collection[str]
+    ) -> None:
         self.username = username
         self.password = password
         self.validate = validate
+        self.reauth_codes = code_set(reauth_codes, "reauth_codes")
         self.token: str | None = None
 
     def _login(self) -> Flow[str]:
+        self.token = None  # replaced: no call takes it while the login runs, nor if it fails
         query = {"login": "", "username": self.username, "password": self.password}
         if self.validate:
             check_request("quoparts/login.query", query, secret=("password",))
         response = yield Req("GET", ENDPOINT, params=query)
         body = _envelope(response)
         data = body["data"]
-        if not data or not isinstance(data[0], dict) or not isinstance(data[0].get("TOKEN"), str):
+        if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+            raise QuoPartsInvalidResponse(
+                response.status_code, body["errorCode"], f"login answer's data is {shape(data)}"
+            )
+        if not isinstance(data[0].get("TOKEN"), str):
             raise QuoPartsInvalidResponse(
                 response.status_code, body["errorCode"], "login answer has no TOKEN"
             )
@@ -83,19 +98,20 @@ class _QuoPartsFlows:
         return self.token
 
     def _authed(self, method: str, payload: Any) -> Flow[dict[str, Any]]:
-        """POST ``payload`` to ``method`` with a token; one fresh login when it is refused."""
+        """POST ``payload`` to ``method`` with a token; one fresh login when it is refused
+        (with the calls that saw it refused too: :func:`~clients.base.renewed`)."""
+        refused: str | None = None
         for attempt in (1, 2):
-            if self.token is None:
-                yield from self._login()
+            token, _ = yield from renewed(lambda: self.token, refused, self._login)
             response = yield Req(
-                "POST", ENDPOINT, params={method: "", "token": self.token}, json=payload
+                "POST", ENDPOINT, params={method: "", "token": token}, json=payload
             )
             try:
                 return _envelope(response)
             except QuoPartsError as exc:
-                if exc.code != NOT_ACCREDITED or attempt == 2:
+                if exc.code not in self.reauth_codes or attempt == 2:
                     raise
-                self.token = None
+                refused = token
         raise AssertionError("unreachable")
 
     def _import_customers(self, rows: Iterable[dict[str, Any]]) -> Flow[list[CustomerResult]]:
@@ -160,11 +176,12 @@ class QuoPartsClient(_QuoPartsFlows, SyncClient):
         password: str,
         *,
         validate: bool = True,
+        reauth_codes: Collection[str] = (NOT_ACCREDITED,),
         transport: httpx.BaseTransport | None = None,
         timeout: float | httpx.Timeout = 30.0,
         **http: Unpack[HttpOptions],
     ) -> None:
-        _QuoPartsFlows.__init__(self, username, password, validate)
+        _QuoPartsFlows.__init__(self, username, password, validate, reauth_codes)
         SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     def login(self) -> str:
@@ -192,11 +209,12 @@ class AsyncQuoPartsClient(_QuoPartsFlows, AsyncClient):
         password: str,
         *,
         validate: bool = True,
+        reauth_codes: Collection[str] = (NOT_ACCREDITED,),
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float | httpx.Timeout = 30.0,
         **http: Unpack[HttpOptions],
     ) -> None:
-        _QuoPartsFlows.__init__(self, username, password, validate)
+        _QuoPartsFlows.__init__(self, username, password, validate, reauth_codes)
         AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     async def login(self) -> str:

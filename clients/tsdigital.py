@@ -86,6 +86,8 @@ version), checked against their contract before a call when validating."""
 class _TsDigitalFlows:
     """The protocol, written once for the sync and the async client."""
 
+    invalid_response = TsDigitalInvalidResponse
+
     def __init__(
         self, token: str, app_name: str, app_version: str, tenant: str | None, validate: bool
     ) -> None:

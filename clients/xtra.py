@@ -11,7 +11,8 @@ with XtraClient("http://127.0.0.1:8000/xtra", username="demo", password="demo") 
     xtra.update_identities([{"ID": 1, "City": "Valenza"}])   # its own identity only
 ```
 With ``username``/``password`` the client logs in, sends the ``AccessToken``, and logs in again
-once when the token is refused (expired); contact-form calls use the key pair when it has one.
+once when the token is refused (expired: statusCode 403, with any errorCode unless
+``reauth_codes`` names those that say so); contact-form calls use the key pair when it has one.
 A kit session's credentials are its keyword arguments as they are
 (``XtraClient(url, **session.credentials["xtra"])``): ``irid``, the identity the account's login
 belongs to, is kept as ``.irid`` for the caller (the records an ``AccessToken`` may update) and
@@ -22,7 +23,7 @@ A whole-call error raises :class:`XtraError`; per-record failures come back as
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Unpack
@@ -39,8 +40,11 @@ from clients.base import (
     VendorClientError,
     check_header_values,
     check_request,
+    code_set,
     detail_of,
     json_body,
+    renewed,
+    sendable_in_header,
     shape,
 )
 
@@ -102,6 +106,8 @@ class RecordOutcome:
 class _XtraFlows:
     """The protocol, written once for the sync and the async client."""
 
+    invalid_response = XtraInvalidResponse
+
     def __init__(
         self,
         public_key: str | None,
@@ -110,6 +116,7 @@ class _XtraFlows:
         password: str | None,
         irid: int | None,
         validate: bool,
+        reauth_codes: Collection[str] | None,
     ) -> None:
         if (public_key is None) != (secret_key is None):
             raise ValueError("give both public_key and secret_key, or neither")
@@ -123,6 +130,9 @@ class _XtraFlows:
         self.password = password
         self.irid = irid
         self.validate = validate
+        self.reauth_codes = None if reauth_codes is None else code_set(reauth_codes, "reauth_codes")
+        """The errorCodes of a 403 envelope that say the token expired; None: any (XTRA
+        documents the statusCode, not a code: ER.AUTH is the kit's, configurable there)."""
         self.session: XtraSession | None = None
         self.last_debug: dict[str, Any] | None = None
 
@@ -136,30 +146,18 @@ class _XtraFlows:
     def _login(self) -> Flow[XtraSession]:
         if self.username is None or self.password is None:
             raise ValueError("login needs username and password")
+        self.session = None  # replaced: no call takes it while the login runs, nor if it fails
         payload = {"Username": self.username, "Password": self.password}
         if self.validate:
             check_request("xtra/login.request", payload, secret=("Password",))
         response = yield Req("POST", LOGIN_PATH, json=payload, headers=self._key_headers())
-        envelope = _envelope(response)
-        try:
-            result = envelope["result"]
-            self.session = XtraSession(
-                token=str(result["Token"]),
-                irid=int(result["IRID"]),
-                user_id=int(result["UserID"]),
-                username=str(result["Username"]),
-                expires_at=datetime.fromisoformat(result["TokenExpiration"].replace("Z", "+00:00")),
-                refresh_token=result.get("RefreshToken"),
-            )
-        except (KeyError, TypeError, ValueError, AttributeError):
-            raise XtraInvalidResponse(
-                response.status_code, None, "login answer has no session"
-            ) from None
+        self.session = _session(response.status_code, _envelope(response))
         return self.session
 
     def _update(
         self, records: Iterable[dict[str, Any]], contact_form: bool, debug: bool
     ) -> Flow[list[RecordOutcome]]:
+        self.last_debug = None  # this call's, or none: never an earlier call's
         payload = list(records)
         if self.validate:
             name = (
@@ -189,16 +187,18 @@ class _XtraFlows:
         self, params: dict[str, str], payload: list[Any], contact_form: bool
     ) -> Flow[dict[str, Any]]:
         """Send with the AccessToken. XTRA's "not authorised" (its envelope's statusCode 403,
-        whatever the HTTP status) on a token from an earlier call, for a call the token may
-        make (records that update only its own identity and its own user, no contact form),
-        is taken for an expired token: log in again once and retry (the call was refused,
-        nothing written). Otherwise it is raised: a fresh token was refused, or the call
-        reaches beyond the token (another identity or user, an insert of either, a contact
-        form), which an AccessToken may never do, so a retry would be refused again (and
-        journalled twice); a 403 page that is no XTRA envelope is no expired token either."""
-        while True:
-            fresh = self.session is None
-            session = self.session if self.session is not None else (yield from self._login())
+        whatever the HTTP status; with an errorCode of ``reauth_codes`` when given) on a token
+        from an earlier call, for a call the token may make (records that update only its own
+        identity and its own user, no contact form), is taken for an expired token: log in
+        again once and retry (the call was refused, nothing written). Otherwise it is raised:
+        a fresh token was refused, or the call reaches beyond the token (another identity or
+        user, an insert of either, a contact form), which an AccessToken may never do, so a
+        retry would be refused again (and journalled twice); a 403 page that is no XTRA
+        envelope is no expired token either. Calls that saw the same token refused make one
+        login (:func:`~clients.base.renewed`)."""
+        refused: XtraSession | None = None
+        for attempt in (1, 2):
+            session, fresh = yield from renewed(lambda: self.session, refused, self._login)
             response = yield Req(
                 "POST",
                 UPDATE_PATH,
@@ -209,10 +209,50 @@ class _XtraFlows:
             try:
                 return _envelope(response)
             except XtraError as exc:
-                expired = exc.status_code == NOT_AUTHORISED
-                if not expired or fresh or contact_form or not _own(payload, session):
+                expired = self._expired(exc)
+                beyond = contact_form or not _own(payload, session)
+                if attempt == 2 or fresh or not expired or beyond:
                     raise
-                self.session = None
+                refused = session
+        raise AssertionError("unreachable")
+
+    def _expired(self, error: XtraError) -> bool:
+        """Whether ``error`` says the token was refused: statusCode 403, and an errorCode of
+        ``reauth_codes`` when the client was given some."""
+        if error.status_code != NOT_AUTHORISED:
+            return False
+        codes = self.reauth_codes
+        return codes is None or (isinstance(error.code, str) and error.code in codes)
+
+
+def _session(status: int, envelope: dict[str, Any]) -> XtraSession:
+    """A login answer's session. Its Token goes in a header: one holding what a header cannot
+    carry (a line break, a control character, a letter beyond ASCII) is refused here, not
+    quoted (httpx's refusal at the next call quoted it)."""
+    try:
+        result = envelope["result"]
+        session = XtraSession(
+            token=result["Token"],
+            irid=int(result["IRID"]),
+            user_id=int(result["UserID"]),
+            username=str(result["Username"]),
+            expires_at=datetime.fromisoformat(result["TokenExpiration"].replace("Z", "+00:00")),
+            refresh_token=result.get("RefreshToken"),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # "IRID": 1e999
+        raise XtraInvalidResponse(status, None, "login answer has no session") from None
+    token = session.token
+    if not isinstance(token, str) or not token:
+        what = "empty" if token == "" else shape(token)
+        raise XtraInvalidResponse(status, None, f"login answer's Token is {what}")
+    if not sendable_in_header(token):
+        raise XtraInvalidResponse(
+            status,
+            None,
+            "login answer's Token (not shown) cannot be sent as a header: it holds a line"
+            " break, a control character or a letter beyond ASCII",
+        )
+    return session
 
 
 def _own(records: list[Any], session: XtraSession) -> bool:
@@ -263,9 +303,17 @@ def _outcome(row: dict[str, Any]) -> RecordOutcome:
         ok=bool(row["Item3"]),
         error_code=error.get("Code"),
         error_message=error.get("Message"),
-        destinations=dict(row.get("Item5") or {}),
-        contacts=dict(row.get("Item6") or {}),
+        destinations=_keyed(row, "Item5"),
+        contacts=_keyed(row, "Item6"),
     )
+
+
+def _keyed(row: dict[str, Any], item: str) -> dict[str, int | None]:
+    """Item5 or Item6: an object (each destination's or contact's key to its ID), or null."""
+    value = row.get(item)
+    if value is not None and not isinstance(value, dict):
+        raise XtraInvalidResponse(200, None, f"irs/update answer's {item} is {shape(value)}")
+    return dict(value or {})
 
 
 class XtraClient(_XtraFlows, SyncClient):
@@ -282,11 +330,14 @@ class XtraClient(_XtraFlows, SyncClient):
         password: str | None = None,
         irid: int | None = None,
         validate: bool = True,
+        reauth_codes: Collection[str] | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: float | httpx.Timeout = 30.0,
         **http: Unpack[HttpOptions],
     ) -> None:
-        _XtraFlows.__init__(self, public_key, secret_key, username, password, irid, validate)
+        _XtraFlows.__init__(
+            self, public_key, secret_key, username, password, irid, validate, reauth_codes
+        )
         SyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     def login(self) -> XtraSession:
@@ -298,8 +349,9 @@ class XtraClient(_XtraFlows, SyncClient):
         self, records: Iterable[dict[str, Any]], *, contact_form: bool = False, debug: bool = False
     ) -> list[RecordOutcome]:
         """Send records to irs/update (``contact_form``: as a contact form; ``debug``: ask for
-        the debug block, kept as ``.last_debug``); one outcome per record, a refused record's
-        ``ok`` False (a whole-call error is raised)."""
+        the debug block, kept as ``.last_debug`` until the next call; None when the call
+        raises); one outcome per record, a refused record's ``ok`` False (a whole-call error
+        is raised)."""
         return self._run(self._update(records, contact_form, debug))
 
 
@@ -316,11 +368,14 @@ class AsyncXtraClient(_XtraFlows, AsyncClient):
         password: str | None = None,
         irid: int | None = None,
         validate: bool = True,
+        reauth_codes: Collection[str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float | httpx.Timeout = 30.0,
         **http: Unpack[HttpOptions],
     ) -> None:
-        _XtraFlows.__init__(self, public_key, secret_key, username, password, irid, validate)
+        _XtraFlows.__init__(
+            self, public_key, secret_key, username, password, irid, validate, reauth_codes
+        )
         AsyncClient.__init__(self, base_url, transport=transport, timeout=timeout, **http)
 
     async def login(self) -> XtraSession:

@@ -5,15 +5,20 @@ is that vendor's error (``except QuoPartsError`` catches it) as well as ``Invali
 from __future__ import annotations
 
 import ast
+import asyncio
 import copy
 import importlib
 import inspect
 import pickle
+import socket
 import ssl
 import subprocess
 import sys
+import threading
 import typing
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -487,3 +492,95 @@ def test_every_public_method_of_a_client_says_what_it_does(kind: type[Any]) -> N
     import_customers, update_identities, insert_customers) nor for close."""
     public = [name for name, _ in inspect.getmembers(kind, inspect.isfunction) if name[0] != "_"]
     assert public and [name for name in public if not getattr(kind, name).__doc__] == []
+
+
+def _gzip_said_plain_sent(request: httpx.Request) -> httpx.Response:
+    """An answer saying gzip with a plain body (as a stream: httpx decodes it as it reads)."""
+    headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    return httpx.Response(200, headers=headers, stream=httpx.ByteStream(b'{"statusCode": 200}'))
+
+
+@pytest.mark.parametrize("vendor", list(VENDOR_ERRORS))
+def test_a_body_contradicting_its_content_encoding_is_the_vendors_invalid_response(
+    vendor: str,
+) -> None:
+    """httpx's DecodingError came out of every client: neither the vendor's error nor an
+    ``httpx.TransportError``, the two families docs/clients.md tells a connector to catch."""
+    account = DEMO[vendor] | ({"token": "t", **APP} if vendor == "tsdigital" else {})
+    transport = httpx.MockTransport(_gzip_said_plain_sent)
+    outcomes = _outcomes(vendor, f"http://{vendor}.example", account, transport=transport)
+    assert _all(outcomes, VENDOR_ERRORS[vendor], "Content-Encoding says (gzip)"), outcomes
+    assert _all(outcomes, InvalidResponse)
+    assert all(outcome.status == 200 for outcome in outcomes)
+
+
+class _HeldAnswers:
+    """A tiny QuoParts on a socket that reads each call and answers only once released: a
+    vendor that never answers, for as long as a test likes."""
+
+    LOGIN = b'{"errorCode": "0", "error": "", "data": [{"TOKEN": "T1"}]}'
+    ANSWER = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+        + f"Content-Length: {len(LOGIN)}\r\n\r\n".encode()
+        + LOGIN
+    )
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.released = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            with connection:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += connection.recv(4096) or b"\r\n\r\n"
+                self.released.wait()
+                with suppress(OSError):  # a caller that gave up has closed its end
+                    connection.sendall(self.ANSWER)
+
+    def __enter__(self) -> _HeldAnswers:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.released.set()
+        self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept (a close alone does not)
+        self.listener.close()
+        self.thread.join(timeout=30)
+
+
+@pytest.mark.anyio
+async def test_a_deadline_around_an_async_call_bounds_it_whole_and_the_client_goes_on() -> None:
+    """docs/clients.md said ``timeout`` was "for each call": it bounds each wait of each
+    request (httpx's meaning), and its recipe for a deadline on the whole call is this one."""
+    with _HeldAnswers() as vendor:
+        async with AsyncQuoPartsClient(vendor.url, "demo", "demo", timeout=30.0) as qp:
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.2):  # not httpx's ReadTimeout, 30 s later
+                    await qp.login()
+            vendor.released.set()
+            assert await qp.login() == "T1"  # the client stays usable
+
+
+def test_a_deadline_around_a_sync_call_stops_the_wait_not_the_call() -> None:
+    """The sync recipe of docs/clients.md: a call in a thread, waited for until a deadline; the
+    call itself goes on (a vendor may still take it in charge)."""
+    pool = ThreadPoolExecutor(1)
+    with (
+        _HeldAnswers() as vendor,
+        QuoPartsClient(vendor.url, "demo", "demo", timeout=30.0) as qp,
+    ):
+        call = pool.submit(qp.login)
+        with pytest.raises(TimeoutError):
+            call.result(timeout=0.2)
+        assert not call.done()
+        vendor.released.set()
+        assert call.result(timeout=30) == "T1"
+    pool.shutdown()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
 from clients import AsyncQuoPartsClient, ContractViolation, QuoPartsClient, QuoPartsError
+from mockservers import create_app
 from mockservers.testing import MockServer, SyncASGITransport
 
 ROW = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": "CLI001"}
@@ -165,3 +168,53 @@ def test_an_answer_of_the_wrong_shape_is_invalid_response_not_a_type_error(data:
         pytest.raises(InvalidResponse, match="importCli answer's data is"),
     ):
         qp.import_customers([ROW])
+
+
+@pytest.mark.parametrize("token", ["T\n", "T\r\nX-Evil: 1", "T\x00", "SECRÉT", "a&importPvt=#"])
+def test_a_token_no_header_could_carry_travels_encoded_in_the_query(token: str) -> None:
+    """QuoParts sends its token in the query, not a header: httpx percent-encodes it there,
+    so a line break or a letter beyond ASCII reaches the vendor as it was given."""
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        data = [{"TOKEN": token}] if "login" in request.url.params else []
+        return httpx.Response(200, json={"errorCode": "0", "error": "", "data": data})
+
+    with QuoPartsClient(BASE, "u", "p", transport=httpx.MockTransport(answer)) as qp:
+        assert qp.import_customers([ROW]) == []
+    call = seen[-1].url
+    assert call.params["token"] == token and list(call.params) == ["importCli", "token"]
+    assert all(32 < byte < 127 for byte in call.raw_path)
+
+
+def test_client_logs_in_again_on_the_code_it_is_told_the_vendor_uses() -> None:
+    """VENDORS.md makes the token's refusal configurable (a sandbox may say "102"): a client
+    that knew only "101" raised the expiry instead of logging in again, whatever its user
+    had learnt of the real service."""
+    app = create_app({"quoparts": {"auth_error_code": "102", "auth_error_message": "Scaduto"}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers") as admin:
+
+        def expired_client(**options: Any) -> QuoPartsClient:
+            client = QuoPartsClient(
+                BASE, "demo", "demo", transport=SyncASGITransport(app), **options
+            )
+            client.login()
+            admin.post("/__admin/clock", json={"advance_seconds": 3600})
+            return client
+
+        with expired_client(reauth_codes=("102",)) as told:
+            assert told.import_customers([ROW])[0].ok
+        with expired_client() as untold, pytest.raises(QuoPartsError) as caught:
+            untold.import_customers([ROW])
+        journal = admin.get("/__admin/requests", params={"vendor": "quoparts"}).json()
+    assert (caught.value.code, caught.value.message) == ("102", "Scaduto")
+    assert [entry["operation"] for entry in reversed(journal)] == [
+        *("login", "importCli", "login", "importCli"),  # refused, logged in again, sent again
+        *("login", "importCli"),  # refused with a code the client does not know: raised
+    ]
+
+
+def test_reauth_codes_are_a_collection_not_one_string() -> None:
+    with pytest.raises(TypeError, match=r"such as \('102',\)"):
+        QuoPartsClient(BASE, "demo", "demo", reauth_codes="102")

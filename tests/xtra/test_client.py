@@ -15,8 +15,10 @@ from clients import (
     RecordOutcome,
     XtraClient,
     XtraError,
+    XtraInvalidResponse,
     XtraSession,
 )
+from mockservers import create_app
 from mockservers.testing import MockServer, SyncASGITransport
 
 BASE = "http://mockservers/xtra"
@@ -341,3 +343,76 @@ def test_no_password_token_or_secret_key_reaches_a_message_or_a_repr(logged: Xtr
     assert "s3cr3t" not in str(refused.value) and "SyncSecretKey" in str(refused.value)
     session = logged.login()
     assert session.token not in repr(session)
+
+
+@pytest.mark.parametrize("token", ["Tok3n\n", "Tok3n\r\nX-Evil: 1", "Tok3n\x00", "SECRÉT"])
+def test_a_login_token_no_header_can_carry_is_invalid_response_not_quoted(token: str) -> None:
+    """The token went into the next call's AccessToken header, where httpx refused it
+    (LocalProtocolError over a socket, UnicodeEncodeError for "SECRÉT") quoting it: a message
+    that docs/clients.md says never quotes a token."""
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path.rsplit("/", 1)[1])
+        return httpx.Response(200, json=_login_answer(token) if sent == ["login"] else UPDATED)
+
+    with (
+        XtraClient(BASE, **USER, transport=httpx.MockTransport(answer)) as xtra,
+        pytest.raises(XtraInvalidResponse, match="cannot be sent as a header") as caught,
+    ):
+        xtra.update_identities([{"ID": 1, "City": "Valenza"}])
+    assert sent == ["login"] and xtra.session is None
+    shown = f"{caught.value!s} {caught.value!r}"
+    assert "Tok3n" not in shown and "SECR" not in shown and "Evil" not in shown
+
+
+@pytest.mark.parametrize("token", [None, 12345, ""], ids=["null", "a-number", "empty"])
+def test_a_login_token_that_is_no_text_is_invalid_response(token: object) -> None:
+    """``str(Token)`` made ``null`` the token "None", sent as the AccessToken."""
+    answer = httpx.Response(200, json=_login_answer(token))  # type: ignore[arg-type]
+    with (
+        XtraClient(BASE, **USER, transport=httpx.MockTransport(lambda request: answer)) as xtra,
+        pytest.raises(XtraInvalidResponse, match="login answer's Token is"),
+    ):
+        xtra.login()
+
+
+def test_last_debug_is_the_last_call_s_even_when_it_raised(keyed: XtraClient) -> None:
+    """A call that raised left the debug block of the call before it in ``.last_debug``, as
+    if it were its own."""
+    keyed.update_identities([FORM], contact_form=True, debug=True)
+    assert keyed.last_debug is not None
+    keyed.validate = False
+    with pytest.raises(XtraError) as caught:  # a body that is no array of objects: ER.IR.INVAL
+        keyed.update_identities(["not a record"], debug=True)  # type: ignore[list-item]
+    assert caught.value.code == "ER.IR.INVAL" and keyed.last_debug is None
+    keyed.update_identities([FORM], contact_form=True, debug=True)
+    keyed.validate = True
+    with pytest.raises(ContractViolation):
+        keyed.update_identities([{"Surname": "Rossi"}], contact_form=True, debug=True)
+    assert keyed.last_debug is None
+
+
+def test_client_logs_in_again_only_on_the_codes_it_is_told_say_expired() -> None:
+    """XTRA documents the statusCode 403, not a code for an expired token (ER.AUTH is the
+    kit's, configurable): by default any 403 errorCode of a token the call may use logs in
+    again, as before; a user who learns the real service's codes names them, and a 403 with
+    another code is raised at once."""
+    app = create_app({"xtra": {"auth_error_code": "ER.TOKEN"}})
+    with _admin(app) as admin:
+
+        def update_once_expired(**options: Any) -> None:
+            with XtraClient(BASE, **USER, transport=SyncASGITransport(app), **options) as xtra:
+                xtra.login()
+                admin.post("/__admin/clock", json={"advance_seconds": 3600})
+                xtra.update_identities([{"ID": 1, "City": "Valenza"}])
+
+        update_once_expired(reauth_codes=("ER.TOKEN",))
+        update_once_expired()
+        with pytest.raises(XtraError) as caught:
+            update_once_expired(reauth_codes=["ER.AUTH"])
+        journal = admin.get("/__admin/requests", params={"vendor": "xtra"}).json()
+    assert (caught.value.status_code, caught.value.code) == (403, "ER.TOKEN")
+    again = [("login", 200), ("updateIdentities", 403), ("login", 200), ("updateIdentities", 200)]
+    raised = [("login", 200), ("updateIdentities", 403)]
+    assert [(e["operation"], e["status"]) for e in reversed(journal)] == again * 2 + raised
