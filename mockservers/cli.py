@@ -107,13 +107,13 @@ def serve(args: argparse.Namespace) -> int:
         **tls,
     }
     from mockservers.serving import tune_gc
-    from mockservers.workers import Workers, listening_sockets
+    from mockservers.workers import Workers, serving_sockets
 
     try:  # listening before the banner says so; a port in use is said instead of it
         if app is None:
             workers = Workers(spec, options, args.workers)
         else:
-            (sock,) = listening_sockets(args.host, args.port, 1)
+            sockets = serving_sockets(args.host, args.port)
     except OSError as exc:
         return _fail(f"cannot listen on {base}: {exc}")
     if app is None:  # the banner once every worker serves
@@ -122,7 +122,7 @@ def serve(args: argparse.Namespace) -> int:
     # uvicorn finishes in-flight requests on SIGTERM, then re-raises the signal: exit 0 then.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     tune_gc()
-    return _serve_on(sock, app, options)
+    return _serve_on(sockets, app, options)
 
 
 def _serve_options_problem(args: argparse.Namespace) -> str | None:
@@ -160,9 +160,9 @@ def _tls(args: argparse.Namespace) -> tuple[dict[str, str], Path | None]:
     return tls, ca
 
 
-def _serve_on(sock: socket.socket, app: Any, options: dict[str, Any]) -> int:
-    """``app`` under uvicorn in this process, on ``sock`` (serve's or proxy's), until SIGTERM or
-    Ctrl-C. The socket listens from before the banner, which tools that start the command wait
+def _serve_on(sockets: list[socket.socket], app: Any, options: dict[str, Any]) -> int:
+    """``app`` under uvicorn in this process, on ``sockets`` (serve's or proxy's), until SIGTERM or
+    Ctrl-C. The sockets listen from before the banner, which tools that start the command wait
     for: a client connecting once it is printed waits in the socket's queue while uvicorn
     starts, never refused (uvicorn binding its own socket listened 75-100 ms after it)."""
     import uvicorn
@@ -172,7 +172,7 @@ def _serve_on(sock: socket.socket, app: Any, options: dict[str, Any]) -> int:
     server = uvicorn.Server(uvicorn.Config(app, **options))  # sets up uvicorn's logging
     logs.install(access_log=bool(options.get("access_log")))
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn raises it again, after
-        server.run(sockets=[sock])
+        server.run(sockets=sockets)
     return 0
 
 
@@ -216,7 +216,7 @@ def _banner(
 def proxy(args: argparse.Namespace) -> int:
     """The kit in front of real vendors: forward, check, journal; --shadow, --record."""
     from mockservers.serving import ServeSpec
-    from mockservers.workers import listening_sockets
+    from mockservers.workers import serving_sockets
 
     upstreams: dict[str, str] = {}
     for given in args.upstream:
@@ -237,21 +237,24 @@ def proxy(args: argparse.Namespace) -> int:
         return _fail(refusal)
     base = _base_url("http", args.host, args.port)
     try:  # a port in use is said before anything is made (the recording's folder)
-        (sock,) = listening_sockets(args.host, args.port, 1)
+        sockets = serving_sockets(args.host, args.port)
     except OSError as exc:
         return _fail(f"cannot listen on {base}: {exc}")
-    with sock:
-        return _proxy_on(sock, base, upstreams, config, args)
+    try:
+        return _proxy_on(sockets, base, upstreams, config, args)
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def _proxy_on(
-    sock: socket.socket,
+    sockets: list[socket.socket],
     base: str,
     upstreams: dict[str, str],
     config: Config,
     args: argparse.Namespace,
 ) -> int:
-    """The proxy's app, served on ``sock`` once its banner is printed (or refused, exit 2)."""
+    """The proxy's app, served on ``sockets`` once its banner is printed (or refused, exit 2)."""
     import httpx
 
     from mockservers.app import SERVER_OPTIONS
@@ -276,7 +279,7 @@ def _proxy_on(
     # (SERVER_OPTIONS: no Date; the kit's own answers, and a forwarded one without a Date,
     # carry its clock's).
     options = {"log_level": args.log_level, "server_header": False, **SERVER_OPTIONS}
-    return _serve_on(sock, app, options)
+    return _serve_on(sockets, app, options)
 
 
 def _proxy_banner(base: str, config: Config, app: Any, args: argparse.Namespace) -> None:

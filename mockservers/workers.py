@@ -13,6 +13,7 @@ same socket, so what queued there is still served. A worker whose parent dies (`
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import logging.config
 import multiprocessing
@@ -43,8 +44,7 @@ def check_free(host: str, port: int) -> None:
 
 def listening_sockets(host: str, port: int, count: int, backlog: int = 2048) -> list[socket.socket]:
     """``count`` sockets listening on one address, the kernel balancing connections across them
-    (``OSError`` when the address is taken by anything else). One is a plain socket, which no
-    other can join: ``serve`` in one process, ``proxy``."""
+    (``OSError`` when the address is taken by anything else): ``serve --workers``."""
     check_free(host, port)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sockets: list[socket.socket] = []
@@ -59,6 +59,40 @@ def listening_sockets(host: str, port: int, count: int, backlog: int = 2048) -> 
             port = sock.getsockname()[1]  # port 0: the others join the one the first got
             sock.listen(backlog)
             sock.set_inheritable(True)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def serving_sockets(host: str, port: int, backlog: int = 2048) -> list[socket.socket]:
+    """One process's listening sockets (``serve`` without workers, ``proxy``): one for each
+    address ``host`` names, all on one port, as uvicorn binds them itself (``localhost``:
+    127.0.0.1 and, where the system names it so, ::1; an IPv6 socket takes IPv6 only). An
+    address the system names but cannot assign (no IPv6 in a container) is left out while
+    another is bound; ``OSError`` when none can be, or the port is taken."""
+    named = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    addresses = list(dict.fromkeys((family, address[:2]) for family, _, _, _, address in named))
+    sockets: list[socket.socket] = []
+    try:
+        for family, (address, _) in addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                sock.bind((address, port))
+            except OSError as exc:
+                sock.close()
+                if exc.errno == errno.EADDRNOTAVAIL and len(addresses) > 1:
+                    continue
+                raise
+            sockets.append(sock)
+            port = sock.getsockname()[1]  # port 0: the others take the one the first got
+            sock.listen(backlog)
+        if not sockets:
+            raise OSError(errno.EADDRNOTAVAIL, f"no address of {host} can be assigned")
     except OSError:
         for sock in sockets:
             sock.close()

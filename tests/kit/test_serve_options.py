@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -19,7 +20,7 @@ from mockservers import create_app
 from mockservers.cli import main
 from mockservers.logs import MaskAsgiMessages
 from mockservers.testing import MockServer, SyncASGITransport
-from mockservers.workers import listening_sockets
+from mockservers.workers import listening_sockets, serving_sockets
 from tests.conftest import QP
 from tests.kit.test_docs import DOCS
 from tests.servers import embedded, free_port, serve_refused, serving
@@ -396,6 +397,40 @@ def test_a_port_in_use_is_refused_before_the_banner_even_by_another_serve_s_work
         done = serve_refused("--port", str(port))
     assert done.returncode == 2 and "cannot listen on" in done.stderr
     assert "serving on" not in done.stdout and "Traceback" not in done.stderr
+
+
+def _names(*addresses: str) -> Callable[..., list[tuple]]:
+    """A getaddrinfo that names ``addresses`` for any host."""
+
+    def getaddrinfo(host: str, port: int, *args: object, **kwargs: object) -> list[tuple]:
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for a in addresses
+        ]
+
+    return getaddrinfo
+
+
+def test_one_process_listens_on_every_address_its_host_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--host localhost`` where the system names 127.0.0.1 and ::1: a client that tries ::1
+    first (Node, a browser) is answered there too, as when uvicorn bound the name itself; an
+    address the system cannot assign (no IPv6 in a container) is left out."""
+    monkeypatch.setattr(socket, "getaddrinfo", _names("127.0.0.1", "::1", "::2"))
+    sockets = serving_sockets("localhost", 0)
+    try:
+        assert [s.family for s in sockets] == [socket.AF_INET, socket.AF_INET6]
+        (port,) = {s.getsockname()[1] for s in sockets}
+        for address in ("127.0.0.1", "::1"):
+            socket.create_connection((address, port), timeout=5).close()
+        assert sockets[1].getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 1
+    finally:
+        for sock in sockets:
+            sock.close()
+    monkeypatch.setattr(socket, "getaddrinfo", _names("::2"))
+    with pytest.raises(OSError):
+        serving_sockets("nowhere", 0)
 
 
 def test_the_trace_log_shows_the_asgi_messages_without_a_secret() -> None:
