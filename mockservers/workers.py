@@ -72,7 +72,9 @@ def serving_sockets(host: str, port: int, backlog: int = 2048) -> list[socket.so
     127.0.0.1 and, where the system names it so, ::1; an IPv6 socket takes IPv6 only). An
     address the system names but cannot assign (no IPv6 in a container) is left out while
     another is bound; ``OSError`` when none can be, or the port is taken."""
-    named = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    named = socket.getaddrinfo(  # "": every interface, as asyncio reads it
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )
     addresses = list(dict.fromkeys((family, address[:2]) for family, _, _, _, address in named))
     sockets: list[socket.socket] = []
     try:

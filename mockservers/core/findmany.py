@@ -14,7 +14,11 @@ texts than :data:`SEARCHES_PER_LETTER` per letter they begin with are searched f
 (:func:`at_once` says which), which also compiles nothing.
 
 Where the texts found overlap, the run they cover is one: a text replaced whole could
-otherwise leave the start or the end of another in view.
+otherwise leave the start or the end of another in view. A text that overlaps itself (``000000``
+in a zero-padded field of two million zeros) is not looked for again at each character of its
+run, which read the text once per character: the run is followed at once, in steps of the
+text's period (:func:`_repeats`), and the search goes on where no text starting earlier could
+still reach past it.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ class Finder(Generic[T]):
         ordered = sorted(set(texts))
         self._empty: T = ordered[0][:0]
         self._texts = ordered
+        self._longest = max(map(len, ordered))
+        self._repeats: dict[T, re.Pattern[T] | None] = {}
         self._whole: dict[T, tuple[T, int]] = {}
         """Per beginning the expression finds: the text it begins, and the length of the
         longest text it spells whole (0: none), which is there when that text is not."""
@@ -92,8 +98,10 @@ class Finder(Generic[T]):
         for searched in self._texts:
             at = text.find(searched)
             while at >= 0:
-                found.append((at, at + len(searched)))
-                at = text.find(searched, at + 1)
+                end = self._run_end(searched, text, at)
+                found.append((at, end))
+                # a place starting earlier ends inside the run: only the run's end is looked at
+                at = text.find(searched, max(at + 1, end - len(searched) + 1))
         found.sort()
         return found
 
@@ -106,10 +114,23 @@ class Finder(Generic[T]):
         while found is not None:
             at = found.start()
             full, shorter = whole[found.group()]
-            end = at + (len(full) if text.startswith(full, at) else shorter)
+            if text.startswith(full, at):
+                end = self._run_end(full, text, at)
+            else:
+                end = self._run_end(full[:shorter], text, at) if shorter else at
             if end > at:
                 yield at, end
-            found = search(text, at + 1)  # a text may begin inside another
+            # a text may begin inside another; one beginning before this is inside the run
+            found = search(text, max(at + 1, end - self._longest + 1))
+
+    def _run_end(self, searched: T, text: T, at: int) -> int:
+        """Where the run of ``searched`` found at ``at`` ends: past each further place of it
+        that overlaps the one before, in steps of its period."""
+        end = at + len(searched)
+        if searched not in self._repeats:
+            self._repeats[searched] = _repeats(searched)
+        repeat = self._repeats[searched]
+        return end if repeat is None else repeat.match(text, end).end()  # type: ignore[union-attr]
 
     def _trie(
         self, texts: list[T], low: int, high: int, depth: int, shorter: int, nested: int = 0
@@ -144,6 +165,21 @@ class Finder(Generic[T]):
         opened, bar, closed, optional = _syntax(first)
         group = opened + bar.join(branches) + closed
         return spelled + group + optional if ends else spelled + group
+
+
+def _repeats(text: T) -> re.Pattern[T] | None:
+    """What a place of ``text`` that overlaps the one before adds to the run (``text``'s last
+    period, repeated: ``ab`` for ``abab``, ``baa`` for ``aabaa``), as an expression matching as
+    many as follow; None when no place of it can overlap another. The period is the smallest
+    shift that leaves the text's end a beginning of it."""
+    shift = text.find(text[:1], 1)  # only where its first letter is again can it begin again
+    while shift > 0:
+        if text.startswith(text[shift:]):
+            opened, _, closed, _ = _syntax(text)
+            many = b"*" if isinstance(text, bytes) else "*"
+            return re.compile(opened + re.escape(text[-shift:]) + closed + many)  # type: ignore[operator]
+        shift = text.find(text[:1], shift + 1)
+    return None
 
 
 def at_once(texts: list[T] | tuple[T, ...]) -> bool:

@@ -134,6 +134,33 @@ def test_a_run_of_overlapping_secrets_is_blotted_out_whole() -> None:
     assert every_way("<12345678abcdefgh>", values) == {"<***>"}
 
 
+@pytest.mark.parametrize("many", [False, True], ids=["one-by-one", "one-expression"])
+def test_a_secret_that_overlaps_itself_in_a_long_run_is_followed_not_searched_again(
+    many: bool,
+) -> None:
+    """A PIN-like ``000000`` beside a zero-padded field of a million zeros: looked for again
+    at each character of its run, it took seconds per answer through the proxy (the work grew
+    with the run times the secret's length). Now the run is followed in steps of the secret's
+    period: a handful of steps, whatever the run's length."""
+    texts = ("000000",) + tuple(f"0{i:07d}" for i in range(2, 41) if many)
+    finder = findmany.Finder(texts)
+    assert (finder._regex is not None) is many
+    text = "<" + "0" * 1_000_000 + "1abab0000001ababab>"
+    steps = 0
+    follow = findmany.Finder._run_end
+
+    def counted(self: findmany.Finder, searched: str, text: str, at: int) -> int:
+        nonlocal steps
+        steps += 1
+        return follow(self, searched, text, at)
+
+    with patch.object(findmany.Finder, "_run_end", counted):
+        assert finder.replaced(text, MASK) == "<***1abab***1ababab>"
+    assert steps < 100
+    periodic = findmany.Finder(("abababab", "aabaabaa"))
+    assert periodic.runs("xababababababy aabaabaabaa abababa") == [(1, 13), (15, 26)]
+
+
 def test_a_thousand_secrets_that_each_begin_the_next_are_all_found() -> None:
     """An expression for them nests a group in a group for each: a thousand exhausted the
     stack of Python's compiler (an unplanned 500). Past ``NESTED``, they are searched for one
