@@ -615,6 +615,57 @@ def test_a_usage_problem_quoting_the_answer_blots_the_password_out(
     assert KEEPIT_PASSWORD not in err
 
 
+def straddling(*cuts: int) -> bytes:
+    """A body that is not JSON, the password at each of ``cuts`` 7 bytes before it: a quote
+    cut there, before the blotting, showed its first 7 characters."""
+    body, password = b"", KEEPIT_PASSWORD.encode()
+    for cut in cuts:
+        body += b"e" * (cut - 7 - len(body)) + password
+    return body + b"e" * 20
+
+
+def test_a_password_a_quote_cuts_in_two_is_blotted_out_before_the_cut(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The checks quote an answer's first 300 (a 5xx) or 200 (not JSON) bytes; blotted after
+    the cut, a password the cut split was not found, and its start showed in the console, the
+    report, the JUnit file and the baseline."""
+    outputs = {
+        "--report": tmp_path / "e.html",
+        "--junit-xml": tmp_path / "e.xml",
+        "--baseline": tmp_path / "baseline.json",
+    }
+    failing = answer(500, straddling(200, 300))
+
+    def keepit(received: Received) -> bytes:
+        return keepit_quoting_the_password(received) if received.body == PROBE else failing
+
+    with WireUpstream(keepit) as sandbox:
+        argv = ["fuzz", "keepit", "--base-url", sandbox.base_url("keepit"), *KEEPIT_ARGS]
+        argv += [
+            "--max-examples",
+            "1",
+            *itertools.chain(*[(k, str(v)) for k, v in outputs.items()]),
+        ]
+        assert main([*argv, "--update-baseline"]) == 0
+    out = capsys.readouterr().out
+    assert "FAILED no_server_error (HTTP 500" in out and "the answer is not JSON: b'eee" in out
+    for text in [out, *(path.read_text("utf-8") for path in outputs.values())]:
+        assert "eee***eee" in text and KEEPIT_PASSWORD[:6] not in text
+
+
+def test_a_refusal_quoted_on_standard_error_is_blotted_out_before_the_cut(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The probe's refusal is quoted up to 200 characters: a password the cut split showed."""
+    with WireUpstream(answer(401, straddling(200))) as sandbox:
+        argv = ["fuzz", "keepit", "--base-url", sandbox.base_url("keepit"), *KEEPIT_ARGS]
+        assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "keepit refused the probe (HTTP 401): eee" in err
+    assert KEEPIT_PASSWORD[:6] not in err and err.rstrip().endswith("eee***eeee…")
+
+
 XTRA_KEYS = ["--public-key", "acme-public", "--secret-key", "Xtra-S3cret-key"]
 NOT_GZIP = answer(200, b"this is not gzip", ("Content-Encoding", "gzip"))
 

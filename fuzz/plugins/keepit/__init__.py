@@ -15,6 +15,7 @@ from fuzz.credentials import other_secret
 from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, broke
 from fuzz.plugins.keepit.checks import keepit_outcomes
+from fuzz.quoting import refusal
 
 if TYPE_CHECKING:
     from fuzz.target import Target
@@ -72,9 +73,7 @@ class Plugin(VendorPlugin):
             return
         self.note_call(target.clock())
         if response.status_code in (401, 404):
-            raise PluginError(
-                f"keepit refused the probe (HTTP {response.status_code}): {response.text[:200]}"
-            )
+            raise PluginError(refusal("keepit refused the probe", response, target.blot))
 
     def setup_requests(self) -> int:
         return 1  # the probe

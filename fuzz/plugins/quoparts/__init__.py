@@ -13,6 +13,7 @@ from fuzz.credentials import other_secret
 from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, broke
 from fuzz.plugins.quoparts.checks import quoparts_error_codes
+from fuzz.quoting import refusal
 
 if TYPE_CHECKING:
     from fuzz.target import Target
@@ -50,9 +51,7 @@ class Plugin(VendorPlugin):
         except ValueError:
             body = None
         if not self.note_login(body):
-            raise PluginError(
-                f"quoparts login failed (HTTP {response.status_code}): {response.text[:200]}"
-            )
+            raise PluginError(refusal("quoparts login failed", response, target.blot))
 
     def setup_requests(self) -> int:
         return 1  # the login

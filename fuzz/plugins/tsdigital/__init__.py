@@ -16,6 +16,7 @@ from contracts import contract
 from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, broke
 from fuzz.plugins.tsdigital.checks import tsdigital_error_codes
+from fuzz.quoting import refusal
 from mockservers.cliargs import environ
 
 if TYPE_CHECKING:
@@ -97,10 +98,8 @@ class Plugin(VendorPlugin):
         try:
             token = response.json()["token"]
         except (ValueError, KeyError, TypeError):
-            raise PluginError(
-                f"no --token given and minting one through the admin API failed "
-                f"(HTTP {response.status_code}): {response.text[:200]}"
-            ) from None
+            failed = "no --token given and minting one through the admin API failed"
+            raise PluginError(refusal(failed, response, target.blot)) from None
         self.tokens[token] = Grants(kind, frozenset(grants))
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:

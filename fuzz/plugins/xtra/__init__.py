@@ -17,6 +17,7 @@ from contracts import contract
 from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, broke
 from fuzz.plugins.xtra.checks import xtra_error_codes
+from fuzz.quoting import refusal
 from fuzz.schema import operation_id
 
 if TYPE_CHECKING:
@@ -113,9 +114,7 @@ class Plugin(VendorPlugin):
         except (ValueError, KeyError, TypeError):
             result = None
         if not self.note_login(result):
-            raise PluginError(
-                f"xtra login failed (HTTP {response.status_code}): {response.text[:200]}"
-            )
+            raise PluginError(refusal("xtra login failed", response, target.blot))
 
     def setup_requests(self) -> int:
         return 0 if self.login_body is None else 1  # a login, with a username/password
