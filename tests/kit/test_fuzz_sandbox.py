@@ -977,11 +977,31 @@ def test_a_502_the_proxy_made_says_the_proxys_reason(capsys: pytest.CaptureFixtu
     )
 
 
+def test_tsdigital_through_a_proxy_forwarding_it_asks_for_a_token(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The tokens were minted by the proxy's own fake, which the real upstream does not know:
+    every case a 401, reported as the sandbox's failures."""
+    from mockservers.proxy import create_proxy_app
+    from tests.servers import embedded
+
+    refusal = answer(401, {"code": "401", "message": "token sconosciuto", "subErrors": []})
+    with WireUpstream(refusal) as upstream:
+        with embedded(create_proxy_app({"tsdigital": upstream.base_url("tsdigital")})) as kit:
+            argv = ["fuzz", "tsdigital", "--base-url", f"{kit}/tsdigital", "--max-examples", "2"]
+            assert main(argv) == 2
+        assert upstream.received == []
+    assert capsys.readouterr().err == (
+        f"mockservers fuzz: cannot authenticate against {kit}/tsdigital: the kit at {kit} "
+        "forwards tsdigital to a real upstream: give --token\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("vendor", "credentials", "budget", "before"),
     [
         ("quoparts", ["--username", "demo", "--password", "demo"], "1", 1),
-        ("tsdigital", [], "4", 4),
+        ("tsdigital", [], "5", 5),  # the kit's health, four mints
         (
             "keepit",
             ["--username", "u", "--password", "p", "--company-id", "1", "--site-id", "1"],

@@ -1,9 +1,9 @@
-"""TS Digital plug-in: a bearer token (``--token``, or minted through the fake's admin API) plus
-the standard headers on every case, and the status/subErrors oracle."""
+"""TS Digital plug-in: a bearer token (``--token``, or minted through the fake's admin API,
+:meth:`fuzz.plugins.VendorPlugin.admin`) plus the standard headers on every case, and the
+status/subErrors oracle."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -13,11 +13,9 @@ from schemathesis import Case, CheckFunction
 from schemathesis.core.parameters import ParameterLocation
 
 from contracts import contract
-from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, broke
 from fuzz.plugins.tsdigital.checks import tsdigital_error_codes
 from fuzz.quoting import refusal
-from mockservers.cliargs import environ
 
 if TYPE_CHECKING:
     import argparse
@@ -25,8 +23,6 @@ if TYPE_CHECKING:
     from fuzz.target import Target
 
 DRY_RUN_TOKEN = "$TSDIGITAL_TOKEN"
-ADMIN_TOKEN_ENV = "MOCKSERVERS_ADMIN_TOKEN"
-"""The admin token the tokens are minted with, as ``serve --admin-token`` reads it."""
 APP_NAME, APP_VERSION = "mockservers-fuzz", "1.0"
 STUDIO = "string"  # the seed's example studioId: Schemathesis draws it from the examples
 # Without --token the plug-in mints one token of each shape, so that every rule is exercised:
@@ -76,22 +72,12 @@ class Plugin(VendorPlugin):
             self._mint(target, kind, grants)
 
     def setup_requests(self) -> int:
-        return 0 if "token" in self.credentials else len(MINTED)  # a mint for each shape
+        # the kit's health (does it fake TS Digital?), then a mint for each shape
+        return 0 if "token" in self.credentials else 1 + len(MINTED)
 
     def _mint(self, target: Target, kind: str, grants: tuple[str, ...]) -> None:
-        origin = target.base_url.rsplit("/", 1)[0]
-        headers: dict[str, str | bytes] = {"Content-Type": "application/json"}
-        admin_token = environ(ADMIN_TOKEN_ENV)
-        if admin_token:  # a fake started with --admin-token (a team's shared one)
-            headers["X-Admin-Token"] = f"${ADMIN_TOKEN_ENV}" if target.dry_run else admin_token
-        request = RealRequest(
-            "POST",
-            f"{origin}/__admin/tsdigital/tokens",
-            [],
-            headers,
-            json.dumps({"kind": kind, "grants": list(grants)}).encode(),
-        )
-        response = target.send(request)
+        minted = {"kind": kind, "grants": list(grants)}
+        response = self.admin(target, "POST", "/__admin/tsdigital/tokens", minted)
         if response is None:  # dry run
             self.tokens[DRY_RUN_TOKEN] = None
             return
