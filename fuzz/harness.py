@@ -244,6 +244,7 @@ def _run(
         interrupted=interrupted,
         window_waits=target.politeness.window_waits,
         incomplete=target.incomplete and not interrupted,
+        kept=None if args.dry_run else sum(r.kept for r in reports),
     )
     if args.junit_xml:
         junit.write(args.junit_xml, facts, reports, comparison)
@@ -330,6 +331,8 @@ def _summary(
         say(f"stopped: {facts.stopped}")
     if facts.retry_waits:
         say(f"waited out {report.waits(facts)} and sent them again")
+    if facts.kept is not None:
+        say(f"writes accepted: {report.kept(facts)}")
     if facts.baselined:
         for finding in comparison.known:
             say(f"  known: {finding.operation}[{finding.mode}] {finding.check} (in the baseline)")

@@ -1,9 +1,9 @@
 """``--report FILE.html``: one self-contained page about a harness run, for people.
 
-A summary (cases, requests sent, 429s waited out, failures new and known; a run the server
-stopped before its end said to be incomplete), then one section per failure:
-operation, mode, check, HTTP status, the message and a ``curl`` line to repeat it. The page is
-meant to be kept and passed around (a CI artifact), so in its ``curl`` lines every
+A summary (cases, requests sent, 429s waited out, records the vendor kept, failures new and
+known; a run the server stopped before its end said to be incomplete), then one section per
+failure: operation, mode, check, HTTP status, the message and a ``curl`` line to repeat it. The
+page is meant to be kept and passed around (a CI artifact), so in its ``curl`` lines every
 secret (tokens, passwords, keys; the journal's names) is masked as ``***``, as on the console
 (where ``--show-secrets`` keeps the runnable ones). Inline CSS, no script, nothing fetched: it
 opens offline. Every text from the run goes through :func:`html.escape`.
@@ -62,6 +62,8 @@ class RunFacts:
     incomplete: bool = False
     """Stopped by the server before its end (its call limit, the vendor behind the kit's proxy
     gone; ``stopped`` says which): what ran is no verdict on the whole."""
+    kept: int | None = None
+    """The records the vendor said it stored (``None``: a dry run, nothing sent)."""
 
 
 def verdict(facts: RunFacts, comparison: Comparison) -> str:
@@ -78,6 +80,14 @@ def verdict(facts: RunFacts, comparison: Comparison) -> str:
     if facts.incomplete:  # "stopped: …", then "all checks passed" of 3 cases out of 10
         return f"incomplete, stopped by the server; in what ran, {said}"
     return said
+
+
+def kept(facts: RunFacts) -> str:
+    """The records the vendor kept: the harness deletes none."""
+    return (
+        f"{facts.kept} record(s) stored by {facts.vendor} (the harness deletes nothing: "
+        "see docs/fuzzing.md, Against a shared sandbox)"
+    )
 
 
 def waits(facts: RunFacts) -> str:
@@ -180,6 +190,8 @@ def _summary(facts: RunFacts, comparison: Comparison) -> str:
     ]
     if facts.incomplete:
         rows.append(("complete", f"no: {facts.stopped}"))
+    if facts.kept is not None:
+        rows.append(("writes accepted", kept(facts)))
     if facts.baselined:
         rows.append(
             (

@@ -46,6 +46,8 @@ class OperationReport:
     repeats: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     """How long it took (a JUnit test case's time)."""
+    kept: int = 0
+    """The records the vendor said it stored (:meth:`fuzz.plugins.VendorPlugin.kept`)."""
 
     @property
     def name(self) -> str:
@@ -102,6 +104,8 @@ def fuzz_operation(
         else:
             failures = run_checks(case, response, chosen) if response is not None else []
             status = response.status_code if response is not None else 0
+            if response is not None:
+                report.kept += target.plugin.kept(report.operation, response)
         report.cases += 1
         if response is None and not failures:  # dry run
             return

@@ -8,6 +8,8 @@ Adding a vendor is one package ``fuzz/plugins/<vendor>/`` whose ``__init__`` def
 - :meth:`~VendorPlugin.authenticate`: log in once through the target (counted in the budget);
 - :meth:`~VendorPlugin.prepare`: put credentials into a generated case (a token in the query, a
   bearer header...), leaving alone what a negative case deliberately broke;
+- :meth:`~VendorPlugin.kept`: how many records an answer says the vendor stored (the run's
+  summary counts what it leaves in a shared sandbox);
 - :meth:`~VendorPlugin.admin`: a call to the kit's admin API (TS Digital mints its tokens so),
   refused up front by a kit that forwards the vendor to a real upstream;
 - ``checks``: its vendor-aware Schemathesis checks (``checks.py``, registered with
@@ -114,6 +116,12 @@ class VendorPlugin:
             content = json.dumps(body).encode()
         return target.send(RealRequest(method, _origin(target) + path, [], headers, content))
 
+    def kept(self, operation: str, response: httpx.Response) -> int:
+        """How many records the vendor says it stored (created or changed) with ``response``,
+        the answer to a case of ``operation``: what the run leaves in a shared sandbox, where
+        nothing deletes them. 0 when it says none, or says nothing it can read."""
+        return 0
+
 
 def answer_json(response: httpx.Response) -> Any:
     """The answer's body as JSON, ``None`` when it is not."""
@@ -131,6 +139,11 @@ def _flags(options: tuple[str, ...], value: str = "") -> str:
 def _origin(target: Target) -> str:
     """Where the kit serving ``target`` answers its admin API: the base URL less the vendor."""
     return target.base_url.rsplit("/", 1)[0]
+
+
+def count(items: Any, stored: Callable[[Any], bool] = lambda item: True) -> int:
+    """How many of ``items`` (a list, or anything else: none) are ``stored``."""
+    return sum(1 for item in items if stored(item)) if isinstance(items, list) else 0
 
 
 def broke(case: Case, location: ParameterLocation) -> bool:

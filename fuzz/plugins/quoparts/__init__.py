@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import httpx
 from hypothesis import strategies as st
 from schemathesis import Case, CheckFunction, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
 from fuzz.credentials import other_secret
 from fuzz.dispatch import RealRequest
-from fuzz.plugins import PluginError, VendorPlugin, broke
+from fuzz.plugins import PluginError, VendorPlugin, answer_json, broke, count
 from fuzz.plugins.quoparts.checks import quoparts_error_codes
 from fuzz.quoting import refusal
 
@@ -66,6 +67,18 @@ class Plugin(VendorPlugin):
             return False
         self.tokens.append(token)
         return True
+
+    def kept(self, operation: str, response: httpx.Response) -> int:
+        """importCli: each customer row answered ``"0"`` (created, or updated when re-imported);
+        importPvt: the quote of an answer ``"0"``."""
+        body = answer_json(response)
+        if operation == "login" or not isinstance(body, dict) or body.get("errorCode") != "0":
+            return 0
+        if operation == "importPvt":
+            return 1
+        return count(
+            body.get("data"), lambda row: isinstance(row, dict) and row.get("errorCode") == "0"
+        )
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
         """Positive cases get the live token. A login gets the real credentials a third of the
