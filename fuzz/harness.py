@@ -244,6 +244,8 @@ def _run(
         interrupted=interrupted,
         window_waits=target.politeness.window_waits,
         incomplete=target.incomplete and not interrupted,
+        seed=args.seed,
+        max_examples=args.max_examples,
         kept=None if args.dry_run else sum(r.kept for r in reports),
     )
     if args.junit_xml:

@@ -2,13 +2,15 @@
 
 A case fails on a new failure only: those the baseline accepts are listed in its output (a CI
 that reads the file agrees with the run's exit status). A run the server stopped before its end
-(incomplete) has an ``error`` in the case it stopped in, saying why. Like the HTML report,
-the file is an artifact that gets passed around, so its ``curl`` lines have every secret masked.
+(incomplete) has an ``error`` in the case it stopped in, saying why. The suite's ``properties``
+say what repeats the run: its seed, ``--max-examples`` and the harness's version. Like the HTML
+report, the file is an artifact that gets passed around, so its ``curl`` lines have every
+secret masked.
 
-The elements keep the order Jenkins' junit-4.xsd requires (in a case ``error``, then
-``failure``, then ``system-out``), and a character XML 1.0 cannot hold (a request body's U+FFFF,
-a lone surrogate, a control other than tab and newlines) is dropped from the text, or no parser
-would read the file."""
+The elements keep the order Jenkins' junit-4.xsd requires (in a suite ``properties`` before the
+test cases; in a case ``error``, then ``failure``, then ``system-out``), and a character XML
+1.0 cannot hold (a request body's U+FFFF, a lone surrogate, a control other than tab and
+newlines) is dropped from the text, or no parser would read the file."""
 
 from __future__ import annotations
 
@@ -42,6 +44,9 @@ def write(
         errors=str(int(cut is not None)),
         time=f"{facts.elapsed:.3f}",
     )
+    properties = ET.SubElement(suite, "properties")
+    for name, value in [("vendor", vendor), ("base-url", facts.base_url), *facts.rerun]:
+        ET.SubElement(properties, "property", name=name, value=_legal(value))
     for report in reports:
         case = ET.SubElement(
             suite,

@@ -1,9 +1,10 @@
 """``--report FILE.html``: one self-contained page about a harness run, for people.
 
-A summary (cases, requests sent, 429s waited out, records the vendor kept, failures new and
-known; a run the server stopped before its end said to be incomplete), then one section per
-failure: operation, mode, check, HTTP status, the message and a ``curl`` line to repeat it. The
-page is meant to be kept and passed around (a CI artifact), so in its ``curl`` lines every
+A summary (what to run again to repeat it: seed, cases per operation and mode, the harness's
+version; cases, requests sent, 429s waited out, records the vendor kept, failures new and known;
+a run the server stopped before its end said to be incomplete), then one section per failure:
+operation, mode, check, HTTP status, the message and a ``curl`` line to repeat it. The page is
+meant to be kept and passed around (a CI artifact), so in its ``curl`` lines every
 secret (tokens, passwords, keys; the journal's names) is masked as ``***``, as on the console
 (where ``--show-secrets`` keeps the runnable ones). Inline CSS, no script, nothing fetched: it
 opens offline. Every text from the run goes through :func:`html.escape`.
@@ -23,6 +24,7 @@ from urllib.parse import quote
 from fuzz.baseline import Comparison
 from fuzz.dispatch import RealRequest
 from fuzz.runner import Finding, OperationReport
+from mockservers import __version__
 from mockservers.core.secrets import MASK, is_secret, masked_bytes, secret_header
 
 T = TypeVar("T")
@@ -62,8 +64,21 @@ class RunFacts:
     incomplete: bool = False
     """Stopped by the server before its end (its call limit, the vendor behind the kit's proxy
     gone; ``stopped`` says which): what ran is no verdict on the whole."""
+    seed: int | None = None
+    """``--seed`` (``None``: the fixed cases)."""
+    max_examples: int | None = None
     kept: int | None = None
     """The records the vendor said it stored (``None``: a dry run, nothing sent)."""
+    version: str = __version__
+    """The harness's (the kit's) version: the cases it generates are its own."""
+
+    @property
+    def rerun(self) -> list[tuple[str, str]]:
+        """What repeats the run's cases: ``--seed``, ``--max-examples`` and the harness's
+        version (the kit's)."""
+        seed = "fixed (none given)" if self.seed is None else str(self.seed)
+        examples = "" if self.max_examples is None else str(self.max_examples)
+        return [("seed", seed), ("max-examples", examples), ("version", self.version)]
 
 
 def verdict(facts: RunFacts, comparison: Comparison) -> str:
@@ -184,6 +199,7 @@ def _summary(facts: RunFacts, comparison: Comparison) -> str:
         ("vendor", facts.vendor),
         ("base URL", facts.base_url),
         ("finished", datetime.now(UTC).isoformat(timespec="seconds")),
+        *facts.rerun,
         ("cases", str(facts.cases)),
         ("requests sent", str(facts.sent) + (f" ({facts.stopped})" if facts.stopped else "")),
         ("time", f"{facts.elapsed:.1f} s"),

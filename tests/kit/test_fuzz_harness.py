@@ -305,3 +305,30 @@ def test_each_plugin_counts_what_its_vendor_says_it_stored() -> None:
     assert [plugin.kept(operation, answer) for plugin, operation, answer, _ in cases] == [
         expected for *_, expected in cases
     ]
+
+
+def test_the_report_and_the_junit_file_say_how_to_run_it_again(
+    mockserver: MockServer, tmp_path: Path
+) -> None:
+    """Neither said the seed, the cases per operation and mode, or the harness's version."""
+    from mockservers import __version__
+
+    page, junit = tmp_path / "run.html", tmp_path / "fuzz.xml"
+    assert (
+        main(fuzz(mockserver, "--seed", "7", "--report", str(page), "--junit-xml", str(junit))) == 0
+    )
+    suite = ET.parse(junit).getroot()[0]
+    assert [child.tag for child in suite][:2] == ["properties", "testcase"]  # junit-4.xsd
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties == {
+        "vendor": "quoparts",
+        "base-url": mockserver.base_url("quoparts"),
+        "seed": "7",
+        "max-examples": "4",
+        "version": __version__,
+    }
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.read_text("utf-8")).split())
+    assert all(f" {name} {value} " in text for name, value in list(properties.items())[2:])
+    assert main(fuzz(mockserver, "--junit-xml", str(junit))) == 0
+    (seed,) = [p for p in ET.parse(junit).getroot().iter("property") if p.get("name") == "seed"]
+    assert seed.get("value") == "fixed (none given)"

@@ -33,6 +33,8 @@ def written(
         1.0,
         stopped=stopped,
         incomplete=stopped is not None,
+        seed=7,
+        max_examples=3,
     )
     junit.write(path, facts, [report], Comparison(new, known, []))
     return ET.parse(path).getroot()
@@ -57,15 +59,18 @@ def test_characters_xml_cannot_hold_are_dropped_and_the_file_parses(tmp_path: Pa
     assert "answer [31mred kept\tso" in (failure.text or "")
 
 
-def test_an_incomplete_run_has_an_error_before_the_failures(
+def test_an_incomplete_run_has_an_error_before_the_failures_and_properties_first(
     tmp_path: Path,
 ) -> None:
-    """junit-4.xsd: a test case is ``skipped?, error*, failure*, system-out*, system-err*``. A
-    run the sandbox stopped was one passing test after 3 cases of 10."""
+    """junit-4.xsd: a suite is ``properties?, testcase*, system-out?, system-err?``; a test
+    case ``skipped?, error*, failure*, system-out*, system-err*``. A run the sandbox stopped
+    was one passing test after 3 cases of 10."""
     root = written(tmp_path, [finding("new_check")], [], stopped="still answered 429 …")
     (suite,) = root
-    assert [child.tag for child in suite] == ["testcase"]
+    assert [child.tag for child in suite] == ["properties", "testcase"]
     assert (suite.get("errors"), suite.get("failures")) == ("1", "1")
     (case,) = suite.iter("testcase")
     assert [child.tag for child in case] == ["error", "failure", "system-out"]
     assert case[0].get("message") == "incomplete: stopped by the server: still answered 429 …"
+    seed = [p.get("value") for p in suite.iter("property") if p.get("name") == "seed"]
+    assert seed == ["7"]
