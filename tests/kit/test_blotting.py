@@ -157,7 +157,7 @@ def test_a_secret_that_overlaps_itself_in_a_long_run_is_followed_not_searched_ag
     at each character of its run, it took seconds per answer through the proxy (the work grew
     with the run times the secret's length). Now the run is followed in steps of the secret's
     period: a handful of steps, whatever the run's length."""
-    texts = ("000000",) + tuple(f"0{i:07d}" for i in range(2, 41) if many)
+    texts = ("000000", *(f"0{i:07d}" for i in range(2, 41) if many))
     finder = findmany.Finder(texts)
     assert (finder._regex is not None) is many
     text = "<" + "0" * 1_000_000 + "1abab0000001ababab>"
