@@ -6,7 +6,8 @@
   and negative requests from it.
 - ``dispatch``: the one place that maps a case of the view to the real request
   (``x-fuzz-real-request``), and a real request back to its operation.
-- ``checks``: checks every vendor shares (registered with ``@schemathesis.check``).
+- ``checks``: checks every vendor shares (registered with ``@schemathesis.check``);
+  ``quoting``: how a check or a plug-in quotes an answer (secrets blotted out, then cut).
 - ``target`` / ``runner``: send generated cases to a base URL (in-process or over the network)
   and run the checks (``deadline``: each call's time limit); ``suite``: the in-process pytest
   suites; ``harness``: ``mockservers fuzz`` (``recording``: the run's secrets and its HAR).

@@ -20,6 +20,7 @@ from schemathesis.checks import CheckContext
 from schemathesis.checks import run_checks as _run_checks
 from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
 
+from fuzz.quoting import quoted
 from fuzz.schema import operation_id, response_contract, vendor_of
 
 
@@ -27,7 +28,7 @@ from fuzz.schema import operation_id, response_contract, vendor_of
 def no_server_error(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """Never a 5xx: the fakes answer bad input the vendor's way; a 5xx is a bug (or a fault)."""
     if response.status_code >= 500:
-        raise AssertionError(f"HTTP {response.status_code}: {response.content[:300]!r}")
+        raise AssertionError(f"HTTP {response.status_code}: {quoted(response.content)}")
     return None
 
 
@@ -79,7 +80,7 @@ def vendor_words(ctx: CheckContext, response: Response, case: Case) -> bool | No
         return None  # not JSON: response_matches_contract says so
     english = [text for text in _texts(body) if VALIDATOR_ENGLISH.search(text)]
     if english:
-        raise AssertionError(f"validator English in the vendor's body: {english[0][:200]!r}")
+        raise AssertionError(f"validator English in the vendor's body: {quoted(english[0], 200)}")
     return None
 
 
@@ -88,7 +89,7 @@ def json_or_fail(response: Response) -> Any:
     try:
         return response.json()
     except Exception:
-        raise AssertionError(f"the answer is not JSON: {response.content[:200]!r}") from None
+        raise AssertionError(f"the answer is not JSON: {quoted(response.content, 200)}") from None
 
 
 CONTRACT_CHECKS: tuple[CheckFunction, ...] = (

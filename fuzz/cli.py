@@ -26,6 +26,9 @@ def plugin_vendors(folder: Path) -> tuple[str, ...]:
 
 
 VENDORS = plugin_vendors(Path(__file__).with_name("plugins"))
+ENV_PREFIX = "MOCKSERVERS_FUZZ_"
+"""Each credential option is also read from ``MOCKSERVERS_FUZZ_<OPTION>`` (``--company-id``:
+``MOCKSERVERS_FUZZ_COMPANY_ID``)."""
 _RATE = re.compile(r"(?P<count>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)/s")
 
 
@@ -71,7 +74,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="fuzz a running server (fake or real) from the contracts",
         description="Generate requests from the contracts, send them to VENDOR at --base-url "
         "and check every answer. Exit status: 0 passed (or only failures the baseline "
-        "accepts), 1 a check failed, 2 a usage problem. See docs/fuzzing.md.",
+        "accepts), 1 a check failed, 2 a usage problem or a run the server stopped before its "
+        "end (incomplete). See docs/fuzzing.md.",
     )
     p.add_argument("vendor", choices=VENDORS)
     p.add_argument(
@@ -85,9 +89,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "credentials",
         "quoparts: --username --password; keepit: --username --password --company-id "
         "--site-id; xtra: --public-key --secret-key and/or --username --password; "
-        "tsdigital: --token (without it, tokens are minted through the fake's admin API)",
+        "tsdigital: --token (without it, tokens are minted through the fake's admin API). "
+        f"Each also from the environment ({ENV_PREFIX}PASSWORD for --password…: a command "
+        "line shows in ps); the option wins, an empty variable counts as unset",
     )
-    add_credentials(creds)
+    add_credentials(creds, ENV_PREFIX)
     cases = p.add_argument_group("cases")
     cases.add_argument(
         "--max-examples",

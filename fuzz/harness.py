@@ -5,12 +5,15 @@ from the contracts, sent to the real paths (``fuzz.dispatch``) and checked (the 
 plus the vendor plug-in's). Every failure is printed as a ``curl`` command with the name of the
 check that failed. Exit status: 0 all checks passed (or every failure is accepted by
 ``--baseline``), 1 a check failed (a new failure), 2 a usage problem (no plug-in for the vendor,
-missing credentials, server unreachable, an unreadable baseline), said on standard error.
+missing credentials, server unreachable, an unreadable baseline) or a run the server stopped
+before its end (its call limit, the vendor behind the kit's proxy gone: incomplete, its
+outputs say so, no baseline is written), said on standard error.
 
 Safe for a shared sandbox: ``--dry-run`` prints the requests and sends none; ``--budget N`` stops
 after N requests (the login included); ``--rate-limit N/s`` paces every request; a 429 with a
-``Retry-After`` in seconds (or, for KeepIT, without one: its call window) is waited out and the
-request sent again, and still 429 after the retries stops the run (``fuzz.target``);
+``Retry-After`` (seconds or an HTTP-date; or, for KeepIT, without one: its call window) is
+waited out and the request sent again; still 429 after the retries, a wait longer than the
+harness takes, or 429s in a row it cannot wait out stop the run (``fuzz.target``);
 ``--timeout`` bounds each call whole (``fuzz.deadline``). Results: ``--junit-xml``,
 ``--record FILE.har`` (``fuzz.recording``), ``--baseline`` / ``--update-baseline``
 (``fuzz.baseline``), ``--report FILE.html`` (``fuzz.report``). Every text the run shows has its
@@ -212,10 +215,12 @@ def _run(
     except KeyboardInterrupt:  # the report and the JUnit file still say so
         say("  interrupted before the first case")
         interrupted = True
-    except (PluginError, CallFailed, Stopped) as exc:
-        return usage_problem(target.blot(f"cannot authenticate against {target.base_url}: {exc}"))
-    if not interrupted and target.stop_reason is not None:  # a 429 the retries did not end
+    except Stopped:  # the kit's 502, or a 429 the retries did not end
+        if target.unreachable:
+            return usage_problem(str(target.stop_reason))
         return usage_problem(f"no case can be sent to {target.base_url}: {target.stop_reason}")
+    except (PluginError, CallFailed) as exc:
+        return usage_problem(target.blot(f"cannot authenticate against {target.base_url}: {exc}"))
     if not interrupted:
         reports, interrupted = _fuzz_all(
             target, args, harness_settings(args.max_examples, args.seed), say
@@ -226,8 +231,6 @@ def _run(
     # A dry run learns nothing about failures; a run stopped early did not finish its last one.
     ran = set() if args.dry_run else baseline.completed(reports, cut=target.stopped)
     comparison = baseline.compare(accepted, args.vendor, reports, ran)
-    if args.junit_xml:
-        junit.write(args.junit_xml, args.vendor, reports, comparison, elapsed)
     facts = report.RunFacts(
         args.vendor,
         target.base_url,
@@ -240,15 +243,24 @@ def _run(
         baselined=bool(_opt(args, "baseline")),
         interrupted=interrupted,
         window_waits=target.politeness.window_waits,
+        incomplete=target.incomplete and not interrupted,
+        seed=args.seed,
+        max_examples=args.max_examples,
+        kept=None if args.dry_run else sum(r.kept for r in reports),
     )
+    if args.junit_xml:
+        junit.write(args.junit_xml, facts, reports, comparison)
     if _opt(args, "report"):
         say(f"report: {report.write(args.report, facts, reports, comparison)}")
     status = _summary(target, facts, comparison, say)
+    if facts.incomplete:  # no verdict on the whole: a baseline would take it for one
+        why = "its verdict is only on what ran, and the baseline is left as it was"
+        return usage_problem(f"the run is incomplete, {why}: {facts.stopped}")
     if _opt(args, "update_baseline"):
         path = baseline.write(args.baseline, accepted, args.vendor, reports, ran)
         changes = f"{len(comparison.new)} added, {len(comparison.fixed)} dropped"
         say(f"baseline updated: {path} ({changes})")
-        return INTERRUPTED if interrupted else 0
+        status = 0
     return INTERRUPTED if interrupted else status
 
 
@@ -282,6 +294,8 @@ def _fuzz_each(
             )
             reports.append(run)
             status = "ok" if not run.findings else f"{len(run.findings)} failed check(s)"
+            if target.stopped:
+                status += " (the run stopped here)"
             say(f"  {run.name:<32} {run.cases:>4} cases  {status}")
             for finding in run.findings:
                 repeats = run.repeats[finding.check]
@@ -319,6 +333,8 @@ def _summary(
         say(f"stopped: {facts.stopped}")
     if facts.retry_waits:
         say(f"waited out {report.waits(facts)} and sent them again")
+    if facts.kept is not None:
+        say(f"writes accepted: {report.kept(facts)}")
     if facts.baselined:
         for finding in comparison.known:
             say(f"  known: {finding.operation}[{finding.mode}] {finding.check} (in the baseline)")
@@ -327,18 +343,7 @@ def _summary(
         for finding in comparison.new:
             say(f"  NEW:   {finding.operation}[{finding.mode}] {finding.check}")
     sent = "printed" if target.dry_run else f"{target.sent} requests sent"
-    failed = len(comparison.new) + len(comparison.known)
-    if not failed:
-        verdict = "all checks passed"
-    elif comparison.known:
-        verdict = (
-            f"{failed} failed check(s): {len(comparison.new)} new, {len(comparison.known)} known"
-        )
-    else:
-        verdict = f"{failed} failed check(s)"
-    if facts.interrupted:  # "0 cases, 28 requests sent: all checks passed" said too much
-        verdict = f"interrupted; in the operations that finished, {verdict}"
-    say(f"{facts.cases} cases, {sent}, {facts.elapsed:.1f} s: {verdict}")
+    say(f"{facts.cases} cases, {sent}, {facts.elapsed:.1f} s: {report.verdict(facts, comparison)}")
     return 1 if comparison.new else 0
 
 

@@ -1,12 +1,16 @@
 """JUnit XML for CI: one test case per operation and generation mode.
 
 A case fails on a new failure only: those the baseline accepts are listed in its output (a CI
-that reads the file agrees with the run's exit status). Like the HTML report, the file is an
-artifact that gets passed around, so its ``curl`` lines have every secret masked.
+that reads the file agrees with the run's exit status). A run the server stopped before its end
+(incomplete) has an ``error`` in the case it stopped in, saying why. The suite's ``properties``
+say what repeats the run: its seed, ``--max-examples`` and the harness's version. Like the HTML
+report, the file is an artifact that gets passed around, so its ``curl`` lines have every
+secret masked.
 
-The elements keep the order Jenkins' junit-4.xsd requires (``failure`` before ``system-out``),
-and a character XML 1.0 cannot hold (a request body's U+FFFF, a lone surrogate, a control other
-than tab and newlines) is dropped from the text, or no parser would read the file."""
+The elements keep the order Jenkins' junit-4.xsd requires (in a suite ``properties`` before the
+test cases; in a case ``error``, then ``failure``, then ``system-out``), and a character XML
+1.0 cannot hold (a request body's U+FFFF, a lone surrogate, a control other than tab and
+newlines) is dropped from the text, or no parser would read the file."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fuzz.baseline import Comparison
-from fuzz.report import shown_curl
+from fuzz.report import RunFacts, shown_curl
 from fuzz.runner import Finding, OperationReport
 
 # What XML 1.0 allows (its Char production), negated.
@@ -25,20 +29,24 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 def write(
     path: str | Path,
-    vendor: str,
+    facts: RunFacts,
     reports: Sequence[OperationReport],
     comparison: Comparison,
-    seconds: float,
 ) -> None:
+    vendor = facts.vendor
     new = [r for r in reports if any(f in comparison.new for f in r.findings)]
+    cut = reports[-1] if facts.incomplete and reports else None
     suite = ET.Element(
         "testsuite",
         name=f"mockservers fuzz {vendor}",
         tests=str(len(reports)),
         failures=str(len(new)),
-        errors="0",
-        time=f"{seconds:.3f}",
+        errors=str(int(cut is not None)),
+        time=f"{facts.elapsed:.3f}",
     )
+    properties = ET.SubElement(suite, "properties")
+    for name, value in [("vendor", vendor), ("base-url", facts.base_url), *facts.rerun]:
+        ET.SubElement(properties, "property", name=name, value=_legal(value))
     for report in reports:
         case = ET.SubElement(
             suite,
@@ -47,6 +55,11 @@ def write(
             name=report.name,
             time=f"{report.seconds:.3f}",
         )
+        if report is cut:
+            message = _legal(f"incomplete: stopped by the server: {facts.stopped}")
+            ET.SubElement(
+                case, "error", message=message, type="incomplete"
+            ).text = "The run stopped here; the operations after it did not run."
         failing = [f for f in report.findings if f in comparison.new]
         known = [f for f in report.findings if f not in comparison.new]
         if failing:

@@ -1,8 +1,10 @@
 """``--report FILE.html``: one self-contained page about a harness run, for people.
 
-A summary (cases, requests sent, 429s waited out, failures new and known), then one section per
-failure: operation, mode, check, HTTP status, the message and a ``curl`` line to repeat it. The
-page is meant to be kept and passed around (a CI artifact), so in its ``curl`` lines every
+A summary (what to run again to repeat it: seed, cases per operation and mode, the harness's
+version; cases, requests sent, 429s waited out, records the vendor kept, failures new and known;
+a run the server stopped before its end said to be incomplete), then one section per failure:
+operation, mode, check, HTTP status, the message and a ``curl`` line to repeat it. The page is
+meant to be kept and passed around (a CI artifact), so in its ``curl`` lines every
 secret (tokens, passwords, keys; the journal's names) is masked as ``***``, as on the console
 (where ``--show-secrets`` keeps the runnable ones). Inline CSS, no script, nothing fetched: it
 opens offline. Every text from the run goes through :func:`html.escape`.
@@ -22,6 +24,7 @@ from urllib.parse import quote
 from fuzz.baseline import Comparison
 from fuzz.dispatch import RealRequest
 from fuzz.runner import Finding, OperationReport
+from mockservers import __version__
 from mockservers.core.secrets import MASK, is_secret, masked_bytes, secret_header
 
 T = TypeVar("T")
@@ -58,6 +61,48 @@ class RunFacts:
     """Stopped by Ctrl-C or SIGTERM: the operation it was in is not counted."""
     window_waits: int = 0
     """How many of the waits were the vendor's call window (a 429 without Retry-After)."""
+    incomplete: bool = False
+    """Stopped by the server before its end (its call limit, the vendor behind the kit's proxy
+    gone; ``stopped`` says which): what ran is no verdict on the whole."""
+    seed: int | None = None
+    """``--seed`` (``None``: the fixed cases)."""
+    max_examples: int | None = None
+    kept: int | None = None
+    """The records the vendor said it stored (``None``: a dry run, nothing sent)."""
+    version: str = __version__
+    """The harness's (the kit's) version: the cases it generates are its own."""
+
+    @property
+    def rerun(self) -> list[tuple[str, str]]:
+        """What repeats the run's cases: ``--seed``, ``--max-examples`` and the harness's
+        version (the kit's)."""
+        seed = "fixed (none given)" if self.seed is None else str(self.seed)
+        examples = "" if self.max_examples is None else str(self.max_examples)
+        return [("seed", seed), ("max-examples", examples), ("version", self.version)]
+
+
+def verdict(facts: RunFacts, comparison: Comparison) -> str:
+    """What the run found, in a few words (the console's closing line, the page's title)."""
+    failed = len(comparison.new) + len(comparison.known)
+    if not failed:
+        said = "all checks passed"
+    elif comparison.known:
+        said = f"{failed} failed check(s): {len(comparison.new)} new, {len(comparison.known)} known"
+    else:
+        said = f"{failed} failed check(s)"
+    if facts.interrupted:  # "0 cases, 28 requests sent: all checks passed" said too much
+        return f"interrupted; in the operations that finished, {said}"
+    if facts.incomplete:  # "stopped: …", then "all checks passed" of 3 cases out of 10
+        return f"incomplete, stopped by the server; in what ran, {said}"
+    return said
+
+
+def kept(facts: RunFacts) -> str:
+    """The records the vendor kept: the harness deletes none."""
+    return (
+        f"{facts.kept} record(s) stored by {facts.vendor} (the harness deletes nothing: "
+        "see docs/fuzzing.md, Against a shared sandbox)"
+    )
 
 
 def waits(facts: RunFacts) -> str:
@@ -115,10 +160,7 @@ def write(
 
 
 def render(facts: RunFacts, reports: Sequence[OperationReport], comparison: Comparison) -> str:
-    failed = len(comparison.new) + len(comparison.known)
-    title = f"mockservers fuzz {facts.vendor}: " + (
-        f"{failed} failed check(s)" if failed else "all checks passed"
-    )
+    title = f"mockservers fuzz {facts.vendor}: {verdict(facts, comparison)}"
     repeats = {(r.operation, r.mode): r.repeats for r in reports}
     parts = [
         "<!doctype html>",
@@ -126,9 +168,13 @@ def render(facts: RunFacts, reports: Sequence[OperationReport], comparison: Comp
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_e(title)}</h1>",
-        _summary(facts, comparison),
-        "<h2>Failures</h2>",
     ]
+    if facts.incomplete:
+        parts.append(
+            f'<p class="failed" id="incomplete">Incomplete: {_e(str(facts.stopped))}. The '
+            "operations after it did not run, and the baseline was left as it was.</p>"
+        )
+    parts += [_summary(facts, comparison), "<h2>Failures</h2>"]
     new = "new" if facts.baselined else "failed"
     failures = [(f, new) for f in comparison.new] + [(f, "known") for f in comparison.known]
     if not failures:
@@ -153,10 +199,15 @@ def _summary(facts: RunFacts, comparison: Comparison) -> str:
         ("vendor", facts.vendor),
         ("base URL", facts.base_url),
         ("finished", datetime.now(UTC).isoformat(timespec="seconds")),
+        *facts.rerun,
         ("cases", str(facts.cases)),
         ("requests sent", str(facts.sent) + (f" ({facts.stopped})" if facts.stopped else "")),
         ("time", f"{facts.elapsed:.1f} s"),
     ]
+    if facts.incomplete:
+        rows.append(("complete", f"no: {facts.stopped}"))
+    if facts.kept is not None:
+        rows.append(("writes accepted", kept(facts)))
     if facts.baselined:
         rows.append(
             (

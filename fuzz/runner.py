@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import httpx
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import APIOperation, CheckFunction, GenerationMode
@@ -20,7 +19,6 @@ from fuzz.checks import CONTRACT_CHECKS, CheckFailure, run_checks
 from fuzz.dispatch import RealRequest, real_request
 from fuzz.schema import operation_id
 from fuzz.target import CallFailed, Stopped, Target, activated
-from mockservers.core.pipeline import DETAIL_HEADER
 
 
 @dataclass(frozen=True)
@@ -48,6 +46,8 @@ class OperationReport:
     repeats: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     """How long it took (a JUnit test case's time)."""
+    kept: int = 0
+    """The records the vendor said it stored (:meth:`fuzz.plugins.VendorPlugin.kept`)."""
 
     @property
     def name(self) -> str:
@@ -104,13 +104,12 @@ def fuzz_operation(
         else:
             failures = run_checks(case, response, chosen) if response is not None else []
             status = response.status_code if response is not None else 0
+            if response is not None:
+                report.kept += target.plugin.kept(report.operation, response)
         report.cases += 1
         if response is None and not failures:  # dry run
             return
-        found = [
-            _finding(report, failure, request, status, _made_by_proxy(response), target.blot)
-            for failure in failures
-        ]
+        found = [_finding(report, failure, request, status, target.blot) for failure in failures]
         for finding in found:
             report.add(finding)
         if found and stop_on_failure:
@@ -131,33 +130,21 @@ def fuzz_operation(
     return report
 
 
-def _made_by_proxy(response: httpx.Response | None) -> str:
-    """The reason the kit gives for a 502 it made itself (``X-Mockservers-Detail``): its proxy's
-    when the upstream did not answer, or not in time; a fake's injected fault. Such an answer
-    is no failure of the vendor's, and says so."""
-    if response is None or response.status_code != 502:
-        return ""
-    detail = response.headers.get(DETAIL_HEADER)
-    return f" (502 made by the kit, not the vendor: {detail})" if detail else ""
-
-
 def _finding(
     report: OperationReport,
     failure: CheckFailure,
     request: RealRequest,
     status: int,
-    note: str,
     blot: Callable[[str], str],
 ) -> Finding:
     """The failure as reported: its texts with the run's secrets blotted out (a vendor may echo
-    a password in the body a check quotes), ``note`` ending its first line."""
-    first, newline, rest = failure.message.partition("\n")
+    a password in the body a check quotes)."""
     return Finding(
         report.operation,
         report.mode,
         failure.check,
         blot(failure.title),
-        blot(first.rstrip() + note + newline + rest),
+        blot(failure.message),
         request.as_curl(),
         status,
         request,

@@ -11,9 +11,10 @@ real call's own limit, on the wall's time (``fuzz.deadline``).
 
 A call that gets no whole answer (a dropped connection, no answer in time, a body whose
 ``Content-Encoding`` does not decode) raises :class:`CallFailed`, which the runner turns into
-the case's failed check; a target that can no longer send (its budget spent, the server still
-answering 429 after the retries, no answer to the run's first request) raises
-:class:`Stopped` instead, and says why in :attr:`Target.stop_reason`.
+the case's failed check; a target that can no longer send (its budget spent, no answer to the
+run's first request, the server's call limit it cannot wait out, a 502 the kit's proxy made
+because the vendor did not answer it) raises :class:`Stopped` instead, and says why in
+:attr:`Target.stop_reason`. The answer that stopped it goes to no check.
 """
 
 from __future__ import annotations
@@ -26,12 +27,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 import httpx
 
 from fuzz.deadline import Call, Deadline
 from fuzz.dispatch import RealRequest
+from mockservers.core.pipeline import DETAIL_HEADER, INJECTED_STATUS
 
 if TYPE_CHECKING:
     from fuzz.plugins import VendorPlugin
@@ -43,12 +46,27 @@ RETRIES = 3
 """How many times the harness resends a request answered 429 it can wait out (a usable
 ``Retry-After``, or the vendor's call window); still 429 after them, the run stops."""
 LONGEST_WAIT = 300
-"""A ``Retry-After`` longer than this (seconds) is not a wait the harness takes as given."""
+"""The longest ``Retry-After`` (seconds) the harness waits; a server asking more stops the run."""
+LIMITED_IN_A_ROW = 3
+"""How many answers 429 in a row, of any kind, stop the run when the last could not be waited
+out (no usable ``Retry-After``, no call window known): sent again at once, each next case only
+kept the server's window full."""
 _SECONDS = re.compile(r"[0-9]+")
 
 
 class Stopped(Exception):
     """The target sends nothing more (:attr:`Target.stop_reason` says why)."""
+
+
+def made_by_the_kit(response: httpx.Response) -> str | None:
+    """The reason of a 502 the kit made itself in front of the vendor (``X-Mockservers-Detail``:
+    its proxy got no answer, or none in time, or too much); ``None`` for any other answer, a
+    fake's injected status fault included (there the fake is the vendor, and its answer is
+    judged)."""
+    if response.status_code != 502:
+        return None
+    detail = response.headers.get(DETAIL_HEADER)
+    return detail if detail and INJECTED_STATUS not in detail else None
 
 
 class CallFailed(Exception):
@@ -103,16 +121,28 @@ class Pacer:
 
 
 def retry_after(response: httpx.Response) -> int | None:
-    """The seconds a 429 asks to wait, when they can be waited out: a ``Retry-After`` in whole
-    seconds, from 1 to :data:`LONGEST_WAIT`. ``None`` for any other answer (an HTTP-date, 0, a
-    malformed value: the checks judge those)."""
-    if response.status_code != 429:
-        return None
+    """The whole seconds an answer's ``Retry-After`` asks to wait: a number of seconds, or an
+    HTTP-date less the answer's ``Date`` (the wall clock's time without one), rounded up.
+    ``None`` without one it can read (none, a malformed value, a date no calendar holds) or
+    asking for less than a second (0, a date gone by): no wait it can take as given."""
     value = response.headers.get("Retry-After", "").strip()
-    if not _SECONDS.fullmatch(value):
+    if _SECONDS.fullmatch(value):
+        seconds = int(value)
+    else:
+        when = _http_date(value)
+        now = _http_date(response.headers.get("Date", "")) or datetime.now(UTC)
+        seconds = math.ceil((when - now).total_seconds()) if when is not None else 0
+    return seconds if seconds >= 1 else None
+
+
+def _http_date(value: str) -> datetime | None:
+    """An HTTP-date (RFC 9110: IMF-fixdate, or the obsolete RFC 850 and asctime forms), in UTC;
+    ``None`` for anything else, a date out of any calendar's range included."""
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    seconds = int(value)
-    return seconds if 1 <= seconds <= LONGEST_WAIT else None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
 
 @dataclass
@@ -133,13 +163,21 @@ class Target:
     """Sends real requests for one vendor, counted against ``budget``; ``dry_run`` sends none.
 
     ``rate`` (requests per second) paces every request, the login and each retry included.
-    ``retries``: a 429 with a usable ``Retry-After`` (:func:`retry_after`), or without one for
-    a vendor whose plug-in knows its call window (``window_seconds``: KeepIT's), is waited out
-    through ``sleep`` and the same request sent again, up to that many times; the waited-out
-    429 never reaches the checks (each attempt counts against the budget, and goes to
-    ``record``). Still 429 after them, the answer goes to the checks and the target stops:
-    going on would only keep the server's window full. The in-process suites keep
-    ``retries=0``: there a 429 is an answer to judge.
+    ``retries``: a 429 with a usable ``Retry-After`` (:func:`retry_after`, up to
+    :data:`LONGEST_WAIT`), or without one for a vendor whose plug-in knows its call window
+    (``window_seconds``: KeepIT's), is waited out through ``sleep`` and the same request sent
+    again, up to that many times; the waited-out 429 never reaches the checks (each attempt
+    counts against the budget, and goes to ``record``). The target stops, :attr:`limited`,
+    and the answer goes to no check, when a 429 is still the answer after them, asks to wait
+    longer than :data:`LONGEST_WAIT`, or is the :data:`LIMITED_IN_A_ROW`-th in a row and
+    cannot be waited out (the ones before it are judged): going on would only keep the
+    server's window full. The in-process suites keep ``retries=0``: there a 429 is an answer
+    to judge, and nothing stops.
+
+    A 502 the kit's proxy made (:func:`made_by_the_kit`) stops the target too: the vendor did
+    not answer, and no case can tell anything about it. Before any answer of the vendor's,
+    that is :attr:`unreachable`, as a first request without an answer is; later,
+    :attr:`lost`.
 
     ``timeout``: how long each call may take, its answer read whole (``fuzz.deadline``).
     ``blot``: what every text the run shows goes through (the run's secrets blotted out).
@@ -190,7 +228,15 @@ class Target:
         self.halted: str | None = None
         """Why the target stopped before its budget did (see :attr:`stop_reason`)."""
         self.unreachable = False
-        """The run's first request got no answer: the server is not there to be fuzzed."""
+        """The run's first request got no answer (or only the kit's 502): the server is not
+        there to be fuzzed."""
+        self.limited = False
+        """Stopped by the server's call limit: the run could not finish."""
+        self.lost = False
+        """Stopped by a 502 of the kit's proxy after the vendor had answered: the run could not
+        finish."""
+        self.limited_in_a_row = 0
+        """The answers 429 in a row, up to the latest answer."""
 
     @property
     def exhausted(self) -> bool:
@@ -207,40 +253,81 @@ class Target:
     def stopped(self) -> bool:
         return self.stop_reason is not None
 
+    @property
+    def incomplete(self) -> bool:
+        """Stopped before its end for a reason of the server's (its call limit, the vendor
+        behind the kit's proxy gone): what ran is no verdict on the whole."""
+        return self.limited or self.lost
+
     def send(self, request: RealRequest) -> httpx.Response | None:
-        """Send ``request``; ``None`` in a dry run (the request is echoed instead, ``shown``)."""
+        """Send ``request``; ``None`` in a dry run (the request is echoed instead, ``shown``).
+        :class:`Stopped` when the answer stops the target (see the class)."""
         if self.dry_run:
             self.echo(self.shown(request))
             return None
         attempt = 0
         while True:
             response = self._send_once(request)
+            detail = made_by_the_kit(response)
+            if detail is not None:
+                self._stop_lost(detail)
+            if response.status_code != 429:
+                self.limited_in_a_row = 0
+                return response
+            self.limited_in_a_row += 1
+            if self.retries == 0:  # in-process: a 429 is an answer to judge
+                return response
             wait, windowed = self._wait_for(response)
             if wait is None:
-                return response
-            if attempt == self.retries:
-                if self.retries > 0:
-                    self.politeness.still_limited += 1
-                    self.halted = (
-                        f"still answered 429 after {self.retries} retries "
-                        f"({self.politeness.waited_seconds} s waited in all): others may be "
-                        "calling with the same credentials; try later, or a lower --rate-limit"
+                if self.limited_in_a_row >= LIMITED_IN_A_ROW:
+                    self._stop_limited(
+                        f"answered 429 {self.limited_in_a_row} times in a row, the last without "
+                        "a Retry-After it could wait out"
                     )
                 return response
+            if attempt == self.retries:
+                self.politeness.still_limited += 1
+                self._stop_limited(f"still answered 429 after {self.retries} retries")
             attempt += 1
             self.sleep(wait)  # counted once over: an interrupt during it waited nothing out
             self.politeness.retry_waits.append(wait)
             self.politeness.window_waits += windowed
 
     def _wait_for(self, response: httpx.Response) -> tuple[int | None, bool]:
-        """How long to wait before sending again (``None``: no wait, the answer stands): a
-        429's ``Retry-After``; without a usable one, the vendor's call window when its plug-in
-        knows it (then ``True``)."""
+        """How long to wait before sending again a request answered 429 (``None``: it cannot be
+        waited out): its ``Retry-After``; without a usable one, the vendor's call window when
+        its plug-in knows it (then ``True``). One longer than :data:`LONGEST_WAIT` stops the
+        target at once."""
         wait = retry_after(response)
+        if wait is not None and wait > LONGEST_WAIT:
+            asked = response.headers["Retry-After"].strip()
+            self._stop_limited(
+                f"answered 429 asking to wait {wait:,} s (Retry-After: {asked}), longer than "
+                f"the {LONGEST_WAIT} s the harness waits"
+            )
         window = self.plugin.window_seconds
-        if wait is None and response.status_code == 429 and window is not None:
+        if wait is None and window is not None:
             return math.ceil(window), True
         return wait, False
+
+    def _stop_limited(self, why: str) -> None:
+        """Stop: the server's call limit is not one the harness can wait out."""
+        self.limited = True
+        self.halted = (
+            f"{why} ({self.politeness.waited_seconds} s waited in all): others may be calling "
+            "with the same credentials; try later, or a lower --rate-limit"
+        )
+        raise Stopped(self.halted)
+
+    def _stop_lost(self, detail: str) -> None:
+        """Stop: the kit's proxy in front of the vendor answered 502 itself."""
+        made = f"502 made by the kit, not the vendor: {self.blot(detail)}"
+        self.halted = f"cannot reach {self.base_url}: {made}"
+        if self.answered:
+            self.lost = True
+        else:
+            self.unreachable = True
+        raise Stopped(self.halted)
 
     def _send_once(self, request: RealRequest) -> httpx.Response:
         if self.stop_reason is not None:
@@ -272,7 +359,8 @@ class Target:
             response = self.client.send(wire, stream=True)
         except httpx.RequestError as exc:
             raise CallFailed("transport", 0, self._no_answer(exc, call.expired)) from None
-        self.answered += 1
+        if made_by_the_kit(response) is None:  # the kit's 502 is no answer of the vendor's
+            self.answered += 1
         try:
             response.read()
         except httpx.DecodingError as exc:  # an answer, its body in no coding it names

@@ -119,10 +119,29 @@ def add_cacert(parser: argparse._ActionsContainer) -> None:
     )
 
 
-def add_credentials(parser: argparse._ActionsContainer) -> None:
-    """Every vendor's credential options (``replay``, and ``fuzz`` from the fuzz package)."""
+def add_credentials(parser: argparse._ActionsContainer, env_prefix: str | None = None) -> None:
+    """Every vendor's credential options (``replay``, and ``fuzz`` from the fuzz package). With
+    ``env_prefix``, each is also read from the environment variable :func:`credential_variable`
+    names (a command line shows in ``ps`` to every user of the machine, and in
+    ``/proc/PID/cmdline``): the option given wins, an empty variable counts as unset."""
     for flag, metavar in CREDENTIAL_FLAGS:
-        parser.add_argument(flag, metavar=metavar)
+        if env_prefix is None:
+            parser.add_argument(flag, metavar=metavar)
+            continue
+        variable = credential_variable(flag, env_prefix)
+        parser.add_argument(
+            flag,
+            metavar=metavar,
+            default=environ(variable),
+            help=f"(env {variable})",
+        )
+
+
+def credential_variable(flag: str, prefix: str) -> str:
+    """The environment variable a credential option is read from: ``--password`` with the
+    prefix ``MOCKSERVERS_FUZZ_`` is ``MOCKSERVERS_FUZZ_PASSWORD``, as ``serve``'s
+    ``--admin-token`` is ``MOCKSERVERS_ADMIN_TOKEN``."""
+    return prefix + flag.removeprefix("--").replace("-", "_").upper()
 
 
 def credentials(args: argparse.Namespace) -> dict[str, str | None]:

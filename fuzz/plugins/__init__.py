@@ -8,6 +8,10 @@ Adding a vendor is one package ``fuzz/plugins/<vendor>/`` whose ``__init__`` def
 - :meth:`~VendorPlugin.authenticate`: log in once through the target (counted in the budget);
 - :meth:`~VendorPlugin.prepare`: put credentials into a generated case (a token in the query, a
   bearer header...), leaving alone what a negative case deliberately broke;
+- :meth:`~VendorPlugin.kept`: how many records an answer says the vendor stored (the run's
+  summary counts what it leaves in a shared sandbox);
+- :meth:`~VendorPlugin.admin`: a call to the kit's admin API (TS Digital mints its tokens so),
+  refused up front by a kit that forwards the vendor to a real upstream;
 - ``checks``: its vendor-aware Schemathesis checks (``checks.py``, registered with
   ``@schemathesis.check``);
 - ``app_config``: the kit config (a TOML-shaped dict) of the app the in-process suites fuzz, when
@@ -20,14 +24,22 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import httpx
 from schemathesis import Case, CheckFunction, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
+from fuzz.dispatch import RealRequest
+from mockservers.cliargs import environ
+
 if TYPE_CHECKING:
     from fuzz.target import Target
+
+ADMIN_TOKEN_ENV = "MOCKSERVERS_ADMIN_TOKEN"
+"""The admin token the admin API is called with, as ``serve --admin-token`` reads it."""
 
 
 class PluginError(Exception):
@@ -47,6 +59,7 @@ class VendorPlugin:
 
     def __init__(self, credentials: dict[str, str]) -> None:
         self.credentials = credentials
+        self._kit_asked = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> VendorPlugin:
@@ -54,8 +67,7 @@ class VendorPlugin:
         values = {name: getattr(args, name, None) for name in cls.credential_options}
         missing = [name for name, value in values.items() if not value]
         if missing:
-            flags = " ".join(f"--{name.replace('_', '-')} …" for name in cls.credential_options)
-            raise PluginError(f"{cls.vendor} needs {flags}")
+            raise PluginError(f"{cls.vendor} needs {_flags(cls.credential_options, ' …')}")
         return cls({k: str(v) for k, v in values.items()})
 
     @classmethod
@@ -73,6 +85,65 @@ class VendorPlugin:
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
         """Put credentials into ``case`` in place; ``draw`` draws from a Hypothesis strategy."""
+
+    def admin(
+        self, target: Target, method: str, path: str, body: Any = None
+    ) -> httpx.Response | None:
+        """``method path`` on the admin API of the kit serving ``target`` (beside its base URL),
+        counted and recorded as every call, with ``X-Admin-Token`` from
+        :data:`ADMIN_TOKEN_ENV` when that is set (sent as UTF-8, as the kit reads it); ``None``
+        in a dry run. Before the first, the kit's health says whether it forwards this vendor
+        to a real upstream (``mockservers proxy``): its admin API then acts on a fake the
+        calls never reach (a token minted there is refused by the vendor, every case a 401),
+        and :class:`PluginError` says so."""
+        if not self._kit_asked:
+            self._kit_asked = True
+            health = self.admin(target, "GET", "/__admin/health")
+            found = answer_json(health) if health is not None else None
+            forwarded = found.get("forwarded") if isinstance(found, dict) else None
+            if isinstance(forwarded, list) and self.vendor in forwarded:
+                raise PluginError(
+                    f"the kit at {_origin(target)} forwards {self.vendor} to a real upstream: "
+                    f"give {_flags(self.credential_options)}"
+                )
+        headers: dict[str, str | bytes] = {}
+        admin_token = environ(ADMIN_TOKEN_ENV)
+        if admin_token:  # a kit started with --admin-token (a team's shared one)
+            headers["X-Admin-Token"] = f"${ADMIN_TOKEN_ENV}" if target.dry_run else admin_token
+        content = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            content = json.dumps(body).encode()
+        return target.send(RealRequest(method, _origin(target) + path, [], headers, content))
+
+    def kept(self, operation: str, response: httpx.Response) -> int:
+        """How many records the vendor says it stored (created or changed) with ``response``,
+        the answer to a case of ``operation``: what the run leaves in a shared sandbox, where
+        nothing deletes them. 0 when it says none, or says nothing it can read."""
+        return 0
+
+
+def answer_json(response: httpx.Response) -> Any:
+    """The answer's body as JSON, ``None`` when it is not."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _flags(options: tuple[str, ...], value: str = "") -> str:
+    """The harness options of these credentials (``--public-key …``)."""
+    return " ".join(f"--{name.replace('_', '-')}{value}" for name in options)
+
+
+def _origin(target: Target) -> str:
+    """Where the kit serving ``target`` answers its admin API: the base URL less the vendor."""
+    return target.base_url.rsplit("/", 1)[0]
+
+
+def count(items: Any, stored: Callable[[Any], bool] = lambda item: True) -> int:
+    """How many of ``items`` (a list, or anything else: none) are ``stored``."""
+    return sum(1 for item in items if stored(item)) if isinstance(items, list) else 0
 
 
 def broke(case: Case, location: ParameterLocation) -> bool:

@@ -10,11 +10,12 @@ answer whose 12,000 rows each held a token and a password 36,000 times.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 from mockservers.core.findmany import Finder, at_once
 from mockservers.core.secrets import MASK
@@ -37,12 +38,19 @@ class Opaque(str):
 
 
 def spellings(value: str) -> set[str]:
-    """How a secret value may appear in a recorded text: as it is, URL-encoded, JSON-escaped
-    and as Python's ``repr`` shows it, of the text (a validator's message) or of its UTF-8
-    bytes (a check quoting an answer's body)."""
+    """How a secret value may appear in a recorded text: as it is, URL-encoded (``%20`` or, as
+    a form is, ``+`` for a space), HTML-escaped (a page echoing it: ``&amp;``, ``&lt;``, quotes
+    as ``&quot;`` and ``&#x27;`` or ``&#39;``, or left alone in a page's text), JSON-escaped and
+    as Python's ``repr`` shows it, of the text (a validator's message) or of its UTF-8 bytes (a
+    check quoting an answer's body)."""
+    escaped = html.escape(value)
     found = {
         value,
         quote(value, safe=""),
+        quote_plus(value),
+        escaped,
+        escaped.replace("&#x27;", "&#39;"),
+        html.escape(value, quote=False),
         json.dumps(value)[1:-1],
         repr(value)[1:-1],
         repr(value.encode("utf-8", "surrogatepass"))[2:-1],

@@ -39,6 +39,10 @@ def detail_header(details: str) -> str:
     return json.dumps(details)[1:-1][:_DETAIL_LIMIT].strip()
 
 
+INJECTED_STATUS = "an injected status fault"
+"""What the detail of a status fault's answer says: of the kit's own answers, the one that
+stands for the vendor's (the fuzz harness judges it; a 502 the proxy made, it does not)."""
+
 GONE = "the client closed the connection before the whole body arrived (nothing answered)"
 UNPLANNED = "an unplanned error in the fake (a bug)"
 CORS_NOTE = "mockservers.cors"
@@ -206,7 +210,7 @@ class Pipeline:
             if refused is not None:
                 raise refused
             if fault is not None and fault.kind == "status":
-                raise KitError("fault", f"an injected status fault ({fault.id})", fault.status)
+                raise KitError("fault", f"{INJECTED_STATUS} ({fault.id})", fault.status)
             return route.endpoint(operation)(self.model, call), ""
         except VendorError as exc:
             return exc.response(), exc.detail

@@ -92,15 +92,30 @@ def every_way(text: str, values: list[str]) -> set[str]:
 
 
 def test_each_spelling_of_a_secret_is_blotted_out_as_before() -> None:
-    """As it is, URL-encoded, JSON-escaped, and as Python's repr shows its text and its bytes:
-    non-ASCII, a quote and a backslash make each spelling differ."""
+    """As it is, URL-encoded, HTML-escaped, JSON-escaped, and as Python's repr shows its text
+    and its bytes: non-ASCII, a quote and a backslash make each spelling differ."""
     secret = 'Pässwörd"\\1'
     ways = [secret, "P%C3%A4ssw%C3%B6rd%22%5C1", 'P\\u00e4ssw\\u00f6rd\\"\\\\1']
-    ways += ['Pässwörd"\\\\1', 'P\\xc3\\xa4ssw\\xc3\\xb6rd"\\\\1']
+    ways += ['Pässwörd"\\\\1', 'P\\xc3\\xa4ssw\\xc3\\xb6rd"\\\\1', "Pässwörd&quot;\\1"]
     assert spellings(secret) == set(ways)
     text = "wrong password: " + " | ".join(ways) + "."
-    assert every_way(text, [secret]) == {"wrong password: *** | *** | *** | *** | ***."}
-    assert one_by_one(text, [secret]) == "wrong password: *** | *** | *** | *** | ***."
+    blotted = "wrong password: *** | *** | *** | *** | *** | ***."
+    assert every_way(text, [secret]) == {blotted}
+    assert one_by_one(text, [secret]) == blotted
+
+
+def test_a_secret_is_spelt_as_a_page_and_a_form_echo_it() -> None:
+    """A vendor's error page escapes what it echoes, as Python's ``html.escape`` does or with
+    ``&#39;``, quotes alone left in its text; a form, and a redirect's query, spell a space
+    ``+``. None of those spellings was searched for."""
+    secret = "p&ss <w'o\"rd> 42"
+    assert {
+        "p&amp;ss &lt;w&#x27;o&quot;rd&gt; 42",
+        "p&amp;ss &lt;w&#39;o&quot;rd&gt; 42",
+        "p&amp;ss &lt;w'o\"rd&gt; 42",
+        "p%26ss+%3Cw%27o%22rd%3E+42",
+        "p%26ss%20%3Cw%27o%22rd%3E%2042",
+    } <= spellings(secret)
 
 
 @pytest.mark.parametrize(
@@ -142,7 +157,7 @@ def test_a_secret_that_overlaps_itself_in_a_long_run_is_followed_not_searched_ag
     at each character of its run, it took seconds per answer through the proxy (the work grew
     with the run times the secret's length). Now the run is followed in steps of the secret's
     period: a handful of steps, whatever the run's length."""
-    texts = ("000000",) + tuple(f"0{i:07d}" for i in range(2, 41) if many)
+    texts = ("000000", *(f"0{i:07d}" for i in range(2, 41) if many))
     finder = findmany.Finder(texts)
     assert (finder._regex is not None) is many
     text = "<" + "0" * 1_000_000 + "1abab0000001ababab>"

@@ -255,3 +255,39 @@ def test_a_vendor_that_revokes_older_tokens_on_a_new_login_is_no_false_alarm(
     argv = ["fuzz", vendor, "--base-url", mockserver.base_url(vendor), *credentials]
     assert main([*argv, "--max-examples", "4"]) == 0, capsys.readouterr().out
     assert len(mockserver.requests(vendor=vendor, operation="login")) > 1
+
+
+# -- credentials from the environment ------------------------------------------------------------
+def test_each_credential_option_is_read_from_the_environment_the_option_winning(
+    mockserver: MockServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given only as options, a password was in ``ps`` and ``/proc/PID/cmdline`` for any user
+    of the CI machine (the CI recipe passed ``--password "$KEEPIT_PASSWORD"``)."""
+    argv = [
+        "fuzz",
+        "quoparts",
+        "--base-url",
+        mockserver.base_url("quoparts"),
+        "--max-examples",
+        "1",
+    ]
+    monkeypatch.setenv("MOCKSERVERS_FUZZ_USERNAME", "demo")
+    monkeypatch.setenv("MOCKSERVERS_FUZZ_PASSWORD", "demo")
+    assert main(argv) == 0
+    assert "all checks passed" in capsys.readouterr().out
+    monkeypatch.setenv("MOCKSERVERS_FUZZ_PASSWORD", "not-the-password")
+    assert main([*argv, "--password", "demo"]) == 0  # the option wins
+    monkeypatch.setenv("MOCKSERVERS_FUZZ_PASSWORD", "")  # empty: unset
+    assert main(argv) == 2
+    assert "quoparts needs --username … --password …" in capsys.readouterr().err
+
+
+def test_the_help_names_each_credentials_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    from mockservers.cliargs import CREDENTIAL_FLAGS
+
+    with pytest.raises(SystemExit):
+        main(["fuzz", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for flag, metavar in CREDENTIAL_FLAGS:
+        variable = "MOCKSERVERS_FUZZ_" + flag[2:].replace("-", "_").upper()
+        assert f"{flag} {metavar} (env {variable})" in text

@@ -8,6 +8,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import httpx
 import pytest
 
 from mockservers.cli import build_parser, main
@@ -235,3 +236,99 @@ def test_the_outputs_probe_leaves_no_folder_behind_for_a_run_that_stops(
     refused = [*fuzz(mockserver, "--report", str(report)), "--password", "wrong"]
     assert main(refused) == 2  # cannot authenticate: nothing written
     assert list(tmp_path.iterdir()) == []
+
+
+# -- what the run leaves, and how to run it again ------------------------------------------------
+def test_the_summary_counts_the_records_the_vendor_kept(
+    mockserver: MockServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run against a shared sandbox leaves customers, items… there, and deletes none: the
+    summary did not say how many."""
+    mockserver.reset()
+    page = tmp_path / "run.html"
+    argv = ["fuzz", "tsdigital", "--base-url", mockserver.base_url("tsdigital")]
+    assert main([*argv, "--max-examples", "10", "--report", str(page)]) == 0
+    tenants = mockserver.state("tsdigital")["tenants"].values()
+    items = sum(len(tenant.get("items", {})) for tenant in tenants)
+    assert items == mockserver.count(vendor="tsdigital", status=202) > 0
+    stored = f"{items} record(s) stored by tsdigital (the harness deletes nothing"
+    assert f"writes accepted: {stored}" in capsys.readouterr().out
+    assert stored in page.read_text("utf-8")
+
+
+def test_each_plugin_counts_what_its_vendor_says_it_stored() -> None:
+    from fuzz.plugins.keepit import Plugin as KeepIt
+    from fuzz.plugins.quoparts import Plugin as QuoParts
+    from fuzz.plugins.tsdigital import Plugin as TsDigital
+    from fuzz.plugins.xtra import Plugin as Xtra
+
+    def said(status: int, body: object) -> httpx.Response:
+        return httpx.Response(status, json=body)
+
+    row = {"errorCode": "0", "error": "", "COD_CLI_ERP": "C1", "COD_CLI": "000001"}
+    refused = {**row, "errorCode": "100"}
+    taken, failed = {"Item1": 1, "Item3": True}, {"Item1": 0, "Item3": False}
+    cases = [
+        (
+            QuoParts.demo(),
+            "importCli",
+            said(200, {"errorCode": "0", "data": [row, refused, row]}),
+            2,
+        ),
+        (QuoParts.demo(), "importCli", said(200, {"errorCode": "100", "data": []}), 0),
+        (
+            QuoParts.demo(),
+            "importPvt",
+            said(200, {"errorCode": "0", "data": [{"COD_DOC": "1"}]}),
+            1,
+        ),
+        (QuoParts.demo(), "importPvt", said(200, {"errorCode": "107", "data": []}), 0),
+        (QuoParts.demo(), "login", said(200, {"errorCode": "0", "data": [{"TOKEN": "t"}]}), 0),
+        (
+            KeepIt.demo(),
+            "insertClient_v3",
+            said(200, {"code": 206, "insertedObjects": [{}, {}]}),
+            2,
+        ),
+        (KeepIt.demo(), "insertClient_v3", said(422, {"code": 422, "insertedObjects": [{}]}), 0),
+        (
+            Xtra.demo(),
+            "updateIdentities",
+            said(200, {"statusCode": 200, "result": {"records": [taken, failed]}}),
+            1,
+        ),
+        (Xtra.demo(), "updateIdentities", said(403, {"statusCode": 403, "result": None}), 0),
+        (TsDigital.demo(), "createItem", httpx.Response(202), 1),
+        (TsDigital.demo(), "createItem", said(400, {"code": "400"}), 0),
+        (QuoParts.demo(), "importCli", httpx.Response(200, text="<html>"), 0),
+    ]
+    assert [plugin.kept(operation, answer) for plugin, operation, answer, _ in cases] == [
+        expected for *_, expected in cases
+    ]
+
+
+def test_the_report_and_the_junit_file_say_how_to_run_it_again(
+    mockserver: MockServer, tmp_path: Path
+) -> None:
+    """Neither said the seed, the cases per operation and mode, or the harness's version."""
+    from mockservers import __version__
+
+    page, junit = tmp_path / "run.html", tmp_path / "fuzz.xml"
+    assert (
+        main(fuzz(mockserver, "--seed", "7", "--report", str(page), "--junit-xml", str(junit))) == 0
+    )
+    suite = ET.parse(junit).getroot()[0]
+    assert [child.tag for child in suite][:2] == ["properties", "testcase"]  # junit-4.xsd
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties == {
+        "vendor": "quoparts",
+        "base-url": mockserver.base_url("quoparts"),
+        "seed": "7",
+        "max-examples": "4",
+        "version": __version__,
+    }
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.read_text("utf-8")).split())
+    assert all(f" {name} {value} " in text for name, value in list(properties.items())[2:])
+    assert main(fuzz(mockserver, "--junit-xml", str(junit))) == 0
+    (seed,) = [p for p in ET.parse(junit).getroot().iter("property") if p.get("name") == "seed"]
+    assert seed.get("value") == "fixed (none given)"

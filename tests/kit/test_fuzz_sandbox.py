@@ -9,7 +9,7 @@ import itertools
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,12 @@ from fuzz import baseline
 from fuzz.cli import rate_limit
 from fuzz.dispatch import RealRequest
 from fuzz.harness import run_harness
+from fuzz.plugins import VendorPlugin
+from fuzz.plugins.keepit import Plugin as KeepIt
 from fuzz.plugins.quoparts import Plugin as QuoParts
 from fuzz.report import masked_curl
 from fuzz.runner import Finding, OperationReport
-from fuzz.target import Exchange, Pacer, Target
+from fuzz.target import LIMITED_IN_A_ROW, Exchange, Pacer, Stopped, Target
 from mockservers.cli import build_parser, main
 from mockservers.testing import MockServer
 from tests.proxying import Received, WireUpstream
@@ -93,14 +95,53 @@ def test_a_429_with_retry_after_is_waited_out_and_sent_again() -> None:
     assert all(isinstance(e, Exchange) and e.duration_ms >= 0 for e in recorded)
 
 
-@pytest.mark.parametrize("retry_after", ["0", "soon", "Wed, 21 Oct 2015 07:28:00 GMT", "3601"])
+NOW = "Wed, 21 Oct 2015 07:28:00 GMT"
+"""The ``Date`` of the answers 429 below: an HTTP-date in ``Retry-After`` is counted from it."""
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    [
+        "0",
+        "soon",
+        "Wed, 21 Oct 2015 07:27:00 GMT",  # gone by
+        "Wed, 21 Oct 99999 07:28:00 GMT",  # beyond any calendar: it was an OverflowError
+        "Wed, 32 Oct 2015 07:28:00 GMT",
+        "Wed, 21 Oct 2015 07:28:00 GMT garbage",
+    ],
+)
 def test_a_429_it_cannot_wait_out_goes_to_the_checks(retry_after: str) -> None:
     time = FakeTime()
-    limited = httpx.Response(429, headers={"Retry-After": retry_after}, json={})
+    limited = httpx.Response(429, headers={"Retry-After": retry_after, "Date": NOW}, json={})
     target = Target(QuoParts.demo(), "http://x", scripted(limited), retries=3, sleep=time.sleep)
     response = target.send(probe())
     assert response is not None and response.status_code == 429
-    assert time.slept == [] and target.sent == 1
+    assert time.slept == [] and target.sent == 1 and not target.stopped
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    [
+        "Wed, 21 Oct 2015 07:28:07 GMT",  # RFC 9110's IMF-fixdate
+        "Wednesday, 21-Oct-15 07:28:07 GMT",  # and its obsolete forms, which it accepts
+        "Wed Oct 21 07:28:07 2015",
+    ],
+)
+def test_a_429_with_an_http_date_waits_until_that_date(retry_after: str) -> None:
+    """RFC 9110 allows a date in Retry-After: it was taken for no Retry-After at all, and the
+    request went again at once."""
+    time = FakeTime()
+    limited = httpx.Response(429, headers={"Retry-After": retry_after, "Date": NOW}, json={})
+    target = Target(
+        QuoParts.demo(),
+        "http://x",
+        scripted(limited, httpx.Response(200, json={})),
+        retries=3,
+        sleep=time.sleep,
+    )
+    response = target.send(probe())
+    assert response is not None and response.status_code == 200
+    assert time.slept == [7] and target.politeness.retry_waits == [7]
 
 
 def test_retries_are_bounded_and_counted_against_the_budget() -> None:
@@ -109,9 +150,49 @@ def test_retries_are_bounded_and_counted_against_the_budget() -> None:
     target = Target(
         QuoParts.demo(), "http://x", scripted(*[limited] * 3), retries=2, sleep=time.sleep
     )
-    response = target.send(probe())
-    assert response is not None and response.status_code == 429
-    assert target.politeness.still_limited == 1 and target.sent == 3
+    with pytest.raises(Stopped):  # the last 429 goes to no check
+        target.send(probe())
+    assert target.politeness.still_limited == 1 and target.sent == 3 and target.limited
+    assert str(target.stop_reason).startswith("still answered 429 after 2 retries (2 s waited")
+
+
+@pytest.mark.parametrize("plugin", [QuoParts.demo(), KeepIt.demo()], ids=["quoparts", "keepit"])
+@pytest.mark.parametrize(
+    ("retry_after", "asked"),
+    [("3601", "3,601 s (Retry-After: 3601)"), ("Wed, 21 Oct 2015 08:28:00 GMT", "3,600 s")],
+)
+def test_a_429_asking_longer_than_the_harness_waits_stops_at_once(
+    plugin: VendorPlugin, retry_after: str, asked: str
+) -> None:
+    """A Retry-After past the 300 s the harness waits was KeepIT's 60 s window (sent again
+    three times over an hour-long ask), and any other vendor's answer to judge."""
+    time = FakeTime()
+    limited = httpx.Response(429, headers={"Retry-After": retry_after, "Date": NOW}, json={})
+    target = Target(plugin, "http://x", scripted(limited), retries=3, sleep=time.sleep)
+    with pytest.raises(Stopped):
+        target.send(probe())
+    assert time.slept == [] and target.sent == 1 and target.limited
+    assert f"answered 429 asking to wait {asked}" in str(target.stop_reason)
+    assert "longer than the 300 s the harness waits" in str(target.stop_reason)
+
+
+def test_429s_in_a_row_it_cannot_wait_out_stop_the_target() -> None:
+    """Without a Retry-After, each next case went at once into the full window: 61 requests
+    in 4 s, 56 of them after the first 429. Another answer between them starts the count
+    again."""
+    limited, taken = httpx.Response(429, json={}), httpx.Response(200, json={})
+    target = Target(
+        QuoParts.demo(), "http://x", scripted(limited, limited, taken, limited, limited, limited)
+    )
+    target.retries = 3
+    statuses = [response.status_code for response in (target.send(probe()) for _ in range(5))]
+    assert statuses == [429, 429, 200, 429, 429] and not target.stopped
+    with pytest.raises(Stopped):
+        target.send(probe())
+    assert target.sent == 6 and target.limited and LIMITED_IN_A_ROW == 3
+    assert str(target.stop_reason).startswith(
+        "answered 429 3 times in a row, the last without a Retry-After it could wait out"
+    )
 
 
 @pytest.mark.parametrize(("text", "rate"), [("5/s", 5.0), ("0.5/s", 0.5), (" 1.5/s", 1.5)])
@@ -615,6 +696,57 @@ def test_a_usage_problem_quoting_the_answer_blots_the_password_out(
     assert KEEPIT_PASSWORD not in err
 
 
+def straddling(*cuts: int) -> bytes:
+    """A body that is not JSON, the password at each of ``cuts`` 7 bytes before it: a quote
+    cut there, before the blotting, showed its first 7 characters."""
+    body, password = b"", KEEPIT_PASSWORD.encode()
+    for cut in cuts:
+        body += b"e" * (cut - 7 - len(body)) + password
+    return body + b"e" * 20
+
+
+def test_a_password_a_quote_cuts_in_two_is_blotted_out_before_the_cut(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The checks quote an answer's first 300 (a 5xx) or 200 (not JSON) bytes; blotted after
+    the cut, a password the cut split was not found, and its start showed in the console, the
+    report, the JUnit file and the baseline."""
+    outputs = {
+        "--report": tmp_path / "e.html",
+        "--junit-xml": tmp_path / "e.xml",
+        "--baseline": tmp_path / "baseline.json",
+    }
+    failing = answer(500, straddling(200, 300))
+
+    def keepit(received: Received) -> bytes:
+        return keepit_quoting_the_password(received) if received.body == PROBE else failing
+
+    with WireUpstream(keepit) as sandbox:
+        argv = ["fuzz", "keepit", "--base-url", sandbox.base_url("keepit"), *KEEPIT_ARGS]
+        argv += [
+            "--max-examples",
+            "1",
+            *itertools.chain(*[(k, str(v)) for k, v in outputs.items()]),
+        ]
+        assert main([*argv, "--update-baseline"]) == 0
+    out = capsys.readouterr().out
+    assert "FAILED no_server_error (HTTP 500" in out and "the answer is not JSON: b'eee" in out
+    for text in [out, *(path.read_text("utf-8") for path in outputs.values())]:
+        assert "eee***eee" in text and KEEPIT_PASSWORD[:6] not in text
+
+
+def test_a_refusal_quoted_on_standard_error_is_blotted_out_before_the_cut(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The probe's refusal is quoted up to 200 characters: a password the cut split showed."""
+    with WireUpstream(answer(401, straddling(200))) as sandbox:
+        argv = ["fuzz", "keepit", "--base-url", sandbox.base_url("keepit"), *KEEPIT_ARGS]
+        assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "keepit refused the probe (HTTP 401): eee" in err
+    assert KEEPIT_PASSWORD[:6] not in err and err.rstrip().endswith("eee***eeee…")
+
+
 XTRA_KEYS = ["--public-key", "acme-public", "--secret-key", "Xtra-S3cret-key"]
 NOT_GZIP = answer(200, b"this is not gzip", ("Content-Encoding", "gzip"))
 
@@ -694,8 +826,12 @@ def test_a_keepit_429_that_does_not_end_stops_the_run_and_says_so(
     assert "no case can be sent to" in err and "still answered 429 after 3 retries" in err
 
 
-def test_a_run_the_429s_catch_up_with_stops_instead_of_hammering(tmp_path: Path) -> None:
-    """Each refused call may count in the vendor's window: going on kept it full."""
+def test_a_run_the_429s_catch_up_with_stops_instead_of_hammering(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each refused call may count in the vendor's window: going on kept it full. The stop is
+    no verdict: it said "stopped: …", then "all checks passed", exit 0, and the JUnit file had
+    one passing test."""
     limited = answer(429, {"success": False, "code": 429, "message": "Troppe richieste"})
 
     def keepit(received: Received) -> bytes:
@@ -708,10 +844,24 @@ def test_a_run_the_429s_catch_up_with_stops_instead_of_hammering(tmp_path: Path)
         status = run_harness(args, out, sleep=time.sleep, clock=time.clock)
         sent = len(sandbox.received)
     said = out.getvalue()
-    assert status == 1, said  # the last 429, without Retry-After, is judged: the kit assumes one
+    assert status == 2, said
     assert sent == 1 + 4 and time.slept == [60, 60, 60]  # the probe, one case and its retries
     assert "still answered 429 after 3 retries (180 s waited in all)" in said
-    assert "1 cases, 5 requests sent" in said
+    assert "insertClient_v3[positive]           0 cases  ok (the run stopped here)" in said
+    assert re.search(
+        r"\n0 cases, 5 requests sent, [0-9.]+ s: incomplete, stopped by the server; in what "
+        r"ran, all checks passed\n$",
+        said,
+    )
+    assert "FAILED" not in said, "the last 429 is judged by no check"
+    err = capsys.readouterr().err
+    assert err.startswith("mockservers fuzz: the run is incomplete, its verdict is only on what")
+    suite = ET.parse(junit).getroot()[0]
+    assert suite.get("errors") == "1" and suite.get("failures") == "0"
+    (case,) = suite.iter("testcase")
+    (error,) = case.iter("error")
+    assert error.get("type") == "incomplete"
+    assert "still answered 429 after 3 retries" in error.get("message", "")
 
 
 # -- a sandbox that does not answer, or only a byte at a time --------------------------------
@@ -912,25 +1062,156 @@ def test_the_call_in_flight_at_an_interrupt_is_in_the_recording(
     assert entry["request"]["url"] == f"{sandbox.base_url('xtra')}/api/sync/v1/login"
 
 
-def test_a_502_the_proxy_made_says_the_proxys_reason(capsys: pytest.CaptureFixture[str]) -> None:
-    """Through ``mockservers proxy``, an upstream that dropped the call showed as the vendor's
-    failures (``a body that is not JSON: HTTP 400 expected, got 502``), the reason unsaid."""
-    reason = "no answer from the upstream: RemoteProtocolError"
-    made = answer(502, {"statusCode": 502}, ("X-Mockservers-Detail", reason))
-    with WireUpstream(made) as proxy:
-        argv = ["fuzz", "xtra", "--base-url", proxy.base_url("xtra"), *XTRA_KEYS]
-        assert main([*argv, "--max-examples", "1"]) == 1
-    failed = [line for line in capsys.readouterr().out.splitlines() if "FAILED" in line]
-    assert failed and all(
-        line.endswith(f" (502 made by the kit, not the vendor: {reason})") for line in failed
+def test_a_502_the_proxy_made_is_no_answer_and_the_vendor_cannot_be_reached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Through ``mockservers proxy`` with its upstream down, every case was the vendor's
+    failure (exit 1, ``--update-baseline`` wrote them all, turning those checks off), the
+    proxy's reason only noted: as for a dead port, it is ``cannot reach``, exit 2."""
+    from mockservers.proxy import create_proxy_app
+    from tests.servers import embedded, free_port
+
+    path = tmp_path / "baseline.json"
+    upstream = f"http://127.0.0.1:{free_port()}/xtra"
+    with embedded(create_proxy_app({"xtra": upstream})) as kit:
+        argv = ["fuzz", "xtra", "--base-url", f"{kit}/xtra", *XTRA_KEYS, "--max-examples", "2"]
+        assert main([*argv, "--baseline", str(path), "--update-baseline"]) == 2
+    said = capsys.readouterr()
+    assert said.err.startswith(
+        f"mockservers fuzz: cannot reach {kit}/xtra: 502 made by the kit, not the vendor: "
+        f"{upstream}: ConnectError"
     )
+    assert "FAILED" not in said.out and not path.exists()
+
+
+def test_a_502_the_proxy_made_after_the_vendor_answered_leaves_the_run_incomplete(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The upstream gone after the probe: each case was judged a failure of the vendor's."""
+    reason = "https://sandbox.example/keepit: ReadTimeout"
+    made = answer(502, {"success": False, "code": 502}, ("X-Mockservers-Detail", reason))
+
+    def keepit(received: Received) -> bytes:
+        return keepit_quoting_the_password(received) if received.body == PROBE else made
+
+    path, junit = tmp_path / "baseline.json", tmp_path / "fuzz.xml"
+    with WireUpstream(keepit) as kit:
+        argv = ["fuzz", "keepit", "--base-url", kit.base_url("keepit"), *KEEPIT_ARGS]
+        argv += ["--max-examples", "2", "--junit-xml", str(junit), "--baseline", str(path)]
+        assert main([*argv, "--update-baseline"]) == 2
+        assert len(kit.received) == 2  # the probe, and the case it stopped at
+    said = capsys.readouterr()
+    stopped = (
+        f"cannot reach {kit.base_url('keepit')}: 502 made by the kit, not the vendor: {reason}"
+    )
+    assert f"stopped: {stopped}" in said.out and "FAILED" not in said.out
+    assert said.err.strip().endswith(stopped) and "incomplete" in said.err
+    assert not path.exists()
+    (error,) = ET.parse(junit).getroot().iter("error")
+    assert error.get("message") == f"incomplete: stopped by the server: {stopped}"
+
+
+def test_an_injected_502_of_a_fake_is_still_judged(
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fake's status fault carries the kit's detail too, but there the fake is the vendor."""
+    mockserver.fault(vendor="xtra", operation="updateIdentities", kind="status", status=502)
+    argv = ["fuzz", "xtra", "--base-url", mockserver.base_url("xtra"), "--max-examples", "1"]
+    assert main([*argv, "--public-key", "demo-public", "--secret-key", "demo-secret"]) == 1
+    assert "FAILED no_server_error (HTTP 502" in capsys.readouterr().out
+
+
+def test_tsdigital_through_a_proxy_forwarding_it_asks_for_a_token(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The tokens were minted by the proxy's own fake, which the real upstream does not know:
+    every case a 401, reported as the sandbox's failures."""
+    from mockservers.proxy import create_proxy_app
+    from tests.servers import embedded
+
+    refusal = answer(401, {"code": "401", "message": "token sconosciuto", "subErrors": []})
+    with WireUpstream(refusal) as upstream:
+        with embedded(create_proxy_app({"tsdigital": upstream.base_url("tsdigital")})) as kit:
+            argv = ["fuzz", "tsdigital", "--base-url", f"{kit}/tsdigital", "--max-examples", "2"]
+            assert main(argv) == 2
+        assert upstream.received == []
+    assert capsys.readouterr().err == (
+        f"mockservers fuzz: cannot authenticate against {kit}/tsdigital: the kit at {kit} "
+        "forwards tsdigital to a real upstream: give --token\n"
+    )
+
+
+# -- a stop forced by the sandbox's 429: no verdict ------------------------------------------
+QUOPARTS_TOKEN = "TOKEN-1234567890abc"
+
+
+def quoparts_limited(*limit: tuple[str, str]) -> Callable[[Received], bytes]:
+    """A QuoParts sandbox that takes the first call, the harness's login, and answers every
+    other 429 (``limit``: its headers)."""
+    calls = itertools.count()
+
+    def sandbox(received: Received) -> bytes:
+        if next(calls) == 0:
+            token = {"errorCode": "0", "error": "", "data": [{"TOKEN": QUOPARTS_TOKEN}]}
+            return answer(200, token)
+        return answer(429, {"errorCode": "429", "error": "Troppe richieste", "data": []}, *limit)
+
+    return sandbox
+
+
+def test_a_run_the_429s_stop_is_incomplete_and_writes_no_baseline(tmp_path: Path) -> None:
+    """The last 429 was judged (QuoParts answers 200, so every check failed on it) and
+    --update-baseline wrote those failures in: the checks were off from then on."""
+    path, junit, page = tmp_path / "baseline.json", tmp_path / "fuzz.xml", tmp_path / "run.html"
+    time, out = FakeTime(), io.StringIO()
+    with WireUpstream(quoparts_limited(("Retry-After", "1"))) as sandbox:
+        argv = [
+            "fuzz",
+            "quoparts",
+            "--base-url",
+            sandbox.base_url("quoparts"),
+            *HAR_RUNS["quoparts"],
+        ]
+        argv += ["--max-examples", "3", "--junit-xml", str(junit), "--report", str(page)]
+        argv += ["--baseline", str(path), "--update-baseline"]
+        status = run_harness(
+            build_parser().parse_args(argv), out, sleep=time.sleep, clock=time.clock
+        )
+        assert len(sandbox.received) == 1 + 4  # the login, one case and its 3 retries
+    said = out.getvalue()
+    assert status == 2, said
+    assert time.slept == [1, 1, 1] and "FAILED" not in said and "baseline updated" not in said
+    assert not path.exists()
+    parsed = Page()
+    parsed.feed(page.read_text("utf-8"))
+    text = "".join(parsed.text)
+    assert "mockservers fuzz quoparts: incomplete, stopped by the server" in text
+    assert "Incomplete: still answered 429 after 3 retries (3 s waited in all)" in text
+    suite = ET.parse(junit).getroot()[0]
+    assert [e.get("type") for e in suite.iter("error")] == ["incomplete"]
+
+
+def test_429s_without_a_retry_after_stop_the_run_instead_of_going_on_at_full_speed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """XTRA's 429 has no call window to wait: each was judged, and the next case went at once
+    (61 requests in 4 s, 56 after the first 429)."""
+    limited = answer(429, {"statusCode": 429, "errorCode": "ER.LIMIT", "message": "Troppe"})
+    with WireUpstream(limited) as sandbox:
+        argv = ["fuzz", "xtra", "--base-url", sandbox.base_url("xtra"), *XTRA_KEYS]
+        assert main([*argv, "--max-examples", "10"]) == 2
+        assert len(sandbox.received) == LIMITED_IN_A_ROW
+    said = capsys.readouterr()
+    assert "(HTTP 429, 2 case(s))" in said.out, "the ones before the stop are judged"
+    assert "stopped: answered 429 3 times in a row, the last without a Retry-After" in said.out
+    assert "the run is incomplete" in said.err
 
 
 @pytest.mark.parametrize(
     ("vendor", "credentials", "budget", "before"),
     [
         ("quoparts", ["--username", "demo", "--password", "demo"], "1", 1),
-        ("tsdigital", [], "4", 4),
+        ("tsdigital", [], "5", 5),  # the kit's health, four mints
         (
             "keepit",
             ["--username", "u", "--password", "p", "--company-id", "1", "--site-id", "1"],

@@ -113,6 +113,32 @@ def test_a_secret_beyond_ascii_is_blotted_out_of_a_quoted_body_too() -> None:
     )
 
 
+def test_a_secret_echoed_html_escaped_or_form_encoded_is_blotted_out() -> None:
+    """A vendor's error page escapes the password it echoes (``&amp;``, ``&lt;``, quotes as
+    ``&quot;``, ``&#x27;`` or ``&#39;``), and a form or a redirect spells its space ``+``:
+    none of those spellings was searched for, and the password showed in the recording."""
+    password = "p&ss <w'o\"rd> 42"
+    pages = [
+        b"<p>Password errata: p&amp;ss &lt;w&#x27;o&quot;rd&gt; 42</p>",
+        b"<p>Password errata: p&amp;ss &lt;w&#39;o&quot;rd&gt; 42</p>",
+        b"<p>Password errata: p&amp;ss &lt;w'o\"rd&gt; 42</p>",  # escaped as page text
+        b"<a href='/retry?password=p%26ss+%3Cw%27o%22rd%3E+42'>retry</a>",
+    ]
+    recorder = har.Recorder()
+    recorder.also_mask(password)
+    for page in pages:
+        recorder.add(
+            **exchange(response_headers=[("content-type", "text/html")], response_body=page)
+        )
+    texts = [e["response"]["content"]["text"] for e in recorder.document()["log"]["entries"]]
+    assert texts == [
+        "<p>Password errata: ***</p>",
+        "<p>Password errata: ***</p>",
+        "<p>Password errata: ***</p>",
+        "<a href='/retry?password=***'>retry</a>",
+    ]
+
+
 def test_a_credential_is_blotted_out_but_not_the_words_around_it() -> None:
     """A bearer's token and a cookie's value are secrets; ``Bearer``, ``Secure`` and
     ``HttpOnly`` are words a vendor's answer may hold (they were blotted out everywhere)."""

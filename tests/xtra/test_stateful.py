@@ -72,5 +72,8 @@ def test_a_fake_whose_tokens_never_expire_is_caught(monkeypatch: pytest.MonkeyPa
         return original(self, tenant, 10**9, **claims)
 
     monkeypatch.setattr(TokenStore, "issue", forever)
+    # It takes a login, the clock past the token's hour and a call with the token, in that
+    # order. Hypothesis draws some values from the constants of every module of the kit it
+    # sees imported, so a change anywhere moves these cases: 200 stopped finding it.
     with pytest.raises(AssertionError, match=r"on the wire .*the model expects"):
-        find_bug(XtraMachine)
+        find_bug(XtraMachine, max_examples=500)

@@ -7,14 +7,16 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import httpx
 from hypothesis import strategies as st
 from schemathesis import Case, CheckFunction, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
 from fuzz.credentials import other_secret
 from fuzz.dispatch import RealRequest
-from fuzz.plugins import PluginError, VendorPlugin, broke
+from fuzz.plugins import PluginError, VendorPlugin, answer_json, broke, count
 from fuzz.plugins.keepit.checks import keepit_outcomes
+from fuzz.quoting import refusal
 
 if TYPE_CHECKING:
     from fuzz.target import Target
@@ -72,12 +74,18 @@ class Plugin(VendorPlugin):
             return
         self.note_call(target.clock())
         if response.status_code in (401, 404):
-            raise PluginError(
-                f"keepit refused the probe (HTTP {response.status_code}): {response.text[:200]}"
-            )
+            raise PluginError(refusal("keepit refused the probe", response, target.blot))
 
     def setup_requests(self) -> int:
         return 1  # the probe
+
+    def kept(self, operation: str, response: httpx.Response) -> int:
+        """The customers inserted or updated, each with its sections: ``insertedObjects`` of an
+        answer HTTP 200 (codes 200 and 206)."""
+        body = answer_json(response)
+        if response.status_code != 200 or not isinstance(body, dict):
+            return 0
+        return count(body.get("insertedObjects"))
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
         """The credential headers, unless a negative case broke them. One case in eight keeps

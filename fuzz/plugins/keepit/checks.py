@@ -40,6 +40,7 @@ from fuzz import target as targets
 from fuzz.checks import json_or_fail
 from fuzz.credentials import Known, judge
 from fuzz.plugins.keepit.records import judge_batch
+from fuzz.quoting import quoted
 
 COMMAND = "insertClient_v3"
 RECORDS = "subjectsRecords"
@@ -52,7 +53,7 @@ def keepit_outcomes(ctx: CheckContext, response: Response, case: Case) -> bool |
     """KeepIT answers with the status and body the contracts predict for this request."""
     body = json_or_fail(response)
     if not isinstance(body, dict):
-        raise AssertionError(f"not a KeepIT answer: {body!r:.200}")
+        raise AssertionError(f"not a KeepIT answer: {quoted(body, 200)}")
     request = response.request
     status = response.status_code
     query = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
@@ -104,7 +105,7 @@ def _call_error(status: int, body: dict[str, Any], expected: int, why: str) -> N
     _expect(status == expected, f"{why}: HTTP {expected} expected, got {status}")
     _expect(
         body.get("code") == expected and body.get("success") is False,
-        f"{why}: body {body!r:.200} (code {expected}, success false expected)",
+        f"{why}: body {quoted(body, 200)} (code {expected}, success false expected)",
     )
 
 
@@ -141,7 +142,7 @@ def _judge_content(raw: bytes, status: int, answer: dict[str, Any]) -> None:
             not any(
                 answer.get(k) for k in ("errorObjects", "insertedObjects", "duplicatedObjects")
             ),
-            f"{refused}: HTTP 400 with records in the answer: {answer!r:.300}",
+            f"{refused}: HTTP 400 with records in the answer: {quoted(answer)}",
         )
         return
     judge_batch(sent[RECORDS], status, answer)

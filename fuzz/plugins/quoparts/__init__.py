@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import httpx
 from hypothesis import strategies as st
 from schemathesis import Case, CheckFunction, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
 from fuzz.credentials import other_secret
 from fuzz.dispatch import RealRequest
-from fuzz.plugins import PluginError, VendorPlugin, broke
+from fuzz.plugins import PluginError, VendorPlugin, answer_json, broke, count
 from fuzz.plugins.quoparts.checks import quoparts_error_codes
+from fuzz.quoting import refusal
 
 if TYPE_CHECKING:
     from fuzz.target import Target
@@ -50,9 +52,7 @@ class Plugin(VendorPlugin):
         except ValueError:
             body = None
         if not self.note_login(body):
-            raise PluginError(
-                f"quoparts login failed (HTTP {response.status_code}): {response.text[:200]}"
-            )
+            raise PluginError(refusal("quoparts login failed", response, target.blot))
 
     def setup_requests(self) -> int:
         return 1  # the login
@@ -67,6 +67,18 @@ class Plugin(VendorPlugin):
             return False
         self.tokens.append(token)
         return True
+
+    def kept(self, operation: str, response: httpx.Response) -> int:
+        """importCli: each customer row answered ``"0"`` (created, or updated when re-imported);
+        importPvt: the quote of an answer ``"0"``."""
+        body = answer_json(response)
+        if operation == "login" or not isinstance(body, dict) or body.get("errorCode") != "0":
+            return 0
+        if operation == "importPvt":
+            return 1
+        return count(
+            body.get("data"), lambda row: isinstance(row, dict) and row.get("errorCode") == "0"
+        )
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
         """Positive cases get the live token. A login gets the real credentials a third of the

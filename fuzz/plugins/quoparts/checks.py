@@ -31,6 +31,7 @@ from contracts import contract
 from fuzz import target as targets
 from fuzz.checks import json_or_fail
 from fuzz.credentials import Known, judge
+from fuzz.quoting import quoted
 from fuzz.schema import operation_id
 
 OK, BAD_REQUEST, NOT_ACCREDITED, QUOTE_FAILED = "0", "100", "101", "107"
@@ -45,7 +46,7 @@ def quoparts_error_codes(ctx: CheckContext, response: Response, case: Case) -> b
         )
     body = json_or_fail(response)
     if not isinstance(body, dict) or "errorCode" not in body:
-        raise AssertionError(f"not a QuoParts envelope: {body!r:.200}")
+        raise AssertionError(f"not a QuoParts envelope: {quoted(body, 200)}")
     request = response.request
     query = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
     content = request.body or b""

@@ -1,22 +1,22 @@
-"""TS Digital plug-in: a bearer token (``--token``, or minted through the fake's admin API) plus
-the standard headers on every case, and the status/subErrors oracle."""
+"""TS Digital plug-in: a bearer token (``--token``, or minted through the fake's admin API,
+:meth:`fuzz.plugins.VendorPlugin.admin`) plus the standard headers on every case, and the
+status/subErrors oracle."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import httpx
 from hypothesis import strategies as st
 from schemathesis import Case, CheckFunction
 from schemathesis.core.parameters import ParameterLocation
 
 from contracts import contract
-from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, broke
 from fuzz.plugins.tsdigital.checks import tsdigital_error_codes
-from mockservers.cliargs import environ
+from fuzz.quoting import refusal
 
 if TYPE_CHECKING:
     import argparse
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from fuzz.target import Target
 
 DRY_RUN_TOKEN = "$TSDIGITAL_TOKEN"
-ADMIN_TOKEN_ENV = "MOCKSERVERS_ADMIN_TOKEN"
-"""The admin token the tokens are minted with, as ``serve --admin-token`` reads it."""
 APP_NAME, APP_VERSION = "mockservers-fuzz", "1.0"
 STUDIO = "string"  # the seed's example studioId: Schemathesis draws it from the examples
 # Without --token the plug-in mints one token of each shape, so that every rule is exercised:
@@ -75,33 +73,25 @@ class Plugin(VendorPlugin):
             self._mint(target, kind, grants)
 
     def setup_requests(self) -> int:
-        return 0 if "token" in self.credentials else len(MINTED)  # a mint for each shape
+        # the kit's health (does it fake TS Digital?), then a mint for each shape
+        return 0 if "token" in self.credentials else 1 + len(MINTED)
 
     def _mint(self, target: Target, kind: str, grants: tuple[str, ...]) -> None:
-        origin = target.base_url.rsplit("/", 1)[0]
-        headers: dict[str, str | bytes] = {"Content-Type": "application/json"}
-        admin_token = environ(ADMIN_TOKEN_ENV)
-        if admin_token:  # a fake started with --admin-token (a team's shared one)
-            headers["X-Admin-Token"] = f"${ADMIN_TOKEN_ENV}" if target.dry_run else admin_token
-        request = RealRequest(
-            "POST",
-            f"{origin}/__admin/tsdigital/tokens",
-            [],
-            headers,
-            json.dumps({"kind": kind, "grants": list(grants)}).encode(),
-        )
-        response = target.send(request)
+        minted = {"kind": kind, "grants": list(grants)}
+        response = self.admin(target, "POST", "/__admin/tsdigital/tokens", minted)
         if response is None:  # dry run
             self.tokens[DRY_RUN_TOKEN] = None
             return
         try:
             token = response.json()["token"]
         except (ValueError, KeyError, TypeError):
-            raise PluginError(
-                f"no --token given and minting one through the admin API failed "
-                f"(HTTP {response.status_code}): {response.text[:200]}"
-            ) from None
+            failed = "no --token given and minting one through the admin API failed"
+            raise PluginError(refusal(failed, response, target.blot)) from None
         self.tokens[token] = Grants(kind, frozenset(grants))
+
+    def kept(self, operation: str, response: httpx.Response) -> int:
+        """An item taken in charge: each answer 202."""
+        return 1 if response.status_code == 202 else 0
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
         """The standard headers with one of the tokens and a fresh X-Request-ID. A case whose

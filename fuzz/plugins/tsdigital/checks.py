@@ -39,6 +39,7 @@ from contracts import Violation, contract, load_schema
 from fuzz import target as targets
 from fuzz.checks import json_or_fail
 from fuzz.plugins.tsdigital.model import Token, missing_permissions
+from fuzz.quoting import quoted
 
 HEADERS, REQUEST = "tsdigital/createItem.headers", "tsdigital/createItem.request"
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +(\S+)")
@@ -64,13 +65,13 @@ def tsdigital_error_codes(ctx: CheckContext, response: Response, case: Case) -> 
         raise AssertionError(
             f"createItem: HTTP {status}, expected {sorted(expected.statuses)}"
             + (f" naming {sorted(expected.fields)}" if expected.fields else "")
-            + f": {response.content[:300]!r}"
+            + f": {quoted(response.content)}"
         )
     if status == 202:
         return None
     body = json_or_fail(response)
     if not isinstance(body, dict) or not isinstance(body.get("subErrors"), list):
-        raise AssertionError(f"not a TS Digital error body: {body!r:.200}")
+        raise AssertionError(f"not a TS Digital error body: {quoted(body, 200)}")
     if body.get("code") != str(status):
         raise AssertionError(f"HTTP {status} with code {body.get('code')!r}")
     named = {e.get("field") for e in body["subErrors"] if isinstance(e, dict)}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import httpx
 import orjson
 from hypothesis import strategies as st
 from schemathesis import Case, CheckFunction
@@ -15,8 +16,9 @@ from schemathesis.core.parameters import ParameterLocation
 
 from contracts import contract
 from fuzz.dispatch import RealRequest
-from fuzz.plugins import PluginError, VendorPlugin, broke
+from fuzz.plugins import PluginError, VendorPlugin, answer_json, broke, count
 from fuzz.plugins.xtra.checks import xtra_error_codes
+from fuzz.quoting import refusal
 from fuzz.schema import operation_id
 
 if TYPE_CHECKING:
@@ -113,9 +115,7 @@ class Plugin(VendorPlugin):
         except (ValueError, KeyError, TypeError):
             result = None
         if not self.note_login(result):
-            raise PluginError(
-                f"xtra login failed (HTTP {response.status_code}): {response.text[:200]}"
-            )
+            raise PluginError(refusal("xtra login failed", response, target.blot))
 
     def setup_requests(self) -> int:
         return 0 if self.login_body is None else 1  # a login, with a username/password
@@ -130,6 +130,18 @@ class Plugin(VendorPlugin):
         self.sessions.pop(session.token, None)
         self.sessions[session.token] = session
         return True
+
+    def kept(self, operation: str, response: httpx.Response) -> int:
+        """irs/update: each record answered ``Item3`` true (an identity created or updated,
+        with its destinations, contacts and documents; a contact form's CRM activity)."""
+        body = answer_json(response)
+        if operation != "updateIdentities" or not isinstance(body, dict):
+            return 0
+        result = body.get("result") if body.get("statusCode") == 200 else None
+        records = result.get("records") if isinstance(result, dict) else None
+        return count(
+            records, lambda record: isinstance(record, dict) and record.get("Item3") is True
+        )
 
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
         """login: the real credentials half of the time. irs/update: the key pair or the

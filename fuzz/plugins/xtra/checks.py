@@ -44,6 +44,7 @@ from contracts.messages import bound_query, request_contract
 from fuzz import target as targets
 from fuzz.checks import json_or_fail
 from fuzz.credentials import Known, judge
+from fuzz.quoting import quoted
 from fuzz.schema import operation_id
 
 OK, BAD_REQUEST, FORBIDDEN = 200, 400, 403
@@ -63,7 +64,7 @@ def xtra_error_codes(ctx: CheckContext, response: Response, case: Case) -> bool 
     """XTRA answers with the status, errorCode and per-record outcomes the contracts predict."""
     body = json_or_fail(response)
     if not isinstance(body, dict) or "statusCode" not in body:
-        raise AssertionError(f"not an XTRA envelope: {body!r:.200}")
+        raise AssertionError(f"not an XTRA envelope: {quoted(body, 200)}")
     if body["statusCode"] != response.status_code:
         raise AssertionError(
             f"statusCode {body['statusCode']!r} differs from the HTTP status {response.status_code}"
