@@ -15,6 +15,8 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
+from clients.tls import verify_for
+
 C = TypeVar("C", httpx.Client, httpx.AsyncClient)
 
 _SOCKET_POOLS = (httpx.HTTPTransport, httpx.AsyncHTTPTransport)
@@ -25,7 +27,8 @@ def like(client: C) -> C:
     timeout, redirects, event hooks, ``trust_env``) and a connection pool of its own. A
     transport that holds no socket (a stub; an in-process one, which refuses every call in a
     forked process: the kit it reaches is the parent's) is shared; a socket pool is httpx's
-    default one (its TLS and pool settings are not readable from the client)."""
+    default one (its TLS and pool settings are not readable from the client), with the TLS
+    context clients of a plain http URL share (:func:`clients.tls.verify_for`)."""
     settings: dict[str, Any] = {
         "base_url": client.base_url,
         "headers": client.headers,
@@ -37,6 +40,7 @@ def like(client: C) -> C:
         "max_redirects": client.max_redirects,
         "event_hooks": client.event_hooks,
         "trust_env": client.trust_env,
+        "verify": verify_for(client.base_url),
     }
     transport = getattr(client, "_transport", None)  # httpx keeps it private
     if transport is not None and not isinstance(transport, _SOCKET_POOLS):
