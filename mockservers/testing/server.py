@@ -115,6 +115,7 @@ class MockServer(AdminScope):
         client = self._admin.to_close(True) if self._admin is not None else None
         if client is not None:
             client.close()
+        self._admin = None  # an admin call after this: "start the server first"
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:

@@ -655,31 +655,6 @@ def test_a_call_still_waiting_out_a_latency_fault_at_stop_logs_no_traceback() ->
     assert [r.getMessage() for r in records if r.exc_info] == []
 
 
-class GoingAway(SyncASGITransport):
-    """The kit in-process, until ``gone`` is set: then it cannot be reached."""
-
-    gone = False
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self.gone:
-            raise httpx.ConnectError("the kit went away", request=request)
-        return super().handle_request(request)
-
-
-def test_a_session_whose_close_met_a_network_error_is_closed() -> None:
-    """A fixture's teardown closes it again after the test's own close failed: that second
-    close neither retries nor raises (it raised the client's "has been closed" error)."""
-    transport = GoingAway(create_app())
-    admin = httpx.Client(transport=transport, base_url=IN_PROCESS_URL)
-    session = Session.open(admin, base_url=IN_PROCESS_URL, owns_client=True)
-    transport.gone = True
-    with pytest.raises(httpx.ConnectError) as failed:
-        session.close()
-    assert session.closed and admin.is_closed  # while the error, and its traceback, live on
-    session.close()
-    assert "went away" in str(failed.value)
-
-
 def test_a_stub_admin_transport_that_runs_out_fails_the_call() -> None:
     """A test of the user's own that stubs the admin API with answers it runs out of: the call
     raises their ``StopIteration``, which was read as the end of the call (``count()`` None,
