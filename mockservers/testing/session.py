@@ -31,7 +31,7 @@ import httpx
 from mockservers.testing.calls import AdminRequest, Flow, ScopeCalls, answer
 from mockservers.testing.perprocess import PerProcess
 from mockservers.testing.scope import AdminScope, AsyncAdminScope
-from mockservers.testing.shield import shielded
+from mockservers.testing.shield import sheltered, shielded
 
 C = TypeVar("C", httpx.Client, httpx.AsyncClient)
 
@@ -130,14 +130,23 @@ class Session(SessionCalls[httpx.Client], AdminScope):
         owns_client: bool = False,
     ) -> Session:
         """A new session on the kit ``client`` talks to (``base_url``: where vendors are
-        served, e.g. the server's URL). ``owns_client``: close the client with the session."""
-        try:
-            response = client.post(SESSIONS, json=_opening(ttl_seconds, name))
-            data = answer("POST", SESSIONS, response)
-        except BaseException:
-            if owns_client:
-                client.close()
-            raise
+        served, e.g. the server's URL). ``owns_client``: close the client with the session.
+        A test interrupted meanwhile (Ctrl-C, a timeout plugin's signal) is interrupted at
+        once, and a session the kit opened all the same is dropped as its answer comes."""
+
+        def opened() -> dict[str, Any]:
+            try:
+                response = client.post(SESSIONS, json=_opening(ttl_seconds, name))
+                return answer("POST", SESSIONS, response)
+            except BaseException:
+                if owns_client:
+                    client.close()
+                raise
+
+        def dropped(data: dict[str, Any]) -> None:
+            cls(client, data, base_url=base_url, owns_client=owns_client).close()
+
+        data = sheltered(opened, undo=dropped)
         return cls(client, data, base_url=base_url, owns_client=owns_client)
 
     def info(self) -> dict[str, Any]:

@@ -1,7 +1,11 @@
-"""A sync session leaves nothing on a shared kit when its close fails: a session left there
-stays for its TTL, counted against ``[kit.sessions] max``."""
+"""A sync session leaves nothing on a shared kit when its close fails or its test is
+interrupted: a session left there stays for its TTL, counted against ``[kit.sessions] max``."""
 
 from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -12,6 +16,7 @@ from mockservers import create_app
 from mockservers.testing import (
     IN_PROCESS_URL,
     CoverageTally,
+    MockServer,
     Session,
     SyncASGITransport,
     admin_client,
@@ -79,3 +84,66 @@ def test_a_close_tried_again_while_the_kit_is_away_fails_again_then_drops() -> N
     assert session.closed and sessions(app) == []
     met = {row["behaviour"]: row["met"] for row in session.tally.report()["quoparts"]}
     assert met["quoparts.login_ok"] == 1
+
+
+class InterruptedAsItOpens(SyncASGITransport):
+    """The kit opens the session, and the test is interrupted (Ctrl-C) before it reads the
+    answer, which comes only once it was."""
+
+    def __init__(self, app: Starlette) -> None:
+        super().__init__(app)
+        self.interrupted = threading.Event()
+        self.closed = threading.Event()  # with its client
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.method == "POST":
+            main = threading.main_thread().ident
+            assert main is not None
+            signal.pthread_kill(main, signal.SIGINT)
+            if threading.get_ident() != main:
+                assert self.interrupted.wait(10)
+        return response
+
+    def close(self) -> None:
+        super().close()
+        self.closed.set()
+
+
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """SIGINT raises ``KeyboardInterrupt``, as in a terminal."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_a_test_interrupted_as_its_session_opens_drops_it(ctrl_c: None) -> None:
+    """The session the kit opened was lost: nobody knew its id."""
+    app = create_app()
+    transport = InterruptedAsItOpens(app)
+    admin = httpx.Client(transport=transport, base_url=IN_PROCESS_URL)
+    with pytest.raises(KeyboardInterrupt):
+        Session.open(admin, base_url=IN_PROCESS_URL, owns_client=True)
+    transport.interrupted.set()  # the answer comes: the session is dropped, its client closed
+    assert transport.closed.wait(10) and admin.is_closed
+    assert sessions(app) == []
+
+
+def test_a_session_opened_off_the_main_thread_opens_there(mockserver: MockServer) -> None:
+    """Only the main thread is interrupted by a signal's handler: elsewhere nothing is
+    sheltered, no thread started."""
+    seen: list[str] = []
+    hooks = {"request": [lambda request: seen.append(threading.current_thread().name)]}
+
+    def open_one() -> None:
+        client = httpx.Client(base_url=mockserver.url, event_hooks=hooks)
+        Session.open(client, base_url=mockserver.url, owns_client=True).close()
+
+    worker = threading.Thread(target=open_one, name="a test's worker")
+    worker.start()
+    worker.join(10)
+    client = httpx.Client(base_url=mockserver.url, event_hooks=hooks)
+    Session.open(client, base_url=mockserver.url, owns_client=True).close()
+    assert seen[:2] == ["a test's worker"] * 2 and seen[3] == "MainThread"
+    assert seen[2].startswith("mockservers-admin")
