@@ -16,17 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
+import logging
 import os
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Generic, TypeVar
 
 import anyio
 import sniffio
 
 T = TypeVar("T")
+log = logging.getLogger("mockservers")
 
 
 async def shielded(
@@ -76,20 +77,70 @@ def sheltered(work: Callable[[], T], undo: Callable[[T], object]) -> T:
     ``work()`` as it is."""
     if threading.current_thread() is not threading.main_thread():
         return work()
-    context = contextvars.copy_context()  # the caller's context vars (a tracer's span…)
-    future = _workers().submit(context.run, work)
-    try:
-        return future.result()
+    outcome: _Outcome[T] = _Outcome(work)
+    try:  # an interruption anywhere in here, even as the work is handed over, undoes it
+        _workers().submit(outcome.run)
+        while not outcome.done.wait(_HEARING):
+            pass
+        return outcome.result()
     except BaseException:
-        future.add_done_callback(functools.partial(_undone, context, undo))
+        outcome.abandon(undo)
         raise
 
 
-def _undone(context: contextvars.Context, undo: Callable[[T], object], done: Future[T]) -> None:
-    """``undo`` what a work abandoned by its caller did, if it did it."""
-    if not done.cancelled() and done.exception() is None:
-        context.run(undo, done.result())
+class _Outcome(Generic[T]):
+    """A sheltered work, what it gave, and who undoes it once its caller is gone."""
 
+    def __init__(self, work: Callable[[], T]) -> None:
+        self._work = work
+        self._context = contextvars.copy_context()  # the caller's (a tracer's span…)
+        self.done = threading.Event()
+        self._lock = threading.Lock()
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._undo: Callable[[T], object] | None = None
+
+    def run(self) -> None:
+        """The work, on a worker; then its undoing, when its caller is gone meanwhile."""
+        try:
+            value = self._context.run(self._work)
+        except BaseException as exc:
+            self._error = exc
+            self.done.set()
+            return
+        with self._lock:
+            self._value = value
+            self.done.set()
+            undo = self._undo
+        if undo is not None:
+            self._undoing(undo, value)
+
+    def abandon(self, undo: Callable[[T], object]) -> None:
+        """The caller is gone: ``undo`` what the work did, now if it is over, else as it ends
+        (never, if it never began or failed)."""
+        with self._lock:
+            if not self.done.is_set():
+                self._undo = undo
+                return
+        if self._error is None:
+            self._undoing(undo, self._value)
+
+    def _undoing(self, undo: Callable[[T], object], value: T) -> None:
+        try:
+            self._context.run(undo, value)
+        except Exception:  # on a worker, nobody would hear of it
+            log.warning("could not undo what an interrupted call did", exc_info=True)
+
+    def result(self) -> T:
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+_HEARING = 0.05
+"""How long the caller waits at a time for a sheltered work: a signal that comes just before
+a wait begins is heard only once that wait ends (CPython runs handlers when a wait is
+interrupted, and that one was not), so that Ctrl-C waited for the whole call."""
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 

@@ -94,9 +94,11 @@ class InterruptedAsItOpens(SyncASGITransport):
         super().__init__(app)
         self.interrupted = threading.Event()
         self.closed = threading.Event()  # with its client
+        self.answered: list[str] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = super().handle_request(request)
+        self.answered.append(f"{request.method} {response.status_code}")
         if request.method == "POST":
             main = threading.main_thread().ident
             assert main is not None
@@ -127,7 +129,7 @@ def test_a_test_interrupted_as_its_session_opens_drops_it(ctrl_c: None) -> None:
         Session.open(admin, base_url=IN_PROCESS_URL, owns_client=True)
     transport.interrupted.set()  # the answer comes: the session is dropped, its client closed
     assert transport.closed.wait(10) and admin.is_closed
-    assert sessions(app) == []
+    assert transport.answered == ["POST 201", "DELETE 200"] and sessions(app) == []
 
 
 def test_a_session_opened_off_the_main_thread_opens_there(mockserver: MockServer) -> None:
