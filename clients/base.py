@@ -16,6 +16,7 @@ import anyio
 import httpx
 
 from clients.logs import mask_request_lines
+from clients.tls import verify_for
 from contracts import Violation, contract
 
 T = TypeVar("T")
@@ -263,7 +264,7 @@ class _ClientBase:
             "transport": transport,
             "timeout": timeout,
             "headers": headers,
-            "verify": verify,
+            "verify": verify_for(self.base_url, verify, cert),  # plain http: no TLS to build
             "cert": cert,
             "proxy": proxy,
             "trust_env": trust_env,

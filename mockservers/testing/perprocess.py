@@ -15,6 +15,8 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
+from clients.tls import verify_for
+
 C = TypeVar("C", httpx.Client, httpx.AsyncClient)
 
 _SOCKET_POOLS = (httpx.HTTPTransport, httpx.AsyncHTTPTransport)
@@ -25,7 +27,8 @@ def like(client: C) -> C:
     timeout, redirects, event hooks, ``trust_env``) and a connection pool of its own. A
     transport that holds no socket (a stub; an in-process one, which refuses every call in a
     forked process: the kit it reaches is the parent's) is shared; a socket pool is httpx's
-    default one (its TLS and pool settings are not readable from the client)."""
+    default one (its TLS and pool settings are not readable from the client), with the TLS
+    context clients of a plain http URL share (:func:`clients.tls.verify_for`)."""
     settings: dict[str, Any] = {
         "base_url": client.base_url,
         "headers": client.headers,
@@ -37,6 +40,7 @@ def like(client: C) -> C:
         "max_redirects": client.max_redirects,
         "event_hooks": client.event_hooks,
         "trust_env": client.trust_env,
+        "verify": verify_for(client.base_url),
     }
     transport = getattr(client, "_transport", None)  # httpx keeps it private
     if transport is not None and not isinstance(transport, _SOCKET_POOLS):
@@ -48,26 +52,30 @@ def like(client: C) -> C:
 
 class PerProcess(Generic[C]):
     """A client for the process that built it, and a new one like it (:func:`like`) in any
-    process forked from that one."""
+    process forked from that one, or once its owner closed it (a retried close)."""
 
     def __init__(self, client: C) -> None:
         self._client = client
         self._pid = os.getpid()
         self._made = False
+        self._spent = False  # handed out to close: the next call needs a new one
         self._making = threading.Lock()  # a child's threads whose first calls meet make one
 
     def get(self) -> C:
         """The client of this process."""
-        if self._pid != os.getpid():  # never true in the process that built it: no lock there
+        if self._pid != os.getpid() or self._spent:  # else, as nearly always: no lock
             with self._making:
-                if self._pid != os.getpid():
-                    self._client, self._pid, self._made = like(self._client), os.getpid(), True
+                if self._pid != os.getpid() or self._spent:
+                    self._client, self._pid = like(self._client), os.getpid()
+                    self._made, self._spent = True, False
         return self._client
 
     def to_close(self, owned: bool) -> C | None:
         """The client to close as its owner closes: this process's, when the owner was given
         it to close (``owned``) or it was made here; None for one inherited from the parent
-        process, which is the parent's to close."""
+        process, which is the parent's to close. Once handed out, a call made after it goes
+        through a new client like it."""
         if self._pid != os.getpid() or not (owned or self._made):
             return None
+        self._spent = True
         return self._client

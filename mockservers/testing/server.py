@@ -27,6 +27,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
+from clients.tls import verify_for
 from mockservers import logs
 from mockservers.app import SERVER_OPTIONS, create_app, kit_dates
 from mockservers.config import Config
@@ -96,9 +97,16 @@ class MockServer(AdminScope):
         return self
 
     def _client_options(self) -> dict[str, Any]:
-        """What a client of the admin API is built with, sync or async: the server's URL and
-        the kit's admin token (a team's ``kit.toml`` sets one: every helper was a 401)."""
-        return {"base_url": self.url, "timeout": 10, "headers": admin_headers(self.app)}
+        """What a client of the admin API is built with, sync or async: the server's URL, the
+        kit's admin token (a team's ``kit.toml`` sets one: every helper was a 401) and, the URL
+        being plain http, the TLS context every such client shares (httpx built one for each,
+        loading certifi's CA bundle: 90 % of what a session cost)."""
+        return {
+            "base_url": self.url,
+            "timeout": 10,
+            "headers": admin_headers(self.app),
+            "verify": verify_for(self.url),
+        }
 
     def stop(self) -> None:
         """Stop serving, and close the kit's state file (``create_app(state_file=...)``): the
@@ -107,6 +115,7 @@ class MockServer(AdminScope):
         client = self._admin.to_close(True) if self._admin is not None else None
         if client is not None:
             client.close()
+        self._admin = None  # an admin call after this: "start the server first"
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:

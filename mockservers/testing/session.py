@@ -31,7 +31,7 @@ import httpx
 from mockservers.testing.calls import AdminRequest, Flow, ScopeCalls, answer
 from mockservers.testing.perprocess import PerProcess
 from mockservers.testing.scope import AdminScope, AsyncAdminScope
-from mockservers.testing.shield import shielded
+from mockservers.testing.shield import sheltered, shielded
 
 C = TypeVar("C", httpx.Client, httpx.AsyncClient)
 
@@ -53,16 +53,6 @@ def _opening(ttl_seconds: float | None, name: str | None) -> dict[str, Any]:
     return body
 
 
-@contextmanager
-def _expired_is_fine() -> Iterator[None]:
-    """Closing a session the kit has let expire: it is gone already (404), which is fine."""
-    try:
-        yield
-    except httpx.HTTPStatusError as exc:
-        if exc.response.status_code != 404:
-            raise
-
-
 class SessionCalls(ScopeCalls, Generic[C]):
     """What a session is, whichever client it talks through."""
 
@@ -82,6 +72,9 @@ class SessionCalls(ScopeCalls, Generic[C]):
         company_id, site_id}, ``tsdigital`` {tenant} (tokens: ``tsdigital_token()``); each the
         keyword arguments of that vendor's reference client."""
         self.closed = False
+        """True once the kit dropped the session, or said it was gone (expired): a close that
+        failed short of that leaves it False, and the next ``close()`` tries again."""
+        self._counted = False  # with a tally: what it met was added (a retried close adds none)
 
     def _admin_client(self) -> C:
         if self.closed:
@@ -96,16 +89,28 @@ class SessionCalls(ScopeCalls, Generic[C]):
         return (yield AdminRequest("GET", f"/sessions/{self.id}"))
 
     def _dropping(self) -> Flow[None]:
-        """Drop the session and everything it holds, once; with a tally, add what it met
-        first."""
+        """Drop the session and everything it holds, unless it is closed; with a tally, add
+        what it met first, once. Run it in :meth:`_dropped`."""
         if self.closed:
             return
+        if self.tally is not None and not self._counted:
+            self.tally.add((yield from self._coverage(None)))
+            self._counted = True
+        yield AdminRequest("DELETE", f"/sessions/{self.id}")
+
+    @contextmanager
+    def _dropped(self) -> Iterator[None]:
+        """Around a drop: the session is closed once it went through, or once the kit said
+        the session was gone already (404: it let it expire, which is fine). Any other
+        failure (the kit unreachable, a timeout, an interruption) leaves it open, for a
+        retried ``close()`` (the fixture's, after the test's own) to drop it: it stayed on
+        the kit for its TTL, counted against ``[kit.sessions] max``."""
         try:
-            if self.tally is not None:
-                self.tally.add((yield from self._coverage(None)))
-            yield AdminRequest("DELETE", f"/sessions/{self.id}")
-        finally:
-            self.closed = True
+            yield
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code != 404:
+                raise
+        self.closed = True
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}{' ' + repr(self.name) if self.name else ''}>"
@@ -125,14 +130,23 @@ class Session(SessionCalls[httpx.Client], AdminScope):
         owns_client: bool = False,
     ) -> Session:
         """A new session on the kit ``client`` talks to (``base_url``: where vendors are
-        served, e.g. the server's URL). ``owns_client``: close the client with the session."""
-        try:
-            response = client.post(SESSIONS, json=_opening(ttl_seconds, name))
-            data = answer("POST", SESSIONS, response)
-        except BaseException:
-            if owns_client:
-                client.close()
-            raise
+        served, e.g. the server's URL). ``owns_client``: close the client with the session.
+        A test interrupted meanwhile (Ctrl-C, a timeout plugin's signal) is interrupted at
+        once, and a session the kit opened all the same is dropped as its answer comes."""
+
+        def opened() -> dict[str, Any]:
+            try:
+                response = client.post(SESSIONS, json=_opening(ttl_seconds, name))
+                return answer("POST", SESSIONS, response)
+            except BaseException:
+                if owns_client:
+                    client.close()
+                raise
+
+        def dropped(data: dict[str, Any]) -> None:
+            cls(client, data, base_url=base_url, owns_client=owns_client).close()
+
+        data = sheltered(opened, undo=dropped)
         return cls(client, data, base_url=base_url, owns_client=owns_client)
 
     def info(self) -> dict[str, Any]:
@@ -141,9 +155,10 @@ class Session(SessionCalls[httpx.Client], AdminScope):
 
     def close(self) -> None:
         """Drop the session and everything it holds. Idempotent; an expired session is gone
-        already, which is fine."""
+        already, which is fine. One that failed (the kit out of reach) may be called again:
+        it tries again, on a client like the one it closed."""
         try:
-            with _expired_is_fine():
+            with self._dropped():
                 self._run(self._dropping())
         finally:
             client = self._client.to_close(self._owns_client)
@@ -215,7 +230,7 @@ class AsyncSession(SessionCalls[httpx.AsyncClient], AsyncAdminScope):
                 await client.aclose()
 
     async def _run_async_drop(self) -> None:
-        with _expired_is_fine():
+        with self._dropped():
             await self._run(self._dropping())
 
     async def __aenter__(self) -> AsyncSession:

@@ -246,8 +246,10 @@ class Hanging(httpx.AsyncBaseTransport):
     def __init__(self, app: Starlette) -> None:
         self._inner = AsyncASGITransport(app)
         self.hang = False
+        self.calls: dict[str, int] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls[request.method] = self.calls.get(request.method, 0) + 1
         if self.hang:
             await anyio.sleep_forever()
         return await self._inner.handle_async_request(request)
@@ -257,7 +259,8 @@ class Hanging(httpx.AsyncBaseTransport):
 async def test_a_kit_that_no_longer_answers_cannot_hang_a_cancelled_tests_close(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The shield around the close is bounded: past it, ``TimeoutError``."""
+    """The shield around the close is bounded: past it, ``TimeoutError``; the session is
+    not closed, and a close once the kit answers again drops it."""
     transport = Hanging(create_app())
     admin = httpx.AsyncClient(transport=transport, base_url=IN_PROCESS_URL, timeout=None)
     session = await AsyncSession.open(admin, base_url=IN_PROCESS_URL, owns_client=True)
@@ -267,7 +270,11 @@ async def test_a_kit_that_no_longer_answers_cannot_hang_a_cancelled_tests_close(
         test.cancel()  # a timed-out test, closing its session
         with pytest.raises(TimeoutError):  # the close's bound, not the test's cancellation
             await session.close()
-    assert not test.cancelled_caught and session.closed and admin.is_closed
+    assert not test.cancelled_caught and not session.closed and admin.is_closed
+    transport.hang = False
+    monkeypatch.undo()  # the 10 s bound again
+    await session.close()  # on a client like the one it closed
+    assert session.closed and transport.calls == {"POST": 1, "DELETE": 2}
 
 
 @pytest.mark.anyio

@@ -96,6 +96,28 @@ def test_assert_called_fails_with_the_near_misses(mockserver_session: Session) -
     ]
 
 
+def test_a_failed_assertion_on_a_large_import_stays_a_page(mockserver_session: Session) -> None:
+    """A 2,000-row import that missed on every row: the message held 10,007 lines, 655,379
+    characters, each near miss with all its differences."""
+    rows = [ROW | {"COD_CLI_ERP": f"C{n}"} for n in range(2000)]
+    with quoparts(mockserver_session) as client:
+        client.import_customers(rows)
+    wanted = {"data": [{"COD_CLI_ERP": f"X{n}", "DES_NOM": "Bianchi"} for n in range(2000)]}
+    with pytest.raises(AssertionError) as failure:
+        mockserver_session.assert_called(operation="importCli", body=wanted)
+    lines = str(failure.value).splitlines()
+    assert lines[2].startswith("  1. quoparts importCli (POST /quoparts/ws_quoparts.php)")
+    assert lines[3:5] == [
+        '       body.data[0].COD_CLI_ERP: expected "X0", got "C0"',
+        '       body.data[0].DES_NOM: expected "Bianchi", got "Rossi S.r.l."',
+    ]
+    assert lines[22:24] == [
+        '       body.data[9].DES_NOM: expected "Bianchi", got "Rossi S.r.l."',
+        "       … and 3980 more differences",
+    ]
+    assert lines[24].startswith("  2. quoparts login ") and len(lines) == 27
+
+
 def test_a_near_miss_the_vendor_refused_at_http_200_says_so(mockserver_session: Session) -> None:
     """QuoParts refuses an expired token with HTTP 200 and errorCode 101: the near miss read
     "-> 200", as if only the row had differed and the call had gone through."""
@@ -631,31 +653,6 @@ def test_a_call_still_waiting_out_a_latency_fault_at_stop_logs_no_traceback() ->
         uvicorn_errors.removeHandler(handler)
     assert any("graceful shutdown" in r.getMessage() for r in records)  # it did cancel
     assert [r.getMessage() for r in records if r.exc_info] == []
-
-
-class GoingAway(SyncASGITransport):
-    """The kit in-process, until ``gone`` is set: then it cannot be reached."""
-
-    gone = False
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self.gone:
-            raise httpx.ConnectError("the kit went away", request=request)
-        return super().handle_request(request)
-
-
-def test_a_session_whose_close_met_a_network_error_is_closed() -> None:
-    """A fixture's teardown closes it again after the test's own close failed: that second
-    close neither retries nor raises (it raised the client's "has been closed" error)."""
-    transport = GoingAway(create_app())
-    admin = httpx.Client(transport=transport, base_url=IN_PROCESS_URL)
-    session = Session.open(admin, base_url=IN_PROCESS_URL, owns_client=True)
-    transport.gone = True
-    with pytest.raises(httpx.ConnectError) as failed:
-        session.close()
-    assert session.closed and admin.is_closed  # while the error, and its traceback, live on
-    session.close()
-    assert "went away" in str(failed.value)
 
 
 def test_a_stub_admin_transport_that_runs_out_fails_the_call() -> None:

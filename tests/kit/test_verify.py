@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
+from contracts import contract
 from tests.conftest import qp_call, qp_login
 from tests.data import keepit_customer
 
@@ -260,6 +262,41 @@ def test_listed_entries_carry_the_vendors_refusals(http: httpx.Client) -> None:
     assert [r["code"] for r in refusals("tsdigital")[0]] == ["401"]
     near = verify(http, {"vendor": "quoparts", "operation": "importPvt"})["near_misses"]
     assert [miss["entry"]["refusals"] for miss in near[:3]] == [unknown_token, row, login]
+
+
+def test_a_near_miss_lists_its_first_differences_then_how_many_more(http: httpx.Client) -> None:
+    """An import of 2,000 rows that missed on every row: each near miss listed all 2,000
+    differences (a 2.7 MB answer, and an assertion message of 10,000 lines)."""
+    token = qp_login(http)
+    rows = [ROW | {"COD_CLI_ERP": f"C{n}"} for n in range(2000)]
+    qp_call(http, "importCli", token, {"data": rows})
+    wanted = {"data": [{"COD_CLI_ERP": f"X{n}"} for n in range(2000)]}
+    result = verify(http, {"operation": "importCli", "body": wanted})
+    assert contract("admin/verifyRequests.response").check(result) == []
+    (miss,) = [m for m in result["near_misses"] if m["entry"]["operation"] == "importCli"]
+    assert miss["differences"] == [
+        *(f'body.data[{n}].COD_CLI_ERP: expected "X{n}", got "C{n}"' for n in range(20)),
+        "… and 1980 more differences",
+    ]
+    assert len(orjson.dumps([m["differences"] for m in result["near_misses"]])) < 5_000
+
+
+def test_a_difference_is_one_line_however_large_what_differs(
+    http: httpx.Client, imported: str
+) -> None:
+    """A value of 1 MB in a matcher, or a key as long: the line quoted it whole."""
+    huge = "x" * 1_000_000
+    for matcher, seen in (
+        ({"tenant": huge}, ", got demo"),  # the values are cut, the line keeps both
+        ({"error_code": huge}, ", got 0"),
+        ({"body": {"data": [{"DES_NOM": huge}]}}, ', got "Rossi"'),
+        ({"body": {huge: 1}}, "body.xxx"),  # the line is cut
+        ({"query": {huge: "1"}}, "query.xxx"),
+    ):
+        result = verify(http, {"operation": "importCli", **matcher})
+        assert contract("admin/verifyRequests.response").check(result) == [], seen
+        (line,) = result["near_misses"][0]["differences"]
+        assert len(line) <= 400 and seen in line, line
 
 
 def test_an_empty_journal_has_no_near_misses(http: httpx.Client) -> None:
