@@ -465,7 +465,7 @@ def _add_replay(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "what fills in the masked secrets (default: the fake's demo account); tokens come "
         "from the replayed logins, TS Digital's from --token or the fake's admin API",
     )
-    add_credentials(creds)
+    add_credentials(creds, "MOCKSERVERS_REPLAY_")
     p.add_argument(
         "--timeout",
         type=time_limit,

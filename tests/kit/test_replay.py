@@ -153,6 +153,25 @@ def test_replaying_against_a_fresh_fake_finds_no_difference_and_restores_the_sta
         assert customer["subjects"]["city"] == "Asti"
 
 
+def test_replay_reads_its_credentials_from_the_environment(
+    recorded: tuple[dict[str, Path], Issued],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given only as options, a sandbox password was in ``ps`` and ``/proc/PID/cmdline`` for
+    any user of the machine, as fuzz's was."""
+    files, _ = recorded
+    flags = dict(zip(CREDENTIALS["xtra"][::2], CREDENTIALS["xtra"][1::2], strict=True))
+    for flag, value in flags.items():
+        monkeypatch.setenv("MOCKSERVERS_REPLAY_" + flag[2:].replace("-", "_").upper(), value)
+    with MockServer(ACCOUNTS) as fresh:
+        args = ["replay", str(files["xtra"]), "--base-url", fresh.base_url("xtra")]
+        assert main(args) == 0, capsys.readouterr().out
+        assert "every answer the same" in capsys.readouterr().out
+        monkeypatch.setenv("MOCKSERVERS_REPLAY_PASSWORD", "")  # empty: unset
+        assert main(args) != 0
+
+
 def test_replaying_against_a_changed_fake_reports_the_differences(
     recorded: tuple[dict[str, Path], Issued], capsys: pytest.CaptureFixture[str]
 ) -> None:
