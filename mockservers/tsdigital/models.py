@@ -122,6 +122,16 @@ def zoneless_items(document: Any) -> list[str]:
     return found
 
 
+def unreadable_items(document: Any) -> list[str]:
+    """The items of a state document whose ``ready_at`` (null aside) is no instant at all, one
+    line each: only state an earlier version kept can hold one, and such an item is due now."""
+    return [
+        f"tenant {name!r}, item {key!r}: ready_at {item['ready_at']!r} is no instant"
+        for name, key, item in _items(document)
+        if item.get("ready_at") is not None and _instant(item["ready_at"]) is None
+    ]
+
+
 def unreadable_ready(document: Any) -> str | None:
     """The first item of a state document a user gives whose ``ready_at`` (null aside) is no
     ISO 8601 instant with a time zone, one line naming it: the rules would take it as due now,
@@ -370,8 +380,10 @@ class TsDigitalModel(VendorModel):
 
     def lenient(self, document: Any) -> list[str]:
         """An earlier version took a ``ready_at`` without a zone: read as UTC, as the kit
-        writes them, and as a shared store reads one it kept."""
-        return [f"{found}: read as UTC" for found in zoneless_items(document)]
+        writes them, and as a shared store reads one it kept; and one that is no instant at
+        all: due now (said, as it settles at once)."""
+        notes = [f"{found}: read as UTC" for found in zoneless_items(document)]
+        return notes + [f"{found}: due now" for found in unreadable_items(document)]
 
     def rebuild_indexes(self) -> None:
         """The heaps of PROCESSING items, from the (loaded) state."""

@@ -266,19 +266,23 @@ def test_a_state_file_holding_an_instant_without_a_time_zone_reads_it_as_utc(
     kept it: the start was refused, and no admin call could mend the file. It is read as UTC,
     as the kit writes its instants and as Redis reads one it kept (never in the server's own
     zone: an hour early in Rome), with a warning naming the file and the item; only a document
-    a user puts is refused for it."""
+    a user puts is refused for it. One that is no instant at all settles at once, said too."""
     path = tmp_path / "state.db"
     config = {"kit": {"clock": {"start": "2026-03-29T00:45:00Z", "frozen": True}}}
     earlier = create_app(config, state_file=str(path))
     item = {"id": "i1", "status": "PROCESSING", "ready_at": "2026-03-29T01:30:00"}
+    unreadable = {"id": "i3", "status": "PROCESSING", "ready_at": "soon"}
     kit = earlier.state.kit
-    kit.vendors["tsdigital"].state.load({"tenants": {"demo": {"items": {"i1": item}}}})
+    items = {"i1": item, "i3": unreadable}
+    kit.vendors["tsdigital"].state.load({"tenants": {"demo": {"items": items}}})
     kit.flush.__self__.close()  # the state file, as at a stop
     with _client(create_app(config, state_file=str(path))) as http:  # a restart
         assert (
             f"tsdigital: the state file {path}: tenant 'demo', item 'i1': ready_at"
             " '2026-03-29T01:30:00' has no time zone: read as UTC" in caplog.text
         )
+        assert "tenant 'demo', item 'i3': ready_at 'soon' is no instant: due now" in caplog.text
+        assert _items(http)["i3"]["status"] == "CREATED"
         http.post("/__admin/clock", json={"advance_seconds": 45 * 60 - 1})
         assert _items(http)["i1"]["status"] == "PROCESSING"
         http.post("/__admin/clock", json={"advance_seconds": 1})
