@@ -18,9 +18,9 @@ import asyncio
 import contextvars
 import logging
 import os
+import queue
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -73,7 +73,8 @@ def sheltered(work: Callable[[], T], undo: Callable[[T], object]) -> T:
     """``work()``, run by a worker thread when called on the main thread, the only one a
     signal's handler raises in: when the caller is interrupted meanwhile, the interruption is
     raised at once and ``undo(result)`` runs as soon as the work is done (the caller will never
-    see the result), on that worker, which the interpreter waits for as it exits. Elsewhere,
+    see the result), on that worker, if the process still runs then (it does not wait for it
+    to exit). Elsewhere,
     ``work()`` as it is."""
     if threading.current_thread() is not threading.main_thread():
         return work()
@@ -142,14 +143,44 @@ _HEARING = 0.05
 a wait begins is heard only once that wait ends (CPython runs handlers when a wait is
 interrupted, and that one was not), so that Ctrl-C waited for the whole call."""
 
-_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+class _Workers:
+    """The daemon threads :func:`sheltered` runs its work on. Daemons: the interpreter does
+    not wait for them as it exits, where a pool's threads held a process interrupted in an
+    open against a kit that never answers for the client's whole timeout, or for ever without
+    one (the session it may open then stays until its TTL). One starts when none is idle, so
+    a work stuck so holds up no other; an idle one is reused (a thread started for each work
+    cost a session 1.5 ms of wall time, as much as all the rest)."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+        """Threads waiting for a job, less the jobs queued for them."""
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            start = self._idle == 0
+            if not start:
+                self._idle -= 1
+        self._jobs.put(job)
+        if start:
+            threading.Thread(target=self._serve, name="mockservers-admin", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            self._jobs.get()()
+            with self._lock:
+                self._idle += 1
 
 
-def _workers() -> ThreadPoolExecutor:
-    """The workers :func:`sheltered` runs its work on (a thread started each time cost a
-    session 1.5 ms of wall time, as much as all the rest), made again in a forked process,
-    which has none of its parent's threads. Only the main thread asks: no lock."""
+_pool: tuple[int, _Workers] | None = None
+
+
+def _workers() -> _Workers:
+    """The workers, made again in a forked process, which has none of its parent's threads.
+    Only the main thread asks: no lock."""
     global _pool
     if _pool is None or _pool[0] != os.getpid():
-        _pool = (os.getpid(), ThreadPoolExecutor(2, thread_name_prefix="mockservers-admin"))
+        _pool = (os.getpid(), _Workers())
     return _pool[1]

@@ -4,6 +4,8 @@ interrupted: a session left there stays for its TTL, counted against ``[kit.sess
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -149,3 +151,38 @@ def test_a_session_opened_off_the_main_thread_opens_there(mockserver: MockServer
     Session.open(client, base_url=mockserver.url, owns_client=True).close()
     assert seen[:2] == ["a test's worker"] * 2 and seen[3] == "MainThread"
     assert seen[2].startswith("mockservers-admin")
+
+
+NEVER_ANSWERS = """
+import os, signal, socket, threading
+import httpx
+from mockservers.testing import Session
+
+listener = socket.create_server(("127.0.0.1", 0))
+port = listener.getsockname()[1]
+
+held = []
+
+def accept_then_interrupt():
+    held.append(listener.accept()[0])  # the POST is on its way: Ctrl-C now, and never answer
+    held[0].recv(65536)
+    os.kill(os.getpid(), signal.SIGINT)
+
+threading.Thread(target=accept_then_interrupt, daemon=True).start()
+client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=None)
+try:
+    Session.open(client, base_url=f"http://127.0.0.1:{port}")
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_a_process_interrupted_as_its_session_opens_on_a_silent_kit_exits() -> None:
+    """The open's POST runs on a worker so that Ctrl-C is raised at once; a pool's worker
+    was waited for as the interpreter exits, so a kit that never answered (a client without a
+    timeout) held the process for ever after Ctrl-C."""
+    done = subprocess.run(
+        [sys.executable, "-c", NEVER_ANSWERS], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "interrupted\n"
