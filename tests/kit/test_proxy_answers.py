@@ -211,6 +211,24 @@ def test_a_sandbox_with_a_ca_of_its_own_is_trusted_with_cacert(tmp_path: Path) -
     assert trusted.status_code == 200 and trusted.json()["errorCode"] == "0"
 
 
+def _a_small_call_while_held(
+    proxy: MockServer,
+    large_call: Callable[[], httpx.Response],
+    held: threading.Event,
+    answered: threading.Event,
+) -> tuple[httpx.Response, httpx.Response]:
+    """``large_call`` sent from a thread; once the proxy holds it (``held``), a small login
+    through the proxy, then ``answered`` lets the large one go. The two answers."""
+    large: list[httpx.Response] = []
+    caller = threading.Thread(target=lambda: large.append(large_call()))
+    caller.start()
+    assert held.wait(timeout=20)
+    small = httpx.get(proxy.url + QP, params=LOGIN, timeout=20)
+    answered.set()
+    caller.join()
+    return small, large[0]
+
+
 @pytest.mark.parametrize("large_side", ["answer", "request"])
 def test_a_large_exchange_is_judged_while_other_calls_are_answered(
     monkeypatch: pytest.MonkeyPatch, large_side: str
@@ -245,16 +263,10 @@ def test_a_large_exchange_is_judged_while_other_calls_are_answered(
     with WireUpstream(_by_path({"/quoparts/big": big})) as upstream:
         app = create_proxy_app({"quoparts": upstream.base_url("quoparts")})
         with MockServer(app=app) as proxy:
-            large: list[httpx.Response] = []
-            caller = threading.Thread(target=lambda: large.append(call()))
-            caller.start()
-            assert judging.wait(timeout=20)
-            small = httpx.get(proxy.url + QP, params=LOGIN, timeout=20)
-            answered.set()
-            caller.join()
+            small, large = _a_small_call_while_held(proxy, call, judging, answered)
     assert small.status_code == 200 and waited == [True]
-    assert large[0].status_code == 200
-    assert large[0].content == (rows if large_side == "answer" else b"{}")
+    assert large.status_code == 200
+    assert large.content == (rows if large_side == "answer" else b"{}")
 
 
 def test_a_large_request_is_read_for_the_shadow_while_other_calls_are_answered(
@@ -284,15 +296,12 @@ def test_a_large_request_is_read_for_the_shadow_while_other_calls_are_answered(
     with WireUpstream(OK) as upstream:
         app = create_proxy_app({"quoparts": upstream.base_url("quoparts")}, shadow=True)
         with MockServer(app=app) as proxy:
-            large: list[httpx.Response] = []
-            post = lambda: httpx.post(proxy.url + "/quoparts/small", content=rows, timeout=20)  # noqa: E731
-            caller = threading.Thread(target=lambda: large.append(post()))
-            caller.start()
-            assert reading.wait(timeout=20)
-            small = httpx.get(proxy.url + QP, params=LOGIN, timeout=20)
-            answered.set()
-            caller.join()
+
+            def post() -> httpx.Response:
+                return httpx.post(proxy.url + "/quoparts/small", content=rows, timeout=20)
+
+            small, large = _a_small_call_while_held(proxy, post, reading, answered)
             journal = httpx.get(proxy.url + "/__admin/requests").json()
     assert small.status_code == 200 and waited == [True]
-    assert large[0].status_code == 200 and large[0].content == b"{}"
+    assert large.status_code == 200 and large.content == b"{}"
     assert [e["shadow"] is not None for e in journal] == [True, True]  # both were compared
