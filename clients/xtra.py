@@ -42,6 +42,7 @@ from clients.base import (
     check_request,
     code_set,
     detail_of,
+    exclusive,
     json_body,
     renewed,
     sendable_in_header,
@@ -343,7 +344,7 @@ class XtraClient(_XtraFlows, SyncClient):
     def login(self) -> XtraSession:
         """Log in with username and password (the calls do it by themselves when needed);
         the session, kept as ``.session``."""
-        return self._run(self._login())
+        return self._run(exclusive(self._login()))
 
     def update_identities(
         self, records: Iterable[dict[str, Any]], *, contact_form: bool = False, debug: bool = False
@@ -380,7 +381,7 @@ class AsyncXtraClient(_XtraFlows, AsyncClient):
 
     async def login(self) -> XtraSession:
         """:meth:`XtraClient.login`, awaited."""
-        return await self._run(self._login())
+        return await self._run(exclusive(self._login()))
 
     async def update_identities(
         self, records: Iterable[dict[str, Any]], *, contact_form: bool = False, debug: bool = False
