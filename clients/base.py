@@ -61,6 +61,13 @@ def renewed(
     return (yield Exclusive(_login_unless_renewed(held, refused, login))), True
 
 
+def exclusive(flow: Flow[C]) -> Flow[C]:
+    """``flow`` run while no other call of the same client runs an exclusive part: a login the
+    user asks for waits for one a call is making (and the calls wait for it), so two logins
+    never overlap and the client never keeps a token a later login has replaced."""
+    return (yield Exclusive(flow))
+
+
 def _login_unless_renewed(
     held: Callable[[], C | None], refused: C | None, login: Callable[[], Flow[C]]
 ) -> Flow[C]:

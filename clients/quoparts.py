@@ -31,6 +31,7 @@ from clients.base import (
     check_request,
     code_set,
     detail_of,
+    exclusive,
     json_body,
     renewed,
     shape,
@@ -186,7 +187,7 @@ class QuoPartsClient(_QuoPartsFlows, SyncClient):
 
     def login(self) -> str:
         """Log in (the calls do it by themselves when needed); the token, kept for them."""
-        return self._run(self._login())
+        return self._run(exclusive(self._login()))
 
     def import_customers(self, rows: Iterable[dict[str, Any]]) -> list[CustomerResult]:
         """Send customer rows to importCli; one result per row, a refused row's ``ok``
@@ -219,7 +220,7 @@ class AsyncQuoPartsClient(_QuoPartsFlows, AsyncClient):
 
     async def login(self) -> str:
         """:meth:`QuoPartsClient.login`, awaited."""
-        return await self._run(self._login())
+        return await self._run(exclusive(self._login()))
 
     async def import_customers(self, rows: Iterable[dict[str, Any]]) -> list[CustomerResult]:
         """:meth:`QuoPartsClient.import_customers`, awaited."""

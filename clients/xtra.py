@@ -42,11 +42,14 @@ from clients.base import (
     check_request,
     code_set,
     detail_of,
+    exclusive,
     json_body,
     renewed,
     sendable_in_header,
     shape,
 )
+from contracts import contract
+from contracts.binding import body_names, bound_body
 
 LOGIN_PATH = "/api/sync/v1/login"
 UPDATE_PATH = "/api/sync/v1/irs/update"
@@ -159,19 +162,19 @@ class _XtraFlows:
     ) -> Flow[list[RecordOutcome]]:
         self.last_debug = None  # this call's, or none: never an earlier call's
         payload = list(records)
+        form = "contactForm." if contact_form else ""
+        name = f"updateIdentities.{form}request"
+        # The records as XTRA reads them, names in any case (``contracts.binding``): checked
+        # and looked at so; sent as given.
+        bound = bound_body(body_names(contract(f"xtra/{name}")), payload)
         if self.validate:
-            name = (
-                "updateIdentities.contactForm.request"
-                if contact_form
-                else "updateIdentities.request"
-            )
-            check_request(f"xtra/{name}", payload, secret=("Password", "ConfirmPassword"))
+            check_request(f"xtra/{name}", bound, secret=("Password", "ConfirmPassword"))
         params = {"contactForm": "true"} if contact_form else {}
         if debug:
             params["debug"] = "true"
         use_token = self.username is not None and not (contact_form and self.public_key)
         if use_token:
-            body = yield from self._with_token(params, payload, contact_form)
+            body = yield from self._with_token(params, payload, bound, contact_form)
         else:
             response = yield Req(
                 "POST", UPDATE_PATH, params=params, json=payload, headers=self._key_headers()
@@ -184,7 +187,7 @@ class _XtraFlows:
             raise XtraInvalidResponse(200, None, "irs/update answer has no records") from None
 
     def _with_token(
-        self, params: dict[str, str], payload: list[Any], contact_form: bool
+        self, params: dict[str, str], payload: list[Any], bound: list[Any], contact_form: bool
     ) -> Flow[dict[str, Any]]:
         """Send with the AccessToken. XTRA's "not authorised" (its envelope's statusCode 403,
         whatever the HTTP status; with an errorCode of ``reauth_codes`` when given) on a token
@@ -195,7 +198,8 @@ class _XtraFlows:
         user, an insert of either, a contact form), which an AccessToken may never do, so a
         retry would be refused again (and journalled twice); a 403 page that is no XTRA
         envelope is no expired token either. Calls that saw the same token refused make one
-        login (:func:`~clients.base.renewed`)."""
+        login (:func:`~clients.base.renewed`). ``bound``: ``payload`` as XTRA reads it, its
+        names in any case."""
         refused: XtraSession | None = None
         for attempt in (1, 2):
             session, fresh = yield from renewed(lambda: self.session, refused, self._login)
@@ -210,7 +214,7 @@ class _XtraFlows:
                 return _envelope(response)
             except XtraError as exc:
                 expired = self._expired(exc)
-                beyond = contact_form or not _own(payload, session)
+                beyond = contact_form or not _own(bound, session)
                 if attempt == 2 or fresh or not expired or beyond:
                     raise
                 refused = session
@@ -343,7 +347,7 @@ class XtraClient(_XtraFlows, SyncClient):
     def login(self) -> XtraSession:
         """Log in with username and password (the calls do it by themselves when needed);
         the session, kept as ``.session``."""
-        return self._run(self._login())
+        return self._run(exclusive(self._login()))
 
     def update_identities(
         self, records: Iterable[dict[str, Any]], *, contact_form: bool = False, debug: bool = False
@@ -380,7 +384,7 @@ class AsyncXtraClient(_XtraFlows, AsyncClient):
 
     async def login(self) -> XtraSession:
         """:meth:`XtraClient.login`, awaited."""
-        return await self._run(self._login())
+        return await self._run(exclusive(self._login()))
 
     async def update_identities(
         self, records: Iterable[dict[str, Any]], *, contact_form: bool = False, debug: bool = False

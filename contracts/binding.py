@@ -55,9 +55,9 @@ def body_names(checked: Contract | None) -> Names | None:
 
 def bound_body(names: Names | None, body: Any) -> Any:
     """``body`` with each name of each object the contract describes as the contract spells it
-    (see the module's docstring). Lists and the objects whose names are all spelled so already
-    are kept (changed in place where what they hold was respelled): the common case costs a
-    look at each object's names."""
+    (see the module's docstring). ``body`` itself is never changed: an object or list that
+    holds a respelled name is copied, the rest shared, so the common case (every name spelled
+    as the contract does) costs a look at each object's names and returns ``body``."""
     return body if names is None else _bind(names, body)
 
 
@@ -66,23 +66,28 @@ def _bind(names: Names, value: Any) -> Any:
     if kind is dict:
         return _bind_object(names, value)
     items = names.items
-    if kind is list and items is not None:  # bound in place
+    if kind is list and items is not None:
+        out: list[Any] | None = None
         for index, item in enumerate(value):
             bound = _bind_object(items, item) if type(item) is dict else _bind(items, item)
             if bound is not item:
-                value[index] = bound
+                if out is None:
+                    out = list(value)
+                out[index] = bound
+        return value if out is None else out
     return value
 
 
-def _bind_object(names: Names, value: dict[str, Any]) -> dict[str, Any]:
-    if not names.exact.issuperset(value):
-        value = _respelled(names, value)
+def _bind_object(names: Names, sent: dict[str, Any]) -> dict[str, Any]:
+    value = sent if names.exact.issuperset(sent) else _respelled(names, sent)
     nested = names.nested
     for name in nested:
         held = value.get(name)
         if held is not None:
             bound = _bind(nested[name], held)
             if bound is not held:
+                if value is sent:
+                    value = dict(sent)
                 value[name] = bound
     return value
 

@@ -120,3 +120,51 @@ async def test_gathered_calls_that_find_the_token_expired_make_one_login(
                 calls.start_soon(call, client, n)
     assert transport.held == CALLS
     assert _logins(http, vendor) == 2
+
+
+class _LoginWatch(httpx.AsyncBaseTransport):
+    """Counts the logins in flight at once, and holds the first login after :meth:`arm`
+    until the test releases it."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, vendor: str) -> None:
+        self.inner, self.vendor = inner, vendor
+        self.in_flight = self.most_in_flight = 0
+        self.armed = False
+        self.held = anyio.Event()
+        self.release = anyio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        is_login = "login" in request.url.params or request.url.path.endswith("/login")
+        self.in_flight += is_login
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if is_login and self.armed:
+                self.armed = False
+                self.held.set()
+                await self.release.wait()
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.in_flight -= is_login
+
+
+@pytest.mark.parametrize("vendor", list(VENDORS))
+@pytest.mark.anyio
+async def test_a_login_asked_for_waits_for_the_one_a_call_is_making(
+    vendor: str, app: Starlette, http: httpx.Client
+) -> None:
+    """Two overlapping logins: the later replaces the earlier's token at the vendor, and the
+    call that made the earlier one could keep and send a token already replaced."""
+    _, async_client, _, call = VENDORS[vendor]
+    transport = _LoginWatch(AsyncASGITransport(app), vendor)
+    async with async_client(f"{IN_PROCESS_URL}/{vendor}", **USER, transport=transport) as client:
+        await client.login()
+        _expire_tokens(http)
+        transport.armed = True
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(call, client, 1)
+            await transport.held.wait()  # the call was refused and is logging in
+            tasks.start_soon(client.login)
+            await anyio.wait_all_tasks_blocked()
+            transport.release.set()
+    assert transport.most_in_flight == 1
+    assert _logins(http, vendor) == 3

@@ -173,6 +173,26 @@ def test_its_own_user_is_retried_once_the_token_expired(app: object, logged: Xtr
     ]
 
 
+def test_records_in_any_case_are_checked_and_retried_as_xtra_reads_them(
+    app: object, logged: XtraClient
+) -> None:
+    """XTRA binds a body's names in any case: the client checks and judges the records so
+    (a lower-case ``id`` of its own user is still its own), sends them as given and leaves
+    the caller's records as they were."""
+    logged.update_identities([{"ID": 1, "City": "Valenza"}])
+    own = {"id": 1, "users": [{"id": 1, "password": "demo2", "confirmpassword": "demo2"}]}
+    sent = [own | {"users": [dict(own["users"][0])]}]
+    with _admin(app) as admin:
+        admin.post("/__admin/clock", json={"advance_seconds": 3600})
+        (outcome,) = logged.update_identities(sent)
+        journal = admin.get("/__admin/requests", params={"vendor": "xtra"}).json()
+    assert outcome.ok and outcome.id == 1
+    assert [e["status"] for e in reversed(journal)][2:] == [403, 200, 200]
+    assert sent == [own] and "ID" not in sent[0]["users"][0]
+    with pytest.raises(ContractViolation, match=r"\[0\]\.Users\[0\]: .* 'required'"):
+        logged.update_identities([{"id": 1, "users": [{"id": 1, "password": "x"}]}])
+
+
 def _login_answer(token: str) -> dict[str, Any]:
     result = {"IRID": 1, "UserID": 1, "Username": "demo", "Token": token}
     return {"statusCode": 200, "result": result | {"TokenExpiration": "2030-01-01T00:00:00Z"}}
