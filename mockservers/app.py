@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contracts import ADMIN
 from contracts.openapi import openapi, openapi_bytes
-from mockservers import dashboard
+from mockservers import dashboard, logs
 from mockservers.admin import Admin
 from mockservers.config import Config, ConfigError
 from mockservers.core import apidocs, seeded
@@ -140,6 +140,10 @@ def _lifespan(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Served by uvicorn itself (docs/testing.md "Serving the app yourself"), the access
+        # log is on by default: mask its query strings, as ``serve`` does. Once uvicorn has set
+        # up its logging (it has by the lifespan), and once per process.
+        logs.install()
         try:
             await store.start()
             kit.config.differs(await store.kept(seeded.MAP))  # said in the log when it does

@@ -7,6 +7,8 @@ import resource
 import shutil
 import signal
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -22,7 +24,7 @@ from mockservers import create_app
 from mockservers.core.persistence import StateFile, StateFileError
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP, qp_call, qp_login
-from tests.servers import serve_refused, serving
+from tests.servers import free_port, serve_refused, serving
 from tests.xtra import test_http as xtra
 
 ROW = {"DES_NOM": "Rossi", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI001"}
@@ -633,6 +635,35 @@ def test_access_log_masks_passwords_and_tokens() -> None:
         httpx.post(served.url + QP, params={"importCli": "", "token": "Tok-456"}, json={"data": []})
         served.process.send_signal(signal.SIGINT)
         stdout, stderr = served.process.communicate(timeout=15)
+    output = stdout + stderr
+    lines = [line for line in output.splitlines() if "ws_quoparts.php" in line]
+    assert len(lines) == 2, output
+    assert "Pw-123" not in output and "Tok-456" not in output
+    assert "password=***" in lines[0] and "token=***" in lines[1]
+
+
+def test_an_app_served_by_uvicorn_itself_masks_its_access_log() -> None:
+    """docs/testing.md's "Serving the app yourself": plain ``uvicorn.run``, its access log on
+    by default, as a user runs it."""
+    port = free_port()
+    script = (
+        "import uvicorn; from mockservers import create_app; "
+        f"uvicorn.run(create_app(date_header=True), port={port}, date_header=False)"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", script], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stderr is not None
+        for line in server.stderr:  # until it listens
+            if "Uvicorn running on" in line:
+                break
+        url = f"http://127.0.0.1:{port}"
+        httpx.get(url + QP, params={"login": "", "username": "demo", "password": "Pw-123"})
+        httpx.post(url + QP, params={"importCli": "", "token": "Tok-456"}, json={"data": []})
+    finally:
+        server.send_signal(signal.SIGINT)
+        stdout, stderr = server.communicate(timeout=15)
     output = stdout + stderr
     lines = [line for line in output.splitlines() if "ws_quoparts.php" in line]
     assert len(lines) == 2, output
