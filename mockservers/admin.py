@@ -44,7 +44,7 @@ from mockservers.core.http import (
     text_of,
     too_deep,
 )
-from mockservers.core.journal import Entry, render, rendered, shown_array, shown_brief
+from mockservers.core.journal import Entry, brief, render, rendered, shown_array, shown_brief
 from mockservers.core.kit import Kit
 from mockservers.core.pipeline import GONE, UNPLANNED
 from mockservers.core.route import UNKNOWN
@@ -309,15 +309,21 @@ class Admin:
         vendor = self.vendors.get(entry["vendor"])
         return vendor.answer_codes(entry.get("response")) if vendor is not None else []
 
-    def _with_refusals(self, result: dict[str, Any]) -> dict[str, Any]:
+    def _listed(self, result: dict[str, Any], bodies: bool) -> dict[str, Any]:
         """A verify's answer, each entry it lists with ``refusals``: the vendor's codes that
         say it refused the call (QuoParts and XTRA refuse many at HTTP 200, so the status
-        alone made a refused call look like one that went through)."""
-        listed = [miss["entry"] for miss in result.get("near_misses", ())]
-        for entry in listed + result.get("matches", []):
+        alone made a refused call look like one that went through). Without ``bodies``, each
+        as the list without bodies shows it, its refusals read from the whole entry first."""
+
+        def shown(entry: dict[str, Any]) -> dict[str, Any]:
             vendor = self.vendors.get(entry["vendor"])
             found = vendor.answer_refusals(entry.get("response")) if vendor is not None else []
-            entry["refusals"] = found
+            return (entry if bodies else brief(entry, self._codes)) | {"refusals": found}
+
+        for miss in result.get("near_misses", ()):
+            miss["entry"] = shown(miss["entry"])
+        if "matches" in result:
+            result["matches"] = [shown(entry) for entry in result["matches"]]
         return result
 
     def count_requests(self, call: AdminCall) -> Any:
@@ -325,6 +331,9 @@ class Admin:
         return {"count": count(matcher, entries, self._codes), **dropped}
 
     def verify_requests(self, call: AdminCall) -> Any:
+        """The verdict; with ``bodies=false``, the entries it lists without their bodies (the
+        differences, found on the whole entries, say the same)."""
+        bodies = _bodies(call)
         body = call.object_body(contract="admin/verifyRequests.request")
         matcher, entries, dropped = self._matched(body.get("matcher", {}), call)
         bounds = {}
@@ -335,7 +344,7 @@ class Admin:
             check_bounds(**bounds)
         except MatcherError as exc:
             raise AdminError(400, str(exc)) from None
-        return self._with_refusals(verify(matcher, entries, self._codes, **bounds)) | dropped
+        return self._listed(verify(matcher, entries, self._codes, **bounds), bodies) | dropped
 
     # -- clock ------------------------------------------------------------------------------
     def get_clock(self, call: AdminCall) -> Any:
@@ -534,8 +543,8 @@ def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
 
 
 def _bodies(call: AdminCall) -> bool:
-    """A journal read's ``bodies`` (default true): false leaves them out, with the vendor's codes
-    in the answer instead."""
+    """A journal read's or a verify's ``bodies`` (default true): false leaves them out, with
+    the vendor's codes in the answer instead."""
     bodies = call.query.get("bodies", "true")
     if bodies not in ("true", "false"):
         raise AdminError(400, "bodies must be true or false")

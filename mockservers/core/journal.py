@@ -463,10 +463,14 @@ def shown_brief(entry: Entry, codes: CodesOf) -> bytes:
     """The entry's JSON without its bodies, with the vendor's codes in its answer instead
     (``codes`` reads them from the entry as shown), made once per entry."""
     if entry.brief is None:
-        full = render(entry)
-        brief = {key: value for key, value in full.items() if key not in ("request", "response")}
-        entry.brief = orjson.dumps(brief | {"codes": codes(full)})
+        entry.brief = orjson.dumps(brief(render(entry), codes))
     return entry.brief
+
+
+def brief(full: dict[str, Any], codes: CodesOf) -> dict[str, Any]:
+    """A rendered entry without its bodies, with the vendor's codes in its answer instead."""
+    shown = {key: value for key, value in full.items() if key not in ("request", "response")}
+    return shown | {"codes": codes(full)}
 
 
 def render(entry: Entry) -> dict[str, Any]:

@@ -104,13 +104,17 @@ class ScopeCalls:
         at_least: int | None,
         at_most: int | None,
         matcher: dict[str, Any],
+        bodies: bool = True,
     ) -> Flow[dict[str, Any]]:
+        """The verify's answer; without ``bodies``, the entries it lists without theirs (an
+        assertion's message shows none: five near misses of 2,000-row imports were 1.9 MB)."""
         check_bounds(count, at_least, at_most)  # ValueError: before any call
         body: dict[str, Any] = {"matcher": matcher}
         for key, value in (("count", count), ("at_least", at_least), ("at_most", at_most)):
             if value is not None:
                 body[key] = value
-        return (yield AdminRequest("POST", "/requests/verify", json=body))
+        options = {} if bodies else {"params": {"bodies": "false"}}
+        return (yield AdminRequest("POST", "/requests/verify", json=body, **options))
 
     def _assert_called(
         self,
@@ -120,14 +124,14 @@ class ScopeCalls:
         matcher: dict[str, Any],
     ) -> Flow[int]:
         __tracebackhide__ = True  # pytest: the failure is the test's line, not this one's
-        result = yield from self._verify(count, at_least, at_most, matcher)
+        result = yield from self._verify(count, at_least, at_most, matcher, bodies=False)
         if not result["ok"]:
             raise AssertionError(verify_failure(matcher, result))
         return int(result["count"])
 
     def _assert_not_called(self, matcher: dict[str, Any]) -> Flow[None]:
         __tracebackhide__ = True
-        result = yield from self._verify(0, None, None, matcher)
+        result = yield from self._verify(0, None, None, matcher, bodies=False)
         if not result["ok"]:
             raise AssertionError(verify_failure(matcher, result))
         if result.get("dropped"):

@@ -16,6 +16,7 @@ from typing import Any
 from unittest import mock
 
 import httpx
+import orjson
 import pytest
 
 from clients.keepit import KeepItClient
@@ -30,7 +31,8 @@ from mockservers.testing import (
     SyncASGITransport,
     admin_client,
 )
-from tests.conftest import INNER_PYTEST
+from mockservers.testing.report import verify_failure
+from tests.conftest import INNER_PYTEST, qp_call, qp_login
 from tests.data import keepit_customer
 from tests.kit.test_serve_options import assert_dated_by_the_kit
 
@@ -164,6 +166,48 @@ def test_a_near_miss_the_vendor_refused_at_http_200_says_so(mockserver_session: 
     with pytest.raises(AssertionError) as failure:
         session.assert_not_called(vendor="keepit")
     assert "(POST /keepit/api) -> 400 at " in str(failure.value)  # code 400 says nothing more
+
+
+class Measured(Session):
+    """A session that keeps the size of each verify answer it fetches."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.verified: list[int] = []
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        found = super().admin(method, path, **kwargs)
+        if path == "/requests/verify":
+            self.verified.append(len(orjson.dumps(found)))
+        return found
+
+
+def test_a_failed_assertion_fetches_the_calls_it_lists_without_their_bodies() -> None:
+    """Its message shows no body, yet it fetched each call it lists whole: 1.9 MB for five
+    near misses of 2,000-row imports. The message is the one the whole answer makes."""
+    with (
+        admin_client(create_app()) as http,
+        Measured.open(http, base_url=IN_PROCESS_URL) as session,
+    ):
+        account = session.credentials["quoparts"]
+        token = qp_login(http, account["username"], account["password"])
+        for batch in range(5):
+            rows = [ROW | {"COD_CLI_ERP": f"C{batch}-{n}"} for n in range(2000)]
+            qp_call(http, "importCli", token, {"data": rows})
+        wanted = {"data": [{"COD_CLI_ERP": f"X{n}", "DES_NOM": "Bianchi"} for n in range(2000)]}
+        matcher = {"operation": "importCli", "body": wanted}
+        whole = session.verify(**matcher)
+        with pytest.raises(AssertionError) as failure:
+            session.assert_called(**matcher)
+        assert str(failure.value) == verify_failure(matcher, whole)
+        assert len(str(failure.value).splitlines()) == 112
+        with pytest.raises(AssertionError) as failure:
+            session.assert_not_called(vendor="quoparts")
+        matched = session.verify(0, vendor="quoparts")
+        assert str(failure.value) == verify_failure({"vendor": "quoparts"}, matched)
+    whole_size, asserted, not_called, matched_size = session.verified
+    assert whole_size > 1_500_000 and matched_size > 1_500_000  # verify() answers it all
+    assert asserted < 15_000 and not_called < 15_000
 
 
 def test_too_few_matches_show_the_calls_that_matched_and_the_near_misses(

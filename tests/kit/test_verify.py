@@ -21,8 +21,11 @@ KEEPIT_DEMO = {"username": "demo", "password": "demo", "companyId": "1", "siteId
 XTRA_KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
 
 
-def verify(http: httpx.Client, matcher: dict[str, Any], **bounds: int) -> dict[str, Any]:
-    response = http.post("/__admin/requests/verify", json={"matcher": matcher, **bounds})
+def verify(
+    http: httpx.Client, matcher: dict[str, Any], params: dict[str, str] | None = None, **bounds: Any
+) -> dict[str, Any]:
+    body = {"matcher": matcher, **bounds}
+    response = http.post("/__admin/requests/verify", params=params, json=body)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -297,6 +300,86 @@ def test_a_difference_is_one_line_however_large_what_differs(
         assert contract("admin/verifyRequests.response").check(result) == [], seen
         (line,) = result["near_misses"][0]["differences"]
         assert len(line) <= 400 and seen in line, line
+
+
+# -- without bodies ----------------------------------------------------------------------------
+VERIFY = "/__admin/requests/verify"
+
+
+def _listed(http: httpx.Client, session: str | None = None) -> dict[str, dict[str, Any]]:
+    """The journal's entries by id, newest first, as its list without bodies shows them."""
+    params = {"bodies": "false"} | ({"session": session} if session else {})
+    return {entry["id"]: entry for entry in http.get("/__admin/requests", params=params).json()}
+
+
+def _as_listed(result: dict[str, Any], listed: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A verify's answer with each entry it lists as ``listed`` shows it, its refusals kept:
+    what the same verify answers without bodies."""
+
+    def brief(entry: dict[str, Any]) -> dict[str, Any]:
+        return listed[entry["id"]] | {"refusals": entry["refusals"]}
+
+    shown = dict(result)
+    if "near_misses" in result:
+        shown["near_misses"] = [m | {"entry": brief(m["entry"])} for m in result["near_misses"]]
+    if "matches" in result:
+        shown["matches"] = [brief(entry) for entry in result["matches"]]
+    return shown
+
+
+@pytest.mark.every_store
+def test_a_verify_without_bodies_lists_its_entries_as_the_list_shows_them(
+    http: httpx.Client,
+) -> None:
+    """Five near misses of 2,000-row imports answered 1.9 MB, every body whole, to helpers whose
+    message shows none of them: without bodies, each entry as the list without bodies shows
+    it, with its refusals, and the same differences, found on the whole entries."""
+    token = qp_login(http)
+    rows = [ROW | {"COD_CLI_ERP": f"C{n}"} for n in range(2000)]
+    qp_call(http, "importCli", token, {"data": rows})
+    qp_call(http, "importCli", "unknown", {"data": rows})  # errorCode 101 at HTTP 200
+    matcher = {"operation": "importCli", "body": {"data": [{"DES_NOM": "Bianchi"}] * 2000}}
+    whole = http.post(VERIFY, json={"matcher": matcher})
+    brief = http.post(VERIFY, params={"bodies": "false"}, json={"matcher": matcher})
+    assert len(whole.content) > 300_000 and len(brief.content) < 10_000
+    assert contract("admin/verifyRequests.response").check(brief.json()) == []
+    listed = _listed(http)
+    assert brief.json() == _as_listed(whole.json(), listed)
+    (refused, done, login) = brief.json()["near_misses"]
+    assert [refused["entry"]["codes"], done["entry"]["codes"]] == [["101"], ["0"]]
+    assert refused["entry"]["refusals"] == [{"code": "101", "message": "Utente non Accreditato"}]
+    assert refused["differences"][-1] == "… and 1980 more differences"
+    assert login["entry"]["operation"] == "login" and "response" not in login["entry"]
+    matched = verify(http, {"vendor": "quoparts"}, {"bodies": "false"}, count=0)
+    assert matched == _as_listed(verify(http, {"vendor": "quoparts"}, count=0), listed)
+    assert [entry["id"] for entry in matched["matches"]] == list(listed)
+    assert verify(http, matcher, {"bodies": "true"}) == whole.json()  # the default
+    for value in ("no", "False", ""):
+        wrong = http.post(VERIFY, params={"bodies": value}, json={"matcher": matcher})
+        assert wrong.status_code == 400
+        assert wrong.json() == {"error": "bodies must be true or false"}
+
+
+@pytest.mark.every_store
+def test_a_session_s_verify_without_bodies_lists_its_own_calls(http: httpx.Client) -> None:
+    """With the session in the query or in the body, as every admin call takes it."""
+    session = http.post("/__admin/sessions", json={}).json()
+    account = session["credentials"]["quoparts"]
+    token = qp_login(http, account["username"], account["password"])
+    qp_call(http, "importCli", token, {"data": [ROW]})
+    qp_call(http, "importCli", qp_login(http), {"data": [ROW]})  # the global scope's
+    matcher = {"operation": "importCli", "body": {"data": [{"DES_NOM": "Bianchi"}]}}
+    whole = verify(http, matcher, {"session": session["id"]})
+    listed = _listed(http, session["id"])
+    for params, scope in (
+        ({"session": session["id"], "bodies": "false"}, {}),
+        ({"bodies": "false"}, {"session": session["id"]}),
+    ):
+        result = verify(http, matcher, params, **scope)
+        assert result == _as_listed(whole, listed)
+        assert [m["entry"]["session"] for m in result["near_misses"]] == [session["id"]] * 2
+    wrong = {"session": session["id"], "bodies": "0"}
+    assert http.post(VERIFY, params=wrong, json={"matcher": matcher}).status_code == 400
 
 
 def test_an_empty_journal_has_no_near_misses(http: httpx.Client) -> None:
