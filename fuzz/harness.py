@@ -249,7 +249,8 @@ def _run(
         kept=None if args.dry_run else sum(r.kept for r in reports),
     )
     if args.junit_xml:
-        junit.write(args.junit_xml, facts, reports, comparison)
+        planned = [f"{name}[{mode}]" for name in api_operations(args.vendor) for mode in MODES]
+        junit.write(args.junit_xml, facts, reports, comparison, planned)
     if _opt(args, "report"):
         say(f"report: {report.write(args.report, facts, reports, comparison)}")
     status = _summary(target, facts, comparison, say)

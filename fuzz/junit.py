@@ -2,7 +2,9 @@
 
 A case fails on a new failure only: those the baseline accepts are listed in its output (a CI
 that reads the file agrees with the run's exit status). A run the server stopped before its end
-(incomplete) has an ``error`` in the case it stopped in, saying why. The suite's ``properties``
+(incomplete) has an ``error`` in the case it stopped in, saying why, and the operations it never
+reached (``planned`` and not run: an incomplete or interrupted run) are ``skipped`` cases, so a
+CI's count of tests stays that of a whole run. The suite's ``properties``
 say what repeats the run: its seed, ``--max-examples`` and the harness's version. Like the HTML
 report, the file is an artifact that gets passed around, so its ``curl`` lines have every
 secret masked.
@@ -32,16 +34,22 @@ def write(
     facts: RunFacts,
     reports: Sequence[OperationReport],
     comparison: Comparison,
+    planned: Sequence[str] = (),
 ) -> None:
+    """``planned``: every operation's name in every mode (``importCli[positive]``), in run
+    order."""
     vendor = facts.vendor
     new = [r for r in reports if any(f in comparison.new for f in r.findings)]
     cut = reports[-1] if facts.incomplete and reports else None
+    ran = {r.name for r in reports}
+    not_run = [name for name in planned if name not in ran]
     suite = ET.Element(
         "testsuite",
         name=f"mockservers fuzz {vendor}",
-        tests=str(len(reports)),
+        tests=str(len(reports) + len(not_run)),
         failures=str(len(new)),
         errors=str(int(cut is not None)),
+        skipped=str(len(not_run)),
         time=f"{facts.elapsed:.3f}",
     )
     properties = ET.SubElement(suite, "properties")
@@ -72,6 +80,10 @@ def write(
         if known:
             out += f"\nknown failures (accepted by the baseline):\n{_described(known)}"
         ET.SubElement(case, "system-out").text = out
+    why = "interrupted" if facts.interrupted else "stopped by the server"
+    for name in not_run:
+        case = ET.SubElement(suite, "testcase", classname=f"fuzz.{vendor}", name=name, time="0.000")
+        ET.SubElement(case, "skipped", message=f"not run: the run was {why}")
     tree = ET.ElementTree(ET.Element("testsuites"))
     tree.getroot().append(suite)
     ET.indent(tree)

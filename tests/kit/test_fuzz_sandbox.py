@@ -858,10 +858,15 @@ def test_a_run_the_429s_catch_up_with_stops_instead_of_hammering(
     assert err.startswith("mockservers fuzz: the run is incomplete, its verdict is only on what")
     suite = ET.parse(junit).getroot()[0]
     assert suite.get("errors") == "1" and suite.get("failures") == "0"
-    (case,) = suite.iter("testcase")
+    assert (suite.get("tests"), suite.get("skipped")) == ("2", "1")  # as many as a whole run
+    case, never_ran = suite.iter("testcase")
     (error,) = case.iter("error")
     assert error.get("type") == "incomplete"
     assert "still answered 429 after 3 retries" in error.get("message", "")
+    assert never_ran.get("name") == "insertClient_v3[negative]"
+    assert [(c.tag, c.get("message")) for c in never_ran] == [
+        ("skipped", "not run: the run was stopped by the server")
+    ]
 
 
 # -- a sandbox that does not answer, or only a byte at a time --------------------------------
@@ -1035,7 +1040,10 @@ def test_an_interrupt_during_the_login_still_writes_the_report_and_the_junit_fil
     assert main([*argv, "--report", str(page)]) == 130
     out = capsys.readouterr().out
     assert "interrupted before the first case" in out and "0 cases, 1 requests sent" in out
-    assert ET.parse(junit).getroot()[0].get("tests") == "0" and page.exists()
+    suite = ET.parse(junit).getroot()[0]
+    assert (suite.get("tests"), suite.get("skipped")) == ("6", "6") and page.exists()
+    skipped = {s.get("message") for s in suite.iter("skipped")}
+    assert skipped == {"not run: the run was interrupted"}
     assert len(json.loads(har.read_text("utf-8"))["log"]["entries"]) == 1
 
 
