@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -132,6 +133,19 @@ def test_a_preview_cut_inside_a_secret_element_masks_it_to_its_end() -> None:
 
 
 @needs_shell
+def test_a_line_of_many_multipart_heads_is_read_once_not_once_per_head() -> None:
+    """148 KB of ``content-disposition: … name=password`` heads on one line (a body any call
+    may send, shown whole by the entry's curl line): each head read the line to its end,
+    45 s of masking on the event loop. Now about a quarter of a second; the bound is wide so
+    that only the old, quadratic reading can miss it."""
+    hostile = "content-disposition: x name=password " * 4_000
+    started = time.process_time()
+    assert mask_text(hostile) == hostile  # no line end: no part
+    assert time.process_time() - started < 5
+    part = 'content-disposition: form-data; name="password"\r\n\r\nS3cret\r\n--b--'
+    assert mask_text(part) == part.replace("S3cret", "***")
+
+
 def test_a_path_with_percent_escapes_is_sent_again_as_it_was(http: httpx.Client) -> None:
     """The line used the decoded path: ``a b/c?.php`` (curl: bad URL; %2F became a folder,
     %3F a query)."""
