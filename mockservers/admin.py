@@ -129,18 +129,23 @@ class Admin:
 
     async def _body(self, request: Request, route: AdminRoute) -> bytes:
         """The call's body, within its limit (413 beyond; one declared beyond it is refused
-        before any of it is read)."""
-        if route.body == "none":
-            return b""
+        before any of it is read). A call that takes none refuses one (400), as a blank one is
+        no body: its ``"session"`` would otherwise be ignored, the call acting on the global
+        scope."""
         limit, key = (
             (self.kit.max_state_bytes, "max_state_bytes")
             if route.fixtures
             else (self.kit.max_body_bytes, "max_body_bytes")
         )
         try:
-            return await read_body(request.receive, request.scope, limit)
+            raw = await read_body(request.receive, request.scope, limit)
         except KitError:
+            if route.body == "none":
+                raise AdminError(400, _no_body(route)) from None
             raise AdminError(413, f"the body is larger than {limit} bytes ([kit] {key})") from None
+        if route.body == "none" and raw.strip():
+            raise AdminError(400, _no_body(route))
+        return raw
 
     def _run(self, route: AdminRoute, call: AdminCall) -> Any:
         """The endpoint's work, in the scope it addresses; its writes made durable. Sessions
@@ -542,6 +547,12 @@ def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
         return await endpoints[method](request)
 
     return endpoint
+
+
+def _no_body(route: AdminRoute) -> str:
+    """A call that takes no body refusing one: where its session goes instead."""
+    where = ": its session goes as ?session=ID" if route.scoped else ""
+    return f"{route.method} {route.path} takes no body{where}"
 
 
 def _bodies(call: AdminCall) -> bool:

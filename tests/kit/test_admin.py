@@ -893,6 +893,40 @@ def test_a_body_that_is_no_object_is_a_400_on_every_admin_call(
             assert set(refused.json()) == {"error"}, f"{method.upper()} {path}"
 
 
+def test_an_admin_call_without_a_body_refuses_one_and_changes_nothing(http: httpx.Client) -> None:
+    """A call whose document gives it no body never read one: ``DELETE /__admin/requests`` with
+    ``{"session": S}`` cleared the global journal, ``DELETE /__admin/faults`` the global faults,
+    and the reads answered for the whole kit (an unknown session too). Each refuses a body
+    with a 400 that says where its session goes, its document saying so; a blank body is
+    none."""
+    session = http.post("/__admin/sessions", json={}).json()["id"]
+    qp_login(http)
+    http.post("/__admin/faults", json=FAULT)
+    before = http.get("/__admin/requests").json(), http.get("/__admin/faults").json()
+    assert before[0] and before[1]
+    filled = {"vendor": "quoparts", "entry_id": "1", "session_id": session, "asset": "ui.js"}
+    document = http.get("/__admin/openapi.json").json()
+    for path, item in document["paths"].items():
+        if path in ("/openapi.json", "/docs") or path.startswith("/ui"):
+            continue  # the documents and the page, no calls
+        for method, operation in item.items():
+            if method == "parameters" or "requestBody" in operation:
+                continue
+            where = f"{method.upper()} /__admin{path}"
+            for body in ({"session": session}, {"session": "nope"}):
+                url = "/__admin" + path.format(**filled)
+                refused = http.request(method.upper(), url, json=body)
+                takes = ": its session goes as ?session=ID" if path != "/sessions" else ""
+                assert refused.status_code == 400, where
+                assert refused.json() == {"error": f"{where} takes no body{takes}"}, where
+                assert "400" in operation["responses"], where
+    after = http.get("/__admin/requests").json(), http.get("/__admin/faults").json()
+    assert after == before
+    assert [s["id"] for s in http.get("/__admin/sessions").json()] == [session]
+    blank = http.request("DELETE", "/__admin/faults", content=b" \r\n")
+    assert (blank.status_code, http.get("/__admin/faults").json()) == (200, [])
+
+
 @pytest.mark.parametrize(
     "target",
     [
