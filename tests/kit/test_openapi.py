@@ -20,7 +20,9 @@ import contracts
 from contracts import ADMIN, load_schema, schema_names
 from mockservers import create_app
 from mockservers.cli import main
+from mockservers.core.redis_store import RedisStore
 from mockservers.testing import SyncASGITransport
+from tests.servers import free_port
 
 DOCUMENTS = contracts.documents()
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -378,3 +380,19 @@ def test_every_admin_call_declares_its_session_and_its_404_for_an_unknown_one(
             assert "503" in operation["responses"], where
             names = [p["name"] for p in operation.get("parameters", [])]
             assert ("session" in names) is scoped, where
+
+
+def test_the_admin_document_s_503_shows_what_a_kit_whose_redis_is_away_answers(
+    served: dict[str, dict[str, Any]],
+) -> None:
+    """The 503's example was the unknown-vendor error: a reader took the 503 for a vendor
+    missing. It is the answer of a kit that cannot reach its Redis store."""
+    app = create_app(store=RedisStore(f"redis://127.0.0.1:{free_port()}/0"))
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        answer = http.get("/__admin/health")
+    assert answer.status_code == 503
+    media = served[ADMIN]["components"]["responses"]["unavailable"]["content"]["application/json"]
+    shown = [example["value"]["error"] for example in media["examples"].values()]
+    said = answer.json()["error"]
+    assert said.startswith("cannot reach Redis at redis (redis://")
+    assert [text.partition(" (")[0] for text in shown] == [said.partition(" (")[0]]
