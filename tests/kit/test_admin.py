@@ -458,12 +458,15 @@ def test_clock_get_and_advance(http: httpx.Client) -> None:
 
 def test_the_clock_stops_where_tokens_and_delays_still_fit_before_9999() -> None:
     """A clock moved near the year 9999 made XTRA's login and TS Digital's items answer 500
-    (their expiry dates cannot be written): it moves at most to 9000-01-01."""
+    (their expiry dates cannot be written): it moves at most to 9000-01-01, as the contract
+    of the move says (it said the year 9999)."""
     app = create_app({"kit": {"clock": {"start": "8950-01-01T00:00:00Z", "frozen": True}}})
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
         century = {"advance_seconds": 100 * 365 * 86400}
         refused = http.post("/__admin/clock", json=century)
         assert refused.status_code == 400 and "9000-01-01" in refused.json()["error"]
+        described = load_schema("admin/advanceClock.request")["description"]
+        assert "not past 9000-01-01 (400)" in described
         keys = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
         login = http.post(
             "/xtra/api/sync/v1/login", headers=keys, json={"Username": "demo", "Password": "demo"}
