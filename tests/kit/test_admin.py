@@ -810,9 +810,17 @@ def test_a_misspelt_key_in_an_admin_body_is_named_not_ignored(
     assert refused.status_code == 400 and "unknown keys" in refused.json()["error"]
 
 
+def _never_cached_nor_sniffed(answer: httpx.Response) -> None:
+    where = f"{answer.request.method} {answer.request.url.path}"
+    assert answer.headers.get_list("cache-control") == ["no-store"], where
+    assert answer.headers.get_list("x-content-type-options") == ["nosniff"], where
+
+
 def test_unknown_admin_paths_are_json_404(http: httpx.Client) -> None:
+    """Never cached nor sniffed, as every admin answer (the 404 and the 405 were not)."""
     response = http.get("/__admin/nope")
     assert response.status_code == 404 and response.json() == {"error": "Not Found"}
+    _never_cached_nor_sniffed(response)
 
 
 def test_a_method_an_admin_path_does_not_answer_is_its_405_never_a_404(http: httpx.Client) -> None:
@@ -830,6 +838,7 @@ def test_a_method_an_admin_path_does_not_answer_is_its_405_never_a_404(http: htt
             assert refused.status_code == 405, where
             assert refused.headers["allow"] == ", ".join(sorted(allowed)), where
             assert refused.json() == {"error": "Method Not Allowed"}, where
+            _never_cached_nor_sniffed(refused)
 
 
 LIMITS = {"kit": {"max_body_bytes": 1000, "max_state_bytes": 100_000}}
