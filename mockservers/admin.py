@@ -3,7 +3,8 @@ verification, clock, faults, tokens, sessions, coverage. JSON in, JSON out; a re
 answers 400/404 with ``{"error"}``.
 
 Every call addresses one scope: the global one, or a session (``?session=ID`` or ``"session"``
-in the body). Writes act on that scope only, so a global reset never touches a session; reads of
+in the body), but for those on the sessions themselves (open one, list or drop them all), which
+refuse a session. Writes act on that scope only, so a global reset never touches a session; reads of
 the journal, the faults and coverage without ``session`` see the whole kit. Each call runs as one
 transaction of the kit's store, like a vendor call.
 """
@@ -72,6 +73,9 @@ def _whole(value: Any, name: str, *, minimum: int = 0, maximum: int = MAX_CALLS)
     return value
 
 
+SESSIONS = "/__admin/sessions"
+
+
 class Admin:
     def __init__(
         self, kit: Kit, admin_token: str | None, cors_origins: tuple[str, ...] = ()
@@ -125,25 +129,30 @@ class Admin:
 
     async def _body(self, request: Request, route: AdminRoute) -> bytes:
         """The call's body, within its limit (413 beyond; one declared beyond it is refused
-        before any of it is read)."""
-        if route.body == "none":
-            return b""
+        before any of it is read). A call that takes none refuses one (400), as a blank one is
+        no body: its ``"session"`` would otherwise be ignored, the call acting on the global
+        scope."""
         limit, key = (
             (self.kit.max_state_bytes, "max_state_bytes")
             if route.fixtures
             else (self.kit.max_body_bytes, "max_body_bytes")
         )
         try:
-            return await read_body(request.receive, request.scope, limit)
+            raw = await read_body(request.receive, request.scope, limit)
         except KitError:
+            if route.body == "none":
+                raise AdminError(400, _no_body(route)) from None
             raise AdminError(413, f"the body is larger than {limit} bytes ([kit] {key})") from None
+        if route.body == "none" and raw.strip():
+            raise AdminError(400, _no_body(route))
+        return raw
 
     def _run(self, route: AdminRoute, call: AdminCall) -> Any:
         """The endpoint's work, in the scope it addresses; its writes made durable. Sessions
         idle past their TTL go first: a whole-kit read must not count what they held."""
         self.kit.sessions.expire_idle()
         try:
-            call.session = self._session(call)
+            call.session = self._session(call, route)
             if call.session is not None and not call.watching:
                 call.session = self.kit.sessions.touch(call.session)
             with sessions.scoped(call.session):
@@ -155,12 +164,18 @@ class Admin:
         self.kit.flush()
         return result
 
-    def _session(self, call: AdminCall) -> sessions.Session | None:
+    def _session(self, call: AdminCall, route: AdminRoute) -> sessions.Session | None:
         session_id = call.query.get("session")
         if session_id is None and isinstance(call.body, dict):
             session_id = call.body.get("session")
         if session_id is None:
             return None
+        if not route.scoped:
+            raise AdminError(
+                400,
+                f"{route.method} {route.path} takes no session: it acts on the kit's sessions"
+                f" (one of them: {SESSIONS}/{{session_id}})",
+            )
         session = self.kit.sessions.get(session_id) if isinstance(session_id, str) else None
         if session is None:
             raise AdminError(404, f"no live session {session_id!r}")
@@ -464,7 +479,7 @@ class Admin:
 
     # -- the table --------------------------------------------------------------------------
     def table(self) -> list[AdminRoute]:
-        a, J = AdminRoute, ("journal",)
+        a, J, S = AdminRoute, ("journal",), False
         routes = [
             a("/__admin/health", "GET", self.health, summary="Is the kit up, and which vendors"),
             a("/__admin/reset", "POST", self.reset, "optional", "Back to start (one scope)"),
@@ -495,9 +510,10 @@ class Admin:
             a("/__admin/faults", "POST", self.add_fault, "required", "Make calls misbehave"),
             a("/__admin/faults", "GET", self.list_faults, summary="The live faults"),
             a("/__admin/faults", "DELETE", self.clear_faults, summary="Clear the faults"),
-            a("/__admin/sessions", "POST", self.create_session, "optional", "A new session"),
-            a("/__admin/sessions", "GET", self.list_sessions, summary="The live sessions"),
-            a("/__admin/sessions", "DELETE", self.drop_sessions, summary="Drop every session"),
+            # the sessions themselves: no session narrows them (?session= is a 400)
+            a(SESSIONS, "POST", self.create_session, "optional", "A new session", scoped=S),
+            a(SESSIONS, "GET", self.list_sessions, summary="The live sessions", scoped=S),
+            a(SESSIONS, "DELETE", self.drop_sessions, summary="Drop every session", scoped=S),
             a("/__admin/sessions/{session_id}", "GET", self.get_session, summary="One session"),
             a("/__admin/sessions/{session_id}", "DELETE", self.drop_session, summary="Drop it"),
             a("/__admin/coverage", "GET", self.coverage, summary="Documented situations met"),
@@ -540,6 +556,12 @@ def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
         return await endpoints[method](request)
 
     return endpoint
+
+
+def _no_body(route: AdminRoute) -> str:
+    """A call that takes no body refusing one: where its session goes instead."""
+    where = ": its session goes as ?session=ID" if route.scoped else ""
+    return f"{route.method} {route.path} takes no body{where}"
 
 
 def _bodies(call: AdminCall) -> bool:

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from contracts import ADMIN
 from contracts.openapi import openapi, openapi_bytes
 from mockservers import dashboard, logs
-from mockservers.admin import Admin
+from mockservers.admin import ADMIN_HEADERS, Admin
 from mockservers.config import Config, ConfigError
 from mockservers.core import apidocs, seeded
 from mockservers.core.clock import Clock
@@ -86,7 +86,7 @@ def _document_routes(name: str, prefix: str) -> list[Route]:
 def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], Any]:
     """404 and 405 under a vendor's prefix answer in that vendor's error body (a client parses
     one shape) and are journalled; elsewhere — the admin API, unknown prefixes — a plain JSON
-    ``{"error"}``."""
+    ``{"error"}``, under ``/__admin`` with the headers of every admin answer."""
 
     async def handler(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -96,9 +96,12 @@ def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], A
         path = request.scope["path"]
         vendor = vendor_of(vendors, path)
         if vendor is None or exc.status_code not in (404, 405):
-            return JSONResponse(
+            response = JSONResponse(
                 {"error": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
+            if path == "/__admin" or path.startswith("/__admin/"):
+                response.raw_headers += ADMIN_HEADERS
+            return response
         reason = f"{request.method} {path}: {exc.detail}"
         refused = KitError("routing", reason, status=exc.status_code)
         return await vendor.refuse(request.scope, refused, exc.headers)

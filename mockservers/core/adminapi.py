@@ -101,3 +101,7 @@ class AdminRoute:
     fixtures: bool = False
     """Its body is a state document, held to ``[kit] max_state_bytes`` (a seeded state may be
     hundreds of megabytes); any other admin body to the vendors' ``max_body_bytes``."""
+    scoped: bool = True
+    """It addresses a scope, the global one or a session (``?session=``, or ``"session"`` in
+    its body). False for the calls on the sessions themselves (open one, list or drop them
+    all), which a session would only seem to narrow: one given is a 400."""

@@ -23,12 +23,12 @@ from mockservers.core import sessions
 from mockservers.core.shared import SharedMap
 
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-"""The earliest clock start: the kit's instants are seconds since then, and the vendors' texts
-(XTRA's ``requestTime``, ``yyyy-MM-dd HH:mm:ss``) write four-digit years."""
 """The latest instant the kit's clock may start at or be moved to: what time then adds (a token's
 lifetime, a processing delay: at most 100 years each) still fits before the year 9999 ends,
 past which no date can be written."""
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""The earliest clock start: the kit's instants are seconds since then, and the vendors' texts
+(XTRA's ``requestTime``, ``yyyy-MM-dd HH:mm:ss``) write four-digit years."""
 
 
 def iso(epoch: float) -> str:

@@ -458,12 +458,15 @@ def test_clock_get_and_advance(http: httpx.Client) -> None:
 
 def test_the_clock_stops_where_tokens_and_delays_still_fit_before_9999() -> None:
     """A clock moved near the year 9999 made XTRA's login and TS Digital's items answer 500
-    (their expiry dates cannot be written): it moves at most to 9000-01-01."""
+    (their expiry dates cannot be written): it moves at most to 9000-01-01, as the contract
+    of the move says (it said the year 9999)."""
     app = create_app({"kit": {"clock": {"start": "8950-01-01T00:00:00Z", "frozen": True}}})
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
         century = {"advance_seconds": 100 * 365 * 86400}
         refused = http.post("/__admin/clock", json=century)
         assert refused.status_code == 400 and "9000-01-01" in refused.json()["error"]
+        described = load_schema("admin/advanceClock.request")["description"]
+        assert "not past 9000-01-01 (400)" in described
         keys = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
         login = http.post(
             "/xtra/api/sync/v1/login", headers=keys, json={"Username": "demo", "Password": "demo"}
@@ -807,9 +810,17 @@ def test_a_misspelt_key_in_an_admin_body_is_named_not_ignored(
     assert refused.status_code == 400 and "unknown keys" in refused.json()["error"]
 
 
+def _never_cached_nor_sniffed(answer: httpx.Response) -> None:
+    where = f"{answer.request.method} {answer.request.url.path}"
+    assert answer.headers.get_list("cache-control") == ["no-store"], where
+    assert answer.headers.get_list("x-content-type-options") == ["nosniff"], where
+
+
 def test_unknown_admin_paths_are_json_404(http: httpx.Client) -> None:
+    """Never cached nor sniffed, as every admin answer (the 404 and the 405 were not)."""
     response = http.get("/__admin/nope")
     assert response.status_code == 404 and response.json() == {"error": "Not Found"}
+    _never_cached_nor_sniffed(response)
 
 
 def test_a_method_an_admin_path_does_not_answer_is_its_405_never_a_404(http: httpx.Client) -> None:
@@ -827,6 +838,7 @@ def test_a_method_an_admin_path_does_not_answer_is_its_405_never_a_404(http: htt
             assert refused.status_code == 405, where
             assert refused.headers["allow"] == ", ".join(sorted(allowed)), where
             assert refused.json() == {"error": "Method Not Allowed"}, where
+            _never_cached_nor_sniffed(refused)
 
 
 LIMITS = {"kit": {"max_body_bytes": 1000, "max_state_bytes": 100_000}}
@@ -891,6 +903,40 @@ def test_a_body_that_is_no_object_is_a_400_on_every_admin_call(
             refused = http.request(method, "/__admin" + path.format(**filled), content=body)
             assert refused.status_code == 400, f"{method.upper()} {path}"
             assert set(refused.json()) == {"error"}, f"{method.upper()} {path}"
+
+
+def test_an_admin_call_without_a_body_refuses_one_and_changes_nothing(http: httpx.Client) -> None:
+    """A call whose document gives it no body never read one: ``DELETE /__admin/requests`` with
+    ``{"session": S}`` cleared the global journal, ``DELETE /__admin/faults`` the global faults,
+    and the reads answered for the whole kit (an unknown session too). Each refuses a body
+    with a 400 that says where its session goes, its document saying so; a blank body is
+    none."""
+    session = http.post("/__admin/sessions", json={}).json()["id"]
+    qp_login(http)
+    http.post("/__admin/faults", json=FAULT)
+    before = http.get("/__admin/requests").json(), http.get("/__admin/faults").json()
+    assert before[0] and before[1]
+    filled = {"vendor": "quoparts", "entry_id": "1", "session_id": session, "asset": "ui.js"}
+    document = http.get("/__admin/openapi.json").json()
+    for path, item in document["paths"].items():
+        if path in ("/openapi.json", "/docs") or path.startswith("/ui"):
+            continue  # the documents and the page, no calls
+        for method, operation in item.items():
+            if method == "parameters" or "requestBody" in operation:
+                continue
+            where = f"{method.upper()} /__admin{path}"
+            for body in ({"session": session}, {"session": "nope"}):
+                url = "/__admin" + path.format(**filled)
+                refused = http.request(method.upper(), url, json=body)
+                takes = ": its session goes as ?session=ID" if path != "/sessions" else ""
+                assert refused.status_code == 400, where
+                assert refused.json() == {"error": f"{where} takes no body{takes}"}, where
+                assert "400" in operation["responses"], where
+    after = http.get("/__admin/requests").json(), http.get("/__admin/faults").json()
+    assert after == before
+    assert [s["id"] for s in http.get("/__admin/sessions").json()] == [session]
+    blank = http.request("DELETE", "/__admin/faults", content=b" \r\n")
+    assert (blank.status_code, http.get("/__admin/faults").json()) == (200, [])
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,8 @@ _LOADING = {
     "meta",
 }
 _URL = re.compile(r"(?:\b[a-z][a-z0-9+.-]*:)?//[^\s\"'<>()]+", re.IGNORECASE)
+_UNFETCHED = re.compile(r"rediss?://", re.IGNORECASE)
+"""URLs no browser fetches: a Redis store's, in the text of the admin API's 503 example."""
 _CSS_FETCH = re.compile(r"url\(|@import", re.IGNORECASE)
 
 
@@ -64,7 +66,11 @@ def outside_requests(page: str, server: str) -> list[str]:
     or protocol-relative URL anywhere in it, an element that loads a resource (script, link,
     image, frame, form…) or an inline ``style`` attribute or sheet that fetches (url(),
     @import). The meta charset and viewport tags are the only loading-free exceptions."""
-    found = [url for url in _URL.findall(page) if not url.startswith(server)]
+    found = [
+        url
+        for url in _URL.findall(page)
+        if not url.startswith(server) and not _UNFETCHED.match(url)
+    ]
     tags = _Tags()
     tags.feed(page)
     for tag, attrs in tags.elements:
@@ -84,6 +90,9 @@ def outside_requests(page: str, server: str) -> list[str]:
 def test_outside_requests_finds_what_a_browser_would_fetch() -> None:
     server = "http://127.0.0.1:1"
     assert outside_requests('<p><a href="#x">x</a> <a href="openapi.json">d</a></p>', server) == []
+    assert (
+        outside_requests("<pre>cannot reach Redis at redis://127.0.0.1:6379/0</pre>", server) == []
+    )
     for page in (
         '<script src="/app.js"></script>',
         '<link rel="stylesheet" href="x.css">',

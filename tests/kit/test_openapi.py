@@ -20,7 +20,9 @@ import contracts
 from contracts import ADMIN, load_schema, schema_names
 from mockservers import create_app
 from mockservers.cli import main
+from mockservers.core.redis_store import RedisStore
 from mockservers.testing import SyncASGITransport
+from tests.servers import free_port
 
 DOCUMENTS = contracts.documents()
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -352,11 +354,17 @@ def test_the_admin_document_knows_the_kit_s_vendors_operations_and_fault_kinds(a
     assert every == {"", *set().union(*matched.values())}
 
 
+SESSIONLESS = {"createSession", "listSessions", "dropSessions"}
+"""The calls on the sessions themselves: a session would only seem to narrow them."""
+
+
 def test_every_admin_call_declares_its_session_and_its_404_for_an_unknown_one(
     app: Any, served: dict[str, dict[str, Any]]
 ) -> None:
-    """Every admin call takes ?session= (an unknown one is a 404) and may meet a store it
-    cannot reach (503): both were missing from some operations of the admin OpenAPI."""
+    """Every admin call but the sessions' own takes ?session= (an unknown one is a 404), and
+    declares it; those refuse one with a 400 and do not declare it (``DELETE /sessions`` took
+    it, declared, and dropped every session). Every call may meet a store it cannot reach
+    (503). ``GET``/``DELETE /sessions/{session_id}`` took it undeclared."""
     filled = {"vendor": "quoparts", "entry_id": "1", "session_id": "abc", "asset": "ui.js"}
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
         for path, method, operation in operations(served[ADMIN]):
@@ -366,8 +374,25 @@ def test_every_admin_call_declares_its_session_and_its_404_for_an_unknown_one(
             body = {"json": {}} if method in ("post", "put") else {}
             answer = http.request(method.upper(), url, params={"session": "nope"}, **body)
             where = f"{method.upper()} {path}"
-            assert answer.status_code == 404, where
-            assert {"404", "503"} <= set(operation["responses"]), where
-            if "{session_id}" not in path:  # that session is the path's own
-                names = [p["name"] for p in operation.get("parameters", [])]
-                assert "session" in names, where
+            scoped = operation["operationId"] not in SESSIONLESS
+            assert answer.status_code == (404 if scoped else 400), where
+            assert str(answer.status_code) in operation["responses"], where
+            assert "503" in operation["responses"], where
+            names = [p["name"] for p in operation.get("parameters", [])]
+            assert ("session" in names) is scoped, where
+
+
+def test_the_admin_document_s_503_shows_what_a_kit_whose_redis_is_away_answers(
+    served: dict[str, dict[str, Any]],
+) -> None:
+    """The 503's example was the unknown-vendor error: a reader took the 503 for a vendor
+    missing. It is the answer of a kit that cannot reach its Redis store."""
+    app = create_app(store=RedisStore(f"redis://127.0.0.1:{free_port()}/0"))
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        answer = http.get("/__admin/health")
+    assert answer.status_code == 503
+    media = served[ADMIN]["components"]["responses"]["unavailable"]["content"]["application/json"]
+    shown = [example["value"]["error"] for example in media["examples"].values()]
+    said = answer.json()["error"]
+    assert said.startswith("cannot reach Redis at redis (redis://")
+    assert [text.partition(" (")[0] for text in shown] == [said.partition(" (")[0]]

@@ -619,3 +619,41 @@ def test_dropping_a_session_drops_everything_it_holds(
     assert admin(http, "DELETE", f"/sessions/{sid}") == {"dropped": sid}
     assert held() == []
     assert admin(http, "DELETE", "/sessions") == {"dropped": []}
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+def test_the_sessions_own_calls_refuse_a_session_and_leave_every_session_alone(
+    http: httpx.Client, method: str
+) -> None:
+    """``DELETE /__admin/sessions?session=A`` dropped every session of the kit (a test on a
+    shared server "dropping its own" dropped every other test's), and ``GET`` listed them all:
+    the calls on the sessions themselves take no session, so one is a 400 that names the call
+    for one session; nothing is opened or dropped."""
+    a, b = open_session(http), open_session(http)
+    asked = [{"params": {"session": a["id"]}}]
+    if method == "POST":
+        asked.append({"json": {"session": a["id"]}})
+    for kw in asked:
+        refused = http.request(method, "/__admin/sessions", **kw)
+        assert refused.status_code == 400, kw
+        assert refused.json() == {
+            "error": f"{method} /__admin/sessions takes no session: it acts on the kit's"
+            " sessions (one of them: /__admin/sessions/{session_id})"
+        }
+    assert sorted(s["id"] for s in admin(http, "GET", "/sessions")) == sorted([a["id"], b["id"]])
+
+
+def test_one_session_s_calls_take_a_session_as_the_testing_helpers_send_it(
+    http: httpx.Client, wall: Wall
+) -> None:
+    """``GET``/``DELETE /__admin/sessions/{id}`` take ``?session=`` as every scoped call does
+    (the helpers' ``Session`` sends its own): it renews that session's idle time, and an
+    unknown one is a 404 that drops nothing."""
+    a, b = open_session(http, ttl_seconds=10), open_session(http, ttl_seconds=10)
+    wall.now += 8
+    assert admin(http, "GET", f"/sessions/{b['id']}", a["id"])["id"] == b["id"]
+    wall.now += 8  # b idled out; a was used 8 s ago
+    assert [s["id"] for s in admin(http, "GET", "/sessions")] == [a["id"]]
+    unknown = http.delete(f"/__admin/sessions/{a['id']}", params={"session": b["id"]})
+    assert unknown.status_code == 404
+    assert admin(http, "DELETE", f"/sessions/{a['id']}", a["id"]) == {"dropped": a["id"]}
