@@ -17,6 +17,12 @@ from starlette.types import Message, Receive, Scope, Send
 
 _JSON_TYPE = (b"content-type", b"application/json")
 
+IDLE_CONNECTION_SECONDS = 4.0
+"""How long the kit's own clients keep an idle connection: below the idle timeouts of the
+servers they reach (uvicorn's 5 s keep-alive, the kit's own; Apache's 5 s), which close it
+themselves, maybe just as the client sends on it ("Server disconnected without sending a
+response")."""
+
 
 class JSONResponse(Response):
     """A JSON response encoded with orjson (several times faster than the standard library).

@@ -36,6 +36,7 @@ import httpx
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive
 
+from mockservers.core.http import IDLE_CONNECTION_SECONDS
 from mockservers.proxy.counting import Counted, counting, counting_transport
 
 RawHeaders = list[tuple[bytes, bytes]]
@@ -58,9 +59,10 @@ HOP_BY_HOP = frozenset(
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 """How long the upstream may take: to connect, and between two reads or writes."""
 
-POOLED = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4.0)
-"""httpx's limits, but an idle connection is given up after 4 s: below the idle timeouts of
-common servers (Apache's 5 s), which close it themselves, maybe as the proxy reuses it."""
+POOLED = httpx.Limits(
+    max_connections=100, max_keepalive_connections=20, keepalive_expiry=IDLE_CONNECTION_SECONDS
+)
+"""httpx's limits, but an idle connection is given up before the upstream gives it up."""
 FRESH = httpx.Limits(max_keepalive_connections=0)
 """A client whose every call opens a connection of its own (a retry's)."""
 

@@ -31,6 +31,7 @@ from clients.tls import verify_for
 from mockservers import logs
 from mockservers.app import SERVER_OPTIONS, create_app, kit_dates
 from mockservers.config import Config
+from mockservers.core.http import IDLE_CONNECTION_SECONDS
 from mockservers.testing.perprocess import PerProcess
 from mockservers.testing.report import CoverageTally
 from mockservers.testing.scope import AdminScope
@@ -106,6 +107,9 @@ class MockServer(AdminScope):
             "timeout": 10,
             "headers": admin_headers(self.app),
             "verify": verify_for(self.url),
+            # An idle connection given up before the server's keep-alive ends: a call on one
+            # the server was closing failed with "Server disconnected" (a fixture's reset).
+            "limits": httpx.Limits(keepalive_expiry=IDLE_CONNECTION_SECONDS),
         }
 
     def stop(self) -> None:

@@ -781,3 +781,13 @@ async def test_an_async_in_process_client_sends_the_request_target_it_names() ->
         await http.get("/", extensions={"target": DOTTED})
         (entry,) = (await http.get("/__admin/requests")).json()
     assert entry["path"] == "/quoparts/x/../ws_quoparts.php"
+
+
+def test_the_helpers_give_up_an_idle_connection_before_the_server_does() -> None:
+    """Both kept one for 5 s: a fixture's reset sent on a connection uvicorn was closing
+    failed with "Server disconnected without sending a response"."""
+    with MockServer() as server:
+        assert server._admin is not None and server._server is not None
+        client = server._admin._client
+        pool = client._transport._pool  # type: ignore[attr-defined]  # httpx keeps it private
+        assert pool._keepalive_expiry < server._server.config.timeout_keep_alive
