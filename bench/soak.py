@@ -268,7 +268,9 @@ TRAFFIC = [QuoPartsTraffic, KeepItTraffic, XtraTraffic, TsDigitalTraffic]
 async def soak(url: str, seconds: float, clients: int) -> tuple[Tally, list[str]]:
     tally = Tally()
     generators = [cls() for cls in TRAFFIC]
-    limits = httpx.Limits(max_connections=clients)
+    # Idle connections given up before the server's 5 s keep-alive ends (a call sent on one
+    # it was closing failed with a ReadError).
+    limits = httpx.Limits(max_connections=clients, keepalive_expiry=4.0)
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
         for generator in generators:
             await generator.setup(http)

@@ -77,6 +77,11 @@ def _login_unless_renewed(
     return (yield from login())
 
 
+IDLE_CONNECTION_SECONDS = 4.0
+"""How long a client keeps an idle connection: below the 5 s after which uvicorn (the fakes)
+and Apache close one themselves, maybe just as the client sends a call on it (httpx's default
+is 5 s too: a call after a 5 s pause could fail with "Server disconnected")."""
+
 DETAIL_HEADER = "X-Mockservers-Detail"
 """The fakes' diagnosis of a refused call (which field, which rule), beside the vendor's body."""
 
@@ -275,6 +280,7 @@ class _ClientBase:
             "cert": cert,
             "proxy": proxy,
             "trust_env": trust_env,
+            "limits": httpx.Limits(keepalive_expiry=IDLE_CONNECTION_SECONDS),
         }
 
     def _request(self, req: Req) -> httpx.Request:

@@ -44,6 +44,7 @@ from fuzz.recording import HarFile, Secrets
 from fuzz.runner import Finding, OperationReport, fuzz_operation
 from fuzz.schema import MODES, api_operations
 from fuzz.target import RETRIES, CallFailed, Clock, Sleep, Stopped, Target
+from mockservers.core.http import IDLE_CONNECTION_SECONDS
 
 Say = Callable[[str], None]
 TIMEOUT = 30.0
@@ -102,7 +103,16 @@ def run_harness(
     timeout: float = getattr(args, "timeout", None) or TIMEOUT
     verify = getattr(args, "cacert", None) or True  # --cacert: an SSL context that trusts it
     try:
-        with _terminated_as_interrupted(), httpx.Client(timeout=timeout, verify=verify) as client:
+        with (
+            _terminated_as_interrupted(),
+            httpx.Client(
+                timeout=timeout,
+                verify=verify,
+                limits=httpx.Limits(
+                    keepalive_expiry=IDLE_CONNECTION_SECONDS
+                ),  # before the server's
+            ) as client,
+        ):
             target = Target(
                 plugin,
                 args.base_url,

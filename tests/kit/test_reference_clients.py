@@ -584,3 +584,13 @@ def test_a_deadline_around_a_sync_call_stops_the_wait_not_the_call() -> None:
         vendor.released.set()
         assert call.result(timeout=30) == "T1"
     pool.shutdown()
+
+
+@pytest.mark.parametrize("sync", [True, False], ids=["sync", "async"])
+def test_a_client_gives_up_an_idle_connection_before_the_fakes_do(sync: bool) -> None:
+    """httpx keeps one 5 s, as long as uvicorn: a call after a 5 s pause could go out on a
+    connection the fake was closing, and fail with "Server disconnected"."""
+    kind = clients.QuoPartsClient if sync else clients.AsyncQuoPartsClient
+    client = kind("http://127.0.0.1:1/quoparts", "u", "p")
+    pool = client._http._transport._pool  # httpx keeps it private
+    assert pool._keepalive_expiry < 5  # uvicorn's timeout_keep_alive
