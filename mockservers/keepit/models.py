@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.kit import Kit
+from mockservers.core.records import SENT, kit_fields, set_apart
 from mockservers.core.sessions import in_scope
 from mockservers.core.state import StateError, TenantState, VendorState, highest_id
 from mockservers.core.tokens import TokenStore
@@ -31,6 +32,7 @@ from mockservers.keepit.sections import (
     code_text,
     emails,
     first_email,
+    given,
     mapping_key,
     sections_in,
     with_default_system,
@@ -40,6 +42,9 @@ from mockservers.keepit.settings import KeepItSettings
 SUBJECTS = "subjects"  # keyed by the customer's progId, as a string
 SEQUENCE_NAMES = (SUBJECTS, *(section.reported for section in SECTIONS), MAKEUP_REPORTED)
 """Where progIds come from: the customers', each section's, the makeups'."""
+CUSTOMER_FIELDS = kit_fields("progId", "created_at", "updated_at")
+"""The fields the kit adds to a stored customer: a record's field of one of these names is kept
+under ``sent``, out of the way of the kit's own (``subjects.progId`` is the record's key)."""
 
 
 def tenant_name(company: str, site: str) -> str:
@@ -337,6 +342,8 @@ class KeepItModel(VendorModel):
         code = subjects["customerCode"]
         incoming = dict(record)
         del incoming["action"]  # what to do, not what to store
+        if not CUSTOMER_FIELDS.isdisjoint(incoming):  # the usual record has none
+            set_apart(incoming, CUSTOMER_FIELDS)
         if "mappings" in record:
             incoming["mappings"] = with_default_system(record["mappings"], subjects["system"])
         existing = None
@@ -385,6 +392,8 @@ class KeepItModel(VendorModel):
         now = self.clock.isoformat()
         incoming = plan.incoming
         record = {**existing, **incoming, "progId": prog_id}
+        if SENT in incoming and isinstance(existing.get(SENT), dict):  # an update's: merged too
+            record[SENT] = existing[SENT] | incoming[SENT]
         record["subjects"] = {
             **(existing.get("subjects") or {}),
             **incoming["subjects"],
@@ -404,7 +413,7 @@ class KeepItModel(VendorModel):
         if isinstance(makeup, dict):
             old = existing.get(MAKEUP) or {}
             makeup_id = old.get("progId") or tenant.next(MAKEUP_REPORTED)
-            record[MAKEUP] = {**makeup, "progId": makeup_id}
+            record[MAKEUP] = {**given(makeup), "progId": makeup_id}
             reported[MAKEUP_REPORTED] = {"progId": makeup_id}
         # An insert stores the customer it planned, so it holds the planned keys; an update
         # merged into the customer as stored now, so its keys are read from the result.
