@@ -18,7 +18,13 @@ from mockservers.core.coverage import Behaviour, met
 from mockservers.core.kit import Kit
 from mockservers.core.records import SENT, kit_fields, set_apart
 from mockservers.core.sessions import in_scope
-from mockservers.core.state import StateError, TenantState, VendorState, highest_id
+from mockservers.core.state import (
+    LARGEST_ID,
+    StateError,
+    TenantState,
+    VendorState,
+    highest_id,
+)
 from mockservers.core.tokens import TokenStore
 from mockservers.core.unique import UniqueIndex
 from mockservers.core.vendor import VendorModel
@@ -518,18 +524,36 @@ def _code_record(tenant: TenantState, index: Owners, key: Key) -> Any:
 
 
 def _unusable_part(record: dict[str, Any]) -> str:
-    """What of a stored customer an update could not merge into, if anything: its ``subjects``
-    not an object, a section not a list of objects, its makeup not an object (``null`` or
-    absent is an empty part)."""
+    """What of a stored customer an update could not merge into or answer for, if anything:
+    its ``subjects`` not an object, a section not a list of objects, its makeup not an object
+    (``null``, ``{}`` or absent is an empty part), an element or the makeup without a progId
+    (an update matching it answers the progId it holds)."""
     if not isinstance(record.get("subjects") or {}, dict):
         return "subjects must be an object"
     for section in SECTIONS:
         elements = record.get(section.field) or []
-        if not isinstance(elements, list) or not all(isinstance(e, dict) for e in elements):
+        if not isinstance(elements, list):
             return f"{section.field} must be a list of objects"
-    if not isinstance(record.get(MAKEUP) or {}, dict):
+        for number, element in enumerate(elements):
+            if not isinstance(element, dict):
+                return f"{section.field} must be a list of objects"
+            if not _stored_prog_id(element.get("progId")):
+                return f"{section.field}[{number}] {_NO_PROG_ID}"
+    makeup = record.get(MAKEUP) or {}
+    if not isinstance(makeup, dict):
         return f"{MAKEUP} must be an object"
+    if makeup and not _stored_prog_id(makeup.get("progId")):
+        return f"{MAKEUP} {_NO_PROG_ID}"
     return ""
+
+
+_NO_PROG_ID = "must hold its progId, a whole number from 1 to 2^53"
+
+
+def _stored_prog_id(value: Any) -> bool:
+    """A progId the kit could have given: what the answer reports (a JSON integer: ``true`` is
+    not 1 here)."""
+    return type(value) is int and 1 <= value <= LARGEST_ID
 
 
 _KEY_NAMES = {

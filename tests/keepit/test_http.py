@@ -947,6 +947,37 @@ def test_malformed_customers_in_a_state_document_are_refused(http: httpx.Client)
     assert http.get("/__admin/state/keepit").json() == {"tenants": {}}
 
 
+@pytest.mark.parametrize(
+    ("part", "named"),
+    [
+        (
+            {"contacts": [{"contactType": "PHONE", "value": "1", "progId": 1}, {"value": "2"}]},
+            "contacts[1]",
+        ),
+        ({"privacy": [{"privacyType": "MKT", "progId": {"id": 1}}]}, "privacy[0]"),
+        ({"cards": [{"cardBarcode": "111", "progId": True}]}, "cards[0]"),
+        (
+            {"subjectDestinations": [{"destinationCode": "D1", "progId": "1"}]},
+            "subjectDestinations[0]",
+        ),
+        ({"actions": [{"progId": 0}]}, "actions[0]"),
+        ({"mappings": [{"externalCode": "C1", "progId": 2**53 + 1}]}, "mappings[0]"),
+        ({"subjectMakeup": {"skinType": "A"}}, "subjectMakeup"),
+    ],
+)
+def test_a_state_document_s_element_without_a_usable_progid_is_refused(
+    http: httpx.Client, part: dict[str, Any], named: str
+) -> None:
+    """Taken, an update matching the element answered its progId as stored ({"progId": null},
+    an object, true), breaking the fake's own response contract."""
+    fixture = {"progId": 1, "subjects": customer("C1")["subjects"] | {"progId": 1}, **part}
+    document = {"tenants": {"1/1": {"subjects": {"1": fixture}}}}
+    response = http.put("/__admin/state/keepit", json=document)
+    assert response.status_code == 400
+    assert f"customer '1': {named} must hold its progId" in response.json()["error"]
+    assert http.get("/__admin/state/keepit").json() == {"tenants": {}}
+
+
 def test_journal_names_the_operation_and_masks_the_password(http: httpx.Client) -> None:
     insert(http, customer("C1"))
     post(http, {}, params={"cmd": "nope"})
