@@ -16,8 +16,15 @@ from typing import Any, Literal
 
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.kit import Kit
+from mockservers.core.records import SENT, kit_fields, set_apart
 from mockservers.core.sessions import in_scope
-from mockservers.core.state import StateError, TenantState, VendorState, highest_id
+from mockservers.core.state import (
+    LARGEST_ID,
+    StateError,
+    TenantState,
+    VendorState,
+    highest_id,
+)
 from mockservers.core.tokens import TokenStore
 from mockservers.core.unique import UniqueIndex
 from mockservers.core.vendor import VendorModel
@@ -31,6 +38,7 @@ from mockservers.keepit.sections import (
     code_text,
     emails,
     first_email,
+    given,
     mapping_key,
     sections_in,
     with_default_system,
@@ -40,6 +48,9 @@ from mockservers.keepit.settings import KeepItSettings
 SUBJECTS = "subjects"  # keyed by the customer's progId, as a string
 SEQUENCE_NAMES = (SUBJECTS, *(section.reported for section in SECTIONS), MAKEUP_REPORTED)
 """Where progIds come from: the customers', each section's, the makeups'."""
+CUSTOMER_FIELDS = kit_fields("progId", "created_at", "updated_at")
+"""The fields the kit adds to a stored customer: a record's field of one of these names is kept
+under ``sent``, out of the way of the kit's own (``subjects.progId`` is the record's key)."""
 
 
 def tenant_name(company: str, site: str) -> str:
@@ -337,6 +348,8 @@ class KeepItModel(VendorModel):
         code = subjects["customerCode"]
         incoming = dict(record)
         del incoming["action"]  # what to do, not what to store
+        if not CUSTOMER_FIELDS.isdisjoint(incoming):  # the usual record has none
+            set_apart(incoming, CUSTOMER_FIELDS)
         if "mappings" in record:
             incoming["mappings"] = with_default_system(record["mappings"], subjects["system"])
         existing = None
@@ -385,6 +398,8 @@ class KeepItModel(VendorModel):
         now = self.clock.isoformat()
         incoming = plan.incoming
         record = {**existing, **incoming, "progId": prog_id}
+        if SENT in incoming and isinstance(existing.get(SENT), dict):  # an update's: merged too
+            record[SENT] = existing[SENT] | incoming[SENT]
         record["subjects"] = {
             **(existing.get("subjects") or {}),
             **incoming["subjects"],
@@ -404,7 +419,7 @@ class KeepItModel(VendorModel):
         if isinstance(makeup, dict):
             old = existing.get(MAKEUP) or {}
             makeup_id = old.get("progId") or tenant.next(MAKEUP_REPORTED)
-            record[MAKEUP] = {**makeup, "progId": makeup_id}
+            record[MAKEUP] = {**given(makeup), "progId": makeup_id}
             reported[MAKEUP_REPORTED] = {"progId": makeup_id}
         # An insert stores the customer it planned, so it holds the planned keys; an update
         # merged into the customer as stored now, so its keys are read from the result.
@@ -509,18 +524,36 @@ def _code_record(tenant: TenantState, index: Owners, key: Key) -> Any:
 
 
 def _unusable_part(record: dict[str, Any]) -> str:
-    """What of a stored customer an update could not merge into, if anything: its ``subjects``
-    not an object, a section not a list of objects, its makeup not an object (``null`` or
-    absent is an empty part)."""
+    """What of a stored customer an update could not merge into or answer for, if anything:
+    its ``subjects`` not an object, a section not a list of objects, its makeup not an object
+    (``null``, ``{}`` or absent is an empty part), an element or the makeup without a progId
+    (an update matching it answers the progId it holds)."""
     if not isinstance(record.get("subjects") or {}, dict):
         return "subjects must be an object"
     for section in SECTIONS:
         elements = record.get(section.field) or []
-        if not isinstance(elements, list) or not all(isinstance(e, dict) for e in elements):
+        if not isinstance(elements, list):
             return f"{section.field} must be a list of objects"
-    if not isinstance(record.get(MAKEUP) or {}, dict):
+        for number, element in enumerate(elements):
+            if not isinstance(element, dict):
+                return f"{section.field} must be a list of objects"
+            if not _stored_prog_id(element.get("progId")):
+                return f"{section.field}[{number}] {_NO_PROG_ID}"
+    makeup = record.get(MAKEUP) or {}
+    if not isinstance(makeup, dict):
         return f"{MAKEUP} must be an object"
+    if makeup and not _stored_prog_id(makeup.get("progId")):
+        return f"{MAKEUP} {_NO_PROG_ID}"
     return ""
+
+
+_NO_PROG_ID = "must hold its progId, a whole number from 1 to 2^53"
+
+
+def _stored_prog_id(value: Any) -> bool:
+    """A progId the kit could have given: what the answer reports (a JSON integer: ``true`` is
+    not 1 here)."""
+    return type(value) is int and 1 <= value <= LARGEST_ID
 
 
 _KEY_NAMES = {

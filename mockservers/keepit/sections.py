@@ -1,7 +1,9 @@
 """The sub-record sections of a KeepIT customer: how each is keyed, merged on update, reported.
 
 Each stored element keeps its fields as received plus the ``progId`` the fake gave it, drawn from
-the tenant's sequence for that section (one sequence per section, like one table per section).
+the tenant's sequence for that section (one sequence per section, like one table per section);
+a ``progId`` the element was sent with is kept under ``sent`` (KeepIT matches elements by what
+they hold, never by one).
 """
 
 from __future__ import annotations
@@ -10,10 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mockservers.core.records import kit_fields, set_apart
 from mockservers.core.state import TenantState
 
 Element = dict[str, Any]
 MatchKey = Callable[[Element], Any]
+ELEMENT_FIELDS = kit_fields("progId")
+"""The fields the kit adds to a stored element or makeup."""
+
+
+def given(element: Element) -> Element:
+    """``element`` ready for the kit's ``progId``: itself, or (one that sent a ``progId`` or a
+    ``sent``) a copy with those under ``sent`` (the element is the call's)."""
+    if ELEMENT_FIELDS.isdisjoint(element):
+        return element
+    return set_apart(dict(element), ELEMENT_FIELDS)
 
 
 def code_text(value: Any) -> str:
@@ -83,7 +96,8 @@ class Section:
                 if key is not None:
                     where[key] = index
         reported: list[dict[str, int]] = []
-        for element in elements:
+        for received in elements:
+            element = given(received)
             key = match(element) if match is not None else None
             index = where.get(key) if key is not None else None
             if index is None:

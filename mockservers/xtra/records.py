@@ -105,9 +105,9 @@ does a missing ExternalKey): documents without a number never clash."""
 
 def check_state(document: Any) -> None:
     """Refuse (``StateError``) a state document whose identities the rules could not use:
-    each identity an object whose ``ID`` is its key, each sub-record an object with an ``ID``;
-    IDs and sequences within Int32: every ID ``held_sequences`` raises a sequence to (the
-    activities' keys too), so that every dump loads back."""
+    each identity an object whose ``ID`` is its key, each sub-record an object with an ``ID``
+    no other of its list holds; IDs and sequences within Int32: every ID ``held_sequences``
+    raises a sequence to (the activities' keys too), so that every dump loads back."""
     tenants = document.get("tenants") if isinstance(document, dict) else None
     for name, tenant in (tenants if isinstance(tenants, dict) else {}).items():
         sequences = tenant.get(SEQUENCES, {}) if isinstance(tenant, dict) else {}
@@ -129,13 +129,9 @@ def check_state(document: Any) -> None:
             if key != str(identity["ID"]):
                 raise StateError(f"{where}: must be an object whose ID is its key")
             for sub in SUB_RECORDS:
-                items = identity.get(sub, [])
-                if not isinstance(items, list) or not all(
-                    isinstance(i, dict) and stored_id(i.get("ID")) for i in items
-                ):
-                    raise StateError(
-                        f"{where}: {sub} must be a list of objects with an ID (1 to 2^31-1)"
-                    )
+                wrong = _unusable_sub_records(identity.get(sub, []))
+                if wrong:
+                    raise StateError(f"{where}: {sub} {wrong}")
             for document in identity.get("IdentityDocuments") or []:  # compared as pairs
                 if any(isinstance(document.get(f), list | dict) for f in DOCUMENT_PAIR):
                     raise StateError(
@@ -146,6 +142,22 @@ def check_state(document: Any) -> None:
             names = [user.get("Username") for user in identity.get("Users") or []]
             if not all(isinstance(v, str | None) for v in (external, *names)):
                 raise StateError(f"{where}: ExternalKey and each user's Username must be text")
+
+
+def _unusable_sub_records(items: Any) -> str:
+    """What of an identity's sub-record list the rules could not use, if anything: an item not
+    an object with an ID, or an ID two items share (an update, a login, finds one by its ID:
+    the other's password logged in as it, and an update wrote only the last)."""
+    if not isinstance(items, list) or not all(
+        isinstance(i, dict) and stored_id(i.get("ID")) for i in items
+    ):
+        return "must be a list of objects with an ID (1 to 2^31-1)"
+    seen: set[int] = set()
+    for item in items:
+        if item["ID"] in seen:
+            return f"holds ID {item['ID']} more than once"
+        seen.add(item["ID"])
+    return ""
 
 
 def failed(record: dict[str, Any], contact_form: bool, error: RecordError) -> Outcome:

@@ -4,6 +4,7 @@ rules, the call limit on the kit's clock, tenants, faults, bad input."""
 from __future__ import annotations
 
 import copy
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -81,6 +82,10 @@ def only_error(body: dict[str, Any]) -> str:
     assert body["insertedObjects"] == [] and body["duplicatedObjects"] == []
     (error,) = body["errorObjects"]
     return error["errorMessage"]
+
+
+def clock(http: httpx.Client) -> datetime:
+    return datetime.fromisoformat(http.get("/__admin/clock").json()["now"])
 
 
 def stored(http: httpx.Client, tenant: str = "1/1") -> dict[str, Any]:
@@ -464,6 +469,59 @@ def test_a_numeric_prog_id_is_bounded_to_64_bits(http: httpx.Client) -> None:
 def test_a_card_that_is_not_fidelity_needs_only_its_type(http: httpx.Client) -> None:
     record = customer("C1", cards=[{"cardType": "GIFT"}])
     assert insert(http, record)["code"] == 200
+
+
+CLASHING = {"progId": 999, "created_at": "1999-01-01", "updated_at": "1999-01-02", "sent": 1}
+"""A record's fields named like those the kit adds to a customer (``sent`` among them)."""
+
+
+def test_a_record_s_fields_named_like_the_kit_s_are_kept_apart_under_sent(
+    http: httpx.Client,
+) -> None:
+    """They took the place of the kit's: a created_at rewrote when the customer was created, on
+    insert and on every update; a progId or updated_at, one in a section element or in the
+    makeup, was lost."""
+    phone = {"contactType": "PHONE", "value": "123", "progId": 777}
+    record = customer("C1", contacts=[phone], subjectMakeup={"skinType": "", "progId": 555})
+    before = clock(http)
+    assert insert(http, record | CLASHING)["insertedObjects"][0]["progId"] == 1
+    saved = stored(http)["1"]
+    created = datetime.fromisoformat(saved["created_at"])
+    assert before <= created == datetime.fromisoformat(saved["updated_at"]) <= clock(http)
+    assert saved["progId"] == 1 and saved["sent"] == CLASHING
+    assert saved["contacts"] == [phone | {"progId": 1, "sent": {"progId": 777}}]
+    assert saved["subjectMakeup"] == {"skinType": "", "progId": 1, "sent": {"progId": 555}}
+    http.post("/__admin/clock", json={"advance_seconds": 60})
+    update = customer("C1", action="U", created_at="2000-05-05")
+    update["subjects"]["progId"] = 1
+    assert insert(http, update)["code"] == 200
+    saved = stored(http)["1"]
+    assert datetime.fromisoformat(saved["created_at"]) == created  # the kit's, kept
+    assert datetime.fromisoformat(saved["updated_at"]) >= created + timedelta(seconds=60)
+    assert saved["sent"] == CLASHING | {"created_at": "2000-05-05"}  # the earlier ones kept
+    state = http.get("/__admin/state/keepit").json()
+    assert http.put("/__admin/state/keepit", json=state).json() == state
+
+
+def test_a_record_naming_none_of_the_kit_s_fields_has_no_sent(http: httpx.Client) -> None:
+    insert(http, customer("C1", contacts=email("a@x.it"), subjectMakeup={"skinType": "A"}))
+    saved = stored(http)["1"]
+    assert "sent" not in saved and "sent" not in saved["contacts"][0]
+    assert "sent" not in saved["subjectMakeup"]
+
+
+def test_an_element_s_own_progid_is_kept_apart_and_never_matches_it(http: httpx.Client) -> None:
+    """KeepIT matches an update's elements by what they hold (privacy by privacyType), not by
+    a progId they send: one naming another element's progId still replaces its own match."""
+    privacy = [{"privacyType": "MKT", "flag": "N"}, {"privacyType": "PRF", "flag": "N"}]
+    insert(http, customer("C1", privacy=privacy))
+    update = customer("C1", action="U", privacy=[{"privacyType": "MKT", "flag": "S", "progId": 2}])
+    update["subjects"]["progId"] = 1
+    assert insert(http, update)["insertedObjects"][0]["privacy"] == [{"progId": 1}]
+    assert stored(http)["1"]["privacy"] == [
+        {"privacyType": "MKT", "flag": "S", "progId": 1, "sent": {"progId": 2}},
+        {"privacyType": "PRF", "flag": "N", "progId": 2},
+    ]
 
 
 # -- update ---------------------------------------------------------------------------------
@@ -886,6 +944,37 @@ def test_malformed_customers_in_a_state_document_are_refused(http: httpx.Client)
     document = {"tenants": {"1/1": {"subjects": {"1": {"subjects": "nope"}}}}}
     response = http.put("/__admin/state/keepit", json=document)
     assert response.status_code == 400
+    assert http.get("/__admin/state/keepit").json() == {"tenants": {}}
+
+
+@pytest.mark.parametrize(
+    ("part", "named"),
+    [
+        (
+            {"contacts": [{"contactType": "PHONE", "value": "1", "progId": 1}, {"value": "2"}]},
+            "contacts[1]",
+        ),
+        ({"privacy": [{"privacyType": "MKT", "progId": {"id": 1}}]}, "privacy[0]"),
+        ({"cards": [{"cardBarcode": "111", "progId": True}]}, "cards[0]"),
+        (
+            {"subjectDestinations": [{"destinationCode": "D1", "progId": "1"}]},
+            "subjectDestinations[0]",
+        ),
+        ({"actions": [{"progId": 0}]}, "actions[0]"),
+        ({"mappings": [{"externalCode": "C1", "progId": 2**53 + 1}]}, "mappings[0]"),
+        ({"subjectMakeup": {"skinType": "A"}}, "subjectMakeup"),
+    ],
+)
+def test_a_state_document_s_element_without_a_usable_progid_is_refused(
+    http: httpx.Client, part: dict[str, Any], named: str
+) -> None:
+    """Taken, an update matching the element answered its progId as stored ({"progId": null},
+    an object, true), breaking the fake's own response contract."""
+    fixture = {"progId": 1, "subjects": customer("C1")["subjects"] | {"progId": 1}, **part}
+    document = {"tenants": {"1/1": {"subjects": {"1": fixture}}}}
+    response = http.put("/__admin/state/keepit", json=document)
+    assert response.status_code == 400
+    assert f"customer '1': {named} must hold its progId" in response.json()["error"]
     assert http.get("/__admin/state/keepit").json() == {"tenants": {}}
 
 

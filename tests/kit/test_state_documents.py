@@ -109,7 +109,7 @@ def customer(code: str, **subject: str) -> dict[str, Any]:
     return {"subjects": {"customerCode": code, "system": "DW", **subject}}
 
 
-EMAIL = {"contactType": "EMAIL", "value": "A@B.IT"}
+EMAIL = {"contactType": "EMAIL", "value": "A@B.IT", "progId": 1}
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -1021,6 +1022,30 @@ def test_state_put_with_unusable_identities_is_400_and_changes_nothing(
     response = http.put("/__admin/state/xtra", json=document)
     assert response.status_code == 400 and "identity '5'" in response.json()["error"]
     assert http.get("/__admin/state/xtra").json() == before
+
+
+@pytest.mark.parametrize("sub", ["Users", "Destinations", "Contacts", "IdentityDocuments"])
+def test_state_put_refuses_an_id_repeated_in_one_identity_s_sub_records(
+    http: httpx.Client, sub: str
+) -> None:
+    """A sub-record is found by its ID: two users of identity 1 sharing ID 5 loaded, and bruno
+    logged in with anna's password, as anna, never with his own; an update by that ID wrote
+    only the last of them."""
+    before = http.get("/__admin/state/xtra").json()
+    document = copy.deepcopy(before)
+    demo = document["tenants"]["demo"]["identities"]["1"]
+    anna = {"ID": 5, "Username": "anna", "Email": "a@x.it", "Password": "pa"}
+    demo[sub] = [anna, anna | {"Username": "bruno", "Email": "b@x.it", "Password": "pb"}]
+    response = http.put("/__admin/state/xtra", json=document)
+    assert response.status_code == 400
+    assert f"identity '1': {sub} holds ID 5 more than once" in response.json()["error"]
+    assert http.get("/__admin/state/xtra").json() == before
+    demo[sub][1]["ID"] = 6  # one ID each: each its own
+    assert http.put("/__admin/state/xtra", json=document).status_code == 200
+    if sub == "Users":
+        assert login(http, "bruno", "pb")["Username"] == "bruno"
+        refused = http.post(LOGIN, json={"Username": "bruno", "Password": "pa"})
+        assert refused.status_code == 403
 
 
 def test_state_put_refuses_what_the_rules_could_not_find_or_compare(http: httpx.Client) -> None:

@@ -5,7 +5,8 @@ of the fake's code: the call limit (a sliding window on the kit's clock; every a
 that is let through counts; ``Retry-After`` = whole seconds until the oldest call leaves it); a
 batch planned against the state before the call, then written record after record; per record
 the first failing check decides (contract, missing customer on update, duplicates, mappings rules,
-card barcodes); the code from the three arrays; updates merging subjects and sections.
+card barcodes); the code from the three arrays; updates merging subjects and sections; a
+record's or element's fields named like the fake's own kept apart under ``sent``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,19 @@ BAD_CREDENTIALS = "Credenziali non valide."
 CODE_TAKEN = "Il codice {} ({}/{}) è già associato a un altro cliente."
 
 Key = tuple[str, ...]
+CUSTOMER_FIELDS = frozenset({"progId", "created_at", "updated_at", "sent"})
+"""The fields the fake adds to a customer; a record's field of one of these names is kept under
+``sent``, never in their place (an update's beside those kept from before)."""
+ELEMENT_FIELDS = frozenset({"progId", "sent"})
+"""The fields the fake adds to a section's element; one of these names is kept under ``sent``."""
+
+
+def apart(given: dict[str, Any], own: frozenset[str]) -> dict[str, Any]:
+    """``given`` with its fields of the names in ``own`` under ``sent`` (when it has any)."""
+    kept = {k: v for k, v in given.items() if k not in own}
+    if sent := {k: v for k, v in given.items() if k in own}:
+        kept["sent"] = sent
+    return kept
 
 
 def mapping_key(mapping: dict[str, Any]) -> Key:
@@ -191,7 +205,7 @@ class KeepItModel:
     def _plan(self, number: int, record: dict[str, Any], owner: Callable[[Key], Any]) -> Plan:
         subjects = record["subjects"]
         code = subjects["customerCode"]
-        incoming = copy.deepcopy(record)
+        incoming = apart(copy.deepcopy(record), CUSTOMER_FIELDS)
         if "mappings" in incoming:
             incoming["mappings"] = [  # no system, or "": the subject's
                 {"system": subjects["system"], **m}
@@ -243,6 +257,8 @@ class KeepItModel:
         current = self.customers.get(str(prog_id), {})
         incoming = plan.incoming
         record = {**current, **{k: v for k, v in incoming.items() if k != "action"}}
+        if "sent" in current and "sent" in incoming:
+            record["sent"] = {**current["sent"], **incoming["sent"]}
         record["progId"] = prog_id
         record["subjects"] = {**current.get("subjects", {}), **incoming["subjects"]}
         record["subjects"]["progId"] = prog_id
@@ -286,12 +302,15 @@ class KeepItModel:
             key = match(element)
             index = where.get(key) if key is not None else None
             if index is None:
-                merged.append({**element, "progId": self._next(sequence)})
+                merged.append({**apart(element, ELEMENT_FIELDS), "progId": self._next(sequence)})
                 index = len(merged) - 1
                 if key is not None:
                     where[key] = index
             elif not keep:
-                merged[index] = {**element, "progId": merged[index]["progId"]}
+                merged[index] = {
+                    **apart(element, ELEMENT_FIELDS),
+                    "progId": merged[index]["progId"],
+                }
             ids.append(merged[index]["progId"])
         return merged, ids
 

@@ -1,6 +1,8 @@
 """Records for the KeepIT state machine, drawn from a small universe so that the rules meet:
 3 customer codes, 2 systems, e-mails differing only in case and spaces, 2 mapping fields and
-3 card barcodes; and records with one contract defect each, with the documented text it gets."""
+3 card barcodes, now and then a field named like one the fake adds (a record's ``created_at``,
+a contact's ``progId``); and records with one contract defect each, with the documented text it
+gets."""
 
 from __future__ import annotations
 
@@ -44,6 +46,12 @@ def records(draw: st.DrawFn, known: dict[str, tuple[str, str]]) -> dict[str, Any
     if draw(st.integers(0, 4)) == 0:
         subjects["email"] = draw(st.sampled_from(EMAILS))
     record: dict[str, Any] = {"action": action, "subjects": subjects}
+    if draw(st.integers(0, 3)) == 0:  # named like the fake's own fields: kept apart, as given
+        record |= draw(
+            st.fixed_dictionaries(
+                {}, optional={"created_at": names, "progId": st.integers(1, 9), "sent": names}
+            )
+        )
     if draw(st.integers(0, 2)) == 0:
         record["contacts"] = draw(
             st.lists(
@@ -52,6 +60,7 @@ def records(draw: st.DrawFn, known: dict[str, tuple[str, str]]) -> dict[str, Any
                         lambda e: {"contactType": "EMAIL", "value": e}, st.sampled_from(EMAILS)
                     ),
                     st.just({"contactType": "PHONE", "value": "0434 123456"}),
+                    st.just({"contactType": "PHONE", "value": "0434 654321", "progId": 7}),
                 ),
                 max_size=2,
             )
