@@ -10,7 +10,8 @@ it (given a ``Date`` when it came without one, as a proxy adds one; the vendor's
 cookie paths made the proxy's, ``reverse.py``; no ``Content-Length`` on an answer that has no
 body). The work on a large answer runs off the event loop (``offload.py``). An upstream that
 does not answer (or answers beyond the limit, or past the deadline) gets the vendor's 502, a
-request body beyond the limit its 413, both journalled as the proxy's answers.
+request body beyond the limit its 413, a web page's call the proxy will not forward
+(``ProxyApp``) its 403, each journalled as the proxy's answer.
 
 Violation messages, differences and details are scrubbed of the exchange's secret values (the
 journal masks by name; a message quoting a body would not be masked by name).
@@ -253,9 +254,21 @@ class Forwarding:
         self.kit.journal.fit(entry)
         return entry
 
+    async def refuse_page(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
+        """A web page's call (``reason``: ``foreign_page``'s), answered without being sent
+        upstream, where the vendor's credentials and its answers would be the page's."""
+        call = Call(self.vendor, self.upstream, scope, receive, self.kit.max_body_bytes)
+        detail = (
+            f"refused {reason}: not forwarded to the upstream, as a web page's call (a browser"
+            " connector's origin is allowed with --cors-origin ORIGIN; --admin-token lets"
+            " every call through)"
+        )
+        await self._refuse(call, KitError("foreign_page", detail, 403), scope, send)
+
     async def _refuse(self, call: Call, error: KitError, scope: Scope, send: Send) -> None:
         """The proxy's own answer, in the vendor's error body: 413 for a request body over the
-        limit (nothing sent upstream), 502 when the upstream did not answer, or too much."""
+        limit and 403 for a web page's call (nothing sent upstream, the body unread), 502 when
+        the upstream did not answer, or too much."""
         if error.kind == "upstream":  # the upstream may have failed before reading it all
             with suppress(TooLarge, ClientDisconnect):
                 await call.body.read()
@@ -293,7 +306,7 @@ class Forwarding:
             source="proxy",
             verdict=judged,
             detail=detail,
-            body_unread=error.kind == "too_large",
+            body_unread=error.kind in ("too_large", "foreign_page"),
         )
 
     def _dated(self, answer: Answer) -> list[tuple[bytes, bytes]]:
