@@ -1,6 +1,7 @@
 """``mockservers proxy`` and web pages in a real browser (headless Chromium): a page of another
-site that posts a form to the proxy reaches nothing upstream. ``test_proxy_pages.py`` checks
-the same rules call by call."""
+site that posts a form to the proxy reaches nothing upstream, and a vendor's page served through
+the proxy runs no script on its origin (the admin API's). ``test_proxy_pages.py`` checks the
+same rules call by call."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ if chromium_path() is None:
 from playwright.sync_api import Browser, Page, Route
 
 OTHER_SITE = "http://evil.test"
+FAULT = '{"vendor": "keepit", "kind": "status", "status": 500}'
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +64,26 @@ def test_a_form_another_site_posts_to_the_proxy_reaches_nothing_upstream(page: P
     assert upstream.received == []
     assert (entry["source"], entry["operation"]) == ("proxy", "importCli")
     assert entry["detail"].startswith(f"refused a page from {OTHER_SITE} ")
+
+
+def test_a_vendor_s_page_runs_no_script_on_the_proxy_s_origin(page: Page) -> None:
+    """A help page that reflects its query (the reviewer's: a link to it with a script in
+    ``q``) added a fault through the admin API, as a page of the proxy's own origin."""
+    script = (
+        f"<script>document.title = 'ran'; fetch('/__admin/faults', "
+        f"{{method: 'POST', body: '{FAULT}'}})</script>"
+    )
+    help_page = f"<title>help</title>{script}".encode()
+    answer = b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: %d\r\n\r\n%s" % (
+        len(help_page),
+        help_page,
+    )
+    with WireUpstream(answer) as upstream:
+        app = create_proxy_app({"quoparts": upstream.base_url("api")})
+        with MockServer(app=app) as proxy:
+            shown = page.goto(f"{proxy.url}/quoparts/help.html?q=x")
+            assert shown is not None and shown.status == 200
+            title = page.title()  # the page's own scripts have run once it has loaded
+            faults = proxy.faults()
+    assert title == "help"
+    assert faults == []

@@ -1,11 +1,15 @@
 """``mockservers proxy`` and the web pages a browser on its machine opens: none may call the
-real sandbox with the credentials of the upstream's URL, nor read its answers by DNS rebinding.
-Connectors, with or without a browser, are not affected. The upstreams are stand-ins on a
-socket; ``test_proxy_browser.py`` has a page of another site try it in a real browser."""
+real sandbox with the credentials of the upstream's URL, nor read its answers by DNS rebinding,
+and no page the vendor serves through the proxy runs script on the proxy's (the admin API's)
+origin. Connectors, with or without a browser, are not affected. The upstreams are stand-ins on
+a socket; ``test_proxy_browser.py`` has a page of another site and a vendor's page try it in
+a real browser."""
 
 from __future__ import annotations
 
 import base64
+import json
+from pathlib import Path
 
 import httpx
 
@@ -90,3 +94,28 @@ def test_with_an_admin_token_the_proxy_forwards_every_call() -> None:
             page = {"Host": "proxy.example:8000", "Origin": "http://evil.test"}
             answer = http.get(QP, params={"listCli": "", "token": "x"}, headers=page)
     assert answer.status_code == 200 and len(_authorised(upstream.received)) == 1
+
+
+def test_a_page_the_vendor_serves_runs_no_script_on_the_proxy_s_origin(tmp_path: Path) -> None:
+    """The proxy's origin is the admin API's: a vendor's page with a script (a help page that
+    reflects its query) drove the admin API as its own origin. Every forwarded answer is
+    sandboxed; the journal and the recording keep the vendor's headers as it sent them."""
+    page = b"<title>help</title><script>fetch('/__admin/faults', {method: 'POST'})</script>"
+    help_page = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\n"
+        b"content-security-policy: default-src 'self'\r\ncontent-length: %d\r\n\r\n%s"
+        % (len(page), page)
+    )
+    with WireUpstream(help_page) as upstream:
+        app = create_proxy_app({"quoparts": upstream.base_url("api")}, record=tmp_path)
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            answer = http.get("/quoparts/help.html", params={"q": "<script>"})
+            (entry,) = http.get("/__admin/requests").json()
+    assert answer.content == page
+    policies = answer.headers.get_list("content-security-policy")
+    assert policies == ["default-src 'self'", "sandbox"]  # the vendor's kept: both apply
+    assert entry["response_headers"]["content-security-policy"] == "default-src 'self'"
+    (recording,) = tmp_path.glob("quoparts-*.har")
+    (recorded,) = json.loads(recording.read_text())["log"]["entries"]
+    kept = [h["value"] for h in recorded["response"]["headers"]]
+    assert "default-src 'self'" in kept and "sandbox" not in kept
