@@ -333,7 +333,7 @@ def create_app(
     vendor_routes = [route for vendor in vendors.values() for route in vendor.starlette_routes()]
     documents = [r for name in vendors for r in _document_routes(name, f"/{name}")]
     documents += _document_routes(ADMIN, "/__admin")
-    ui = dashboard.routes(vendors.values(), config.admin_token)
+    ui = dashboard.routes(vendors.values(), config.admin_token, config.cors_origins)
     routes = vendor_routes + documents + ui + admin.routes()
     app = KitApp(
         kit=kit,

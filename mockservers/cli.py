@@ -229,7 +229,11 @@ def proxy(args: argparse.Namespace) -> int:
             return _fail(f"--upstream {vendor}: given twice")
         upstreams[vendor] = url
     try:
-        config = ServeSpec(config=args.config, admin_token=args.admin_token).load_config()
+        config = ServeSpec(
+            config=args.config,
+            admin_token=args.admin_token,
+            cors_origins=tuple(args.cors_origin or ()),
+        ).load_config()
     except (ConfigError, OSError) as exc:
         return _fail(str(exc))
     refusal = _network_refusal(args.host, config, "read the journal")
@@ -297,6 +301,8 @@ def _proxy_banner(base: str, config: Config, app: Any, args: argparse.Namespace)
         _line("shadow", "demo accounts only: give --config with the sandbox's accounts")
     if args.record:
         _line("recording", str(Path(args.record) / "<vendor>-<YYYY-MM-DD>.har"))
+    if config.cors_origins:
+        _line("CORS", ", ".join(config.cors_origins))
     shadow = "; differences: /__admin/shadow" if args.shadow else ""
     _dashboard_line(base)
     _line("admin", f"{base}/__admin  (journal: /__admin/requests{shadow})")
@@ -408,13 +414,18 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="DIR",
         help="serve HTTPS with a local CA and a localhost certificate kept in DIR",
     )
-    p.add_argument(
+    _add_cors_origin(p)
+    p.set_defaults(func=serve)
+
+
+def _add_cors_origin(parser: argparse.ArgumentParser) -> None:
+    """serve's and proxy's ``--cors-origin``."""
+    parser.add_argument(
         "--cors-origin",
         action="append",
         metavar="ORIGIN",
         help="allow this browser origin (repeatable), e.g. http://localhost:3000",
     )
-    p.set_defaults(func=serve)
 
 
 def _add_proxy(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -441,6 +452,7 @@ def _add_proxy(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--record", metavar="DIR", help="keep the exchanges as HAR 1.2 in DIR")
     _add_address(p)
     _add_admin_and_logging(p)
+    _add_cors_origin(p)
     add_cacert(p)
     p.set_defaults(func=proxy)
 

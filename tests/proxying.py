@@ -325,6 +325,21 @@ class WireUpstream:
                         break
 
 
+ROWS = b'{"errorCode":"0","error":"","data":[]}'
+_JSON_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+ROWS_ANSWER = _JSON_HEAD + b"content-length: %d\r\n\r\n" % len(ROWS) + ROWS
+"""A QuoParts answer of no rows, as a sandbox's socket sends it."""
+STORED = ("alice", "s3cret-pass")
+"""The credentials a user keeps in the upstream's URL (:func:`with_credentials`)."""
+
+
+def with_credentials(upstream: WireUpstream) -> str:
+    """``upstream``'s base URL for QuoParts with :data:`STORED` in it, as a user gives
+    ``--upstream`` for a sandbox behind Basic authentication."""
+    user, password = STORED
+    return upstream.url.replace("http://", f"http://{user}:{password}@") + "/api"
+
+
 def gzip_in_http_1_0(body: bytes) -> tuple[bytes, bytes]:
     """An answer as an old server sends it, in HTTP/1.0 with ``body`` gzipped; and the gzip."""
     packed = gzip.compress(body)

@@ -15,6 +15,7 @@ KitErrorKind = Literal[
     "internal",  # an exception nobody planned: a bug, rendered as the vendor's 500
     "store",  # the shared store cannot be reached: the vendor's 503, nothing kept
     "upstream",  # behind ``mockservers proxy``: the real vendor did not answer (502)
+    "foreign_page",  # behind ``mockservers proxy``: a web page's call, not forwarded (403)
 ]
 
 

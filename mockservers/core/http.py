@@ -74,13 +74,15 @@ def foreign_page(scope: Mapping[str, Any], allowed_origins: tuple[str, ...]) -> 
 
     A browser on this machine is a loopback caller too: a page from another site could post
     faults or resets to the admin API (a form or a ``text/plain`` body needs no preflight), or,
-    by DNS rebinding, read it as its own origin. So such a call must name this host by a
-    loopback name (or the in-process transport's own host; browsers always send one), and a
-    page's ``Origin`` must be this kit's own or one of the configured CORS origins."""
+    by DNS rebinding, read it as its own origin; through ``mockservers proxy``, call the real
+    sandbox with the proxy's credentials. So such a call must name this host by a loopback
+    name (or the in-process transport's own host; browsers always send one), and a page's
+    ``Origin`` must be this kit's own or one of the configured CORS origins. The admin API,
+    the dashboard and the proxy's forwarded prefixes apply it."""
     headers = dict(scope.get("headers") or ())
     host = headers.get(b"host", b"").decode("latin-1")
     if host and not _names_this_machine(host, scope.get("server")):
-        return f"a call for host {host!r} (the admin API answers loopback names only)"
+        return f"a call for host {host!r} (not a loopback name)"
     origin = headers.get(b"origin")
     if origin is None:
         return None

@@ -7,7 +7,8 @@ so as well: everything from this origin, no inline script.
 The page itself holds no data: it reads everything through the admin API, with the same rules
 as any other caller. So with an admin token configured the shell answers any caller (a person on
 another machine needs it to type the token in), and every data call it makes sends the token as
-``X-Admin-Token``; without a token the shell, like the admin API, answers loopback only.
+``X-Admin-Token``; without a token the shell, like the admin API, answers loopback only, and
+no web page of another site (``foreign_page``: a DNS-rebinding page names its own host).
 
 What is written into the page is the kit's catalogue (each vendor's name, title, operations
 and fault kinds, each kind with the operations it reaches), for the filters and the fault form:
@@ -27,7 +28,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mockservers.core.adminapi import MAX_SESSION_NAME
-from mockservers.core.http import JSONResponse, is_loopback
+from mockservers.core.http import JSONResponse, foreign_page, is_loopback
 from mockservers.core.secrets import SECRET_KEYS
 from mockservers.core.vendor import Vendor
 
@@ -107,19 +108,25 @@ def _read(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text("utf-8")
 
 
-def routes(vendors: Iterable[Vendor], admin_token: str | None) -> list[Route]:
+def routes(
+    vendors: Iterable[Vendor], admin_token: str | None, cors_origins: tuple[str, ...]
+) -> list[Route]:
     """``GET PATH`` (the page) and ``GET PATH/{asset}`` (its files), read once, now; ``PATH/``,
-    as people type it, is sent to the page (served there, its relative links would miss)."""
+    as people type it, is sent to the page (served there, its relative links would miss).
+    ``cors_origins``: the pages of other sites the admin API takes calls from."""
     shell = page(vendors)
     files = assets()
 
     def refused(request: Request) -> Response | None:
-        if admin_token or is_loopback(request.client.host if request.client else None):
+        if admin_token:
             return None
-        return JSONResponse(
-            {"error": "the dashboard answers only on loopback unless --admin-token is set"},
-            status_code=403,
-        )
+        if not is_loopback(request.client.host if request.client else None):
+            error = "the dashboard answers only on loopback unless --admin-token is set"
+        elif (reason := foreign_page(request.scope, cors_origins)) is not None:
+            error = f"refused {reason}: set --admin-token to allow it"
+        else:
+            return None
+        return JSONResponse({"error": error}, status_code=403)
 
     async def ui(request: Request) -> Response:
         return refused(request) or Response(shell, media_type="text/html", headers=_HEADERS)

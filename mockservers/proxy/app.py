@@ -5,6 +5,13 @@ its prefix forwarded unchanged, judged, journalled, compared with a shadow fake 
 and recorded (``record=DIR``): ``endpoint.py``. The other vendors are answered by the kit's own
 fakes, as ``serve`` answers them. The admin API, the OpenAPI documents and the docs pages are
 the kit's, for every vendor, plus ``/__admin/shadow``.
+
+Without an admin token, a browser on this machine is a caller the proxy trusts as the admin
+API does: a page of another site would have its calls forwarded with the credentials of the
+upstream's URL, and a DNS-rebinding page would read the answers. So a loopback call under a
+forwarded prefix is held to the admin API's rule (``foreign_page``: a loopback ``Host``, no
+other site's ``Origin``) and refused otherwise, in the vendor's body, without reaching the
+upstream.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from starlette.types import Message, Receive, Scope, Send
 from mockservers import logs
 from mockservers.app import create_app
 from mockservers.config import Config, ConfigError
-from mockservers.core.http import closing_unread
+from mockservers.core.http import closing_unread, foreign_page, is_loopback
 from mockservers.core.vendor import Vendor
 from mockservers.proxy.endpoint import Forwarding
 from mockservers.proxy.forward import DEFAULT_TIMEOUT, Upstream
@@ -93,6 +100,9 @@ class ProxyApp:
         self.shadow = shadow
         self.recordings = recordings
         self.summary = self.kit.shadows
+        config: Config = kit_app.state.config
+        self.admin_token = config.admin_token
+        self.cors_origins = config.cors_origins
         vendors: dict[str, Vendor] = kit_app.state.vendors
         self.forwarding = {
             name: Forwarding(self.kit, vendors[name], upstream, self.summary, shadow, recordings)
@@ -113,11 +123,24 @@ class ProxyApp:
             name, _, rest = path[1:].partition("/")
             endpoint = self.forwarding.get(name)
             if endpoint is not None and f"/{rest}" not in KIT_PAGES:
-                await endpoint(scope, *closing_unread(scope, receive, send))
+                receive, send = closing_unread(scope, receive, send)
+                refused = self._foreign(scope)
+                if refused is None:
+                    await endpoint(scope, receive, send)
+                else:
+                    await endpoint.refuse_page(scope, receive, send, refused)
                 return
         elif scope["type"] == "lifespan":
             send = self._closing(send)
         await self.kit_app(scope, receive, send)
+
+    def _foreign(self, scope: Scope) -> str | None:
+        """Why a forwarded call is refused as a web page's, where the admin API would refuse it
+        (no admin token, a caller on loopback), or None: it goes upstream."""
+        client = scope.get("client")
+        if self.admin_token or not is_loopback(client[0] if client else None):
+            return None
+        return foreign_page(scope, self.cors_origins)
 
     def _closing(self, send: Send) -> Send:
         """Close the HTTP clients when the server shuts down, after the kit's own shutdown."""

@@ -8,9 +8,16 @@ shadow's count are kept as one transaction of the kit's store; the exchange is r
 (``record.py``, with ``--record``); the answer goes back to the connector as the vendor sent
 it (given a ``Date`` when it came without one, as a proxy adds one; the vendor's own URLs and
 cookie paths made the proxy's, ``reverse.py``; no ``Content-Length`` on an answer that has no
-body). The work on a large answer runs off the event loop (``offload.py``). An upstream that
-does not answer (or answers beyond the limit, or past the deadline) gets the vendor's 502, a
-request body beyond the limit its 413, both journalled as the proxy's answers.
+body; ``Content-Security-Policy: sandbox``, below). The work on a large answer runs off the
+event loop (``offload.py``). An upstream that does not answer (or answers beyond the limit, or
+past the deadline) gets the vendor's 502, a request body beyond the limit its 413, a web
+page's call the proxy will not forward (``ProxyApp``) its 403, each journalled as the proxy's
+answer.
+
+The proxy's origin is the admin API's: a page of the vendor's (a help page, a reflected
+script) served through it could drive the admin API as its own origin. Every forwarded answer
+is sandboxed (a browser runs no script of it, and gives it an origin of its own); connectors
+ignore the header, and the journal and the recording keep the vendor's headers as they came.
 
 Violation messages, differences and details are scrubbed of the exchange's secret values (the
 journal masks by name; a message quoting a body would not be masked by name).
@@ -57,6 +64,10 @@ from mockservers.proxy.offload import off_loop
 from mockservers.proxy.record import HarFolder
 from mockservers.proxy.reverse import Reverse
 from mockservers.proxy.shadow import Shadow
+
+SANDBOXED = (b"content-security-policy", b"sandbox")
+"""What every forwarded answer carries: no script of it runs on the proxy's (the admin API's)
+origin."""
 
 
 class Call:
@@ -227,7 +238,7 @@ class Forwarding:
                 response_http_version=answer.http_version,
                 duration_ms=entry.duration_ms,
             )
-        headers = self.reverse.headers(self._dated(answer), call.origin)
+        headers = [*self.reverse.headers(self._dated(answer), call.origin), SANDBOXED]
         body = answer.raw
         if not _has_body(answer.status):  # its Content-Length is the 200's it stands for
             headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
@@ -253,9 +264,21 @@ class Forwarding:
         self.kit.journal.fit(entry)
         return entry
 
+    async def refuse_page(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
+        """A web page's call (``reason``: ``foreign_page``'s), answered without being sent
+        upstream, where the vendor's credentials and its answers would be the page's."""
+        call = Call(self.vendor, self.upstream, scope, receive, self.kit.max_body_bytes)
+        detail = (
+            f"refused {reason}: not forwarded to the upstream, as a web page's call (a browser"
+            " connector's origin is allowed with --cors-origin ORIGIN; --admin-token lets"
+            " every call through)"
+        )
+        await self._refuse(call, KitError("foreign_page", detail, 403), scope, send)
+
     async def _refuse(self, call: Call, error: KitError, scope: Scope, send: Send) -> None:
         """The proxy's own answer, in the vendor's error body: 413 for a request body over the
-        limit (nothing sent upstream), 502 when the upstream did not answer, or too much."""
+        limit and 403 for a web page's call (nothing sent upstream, the body unread), 502 when
+        the upstream did not answer, or too much."""
         if error.kind == "upstream":  # the upstream may have failed before reading it all
             with suppress(TooLarge, ClientDisconnect):
                 await call.body.read()
@@ -293,7 +316,7 @@ class Forwarding:
             source="proxy",
             verdict=judged,
             detail=detail,
-            body_unread=error.kind == "too_large",
+            body_unread=error.kind in ("too_large", "foreign_page"),
         )
 
     def _dated(self, answer: Answer) -> list[tuple[bytes, bytes]]:

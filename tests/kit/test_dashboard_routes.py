@@ -80,6 +80,27 @@ def test_without_a_token_only_loopback_gets_the_page(path: str) -> None:
     assert refused.status_code == 403 and "loopback" in refused.json()["error"]
 
 
+def test_without_a_token_the_page_is_refused_to_a_page_of_another_site() -> None:
+    """As the admin API refuses it: a DNS-rebinding page names its own host (the page and its
+    files answered any ``Host``), and another site's page sends its ``Origin``. The kit's own
+    names, and a --cors-origin, are served; with a token the shell answers any caller."""
+    rebound = {"Host": "evil.example:8000"}
+    with _client({"kit": {"cors_origins": ["http://localhost:3000"]}}) as http:
+        for path in ("/__admin/ui", "/__admin/ui/ui.js", "/__admin/ui/"):
+            refused = http.get(path, headers=rebound)
+            assert refused.status_code == 403, path
+            assert "'evil.example:8000'" in refused.json()["error"]
+        other_site = http.get("/__admin/ui/api.js", headers={"Origin": "http://evil.example"})
+        assert other_site.status_code == 403
+        assert "http://evil.example" in other_site.json()["error"]
+        for headers in ({"Host": "localhost:8000"}, {"Host": "[::1]:8000"}, {}):
+            assert http.get("/__admin/ui", headers=headers).status_code == 200
+        cors = http.get("/__admin/ui/api.js", headers={"Origin": "http://localhost:3000"})
+        assert cors.status_code == 200
+    with _client({"kit": {"admin_token": TOKEN}}) as http:
+        assert http.get("/__admin/ui", headers=rebound).status_code == 200
+
+
 def test_with_a_token_anyone_gets_the_shell_but_no_data_without_the_token() -> None:
     with _client({"kit": {"admin_token": TOKEN}}, caller=ELSEWHERE) as http:
         assert http.get("/__admin/ui").status_code == 200

@@ -38,6 +38,8 @@ from tests.proxying import (
 from tests.servers import embedded, serving
 
 FROZEN = {"kit": {"clock": {"start": "2031-01-01T00:00:00Z", "frozen": True}}}
+SANDBOXED = ("content-security-policy", "sandbox")
+"""What the proxy adds to every forwarded answer."""
 KIT_DATE = ["Wed, 01 Jan 2031 00:00:00 GMT"]
 """The ``Date`` of the kit's clock under ``FROZEN``."""
 
@@ -58,7 +60,7 @@ def test_every_operation_of_every_vendor_passes_through_byte_for_byte(
 ) -> None:
     """What the connector sent is what the vendor got, and what the vendor answered is what
     the connector got: method, path, query, headers (less hop-by-hop ones, Host rewritten) and
-    body; status, headers and body bytes."""
+    body; status, headers and body bytes, the proxy's sandbox policy after them."""
     sent: list[tuple[httpx.Request, httpx.Response]] = []
     capture = Capture()
     with proxied(upstream, transport=capture) as (_, http):
@@ -76,7 +78,7 @@ def test_every_operation_of_every_vendor_passes_through_byte_for_byte(
         assert wire.body == request.content
         assert response.status_code == wire.response.status_code
         assert response.content == wire.raw
-        assert _pairs(response.headers) == _pairs(wire.response.headers)
+        assert _pairs(response.headers) == [*_pairs(wire.response.headers), SANDBOXED]
         operations.add((request.url.path, request.url.params.get("cmd", "")))
     entries = upstream.requests()
     assert {(e["vendor"], e["operation"]) for e in entries} == {

@@ -1,0 +1,121 @@
+"""``mockservers proxy`` and the web pages a browser on its machine opens: none may call the
+real sandbox with the credentials of the upstream's URL, nor read its answers by DNS rebinding,
+and no page the vendor serves through the proxy runs script on the proxy's (the admin API's)
+origin. Connectors, with or without a browser, are not affected. The upstreams are stand-ins on
+a socket; ``test_proxy_browser.py`` has a page of another site and a vendor's page try it in
+a real browser."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import httpx
+
+from mockservers.core.pipeline import DETAIL_HEADER
+from mockservers.proxy import create_proxy_app
+from mockservers.testing import MockServer
+from tests.proxying import QP, ROWS, ROWS_ANSWER, STORED, Received, WireUpstream, with_credentials
+from tests.servers import serving
+
+BASIC = b"authorization: basic " + base64.b64encode(":".join(STORED).encode()).lower()
+"""The stored credentials as the upstream reads them (head lower-cased)."""
+CONNECTOR = "http://localhost:3000"
+"""A browser connector's origin, given with --cors-origin."""
+
+
+def _authorised(received: list[Received]) -> list[bytes]:
+    """The targets the upstream was asked for with the stored credentials."""
+    return [r.request_line[1] for r in received if BASIC in r.head.lower()]
+
+
+def test_a_web_page_gets_no_call_to_the_sandbox_and_a_connector_every_call() -> None:
+    """A DNS-rebinding page (its own host name, resolved to 127.0.0.1) read the sandbox's
+    answers, and a page of another site posted a form to it, each with the credentials of
+    --upstream: both get QuoParts' 403, saying why and what allows it, journalled, and nothing
+    reaches the sandbox. A connector (no Origin, a loopback Host), a page of the proxy's own
+    origin and a --cors-origin's page are forwarded as before."""
+    with (
+        WireUpstream(ROWS_ANSWER) as upstream,
+        serving(
+            "--upstream",
+            f"quoparts={with_credentials(upstream)}",
+            "--cors-origin",
+            CONNECTOR,
+            command="proxy",
+        ) as proxy,
+        httpx.Client(base_url=proxy.url) as http,
+    ):
+        port = proxy.url.rsplit(":", 1)[1]
+        assert f"  CORS         {CONNECTOR}" in proxy.banner
+        listing = {"listCli": "", "token": "x"}
+        rebound = http.get(
+            QP,
+            params=listing,
+            headers={"Host": f"evil.test:{port}", "Origin": f"http://evil.test:{port}"},
+        )
+        form = http.post(
+            QP,
+            params={"importCli": "", "token": "x"},
+            content=b'{"data": [{"COD_CLI_ERP": "X"}]}',
+            headers={"Origin": "http://evil.test", "Content-Type": "text/plain"},
+        )
+        refused = http.get("/__admin/requests").json()
+        assert upstream.received == []  # neither reached the sandbox
+        connector = http.get(QP, params=listing)
+        own_page = http.get(QP, params=listing, headers={"Origin": proxy.url})
+        named = http.get(QP, params=listing, headers={"Host": f"localhost:{port}"})
+        browser = http.post(QP, params=listing, json={}, headers={"Origin": CONNECTOR})
+    for answer in (rebound, form):
+        assert answer.status_code == 403
+        assert answer.json() == {"errorCode": "403", "error": "Forbidden", "data": []}
+    assert f"a call for host 'evil.test:{port}'" in rebound.headers[DETAIL_HEADER]
+    assert "a page from http://evil.test " in form.headers[DETAIL_HEADER]
+    assert "--cors-origin ORIGIN" in form.headers[DETAIL_HEADER]
+    assert "--admin-token" in rebound.headers[DETAIL_HEADER]
+    assert [(e["source"], e["operation"], e["status"]) for e in refused] == [
+        ("proxy", "importCli", 403),
+        ("proxy", "unknown", 403),  # listCli: no operation of QuoParts' document
+    ]
+    assert refused[0]["detail"] == form.headers[DETAIL_HEADER]
+    for answer in (connector, own_page, named, browser):
+        assert answer.status_code == 200 and answer.content == ROWS
+    assert _authorised(upstream.received) == [b"/api/ws_quoparts.php?listCli=&token=x"] * 4
+
+
+def test_with_an_admin_token_the_proxy_forwards_every_call() -> None:
+    """The token is the authority then, as for the admin API: the proxy may listen where other
+    machines' connectors reach it, by any name."""
+    config = {"kit": {"admin_token": "Adm1n-token"}}
+    with WireUpstream(ROWS_ANSWER) as upstream:
+        app = create_proxy_app({"quoparts": with_credentials(upstream)}, config)
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            page = {"Host": "proxy.example:8000", "Origin": "http://evil.test"}
+            answer = http.get(QP, params={"listCli": "", "token": "x"}, headers=page)
+    assert answer.status_code == 200 and len(_authorised(upstream.received)) == 1
+
+
+def test_a_page_the_vendor_serves_runs_no_script_on_the_proxy_s_origin(tmp_path: Path) -> None:
+    """The proxy's origin is the admin API's: a vendor's page with a script (a help page that
+    reflects its query) drove the admin API as its own origin. Every forwarded answer is
+    sandboxed; the journal and the recording keep the vendor's headers as it sent them."""
+    page = b"<title>help</title><script>fetch('/__admin/faults', {method: 'POST'})</script>"
+    help_page = (
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\n"
+        b"content-security-policy: default-src 'self'\r\ncontent-length: %d\r\n\r\n%s"
+        % (len(page), page)
+    )
+    with WireUpstream(help_page) as upstream:
+        app = create_proxy_app({"quoparts": upstream.base_url("api")}, record=tmp_path)
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            answer = http.get("/quoparts/help.html", params={"q": "<script>"})
+            (entry,) = http.get("/__admin/requests").json()
+    assert answer.content == page
+    policies = answer.headers.get_list("content-security-policy")
+    assert policies == ["default-src 'self'", "sandbox"]  # the vendor's kept: both apply
+    assert entry["response_headers"]["content-security-policy"] == "default-src 'self'"
+    (recording,) = tmp_path.glob("quoparts-*.har")
+    (recorded,) = json.loads(recording.read_text())["log"]["entries"]
+    kept = [h["value"] for h in recorded["response"]["headers"]]
+    assert "default-src 'self'" in kept and "sandbox" not in kept
