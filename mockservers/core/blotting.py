@@ -3,9 +3,11 @@ keeps.
 
 Masking by name cannot see a secret where no name says so: a token an error message quotes, a
 password a redirect repeats. So a recording remembers the values it masked by name and blots
-them out (``***``) wherever else they appear, in each spelling they may take there. All those
-spellings are found in one pass (:class:`Blots`): a search and a replace for each read a list
-answer whose 12,000 rows each held a token and a password 36,000 times.
+them out (``***``) wherever else they appear, in each spelling they may take there: those
+:func:`spellings` lists, and any other a text's escapes make (read with them undone:
+:mod:`mockservers.core.unescaped`). All those spellings are found in one pass
+(:class:`Blots`): a search and a replace for each read a list answer whose 12,000 rows each held
+a token and a password 36,000 times.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from mockservers.core.findmany import Finder, at_once
+from mockservers.core.findmany import Finder, at_once, joined, replaced
 from mockservers.core.secrets import MASK
+from mockservers.core.unescaped import Rereading
 
 SCRUBBED_MIN_LENGTH = 6
 """Shorter values masked by name are not searched for elsewhere (they would blot out words)."""
@@ -42,10 +45,14 @@ def spellings(value: str) -> set[str]:
     a form is, ``+`` for a space), HTML-escaped (a page echoing it: ``&amp;``, ``&lt;``, quotes
     as ``&quot;`` and ``&#x27;`` or ``&#39;``, or left alone in a page's text), JSON-escaped and
     as Python's ``repr`` shows it, of the text (a validator's message) or of its UTF-8 bytes (a
-    check quoting an answer's body)."""
+    check quoting an answer's body). Those are found in one pass over the text as it is; any
+    other escaping (``\\/``, ``\\u002B``, ``&#039;``, ``&apos;``, ``%2f``, ``/`` or ``'``
+    kept) is undone as the text is read again where it has escapes, there to find the value
+    as it is, or with ``+`` for its spaces (a form's percent escapes undone)."""
     escaped = html.escape(value)
     found = {
         value,
+        value.replace(" ", "+"),
         quote(value, safe=""),
         quote_plus(value),
         escaped,
@@ -87,10 +94,12 @@ class Blots:
     (:class:`~mockservers.core.findmany.Finder`), compiled once the texts searched one at a
     time add up to :data:`COMPILED_AFTER` characters, and kept while the values stay the same:
     a list answer of 12,000 rows, each with a token and a password the exchange named, took
-    14 s to blot out, and 0.5 s so (0.08 s again)."""
+    14 s to blot out, and 0.5 s so (0.08 s again). Where a text has escapes, the parts around
+    them are read again with them undone (:class:`~mockservers.core.unescaped.Rereading`)."""
 
     def __init__(self, texts: Iterable[str]) -> None:
         self.texts = list(set(texts))
+        self._rereading = Rereading(self.texts)
         self._many: bool | None = None
         self._encoded: list[bytes] | None = None
         self._searched = 0
@@ -114,10 +123,23 @@ class Blots:
         held = tuple(blot for blot in texts if blot in text)
         return _finder(held) if held else None
 
+    def runs(self, text: str, finder: Finder[str] | None) -> list[tuple[int, int]]:
+        """Where ``text`` holds these texts, as (start, end) runs: as it is (``finder``: what
+        :meth:`within` gave for it, or for a text holding it), and read with its escapes
+        undone."""
+        found = [] if finder is None else finder.runs(text)
+        undone = self._rereading.runs(text, self._runs)
+        return joined(found, undone) if undone else found
+
+    def blotted(self, text: str, finder: Finder[str] | None) -> str:
+        """``text`` with these texts blotted out (``finder``: as for :meth:`runs`), ``text``
+        itself when it holds none."""
+        runs = self.runs(text, finder)
+        return replaced(text, runs, MASK) if runs else text
+
     def out_of(self, text: str) -> str:
         """``text`` with these texts blotted out (``text`` itself when it holds none)."""
-        finder = self.within(text)
-        return text if finder is None else finder.replaced(text, MASK)
+        return self.blotted(text, self.within(text))
 
     def out_of_bytes(self, body: bytes) -> bytes:
         """``body`` with these texts blotted out of it as UTF-8: its text where it is UTF-8
@@ -131,6 +153,10 @@ class Blots:
             return body if finder is None else finder.replaced(body, MASK.encode())
         blotted = self.out_of(text)
         return body if blotted is text else blotted.encode("utf-8")
+
+    def _runs(self, text: str) -> list[tuple[int, int]]:
+        finder = self.within(text)
+        return [] if finder is None else finder.runs(text)
 
     def _at_once(self) -> bool:
         if self._many is None:
@@ -220,11 +246,12 @@ class Memory:
     def scrub(self, node: Any) -> Any:
         """``node`` with every remembered value blotted out. Its strings are searched as one
         text first: most hold none, and the node is then left as it is."""
+        blots = self.blots()
         text = "\0".join(_strings(node))
-        finder = self.blots().within(text)
-        if finder is None or not finder.runs(text):
+        finder = blots.within(text)
+        if not blots.runs(text, finder):
             return node
-        return blot_out(node, lambda string: finder.replaced(string, MASK))
+        return blot_out(node, lambda string: blots.blotted(string, finder))
 
 
 def _strings(node: Any) -> Iterable[str]:
