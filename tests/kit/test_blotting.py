@@ -75,9 +75,9 @@ def every_way(
     text: str, values: list[str], *, reread: bool = True, not_utf_8: bool = True
 ) -> set[str]:
     """``text`` blotted out by each path the kit takes (a node's strings, a body's bytes, as
-    UTF-8 and, with ``not_utf_8``, where they are no UTF-8, a recording's memory), its
-    secrets searched for one by one and with one expression; ``reread``: and where its
-    escapes undone spell them."""
+    UTF-8 and, with ``not_utf_8``, as windows-1252 where it is no UTF-8, a recording's
+    memory), its secrets searched for one by one and with one expression; ``reread``: and
+    where its escapes undone spell them."""
     results = set()
     for at_once in (False, True):
         with (
@@ -89,7 +89,7 @@ def every_way(
             blotting._finder.cache_clear()
             results.add(har.scrub({"text": text}, values)["text"])
             results.add(har.scrub_bytes(text.encode(), values).decode())
-            if not_utf_8:  # searched as bytes
+            if not_utf_8:
                 no_utf8 = har.scrub_bytes(text.encode() + b"\xff", values)
                 results.add(no_utf8.removesuffix(b"\xff").decode())
             memory = Memory()
@@ -298,7 +298,7 @@ def test_a_secret_each_encoder_escapes_its_own_way_is_blotted_out() -> None:
     }
     for secret, spelt in cases.items():
         for text in spelt:
-            assert every_way(f"<p>{text}</p>", [secret], not_utf_8=False) == {"<p>***</p>"}, text
+            assert every_way(f"<p>{text}</p>", [secret]) == {"<p>***</p>"}, text
 
 
 SECRET_CHARS = "ab09/+' \"&<>%\\éà€😀"
@@ -341,13 +341,42 @@ def test_a_secret_spelt_in_any_mix_of_escapes_is_blotted_out_whole(
     """Each character of the secret as it is or escaped in any of the ways encoders escape it,
     whatever the others' ways, and the whole maybe ``quoted`` as Python shows its UTF-8 (a
     check quoting an answer: ``\\\\/``, ``\\xc3\\xa9``): blotted out whole, escapes and all, by
-    every path, at once and one by one, and nothing around it. (A body that is no UTF-8 is
-    searched as bytes: its escapes are not undone.)"""
+    every path, at once and one by one, and nothing around it. (Read as windows-1252, a body
+    holds no character beyond ASCII in UTF-8 beside escapes; that path has its own test.)"""
     secret, text = spelt
     text = f"XY:{text}:Z."
     if quoted:
         text = repr(text.encode())[2:-1]
     assert every_way(text, [secret], not_utf_8=False) == {"XY:***:Z."}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("Password errata: pässwörd-1".encode("latin-1"), "text/plain; charset=iso-8859-1"),
+        ("Password errata: pässwörd-1".encode("latin-1"), "text/plain"),  # read as cp1252
+        ("Password errata: pässwörd-1".encode(), "text/plain; charset=iso-8859-1"),
+        (b"Password errata: p&auml;ssw&ouml;rd-1", "text/html; charset=iso-8859-1"),
+        ("Password errata: pässwörd-1".encode("utf-16"), "text/plain; charset=utf-16"),
+    ],
+    ids=["latin-1", "latin-1-undeclared", "utf-8-declared-latin-1", "entities", "utf-16"],
+)
+def test_a_secret_is_blotted_out_of_a_body_in_its_charset_or_in_utf_8(
+    body: bytes, content_type: str
+) -> None:
+    """A Latin-1 body was searched for the secret's UTF-8 only, and shown with replacement
+    characters for what it held (``p�ssw�rd-1``); a body declaring Latin-1 but in UTF-8 was
+    read as ``pÃ¤sswÃ¶rd-1``, the secret's UTF-8 never searched for there."""
+    blotted = har.scrub_bytes(body, ["pässwörd-1"], content_type)
+    charset = "utf-16" if "utf-16" in content_type else "latin-1"
+    assert blotted.decode(charset) == "Password errata: ***"
+
+
+def test_secrets_in_a_latin_1_body_and_in_utf_8_that_overlap_are_blotted_out_as_one() -> None:
+    """Each found in its own reading of the body (its text in Latin-1, its bytes for UTF-8):
+    blotted out one after the other, the second would no longer be found whole."""
+    body = b"[abcdef" + "àèì]".encode()
+    assert har.scrub_bytes(body, ["abcdef", "defàèì"], "text/plain; charset=latin-1") == b"[***]"
 
 
 def test_escapes_that_stand_for_no_character_of_a_secret_are_not_read_again() -> None:

@@ -1,11 +1,13 @@
 """``mockservers proxy`` in front of a vendor that echoes a secret in a spelling of its own (PHP's
-JSON, .NET's, a page's, a URL's): the journal and the recording show it nowhere."""
+JSON, .NET's, a page's, a URL's, a charset other than UTF-8): the journal and the recording
+show it nowhere."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from mockservers.core import har
 from tests.proxying import QP, Received, WireUpstream, proxied
 
 TOKEN = "Zm9v/YmFy+cXV4LXRva2Vu"
@@ -74,3 +76,19 @@ def test_a_password_a_page_or_a_url_escapes_its_own_way_is_blotted_out(tmp_path:
     for kept in (journal, recording):
         assert [text for text in spelt if text in kept] == []
         assert "<p>***</p>\\n" * 5 + "<p>***</p>" in kept and "back?msg=***" in kept
+
+
+def test_a_password_in_latin_1_is_blotted_out_declared_or_not(tmp_path: Path) -> None:
+    """Only the password's UTF-8 was searched for: the journal showed ``p�ssw�rd-1`` (and the
+    recording, of a body declaring no charset, its bytes as base64)."""
+    for at, content_type in enumerate(("text/plain; charset=iso-8859-1", "text/plain")):
+        body = "Password errata: pässwörd-1".encode("latin-1")
+        with WireUpstream(answer(body, content_type)) as upstream:
+            call = {"params": {"login": "", "username": "acme", "password": "pässwörd-1"}}
+            journal, recording = shown(tmp_path / str(at), upstream, call)
+        (entry,) = json.loads(journal)
+        assert entry["response"] == "Password errata: ***"
+        (recorded,) = json.loads(recording)["log"]["entries"]
+        assert har.recorded_body(recorded["response"]["content"], "encoding") == (
+            b"Password errata: ***"
+        )
