@@ -31,8 +31,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-import orjson
-
 from mockservers.core import secrets
 from mockservers.core.blotting import (
     SCRUBBED_MIN_LENGTH,
@@ -47,7 +45,6 @@ from mockservers.core.secrets import (
     is_secret,
     mask_pairs,
     mask_query,
-    mask_value,
     secret_header,
     secret_items,
 )
@@ -121,14 +118,13 @@ def recorded_body(fields: dict[str, Any], base64_field: str) -> bytes:
 
 
 def _masked(body: bytes, text: str, charset: str) -> str:
-    """A body's text with its secret JSON fields masked. Unchanged, it keeps its exact text
-    (spacing, number spelling); a body that is not JSON is kept as text, any ``"secret":
-    "value"`` pair in it blotted out all the same."""
+    """A body's text with its secret JSON fields masked (:func:`~mockservers.core.secrets.
+    masked_json`); a body that is not JSON is kept as text, any ``"secret": "value"`` pair in
+    it blotted out all the same."""
     value = json_of(body if charset == "utf-8" else text.encode("utf-8"))
     if value is NOT_JSON:
         return secrets.mask_text(text)
-    masked = mask_value(value)
-    return text if masked == value else orjson.dumps(masked).decode()
+    return secrets.masked_json(text, value)
 
 
 def entry(

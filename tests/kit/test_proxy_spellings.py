@@ -1,6 +1,6 @@
 """``mockservers proxy`` in front of a vendor that echoes a secret in a spelling of its own (PHP's
-JSON, .NET's, a page's, a URL's, a charset other than UTF-8): the journal and the recording
-show it nowhere."""
+JSON, .NET's, a page's, a URL's, a charset other than UTF-8) or names it twice: the journal and
+the recording show it nowhere."""
 
 from __future__ import annotations
 
@@ -92,3 +92,17 @@ def test_a_password_in_latin_1_is_blotted_out_declared_or_not(tmp_path: Path) ->
         assert har.recorded_body(recorded["response"]["content"], "encoding") == (
             b"Password errata: ***"
         )
+
+
+def test_a_password_named_twice_is_masked_in_the_curl_line_and_the_recording(
+    tmp_path: Path,
+) -> None:
+    """The journal's parse kept the last ``Password`` (``null``); the curl line and the
+    recording kept the body as sent, the first password in it."""
+    body = b'{"Username":"mario","Password":"Dup-S3cret-pw","Password":null}'
+    with WireUpstream(answer(b'{"errorCode":"0","error":"","data":[]}')) as upstream:
+        call = {"method": "POST", "params": {"importCli": ""}, "content": body}
+        journal, recording = shown(tmp_path, upstream, call)
+    assert "Dup-S3cret-pw" not in journal + recording
+    assert '"Password":"***","Password":null' in json.loads(journal)[0]["curl"]
+    assert '\\"Password\\":\\"***\\",\\"Password\\":null' in recording
