@@ -3,9 +3,11 @@ keeps.
 
 Masking by name cannot see a secret where no name says so: a token an error message quotes, a
 password a redirect repeats. So a recording remembers the values it masked by name and blots
-them out (``***``) wherever else they appear, in each spelling they may take there. All those
-spellings are found in one pass (:class:`Blots`): a search and a replace for each read a list
-answer whose 12,000 rows each held a token and a password 36,000 times.
+them out (``***``) wherever else they appear, in each spelling they may take there: those
+:func:`spellings` lists, and any other a text's escapes make (read with them undone:
+:mod:`mockservers.core.unescaped`), in its charset. All those spellings are found in one pass
+(:class:`Blots`): a search and a replace for each read a list answer whose 12,000 rows each held
+a token and a password 36,000 times.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from mockservers.core.findmany import Finder, at_once
+from mockservers.core.findmany import Finder, at_once, joined, replaced
 from mockservers.core.secrets import MASK
+from mockservers.core.unescaped import Rereading
 
 SCRUBBED_MIN_LENGTH = 6
 """Shorter values masked by name are not searched for elsewhere (they would blot out words)."""
@@ -42,10 +45,14 @@ def spellings(value: str) -> set[str]:
     a form is, ``+`` for a space), HTML-escaped (a page echoing it: ``&amp;``, ``&lt;``, quotes
     as ``&quot;`` and ``&#x27;`` or ``&#39;``, or left alone in a page's text), JSON-escaped and
     as Python's ``repr`` shows it, of the text (a validator's message) or of its UTF-8 bytes (a
-    check quoting an answer's body)."""
+    check quoting an answer's body). Those are found in one pass over the text as it is; any
+    other escaping (``\\/``, ``\\u002B``, ``&#039;``, ``&apos;``, ``%2f``, ``/`` or ``'``
+    kept) is undone as the text is read again where it has escapes, there to find the value
+    as it is, or with ``+`` for its spaces (a form's percent escapes undone)."""
     escaped = html.escape(value)
     found = {
         value,
+        value.replace(" ", "+"),
         quote(value, safe=""),
         quote_plus(value),
         escaped,
@@ -69,6 +76,10 @@ def _blots_of(values: frozenset[str]) -> Blots:
     return Blots(set().union(*(spellings(value) for value in values)))
 
 
+FALLBACK = "cp1252"
+"""What a body that is no UTF-8 and declares no charset is read as: Windows' Western European
+(what browsers read ISO-8859-1 as), in which a Latin-1 text reads the same."""
+
 COMPILED_AFTER = 100_000
 """How many characters :class:`Blots` of many texts search one text at a time before they
 compile the expression that finds them all at once: about what compiling costs (some 20 µs a
@@ -87,11 +98,13 @@ class Blots:
     (:class:`~mockservers.core.findmany.Finder`), compiled once the texts searched one at a
     time add up to :data:`COMPILED_AFTER` characters, and kept while the values stay the same:
     a list answer of 12,000 rows, each with a token and a password the exchange named, took
-    14 s to blot out, and 0.5 s so (0.08 s again)."""
+    14 s to blot out, and 0.5 s so (0.08 s again). Where a text has escapes, the parts around
+    them are read again with them undone (:class:`~mockservers.core.unescaped.Rereading`)."""
 
     def __init__(self, texts: Iterable[str]) -> None:
         self.texts = list(set(texts))
-        self._many: bool | None = None
+        self._rereading = Rereading(self.texts)
+        self._many: dict[type, bool] = {}
         self._encoded: list[bytes] | None = None
         self._searched = 0
         self._finders: dict[type, Finder[Any]] = {}
@@ -101,46 +114,107 @@ class Blots:
         return len(self.texts)
 
     def within(self, text: str | bytes) -> Finder[Any] | None:
-        """What finds these texts in ``text`` (``bytes``: UTF-8); None when it surely holds
-        none of them."""
+        """What finds these texts in ``text`` (``bytes``: the UTF-8 of those beyond ASCII);
+        None when it surely holds none of them."""
         finder = self._finders.get(type(text))
         if finder is not None:
             return finder
         texts: list[Any] = self.texts if isinstance(text, str) else self._bytes()
+        if not texts:
+            return None
         self._searched += len(text) + _SEARCH
-        if self._searched >= COMPILED_AFTER and self._at_once():
+        if self._searched >= COMPILED_AFTER and self._at_once(type(text), texts):
             finder = self._finders[type(text)] = Finder(tuple(texts))
             return finder
         held = tuple(blot for blot in texts if blot in text)
         return _finder(held) if held else None
 
+    def runs(self, text: str, finder: Finder[str] | None) -> list[tuple[int, int]]:
+        """Where ``text`` holds these texts, as (start, end) runs: as it is (``finder``: what
+        :meth:`within` gave for it, or for a text holding it), and read with its escapes
+        undone."""
+        found = [] if finder is None else finder.runs(text)
+        undone = self._rereading.runs(text, self._runs)
+        return joined(found, undone) if undone else found
+
+    def blotted(self, text: str, finder: Finder[str] | None) -> str:
+        """``text`` with these texts blotted out (``finder``: as for :meth:`runs`), ``text``
+        itself when it holds none."""
+        runs = self.runs(text, finder)
+        return replaced(text, runs, MASK) if runs else text
+
     def out_of(self, text: str) -> str:
         """``text`` with these texts blotted out (``text`` itself when it holds none)."""
-        finder = self.within(text)
-        return text if finder is None else finder.replaced(text, MASK)
+        return self.blotted(text, self.within(text))
 
-    def out_of_bytes(self, body: bytes) -> bytes:
-        """``body`` with these texts blotted out of it as UTF-8: its text where it is UTF-8
-        (one expression for the texts and the bodies), else its bytes."""
+    def out_of_bytes(self, body: bytes, charset: str | None = None) -> bytes:
+        """``body`` with these texts blotted out of its text: read in ``charset`` (the one it
+        declares), else in UTF-8, else in :data:`FALLBACK`, and written back so. Read in a
+        charset of a byte a character (Latin-1), its bytes are searched for the UTF-8 of these
+        texts too: a body that is not in the charset it declares."""
         if not self.texts:
             return body
+        if charset is not None and charset != "utf-8":
+            declared = self._out_of_declared(body, charset)
+            if declared is not None:
+                return declared
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            finder = self.within(body)
-            return body if finder is None else finder.replaced(body, MASK.encode())
+            return self._out_of_bytewise(body, FALLBACK)
         blotted = self.out_of(text)
         return body if blotted is text else blotted.encode("utf-8")
 
-    def _at_once(self) -> bool:
-        if self._many is None:
-            self._many = at_once(self.texts)
-        return self._many
+    def _out_of_declared(self, body: bytes, charset: str) -> bytes | None:
+        """:meth:`out_of_bytes` in a charset other than UTF-8; None where the body is no text
+        in it."""
+        if _bytewise(charset):
+            return self._out_of_bytewise(body, charset)
+        try:
+            text = body.decode(charset)
+        except UnicodeError:
+            return None
+        blotted = self.out_of(text)
+        return body if blotted is text else blotted.encode(charset)
+
+    def _out_of_bytewise(self, body: bytes, codec: str) -> bytes:
+        """:meth:`out_of_bytes` in a charset of a byte a character: a place in its text is the
+        same place in its bytes, where the UTF-8 of one of these texts may overlap it."""
+        text = body.decode(codec, "surrogateescape")
+        runs = self.runs(text, self.within(text))
+        utf_8 = self.within(body)
+        if utf_8 is not None:
+            runs = joined(runs, utf_8.runs(body))
+        return replaced(body, runs, MASK.encode(codec))
+
+    def _runs(self, text: str) -> list[tuple[int, int]]:
+        finder = self.within(text)
+        return [] if finder is None else finder.runs(text)
+
+    def _at_once(self, kind: type, texts: list[Any]) -> bool:
+        if kind not in self._many:
+            self._many[kind] = at_once(texts)
+        return self._many[kind]
 
     def _bytes(self) -> list[bytes]:
         if self._encoded is None:
-            self._encoded = [text.encode("utf-8", "surrogatepass") for text in self.texts]
+            beyond = (text for text in self.texts if not text.isascii())
+            self._encoded = [text.encode("utf-8", "surrogatepass") for text in beyond]
         return self._encoded
+
+
+@lru_cache(maxsize=64)
+def _bytewise(codec: str) -> bool:
+    """Whether ``codec`` reads each byte as one character, ASCII as ASCII (Latin-1,
+    windows-1252): then a place in a body's text is the same place in its bytes. (UTF-8 and
+    ASCII read a byte beyond ASCII alone as none.)"""
+    every = bytes(range(256))
+    try:
+        text = every.decode(codec, "surrogateescape")
+    except (UnicodeError, LookupError):
+        return False
+    unread = sum(1 for char in text[128:] if "\udc80" <= char <= "\udcff")
+    return len(text) == 256 and text[:128] == every[:128].decode() and unread < 128
 
 
 _finder = lru_cache(maxsize=256)(Finder)
@@ -220,11 +294,12 @@ class Memory:
     def scrub(self, node: Any) -> Any:
         """``node`` with every remembered value blotted out. Its strings are searched as one
         text first: most hold none, and the node is then left as it is."""
+        blots = self.blots()
         text = "\0".join(_strings(node))
-        finder = self.blots().within(text)
-        if finder is None or not finder.runs(text):
+        finder = blots.within(text)
+        if not blots.runs(text, finder):
             return node
-        return blot_out(node, lambda string: finder.replaced(string, MASK))
+        return blot_out(node, lambda string: blots.blotted(string, finder))
 
 
 def _strings(node: Any) -> Iterable[str]:

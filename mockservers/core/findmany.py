@@ -24,7 +24,8 @@ still reach past it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T", str, bytes)
@@ -42,6 +43,11 @@ NESTED = 200
 Texts nested deeper are searched for one by one."""
 
 
+BISECTED = 16
+"""How many runs (at the least) each place :func:`joined` puts in place by bisection must be
+among: fewer, and all are put in order at once."""
+
+
 class _TooDeep(Exception):
     pass
 
@@ -52,7 +58,6 @@ class Finder(Generic[T]):
 
     def __init__(self, texts: tuple[T, ...]) -> None:
         ordered = sorted(set(texts))
-        self._empty: T = ordered[0][:0]
         self._texts = ordered
         self._longest = max(map(len, ordered))
         self._repeats: dict[T, re.Pattern[T] | None] = {}
@@ -68,29 +73,14 @@ class Finder(Generic[T]):
 
     def runs(self, text: T) -> list[tuple[int, int]]:
         """Where ``text`` holds the texts, as (start, end) runs: overlapping ones make one."""
-        runs: list[tuple[int, int]] = []
-        for start, end in self._found(text) if self._regex else self._each(text):
-            if runs and start < runs[-1][1]:
-                if end > runs[-1][1]:
-                    runs[-1] = (runs[-1][0], end)
-            else:
-                runs.append((start, end))
-        return runs
+        return merged(self._found(text) if self._regex else self._each(text))
 
     def replaced(self, text: T, by: T) -> T:
         """``text`` with each run of the texts it holds replaced by ``by`` (``text`` itself
         when it holds none)."""
         if self._regex is None and not any(searched in text for searched in self._texts):
             return text  # the most frequent case, its cost a recording's each string pays
-        runs = self.runs(text)
-        if not runs:
-            return text
-        pieces, kept = [], 0
-        for start, end in runs:
-            pieces += (text[kept:start], by)
-            kept = end
-        pieces.append(text[kept:])
-        return self._empty.join(pieces)
+        return replaced(text, self.runs(text), by)
 
     def _each(self, text: T) -> list[tuple[int, int]]:
         """Every place of each text in ``text`` (those that overlap too), in order."""
@@ -165,6 +155,55 @@ class Finder(Generic[T]):
         opened, bar, closed, optional = _syntax(first)
         group = opened + bar.join(branches) + closed
         return spelled + group + optional if ends else spelled + group
+
+
+def merged(places: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Places (start, end), in order of their starts, as runs: those that overlap make one."""
+    runs: list[tuple[int, int]] = []
+    for start, end in places:
+        if runs and start < runs[-1][1]:
+            if end > runs[-1][1]:
+                runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((start, end))
+    return runs
+
+
+def joined(runs: list[tuple[int, int]], more: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Runs (apart, in order) with more places, each merged with the runs it overlaps: those of
+    a second reading into those of the first: few among many, each put in place by bisection;
+    else all of them in order."""
+    more = list(more)
+    if len(more) > len(runs) // BISECTED:
+        return merged(sorted(runs + more))
+    runs = list(runs)
+    for start, end in more:
+        low = bisect_right(runs, start, key=_end)  # the first run ending after it starts
+        high = bisect_left(runs, end, key=_start)  # the first starting where it ends, or after
+        if low < high:
+            start, end = min(start, runs[low][0]), max(end, runs[high - 1][1])
+        runs[low:high] = [(start, end)]
+    return runs
+
+
+def _start(run: tuple[int, int]) -> int:
+    return run[0]
+
+
+def _end(run: tuple[int, int]) -> int:
+    return run[1]
+
+
+def replaced(text: T, runs: list[tuple[int, int]], by: T) -> T:
+    """``text`` with each of these runs (in order, apart) replaced by ``by``."""
+    if not runs:
+        return text
+    pieces, kept = [], 0
+    for start, end in runs:
+        pieces += (text[kept:start], by)
+        kept = end
+    pieces.append(text[kept:])
+    return text[:0].join(pieces)
 
 
 def _repeats(text: T) -> re.Pattern[T] | None:

@@ -31,16 +31,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-import orjson
-
 from mockservers.core import secrets
-from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, Opaque, blot_out, blots_of
+from mockservers.core.blotting import (
+    SCRUBBED_MIN_LENGTH,
+    Blots,
+    Memory,
+    Opaque,
+    blot_out,
+    blots_of,
+)
 from mockservers.core.http import NOT_JSON, charset_of, json_of
 from mockservers.core.secrets import (
     is_secret,
     mask_pairs,
     mask_query,
-    mask_value,
     secret_header,
     secret_items,
 )
@@ -69,31 +73,32 @@ def masked_body(body: bytes, content_type: str) -> bytes:
     return recorded_body(kept, "encoding")
 
 
-def body_fields(
-    body: bytes, content_type: str, blot: Callable[[str], str] | None = None
-) -> tuple[str, bool]:
+def body_fields(body: bytes, content_type: str, blots: Blots | None = None) -> tuple[str, bool]:
     """A body as HAR keeps it, its secrets masked, and whether it went as base64: its text, in
     the charset its ``Content-Type`` declares (UTF-8 without one); the base64 of its bytes
-    when they are no text in that charset (a Latin-1 form sent without a charset), masked
-    where it holds text (``blot``, the remembered secrets' blotting, first: none could be
-    found in the base64). A text that would not come back as its bytes (a BOM read, or
-    written back otherwise: UTF-16, utf-8-sig) goes as base64 too, unless it holds a secret:
-    then as its text, masked (no secret could be found in the base64 of UTF-16)."""
-    charset = charset_of(content_type) or "utf-8"
+    when they are no text in that charset (a Latin-1 form sent without a charset). The
+    remembered secrets (``blots``) are blotted out of its bytes first, read in that charset
+    and in others (:meth:`~mockservers.core.blotting.Blots.out_of_bytes`): none could be
+    found in the base64, nor in UTF-8 read as Latin-1. A text that would not come back as its
+    bytes (a BOM read, or written back otherwise: UTF-16, utf-8-sig) goes as base64 too,
+    unless it holds a secret: then as its text, masked (no secret could be found in the base64
+    of UTF-16)."""
+    declared = charset_of(content_type)
+    charset = declared or "utf-8"
+    if blots is not None:
+        body = blots.out_of_bytes(body, declared)
     try:
         text = body.decode(charset)
     except (UnicodeError, LookupError):  # IDNA's refusals are no UnicodeDecodeError
-        return _opaque(secrets.masked_bytes(body), blot), True
+        return _opaque(secrets.masked_bytes(body)), True
     masked = _masked(body, text, charset)
-    if text.encode(charset) == body or masked != text or (blot and blot(text) != text):
+    if text.encode(charset) == body or masked != text or (blots and blots.out_of(text) != text):
         return masked, False
-    return _opaque(body, None), True
+    return _opaque(body), True
 
 
-def _opaque(body: bytes, blot: Callable[[str], str] | None) -> str:
-    """``body`` in base64, ``blot`` first blotting what of it is UTF-8."""
-    if blot is not None:
-        body = blot(body.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+def _opaque(body: bytes) -> str:
+    """``body`` in base64."""
     return Opaque(base64.b64encode(body).decode("ascii"))
 
 
@@ -113,14 +118,13 @@ def recorded_body(fields: dict[str, Any], base64_field: str) -> bytes:
 
 
 def _masked(body: bytes, text: str, charset: str) -> str:
-    """A body's text with its secret JSON fields masked. Unchanged, it keeps its exact text
-    (spacing, number spelling); a body that is not JSON is kept as text, any ``"secret":
-    "value"`` pair in it blotted out all the same."""
+    """A body's text with its secret JSON fields masked (:func:`~mockservers.core.secrets.
+    masked_json`); a body that is not JSON is kept as text, any ``"secret": "value"`` pair in
+    it blotted out all the same."""
     value = json_of(body if charset == "utf-8" else text.encode("utf-8"))
     if value is NOT_JSON:
         return secrets.mask_text(text)
-    masked = mask_value(value)
-    return text if masked == value else orjson.dumps(masked).decode()
+    return secrets.masked_json(text, value)
 
 
 def entry(
@@ -139,11 +143,11 @@ def entry(
     response_http_version: str = "HTTP/1.1",
     status_text: str | None = None,
     comment: str | None = None,
-    blot: Callable[[str], str] | None = None,
+    blots: Blots | None = None,
 ) -> dict[str, Any]:
     """One HAR entry for one exchange, secrets masked. ``status`` 0: no answer came (a dropped
     connection; say why in ``comment``), so the response is empty. Bodies are kept as
-    :func:`body_fields` keeps them (``blot``: its blotting).
+    :func:`body_fields` keeps them (``blots``: the remembered secrets' blots).
 
     ``response_body`` is the answer's body with its ``Content-Encoding`` undone, and
     ``response_body_size`` its size as it came over the wire (None: the same; -1: not known):
@@ -167,7 +171,7 @@ def entry(
     }
     if request_body:
         content_type = _header(request_headers, "content-type")
-        text, encoded = body_fields(request_body, content_type, blot)
+        text, encoded = body_fields(request_body, content_type, blots)
         request["postData"] = {"mimeType": content_type, "text": text}
         if encoded:  # HAR's postData has no encoding: a field of the kit's
             request["postData"]["_encoding"] = "base64"
@@ -177,7 +181,7 @@ def entry(
     if transferred not in (size, -1):
         content["compression"] = size - transferred
     if response_body:
-        content["text"], encoded = body_fields(response_body, content["mimeType"], blot)
+        content["text"], encoded = body_fields(response_body, content["mimeType"], blots)
         if encoded:
             content["encoding"] = "base64"
     found = {
@@ -267,7 +271,7 @@ class Recorder:
         exchange["request_headers"] = list(exchange.get("request_headers", ()))
         exchange["response_headers"] = list(exchange.get("response_headers", ()))
         self._remember(exchange)
-        recorded = self.memory.scrub(entry(**exchange, blot=self.memory.scrub))
+        recorded = self.memory.scrub(entry(**exchange, blots=self.memory.blots()))
         self.entries.append(recorded)
         return recorded  # type: ignore[no-any-return]
 
@@ -430,10 +434,11 @@ def scrub_headers(
     return [(k.encode("latin-1"), found.out_of_bytes(v.encode("latin-1"))) for k, v in text]
 
 
-def scrub_bytes(body: bytes, values: Iterable[str]) -> bytes:
+def scrub_bytes(body: bytes, values: Iterable[str], content_type: str = "") -> bytes:
     """A body as received with every one of these secret values blotted out (an upstream that
-    echoes the password it was sent: masking by field name does not see it there)."""
-    return blots_of(values).out_of_bytes(body)
+    echoes the password it was sent: masking by field name does not see it there), in the
+    charset its ``Content-Type`` declares and in UTF-8."""
+    return blots_of(values).out_of_bytes(body, charset_of(content_type))
 
 
 def _name_values(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:

@@ -228,11 +228,26 @@ def _unwrapped(value: str) -> str:
 
 
 def masked_bytes(body: bytes) -> bytes:
-    """A body as sent with every secret masked: JSON byte for byte unless it holds one (then
-    written again, masked), any other body masked in place, its bytes that are not UTF-8 kept."""
+    """A body as sent with every secret masked: JSON as :func:`masked_json` keeps it, any
+    other body masked in place, its bytes that are not UTF-8 kept."""
     value = json_of(body)
     if value is NOT_JSON:
         text = mask_text(body.decode("utf-8", "surrogateescape"))
         return text.encode("utf-8", "surrogateescape")
+    text = body.decode("utf-8")  # orjson read it: UTF-8
+    masked = masked_json(text, value)
+    return body if masked is text else masked.encode("utf-8")
+
+
+def masked_json(text: str, value: Any) -> str:
+    """A JSON body's text (``value``: as parsed) with every secret masked: written again,
+    masked, when a field named like a secret holds a value; else its exact text (spacing,
+    number spelling), any ``"secret": value`` pair in it masked all the same: a name given
+    twice, whose first value the parse dropped for the last (``null``), held a password."""
     masked = mask_value(value)
-    return body if masked == value else orjson.dumps(masked)
+    if masked != value:
+        return orjson.dumps(masked).decode()
+    blotted = mask_text(text)
+    if blotted is text or json_of(blotted.encode("utf-8")) is not NOT_JSON:
+        return blotted
+    return orjson.dumps(masked).decode()  # a pair masked inside a string broke it

@@ -255,7 +255,7 @@ class Forwarding:
             differences = har.scrub([d.as_json("upstream", "fake") for d in found], secrets)
         entry = call.entry(
             status=answer.status,
-            response_body=har.scrub_bytes(answer.body, secrets),
+            response_body=har.scrub_bytes(answer.body, secrets, answer.header("content-type")),
             response_headers=har.scrub_headers(answer.headers, secrets),
             source="upstream",
             verdict=call.verdict(answer.status, answer.body, secrets),

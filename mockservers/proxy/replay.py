@@ -225,7 +225,7 @@ class Replay:
         # Masked as the recording masked it, and an answer may echo a secret this replay sent
         # (a password in an error message): the recording blotted it out, and so does the
         # report (it goes to CI logs).
-        masked = scrub_bytes(masked_body(content, content_type), self._filled)
+        masked = scrub_bytes(masked_body(content, content_type), self._filled, content_type)
         replayed = Answer(response.status_code, masked, content_type)
         found = differences(exchange.answer, replayed, vendor.generated, vendor.answer_codes)
         return Outcome(exchange, found)

@@ -4,10 +4,12 @@ and a run of secrets that overlap masked whole."""
 
 from __future__ import annotations
 
+import html.entities
 import json
 import random
 import string
 from collections.abc import Iterable
+from contextlib import nullcontext
 from unittest.mock import patch
 
 import pytest
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 from mockservers.core import blotting, findmany, har
 from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, spellings
 from mockservers.core.secrets import MASK
+from mockservers.core.unescaped import Rereading
 
 
 def one_by_one(text: str, values: Iterable[str]) -> str:
@@ -68,21 +71,27 @@ def nested(text: str, values: Iterable[str]) -> bool:
     )
 
 
-def every_way(text: str, values: list[str]) -> set[str]:
-    """``text`` blotted out by each path the kit takes (a node's strings, a body's bytes, a
-    recording's memory), its secrets searched for one by one and with one expression."""
+def every_way(
+    text: str, values: list[str], *, reread: bool = True, not_utf_8: bool = True
+) -> set[str]:
+    """``text`` blotted out by each path the kit takes (a node's strings, a body's bytes, as
+    UTF-8 and, with ``not_utf_8``, as windows-1252 where it is no UTF-8, a recording's
+    memory), its secrets searched for one by one and with one expression; ``reread``: and
+    where its escapes undone spell them."""
     results = set()
     for at_once in (False, True):
         with (
             patch.object(findmany, "SEARCHES_PER_LETTER", 0 if at_once else 10**6),
             patch.object(blotting, "COMPILED_AFTER", 0),
+            nullcontext() if reread else patch.object(Rereading, "runs", return_value=[]),
         ):
             blotting._blots_of.cache_clear()
             blotting._finder.cache_clear()
             results.add(har.scrub({"text": text}, values)["text"])
             results.add(har.scrub_bytes(text.encode(), values).decode())
-            no_utf8 = har.scrub_bytes(text.encode() + b"\xff", values)  # searched as bytes
-            results.add(no_utf8.removesuffix(b"\xff").decode())
+            if not_utf_8:
+                no_utf8 = har.scrub_bytes(text.encode() + b"\xff", values)
+                results.add(no_utf8.removesuffix(b"\xff").decode())
             memory = Memory()
             memory.pin(values)
             results.add(memory.scrub([text])[0])
@@ -209,12 +218,13 @@ def test_one_pass_masks_as_one_replace_per_spelling_did(
     """On texts made of few characters, where spellings often overlap and hold one another:
     every path, one by one and at once, masks each run of the spellings a text holds, and
     that is what a replace per spelling masked wherever spellings only overlap by holding one
-    another and none has a ``*``."""
+    another and none has a ``*``. (A text is not read again with its escapes undone here: what
+    it finds there, no spelling listed has.)"""
     for which, at in spliced:  # the secrets (and their spellings) where a text quotes them
         if values:
             spelt = sorted(spellings(values[which % len(values)]))
             text = text[:at] + spelt[at % len(spelt)] + text[at:]
-    assert every_way(text, values) == {covered(text, values)}
+    assert every_way(text, values, reread=False) == {covered(text, values)}
     if nested(text, values):
         assert covered(text, values) == one_by_one(text, values)
 
@@ -264,3 +274,120 @@ def test_a_message_quoting_12_000_rows_shows_none_of_their_passwords() -> None:
     shown = diagnosis([refused])  # cut at 300 characters
     assert shown.startswith("body: [{'COD_CLI_ERP': 'C0', 'PASSWORD': ***}, {'COD_CLI_ERP': 'C1'")
     assert shown.count("'PASSWORD': ***") == 7 and "pw0" not in shown
+
+
+def test_a_secret_each_encoder_escapes_its_own_way_is_blotted_out() -> None:
+    """PHP's ``json_encode`` escapes ``/``, .NET's JSON ``+`` and ``'`` as ``\\u``, PHP's
+    ``htmlspecialchars`` ``'`` as ``&#039;`` (HTML5 ``&apos;``) and ``htmlentities`` ``ä`` as
+    ``&auml;``; ``quote`` keeps ``/``, ``encodeURIComponent`` ``'``, .NET's ``HttpUtility``
+    writes ``%2f``, a form ``+`` for a space, PHP's ``urlencode`` a Latin-1 text's bytes. None
+    of those spellings was searched for: base64 tokens hold ``/`` and ``+``."""
+    cases = {
+        "Zm9v/YmFy+cXV4LXRva2Vu": ["Zm9v\\/YmFy+cXV4LXRva2Vu", "Zm9v\\/YmFy\\u002BcXV4LXRva2Vu"],
+        "it's/a+secret": [
+            "it\\u0027s/a\\u002Bsecret",
+            "it&#039;s/a+secret",
+            "it&apos;s/a+secret",
+            "it%27s/a%2Bsecret",
+            "it%27s%2fa%2bsecret",
+            "it's%2Fa%2Bsecret",
+            "it&#039;s\\/a+secret",  # both at once: a page quoting PHP's JSON
+        ],
+        "pässwörd-1": ["p&auml;ssw&ouml;rd-1", "p%E4ssw%F6rd-1", "p\\u00E4ssw\\u00F6rd-1"],
+        "my pass/word": ["my+pass%2fword", "my+pass%2Fword"],
+    }
+    for secret, spelt in cases.items():
+        for text in spelt:
+            assert every_way(f"<p>{text}</p>", [secret]) == {"<p>***</p>"}, text
+
+
+SECRET_CHARS = "ab09/+' \"&<>%\\éà€😀"
+"""Characters of a secret, among them those each encoder escapes its own way."""
+
+
+def ways_of(char: str) -> list[str]:
+    """Every way an encoder may write ``char``: as it is (not a character that begins an
+    escape), JSON's ``\\u`` in either case (a pair beyond the BMP) and its escapes of one
+    letter, percent escapes of its UTF-8 in either case, an HTML reference by number (decimal,
+    with a zero, hex) and by name."""
+    utf_16 = char.encode("utf-16-be")
+    units = [int.from_bytes(utf_16[at : at + 2], "big") for at in range(0, len(utf_16), 2)]
+    ways = [
+        "".join(f"\\u{unit:04x}" for unit in units),
+        "".join(f"\\u{unit:04X}" for unit in units),
+    ]
+    percent = "".join(f"%{byte:02X}" for byte in char.encode())
+    ways += [percent, percent.lower(), f"&#{ord(char)};", f"&#0{ord(char)};", f"&#x{ord(char):x};"]
+    ways += [{'"': '\\"', "\\": "\\\\", "/": "\\/"}.get(char, char)]
+    if char not in "\\%&":
+        ways.append(char)
+    name = html.entities.codepoint2name.get(ord(char), "apos" if char == "'" else None)
+    return [*ways, f"&{name};"] if name else ways
+
+
+SPELT = st.lists(st.sampled_from(SECRET_CHARS), min_size=6, max_size=12).flatmap(
+    lambda chars: st.tuples(
+        st.just("".join(chars)),
+        st.tuples(*(st.sampled_from(ways_of(char)) for char in chars)).map("".join),
+    )
+)
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(spelt=SPELT, quoted=st.booleans())
+def test_a_secret_spelt_in_any_mix_of_escapes_is_blotted_out_whole(
+    spelt: tuple[str, str], quoted: bool
+) -> None:
+    """Each character of the secret as it is or escaped in any of the ways encoders escape it,
+    whatever the others' ways, and the whole maybe ``quoted`` as Python shows its UTF-8 (a
+    check quoting an answer: ``\\\\/``, ``\\xc3\\xa9``): blotted out whole, escapes and all, by
+    every path, at once and one by one, and nothing around it. (Read as windows-1252, a body
+    holds no character beyond ASCII in UTF-8 beside escapes; that path has its own test.)"""
+    secret, text = spelt
+    text = f"XY:{text}:Z."
+    if quoted:
+        text = repr(text.encode())[2:-1]
+    assert every_way(text, [secret], not_utf_8=False) == {"XY:***:Z."}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("Password errata: pässwörd-1".encode("latin-1"), "text/plain; charset=iso-8859-1"),
+        ("Password errata: pässwörd-1".encode("latin-1"), "text/plain"),  # read as cp1252
+        ("Password errata: pässwörd-1".encode(), "text/plain; charset=iso-8859-1"),
+        (b"Password errata: p&auml;ssw&ouml;rd-1", "text/html; charset=iso-8859-1"),
+        ("Password errata: pässwörd-1".encode("utf-16"), "text/plain; charset=utf-16"),
+    ],
+    ids=["latin-1", "latin-1-undeclared", "utf-8-declared-latin-1", "entities", "utf-16"],
+)
+def test_a_secret_is_blotted_out_of_a_body_in_its_charset_or_in_utf_8(
+    body: bytes, content_type: str
+) -> None:
+    """A Latin-1 body was searched for the secret's UTF-8 only, and shown with replacement
+    characters for what it held (``p�ssw�rd-1``); a body declaring Latin-1 but in UTF-8 was
+    read as ``pÃ¤sswÃ¶rd-1``, the secret's UTF-8 never searched for there."""
+    blotted = har.scrub_bytes(body, ["pässwörd-1"], content_type)
+    charset = "utf-16" if "utf-16" in content_type else "latin-1"
+    assert blotted.decode(charset) == "Password errata: ***"
+
+
+def test_secrets_in_a_latin_1_body_and_in_utf_8_that_overlap_are_blotted_out_as_one() -> None:
+    """Each found in its own reading of the body (its text in Latin-1, its bytes for UTF-8):
+    blotted out one after the other, the second would no longer be found whole."""
+    body = b"[abcdef" + "àèì]".encode()
+    assert har.scrub_bytes(body, ["abcdef", "defàèì"], "text/plain; charset=latin-1") == b"[***]"
+
+
+def test_escapes_that_stand_for_no_character_of_a_secret_are_not_read_again() -> None:
+    """PHP escapes the slash of every date: an answer of 12,000 rows was read again (a second
+    pass over all of it) though no secret held a slash. With one that does, the rows are read
+    again in one stretch, not one by one."""
+    rows = [{"token": f"tk-{n:08d}-Zq", "date": "01/02/2024"} for n in range(12_000)]
+    body = json.dumps({"data": rows}).encode().replace(b"/", b"\\/")
+    read = blotting.Blots._runs
+    for secrets, times in ((["tk-00000042-Zq"], 0), (["tk-00000042-Zq", "2024/tk-1"], 1)):
+        with patch.object(blotting.Blots, "_runs", autospec=True, side_effect=read) as reading:
+            blotted = har.scrub_bytes(body, secrets)
+        assert reading.call_count == times
+        assert blotted.count(MASK.encode()) == 1 and b"tk-00000042-Zq" not in blotted

@@ -683,6 +683,32 @@ def test_a_token_the_vendor_echoes_is_blotted_out_too(
         assert token not in text and "Quo-S3cret-pw" not in text
 
 
+def test_a_token_the_vendor_echoes_php_escaped_is_blotted_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PHP's JSON writes ``/`` as ``\\/``: a base64 token quoted so was none of the spellings
+    searched for, and showed in the console, the report and the JUnit file."""
+    token = "Zm9v/YmFy+cXV4LXRva2Vu"
+    escaped = token.replace("/", "\\/").encode()
+
+    def quoparts(received: Received) -> bytes:
+        if b"login=" in received.request_line[1]:
+            return answer(
+                200, b'{"errorCode":"0","error":"","data":[{"TOKEN":"' + escaped + b'"}]}'
+            )
+        return answer(500, b'{"errorCode":"500","error":"token ' + escaped + b' non valido"}')
+
+    page, junit = tmp_path / "q.html", tmp_path / "q.xml"
+    with WireUpstream(quoparts) as sandbox:
+        argv = ["fuzz", "quoparts", "--base-url", sandbox.base_url("quoparts")]
+        argv += ["--username", "alice", "--password", "Quo-S3cret-pw", "--max-examples", "2"]
+        assert main([*argv, "--report", str(page), "--junit-xml", str(junit)]) == 1
+    out = capsys.readouterr().out
+    assert "token *** non valido" in out
+    for text in (out, page.read_text("utf-8"), junit.read_text("utf-8")):
+        assert "Zm9v" not in text
+
+
 def test_a_usage_problem_quoting_the_answer_blots_the_password_out(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

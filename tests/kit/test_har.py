@@ -139,6 +139,28 @@ def test_a_secret_echoed_html_escaped_or_form_encoded_is_blotted_out() -> None:
     ]
 
 
+def test_a_token_php_escapes_is_blotted_out_of_the_recording_its_text_kept() -> None:
+    """PHP's ``json_encode`` writes ``/`` as ``\\/``: a base64 token a login issued, echoed in
+    an error, stayed one backslash away from the token the recording had learned."""
+    recorder = har.Recorder(remember_requests=False)
+    recorder.add(**exchange(response_body=b'{"data":[{"TOKEN":"Zm9v\\/YmFy+cXV4LXRva2Vu"}]}'))
+    echoed = b'{"error":"Token Zm9v\\/YmFy+cXV4LXRva2Vu scaduto il 01\\/02\\/2031"}'
+    recorder.add(**exchange(response_body=echoed))
+    text = recorder.document()["log"]["entries"][1]["response"]["content"]["text"]
+    assert text == '{"error":"Token *** scaduto il 01\\/02\\/2031"}'
+
+
+def test_a_secret_in_utf_8_is_blotted_out_of_a_body_declared_latin_1() -> None:
+    """Read in the charset it declares, its UTF-8 was ``pÃ¤sswÃ¶rd-1`` to the search."""
+    recorder = har.Recorder()
+    recorder.also_mask("pässwörd-1")
+    latin_1 = [("content-type", "text/plain; charset=iso-8859-1")]
+    for body in ("Password errata: pässwörd-1".encode(), b"Password errata: p\xe4ssw\xf6rd-1"):
+        recorder.add(**exchange(response_headers=latin_1, response_body=body))
+    texts = [e["response"]["content"]["text"] for e in recorder.document()["log"]["entries"]]
+    assert texts == ["Password errata: ***"] * 2
+
+
 def test_a_credential_is_blotted_out_but_not_the_words_around_it() -> None:
     """A bearer's token and a cookie's value are secrets; ``Bearer``, ``Secure`` and
     ``HttpOnly`` are words a vendor's answer may hold (they were blotted out everywhere)."""

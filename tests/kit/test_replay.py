@@ -428,6 +428,35 @@ def test_a_replay_never_prints_a_secret_it_filled_in(
     assert secret not in capsys.readouterr().out
 
 
+def test_a_replay_blots_out_a_password_the_vendor_echoes_php_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PHP's JSON writes ``/`` as ``\\/``: the replayed refusal quoting the password was a
+    difference the report printed with the password in it."""
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    secret = "pass/word+1234"
+    refusal = b'{"errorCode":"100","error":"Password errata: pass\\/word+1234","data":[]}'
+    issued = b'{"errorCode":"0","error":"","data":[{"TOKEN":"tok-123456789"}]}'
+    answers = iter([issued, refusal])
+
+    async def vendor(_: object) -> Response:
+        return Response(next(answers), media_type="application/json")
+
+    app = Starlette(routes=[Route("/quoparts/ws_quoparts.php", vendor)])
+    with MockServer(app=app) as server:
+        with proxied(server, ("quoparts",), record=tmp_path) as (_, http):
+            http.get(QP, params={"login": "", "username": "demo", "password": "whatever-pw"})
+        (recording,) = tmp_path.glob("*.har")
+        monkeypatch.setenv("MOCKSERVERS_REPLAY_PASSWORD", secret)
+        args = ["replay", str(recording), "--base-url", server.base_url("quoparts")]
+        assert main([*args, "--username", "demo"]) == 1
+    out = capsys.readouterr().out
+    assert '"Password errata: ***" (replayed)' in out and "word+1234" not in out
+
+
 def test_a_replay_given_a_username_reports_no_difference_for_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,0 +1,108 @@
+"""``mockservers proxy`` in front of a vendor that echoes a secret in a spelling of its own (PHP's
+JSON, .NET's, a page's, a URL's, a charset other than UTF-8) or names it twice: the journal and
+the recording show it nowhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mockservers.core import har
+from tests.proxying import QP, Received, WireUpstream, proxied
+
+TOKEN = "Zm9v/YmFy+cXV4LXRva2Vu"
+"""A base64 token: it holds the ``/`` PHP escapes and the ``+`` .NET escapes."""
+
+
+def answer(body: bytes, content_type: str = "application/json", *headers: str) -> bytes:
+    head = [
+        "HTTP/1.1 200 OK",
+        f"Content-Type: {content_type}",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+        *headers,
+    ]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def shown(tmp_path: Path, vendor: WireUpstream, *calls: dict[str, object]) -> tuple[str, str]:
+    """The journal (every entry opened, with its curl line) and the recording, after these
+    calls through a proxy in front of ``vendor``."""
+    with proxied(vendor, ("quoparts",), record=tmp_path) as (_, http):
+        for call in calls:
+            http.request(**{"method": "GET", "url": QP, **call})  # type: ignore[arg-type]
+        listed = http.get("/__admin/requests").json()
+        opened = [http.get(f"/__admin/requests/{entry['id']}").json() for entry in listed]
+    (recording,) = tmp_path.glob("*.har")
+    return json.dumps(opened, ensure_ascii=False), recording.read_text("utf-8")
+
+
+def test_a_token_php_escapes_in_an_error_is_blotted_out(tmp_path: Path) -> None:
+    """The login issued it as ``Zm9v\\/YmFy+...``; the error quoting it the same way was parsed
+    by the journal, which showed the token in clear, and the recording kept it one backslash
+    away from the token it had learned."""
+    escaped = TOKEN.replace("/", "\\/").encode()
+
+    def vendor(received: Received) -> bytes:
+        if b"login" in received.request_line[1]:
+            return answer(b'{"errorCode":"0","error":"","data":[{"TOKEN":"' + escaped + b'"}]}')
+        return answer(b'{"errorCode":"101","error":"Token ' + escaped + b' scaduto","data":[]}')
+
+    login = {"params": {"login": "", "username": "acme", "password": "pw-123456"}}
+    call = {"method": "POST", "params": {"importCli": "", "token": TOKEN}, "json": {"data": []}}
+    with WireUpstream(vendor) as upstream:
+        journal, recording = shown(tmp_path, upstream, login, call)
+    for kept in (journal, recording):
+        assert "Zm9v" not in kept and "Token *** scaduto" in kept
+
+
+def test_a_password_a_page_or_a_url_escapes_its_own_way_is_blotted_out(tmp_path: Path) -> None:
+    """PHP's ``htmlspecialchars`` writes ``'`` as ``&#039;``, HTML5 as ``&apos;``; ``quote``
+    keeps ``/``, ``encodeURIComponent`` ``'``, .NET's ``HttpUtility`` writes ``%2f``; a
+    redirect's ``Location`` echoed it too."""
+    spelt = [
+        "it&#039;s/a+secret",
+        "it&apos;s/a+secret",
+        "it%27s/a%2Bsecret",
+        "it%27s%2fa%2bsecret",
+        "it's%2Fa%2Bsecret",
+        "it\\u0027s/a\\u002Bsecret",
+    ]
+    page = "\n".join(f"<p>{text}</p>" for text in spelt).encode()
+    location = "Location: /quoparts/back?msg=it%27s/a%2Bsecret"
+    with WireUpstream(answer(page, "text/html", location)) as upstream:
+        call = {"params": {"login": "", "username": "acme", "password": "it's/a+secret"}}
+        journal, recording = shown(tmp_path, upstream, call)
+    for kept in (journal, recording):
+        assert [text for text in spelt if text in kept] == []
+        assert "<p>***</p>\\n" * 5 + "<p>***</p>" in kept and "back?msg=***" in kept
+
+
+def test_a_password_in_latin_1_is_blotted_out_declared_or_not(tmp_path: Path) -> None:
+    """Only the password's UTF-8 was searched for: the journal showed ``p�ssw�rd-1`` (and the
+    recording, of a body declaring no charset, its bytes as base64)."""
+    for at, content_type in enumerate(("text/plain; charset=iso-8859-1", "text/plain")):
+        body = "Password errata: pässwörd-1".encode("latin-1")
+        with WireUpstream(answer(body, content_type)) as upstream:
+            call = {"params": {"login": "", "username": "acme", "password": "pässwörd-1"}}
+            journal, recording = shown(tmp_path / str(at), upstream, call)
+        (entry,) = json.loads(journal)
+        assert entry["response"] == "Password errata: ***"
+        (recorded,) = json.loads(recording)["log"]["entries"]
+        assert har.recorded_body(recorded["response"]["content"], "encoding") == (
+            b"Password errata: ***"
+        )
+
+
+def test_a_password_named_twice_is_masked_in_the_curl_line_and_the_recording(
+    tmp_path: Path,
+) -> None:
+    """The journal's parse kept the last ``Password`` (``null``); the curl line and the
+    recording kept the body as sent, the first password in it."""
+    body = b'{"Username":"mario","Password":"Dup-S3cret-pw","Password":null}'
+    with WireUpstream(answer(b'{"errorCode":"0","error":"","data":[]}')) as upstream:
+        call = {"method": "POST", "params": {"importCli": ""}, "content": body}
+        journal, recording = shown(tmp_path, upstream, call)
+    assert "Dup-S3cret-pw" not in journal + recording
+    assert '"Password":"***","Password":null' in json.loads(journal)[0]["curl"]
+    assert '\\"Password\\":\\"***\\",\\"Password\\":null' in recording
