@@ -56,7 +56,19 @@ export function onTokenRefused(listener) {
 // how long it may take (a state upload may take longer than a read).
 // Answers the parsed JSON; throws AdminError with the API's own {"error"} text, Unanswered
 // when the kit said nothing in time, Stale when the token changed meanwhile.
-export async function call(method, path, { query = {}, body, wait = waitMs() } = {}) {
+export async function call(method, path, options) {
+  return (await exchange(method, path, options)).data;
+}
+
+// A read the kit answers only when it has changed since the one whose ETag is `tag` (a look at
+// the state): null when it has not (304, nothing sent), else { data, tag }. Throws as call().
+export async function readChanged(path, { query, tag } = {}) {
+  const headers = tag ? { "If-None-Match": tag } : {};
+  const { response, data } = await exchange("GET", path, { query, headers });
+  return response.status === 304 ? null : { data, tag: response.headers.get("ETag") };
+}
+
+async function exchange(method, path, { query = {}, body, wait = waitMs(), headers = {} } = {}) {
   const sent = generation;
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
@@ -64,7 +76,7 @@ export async function call(method, path, { query = {}, body, wait = waitMs() } =
   }
   const search = params.toString();
   const url = ROOT + path + (search ? "?" + search : "");
-  const headers = { Accept: "application/json" };
+  headers = { ...headers, Accept: "application/json" };
   // The page's reads are looks, not use: a session left open in a tab still expires when
   // idle (the poll would renew it every second). What a person does in the page renews it.
   if (method === "GET") headers["X-Mockservers-Watch"] = "1";
@@ -97,12 +109,12 @@ export async function call(method, path, { query = {}, body, wait = waitMs() } =
   } catch {
     data = text;
   }
-  if (!response.ok) {
+  if (!response.ok && response.status !== 304) {
     if (response.status === 401) refusedListeners.forEach((listener) => listener());
     const message = data && data.error ? data.error : `${response.status} ${response.statusText}`;
     throw new AdminError(response.status, message);
   }
-  return data;
+  return { response, data };
 }
 
 // A whole number past 2^53 as the kit wrote it (a connector may send one, and the kit may be
