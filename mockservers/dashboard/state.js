@@ -2,7 +2,7 @@
 // own field names; the whole document can be downloaded and uploaded again (the format of
 // GET/PUT /__admin/state/{vendor}).
 
-import { call, readChanged, scoped } from "./api.js";
+import { AdminError, Stale, Unanswered, call, readChanged, scoped } from "./api.js";
 import { $, blank, cell, el, guarded, pairs, render, say } from "./dom.js";
 
 // Records shown per collection: the newest. Thousands of rows took over a second to draw,
@@ -157,9 +157,22 @@ async function upload(event) {
       : document;
   try {
     await call("PUT", `/state/${vendor()}`, { body, wait: UPLOAD_WAIT_MS });
-    say(`Loaded ${file.name} into ${vendor()}.`);
   } catch (error) {
-    say(`The kit refused ${file.name}: ${error.message}`, "error");
+    if (error instanceof Stale) throw error; // Forget pressed meanwhile: guarded drops it
+    say(notLoaded(file.name, error), "error");
+    return;
   }
-  await refresh();
+  say(`Loaded ${file.name} into ${vendor()}.`);
+  ctx.refreshSoon();
+}
+
+// Why a file is not loaded, or may not be: only a refusal says the kit did not load it (one
+// that answers slowly, or whose answer is lost on the way, may have).
+function notLoaded(name, error) {
+  if (error instanceof AdminError) return `The kit refused ${name}: ${error.message}`;
+  if (error instanceof Unanswered) {
+    const wait = `${UPLOAD_WAIT_MS / 1000} s`;
+    return `The kit has not answered about ${name} in ${wait}: it may still load it.`;
+  }
+  return `The kit did not answer about ${name} (${error.message}): it may have loaded it.`;
 }

@@ -304,6 +304,88 @@ def test_state_tables_show_the_vendor_fields_and_a_document_goes_out_and_back_in
     assert "CLI002" in ui.server.state("quoparts")["tenants"]["demo"]["customers"]
 
 
+def customers_file(*keys: str) -> dict[str, object]:
+    """A QuoParts state document of the demo tenant's customers, as a file to upload."""
+    codes = {"COD_CLI": "000001", "COD_USR": "M00001", "COD_PWD": "ABC123"}
+    records = {key: {"COD_CLI_ERP": key, **codes} for key in keys}
+    document = {"tenants": {"demo": {"customers": records}}}
+    return {
+        "name": "qp.json",
+        "mimeType": "application/json",
+        "buffer": json.dumps(document).encode(),
+    }
+
+
+# Every message the status line shows, in order, in window.said: one said and replaced at once
+# is seen too.
+_RECORD_MESSAGES = """() => {
+  const box = document.querySelector("#message");
+  window.said = [];
+  new MutationObserver(() => window.said.push(box.textContent)).observe(box, {
+    childList: true, subtree: true, characterData: true,
+  });
+}"""
+
+
+def test_an_upload_the_kit_has_not_answered_yet_may_still_load(ui: Dashboard) -> None:
+    """A slow kit's upload was said refused: it may well load it a moment later."""
+    ui.hold_time()  # an upload waits 60 s, a read an hour
+    clock, page = ui.page.clock, ui.page
+    ui.open("state")
+    page.select_option("#state-vendor", "quoparts")
+    clock.run_for(1)
+    expect(page.locator("#state-tables")).to_contain_text("No tenant holds anything yet.")
+    held: list[Route] = []
+    page.route(
+        lambda url: "/__admin/state/" in url,
+        lambda route: held.append(route) if route.request.method == "PUT" else route.fallback(),
+    )
+    with page.expect_request(lambda request: request.method == "PUT"):
+        page.set_input_files("#state-upload", files=[customers_file("CLI001")])
+    clock.run_for(60_000)
+    expect(page.locator("#message")).to_have_text(
+        "The kit has not answered about qp.json in 60 s: it may still load it."
+    )
+    assert held
+
+
+def test_an_upload_answered_after_forget_says_nothing(browser: Browser) -> None:
+    """Forget pressed while the kit loaded a file: its answer, read with the token that went,
+    was said as "The kit refused qp.json", though the kit had loaded it."""
+    held: list[Held] = []
+    app = create_app({"kit": {"admin_token": TOKEN}})
+    app.add_middleware(Holding, held=held)
+    with MockServer(app=app) as server:
+        try:
+            for ui in watch(browser, server):
+                page = ui.page
+                ui.open("state")
+                page.fill("#token", TOKEN)
+                page.click("#token-use")
+                page.select_option("#state-vendor", "quoparts")
+                tables = page.locator("#state-tables")
+                expect(tables).to_contain_text("No tenant holds anything yet.")
+                page.evaluate(_RECORD_MESSAGES)
+
+                put = Held(lambda s: s["method"] == "PUT")
+                held.append(put)
+                page.set_input_files("#state-upload", files=[customers_file("CLI001")])
+                assert put.arrived.wait(HELD_AT_MOST)
+                page.click("#token-forget")
+                expect(page.locator("#token-prompt")).to_be_visible()
+                with page.expect_event("requestfinished", lambda r: r.method == "PUT"):
+                    put.released.set()  # the kit loads it, and says so
+                page.fill("#token", TOKEN)
+                page.click("#token-use")
+                expect(tables.locator('[data-collection="customers"] tbody th')).to_have_text(
+                    ["CLI001"]
+                )
+                assert not [text for text in page.evaluate("window.said") if "qp.json" in text]
+        finally:
+            for hold in held:
+                hold.released.set()
+
+
 def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
     ui: Dashboard, http: httpx.Client
 ) -> None:
