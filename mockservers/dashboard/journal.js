@@ -11,6 +11,10 @@ const LIMIT = 200; // rows a person can scan; the filters narrow the rest
 
 let ctx;
 let selected = null; // the id of the open entry
+// One more at every open asked for and every close (a scope change closes): an entry read
+// is shown only if nothing of the kind happened meanwhile (a slow entry, answered after the
+// person clicked another, replaced the one chosen).
+let opening = 0;
 
 export function init(context) {
   ctx = context;
@@ -225,6 +229,7 @@ export async function closeIfGone() {
 }
 
 export function close() {
+  opening += 1;
   selected = null;
   $("#entry").hidden = true;
   markSelected();
@@ -233,7 +238,9 @@ export function close() {
 // Open one entry: GET /__admin/requests/{id} adds the verdict and the curl line. The entry
 // is the selected one only once it is read (one that is gone leaves the open one as it was).
 async function open(id, { focus = false } = {}) {
+  const asked = ++opening;
   const entry = await call("GET", `/requests/${encodeURIComponent(id)}`);
+  if (asked !== opening) return; // another one asked for, or closed, since
   selected = id;
   const view = $("#entry");
   view.replaceChildren(...entryView(entry, close).filter(Boolean));

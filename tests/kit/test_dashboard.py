@@ -830,6 +830,48 @@ def test_the_keyboard_keeps_its_place_and_an_entry_closes_with_escape(
     expect(ui.rows().last).to_be_focused()
 
 
+# The URL of each answer the page has read whole, in window.read, once the page has done with
+# it (marked in a task of its own: after the reading call's continuations, which are
+# microtasks): a test waits for one to know what the page made of it.
+_RECORD_READS = """() => {
+  const text = Response.prototype.text;
+  window.read = [];
+  Response.prototype.text = function () {
+    return text.call(this).then((body) => {
+      setTimeout(() => window.read.push(this.url));
+      return body;
+    });
+  };
+}"""
+
+
+def test_an_entry_answered_after_another_was_clicked_does_not_replace_it(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """A slow entry (a large import, a slow link) whose answer came after a click on another
+    replaced the one the person had chosen."""
+    page = ui.page
+    ui.open()
+    assert qp_login_answer(http).json()["errorCode"] == "0"
+    assert qp_login_answer(http, password="Wr0ng-pw").json()["errorCode"] == "101"
+    expect(ui.rows()).to_have_count(2)
+    slow, chosen = (ui.rows().nth(n).get_attribute("data-id") for n in (1, 0))
+    page.evaluate(_RECORD_READS)
+    held: list[Route] = []
+    page.route(lambda url: url.endswith(f"/__admin/requests/{slow}"), lambda r: held.append(r))
+    with page.expect_request(lambda request: request.url.endswith(slow)):
+        page.click(f'#entries tr[data-id="{slow}"]')
+    page.click(f'#entries tr[data-id="{chosen}"]')
+    entry = page.locator("#entry-answer")
+    expect(entry).to_contain_text('"errorCode": "101"')
+    held[0].continue_()  # the slow one's answer comes in
+    page.wait_for_function(f"window.read.some((url) => url.endsWith('{slow}'))")
+    expect(entry).to_contain_text('"errorCode": "101"')
+    expect(page.locator(f'#entries tr[data-id="{chosen}"]')).to_have_attribute(
+        "aria-current", "true"
+    )
+
+
 def test_filters_the_kit_applies_say_no_match_and_big_integers_keep_their_digits(
     ui: Dashboard, http: httpx.Client
 ) -> None:
