@@ -44,11 +44,15 @@ export function init(context) {
     guarded(open)(row.dataset.id, { focus: true });
   });
   $("#entry").addEventListener("keydown", (event) => {
-    if (event.key !== "Escape") return;
-    const id = selected;
-    close();
-    focusRow(id);
+    if (event.key === "Escape") closeToRow();
   });
+}
+
+// Close the open entry, the keyboard back on its row (Escape, and the entry's × button).
+function closeToRow() {
+  const id = selected;
+  close();
+  focusRow(id);
 }
 
 // `options` as focus() takes them: { preventScroll: true } leaves the page where it is.
@@ -243,7 +247,7 @@ async function open(id, { focus = false } = {}) {
   if (asked !== opening) return; // another one asked for, or closed, since
   selected = id;
   const view = $("#entry");
-  view.replaceChildren(...entryView(entry, close).filter(Boolean));
+  view.replaceChildren(...entryView(entry, closeToRow).filter(Boolean));
   view.hidden = false;
   markSelected();
   // Where the list leaves no room beside it (a narrow window, a phone), the entry is below the
