@@ -103,9 +103,7 @@ async function exchange(method, path, { query = {}, body, wait = waitMs(), heade
   if (sent !== generation) throw new Stale("sent with a token that went");
   let data = null;
   try {
-    // The reviver costs every value a call: only an answer with a number of 16 digits or more
-    // may hold one JSON.parse would round.
-    data = text ? JSON.parse(text, /\d{16}/.test(text) ? exactIntegers : undefined) : null;
+    data = text ? parseExact(text) : null;
   } catch {
     data = text;
   }
@@ -115,6 +113,13 @@ async function exchange(method, path, { query = {}, body, wait = waitMs(), heade
     throw new AdminError(response.status, message);
   }
   return { response, data };
+}
+
+// JSON with every whole number as written (exactIntegers): an answer of the kit, a state file
+// to upload. The reviver costs every value a parse: only a text with a number of 16 digits or
+// more may hold one JSON.parse would round.
+export function parseExact(text) {
+  return JSON.parse(text, /\d{16}/.test(text) ? exactIntegers : undefined);
 }
 
 // A whole number past 2^53 as the kit wrote it (a connector may send one, and the kit may be

@@ -42,7 +42,8 @@ export function init(context) {
   $("#mint").addEventListener("click", () => act(mint));
   // Enter in a field does what its card's button does, as in the token prompt.
   submitsWith("#clock-seconds", "#clock-advance");
-  submitsWith("#session-name", "#session-open");
+  for (const field of ["#mint-grants", "#mint-ttl", "#mint-tenant"]) submitsWith(field, "#mint");
+  for (const field of ["#session-name", "#session-ttl"]) submitsWith(field, "#session-open");
   for (const field of $$("#fault-form input")) submitsWith(field, "#fault-add");
   $("#reset").addEventListener("click", () => act(reset));
   $("#reset-vendor").addEventListener("change", disarm);

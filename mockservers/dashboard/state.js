@@ -2,7 +2,7 @@
 // own field names; the whole document can be downloaded and uploaded again (the format of
 // GET/PUT /__admin/state/{vendor}).
 
-import { AdminError, Stale, Unanswered, call, readChanged, scoped } from "./api.js";
+import { AdminError, Stale, Unanswered, call, parseExact, readChanged, scoped } from "./api.js";
 import { $, blank, cell, el, guarded, pairs, render, say } from "./dom.js";
 
 // Records shown per collection: the newest. Thousands of rows took over a second to draw,
@@ -146,7 +146,7 @@ async function upload(event) {
   if (!file) return;
   let document;
   try {
-    document = JSON.parse(await file.text());
+    document = parseExact(await file.text()); // an ID past 2^53 sent as it is written
   } catch (error) {
     say(`${file.name} is not JSON: ${error.message}`, "error");
     return;

@@ -304,10 +304,11 @@ def test_state_tables_show_the_vendor_fields_and_a_document_goes_out_and_back_in
     assert "CLI002" in ui.server.state("quoparts")["tenants"]["demo"]["customers"]
 
 
-def customers_file(*keys: str) -> dict[str, object]:
-    """A QuoParts state document of the demo tenant's customers, as a file to upload."""
+def customers_file(*keys: str, **fields: object) -> dict[str, object]:
+    """A QuoParts state document of the demo tenant's customers (each with ``fields`` too), as
+    a file to upload."""
     codes = {"COD_CLI": "000001", "COD_USR": "M00001", "COD_PWD": "ABC123"}
-    records = {key: {"COD_CLI_ERP": key, **codes} for key in keys}
+    records = {key: {"COD_CLI_ERP": key, **codes, **fields} for key in keys}
     document = {"tenants": {"demo": {"customers": records}}}
     return {
         "name": "qp.json",
@@ -384,6 +385,40 @@ def test_an_upload_answered_after_forget_says_nothing(browser: Browser) -> None:
         finally:
             for hold in held:
                 hold.released.set()
+
+
+def test_an_uploaded_state_keeps_the_digits_of_its_big_integers(ui: Dashboard) -> None:
+    """The page read the file with a plain JSON.parse: a number past 2^53 (a card number) was
+    sent, and loaded, rounded, where the download keeps every digit."""
+    big = 12345678901234567891
+    ui.open("state")
+    ui.page.select_option("#state-vendor", "quoparts")
+    ui.page.set_input_files("#state-upload", files=[customers_file("CLI001", N_CARD=big)])
+    expect(ui.page.locator("#message")).to_have_text("Loaded qp.json into quoparts.")
+    customers = ui.page.locator('[data-collection="customers"] tbody')
+    expect(customers).to_contain_text(str(big))
+    assert ui.server.state("quoparts")["tenants"]["demo"]["customers"]["CLI001"]["N_CARD"] == big
+
+
+def test_enter_in_any_field_of_a_card_does_what_its_button_does(ui: Dashboard) -> None:
+    """Enter in a session's lifetime, or in any of the mint fields, did nothing."""
+    ui.open("controls")
+    page = ui.page
+    minted = page.locator("#minted")
+    for field, value, shown in [
+        ("#mint-grants", "items:create", '"items:create"'),
+        ("#mint-tenant", "acme", '"tenant": "acme"'),
+        ("#mint-ttl", "120", '"token"'),
+    ]:
+        before = minted.inner_text()
+        page.fill(field, value)
+        page.press(field, "Enter")
+        expect(minted).to_contain_text(shown)
+        expect(minted).not_to_have_text(before)  # minted anew
+    page.fill("#session-ttl", "600")
+    page.press("#session-ttl", "Enter")
+    expect(page.locator("#sessions tbody tr")).to_have_count(1)
+    assert [s["ttl_seconds"] for s in ui.server.admin("GET", "/sessions")] == [600]
 
 
 def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
