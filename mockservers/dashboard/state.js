@@ -155,14 +155,15 @@ async function upload(event) {
     document && typeof document === "object" && !Array.isArray(document)
       ? scoped(ctx.scope(), document)
       : document;
+  const into = vendor(); // the one chosen then, whatever is chosen while the kit loads it
   try {
-    await call("PUT", `/state/${vendor()}`, { body, wait: UPLOAD_WAIT_MS });
+    await call("PUT", `/state/${into}`, { body, wait: UPLOAD_WAIT_MS });
   } catch (error) {
     if (error instanceof Stale) throw error; // Forget pressed meanwhile: guarded drops it
     say(notLoaded(file.name, error), "error");
     return;
   }
-  say(`Loaded ${file.name} into ${vendor()}.`);
+  say(`Loaded ${file.name} into ${into}.`);
   ctx.refreshSoon();
 }
 
