@@ -49,6 +49,8 @@ class AdminCall:
     watching: bool = False
     """``X-Mockservers-Watch`` was sent: a look (the dashboard's poll) that does not count as
     the session's use, so a session left open in a page still expires when idle."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """The request's headers (a conditional read's ``If-None-Match``)."""
 
     @property
     def scope(self) -> str | None:

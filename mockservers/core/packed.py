@@ -15,6 +15,7 @@ how every write reaches the store's recorder anyway.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, KeysView, Mapping, MutableMapping
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -93,6 +94,11 @@ class PackedRecords(MutableMapping[str, Any]):
     def packed(self) -> dict[str, bytes]:
         """Every record as kept, its JSON (a copy of the mapping; the bytes never change)."""
         return dict(self._packed)
+
+    def newest(self, count: int) -> tuple[tuple[str, bytes], ...]:
+        """The ``count`` records whose keys came in last, newest first, as kept: ``(key, JSON)``
+        (nothing parsed, nothing else read)."""
+        return tuple(islice(reversed(self._packed.items()), count))
 
     def unpacked(self) -> dict[str, Any]:
         """Every record, as a plain dict (a state dump)."""

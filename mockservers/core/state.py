@@ -10,6 +10,9 @@ tenant as ``TenantState.packed_dump`` gives it: its records as their JSON, not p
 records in the order their keys first came in (records are never removed one by one), and a
 shared store keeps that order for a process that reads the tenant back.
 
+A look (``VendorState.look``) is what a person reads: each collection's count and newest
+records, taken as kept, not parsed, so that naming an unchanged one again costs nothing.
+
 Tenants belong to a scope: a session's tenants are named after it (``ms-<id>…``), the others
 are global. Resets and loads act on one scope and leave the others alone.
 
@@ -201,6 +204,26 @@ class VendorState:
             }
         }
 
+    def look(self, scope: str | None, newest: int) -> Look:
+        """What a person looks at (the dashboard): the scope's tenants as ``dump`` lists them,
+        each collection's count and its ``newest`` records (the last whose keys came in),
+        newest first, as kept."""
+        tenants = self.tenants
+        return Look(
+            tuple(
+                (
+                    name,
+                    tuple(sorted(tenant.sequences.items())),
+                    tuple(
+                        (collection, len(records), records.newest(newest))
+                        for collection, records in tenant.collections.items()
+                    ),
+                )
+                for name in sorted(tenants)
+                if in_scope(name, scope) and not (tenant := tenants[name]).empty()
+            )
+        )
+
     def load(self, document: Any, scope: str | None = None) -> None:
         """Replace the tenants of ``scope`` with the document's (the shape ``dump`` produces);
         a document naming a tenant of another scope is refused, and nothing changes."""
@@ -287,6 +310,46 @@ class VendorState:
             old = records.get(key)
             records.put_packed(key, packed)
             self.on_change(tenant, collection, key, old, orjson.loads(packed))
+
+
+Kept = tuple[tuple[str, bytes], ...]
+"""Records as a collection keeps them: (key, JSON) pairs."""
+TenantLook = tuple[str, tuple[tuple[str, int], ...], tuple[tuple[str, int, Kept], ...]]
+"""A tenant in a look: its name, its sequences, and per collection its name, its count and the
+records shown."""
+
+
+class Look:
+    """A look at one scope's state (``VendorState.look``), no record parsed yet."""
+
+    __slots__ = ("tenants",)
+
+    def __init__(self, tenants: tuple[TenantLook, ...]) -> None:
+        self.tenants = tenants
+
+    def version(self) -> str:
+        """16 hex digits that change whenever what the look shows does. Read off the records'
+        JSON as kept, never parsed: Python keeps a bytes object's hash once computed, so an
+        unchanged state costs next to nothing to name again, however large its records (six
+        XTRA identities holding 3.6 MB documents each). The hash is salted per process:
+        another process may name the same look otherwise, which only costs its reader a fresh
+        copy."""
+        return f"{hash(self.tenants) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+
+    def document(self, shown: Callable[[Any], Any]) -> dict[str, Any]:
+        """``{"tenants": {NAME: {"sequences": {...}, COLLECTION: {"count": N, "newest": [[KEY,
+        RECORD], ...]}}}}``, each record as ``shown`` gives it (masked, for people)."""
+
+        def collection(count: int, records: Kept) -> dict[str, Any]:
+            newest = [[key, shown(orjson.loads(packed))] for key, packed in records]
+            return {"count": count, "newest": newest}
+
+        return {
+            "tenants": {
+                name: {SEQUENCES: dict(sequences), **{c: collection(n, r) for c, n, r in kept}}
+                for name, sequences, kept in self.tenants
+            }
+        }
 
 
 _ID_DIGITS = len(str(LARGEST_ID))

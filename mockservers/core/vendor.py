@@ -22,7 +22,7 @@ from mockservers.core.kit import Kit
 from mockservers.core.pipeline import Pipeline
 from mockservers.core.route import VendorRoute
 from mockservers.core.settings import settings_from
-from mockservers.core.state import TenantState, VendorState, check_sequence_names
+from mockservers.core.state import Look, TenantState, VendorState, check_sequence_names
 from mockservers.core.tokens import TokenStore
 from mockservers.core.verify import Note, code_list, refusals
 
@@ -160,6 +160,11 @@ class Vendor(Pipeline):
     def dump_state(self, scope: str | None = None) -> dict[str, Any]:
         self.catch_up(scope)
         return self.state.dump(scope)
+
+    def look_state(self, scope: str | None, newest: int) -> Look:
+        """``dump_state`` as a person looks at it: each collection's count and newest records."""
+        self.catch_up(scope)
+        return self.state.look(scope, newest)
 
     def load_state(self, document: Any, scope: str | None = None, *, source: str) -> None:
         """Replace one scope's state (a state file at start; ``put_state``'s document); a document

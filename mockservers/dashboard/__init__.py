@@ -12,8 +12,8 @@ no web page of another site (``foreign_page``: a DNS-rebinding page names its ow
 
 What is written into the page is the kit's catalogue (each vendor's name, title, operations
 and fault kinds, each kind with the operations it reaches), for the filters and the fault form:
-the same facts as the public OpenAPI documents and the admin API's checks; the names of the
-fields it never shows; and the admin contract's limits its fields hold to (a session's name).
+the same facts as the public OpenAPI documents and the admin API's checks; and the admin
+contract's limits its fields hold to (a session's name).
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from starlette.routing import Route
 
 from mockservers.core.adminapi import MAX_SESSION_NAME
 from mockservers.core.http import JSONResponse, foreign_page, is_loopback
-from mockservers.core.secrets import SECRET_KEYS
 from mockservers.core.vendor import Vendor
 
 PATH = "/__admin/ui"
@@ -74,15 +73,10 @@ def catalogue(vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
 
 
 def page(vendors: Iterable[Vendor]) -> bytes:
-    """The page with the kit's catalogue, the names of the fields it never shows (the
-    journal's secret names: the State panel masks them too) and the admin contract's limits
-    (a field's ``maxlength``) in JSON data blocks (data, not script: the CSP allows it; ``<``
-    escaped so the JSON cannot close the element)."""
-    block = (
-        _data_block("catalogue", catalogue(vendors))
-        + _data_block("secret-names", sorted(SECRET_KEYS))
-        + _data_block("limits", LIMITS)
-    )
+    """The page with the kit's catalogue and the admin contract's limits (a field's
+    ``maxlength``) in JSON data blocks (data, not script: the CSP allows it; ``<`` escaped so
+    the JSON cannot close the element)."""
+    block = _data_block("catalogue", catalogue(vendors)) + _data_block("limits", LIMITS)
     html = _read("ui.html")
     if _CATALOGUE_MARK not in html:
         raise RuntimeError(f"ui.html has lost its {_CATALOGUE_MARK} mark")

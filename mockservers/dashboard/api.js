@@ -56,7 +56,19 @@ export function onTokenRefused(listener) {
 // how long it may take (a state upload may take longer than a read).
 // Answers the parsed JSON; throws AdminError with the API's own {"error"} text, Unanswered
 // when the kit said nothing in time, Stale when the token changed meanwhile.
-export async function call(method, path, { query = {}, body, wait = waitMs() } = {}) {
+export async function call(method, path, options) {
+  return (await exchange(method, path, options)).data;
+}
+
+// A read the kit answers only when it has changed since the one whose ETag is `tag` (a look at
+// the state): null when it has not (304, nothing sent), else { data, tag }. Throws as call().
+export async function readChanged(path, { query, tag } = {}) {
+  const headers = tag ? { "If-None-Match": tag } : {};
+  const { response, data } = await exchange("GET", path, { query, headers });
+  return response.status === 304 ? null : { data, tag: response.headers.get("ETag") };
+}
+
+async function exchange(method, path, { query = {}, body, wait = waitMs(), headers = {} } = {}) {
   const sent = generation;
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
@@ -64,7 +76,7 @@ export async function call(method, path, { query = {}, body, wait = waitMs() } =
   }
   const search = params.toString();
   const url = ROOT + path + (search ? "?" + search : "");
-  const headers = { Accept: "application/json" };
+  headers = { ...headers, Accept: "application/json" };
   // The page's reads are looks, not use: a session left open in a tab still expires when
   // idle (the poll would renew it every second). What a person does in the page renews it.
   if (method === "GET") headers["X-Mockservers-Watch"] = "1";
@@ -91,18 +103,23 @@ export async function call(method, path, { query = {}, body, wait = waitMs() } =
   if (sent !== generation) throw new Stale("sent with a token that went");
   let data = null;
   try {
-    // The reviver costs every value a call: only an answer with a number of 16 digits or more
-    // may hold one JSON.parse would round.
-    data = text ? JSON.parse(text, /\d{16}/.test(text) ? exactIntegers : undefined) : null;
+    data = text ? parseExact(text) : null;
   } catch {
     data = text;
   }
-  if (!response.ok) {
+  if (!response.ok && response.status !== 304) {
     if (response.status === 401) refusedListeners.forEach((listener) => listener());
     const message = data && data.error ? data.error : `${response.status} ${response.statusText}`;
     throw new AdminError(response.status, message);
   }
-  return data;
+  return { response, data };
+}
+
+// JSON with every whole number as written (exactIntegers): an answer of the kit, a state file
+// to upload. The reviver costs every value a parse: only a text with a number of 16 digits or
+// more may hold one JSON.parse would round.
+export function parseExact(text) {
+  return JSON.parse(text, /\d{16}/.test(text) ? exactIntegers : undefined);
 }
 
 // A whole number past 2^53 as the kit wrote it (a connector may send one, and the kit may be

@@ -42,7 +42,8 @@ export function init(context) {
   $("#mint").addEventListener("click", () => act(mint));
   // Enter in a field does what its card's button does, as in the token prompt.
   submitsWith("#clock-seconds", "#clock-advance");
-  submitsWith("#session-name", "#session-open");
+  for (const field of ["#mint-grants", "#mint-ttl", "#mint-tenant"]) submitsWith(field, "#mint");
+  for (const field of ["#session-name", "#session-ttl"]) submitsWith(field, "#session-open");
   for (const field of $$("#fault-form input")) submitsWith(field, "#fault-add");
   $("#reset").addEventListener("click", () => act(reset));
   $("#reset-vendor").addEventListener("change", disarm);
@@ -77,8 +78,13 @@ export async function refresh() {
   if (health) offerFaultVendors(new Set(health.forwarded || []));
   $("#clock-now").textContent = clock.now;
   render($("#faults tbody"), faults, (list) => list.map(faultRow));
-  // Rebuilt only when the sessions or the chosen one change (an open "show" stays open); the
-  // cells that move every second are updated in place.
+  drawSessions();
+}
+
+// The sessions' table, rebuilt only when the sessions or the chosen one change (an open "show"
+// stays open, a focused button keeps the focus: `data-key`); the cells that move every second
+// are updated in place.
+function drawSessions() {
   const sessions = ctx.sessions();
   const shape = { scope: ctx.scope(), sessions: sessions.map(({ id, name }) => [id, name]) };
   render($("#sessions tbody"), shape, () => sessions.map(sessionRow));
@@ -337,7 +343,14 @@ async function dropSession(session, button) {
     return;
   await call("DELETE", `/sessions/${encodeURIComponent(session.id)}`);
   if (ctx.scope() === session.id) ctx.useScope("");
+  const at = ctx.sessions().findIndex((s) => s.id === session.id);
   await ctx.reloadSessions();
+  drawSessions();
+  // The keyboard's place, its button gone with its row: the Drop of the row that took its place
+  // (or of the one before, for the last), or the table when no session is left.
+  const next = ctx.sessions()[Math.min(at, ctx.sessions().length - 1)];
+  if (!document.activeElement || document.activeElement === document.body)
+    (next ? $(`[data-key="${CSS.escape(`drop:${next.id}`)}"]`) : $("#sessions-box"))?.focus();
   say(`Dropped session ${session.id} and everything it held.`);
 }
 
@@ -381,6 +394,7 @@ function sessionRow(session) {
         {
           type: "button",
           "aria-label": `Use session ${named(session)}`,
+          "data-key": `use:${session.id}`, // focused still once the new scope redraws the table
           onclick: guarded(() => ctx.useScope(session.id)),
         },
         "Use",

@@ -11,6 +11,10 @@ const LIMIT = 200; // rows a person can scan; the filters narrow the rest
 
 let ctx;
 let selected = null; // the id of the open entry
+// One more at every open asked for and every close (a scope change closes): an entry read
+// is shown only if nothing of the kind happened meanwhile (a slow entry, answered after the
+// person clicked another, replaced the one chosen).
+let opening = 0;
 
 export function init(context) {
   ctx = context;
@@ -40,11 +44,15 @@ export function init(context) {
     guarded(open)(row.dataset.id, { focus: true });
   });
   $("#entry").addEventListener("keydown", (event) => {
-    if (event.key !== "Escape") return;
-    const id = selected;
-    close();
-    focusRow(id);
+    if (event.key === "Escape") closeToRow();
   });
+}
+
+// Close the open entry, the keyboard back on its row (Escape, and the entry's × button).
+function closeToRow() {
+  const id = selected;
+  close();
+  focusRow(id);
 }
 
 // `options` as focus() takes them: { preventScroll: true } leaves the page where it is.
@@ -225,6 +233,7 @@ export async function closeIfGone() {
 }
 
 export function close() {
+  opening += 1;
   selected = null;
   $("#entry").hidden = true;
   markSelected();
@@ -233,10 +242,12 @@ export function close() {
 // Open one entry: GET /__admin/requests/{id} adds the verdict and the curl line. The entry
 // is the selected one only once it is read (one that is gone leaves the open one as it was).
 async function open(id, { focus = false } = {}) {
+  const asked = ++opening;
   const entry = await call("GET", `/requests/${encodeURIComponent(id)}`);
+  if (asked !== opening) return; // another one asked for, or closed, since
   selected = id;
   const view = $("#entry");
-  view.replaceChildren(...entryView(entry, close).filter(Boolean));
+  view.replaceChildren(...entryView(entry, closeToRow).filter(Boolean));
   view.hidden = false;
   markSelected();
   // Where the list leaves no room beside it (a narrow window, a phone), the entry is below the

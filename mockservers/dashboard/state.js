@@ -2,10 +2,18 @@
 // own field names; the whole document can be downloaded and uploaded again (the format of
 // GET/PUT /__admin/state/{vendor}).
 
-import { call, scoped } from "./api.js";
+import { AdminError, Stale, Unanswered, call, parseExact, readChanged, scoped } from "./api.js";
 import { $, blank, cell, el, guarded, pairs, render, say } from "./dom.js";
 
+// Records shown per collection: the newest. Thousands of rows took over a second to draw,
+// again at every change, and the page stopped answering; the download has them all.
+const ROWS = 100;
+
 let ctx;
+// The look on show (GET /state/{vendor}?newest=ROWS): which one (vendor and scope) and its
+// ETag. The next round asks for that one again only if it changed: the kit sends nothing when
+// it has not (the whole state each second was megabytes, read and parsed on both sides).
+let shown = { read: "", tag: null };
 
 export function init(context) {
   ctx = context;
@@ -22,19 +30,28 @@ function vendor() {
 }
 
 export async function refresh() {
-  const document = await call("GET", `/state/${vendor()}`, { query: { session: ctx.scope() } });
+  const read = `${vendor()} ${ctx.scope()}`;
+  const look = await readChanged(`/state/${vendor()}`, {
+    query: { session: ctx.scope(), newest: ROWS },
+    tag: shown.read === read ? shown.tag : null,
+  });
   $("#state-scope").textContent = ctx.scope() ? `session ${ctx.scope()}` : "global scope";
-  render($("#state-tables"), document, tenantsView);
+  if (!look) return; // as it is on show
+  shown = { read, tag: look.tag };
+  render($("#state-tables"), look.data, tenantsView);
 }
 
 // Nothing read left on show (ui.js: the admin token is gone).
 export function forget() {
+  shown = { read: "", tag: null };
   blank($("#state-tables"));
   $("#state-scope").textContent = "";
 }
 
-function tenantsView(document) {
-  const tenants = Object.entries(document.tenants || {});
+// The look's tenants: each one's sequences, and each collection with its count and its
+// newest records (the kit masks their secrets, as in the journal).
+function tenantsView(look) {
+  const tenants = Object.entries(look.tenants || {});
   if (!tenants.length) return el("p", { class: "quiet" }, "No tenant holds anything yet.");
   return tenants.map(([name, tenant]) => {
     const { sequences, ...collections } = tenant;
@@ -45,40 +62,21 @@ function tenantsView(document) {
       sequences && Object.keys(sequences).length
         ? el("div", { class: "sequences" }, el("h4", {}, "Sequences"), pairs(sequences))
         : null,
-      Object.entries(collections).map(([collection, records]) =>
-        collectionView(name, collection, masked(records)),
+      Object.entries(collections).map(([collection, { count, newest }]) =>
+        collectionView(name, collection, count, newest),
       ),
     );
   });
 }
 
-// The records with every field named like a secret shown as *** at any depth (generated
-// passwords, users' passwords, file contents), as the journal shows them; the download keeps
-// them, for a state to load again.
-function masked(value) {
-  if (Array.isArray(value)) return value.map(masked);
-  if (!value || typeof value !== "object" || (JSON.isRawJSON && JSON.isRawJSON(value)))
-    return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([name, inner]) => [
-      name,
-      ctx.secretNames.has(name.toLowerCase()) && inner !== null ? "***" : masked(inner),
-    ]),
-  );
-}
-
-const ROWS = 100;
-// Records shown per collection: the newest. Thousands of rows took over a second to draw,
-// again at every change, and the page stopped answering; the download has them all.
-
-// One collection as a table: a row per record (the newest ROWS, newest first), a column per
-// field any of them has, in the order the records first show them (the vendor's own order).
-function collectionView(tenant, name, records) {
-  const all = Object.keys(records || {});
-  const heading = el("h3", {}, `${name} `, el("span", { class: "quiet" }, `(${all.length})`));
-  if (!all.length) return el("div", { class: "collection", "data-collection": name }, heading);
-  const keys = all.slice(-ROWS).reverse(); // newest first, as the journal lists its calls
-  const fields = [...new Set(keys.flatMap((key) => Object.keys(records[key] || {})))];
+// One collection as a table: a row per record shown ([key, record] pairs, newest first, as
+// the journal lists its calls: a list, since an object's keys that look like numbers come
+// first), a column per field any of them has, in the order the records first show them (the
+// vendor's own order).
+function collectionView(tenant, name, count, newest) {
+  const heading = el("h3", {}, `${name} `, el("span", { class: "quiet" }, `(${count})`));
+  if (!count) return el("div", { class: "collection", "data-collection": name }, heading);
+  const fields = [...new Set(newest.flatMap(([, record]) => Object.keys(record || {})))];
   return el(
     "div",
     {
@@ -89,11 +87,11 @@ function collectionView(tenant, name, records) {
       "aria-label": `${name} of tenant ${tenant}`,
     },
     heading,
-    all.length > ROWS
+    count > newest.length
       ? el(
           "p",
           { class: "quiet more" },
-          `The newest ${ROWS} of ${all.length}: download the state for all of them.`,
+          `The newest ${newest.length} of ${count}: download the state for all of them.`,
         )
       : null,
     el(
@@ -112,12 +110,12 @@ function collectionView(tenant, name, records) {
       el(
         "tbody",
         {},
-        keys.map((key) =>
+        newest.map(([key, record]) =>
           el(
             "tr",
             {},
             el("th", {}, key),
-            fields.map((f) => el("td", {}, cell(records[key][f]))),
+            fields.map((f) => el("td", {}, cell(record?.[f]))),
           ),
         ),
       ),
@@ -148,7 +146,7 @@ async function upload(event) {
   if (!file) return;
   let document;
   try {
-    document = JSON.parse(await file.text());
+    document = parseExact(await file.text()); // an ID past 2^53 sent as it is written
   } catch (error) {
     say(`${file.name} is not JSON: ${error.message}`, "error");
     return;
@@ -157,11 +155,25 @@ async function upload(event) {
     document && typeof document === "object" && !Array.isArray(document)
       ? scoped(ctx.scope(), document)
       : document;
+  const into = vendor(); // the one chosen then, whatever is chosen while the kit loads it
   try {
-    await call("PUT", `/state/${vendor()}`, { body, wait: UPLOAD_WAIT_MS });
-    say(`Loaded ${file.name} into ${vendor()}.`);
+    await call("PUT", `/state/${into}`, { body, wait: UPLOAD_WAIT_MS });
   } catch (error) {
-    say(`The kit refused ${file.name}: ${error.message}`, "error");
+    if (error instanceof Stale) throw error; // Forget pressed meanwhile: guarded drops it
+    say(notLoaded(file.name, error), "error");
+    return;
   }
-  await refresh();
+  say(`Loaded ${file.name} into ${into}.`);
+  ctx.refreshSoon();
+}
+
+// Why a file is not loaded, or may not be: only a refusal says the kit did not load it (one
+// that answers slowly, or whose answer is lost on the way, may have).
+function notLoaded(name, error) {
+  if (error instanceof AdminError) return `The kit refused ${name}: ${error.message}`;
+  if (error instanceof Unanswered) {
+    const wait = `${UPLOAD_WAIT_MS / 1000} s`;
+    return `The kit has not answered about ${name} in ${wait}: it may still load it.`;
+  }
+  return `The kit did not answer about ${name} (${error.message}): it may have loaded it.`;
 }

@@ -27,7 +27,6 @@ let waitingForToken = false;
 // chosen session, and ways to ask for a refresh or another scope.
 const ctx = {
   catalogue: JSON.parse($("#catalogue").textContent),
-  secretNames: new Set(JSON.parse($("#secret-names").textContent)),
   // The admin contract's bounds a field holds to (a session's name), as the kit checks them.
   limits: JSON.parse($("#limits").textContent),
   scope: () => scope,

@@ -26,7 +26,7 @@ pytest.importorskip("playwright.sync_api", reason="the dev extra installs playwr
 if chromium_path() is None:
     pytest.skip(MISSING, allow_module_level=True)
 
-from playwright.sync_api import Browser, Route, expect
+from playwright.sync_api import Browser, Response, Route, expect
 
 from tests.dashboard import (
     HELD_AT_MOST,
@@ -302,6 +302,123 @@ def test_state_tables_show_the_vendor_fields_and_a_document_goes_out_and_back_in
     expect(customers.locator("tbody tr")).to_have_count(2)
     expect(customers.locator("tbody")).to_contain_text("Bianchi S.p.A.")
     assert "CLI002" in ui.server.state("quoparts")["tenants"]["demo"]["customers"]
+
+
+def customers_file(*keys: str, **fields: object) -> dict[str, object]:
+    """A QuoParts state document of the demo tenant's customers (each with ``fields`` too), as
+    a file to upload."""
+    codes = {"COD_CLI": "000001", "COD_USR": "M00001", "COD_PWD": "ABC123"}
+    records = {key: {"COD_CLI_ERP": key, **codes, **fields} for key in keys}
+    document = {"tenants": {"demo": {"customers": records}}}
+    return {
+        "name": "qp.json",
+        "mimeType": "application/json",
+        "buffer": json.dumps(document).encode(),
+    }
+
+
+# Every message the status line shows, in order, in window.said: one said and replaced at once
+# is seen too.
+_RECORD_MESSAGES = """() => {
+  const box = document.querySelector("#message");
+  window.said = [];
+  new MutationObserver(() => window.said.push(box.textContent)).observe(box, {
+    childList: true, subtree: true, characterData: true,
+  });
+}"""
+
+
+def test_an_upload_the_kit_has_not_answered_yet_may_still_load(ui: Dashboard) -> None:
+    """A slow kit's upload was said refused: it may well load it a moment later."""
+    ui.hold_time()  # an upload waits 60 s, a read an hour
+    clock, page = ui.page.clock, ui.page
+    ui.open("state")
+    page.select_option("#state-vendor", "quoparts")
+    clock.run_for(1)
+    expect(page.locator("#state-tables")).to_contain_text("No tenant holds anything yet.")
+    held: list[Route] = []
+    page.route(
+        lambda url: "/__admin/state/" in url,
+        lambda route: held.append(route) if route.request.method == "PUT" else route.fallback(),
+    )
+    with page.expect_request(lambda request: request.method == "PUT"):
+        page.set_input_files("#state-upload", files=[customers_file("CLI001")])
+    clock.run_for(60_000)
+    expect(page.locator("#message")).to_have_text(
+        "The kit has not answered about qp.json in 60 s: it may still load it."
+    )
+    assert held
+
+
+def test_an_upload_answered_after_forget_says_nothing(browser: Browser) -> None:
+    """Forget pressed while the kit loaded a file: its answer, read with the token that went,
+    was said as "The kit refused qp.json", though the kit had loaded it."""
+    held: list[Held] = []
+    app = create_app({"kit": {"admin_token": TOKEN}})
+    app.add_middleware(Holding, held=held)
+    with MockServer(app=app) as server:
+        try:
+            for ui in watch(browser, server):
+                page = ui.page
+                ui.open("state")
+                page.fill("#token", TOKEN)
+                page.click("#token-use")
+                page.select_option("#state-vendor", "quoparts")
+                tables = page.locator("#state-tables")
+                expect(tables).to_contain_text("No tenant holds anything yet.")
+                page.evaluate(_RECORD_MESSAGES)
+
+                put = Held(lambda s: s["method"] == "PUT")
+                held.append(put)
+                page.set_input_files("#state-upload", files=[customers_file("CLI001")])
+                assert put.arrived.wait(HELD_AT_MOST)
+                page.click("#token-forget")
+                expect(page.locator("#token-prompt")).to_be_visible()
+                with page.expect_event("requestfinished", lambda r: r.method == "PUT"):
+                    put.released.set()  # the kit loads it, and says so
+                page.fill("#token", TOKEN)
+                page.click("#token-use")
+                expect(tables.locator('[data-collection="customers"] tbody th')).to_have_text(
+                    ["CLI001"]
+                )
+                assert not [text for text in page.evaluate("window.said") if "qp.json" in text]
+        finally:
+            for hold in held:
+                hold.released.set()
+
+
+def test_an_uploaded_state_keeps_the_digits_of_its_big_integers(ui: Dashboard) -> None:
+    """The page read the file with a plain JSON.parse: a number past 2^53 (a card number) was
+    sent, and loaded, rounded, where the download keeps every digit."""
+    big = 12345678901234567891
+    ui.open("state")
+    ui.page.select_option("#state-vendor", "quoparts")
+    ui.page.set_input_files("#state-upload", files=[customers_file("CLI001", N_CARD=big)])
+    expect(ui.page.locator("#message")).to_have_text("Loaded qp.json into quoparts.")
+    customers = ui.page.locator('[data-collection="customers"] tbody')
+    expect(customers).to_contain_text(str(big))
+    assert ui.server.state("quoparts")["tenants"]["demo"]["customers"]["CLI001"]["N_CARD"] == big
+
+
+def test_enter_in_any_field_of_a_card_does_what_its_button_does(ui: Dashboard) -> None:
+    """Enter in a session's lifetime, or in any of the mint fields, did nothing."""
+    ui.open("controls")
+    page = ui.page
+    minted = page.locator("#minted")
+    for field, value, shown in [
+        ("#mint-grants", "items:create", '"items:create"'),
+        ("#mint-tenant", "acme", '"tenant": "acme"'),
+        ("#mint-ttl", "120", '"token"'),
+    ]:
+        before = minted.inner_text()
+        page.fill(field, value)
+        page.press(field, "Enter")
+        expect(minted).to_contain_text(shown)
+        expect(minted).not_to_have_text(before)  # minted anew
+    page.fill("#session-ttl", "600")
+    page.press("#session-ttl", "Enter")
+    expect(page.locator("#sessions tbody tr")).to_have_count(1)
+    assert [s["ttl_seconds"] for s in ui.server.admin("GET", "/sessions")] == [600]
 
 
 def test_a_session_opened_in_the_page_scopes_every_panel_and_can_be_dropped(
@@ -748,6 +865,48 @@ def test_the_keyboard_keeps_its_place_and_an_entry_closes_with_escape(
     expect(ui.rows().last).to_be_focused()
 
 
+# The URL of each answer the page has read whole, in window.read, once the page has done with
+# it (marked in a task of its own: after the reading call's continuations, which are
+# microtasks): a test waits for one to know what the page made of it.
+_RECORD_READS = """() => {
+  const text = Response.prototype.text;
+  window.read = [];
+  Response.prototype.text = function () {
+    return text.call(this).then((body) => {
+      setTimeout(() => window.read.push(this.url));
+      return body;
+    });
+  };
+}"""
+
+
+def test_an_entry_answered_after_another_was_clicked_does_not_replace_it(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """A slow entry (a large import, a slow link) whose answer came after a click on another
+    replaced the one the person had chosen."""
+    page = ui.page
+    ui.open()
+    assert qp_login_answer(http).json()["errorCode"] == "0"
+    assert qp_login_answer(http, password="Wr0ng-pw").json()["errorCode"] == "101"
+    expect(ui.rows()).to_have_count(2)
+    slow, chosen = (ui.rows().nth(n).get_attribute("data-id") for n in (1, 0))
+    page.evaluate(_RECORD_READS)
+    held: list[Route] = []
+    page.route(lambda url: url.endswith(f"/__admin/requests/{slow}"), lambda r: held.append(r))
+    with page.expect_request(lambda request: request.url.endswith(slow)):
+        page.click(f'#entries tr[data-id="{slow}"]')
+    page.click(f'#entries tr[data-id="{chosen}"]')
+    entry = page.locator("#entry-answer")
+    expect(entry).to_contain_text('"errorCode": "101"')
+    held[0].continue_()  # the slow one's answer comes in
+    page.wait_for_function(f"window.read.some((url) => url.endsWith('{slow}'))")
+    expect(entry).to_contain_text('"errorCode": "101"')
+    expect(page.locator(f'#entries tr[data-id="{chosen}"]')).to_have_attribute(
+        "aria-current", "true"
+    )
+
+
 def test_filters_the_kit_applies_say_no_match_and_big_integers_keep_their_digits(
     ui: Dashboard, http: httpx.Client
 ) -> None:
@@ -942,6 +1101,45 @@ def test_a_large_collection_shows_its_newest_records_and_the_page_stays_responsi
     expect(collection.locator("tbody tr").first).to_contain_text("E2999")  # newest first
     expect(collection.locator("tbody tr").last).to_contain_text("E2900")
     expect(collection.locator(".more")).to_contain_text("The newest 100 of 3000")
+
+
+def test_the_state_panel_shows_the_newest_records_whatever_their_keys(ui: Dashboard) -> None:
+    """A key that looks like a number (a connector's COD_CLI_ERP "42") came first in the page's
+    parse of the state: the panel showed E120…E21, and the newest customer, "42", nowhere."""
+    codes = {"COD_CLI": "000001", "COD_USR": "M00001", "COD_PWD": "ABC123"}
+    keys = [f"E{n}" for n in range(1, 121)] + ["42"]
+    customers = {key: {"COD_CLI_ERP": key, **codes} for key in keys}
+    ui.server.put_state("quoparts", {"tenants": {"demo": {"customers": customers}}})
+    ui.open("state")
+    ui.page.select_option("#state-vendor", "quoparts")
+    collection = ui.page.locator('[data-tenant="demo"] [data-collection="customers"]')
+    expect(collection.locator("h3")).to_contain_text("(121)")
+    expect(collection.locator("tbody th")).to_have_text(["42", *keys[-2:-101:-1]])
+    expect(collection.locator(".more")).to_contain_text("The newest 100 of 121")
+
+
+def test_an_unchanged_state_is_not_sent_to_the_page_again(ui: Dashboard) -> None:
+    """The panel read the whole state every second: an XTRA state of six 3.6 MB documents
+    nobody changed was 151 MB in 10 s, and slowed the fakes' own answers."""
+    page = ui.page
+    ui.open("state")
+    page.select_option("#state-vendor", "quoparts")
+    expect(page.locator("#state-tables")).to_contain_text("No tenant holds anything yet.")
+
+    def unchanged(response: Response) -> bool:
+        return "/__admin/state/quoparts?" in response.url and response.status == 304
+
+    with page.expect_response(unchanged) as answer:  # a later round, asking if it changed
+        pass
+    assert answer.value.request.headers["if-none-match"] == answer.value.headers["etag"]
+    customer = {"COD_CLI_ERP": "CLI001", "COD_CLI": "000001", "COD_USR": "M1", "COD_PWD": "x"}
+    ui.server.put_state("quoparts", {"tenants": {"demo": {"customers": {"CLI001": customer}}}})
+    expect(page.locator('[data-collection="customers"] tbody th')).to_have_text(["CLI001"])
+    with page.expect_response(unchanged):
+        pass
+    expect(page.locator('[data-collection="customers"] tbody th')).to_have_text(["CLI001"])
+    sent = [url for url in ui.requests if "/__admin/state/" in url]
+    assert all("newest=100" in url for url in sent), sent  # never the whole state
 
 
 def test_a_panel_link_followed_on_the_open_page_shows_that_panel(ui: Dashboard) -> None:

@@ -276,6 +276,55 @@ def test_the_sessions_table_names_each_session_it_acts_on_and_a_drop_takes_two_c
     expect(page.locator("#reset")).to_have_text("Reset")
 
 
+def test_the_keyboard_keeps_its_place_after_use_drop_and_an_entry_s_close_button(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """After Use and after Drop the focus fell to the page's body (the sessions' table redrawn,
+    the button gone with its row), and so it did after the open entry's close button: a keyboard
+    user started again from the top of the page."""
+    for n in range(3):
+        ui.server.session(name=f"s{n}")
+    ui.open("controls")
+    page = ui.page
+    rows = page.locator("#sessions tbody tr")
+    expect(rows).to_have_count(3)
+    ids = [row.get_attribute("data-id") for row in rows.all()]
+
+    def button(what: str, session: str | None) -> Locator:
+        return page.locator(f'#sessions tr[data-id="{session}"] button', has_text=what)
+
+    use = button("Use", ids[1])
+    use.focus()
+    use.evaluate("(button) => button.classList.add('drawn-before')")
+    page.keyboard.press("Enter")
+    expect(page.locator("#scope")).to_have_value(ids[1] or "")
+    expect(page.locator(".drawn-before")).to_have_count(0)  # the table redrawn
+    expect(use).to_be_focused()
+
+    for dropped, then in [(ids[1], ids[2]), (ids[2], ids[0])]:  # the next row, or the one before
+        button("Drop", dropped).focus()
+        page.keyboard.press("Enter")
+        expect(button("Click again", dropped)).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator(f'#sessions tr[data-id="{dropped}"]')).to_have_count(0)
+        expect(button("Drop", then)).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # the last one: the table is left
+    expect(rows).to_have_count(0)
+    expect(page.get_by_role("region", name="Sessions")).to_be_focused()
+
+    ui.tab("journal")
+    qp_login_answer(http)
+    expect(ui.rows()).to_have_count(1)
+    ui.rows().first.focus()
+    page.keyboard.press("Enter")
+    close = page.locator("#entry").get_by_role("button", name="Close")
+    expect(close).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#entry")).to_be_hidden()
+    expect(ui.rows().first).to_be_focused()
+
+
 def keyboard_stops(page: Page, panel: str) -> Iterator[Locator]:
     """The keyboard's stops in ``panel``, Tab after Tab from its tab, each while it has the
     focus."""
