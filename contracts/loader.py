@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,6 +18,8 @@ import jsonschema_rs
 from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
+
+from contracts.repeats import Walker, key, walk
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
 BASE_URI = "https://contracts.mockservers.invalid/"
@@ -40,6 +42,12 @@ class Violation:
     expected: Any = field(default=None, compare=False, repr=False)
     instance: Any = field(default=None, compare=False, repr=False)
     missing: str = ""
+
+    def at(self, path: tuple[str | int, ...]) -> Violation:
+        """The same violation of an equal value elsewhere."""
+        return Violation(
+            path, self.message, self.keyword, self.expected, self.instance, self.missing
+        )
 
     @property
     def pointer(self) -> str:
@@ -119,7 +127,8 @@ class Contract:
     """A compiled validator for one message.
 
     ``check`` is the hot path: jsonschema-rs, compiled from the same file, answers the valid case;
-    only invalid input pays for the jsonschema package's detailed, path-carrying explanation.
+    only invalid input pays for the jsonschema package's detailed, path-carrying explanation,
+    and equal items (a body's repeated rows) pay for it once (:mod:`contracts.repeats`).
     """
 
     def __init__(self, name: str) -> None:
@@ -127,7 +136,7 @@ class Contract:
         self.uri = uri_for(name)
         self.schema = load_schema(name)
         rooted = {**self.schema, "$id": self.uri}
-        self._detailed = Draft202012Validator(
+        self._detailed = Walker(
             rooted,
             registry=registry(),
             format_checker=Draft202012Validator.FORMAT_CHECKER,
@@ -143,14 +152,45 @@ class Contract:
         """
         if self._fast.is_valid(instance):
             return []
-        found: list[Violation] = []
-        for error in self._detailed.iter_errors(instance):
-            found.extend(_leaves(error))
-        found.sort(key=lambda v: (tuple(str(p) for p in v.path), v.message))
-        return found
+        return self._explain(instance)
+
+    def check_each(self, items: Iterable[Any]) -> list[tuple[list[Violation], list[int]]]:
+        """``check`` of each of ``items`` (a body's records), for those that break the contract:
+        ``(violations, positions)``, the violations of one item (paths within it) and the
+        positions of the items equal to it, in the order first met. A broken connector sends
+        one invalid row thousands of times: it is explained once (the list is shared: read it,
+        do not change it)."""
+        found: dict[Any, tuple[list[Violation], list[int]]] = {}
+        valid = self._fast.is_valid
+        for position, item in enumerate(items):
+            if valid(item):
+                continue
+            same = key(item, position)
+            seen = found.get(same)
+            if seen is None:
+                seen = found[same] = (self._explain(item), [])
+            seen[1].append(position)
+        return [seen for seen in found.values() if seen[0]] if found else []
+
+    def passes(self, instance: Any) -> bool:
+        """Whether jsonschema-rs alone accepts ``instance``: the hot path's answer, nothing
+        explained. False is not yet a refusal: ``check`` has the last word."""
+        return self._fast.is_valid(instance)
 
     def is_valid(self, instance: Any) -> bool:
         return not self.check(instance)
+
+    def _explain(self, instance: Any) -> list[Violation]:
+        """The jsonschema package's violations, sorted by path (equal items walked once)."""
+        found: list[Violation] = []
+        for error, copies in walk(self._detailed, instance):
+            for leaf in _leaves(error):
+                if copies is None:
+                    found.append(leaf)
+                else:
+                    found.extend(leaf.at(path) for path in copies(leaf.path))
+        found.sort(key=lambda v: (tuple(map(str, v.path)), v.message))
+        return found
 
     def __repr__(self) -> str:
         return f"Contract({self.name!r})"

@@ -9,7 +9,7 @@ template per kind of problem below, with ``{field}`` (the path as the vendor spe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from contracts import Violation
@@ -119,7 +119,25 @@ def phrase(violation: Violation, book: Phrasebook, field: str | None = None) -> 
 
 def diagnosis(violations: list[Violation], root: str = "body") -> str:
     """The kit's own account (the validator's words, with paths), for the detail header."""
-    return "; ".join(f"{field_path(v, root)}: {_message(v)}"[:300] for v in violations[:5])
+    return _joined((field_path(v, root), _message(v)) for v in violations[:5])
+
+
+def diagnoses(violations: list[Violation]) -> Callable[[str], str]:
+    """:func:`diagnosis` of a row's violations (paths within the row) for each place in a body
+    the row is at (``data[3]``, whose name is no secret's): a row sent thousands of times has
+    its messages read once."""
+    said = [(_within(v), _message(v)) for v in violations[:5]]
+    return lambda place: _joined((place + path, message) for path, message in said)
+
+
+def _joined(said: Iterable[tuple[str, str]]) -> str:
+    return "; ".join(f"{path}: {message}"[:300] for path, message in said)
+
+
+def _within(violation: Violation) -> str:
+    """The field path as it goes on from a place: ``.DES_NOM``, ``[1].value``."""
+    parts = (*violation.path, violation.missing) if violation.missing else violation.path
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts)
 
 
 def _message(violation: Violation) -> str:

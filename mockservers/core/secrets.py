@@ -85,6 +85,29 @@ def mask_value(value: Any, secret: Callable[[str], bool] = is_secret, *, text: b
     return mask_text(value) if text and isinstance(value, str) else value
 
 
+def holds_secret(value: Any) -> bool:
+    """Whether :func:`mask_value` would mask anything in a JSON value (a value, ``null`` aside,
+    under a secret name), found without copying it: most bodies hold none, and the copy of a
+    20 MB answer cost most of a second."""
+    plain: set[str] = set()  # the names met that are no secret's (a body repeats its names)
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if item is None:
+                    continue
+                if key not in plain:
+                    if is_secret(key):
+                        return True
+                    plain.add(key)
+                if isinstance(item, (dict, list)):
+                    pending.append(item)
+        elif isinstance(node, list):
+            pending.extend(item for item in node if isinstance(item, (dict, list)))
+    return False
+
+
 def secret_values(node: Any, secret: bool = False) -> list[Any]:
     """The values held under a secret name in a JSON value (``secret``: the whole of ``node``
     is under one), however deep: a password sent as a list is still a password, and a
@@ -234,6 +257,8 @@ def masked_bytes(body: bytes) -> bytes:
     if value is NOT_JSON:
         text = mask_text(body.decode("utf-8", "surrogateescape"))
         return text.encode("utf-8", "surrogateescape")
+    if not holds_secret(value) and not names_a_secret(body):
+        return body  # most bodies: no copy, no decoding
     text = body.decode("utf-8")  # orjson read it: UTF-8
     masked = masked_json(text, value)
     return body if masked is text else masked.encode("utf-8")
@@ -244,10 +269,11 @@ def masked_json(text: str, value: Any) -> str:
     masked, when a field named like a secret holds a value; else its exact text (spacing,
     number spelling), any ``"secret": value`` pair in it masked all the same: a name given
     twice, whose first value the parse dropped for the last (``null``), held a password."""
-    masked = mask_value(value)
-    if masked != value:
-        return orjson.dumps(masked).decode()
+    if holds_secret(value):  # else nothing to copy (most bodies)
+        masked = mask_value(value)
+        if masked != value:
+            return orjson.dumps(masked).decode()
     blotted = mask_text(text)
     if blotted is text or json_of(blotted.encode("utf-8")) is not NOT_JSON:
         return blotted
-    return orjson.dumps(masked).decode()  # a pair masked inside a string broke it
+    return orjson.dumps(value).decode()  # a pair masked inside a string broke it

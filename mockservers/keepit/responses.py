@@ -86,12 +86,16 @@ def insert_client(model: KeepItModel, call: Call) -> Response:
     records = _records(call.json())
     if any(_read_inexactly(customer_code_of(record)) for record in records):
         records = _records(json.loads(call.body))
-    failures = {}
-    for number, record in enumerate(records):
-        violations = _RECORD.check(record)
-        if violations:
-            failures[number] = record_failure(number, violations)
-            call.explain(f"{RECORDS}[{number}]: {diagnosis(violations, 'record')}")
+    failures, details = {}, {}
+    for violations, numbers in _RECORD.check_each(records):  # equal records: worked out once
+        detail = diagnosis(violations, "record")
+        failure = record_failure(numbers[0], violations)
+        numbered = any(not v.path and not v.missing for v in violations)  # named by number
+        for number in numbers:
+            failures[number] = record_failure(number, violations) if numbered else failure
+            details[number] = detail
+    for number in sorted(details):
+        call.explain(f"{RECORDS}[{number}]: {details[number]}")
     return render(model.insert_batch(tenant, records, failures), model.settings.success_message)
 
 

@@ -3,7 +3,7 @@ render the envelope. Every documented answer is HTTP 200."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import Response
@@ -11,7 +11,7 @@ from starlette.responses import Response
 from contracts import Violation, contract, load_schema
 from mockservers.core.call import Call
 from mockservers.core.coverage import met
-from mockservers.core.explain import basic_first, diagnosis, phrase
+from mockservers.core.explain import basic_first, diagnoses, diagnosis, phrase
 from mockservers.core.http import JSONResponse
 from mockservers.quoparts import coverage
 from mockservers.quoparts.errors import BAD_REQUEST, BAD_REQUEST_TEXT, ROW_PHRASES, bad_request
@@ -19,6 +19,7 @@ from mockservers.quoparts.models import QuoPartsModel
 
 _LOGIN_QUERY = contract("quoparts/login.query")
 _IMPORT_CLI = contract("quoparts/importCli.request")
+_CUSTOMER = contract("quoparts/defs/customer")  # importCli's rows
 _IMPORT_PVT = contract("quoparts/importPvt.request")
 _IMPORT_QUERIES = {name: contract(f"quoparts/{name}.query") for name in ("importCli", "importPvt")}
 
@@ -59,24 +60,29 @@ def import_customers(model: QuoPartsModel, call: Call) -> Response:
     if not isinstance(rows, list):
         met(coverage.IMPORT_CLI_REFUSED)
         raise bad_request("data is missing or not an array of customers")
-    violations = _IMPORT_CLI.check(body)
-    if not violations:  # the usual import: every row accepted
-        return ok(model.upsert_customers(tenant, rows))
-    bad_rows: dict[int, list[Violation]] = defaultdict(list)
-    for violation in violations:
-        bad_rows[violation.path[1]].append(violation)  # type: ignore[index]
-    for index, found in bad_rows.items():
-        call.explain(f"data[{index}]: {diagnosis(found, 'row')}")
+    if _IMPORT_CLI.passes(body) or not (bad_rows := _refused_rows(rows)):
+        return ok(model.upsert_customers(tenant, rows))  # the usual import: every row accepted
+    for index in sorted(bad_rows, key=str):  # as the body's violations sort: data[10], data[2]
+        place = f"data[{index}]"
+        call.explain(f"{place}: {bad_rows[index][0](place)}")
     met(coverage.IMPORT_CLI_ROW_ERROR)
     accepted = iter(
         model.upsert_customers(tenant, [r for i, r in enumerate(rows) if i not in bad_rows])
     )
     return ok(
-        [
-            _row_error(row, bad_rows[index]) if index in bad_rows else next(accepted)
-            for index, row in enumerate(rows)
-        ]
+        [bad_rows[index][1] if index in bad_rows else next(accepted) for index in range(len(rows))]
     )
+
+
+def _refused_rows(rows: list[Any]) -> dict[int, tuple[Callable[[str], str], dict[str, Any]]]:
+    """Each refused row's diagnosis (to place where the row is) and error, by index. The body's
+    contract asks for nothing but the list of rows the caller found, so its violations are its
+    rows' own: each row is checked alone, and equal rows are worked out once."""
+    refused = {}
+    for violations, indices in _CUSTOMER.check_each(rows):
+        said = (diagnoses(violations), _row_error(rows[indices[0]], violations))
+        refused.update(dict.fromkeys(indices, said))
+    return refused
 
 
 def _row_error(row: Any, violations: list[Violation]) -> dict[str, Any]:
@@ -107,9 +113,8 @@ _TABLE_ORDER = {
 
 
 def _row_field(violation: Violation) -> str:
-    """The customer's field at fault (the path inside ``data[i]``)."""
-    inner = violation.path[2:]
-    return ".".join(str(p) for p in inner) or "riga"
+    """The customer's field at fault (the path inside the row)."""
+    return ".".join(str(p) for p in violation.path) or "riga"
 
 
 def import_quote(model: QuoPartsModel, call: Call) -> Response:

@@ -229,12 +229,12 @@ def update_identities(model: XtraModel, call: Call) -> Response:
         schema = _RECORD[contact_form]
         ignored = _IGNORED[contact_form]
         fault = RecordFaults(call)
+        refused = _refused(schema, body)
         records = []
         for index, record in enumerate(body):
-            violations = schema.check(record)
-            if violations:
-                call.explain(f"[{index}]: {diagnosis(violations, 'record')}")
-                error = RecordError(INVALID, f"{INVALID_TEXT}: {describe(violations)}")
+            if index in refused:
+                detail, error = refused[index]
+                call.explain(f"[{index}]: {detail}")
                 records.append(failed(record, contact_form, error).render())
                 continue
             outcome = model.upsert(
@@ -244,6 +244,18 @@ def update_identities(model: XtraModel, call: Call) -> Response:
         return paged(records)
 
     return answer(model, call, _UPDATE_QUERY, work)
+
+
+def _refused(schema: Contract, records: list[dict[str, Any]]) -> dict[int, tuple[str, RecordError]]:
+    """Each refused record's diagnosis and error, by index: worked out once for equal records."""
+    refused = {}
+    for violations, indices in schema.check_each(records):
+        said = (
+            diagnosis(violations, "record"),
+            RecordError(INVALID, f"{INVALID_TEXT}: {describe(violations)}"),
+        )
+        refused.update(dict.fromkeys(indices, said))
+    return refused
 
 
 class RecordFaults:

@@ -296,6 +296,30 @@ def test_each_mandatory_subject_field(http: httpx.Client, field: str, how: str) 
     assert only_error(insert(http, record)) == f"Errore: {field} non valorizzato."
 
 
+def test_repeated_broken_records_are_each_answered_as_alone(http: httpx.Client) -> None:
+    """A connector's broken records sent over and over (each explained once): every record
+    gets the errorObjects entry it gets alone (one that is no record at all is named by its
+    place), and the detail names each by its place."""
+    broken: list[Any] = [{"action": "I"}, seed_record(action="Z"), 5]
+    alone = [post(http, {"subjectsRecords": [record]}) for record in broken]
+    response = post(http, {"subjectsRecords": [broken[i % 3] for i in range(11)]})
+    placed = [
+        (alone[i % 3].json()["errorObjects"][0], alone[i % 3].headers["X-Mockservers-Detail"])
+        for i in range(11)
+    ]
+    first = "subjectsRecords[0]"
+    assert response.json()["errorObjects"] == [
+        {**entry, "errorMessage": entry["errorMessage"].replace(first, f"subjectsRecords[{i}]")}
+        for i, (entry, _) in enumerate(placed)
+    ]
+    assert response.json()["errorObjects"][5]["errorMessage"] == (
+        "Errore: subjectsRecords[5] di tipo non valido."
+    )
+    assert response.headers["X-Mockservers-Detail"] == "; ".join(
+        said.replace(first, f"subjectsRecords[{i}]", 1) for i, (_, said) in enumerate(placed)
+    )
+
+
 def test_missing_subjects_is_not_valorised(http: httpx.Client) -> None:
     assert only_error(insert(http, {"action": "I"})) == "Errore: subjects non valorizzato."
 

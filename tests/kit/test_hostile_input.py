@@ -3,6 +3,7 @@ a 5xx, never a hang; and no secret in the journal. Data-driven: one entry per ve
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,10 +14,13 @@ import anyio
 import httpx
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts import contract
 from fuzz.schema import api_operations, response_contract
 from mockservers import create_app
+from mockservers.core.pipeline import detail_header
 from mockservers.testing import MockServer, SyncASGITransport
 
 
@@ -288,6 +292,17 @@ def test_a_long_diagnosis_is_cut_to_a_legal_header_value(http: httpx.Client) -> 
         assert value == value.strip() and value.isascii() and value.isprintable(), value[-40:]
         cut_values.add(len(value))
     assert len(cut_values) > 1, "some diagnoses were cut on a space"
+
+
+@settings(max_examples=200, derandomize=True, database=None, deadline=None)
+@given(
+    text=st.text(st.sampled_from(["a", " ", '"', "\\", "\n", "\x00", "è", "\U0001f600", "\ud800"])),
+    length=st.integers(1_990, 2_010),
+)
+def test_the_detail_header_escapes_only_what_it_shows(text: str, length: int) -> None:
+    """As the whole text escaped, then cut: the escapes at the cut included."""
+    details = (text * (length // max(len(text), 1) + 1))[:length]
+    assert detail_header(details) == json.dumps(details)[1:-1][:2000].strip()
 
 
 def _asgi_post(

@@ -13,13 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts import contract
 from mockservers import create_app
 from mockservers.core import har
 from mockservers.core.curl import shell_word
-from mockservers.core.secrets import mask_text, masked_bytes
+from mockservers.core.secrets import MASK, holds_secret, mask_text, mask_value, masked_bytes
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP
 
@@ -144,6 +147,27 @@ def test_a_password_named_twice_in_json_is_masked_wherever_the_call_shows(
 )
 def test_secret_shapes_in_text_that_is_not_json(text: str, masked: str) -> None:
     assert mask_text(text) == masked
+
+
+JSON = st.recursive(
+    st.sampled_from([None, True, 0, 1.5, "", "x", MASK]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "Password", "TOKEN", "token", "tokens"]), inner)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(value=JSON)
+def test_a_json_body_is_masked_as_its_masked_copy_says(value: Any) -> None:
+    """The copy is skipped when nothing would be masked (``holds_secret``): a body is kept byte
+    for byte exactly when its masked copy is equal to it, else written again masked."""
+    body = orjson.dumps(value, option=orjson.OPT_INDENT_2)
+    masked = mask_value(value)
+    assert masked_bytes(body) == (body if masked == value else orjson.dumps(masked))
+    assert holds_secret(value) or masked == value
 
 
 def test_a_preview_cut_inside_a_secret_element_masks_it_to_its_end() -> None:

@@ -264,6 +264,30 @@ def test_import_cli_rows_fail_independently(http: httpx.Client) -> None:
     assert sorted(stored) == ["CLI001", "CLI004"]
 
 
+def test_import_cli_repeated_broken_rows_are_each_answered_as_alone(http: httpx.Client) -> None:
+    """A connector's broken rows sent over and over (each explained once): every row gets the
+    error it gets alone, and the detail names each by its place, in the order the body's
+    violations sort (data[10] before data[2])."""
+    token = qp_login(http)
+    broken = [
+        {"DES_NOM": 1, "COD_PTA_IVA": "1", "COD_CLI_ERP": "A"},
+        {"DES_NOM": "x", "COD_PTA_IVA": "1", "COD_CLI_ERP": "B", "FLG_ATV": "x"},
+        "not an object",
+    ]
+    alone = [qp_call(http, "importCli", token, {"data": [row]}) for row in broken]
+    rows = [broken[i % 3] for i in range(12)]
+    rows[5] = SEED_CUSTOMER
+    response = qp_call(http, "importCli", token, {"data": rows})
+    answered = response.json()["data"]
+    assert answered[5]["errorCode"] == "0"
+    refused = [i for i in range(12) if i != 5]
+    assert [answered[i] for i in refused] == [alone[i % 3].json()["data"][0] for i in refused]
+    said = [alone[i % 3].headers["X-Mockservers-Detail"] for i in range(3)]
+    assert response.headers["X-Mockservers-Detail"] == "; ".join(
+        said[i % 3].replace("data[0]", f"data[{i}]") for i in sorted(refused, key=str)
+    )
+
+
 @pytest.mark.parametrize(
     "payload",
     [{}, {"data": {"DES_NOM": "x"}}, {"data": "x"}, [SEED_CUSTOMER], "data", None],

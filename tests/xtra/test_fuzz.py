@@ -29,7 +29,7 @@ def test_a_fake_that_accepts_records_breaking_their_schema_is_caught(
     from mockservers.xtra.records import Outcome
 
     class Lenient:
-        def check(self, instance: object) -> list[object]:
+        def check_each(self, items: object) -> list[object]:
             return []
 
     upsert = XtraModel.upsert

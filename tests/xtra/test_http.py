@@ -531,6 +531,21 @@ def test_bad_xtra_config_is_refused(section: dict[str, Any]) -> None:
         create_app({"xtra": section})
 
 
+def test_repeated_broken_records_are_each_answered_as_alone(http: httpx.Client) -> None:
+    """A connector's broken records sent over and over (each explained once): every record
+    gets the outcome it gets alone, and the detail names each by its place."""
+    broken = [{"EMail": "a@b.it"}, {**SEED_CONTACT_FORM, "WebReasonID": "13"}]
+    alone = [update(http, [record], contactForm="true") for record in broken]
+    batch = [broken[i % 2] for i in range(11)]
+    response = update(http, batch, contactForm="true")
+    answered = response.json()["result"]["records"]
+    assert answered == [alone[i % 2].json()["result"]["records"][0] for i in range(11)]
+    said = [alone[i].headers["X-Mockservers-Detail"] for i in range(2)]
+    assert response.headers["X-Mockservers-Detail"] == "; ".join(
+        said[i % 2].replace("[0]", f"[{i}]", 1) for i in range(11)
+    )
+
+
 # -- whole-call errors --------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "payload",
