@@ -230,17 +230,18 @@ def update_identities(model: XtraModel, call: Call) -> Response:
         ignored = _IGNORED[contact_form]
         fault = RecordFaults(call)
         records = []
-        for index, record in enumerate(body):
-            violations = schema.check(record)
-            if violations:
-                call.explain(f"[{index}]: {diagnosis(violations, 'record')}")
-                error = RecordError(INVALID, f"{INVALID_TEXT}: {describe(violations)}")
-                records.append(failed(record, contact_form, error).render())
-                continue
-            outcome = model.upsert(
-                caller.tenant, record, contact_form=contact_form, ignored=ignored, fault=fault
-            )
-            records.append(outcome.render())
+        with model.batch(caller.tenant) as identities:
+            for index, record in enumerate(body):
+                violations = schema.check(record)
+                if violations:
+                    call.explain(f"[{index}]: {diagnosis(violations, 'record')}")
+                    error = RecordError(INVALID, f"{INVALID_TEXT}: {describe(violations)}")
+                    records.append(failed(record, contact_form, error).render())
+                    continue
+                outcome = model.upsert(
+                    identities, record, contact_form=contact_form, ignored=ignored, fault=fault
+                )
+                records.append(outcome.render())
         return paged(records)
 
     return answer(model, call, _UPDATE_QUERY, work)
