@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mockservers.core.batch import Batch
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.kit import Kit
 from mockservers.core.records import SENT, kit_fields, set_apart
@@ -309,9 +310,12 @@ class KeepItModel(VendorModel):
     def insert_batch(
         self, tenant: TenantState, records: list[Any], failures: Mapping[int, str]
     ) -> BatchResult:
-        """Plan every record, then write the good ones unless a unique constraint clashes."""
+        """Plan every record, then write the good ones unless a unique constraint clashes. The
+        customers the call updates are read once (``core/batch.py``): every plan reads one as
+        stored before the call, each write as the records before it left it."""
         index = self._index(tenant)
         holders = Holders(index)
+        customers = Batch(tenant, SUBJECTS)
         plans: list[Plan] = []
         conflicts: list[dict[str, Any]] = []
         for number, record in enumerate(records):
@@ -319,7 +323,7 @@ class KeepItModel(VendorModel):
                 invalid = [coverage.MANDATORY_FIELD]
                 plan = Plan("error", customer_code_of(record), failures[number], behaviours=invalid)
             else:
-                plan = self._plan(tenant, number, record, holders)
+                plan = self._plan(customers, number, record, holders)
                 if plan.kind == "ok":
                     holders.claim(plan.keys, plan.me, _given_up(plan))
                 elif plan.kind == "conflict":
@@ -330,19 +334,20 @@ class KeepItModel(VendorModel):
         # At most one progId per byte of the body: counted only that near 2^53.
         tenant.check_room(lambda: ids_needed(plans), self.kit.max_body_bytes)
         inserted, errors, duplicated = [], [], []
-        for plan in plans:
-            for behaviour in plan.behaviours:
-                met(behaviour)
-            if plan.kind == "ok":
-                inserted.append(self._write(tenant, index, plan))
-            elif plan.kind == "duplicate":
-                duplicated.append(plan.entry())
-            else:
-                errors.append(plan.entry())
+        with customers:
+            for plan in plans:
+                for behaviour in plan.behaviours:
+                    met(behaviour)
+                if plan.kind == "ok":
+                    inserted.append(self._write(customers, index, plan))
+                elif plan.kind == "duplicate":
+                    duplicated.append(plan.entry())
+                else:
+                    errors.append(plan.entry())
         return BatchResult(inserted, errors, duplicated)
 
     def _plan(
-        self, tenant: TenantState, number: int, record: dict[str, Any], holders: Holders
+        self, customers: Batch, number: int, record: dict[str, Any], holders: Holders
     ) -> Plan:
         subjects = record["subjects"]
         code = subjects["customerCode"]
@@ -354,7 +359,7 @@ class KeepItModel(VendorModel):
             incoming["mappings"] = with_default_system(record["mappings"], subjects["system"])
         existing = None
         if record["action"] == "U":
-            existing = tenant.get(SUBJECTS, code_text(subjects["progId"]))
+            existing = customers.get(code_text(subjects["progId"]))
             if existing is None:
                 missing = [coverage.RECORD_NOT_FOUND]
                 return Plan("error", code, not_found(subjects["progId"]), behaviours=missing)
@@ -386,11 +391,13 @@ class KeepItModel(VendorModel):
         keys = identity + section_keys(_preview(existing, incoming))  # the mappings kept
         return Plan("ok", code, "", incoming, existing, behaviours, me, keys, discarded)
 
-    def _write(self, tenant: TenantState, index: Owners, plan: Plan) -> dict[str, Any]:
+    def _write(self, customers: Batch, index: Owners, plan: Plan) -> dict[str, Any]:
         # Write into the customer as stored now: an earlier record of the same call may have
         # updated it since it was planned (writing into the planned copy lost that update).
+        # A new record, never a change to the customer read: the plans hold it.
+        tenant = customers.tenant
         if plan.existing:
-            existing = tenant.get(SUBJECTS, str(plan.existing["progId"]))
+            existing = customers.get(str(plan.existing["progId"]))
             prog_id = existing["progId"]
         else:
             existing = {}
@@ -414,7 +421,7 @@ class KeepItModel(VendorModel):
             record[section.field] = merged
             reported[section.reported] = prog_ids
         if plan.discarded:
-            reported["mapping"] = _in_place(tenant, index, reported["mapping"], plan.discarded)
+            reported["mapping"] = _in_place(customers, index, reported["mapping"], plan.discarded)
         makeup = incoming.get(MAKEUP)
         if isinstance(makeup, dict):
             old = existing.get(MAKEUP) or {}
@@ -428,7 +435,7 @@ class KeepItModel(VendorModel):
             index.change(_held(existing, name), _held(record, name))
         else:
             index.change((), [(key, name) for key in plan.keys])
-        tenant.put(SUBJECTS, name, record)
+        customers.put(name, record)
         met(coverage.UPDATED if plan.existing else coverage.INSERTED)
         return {
             "progId": prog_id,
@@ -498,7 +505,7 @@ def _preview(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[
 
 
 def _in_place(
-    tenant: TenantState,
+    customers: Batch,
     index: Owners,
     kept: list[dict[str, Any]],
     discarded: list[tuple[int, Key]],
@@ -509,14 +516,14 @@ def _in_place(
     at = dict(discarded)
     others = iter(kept)
     return [
-        {"progId": _code_record(tenant, index, at[i])} if i in at else next(others)
+        {"progId": _code_record(customers, index, at[i])} if i in at else next(others)
         for i in range(len(kept) + len(at))
     ]
 
 
-def _code_record(tenant: TenantState, index: Owners, key: Key) -> Any:
+def _code_record(customers: Batch, index: Owners, key: Key) -> Any:
     """The progId of the mapping record that holds ``key`` (on the customer the index names)."""
-    holder = tenant.get(SUBJECTS, index.get(key, "")) or {}
+    holder = customers.get(index.get(key, "")) or {}
     for mapping in holder.get("mappings") or []:
         if ("map", *mapping_key(mapping)) == key:
             return mapping.get("progId")

@@ -80,11 +80,14 @@ def new_codes(salt: int, first: int, count: int) -> list[Codes]:
 def codes_by_row(
     customers: Mapping[str, dict[str, Any]], erps: list[str], salt: int, first: int
 ) -> list[Codes]:
-    """Each row's codes, by its COD_CLI_ERP: a stored customer keeps its own; the others get
-    new ones from ``first`` on, in the order they first appear (a code met twice, once)."""
-    fresh = [erp for erp in dict.fromkeys(erps) if erp not in customers]
+    """Each row's codes, by its COD_CLI_ERP: a stored customer keeps its own (read once, however
+    many rows name it: each read parses the whole customer); the others get new ones from
+    ``first`` on, in the order they first appear (a code met twice, once)."""
+    distinct = dict.fromkeys(erps)
+    fresh = [erp for erp in distinct if erp not in customers]
     made = dict(zip(fresh, new_codes(salt, first, len(fresh)), strict=True))
-    return [made[erp] if erp in made else _STORED_CODES(customers[erp]) for erp in erps]
+    codes = {erp: made[erp] if erp in made else _STORED_CODES(customers[erp]) for erp in distinct}
+    return [codes[erp] for erp in erps]
 
 
 class _CodeIndex:

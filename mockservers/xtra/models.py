@@ -11,12 +11,12 @@ and keys, a state document's check, merging its items) in ``records.py``.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 from typing import Any
 
 from contracts import contract
 from contracts.binding import Names, body_names
+from mockservers.core.batch import Batch
 from mockservers.core.coverage import met
 from mockservers.core.kit import Kit
 from mockservers.core.sessions import in_scope
@@ -216,9 +216,15 @@ class XtraModel(Authorisation, VendorModel):
             "Int32 (XTRA's IDs)",
         )
 
+    @staticmethod
+    def batch(tenant: TenantState) -> Batch:
+        """The identities one call reads and writes, through ``upsert``: each read once, each
+        written as the call ends (``core/batch.py``)."""
+        return Batch(tenant, IDENTITIES)
+
     def upsert(
         self,
-        tenant: TenantState,
+        identities: Batch,
         record: dict[str, Any],
         *,
         contact_form: bool,
@@ -232,9 +238,9 @@ class XtraModel(Authorisation, VendorModel):
         users = record.get("Users")
         documents = record.get("IdentityDocuments")
         try:
-            existing = self._target(tenant, record, key, contact_form)
+            existing = self._target(identities, record, key, contact_form)
             if users:
-                self._check_users(tenant, existing, users)
+                self._check_users(identities.tenant, existing, users)
             if documents:
                 self._check_documents(existing, documents)
         except RecordError as error:
@@ -242,17 +248,17 @@ class XtraModel(Authorisation, VendorModel):
         error = fault(record) if fault is not None else None
         if error is not None:
             return failed(record, contact_form, error)
-        return self._write(tenant, record, existing, key, contact_form, ignored)
+        return self._write(identities, record, existing, key, contact_form, ignored)
 
     def _target(
-        self, tenant: TenantState, record: dict[str, Any], key: str | None, contact_form: bool
+        self, identities: Batch, record: dict[str, Any], key: str | None, contact_form: bool
     ) -> dict[str, Any] | None:
         """The identity to update, or None to insert."""
         rid = record.get("ID")
-        keys = self._keys.get(tenant.name)
+        keys = self._keys.get(identities.tenant.name)
         known = keys.get(key) if key and keys else None
         if is_id(rid):
-            found = tenant.get(IDENTITIES, str(rid))
+            found = identities.get(str(rid))
             if found is None:
                 raise RecordError(NOT_FOUND, f"Anagrafica non trovata: ID {rid}")
             # One key, one identity; one that holds a key another holds too may keep it.
@@ -268,7 +274,7 @@ class XtraModel(Authorisation, VendorModel):
         if known is None:
             return None
         if contact_form:
-            return tenant.get(IDENTITIES, str(known))
+            return identities.get(str(known))
         raise RecordError(EXISTS, f"Anagrafica già trovata: ExternalKey {key} (ID {known})")
 
     def _check_users(
@@ -324,13 +330,14 @@ class XtraModel(Authorisation, VendorModel):
 
     def _write(
         self,
-        tenant: TenantState,
+        identities: Batch,
         record: dict[str, Any],
         existing: dict[str, Any] | None,
         key: str | None,
         contact_form: bool,
         ignored: frozenset[str],
     ) -> Outcome:
+        tenant = identities.tenant
         if existing is None:  # its ID, its SUB_RECORDS lists, then its columns
             identity = {
                 "ID": tenant.next("identity"),
@@ -339,8 +346,9 @@ class XtraModel(Authorisation, VendorModel):
                 "IdentityDocuments": [],
                 "Users": [],
             }
-        else:  # a copy, changed in place below: the stored identity stays as it was
-            identity = copy.deepcopy(existing)
+        else:  # a copy of its columns, and below of each list the record changes: the
+            # identity as stored, and as the call's earlier records left it, stays as it was
+            identity = existing.copy()
         skip = not_stored(ignored, contact_form)
         for column, value in record.items():
             if column not in skip:
@@ -349,8 +357,11 @@ class XtraModel(Authorisation, VendorModel):
             identity["ExternalKey"] = key
         if existing is not None:  # a list the stored identity lacks comes after its columns
             for name in SUB_RECORDS:
-                if identity.get(name) is None:
+                items = identity.get(name)
+                if items is None:
                     identity[name] = []
+                elif record.get(name) or (contact_form and name == "Contacts"):
+                    identity[name] = list(items)  # its items are replaced, never changed
         destinations = merge(
             tenant, identity["Destinations"], record.get("Destinations"), "destination"
         )
@@ -358,33 +369,18 @@ class XtraModel(Authorisation, VendorModel):
         merge(tenant, identity["IdentityDocuments"], record.get("IdentityDocuments"), "document")
         users = record.get("Users")
         if users:
-            self._write_users(tenant, identity, users)
+            _write_users(tenant, identity["Users"], users)
         if contact_form:  # under the index after the request's contacts, or the next free one
             number = len(record.get("Contacts") or [])
             while str(number) in contacts:  # a contact's ExternalKey took it
                 number += 1
             contacts[str(number)] = email_contact(tenant, identity, record["EMail"])
-        tenant.put(IDENTITIES, str(identity["ID"]), identity)
+        identities.put(str(identity["ID"]), identity)
         self._reindex(tenant.name, existing, identity)
         met(_WRITTEN[contact_form, existing is not None])
         if contact_form:
             self._record_activity(tenant, identity, record)
         return Outcome(identity["ID"], identity.get("ExternalKey"), None, destinations, contacts)
-
-    def _write_users(
-        self, tenant: TenantState, identity: dict[str, Any], users: list[dict[str, Any]]
-    ) -> None:
-        stored = identity["Users"]
-        by_id = {u["ID"]: u for u in stored}
-        for user in users:
-            given = {k: v for k, v in user.items() if k != "ConfirmPassword"}
-            if is_id(user.get("ID")):
-                # Username and Email are not taken into account on update (seed).
-                by_id[user["ID"]].update(
-                    (k, v) for k, v in given.items() if k not in ("ID", "Username", "Email")
-                )
-                continue
-            stored.append({**given, "ID": tenant.next("user")})
 
     def _record_activity(
         self, tenant: TenantState, identity: dict[str, Any], record: dict[str, Any]
@@ -399,6 +395,23 @@ class XtraModel(Authorisation, VendorModel):
             **{name: record.get(name) for name in ACTIVITY_FIELDS},
         }
         tenant.put(ACTIVITIES, str(number), activity)
+
+
+def _write_users(
+    tenant: TenantState, stored: list[dict[str, Any]], users: list[dict[str, Any]]
+) -> None:
+    """A record's users into the identity's (its own copy of the list): a new one appended,
+    a stored one replaced by its updated copy."""
+    at = {user["ID"]: index for index, user in enumerate(stored)}
+    for user in users:
+        given = {k: v for k, v in user.items() if k != "ConfirmPassword"}
+        if is_id(user.get("ID")):
+            # Username and Email are not taken into account on update (seed).
+            index = at[user["ID"]]
+            kept = {k: v for k, v in given.items() if k not in ("ID", "Username", "Email")}
+            stored[index] = {**stored[index], **kept}
+            continue
+        stored.append({**given, "ID": tenant.next("user")})
 
 
 def _external_key(identity: Any) -> list[tuple[str, int]]:

@@ -222,7 +222,9 @@ def merge(
     sequence: str,
 ) -> dict[str, int | None]:
     """Apply a record's ``items`` to the identity's ``stored`` list (insert without ID, update
-    with an ID the identity has), new IDs from ``sequence``; return the Item5/Item6 map.
+    with an ID the identity has), new IDs from ``sequence``; return the Item5/Item6 map. The
+    list changes in place, its items never: an updated one is replaced by its updated copy
+    (the caller's copy of the list may share them with the identity as it was stored).
 
     Keys are the item's ExternalKey, or its index in the request when it has none (``""``
     names none, as for an identity); a value is None when the item names an ID the identity
@@ -231,20 +233,23 @@ def merge(
     outcome: dict[str, int | None] = {}
     if not items:
         return outcome
-    by_id = {s["ID"]: s for s in stored} if stored else {}
+    at: dict[Any, int] | None = None  # each stored ID's place, once an item names an ID
     for index, item in enumerate(items):
         key = item.get("ExternalKey")
         label = key if isinstance(key, str) and key else str(index)
         item_id = item.get("ID")
         if is_id(item_id):
-            target = by_id.get(item_id)
-            if target is not None:
-                target.update(item)
-            outcome[label] = target["ID"] if target is not None else None
+            if at is None:
+                at = {s["ID"]: place for place, s in enumerate(stored)}
+            place = at.get(item_id)
+            if place is not None:
+                stored[place] = {**stored[place], **item}
+            outcome[label] = item_id if place is not None else None
             continue
         new = {**item, "ID": tenant.next(sequence)}
         stored.append(new)
-        by_id[new["ID"]] = new
+        if at is not None:
+            at[new["ID"]] = len(stored) - 1
         outcome[label] = new["ID"]
     return outcome
 

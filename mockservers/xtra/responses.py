@@ -231,16 +231,17 @@ def update_identities(model: XtraModel, call: Call) -> Response:
         fault = RecordFaults(call)
         refused = _refused(schema, body)
         records = []
-        for index, record in enumerate(body):
-            if index in refused:
-                detail, error = refused[index]
-                call.explain(f"[{index}]: {detail}")
-                records.append(failed(record, contact_form, error).render())
-                continue
-            outcome = model.upsert(
-                caller.tenant, record, contact_form=contact_form, ignored=ignored, fault=fault
-            )
-            records.append(outcome.render())
+        with model.batch(caller.tenant) as identities:
+            for index, record in enumerate(body):
+                if index in refused:
+                    detail, error = refused[index]
+                    call.explain(f"[{index}]: {detail}")
+                    records.append(failed(record, contact_form, error).render())
+                    continue
+                outcome = model.upsert(
+                    identities, record, contact_form=contact_form, ignored=ignored, fault=fault
+                )
+                records.append(outcome.render())
         return paged(records)
 
     return answer(model, call, _UPDATE_QUERY, work)
