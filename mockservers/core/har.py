@@ -359,18 +359,43 @@ def _request_secrets(url: str, headers: Pairs, body: bytes | None) -> Named:
 
 
 def _headers_secrets(headers: Pairs) -> Named:
-    return [(k, v) for k, value in headers if secret_header(k) for v in _header_secrets(k, value)]
+    return [
+        found for k, value in headers if secret_header(k) for found in _header_secrets(k, value)
+    ]
 
 
-def _header_secrets(name: str, value: str) -> list[str]:
+def _header_secrets(name: str, value: str) -> Named:
     """A secret header's value whole, and the secret parts of it: a cookie's values (``Cookie:
-    a=1; b=2``, ``Set-Cookie: a=1; Path=/``), or the credential after a scheme (``Bearer``)."""
-    name = name.lower()
-    if name in ("cookie", "set-cookie"):
-        pairs = value.split(";") if name == "cookie" else value.split(";")[:1]
-        return [value, *(pair.partition("=")[2].strip() for pair in pairs)]
-    credential = value.strip().partition(" ")[2].strip()
-    return [value, credential] if credential else [value]
+    a=1; b=2``, ``Set-Cookie: a=1; Path=/``), or the credential after a scheme (``Bearer``);
+    a ``Basic`` credential also decoded, ``user:password`` and its password, both standing
+    credentials (a vendor's error may echo the password it read from it)."""
+    lowered = name.lower()
+    if lowered in ("cookie", "set-cookie"):
+        pairs = value.split(";") if lowered == "cookie" else value.split(";")[:1]
+        return [(name, v) for v in (value, *(pair.partition("=")[2].strip() for pair in pairs))]
+    scheme, _, credential = value.strip().partition(" ")
+    credential = credential.strip()
+    if not credential:
+        return [(name, value)]
+    found = [(name, value), (name, credential)]
+    if scheme.lower() == "basic":
+        found += [("password", decoded) for decoded in _basic(credential)]
+    return found
+
+
+def _basic(credential: str) -> list[str]:
+    """A ``Basic`` credential's ``user:password`` and its password (RFC 7617: UTF-8, or the
+    Latin-1 of older clients); nothing when it is no base64 or holds no password."""
+    try:
+        raw = base64.b64decode(credential, validate=True)
+    except ValueError:  # binascii.Error
+        return []
+    try:
+        pair = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pair = raw.decode("latin-1")
+    password = pair.partition(":")[2]
+    return [pair, password] if password else []
 
 
 def _body_secrets(body: bytes | None) -> Named:
