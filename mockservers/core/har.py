@@ -53,12 +53,15 @@ Named = list[tuple[str, str]]
 
 
 def mask_url(url: str) -> str:
-    """``url`` with the value of every secret query parameter replaced by ``***``; the rest of
-    the URL is kept byte for byte."""
+    """``url`` with the value of every secret query parameter replaced by ``***``, and of every
+    secret parameter of a fragment shaped like a form (a sandbox that redirects to
+    ``cb#token=...``); the rest of the URL is kept byte for byte."""
     parts = urlsplit(url)
-    if not parts.query:
+    if not parts.query and "=" not in parts.fragment:
         return url
-    return urlunsplit(parts._replace(query=mask_query(parts.query)))
+    return urlunsplit(
+        parts._replace(query=mask_query(parts.query), fragment=mask_query(parts.fragment))
+    )
 
 
 def masked_body(body: bytes, content_type: str) -> bytes:

@@ -176,6 +176,18 @@ def test_a_basic_credential_that_is_no_base64_or_has_no_password_teaches_only_it
         assert found == [f"Basic {credential}", credential]
 
 
+def test_a_secret_in_a_url_s_fragment_shaped_like_a_form_is_masked() -> None:
+    """A sandbox's redirect to ``cb#token=...`` kept the token: only the query was masked."""
+    assert har.mask_url("https://s.example/cb#token=T0k-123&x=1") == (
+        "https://s.example/cb#token=***&x=1"
+    )
+    assert har.mask_url("https://s.example/cb?password=a#b&Token=c") == (
+        "https://s.example/cb?password=***#b&Token=***"
+    )
+    for kept in ("https://s.example/doc#token", "https://s.example/doc#x=1&y"):
+        assert har.mask_url(kept) == kept
+
+
 def test_without_remember_requests_generated_values_in_secret_places_stay_local() -> None:
     """The fuzz harness's requests carry junk such as ``application/json`` in a password field:
     masked there, but not blotted out of every Content-Type."""

@@ -41,3 +41,15 @@ def test_a_basic_credential_s_password_the_vendor_echoes_is_blotted_out(tmp_path
         found = kept(http, tmp_path)
     assert "hunter22xyz" in passed.text  # the connector gets the vendor's answer unchanged
     assert "hunter22xyz" not in found and "wrong password ***" in found
+
+
+def test_a_token_in_a_redirect_s_fragment_is_masked(tmp_path: Path) -> None:
+    redirect = answer(b"", "Location: https://sandbox.example/cb#token=frag-T0ken-123&x=1")
+    with (
+        WireUpstream(redirect) as upstream,
+        proxied(upstream, ("quoparts",), record=tmp_path) as (_, http),
+    ):
+        passed = http.get(QP, params={"login": ""})
+        found = kept(http, tmp_path)
+    assert passed.headers["location"].endswith("#token=frag-T0ken-123&x=1")
+    assert "frag-T0ken-123" not in found and "#token=***&x=1" in found
