@@ -184,7 +184,10 @@ class Replay:
         if exchange.answer is None:
             return Outcome(exchange, skipped="no answer was recorded")
         vendor = self.vendors[exchange.vendor]
-        translation = self.translations.setdefault(vendor.name, Translation(vendor.generated))
+        translation = self.translations.get(vendor.name)
+        if translation is None:
+            translation = Translation(vendor.generated, any_case=vendor.body_names_any_case)
+            self.translations[vendor.name] = translation
         path, _, query = exchange.path.partition("?")
         request = _request(query, exchange.headers, exchange.body)
         translation.rewrite(request)
