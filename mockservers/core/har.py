@@ -16,7 +16,9 @@ appear in the log (:mod:`mockservers.core.blotting`, which bounds what it rememb
 A body is kept as text in the charset its ``Content-Type`` declares (UTF-8 without one), and
 as base64 when its bytes are no text in it (``content.encoding``, and the kit's own
 ``postData._encoding``), masked before it is encoded: a replay sends and compares the bytes
-that went over the wire.
+that went over the wire. A request's body sent in a ``Content-Encoding`` is kept decoded
+(given so by its caller), masked, its coding in ``postData._coding``; the bytes as they came
+would keep a password no mask could find.
 """
 
 from __future__ import annotations
@@ -138,6 +140,9 @@ def entry(
     started: datetime,
     duration_ms: float,
     response_body_size: int | None = None,
+    request_body_size: int | None = None,
+    request_coding: str = "",
+    request_withheld: str = "",
     request_http_version: str = "HTTP/1.1",
     response_http_version: str = "HTTP/1.1",
     status_text: str | None = None,
@@ -152,7 +157,13 @@ def entry(
     ``response_body_size`` its size as it came over the wire (None: the same; -1: not known):
     HAR's ``bodySize`` is the size transferred, ``content.size`` the decoded one, and
     ``content.compression`` what the coding saved. Each side has its own HTTP version (an
-    HTTP/1.0 server answers a request sent in HTTP/1.1 in its own)."""
+    HTTP/1.0 server answers a request sent in HTTP/1.1 in its own).
+
+    A request's body likewise: ``request_body`` with its ``Content-Encoding``
+    (``request_coding``) undone, kept masked with the kit's ``postData._coding`` (a replay
+    applies it again), and ``request_body_size`` its size as it came. One whose coding could
+    not be undone is not kept at all (``request_withheld``: why; ``postData._withheld``):
+    its bytes could hold a secret no mask can find."""
     request_headers, response_headers = list(request_headers), mask_header_urls(response_headers)
     started = started if started.tzinfo is not None else started.replace(tzinfo=UTC)
     duration = round(max(duration_ms, 0.0), 3)
@@ -166,14 +177,24 @@ def entry(
             mask_pairs(parse_qsl(urlsplit(url).query, keep_blank_values=True))
         ),
         "headersSize": -1,
-        "bodySize": len(request_body or b""),
+        "bodySize": len(request_body or b"") if request_body_size is None else request_body_size,
     }
-    if request_body:
-        content_type = _header(request_headers, "content-type")
+    content_type = _header(request_headers, "content-type")
+    if request_withheld:
+        request["postData"] = {
+            "mimeType": content_type,
+            "text": "",
+            "comment": f"not kept ({request_coding}): {request_withheld}",
+            "_coding": request_coding,
+            "_withheld": True,
+        }
+    elif request_body:
         text, encoded = body_fields(request_body, content_type, blot)
         request["postData"] = {"mimeType": content_type, "text": text}
         if encoded:  # HAR's postData has no encoding: a field of the kit's
             request["postData"]["_encoding"] = "base64"
+        if request_coding:
+            request["postData"]["_coding"] = request_coding
     size = len(response_body or b"")
     transferred = size if response_body_size is None else response_body_size
     content: dict[str, Any] = {"size": size, "mimeType": _header(response_headers, "content-type")}

@@ -4,11 +4,20 @@ it. The upstream is a socket that answers with bytes of the test's making."""
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
+import zlib
 from pathlib import Path
 
 import httpx
+import pytest
 
-from tests.proxying import QP, WireUpstream, proxied
+from contracts import contract
+from mockservers.core.secrets import MASK
+from tests.proxying import QP, XTRA_LOGIN, WireUpstream, proxied
+
+HAR = contract("har/har")
 
 
 def answer(body: bytes, *headers: str, status: int = 200) -> bytes:
@@ -53,3 +62,81 @@ def test_a_token_in_a_redirect_s_fragment_is_masked(tmp_path: Path) -> None:
         found = kept(http, tmp_path)
     assert passed.headers["location"].endswith("#token=frag-T0ken-123&x=1")
     assert "frag-T0ken-123" not in found and "#token=***&x=1" in found
+
+
+LOGIN = {"Username": "mario", "Password": "Gz-S3cret-pw"}
+ECHO = answer(b'{"statusCode": 401, "message": "Password Gz-S3cret-pw errata"}', status=401)
+PACKED = {"gzip": gzip.compress, "deflate": zlib.compress}
+
+
+@pytest.mark.parametrize("coding", PACKED)
+def test_a_compressed_request_is_read_masked_and_judged_as_its_content(
+    tmp_path: Path, coding: str
+) -> None:
+    """A gzip body was kept as it came: the recording's base64 and the curl line's bytes gave
+    the password back to anyone who decompressed them, nothing was learned from it (the
+    vendor's echo stayed), and the contracts judged the compressed bytes (no JSON)."""
+    packed = PACKED[coding](json.dumps(LOGIN).encode())
+    headers = {"Content-Type": "application/json", "Content-Encoding": coding}
+    with (
+        WireUpstream(ECHO) as upstream,
+        proxied(upstream, ("xtra",), record=tmp_path) as (_, http),
+    ):
+        http.post(XTRA_LOGIN, content=packed, headers=headers)
+        found = kept(http, tmp_path)
+        (listed,) = http.get("/__admin/requests").json()
+        entry = http.get(f"/__admin/requests/{listed['id']}").json()
+    assert upstream.received[0].body == packed  # the vendor gets it as it came
+    assert "Gz-S3cret-pw" not in found and "Password *** errata" in found
+    assert (entry["request"], entry["request_format"]) == (LOGIN | {"Password": MASK}, "json")
+    assert entry["verdict"]["request"] == []  # a login as the contract wants it
+    assert entry["curl"].endswith("""--data-raw '{"Username":"mario","Password":"***"}'""")
+    assert "content-encoding" not in entry["curl"].lower()  # it goes decoded
+    document = json.loads(next(tmp_path.glob("*.har")).read_text("utf-8"))
+    assert HAR.check(document) == []
+    request = document["log"]["entries"][0]["request"]
+    assert request["bodySize"] == len(packed)
+    assert request["postData"] == {
+        "mimeType": "application/json",
+        "text": '{"Username":"mario","Password":"***"}',
+        "_coding": coding,
+    }
+
+
+@pytest.mark.parametrize("case", ["unknown coding", "not gzip", "past the limit"])
+def test_a_compressed_request_that_cannot_be_read_whole_is_kept_nowhere(
+    tmp_path: Path, case: str
+) -> None:
+    """What cannot be decoded cannot be masked: neither the journal nor the recording keeps
+    it, and its body is not judged; the vendor still gets it as it came. A content past the
+    body limit is not judged or recorded either; the journal shows its start, masked, as it
+    shows the start of a long text."""
+    plain = b"Username=mario&Password=Gz-S3cret-pw"
+    body, coding = {
+        "unknown coding": (plain, "br"),
+        "not gzip": (plain, "gzip"),
+        "past the limit": (gzip.compress(plain + b" " * 10_000), "gzip"),
+    }[case]
+    config = {"kit": {"max_body_bytes": 4096}}
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Content-Encoding": coding}
+    with (
+        WireUpstream(ECHO) as upstream,
+        proxied(upstream, ("xtra",), config, record=tmp_path) as (_, http),
+    ):
+        http.post(XTRA_LOGIN, content=body, headers=headers)
+        found = kept(http, tmp_path)
+        (listed,) = http.get("/__admin/requests").json()
+        entry = http.get(f"/__admin/requests/{listed['id']}").json()
+    assert upstream.received[0].body == body
+    assert "Gz-S3cret-pw" not in found.replace("Password Gz-S3cret-pw errata", "")
+    assert base64.b64encode(body).decode() not in found
+    note = f"({len(body)} bytes in {coding}, not shown: "
+    if case == "past the limit":
+        assert entry["request"].startswith("Username=mario&Password=***   ")
+    else:
+        assert entry["request"].startswith(note) and entry["request_format"] == "text"
+    assert entry["verdict"]["request"][-1].startswith(f"xtra: its body in {coding} is not judged")
+    assert f"# its body ({len(body)} bytes in {coding}) left out: " in entry["curl"]
+    posted = json.loads(next(tmp_path.glob("*.har")).read_text("utf-8"))["log"]["entries"][0]
+    assert posted["request"]["postData"]["text"] == ""
+    assert posted["request"]["postData"]["_withheld"] is True
