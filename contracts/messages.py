@@ -112,7 +112,7 @@ def verdict(
     *,
     query: Iterable[tuple[str, str]],
     headers: dict[str, str],
-    body: bytes,
+    body: bytes | None,
     status: int,
     answer: bytes,
     blot: Callable[[str], str] = str,
@@ -121,14 +121,14 @@ def verdict(
     list of ``contract: path: message`` (empty lists: it meets them). ``query``: its pairs in
     the order sent, read as the fake reads them (``bound_query``: a dict had lost the order
     that decides which of XTRA's spellings of one name is the one taken), and its body's
-    names likewise (``binding.bound_body``). ``blot``: what
-    takes the exchange's secrets out of a message, before it is cut (a secret the cut split
-    would keep most of its characters)."""
+    names likewise (``binding.bound_body``); ``body`` None: its body is not judged (its
+    content could not be read). ``blot``: what takes the exchange's secrets out of a
+    message, before it is cut (a secret the cut split would keep most of its characters)."""
     found: dict[str, list[str]] = {"request": [], "response": []}
     parameters = contract_for(vendor, operation, "query")
     query = bound_query(parameters, query)
     checked = request_contract(vendor, operation, query)
-    if checked is not None:
+    if checked is not None and body is not None:
         read = bound_body(body_names(checked), _json(body))  # its names as the vendor binds them
         found["request"] += _violations(checked, read, blot)
     if parameters is not None:

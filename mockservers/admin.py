@@ -294,7 +294,7 @@ class Admin:
         # body (a 413 fault's call, even one that sent no body, is judged as any other).
         if rendered["verdict"] is None and entry.source == "fake" and not entry.body_unread:
             rendered["verdict"] = _judged(entry)
-        rendered["curl"] = curl(entry, call.base_url)
+        rendered["curl"] = curl(entry, call.base_url, self.kit.max_body_bytes)
         return rendered
 
     def clear_requests(self, call: AdminCall) -> Any:

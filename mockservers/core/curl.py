@@ -6,6 +6,10 @@ the secrets are masked (``***``), for the reader to put back. Every word is quot
 shell, but text holding control characters or bytes that are not UTF-8, which goes as bash's
 ``$'...'`` (bash, zsh) so that it survives a copy and paste. A body holding a NUL byte cannot
 be a shell word: the shell ends it there.
+
+A body sent in a ``Content-Encoding`` (gzip, deflate) goes decoded, masked, without that
+header: its bytes as they came would keep a password no mask can find (and curl compresses no
+request body). One that does not decode within the limit is left out, a comment saying so.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import re
 import shlex
 
+from mockservers.core.codings import content_of
 from mockservers.core.journal import Entry, sent_target
 from mockservers.core.secrets import masked_bytes, secret_header
 
@@ -35,16 +40,18 @@ AS_SENT = ("--globoff", "--path-as-is")
 two calls of one or none, and ``x/../`` not folded into another path."""
 
 
-def curl(entry: Entry, base_url: str) -> str:
+def curl(entry: Entry, base_url: str, limit: int) -> str:
     """A shell command that sends the journalled call again, secrets still masked (``***``):
     copy it, put the secrets back, run it. A HEAD goes as ``--head`` (with ``-X HEAD`` curl
-    waits for a body that never comes), without a body, which curl cannot send with one."""
+    waits for a body that never comes), without a body, which curl cannot send with one.
+    ``limit``: how large a compressed body's content may be to go in the line."""
     url = base_url.rstrip("/").encode() + sent_target(entry)
     head = entry.method == "HEAD"
     method = ["--head"] if head else ["-X", shell_word(entry.method.encode())]
     parts = ["curl", "-sS", *method, shell_word(url), *AS_SENT]
+    read = content_of(entry.headers, entry.request_body, limit)
     for name, value in entry.headers:
-        if name.lower() in _NOT_REPEATED:
+        if name.lower() in _NOT_REPEATED or (read.coding and name.lower() == b"content-encoding"):
             continue
         value = b"***" if secret_header(name.decode("latin-1")) else value
         # "Name:" would tell curl to leave the header out; "Name;" sends it empty.
@@ -52,11 +59,15 @@ def curl(entry: Entry, base_url: str) -> str:
     sent = {name.lower() for name, _ in entry.headers}
     if b"accept" not in sent:
         parts += ["-H", shell_word(b"Accept:")]  # curl would add its own, */*
-    if entry.request_body and not head:
+    if read.body and not head:
         if b"content-type" not in sent:
             parts += ["-H", shell_word(b"Content-Type:")]  # curl would add a form's type
         # --data-raw: a body starting with @ is text, not a file of the reader's to upload.
-        parts += ["--data-raw", shell_word(masked_bytes(entry.request_body))]
+        parts += ["--data-raw", shell_word(masked_bytes(read.body))]
+    if read.body is None:
+        size = len(entry.request_body)
+        note = f"# its body ({size} bytes in {read.coding}) left out: {read.why}"
+        parts.append(_CONTROL.sub("?", note))  # a comment to its line's end: on one line
     return " ".join(parts)
 
 

@@ -154,11 +154,16 @@ class Translation:
     """Values of one service to the values of another, per place, learned answer by answer.
 
     A value learned again replaces the earlier one (the latest login's token wins); of each
-    place's values, the latest ``kept`` are kept."""
+    place's values, the latest ``kept`` are kept. With ``any_case``, a body place's names
+    match a request's in any ASCII case, as a vendor that binds a body's names so reads them
+    (XTRA's ASP.NET: ``{"id": 5}`` is its ``ID``); else as written."""
 
-    def __init__(self, declarations: Iterable[Generated], kept: int = KEPT_VALUES) -> None:
+    def __init__(
+        self, declarations: Iterable[Generated], kept: int = KEPT_VALUES, *, any_case: bool = False
+    ) -> None:
         self.declarations = tuple(d for d in declarations if d.carried_by)
         self.kept = kept
+        self.any_case = any_case
         self.values: dict[str, dict[tuple[str, Any], Any]] = {}
         """Per place, the first service's values to the second's, the latest learned last."""
 
@@ -179,7 +184,7 @@ class Translation:
     def copy(self) -> Translation:
         """What it knows now, apart: to rewrite a request with in a thread, while the calls
         answered meanwhile learn on the event loop."""
-        copied = Translation(self.declarations, self.kept)
+        copied = Translation(self.declarations, self.kept, any_case=self.any_case)
         copied.values = {place: dict(known) for place, known in self.values.items()}
         return copied
 
@@ -198,30 +203,48 @@ class Translation:
                         pairs_[index] = (name, str(found))
                         changed = True
             elif where == "body" and request.body_json:
-                request.body, replaced = _replace(request.body, pattern(rest), known)
+                parts = _folded(rest) if self.any_case else pattern(rest)
+                request.body, replaced = _replace(request.body, parts, known, self.any_case)
                 changed = changed or replaced
         return changed
 
 
+@cache
+def _folded(text: str) -> tuple[str, ...]:
+    """A pattern with its names in lower case, to match names in any case."""
+    return tuple(part.lower() for part in pattern(text))
+
+
+def _named(key: Any, head: str, any_case: bool) -> bool:
+    """Whether an object's ``key`` is the pattern's name ``head`` (lower case with
+    ``any_case``, and then only an ASCII key folds: .NET's ordinal comparison takes no Kelvin
+    sign for a ``k``)."""
+    if not any_case:
+        return bool(key == head)
+    return isinstance(key, str) and key.isascii() and key.lower() == head
+
+
 def _replace(
-    node: Any, parts: tuple[str, ...], known: dict[tuple[str, Any], Any]
+    node: Any, parts: tuple[str, ...], known: dict[tuple[str, Any], Any], any_case: bool
 ) -> tuple[Any, bool]:
     """``node`` with the values the pattern names replaced where ``known`` has them, and
-    whether any was."""
+    whether any was (``any_case``: the pattern is in lower case, a name in any case)."""
     if not parts:
         key = _key(node)
         return (known[key], True) if key is not None and key in known else (node, False)
     head, rest = parts[0], parts[1:]
     changed = False
     if head == ANY_DEPTH:
-        node, changed = _replace(node, rest, known)
+        node, changed = _replace(node, rest, known, any_case)
     if isinstance(node, dict):
         for key in list(node):
-            if head in (ANY, ANY_DEPTH) or key == head:
-                node[key], done = _replace(node[key], parts if head == ANY_DEPTH else rest, known)
+            if head in (ANY, ANY_DEPTH) or _named(key, head, any_case):
+                deeper = parts if head == ANY_DEPTH else rest
+                node[key], done = _replace(node[key], deeper, known, any_case)
                 changed = changed or done
     elif isinstance(node, list) and head in (ANY, ANY_DEPTH):
         for index, item in enumerate(node):
-            node[index], done = _replace(item, parts if head == ANY_DEPTH else rest, known)
+            deeper = parts if head == ANY_DEPTH else rest
+            node[index], done = _replace(item, deeper, known, any_case)
             changed = changed or done
     return node, changed

@@ -16,7 +16,9 @@ appear in the log (:mod:`mockservers.core.blotting`, which bounds what it rememb
 A body is kept as text in the charset its ``Content-Type`` declares (UTF-8 without one), and
 as base64 when its bytes are no text in it (``content.encoding``, and the kit's own
 ``postData._encoding``), masked before it is encoded: a replay sends and compares the bytes
-that went over the wire.
+that went over the wire. A request's body sent in a ``Content-Encoding`` is kept decoded
+(given so by its caller), masked, its coding in ``postData._coding``; the bytes as they came
+would keep a password no mask could find.
 """
 
 from __future__ import annotations
@@ -57,12 +59,15 @@ Named = list[tuple[str, str]]
 
 
 def mask_url(url: str) -> str:
-    """``url`` with the value of every secret query parameter replaced by ``***``; the rest of
-    the URL is kept byte for byte."""
+    """``url`` with the value of every secret query parameter replaced by ``***``, and of every
+    secret parameter of a fragment shaped like a form (a sandbox that redirects to
+    ``cb#token=...``); the rest of the URL is kept byte for byte."""
     parts = urlsplit(url)
-    if not parts.query:
+    if not parts.query and "=" not in parts.fragment:
         return url
-    return urlunsplit(parts._replace(query=mask_query(parts.query)))
+    return urlunsplit(
+        parts._replace(query=mask_query(parts.query), fragment=mask_query(parts.fragment))
+    )
 
 
 def masked_body(body: bytes, content_type: str) -> bytes:
@@ -139,6 +144,9 @@ def entry(
     started: datetime,
     duration_ms: float,
     response_body_size: int | None = None,
+    request_body_size: int | None = None,
+    request_coding: str = "",
+    request_withheld: str = "",
     request_http_version: str = "HTTP/1.1",
     response_http_version: str = "HTTP/1.1",
     status_text: str | None = None,
@@ -153,7 +161,13 @@ def entry(
     ``response_body_size`` its size as it came over the wire (None: the same; -1: not known):
     HAR's ``bodySize`` is the size transferred, ``content.size`` the decoded one, and
     ``content.compression`` what the coding saved. Each side has its own HTTP version (an
-    HTTP/1.0 server answers a request sent in HTTP/1.1 in its own)."""
+    HTTP/1.0 server answers a request sent in HTTP/1.1 in its own).
+
+    A request's body likewise: ``request_body`` with its ``Content-Encoding``
+    (``request_coding``) undone, kept masked with the kit's ``postData._coding`` (a replay
+    applies it again), and ``request_body_size`` its size as it came. One whose coding could
+    not be undone is not kept at all (``request_withheld``: why; ``postData._withheld``):
+    its bytes could hold a secret no mask can find."""
     request_headers, response_headers = list(request_headers), mask_header_urls(response_headers)
     started = started if started.tzinfo is not None else started.replace(tzinfo=UTC)
     duration = round(max(duration_ms, 0.0), 3)
@@ -167,14 +181,24 @@ def entry(
             mask_pairs(parse_qsl(urlsplit(url).query, keep_blank_values=True))
         ),
         "headersSize": -1,
-        "bodySize": len(request_body or b""),
+        "bodySize": len(request_body or b"") if request_body_size is None else request_body_size,
     }
-    if request_body:
-        content_type = _header(request_headers, "content-type")
+    content_type = _header(request_headers, "content-type")
+    if request_withheld:
+        request["postData"] = {
+            "mimeType": content_type,
+            "text": "",
+            "comment": f"not kept ({request_coding}): {request_withheld}",
+            "_coding": request_coding,
+            "_withheld": True,
+        }
+    elif request_body:
         text, encoded = body_fields(request_body, content_type, blots)
         request["postData"] = {"mimeType": content_type, "text": text}
         if encoded:  # HAR's postData has no encoding: a field of the kit's
             request["postData"]["_encoding"] = "base64"
+        if request_coding:
+            request["postData"]["_coding"] = request_coding
     size = len(response_body or b"")
     transferred = size if response_body_size is None else response_body_size
     content: dict[str, Any] = {"size": size, "mimeType": _header(response_headers, "content-type")}
@@ -363,18 +387,43 @@ def _request_secrets(url: str, headers: Pairs, body: bytes | None) -> Named:
 
 
 def _headers_secrets(headers: Pairs) -> Named:
-    return [(k, v) for k, value in headers if secret_header(k) for v in _header_secrets(k, value)]
+    return [
+        found for k, value in headers if secret_header(k) for found in _header_secrets(k, value)
+    ]
 
 
-def _header_secrets(name: str, value: str) -> list[str]:
+def _header_secrets(name: str, value: str) -> Named:
     """A secret header's value whole, and the secret parts of it: a cookie's values (``Cookie:
-    a=1; b=2``, ``Set-Cookie: a=1; Path=/``), or the credential after a scheme (``Bearer``)."""
-    name = name.lower()
-    if name in ("cookie", "set-cookie"):
-        pairs = value.split(";") if name == "cookie" else value.split(";")[:1]
-        return [value, *(pair.partition("=")[2].strip() for pair in pairs)]
-    credential = value.strip().partition(" ")[2].strip()
-    return [value, credential] if credential else [value]
+    a=1; b=2``, ``Set-Cookie: a=1; Path=/``), or the credential after a scheme (``Bearer``);
+    a ``Basic`` credential also decoded, ``user:password`` and its password, both standing
+    credentials (a vendor's error may echo the password it read from it)."""
+    lowered = name.lower()
+    if lowered in ("cookie", "set-cookie"):
+        pairs = value.split(";") if lowered == "cookie" else value.split(";")[:1]
+        return [(name, v) for v in (value, *(pair.partition("=")[2].strip() for pair in pairs))]
+    scheme, _, credential = value.strip().partition(" ")
+    credential = credential.strip()
+    if not credential:
+        return [(name, value)]
+    found = [(name, value), (name, credential)]
+    if scheme.lower() == "basic":
+        found += [("password", decoded) for decoded in _basic(credential)]
+    return found
+
+
+def _basic(credential: str) -> list[str]:
+    """A ``Basic`` credential's ``user:password`` and its password (RFC 7617: UTF-8, or the
+    Latin-1 of older clients); nothing when it is no base64 or holds no password."""
+    try:
+        raw = base64.b64decode(credential, validate=True)
+    except ValueError:  # binascii.Error
+        return []
+    try:
+        pair = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pair = raw.decode("latin-1")
+    password = pair.partition(":")[2]
+    return [pair, password] if password else []
 
 
 def _body_secrets(body: bytes | None) -> Named:

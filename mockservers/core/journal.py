@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, quote
 import orjson
 
 from mockservers.core.clock import iso
+from mockservers.core.codings import Unreadable, coding_of, undone
 from mockservers.core.http import NOT_JSON, header_text, json_of, text_of
 from mockservers.core.secrets import (
     mask_pairs,
@@ -165,6 +166,26 @@ def shown_body(body: bytes) -> tuple[Any, str | None]:
         preview = body[:_BODY_PREVIEW].decode("utf-8", "replace")
         return mask_text(preview, cut=len(body) > _BODY_PREVIEW), "text"
     return mask_value(value), "json"
+
+
+def shown_request(entry: Entry) -> tuple[Any, str | None, bool]:
+    """The request's body for display, as :func:`shown_body` shows one, and whether only its
+    start is shown. A body in a ``Content-Encoding`` (gzip, deflate) is shown decoded (its
+    first 64 KiB), masked: its bytes as they came would keep a password no mask can find; one
+    that does not decode, not at all (a note says why)."""
+    body = entry.request_body
+    coding = coding_of(entry.headers) if body else ""
+    if not coding:
+        shown, format_ = shown_body(body)
+        return shown, format_, format_ == "text" and len(body) > _BODY_PREVIEW
+    try:
+        decoded = undone(body, coding, _BODY_PREVIEW)
+    except Unreadable as exc:
+        return f"({len(body)} bytes in {coding}, not shown: {exc})", "text", False
+    if not decoded.short:
+        return (*shown_body(decoded.body), False)
+    text = decoded.body.decode("utf-8", "replace")
+    return mask_text(text, cut=True), "text", True
 
 
 def _fit(entry: Entry, head: int, max_bytes: int) -> int:
@@ -474,7 +495,7 @@ def brief(full: dict[str, Any], codes: CodesOf) -> dict[str, Any]:
 
 
 def render(entry: Entry) -> dict[str, Any]:
-    request, request_format = shown_body(entry.request_body)
+    request, request_format, request_cut = shown_request(entry)
     response, response_format = shown_body(entry.response_body)
     lines = _masked_headers(entry.headers)
     return {
@@ -502,22 +523,20 @@ def render(entry: Entry) -> dict[str, Any]:
         "source": entry.source,
         "verdict": entry.verdict,
         "shadow": entry.shadow,
-        "cut": _shown_in_part(entry, request_format, response_format),
+        "cut": _shown_in_part(entry, request_cut, response_format),
     }
 
 
 def _shown_in_part(
-    entry: Entry, request_format: str | None, response_format: str | None
+    entry: Entry, request_cut: bool, response_format: str | None
 ) -> dict[str, int] | None:
     """What the entry shows only the start of, and its size as received: what the journal cut
-    (``Entry.cut``), and a text body longer than its preview."""
+    (``Entry.cut``), and a body longer than its preview."""
     parts = dict(entry.cut or {})
-    for part, body, format_ in (
-        ("request", entry.request_body, request_format),
-        ("response", entry.response_body, response_format),
-    ):
-        if format_ == "text" and len(body) > _BODY_PREVIEW:
-            parts.setdefault(part, len(body))
+    if request_cut:
+        parts.setdefault("request", len(entry.request_body))
+    if response_format == "text" and len(entry.response_body) > _BODY_PREVIEW:
+        parts.setdefault("response", len(entry.response_body))
     return parts or None
 
 

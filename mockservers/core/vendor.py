@@ -259,6 +259,13 @@ class Vendor(Pipeline):
         assertion shows beside a call answered HTTP 200 all the same."""
         return refusals(self.answer_notes(response), self.done_codes)
 
+    @property
+    def body_names_any_case(self) -> bool:
+        """Whether the vendor binds a request body's names in any case, as an ASP.NET vendor
+        does: where a shadow's or a replay's translation finds the places a body carries a
+        generated value in (``Translation(..., any_case=...)``)."""
+        return False
+
     def adopt_credentials(self, headers: Mapping[str, str], status: int) -> None:
         """A shadow fake (behind ``mockservers proxy --shadow``) is about to answer a call whose
         credentials may have been issued elsewhere, by the vendor's identity service rather

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from datetime import UTC, datetime
+from functools import cached_property
 from time import perf_counter
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -39,6 +40,7 @@ from starlette.types import Message, Receive, Scope, Send
 from contracts.messages import verdict
 from mockservers.core import compare, har
 from mockservers.core.call import CallHeaders, parse_query
+from mockservers.core.codings import Content, coding_of, content_of
 from mockservers.core.compare import Difference
 from mockservers.core.errors import KitError
 from mockservers.core.http import declared_beyond
@@ -112,11 +114,23 @@ class Call:
             host = f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
         return f"{scope['scheme']}://{host}"
 
+    @cached_property
+    def readable(self) -> Content:
+        """The request's body as the kit reads it, its ``Content-Encoding`` undone within the
+        body limit: what is learned, judged and recorded of it (once the body is read)."""
+        return content_of(self.headers, self.body.bytes, self.body.limit)
+
+    @property
+    def work(self) -> int:
+        """How much reading the request is, in bytes: a compressed body's content may be far
+        larger than its bytes (up to the limit)."""
+        return self.body.limit if coding_of(self.headers) else self.body.size
+
     def secrets(self, answer: Answer | None = None) -> list[str]:
         return har.secrets_of(
             url=self.target.shown,
             request_headers=_text(self.sent_headers),
-            request_body=self.body.bytes,
+            request_body=self.readable.body,
             response_headers=_text(answer.headers) if answer is not None else (),
             response_body=answer.body if answer is not None else None,
         )
@@ -125,17 +139,22 @@ class Call:
         """The contracts' verdict on this call, these secret values blotted out of it (before
         a long message is cut: a secret the cut split would keep most of its characters)."""
         scrub = har.scrubber(secrets)
+        read = self.readable
         found = verdict(
             self.vendor.name,
             self.operation,
             query=parse_qsl(self.query.decode("latin-1"), keep_blank_values=True),
             headers=CallHeaders(self.headers),
-            body=self.body.bytes,
+            body=read.body,
             status=status,
             answer=answer,
             blot=scrub,
         )
         found = scrub(found)  # the rest of it: a query value a message quotes whole
+        if read.body is None:
+            found["request"].append(
+                f"{self.vendor.name}: its body in {read.coding} is not judged: {read.why}"
+            )
         if self.method == "HEAD":  # the answer to a HEAD has no body (RFC 9110, 9.3.2)
             found["response"] = []
         if self.operation == UNKNOWN:  # no contract to judge it by: say so, not "it meets"
@@ -161,12 +180,17 @@ class Call:
         )
 
     def exchange(self, **answered: Any) -> dict[str, Any]:
-        """The exchange with the upstream, as a recording keeps it."""
+        """The exchange with the upstream, as a recording keeps it: the request's body as the
+        kit reads it (never bytes no mask could read)."""
+        read = self.readable
         return {
             "method": self.method,
             "url": self.target.shown,
             "request_headers": _text(self.sent_headers),
-            "request_body": self.body.bytes,
+            "request_body": read.body,
+            "request_body_size": self.body.size,
+            "request_coding": read.coding,
+            "request_withheld": read.why,
             "started": self.started_at,
             **answered,
         }
@@ -224,7 +248,7 @@ class Forwarding:
                 call.body.bytes,
                 compare.Answer(answer.status, answer.body, answer.header("content-type")),
             )
-        size = max(len(answer.body), call.body.size)  # a large request is as much work
+        size = max(len(answer.body), call.work)  # a large request is as much work
         entry = await off_loop(size, self._judged, call, answer, found)
         await self._keep(entry, entry.shadow)
         if self.recordings is not None:
@@ -284,7 +308,7 @@ class Forwarding:
                 await call.body.read()
         response = self.vendor.render_error(error, call.operation)
         self.kit.date(response)  # the proxy's own answer: on the kit's clock
-        entry = await off_loop(call.body.size, self._refused, call, error, response)
+        entry = await off_loop(call.work, self._refused, call, error, response)
         detail = entry.detail
         await self._keep(entry, None)
         if self.recordings is not None and error.kind == "upstream":

@@ -19,7 +19,10 @@ A recording (``mockservers proxy --record``) holds no secret, so what it masked 
   server's (a quote for the customer the replay created, not the sandbox's);
 - TS Digital's bearer from ``--token``, or minted through the fake's admin API.
 
-Entries whose call got no answer (status 0: the proxy answered 502) are not sent again.
+Entries whose call got no answer (status 0: the proxy answered 502) are not sent again, nor
+those whose request body the recording could not keep (``postData._withheld``: a
+``Content-Encoding`` the proxy could not undo). A body the recording keeps decoded
+(``postData._coding``) is sent in its coding again, once its secrets are filled in.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import orjson
 
 from mockservers.app import create_app
 from mockservers.cliargs import environ
+from mockservers.core.codings import Unreadable, applied
 from mockservers.core.compare import Answer, Difference, differences
 from mockservers.core.generated import Request, Translation
 from mockservers.core.har import masked_body, recorded_body, scrub_bytes
@@ -87,6 +91,10 @@ class Recorded:
     body: bytes
     answer: Answer | None
     """None: the call got no answer (not sent again)."""
+    coding: str = ""
+    """The ``Content-Encoding`` the body goes in (the recording keeps it decoded)."""
+    withheld: str = ""
+    """Why the recording kept no body ("": it did; else not sent again)."""
 
 
 def read(path: str | Path) -> list[Recorded]:
@@ -116,6 +124,7 @@ def _recorded(number: int, entry: dict[str, Any]) -> Recorded:
     if response.get("status"):
         body = recorded_body(content, "encoding")
         answer = Answer(response["status"], body, content.get("mimeType", ""))
+    posted = request.get("postData") or {}
     return Recorded(
         number=number,
         vendor=vendor,
@@ -123,8 +132,10 @@ def _recorded(number: int, entry: dict[str, Any]) -> Recorded:
         method=request["method"],
         path=path if path.startswith("/") or not path else f"/{path}",
         headers=[(h["name"], h["value"]) for h in request.get("headers", [])],
-        body=recorded_body(request.get("postData") or {}, "_encoding"),
+        body=recorded_body(posted, "_encoding"),
         answer=answer,
+        coding=posted.get("_coding", ""),
+        withheld=posted.get("comment", "not kept") if posted.get("_withheld") else "",
     )
 
 
@@ -183,8 +194,13 @@ class Replay:
     async def send(self, exchange: Recorded) -> Outcome:
         if exchange.answer is None:
             return Outcome(exchange, skipped="no answer was recorded")
+        if exchange.withheld:
+            return Outcome(exchange, skipped=f"its body was not recorded: {exchange.withheld}")
         vendor = self.vendors[exchange.vendor]
-        translation = self.translations.setdefault(vendor.name, Translation(vendor.generated))
+        translation = self.translations.get(vendor.name)
+        if translation is None:
+            translation = Translation(vendor.generated, any_case=vendor.body_names_any_case)
+            self.translations[vendor.name] = translation
         path, _, query = exchange.path.partition("?")
         request = _request(query, exchange.headers, exchange.body)
         translation.rewrite(request)
@@ -194,6 +210,11 @@ class Replay:
             await self._mint_bearer()
         self._refill(request, vendor)
         body = orjson.dumps(request.body) if request.body_json else exchange.body
+        if exchange.coding:
+            try:
+                body = applied(body, exchange.coding)
+            except Unreadable as exc:  # a HAR from elsewhere
+                return Outcome(exchange, skipped=str(exc))
         # The path as recorded (dot segments kept), where the proxy would send it.
         target = self.upstream.target(_as_target(path), urlencode(request.query).encode())
         # Built whole, as the proxy builds its calls: no client defaults (User-Agent, Accept,

@@ -42,7 +42,10 @@ class Shadow:
     def __init__(self, app: Starlette) -> None:
         self.app = app
         self.vendors = app.state.vendors
-        self.translations = {name: Translation(v.generated) for name, v in self.vendors.items()}
+        self.translations = {
+            name: Translation(v.generated, any_case=v.body_names_any_case)
+            for name, v in self.vendors.items()
+        }
         self.client = httpx.AsyncClient(transport=TargetASGITransport(app), base_url=SHADOW_BASE)
 
     async def compare(

@@ -79,6 +79,10 @@ class Xtra(Vendor):
             return login_tenant(self.model, call)
         return None
 
+    @property
+    def body_names_any_case(self) -> bool:
+        return bool(self.settings.field_names_any_case)
+
     def session_credentials(self, prefix: str) -> dict[str, Any]:
         return {
             "public_key": f"{prefix}-public",

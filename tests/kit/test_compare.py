@@ -6,6 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from mockservers import create_app
 from mockservers.core.compare import ABSENT, Answer, Difference, differences
 from mockservers.core.generated import Generated, Request, Translation, matches, pattern
 from mockservers.vendors import VENDOR_CLASSES
@@ -137,6 +138,44 @@ def test_a_translation_keeps_the_latest_values_of_each_place() -> None:
     assert kept == {("str", "up-1"): "fake-1", ("str", "up-4"): "fake-4", ("str", "up-5"): "fake-5"}
     request = Request(query=[("token", "up-2")], headers=[])
     assert not translation.rewrite(request)  # forgotten: sent as it came
+
+
+def test_a_translation_for_a_vendor_that_binds_names_in_any_case_finds_them_so() -> None:
+    """XTRA binds ``{"id": 5}`` as its ``ID``: the shadow fake got the vendor's 5 as it came,
+    and updated its own identity 5, not the one standing for the vendor's."""
+    carried = (
+        Generated("result.IRID", carried_by=("body.*.ID", "body.*.Users.*.ID", "body.*.Key")),
+    )
+    body = [{"id": 5, "users": [{"iD": 5}], "\u212aey": 5}, {"Id": 5, "ID": 5, "KEY": 5}]
+    learned = {}
+    for any_case in (True, False):
+        translation = Translation(carried, any_case=any_case)
+        translation.learn({"result": {"IRID": 5}}, {"result": {"IRID": 1}})
+        request = Request(
+            query=[], headers=[], body=orjson.loads(orjson.dumps(body)), body_json=True
+        )
+        translation.rewrite(request)
+        assert translation.copy().any_case is any_case
+        learned[any_case] = request.body
+    # only ASCII names fold (.NET's ordinal comparison takes no Kelvin sign for a K)
+    assert learned[True] == [
+        {"id": 1, "users": [{"iD": 1}], "\u212aey": 5},
+        {"Id": 1, "ID": 1, "KEY": 1},
+    ]
+    assert learned[False] == [
+        {"id": 5, "users": [{"iD": 5}], "\u212aey": 5},
+        {"Id": 5, "ID": 1, "KEY": 5},
+    ]
+
+
+def test_each_vendor_s_translation_reads_names_as_it_binds_them() -> None:
+    """XTRA as its ``field_names_any_case`` says (default true), the others as written."""
+    found = {
+        name: vendor.body_names_any_case for name, vendor in create_app().state.vendors.items()
+    }
+    assert found == {"quoparts": False, "xtra": True, "tsdigital": False, "keepit": False}
+    exact = create_app({"xtra": {"field_names_any_case": False}}).state.vendors["xtra"]
+    assert exact.body_names_any_case is False
 
 
 def test_every_vendor_declares_valid_generated_places() -> None:

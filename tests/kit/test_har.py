@@ -178,6 +178,38 @@ def test_a_credential_is_blotted_out_but_not_the_words_around_it() -> None:
     assert "BearerTok-12345" not in text and "CookieSecret42" not in text
 
 
+def test_a_basic_credential_s_password_is_blotted_out_where_the_answer_echoes_it() -> None:
+    """Only the header whole and its base64 were learned: an upstream's "wrong password
+    hunter22xyz" kept the password a ``Basic`` credential carried."""
+    basic = "Basic " + base64.b64encode(b"mario:hunter22xyz").decode()
+    echo = b'{"errorCode": "100", "error": "mario: wrong password hunter22xyz (mario:hunter22xyz)"}'
+    recorder = har.Recorder()
+    recorder.add(**exchange(request_headers=[("Authorization", basic)], response_body=echo))
+    text = json.dumps(recorder.document())
+    assert "hunter22xyz" not in text
+    assert "mario: wrong password *** (***)" in text  # the user name is no secret
+    found = har.secrets_of(request_headers=[("authorization", basic)])
+    assert {"mario:hunter22xyz", "hunter22xyz"} <= set(found)
+
+
+def test_a_basic_credential_that_is_no_base64_or_has_no_password_teaches_only_itself() -> None:
+    for credential in ("not*base64!", base64.b64encode(b"mario:").decode()):
+        found = har.secrets_of(request_headers=[("Authorization", f"Basic {credential}")])
+        assert found == [f"Basic {credential}", credential]
+
+
+def test_a_secret_in_a_url_s_fragment_shaped_like_a_form_is_masked() -> None:
+    """A sandbox's redirect to ``cb#token=...`` kept the token: only the query was masked."""
+    assert har.mask_url("https://s.example/cb#token=T0k-123&x=1") == (
+        "https://s.example/cb#token=***&x=1"
+    )
+    assert har.mask_url("https://s.example/cb?password=a#b&Token=c") == (
+        "https://s.example/cb?password=***#b&Token=***"
+    )
+    for kept in ("https://s.example/doc#token", "https://s.example/doc#x=1&y"):
+        assert har.mask_url(kept) == kept
+
+
 def test_without_remember_requests_generated_values_in_secret_places_stay_local() -> None:
     """The fuzz harness's requests carry junk such as ``application/json`` in a password field:
     masked there, but not blotted out of every Content-Type."""

@@ -4,6 +4,7 @@ the repeat: both entries must show the same call)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import subprocess
@@ -284,6 +285,43 @@ def test_a_body_is_sent_again_as_it_was(
     repeat = repeated(http, entry)
     assert (repeat["request"], repeat["request_format"]) == (shown, format_)
     assert repeat["curl"] == entry["curl"]  # the same bytes again: the same line
+
+
+@needs_shell
+def test_a_compressed_body_is_shown_and_sent_again_decoded_and_masked(http: httpx.Client) -> None:
+    """The fake refuses a gzip body, as XTRA's ASP.NET does without its request decompression;
+    its journal showed the bytes read as text, and its curl line gave them back whole, the
+    password with them, to anyone who decompressed them."""
+    login = {"Username": "demo", "Password": SECRET}
+    packed = gzip.compress(json.dumps(login).encode())
+    headers = XTRA_KEYS | {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    answer = http.post(LOGIN, headers=headers, content=packed)
+    entry = newest(http)
+    assert answer.json()["errorCode"] == "ER.IR.INVAL"  # the fake reads the body as it came
+    assert SECRET not in json.dumps(entry) and shell_word(packed) not in entry["curl"]
+    assert entry["request"] == login | {"Password": "***"}
+    assert "content-encoding" not in entry["curl"].lower()
+    repeat = repeated(http, entry)
+    assert repeat["request"] == entry["request"]  # the same content, as it came now
+
+
+def test_a_compressed_body_past_the_preview_shows_its_start_and_one_not_decoded_a_note(
+    http: httpx.Client,
+) -> None:
+    long = b"Username=demo&Password=" + SECRET.encode() + b"&x=" + b"y" * 100_000
+    packed = gzip.compress(long)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Content-Encoding": "gzip"}
+    http.post(LOGIN, headers=headers, content=packed)
+    entry = newest(http)
+    assert entry["request"].startswith("Username=demo&Password=***&x=yyy")
+    assert len(entry["request"]) == 64 * 1024 - len(SECRET) + 3
+    assert entry["cut"] == {"request": len(packed)}  # its size as it came
+    http.post(LOGIN, headers=headers | {"Content-Encoding": "br"}, content=long)
+    entry = newest(http)
+    assert entry["request"] == (
+        f"({len(long)} bytes in br, not shown: br is no coding the kit decodes (gzip, deflate))"
+    )
+    assert SECRET not in json.dumps(entry) and "--data-raw" not in entry["curl"]
 
 
 @needs_shell

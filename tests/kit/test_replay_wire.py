@@ -6,6 +6,7 @@ came; no header the recording does not show is added. The servers are stand-ins 
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 from pathlib import Path
 
@@ -137,3 +138,29 @@ def test_a_charset_that_names_no_text_encoding_is_passed_on_recorded_and_replaye
     assert [received.request_line[1] for received in vendor.received] == [
         b"/xtra/api/sync/v1/login"
     ] * 3  # recorded, shadowed, replayed
+
+
+def test_a_compressed_request_is_replayed_in_its_coding_its_password_filled_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recording keeps a gzip body decoded (masked: its bytes kept the password); a replay
+    fills the password in and sends it in gzip again. One the proxy could not decode, which
+    the recording does not keep, is not sent again."""
+    monkeypatch.setenv("MOCKSERVERS_REPLAY_PASSWORD", "Replay-pw-1")
+    login = {"Username": "mario", "Password": "Gz-S3cret-pw"}
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    path = "/xtra/api/sync/v1/login"
+    with WireUpstream(_answer(b'{"statusCode": 200}', "application/json")) as vendor:
+        with proxied(vendor, ("xtra",), record=tmp_path) as (_, http):
+            http.post(path, content=gzip.compress(json.dumps(login).encode()), headers=headers)
+            http.post(path, content=b"Password=x", headers=headers | {"Content-Encoding": "br"})
+        (recording,) = tmp_path.glob("*.har")
+        assert main(["replay", str(recording), "--base-url", vendor.base_url("xtra")]) == 0
+    assert "Gz-S3cret-pw" not in recording.read_text("utf-8")
+    assert len(vendor.received) == 3  # two recorded, one replayed
+    replayed = vendor.received[2]
+    assert b"\r\ncontent-encoding: gzip\r\n" in replayed.head.lower()
+    assert json.loads(gzip.decompress(replayed.body)) == login | {"Password": "Replay-pw-1"}
+    assert "#2 login POST /api/sync/v1/login: not sent (its body was not recorded: " in (
+        capsys.readouterr().out
+    )

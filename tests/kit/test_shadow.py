@@ -236,6 +236,32 @@ def test_a_path_with_dot_segments_is_asked_of_the_shadow_as_the_vendor_got_it() 
     assert entry["shadow"] == []
 
 
+@pytest.mark.parametrize("any_case", [True, False])
+def test_an_xtra_id_in_any_case_reaches_the_shadow_as_the_fake_s_own(any_case: bool) -> None:
+    """XTRA binds ``{"id": ...}`` as the identity's ``ID``; the shadow put its own ID only
+    where the name was spelt ``ID``, so the fake was asked for the vendor's (an identity it
+    does not have, or another of its own). Configured to bind names as written, the fake
+    takes ``id`` for no ID, and neither does the translation."""
+    config = ACCOUNTS | {"xtra": {**ACCOUNTS["xtra"], "field_names_any_case": any_case}}
+    with MockServer(config) as upstream:
+        seed(upstream)
+        with proxied(upstream, ("xtra",), config, shadow=True) as (app, http):
+            record = IDENTITY | {"ExternalKey": "EXT-1"}
+            inserted = http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=[record]).json()
+            vendor_id = inserted["result"]["records"][0]["Item1"]
+            change = {"id": vendor_id, "denomination": "Rossi S.p.A."}
+            http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=[change])
+            latest = http.get("/__admin/requests", params={"limit": 1}).json()[0]
+            assert app.shadow is not None
+            transport = SyncASGITransport(app.shadow.app)
+            with httpx.Client(transport=transport, base_url="http://s") as fake:
+                (shadow_got, inserted_there) = fake.get("/__admin/requests").json()
+    fake_id = inserted_there["response"]["result"]["records"][0]["Item1"]
+    assert fake_id != vendor_id  # the upstream's sequence was ahead
+    assert shadow_got["request"] == [change | {"id": fake_id if any_case else vendor_id}]
+    assert latest["shadow"] == []
+
+
 def test_a_large_request_is_asked_of_the_fake_with_the_fake_s_own_token(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
