@@ -494,49 +494,33 @@ class Admin:
     def table(self) -> list[AdminRoute]:
         a, J, S = AdminRoute, ("journal",), False
         routes = [
-            a("/__admin/health", "GET", self.health, summary="Is the kit up, and which vendors"),
-            a("/__admin/reset", "POST", self.reset, "optional", "Back to start (one scope)"),
-            a("/__admin/state/{vendor}", "GET", self.get_state, summary="A vendor's state"),
-            a(
-                "/__admin/state/{vendor}",
-                "PUT",
-                self.put_state,
-                "required",
-                "Replace it",
-                fixtures=True,
-            ),
-            a("/__admin/requests", "GET", self.get_requests, summary="The journal", reads=J),
-            a("/__admin/requests", "DELETE", self.clear_requests, summary="Clear the journal"),
-            a("/__admin/requests/count", "POST", self.count_requests, "required", "Count", J),
-            a(
-                "/__admin/requests/verify",
-                "POST",
-                self.verify_requests,
-                "required",
-                "Verify",
-                reads=J,
-            ),
+            a("/__admin/health", "GET", self.health),
+            a("/__admin/reset", "POST", self.reset, "optional"),
+            a("/__admin/state/{vendor}", "GET", self.get_state),
+            a("/__admin/state/{vendor}", "PUT", self.put_state, "required", fixtures=True),
+            a("/__admin/requests", "GET", self.get_requests, reads=J),
+            a("/__admin/requests", "DELETE", self.clear_requests),
+            a("/__admin/requests/count", "POST", self.count_requests, "required", J),
+            a("/__admin/requests/verify", "POST", self.verify_requests, "required", J),
             # after count and verify, whose literal paths the pattern would otherwise take
-            a("/__admin/requests/{entry_id}", "GET", self.get_request, summary="One call", reads=J),
-            a("/__admin/clock", "GET", self.get_clock, summary="The kit's clock"),
-            a("/__admin/clock", "POST", self.move_clock, "required", "Move the clock forward"),
-            a("/__admin/faults", "POST", self.add_fault, "required", "Make calls misbehave"),
-            a("/__admin/faults", "GET", self.list_faults, summary="The live faults"),
-            a("/__admin/faults", "DELETE", self.clear_faults, summary="Clear the faults"),
+            a("/__admin/requests/{entry_id}", "GET", self.get_request, reads=J),
+            a("/__admin/clock", "GET", self.get_clock),
+            a("/__admin/clock", "POST", self.move_clock, "required"),
+            a("/__admin/faults", "POST", self.add_fault, "required"),
+            a("/__admin/faults", "GET", self.list_faults),
+            a("/__admin/faults", "DELETE", self.clear_faults),
             # the sessions themselves: no session narrows them (?session= is a 400)
-            a(SESSIONS, "POST", self.create_session, "optional", "A new session", scoped=S),
-            a(SESSIONS, "GET", self.list_sessions, summary="The live sessions", scoped=S),
-            a(SESSIONS, "DELETE", self.drop_sessions, summary="Drop every session", scoped=S),
-            a("/__admin/sessions/{session_id}", "GET", self.get_session, summary="One session"),
-            a("/__admin/sessions/{session_id}", "DELETE", self.drop_session, summary="Drop it"),
-            a("/__admin/coverage", "GET", self.coverage, summary="Documented situations met"),
+            a(SESSIONS, "POST", self.create_session, "optional", scoped=S),
+            a(SESSIONS, "GET", self.list_sessions, scoped=S),
+            a(SESSIONS, "DELETE", self.drop_sessions, scoped=S),
+            a("/__admin/sessions/{session_id}", "GET", self.get_session),
+            a("/__admin/sessions/{session_id}", "DELETE", self.drop_session),
+            a("/__admin/coverage", "GET", self.coverage),
         ]
         routes += self.kit.shadows.admin_routes(self.vendors)
         for vendor in self.vendors.values():
             routes += vendor.admin_routes()
-        routes.append(
-            a("/__admin/{vendor}/tokens/expire", "POST", self.expire_tokens, "optional", "Expire")
-        )
+        routes.append(a("/__admin/{vendor}/tokens/expire", "POST", self.expire_tokens, "optional"))
         return routes
 
     def routes(self) -> list[Route]:

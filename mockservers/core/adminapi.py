@@ -97,7 +97,6 @@ class AdminRoute:
     method: str
     handler: Callable[[AdminCall], Any]
     body: Body = "none"
-    summary: str = ""
     reads: tuple[str, ...] = field(default=())
     """Replicated objects the handler reads that a shared store keeps only in itself."""
     fixtures: bool = False

@@ -78,6 +78,6 @@ class ShadowSummary:
             return {"cleared": True}
 
         return [
-            AdminRoute("/__admin/shadow", "GET", read, summary="The shadow's differences"),
-            AdminRoute("/__admin/shadow", "DELETE", clear, summary="Clear them"),
+            AdminRoute("/__admin/shadow", "GET", read),
+            AdminRoute("/__admin/shadow", "DELETE", clear),
         ]

@@ -67,6 +67,5 @@ def token_routes(model: TsDigitalModel) -> list[AdminRoute]:
             "POST",
             mint,
             body="required",
-            summary="Mint a TS Digital bearer token with a kind and grants",
         )
     ]
