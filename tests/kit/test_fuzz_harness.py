@@ -120,12 +120,16 @@ def test_dry_run_prints_requests_and_sends_nothing(
 
 
 def test_the_budget_caps_the_requests_sent(
-    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert main(fuzz(mockserver, "--budget", "11")) == 0
+    junit = tmp_path / "fuzz.xml"
+    assert main([*fuzz(mockserver, "--budget", "11"), "--junit-xml", str(junit)]) == 0
     out = capsys.readouterr().out
     assert "request budget of 11 reached" in out
     assert len(mockserver.requests(vendor="quoparts")) == 11
+    # the operations it never reached: skipped for the budget, not blamed on the server
+    skipped = {s.text for s in ET.parse(junit).iter("skipped")}
+    assert skipped == {"not run: the run stopped: request budget of 11 reached"}
 
 
 def test_the_same_seed_sends_the_same_requests(
