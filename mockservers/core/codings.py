@@ -20,6 +20,15 @@ _WINDOWS = {"gzip": 31, "x-gzip": 31, "deflate": 15}
 ``deflate``; a raw deflate stream, which some clients send for it, is read too)."""
 
 
+_MEMBERS = 1000
+"""The most gzip members a body is read in. Each is a stream of its own, empty ones decode to
+nothing and a client sends one, or a few: a body of more is not read (as one that is not gzip),
+rather than costing the server a stream each."""
+
+_FIRST, _CHUNK = 64, 64 * 1024
+"""The bytes a stream is first fed, and the most it is fed at once (see :func:`_stream`)."""
+
+
 class Unreadable(ValueError):
     """A coding the kit does not undo, or bytes that are not in the coding they say."""
 
@@ -95,12 +104,14 @@ def applied(body: bytes, coding: str) -> bytes:
 
 
 def _inflated(data: bytes, window: int, limit: int, token: str) -> Decoded:
-    """One coding undone, at most ``limit`` bytes; gzip's members one after the other."""
+    """One coding undone, at most ``limit`` bytes; gzip's members one after the other, at
+    most :data:`_MEMBERS` of them."""
+    view = memoryview(data)
     parts: list[bytes] = []
-    size = 0
+    size = at = members = 0
     while True:
         try:
-            part, data, ended = _stream(data, window, limit - size + 1)
+            part, used, ended = _stream(view[at:], window, limit - size + 1)
         except zlib.error as exc:
             if window == 15 and not parts:  # a raw deflate stream, as some clients send one
                 window = -15
@@ -112,15 +123,31 @@ def _inflated(data: bytes, window: int, limit: int, token: str) -> Decoded:
             return Decoded(b"".join(parts)[:limit], f"its content is larger than {limit} bytes")
         if not ended:
             return Decoded(b"".join(parts), f"its {token} bytes end before its content does")
-        if not data:
+        at += used
+        if at == len(data):
             return Decoded(b"".join(parts))
         if window != 31:
             raise Unreadable(f"bytes follow the end of its {token} content")
+        members += 1
+        if members == _MEMBERS:
+            raise Unreadable(f"its {token} bytes hold more than {_MEMBERS} members")
 
 
-def _stream(data: bytes, window: int, room: int) -> tuple[bytes, bytes, bool]:
-    """One compressed stream's content (at most ``room`` bytes), the bytes after the stream,
-    and whether it ended."""
+def _stream(data: memoryview, window: int, room: int) -> tuple[bytes, int, bool]:
+    """One compressed stream's content (at most ``room`` bytes), how many bytes of ``data``
+    it took up, and whether it ended.
+
+    ``data`` is fed a chunk at a time, from :data:`_FIRST` bytes doubling to :data:`_CHUNK`:
+    what is fed past a stream's end, zlib copies (``unused_data``), so a body of many short
+    streams costs no more than a few times its size."""
     stream = zlib.decompressobj(window)
-    part = stream.decompress(data, room)
-    return part, stream.unused_data, stream.eof
+    parts: list[bytes] = []
+    used, step = 0, _FIRST
+    while used < len(data) and room > 0 and not stream.eof:
+        chunk = data[used : used + step]
+        part = stream.decompress(chunk, room)
+        parts.append(part)
+        room -= len(part)
+        used += len(chunk) - len(stream.unconsumed_tail) - len(stream.unused_data)
+        step = min(2 * step, _CHUNK)
+    return b"".join(parts), used, stream.eof

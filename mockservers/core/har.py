@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -60,14 +61,29 @@ Named = list[tuple[str, str]]
 
 def mask_url(url: str) -> str:
     """``url`` with the value of every secret query parameter replaced by ``***``, and of every
-    secret parameter of a fragment shaped like a form (a sandbox that redirects to
+    secret parameter of its fragment (:func:`_mask_fragment`: a sandbox that redirects to
     ``cb#token=...``); the rest of the URL is kept byte for byte."""
     parts = urlsplit(url)
     if not parts.query and "=" not in parts.fragment:
         return url
     return urlunsplit(
-        parts._replace(query=mask_query(parts.query), fragment=mask_query(parts.fragment))
+        parts._replace(query=mask_query(parts.query), fragment=_mask_fragment(parts.fragment))
     )
+
+
+_FRAGMENT_PARAMETER = re.compile(r"[^&;]+")
+"""A parameter of a fragment: its parameters are split on ``&`` or on ``;``."""
+
+
+def _mask_fragment(fragment: str) -> str:
+    """A fragment with its secret parameters masked: a form (``token=...&x=1``,
+    ``x=1;token=...``), or a hash router's route and its query (``/cb?token=...``), from the
+    first ``?`` on (the route has no ``=``)."""
+    route, mark, query = fragment.partition("?")
+    if not mark or "=" in route:
+        route, mark, query = "", "", fragment
+    masked = _FRAGMENT_PARAMETER.sub(lambda parameter: mask_query(parameter[0]), query)
+    return route + mark + masked
 
 
 def masked_body(body: bytes, content_type: str) -> bytes:

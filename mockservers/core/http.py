@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import ipaddress
+import socket
 from collections.abc import Mapping
 from functools import cache
 from http import HTTPStatus
@@ -60,13 +61,17 @@ def is_loopback(host: str | None) -> bool:
 
 
 def loopback_name(name: str) -> bool:
-    """A name of this machine only: ``localhost`` (and ``*.localhost``) or a loopback address."""
+    """A name of this machine only: ``localhost`` (and ``*.localhost``) or a loopback address
+    (``::ffff:127.0.0.1`` too, IPv4's in IPv6)."""
     if name == "localhost" or name.endswith(".localhost"):
         return True
     try:
-        return ipaddress.ip_address(name).is_loopback
+        address = ipaddress.ip_address(name)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
 
 
 def foreign_page(scope: Mapping[str, Any], allowed_origins: tuple[str, ...]) -> str | None:
@@ -93,9 +98,23 @@ def foreign_page(scope: Mapping[str, Any], allowed_origins: tuple[str, ...]) -> 
 
 
 def _names_this_machine(host: str, server: Any) -> bool:
-    """``localhost:8000``, ``127.0.0.1``, ``[::1]:8000``, or the server's own name."""
+    """``localhost:8000``, ``127.0.0.1``, ``[::1]:8000``, ``localhost.``, the server's own
+    name, the machine's host name, or ``0.0.0.0`` (what uvicorn prints for ``--host
+    0.0.0.0``): names a connector on this machine calls it by. No other site serves a page
+    under one of them, but with hostile DNS (the host name)."""
     name = (host if host.endswith("]") else host.rsplit(":", 1)[0]).strip("[]").lower()
-    return (server is not None and name == str(server[0]).lower()) or loopback_name(name)
+    name = name.removesuffix(".")  # a fully qualified name: "localhost." is "localhost"
+    return (
+        (server is not None and name == str(server[0]).lower())
+        or name in _machine_names()
+        or loopback_name(name)
+    )
+
+
+@cache
+def _machine_names() -> frozenset[str]:
+    """This machine's host name and the unspecified addresses, which reach it from itself."""
+    return frozenset({socket.gethostname().lower().removesuffix("."), "0.0.0.0", "::"} - {""})
 
 
 def declared_beyond(headers: list[tuple[bytes, bytes]], limit: int) -> bool:

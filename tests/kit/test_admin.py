@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -784,8 +785,11 @@ def test_a_web_page_from_another_site_cannot_drive_the_admin_api() -> None:
         for origin in (base, "http://localhost:3000"):  # the dashboard's own, a CORS origin
             allowed = http.post("/__admin/faults", json=FAULT, headers={"Origin": origin})
             assert allowed.status_code == 201
-        for host in ("localhost:8000", "[::1]:8000", "127.0.0.1"):
+        this_machine = ("localhost.:8000", "0.0.0.0:8000", f"{socket.gethostname()}:8000")
+        for host in ("localhost:8000", "[::1]:8000", "127.0.0.1", *this_machine):
             assert http.get("/__admin/health", headers={"Host": host}).status_code == 200
+        rebound = http.get("/__admin/health", headers={"Host": "evil.example.:8000"})
+        assert rebound.status_code == 403  # a fully qualified name of another site's
     app = create_app({"kit": {"admin_token": "s3cret"}})  # the token is the authority then
     with httpx.Client(transport=SyncASGITransport(app), base_url=base) as http:
         headers = {"Origin": "http://evil.example", "X-Admin-Token": "s3cret"}

@@ -75,3 +75,56 @@ def test_a_request_s_content_is_read_whole_or_not_at_all() -> None:
     past = content_of(headers, _gzip(CONTENT), 100)
     assert (past.body, past.coding) == (None, "gzip") and "larger than 100" in past.why
     assert content_of([], b"as it came", 1).body == b"as it came"  # no coding: no limit either
+
+
+class _Counted:
+    """A zlib decompress object that counts the bytes it is fed into ``fed``."""
+
+    def __init__(self, window: int, fed: list[int]) -> None:
+        self._stream = _DECOMPRESSOBJ(window)
+        self._fed = fed
+
+    def decompress(self, data: bytes, max_length: int = 0) -> bytes:
+        self._fed.append(len(data))
+        return self._stream.decompress(data, max_length)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+_DECOMPRESSOBJ = zlib.decompressobj
+
+
+def _fed_to_read(monkeypatch: pytest.MonkeyPatch, body: bytes, limit: int) -> tuple[object, int]:
+    """What content_of reads of a gzip ``body`` and the bytes zlib was fed for it."""
+    fed: list[int] = []
+    monkeypatch.setattr(zlib, "decompressobj", lambda window: _Counted(window, fed))
+    read = content_of([(b"content-encoding", b"gzip")], body, limit)
+    monkeypatch.undo()
+    return read, sum(fed)
+
+
+def test_a_body_of_many_empty_gzip_members_is_refused_in_work_of_its_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each member was read from a copy of all the bytes after the one before: a megabyte of
+    empty members (52,000, no content to reach the limit with) fed zlib 27 GB in all, and
+    three held the server for 10 s at every journal render."""
+    body = _gzip(b"") * 52_000
+    read, fed = _fed_to_read(monkeypatch, body, 10 * 2**20)
+    assert (read.body, read.coding) == (None, "gzip")
+    assert read.why == "its gzip bytes hold more than 1000 members"
+    assert fed <= len(body)
+
+
+def test_a_body_of_members_up_to_the_most_is_read_in_work_of_its_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A thousand members are still read, and a large one is fed once, not once a member."""
+    body = _gzip(b"") * 999 + _gzip(CONTENT)
+    read, fed = _fed_to_read(monkeypatch, body, 10 * 2**20)
+    assert read.body == CONTENT
+    assert fed <= 4 * len(body)
+    large = _gzip(CONTENT * 2_000)
+    read, fed = _fed_to_read(monkeypatch, large + _gzip(b""), 10 * 2**20)
+    assert read.body == CONTENT * 2_000 and fed < 2 * len(large)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from pathlib import Path
 
 import httpx
@@ -82,6 +83,31 @@ def test_a_web_page_gets_no_call_to_the_sandbox_and_a_connector_every_call() -> 
     for answer in (connector, own_page, named, browser):
         assert answer.status_code == 200 and answer.content == ROWS
     assert _authorised(upstream.received) == [b"/api/ws_quoparts.php?listCli=&token=x"] * 4
+
+
+def test_a_connector_naming_this_machine_any_way_is_forwarded_and_other_names_are_not() -> None:
+    """The machine's host name (``/etc/hosts``: 127.0.0.1), ``0.0.0.0`` (what uvicorn prints
+    for ``--host 0.0.0.0``), ``localhost.`` and IPv4's loopback in IPv6 were refused as a
+    rebound page's: a connector on this machine calls the proxy by them. A name another site
+    may serve pages under is still refused (with --admin-token it goes)."""
+    this_machine = [socket.gethostname(), "0.0.0.0", "[::]", "localhost.", "[::ffff:127.0.0.1]"]
+    others = ["host.docker.internal", "evil.test.", "192.0.2.1"]
+    with WireUpstream(ROWS_ANSWER) as upstream:
+        app = create_proxy_app({"quoparts": with_credentials(upstream)})
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            port = proxy.url.rsplit(":", 1)[1]
+            listing = {"listCli": "", "token": "x"}
+            answers = {
+                name: http.get(QP, params=listing, headers={"Host": f"{name}:{port}"})
+                for name in this_machine + others
+            }
+    assert {name: answers[name].status_code for name in this_machine} == dict.fromkeys(
+        this_machine, 200
+    )
+    assert len(_authorised(upstream.received)) == len(this_machine)
+    for name in others:
+        assert answers[name].status_code == 403
+        assert f"a call for host '{name}:{port}'" in answers[name].headers[DETAIL_HEADER]
 
 
 def test_with_an_admin_token_the_proxy_forwards_every_call() -> None:

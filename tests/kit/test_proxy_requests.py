@@ -52,16 +52,26 @@ def test_a_basic_credential_s_password_the_vendor_echoes_is_blotted_out(tmp_path
     assert "hunter22xyz" not in found and "wrong password ***" in found
 
 
-def test_a_token_in_a_redirect_s_fragment_is_masked(tmp_path: Path) -> None:
-    redirect = answer(b"", "Location: https://sandbox.example/cb#token=frag-T0ken-123&x=1")
+@pytest.mark.parametrize(
+    ("fragment", "masked"),
+    [
+        ("token=frag-T0ken-123&x=1", "token=***&x=1"),
+        ("/cb?token=frag-T0ken-123", "/cb?token=***"),  # a hash router's route and query
+        ("x=1;token=frag-T0ken-123", "x=1;token=***"),
+    ],
+)
+def test_a_token_in_a_redirect_s_fragment_is_masked(
+    tmp_path: Path, fragment: str, masked: str
+) -> None:
+    redirect = answer(b"", f"Location: https://sandbox.example/cb#{fragment}")
     with (
         WireUpstream(redirect) as upstream,
         proxied(upstream, ("quoparts",), record=tmp_path) as (_, http),
     ):
         passed = http.get(QP, params={"login": ""})
         found = kept(http, tmp_path)
-    assert passed.headers["location"].endswith("#token=frag-T0ken-123&x=1")
-    assert "frag-T0ken-123" not in found and "#token=***&x=1" in found
+    assert passed.headers["location"].endswith(f"#{fragment}")
+    assert "frag-T0ken-123" not in found and f"#{masked}" in found
 
 
 LOGIN = {"Username": "mario", "Password": "Gz-S3cret-pw"}
