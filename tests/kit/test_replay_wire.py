@@ -22,7 +22,10 @@ BINARY = bytes(range(256))
 
 
 def _answer(body: bytes, content_type: str, *more: str) -> bytes:
+    """An answer, saying that the stand-in closes the connection after it (as it does): a
+    client that reused it raced the close (a replay's second call: "no answer: ReadError")."""
     head = [f"content-type: {content_type}", f"content-length: {len(body)}", *more]
+    head.append("connection: close")
     return ("HTTP/1.1 200 OK\r\n" + "".join(f"{h}\r\n" for h in head) + "\r\n").encode() + body
 
 
