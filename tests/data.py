@@ -17,3 +17,14 @@ KEEPIT_SUBJECT = {
 def keepit_customer(code: str | int, action: str = "I", **sections: Any) -> dict[str, Any]:
     """A KeepIT record with only the mandatory subject fields, plus the given sections."""
     return {"action": action, "subjects": {"customerCode": code, **KEEPIT_SUBJECT}, **sections}
+
+
+def keepit_card(barcode: str) -> dict[str, str]:
+    """A KeepIT fidelity card whose code and barcode are ``barcode``."""
+    return {
+        "cardType": "FIDELITY",
+        "cardSubtype": "GEN",
+        "circuit": "SINESY",
+        "card": barcode,
+        "cardBarcode": barcode,
+    }

@@ -15,6 +15,7 @@ from mockservers import create_app
 from mockservers.testing import SyncASGITransport
 from tests.batches import counted, in_order
 from tests.data import KEEPIT_SUBJECT
+from tests.data import keepit_card as card
 from tests.data import keepit_customer as customer
 
 API = "/keepit/api"
@@ -24,16 +25,6 @@ DEMO = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
 
 def mapping(code: str, field: str = "CUSTOMER_ID") -> dict[str, Any]:
     return {"system": "DW", "externalField": field, "externalCode": code}
-
-
-def card(barcode: str) -> dict[str, str]:
-    return {
-        "cardType": "FIDELITY",
-        "cardSubtype": "GEN",
-        "circuit": "SINESY",
-        "card": barcode,
-        "cardBarcode": barcode,
-    }
 
 
 def email(value: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ import pytest
 from mockservers.keepit import KeepIt
 from mockservers.keepit import coverage as c
 from tests.coverage_kit import Scenario, Tester, check_catalogue, check_scenario
+from tests.data import keepit_card as card
 from tests.data import keepit_customer
 
 API = "/keepit/api"
@@ -32,11 +33,6 @@ customer = keepit_customer
 
 def mapping(code: str, field: str = "CUSTOMER_ID") -> dict[str, str]:
     return {"system": "DW", "externalField": field, "externalCode": code}
-
-
-def card(barcode: str) -> dict[str, str]:
-    fields = ("cardType", "cardSubtype", "circuit", "card", "cardBarcode")
-    return dict(zip(fields, ("FIDELITY", "GEN", "SINESY", barcode, barcode), strict=True))
 
 
 def send(t: Tester, *records: Any, password: str | None = None, **query: str) -> Any:

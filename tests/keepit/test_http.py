@@ -13,6 +13,7 @@ import pytest
 from contracts import contract, load_schema
 from mockservers import create_app
 from mockservers.testing import SyncASGITransport
+from tests.data import keepit_card as card
 from tests.data import keepit_customer
 
 pytestmark = pytest.mark.every_store  # the same behaviour on every store
@@ -44,16 +45,6 @@ def email(value: str) -> list[dict[str, str]]:
 
 def mapping(code: Any, field: str = "CUSTOMER_ID", **extra: Any) -> dict[str, Any]:
     return {"system": "DW", "externalField": field, "externalCode": code, **extra}
-
-
-def card(barcode: str) -> dict[str, str]:
-    return {
-        "cardType": "FIDELITY",
-        "cardSubtype": "GEN",
-        "circuit": "SINESY",
-        "card": barcode,
-        "cardBarcode": barcode,
-    }
 
 
 def post(
