@@ -332,6 +332,13 @@ def test_calls_the_bounded_journal_pushed_out_are_never_counted_as_not_made() ->
             session.assert_not_called(operation="importCli", body=bad)
         with pytest.raises(AssertionError, match="no longer holds 2 older call"):
             session.assert_called(4, operation="importCli")
+        # An upper bound the calls still seen meet may be broken by one pushed out.
+        for bounds in ({"count": 0}, {"at_most": 0}, {"at_most": 1}):
+            with pytest.raises(
+                AssertionError, match=r"cannot tell that no (call|more than 1 call) "
+            ):
+                session.assert_called(**bounds, operation="importCli", body=bad)
+        assert session.assert_called(at_least=1, operation="importCli") == 3  # a lower bound met
         session.clear_requests()  # a fresh start: nothing pushed out any more
         session.assert_not_called(operation="importCli", body=bad)
 
