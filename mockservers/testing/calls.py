@@ -124,20 +124,21 @@ class ScopeCalls:
         matcher: dict[str, Any],
     ) -> Flow[int]:
         """The number of matching calls, asserted. An upper bound (``count``, ``at_most``) fails
-        rather than pass once calls of the scope were pushed out of the journal: one of those
-        may have matched."""
+        rather than pass when the calls of the scope pushed out of the journal, had they
+        matched, would break it."""
         __tracebackhide__ = True  # pytest: the failure is the test's line, not this one's
         result = yield from self._verify(count, at_least, at_most, matcher, bodies=False)
         if not result["ok"]:
             raise AssertionError(verify_failure(matcher, result))
+        seen, dropped = int(result["count"]), int(result.get("dropped", 0))
         bound = count if count is not None else at_most
-        if bound is not None and result.get("dropped"):
+        if bound is not None and seen + dropped > bound:
             most = "no call" if bound == 0 else f"no more than {bound} call{'s' * (bound != 1)}"
             raise AssertionError(
                 f"cannot tell that {most} matched {matcher_text(matcher)}: "
-                + dropped_note(int(result["dropped"]), matcher.get("vendor"))
+                + dropped_note(dropped, matcher.get("vendor"))
             )
-        return int(result["count"])
+        return seen
 
     def _assert_not_called(self, matcher: dict[str, Any]) -> Flow[None]:
         __tracebackhide__ = True

@@ -103,7 +103,8 @@ class AdminScope(ScopeCalls):
     ) -> int:
         """Fail (``AssertionError``, the near misses in its message) unless the calls matching
         ``matcher`` number ``count`` exactly, or are within ``at_least``/``at_most`` (by
-        default: at least one). Returns how many matched."""
+        default: at least one). An upper bound also fails when calls of this scope the journal
+        pushed out would break it, had they matched. Returns how many matched."""
         __tracebackhide__ = True
         return self._run(self._assert_called(count, at_least, at_most, matcher))
 

@@ -339,6 +339,7 @@ def test_calls_the_bounded_journal_pushed_out_are_never_counted_as_not_made() ->
             ):
                 session.assert_called(**bounds, operation="importCli", body=bad)
         assert session.assert_called(at_least=1, operation="importCli") == 3  # a lower bound met
+        assert session.assert_called(at_most=5, operation="importCli") == 3  # 3 + 2 dropped ≤ 5
         session.clear_requests()  # a fresh start: nothing pushed out any more
         session.assert_not_called(operation="importCli", body=bad)
 
