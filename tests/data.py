@@ -14,6 +14,13 @@ KEEPIT_SUBJECT = {
 """The mandatory fields of a KeepIT subject, but its customerCode."""
 
 
+BIG = {"erpBalance": 2**64 + 1, "erpPoints": 2**64 - 1, "erpDebt": -(2**63) - 1}
+"""Whole numbers a record may hold in fields the document does not list."""
+BIG_AS_READ = {"erpBalance": float(2**64 + 1), "erpPoints": 2**64 - 1, "erpDebt": -(2.0**63)}
+"""``BIG`` as the kit keeps it: up to 2^64 - 1 as sent, beyond as the nearest float, as its
+JSON reader reads them (docs/assumptions/README.md)."""
+
+
 def keepit_customer(code: str | int, action: str = "I", **sections: Any) -> dict[str, Any]:
     """A KeepIT record with only the mandatory subject fields, plus the given sections."""
     return {"action": action, "subjects": {"customerCode": code, **KEEPIT_SUBJECT}, **sections}

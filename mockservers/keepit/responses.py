@@ -83,9 +83,7 @@ _PHRASES = {
 
 def insert_client(model: KeepItModel, call: Call) -> Response:
     tenant = model.authenticate(*call.header_values(*CREDENTIALS))
-    records = _records(call.json())
-    if any(_read_inexactly(customer_code_of(record)) for record in records):
-        records = _records(json.loads(call.body))
+    records = _with_exact_codes(_records(call.json()), call.body)
     failures, details = {}, {}
     for violations, numbers in _RECORD.check_each(records):  # equal records: worked out once
         detail = diagnosis(violations, "record")
@@ -101,15 +99,32 @@ def insert_client(model: KeepItModel, call: Call) -> Response:
 
 # orjson reads (and writes) whole numbers from -2^63 to 2^64 - 1; beyond, it reads a float
 # (18446744073709551617 as 1.8446744073709552e+19). The contract refuses a customerCode beyond
-# 64 bits, and the record's errorObjects entry echoes the code as sent: such a body is read
-# again by the standard library, exactly (only a call with such a code pays for it), and the
-# code written as its digits.
+# 64 bits, and the record's errorObjects entry echoes the code as sent: the body of a call with
+# such a code is read again by the standard library, exactly, for those codes alone (only such
+# a call pays for it), and each is written as its digits.
 _ORJSON_INTEGERS = range(-(2**63), 2**64)
 
 
 def _read_inexactly(code: Any) -> bool:
     """Whether orjson may have read this customerCode as another number."""
     return isinstance(code, float) and abs(code) >= 2**63
+
+
+def _with_exact_codes(records: list[Any], body: bytes) -> list[Any]:
+    """``records`` with each customerCode orjson read inexactly as sent (refused, and echoed).
+    Nothing else is taken from the exact reading: a whole number beyond 64 bits in another
+    field stays the float any call stores. The store cannot pack the exact one: the body read
+    again as a whole answered HTTP 500 for another record's, the records before it written."""
+    inexact = [n for n, record in enumerate(records) if _read_inexactly(customer_code_of(record))]
+    if not inexact:
+        return records
+    exact = _records(json.loads(body))
+    records = list(records)  # the call's parsed body stays as read
+    for number in inexact:
+        record = records[number]
+        code = customer_code_of(exact[number])
+        records[number] = {**record, "subjects": record["subjects"] | {"customerCode": code}}
+    return records
 
 
 def _as_sent(entry: dict[str, Any]) -> dict[str, Any]:

@@ -161,6 +161,28 @@ def test_a_calls_updates_apply_in_order_and_the_call_stores_them(http: httpx.Cli
     )
 
 
+@pytest.mark.every_store
+def test_what_an_update_does_not_send_stays_its_customer_s_for_the_records_after_it(
+    http: httpx.Client,
+) -> None:
+    """The e-mail in a customer's subjects and its card, not sent again by an update, are
+    still that customer's: a later record of the same call with the e-mail is a duplicate,
+    with the card a unique-constraint clash (the whole call refused)."""
+    first = customer("C1", cards=[card("111")])
+    first["subjects"]["email"] = "a@x.it"
+    assert insert(http, [first])["code"] == 200
+    same_email = customer("C2")
+    same_email["subjects"]["email"] = "A@x.it"
+    answer = insert(http, [update("C1", 1, {"subjectName": "Anna"}), same_email])
+    assert answer["code"] == 206
+    assert [entry["customerCode"] for entry in answer["duplicatedObjects"]] == ["C2"]
+    answer = insert(http, [update("C1", 1), customer("C3", cards=[card("111")])])
+    assert answer["code"] == 422
+    assert [entry["customerCode"] for entry in answer["errorObjects"]] == ["C3"]
+    stored = http.get("/__admin/state/keepit").json()["tenants"]["1/1"]["subjects"]
+    assert list(stored) == ["1"] and stored["1"]["subjects"]["subjectName"] == "Anna"
+
+
 def test_an_update_costs_no_more_for_a_larger_customer(monkeypatch: pytest.MonkeyPatch) -> None:
     """100 updates of one customer of 5,000 fields read it once and write it once."""
     app = create_app()

@@ -13,8 +13,8 @@ import pytest
 from contracts import contract, load_schema
 from mockservers import create_app
 from mockservers.testing import SyncASGITransport
+from tests.data import BIG, BIG_AS_READ, keepit_customer
 from tests.data import keepit_card as card
-from tests.data import keepit_customer
 
 pytestmark = pytest.mark.every_store  # the same behaviour on every store
 
@@ -193,6 +193,30 @@ def test_a_customer_code_beyond_64_bits_is_refused_and_echoed_as_sent(
     assert only_error(body) == "Errore: customerCode fuori dai limiti ammessi."
     assert body["errorObjects"][0]["customerCode"] == code
     assert stored(http) == {}
+
+
+@pytest.mark.parametrize("where", [0, 2], ids=["code-first", "code-last"])
+def test_a_code_beyond_64_bits_leaves_the_other_records_of_its_call_read_as_ever(
+    http: httpx.Client, where: int
+) -> None:
+    """A customerCode beyond 64 bits had the whole body read again exactly, so that another
+    record's unlisted whole number beyond 64 bits could not be stored: HTTP 500, the records
+    before it kept. That code is refused and echoed as sent; the other records are read and
+    stored as in any call, each on its own (206)."""
+    good = customer("C1", **BIG, contacts=[{"contactType": "PHONE", "value": "1", **BIG}])
+    good["subjects"] |= BIG
+    good["subjectMakeup"] = {"skinType": "A", **BIG}
+    records = [customer("C0"), good]
+    records.insert(where, customer(2**64 + 1, **BIG))
+    body = insert(http, *records)
+    assert body["code"] == 206
+    assert [entry["customerCode"] for entry in body["insertedObjects"]] == ["C0", "C1"]
+    refused = "Errore: customerCode fuori dai limiti ammessi."
+    assert body["errorObjects"] == [{"customerCode": 2**64 + 1, "errorMessage": refused}]
+    saved = stored(http)["2"]
+    for part in (saved, saved["subjects"], saved["contacts"][0], saved["subjectMakeup"]):
+        assert {name: part[name] for name in BIG} == BIG_AS_READ
+    assert list(stored(http)) == ["1", "2"]
 
 
 def test_only_the_sections_received_are_reported(http: httpx.Client) -> None:

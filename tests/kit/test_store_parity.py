@@ -21,7 +21,7 @@ from mockservers import create_app
 from mockservers.core.redis_store import RedisStore
 from mockservers.testing import SyncASGITransport
 from tests.conftest import qp_call, qp_login
-from tests.data import keepit_customer
+from tests.data import BIG, BIG_AS_READ, keepit_customer
 from tests.keepit import test_http as keepit
 from tests.kit.test_redis_store import FROZEN, processes
 from tests.tsdigital import test_http as tsd
@@ -118,6 +118,26 @@ def customers(first: int, count: int) -> Step:
     return step
 
 
+def load_big_numbers(http: httpx.Client) -> Any:
+    """KeepIT's state loaded back with a customer holding ``BIG`` in its every part."""
+    document = http.get("/__admin/state/keepit").json()
+    subjects = keepit_customer("B1")["subjects"] | BIG | {"progId": 99}
+    record = {"subjects": subjects, **BIG, "progId": 99, "contacts": [{"progId": 99, **BIG}]}
+    document["tenants"]["1/1"]["subjects"]["99"] = record
+    return http.put("/__admin/state/keepit", json=document).status_code
+
+
+def big_numbers(http: httpx.Client) -> Any:
+    """``BIG`` sent in every part of a new customer and of an update to customer 99, in a call
+    with a customerCode beyond 64 bits (refused)."""
+    update = keepit_customer("B1", "U", contacts=[{"contactType": "PHONE", "value": "1", **BIG}])
+    update["subjects"] |= {**BIG, "progId": 99}
+    new = keepit_customer("B2", **BIG, subjectMakeup=BIG)
+    new["subjects"] |= BIG
+    batch = [keepit_customer(2**64 + 1), update | BIG, new]
+    return http.post(KEEPIT_CALL, headers=KEEPIT, json={"subjectsRecords": batch}).json()
+
+
 def items(count: int) -> Step:
     def step(http: httpx.Client) -> Any:
         token = tsd.mint(http)
@@ -132,6 +152,7 @@ FIRST: list[Step] = [
     import_customers(0, 5),
     identities(0, 6),
     customers(0, 6),
+    load_big_numbers,
     items(8),
 ]
 """Calls of the first process."""
@@ -141,6 +162,7 @@ THEN: list[Step] = [
     identities(6, 2),
     contact_form,
     customers(6, 2),
+    big_numbers,
     items(2),
     import_customers(5, 2),
 ]
@@ -205,6 +227,26 @@ def test_the_ambiguous_look_ups_follow_their_rule(
     answers = dict(zip(FIRST + THEN, on_memory[0], strict=True))
     assert answers[login_shared_user][0] == 59990
     assert answers[quote_for_the_shared_code][1] == "C00"
+
+
+def test_whole_numbers_beyond_64_bits_are_kept_as_json_reads_them(
+    on_memory: tuple[list[Any], dict[str, bytes]],
+) -> None:
+    """Up to 2^64 - 1 as sent, beyond as the nearest float, wherever a KeepIT customer holds
+    them (the other tests: the same on Redis and in a state file), after a call with a
+    customerCode beyond 64 bits too (HTTP 500 when its body was read again exactly)."""
+    answers = dict(zip(FIRST + THEN, on_memory[0], strict=True))
+    assert answers[load_big_numbers] == 200
+    answer = answers[big_numbers]
+    assert answer["code"] == 206
+    assert [entry["customerCode"] for entry in answer["errorObjects"]] == [2**64 + 1]
+    assert [entry["customerCode"] for entry in answer["insertedObjects"]] == ["B1", "B2"]
+    saved = orjson.loads(on_memory[1]["keepit"])["tenants"]["1/1"]["subjects"]
+    new = next(record for record in saved.values() if record["subjects"]["customerCode"] == "B2")
+    parts = [saved["99"], saved["99"]["subjects"], *saved["99"]["contacts"]]
+    for part in [*parts, new, new["subjects"], new["subjectMakeup"]]:
+        assert {name: part[name] for name in BIG} == BIG_AS_READ
+    assert len(saved["99"]["contacts"]) == 2
 
 
 def customer(code: str, mail: str, action: str = "I", prog_id: int | None = None) -> Any:
