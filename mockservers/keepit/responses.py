@@ -3,11 +3,9 @@ contract record by record, the model called, the outcome rendered with its code.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
-import orjson
 from starlette.responses import Response
 
 from contracts import Violation, contract, load_schema
@@ -25,6 +23,7 @@ from mockservers.core.explain import (
     phrase,
 )
 from mockservers.core.http import JSONResponse
+from mockservers.core.numbers import as_json_number, read_again, read_inexactly
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope, not_found
 from mockservers.keepit.models import BatchResult, KeepItModel, customer_code_of
@@ -84,8 +83,10 @@ _PHRASES = {
 def insert_client(model: KeepItModel, call: Call) -> Response:
     tenant = model.authenticate(*call.header_values(*CREDENTIALS))
     records = _records(call.json())
-    if any(_read_inexactly(customer_code_of(record)) for record in records):
-        records = _records(json.loads(call.body))
+    # The contract refuses a customerCode beyond 64 bits, and its errorObjects entry echoes
+    # the code as sent: orjson read it as a float, so the body is read again (core/numbers.py).
+    if any(read_inexactly(customer_code_of(record)) for record in records):
+        records = _records(read_again(call.body))
     failures, details = {}, {}
     for violations, numbers in _RECORD.check_each(records):  # equal records: worked out once
         detail = diagnosis(violations, "record")
@@ -99,25 +100,11 @@ def insert_client(model: KeepItModel, call: Call) -> Response:
     return render(model.insert_batch(tenant, records, failures), model.settings.success_message)
 
 
-# orjson reads (and writes) whole numbers from -2^63 to 2^64 - 1; beyond, it reads a float
-# (18446744073709551617 as 1.8446744073709552e+19). The contract refuses a customerCode beyond
-# 64 bits, and the record's errorObjects entry echoes the code as sent: such a body is read
-# again by the standard library, exactly (only a call with such a code pays for it), and the
-# code written as its digits.
-_ORJSON_INTEGERS = range(-(2**63), 2**64)
-
-
-def _read_inexactly(code: Any) -> bool:
-    """Whether orjson may have read this customerCode as another number."""
-    return isinstance(code, float) and abs(code) >= 2**63
-
-
 def _as_sent(entry: dict[str, Any]) -> dict[str, Any]:
     """An ``errorObjects`` entry whose customerCode orjson would not write, with its digits."""
     code = entry["customerCode"]
-    if isinstance(code, int) and code not in _ORJSON_INTEGERS:
-        return {**entry, "customerCode": orjson.Fragment(str(code))}
-    return entry
+    written = as_json_number(code)
+    return entry if written is code else {**entry, "customerCode": written}
 
 
 def unknown_alias(model: KeepItModel, call: Call) -> Response:
