@@ -135,8 +135,9 @@ class Plan:
     keys: list[Key] = field(default_factory=list)
     """The unique keys of the customer as it will be (an ``ok`` plan claims them)."""
     discarded: list[tuple[int, Key]] = field(default_factory=list)
-    """The request's mappings an update discards (another customer's code): their places in
-    the request and their keys, reported in place (the answer has a progId for each)."""
+    """The request's mappings an update discards as another customer's code: their places in
+    the request and their keys, reported in place (the answer has a progId for each; one of
+    the customer's own is merged into the one stored, and answers its progId)."""
 
     def entry(self) -> dict[str, Any]:
         return {"customerCode": self.customer_code, "errorMessage": self.message}
@@ -165,6 +166,16 @@ class Holders:
                 if holder is not None and holder != me:
                     return True
             elif key in index and not index.holds(key, me):
+                return True
+        return False
+
+    def holds_any(self, mappings: list[dict[str, Any]], me: str) -> bool:
+        """Whether ``me`` holds one of ``mappings`` already: stored, or claimed by an earlier
+        record of the batch (an update re-sending its own code, which the seed discards)."""
+        claimed, index = self.claimed, self.index
+        for mapping in mappings:
+            key = ("map", *mapping_key(mapping))
+            if claimed[key] == me if key in claimed else index.holds(key, me):
                 return True
         return False
 
@@ -382,10 +393,11 @@ class KeepItModel(VendorModel):
             # On update, codes that already exist are discarded, new ones are added.
             incoming["mappings"] = [m for m in mappings if m not in held]
             if held:
-                behaviours.append(coverage.MAPPING_CODE_DISCARDED)
                 discarded = [
                     (i, ("map", *mapping_key(m))) for i, m in enumerate(mappings) if m in held
                 ]
+            if held or (existing and holders.holds_any(mappings, me)):  # its own: kept stored
+                behaviours.append(coverage.MAPPING_CODE_DISCARDED)
         for card in incoming.get("cards") or []:
             barcode = card.get("cardBarcode")
             if isinstance(barcode, str) and barcode and holders.taken([("card", barcode)], me):

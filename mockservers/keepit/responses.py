@@ -3,11 +3,9 @@ contract record by record, the model called, the outcome rendered with its code.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
-import orjson
 from starlette.responses import Response
 
 from contracts import Violation, contract, load_schema
@@ -25,6 +23,7 @@ from mockservers.core.explain import (
     phrase,
 )
 from mockservers.core.http import JSONResponse
+from mockservers.core.numbers import as_json_number, read_again, read_inexactly
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope, not_found
 from mockservers.keepit.models import BatchResult, KeepItModel, customer_code_of
@@ -97,28 +96,16 @@ def insert_client(model: KeepItModel, call: Call) -> Response:
     return render(model.insert_batch(tenant, records, failures), model.settings.success_message)
 
 
-# orjson reads (and writes) whole numbers from -2^63 to 2^64 - 1; beyond, it reads a float
-# (18446744073709551617 as 1.8446744073709552e+19). The contract refuses a customerCode beyond
-# 64 bits, and the record's errorObjects entry echoes the code as sent: the body of a call with
-# such a code is read again by the standard library, exactly, for those codes alone (only such
-# a call pays for it), and each is written as its digits.
-_ORJSON_INTEGERS = range(-(2**63), 2**64)
-
-
-def _read_inexactly(code: Any) -> bool:
-    """Whether orjson may have read this customerCode as another number."""
-    return isinstance(code, float) and abs(code) >= 2**63
-
-
 def _with_exact_codes(records: list[Any], body: bytes) -> list[Any]:
-    """``records`` with each customerCode orjson read inexactly as sent (refused, and echoed).
-    Nothing else is taken from the exact reading: a whole number beyond 64 bits in another
-    field stays the float any call stores. The store cannot pack the exact one: the body read
-    again as a whole answered HTTP 500 for another record's, the records before it written."""
-    inexact = [n for n, record in enumerate(records) if _read_inexactly(customer_code_of(record))]
+    """``records`` with each customerCode orjson read inexactly as sent (the contract refuses
+    it, and its errorObjects entry echoes it; core/numbers.py). Nothing else is taken from the
+    exact reading: a whole number beyond 64 bits in another field stays the float any call
+    stores. The store cannot pack the exact one: the body read again as a whole answered HTTP
+    500 for another record's, the records before it written."""
+    inexact = [n for n, record in enumerate(records) if read_inexactly(customer_code_of(record))]
     if not inexact:
         return records
-    exact = _records(json.loads(body))
+    exact = _records(read_again(body))
     records = list(records)  # the call's parsed body stays as read
     for number in inexact:
         record = records[number]
@@ -130,9 +117,8 @@ def _with_exact_codes(records: list[Any], body: bytes) -> list[Any]:
 def _as_sent(entry: dict[str, Any]) -> dict[str, Any]:
     """An ``errorObjects`` entry whose customerCode orjson would not write, with its digits."""
     code = entry["customerCode"]
-    if isinstance(code, int) and code not in _ORJSON_INTEGERS:
-        return {**entry, "customerCode": orjson.Fragment(str(code))}
-    return entry
+    written = as_json_number(code)
+    return entry if written is code else {**entry, "customerCode": written}
 
 
 def unknown_alias(model: KeepItModel, call: Call) -> Response:

@@ -16,7 +16,7 @@ from mockservers.core.route import VendorRoute
 from mockservers.core.vendor import Vendor
 from mockservers.core.verify import Note
 from mockservers.keepit import coverage, responses
-from mockservers.keepit.errors import bad_request, call_error
+from mockservers.keepit.errors import bad_request, call_error, retry_after
 from mockservers.keepit.models import SEQUENCE_NAMES, SUBJECTS, KeepItModel, tenant_name
 from mockservers.keepit.settings import DEMO_ACCOUNT, KeepItSettings
 
@@ -78,7 +78,8 @@ class KeepIt(Vendor):
         status = error.status or 500
         if status == 500 and error.kind in ("fault", "internal"):
             met(coverage.SERVER_ERROR)
-        return call_error(status, status_phrase(status)).response()
+        waited = retry_after(self.model.limiter.window) if status == 429 else None
+        return call_error(status, status_phrase(status), waited).response()
 
     def answer_notes(self, response: Any) -> list[Note]:
         """The answer's ``code`` (200, 204, 206, 400, 401, 422, 429, 500) and ``message``."""

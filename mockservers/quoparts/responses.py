@@ -13,6 +13,7 @@ from mockservers.core.call import Call
 from mockservers.core.coverage import met
 from mockservers.core.explain import basic_first, diagnoses, diagnosis, phrase
 from mockservers.core.http import JSONResponse
+from mockservers.core.numbers import read_again
 from mockservers.quoparts import coverage
 from mockservers.quoparts.errors import BAD_REQUEST, BAD_REQUEST_TEXT, ROW_PHRASES, bad_request
 from mockservers.quoparts.models import QuoPartsModel
@@ -66,12 +67,11 @@ def import_customers(model: QuoPartsModel, call: Call) -> Response:
         place = f"data[{index}]"
         call.explain(f"{place}: {bad_rows[index][0](place)}")
     met(coverage.IMPORT_CLI_ROW_ERROR)
+    errors = _as_written(call, rows, {index: said[1] for index, said in bad_rows.items()})
     accepted = iter(
         model.upsert_customers(tenant, [r for i, r in enumerate(rows) if i not in bad_rows])
     )
-    return ok(
-        [bad_rows[index][1] if index in bad_rows else next(accepted) for index in range(len(rows))]
-    )
+    return ok([errors[index] if index in errors else next(accepted) for index in range(len(rows))])
 
 
 def _refused_rows(rows: list[Any]) -> dict[int, tuple[Callable[[str], str], dict[str, Any]]]:
@@ -85,11 +85,32 @@ def _refused_rows(rows: list[Any]) -> dict[int, tuple[Callable[[str], str], dict
     return refused
 
 
+def _as_written(
+    call: Call, rows: list[Any], errors: dict[int, dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """The refused rows' errors, each echoing its COD_CLI_ERP as the body wrote it, as a
+    connector matches them by it: a float orjson read there (a whole number beyond 64 bits,
+    ``1e3``) is taken from the body read again (``core/numbers.py``), and only then."""
+    floats = [index for index in errors if isinstance(_code(rows[index]), float)]
+    if floats:
+        written = read_again(call.body, floats_as_written=True)["data"]
+        for index in floats:
+            errors[index] = errors[index] | {"COD_CLI_ERP": _echoed(written[index])}
+    return errors
+
+
+def _code(row: Any) -> Any:
+    return row.get("COD_CLI_ERP") if isinstance(row, dict) else None
+
+
+def _echoed(row: Any) -> str:
+    """The row's COD_CLI_ERP as its error echoes it: as text, "" when it has none."""
+    code = _code(row)
+    return "" if isinstance(code, bool) or not isinstance(code, str | int | float) else str(code)
+
+
 def _row_error(row: Any, violations: list[Violation]) -> dict[str, Any]:
     """The row's own errorCode 100, its error naming the fields in Italian."""
-    erp = row.get("COD_CLI_ERP") if isinstance(row, dict) else None
-    if isinstance(erp, bool) or not isinstance(erp, str | int | float):
-        erp = ""
     if isinstance(row, dict):
         first: dict[str, Violation] = {}  # one phrase per field: its most basic fault
         for violation in sorted(violations, key=basic_first):
@@ -102,7 +123,7 @@ def _row_error(row: Any, violations: list[Violation]) -> dict[str, Any]:
     return {
         "errorCode": BAD_REQUEST,
         "error": f"{BAD_REQUEST_TEXT}: {detail}",
-        "COD_CLI_ERP": str(erp),
+        "COD_CLI_ERP": _echoed(row),
     }
 
 

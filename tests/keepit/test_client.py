@@ -168,6 +168,27 @@ def test_client_waits_for_the_window_on_the_kits_clock_and_retries() -> None:
     assert statuses == [200, 429, 200, 200]
 
 
+def test_client_waits_out_a_429_fault_for_the_window() -> None:
+    """A 429 fault says Retry-After as the call limit does: the client waits the window, not
+    its 1 s default for a 429 without one."""
+    app = create_app(LIMITED)
+    waits: list[float] = []
+    with (
+        httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers") as admin,
+        KeepItClient(
+            BASE,
+            **DEMO,
+            transport=SyncASGITransport(app),
+            retry_rate_limited=True,
+            sleep=waits.append,
+        ) as keepit,
+    ):
+        fault = {"vendor": "keepit", "kind": "status", "status": 429, "times": 1}
+        admin.post("/__admin/faults", json=fault)
+        assert keepit.insert_customers([customer("C1")]).code == 200
+    assert waits == [30]
+
+
 def test_client_gives_up_after_max_retries() -> None:
     app = create_app(LIMITED)
     waits: list[float] = []

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
+from mockservers import create_app
 from mockservers.keepit import KeepIt
 from mockservers.keepit import coverage as c
-from tests.coverage_kit import Scenario, Tester, check_catalogue, check_scenario
+from mockservers.testing import IN_PROCESS_URL, Session, SyncASGITransport
+from tests.coverage_kit import Scenario, Tester, check_catalogue, check_scenario, met_count
 from tests.data import keepit_card as card
 from tests.data import keepit_customer
 
@@ -157,3 +160,28 @@ def test_every_catalogued_situation_has_a_scenario() -> None:
 @pytest.mark.parametrize("behaviour", list(SCENARIOS))
 def test_the_scenario_meets_its_situation(behaviour: str) -> None:
     check_scenario("keepit", behaviour, SCENARIOS[behaviour], config=CONFIG)
+
+
+def test_an_update_resending_its_own_mapping_counts_it_discarded() -> None:
+    """The usual connector update sends the customer's mappings again: the seed discards the
+    codes that exist, the customer's own as another's, so the session has met the situation
+    (it was answered right but not counted, and coverage reported it missed)."""
+    with (
+        httpx.Client(transport=SyncASGITransport(create_app()), base_url=IN_PROCESS_URL) as http,
+        Session.open(http, base_url=IN_PROCESS_URL) as session,
+    ):
+        t = Tester(http, session, session.credentials)
+        own = [{"externalField": "CUSTOMER_ID", "externalCode": "D1"}]
+        inserted = send(t, customer("D1", mappings=own))[1]["insertedObjects"][0]
+        again = customer("D1", action="U", mappings=own)
+        again["subjects"]["progId"] = inserted["progId"]
+        answer = send(t, again)[1]
+        assert answer["code"] == 200
+        assert answer["insertedObjects"][0]["mapping"] == inserted["mapping"]  # the one kept
+        assert session.requests(vendor="keepit")[0]["behaviours"] == [
+            c.MAPPING_CODE_DISCARDED.id,
+            c.UPDATED.id,
+            c.SUCCESS.id,
+        ]
+        assert c.MAPPING_CODE_DISCARDED.id not in session.missed("keepit")["keepit"]
+        assert met_count(session, "keepit", c.MAPPING_CODE_DISCARDED.id) == 1

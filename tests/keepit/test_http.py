@@ -882,6 +882,23 @@ def test_status_fault_answers_in_the_vendors_body(http: httpx.Client, status: in
     assert insert(http, customer("C1"))["code"] == 200
 
 
+@pytest.mark.parametrize(("window", "retry_after"), [(None, "60"), (10, "10"), (2.5, "3")])
+def test_a_429_fault_says_retry_after_the_window_as_the_call_limit_does(
+    window: float | None, retry_after: str
+) -> None:
+    """The limiter's 429 carries Retry-After (the catalogue's 'HTTP 429 with Retry-After'): a
+    connector tested against a 429 fault saw none, so its wait was never exercised."""
+    config = {"keepit": {"rate_limit_window_seconds": window}} if window else {}
+    with httpx.Client(transport=SyncASGITransport(create_app(config)), base_url="http://m") as h:
+        fault = {"vendor": "keepit", "kind": "status", "status": 429, "times": 1}
+        h.post("/__admin/faults", json=fault)
+        response = post(h, {"subjectsRecords": [customer("C1")]})
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == retry_after
+        assert response.json() == {"success": False, "code": 429, "message": "Too Many Requests"}
+        assert "Retry-After" not in post(h, {"subjectsRecords": [customer("C1")]}).headers
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

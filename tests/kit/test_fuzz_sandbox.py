@@ -809,7 +809,7 @@ def test_a_probe_answered_with_a_body_that_does_not_decode_is_a_usage_problem(
     assert "cannot authenticate against" in err and "DecodingError" in err
 
 
-# -- KeepIT's 429 without Retry-After: its call window, then a stop --------------------------
+# -- KeepIT's 429: without Retry-After its call window; one that never ends, a stop ----------
 def keepit_run(server: MockServer, time: FakeTime, *extra: str) -> tuple[int, str]:
     argv = [
         *("fuzz", "keepit", "--base-url", server.base_url("keepit")),
@@ -821,6 +821,28 @@ def keepit_run(server: MockServer, time: FakeTime, *extra: str) -> tuple[int, st
     return status, out.getvalue()
 
 
+def keepit_limited_then(server: MockServer, times: int) -> Callable[[Received], bytes]:
+    """KeepIT answering its first ``times`` calls with a 429 that has no Retry-After (the
+    vendor documents none; the fake's own 429s, a fault's too, say one), and every later call
+    as ``server``'s fake does (relayed to it)."""
+    limited = answer(429, {"success": False, "code": 429, "message": "Troppe richieste"})
+    left = itertools.count(times, -1)
+
+    def keepit(received: Received) -> bytes:
+        if next(left) > 0:
+            return limited
+        method, target, _ = received.request_line
+        lines = received.head.decode("latin-1").split("\r\n")[1:]
+        headers = [tuple(line.split(": ", 1)) for line in lines if line]
+        kept = [(k, v) for k, v in headers if k.lower() not in ("host", "content-length")]
+        relayed = httpx.request(
+            method.decode(), server.url + target.decode(), headers=kept, content=received.body
+        )
+        return answer(relayed.status_code, relayed.content)
+
+    return keepit
+
+
 def test_a_keepit_429_without_retry_after_waits_out_the_vendors_window(
     mockserver: MockServer,
 ) -> None:
@@ -829,15 +851,20 @@ def test_a_keepit_429_without_retry_after_waits_out_the_vendors_window(
     from fuzz.plugins.keepit import Plugin as KeepIt
     from mockservers.keepit.settings import KeepItSettings
 
-    mockserver.fault(vendor="keepit", kind="status", status=429, times=2)
     time = FakeTime(mockserver)
-    status, out = keepit_run(mockserver, time)
-    assert status == 0, out
+    with WireUpstream(keepit_limited_then(mockserver, 2)) as sandbox:
+        argv = ["fuzz", "keepit", "--base-url", sandbox.base_url("keepit"), "--max-examples", "2"]
+        argv += ["--username", "demo", "--password", "demo", "--company-id", "1", "--site-id", "1"]
+        out = io.StringIO()
+        args = build_parser().parse_args(argv)
+        status = run_harness(args, out, sleep=time.sleep, clock=time.clock)
+    said = out.getvalue()
+    assert status == 0, said
     window = KeepItSettings().rate_limit_window_seconds
     assert KeepIt.window_seconds == window == 60  # the vendor's window, the fake's default
     assert time.slept == [window, window]  # the probe waited twice, then the cases ran
-    assert "waited out 2 answer(s) 429 (Retry-After, or the vendor's call window for 2" in out
-    assert "all checks passed" in out
+    assert "waited out 2 answer(s) 429 (Retry-After, or the vendor's call window for 2" in said
+    assert "all checks passed" in said
 
 
 def test_a_keepit_429_that_does_not_end_stops_the_run_and_says_so(

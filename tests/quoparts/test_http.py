@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
 from contracts import contract
 from mockservers import create_app
+from mockservers.quoparts import responses
 from mockservers.testing import SyncASGITransport
 from tests.conftest import QP, qp_call, qp_login
 
@@ -286,6 +289,49 @@ def test_import_cli_repeated_broken_rows_are_each_answered_as_alone(http: httpx.
     assert response.headers["X-Mockservers-Detail"] == "; ".join(
         said[i % 3].replace("data[0]", f"data[{i}]") for i in sorted(refused, key=str)
     )
+
+
+WRITTEN = [
+    "18446744073709551617",
+    "18446744073709551616",
+    "12345678901234567890123",
+    "-18446744073709551617",
+    "1.0",
+    "1e3",
+    "1000.0",
+    "-7",
+    "42",
+    '"S2"',
+]
+"""Codes as a body writes them: beyond 64 bits, floats however spelt, small numbers, text."""
+
+
+def import_written(http: httpx.Client, codes: list[str]) -> list[dict[str, Any]]:
+    """importCli of one row refused for its DES_NOM per code, its COD_CLI_ERP written so."""
+    rows = [f'{{"DES_NOM": 1, "COD_PTA_IVA": "1", "COD_CLI_ERP": {code}}}' for code in codes]
+    body = f'{{"data": [{", ".join(rows)}]}}'
+    response = http.post(QP, params={"importCli": "", "token": qp_login(http)}, content=body)
+    data: list[dict[str, Any]] = response.json()["data"]
+    return data
+
+
+def test_import_cli_echoes_a_refused_row_s_code_as_written(http: httpx.Client) -> None:
+    """COD_CLI_ERP is 'ricevuto in input', and a connector matches the answer's rows by it:
+    each refused row's comes back as its body wrote it (18446744073709551617 came back as
+    1.8446744073709552e+19, the same as 18446744073709551616's, and 1e3 as 1000.0)."""
+    data = import_written(http, WRITTEN)
+    assert [row["COD_CLI_ERP"] for row in data] == [code.strip('"') for code in WRITTEN]
+    assert {row["errorCode"] for row in data} == {"100"}
+
+
+def test_import_cli_reads_the_body_once_without_a_float_code(
+    http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a refused row's float code sends the body to be read again: whole numbers within
+    64 bits and text are echoed from the first read."""
+    monkeypatch.setattr(responses, "read_again", None)  # a read again would fail the call
+    data = import_written(http, ["-7", "42", "18446744073709551615", '"S2"'])
+    assert [row["COD_CLI_ERP"] for row in data] == ["-7", "42", "18446744073709551615", "S2"]
 
 
 @pytest.mark.parametrize(
