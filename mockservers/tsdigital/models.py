@@ -307,8 +307,13 @@ class TsDigitalModel(VendorModel):
             item_id = item_uuid(f"{tenant.name}/{number}")
         tenant.hold(ITEMS, number)  # the numbers skipped with it; past 2^53, none (a 500)
         now = self.clock.time()
-        ready = now + self.settings.processing_delay_seconds
         at = iso(now)
+        delay = self.settings.processing_delay_seconds
+        if delay:
+            ready_at = iso(now + delay)
+            ready = _epoch(ready_at)  # the instant the stored text says, as every process reads it
+        else:
+            ready_at, ready = at, now
         met(coverage.ACCEPTED)
         registry = None  # the registry status the item was asked to have
         if body.get("certified") is True:
@@ -322,7 +327,7 @@ class TsDigitalModel(VendorModel):
             "id": item_id,
             "status": PROCESSING,
             "history": [{"status": PROCESSING, "at": at}],
-            "ready_at": at if ready == now else iso(ready),
+            "ready_at": ready_at,
             "final_status": CREATED if failure is None else FAILED,
             "failure_reason": failure,
             "registry_status": registry,
