@@ -7,7 +7,7 @@ import hashlib
 import heapq
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -295,9 +295,11 @@ class TsDigitalModel(VendorModel):
         caller: Caller,
         body: dict[str, Any],
         headers: dict[str, str],
-        failure: str | None = None,
+        failure: Callable[[], str | None] | None = None,
     ) -> str:
-        """Store the item PROCESSING; it settles to CREATED (or FAILED with ``failure``)."""
+        """Store the item PROCESSING; it settles to CREATED, or FAILED with the reason
+        ``failure`` gives: asked once the item's id is held, so that a call refused before
+        (the 500 past 2^53) does not use a fault up."""
         tenant = self.state.tenant(caller.tenant)
         items = tenant.collections[ITEMS]
         number = tenant.sequences.get(ITEMS, 0) + 1
@@ -306,6 +308,7 @@ class TsDigitalModel(VendorModel):
             number += 1
             item_id = item_uuid(f"{tenant.name}/{number}")
         tenant.hold(ITEMS, number)  # the numbers skipped with it; past 2^53, none (a 500)
+        reason = failure() if failure is not None else None
         now = self.clock.time()
         at = iso(now)
         delay = self.settings.processing_delay_seconds
@@ -328,8 +331,8 @@ class TsDigitalModel(VendorModel):
             "status": PROCESSING,
             "history": [{"status": PROCESSING, "at": at}],
             "ready_at": ready_at,
-            "final_status": CREATED if failure is None else FAILED,
-            "failure_reason": failure,
+            "final_status": CREATED if reason is None else FAILED,
+            "failure_reason": reason,
             "registry_status": registry,
             "caller": caller.stored,
             "headers": headers,

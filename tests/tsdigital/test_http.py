@@ -814,6 +814,25 @@ def test_processing_failure_fault_fails_the_next_accepted_item_with_its_reason(
     assert http.get("/__admin/faults").json() == []
 
 
+def test_a_call_refused_500_past_2_53_leaves_a_processing_failure_for_an_accepted_item(
+    http: httpx.Client,
+) -> None:
+    """The fault was used up before the item was refused for its id: no item failed, and the
+    next accepted one was CREATED."""
+    full = {"tenants": {"demo": {"sequences": {"items": 2**53}, "items": {}}}}
+    assert http.put("/__admin/state/tsdigital", json=full).status_code == 200
+    fault = {"vendor": "tsdigital", "kind": "processing_failure", "reason": "VAT unknown"}
+    assert http.post("/__admin/faults", json=fault | {"times": 1}).status_code == 201
+    token = mint(http)
+    assert_error(create(http, token), 500, "Internal Server Error")
+    assert [listed["hits"] for listed in http.get("/__admin/faults").json()] == [0]
+    assert http.put("/__admin/state/tsdigital", json={"tenants": {}}).status_code == 200
+    item_id = create(http, token).json()["id"]
+    item = items(http)[item_id]
+    assert item["status"] == "FAILED" and item["failure_reason"] == "VAT unknown"
+    assert http.get("/__admin/faults").json() == []
+
+
 def test_processing_failure_without_reason_gets_a_default_one(http: httpx.Client) -> None:
     http.post("/__admin/faults", json={"vendor": "tsdigital", "kind": "processing_failure"})
     token = mint(http)
