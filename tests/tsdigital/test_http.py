@@ -772,8 +772,47 @@ def test_a_fixture_s_ready_at_in_lower_case_is_taken_in_the_kit_s_spelling() -> 
         assert items(http)["i1"]["history"] == [{"status": "CREATED", "at": "2026-03-29T01:30:00Z"}]
 
 
-def test_a_fixture_s_null_ready_at_is_taken(http: httpx.Client) -> None:
-    assert http.put("/__admin/state/tsdigital", json=processing(None)).status_code == 200
+def test_a_fixture_s_processing_item_without_a_ready_at_is_400_naming_it(
+    http: httpx.Client,
+) -> None:
+    """Due now, it settled during the PUT with ``"at": null`` in its history; null is taken on
+    an item that has settled, which no rule reads it of."""
+    missing = processing(None)
+    del missing["tenants"]["demo"]["items"]["i1"]["ready_at"]
+    for document in (processing(None), missing):
+        refused = http.put("/__admin/state/tsdigital", json=document)
+        assert refused.status_code == 400
+        assert refused.json()["error"] == (
+            "tenant 'demo', item 'i1': ready_at None on a PROCESSING item: it settles at that"
+            " instant; give one with its time zone (a trailing Z: the kit's instants are UTC, or"
+            " an offset)"
+        )
+        assert items(http) == {}
+    settled = {"id": "i1", "status": "CREATED", "ready_at": None, "history": []}
+    document = {"tenants": {"demo": {"items": {"i1": settled}}}}
+    assert http.put("/__admin/state/tsdigital", json=document).status_code == 200
+    assert items(http) == {"i1": settled}
+
+
+def test_a_fixture_s_ready_at_with_an_offset_is_kept_and_settles_as_a_utc_instant(
+    process: Process,
+) -> None:
+    """The offset was kept and copied into the history entry: the kit's instants are UTC."""
+    with process(frozen()) as http:
+        local = processing("2026-03-29T03:30:00.5+02:00")
+        assert http.put("/__admin/state/tsdigital", json=local).status_code == 200
+        assert items(http)["i1"]["ready_at"] == "2026-03-29T01:30:00.500000Z"
+        advance(http, 45 * 60 + 0.5)
+        created = [{"status": "CREATED", "at": "2026-03-29T01:30:00.500000Z"}]
+        assert items(http)["i1"]["history"] == created
+        early = processing("0001-01-01T00:30:00+01:00")  # no date in UTC
+        refused = http.put("/__admin/state/tsdigital", json=early)
+        assert refused.status_code == 400
+        assert refused.json()["error"] == (
+            "tenant 'demo', item 'i1': ready_at '0001-01-01T00:30:00+01:00' is no instant of the"
+            " years 1 to 9999 in UTC; give one that is"
+        )
+        assert items(http)["i1"]["history"] == created
 
 
 def test_items_settle_in_ready_order_whoever_reads() -> None:
