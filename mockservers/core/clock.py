@@ -2,7 +2,9 @@
 
 By default it follows wall time from the moment the app starts; ``advance`` moves it forward
 (``POST /__admin/clock``) and ``reset`` brings it back to its start. ``frozen=True`` stops it,
-so that only ``advance`` moves it (fully deterministic timestamps).
+so that only ``advance`` moves it (fully deterministic timestamps). It reads, and moves, to the
+microsecond its text shows (``iso``): a rule never compares a fraction of one that no answer,
+stored instant or other process shows.
 
 A session has its own offset: inside a session's call (``sessions.CURRENT``) the clock reads
 start + elapsed + that session's offset, so one test's ``advance`` never expires another's
@@ -31,18 +33,34 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 (XTRA's ``requestTime``, ``yyyy-MM-dd HH:mm:ss``) write four-digit years."""
 
 
-def iso(epoch: float) -> str:
-    """``datetime.fromtimestamp(epoch, UTC).isoformat()`` with ``Z`` for ``+00:00``, each second
-    formatted once: the microseconds rounded as ``fromtimestamp`` rounds them (half to even,
-    carried into the second), the date and time of day cached per second."""
+def _micros(epoch: float) -> tuple[int, int]:
+    """An epoch as (whole seconds, microseconds), the microseconds rounded as ``fromtimestamp``
+    rounds them (half to even, carried into the second)."""
     fraction, whole = math.modf(epoch)
     micros = round(fraction * 1e6)
     if micros >= 1_000_000:
         whole, micros = whole + 1, micros - 1_000_000
     elif micros < 0:
         whole, micros = whole - 1, micros + 1_000_000
-    second = _iso_second(int(whole))
+    return int(whole), micros
+
+
+def iso(epoch: float) -> str:
+    """``datetime.fromtimestamp(epoch, UTC).isoformat()`` with ``Z`` for ``+00:00``, each second
+    formatted once: the microseconds rounded as ``fromtimestamp`` rounds them (half to even,
+    carried into the second), the date and time of day cached per second."""
+    whole, micros = _micros(epoch)
+    second = _iso_second(whole)
     return f"{second}.{micros:06d}Z" if micros else f"{second}Z"
+
+
+def to_micros(epoch: float) -> float:
+    """The instant ``iso(epoch)`` writes, in epoch seconds: what a reader of that text takes it
+    for (``datetime.fromisoformat(...).timestamp()``, the same float). The kit's clock and the
+    instants it keeps are rounded so: a rule then compares the instants an answer, the stored
+    state or another process shows, never a fraction of a microsecond none of them shows."""
+    whole, micros = _micros(epoch)
+    return (whole * 1_000_000 + micros) / 1_000_000
 
 
 @lru_cache(maxsize=64)
@@ -103,21 +121,24 @@ class Clock:
         return state["start"] + elapsed
 
     def time(self) -> float:
-        """Seconds since the epoch on the kit's clock (the current session's, if any)."""
+        """Seconds since the epoch on the kit's clock (the current session's, if any), to the
+        microsecond: the instant its text (``isoformat``) shows."""
         state = self._state.data
         session = sessions.CURRENT.get()
         offset = state["offset"] if session is None else session["clock_offset"]
         # _base, inline (every call reads the clock, some twice); the same arithmetic.
         elapsed = 0.0 if self.frozen else self._wall() - state["started_at"]
-        return state["start"] + elapsed + offset
+        return to_micros(state["start"] + elapsed + offset)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.time(), UTC)
 
     def advance(self, seconds: float) -> datetime:
-        """Move the current scope's clock forward: a session's, or the global one."""
+        """Move the current scope's clock forward (a session's, or the global one) by whole
+        microseconds, the least move its text shows (``seconds`` rounded to one)."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
+        seconds = to_micros(seconds)
         if self.time() + seconds > LATEST.timestamp():
             raise ValueError(f"the clock cannot move past {LATEST:%Y-%m-%d}")
         session = sessions.CURRENT.get()

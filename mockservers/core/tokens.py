@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mockservers.core.clock import Clock
+from mockservers.core.clock import Clock, to_micros
 from mockservers.core.sessions import current_id, owner_id
 from mockservers.core.shared import Store
 
@@ -80,16 +80,22 @@ class TokenStore:
         value = self._make_value()
         while value in self._tokens:
             value = self._make_value()
-        expires_at = self._clock.time() + ttl_seconds
+        expires_at = self._expiry(ttl_seconds)
         self._tokens.put(value, {"tenant": tenant, "expires_at": expires_at, "claims": claims})
         return Token(value, tenant, expires_at, claims)
 
     def adopt(self, value: str, tenant: str, ttl_seconds: float, **claims: Any) -> Token:
         """Make a token issued elsewhere (a real vendor's identity service) live here, with this
         value: a shadow fake answers the calls that carry it as the vendor does."""
-        expires_at = self._clock.time() + ttl_seconds
+        expires_at = self._expiry(ttl_seconds)
         self._tokens.put(value, {"tenant": tenant, "expires_at": expires_at, "claims": claims})
         return Token(value, tenant, expires_at, claims)
+
+    def _expiry(self, ttl_seconds: float) -> float:
+        """When a token issued now expires, to the microsecond, as the clock reads: the instant
+        its ``expires_at`` text shows is the one it expires at (with a fraction of one more, it
+        was live while the clock showed that instant)."""
+        return to_micros(self._clock.time() + ttl_seconds)
 
     def tenant_of(self, value: str | None) -> str | None:
         """The tenant of the token with this value, live or not: whose call it is."""

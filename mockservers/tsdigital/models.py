@@ -7,7 +7,7 @@ import hashlib
 import heapq
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -87,14 +87,32 @@ def _instant(value: Any) -> datetime | None:
         return None
 
 
+def _utc(value: Any) -> datetime | None:
+    """A stored ISO instant as an aware datetime; one without a time zone (only state an
+    earlier version kept can hold one) read as UTC, as the kit writes them, never in the
+    server's own zone; None when it is not one."""
+    instant = _instant(value)
+    if instant is None or instant.tzinfo:
+        return instant
+    return instant.replace(tzinfo=UTC)
+
+
 def _epoch(value: Any) -> float:
     """A stored ISO instant back to epoch seconds; 0 (due now) when it is not one (only state
-    an earlier version kept can hold one). One without a time zone (the same) is read as UTC,
-    as the kit writes them, never in the server's own zone."""
-    instant = _instant(value)
-    if instant is None:
-        return 0.0
-    return (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).timestamp()
+    an earlier version kept can hold one)."""
+    instant = _utc(value)
+    return 0.0 if instant is None else instant.timestamp()
+
+
+def _kit_text(instant: datetime | None) -> str | None:
+    """An aware instant as the kit writes its own (UTC, a ``Z``, the microseconds when there
+    are some), whatever offset it was given with; None for none, or for one that is no date
+    in UTC (``0001-01-01T00:30:00+01:00``)."""
+    try:
+        utc = instant.astimezone(UTC) if instant is not None else None
+    except OverflowError:
+        return None
+    return None if utc is None else utc.isoformat().removesuffix("+00:00") + "Z"
 
 
 def _items(document: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -122,34 +140,49 @@ def zoneless_items(document: Any) -> list[str]:
     return found
 
 
+def _due_unsaid(item: dict[str, Any]) -> bool:
+    """A PROCESSING item whose ``ready_at`` is null (or missing): nothing says when it settles,
+    so the rules take it as due now."""
+    return item.get("ready_at") is None and item.get("status") == PROCESSING
+
+
 def unreadable_items(document: Any) -> list[str]:
-    """The items of a state document whose ``ready_at`` (null aside) is no instant at all, one
-    line each: only state an earlier version kept can hold one, and such an item is due now."""
+    """The items of a state document whose ``ready_at`` is no instant at all (null on a
+    PROCESSING item too), one line each: only state an earlier version kept can hold one, and
+    such an item is due now."""
     return [
-        f"tenant {name!r}, item {key!r}: ready_at {item['ready_at']!r} is no instant"
+        f"tenant {name!r}, item {key!r}: ready_at {item.get('ready_at')!r} is no instant"
         for name, key, item in _items(document)
-        if item.get("ready_at") is not None and _instant(item["ready_at"]) is None
+        if _due_unsaid(item)
+        or (item.get("ready_at") is not None and _instant(item["ready_at"]) is None)
     ]
 
 
 def unreadable_ready(document: Any) -> str | None:
-    """The first item of a state document a user gives whose ``ready_at`` (null aside) is no
-    ISO 8601 instant with a time zone, one line naming it: the rules would take it as due now,
-    and settle it at once (``2025-13-01T00:00:00Z``, ``soon``). The others are written as the
-    kit writes them, with an upper-case ``T`` and ``Z``."""
+    """The first item of a state document a user gives whose ``ready_at`` is no ISO 8601
+    instant with a time zone (null aside, but on a PROCESSING item), one line naming it: the
+    rules would take it as due now, and settle it at once (``2025-13-01T00:00:00Z``, ``soon``,
+    null). The others are written as the kit writes its instants, in UTC with a ``Z``."""
     for name, key, item in _items(document):
         ready = item.get("ready_at")
+        where = f"tenant {name!r}, item {key!r}: ready_at {ready!r}"
+        if _due_unsaid(item):
+            return (
+                f"{where} on a PROCESSING item: it settles at that instant; give one with its"
+                f" time zone ({_ZONES})"
+            )
         if ready is None:
             continue
         spelt = ready.translate(_KIT_SPELLING) if isinstance(ready, str) else ""
         instant = _instant(spelt) if _INSTANT_SHAPE.fullmatch(spelt) else None
-        where = f"tenant {name!r}, item {key!r}: ready_at {ready!r}"
         if instant is None:
             return f"{where} is not an ISO 8601 instant; give one with its time zone ({_ZONES})"
         if instant.tzinfo is None:
             return f"{where} has no time zone; give one ({_ZONES})"
-        if spelt != ready:
-            item["ready_at"] = spelt
+        written = _kit_text(instant)
+        if written is None:
+            return f"{where} is no instant of the years 1 to 9999 in UTC; give one that is"
+        item["ready_at"] = written
     return None
 
 
@@ -295,9 +328,11 @@ class TsDigitalModel(VendorModel):
         caller: Caller,
         body: dict[str, Any],
         headers: dict[str, str],
-        failure: str | None = None,
+        failure: Callable[[], str | None] | None = None,
     ) -> str:
-        """Store the item PROCESSING; it settles to CREATED (or FAILED with ``failure``)."""
+        """Store the item PROCESSING; it settles to CREATED, or FAILED with the reason
+        ``failure`` gives: asked once the item's id is held, so that a call refused before
+        (the 500 past 2^53) does not use a fault up."""
         tenant = self.state.tenant(caller.tenant)
         items = tenant.collections[ITEMS]
         number = tenant.sequences.get(ITEMS, 0) + 1
@@ -306,9 +341,15 @@ class TsDigitalModel(VendorModel):
             number += 1
             item_id = item_uuid(f"{tenant.name}/{number}")
         tenant.hold(ITEMS, number)  # the numbers skipped with it; past 2^53, none (a 500)
+        reason = failure() if failure is not None else None
         now = self.clock.time()
-        ready = now + self.settings.processing_delay_seconds
         at = iso(now)
+        delay = self.settings.processing_delay_seconds
+        if delay:
+            ready_at = iso(now + delay)
+            ready = _epoch(ready_at)  # the instant the stored text says, as every process reads it
+        else:
+            ready_at, ready = at, now
         met(coverage.ACCEPTED)
         registry = None  # the registry status the item was asked to have
         if body.get("certified") is True:
@@ -322,9 +363,9 @@ class TsDigitalModel(VendorModel):
             "id": item_id,
             "status": PROCESSING,
             "history": [{"status": PROCESSING, "at": at}],
-            "ready_at": at if ready == now else iso(ready),
-            "final_status": CREATED if failure is None else FAILED,
-            "failure_reason": failure,
+            "ready_at": ready_at,
+            "final_status": CREATED if reason is None else FAILED,
+            "failure_reason": reason,
             "registry_status": registry,
             "caller": caller.stored,
             "headers": headers,
@@ -345,7 +386,7 @@ class TsDigitalModel(VendorModel):
             _, item_id = heapq.heappop(pending)
             record = tenant.get(ITEMS, item_id) if tenant else None
             if isinstance(record, dict) and record.get("status") == PROCESSING:
-                self._finish(tenant, item_id, record)  # type: ignore[arg-type]
+                self._finish(tenant, item_id, record, now)  # type: ignore[arg-type]
                 if record.get("final_status") == FAILED:
                     self.kit.coverage.note(coverage.PROCESSING_FAILED, owner_id(tenant_name))
 
@@ -363,9 +404,12 @@ class TsDigitalModel(VendorModel):
                 self.settle(name)
 
     @staticmethod
-    def _finish(tenant: TenantState, item_id: str, record: dict[str, Any]) -> None:
+    def _finish(tenant: TenantState, item_id: str, record: dict[str, Any], now: float) -> None:
+        """The item settled, its history closed at its ``ready_at`` in the kit's spelling (a
+        UTC instant); at ``now`` when it has none to read (due now: only state an earlier
+        version kept can hold such an item)."""
         final = FAILED if record.get("final_status") == FAILED else CREATED
-        entry = {"status": final, "at": record.get("ready_at")}
+        entry = {"status": final, "at": _kit_text(_utc(record.get("ready_at"))) or iso(now)}
         if final == FAILED:
             entry["reason"] = record.get("failure_reason") or DEFAULT_FAILURE
         history = record.get("history")
@@ -381,7 +425,7 @@ class TsDigitalModel(VendorModel):
     def lenient(self, document: Any) -> list[str]:
         """An earlier version took a ``ready_at`` without a zone: read as UTC, as the kit
         writes them, and as a shared store reads one it kept; and one that is no instant at
-        all: due now (said, as it settles at once)."""
+        all, or null on a PROCESSING item: due now (said, as it settles at once)."""
         notes = [f"{found}: read as UTC" for found in zoneless_items(document)]
         return notes + [f"{found}: due now" for found in unreadable_items(document)]
 

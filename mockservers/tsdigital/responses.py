@@ -9,7 +9,8 @@
    the contract also holds (its root ``not``s): 400, once the body is otherwise well-formed, in
    the rules' own words.
 6. Permissions: 403, one entry per missing permission.
-7. Accepted: 202 ``{"id"}``; the item is PROCESSING until the processing delay has passed.
+7. Accepted: 202 ``{"id"}``; the item is PROCESSING until the processing delay has passed. A
+   ``processing_failure`` fault is used up once the item's id is held: by an accepted item only.
 
 A body is validated (steps 3-5) before permissions are looked at, as a service that validates
 its request model before running the operation does.
@@ -99,6 +100,13 @@ def header_problems(call: Call, headers: dict[str, str], content_type: str) -> l
     return problems
 
 
+def processing_failure(call: Call) -> str | None:
+    """The reason a ``processing_failure`` fault gives the item this call is accepting, the
+    fault used up; None without one."""
+    fault = call.take_fault(PROCESSING_FAILURE)
+    return None if fault is None else (fault.reason or DEFAULT_FAILURE)
+
+
 def create_item(model: TsDigitalModel, call: Call) -> Response:
     sent = dict(call.headers)  # by lower-case name; plain dict look-ups, not case-folding ones
     caller = model.caller(sent.get("authorization"))
@@ -118,8 +126,6 @@ def create_item(model: TsDigitalModel, call: Call) -> Response:
     denied = model.denied(caller, body)
     if denied:
         raise model.error(403, denied)
-    failure = call.take_fault(PROCESSING_FAILURE)
-    reason = None if failure is None else (failure.reason or DEFAULT_FAILURE)
     headers.pop("Authorization", None)
-    item_id = model.accept(caller, body, headers, failure=reason)
+    item_id = model.accept(caller, body, headers, failure=lambda: processing_failure(call))
     return JSONResponse({"id": item_id}, status_code=202)

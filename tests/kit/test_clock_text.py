@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mockservers.core.clock import iso
+from mockservers.core.clock import Clock, iso, to_micros
 
 
 def _reference(epoch: float) -> str:
@@ -49,3 +49,43 @@ def test_iso_refuses_what_isoformat_refuses() -> None:
         _reference(1e20)
     with pytest.raises((OverflowError, OSError, ValueError)):
         iso(1e20)
+
+
+def _read_back(epoch: float) -> float:
+    """The instant a reader of ``iso(epoch)`` takes (another process, a restart)."""
+    return datetime.fromisoformat(iso(epoch).replace("Z", "+00:00")).timestamp()
+
+
+@pytest.mark.parametrize("epoch", EDGES)
+def test_to_micros_is_the_instant_iso_writes(epoch: float) -> None:
+    assert to_micros(epoch) == _read_back(epoch)
+    assert iso(to_micros(epoch)) == iso(epoch)
+
+
+def test_to_micros_is_the_instant_iso_writes_on_random_instants() -> None:
+    draw = random.Random(11)
+    for _ in range(20_000):
+        epoch = draw.uniform(0, 4_102_444_800) + draw.choice((0, 0.5e-6, draw.random()))
+        assert to_micros(epoch) == _read_back(epoch), epoch
+        assert iso(to_micros(epoch)) == iso(epoch), epoch
+
+
+def test_the_clock_reads_the_microsecond_its_text_shows() -> None:
+    """A wall of nanoseconds: the clock read a fraction of a microsecond past its text, and a
+    rule decided on an instant no answer showed."""
+    wall = [1_774_745_100.0]
+    clock = Clock(wall=lambda: wall[0])
+    for fraction in (0.0000004, 0.0000006, 0.9999996, 0.25):
+        wall[0] = 1_774_745_100.0 + fraction
+        assert clock.time() == _read_back(clock.time())
+        assert iso(clock.time()) == clock.isoformat()
+
+
+def test_an_advance_moves_the_clock_by_whole_microseconds() -> None:
+    start = datetime(2026, 3, 29, 0, 45, tzinfo=UTC)
+    clock = Clock(start, frozen=True)
+    assert clock.advance(29.9999995).isoformat() == "2026-03-29T00:45:30+00:00"  # half to even
+    assert clock.time() == start.timestamp() + 30
+    for _ in range(3):  # less than half a microsecond each: never a move
+        clock.advance(0.0000004)
+    assert clock.isoformat() == "2026-03-29T00:45:30Z"

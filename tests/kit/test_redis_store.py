@@ -348,6 +348,22 @@ def test_a_reset_in_one_process_leaves_the_other_no_stale_processing(redis_url: 
         assert tsd.items(two)[again]["status"] == "CREATED"
 
 
+def test_both_processes_settle_an_item_at_the_instant_its_ready_at_shows(redis_url: str) -> None:
+    """The accepting process waited for the exact ``now + delay``, the other for the ready_at it
+    read (to the microsecond): with the clock moved a fraction of one short of the delay and
+    showing that ready_at, the other said PROCESSING and the accepting one CREATED."""
+    delay = {"tsdigital": {"processing_delay_seconds": 29.9999996}}
+    with processes(redis_url, **delay) as (one, two):
+        item_id = tsd.create(one, tsd.mint(one)).json()["id"]
+        ready_at = tsd.items(two)[item_id]["ready_at"]
+        assert ready_at == "2025-01-01T00:00:30Z"
+        tsd.advance(one, 29.999999)
+        assert [tsd.items(http)[item_id]["status"] for http in (two, one)] == ["PROCESSING"] * 2
+        moved = one.post("/__admin/clock", json={"advance_seconds": 0.0000008}).json()["now"]
+        assert moved == tsd.now(two) == ready_at
+        assert [tsd.items(http)[item_id]["status"] for http in (two, one)] == ["CREATED"] * 2
+
+
 def test_a_state_load_reaches_the_other_process(redis_url: str) -> None:
     with processes(redis_url) as (one, two):
         token = qp_login(one)

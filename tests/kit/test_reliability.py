@@ -268,14 +268,18 @@ def test_a_state_file_holding_an_instant_without_a_time_zone_reads_it_as_utc(
     kept it: the start was refused, and no admin call could mend the file. It is read as UTC,
     as the kit writes its instants and as Redis reads one it kept (never in the server's own
     zone: an hour early in Rome), with a warning naming the file and the item; only a document
-    a user puts is refused for it. One that is no instant at all settles at once, said too."""
+    a user puts is refused for it. One that is no instant at all, or null on a PROCESSING item,
+    settles at once, said too, its history closed at the clock's now (it wrote that text, or
+    null, as the instant). Every history entry is a UTC instant (an offset was copied in)."""
     path = tmp_path / "state.db"
     config = {"kit": {"clock": {"start": "2026-03-29T00:45:00Z", "frozen": True}}}
     earlier = create_app(config, state_file=str(path))
     item = {"id": "i1", "status": "PROCESSING", "ready_at": "2026-03-29T01:30:00"}
     unreadable = {"id": "i3", "status": "PROCESSING", "ready_at": "soon"}
+    unsaid = {"id": "i4", "status": "PROCESSING", "ready_at": None}
+    offset = {"id": "i5", "status": "PROCESSING", "ready_at": "2026-03-29T02:45:00+02:00"}
     kit = earlier.state.kit
-    items = {"i1": item, "i3": unreadable}
+    items = {"i1": item, "i3": unreadable, "i4": unsaid, "i5": offset}
     kit.vendors["tsdigital"].state.load({"tenants": {"demo": {"items": items}}})
     kit.flush.__self__.close()  # the state file, as at a stop
     with _client(create_app(config, state_file=str(path))) as http:  # a restart
@@ -284,11 +288,16 @@ def test_a_state_file_holding_an_instant_without_a_time_zone_reads_it_as_utc(
             " '2026-03-29T01:30:00' has no time zone: read as UTC" in caplog.text
         )
         assert "tenant 'demo', item 'i3': ready_at 'soon' is no instant: due now" in caplog.text
-        assert _items(http)["i3"]["status"] == "CREATED"
+        assert "tenant 'demo', item 'i4': ready_at None is no instant: due now" in caplog.text
+        for due in ("i3", "i4", "i5"):
+            assert _items(http)[due]["status"] == "CREATED"
+            (settled,) = _items(http)[due]["history"]
+            assert settled["at"] == "2026-03-29T00:45:00Z"
         http.post("/__admin/clock", json={"advance_seconds": 45 * 60 - 1})
         assert _items(http)["i1"]["status"] == "PROCESSING"
         http.post("/__admin/clock", json={"advance_seconds": 1})
         assert _items(http)["i1"]["status"] == "CREATED"
+        assert _items(http)["i1"]["history"][-1]["at"] == "2026-03-29T01:30:00Z"
         document = {"tenants": {"demo": {"items": {"i2": item | {"id": "i2"}}}}}
         refused = http.put("/__admin/state/tsdigital", json=document)
         assert refused.status_code == 400 and "'i2': ready_at" in refused.json()["error"]

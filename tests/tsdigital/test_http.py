@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import copy
 import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +19,7 @@ import contracts
 from contracts import contract, load_schema
 from mockservers import create_app
 from mockservers.config import ConfigError
+from mockservers.core.redis_store import RedisStore
 from mockservers.testing import SyncASGITransport
 from mockservers.tsdigital.models import item_uuid
 
@@ -74,6 +79,42 @@ def fields(response: httpx.Response) -> list[str]:
 
 def advance(http: httpx.Client, seconds: float) -> None:
     assert http.post("/__admin/clock", json={"advance_seconds": seconds}).status_code == 200
+
+
+Process = Callable[[dict[str, Any]], AbstractContextManager[httpx.Client]]
+
+
+@pytest.fixture
+def process(kit_store: str, request: pytest.FixtureRequest, tmp_path: Path) -> Process:
+    """Opens a process of the kit with a config on the test's store, each after the last on
+    the same state: on Redis another process of one namespace (a replica), in memory the same
+    state file opened again (a restart)."""
+    if kit_store == "redis":
+        url, prefix = request.getfixturevalue("redis_url"), f"test-{uuid.uuid4().hex}"
+
+        def app_of(config: dict[str, Any]) -> Any:
+            return create_app(config, store=RedisStore(url, prefix=prefix))
+    else:
+
+        def app_of(config: dict[str, Any]) -> Any:
+            return create_app(config, state_file=str(tmp_path / "state.db"))
+
+    @contextmanager
+    def opened(config: dict[str, Any]) -> Iterator[httpx.Client]:
+        transport = SyncASGITransport(app_of(config), lifespan=True)
+        with httpx.Client(transport=transport, base_url="http://t") as http:
+            yield http
+
+    return opened
+
+
+def frozen(start: str = "2026-03-29T00:45:00Z", **tsdigital: Any) -> dict[str, Any]:
+    """A config whose clock stands at ``start``, with these ``[tsdigital]`` keys."""
+    return {"kit": {"clock": {"start": start, "frozen": True}}, "tsdigital": tsdigital}
+
+
+def now(http: httpx.Client) -> str:
+    return http.get("/__admin/clock").json()["now"]
 
 
 # -- the seed's example ------------------------------------------------------------------------
@@ -621,6 +662,48 @@ def test_item_stays_processing_until_the_delay_passes_on_the_clock() -> None:
         assert item["ready_at"] == item["history"][1]["at"]
 
 
+def test_an_item_due_in_a_fraction_of_a_microsecond_is_due_at_the_instant_its_ready_at_shows(
+    process: Process,
+) -> None:
+    """The accepting process waited for the exact fraction, which the item's ready_at (to the
+    microsecond, as the kit writes instants) does not show: it said PROCESSING while the clock
+    showed that ready_at, where another process, which reads the ready_at, said CREATED."""
+    config = frozen(processing_delay_seconds=0.0000004)
+    with process(config) as one:
+        item_id = create(one, mint(one)).json()["id"]
+        item = items(one)[item_id]
+        assert item["ready_at"] == now(one) == "2026-03-29T00:45:00Z"
+        assert item["status"] == "CREATED"
+        assert [entry["at"] for entry in item["history"]] == [item["ready_at"]] * 2
+    with process(config) as other:
+        assert items(other)[item_id] == item
+
+
+def test_a_clock_moved_to_an_item_s_ready_at_shows_it_settled(process: Process) -> None:
+    """The clock moved by a fraction of a microsecond less than the delay: it showed the
+    item's ready_at, and the item stayed PROCESSING."""
+    with process(frozen(processing_delay_seconds=30)) as http:
+        item_id = create(http, mint(http)).json()["id"]
+        moved = http.post("/__admin/clock", json={"advance_seconds": 29.9999995}).json()["now"]
+        item = items(http)[item_id]
+        assert moved == item["ready_at"] == now(http) == "2026-03-29T00:45:30Z"
+        assert item["status"] == "CREATED"
+
+
+def test_a_token_expires_at_the_instant_its_expires_at_shows(process: Process) -> None:
+    """A lifetime with a fraction of a microsecond: the token was live while the clock showed
+    the expires_at the admin call had answered."""
+    with process(frozen()) as http:
+        tokens = "/__admin/tsdigital/tokens"
+        brief = http.post(tokens, json={"kind": "user", "ttl_seconds": 0.0000004}).json()
+        assert brief["expires_at"] == now(http)
+        assert_error(create(http, brief["token"]), 401, "Unauthorized")
+        longer = http.post(tokens, json={"kind": "user", "ttl_seconds": 30.0000004}).json()
+        advance(http, 29.9999995)
+        assert longer["expires_at"] == now(http) == "2026-03-29T00:45:30Z"
+        assert_error(create(http, longer["token"]), 401, "Unauthorized")
+
+
 def processing(ready_at: object) -> dict[str, Any]:
     """A state document of one PROCESSING item, ``i1``, ready at ``ready_at``."""
     item = {"id": "i1", "status": "PROCESSING", "ready_at": ready_at, "history": []}
@@ -689,8 +772,47 @@ def test_a_fixture_s_ready_at_in_lower_case_is_taken_in_the_kit_s_spelling() -> 
         assert items(http)["i1"]["history"] == [{"status": "CREATED", "at": "2026-03-29T01:30:00Z"}]
 
 
-def test_a_fixture_s_null_ready_at_is_taken(http: httpx.Client) -> None:
-    assert http.put("/__admin/state/tsdigital", json=processing(None)).status_code == 200
+def test_a_fixture_s_processing_item_without_a_ready_at_is_400_naming_it(
+    http: httpx.Client,
+) -> None:
+    """Due now, it settled during the PUT with ``"at": null`` in its history; null is taken on
+    an item that has settled, which no rule reads it of."""
+    missing = processing(None)
+    del missing["tenants"]["demo"]["items"]["i1"]["ready_at"]
+    for document in (processing(None), missing):
+        refused = http.put("/__admin/state/tsdigital", json=document)
+        assert refused.status_code == 400
+        assert refused.json()["error"] == (
+            "tenant 'demo', item 'i1': ready_at None on a PROCESSING item: it settles at that"
+            " instant; give one with its time zone (a trailing Z: the kit's instants are UTC, or"
+            " an offset)"
+        )
+        assert items(http) == {}
+    settled = {"id": "i1", "status": "CREATED", "ready_at": None, "history": []}
+    document = {"tenants": {"demo": {"items": {"i1": settled}}}}
+    assert http.put("/__admin/state/tsdigital", json=document).status_code == 200
+    assert items(http) == {"i1": settled}
+
+
+def test_a_fixture_s_ready_at_with_an_offset_is_kept_and_settles_as_a_utc_instant(
+    process: Process,
+) -> None:
+    """The offset was kept and copied into the history entry: the kit's instants are UTC."""
+    with process(frozen()) as http:
+        local = processing("2026-03-29T03:30:00.5+02:00")
+        assert http.put("/__admin/state/tsdigital", json=local).status_code == 200
+        assert items(http)["i1"]["ready_at"] == "2026-03-29T01:30:00.500000Z"
+        advance(http, 45 * 60 + 0.5)
+        created = [{"status": "CREATED", "at": "2026-03-29T01:30:00.500000Z"}]
+        assert items(http)["i1"]["history"] == created
+        early = processing("0001-01-01T00:30:00+01:00")  # no date in UTC
+        refused = http.put("/__admin/state/tsdigital", json=early)
+        assert refused.status_code == 400
+        assert refused.json()["error"] == (
+            "tenant 'demo', item 'i1': ready_at '0001-01-01T00:30:00+01:00' is no instant of the"
+            " years 1 to 9999 in UTC; give one that is"
+        )
+        assert items(http)["i1"]["history"] == created
 
 
 def test_items_settle_in_ready_order_whoever_reads() -> None:
@@ -728,6 +850,25 @@ def test_processing_failure_fault_fails_the_next_accepted_item_with_its_reason(
     assert item["history"][-1]["status"] == "FAILED"
     assert item["history"][-1]["reason"] == "VAT unknown"
     assert state[fine]["status"] == "CREATED"
+    assert http.get("/__admin/faults").json() == []
+
+
+def test_a_call_refused_500_past_2_53_leaves_a_processing_failure_for_an_accepted_item(
+    http: httpx.Client,
+) -> None:
+    """The fault was used up before the item was refused for its id: no item failed, and the
+    next accepted one was CREATED."""
+    full = {"tenants": {"demo": {"sequences": {"items": 2**53}, "items": {}}}}
+    assert http.put("/__admin/state/tsdigital", json=full).status_code == 200
+    fault = {"vendor": "tsdigital", "kind": "processing_failure", "reason": "VAT unknown"}
+    assert http.post("/__admin/faults", json=fault | {"times": 1}).status_code == 201
+    token = mint(http)
+    assert_error(create(http, token), 500, "Internal Server Error")
+    assert [listed["hits"] for listed in http.get("/__admin/faults").json()] == [0]
+    assert http.put("/__admin/state/tsdigital", json={"tenants": {}}).status_code == 200
+    item_id = create(http, token).json()["id"]
+    item = items(http)[item_id]
+    assert item["status"] == "FAILED" and item["failure_reason"] == "VAT unknown"
     assert http.get("/__admin/faults").json() == []
 
 
