@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import formatdate
 from functools import lru_cache
 
@@ -157,6 +157,3 @@ class Clock:
     def http_date(self) -> bytes:
         """An answer's ``Date`` on the clock of the current scope, formatted once a second."""
         return _http_date(int(self.time()))
-
-    def after(self, seconds: float) -> datetime:
-        return self.now() + timedelta(seconds=seconds)
