@@ -284,6 +284,43 @@ def test_a_near_miss_lists_its_first_differences_then_how_many_more(http: httpx.
     assert len(orjson.dumps([m["differences"] for m in result["near_misses"]])) < 5_000
 
 
+def test_near_misses_of_many_differences_are_ranked_by_all_of_them(http: httpx.Client) -> None:
+    """Only the first 20 differences are written, but each near miss is ranked by how many it
+    has in all: the newer import has more, past the 20th, and comes after the older one."""
+    token = qp_login(http)
+    fewer = [ROW | {"COD_CLI_ERP": f"X{n}" if n < 5 else f"C{n}"} for n in range(30)]
+    qp_call(http, "importCli", token, {"data": fewer})  # rows 0 to 4 as wanted
+    qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "C0"}] * 15})
+    wanted = {"data": [{"COD_CLI_ERP": f"X{n}"} for n in range(30)]}
+    matcher = {"operation": "importCli", "status": 201, "query": {"token": "t"}, "body": wanted}
+    result = verify(http, matcher)
+    secret = "query.token: masked in the journal, never matches a clear-text value"
+    assert [m["differences"] for m in result["near_misses"]] == [
+        [
+            "status: expected 201, got 200",
+            secret,
+            *(f'body.data[{n}].COD_CLI_ERP: expected "X{n}", got "C{n}"' for n in range(5, 23)),
+            "… and 7 more differences",  # 27 in all
+        ],
+        [
+            "status: expected 201, got 200",
+            secret,
+            *(f'body.data[{n}].COD_CLI_ERP: expected "X{n}", got "C0"' for n in range(15)),
+            *(f'body.data[{n}]: expected {{"COD_CLI_ERP":"X{n}"}}, missing' for n in (15, 16, 17)),
+            "… and 12 more differences",  # 32 in all
+        ],
+        [
+            "operation: expected importCli, got login",
+            "status: expected 201, got 200",
+            "query.token: expected a secret value (not shown), missing",
+            "body: expected an object, got null",
+        ],
+    ]
+    older, newer, login = (m["entry"] for m in result["near_misses"])
+    assert older["request"] == {"data": fewer} and len(newer["request"]["data"]) == 15
+    assert login["operation"] == "login" and result["count"] == 0
+
+
 def test_a_difference_is_one_line_however_large_what_differs(
     http: httpx.Client, imported: str
 ) -> None:
