@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from contracts import contract
+from mockservers.core import verify as verify_module
 from tests.conftest import qp_call, qp_login
 from tests.data import keepit_customer
 
@@ -319,6 +320,23 @@ def test_near_misses_of_many_differences_are_ranked_by_all_of_them(http: httpx.C
     older, newer, login = (m["entry"] for m in result["near_misses"])
     assert older["request"] == {"data": fewer} and len(newer["request"]["data"]) == 15
     assert login["operation"] == "login" and result["count"] == 0
+
+
+def test_a_near_miss_writes_only_the_differences_it_lists(
+    http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rest are counted: an import of 2,000 rows that missed on every row wrote all 2,000
+    lines, values and all, to keep 20 (and as many for every other near miss)."""
+    written = []
+    monkeypatch.setattr(verify_module, "_show", lambda value: written.append(value) or "?")
+    token = qp_login(http)
+    qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "C"}] * 2000})
+    wanted = {"data": [{"COD_CLI_ERP": f"X{n}"} for n in range(2000)]}
+    result = verify(http, {"operation": "importCli", "body": wanted})
+    assert result["near_misses"][0]["differences"][-1] == "… and 1980 more differences"
+    assert written[:4] == ["X0", "C", "X1", "C"]
+    assert len(written) == 2 * 20 + 1  # each line's two values, and the login's null body
+    assert count(http, operation="importCli", body=wanted) == 0 and len(written) == 41
 
 
 def test_a_difference_is_one_line_however_large_what_differs(
