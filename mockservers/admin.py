@@ -12,7 +12,7 @@ transaction of the kit's store, like a vendor call.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -303,8 +303,9 @@ class Admin:
 
     def _matched(
         self, matcher: Any, call: AdminCall
-    ) -> tuple[dict[str, Any], list[Any], dict[str, int]]:
-        """The matcher checked, the entries it is matched against, and ``{"dropped": N}`` when
+    ) -> tuple[dict[str, Any], Iterator[dict[str, Any]], dict[str, int]]:
+        """The matcher checked, the entries it is matched against (each rendered as it is
+        read), and ``{"dropped": N}`` when
         the journal has pushed calls out that it could match: of that scope, of the matcher's
         vendor when it names one (none: ``{}``)."""
         try:

@@ -14,8 +14,11 @@ glance: ``body.data[0].COD_CLI_ERP: expected "CLI001", got "CLI01"``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable
-from typing import Any
+from bisect import insort
+from collections.abc import Callable, Collection, Iterable, Iterator
+from functools import partial
+from itertools import islice
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -140,51 +143,68 @@ def _show(value: Any) -> str:
     return _cut(text, _SHOW_LIMIT)
 
 
+Line = Callable[[], str]
+"""One difference, written when it is read: an answer writes only a near miss's first ones,
+and counts the rest (a 2,000-row import that missed on every row wrote 2,000 lines to keep 20)."""
+
+
 def document_differences(
     expected: Any,
     actual: Any,
     where: str,
     secret: bool = False,
     secret_name: Callable[[str], bool] = is_secret,
-) -> list[str]:
+) -> Iterator[Line]:
     """How ``actual`` fails to contain ``expected``: objects by subset, arrays element by
     element, anything else by equality. A secret is masked in the journal: it never matches a
     clear-text expectation, and no difference shows a secret, the journal's or the matcher's
     (``secret``: ``where`` is a field the journal masks; ``secret_name``: which names the
     journal masks there, ``secret_header`` for headers)."""
     if actual == MASK and expected != MASK:
-        return [f"{where}: masked in the journal, never matches a clear-text value"]
-    if isinstance(expected, dict):
+        yield partial(_masked, where)
+    elif isinstance(expected, dict):
         if not isinstance(actual, dict):
-            return [f"{where}: expected an object, got {_show(actual)}"]
-        found = []
+            yield partial(_not_a, where, "an object", actual)
+            return
         for key, value in expected.items():
             path = f"{where}.{key}" if where else key
             hidden = secret or secret_name(str(key))
             if key not in actual:
-                shown = _expected(value, hidden, secret_name)
-                found.append(f"{path}: expected {shown}, missing")
+                yield partial(_missing, path, value, hidden, secret_name)
             else:
-                found += document_differences(value, actual[key], path, hidden, secret_name)
-        return found
-    if isinstance(expected, list):
+                yield from document_differences(value, actual[key], path, hidden, secret_name)
+    elif isinstance(expected, list):
         if not isinstance(actual, list):
-            return [f"{where}: expected an array, got {_show(actual)}"]
-        found = []
+            yield partial(_not_a, where, "an array", actual)
+            return
         for index, value in enumerate(expected):
             path = f"{where}[{index}]"
             if index >= len(actual):
-                shown = _expected(value, secret, secret_name)
-                found.append(f"{path}: expected {shown}, missing")
+                yield partial(_missing, path, value, secret, secret_name)
             else:
-                found += document_differences(value, actual[index], path, secret, secret_name)
-        return found
-    if expected != actual:
-        if isinstance(expected, str) and mask_text(expected) == actual:
-            return [f"{where}: holds a secret the journal masks: never matches a clear-text value"]
-        shown = _expected(expected, secret, secret_name)
-        return [f"{where}: expected {shown}, got {_show(actual)}"]
-    return []
+                yield from document_differences(value, actual[index], path, secret, secret_name)
+    elif expected != actual:
+        yield partial(_unequal, where, expected, actual, secret, secret_name)
+
+
+def _masked(where: str) -> str:
+    return f"{where}: masked in the journal, never matches a clear-text value"
+
+
+def _not_a(where: str, kind: str, actual: Any) -> str:
+    return f"{where}: expected {kind}, got {_show(actual)}"
+
+
+def _missing(where: str, value: Any, secret: bool, secret_name: Callable[[str], bool]) -> str:
+    return f"{where}: expected {_expected(value, secret, secret_name)}, missing"
+
+
+def _unequal(
+    where: str, expected: Any, actual: Any, secret: bool, secret_name: Callable[[str], bool]
+) -> str:
+    if isinstance(expected, str) and mask_text(expected) == actual:
+        return f"{where}: holds a secret the journal masks: never matches a clear-text value"
+    return f"{where}: expected {_expected(expected, secret, secret_name)}, got {_show(actual)}"
 
 
 def _expected(value: Any, secret: bool, secret_name: Callable[[str], bool]) -> str:
@@ -197,28 +217,40 @@ def _expected(value: Any, secret: bool, secret_name: Callable[[str], bool]) -> s
     return _show(mask_value(value, secret_name, text=True))
 
 
-def differences(matcher: dict[str, Any], entry: dict[str, Any], codes_of: CodesOf) -> list[str]:
-    """Every way a rendered journal entry misses the matcher (none: it matches)."""
-    found = []
+def differences(
+    matcher: dict[str, Any], entry: dict[str, Any], codes_of: CodesOf
+) -> Iterator[Line]:
+    """Every way a rendered journal entry misses the matcher (none: it matches), in order."""
     for key in _SCALARS:
-        if key in matcher and matcher[key] != entry.get(key):
-            got = entry.get(key)
-            found.append(f"{key}: expected {_plain(matcher[key])}, got {_plain(got)}")
+        if _differs(matcher, entry, key):
+            yield partial(_scalar, key, matcher[key], entry.get(key))
     if "error_code" in matcher:
         codes = codes_of(entry)
         if str(matcher["error_code"]) not in codes:
-            got = ", ".join(codes) if codes else "none"
-            found.append(f"error_code: expected {_plain(matcher['error_code'])}, got {got}")
+            yield partial(_no_code, matcher["error_code"], codes)
     if "query" in matcher:
         query = {k: v for k, v in (entry.get("query") or {}).items()}
-        found += document_differences(_strings(matcher["query"]), query, "query")
+        yield from document_differences(_strings(matcher["query"]), query, "query")
     if "headers" in matcher:
         headers = {k.lower(): v for k, v in (entry.get("headers") or {}).items()}
         wanted = {k.lower(): v for k, v in _strings(matcher["headers"]).items()}
-        found += document_differences(wanted, headers, "headers", secret_name=secret_header)
+        yield from document_differences(wanted, headers, "headers", secret_name=secret_header)
     if "body" in matcher:
-        found += document_differences(matcher["body"], entry.get("request"), "body")
-    return found
+        yield from document_differences(matcher["body"], entry.get("request"), "body")
+
+
+def _differs(matcher: dict[str, Any], entry: dict[str, Any], key: str) -> bool:
+    """Whether the entry misses one of the matcher's scalars (``_SCALARS``)."""
+    return key in matcher and matcher[key] != entry.get(key)
+
+
+def _scalar(key: str, expected: Any, got: Any) -> str:
+    return f"{key}: expected {_plain(expected)}, got {_plain(got)}"
+
+
+def _no_code(expected: Any, codes: list[str]) -> str:
+    got = ", ".join(codes) if codes else "none"
+    return f"error_code: expected {_plain(expected)}, got {got}"
 
 
 def _plain(value: Any) -> str:
@@ -232,12 +264,25 @@ def _strings(values: dict[str, Any]) -> dict[str, str]:
 
 
 def count(matcher: dict[str, Any], entries: Iterable[dict[str, Any]], codes_of: CodesOf) -> int:
-    return sum(1 for entry in entries if not differences(matcher, entry, codes_of))
+    return sum(1 for entry in entries if next(differences(matcher, entry, codes_of), None) is None)
+
+
+Distance = tuple[bool, bool, int]
+"""How far a near miss is: another vendor is farthest, then another operation, then the number
+of differences."""
+
+
+class _Miss(NamedTuple):
+    """A near miss as a verify keeps it: its first differences, not yet written."""
+
+    distance: Distance
+    first: list[Line]
+    entry: dict[str, Any]
 
 
 def verify(
     matcher: dict[str, Any],
-    entries: list[dict[str, Any]],
+    entries: Iterable[dict[str, Any]],
     codes_of: CodesOf,
     *,
     exactly: int | None = None,
@@ -248,9 +293,7 @@ def verify(
     the closest entries first; ``"matches"`` lists the calls that did match, newest first, when
     some did (too few: beside the near misses; too many: alone, ``near_misses`` empty, what a
     tester needs to see then is what matched, not what missed)."""
-    scored = [(differences(matcher, entry, codes_of), entry) for entry in entries]
-    matched = [entry for found, entry in scored if not found]
-    matching = len(matched)
+    matching, matched, closest = _read(matcher, entries, codes_of)
     if exactly is not None:
         low, high, wanted = exactly, exactly, f"exactly {exactly}"
     else:
@@ -261,33 +304,51 @@ def verify(
         return {"ok": True, "count": matching}
     result: dict[str, Any] = {"ok": False, "count": matching, "expected": wanted}
     if matching < low:
-        misses = sorted((item for item in scored if item[0]), key=lambda item: _distance(item[0]))
         result["near_misses"] = [
-            {"entry": entry, "differences": _at_a_glance(found)}
-            for found, entry in misses[:NEAR_MISSES]
+            {"entry": miss.entry, "differences": _at_a_glance(miss.first, miss.distance[2])}
+            for miss in closest
         ]
         if matched:
-            result["matches"] = matched[:NEAR_MISSES]
+            result["matches"] = matched
     else:
         result["near_misses"] = []
-        result["matches"] = matched[:NEAR_MISSES]
+        result["matches"] = matched
     return result
 
 
-def _at_a_glance(found: list[str]) -> list[str]:
+def _read(
+    matcher: dict[str, Any], entries: Iterable[dict[str, Any]], codes_of: CodesOf
+) -> tuple[int, list[dict[str, Any]], list[_Miss]]:
+    """How many entries match, the first ``NEAR_MISSES`` that do, and the ``NEAR_MISSES``
+    closest of the others, closest first (newest first among equals): the entries are read one
+    at a time, and only these are kept."""
+    matching, matched, closest = 0, [], []
+    for entry in entries:
+        found = differences(matcher, entry, codes_of)
+        first = list(islice(found, DIFFERENCES_SHOWN))
+        if not first:
+            matching += 1
+            if len(matched) < NEAR_MISSES:
+                matched.append(entry)
+            continue
+        distance = _distance(matcher, entry, len(first) + sum(1 for _ in found))
+        insort(closest, _Miss(distance, first, entry), key=_by_distance)  # after its equals
+        del closest[NEAR_MISSES:]
+    return matching, matched, closest
+
+
+def _by_distance(miss: _Miss) -> Distance:
+    return miss.distance
+
+
+def _distance(matcher: dict[str, Any], entry: dict[str, Any], differences: int) -> Distance:
+    return (_differs(matcher, entry, "vendor"), _differs(matcher, entry, "operation"), differences)
+
+
+def _at_a_glance(first: list[Line], differences: int) -> list[str]:
     """A near miss's differences as the answer lists them: the first ``DIFFERENCES_SHOWN``,
     each at most ``DIFFERENCE_LIMIT`` characters, then how many more there are."""
-    shown = [_cut(line, DIFFERENCE_LIMIT) for line in found[:DIFFERENCES_SHOWN]]
-    if len(found) > DIFFERENCES_SHOWN:
-        shown.append(f"… and {len(found) - DIFFERENCES_SHOWN} more differences")
+    shown = [_cut(line(), DIFFERENCE_LIMIT) for line in first]
+    if differences > DIFFERENCES_SHOWN:
+        shown.append(f"… and {differences - DIFFERENCES_SHOWN} more differences")
     return shown
-
-
-def _distance(found: list[str]) -> tuple[bool, bool, int]:
-    """How far a near miss is: another vendor is farthest, then another operation, then the
-    number of differences (the sort is stable: newest first among equals)."""
-    return (
-        any(line.startswith("vendor:") for line in found),
-        any(line.startswith("operation:") for line in found),
-        len(found),
-    )

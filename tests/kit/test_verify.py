@@ -5,6 +5,9 @@ secrets that never match a clear-text expectation nor show in a difference."""
 
 from __future__ import annotations
 
+import tracemalloc
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import httpx
@@ -12,6 +15,7 @@ import orjson
 import pytest
 
 from contracts import contract
+from mockservers.core import verify as verify_module
 from tests.conftest import qp_call, qp_login
 from tests.data import keepit_customer
 
@@ -282,6 +286,88 @@ def test_a_near_miss_lists_its_first_differences_then_how_many_more(http: httpx.
         "… and 1980 more differences",
     ]
     assert len(orjson.dumps([m["differences"] for m in result["near_misses"]])) < 5_000
+
+
+def test_near_misses_of_many_differences_are_ranked_by_all_of_them(http: httpx.Client) -> None:
+    """Only the first 20 differences are written, but each near miss is ranked by how many it
+    has in all: the newer import has more, past the 20th, and comes after the older one."""
+    token = qp_login(http)
+    fewer = [ROW | {"COD_CLI_ERP": f"X{n}" if n < 5 else f"C{n}"} for n in range(30)]
+    qp_call(http, "importCli", token, {"data": fewer})  # rows 0 to 4 as wanted
+    qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "C0"}] * 15})
+    wanted = {"data": [{"COD_CLI_ERP": f"X{n}"} for n in range(30)]}
+    matcher = {"operation": "importCli", "status": 201, "query": {"token": "t"}, "body": wanted}
+    result = verify(http, matcher)
+    secret = "query.token: masked in the journal, never matches a clear-text value"
+    assert [m["differences"] for m in result["near_misses"]] == [
+        [
+            "status: expected 201, got 200",
+            secret,
+            *(f'body.data[{n}].COD_CLI_ERP: expected "X{n}", got "C{n}"' for n in range(5, 23)),
+            "… and 7 more differences",  # 27 in all
+        ],
+        [
+            "status: expected 201, got 200",
+            secret,
+            *(f'body.data[{n}].COD_CLI_ERP: expected "X{n}", got "C0"' for n in range(15)),
+            *(f'body.data[{n}]: expected {{"COD_CLI_ERP":"X{n}"}}, missing' for n in (15, 16, 17)),
+            "… and 12 more differences",  # 32 in all
+        ],
+        [
+            "operation: expected importCli, got login",
+            "status: expected 201, got 200",
+            "query.token: expected a secret value (not shown), missing",
+            "body: expected an object, got null",
+        ],
+    ]
+    older, newer, login = (m["entry"] for m in result["near_misses"])
+    assert older["request"] == {"data": fewer} and len(newer["request"]["data"]) == 15
+    assert login["operation"] == "login" and result["count"] == 0
+
+
+def test_a_near_miss_writes_only_the_differences_it_lists(
+    http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rest are counted: an import of 2,000 rows that missed on every row wrote all 2,000
+    lines, values and all, to keep 20 (and as many for every other near miss)."""
+    written = []
+    monkeypatch.setattr(verify_module, "_show", lambda value: written.append(value) or "?")
+    token = qp_login(http)
+    qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "C"}] * 2000})
+    wanted = {"data": [{"COD_CLI_ERP": f"X{n}"} for n in range(2000)]}
+    result = verify(http, {"operation": "importCli", "body": wanted})
+    assert result["near_misses"][0]["differences"][-1] == "… and 1980 more differences"
+    assert written[:4] == ["X0", "C", "X1", "C"]
+    assert len(written) == 2 * 20 + 1  # each line's two values, and the login's null body
+    assert count(http, operation="importCli", body=wanted) == 0 and len(written) == 41
+
+
+def test_a_verify_holds_a_few_entries_of_the_journal_not_all_of_them(http: httpx.Client) -> None:
+    """A count or a verify parsed every entry of the journal before it matched the first:
+    16,000 entries held at once, and the collector walking them again and again as they grew,
+    took 0.9 s of CPU (0.1 to 0.2 s an entry at a time). It keeps the few it lists."""
+    token = qp_login(http)
+    rows = [ROW | {"COD_CLI_ERP": f"C{n}"} for n in range(20)]
+    for _ in range(200):
+        qp_call(http, "importCli", token, {"data": rows})
+    listed = http.get("/__admin/requests")
+    matcher = {"operation": "importCli", "body": {"data": [{"DES_NOM": "Bianchi"}]}}
+
+    def memory(read: Callable[[], Any]) -> tuple[Any, int, int]:
+        """What ``read`` returns, what it leaves allocated, and the most it held on the way."""
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            result = read()
+            kept, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        return result, kept - before, peak - before
+
+    _, journal, _ = memory(listed.json)  # the journal parsed whole
+    for path, body in (("count", matcher), ("verify?bodies=false", {"matcher": matcher})):
+        answer, _, peak = memory(partial(http.post, f"/__admin/requests/{path}", json=body))
+        assert answer.status_code == 200 and peak < journal / 5, (path, peak, journal)
 
 
 def test_a_difference_is_one_line_however_large_what_differs(
