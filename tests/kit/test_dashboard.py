@@ -42,6 +42,9 @@ from tests.dashboard import (
 )
 
 TOKEN = "Dash-S3cret-più"  # beyond ASCII: the page sends its UTF-8 bytes, as the kit reads it
+WHOLE_ENTRY_MS = 20_000
+"""How long an entry holding a 1.5 M-character body may take to open: masked, judged and sent
+whole, then laid out; on a machine busy with other work it took more than Playwright's 5 s."""
 
 
 @pytest.fixture(scope="module")
@@ -980,7 +983,7 @@ def test_the_journal_poll_leaves_the_bodies_out(ui: Dashboard, http: httpx.Clien
     ui.page.fill("#f-code", "er.ir.inval")
     expect(ui.rows()).to_have_count(4)
     ui.rows().first.click()
-    expect(ui.page.locator("#entry-request")).to_contain_text("4444444444")
+    expect(ui.page.locator("#entry-request")).to_contain_text("4444444444", timeout=WHOLE_ENTRY_MS)
 
 
 def test_the_typed_filters_take_a_list_and_ignore_case(ui: Dashboard, http: httpx.Client) -> None:
@@ -1069,7 +1072,7 @@ def test_an_open_entry_the_filters_leave_out_is_not_read_whole_at_every_poll(
     ui.open()
     ui.rows().first.click()
     entry = ui.page.locator("#entry")
-    expect(entry.locator("#entry-request")).to_contain_text("7777777")
+    expect(entry.locator("#entry-request")).to_contain_text("7777777", timeout=WHOLE_ENTRY_MS)
     (listed,) = ui.server.admin("GET", "/requests", params={"bodies": "false"})
     asked = f"{ui.server.url}/__admin/requests/{listed['id']}"
     ui.page.select_option("#f-vendor", "keepit")  # its row goes; the entry stays open
@@ -1082,7 +1085,7 @@ def test_an_open_entry_the_filters_leave_out_is_not_read_whole_at_every_poll(
     assert all("bodies=false" in c.url and len(c.body()) < 5_000 for c in checks), checks
     whole = [url for url in ui.requests if url.startswith(asked) and "bodies=false" not in url]
     assert len(whole) == 1, whole  # when it opened
-    expect(entry.locator("#entry-request")).to_contain_text("7777777")
+    expect(entry.locator("#entry-request")).to_contain_text("7777777", timeout=WHOLE_ENTRY_MS)
 
     ui.server.clear_requests()  # and gone: it closes, as before
     expect(entry).to_be_hidden()
