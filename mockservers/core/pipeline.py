@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from mockservers.core import sessions
 from mockservers.core.call import Call, parse_query, read_body
-from mockservers.core.coverage import MET
+from mockservers.core.coverage import MET, Met
 from mockservers.core.errors import DroppedConnection, KitError, VendorError
 from mockservers.core.faults import Fault
 from mockservers.core.journal import Entry
@@ -131,7 +131,7 @@ class Pipeline:
         session = kit.sessions.owner(tenant) if tenant is not None else None
         if session is not None:
             session = kit.sessions.touch(session)
-        met: list[str] = []
+        met = Met()
         # Plain context-variable tokens rather than a context manager: this is every call's path.
         in_session = sessions.CURRENT.set(session) if session is not None else None
         try:
@@ -147,8 +147,8 @@ class Pipeline:
             if fault is not None and fault.kind in _MISHANDLED:  # the journal says what happened
                 said = _MISHANDLED[fault.kind].format(fault.id)
                 details = f"{details}; {said}" if details else said
-                if fault.kind == "drop":  # the connector saw no answer: it met nothing
-                    met.clear()
+                if fault.kind == "drop":  # the connector saw no answer: it met nothing, but
+                    met.clear()  # what settling decided stands (met.settled)
             if details:
                 response.headers[DETAIL_HEADER] = detail_header(details)
             if fault is not None and fault.kind == "malformed":
@@ -158,9 +158,10 @@ class Pipeline:
                 started -= (fault.latency_ms or 0) / 1000
             kit.date(response)  # on the clock of the call's scope
             unread = refused is not None and refused.kind == "too_large"
-            self._record(call, response, started, details, scope, tenant, met, unread)
-            if met:
-                kit.coverage.count(met, scope)
+            behaviours = [*met, *met.settled] if met.settled else met
+            self._record(call, response, started, details, scope, tenant, behaviours, unread)
+            if behaviours:
+                kit.coverage.count(met, scope, met.settled)
             kit.flush()
         finally:
             if in_session is not None:
