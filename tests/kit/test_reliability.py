@@ -261,6 +261,29 @@ def test_a_state_file_holding_a_value_that_is_not_json_names_the_record_and_is_l
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
 
 
+def test_a_refused_state_file_in_rollback_journal_mode_is_left_exactly_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """A kit's file that a tool put back in rollback-journal mode (``sqlite3``'s own), holding
+    a record that is not JSON: the start was refused, but only after the kit had switched the
+    file to WAL mode and written to it (its header and change counter changed)."""
+    path = tmp_path / "state.db"
+    with _client(create_app(state_file=str(path))) as http:
+        qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+        db.execute("UPDATE records SET value = '{ba' WHERE collection = 'customers'")
+    db.close()
+    written = path.read_bytes()
+    with pytest.raises(StateFileError, match="its value is not JSON"):
+        create_app(state_file=str(path))
+    assert path.read_bytes() == written
+    result = serve_refused("--state-file", str(path))
+    assert result.returncode == 2 and "its value is not JSON" in result.stderr
+    assert path.read_bytes() == written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
+
+
 @pytest.mark.usefixtures("in_rome")
 def test_a_state_file_holding_an_instant_without_a_time_zone_reads_it_as_utc(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
