@@ -123,6 +123,7 @@ def _open_state_file(path: str, kit: Kit) -> StateFile:
                     vendor.load_state(document, source=f"the state file {path}")
                 except StateError as exc:
                     raise StateFileError(f"state file {path}: {name} state: {exc}") from exc
+        store.start_writing()
     except StateFileError:
         store.close()
         raise

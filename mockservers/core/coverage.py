@@ -4,7 +4,9 @@ under test has met (token expiry, each error code, 202 then FAILED, 206 partial,
 Each vendor declares a catalogue: every documented situation with a stable id and a
 description taken from its document. Its code marks a situation with ``met(id)`` where it
 decides it (a constant-time append to the call's list); the pipeline stores the list in the
-journal entry and counts it, per scope, in a shared map, as the answer is sent.
+journal entry and counts it, per scope, in a shared map, as the answer is sent. A situation
+time decides (``Coverage.note``) is kept apart on the call's list, in ``settled``: it counts
+once per item, and stands whatever the call's own answer became (a drop fault).
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ class Behaviour:
     description: str
 
 
-MET: ContextVar[list[str] | None] = ContextVar("mockservers_met", default=None)
+class Met(list[str]):
+    """What the call being answered met, in order; and in ``settled``, what time decided while
+    it ran (an item it settled FAILED), once per item."""
+
+    settled: tuple[str, ...] = ()  # a class default: every call makes one, few settle anything
+
+
+MET: ContextVar[Met | None] = ContextVar("mockservers_met", default=None)
 
 
 def met(behaviour: Behaviour) -> None:
@@ -43,10 +52,14 @@ class Coverage:
     def __init__(self, counters: SharedMap) -> None:
         self.counters = counters
 
-    def count(self, behaviours: Iterable[str], scope: str | None) -> None:
+    def count(
+        self, behaviours: Iterable[str], scope: str | None, settled: Iterable[str] = ()
+    ) -> None:
+        """Count what a call met (a situation met twice in one call: once) and what time
+        decided while it ran (``settled``: each one, as each is an item)."""
         prefix = (scope or "") + _SEP
         counters = self.counters
-        for behaviour in dict.fromkeys(behaviours):  # a situation met twice in one call: once
+        for behaviour in [*dict.fromkeys(behaviours), *settled]:
             key = prefix + behaviour
             counters.put(key, counters.data.get(key, 0) + 1)
 
@@ -66,14 +79,15 @@ class Coverage:
         ]
 
     def note(self, behaviour: Behaviour, scope: str | None) -> None:
-        """Mark a situation that time decided (TS Digital's FAILED): on the call being answered,
-        when one is (it settled the item); else (a state or coverage read settled it) counted
-        in ``scope`` at once, as no journal entry will carry it."""
+        """Mark a situation that time decided for one item (TS Digital's FAILED): on the call
+        being answered, when one is (it settled the item), among what it settled; else (a
+        state or coverage read settled it) counted in ``scope`` at once, as no journal entry
+        will carry it."""
         found = MET.get()
         if found is not None:
-            found.append(behaviour.id)
+            found.settled += (behaviour.id,)
         else:
-            self.count((behaviour.id,), scope)
+            self.count((), scope, (behaviour.id,))
 
     def clear(self, *, scope: str | None = None, vendor: str | None = None) -> None:
         """Forget what one scope met (None: the global scope), of one vendor or all (a

@@ -15,7 +15,7 @@ from mockservers.core import sessions
 from mockservers.core.clock import Clock
 from mockservers.core.coverage import Coverage
 from mockservers.core.faults import FaultRegistry
-from mockservers.core.journal import Journal
+from mockservers.core.journal import Entry, Journal
 from mockservers.core.seeded import SeededConfig
 from mockservers.core.sessions import Sessions
 from mockservers.core.shadows import ShadowSummary
@@ -23,6 +23,10 @@ from mockservers.core.shared import Store
 
 if TYPE_CHECKING:
     from mockservers.core.vendor import Vendor
+
+UNJOURNALLED = 1000
+"""Calls answered without a shared store (it kept nothing of them) whose journal entries one
+process holds at most until a commit goes through; the oldest are not journalled."""
 
 
 @dataclass
@@ -49,6 +53,10 @@ class Kit:
     forwarded: frozenset[str] = frozenset()
     """The vendors whose calls ``mockservers proxy`` forwards to the real service: the kit's
     fakes of them answer none of those calls (no fault of theirs is ever met)."""
+    unjournalled: list[Entry] = field(default_factory=list)
+    """The journal entries of this process's calls a shared store kept nothing of (each the
+    vendor's 503 the call was answered), oldest first: journalled with the next call the store
+    keeps (``Pipeline._in_store``)."""
     date_header: bool = False
     """Whether the kit's answers carry a ``Date`` of its own, on its clock: only where the
     server adds none (``app.kit_dates``), else each answer would carry two."""

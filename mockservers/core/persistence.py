@@ -66,15 +66,16 @@ class StateFileError(RuntimeError):
     """The state file cannot be used; the message says why. The file was not touched."""
 
 
-def _check_existing(path: Path) -> None:
-    """Open an existing file read-only and make sure it is one of ours (or an empty database)."""
+def _check_existing(path: Path) -> bool:
+    """Open an existing file read-only and make sure it is one of ours (or an empty database):
+    whether it holds a state (its tables)."""
     try:
         with path.open("rb") as handle:
             header = handle.read(16)
     except OSError as exc:
         raise StateFileError(f"cannot read state file {path}: {exc.strerror}") from exc
     if not header:
-        return  # an empty file: a new state file
+        return False  # an empty file: a new state file
     if header != b"SQLite format 3\x00":
         raise StateFileError(f"state file {path} is not a mockservers state file (not SQLite)")
     try:
@@ -92,6 +93,7 @@ def _check_existing(path: Path) -> None:
             db.close()
     except sqlite3.DatabaseError as exc:
         raise StateFileError(f"state file {path} is damaged: {exc}") from exc
+    return bool(tables)
 
 
 _HELD: dict[str, int] = {}
@@ -151,24 +153,19 @@ def _let_go(lock: str) -> None:
 
 class StateFile:
     def __init__(self, path: str | Path) -> None:
+        """Hold the file and open it. A file that holds a state already is only read until
+        ``start_writing``, once the kit took what it holds: one the kit refuses stays exactly
+        as it was, its journal mode too (a new one is set up at once)."""
         self.path = Path(path)
-        if self.path.exists():
-            _check_existing(self.path)
+        kept = self.path.exists() and _check_existing(self.path)
         self._held = weakref.finalize(self, _let_go, _hold(self.path))
+        self._position = 0
+        """The position the last row written was given."""
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # durable against a process kill
-            self._db.executescript(_SCHEMA)
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta (name, value) VALUES ('format', ?)", (_FORMAT,)
-            )
-            (self._format,) = self._db.execute(
-                "SELECT value FROM meta WHERE name='format'"
-            ).fetchone()
-            last = 0
-            if self._format == _FORMAT:
-                (last,) = self._db.execute("SELECT max(position) FROM records").fetchone()
+            if not kept:
+                self._set_up()
+            self._read_format()
         except sqlite3.Error as exc:
             self._held()
             raise StateFileError(f"cannot open state file {self.path}: {exc}") from exc
@@ -177,11 +174,33 @@ class StateFile:
         written: a tenant dropped or loaded whole is one entry gone, whatever else is pending
         (filtering every row there made a load of many tenants quadratic)."""
         self._dropped: set[tuple[str, str]] = set()
-        self._position: int = last or 0
-        """The position the last row written was given."""
         self._clock: tuple[SharedMap, str] | None = None
         """The clock's map and the digest of its config, once ``keep_clock`` is called."""
         self._clock_moved = False
+
+    def _set_up(self) -> None:
+        """The file as the kit writes it: WAL mode, the schema and the format in place."""
+        db = self._db
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")  # durable against a process kill
+        db.executescript(_SCHEMA)
+        db.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('format', ?)", (_FORMAT,))
+
+    def _read_format(self) -> None:
+        """The file's format, and the last position its rows were given."""
+        (self._format,) = self._db.execute("SELECT value FROM meta WHERE name='format'").fetchone()
+        if self._format == _FORMAT:
+            (last,) = self._db.execute("SELECT max(position) FROM records").fetchone()
+            self._position = last or 0
+
+    def start_writing(self) -> None:
+        """The kit took what the file holds: from now on it is written (in WAL mode), a file
+        of the format before positions brought up to date first."""
+        try:
+            self._set_up()
+        except sqlite3.Error as exc:
+            raise StateFileError(f"cannot open state file {self.path}: {exc}") from exc
+        self._add_positions()
 
     def _add_positions(self) -> None:
         """Bring a file of the format before positions to this one, in place, once it is to
@@ -256,7 +275,6 @@ class StateFile:
     # -- recording --------------------------------------------------------------------------
     def attach(self, state: VendorState) -> None:
         """Record the vendor's writes from now on (the vendor known to the file)."""
-        self._add_positions()
         state.record = self.record
         self._db.execute(
             "INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)",

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping
+from functools import partial
 from time import perf_counter
 from typing import Any
 
@@ -20,11 +21,13 @@ from starlette.types import Receive, Scope, Send
 
 from mockservers.core import sessions
 from mockservers.core.call import Call, parse_query, read_body
-from mockservers.core.coverage import MET
+from mockservers.core.coverage import MET, Met
 from mockservers.core.errors import DroppedConnection, KitError, VendorError
 from mockservers.core.faults import Fault
 from mockservers.core.journal import Entry
+from mockservers.core.kit import UNJOURNALLED
 from mockservers.core.route import UNKNOWN, VendorRoute
+from mockservers.core.sessions import owner_id
 from mockservers.core.shared import StoreUnavailable
 
 log = logging.getLogger("mockservers")
@@ -103,18 +106,10 @@ class Pipeline:
         if cors is not None:
             call.explain(cors)
         if not kit.store.shared:
-            try:
-                response, fault = self._answer(call, route, refused, started)
-            except StoreUnavailable as exc:  # the state file did not take the writes (yet)
-                return self._not_kept(KitError("store", str(exc), status=503), operation)
+            response, fault = self._answer(call, route, refused, started)
         else:
-            try:
-                answered = await kit.store.run(lambda: self._answer(call, route, refused, started))
-            except StoreUnavailable as exc:  # nothing of this call was kept
-                return self._not_kept(KitError("store", str(exc), status=503), operation)
-            except Exception:  # a bug in the store: nothing kept, the vendor's body all the same
-                return self._not_kept(self._unplanned(operation), operation)
-            response, fault = answered
+            work = partial(self._answer, call, route, refused, started)
+            response, fault = await self._in_store(work, call, started)
         if fault is not None and fault.kind == "latency":
             await asyncio.sleep((fault.latency_ms or 0) / 1000)
         if fault is not None and fault.kind == "drop":
@@ -131,7 +126,7 @@ class Pipeline:
         session = kit.sessions.owner(tenant) if tenant is not None else None
         if session is not None:
             session = kit.sessions.touch(session)
-        met: list[str] = []
+        met = Met()
         # Plain context-variable tokens rather than a context manager: this is every call's path.
         in_session = sessions.CURRENT.set(session) if session is not None else None
         try:
@@ -147,8 +142,8 @@ class Pipeline:
             if fault is not None and fault.kind in _MISHANDLED:  # the journal says what happened
                 said = _MISHANDLED[fault.kind].format(fault.id)
                 details = f"{details}; {said}" if details else said
-                if fault.kind == "drop":  # the connector saw no answer: it met nothing
-                    met.clear()
+                if fault.kind == "drop":  # the connector saw no answer: it met nothing, but
+                    met.clear()  # what settling decided stands (met.settled)
             if details:
                 response.headers[DETAIL_HEADER] = detail_header(details)
             if fault is not None and fault.kind == "malformed":
@@ -157,11 +152,22 @@ class Pipeline:
             if fault is not None and fault.kind == "latency":  # the answer waits after this
                 started -= (fault.latency_ms or 0) / 1000
             kit.date(response)  # on the clock of the call's scope
+            try:
+                kit.flush()
+            except StoreUnavailable as exc:  # the state file did not take the writes (yet)
+                error = KitError("store", str(exc), status=503)
+                response, entry = self._not_kept(error, call, started, tenant, session, met)
+                kit.journal.record(entry)
+                if met.settled:  # its items settled in memory, kept with the next commit
+                    kit.coverage.count((), scope, met.settled)
+                return response, None
             unread = refused is not None and refused.kind == "too_large"
-            self._record(call, response, started, details, scope, tenant, met, unread)
-            if met:
-                kit.coverage.count(met, scope)
-            kit.flush()
+            behaviours = [*met, *met.settled] if met.settled else met
+            entry = self._entry(call, response, started, details, scope, tenant, behaviours)
+            entry.body_unread = unread
+            kit.journal.record(entry)
+            if behaviours:
+                kit.coverage.count(met, scope, met.settled)
         finally:
             if in_session is not None:
                 sessions.CURRENT.reset(in_session)
@@ -180,7 +186,7 @@ class Pipeline:
         call = Call(scope, self.name, UNKNOWN, b"", self.kit, query)
         detail = "; ".join(filter(None, (f"{error.kind}: {error.detail}", scope.get(CORS_NOTE))))
 
-        def answer() -> Response:
+        def answer() -> tuple[Response, None]:
             tenant = self.tenant_of(call)
             session = self.kit.sessions.owner(tenant) if tenant is not None else None
             if session is not None:
@@ -191,17 +197,42 @@ class Pipeline:
                 response.headers[DETAIL_HEADER] = detail_header(detail)
                 self.kit.date(response)
                 scope = session["id"] if session is not None else None
-                self._record(call, response, started, detail, scope, tenant, [])
-            return response
+                entry = self._entry(call, response, started, detail, scope, tenant, [])
+                self.kit.journal.record(entry)
+            return response, None
 
         if not self.kit.store.shared:
-            return answer()
+            return answer()[0]
+        return (await self._in_store(answer, call, started))[0]
+
+    async def _in_store(
+        self, work: Callable[[], tuple[Response, Fault | None]], call: Call, started: float
+    ) -> tuple[Response, Fault | None]:
+        """Run a call's ``work`` as one transaction of the shared store, journalling first the
+        calls this process answered without the store (``Kit.unjournalled``). When the store
+        keeps nothing of it (unreachable, or a bug), the vendor's error body, journalled with
+        the next commit that goes through."""
+        kit = self.kit
+        owed, kit.unjournalled = kit.unjournalled, []
+
+        def kept() -> tuple[Response, Fault | None]:
+            for entry in owed:
+                kit.journal.record(entry)
+            return work()
+
         try:
-            return await self.kit.store.run(answer)
-        except StoreUnavailable as exc:
-            return self._not_kept(KitError("store", str(exc), status=503), UNKNOWN)
-        except Exception:
-            return self._not_kept(self._unplanned(UNKNOWN), UNKNOWN)
+            return await kit.store.run(kept if owed else work)
+        except StoreUnavailable as exc:  # nothing of this call was kept
+            error = KitError("store", str(exc), status=503)
+        except Exception:  # a bug in the store: nothing kept, the vendor's body all the same
+            error = self._unplanned(call.operation)
+        tenant = self.tenant_of(call)  # whose call, from this process's copy (read only)
+        session = kit.sessions.map.get(owner_id(tenant))
+        response, entry = self._not_kept(error, call, started, tenant, session)
+        kit.unjournalled[:0] = owed  # before the calls that failed since they were taken
+        kit.unjournalled.append(entry)
+        del kit.unjournalled[: max(0, len(kit.unjournalled) - UNJOURNALLED)]
+        return response, None
 
     def _respond(
         self, call: Call, route: VendorRoute, refused: KitError | None, fault: Fault | None
@@ -228,15 +259,30 @@ class Pipeline:
         log.exception("unplanned error in %s %s", self.name, operation)
         return KitError("internal", UNPLANNED, status=500)
 
-    def _not_kept(self, error: KitError, operation: str) -> Response:
-        """The vendor's error body for a call the store could not run (nothing of it kept),
-        with the diagnosis that ``_answer`` adds to the others."""
-        response = self.render_error(error, operation)
+    def _not_kept(
+        self,
+        error: KitError,
+        call: Call,
+        started: float,
+        tenant: str | None,
+        session: sessions.Session | None,
+        met: Met | None = None,
+    ) -> tuple[Response, Entry]:
+        """The vendor's error body for a call the store did not keep, with the diagnosis that
+        ``_answer`` adds to the others, and its journal entry: what the connector was answered.
+        It met none of the situations the rules' answer would have; only what time settled
+        while it ran (``met.settled``), which memory keeps (a state file that did not take it
+        commits it with the next call)."""
+        response = self.render_error(error, call.operation)
         response.headers[DETAIL_HEADER] = detail_header(error.detail)
-        self.kit.date(response)  # whose call: unknown, the global scope's
-        return response
+        scope = session["id"] if session is not None else None
+        settled = list(met.settled) if met is not None else []
+        with sessions.scoped(session):  # on the clock of the call's scope
+            self.kit.date(response)
+            entry = self._entry(call, response, started, error.detail, scope, tenant, settled)
+        return response, entry
 
-    def _record(
+    def _entry(
         self,
         call: Call,
         response: Response,
@@ -245,11 +291,11 @@ class Pipeline:
         scope: str | None,
         tenant: str | None,
         met: list[str],
-        body_unread: bool = False,
-    ) -> None:
+    ) -> Entry:
+        """The journal entry of a call and its answer."""
         scope_ = call.scope
         # Positional, in the order of Entry's fields: half the cost of keywords, on every call.
-        entry = Entry(
+        return Entry(
             self.clock.time(),
             self.name,
             call.operation,
@@ -268,8 +314,6 @@ class Pipeline:
             response.raw_headers,
             scope_.get("raw_path"),
         )
-        entry.body_unread = body_unread
-        self.kit.journal.record(entry)
 
 
 def _malformed(response: Response) -> Response:

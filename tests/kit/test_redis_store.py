@@ -39,6 +39,8 @@ from mockservers.core.redis_writes import SEP
 from mockservers.testing import SyncASGITransport
 from tests import redis_server
 from tests.conftest import QP, qp_call, qp_login
+from tests.coverage_kit import GlobalScope, met_count
+from tests.kit.test_reliability import assert_journalled_as_answered
 from tests.kit.test_serve_options import FROZEN_2031, assert_dated_by_the_kit
 from tests.servers import Served, free_port, serving
 from tests.tsdigital import test_http as tsd
@@ -1392,6 +1394,28 @@ def test_redis_back_with_its_data_loses_nothing_acknowledged(tmp_path: Path) -> 
 
 
 @needs_redis
+def test_a_call_redis_did_not_keep_is_journalled_as_its_503_once_it_is_back(
+    tmp_path: Path,
+) -> None:
+    """Its journal entry went with the commit that failed, where a state file that did not take
+    a call journalled it: the stores disagreed, and the connector's 503 showed nowhere. It is
+    journalled (and not counted) as the state file's is, with the process's next commit."""
+    with restartable_redis(str(tmp_path)) as (url, stop, start), processes(url, count=1) as (fake,):
+        token = qp_login(fake)
+        stop()
+        down = qp_call(fake, "importCli", token, {"data": [row("LOST")]})
+        assert down.status_code == 503
+        assert "cannot reach Redis" in down.headers["X-Mockservers-Detail"]
+        start()
+        assert qp_call(fake, "importCli", token, {"data": [row("CLI001")]}).status_code == 200
+        scope = GlobalScope(fake)
+        kept, lost = scope.requests(vendor="quoparts")[:2]
+        assert kept["status"] == 200
+        assert_journalled_as_answered(lost, down)
+        assert met_count(scope, "quoparts", "quoparts.import_cli_inserted") == 1
+
+
+@needs_redis
 def test_a_worker_replaced_while_redis_is_down_answers_503_then_recovers() -> None:
     """A worker dies while Redis is down: its replacement could not connect at start, and
     ``serve`` took that for a worker that cannot start, stopped every worker and exited 1,
@@ -1536,7 +1560,8 @@ def test_journal_reads_while_redis_refuses_writes_are_its_503_never_a_500() -> N
     """Redis full (``maxmemory``, no eviction) refuses every vendor call's commit. A journal
     read at the same moment answered 500 "a bug": the failed call closed the connections under
     the read, and its retry found none. Each read is now a 503 naming Redis's refusal; once
-    Redis takes writes again both answer, and nothing of the refused calls was kept."""
+    Redis takes writes again both answer, and nothing of the refused calls was kept but their
+    journal entries, the 503s they were answered, journalled with the next commit."""
     login = {"login": "", "username": "demo", "password": "demo"}
 
     async def rounds(base: str) -> list[httpx.Response]:
@@ -1563,7 +1588,8 @@ def test_journal_reads_while_redis_refuses_writes_are_its_503_never_a_500() -> N
         assert all("maxmemory" in a.json()["error"] for a in reads)
         assert httpx.get(served.url + QP, params=login).status_code == 200
         journal = httpx.get(served.url + "/__admin/requests").json()
-        assert [entry["status"] for entry in journal] == [200, 200]
+        assert [entry["status"] for entry in journal] == [200, *[503] * 40, 200]
+        assert all("maxmemory" in entry["detail"] for entry in journal[1:-1])
         full.close()
 
 

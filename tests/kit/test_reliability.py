@@ -24,6 +24,7 @@ from mockservers import create_app
 from mockservers.core.persistence import StateFile, StateFileError
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP, qp_call, qp_login
+from tests.coverage_kit import GlobalScope, met_count
 from tests.servers import free_port, serve_refused, serving
 from tests.xtra import test_http as xtra
 
@@ -260,6 +261,29 @@ def test_a_state_file_holding_a_value_that_is_not_json_names_the_record_and_is_l
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
 
 
+def test_a_refused_state_file_in_rollback_journal_mode_is_left_exactly_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """A kit's file that a tool put back in rollback-journal mode (``sqlite3``'s own), holding
+    a record that is not JSON: the start was refused, but only after the kit had switched the
+    file to WAL mode and written to it (its header and change counter changed)."""
+    path = tmp_path / "state.db"
+    with _client(create_app(state_file=str(path))) as http:
+        qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+        db.execute("UPDATE records SET value = '{ba' WHERE collection = 'customers'")
+    db.close()
+    written = path.read_bytes()
+    with pytest.raises(StateFileError, match="its value is not JSON"):
+        create_app(state_file=str(path))
+    assert path.read_bytes() == written
+    result = serve_refused("--state-file", str(path))
+    assert result.returncode == 2 and "its value is not JSON" in result.stderr
+    assert path.read_bytes() == written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
+
+
 @pytest.mark.usefixtures("in_rome")
 def test_a_state_file_holding_an_instant_without_a_time_zone_reads_it_as_utc(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
@@ -337,6 +361,32 @@ def test_a_write_the_state_file_cannot_take_is_answered_503_and_kept_for_the_nex
     with _client(create_app(state_file=path)) as http:  # a restart
         assert http.get("/__admin/state/quoparts").json() == before
         assert len(before["tenants"]["demo"]["customers"]) == len(ROWS) + 1
+
+
+def assert_journalled_as_answered(entry: dict[str, Any], answered: httpx.Response) -> None:
+    """A journal entry is the QuoParts 503 a store that did not keep the call answered (its
+    body and the store's reason), with no situation met."""
+    assert (entry["operation"], entry["status"]) == ("importCli", 503)
+    assert entry["response"] == answered.json() and answered.json()["errorCode"] == "503"
+    assert entry["detail"] == answered.headers["x-mockservers-detail"]
+    assert entry["behaviours"] == []
+
+
+def test_a_call_the_state_file_did_not_take_is_journalled_as_its_503_and_not_counted(
+    tmp_path: Path,
+) -> None:
+    """The journal said 200, errorCode "0", for the import the connector was answered 503, and
+    coverage counted its inserted rows: both were written before the commit that failed."""
+    app = create_app(state_file=str(tmp_path / "state.db"))
+    with _client(app) as http:
+        token = qp_login(http)
+        _disk_full(app.state.state_file)
+        refused = qp_call(http, "importCli", token, {"data": ROWS})
+        assert refused.status_code == 503
+        _disk_full(app.state.state_file, full=False)  # an admin read commits what is pending
+        scope = GlobalScope(http)
+        assert_journalled_as_answered(scope.requests(vendor="quoparts")[0], refused)
+        assert met_count(scope, "quoparts", "quoparts.import_cli_inserted") == 0
 
 
 def test_closing_a_state_file_that_cannot_take_its_writes_says_so_and_lets_it_go(

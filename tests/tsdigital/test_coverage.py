@@ -4,11 +4,16 @@ item, in its scope, when time settles it."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from mockservers import create_app
+from mockservers.core.redis_store import RedisStore
+from mockservers.testing import SyncASGITransport
 from mockservers.tsdigital import TsDigital
 from mockservers.tsdigital import coverage as c
 from tests.coverage_kit import (
@@ -175,3 +180,67 @@ def test_failed_counts_on_the_call_that_settles_it_once_per_item(http: httpx.Cli
     scope.state("tsdigital")
     assert met_count(scope, "tsdigital", c.PROCESSING_FAILED.id) == 1
     assert scope.count(vendor="tsdigital", error_code="400") == 0
+
+
+@pytest.fixture
+def delayed(kit_store: str, request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    """A client of a kit whose items settle 5 s after they are accepted (on Redis for an
+    ``every_store`` test's second run)."""
+    store = None
+    if kit_store == "redis":
+        store = RedisStore(request.getfixturevalue("redis_url"), prefix=f"t-{uuid.uuid4().hex}")
+    app = create_app(CONFIG, store=store)
+    transport = SyncASGITransport(app, lifespan=store is not None)
+    with httpx.Client(transport=transport, base_url="http://mockservers") as client:
+        yield client
+
+
+def _failing_items(scope: GlobalScope, headers: dict[str, str], items: int) -> None:
+    """``items`` accepted items that are to end FAILED, then the clock past their ready time
+    (nothing read them yet: they are still PROCESSING in the kit)."""
+    scope.fault(vendor="tsdigital", kind="processing_failure", times=items)
+    for _ in range(items):
+        assert scope.http.post(ITEMS, json=MINIMAL, headers=headers).status_code == 202
+    scope.advance(30)
+
+
+def _statuses(scope: GlobalScope) -> list[str]:
+    items = scope.state("tsdigital")["tenants"]["demo"]["items"]
+    return sorted(item["status"] for item in items.values())
+
+
+@pytest.mark.every_store
+def test_failed_settled_by_a_call_a_drop_fault_cut_off_still_counts(
+    delayed: httpx.Client,
+) -> None:
+    """The call that settled the item met a drop fault: the connector saw no answer, so what
+    the call itself met is not counted, but the item did end FAILED. Its FAILED was cleared with
+    the call's situations, and never counted: the state said FAILED, coverage said unmet."""
+    scope = GlobalScope(delayed)
+    headers = STANDARD | {"Authorization": f"Bearer {scope.tsdigital_token()}"}
+    _failing_items(scope, headers, 1)
+    scope.fault(vendor="tsdigital", kind="drop", times=1)
+    with pytest.raises(httpx.RemoteProtocolError):
+        delayed.post(ITEMS, json=MINIMAL, headers=headers)
+    assert _statuses(scope) == ["FAILED", "PROCESSING"]
+    assert met_count(scope, "tsdigital", c.PROCESSING_FAILED.id) == 1
+    assert met_count(scope, "tsdigital", c.ACCEPTED.id) == 1  # the dropped call's 202: unseen
+    dropped = scope.requests(vendor="tsdigital")[0]
+    assert dropped["behaviours"] == [c.PROCESSING_FAILED.id]
+
+
+@pytest.mark.parametrize("settled_by", ["state read", "next call"])
+def test_failed_counts_once_per_item_whatever_settles_it(
+    delayed: httpx.Client, settled_by: str
+) -> None:
+    """Two items due together: a state read counted 2, the tenant's next call 1 (a situation
+    met twice in one call counts once, and the call's count took both items' FAILED)."""
+    scope = GlobalScope(delayed)
+    headers = STANDARD | {"Authorization": f"Bearer {scope.tsdigital_token()}"}
+    _failing_items(scope, headers, 2)
+    if settled_by == "next call":
+        assert delayed.post(ITEMS, json=MINIMAL, headers=headers).status_code == 202
+        latest = scope.requests(vendor="tsdigital")[0]
+        assert latest["behaviours"].count(c.PROCESSING_FAILED.id) == 2
+    assert _statuses(scope).count("FAILED") == 2
+    assert met_count(scope, "tsdigital", c.PROCESSING_FAILED.id) == 2
