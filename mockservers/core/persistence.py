@@ -25,6 +25,7 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
@@ -79,7 +80,9 @@ def _check_existing(path: Path) -> bool:
     if header != b"SQLite format 3\x00":
         raise StateFileError(f"state file {path} is not a mockservers state file (not SQLite)")
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # An SQLite URI: the path percent-encoded, else its `#`, `?` or `%` is read as the URI's
+        # (under `run#1/`, `run` was opened, and made).
+        db = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
         try:
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if tables and not {"records", "meta"} <= tables:

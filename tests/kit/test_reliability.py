@@ -58,6 +58,22 @@ def test_state_file_restores_every_acknowledged_write(tmp_path: Path) -> None:
         assert nxt["data"][0]["COD_CLI"] == "000006"  # sequences never repeat across restarts
 
 
+@pytest.mark.parametrize("folder", ["run#1", "what?", "100%25"])
+def test_a_state_file_in_a_folder_named_with_uri_characters_restores_its_writes(
+    tmp_path: Path, folder: str
+) -> None:
+    """The file was first opened as an SQLite URI, unescaped: under ``run#1`` the check read
+    (and created) ``run``, found it empty, and took the state file for a new one."""
+    path = tmp_path / folder / "state.db"
+    path.parent.mkdir()
+    with _client(create_app(state_file=str(path))) as http:
+        qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
+        before = http.get("/__admin/state/quoparts").json()
+    with _client(create_app(state_file=str(path))) as http:  # a restart
+        assert http.get("/__admin/state/quoparts").json() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder]  # nothing made beside it
+
+
 def test_state_file_keeps_reset_and_put(tmp_path: Path) -> None:
     path = str(tmp_path / "state.db")
     with _client(create_app(state_file=path)) as http:
