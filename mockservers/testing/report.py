@@ -6,6 +6,7 @@ server runs in this process, in a thread or elsewhere.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -26,7 +27,10 @@ def matcher_text(matcher: Mapping[str, Any]) -> str:
     headers = matcher.get("headers")
     if isinstance(headers, Mapping):
         shown["headers"] = mask_value(dict(headers), secret_header, text=True)
-    text = orjson.dumps(shown, option=orjson.OPT_SORT_KEYS).decode()
+    try:
+        text = orjson.dumps(shown, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # a whole number beyond orjson's 64 bits (a KeepIT customerCode refused)
+        text = json.dumps(shown, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return text if len(text) <= _MATCHER_LIMIT else text[: _MATCHER_LIMIT - 1] + "…"
 
 

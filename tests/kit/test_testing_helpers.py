@@ -367,6 +367,20 @@ def test_a_vendor_reset_forgets_the_calls_of_that_vendor_pushed_out() -> None:
         session.assert_not_called(operation="importCli")  # every vendor: none dropped left
 
 
+def test_a_failed_assertion_on_a_number_beyond_64_bits_shows_the_matcher(
+    mockserver_session: Session,
+) -> None:
+    """Writing the message of a failed assertion raised TypeError (orjson's 64 bits) for a
+    matcher holding a KeepIT customerCode the vendor refuses, and showed no near miss."""
+    big = {"subjectsRecords": [{"subjects": {"customerCode": 2**64 + 1}}]}
+    with quoparts(mockserver_session) as client:
+        client.login()
+    with pytest.raises(AssertionError, match=str(2**64 + 1)):
+        mockserver_session.assert_called(vendor="keepit", body=big)
+    with pytest.raises(AssertionError, match=str(2**64 + 1)):
+        mockserver_session.assert_called(count=2, body=big)
+
+
 def test_an_unmet_expectation_in_an_empty_session_says_so(mockserver_session: Session) -> None:
     with pytest.raises(AssertionError, match="no call in this scope's journal to compare with"):
         mockserver_session.assert_called(vendor="keepit")
