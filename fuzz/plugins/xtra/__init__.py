@@ -110,11 +110,8 @@ class Plugin(VendorPlugin):
         if response is None:
             self.sessions[DRY_RUN_TOKEN] = Session(DRY_RUN_TOKEN, None, None)
             return
-        try:
-            result = response.json()["result"]
-        except (ValueError, KeyError, TypeError):
-            result = None
-        if not self.note_login(result):
+        body = answer_json(response)
+        if not self.note_login(body.get("result") if isinstance(body, dict) else None):
             raise PluginError(refusal("xtra login failed", response, target.blot))
 
     def setup_requests(self) -> int:
@@ -125,7 +122,7 @@ class Plugin(VendorPlugin):
         older tokens on a new login); whether ``result`` held one."""
         try:
             session = Session(str(result["Token"]), int(result["IRID"]), int(result["UserID"]))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: an infinite ID
             return False
         self.sessions.pop(session.token, None)
         self.sessions[session.token] = session
