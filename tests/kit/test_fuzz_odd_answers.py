@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from schemathesis import Case, Response
+from schemathesis.checks import CheckContext
 
+from fuzz.plugins.quoparts import Plugin as QuoParts
 from fuzz.schema import api_operations
 from mockservers.cli import main
+from mockservers.testing import MockServer
 from tests.kit.test_fuzz_sandbox import KEEPIT_ARGS, XTRA_KEYS, answer
 from tests.proxying import Received, WireUpstream
 
@@ -116,6 +120,41 @@ def test_an_answer_of_an_unforeseen_shape_is_a_named_failure_and_the_reports_are
     assert len(cases) == 2 * len(api_operations(odd.vendor)), "every operation and mode ran"
     assert any(odd.check in (f.get("type") or "") for f in ET.parse(junit).iter("failure"))
     assert odd.check in page.read_text("utf-8") and har.exists()
+
+
+def breaking(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """A check that breaks on every answer, as one reading a shape it did not foresee does."""
+    response.json()["data"]["no such key"]
+    return None
+
+
+def test_a_check_or_a_count_that_breaks_is_its_named_failure_and_the_run_goes_on(
+    mockserver: MockServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The guard beneath the vendors' own: Schemathesis turns only an AssertionError into a
+    failure, and re-raised anything else out of the run."""
+
+    def unreadable(self: QuoParts, operation: str, response: Any) -> int:
+        raise KeyError("COD_CLI")
+
+    monkeypatch.setattr(QuoParts, "checks", (*QuoParts.checks, breaking))
+    monkeypatch.setattr(QuoParts, "kept", unreadable)
+    junit, page = tmp_path / "broke.xml", tmp_path / "broke.html"
+    argv = ["fuzz", "quoparts", "--base-url", mockserver.base_url("quoparts")]
+    argv += ["--username", "demo", "--password", "demo", "--max-examples", "2"]
+    assert main([*argv, "--junit-xml", str(junit), "--report", str(page)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED breaking (HTTP 200, 2 case(s)): the check could not read the answer: " in out
+    assert "TypeError: list indices must be integers or slices, not str" in out
+    assert "FAILED kept (HTTP 200, 2 case(s)): the check could not read the answer: " in out
+    assert "KeyError: 'COD_CLI'" in out
+    assert "FAILED quoparts_error_codes" not in out, "the other checks ran, and passed"
+    failures = ET.parse(junit).getroot().findall(".//failure")
+    assert len(failures) == 6 and all(f.get("type") == "breaking, kept" for f in failures)
+    assert "could not read the answer" in page.read_text("utf-8")
 
 
 LOGINS = {
