@@ -11,6 +11,7 @@ another, real account.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -291,3 +292,48 @@ def test_the_help_names_each_credentials_variable(capsys: pytest.CaptureFixture[
     for flag, metavar in CREDENTIAL_FLAGS:
         variable = "MOCKSERVERS_FUZZ_" + flag[2:].replace("-", "_").upper()
         assert f"{flag} {metavar} (env {variable})" in text
+
+
+@pytest.mark.fuzz
+def test_an_xtra_key_pair_run_leaves_out_a_password_only_the_environment_gives(
+    mockserver: MockServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One CI environment for every vendor holds KeepIT's password: the XTRA key-pair run was
+    refused for a --password nobody gave it, "xtra needs --public-key … or --username …"."""
+    monkeypatch.setenv("MOCKSERVERS_FUZZ_PASSWORD", "Keep-S3cret-pw")
+    argv = ["fuzz", "xtra", "--base-url", mockserver.base_url("xtra"), *DEMO_KEYS]
+    assert main([*argv, "--max-examples", "2"]) == 0, capsys.readouterr()
+    out = capsys.readouterr().out
+    assert "all checks passed" in out
+    closing = re.search(r"(\d+) cases, (\d+) requests sent", out)
+    assert closing is not None and closing[1] == closing[2], "a key pair alone: no login first"
+
+
+@pytest.mark.parametrize(
+    ("environment", "given", "said"),
+    [
+        # nothing else to go on: the half the environment gave is named, and where it came from
+        ({"PASSWORD": "pw"}, [], "; --password from MOCKSERVERS_FUZZ_PASSWORD, without --username"),
+        (
+            {"USERNAME": "mario"},
+            ["--public-key", "acme-public"],
+            "; --public-key from the command line, without --secret-key; "
+            "--username from MOCKSERVERS_FUZZ_USERNAME, without --password",
+        ),
+        # half a pair given on the command line is a mistake, whatever the other pair
+        ({}, [*DEMO_KEYS, "--password", "pw"], "; --password from the command line, without"),
+    ],
+)
+def test_half_an_xtra_pair_is_refused_naming_the_half_and_where_it_came_from(
+    environment: dict[str, str],
+    given: list[str],
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(f"MOCKSERVERS_FUZZ_{name}", value)
+    assert main(["fuzz", "xtra", "--base-url", "http://127.0.0.1:9/xtra", *given]) == 2
+    err = capsys.readouterr().err
+    assert "xtra needs --public-key … --secret-key … or --username … --password … (or both)" in err
+    assert said in err
