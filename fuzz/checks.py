@@ -8,6 +8,7 @@ in-process suites and the harness use: the request went out on the *real* path, 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -113,10 +114,35 @@ class CheckFailure:
     message: str
 
 
+def unreadable(exc: Exception) -> str:
+    """The failure of a check that broke on an answer (``exc``): what broke, as said."""
+    return f"the check could not read the answer: {type(exc).__name__}: {quoted(str(exc), 200)}"
+
+
+def _guarded(check: CheckFunction) -> CheckFunction:
+    """``check``, with any error it raises reported as its failure: Schemathesis turns only an
+    ``AssertionError`` into one and re-raises the rest, so an answer of a shape the check did
+    not foresee (a sandbox's ``data: "x"``, JSON too deep to parse) ended the run, its reports
+    unwritten."""
+
+    @functools.wraps(check)
+    def guarded(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+        try:
+            return check(ctx, response, case)
+        except AssertionError:
+            raise
+        except Exception as exc:
+            answer = quoted(response.content, 200)
+            raise AssertionError(f"{unreadable(exc)}; the answer: {answer}") from exc
+
+    return guarded
+
+
 def run_checks(
     case: Case, response: httpx.Response, checks: Sequence[CheckFunction]
 ) -> list[CheckFailure]:
-    """Run ``checks`` on a response to ``case``; every failure, named by its check."""
+    """Run ``checks`` on a response to ``case``; every failure, named by its check, a check
+    that broke on the answer included (:func:`unreadable`)."""
     converted = Response.from_httpx(response, verify=True)
     config = case.operation.schema.config.checks_config_for(operation=case.operation)
     ctx = CheckContext(
@@ -133,5 +159,6 @@ def run_checks(
         collected.add(failure)
         failures.append(CheckFailure(name, failure.title, failure.message))
 
-    _run_checks(case=case, response=converted, ctx=ctx, checks=checks, on_failure=on_failure)
+    guarded = [_guarded(check) for check in checks]
+    _run_checks(case=case, response=converted, ctx=ctx, checks=guarded, on_failure=on_failure)
     return failures

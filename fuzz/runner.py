@@ -11,11 +11,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import httpx
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import APIOperation, CheckFunction, GenerationMode
 
-from fuzz.checks import CONTRACT_CHECKS, CheckFailure, run_checks
+from fuzz.checks import CONTRACT_CHECKS, CheckFailure, run_checks, unreadable
 from fuzz.dispatch import RealRequest, real_request
 from fuzz.schema import operation_id
 from fuzz.target import CallFailed, Stopped, Target, activated
@@ -105,7 +106,7 @@ def fuzz_operation(
             failures = run_checks(case, response, chosen) if response is not None else []
             status = response.status_code if response is not None else 0
             if response is not None:
-                report.kept += target.plugin.kept(report.operation, response)
+                failures += _count_kept(target, report, response)
         report.cases += 1
         if response is None and not failures:  # dry run
             return
@@ -128,6 +129,19 @@ def fuzz_operation(
     finally:
         report.seconds = time.perf_counter() - started
     return report
+
+
+def _count_kept(
+    target: Target, report: OperationReport, response: httpx.Response
+) -> list[CheckFailure]:
+    """Add the records ``response`` says the vendor stored to ``report``; a plug-in that could
+    not read them is the check ``kept`` failing, as a check that broke on an answer is."""
+    try:
+        report.kept += target.plugin.kept(report.operation, response)
+    except Exception as exc:
+        title = "The records the vendor stored could not be counted"
+        return [CheckFailure("kept", title, unreadable(exc))]
+    return []
 
 
 def _finding(

@@ -119,20 +119,35 @@ def add_cacert(parser: argparse._ActionsContainer) -> None:
     )
 
 
+class FromEnvironment(str):
+    """An option's value read from the environment variable ``variable``, not given on the
+    command line: one environment may serve several commands and vendors, so a value found
+    there may not be meant for this one."""
+
+    variable: str
+
+    def __new__(cls, value: str, variable: str) -> FromEnvironment:
+        found = super().__new__(cls, value)
+        found.variable = variable
+        return found
+
+
 def add_credentials(parser: argparse._ActionsContainer, env_prefix: str | None = None) -> None:
     """Every vendor's credential options (``replay``, and ``fuzz`` from the fuzz package). With
     ``env_prefix``, each is also read from the environment variable :func:`credential_variable`
     names (a command line shows in ``ps`` to every user of the machine, and in
-    ``/proc/PID/cmdline``): the option given wins, an empty variable counts as unset."""
+    ``/proc/PID/cmdline``): the option given wins, an empty variable counts as unset, and a
+    value read there is a :class:`FromEnvironment`."""
     for flag, metavar in CREDENTIAL_FLAGS:
         if env_prefix is None:
             parser.add_argument(flag, metavar=metavar)
             continue
         variable = credential_variable(flag, env_prefix)
+        value = environ(variable)
         parser.add_argument(
             flag,
             metavar=metavar,
-            default=environ(variable),
+            default=None if value is None else FromEnvironment(value, variable),
             help=f"(env {variable})",
         )
 

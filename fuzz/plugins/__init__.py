@@ -124,10 +124,11 @@ class VendorPlugin:
 
 
 def answer_json(response: httpx.Response) -> Any:
-    """The answer's body as JSON, ``None`` when it is not."""
+    """The answer's body as JSON, ``None`` when it is not (or nests deeper than the parser
+    goes: a body of thousands of ``[`` is a ``RecursionError``)."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

@@ -11,8 +11,11 @@ another, real account.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any
 
 import httpx
 import pytest
@@ -228,6 +231,29 @@ def test_keepit_probes_its_own_account_with_a_wrong_password() -> None:
     assert seen == {"True", "False", "probe"}  # its own, the generated ones, the probe
 
 
+def test_keepit_keeps_the_generated_credentials_and_probes_one_case_in_eight_each() -> None:
+    """Hypothesis draws its simplest value for a third to a half of the cases: drawn with
+    integers(0, 7) alone, that 0 kept the generated credentials, and a run spent 11 of its 30
+    positive cases on 401s. Here every draw is the simplest, the worst case: each of the two
+    choices must still get about one case in eight."""
+    plugin = KeepIt.demo()
+    operation = api_operations("keepit")["insertClient_v3"]
+    seen: Counter[str] = Counter()
+
+    def simplest(strategy: Any) -> Any:
+        """0 for the choice, a wrong password for the probe."""
+        return 0 if strategy == st.integers(0, 7) else "not-demo"
+
+    for number in range(800):
+        body = {"subjectsRecords": [{"subjects": {"customerCode": f"C{number}"}}]}
+        case = operation.Case(headers={"username": "someone", "password": "x"}, body=body)
+        plugin.prepare(case, simplest)
+        username, password = case.headers["username"], case.headers["password"]
+        own = username == "demo"
+        seen["own" if own and password == "demo" else "probe" if own else "kept"] += 1
+    assert 50 <= seen["kept"] <= 150 and 50 <= seen["probe"] <= 150, seen
+
+
 @pytest.mark.fuzz
 @pytest.mark.parametrize(
     ("vendor", "credentials"),
@@ -291,3 +317,48 @@ def test_the_help_names_each_credentials_variable(capsys: pytest.CaptureFixture[
     for flag, metavar in CREDENTIAL_FLAGS:
         variable = "MOCKSERVERS_FUZZ_" + flag[2:].replace("-", "_").upper()
         assert f"{flag} {metavar} (env {variable})" in text
+
+
+@pytest.mark.fuzz
+def test_an_xtra_key_pair_run_leaves_out_a_password_only_the_environment_gives(
+    mockserver: MockServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One CI environment for every vendor holds KeepIT's password: the XTRA key-pair run was
+    refused for a --password nobody gave it, "xtra needs --public-key … or --username …"."""
+    monkeypatch.setenv("MOCKSERVERS_FUZZ_PASSWORD", "Keep-S3cret-pw")
+    argv = ["fuzz", "xtra", "--base-url", mockserver.base_url("xtra"), *DEMO_KEYS]
+    assert main([*argv, "--max-examples", "2"]) == 0, capsys.readouterr()
+    out = capsys.readouterr().out
+    assert "all checks passed" in out
+    closing = re.search(r"(\d+) cases, (\d+) requests sent", out)
+    assert closing is not None and closing[1] == closing[2], "a key pair alone: no login first"
+
+
+@pytest.mark.parametrize(
+    ("environment", "given", "said"),
+    [
+        # nothing else to go on: the half the environment gave is named, and where it came from
+        ({"PASSWORD": "pw"}, [], "; --password from MOCKSERVERS_FUZZ_PASSWORD, without --username"),
+        (
+            {"USERNAME": "mario"},
+            ["--public-key", "acme-public"],
+            "; --public-key from the command line, without --secret-key; "
+            "--username from MOCKSERVERS_FUZZ_USERNAME, without --password",
+        ),
+        # half a pair given on the command line is a mistake, whatever the other pair
+        ({}, [*DEMO_KEYS, "--password", "pw"], "; --password from the command line, without"),
+    ],
+)
+def test_half_an_xtra_pair_is_refused_naming_the_half_and_where_it_came_from(
+    environment: dict[str, str],
+    given: list[str],
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(f"MOCKSERVERS_FUZZ_{name}", value)
+    assert main(["fuzz", "xtra", "--base-url", "http://127.0.0.1:9/xtra", *given]) == 2
+    err = capsys.readouterr().err
+    assert "xtra needs --public-key … --secret-key … or --username … --password … (or both)" in err
+    assert said in err

@@ -39,7 +39,7 @@ from contracts import contract
 from fuzz import target as targets
 from fuzz.checks import json_or_fail
 from fuzz.credentials import Known, judge
-from fuzz.plugins.keepit.records import judge_batch
+from fuzz.plugins.keepit.records import OUTCOMES, judge_batch
 from fuzz.quoting import quoted
 
 COMMAND = "insertClient_v3"
@@ -139,9 +139,7 @@ def _judge_content(raw: bytes, status: int, answer: dict[str, Any]) -> None:
     if refused is not None:
         _call_error(status, answer, 400, refused)
         _expect(
-            not any(
-                answer.get(k) for k in ("errorObjects", "insertedObjects", "duplicatedObjects")
-            ),
+            not any(answer.get(k) for k in OUTCOMES),
             f"{refused}: HTTP 400 with records in the answer: {quoted(answer)}",
         )
         return

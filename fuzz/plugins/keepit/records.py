@@ -22,6 +22,7 @@ NOT_FOUND = "Nessun record trovato per:progId="
 CODE_TAKEN = re.compile(r"^Il codice .* \(.*/.*\) è già associato a un altro cliente\.$")
 CARD_TAKEN = "Unique constraint error: la carta {} è già associata a un altro cliente."
 RESULT_CODES = (200, 204, 206)
+OUTCOMES = ("insertedObjects", "errorObjects", "duplicatedObjects")
 
 # The documented texts for a record breaking its contract, per JSON Schema keyword.
 MANDATORY = frozenset({"required", "minLength"})
@@ -148,10 +149,8 @@ def judge_batch(records: list[Any], status: int, answer: dict[str, Any]) -> None
     if code == 422:
         _judge_conflict(records, status, answer)
         return
-    inserted = list(answer.get("insertedObjects") or [])
-    errors = list(answer.get("errorObjects") or [])
-    duplicated = list(answer.get("duplicatedObjects") or [])
-    if not all(isinstance(e, dict) for e in [*inserted, *errors, *duplicated]):
+    inserted, errors, duplicated = (_entries(answer, name) for name in OUTCOMES)
+    if inserted is None or errors is None or duplicated is None:
         return  # a shape the response contract refuses: response_matches_contract says so
     if inserted and not (errors or duplicated):
         predicted = 200
@@ -232,13 +231,23 @@ def _judge_conflict(records: list[Any], status: int, answer: dict[str, Any]) -> 
         for card in r.get("cards") or []
         if isinstance(card.get("cardBarcode"), str) and card["cardBarcode"]
     }
-    allowed = {(code, CARD_TAKEN.format(barcode)) for code, barcode in barcodes}
-    named = answer.get("errorObjects") or []
+    # a list: a customerCode answered as an array or an object has no hash
+    allowed = [(code, CARD_TAKEN.format(barcode)) for code, barcode in barcodes]
+    named = _entries(answer, "errorObjects")
     if not named or any((e.get("customerCode"), _text(e)) not in allowed for e in named):
         raise AssertionError(
-            f"422 names {named!r}: only a valid record's card barcode can clash "
-            f"(the call sent {sorted(b for _, b in barcodes)})"
+            f"422 names {answer.get('errorObjects')!r}: only a valid record's card barcode "
+            f"can clash (the call sent {sorted(b for _, b in barcodes)})"
         )
+
+
+def _entries(answer: dict[str, Any], name: str) -> list[dict[str, Any]] | None:
+    """A copy of the answer's array ``name`` (none: empty), or ``None`` when it is no array of
+    objects."""
+    entries = answer.get(name) or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        return None
+    return list(entries)
 
 
 def _text(entry: dict[str, Any] | None) -> str:

@@ -47,11 +47,7 @@ class Plugin(VendorPlugin):
         if response is None:
             self.tokens.append(DRY_RUN_TOKEN)
             return
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not self.note_login(body):
+        if not self.note_login(answer_json(response)):
             raise PluginError(refusal("quoparts login failed", response, target.blot))
 
     def setup_requests(self) -> int:

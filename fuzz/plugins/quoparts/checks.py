@@ -45,7 +45,7 @@ def quoparts_error_codes(ctx: CheckContext, response: Response, case: Case) -> b
             f"QuoParts answers every request with HTTP 200, got {response.status_code}"
         )
     body = json_or_fail(response)
-    if not isinstance(body, dict) or "errorCode" not in body:
+    if not isinstance(body, dict) or not isinstance(body.get("errorCode"), str):
         raise AssertionError(f"not a QuoParts envelope: {quoted(body, 200)}")
     request = response.request
     query = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
@@ -102,12 +102,15 @@ def _import(
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
         return {BAD_REQUEST} | unknown_token
     if answer.get("errorCode") == OK:
-        _rows(body["data"], answer["data"])
+        _rows(body["data"], answer.get("data"))
     return {OK} | unknown_token
 
 
-def _rows(sent: list[Any], answered: list[Any]) -> None:
+def _rows(sent: list[Any], answered: Any) -> None:
     """One outcome per row, in order: ``"100"`` for a row breaking defs/customer, else ``"0"``."""
+    if not isinstance(answered, list) or not all(isinstance(o, dict) for o in answered):
+        shown = quoted(repr(answered), 200)
+        raise AssertionError(f"importCli: data {shown} is no list of outcomes")
     if len(sent) != len(answered):
         raise AssertionError(f"importCli: {len(sent)} rows sent, {len(answered)} outcomes")
     customer = contract("quoparts/defs/customer")

@@ -14,7 +14,7 @@ from schemathesis import Case, CheckFunction
 from schemathesis.core.parameters import ParameterLocation
 
 from contracts import contract
-from fuzz.plugins import PluginError, VendorPlugin, broke
+from fuzz.plugins import PluginError, VendorPlugin, answer_json, broke
 from fuzz.plugins.tsdigital.checks import tsdigital_error_codes
 from fuzz.quoting import refusal
 
@@ -82,11 +82,11 @@ class Plugin(VendorPlugin):
         if response is None:  # dry run
             self.tokens[DRY_RUN_TOKEN] = None
             return
-        try:
-            token = response.json()["token"]
-        except (ValueError, KeyError, TypeError):
+        body = answer_json(response)
+        token = body.get("token") if isinstance(body, dict) else None
+        if not isinstance(token, str):
             failed = "no --token given and minting one through the admin API failed"
-            raise PluginError(refusal(failed, response, target.blot)) from None
+            raise PluginError(refusal(failed, response, target.blot))
         self.tokens[token] = Grants(kind, frozenset(grants))
 
     def kept(self, operation: str, response: httpx.Response) -> int:

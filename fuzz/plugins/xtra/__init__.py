@@ -20,6 +20,7 @@ from fuzz.plugins import PluginError, VendorPlugin, answer_json, broke, count
 from fuzz.plugins.xtra.checks import xtra_error_codes
 from fuzz.quoting import refusal
 from fuzz.schema import operation_id
+from mockservers.cliargs import FromEnvironment
 
 if TYPE_CHECKING:
     from fuzz.target import Target
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 LOGIN_PATH = "/api/sync/v1/login"
 DRY_RUN_TOKEN = "$XTRA_TOKEN"
 AUTH_HEADERS = ("SyncPublicKey", "SyncSecretKey", "AccessToken")
+PAIRS = (("public_key", "secret_key"), ("username", "password"))
+"""The two ways to authenticate, each a pair of harness options."""
+NEEDS = "xtra needs --public-key … --secret-key … or --username … --password … (or both)"
 _PLAIN = contract("xtra/updateIdentities.request")
 _CONTACT_FORM = contract("xtra/updateIdentities.contactForm.request")
 
@@ -57,15 +61,16 @@ class Plugin(VendorPlugin):
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Plugin:
-        """A key pair, a username/password, or both; each pair complete."""
+        """A key pair, a username/password, or both; each pair complete. Half a pair the
+        environment alone gives is left out when the other pair is complete: one CI
+        environment serves every vendor (``MOCKSERVERS_FUZZ_PASSWORD`` may be KeepIT's)."""
         values = {name: getattr(args, name, None) for name in cls.credential_options}
-        pairs = (("public_key", "secret_key"), ("username", "password"))
-        complete = [pair for pair in pairs if all(values[name] for name in pair)]
-        partial = [pair for pair in pairs if any(values[name] for name in pair)]
-        if not complete or len(partial) != len(complete):
-            raise PluginError(
-                "xtra needs --public-key … --secret-key … or --username … --password … (or both)"
-            )
+        complete = [pair for pair in PAIRS if all(values[name] for name in pair)]
+        halves = [pair for pair in PAIRS if pair not in complete and any(values[n] for n in pair)]
+        if complete:
+            halves = [pair for pair in halves if not _from_environment(pair, values)]
+        if not complete or halves:
+            raise PluginError("; ".join([NEEDS, *(_half(pair, values) for pair in halves)]))
         return cls({name: str(values[name]) for pair in complete for name in pair})
 
     @classmethod
@@ -110,11 +115,8 @@ class Plugin(VendorPlugin):
         if response is None:
             self.sessions[DRY_RUN_TOKEN] = Session(DRY_RUN_TOKEN, None, None)
             return
-        try:
-            result = response.json()["result"]
-        except (ValueError, KeyError, TypeError):
-            result = None
-        if not self.note_login(result):
+        body = answer_json(response)
+        if not self.note_login(body.get("result") if isinstance(body, dict) else None):
             raise PluginError(refusal("xtra login failed", response, target.blot))
 
     def setup_requests(self) -> int:
@@ -125,7 +127,7 @@ class Plugin(VendorPlugin):
         older tokens on a new login); whether ``result`` held one."""
         try:
             session = Session(str(result["Token"]), int(result["IRID"]), int(result["UserID"]))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: an infinite ID
             return False
         self.sessions.pop(session.token, None)
         self.sessions[session.token] = session
@@ -177,6 +179,23 @@ class Plugin(VendorPlugin):
         session = next(reversed(self.sessions.values()))
         headers["AccessToken"] = session.token
         return session
+
+
+def _from_environment(pair: tuple[str, str], values: dict[str, Any]) -> bool:
+    """Whether the environment alone gave what ``pair`` has."""
+    return all(isinstance(values[name], FromEnvironment) for name in pair if values[name])
+
+
+def _half(pair: tuple[str, str], values: dict[str, Any]) -> str:
+    """What gave half of ``pair``, and which half is missing (``--password from
+    MOCKSERVERS_FUZZ_PASSWORD, without --username``)."""
+    given, missing = sorted(pair, key=lambda name: not values[name])
+    origin = getattr(values[given], "variable", "the command line")
+    return f"{_flag(given)} from {origin}, without {_flag(missing)}"
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def _align_context(case: Case) -> None:

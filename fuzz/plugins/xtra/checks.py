@@ -52,6 +52,7 @@ INVALID, UNHANDLED = "ER.IR.INVAL", "ER.IR.UNERR"
 NOT_FOUND, EXISTS, INSERT_FAILED = "ER.IR.NOFOUND", "ER.IR.EXISTS", "ER.IR.INS"
 DOC_EXISTS, DOC_NOT_IMPORTED, DOC_UNHANDLED = "ER.DOC.EXISTS", "ER.DOC.RNOIMPORT", "ER.DOC.UNERR"
 _RECORD = {False: contract("xtra/defs/identity"), True: contract("xtra/defs/contactFormIdentity")}
+_OUTCOME = contract("xtra/defs/recordResult")
 KEY_HEADERS = ("SyncPublicKey", "SyncSecretKey")
 _QUERY = {
     "login": contract("xtra/login.query"),
@@ -91,13 +92,16 @@ def xtra_error_codes(ctx: CheckContext, response: Response, case: Case) -> bool 
         raise AssertionError(f"HTTP {status} with errorCode {body.get('errorCode')!r}")
     _debug(query, body)
     if status == OK and operation == "login":
+        result = body["result"]
+        if not isinstance(result, dict):
+            raise AssertionError(f"login: HTTP 200 with result {quoted(result, 200)}")
         username = _read(raw, operation, query)["Username"]
-        answered = body["result"]["Username"]
+        answered = result.get("Username")
         if answered != username:
             raise AssertionError(f"login as {username!r} answered for {answered!r}")
         if plugin is not None and allowed == {OK}:
             # Its own login: later cases use this token, in case a new login revokes older ones.
-            plugin.note_login(body["result"])
+            plugin.note_login(result)
     if status == OK and operation == "updateIdentities":
         _records(_read(raw, operation, query), body["result"], _true(query, "contactForm"))
     return None
@@ -232,14 +236,21 @@ def _beyond(session: Any, records: list[dict[str, Any]], contact_form: bool) -> 
 
 
 # -- per-record outcomes -----------------------------------------------------------------------
-def _records(sent: list[dict[str, Any]], result: dict[str, Any], contact_form: bool) -> None:
-    answered = result["records"]
-    if len(answered) != len(sent) or result["count"] != len(sent):
+def _records(sent: list[dict[str, Any]], result: Any, contact_form: bool) -> None:
+    answered = result.get("records") if isinstance(result, dict) else None
+    if not isinstance(answered, list):
+        raise AssertionError(f"irs/update: HTTP 200 with result {quoted(result, 200)}")
+    if len(answered) != len(sent) or result.get("count") != len(sent):
         raise AssertionError(
             f"irs/update: {len(sent)} records sent, {len(answered)} outcomes "
-            f"(count {result['count']})"
+            f"(count {result.get('count')!r})"
         )
     for index, (record, outcome) in enumerate(zip(sent, answered, strict=True)):
+        # What _record reads (Item1 a number, Item4 an object with a Code...) is the contract's.
+        if not _OUTCOME.is_valid(outcome):
+            raise AssertionError(
+                f"irs/update record {index}: {quoted(outcome, 200)} breaks {_OUTCOME.name}"
+            )
         problem = _record(record, outcome, contact_form)
         if problem:
             raise AssertionError(f"irs/update record {index}: {problem}")
