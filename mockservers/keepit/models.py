@@ -241,15 +241,10 @@ class KeepItModel(VendorModel):
         expected = self.credentials.get((username, company, site))
         if expected is not None:
             return expected
-        session = self.kit.sessions.owner(company)
-        account = session["credentials"]["keepit"] if session is not None else None
-        if account and (account["username"], account["company_id"], account["site_id"]) == (
-            username,
-            company,
-            site,
-        ):
-            return str(account["password"])
-        return None
+        account = self.kit.sessions.account(
+            "keepit", company, username=username, company_id=company, site_id=site
+        )
+        return str(account["password"]) if account is not None else None
 
     # -- indexes ----------------------------------------------------------------------------
     def reset(self, scope: str | None) -> None:
