@@ -255,10 +255,7 @@ class KeepItModel(VendorModel):
         self._owners = {name: owners_of(tenant) for name, tenant in self.state.tenants.items()}
 
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
-        index = self._owners.get(tenant)
-        if index is None:
-            index = self._owners[tenant] = UniqueIndex()
-        index.change(_held(old, key), _held(new, key))
+        self._index(tenant).change(_held(old, key), _held(new, key))
 
     def on_drop(self, tenant: str) -> None:
         self._owners.pop(tenant, None)
@@ -308,10 +305,11 @@ class KeepItModel(VendorModel):
                 )
         return found
 
-    def _index(self, tenant: TenantState) -> Owners:
-        index = self._owners.get(tenant.name)
+    def _index(self, tenant: str) -> Owners:
+        """The tenant's index (by name), a new empty one for a tenant not indexed yet."""
+        index = self._owners.get(tenant)
         if index is None:
-            index = self._owners[tenant.name] = UniqueIndex()
+            index = self._owners[tenant] = UniqueIndex()
         return index
 
     # -- insertClient_v3 --------------------------------------------------------------------
@@ -321,7 +319,7 @@ class KeepItModel(VendorModel):
         """Plan every record, then write the good ones unless a unique constraint clashes. The
         customers the call updates are read once (``core/batch.py``): every plan reads one as
         stored before the call, each write as the records before it left it."""
-        index = self._index(tenant)
+        index = self._index(tenant.name)
         holders = Holders(index)
         customers = Batch(tenant, SUBJECTS)
         plans: list[Plan] = []
