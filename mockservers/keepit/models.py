@@ -29,7 +29,7 @@ from mockservers.core.state import (
     highest_id,
 )
 from mockservers.core.tokens import TokenStore
-from mockservers.core.unique import UniqueIndex
+from mockservers.core.unique import UniqueIndex, listed
 from mockservers.core.vendor import VendorModel
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import call_error, rate_limited
@@ -301,7 +301,7 @@ class KeepItModel(VendorModel):
             for key, holders in index.shared.items() if index is not None else ():
                 found.append(
                     f"tenant {name!r}: {_KEY_NAMES[key[0]]} {'/'.join(key[1:])!r} is held by"
-                    f" customers {', '.join(holders[:-1])} and {holders[-1]}"
+                    f" customers {listed(holders)}"
                 )
         return found
 
