@@ -31,12 +31,12 @@ from mockservers.core.adminapi import (
     AdminCall,
     AdminError,
     AdminRoute,
+    number,
 )
 from mockservers.core.call import read_body
 from mockservers.core.clock import iso
 from mockservers.core.curl import curl
 from mockservers.core.errors import KitError
-from mockservers.core.faults import FaultSpecError
 from mockservers.core.http import (
     JSONResponse,
     foreign_page,
@@ -62,16 +62,6 @@ Endpoint = Callable[[Request], Any]
 MAX_CALLS: int = load_schema("admin/verifyRequests.request")["properties"]["count"]["maximum"]
 """The most calls a verify may ask for (its contract's bound: ``1e33`` was echoed back as a
 34-digit expectation)."""
-
-
-def _whole(value: Any, name: str, *, minimum: int = 0, maximum: int = MAX_CALLS) -> int:
-    """A JSON integer (``2.0`` is one too, as JSON Schema counts) from ``minimum`` to
-    ``maximum``."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise AdminError(400, f"'{name}' must be a whole number from {minimum} to {maximum}")
-    return value
 
 
 SESSIONS = "/__admin/sessions"
@@ -367,8 +357,9 @@ class Admin:
         matcher, entries, dropped = self._matched(body.get("matcher", {}), call)
         bounds = {}
         for key, name in (("count", "exactly"), ("at_least", "at_least"), ("at_most", "at_most")):
-            if body.get(key) is not None:
-                bounds[name] = _whole(body[key], key)
+            bound = number(body, key, 0, MAX_CALLS, whole=True)
+            if bound is not None:
+                bounds[name] = bound
         try:
             check_bounds(**bounds)
         except MatcherError as exc:
@@ -380,15 +371,8 @@ class Admin:
         return {"now": self.kit.clock.isoformat()}
 
     def move_clock(self, call: AdminCall) -> Any:
-        seconds = call.object_body(contract="admin/advanceClock.request").get("advance_seconds")
-        if (
-            isinstance(seconds, bool)
-            or not isinstance(seconds, int | float)
-            or not 0 <= seconds <= MAX_SECONDS
-        ):
-            raise AdminError(
-                400, f'the body must be {{"advance_seconds": N}} with 0 <= N <= {MAX_SECONDS:.0f}'
-            )
+        body = call.object_body(contract="admin/advanceClock.request")
+        seconds = number(body, "advance_seconds", 0, MAX_SECONDS, required=True)
         try:
             self.kit.clock.advance(seconds)
         except ValueError as exc:
@@ -406,10 +390,7 @@ class Admin:
                 " fault of the kit reaches them",
             )
         known = {n: (v.fault_kinds, frozenset(v.operations)) for n, v in self.vendors.items()}
-        try:
-            fault = self.kit.faults.add(spec, vendors=known)
-        except FaultSpecError as exc:
-            raise AdminError(400, str(exc)) from None
+        fault = self.kit.faults.add(spec, vendors=known)
         call.status = 201
         return {"id": fault.id}
 
@@ -428,13 +409,8 @@ class Admin:
     # -- sessions ---------------------------------------------------------------------------
     def create_session(self, call: AdminCall) -> Any:
         body = call.object_body(default={}, contract="admin/createSession.request")
-        ttl = body.get("ttl_seconds")
-        if ttl is not None and (
-            isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 1 <= ttl <= MAX_SECONDS
-        ):  # under a second, a session would be gone before its first call
-            raise AdminError(
-                400, f"'ttl_seconds' must be a number of seconds >= 1, <= {MAX_SECONDS:g}"
-            )
+        # under a second, a session would be gone before its first call
+        ttl = number(body, "ttl_seconds", 1, MAX_SECONDS)
         name = body.get("name")
         if name is not None and (not isinstance(name, str) or len(name) > MAX_SESSION_NAME):
             raise AdminError(

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from contracts import load_schema
 from mockservers.core.sessions import Session
 
-MAX_SECONDS: float = load_schema("admin/defs/seconds")["maximum"]
+MAX_SECONDS: int = load_schema("admin/defs/seconds")["maximum"]
 """The longest clock move or token lifetime an admin call may ask for (its contract's bound)."""
 MAX_SESSION_NAME: int = load_schema("admin/createSession.request")["properties"]["name"][
     "maxLength"
@@ -32,6 +32,37 @@ class AdminError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def number(
+    body: Mapping[str, Any],
+    key: str,
+    low: int,
+    high: int,
+    *,
+    whole: bool = False,
+    exclusive_low: bool = False,
+    required: bool = False,
+) -> int | float | None:
+    """``body[key]``, a JSON number from ``low`` (above it with ``exclusive_low``) to ``high``;
+    None when it is absent or null, unless ``required``. ``whole``: an integer, ``2.0`` read as
+    ``2`` (JSON Schema counts it one). Anything else (``true`` included) is a 400 naming the
+    key and its bounds."""
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if whole and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int if whole else int | float)
+        or not (low < value if exclusive_low else low <= value)
+        or not value <= high
+    ):
+        kind = "a whole number" if whole else "a number"
+        bounds = f"above {low}, at most {high}" if exclusive_low else f"from {low} to {high}"
+        raise AdminError(400, f"'{key}' must be {kind} {bounds}")
+    return value
 
 
 @dataclass

@@ -10,9 +10,9 @@ template per kind of problem below, with ``{field}`` (the path as the vendor spe
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from contracts import Violation
+from contracts import Contract, Violation
 from mockservers.core.findmany import Finder
 from mockservers.core.secrets import MASK, is_secret, secret_values
 
@@ -51,6 +51,8 @@ _TYPES = {
     "null": "null",
 }
 _FORMATS = {"date": "data AAAA-MM-GG", "date-time": "data e ora ISO 8601", "uuid": "UUID"}
+
+T = TypeVar("T")
 
 Phrasebook = Mapping[str, str]
 """kind -> template with ``{field}`` and ``{expected}``; ``OTHER`` is the fallback."""
@@ -128,6 +130,18 @@ def diagnoses(violations: list[Violation]) -> Callable[[str], str]:
     its messages read once."""
     said = [(_within(v), _message(v)) for v in violations[:5]]
     return lambda place: _joined((place + path, message) for path, message in said)
+
+
+def refused_by_index(
+    checked: Contract, items: list[Any], work: Callable[[list[Violation], int], T]
+) -> dict[int, T]:
+    """What ``work(violations, first_index)`` makes of each item of ``items`` that breaks
+    ``checked`` (a vendor's diagnosis and error), by index: worked out once for equal items
+    and shared by each of them, as a broken connector sends one bad row thousands of times."""
+    refused: dict[int, T] = {}
+    for violations, indices in checked.check_each(items):
+        refused.update(dict.fromkeys(indices, work(violations, indices[0])))
+    return refused
 
 
 def _joined(said: Iterable[tuple[str, str]]) -> str:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from mockservers.core import sessions
+from mockservers.core.adminapi import AdminError, number
 from mockservers.core.shared import SharedMap
 
 
@@ -43,8 +44,11 @@ _OPTIONS = ("status", "latency_ms", "reason")
 """The fields only some kinds read (``times`` and ``probability`` apply to every kind)."""
 
 
-class FaultSpecError(ValueError):
+class FaultSpecError(AdminError):
     """A fault description the admin API refuses (400)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, message)
 
 
 @dataclass(slots=True)
@@ -118,29 +122,25 @@ class FaultRegistry:
         _check_kind(kinds[kind], spec, operation)
         # An error status only: the body is the vendor's error body, which a success or a
         # redirect would contradict (TS Digital's 202 is its success, with no id).
-        status = _int_or_none(spec, "status", 400, 599)
+        status = number(spec, "status", 400, 599, whole=True)
         if kind == "status" and status is None:
             raise FaultSpecError("kind 'status' needs 'status' (400-599)")
-        latency = _int_or_none(spec, "latency_ms", 0, 60_000)
+        latency = number(spec, "latency_ms", 0, 60_000, whole=True)
         if kind == "latency" and latency is None:
             raise FaultSpecError("kind 'latency' needs 'latency_ms' (0-60000)")
-        times = _int_or_none(spec, "times", 1, 10**9)
-        probability = spec.get("probability", 1.0)
-        if (
-            isinstance(probability, bool)
-            or not isinstance(probability, int | float)
-            or not (0.0 <= probability <= 1.0)
-        ):
-            raise FaultSpecError("'probability' must be a number from 0 to 1")
+        times = number(spec, "times", 1, 10**9, whole=True)
+        probability = 1.0  # when absent; a null is refused, as the contract says
+        if "probability" in spec:
+            probability = number(spec, "probability", 0, 1, required=True)
         reason = spec.get("reason")
         if reason is not None and not isinstance(reason, str):
             raise FaultSpecError("'reason' must be a string")
         scope = sessions.current_id()
         counter = _counter("next_id", scope)
-        number = self._meta.get(counter, 1)
-        self._meta.put(counter, number + 1)
+        serial = self._meta.get(counter, 1)
+        self._meta.put(counter, serial + 1)
         fault = Fault(
-            id=f"fault-{number}",
+            id=f"fault-{serial}",
             vendor=vendor,
             operation=operation,
             kind=kind,
@@ -236,14 +236,3 @@ def _key(fault_id: str, scope: str | None) -> str:
 
 def _counter(name: str, scope: str | None) -> str:
     return name if scope is None else f"{name}:{scope}"
-
-
-def _int_or_none(spec: dict[str, Any], key: str, low: int, high: int) -> int | None:
-    value = spec.get(key)
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():  # 500.0 is 500, as JSON Schema says
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not (low <= value <= high):
-        raise FaultSpecError(f"'{key}' must be a whole number from {low} to {high}")
-    return value

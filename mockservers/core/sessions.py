@@ -135,6 +135,16 @@ class Sessions:
         session_id = owner_id(identifier)
         return self.get(session_id) if session_id is not None else None
 
+    def account(self, vendor: str, owner: Any, **fields: Any) -> dict[str, Any] | None:
+        """``vendor``'s account in the live session ``owner`` (a username, key or company)
+        belongs to, when its ``fields`` hold the values given; None for a global identifier, a
+        session gone, or fields another account's."""
+        session = self.owner(owner)
+        account = session["credentials"][vendor] if session is not None else None
+        if not account or any(account.get(name) != value for name, value in fields.items()):
+            return None
+        return account
+
     def touch(self, session: Session) -> Session:
         """A call or an admin request used the session: its idle time starts again (written at
         most once a second, so a busy session costs no write per call). Returns the session as

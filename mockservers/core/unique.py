@@ -11,7 +11,7 @@ last). A record that holds such a value is not refused it because another holds 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Sequence
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from typing import Generic, TypeVar
 
 Value = TypeVar("Value", bound=Hashable)
@@ -83,3 +83,10 @@ class UniqueIndex(dict[Value, Holder], Generic[Value, Holder]):
         if len(holders) == 1:
             del self.shared[value]
         self[value] = holders[-1]
+
+
+def listed(holders: Iterable[str]) -> str:
+    """``a, b and c``: a shared value's holders as a warning names them, the one look-ups find
+    last."""
+    *first, last = holders
+    return f"{', '.join(first)} and {last}"

@@ -29,7 +29,7 @@ from mockservers.core.state import (
     highest_id,
 )
 from mockservers.core.tokens import TokenStore
-from mockservers.core.unique import UniqueIndex
+from mockservers.core.unique import UniqueIndex, listed
 from mockservers.core.vendor import VendorModel
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import call_error, rate_limited
@@ -241,15 +241,10 @@ class KeepItModel(VendorModel):
         expected = self.credentials.get((username, company, site))
         if expected is not None:
             return expected
-        session = self.kit.sessions.owner(company)
-        account = session["credentials"]["keepit"] if session is not None else None
-        if account and (account["username"], account["company_id"], account["site_id"]) == (
-            username,
-            company,
-            site,
-        ):
-            return str(account["password"])
-        return None
+        account = self.kit.sessions.account(
+            "keepit", company, username=username, company_id=company, site_id=site
+        )
+        return str(account["password"]) if account is not None else None
 
     # -- indexes ----------------------------------------------------------------------------
     def reset(self, scope: str | None) -> None:
@@ -260,10 +255,7 @@ class KeepItModel(VendorModel):
         self._owners = {name: owners_of(tenant) for name, tenant in self.state.tenants.items()}
 
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
-        index = self._owners.get(tenant)
-        if index is None:
-            index = self._owners[tenant] = UniqueIndex()
-        index.change(_held(old, key), _held(new, key))
+        self._index(tenant).change(_held(old, key), _held(new, key))
 
     def on_drop(self, tenant: str) -> None:
         self._owners.pop(tenant, None)
@@ -309,14 +301,15 @@ class KeepItModel(VendorModel):
             for key, holders in index.shared.items() if index is not None else ():
                 found.append(
                     f"tenant {name!r}: {_KEY_NAMES[key[0]]} {'/'.join(key[1:])!r} is held by"
-                    f" customers {', '.join(holders[:-1])} and {holders[-1]}"
+                    f" customers {listed(holders)}"
                 )
         return found
 
-    def _index(self, tenant: TenantState) -> Owners:
-        index = self._owners.get(tenant.name)
+    def _index(self, tenant: str) -> Owners:
+        """The tenant's index (by name), a new empty one for a tenant not indexed yet."""
+        index = self._owners.get(tenant)
         if index is None:
-            index = self._owners[tenant.name] = UniqueIndex()
+            index = self._owners[tenant] = UniqueIndex()
         return index
 
     # -- insertClient_v3 --------------------------------------------------------------------
@@ -326,7 +319,7 @@ class KeepItModel(VendorModel):
         """Plan every record, then write the good ones unless a unique constraint clashes. The
         customers the call updates are read once (``core/batch.py``): every plan reads one as
         stored before the call, each write as the records before it left it."""
-        index = self._index(tenant)
+        index = self._index(tenant.name)
         holders = Holders(index)
         customers = Batch(tenant, SUBJECTS)
         plans: list[Plan] = []

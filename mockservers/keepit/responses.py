@@ -3,7 +3,7 @@ contract record by record, the model called, the outcome rendered with its code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.responses import Response
@@ -21,6 +21,7 @@ from mockservers.core.explain import (
     diagnosis,
     kind_of,
     phrase,
+    refused_by_index,
 )
 from mockservers.core.http import JSONResponse
 from mockservers.core.numbers import as_json_number, read_again, read_inexactly
@@ -83,17 +84,21 @@ _PHRASES = {
 def insert_client(model: KeepItModel, call: Call) -> Response:
     tenant = model.authenticate(*call.header_values(*CREDENTIALS))
     records = _with_exact_codes(_records(call.json()), call.body)
-    failures, details = {}, {}
-    for violations, numbers in _RECORD.check_each(records):  # equal records: worked out once
-        detail = diagnosis(violations, "record")
-        failure = record_failure(numbers[0], violations)
-        numbered = any(not v.path and not v.missing for v in violations)  # named by number
-        for number in numbers:
-            failures[number] = record_failure(number, violations) if numbered else failure
-            details[number] = detail
-    for number in sorted(details):
-        call.explain(f"{RECORDS}[{number}]: {details[number]}")
+    refused = refused_by_index(_RECORD, records, _refusal)
+    for number in sorted(refused):
+        call.explain(f"{RECORDS}[{number}]: {refused[number][0]}")
+    failures = {number: failure(number) for number, (_, failure) in refused.items()}
     return render(model.insert_batch(tenant, records, failures), model.settings.success_message)
+
+
+def _refusal(violations: list[Violation], first: int) -> tuple[str, Callable[[int], str]]:
+    """A refused record's diagnosis, and its errorMessage for each record equal to it: the same
+    for all, or, where the record as a whole is at fault, one naming each by its number."""
+    detail = diagnosis(violations, "record")
+    if any(not v.path and not v.missing for v in violations):  # named by number
+        return detail, lambda number: record_failure(number, violations)
+    failure = record_failure(first, violations)
+    return detail, lambda number: failure
 
 
 def _with_exact_codes(records: list[Any], body: bytes) -> list[Any]:

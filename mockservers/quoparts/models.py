@@ -133,9 +133,8 @@ class QuoPartsModel(VendorModel):
         """The password of a configured account, or of a live session's account."""
         if username in self.credentials:
             return self.credentials[username]
-        session = self.kit.sessions.owner(username)
-        account = session["credentials"]["quoparts"] if session is not None else None
-        return account["password"] if account and account["username"] == username else None
+        account = self.kit.sessions.account("quoparts", username, username=username)
+        return account["password"] if account is not None else None
 
     def login(self, username: str, password: str) -> str:
         expected = self.password_of(username)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from contracts import Violation, contract, load_schema
 from mockservers.core.call import Call
 from mockservers.core.coverage import met
-from mockservers.core.explain import basic_first, diagnoses, diagnosis, phrase
+from mockservers.core.explain import basic_first, diagnoses, diagnosis, phrase, refused_by_index
 from mockservers.core.http import JSONResponse
 from mockservers.core.numbers import read_again
 from mockservers.quoparts import coverage
@@ -78,11 +78,11 @@ def _refused_rows(rows: list[Any]) -> dict[int, tuple[Callable[[str], str], dict
     """Each refused row's diagnosis (to place where the row is) and error, by index. The body's
     contract asks for nothing but the list of rows the caller found, so its violations are its
     rows' own: each row is checked alone, and equal rows are worked out once."""
-    refused = {}
-    for violations, indices in _CUSTOMER.check_each(rows):
-        said = (diagnoses(violations), _row_error(rows[indices[0]], violations))
-        refused.update(dict.fromkeys(indices, said))
-    return refused
+    return refused_by_index(
+        _CUSTOMER,
+        rows,
+        lambda violations, first: (diagnoses(violations), _row_error(rows[first], violations)),
+    )
 
 
 def _as_written(

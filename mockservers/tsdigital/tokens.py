@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute
+from mockservers.core.adminapi import MAX_SECONDS, AdminCall, AdminError, AdminRoute, number
 from mockservers.core.clock import iso
 from mockservers.core.sessions import refuse_reserved
 from mockservers.tsdigital.models import KINDS, TsDigitalModel, is_grant
@@ -26,13 +26,7 @@ def _spec(call: AdminCall) -> tuple[str, list[str], float | None, str | None]:
         raise AdminError(
             400, "'grants' must be a list of 'items:create', 'special', 'studio:<studioId>'"
         )
-    ttl = body.get("ttl_seconds")
-    if ttl is not None and (
-        isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 < ttl <= MAX_SECONDS
-    ):
-        raise AdminError(
-            400, f"'ttl_seconds' must be a number of seconds > 0, <= {MAX_SECONDS:.0f}"
-        )
+    ttl = number(body, "ttl_seconds", 0, MAX_SECONDS, exclusive_low=True)
     tenant = body.get("tenant")
     if tenant is not None and (not isinstance(tenant, str) or not tenant):
         raise AdminError(400, "'tenant' must be a non-empty string")

@@ -76,13 +76,11 @@ class Authorisation:
         found = self.accounts.get(public_key)
         if found is not None:
             return found
-        session = self.kit.sessions.owner(public_key)
-        if session is None:
+        credentials = self.kit.sessions.account("xtra", public_key, public_key=public_key)
+        if credentials is None:
             return None
-        credentials = session["credentials"]["xtra"]
-        if credentials["public_key"] != public_key:
-            return None
-        return Account(PREFIX + session["id"], public_key, credentials["secret_key"])
+        # named as scope_accounts names it: its username is the session's prefix, PREFIX + id
+        return Account(credentials["username"], public_key, credentials["secret_key"])
 
     def named_account(self, headers: Any) -> Account | None:
         """The account a call's SyncPublicKey names, its secret not checked: looked up once per

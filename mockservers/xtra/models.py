@@ -22,7 +22,7 @@ from mockservers.core.kit import Kit
 from mockservers.core.sessions import in_scope
 from mockservers.core.state import TenantState, VendorState, highest_id
 from mockservers.core.tokens import TokenStore
-from mockservers.core.unique import UniqueIndex
+from mockservers.core.unique import UniqueIndex, listed
 from mockservers.core.vendor import VendorModel
 from mockservers.xtra import coverage
 from mockservers.xtra.auth import Authorisation
@@ -188,14 +188,13 @@ class XtraModel(Authorisation, VendorModel):
             for key, ids in keys.shared.items() if keys is not None else ():
                 found.append(
                     f"tenant {name!r}: the ExternalKey {key!r} is held by identities"
-                    f" {_listed(map(str, ids))}"
+                    f" {listed(map(str, ids))}"
                 )
             users = self._users.get(name)
             for username, held in users.shared.items() if users is not None else ():
                 holders = (f"{user} (identity {irid})" for irid, user in held)
                 found.append(
-                    f"tenant {name!r}: the Username {username!r} is held by users"
-                    f" {_listed(holders)}"
+                    f"tenant {name!r}: the Username {username!r} is held by users {listed(holders)}"
                 )
         return found
 
@@ -428,12 +427,6 @@ def _usernames(identity: Any) -> list[tuple[str, tuple[int, int]]]:
         for user in users
         if isinstance(user.get("Username"), str)
     ]
-
-
-def _listed(names: Iterable[str]) -> str:
-    """``a, b and c``: the holders of a value, the one look-ups find last."""
-    *first, last = names
-    return f"{', '.join(first)} and {last}"
 
 
 _WRITTEN = {

@@ -17,7 +17,13 @@ from contracts.messages import bound_query
 from mockservers.core.call import Call, Query
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
-from mockservers.core.explain import basic_first, diagnosis, field_path, phrase
+from mockservers.core.explain import (
+    basic_first,
+    diagnosis,
+    field_path,
+    phrase,
+    refused_by_index,
+)
 from mockservers.xtra import coverage
 from mockservers.xtra.errors import (
     DOC_UNHANDLED,
@@ -229,7 +235,7 @@ def update_identities(model: XtraModel, call: Call) -> Response:
         schema = _RECORD[contact_form]
         ignored = _IGNORED[contact_form]
         fault = RecordFaults(call)
-        refused = _refused(schema, body)
+        refused = refused_by_index(schema, body, _refusal)
         records = []
         with model.batch(caller.tenant) as identities:
             for index, record in enumerate(body):
@@ -247,16 +253,12 @@ def update_identities(model: XtraModel, call: Call) -> Response:
     return answer(model, call, _UPDATE_QUERY, work)
 
 
-def _refused(schema: Contract, records: list[dict[str, Any]]) -> dict[int, tuple[str, RecordError]]:
-    """Each refused record's diagnosis and error, by index: worked out once for equal records."""
-    refused = {}
-    for violations, indices in schema.check_each(records):
-        said = (
-            diagnosis(violations, "record"),
-            RecordError(INVALID, f"{INVALID_TEXT}: {describe(violations)}"),
-        )
-        refused.update(dict.fromkeys(indices, said))
-    return refused
+def _refusal(violations: list[Violation], first: int) -> tuple[str, RecordError]:
+    """A refused record's diagnosis and error (the same for each record equal to it)."""
+    return (
+        diagnosis(violations, "record"),
+        RecordError(INVALID, f"{INVALID_TEXT}: {describe(violations)}"),
+    )
 
 
 class RecordFaults:

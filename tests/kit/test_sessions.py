@@ -19,7 +19,7 @@ from contracts import contract
 from mockservers import create_app
 from mockservers.core import sessions
 from mockservers.core.clock import Clock
-from mockservers.core.shared import GroupedMap
+from mockservers.core.shared import GroupedMap, SharedMap
 from mockservers.core.tokens import TokenStore
 from mockservers.testing import SyncASGITransport
 from tests.data import keepit_customer
@@ -314,6 +314,26 @@ def test_the_tokens_kept_by_scope_follow_the_writes_a_process_replays() -> None:
 
 
 # -- the global scope ----------------------------------------------------------------------
+def test_a_session_s_account_is_found_by_its_owner_and_every_field_given(wall: Wall) -> None:
+    """``Sessions.account``, which each vendor's login and key check asks: the vendor's account
+    of the live session an identifier names, only when every field given is its own (a
+    session's company with another site is no account), none for a global identifier, a
+    session never opened, or one expired."""
+    live = sessions.Sessions(SharedMap("sessions"), default_ttl=60, wall=wall)
+    session = live.create(
+        lambda prefix: {"keepit": {"username": prefix, "company_id": prefix, "site_id": "1"}}
+    )
+    prefix = sessions.PREFIX + session["id"]
+    account = live.account("keepit", prefix, username=prefix, company_id=prefix, site_id="1")
+    assert account == session["credentials"]["keepit"]
+    assert live.account("keepit", prefix) == account
+    assert live.account("keepit", prefix, username=prefix, site_id="2") is None
+    assert live.account("keepit", "demo", username="demo") is None
+    assert live.account("keepit", sessions.PREFIX + "0" * len(session["id"])) is None
+    wall.now += 61
+    assert live.account("keepit", prefix, username=prefix) is None
+
+
 def test_global_calls_leave_sessions_alone(http: httpx.Client) -> None:
     session = open_session(http)
     sid = session["id"]

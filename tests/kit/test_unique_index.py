@@ -1,9 +1,9 @@
 """The index of a value a vendor keeps unique: a value several records hold names the last of
-them in the records' order, whatever changes came since."""
+them in the records' order, whatever changes came since; a warning lists them in that order."""
 
 from __future__ import annotations
 
-from mockservers.core.unique import UniqueIndex
+from mockservers.core.unique import UniqueIndex, listed
 
 
 def index_of(*records: tuple[str, list[str]]) -> UniqueIndex[str, str]:
@@ -38,3 +38,8 @@ def test_a_record_naming_a_value_twice_holds_it_once() -> None:
     assert index.shared == {"A": ["1", "2"]}
     index.change([("A", "2"), ("A", "2")], [])
     assert (index["A"], index.shared) == ("1", {})
+
+
+def test_a_shared_value_s_holders_are_listed_the_found_one_last() -> None:
+    assert listed(["1", "2"]) == "1 and 2"
+    assert listed(iter(["1", "2", "3"])) == "1, 2 and 3"
