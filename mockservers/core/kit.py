@@ -56,7 +56,8 @@ class Kit:
     unjournalled: list[Entry] = field(default_factory=list)
     """The journal entries of this process's calls a shared store kept nothing of (each the
     vendor's 503 the call was answered), oldest first: journalled with the next call the store
-    keeps, but those of a session closed by then (``core/unjournalled.py``)."""
+    keeps, in the scope the store then says each call was of, but those of a session closed
+    by then (``core/unjournalled.py``)."""
     date_header: bool = False
     """Whether the kit's answers carry a ``Date`` of its own, on its clock: only where the
     server adds none (``app.kit_dates``), else each answer would carry two."""
