@@ -130,6 +130,11 @@ class Clock:
         elapsed = 0.0 if self.frozen else self._wall() - state["started_at"]
         return to_micros(state["start"] + elapsed + offset)
 
+    def in_session(self, instant: float, session: sessions.Session) -> float:
+        """What ``instant`` of the global clock reads on ``session``'s (each scope's clock is
+        the same base moved by its own offset)."""
+        return to_micros(instant - self._state.data["offset"] + session["clock_offset"])
+
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.time(), UTC)
 

@@ -56,7 +56,8 @@ class Kit:
     unjournalled: list[Entry] = field(default_factory=list)
     """The journal entries of this process's calls a shared store kept nothing of (each the
     vendor's 503 the call was answered), oldest first: journalled with the next call the store
-    keeps (``Pipeline._in_store``)."""
+    keeps, in the scope the store then says each call was of, but those of a session closed
+    by then (``core/unjournalled.py``)."""
     date_header: bool = False
     """Whether the kit's answers carry a ``Date`` of its own, on its clock: only where the
     server adds none (``app.kit_dates``), else each answer would carry two."""
@@ -110,8 +111,10 @@ class Kit:
 
     def forget_session(self, session_id: str) -> None:
         """Everything a dropped session held: its tenants, tokens, windows, journal, faults,
-        coverage (called once the session itself is gone, so no fixture comes back)."""
+        coverage (called once the session itself is gone, so no fixture comes back), and the
+        entries of its calls this process has yet to journal."""
         self.journal.clear(scope=session_id)
+        self.unjournalled = [e for e in self.unjournalled if e.session != session_id]
         self.faults.reset(session_id)
         self.coverage.clear(scope=session_id)
         for found in self.vendors.values():

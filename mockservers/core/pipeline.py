@@ -19,13 +19,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from mockservers.core import sessions
+from mockservers.core import sessions, unjournalled
 from mockservers.core.call import Call, parse_query, read_body
 from mockservers.core.coverage import MET, Met
 from mockservers.core.errors import DroppedConnection, KitError, VendorError
 from mockservers.core.faults import Fault
 from mockservers.core.journal import Entry
-from mockservers.core.kit import UNJOURNALLED
 from mockservers.core.route import UNKNOWN, VendorRoute
 from mockservers.core.sessions import owner_id
 from mockservers.core.shared import StoreUnavailable
@@ -209,15 +208,14 @@ class Pipeline:
         self, work: Callable[[], tuple[Response, Fault | None]], call: Call, started: float
     ) -> tuple[Response, Fault | None]:
         """Run a call's ``work`` as one transaction of the shared store, journalling first the
-        calls this process answered without the store (``Kit.unjournalled``). When the store
+        calls this process answered without the store (``core/unjournalled.py``). When the store
         keeps nothing of it (unreachable, or a bug), the vendor's error body, journalled with
         the next commit that goes through."""
         kit = self.kit
         owed, kit.unjournalled = kit.unjournalled, []
 
         def kept() -> tuple[Response, Fault | None]:
-            for entry in owed:
-                kit.journal.record(entry)
+            unjournalled.journal(kit, owed)
             return work()
 
         try:
@@ -226,12 +224,10 @@ class Pipeline:
             error = KitError("store", str(exc), status=503)
         except Exception:  # a bug in the store: nothing kept, the vendor's body all the same
             error = self._unplanned(call.operation)
-        tenant = self.tenant_of(call)  # whose call, from this process's copy (read only)
+        tenant = self.tenant_of(call)  # whose call, as far as this process's copy knows
         session = kit.sessions.map.get(owner_id(tenant))
         response, entry = self._not_kept(error, call, started, tenant, session)
-        kit.unjournalled[:0] = owed  # before the calls that failed since they were taken
-        kit.unjournalled.append(entry)
-        del kit.unjournalled[: max(0, len(kit.unjournalled) - UNJOURNALLED)]
+        unjournalled.hold(kit, owed, entry)
         return response, None
 
     def _respond(

@@ -36,6 +36,7 @@ from mockservers.core.journal import Entry
 from mockservers.core.redis_reload import HASH_PIECE
 from mockservers.core.redis_store import RedisStore
 from mockservers.core.redis_writes import SEP
+from mockservers.core.unjournalled import UNASSIGNED
 from mockservers.testing import SyncASGITransport
 from tests import redis_server
 from tests.conftest import QP, qp_call, qp_login
@@ -1413,6 +1414,101 @@ def test_a_call_redis_did_not_keep_is_journalled_as_its_503_once_it_is_back(
         assert kept["status"] == 200
         assert_journalled_as_answered(lost, down)
         assert met_count(scope, "quoparts", "quoparts.import_cli_inserted") == 1
+
+
+def _session_login(http: httpx.Client) -> tuple[str, str, str]:
+    """A new session's id, its QuoParts username, and a token of that account."""
+    session = http.post("/__admin/sessions", json={}).json()
+    account = session["credentials"]["quoparts"]
+    return session["id"], account["username"], qp_login(http, **account)
+
+
+def _kept_call(http: httpx.Client) -> None:
+    """A global call Redis keeps: the process journals what it owes with it."""
+    assert qp_call(http, "importCli", qp_login(http), {"data": [row("CLI001")]}).status_code == 200
+
+
+def _statuses(http: httpx.Client) -> list[int]:
+    return [entry["status"] for entry in http.get("/__admin/requests").json()]
+
+
+@needs_redis
+@pytest.mark.parametrize("closer", [0, 1], ids=["this process", "the other process"])
+def test_a_503_of_a_session_closed_before_it_was_journalled_is_journalled_nowhere(
+    tmp_path: Path, closer: int
+) -> None:
+    """It went into the closed session's journal, which nothing owns any more: the global
+    journal listed it and count counted it, and neither DELETE /__admin/requests nor POST
+    /__admin/reset took it away. A session's journal goes with the session."""
+    with restartable_redis(str(tmp_path)) as (url, stop, start), processes(url) as fakes:
+        caller = fakes[0]
+        session, _, token = _session_login(caller)
+        stop()
+        assert qp_call(caller, "importCli", token, {"data": [row("LOST")]}).status_code == 503
+        start()
+        assert fakes[closer].delete(f"/__admin/sessions/{session}").status_code == 200
+        _kept_call(caller)
+        assert _statuses(caller) == [200, 200]
+        assert GlobalScope(caller).count(status=503) == 0
+        assert caller.get("/__admin/requests", params={"session": session}).status_code == 404
+
+
+@needs_redis
+def test_a_process_lets_go_of_the_503s_of_a_session_it_closes(tmp_path: Path) -> None:
+    """It held them until its next kept call, only for that call to find their session gone:
+    held, they counted towards the 1,000 it keeps, the other scopes' pushed out first."""
+    with restartable_redis(str(tmp_path)) as (url, stop, start):
+        store = RedisStore(url, prefix=f"test-{uuid.uuid4().hex}", wait=0.2)
+        app = create_app({"kit": FROZEN}, store=store)
+        transport = SyncASGITransport(app, lifespan=True)
+        with httpx.Client(transport=transport, base_url="http://m") as fake:
+            session, _, token = _session_login(fake)
+            stop()
+            for held in (token, "a token of the global scope"):
+                assert qp_call(fake, "importCli", held, {"data": []}).status_code == 503
+            start()
+            fake.delete(f"/__admin/sessions/{session}")
+            assert [entry.session for entry in app.state.kit.unjournalled] == [None]
+
+
+@needs_redis
+def test_a_503_of_a_session_whose_token_another_process_issued_is_journalled_in_the_session(
+    tmp_path: Path,
+) -> None:
+    """The process that answered the 503 worked out whose call it was from its own copy, which
+    had not seen the token the other process issued (and could not reload it from a Redis it
+    could not reach): the session's 503 went into the global journal, tenant unknown. It is
+    dated on the session's clock, as the session's other calls."""
+    with restartable_redis(str(tmp_path)) as (url, stop, start), processes(url) as (one, two):
+        session, username, token = _session_login(two)
+        two.post("/__admin/clock", json={"advance_seconds": 3600}, params={"session": session})
+        stop()
+        down = qp_call(one, "importCli", token, {"data": [row("LOST")]})
+        assert down.status_code == 503
+        start()
+        _kept_call(one)
+        lost, login = one.get("/__admin/requests", params={"session": session}).json()
+        assert_journalled_as_answered(lost, down)
+        assert (lost["session"], lost["tenant"]) == (session, username)
+        assert login["operation"] == "login"
+        assert (login["time"], lost["time"]) == ("2025-01-01T00:00:00Z", "2025-01-01T01:00:00Z")
+        assert GlobalScope(one).count(status=503, session=None) == 0
+
+
+@needs_redis
+def test_a_503_no_store_can_tell_whose_it_was_says_so_in_the_global_journal(tmp_path: Path) -> None:
+    """Redis came back empty: the token the other process issued is known nowhere, so the
+    call's 503 cannot be put in its scope; it is journalled in the global one, saying so."""
+    with restartable_redis() as (url, stop, start), processes(url) as (one, two):
+        token = qp_login(two)
+        stop()
+        down = qp_call(one, "importCli", token, {"data": [row("LOST")]})
+        start()
+        _kept_call(one)
+        lost = next(e for e in one.get("/__admin/requests").json() if e["status"] == 503)
+        assert lost["tenant"] is None and lost["session"] is None
+        reason = down.headers["x-mockservers-detail"]
+        assert lost["detail"] == f"{reason}; {UNASSIGNED}"
 
 
 @needs_redis

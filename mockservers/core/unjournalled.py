@@ -1,0 +1,66 @@
+"""The journal entries of the calls a shared store kept nothing of (``Kit.unjournalled``): each
+the vendor's 503 its connector was answered, which the process that answered it holds until a
+commit of its goes through, and then journals in the scope the store says the call was of.
+
+The process's own copy of the store could not say whose call it was: it is not reloaded while
+the store is unreachable, so it may not know a token another process issued, nor that a session
+has been closed since. The entry carries the call's credentials (its query, headers and body),
+from which the vendor works out its tenant again from the store's fresh state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from mockservers.core.call import Call, parse_query
+from mockservers.core.journal import Entry
+from mockservers.core.kit import UNJOURNALLED, Kit
+from mockservers.core.sessions import owner_id
+
+UNASSIGNED = "whose call this was is unknown (no tenant the store holds goes with its credentials)"
+"""Added to the detail of an entry journalled in the global scope for want of knowing its own."""
+
+
+def hold(kit: Kit, owed: list[Entry], entry: Entry) -> None:
+    """Hold ``entry`` for the next commit, with the ``owed`` entries a commit that failed was
+    to journal (before the calls that failed since they were taken); the oldest beyond
+    ``UNJOURNALLED`` are let go."""
+    kit.unjournalled[:0] = owed
+    kit.unjournalled.append(entry)
+    del kit.unjournalled[: max(0, len(kit.unjournalled) - UNJOURNALLED)]
+
+
+def journal(kit: Kit, owed: list[Entry]) -> None:
+    """Journal the ``owed`` entries in the transaction of a call the store keeps (its state
+    fresh): each in the scope of its call's tenant, or in none when that is a session that no
+    longer lives (its journal went with it)."""
+    for entry in owed:
+        assigned = _assigned(kit, entry)
+        if assigned is not None:
+            kit.journal.record(assigned)
+
+
+def _assigned(kit: Kit, entry: Entry) -> Entry | None:
+    """``entry`` with the tenant and session the store's state says its call was of (else what
+    the answering process's copy said); None when that session is gone. A copy: should this
+    commit fail too, the entry is held as it was, to be assigned again."""
+    call = Call(
+        {"headers": entry.headers, "query_string": entry.query},
+        entry.vendor,
+        entry.operation,
+        entry.request_body,
+        kit,
+        parse_query(entry.query),
+    )
+    tenant = kit.vendors[entry.vendor].tenant_of(call) or entry.tenant
+    if tenant is None:
+        detail = f"{entry.detail}; {UNASSIGNED}" if entry.detail else UNASSIGNED
+        return replace(entry, detail=detail)
+    session_id = owner_id(tenant)
+    session = kit.sessions.get(session_id)
+    if session_id is not None and session is None:
+        return None
+    time = entry.time
+    if entry.session is None and session is not None:  # it was dated on the global clock
+        time = kit.clock.in_session(time, session)
+    return replace(entry, tenant=tenant, session=session_id, time=time)
