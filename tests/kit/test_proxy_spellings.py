@@ -8,33 +8,10 @@ import json
 from pathlib import Path
 
 from mockservers.core import har
-from tests.proxying import QP, Received, WireUpstream, proxied
+from tests.proxying import Received, WireUpstream, answer, shown
 
 TOKEN = "Zm9v/YmFy+cXV4LXRva2Vu"
 """A base64 token: it holds the ``/`` PHP escapes and the ``+`` .NET escapes."""
-
-
-def answer(body: bytes, content_type: str = "application/json", *headers: str) -> bytes:
-    head = [
-        "HTTP/1.1 200 OK",
-        f"Content-Type: {content_type}",
-        f"Content-Length: {len(body)}",
-        "Connection: close",
-        *headers,
-    ]
-    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
-
-
-def shown(tmp_path: Path, vendor: WireUpstream, *calls: dict[str, object]) -> tuple[str, str]:
-    """The journal (every entry opened, with its curl line) and the recording, after these
-    calls through a proxy in front of ``vendor``."""
-    with proxied(vendor, ("quoparts",), record=tmp_path) as (_, http):
-        for call in calls:
-            http.request(**{"method": "GET", "url": QP, **call})  # type: ignore[arg-type]
-        listed = http.get("/__admin/requests").json()
-        opened = [http.get(f"/__admin/requests/{entry['id']}").json() for entry in listed]
-    (recording,) = tmp_path.glob("*.har")
-    return json.dumps(opened, ensure_ascii=False), recording.read_text("utf-8")
 
 
 def test_a_token_php_escapes_in_an_error_is_blotted_out(tmp_path: Path) -> None:
