@@ -458,9 +458,10 @@ def _body_secrets(body: bytes | None) -> Named:
     return form + secrets.secret_fields(text)
 
 
-_CREDENTIAL_NAMES = ("password", "secretkey", "secret_key", "admin-token")
+_CREDENTIAL_NAMES = ("password", "secretkey", "secret_key", "client_secret", "admin-token")
 """What a connector's own standing credentials are called (``Password``, ``ConfirmPassword``,
-``SyncSecretKey``...): sent day after day, not issued afresh as tokens are."""
+``SyncSecretKey``, OAuth's ``client_secret``...): sent day after day, not issued afresh as
+tokens are."""
 
 
 def _credential(name: str) -> bool:

@@ -36,6 +36,12 @@ SECRET_KEYS = frozenset(
         "FileBase64",
         "admin-token",
         "x-admin-token",
+        # OAuth 2 and OpenID Connect's own spellings: a sandbox behind the proxy may speak
+        # them (a token endpoint's form and answer, a query, an implicit flow's fragment).
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "client_secret",
     )
 )
 
@@ -148,11 +154,12 @@ _SECRET_SHAPES = {
         rf"""(?P<q>["']){_SECRET_NAMES}(?P=q)\s*:\s*""",
         rf"{_QUOTED}|(?!(?:null|None)\b)[^\s,}}\]]+",
     ),
-    # secret=value in a form (Username=demo&Password=...), a query or a connection string,
-    # to the next field, ";", space, quote, tag or fragment (which a form's value would
-    # percent-encode): text around it (a link's href="?token=...">, "Password=x;Database=erp")
-    # stays, and is never learned as part of the secret.
-    "field": (rf"(?:^|[&?;]){_SECRET_NAMES}=", r"""[^&;\s"'<>#]*"""),
+    # secret=value in a form (Username=demo&Password=...), a query, a fragment (a link's
+    # "cb#access_token=...") or a connection string, to the next field, ";", space, quote, tag
+    # or fragment (which a form's value would percent-encode): text around it (a link's
+    # href="?token=...">, "Password=x;Database=erp") stays, and is never learned as part of
+    # the secret.
+    "field": (rf"(?:^|[&?;#]){_SECRET_NAMES}=", r"""[^&;\s"'<>#]*"""),
     # A multipart part named like a secret (after at most 8 lines of its headers): its
     # content, up to the next boundary. The rest of its header line is bounded, as the part
     # before the name is: unbounded, a line holding many heads and no line end was read to
