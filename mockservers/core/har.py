@@ -443,14 +443,19 @@ def _basic(credential: str) -> list[str]:
 
 
 def _body_secrets(body: bytes | None) -> Named:
-    """A body's secret values: a JSON body's fields named like a secret, however deep; in any
-    other body, a form's fields (decoded) and what else the journal masks in a text (a
-    multipart part, an XML element, a Python-style pair)."""
+    """A body's secret values: a JSON body's fields named like a secret, however deep (and
+    those its parse drops, a name given twice); in any other body, a form's fields (decoded)
+    and what else the journal masks in a text (a multipart part, an XML element, a
+    Python-style pair)."""
     if not body:
         return []
     value = json_of(body)
     if value is not NOT_JSON:
-        return [(name, str(found)) for name, found in secret_items(value)]
+        found = secret_items(value)
+        # else it names no secret in any spelling, twice or once
+        if secrets.names_a_secret(body) or b"\\u" in body:
+            found += secrets.dropped_secrets(body, value)
+        return [(name, str(item)) for name, item in found]
     if not secrets.names_a_secret(body):  # an 8 MiB answer took 0.7 s of parse_qsl
         return []
     text = body.decode("utf-8", "replace")

@@ -17,6 +17,7 @@ from urllib.parse import unquote_plus
 
 import orjson
 
+from mockservers.core import jsonpairs
 from mockservers.core.http import NOT_JSON, json_of
 
 MASK = "***"
@@ -91,17 +92,17 @@ def mask_value(value: Any, secret: Callable[[str], bool] = is_secret, *, text: b
     return mask_text(value) if text and isinstance(value, str) else value
 
 
-def holds_secret(value: Any) -> bool:
+def holds_secret(value: Any, *, named: bool = False) -> bool:
     """Whether :func:`mask_value` would mask anything in a JSON value (a value, ``null`` aside,
-    under a secret name), found without copying it: most bodies hold none, and the copy of a
-    20 MB answer cost most of a second."""
+    under a secret name; ``named``: any value, ``null`` too), found without copying it: most
+    bodies hold none, and the copy of a 20 MB answer cost most of a second."""
     plain: set[str] = set()  # the names met that are no secret's (a body repeats its names)
     pending = [value]
     while pending:
         node = pending.pop()
         if isinstance(node, dict):
             for key, item in node.items():
-                if item is None:
+                if item is None and not named:
                     continue
                 if key not in plain:
                     if is_secret(key):
@@ -141,6 +142,21 @@ def secret_items(node: Any, name: str | None = None) -> list[tuple[str, Any]]:
 
     walk(node, name)
     return found
+
+
+def dropped_secrets(text: str | bytes, value: Any) -> list[tuple[str, Any]]:
+    """The values under a secret name (as :func:`secret_items` gives them) that a JSON text
+    holds and its parse (``value``) does not: an object that gives a name twice parses as its
+    last value, and ``"Pass\\u0077ord": "x", "Password": null`` held a password the parse
+    shows as ``null``. Read only where the parse names a secret (a text that names none, nor
+    holds a ``\\u`` escape that could spell one, has none to drop: most bodies)."""
+    if not holds_secret(value, named=True):
+        return []
+    return [
+        found
+        for key, item in jsonpairs.dropped(text)
+        for found in secret_items(item, key if is_secret(key) else None)
+    ]
 
 
 _SECRET_NAMES = "(?:" + "|".join(re.escape(k) for k in SECRET_KEYS) + ")"
@@ -223,14 +239,17 @@ def mask_text(text: str, *, cut: bool = False) -> str:
     return (_SECRET_TEXT_CUT if cut else _SECRET_TEXT).sub(_blotted, text)
 
 
-_SECRET_KEY_BYTES = tuple(name.encode() for name in SECRET_KEYS)
+_SEARCHED = tuple(sorted(n for n in SECRET_KEYS if not any(k != n and k in n for k in SECRET_KEYS)))
+"""The secret names that hold no other (``token`` is in ``access_token``): a text holds one of
+them exactly when it holds a secret name, and each is one search."""
+_SEARCHED_BYTES = tuple(name.encode() for name in _SEARCHED)
 
 
 def names_a_secret(text: str | bytes) -> bool:
     """Whether ``text`` (or a body's bytes, not decoded) names a secret anywhere: the quick
     way past most bodies."""
     lowered = text.lower()
-    names = SECRET_KEYS if isinstance(lowered, str) else _SECRET_KEY_BYTES
+    names = _SEARCHED if isinstance(lowered, str) else _SEARCHED_BYTES
     return any(name in lowered for name in names)
 
 
@@ -264,7 +283,7 @@ def masked_bytes(body: bytes) -> bytes:
     if value is NOT_JSON:
         text = mask_text(body.decode("utf-8", "surrogateescape"))
         return text.encode("utf-8", "surrogateescape")
-    if not holds_secret(value) and not names_a_secret(body):
+    if not names_a_secret(body) and not holds_secret(value, named=True):
         return body  # most bodies: no copy, no decoding
     text = body.decode("utf-8")  # orjson read it: UTF-8
     masked = masked_json(text, value)
@@ -274,12 +293,18 @@ def masked_bytes(body: bytes) -> bytes:
 def masked_json(text: str, value: Any) -> str:
     """A JSON body's text (``value``: as parsed) with every secret masked: written again,
     masked, when a field named like a secret holds a value; else its exact text (spacing,
-    number spelling), any ``"secret": value`` pair in it masked all the same: a name given
-    twice, whose first value the parse dropped for the last (``null``), held a password."""
+    number spelling), any ``"secret": value`` pair in it masked all the same, and where it
+    names a secret twice, whose first value the parse dropped for the last (``null``), every
+    value of the name, in any spelling (``"Pass\\u0077ord"``), masked where it stands."""
+    named = names_a_secret(text)
     if holds_secret(value):  # else nothing to copy (most bodies)
         masked = mask_value(value)
         if masked != value:
             return orjson.dumps(masked).decode()
+    if not named and "\\u" not in text:
+        return text  # it names no secret, in any spelling (most bodies)
+    if any(found != MASK for _, found in dropped_secrets(text, value)):
+        text = jsonpairs.replaced_values(text, is_secret, f'"{MASK}"')
     blotted = mask_text(text)
     if blotted is text or json_of(blotted.encode("utf-8")) is not NOT_JSON:
         return blotted

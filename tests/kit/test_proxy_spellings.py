@@ -83,3 +83,21 @@ def test_a_password_named_twice_is_masked_in_the_curl_line_and_the_recording(
     assert "Dup-S3cret-pw" not in journal + recording
     assert '"Password":"***","Password":null' in json.loads(journal)[0]["curl"]
     assert '\\"Password\\":\\"***\\",\\"Password\\":null' in recording
+
+
+def test_a_password_named_twice_in_another_spelling_is_masked_and_blotted_out(
+    tmp_path: Path,
+) -> None:
+    """``Pass\\u0077ord`` reads as ``Password``, and the parse keeps the last of the two
+    (``null``): the curl line and the recording kept the first password as sent (no pair
+    spelt ``"Password"`` held it), and it was never learned, so the vendor's echo showed it."""
+    body = b'{"Username":"mario","Pass\\u0077ord":"hunter22","Password":null}'
+    echo = b'{"errorCode":"101","error":"Password errata: hunter22","data":[]}'
+    with WireUpstream(answer(echo)) as upstream:
+        call = {"method": "POST", "params": {"importCli": ""}, "content": body}
+        journal, recording = shown(tmp_path, upstream, call)
+    assert "hunter22" not in journal + recording
+    (entry,) = json.loads(journal)
+    assert '{"Username":"mario","Pass\\u0077ord":"***","Password":null}' in entry["curl"]
+    assert entry["response"]["error"] == "Password errata: ***"
+    assert "Password errata: ***" in recording
