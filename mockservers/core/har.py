@@ -443,17 +443,17 @@ def _basic(credential: str) -> list[str]:
 
 
 def _body_secrets(body: bytes | None) -> Named:
-    """A body's secret values: a JSON body's fields named like a secret, however deep (and
-    those its parse drops, a name given twice); in any other body, a form's fields (decoded)
-    and what else the journal masks in a text (a multipart part, an XML element, a
-    Python-style pair)."""
+    """A body's secret values: a JSON body's fields named like a secret, however deep, in a
+    document a string holds too (and those its parse drops, a name given twice); in any
+    other body, a form's fields (decoded) and what else the journal masks in a text (a
+    multipart part, an XML element, a Python-style pair)."""
     if not body:
         return []
     value = json_of(body)
     if value is not NOT_JSON:
-        found = secret_items(value)
-        # else it names no secret in any spelling, twice or once
-        if secrets.names_a_secret(body) or b"\\u" in body:
+        named = secrets.names_a_secret(body)  # else no string holds a document naming one
+        found = secret_items(value, inner=named)
+        if named or b"\\u" in body:  # else it names no secret in any spelling, twice or once
             found += secrets.dropped_secrets(body, value)
         return [(name, str(item)) for name, item in found]
     if not secrets.names_a_secret(body):  # an 8 MiB answer took 0.7 s of parse_qsl

@@ -18,7 +18,7 @@ from urllib.parse import unquote_plus
 import orjson
 
 from mockservers.core import jsonpairs
-from mockservers.core.http import NOT_JSON, json_of
+from mockservers.core.http import NOT_JSON, json_of, too_deep
 
 MASK = "***"
 SECRET_KEYS = frozenset(
@@ -77,25 +77,43 @@ def mask_query(query: str) -> str:
     return "&".join(segments)
 
 
-def mask_value(value: Any, secret: Callable[[str], bool] = is_secret, *, text: bool = False) -> Any:
+def mask_value(
+    value: Any, secret: Callable[[str], bool] = is_secret, *, text: bool = False, inner: bool = True
+) -> Any:
     """A deep copy of a JSON value with every secret field (``secret``: which names are)
-    replaced by ``***``; ``text``: every string masked as the journal masks text too
+    replaced by ``***``, and in a document a string holds (:func:`inner_json`: written again
+    when it held one; ``inner``: look into such strings, which a value whose text names no
+    secret cannot hold); ``text``: every string masked as the journal masks text instead
     (:func:`mask_text`), for a value a test wrote (a matcher's body may be a form:
     ``username=demo&password=...``)."""
+    return _masked(value, secret, text, inner)
+
+
+def _masked(value: Any, secret: Callable[[str], bool], text: bool, inner: bool) -> Any:
     if isinstance(value, dict):
         return {
-            k: MASK if secret(k) and v is not None else mask_value(v, secret, text=text)
+            k: MASK if secret(k) and v is not None else _masked(v, secret, text, inner)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [mask_value(v, secret, text=text) for v in value]
-    return mask_text(value) if text and isinstance(value, str) else value
+        return [_masked(v, secret, text, inner) for v in value]
+    if text and value.__class__ is str:
+        return mask_text(value)
+    if inner and value.__class__ is str and value[:1] in _OPENERS:
+        held = inner_json(value)
+        if held is not NOT_JSON:
+            masked = _masked(held, secret, False, False)
+            return value if masked == held else orjson.dumps(masked).decode()
+    return value
 
 
-def holds_secret(value: Any, *, named: bool = False) -> bool:
+def holds_secret(value: Any, *, named: bool = False, inner: bool = True) -> bool:
     """Whether :func:`mask_value` would mask anything in a JSON value (a value, ``null`` aside,
     under a secret name; ``named``: any value, ``null`` too), found without copying it: most
-    bodies hold none, and the copy of a 20 MB answer cost most of a second."""
+    bodies hold none, and the copy of a 20 MB answer cost most of a second. ``inner``: in a
+    document a string holds too."""
+    if not isinstance(value, (dict, list)):
+        return inner and isinstance(value, str) and _inner(value, named)
     plain: set[str] = set()  # the names met that are no secret's (a body repeats its names)
     pending = [value]
     while pending:
@@ -110,9 +128,39 @@ def holds_secret(value: Any, *, named: bool = False) -> bool:
                     plain.add(key)
                 if isinstance(item, (dict, list)):
                     pending.append(item)
-        elif isinstance(node, list):
+            node = node.values()
+        else:
             pending.extend(item for item in node if isinstance(item, (dict, list)))
+        if inner and any(_inner(item, named) for item in node if item.__class__ is str):
+            return True
     return False
+
+
+_OPENERS = ("{", "[")
+INNER_DEPTH = 32
+"""How deep a document a string holds is read (:func:`inner_json`): one a connector sends as a
+string is shallow, and read within a body nested as deep as the kit reads one
+(:data:`~mockservers.core.http.SHOWN_DEPTH`), a deeper one would pass Python's recursion
+limit as it is masked."""
+
+
+def inner_json(text: str) -> Any:
+    """The document a string holds, when it is a JSON object or array that names a secret (a
+    connector that sends a document as a string field: ``"payload": "{\\"Password\\":
+    ...}"``, whose password no name in the body's text or its parse shows); else
+    ``NOT_JSON``. Its own strings are not read again."""
+    if text[:1] not in _OPENERS or not names_a_secret(text):
+        return NOT_JSON
+    value = json_of(text.encode("utf-8", "surrogatepass"))
+    if value is NOT_JSON or too_deep(value, INNER_DEPTH):
+        return NOT_JSON
+    return value
+
+
+def _inner(text: str, named: bool) -> bool:
+    """Whether a string holds a document (:func:`inner_json`) that holds a secret."""
+    value = inner_json(text)
+    return value is not NOT_JSON and holds_secret(value, named=named, inner=False)
 
 
 def secret_values(node: Any, secret: bool = False) -> list[Any]:
@@ -122,25 +170,31 @@ def secret_values(node: Any, secret: bool = False) -> list[Any]:
     return [value for _, value in secret_items(node, "" if secret else None)]
 
 
-def secret_items(node: Any, name: str | None = None) -> list[tuple[str, Any]]:
+def secret_items(
+    node: Any, name: str | None = None, *, inner: bool = True
+) -> list[tuple[str, Any]]:
     """:func:`secret_values`, each with the secret name it is held under (``name``: the one
-    the whole of ``node`` is under)."""
+    the whole of ``node`` is under), and in a document a string holds (:func:`inner_json`;
+    ``inner``: look into such strings)."""
     found: list[tuple[str, Any]] = []
 
-    def walk(node: Any, name: str | None) -> None:
+    def walk(node: Any, name: str | None, inner: bool) -> None:
         if isinstance(node, dict):
             for key, item in node.items():
                 secret = name is None and isinstance(key, str) and is_secret(key)
-                walk(item, key if secret else name)
+                walk(item, key if secret else name, inner)
         elif isinstance(node, list):
             for item in node:
-                walk(item, name)
-        elif (
-            name is not None and isinstance(node, str | int | float) and not isinstance(node, bool)
-        ):
+                walk(item, name, inner)
+        elif name is None:
+            if inner and node.__class__ is str and node[:1] in _OPENERS:
+                held = inner_json(node)
+                if held is not NOT_JSON:
+                    walk(held, None, False)
+        elif isinstance(node, str | int | float) and not isinstance(node, bool):
             found.append((name, node))
 
-    walk(node, name)
+    walk(node, name, inner)
     return found
 
 
@@ -150,7 +204,7 @@ def dropped_secrets(text: str | bytes, value: Any) -> list[tuple[str, Any]]:
     last value, and ``"Pass\\u0077ord": "x", "Password": null`` held a password the parse
     shows as ``null``. Read only where the parse names a secret (a text that names none, nor
     holds a ``\\u`` escape that could spell one, has none to drop: most bodies)."""
-    if not holds_secret(value, named=True):
+    if not holds_secret(value, named=True, inner=False):
         return []
     return [
         found
@@ -283,7 +337,7 @@ def masked_bytes(body: bytes) -> bytes:
     if value is NOT_JSON:
         text = mask_text(body.decode("utf-8", "surrogateescape"))
         return text.encode("utf-8", "surrogateescape")
-    if not names_a_secret(body) and not holds_secret(value, named=True):
+    if not names_a_secret(body) and not holds_secret(value, named=True, inner=False):
         return body  # most bodies: no copy, no decoding
     text = body.decode("utf-8")  # orjson read it: UTF-8
     masked = masked_json(text, value)
@@ -297,8 +351,8 @@ def masked_json(text: str, value: Any) -> str:
     names a secret twice, whose first value the parse dropped for the last (``null``), every
     value of the name, in any spelling (``"Pass\\u0077ord"``), masked where it stands."""
     named = names_a_secret(text)
-    if holds_secret(value):  # else nothing to copy (most bodies)
-        masked = mask_value(value)
+    if holds_secret(value, inner=named):  # else nothing to copy (most bodies)
+        masked = mask_value(value, inner=named)
         if masked != value:
             return orjson.dumps(masked).decode()
     if not named and "\\u" not in text:

@@ -126,6 +126,21 @@ def test_a_password_named_twice_in_json_is_masked_wherever_the_call_shows(
     assert json.loads(masked_bytes(broken)) == {"note": 'see ?token=a"b', "Password": None}
 
 
+def test_a_password_in_a_document_sent_as_a_string_is_masked_wherever_the_call_shows(
+    http: httpx.Client,
+) -> None:
+    """A field holding a JSON document as a string (a connector's payload): its password was
+    in the journal's request, the curl line and a recording, named by no field of the body."""
+    payload = json.dumps({"Username": "demo", "Password": SECRET})
+    body = json.dumps({"Username": "demo", "Password": "demo", "Note": payload}).encode()
+    http.post(LOGIN, headers={**XTRA_KEYS, "Content-Type": "application/json"}, content=body)
+    opened = newest(http)
+    assert SECRET not in json.dumps(opened)
+    assert json.loads(opened["request"]["Note"]) == {"Username": "demo", "Password": "***"}
+    text, _ = har.body_fields(body, "application/json")
+    assert json.loads(json.loads(text)["Note"]) == {"Username": "demo", "Password": "***"}
+
+
 @pytest.mark.parametrize(
     "text, masked",
     [
@@ -159,7 +174,7 @@ def test_secret_shapes_in_text_that_is_not_json(text: str, masked: str) -> None:
 
 
 JSON = st.recursive(
-    st.sampled_from([None, True, 0, 1.5, "", "x", MASK]),
+    st.sampled_from([None, True, 0, 1.5, "", "x", MASK, '{"token": "t-1"}', "[1]"]),
     lambda inner: (
         st.lists(inner, max_size=3)
         | st.dictionaries(st.sampled_from(["a", "Password", "TOKEN", "token", "tokens"]), inner)
@@ -185,7 +200,7 @@ def test_a_json_text_masked_where_its_secrets_stand_reads_as_its_masked_copy(val
     """Masked in place (a name given twice: the parse holds one of its values), a text reads
     as the masked copy of its parse, whatever the spelling of its names."""
     text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
-    masked = mask_value(value)
+    masked = mask_value(value, inner=False)
     for spelt in (text, text.replace('"Password"', '"Pass\\u0077ord"')):
         assert json.loads(jsonpairs.replaced_values(spelt, is_secret, '"***"')) == masked
 

@@ -101,3 +101,25 @@ def test_a_password_named_twice_in_another_spelling_is_masked_and_blotted_out(
     assert '{"Username":"mario","Pass\\u0077ord":"***","Password":null}' in entry["curl"]
     assert entry["response"]["error"] == "Password errata: ***"
     assert "Password errata: ***" in recording
+
+
+def test_a_password_in_a_json_document_sent_as_a_string_is_masked_and_blotted_out(
+    tmp_path: Path,
+) -> None:
+    """A connector that sends a document as a JSON string field (``"payload":
+    "{\\"Password\\": ...}"``): the parse holds a string, and the body's text has the name
+    between escaped quotes, so no mask found the password, nor learned it, and the journal,
+    the curl line, the recording and the vendor's echo all showed it."""
+    payload = json.dumps({"Username": "mario", "Password": "hunter22"})
+    body = json.dumps({"operation": "login", "payload": payload}).encode()
+    echo = b'{"errorCode":"101","error":"Password errata: hunter22","data":[]}'
+    with WireUpstream(answer(echo)) as upstream:
+        call = {"method": "POST", "params": {"importCli": ""}, "content": body}
+        journal, recording = shown(tmp_path, upstream, call)
+    assert "hunter22" not in journal + recording
+    (entry,) = json.loads(journal)
+    assert json.loads(entry["request"]["payload"]) == {"Username": "mario", "Password": "***"}
+    assert entry["response"]["error"] == "Password errata: ***"
+    (recorded,) = json.loads(recording)["log"]["entries"]
+    sent = json.loads(recorded["request"]["postData"]["text"])
+    assert json.loads(sent["payload"]) == {"Username": "mario", "Password": "***"}
