@@ -451,9 +451,9 @@ def _body_secrets(body: bytes | None) -> Named:
         return []
     value = json_of(body)
     if value is not NOT_JSON:
-        named = secrets.names_a_secret(body)  # else no string holds a document naming one
-        found = secret_items(value, inner=named)
-        if named or b"\\u" in body:  # else it names no secret in any spelling, twice or once
+        found = secret_items(value, inner=secrets.may_hold_secret_documents(body))
+        # else it names no secret in any spelling, twice or once
+        if b"\\u" in body or secrets.names_a_secret(body):
             found += secrets.dropped_secrets(body, value)
         return [(name, str(item)) for name, item in found]
     if not secrets.names_a_secret(body):  # an 8 MiB answer took 0.7 s of parse_qsl

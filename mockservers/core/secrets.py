@@ -82,10 +82,10 @@ def mask_value(
 ) -> Any:
     """A deep copy of a JSON value with every secret field (``secret``: which names are)
     replaced by ``***``, and in a document a string holds (:func:`inner_json`: written again
-    when it held one; ``inner``: look into such strings, which a value whose text names no
-    secret cannot hold); ``text``: every string masked as the journal masks text instead
-    (:func:`mask_text`), for a value a test wrote (a matcher's body may be a form:
-    ``username=demo&password=...``)."""
+    when it held one; ``inner``: look into such strings, which a value whose text
+    :func:`may_hold_secret_documents` says holds none need not); ``text``: every string
+    masked as the journal masks text instead (:func:`mask_text`), for a value a test wrote
+    (a matcher's body may be a form: ``username=demo&password=...``)."""
     return _masked(value, secret, text, inner)
 
 
@@ -155,6 +155,14 @@ def inner_json(text: str) -> Any:
     if value is NOT_JSON or too_deep(value, INNER_DEPTH):
         return NOT_JSON
     return value
+
+
+def may_hold_secret_documents(text: str | bytes) -> bool:
+    """Whether a JSON text may hold a string that is a document naming a secret
+    (:func:`inner_json`): it names a secret, and a string in it opens with ``{`` or ``[`` (a
+    quote, then a bracket). Most bodies do not, and their strings are not looked into."""
+    opened = ('"{', '"[') if isinstance(text, str) else (b'"{', b'"[')
+    return (opened[0] in text or opened[1] in text) and names_a_secret(text)
 
 
 def _inner(text: str, named: bool) -> bool:
@@ -350,12 +358,12 @@ def masked_json(text: str, value: Any) -> str:
     number spelling), any ``"secret": value`` pair in it masked all the same, and where it
     names a secret twice, whose first value the parse dropped for the last (``null``), every
     value of the name, in any spelling (``"Pass\\u0077ord"``), masked where it stands."""
-    named = names_a_secret(text)
-    if holds_secret(value, inner=named):  # else nothing to copy (most bodies)
-        masked = mask_value(value, inner=named)
+    inner = may_hold_secret_documents(text)
+    if holds_secret(value, inner=inner):  # else nothing to copy (most bodies)
+        masked = mask_value(value, inner=inner)
         if masked != value:
             return orjson.dumps(masked).decode()
-    if not named and "\\u" not in text:
+    if "\\u" not in text and not names_a_secret(text):
         return text  # it names no secret, in any spelling (most bodies)
     if any(found != MASK for _, found in dropped_secrets(text, value)):
         text = jsonpairs.replaced_values(text, is_secret, f'"{MASK}"')
