@@ -184,12 +184,20 @@ def secret_items(
     """:func:`secret_values`, each with the secret name it is held under (``name``: the one
     the whole of ``node`` is under), and in a document a string holds (:func:`inner_json`;
     ``inner``: look into such strings)."""
+    return _secret_items(node, name, inner)[0]
+
+
+def _secret_items(node: Any, name: str | None, inner: bool) -> tuple[list[tuple[str, Any]], bool]:
+    """:func:`secret_items`, and whether a secret name was met (whatever its value)."""
     found: list[tuple[str, Any]] = []
+    met = name is not None
 
     def walk(node: Any, name: str | None, inner: bool) -> None:
+        nonlocal met
         if isinstance(node, dict):
             for key, item in node.items():
                 secret = name is None and isinstance(key, str) and is_secret(key)
+                met = met or secret
                 walk(item, key if secret else name, inner)
         elif isinstance(node, list):
             for item in node:
@@ -203,7 +211,15 @@ def secret_items(
             found.append((name, node))
 
     walk(node, name, inner)
-    return found
+    return found, met
+
+
+def json_secrets(body: bytes, value: Any) -> list[tuple[str, Any]]:
+    """The values under a secret name in a JSON body (``value``: as parsed), as
+    :func:`secret_items` finds them, in a document a string holds too, and those its parse
+    dropped (:func:`dropped_secrets`), read where the parse names a secret."""
+    found, met = _secret_items(value, None, may_hold_secret_documents(body))
+    return found + _dropped(body) if met else found
 
 
 def dropped_secrets(text: str | bytes, value: Any) -> list[tuple[str, Any]]:
@@ -212,8 +228,10 @@ def dropped_secrets(text: str | bytes, value: Any) -> list[tuple[str, Any]]:
     last value, and ``"Pass\\u0077ord": "x", "Password": null`` held a password the parse
     shows as ``null``. Read only where the parse names a secret (a text that names none, nor
     holds a ``\\u`` escape that could spell one, has none to drop: most bodies)."""
-    if not holds_secret(value, named=True, inner=False):
-        return []
+    return _dropped(text) if holds_secret(value, named=True, inner=False) else []
+
+
+def _dropped(text: str | bytes) -> list[tuple[str, Any]]:
     return [
         found
         for key, item in jsonpairs.dropped(text)
