@@ -9,11 +9,13 @@ proxy with a shadow they send the vendor's values and the shadow must translate 
 from __future__ import annotations
 
 import gzip
+import json
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -368,6 +370,29 @@ def _read_request(connection: socket.socket) -> Received:
 
 def dump(found: Any) -> str:
     """Anything as one text, to search it for secrets."""
-    import json
-
     return json.dumps(found, default=str)
+
+
+def answer(body: bytes, content_type: str = "application/json", *headers: str) -> bytes:
+    """A vendor's whole answer on the wire: 200, ``body`` of ``content_type``, these headers,
+    and the connection closed after it."""
+    head = [
+        "HTTP/1.1 200 OK",
+        f"Content-Type: {content_type}",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+        *headers,
+    ]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+def shown(tmp_path: Path, vendor: WireUpstream, *calls: dict[str, object]) -> tuple[str, str]:
+    """The journal (every entry opened, with its curl line) and the recording, after these
+    calls through a proxy in front of ``vendor``."""
+    with proxied(vendor, ("quoparts",), record=tmp_path) as (_, http):
+        for call in calls:
+            http.request(**{"method": "GET", "url": QP, **call})  # type: ignore[arg-type]
+        listed = http.get("/__admin/requests").json()
+        opened = [http.get(f"/__admin/requests/{entry['id']}").json() for entry in listed]
+    (recording,) = tmp_path.glob("*.har")
+    return json.dumps(opened, ensure_ascii=False), recording.read_text("utf-8")

@@ -49,7 +49,6 @@ from mockservers.core.secrets import (
     mask_pairs,
     mask_query,
     secret_header,
-    secret_items,
 )
 
 VERSION = "1.2"
@@ -443,14 +442,15 @@ def _basic(credential: str) -> list[str]:
 
 
 def _body_secrets(body: bytes | None) -> Named:
-    """A body's secret values: a JSON body's fields named like a secret, however deep; in any
+    """A body's secret values: a JSON body's fields named like a secret, however deep, in a
+    document a string holds too (and those its parse drops, a name given twice); in any
     other body, a form's fields (decoded) and what else the journal masks in a text (a
     multipart part, an XML element, a Python-style pair)."""
     if not body:
         return []
     value = json_of(body)
     if value is not NOT_JSON:
-        return [(name, str(found)) for name, found in secret_items(value)]
+        return [(name, str(item)) for name, item in secrets.json_secrets(body, value)]
     if not secrets.names_a_secret(body):  # an 8 MiB answer took 0.7 s of parse_qsl
         return []
     text = body.decode("utf-8", "replace")
@@ -458,9 +458,10 @@ def _body_secrets(body: bytes | None) -> Named:
     return form + secrets.secret_fields(text)
 
 
-_CREDENTIAL_NAMES = ("password", "secretkey", "secret_key", "admin-token")
+_CREDENTIAL_NAMES = ("password", "secretkey", "secret_key", "client_secret", "admin-token")
 """What a connector's own standing credentials are called (``Password``, ``ConfirmPassword``,
-``SyncSecretKey``...): sent day after day, not issued afresh as tokens are."""
+``SyncSecretKey``, OAuth's ``client_secret``...): sent day after day, not issued afresh as
+tokens are."""
 
 
 def _credential(name: str) -> bool:

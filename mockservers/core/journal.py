@@ -27,6 +27,7 @@ from mockservers.core.secrets import (
     mask_text,
     mask_value,
     masked_bytes,
+    may_hold_secret_documents,
     secret_header,
 )
 from mockservers.core.sessions import EVERY
@@ -165,7 +166,7 @@ def shown_body(body: bytes) -> tuple[Any, str | None]:
     if value is NOT_JSON:
         preview = body[:_BODY_PREVIEW].decode("utf-8", "replace")
         return mask_text(preview, cut=len(body) > _BODY_PREVIEW), "text"
-    return mask_value(value), "json"
+    return mask_value(value, inner=may_hold_secret_documents(body)), "json"
 
 
 def shown_request(entry: Entry) -> tuple[Any, str | None, bool]:

@@ -17,7 +17,8 @@ from urllib.parse import unquote_plus
 
 import orjson
 
-from mockservers.core.http import NOT_JSON, json_of
+from mockservers.core import jsonpairs
+from mockservers.core.http import NOT_JSON, json_of, too_deep
 
 MASK = "***"
 SECRET_KEYS = frozenset(
@@ -36,6 +37,12 @@ SECRET_KEYS = frozenset(
         "FileBase64",
         "admin-token",
         "x-admin-token",
+        # OAuth 2 and OpenID Connect's own spellings: a sandbox behind the proxy may speak
+        # them (a token endpoint's form and answer, a query, an implicit flow's fragment).
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "client_secret",
     )
 )
 
@@ -70,32 +77,50 @@ def mask_query(query: str) -> str:
     return "&".join(segments)
 
 
-def mask_value(value: Any, secret: Callable[[str], bool] = is_secret, *, text: bool = False) -> Any:
+def mask_value(
+    value: Any, secret: Callable[[str], bool] = is_secret, *, text: bool = False, inner: bool = True
+) -> Any:
     """A deep copy of a JSON value with every secret field (``secret``: which names are)
-    replaced by ``***``; ``text``: every string masked as the journal masks text too
-    (:func:`mask_text`), for a value a test wrote (a matcher's body may be a form:
-    ``username=demo&password=...``)."""
+    replaced by ``***``, and in a document a string holds (:func:`inner_json`: written again
+    when it held one; ``inner``: look into such strings, which a value whose text
+    :func:`may_hold_secret_documents` says holds none need not); ``text``: every string
+    masked as the journal masks text instead (:func:`mask_text`), for a value a test wrote
+    (a matcher's body may be a form: ``username=demo&password=...``)."""
+    return _masked(value, secret, text, inner)
+
+
+def _masked(value: Any, secret: Callable[[str], bool], text: bool, inner: bool) -> Any:
     if isinstance(value, dict):
         return {
-            k: MASK if secret(k) and v is not None else mask_value(v, secret, text=text)
+            k: MASK if secret(k) and v is not None else _masked(v, secret, text, inner)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [mask_value(v, secret, text=text) for v in value]
-    return mask_text(value) if text and isinstance(value, str) else value
+        return [_masked(v, secret, text, inner) for v in value]
+    if text and value.__class__ is str:
+        return mask_text(value)
+    if inner and value.__class__ is str and value[:1] in _OPENERS:
+        held = inner_json(value)
+        if held is not NOT_JSON:
+            masked = _masked(held, secret, False, False)
+            return value if masked == held else orjson.dumps(masked).decode()
+    return value
 
 
-def holds_secret(value: Any) -> bool:
+def holds_secret(value: Any, *, named: bool = False, inner: bool = True) -> bool:
     """Whether :func:`mask_value` would mask anything in a JSON value (a value, ``null`` aside,
-    under a secret name), found without copying it: most bodies hold none, and the copy of a
-    20 MB answer cost most of a second."""
+    under a secret name; ``named``: any value, ``null`` too), found without copying it: most
+    bodies hold none, and the copy of a 20 MB answer cost most of a second. ``inner``: in a
+    document a string holds too."""
+    if not isinstance(value, (dict, list)):
+        return inner and isinstance(value, str) and _inner(value, named)
     plain: set[str] = set()  # the names met that are no secret's (a body repeats its names)
     pending = [value]
     while pending:
         node = pending.pop()
         if isinstance(node, dict):
             for key, item in node.items():
-                if item is None:
+                if item is None and not named:
                     continue
                 if key not in plain:
                     if is_secret(key):
@@ -103,9 +128,47 @@ def holds_secret(value: Any) -> bool:
                     plain.add(key)
                 if isinstance(item, (dict, list)):
                     pending.append(item)
-        elif isinstance(node, list):
+            node = node.values()
+        else:
             pending.extend(item for item in node if isinstance(item, (dict, list)))
+        if inner and any(_inner(item, named) for item in node if item.__class__ is str):
+            return True
     return False
+
+
+_OPENERS = ("{", "[")
+INNER_DEPTH = 32
+"""How deep a document a string holds is read (:func:`inner_json`): one a connector sends as a
+string is shallow, and read within a body nested as deep as the kit reads one
+(:data:`~mockservers.core.http.SHOWN_DEPTH`), a deeper one would pass Python's recursion
+limit as it is masked."""
+
+
+def inner_json(text: str) -> Any:
+    """The document a string holds, when it is a JSON object or array that names a secret (a
+    connector that sends a document as a string field: ``"payload": "{\\"Password\\":
+    ...}"``, whose password no name in the body's text or its parse shows); else
+    ``NOT_JSON``. Its own strings are not read again."""
+    if text[:1] not in _OPENERS or not names_a_secret(text):
+        return NOT_JSON
+    value = json_of(text.encode("utf-8", "surrogatepass"))
+    if value is NOT_JSON or too_deep(value, INNER_DEPTH):
+        return NOT_JSON
+    return value
+
+
+def may_hold_secret_documents(text: str | bytes) -> bool:
+    """Whether a JSON text may hold a string that is a document naming a secret
+    (:func:`inner_json`): it names a secret, and a string in it opens with ``{`` or ``[`` (a
+    quote, then a bracket). Most bodies do not, and their strings are not looked into."""
+    opened = ('"{', '"[') if isinstance(text, str) else (b'"{', b'"[')
+    return (opened[0] in text or opened[1] in text) and names_a_secret(text)
+
+
+def _inner(text: str, named: bool) -> bool:
+    """Whether a string holds a document (:func:`inner_json`) that holds a secret."""
+    value = inner_json(text)
+    return value is not NOT_JSON and holds_secret(value, named=named, inner=False)
 
 
 def secret_values(node: Any, secret: bool = False) -> list[Any]:
@@ -115,26 +178,65 @@ def secret_values(node: Any, secret: bool = False) -> list[Any]:
     return [value for _, value in secret_items(node, "" if secret else None)]
 
 
-def secret_items(node: Any, name: str | None = None) -> list[tuple[str, Any]]:
+def secret_items(
+    node: Any, name: str | None = None, *, inner: bool = True
+) -> list[tuple[str, Any]]:
     """:func:`secret_values`, each with the secret name it is held under (``name``: the one
-    the whole of ``node`` is under)."""
-    found: list[tuple[str, Any]] = []
+    the whole of ``node`` is under), and in a document a string holds (:func:`inner_json`;
+    ``inner``: look into such strings)."""
+    return _secret_items(node, name, inner)[0]
 
-    def walk(node: Any, name: str | None) -> None:
+
+def _secret_items(node: Any, name: str | None, inner: bool) -> tuple[list[tuple[str, Any]], bool]:
+    """:func:`secret_items`, and whether a secret name was met (whatever its value)."""
+    found: list[tuple[str, Any]] = []
+    met = name is not None
+
+    def walk(node: Any, name: str | None, inner: bool) -> None:
+        nonlocal met
         if isinstance(node, dict):
             for key, item in node.items():
                 secret = name is None and isinstance(key, str) and is_secret(key)
-                walk(item, key if secret else name)
+                met = met or secret
+                walk(item, key if secret else name, inner)
         elif isinstance(node, list):
             for item in node:
-                walk(item, name)
-        elif (
-            name is not None and isinstance(node, str | int | float) and not isinstance(node, bool)
-        ):
+                walk(item, name, inner)
+        elif name is None:
+            if inner and node.__class__ is str and node[:1] in _OPENERS:
+                held = inner_json(node)
+                if held is not NOT_JSON:
+                    walk(held, None, False)
+        elif isinstance(node, str | int | float) and not isinstance(node, bool):
             found.append((name, node))
 
-    walk(node, name)
-    return found
+    walk(node, name, inner)
+    return found, met
+
+
+def json_secrets(body: bytes, value: Any) -> list[tuple[str, Any]]:
+    """The values under a secret name in a JSON body (``value``: as parsed), as
+    :func:`secret_items` finds them, in a document a string holds too, and those its parse
+    dropped (:func:`dropped_secrets`), read where the parse names a secret."""
+    found, met = _secret_items(value, None, may_hold_secret_documents(body))
+    return found + _dropped(body) if met else found
+
+
+def dropped_secrets(text: str | bytes, value: Any) -> list[tuple[str, Any]]:
+    """The values under a secret name (as :func:`secret_items` gives them) that a JSON text
+    holds and its parse (``value``) does not: an object that gives a name twice parses as its
+    last value, and ``"Pass\\u0077ord": "x", "Password": null`` held a password the parse
+    shows as ``null``. Read only where the parse names a secret (a text that names none, nor
+    holds a ``\\u`` escape that could spell one, has none to drop: most bodies)."""
+    return _dropped(text) if holds_secret(value, named=True, inner=False) else []
+
+
+def _dropped(text: str | bytes) -> list[tuple[str, Any]]:
+    return [
+        found
+        for key, item in jsonpairs.dropped(text)
+        for found in secret_items(item, key if is_secret(key) else None)
+    ]
 
 
 _SECRET_NAMES = "(?:" + "|".join(re.escape(k) for k in SECRET_KEYS) + ")"
@@ -148,11 +250,12 @@ _SECRET_SHAPES = {
         rf"""(?P<q>["']){_SECRET_NAMES}(?P=q)\s*:\s*""",
         rf"{_QUOTED}|(?!(?:null|None)\b)[^\s,}}\]]+",
     ),
-    # secret=value in a form (Username=demo&Password=...), a query or a connection string,
-    # to the next field, ";", space, quote, tag or fragment (which a form's value would
-    # percent-encode): text around it (a link's href="?token=...">, "Password=x;Database=erp")
-    # stays, and is never learned as part of the secret.
-    "field": (rf"(?:^|[&?;]){_SECRET_NAMES}=", r"""[^&;\s"'<>#]*"""),
+    # secret=value in a form (Username=demo&Password=...), a query, a fragment (a link's
+    # "cb#access_token=...") or a connection string, to the next field, ";", space, quote, tag
+    # or fragment (which a form's value would percent-encode): text around it (a link's
+    # href="?token=...">, "Password=x;Database=erp") stays, and is never learned as part of
+    # the secret.
+    "field": (rf"(?:^|[&?;#]){_SECRET_NAMES}=", r"""[^&;\s"'<>#]*"""),
     # A multipart part named like a secret (after at most 8 lines of its headers): its
     # content, up to the next boundary. The rest of its header line is bounded, as the part
     # before the name is: unbounded, a line holding many heads and no line end was read to
@@ -216,14 +319,17 @@ def mask_text(text: str, *, cut: bool = False) -> str:
     return (_SECRET_TEXT_CUT if cut else _SECRET_TEXT).sub(_blotted, text)
 
 
-_SECRET_KEY_BYTES = tuple(name.encode() for name in SECRET_KEYS)
+_SEARCHED = tuple(sorted(n for n in SECRET_KEYS if not any(k != n and k in n for k in SECRET_KEYS)))
+"""The secret names that hold no other (``token`` is in ``access_token``): a text holds one of
+them exactly when it holds a secret name, and each is one search."""
+_SEARCHED_BYTES = tuple(name.encode() for name in _SEARCHED)
 
 
 def names_a_secret(text: str | bytes) -> bool:
     """Whether ``text`` (or a body's bytes, not decoded) names a secret anywhere: the quick
     way past most bodies."""
     lowered = text.lower()
-    names = SECRET_KEYS if isinstance(lowered, str) else _SECRET_KEY_BYTES
+    names = _SEARCHED if isinstance(lowered, str) else _SEARCHED_BYTES
     return any(name in lowered for name in names)
 
 
@@ -257,7 +363,7 @@ def masked_bytes(body: bytes) -> bytes:
     if value is NOT_JSON:
         text = mask_text(body.decode("utf-8", "surrogateescape"))
         return text.encode("utf-8", "surrogateescape")
-    if not holds_secret(value) and not names_a_secret(body):
+    if not names_a_secret(body) and not holds_secret(value, named=True, inner=False):
         return body  # most bodies: no copy, no decoding
     text = body.decode("utf-8")  # orjson read it: UTF-8
     masked = masked_json(text, value)
@@ -267,12 +373,18 @@ def masked_bytes(body: bytes) -> bytes:
 def masked_json(text: str, value: Any) -> str:
     """A JSON body's text (``value``: as parsed) with every secret masked: written again,
     masked, when a field named like a secret holds a value; else its exact text (spacing,
-    number spelling), any ``"secret": value`` pair in it masked all the same: a name given
-    twice, whose first value the parse dropped for the last (``null``), held a password."""
-    if holds_secret(value):  # else nothing to copy (most bodies)
-        masked = mask_value(value)
+    number spelling), any ``"secret": value`` pair in it masked all the same, and where it
+    names a secret twice, whose first value the parse dropped for the last (``null``), every
+    value of the name, in any spelling (``"Pass\\u0077ord"``), masked where it stands."""
+    inner = may_hold_secret_documents(text)
+    if holds_secret(value, inner=inner):  # else nothing to copy (most bodies)
+        masked = mask_value(value, inner=inner)
         if masked != value:
             return orjson.dumps(masked).decode()
+    if "\\u" not in text and not names_a_secret(text):
+        return text  # it names no secret, in any spelling (most bodies)
+    if any(found != MASK for _, found in dropped_secrets(text, value)):
+        text = jsonpairs.replaced_values(text, is_secret, f'"{MASK}"')
     blotted = mask_text(text)
     if blotted is text or json_of(blotted.encode("utf-8")) is not NOT_JSON:
         return blotted

@@ -21,9 +21,16 @@ from hypothesis import strategies as st
 
 from contracts import contract
 from mockservers import create_app
-from mockservers.core import har
+from mockservers.core import har, jsonpairs
 from mockservers.core.curl import shell_word
-from mockservers.core.secrets import MASK, holds_secret, mask_text, mask_value, masked_bytes
+from mockservers.core.secrets import (
+    MASK,
+    holds_secret,
+    is_secret,
+    mask_text,
+    mask_value,
+    masked_bytes,
+)
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP
 
@@ -99,23 +106,39 @@ def test_a_password_in_a_body_of_any_shape_is_masked_wherever_the_call_shows(
     assert SECRET not in shown and "***" in recorded["request"]["postData"]["text"]
 
 
+@pytest.mark.parametrize("name", ["Password", "Pass\\u0077ord"])
 def test_a_password_named_twice_in_json_is_masked_wherever_the_call_shows(
-    http: httpx.Client,
+    http: httpx.Client, name: str
 ) -> None:
     """A JSON body naming ``Password`` twice, the second ``null``: parsed, it masked to itself
     (the parse keeps the last), so the curl line and a recording kept the body as sent, the
-    first password in it."""
-    body = f'{{"Username":"demo","Password":"{SECRET}","Password":null}}'.encode()
+    first password in it; spelt with an escape, no pair named it either."""
+    body = f'{{"Username":"demo","{name}":"{SECRET}","Password":null}}'.encode()
     http.post(LOGIN, headers={**XTRA_KEYS, "Content-Type": "application/json"}, content=body)
     opened = newest(http)
     assert SECRET not in json.dumps(opened)
-    assert '"Password":"***","Password":null' in opened["curl"]
+    assert f'"{name}":"***","Password":null' in opened["curl"]
     assert opened["request"] == {"Username": "demo", "Password": None}
     text, _ = har.body_fields(body, "application/json")
-    assert text == '{"Username":"demo","Password":"***","Password":null}'
+    assert text == f'{{"Username":"demo","{name}":"***","Password":null}}'
     # a pair masked inside a string would break it: the body written again, parsed
     broken = b'{"note":"see ?token=a\\"b","Password":null,"Password":null}'
     assert json.loads(masked_bytes(broken)) == {"note": 'see ?token=a"b', "Password": None}
+
+
+def test_a_password_in_a_document_sent_as_a_string_is_masked_wherever_the_call_shows(
+    http: httpx.Client,
+) -> None:
+    """A field holding a JSON document as a string (a connector's payload): its password was
+    in the journal's request, the curl line and a recording, named by no field of the body."""
+    payload = json.dumps({"Username": "demo", "Password": SECRET})
+    body = json.dumps({"Username": "demo", "Password": "demo", "Note": payload}).encode()
+    http.post(LOGIN, headers={**XTRA_KEYS, "Content-Type": "application/json"}, content=body)
+    opened = newest(http)
+    assert SECRET not in json.dumps(opened)
+    assert json.loads(opened["request"]["Note"]) == {"Username": "demo", "Password": "***"}
+    text, _ = har.body_fields(body, "application/json")
+    assert json.loads(json.loads(text)["Note"]) == {"Username": "demo", "Password": "***"}
 
 
 @pytest.mark.parametrize(
@@ -151,7 +174,7 @@ def test_secret_shapes_in_text_that_is_not_json(text: str, masked: str) -> None:
 
 
 JSON = st.recursive(
-    st.sampled_from([None, True, 0, 1.5, "", "x", MASK]),
+    st.sampled_from([None, True, 0, 1.5, "", "x", MASK, '{"token": "t-1"}', "[1]"]),
     lambda inner: (
         st.lists(inner, max_size=3)
         | st.dictionaries(st.sampled_from(["a", "Password", "TOKEN", "token", "tokens"]), inner)
@@ -169,6 +192,23 @@ def test_a_json_body_is_masked_as_its_masked_copy_says(value: Any) -> None:
     masked = mask_value(value)
     assert masked_bytes(body) == (body if masked == value else orjson.dumps(masked))
     assert holds_secret(value) or masked == value
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(value=JSON)
+def test_a_json_text_masked_where_its_secrets_stand_reads_as_its_masked_copy(value: Any) -> None:
+    """Masked in place (a name given twice: the parse holds one of its values), a text reads
+    as the masked copy of its parse, whatever the spelling of its names."""
+    text = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+    masked = mask_value(value, inner=False)
+    for spelt in (text, text.replace('"Password"', '"Pass\\u0077ord"')):
+        assert json.loads(jsonpairs.replaced_values(spelt, is_secret, '"***"')) == masked
+
+
+def test_the_values_a_parse_drops_are_found_at_any_depth() -> None:
+    text = '{"a": {"P": 1, "p": 2, "P": null}, "a": [{"P": 3}], "b": "{\\"P\\": 4, \\"P\\": 5}"}'
+    assert jsonpairs.dropped(text) == [("P", 1), ("a", {"P": None, "p": 2})]
+    assert jsonpairs.dropped('{"P": 1, "P": 2, "n": 1' + "0" * 5000 + "}") == []  # refused
 
 
 def test_a_preview_cut_inside_a_secret_element_masks_it_to_its_end() -> None:

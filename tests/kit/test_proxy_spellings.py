@@ -8,33 +8,10 @@ import json
 from pathlib import Path
 
 from mockservers.core import har
-from tests.proxying import QP, Received, WireUpstream, proxied
+from tests.proxying import Received, WireUpstream, answer, shown
 
 TOKEN = "Zm9v/YmFy+cXV4LXRva2Vu"
 """A base64 token: it holds the ``/`` PHP escapes and the ``+`` .NET escapes."""
-
-
-def answer(body: bytes, content_type: str = "application/json", *headers: str) -> bytes:
-    head = [
-        "HTTP/1.1 200 OK",
-        f"Content-Type: {content_type}",
-        f"Content-Length: {len(body)}",
-        "Connection: close",
-        *headers,
-    ]
-    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
-
-
-def shown(tmp_path: Path, vendor: WireUpstream, *calls: dict[str, object]) -> tuple[str, str]:
-    """The journal (every entry opened, with its curl line) and the recording, after these
-    calls through a proxy in front of ``vendor``."""
-    with proxied(vendor, ("quoparts",), record=tmp_path) as (_, http):
-        for call in calls:
-            http.request(**{"method": "GET", "url": QP, **call})  # type: ignore[arg-type]
-        listed = http.get("/__admin/requests").json()
-        opened = [http.get(f"/__admin/requests/{entry['id']}").json() for entry in listed]
-    (recording,) = tmp_path.glob("*.har")
-    return json.dumps(opened, ensure_ascii=False), recording.read_text("utf-8")
 
 
 def test_a_token_php_escapes_in_an_error_is_blotted_out(tmp_path: Path) -> None:
@@ -106,3 +83,43 @@ def test_a_password_named_twice_is_masked_in_the_curl_line_and_the_recording(
     assert "Dup-S3cret-pw" not in journal + recording
     assert '"Password":"***","Password":null' in json.loads(journal)[0]["curl"]
     assert '\\"Password\\":\\"***\\",\\"Password\\":null' in recording
+
+
+def test_a_password_named_twice_in_another_spelling_is_masked_and_blotted_out(
+    tmp_path: Path,
+) -> None:
+    """``Pass\\u0077ord`` reads as ``Password``, and the parse keeps the last of the two
+    (``null``): the curl line and the recording kept the first password as sent (no pair
+    spelt ``"Password"`` held it), and it was never learned, so the vendor's echo showed it."""
+    body = b'{"Username":"mario","Pass\\u0077ord":"hunter22","Password":null}'
+    echo = b'{"errorCode":"101","error":"Password errata: hunter22","data":[]}'
+    with WireUpstream(answer(echo)) as upstream:
+        call = {"method": "POST", "params": {"importCli": ""}, "content": body}
+        journal, recording = shown(tmp_path, upstream, call)
+    assert "hunter22" not in journal + recording
+    (entry,) = json.loads(journal)
+    assert '{"Username":"mario","Pass\\u0077ord":"***","Password":null}' in entry["curl"]
+    assert entry["response"]["error"] == "Password errata: ***"
+    assert "Password errata: ***" in recording
+
+
+def test_a_password_in_a_json_document_sent_as_a_string_is_masked_and_blotted_out(
+    tmp_path: Path,
+) -> None:
+    """A connector that sends a document as a JSON string field (``"payload":
+    "{\\"Password\\": ...}"``): the parse holds a string, and the body's text has the name
+    between escaped quotes, so no mask found the password, nor learned it, and the journal,
+    the curl line, the recording and the vendor's echo all showed it."""
+    payload = json.dumps({"Username": "mario", "Password": "hunter22"})
+    body = json.dumps({"operation": "login", "payload": payload}).encode()
+    echo = b'{"errorCode":"101","error":"Password errata: hunter22","data":[]}'
+    with WireUpstream(answer(echo)) as upstream:
+        call = {"method": "POST", "params": {"importCli": ""}, "content": body}
+        journal, recording = shown(tmp_path, upstream, call)
+    assert "hunter22" not in journal + recording
+    (entry,) = json.loads(journal)
+    assert json.loads(entry["request"]["payload"]) == {"Username": "mario", "Password": "***"}
+    assert entry["response"]["error"] == "Password errata: ***"
+    (recorded,) = json.loads(recording)["log"]["entries"]
+    sent = json.loads(recorded["request"]["postData"]["text"])
+    assert json.loads(sent["payload"]) == {"Username": "mario", "Password": "***"}
