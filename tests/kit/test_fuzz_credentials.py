@@ -320,12 +320,22 @@ def test_the_help_names_each_credentials_variable(capsys: pytest.CaptureFixture[
 
 
 @pytest.mark.fuzz
-def test_an_xtra_key_pair_run_leaves_out_a_password_only_the_environment_gives(
-    mockserver: MockServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    "environment",
+    [{"PASSWORD": "Keep-S3cret-pw"}, {"USERNAME": "alice", "PASSWORD": "Keep-S3cret-pw"}],
+    ids=["half", "whole"],
+)
+def test_an_xtra_key_pair_run_leaves_out_a_login_only_the_environment_gives(
+    environment: dict[str, str],
+    mockserver: MockServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """One CI environment for every vendor holds KeepIT's password: the XTRA key-pair run was
-    refused for a --password nobody gave it, "xtra needs --public-key … or --username …"."""
-    monkeypatch.setenv("MOCKSERVERS_FUZZ_PASSWORD", "Keep-S3cret-pw")
+    """One CI environment for every vendor holds KeepIT's username and password: the XTRA
+    key-pair run was refused for half of it ("xtra needs --public-key … or --username …"), or
+    logged in with the whole of it and stopped, 403."""
+    for name, value in environment.items():
+        monkeypatch.setenv(f"MOCKSERVERS_FUZZ_{name}", value)
     argv = ["fuzz", "xtra", "--base-url", mockserver.base_url("xtra"), *DEMO_KEYS]
     assert main([*argv, "--max-examples", "2"]) == 0, capsys.readouterr()
     out = capsys.readouterr().out

@@ -61,14 +61,17 @@ class Plugin(VendorPlugin):
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Plugin:
-        """A key pair, a username/password, or both; each pair complete. Half a pair the
-        environment alone gives is left out when the other pair is complete: one CI
-        environment serves every vendor (``MOCKSERVERS_FUZZ_PASSWORD`` may be KeepIT's)."""
+        """A key pair, a username/password, or both; each pair complete. What the environment
+        alone gives of a pair is left out when the other pair is complete, and a whole pair too
+        when the other is given on the command line: one CI environment serves every vendor
+        (its ``MOCKSERVERS_FUZZ_USERNAME``/``PASSWORD`` may be KeepIT's)."""
         values = {name: getattr(args, name, None) for name in cls.credential_options}
         complete = [pair for pair in PAIRS if all(values[name] for name in pair)]
         halves = [pair for pair in PAIRS if pair not in complete and any(values[n] for n in pair)]
         if complete:
             halves = [pair for pair in halves if not _from_environment(pair, values)]
+            stated = [pair for pair in complete if not _from_environment(pair, values)]
+            complete = stated or complete
         if not complete or halves:
             raise PluginError("; ".join([NEEDS, *(_half(pair, values) for pair in halves)]))
         return cls({name: str(values[name]) for pair in complete for name in pair})
