@@ -215,7 +215,12 @@ def may_hold_secret_documents(text: str | bytes) -> bool:
     """Whether a JSON text may hold a string that is a document naming a secret
     (:func:`inner_json`): it names a secret, in any spelling, and a string in it opens with
     ``{`` or ``[``. Most bodies do not, and their strings are not looked into."""
-    opened = _OPENED if isinstance(text, str) else _OPENED_BYTES
+    if isinstance(text, str):
+        opened, heads = _OPENED, ('"{', '"[', '"\\', '" ')
+    else:
+        opened, heads = _OPENED_BYTES, (b'"{', b'"[', b'"\\', b'" ')
+    if not (heads[0] in text or heads[1] in text or heads[2] in text or heads[3] in text):
+        return False  # no string opens so (most bodies): not searched
     return opened.search(text) is not None and _names_a_secret(text)  # type: ignore[arg-type]
 
 
