@@ -28,6 +28,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 from http import HTTPStatus
 from importlib import metadata
 from pathlib import Path
@@ -446,16 +447,22 @@ def _body_secrets(body: bytes | None) -> Named:
     document a string holds too (and those its parse drops, a name given twice); in any
     other body, a form's fields (decoded) and what else the journal masks in a text (a
     multipart part, an XML element, a Python-style pair)."""
-    if not body:
-        return []
+    return list(_read_body_secrets(bytes(body))) if body else []
+
+
+@lru_cache(maxsize=2)
+def _read_body_secrets(body: bytes) -> tuple[tuple[str, str], ...]:
+    """:func:`_body_secrets`, of the last two bodies read: a proxied call's request and
+    answer are read as the call is journalled and again as it is recorded, and a hostile
+    body's dropped values take a parse of their own."""
     value = json_of(body)
     if value is not NOT_JSON:
-        return [(name, str(item)) for name, item in secrets.json_secrets(body, value)]
+        return tuple((name, str(item)) for name, item in secrets.json_secrets(body, value))
     if not secrets.names_a_secret(body):  # an 8 MiB answer took 0.7 s of parse_qsl
-        return []
+        return ()
     text = body.decode("utf-8", "replace")
     form = [(k, v) for k, v in parse_qsl(text, keep_blank_values=True) if is_secret(k)]
-    return form + secrets.secret_fields(text)
+    return (*form, *secrets.secret_fields(text))
 
 
 _CREDENTIAL_NAMES = ("password", "secretkey", "secret_key", "client_secret", "admin-token")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from contextlib import suppress
+from operator import itemgetter
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -86,41 +88,68 @@ def mask_value(
     :func:`may_hold_secret_documents` says holds none need not); ``text``: every string
     masked as the journal masks text instead (:func:`mask_text`), for a value a test wrote
     (a matcher's body may be a form: ``username=demo&password=...``)."""
-    return _masked(value, secret, text, inner)
+    return _masked(value, secret, text, inner, {})
 
 
-def _masked(value: Any, secret: Callable[[str], bool], text: bool, inner: bool) -> Any:
+Documents = dict[str, str]
+"""The strings a masking has looked into (:func:`inner_json`), each with what it masks to: a
+document is read once per masking, however many times a body holds it, whichever of the
+search and the copy reads it first."""
+
+
+def _masked(
+    value: Any, secret: Callable[[str], bool], text: bool, inner: bool, documents: Documents
+) -> Any:
     if isinstance(value, dict):
         return {
-            k: MASK if secret(k) and v is not None else _masked(v, secret, text, inner)
+            k: MASK if secret(k) and v is not None else _masked(v, secret, text, inner, documents)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_masked(v, secret, text, inner) for v in value]
+        return [_masked(v, secret, text, inner, documents) for v in value]
     if text and value.__class__ is str:
         return mask_text(value)
-    if inner and value.__class__ is str and value[:1] in _OPENERS:
-        held = inner_json(value)
-        if held is not NOT_JSON:
-            masked = _masked(held, secret, False, False)
-            return value if masked == held else orjson.dumps(masked).decode()
+    if inner and value.__class__ is str:
+        return _masked_document(value, secret, documents)
     return value
 
 
-def holds_secret(value: Any, *, named: bool = False, inner: bool = True) -> bool:
+def _masked_document(text: str, secret: Callable[[str], bool], documents: Documents) -> str:
+    """A string with the document it holds (:func:`inner_json`) written again, masked, when
+    masking changes it or its text may give a secret a value its parse drops (a name given
+    twice); else the string itself."""
+    if text[:1] not in _OPENERS and text[:1] not in _WHITESPACE:
+        return text  # most strings: no document
+    done = documents.get(text)
+    if done is None:
+        done = text
+        held = inner_json(text)
+        if held is not NOT_JSON:
+            masked = _masked(held, secret, False, False, documents)
+            if masked != held or _may_drop(text, _secret_items(held, None, False, {})[1]):
+                done = orjson.dumps(masked).decode()
+        documents[text] = done
+    return done
+
+
+def holds_secret(value: Any, *, inner: bool = True) -> bool:
     """Whether :func:`mask_value` would mask anything in a JSON value (a value, ``null`` aside,
-    under a secret name; ``named``: any value, ``null`` too), found without copying it: most
-    bodies hold none, and the copy of a 20 MB answer cost most of a second. ``inner``: in a
-    document a string holds too."""
+    under a secret name), found without copying it: most bodies hold none, and the copy of a
+    20 MB answer cost most of a second. ``inner``: in a document a string holds too (which
+    masking would write again)."""
+    return _holds_secret(value, inner, {})
+
+
+def _holds_secret(value: Any, inner: bool, documents: Documents) -> bool:
     if not isinstance(value, (dict, list)):
-        return inner and isinstance(value, str) and _inner(value, named)
+        return inner and isinstance(value, str) and _changed(value, documents)
     plain: set[str] = set()  # the names met that are no secret's (a body repeats its names)
     pending = [value]
     while pending:
         node = pending.pop()
         if isinstance(node, dict):
             for key, item in node.items():
-                if item is None and not named:
+                if item is None:
                     continue
                 if key not in plain:
                     if is_secret(key):
@@ -131,12 +160,29 @@ def holds_secret(value: Any, *, named: bool = False, inner: bool = True) -> bool
             node = node.values()
         else:
             pending.extend(item for item in node if isinstance(item, (dict, list)))
-        if inner and any(_inner(item, named) for item in node if item.__class__ is str):
+        if inner and any(_changed(item, documents) for item in node if item.__class__ is str):
             return True
     return False
 
 
+def _changed(text: str, documents: Documents) -> bool:
+    """Whether masking writes a string again (:func:`_masked_document`)."""
+    return _masked_document(text, is_secret, documents) is not text
+
+
 _OPENERS = ("{", "[")
+_WHITESPACE = " \t\r\n"
+"""JSON's whitespace, which may come before a document a string holds."""
+_LETTERS = sorted({c for name in SECRET_KEYS for c in name + name.upper()})
+_ESCAPED_LETTER = re.compile(
+    r"\\u00(?:" + "|".join(f"{ord(c):02x}" for c in _LETTERS) + ")", re.IGNORECASE
+)
+"""A ``\\u`` escape of a letter a secret's name holds (``\\u0077``: ``w``): a name may be spelt
+so (``"Pass\\u0077ord"``), and no search of the text for the names finds it."""
+_ESCAPED_LETTER_BYTES = re.compile(_ESCAPED_LETTER.pattern.encode(), re.IGNORECASE)
+_QUOTED_NAMES = tuple(f'"{name}"' for name in sorted(SECRET_KEYS))
+"""The secrets' names in quotes, as an object's names are written (in lower case)."""
+_QUOTED_NAMES_BYTES = tuple(name.encode() for name in _QUOTED_NAMES)
 INNER_DEPTH = 32
 """How deep a document a string holds is read (:func:`inner_json`): one a connector sends as a
 string is shallow, and read within a body nested as deep as the kit reads one
@@ -145,30 +191,37 @@ limit as it is masked."""
 
 
 def inner_json(text: str) -> Any:
-    """The document a string holds, when it is a JSON object or array that names a secret (a
-    connector that sends a document as a string field: ``"payload": "{\\"Password\\":
-    ...}"``, whose password no name in the body's text or its parse shows); else
-    ``NOT_JSON``. Its own strings are not read again."""
-    if text[:1] not in _OPENERS or not names_a_secret(text):
+    """The document a string holds, when it is a JSON object or array (after JSON's
+    whitespace) that names a secret, in any spelling (a connector that sends a document as a
+    string field: ``"payload": "{\\"Password\\": ...}"``, whose password no name in the body's
+    text or its parse shows); else ``NOT_JSON``. Its own strings are not read again."""
+    if text.lstrip(_WHITESPACE)[:1] not in _OPENERS or not _names_a_secret(text):
         return NOT_JSON
     value = json_of(text.encode("utf-8", "surrogatepass"))
-    if value is NOT_JSON or too_deep(value, INNER_DEPTH):
+    if value is NOT_JSON:
         return NOT_JSON
+    if text.count("{") + text.count("[") > INNER_DEPTH and too_deep(value, INNER_DEPTH):
+        return NOT_JSON  # (only a text of that many brackets can nest so deep)
     return value
+
+
+_OPENED = re.compile(r'"(?: |\\[nrt]|\\u00(?:20|0[9aAdD]))*(?:[{\[]|\\u00[57][bB])')
+"""A JSON string that opens with ``{`` or ``[``, after JSON's whitespace, any of them escaped:
+where a text may hold a document in a string."""
+_OPENED_BYTES = re.compile(_OPENED.pattern.encode())
 
 
 def may_hold_secret_documents(text: str | bytes) -> bool:
     """Whether a JSON text may hold a string that is a document naming a secret
-    (:func:`inner_json`): it names a secret, and a string in it opens with ``{`` or ``[`` (a
-    quote, then a bracket). Most bodies do not, and their strings are not looked into."""
-    opened = ('"{', '"[') if isinstance(text, str) else (b'"{', b'"[')
-    return (opened[0] in text or opened[1] in text) and names_a_secret(text)
-
-
-def _inner(text: str, named: bool) -> bool:
-    """Whether a string holds a document (:func:`inner_json`) that holds a secret."""
-    value = inner_json(text)
-    return value is not NOT_JSON and holds_secret(value, named=named, inner=False)
+    (:func:`inner_json`): it names a secret, in any spelling, and a string in it opens with
+    ``{`` or ``[``. Most bodies do not, and their strings are not looked into."""
+    if isinstance(text, str):
+        opened, heads = _OPENED, ('"{', '"[', '"\\', '" ')
+    else:
+        opened, heads = _OPENED_BYTES, (b'"{', b'"[', b'"\\', b'" ')
+    if not (heads[0] in text or heads[1] in text or heads[2] in text or heads[3] in text):
+        return False  # no string opens so (most bodies): not searched
+    return opened.search(text) is not None and _names_a_secret(text)  # type: ignore[arg-type]
 
 
 def secret_values(node: Any, secret: bool = False) -> list[Any]:
@@ -183,60 +236,110 @@ def secret_items(
 ) -> list[tuple[str, Any]]:
     """:func:`secret_values`, each with the secret name it is held under (``name``: the one
     the whole of ``node`` is under), and in a document a string holds (:func:`inner_json`;
-    ``inner``: look into such strings)."""
-    return _secret_items(node, name, inner)[0]
+    ``inner``: look into such strings; in such a document, those its parse drops too)."""
+    return _secret_items(node, name, inner, {})[0]
 
 
-def _secret_items(node: Any, name: str | None, inner: bool) -> tuple[list[tuple[str, Any]], bool]:
-    """:func:`secret_items`, and whether a secret name was met (whatever its value)."""
+def _secret_items(
+    node: Any, name: str | None, inner: bool, documents: dict[str, list[tuple[str, Any]]]
+) -> tuple[list[tuple[str, Any]], int]:
+    """:func:`secret_items`, and how many times an object names a secret (whatever its
+    value), documents in strings aside; ``documents``: those already read, with their
+    secrets."""
     found: list[tuple[str, Any]] = []
-    met = name is not None
+    named = 0
 
-    def walk(node: Any, name: str | None, inner: bool) -> None:
-        nonlocal met
+    def walk(node: Any, name: str | None) -> None:
+        nonlocal named
         if isinstance(node, dict):
             for key, item in node.items():
-                secret = name is None and isinstance(key, str) and is_secret(key)
-                met = met or secret
-                walk(item, key if secret else name, inner)
+                secret = isinstance(key, str) and is_secret(key)
+                named += secret
+                walk(item, key if secret and name is None else name)
         elif isinstance(node, list):
             for item in node:
-                walk(item, name, inner)
+                walk(item, name)
         elif name is None:
-            if inner and node.__class__ is str and node[:1] in _OPENERS:
-                held = inner_json(node)
-                if held is not NOT_JSON:
-                    walk(held, None, False)
-        elif isinstance(node, str | int | float) and not isinstance(node, bool):
+            if inner and node.__class__ is str:
+                found.extend(_document_secrets(node, documents))
+        elif node.__class__ in _LEARNED:
             found.append((name, node))
 
-    walk(node, name, inner)
-    return found, met
+    walk(node, name)
+    return found, named
+
+
+_LEARNED = frozenset({str, int, float})
+"""The values under a secret name that are learned, as a parse gives them: strings and numbers
+(no booleans, whose class is no ``int``)."""
+
+
+def _document_secrets(
+    text: str, documents: dict[str, list[tuple[str, Any]]]
+) -> list[tuple[str, Any]]:
+    """The secrets of the document a string holds (:func:`inner_json`), those its parse
+    drops too; none for a string that holds none."""
+    if text[:1] not in _OPENERS and text[:1] not in _WHITESPACE:
+        return []  # most strings: no document
+    found = documents.get(text)
+    if found is None:
+        held = inner_json(text)
+        found = []
+        if held is not NOT_JSON:
+            found, named = _secret_items(held, None, False, documents)
+            found = found + _dropped(text) if _may_drop(text, named) else found
+        documents[text] = found
+    return found
 
 
 def json_secrets(body: bytes, value: Any) -> list[tuple[str, Any]]:
     """The values under a secret name in a JSON body (``value``: as parsed), as
     :func:`secret_items` finds them, in a document a string holds too, and those its parse
-    dropped (:func:`dropped_secrets`), read where the parse names a secret."""
-    found, met = _secret_items(value, None, may_hold_secret_documents(body))
-    return found + _dropped(body) if met else found
-
-
-def dropped_secrets(text: str | bytes, value: Any) -> list[tuple[str, Any]]:
-    """The values under a secret name (as :func:`secret_items` gives them) that a JSON text
-    holds and its parse (``value``) does not: an object that gives a name twice parses as its
-    last value, and ``"Pass\\u0077ord": "x", "Password": null`` held a password the parse
-    shows as ``null``. Read only where the parse names a secret (a text that names none, nor
-    holds a ``\\u`` escape that could spell one, has none to drop: most bodies)."""
-    return _dropped(text) if holds_secret(value, named=True, inner=False) else []
+    dropped: an object that gives a name twice parses as its last value, and
+    ``"Pass\\u0077ord": "x", "Password": null`` held a password the parse shows as ``null``.
+    Those are read only where the text may hold them (:func:`_may_drop`): most bodies do
+    not."""
+    if not _names_a_secret(body):
+        return []  # nor does its parse (most bodies)
+    found, named = _secret_items(value, None, may_hold_secret_documents(body), {})
+    return found + _dropped(body) if _may_drop(body, named) else found
 
 
 def _dropped(text: str | bytes) -> list[tuple[str, Any]]:
-    return [
-        found
-        for key, item in jsonpairs.dropped(text)
-        for found in secret_items(item, key if is_secret(key) else None)
-    ]
+    """The secrets among the values a JSON text's parse drops (:func:`jsonpairs.dropped`), a
+    name's scalar once however many times the text gives it (a hostile body, 100,000 times)."""
+    pairs = jsonpairs.dropped(text)
+    with suppress(TypeError):  # an object or an array dropped (rare): each pair read
+        pairs = _once(pairs)
+    found: list[tuple[str, Any]] = []
+    for key, item in pairs:
+        secret = is_secret(key)
+        if secret and item.__class__ in _LEARNED:  # most: a scalar under a secret name
+            found.append((key, item))
+        elif item.__class__ in (dict, list) or (not secret and item.__class__ is str):
+            found += secret_items(item, key if secret else None)
+    return found
+
+
+def _once(pairs: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """Each pair once, 1 and 1.0 (equal) told apart by their types, in native loops: a hostile
+    object gives one 100,000 times. Raises ``TypeError`` for a value that is no scalar."""
+    values = list(map(itemgetter(1), pairs))
+    keys = zip(map(itemgetter(0), pairs), map(type, values), values, strict=True)
+    return list(dict(zip(keys, pairs, strict=True)).values())
+
+
+def _may_drop(text: str | bytes, named: int) -> bool:
+    """Whether a JSON text may give a secret a value its parse drops, the parse naming a
+    secret ``named`` times: it spells a secret's name more often (quoted, as a name is), or
+    with a ``\\u`` escape that could spell a name's letter. Most texts do not, and are not
+    read again."""
+    escaped = _ESCAPED_LETTER if isinstance(text, str) else _ESCAPED_LETTER_BYTES
+    if escaped.search(text) is not None:  # type: ignore[arg-type]
+        return True
+    lowered = text.lower()
+    quoted = _QUOTED_NAMES if isinstance(lowered, str) else _QUOTED_NAMES_BYTES
+    return named < sum(lowered.count(name) for name in quoted)  # type: ignore[arg-type]
 
 
 _SECRET_NAMES = "(?:" + "|".join(re.escape(k) for k in SECRET_KEYS) + ")"
@@ -325,6 +428,12 @@ them exactly when it holds a secret name, and each is one search."""
 _SEARCHED_BYTES = tuple(name.encode() for name in _SEARCHED)
 
 
+def _names_a_secret(text: str | bytes) -> bool:
+    """Whether ``text`` names a secret, or may in a spelling with a ``\\u`` escape."""
+    escaped = _ESCAPED_LETTER if isinstance(text, str) else _ESCAPED_LETTER_BYTES
+    return names_a_secret(text) or escaped.search(text) is not None  # type: ignore[arg-type]
+
+
 def names_a_secret(text: str | bytes) -> bool:
     """Whether ``text`` (or a body's bytes, not decoded) names a secret anywhere: the quick
     way past most bodies."""
@@ -363,7 +472,7 @@ def masked_bytes(body: bytes) -> bytes:
     if value is NOT_JSON:
         text = mask_text(body.decode("utf-8", "surrogateescape"))
         return text.encode("utf-8", "surrogateescape")
-    if not names_a_secret(body) and not holds_secret(value, named=True, inner=False):
+    if not _names_a_secret(body):
         return body  # most bodies: no copy, no decoding
     text = body.decode("utf-8")  # orjson read it: UTF-8
     masked = masked_json(text, value)
@@ -377,14 +486,15 @@ def masked_json(text: str, value: Any) -> str:
     names a secret twice, whose first value the parse dropped for the last (``null``), every
     value of the name, in any spelling (``"Pass\\u0077ord"``), masked where it stands."""
     inner = may_hold_secret_documents(text)
-    if holds_secret(value, inner=inner):  # else nothing to copy (most bodies)
-        masked = mask_value(value, inner=inner)
+    documents: Documents = {}
+    if _holds_secret(value, inner, documents):  # else nothing to copy (most bodies)
+        masked = _masked(value, is_secret, False, inner, documents)
         if masked != value:
             return orjson.dumps(masked).decode()
-    if "\\u" not in text and not names_a_secret(text):
-        return text  # it names no secret, in any spelling (most bodies)
-    if any(found != MASK for _, found in dropped_secrets(text, value)):
+    if _ESCAPED_LETTER.search(text):  # a name may be spelt so: read from the parse
         text = jsonpairs.replaced_values(text, is_secret, f'"{MASK}"')
+    elif not names_a_secret(text):
+        return text  # it names no secret, in any spelling (most bodies)
     blotted = mask_text(text)
     if blotted is text or json_of(blotted.encode("utf-8")) is not NOT_JSON:
         return blotted

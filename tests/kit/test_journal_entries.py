@@ -23,6 +23,7 @@ from contracts import contract
 from mockservers import create_app
 from mockservers.core import har, jsonpairs
 from mockservers.core.curl import shell_word
+from mockservers.core.journal import shown_body
 from mockservers.core.secrets import (
     MASK,
     holds_secret,
@@ -426,3 +427,39 @@ def test_a_method_is_one_shell_word() -> None:
         (entry,) = http.get("/__admin/requests").json()
         line = http.get(f"/__admin/requests/{entry['id']}").json()["curl"]
     assert line.startswith("curl -sS -X 'GET|ID' ")  # httpx sends it in capitals
+
+
+LEAKED = "Leak-S3cret-value"
+HIDDEN = {
+    "a document in a string naming it twice": json.dumps(
+        {"payload": json.dumps({"Password": LEAKED}).replace("}", ', "Password": null}')}
+    ),
+    "a document in a string spelling its name with an escape": (
+        '{"payload": "{\\"Pass\\\\u0077ord\\": \\"Leak-S3cret-value\\"}"}'
+    ),
+    "a document in a string after a line end": json.dumps(
+        {"payload": "\n" + json.dumps({"Password": LEAKED})}
+    ),
+    "a parent given twice": '{"a": {"password": "Leak-S3cret-value"}, "a": 1}',
+    "a parent given twice, its secret's name escaped": (
+        '{"a": {"Pass\\u0077ord": "Leak-S3cret-value"}, "a": 1}'
+    ),
+}
+
+
+@pytest.mark.parametrize("body", HIDDEN.values(), ids=HIDDEN.keys())
+def test_a_secret_a_parse_hides_is_masked_everywhere_and_learned(body: str) -> None:
+    """No name in the body's text nor in its parse showed these: the curl line, the recording
+    and the journal kept the password, and the proxy never learned it."""
+    sent = body.encode()
+    assert LEAKED not in masked_bytes(sent).decode()  # the curl line
+    assert LEAKED not in har.body_fields(sent, "application/json")[0]  # the recording
+    assert LEAKED not in json.dumps(shown_body(sent)[0])  # the journal
+    assert LEAKED in har.secrets_of(request_body=sent)  # learned, to blot out of an echo
+
+
+def test_a_name_a_hostile_body_gives_100000_times_is_learned_once() -> None:
+    """Each value the parse dropped was learned, and classified, once per pair: a second of
+    work for the proxy on every call of a 1 MB body; one value, learned once."""
+    body = ("{" + '"token": "T0k3n-dup",' * 100_000 + '"token": null}').encode()
+    assert har.secrets_of(response_body=body) == ["T0k3n-dup"]

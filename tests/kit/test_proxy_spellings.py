@@ -123,3 +123,26 @@ def test_a_password_in_a_json_document_sent_as_a_string_is_masked_and_blotted_ou
     (recorded,) = json.loads(recording)["log"]["entries"]
     sent = json.loads(recorded["request"]["postData"]["text"])
     assert json.loads(sent["payload"]) == {"Username": "mario", "Password": "***"}
+
+
+def test_a_password_in_a_document_named_twice_or_escaped_is_masked_and_blotted_out(
+    tmp_path: Path,
+) -> None:
+    """A document in a string that named the password twice (the last ``null``), spelt its
+    name with an escape, or opened after a line end, and a password under a name given twice:
+    the journal, the curl line and the recording kept it, and the vendor's echo showed it."""
+    payload = json.dumps({"Password": "hunter22"})
+    bodies = [
+        json.dumps({"payload": payload.replace("}", ', "Password": null}')}),
+        json.dumps({"payload": payload.replace("Password", "Pass\\u0077ord")}),
+        json.dumps({"payload": "\n" + payload}),
+        '{"Username":"mario","a":{"Pass\\u0077ord":"hunter22"},"a":1}',
+    ]
+    echo = answer(b'{"errorCode":"101","error":"Password errata: hunter22","data":[]}')
+    for at, body in enumerate(bodies):
+        with WireUpstream(echo) as upstream:
+            call = {"method": "POST", "params": {"importCli": ""}, "content": body.encode()}
+            journal, recording = shown(tmp_path / str(at), upstream, call)
+        assert "hunter22" not in journal + recording, body
+        (entry,) = json.loads(journal)
+        assert entry["response"]["error"] == "Password errata: ***"
