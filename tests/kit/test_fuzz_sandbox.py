@@ -672,14 +672,9 @@ def test_a_token_the_vendor_echoes_is_blotted_out_too(
             return answer(200, {"errorCode": "0", "error": "", "data": [{"TOKEN": token}]})
         return answer(500, {"errorCode": "500", "error": f"token {token} non valido", "data": []})
 
-    page, junit = tmp_path / "q.html", tmp_path / "q.xml"
-    with WireUpstream(quoparts) as sandbox:
-        argv = ["fuzz", "quoparts", "--base-url", sandbox.base_url("quoparts")]
-        argv += ["--username", "alice", "--password", "Quo-S3cret-pw", "--max-examples", "2"]
-        assert main([*argv, "--report", str(page), "--junit-xml", str(junit)]) == 1
-    out = capsys.readouterr().out
+    out, page, junit = _failed_quoparts_run(quoparts, tmp_path, capsys)
     assert "token *** non valido" in out
-    for text in (out, page.read_text("utf-8"), junit.read_text("utf-8")):
+    for text in (out, page, junit):
         assert token not in text and "Quo-S3cret-pw" not in text
 
 
@@ -698,14 +693,9 @@ def test_a_token_the_vendor_echoes_php_escaped_is_blotted_out(
             )
         return answer(500, b'{"errorCode":"500","error":"token ' + escaped + b' non valido"}')
 
-    page, junit = tmp_path / "q.html", tmp_path / "q.xml"
-    with WireUpstream(quoparts) as sandbox:
-        argv = ["fuzz", "quoparts", "--base-url", sandbox.base_url("quoparts")]
-        argv += ["--username", "alice", "--password", "Quo-S3cret-pw", "--max-examples", "2"]
-        assert main([*argv, "--report", str(page), "--junit-xml", str(junit)]) == 1
-    out = capsys.readouterr().out
+    out, page, junit = _failed_quoparts_run(quoparts, tmp_path, capsys)
     assert "token *** non valido" in out
-    for text in (out, page.read_text("utf-8"), junit.read_text("utf-8")):
+    for text in (out, page, junit):
         assert "Zm9v" not in text
 
 
@@ -1420,3 +1410,16 @@ def test_a_dry_run_masks_the_credentials_unless_show_secrets(
     else:
         assert masked in login and not any(secret in out for secret in secrets)
     assert shown in out
+
+
+def _failed_quoparts_run(
+    sandbox: Callable[[Received], bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[str, str, str]:
+    """A QuoParts run against ``sandbox`` that fails its checks: the console, the report and
+    the JUnit file, as text."""
+    page, junit = tmp_path / "q.html", tmp_path / "q.xml"
+    with WireUpstream(sandbox) as upstream:
+        argv = ["fuzz", "quoparts", "--base-url", upstream.base_url("quoparts")]
+        argv += ["--username", "alice", "--password", "Quo-S3cret-pw", "--max-examples", "2"]
+        assert main([*argv, "--report", str(page), "--junit-xml", str(junit)]) == 1
+    return capsys.readouterr().out, page.read_text("utf-8"), junit.read_text("utf-8")
