@@ -77,9 +77,7 @@ def test_a_password_named_twice_is_masked_in_the_curl_line_and_the_recording(
     """The journal's parse kept the last ``Password`` (``null``); the curl line and the
     recording kept the body as sent, the first password in it."""
     body = b'{"Username":"mario","Password":"Dup-S3cret-pw","Password":null}'
-    with WireUpstream(answer(b'{"errorCode":"0","error":"","data":[]}')) as upstream:
-        call = {"method": "POST", "params": {"importCli": ""}, "content": body}
-        journal, recording = shown(tmp_path, upstream, call)
+    journal, recording = _imported(tmp_path, body, b'{"errorCode":"0","error":"","data":[]}')
     assert "Dup-S3cret-pw" not in journal + recording
     assert '"Password":"***","Password":null' in json.loads(journal)[0]["curl"]
     assert '\\"Password\\":\\"***\\",\\"Password\\":null' in recording
@@ -93,9 +91,7 @@ def test_a_password_named_twice_in_another_spelling_is_masked_and_blotted_out(
     spelt ``"Password"`` held it), and it was never learned, so the vendor's echo showed it."""
     body = b'{"Username":"mario","Pass\\u0077ord":"hunter22","Password":null}'
     echo = b'{"errorCode":"101","error":"Password errata: hunter22","data":[]}'
-    with WireUpstream(answer(echo)) as upstream:
-        call = {"method": "POST", "params": {"importCli": ""}, "content": body}
-        journal, recording = shown(tmp_path, upstream, call)
+    journal, recording = _imported(tmp_path, body, echo)
     assert "hunter22" not in journal + recording
     (entry,) = json.loads(journal)
     assert '{"Username":"mario","Pass\\u0077ord":"***","Password":null}' in entry["curl"]
@@ -113,9 +109,7 @@ def test_a_password_in_a_json_document_sent_as_a_string_is_masked_and_blotted_ou
     payload = json.dumps({"Username": "mario", "Password": "hunter22"})
     body = json.dumps({"operation": "login", "payload": payload}).encode()
     echo = b'{"errorCode":"101","error":"Password errata: hunter22","data":[]}'
-    with WireUpstream(answer(echo)) as upstream:
-        call = {"method": "POST", "params": {"importCli": ""}, "content": body}
-        journal, recording = shown(tmp_path, upstream, call)
+    journal, recording = _imported(tmp_path, body, echo)
     assert "hunter22" not in journal + recording
     (entry,) = json.loads(journal)
     assert json.loads(entry["request"]["payload"]) == {"Username": "mario", "Password": "***"}
@@ -146,3 +140,11 @@ def test_a_password_in_a_document_named_twice_or_escaped_is_masked_and_blotted_o
         assert "hunter22" not in journal + recording, body
         (entry,) = json.loads(journal)
         assert entry["response"]["error"] == "Password errata: ***"
+
+
+def _imported(tmp_path: Path, body: bytes, echo: bytes) -> tuple[str, str]:
+    """An importCli sent with ``body`` through the proxy to a sandbox answering ``echo``: the
+    journal and the recording, as text."""
+    with WireUpstream(answer(echo)) as upstream:
+        call = {"method": "POST", "params": {"importCli": ""}, "content": body}
+        return shown(tmp_path, upstream, call)
