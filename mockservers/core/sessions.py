@@ -147,10 +147,11 @@ class Sessions:
 
     def touch(self, session: Session) -> Session:
         """A call or an admin request used the session: its idle time starts again (written at
-        most once a second, so a busy session costs no write per call). Returns the session as
+        most once every hundredth of its TTL, and at most once a second, so a busy session costs
+        no write per call and a short TTL is not cut by an unwritten use). Returns the session as
         stored now: the caller runs in it, so a later ``update`` keeps the new ``last_used``."""
         now = self.wall()
-        if now - float(session["last_used"]) >= 1.0:
+        if now - float(session["last_used"]) >= min(1.0, float(session["ttl_seconds"]) / 100):
             return self.update(session, last_used=now)
         return session
 

@@ -557,6 +557,19 @@ def test_an_idle_session_expires_after_its_ttl(http: httpx.Client, wall: Wall) -
     assert admin(http, "GET", "/sessions") == []
 
 
+def test_a_short_lived_session_in_use_does_not_expire(http: httpx.Client, wall: Wall) -> None:
+    """A use was written only a second after the last written one: a session of a 1.5 s TTL used
+    every 0.8 s expired 0.8 s after its last use."""
+    session = open_session(http, ttl_seconds=1.5)
+    for _ in range(6):
+        wall.now += 0.8
+        assert http.get("/__admin/clock", params={"session": session["id"]}).is_success
+    wall.now += 1.49
+    assert http.get(f"/__admin/sessions/{session['id']}").is_success
+    wall.now += 0.01
+    assert http.get(f"/__admin/sessions/{session['id']}").status_code == 404
+
+
 def test_a_page_watching_a_session_does_not_keep_it_alive(http: httpx.Client, wall: Wall) -> None:
     """The dashboard polls every second with ?session=: every poll renewed the idle timer, so a
     session left open in a tab never expired (and counted against the maximum)."""
