@@ -24,7 +24,7 @@ from starlette.types import Scope
 
 from contracts import load_schema
 from contracts.messages import verdict
-from mockservers.core import har, sessions
+from mockservers.core import learned, sessions
 from mockservers.core.adminapi import (
     MAX_SECONDS,
     MAX_SESSION_NAME,
@@ -574,14 +574,14 @@ def _judged(entry: Entry) -> dict[str, list[str]] | None:
         return None
     query = parse_qsl(entry.query.decode("latin-1"), keep_blank_values=True)
     headers = {k.decode("latin-1"): header_text(v) for k, v in entry.headers}  # as the fake
-    secrets = har.secrets_of(
+    secrets = learned.secrets_of(
         url=f"{entry.path}?{entry.query.decode('latin-1')}",
         request_headers=list(headers.items()),
         request_body=entry.request_body,
         response_headers=[(k.decode("latin-1"), text_of(v)) for k, v in entry.response_headers],
         response_body=entry.response_body,
     )
-    scrub = har.scrubber(secrets)
+    scrub = learned.scrubber(secrets)
     found = verdict(
         entry.vendor,
         entry.operation,
