@@ -19,7 +19,8 @@ import httpx
 
 from fuzz.target import Exchange
 from mockservers.core.blotting import Memory
-from mockservers.core.har import Recorder, remember, request_version
+from mockservers.core.har import Recorder, request_version
+from mockservers.core.learned import remember
 from mockservers.core.secrets import is_secret
 
 

@@ -11,7 +11,8 @@ a secret (``token``, ``password``, ``Authorization``, ``SyncSecretKey``, ``Acces
 A secret can also travel where no name says so (an error message echoing a token). The
 :class:`Recorder` therefore remembers the values it masked by name (in answers always, in
 requests unless told not to) and those it is given, and blots them out wherever else they
-appear in the log (:mod:`mockservers.core.blotting`, which bounds what it remembers).
+appear in the log (:mod:`mockservers.core.learned` reads them out of an exchange,
+:mod:`mockservers.core.blotting` bounds what it remembers).
 
 A body is kept as text in the charset its ``Content-Type`` declares (UTF-8 without one), and
 as base64 when its bytes are no text in it (``content.encoding``, and the kit's own
@@ -25,65 +26,22 @@ from __future__ import annotations
 
 import base64
 import json
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from functools import lru_cache
 from http import HTTPStatus
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from mockservers.core import secrets
-from mockservers.core.blotting import (
-    SCRUBBED_MIN_LENGTH,
-    Blots,
-    Memory,
-    Opaque,
-    blot_out,
-    blots_of,
-)
+from mockservers.core.blotting import Blots, Memory, Opaque
 from mockservers.core.http import NOT_JSON, charset_of, json_of
-from mockservers.core.secrets import (
-    is_secret,
-    mask_pairs,
-    mask_query,
-    secret_header,
-)
+from mockservers.core.learned import Pairs, remember
+from mockservers.core.secrets import mask_pairs, secret_header
+from mockservers.core.urlmasks import mask_header_urls, mask_url
 
 VERSION = "1.2"
-
-Pairs = Iterable[tuple[str, str]]
-Named = list[tuple[str, str]]
-"""Secret values, each with the name (or the text) that says it is one."""
-
-
-def mask_url(url: str) -> str:
-    """``url`` with the value of every secret query parameter replaced by ``***``, and of every
-    secret parameter of its fragment (:func:`_mask_fragment`: a sandbox that redirects to
-    ``cb#token=...``); the rest of the URL is kept byte for byte."""
-    parts = urlsplit(url)
-    if not parts.query and "=" not in parts.fragment:
-        return url
-    return urlunsplit(
-        parts._replace(query=mask_query(parts.query), fragment=_mask_fragment(parts.fragment))
-    )
-
-
-_FRAGMENT_PARAMETER = re.compile(r"[^&;]+")
-"""A parameter of a fragment: its parameters are split on ``&`` or on ``;``."""
-
-
-def _mask_fragment(fragment: str) -> str:
-    """A fragment with its secret parameters masked: a form (``token=...&x=1``,
-    ``x=1;token=...``), or a hash router's route and its query (``/cb?token=...``), from the
-    first ``?`` on (the route has no ``=``)."""
-    route, mark, query = fragment.partition("?")
-    if not mark or "=" in route:
-        route, mark, query = "", "", fragment
-    masked = _FRAGMENT_PARAMETER.sub(lambda parameter: mask_query(parameter[0]), query)
-    return route + mark + masked
 
 
 def masked_body(body: bytes, content_type: str) -> bytes:
@@ -347,171 +305,6 @@ class Recorder:
             response_body=exchange.get("response_body"),
             requests=self.remember_requests,
         )
-
-
-def remember(
-    memory: Memory,
-    *,
-    url: str,
-    request_headers: Pairs,
-    request_body: bytes | None,
-    response_headers: Pairs,
-    response_body: bytes | None,
-    requests: bool,
-) -> None:
-    """Teach ``memory`` the secrets of one exchange, as a :class:`Recorder` learns them: those
-    its answer names (issued tokens), and (``requests``) those its request sends; without
-    ``requests``, a value learned before and sent again only counts as still in use."""
-    found = _answer_secrets(response_headers, response_body)
-    sent = _request_secrets(url, request_headers, request_body)
-    if requests:
-        memory.learn((v for n, v in sent if _credential(n)), credentials=True)
-        found += [(n, v) for n, v in sent if not _credential(n)]
-    else:  # a token learned from an answer and still sent is still in use: kept
-        memory.refresh(v for _, v in sent)
-    memory.learn(v for _, v in found)
-
-
-def secrets_of(
-    *,
-    url: str = "",
-    request_headers: Pairs = (),
-    request_body: bytes | None = None,
-    response_headers: Pairs = (),
-    response_body: bytes | None = None,
-    requests: bool = True,
-) -> list[str]:
-    """The secret values of one exchange: those of the query, headers and bodies named like a
-    secret (a JSON field, a form's field, a multipart part...: what the journal masks), in the
-    answer and (``requests``) in the request; a ``Bearer <token>`` header also gives its token
-    alone, a cookie header its values alone (never the words around them: ``Bearer``,
-    ``Secure`` and ``HttpOnly`` are no secrets)."""
-    found = _answer_secrets(response_headers, response_body)
-    if requests:
-        found += _request_secrets(url, request_headers, request_body)
-    return [value for _, value in found if len(value) >= SCRUBBED_MIN_LENGTH]
-
-
-def _answer_secrets(headers: Pairs, body: bytes | None) -> Named:
-    return _headers_secrets(headers) + _body_secrets(body)
-
-
-def _request_secrets(url: str, headers: Pairs, body: bytes | None) -> Named:
-    query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
-    found = _headers_secrets(headers) + [(k, v) for k, v in query if is_secret(k)]
-    return found + _body_secrets(body)
-
-
-def _headers_secrets(headers: Pairs) -> Named:
-    return [
-        found for k, value in headers if secret_header(k) for found in _header_secrets(k, value)
-    ]
-
-
-def _header_secrets(name: str, value: str) -> Named:
-    """A secret header's value whole, and the secret parts of it: a cookie's values (``Cookie:
-    a=1; b=2``, ``Set-Cookie: a=1; Path=/``), or the credential after a scheme (``Bearer``);
-    a ``Basic`` credential also decoded, ``user:password`` and its password, both standing
-    credentials (a vendor's error may echo the password it read from it)."""
-    lowered = name.lower()
-    if lowered in ("cookie", "set-cookie"):
-        pairs = value.split(";") if lowered == "cookie" else value.split(";")[:1]
-        return [(name, v) for v in (value, *(pair.partition("=")[2].strip() for pair in pairs))]
-    scheme, _, credential = value.strip().partition(" ")
-    credential = credential.strip()
-    if not credential:
-        return [(name, value)]
-    found = [(name, value), (name, credential)]
-    if scheme.lower() == "basic":
-        found += [("password", decoded) for decoded in _basic(credential)]
-    return found
-
-
-def _basic(credential: str) -> list[str]:
-    """A ``Basic`` credential's ``user:password`` and its password (RFC 7617: UTF-8, or the
-    Latin-1 of older clients); nothing when it is no base64 or holds no password."""
-    try:
-        raw = base64.b64decode(credential, validate=True)
-    except ValueError:  # binascii.Error
-        return []
-    try:
-        pair = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pair = raw.decode("latin-1")
-    password = pair.partition(":")[2]
-    return [pair, password] if password else []
-
-
-def _body_secrets(body: bytes | None) -> Named:
-    """A body's secret values: a JSON body's fields named like a secret, however deep, in a
-    document a string holds too (and those its parse drops, a name given twice); in any
-    other body, a form's fields (decoded) and what else the journal masks in a text (a
-    multipart part, an XML element, a Python-style pair)."""
-    return list(_read_body_secrets(bytes(body))) if body else []
-
-
-@lru_cache(maxsize=2)
-def _read_body_secrets(body: bytes) -> tuple[tuple[str, str], ...]:
-    """:func:`_body_secrets`, of the last two bodies read: a proxied call's request and
-    answer are read as the call is journalled and again as it is recorded, and a hostile
-    body's dropped values take a parse of their own."""
-    value = json_of(body)
-    if value is not NOT_JSON:
-        return tuple((name, str(item)) for name, item in secrets.json_secrets(body, value))
-    if not secrets.names_a_secret(body):  # an 8 MiB answer took 0.7 s of parse_qsl
-        return ()
-    text = body.decode("utf-8", "replace")
-    form = [(k, v) for k, v in parse_qsl(text, keep_blank_values=True) if is_secret(k)]
-    return (*form, *secrets.secret_fields(text))
-
-
-_CREDENTIAL_NAMES = ("password", "secretkey", "secret_key", "client_secret", "admin-token")
-"""What a connector's own standing credentials are called (``Password``, ``ConfirmPassword``,
-``SyncSecretKey``, OAuth's ``client_secret``...): sent day after day, not issued afresh as
-tokens are."""
-
-
-def _credential(name: str) -> bool:
-    """Whether a value under this name (or in this text naming it) is a standing credential."""
-    lowered = name.lower()
-    return any(credential in lowered for credential in _CREDENTIAL_NAMES)
-
-
-def scrub(node: Any, values: Iterable[str]) -> Any:
-    """``node`` (JSON data or text) with every one of these secret values blotted out."""
-    return scrubber(values)(node)
-
-
-def scrubber(values: Iterable[str]) -> Callable[[Any], Any]:
-    """:func:`scrub` with these values, their blots made once for every node it is given."""
-    found = blots_of(values)
-    return lambda node: blot_out(node, found.out_of) if found else node
-
-
-_URL_HEADERS = frozenset({"location", "content-location", "refresh"})
-
-
-def mask_header_urls(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Headers whose value is a URL (a redirect's ``Location``) with the values of their secret
-    query parameters masked: a sandbox that redirects to ``?token=...``."""
-    return [(k, mask_url(v) if k.lower() in _URL_HEADERS else v) for k, v in pairs]
-
-
-def scrub_headers(
-    headers: Iterable[tuple[bytes, bytes]], values: Iterable[str]
-) -> list[tuple[bytes, bytes]]:
-    """An answer's headers as a journal keeps them: URLs' secret parameters masked, and every
-    one of these secret values blotted out (a redirect that echoes the password it was sent)."""
-    text = mask_header_urls((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers)
-    found = blots_of(values)
-    return [(k.encode("latin-1"), found.out_of_bytes(v.encode("latin-1"))) for k, v in text]
-
-
-def scrub_bytes(body: bytes, values: Iterable[str], content_type: str = "") -> bytes:
-    """A body as received with every one of these secret values blotted out (an upstream that
-    echoes the password it was sent: masking by field name does not see it there), in the
-    charset its ``Content-Type`` declares and in UTF-8."""
-    return blots_of(values).out_of_bytes(body, charset_of(content_type))
 
 
 def _name_values(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:

@@ -38,7 +38,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from contracts.messages import verdict
-from mockservers.core import compare, har
+from mockservers.core import compare, har, learned
 from mockservers.core.call import CallHeaders, parse_query
 from mockservers.core.codings import Content, coding_of, content_of
 from mockservers.core.compare import Difference
@@ -127,7 +127,7 @@ class Call:
         return self.body.limit if coding_of(self.headers) else self.body.size
 
     def secrets(self, answer: Answer | None = None) -> list[str]:
-        return har.secrets_of(
+        return learned.secrets_of(
             url=self.target.shown,
             request_headers=_text(self.sent_headers),
             request_body=self.readable.body,
@@ -138,7 +138,7 @@ class Call:
     def verdict(self, status: int, answer: bytes, secrets: list[str]) -> dict[str, list[str]]:
         """The contracts' verdict on this call, these secret values blotted out of it (before
         a long message is cut: a secret the cut split would keep most of its characters)."""
-        scrub = har.scrubber(secrets)
+        scrub = learned.scrubber(secrets)
         read = self.readable
         found = verdict(
             self.vendor.name,
@@ -276,11 +276,11 @@ class Forwarding:
         secrets = call.secrets(answer)
         differences = None
         if found is not None:
-            differences = har.scrub([d.as_json("upstream", "fake") for d in found], secrets)
+            differences = learned.scrub([d.as_json("upstream", "fake") for d in found], secrets)
         entry = call.entry(
             status=answer.status,
-            response_body=har.scrub_bytes(answer.body, secrets, answer.header("content-type")),
-            response_headers=har.scrub_headers(answer.headers, secrets),
+            response_body=learned.scrub_bytes(answer.body, secrets, answer.header("content-type")),
+            response_headers=learned.scrub_headers(answer.headers, secrets),
             source="upstream",
             verdict=call.verdict(answer.status, answer.body, secrets),
             shadow=differences,
@@ -327,7 +327,7 @@ class Forwarding:
         detail header here), the request judged when it went whole: the work a large request
         takes (see :func:`off_loop`)."""
         secrets = call.secrets()
-        detail = har.scrub(error.detail, secrets)
+        detail = learned.scrub(error.detail, secrets)
         response.headers[DETAIL_HEADER] = detail_header(detail)
         judged = None
         if error.kind == "upstream":  # the request went whole: it can be judged

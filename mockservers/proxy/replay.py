@@ -44,8 +44,9 @@ from mockservers.cliargs import environ
 from mockservers.core.codings import Unreadable, applied
 from mockservers.core.compare import Answer, Difference, differences
 from mockservers.core.generated import Request, Translation
-from mockservers.core.har import masked_body, recorded_body, scrub_bytes
+from mockservers.core.har import masked_body, recorded_body
 from mockservers.core.http import json_of
+from mockservers.core.learned import scrub_bytes
 from mockservers.core.secrets import MASK
 from mockservers.core.vendor import Vendor
 from mockservers.proxy.forward import HOP_BY_HOP, Upstream, decoded, with_hint

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockservers.core import blotting, findmany, har
+from mockservers.core import blotting, findmany, learned
 from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, spellings
 from mockservers.core.secrets import MASK
 from mockservers.core.unescaped import Rereading
@@ -87,10 +87,10 @@ def every_way(
         ):
             blotting._blots_of.cache_clear()
             blotting._finder.cache_clear()
-            results.add(har.scrub({"text": text}, values)["text"])
-            results.add(har.scrub_bytes(text.encode(), values).decode())
+            results.add(learned.scrub({"text": text}, values)["text"])
+            results.add(learned.scrub_bytes(text.encode(), values).decode())
             if not_utf_8:
-                no_utf8 = har.scrub_bytes(text.encode() + b"\xff", values)
+                no_utf8 = learned.scrub_bytes(text.encode() + b"\xff", values)
                 results.add(no_utf8.removesuffix(b"\xff").decode())
             memory = Memory()
             memory.pin(values)
@@ -235,9 +235,9 @@ def test_a_list_of_12_000_rows_each_with_its_secrets_is_blotted_out_whole() -> N
     rows = [{"token": f"tk-{n:08d}-Zq", "password": f"pw{n:06d}!x"} for n in range(12_000)]
     rows.append({"note": "wrong password pw000042!x, or pw000043%21x (URL-encoded)"})
     body = json.dumps({"data": rows}).encode()
-    secrets = har.secrets_of(response_body=body)
+    secrets = learned.secrets_of(response_body=body)
     assert len(secrets) == 24_000
-    blotted = json.loads(har.scrub_bytes(body, secrets))["data"]
+    blotted = json.loads(learned.scrub_bytes(body, secrets))["data"]
     assert blotted[:-1] == [{"token": MASK, "password": MASK}] * 12_000
     assert blotted[-1] == {"note": "wrong password ***, or *** (URL-encoded)"}
 
@@ -367,7 +367,7 @@ def test_a_secret_is_blotted_out_of_a_body_in_its_charset_or_in_utf_8(
     """A Latin-1 body was searched for the secret's UTF-8 only, and shown with replacement
     characters for what it held (``p�ssw�rd-1``); a body declaring Latin-1 but in UTF-8 was
     read as ``pÃ¤sswÃ¶rd-1``, the secret's UTF-8 never searched for there."""
-    blotted = har.scrub_bytes(body, ["pässwörd-1"], content_type)
+    blotted = learned.scrub_bytes(body, ["pässwörd-1"], content_type)
     charset = "utf-16" if "utf-16" in content_type else "latin-1"
     assert blotted.decode(charset) == "Password errata: ***"
 
@@ -376,7 +376,9 @@ def test_secrets_in_a_latin_1_body_and_in_utf_8_that_overlap_are_blotted_out_as_
     """Each found in its own reading of the body (its text in Latin-1, its bytes for UTF-8):
     blotted out one after the other, the second would no longer be found whole."""
     body = b"[abcdef" + "àèì]".encode()
-    assert har.scrub_bytes(body, ["abcdef", "defàèì"], "text/plain; charset=latin-1") == b"[***]"
+    assert (
+        learned.scrub_bytes(body, ["abcdef", "defàèì"], "text/plain; charset=latin-1") == b"[***]"
+    )
 
 
 def test_escapes_that_stand_for_no_character_of_a_secret_are_not_read_again() -> None:
@@ -388,6 +390,6 @@ def test_escapes_that_stand_for_no_character_of_a_secret_are_not_read_again() ->
     read = blotting.Blots._runs
     for secrets, times in ((["tk-00000042-Zq"], 0), (["tk-00000042-Zq", "2024/tk-1"], 1)):
         with patch.object(blotting.Blots, "_runs", autospec=True, side_effect=read) as reading:
-            blotted = har.scrub_bytes(body, secrets)
+            blotted = learned.scrub_bytes(body, secrets)
         assert reading.call_count == times
         assert blotted.count(MASK.encode()) == 1 and b"tk-00000042-Zq" not in blotted

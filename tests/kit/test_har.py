@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from contracts import contract
-from mockservers.core import har
+from mockservers.core import har, learned, urlmasks
 
 HAR = contract("har/har")
 STARTED = datetime(2024, 5, 2, 10, 0, tzinfo=UTC)
@@ -110,7 +110,8 @@ def test_a_secret_beyond_ascii_is_blotted_out_of_a_quoted_body_too() -> None:
     quoted = f"HTTP 500: {body!r}"
     assert "Sup3rSecr\\xc3\\xa9tKI" in quoted
     assert (
-        har.scrub(quoted, ["Sup3rSecrétKI"]) == 'HTTP 500: b\'{"message": "password *** scaduta"}\''
+        learned.scrub(quoted, ["Sup3rSecrétKI"])
+        == 'HTTP 500: b\'{"message": "password *** scaduta"}\''
     )
 
 
@@ -189,26 +190,26 @@ def test_a_basic_credential_s_password_is_blotted_out_where_the_answer_echoes_it
     text = json.dumps(recorder.document())
     assert "hunter22xyz" not in text
     assert "mario: wrong password *** (***)" in text  # the user name is no secret
-    found = har.secrets_of(request_headers=[("authorization", basic)])
+    found = learned.secrets_of(request_headers=[("authorization", basic)])
     assert {"mario:hunter22xyz", "hunter22xyz"} <= set(found)
 
 
 def test_a_basic_credential_that_is_no_base64_or_has_no_password_teaches_only_itself() -> None:
     for credential in ("not*base64!", base64.b64encode(b"mario:").decode()):
-        found = har.secrets_of(request_headers=[("Authorization", f"Basic {credential}")])
+        found = learned.secrets_of(request_headers=[("Authorization", f"Basic {credential}")])
         assert found == [f"Basic {credential}", credential]
 
 
 def test_a_secret_in_a_url_s_fragment_shaped_like_a_form_is_masked() -> None:
     """A sandbox's redirect to ``cb#token=...`` kept the token: only the query was masked."""
-    assert har.mask_url("https://s.example/cb#token=T0k-123&x=1") == (
+    assert urlmasks.mask_url("https://s.example/cb#token=T0k-123&x=1") == (
         "https://s.example/cb#token=***&x=1"
     )
-    assert har.mask_url("https://s.example/cb?password=a#b&Token=c") == (
+    assert urlmasks.mask_url("https://s.example/cb?password=a#b&Token=c") == (
         "https://s.example/cb?password=***#b&Token=***"
     )
     for kept in ("https://s.example/doc#token", "https://s.example/doc#x=1&y", "/#/a?b=c;d"):
-        assert har.mask_url(kept) == kept
+        assert urlmasks.mask_url(kept) == kept
 
 
 @pytest.mark.parametrize(
@@ -224,7 +225,9 @@ def test_a_secret_in_a_hash_router_s_query_or_after_a_semicolon_is_masked(
     fragment: str, masked: str
 ) -> None:
     """Only ``&`` split the fragment, from its start: ``/cb?token`` was no secret's name."""
-    assert har.mask_url(f"https://s.example/app#{fragment}") == f"https://s.example/app#{masked}"
+    assert (
+        urlmasks.mask_url(f"https://s.example/app#{fragment}") == f"https://s.example/app#{masked}"
+    )
 
 
 def test_without_remember_requests_generated_values_in_secret_places_stay_local() -> None:
@@ -338,7 +341,7 @@ def test_secrets_sent_in_a_form_a_part_xml_or_a_python_pair_are_learned() -> Non
         b"<p>Use Bearer <token> for every call.</p><p>Bearer <token> ogni volta.</p>": set(),
     }
     for body, secrets in bodies.items():
-        assert set(har.secrets_of(url="http://u/x", request_body=body)) == secrets, body
+        assert set(learned.secrets_of(url="http://u/x", request_body=body)) == secrets, body
     recorder = har.Recorder()
     recorder.add(
         **exchange(

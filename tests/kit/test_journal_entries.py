@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from contracts import contract
 from mockservers import create_app
-from mockservers.core import har, jsonpairs
+from mockservers.core import har, jsonpairs, learned
 from mockservers.core.curl import shell_word
 from mockservers.core.journal import shown_body
 from mockservers.core.secrets import (
@@ -455,11 +455,11 @@ def test_a_secret_a_parse_hides_is_masked_everywhere_and_learned(body: str) -> N
     assert LEAKED not in masked_bytes(sent).decode()  # the curl line
     assert LEAKED not in har.body_fields(sent, "application/json")[0]  # the recording
     assert LEAKED not in json.dumps(shown_body(sent)[0])  # the journal
-    assert LEAKED in har.secrets_of(request_body=sent)  # learned, to blot out of an echo
+    assert LEAKED in learned.secrets_of(request_body=sent)  # learned, to blot out of an echo
 
 
 def test_a_name_a_hostile_body_gives_100000_times_is_learned_once() -> None:
     """Each value the parse dropped was learned, and classified, once per pair: a second of
     work for the proxy on every call of a 1 MB body; one value, learned once."""
     body = ("{" + '"token": "T0k3n-dup",' * 100_000 + '"token": null}').encode()
-    assert har.secrets_of(response_body=body) == ["T0k3n-dup"]
+    assert learned.secrets_of(response_body=body) == ["T0k3n-dup"]

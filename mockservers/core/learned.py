@@ -1,0 +1,185 @@
+"""The secret values an exchange carries by name, learned so that they can be blotted out
+wherever else they appear (a token an error message quotes, a password a redirect repeats).
+
+What a name says is a secret (:mod:`mockservers.core.secrets`: a query parameter, a header, a
+JSON field, a form's field...) in a request and in its answer is read out, with the parts a
+vendor may echo on their own (a ``Bearer`` header's token, a ``Basic`` credential's password, a
+cookie's values); :func:`remember` teaches them to a recording's
+:class:`~mockservers.core.blotting.Memory`, :func:`secrets_of` lists them, and :func:`scrub`
+and its kin blot them out of JSON data, text, headers and bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from mockservers.core import secrets
+from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, blot_out, blots_of
+from mockservers.core.http import NOT_JSON, charset_of, json_of
+from mockservers.core.secrets import is_secret, secret_header
+from mockservers.core.urlmasks import mask_header_urls
+
+Pairs = Iterable[tuple[str, str]]
+Named = list[tuple[str, str]]
+"""Secret values, each with the name (or the text) that says it is one."""
+
+
+def remember(
+    memory: Memory,
+    *,
+    url: str,
+    request_headers: Pairs,
+    request_body: bytes | None,
+    response_headers: Pairs,
+    response_body: bytes | None,
+    requests: bool,
+) -> None:
+    """Teach ``memory`` the secrets of one exchange, as a HAR
+    :class:`~mockservers.core.har.Recorder` learns them: those its answer names (issued
+    tokens), and (``requests``) those its request sends; without ``requests``, a value learned
+    before and sent again only counts as still in use."""
+    found = _answer_secrets(response_headers, response_body)
+    sent = _request_secrets(url, request_headers, request_body)
+    if requests:
+        memory.learn((v for n, v in sent if _credential(n)), credentials=True)
+        found += [(n, v) for n, v in sent if not _credential(n)]
+    else:  # a token learned from an answer and still sent is still in use: kept
+        memory.refresh(v for _, v in sent)
+    memory.learn(v for _, v in found)
+
+
+def secrets_of(
+    *,
+    url: str = "",
+    request_headers: Pairs = (),
+    request_body: bytes | None = None,
+    response_headers: Pairs = (),
+    response_body: bytes | None = None,
+    requests: bool = True,
+) -> list[str]:
+    """The secret values of one exchange: those of the query, headers and bodies named like a
+    secret (a JSON field, a form's field, a multipart part...: what the journal masks), in the
+    answer and (``requests``) in the request; a ``Bearer <token>`` header also gives its token
+    alone, a cookie header its values alone (never the words around them: ``Bearer``,
+    ``Secure`` and ``HttpOnly`` are no secrets)."""
+    found = _answer_secrets(response_headers, response_body)
+    if requests:
+        found += _request_secrets(url, request_headers, request_body)
+    return [value for _, value in found if len(value) >= SCRUBBED_MIN_LENGTH]
+
+
+def _answer_secrets(headers: Pairs, body: bytes | None) -> Named:
+    return _headers_secrets(headers) + _body_secrets(body)
+
+
+def _request_secrets(url: str, headers: Pairs, body: bytes | None) -> Named:
+    query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    found = _headers_secrets(headers) + [(k, v) for k, v in query if is_secret(k)]
+    return found + _body_secrets(body)
+
+
+def _headers_secrets(headers: Pairs) -> Named:
+    return [
+        found for k, value in headers if secret_header(k) for found in _header_secrets(k, value)
+    ]
+
+
+def _header_secrets(name: str, value: str) -> Named:
+    """A secret header's value whole, and the secret parts of it: a cookie's values (``Cookie:
+    a=1; b=2``, ``Set-Cookie: a=1; Path=/``), or the credential after a scheme (``Bearer``);
+    a ``Basic`` credential also decoded, ``user:password`` and its password, both standing
+    credentials (a vendor's error may echo the password it read from it)."""
+    lowered = name.lower()
+    if lowered in ("cookie", "set-cookie"):
+        pairs = value.split(";") if lowered == "cookie" else value.split(";")[:1]
+        return [(name, v) for v in (value, *(pair.partition("=")[2].strip() for pair in pairs))]
+    scheme, _, credential = value.strip().partition(" ")
+    credential = credential.strip()
+    if not credential:
+        return [(name, value)]
+    found = [(name, value), (name, credential)]
+    if scheme.lower() == "basic":
+        found += [("password", decoded) for decoded in _basic(credential)]
+    return found
+
+
+def _basic(credential: str) -> list[str]:
+    """A ``Basic`` credential's ``user:password`` and its password (RFC 7617: UTF-8, or the
+    Latin-1 of older clients); nothing when it is no base64 or holds no password."""
+    try:
+        raw = base64.b64decode(credential, validate=True)
+    except ValueError:  # binascii.Error
+        return []
+    try:
+        pair = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pair = raw.decode("latin-1")
+    password = pair.partition(":")[2]
+    return [pair, password] if password else []
+
+
+def _body_secrets(body: bytes | None) -> Named:
+    """A body's secret values: a JSON body's fields named like a secret, however deep, in a
+    document a string holds too (and those its parse drops, a name given twice); in any
+    other body, a form's fields (decoded) and what else the journal masks in a text (a
+    multipart part, an XML element, a Python-style pair)."""
+    return list(_read_body_secrets(bytes(body))) if body else []
+
+
+@lru_cache(maxsize=2)
+def _read_body_secrets(body: bytes) -> tuple[tuple[str, str], ...]:
+    """:func:`_body_secrets`, of the last two bodies read: a proxied call's request and
+    answer are read as the call is journalled and again as it is recorded, and a hostile
+    body's dropped values take a parse of their own."""
+    value = json_of(body)
+    if value is not NOT_JSON:
+        return tuple((name, str(item)) for name, item in secrets.json_secrets(body, value))
+    if not secrets.names_a_secret(body):  # an 8 MiB answer took 0.7 s of parse_qsl
+        return ()
+    text = body.decode("utf-8", "replace")
+    form = [(k, v) for k, v in parse_qsl(text, keep_blank_values=True) if is_secret(k)]
+    return (*form, *secrets.secret_fields(text))
+
+
+_CREDENTIAL_NAMES = ("password", "secretkey", "secret_key", "client_secret", "admin-token")
+"""What a connector's own standing credentials are called (``Password``, ``ConfirmPassword``,
+``SyncSecretKey``, OAuth's ``client_secret``...): sent day after day, not issued afresh as
+tokens are."""
+
+
+def _credential(name: str) -> bool:
+    """Whether a value under this name (or in this text naming it) is a standing credential."""
+    lowered = name.lower()
+    return any(credential in lowered for credential in _CREDENTIAL_NAMES)
+
+
+def scrub(node: Any, values: Iterable[str]) -> Any:
+    """``node`` (JSON data or text) with every one of these secret values blotted out."""
+    return scrubber(values)(node)
+
+
+def scrubber(values: Iterable[str]) -> Callable[[Any], Any]:
+    """:func:`scrub` with these values, their blots made once for every node it is given."""
+    found = blots_of(values)
+    return lambda node: blot_out(node, found.out_of) if found else node
+
+
+def scrub_headers(
+    headers: Iterable[tuple[bytes, bytes]], values: Iterable[str]
+) -> list[tuple[bytes, bytes]]:
+    """An answer's headers as a journal keeps them: URLs' secret parameters masked, and every
+    one of these secret values blotted out (a redirect that echoes the password it was sent)."""
+    text = mask_header_urls((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers)
+    found = blots_of(values)
+    return [(k.encode("latin-1"), found.out_of_bytes(v.encode("latin-1"))) for k, v in text]
+
+
+def scrub_bytes(body: bytes, values: Iterable[str], content_type: str = "") -> bytes:
+    """A body as received with every one of these secret values blotted out (an upstream that
+    echoes the password it was sent: masking by field name does not see it there), in the
+    charset its ``Content-Type`` declares and in UTF-8."""
+    return blots_of(values).out_of_bytes(body, charset_of(content_type))
