@@ -117,12 +117,19 @@ function collectionView(tenant, name, count, newest) {
             "tr",
             {},
             el("th", {}, cell(key, WHOLE)),
-            fields.map((f) => el("td", {}, cell(record?.[f], WHOLE))),
+            fields.map((f) => el("td", {}, cell(field(record, f), WHOLE))),
           ),
         ),
       ),
     ),
   );
+}
+
+// A record's own field (XTRA keeps the fields it does not know): a field named like one every
+// object inherits ("constructor") showed as "function Object() { [native code] }" in every
+// record that does not have it.
+function field(record, name) {
+  return record && Object.hasOwn(record, name) ? record[name] : undefined;
 }
 
 // The document as a file: built in the page (a blob), since the API needs the token header

@@ -1194,6 +1194,28 @@ def test_a_long_value_in_a_state_table_is_cut_short_and_the_table_drawn_at_once(
     assert big[field] == 1
 
 
+def test_a_field_named_like_what_every_object_has_shows_only_in_the_record_that_has_it(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """XTRA keeps the fields it does not know: one identity with a field "constructor" made
+    every other row show "function Object() { [native code] }" in that column."""
+    odd = {"constructor": "c", "toString": "t", "__proto__": "p"}
+    form = [{"EMail": "odd@example.it", "Surname": "S", "Name": "N", "WebReasonID": 13, **odd}]
+    answer = http.post(XTRA_IDENTITIES, params=CONTACT_FORM, headers=XTRA_KEYS, json=form)
+    assert answer.status_code == 200
+    ui.open("state")
+    table = ui.page.locator('[data-tenant="demo"] [data-collection="identities"] table')
+    rows = table.locator("tbody tr")
+    expect(rows).to_have_count(2)  # the new identity, then the demo account's
+    columns = table.locator("thead th")
+    expect(columns).to_contain_text(list(odd))
+    headings = columns.all_inner_texts()
+    for name, value in odd.items():
+        at = headings.index(name)
+        expect(rows.first.locator("th, td").nth(at)).to_have_text(value)
+        expect(rows.last.locator("th, td").nth(at)).to_have_text("")
+
+
 def test_an_unchanged_state_is_not_sent_to_the_page_again(ui: Dashboard) -> None:
     """The panel read the whole state every second: an XTRA state of six 3.6 MB documents
     nobody changed was 151 MB in 10 s, and slowed the fakes' own answers."""
