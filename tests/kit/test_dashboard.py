@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -35,6 +36,7 @@ from tests.dashboard import (
     Dashboard,
     Held,
     Holding,
+    Restarted,
     call_each_vendor,
     qp_login_answer,
     watch,
@@ -767,6 +769,40 @@ def test_forget_and_a_refused_token_leave_nothing_read_with_it_on_the_page(
                 ui.tab("journal")
                 expect(ui.rows()).to_have_count(0)
                 expect(entry).to_be_hidden()
+
+
+def test_a_kit_started_again_with_another_token_asks_for_it_and_says_nothing_else(
+    browser: Browser,
+) -> None:
+    """The kit stopped, then served again with another admin token: beside the prompt for the
+    token the page went on saying "The kit did not answer: Failed to fetch"."""
+    started_again: list[Any] = []
+    app = create_app({"kit": {"admin_token": TOKEN}})
+    app.add_middleware(Restarted, by=started_again)
+    with MockServer(app=app) as server:
+        for ui in watch(browser, server):
+            page = ui.page
+            ui.open()
+            page.fill("#token", TOKEN)
+            page.click("#token-use")
+            expect(page.locator("#clock")).to_contain_text("kit clock")
+
+            sessions = "**/__admin/sessions*"  # each round's first call
+            page.route(sessions, lambda route: route.abort())  # the kit stopped
+            message = page.locator("#message")
+            expect(message).to_have_text("The kit did not answer: Failed to fetch")
+            started_again.append(create_app({"kit": {"admin_token": "another-token"}}))
+            page.unroute(sessions)
+            prompt = page.locator("#token-prompt")
+            expect(prompt).to_be_visible()
+            expect(prompt).to_have_class("refused")
+            expect(message).to_be_hidden()
+
+            page.fill("#token", "another-token")
+            page.click("#token-use")
+            expect(prompt).to_be_hidden()
+            expect(page.locator("#clock")).to_contain_text("kit clock")
+            expect(message).to_be_hidden()
 
 
 def test_forget_during_a_round_of_the_poll_shows_nothing_that_round_read(
