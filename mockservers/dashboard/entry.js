@@ -54,7 +54,7 @@ export function entryView(entry, close) {
         { id: "entry-request" },
         el("h3", {}, "Request"),
         // As sent: percent-escapes, repeated parameters and header lines kept.
-        el("p", {}, el("code", {}, `${entry.method} ${entry.target}`)),
+        el("p", { class: "request-line" }, el("code", {}, `${entry.method} ${entry.target}`)),
         el("h4", {}, "Query"),
         pairs(queryPairs(entry.target), whole),
         el("h4", {}, "Headers"),
