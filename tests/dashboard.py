@@ -178,6 +178,19 @@ class Holding:
         await self.app(scope, receive, send)
 
 
+class Restarted:
+    """ASGI middleware (``app.add_middleware(Restarted, by=[])``, before the server starts): once
+    ``by`` holds an app, every request goes to it instead, as to a kit started again on the same
+    port with another configuration (another admin token)."""
+
+    def __init__(self, app: Any, by: list[Any]) -> None:
+        self.app = app
+        self.by = by
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await (self.by[-1] if self.by else self.app)(scope, receive, send)
+
+
 def with_token(scope: dict[str, Any]) -> bool:
     """Whether a request carries an ``X-Admin-Token``."""
     return any(name == b"x-admin-token" for name, _ in scope["headers"])

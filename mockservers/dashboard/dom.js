@@ -40,15 +40,37 @@ export function pretty(value, format) {
   return el("pre", { class: "json" }, text);
 }
 
-// A compact one-line form of a value for a table cell (objects and arrays as JSON).
-export function cell(value) {
+// How much of a value a table cell shows, in characters. A long unbroken value cost the
+// browser's layout of its table time growing with the square of its length (20,000 characters
+// in a State table: 15 s; a 1 MB name froze the tab for minutes).
+const CELL_CHARS = 300;
+
+// A compact one-line form of a value for a table cell (objects and arrays as JSON). Past
+// CELL_CHARS it is cut, marked "…", and its title gives its length and `whole`: where it can
+// be read whole ("the download has it whole").
+export function cell(value, whole) {
+  const text = oneLine(value);
+  if (text.length <= CELL_CHARS) return text;
+  // A surrogate pair (an emoji) is cut before it, not in half.
+  const end = /[\uD800-\uDBFF]/.test(text[CELL_CHARS - 1]) ? CELL_CHARS - 1 : CELL_CHARS;
+  const title = `${characters(text).toLocaleString("en-US")} characters; ${whole}`;
+  return el("span", { class: "clipped", title }, text.slice(0, end), "…");
+}
+
+function oneLine(value) {
   if (value === null || value === undefined) return "";
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
+// A text's characters (code points: a surrogate pair is one), as the kit counts them.
+function characters(text) {
+  return text.length - (text.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0);
+}
+
 // A two-column table of a flat object (response headers, sequences), or of [name, value]
-// pairs, a name maybe repeated (a request's header lines, query parameters).
-export function pairs(object, empty = "none") {
+// pairs, a name maybe repeated (a request's header lines, query parameters); each a cell(),
+// `whole` saying where a long one is whole.
+export function pairs(object, whole, empty = "none") {
   const rows = Array.isArray(object) ? object : Object.entries(object || {});
   if (!rows.length) return el("p", { class: "quiet" }, empty);
   return el(
@@ -57,7 +79,9 @@ export function pairs(object, empty = "none") {
     el(
       "tbody",
       {},
-      rows.map(([name, value]) => el("tr", {}, el("th", {}, name), el("td", {}, cell(value)))),
+      rows.map(([name, value]) =>
+        el("tr", {}, el("th", {}, cell(name, whole)), el("td", {}, cell(value, whole))),
+      ),
     ),
   );
 }

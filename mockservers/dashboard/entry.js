@@ -6,6 +6,8 @@ import { cell, copy, el, pairs, pretty } from "./dom.js";
 // The entry's view (GET /__admin/requests/{id}: the entry, its "verdict" and its "curl");
 // `close` is what its close button does.
 export function entryView(entry, close) {
+  // Where a value a table cuts short (dom.js, cell) is whole.
+  const whole = `GET /__admin/requests/${entry.id} has it whole`;
   return [
     el(
       "header",
@@ -52,11 +54,11 @@ export function entryView(entry, close) {
         { id: "entry-request" },
         el("h3", {}, "Request"),
         // As sent: percent-escapes, repeated parameters and header lines kept.
-        el("p", {}, el("code", {}, `${entry.method} ${entry.target}`)),
+        el("p", { class: "request-line" }, el("code", {}, `${entry.method} ${entry.target}`)),
         el("h4", {}, "Query"),
-        pairs(queryPairs(entry.target)),
+        pairs(queryPairs(entry.target), whole),
         el("h4", {}, "Headers"),
-        pairs(entry.header_lines),
+        pairs(entry.header_lines, whole),
         cutNote(entry.cut, "header_lines", entry.header_lines.length),
         el("h4", {}, "Body"),
         pretty(entry.request, entry.request_format),
@@ -72,14 +74,14 @@ export function entryView(entry, close) {
           el("code", { class: entry.status >= 400 ? "bad" : "ok" }, `HTTP ${entry.status}`),
         ),
         el("h4", {}, "Headers"),
-        pairs(entry.response_headers),
+        pairs(entry.response_headers, whole),
         el("h4", {}, "Body"),
         pretty(entry.response, entry.response_format),
         cutNote(entry.cut, "response"),
       ),
     ),
     behavioursView(entry.behaviours),
-    shadowView(entry.shadow),
+    shadowView(entry.shadow, whole),
   ];
 }
 
@@ -145,7 +147,7 @@ function behavioursView(behaviours) {
 }
 
 // Where a shadow fake answered otherwise than the real vendor (mockservers proxy --shadow).
-function shadowView(differences) {
+function shadowView(differences, whole) {
   if (!Array.isArray(differences)) return null;
   if (!differences.length)
     return el("p", { class: "verdict ok" }, "Shadow: the fake answered alike");
@@ -168,9 +170,9 @@ function shadowView(differences) {
           el(
             "tr",
             {},
-            el("td", {}, d.field),
-            el("td", {}, cell(d.upstream)),
-            el("td", {}, cell(d.fake)),
+            el("td", {}, cell(d.field, whole)),
+            el("td", {}, cell(d.upstream, whole)),
+            el("td", {}, cell(d.fake, whole)),
           ),
         ),
       ),

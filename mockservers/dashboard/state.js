@@ -8,6 +8,8 @@ import { $, blank, cell, el, guarded, pairs, render, say } from "./dom.js";
 // Records shown per collection: the newest. Thousands of rows took over a second to draw,
 // again at every change, and the page stopped answering; the download has them all.
 const ROWS = 100;
+// Where a value a table cuts short (dom.js, cell) is whole.
+const WHOLE = "the download has it whole";
 
 let ctx;
 // The look on show (GET /state/{vendor}?newest=ROWS): which one (vendor and scope) and its
@@ -60,7 +62,7 @@ function tenantsView(look) {
       { class: "tenant", "data-tenant": name },
       el("h2", {}, `Tenant ${name}`),
       sequences && Object.keys(sequences).length
-        ? el("div", { class: "sequences" }, el("h4", {}, "Sequences"), pairs(sequences))
+        ? el("div", { class: "sequences" }, el("h4", {}, "Sequences"), pairs(sequences, WHOLE))
         : null,
       Object.entries(collections).map(([collection, { count, newest }]) =>
         collectionView(name, collection, count, newest),
@@ -104,7 +106,7 @@ function collectionView(tenant, name, count, newest) {
           "tr",
           {},
           el("th", {}, "key"),
-          fields.map((f) => el("th", {}, f)),
+          fields.map((f) => el("th", {}, cell(f, WHOLE))),
         ),
       ),
       el(
@@ -114,13 +116,20 @@ function collectionView(tenant, name, count, newest) {
           el(
             "tr",
             {},
-            el("th", {}, key),
-            fields.map((f) => el("td", {}, cell(record?.[f]))),
+            el("th", {}, cell(key, WHOLE)),
+            fields.map((f) => el("td", {}, cell(field(record, f), WHOLE))),
           ),
         ),
       ),
     ),
   );
+}
+
+// A record's own field (XTRA keeps the fields it does not know): a field named like one every
+// object inherits ("constructor") showed as "function Object() { [native code] }" in every
+// record that does not have it.
+function field(record, name) {
+  return record && Object.hasOwn(record, name) ? record[name] : undefined;
 }
 
 // The document as a file: built in the page (a blob), since the API needs the token header

@@ -92,7 +92,10 @@ function failed(error) {
   } else if (!(error instanceof AdminError)) {
     say(`The kit did not answer: ${error.message}`, "error");
   } else if (error.status === 401) {
-    // onTokenRefused already shows the prompt.
+    // onTokenRefused already shows the prompt. The kit answers: an earlier round's complaint
+    // goes (it stood beside the prompt of a kit restarted with another token).
+    if (pollFailed) say("");
+    return false;
   } else if (error.status === 404 && scope && error.message.startsWith("no live session")) {
     lost(); // between the round's reading of the sessions and its other reads
     return false;

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -35,6 +36,7 @@ from tests.dashboard import (
     Dashboard,
     Held,
     Holding,
+    Restarted,
     call_each_vendor,
     qp_login_answer,
     watch,
@@ -42,6 +44,8 @@ from tests.dashboard import (
 )
 
 TOKEN = "Dash-S3cret-più"  # beyond ASCII: the page sends its UTF-8 bytes, as the kit reads it
+XTRA_IDENTITIES = "/xtra/api/sync/v1/irs/update"
+CONTACT_FORM = {"contactForm": "true"}
 WHOLE_ENTRY_MS = 20_000
 """How long an entry holding a 1.5 M-character body may take to open: masked, judged and sent
 whole, then laid out; on a machine busy with other work it took more than Playwright's 5 s."""
@@ -767,6 +771,40 @@ def test_forget_and_a_refused_token_leave_nothing_read_with_it_on_the_page(
                 expect(entry).to_be_hidden()
 
 
+def test_a_kit_started_again_with_another_token_asks_for_it_and_says_nothing_else(
+    browser: Browser,
+) -> None:
+    """The kit stopped, then served again with another admin token: beside the prompt for the
+    token the page went on saying "The kit did not answer: Failed to fetch"."""
+    started_again: list[Any] = []
+    app = create_app({"kit": {"admin_token": TOKEN}})
+    app.add_middleware(Restarted, by=started_again)
+    with MockServer(app=app) as server:
+        for ui in watch(browser, server):
+            page = ui.page
+            ui.open()
+            page.fill("#token", TOKEN)
+            page.click("#token-use")
+            expect(page.locator("#clock")).to_contain_text("kit clock")
+
+            sessions = "**/__admin/sessions*"  # each round's first call
+            page.route(sessions, lambda route: route.abort())  # the kit stopped
+            message = page.locator("#message")
+            expect(message).to_have_text("The kit did not answer: Failed to fetch")
+            started_again.append(create_app({"kit": {"admin_token": "another-token"}}))
+            page.unroute(sessions)
+            prompt = page.locator("#token-prompt")
+            expect(prompt).to_be_visible()
+            expect(prompt).to_have_class("refused")
+            expect(message).to_be_hidden()
+
+            page.fill("#token", "another-token")
+            page.click("#token-use")
+            expect(prompt).to_be_hidden()
+            expect(page.locator("#clock")).to_contain_text("kit clock")
+            expect(message).to_be_hidden()
+
+
 def test_forget_during_a_round_of_the_poll_shows_nothing_that_round_read(
     browser: Browser,
 ) -> None:
@@ -825,6 +863,27 @@ def test_a_validating_proxy_journal_shows_its_checks(browser: Browser, served: M
             expect(checks).to_have_text("✓ contract")  # the shadow fake answered alike
             ui.rows().first.click()
             expect(ui.page.locator("#entry")).to_contain_text("answered by upstream")
+
+
+def test_a_long_value_the_shadow_found_otherwise_is_cut_short(browser: Browser) -> None:
+    """The shadow's differences are a table of the vendor's values: a long one is cut short, as
+    in the State panel."""
+    refused = "Accesso negato. " * 40  # the sandbox's wording of a refused token, at length
+    with MockServer({"quoparts": {"auth_error_message": refused}}) as upstream:
+        app = create_proxy_app({"quoparts": upstream.base_url("quoparts")}, shadow=True)
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            for ui in watch(browser, proxy):
+                ui.open()
+                http.post(QP, params={"importCli": "", "token": "expired"}, json={"data": []})
+                ui.rows().first.click()
+                difference = ui.page.locator("#entry tr").filter(has_text="body.error")
+                cells = difference.locator("td")
+                expect(cells).to_have_text(
+                    ["body.error", refused[:300] + "…", "Utente non Accreditato"]
+                )
+                (entry,) = proxy.requests()
+                whole = f"640 characters; GET /__admin/requests/{entry['id']} has it whole"
+                expect(cells.locator(".clipped")).to_have_attribute("title", whole)
 
 
 def test_behind_the_proxy_the_fault_form_offers_no_forwarded_vendor(
@@ -966,6 +1025,25 @@ def test_an_entry_cut_short_says_so_under_what_it_cut(ui: Dashboard, http: httpx
     )
     expect(notes.last).to_have_text("Cut short: the start of a body of 90000 bytes.")
     expect(ui.page.locator("#entry-answer .cut")).to_have_count(0)
+
+
+def test_a_long_value_in_an_entry_s_tables_is_cut_short(ui: Dashboard, http: httpx.Client) -> None:
+    """A query parameter or a header line of 20,000 characters took seconds to lay out when its
+    entry opened, as a State table's long value did; its name the same."""
+    name, value = "n" * 20_000, "v" * 20_000
+    http.post("/xtra/api/sync/v1/login", params={name: value}, headers={"X-Long": value})
+    ui.open()
+    ui.rows().first.click()
+    request = ui.page.locator("#entry-request")
+    query = request.locator("table").first
+    expect(query.locator("th")).to_have_text("n" * 300 + "…")
+    expect(query.locator("td")).to_have_text("v" * 300 + "…")
+    header = request.locator("tr").filter(has=ui.page.get_by_text("x-long", exact=True))
+    expect(header.locator("td")).to_have_text("v" * 300 + "…")
+    (entry,) = ui.server.requests()
+    whole = f"20,000 characters; GET /__admin/requests/{entry['id']} has it whole"
+    for cut in [query.locator("th"), query.locator("td"), header.locator("td")]:
+        expect(cut.locator(".clipped")).to_have_attribute("title", whole)
 
 
 def test_the_journal_poll_leaves_the_bodies_out(ui: Dashboard, http: httpx.Client) -> None:
@@ -1121,6 +1199,57 @@ def test_the_state_panel_shows_the_newest_records_whatever_their_keys(ui: Dashbo
     expect(collection.locator("h3")).to_contain_text("(121)")
     expect(collection.locator("tbody th")).to_have_text(["42", *keys[-2:-101:-1]])
     expect(collection.locator(".more")).to_contain_text("The newest 100 of 121")
+
+
+def test_a_long_value_in_a_state_table_is_cut_short_and_the_table_drawn_at_once(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """A contact form's 1 MB name (XTRA copies it into the identity's ExternalKey) froze the tab
+    once State was clicked, for minutes: laying out a long unbroken value in a table cell takes
+    time growing with the square of its length (20,000 characters: 15 s). A field's long name
+    (XTRA keeps the fields it does not know) the same."""
+    name, field = "A" * 1_000_000, "F" * 5_000
+    form = [{"EMail": "big@example.it", "Surname": "S", "Name": name, "WebReasonID": 13, field: 1}]
+    answer = http.post(XTRA_IDENTITIES, params=CONTACT_FORM, headers=XTRA_KEYS, json=form)
+    assert answer.status_code == 200
+    ui.open("state")  # XTRA, the panel's first vendor
+    identities = ui.page.locator('[data-tenant="demo"] [data-collection="identities"]')
+    cut = identities.locator("tbody .clipped")  # the Name, then the ExternalKey
+    expect(cut).to_have_text(["A" * 300 + "…", ("big@example.it_S_" + name)[:300] + "…"])
+    whole = "characters; the download has it whole"
+    expect(cut.first).to_have_attribute("title", f"1,000,000 {whole}")
+    expect(cut.last).to_have_attribute("title", f"1,000,017 {whole}")
+    heading = identities.locator("thead .clipped")
+    expect(heading).to_have_text("F" * 300 + "…")
+    expect(heading).to_have_attribute("title", f"5,000 {whole}")
+
+    with ui.page.expect_download() as download:
+        ui.page.click("#state-download")
+    document = json.loads(download.value.path().read_text("utf-8"))
+    (big,) = [i for i in document["tenants"]["demo"]["identities"].values() if i["Name"] == name]
+    assert big[field] == 1
+
+
+def test_a_field_named_like_what_every_object_has_shows_only_in_the_record_that_has_it(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """XTRA keeps the fields it does not know: one identity with a field "constructor" made
+    every other row show "function Object() { [native code] }" in that column."""
+    odd = {"constructor": "c", "toString": "t", "__proto__": "p"}
+    form = [{"EMail": "odd@example.it", "Surname": "S", "Name": "N", "WebReasonID": 13, **odd}]
+    answer = http.post(XTRA_IDENTITIES, params=CONTACT_FORM, headers=XTRA_KEYS, json=form)
+    assert answer.status_code == 200
+    ui.open("state")
+    table = ui.page.locator('[data-tenant="demo"] [data-collection="identities"] table')
+    rows = table.locator("tbody tr")
+    expect(rows).to_have_count(2)  # the new identity, then the demo account's
+    columns = table.locator("thead th")
+    expect(columns).to_contain_text(list(odd))
+    headings = columns.all_inner_texts()
+    for name, value in odd.items():
+        at = headings.index(name)
+        expect(rows.first.locator("th, td").nth(at)).to_have_text(value)
+        expect(rows.last.locator("th, td").nth(at)).to_have_text("")
 
 
 def test_an_unchanged_state_is_not_sent_to_the_page_again(ui: Dashboard) -> None:

@@ -386,6 +386,23 @@ def test_an_open_entry_leaves_every_column_of_the_list_in_sight(
         assert box.evaluate(_COLUMNS_IN_SIGHT) == closed
 
 
+@pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["wide", "phone"])
+def test_a_long_request_line_wraps_and_the_open_entry_never_scrolls_sideways(
+    browser: Browser, kit: MockServer, http: httpx.Client, viewport: dict[str, int]
+) -> None:
+    """The request line of a call with a query of 3,000 characters never wrapped: the open
+    entry scrolled sideways over 22,000 px."""
+    target = "/xtra/api/sync/v1/login?filter=" + "f" * 3_000
+    http.post(target, content=b"{}")
+    for ui in watch(browser, kit, viewport):
+        ui.open()
+        ui.rows().first.click()
+        expect(ui.page.locator("#entry-request code")).to_have_text(f"POST {target}")  # whole
+        entry = ui.page.locator("#entry")
+        assert entry.evaluate("(box) => box.scrollWidth - box.clientWidth") == 0
+        assert sideways(ui.page) == 0
+
+
 def test_the_tabs_follow_the_tab_pattern_from_the_keyboard(ui: Dashboard) -> None:
     ui.open()
     page = ui.page
