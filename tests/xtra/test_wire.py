@@ -1,0 +1,136 @@
+"""XTRA/XOX as ASP.NET Core reads a call off the wire: its paths in any case and with one
+trailing slash, as its routing matches them; the journal keeps the path as sent and names the
+operation, its verdict and coverage as for the contracts' spelling. Other vendors' paths match
+only as written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from mockservers.core.route import folded
+from mockservers.testing import MockServer
+from tests.conftest import ACCOUNTS
+from tests.proxying import XTRA_KEYS, proxied
+
+LOGIN = "/xtra/api/sync/v1/login"
+UPDATE = "/xtra/api/sync/v1/irs/update"
+KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+CITY = [{"ID": 1, "City": "Valenza"}]
+
+
+def journalled(http: httpx.Client) -> dict[str, Any]:
+    """The journal's last XTRA entry, opened (with its verdict)."""
+    (entry, *_) = http.get("/__admin/requests", params={"vendor": "xtra"}).json()
+    return http.get(f"/__admin/requests/{entry['id']}").json()
+
+
+def met(http: httpx.Client, behaviour: str) -> int:
+    found = http.get("/__admin/coverage", params={"vendor": "xtra"}).json()["xtra"]
+    return next(b["met"] for b in found if b["behaviour"] == behaviour)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{UPDATE}/",
+        "/xtra/api/Sync/v1/IRS/Update",
+        "/xtra/API/sync/v1/irs/update",
+        "/xtra/Api/Sync/V1/Irs/Update/",
+    ],
+)
+def test_irs_update_answers_in_any_case_and_with_a_trailing_slash(
+    http: httpx.Client, path: str
+) -> None:
+    """Each was 404 ER.IR.INVAL: a connector written against ASP.NET, which matches them, got
+    "Richiesta non valida" for a call the vendor answers."""
+    response = http.post(path, json=CITY, headers=KEYS)
+    assert response.status_code == 200, response.json()
+    (outcome,) = response.json()["result"]["records"]
+    assert (outcome["Item1"], outcome["Item3"]) == (1, True)
+    state = http.get("/__admin/state/xtra").json()["tenants"]["demo"]["identities"]["1"]
+    assert state["City"] == "Valenza"
+    entry = journalled(http)
+    assert (entry["path"], entry["operation"]) == (path, "updateIdentities")
+    assert entry["verdict"] == {"request": [], "response": []}
+    assert met(http, "xtra.updated") == 1
+    count = http.post("/__admin/requests/count", json={"operation": "updateIdentities"})
+    assert count.json() == {"count": 1}
+
+
+@pytest.mark.parametrize("path", ["/xtra/api/sync/v1/Login", "/xtra/API/SYNC/V1/LOGIN/"])
+def test_login_answers_in_any_case_and_with_a_trailing_slash(http: httpx.Client, path: str) -> None:
+    response = http.post(path, json={"Username": "demo", "Password": "demo"})
+    assert response.status_code == 200, response.json()
+    token = response.json()["result"]["Token"]
+    own = http.post(UPDATE, json=CITY, headers={"AccessToken": token})
+    assert own.status_code == 200
+    entry = http.get("/__admin/requests", params={"operation": "login"}).json()[0]
+    assert (entry["path"], entry["status"]) == (path, 200)
+    assert met(http, "xtra.login_ok") == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{UPDATE}//",  # one trailing slash, not two
+        f"{UPDATE}/x",
+        "/XTRA/api/sync/v1/irs/update",  # the prefix is the kit's, not the vendor's
+        "/xtra/api/sync/v1/irs/updat\N{CYRILLIC SMALL LETTER IE}",
+    ],
+)
+def test_a_path_no_route_matches_in_any_case_stays_a_404(http: httpx.Client, path: str) -> None:
+    response = http.post(path, json=CITY, headers=KEYS)
+    assert response.status_code == 404
+    if path.startswith("/xtra/"):
+        assert response.json()["errorCode"] == "ER.IR.INVAL"
+
+
+def test_another_method_on_any_spelling_is_the_vendor_s_405(http: httpx.Client) -> None:
+    """A spelling other than the contracts' was a 404 to a GET, where the route is a 405."""
+    for path in (UPDATE, "/xtra/api/Sync/v1/IRS/Update/"):
+        response = http.get(path, headers=KEYS)
+        assert response.status_code == 405 and response.headers["allow"] == "POST"
+        assert response.json()["errorCode"] == "ER.IR.INVAL"
+        assert response.headers["x-mockservers-detail"] == (
+            f"routing: GET {path}: Method Not Allowed"
+        )
+        entry = journalled(http)
+        assert (entry["path"], entry["operation"], entry["status"]) == (path, "unknown", 405)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/quoparts/WS_QUOPARTS.php",
+        "/quoparts/ws_quoparts.php/",
+        "/keepit/API",
+        "/tsdigital/api/v3/items/",
+    ],
+)
+def test_other_vendors_paths_match_only_as_written(http: httpx.Client, path: str) -> None:
+    assert http.post(path, json={}).status_code == 404
+
+
+def test_folded_keeps_the_prefix_and_goes_no_further_than_ascii() -> None:
+    assert folded("/xtra/API/Sync/") == "/xtra/api/sync"
+    assert folded("/XTRA/api") == "/XTRA/api"
+    assert folded("/xtra/") == "/xtra/"
+    assert folded("/xtra/\N{KELVIN SIGN}") is None  # Python's lower makes it a "k"; .NET not
+    assert folded("/xtra") is None
+
+
+def test_through_a_proxy_a_spelling_is_named_its_operation_and_goes_as_sent() -> None:
+    """The proxy named a call to ``/xtra/api/Sync/v1/IRS/Update`` ``unknown``, its verdict
+    "no operation", though the vendor answered it as irs/update."""
+    path = "/xtra/api/Sync/v1/IRS/Update/"
+    with MockServer(ACCOUNTS) as upstream, proxied(upstream, ("xtra",)) as (_, http):
+        response = http.post(path, json=[{"ID": 59990, "City": "Valenza"}], headers=XTRA_KEYS)
+        assert response.status_code == 200
+        (entry,) = http.get("/__admin/requests").json()
+        (sent,) = upstream.requests(vendor="xtra")
+    assert (entry["path"], entry["operation"]) == (path, "updateIdentities")
+    assert entry["verdict"] == {"request": [], "response": []}
+    assert sent["path"] == path
