@@ -61,8 +61,8 @@ _MISHANDLED = {
 
 class Pipeline:
     """The pipeline's part of ``Vendor`` (``vendor.py``), its base: it runs on what the vendor
-    sets (``name``, ``routes``, ``paths_any_case``, ``kit``, ``clock``, ``model``) and calls
-    its hooks (``tenant_of``, ``render_error``)."""
+    sets (``name``, ``routes``, ``paths_any_case``, ``json_charsets``, ``kit``, ``clock``,
+    ``model``) and calls its hooks (``tenant_of``, ``render_error``)."""
 
     def paths(self) -> dict[str, VendorRoute]:
         """Each route by its full path (``/<vendor><path>``): the app's shortcut to ``handle``."""
@@ -112,7 +112,7 @@ class Pipeline:
             refused = exc
         except ClientDisconnect:  # journalled all the same: a connector that gave up mid-body
             refused = KitError("disconnected", GONE, status=400)
-        call = Call(scope, self.name, operation, body, kit, query)
+        call = Call(scope, self.name, operation, body, kit, query, self.json_charsets)
         cors = scope.get(CORS_NOTE)
         if cors is not None:
             call.explain(cors)

@@ -1,7 +1,8 @@
 """XTRA/XOX as ASP.NET Core reads a call off the wire: its paths in any case and with one
-trailing slash, as its routing matches them; the journal keeps the path as sent and names the
-operation, its verdict and coverage as for the contracts' spelling. Other vendors' paths match
-only as written."""
+trailing slash, as its routing matches them, and its body after a UTF-8 BOM or in the UTF-16 its
+Content-Type declares, as its JSON input reads it; the journal keeps the call as sent, names its
+operation, judges it and masks it as for the contracts' spelling in UTF-8. Other vendors read
+paths and bodies only as written."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from mockservers.core.route import folded
 from mockservers.testing import MockServer
-from tests.conftest import ACCOUNTS
+from tests.conftest import ACCOUNTS, QP, qp_login
 from tests.proxying import XTRA_KEYS, proxied
 
 LOGIN = "/xtra/api/sync/v1/login"
@@ -134,3 +135,69 @@ def test_through_a_proxy_a_spelling_is_named_its_operation_and_goes_as_sent() ->
     assert (entry["path"], entry["operation"]) == (path, "updateIdentities")
     assert entry["verdict"] == {"request": [], "response": []}
     assert sent["path"] == path
+
+
+# -- charsets: as ASP.NET Core's System.Text.Json input reads a body --------------------------
+BODY = '[{"ID": 1.0, "City": "Città"}]'
+"""An ID written as a float (an integer all the same) and a city beyond ASCII: read from the
+text, not from the bytes as sent."""
+
+
+def sent(http: httpx.Client, body: bytes, content_type: str, path: str = UPDATE) -> httpx.Response:
+    keys = KEYS if path == UPDATE else {}
+    return http.post(path, content=body, headers={**keys, "Content-Type": content_type})
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"\xef\xbb\xbf" + BODY.encode(), "application/json; charset=utf-8"),
+        (b"\xef\xbb\xbf" + BODY.encode(), "application/json"),
+        (BODY.encode("utf-16"), "application/json; charset=utf-16"),  # its BOM, little-endian
+        (b"\xfe\xff" + BODY.encode("utf-16-be"), "application/json; charset=UTF-16"),
+        (BODY.encode("utf-16-le"), "application/json; charset=utf-16"),  # .NET's: LE
+        (BODY.encode("utf-16-le"), "application/json; charset=utf-16le"),
+        (b"\xfe\xff" + BODY.encode("utf-16-be"), 'application/json; charset="utf-16BE"'),
+        (BODY.encode("utf-16-be"), "application/json;charset=utf-16be"),
+    ],
+    ids=["bom", "bom-no-charset", "utf-16", "utf-16-be-bom", "utf-16-no-bom", "le", "be-bom", "be"],
+)
+def test_a_bom_or_a_declared_utf_16_is_read_as_its_text(
+    http: httpx.Client, body: bytes, content_type: str
+) -> None:
+    """Each was 400 "il corpo non è un JSON valido": orjson read the bytes as sent."""
+    response = sent(http, body, content_type)
+    assert response.status_code == 200, response.json()
+    (outcome,) = response.json()["result"]["records"]
+    assert (outcome["Item1"], outcome["Item3"]) == (1, True)
+    state = http.get("/__admin/state/xtra").json()["tenants"]["demo"]["identities"]["1"]
+    assert state["City"] == "Città"
+    entry = journalled(http)
+    assert entry["verdict"] == {"request": [], "response": []}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (BODY.encode("utf-16"), "application/json"),  # UTF-16 is read only where declared
+        (BODY.encode("utf-16-be"), "application/json; charset=utf-16"),  # read as LE
+        (BODY.encode("utf-16-le")[:-1], "application/json; charset=utf-16"),  # an odd length
+        (b"\xef\xbb\xbf" + BODY.encode(), "application/json; charset=utf-16"),
+        (b"\xef\xbb\xbf\xef\xbb\xbf" + BODY.encode(), "application/json"),  # one BOM, not two
+    ],
+    ids=["undeclared", "be-as-le", "odd-length", "utf-8-as-utf-16", "two-boms"],
+)
+def test_a_body_that_is_no_json_in_its_charset_stays_a_400(
+    http: httpx.Client, body: bytes, content_type: str
+) -> None:
+    response = sent(http, body, content_type)
+    assert response.status_code == 400
+    assert response.json()["message"] == "Richiesta non valida: il corpo non è un JSON valido"
+
+
+def test_other_vendors_read_the_bytes_as_sent(http: httpx.Client) -> None:
+    """QuoParts (PHP's json_decode) refuses a BOM: its own "Richiesta errata"."""
+    token = qp_login(http)
+    body = b'\xef\xbb\xbf{"data": []}'
+    answer = http.post(QP, params={"importCli": "", "token": token}, content=body)
+    assert answer.json()["errorCode"] == "100"
