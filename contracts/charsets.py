@@ -3,8 +3,9 @@
 ASP.NET Core's System.Text.Json input formatter skips a UTF-8 byte order mark, and reads a body
 whose ``Content-Type`` declares UTF-16 (``charset=utf-16``) through a transcoding stream. A body
 contract marked ``x-charsets`` says its vendor reads its bodies so: :func:`utf8_json` gives the
-bytes to parse, for the fake and the journal's verdict alike. A body that is no text in the
-charset it declares is left as sent: its parse refuses it, as the vendor's does.
+bytes to parse, for the fake and the journal's verdict alike (and the text the journal shows and
+masks of any vendor's call). A body that is no text in the charset it declares is left as sent:
+its parse refuses it, as the vendor's does.
 """
 
 from __future__ import annotations
@@ -43,6 +44,16 @@ def utf8_json(body: bytes, content_type: str) -> bytes:
         return body[skipped:].decode(codec).encode("utf-8")
     except UnicodeError:  # an odd length, a lone surrogate: no text, which the parse refuses
         return body
+
+
+def as_sent(text: bytes, body: bytes, content_type: str) -> bytes:
+    """``text`` (UTF-8, as :func:`utf8_json` read ``body``, then changed: a secret masked) in
+    the charset ``body`` was sent in, its byte order mark first."""
+    read = _read_as(body, content_type)
+    if read is None:
+        return text
+    skipped, codec = read
+    return body[:skipped] + (text if codec == "utf-8" else text.decode("utf-8").encode(codec))
 
 
 def _read_as(body: bytes, content_type: str) -> tuple[int, str] | None:

@@ -6,13 +6,15 @@ paths and bodies only as written."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 import pytest
 
+from mockservers import create_app
 from mockservers.core.route import folded
-from mockservers.testing import MockServer
+from mockservers.testing import IN_PROCESS_URL, MockServer, SyncASGITransport
 from tests.conftest import ACCOUNTS, QP, qp_login
 from tests.proxying import XTRA_KEYS, proxied
 
@@ -173,6 +175,7 @@ def test_a_bom_or_a_declared_utf_16_is_read_as_its_text(
     state = http.get("/__admin/state/xtra").json()["tenants"]["demo"]["identities"]["1"]
     assert state["City"] == "Città"
     entry = journalled(http)
+    assert entry["request"] == [{"ID": 1.0, "City": "Città"}] and entry["request_format"] == "json"
     assert entry["verdict"] == {"request": [], "response": []}
 
 
@@ -193,6 +196,31 @@ def test_a_body_that_is_no_json_in_its_charset_stays_a_400(
     response = sent(http, body, content_type)
     assert response.status_code == 400
     assert response.json()["message"] == "Richiesta non valida: il corpo non è un JSON valido"
+
+
+def test_a_utf_16_login_logs_in_and_its_password_is_masked_everywhere() -> None:
+    """Its password was no UTF-8 a mask could find: the journal showed it, NUL byte after NUL
+    byte, and so did the curl line."""
+    password = ACCOUNTS["xtra"]["accounts"][0]["users"][0]["password"]
+    login = json.dumps({"Username": "mario", "Password": password})
+    with httpx.Client(
+        transport=SyncASGITransport(create_app(ACCOUNTS)), base_url=IN_PROCESS_URL
+    ) as http:
+        for body, content_type in (
+            (login.encode("utf-16"), "application/json; charset=utf-16"),
+            (login.encode("utf-16-be"), "application/json; charset=utf-16be"),
+            (b"\xef\xbb\xbf" + login.encode(), "application/json"),
+        ):
+            response = sent(http, body, content_type, LOGIN)
+            assert response.status_code == 200, response.json()
+            assert response.json()["result"]["IRID"] == 59990
+            entry = journalled(http)
+            assert entry["request"] == {"Username": "mario", "Password": "***"}
+            assert entry["verdict"] == {"request": [], "response": []}
+            curl = entry["curl"].replace("\\x00", "")  # a UTF-16 body's NUL bytes
+            assert password not in curl and '"Password":"***"' in curl
+        matcher = {"operation": "login", "body": {"Username": "mario"}}
+        assert http.post("/__admin/requests/count", json=matcher).json() == {"count": 3}
 
 
 def test_other_vendors_read_the_bytes_as_sent(http: httpx.Client) -> None:
