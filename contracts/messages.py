@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from contracts.binding import body_names, bound_body
+from contracts.charsets import content_type_of, reads_charsets, utf8_json
 from contracts.loader import CONTRACTS_DIR, Contract, contract, schema_names
 
 _METHODS = ("get", "put", "post", "delete", "patch")
@@ -121,14 +122,17 @@ def verdict(
     list of ``contract: path: message`` (empty lists: it meets them). ``query``: its pairs in
     the order sent, read as the fake reads them (``bound_query``: a dict had lost the order
     that decides which of XTRA's spellings of one name is the one taken), and its body's
-    names likewise (``binding.bound_body``); ``body`` None: its body is not judged (its
-    content could not be read). ``blot``: what takes the exchange's secrets out of a
-    message, before it is cut (a secret the cut split would keep most of its characters)."""
+    names and charset likewise (``binding.bound_body``, ``charsets.utf8_json``); ``body``
+    None: its body is not judged (its content could not be read). ``blot``: what takes the
+    exchange's secrets out of a message, before it is cut (a secret the cut split would keep
+    most of its characters)."""
     found: dict[str, list[str]] = {"request": [], "response": []}
     parameters = contract_for(vendor, operation, "query")
     query = bound_query(parameters, query)
     checked = request_contract(vendor, operation, query)
     if checked is not None and body is not None:
+        if reads_charsets(checked):  # in the charset the vendor reads it in
+            body = utf8_json(body, content_type_of(headers))
         read = bound_body(body_names(checked), _json(body))  # its names as the vendor binds them
         found["request"] += _violations(checked, read, blot)
     if parameters is not None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cache
+from http import HTTPStatus
 from typing import Any
 
 from starlette.applications import Starlette
@@ -30,7 +31,7 @@ from mockservers.core.http import JSONResponse, closing_unread
 from mockservers.core.journal import Journal
 from mockservers.core.kit import Kit
 from mockservers.core.persistence import StateFile, StateFileError
-from mockservers.core.route import VendorRoute
+from mockservers.core.route import Paths, VendorRoute
 from mockservers.core.seeded import SeededConfig
 from mockservers.core.sessions import Sessions
 from mockservers.core.settings import settings_from
@@ -102,11 +103,18 @@ def _http_errors(vendors: dict[str, Vendor]) -> Callable[[Request, Exception], A
             if path == "/__admin" or path.startswith("/__admin/"):
                 response.raw_headers += ADMIN_HEADERS
             return response
-        reason = f"{request.method} {path}: {exc.detail}"
-        refused = KitError("routing", reason, status=exc.status_code)
-        return await vendor.refuse(request.scope, refused, exc.headers)
+        return await _refused_route(vendor, request.scope, exc.status_code, exc.headers)
 
     return handler
+
+
+async def _refused_route(
+    vendor: Vendor, scope: Scope, status: int, headers: Mapping[str, str] | None
+) -> Response:
+    """A 404 or 405 under the vendor's prefix, in its error body and journalled (a connector's
+    wrong URL shows in the journal like any other call)."""
+    reason = f"{scope['method']} {scope['path']}: {HTTPStatus(status).phrase}"
+    return await vendor.refuse(scope, KitError("routing", reason, status=status), headers)
 
 
 def _open_state_file(path: str, kit: Kit) -> StateFile:
@@ -168,10 +176,12 @@ def _lifespan(
 
 
 class KitApp(Starlette):
-    """Starlette with one shortcut: a request for a vendor's path, with a method it allows,
-    goes straight to the vendor's pipeline, skipping the router's pattern matching, per-route
-    wrappers and request object (the hot path of every fake). Everything else — admin, OpenAPI,
-    404/405 — goes through Starlette as usual.
+    """Starlette with one shortcut: a request for a vendor's path goes straight to the vendor's
+    pipeline, skipping the router's pattern matching, per-route wrappers and request object
+    (the hot path of every fake), or with a method the path does not allow to the vendor's
+    405. A vendor on ASP.NET Core (``paths_any_case``) is reached by its paths in any case and
+    with one trailing slash too, as its routing matches them; the journal keeps the path as
+    sent. Everything else — admin, OpenAPI, a 404 — goes through Starlette as usual.
 
     With ``cors_origins``, CORS answers preflights and marks answers for those origins, in front
     of everything (connectors that run in a browser); a refused page is journalled.
@@ -192,9 +202,13 @@ class KitApp(Starlette):
         # A path with a slash too many is a path the vendor does not serve: its 404, in its
         # body and journalled (a redirect would hide the connector's wrong URL).
         self.router.redirect_slashes = False
-        self.exact: dict[str, tuple[Vendor, VendorRoute]] = {
-            path: (vendor, route) for vendor in vendors for path, route in vendor.paths().items()
-        }
+        paths: Paths[tuple[Vendor, VendorRoute]] = Paths()
+        for vendor in vendors:
+            for path, route in vendor.paths().items():
+                paths.add(path, (vendor, route), any_case=vendor.paths_any_case)
+        # Every call looks its path up as written, in the dict itself, then in other spellings
+        self.exact = paths.exact
+        self.other_spelling = paths.get_folded
         self.kit = kit
         self.entry: ASGIApp = self.dispatch
         if cors_origins:
@@ -204,18 +218,24 @@ class KitApp(Starlette):
         if scope["type"] == "http":
             receive, send = closing_unread(scope, receive, send)
             if self.kit.date_header:
-                found = self.exact.get(scope["path"])
-                if found is None or scope["method"] not in found[1].methods:
+                path = scope["path"]
+                found = self.exact.get(path) or self.other_spelling(path)
+                if found is None or scope["method"] not in found[1].allows:
                     send = dated(send, self.kit.clock)
         await self.entry(scope, receive, send)
 
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            found = self.exact.get(scope["path"])
-            if found is not None and scope["method"] in found[1].methods:
+            path = scope["path"]
+            found = self.exact.get(path) or self.other_spelling(path)
+            if found is not None:
                 scope["app"] = self
                 vendor, route = found
-                response = await vendor.handle(scope, receive, route)
+                if scope["method"] in route.allows:
+                    response = await vendor.handle(scope, receive, route)
+                else:  # as Starlette's route would refuse it, in any spelling of the path
+                    allowed = {"Allow": ", ".join(sorted(route.allows))}
+                    response = await _refused_route(vendor, scope, 405, allowed)
                 await response(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)

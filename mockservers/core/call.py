@@ -13,6 +13,7 @@ import orjson
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope
 
+from contracts.charsets import utf8_json
 from mockservers.core.errors import KitError
 from mockservers.core.faults import Fault
 from mockservers.core.http import declared_beyond, header_text, too_deep
@@ -47,7 +48,9 @@ class Call:
         "_headers",
         "_json",
         "_raw_headers",
+        "_utf8",
         "body",
+        "charsets",
         "details",
         "kit",
         "operation",
@@ -64,6 +67,7 @@ class Call:
         body: bytes,
         kit: Kit,
         query: Query,
+        charsets: bool = False,
     ) -> None:
         self.scope = scope
         self.query = query
@@ -75,6 +79,8 @@ class Call:
         self.kit = kit
         self.details: list[str] | None = None  # most calls get no diagnosis: no list for them
         self._json: Any = _UNSET
+        self.charsets = charsets  # read as an ASP.NET vendor reads it (``json_bytes``)
+        self._utf8: bytes | None = None
 
     def explain(self, detail: str) -> None:
         """Add the kit's diagnosis of this call (which field, which rule): it goes to the
@@ -110,15 +116,28 @@ class Call:
         client = self.scope.get("client")
         return client[0] if client else ""
 
+    @property
+    def json_bytes(self) -> bytes:
+        """The bytes the body's JSON is read from: the body as sent or, for a vendor that reads
+        ``charsets`` as ASP.NET does, in UTF-8, a UTF-8 BOM skipped and a declared UTF-16
+        decoded (``contracts.charsets.utf8_json``)."""
+        if not self.charsets:
+            return self.body
+        if self._utf8 is None:
+            self._utf8 = utf8_json(self.body, self.headers.get("content-type", ""))
+        return self._utf8
+
     def json(self) -> Any:
-        """The body parsed as JSON; ``KitError('malformed_json')`` when it is not."""
+        """The body parsed as JSON (``json_bytes``); ``KitError('malformed_json')`` when it is
+        not."""
         if self._json is _UNSET:
+            text = self.json_bytes
             try:
-                value = orjson.loads(self.body)
+                value = orjson.loads(text)
             except orjson.JSONDecodeError as exc:
                 raise KitError("malformed_json", f"the body is not valid JSON: {exc}") from None
             limit = self.kit.max_json_depth
-            if _may_nest_deeper(self.body, limit) and too_deep(value, limit):
+            if _may_nest_deeper(text, limit) and too_deep(value, limit):
                 raise KitError("malformed_json", f"the JSON nests deeper than {limit} levels")
             self._json = value
         return self._json

@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 import shlex
 
+from contracts.charsets import as_sent
 from mockservers.core.codings import content_of
-from mockservers.core.journal import Entry, sent_target
+from mockservers.core.journal import Entry, content_type, request_text, sent_target
 from mockservers.core.secrets import masked_bytes, secret_header
 
 _NOT_REPEATED = frozenset(
@@ -63,12 +64,22 @@ def curl(entry: Entry, base_url: str, limit: int) -> str:
         if b"content-type" not in sent:
             parts += ["-H", shell_word(b"Content-Type:")]  # curl would add a form's type
         # --data-raw: a body starting with @ is text, not a file of the reader's to upload.
-        parts += ["--data-raw", shell_word(masked_bytes(read.body))]
+        parts += ["--data-raw", shell_word(_masked(entry, read.body))]
     if read.body is None:
         size = len(entry.request_body)
         note = f"# its body ({size} bytes in {read.coding}) left out: {read.why}"
         parts.append(_CONTROL.sub("?", note))  # a comment to its line's end: on one line
     return " ".join(parts)
+
+
+def _masked(entry: Entry, body: bytes) -> bytes:
+    """``body`` with every secret masked where it is read (:func:`request_text`: a UTF-16
+    password is no UTF-8 a mask can find), in the charset it was sent in."""
+    text = request_text(entry, body)
+    if text is body:
+        return masked_bytes(body)
+    masked = masked_bytes(text)
+    return body if masked == text else as_sent(masked, body, content_type(entry.headers))
 
 
 def shell_word(value: bytes) -> str:

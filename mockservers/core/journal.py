@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, quote
 
 import orjson
 
+from contracts.charsets import utf8_json
 from mockservers.core.clock import iso
 from mockservers.core.codings import Unreadable, coding_of, undone
 from mockservers.core.http import NOT_JSON, header_text, json_of, text_of
@@ -173,20 +174,33 @@ def shown_request(entry: Entry) -> tuple[Any, str | None, bool]:
     """The request's body for display, as :func:`shown_body` shows one, and whether only its
     start is shown. A body in a ``Content-Encoding`` (gzip, deflate) is shown decoded (its
     first 64 KiB), masked: its bytes as they came would keep a password no mask can find; one
-    that does not decode, not at all (a note says why)."""
+    that does not decode, not at all (a note says why). So is one in the UTF-16 its
+    ``Content-Type`` declares, or after a UTF-8 byte order mark (:func:`request_text`)."""
     body = entry.request_body
     coding = coding_of(entry.headers) if body else ""
     if not coding:
-        shown, format_ = shown_body(body)
+        shown, format_ = shown_body(request_text(entry, body))
         return shown, format_, format_ == "text" and len(body) > _BODY_PREVIEW
     try:
         decoded = undone(body, coding, _BODY_PREVIEW)
     except Unreadable as exc:
         return f"({len(body)} bytes in {coding}, not shown: {exc})", "text", False
     if not decoded.short:
-        return (*shown_body(decoded.body), False)
+        return (*shown_body(request_text(entry, decoded.body)), False)
     text = decoded.body.decode("utf-8", "replace")
     return mask_text(text, cut=True), "text", True
+
+
+def request_text(entry: Entry, body: bytes) -> bytes:
+    """A request's body (as sent, or its coding undone) in UTF-8, as an ASP.NET vendor reads
+    it (``contracts.charsets.utf8_json``: a UTF-8 byte order mark skipped, a declared UTF-16
+    decoded): what is shown and masked of it, for every vendor."""
+    return utf8_json(body, content_type(entry.headers))
+
+
+def content_type(headers: list[tuple[bytes, bytes]]) -> str:
+    """A request's ``Content-Type`` ("" without one)."""
+    return next((header_text(v) for k, v in headers if k.lower() == b"content-type"), "")
 
 
 def _fit(entry: Entry, head: int, max_bytes: int) -> int:

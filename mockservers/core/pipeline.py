@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Mapping
-from functools import partial
+from functools import cached_property, partial
 from time import perf_counter
 from typing import Any
 
@@ -25,7 +25,7 @@ from mockservers.core.coverage import MET, Met
 from mockservers.core.errors import DroppedConnection, KitError, VendorError
 from mockservers.core.faults import Fault
 from mockservers.core.journal import Entry
-from mockservers.core.route import UNKNOWN, VendorRoute
+from mockservers.core.route import UNKNOWN, Paths, VendorRoute
 from mockservers.core.sessions import owner_id
 from mockservers.core.shared import StoreUnavailable
 
@@ -61,12 +61,24 @@ _MISHANDLED = {
 
 class Pipeline:
     """The pipeline's part of ``Vendor`` (``vendor.py``), its base: it runs on what the vendor
-    sets (``name``, ``routes``, ``kit``, ``clock``, ``model``) and calls its hooks
-    (``tenant_of``, ``render_error``)."""
+    sets (``name``, ``routes``, ``paths_any_case``, ``json_charsets``, ``kit``, ``clock``,
+    ``model``) and calls its hooks (``tenant_of``, ``render_error``)."""
 
     def paths(self) -> dict[str, VendorRoute]:
         """Each route by its full path (``/<vendor><path>``): the app's shortcut to ``handle``."""
         return {f"/{self.name}{route.path}": route for route in self.routes}
+
+    @cached_property
+    def _routes(self) -> Paths[VendorRoute]:
+        found: Paths[VendorRoute] = Paths()
+        for path, route in self.paths().items():
+            found.add(path, route, any_case=self.paths_any_case)
+        return found
+
+    def route_at(self, path: str) -> VendorRoute | None:
+        """The route a full path reaches, as the app finds it (in any case, with one trailing
+        slash, for a vendor whose ``paths_any_case``); None: no route's."""
+        return self._routes.get(path)
 
     def starlette_routes(self) -> list[Route]:
         return [
@@ -100,7 +112,7 @@ class Pipeline:
             refused = exc
         except ClientDisconnect:  # journalled all the same: a connector that gave up mid-body
             refused = KitError("disconnected", GONE, status=400)
-        call = Call(scope, self.name, operation, body, kit, query)
+        call = Call(scope, self.name, operation, body, kit, query, self.json_charsets)
         cors = scope.get(CORS_NOTE)
         if cors is not None:
             call.explain(cors)

@@ -95,6 +95,13 @@ class Vendor(Pipeline):
     routes: ClassVar[tuple[VendorRoute, ...]]
     operations: ClassVar[tuple[str, ...]]
     """Derived from ``routes``."""
+    paths_any_case: ClassVar[bool] = False
+    """Whether a call's path reaches a route whatever the case of the route's segments, and
+    with one trailing slash, as ASP.NET Core routes (XTRA); else only as the route writes it."""
+    json_charsets: ClassVar[bool] = False
+    """Whether a body is read as ASP.NET Core's JSON input reads it (XTRA): a UTF-8 BOM
+    skipped, a UTF-16 its ``Content-Type`` declares decoded; else its bytes are parsed as
+    sent."""
     collections: ClassVar[tuple[str, ...]]
     sequences: ClassVar[tuple[str, ...]]
     """The names of the per-tenant sequences the model takes IDs from: a state document a

@@ -38,7 +38,6 @@ from mockservers.xtra.errors import (
 from mockservers.xtra.records import (
     ACTIVITIES,
     ACTIVITY_FIELDS,
-    DOCUMENT_PAIR,
     IDENTITIES,
     NO_NUMBER,
     SUB_RECORD_SEQUENCES,
@@ -46,6 +45,7 @@ from mockservers.xtra.records import (
     Outcome,
     RecordFault,
     check_state,
+    document_pair,
     email_contact,
     failed,
     identity_key,
@@ -306,26 +306,43 @@ class XtraModel(Authorisation, VendorModel):
 
     @staticmethod
     def _check_documents(existing: dict[str, Any] | None, documents: list[dict[str, Any]]) -> None:
+        """``ER.DOC.RNOIMPORT`` for a document ID not on the identity; ``ER.DOC.EXISTS`` for a
+        document that would hold the typology and number another document holds: one inserted,
+        or one updated (its stored fields with those sent on top), in the record's order, so
+        that an update frees the pair its document held. One look-up per document: a record of
+        thousands of documents is checked in linear time."""
         stored = (existing or {}).get("IdentityDocuments") or []
-        ids = {d["ID"] for d in stored}
-        seen = {tuple(map(d.get, DOCUMENT_PAIR)) for d in stored}
+        pairs = {d["ID"]: document_pair(d) for d in stored}  # as the record leaves them so far
+        held: dict[tuple[Any, Any], int] = {}  # how many documents hold each numbered pair
+        for pair in pairs.values():
+            if pair[1] not in NO_NUMBER:
+                held[pair] = held.get(pair, 0) + 1
         for index, document in enumerate(documents):
             if is_id(document.get("ID")):
-                if document["ID"] not in ids:
+                before = pairs.get(document["ID"])
+                if before is None:
                     raise RecordError(
                         DOC_NOT_IMPORTED,
                         f"Riga non importata: IdentityDocuments[{index}].ID {document['ID']} "
                         "non è un documento dell'anagrafica",
                     )
+                pair = document_pair(document, before)
+                if pair == before:
+                    continue
+                if before[1] not in NO_NUMBER:
+                    held[before] -= 1
+                pairs[document["ID"]] = pair
+            else:
+                pair = document_pair(document)
+            if pair[1] in NO_NUMBER:
                 continue
-            pair = tuple(map(document.get, DOCUMENT_PAIR))
-            if pair[1] not in NO_NUMBER and pair in seen:
+            if held.get(pair):
                 raise RecordError(
                     DOC_EXISTS,
                     f"Documento esistente: IdentityDocuments[{index}] tipologia {pair[0]} "
                     f"numero {pair[1]}",
                 )
-            seen.add(pair)
+            held[pair] = 1
 
     def _write(
         self,

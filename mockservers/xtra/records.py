@@ -103,6 +103,14 @@ NO_NUMBER = (None, "")
 does a missing ExternalKey): documents without a number never clash."""
 
 
+def document_pair(
+    document: dict[str, Any], stored: tuple[Any, Any] = (None, None)
+) -> tuple[Any, Any]:
+    """A document's ``DOCUMENT_PAIR``; for an update, ``stored`` (the pair its document holds)
+    with the fields sent on top, as ``merge`` writes them."""
+    return document.get("FIDDocumentTypology", stored[0]), document.get("Number", stored[1])
+
+
 def check_state(document: Any) -> None:
     """Refuse (``StateError``) a state document whose identities the rules could not use:
     each identity an object whose ``ID`` is its key, each sub-record an object with an ``ID``

@@ -127,7 +127,7 @@ def _json(call: Call) -> Any:
 def _parsed(call: Call) -> Any:
     """The body as JSON, its integral floats as ints (a body with no float as parsed)."""
     body = _json(call)
-    return integral(body) if b"0." in call.body.translate(_FLOAT_MARKS) else body
+    return integral(body) if b"0." in call.json_bytes.translate(_FLOAT_MARKS) else body
 
 
 def integral(value: Any) -> Any:

@@ -38,6 +38,9 @@ class Xtra(Vendor):
         VendorRoute("/api/sync/v1/login", {"login": responses.login}),
         VendorRoute("/api/sync/v1/irs/update", {"updateIdentities": responses.update_identities}),
     )
+    # ASP.NET Core's routing: /xtra/api/Sync/v1/IRS/Update and .../irs/update/ are irs/update.
+    paths_any_case: ClassVar[bool] = True
+    json_charsets: ClassVar[bool] = True  # its JSON input: a UTF-8 BOM, a declared UTF-16
     collections: ClassVar[tuple[str, ...]] = (IDENTITIES, ACTIVITIES)
     sequences: ClassVar[tuple[str, ...]] = SEQUENCE_NAMES
     # Item1 is the identity's ID, Item5/Item6 map destinations/contacts to theirs; the login's

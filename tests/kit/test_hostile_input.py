@@ -211,7 +211,8 @@ def test_a_method_or_path_the_vendor_does_not_serve_gets_its_error_body(
     assert wrong_method.headers["allow"] == allowed
     unknown_path = http.post(f"/{target.vendor}/no/such/path", json={})
     assert unknown_path.status_code == 404
-    slash_too_many = http.post(f"{target.path}/", json={})  # not Starlette's bare 307
+    # Not Starlette's bare 307; XTRA's routes take one trailing slash, as ASP.NET Core's do
+    slash_too_many = http.post(f"{target.path}{'//' if target.vendor == 'xtra' else '/'}", json={})
     assert slash_too_many.status_code == 404
     error_contract = contract(f"{target.vendor}/error.response")
     for answer in (wrong_method, unknown_path, slash_too_many):

@@ -77,3 +77,16 @@ def test_a_fake_whose_tokens_never_expire_is_caught(monkeypatch: pytest.MonkeyPa
     # sees imported, so a change anywhere moves these cases: 200 stopped finding it.
     with pytest.raises(AssertionError, match=r"on the wire .*the model expects"):
         find_bug(XtraMachine, max_examples=500)
+
+
+def test_a_fake_that_lets_an_update_take_another_document_s_pair_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = models.document_pair
+
+    def kept(document, stored=(None, None)):  # type: ignore[no-untyped-def]
+        return original(document) if stored == (None, None) else stored  # updates unchecked
+
+    monkeypatch.setattr(models, "document_pair", kept)
+    with pytest.raises(AssertionError, match=r"irs/update answered .*the model"):
+        find_bug(XtraMachine)

@@ -297,7 +297,7 @@ def _allowed_codes(record: dict[str, Any], contact_form: bool) -> set[str | None
             allowed.add(INVALID)
     if any(not _is_id(user.get("ID")) for user in users):
         allowed.add(INSERT_FAILED)
-    if any(not _is_id(d.get("ID")) and d.get("Number") not in (None, "") for d in documents):
+    if any(_may_clash(d) for d in documents):
         allowed.add(DOC_EXISTS)
     if any(_is_id(d.get("ID")) for d in documents):
         allowed.add(DOC_NOT_IMPORTED)
@@ -307,6 +307,14 @@ def _allowed_codes(record: dict[str, Any], contact_form: bool) -> set[str | None
         # refused: ER.IR.INVAL, or another rule the record breaks (the contracts set no order)
         return (allowed - {None}) | {INVALID}
     return allowed
+
+
+def _may_clash(document: dict[str, Any]) -> bool:
+    """Whether a document may take the typology and number of another (``ER.DOC.EXISTS``): one
+    with a number, or an update that changes its typology and keeps the number it has."""
+    if "Number" in document or not _is_id(document.get("ID")):
+        return document.get("Number") not in (None, "")
+    return "FIDDocumentTypology" in document
 
 
 def _key(record: dict[str, Any], contact_form: bool) -> str | None:

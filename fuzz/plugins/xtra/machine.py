@@ -4,11 +4,12 @@ Rules: insert identities by key pair (fresh and re-used ExternalKeys: ER.IR.EXIS
 batch with records breaking their schema through a client that does not validate (ER.IR.INVAL for
 those only); update known and unknown IDs (ER.IR.NOFOUND) with destinations and contacts, new or
 by ID; contact forms upserting on EMail_Surname_Name (one CRM activity per record); identity
-documents (ER.DOC.EXISTS on a repeated typology+number, ER.DOC.RNOIMPORT on an unknown document
-ID); log in; let the clock run across the token lifetime (the client logs in again); an
-AccessToken updating its own identity, and refused (403) beyond it. Every call optionally with
-``debug=true``. After every call the exchanges on the wire meet the contracts and are the ones the
-model predicts; after every step the fake's admin state dump equals the model's.
+documents (ER.DOC.EXISTS on a typology+number inserted or updated to one already held,
+ER.DOC.RNOIMPORT on an unknown document ID); log in; let the clock run across the token
+lifetime (the client logs in again); an AccessToken updating its own identity, and refused (403)
+beyond it. Every call optionally with ``debug=true``. After every call the exchanges on the wire
+meet the contracts and are the ones the model predicts; after every step the fake's admin state
+dump equals the model's.
 """
 
 from __future__ import annotations
@@ -155,9 +156,16 @@ class XtraMachine(ClientMachine):
             self.model.identities, key=lambda i: not self.model.identities[i]["IdentityDocuments"]
         )
         rid = data.draw(st.sampled_from(ids), label="ID")
-        known = [d["ID"] for d in self.model.identities[rid]["IdentityDocuments"]]
-        ids = data.draw(st.lists(st.sampled_from([*known, UNKNOWN_ID]), max_size=1), label="doc")
-        docs = [*new, *({"ID": i, "Number": "EF3"} for i in ids)]
+        stored = self.model.identities[rid]["IdentityDocuments"]
+        ids = data.draw(
+            st.lists(st.sampled_from([*(d["ID"] for d in stored), UNKNOWN_ID]), max_size=1),
+            label="doc",
+        )
+        # An update to a pair of its own, or to another document's (ER.DOC.EXISTS too).
+        pairs = [(1, "EF3"), *((d["FIDDocumentTypology"], d["Number"]) for d in stored)]
+        typology, number = data.draw(st.sampled_from(pairs), label="pair")
+        updates = ({"ID": i, "FIDDocumentTypology": typology, "Number": number} for i in ids)
+        docs = [*new, *updates]
         self.expect(self.keyed, [Record({"ID": rid, "IdentityDocuments": docs})])
 
     # -- AccessToken ------------------------------------------------------------------------

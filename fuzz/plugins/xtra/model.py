@@ -6,11 +6,11 @@ independently of the fake's code: an insert (no ``ID``) needs a fresh ``External
 identity's key (``ER.IR.EXISTS``; ``ER.IR.INVAL`` for a contact form's built key), an update
 changes only the fields sent; sub-records without ``ID`` are inserted with IDs from per-account
 sequences, with an ``ID`` of the identity updated (another ID: not imported, ``null``); a
-document repeating the typology and number of one on the identity is ``ER.DOC.EXISTS``, a
-document ID not on it ``ER.DOC.RNOIMPORT``; a contact form upserts on ``EMail_Surname_Name``,
-adds the e-mail as an Email contact and records one CRM activity; a refused record stores
-nothing. AccessTokens last ``ttl`` seconds of the kit's clock and reach only their own
-identity.
+document inserted, or updated, to the typology and number of another on the identity is
+``ER.DOC.EXISTS``, a document ID not on it ``ER.DOC.RNOIMPORT``; a contact form upserts on
+``EMail_Surname_Name``, adds the e-mail as an Email contact and records one CRM activity; a
+refused record stores nothing. AccessTokens last ``ttl`` seconds of the kit's clock and reach
+only their own identity.
 """
 
 from __future__ import annotations
@@ -180,18 +180,28 @@ class XtraModel:
 
     @staticmethod
     def _check_documents(existing: dict[str, Any] | None, documents: list[dict[str, Any]]) -> None:
-        stored = (existing or {}).get("IdentityDocuments") or []
-        ids = {d["ID"] for d in stored}
-        seen = {(d.get("FIDDocumentTypology"), d.get("Number")) for d in stored}
+        """A document clashes when the typology and number it would hold, inserted or updated
+        (its stored fields with those sent on top), are another's, the documents taken in the
+        record's order; one that keeps its own pair never clashes."""
+        kept = [dict(d) for d in (existing or {}).get("IdentityDocuments") or []]
         for document in documents:
+            target = None
             if document.get("ID") is not None:
-                if document["ID"] not in ids:
+                target = next((d for d in kept if d.get("ID") == document["ID"]), None)
+                if target is None:
                     raise Refused(DOC_NOT_IMPORTED)
+            written = {**(target or {}), **document}
+            pair = _pair(written)
+            if target is not None and pair == _pair(target):
                 continue
-            pair = (document.get("FIDDocumentTypology"), document.get("Number"))
-            if pair[1] not in (None, "") and pair in seen:  # "" is no number, as null
+            if pair[1] not in (None, "") and any(  # "" is no number, as null
+                d is not target and _pair(d) == pair for d in kept
+            ):
                 raise Refused(DOC_EXISTS)
-            seen.add(pair)
+            if target is None:
+                kept.append(written)
+            else:
+                target.update(document)
 
     def _new_identity(self) -> dict[str, Any]:
         number = self._next("identity")
@@ -259,3 +269,8 @@ def _key(fields: dict[str, Any], contact_form: bool) -> str | None:
         return f"{fields['EMail']}_{fields['Surname']}_{fields['Name']}"
     key = fields.get("ExternalKey")
     return key if isinstance(key, str) else None
+
+
+def _pair(document: dict[str, Any]) -> tuple[Any, Any]:
+    """What tells an identity's documents apart: their typology and number."""
+    return document.get("FIDDocumentTypology"), document.get("Number")

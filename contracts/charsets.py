@@ -1,0 +1,87 @@
+"""A JSON body's bytes as an ASP.NET vendor reads them: its text in UTF-8, whatever it was sent in.
+
+ASP.NET Core's System.Text.Json input formatter skips a UTF-8 byte order mark, and reads a body
+whose ``Content-Type`` declares UTF-16 (``charset=utf-16``) through a transcoding stream. A body
+contract marked ``x-charsets`` says its vendor reads its bodies so: :func:`utf8_json` gives the
+bytes to parse, for the fake and the journal's verdict alike (and the text the journal shows and
+masks of any vendor's call). A body that is no text in the charset it declares is left as sent:
+its parse refuses it, as the vendor's does.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Mapping
+
+from contracts.loader import Contract
+
+UTF8_BOM = codecs.BOM_UTF8
+_UTF16 = {"utf-16": "utf-16-le", "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be"}
+"""Each UTF-16 a ``charset`` may name (as Python's codecs name it) and the byte order it reads
+without a byte order mark: .NET's ``utf-16`` (``Encoding.Unicode``) is little-endian."""
+_BOMS = {codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}
+
+
+def reads_charsets(checked: Contract | None) -> bool:
+    """Whether a body contract is marked ``x-charsets``: its vendor reads a body as
+    :func:`utf8_json` does."""
+    return checked is not None and bool(checked.schema.get("x-charsets"))
+
+
+def utf8_json(body: bytes, content_type: str) -> bytes:
+    """``body`` as the UTF-8 its JSON is read from: without a leading UTF-8 byte order mark;
+    in a UTF-16 the ``Content-Type`` declares (``utf-16``, ``utf-16le``, ``utf-16be``; a byte
+    order mark, which is skipped, says its order where the charset does not), decoded. Any
+    other body, and one that does not decode, as sent (every call's path: a look at its first
+    bytes, and into the ``Content-Type`` only when it has parameters)."""
+    read = _read_as(body, content_type)
+    if read is None:
+        return body
+    skipped, codec = read
+    if codec == "utf-8":
+        return body[skipped:]
+    try:
+        return body[skipped:].decode(codec).encode("utf-8")
+    except UnicodeError:  # an odd length, a lone surrogate: no text, which the parse refuses
+        return body
+
+
+def as_sent(text: bytes, body: bytes, content_type: str) -> bytes:
+    """``text`` (UTF-8, as :func:`utf8_json` read ``body``, then changed: a secret masked) in
+    the charset ``body`` was sent in, its byte order mark first."""
+    read = _read_as(body, content_type)
+    if read is None:
+        return text
+    skipped, codec = read
+    return body[:skipped] + (text if codec == "utf-8" else text.decode("utf-8").encode(codec))
+
+
+def _read_as(body: bytes, content_type: str) -> tuple[int, str] | None:
+    """How :func:`utf8_json` reads a body: the length of the byte order mark it skips and the
+    codec of the rest; None: as sent."""
+    order = _utf16(content_type) if ";" in content_type else None
+    if order is None:
+        return (len(UTF8_BOM), "utf-8") if body[:3] == UTF8_BOM else None
+    found = _BOMS.get(body[:2])
+    if found is not None and (order == "utf-16" or _UTF16[order] == found):
+        return 2, found
+    return 0, _UTF16[order]
+
+
+def content_type_of(headers: Mapping[str, str]) -> str:
+    """The ``Content-Type`` of headers by name in any case ("" without one)."""
+    return next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+
+
+def _utf16(content_type: str) -> str | None:
+    """The UTF-16 a ``Content-Type`` declares, as :data:`_UTF16` names it; None for any other
+    charset, or none."""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            try:
+                found = codecs.lookup(value.strip().strip('"')).name
+            except LookupError:
+                return None
+            return found if found in _UTF16 else None
+    return None

@@ -1,0 +1,231 @@
+"""XTRA/XOX as ASP.NET Core reads a call off the wire: its paths in any case and with one
+trailing slash, as its routing matches them, and its body after a UTF-8 BOM or in the UTF-16 its
+Content-Type declares, as its JSON input reads it; the journal keeps the call as sent, names its
+operation, judges it and masks it as for the contracts' spelling in UTF-8. Other vendors read
+paths and bodies only as written."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from mockservers import create_app
+from mockservers.core.route import folded
+from mockservers.testing import IN_PROCESS_URL, MockServer, SyncASGITransport
+from tests.conftest import ACCOUNTS, QP, qp_login
+from tests.proxying import XTRA_KEYS, proxied
+
+LOGIN = "/xtra/api/sync/v1/login"
+UPDATE = "/xtra/api/sync/v1/irs/update"
+KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+CITY = [{"ID": 1, "City": "Valenza"}]
+
+
+def journalled(http: httpx.Client) -> dict[str, Any]:
+    """The journal's last XTRA entry, opened (with its verdict)."""
+    (entry, *_) = http.get("/__admin/requests", params={"vendor": "xtra"}).json()
+    return http.get(f"/__admin/requests/{entry['id']}").json()
+
+
+def met(http: httpx.Client, behaviour: str) -> int:
+    found = http.get("/__admin/coverage", params={"vendor": "xtra"}).json()["xtra"]
+    return next(b["met"] for b in found if b["behaviour"] == behaviour)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{UPDATE}/",
+        "/xtra/api/Sync/v1/IRS/Update",
+        "/xtra/API/sync/v1/irs/update",
+        "/xtra/Api/Sync/V1/Irs/Update/",
+    ],
+)
+def test_irs_update_answers_in_any_case_and_with_a_trailing_slash(
+    http: httpx.Client, path: str
+) -> None:
+    """Each was 404 ER.IR.INVAL: a connector written against ASP.NET, which matches them, got
+    "Richiesta non valida" for a call the vendor answers."""
+    response = http.post(path, json=CITY, headers=KEYS)
+    assert response.status_code == 200, response.json()
+    (outcome,) = response.json()["result"]["records"]
+    assert (outcome["Item1"], outcome["Item3"]) == (1, True)
+    state = http.get("/__admin/state/xtra").json()["tenants"]["demo"]["identities"]["1"]
+    assert state["City"] == "Valenza"
+    entry = journalled(http)
+    assert (entry["path"], entry["operation"]) == (path, "updateIdentities")
+    assert entry["verdict"] == {"request": [], "response": []}
+    assert met(http, "xtra.updated") == 1
+    count = http.post("/__admin/requests/count", json={"operation": "updateIdentities"})
+    assert count.json() == {"count": 1}
+
+
+@pytest.mark.parametrize("path", ["/xtra/api/sync/v1/Login", "/xtra/API/SYNC/V1/LOGIN/"])
+def test_login_answers_in_any_case_and_with_a_trailing_slash(http: httpx.Client, path: str) -> None:
+    response = http.post(path, json={"Username": "demo", "Password": "demo"})
+    assert response.status_code == 200, response.json()
+    token = response.json()["result"]["Token"]
+    own = http.post(UPDATE, json=CITY, headers={"AccessToken": token})
+    assert own.status_code == 200
+    entry = http.get("/__admin/requests", params={"operation": "login"}).json()[0]
+    assert (entry["path"], entry["status"]) == (path, 200)
+    assert met(http, "xtra.login_ok") == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{UPDATE}//",  # one trailing slash, not two
+        f"{UPDATE}/x",
+        "/XTRA/api/sync/v1/irs/update",  # the prefix is the kit's, not the vendor's
+        "/xtra/api/sync/v1/irs/updat\N{CYRILLIC SMALL LETTER IE}",
+    ],
+)
+def test_a_path_no_route_matches_in_any_case_stays_a_404(http: httpx.Client, path: str) -> None:
+    response = http.post(path, json=CITY, headers=KEYS)
+    assert response.status_code == 404
+    if path.startswith("/xtra/"):
+        assert response.json()["errorCode"] == "ER.IR.INVAL"
+
+
+def test_another_method_on_any_spelling_is_the_vendor_s_405(http: httpx.Client) -> None:
+    """A spelling other than the contracts' was a 404 to a GET, where the route is a 405."""
+    for path in (UPDATE, "/xtra/api/Sync/v1/IRS/Update/"):
+        response = http.get(path, headers=KEYS)
+        assert response.status_code == 405 and response.headers["allow"] == "POST"
+        assert response.json()["errorCode"] == "ER.IR.INVAL"
+        assert response.headers["x-mockservers-detail"] == (
+            f"routing: GET {path}: Method Not Allowed"
+        )
+        entry = journalled(http)
+        assert (entry["path"], entry["operation"], entry["status"]) == (path, "unknown", 405)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/quoparts/WS_QUOPARTS.php",
+        "/quoparts/ws_quoparts.php/",
+        "/keepit/API",
+        "/tsdigital/api/v3/items/",
+    ],
+)
+def test_other_vendors_paths_match_only_as_written(http: httpx.Client, path: str) -> None:
+    assert http.post(path, json={}).status_code == 404
+
+
+def test_folded_keeps_the_prefix_and_goes_no_further_than_ascii() -> None:
+    assert folded("/xtra/API/Sync/") == "/xtra/api/sync"
+    assert folded("/XTRA/api") == "/XTRA/api"
+    assert folded("/xtra/") == "/xtra/"
+    assert folded("/xtra/\N{KELVIN SIGN}") is None  # Python's lower makes it a "k"; .NET not
+    assert folded("/xtra") is None
+
+
+def test_through_a_proxy_a_spelling_is_named_its_operation_and_goes_as_sent() -> None:
+    """The proxy named a call to ``/xtra/api/Sync/v1/IRS/Update`` ``unknown``, its verdict
+    "no operation", though the vendor answered it as irs/update."""
+    path = "/xtra/api/Sync/v1/IRS/Update/"
+    with MockServer(ACCOUNTS) as upstream, proxied(upstream, ("xtra",)) as (_, http):
+        response = http.post(path, json=[{"ID": 59990, "City": "Valenza"}], headers=XTRA_KEYS)
+        assert response.status_code == 200
+        (entry,) = http.get("/__admin/requests").json()
+        (sent,) = upstream.requests(vendor="xtra")
+    assert (entry["path"], entry["operation"]) == (path, "updateIdentities")
+    assert entry["verdict"] == {"request": [], "response": []}
+    assert sent["path"] == path
+
+
+# -- charsets: as ASP.NET Core's System.Text.Json input reads a body --------------------------
+BODY = '[{"ID": 1.0, "City": "Città"}]'
+"""An ID written as a float (an integer all the same) and a city beyond ASCII: read from the
+text, not from the bytes as sent."""
+
+
+def sent(http: httpx.Client, body: bytes, content_type: str, path: str = UPDATE) -> httpx.Response:
+    keys = KEYS if path == UPDATE else {}
+    return http.post(path, content=body, headers={**keys, "Content-Type": content_type})
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"\xef\xbb\xbf" + BODY.encode(), "application/json; charset=utf-8"),
+        (b"\xef\xbb\xbf" + BODY.encode(), "application/json"),
+        (BODY.encode("utf-16"), "application/json; charset=utf-16"),  # its BOM, little-endian
+        (b"\xfe\xff" + BODY.encode("utf-16-be"), "application/json; charset=UTF-16"),
+        (BODY.encode("utf-16-le"), "application/json; charset=utf-16"),  # .NET's: LE
+        (BODY.encode("utf-16-le"), "application/json; charset=utf-16le"),
+        (b"\xfe\xff" + BODY.encode("utf-16-be"), 'application/json; charset="utf-16BE"'),
+        (BODY.encode("utf-16-be"), "application/json;charset=utf-16be"),
+    ],
+    ids=["bom", "bom-no-charset", "utf-16", "utf-16-be-bom", "utf-16-no-bom", "le", "be-bom", "be"],
+)
+def test_a_bom_or_a_declared_utf_16_is_read_as_its_text(
+    http: httpx.Client, body: bytes, content_type: str
+) -> None:
+    """Each was 400 "il corpo non è un JSON valido": orjson read the bytes as sent."""
+    response = sent(http, body, content_type)
+    assert response.status_code == 200, response.json()
+    (outcome,) = response.json()["result"]["records"]
+    assert (outcome["Item1"], outcome["Item3"]) == (1, True)
+    state = http.get("/__admin/state/xtra").json()["tenants"]["demo"]["identities"]["1"]
+    assert state["City"] == "Città"
+    entry = journalled(http)
+    assert entry["request"] == [{"ID": 1.0, "City": "Città"}] and entry["request_format"] == "json"
+    assert entry["verdict"] == {"request": [], "response": []}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (BODY.encode("utf-16"), "application/json"),  # UTF-16 is read only where declared
+        (BODY.encode("utf-16-be"), "application/json; charset=utf-16"),  # read as LE
+        (BODY.encode("utf-16-le")[:-1], "application/json; charset=utf-16"),  # an odd length
+        (b"\xef\xbb\xbf" + BODY.encode(), "application/json; charset=utf-16"),
+        (b"\xef\xbb\xbf\xef\xbb\xbf" + BODY.encode(), "application/json"),  # one BOM, not two
+    ],
+    ids=["undeclared", "be-as-le", "odd-length", "utf-8-as-utf-16", "two-boms"],
+)
+def test_a_body_that_is_no_json_in_its_charset_stays_a_400(
+    http: httpx.Client, body: bytes, content_type: str
+) -> None:
+    response = sent(http, body, content_type)
+    assert response.status_code == 400
+    assert response.json()["message"] == "Richiesta non valida: il corpo non è un JSON valido"
+
+
+def test_a_utf_16_login_logs_in_and_its_password_is_masked_everywhere() -> None:
+    """Its password was no UTF-8 a mask could find: the journal showed it, NUL byte after NUL
+    byte, and so did the curl line."""
+    password = ACCOUNTS["xtra"]["accounts"][0]["users"][0]["password"]
+    login = json.dumps({"Username": "mario", "Password": password})
+    with httpx.Client(
+        transport=SyncASGITransport(create_app(ACCOUNTS)), base_url=IN_PROCESS_URL
+    ) as http:
+        for body, content_type in (
+            (login.encode("utf-16"), "application/json; charset=utf-16"),
+            (login.encode("utf-16-be"), "application/json; charset=utf-16be"),
+            (b"\xef\xbb\xbf" + login.encode(), "application/json"),
+        ):
+            response = sent(http, body, content_type, LOGIN)
+            assert response.status_code == 200, response.json()
+            assert response.json()["result"]["IRID"] == 59990
+            entry = journalled(http)
+            assert entry["request"] == {"Username": "mario", "Password": "***"}
+            assert entry["verdict"] == {"request": [], "response": []}
+            curl = entry["curl"].replace("\\x00", "")  # a UTF-16 body's NUL bytes
+            assert password not in curl and '"Password":"***"' in curl
+        matcher = {"operation": "login", "body": {"Username": "mario"}}
+        assert http.post("/__admin/requests/count", json=matcher).json() == {"count": 3}
+
+
+def test_other_vendors_read_the_bytes_as_sent(http: httpx.Client) -> None:
+    """QuoParts (PHP's json_decode) refuses a BOM: its own "Richiesta errata"."""
+    token = qp_login(http)
+    body = b'\xef\xbb\xbf{"data": []}'
+    answer = http.post(QP, params={"importCli": "", "token": token}, content=body)
+    assert answer.json()["errorCode"] == "100"
