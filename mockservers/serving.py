@@ -108,10 +108,21 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
+class _Encrypted(Exception):
+    """The private key asks for a pass phrase."""
+
+
+def _no_pass_phrase() -> str:
+    raise _Encrypted
+
+
 def check_certificate(certfile: str, keyfile: str) -> None:
-    """Load the certificate and its key as the server will (``OSError``, ``ssl.SSLError``
-    naming the problem): a missing file or a key of another certificate is refused before
-    ``serve`` says it serves, not as a traceback after."""
+    """Load the certificate and its key as the server will (``OSError``, ``ValueError``
+    naming the problem): a missing file, a key of another certificate or an encrypted key is
+    refused before ``serve`` says it serves, not as a traceback after. An encrypted key is
+    never asked a pass phrase for: OpenSSL asked on the terminal (twice, then failed, where
+    there is none), and uvicorn asked again while the first calls waited."""
+    import shlex
     import ssl
 
     for path in (certfile, keyfile):
@@ -119,7 +130,14 @@ def check_certificate(certfile: str, keyfile: str) -> None:
             raise OSError(f"{path}: no such file")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        context.load_cert_chain(certfile, keyfile)
+        context.load_cert_chain(certfile, keyfile, password=_no_pass_phrase)
+    except _Encrypted:
+        key = Path(keyfile)
+        plain = key.with_name(f"{key.stem}.plain{key.suffix}")
+        command = shlex.join(["openssl", "pkey", "-in", keyfile, "-out", str(plain)])
+        raise ValueError(
+            f"--ssl-keyfile {keyfile} is encrypted: give an unencrypted key ({command})"
+        ) from None
     except ssl.SSLError as exc:
         why = f" ({exc.reason})" if exc.reason else ""
         raise ValueError(

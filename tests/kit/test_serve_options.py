@@ -245,15 +245,39 @@ def test_an_admin_token_from_the_environment_or_the_config_file_is_checked_by_se
     assert "Traceback" not in done.stderr
 
 
+def _encrypted_copy(key: Path, folder: Path) -> Path:
+    """``key`` encrypted with a pass phrase, as ``openssl req -newkey`` writes one by default."""
+    from cryptography.hazmat.primitives import serialization
+
+    loaded = serialization.load_pem_private_key(key.read_bytes(), None)
+    encrypted = folder / "key.pem"
+    encrypted.write_bytes(
+        loaded.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"abcd"),
+        )
+    )
+    return encrypted
+
+
 def test_serve_refuses_tls_files_it_cannot_serve_before_saying_it_serves(tmp_path: Path) -> None:
     """A key of another certificate, a damaged file, a half-kept local CA: a clear message
-    (the local CA's own key is not kept, so its files are refused, not silently replaced)."""
+    (the local CA's own key is not kept, so its files are refused, not silently replaced).
+    An encrypted key is refused without asking its pass phrase: OpenSSL asked twice, then
+    serve said ``TLS: [Errno 22] Invalid argument``; on a terminal, uvicorn asked again after
+    the banner, calls waiting."""
     from mockservers.serving import self_signed
 
     ca, cert, key = self_signed(tmp_path / "good")
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "ca.pem").write_bytes(ca.read_bytes())
+    encrypted = _encrypted_copy(key, tmp_path)
     cases = {
+        f"TLS: --ssl-keyfile {encrypted} is encrypted: give an unencrypted key (openssl pkey"
+        f" -in {encrypted} -out {tmp_path / 'key.plain.pem'})": [
+            *("--ssl-certfile", str(cert), "--ssl-keyfile", str(encrypted))
+        ],
         "not a PEM certificate and its private key (KEY_VALUES_MISMATCH)": [
             *("--ssl-certfile", str(ca), "--ssl-keyfile", str(key))
         ],
@@ -265,9 +289,17 @@ def test_serve_refuses_tls_files_it_cannot_serve_before_saying_it_serves(tmp_pat
     }
     for message, args in cases.items():
         command = [sys.executable, "-m", "mockservers.cli", "serve", *args]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        done = subprocess.run(  # no terminal to ask a pass phrase on, as in CI
+            command,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
         assert done.stdout == ""  # refused before the banner
+        assert "pass phrase" not in done.stderr
     assert [p.name for p in (tmp_path / "half").iterdir()] == ["ca.pem"]  # left as it was
 
 
