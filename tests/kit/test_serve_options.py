@@ -443,6 +443,31 @@ def _names(*addresses: str) -> Callable[..., list[tuple]]:
     return getaddrinfo
 
 
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:  # a container without IPv6
+        return False
+    return True
+
+
+needs_ipv6 = pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine has no ::1")
+
+
+def _assert_listens_as_localhost(sockets: list[socket.socket], reuse_port: int) -> int:
+    """``sockets`` are one process's for a ``localhost`` naming 127.0.0.1 and ::1: one for
+    each, on one port (which it returns), the IPv6 one IPv6 only; each takes a connection."""
+    assert [s.family for s in sockets] == [socket.AF_INET, socket.AF_INET6]
+    (port,) = {s.getsockname()[1] for s in sockets}
+    for address in ("127.0.0.1", "::1"):
+        socket.create_connection((address, port), timeout=5).close()
+    assert sockets[1].getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 1
+    assert {s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) for s in sockets} == {reuse_port}
+    return port
+
+
+@needs_ipv6
 def test_one_process_listens_on_every_address_its_host_names(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -452,17 +477,50 @@ def test_one_process_listens_on_every_address_its_host_names(
     monkeypatch.setattr(socket, "getaddrinfo", _names("127.0.0.1", "::1", "::2"))
     sockets = serving_sockets("localhost", 0)
     try:
-        assert [s.family for s in sockets] == [socket.AF_INET, socket.AF_INET6]
-        (port,) = {s.getsockname()[1] for s in sockets}
-        for address in ("127.0.0.1", "::1"):
-            socket.create_connection((address, port), timeout=5).close()
-        assert sockets[1].getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 1
+        _assert_listens_as_localhost(sockets, reuse_port=0)
     finally:
         for sock in sockets:
             sock.close()
     monkeypatch.setattr(socket, "getaddrinfo", _names("::2"))
     with pytest.raises(OSError):
         serving_sockets("nowhere", 0)
+
+
+@needs_ipv6
+def test_each_worker_listens_on_the_addresses_one_process_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--host localhost --workers 2`` bound 127.0.0.1 alone: a client trying ::1 first was
+    refused, which ``--host localhost`` without workers answers. Each worker now gets one
+    ``SO_REUSEPORT`` socket for each address, the same ones, IPv6 only as without workers."""
+    monkeypatch.setattr(socket, "getaddrinfo", _names("127.0.0.1", "::1", "::2"))
+    groups = listening_sockets("localhost", 0, 2)
+    try:
+        assert len(groups) == 2
+        assert len({_assert_listens_as_localhost(group, reuse_port=1) for group in groups}) == 1
+    finally:
+        for sock in (sock for group in groups for sock in group):
+            sock.close()
+
+
+@needs_ipv6
+@pytest.mark.parametrize("workers", [False, True], ids=["one process", "workers"])
+def test_host_unspecified_ipv6_is_ipv6_only_with_workers_or_without(
+    workers: bool, request: pytest.FixtureRequest
+) -> None:
+    """``--host ::`` takes IPv6 connections only, as docs/deploy.md says: with ``--workers``
+    it took IPv4 ones too (its sockets were dual-stack), without them not."""
+    store = ["--workers", "2", "--store", request.getfixturevalue("redis_url")] if workers else []
+    with serving("--host", "::", "--admin-token", "tok", *store) as served:
+        port = int(served.url.rsplit(":", 1)[1])
+        assert served.banner[0].startswith(f"mockservers serving on http://[::]:{port} ")
+        for _ in range(4):  # a new connection each time: with workers, each may answer
+            health = httpx.get(
+                f"http://[::1]:{port}/__admin/health", headers={"X-Admin-Token": "tok"}
+            )
+            assert health.status_code == 200
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=5)
 
 
 def test_the_trace_log_shows_the_asgi_messages_without_a_secret() -> None:
