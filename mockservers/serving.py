@@ -42,9 +42,9 @@ class ServeSpec:
         if self.admin_token:
             check_admin_token(self.admin_token, "--admin-token (or MOCKSERVERS_ADMIN_TOKEN)")
             changes["admin_token"] = self.admin_token
-        if self.cors_origins:
-            given = browser_origins(self.cors_origins, "--cors-origin")
-            changes["cors_origins"] = tuple(config.cors_origins) + given
+        if self.cors_origins:  # the file's, already as a browser writes them, then these
+            given = (*config.cors_origins, *self.cors_origins)
+            changes["cors_origins"] = browser_origins(given, "--cors-origin")
         return config.with_overrides(**changes) if changes else config
 
     def make_store(self) -> Store:

@@ -167,6 +167,22 @@ def test_a_configured_origin_may_reach_a_kit_on_a_private_network() -> None:
     assert allowed.headers["access-control-allow-private-network"] == "true"
 
 
+def test_an_origin_is_taken_as_a_browser_writes_it() -> None:
+    """The browser sends its origin in lower case, without its scheme's port, an IPv6 address
+    compressed: ``http://MyApp.localhost:80`` started, and no preflight ever matched it. The
+    banner shows each origin as it is compared, once."""
+    origins = ("HTTP://MyApp.localhost:80", "http://[0:0::1]:3000", "http://myapp.localhost")
+    with serving(*(arg for origin in origins for arg in ("--cors-origin", origin))) as served:
+        (line,) = [line for line in served.banner if line.lstrip().startswith("CORS ")]
+        assert line.split(None, 1)[1] == "http://myapp.localhost, http://[::1]:3000"
+        for origin in ("http://myapp.localhost", "http://[::1]:3000"):
+            preflight = httpx.options(
+                served.url + VENDOR_PATHS["tsdigital"], headers={**PREFLIGHT, "Origin": origin}
+            )
+            assert preflight.status_code == 200
+            assert preflight.headers["access-control-allow-origin"] == origin
+
+
 def test_without_cors_origins_no_cors_headers_are_sent() -> None:
     app = create_app()
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
@@ -187,6 +203,9 @@ def test_without_cors_origins_no_cors_headers_are_sent() -> None:
         (["--port", "99999"], "a port is a number from 1 to 65535"),  # not 99999 % 65536
         (["--log-level", "loud"], "invalid choice: 'loud'"),
         (["--cors-origin", "localhost:3000"], '"localhost:3000" is not an origin'),
+        # they started and never matched: a browser's Origin has neither
+        (["--cors-origin", "http://a:99999"], "--cors-origin: http://a:99999: a port is a number"),
+        (["--cors-origin", "http://user@host"], "names no user: give http://host, without the"),
         (["--ssl-certfile", "missing.pem", "--ssl-keyfile", "missing.key"], "no such file"),
     ],
 )
