@@ -8,9 +8,10 @@ Kept apart from the CLI so that a worker process builds exactly the app the comm
 from __future__ import annotations
 
 import gc
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -18,6 +19,9 @@ from starlette.applications import Starlette
 from mockservers.app import check_vendor_tables, create_app
 from mockservers.config import Config, ConfigError, browser_origins, check_admin_token
 from mockservers.core.shared import Store, masked_url
+
+if TYPE_CHECKING:
+    import uvicorn
 
 _STORE = "--store (or MOCKSERVERS_STORE)"
 """Where a store's URL came from, as a refusal names it."""
@@ -114,6 +118,14 @@ class _Encrypted(Exception):
 
 def _no_pass_phrase() -> str:
     raise _Encrypted
+
+
+def stop_on_hangup(server: uvicorn.Server) -> None:
+    """SIGHUP stops ``server`` as SIGTERM does: the requests in flight are answered, the app's
+    lifespan ends (the state file is closed). A closed terminal sends it to every process of
+    its job; uvicorn handles SIGINT and SIGTERM only, so the kit died at once, calls cut, a
+    state file's -wal, -shm and lock left behind."""
+    signal.signal(signal.SIGHUP, server.handle_exit)
 
 
 def check_certificate(certfile: str, keyfile: str) -> None:

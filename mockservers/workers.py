@@ -26,7 +26,7 @@ from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from mockservers.serving import ServeSpec, tune_gc
+from mockservers.serving import ServeSpec, stop_on_hangup, tune_gc
 
 log = logging.getLogger("uvicorn.error")
 
@@ -147,11 +147,28 @@ def _worker(
     config = uvicorn.Config(app, **options)  # sets up uvicorn's logging in this process
     logs.install(access_log=bool(options.get("access_log")))
     tune_gc()
-    Server(config).run(sockets=sockets)
+    server = Server(config)
+    stop_on_hangup(server)  # a closed terminal sends it to the workers too
+    server.run(sockets=sockets)
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's tracker of the workers' semaphores with SIGHUP blocked, which
+    it keeps (it ignores SIGINT and SIGTERM itself): it is in the job's process group, and a
+    closed terminal's SIGHUP killed it, the workers' stop then printing tracebacks and
+    warnings of leaked semaphores."""
+    from multiprocessing import resource_tracker
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
 
 
 class Workers:
-    """Starts the workers, replaces one that dies, and stops them all on SIGINT or SIGTERM."""
+    """Starts the workers, replaces one that dies, and stops them all on SIGINT, SIGTERM or
+    SIGHUP."""
 
     def __init__(self, spec: ServeSpec, options: dict[str, Any], count: int) -> None:
         self.spec = spec
@@ -177,8 +194,9 @@ class Workers:
 
         logging.config.dictConfig(LOGGING_CONFIG)  # the parent logs as its workers do
         log.setLevel(str(self.options.get("log_level") or "info").upper())
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: terminal closed
             signal.signal(sig, lambda *_: self.stopping.set())
+        _start_resource_tracker()
         self.processes = [self._start(sockets) for sockets in self.sockets]
         log.info("started %d workers, each on listening sockets of its own", len(self.processes))
         failed, announced = False, False
