@@ -282,8 +282,10 @@ def _proxy_on(
             trusted=args.cacert,
             date_header=True,
         )
-    except (ConfigError, OSError) as exc:
+    except ConfigError as exc:
         return _fail(str(exc))
+    except OSError as exc:  # the recording's folder: a file in its place, no right to make it
+        return _fail(f"--record {args.record}: cannot make the recording folder: {exc}")
     except httpx.InvalidURL as exc:  # a URL urllib reads and httpx does not
         return _fail(f"--upstream: {exc}")
     _proxy_banner(base, config, app, args)

@@ -57,10 +57,9 @@ class ServeSpec:
         if not self.store.startswith(("redis://", "rediss://", "unix://")):
             shown = masked_url(self.store)
             raise ConfigError(f"{_STORE}: a redis:// URL is expected, not {shown!r}")
-        if not _readable(self.store):  # redis-py's own error would quote a piece of it
-            raise ConfigError(
-                f"{_STORE}: this URL cannot be read (percent-encode ?, #, / and @ in a password)"
-            )
+        unreadable = _unreadable(self.store)  # redis-py's own error would quote a piece of it
+        if unreadable is not None:
+            raise ConfigError(f"{_STORE}: {unreadable}")
         database = urlsplit(self.store).path.strip("/")
         if not self.store.startswith("unix://") and database and not database.isdecimal():
             # redis-py reads such a URL as database 0: a typo would share another fake's
@@ -85,16 +84,30 @@ class ServeSpec:
         )
 
 
-def _readable(url: str) -> bool:
-    """Whether a store's URL reads as one host, port and query: a password holding an
-    unencoded ``?`` or ``#`` ends the host early, its rest read as a port or a query."""
-    parts = urlsplit(url)
+_IN_A_PASSWORD = "this URL cannot be read (percent-encode ?, #, / and @ in a password)"
+_PORT = "the port is a number from 1 to 65535 (redis://HOST:PORT/0)"
+
+
+def _unreadable(url: str) -> str | None:
+    """Why a store's URL does not read as one host, port and query (None: it does), quoting
+    no piece of it: a password holding an unencoded ``?`` or ``#`` ends the host early, its
+    rest read as a port or a query."""
     try:
-        _ = parts.port  # parsed as it is read: "Port could not be cast to integer value as 'pa'"
-    except ValueError:
-        return False
+        parts = urlsplit(url)
+    except ValueError:  # "Invalid IPv6 URL"; or a bracket's inside, quoted: maybe a password's
+        return (
+            "this URL cannot be read: write an IPv6 address in brackets"
+            " (redis://[::1]:6379/0), and percent-encode [ and ] in a password"
+        )
     names = (segment.partition("=")[0] for segment in parts.query.split("&"))
-    return "#" not in url and not any("@" in name for name in names)
+    if "#" in url or any("@" in name for name in names):
+        return _IN_A_PASSWORD
+    try:
+        port = parts.port  # parsed as it is read: "Port could not be cast to integer value"
+    except ValueError:
+        digits = parts.netloc.rpartition(":")[2].isdecimal()  # else a piece of a password
+        return _PORT if digits else _IN_A_PASSWORD
+    return _PORT if port == 0 else None
 
 
 def tune_gc() -> None:

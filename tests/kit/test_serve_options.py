@@ -198,6 +198,10 @@ def test_without_cors_origins_no_cors_headers_are_sent() -> None:
         (["--store", "memory://"], "a redis:// URL is expected"),
         # redis-py reads it as database 0: a typo would share another fake's database
         (["--store", "redis://127.0.0.1:6379/abc"], "the database is a number"),
+        # not "percent-encode ... in a password": the port is the problem
+        (["--store", "redis://127.0.0.1:99999/0"], "STORE): the port is a number from 1 to 65535"),
+        # not a bare "Invalid IPv6 URL"
+        (["--store", "redis://[::1/0"], "STORE): this URL cannot be read: write an IPv6 address"),
         (["--ssl-certfile", "a.pem"], "go together"),
         (["--tls-self-signed", "d", "--ssl-certfile", "a", "--ssl-keyfile", "b"], "not both"),
         (["--port", "99999"], "a port is a number from 1 to 65535"),  # not 99999 % 65536
