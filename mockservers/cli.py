@@ -119,8 +119,7 @@ def serve(args: argparse.Namespace) -> int:
     if app is None:  # the banner once every worker serves
         return workers.run(lambda: _banner(base, config, args, ca, store.describe()))
     _banner(base, config, args, ca, store.describe())
-    # uvicorn finishes in-flight requests on SIGTERM, then re-raises the signal: exit 0 then.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    _exit_on_stop()
     tune_gc()
     return _serve_on(sockets, app, options)
 
@@ -160,17 +159,27 @@ def _tls(args: argparse.Namespace) -> tuple[dict[str, str], Path | None]:
     return tls, ca
 
 
+def _exit_on_stop() -> None:
+    """From the banner on, SIGTERM and SIGHUP (the terminal closed) exit 0: at once until
+    uvicorn serves (nothing is in flight), then once it has answered the requests in flight
+    and stopped the app (``_serve_on``; uvicorn raises a SIGTERM again once stopped)."""
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, lambda *_: sys.exit(0))
+
+
 def _serve_on(sockets: list[socket.socket], app: Any, options: dict[str, Any]) -> int:
-    """``app`` under uvicorn in this process, on ``sockets`` (serve's or proxy's), until SIGTERM or
-    Ctrl-C. The sockets listen from before the banner, which tools that start the command wait
-    for: a client connecting once it is printed waits in the socket's queue while uvicorn
-    starts, never refused (uvicorn binding its own socket listened 75-100 ms after it)."""
+    """``app`` under uvicorn in this process, on ``sockets`` (serve's or proxy's), until SIGTERM,
+    SIGHUP or Ctrl-C. The sockets listen from before the banner, which tools that start the
+    command wait for: a client connecting once it is printed waits in the socket's queue while
+    uvicorn starts, never refused (uvicorn binding its own socket listened 75-100 ms after it)."""
     import uvicorn
 
     from mockservers import logs
+    from mockservers.serving import stop_on_hangup
 
     server = uvicorn.Server(uvicorn.Config(app, **options))  # sets up uvicorn's logging
     logs.install(access_log=bool(options.get("access_log")))
+    stop_on_hangup(server)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn raises it again, after
         server.run(sockets=sockets)
     return 0
@@ -273,12 +282,14 @@ def _proxy_on(
             trusted=args.cacert,
             date_header=True,
         )
-    except (ConfigError, OSError) as exc:
+    except ConfigError as exc:
         return _fail(str(exc))
+    except OSError as exc:  # the recording's folder: a file in its place, no right to make it
+        return _fail(f"--record {args.record}: cannot make the recording folder: {exc}")
     except httpx.InvalidURL as exc:  # a URL urllib reads and httpx does not
         return _fail(f"--upstream: {exc}")
     _proxy_banner(base, config, app, args)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    _exit_on_stop()
     # The upstream's Date and Server headers pass through as they came: uvicorn adds none
     # (SERVER_OPTIONS: no Date; the kit's own answers, and a forwarded one without a Date,
     # carry its clock's).

@@ -34,6 +34,7 @@ token_ttl_seconds = 3600
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import re
 import tomllib
 import typing
@@ -214,15 +215,52 @@ def check_admin_token(token: str, where: str) -> None:
         )
 
 
-_ORIGIN = re.compile(r"https?://[^/?#\s]+")
+_ORIGIN = re.compile(
+    r"(?P<scheme>https?)://(?P<user>[^/?#\s@]*@)?"
+    r"(?P<host>\[[^\]/?#\s]*\]|[^/?#\s:@\[\]]+)(?::(?P<port>\d*))?",
+    re.IGNORECASE,
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def browser_origins(origins: Any, where: str) -> tuple[str, ...]:
     """CORS origins as a browser sends them (``http://localhost:3000``: a scheme, a host, maybe
-    a port, nothing after), or ``*``; anything else would never match, silently."""
-    for origin in origins:
-        if not isinstance(origin, str) or not (origin == "*" or _ORIGIN.fullmatch(origin)):
-            raise ConfigError(
-                f"{where}: {as_written(origin)} is not an origin (e.g. http://localhost:3000, or *)"
-            )
-    return tuple(origins)
+    a port, nothing after), or ``*``; anything else would never match, silently. Each is
+    written as a browser writes it (:func:`_canonical_origin`), each once."""
+    return tuple(dict.fromkeys(_canonical_origin(origin, where) for origin in origins))
+
+
+def _canonical_origin(origin: Any, where: str) -> str:
+    """``origin`` as a browser's ``Origin`` header writes it, which CORS compares as text: the
+    scheme and host in lower case, an IPv6 address compressed, no default port
+    (``http://MyApp.localhost:80`` is ``http://myapp.localhost``). ``ConfigError`` for one no
+    browser could send: a user in it, a port outside 1 to 65535, anything after the port."""
+    parts = _ORIGIN.fullmatch(origin) if isinstance(origin, str) else None
+    if origin == "*":
+        return origin
+    if parts is None or (host := _origin_host(parts["host"])) is None:
+        raise ConfigError(
+            f"{where}: {as_written(origin)} is not an origin (e.g. http://localhost:3000, or *)"
+        )
+    scheme = parts["scheme"].lower()
+    shown = f"{scheme}://{host}"
+    port = int(parts["port"]) if parts["port"] else _DEFAULT_PORTS[scheme]
+    if not 1 <= port <= 65535:  # shown without its user, which may hold a password
+        raise ConfigError(f"{where}: {shown}:{parts['port']}: a port is a number from 1 to 65535")
+    if port != _DEFAULT_PORTS[scheme]:
+        shown += f":{port}"
+    if parts["user"] is not None:
+        raise ConfigError(
+            f"{where}: a browser's origin names no user: give {shown}, without the user@"
+        )
+    return shown
+
+
+def _origin_host(host: str) -> str | None:
+    """An origin's host as a browser writes it, or None (brackets around no IPv6 address)."""
+    if not host.startswith("["):
+        return host.lower()
+    try:
+        return f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+    except ValueError:
+        return None

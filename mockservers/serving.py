@@ -8,9 +8,10 @@ Kept apart from the CLI so that a worker process builds exactly the app the comm
 from __future__ import annotations
 
 import gc
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -18,6 +19,9 @@ from starlette.applications import Starlette
 from mockservers.app import check_vendor_tables, create_app
 from mockservers.config import Config, ConfigError, browser_origins, check_admin_token
 from mockservers.core.shared import Store, masked_url
+
+if TYPE_CHECKING:
+    import uvicorn
 
 _STORE = "--store (or MOCKSERVERS_STORE)"
 """Where a store's URL came from, as a refusal names it."""
@@ -42,9 +46,9 @@ class ServeSpec:
         if self.admin_token:
             check_admin_token(self.admin_token, "--admin-token (or MOCKSERVERS_ADMIN_TOKEN)")
             changes["admin_token"] = self.admin_token
-        if self.cors_origins:
-            given = browser_origins(self.cors_origins, "--cors-origin")
-            changes["cors_origins"] = tuple(config.cors_origins) + given
+        if self.cors_origins:  # the file's, already as a browser writes them, then these
+            given = (*config.cors_origins, *self.cors_origins)
+            changes["cors_origins"] = browser_origins(given, "--cors-origin")
         return config.with_overrides(**changes) if changes else config
 
     def make_store(self) -> Store:
@@ -53,10 +57,9 @@ class ServeSpec:
         if not self.store.startswith(("redis://", "rediss://", "unix://")):
             shown = masked_url(self.store)
             raise ConfigError(f"{_STORE}: a redis:// URL is expected, not {shown!r}")
-        if not _readable(self.store):  # redis-py's own error would quote a piece of it
-            raise ConfigError(
-                f"{_STORE}: this URL cannot be read (percent-encode ?, #, / and @ in a password)"
-            )
+        unreadable = _unreadable(self.store)  # redis-py's own error would quote a piece of it
+        if unreadable is not None:
+            raise ConfigError(f"{_STORE}: {unreadable}")
         database = urlsplit(self.store).path.strip("/")
         if not self.store.startswith("unix://") and database and not database.isdecimal():
             # redis-py reads such a URL as database 0: a typo would share another fake's
@@ -81,16 +84,30 @@ class ServeSpec:
         )
 
 
-def _readable(url: str) -> bool:
-    """Whether a store's URL reads as one host, port and query: a password holding an
-    unencoded ``?`` or ``#`` ends the host early, its rest read as a port or a query."""
-    parts = urlsplit(url)
+_IN_A_PASSWORD = "this URL cannot be read (percent-encode ?, #, / and @ in a password)"
+_PORT = "the port is a number from 1 to 65535 (redis://HOST:PORT/0)"
+
+
+def _unreadable(url: str) -> str | None:
+    """Why a store's URL does not read as one host, port and query (None: it does), quoting
+    no piece of it: a password holding an unencoded ``?`` or ``#`` ends the host early, its
+    rest read as a port or a query."""
     try:
-        _ = parts.port  # parsed as it is read: "Port could not be cast to integer value as 'pa'"
-    except ValueError:
-        return False
+        parts = urlsplit(url)
+    except ValueError:  # "Invalid IPv6 URL"; or a bracket's inside, quoted: maybe a password's
+        return (
+            "this URL cannot be read: write an IPv6 address in brackets"
+            " (redis://[::1]:6379/0), and percent-encode [ and ] in a password"
+        )
     names = (segment.partition("=")[0] for segment in parts.query.split("&"))
-    return "#" not in url and not any("@" in name for name in names)
+    if "#" in url or any("@" in name for name in names):
+        return _IN_A_PASSWORD
+    try:
+        port = parts.port  # parsed as it is read: "Port could not be cast to integer value"
+    except ValueError:
+        digits = parts.netloc.rpartition(":")[2].isdecimal()  # else a piece of a password
+        return _PORT if digits else _IN_A_PASSWORD
+    return _PORT if port == 0 else None
 
 
 def tune_gc() -> None:
@@ -108,10 +125,29 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
+class _Encrypted(Exception):
+    """The private key asks for a pass phrase."""
+
+
+def _no_pass_phrase() -> str:
+    raise _Encrypted
+
+
+def stop_on_hangup(server: uvicorn.Server) -> None:
+    """SIGHUP stops ``server`` as SIGTERM does: the requests in flight are answered, the app's
+    lifespan ends (the state file is closed). A closed terminal sends it to every process of
+    its job; uvicorn handles SIGINT and SIGTERM only, so the kit died at once, calls cut, a
+    state file's -wal, -shm and lock left behind."""
+    signal.signal(signal.SIGHUP, server.handle_exit)
+
+
 def check_certificate(certfile: str, keyfile: str) -> None:
-    """Load the certificate and its key as the server will (``OSError``, ``ssl.SSLError``
-    naming the problem): a missing file or a key of another certificate is refused before
-    ``serve`` says it serves, not as a traceback after."""
+    """Load the certificate and its key as the server will (``OSError``, ``ValueError``
+    naming the problem): a missing file, a key of another certificate or an encrypted key is
+    refused before ``serve`` says it serves, not as a traceback after. An encrypted key is
+    never asked a pass phrase for: OpenSSL asked on the terminal (twice, then failed, where
+    there is none), and uvicorn asked again while the first calls waited."""
+    import shlex
     import ssl
 
     for path in (certfile, keyfile):
@@ -119,7 +155,14 @@ def check_certificate(certfile: str, keyfile: str) -> None:
             raise OSError(f"{path}: no such file")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        context.load_cert_chain(certfile, keyfile)
+        context.load_cert_chain(certfile, keyfile, password=_no_pass_phrase)
+    except _Encrypted:
+        key = Path(keyfile)
+        plain = key.with_name(f"{key.stem}.plain{key.suffix}")
+        command = shlex.join(["openssl", "pkey", "-in", keyfile, "-out", str(plain)])
+        raise ValueError(
+            f"--ssl-keyfile {keyfile} is encrypted: give an unencrypted key ({command})"
+        ) from None
     except ssl.SSLError as exc:
         why = f" ({exc.reason})" if exc.reason else ""
         raise ValueError(

@@ -1,13 +1,14 @@
-"""``serve --workers N``: N processes on one port, each with a listening socket of its own.
+"""``serve --workers N``: N processes on one port, each with listening sockets of its own.
 
 uvicorn's own supervisor gives every worker the same listening socket; a keep-alive connection
 then stays with whichever worker happened to accept it, and a load test's connections (opened
-all at once) can land on one worker while the other idles. Here the parent opens one
-``SO_REUSEPORT`` socket per worker before any worker starts (a client is never refused: its
-connection waits in a socket's queue), and the kernel spreads new connections over the sockets
-by a hash of their addresses: about evenly, not in turn. A worker that dies is replaced on the
-same socket, so what queued there is still served. A worker whose parent dies (``kill -9`` of
-``serve``) stops by itself and frees the port.
+all at once) can land on one worker while the other idles. Here the parent opens, for each
+worker, the ``SO_REUSEPORT`` sockets one process would listen on (one for each address
+``--host`` names: the same addresses with workers as without) before any worker starts (a
+client is never refused: its connection waits in a socket's queue), and the kernel spreads new
+connections over the workers by a hash of their addresses: about evenly, not in turn. A worker
+that dies is replaced on the same sockets, so what queued there is still served. A worker whose
+parent dies (``kill -9`` of ``serve``) stops by itself and frees the port.
 """
 
 from __future__ import annotations
@@ -25,61 +26,74 @@ from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from mockservers.serving import ServeSpec, tune_gc
+from mockservers.serving import ServeSpec, stop_on_hangup, tune_gc
 
 log = logging.getLogger("uvicorn.error")
 
 
 def check_free(host: str, port: int) -> None:
-    """``OSError`` when something listens on the address already, even another ``serve
-    --workers`` (whose sockets would let ours join them: two fakes, each answering half the
-    calls). A socket without ``SO_REUSEPORT`` cannot share the address: binding one tells."""
-    if port == 0:
-        return
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no owner
-        probe.bind((host, port))
+    """``OSError`` when something listens on an address of ``host`` already, even another
+    ``serve --workers`` (whose sockets would let ours join them: two fakes, each answering half
+    the calls). A socket without ``SO_REUSEPORT`` cannot share the address: binding one tells."""
+    if port != 0:
+        for sock in _bound(_addresses(host, port), port, None):
+            sock.close()
 
 
-def listening_sockets(host: str, port: int, count: int, backlog: int = 2048) -> list[socket.socket]:
-    """``count`` sockets listening on one address, the kernel balancing connections across them
-    (``OSError`` when the address is taken by anything else): ``serve --workers``."""
+def listening_sockets(
+    host: str, port: int, count: int, backlog: int = 2048
+) -> list[list[socket.socket]]:
+    """``count`` sets of the sockets one process listens on (``serving_sockets``), one set per
+    worker, on one port, the kernel balancing connections across the sets (``OSError`` when
+    an address is taken by anything else): ``serve --workers``."""
     check_free(host, port)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sockets: list[socket.socket] = []
+    addresses = _addresses(host, port)
+    groups: list[list[socket.socket]] = []
     try:
         for _ in range(count):
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sockets.append(sock)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.bind((host, port))
-            port = sock.getsockname()[1]  # port 0: the others join the one the first got
-            sock.listen(backlog)
-            sock.set_inheritable(True)
+            groups.append(_bound(addresses, port, backlog, reuse_port=True))
+            for sock in groups[-1]:
+                sock.set_inheritable(True)
+            port = groups[0][0].getsockname()[1]  # port 0: the others join the one it got
+            # the others bind what the first could (not an address the system cannot assign)
+            addresses = [(sock.family, sock.getsockname()[0]) for sock in groups[0]]
     except OSError:
-        for sock in sockets:
+        for sock in (sock for group in groups for sock in group):
             sock.close()
         raise
-    return sockets
+    return groups
 
 
 def serving_sockets(host: str, port: int, backlog: int = 2048) -> list[socket.socket]:
     """One process's listening sockets (``serve`` without workers, ``proxy``): one for each
     address ``host`` names, all on one port, as uvicorn binds them itself (``localhost``:
-    127.0.0.1 and, where the system names it so, ::1; an IPv6 socket takes IPv6 only). An
-    address the system names but cannot assign (no IPv6 in a container) is left out while
-    another is bound; ``OSError`` when none can be, or the port is taken."""
+    127.0.0.1 and, where the system names it so, ::1; an IPv6 socket takes IPv6 only, so
+    ``::`` is every IPv6 address and no IPv4 one). An address the system names but cannot
+    assign (no IPv6 in a container) is left out while another is bound; ``OSError`` when none
+    can be, or the port is taken."""
+    return _bound(_addresses(host, port), port, backlog)
+
+
+def _addresses(host: str, port: int) -> list[tuple[int, str]]:
+    """The (family, address) pairs ``host`` names, in the system's order."""
     named = socket.getaddrinfo(  # "": every interface, as asyncio reads it
         host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )
-    addresses = list(dict.fromkeys((family, address[:2]) for family, _, _, _, address in named))
+    return list(dict.fromkeys((family, address[0]) for family, _, _, _, address in named))
+
+
+def _bound(
+    addresses: list[tuple[int, str]], port: int, backlog: int | None, reuse_port: bool = False
+) -> list[socket.socket]:
+    """A socket bound to each of ``addresses``, all on one port (listening with ``backlog``;
+    None: bound only, a probe), as :func:`serving_sockets` says."""
     sockets: list[socket.socket] = []
     try:
-        for family, (address, _) in addresses:
+        for family, address in addresses:
             sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is no owner
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             try:
@@ -91,9 +105,10 @@ def serving_sockets(host: str, port: int, backlog: int = 2048) -> list[socket.so
                 raise
             sockets.append(sock)
             port = sock.getsockname()[1]  # port 0: the others take the one the first got
-            sock.listen(backlog)
+            if backlog is not None:
+                sock.listen(backlog)
         if not sockets:
-            raise OSError(errno.EADDRNOTAVAIL, f"no address of {host} can be assigned")
+            raise OSError(errno.EADDRNOTAVAIL, "none of the host's addresses can be assigned")
     except OSError:
         for sock in sockets:
             sock.close()
@@ -101,9 +116,11 @@ def serving_sockets(host: str, port: int, backlog: int = 2048) -> list[socket.so
     return sockets
 
 
-def _worker(spec: ServeSpec, options: dict[str, Any], sock: socket.socket, ready: Any) -> None:
-    """One worker process: the app ``serve`` described, served by uvicorn on ``sock``; ``ready``
-    is set once it serves."""
+def _worker(
+    spec: ServeSpec, options: dict[str, Any], sockets: list[socket.socket], ready: Any
+) -> None:
+    """One worker process: the app ``serve`` described, served by uvicorn on ``sockets`` (one
+    for each address of ``--host``); ``ready`` is set once it serves."""
     import uvicorn
 
     from mockservers import logs
@@ -130,11 +147,28 @@ def _worker(spec: ServeSpec, options: dict[str, Any], sock: socket.socket, ready
     config = uvicorn.Config(app, **options)  # sets up uvicorn's logging in this process
     logs.install(access_log=bool(options.get("access_log")))
     tune_gc()
-    Server(config).run(sockets=[sock])
+    server = Server(config)
+    stop_on_hangup(server)  # a closed terminal sends it to the workers too
+    server.run(sockets=sockets)
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's tracker of the workers' semaphores with SIGHUP blocked, which
+    it keeps (it ignores SIGINT and SIGTERM itself): it is in the job's process group, and a
+    closed terminal's SIGHUP killed it, the workers' stop then printing tracebacks and
+    warnings of leaked semaphores."""
+    from multiprocessing import resource_tracker
+
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
 
 
 class Workers:
-    """Starts the workers, replaces one that dies, and stops them all on SIGINT or SIGTERM."""
+    """Starts the workers, replaces one that dies, and stops them all on SIGINT, SIGTERM or
+    SIGHUP."""
 
     def __init__(self, spec: ServeSpec, options: dict[str, Any], count: int) -> None:
         self.spec = spec
@@ -144,9 +178,11 @@ class Workers:
         self.processes: list[tuple[BaseProcess, Any]] = []
         self.stopping = threading.Event()
 
-    def _start(self, sock: socket.socket) -> tuple[BaseProcess, Any]:
+    def _start(self, sockets: list[socket.socket]) -> tuple[BaseProcess, Any]:
         ready = self.context.Event()
-        process = self.context.Process(target=_worker, args=(self.spec, self.options, sock, ready))
+        process = self.context.Process(
+            target=_worker, args=(self.spec, self.options, sockets, ready)
+        )
         process.start()
         return process, ready
 
@@ -158,10 +194,11 @@ class Workers:
 
         logging.config.dictConfig(LOGGING_CONFIG)  # the parent logs as its workers do
         log.setLevel(str(self.options.get("log_level") or "info").upper())
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: terminal closed
             signal.signal(sig, lambda *_: self.stopping.set())
-        self.processes = [self._start(sock) for sock in self.sockets]
-        log.info("started %d workers, one listening socket each", len(self.processes))
+        _start_resource_tracker()
+        self.processes = [self._start(sockets) for sockets in self.sockets]
+        log.info("started %d workers, each on listening sockets of its own", len(self.processes))
         failed, announced = False, False
         while not self.stopping.wait(0.2):
             if not announced and all(ready.is_set() for _, ready in self.processes):
@@ -190,5 +227,6 @@ class Workers:
             if process.is_alive():
                 process.kill()
                 process.join()
-        for sock in self.sockets:
-            sock.close()
+        for sockets in self.sockets:
+            for sock in sockets:
+                sock.close()

@@ -44,6 +44,13 @@ REFUSED = [
     ({"kit": {"cors_origins": ["localhost:3000"]}}, '"localhost:3000" is not an origin'),
     ({"kit": {"cors_origins": ["http://a.test/app"]}}, '"http://a.test/app" is not an origin'),
     ({"kit": {"cors_origins": [3]}}, "3 is not an origin"),
+    # they started and never matched: a browser's Origin has neither
+    ({"kit": {"cors_origins": ["http://a:99999"]}}, "http://a:99999: a port is a number from 1"),
+    (
+        {"kit": {"cors_origins": ["http://u:S3cret@host:3000"]}},
+        "[kit] cors_origins: a browser's origin names no user: give http://host:3000, without",
+    ),
+    ({"kit": {"cors_origins": ["http://[nowhere]:3000"]}}, "is not an origin"),
     (
         {"quoparts": {"accounts": [{"username": "a", "password": "b", "extra": 1}]}},
         "[quoparts]: accounts: unknown keys ['extra']",

@@ -35,7 +35,7 @@ from tests.proxying import (
     gzip_in_http_1_0,
     proxied,
 )
-from tests.servers import embedded, serving
+from tests.servers import embedded, free_port, serving
 
 FROZEN = {"kit": {"clock": {"start": "2031-01-01T00:00:00Z", "frozen": True}}}
 SANDBOXED = ("content-security-policy", "sandbox")
@@ -350,6 +350,26 @@ def test_the_proxy_command_forwards_and_refuses_bad_options(upstream: MockServer
     for bad in (*bad_urls, "http://h/quoparts?apikey=K1", "http://h/quoparts#x"):  # never sent
         assert main(["proxy", "--upstream", f"quoparts={bad}"]) == 2
     assert main(["proxy", "--upstream", f"quoparts={url}", "--upstream", "quoparts=http://x"]) == 2
+
+
+def test_a_recording_folder_the_proxy_cannot_make_is_refused_naming_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file where the folder goes: the error alone was printed (``mockservers: [Errno 17]
+    File exists: '/etc/hostname'``), not saying that it was ``--record``'s folder."""
+    from mockservers.cli import main
+
+    taken = tmp_path / "notes.txt"
+    taken.write_text("")
+    for folder, why in ((taken, "File exists"), (taken / "har", "Not a directory")):
+        port = str(free_port())
+        args = ["proxy", "--port", port, "--upstream", "quoparts=http://127.0.0.1:9"]
+        assert main([*args, "--record", str(folder)]) == 2
+        said = capsys.readouterr()
+        assert said.err.startswith(
+            f"mockservers: --record {folder}: cannot make the recording folder: [Errno "
+        )
+        assert why in said.err and said.out == ""  # refused before the banner
 
 
 def test_a_percent_encoded_prefix_reaches_the_vendor_s_own_path(upstream: MockServer) -> None:

@@ -41,7 +41,7 @@ from mockservers.testing import SyncASGITransport
 from tests import redis_server
 from tests.conftest import QP, qp_call, qp_login
 from tests.coverage_kit import GlobalScope, met_count
-from tests.kit.test_reliability import assert_journalled_as_answered
+from tests.kit.test_reliability import answered_through_a_stop, assert_journalled_as_answered
 from tests.kit.test_serve_options import FROZEN_2031, assert_dated_by_the_kit
 from tests.servers import Served, free_port, serving
 from tests.tsdigital import test_http as tsd
@@ -1194,6 +1194,23 @@ def test_the_workers_share_the_connections(fresh_redis: str) -> None:
                 client.close()
         assert len(held) == 2 and sum(held) == 16
         assert min(held) > 0, held  # all 16 on one worker: odds of 1 in 30,000 when spread
+
+
+def test_closing_the_terminal_stops_serve_and_its_workers_as_sigterm_does(
+    fresh_redis: str,
+) -> None:
+    """A closed terminal sends SIGHUP to every process of its job: serve and its workers died
+    at once, the call in flight cut, and multiprocessing warned of leaked semaphores. They
+    now stop as on SIGTERM: the call is answered, exit 0."""
+    with serving(
+        "--store", fresh_redis, "--workers", "2", stop=None, preexec_fn=os.setpgrp
+    ) as served:
+        answer = answered_through_a_stop(served, signal.SIGHUP)
+    assert answer.status_code == 200 and answer.json()["data"][0]["COD_CLI"] == "000001"
+    assert served.process.stderr is not None
+    log = served.process.stderr.read()
+    assert "leaked" not in log and "replaced" not in log and "Traceback" not in log
+    assert log.count("Application shutdown complete") == 2
 
 
 WORKERS_THAT_FAIL = """

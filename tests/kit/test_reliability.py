@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import resource
 import shutil
 import signal
@@ -25,7 +26,7 @@ from mockservers.core.persistence import StateFile, StateFileError
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP, qp_call, qp_login
 from tests.coverage_kit import GlobalScope, met_count
-from tests.servers import free_port, serve_refused, serving
+from tests.servers import Served, free_port, serve_refused, serving
 from tests.xtra import test_http as xtra
 
 ROW = {"DES_NOM": "Rossi", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI001"}
@@ -639,7 +640,11 @@ def test_tenants_never_see_each_others_data() -> None:
 
 
 # -- shutdown ---------------------------------------------------------------------------
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+@pytest.mark.parametrize(
+    "stop",
+    [signal.SIGTERM, signal.SIGINT, signal.SIGHUP],
+    ids=["SIGTERM", "Ctrl-C", "terminal closed"],
+)
 def test_stopping_is_clean_and_keeps_state(tmp_path: Path, stop: signal.Signals) -> None:
     path = tmp_path / "state.db"
     with (
@@ -680,28 +685,53 @@ def test_a_stop_with_writes_the_state_file_did_not_take_says_so_in_one_line(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
 
 
-def test_a_request_in_flight_at_sigterm_is_answered_and_kept(tmp_path: Path) -> None:
+def answered_through_a_stop(served: Served, stop: signal.Signals) -> httpx.Response:
+    """The answer to a QuoParts import in flight (a latency fault holds it) when ``stop`` is
+    sent to the whole process group of ``serve`` (its job's, started with ``os.setpgrp``), as
+    a shell does on Ctrl-C or when its terminal closes; ``serve`` then exits 0."""
+    with (
+        httpx.Client(base_url=served.url, timeout=30) as http,
+        httpx.Client(base_url=served.url, timeout=30) as caller,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        token = qp_login(http)
+        slow = {"vendor": "quoparts", "operation": "importCli", "kind": "latency"}
+        slow |= {"latency_ms": 1500, "times": 1}
+        assert http.post("/__admin/faults", json=slow).status_code == 201
+        in_flight = pool.submit(qp_call, caller, "importCli", token, {"data": [ROW]})
+        while http.get("/__admin/faults").json():  # until the server has taken the call
+            assert not in_flight.done()
+        os.killpg(served.process.pid, stop)
+        answer = in_flight.result(timeout=20)
+    assert served.process.wait(timeout=30) == 0
+    return answer
+
+
+@pytest.mark.parametrize(
+    "stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "terminal closed"]
+)
+def test_a_request_in_flight_at_a_stop_is_answered_and_kept(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    """A terminal closed (SIGHUP) killed serve at once: the call in flight cut, the state
+    file's -wal, -shm and lock left behind. It stops as on SIGTERM."""
     path = tmp_path / "state.db"
-    with serving("--state-file", str(path), stop=None) as served:
-        with (
-            httpx.Client(base_url=served.url, timeout=30) as http,
-            httpx.Client(base_url=served.url, timeout=30) as caller,
-            ThreadPoolExecutor(1) as pool,
-        ):
-            token = qp_login(http)
-            slow = {"vendor": "quoparts", "operation": "importCli", "kind": "latency"}
-            slow |= {"latency_ms": 1500, "times": 1}
-            assert http.post("/__admin/faults", json=slow).status_code == 201
-            in_flight = pool.submit(qp_call, caller, "importCli", token, {"data": [ROW]})
-            while http.get("/__admin/faults").json():  # until the server has taken the call
-                assert not in_flight.done()
-            served.process.send_signal(signal.SIGTERM)
-            answer = in_flight.result(timeout=20)
-        assert served.process.wait(timeout=15) == 0
+    with serving("--state-file", str(path), stop=None, preexec_fn=os.setpgrp) as served:
+        answer = answered_through_a_stop(served, stop)
     assert answer.status_code == 200 and answer.json()["data"][0]["COD_CLI"] == "000001"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
     with _client(create_app(state_file=str(path))) as http:
         customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert list(customers) == ["CLI001"]
+
+
+def test_a_proxy_stops_cleanly_when_its_terminal_closes() -> None:
+    with serving(
+        "--upstream", "quoparts=http://127.0.0.1:9", command="proxy", stop=signal.SIGHUP
+    ) as served:
+        assert httpx.get(served.url + "/__admin/health").status_code == 200
+    assert served.process.stderr is not None
+    assert "Application shutdown complete" in served.process.stderr.read()
 
 
 def test_access_log_masks_passwords_and_tokens() -> None:

@@ -167,6 +167,22 @@ def test_a_configured_origin_may_reach_a_kit_on_a_private_network() -> None:
     assert allowed.headers["access-control-allow-private-network"] == "true"
 
 
+def test_an_origin_is_taken_as_a_browser_writes_it() -> None:
+    """The browser sends its origin in lower case, without its scheme's port, an IPv6 address
+    compressed: ``http://MyApp.localhost:80`` started, and no preflight ever matched it. The
+    banner shows each origin as it is compared, once."""
+    origins = ("HTTP://MyApp.localhost:80", "http://[0:0::1]:3000", "http://myapp.localhost")
+    with serving(*(arg for origin in origins for arg in ("--cors-origin", origin))) as served:
+        (line,) = [line for line in served.banner if line.lstrip().startswith("CORS ")]
+        assert line.split(None, 1)[1] == "http://myapp.localhost, http://[::1]:3000"
+        for origin in ("http://myapp.localhost", "http://[::1]:3000"):
+            preflight = httpx.options(
+                served.url + VENDOR_PATHS["tsdigital"], headers={**PREFLIGHT, "Origin": origin}
+            )
+            assert preflight.status_code == 200
+            assert preflight.headers["access-control-allow-origin"] == origin
+
+
 def test_without_cors_origins_no_cors_headers_are_sent() -> None:
     app = create_app()
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
@@ -182,11 +198,18 @@ def test_without_cors_origins_no_cors_headers_are_sent() -> None:
         (["--store", "memory://"], "a redis:// URL is expected"),
         # redis-py reads it as database 0: a typo would share another fake's database
         (["--store", "redis://127.0.0.1:6379/abc"], "the database is a number"),
+        # not "percent-encode ... in a password": the port is the problem
+        (["--store", "redis://127.0.0.1:99999/0"], "STORE): the port is a number from 1 to 65535"),
+        # not a bare "Invalid IPv6 URL"
+        (["--store", "redis://[::1/0"], "STORE): this URL cannot be read: write an IPv6 address"),
         (["--ssl-certfile", "a.pem"], "go together"),
         (["--tls-self-signed", "d", "--ssl-certfile", "a", "--ssl-keyfile", "b"], "not both"),
         (["--port", "99999"], "a port is a number from 1 to 65535"),  # not 99999 % 65536
         (["--log-level", "loud"], "invalid choice: 'loud'"),
         (["--cors-origin", "localhost:3000"], '"localhost:3000" is not an origin'),
+        # they started and never matched: a browser's Origin has neither
+        (["--cors-origin", "http://a:99999"], "--cors-origin: http://a:99999: a port is a number"),
+        (["--cors-origin", "http://user@host"], "names no user: give http://host, without the"),
         (["--ssl-certfile", "missing.pem", "--ssl-keyfile", "missing.key"], "no such file"),
     ],
 )
@@ -245,15 +268,39 @@ def test_an_admin_token_from_the_environment_or_the_config_file_is_checked_by_se
     assert "Traceback" not in done.stderr
 
 
+def _encrypted_copy(key: Path, folder: Path) -> Path:
+    """``key`` encrypted with a pass phrase, as ``openssl req -newkey`` writes one by default."""
+    from cryptography.hazmat.primitives import serialization
+
+    loaded = serialization.load_pem_private_key(key.read_bytes(), None)
+    encrypted = folder / "key.pem"
+    encrypted.write_bytes(
+        loaded.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"abcd"),
+        )
+    )
+    return encrypted
+
+
 def test_serve_refuses_tls_files_it_cannot_serve_before_saying_it_serves(tmp_path: Path) -> None:
     """A key of another certificate, a damaged file, a half-kept local CA: a clear message
-    (the local CA's own key is not kept, so its files are refused, not silently replaced)."""
+    (the local CA's own key is not kept, so its files are refused, not silently replaced).
+    An encrypted key is refused without asking its pass phrase: OpenSSL asked twice, then
+    serve said ``TLS: [Errno 22] Invalid argument``; on a terminal, uvicorn asked again after
+    the banner, calls waiting."""
     from mockservers.serving import self_signed
 
     ca, cert, key = self_signed(tmp_path / "good")
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "ca.pem").write_bytes(ca.read_bytes())
+    encrypted = _encrypted_copy(key, tmp_path)
     cases = {
+        f"TLS: --ssl-keyfile {encrypted} is encrypted: give an unencrypted key (openssl pkey"
+        f" -in {encrypted} -out {tmp_path / 'key.plain.pem'})": [
+            *("--ssl-certfile", str(cert), "--ssl-keyfile", str(encrypted))
+        ],
         "not a PEM certificate and its private key (KEY_VALUES_MISMATCH)": [
             *("--ssl-certfile", str(ca), "--ssl-keyfile", str(key))
         ],
@@ -265,9 +312,17 @@ def test_serve_refuses_tls_files_it_cannot_serve_before_saying_it_serves(tmp_pat
     }
     for message, args in cases.items():
         command = [sys.executable, "-m", "mockservers.cli", "serve", *args]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=30)
+        done = subprocess.run(  # no terminal to ask a pass phrase on, as in CI
+            command,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
         assert done.stdout == ""  # refused before the banner
+        assert "pass phrase" not in done.stderr
     assert [p.name for p in (tmp_path / "half").iterdir()] == ["ca.pem"]  # left as it was
 
 
@@ -411,6 +466,31 @@ def _names(*addresses: str) -> Callable[..., list[tuple]]:
     return getaddrinfo
 
 
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:  # a container without IPv6
+        return False
+    return True
+
+
+needs_ipv6 = pytest.mark.skipif(not _has_ipv6_loopback(), reason="this machine has no ::1")
+
+
+def _assert_listens_as_localhost(sockets: list[socket.socket], reuse_port: int) -> int:
+    """``sockets`` are one process's for a ``localhost`` naming 127.0.0.1 and ::1: one for
+    each, on one port (which it returns), the IPv6 one IPv6 only; each takes a connection."""
+    assert [s.family for s in sockets] == [socket.AF_INET, socket.AF_INET6]
+    (port,) = {s.getsockname()[1] for s in sockets}
+    for address in ("127.0.0.1", "::1"):
+        socket.create_connection((address, port), timeout=5).close()
+    assert sockets[1].getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 1
+    assert {s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) for s in sockets} == {reuse_port}
+    return port
+
+
+@needs_ipv6
 def test_one_process_listens_on_every_address_its_host_names(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -420,17 +500,50 @@ def test_one_process_listens_on_every_address_its_host_names(
     monkeypatch.setattr(socket, "getaddrinfo", _names("127.0.0.1", "::1", "::2"))
     sockets = serving_sockets("localhost", 0)
     try:
-        assert [s.family for s in sockets] == [socket.AF_INET, socket.AF_INET6]
-        (port,) = {s.getsockname()[1] for s in sockets}
-        for address in ("127.0.0.1", "::1"):
-            socket.create_connection((address, port), timeout=5).close()
-        assert sockets[1].getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 1
+        _assert_listens_as_localhost(sockets, reuse_port=0)
     finally:
         for sock in sockets:
             sock.close()
     monkeypatch.setattr(socket, "getaddrinfo", _names("::2"))
     with pytest.raises(OSError):
         serving_sockets("nowhere", 0)
+
+
+@needs_ipv6
+def test_each_worker_listens_on_the_addresses_one_process_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--host localhost --workers 2`` bound 127.0.0.1 alone: a client trying ::1 first was
+    refused, which ``--host localhost`` without workers answers. Each worker now gets one
+    ``SO_REUSEPORT`` socket for each address, the same ones, IPv6 only as without workers."""
+    monkeypatch.setattr(socket, "getaddrinfo", _names("127.0.0.1", "::1", "::2"))
+    groups = listening_sockets("localhost", 0, 2)
+    try:
+        assert len(groups) == 2
+        assert len({_assert_listens_as_localhost(group, reuse_port=1) for group in groups}) == 1
+    finally:
+        for sock in (sock for group in groups for sock in group):
+            sock.close()
+
+
+@needs_ipv6
+@pytest.mark.parametrize("workers", [False, True], ids=["one process", "workers"])
+def test_host_unspecified_ipv6_is_ipv6_only_with_workers_or_without(
+    workers: bool, request: pytest.FixtureRequest
+) -> None:
+    """``--host ::`` takes IPv6 connections only, as docs/deploy.md says: with ``--workers``
+    it took IPv4 ones too (its sockets were dual-stack), without them not."""
+    store = ["--workers", "2", "--store", request.getfixturevalue("redis_url")] if workers else []
+    with serving("--host", "::", "--admin-token", "tok", *store) as served:
+        port = int(served.url.rsplit(":", 1)[1])
+        assert served.banner[0].startswith(f"mockservers serving on http://[::]:{port} ")
+        for _ in range(4):  # a new connection each time: with workers, each may answer
+            health = httpx.get(
+                f"http://[::1]:{port}/__admin/health", headers={"X-Admin-Token": "tok"}
+            )
+            assert health.status_code == 200
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=5)
 
 
 def test_the_trace_log_shows_the_asgi_messages_without_a_secret() -> None:
