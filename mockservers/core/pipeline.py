@@ -155,6 +155,8 @@ class Pipeline:
             try:
                 kit.flush()
             except StoreUnavailable as exc:  # the state file did not take the writes (yet)
+                if fault is not None:  # the 503 took the place of what it did to the answer
+                    kit.faults.give_back(fault)
                 error = KitError("store", str(exc), status=503)
                 response, entry = self._not_kept(error, call, started, tenant, session, met)
                 kit.journal.record(entry)
