@@ -6,7 +6,7 @@ description taken from its document. Its code marks a situation with ``met(id)``
 decides it (a constant-time append to the call's list); the pipeline stores the list in the
 journal entry and counts it, per scope, in a shared map, as the answer is sent. A situation
 time decides (``Coverage.note``) is kept apart on the call's list, in ``settled``: it counts
-once per item, and stands whatever the call's own answer became (a drop fault).
+once per item, and stands whatever the call's own answer became (a drop or malformed fault).
 """
 
 from __future__ import annotations

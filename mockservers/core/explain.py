@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from contracts import Contract, Violation
 from mockservers.core.findmany import Finder
+from mockservers.core.numbers import read_otherwise
 from mockservers.core.secrets import MASK, is_secret, secret_values
 
 MISSING = "missing"  # absent, or an empty string where a value is mandatory
@@ -144,6 +145,34 @@ def refused_by_index(
     return refused
 
 
+def misquoted(violations: list[Violation]) -> bool:
+    """Whether a violation's message may quote a number otherwise than its body wrote it: the
+    validator quotes the value orjson read (``1000.0`` for ``1e3``, ``0`` for ``-0``)."""
+    return any(read_otherwise(violation.instance) for violation in violations)
+
+
+def as_written(violations: list[Violation], written: Any) -> list[Violation]:
+    """``violations`` of a value, each quoting the number it is about as the body wrote it:
+    ``written`` is that value read with every number as its text (``core/numbers.py``). Under a
+    secret's name the number is masked, however written."""
+    return [_as_written(violation, written) for violation in violations]
+
+
+def _as_written(violation: Violation, written: Any) -> Violation:
+    """The violation with its message's opening quote of the value (every message of a value's
+    own fault opens with it: ``1000.0 is not of type 'string'``) as ``written`` has it."""
+    if not read_otherwise(violation.instance) or _under_secret(violation):
+        return violation
+    read = repr(violation.instance)
+    if not violation.message.startswith(read):
+        return violation
+    for part in violation.path:  # the same places: both reads took the same text
+        written = written[part]
+    message = written + violation.message[len(read) :]
+    v = violation  # built as ``Violation.at`` builds one: dataclasses.replace takes twice as long
+    return Violation(v.path, message, v.keyword, v.expected, v.instance, v.missing)
+
+
 def _joined(said: Iterable[tuple[str, str]]) -> str:
     return "; ".join(f"{path}: {message}"[:300] for path, message in said)
 
@@ -159,8 +188,11 @@ def _message(violation: Violation) -> str:
     of type 'string'``): the detail header goes to the journal, which shows no secret. They
     are found all at once: a message quoting 12,000 rows, each with its password, took 10 s
     to read once per password."""
-    under_secret = any(isinstance(part, str) and is_secret(part) for part in violation.path)
-    quoted = {repr(value) for value in secret_values(violation.instance, under_secret)}
+    quoted = {repr(value) for value in secret_values(violation.instance, _under_secret(violation))}
     if not quoted:
         return violation.message
     return Finder(tuple(quoted)).replaced(violation.message, MASK)
+
+
+def _under_secret(violation: Violation) -> bool:
+    return any(isinstance(part, str) and is_secret(part) for part in violation.path)

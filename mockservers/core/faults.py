@@ -182,6 +182,13 @@ class FaultRegistry:
             return Fault(**{name: data[name] for name in _FIELDS})
         return None
 
+    def give_back(self, fault: Fault) -> None:
+        """Undo ``take``'s use of ``fault``: its hit uncounted, and the fault back if that hit
+        used it up (a call whose answer was not the fault's, but the store's 503). Its draw,
+        when it has a probability, stays drawn."""
+        kept = asdict(fault) | {"hits": fault.hits - 1}
+        self._faults.put(_key(fault.id, fault.session), kept)
+
     def _draw(self, scope: str | None) -> float:
         """The scope's next number of the seeded sequence (shared, so every process draws in
         turn; per scope, so a session draws the same sequence whatever the others do)."""

@@ -2,9 +2,10 @@
 
 orjson, which reads every body, reads and writes whole numbers from -2^63 to 2^64 - 1 exactly;
 beyond, it reads a float (18446744073709551617 as 1.8446744073709552e+19, the number it reads
-for 18446744073709551616 too), and a float keeps no trace of how it was written (``1e3`` is
-``1000.0``). Where such a value is echoed, the body is read again by the standard library, and
-only when orjson read a float there: a body without one is read once.
+for 18446744073709551616 too), a float keeps no trace of how it was written (``1e3`` is
+``1000.0``), and a 0 none of a minus sign (``-0`` is ``0``). Where such a value is echoed, the
+body is read again by the standard library, and only when orjson read one there: a body without
+one is read once.
 """
 
 from __future__ import annotations
@@ -23,10 +24,18 @@ def read_inexactly(value: Any) -> bool:
     return isinstance(value, float) and abs(value) >= 2**63
 
 
-def read_again(body: bytes, *, floats_as_written: bool = False) -> Any:
+def read_otherwise(value: Any) -> bool:
+    """Whether orjson may have read ``value``, a number as written, with another spelling: a
+    float (``1e3``, ``1.00``, a whole number beyond 64 bits) or a 0 (``-0``)."""
+    return isinstance(value, float) or (value == 0 and type(value) is int)
+
+
+def read_again(body: bytes, *, as_written: bool = False) -> Any:
     """``body`` (JSON orjson has read) read by the standard library: whole numbers exactly and,
-    with ``floats_as_written``, every other number as its text (``"1e3"``)."""
-    return json.loads(body, parse_float=str if floats_as_written else None)
+    ``as_written``, every number as its text (``"1e3"``, ``"-0"``)."""
+    if as_written:
+        return json.loads(body, parse_float=str, parse_int=str)
+    return json.loads(body)
 
 
 def as_json_number(value: Any) -> Any:

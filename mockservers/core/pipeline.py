@@ -56,7 +56,8 @@ _MISHANDLED = {
     "drop": "the connection was closed with no complete answer (an injected drop fault, {})",
     "malformed": "the answer's body was cut in half (an injected malformed fault, {})",
 }
-"""What a fault did to an answer that the journal's entry would not show otherwise."""
+"""What a fault did to an answer that the journal's entry would not show otherwise: the
+connector read none of it, so the call meets no documented situation."""
 
 
 class Pipeline:
@@ -153,8 +154,8 @@ class Pipeline:
             if fault is not None and fault.kind in _MISHANDLED:  # the journal says what happened
                 said = _MISHANDLED[fault.kind].format(fault.id)
                 details = f"{details}; {said}" if details else said
-                if fault.kind == "drop":  # the connector saw no answer: it met nothing, but
-                    met.clear()  # what settling decided stands (met.settled)
+                # The connector read no answer (none, or one cut in half): it met nothing, but
+                met.clear()  # what settling decided stands (met.settled)
             if details:
                 response.headers[DETAIL_HEADER] = detail_header(details)
             if fault is not None and fault.kind == "malformed":
@@ -166,6 +167,8 @@ class Pipeline:
             try:
                 kit.flush()
             except StoreUnavailable as exc:  # the state file did not take the writes (yet)
+                if fault is not None:  # the 503 took the place of what it did to the answer
+                    kit.faults.give_back(fault)
                 error = KitError("store", str(exc), status=503)
                 response, entry = self._not_kept(error, call, started, tenant, session, met)
                 kit.journal.record(entry)

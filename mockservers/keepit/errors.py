@@ -86,12 +86,8 @@ def not_found(cmd: str) -> KeepItError:
 
 
 def rate_limited(calls: int, window: float, wait: float) -> KeepItError:
+    """The call limit's 429 (a ``status`` fault of 429's too, waiting the whole window), its
+    ``Retry-After`` the seconds to wait, whole, at least 1."""
     message = f"Superato il limite di {calls} chiamate in {window:g} secondi."
     detail = f"{calls} calls in the last {window:g} s of the kit's clock"
-    return call_error(429, message, retry_after(wait), detail)
-
-
-def retry_after(wait: float) -> dict[str, str]:
-    """A 429's ``Retry-After``: the seconds to wait, whole, at least 1 (a status fault of 429
-    says it too, the call limit's window, as a connector meets it from the limit)."""
-    return {"Retry-After": str(max(1, math.ceil(wait)))}
+    return call_error(429, message, {"Retry-After": str(max(1, math.ceil(wait)))}, detail)

@@ -16,7 +16,7 @@ from mockservers.core.route import VendorRoute
 from mockservers.core.vendor import Vendor
 from mockservers.core.verify import Note
 from mockservers.keepit import coverage, responses
-from mockservers.keepit.errors import bad_request, call_error, retry_after
+from mockservers.keepit.errors import bad_request, call_error, rate_limited
 from mockservers.keepit.models import SEQUENCE_NAMES, SUBJECTS, KeepItModel, tenant_name
 from mockservers.keepit.settings import DEMO_ACCOUNT, KeepItSettings
 
@@ -76,10 +76,13 @@ class KeepIt(Vendor):
         if error.kind == "too_large":
             return call_error(413, "Errore: la richiesta supera la dimensione massima.").response()
         status = error.status or 500
+        if status == 429:  # a status fault: the call limit's own 429, at its longest wait
+            met(coverage.RATE_LIMITED)
+            limiter = self.model.limiter
+            return rate_limited(limiter.calls, limiter.window, limiter.window).response()
         if status == 500 and error.kind in ("fault", "internal"):
             met(coverage.SERVER_ERROR)
-        waited = retry_after(self.model.limiter.window) if status == 429 else None
-        return call_error(status, status_phrase(status), waited).response()
+        return call_error(status, status_phrase(status)).response()
 
     def answer_notes(self, response: Any) -> list[Note]:
         """The answer's ``code`` (200, 204, 206, 400, 401, 422, 429, 500) and ``message``."""

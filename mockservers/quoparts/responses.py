@@ -4,16 +4,24 @@ render the envelope. Every documented answer is HTTP 200."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from starlette.responses import Response
 
 from contracts import Violation, contract, load_schema
 from mockservers.core.call import Call
 from mockservers.core.coverage import met
-from mockservers.core.explain import basic_first, diagnoses, diagnosis, phrase, refused_by_index
+from mockservers.core.explain import (
+    as_written,
+    basic_first,
+    diagnoses,
+    diagnosis,
+    misquoted,
+    phrase,
+    refused_by_index,
+)
 from mockservers.core.http import JSONResponse
-from mockservers.core.numbers import read_again
+from mockservers.core.numbers import read_again, read_otherwise
 from mockservers.quoparts import coverage
 from mockservers.quoparts.errors import BAD_REQUEST, BAD_REQUEST_TEXT, ROW_PHRASES, bad_request
 from mockservers.quoparts.models import QuoPartsModel
@@ -61,42 +69,70 @@ def import_customers(model: QuoPartsModel, call: Call) -> Response:
     if not isinstance(rows, list):
         met(coverage.IMPORT_CLI_REFUSED)
         raise bad_request("data is missing or not an array of customers")
-    if _IMPORT_CLI.passes(body) or not (bad_rows := _refused_rows(rows)):
+    if _IMPORT_CLI.passes(body) or not (refused := _refused_rows(rows)):
         return ok(model.upsert_customers(tenant, rows))  # the usual import: every row accepted
-    for index in sorted(bad_rows, key=str):  # as the body's violations sort: data[10], data[2]
+    refused = _as_written(call, rows, refused)
+    for index in sorted(refused, key=str):  # as the body's violations sort: data[10], data[2]
         place = f"data[{index}]"
-        call.explain(f"{place}: {bad_rows[index][0](place)}")
+        call.explain(f"{place}: {refused[index].diagnosis(place)}")
     met(coverage.IMPORT_CLI_ROW_ERROR)
-    errors = _as_written(call, rows, {index: said[1] for index, said in bad_rows.items()})
     accepted = iter(
-        model.upsert_customers(tenant, [r for i, r in enumerate(rows) if i not in bad_rows])
+        model.upsert_customers(tenant, [r for i, r in enumerate(rows) if i not in refused])
     )
-    return ok([errors[index] if index in errors else next(accepted) for index in range(len(rows))])
+    return ok(
+        [refused[index].error if index in refused else next(accepted) for index in range(len(rows))]
+    )
 
 
-def _refused_rows(rows: list[Any]) -> dict[int, tuple[Callable[[str], str], dict[str, Any]]]:
-    """Each refused row's diagnosis (to place where the row is) and error, by index. The body's
-    contract asks for nothing but the list of rows the caller found, so its violations are its
-    rows' own: each row is checked alone, and equal rows are worked out once."""
+class _Refused(NamedTuple):
+    """A refused row: its violations, its diagnosis (to place where the row is), its error, and
+    whether its violations may quote a number otherwise than the body wrote it."""
+
+    violations: list[Violation]
+    diagnosis: Callable[[str], str]
+    error: dict[str, Any]
+    misquoted: bool
+
+
+def _refused(violations: list[Violation], error: dict[str, Any]) -> _Refused:
+    return _Refused(violations, diagnoses(violations), error, misquoted(violations))
+
+
+def _refused_rows(rows: list[Any]) -> dict[int, _Refused]:
+    """Each refused row, by index. The body's contract asks for nothing but the list of rows
+    the caller found, so its violations are its rows' own: each row is checked alone, and equal
+    rows are worked out once."""
     return refused_by_index(
         _CUSTOMER,
         rows,
-        lambda violations, first: (diagnoses(violations), _row_error(rows[first], violations)),
+        lambda violations, first: _refused(violations, _row_error(rows[first], violations)),
     )
 
 
-def _as_written(
-    call: Call, rows: list[Any], errors: dict[int, dict[str, Any]]
-) -> dict[int, dict[str, Any]]:
-    """The refused rows' errors, each echoing its COD_CLI_ERP as the body wrote it, as a
-    connector matches them by it: a float orjson read there (a whole number beyond 64 bits,
-    ``1e3``) is taken from the body read again (``core/numbers.py``), and only then."""
-    floats = [index for index in errors if isinstance(_code(rows[index]), float)]
-    if floats:
-        written = read_again(call.body, floats_as_written=True)["data"]
-        for index in floats:
-            errors[index] = errors[index] | {"COD_CLI_ERP": _echoed(written[index])}
-    return errors
+def _as_written(call: Call, rows: list[Any], refused: dict[int, _Refused]) -> dict[int, _Refused]:
+    """The refused rows with their numbers as the body wrote them: the COD_CLI_ERP each error
+    echoes (a connector matches the rows by it) and the value each diagnosis quotes. A number
+    orjson may have read otherwise (a float: a whole number beyond 64 bits, ``1e3``; a 0:
+    ``-0``) is taken from the body read again (``core/numbers.py``), and only then; rows
+    written alike are worked out once."""
+    again = [
+        index
+        for index, said in refused.items()
+        if said.misquoted or read_otherwise(_code(rows[index]))
+    ]
+    if not again:
+        return refused
+    written = read_again(call.body, as_written=True)["data"]
+    redone: dict[str, _Refused] = {}
+    for index in again:
+        row = written[index]
+        same = repr(row)
+        if same not in redone:
+            violations = as_written(refused[index].violations, row)
+            error = refused[index].error | {"COD_CLI_ERP": _echoed(row)}
+            redone[same] = _refused(violations, error)
+        refused[index] = redone[same]
+    return refused
 
 
 def _code(row: Any) -> Any:
@@ -147,6 +183,8 @@ def import_quote(model: QuoPartsModel, call: Call) -> Response:
     violations = _IMPORT_PVT.check(body)
     if violations:
         met(coverage.QUOTE_REFUSED)
+        if misquoted(violations):  # the body read again only then (core/numbers.py)
+            violations = as_written(violations, read_again(call.body, as_written=True))
         raise bad_request(diagnosis(violations))
     cod_doc = model.create_quote(tenant, body["data"])
     return ok([{"COD_DOC": cod_doc}])

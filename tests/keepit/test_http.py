@@ -13,6 +13,7 @@ import pytest
 from contracts import contract, load_schema
 from mockservers import create_app
 from mockservers.testing import SyncASGITransport
+from tests.coverage_kit import GlobalScope, met_count
 from tests.data import BIG, BIG_AS_READ, keepit_customer
 from tests.data import keepit_card as card
 
@@ -883,20 +884,26 @@ def test_status_fault_answers_in_the_vendors_body(http: httpx.Client, status: in
 
 
 @pytest.mark.parametrize(("window", "retry_after"), [(None, "60"), (10, "10"), (2.5, "3")])
-def test_a_429_fault_says_retry_after_the_window_as_the_call_limit_does(
-    window: float | None, retry_after: str
-) -> None:
-    """The limiter's 429 carries Retry-After (the catalogue's 'HTTP 429 with Retry-After'): a
-    connector tested against a 429 fault saw none, so its wait was never exercised."""
-    config = {"keepit": {"rate_limit_window_seconds": window}} if window else {}
-    with httpx.Client(transport=SyncASGITransport(create_app(config)), base_url="http://m") as h:
+def test_a_429_fault_is_the_call_limit_s_429(window: float | None, retry_after: str) -> None:
+    """A connector tested against a 429 fault met a 429 the call limit never gives: no
+    Retry-After at first, then "Too Many Requests" for the limit's message, and coverage did
+    not count keepit.rate_limited, which the limit's 429 meets. Its Retry-After is the window,
+    the longest the limit makes a caller wait."""
+    limit = {"rate_limit_calls": 1} | ({"rate_limit_window_seconds": window} if window else {})
+    with httpx.Client(
+        transport=SyncASGITransport(create_app({"keepit": limit})), base_url="http://m"
+    ) as h:
         fault = {"vendor": "keepit", "kind": "status", "status": 429, "times": 1}
         h.post("/__admin/faults", json=fault)
-        response = post(h, {"subjectsRecords": [customer("C1")]})
-        assert response.status_code == 429
-        assert response.headers["Retry-After"] == retry_after
-        assert response.json() == {"success": False, "code": 429, "message": "Too Many Requests"}
+        faulted = post(h, {"subjectsRecords": [customer("C1")]})
+        assert faulted.status_code == 429 and faulted.headers["Retry-After"] == retry_after
         assert "Retry-After" not in post(h, {"subjectsRecords": [customer("C1")]}).headers
+        limited = post(h, {"subjectsRecords": [customer("C2")]})
+        assert limited.status_code == 429 and faulted.json() == limited.json()
+        assert faulted.json()["message"].startswith("Superato il limite di 1 chiamate in ")
+        behaviours = [entry["behaviours"] for entry in GlobalScope(h).requests()]
+        assert behaviours[0] == behaviours[2] == ["keepit.rate_limited"]
+        assert met_count(GlobalScope(h), "keepit", "keepit.rate_limited") == 2
 
 
 @pytest.mark.parametrize(

@@ -572,10 +572,14 @@ def test_injected_status_faults_answer_in_the_seeds_structure(
     assert_detail(http, response, "injected status fault", fault_id)
 
 
-@pytest.mark.parametrize(("status", "phrase"), [(401, "Unauthorized"), (429, "Too Many Requests")])
+LIMITED = "Superato il limite di 100 chiamate in 60 secondi."
+
+
+@pytest.mark.parametrize(("status", "phrase"), [(401, "Unauthorized"), (429, LIMITED)])
 def test_a_401_or_429_fault_keeps_the_short_body_vendors_md_fixes(
     http: httpx.Client, status: int, phrase: str
 ) -> None:
+    """A 429 fault says what the call limit's 429 does."""
     fault = {"vendor": "keepit", "kind": "status", "status": status, "times": 1}
     http.post("/__admin/faults", json=fault)
     response = http.post(API, params=QUERY, headers=DEMO, json=records(record()))

@@ -18,6 +18,7 @@ from mockservers.core import journal
 from mockservers.testing import MockServer, SyncASGITransport
 from mockservers.vendors import VENDOR_CLASSES
 from tests.conftest import QP, qp_call, qp_login
+from tests.coverage_kit import GlobalScope, met_count
 
 
 def _parse(instant: str) -> datetime:
@@ -532,7 +533,8 @@ def test_fault_without_operation_hits_every_operation(http: httpx.Client) -> Non
 
 
 def test_malformed_fault_truncates_the_body(http: httpx.Client) -> None:
-    """Cut in half, and the journal says why."""
+    """Cut in half, and the journal says why; the login the connector never read is no
+    situation met (coverage counted quoparts.login_ok, which no connector had seen)."""
     http.post(
         "/__admin/faults",
         json={"vendor": "quoparts", "operation": "login", "kind": "malformed", "times": 1},
@@ -542,7 +544,9 @@ def test_malformed_fault_truncates_the_body(http: httpx.Client) -> None:
     with pytest.raises(ValueError):
         response.json()
     assert "injected malformed fault" in response.headers["X-Mockservers-Detail"]
-    assert "injected malformed fault" in http.get("/__admin/requests").json()[0]["detail"]
+    (entry,) = http.get("/__admin/requests").json()
+    assert "injected malformed fault" in entry["detail"] and entry["behaviours"] == []
+    assert met_count(GlobalScope(http), "quoparts", "quoparts.login_ok") == 0
 
 
 def test_latency_fault_delays_the_answer(http: httpx.Client) -> None:

@@ -380,6 +380,29 @@ def test_a_write_the_state_file_cannot_take_is_answered_503_and_kept_for_the_nex
         assert len(before["tenants"]["demo"]["customers"]) == len(ROWS) + 1
 
 
+@pytest.mark.parametrize("fault", [{"kind": "status", "status": 500}, {"kind": "malformed"}])
+def test_a_fault_of_a_call_the_state_file_did_not_take_is_not_used_up(
+    tmp_path: Path, fault: dict[str, Any]
+) -> None:
+    """The connector was answered the 503, not the fault, and the fault was used up all the
+    same: a ``times: 1`` fault never showed; on Redis the failed commit undoes its use. It is
+    now met by the next call the file takes."""
+    app = create_app(state_file=str(tmp_path / "state.db"))
+    with _client(app) as http:
+        token = qp_login(http)
+        spec = {"vendor": "quoparts", "operation": "importPvt", "times": 1, **fault}
+        fault_id = http.post("/__admin/faults", json=spec).json()["id"]
+        _disk_full(app.state.state_file)
+        assert qp_call(http, "importCli", token, {"data": ROWS}).status_code == 503  # pending
+        refused = qp_call(http, "importPvt", token, {"data": {}})
+        assert refused.status_code == 503 and refused.json()["errorCode"] == "503"
+        _disk_full(app.state.state_file, full=False)
+        assert [(f["id"], f["hits"]) for f in http.get("/__admin/faults").json()] == [(fault_id, 0)]
+        faulted = qp_call(http, "importPvt", token, {"data": {}})
+        assert fault_id in faulted.headers["x-mockservers-detail"]
+        assert http.get("/__admin/faults").json() == []
+
+
 def assert_journalled_as_answered(entry: dict[str, Any], answered: httpx.Response) -> None:
     """A journal entry is the QuoParts 503 a store that did not keep the call answered (its
     body and the store's reason), with no situation met."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
 
 import httpx
+import orjson
 import pytest
 
 from contracts import contract
@@ -299,6 +300,7 @@ WRITTEN = [
     "1.0",
     "1e3",
     "1000.0",
+    "-0",
     "-7",
     "42",
     '"S2"',
@@ -306,31 +308,40 @@ WRITTEN = [
 """Codes as a body writes them: beyond 64 bits, floats however spelt, small numbers, text."""
 
 
-def import_written(http: httpx.Client, codes: list[str]) -> list[dict[str, Any]]:
+def import_written(http: httpx.Client, codes: list[str]) -> httpx.Response:
     """importCli of one row refused for its DES_NOM per code, its COD_CLI_ERP written so."""
     rows = [f'{{"DES_NOM": 1, "COD_PTA_IVA": "1", "COD_CLI_ERP": {code}}}' for code in codes]
     body = f'{{"data": [{", ".join(rows)}]}}'
-    response = http.post(QP, params={"importCli": "", "token": qp_login(http)}, content=body)
-    data: list[dict[str, Any]] = response.json()["data"]
-    return data
+    return http.post(QP, params={"importCli": "", "token": qp_login(http)}, content=body)
 
 
 def test_import_cli_echoes_a_refused_row_s_code_as_written(http: httpx.Client) -> None:
     """COD_CLI_ERP is 'ricevuto in input', and a connector matches the answer's rows by it:
     each refused row's comes back as its body wrote it (18446744073709551617 came back as
-    1.8446744073709552e+19, the same as 18446744073709551616's, and 1e3 as 1000.0)."""
-    data = import_written(http, WRITTEN)
+    1.8446744073709552e+19, the same as 18446744073709551616's, 1e3 as 1000.0, -0 as 0)."""
+    data = import_written(http, WRITTEN).json()["data"]
     assert [row["COD_CLI_ERP"] for row in data] == [code.strip('"') for code in WRITTEN]
     assert {row["errorCode"] for row in data} == {"100"}
+
+
+def test_import_cli_s_detail_quotes_a_refused_row_s_code_as_written(http: httpx.Client) -> None:
+    """The kit's diagnosis quoted what orjson read: 1.8446744073709552e+19 is not of type
+    'string' for 18446744073709551617 (and for 18446744073709551616), 1000.0 for 1e3, 0 for
+    -0, while the row's error echoed the code as written."""
+    codes = ["18446744073709551617", "18446744073709551616", "1e3", "-0", "5.0", "-0.0", "7"]
+    detail = import_written(http, codes).headers["X-Mockservers-Detail"]
+    quoted = re.findall(r"data\[\d+\]\.COD_CLI_ERP: (\S+) is not of type 'string'", detail)
+    assert quoted == codes
+    assert detail.count("DES_NOM: 1 is not of type 'string'") == len(codes)
 
 
 def test_import_cli_reads_the_body_once_without_a_float_code(
     http: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Only a refused row's float code sends the body to be read again: whole numbers within
-    64 bits and text are echoed from the first read."""
+    """Only a refused row's float or 0 code sends the body to be read again (a 0 may have been
+    written -0): whole numbers within 64 bits and text are echoed from the first read."""
     monkeypatch.setattr(responses, "read_again", None)  # a read again would fail the call
-    data = import_written(http, ["-7", "42", "18446744073709551615", '"S2"'])
+    data = import_written(http, ["-7", "42", "18446744073709551615", '"S2"']).json()["data"]
     assert [row["COD_CLI_ERP"] for row in data] == ["-7", "42", "18446744073709551615", "S2"]
 
 
@@ -516,6 +527,21 @@ def test_import_pvt_without_a_valorised_customer_code_is_100(
     )
     assert response.json() == {"errorCode": "100", "error": "Richiesta errata", "data": []}
     assert "data.testata" in response.headers["X-Mockservers-Detail"]
+
+
+@pytest.mark.parametrize("code", ["18446744073709551617", "1e3", "-0", "2.50"])
+def test_import_pvt_s_detail_quotes_a_numeric_customer_code_as_written(
+    http: httpx.Client, code: str
+) -> None:
+    """A COD_CLI sent as a number is refused (100), and the kit's diagnosis quoted the number
+    orjson read (1.8446744073709552e+19, 1000.0, 0, 2.5), not the one the connector sent."""
+    quote = {"data": {"testata": HEADER, "articoli": [ARTICLE]}}
+    body = orjson.dumps(quote).replace(b'"testata":{', f'"testata":{{"COD_CLI":{code},'.encode())
+    params = {"importPvt": "", "token": qp_login(http)}
+    response = http.post(QP, params=params, content=body)
+    assert response.json() == {"errorCode": "100", "error": "Richiesta errata", "data": []}
+    detail = response.headers["X-Mockservers-Detail"]
+    assert f"data.testata.COD_CLI: {code} is not of type 'string'" in detail
 
 
 @pytest.mark.parametrize(

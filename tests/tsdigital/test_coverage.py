@@ -210,18 +210,26 @@ def _statuses(scope: GlobalScope) -> list[str]:
 
 
 @pytest.mark.every_store
-def test_failed_settled_by_a_call_a_drop_fault_cut_off_still_counts(
-    delayed: httpx.Client,
+@pytest.mark.parametrize("kind", ["drop", "malformed"])
+def test_failed_settled_by_a_call_a_fault_broke_still_counts(
+    delayed: httpx.Client, kind: str
 ) -> None:
-    """The call that settled the item met a drop fault: the connector saw no answer, so what
-    the call itself met is not counted, but the item did end FAILED. Its FAILED was cleared with
-    the call's situations, and never counted: the state said FAILED, coverage said unmet."""
+    """The call that settled the item met a drop fault (the connector saw no answer) or a
+    malformed one (it saw no answer it could read), so what the call itself met is not counted,
+    but the item did end FAILED. Its FAILED was cleared with the call's situations, and never
+    counted: the state said FAILED, coverage said unmet."""
     scope = GlobalScope(delayed)
     headers = STANDARD | {"Authorization": f"Bearer {scope.tsdigital_token()}"}
     _failing_items(scope, headers, 1)
-    scope.fault(vendor="tsdigital", kind="drop", times=1)
-    with pytest.raises(httpx.RemoteProtocolError):
-        delayed.post(ITEMS, json=MINIMAL, headers=headers)
+    scope.fault(vendor="tsdigital", kind=kind, times=1)
+    if kind == "drop":
+        with pytest.raises(httpx.RemoteProtocolError):
+            delayed.post(ITEMS, json=MINIMAL, headers=headers)
+    else:
+        answer = delayed.post(ITEMS, json=MINIMAL, headers=headers)
+        assert answer.status_code == 202 and answer.content != b""
+        with pytest.raises(ValueError):
+            answer.json()
     assert _statuses(scope) == ["FAILED", "PROCESSING"]
     assert met_count(scope, "tsdigital", c.PROCESSING_FAILED.id) == 1
     assert met_count(scope, "tsdigital", c.ACCEPTED.id) == 1  # the dropped call's 202: unseen
