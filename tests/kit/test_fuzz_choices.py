@@ -21,7 +21,14 @@ from schemathesis import Case
 from fuzz.choices import Choices
 from fuzz.plugins import VendorPlugin
 from fuzz.plugins.keepit import Plugin as KeepIt
+from fuzz.plugins.quoparts import Plugin as QuoParts
+from fuzz.plugins.tsdigital import Plugin as TsDigital
+from fuzz.plugins.xtra import Plugin as Xtra
 from fuzz.schema import api_operations
+
+CONTACT = {"EMail": "a@b.it", "Surname": "Rossi", "Name": "Anna", "WebReasonID": 13}
+"""An XTRA record the contact-form context accepts (the plain one does not)."""
+IRID = 59990
 
 _found: dict[str, Any] = {}
 
@@ -70,6 +77,108 @@ def test_keepit_keeps_the_generated_credentials_and_probes_one_case_in_eight_eac
         return ["own" if own and password == "demo" else "probe" if own else "kept"]
 
     about(shares(KeepIt.demo(), cases, outcome), 1 / 8, 800, "kept", "probe")
+
+
+def test_quoparts_logins_are_its_own_a_wrong_password_or_the_generated_a_third_each() -> None:
+    """Drawn alone, the simplest draw made every login the account's own: no wrong password,
+    no generated login reached the fake (in real runs QuoParts's draw did not lean)."""
+    operation = api_operations("quoparts")["login"]
+    cases = [
+        operation.Case(query={"login": "", "username": f"user{number}", "password": "x"})
+        for number in range(300)
+    ]
+
+    def outcome(case: Case) -> list[str]:
+        username, password = case.query["username"], case.query["password"]
+        if username != "demo":
+            return ["generated"]
+        return ["own" if password == "demo" else "wrong password"]
+
+    seen = shares(QuoParts.demo(), cases, outcome)
+    about(seen, 1 / 3, 300, "own", "wrong password", "generated")
+
+
+def test_xtra_logs_in_with_its_own_login_half_of_the_time() -> None:
+    operation = api_operations("xtra")["login"]
+    cases = [
+        operation.Case(body={"Username": f"user{number}", "Password": "x"}) for number in range(200)
+    ]
+
+    def outcome(case: Case) -> list[str]:
+        return ["own" if case.body == {"Username": "demo", "Password": "demo"} else "generated"]
+
+    about(shares(Xtra.demo(), cases, outcome), 1 / 2, 200, "own", "generated")
+
+
+def xtra_with_a_session(token: str = "a-token") -> Xtra:
+    """XTRA's demo plug-in with a key pair and a login's session, as after ``authenticate``."""
+    plugin = Xtra.demo()
+    plugin.note_login({"Token": token, "IRID": IRID, "UserID": 1})
+    return plugin
+
+
+def xtra_updates(count: int) -> list[Case]:
+    """irs/update cases of one contact-form record each, no query."""
+    operation = api_operations("xtra")["updateIdentities"]
+    return [
+        operation.Case(headers={}, query={}, body=[{**CONTACT, "Name": f"Anna{n}"}])
+        for n in range(count)
+    ]
+
+
+def xtra_outcome(case: Case) -> list[str]:
+    """The credentials sent, whether a token case's record was aimed at the token's identity,
+    and whether the context was set."""
+    token = "AccessToken" in case.headers
+    seen = ["token" if token else "keys"]
+    if token:
+        seen.append("aimed" if case.body[0].get("ID") == IRID else "not aimed")
+    seen.append("context set" if case.query.get("contactForm") == "true" else "context left")
+    return seen
+
+
+def test_xtra_sends_the_key_pair_or_the_token_aims_and_sets_the_context_half_of_the_time() -> None:
+    """Drawn alone, every update sent the key pair, none was aimed at the token's identity and
+    none was put in its context."""
+    seen = shares(xtra_with_a_session(), xtra_updates(400), xtra_outcome)
+    about(seen, 1 / 2, 400, "keys", "token", "context set", "context left")
+    about(seen, 1 / 2, seen["token"], "aimed", "not aimed")
+
+
+def test_xtra_makes_the_same_choices_for_a_case_whatever_token_its_login_got() -> None:
+    """A login's AccessToken is new each run: the choices made once it is in a case must not
+    move with it, or a seed would not repeat its run."""
+
+    def each(case: Case) -> list[str]:
+        return [f"{case.body[0]['Name']}: {', '.join(xtra_outcome(case))}"]
+
+    runs = [
+        shares(xtra_with_a_session(token), xtra_updates(100), each)
+        for token in ("first-run", "next-run")
+    ]
+    assert runs[0] == runs[1]
+    made = " ".join(runs[0])
+    assert all(choice in made for choice in ("not aimed", "aimed", "context set", "context left"))
+
+
+def test_tsdigital_sends_each_minted_token_in_a_quarter_of_the_cases() -> None:
+    """Drawn alone, the first minted token (an app-key allowed everything) went with 64 to 79
+    of 100 positive cases, the plain user's with 4 to 19. The cases differ in their generated
+    headers alone, as the cases of a run repeating a body do: the checksum read no headers,
+    and sent every such case the same way."""
+    plugin = TsDigital.demo()
+    plugin.tokens = {f"token-{number}": None for number in range(4)}
+    operation = api_operations("tsdigital")["createItem"]
+    cases = [
+        operation.Case(headers={"X-Request-ID": f"request-{n}"}, body={"name": "item"})
+        for n in range(400)
+    ]
+
+    def outcome(case: Case) -> list[str]:
+        return [case.headers["Authorization"]]
+
+    seen = shares(plugin, cases, outcome)
+    about(seen, 1 / 4, 400, *(f"Bearer token-{number}" for number in range(4)))
 
 
 def test_a_failure_met_through_a_choice_is_replayed_and_shrunk() -> None:
