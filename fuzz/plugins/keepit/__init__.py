@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import time
-import zlib
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
-from hypothesis import strategies as st
 from schemathesis import Case, CheckFunction, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
+from fuzz.choices import Choices
 from fuzz.credentials import other_secret
 from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, answer_json, broke, count
@@ -93,13 +91,10 @@ class Plugin(VendorPlugin):
         """The credential headers, unless a negative case broke them. One case in eight keeps
         its generated credentials (perhaps another account's), and one positive case in eight
         names the plug-in's account with a wrong password: the refusal its oracle knows must be a
-        401 (a negative case keeps its own fault the one that decides).
-
-        Hypothesis draws its simplest value, 0, for a third to a half of the cases: the draw
-        is offset by a checksum of the generated case, so that each choice gets its eighth."""
+        401 (a negative case keeps its own fault the one that decides)."""
         if broke(case, ParameterLocation.HEADER):
             return
-        choice = (draw(st.integers(0, 7)) + _checksum(case)) % 8
+        choice = Choices(draw, case).one_of(range(8))
         if choice == 0 and case.headers:
             return
         headers = self.headers
@@ -121,11 +116,3 @@ class Plugin(VendorPlugin):
         while self.calls and self.calls[0] <= moment - self.window_seconds:
             self.calls.popleft()
         return len(self.calls)
-
-
-def _checksum(case: Case) -> int:
-    """A number that differs from one generated case to the next, the same for the same case,
-    in this run (Hypothesis replays a case to shrink it) and the next (no object's address: an
-    absent body is schemathesis's ``NotSet``)."""
-    generated = [case.headers, case.query, case.body]
-    return zlib.crc32(json.dumps(generated, default=lambda value: type(value).__name__).encode())

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
-from hypothesis import strategies as st
 from schemathesis import Case, CheckFunction, GenerationMode
 from schemathesis.core.parameters import ParameterLocation
 
+from fuzz.choices import Choices
 from fuzz.credentials import other_secret
 from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, answer_json, broke, count
@@ -88,9 +88,9 @@ class Plugin(VendorPlugin):
             if self.tokens:
                 case.query["token"] = self.tokens[-1]
             return
-        choice = draw(st.integers(0, 2))
-        if choice == 0:
+        choice = Choices(draw, case).one_of(("own", "wrong password", "generated"))
+        if choice == "own":
             case.query.update(self.credentials)
-        elif choice == 1:
+        elif choice == "wrong password":
             wrong = other_secret(draw, self.credentials["password"])
             case.query.update(username=self.credentials["username"], password=wrong)

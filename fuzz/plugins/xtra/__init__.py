@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 import orjson
-from hypothesis import strategies as st
 from schemathesis import Case, CheckFunction
 from schemathesis.core.parameters import ParameterLocation
 
 from contracts import contract
+from fuzz.choices import Choices
 from fuzz.dispatch import RealRequest
 from fuzz.plugins import PluginError, VendorPlugin, answer_json, broke, count
 from fuzz.plugins.xtra.checks import xtra_error_codes
@@ -33,6 +33,8 @@ PAIRS = (("public_key", "secret_key"), ("username", "password"))
 NEEDS = "xtra needs --public-key … --secret-key … or --username … --password … (or both)"
 _PLAIN = contract("xtra/updateIdentities.request")
 _CONTACT_FORM = contract("xtra/updateIdentities.contactForm.request")
+YES_OR_NO = (False, True)
+"""The options of a yes-or-no choice."""
 
 
 @dataclass(frozen=True)
@@ -152,22 +154,24 @@ class Plugin(VendorPlugin):
         """login: the real credentials half of the time. irs/update: the key pair or the
         AccessToken (then, half of the time, every record aimed at the token's own identity),
         and half of the time ``contactForm`` set to the context the generated body fits."""
+        choices = Choices(draw, case)
+        body_broken = broke(case, ParameterLocation.BODY)
         if operation_id(case.operation) != "updateIdentities":
-            if self.login_body and not broke(case, ParameterLocation.BODY) and draw(st.booleans()):
+            if self.login_body and not body_broken and choices.one_of(YES_OR_NO):
                 case.body = dict(self.login_body)
             return
-        session = self._credentials(case, draw)
-        body_broken = broke(case, ParameterLocation.BODY)
+        session = self._credentials(case, choices)
         records = case.body if isinstance(case.body, list) else None
         irid = session.irid if session is not None else None  # None: a dry run's placeholder
-        if irid is not None and records and not body_broken and draw(st.booleans()):
+        if irid is not None and records and not body_broken and choices.one_of(YES_OR_NO, "aim"):
             case.body = [
                 {**record, "ID": irid} if isinstance(record, dict) else record for record in records
             ]
-        if records is not None and not broke(case, ParameterLocation.QUERY) and draw(st.booleans()):
+        query_broken = broke(case, ParameterLocation.QUERY)
+        if records is not None and not query_broken and choices.one_of(YES_OR_NO, "context"):
             _align_context(case)
 
-    def _credentials(self, case: Case, draw: Callable[[Any], Any]) -> Session | None:
+    def _credentials(self, case: Case, choices: Choices) -> Session | None:
         """Replace the generated auth headers (unless a negative case broke them)."""
         if broke(case, ParameterLocation.HEADER):
             return None
@@ -175,8 +179,8 @@ class Plugin(VendorPlugin):
         case.headers = headers
         for name in AUTH_HEADERS:
             headers.pop(name, None)
-        choices = [*(["keys"] if self.key_pair else []), *(["token"] if self.sessions else [])]
-        if draw(st.sampled_from(choices)) == "keys":
+        ways = [*(["keys"] if self.key_pair else []), *(["token"] if self.sessions else [])]
+        if choices.one_of(ways, "credentials") == "keys":
             headers.update(self.key_pair or {})
             return None
         session = next(reversed(self.sessions.values()))
