@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mockservers.core.call import Call, parse_query
+from mockservers.core.clock import http_date
 from mockservers.core.journal import Entry
 from mockservers.core.kit import UNJOURNALLED, Kit
-from mockservers.core.sessions import owner_id
+from mockservers.core.sessions import Session, owner_id
 
 UNASSIGNED = "whose call this was is unknown (no tenant the store holds goes with its credentials)"
 """Added to the detail of an entry journalled in the global scope for want of knowing its own."""
@@ -60,7 +61,14 @@ def _assigned(kit: Kit, entry: Entry) -> Entry | None:
     session = kit.sessions.get(session_id)
     if session_id is not None and session is None:
         return None
-    time = entry.time
     if entry.session is None and session is not None:  # it was dated on the global clock
-        time = kit.clock.in_session(time, session)
-    return replace(entry, tenant=tenant, session=session_id, time=time)
+        return _in_session(kit, replace(entry, tenant=tenant, session=session_id), session)
+    return replace(entry, tenant=tenant, session=session_id)
+
+
+def _in_session(kit: Kit, entry: Entry, session: Session) -> Entry:
+    """``entry``, dated on the global clock, dated on ``session``'s, as the session's calls are:
+    its time and its ``Date`` header."""
+    time = kit.clock.in_session(entry.time, session)
+    headers = [(k, http_date(time) if k == b"date" else v) for k, v in entry.response_headers]
+    return replace(entry, time=time, response_headers=headers)

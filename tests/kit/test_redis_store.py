@@ -1478,7 +1478,8 @@ def test_a_503_of_a_session_whose_token_another_process_issued_is_journalled_in_
     """The process that answered the 503 worked out whose call it was from its own copy, which
     had not seen the token the other process issued (and could not reload it from a Redis it
     could not reach): the session's 503 went into the global journal, tenant unknown. It is
-    dated on the session's clock, as the session's other calls."""
+    dated on the session's clock, as the session's other calls, its Date header too (it kept
+    the global clock's)."""
     with restartable_redis(str(tmp_path)) as (url, stop, start), processes(url) as (one, two):
         session, username, token = _session_login(two)
         two.post("/__admin/clock", json={"advance_seconds": 3600}, params={"session": session})
@@ -1492,6 +1493,7 @@ def test_a_503_of_a_session_whose_token_another_process_issued_is_journalled_in_
         assert (lost["session"], lost["tenant"]) == (session, username)
         assert login["operation"] == "login"
         assert (login["time"], lost["time"]) == ("2025-01-01T00:00:00Z", "2025-01-01T01:00:00Z")
+        assert lost["response_headers"]["date"] == "Wed, 01 Jan 2025 01:00:00 GMT"
         assert GlobalScope(one).count(status=503, session=None) == 0
 
 
