@@ -288,7 +288,7 @@ class Admin:
         return rendered
 
     def clear_requests(self, call: AdminCall) -> Any:
-        self.kit.journal.clear(scope=call.scope)
+        self.kit.clear_journal(call.scope)
         return {"cleared": True}
 
     def _matched(

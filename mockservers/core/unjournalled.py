@@ -1,6 +1,9 @@
 """The journal entries of the calls a shared store kept nothing of (``Kit.unjournalled``): each
 the vendor's 503 its connector was answered, which the process that answered it holds until a
-commit of its goes through, and then journals in the scope the store says the call was of.
+commit of its goes through, and then journals as the memory store would show it had it
+journalled the call at once: in the scope the store says the call was of, and nowhere once a
+clear of that scope came after the call (it would have taken the entry) or that scope is a
+session closed since.
 
 The process's own copy of the store could not say whose call it was: it is not reloaded while
 the store is unreachable, so it may not know a token another process issued, nor that a session
@@ -34,17 +37,27 @@ def hold(kit: Kit, owed: list[Entry], entry: Entry) -> None:
 def journal(kit: Kit, owed: list[Entry]) -> None:
     """Journal the ``owed`` entries in the transaction of a call the store keeps (its state
     fresh): each in the scope of its call's tenant, or in none when that is a session that no
-    longer lives (its journal went with it)."""
+    longer lives (its journal went with it) or a clear of the scope came since."""
     for entry in owed:
         assigned = _assigned(kit, entry)
         if assigned is not None:
             kit.journal.record(assigned)
 
 
+def _journals(kit: Kit, scope: str | None, vendor: str, at: float) -> bool:
+    """Whether an entry of ``vendor`` answered at ``at`` has a journal of ``scope`` to go to:
+    the session lives, and no clear of the scope's journal (or of its vendor's part) came
+    since."""
+    if scope is not None and kit.sessions.get(scope) is None:
+        return False
+    return not kit.clears.journal_since(at, scope, vendor)
+
+
 def _assigned(kit: Kit, entry: Entry) -> Entry | None:
     """``entry`` with the tenant and session the store's state says its call was of (else what
-    the answering process's copy said); None when that session is gone. A copy: should this
-    commit fail too, the entry is held as it was, to be assigned again."""
+    the answering process's copy said); None when the memory store would have journalled it
+    nowhere by now. A copy: should this commit fail too, the entry is held as it was, to be
+    assigned again."""
     call = Call(
         {"headers": entry.headers, "query_string": entry.query},
         entry.vendor,
@@ -54,13 +67,13 @@ def _assigned(kit: Kit, entry: Entry) -> Entry | None:
         parse_query(entry.query),
     )
     tenant = kit.vendors[entry.vendor].tenant_of(call) or entry.tenant
+    session_id = owner_id(tenant)
+    if not _journals(kit, session_id, entry.vendor, entry.at):
+        return None
     if tenant is None:
         detail = f"{entry.detail}; {UNASSIGNED}" if entry.detail else UNASSIGNED
         return replace(entry, detail=detail)
-    session_id = owner_id(tenant)
     session = kit.sessions.get(session_id)
-    if session_id is not None and session is None:
-        return None
     if entry.session is None and session is not None:  # it was dated on the global clock
         return _in_session(kit, replace(entry, tenant=tenant, session=session_id), session)
     return replace(entry, tenant=tenant, session=session_id)

@@ -1497,6 +1497,65 @@ def test_a_503_of_a_session_whose_token_another_process_issued_is_journalled_in_
         assert GlobalScope(one).count(status=503, session=None) == 0
 
 
+Clear = Callable[[httpx.Client, dict[str, str]], httpx.Response]
+CLEARS: dict[str, Clear] = {
+    "DELETE /__admin/requests": lambda http, scope: http.delete("/__admin/requests", params=scope),
+    "POST /__admin/reset": lambda http, scope: http.post("/__admin/reset", params=scope),
+    "a reset of its vendor": lambda http, scope: http.post(
+        "/__admin/reset", params=scope, json={"vendor": "quoparts"}
+    ),
+}
+
+
+@contextmanager
+def _a_held_503(
+    tmp_path: Path, in_session: bool = False
+) -> Iterator[tuple[list[httpx.Client], dict[str, str]]]:
+    """Two processes, the first holding the 503 of a QuoParts import Redis did not keep (of
+    a session of its own with ``in_session``), Redis back; and the scope's admin parameters."""
+    with restartable_redis(str(tmp_path)) as (url, stop, start), processes(url) as fakes:
+        scope: dict[str, str] = {}
+        if in_session:
+            session, _, token = _session_login(fakes[0])
+            scope = {"session": session}
+        else:
+            token = qp_login(fakes[0])
+        stop()
+        assert qp_call(fakes[0], "importCli", token, {"data": [row("LOST")]}).status_code == 503
+        start()
+        yield fakes, scope
+
+
+@needs_redis
+@pytest.mark.parametrize("clearer", [0, 1], ids=["this process", "the other process"])
+@pytest.mark.parametrize("in_session", [False, True], ids=["global", "session"])
+@pytest.mark.parametrize("clear", CLEARS)
+def test_a_503_held_past_a_clear_of_its_scope_is_journalled_nowhere(
+    tmp_path: Path, clear: str, in_session: bool, clearer: int
+) -> None:
+    """The process journalled it with its next kept call, after the clear: the journal a test
+    had just cleared showed a 503 of before, and a count of the step after it counted it."""
+    with _a_held_503(tmp_path, in_session) as (fakes, scope):
+        assert CLEARS[clear](fakes[clearer], scope).status_code == 200
+        _kept_call(fakes[0])
+        assert GlobalScope(fakes[0]).count(status=503) == 0
+        assert _statuses(fakes[0]) == [200, 200]
+
+
+@needs_redis
+def test_a_clear_of_another_scope_or_vendor_leaves_a_held_503_to_be_journalled(
+    tmp_path: Path,
+) -> None:
+    """A clear takes only the held 503s it would have taken journalled: of its scope (and of
+    its vendor, a vendor's reset)."""
+    with _a_held_503(tmp_path) as ((one, two), _):
+        session, _, _ = _session_login(two)
+        assert CLEARS["DELETE /__admin/requests"](two, {"session": session}).status_code == 200
+        assert two.post("/__admin/reset", json={"vendor": "xtra"}).status_code == 200
+        _kept_call(one)
+        assert GlobalScope(one).count(status=503, session=None) == 1
+
+
 @needs_redis
 def test_a_503_no_store_can_tell_whose_it_was_says_so_in_the_global_journal(tmp_path: Path) -> None:
     """Redis came back empty: the token the other process issued is known nowhere, so the
