@@ -44,8 +44,8 @@ class Kit:
     config: SeededConfig
     """This process's config tables, and those the kit was seeded with (``core/seeded.py``)."""
     clears: Clears
-    """When each scope's journal was last cleared: what an entry this process held for later
-    must meet (``unjournalled``)."""
+    """When each scope's journal was last cleared and tokens dropped: what an entry this
+    process held for later must meet (``unjournalled``)."""
     max_body_bytes: int
     max_json_depth: int
     max_state_bytes: int
@@ -88,6 +88,7 @@ class Kit:
                     self.sessions.update(session, clock_offset=0.0)
         self.coverage.clear(scope=scope, vendor=vendor)
         self.clear_journal(scope, vendor)
+        self.clears.tokens(vendor)
         if vendor is None:
             self.faults.reset(scope)
         else:
@@ -124,10 +125,12 @@ class Kit:
     def forget_session(self, session_id: str) -> None:
         """Everything a dropped session held: its tenants, tokens, windows, journal, faults,
         coverage (called once the session itself is gone, so no fixture comes back), and the
-        entries of its calls this process has yet to journal."""
+        entries of its calls this process has yet to journal (and those of every process, whose
+        tokens may be the session's)."""
         self.journal.clear(scope=session_id)
         self.unjournalled = [e for e in self.unjournalled if e.session != session_id]
         self.clears.forget(session_id)
+        self.clears.tokens()
         self.faults.reset(session_id)
         self.coverage.clear(scope=session_id)
         for found in self.vendors.values():

@@ -57,7 +57,12 @@ def _assigned(kit: Kit, entry: Entry) -> Entry | None:
     """``entry`` with the tenant and session the store's state says its call was of (else what
     the answering process's copy said); None when the memory store would have journalled it
     nowhere by now. A copy: should this commit fail too, the entry is held as it was, to be
-    assigned again."""
+    assigned again.
+
+    A call whose credentials go with no tenant the store holds is the global scope's, its
+    detail saying whose it was is unknown (the memory store journals a call with a token it
+    does not hold there too); unless tokens of its vendor were dropped since (a reset, a
+    session closed): its token was then likely one of them, and its journal went with them."""
     call = Call(
         {"headers": entry.headers, "query_string": entry.query},
         entry.vendor,
@@ -67,6 +72,8 @@ def _assigned(kit: Kit, entry: Entry) -> Entry | None:
         parse_query(entry.query),
     )
     tenant = kit.vendors[entry.vendor].tenant_of(call) or entry.tenant
+    if tenant is None and kit.clears.tokens_since(entry.at, entry.vendor):
+        return None
     session_id = owner_id(tenant)
     if not _journals(kit, session_id, entry.vendor, entry.at):
         return None

@@ -1557,6 +1557,28 @@ def test_a_clear_of_another_scope_or_vendor_leaves_a_held_503_to_be_journalled(
 
 
 @needs_redis
+@pytest.mark.parametrize("gone", ["closed", "reset"])
+def test_a_503_of_a_session_whose_token_went_with_a_reset_or_close_is_journalled_nowhere(
+    tmp_path: Path, gone: str
+) -> None:
+    """The process that answered it did not know the token (the other process issued it), and
+    by its next kept call Redis held it no more: the 503 went to the global journal, whose call
+    it was unknown. The memory store journals a session's call in the session, and its reset
+    or close takes it away: so does this."""
+    with restartable_redis(str(tmp_path)) as (url, stop, start), processes(url) as (one, two):
+        session, _, token = _session_login(two)
+        stop()
+        assert qp_call(one, "importCli", token, {"data": [row("LOST")]}).status_code == 503
+        start()
+        if gone == "closed":
+            assert two.delete(f"/__admin/sessions/{session}").status_code == 200
+        else:
+            assert two.post("/__admin/reset", params={"session": session}).status_code == 200
+        _kept_call(one)
+        assert _statuses(one) == [200, 200]
+
+
+@needs_redis
 def test_a_503_no_store_can_tell_whose_it_was_says_so_in_the_global_journal(tmp_path: Path) -> None:
     """Redis came back empty: the token the other process issued is known nowhere, so the
     call's 503 cannot be put in its scope; it is journalled in the global one, saying so."""
