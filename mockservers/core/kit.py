@@ -16,7 +16,8 @@ from mockservers.core.clears import Clears
 from mockservers.core.clock import Clock
 from mockservers.core.coverage import Coverage
 from mockservers.core.faults import FaultRegistry
-from mockservers.core.journal import Entry, Journal
+from mockservers.core.held import Held
+from mockservers.core.journal import Journal
 from mockservers.core.seeded import SeededConfig
 from mockservers.core.sessions import Sessions
 from mockservers.core.shadows import ShadowSummary
@@ -24,10 +25,6 @@ from mockservers.core.shared import Store
 
 if TYPE_CHECKING:
     from mockservers.core.vendor import Vendor
-
-UNJOURNALLED = 1000
-"""Calls answered without a shared store (it kept nothing of them) whose journal entries one
-process holds at most until a commit goes through; the oldest are not journalled."""
 
 
 @dataclass
@@ -57,11 +54,12 @@ class Kit:
     forwarded: frozenset[str] = frozenset()
     """The vendors whose calls ``mockservers proxy`` forwards to the real service: the kit's
     fakes of them answer none of those calls (no fault of theirs is ever met)."""
-    unjournalled: list[Entry] = field(default_factory=list)
+    unjournalled: Held = field(default_factory=Held)
     """The journal entries of this process's calls a shared store kept nothing of (each the
-    vendor's 503 the call was answered), oldest first: journalled with the next call the store
-    keeps, in the scope the store then says each call was of, but those of a session closed
-    by then or of before a clear of their scope (``core/unjournalled.py``)."""
+    vendor's 503 the call was answered), oldest first, and how many it let go: journalled
+    with the next call the store keeps, in the scope the store then says each call was of, but
+    those of a session closed by then or of before a clear of their scope
+    (``core/unjournalled.py``)."""
     date_header: bool = False
     """Whether the kit's answers carry a ``Date`` of its own, on its clock: only where the
     server adds none (``app.kit_dates``), else each answer would carry two."""
@@ -128,7 +126,7 @@ class Kit:
         entries of its calls this process has yet to journal (and those of every process, whose
         tokens may be the session's)."""
         self.journal.clear(scope=session_id)
-        self.unjournalled = [e for e in self.unjournalled if e.session != session_id]
+        self.unjournalled.forget(session_id)
         self.clears.forget(session_id)
         self.clears.tokens()
         self.faults.reset(session_id)

@@ -1,8 +1,8 @@
-"""The journal entries of the calls a shared store kept nothing of (``Kit.unjournalled``): each
-the vendor's 503 its connector was answered, which the process that answered it holds until a
-commit of its goes through, and then journals as the memory store would show it had it
-journalled the call at once: in the scope the store says the call was of, and nowhere once a
-clear of that scope came after the call (it would have taken the entry) or that scope is a
+"""Journalling the entries of the calls a shared store kept nothing of, which the process that
+answered them holds (``core/held.py``): each the vendor's 503 its connector was answered,
+journalled with the process's next call the store keeps, as the memory store would show it had
+it journalled the call at once: in the scope the store says the call was of, and nowhere once
+a clear of that scope came after the call (it would have taken the entry) or that scope is a
 session closed since.
 
 The process's own copy of the store could not say whose call it was: it is not reloaded while
@@ -17,31 +17,26 @@ from dataclasses import replace
 
 from mockservers.core.call import Call, parse_query
 from mockservers.core.clock import http_date
+from mockservers.core.held import Held
 from mockservers.core.journal import Entry
-from mockservers.core.kit import UNJOURNALLED, Kit
+from mockservers.core.kit import Kit
 from mockservers.core.sessions import Session, owner_id
 
 UNASSIGNED = "whose call this was is unknown (no tenant the store holds goes with its credentials)"
 """Added to the detail of an entry journalled in the global scope for want of knowing its own."""
 
 
-def hold(kit: Kit, owed: list[Entry], entry: Entry) -> None:
-    """Hold ``entry`` for the next commit, with the ``owed`` entries a commit that failed was
-    to journal (before the calls that failed since they were taken); the oldest beyond
-    ``UNJOURNALLED`` are let go."""
-    kit.unjournalled[:0] = owed
-    kit.unjournalled.append(entry)
-    del kit.unjournalled[: max(0, len(kit.unjournalled) - UNJOURNALLED)]
-
-
-def journal(kit: Kit, owed: list[Entry]) -> None:
-    """Journal the ``owed`` entries in the transaction of a call the store keeps (its state
-    fresh): each in the scope of its call's tenant, or in none when that is a session that no
-    longer lives (its journal went with it) or a clear of the scope came since."""
-    for entry in owed:
+def journal(kit: Kit, owed: Held) -> None:
+    """Journal what is ``owed`` in the transaction of a call the store keeps (its state fresh):
+    each entry in the scope of its call's tenant, those let go counted as pushed out of the
+    scope they were taken for; none in a session gone, or of before a clear of its scope."""
+    for entry in owed.entries:
         assigned = _assigned(kit, entry)
         if assigned is not None:
             kit.journal.record(assigned)
+    for (scope, vendor), (count, at) in owed.let_go.items():
+        if _journals(kit, scope, vendor, at):
+            kit.journal.pushed_out(scope, vendor, count)
 
 
 def _journals(kit: Kit, scope: str | None, vendor: str, at: float) -> bool:

@@ -1468,7 +1468,7 @@ def test_a_process_lets_go_of_the_503s_of_a_session_it_closes(tmp_path: Path) ->
                 assert qp_call(fake, "importCli", held, {"data": []}).status_code == 503
             start()
             fake.delete(f"/__admin/sessions/{session}")
-            assert [entry.session for entry in app.state.kit.unjournalled] == [None]
+            assert [entry.session for entry in app.state.kit.unjournalled.entries] == [None]
 
 
 @needs_redis
@@ -1576,6 +1576,30 @@ def test_a_503_of_a_session_whose_token_went_with_a_reset_or_close_is_journalled
             assert two.post("/__admin/reset", params={"session": session}).status_code == 200
         _kept_call(one)
         assert _statuses(one) == [200, 200]
+
+
+@needs_redis
+@pytest.mark.parametrize("cleared", [False, True], ids=["kept", "cleared since"])
+def test_the_503s_a_process_let_go_count_as_pushed_out_of_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cleared: bool
+) -> None:
+    """Past the 503s a process holds, the oldest were neither journalled nor counted: a count
+    or an assert_not_called saw fewer calls than the connector made and said none was missed.
+    They count as pushed out, as the journal's own, until the scope's journal is cleared."""
+    monkeypatch.setattr("mockservers.core.held.UNJOURNALLED", 2)
+    with restartable_redis(str(tmp_path)) as (url, stop, start), processes(url) as (one, two):
+        token = qp_login(one)
+        stop()
+        for _ in range(3):
+            assert qp_call(one, "importCli", token, {"data": []}).status_code == 503
+        start()
+        if cleared:
+            assert two.delete("/__admin/requests").status_code == 200
+        _kept_call(one)
+        counted = two.post("/__admin/requests/count", json={"vendor": "quoparts", "status": 503})
+        assert counted.json() == ({"count": 0} if cleared else {"count": 2, "dropped": 1})
+        xtra_counted = two.post("/__admin/requests/count", json={"vendor": "xtra"})
+        assert xtra_counted.json() == {"count": 0}
 
 
 @needs_redis
