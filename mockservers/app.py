@@ -22,6 +22,7 @@ from mockservers import dashboard, logs
 from mockservers.admin import ADMIN_HEADERS, Admin
 from mockservers.config import Config, ConfigError
 from mockservers.core import apidocs, seeded
+from mockservers.core.clears import Clears
 from mockservers.core.clock import Clock
 from mockservers.core.cors import KitCORS
 from mockservers.core.coverage import Coverage
@@ -290,6 +291,7 @@ def build_kit(config: Config, store: Store, wall: Callable[[], float] = time.tim
         coverage=Coverage(store.map("coverage")),
         shadows=ShadowSummary(store.map("shadow")),
         config=SeededConfig(tables, store.map(seeded.MAP)),
+        clears=Clears(store.map("clears")),
         max_body_bytes=config.max_body_bytes,
         max_json_depth=config.max_json_depth,
         max_state_bytes=config.max_state_bytes,

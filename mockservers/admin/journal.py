@@ -72,7 +72,7 @@ class JournalEndpoints(AdminBase):
         return rendered
 
     def clear_requests(self, call: AdminCall) -> Any:
-        self.kit.journal.clear(scope=call.scope)
+        self.kit.clear_journal(call.scope)
         return {"cleared": True}
 
     def _matched(

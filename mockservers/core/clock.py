@@ -75,6 +75,11 @@ def _http_date(second: int) -> bytes:
     return formatdate(second, usegmt=True).encode("ascii")
 
 
+def http_date(instant: float) -> bytes:
+    """The ``Date`` header's value of an instant (epoch seconds) of the kit's clock."""
+    return _http_date(int(instant))
+
+
 class Clock:
     def __init__(
         self,

@@ -380,6 +380,20 @@ class Journal:
         if self.record_op is not None:
             self.record_op(self.name, "append", (entry.to_wire(),))
 
+    def pushed_out(self, scope: str | None, vendor: str, count: int) -> None:
+        """Count ``count`` calls of ``vendor`` as pushed out of one scope's journal (None: the
+        global one's) though they never were in it: entries of calls a shared store kept
+        nothing of, which the process holding them let go (``core/unjournalled.py``)."""
+        if self.max_entries <= 0:
+            return
+        self._pushed_out(vendor, scope or GLOBAL, count)
+        if self.record_op is not None:
+            self.record_op(self.name, "pushed_out", (vendor, scope or GLOBAL, count))
+
+    def _pushed_out(self, vendor: str, scope: str, count: int) -> None:
+        dropped = self._log(scope).dropped
+        dropped[vendor] = dropped.get(vendor, 0) + count
+
     def clear(self, *, scope: str | None = None, vendor: str | None = None) -> None:
         """Clear one scope's entries (None: the global scope's), of one vendor or all."""
         self._clear(vendor, scope or GLOBAL)
@@ -398,6 +412,8 @@ class Journal:
             self._log(entry.session or GLOBAL).append(entry)
         elif operation == "clear":
             self._clear(args[0], args[1])
+        elif operation == "pushed_out":
+            self._pushed_out(args[0], args[1], args[2])
         else:
             raise ValueError(f"journal: unknown operation {operation!r}")
 

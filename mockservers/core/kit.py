@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import Response
 
 from mockservers.core import sessions
+from mockservers.core.clears import Clears
 from mockservers.core.clock import Clock
 from mockservers.core.coverage import Coverage
 from mockservers.core.faults import FaultRegistry
-from mockservers.core.journal import Entry, Journal
+from mockservers.core.held import Held
+from mockservers.core.journal import Journal
 from mockservers.core.seeded import SeededConfig
 from mockservers.core.sessions import Sessions
 from mockservers.core.shadows import ShadowSummary
@@ -23,10 +25,6 @@ from mockservers.core.shared import Store
 
 if TYPE_CHECKING:
     from mockservers.core.vendor import Vendor
-
-UNJOURNALLED = 1000
-"""Calls answered without a shared store (it kept nothing of them) whose journal entries one
-process holds at most until a commit goes through; the oldest are not journalled."""
 
 
 @dataclass
@@ -42,6 +40,9 @@ class Kit:
     shadows: ShadowSummary
     config: SeededConfig
     """This process's config tables, and those the kit was seeded with (``core/seeded.py``)."""
+    clears: Clears
+    """When each scope's journal was last cleared and tokens dropped: what an entry this
+    process held for later must meet (``unjournalled``)."""
     max_body_bytes: int
     max_json_depth: int
     max_state_bytes: int
@@ -53,11 +54,12 @@ class Kit:
     forwarded: frozenset[str] = frozenset()
     """The vendors whose calls ``mockservers proxy`` forwards to the real service: the kit's
     fakes of them answer none of those calls (no fault of theirs is ever met)."""
-    unjournalled: list[Entry] = field(default_factory=list)
+    unjournalled: Held = field(default_factory=Held)
     """The journal entries of this process's calls a shared store kept nothing of (each the
-    vendor's 503 the call was answered), oldest first: journalled with the next call the store
-    keeps, in the scope the store then says each call was of, but those of a session closed
-    by then (``core/unjournalled.py``)."""
+    vendor's 503 the call was answered), oldest first, and how many it let go: journalled
+    with the next call the store keeps, in the scope the store then says each call was of, but
+    those of a session closed by then or of before a clear of their scope
+    (``core/unjournalled.py``)."""
     date_header: bool = False
     """Whether the kit's answers carry a ``Date`` of its own, on its clock: only where the
     server adds none (``app.kit_dates``), else each answer would carry two."""
@@ -83,7 +85,8 @@ class Kit:
                 if session is not None:
                     self.sessions.update(session, clock_offset=0.0)
         self.coverage.clear(scope=scope, vendor=vendor)
-        self.journal.clear(scope=scope, vendor=vendor)
+        self.clear_journal(scope, vendor)
+        self.clears.tokens(vendor)
         if vendor is None:
             self.faults.reset(scope)
         else:
@@ -92,11 +95,19 @@ class Kit:
             if vendor is None or name == vendor:
                 found.reset(scope)
 
+    def clear_journal(self, scope: str | None, vendor: str | None = None) -> None:
+        """One scope's journal entries (None: the global scope's), of one vendor or all, and
+        those this process or another holds for later (``core/unjournalled.py``)."""
+        self.journal.clear(scope=scope, vendor=vendor)
+        self.clears.journal(scope, vendor)
+
     def start_afresh(self) -> None:
-        """The whole kit as it starts: no session, no fault, the global scope's fixtures."""
+        """The whole kit as it starts: no session, no fault, the global scope's fixtures, and
+        no clear made (the entries held for later go to the fresh kit's journal)."""
         for session_id in list(self.sessions.map):
             self.sessions.drop(session_id)
         self.reset()
+        self.clears.clear()
 
     def open_session(self, ttl_seconds: float | None, name: str | None) -> sessions.Session:
         """A new session with fresh accounts on every vendor (their fixtures in place)."""
@@ -112,9 +123,12 @@ class Kit:
     def forget_session(self, session_id: str) -> None:
         """Everything a dropped session held: its tenants, tokens, windows, journal, faults,
         coverage (called once the session itself is gone, so no fixture comes back), and the
-        entries of its calls this process has yet to journal."""
+        entries of its calls this process has yet to journal (and those of every process, whose
+        tokens may be the session's)."""
         self.journal.clear(scope=session_id)
-        self.unjournalled = [e for e in self.unjournalled if e.session != session_id]
+        self.unjournalled.forget(session_id)
+        self.clears.forget(session_id)
+        self.clears.tokens()
         self.faults.reset(session_id)
         self.coverage.clear(scope=session_id)
         for found in self.vendors.values():

@@ -227,7 +227,7 @@ class Pipeline:
         keeps nothing of it (unreachable, or a bug), the vendor's error body, journalled with
         the next commit that goes through."""
         kit = self.kit
-        owed, kit.unjournalled = kit.unjournalled, []
+        owed = kit.unjournalled.take()
 
         def kept() -> tuple[Response, Fault | None]:
             unjournalled.journal(kit, owed)
@@ -242,7 +242,7 @@ class Pipeline:
         tenant = self.tenant_of(call)  # whose call, as far as this process's copy knows
         session = kit.sessions.map.get(owner_id(tenant))
         response, entry = self._not_kept(error, call, started, tenant, session)
-        unjournalled.hold(kit, owed, entry)
+        kit.unjournalled.hold(owed, entry)
         return response, None
 
     def _respond(

@@ -417,8 +417,12 @@ class Writing:
             pipe.journal_append(appends, _json(wire), wire_size(wire), wire["vendor"])
             pipe.sadd(self.key("journals"), name)
             return
-        vendor, scope = args
+        vendor, scope = args[:2]
         name = scope or "global"
+        if operation == "pushed_out":  # read by a reload as the list's own count
+            pipe.command("HINCRBY", self._journal_keys(name).dropped, vendor, args[2])
+            pipe.sadd(self.key("journals"), name)
+            return
         if vendor is None:  # the scope's journal gone (a dropped session: for good)
             for key in self._journal_keys(name):
                 pipe.delete(key)

@@ -1485,7 +1485,7 @@ def test_a_process_lets_go_of_the_503s_of_a_session_it_closes(tmp_path: Path) ->
                 assert qp_call(fake, "importCli", held, {"data": []}).status_code == 503
             start()
             fake.delete(f"/__admin/sessions/{session}")
-            assert [entry.session for entry in app.state.kit.unjournalled] == [None]
+            assert [entry.session for entry in app.state.kit.unjournalled.entries] == [None]
 
 
 @needs_redis
@@ -1495,7 +1495,8 @@ def test_a_503_of_a_session_whose_token_another_process_issued_is_journalled_in_
     """The process that answered the 503 worked out whose call it was from its own copy, which
     had not seen the token the other process issued (and could not reload it from a Redis it
     could not reach): the session's 503 went into the global journal, tenant unknown. It is
-    dated on the session's clock, as the session's other calls."""
+    dated on the session's clock, as the session's other calls, its Date header too (it kept
+    the global clock's)."""
     with restartable_redis(str(tmp_path)) as (url, stop, start), processes(url) as (one, two):
         session, username, token = _session_login(two)
         two.post("/__admin/clock", json={"advance_seconds": 3600}, params={"session": session})
@@ -1509,7 +1510,113 @@ def test_a_503_of_a_session_whose_token_another_process_issued_is_journalled_in_
         assert (lost["session"], lost["tenant"]) == (session, username)
         assert login["operation"] == "login"
         assert (login["time"], lost["time"]) == ("2025-01-01T00:00:00Z", "2025-01-01T01:00:00Z")
+        assert lost["response_headers"]["date"] == "Wed, 01 Jan 2025 01:00:00 GMT"
         assert GlobalScope(one).count(status=503, session=None) == 0
+
+
+Clear = Callable[[httpx.Client, dict[str, str]], httpx.Response]
+CLEARS: dict[str, Clear] = {
+    "DELETE /__admin/requests": lambda http, scope: http.delete("/__admin/requests", params=scope),
+    "POST /__admin/reset": lambda http, scope: http.post("/__admin/reset", params=scope),
+    "a reset of its vendor": lambda http, scope: http.post(
+        "/__admin/reset", params=scope, json={"vendor": "quoparts"}
+    ),
+}
+
+
+@contextmanager
+def _a_held_503(
+    tmp_path: Path, in_session: bool = False
+) -> Iterator[tuple[list[httpx.Client], dict[str, str]]]:
+    """Two processes, the first holding the 503 of a QuoParts import Redis did not keep (of
+    a session of its own with ``in_session``), Redis back; and the scope's admin parameters."""
+    with restartable_redis(str(tmp_path)) as (url, stop, start), processes(url) as fakes:
+        scope: dict[str, str] = {}
+        if in_session:
+            session, _, token = _session_login(fakes[0])
+            scope = {"session": session}
+        else:
+            token = qp_login(fakes[0])
+        stop()
+        assert qp_call(fakes[0], "importCli", token, {"data": [row("LOST")]}).status_code == 503
+        start()
+        yield fakes, scope
+
+
+@needs_redis
+@pytest.mark.parametrize("clearer", [0, 1], ids=["this process", "the other process"])
+@pytest.mark.parametrize("in_session", [False, True], ids=["global", "session"])
+@pytest.mark.parametrize("clear", CLEARS)
+def test_a_503_held_past_a_clear_of_its_scope_is_journalled_nowhere(
+    tmp_path: Path, clear: str, in_session: bool, clearer: int
+) -> None:
+    """The process journalled it with its next kept call, after the clear: the journal a test
+    had just cleared showed a 503 of before, and a count of the step after it counted it."""
+    with _a_held_503(tmp_path, in_session) as (fakes, scope):
+        assert CLEARS[clear](fakes[clearer], scope).status_code == 200
+        _kept_call(fakes[0])
+        assert GlobalScope(fakes[0]).count(status=503) == 0
+        assert _statuses(fakes[0]) == [200, 200]
+
+
+@needs_redis
+def test_a_clear_of_another_scope_or_vendor_leaves_a_held_503_to_be_journalled(
+    tmp_path: Path,
+) -> None:
+    """A clear takes only the held 503s it would have taken journalled: of its scope (and of
+    its vendor, a vendor's reset)."""
+    with _a_held_503(tmp_path) as ((one, two), _):
+        session, _, _ = _session_login(two)
+        assert CLEARS["DELETE /__admin/requests"](two, {"session": session}).status_code == 200
+        assert two.post("/__admin/reset", json={"vendor": "xtra"}).status_code == 200
+        _kept_call(one)
+        assert GlobalScope(one).count(status=503, session=None) == 1
+
+
+@needs_redis
+@pytest.mark.parametrize("gone", ["closed", "reset"])
+def test_a_503_of_a_session_whose_token_went_with_a_reset_or_close_is_journalled_nowhere(
+    tmp_path: Path, gone: str
+) -> None:
+    """The process that answered it did not know the token (the other process issued it), and
+    by its next kept call Redis held it no more: the 503 went to the global journal, whose call
+    it was unknown. The memory store journals a session's call in the session, and its reset
+    or close takes it away: so does this."""
+    with restartable_redis(str(tmp_path)) as (url, stop, start), processes(url) as (one, two):
+        session, _, token = _session_login(two)
+        stop()
+        assert qp_call(one, "importCli", token, {"data": [row("LOST")]}).status_code == 503
+        start()
+        if gone == "closed":
+            assert two.delete(f"/__admin/sessions/{session}").status_code == 200
+        else:
+            assert two.post("/__admin/reset", params={"session": session}).status_code == 200
+        _kept_call(one)
+        assert _statuses(one) == [200, 200]
+
+
+@needs_redis
+@pytest.mark.parametrize("cleared", [False, True], ids=["kept", "cleared since"])
+def test_the_503s_a_process_let_go_count_as_pushed_out_of_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cleared: bool
+) -> None:
+    """Past the 503s a process holds, the oldest were neither journalled nor counted: a count
+    or an assert_not_called saw fewer calls than the connector made and said none was missed.
+    They count as pushed out, as the journal's own, until the scope's journal is cleared."""
+    monkeypatch.setattr("mockservers.core.held.UNJOURNALLED", 2)
+    with restartable_redis(str(tmp_path)) as (url, stop, start), processes(url) as (one, two):
+        token = qp_login(one)
+        stop()
+        for _ in range(3):
+            assert qp_call(one, "importCli", token, {"data": []}).status_code == 503
+        start()
+        if cleared:
+            assert two.delete("/__admin/requests").status_code == 200
+        _kept_call(one)
+        counted = two.post("/__admin/requests/count", json={"vendor": "quoparts", "status": 503})
+        assert counted.json() == ({"count": 0} if cleared else {"count": 2, "dropped": 1})
+        xtra_counted = two.post("/__admin/requests/count", json={"vendor": "xtra"})
+        assert xtra_counted.json() == {"count": 0}
 
 
 @needs_redis
