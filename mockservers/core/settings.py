@@ -6,9 +6,11 @@ import dataclasses
 import json
 import types
 import typing
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
+from contracts import Violation, contract
 from mockservers.core.adminapi import MAX_SECONDS
 
 T = TypeVar("T")
@@ -63,14 +65,18 @@ def check_lifetime(seconds: Any, name: str = "token_ttl_seconds", *, zero: bool 
 
 def check_accounts(
     accounts: list[Any],
-    keys: tuple[str, ...],
+    keys: Mapping[str, str],
     unique: tuple[str, ...],
     numbers: tuple[str, ...] = (),
+    *,
+    login: str,
 ) -> None:
     """Each account a table of exactly ``keys``, each a string (or an integer, those of
-    ``numbers``), and no two with the same ``unique`` values (the second would silently
-    replace the first's password); ``ValueError`` naming the key, never its value (a
-    password). ``username = true`` was taken as the login "True"."""
+    ``numbers``) that the contract ``login`` admits in the field ``keys`` maps it to (a value
+    no call may send, an empty password, would make an account that never logs in), and no two
+    with the same ``unique`` values (the second would silently replace the first's password);
+    ``ValueError`` naming the key, never its value (a password). ``username = true`` was taken
+    as the login "True"."""
     seen: set[tuple[str, ...]] = set()
     for account in accounts:
         if not isinstance(account, dict) or not set(keys) <= set(account):
@@ -84,12 +90,35 @@ def check_accounts(
                 wrong = _kind(account[key])
                 raise ValueError(f"accounts: {key}: {_describe(expected)} is expected, not {wrong}")
         identity = tuple(str(account[key]) for key in unique)
+        _check_sent(account, keys, login, _named(unique, identity))
         if identity in seen:
-            named = ", ".join(
-                f"{key} {value!r}" for key, value in zip(unique, identity, strict=True)
-            )
-            raise ValueError(f"accounts: two accounts with {named}")
+            raise ValueError(f"accounts: two accounts with {_named(unique, identity)}")
         seen.add(identity)
+
+
+def _named(keys: tuple[str, ...], values: tuple[str, ...]) -> str:
+    return ", ".join(f"{key} {value!r}" for key, value in zip(keys, values, strict=True))
+
+
+def _check_sent(account: dict[str, Any], keys: Mapping[str, str], login: str, named: str) -> None:
+    """The account's values as a call sends them (an integer as its digits), against the
+    contract of that call: the first value it refuses, named by its key."""
+    fields = {field: key for key, field in keys.items()}
+    sent = {field: str(account[key]) for key, field in keys.items()}
+    for violation in contract(login).check(sent):  # a field only the call gives: not ours
+        if violation.path and violation.path[0] in fields:
+            key = fields[str(violation.path[0])]
+            raise ValueError(
+                f"accounts: the account with {named}: {key}: {_wanted(violation)} is expected,"
+                f" as {login} says: no call could send it"
+            )
+
+
+def _wanted(violation: Violation) -> str:
+    """What the contract asks of a value, in words that do not show the value."""
+    if violation.keyword == "minLength" and violation.expected == 1:
+        return "a non-empty string"
+    return f"a value its {violation.keyword} {as_written(violation.expected)} admits"
 
 
 _SIMPLE: dict[Any, tuple[type, ...]] = {

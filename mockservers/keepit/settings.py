@@ -9,7 +9,13 @@ from mockservers.core.sessions import refuse_reserved
 from mockservers.core.settings import check_accounts, check_lifetime
 
 DEMO_ACCOUNT = {"username": "demo", "password": "demo", "company_id": "1", "site_id": "1"}
-_ACCOUNT_KEYS = ("username", "password", "company_id", "site_id")
+_SENT_AS = {
+    "username": "username",
+    "password": "password",
+    "company_id": "companyId",
+    "site_id": "siteId",
+}
+"""Each account key, and the credential header that sends it."""
 
 Identity = tuple[str, str, str]
 """(username, companyId, siteId): whose calls the rate limit counts."""
@@ -28,7 +34,13 @@ class KeepItSettings:
         demo = [DEMO_ACCOUNT] if self.demo_account else []
         unique = ("username", "company_id", "site_id")  # the call's identity
         ids = ("company_id", "site_id")  # 7 is "7", as the header carries it
-        check_accounts(demo + self.accounts, _ACCOUNT_KEYS, unique=unique, numbers=ids)
+        check_accounts(
+            demo + self.accounts,
+            _SENT_AS,
+            unique=unique,
+            numbers=ids,
+            login="keepit/insertClient_v3.headers",
+        )
         for account in self.accounts:
             refuse_reserved(account["company_id"], "accounts: company_id")
             refuse_reserved(account["username"], "accounts: username")

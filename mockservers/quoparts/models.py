@@ -32,7 +32,11 @@ QUOTE_FIELDS = kit_fields("COD_DOC", "COD_CLI", "COD_CLI_ERP", "created_at")
 """The fields the kit adds to a quote, beside what ``data`` gives: one of ``data``'s of these
 names is kept under ``sent``."""
 _STORED_CODES = itemgetter(*_CODE_FIELDS)
-_PASSWORD_BITS = 0xFFFFFF  # a generated password is six hex digits
+_PASSWORD_BITS = 0xFFFFFF  # the salt's bits; the passwords of the first 2^24 customers: hex
+_HEX_NUMBERS = 16**6
+_PASSWORDS = 36**6  # COD_PWD is six upper-case letters or digits
+_MULTIPLIER = 0x3779B1  # odd, and coprime to 36^6 - 16^6 = 2^12 * 5 * 7 * 13 * 19 * 61
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ACCEPTED = {
     "errorCode": "0",
     "error": "",
@@ -61,20 +65,56 @@ Codes = tuple[str, str, str]
 
 def new_codes(salt: int, first: int, count: int) -> list[Codes]:
     """The codes of ``count`` new customers numbered from ``first`` on: the number zero-padded
-    (``000015``, ``M00015``) and a password of six upper-case hex digits from the number and
-    the account's salt, the same for the same customer and (a bijection on 24 bits) different
-    for every customer.
+    (``000015``, ``M00015``) and a password of six upper-case letters or digits from the
+    number and the account's salt, the same for the same customer and different for any two
+    whose numbers differ by less than 36^6 (a bijection of the numbers 0 to 36^6 - 1 on the
+    36^6 passwords; a number past them has the password of its remainder).
 
-    The password's digits are those of ``(number * 0x9E3779B1 ^ salt) & 0xFFFFFF``; only the
-    low 24 bits of the multiplier and of the salt reach them, so both are taken short
-    (small-integer arithmetic). One loop for the whole import: no call per customer.
+    Customers 0 to 2^24 - 1 (every account's, unless a state document sets its sequence
+    further) take the six hex digits of ``(number * 0x3779B1 ^ salt) & 0xFFFFFF``, a
+    bijection on 24 bits (small-integer arithmetic); the later ones, the passwords holding a
+    letter past F (:func:`_past_hex`). One loop for the whole import: no call per customer
+    below 2^24.
     """
     codes = []
     for number in range(first, first + count):
         digits = str(number)
-        password = "%06X" % (number * 0x3779B1 & _PASSWORD_BITS ^ salt)
+        if number < _HEX_NUMBERS:
+            password = "%06X" % (number * _MULTIPLIER & _PASSWORD_BITS ^ salt)
+        else:
+            password = _later_password(salt, number)
         codes.append((digits.zfill(6), "M" + digits.zfill(5), password))
     return codes
+
+
+def _later_password(salt: int, number: int) -> str:
+    """The password of a customer numbered 2^24 or later (:func:`new_codes`)."""
+    rest = number % _PASSWORDS
+    if rest < _HEX_NUMBERS:
+        return new_codes(salt, rest, 1)[0][2]
+    # an affine map mod the count of _past_hex's passwords: the multiplier is coprime to it
+    return _past_hex((rest - _HEX_NUMBERS) * _MULTIPLIER + salt)
+
+
+def _past_hex(rank: int) -> str:
+    """The password of ``rank`` (mod their count) among those holding a letter past F,
+    grouped by the place of the first of them: ``place`` hex digits, that letter, then any
+    letters or digits."""
+    rank %= _PASSWORDS - _HEX_NUMBERS
+    for place in range(6):
+        tail = 36 ** (5 - place)
+        group = 16**place * 20 * tail
+        if rank < group:
+            break
+        rank -= group
+    head, rest = divmod(rank, tail)
+    hex_digits, letter = divmod(head, 20)
+    text = f"{hex_digits:0{place}X}" if place else ""
+    text += _ALPHABET[16 + letter]
+    for _ in range(5 - place):
+        rest, digit = divmod(rest, 36)
+        text += _ALPHABET[digit]
+    return text
 
 
 def codes_by_row(

@@ -12,6 +12,9 @@ from mockservers.quoparts.errors import NOT_ACCREDITED, NOT_ACCREDITED_TEXT
 
 DEMO_ACCOUNT = {"username": "demo", "password": "demo"}
 _ERROR_ANSWER = contract("quoparts/error.response")
+_LOGIN = "quoparts/login.query"
+_SENT_AS = {"username": "username", "password": "password"}
+"""Each account key, and the login's URL parameter that sends it."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class QuoPartsSettings:
     def __post_init__(self) -> None:
         check_lifetime(self.token_ttl_seconds)
         demo = [DEMO_ACCOUNT] if self.demo_account else []
-        check_accounts(demo + self.accounts, ("username", "password"), unique=("username",))
+        check_accounts(demo + self.accounts, _SENT_AS, unique=("username",), login=_LOGIN)
         for account in self.accounts:
             refuse_reserved(account["username"], "accounts: username")
         for prefix in ("auth_error", "login_error"):

@@ -83,6 +83,33 @@ REFUSED = [
         },
         "[keepit]: accounts: company_id: a string or an integer is expected, not a number",
     ),
+    # a value the login's contract refuses: an account that loaded but never logged in
+    (
+        {"quoparts": {"accounts": [{"username": "u1", "password": ""}]}},
+        "[quoparts]: accounts: the account with username 'u1': password: a non-empty string is"
+        " expected, as quoparts/login.query says: no call could send it",
+    ),
+    (
+        {"quoparts": {"accounts": [{"username": "", "password": "p"}]}},
+        "[quoparts]: accounts: the account with username '': username: a non-empty string",
+    ),
+    (
+        {
+            "keepit": {
+                "accounts": [{"username": "a", "password": "", "company_id": 1, "site_id": 1}]
+            }
+        },
+        "[keepit]: accounts: the account with username 'a', company_id '1', site_id '1':"
+        " password: a non-empty string is expected, as keepit/insertClient_v3.headers says",
+    ),
+    (
+        {
+            "keepit": {
+                "accounts": [{"username": "a", "password": "b", "company_id": 1, "site_id": ""}]
+            }
+        },
+        "site_id '': site_id: a non-empty string is expected",
+    ),
     # numbers outside their range: every body refused, or (a TTL of 1e300) every session
     # call a 500
     ({"kit": {"max_json_depth": 0}}, "[kit] max_json_depth: from 1 to 200, not 0"),
@@ -163,6 +190,11 @@ WRONG_AT_START = [
     (  # the password is not shown
         '[keepit]\naccounts = [{ username = "u", password = 1234, company_id = 7, site_id = 1 }]\n',
         "[keepit]: accounts: password: a string is expected, not an integer",
+    ),
+    (  # the empty password is no call's: the account could never log in
+        '[quoparts]\naccounts = [{ username = "u1", password = "" }]\n',
+        "[quoparts]: accounts: the account with username 'u1': password: a non-empty string is"
+        " expected, as quoparts/login.query says: no call could send it",
     ),
     (
         "[keepit]\nrate_limit_calls = 1\nrate_limit_window_seconds = inf\n",

@@ -611,3 +611,19 @@ def test_an_import_whose_codes_would_pass_2_53_writes_nothing(http: httpx.Client
     assert http.get("/__admin/state/quoparts").json() == before
     (imported,) = qp_call(http, "importCli", token, {"data": rows[:1]}).json()["data"]
     assert imported["COD_CLI"] == str(2**53)
+
+
+def test_a_customer_past_2_24_gets_a_password_no_earlier_one_has(http: httpx.Client) -> None:
+    """The sequence a state document sets past 2^24: customer 2^24 + 1 took customer 1's
+    COD_PWD, one login for two customers; the first customers keep theirs."""
+    token = qp_login(http)
+    (first,) = qp_call(http, "importCli", token, {"data": [SEED_CUSTOMER]}).json()["data"]
+    assert first["COD_PWD"] == "75A611"
+    state = http.get("/__admin/state/quoparts").json()
+    state["tenants"]["demo"]["sequences"]["COD_CLI"] = 2**24
+    assert http.put("/__admin/state/quoparts", json=state).status_code == 200
+    rows = [SEED_CUSTOMER | {"COD_CLI_ERP": "CLI002"}]
+    answer = qp_call(http, "importCli", token, {"data": rows}).json()
+    assert contract("quoparts/importCli.response").check(answer) == []
+    (later,) = answer["data"]
+    assert (later["COD_CLI"], later["COD_PWD"]) == ("16777217", "GDXUR4")
