@@ -19,7 +19,8 @@ import shlex
 
 from mockservers.core.codings import content_of
 from mockservers.core.journal import Entry, sent_target
-from mockservers.core.secrets import masked_bytes, secret_header
+from mockservers.core.secretnames import secret_header
+from mockservers.core.secrets import masked_bytes
 
 _NOT_REPEATED = frozenset(
     {b"host", b"content-length", b"connection", b"accept-encoding", b"user-agent"}

@@ -21,17 +21,17 @@ import orjson
 from mockservers.core.clock import iso
 from mockservers.core.codings import Unreadable, coding_of, undone
 from mockservers.core.http import NOT_JSON, header_text, json_of, text_of
+from mockservers.core.secretnames import secret_header
 from mockservers.core.secrets import (
     mask_pairs,
-    mask_query,
     mask_text,
     mask_value,
     masked_bytes,
     may_hold_secret_documents,
-    secret_header,
 )
 from mockservers.core.sessions import EVERY
 from mockservers.core.shared import Recorder
+from mockservers.core.urlmasks import mask_query
 
 _BODY_PREVIEW = 64 * 1024
 ENTRY_OVERHEAD = 256

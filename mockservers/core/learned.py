@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 from mockservers.core import secrets
 from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, blot_out, blots_of
 from mockservers.core.http import NOT_JSON, charset_of, json_of
-from mockservers.core.secrets import is_secret, secret_header
+from mockservers.core.secretnames import is_secret, secret_header
 from mockservers.core.urlmasks import mask_header_urls
 
 Pairs = Iterable[tuple[str, str]]

@@ -1,6 +1,6 @@
-"""The names that say a value is a secret, and the masking of secrets by name (``***``) in
-what the kit shows, logs or records: query strings, headers, JSON values, text that is not JSON
-(forms, multipart parts, XML, a Python dict) and raw bodies.
+"""The masking of secrets by name (``***``: :mod:`mockservers.core.secretnames`) in what the
+kit shows, logs or records: headers, JSON values, text that is not JSON (forms, multipart parts,
+XML, a Python dict) and raw bodies; a URL's parameters are :mod:`mockservers.core.urlmasks`'s.
 
 The journal masks its entries with these rules as they are read; the HAR recordings, the logs,
 the reports, the comparisons and the explanations follow the same ones, so that a name masked
@@ -15,50 +15,12 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 from operator import itemgetter
 from typing import Any
-from urllib.parse import unquote_plus
 
 import orjson
 
 from mockservers.core import jsonpairs
 from mockservers.core.http import NOT_JSON, json_of, too_deep
-
-MASK = "***"
-SECRET_KEYS = frozenset(
-    k.lower()
-    for k in (
-        "password",
-        "ConfirmPassword",
-        "token",
-        "TOKEN",
-        "AccessToken",
-        "RefreshToken",
-        "SyncSecretKey",
-        "secret_key",
-        "authorization",
-        "COD_PWD",
-        "FileBase64",
-        "admin-token",
-        "x-admin-token",
-        # OAuth 2 and OpenID Connect's own spellings: a sandbox behind the proxy may speak
-        # them (a token endpoint's form and answer, a query, an implicit flow's fragment).
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "client_secret",
-    )
-)
-
-
-_SECRET_HEADERS = frozenset({"cookie", "set-cookie", "proxy-authorization"})
-
-
-def is_secret(key: str) -> bool:
-    return key.lower() in SECRET_KEYS
-
-
-def secret_header(name: str) -> bool:
-    """Whether a header's value is a secret (the secret names, and cookies)."""
-    return is_secret(name) or name.lower() in _SECRET_HEADERS
+from mockservers.core.secretnames import MASK, SECRET_KEYS, is_secret
 
 
 def mask_pairs(
@@ -67,16 +29,6 @@ def mask_pairs(
     """``pairs`` (a query's, headers) with the value of every secret name replaced by ``***``;
     repeated names are all kept (the journal shows them as one object, a HAR lists them)."""
     return [(name, MASK if secret(name) else value) for name, value in pairs]
-
-
-def mask_query(query: str) -> str:
-    """A query string with the value of every secret parameter replaced by ``***``; the rest
-    kept byte for byte (order, repeats, escapes)."""
-    segments = []
-    for segment in query.split("&"):
-        name, sep, _ = segment.partition("=")
-        segments.append(f"{name}={MASK}" if sep and is_secret(unquote_plus(name)) else segment)
-    return "&".join(segments)
 
 
 def mask_value(

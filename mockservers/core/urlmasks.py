@@ -1,16 +1,16 @@
 """URLs with the values of their secret parameters masked, the rest kept byte for byte: those
 of the query and of the fragment (a sandbox that redirects to ``cb#token=...``), and those of
 headers whose value is a URL (a redirect's ``Location``). The names that say a parameter is a
-secret are :mod:`mockservers.core.secrets`'s, as for the journal, HAR recordings and logs alike.
+secret are :mod:`mockservers.core.secretnames`'s, as for the journal, HAR recordings and logs alike.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-from mockservers.core.secrets import mask_query
+from mockservers.core.secretnames import MASK, is_secret
 
 
 def mask_url(url: str) -> str:
@@ -23,6 +23,16 @@ def mask_url(url: str) -> str:
     return urlunsplit(
         parts._replace(query=mask_query(parts.query), fragment=_mask_fragment(parts.fragment))
     )
+
+
+def mask_query(query: str) -> str:
+    """A query string with the value of every secret parameter replaced by ``***``; the rest
+    kept byte for byte (order, repeats, escapes)."""
+    segments = []
+    for segment in query.split("&"):
+        name, sep, _ = segment.partition("=")
+        segments.append(f"{name}={MASK}" if sep and is_secret(unquote_plus(name)) else segment)
+    return "&".join(segments)
 
 
 _FRAGMENT_PARAMETER = re.compile(r"[^&;]+")
