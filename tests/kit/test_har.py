@@ -10,10 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import pytest
 
 from contracts import contract
-from mockservers.core import har, learned, urlmasks
+from mockservers.core import har, learned
 
 HAR = contract("har/har")
 STARTED = datetime(2024, 5, 2, 10, 0, tzinfo=UTC)
@@ -198,36 +197,6 @@ def test_a_basic_credential_that_is_no_base64_or_has_no_password_teaches_only_it
     for credential in ("not*base64!", base64.b64encode(b"mario:").decode()):
         found = learned.secrets_of(request_headers=[("Authorization", f"Basic {credential}")])
         assert found == [f"Basic {credential}", credential]
-
-
-def test_a_secret_in_a_url_s_fragment_shaped_like_a_form_is_masked() -> None:
-    """A sandbox's redirect to ``cb#token=...`` kept the token: only the query was masked."""
-    assert urlmasks.mask_url("https://s.example/cb#token=T0k-123&x=1") == (
-        "https://s.example/cb#token=***&x=1"
-    )
-    assert urlmasks.mask_url("https://s.example/cb?password=a#b&Token=c") == (
-        "https://s.example/cb?password=***#b&Token=***"
-    )
-    for kept in ("https://s.example/doc#token", "https://s.example/doc#x=1&y", "/#/a?b=c;d"):
-        assert urlmasks.mask_url(kept) == kept
-
-
-@pytest.mark.parametrize(
-    ("fragment", "masked"),
-    [
-        ("/cb?token=T0k-123&x=1", "/cb?token=***&x=1"),  # a hash router's route and query
-        ("/cb?x=1;Token=T0k-123", "/cb?x=1;Token=***"),
-        ("x=1;token=T0k-123", "x=1;token=***"),
-        ("token=T0k-123?x;y", "token=***;y"),  # a form: its values may hold a "?"
-    ],
-)
-def test_a_secret_in_a_hash_router_s_query_or_after_a_semicolon_is_masked(
-    fragment: str, masked: str
-) -> None:
-    """Only ``&`` split the fragment, from its start: ``/cb?token`` was no secret's name."""
-    assert (
-        urlmasks.mask_url(f"https://s.example/app#{fragment}") == f"https://s.example/app#{masked}"
-    )
 
 
 def test_without_remember_requests_generated_values_in_secret_places_stay_local() -> None:
