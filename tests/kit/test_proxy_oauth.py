@@ -1,7 +1,8 @@
 """``mockservers proxy`` in front of a sandbox that speaks OAuth 2 / OpenID Connect: its tokens and
 client secret, under their own names (``access_token``, ``refresh_token``, ``id_token``,
 ``client_secret``), are masked in a form, a query, a JSON body, a redirect's fragment (the
-implicit flow) and a page's link, and blotted out where the sandbox echoes them."""
+implicit flow), a page's link and a URL a JSON string holds, and blotted out where the sandbox
+echoes them."""
 
 from __future__ import annotations
 
@@ -81,3 +82,33 @@ def test_oauth_tokens_and_the_client_secret_are_masked_wherever_they_travel(
     assert entries["authorize"]["response_headers"]["Location"].endswith(
         "#access_token=***&token_type=Bearer"
     )
+
+
+LINKS = {
+    "redirect_to": f"https://erp.example/cb#access_token={IMPLICIT}&token_type=Bearer",
+    "next": f"https://erp.example/cb?x=1&token={ISSUED['access_token']}",
+    "logo": "https://erp.example/logo.png?v=2#top",
+}
+MASKED_LINKS = {
+    "redirect_to": "https://erp.example/cb#access_token=***&token_type=Bearer",
+    "next": "https://erp.example/cb?x=1&token=***",
+    "logo": "https://erp.example/logo.png?v=2#top",
+}
+
+
+def test_a_url_in_a_json_string_has_its_secrets_masked_in_the_journal_too(tmp_path: Path) -> None:
+    """A JSON body's string that is a URL (``"redirect_to": "...cb#access_token=..."``,
+    ``"next": "...?x=1&token=..."``): the recording and the curl line masked its token where
+    the body's text showed ``#access_token=``, the journal, which shows the body parsed, did
+    not; nor did the recording where the answer wrote ``&`` as .NET does, ``\\u0026``."""
+    dotnet = json.dumps(LINKS).replace("&", "\\u0026").encode()
+    with WireUpstream(answer(dotnet)) as upstream:
+        journal, recording = shown(tmp_path, upstream, {"method": "POST", "json": LINKS})
+    for kept in (journal, recording):
+        assert [s for s in (IMPLICIT, ISSUED["access_token"]) if s in kept] == []
+    (entry,) = json.loads(journal)
+    assert entry["request"] == entry["response"] == MASKED_LINKS
+    assert json.dumps(MASKED_LINKS, separators=(",", ":")) in entry["curl"]
+    (recorded,) = json.loads(recording)["log"]["entries"]
+    for side in (recorded["request"]["postData"], recorded["response"]["content"]):
+        assert json.loads(side["text"]) == MASKED_LINKS

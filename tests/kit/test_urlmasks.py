@@ -1,12 +1,21 @@
 """A URL's secret parameters (``mockservers.core.urlmasks``), in its query and its fragment:
 masked, the rest of the URL kept byte for byte, whatever the text (a URL no parser reads
-included)."""
+included), and masked alike where a JSON body's string holds one: in the journal, the curl
+line and a recording."""
 
 from __future__ import annotations
 
-import pytest
+import json
+import string
 
-from mockservers.core import urlmasks
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mockservers.core import har, urlmasks
+from mockservers.core.journal import shown_body
+from mockservers.core.secretnames import SECRET_KEYS
+from mockservers.core.secrets import masked_bytes
 
 
 def test_a_secret_in_a_url_s_fragment_shaped_like_a_form_is_masked() -> None:
@@ -48,12 +57,13 @@ def test_a_secret_in_a_hash_router_s_query_or_after_a_semicolon_is_masked(
         "https://erp.example/cb?#token=T0k-123",  # an empty query
         "http://[::1/cb?token=T0k-123",  # an IPv6 address never closed: a parser refuses it
         "http://erp.example:99999/cb?token=T0k-123",  # a port no socket has
+        "https://erp.example/cb?x=1&acc%65ss_%54oken=T0k-123",  # a name spelt with escapes
     ],
 )
 def test_a_url_is_masked_as_it_stands_not_as_a_parser_writes_it_again(url: str) -> None:
     """The URL was parsed and written again: in its normal form (``http:``, no line end, no
     empty query), or not at all (``ValueError: Invalid IPv6 URL``, which the proxy's journal
-    of a redirect there raised)."""
+    of a redirect there raised). A name spelt with escapes is read as it spells."""
     assert urlmasks.mask_url(url) == url.replace("T0k-123", "***")
 
 
@@ -77,3 +87,72 @@ def test_a_query_and_a_header_url_keep_every_byte_but_the_secret_values() -> Non
         ("refresh", "0;https://erp.example/cb?token=***"),
         ("Refresh", "5"),
     ]
+
+
+def test_a_url_in_a_json_string_is_masked_alike_wherever_the_body_shows() -> None:
+    """The journal shows a body parsed, the curl line and a recording its text: each masks a
+    URL a string holds, in a document a string holds too, as :func:`urlmasks.mask_url` does;
+    a body whose URLs hold no secret is kept as it came, its spacing too."""
+    body = {
+        "next": "https://erp.example/cb?x=1&Token=T0k-123#top",
+        "links": ["/cb#/home?access_token=T0k-456", "mailto:a@b.it?subject=token"],
+        "payload": json.dumps({"Password": None, "back": "https://erp.example/?password=pw-789"}),
+    }
+    masked = {
+        "next": "https://erp.example/cb?x=1&Token=***#top",
+        "links": ["/cb#/home?access_token=***", "mailto:a@b.it?subject=token"],
+        "payload": '{"Password":null,"back":"https://erp.example/?password=***"}',
+    }
+    sent = json.dumps(body).encode()
+    assert shown_body(sent) == (masked, "json")
+    assert json.loads(masked_bytes(sent)) == masked
+    assert json.loads(har.body_fields(sent, "application/json")[0]) == masked
+    plain = b'{"logo": "https://erp.example/logo.png?v=2&size=l#top", "token": null}'
+    assert masked_bytes(plain) is plain
+
+
+def _spelt(name: str, capitals: int, escaped: frozenset[str]) -> str:
+    """``name`` with the letters ``capitals`` says in capitals, and ``escaped`` percent-escaped."""
+    letters = (c.upper() if capitals >> at & 1 else c for at, c in enumerate(name))
+    return "".join(f"%{ord(c):02X}" if c in escaped else c for c in letters)
+
+
+PARAMETERS = st.lists(
+    st.tuples(
+        st.sampled_from(["?", "&", "#", ";", "#/cb?"]),
+        st.sampled_from([*sorted(SECRET_KEYS), "x", "state", "tokens", "token_type"]),
+        st.text("aZ09-_+%", max_size=6),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(
+    parameters=PARAMETERS,
+    capitals=st.integers(0, 2**16),
+    escaped=st.frozensets(st.sampled_from(string.ascii_letters + "_-")),
+    json_escaped=st.frozensets(st.sampled_from(string.ascii_letters + "_-=&?#;%")),
+)
+def test_a_body_read_for_urls_is_every_body_a_url_s_secret_is_in(
+    parameters: list[tuple[str, str, str]],
+    capitals: int,
+    escaped: frozenset[str],
+    json_escaped: frozenset[str],
+) -> None:
+    """Only the bodies :func:`urlmasks.may_hold_secret_urls` picks have their strings read as
+    URLs, whatever the spelling of a parameter's name (capitals, percent escapes) and the
+    JSON's escapes (``\\u0026`` for ``&``, as .NET writes it): each one whose URL holds a
+    secret is picked, and the journal and the curl line show it masked."""
+    url = "https://erp.example/cb" + "".join(
+        f"{mark}{_spelt(name, capitals, escaped)}={value}" for mark, name, value in parameters
+    )
+    text = "".join(f"\\u{ord(c):04x}" if c in json_escaped else c for c in url)
+    body = f'{{"u": "{text}", "n": 1}}'.encode()
+    masked = urlmasks.mask_url(url)
+    if masked != url:
+        assert urlmasks.may_hold_secret_urls(body) and urlmasks.may_hold_secret_urls(body.decode())
+    assert shown_body(body) == ({"u": masked, "n": 1}, "json")
+    shown = json.loads(masked_bytes(body))["u"]
+    assert urlmasks.mask_url(shown) == shown  # nothing left to mask
