@@ -1,12 +1,12 @@
 """A URL's secret parameters, those of its query and of its fragment (a sandbox that redirects
-to ``cb#token=...``), masked, the rest of the URL kept byte for byte: a request's target, a
-redirect's ``Location``, a string of a JSON body (``{"next": "https://app/cb?token=..."}``), as
-the journal, the curl line and the recordings show it. A URL is read as it stands, not parsed:
-a parser's normal form (a scheme in lower case, a line end dropped) is not byte for byte, and
-one that refuses a URL (``http://[::1/cb?token=...``, an IPv6 address never closed) made the
-proxy's journal of an answer redirecting there a 500. The names that say a parameter is a
-secret are :mod:`mockservers.core.secretnames`'s, as for the journal, HAR recordings and logs
-alike.
+to ``cb#token=...``), masked, the rest of the URL kept byte for byte, and read out to be
+learned: a request's target, a redirect's ``Location``, a string of a JSON body (``{"next":
+"https://app/cb?token=..."}``), as the journal, the curl line and the recordings show it. A
+URL is read as it stands, not parsed: a parser's normal form (a scheme in lower case, a line
+end dropped) is not byte for byte, and one that refuses a URL (``http://[::1/cb?token=...``,
+an IPv6 address never closed) made the proxy's journal of an answer redirecting there a 500.
+The names that say a parameter is a secret are :mod:`mockservers.core.secretnames`'s, as for
+the journal, HAR recordings and logs alike.
 """
 
 from __future__ import annotations
@@ -71,6 +71,13 @@ def mask_query(query: str) -> str:
     """A query string with the value of every secret parameter replaced by ``***``; the rest
     kept byte for byte (order, repeats, escapes)."""
     return _masked(query, _secrets(query, 0, len(query), _QUERY_PARAMETER))
+
+
+def url_secrets(url: str) -> list[tuple[str, str]]:
+    """The secret parameters :func:`mask_url` masks, each one's name and value read as a
+    form's (escapes undone, a ``+`` a space): what a recording learns of a URL."""
+    found = _secret_parameters(url)
+    return [(unquote_plus(name), unquote_plus(url[start:end])) for name, start, end in found]
 
 
 def may_hold_secret_urls(text: str | bytes) -> bool:
@@ -159,3 +166,11 @@ def _mask_header_url(name: str, value: str) -> str:
     url = value[start:end]
     masked = mask_url(url)
     return value if masked is url else value[:start] + masked + value[end:]
+
+
+def header_url_secrets(name: str, value: str) -> list[tuple[str, str]]:
+    """The secret parameters of the URL a header's value holds (:func:`_header_url`: an
+    OAuth implicit flow's ``Location: https://app/cb#access_token=...``), as
+    :func:`url_secrets` reads them; none for a header that holds no URL."""
+    span = _header_url(name, value)
+    return [] if span is None else url_secrets(value[span[0] : span[1]])

@@ -102,6 +102,23 @@ def test_a_secret_seen_in_an_answer_is_blotted_out_wherever_else_it_appears() ->
     assert HAR.check(recorder.document()) == []
 
 
+def test_a_token_a_redirect_s_url_gives_is_learned_without_remember_requests() -> None:
+    """The fuzz harness learns only from answers: a token an implicit flow gave in its
+    redirect's ``Location`` alone, sent back as a ``Bearer`` (masked there, by name) and
+    quoted by the next answer's error, was not blotted out of that error."""
+    recorder = har.Recorder(remember_requests=False)
+    location = ("Location", "https://erp.example/cb#access_token=AT-impl-0123&token_type=Bearer")
+    recorder.add(**exchange(status=302, response_headers=[location], response_body=b""))
+    recorder.add(
+        **exchange(
+            request_headers=[("Authorization", "Bearer AT-impl-0123")],
+            response_body=b'{"error": "token AT-impl-0123 scaduto"}',
+        )
+    )
+    text = json.dumps(recorder.document())
+    assert "AT-impl-0123" not in text and "token *** scaduto" in text
+
+
 def test_a_secret_beyond_ascii_is_blotted_out_of_a_quoted_body_too() -> None:
     """A check quotes an answer's body as Python shows bytes (``HTTP 500: b'...'``), where a
     password beyond ASCII is escapes: neither its text nor its JSON spelling was found there."""

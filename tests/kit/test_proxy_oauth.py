@@ -2,13 +2,15 @@
 client secret, under their own names (``access_token``, ``refresh_token``, ``id_token``,
 ``client_secret``), are masked in a form, a query, a JSON body, a redirect's fragment (the
 implicit flow), a page's link and a URL a JSON string holds, and blotted out where the sandbox
-echoes them."""
+echoes them, a token a redirect's URL alone gave too."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import pytest
 
 from tests.proxying import Received, WireUpstream, answer, shown
 
@@ -112,3 +114,40 @@ def test_a_url_in_a_json_string_has_its_secrets_masked_in_the_journal_too(tmp_pa
     (recorded,) = json.loads(recording)["log"]["entries"]
     for side in (recorded["request"]["postData"], recorded["response"]["content"]):
         assert json.loads(side["text"]) == MASKED_LINKS
+
+
+IMPLICIT_LINK = f"https://erp.example/cb?state=xyz#access_token={IMPLICIT}&token_type=Bearer"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"Location: {IMPLICIT_LINK}",
+        f"Content-Location: {IMPLICIT_LINK}",
+        f"Refresh: 0; url='{IMPLICIT_LINK}'",
+    ],
+)
+def test_a_token_only_a_redirect_s_url_gives_is_blotted_out_wherever_else_it_appears(
+    tmp_path: Path, header: str
+) -> None:
+    """An implicit flow's answer gives its token in the URL it sends the browser to, and no
+    name says so anywhere else: masked in that header, it was not learned, so the page that
+    showed it kept it in the journal and the recording, and so did a later call that sent it
+    in a header of the connector's own."""
+
+    def implicit(received: Received) -> bytes:
+        if b"authorize" in received.request_line[1]:
+            page = f"<p>Accesso consentito: {IMPLICIT}</p>".encode()
+            return answer(page, "text/html", header)
+        return answer(b'{"errorCode":"0","error":"","data":[]}')
+
+    calls = [
+        {"params": {"authorize": "", "response_type": "token"}},
+        {"params": {"importCli": ""}, "headers": {"X-Erp-Session": IMPLICIT}},
+    ]
+    with WireUpstream(implicit) as upstream:
+        journal, recording = shown(tmp_path, upstream, *calls)
+    assert IMPLICIT not in recording
+    authorize, _ = sorted(json.loads(journal), key=lambda entry: "importCli" in entry["target"])
+    assert authorize["response"] == "<p>Accesso consentito: ***</p>"
+    assert IMPLICIT not in json.dumps(authorize)

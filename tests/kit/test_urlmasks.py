@@ -156,3 +156,13 @@ def test_a_body_read_for_urls_is_every_body_a_url_s_secret_is_in(
     assert shown_body(body) == ({"u": masked, "n": 1}, "json")
     shown = json.loads(masked_bytes(body))["u"]
     assert urlmasks.mask_url(shown) == shown  # nothing left to mask
+
+
+def test_a_url_s_secrets_are_read_out_as_a_form_s_to_be_learned() -> None:
+    """What a recording learns of a URL: each secret parameter's name and value with their
+    escapes undone (a ``+`` a space), of its query and its fragment; of a header, the URL a
+    ``Refresh`` holds, without its quotes."""
+    url = "https://erp.example/cb?acc%65ss_token=a%2Bb+c&x=1#/home?Token=T0k-123;y=2"
+    assert urlmasks.url_secrets(url) == [("access_token", "a+b c"), ("Token", "T0k-123")]
+    refresh = "5; url='https://erp.example/cb#access_token=T0k-456'"
+    assert urlmasks.header_url_secrets("Refresh", refresh) == [("access_token", "T0k-456")]
