@@ -21,7 +21,7 @@ from fuzz.target import Exchange
 from mockservers.core.blotting import Memory
 from mockservers.core.har import Recorder, request_version
 from mockservers.core.learned import remember
-from mockservers.core.secrets import is_secret
+from mockservers.core.secretnames import is_secret
 
 
 class Secrets:

@@ -25,7 +25,8 @@ from fuzz.baseline import Comparison
 from fuzz.dispatch import RealRequest
 from fuzz.runner import Finding, OperationReport
 from mockservers import __version__
-from mockservers.core.secrets import MASK, is_secret, masked_bytes, secret_header
+from mockservers.core.secretnames import MASK, is_secret, secret_header
+from mockservers.core.secrets import masked_bytes
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from clients import logs as client_logs
 from mockservers.core.errors import DroppedConnection
-from mockservers.core.secrets import MASK, secret_header
+from mockservers.core.secretnames import MASK, secret_header
 from mockservers.core.urlmasks import mask_header_urls, mask_url
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 from mockservers.core.findmany import Finder, at_once, joined, replaced
-from mockservers.core.secrets import MASK
+from mockservers.core.secretnames import MASK
 from mockservers.core.unescaped import Rereading
 
 SCRUBBED_MIN_LENGTH = 6

@@ -22,7 +22,8 @@ import orjson
 
 from mockservers.core.generated import Generated, JSONPath, is_generated, same_but_generated
 from mockservers.core.http import NOT_JSON, charset_of, json_of
-from mockservers.core.secrets import MASK, is_secret, mask_text, mask_value
+from mockservers.core.secretnames import MASK, is_secret
+from mockservers.core.secrets import mask_text, mask_value
 
 
 class _Absent:

@@ -20,7 +20,8 @@ import shlex
 from contracts.charsets import as_sent
 from mockservers.core.codings import content_of
 from mockservers.core.journal import Entry, content_type, request_text, sent_target
-from mockservers.core.secrets import masked_bytes, secret_header
+from mockservers.core.secretnames import secret_header
+from mockservers.core.secrets import masked_bytes
 
 _NOT_REPEATED = frozenset(
     {b"host", b"content-length", b"connection", b"accept-encoding", b"user-agent"}

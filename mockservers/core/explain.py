@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from contracts import Contract, Violation
 from mockservers.core.findmany import Finder
 from mockservers.core.numbers import read_otherwise
-from mockservers.core.secrets import MASK, is_secret, secret_values
+from mockservers.core.secretnames import MASK, is_secret
+from mockservers.core.secrets import secret_values
 
 MISSING = "missing"  # absent, or an empty string where a value is mandatory
 TYPE = "type"  # a JSON type the field does not admit (null included)

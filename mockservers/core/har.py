@@ -4,7 +4,7 @@ Neutral inputs (method, URL, header pairs, body bytes, status, start time, durat
 side's HTTP version and the answer's size on the wire where they are known), so that
 whatever sees the wire can record it: the fuzz harness (``mockservers fuzz --record``) and a
 proxy in front of a real vendor alike. Masking follows the journal's rules
-(:func:`mockservers.core.secrets.is_secret`): query values, headers and JSON fields named like
+(:func:`mockservers.core.secretnames.is_secret`): query values, headers and JSON fields named like
 a secret (``token``, ``password``, ``Authorization``, ``SyncSecretKey``, ``AccessToken``,
 ``COD_PWD``, ``FileBase64``...) become ``***``, in the URL as well as in ``queryString``.
 
@@ -38,7 +38,8 @@ from mockservers.core import secrets
 from mockservers.core.blotting import Blots, Memory, Opaque
 from mockservers.core.http import NOT_JSON, charset_of, json_of
 from mockservers.core.learned import Pairs, remember
-from mockservers.core.secrets import mask_pairs, secret_header
+from mockservers.core.secretnames import secret_header
+from mockservers.core.secrets import mask_pairs
 from mockservers.core.urlmasks import mask_header_urls, mask_url
 
 VERSION = "1.2"

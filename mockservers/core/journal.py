@@ -22,17 +22,17 @@ from contracts.charsets import utf8_json
 from mockservers.core.clock import iso
 from mockservers.core.codings import Unreadable, coding_of, undone
 from mockservers.core.http import NOT_JSON, header_text, json_of, text_of
+from mockservers.core.secretnames import secret_header
 from mockservers.core.secrets import (
     mask_pairs,
-    mask_query,
     mask_text,
     mask_value,
     masked_bytes,
     may_hold_secret_documents,
-    secret_header,
 )
 from mockservers.core.sessions import EVERY
 from mockservers.core.shared import Recorder
+from mockservers.core.urlmasks import mask_query, may_hold_secret_urls
 
 _BODY_PREVIEW = 64 * 1024
 ENTRY_OVERHEAD = 256
@@ -167,7 +167,8 @@ def shown_body(body: bytes) -> tuple[Any, str | None]:
     if value is NOT_JSON:
         preview = body[:_BODY_PREVIEW].decode("utf-8", "replace")
         return mask_text(preview, cut=len(body) > _BODY_PREVIEW), "text"
-    return mask_value(value, inner=may_hold_secret_documents(body)), "json"
+    inner, urls = may_hold_secret_documents(body), may_hold_secret_urls(body)
+    return mask_value(value, inner=inner, urls=urls), "json"
 
 
 def shown_request(entry: Entry) -> tuple[Any, str | None, bool]:

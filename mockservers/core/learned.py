@@ -1,12 +1,12 @@
 """The secret values an exchange carries by name, learned so that they can be blotted out
 wherever else they appear (a token an error message quotes, a password a redirect repeats).
 
-What a name says is a secret (:mod:`mockservers.core.secrets`: a query parameter, a header, a
-JSON field, a form's field...) in a request and in its answer is read out, with the parts a
-vendor may echo on their own (a ``Bearer`` header's token, a ``Basic`` credential's password, a
-cookie's values); :func:`remember` teaches them to a recording's
-:class:`~mockservers.core.blotting.Memory`, :func:`secrets_of` lists them, and :func:`scrub`
-and its kin blot them out of JSON data, text, headers and bytes.
+What a name says is a secret (:mod:`mockservers.core.secretnames`: a parameter of a URL, the
+request's or one a header holds, a header, a JSON field, a form's field...) in a request and in
+its answer is read out, with the parts a vendor may echo on their own (a ``Bearer`` header's
+token, a ``Basic`` credential's password, a cookie's values); :func:`remember` teaches them to
+a recording's :class:`~mockservers.core.blotting.Memory`, :func:`secrets_of` lists them, and
+:func:`scrub` and its kin blot them out of JSON data, text, headers and bytes.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import base64
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from mockservers.core import secrets
 from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, blot_out, blots_of
 from mockservers.core.http import NOT_JSON, charset_of, json_of
-from mockservers.core.secrets import is_secret, secret_header
-from mockservers.core.urlmasks import mask_header_urls
+from mockservers.core.secretnames import is_secret, secret_header
+from mockservers.core.urlmasks import header_url_secrets, mask_header_urls, url_secrets
 
 Pairs = Iterable[tuple[str, str]]
 Named = list[tuple[str, str]]
@@ -62,10 +62,11 @@ def secrets_of(
     requests: bool = True,
 ) -> list[str]:
     """The secret values of one exchange: those of the query, headers and bodies named like a
-    secret (a JSON field, a form's field, a multipart part...: what the journal masks), in the
-    answer and (``requests``) in the request; a ``Bearer <token>`` header also gives its token
-    alone, a cookie header its values alone (never the words around them: ``Bearer``,
-    ``Secure`` and ``HttpOnly`` are no secrets)."""
+    secret (a JSON field, a form's field, a multipart part, a parameter of the URL a redirect's
+    ``Location`` holds...: what the journal masks), in the answer and (``requests``) in the
+    request; a ``Bearer <token>`` header also gives its token alone, a cookie header its
+    values alone (never the words around them: ``Bearer``, ``Secure`` and ``HttpOnly`` are no
+    secrets)."""
     found = _answer_secrets(response_headers, response_body)
     if requests:
         found += _request_secrets(url, request_headers, request_body)
@@ -77,15 +78,19 @@ def _answer_secrets(headers: Pairs, body: bytes | None) -> Named:
 
 
 def _request_secrets(url: str, headers: Pairs, body: bytes | None) -> Named:
-    query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
-    found = _headers_secrets(headers) + [(k, v) for k, v in query if is_secret(k)]
-    return found + _body_secrets(body)
+    return _headers_secrets(headers) + url_secrets(url) + _body_secrets(body)
 
 
 def _headers_secrets(headers: Pairs) -> Named:
-    return [
-        found for k, value in headers if secret_header(k) for found in _header_secrets(k, value)
-    ]
+    """The secrets of headers: a secret header's (:func:`_header_secrets`), and the secret
+    parameters of a URL a header holds (a redirect's ``Location``: an OAuth implicit flow
+    answers with ``cb#access_token=...``, the only place it gives its token)."""
+    found: Named = []
+    for name, value in headers:
+        found += (
+            _header_secrets(name, value) if secret_header(name) else header_url_secrets(name, value)
+        )
+    return found
 
 
 def _header_secrets(name: str, value: str) -> Named:

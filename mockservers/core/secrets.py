@@ -1,6 +1,6 @@
-"""The names that say a value is a secret, and the masking of secrets by name (``***``) in
-what the kit shows, logs or records: query strings, headers, JSON values, text that is not JSON
-(forms, multipart parts, XML, a Python dict) and raw bodies.
+"""The masking of secrets by name (``***``: :mod:`mockservers.core.secretnames`) in what the
+kit shows, logs or records: headers, JSON values, text that is not JSON (forms, multipart parts,
+XML, a Python dict) and raw bodies; a URL's parameters are :mod:`mockservers.core.urlmasks`'s.
 
 The journal masks its entries with these rules as they are read; the HAR recordings, the logs,
 the reports, the comparisons and the explanations follow the same ones, so that a name masked
@@ -15,50 +15,13 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 from operator import itemgetter
 from typing import Any
-from urllib.parse import unquote_plus
 
 import orjson
 
 from mockservers.core import jsonpairs
 from mockservers.core.http import NOT_JSON, json_of, too_deep
-
-MASK = "***"
-SECRET_KEYS = frozenset(
-    k.lower()
-    for k in (
-        "password",
-        "ConfirmPassword",
-        "token",
-        "TOKEN",
-        "AccessToken",
-        "RefreshToken",
-        "SyncSecretKey",
-        "secret_key",
-        "authorization",
-        "COD_PWD",
-        "FileBase64",
-        "admin-token",
-        "x-admin-token",
-        # OAuth 2 and OpenID Connect's own spellings: a sandbox behind the proxy may speak
-        # them (a token endpoint's form and answer, a query, an implicit flow's fragment).
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "client_secret",
-    )
-)
-
-
-_SECRET_HEADERS = frozenset({"cookie", "set-cookie", "proxy-authorization"})
-
-
-def is_secret(key: str) -> bool:
-    return key.lower() in SECRET_KEYS
-
-
-def secret_header(name: str) -> bool:
-    """Whether a header's value is a secret (the secret names, and cookies)."""
-    return is_secret(name) or name.lower() in _SECRET_HEADERS
+from mockservers.core.secretnames import MASK, SECRET_KEYS, is_secret
+from mockservers.core.urlmasks import mask_url, may_hold_secret_urls
 
 
 def mask_pairs(
@@ -69,55 +32,69 @@ def mask_pairs(
     return [(name, MASK if secret(name) else value) for name, value in pairs]
 
 
-def mask_query(query: str) -> str:
-    """A query string with the value of every secret parameter replaced by ``***``; the rest
-    kept byte for byte (order, repeats, escapes)."""
-    segments = []
-    for segment in query.split("&"):
-        name, sep, _ = segment.partition("=")
-        segments.append(f"{name}={MASK}" if sep and is_secret(unquote_plus(name)) else segment)
-    return "&".join(segments)
-
-
 def mask_value(
-    value: Any, secret: Callable[[str], bool] = is_secret, *, text: bool = False, inner: bool = True
+    value: Any,
+    secret: Callable[[str], bool] = is_secret,
+    *,
+    text: bool = False,
+    inner: bool = True,
+    urls: bool = True,
 ) -> Any:
     """A deep copy of a JSON value with every secret field (``secret``: which names are)
     replaced by ``***``, and in a document a string holds (:func:`inner_json`: written again
     when it held one; ``inner``: look into such strings, which a value whose text
-    :func:`may_hold_secret_documents` says holds none need not); ``text``: every string
-    masked as the journal masks text instead (:func:`mask_text`), for a value a test wrote
-    (a matcher's body may be a form: ``username=demo&password=...``)."""
-    return _masked(value, secret, text, inner, {})
+    :func:`may_hold_secret_documents` says holds none need not), and in a string that is a
+    URL, its secret parameters (:func:`~mockservers.core.urlmasks.mask_url`; ``urls``: read
+    strings so, which a value whose text
+    :func:`~mockservers.core.urlmasks.may_hold_secret_urls` says holds none need not);
+    ``text``: every string masked as the journal masks text instead (:func:`mask_text`), for
+    a value a test wrote (a matcher's body may be a form: ``username=demo&password=...``)."""
+    return _masked(value, secret, mask_text if text else _strings(secret, inner, urls, {}))
 
 
+Strings = Callable[[str], str] | None
+"""What a masking makes of each string of a JSON value, the string itself when it masks
+nothing in it (None: nothing to do)."""
 Documents = dict[str, str]
 """The strings a masking has looked into (:func:`inner_json`), each with what it masks to: a
 document is read once per masking, however many times a body holds it, whichever of the
 search and the copy reads it first."""
 
 
-def _masked(
-    value: Any, secret: Callable[[str], bool], text: bool, inner: bool, documents: Documents
-) -> Any:
+def _strings(
+    secret: Callable[[str], bool], inner: bool, urls: bool, documents: Documents
+) -> Strings:
+    """What a masking makes of a JSON value's strings: the document one holds masked
+    (``inner``), else the secret parameters of a URL (``urls``)."""
+    if not inner:
+        return mask_url if urls else None
+
+    def masked(text: str) -> str:
+        done = _masked_document(text, secret, urls, documents)
+        return mask_url(text) if urls and done is text else done
+
+    return masked
+
+
+def _masked(value: Any, secret: Callable[[str], bool], strings: Strings) -> Any:
     if isinstance(value, dict):
         return {
-            k: MASK if secret(k) and v is not None else _masked(v, secret, text, inner, documents)
+            k: MASK if secret(k) and v is not None else _masked(v, secret, strings)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_masked(v, secret, text, inner, documents) for v in value]
-    if text and value.__class__ is str:
-        return mask_text(value)
-    if inner and value.__class__ is str:
-        return _masked_document(value, secret, documents)
+        return [_masked(v, secret, strings) for v in value]
+    if strings is not None and value.__class__ is str:
+        return strings(value)
     return value
 
 
-def _masked_document(text: str, secret: Callable[[str], bool], documents: Documents) -> str:
-    """A string with the document it holds (:func:`inner_json`) written again, masked, when
-    masking changes it or its text may give a secret a value its parse drops (a name given
-    twice); else the string itself."""
+def _masked_document(
+    text: str, secret: Callable[[str], bool], urls: bool, documents: Documents
+) -> str:
+    """A string with the document it holds (:func:`inner_json`) written again, masked (its
+    URLs too, with ``urls``), when masking changes it or its text may give a secret a value
+    its parse drops (a name given twice); else the string itself."""
     if text[:1] not in _OPENERS and text[:1] not in _WHITESPACE:
         return text  # most strings: no document
     done = documents.get(text)
@@ -125,24 +102,24 @@ def _masked_document(text: str, secret: Callable[[str], bool], documents: Docume
         done = text
         held = inner_json(text)
         if held is not NOT_JSON:
-            masked = _masked(held, secret, False, False, documents)
+            masked = _masked(held, secret, mask_url if urls else None)
             if masked != held or _may_drop(text, _secret_items(held, None, False, {})[1]):
                 done = orjson.dumps(masked).decode()
         documents[text] = done
     return done
 
 
-def holds_secret(value: Any, *, inner: bool = True) -> bool:
+def holds_secret(value: Any, *, inner: bool = True, urls: bool = True) -> bool:
     """Whether :func:`mask_value` would mask anything in a JSON value (a value, ``null`` aside,
     under a secret name), found without copying it: most bodies hold none, and the copy of a
     20 MB answer cost most of a second. ``inner``: in a document a string holds too (which
-    masking would write again)."""
-    return _holds_secret(value, inner, {})
+    masking would write again); ``urls``: in a string that is a URL too."""
+    return _holds_secret(value, _strings(is_secret, inner, urls, {}))
 
 
-def _holds_secret(value: Any, inner: bool, documents: Documents) -> bool:
+def _holds_secret(value: Any, strings: Strings) -> bool:
     if not isinstance(value, (dict, list)):
-        return inner and isinstance(value, str) and _changed(value, documents)
+        return strings is not None and isinstance(value, str) and strings(value) is not value
     plain: set[str] = set()  # the names met that are no secret's (a body repeats its names)
     pending = [value]
     while pending:
@@ -160,14 +137,11 @@ def _holds_secret(value: Any, inner: bool, documents: Documents) -> bool:
             node = node.values()
         else:
             pending.extend(item for item in node if isinstance(item, (dict, list)))
-        if inner and any(_changed(item, documents) for item in node if item.__class__ is str):
+        if strings is not None and any(
+            strings(item) is not item for item in node if item.__class__ is str
+        ):
             return True
     return False
-
-
-def _changed(text: str, documents: Documents) -> bool:
-    """Whether masking writes a string again (:func:`_masked_document`)."""
-    return _masked_document(text, is_secret, documents) is not text
 
 
 _OPENERS = ("{", "[")
@@ -472,7 +446,7 @@ def masked_bytes(body: bytes) -> bytes:
     if value is NOT_JSON:
         text = mask_text(body.decode("utf-8", "surrogateescape"))
         return text.encode("utf-8", "surrogateescape")
-    if not _names_a_secret(body):
+    if not _names_a_secret(body) and not may_hold_secret_urls(body):
         return body  # most bodies: no copy, no decoding
     text = body.decode("utf-8")  # orjson read it: UTF-8
     masked = masked_json(text, value)
@@ -481,14 +455,14 @@ def masked_bytes(body: bytes) -> bytes:
 
 def masked_json(text: str, value: Any) -> str:
     """A JSON body's text (``value``: as parsed) with every secret masked: written again,
-    masked, when a field named like a secret holds a value; else its exact text (spacing,
-    number spelling), any ``"secret": value`` pair in it masked all the same, and where it
-    names a secret twice, whose first value the parse dropped for the last (``null``), every
-    value of the name, in any spelling (``"Pass\\u0077ord"``), masked where it stands."""
-    inner = may_hold_secret_documents(text)
-    documents: Documents = {}
-    if _holds_secret(value, inner, documents):  # else nothing to copy (most bodies)
-        masked = _masked(value, is_secret, False, inner, documents)
+    masked, when a field named like a secret holds a value, or a string holds a document or a
+    URL with a secret in it; else its exact text (spacing, number spelling), any ``"secret":
+    value`` pair in it masked all the same, and where it names a secret twice, whose first
+    value the parse dropped for the last (``null``), every value of the name, in any spelling
+    (``"Pass\\u0077ord"``), masked where it stands."""
+    strings = _strings(is_secret, may_hold_secret_documents(text), may_hold_secret_urls(text), {})
+    if _holds_secret(value, strings):  # else nothing to copy (most bodies)
+        masked = _masked(value, is_secret, strings)
         if masked != value:
             return orjson.dumps(masked).decode()
     if _ESCAPED_LETTER.search(text):  # a name may be spelt so: read from the parse

@@ -24,7 +24,8 @@ import orjson
 
 from contracts import load_schema
 from mockservers.core.journal import CodesOf
-from mockservers.core.secrets import MASK, is_secret, mask_text, mask_value, secret_header
+from mockservers.core.secretnames import MASK, is_secret, secret_header
+from mockservers.core.secrets import mask_text, mask_value
 
 MATCHER_KEYS = (
     "vendor",

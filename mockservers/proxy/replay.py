@@ -47,7 +47,7 @@ from mockservers.core.generated import Request, Translation
 from mockservers.core.har import masked_body, recorded_body
 from mockservers.core.http import json_of
 from mockservers.core.learned import scrub_bytes
-from mockservers.core.secrets import MASK
+from mockservers.core.secretnames import MASK
 from mockservers.core.vendor import Vendor
 from mockservers.proxy.forward import HOP_BY_HOP, Upstream, decoded, with_hint
 from mockservers.vendors import VENDOR_CLASSES

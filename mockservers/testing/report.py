@@ -12,7 +12,8 @@ from typing import Any
 
 import orjson
 
-from mockservers.core.secrets import mask_value, secret_header
+from mockservers.core.secretnames import secret_header
+from mockservers.core.secrets import mask_value
 
 _MATCHER_LIMIT = 300
 _DESCRIPTION_LIMIT = 90

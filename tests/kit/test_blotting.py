@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from mockservers.core import blotting, findmany, learned
 from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, spellings
-from mockservers.core.secrets import MASK
+from mockservers.core.secretnames import MASK
 from mockservers.core.unescaped import Rereading
 
 

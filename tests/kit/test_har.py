@@ -10,10 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import pytest
 
 from contracts import contract
-from mockservers.core import har, learned, urlmasks
+from mockservers.core import har, learned
 
 HAR = contract("har/har")
 STARTED = datetime(2024, 5, 2, 10, 0, tzinfo=UTC)
@@ -101,6 +100,23 @@ def test_a_secret_seen_in_an_answer_is_blotted_out_wherever_else_it_appears() ->
     text = json.dumps(recorder.document())
     assert "tok-ABCDEFGH" not in text and "my-secret-key" not in text
     assert HAR.check(recorder.document()) == []
+
+
+def test_a_token_a_redirect_s_url_gives_is_learned_without_remember_requests() -> None:
+    """The fuzz harness learns only from answers: a token an implicit flow gave in its
+    redirect's ``Location`` alone, sent back as a ``Bearer`` (masked there, by name) and
+    quoted by the next answer's error, was not blotted out of that error."""
+    recorder = har.Recorder(remember_requests=False)
+    location = ("Location", "https://erp.example/cb#access_token=AT-impl-0123&token_type=Bearer")
+    recorder.add(**exchange(status=302, response_headers=[location], response_body=b""))
+    recorder.add(
+        **exchange(
+            request_headers=[("Authorization", "Bearer AT-impl-0123")],
+            response_body=b'{"error": "token AT-impl-0123 scaduto"}',
+        )
+    )
+    text = json.dumps(recorder.document())
+    assert "AT-impl-0123" not in text and "token *** scaduto" in text
 
 
 def test_a_secret_beyond_ascii_is_blotted_out_of_a_quoted_body_too() -> None:
@@ -198,36 +214,6 @@ def test_a_basic_credential_that_is_no_base64_or_has_no_password_teaches_only_it
     for credential in ("not*base64!", base64.b64encode(b"mario:").decode()):
         found = learned.secrets_of(request_headers=[("Authorization", f"Basic {credential}")])
         assert found == [f"Basic {credential}", credential]
-
-
-def test_a_secret_in_a_url_s_fragment_shaped_like_a_form_is_masked() -> None:
-    """A sandbox's redirect to ``cb#token=...`` kept the token: only the query was masked."""
-    assert urlmasks.mask_url("https://s.example/cb#token=T0k-123&x=1") == (
-        "https://s.example/cb#token=***&x=1"
-    )
-    assert urlmasks.mask_url("https://s.example/cb?password=a#b&Token=c") == (
-        "https://s.example/cb?password=***#b&Token=***"
-    )
-    for kept in ("https://s.example/doc#token", "https://s.example/doc#x=1&y", "/#/a?b=c;d"):
-        assert urlmasks.mask_url(kept) == kept
-
-
-@pytest.mark.parametrize(
-    ("fragment", "masked"),
-    [
-        ("/cb?token=T0k-123&x=1", "/cb?token=***&x=1"),  # a hash router's route and query
-        ("/cb?x=1;Token=T0k-123", "/cb?x=1;Token=***"),
-        ("x=1;token=T0k-123", "x=1;token=***"),
-        ("token=T0k-123?x;y", "token=***;y"),  # a form: its values may hold a "?"
-    ],
-)
-def test_a_secret_in_a_hash_router_s_query_or_after_a_semicolon_is_masked(
-    fragment: str, masked: str
-) -> None:
-    """Only ``&`` split the fragment, from its start: ``/cb?token`` was no secret's name."""
-    assert (
-        urlmasks.mask_url(f"https://s.example/app#{fragment}") == f"https://s.example/app#{masked}"
-    )
 
 
 def test_without_remember_requests_generated_values_in_secret_places_stay_local() -> None:

@@ -10,7 +10,7 @@ import pytest
 from contracts import Violation
 from mockservers.core.explain import as_written, diagnosis, misquoted
 from mockservers.core.numbers import as_json_number, read_again, read_inexactly, read_otherwise
-from mockservers.core.secrets import MASK
+from mockservers.core.secretnames import MASK
 
 
 @pytest.mark.parametrize("written", ["18446744073709551616", "-9223372036854775809", "1e19"])

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from contracts import contract
-from mockservers.core.secrets import MASK
+from mockservers.core.secretnames import MASK
 from mockservers.proxy import create_proxy_app
 from mockservers.proxy.forward import HOP_BY_HOP
 from mockservers.testing import MockServer

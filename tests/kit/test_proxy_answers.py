@@ -1,6 +1,7 @@
 """``mockservers proxy``: the vendor's answers as the connector must get them through a proxy on a
 socket. A 304 keeps the connector's connection, a redirect or a cookie of the vendor's stays on
-the proxy, a connection the vendor closed as the proxy reused it costs no 502, a sandbox's own
+the proxy (and one naming a URL no parser reads gets no 500), a connection the vendor closed as the
+proxy reused it costs no 502, a sandbox's own
 CA can be trusted, and a large answer does not hold up the other calls. The upstreams are
 stand-ins on a socket, answering bytes of their own making."""
 
@@ -123,6 +124,34 @@ def test_the_vendor_s_redirects_and_cookies_stay_on_the_proxy() -> None:
     ]
     sent_back = upstream.received[-1].head.lower()
     assert b"cookie: " in sent_back and b"sid=s3ss10nid" in sent_back
+
+
+def test_an_answer_naming_a_url_no_parser_reads_is_passed_on_and_journalled_masked(
+    tmp_path: Path,
+) -> None:
+    """``Content-Location: http://[::1/cb?token=...``, an IPv6 address never closed: the URL
+    parser refused it as its token was masked for the journal, and the connector got a 500 for
+    the vendor's answer."""
+    url = "http://[::1/cb?token=Redir-T0k-999&x=1"
+    page = _http(
+        "200 OK",
+        b"{}",
+        ("content-location", url),
+        ("refresh", f"5; url={url}"),
+        ("content-length", "2"),
+    )
+    with WireUpstream(page) as upstream:
+        app = create_proxy_app({"quoparts": upstream.base_url("quoparts")}, record=tmp_path)
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            got = http.get("/quoparts/page")
+            listed = http.get("/__admin/requests").json()
+    assert (got.status_code, got.headers.get("content-location")) == (200, url)
+    (entry,) = listed
+    masked = "http://[::1/cb?token=***&x=1"
+    assert entry["response_headers"]["content-location"] == masked
+    assert entry["response_headers"]["refresh"] == f"5; url={masked}"
+    (recording,) = tmp_path.glob("*.har")
+    assert "Redir-T0k-999" not in recording.read_text("utf-8")
 
 
 def test_a_connection_the_vendor_closed_as_the_proxy_reused_it_is_tried_again() -> None:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from contracts import contract
-from mockservers.core.secrets import MASK
+from mockservers.core.secretnames import MASK
 from tests.proxying import QP, XTRA_LOGIN, WireUpstream, proxied
 
 HAR = contract("har/har")

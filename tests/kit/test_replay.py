@@ -16,7 +16,7 @@ import pytest
 from contracts import contract
 from mockservers.cli import build_parser, main
 from mockservers.cliargs import CREDENTIAL_FLAGS, credentials
-from mockservers.core.secrets import MASK
+from mockservers.core.secretnames import MASK
 from mockservers.proxy.replay import FROM_OPTIONS, OVERRIDES
 from mockservers.testing import MockServer
 from tests.conftest import ACCOUNTS
