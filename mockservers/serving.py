@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,12 +134,19 @@ def _no_pass_phrase() -> str:
     raise _Encrypted
 
 
+def on_hangup(handler: Callable[[int, Any], Any]) -> None:
+    """SIGHUP (the terminal closed) calls ``handler``, unless SIGHUP is ignored: ``nohup``
+    ignores it so that the command outlives its terminal, and the workers inherit that."""
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, handler)
+
+
 def stop_on_hangup(server: uvicorn.Server) -> None:
-    """SIGHUP stops ``server`` as SIGTERM does: the requests in flight are answered, the app's
-    lifespan ends (the state file is closed). A closed terminal sends it to every process of
-    its job; uvicorn handles SIGINT and SIGTERM only, so the kit died at once, calls cut, a
-    state file's -wal, -shm and lock left behind."""
-    signal.signal(signal.SIGHUP, server.handle_exit)
+    """SIGHUP stops ``server`` as SIGTERM does (unless ignored, :func:`on_hangup`): the
+    requests in flight are answered, the app's lifespan ends (the state file is closed). A
+    closed terminal sends it to every process of its job; uvicorn handles SIGINT and SIGTERM
+    only, so the kit died at once, calls cut, a state file's -wal, -shm and lock left behind."""
+    on_hangup(server.handle_exit)
 
 
 def check_certificate(certfile: str, keyfile: str) -> None:
