@@ -87,6 +87,10 @@ class ServeSpec:
 
 _IN_A_PASSWORD = "this URL cannot be read (percent-encode ?, #, / and @ in a password)"
 _PORT = "the port is a number from 1 to 65535 (redis://HOST:PORT/0)"
+_BRACKETS = (
+    "this URL cannot be read: write an IPv6 address in brackets (redis://[::1]:6379/0),"
+    " and percent-encode [ and ] in a password"
+)
 
 
 def _unreadable(url: str) -> str | None:
@@ -96,13 +100,13 @@ def _unreadable(url: str) -> str | None:
     try:
         parts = urlsplit(url)
     except ValueError:  # "Invalid IPv6 URL"; or a bracket's inside, quoted: maybe a password's
-        return (
-            "this URL cannot be read: write an IPv6 address in brackets"
-            " (redis://[::1]:6379/0), and percent-encode [ and ] in a password"
-        )
+        return _BRACKETS
     names = (segment.partition("=")[0] for segment in parts.query.split("&"))
     if "#" in url or any("@" in name for name in names):
         return _IN_A_PASSWORD
+    host = parts.netloc.rpartition("@")[2]
+    if "[" not in host and host.count(":") > 1:  # redis://::1:6379/0: not a port's fault
+        return _BRACKETS
     try:
         port = parts.port  # parsed as it is read: "Port could not be cast to integer value"
     except ValueError:

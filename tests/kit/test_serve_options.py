@@ -202,6 +202,9 @@ def test_without_cors_origins_no_cors_headers_are_sent() -> None:
         (["--store", "redis://127.0.0.1:99999/0"], "STORE): the port is a number from 1 to 65535"),
         # not a bare "Invalid IPv6 URL"
         (["--store", "redis://[::1/0"], "STORE): this URL cannot be read: write an IPv6 address"),
+        # not "the port is a number": the address is the problem
+        (["--store", "redis://::1:6379/0"], "STORE): this URL cannot be read: write an IPv6 a"),
+        (["--store", "redis://kit:pw@::1/0"], "STORE): this URL cannot be read: write an IPv6 a"),
         (["--ssl-certfile", "a.pem"], "go together"),
         (["--tls-self-signed", "d", "--ssl-certfile", "a", "--ssl-keyfile", "b"], "not both"),
         (["--port", "99999"], "a port is a number from 1 to 65535"),  # not 99999 % 65536
