@@ -47,6 +47,7 @@ from mockservers.core.clock import EARLIEST, LATEST
 from mockservers.core.http import SHOWN_DEPTH
 from mockservers.core.seeded import process_local, shared_values
 from mockservers.core.settings import ConfigError, as_written, check_value
+from mockservers.core.shared import masked_url
 
 __all__ = ["Config", "ConfigError"]
 
@@ -234,14 +235,14 @@ def _canonical_origin(origin: Any, where: str) -> str:
     """``origin`` as a browser's ``Origin`` header writes it, which CORS compares as text: the
     scheme and host in lower case, an IPv6 address compressed, no default port
     (``http://MyApp.localhost:80`` is ``http://myapp.localhost``). ``ConfigError`` for one no
-    browser could send: a user in it, a port outside 1 to 65535, anything after the port."""
+    browser could send: a user in it, a port outside 1 to 65535, anything after the port. A
+    refusal never quotes the user, which may hold a password."""
     parts = _ORIGIN.fullmatch(origin) if isinstance(origin, str) else None
     if origin == "*":
         return origin
     if parts is None or (host := _origin_host(parts["host"])) is None:
-        raise ConfigError(
-            f"{where}: {as_written(origin)} is not an origin (e.g. http://localhost:3000, or *)"
-        )
+        quoted = as_written(masked_url(origin) if isinstance(origin, str) else origin)
+        raise ConfigError(f"{where}: {quoted} is not an origin (e.g. http://localhost:3000, or *)")
     scheme = parts["scheme"].lower()
     shown = f"{scheme}://{host}"
     port = int(parts["port"]) if parts["port"] else _DEFAULT_PORTS[scheme]

@@ -51,6 +51,11 @@ REFUSED = [
         "[kit] cors_origins: a browser's origin names no user: give http://host:3000, without",
     ),
     ({"kit": {"cors_origins": ["http://[nowhere]:3000"]}}, "is not an origin"),
+    # the password stays out of the refusal
+    (
+        {"kit": {"cors_origins": ["https://deploy:S3cretTok@app.example.com/"]}},
+        '[kit] cors_origins: "https://***@app.example.com/" is not an origin',
+    ),
     (
         {"quoparts": {"accounts": [{"username": "a", "password": "b", "extra": 1}]}},
         "[quoparts]: accounts: unknown keys ['extra']",

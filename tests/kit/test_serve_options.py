@@ -222,6 +222,14 @@ def test_serve_refuses_option_combinations_that_cannot_work(args: list[str], mes
     assert "Traceback" not in done.stderr
 
 
+def test_an_origin_refused_never_shows_its_password() -> None:
+    """A deploy token in an origin's user (a URL copied whole) was printed with the refusal."""
+    done = serve_refused("--cors-origin", "https://deploy:S3cretTok@app.example.com/")
+    assert done.returncode == 2, done.stderr
+    assert '"https://***@app.example.com/" is not an origin' in done.stderr
+    assert "S3cretTok" not in done.stderr + done.stdout
+
+
 UNSENDABLE_TOKENS = [
     ("S3cret-tok\n", "leading or trailing whitespace"),  # a secret file's last line
     (" S3cret-tok", "leading or trailing whitespace"),
