@@ -172,10 +172,12 @@ def test_an_origin_is_taken_as_a_browser_writes_it() -> None:
     compressed: ``http://MyApp.localhost:80`` started, and no preflight ever matched it. The
     banner shows each origin as it is compared, once."""
     origins = ("HTTP://MyApp.localhost:80", "http://[0:0::1]:3000", "http://myapp.localhost")
+    origins += ("http://Bücher.example:3000",)  # an IDN host: the browser sends punycode
+    sent = ("http://myapp.localhost", "http://[::1]:3000", "http://xn--bcher-kva.example:3000")
     with serving(*(arg for origin in origins for arg in ("--cors-origin", origin))) as served:
         (line,) = [line for line in served.banner if line.lstrip().startswith("CORS ")]
-        assert line.split(None, 1)[1] == "http://myapp.localhost, http://[::1]:3000"
-        for origin in ("http://myapp.localhost", "http://[::1]:3000"):
+        assert line.split(None, 1)[1] == ", ".join(sent)
+        for origin in sent:
             preflight = httpx.options(
                 served.url + VENDOR_PATHS["tsdigital"], headers={**PREFLIGHT, "Origin": origin}
             )
