@@ -160,11 +160,14 @@ def _tls(args: argparse.Namespace) -> tuple[dict[str, str], Path | None]:
 
 
 def _exit_on_stop() -> None:
-    """From the banner on, SIGTERM and SIGHUP (the terminal closed) exit 0: at once until
-    uvicorn serves (nothing is in flight), then once it has answered the requests in flight
-    and stopped the app (``_serve_on``; uvicorn raises a SIGTERM again once stopped)."""
-    for stop in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(stop, lambda *_: sys.exit(0))
+    """From the banner on, SIGTERM and SIGHUP (the terminal closed; not under ``nohup``) exit
+    0: at once until uvicorn serves (nothing is in flight), then once it has answered the
+    requests in flight and stopped the app (``_serve_on``; uvicorn raises a SIGTERM again once
+    stopped)."""
+    from mockservers.serving import on_hangup
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    on_hangup(lambda *_: sys.exit(0))
 
 
 def _serve_on(sockets: list[socket.socket], app: Any, options: dict[str, Any]) -> int:

@@ -33,9 +33,11 @@ token_ttl_seconds = 3600
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import re
+import socket
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -47,6 +49,7 @@ from mockservers.core.clock import EARLIEST, LATEST
 from mockservers.core.http import SHOWN_DEPTH
 from mockservers.core.seeded import process_local, shared_values
 from mockservers.core.settings import ConfigError, as_written, check_value
+from mockservers.core.shared import masked_url
 
 __all__ = ["Config", "ConfigError"]
 
@@ -232,16 +235,21 @@ def browser_origins(origins: Any, where: str) -> tuple[str, ...]:
 
 def _canonical_origin(origin: Any, where: str) -> str:
     """``origin`` as a browser's ``Origin`` header writes it, which CORS compares as text: the
-    scheme and host in lower case, an IPv6 address compressed, no default port
-    (``http://MyApp.localhost:80`` is ``http://myapp.localhost``). ``ConfigError`` for one no
-    browser could send: a user in it, a port outside 1 to 65535, anything after the port."""
+    scheme and host in lower case, an IDN host in punycode, an IPv6 address compressed, no
+    default port (``http://MyApp.localhost:80`` is ``http://myapp.localhost``).
+    ``ConfigError`` for one no browser could send: a user in it, a port outside 1 to 65535,
+    anything after the port, a host it would write otherwise (:func:`_origin_host`). A refusal
+    never quotes the user, which may hold a password."""
     parts = _ORIGIN.fullmatch(origin) if isinstance(origin, str) else None
     if origin == "*":
         return origin
-    if parts is None or (host := _origin_host(parts["host"])) is None:
-        raise ConfigError(
-            f"{where}: {as_written(origin)} is not an origin (e.g. http://localhost:3000, or *)"
-        )
+    try:
+        host = None if parts is None else _origin_host(parts["host"])
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {masked_url(origin)}: {exc}") from None
+    if parts is None or host is None:
+        quoted = as_written(masked_url(origin) if isinstance(origin, str) else origin)
+        raise ConfigError(f"{where}: {quoted} is not an origin (e.g. http://localhost:3000, or *)")
     scheme = parts["scheme"].lower()
     shown = f"{scheme}://{host}"
     port = int(parts["port"]) if parts["port"] else _DEFAULT_PORTS[scheme]
@@ -256,11 +264,47 @@ def _canonical_origin(origin: Any, where: str) -> str:
     return shown
 
 
+_NUMBER = re.compile(r"[0-9]+|0x[0-9a-f]*")
+"""A host's last label that makes a browser read the host as an IPv4 address (WHATWG URL)."""
+
+
 def _origin_host(host: str) -> str | None:
-    """An origin's host as a browser writes it, or None (brackets around no IPv6 address)."""
-    if not host.startswith("["):
-        return host.lower()
+    """An origin's host as a browser writes it, or None (brackets around no IPv6 address);
+    ``ValueError`` saying why for a host a browser would send otherwise, or not at all: one
+    holding ``%`` (a browser decodes it; in brackets, an IPv6 zone), or an IPv4 address not
+    written as four decimal numbers (``127.1`` is ``127.0.0.1`` to a browser)."""
+    if host.startswith("["):
+        if "%" in host:
+            raise ValueError("a browser's origin names no IPv6 zone (%...): give the address alone")
+        try:
+            return f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
+        except ValueError:
+            return None
+    if "%" in host:
+        raise ValueError("a browser sends a host decoded: write it without a %-escape")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(
+                "this host has no punycode form (xn--...), which a browser sends"
+            ) from None
+    host = host.lower()
+    if not _NUMBER.fullmatch(host.removesuffix(".").rpartition(".")[2]):
+        return host
+    return _dotted_quad(host)
+
+
+def _dotted_quad(host: str) -> str:
+    """``host``, which a browser reads as an IPv4 address, if written as the browser writes it
+    (four decimal numbers); ``ValueError`` naming that form, where ``inet_aton`` reads it as the
+    browser does (``0x7f.1``, ``127.000.000.001``, ``2130706433``), else saying it is none."""
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.IPv4Address(host))  # it refuses any other form (a leading 0)
     try:
-        return f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]"
-    except ValueError:
-        return None
+        dotted = socket.inet_ntoa(socket.inet_aton(host.removesuffix(".")))
+    except OSError:
+        raise ValueError(
+            "a host ending in a number is an IPv4 address to a browser, and this is none"
+        ) from None
+    raise ValueError(f"write the address as a browser does: {dotted}")

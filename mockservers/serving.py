@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,10 @@ class ServeSpec:
 
 _IN_A_PASSWORD = "this URL cannot be read (percent-encode ?, #, / and @ in a password)"
 _PORT = "the port is a number from 1 to 65535 (redis://HOST:PORT/0)"
+_BRACKETS = (
+    "this URL cannot be read: write an IPv6 address in brackets (redis://[::1]:6379/0),"
+    " and percent-encode [ and ] in a password"
+)
 
 
 def _unreadable(url: str) -> str | None:
@@ -95,13 +100,13 @@ def _unreadable(url: str) -> str | None:
     try:
         parts = urlsplit(url)
     except ValueError:  # "Invalid IPv6 URL"; or a bracket's inside, quoted: maybe a password's
-        return (
-            "this URL cannot be read: write an IPv6 address in brackets"
-            " (redis://[::1]:6379/0), and percent-encode [ and ] in a password"
-        )
+        return _BRACKETS
     names = (segment.partition("=")[0] for segment in parts.query.split("&"))
     if "#" in url or any("@" in name for name in names):
         return _IN_A_PASSWORD
+    host = parts.netloc.rpartition("@")[2]
+    if "[" not in host and host.count(":") > 1:  # redis://::1:6379/0: not a port's fault
+        return _BRACKETS
     try:
         port = parts.port  # parsed as it is read: "Port could not be cast to integer value"
     except ValueError:
@@ -133,12 +138,19 @@ def _no_pass_phrase() -> str:
     raise _Encrypted
 
 
+def on_hangup(handler: Callable[[int, Any], Any]) -> None:
+    """SIGHUP (the terminal closed) calls ``handler``, unless SIGHUP is ignored: ``nohup``
+    ignores it so that the command outlives its terminal, and the workers inherit that."""
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, handler)
+
+
 def stop_on_hangup(server: uvicorn.Server) -> None:
-    """SIGHUP stops ``server`` as SIGTERM does: the requests in flight are answered, the app's
-    lifespan ends (the state file is closed). A closed terminal sends it to every process of
-    its job; uvicorn handles SIGINT and SIGTERM only, so the kit died at once, calls cut, a
-    state file's -wal, -shm and lock left behind."""
-    signal.signal(signal.SIGHUP, server.handle_exit)
+    """SIGHUP stops ``server`` as SIGTERM does (unless ignored, :func:`on_hangup`): the
+    requests in flight are answered, the app's lifespan ends (the state file is closed). A
+    closed terminal sends it to every process of its job; uvicorn handles SIGINT and SIGTERM
+    only, so the kit died at once, calls cut, a state file's -wal, -shm and lock left behind."""
+    on_hangup(server.handle_exit)
 
 
 def check_certificate(certfile: str, keyfile: str) -> None:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from mockservers.serving import ServeSpec, stop_on_hangup, tune_gc
+from mockservers.serving import ServeSpec, on_hangup, stop_on_hangup, tune_gc
 
 log = logging.getLogger("uvicorn.error")
 
@@ -168,7 +168,7 @@ def _start_resource_tracker() -> None:
 
 class Workers:
     """Starts the workers, replaces one that dies, and stops them all on SIGINT, SIGTERM or
-    SIGHUP."""
+    SIGHUP (unless ignored: ``nohup``)."""
 
     def __init__(self, spec: ServeSpec, options: dict[str, Any], count: int) -> None:
         self.spec = spec
@@ -194,8 +194,9 @@ class Workers:
 
         logging.config.dictConfig(LOGGING_CONFIG)  # the parent logs as its workers do
         log.setLevel(str(self.options.get("log_level") or "info").upper())
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # SIGHUP: terminal closed
+        for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stopping.set())
+        on_hangup(lambda *_: self.stopping.set())  # the terminal closed; not under nohup
         _start_resource_tracker()
         self.processes = [self._start(sockets) for sockets in self.sockets]
         log.info("started %d workers, each on listening sockets of its own", len(self.processes))

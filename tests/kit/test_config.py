@@ -51,6 +51,21 @@ REFUSED = [
         "[kit] cors_origins: a browser's origin names no user: give http://host:3000, without",
     ),
     ({"kit": {"cors_origins": ["http://[nowhere]:3000"]}}, "is not an origin"),
+    # a browser sends an IPv4 address as four decimal numbers: these never matched
+    ({"kit": {"cors_origins": ["http://127.000.000.001:3000"]}}, "a browser does: 127.0.0.1"),
+    ({"kit": {"cors_origins": ["http://2130706433"]}}, "as a browser does: 127.0.0.1"),
+    ({"kit": {"cors_origins": ["http://0x7f.1"]}}, "0x7f.1: write the address as a browser"),
+    ({"kit": {"cors_origins": ["http://127.1:3000"]}}, "as a browser does: 127.0.0.1"),
+    ({"kit": {"cors_origins": ["http://999.1.1.1"]}}, "an IPv4 address to a browser, and this"),
+    ({"kit": {"cors_origins": ["http://my%2Dapp.test"]}}, "without a %-escape"),
+    ({"kit": {"cors_origins": ["http://[fe80::1%25eth0]:3000"]}}, "names no IPv6 zone"),
+    ({"kit": {"cors_origins": ["http://a\u06dd.test"]}}, "this host has no punycode form"),
+    # the password stays out of the refusal
+    (
+        {"kit": {"cors_origins": ["https://deploy:S3cretTok@app.example.com/"]}},
+        '[kit] cors_origins: "https://***@app.example.com/" is not an origin',
+    ),
+    ({"kit": {"cors_origins": ["http://u:S3cret@127.1"]}}, "http://***@127.1: write the"),
     (
         {"quoparts": {"accounts": [{"username": "a", "password": "b", "extra": 1}]}},
         "[quoparts]: accounts: unknown keys ['extra']",

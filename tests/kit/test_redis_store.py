@@ -41,7 +41,12 @@ from mockservers.testing import SyncASGITransport
 from tests import redis_server
 from tests.conftest import QP, qp_call, qp_login
 from tests.coverage_kit import GlobalScope, met_count
-from tests.kit.test_reliability import answered_through_a_stop, assert_journalled_as_answered
+from tests.kit.test_reliability import (
+    answered_through_a_stop,
+    assert_journalled_as_answered,
+    nohup,
+    outlives_its_terminal,
+)
 from tests.kit.test_serve_options import FROZEN_2031, assert_dated_by_the_kit
 from tests.servers import Served, free_port, serving
 from tests.tsdigital import test_http as tsd
@@ -1211,6 +1216,18 @@ def test_closing_the_terminal_stops_serve_and_its_workers_as_sigterm_does(
     log = served.process.stderr.read()
     assert "leaked" not in log and "replaced" not in log and "Traceback" not in log
     assert log.count("Application shutdown complete") == 2
+
+
+def test_serve_and_its_workers_under_nohup_outlive_their_terminal(fresh_redis: str) -> None:
+    """The workers inherit nohup's ignored SIGHUP, and keep it as serve does."""
+    with serving(
+        "--store", fresh_redis, "--workers", "2", stop=signal.SIGTERM, preexec_fn=nohup
+    ) as served:
+        workers = _workers(served)
+        assert len(workers) == 2
+        outlives_its_terminal(served, [served.process.pid, *workers])
+    assert served.process.stderr is not None
+    assert served.process.stderr.read().count("Application shutdown complete") == 2
 
 
 WORKERS_THAT_FAIL = """

@@ -748,6 +748,33 @@ def test_a_request_in_flight_at_a_stop_is_answered_and_kept(
         assert list(customers) == ["CLI001"]
 
 
+def nohup() -> None:
+    """A child started as ``nohup mockservers serve &`` starts it: in a job of its own (a
+    closed terminal signals the whole job), SIGHUP ignored."""
+    os.setpgrp()
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def outlives_its_terminal(served: Served, pids: list[int]) -> None:
+    """Each of ``pids`` (serve, its workers) still ignores SIGHUP once serving, and the kit
+    answers after SIGHUP was sent to its whole job, as a closed terminal sends it. (An ignored
+    signal is dropped when sent: once ``killpg`` returns, nothing is pending.)"""
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status").read_text()
+        (ignored,) = [line.split()[1] for line in status.splitlines() if line[:7] == "SigIgn:"]
+        assert int(ignored, 16) & 1 << (signal.SIGHUP - 1), f"{pid} handles SIGHUP"
+    os.killpg(served.process.pid, signal.SIGHUP)
+    assert httpx.get(served.url + "/__admin/health").status_code == 200
+    assert served.process.poll() is None
+
+
+def test_serve_under_nohup_outlives_its_terminal() -> None:
+    """``nohup`` ignores SIGHUP so that the command outlives its terminal; serve set its own
+    SIGHUP handler anyway, and stopped when the terminal closed. SIGTERM still stops it."""
+    with serving(stop=signal.SIGTERM, preexec_fn=nohup) as served:
+        outlives_its_terminal(served, [served.process.pid])
+
+
 def test_a_proxy_stops_cleanly_when_its_terminal_closes() -> None:
     with serving(
         "--upstream", "quoparts=http://127.0.0.1:9", command="proxy", stop=signal.SIGHUP

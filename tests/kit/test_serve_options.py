@@ -172,10 +172,12 @@ def test_an_origin_is_taken_as_a_browser_writes_it() -> None:
     compressed: ``http://MyApp.localhost:80`` started, and no preflight ever matched it. The
     banner shows each origin as it is compared, once."""
     origins = ("HTTP://MyApp.localhost:80", "http://[0:0::1]:3000", "http://myapp.localhost")
+    origins += ("http://Bücher.example:3000",)  # an IDN host: the browser sends punycode
+    sent = ("http://myapp.localhost", "http://[::1]:3000", "http://xn--bcher-kva.example:3000")
     with serving(*(arg for origin in origins for arg in ("--cors-origin", origin))) as served:
         (line,) = [line for line in served.banner if line.lstrip().startswith("CORS ")]
-        assert line.split(None, 1)[1] == "http://myapp.localhost, http://[::1]:3000"
-        for origin in ("http://myapp.localhost", "http://[::1]:3000"):
+        assert line.split(None, 1)[1] == ", ".join(sent)
+        for origin in sent:
             preflight = httpx.options(
                 served.url + VENDOR_PATHS["tsdigital"], headers={**PREFLIGHT, "Origin": origin}
             )
@@ -202,6 +204,9 @@ def test_without_cors_origins_no_cors_headers_are_sent() -> None:
         (["--store", "redis://127.0.0.1:99999/0"], "STORE): the port is a number from 1 to 65535"),
         # not a bare "Invalid IPv6 URL"
         (["--store", "redis://[::1/0"], "STORE): this URL cannot be read: write an IPv6 address"),
+        # not "the port is a number": the address is the problem
+        (["--store", "redis://::1:6379/0"], "STORE): this URL cannot be read: write an IPv6 a"),
+        (["--store", "redis://kit:pw@::1/0"], "STORE): this URL cannot be read: write an IPv6 a"),
         (["--ssl-certfile", "a.pem"], "go together"),
         (["--tls-self-signed", "d", "--ssl-certfile", "a", "--ssl-keyfile", "b"], "not both"),
         (["--port", "99999"], "a port is a number from 1 to 65535"),  # not 99999 % 65536
@@ -217,6 +222,14 @@ def test_serve_refuses_option_combinations_that_cannot_work(args: list[str], mes
     done = serve_refused(*args)
     assert done.returncode == 2 and message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_origin_refused_never_shows_its_password() -> None:
+    """A deploy token in an origin's user (a URL copied whole) was printed with the refusal."""
+    done = serve_refused("--cors-origin", "https://deploy:S3cretTok@app.example.com/")
+    assert done.returncode == 2, done.stderr
+    assert '"https://***@app.example.com/" is not an origin' in done.stderr
+    assert "S3cretTok" not in done.stderr + done.stdout
 
 
 UNSENDABLE_TOKENS = [
