@@ -216,7 +216,7 @@ def test_keepit_probes_its_own_account_with_a_wrong_password() -> None:
     operation = api_operations("keepit")["insertClient_v3"]
     seen: set[str] = set()
 
-    @settings(max_examples=40, derandomize=True, database=None)
+    @settings(max_examples=40, derandomize=True, database=None, deadline=None)
     @given(st.data())
     def prepare(data: st.DataObject) -> None:
         case = operation.Case(headers={"username": "someone"}, body={})
