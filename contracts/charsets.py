@@ -4,14 +4,14 @@ ASP.NET Core's System.Text.Json input formatter skips a UTF-8 byte order mark, a
 whose ``Content-Type`` declares UTF-16 (``charset=utf-16``) through a transcoding stream. A body
 contract marked ``x-charsets`` says its vendor reads its bodies so: :func:`utf8_json` gives the
 bytes to parse, for the fake and the journal's verdict alike (and the text the journal shows and
-masks of any vendor's call). A body that is no text in the charset it declares is left as sent:
-its parse refuses it, as the vendor's does.
+masks of any vendor's call, and learns its secrets from). A body that is no text in the charset
+it declares is left as sent: its parse refuses it, as the vendor's does.
 """
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from contracts.loader import Contract
 
@@ -68,9 +68,10 @@ def _read_as(body: bytes, content_type: str) -> tuple[int, str] | None:
     return 0, _UTF16[order]
 
 
-def content_type_of(headers: Mapping[str, str]) -> str:
-    """The ``Content-Type`` of headers by name in any case ("" without one)."""
-    return next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+def content_type_of(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
+    """The ``Content-Type`` of headers (by name, or pairs) in any case ("" without one)."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    return next((v for k, v in pairs if k.lower() == "content-type"), "")
 
 
 def _utf16(content_type: str) -> str | None:

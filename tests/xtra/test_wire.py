@@ -223,6 +223,39 @@ def test_a_utf_16_login_logs_in_and_its_password_is_masked_everywhere() -> None:
         assert http.post("/__admin/requests/count", json=matcher).json() == {"count": 3}
 
 
+LEAKED = json.dumps({"Username": "u1", "Password": "Zq9-very-SECRET-pw"})
+"""A login's body sent to irs/update: refused, its verdict quoting the object it read."""
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (LEAKED.encode("utf-16-le"), "application/json; charset=utf-16"),
+        (b"\xfe\xff" + LEAKED.encode("utf-16-be"), "application/json; charset=utf-16"),
+        (LEAKED.encode(), "application/json"),
+    ],
+    ids=["utf-16", "utf-16-be-bom", "utf-8"],
+)
+def test_the_verdict_masks_a_password_in_its_charset(
+    http: httpx.Client, body: bytes, content_type: str
+) -> None:
+    """The password was learned from the bytes as sent, no JSON in UTF-16, while the verdict
+    read the text: it quoted the password in clear."""
+    assert sent(http, body, content_type).status_code == 400
+    (violation,) = journalled(http)["verdict"]["request"]
+    assert "Zq9-very-SECRET-pw" not in violation
+    assert "'Password': '***'" in violation and "is not of type 'array'" in violation
+
+
+def test_through_a_proxy_the_verdict_masks_a_utf_16_password() -> None:
+    headers = {**XTRA_KEYS, "Content-Type": "application/json; charset=utf-16"}
+    with MockServer(ACCOUNTS) as upstream, proxied(upstream, ("xtra",)) as (_, http):
+        response = http.post(UPDATE, content=LEAKED.encode("utf-16-le"), headers=headers)
+        assert response.status_code == 400
+        (violation,) = journalled(http)["verdict"]["request"]
+    assert "Zq9-very-SECRET-pw" not in violation and "'Password': '***'" in violation
+
+
 def test_other_vendors_read_the_bytes_as_sent(http: httpx.Client) -> None:
     """QuoParts (PHP's json_decode) refuses a BOM: its own "Richiesta errata"."""
     token = qp_login(http)
