@@ -19,6 +19,15 @@ UTF8_BOM = codecs.BOM_UTF8
 _UTF16 = {"utf-16": "utf-16-le", "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be"}
 """Each UTF-16 a ``charset`` may name (as Python's codecs name it) and the byte order it reads
 without a byte order mark: .NET's ``utf-16`` (``Encoding.Unicode``) is little-endian."""
+_SPELLINGS = {
+    **dict.fromkeys(("utf-16", "utf16", "unicode", "ucs-2", "iso-10646-ucs-2"), "utf-16"),
+    **dict.fromkeys(("utf-16le", "utf-16-le", "utf16le"), "utf-16-le"),
+    **dict.fromkeys(("utf-16be", "utf-16-be", "utf16be"), "utf-16-be"),
+}
+"""Each spelling of a UTF-16 ``charset`` (lower case, ``-`` for ``_``) and its :data:`_UTF16`
+name: a fixed table, for Python's ``codecs.lookup`` keeps every name it is asked for, a
+client's too, for good. ``unicode``, ``ucs-2`` and ``iso-10646-ucs-2`` are .NET's names of
+``Encoding.Unicode``."""
 _BOMS = {codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}
 
 
@@ -75,14 +84,10 @@ def content_type_of(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> s
 
 
 def _utf16(content_type: str) -> str | None:
-    """The UTF-16 a ``Content-Type`` declares, as :data:`_UTF16` names it; None for any other
-    charset, or none."""
+    """The UTF-16 a ``Content-Type`` declares (in a spelling of :data:`_SPELLINGS`), as
+    :data:`_UTF16` names it; None for any other charset, or none."""
     for parameter in content_type.split(";")[1:]:
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset":
-            try:
-                found = codecs.lookup(value.strip().strip('"')).name
-            except LookupError:
-                return None
-            return found if found in _UTF16 else None
+            return _SPELLINGS.get(value.strip().strip('"').lower().replace("_", "-"))
     return None
