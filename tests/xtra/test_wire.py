@@ -92,6 +92,37 @@ def test_a_path_no_route_matches_in_any_case_stays_a_404(http: httpx.Client, pat
         assert response.json()["errorCode"] == "ER.IR.INVAL"
 
 
+ENCODED_SLASH = [f"{LOGIN}%2F", "/xtra/api/sync/v1/Login%2f", "/xtra/api/Sync/v1/irs%2Fupdate"]
+"""Paths ASP.NET Core leaves with ``%2F`` encoded, no separator: no route's."""
+
+
+@pytest.mark.parametrize("path", ENCODED_SLASH)
+def test_an_encoded_slash_is_no_separator_of_another_spelling(
+    http: httpx.Client, path: str
+) -> None:
+    """The path was folded as decoded, ``login%2F`` read as ``login/``: the login answered."""
+    response = http.post(path, json={"Username": "demo", "Password": "demo"}, headers=KEYS)
+    assert response.status_code == 404
+    assert response.json() == {
+        "statusCode": 404,
+        "errorCode": "ER.IR.INVAL",
+        "message": "Richiesta non valida",
+        "result": None,
+    }
+    entry = journalled(http)
+    assert (entry["operation"], entry["status"]) == ("unknown", 404)
+    assert met(http, "xtra.login_ok") == 0
+
+
+def test_through_a_proxy_an_encoded_slash_names_no_operation() -> None:
+    with MockServer(ACCOUNTS) as upstream, proxied(upstream, ("xtra",)) as (_, http):
+        for path in ENCODED_SLASH:
+            response = http.post(path, json={"Username": "demo", "Password": "demo"})
+            assert response.status_code == 404
+            entry = http.get("/__admin/requests").json()[0]
+            assert (entry["operation"], entry["status"]) == ("unknown", 404)
+
+
 def test_another_method_on_any_spelling_is_the_vendor_s_405(http: httpx.Client) -> None:
     """A spelling other than the contracts' was a 404 to a GET, where the route is a 405."""
     for path in (UPDATE, "/xtra/api/Sync/v1/IRS/Update/"):
