@@ -4,14 +4,14 @@ ASP.NET Core's System.Text.Json input formatter skips a UTF-8 byte order mark, a
 whose ``Content-Type`` declares UTF-16 (``charset=utf-16``) through a transcoding stream. A body
 contract marked ``x-charsets`` says its vendor reads its bodies so: :func:`utf8_json` gives the
 bytes to parse, for the fake and the journal's verdict alike (and the text the journal shows and
-masks of any vendor's call). A body that is no text in the charset it declares is left as sent:
-its parse refuses it, as the vendor's does.
+masks of any vendor's call, and learns its secrets from). A body that is no text in the charset
+it declares is left as sent: its parse refuses it, as the vendor's does.
 """
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from contracts.loader import Contract
 
@@ -19,6 +19,15 @@ UTF8_BOM = codecs.BOM_UTF8
 _UTF16 = {"utf-16": "utf-16-le", "utf-16-le": "utf-16-le", "utf-16-be": "utf-16-be"}
 """Each UTF-16 a ``charset`` may name (as Python's codecs name it) and the byte order it reads
 without a byte order mark: .NET's ``utf-16`` (``Encoding.Unicode``) is little-endian."""
+_SPELLINGS = {
+    **dict.fromkeys(("utf-16", "utf16", "unicode", "ucs-2", "iso-10646-ucs-2"), "utf-16"),
+    **dict.fromkeys(("utf-16le", "utf-16-le", "utf16le"), "utf-16-le"),
+    **dict.fromkeys(("utf-16be", "utf-16-be", "utf16be"), "utf-16-be"),
+}
+"""Each spelling of a UTF-16 ``charset`` (lower case, ``-`` for ``_``) and its :data:`_UTF16`
+name: a fixed table, for Python's ``codecs.lookup`` keeps every name it is asked for, a
+client's too, for good. ``unicode``, ``ucs-2`` and ``iso-10646-ucs-2`` are .NET's names of
+``Encoding.Unicode``."""
 _BOMS = {codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}
 
 
@@ -68,20 +77,17 @@ def _read_as(body: bytes, content_type: str) -> tuple[int, str] | None:
     return 0, _UTF16[order]
 
 
-def content_type_of(headers: Mapping[str, str]) -> str:
-    """The ``Content-Type`` of headers by name in any case ("" without one)."""
-    return next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+def content_type_of(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
+    """The ``Content-Type`` of headers (by name, or pairs) in any case ("" without one)."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    return next((v for k, v in pairs if k.lower() == "content-type"), "")
 
 
 def _utf16(content_type: str) -> str | None:
-    """The UTF-16 a ``Content-Type`` declares, as :data:`_UTF16` names it; None for any other
-    charset, or none."""
+    """The UTF-16 a ``Content-Type`` declares (in a spelling of :data:`_SPELLINGS`), as
+    :data:`_UTF16` names it; None for any other charset, or none."""
     for parameter in content_type.split(";")[1:]:
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset":
-            try:
-                found = codecs.lookup(value.strip().strip('"')).name
-            except LookupError:
-                return None
-            return found if found in _UTF16 else None
+            return _SPELLINGS.get(value.strip().strip('"').lower().replace("_", "-"))
     return None

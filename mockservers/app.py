@@ -220,7 +220,7 @@ class KitApp(Starlette):
             receive, send = closing_unread(scope, receive, send)
             if self.kit.date_header:
                 path = scope["path"]
-                found = self.exact.get(path) or self.other_spelling(path)
+                found = self.exact.get(path) or self.other_spelling(path, scope.get("raw_path"))
                 if found is None or scope["method"] not in found[1].allows:
                     send = dated(send, self.kit.clock)
         await self.entry(scope, receive, send)
@@ -228,7 +228,7 @@ class KitApp(Starlette):
     async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
-            found = self.exact.get(path) or self.other_spelling(path)
+            found = self.exact.get(path) or self.other_spelling(path, scope.get("raw_path"))
             if found is not None:
                 scope["app"] = self
                 vendor, route = found

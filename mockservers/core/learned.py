@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
+from contracts.charsets import content_type_of, utf8_json
 from mockservers.core import secrets
 from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, blot_out, blots_of
 from mockservers.core.http import NOT_JSON, charset_of, json_of
@@ -78,7 +79,12 @@ def _answer_secrets(headers: Pairs, body: bytes | None) -> Named:
 
 
 def _request_secrets(url: str, headers: Pairs, body: bytes | None) -> Named:
-    return _headers_secrets(headers) + url_secrets(url) + _body_secrets(body)
+    """A request's secrets, its body's read from its text (``utf8_json``: after a UTF-8 byte
+    order mark, or decoded from the UTF-16 it declares), as the journal shows and judges it: a
+    UTF-16 password is no JSON as sent, and the verdict quoted it in clear."""
+    headers = list(headers)
+    text = utf8_json(body, content_type_of(headers)) if body else body
+    return _headers_secrets(headers) + url_secrets(url) + _body_secrets(text)
 
 
 def _headers_secrets(headers: Pairs) -> Named:

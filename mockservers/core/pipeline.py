@@ -76,10 +76,11 @@ class Pipeline:
             found.add(path, route, any_case=self.paths_any_case)
         return found
 
-    def route_at(self, path: str) -> VendorRoute | None:
-        """The route a full path reaches, as the app finds it (in any case, with one trailing
-        slash, for a vendor whose ``paths_any_case``); None: no route's."""
-        return self._routes.get(path)
+    def route_at(self, path: str, raw_path: bytes | None = None) -> VendorRoute | None:
+        """The route a full path (``raw_path``: as sent) reaches, as the app finds it (in any
+        case, with one trailing slash, for a vendor whose ``paths_any_case``); None: no
+        route's."""
+        return self._routes.get(path, raw_path)
 
     def starlette_routes(self) -> list[Route]:
         return [

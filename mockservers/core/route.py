@@ -87,11 +87,15 @@ class Paths(Generic[Found]):
         if key is not None:
             self.folded[key] = found
 
-    def get(self, path: str) -> Found | None:
+    def get(self, path: str, raw_path: bytes | None = None) -> Found | None:
         found = self.exact.get(path)
-        return self.get_folded(path) if found is None else found
+        return self.get_folded(path, raw_path) if found is None else found
 
-    def get_folded(self, path: str) -> Found | None:
-        """What serves ``path`` in another spelling (the look-up after a miss of ``exact``)."""
-        key = folded(path) if self.folded else None
+    def get_folded(self, path: str, raw_path: bytes | None = None) -> Found | None:
+        """What serves ``path`` (``raw_path``: as sent) in another spelling, the look-up after
+        a miss of ``exact``: none where it was sent with an encoded slash, which ASP.NET Core
+        leaves encoded, no separator (``login%2F`` is no ``login/``)."""
+        if not self.folded or (raw_path and b"%2f" in raw_path.lower()):
+            return None
+        key = folded(path)
         return None if key is None else self.folded.get(key)

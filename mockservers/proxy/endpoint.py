@@ -84,7 +84,7 @@ class Call:
         prefix = f"/{vendor.name}"
         raw_path: bytes = scope.get("raw_path") or quote(scope["path"]).encode("latin-1")
         self.query: bytes = scope["query_string"]
-        self.operation = operation_of(vendor, scope["path"], self.query)
+        self.operation = operation_of(vendor, scope["path"], raw_path, self.query)
         self.headers: list[tuple[bytes, bytes]] = scope["headers"]
         self.sent_headers = readable_codings(end_to_end(self.headers, "host", "expect"))
         self.target = upstream.target(_after_prefix(raw_path, prefix), self.query)
@@ -382,10 +382,10 @@ class Forwarding:
         )
 
 
-def operation_of(vendor: Vendor, path: str, query: bytes) -> str:
-    """The operation a call under the vendor's prefix (``path``: in full) invokes, as the fake
-    would name it (XTRA's paths in any case too)."""
-    route = vendor.route_at(path)
+def operation_of(vendor: Vendor, path: str, raw_path: bytes, query: bytes) -> str:
+    """The operation a call under the vendor's prefix (``path``: in full, ``raw_path`` as
+    sent) invokes, as the fake would name it (XTRA's paths in any case too)."""
+    route = vendor.route_at(path, raw_path)
     return UNKNOWN if route is None else route.operation_for(parse_query(query))
 
 

@@ -437,6 +437,21 @@ def _posted(charset: str, body: bytes) -> dict[str, str]:
     return recorder.document()["log"]["entries"][0]["request"]["postData"]
 
 
+def test_a_password_sent_in_utf_16_is_blotted_out_of_an_answer_that_echoes_it() -> None:
+    """It was learned from the bytes as sent, no JSON in UTF-16: an answer quoting it kept it."""
+    login = json.dumps({"Username": "u1", "Password": "Zq9-very-SECRET-pw"})
+    recorder = har.Recorder()
+    recorder.add(
+        **exchange(
+            request_headers=[("Content-Type", "application/json; charset=utf-16")],
+            request_body=login.encode("utf-16-le"),
+            response_body=b'{"message": "bad password Zq9-very-SECRET-pw"}',
+        )
+    )
+    answer = recorder.document()["log"]["entries"][0]["response"]["content"]["text"]
+    assert answer == '{"message": "bad password ***"}'
+
+
 def test_a_body_whose_text_would_not_come_back_as_its_bytes_is_kept_as_base64() -> None:
     """UTF-16 read its BOM and wrote it back little-endian, utf-8-sig wrote one a body came
     without: a replay sent other bytes than the connector had. A body with a secret in it is
@@ -452,4 +467,4 @@ def test_a_body_whose_text_would_not_come_back_as_its_bytes_is_kept_as_base64() 
         assert posted.get("_encoding") == encoding, (charset, sent)
         assert har.recorded_body(posted, "_encoding") == sent
     secret = _posted("utf-16", '{"Password": "più-segreta"}'.encode("utf-16"))
-    assert (secret["text"], secret.get("_encoding")) == ('{"Password":"***"}', None)
+    assert (secret["text"], secret.get("_encoding")) == ('{"Password": "***"}', None)

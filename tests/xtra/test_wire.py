@@ -6,6 +6,7 @@ paths and bodies only as written."""
 
 from __future__ import annotations
 
+import encodings
 import json
 from typing import Any
 
@@ -91,6 +92,37 @@ def test_a_path_no_route_matches_in_any_case_stays_a_404(http: httpx.Client, pat
         assert response.json()["errorCode"] == "ER.IR.INVAL"
 
 
+ENCODED_SLASH = [f"{LOGIN}%2F", "/xtra/api/sync/v1/Login%2f", "/xtra/api/Sync/v1/irs%2Fupdate"]
+"""Paths ASP.NET Core leaves with ``%2F`` encoded, no separator: no route's."""
+
+
+@pytest.mark.parametrize("path", ENCODED_SLASH)
+def test_an_encoded_slash_is_no_separator_of_another_spelling(
+    http: httpx.Client, path: str
+) -> None:
+    """The path was folded as decoded, ``login%2F`` read as ``login/``: the login answered."""
+    response = http.post(path, json={"Username": "demo", "Password": "demo"}, headers=KEYS)
+    assert response.status_code == 404
+    assert response.json() == {
+        "statusCode": 404,
+        "errorCode": "ER.IR.INVAL",
+        "message": "Richiesta non valida",
+        "result": None,
+    }
+    entry = journalled(http)
+    assert (entry["operation"], entry["status"]) == ("unknown", 404)
+    assert met(http, "xtra.login_ok") == 0
+
+
+def test_through_a_proxy_an_encoded_slash_names_no_operation() -> None:
+    with MockServer(ACCOUNTS) as upstream, proxied(upstream, ("xtra",)) as (_, http):
+        for path in ENCODED_SLASH:
+            response = http.post(path, json={"Username": "demo", "Password": "demo"})
+            assert response.status_code == 404
+            entry = http.get("/__admin/requests").json()[0]
+            assert (entry["operation"], entry["status"]) == ("unknown", 404)
+
+
 def test_another_method_on_any_spelling_is_the_vendor_s_405(http: httpx.Client) -> None:
     """A spelling other than the contracts' was a 404 to a GET, where the route is a 405."""
     for path in (UPDATE, "/xtra/api/Sync/v1/IRS/Update/"):
@@ -161,8 +193,15 @@ def sent(http: httpx.Client, body: bytes, content_type: str, path: str = UPDATE)
         (BODY.encode("utf-16-le"), "application/json; charset=utf-16le"),
         (b"\xfe\xff" + BODY.encode("utf-16-be"), 'application/json; charset="utf-16BE"'),
         (BODY.encode("utf-16-be"), "application/json;charset=utf-16be"),
+        (BODY.encode("utf-16-le"), "application/json; charset= UTF_16_LE"),
+        (BODY.encode("utf-16-be"), "application/json; charset=utf16be"),
+        (BODY.encode("utf-16-le"), "application/json; charset=unicode"),  # .NET's names
+        (BODY.encode("utf-16"), 'application/json; charset="UCS-2"'),
     ],
-    ids=["bom", "bom-no-charset", "utf-16", "utf-16-be-bom", "utf-16-no-bom", "le", "be-bom", "be"],
+    ids=[
+        *("bom", "bom-no-charset", "utf-16", "utf-16-be-bom", "utf-16-no-bom", "le", "be-bom"),
+        *("be", "underscores", "utf16be", "unicode", "ucs-2"),
+    ],
 )
 def test_a_bom_or_a_declared_utf_16_is_read_as_its_text(
     http: httpx.Client, body: bytes, content_type: str
@@ -198,6 +237,21 @@ def test_a_body_that_is_no_json_in_its_charset_stays_a_400(
     assert response.json()["message"] == "Richiesta non valida: il corpo non è un JSON valido"
 
 
+def test_another_charset_is_read_as_sent_and_left_out_of_python_s_codec_cache(
+    http: httpx.Client,
+) -> None:
+    """Each charset was looked up in Python's codecs, which keep every name asked for: 4,000
+    charsets of 7 KB held 28 MB for good; and a NUL one was a ValueError."""
+    before = set(encodings._cache)
+    for charset in (*(f"x-{'a' * 100}-{n}" for n in range(200)), "utf-8", "latin-1"):
+        response = sent(http, BODY.encode(), f"application/json; charset={charset}")
+        assert response.status_code == 200, (charset, response.text)
+    assert set(encodings._cache) == before
+    assert sent(http, BODY.encode(), "application/json; charset=\x00").status_code == 200
+    response = sent(http, BODY.encode("utf-16-le"), "application/json; charset=utf-32")
+    assert response.json()["message"] == "Richiesta non valida: il corpo non è un JSON valido"
+
+
 def test_a_utf_16_login_logs_in_and_its_password_is_masked_everywhere() -> None:
     """Its password was no UTF-8 a mask could find: the journal showed it, NUL byte after NUL
     byte, and so did the curl line."""
@@ -221,6 +275,39 @@ def test_a_utf_16_login_logs_in_and_its_password_is_masked_everywhere() -> None:
             assert password not in curl and '"Password":"***"' in curl
         matcher = {"operation": "login", "body": {"Username": "mario"}}
         assert http.post("/__admin/requests/count", json=matcher).json() == {"count": 3}
+
+
+LEAKED = json.dumps({"Username": "u1", "Password": "Zq9-very-SECRET-pw"})
+"""A login's body sent to irs/update: refused, its verdict quoting the object it read."""
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (LEAKED.encode("utf-16-le"), "application/json; charset=utf-16"),
+        (b"\xfe\xff" + LEAKED.encode("utf-16-be"), "application/json; charset=utf-16"),
+        (LEAKED.encode(), "application/json"),
+    ],
+    ids=["utf-16", "utf-16-be-bom", "utf-8"],
+)
+def test_the_verdict_masks_a_password_in_its_charset(
+    http: httpx.Client, body: bytes, content_type: str
+) -> None:
+    """The password was learned from the bytes as sent, no JSON in UTF-16, while the verdict
+    read the text: it quoted the password in clear."""
+    assert sent(http, body, content_type).status_code == 400
+    (violation,) = journalled(http)["verdict"]["request"]
+    assert "Zq9-very-SECRET-pw" not in violation
+    assert "'Password': '***'" in violation and "is not of type 'array'" in violation
+
+
+def test_through_a_proxy_the_verdict_masks_a_utf_16_password() -> None:
+    headers = {**XTRA_KEYS, "Content-Type": "application/json; charset=utf-16"}
+    with MockServer(ACCOUNTS) as upstream, proxied(upstream, ("xtra",)) as (_, http):
+        response = http.post(UPDATE, content=LEAKED.encode("utf-16-le"), headers=headers)
+        assert response.status_code == 400
+        (violation,) = journalled(http)["verdict"]["request"]
+    assert "Zq9-very-SECRET-pw" not in violation and "'Password': '***'" in violation
 
 
 def test_other_vendors_read_the_bytes_as_sent(http: httpx.Client) -> None:
