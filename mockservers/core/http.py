@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import encodings
+import encodings.aliases
 import ipaddress
+import pkgutil
 import socket
 from collections.abc import Mapping
 from functools import cache
@@ -226,12 +229,30 @@ def charset_of(content_type: str) -> str | None:
     for parameter in content_type.split(";")[1:]:
         name, _, value = parameter.partition("=")
         if name.strip().lower() == "charset":
+            value = value.strip().strip('"')
+            if not _python_names(value):
+                return None
             try:
-                codec = codecs.lookup(value.strip().strip('"'))
-            except LookupError:
+                codec = codecs.lookup(value)
+            except (LookupError, ValueError):
                 return None
             return codec.name if getattr(codec, "_is_text_encoding", True) else None
     return None
+
+
+def _python_names(charset: str) -> bool:
+    """Whether ``charset`` names one of Python's own encodings, as ``codecs.lookup`` would find
+    it, asked without it: the lookup keeps every name it did not find, for good, so a client
+    sending a new ``charset`` at each call grew the process without end."""
+    normal = encodings.normalize_encoding(charset.lower())
+    return normal in _ENCODINGS or normal.replace(".", "_") in _ENCODINGS
+
+
+_ENCODINGS = frozenset(
+    {module.name for module in pkgutil.iter_modules(encodings.__path__)}
+    | set(encodings.aliases.aliases)
+)
+"""The names ``encodings`` finds a codec by: its modules' and its aliases'."""
 
 
 def too_deep(value: Any, limit: int) -> bool:

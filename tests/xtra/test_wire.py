@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import encodings
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -316,3 +317,23 @@ def test_other_vendors_read_the_bytes_as_sent(http: httpx.Client) -> None:
     body = b'\xef\xbb\xbf{"data": []}'
     answer = http.post(QP, params={"importCli": "", "token": token}, content=body)
     assert answer.json()["errorCode"] == "100"
+
+
+def test_through_a_proxy_and_in_its_recording_a_charset_is_left_out_of_the_codec_cache(
+    tmp_path: Path,
+) -> None:
+    """The proxy, its recording and the curl line read a body in the charset it declares: each
+    name was looked up in Python's codecs, which keep every name they did not find, so a
+    connector sending a new charset at each call grew the proxy for good."""
+    with (
+        MockServer(ACCOUNTS) as upstream,
+        proxied(upstream, ("xtra",), record=tmp_path / "rec") as (_, http),
+    ):
+        sent(http, BODY.encode(), "application/json; charset=x-warm-up")
+        before = set(encodings._cache)
+        for n in range(100):
+            response = sent(http, BODY.encode(), f"application/json; charset=x-{'a' * 100}-{n}")
+            assert response.status_code == 200, response.text
+        entry = http.get("/__admin/requests").json()[0]
+        assert http.get(f"/__admin/requests/{entry['id']}").json()["curl"]
+        assert set(encodings._cache) == before
