@@ -26,6 +26,17 @@ KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
 CITY = [{"ID": 1, "City": "Valenza"}]
 
 
+def identity_updated(http: httpx.Client, response: httpx.Response, city: str) -> dict[str, Any]:
+    """Assert the call updated identity 1 to ``city`` (its answer and the state say so); its
+    journal entry."""
+    assert response.status_code == 200, response.json()
+    (outcome,) = response.json()["result"]["records"]
+    assert (outcome["Item1"], outcome["Item3"]) == (1, True)
+    state = http.get("/__admin/state/xtra").json()["tenants"]["demo"]["identities"]["1"]
+    assert state["City"] == city
+    return journalled(http)
+
+
 def journalled(http: httpx.Client) -> dict[str, Any]:
     """The journal's last XTRA entry, opened (with its verdict)."""
     (entry, *_) = http.get("/__admin/requests", params={"vendor": "xtra"}).json()
@@ -52,12 +63,7 @@ def test_irs_update_answers_in_any_case_and_with_a_trailing_slash(
     """Each was 404 ER.IR.INVAL: a connector written against ASP.NET, which matches them, got
     "Richiesta non valida" for a call the vendor answers."""
     response = http.post(path, json=CITY, headers=KEYS)
-    assert response.status_code == 200, response.json()
-    (outcome,) = response.json()["result"]["records"]
-    assert (outcome["Item1"], outcome["Item3"]) == (1, True)
-    state = http.get("/__admin/state/xtra").json()["tenants"]["demo"]["identities"]["1"]
-    assert state["City"] == "Valenza"
-    entry = journalled(http)
+    entry = identity_updated(http, response, "Valenza")
     assert (entry["path"], entry["operation"]) == (path, "updateIdentities")
     assert entry["verdict"] == {"request": [], "response": []}
     assert met(http, "xtra.updated") == 1
@@ -209,12 +215,7 @@ def test_a_bom_or_a_declared_utf_16_is_read_as_its_text(
 ) -> None:
     """Each was 400 "il corpo non è un JSON valido": orjson read the bytes as sent."""
     response = sent(http, body, content_type)
-    assert response.status_code == 200, response.json()
-    (outcome,) = response.json()["result"]["records"]
-    assert (outcome["Item1"], outcome["Item3"]) == (1, True)
-    state = http.get("/__admin/state/xtra").json()["tenants"]["demo"]["identities"]["1"]
-    assert state["City"] == "Città"
-    entry = journalled(http)
+    entry = identity_updated(http, response, "Città")
     assert entry["request"] == [{"ID": 1.0, "City": "Città"}] and entry["request_format"] == "json"
     assert entry["verdict"] == {"request": [], "response": []}
 
