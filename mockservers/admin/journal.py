@@ -16,7 +16,8 @@ from mockservers.core import learned
 from mockservers.core.adminapi import AdminCall, AdminError, number
 from mockservers.core.curl import curl
 from mockservers.core.http import header_text, text_of
-from mockservers.core.journal import Entry, brief, render, rendered, shown_array, shown_brief
+from mockservers.core.journal_entry import Entry
+from mockservers.core.journal_shown import brief, render, rendered, shown_array, shown_brief
 from mockservers.core.route import UNKNOWN
 from mockservers.core.verify import MatcherError, check_bounds, check_matcher, count, verify
 

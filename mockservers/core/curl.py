@@ -19,7 +19,8 @@ import shlex
 
 from contracts.charsets import as_sent
 from mockservers.core.codings import content_of
-from mockservers.core.journal import Entry, content_type, request_text, sent_target
+from mockservers.core.journal_entry import Entry
+from mockservers.core.journal_shown import content_type, request_text, sent_target
 from mockservers.core.secretnames import secret_header
 from mockservers.core.secrets import masked_bytes
 

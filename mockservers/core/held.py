@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mockservers.core.journal import Entry
+from mockservers.core.journal_entry import Entry
 
 UNJOURNALLED = 1000
 """The entries one process holds at most; the oldest beyond are let go, counted as pushed out

@@ -24,7 +24,7 @@ from mockservers.core.call import Call, parse_query, read_body
 from mockservers.core.coverage import MET, Met
 from mockservers.core.errors import DroppedConnection, KitError, VendorError
 from mockservers.core.faults import Fault
-from mockservers.core.journal import Entry
+from mockservers.core.journal_entry import Entry
 from mockservers.core.route import UNKNOWN, Paths, VendorRoute
 from mockservers.core.sessions import owner_id
 from mockservers.core.shared import StoreUnavailable

@@ -15,7 +15,8 @@ import orjson
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from mockservers.core.journal import ANY_VENDOR, GLOBAL, Entry, Journal
+from mockservers.core.journal import ANY_VENDOR, GLOBAL, Journal
+from mockservers.core.journal_entry import Entry
 from mockservers.core.redis_writes import SEP, Writes
 from mockservers.core.shared import SharedMap, StoreUnavailable
 from mockservers.core.state import SEQUENCES, TenantState, VendorState

@@ -35,7 +35,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import RedisError
 
-from mockservers.core.journal import Entry
+from mockservers.core.journal_entry import Entry
 from mockservers.core.redis_lock import CLAIM, INIT_LOCK, RECOVER, Locking
 from mockservers.core.redis_reload import Reloading
 from mockservers.core.redis_url import check_query

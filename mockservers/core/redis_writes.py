@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from mockservers.core.journal import ENTRY_OVERHEAD, GLOBAL, Journal, wire_size
+from mockservers.core.journal import GLOBAL, Journal
+from mockservers.core.journal_bounds import ENTRY_OVERHEAD, wire_size
 from mockservers.core.shared import SharedMap
 from mockservers.core.state import SEQUENCES, VendorState
 from mockservers.core.windows import Windows

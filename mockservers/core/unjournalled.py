@@ -18,7 +18,7 @@ from dataclasses import replace
 from mockservers.core.call import Call, parse_query
 from mockservers.core.clock import http_date
 from mockservers.core.held import Held
-from mockservers.core.journal import Entry
+from mockservers.core.journal_entry import Entry
 from mockservers.core.kit import Kit
 from mockservers.core.sessions import Session, owner_id
 

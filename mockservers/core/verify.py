@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from contracts import load_schema
-from mockservers.core.journal import CodesOf
+from mockservers.core.journal_shown import CodesOf
 from mockservers.core.secretnames import MASK, is_secret, secret_header
 from mockservers.core.secrets import mask_text, mask_value
 

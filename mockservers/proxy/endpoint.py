@@ -44,7 +44,7 @@ from mockservers.core.codings import Content, coding_of, content_of
 from mockservers.core.compare import Difference
 from mockservers.core.errors import KitError
 from mockservers.core.http import declared_beyond
-from mockservers.core.journal import Entry
+from mockservers.core.journal_entry import Entry
 from mockservers.core.kit import Kit
 from mockservers.core.pipeline import DETAIL_HEADER, detail_header
 from mockservers.core.route import UNKNOWN

@@ -14,7 +14,7 @@ import pytest
 
 from contracts import contract, load_schema
 from mockservers import create_app
-from mockservers.core import journal
+from mockservers.core import journal_bounds, journal_shown
 from mockservers.testing import MockServer, SyncASGITransport
 from mockservers.vendors import VENDOR_CLASSES
 from tests.conftest import QP, qp_call, qp_login
@@ -371,8 +371,8 @@ def test_an_entry_keeps_64_kib_of_header_lines_and_says_what_it_shows_in_part(
     assert contract("admin/listRequests.response").check(listed) == []
     text, tiny = listed
     kept = tiny["header_lines"]
-    weight = sum(len(name) + len(value) + journal.HEADER_OVERHEAD for name, value in kept)
-    assert journal.HEADERS_KEPT - 70 < weight <= journal.HEADERS_KEPT
+    weight = sum(len(name) + len(value) + journal_bounds.HEADER_OVERHEAD for name, value in kept)
+    assert journal_bounds.HEADERS_KEPT - 70 < weight <= journal_bounds.HEADERS_KEPT
     assert tiny["cut"] == {"header_lines": len(kept) + 100_000 - kept.count(["x-n", "1"])}
     assert text["request_format"] == "text" and len(text["request"]) == 64 * 1024
     assert text["cut"] == {"request": 90_000}
@@ -386,8 +386,10 @@ def test_journal_reads_render_each_entry_once(
     second: the list and ``verify`` render each entry once, and answer the same every time
     (on the Redis store too, which reads the journal back from Redis on every read)."""
     rendered: list[str] = []
-    render = journal.render
-    monkeypatch.setattr(journal, "render", lambda entry: rendered.append(entry.id) or render(entry))
+    render = journal_shown.render
+    monkeypatch.setattr(
+        journal_shown, "render", lambda entry: rendered.append(entry.id) or render(entry)
+    )
     token = qp_login(http)
     qp_call(http, "importCli", token, {"data": [ROW]})
     first = http.get("/__admin/requests")

@@ -10,7 +10,8 @@ import pytest
 
 from mockservers.core.clears import Clears
 from mockservers.core.held import Held
-from mockservers.core.journal import Entry, Journal
+from mockservers.core.journal import Journal
+from mockservers.core.journal_entry import Entry
 from mockservers.core.shared import SharedMap
 
 

@@ -23,7 +23,7 @@ from contracts import contract
 from mockservers import create_app
 from mockservers.core import har, jsonpairs, learned
 from mockservers.core.curl import shell_word
-from mockservers.core.journal import shown_body
+from mockservers.core.journal_shown import shown_body
 from mockservers.core.secretnames import MASK, is_secret
 from mockservers.core.secrets import holds_secret, mask_text, mask_value, masked_bytes
 from mockservers.testing import MockServer, SyncASGITransport

@@ -32,7 +32,7 @@ import redis.asyncio
 
 from mockservers import create_app
 from mockservers.core import redis_lock, redis_reload
-from mockservers.core.journal import Entry
+from mockservers.core.journal_entry import Entry
 from mockservers.core.redis_reload import HASH_PIECE
 from mockservers.core.redis_store import RedisStore
 from mockservers.core.redis_writes import SEP

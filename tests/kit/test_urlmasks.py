@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockservers.core import har, urlmasks
-from mockservers.core.journal import shown_body
+from mockservers.core.journal_shown import shown_body
 from mockservers.core.secretnames import SECRET_KEYS
 from mockservers.core.secrets import masked_bytes
 
