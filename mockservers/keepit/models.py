@@ -19,25 +19,25 @@ from typing import Any, Literal
 from mockservers.core.batch import Batch
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.kit import Kit
-from mockservers.core.records import SENT, kit_fields, set_apart
+from mockservers.core.records import SENT, set_apart
 from mockservers.core.sessions import in_scope
-from mockservers.core.state import (
-    LARGEST_ID,
-    StateError,
-    TenantState,
-    VendorState,
-    highest_id,
-)
+from mockservers.core.state import StateError, TenantState, VendorState
 from mockservers.core.tokens import TokenStore
 from mockservers.core.unique import UniqueIndex, listed
 from mockservers.core.vendor import VendorModel
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import call_error, rate_limited
 from mockservers.keepit.ratelimit import RateLimiter
+from mockservers.keepit.records import (
+    CUSTOMER_FIELDS,
+    SUBJECTS,
+    check_customers,
+    customer_code_of,
+    held_sequences,
+)
 from mockservers.keepit.sections import (
     MAKEUP,
     MAKEUP_REPORTED,
-    SECTIONS,
     code_text,
     emails,
     first_email,
@@ -47,13 +47,6 @@ from mockservers.keepit.sections import (
     with_default_system,
 )
 from mockservers.keepit.settings import KeepItSettings
-
-SUBJECTS = "subjects"  # keyed by the customer's progId, as a string
-SEQUENCE_NAMES = (SUBJECTS, *(section.reported for section in SECTIONS), MAKEUP_REPORTED)
-"""Where progIds come from: the customers', each section's, the makeups'."""
-CUSTOMER_FIELDS = kit_fields("progId", "created_at", "updated_at")
-"""The fields the kit adds to a stored customer: a record's field of one of these names is kept
-under ``sent``, out of the way of the kit's own (``subjects.progId`` is the record's key)."""
 
 
 def tenant_name(company: str, site: str) -> str:
@@ -81,13 +74,6 @@ def code_taken(mapping: dict[str, Any]) -> str:
 
 def card_taken(barcode: str) -> str:
     return f"Unique constraint error: la carta {barcode} è già associata a un altro cliente."
-
-
-def customer_code_of(record: Any) -> Any:
-    """The record's customerCode for errorObjects: as sent, or "" when it has none usable."""
-    subjects = record.get("subjects") if isinstance(record, dict) else None
-    code = subjects.get("customerCode") if isinstance(subjects, dict) else None
-    return code if isinstance(code, str | int | float) and not isinstance(code, bool) else ""
 
 
 def unique_keys(record: Mapping[str, Any]) -> list[Key]:
@@ -267,32 +253,11 @@ class KeepItModel(VendorModel):
         probe = VendorState(self.state.vendor, self.state.collection_names)
         for tenant in probe.parse(document).values():
             owners_of(tenant)  # a customer its keys cannot be read from is refused
-            for key, record in tenant.collections[SUBJECTS].items():
-                prog_id = record.get("progId")
-                if not _is_prog_id(prog_id, key):
-                    raise StateError(
-                        f"tenant {tenant.name!r}: customer {key!r} must hold its key as progId"
-                    )
-                wrong = _unusable_part(record)
-                if wrong:
-                    raise StateError(f"tenant {tenant.name!r}: customer {key!r}: {wrong}")
+            check_customers(tenant)
 
     def held_sequences(self, tenant: TenantState) -> dict[str, int]:
         """Customers by their key; each section's and the makeup's progIds inside them."""
-        held = {SUBJECTS: highest_id(tenant.collections[SUBJECTS])}
-        for record in tenant.collections[SUBJECTS].values():
-            if not isinstance(record, dict):
-                continue
-            for section in SECTIONS:
-                elements = record.get(section.field)
-                if isinstance(elements, list):
-                    found = highest_id(e.get("progId") for e in elements if isinstance(e, dict))
-                    held[section.reported] = max(held.get(section.reported, 0), found)
-            makeup = record.get(MAKEUP)
-            if isinstance(makeup, dict):
-                found = highest_id([makeup.get("progId")])
-                held[MAKEUP_REPORTED] = max(held.get(MAKEUP_REPORTED, 0), found)
-        return held
+        return held_sequences(tenant)
 
     def clashes(self, tenants: Iterable[str]) -> list[str]:
         found: list[str] = []
@@ -491,12 +456,6 @@ def _refusal(username: str, password: str, company: str, site: str, expected: st
     return f"wrong password for {username!r} in company {company!r}, site {site!r}"
 
 
-def _is_prog_id(value: Any, key: str) -> bool:
-    """Whether ``value`` is a progId and ``key`` its text (``"01"`` would be listed, never
-    found by progId 1)."""
-    return isinstance(value, int) and not isinstance(value, bool) and str(value) == key
-
-
 def _preview(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[str, Any]:
     """The customer as it would be after the record, its unique keys to be computed from once
     (an insert's is the record itself). An update's copies nothing of the stored customer,
@@ -538,39 +497,6 @@ def _code_record(customers: Batch, index: Owners, key: Key) -> Any:
         if ("map", *mapping_key(mapping)) == key:
             return mapping.get("progId")
     return None
-
-
-def _unusable_part(record: dict[str, Any]) -> str:
-    """What of a stored customer an update could not merge into or answer for, if anything:
-    its ``subjects`` not an object, a section not a list of objects, its makeup not an object
-    (``null``, ``{}`` or absent is an empty part), an element or the makeup without a progId
-    (an update matching it answers the progId it holds)."""
-    if not isinstance(record.get("subjects") or {}, dict):
-        return "subjects must be an object"
-    for section in SECTIONS:
-        elements = record.get(section.field) or []
-        if not isinstance(elements, list):
-            return f"{section.field} must be a list of objects"
-        for number, element in enumerate(elements):
-            if not isinstance(element, dict):
-                return f"{section.field} must be a list of objects"
-            if not _stored_prog_id(element.get("progId")):
-                return f"{section.field}[{number}] {_NO_PROG_ID}"
-    makeup = record.get(MAKEUP) or {}
-    if not isinstance(makeup, dict):
-        return f"{MAKEUP} must be an object"
-    if makeup and not _stored_prog_id(makeup.get("progId")):
-        return f"{MAKEUP} {_NO_PROG_ID}"
-    return ""
-
-
-_NO_PROG_ID = "must hold its progId, a whole number from 1 to 2^53"
-
-
-def _stored_prog_id(value: Any) -> bool:
-    """A progId the kit could have given: what the answer reports (a JSON integer: ``true`` is
-    not 1 here)."""
-    return type(value) is int and 1 <= value <= LARGEST_ID
 
 
 _KEY_NAMES = {
