@@ -21,12 +21,22 @@ from mockservers.core.coverage import Behaviour, met
 from mockservers.core.kit import Kit
 from mockservers.core.records import SENT, set_apart
 from mockservers.core.sessions import in_scope
-from mockservers.core.state import StateError, TenantState, VendorState
+from mockservers.core.state import TenantState, VendorState
 from mockservers.core.tokens import TokenStore
 from mockservers.core.unique import UniqueIndex, listed
 from mockservers.core.vendor import VendorModel
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import call_error, rate_limited
+from mockservers.keepit.keys import (
+    Key,
+    Owners,
+    held_keys,
+    identity_keys,
+    key_text,
+    owners_of,
+    section_keys,
+    unique_keys,
+)
 from mockservers.keepit.ratelimit import RateLimiter
 from mockservers.keepit.records import (
     CUSTOMER_FIELDS,
@@ -39,7 +49,6 @@ from mockservers.keepit.sections import (
     MAKEUP,
     MAKEUP_REPORTED,
     code_text,
-    emails,
     first_email,
     given,
     mapping_key,
@@ -57,9 +66,6 @@ def tenant_name(company: str, site: str) -> str:
 DUPLICATE = "The customer already exists."
 NOT_IN_MAPPINGS = "Il customer code non è specificato nell'array mappings."
 
-Key = tuple[str, ...]
-Owners = UniqueIndex[Key, str]
-"""A tenant's unique keys -> the progId (as text) of the customer holding each."""
 Kind = Literal["ok", "error", "duplicate", "conflict"]
 
 
@@ -74,34 +80,6 @@ def code_taken(mapping: dict[str, Any]) -> str:
 
 def card_taken(barcode: str) -> str:
     return f"Unique constraint error: la carta {barcode} è già associata a un altro cliente."
-
-
-def unique_keys(record: Mapping[str, Any]) -> list[Key]:
-    """What no two customers of a tenant may share: (system, customerCode), each e-mail,
-    each mapping tuple, each card barcode."""
-    return identity_keys(record) + section_keys(record)
-
-
-def identity_keys(record: Mapping[str, Any]) -> list[Key]:
-    """The unique keys that tell who a customer is: (system, customerCode) and each e-mail."""
-    subjects = record.get("subjects") or {}
-    code = code_text(subjects.get("customerCode", ""))
-    keys: list[Key] = [("code", str(subjects.get("system", "")), code)]
-    for email in emails(record):
-        keys.append(("email", email))
-    return keys
-
-
-def section_keys(record: Mapping[str, Any]) -> list[Key]:
-    """The unique keys a customer holds in its sections: each mapping tuple, each card barcode."""
-    keys: list[Key] = []
-    for mapping in record.get("mappings", ()):
-        keys.append(("map", *mapping_key(mapping)))
-    for card in record.get("cards", ()):
-        barcode = card.get("cardBarcode")
-        if isinstance(barcode, str) and barcode:
-            keys.append(("card", barcode))
-    return keys
 
 
 @dataclass
@@ -241,7 +219,7 @@ class KeepItModel(VendorModel):
         self._owners = {name: owners_of(tenant) for name, tenant in self.state.tenants.items()}
 
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
-        self._index(tenant).change(_held(old, key), _held(new, key))
+        self._index(tenant).change(held_keys(old, key), held_keys(new, key))
 
     def on_drop(self, tenant: str) -> None:
         self._owners.pop(tenant, None)
@@ -265,8 +243,7 @@ class KeepItModel(VendorModel):
             index = self._owners.get(name)
             for key, holders in index.shared.items() if index is not None else ():
                 found.append(
-                    f"tenant {name!r}: {_KEY_NAMES[key[0]]} {'/'.join(key[1:])!r} is held by"
-                    f" customers {listed(holders)}"
+                    f"tenant {name!r}: {key_text(key)} is held by customers {listed(holders)}"
                 )
         return found
 
@@ -404,7 +381,7 @@ class KeepItModel(VendorModel):
         # merged into the customer as stored now, so its keys are read from the result.
         name = str(prog_id)
         if plan.existing:
-            index.change(_held(existing, name), _held(record, name))
+            index.change(held_keys(existing, name), held_keys(record, name))
         else:
             index.change((), [(key, name) for key in plan.keys])
         customers.put(name, record)
@@ -497,33 +474,3 @@ def _code_record(customers: Batch, index: Owners, key: Key) -> Any:
         if ("map", *mapping_key(mapping)) == key:
             return mapping.get("progId")
     return None
-
-
-_KEY_NAMES = {
-    "code": "the customerCode (system/code)",
-    "email": "the e-mail",
-    "map": "the mapping (system/externalField/externalCode)",
-    "card": "the card",
-}
-"""What each kind of unique key is, as a warning names it."""
-
-
-def _keys_of(tenant: TenantState, prog_id: str, record: Any) -> list[Key]:
-    """A stored customer's unique keys; a customer they cannot be read from is refused."""
-    try:
-        return unique_keys(record)
-    except (AttributeError, TypeError) as exc:
-        raise StateError(f"tenant {tenant.name!r}: customer {prog_id!r} is malformed") from exc
-
-
-def owners_of(tenant: TenantState) -> Owners:
-    """The unique-key index of a tenant, from its stored customers, in their order."""
-    owners: Owners = UniqueIndex()
-    for prog_id, record in tenant.collections[SUBJECTS].items():
-        owners.change((), [(key, prog_id) for key in _keys_of(tenant, prog_id, record)])
-    return owners
-
-
-def _held(record: Any, prog_id: str) -> list[tuple[Key, str]]:
-    """A customer's unique keys, each held by its progId (none for no customer)."""
-    return [(key, prog_id) for key in unique_keys(record)] if record else []
