@@ -76,9 +76,9 @@ def test_a_fake_with_a_short_retry_after_is_caught(monkeypatch: pytest.MonkeyPat
 def test_a_fake_whose_fields_hide_a_record_s_of_the_same_name_is_caught(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from mockservers.keepit import models
+    from mockservers.keepit import planning
 
-    monkeypatch.setattr(models, "set_apart", lambda given, own: given)
+    monkeypatch.setattr(planning, "set_apart", lambda given, own: given)
     hidden = r"state differs from the model: \S*/(created_at|progId|sent): fake "
     with pytest.raises(AssertionError, match=hidden):
         find_bug(KeepItMachine)
