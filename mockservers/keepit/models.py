@@ -2,9 +2,9 @@
 
 A batch is planned first and written after, so that a unique-constraint clash (HTTP 422), or
 progIds that would pass 2^53 (the vendor's 500), refuses the whole call with nothing stored.
-Each record's checks, in the order of VENDORS.md, are in ``planning.py``; the unique keys and
-the tenant's index of them in ``keys.py``; a stored customer, read without the model's state,
-in ``records.py``.
+Each record's checks, in the order of VENDORS.md, are in ``planning.py``, its write in
+``writing.py``; the unique keys and the tenant's index of them in ``keys.py``; a stored
+customer, read without the model's state, in ``records.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 from mockservers.core.batch import Batch
 from mockservers.core.coverage import met
 from mockservers.core.kit import Kit
-from mockservers.core.records import SENT
 from mockservers.core.sessions import in_scope
 from mockservers.core.state import TenantState, VendorState
 from mockservers.core.tokens import TokenStore
@@ -25,30 +24,17 @@ from mockservers.core.unique import UniqueIndex, listed
 from mockservers.core.vendor import VendorModel
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import call_error, rate_limited
-from mockservers.keepit.keys import (
-    Key,
-    Owners,
-    held_keys,
-    key_text,
-    owners_of,
-)
+from mockservers.keepit.keys import Owners, held_keys, key_text, owners_of
 from mockservers.keepit.planning import Holders, Plan, ids_needed, keys_given_up, plan_record
 from mockservers.keepit.ratelimit import RateLimiter
 from mockservers.keepit.records import (
     SUBJECTS,
     check_customers,
     customer_code_of,
-    held_sequences,
-)
-from mockservers.keepit.sections import (
-    MAKEUP,
-    MAKEUP_REPORTED,
-    first_email,
-    given,
-    mapping_key,
-    sections_in,
+    highest_prog_ids,
 )
 from mockservers.keepit.settings import KeepItSettings
+from mockservers.keepit.writing import write
 
 
 def tenant_name(company: str, site: str) -> str:
@@ -137,7 +123,7 @@ class KeepItModel(VendorModel):
 
     def held_sequences(self, tenant: TenantState) -> dict[str, int]:
         """Customers by their key; each section's and the makeup's progIds inside them."""
-        return held_sequences(tenant)
+        return highest_prog_ids(tenant)
 
     def clashes(self, tenants: Iterable[str]) -> list[str]:
         found: list[str] = []
@@ -189,65 +175,12 @@ class KeepItModel(VendorModel):
                 for behaviour in plan.behaviours:
                     met(behaviour)
                 if plan.kind == "ok":
-                    inserted.append(self._write(customers, index, plan))
+                    inserted.append(write(customers, index, plan, self.clock))
                 elif plan.kind == "duplicate":
                     duplicated.append(plan.entry())
                 else:
                     errors.append(plan.entry())
         return BatchResult(inserted, errors, duplicated)
-
-    def _write(self, customers: Batch, index: Owners, plan: Plan) -> dict[str, Any]:
-        # Write into the customer as stored now: an earlier record of the same call may have
-        # updated it since it was planned (writing into the planned copy lost that update).
-        # A new record, never a change to the customer read: the plans hold it.
-        tenant = customers.tenant
-        if plan.existing:
-            existing = customers.get(str(plan.existing["progId"]))
-            prog_id = existing["progId"]
-        else:
-            existing = {}
-            prog_id = tenant.next(SUBJECTS)
-        now = self.clock.isoformat()
-        incoming = plan.incoming
-        record = {**existing, **incoming, "progId": prog_id}
-        if SENT in incoming and isinstance(existing.get(SENT), dict):  # an update's: merged too
-            record[SENT] = existing[SENT] | incoming[SENT]
-        record["subjects"] = {
-            **(existing.get("subjects") or {}),
-            **incoming["subjects"],
-            "progId": prog_id,
-        }
-        record.setdefault("created_at", now)
-        record["updated_at"] = now
-        reported: dict[str, Any] = {}
-        for section in sections_in(incoming):
-            stored = existing.get(section.field) or []
-            merged, prog_ids = section.merge(tenant, stored, incoming[section.field])
-            record[section.field] = merged
-            reported[section.reported] = prog_ids
-        if plan.discarded:
-            reported["mapping"] = _in_place(customers, index, reported["mapping"], plan.discarded)
-        makeup = incoming.get(MAKEUP)
-        if isinstance(makeup, dict):
-            old = existing.get(MAKEUP) or {}
-            makeup_id = old.get("progId") or tenant.next(MAKEUP_REPORTED)
-            record[MAKEUP] = {**given(makeup), "progId": makeup_id}
-            reported[MAKEUP_REPORTED] = {"progId": makeup_id}
-        # An insert stores the customer it planned, so it holds the planned keys; an update
-        # merged into the customer as stored now, so its keys are read from the result.
-        name = str(prog_id)
-        if plan.existing:
-            index.change(held_keys(existing, name), held_keys(record, name))
-        else:
-            index.change((), [(key, name) for key in plan.keys])
-        customers.put(name, record)
-        met(coverage.UPDATED if plan.existing else coverage.INSERTED)
-        return {
-            "progId": prog_id,
-            "customerCode": plan.customer_code,
-            "email": first_email(record),
-            **reported,
-        }
 
 
 def _refusal(username: str, password: str, company: str, site: str, expected: str | None) -> str:
@@ -259,29 +192,3 @@ def _refusal(username: str, password: str, company: str, site: str, expected: st
     if expected is None:
         return f"no account {username!r} in company {company!r}, site {site!r}"
     return f"wrong password for {username!r} in company {company!r}, site {site!r}"
-
-
-def _in_place(
-    customers: Batch,
-    index: Owners,
-    kept: list[dict[str, Any]],
-    discarded: list[tuple[int, Key]],
-) -> list[dict[str, Any]]:
-    """The progIds of an update's mappings in the request's order: the seed returns one for
-    each element received, so a discarded one (its code belongs to another customer) is
-    reported as that code's record, not left out (which shifted every progId after it)."""
-    at = dict(discarded)
-    others = iter(kept)
-    return [
-        {"progId": _code_record(customers, index, at[i])} if i in at else next(others)
-        for i in range(len(kept) + len(at))
-    ]
-
-
-def _code_record(customers: Batch, index: Owners, key: Key) -> Any:
-    """The progId of the mapping record that holds ``key`` (on the customer the index names)."""
-    holder = customers.get(index.get(key, "")) or {}
-    for mapping in holder.get("mappings") or []:
-        if ("map", *mapping_key(mapping)) == key:
-            return mapping.get("progId")
-    return None

@@ -26,8 +26,9 @@ def customer_code_of(record: Any) -> Any:
     return code if isinstance(code, str | int | float) and not isinstance(code, bool) else ""
 
 
-def held_sequences(tenant: TenantState) -> dict[str, int]:
-    """Customers by their key; each section's and the makeup's progIds inside them."""
+def highest_prog_ids(tenant: TenantState) -> dict[str, int]:
+    """The highest progId of each sequence a tenant's customers hold: the customers' by their
+    key, each section's and the makeup's inside them."""
     held = {SUBJECTS: highest_id(tenant.collections[SUBJECTS])}
     for record in tenant.collections[SUBJECTS].values():
         if not isinstance(record, dict):
