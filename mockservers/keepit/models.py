@@ -2,192 +2,44 @@
 
 A batch is planned first and written after, so that a unique-constraint clash (HTTP 422), or
 progIds that would pass 2^53 (the vendor's 500), refuses the whole call with nothing stored.
-Each record is checked in the order of VENDORS.md: mandatory fields and types (done by the
-caller against the contract), then — for an update — that the customer exists, duplicates, the
-mappings rules, unique constraints; the first failing check decides the record's outcome.
+Each record's checks, in the order of VENDORS.md, are in ``planning.py``, its write in
+``writing.py``; the unique keys and the tenant's index of them in ``keys.py``; a stored
+customer, read without the model's state, in ``records.py``.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections import ChainMap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import chain
-from typing import Any, Literal
+from typing import Any
 
 from mockservers.core.batch import Batch
-from mockservers.core.coverage import Behaviour, met
+from mockservers.core.coverage import met
 from mockservers.core.kit import Kit
-from mockservers.core.records import SENT, kit_fields, set_apart
 from mockservers.core.sessions import in_scope
-from mockservers.core.state import (
-    LARGEST_ID,
-    StateError,
-    TenantState,
-    VendorState,
-    highest_id,
-)
+from mockservers.core.state import TenantState, VendorState
 from mockservers.core.tokens import TokenStore
 from mockservers.core.unique import UniqueIndex, listed
 from mockservers.core.vendor import VendorModel
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import call_error, rate_limited
+from mockservers.keepit.keys import Owners, held_keys, key_text, owners_of
+from mockservers.keepit.planning import Holders, Plan, ids_needed, keys_given_up, plan_record
 from mockservers.keepit.ratelimit import RateLimiter
-from mockservers.keepit.sections import (
-    MAKEUP,
-    MAKEUP_REPORTED,
-    SECTIONS,
-    code_text,
-    emails,
-    first_email,
-    given,
-    mapping_key,
-    sections_in,
-    with_default_system,
+from mockservers.keepit.records import (
+    SUBJECTS,
+    check_customers,
+    customer_code_of,
+    highest_prog_ids,
 )
 from mockservers.keepit.settings import KeepItSettings
-
-SUBJECTS = "subjects"  # keyed by the customer's progId, as a string
-SEQUENCE_NAMES = (SUBJECTS, *(section.reported for section in SECTIONS), MAKEUP_REPORTED)
-"""Where progIds come from: the customers', each section's, the makeups'."""
-CUSTOMER_FIELDS = kit_fields("progId", "created_at", "updated_at")
-"""The fields the kit adds to a stored customer: a record's field of one of these names is kept
-under ``sent``, out of the way of the kit's own (``subjects.progId`` is the record's key)."""
+from mockservers.keepit.writing import write
 
 
 def tenant_name(company: str, site: str) -> str:
     """A KeepIT tenant: one company and site (``companyId/siteId``)."""
     return f"{company}/{site}"
-
-
-DUPLICATE = "The customer already exists."
-NOT_IN_MAPPINGS = "Il customer code non è specificato nell'array mappings."
-
-Key = tuple[str, ...]
-Owners = UniqueIndex[Key, str]
-"""A tenant's unique keys -> the progId (as text) of the customer holding each."""
-Kind = Literal["ok", "error", "duplicate", "conflict"]
-
-
-def not_found(prog_id: Any) -> str:
-    return f"Nessun record trovato per:progId={code_text(prog_id)}"
-
-
-def code_taken(mapping: dict[str, Any]) -> str:
-    system, external_field, code = mapping_key(mapping)
-    return f"Il codice {code} ({system}/{external_field}) è già associato a un altro cliente."
-
-
-def card_taken(barcode: str) -> str:
-    return f"Unique constraint error: la carta {barcode} è già associata a un altro cliente."
-
-
-def customer_code_of(record: Any) -> Any:
-    """The record's customerCode for errorObjects: as sent, or "" when it has none usable."""
-    subjects = record.get("subjects") if isinstance(record, dict) else None
-    code = subjects.get("customerCode") if isinstance(subjects, dict) else None
-    return code if isinstance(code, str | int | float) and not isinstance(code, bool) else ""
-
-
-def unique_keys(record: Mapping[str, Any]) -> list[Key]:
-    """What no two customers of a tenant may share: (system, customerCode), each e-mail,
-    each mapping tuple, each card barcode."""
-    return identity_keys(record) + section_keys(record)
-
-
-def identity_keys(record: Mapping[str, Any]) -> list[Key]:
-    """The unique keys that tell who a customer is: (system, customerCode) and each e-mail."""
-    subjects = record.get("subjects") or {}
-    code = code_text(subjects.get("customerCode", ""))
-    keys: list[Key] = [("code", str(subjects.get("system", "")), code)]
-    for email in emails(record):
-        keys.append(("email", email))
-    return keys
-
-
-def section_keys(record: Mapping[str, Any]) -> list[Key]:
-    """The unique keys a customer holds in its sections: each mapping tuple, each card barcode."""
-    keys: list[Key] = []
-    for mapping in record.get("mappings", ()):
-        keys.append(("map", *mapping_key(mapping)))
-    for card in record.get("cards", ()):
-        barcode = card.get("cardBarcode")
-        if isinstance(barcode, str) and barcode:
-            keys.append(("card", barcode))
-    return keys
-
-
-@dataclass
-class Plan:
-    """What will happen to one record of a batch."""
-
-    kind: Kind
-    customer_code: Any
-    message: str = ""
-    incoming: dict[str, Any] = field(default_factory=dict)
-    """The record to store, without its ``action`` (mappings with their system, those kept)."""
-    existing: dict[str, Any] | None = None
-    behaviours: list[Behaviour] = field(default_factory=list)
-    """The documented situations this record meets if the batch goes through (not on a 422)."""
-    me: str = ""
-    """Who the record is while planning: its progId on update, a placeholder on insert."""
-    keys: list[Key] = field(default_factory=list)
-    """The unique keys of the customer as it will be (an ``ok`` plan claims them)."""
-    discarded: list[tuple[int, Key]] = field(default_factory=list)
-    """The request's mappings an update discards as another customer's code: their places in
-    the request and their keys, reported in place (the answer has a progId for each; one of
-    the customer's own is merged into the one stored, and answers its progId)."""
-
-    def entry(self) -> dict[str, Any]:
-        return {"customerCode": self.customer_code, "errorMessage": self.message}
-
-
-class Holders:
-    """Who holds each unique key while a batch is planned: what its earlier records claimed,
-    else the tenant's stored customers (``me`` is a record's own name, see ``Plan.me``)."""
-
-    __slots__ = ("claimed", "gone", "index")
-
-    def __init__(self, index: Owners) -> None:
-        self.index = index
-        self.claimed: dict[Key, str | None] = {}
-        """Keys an earlier record of the batch claimed, or gave up (None: free from then on)."""
-        self.gone: dict[Key, set[str]] = {}
-        """The customers that gave each key up in the batch (none of them holds it after)."""
-
-    def taken(self, keys: list[Key], me: str) -> bool:
-        """Whether a customer other than ``me`` holds one of ``keys`` (and ``me`` does not:
-        one of several holders a state document left may keep its key)."""
-        claimed, index = self.claimed, self.index
-        for key in keys:
-            if key in claimed:
-                holder = claimed[key]
-                if holder is not None and holder != me:
-                    return True
-            elif key in index and not index.holds(key, me):
-                return True
-        return False
-
-    def holds_any(self, mappings: list[dict[str, Any]], me: str) -> bool:
-        """Whether ``me`` holds one of ``mappings`` already: stored, or claimed by an earlier
-        record of the batch (an update re-sending its own code, which the seed discards)."""
-        claimed, index = self.claimed, self.index
-        for mapping in mappings:
-            key = ("map", *mapping_key(mapping))
-            if claimed[key] == me if key in claimed else index.holds(key, me):
-                return True
-        return False
-
-    def claim(self, keys: list[Key], me: str, given_up: Sequence[Key] = ()) -> None:
-        """``me`` holds ``keys`` from now on, and no longer ``given_up`` (an update that renames
-        a customer frees its old code for the records after it, unless another holds it too)."""
-        claimed, index = self.claimed, self.index
-        for key in given_up:
-            gone = self.gone.setdefault(key, set())
-            gone.add(me)
-            claimed[key] = index.without(key, gone)
-        claimed.update(dict.fromkeys(keys, me))
 
 
 @dataclass
@@ -255,7 +107,7 @@ class KeepItModel(VendorModel):
         self._owners = {name: owners_of(tenant) for name, tenant in self.state.tenants.items()}
 
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
-        self._index(tenant).change(_held(old, key), _held(new, key))
+        self._index(tenant).change(held_keys(old, key), held_keys(new, key))
 
     def on_drop(self, tenant: str) -> None:
         self._owners.pop(tenant, None)
@@ -267,32 +119,11 @@ class KeepItModel(VendorModel):
         probe = VendorState(self.state.vendor, self.state.collection_names)
         for tenant in probe.parse(document).values():
             owners_of(tenant)  # a customer its keys cannot be read from is refused
-            for key, record in tenant.collections[SUBJECTS].items():
-                prog_id = record.get("progId")
-                if not _is_prog_id(prog_id, key):
-                    raise StateError(
-                        f"tenant {tenant.name!r}: customer {key!r} must hold its key as progId"
-                    )
-                wrong = _unusable_part(record)
-                if wrong:
-                    raise StateError(f"tenant {tenant.name!r}: customer {key!r}: {wrong}")
+            check_customers(tenant)
 
     def held_sequences(self, tenant: TenantState) -> dict[str, int]:
         """Customers by their key; each section's and the makeup's progIds inside them."""
-        held = {SUBJECTS: highest_id(tenant.collections[SUBJECTS])}
-        for record in tenant.collections[SUBJECTS].values():
-            if not isinstance(record, dict):
-                continue
-            for section in SECTIONS:
-                elements = record.get(section.field)
-                if isinstance(elements, list):
-                    found = highest_id(e.get("progId") for e in elements if isinstance(e, dict))
-                    held[section.reported] = max(held.get(section.reported, 0), found)
-            makeup = record.get(MAKEUP)
-            if isinstance(makeup, dict):
-                found = highest_id([makeup.get("progId")])
-                held[MAKEUP_REPORTED] = max(held.get(MAKEUP_REPORTED, 0), found)
-        return held
+        return highest_prog_ids(tenant)
 
     def clashes(self, tenants: Iterable[str]) -> list[str]:
         found: list[str] = []
@@ -300,8 +131,7 @@ class KeepItModel(VendorModel):
             index = self._owners.get(name)
             for key, holders in index.shared.items() if index is not None else ():
                 found.append(
-                    f"tenant {name!r}: {_KEY_NAMES[key[0]]} {'/'.join(key[1:])!r} is held by"
-                    f" customers {listed(holders)}"
+                    f"tenant {name!r}: {key_text(key)} is held by customers {listed(holders)}"
                 )
         return found
 
@@ -329,9 +159,9 @@ class KeepItModel(VendorModel):
                 invalid = [coverage.MANDATORY_FIELD]
                 plan = Plan("error", customer_code_of(record), failures[number], behaviours=invalid)
             else:
-                plan = self._plan(customers, number, record, holders)
+                plan = plan_record(customers, number, record, holders)
                 if plan.kind == "ok":
-                    holders.claim(plan.keys, plan.me, _given_up(plan))
+                    holders.claim(plan.keys, plan.me, keys_given_up(plan))
                 elif plan.kind == "conflict":
                     conflicts.append(plan.entry())
             plans.append(plan)
@@ -345,139 +175,12 @@ class KeepItModel(VendorModel):
                 for behaviour in plan.behaviours:
                     met(behaviour)
                 if plan.kind == "ok":
-                    inserted.append(self._write(customers, index, plan))
+                    inserted.append(write(customers, index, plan, self.clock))
                 elif plan.kind == "duplicate":
                     duplicated.append(plan.entry())
                 else:
                     errors.append(plan.entry())
         return BatchResult(inserted, errors, duplicated)
-
-    def _plan(
-        self, customers: Batch, number: int, record: dict[str, Any], holders: Holders
-    ) -> Plan:
-        subjects = record["subjects"]
-        code = subjects["customerCode"]
-        incoming = dict(record)
-        del incoming["action"]  # what to do, not what to store
-        if not CUSTOMER_FIELDS.isdisjoint(incoming):  # the usual record has none
-            set_apart(incoming, CUSTOMER_FIELDS)
-        if "mappings" in record:
-            incoming["mappings"] = with_default_system(record["mappings"], subjects["system"])
-        existing = None
-        if record["action"] == "U":
-            existing = customers.get(code_text(subjects["progId"]))
-            if existing is None:
-                missing = [coverage.RECORD_NOT_FOUND]
-                return Plan("error", code, not_found(subjects["progId"]), behaviours=missing)
-        me = str(existing["progId"]) if existing else f"new:{number}"
-        identity = identity_keys(_preview(existing, incoming))
-        if holders.taken(identity, me):
-            return Plan("duplicate", code, DUPLICATE, behaviours=[coverage.DUPLICATE_RECORD])
-        behaviours: list[Behaviour] = []
-        discarded: list[tuple[int, Key]] = []
-        mappings = incoming.get("mappings") or []
-        if mappings:
-            if code_text(code) not in {code_text(m["externalCode"]) for m in mappings}:
-                return Plan("error", code, NOT_IN_MAPPINGS, behaviours=[coverage.NOT_IN_MAPPINGS])
-            held = [m for m in mappings if holders.taken([("map", *mapping_key(m))], me)]
-            if held and existing is None:
-                clash = [coverage.MAPPING_CODE_TAKEN]
-                return Plan("error", code, code_taken(held[0]), behaviours=clash)
-            # On update, codes that already exist are discarded, new ones are added.
-            incoming["mappings"] = [m for m in mappings if m not in held]
-            if held:
-                discarded = [
-                    (i, ("map", *mapping_key(m))) for i, m in enumerate(mappings) if m in held
-                ]
-            if held or (existing and holders.holds_any(mappings, me)):  # its own: kept stored
-                behaviours.append(coverage.MAPPING_CODE_DISCARDED)
-        for card in incoming.get("cards") or []:
-            barcode = card.get("cardBarcode")
-            if isinstance(barcode, str) and barcode and holders.taken([("card", barcode)], me):
-                return Plan("conflict", code, card_taken(barcode))
-        keys = identity + section_keys(_preview(existing, incoming))  # the mappings kept
-        return Plan("ok", code, "", incoming, existing, behaviours, me, keys, discarded)
-
-    def _write(self, customers: Batch, index: Owners, plan: Plan) -> dict[str, Any]:
-        # Write into the customer as stored now: an earlier record of the same call may have
-        # updated it since it was planned (writing into the planned copy lost that update).
-        # A new record, never a change to the customer read: the plans hold it.
-        tenant = customers.tenant
-        if plan.existing:
-            existing = customers.get(str(plan.existing["progId"]))
-            prog_id = existing["progId"]
-        else:
-            existing = {}
-            prog_id = tenant.next(SUBJECTS)
-        now = self.clock.isoformat()
-        incoming = plan.incoming
-        record = {**existing, **incoming, "progId": prog_id}
-        if SENT in incoming and isinstance(existing.get(SENT), dict):  # an update's: merged too
-            record[SENT] = existing[SENT] | incoming[SENT]
-        record["subjects"] = {
-            **(existing.get("subjects") or {}),
-            **incoming["subjects"],
-            "progId": prog_id,
-        }
-        record.setdefault("created_at", now)
-        record["updated_at"] = now
-        reported: dict[str, Any] = {}
-        for section in sections_in(incoming):
-            stored = existing.get(section.field) or []
-            merged, prog_ids = section.merge(tenant, stored, incoming[section.field])
-            record[section.field] = merged
-            reported[section.reported] = prog_ids
-        if plan.discarded:
-            reported["mapping"] = _in_place(customers, index, reported["mapping"], plan.discarded)
-        makeup = incoming.get(MAKEUP)
-        if isinstance(makeup, dict):
-            old = existing.get(MAKEUP) or {}
-            makeup_id = old.get("progId") or tenant.next(MAKEUP_REPORTED)
-            record[MAKEUP] = {**given(makeup), "progId": makeup_id}
-            reported[MAKEUP_REPORTED] = {"progId": makeup_id}
-        # An insert stores the customer it planned, so it holds the planned keys; an update
-        # merged into the customer as stored now, so its keys are read from the result.
-        name = str(prog_id)
-        if plan.existing:
-            index.change(_held(existing, name), _held(record, name))
-        else:
-            index.change((), [(key, name) for key in plan.keys])
-        customers.put(name, record)
-        met(coverage.UPDATED if plan.existing else coverage.INSERTED)
-        return {
-            "progId": prog_id,
-            "customerCode": plan.customer_code,
-            "email": first_email(record),
-            **reported,
-        }
-
-
-def ids_needed(plans: list[Plan]) -> dict[str, int]:
-    """The most progIds of each sequence the batch's writes may take: one for each customer
-    inserted, each element of its sections, each makeup (an element or a makeup an update
-    matches keeps its own). The write takes them one at a time: a sequence that ran out
-    half-way (past 2^53: only a state document sets one near it) left the customers before
-    it written, so the batch asks first."""
-    needs: dict[str, int] = {}
-    for plan in plans:
-        if plan.kind != "ok":
-            continue
-        incoming = plan.incoming
-        if not plan.existing:
-            needs[SUBJECTS] = needs.get(SUBJECTS, 0) + 1
-        for section in sections_in(incoming):
-            needs[section.reported] = needs.get(section.reported, 0) + len(incoming[section.field])
-        if isinstance(incoming.get(MAKEUP), dict):
-            needs[MAKEUP_REPORTED] = needs.get(MAKEUP_REPORTED, 0) + 1
-    return needs
-
-
-def _given_up(plan: Plan) -> list[Key]:
-    """The unique keys an update's customer holds now and will not hold after it."""
-    if not plan.existing:
-        return []
-    kept = set(plan.keys)
-    return [key for key in unique_keys(plan.existing) if key not in kept]
 
 
 def _refusal(username: str, password: str, company: str, site: str, expected: str | None) -> str:
@@ -489,115 +192,3 @@ def _refusal(username: str, password: str, company: str, site: str, expected: st
     if expected is None:
         return f"no account {username!r} in company {company!r}, site {site!r}"
     return f"wrong password for {username!r} in company {company!r}, site {site!r}"
-
-
-def _is_prog_id(value: Any, key: str) -> bool:
-    """Whether ``value`` is a progId and ``key`` its text (``"01"`` would be listed, never
-    found by progId 1)."""
-    return isinstance(value, int) and not isinstance(value, bool) and str(value) == key
-
-
-def _preview(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[str, Any]:
-    """The customer as it would be after the record, its unique keys to be computed from once
-    (an insert's is the record itself). An update's copies nothing of the stored customer,
-    which one of thousands of fields paid twice for each update of a call: its subjects are
-    the record's over the stored ones, each keyed section the stored elements then the
-    record's (an iterator: read once)."""
-    if existing is None:
-        return incoming
-    return {
-        "subjects": ChainMap(incoming["subjects"], existing.get("subjects") or {}),
-        **{
-            name: chain(existing.get(name) or (), incoming.get(name) or ())
-            for name in ("contacts", "mappings", "cards")
-        },
-    }
-
-
-def _in_place(
-    customers: Batch,
-    index: Owners,
-    kept: list[dict[str, Any]],
-    discarded: list[tuple[int, Key]],
-) -> list[dict[str, Any]]:
-    """The progIds of an update's mappings in the request's order: the seed returns one for
-    each element received, so a discarded one (its code belongs to another customer) is
-    reported as that code's record, not left out (which shifted every progId after it)."""
-    at = dict(discarded)
-    others = iter(kept)
-    return [
-        {"progId": _code_record(customers, index, at[i])} if i in at else next(others)
-        for i in range(len(kept) + len(at))
-    ]
-
-
-def _code_record(customers: Batch, index: Owners, key: Key) -> Any:
-    """The progId of the mapping record that holds ``key`` (on the customer the index names)."""
-    holder = customers.get(index.get(key, "")) or {}
-    for mapping in holder.get("mappings") or []:
-        if ("map", *mapping_key(mapping)) == key:
-            return mapping.get("progId")
-    return None
-
-
-def _unusable_part(record: dict[str, Any]) -> str:
-    """What of a stored customer an update could not merge into or answer for, if anything:
-    its ``subjects`` not an object, a section not a list of objects, its makeup not an object
-    (``null``, ``{}`` or absent is an empty part), an element or the makeup without a progId
-    (an update matching it answers the progId it holds)."""
-    if not isinstance(record.get("subjects") or {}, dict):
-        return "subjects must be an object"
-    for section in SECTIONS:
-        elements = record.get(section.field) or []
-        if not isinstance(elements, list):
-            return f"{section.field} must be a list of objects"
-        for number, element in enumerate(elements):
-            if not isinstance(element, dict):
-                return f"{section.field} must be a list of objects"
-            if not _stored_prog_id(element.get("progId")):
-                return f"{section.field}[{number}] {_NO_PROG_ID}"
-    makeup = record.get(MAKEUP) or {}
-    if not isinstance(makeup, dict):
-        return f"{MAKEUP} must be an object"
-    if makeup and not _stored_prog_id(makeup.get("progId")):
-        return f"{MAKEUP} {_NO_PROG_ID}"
-    return ""
-
-
-_NO_PROG_ID = "must hold its progId, a whole number from 1 to 2^53"
-
-
-def _stored_prog_id(value: Any) -> bool:
-    """A progId the kit could have given: what the answer reports (a JSON integer: ``true`` is
-    not 1 here)."""
-    return type(value) is int and 1 <= value <= LARGEST_ID
-
-
-_KEY_NAMES = {
-    "code": "the customerCode (system/code)",
-    "email": "the e-mail",
-    "map": "the mapping (system/externalField/externalCode)",
-    "card": "the card",
-}
-"""What each kind of unique key is, as a warning names it."""
-
-
-def _keys_of(tenant: TenantState, prog_id: str, record: Any) -> list[Key]:
-    """A stored customer's unique keys; a customer they cannot be read from is refused."""
-    try:
-        return unique_keys(record)
-    except (AttributeError, TypeError) as exc:
-        raise StateError(f"tenant {tenant.name!r}: customer {prog_id!r} is malformed") from exc
-
-
-def owners_of(tenant: TenantState) -> Owners:
-    """The unique-key index of a tenant, from its stored customers, in their order."""
-    owners: Owners = UniqueIndex()
-    for prog_id, record in tenant.collections[SUBJECTS].items():
-        owners.change((), [(key, prog_id) for key in _keys_of(tenant, prog_id, record)])
-    return owners
-
-
-def _held(record: Any, prog_id: str) -> list[tuple[Key, str]]:
-    """A customer's unique keys, each held by its progId (none for no customer)."""
-    return [(key, prog_id) for key in unique_keys(record)] if record else []

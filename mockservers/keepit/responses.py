@@ -27,7 +27,8 @@ from mockservers.core.http import JSONResponse
 from mockservers.core.numbers import as_json_number, read_again, read_inexactly
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope, not_found
-from mockservers.keepit.models import BatchResult, KeepItModel, customer_code_of
+from mockservers.keepit.models import BatchResult, KeepItModel
+from mockservers.keepit.records import customer_code_of
 
 # The request is {"subjectsRecords": [record, ...]}: the body's shape is checked by _records,
 # each record against its own contract, so only the invalid ones pay for detailed messages.

@@ -17,7 +17,8 @@ from mockservers.core.vendor import Vendor
 from mockservers.core.verify import Note
 from mockservers.keepit import coverage, responses
 from mockservers.keepit.errors import bad_request, call_error, rate_limited
-from mockservers.keepit.models import SEQUENCE_NAMES, SUBJECTS, KeepItModel, tenant_name
+from mockservers.keepit.models import KeepItModel, tenant_name
+from mockservers.keepit.records import SEQUENCE_NAMES, SUBJECTS
 from mockservers.keepit.settings import DEMO_ACCOUNT, KeepItSettings
 
 INSERT_CLIENT = "insertClient_v3"

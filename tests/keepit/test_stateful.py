@@ -44,7 +44,7 @@ def test_a_client_that_breaks_its_request_contract_is_caught() -> None:
 def test_a_fake_comparing_emails_case_sensitively_is_caught(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from mockservers.keepit import models
+    from mockservers.keepit import keys
 
     def case_sensitive(record: dict[str, Any]) -> list[str]:
         found = [
@@ -55,7 +55,7 @@ def test_a_fake_comparing_emails_case_sensitively_is_caught(
         found.append(record.get("subjects", {}).get("email") or "")
         return [e.strip() for e in found if e.strip()]
 
-    monkeypatch.setattr(models, "emails", case_sensitive)
+    monkeypatch.setattr(keys, "emails", case_sensitive)
     with pytest.raises(AssertionError, match=r"the model expects"):
         find_bug(KeepItMachine)
 
@@ -76,9 +76,9 @@ def test_a_fake_with_a_short_retry_after_is_caught(monkeypatch: pytest.MonkeyPat
 def test_a_fake_whose_fields_hide_a_record_s_of_the_same_name_is_caught(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from mockservers.keepit import models
+    from mockservers.keepit import planning
 
-    monkeypatch.setattr(models, "set_apart", lambda given, own: given)
+    monkeypatch.setattr(planning, "set_apart", lambda given, own: given)
     hidden = r"state differs from the model: \S*/(created_at|progId|sent): fake "
     with pytest.raises(AssertionError, match=hidden):
         find_bug(KeepItMachine)

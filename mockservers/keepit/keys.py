@@ -1,0 +1,83 @@
+"""The unique keys of a KeepIT customer, and a tenant's index of who holds each.
+
+No two customers of a tenant may share a key: (system, customerCode), each e-mail, each mapping
+tuple, each card barcode. The index is the model's, never stored: built from the stored
+customers, then kept by each write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mockservers.core.state import StateError, TenantState
+from mockservers.core.unique import UniqueIndex
+from mockservers.keepit.records import SUBJECTS
+from mockservers.keepit.sections import code_text, emails, mapping_key
+
+Key = tuple[str, ...]
+Owners = UniqueIndex[Key, str]
+"""A tenant's unique keys -> the progId (as text) of the customer holding each."""
+
+
+def unique_keys(record: Mapping[str, Any]) -> list[Key]:
+    """What no two customers of a tenant may share: (system, customerCode), each e-mail,
+    each mapping tuple, each card barcode."""
+    return identity_keys(record) + section_keys(record)
+
+
+def identity_keys(record: Mapping[str, Any]) -> list[Key]:
+    """The unique keys that tell who a customer is: (system, customerCode) and each e-mail."""
+    subjects = record.get("subjects") or {}
+    code = code_text(subjects.get("customerCode", ""))
+    keys: list[Key] = [("code", str(subjects.get("system", "")), code)]
+    for email in emails(record):
+        keys.append(("email", email))
+    return keys
+
+
+def section_keys(record: Mapping[str, Any]) -> list[Key]:
+    """The unique keys a customer holds in its sections: each mapping tuple, each card barcode."""
+    keys: list[Key] = []
+    for mapping in record.get("mappings", ()):
+        keys.append(("map", *mapping_key(mapping)))
+    for card in record.get("cards", ()):
+        barcode = card.get("cardBarcode")
+        if isinstance(barcode, str) and barcode:
+            keys.append(("card", barcode))
+    return keys
+
+
+def held_keys(record: Any, prog_id: str) -> list[tuple[Key, str]]:
+    """A customer's unique keys, each held by its progId (none for no customer)."""
+    return [(key, prog_id) for key in unique_keys(record)] if record else []
+
+
+def owners_of(tenant: TenantState) -> Owners:
+    """The unique-key index of a tenant, from its stored customers, in their order."""
+    owners: Owners = UniqueIndex()
+    for prog_id, record in tenant.collections[SUBJECTS].items():
+        owners.change((), [(key, prog_id) for key in _keys_of(tenant, prog_id, record)])
+    return owners
+
+
+def _keys_of(tenant: TenantState, prog_id: str, record: Any) -> list[Key]:
+    """A stored customer's unique keys; a customer they cannot be read from is refused."""
+    try:
+        return unique_keys(record)
+    except (AttributeError, TypeError) as exc:
+        raise StateError(f"tenant {tenant.name!r}: customer {prog_id!r} is malformed") from exc
+
+
+_KEY_NAMES = {
+    "code": "the customerCode (system/code)",
+    "email": "the e-mail",
+    "map": "the mapping (system/externalField/externalCode)",
+    "card": "the card",
+}
+"""What each kind of unique key is, as a warning names it."""
+
+
+def key_text(key: Key) -> str:
+    """A unique key as a warning names it: its kind, then its parts (``the card 'B1'``)."""
+    return f"{_KEY_NAMES[key[0]]} {'/'.join(key[1:])!r}"

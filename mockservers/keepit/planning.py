@@ -1,0 +1,211 @@
+"""Planning a KeepIT batch: what each record will do, decided before anything is written.
+
+Each record is checked in the order of VENDORS.md: mandatory fields and types (done by the
+caller against the contract), then — for an update — that the customer exists, duplicates, the
+mappings rules, unique constraints; the first failing check decides the record's outcome. A
+record is planned against the unique keys the batch's earlier records claimed, else those the
+tenant's stored customers hold (``Holders``).
+"""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any, Literal
+
+from mockservers.core.batch import Batch
+from mockservers.core.coverage import Behaviour
+from mockservers.core.records import set_apart
+from mockservers.keepit import coverage
+from mockservers.keepit.keys import Key, Owners, identity_keys, section_keys, unique_keys
+from mockservers.keepit.records import CUSTOMER_FIELDS, SUBJECTS
+from mockservers.keepit.sections import (
+    MAKEUP,
+    MAKEUP_REPORTED,
+    code_text,
+    mapping_key,
+    sections_in,
+    with_default_system,
+)
+
+DUPLICATE = "The customer already exists."
+NOT_IN_MAPPINGS = "Il customer code non è specificato nell'array mappings."
+
+Kind = Literal["ok", "error", "duplicate", "conflict"]
+
+
+def not_found(prog_id: Any) -> str:
+    return f"Nessun record trovato per:progId={code_text(prog_id)}"
+
+
+def code_taken(mapping: dict[str, Any]) -> str:
+    system, external_field, code = mapping_key(mapping)
+    return f"Il codice {code} ({system}/{external_field}) è già associato a un altro cliente."
+
+
+def card_taken(barcode: str) -> str:
+    return f"Unique constraint error: la carta {barcode} è già associata a un altro cliente."
+
+
+@dataclass
+class Plan:
+    """What will happen to one record of a batch."""
+
+    kind: Kind
+    customer_code: Any
+    message: str = ""
+    incoming: dict[str, Any] = field(default_factory=dict)
+    """The record to store, without its ``action`` (mappings with their system, those kept)."""
+    existing: dict[str, Any] | None = None
+    behaviours: list[Behaviour] = field(default_factory=list)
+    """The documented situations this record meets if the batch goes through (not on a 422)."""
+    me: str = ""
+    """Who the record is while planning: its progId on update, a placeholder on insert."""
+    keys: list[Key] = field(default_factory=list)
+    """The unique keys of the customer as it will be (an ``ok`` plan claims them)."""
+    discarded: list[tuple[int, Key]] = field(default_factory=list)
+    """The request's mappings an update discards as another customer's code: their places in
+    the request and their keys, reported in place (the answer has a progId for each; one of
+    the customer's own is merged into the one stored, and answers its progId)."""
+
+    def entry(self) -> dict[str, Any]:
+        return {"customerCode": self.customer_code, "errorMessage": self.message}
+
+
+class Holders:
+    """Who holds each unique key while a batch is planned: what its earlier records claimed,
+    else the tenant's stored customers (``me`` is a record's own name, see ``Plan.me``)."""
+
+    __slots__ = ("claimed", "gone", "index")
+
+    def __init__(self, index: Owners) -> None:
+        self.index = index
+        self.claimed: dict[Key, str | None] = {}
+        """Keys an earlier record of the batch claimed, or gave up (None: free from then on)."""
+        self.gone: dict[Key, set[str]] = {}
+        """The customers that gave each key up in the batch (none of them holds it after)."""
+
+    def taken(self, keys: list[Key], me: str) -> bool:
+        """Whether a customer other than ``me`` holds one of ``keys`` (and ``me`` does not:
+        one of several holders a state document left may keep its key)."""
+        claimed, index = self.claimed, self.index
+        for key in keys:
+            if key in claimed:
+                holder = claimed[key]
+                if holder is not None and holder != me:
+                    return True
+            elif key in index and not index.holds(key, me):
+                return True
+        return False
+
+    def holds_any(self, mappings: list[dict[str, Any]], me: str) -> bool:
+        """Whether ``me`` holds one of ``mappings`` already: stored, or claimed by an earlier
+        record of the batch (an update re-sending its own code, which the seed discards)."""
+        claimed, index = self.claimed, self.index
+        for mapping in mappings:
+            key = ("map", *mapping_key(mapping))
+            if claimed[key] == me if key in claimed else index.holds(key, me):
+                return True
+        return False
+
+    def claim(self, keys: list[Key], me: str, given_up: Sequence[Key] = ()) -> None:
+        """``me`` holds ``keys`` from now on, and no longer ``given_up`` (an update that renames
+        a customer frees its old code for the records after it, unless another holds it too)."""
+        claimed, index = self.claimed, self.index
+        for key in given_up:
+            gone = self.gone.setdefault(key, set())
+            gone.add(me)
+            claimed[key] = index.without(key, gone)
+        claimed.update(dict.fromkeys(keys, me))
+
+
+def plan_record(customers: Batch, number: int, record: dict[str, Any], holders: Holders) -> Plan:
+    """What will happen to ``record``, the ``number``-th of its batch, checked in order against
+    the customers as stored and the keys ``holders`` says are taken."""
+    subjects = record["subjects"]
+    code = subjects["customerCode"]
+    incoming = dict(record)
+    del incoming["action"]  # what to do, not what to store
+    if not CUSTOMER_FIELDS.isdisjoint(incoming):  # the usual record has none
+        set_apart(incoming, CUSTOMER_FIELDS)
+    if "mappings" in record:
+        incoming["mappings"] = with_default_system(record["mappings"], subjects["system"])
+    existing = None
+    if record["action"] == "U":
+        existing = customers.get(code_text(subjects["progId"]))
+        if existing is None:
+            missing = [coverage.RECORD_NOT_FOUND]
+            return Plan("error", code, not_found(subjects["progId"]), behaviours=missing)
+    me = str(existing["progId"]) if existing else f"new:{number}"
+    identity = identity_keys(_preview(existing, incoming))
+    if holders.taken(identity, me):
+        return Plan("duplicate", code, DUPLICATE, behaviours=[coverage.DUPLICATE_RECORD])
+    behaviours: list[Behaviour] = []
+    discarded: list[tuple[int, Key]] = []
+    mappings = incoming.get("mappings") or []
+    if mappings:
+        if code_text(code) not in {code_text(m["externalCode"]) for m in mappings}:
+            return Plan("error", code, NOT_IN_MAPPINGS, behaviours=[coverage.NOT_IN_MAPPINGS])
+        held = [m for m in mappings if holders.taken([("map", *mapping_key(m))], me)]
+        if held and existing is None:
+            clash = [coverage.MAPPING_CODE_TAKEN]
+            return Plan("error", code, code_taken(held[0]), behaviours=clash)
+        # On update, codes that already exist are discarded, new ones are added.
+        incoming["mappings"] = [m for m in mappings if m not in held]
+        if held:
+            discarded = [(i, ("map", *mapping_key(m))) for i, m in enumerate(mappings) if m in held]
+        if held or (existing and holders.holds_any(mappings, me)):  # its own: kept stored
+            behaviours.append(coverage.MAPPING_CODE_DISCARDED)
+    for card in incoming.get("cards") or []:
+        barcode = card.get("cardBarcode")
+        if isinstance(barcode, str) and barcode and holders.taken([("card", barcode)], me):
+            return Plan("conflict", code, card_taken(barcode))
+    keys = identity + section_keys(_preview(existing, incoming))  # the mappings kept
+    return Plan("ok", code, "", incoming, existing, behaviours, me, keys, discarded)
+
+
+def keys_given_up(plan: Plan) -> list[Key]:
+    """The unique keys an update's customer holds now and will not hold after it."""
+    if not plan.existing:
+        return []
+    kept = set(plan.keys)
+    return [key for key in unique_keys(plan.existing) if key not in kept]
+
+
+def ids_needed(plans: list[Plan]) -> dict[str, int]:
+    """The most progIds of each sequence the batch's writes may take: one for each customer
+    inserted, each element of its sections, each makeup (an element or a makeup an update
+    matches keeps its own). The write takes them one at a time: a sequence that ran out
+    half-way (past 2^53: only a state document sets one near it) left the customers before
+    it written, so the batch asks first."""
+    needs: dict[str, int] = {}
+    for plan in plans:
+        if plan.kind != "ok":
+            continue
+        incoming = plan.incoming
+        if not plan.existing:
+            needs[SUBJECTS] = needs.get(SUBJECTS, 0) + 1
+        for section in sections_in(incoming):
+            needs[section.reported] = needs.get(section.reported, 0) + len(incoming[section.field])
+        if isinstance(incoming.get(MAKEUP), dict):
+            needs[MAKEUP_REPORTED] = needs.get(MAKEUP_REPORTED, 0) + 1
+    return needs
+
+
+def _preview(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[str, Any]:
+    """The customer as it would be after the record, its unique keys to be computed from once
+    (an insert's is the record itself). An update's copies nothing of the stored customer,
+    which one of thousands of fields paid twice for each update of a call: its subjects are
+    the record's over the stored ones, each keyed section the stored elements then the
+    record's (an iterator: read once)."""
+    if existing is None:
+        return incoming
+    return {
+        "subjects": ChainMap(incoming["subjects"], existing.get("subjects") or {}),
+        **{
+            name: chain(existing.get(name) or (), incoming.get(name) or ())
+            for name in ("contacts", "mappings", "cards")
+        },
+    }
