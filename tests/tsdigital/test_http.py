@@ -600,6 +600,17 @@ def test_each_schema_violation_is_one_sub_error(http: httpx.Client) -> None:
     assert all(e["message"] for e in response.json()["subErrors"])
 
 
+def test_sub_errors_and_the_detail_list_array_items_in_document_order(http: httpx.Client) -> None:
+    """[2] before [10]: positions are numbers, not text; the detail keeps the first five."""
+    payload = {"item": {"base": {"details": {"addresses": [{"types": "X"}] * 12}}}, "noKeys": 1}
+    response = create(http, mint(http), payload)
+    assert_error(response, 400, "Bad Request")
+    in_order = [f"item.base.details.addresses[{n}].types" for n in range(12)]
+    assert fields(response) == [*in_order, "noKeys"]
+    named = re.findall(r"addresses\[\d+\]", response.headers["X-Mockservers-Detail"])
+    assert named == [f"addresses[{n}]" for n in range(5)]
+
+
 def test_schema_is_checked_before_permissions(http: httpx.Client) -> None:
     response = create(http, mint(http, "app-key"), {"item": {"base": {}}, "noKeys": 1})
     assert response.status_code == 400
