@@ -1065,5 +1065,12 @@ def test_an_item_id_past_2_53_is_the_500_and_moves_no_sequence(http: httpx.Clien
     stored = {"id": held, "status": "CREATED"}
     document = {"tenants": {"demo": {"sequences": {"items": 2**53 - 1}, "items": {held: stored}}}}
     assert http.put("/__admin/state/tsdigital", json=document).status_code == 200
-    assert create(http, mint(http)).status_code == 500
+    refused = create(http, mint(http))
+    assert assert_error(refused, 500, "Internal Server Error") == []
+    assert refused.json()["message"] == "Errore interno del server"
+    assert (
+        refused.headers["X-Mockservers-Detail"] == "tenant 'demo': sequence 'items' would pass 2^53"
+    )
     assert http.get("/__admin/state/tsdigital").json() == document
+    described = contracts.openapi("tsdigital")["paths"]["/api/v3/items"]["post"]["responses"]
+    assert "2^53" in described["500"]["description"]
