@@ -492,6 +492,21 @@ def test_content_type_with_charset_is_json(http: httpx.Client) -> None:
     assert http.post(ITEMS, content=b'{"item": {"base": {}}}', headers=headers).status_code == 202
 
 
+def test_a_long_content_type_is_quoted_cut_to_100_characters_with_its_closing_quote(
+    http: httpx.Client,
+) -> None:
+    sent = "application/" + "x" * 200
+    headers = std_headers(mint(http)) | {"Content-Type": sent}
+    response = http.post(ITEMS, content=b'{"item": {"base": {}}}', headers=headers)
+    assert_error(response, 400, "Bad Request")
+    quoted = repr(sent[:100])
+    (entry,) = response.json()["subErrors"]
+    assert entry["message"] == f"Il Content-Type deve essere application/json, non {quoted}"
+    assert response.headers["X-Mockservers-Detail"] == (
+        f"headers: Content-Type {quoted} is not application/json"
+    )
+
+
 def test_header_problems_are_reported_together(http: httpx.Client) -> None:
     headers = {"Authorization": f"Bearer {mint(http)}", "Content-Type": "text/plain"}
     response = http.post(ITEMS, content=b"x", headers=headers)
