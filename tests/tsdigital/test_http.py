@@ -507,6 +507,27 @@ def test_a_long_content_type_is_quoted_cut_to_100_characters_with_its_closing_qu
     )
 
 
+@pytest.mark.parametrize(
+    ("charset", "encoding"),
+    [("iso-8859-1", "latin-1"), ("windows-1252", "cp1252"), ("utf-16", "utf-16")],
+)
+def test_a_body_is_read_as_utf_8_whatever_charset_is_declared(
+    http: httpx.Client, charset: str, encoding: str
+) -> None:
+    """The declared charset passes the Content-Type check but is not used to read the body:
+    a body in another encoding is no JSON, unless its bytes are UTF-8's (ASCII)."""
+    headers = std_headers(mint(http)) | {"Content-Type": f"application/json; charset={charset}"}
+    text = '{"item": {"base": {"details": {"description": "Società"}}}}'
+    response = http.post(ITEMS, content=text.encode(encoding), headers=headers)
+    assert_error(response, 400, "Bad Request")
+    assert response.json()["subErrors"] == [
+        {"field": "body", "message": "Il body non è un JSON valido"}
+    ]
+    if encoding != "utf-16":
+        ascii_only = text.replace("à", "a").encode(encoding)
+        assert http.post(ITEMS, content=ascii_only, headers=headers).status_code == 202
+
+
 def test_header_problems_are_reported_together(http: httpx.Client) -> None:
     headers = {"Authorization": f"Bearer {mint(http)}", "Content-Type": "text/plain"}
     response = http.post(ITEMS, content=b"x", headers=headers)
