@@ -1009,6 +1009,18 @@ def test_tenants_keep_their_items_apart(http: httpx.Client) -> None:
     assert demo_id != acme_id
 
 
+def test_the_same_identifiers_twice_are_two_items_never_a_duplicate(http: httpx.Client) -> None:
+    """The seed names no uniqueness: each accepted create is a new item."""
+    token = mint(http)
+    payload = {"item": {"base": {"identifier": {"vatNumber": "01234567890", "taxId": "RSSMRA"}}}}
+    first, second = create(http, token, payload), create(http, token, payload)
+    assert first.status_code == second.status_code == 202
+    assert first.json()["id"] != second.json()["id"]
+    stored = items(http)
+    assert list(stored) == [first.json()["id"], second.json()["id"]]
+    assert all(item["item"] == payload["item"] for item in stored.values())
+
+
 def test_token_lifetime_processing_delay_and_default_tenant_are_configurable() -> None:
     config = {"tsdigital": {"token_ttl_seconds": 60, "default_tenant": "ci"}}
     app = create_app(config)
