@@ -189,11 +189,17 @@ class Contract:
                     found.append(leaf)
                 else:
                     found.extend(leaf.at(path) for path in copies(leaf.path))
-        found.sort(key=lambda v: (tuple(map(str, v.path)), v.message))
+        found.sort(key=lambda v: (_path_order(v.path), v.message))
         return found
 
     def __repr__(self) -> str:
         return f"Contract({self.name!r})"
+
+
+def _path_order(path: tuple[str | int, ...]) -> tuple[tuple[int, int, str], ...]:
+    """A sort key for a violation's path in document order: array positions as numbers
+    (``[2]`` before ``[10]``), property names as text, an int never compared with a str."""
+    return tuple((0, part, "") if isinstance(part, int) else (1, 0, part) for part in path)
 
 
 def _leaves(error: Any) -> Iterator[Violation]:

@@ -6,7 +6,6 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cache
-from http import HTTPStatus
 from typing import Any
 
 from starlette.applications import Starlette
@@ -32,6 +31,7 @@ from mockservers.core.http import JSONResponse, closing_unread
 from mockservers.core.journal import Journal
 from mockservers.core.kit import Kit
 from mockservers.core.persistence import StateFile, StateFileError
+from mockservers.core.phrases import status_phrase
 from mockservers.core.route import Paths, VendorRoute
 from mockservers.core.seeded import SeededConfig
 from mockservers.core.sessions import Sessions
@@ -114,7 +114,7 @@ async def _refused_route(
 ) -> Response:
     """A 404 or 405 under the vendor's prefix, in its error body and journalled (a connector's
     wrong URL shows in the journal like any other call)."""
-    reason = f"{scope['method']} {scope['path']}: {HTTPStatus(status).phrase}"
+    reason = f"{scope['method']} {scope['path']}: {status_phrase(status)}"
     return await vendor.refuse(scope, KitError("routing", reason, status=status), headers)
 
 

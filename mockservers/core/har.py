@@ -28,7 +28,6 @@ import base64
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from http import HTTPStatus
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from mockservers.core import secrets
 from mockservers.core.blotting import Blots, Memory, Opaque
 from mockservers.core.http import NOT_JSON, charset_of, json_of
 from mockservers.core.learned import Pairs, remember
+from mockservers.core.phrases import status_phrase
 from mockservers.core.secretnames import secret_header
 from mockservers.core.secrets import mask_pairs
 from mockservers.core.urlmasks import mask_header_urls, mask_url
@@ -189,7 +189,7 @@ def entry(
         "request": request,
         "response": {
             "status": status,
-            "statusText": status_text if status_text is not None else _phrase(status),
+            "statusText": status_phrase(status, "") if status_text is None else status_text,
             "httpVersion": response_http_version if status else "",
             "cookies": [],
             "headers": _name_values(mask_pairs(response_headers, secret_header)),
@@ -314,13 +314,6 @@ def _name_values(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
 
 def _header(pairs: list[tuple[str, str]], name: str) -> str:
     return next((value for key, value in pairs if key.lower() == name), "")
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
 
 
 def _kit_version() -> str:

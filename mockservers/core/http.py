@@ -10,7 +10,6 @@ import pkgutil
 import socket
 from collections.abc import Mapping
 from functools import cache
-from http import HTTPStatus
 from typing import Any
 
 import jsonschema_rs
@@ -162,14 +161,6 @@ def closing_unread(scope: Scope, receive: Receive, send: Send) -> tuple[Receive,
 
 
 _CLOSE = (b"connection", b"close")
-
-
-def status_phrase(status: int) -> str:
-    """The standard reason phrase ("Bad Gateway"), or "Error" for a code without one."""
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
 
 
 SHOWN_DEPTH = 200

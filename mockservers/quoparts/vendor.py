@@ -11,7 +11,7 @@ from mockservers.core.call import Call, Query
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
 from mockservers.core.generated import Generated
-from mockservers.core.http import status_phrase
+from mockservers.core.phrases import status_phrase
 from mockservers.core.route import UNKNOWN, VendorRoute
 from mockservers.core.vendor import Vendor
 from mockservers.core.verify import Note

@@ -21,7 +21,8 @@ from mockservers.core.explain import (
     TOO_SHORT,
     TYPE,
 )
-from mockservers.core.http import JSONResponse, status_phrase
+from mockservers.core.http import JSONResponse
+from mockservers.core.phrases import status_phrase
 
 # The seed's own words for each documented status, verbatim ("Risposte"); 500 is the document's
 # example of `message`. Statuses the document does not describe use the reason phrase.

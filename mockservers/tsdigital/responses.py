@@ -90,12 +90,10 @@ def header_problems(call: Call, headers: dict[str, str], content_type: str) -> l
     problems = [describe(v) for v in violations]
     if not json_body:
         met(coverage.CONTENT_TYPE)
-        call.explain(f"headers: Content-Type {content_type!r:.100} is not application/json")
+        sent = repr(content_type[:100])  # cut, then quoted: the closing quote stays
+        call.explain(f"headers: Content-Type {sent} is not application/json")
         problems.append(
-            sub_error(
-                "Content-Type",
-                f"Il Content-Type deve essere application/json, non {content_type!r:.100}",
-            )
+            sub_error("Content-Type", f"Il Content-Type deve essere application/json, non {sent}")
         )
     return problems
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from contracts import Violation, contract, registry
-from contracts.loader import Contract, _leaves
+from contracts.loader import Contract, _leaves, _path_order
 from contracts.repeats import Walker, walk
 
 
@@ -25,7 +25,7 @@ def plain(checked: Contract, instance: Any) -> list[Violation]:
         format_checker=Draft202012Validator.FORMAT_CHECKER,
     )
     found = [leaf for error in validator.iter_errors(instance) for leaf in _leaves(error)]
-    found.sort(key=lambda v: (tuple(str(p) for p in v.path), v.message))
+    found.sort(key=lambda v: (_path_order(v.path), v.message))  # in document order
     return found
 
 

@@ -492,6 +492,42 @@ def test_content_type_with_charset_is_json(http: httpx.Client) -> None:
     assert http.post(ITEMS, content=b'{"item": {"base": {}}}', headers=headers).status_code == 202
 
 
+def test_a_long_content_type_is_quoted_cut_to_100_characters_with_its_closing_quote(
+    http: httpx.Client,
+) -> None:
+    sent = "application/" + "x" * 200
+    headers = std_headers(mint(http)) | {"Content-Type": sent}
+    response = http.post(ITEMS, content=b'{"item": {"base": {}}}', headers=headers)
+    assert_error(response, 400, "Bad Request")
+    quoted = repr(sent[:100])
+    (entry,) = response.json()["subErrors"]
+    assert entry["message"] == f"Il Content-Type deve essere application/json, non {quoted}"
+    assert response.headers["X-Mockservers-Detail"] == (
+        f"headers: Content-Type {quoted} is not application/json"
+    )
+
+
+@pytest.mark.parametrize(
+    ("charset", "encoding"),
+    [("iso-8859-1", "latin-1"), ("windows-1252", "cp1252"), ("utf-16", "utf-16")],
+)
+def test_a_body_is_read_as_utf_8_whatever_charset_is_declared(
+    http: httpx.Client, charset: str, encoding: str
+) -> None:
+    """The declared charset passes the Content-Type check but is not used to read the body:
+    a body in another encoding is no JSON, unless its bytes are UTF-8's (ASCII)."""
+    headers = std_headers(mint(http)) | {"Content-Type": f"application/json; charset={charset}"}
+    text = '{"item": {"base": {"details": {"description": "Società"}}}}'
+    response = http.post(ITEMS, content=text.encode(encoding), headers=headers)
+    assert_error(response, 400, "Bad Request")
+    assert response.json()["subErrors"] == [
+        {"field": "body", "message": "Il body non è un JSON valido"}
+    ]
+    if encoding != "utf-16":
+        ascii_only = text.replace("à", "a").encode(encoding)
+        assert http.post(ITEMS, content=ascii_only, headers=headers).status_code == 202
+
+
 def test_header_problems_are_reported_together(http: httpx.Client) -> None:
     headers = {"Authorization": f"Bearer {mint(http)}", "Content-Type": "text/plain"}
     response = http.post(ITEMS, content=b"x", headers=headers)
@@ -598,6 +634,17 @@ def test_each_schema_violation_is_one_sub_error(http: httpx.Client) -> None:
         "item.base.details.legalForm.code",
     ]
     assert all(e["message"] for e in response.json()["subErrors"])
+
+
+def test_sub_errors_and_the_detail_list_array_items_in_document_order(http: httpx.Client) -> None:
+    """[2] before [10]: positions are numbers, not text; the detail keeps the first five."""
+    payload = {"item": {"base": {"details": {"addresses": [{"types": "X"}] * 12}}}, "noKeys": 1}
+    response = create(http, mint(http), payload)
+    assert_error(response, 400, "Bad Request")
+    in_order = [f"item.base.details.addresses[{n}].types" for n in range(12)]
+    assert fields(response) == [*in_order, "noKeys"]
+    named = re.findall(r"addresses\[\d+\]", response.headers["X-Mockservers-Detail"])
+    assert named == [f"addresses[{n}]" for n in range(5)]
 
 
 def test_schema_is_checked_before_permissions(http: httpx.Client) -> None:
@@ -962,6 +1009,18 @@ def test_tenants_keep_their_items_apart(http: httpx.Client) -> None:
     assert demo_id != acme_id
 
 
+def test_the_same_identifiers_twice_are_two_items_never_a_duplicate(http: httpx.Client) -> None:
+    """The seed names no uniqueness: each accepted create is a new item."""
+    token = mint(http)
+    payload = {"item": {"base": {"identifier": {"vatNumber": "01234567890", "taxId": "RSSMRA"}}}}
+    first, second = create(http, token, payload), create(http, token, payload)
+    assert first.status_code == second.status_code == 202
+    assert first.json()["id"] != second.json()["id"]
+    stored = items(http)
+    assert list(stored) == [first.json()["id"], second.json()["id"]]
+    assert all(item["item"] == payload["item"] for item in stored.values())
+
+
 def test_token_lifetime_processing_delay_and_default_tenant_are_configurable() -> None:
     config = {"tsdigital": {"token_ttl_seconds": 60, "default_tenant": "ci"}}
     app = create_app(config)
@@ -1054,5 +1113,12 @@ def test_an_item_id_past_2_53_is_the_500_and_moves_no_sequence(http: httpx.Clien
     stored = {"id": held, "status": "CREATED"}
     document = {"tenants": {"demo": {"sequences": {"items": 2**53 - 1}, "items": {held: stored}}}}
     assert http.put("/__admin/state/tsdigital", json=document).status_code == 200
-    assert create(http, mint(http)).status_code == 500
+    refused = create(http, mint(http))
+    assert assert_error(refused, 500, "Internal Server Error") == []
+    assert refused.json()["message"] == "Errore interno del server"
+    assert (
+        refused.headers["X-Mockservers-Detail"] == "tenant 'demo': sequence 'items' would pass 2^53"
+    )
     assert http.get("/__admin/state/tsdigital").json() == document
+    described = contracts.openapi("tsdigital")["paths"]["/api/v3/items"]["post"]["responses"]
+    assert "2^53" in described["500"]["description"]
