@@ -334,6 +334,25 @@ CASES = [
         id="section-not-an-array",
     ),
     pytest.param(
+        # The subject's fields come before the sections, in the document as in the refusal:
+        # a section that was not an array was named before them.
+        contract_case(
+            "Errore: sex valore non ammesso.",
+            record(subject=subjects(sex="X"), contacts="x"),
+            ("contacts", "subjects.sex"),
+        ),
+        id="subject-field-before-section",
+    ),
+    pytest.param(
+        contract_case(
+            "Errore: customerCode di tipo non valido.",
+            record(subject=subjects(True), subjectMakeup=5),
+            ("subjectMakeup", "subjects.customerCode"),
+            "",
+        ),
+        id="customer-code-before-makeup",
+    ),
+    pytest.param(
         contract_case(
             "Errore: contacts[0].value non valorizzato.",
             record(contacts=[{"contactType": "EMAIL"}]),
