@@ -18,6 +18,10 @@ from mockservers.keepit.sections import code_text, emails, mapping_key
 Key = tuple[str, ...]
 Owners = UniqueIndex[Key, str]
 """A tenant's unique keys -> the progId (as text) of the customer holding each."""
+KEY_FIELDS = ("customerCode", "system", "email")
+"""The subject's fields a customer's unique keys are read from."""
+KEYED_SECTIONS = ("contacts", "mappings", "cards")
+"""The sections a customer's unique keys are read from (EMAIL contacts, mappings, cards)."""
 
 
 def unique_keys(record: Mapping[str, Any]) -> list[Key]:

@@ -25,7 +25,14 @@ from mockservers.core.vendor import VendorModel
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import call_error, rate_limited
 from mockservers.keepit.keys import Owners, held_keys, key_text, owners_of
-from mockservers.keepit.planning import Holders, Plan, ids_needed, keys_given_up, plan_record
+from mockservers.keepit.planning import (
+    Holders,
+    Plan,
+    Planned,
+    ids_needed,
+    keys_given_up,
+    plan_record,
+)
 from mockservers.keepit.ratelimit import RateLimiter
 from mockservers.keepit.records import (
     SUBJECTS,
@@ -148,10 +155,11 @@ class KeepItModel(VendorModel):
     ) -> BatchResult:
         """Plan every record, then write the good ones unless a unique constraint clashes. The
         customers the call updates are read once (``core/batch.py``): every plan reads one as
-        stored before the call, each write as the records before it left it."""
+        the records before it planned it, each write as the records before it left it."""
         index = self._index(tenant.name)
         holders = Holders(index)
         customers = Batch(tenant, SUBJECTS)
+        planned = Planned(customers)
         plans: list[Plan] = []
         conflicts: list[dict[str, Any]] = []
         for number, record in enumerate(records):
@@ -159,9 +167,10 @@ class KeepItModel(VendorModel):
                 invalid = [coverage.MANDATORY_FIELD]
                 plan = Plan("error", customer_code_of(record), failures[number], behaviours=invalid)
             else:
-                plan = plan_record(customers, number, record, holders)
+                plan = plan_record(planned, number, record, holders)
                 if plan.kind == "ok":
                     holders.claim(plan.keys, plan.me, keys_given_up(plan))
+                    planned.keep(plan)
                 elif plan.kind == "conflict":
                     conflicts.append(plan.entry())
             plans.append(plan)

@@ -4,7 +4,8 @@ Each record is checked in the order of VENDORS.md: mandatory fields and types (d
 caller against the contract), then — for an update — that the customer exists, duplicates, the
 mappings rules, unique constraints; the first failing check decides the record's outcome. A
 record is planned against the unique keys the batch's earlier records claimed, else those the
-tenant's stored customers hold (``Holders``).
+tenant's stored customers hold (``Holders``); an update, against its customer as the batch's
+earlier records planned it, else as stored (``Planned``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from mockservers.core.batch import Batch
 from mockservers.core.coverage import Behaviour
 from mockservers.core.records import set_apart
 from mockservers.keepit import coverage
-from mockservers.keepit.keys import Key, Owners, identity_keys, section_keys, unique_keys
+from mockservers.keepit.keys import (
+    KEY_FIELDS,
+    KEYED_SECTIONS,
+    Key,
+    Owners,
+    identity_keys,
+    section_keys,
+    unique_keys,
+)
 from mockservers.keepit.records import CUSTOMER_FIELDS, SUBJECTS
 from mockservers.keepit.sections import (
     MAKEUP,
@@ -59,6 +68,8 @@ class Plan:
     incoming: dict[str, Any] = field(default_factory=dict)
     """The record to store, without its ``action`` (mappings with their system, those kept)."""
     existing: dict[str, Any] | None = None
+    """An update's customer as the record was planned against it (``Planned``: as the batch's
+    earlier records left it, or as stored); the write reads the stored one again."""
     behaviours: list[Behaviour] = field(default_factory=list)
     """The documented situations this record meets if the batch goes through (not on a 422)."""
     me: str = ""
@@ -121,9 +132,36 @@ class Holders:
         claimed.update(dict.fromkeys(keys, me))
 
 
-def plan_record(customers: Batch, number: int, record: dict[str, Any], holders: Holders) -> Plan:
+class Planned:
+    """The customers a batch's updates are planned against: each as the batch's earlier records
+    planned it (the parts its unique keys are read from), else as stored. Planned against the
+    stored customer, a second update of it in the call read back what the first had changed:
+    the e-mail the first gave up, which a record between them may have taken (the second was
+    refused as a duplicate, and freed that e-mail from its new holder)."""
+
+    __slots__ = ("customers", "updated")
+
+    def __init__(self, customers: Batch) -> None:
+        self.customers = customers
+        self.updated: dict[str, dict[str, Any]] = {}
+        """By progId (as text): the customers the batch's ``ok`` updates leave, as planned."""
+
+    def get(self, prog_id: str) -> dict[str, Any] | None:
+        """The customer ``prog_id`` as the batch's records planned so far leave it (None: none)."""
+        planned = self.updated.get(prog_id)
+        return planned if planned is not None else self.customers.get(prog_id)
+
+    def keep(self, plan: Plan) -> None:
+        """An ``ok`` plan's customer, for the records after it (an insert's: no record of the
+        batch can update it, its progId is not given yet)."""
+        if plan.existing:
+            self.updated[plan.me] = _as_planned(plan.existing, plan.incoming)
+
+
+def plan_record(customers: Planned, number: int, record: dict[str, Any], holders: Holders) -> Plan:
     """What will happen to ``record``, the ``number``-th of its batch, checked in order against
-    the customers as stored and the keys ``holders`` says are taken."""
+    the customers as the records before it planned them and the keys ``holders`` says are
+    taken."""
     subjects = record["subjects"]
     code = subjects["customerCode"]
     incoming = dict(record)
@@ -206,6 +244,22 @@ def _preview(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[
         "subjects": ChainMap(incoming["subjects"], existing.get("subjects") or {}),
         **{
             name: chain(existing.get(name) or (), incoming.get(name) or ())
-            for name in ("contacts", "mappings", "cards")
+            for name in KEYED_SECTIONS
         },
     }
+
+
+def _as_planned(existing: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
+    """The customer as an ``ok`` update leaves it, as far as its unique keys are read: the
+    subject's key fields, the record's over ``existing``'s, and each keyed section, the
+    elements of ``existing`` then the record's it keeps. Nothing else is copied: a customer of
+    60,000 subject fields updated 100 times in one call pays for three fields each time."""
+    subjects = ChainMap(incoming["subjects"], existing.get("subjects") or {})
+    planned: dict[str, Any] = {
+        "progId": existing["progId"],
+        "subjects": {name: subjects[name] for name in KEY_FIELDS if name in subjects},
+    }
+    for name in KEYED_SECTIONS:
+        held, sent = existing.get(name) or [], incoming.get(name) or []
+        planned[name] = [*held, *sent] if sent else held
+    return planned

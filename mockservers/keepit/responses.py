@@ -36,16 +36,18 @@ _RECORD = contract("keepit/defs/record")
 RECORDS = "subjectsRecords"
 CREDENTIALS = (b"username", b"password", b"companyid", b"siteid")
 """The headers a call is authenticated by, in ``KeepItModel.authenticate``'s order."""
-# Fields in the document's order: the record's (action, subjects, sections), then the subject's.
-_ORDER = {
-    name: position
-    for position, name in enumerate(
-        [
-            *load_schema("keepit/defs/record")["properties"],
-            *load_schema("keepit/defs/subjects")["properties"],
-        ]
-    )
-}
+
+
+def _field_order() -> dict[str, int]:
+    """The record's and the subject's fields in the document's order: ``action``,
+    ``subjects`` and the subject's own fields (its table comes first), then the sections."""
+    record = list(load_schema("keepit/defs/record")["properties"])
+    at = record.index("subjects") + 1
+    subject = list(load_schema("keepit/defs/subjects")["properties"])
+    return {name: position for position, name in enumerate(record[:at] + subject + record[at:])}
+
+
+_ORDER = _field_order()
 
 
 def _element_order(section: dict[str, Any]) -> dict[str, int]:

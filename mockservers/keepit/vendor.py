@@ -77,6 +77,9 @@ class KeepIt(Vendor):
         if error.kind == "too_large":
             return call_error(413, "Errore: la richiesta supera la dimensione massima.").response()
         status = error.status or 500
+        if status == 401:  # a status fault: the credentials' refusal, its (configured) message
+            met(coverage.UNAUTHORIZED)
+            return call_error(401, self.settings.auth_error_message).response()
         if status == 429:  # a status fault: the call limit's own 429, at its longest wait
             met(coverage.RATE_LIMITED)
             limiter = self.model.limiter

@@ -183,6 +183,105 @@ def test_what_an_update_does_not_send_stays_its_customer_s_for_the_records_after
     assert list(stored) == ["1"] and stored["1"]["subjects"]["subjectName"] == "Anna"
 
 
+def with_email(record: dict[str, Any], address: str) -> dict[str, Any]:
+    record["subjects"]["email"] = address
+    return record
+
+
+def names_and_emails(http: httpx.Client) -> dict[str, tuple[Any, Any]]:
+    stored = http.get("/__admin/state/keepit").json()["tenants"]["1/1"]["subjects"]
+    return {
+        key: (customer["subjects"].get("subjectName"), customer["subjects"].get("email"))
+        for key, customer in stored.items()
+    }
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [
+            update("A", 1, {"email": "new@x.it"}),
+            with_email(customer("B"), "old@x.it"),
+            update("A", 1, {"subjectName": "Anna"}),
+        ],
+        [
+            update("A", 1, {"email": "new@x.it"}),
+            update("A", 1, {"subjectName": "Anna"}),
+            with_email(customer("B"), "old@x.it"),
+        ],
+    ],
+    ids=["update-after-insert", "insert-after-update"],
+)
+def test_a_later_update_of_a_customer_is_checked_as_the_earlier_one_left_it(
+    http: httpx.Client, batch: list[dict[str, Any]]
+) -> None:
+    """Once a record of the call has changed A's e-mail, a later update of A that does not
+    send it is not A's old e-mail claimed again: it was refused as a duplicate (and lost), or
+    took the e-mail back from the customer inserted with it."""
+    assert insert(http, [with_email(customer("A"), "old@x.it")])["code"] == 200
+    answer = insert(http, batch)
+    assert (answer["code"], answer["duplicatedObjects"], answer["errorObjects"]) == (200, [], [])
+    assert [entry["customerCode"] for entry in answer["insertedObjects"]] == [
+        record["subjects"]["customerCode"] for record in batch
+    ]
+    assert names_and_emails(http) == {"1": ("Anna", "new@x.it"), "2": (None, "old@x.it")}
+
+
+def test_an_e_mail_a_customer_took_and_gave_up_in_one_call_is_free_after_it(
+    http: httpx.Client,
+) -> None:
+    """A's e-mail changed twice in a call: the one between is no longer A's for the records
+    after (it was, as if the second change gave up only A's e-mail as stored)."""
+    assert insert(http, [with_email(customer("A"), "old@x.it")])["code"] == 200
+    batch = [
+        update("A", 1, {"email": "new@x.it"}),
+        update("A", 1, {"email": "newer@x.it"}),
+        with_email(customer("B"), "new@x.it"),
+        with_email(customer("C"), "old@x.it"),
+    ]
+    answer = insert(http, batch)
+    assert (answer["code"], answer["duplicatedObjects"]) == (200, [])
+    assert names_and_emails(http) == {
+        "1": (None, "newer@x.it"),
+        "2": (None, "new@x.it"),
+        "3": (None, "old@x.it"),
+    }
+
+
+def test_the_keys_a_customer_took_earlier_in_a_call_stay_its_own_after_its_next_update(
+    http: httpx.Client,
+) -> None:
+    """The code A was renamed to, a mapping and an e-mail contact it gained, checked after a
+    second update of A that sends none of them: still A's (a duplicate, a mapping taken); the
+    code it gave up, free. A card it gained refuses the whole call, 422."""
+    assert insert(http, [customer("A")])["code"] == 200
+    batch = [
+        update("A2", 1, mappings=[mapping("A2")], contacts=[email("a@x.it")]),
+        update("A2", 1, {"subjectName": "Anna"}),
+        customer("A2"),
+        customer("B", contacts=[email("A@x.it")]),
+        customer("C", mappings=[mapping("A2"), mapping("C", "CUSTOMER_NO")]),
+        customer("A"),
+    ]
+    answer = insert(http, batch)
+    assert answer["code"] == 206
+    duplicated = [entry["customerCode"] for entry in answer["duplicatedObjects"]]
+    assert duplicated == ["A2", "B"]
+    taken = "Il codice A2 (DW/CUSTOMER_ID) è già associato a un altro cliente."
+    assert answer["errorObjects"] == [{"customerCode": "C", "errorMessage": taken}]
+    assert [entry["customerCode"] for entry in answer["insertedObjects"]] == ["A2", "A2", "A"]
+    clash = [
+        update("A2", 1, cards=[card("111")]),
+        update("A2", 1),
+        customer("D", cards=[card("111")]),
+    ]
+    answer = insert(http, clash)
+    assert answer["code"] == 422
+    assert [entry["customerCode"] for entry in answer["errorObjects"]] == ["D"]
+    stored = http.get("/__admin/state/keepit").json()["tenants"]["1/1"]["subjects"]
+    assert list(stored) == ["1", "2"] and "cards" not in stored["1"]
+
+
 def test_an_update_costs_no_more_for_a_larger_customer(monkeypatch: pytest.MonkeyPatch) -> None:
     """100 updates of one customer of 5,000 fields read it once and write it once."""
     app = create_app()

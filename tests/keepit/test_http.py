@@ -883,6 +883,25 @@ def test_status_fault_answers_in_the_vendors_body(http: httpx.Client, status: in
     assert insert(http, customer("C1"))["code"] == 200
 
 
+@pytest.mark.parametrize("message", [None, "Accesso negato"])
+def test_a_401_fault_is_the_refusal_of_credentials(message: str | None) -> None:
+    """A connector tested against a 401 fault met "Unauthorized", where refused credentials
+    say the (configurable) auth_error_message, and coverage did not count keepit.unauthorized,
+    which a refusal meets."""
+    config = {"keepit": {"auth_error_message": message}} if message else {}
+    with httpx.Client(transport=SyncASGITransport(create_app(config)), base_url="http://m") as h:
+        fault = {"vendor": "keepit", "kind": "status", "status": 401, "times": 1}
+        h.post("/__admin/faults", json=fault)
+        faulted = post(h, {"subjectsRecords": [customer("C1")]})
+        refused = post(h, {"subjectsRecords": [customer("C1")]}, headers=DEMO | {"password": "x"})
+        assert faulted.status_code == refused.status_code == 401
+        assert faulted.json() == refused.json()
+        assert faulted.json()["message"] == (message or "Credenziali non valide.")
+        behaviours = [entry["behaviours"] for entry in GlobalScope(h).requests()]
+        assert behaviours == [["keepit.unauthorized"]] * 2
+        assert met_count(GlobalScope(h), "keepit", "keepit.unauthorized") == 2
+
+
 @pytest.mark.parametrize(("window", "retry_after"), [(None, "60"), (10, "10"), (2.5, "3")])
 def test_a_429_fault_is_the_call_limit_s_429(window: float | None, retry_after: str) -> None:
     """A connector tested against a 429 fault met a 429 the call limit never gives: no

@@ -334,6 +334,25 @@ CASES = [
         id="section-not-an-array",
     ),
     pytest.param(
+        # The subject's fields come before the sections, in the document as in the refusal:
+        # a section that was not an array was named before them.
+        contract_case(
+            "Errore: sex valore non ammesso.",
+            record(subject=subjects(sex="X"), contacts="x"),
+            ("contacts", "subjects.sex"),
+        ),
+        id="subject-field-before-section",
+    ),
+    pytest.param(
+        contract_case(
+            "Errore: customerCode di tipo non valido.",
+            record(subject=subjects(True), subjectMakeup=5),
+            ("subjectMakeup", "subjects.customerCode"),
+            "",
+        ),
+        id="customer-code-before-makeup",
+    ),
+    pytest.param(
         contract_case(
             "Errore: contacts[0].value non valorizzato.",
             record(contacts=[{"contactType": "EMAIL"}]),
@@ -575,11 +594,12 @@ def test_injected_status_faults_answer_in_the_seeds_structure(
 LIMITED = "Superato il limite di 100 chiamate in 60 secondi."
 
 
-@pytest.mark.parametrize(("status", "phrase"), [(401, "Unauthorized"), (429, LIMITED)])
+@pytest.mark.parametrize(("status", "phrase"), [(401, NO_AUTH["message"]), (429, LIMITED)])
 def test_a_401_or_429_fault_keeps_the_short_body_vendors_md_fixes(
     http: httpx.Client, status: int, phrase: str
 ) -> None:
-    """A 429 fault says what the call limit's 429 does."""
+    """A 401 fault says what refused credentials do, a 429 fault what the call limit's 429
+    does."""
     fault = {"vendor": "keepit", "kind": "status", "status": status, "times": 1}
     http.post("/__admin/faults", json=fault)
     response = http.post(API, params=QUERY, headers=DEMO, json=records(record()))
