@@ -138,17 +138,20 @@ class ContractViolation(_Picklable, ValueError):
     def __init__(
         self, contract_name: str, violations: list[Violation], secret: Collection[str] = ()
     ) -> None:
-        violations = [_masked(v, secret) for v in violations]
+        folded = frozenset(name.casefold() for name in secret)
+        violations = [_masked(v, folded) for v in violations]
         lines = "; ".join(f"{v.pointer or '(body)'}: {v.message}" for v in violations[:5])
         super().__init__(f"request breaks {contract_name}: {lines}")
         self.contract = contract_name
         self.violations = violations
 
 
-def _masked(violation: Violation, secret: Collection[str]) -> Violation:
+def _masked(violation: Violation, secret: frozenset[str]) -> Violation:
     """The violation as the message may show it: one at a secret field, or at a value holding
-    one (``Users`` given as an object, quoted whole), says which rule it breaks, not what."""
-    if not any(part in secret for part in violation.path) and not _holds(
+    one (``Users`` given as an object, quoted whole), says which rule it breaks, not what.
+    ``secret``: the secret names casefolded; a name matches in any case (XTRA binds
+    ``password`` as ``Password``, and a field so named is a secret whoever reads it)."""
+    if not any(_secret(part, secret) for part in violation.path) and not _holds(
         violation.instance, secret
     ):
         return violation
@@ -156,10 +159,14 @@ def _masked(violation: Violation, secret: Collection[str]) -> Violation:
     return replace(violation, message=message, instance=None)
 
 
-def _holds(value: Any, secret: Collection[str]) -> bool:
-    """Whether a JSON value has a field named as a secret, at any depth."""
+def _secret(name: object, secret: frozenset[str]) -> bool:
+    return isinstance(name, str) and name.casefold() in secret
+
+
+def _holds(value: Any, secret: frozenset[str]) -> bool:
+    """Whether a JSON value has a field named as a secret (in any case), at any depth."""
     if isinstance(value, dict):
-        return any(k in secret or _holds(v, secret) for k, v in value.items())
+        return any(_secret(k, secret) or _holds(v, secret) for k, v in value.items())
     if isinstance(value, list):
         return any(_holds(item, secret) for item in value)
     return False

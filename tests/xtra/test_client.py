@@ -365,6 +365,29 @@ def test_no_password_token_or_secret_key_reaches_a_message_or_a_repr(logged: Xtr
     assert session.token not in repr(session)
 
 
+@pytest.mark.parametrize(
+    "users",
+    [
+        {"username": "anna", "password": "Hunter2-SECRET", "confirmPassword": "Hunter2-SECRET"},
+        {"PASSWORD": "Hunter2-SECRET"},
+        [{"id": 1, "PassWord": {"x": "Hunter2-SECRET"}}],
+    ],
+    ids=["object-lower-case", "object-upper-case", "a-password-holding-an-object"],
+)
+def test_a_password_named_in_any_case_is_never_quoted(users: object) -> None:
+    """XTRA binds ``password`` as ``Password``: ``Users`` given as an object whose names are
+    in another case was quoted whole by the ContractViolation, password included."""
+    with (
+        XtraClient(BASE, **KEYS, transport=_Refuse()) as xtra,
+        pytest.raises(ContractViolation) as refused,
+    ):
+        xtra.update_identities([{"ID": 1, "users": users}])
+    assert "Hunter2" not in str(refused.value)
+    assert all("Hunter2" not in v.message for v in refused.value.violations)
+    assert all(v.instance is None for v in refused.value.violations)
+    assert refused.value.violations  # refused, and naming where: not an empty list
+
+
 @pytest.mark.parametrize("token", ["Tok3n\n", "Tok3n\r\nX-Evil: 1", "Tok3n\x00", "SECRÉT"])
 def test_a_login_token_no_header_can_carry_is_invalid_response_not_quoted(token: str) -> None:
     """The token went into the next call's AccessToken header, where httpx refused it
