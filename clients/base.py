@@ -194,19 +194,24 @@ def check_header_values(
     """A header value httpx cannot send (a line break, a control character: a token read from
     a file with its newline; a letter beyond ASCII: a password "pàss") is refused like a
     contract's violation, before httpx refuses it quoting the value. Contracts' patterns end
-    with ``$``, which a final newline passes."""
-    bad = [name for name, value in headers.items() if not sendable_in_header(value)]
-    if bad:
-        found = [
-            Violation(
-                (name,),
-                "a header value may hold only printable ASCII, spaces and tabs: no line"
-                " breaks, control characters or letters beyond ASCII",
-                "pattern",
-            )
-            for name in bad
-        ]
+    with ``$``, which a final newline passes. A value that is no string (``app_version=1``)
+    breaks the rule ``type``, where httpx or the check raised a bare TypeError."""
+    found = [
+        _NO_TEXT.at((name,)) if not isinstance(value, str) else _UNSENDABLE.at((name,))
+        for name, value in headers.items()
+        if not isinstance(value, str) or not sendable_in_header(value)
+    ]
+    if found:
         raise ContractViolation(contract_name, found, secret)
+
+
+_NO_TEXT = Violation((), "a header value must be a string", "type", "string")
+_UNSENDABLE = Violation(
+    (),
+    "a header value may hold only printable ASCII, spaces and tabs: no line breaks, control"
+    " characters or letters beyond ASCII",
+    "pattern",
+)
 
 
 def sendable_in_header(value: str) -> bool:

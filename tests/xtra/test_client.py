@@ -388,6 +388,19 @@ def test_a_password_named_in_any_case_is_never_quoted(users: object) -> None:
     assert refused.value.violations  # refused, and naming where: not an empty list
 
 
+def test_a_key_that_is_no_string_is_a_contract_violation_never_quoted() -> None:
+    """A number given as a key raised a bare TypeError from the header check."""
+    keys = {"public_key": 123, "secret_key": 918273645}
+    with (
+        XtraClient(BASE, **keys, transport=_Refuse()) as xtra,  # type: ignore[arg-type]
+        pytest.raises(ContractViolation) as refused,
+    ):
+        xtra.update_identities([{"ID": 1, "City": "Valenza"}])
+    found = [(v.field, v.keyword) for v in refused.value.violations]
+    assert found == [("SyncPublicKey", "type"), ("SyncSecretKey", "type")]
+    assert "918273645" not in str(refused.value)
+
+
 @pytest.mark.parametrize("token", ["Tok3n\n", "Tok3n\r\nX-Evil: 1", "Tok3n\x00", "SECRÉT"])
 def test_a_login_token_no_header_can_carry_is_invalid_response_not_quoted(token: str) -> None:
     """The token went into the next call's AccessToken header, where httpx refused it
