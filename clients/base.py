@@ -253,16 +253,20 @@ def shape(value: Any) -> str:
 class HttpOptions(TypedDict, total=False):
     """What every client passes on to its ``httpx.Client`` as it is (httpx's meanings):
     ``headers`` sent with every call (a ``User-Agent`` a vendor's firewall asks for; a client's
-    own headers, its credentials, win over them), ``verify`` (an ``ssl.SSLContext`` that trusts
-    a sandbox's CA, or False), ``cert`` (a client certificate; httpx deprecates it for an
-    ``SSLContext`` with ``load_cert_chain`` given as ``verify``), ``proxy``, and ``trust_env``
-    (False: no ``HTTPS_PROXY``, ``NO_PROXY`` or ``SSL_CERT_FILE`` from the environment)."""
+    own headers, its credentials and a JSON body's ``Content-Type``, win over them),
+    ``verify`` (an ``ssl.SSLContext`` that trusts a sandbox's CA, or False), ``cert`` (a client
+    certificate; httpx deprecates it for an ``SSLContext`` with ``load_cert_chain`` given as
+    ``verify``), ``proxy``, and ``trust_env`` (False: no ``HTTPS_PROXY``, ``NO_PROXY`` or
+    ``SSL_CERT_FILE`` from the environment)."""
 
     headers: Mapping[str, str]
     verify: ssl.SSLContext | str | bool
     cert: str | tuple[str, str] | tuple[str, str, str]
     proxy: str | httpx.URL | httpx.Proxy
     trust_env: bool
+
+
+_JSON_BODY = {"Content-Type": "application/json"}
 
 
 class _ClientBase:
@@ -296,12 +300,16 @@ class _ClientBase:
         }
 
     def _request(self, req: Req) -> httpx.Request:
+        """``req`` as httpx sends it; a JSON body's ``Content-Type`` is one of the client's
+        own headers, which win over the ``headers=`` it was given (httpx sets its own only
+        where none was given, so a ``text/plain`` there was sent with the JSON)."""
+        headers = req.headers if req.json is None else {**_JSON_BODY, **req.headers}
         return self._http.build_request(
             req.method,
             self.base_url + req.path,
             params=req.params,
             json=req.json,
-            headers=req.headers,
+            headers=headers,
         )
 
     def _undecodable(self, response: httpx.Response) -> InvalidResponse:
