@@ -243,9 +243,13 @@ def _retry_after(response: httpx.Response) -> float | None:
         now = parsedate_to_datetime(sent) if sent else datetime.now(UTC)
     except (TypeError, ValueError, OverflowError):  # a year of 11 digits
         return None
-    if when.tzinfo is None or now.tzinfo is None:  # "-0000": no zone said; read as UTC
-        when, now = when.replace(tzinfo=UTC), now.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return max(0.0, (_zoned(when) - _zoned(now)).total_seconds())
+
+
+def _zoned(moment: datetime) -> datetime:
+    """``moment`` as it is, or in UTC when it says no zone ("-0000"): only that one, the other
+    date keeping its own offset."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class KeepItClient(_KeepItFlows, SyncClient):
