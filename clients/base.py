@@ -239,6 +239,46 @@ def json_body(response: httpx.Response, invalid: type[InvalidResponse]) -> Any:
     )
 
 
+SUCCESS = "#/oneOf/0"
+"""The success answer's part of a response contract that also allows the vendor's error
+answer (QuoParts's and XTRA's): a success answer is checked, and explained, against it alone,
+never said to break the error answer's rules."""
+
+
+def check_answer(
+    contract_name: str,
+    body: Any,
+    what: str,
+    invalid: type[InvalidResponse],
+    status: int,
+    code: str | None = None,
+) -> None:
+    """Raise ``invalid`` (the vendor's :class:`InvalidResponse`) when a success answer breaks
+    its response contract, at any depth: ``COD_DOC`` null, ``Item3`` a string. The message
+    names the fields and the rules (``what``: "importPvt answer"), never a value: an answer
+    may hold tokens and generated passwords. The compiled contract answers a valid body (the
+    hot path); only a broken one is explained."""
+    checked = contract(contract_name)
+    if checked.passes(body):
+        return
+    violations = checked.check(body)
+    if violations:
+        said = "; ".join(_unquoted(v, what) for v in violations[:3])
+        raise invalid(status, code, f"{said} ({contract_name})")
+
+
+def _unquoted(violation: Violation, what: str) -> str:
+    """One violation of an answer in words that quote none of its values."""
+    where = f"{what}'s {violation.pointer}" if violation.path else what
+    if violation.keyword == "required":
+        return f"{where} has no {violation.missing}"
+    if violation.keyword == "type":
+        wanted = violation.expected
+        words = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
+        return f"{where} is {shape(violation.instance)}, not {words}"
+    return f"{where} breaks the rule {violation.keyword!r}"
+
+
 def shape(value: Any) -> str:
     """What an answer is, without its values: an answer may hold tokens and generated
     passwords, which an exception message (logged, shown in CI) must not quote."""

@@ -11,24 +11,25 @@ import httpx
 import pytest
 
 from clients import KeepItClient, QuoPartsClient, TsDigitalClient, XtraClient
-from tests.data import keepit_customer
+from tests.data import (
+    keepit_customer,
+    quoparts_answer,
+    quoparts_customer,
+    xtra_record,
+    xtra_updated,
+)
 
 ROW = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": "CLI001"}
-CUSTOMER = {"errorCode": "0", "error": "", "COD_CLI_ERP": "CLI001"}
-CUSTOMER |= {"COD_CLI": "000001", "COD_USR": "M00001", "COD_PWD": "ABC123"}
-RECORD = {"Item1": 1, "Item2": None, "Item3": True, "Item4": None, "Item5": {}, "Item6": {}}
 
 
 def _answer(request: httpx.Request) -> httpx.Response:
     """A vendor's answer to each call the test makes, as its contract has it."""
     if "login" in request.url.params:
-        return httpx.Response(200, json={"errorCode": "0", "error": "", "data": [{"TOKEN": "T"}]})
+        return httpx.Response(200, json=quoparts_answer({"TOKEN": "T"}))
     if "importCli" in request.url.params:
-        return httpx.Response(200, json={"errorCode": "0", "error": "", "data": [CUSTOMER]})
+        return httpx.Response(200, json=quoparts_answer(quoparts_customer()))
     if request.url.host == "x":
-        paged = {"totalCount": 1, "totalPages": 1, "page": 1, "count": 1, "records": [RECORD]}
-        envelope = {"statusCode": 200, "errorCode": None, "message": None, "result": paged}
-        return httpx.Response(200, json=envelope)
+        return httpx.Response(200, json=xtra_updated(xtra_record()))
     if request.url.host == "k":
         return httpx.Response(200, json={"success": True, "code": 200, "message": "ok"})
     return httpx.Response(202, json={"id": "a1"})

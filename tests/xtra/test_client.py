@@ -20,6 +20,7 @@ from clients import (
 )
 from mockservers import create_app
 from mockservers.testing import MockServer, SyncASGITransport
+from tests.data import xtra_login, xtra_record, xtra_updated
 
 BASE = "http://mockservers/xtra"
 KEYS = {"public_key": "demo-public", "secret_key": "demo-secret"}
@@ -193,13 +194,8 @@ def test_records_in_any_case_are_checked_and_retried_as_xtra_reads_them(
         logged.update_identities([{"id": 1, "users": [{"id": 1, "password": "x"}]}])
 
 
-def _login_answer(token: str) -> dict[str, Any]:
-    result = {"IRID": 1, "UserID": 1, "Username": "demo", "Token": token}
-    return {"statusCode": 200, "result": result | {"TokenExpiration": "2030-01-01T00:00:00Z"}}
-
-
 NOT_AUTHORISED = {"statusCode": 403, "errorCode": "ER.AUTH", "message": "Non autorizzato"}
-UPDATED = {"statusCode": 200, "result": {"records": [{"Item1": 1, "Item3": True}]}}
+UPDATED = xtra_updated(xtra_record())
 
 
 def test_client_reads_not_authorised_from_the_envelope_at_http_200() -> None:
@@ -212,7 +208,7 @@ def test_client_reads_not_authorised_from_the_envelope_at_http_200() -> None:
         token = request.headers.get("AccessToken")
         sent.append((request.url.path.rsplit("/", 1)[1], token))
         if request.url.path.endswith("/login"):
-            return httpx.Response(200, json=_login_answer(f"T{len(sent)}"))
+            return httpx.Response(200, json=xtra_login(f"T{len(sent)}"))
         return httpx.Response(200, json=UPDATED if token == "T3" else NOT_AUTHORISED)
 
     with XtraClient(BASE, **USER, transport=httpx.MockTransport(answer)) as xtra:
@@ -410,7 +406,7 @@ def test_a_login_token_no_header_can_carry_is_invalid_response_not_quoted(token:
 
     def answer(request: httpx.Request) -> httpx.Response:
         sent.append(request.url.path.rsplit("/", 1)[1])
-        return httpx.Response(200, json=_login_answer(token) if sent == ["login"] else UPDATED)
+        return httpx.Response(200, json=xtra_login(token) if sent == ["login"] else UPDATED)
 
     with (
         XtraClient(BASE, **USER, transport=httpx.MockTransport(answer)) as xtra,
@@ -425,10 +421,10 @@ def test_a_login_token_no_header_can_carry_is_invalid_response_not_quoted(token:
 @pytest.mark.parametrize("token", [None, 12345, ""], ids=["null", "a-number", "empty"])
 def test_a_login_token_that_is_no_text_is_invalid_response(token: object) -> None:
     """``str(Token)`` made ``null`` the token "None", sent as the AccessToken."""
-    answer = httpx.Response(200, json=_login_answer(token))  # type: ignore[arg-type]
+    answer = httpx.Response(200, json=xtra_login(token))
     with (
         XtraClient(BASE, **USER, transport=httpx.MockTransport(lambda request: answer)) as xtra,
-        pytest.raises(XtraInvalidResponse, match="login answer's Token is"),
+        pytest.raises(XtraInvalidResponse, match=r"login answer's result\.Token (is|breaks)"),
     ):
         xtra.login()
 
