@@ -138,17 +138,20 @@ class ContractViolation(_Picklable, ValueError):
     def __init__(
         self, contract_name: str, violations: list[Violation], secret: Collection[str] = ()
     ) -> None:
-        violations = [_masked(v, secret) for v in violations]
+        folded = frozenset(name.casefold() for name in secret)
+        violations = [_masked(v, folded) for v in violations]
         lines = "; ".join(f"{v.pointer or '(body)'}: {v.message}" for v in violations[:5])
         super().__init__(f"request breaks {contract_name}: {lines}")
         self.contract = contract_name
         self.violations = violations
 
 
-def _masked(violation: Violation, secret: Collection[str]) -> Violation:
+def _masked(violation: Violation, secret: frozenset[str]) -> Violation:
     """The violation as the message may show it: one at a secret field, or at a value holding
-    one (``Users`` given as an object, quoted whole), says which rule it breaks, not what."""
-    if not any(part in secret for part in violation.path) and not _holds(
+    one (``Users`` given as an object, quoted whole), says which rule it breaks, not what.
+    ``secret``: the secret names casefolded; a name matches in any case (XTRA binds
+    ``password`` as ``Password``, and a field so named is a secret whoever reads it)."""
+    if not any(_secret(part, secret) for part in violation.path) and not _holds(
         violation.instance, secret
     ):
         return violation
@@ -156,10 +159,14 @@ def _masked(violation: Violation, secret: Collection[str]) -> Violation:
     return replace(violation, message=message, instance=None)
 
 
-def _holds(value: Any, secret: Collection[str]) -> bool:
-    """Whether a JSON value has a field named as a secret, at any depth."""
+def _secret(name: object, secret: frozenset[str]) -> bool:
+    return isinstance(name, str) and name.casefold() in secret
+
+
+def _holds(value: Any, secret: frozenset[str]) -> bool:
+    """Whether a JSON value has a field named as a secret (in any case), at any depth."""
     if isinstance(value, dict):
-        return any(k in secret or _holds(v, secret) for k, v in value.items())
+        return any(_secret(k, secret) or _holds(v, secret) for k, v in value.items())
     if isinstance(value, list):
         return any(_holds(item, secret) for item in value)
     return False
@@ -187,19 +194,24 @@ def check_header_values(
     """A header value httpx cannot send (a line break, a control character: a token read from
     a file with its newline; a letter beyond ASCII: a password "pàss") is refused like a
     contract's violation, before httpx refuses it quoting the value. Contracts' patterns end
-    with ``$``, which a final newline passes."""
-    bad = [name for name, value in headers.items() if not sendable_in_header(value)]
-    if bad:
-        found = [
-            Violation(
-                (name,),
-                "a header value may hold only printable ASCII, spaces and tabs: no line"
-                " breaks, control characters or letters beyond ASCII",
-                "pattern",
-            )
-            for name in bad
-        ]
+    with ``$``, which a final newline passes. A value that is no string (``app_version=1``)
+    breaks the rule ``type``, where httpx or the check raised a bare TypeError."""
+    found = [
+        _NO_TEXT.at((name,)) if not isinstance(value, str) else _UNSENDABLE.at((name,))
+        for name, value in headers.items()
+        if not isinstance(value, str) or not sendable_in_header(value)
+    ]
+    if found:
         raise ContractViolation(contract_name, found, secret)
+
+
+_NO_TEXT = Violation((), "a header value must be a string", "type", "string")
+_UNSENDABLE = Violation(
+    (),
+    "a header value may hold only printable ASCII, spaces and tabs: no line breaks, control"
+    " characters or letters beyond ASCII",
+    "pattern",
+)
 
 
 def sendable_in_header(value: str) -> bool:
@@ -227,6 +239,46 @@ def json_body(response: httpx.Response, invalid: type[InvalidResponse]) -> Any:
     )
 
 
+SUCCESS = "#/oneOf/0"
+"""The success answer's part of a response contract that also allows the vendor's error
+answer (QuoParts's and XTRA's): a success answer is checked, and explained, against it alone,
+never said to break the error answer's rules."""
+
+
+def check_answer(
+    contract_name: str,
+    body: Any,
+    what: str,
+    invalid: type[InvalidResponse],
+    status: int,
+    code: str | None = None,
+) -> None:
+    """Raise ``invalid`` (the vendor's :class:`InvalidResponse`) when a success answer breaks
+    its response contract, at any depth: ``COD_DOC`` null, ``Item3`` a string. The message
+    names the fields and the rules (``what``: "importPvt answer"), never a value: an answer
+    may hold tokens and generated passwords. The compiled contract answers a valid body (the
+    hot path); only a broken one is explained."""
+    checked = contract(contract_name)
+    if checked.passes(body):
+        return
+    violations = checked.check(body)
+    if violations:
+        said = "; ".join(_unquoted(v, what) for v in violations[:3])
+        raise invalid(status, code, f"{said} ({contract_name})")
+
+
+def _unquoted(violation: Violation, what: str) -> str:
+    """One violation of an answer in words that quote none of its values."""
+    where = f"{what}'s {violation.pointer}" if violation.path else what
+    if violation.keyword == "required":
+        return f"{where} has no {violation.missing}"
+    if violation.keyword == "type":
+        wanted = violation.expected
+        words = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
+        return f"{where} is {shape(violation.instance)}, not {words}"
+    return f"{where} breaks the rule {violation.keyword!r}"
+
+
 def shape(value: Any) -> str:
     """What an answer is, without its values: an answer may hold tokens and generated
     passwords, which an exception message (logged, shown in CI) must not quote."""
@@ -241,16 +293,20 @@ def shape(value: Any) -> str:
 class HttpOptions(TypedDict, total=False):
     """What every client passes on to its ``httpx.Client`` as it is (httpx's meanings):
     ``headers`` sent with every call (a ``User-Agent`` a vendor's firewall asks for; a client's
-    own headers, its credentials, win over them), ``verify`` (an ``ssl.SSLContext`` that trusts
-    a sandbox's CA, or False), ``cert`` (a client certificate; httpx deprecates it for an
-    ``SSLContext`` with ``load_cert_chain`` given as ``verify``), ``proxy``, and ``trust_env``
-    (False: no ``HTTPS_PROXY``, ``NO_PROXY`` or ``SSL_CERT_FILE`` from the environment)."""
+    own headers, its credentials and a JSON body's ``Content-Type``, win over them),
+    ``verify`` (an ``ssl.SSLContext`` that trusts a sandbox's CA, or False), ``cert`` (a client
+    certificate; httpx deprecates it for an ``SSLContext`` with ``load_cert_chain`` given as
+    ``verify``), ``proxy``, and ``trust_env`` (False: no ``HTTPS_PROXY``, ``NO_PROXY`` or
+    ``SSL_CERT_FILE`` from the environment)."""
 
     headers: Mapping[str, str]
     verify: ssl.SSLContext | str | bool
     cert: str | tuple[str, str] | tuple[str, str, str]
     proxy: str | httpx.URL | httpx.Proxy
     trust_env: bool
+
+
+_JSON_BODY = {"Content-Type": "application/json"}
 
 
 class _ClientBase:
@@ -284,12 +340,16 @@ class _ClientBase:
         }
 
     def _request(self, req: Req) -> httpx.Request:
+        """``req`` as httpx sends it; a JSON body's ``Content-Type`` is one of the client's
+        own headers, which win over the ``headers=`` it was given (httpx sets its own only
+        where none was given, so a ``text/plain`` there was sent with the JSON)."""
+        headers = req.headers if req.json is None else {**_JSON_BODY, **req.headers}
         return self._http.build_request(
             req.method,
             self.base_url + req.path,
             params=req.params,
             json=req.json,
-            headers=req.headers,
+            headers=headers,
         )
 
     def _undecodable(self, response: httpx.Response) -> InvalidResponse:

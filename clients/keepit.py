@@ -35,6 +35,7 @@ from clients.base import (
     Req,
     SyncClient,
     VendorClientError,
+    check_answer,
     check_header_values,
     check_request,
     detail_of,
@@ -45,6 +46,7 @@ from clients.base import (
 ENDPOINT = "/api"
 QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
 REQUEST_CONTRACT = "keepit/insertClient_v3.request"
+RESPONSE_CONTRACT = "keepit/insertClient_v3.response"
 HEADERS_CONTRACT = "keepit/insertClient_v3.headers"
 RESULT_CODES = frozenset({200, 204, 206})
 RATE_LIMITED = 429
@@ -182,19 +184,14 @@ def _result(response: httpx.Response) -> KeepItResult:
             _retry_after(response),
             detail=detail_of(response),
         )
+    check_answer(RESPONSE_CONTRACT, body, "insertClient_v3 answer", KeepItInvalidResponse, 200)
     return KeepItResult(
-        code=code,
+        code=int(code),  # 200.0 is 200, as JSON Schema counts it
         message=body["message"],
-        inserted=[_inserted(item) for item in _listed(body.get("insertedObjects"))],
+        inserted=[_inserted(item) for item in body.get("insertedObjects", [])],
         duplicated=_messages(body.get("duplicatedObjects")),
         errors=_messages(body.get("errorObjects")),
     )
-
-
-def _listed(items: Any) -> list[Any]:
-    if items is not None and not isinstance(items, list):
-        raise KeepItInvalidResponse(200, None, f"insertedObjects is {shape(items)}")
-    return items or []
 
 
 def _messages(items: Any) -> list[RecordMessage]:
@@ -207,11 +204,8 @@ def _messages(items: Any) -> list[RecordMessage]:
     ]
 
 
-def _inserted(item: Any) -> InsertedCustomer:
-    if not isinstance(item, dict) or "progId" not in item:
-        raise KeepItInvalidResponse(
-            200, None, f"an insertedObjects entry without progId: {shape(item)}"
-        )
+def _inserted(item: dict[str, Any]) -> InsertedCustomer:
+    """One entry of insertedObjects its contract allows."""
     sections = {
         name: (
             [e.get("progId") for e in value if isinstance(e, dict)]
@@ -243,9 +237,13 @@ def _retry_after(response: httpx.Response) -> float | None:
         now = parsedate_to_datetime(sent) if sent else datetime.now(UTC)
     except (TypeError, ValueError, OverflowError):  # a year of 11 digits
         return None
-    if when.tzinfo is None or now.tzinfo is None:  # "-0000": no zone said; read as UTC
-        when, now = when.replace(tzinfo=UTC), now.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return max(0.0, (_zoned(when) - _zoned(now)).total_seconds())
+
+
+def _zoned(moment: datetime) -> datetime:
+    """``moment`` as it is, or in UTC when it says no zone ("-0000"): only that one, the other
+    date keeping its own offset."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class KeepItClient(_KeepItFlows, SyncClient):

@@ -21,6 +21,7 @@ from typing import Any, Unpack
 import httpx
 
 from clients.base import (
+    SUCCESS,
     AsyncClient,
     Flow,
     HttpOptions,
@@ -28,6 +29,7 @@ from clients.base import (
     Req,
     SyncClient,
     VendorClientError,
+    check_answer,
     check_request,
     code_set,
     detail_of,
@@ -85,22 +87,14 @@ class _QuoPartsFlows:
         if self.validate:
             check_request("quoparts/login.query", query, secret=("password",))
         response = yield Req("GET", ENDPOINT, params=query)
-        body = _envelope(response)
-        data = body["data"]
-        if not isinstance(data, list) or not data or not isinstance(data[0], dict):
-            raise QuoPartsInvalidResponse(
-                response.status_code, body["errorCode"], f"login answer's data is {shape(data)}"
-            )
-        if not isinstance(data[0].get("TOKEN"), str):
-            raise QuoPartsInvalidResponse(
-                response.status_code, body["errorCode"], "login answer has no TOKEN"
-            )
-        self.token = data[0]["TOKEN"]
+        body = _answer("login", _envelope(response))
+        self.token = body["data"][0]["TOKEN"]
         return self.token
 
     def _authed(self, method: str, payload: Any) -> Flow[dict[str, Any]]:
         """POST ``payload`` to ``method`` with a token; one fresh login when it is refused
-        (with the calls that saw it refused too: :func:`~clients.base.renewed`)."""
+        (with the calls that saw it refused too: :func:`~clients.base.renewed`). The answer,
+        checked against ``method``'s response contract."""
         refused: str | None = None
         for attempt in (1, 2):
             token, _ = yield from renewed(lambda: self.token, refused, self._login)
@@ -108,11 +102,13 @@ class _QuoPartsFlows:
                 "POST", ENDPOINT, params={method: "", "token": token}, json=payload
             )
             try:
-                return _envelope(response)
+                body = _envelope(response)
             except QuoPartsError as exc:
                 if exc.code not in self.reauth_codes or attempt == 2:
                     raise
                 refused = token
+                continue
+            return _answer(method, body)
         raise AssertionError("unreachable")
 
     def _import_customers(self, rows: Iterable[dict[str, Any]]) -> Flow[list[CustomerResult]]:
@@ -120,10 +116,7 @@ class _QuoPartsFlows:
         if self.validate:
             check_request("quoparts/importCli.request", payload)
         body = yield from self._authed("importCli", payload)
-        rows = body["data"]
-        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise QuoPartsInvalidResponse(200, "0", f"importCli answer's data is {shape(rows)}")
-        return [_customer_result(row) for row in rows]
+        return [_customer_result(row) for row in body["data"]]
 
     def _import_quote(
         self, header: dict[str, Any], articles: Iterable[dict[str, Any]]
@@ -132,10 +125,7 @@ class _QuoPartsFlows:
         if self.validate:
             check_request("quoparts/importPvt.request", payload)
         body = yield from self._authed("importPvt", payload)
-        try:
-            return str(body["data"][0]["COD_DOC"])
-        except (IndexError, KeyError, TypeError):
-            raise QuoPartsInvalidResponse(200, "0", "importPvt answer has no COD_DOC") from None
+        return body["data"][0]["COD_DOC"]
 
 
 def _envelope(response: httpx.Response) -> dict[str, Any]:
@@ -154,13 +144,20 @@ def _envelope(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def _answer(method: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A success envelope of ``method``, as its response contract has it at any depth."""
+    contract_name = f"quoparts/{method}.response{SUCCESS}"
+    check_answer(contract_name, body, f"{method} answer", QuoPartsInvalidResponse, 200, "0")
+    return body
+
+
 def _customer_result(row: dict[str, Any]) -> CustomerResult:
-    ok = row.get("errorCode") == "0"
+    """One row of an importCli answer its contract allows."""
     return CustomerResult(
-        erp_code=str(row.get("COD_CLI_ERP", "")),
-        ok=ok,
-        error_code=str(row.get("errorCode", "")),
-        error=str(row.get("error", "")),
+        erp_code=row["COD_CLI_ERP"],
+        ok=row["errorCode"] == "0",
+        error_code=row["errorCode"],
+        error=row["error"],
         customer_code=row.get("COD_CLI"),
         username=row.get("COD_USR"),
         password=row.get("COD_PWD"),

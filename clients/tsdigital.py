@@ -37,6 +37,7 @@ from clients.base import (
     Req,
     SyncClient,
     VendorClientError,
+    check_answer,
     check_header_values,
     check_request,
     detail_of,
@@ -121,8 +122,9 @@ class _TsDigitalFlows:
         if response.status_code != 202:
             raise _error(response)
         body = json_body(response, TsDigitalInvalidResponse)
-        if not isinstance(body, dict) or not isinstance(body.get("id"), str) or not body["id"]:
-            raise TsDigitalInvalidResponse(202, None, f"a 202 without an id: {shape(body)}")
+        check_answer(
+            "tsdigital/createItem.response", body, "createItem's 202", TsDigitalInvalidResponse, 202
+        )
         return body["id"]
 
 

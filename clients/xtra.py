@@ -31,6 +31,7 @@ from typing import Any, Unpack
 import httpx
 
 from clients.base import (
+    SUCCESS,
     AsyncClient,
     Flow,
     HttpOptions,
@@ -38,6 +39,7 @@ from clients.base import (
     Req,
     SyncClient,
     VendorClientError,
+    check_answer,
     check_header_values,
     check_request,
     code_set,
@@ -53,6 +55,8 @@ from contracts.binding import body_names, bound_body
 
 LOGIN_PATH = "/api/sync/v1/login"
 UPDATE_PATH = "/api/sync/v1/irs/update"
+LOGIN_ANSWER = f"xtra/login.response{SUCCESS}"
+UPDATE_ANSWER = f"xtra/updateIdentities.response{SUCCESS}"
 NOT_AUTHORISED = 403
 """The envelope's statusCode for missing or wrong credentials and an unknown or expired token."""
 
@@ -154,7 +158,9 @@ class _XtraFlows:
         if self.validate:
             check_request("xtra/login.request", payload, secret=("Password",))
         response = yield Req("POST", LOGIN_PATH, json=payload, headers=self._key_headers())
-        self.session = _session(response.status_code, _envelope(response))
+        body = _envelope(response)
+        check_answer(LOGIN_ANSWER, body, "login answer", XtraInvalidResponse, 200)
+        self.session = _session(response.status_code, body)
         return self.session
 
     def _update(
@@ -180,11 +186,14 @@ class _XtraFlows:
                 "POST", UPDATE_PATH, params=params, json=payload, headers=self._key_headers()
             )
             body = _envelope(response)
+        check_answer(UPDATE_ANSWER, body, "irs/update answer", XtraInvalidResponse, 200)
+        records = body["result"]["records"]
+        if len(records) != len(payload):
+            raise XtraInvalidResponse(
+                200, None, f"irs/update answer has {len(records)} records for {len(payload)} sent"
+            )
         self.last_debug = body.get("debug")
-        try:
-            return [_outcome(row) for row in body["result"]["records"]]
-        except (KeyError, TypeError, AttributeError):
-            raise XtraInvalidResponse(200, None, "irs/update answer has no records") from None
+        return [_outcome(row) for row in records]
 
     def _with_token(
         self, params: dict[str, str], payload: list[Any], bound: list[Any], contact_form: bool
@@ -230,26 +239,27 @@ class _XtraFlows:
 
 
 def _session(status: int, envelope: dict[str, Any]) -> XtraSession:
-    """A login answer's session. Its Token goes in a header: one holding what a header cannot
-    carry (a line break, a control character, a letter beyond ASCII) is refused here, not
-    quoted (httpx's refusal at the next call quoted it)."""
-    try:
-        result = envelope["result"]
-        session = XtraSession(
-            token=result["Token"],
-            irid=int(result["IRID"]),
-            user_id=int(result["UserID"]),
-            username=str(result["Username"]),
-            expires_at=datetime.fromisoformat(result["TokenExpiration"].replace("Z", "+00:00")),
-            refresh_token=result.get("RefreshToken"),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # "IRID": 1e999
-        raise XtraInvalidResponse(status, None, "login answer has no session") from None
-    token = session.token
-    if not isinstance(token, str) or not token:
-        what = "empty" if token == "" else shape(token)
-        raise XtraInvalidResponse(status, None, f"login answer's Token is {what}")
-    if not sendable_in_header(token):
+    """A login answer's session, from an answer its contract allows. Its Token goes in a
+    header: one holding what a header cannot carry (a line break, a control character, a
+    letter beyond ASCII) is refused here, not quoted (httpx's refusal at the next call quoted
+    it)."""
+    result = envelope["result"]
+    try:  # RFC 3339 (the contract's format) allows "t" and "z"; Python reads upper case
+        when = result["TokenExpiration"].upper().replace("Z", "+00:00")
+        expires_at = datetime.fromisoformat(when)
+    except ValueError:
+        raise XtraInvalidResponse(
+            status, None, "login answer's result.TokenExpiration is no date-time Python reads"
+        ) from None
+    session = XtraSession(
+        token=result["Token"],
+        irid=int(result["IRID"]),
+        user_id=int(result["UserID"]),
+        username=result["Username"],
+        expires_at=expires_at,
+        refresh_token=result.get("RefreshToken"),
+    )
+    if not sendable_in_header(session.token):
         raise XtraInvalidResponse(
             status,
             None,
@@ -300,24 +310,24 @@ def _envelope(response: httpx.Response) -> dict[str, Any]:
 
 
 def _outcome(row: dict[str, Any]) -> RecordOutcome:
-    error = row.get("Item4") or {}
+    """One record of an irs/update answer its contract allows (``1.0`` is the integer 1, as
+    JSON Schema counts it)."""
+    error = row["Item4"] or {}
     return RecordOutcome(
-        id=row["Item1"],
-        external_key=row.get("Item2"),
-        ok=bool(row["Item3"]),
+        id=int(row["Item1"]),
+        external_key=row["Item2"],
+        ok=row["Item3"],
         error_code=error.get("Code"),
         error_message=error.get("Message"),
-        destinations=_keyed(row, "Item5"),
-        contacts=_keyed(row, "Item6"),
+        destinations=_ids(row["Item5"]),
+        contacts=_ids(row["Item6"]),
     )
 
 
-def _keyed(row: dict[str, Any], item: str) -> dict[str, int | None]:
-    """Item5 or Item6: an object (each destination's or contact's key to its ID), or null."""
-    value = row.get(item)
-    if value is not None and not isinstance(value, dict):
-        raise XtraInvalidResponse(200, None, f"irs/update answer's {item} is {shape(value)}")
-    return dict(value or {})
+def _ids(keyed: dict[str, int | float | None]) -> dict[str, int | None]:
+    """Item5 or Item6: each destination's or contact's key to its ID in XTRA (None: not
+    imported)."""
+    return {key: None if value is None else int(value) for key, value in keyed.items()}
 
 
 class XtraClient(_XtraFlows, SyncClient):

@@ -133,9 +133,14 @@ class Contract:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.uri = uri_for(name)
-        self.schema = load_schema(name)
+        document, part, pointer = name.partition("#")
+        self.uri = uri_for(document)
+        self.schema = load_schema(document)
         rooted = {**self.schema, "$id": self.uri}
+        if part:  # a part of the file, by a ref (the file's own refs resolved as in it)
+            self.schema = _part(self.schema, pointer)
+            self.uri = f"{BASE_URI}parts/{document}{pointer}"
+            rooted = {"$id": self.uri, "$ref": f"{uri_for(document)}#{pointer}"}
         self._detailed = Walker(
             rooted,
             registry=registry(),
@@ -235,7 +240,17 @@ def _group_by_branch(context: list[Any]) -> list[list[Any]]:
     return list(branches.values())
 
 
+def _part(schema: Any, pointer: str) -> Any:
+    """The part of ``schema`` at a JSON pointer (``/oneOf/0``)."""
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        schema = schema[int(token)] if isinstance(schema, list) else schema[token]
+    return schema
+
+
 @cache
 def contract(name: str) -> Contract:
-    """The compiled contract for ``vendor/message``; compiled on first use, then cached."""
+    """The compiled contract for ``vendor/message``; compiled on first use, then cached.
+    ``vendor/message#/json/pointer`` is a part of one (``quoparts/login.response#/oneOf/0``:
+    the success answer alone, whose explanation is never the error answer's)."""
     return Contract(name)

@@ -35,3 +35,52 @@ def keepit_card(barcode: str) -> dict[str, str]:
         "card": barcode,
         "cardBarcode": barcode,
     }
+
+
+def quoparts_answer(*data: Any) -> dict[str, Any]:
+    """A QuoParts success envelope holding ``data``'s rows."""
+    return {"errorCode": "0", "error": "", "data": list(data)}
+
+
+def quoparts_customer(erp_code: str = "CLI001", number: int = 1) -> dict[str, str]:
+    """An importCli row created as its contract has it (``COD_CLI`` 000001, ``COD_USR``
+    M00001)."""
+    return {
+        "errorCode": "0",
+        "error": "",
+        "COD_CLI_ERP": erp_code,
+        "COD_CLI": f"{number:06d}",
+        "COD_USR": f"M{number:05d}",
+        "COD_PWD": "ABC123",
+    }
+
+
+def xtra_answer(result: Any) -> dict[str, Any]:
+    """An XTRA success envelope holding ``result``."""
+    return {"statusCode": 200, "errorCode": None, "message": None, "result": result}
+
+
+def xtra_login(token: Any = "T1", **result: Any) -> dict[str, Any]:
+    """An XTRA login answer for identity 1, user 1, with ``token``."""
+    session = {
+        "IRID": 1,
+        "UserID": 1,
+        "Username": "demo",
+        "Token": token,
+        "RefreshToken": "R1",
+        "TokenExpiration": "2030-01-01T00:00:00Z",
+    }
+    return xtra_answer(session | result)
+
+
+def xtra_record(**items: Any) -> dict[str, Any]:
+    """An irs/update outcome (identity 1 updated), ``items`` replacing its Item1..Item6."""
+    done = {"Item1": 1, "Item2": None, "Item3": True, "Item4": None, "Item5": {}, "Item6": {}}
+    return done | items
+
+
+def xtra_updated(*records: Any) -> dict[str, Any]:
+    """An irs/update answer of ``records``, one page holding them all."""
+    count = len(records)
+    paged = {"totalCount": count, "totalPages": min(count, 1), "page": 1, "count": count}
+    return xtra_answer(paged | {"records": list(records), "record": None})

@@ -226,6 +226,31 @@ def test_client_reads_a_retry_after_given_as_a_date() -> None:
     assert waits_before_done(answers) == [30.0]
 
 
+@pytest.mark.parametrize(
+    ("retry_after", "date"),
+    [
+        ("Wed, 21 Oct 2026 09:28:30 +0200", "Wed, 21 Oct 2026 07:28:00 -0000"),
+        ("Wed, 21 Oct 2026 07:28:30 -0000", "Wed, 21 Oct 2026 09:28:00 +0200"),
+    ],
+    ids=["date-without-zone", "retry-after-without-zone"],
+)
+def test_a_retry_after_date_keeps_its_offset_when_the_other_date_has_no_zone(
+    retry_after: str, date: str
+) -> None:
+    """A zone-less date ("-0000", read as UTC) made the client read the other one's time in
+    UTC too, dropping its "+0200": a 30 s wait was 2 h 0 min 30 s (raised, past ``max_wait``),
+    or none at all."""
+    limited = {"success": False, "code": 429, "message": "Too many requests", "errorObjects": []}
+    headers = {"Retry-After": retry_after, "Date": date}
+    answer = httpx.Response(429, json=limited, headers=headers)
+    with (
+        KeepItClient(BASE, **DEMO, transport=httpx.MockTransport(lambda r: answer)) as keepit,
+        pytest.raises(KeepItError) as caught,
+    ):
+        keepit.insert_customers([customer("C1")])
+    assert caught.value.retry_after == 30.0
+
+
 class _Refuse(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         raise AssertionError("the client sent a request it should have refused")

@@ -32,7 +32,14 @@ from clients import (
     XtraInvalidResponse,
 )
 from fuzz.profiles import current
-from tests.data import keepit_customer
+from tests.data import (
+    keepit_customer,
+    quoparts_answer,
+    quoparts_customer,
+    xtra_login,
+    xtra_record,
+    xtra_updated,
+)
 
 ROW = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": "CLI001"}
 HEADER = {"COD_CLI_ERP": "CLI001", "COD_TGA": "AB123CD", "DES_VCL": "Fiat Panda"}
@@ -80,56 +87,31 @@ VENDORS: dict[
 """Per vendor: its error, a client of it on a transport, and its calls (XTRA's update with the
 AccessToken, its contact form with the key pair)."""
 
-XTRA_RECORD = {
-    "Item1": 1,
-    "Item3": False,
-    "Item4": {"Code": "ER.IR.INVAL"},
-    "Item5": {"0": 1},
-    "Item6": {"D1": None},
-}
+XTRA_RECORD = xtra_record(Item5={"0": 1}, Item6={"D1": None})
+XTRA_REFUSED = xtra_record(Item3=False, Item4={"Code": "ER.IR.INVAL", "Message": "m"})
 KEEPIT_ROWS = [{"customerCode": "C1", "errorMessage": "m"}]
 QP_REFUSED = {"errorCode": "101", "error": "Utente non Accreditato", "data": []}
+DEBUG = {
+    "requestTime": "2025-04-17 11:53:49",
+    "responseTime": "2025-04-17 11:53:50",
+    "duration": "00:00:00.7408426",
+    "clientIP": "::1",
+}
 ANSWERS: dict[str, list[tuple[int, Any]]] = {
-    "login": [(200, {"errorCode": "0", "error": "", "data": [{"TOKEN": "T1"}]})],
-    "importCli": [
-        (
-            200,
-            {
-                "errorCode": "0",
-                "error": "",
-                "data": [{"errorCode": "0", "error": "", "COD_CLI_ERP": "CLI001", "COD_PWD": "P"}],
-            },
-        ),
-        (200, QP_REFUSED),
-    ],
-    "importPvt": [
-        (200, {"errorCode": "0", "error": "", "data": [{"COD_DOC": "000001"}]}),
-        (200, QP_REFUSED),
-    ],
-    "/api/sync/v1/login": [
-        (
-            200,
-            {
-                "statusCode": 200,
-                "result": {
-                    "IRID": 1,
-                    "UserID": 1,
-                    "Username": "demo",
-                    "Token": "T1",
-                    "RefreshToken": "R1",
-                    "TokenExpiration": "2030-01-01T00:00:00Z",
-                },
-            },
-        )
-    ],
+    "login": [(200, quoparts_answer({"TOKEN": "T1"}))],
+    "importCli": [(200, quoparts_answer(quoparts_customer())), (200, QP_REFUSED)],
+    "importPvt": [(200, quoparts_answer({"COD_DOC": "000001"})), (200, QP_REFUSED)],
+    "/api/sync/v1/login": [(200, xtra_login())],
     "/api/sync/v1/irs/update": [
-        (200, {"statusCode": 200, "result": {"records": [XTRA_RECORD]}, "debug": {}}),
+        (200, xtra_updated(XTRA_RECORD) | {"debug": DEBUG}),
+        (200, xtra_updated(XTRA_REFUSED)),
         (403, {"statusCode": 403, "errorCode": "ER.AUTH", "message": "Non autorizzato"}),
     ],
     "/api": [
         (
             200,
             {
+                "success": True,
                 "code": 206,
                 "message": "Partial",
                 "insertedObjects": [{"progId": 1, "customerCode": "C", "mapping": [{"progId": 2}]}],
@@ -295,7 +277,7 @@ DEEP = "[" * 100_000 + "]" * 100_000
 
 
 def _xtra_record(**items: Any) -> dict[str, Any]:
-    return {"statusCode": 200, "result": {"records": [XTRA_RECORD | items]}}
+    return xtra_updated(XTRA_RECORD | items)
 
 
 UNREADABLE: dict[str, tuple[str, str, list[Any], type[VendorClientError], str]] = {
@@ -325,21 +307,21 @@ UNREADABLE: dict[str, tuple[str, str, list[Any], type[VendorClientError], str]] 
         "contact-form",
         [_xtra_record(Item5="D1")],
         XtraInvalidResponse,
-        "Item5 is a string",
+        r"irs/update answer's result\.records\[0\]\.Item5 is a string, not object",
     ),
     "xtra-item6-a-string": (
         "xtra",
         "contact-form",
         [_xtra_record(Item6="C1")],
         XtraInvalidResponse,
-        "Item6 is a string",
+        r"irs/update answer's result\.records\[0\]\.Item6 is a string, not object",
     ),
     "xtra-login-irid-infinity": (
         "xtra",
         "login",
         [XTRA_LOGIN | {"result": XTRA_LOGIN["result"] | {"IRID": float("inf")}}],
         XtraInvalidResponse,
-        "login answer has no session",
+        r"login answer's result\.IRID is a number, not integer",
     ),
     "keepit-code-an-array": (
         "keepit",
@@ -347,6 +329,57 @@ UNREADABLE: dict[str, tuple[str, str, list[Any], type[VendorClientError], str]] 
         [{"code": [], "message": "Fatto"}],
         KeepItError,
         r"\[200 None\] Fatto",
+    ),
+    "quoparts-cod-doc-null": (
+        "quoparts",
+        "importPvt",
+        [QP_LOGIN, quoparts_answer({"COD_DOC": None})],
+        QuoPartsInvalidResponse,
+        r"importPvt answer's data\[0\]\.COD_DOC is null, not string",
+    ),
+    "quoparts-created-row-cod-cli-null": (
+        "quoparts",
+        "importCli",
+        [QP_LOGIN, quoparts_answer(quoparts_customer() | {"COD_CLI": None})],
+        QuoPartsInvalidResponse,
+        r"importCli answer's data\[0\]\.COD_CLI is null, not string",
+    ),
+    "xtra-item1-null": (
+        "xtra",
+        "contact-form",
+        [_xtra_record(Item1=None)],
+        XtraInvalidResponse,
+        r"irs/update answer's result\.records\[0\]\.Item1 is null, not integer",
+    ),
+    "xtra-item3-a-string": (
+        "xtra",
+        "contact-form",
+        [_xtra_record(Item1="abc", Item2=5, Item3="false")],
+        XtraInvalidResponse,
+        r"records\[0\]\.Item1 is a string, not integer; .*Item2 is a number, not string or"
+        r" null; .*Item3 is a string, not boolean",
+    ),
+    "xtra-no-record-for-the-one-sent": (
+        "xtra",
+        "contact-form",
+        [xtra_updated()],
+        XtraInvalidResponse,
+        "irs/update answer has 0 records for 1 sent",
+    ),
+    "xtra-two-records-for-the-one-sent": (
+        "xtra",
+        "contact-form",
+        [xtra_updated(XTRA_RECORD, XTRA_RECORD)],
+        XtraInvalidResponse,
+        "irs/update answer has 2 records for 1 sent",
+    ),
+    "keepit-prog-id-null": (
+        "keepit",
+        "insert",
+        [{"success": True, "code": 200, "message": "Fatto", "insertedObjects": [{"progId": None}]}],
+        KeepItInvalidResponse,
+        r"insertedObjects\[0\] has no customerCode; .*insertedObjects\[0\]\.progId is null, not"
+        r" integer or string",
     ),
     "quoparts-deeply-nested": ("quoparts", "login", [DEEP], QuoPartsInvalidResponse, "deeply"),
     "xtra-deeply-nested": ("xtra", "login", [DEEP], XtraInvalidResponse, "deeply"),
@@ -387,3 +420,36 @@ def test_a_retry_after_date_beyond_any_calendar_is_no_wait_not_an_overflow() -> 
     ):
         keepit.insert_customers([keepit_customer("C1")])
     assert (caught.value.status, caught.value.code, caught.value.retry_after) == (429, 429, None)
+
+
+def test_an_invalid_answer_names_the_field_and_the_rule_never_its_value() -> None:
+    """An answer may hold generated passwords and tokens: the error says where the answer
+    breaks its contract, and which rule, not what it held."""
+    row = quoparts_customer() | {"COD_PWD": "hunter2-SECRET", "COD_USR": ["SECRET"]}
+    with (
+        QuoPartsClient(
+            "http://q", **USER, transport=_answering(QP_LOGIN, quoparts_answer(row))
+        ) as client,
+        pytest.raises(QuoPartsInvalidResponse) as caught,
+    ):
+        client.import_customers([ROW])
+    shown = f"{caught.value!s} {caught.value!r} {caught.value.message}"
+    assert "data[0].COD_PWD breaks the rule 'pattern'" in shown
+    assert "data[0].COD_USR is an array of 1, not string" in shown
+    assert "SECRET" not in shown and (caught.value.status, caught.value.code) == (200, "0")
+
+
+def test_whole_numbers_written_with_a_fraction_are_read_as_the_integers_they_are() -> None:
+    """JSON Schema, and so the contracts, count ``200.0`` as the integer 200: a result says
+    ``200`` (an int), as the documents type it, not ``200.0``."""
+    done = {"success": True, "code": 200.0, "message": "Fatto"}
+    done["insertedObjects"] = [{"progId": 7.0, "customerCode": "C1"}]
+    with KeepItClient("http://k", **KEEPIT, transport=_answering(done)) as keepit:
+        result = keepit.insert_customers([keepit_customer("C1")])
+    assert (result.code, type(result.code)) == (200, int)
+    record = XTRA_RECORD | {"Item1": 2.0, "Item6": {"0": 115209.0}}
+    transport = _answering(xtra_updated(record))
+    with XtraClient("http://x", public_key="p", secret_key="s", transport=transport) as xtra:
+        (outcome,) = xtra.update_identities([FORM], contact_form=True)
+    assert (outcome.id, type(outcome.id), outcome.contacts) == (2, int, {"0": 115209})
+    assert type(outcome.contacts["0"]) is int

@@ -36,6 +36,42 @@ def test_validators_are_compiled_once() -> None:
     assert contract("quoparts/importCli.request") is contract("quoparts/importCli.request")
 
 
+SUCCESS_OR_ERROR = [
+    name
+    for name in schema_names()
+    if name.endswith(".response") and len(load_schema(name).get("oneOf", ())) == 2
+]
+
+
+@pytest.mark.parametrize("name", SUCCESS_OR_ERROR)
+def test_a_part_of_a_contract_is_a_contract_its_first_branch_the_success_answer(
+    name: str,
+) -> None:
+    """``name#/oneOf/0`` (what the reference clients check a success answer against) is the
+    success answer alone: the file's success examples pass it, its error examples do not."""
+    success = contract(f"{name}#/oneOf/0")
+    assert success is contract(f"{name}#/oneOf/0")
+    assert success.schema is load_schema(name)["oneOf"][0]
+    for example in load_schema(name)["examples"]:
+        said_ok = example.get("errorCode") in ("0", None) and example.get("statusCode", 200) == 200
+        assert success.is_valid(example) is said_ok and success.passes(example) is said_ok
+
+
+def test_a_success_answer_is_explained_by_the_success_part_never_the_error_answer() -> None:
+    """The whole contract explains a success answer broken in many places by the error
+    answer's rules (fewer broken): its part names the fields that are wrong."""
+    record = {"Item1": "abc", "Item2": 5, "Item3": "false", "Item4": None, "Item5": {"0": 1}}
+    paged = {"totalCount": 1, "totalPages": 1, "page": 1, "count": 1, "record": None}
+    body = {"statusCode": 200, "errorCode": None, "message": None}
+    body["result"] = paged | {"records": [record | {"Item6": {"D1": None}}]}
+    whole = contract("xtra/updateIdentities.response").check(body)
+    assert {v.pointer for v in whole} >= {"errorCode", "statusCode"}
+    part = contract("xtra/updateIdentities.response#/oneOf/0").check(body)
+    assert [v.pointer.removeprefix("result.records[0].") for v in part] == [
+        *("Item1", "Item2", "Item3", "Item4", "Item5", "Item6")
+    ]
+
+
 def test_violation_names_the_field_and_path() -> None:
     violations = contract("quoparts/importCli.request").check(
         {"data": [{"DES_NOM": "x", "COD_PTA_IVA": "1"}]}

@@ -53,7 +53,7 @@ from clients import (
 from contracts import Violation
 from mockservers.testing import IN_PROCESS_URL, AsyncASGITransport, Session, SyncASGITransport
 from tests.coverage_kit import DEMO
-from tests.data import keepit_customer
+from tests.data import keepit_customer, xtra_login, xtra_record, xtra_updated
 from tests.servers import free_port, serving
 
 ROW = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": "CLI01"}
@@ -230,17 +230,9 @@ def test_keepit_waits_out_its_own_429_only_not_a_page_it_cannot_read() -> None:
 def test_xtra_logs_in_again_on_its_own_403_only_not_a_page_it_cannot_read() -> None:
     """A 403 XTRA did not write is no expired token: no second login, the page is raised."""
     logins: list[httpx.Request] = []
-    login = {
-        "Token": "t1",
-        "IRID": 1,
-        "UserID": 1,
-        "Username": "demo",
-        "TokenExpiration": "2030-01-01T00:00:00Z",
-    }
-    record = {"Item1": 1, "Item2": None, "Item3": True, "Item4": None}
     updates = iter(
         [
-            httpx.Response(200, json={"statusCode": 200, "result": {"records": [record]}}),
+            httpx.Response(200, json=xtra_updated(xtra_record())),
             httpx.Response(403, **GATEWAY_PAGE),
         ]
     )
@@ -248,7 +240,7 @@ def test_xtra_logs_in_again_on_its_own_403_only_not_a_page_it_cannot_read() -> N
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/login"):
             logins.append(request)
-            return httpx.Response(200, json={"statusCode": 200, "result": login})
+            return httpx.Response(200, json=xtra_login("t1"))
         return next(updates)
 
     user = {"username": "demo", "password": "demo"}

@@ -211,6 +211,29 @@ def test_client_validates_its_headers_before_any_io() -> None:
         assert "Secret" not in str(caught.value)
 
 
+@pytest.mark.parametrize("validate", [True, False])
+@pytest.mark.parametrize(
+    ("options", "call", "header"),
+    [
+        ({"app_version": 1}, {}, "X-App-Version"),
+        ({}, {"correlation_id": 42}, "X-Correlation-ID"),
+        ({}, {"item_id": 7}, "X-Item-ID"),
+    ],
+    ids=["app-version", "correlation-id", "item-id"],
+)
+def test_a_header_value_that_is_no_string_is_a_contract_violation(
+    options: dict[str, Any], call: dict[str, Any], header: str, validate: bool
+) -> None:
+    """A number given for a header raised a bare TypeError from the header check."""
+    settings = {"token": "t", "app_name": "a", "app_version": "1"} | options
+    with (
+        TsDigitalClient(BASE, transport=_Refuse(), validate=validate, **settings) as ts,
+        pytest.raises(ContractViolation, match=header) as caught,
+    ):
+        ts.create_item(ITEM, **call)
+    assert [(v.field, v.keyword) for v in caught.value.violations] == [(header, "type")]
+
+
 @pytest.mark.anyio
 async def test_async_client_in_process(app: Starlette, admin: httpx.Client) -> None:
     token = mint(admin, "app-key", ["items:create", "special"])

@@ -20,6 +20,7 @@ from clients import (
 )
 from mockservers import create_app
 from mockservers.testing import MockServer, SyncASGITransport
+from tests.data import xtra_login, xtra_record, xtra_updated
 
 BASE = "http://mockservers/xtra"
 KEYS = {"public_key": "demo-public", "secret_key": "demo-secret"}
@@ -193,13 +194,8 @@ def test_records_in_any_case_are_checked_and_retried_as_xtra_reads_them(
         logged.update_identities([{"id": 1, "users": [{"id": 1, "password": "x"}]}])
 
 
-def _login_answer(token: str) -> dict[str, Any]:
-    result = {"IRID": 1, "UserID": 1, "Username": "demo", "Token": token}
-    return {"statusCode": 200, "result": result | {"TokenExpiration": "2030-01-01T00:00:00Z"}}
-
-
 NOT_AUTHORISED = {"statusCode": 403, "errorCode": "ER.AUTH", "message": "Non autorizzato"}
-UPDATED = {"statusCode": 200, "result": {"records": [{"Item1": 1, "Item3": True}]}}
+UPDATED = xtra_updated(xtra_record())
 
 
 def test_client_reads_not_authorised_from_the_envelope_at_http_200() -> None:
@@ -212,7 +208,7 @@ def test_client_reads_not_authorised_from_the_envelope_at_http_200() -> None:
         token = request.headers.get("AccessToken")
         sent.append((request.url.path.rsplit("/", 1)[1], token))
         if request.url.path.endswith("/login"):
-            return httpx.Response(200, json=_login_answer(f"T{len(sent)}"))
+            return httpx.Response(200, json=xtra_login(f"T{len(sent)}"))
         return httpx.Response(200, json=UPDATED if token == "T3" else NOT_AUTHORISED)
 
     with XtraClient(BASE, **USER, transport=httpx.MockTransport(answer)) as xtra:
@@ -365,6 +361,42 @@ def test_no_password_token_or_secret_key_reaches_a_message_or_a_repr(logged: Xtr
     assert session.token not in repr(session)
 
 
+@pytest.mark.parametrize(
+    "users",
+    [
+        {"username": "anna", "password": "Hunter2-SECRET", "confirmPassword": "Hunter2-SECRET"},
+        {"PASSWORD": "Hunter2-SECRET"},
+        [{"id": 1, "PassWord": {"x": "Hunter2-SECRET"}}],
+    ],
+    ids=["object-lower-case", "object-upper-case", "a-password-holding-an-object"],
+)
+def test_a_password_named_in_any_case_is_never_quoted(users: object) -> None:
+    """XTRA binds ``password`` as ``Password``: ``Users`` given as an object whose names are
+    in another case was quoted whole by the ContractViolation, password included."""
+    with (
+        XtraClient(BASE, **KEYS, transport=_Refuse()) as xtra,
+        pytest.raises(ContractViolation) as refused,
+    ):
+        xtra.update_identities([{"ID": 1, "users": users}])
+    assert "Hunter2" not in str(refused.value)
+    assert all("Hunter2" not in v.message for v in refused.value.violations)
+    assert all(v.instance is None for v in refused.value.violations)
+    assert refused.value.violations  # refused, and naming where: not an empty list
+
+
+def test_a_key_that_is_no_string_is_a_contract_violation_never_quoted() -> None:
+    """A number given as a key raised a bare TypeError from the header check."""
+    keys = {"public_key": 123, "secret_key": 918273645}
+    with (
+        XtraClient(BASE, **keys, transport=_Refuse()) as xtra,  # type: ignore[arg-type]
+        pytest.raises(ContractViolation) as refused,
+    ):
+        xtra.update_identities([{"ID": 1, "City": "Valenza"}])
+    found = [(v.field, v.keyword) for v in refused.value.violations]
+    assert found == [("SyncPublicKey", "type"), ("SyncSecretKey", "type")]
+    assert "918273645" not in str(refused.value)
+
+
 @pytest.mark.parametrize("token", ["Tok3n\n", "Tok3n\r\nX-Evil: 1", "Tok3n\x00", "SECRÉT"])
 def test_a_login_token_no_header_can_carry_is_invalid_response_not_quoted(token: str) -> None:
     """The token went into the next call's AccessToken header, where httpx refused it
@@ -374,7 +406,7 @@ def test_a_login_token_no_header_can_carry_is_invalid_response_not_quoted(token:
 
     def answer(request: httpx.Request) -> httpx.Response:
         sent.append(request.url.path.rsplit("/", 1)[1])
-        return httpx.Response(200, json=_login_answer(token) if sent == ["login"] else UPDATED)
+        return httpx.Response(200, json=xtra_login(token) if sent == ["login"] else UPDATED)
 
     with (
         XtraClient(BASE, **USER, transport=httpx.MockTransport(answer)) as xtra,
@@ -389,10 +421,10 @@ def test_a_login_token_no_header_can_carry_is_invalid_response_not_quoted(token:
 @pytest.mark.parametrize("token", [None, 12345, ""], ids=["null", "a-number", "empty"])
 def test_a_login_token_that_is_no_text_is_invalid_response(token: object) -> None:
     """``str(Token)`` made ``null`` the token "None", sent as the AccessToken."""
-    answer = httpx.Response(200, json=_login_answer(token))  # type: ignore[arg-type]
+    answer = httpx.Response(200, json=xtra_login(token))
     with (
         XtraClient(BASE, **USER, transport=httpx.MockTransport(lambda request: answer)) as xtra,
-        pytest.raises(XtraInvalidResponse, match="login answer's Token is"),
+        pytest.raises(XtraInvalidResponse, match=r"login answer's result\.Token (is|breaks)"),
     ):
         xtra.login()
 
