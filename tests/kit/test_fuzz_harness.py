@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockservers.cli import build_parser, main
+from mockservers.cli import main
+from mockservers.cli.parser import build_parser
 from mockservers.testing import MockServer
 
 pytestmark = pytest.mark.fuzz

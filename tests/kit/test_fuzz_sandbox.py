@@ -27,7 +27,8 @@ from fuzz.plugins.quoparts import Plugin as QuoParts
 from fuzz.report import masked_curl
 from fuzz.runner import Finding, OperationReport
 from fuzz.target import LIMITED_IN_A_ROW, Exchange, Pacer, Stopped, Target
-from mockservers.cli import build_parser, main
+from mockservers.cli import main
+from mockservers.cli.parser import build_parser
 from mockservers.testing import MockServer
 from tests.proxying import Received, WireUpstream
 

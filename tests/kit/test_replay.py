@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from contracts import contract
-from mockservers.cli import build_parser, main
+from mockservers.cli import main
+from mockservers.cli.parser import build_parser
 from mockservers.cliargs import CREDENTIAL_FLAGS, credentials
 from mockservers.core.secretnames import MASK
 from mockservers.proxy.replay import FROM_OPTIONS, OVERRIDES
