@@ -80,6 +80,7 @@ class Call:
     ) -> None:
         self.started_at, self.started = datetime.now(UTC), perf_counter()
         self.vendor = vendor
+        self.upstream = upstream
         self.scope = scope
         prefix = f"/{vendor.name}"
         raw_path: bytes = scope.get("raw_path") or quote(scope["path"]).encode("latin-1")
@@ -127,13 +128,16 @@ class Call:
         return self.body.limit if coding_of(self.headers) else self.body.size
 
     def secrets(self, answer: Answer | None = None) -> list[str]:
-        return learned.secrets_of(
+        """The exchange's secret values: those it carries by name, and the upstream URL's
+        credentials (sent as HTTP Basic by the proxy, in no header the connector gave)."""
+        found = learned.secrets_of(
             url=self.target.shown,
             request_headers=_text(self.sent_headers),
             request_body=self.readable.body,
             response_headers=_text(answer.headers) if answer is not None else (),
             response_body=answer.body if answer is not None else None,
         )
+        return found + self.upstream.secrets
 
     def verdict(self, status: int, answer: bytes, secrets: list[str]) -> dict[str, list[str]]:
         """The contracts' verdict on this call, these secret values blotted out of it (before
@@ -378,6 +382,7 @@ class Forwarding:
             vendor=self.vendor.name,
             operation=call.operation,
             upstream=self.upstream.shown,
+            kept=self.upstream.secrets,
             **call.exchange(**answered),
         )
 

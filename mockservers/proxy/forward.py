@@ -24,18 +24,21 @@ connection of its own, its body as kept (the connector would get a 502 the vendo
 from __future__ import annotations
 
 import asyncio
+import base64
 import math
 import ssl
 import urllib.request
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import httpx
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive
 
+from mockservers.core import learned
 from mockservers.core.http import IDLE_CONNECTION_SECONDS
 from mockservers.proxy.counting import Counted, counting, counting_transport
 
@@ -227,6 +230,18 @@ class Upstream:
     def shown(self) -> str:
         """The base URL without any user:password in it (what the journal and banner show)."""
         return str(self.base.copy_with(username=None, password=None))
+
+    @cached_property
+    def secrets(self) -> list[str]:
+        """The secret values of the base URL's user:password, which httpx sends as HTTP Basic
+        (UTF-8) on every call: learned as a connector's own ``Basic`` credential is (the header,
+        its base64, ``user:password`` and the password), since no header the proxy was given
+        holds them and a vendor's answer may quote them all the same."""
+        user, password = self.base.username, self.base.password
+        if not user and not password:
+            return []
+        credential = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        return learned.secrets_of(request_headers=[("Authorization", f"Basic {credential}")])
 
     def target(self, raw_path: bytes, query: bytes) -> Target:
         """Where a path under the vendor's prefix (encoded as the client sent it) and a query
