@@ -60,6 +60,7 @@ from mockservers.proxy.forward import (
     Upstream,
     end_to_end,
     readable_codings,
+    unanswered,
     with_hint,
 )
 from mockservers.proxy.offload import off_loop
@@ -234,7 +235,7 @@ class Forwarding:
         except TooLarge as exc:
             await self._refuse(call, KitError("too_large", str(exc), 413), scope, send)
         except (httpx.RequestError, Overdue) as exc:
-            reason = with_hint(f"{self.upstream.shown}: {type(exc).__name__}: {exc}".rstrip(": "))
+            reason = with_hint(f"{self.upstream.shown}: {unanswered(exc, self.upstream.timeout)}")
             await self._refuse(call, KitError("upstream", reason, 502), scope, send)
         else:
             await self._pass_on(call, answer, send)

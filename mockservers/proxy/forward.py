@@ -362,6 +362,30 @@ class _Connection:
         return self.reused and self.counted.written > 0 and self.counted.read == 0
 
 
+_TIME_LIMITS = (
+    (httpx.ConnectTimeout, "connect", "no connection within"),
+    (httpx.ReadTimeout, "read", "no byte within"),
+    (httpx.WriteTimeout, "write", "no byte of the request taken within"),
+    (httpx.PoolTimeout, "pool", "no free connection within"),
+)
+"""httpx's timeouts: which of the limits ran out (a ``httpx.Timeout`` field), and what it means."""
+
+
+def unanswered(exc: Exception, timeout: httpx.Timeout) -> str:
+    """Why a call got no answer (``exc``, raised under ``timeout``), after httpx's name for it:
+    which time limit ran out and its value, or that the upstream closed or reset the
+    connection (httpx says nothing of either)."""
+    name = type(exc).__name__
+    for kind, limit, words in _TIME_LIMITS:
+        seconds = getattr(timeout, limit)
+        if isinstance(exc, kind) and seconds is not None:  # (None: a transport's own limit)
+            return f"{name}: {words} {seconds:g} s (the {limit} timeout)"
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        said = f" ({exc})" if str(exc) else ""
+        return f"{name}: the upstream closed or reset the connection{said}"
+    return f"{name}: {exc}".rstrip(": ")
+
+
 def with_hint(why: str) -> str:
     """Why a call failed, and for a certificate the kit could not verify, the option it needs."""
     return why + CA_HINT if "CERTIFICATE_VERIFY_FAILED" in why else why
