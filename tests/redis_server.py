@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from tests.servers import free_port
@@ -19,10 +19,13 @@ def available() -> bool:
 
 
 @contextmanager
-def redis_server(port: int | None = None, directory: str | None = None) -> Iterator[str]:
+def redis_server(
+    port: int | None = None, directory: str | None = None, options: Sequence[str] = ()
+) -> Iterator[str]:
     """A fresh redis-server on a free loopback port (or ``port``): its URL. Without persistence;
     with ``directory``, an append-only file there, synced on every write, so that a server
-    started again on it comes back with every acknowledged write."""
+    started again on it comes back with every acknowledged write. ``options``: more of
+    redis-server's own (``--requirepass PW``)."""
     port = port or free_port()
     persistence = ["--save", "", "--appendonly", "no"]
     if directory is not None:
@@ -38,6 +41,7 @@ def redis_server(port: int | None = None, directory: str | None = None) -> Itera
             *persistence,
             "--protected-mode",
             "yes",
+            *options,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -6,7 +6,9 @@ Redis (``kept``, ``fresh``: the journal is read from Redis, never replayed).
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -21,6 +23,23 @@ from mockservers.core.redis_writes import SEP, Writes
 from mockservers.core.shared import SharedMap, StoreUnavailable
 from mockservers.core.state import SEQUENCES, TenantState, VendorState
 from mockservers.core.windows import Windows
+
+_PIPELINED = re.compile(r"Command # \d+ \(.*\) of pipeline caused error: \((.*),\)", re.S)
+
+
+def said(exc: BaseException) -> str:
+    """What Redis said, as a person reads it: redis-py rewrites the error of a pipelined command
+    into ``Command # 1 (HGETALL <key>) of pipeline caused error: ('<what Redis said>',)``,
+    which quotes the kit's own keys and a Python tuple."""
+    text = str(exc)
+    pipelined = _PIPELINED.fullmatch(text)
+    if pipelined:
+        try:
+            return str(ast.literal_eval(pipelined.group(1)))
+        except (ValueError, SyntaxError):
+            return text
+    return text
+
 
 HASH_PIECE = 10_000
 """Fields of a hash read per ``HSCAN``: a tenant of millions of customers read with one
@@ -188,7 +207,7 @@ class Reloading:
         try:
             found = await self._client.hgetall(self.key("map", name))
         except (RedisError, OSError) as exc:
-            raise StoreUnavailable(f"Redis at {self.describe()}: {exc}") from None
+            raise StoreUnavailable(f"Redis at {self.describe()}: {said(exc)}") from None
         return {field.decode(): orjson.loads(value) for field, value in found.items()}
 
     async def fresh(self, name: str) -> None:
@@ -206,7 +225,7 @@ class Reloading:
                     await self._client.connection_pool.disconnect(inuse_connections=False)
                     await self._reload_journal(target)
             except (RedisError, OSError) as exc:
-                raise StoreUnavailable(f"Redis at {self.describe()}: {exc}") from None
+                raise StoreUnavailable(f"Redis at {self.describe()}: {said(exc)}") from None
 
     async def _reload_journal(self, journal: Journal) -> None:
         """Read every scope's entries, then replace the local journal in one go: two reloads

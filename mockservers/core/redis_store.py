@@ -33,11 +33,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection
-from redis.exceptions import RedisError
+from redis.exceptions import AuthenticationError, RedisError
 
 from mockservers.core.journal_entry import Entry
 from mockservers.core.redis_lock import CLAIM, INIT_LOCK, RECOVER, Locking
-from mockservers.core.redis_reload import Reloading
+from mockservers.core.redis_reload import Reloading, said
 from mockservers.core.redis_url import check_query
 from mockservers.core.redis_writes import Command, Op, Writing
 from mockservers.core.shared import Recorder, Store, StoreUnavailable, masked_url
@@ -162,9 +162,25 @@ class RedisStore(Locking, Reloading, Writing, Store):
             await self._redis.eval(INIT_LOCK, 2, self.key("gen"), self.key("lock"))
         except (RedisError, OSError) as exc:
             await self._drop_link()
-            raise StoreUnavailable(f"cannot reach Redis at {self.describe()}: {exc}") from None
+            raise StoreUnavailable(
+                f"cannot reach Redis at {self.describe()}: {self._refusal(exc)}"
+            ) from None
         self._started = True
         self._dirty = True  # whatever this process built before starting: replaced by Redis's
+
+    def _refusal(self, exc: BaseException) -> str:
+        """Why Redis refused this process: a Redis that asks for a password the URL does not
+        give answers its handshake in protocol terms (``HELLO must be called with the client
+        already authenticated…``), which never says "password"."""
+        given = self._redis is not None and self._redis.connection_pool.connection_kwargs.get(
+            "password"
+        )
+        if isinstance(exc, AuthenticationError) and not given:
+            return (
+                f"Redis asks for a password ({exc}): give it in the URL, "
+                "redis://:PASSWORD@HOST:PORT/DB or ?password=, or in MOCKSERVERS_STORE"
+            )
+        return said(exc)
 
     @property
     def _client(self) -> aioredis.Redis:

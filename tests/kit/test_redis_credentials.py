@@ -14,12 +14,16 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import ResponseError
 
 from mockservers import create_app
+from mockservers.core.redis_reload import said
 from mockservers.core.redis_store import RedisStore
 from mockservers.core.shared import masked_url
 from mockservers.testing import SyncASGITransport
 from tests.conftest import QP
+from tests.redis_server import redis_server
 from tests.servers import free_port, serve_refused, serving
 
 SECRET = "S3cret-redis-pw"
@@ -171,3 +175,26 @@ def test_a_password_that_ends_the_host_early_is_refused_without_a_piece_of_it(ur
     assert "--store (or MOCKSERVERS_STORE): this URL cannot be read" in result.stderr
     assert "percent-encode" in result.stderr and "a password" in result.stderr
     assert "'ab'" not in result.stderr and SECRET not in result.stderr + result.stdout
+
+
+def test_a_redis_that_asks_for_a_password_the_url_lacks_says_so_at_start() -> None:
+    """Redis answers the handshake of a client without a password in protocol terms ("HELLO
+    must be called with the client already authenticated…"): serve names what is missing."""
+    with redis_server(options=["--requirepass", SECRET]) as url:
+        missing = serve_refused("--store", url)
+        wrong = serve_refused("--store", url.replace("//", "//:not-it@"))
+    assert missing.returncode == 2, missing.stderr
+    assert "Redis asks for a password" in missing.stderr
+    assert "redis://:PASSWORD@HOST:PORT/DB" in missing.stderr
+    assert wrong.returncode == 2 and "invalid username-password pair" in wrong.stderr
+    assert "asks for a password" not in wrong.stderr and "not-it" not in wrong.stderr
+
+
+def test_what_redis_said_to_a_pipelined_command_is_quoted_as_it_said_it() -> None:
+    """redis-py rewrites a pipelined command's error into "Command # 1 (HGETALL <key>) of
+    pipeline caused error: ('…',)": a 503 quotes Redis's own words, not the kit's keys."""
+    refused = ResponseError("command not allowed when used memory > 'maxmemory'.")
+    Pipeline.annotate_exception(None, refused, 1, ("HGETALL", "mockservers:journal-dropped"))  # type: ignore[arg-type]
+    assert "of pipeline caused error" in str(refused)
+    assert said(refused) == "command not allowed when used memory > 'maxmemory'."
+    assert said(ResponseError("plain")) == "plain"
