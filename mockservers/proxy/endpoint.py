@@ -60,6 +60,7 @@ from mockservers.proxy.forward import (
     Upstream,
     end_to_end,
     readable_codings,
+    unanswered,
     with_hint,
 )
 from mockservers.proxy.offload import off_loop
@@ -80,6 +81,7 @@ class Call:
     ) -> None:
         self.started_at, self.started = datetime.now(UTC), perf_counter()
         self.vendor = vendor
+        self.upstream = upstream
         self.scope = scope
         prefix = f"/{vendor.name}"
         raw_path: bytes = scope.get("raw_path") or quote(scope["path"]).encode("latin-1")
@@ -127,13 +129,16 @@ class Call:
         return self.body.limit if coding_of(self.headers) else self.body.size
 
     def secrets(self, answer: Answer | None = None) -> list[str]:
-        return learned.secrets_of(
+        """The exchange's secret values: those it carries by name, and the upstream URL's
+        credentials (sent as HTTP Basic by the proxy, in no header the connector gave)."""
+        found = learned.secrets_of(
             url=self.target.shown,
             request_headers=_text(self.sent_headers),
             request_body=self.readable.body,
             response_headers=_text(answer.headers) if answer is not None else (),
             response_body=answer.body if answer is not None else None,
         )
+        return found + self.upstream.secrets
 
     def verdict(self, status: int, answer: bytes, secrets: list[str]) -> dict[str, list[str]]:
         """The contracts' verdict on this call, these secret values blotted out of it (before
@@ -230,7 +235,7 @@ class Forwarding:
         except TooLarge as exc:
             await self._refuse(call, KitError("too_large", str(exc), 413), scope, send)
         except (httpx.RequestError, Overdue) as exc:
-            reason = with_hint(f"{self.upstream.shown}: {type(exc).__name__}: {exc}".rstrip(": "))
+            reason = with_hint(f"{self.upstream.shown}: {unanswered(exc, self.upstream.timeout)}")
             await self._refuse(call, KitError("upstream", reason, 502), scope, send)
         else:
             await self._pass_on(call, answer, send)
@@ -378,6 +383,7 @@ class Forwarding:
             vendor=self.vendor.name,
             operation=call.operation,
             upstream=self.upstream.shown,
+            kept=self.upstream.secrets,
             **call.exchange(**answered),
         )
 

@@ -24,18 +24,21 @@ connection of its own, its body as kept (the connector would get a 502 the vendo
 from __future__ import annotations
 
 import asyncio
+import base64
 import math
 import ssl
 import urllib.request
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import httpx
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive
 
+from mockservers.core import learned
 from mockservers.core.http import IDLE_CONNECTION_SECONDS
 from mockservers.proxy.counting import Counted, counting, counting_transport
 
@@ -228,6 +231,18 @@ class Upstream:
         """The base URL without any user:password in it (what the journal and banner show)."""
         return str(self.base.copy_with(username=None, password=None))
 
+    @cached_property
+    def secrets(self) -> list[str]:
+        """The secret values of the base URL's user:password, which httpx sends as HTTP Basic
+        (UTF-8) on every call: learned as a connector's own ``Basic`` credential is (the header,
+        its base64, ``user:password`` and the password), since no header the proxy was given
+        holds them and a vendor's answer may quote them all the same."""
+        user, password = self.base.username, self.base.password
+        if not user and not password:
+            return []
+        credential = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        return learned.secrets_of(request_headers=[("Authorization", f"Basic {credential}")])
+
     def target(self, raw_path: bytes, query: bytes) -> Target:
         """Where a path under the vendor's prefix (encoded as the client sent it) and a query
         string go, kept byte for byte. Through a proxy named in the environment, they go as
@@ -345,6 +360,30 @@ class _Connection:
         on connections that count nothing (a transport of the caller's, a proxy the
         environment names) is not known unanswered."""
         return self.reused and self.counted.written > 0 and self.counted.read == 0
+
+
+_TIME_LIMITS = (
+    (httpx.ConnectTimeout, "connect", "no connection within"),
+    (httpx.ReadTimeout, "read", "no byte within"),
+    (httpx.WriteTimeout, "write", "no byte of the request taken within"),
+    (httpx.PoolTimeout, "pool", "no free connection within"),
+)
+"""httpx's timeouts: which of the limits ran out (a ``httpx.Timeout`` field), and what it means."""
+
+
+def unanswered(exc: Exception, timeout: httpx.Timeout) -> str:
+    """Why a call got no answer (``exc``, raised under ``timeout``), after httpx's name for it:
+    which time limit ran out and its value, or that the upstream closed or reset the
+    connection (httpx says nothing of either)."""
+    name = type(exc).__name__
+    for kind, limit, words in _TIME_LIMITS:
+        seconds = getattr(timeout, limit)
+        if isinstance(exc, kind) and seconds is not None:  # (None: a transport's own limit)
+            return f"{name}: {words} {seconds:g} s (the {limit} timeout)"
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        said = f" ({exc})" if str(exc) else ""
+        return f"{name}: the upstream closed or reset the connection{said}"
+    return f"{name}: {exc}".rstrip(": ")
 
 
 def with_hint(why: str) -> str:

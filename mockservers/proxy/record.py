@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
@@ -62,17 +63,28 @@ class HarFolder:
         writer, self._writer = self._writer, _writer()
         writer.shutdown(wait=True)
 
-    def write(self, *, vendor: str, operation: str, upstream: str, **exchange: Any) -> Path:
+    def write(
+        self,
+        *,
+        vendor: str,
+        operation: str,
+        upstream: str,
+        kept: Iterable[str] = (),
+        **exchange: Any,
+    ) -> Path:
         """Record one exchange (the keyword arguments of :func:`mockservers.core.har.entry`)
-        at the end of its file. A file that cannot be written (the folder removed, the disk
-        full) is logged, not raised: the connector still gets the vendor's answer, and the
-        exchange stays in memory for the file's next write. Only those stay: a written entry
-        is the file's (memory stayed at the size of every answer recorded since start)."""
+        at the end of its file; ``kept``: secrets blotted out for as long as the file is
+        written (the upstream URL's credentials, which no exchange shows by name). A file that
+        cannot be written (the folder removed, the disk full) is logged, not raised: the
+        connector still gets the vendor's answer, and the exchange stays in memory for the
+        file's next write. Only those stay: a written entry is the file's (memory stayed at the
+        size of every answer recorded since start)."""
         target = self.path(vendor, exchange["started"])
         recorder = self._recorders.get(target)
         if recorder is None:
             self._forget_earlier_days(vendor, target)
             recorder = self._recorders[target] = _continued(target)
+        recorder.also_mask(*kept)
         recorded = recorder.add(**exchange)
         recorded.update(_vendor=vendor, _operation=operation, _upstream=upstream)
         unwritten = self._unwritten.setdefault(target, [])

@@ -34,13 +34,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
-import orjson
 
 from mockservers.app import create_app
 from mockservers.cliargs import environ
+from mockservers.core import spliced
 from mockservers.core.codings import Unreadable, applied
 from mockservers.core.compare import Answer, Difference, differences
 from mockservers.core.generated import Request, Translation
@@ -203,21 +203,26 @@ class Replay:
             translation = Translation(vendor.generated, any_case=vendor.body_names_any_case)
             self.translations[vendor.name] = translation
         path, _, query = exchange.path.partition("?")
-        request = _request(query, exchange.headers, exchange.body)
+        recorded = parse_qsl(query, keep_blank_values=True)
+        request = Request.of(recorded, exchange.headers, exchange.body)
         translation.rewrite(request)
         if vendor.name == "tsdigital" and any(
             k.lower() == "authorization" and v == MASK for k, v in request.headers
         ):
             await self._mint_bearer()
         self._refill(request, vendor)
-        body = orjson.dumps(request.body) if request.body_json else exchange.body
+        # What the recording shows, only the values filled in or translated written anew.
+        body = exchange.body
+        if request.body_json:
+            body = spliced.json_body(body, request.body)
         if exchange.coding:
             try:
                 body = applied(body, exchange.coding)
             except Unreadable as exc:  # a HAR from elsewhere
                 return Outcome(exchange, skipped=str(exc))
         # The path as recorded (dot segments kept), where the proxy would send it.
-        target = self.upstream.target(_as_target(path), urlencode(request.query).encode())
+        sent_query = spliced.query(_as_target(query), recorded, request.query)
+        target = self.upstream.target(_as_target(path), sent_query)
         # Built whole, as the proxy builds its calls: no client defaults (User-Agent, Accept,
         # Accept-Encoding, Connection) the recording does not show.
         sent = httpx.Request(
@@ -335,10 +340,6 @@ def _refill_body(node: Any, value: Callable[[str, Any, bool], Any], top: bool) -
     return node
 
 
-def _request(query: str, headers: list[tuple[str, str]], body: bytes) -> Request:
-    return Request.of(parse_qsl(query, keep_blank_values=True), headers, body)
-
-
 def report(outcomes: list[Outcome], out: TextIO) -> int:
     """Print every exchange that differs (and those not sent); how many differ."""
     differing = 0
@@ -357,9 +358,9 @@ def report(outcomes: list[Outcome], out: TextIO) -> int:
 
 
 def _as_target(path: str) -> bytes:
-    """A recorded path as a request target: as first sent (a recording by the proxy keeps the
-    connector's ASCII), other characters percent-encoded as UTF-8, as httpx encodes a URL (a
-    HAR from elsewhere may hold them)."""
+    """A recorded path (or query) as a request target: as first sent (a recording by the proxy
+    keeps the connector's ASCII), other characters percent-encoded as UTF-8, as httpx encodes
+    a URL (a HAR from elsewhere may hold them)."""
     return quote(path, safe=_PRINTABLE).encode("ascii")
 
 

@@ -20,12 +20,12 @@ The differences are added up per vendor, operation and field by the kit's
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 import httpx
-import orjson
 from starlette.applications import Starlette
 
+from mockservers.core import spliced
 from mockservers.core.compare import Answer, Difference, differences
 from mockservers.core.generated import Request, Translation
 from mockservers.core.http import json_of
@@ -109,10 +109,12 @@ def _rewritten(
     translation: Translation, query: bytes, headers: list[tuple[str, str]], body: bytes
 ) -> tuple[Request, bytes, bytes]:
     """The request as the fake is asked it, its query and body: the vendor's values it carries
-    replaced by the fake's. Its JSON body is read whole (and written again where a value was
-    replaced): the work a large request takes (see :func:`off_loop`)."""
-    request = Request.of(parse_qsl(query.decode("latin-1"), keep_blank_values=True), headers, body)
+    replaced by the fake's, each where it stands, every other byte as the vendor got it
+    (:mod:`~mockservers.core.spliced`). Its JSON body is read whole: the work a large request
+    takes (see :func:`off_loop`)."""
+    sent = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    request = Request.of(sent, headers, body)
     if translation.rewrite(request):
-        query = urlencode(request.query).encode("latin-1") if request.query else b""
-        body = orjson.dumps(request.body) if request.body_json else body
+        query = spliced.query(query, sent, request.query)
+        body = spliced.json_body(body, request.body) if request.body_json else body
     return request, query, body

@@ -217,7 +217,10 @@ def test_an_upstream_that_does_not_answer_gets_each_vendors_502(failure: str) ->
                 "keepit": http.post("/keepit/api?cmd=insertClient_v3", json={}),
             }
             journal = {e["vendor"]: e for e in http.get("/__admin/requests").json()}
-    reason = "ConnectError" if failure == "refused" else "ReadTimeout"
+    reason = {
+        "refused": "ConnectError: All connection attempts failed",
+        "timeout": "ReadTimeout: no byte within 0.1 s (the read timeout)",
+    }[failure]
     for vendor, answer in answers.items():
         assert answer.status_code == 502, vendor
         assert contract(f"{vendor}/error.response").check(answer.json()) == [], vendor

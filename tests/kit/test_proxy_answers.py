@@ -8,6 +8,8 @@ stand-ins on a socket, answering bytes of their own making."""
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +18,7 @@ import httpx
 import pytest
 
 from mockservers.proxy import create_proxy_app
-from mockservers.testing import MockServer
+from mockservers.testing import MockServer, SyncASGITransport
 from tests.proxying import QP, Received, WireUpstream
 from tests.servers import embedded, serving
 
@@ -215,6 +217,53 @@ def test_a_new_connection_closed_unanswered_is_a_502_at_once() -> None:
     assert answer.status_code == 502
     assert "Server disconnected" in answer.headers["x-mockservers-detail"]
     assert len(upstream.received) == 1
+
+
+def test_a_502_says_which_time_limit_ran_out_or_that_the_vendor_reset_the_connection() -> None:
+    """The detail named only httpx's exception ("ReadError", "ConnectTimeout"), which says
+    nothing of the limit or of what the vendor did. A vendor that resets the connection after
+    reading the call; one whose accept queue is full (a connection never completes)."""
+    with socket.create_server(("127.0.0.1", 0)) as resetting:
+        thread = threading.Thread(target=_reset_one, args=(resetting,), daemon=True)
+        thread.start()
+        vendor = f"http://127.0.0.1:{resetting.getsockname()[1]}"
+        reset = _detail(vendor)
+        thread.join()
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        url = f"http://127.0.0.1:{full.getsockname()[1]}"
+        waiting = [socket.socket() for _ in range(3)]  # more than its queue holds
+        for client in waiting:
+            client.setblocking(False)
+            client.connect_ex(full.getsockname())
+        try:
+            unconnected = _detail(url, httpx.Timeout(5, connect=0.2))
+        finally:
+            for client in waiting:
+                client.close()
+    assert reset == f"{vendor}/quoparts: ReadError: the upstream closed or reset the connection"
+    assert unconnected == (
+        f"{url}/quoparts: ConnectTimeout: no connection within 0.2 s (the connect timeout)"
+    )
+
+
+def _reset_one(server: socket.socket) -> None:
+    """Take one call, read it, and reset the connection (no answer)."""
+    connection, _ = server.accept()
+    connection.recv(65536)
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.close()
+
+
+def _detail(url: str, timeout: httpx.Timeout | None = None) -> str:
+    """The detail of the 502 a proxy in front of ``url`` answers a QuoParts login with."""
+    options = {"timeout": timeout} if timeout is not None else {}
+    app = create_proxy_app({"quoparts": f"{url}/quoparts"}, **options)
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://proxy") as http:
+        answer = http.get(QP, params=LOGIN)
+    assert answer.status_code == 502
+    return answer.headers["x-mockservers-detail"]
 
 
 def test_a_sandbox_with_a_ca_of_its_own_is_trusted_with_cacert(tmp_path: Path) -> None:

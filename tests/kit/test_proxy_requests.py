@@ -15,7 +15,17 @@ import pytest
 
 from contracts import contract
 from mockservers.core.secretnames import MASK
-from tests.proxying import QP, XTRA_LOGIN, WireUpstream, proxied
+from mockservers.proxy import create_proxy_app
+from mockservers.testing import SyncASGITransport
+from tests.proxying import (
+    QP,
+    STORED,
+    XTRA_LOGIN,
+    Received,
+    WireUpstream,
+    proxied,
+    with_credentials,
+)
 
 HAR = contract("har/har")
 
@@ -50,6 +60,28 @@ def test_a_basic_credential_s_password_the_vendor_echoes_is_blotted_out(tmp_path
         found = kept(http, tmp_path)
     assert "hunter22xyz" in passed.text  # the connector gets the vendor's answer unchanged
     assert "hunter22xyz" not in found and "wrong password ***" in found
+
+
+def test_the_upstream_url_s_credentials_the_vendor_echoes_are_blotted_out(tmp_path: Path) -> None:
+    """The user:password of ``--upstream`` goes as HTTP Basic, which the proxy adds itself: it
+    was never learned, and a sandbox quoting the request's head left it in clear in the journal
+    and the recording, where a connector's own Basic credential was blotted out."""
+    user, password = STORED
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+
+    def quoting(received: Received) -> bytes:
+        quoted = json.dumps({"errorCode": "101", "error": received.head.decode(), "data": []})
+        return answer(quoted.encode(), "Connection: close")
+
+    with WireUpstream(quoting) as upstream:
+        app = create_proxy_app({"quoparts": with_credentials(upstream)}, record=tmp_path)
+        with httpx.Client(transport=SyncASGITransport(app), base_url="http://proxy") as http:
+            passed = http.get(QP, params={"login": ""})
+            found = kept(http, tmp_path)
+    assert f"Basic {basic}" in passed.text  # the connector gets the vendor's answer unchanged
+    for secret in (basic, f"{user}:{password}", password):
+        assert secret not in found, secret
+    assert "Authorization: ***" in found
 
 
 @pytest.mark.parametrize(

@@ -167,3 +167,28 @@ def test_a_compressed_request_is_replayed_in_its_coding_its_password_filled_in(
     assert "#2 login POST /api/sync/v1/login: not sent (its body was not recorded: " in (
         capsys.readouterr().out
     )
+
+
+def test_a_replay_sends_the_recorded_query_and_body_only_filled_in_values_written_anew(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A replay wrote every query and JSON body again whole: a Latin-1 ``%E0`` went as
+    ``%EF%BF%BD``, the flag ``login`` as ``login=``, ``%20`` as ``+``, ``@`` as ``%40``,
+    ``1e3`` as ``1000.0``, ``14.570`` as ``14.57``, a name given twice once. Only the password
+    it fills in (masked in the recording) is written anew."""
+    query = "login&username=Citt%E0&x=a%20b&mail=a@b.it&password=Quo-pw-123&y=%7e"
+    body = b'{"n": 1e3, "z": -0, "p": 14.570, "k": "a", "k": "b"}'
+    target = f"/quoparts/ws_quoparts.php?{query}".encode()
+    rows = _answer(b'{"errorCode": "0", "error": "", "data": []}', "application/json")
+    with WireUpstream(rows) as vendor:
+        with proxied(vendor, ("quoparts",), record=tmp_path) as (_, http):
+            json_type = {"Content-Type": "application/json"}
+            http.post("/", content=body, headers=json_type, extensions={"target": target})
+        (recording,) = tmp_path.glob("*.har")
+        args = ["replay", str(recording), "--base-url", vendor.base_url("quoparts")]
+        assert main([*args, "--password", "Quo-pw-123"]) == 0, capsys.readouterr().out
+    assert "Quo-pw-123" not in recording.read_text("utf-8")
+    connector, replayed = vendor.received
+    assert replayed.request_line == connector.request_line
+    assert connector.request_line[1] == target
+    assert replayed.body == connector.body == body

@@ -281,3 +281,61 @@ def test_a_large_request_is_asked_of_the_fake_with_the_fake_s_own_token(
         (latest,) = http.get("/__admin/requests", params={"limit": 1}).json()
     assert imported.json()["errorCode"] == "0"
     assert (latest["operation"], latest["shadow"]) == ("importCli", [])
+
+
+def test_the_fake_gets_what_the_vendor_got_but_the_values_translated() -> None:
+    """Once the vendor's token was put in the fake's, the query and the JSON body were written
+    again whole: a Latin-1 ``%E0`` went as ``%EF%BF%BD``, the flag ``importCli`` as
+    ``importCli=``, ``1e3`` as ``1000.0`` and ``-0`` as ``0``; the fake, quoting the code it
+    refused, answered otherwise than the vendor, a difference the shadow made itself."""
+    body = (
+        b'{"data": [{"DES_NOM": "Rossi", "COD_PTA_IVA": "1", "COD_CLI_ERP": 1e3},'
+        b' {"DES_NOM": "Bianchi", "COD_PTA_IVA": "2", "COD_CLI_ERP": -0}]}'
+    )
+    login = {"login": "", "username": QP_USER, "password": QP_PASSWORD}
+    with MockServer(ACCOUNTS) as upstream, proxied(upstream, ("quoparts",), shadow=True) as pair:
+        app, http = pair
+        token = http.get(QP, params=login).json()["data"][0]["TOKEN"]
+        target = f"{QP}?importCli&token={token}&note=Citt%E0&x=a%20b".encode()
+        json_type = {"Content-Type": "application/json"}
+        http.post("/", content=body, headers=json_type, extensions={"target": target})
+        (latest,) = http.get("/__admin/requests", params={"limit": 1}).json()
+        (vendor_got,) = upstream.requests(limit=1)
+        assert app.shadow is not None
+        with httpx.Client(transport=SyncASGITransport(app.shadow.app), base_url="http://s") as fake:
+            (shadow_got,) = fake.get("/__admin/requests", params={"limit": 1}).json()
+            curl = fake.get(f"/__admin/requests/{shadow_got['id']}").json()["curl"]
+    assert latest["shadow"] == []
+    assert shadow_got["target"] == vendor_got["target"]
+    assert vendor_got["target"].endswith("?importCli&token=***&note=Citt%E0&x=a%20b")
+    assert f"--data-raw '{body.decode()}'" in curl
+
+
+def test_a_translated_body_value_is_written_where_it_stands() -> None:
+    """A quote for the vendor's COD_CLI went to the fake written again whole (``14.570`` as
+    ``14.57``, the spacing gone); now only the fake's COD_CLI takes the vendor's place."""
+    login = {"login": "", "username": QP_USER, "password": QP_PASSWORD}
+    with MockServer(ACCOUNTS) as upstream:
+        seed(upstream)
+        with proxied(upstream, ("quoparts",), shadow=True) as (app, http):
+            token = http.get(QP, params=login).json()["data"][0]["TOKEN"]
+            cli = {"importCli": "", "token": token}
+            cod_cli = http.post(QP, params=cli, json={"data": [CUSTOMER]}).json()["data"][0]
+            quote = (
+                '{"data": {"testata": {"COD_CLI": "%s", "COD_TGA": "TE001ST", "DES_VCL": "Panda"},'
+                ' "articoli": [{"DES_RGR": "Filtro", "COD_ART_PVT": "1", "IMP_LST_PVT": 14.570,'
+                ' "QTA_DET_PVT": 1}]}}'
+            )
+            pvt = {"importPvt": "", "token": token}
+            headers = {"Content-Type": "application/json"}
+            http.post(QP, params=pvt, content=quote % cod_cli["COD_CLI"], headers=headers)
+            (latest,) = http.get("/__admin/requests", params={"limit": 1}).json()
+            assert app.shadow is not None
+            transport = SyncASGITransport(app.shadow.app)
+            with httpx.Client(transport=transport, base_url="http://s") as fake:
+                asked, imported = fake.get("/__admin/requests", params={"limit": 2}).json()
+                curl = fake.get(f"/__admin/requests/{asked['id']}").json()["curl"]
+    fake_cod = imported["response"]["data"][0]["COD_CLI"]
+    assert fake_cod != cod_cli["COD_CLI"]  # the upstream's sequence was ahead
+    assert latest["shadow"] == []
+    assert f"--data-raw '{quote % fake_cod}'" in curl

@@ -1,0 +1,84 @@
+"""A request's query and JSON body with some values replaced (a shadow's translation, a
+replay's refill): every other byte as it came, the body written again whole only where a
+replaced value cannot be told apart in its text."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+import pytest
+
+from mockservers.core import spliced
+
+
+def _pairs(raw: bytes) -> list[tuple[str, str]]:
+    return parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+
+
+def test_a_query_keeps_every_field_but_those_replaced() -> None:
+    raw = b"importCli&token=T-vendor&note=Citt%E0&&x=a%20b&mail=a@b.it&token=T-other"
+    before = _pairs(raw)
+    after = [(k, "T-fake" if v == "T-vendor" else v) for k, v in before]
+    assert spliced.query(raw, before, after) == (
+        b"importCli&token=T-fake&note=Citt%E0&&x=a%20b&mail=a@b.it&token=T-other"
+    )
+    assert spliced.query(raw, before, list(before)) is raw
+
+
+def test_a_replaced_query_value_is_percent_encoded_as_utf_8() -> None:
+    raw = b"password=***&login"
+    after = [("password", "pà ss&=1"), ("login", "")]
+    assert spliced.query(raw, _pairs(raw), after) == b"password=p%C3%A0%20ss%26%3D1&login"
+
+
+def _rewritten(body: bytes, replace: dict[Any, Any]) -> bytes:
+    """``body`` made to read as its parse with ``replace``'s values where they are found (a
+    value's type and value: ``"5"`` and ``5`` apart)."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return replace.get((type(node), node), node)
+
+    return spliced.json_body(body, walk(orjson.loads(body)))
+
+
+@pytest.mark.parametrize(
+    ("body", "replace", "written"),
+    [
+        # nothing replaced: the body itself
+        (b'{"n": 1e3, "z": -0, "p": 14.570}', {}, b'{"n": 1e3, "z": -0, "p": 14.570}'),
+        # a string, where it stands; a name spelt as it is stays
+        (
+            b'{"C9": "C9", "p": 14.570, "k": "a", "k": "b"}',
+            {(str, "C9"): "C1"},
+            b'{"C9": "C1", "p": 14.570, "k": "a", "k": "b"}',
+        ),
+        # however the text escapes it
+        (
+            b'{"COD_CLI": "\\u0043\\u0039", "n": 1e3}',
+            {(str, "C9"): "C1"},
+            b'{"COD_CLI": "C1", "n": 1e3}',
+        ),
+        # a whole number, and no other number, nor a string, that holds its digits
+        (
+            b'[{"ID": 5, "x": 15, "s": "5", "f": 5.0, "e": 5e0}]',
+            {(int, 5): 7},
+            b'[{"ID": 7, "x": 15, "s": "5", "f": 5.0, "e": 5e0}]',
+        ),
+    ],
+)
+def test_a_json_body_keeps_its_text_but_the_values_replaced(
+    body: bytes, replace: dict[Any, Any], written: bytes
+) -> None:
+    assert _rewritten(body, replace) == written
+
+
+def test_a_value_replaced_in_one_place_and_kept_in_another_writes_the_body_again() -> None:
+    body = b'{"a": "5",  "b": "5", "n": 1e3}'
+    after = {"a": "7", "b": "5", "n": 1000.0}
+    assert spliced.json_body(body, after) == orjson.dumps(after)
