@@ -226,6 +226,34 @@ def test_too_few_matches_show_the_calls_that_matched_and_the_near_misses(
     assert lines[4].startswith("  1. quoparts login (GET /quoparts/ws_quoparts.php) -> 200")
 
 
+def test_a_failed_assertion_names_the_session_of_each_call_it_lists() -> None:
+    """On the global scope, a call another test's session made (one left open) was listed as
+    if the global scope had made it: each line names its session, with its name while it is
+    live; a call of the global scope names none."""
+    missing = {"operation": "importCli", "body": {"data": [{"COD_CLI_ERP": "X"}]}}
+
+    def listed(scope: AdminScope) -> list[str]:
+        with pytest.raises(AssertionError) as failure:
+            scope.assert_called(**missing)
+        calls = [line for line in str(failure.value).splitlines() if re.match(r"  \d+\. ", line)]
+        return [line.rsplit(" [", 1)[1] for line in calls]
+
+    with MockServer() as server:
+        leaked = server.session(name="tests/test_other.py::test_leaky")
+        with quoparts(leaked) as client:
+            client.import_customers([ROW])
+        with httpx.Client(base_url=server.url) as http:
+            qp_login(http)
+        on_the_global_scope, in_the_session = listed(server), listed(leaked)
+        leaked.close()
+        after_it_closed = listed(server)
+    ids = [line.split(",")[0].rstrip("]") for line in on_the_global_scope]
+    named = f'session {leaked.id} "tests/test_other.py::test_leaky"]'
+    assert on_the_global_scope == [f"{ids[0]}, {named}", f"{ids[1]}]", f"{ids[2]}, {named}"]
+    assert in_the_session == [f"{ids[0]}, session {leaked.id}]", f"{ids[2]}, session {leaked.id}]"]
+    assert after_it_closed == [f"{ids[1]}]"]  # dropped with its session: the global one's
+
+
 def test_a_failed_assertion_never_prints_a_secret_it_was_given(
     mockserver_session: Session,
 ) -> None:
