@@ -625,6 +625,57 @@ def test_in_process_timeouts_and_drops_are_what_httpx_raises_over_a_socket() -> 
         assert http.get("/quoparts/ws_quoparts.php", params=QP_LOGIN).json()["errorCode"] == "0"
 
 
+def test_a_drop_fault_starts_the_answer_then_fails_its_body_in_process_as_over_a_socket() -> None:
+    """Over a socket uvicorn has sent ``200 OK`` and the headers when the connection drops: a
+    response hook saw the status, then the body's read failed. In-process, the send itself
+    failed and no hook ran: a connector's logging of answers behaved otherwise under test."""
+    import anyio
+
+    from mockservers import create_app
+    from mockservers.testing import AsyncASGITransport, SyncASGITransport
+
+    def sync_run(http: httpx.Client) -> tuple[list[int], int, str]:
+        seen: list[int] = []
+        http.event_hooks["response"] = [lambda response: seen.append(response.status_code)]
+        http.post("/__admin/faults", json={"vendor": "quoparts", "kind": "drop", "times": 2})
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.get("/quoparts/ws_quoparts.php", params=QP_LOGIN)
+        with (
+            http.stream("GET", "/quoparts/ws_quoparts.php", params=QP_LOGIN) as streamed,
+            pytest.raises(httpx.RemoteProtocolError) as failed,
+        ):
+            streamed.read()
+        return seen, streamed.status_code, str(failed.value)
+
+    async def async_run(http: httpx.AsyncClient) -> tuple[list[int], int, str]:
+        seen: list[int] = []
+
+        async def hook(response: httpx.Response) -> None:
+            seen.append(response.status_code)
+
+        http.event_hooks["response"] = [hook]
+        await http.post("/__admin/faults", json={"vendor": "quoparts", "kind": "drop", "times": 2})
+        with pytest.raises(httpx.RemoteProtocolError):
+            await http.get("/quoparts/ws_quoparts.php", params=QP_LOGIN)
+        async with http.stream("GET", "/quoparts/ws_quoparts.php", params=QP_LOGIN) as streamed:
+            with pytest.raises(httpx.RemoteProtocolError) as failed:
+                await streamed.aread()
+        return seen, streamed.status_code, str(failed.value)
+
+    async def in_async() -> tuple[list[int], int, str]:
+        transport = AsyncASGITransport(create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://m") as http:
+            return await async_run(http)
+
+    with MockServer() as server, httpx.Client(base_url=server.url) as http:
+        over_a_socket = sync_run(http)
+    with httpx.Client(transport=SyncASGITransport(create_app()), base_url="http://m") as http:
+        in_process = sync_run(http)
+    assert over_a_socket[:2] == ([201, 200, 200], 200)  # the fault's 201, then two drops
+    assert in_process == over_a_socket and anyio.run(in_async) == over_a_socket
+    assert "received 0 bytes, expected 64" in over_a_socket[2]
+
+
 def test_an_async_connector_in_process_meets_timeouts_and_drops_as_over_a_socket() -> None:
     """httpx's own ASGITransport waited a 5 s latency fault out past a 0.2 s timeout, and let
     the kit's DroppedConnection through: an async connector's error handling untestable."""
