@@ -439,6 +439,57 @@ def test_each_test_gets_its_own_session_on_the_shared_server(
     assert [s["id"] for s in mockserver.admin("GET", "/sessions")] == [mockserver_session.id]
 
 
+def test_a_server_not_started_says_so_whatever_is_asked_of_it() -> None:
+    """``count()`` and ``session()`` failed on an ``assert`` (an ``AttributeError`` under
+    ``python -O``), and ``base_url("quoparts")`` answered ``/quoparts``, a relative URL."""
+    server = MockServer()
+    asked = [
+        server.count,
+        server.session,
+        server.async_session,
+        lambda: server.base_url("quoparts"),
+        lambda: server.requests(limit=1),
+    ]
+    for ask in asked:
+        with pytest.raises(RuntimeError, match=r"^start the server first \(use it as a context"):
+            ask()
+    with server:
+        assert server.base_url("quoparts") == f"{server.url}/quoparts"
+    for ask in asked[:3]:  # stopped: nothing answers
+        with pytest.raises(RuntimeError, match="start the server first"):
+            ask()
+
+
+def test_a_session_opens_on_a_client_without_a_base_url() -> None:
+    """``Session.open(httpx.Client(), base_url=server.url)`` failed with httpx's
+    ``UnsupportedProtocol``: its admin calls now go under ``base_url``; with no absolute URL
+    either side, it says so."""
+    import anyio
+
+    from mockservers.testing import AsyncSession
+
+    async def in_async(url: str) -> int:
+        async with await AsyncSession.open(httpx.AsyncClient(), base_url=url) as session:
+            return await session.count()
+
+    with MockServer() as server:
+        with Session.open(httpx.Client(), base_url=server.url + "/", owns_client=True) as plain:
+            with quoparts(plain) as client:
+                client.login()
+            assert plain.count(operation="login") == 1
+            assert [s["id"] for s in server.admin("GET", "/sessions")] == [plain.id]
+        assert anyio.run(in_async, server.url) == 0
+        assert server.admin("GET", "/sessions") == []  # both dropped
+        with pytest.raises(ValueError, match="the client has no base_url, and base_url ''"):
+            Session.open(httpx.Client(), base_url="")
+
+
+def test_a_negative_journal_limit_says_what_it_may_be(mockserver_session: Session) -> None:
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        mockserver_session.requests(limit=-1)
+    assert refused.value.response.json() == {"error": "limit must be a whole number from 0"}
+
+
 def test_session_helpers_cover_reset_tokens_and_state(mockserver_session: Session) -> None:
     session = mockserver_session
     with quoparts(session) as client:
