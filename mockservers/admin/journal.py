@@ -33,7 +33,7 @@ class JournalEndpoints(AdminBase):
         limit = call.query.get("limit")
         if limit is not None:
             if not (limit.isascii() and limit.isdigit()):
-                raise AdminError(400, "limit must be a whole number")
+                raise AdminError(400, "limit must be a whole number from 0")
             limit = limit.lstrip("0") or "0"  # leading zeros count for nothing
         bodies = _bodies(call)
         vendor = call.query.get("vendor") or None

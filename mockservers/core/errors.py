@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from starlette.responses import Response
@@ -43,4 +44,13 @@ class VendorError(Exception):
 
 
 class DroppedConnection(Exception):
-    """Raised by a ``drop`` fault after the response has started: the server closes the socket."""
+    """Raised by a ``drop`` fault after the response has started: the server closes the socket.
+    ``status`` and ``headers`` are the start it sent, what a client over a socket has read when
+    the connection closes (the in-process transports answer with them, then fail the body)."""
+
+    def __init__(
+        self, message: str, status: int = 200, headers: Sequence[tuple[bytes, bytes]] = ()
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = list(headers)

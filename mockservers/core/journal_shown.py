@@ -80,7 +80,7 @@ def render(entry: Entry) -> dict[str, Any]:
         "path": entry.path,
         "target": text_of(sent_target(entry)),
         "query": dict(mask_pairs(parse_qsl(entry.query.decode("latin-1"), keep_blank_values=True))),
-        "headers": dict(lines),
+        "headers": first_values(lines),
         "header_lines": [list(line) for line in lines],
         "status": entry.status,
         "request": request,
@@ -112,6 +112,15 @@ def _shown_in_part(
     if response_format == "text" and len(entry.response_body) > _BODY_PREVIEW:
         parts.setdefault("response", len(entry.response_body))
     return parts or None
+
+
+def first_values(lines: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Header lines by name, a repeated name's first value: the one the fakes read (as
+    Starlette's ``Headers.get``); ``header_lines`` keeps every line."""
+    found: dict[str, str] = {}
+    for name, value in lines:
+        found.setdefault(name, value)
+    return found
 
 
 def _masked_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:

@@ -343,11 +343,6 @@ class _DroppedResponse(Response):
         super().__init__(b"", status_code=200)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")],
-            }
-        )
-        raise DroppedConnection("connection dropped by an injected fault")
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"64")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        raise DroppedConnection("connection dropped by an injected fault", 200, headers)

@@ -19,8 +19,10 @@ from mockservers.core.verify import check_bounds
 from mockservers.testing.report import (
     CoverageTally,
     Report,
+    SessionNames,
     dropped_note,
     matcher_text,
+    sessions_named,
     taken_away,
     verify_failure,
 )
@@ -129,7 +131,8 @@ class ScopeCalls:
         __tracebackhide__ = True  # pytest: the failure is the test's line, not this one's
         result = yield from self._verify(count, at_least, at_most, matcher, bodies=False)
         if not result["ok"]:
-            raise AssertionError(verify_failure(matcher, result))
+            names = yield from self._session_names(sessions_named(result))
+            raise AssertionError(verify_failure(matcher, result, names))
         seen, dropped = int(result["count"]), int(result.get("dropped", 0))
         bound = count if count is not None else at_most
         if bound is not None and seen + dropped > bound:
@@ -139,6 +142,15 @@ class ScopeCalls:
                 + dropped_note(dropped, matcher.get("vendor"))
             )
         return seen
+
+    def _session_names(self, listed: set[str]) -> Flow[SessionNames]:
+        """The names of the live sessions among ``listed``, for the global scope: its journal
+        holds every session's calls, and the plugin names each test's session after the test.
+        A session's own calls need no look-up (and the session endpoints refuse a session)."""
+        if self.session_id is not None or not listed:
+            return {}
+        live = yield AdminRequest("GET", "/sessions")
+        return {found["id"]: found.get("name") for found in live if found["id"] in listed}
 
     def _assert_not_called(self, matcher: dict[str, Any]) -> Flow[None]:
         __tracebackhide__ = True

@@ -7,7 +7,7 @@ server runs in this process, in a thread or elsewhere.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -18,6 +18,7 @@ from mockservers.core.secrets import mask_value
 _MATCHER_LIMIT = 300
 _DESCRIPTION_LIMIT = 90
 _REFUSAL_LIMIT = 50
+_SESSION_NAME_LIMIT = 100
 
 
 def matcher_text(matcher: Mapping[str, Any]) -> str:
@@ -35,14 +36,35 @@ def matcher_text(matcher: Mapping[str, Any]) -> str:
     return text if len(text) <= _MATCHER_LIMIT else text[: _MATCHER_LIMIT - 1] + "…"
 
 
-def entry_line(entry: Mapping[str, Any]) -> str:
+SessionNames = Mapping[str, str | None]
+"""Session id -> its name (None: it has none), for the sessions an assertion's entries name."""
+
+
+def entry_line(entry: Mapping[str, Any], names: SessionNames | None = None) -> str:
     """One journal entry at a glance: what was called, what it answered (the status, and the
-    vendor's refusal when the status does not say it), when, which entry."""
+    vendor's refusal when the status does not say it), when, which entry, and which session
+    made it (with its name, when ``names`` has it): on the global scope, another test's
+    session's call read as the global scope's own."""
     where = f"{entry.get('method')} {entry.get('path')}"
     return (
         f"{entry.get('vendor')} {entry.get('operation')} ({where}) -> {entry.get('status')}"
-        f"{refusal_text(entry)} at {entry.get('time')} [entry {entry.get('id')}]"
+        f"{refusal_text(entry)} at {entry.get('time')} [{_which(entry, names or {})}]"
     )
+
+
+def _which(entry: Mapping[str, Any], names: SessionNames) -> str:
+    """``entry 4c8e042``, then ``, session ef1e4471a92f "test_x"`` for a session's call."""
+    text = f"entry {entry.get('id')}"
+    session = entry.get("session")
+    if session is None:
+        return text
+    text += f", session {session}"
+    name = names.get(session)
+    if name:
+        if len(name) > _SESSION_NAME_LIMIT:
+            name = name[: _SESSION_NAME_LIMIT - 1] + "…"
+        text += " " + orjson.dumps(name).decode()
+    return text
 
 
 def refusal_text(entry: Mapping[str, Any]) -> str:
@@ -63,10 +85,22 @@ def refusal_text(entry: Mapping[str, Any]) -> str:
     return text + "".join(f", {other.get('code')}" for other in others)
 
 
-def verify_failure(matcher: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+def sessions_named(result: Mapping[str, Any]) -> set[str]:
+    """The sessions whose calls a verify's answer lists."""
+    listed: Iterable[Mapping[str, Any]] = [
+        *(result.get("matches") or ()),
+        *(miss["entry"] for miss in result.get("near_misses") or ()),
+    ]
+    return {entry["session"] for entry in listed if entry.get("session") is not None}
+
+
+def verify_failure(
+    matcher: Mapping[str, Any], result: Mapping[str, Any], names: SessionNames | None = None
+) -> str:
     """The message of a failed ``assert_called``/``assert_not_called``: what was expected, how
     many matched, the calls that matched (when some did), then the near misses closest first
-    (one line per difference; none when there were too many)."""
+    (one line per difference; none when there were too many). ``names``: the names of the
+    sessions the entries name, shown beside their ids."""
     count = result.get("count", 0)
     lines = [
         f"expected {result.get('expected')} call(s) matching {matcher_text(matcher)}, found {count}"
@@ -75,11 +109,11 @@ def verify_failure(matcher: Mapping[str, Any], result: Mapping[str, Any]) -> str
     near = result.get("near_misses") or []
     if matches:
         lines.append("calls that matched, newest first:")
-        lines += [f"  {n}. {entry_line(entry)}" for n, entry in enumerate(matches, 1)]
+        lines += [f"  {n}. {entry_line(entry, names)}" for n, entry in enumerate(matches, 1)]
     if near:
         lines.append("near misses, closest first:")
         for n, miss in enumerate(near, 1):
-            lines.append(f"  {n}. {entry_line(miss['entry'])}")
+            lines.append(f"  {n}. {entry_line(miss['entry'], names)}")
             lines += [f"       {difference}" for difference in miss["differences"]]
     if not (matches or near or count):
         lines.append("no call in this scope's journal to compare with")

@@ -40,6 +40,8 @@ from mockservers.testing.session import AsyncSession, AsyncSessionOpening, Sessi
 STOP_GRACE_SECONDS = 1
 """How long ``stop`` lets calls in flight finish before it cancels them."""
 
+NOT_STARTED = "start the server first (use it as a context manager or call start())"
+
 
 def admin_headers(app: Starlette) -> dict[str, bytes]:
     """``X-Admin-Token`` with the kit's admin token, when it has one: as UTF-8 bytes, as the
@@ -119,7 +121,7 @@ class MockServer(AdminScope):
         client = self._admin.to_close(True) if self._admin is not None else None
         if client is not None:
             client.close()
-        self._admin = None  # an admin call after this: "start the server first"
+        self._admin = None  # an admin call or a session after this: NOT_STARTED
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -142,17 +144,27 @@ class MockServer(AdminScope):
         self.stop()
 
     def _admin_client(self) -> httpx.Client:
-        assert self._admin is not None, "start the server first"
-        return self._admin.get()
+        return self._started().get()
+
+    def _started(self) -> PerProcess[httpx.Client]:
+        """The admin client of a running server; ``RuntimeError`` before ``start()`` or after
+        ``stop()`` (an ``assert`` was an ``AttributeError`` under ``python -O``)."""
+        if self._admin is None:
+            raise RuntimeError(NOT_STARTED)
+        return self._admin
 
     def base_url(self, vendor: str) -> str:
+        """A vendor's base URL on this server (``RuntimeError`` before ``start()``: it was a
+        bare ``/quoparts``, which a client took for a relative URL)."""
+        if not self.url:
+            raise RuntimeError(NOT_STARTED)
         return f"{self.url}/{vendor}"
 
     def session(self, *, ttl_seconds: float | None = None, name: str | None = None) -> Session:
         """A new session on this server: fresh accounts on every vendor, its own state, tokens,
         windows, journal, faults and clock. Close it (or use it as a context manager) to drop
         it; it has its own HTTP client, so threads may each drive one."""
-        assert self.url, "start the server first"
+        self._started()
         session = Session.open(
             httpx.Client(**self._client_options()),
             base_url=self.url,
@@ -170,7 +182,7 @@ class MockServer(AdminScope):
         its admin calls awaited. ``async with server.async_session() as session`` drops it at
         the block's end; ``session = await server.async_session()`` leaves that to ``await
         session.close()``."""
-        assert self.url, "start the server first"
+        self._started()
         return AsyncSessionOpening(lambda: self._open_async_session(ttl_seconds, name))
 
     async def _open_async_session(

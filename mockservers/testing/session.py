@@ -53,6 +53,20 @@ def _opening(ttl_seconds: float | None, name: str | None) -> dict[str, Any]:
     return body
 
 
+def admin_root(client: httpx.Client | httpx.AsyncClient, base_url: str) -> str:
+    """What a session's admin paths go under: nothing when ``client`` has a base URL of its
+    own, else ``base_url`` (a plain ``httpx.Client()`` failed with ``UnsupportedProtocol``);
+    ``ValueError`` when neither is an absolute URL."""
+    if client.base_url.is_absolute_url:
+        return ""
+    if httpx.URL(base_url).is_absolute_url:
+        return base_url.rstrip("/")
+    raise ValueError(
+        f"the client has no base_url, and base_url {base_url!r} is not an absolute URL: give"
+        " the server's URL (a MockServer's .url, http://127.0.0.1:8000) as one or the other"
+    )
+
+
 class SessionCalls(ScopeCalls, Generic[C]):
     """What a session is, whichever client it talks through."""
 
@@ -62,6 +76,7 @@ class SessionCalls(ScopeCalls, Generic[C]):
         self._client = PerProcess(client)  # a forked process talks through a client of its own
         self._owns_client = owns_client
         self._base = base_url.rstrip("/")
+        self._root = admin_root(client, base_url)
         self.session_id = data["id"]
         self.id: str = data["id"]
         self.name: str | None = data.get("name")
@@ -75,6 +90,10 @@ class SessionCalls(ScopeCalls, Generic[C]):
         """True once the kit dropped the session, or said it was gone (expired): a close that
         failed short of that leaves it False, and the next ``close()`` tries again."""
         self._counted = False  # with a tally: what it met was added (a retried close adds none)
+
+    def _in_scope(self, path: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        url, options = super()._in_scope(path, options)
+        return self._root + url, options
 
     def _admin_client(self) -> C:
         if self.closed:
@@ -136,8 +155,8 @@ class Session(SessionCalls[httpx.Client], AdminScope):
 
         def opened() -> dict[str, Any]:
             try:
-                response = client.post(SESSIONS, json=_opening(ttl_seconds, name))
-                return answer("POST", SESSIONS, response)
+                url = admin_root(client, base_url) + SESSIONS
+                return answer("POST", url, client.post(url, json=_opening(ttl_seconds, name)))
             except BaseException:
                 if owns_client:
                     client.close()
@@ -196,8 +215,8 @@ class AsyncSession(SessionCalls[httpx.AsyncClient], AsyncAdminScope):
         a plain asyncio cancellation, which comes once, the session is dropped at once."""
 
         async def opened() -> dict[str, Any]:
-            response = await client.post(SESSIONS, json=_opening(ttl_seconds, name))
-            return answer("POST", SESSIONS, response)
+            url = admin_root(client, base_url) + SESSIONS
+            return answer("POST", url, await client.post(url, json=_opening(ttl_seconds, name)))
 
         async def dropped(data: dict[str, Any]) -> None:
             await cls(client, data, base_url=base_url)._run_async_drop()

@@ -1,9 +1,11 @@
 """httpx transports that call an ASGI app in-process, as a socket would where a connector's
 error handling is tested: the client's read timeout applies (``httpx.ReadTimeout``, a
-``latency`` fault longer than it), a ``drop`` fault is an ``httpx.RemoteProtocolError``
-(httpx's own ``ASGITransport`` waits a latency out and lets the kit's ``DroppedConnection``
-through) and a request's ``target`` extension is the path and query the app gets (httpx's
-ignores it: ``/quoparts/x/../ws_quoparts.php`` reached the app as ``/quoparts/ws_quoparts.php``).
+``latency`` fault longer than it); a ``drop`` fault answers the status and headers the kit
+started with, then fails the body's read with an ``httpx.RemoteProtocolError`` (over a
+socket, uvicorn has sent them before the connection closes); and a request's ``target``
+extension is the path and query the app gets. httpx's own ``ASGITransport`` waits a latency
+out, lets the kit's ``DroppedConnection`` through and ignores ``target``
+(``/quoparts/x/../ws_quoparts.php`` reached the app as ``/quoparts/ws_quoparts.php``).
 
 ``SyncASGITransport`` for sync clients and tests (httpx's is async-only): one event loop runs
 in a background thread (an anyio blocking portal) for the transport's lifetime.
@@ -26,7 +28,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
@@ -88,8 +90,8 @@ class SyncASGITransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """As over a socket: the client's read timeout applies (``httpx.ReadTimeout``), a
-        ``drop`` fault is a ``RemoteProtocolError``, and the body stays encoded as the app
-        sent it (httpx decodes it once, on reading)."""
+        ``drop`` fault's body fails to read (``RemoteProtocolError``), and the body stays
+        encoded as the app sent it (httpx decodes it once, on reading)."""
         _check_process(self._pid)
         portal = self._ensure_portal()
         body = request.read()
@@ -105,7 +107,8 @@ class SyncASGITransport(httpx.BaseTransport):
             return await _as_over_a_socket(self._inner, async_request, request)
 
         status, headers, content = portal.call(call)
-        return httpx.Response(status, headers=headers, stream=_Body(content), request=request)
+        body = content if isinstance(content, _Dropped) else _Body(content)
+        return httpx.Response(status, headers=headers, stream=body, request=request)
 
     def close(self) -> None:
         if self._stop is not None:
@@ -125,22 +128,26 @@ class AsyncASGITransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         _check_process(self._pid)
         status, headers, content = await _as_over_a_socket(self._inner, request, request)
-        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(content))
+        body = content if isinstance(content, _Dropped) else httpx.ByteStream(content)
+        return httpx.Response(status, headers=headers, stream=body)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
 
 
-Answered = tuple[int, list[tuple[bytes, bytes]], bytes]
-"""An answer read whole: status, raw headers, the body as the app sent it."""
+Answered = tuple[int, list[tuple[bytes, bytes]], "bytes | _Dropped"]
+"""An answer read whole: status, raw headers, the body as the app sent it (or, a ``drop``
+fault's, a body whose read fails)."""
 
 
 async def _as_over_a_socket(
     inner: TargetASGITransport, sent: httpx.Request, request: httpx.Request
 ) -> Answered:
     """The app's answer to ``sent``, read whole within the read timeout of ``request`` (the
-    caller's own): ``httpx.ReadTimeout`` past it, ``httpx.RemoteProtocolError`` for a dropped
-    connection. The body stays encoded as the app sent it (httpx decodes it once, on reading)."""
+    caller's own): ``httpx.ReadTimeout`` past it; for a dropped connection, the start the app
+    sent and a body whose read fails, as a socket's does (response hooks and a stream see the
+    status first). The body stays encoded as the app sent it (httpx decodes it once, on
+    reading)."""
     read = (request.extensions.get("timeout") or {}).get("read")
     try:
         with anyio.fail_after(read) if read is not None else nullcontext():
@@ -148,9 +155,8 @@ async def _as_over_a_socket(
             content = b"".join([chunk async for chunk in response.aiter_raw()])
     except TimeoutError:
         raise httpx.ReadTimeout(f"no answer within {read} s", request=request) from None
-    except DroppedConnection:
-        message = "Server disconnected without sending a response."
-        raise httpx.RemoteProtocolError(message, request=request) from None
+    except DroppedConnection as dropped:
+        return dropped.status, dropped.headers, _Dropped(dropped.headers, request)
     return response.status_code, response.headers.raw, content
 
 
@@ -163,6 +169,26 @@ class _Body(httpx.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         yield self.content
+
+
+class _Dropped(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """The body of an answer a ``drop`` fault cut off after its start: reading it raises
+    ``httpx.RemoteProtocolError``, as httpx's read from a connection closed mid-answer does."""
+
+    def __init__(self, headers: list[tuple[bytes, bytes]], request: httpx.Request) -> None:
+        self.expected = next((v for k, v in headers if k.lower() == b"content-length"), b"?")
+        self.request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        message = (  # httpcore's words
+            "peer closed connection without sending complete message body (received 0 bytes,"
+            f" expected {self.expected.decode('latin-1')})"
+        )
+        raise httpx.RemoteProtocolError(message, request=self.request)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self:  # raises, as the sync read does
+            yield chunk
 
 
 def _stop_portal(

@@ -34,8 +34,9 @@ from tests.kit.test_sessions import Wall
 
 pytest_plugins = ["pytester"]
 
-WHEN = re.compile(r" at \S+ \[entry \w+\]")
-"""When a journal entry was made, and its id: all that tells two sessions' alike calls apart."""
+WHEN = re.compile(r" at \S+ \[entry \w+(, session \w+)?\]")
+"""When a journal entry was made, its id and its session's: all that tells two sessions' alike
+calls apart."""
 ROW = {"DES_NOM": "Rossi S.r.l.", "COD_PTA_IVA": "12345678901", "COD_CLI_ERP": "CLI01"}
 
 

@@ -278,6 +278,29 @@ def test_every_query_parameter_and_header_line_is_sent_again_as_it_was(
     assert [line for line in repeat["header_lines"] if line[0].startswith("x-")] == ours
 
 
+def test_a_repeated_header_shows_and_matches_as_the_value_the_fake_read(
+    http: httpx.Client,
+) -> None:
+    """The fakes read a repeated header's first value; the journal showed (and matchers
+    compared) its last: a refused XTRA login's detail named ``other`` while its entry showed
+    ``demo-public``, and a matcher on the key matched the call that was not refused."""
+    http.delete("/__admin/requests")
+    for keys in (["other", "demo-public"], ["demo-public", "other"]):
+        sent = [("SyncPublicKey", key) for key in keys] + [("SyncSecretKey", "demo-secret")]
+        http.post(LOGIN, headers=sent, json={"Username": "demo", "Password": "demo"})
+    accepted, refused = http.get("/__admin/requests").json()  # newest first
+    assert refused["status"] == 403 and "'other'" in refused["detail"]
+    assert (refused["headers"]["syncpublickey"], accepted["headers"]["syncpublickey"]) == (
+        "other",
+        "demo-public",
+    )
+    lines = [value for name, value in refused["header_lines"] if name == "syncpublickey"]
+    assert lines == ["other", "demo-public"]  # every line kept
+    for key, status in (("demo-public", 200), ("other", 403)):
+        matcher = {"headers": {"SyncPublicKey": key}, "status": status}
+        assert http.post("/__admin/requests/count", json=matcher).json()["count"] == 1
+
+
 @needs_shell
 @pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
 def test_a_call_is_sent_again_with_its_accept_header_or_without_one(

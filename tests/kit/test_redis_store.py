@@ -671,6 +671,25 @@ def test_header_lines_count_in_the_journal_in_redis_as_in_one_process(redis_url:
     assert seen[0]["cut"] == expected[0]["cut"] and seen[0]["cut"]["header_lines"] > 20_000
 
 
+def test_a_repeated_header_in_the_journal_in_redis_shows_the_value_the_fake_read(
+    redis_url: str,
+) -> None:
+    """Another process reads an entry from Redis as its own: a repeated header's first value
+    (the one the fake read), every line kept, and a matcher on that value matches."""
+    with processes(redis_url) as (one, two):
+        keys = [("SyncPublicKey", "other"), ("SyncPublicKey", "demo-public")]
+        sent = [*keys, ("SyncSecretKey", "demo-secret")]
+        login = {"Username": "demo", "Password": "demo"}
+        assert one.post("/xtra/api/sync/v1/login", headers=sent, json=login).status_code == 403
+        (entry,) = two.get("/__admin/requests").json()
+        matcher = {"headers": {"SyncPublicKey": "other"}}
+        assert two.post("/__admin/requests/count", json=matcher).json()["count"] == 1
+    assert entry["headers"]["syncpublickey"] == "other"
+    assert [line for line in entry["header_lines"] if line[0] == "syncpublickey"] == [
+        [name.lower(), value] for name, value in keys
+    ]
+
+
 def test_an_entry_of_a_later_version_is_listed_by_every_process(redis_url: str) -> None:
     """A rolling upgrade, or a rollback, on one Redis: an entry written with a field this
     version does not know made every journal read a 500, on every process, until the entry

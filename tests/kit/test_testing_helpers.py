@@ -226,6 +226,34 @@ def test_too_few_matches_show_the_calls_that_matched_and_the_near_misses(
     assert lines[4].startswith("  1. quoparts login (GET /quoparts/ws_quoparts.php) -> 200")
 
 
+def test_a_failed_assertion_names_the_session_of_each_call_it_lists() -> None:
+    """On the global scope, a call another test's session made (one left open) was listed as
+    if the global scope had made it: each line names its session, with its name while it is
+    live; a call of the global scope names none."""
+    missing = {"operation": "importCli", "body": {"data": [{"COD_CLI_ERP": "X"}]}}
+
+    def listed(scope: AdminScope) -> list[str]:
+        with pytest.raises(AssertionError) as failure:
+            scope.assert_called(**missing)
+        calls = [line for line in str(failure.value).splitlines() if re.match(r"  \d+\. ", line)]
+        return [line.rsplit(" [", 1)[1] for line in calls]
+
+    with MockServer() as server:
+        leaked = server.session(name="tests/test_other.py::test_leaky")
+        with quoparts(leaked) as client:
+            client.import_customers([ROW])
+        with httpx.Client(base_url=server.url) as http:
+            qp_login(http)
+        on_the_global_scope, in_the_session = listed(server), listed(leaked)
+        leaked.close()
+        after_it_closed = listed(server)
+    ids = [line.split(",")[0].rstrip("]") for line in on_the_global_scope]
+    named = f'session {leaked.id} "tests/test_other.py::test_leaky"]'
+    assert on_the_global_scope == [f"{ids[0]}, {named}", f"{ids[1]}]", f"{ids[2]}, {named}"]
+    assert in_the_session == [f"{ids[0]}, session {leaked.id}]", f"{ids[2]}, session {leaked.id}]"]
+    assert after_it_closed == [f"{ids[1]}]"]  # dropped with its session: the global one's
+
+
 def test_a_failed_assertion_never_prints_a_secret_it_was_given(
     mockserver_session: Session,
 ) -> None:
@@ -409,6 +437,57 @@ def test_each_test_gets_its_own_session_on_the_shared_server(
     with pytest.raises(httpx.HTTPStatusError):
         Session.open(httpx.Client(base_url=mockserver.url), base_url="x", ttl_seconds=0)
     assert [s["id"] for s in mockserver.admin("GET", "/sessions")] == [mockserver_session.id]
+
+
+def test_a_server_not_started_says_so_whatever_is_asked_of_it() -> None:
+    """``count()`` and ``session()`` failed on an ``assert`` (an ``AttributeError`` under
+    ``python -O``), and ``base_url("quoparts")`` answered ``/quoparts``, a relative URL."""
+    server = MockServer()
+    asked = [
+        server.count,
+        server.session,
+        server.async_session,
+        lambda: server.base_url("quoparts"),
+        lambda: server.requests(limit=1),
+    ]
+    for ask in asked:
+        with pytest.raises(RuntimeError, match=r"^start the server first \(use it as a context"):
+            ask()
+    with server:
+        assert server.base_url("quoparts") == f"{server.url}/quoparts"
+    for ask in asked[:3]:  # stopped: nothing answers
+        with pytest.raises(RuntimeError, match="start the server first"):
+            ask()
+
+
+def test_a_session_opens_on_a_client_without_a_base_url() -> None:
+    """``Session.open(httpx.Client(), base_url=server.url)`` failed with httpx's
+    ``UnsupportedProtocol``: its admin calls now go under ``base_url``; with no absolute URL
+    either side, it says so."""
+    import anyio
+
+    from mockservers.testing import AsyncSession
+
+    async def in_async(url: str) -> int:
+        async with await AsyncSession.open(httpx.AsyncClient(), base_url=url) as session:
+            return await session.count()
+
+    with MockServer() as server:
+        with Session.open(httpx.Client(), base_url=server.url + "/", owns_client=True) as plain:
+            with quoparts(plain) as client:
+                client.login()
+            assert plain.count(operation="login") == 1
+            assert [s["id"] for s in server.admin("GET", "/sessions")] == [plain.id]
+        assert anyio.run(in_async, server.url) == 0
+        assert server.admin("GET", "/sessions") == []  # both dropped
+        with pytest.raises(ValueError, match="the client has no base_url, and base_url ''"):
+            Session.open(httpx.Client(), base_url="")
+
+
+def test_a_negative_journal_limit_says_what_it_may_be(mockserver_session: Session) -> None:
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        mockserver_session.requests(limit=-1)
+    assert refused.value.response.json() == {"error": "limit must be a whole number from 0"}
 
 
 def test_session_helpers_cover_reset_tokens_and_state(mockserver_session: Session) -> None:
@@ -595,6 +674,57 @@ def test_in_process_timeouts_and_drops_are_what_httpx_raises_over_a_socket() -> 
         with pytest.raises(httpx.RemoteProtocolError):
             http.get("/quoparts/ws_quoparts.php", params=QP_LOGIN)
         assert http.get("/quoparts/ws_quoparts.php", params=QP_LOGIN).json()["errorCode"] == "0"
+
+
+def test_a_drop_fault_starts_the_answer_then_fails_its_body_in_process_as_over_a_socket() -> None:
+    """Over a socket uvicorn has sent ``200 OK`` and the headers when the connection drops: a
+    response hook saw the status, then the body's read failed. In-process, the send itself
+    failed and no hook ran: a connector's logging of answers behaved otherwise under test."""
+    import anyio
+
+    from mockservers import create_app
+    from mockservers.testing import AsyncASGITransport, SyncASGITransport
+
+    def sync_run(http: httpx.Client) -> tuple[list[int], int, str]:
+        seen: list[int] = []
+        http.event_hooks["response"] = [lambda response: seen.append(response.status_code)]
+        http.post("/__admin/faults", json={"vendor": "quoparts", "kind": "drop", "times": 2})
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.get("/quoparts/ws_quoparts.php", params=QP_LOGIN)
+        with (
+            http.stream("GET", "/quoparts/ws_quoparts.php", params=QP_LOGIN) as streamed,
+            pytest.raises(httpx.RemoteProtocolError) as failed,
+        ):
+            streamed.read()
+        return seen, streamed.status_code, str(failed.value)
+
+    async def async_run(http: httpx.AsyncClient) -> tuple[list[int], int, str]:
+        seen: list[int] = []
+
+        async def hook(response: httpx.Response) -> None:
+            seen.append(response.status_code)
+
+        http.event_hooks["response"] = [hook]
+        await http.post("/__admin/faults", json={"vendor": "quoparts", "kind": "drop", "times": 2})
+        with pytest.raises(httpx.RemoteProtocolError):
+            await http.get("/quoparts/ws_quoparts.php", params=QP_LOGIN)
+        async with http.stream("GET", "/quoparts/ws_quoparts.php", params=QP_LOGIN) as streamed:
+            with pytest.raises(httpx.RemoteProtocolError) as failed:
+                await streamed.aread()
+        return seen, streamed.status_code, str(failed.value)
+
+    async def in_async() -> tuple[list[int], int, str]:
+        transport = AsyncASGITransport(create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://m") as http:
+            return await async_run(http)
+
+    with MockServer() as server, httpx.Client(base_url=server.url) as http:
+        over_a_socket = sync_run(http)
+    with httpx.Client(transport=SyncASGITransport(create_app()), base_url="http://m") as http:
+        in_process = sync_run(http)
+    assert over_a_socket[:2] == ([201, 200, 200], 200)  # the fault's 201, then two drops
+    assert in_process == over_a_socket and anyio.run(in_async) == over_a_socket
+    assert "received 0 bytes, expected 64" in over_a_socket[2]
 
 
 def test_an_async_connector_in_process_meets_timeouts_and_drops_as_over_a_socket() -> None:

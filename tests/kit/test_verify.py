@@ -65,6 +65,24 @@ def test_objects_match_by_subset_and_arrays_element_by_element(
     assert count(http, **base, body={"data": {"COD_CLI_ERP": "CLI01"}}) == 0
 
 
+def test_a_boolean_never_matches_a_number(http: httpx.Client) -> None:
+    """``true`` is no ``1`` and ``false`` no ``0``: Python's ``==`` says they are, so a
+    matcher ``{"WebReasonID": 1}`` matched a call that sent ``true``, and ``{"COD_PTA_IVA":
+    false}`` one that sent ``0`` (which the vendor refused)."""
+    http.post("/xtra/api/sync/v1/irs/update", headers=XTRA_KEYS, json=[{"WebReasonID": True}])
+    token = qp_login(http)
+    qp_call(http, "importCli", token, {"data": [ROW | {"COD_PTA_IVA": 0}]})
+    xtra = {"vendor": "xtra", "operation": "updateIdentities"}
+    assert count(http, **xtra, body=[{"WebReasonID": 1}]) == 0
+    assert count(http, **xtra, body=[{"WebReasonID": True}]) == 1
+    importing = {"vendor": "quoparts", "operation": "importCli"}
+    assert count(http, **importing, body={"data": [{"COD_PTA_IVA": False}]}) == 0
+    assert count(http, **importing, body={"data": [{"COD_PTA_IVA": 0}]}) == 1
+    assert count(http, **importing, body={"data": [{"COD_PTA_IVA": 0.0}]}) == 1  # one number
+    missed = verify(http, xtra | {"body": [{"WebReasonID": 1}]})
+    assert missed["near_misses"][0]["differences"] == ["body[0].WebReasonID: expected 1, got true"]
+
+
 def test_query_values_are_text_and_header_names_have_no_case(
     http: httpx.Client, imported: str
 ) -> None:
