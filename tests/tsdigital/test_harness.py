@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -70,3 +74,52 @@ def test_a_fake_with_an_admin_token_mints_with_the_one_in_the_environment(
         monkeypatch.setenv("MOCKSERVERS_ADMIN_TOKEN", admin_token)
         assert main(tsdigital(shared)) == 0
         assert "all checks passed" in capsys.readouterr().out
+
+
+def request_ids(har: Path) -> list[str]:
+    """The X-Request-ID of each createItem request recorded in ``har`` with the harness's own
+    headers (a negative case that broke them keeps the ones it was generated with)."""
+    from fuzz.plugins.tsdigital import APP_NAME
+
+    ids = []
+    for entry in json.loads(har.read_text("utf-8"))["log"]["entries"]:
+        headers = {h["name"].lower(): h["value"] for h in entry["request"]["headers"]}
+        if entry["request"]["url"].endswith("/api/v3/items") and (
+            headers.get("x-app-name") == APP_NAME
+        ):
+            ids.append(headers["x-request-id"])
+    return ids
+
+
+def test_each_call_gets_a_fresh_version_4_request_id_in_every_run(
+    mockserver: MockServer, tmp_path: Path
+) -> None:
+    """Drawn by Hypothesis, the ids repeated within a run (a handful of 202s shared one) and
+    a run without --seed sent the very ids of the one before; none was a version-4 UUID."""
+    runs = []
+    for number in range(2):
+        har = tmp_path / f"run{number}.har"
+        main(tsdigital(mockserver, "--record", str(har), examples=10))
+        runs.append(request_ids(har))
+    first, second = runs
+    assert len(first) > 10 and len(set(first)) == len(first)
+    assert not set(first) & set(second)
+    for sent in first + second:
+        parsed = uuid.UUID(sent)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, sent)
+
+
+def test_a_case_prepared_again_gets_another_request_id() -> None:
+    """Hypothesis replays a case (to shrink it) with the same draws: the id is no draw."""
+    from fuzz.plugins.tsdigital import Plugin
+    from fuzz.schema import api_operations
+
+    plugin = Plugin.demo()
+    plugin.tokens = {"token": None}
+    operation = api_operations("tsdigital")["createItem"]
+    sent = []
+    for _ in range(2):
+        case = operation.Case(body={"name": "item"})
+        plugin.prepare(case, lambda strategy: 0)
+        sent.append(case.headers["X-Request-ID"])
+    assert sent[0] != sent[1]

@@ -4,12 +4,12 @@ status/subErrors oracle."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
-from hypothesis import strategies as st
 from schemathesis import Case, CheckFunction
 from schemathesis.core.parameters import ParameterLocation
 
@@ -97,7 +97,12 @@ class Plugin(VendorPlugin):
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
         """The standard headers with one of the tokens and a fresh X-Request-ID. A case whose
         headers a negative case broke keeps them, but a well-formed Authorization gets a live
-        token (so that the broken header, not an unknown token, decides the answer)."""
+        token (so that the broken header, not an unknown token, decides the answer).
+
+        The X-Request-ID is a version-4 UUID made here, not drawn: Hypothesis draws simple,
+        repeated values (a run without ``--seed`` the same ones every time), where the vendor
+        asks for a fresh one per call. Each send of a case prepares it anew, so a case
+        Hypothesis replays or shrinks gets a fresh one too."""
         token = Choices(draw, case).one_of(list(self.tokens))  # in minting order: each run alike
         headers = case.headers if case.headers is not None else {}
         case.headers = headers
@@ -110,7 +115,7 @@ class Plugin(VendorPlugin):
                 "Authorization": f"Bearer {token}",
                 "X-App-Name": APP_NAME,
                 "X-App-Version": APP_VERSION,
-                "X-Request-ID": str(draw(st.uuids())),
+                "X-Request-ID": str(uuid.uuid4()),
             }
         )
 
