@@ -18,6 +18,7 @@ from schemathesis import APIOperation, CheckFunction, GenerationMode
 
 from fuzz.checks import CONTRACT_CHECKS, CheckFailure, run_checks, unreadable
 from fuzz.dispatch import RealRequest, real_request
+from fuzz.quoting import MESSAGE_CHARS, QUOTED_CHARS, quoted
 from fuzz.schema import operation_id
 from fuzz.target import CallFailed, Stopped, Target, activated
 
@@ -152,13 +153,14 @@ def _finding(
     blot: Callable[[str], str],
 ) -> Finding:
     """The failure as reported: its texts with the run's secrets blotted out (a vendor may echo
-    a password in the body a check quotes)."""
+    a password in the body a check quotes), then cut (one a check or Schemathesis did not cut
+    is no 200,000-character line)."""
     return Finding(
         report.operation,
         report.mode,
         failure.check,
-        blot(failure.title),
-        blot(failure.message),
+        quoted(failure.title, QUOTED_CHARS, blot),
+        quoted(failure.message, MESSAGE_CHARS, blot),
         request.as_curl(),
         status,
         request,
