@@ -74,8 +74,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="fuzz a running server (fake or real) from the contracts",
         description="Generate requests from the contracts, send them to VENDOR at --base-url "
         "and check every answer. Exit status: 0 passed (or only failures the baseline "
-        "accepts), 1 a check failed, 2 a usage problem or a run the server stopped before its "
-        "end (incomplete). See docs/fuzzing.md.",
+        "accepts, or a dry run), 1 a check failed, 2 a usage problem or a run the server "
+        "stopped before its end (incomplete). See docs/fuzzing.md.",
     )
     p.add_argument("vendor", choices=VENDORS)
     p.add_argument(

@@ -223,6 +223,8 @@ class Target:
         self.blot = blot or (lambda text: text)
         self.shown = shown
         self.sent = 0
+        self.printed = 0
+        """The requests a dry run printed instead of sending them."""
         self.answered = 0
         """Calls that got an answer (its status line at least)."""
         self.halted: str | None = None
@@ -264,6 +266,7 @@ class Target:
         :class:`Stopped` when the answer stops the target (see the class)."""
         if self.dry_run:
             self.echo(self.shown(request))
+            self.printed += 1
             return None
         attempt = 0
         while True:

@@ -111,13 +111,33 @@ def test_a_dropped_connection_is_a_failure(
 
 
 def test_dry_run_prints_requests_and_sends_nothing(
-    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert main(fuzz(mockserver, "--dry-run")) == 0
+    """Nothing sent is nothing checked: it said "all checks passed", marked every operation
+    "ok", and wrote a green report and a JUnit file of passed tests. Exit 0 still: a dry run
+    is no failure."""
+    page, junit = tmp_path / "dry.html", tmp_path / "dry.xml"
+    argv = fuzz(mockserver, "--dry-run", "--report", str(page), "--junit-xml", str(junit))
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "dry run, nothing is sent" in out
-    assert out.count("curl -sS -X POST") >= 4 * 4
+    printed = out.count("curl -sS -X ")
+    assert printed >= 4 * 6 + 1  # the login, then 4 cases per operation and mode
     assert mockserver.requests(vendor="quoparts") == []
+    verdict = f"dry run: {printed} requests printed, nothing sent or checked"
+    assert out.rstrip().endswith(f": {verdict}") and "passed" not in out
+    assert re.search(r"importCli\[positive\] +4 cases  printed", out) and " ok" not in out
+    html = page.read_text("utf-8")
+    assert f"<title>mockservers fuzz quoparts: {verdict}</title>" in html
+    assert 'class="ok"' not in html and "writes accepted" not in html
+    suite = ET.parse(junit).getroot()[0]
+    assert (suite.get("tests"), suite.get("skipped"), suite.get("failures")) == ("6", "6", "0")
+    reasons = [case.find("skipped") for case in suite.iter("testcase")]
+    assert [r.text for r in reasons if r is not None] == [
+        "dry run: 4 requests printed, nothing sent or checked"
+    ] * 6
+    for case in suite.iter("testcase"):  # junit-4.xsd's order
+        assert [child.tag for child in case] == ["skipped", "system-out"]
 
 
 def test_the_budget_caps_the_requests_sent(
