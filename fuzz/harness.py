@@ -257,7 +257,7 @@ def _run(
         incomplete=target.incomplete and not interrupted,
         seed=args.seed,
         max_examples=args.max_examples,
-        kept=None if args.dry_run else sum(r.kept for r in reports),
+        kept=None if args.dry_run else target.kept,
         printed=target.printed if args.dry_run else None,
     )
     if args.junit_xml:

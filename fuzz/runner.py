@@ -135,13 +135,17 @@ def fuzz_operation(
 def _count_kept(
     target: Target, report: OperationReport, response: httpx.Response
 ) -> list[CheckFailure]:
-    """Add the records ``response`` says the vendor stored to ``report``; a plug-in that could
-    not read them is the check ``kept`` failing, as a check that broke on an answer is."""
+    """Add the records ``response`` says the vendor stored to ``report`` and to the run's count
+    on ``target`` (kept as each answer comes: an interrupt loses the operation's report, not the
+    records); a plug-in that could not read them is the check ``kept`` failing, as a check that
+    broke on an answer is."""
     try:
-        report.kept += target.plugin.kept(report.operation, response)
+        stored = target.plugin.kept(report.operation, response)
     except Exception as exc:
         title = "The records the vendor stored could not be counted"
         return [CheckFailure("kept", title, unreadable(exc))]
+    report.kept += stored
+    target.kept += stored
     return []
 
 

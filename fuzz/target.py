@@ -225,6 +225,9 @@ class Target:
         self.sent = 0
         self.printed = 0
         """The requests a dry run printed instead of sending them."""
+        self.kept = 0
+        """The records the vendor said it stored, in every answer counted so far (those of an
+        operation an interrupt cut short included: they stay in the sandbox all the same)."""
         self.answered = 0
         """Calls that got an answer (its status line at least)."""
         self.halted: str | None = None

@@ -281,6 +281,40 @@ def test_the_summary_counts_the_records_the_vendor_kept(
     assert stored in page.read_text("utf-8")
 
 
+def test_an_interrupted_run_counts_the_records_stored_in_the_operation_it_cut(
+    mockserver: MockServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Ctrl-C during an operation lost its report, and with it the records its answers said
+    were stored: "writes accepted" left out items that stay in the sandbox. The operation's
+    cases and verdict stay out, as documented."""
+    from fuzz.dispatch import RealRequest
+    from fuzz.target import Target
+
+    mockserver.reset()
+    original, items_sent = Target.send, []
+
+    def send(self: Target, request: RealRequest) -> httpx.Response | None:
+        if request.url.endswith("/api/v3/items"):
+            if len(items_sent) == 8:
+                raise KeyboardInterrupt
+            items_sent.append(request)
+        return original(self, request)
+
+    monkeypatch.setattr(Target, "send", send)
+    page = tmp_path / "run.html"
+    argv = ["fuzz", "tsdigital", "--base-url", mockserver.base_url("tsdigital")]
+    assert main([*argv, "--max-examples", "20", "--report", str(page)]) == 130
+    out = capsys.readouterr().out
+    stored = mockserver.count(vendor="tsdigital", status=202)
+    assert stored > 0
+    said = f"{stored} record(s) stored by tsdigital (the harness deletes nothing"
+    assert f"writes accepted: {said}" in out and said in page.read_text("utf-8")
+    assert "0 cases, " in out  # the interrupted operation's cases are not counted
+
+
 def test_each_plugin_counts_what_its_vendor_says_it_stored() -> None:
     from fuzz.plugins.keepit import Plugin as KeepIt
     from fuzz.plugins.quoparts import Plugin as QuoParts
