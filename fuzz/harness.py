@@ -316,8 +316,19 @@ def _fuzz_each(
                 repeats = run.repeats[finding.check]
                 say(
                     f"    FAILED {finding.check} (HTTP {finding.status}, {repeats} case(s)): "
-                    f"{finding.message.strip()}\n    reproduce: {_reproduce(finding, target, args)}"
+                    f"{_under(finding.message.strip())}\n"
+                    f"    reproduce: {_reproduce(finding, target, args)}"
                 )
+
+
+def _under(message: str) -> str:
+    """A message's lines after its first indented under its ``FAILED`` line: at column 0 they
+    broke the console's layout (Schemathesis's status check says ``Received:`` and
+    ``Documented:`` on lines of their own)."""
+    return message.replace("\n", "\n" + _CONTINUED)
+
+
+_CONTINUED = " " * 6
 
 
 def _reproduce(finding: Finding, target: Target, args: argparse.Namespace) -> str:

@@ -83,6 +83,9 @@ def test_a_wrong_status_fails_the_status_checks(
     assert "FAILED status_code_conformance (HTTP 404" in out
     assert "FAILED quoparts_error_codes (HTTP 404" in out
     assert re.search(r"importCli\[positive\] +4 cases  ok", out), "other operations unaffected"
+    # the check's second line under its FAILED line, not at column 0
+    assert re.search(r"FAILED status_code_conformance .*: Received: 404\n      Documented: ", out)
+    assert all(line.startswith(" ") for line in out.splitlines()[1:-2]), out
 
 
 def test_a_server_error_fails_no_server_error(
