@@ -89,7 +89,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "credentials",
         "quoparts: --username --password; keepit: --username --password --company-id "
         "--site-id; xtra: --public-key --secret-key and/or --username --password; "
-        "tsdigital: --token (without it, tokens are minted through the fake's admin API). "
+        "tsdigital: --token (without it, tokens are minted through the fake's admin API; a kit "
+        "started with --admin-token needs that token in MOCKSERVERS_ADMIN_TOKEN). "
         f"Each also from the environment ({ENV_PREFIX}PASSWORD for --password…: a command "
         "line shows in ps); the option wins, an empty variable counts as unset",
     )

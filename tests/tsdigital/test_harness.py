@@ -69,8 +69,14 @@ def test_a_fake_with_an_admin_token_mints_with_the_one_in_the_environment(
     mint its tokens there, and a hand-made --token weakens what it checks. One beyond ASCII
     goes as UTF-8 bytes, as the kit reads it (httpx refused it as text)."""
     with MockServer({"kit": {"admin_token": admin_token}}) as shared:
-        assert main(tsdigital(shared)) == 2  # without it: refused, said so
-        assert "minting one through the admin API failed (HTTP 401)" in capsys.readouterr().err
+        assert main(tsdigital(shared)) == 2  # without it: refused, said so, and what to do
+        err = capsys.readouterr().err
+        assert "minting one through the admin API failed (HTTP 401)" in err
+        assert err.rstrip().endswith(" (set MOCKSERVERS_ADMIN_TOKEN, or give --token)")
+        monkeypatch.setenv("MOCKSERVERS_ADMIN_TOKEN", "another-T0ken")
+        assert main(tsdigital(shared)) == 2
+        hint = "MOCKSERVERS_ADMIN_TOKEN is not this kit's admin token: set its own"
+        assert capsys.readouterr().err.rstrip().endswith(f" ({hint}, or give --token)")
         monkeypatch.setenv("MOCKSERVERS_ADMIN_TOKEN", admin_token)
         assert main(tsdigital(shared)) == 0
         assert "all checks passed" in capsys.readouterr().out
@@ -123,3 +129,10 @@ def test_a_case_prepared_again_gets_another_request_id() -> None:
         plugin.prepare(case, lambda strategy: 0)
         sent.append(case.headers["X-Request-ID"])
     assert sent[0] != sent[1]
+
+
+def test_the_help_names_the_admin_token_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    """A fake with an admin token refuses the mints: the help did not say how to pass it."""
+    with pytest.raises(SystemExit):
+        main(["fuzz", "--help"])
+    assert "MOCKSERVERS_ADMIN_TOKEN" in " ".join(capsys.readouterr().out.split())

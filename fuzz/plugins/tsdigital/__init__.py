@@ -15,9 +15,10 @@ from schemathesis.core.parameters import ParameterLocation
 
 from contracts import contract
 from fuzz.choices import Choices
-from fuzz.plugins import PluginError, VendorPlugin, answer_json, broke
+from fuzz.plugins import ADMIN_TOKEN_ENV, PluginError, VendorPlugin, answer_json, broke
 from fuzz.plugins.tsdigital.checks import tsdigital_error_codes
 from fuzz.quoting import refusal
+from mockservers.cliargs import environ
 
 if TYPE_CHECKING:
     import argparse
@@ -87,7 +88,7 @@ class Plugin(VendorPlugin):
         token = body.get("token") if isinstance(body, dict) else None
         if not isinstance(token, str):
             failed = "no --token given and minting one through the admin API failed"
-            raise PluginError(refusal(failed, response, target.blot))
+            raise PluginError(refusal(failed, response, target.blot) + _hint(response))
         self.tokens[token] = Grants(kind, frozenset(grants))
 
     def kept(self, operation: str, response: httpx.Response) -> int:
@@ -118,6 +119,16 @@ class Plugin(VendorPlugin):
                 "X-Request-ID": str(uuid.uuid4()),
             }
         )
+
+
+def _hint(response: httpx.Response) -> str:
+    """How to get past an admin API refusing the mint (401: a kit started with an admin
+    token), said with the refusal; nothing for any other answer."""
+    if response.status_code != 401:
+        return ""
+    if environ(ADMIN_TOKEN_ENV):
+        return f" ({ADMIN_TOKEN_ENV} is not this kit's admin token: set its own, or give --token)"
+    return f" (set {ADMIN_TOKEN_ENV}, or give --token)"
 
 
 def _authorization_ok(headers: dict[str, Any]) -> bool:
