@@ -21,7 +21,8 @@ from schemathesis.checks import CheckContext
 from schemathesis.checks import run_checks as _run_checks
 from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
 
-from fuzz.quoting import quoted
+from contracts import Violation
+from fuzz.quoting import quoted, quoted_value
 from fuzz.schema import operation_id, response_contract, vendor_of
 
 
@@ -45,9 +46,18 @@ def response_matches_contract(ctx: CheckContext, response: Response, case: Case)
     body = json_or_fail(response)
     violations = checked.check(body)
     if violations:
-        lines = "; ".join(f"{v.pointer or '(body)'}: {v.message}" for v in violations[:5])
+        lines = "; ".join(f"{v.pointer or '(body)'}: {violated(v)}" for v in violations[:5])
         raise AssertionError(f"the answer breaks {checked.name}: {lines}")
     return None
+
+
+def violated(violation: Violation) -> str:
+    """A violation's message with the value it names cut (jsonschema's starts with the whole
+    offending value: a vendor's 200 KB ``message`` was quoted whole), its reason kept."""
+    value = repr(violation.instance)
+    if violation.message.startswith(value):
+        return quoted_value(violation.instance) + quoted(violation.message[len(value) :])
+    return quoted(violation.message)
 
 
 # The validator's English (the jsonschema package's phrasing): the fakes put it in the

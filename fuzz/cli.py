@@ -74,8 +74,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="fuzz a running server (fake or real) from the contracts",
         description="Generate requests from the contracts, send them to VENDOR at --base-url "
         "and check every answer. Exit status: 0 passed (or only failures the baseline "
-        "accepts), 1 a check failed, 2 a usage problem or a run the server stopped before its "
-        "end (incomplete). See docs/fuzzing.md.",
+        "accepts, or a dry run), 1 a check failed, 2 a usage problem or a run the server "
+        "stopped before its end (incomplete). See docs/fuzzing.md.",
     )
     p.add_argument("vendor", choices=VENDORS)
     p.add_argument(
@@ -89,7 +89,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "credentials",
         "quoparts: --username --password; keepit: --username --password --company-id "
         "--site-id; xtra: --public-key --secret-key and/or --username --password; "
-        "tsdigital: --token (without it, tokens are minted through the fake's admin API). "
+        "tsdigital: --token (without it, tokens are minted through the fake's admin API; a kit "
+        "started with --admin-token needs that token in MOCKSERVERS_ADMIN_TOKEN). "
         f"Each also from the environment ({ENV_PREFIX}PASSWORD for --password…: a command "
         "line shows in ps); the option wins, an empty variable counts as unset",
     )

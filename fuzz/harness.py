@@ -4,10 +4,11 @@ For each operation of the vendor's OpenAPI document, positive then negative case
 from the contracts, sent to the real paths (``fuzz.dispatch``) and checked (the shared checks
 plus the vendor plug-in's). Every failure is printed as a ``curl`` command with the name of the
 check that failed. Exit status: 0 all checks passed (or every failure is accepted by
-``--baseline``), 1 a check failed (a new failure), 2 a usage problem (no plug-in for the vendor,
-missing credentials, server unreachable, an unreadable baseline) or a run the server stopped
-before its end (its call limit, the vendor behind the kit's proxy gone: incomplete, its
-outputs say so, no baseline is written), said on standard error.
+``--baseline``; or a dry run, whose verdict says nothing was checked), 1 a check failed (a new
+failure), 2 a usage problem (no plug-in for the vendor, missing credentials, server
+unreachable, an unreadable baseline) or a run the server stopped before its end (its call
+limit, the vendor behind the kit's proxy gone: incomplete, its outputs say so, no baseline is
+written), said on standard error.
 
 Safe for a shared sandbox: ``--dry-run`` prints the requests and sends none; ``--budget N`` stops
 after N requests (the login included); ``--rate-limit N/s`` paces every request; a 429 with a
@@ -256,7 +257,8 @@ def _run(
         incomplete=target.incomplete and not interrupted,
         seed=args.seed,
         max_examples=args.max_examples,
-        kept=None if args.dry_run else sum(r.kept for r in reports),
+        kept=None if args.dry_run else target.kept,
+        printed=target.printed if args.dry_run else None,
     )
     if args.junit_xml:
         planned = [f"{name}[{mode}]" for name in api_operations(args.vendor) for mode in MODES]
@@ -305,6 +307,8 @@ def _fuzz_each(
             )
             reports.append(run)
             status = "ok" if not run.findings else f"{len(run.findings)} failed check(s)"
+            if target.dry_run:
+                status = "printed"
             if target.stopped:
                 status += " (the run stopped here)"
             say(f"  {run.name:<32} {run.cases:>4} cases  {status}")
@@ -312,8 +316,19 @@ def _fuzz_each(
                 repeats = run.repeats[finding.check]
                 say(
                     f"    FAILED {finding.check} (HTTP {finding.status}, {repeats} case(s)): "
-                    f"{finding.message.strip()}\n    reproduce: {_reproduce(finding, target, args)}"
+                    f"{_under(finding.message.strip())}\n"
+                    f"    reproduce: {_reproduce(finding, target, args)}"
                 )
+
+
+def _under(message: str) -> str:
+    """A message's lines after its first indented under its ``FAILED`` line: at column 0 they
+    broke the console's layout (Schemathesis's status check says ``Received:`` and
+    ``Documented:`` on lines of their own)."""
+    return message.replace("\n", "\n" + _CONTINUED)
+
+
+_CONTINUED = " " * 6
 
 
 def _reproduce(finding: Finding, target: Target, args: argparse.Namespace) -> str:
@@ -353,8 +368,8 @@ def _summary(
             say(f"  fixed: {key.label} (in the baseline, no longer fails)")
         for finding in comparison.new:
             say(f"  NEW:   {finding.operation}[{finding.mode}] {finding.check}")
-    sent = "printed" if target.dry_run else f"{target.sent} requests sent"
-    say(f"{facts.cases} cases, {sent}, {facts.elapsed:.1f} s: {report.verdict(facts, comparison)}")
+    sent = "" if target.dry_run else f"{target.sent} requests sent, "
+    say(f"{facts.cases} cases, {sent}{facts.elapsed:.1f} s: {report.verdict(facts, comparison)}")
     return 1 if comparison.new else 0
 
 

@@ -2,7 +2,8 @@
 
 A case fails on a new failure only: those the baseline accepts are listed in its output (a CI
 that reads the file agrees with the run's exit status). A run the server stopped before its end
-(incomplete) has an ``error`` in the case it stopped in, saying why, and the operations it never
+(incomplete) has an ``error`` in the case it stopped in, saying why; in a dry run every case is
+``skipped``, saying so (nothing was sent, so nothing passed); and the operations it never
 reached (``planned`` and not run: an incomplete or interrupted run, or one its ``--budget``
 stopped) are ``skipped`` cases, the reason in their text, so a
 CI's count of tests stays that of a whole run. The suite's ``properties``
@@ -11,7 +12,7 @@ report, the file is an artifact that gets passed around, so its ``curl`` lines h
 secret masked.
 
 The elements keep the order Jenkins' junit-4.xsd requires (in a suite ``properties`` before the
-test cases; in a case ``error``, then ``failure``, then ``system-out``), and a character XML
+test cases; in a case ``skipped``, ``error``, ``failure``, then ``system-out``), and a character XML
 1.0 cannot hold (a request body's U+FFFF, a lone surrogate, a control other than tab and
 newlines) is dropped from the text, or no parser would read the file."""
 
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fuzz.baseline import Comparison
-from fuzz.report import RunFacts, shown_curl
+from fuzz.report import RunFacts, dry_run, shown_curl
 from fuzz.runner import Finding, OperationReport
 
 # What XML 1.0 allows (its Char production), negated.
@@ -44,13 +45,14 @@ def write(
     cut = reports[-1] if facts.incomplete and reports else None
     ran = {r.name for r in reports}
     not_run = [name for name in planned if name not in ran]
+    dry = facts.printed is not None
     suite = ET.Element(
         "testsuite",
         name=f"mockservers fuzz {vendor}",
         tests=str(len(reports) + len(not_run)),
         failures=str(len(new)),
         errors=str(int(cut is not None)),
-        skipped=str(len(not_run)),
+        skipped=str(len(not_run) + (len(reports) if dry else 0)),
         time=f"{facts.elapsed:.3f}",
     )
     properties = ET.SubElement(suite, "properties")
@@ -64,6 +66,8 @@ def write(
             name=report.name,
             time=f"{report.seconds:.3f}",
         )
+        if dry:  # nothing was sent, so nothing passed: a CI counts no green test
+            ET.SubElement(case, "skipped").text = dry_run(report.cases)
         if report is cut:
             message = _legal(f"incomplete: stopped by the server: {facts.stopped}")
             ET.SubElement(

@@ -70,6 +70,8 @@ class RunFacts:
     max_examples: int | None = None
     kept: int | None = None
     """The records the vendor said it stored (``None``: a dry run, nothing sent)."""
+    printed: int | None = None
+    """The requests a dry run printed (``None``: a run that sends): nothing was checked."""
     version: str = __version__
     """The harness's (the kit's) version: the cases it generates are its own."""
 
@@ -85,7 +87,9 @@ class RunFacts:
 def verdict(facts: RunFacts, comparison: Comparison) -> str:
     """What the run found, in a few words (the console's closing line, the page's title)."""
     failed = len(comparison.new) + len(comparison.known)
-    if not failed:
+    if facts.printed is not None:  # "all checks passed" of requests never sent
+        said = dry_run(facts.printed)
+    elif not failed:
         said = "all checks passed"
     elif comparison.known:
         said = f"{failed} failed check(s): {len(comparison.new)} new, {len(comparison.known)} known"
@@ -96,6 +100,11 @@ def verdict(facts: RunFacts, comparison: Comparison) -> str:
     if facts.incomplete:  # "stopped: …", then "all checks passed" of 3 cases out of 10
         return f"incomplete, stopped by the server; in what ran, {said}"
     return said
+
+
+def dry_run(printed: int) -> str:
+    """What a dry run did: no check passed or failed, none ran."""
+    return f"dry run: {printed} requests printed, nothing sent or checked"
 
 
 def kept(facts: RunFacts) -> str:
@@ -178,7 +187,9 @@ def render(facts: RunFacts, reports: Sequence[OperationReport], comparison: Comp
     parts += [_summary(facts, comparison), "<h2>Failures</h2>"]
     new = "new" if facts.baselined else "failed"
     failures = [(f, new) for f in comparison.new] + [(f, "known") for f in comparison.known]
-    if not failures:
+    if facts.printed is not None:
+        parts.append("<p>A dry run: nothing was sent, so no check ran.</p>")
+    elif not failures:
         parts.append('<p class="ok">No check failed.</p>')
     for number, (finding, kind) in enumerate(failures, 1):
         count = repeats.get((finding.operation, finding.mode), {}).get(finding.check, 1)
@@ -190,7 +201,7 @@ def render(facts: RunFacts, reports: Sequence[OperationReport], comparison: Comp
             "</ul><p>Accepted failures that no longer occur: "
             "<code>--update-baseline</code> drops them.</p>"
         )
-    parts.append(_operations(reports))
+    parts.append(_operations(reports, dry=facts.printed is not None))
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -202,14 +213,15 @@ def _summary(facts: RunFacts, comparison: Comparison) -> str:
         ("finished", datetime.now(UTC).isoformat(timespec="seconds")),
         *facts.rerun,
         ("cases", str(facts.cases)),
-        ("requests sent", str(facts.sent) + (f" ({facts.stopped})" if facts.stopped else "")),
+        _requests(facts),
         ("time", f"{facts.elapsed:.1f} s"),
     ]
     if facts.incomplete:
         rows.append(("complete", f"no: {facts.stopped}"))
     if facts.kept is not None:
         rows.append(("writes accepted", kept(facts)))
-    if facts.baselined:
+    checked = facts.printed is None  # a dry run checked nothing: no count of failures
+    if checked and facts.baselined:
         rows.append(
             (
                 "failed checks",
@@ -217,7 +229,7 @@ def _summary(facts: RunFacts, comparison: Comparison) -> str:
             )
         )
         rows.append(("fixed since the baseline", str(len(comparison.fixed))))
-    else:
+    elif checked:
         rows.append(("failed checks", str(len(comparison.new))))
     if facts.retry_waits:
         rows.append(("429s waited out", waits(facts)))
@@ -225,6 +237,13 @@ def _summary(facts: RunFacts, comparison: Comparison) -> str:
         rows.append(("still 429 after the retries", str(facts.still_limited)))
     cells = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f'<table class="summary">{cells}</table>'
+
+
+def _requests(facts: RunFacts) -> tuple[str, str]:
+    """The summary's row of requests: sent (and why the run stopped), or a dry run's printed."""
+    if facts.printed is not None:
+        return ("requests printed", f"{facts.printed} (a dry run: none sent)")
+    return ("requests sent", str(facts.sent) + (f" ({facts.stopped})" if facts.stopped else ""))
 
 
 def _failure(number: int, finding: Finding, kind: str, count: int) -> str:
@@ -248,12 +267,15 @@ def _failure(number: int, finding: Finding, kind: str, count: int) -> str:
     )
 
 
-def _operations(reports: Sequence[OperationReport]) -> str:
+def _operations(reports: Sequence[OperationReport], *, dry: bool = False) -> str:
+    """Each operation and mode's cases and failed checks (a dry run's: printed)."""
     rows = "".join(
         f"<tr><td>{_e(r.name)}</td><td>{r.cases}</td>"
         + (
             f'<td class="failed">{_e(", ".join(f.check for f in r.findings))}</td>'
             if r.findings
+            else "<td>printed</td>"
+            if dry
             else '<td class="ok">ok</td>'
         )
         + "</tr>"

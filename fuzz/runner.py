@@ -18,6 +18,7 @@ from schemathesis import APIOperation, CheckFunction, GenerationMode
 
 from fuzz.checks import CONTRACT_CHECKS, CheckFailure, run_checks, unreadable
 from fuzz.dispatch import RealRequest, real_request
+from fuzz.quoting import MESSAGE_CHARS, QUOTED_CHARS, quoted
 from fuzz.schema import operation_id
 from fuzz.target import CallFailed, Stopped, Target, activated
 
@@ -134,13 +135,17 @@ def fuzz_operation(
 def _count_kept(
     target: Target, report: OperationReport, response: httpx.Response
 ) -> list[CheckFailure]:
-    """Add the records ``response`` says the vendor stored to ``report``; a plug-in that could
-    not read them is the check ``kept`` failing, as a check that broke on an answer is."""
+    """Add the records ``response`` says the vendor stored to ``report`` and to the run's count
+    on ``target`` (kept as each answer comes: an interrupt loses the operation's report, not the
+    records); a plug-in that could not read them is the check ``kept`` failing, as a check that
+    broke on an answer is."""
     try:
-        report.kept += target.plugin.kept(report.operation, response)
+        stored = target.plugin.kept(report.operation, response)
     except Exception as exc:
         title = "The records the vendor stored could not be counted"
         return [CheckFailure("kept", title, unreadable(exc))]
+    report.kept += stored
+    target.kept += stored
     return []
 
 
@@ -152,13 +157,14 @@ def _finding(
     blot: Callable[[str], str],
 ) -> Finding:
     """The failure as reported: its texts with the run's secrets blotted out (a vendor may echo
-    a password in the body a check quotes)."""
+    a password in the body a check quotes), then cut (one a check or Schemathesis did not cut
+    is no 200,000-character line)."""
     return Finding(
         report.operation,
         report.mode,
         failure.check,
-        blot(failure.title),
-        blot(failure.message),
+        quoted(failure.title, QUOTED_CHARS, blot),
+        quoted(failure.message, MESSAGE_CHARS, blot),
         request.as_curl(),
         status,
         request,

@@ -223,6 +223,11 @@ class Target:
         self.blot = blot or (lambda text: text)
         self.shown = shown
         self.sent = 0
+        self.printed = 0
+        """The requests a dry run printed instead of sending them."""
+        self.kept = 0
+        """The records the vendor said it stored, in every answer counted so far (those of an
+        operation an interrupt cut short included: they stay in the sandbox all the same)."""
         self.answered = 0
         """Calls that got an answer (its status line at least)."""
         self.halted: str | None = None
@@ -264,6 +269,7 @@ class Target:
         :class:`Stopped` when the answer stops the target (see the class)."""
         if self.dry_run:
             self.echo(self.shown(request))
+            self.printed += 1
             return None
         attempt = 0
         while True:

@@ -83,6 +83,9 @@ def test_a_wrong_status_fails_the_status_checks(
     assert "FAILED status_code_conformance (HTTP 404" in out
     assert "FAILED quoparts_error_codes (HTTP 404" in out
     assert re.search(r"importCli\[positive\] +4 cases  ok", out), "other operations unaffected"
+    # the check's second line under its FAILED line, not at column 0
+    assert re.search(r"FAILED status_code_conformance .*: Received: 404\n      Documented: ", out)
+    assert all(line.startswith(" ") for line in out.splitlines()[1:-2]), out
 
 
 def test_a_server_error_fails_no_server_error(
@@ -111,13 +114,33 @@ def test_a_dropped_connection_is_a_failure(
 
 
 def test_dry_run_prints_requests_and_sends_nothing(
-    mockserver: MockServer, capsys: pytest.CaptureFixture[str]
+    mockserver: MockServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert main(fuzz(mockserver, "--dry-run")) == 0
+    """Nothing sent is nothing checked: it said "all checks passed", marked every operation
+    "ok", and wrote a green report and a JUnit file of passed tests. Exit 0 still: a dry run
+    is no failure."""
+    page, junit = tmp_path / "dry.html", tmp_path / "dry.xml"
+    argv = fuzz(mockserver, "--dry-run", "--report", str(page), "--junit-xml", str(junit))
+    assert main(argv) == 0
     out = capsys.readouterr().out
     assert "dry run, nothing is sent" in out
-    assert out.count("curl -sS -X POST") >= 4 * 4
+    printed = out.count("curl -sS -X ")
+    assert printed >= 4 * 6 + 1  # the login, then 4 cases per operation and mode
     assert mockserver.requests(vendor="quoparts") == []
+    verdict = f"dry run: {printed} requests printed, nothing sent or checked"
+    assert out.rstrip().endswith(f": {verdict}") and "passed" not in out
+    assert re.search(r"importCli\[positive\] +4 cases  printed", out) and " ok" not in out
+    html = page.read_text("utf-8")
+    assert f"<title>mockservers fuzz quoparts: {verdict}</title>" in html
+    assert 'class="ok"' not in html and "writes accepted" not in html
+    suite = ET.parse(junit).getroot()[0]
+    assert (suite.get("tests"), suite.get("skipped"), suite.get("failures")) == ("6", "6", "0")
+    reasons = [case.find("skipped") for case in suite.iter("testcase")]
+    assert [r.text for r in reasons if r is not None] == [
+        "dry run: 4 requests printed, nothing sent or checked"
+    ] * 6
+    for case in suite.iter("testcase"):  # junit-4.xsd's order
+        assert [child.tag for child in case] == ["skipped", "system-out"]
 
 
 def test_the_budget_caps_the_requests_sent(
@@ -259,6 +282,40 @@ def test_the_summary_counts_the_records_the_vendor_kept(
     stored = f"{items} record(s) stored by tsdigital (the harness deletes nothing"
     assert f"writes accepted: {stored}" in capsys.readouterr().out
     assert stored in page.read_text("utf-8")
+
+
+def test_an_interrupted_run_counts_the_records_stored_in_the_operation_it_cut(
+    mockserver: MockServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Ctrl-C during an operation lost its report, and with it the records its answers said
+    were stored: "writes accepted" left out items that stay in the sandbox. The operation's
+    cases and verdict stay out, as documented."""
+    from fuzz.dispatch import RealRequest
+    from fuzz.target import Target
+
+    mockserver.reset()
+    original, items_sent = Target.send, []
+
+    def send(self: Target, request: RealRequest) -> httpx.Response | None:
+        if request.url.endswith("/api/v3/items"):
+            if len(items_sent) == 8:
+                raise KeyboardInterrupt
+            items_sent.append(request)
+        return original(self, request)
+
+    monkeypatch.setattr(Target, "send", send)
+    page = tmp_path / "run.html"
+    argv = ["fuzz", "tsdigital", "--base-url", mockserver.base_url("tsdigital")]
+    assert main([*argv, "--max-examples", "20", "--report", str(page)]) == 130
+    out = capsys.readouterr().out
+    stored = mockserver.count(vendor="tsdigital", status=202)
+    assert stored > 0
+    said = f"{stored} record(s) stored by tsdigital (the harness deletes nothing"
+    assert f"writes accepted: {said}" in out and said in page.read_text("utf-8")
+    assert "0 cases, " in out  # the interrupted operation's cases are not counted
 
 
 def test_each_plugin_counts_what_its_vendor_says_it_stored() -> None:

@@ -157,6 +157,26 @@ def test_a_check_or_a_count_that_breaks_is_its_named_failure_and_the_run_goes_on
     assert "could not read the answer" in page.read_text("utf-8")
 
 
+def long_winded(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """A check quoting a value whole, the password straddling the runner's cut."""
+    raise AssertionError("x" * 1990 + "Quo-S3cret-pw" + "x" * 100_000)
+
+
+def test_the_runner_cuts_every_failure_message_after_blotting_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check (or Schemathesis) quoting a value whole made a line as long as the value."""
+    monkeypatch.setattr(QuoParts, "checks", (*QuoParts.checks, long_winded))
+    page = tmp_path / "long.html"
+    with WireUpstream(QUOPARTS_LOGIN) as upstream:
+        argv = ["fuzz", "quoparts", "--base-url", upstream.base_url("quoparts"), *QUOPARTS_ARGS]
+        assert main([*argv, "--max-examples", "1", "--report", str(page)]) == 1
+    out = capsys.readouterr().out
+    (line,) = {line for line in out.splitlines() if "FAILED long_winded" in line}
+    assert line.endswith(": " + "x" * 1990 + "***" + "x" * 7 + "…(102,003 characters)")
+    assert "Quo-S3cret" not in out + page.read_text("utf-8")
+
+
 LOGINS = {
     "quoparts": (QUOPARTS_ARGS, "quoparts login failed (HTTP 200): [[["),
     "xtra": (["--username", "mario", "--password", "Xtra-S3cret-pw"], "xtra login failed"),

@@ -761,11 +761,37 @@ def test_a_refusal_quoted_on_standard_error_is_blotted_out_before_the_cut(
         assert main(argv) == 2
     err = capsys.readouterr().err
     assert "keepit refused the probe (HTTP 401): eee" in err
-    assert KEEPIT_PASSWORD[:6] not in err and err.rstrip().endswith("eee***eeee…")
+    assert KEEPIT_PASSWORD[:6] not in err and err.rstrip().endswith("eee***eeee…(227 characters)")
 
 
 XTRA_KEYS = ["--public-key", "acme-public", "--secret-key", "Xtra-S3cret-key"]
 NOT_GZIP = answer(200, b"this is not gzip", ("Content-Encoding", "gzip"))
+
+
+def test_a_long_answer_is_quoted_by_its_start_in_every_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stand-in XTRA answering a 200 KB ``message`` (a stack trace), the secret key at its
+    end: jsonschema's messages and the plug-in's quoted it whole, a 200,200-character console
+    line and a 1.2 MB report."""
+    message = "y" * 200_000 + " key=Xtra-S3cret-key " + "z" * 10
+    long = answer(200, {"statusCode": 200, "errorCode": None, "message": message, "result": None})
+    outputs = {"--report": tmp_path / "l.html", "--junit-xml": tmp_path / "l.xml"}
+    with WireUpstream(long) as sandbox:
+        argv = ["fuzz", "xtra", "--base-url", sandbox.base_url("xtra"), *XTRA_KEYS]
+        argv += [
+            "--max-examples",
+            "1",
+            *itertools.chain(*[(k, str(v)) for k, v in outputs.items()]),
+        ]
+        assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and f"…({len(message) + 2:,} characters)" in out
+    assert max(len(line) for line in out.splitlines()) < 3000
+    for path in outputs.values():
+        text = path.read_text("utf-8")
+        assert "yyyy" in text and len(text) < 100_000, (path, len(text))
+    assert "Xtra-S3cret-key" not in out + "".join(p.read_text("utf-8") for p in outputs.values())
 
 
 def test_a_body_that_does_not_decode_is_a_failed_check_not_a_crash(
@@ -1006,7 +1032,7 @@ def test_credentials_beyond_ascii_go_as_utf8_headers(
     accented_server.clear_requests()
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "all checks passed" in out
+    assert ("nothing sent or checked" if dry_run else "all checks passed") in out
     if dry_run:
         assert ACCENTED_ARGS[vendor][3] in out  # printed as given, asked for
     else:  # the account's calls were served as its own: KeepIT's probe, which always carries

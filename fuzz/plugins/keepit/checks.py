@@ -40,7 +40,7 @@ from fuzz import target as targets
 from fuzz.checks import json_or_fail
 from fuzz.credentials import Known, judge
 from fuzz.plugins.keepit.records import OUTCOMES, judge_batch
-from fuzz.quoting import quoted
+from fuzz.quoting import quoted, quoted_value
 
 COMMAND = "insertClient_v3"
 RECORDS = "subjectsRecords"
@@ -61,7 +61,7 @@ def keepit_outcomes(ctx: CheckContext, response: Response, case: Case) -> bool |
         _expect(status == 404, f"cmd {query.get('cmd')!r}: HTTP 404 expected, got {status}")
         _expect(
             body.get("message") == f"No alias found for '{query.get('cmd', '')}'",
-            f"cmd {query.get('cmd')!r}: message {body.get('message')!r}",
+            f"cmd {query.get('cmd')!r}: message {quoted_value(body.get('message'))}",
         )
         return None
     target = targets.active()
@@ -117,7 +117,7 @@ def _rate_limited(response: Response, body: dict[str, Any], plugin: Any, target:
     value = retry_after[0] if isinstance(retry_after, list) else retry_after
     _expect(
         value is not None and value.isdigit() and int(value) >= 1,
-        f"429 with Retry-After {value!r} (whole seconds, at least 1, expected)",
+        f"429 with Retry-After {quoted_value(value)} (whole seconds, at least 1, expected)",
     )
     if plugin is not None:
         made = plugin.calls_in_window(target.clock())

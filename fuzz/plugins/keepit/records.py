@@ -15,6 +15,8 @@ import re
 from typing import Any
 
 from contracts import Violation, contract
+from fuzz.checks import violated
+from fuzz.quoting import quoted_value
 
 DUPLICATE = "The customer already exists."
 NOT_IN_MAPPINGS = "Il customer code non è specificato nell'array mappings."
@@ -109,13 +111,13 @@ def business_error_allowed(record: dict[str, Any], message: str) -> bool:
 def inserted_problem(record: dict[str, Any], entry: dict[str, Any]) -> str | None:
     """Why ``entry`` (insertedObjects) cannot be this record's, or None when it can."""
     if entry.get("customerCode") != record["subjects"]["customerCode"]:
-        return f"customerCode {entry.get('customerCode')!r}"
+        return f"customerCode {quoted_value(entry.get('customerCode'))}"
     if mapping_rule_broken(record):
         return "the record breaks the mappings rule (customerCode not among externalCodes)"
     if record["action"] == "U" and code_text(entry.get("progId")) != code_text(
         record["subjects"]["progId"]
     ):
-        return f"an update answered with progId {entry.get('progId')!r}"
+        return f"an update answered with progId {quoted_value(entry.get('progId'))}"
     expected = {REPORTED[k]: len(v) for k, v in record.items() if k in REPORTED}
     if isinstance(record.get(MAKEUP[0]), dict):
         expected[MAKEUP[1]] = 1
@@ -131,7 +133,7 @@ def inserted_problem(record: dict[str, Any], entry: dict[str, Any]) -> str | Non
     if got != expected:
         return f"section progIds {got}, the record sent {expected}"
     if record["action"] == "I" and entry.get("email") != first_email(record):
-        return f"email {entry.get('email')!r}, expected {first_email(record)!r}"
+        return f"email {quoted_value(entry.get('email'))}, expected {first_email(record)!r}"
     return None
 
 
@@ -190,12 +192,14 @@ def _one_record(
         if entry is None or entry.get("customerCode") != code or match is None:
             raise AssertionError(
                 f"record {number} breaks defs/record ({violations[0].pointer}: "
-                f"{violations[0].message}); expected an errorObjects entry "
-                f"{{customerCode: {code!r}, errorMessage: 'Errore: <field> …'}}, got {entry!r}"
+                f"{violated(violations[0])}); expected an errorObjects entry "
+                f"{{customerCode: {code!r}, errorMessage: 'Errore: <field> …'}}, "
+                f"got {quoted_value(entry)}"
             )
         if (match["field"], match["what"]) not in allowed:
             raise AssertionError(
-                f"record {number}: {entry['errorMessage']!r} names no violation of the record; "
+                f"record {number}: {quoted_value(entry['errorMessage'])} names no violation of the "
+                "record; "
                 f"expected one of {sorted(allowed)}"
             )
         return
@@ -236,8 +240,8 @@ def _judge_conflict(records: list[Any], status: int, answer: dict[str, Any]) -> 
     named = _entries(answer, "errorObjects")
     if not named or any((e.get("customerCode"), _text(e)) not in allowed for e in named):
         raise AssertionError(
-            f"422 names {answer.get('errorObjects')!r}: only a valid record's card barcode "
-            f"can clash (the call sent {sorted(b for _, b in barcodes)})"
+            f"422 names {quoted_value(answer.get('errorObjects'))}: only a valid record's card "
+            f"barcode can clash (the call sent {sorted(b for _, b in barcodes)})"
         )
 
 
@@ -263,4 +267,4 @@ def _status_and_success(status: int, answer: dict[str, Any], success: bool) -> N
     if status != expected:
         raise AssertionError(f"code {code} must travel with HTTP {expected}, got {status}")
     if answer.get("success") is not success:
-        raise AssertionError(f"code {code} with success {answer.get('success')!r}")
+        raise AssertionError(f"code {code} with success {quoted_value(answer.get('success'))}")

@@ -31,7 +31,7 @@ from contracts import contract
 from fuzz import target as targets
 from fuzz.checks import json_or_fail
 from fuzz.credentials import Known, judge
-from fuzz.quoting import quoted
+from fuzz.quoting import quoted, quoted_value
 from fuzz.schema import operation_id
 
 OK, BAD_REQUEST, NOT_ACCREDITED, QUOTE_FAILED = "0", "100", "101", "107"
@@ -60,7 +60,7 @@ def quoparts_error_codes(ctx: CheckContext, response: Response, case: Case) -> b
     code = body["errorCode"]
     if code not in allowed:
         raise AssertionError(
-            f"{operation}: errorCode {code!r} ({body.get('error')!r}), "
+            f"{operation}: errorCode {quoted_value(code)} ({quoted_value(body.get('error'))}), "
             f"expected one of {sorted(allowed)}"
         )
     if operation == "login" and allowed == {OK}:
@@ -109,8 +109,7 @@ def _import(
 def _rows(sent: list[Any], answered: Any) -> None:
     """One outcome per row, in order: ``"100"`` for a row breaking defs/customer, else ``"0"``."""
     if not isinstance(answered, list) or not all(isinstance(o, dict) for o in answered):
-        shown = quoted(repr(answered), 200)
-        raise AssertionError(f"importCli: data {shown} is no list of outcomes")
+        raise AssertionError(f"importCli: data {quoted_value(answered)} is no list of outcomes")
     if len(sent) != len(answered):
         raise AssertionError(f"importCli: {len(sent)} rows sent, {len(answered)} outcomes")
     customer = contract("quoparts/defs/customer")
@@ -118,7 +117,7 @@ def _rows(sent: list[Any], answered: Any) -> None:
         expected = OK if customer.is_valid(row) else BAD_REQUEST
         if outcome.get("errorCode") != expected:
             raise AssertionError(
-                f"importCli row {index}: errorCode {outcome.get('errorCode')!r}, "
+                f"importCli row {index}: errorCode {quoted_value(outcome.get('errorCode'))}, "
                 f"expected {expected!r}"
             )
         if expected == OK and outcome.get("COD_CLI_ERP") != row["COD_CLI_ERP"]:

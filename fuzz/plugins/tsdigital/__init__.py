@@ -4,20 +4,21 @@ status/subErrors oracle."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
-from hypothesis import strategies as st
 from schemathesis import Case, CheckFunction
 from schemathesis.core.parameters import ParameterLocation
 
 from contracts import contract
 from fuzz.choices import Choices
-from fuzz.plugins import PluginError, VendorPlugin, answer_json, broke
+from fuzz.plugins import ADMIN_TOKEN_ENV, PluginError, VendorPlugin, answer_json, broke
 from fuzz.plugins.tsdigital.checks import tsdigital_error_codes
 from fuzz.quoting import refusal
+from mockservers.cliargs import environ
 
 if TYPE_CHECKING:
     import argparse
@@ -87,7 +88,7 @@ class Plugin(VendorPlugin):
         token = body.get("token") if isinstance(body, dict) else None
         if not isinstance(token, str):
             failed = "no --token given and minting one through the admin API failed"
-            raise PluginError(refusal(failed, response, target.blot))
+            raise PluginError(refusal(failed, response, target.blot) + _hint(response))
         self.tokens[token] = Grants(kind, frozenset(grants))
 
     def kept(self, operation: str, response: httpx.Response) -> int:
@@ -97,7 +98,12 @@ class Plugin(VendorPlugin):
     def prepare(self, case: Case, draw: Callable[[Any], Any]) -> None:
         """The standard headers with one of the tokens and a fresh X-Request-ID. A case whose
         headers a negative case broke keeps them, but a well-formed Authorization gets a live
-        token (so that the broken header, not an unknown token, decides the answer)."""
+        token (so that the broken header, not an unknown token, decides the answer).
+
+        The X-Request-ID is a version-4 UUID made here, not drawn: Hypothesis draws simple,
+        repeated values (a run without ``--seed`` the same ones every time), where the vendor
+        asks for a fresh one per call. Each send of a case prepares it anew, so a case
+        Hypothesis replays or shrinks gets a fresh one too."""
         token = Choices(draw, case).one_of(list(self.tokens))  # in minting order: each run alike
         headers = case.headers if case.headers is not None else {}
         case.headers = headers
@@ -110,9 +116,19 @@ class Plugin(VendorPlugin):
                 "Authorization": f"Bearer {token}",
                 "X-App-Name": APP_NAME,
                 "X-App-Version": APP_VERSION,
-                "X-Request-ID": str(draw(st.uuids())),
+                "X-Request-ID": str(uuid.uuid4()),
             }
         )
+
+
+def _hint(response: httpx.Response) -> str:
+    """How to get past an admin API refusing the mint (401: a kit started with an admin
+    token), said with the refusal; nothing for any other answer."""
+    if response.status_code != 401:
+        return ""
+    if environ(ADMIN_TOKEN_ENV):
+        return f" ({ADMIN_TOKEN_ENV} is not this kit's admin token: set its own, or give --token)"
+    return f" (set {ADMIN_TOKEN_ENV}, or give --token)"
 
 
 def _authorization_ok(headers: dict[str, Any]) -> bool:

@@ -39,7 +39,7 @@ from contracts import Violation, contract, load_schema
 from fuzz import target as targets
 from fuzz.checks import json_or_fail
 from fuzz.plugins.tsdigital.model import Token, missing_permissions
-from fuzz.quoting import quoted
+from fuzz.quoting import quoted, quoted_value
 
 HEADERS, REQUEST = "tsdigital/createItem.headers", "tsdigital/createItem.request"
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +(\S+)")
@@ -73,7 +73,7 @@ def tsdigital_error_codes(ctx: CheckContext, response: Response, case: Case) -> 
     if not isinstance(body, dict) or not isinstance(body.get("subErrors"), list):
         raise AssertionError(f"not a TS Digital error body: {quoted(body, 200)}")
     if body.get("code") != str(status):
-        raise AssertionError(f"HTTP {status} with code {body.get('code')!r}")
+        raise AssertionError(f"HTTP {status} with code {quoted_value(body.get('code'))}")
     fields = [e.get("field") for e in body["subErrors"] if isinstance(e, dict)]
     named = {f if isinstance(f, str) else repr(f) for f in fields}  # an array has no hash
     if expected.fields is not None and named != expected.fields:

@@ -44,7 +44,7 @@ from contracts.messages import bound_query, request_contract
 from fuzz import target as targets
 from fuzz.checks import json_or_fail
 from fuzz.credentials import Known, judge
-from fuzz.quoting import quoted
+from fuzz.quoting import quoted, quoted_value
 from fuzz.schema import operation_id
 
 OK, BAD_REQUEST, FORBIDDEN = 200, 400, 403
@@ -68,7 +68,8 @@ def xtra_error_codes(ctx: CheckContext, response: Response, case: Case) -> bool 
         raise AssertionError(f"not an XTRA envelope: {quoted(body, 200)}")
     if body["statusCode"] != response.status_code:
         raise AssertionError(
-            f"statusCode {body['statusCode']!r} differs from the HTTP status {response.status_code}"
+            f"statusCode {quoted_value(body['statusCode'])} differs from the HTTP status "
+            f"{response.status_code}"
         )
     request = response.request
     content = request.body or b""
@@ -84,12 +85,13 @@ def xtra_error_codes(ctx: CheckContext, response: Response, case: Case) -> bool 
     status = response.status_code
     if status not in allowed:
         raise AssertionError(
-            f"{operation}: HTTP {status} {body.get('errorCode')!r} ({body.get('message')!r}), "
+            f"{operation}: HTTP {status} {quoted_value(body.get('errorCode'))} "
+            f"({quoted_value(body.get('message'))}), "
             f"expected HTTP {' or '.join(map(str, sorted(allowed)))}"
         )
     expected_code = {BAD_REQUEST: INVALID, 500: UNHANDLED}.get(status)
     if expected_code is not None and body.get("errorCode") != expected_code:
-        raise AssertionError(f"HTTP {status} with errorCode {body.get('errorCode')!r}")
+        raise AssertionError(f"HTTP {status} with errorCode {quoted_value(body.get('errorCode'))}")
     _debug(query, body)
     if status == OK and operation == "login":
         result = body["result"]
@@ -98,7 +100,7 @@ def xtra_error_codes(ctx: CheckContext, response: Response, case: Case) -> bool 
         username = _read(raw, operation, query)["Username"]
         answered = result.get("Username")
         if answered != username:
-            raise AssertionError(f"login as {username!r} answered for {answered!r}")
+            raise AssertionError(f"login as {username!r} answered for {quoted_value(answered)}")
         if plugin is not None and allowed == {OK}:
             # Its own login: later cases use this token, in case a new login revokes older ones.
             plugin.note_login(result)
@@ -243,7 +245,7 @@ def _records(sent: list[dict[str, Any]], result: Any, contact_form: bool) -> Non
     if len(answered) != len(sent) or result.get("count") != len(sent):
         raise AssertionError(
             f"irs/update: {len(sent)} records sent, {len(answered)} outcomes "
-            f"(count {result.get('count')!r})"
+            f"(count {quoted_value(result.get('count'))})"
         )
     for index, (record, outcome) in enumerate(zip(sent, answered, strict=True)):
         # What _record reads (Item1 a number, Item4 an object with a Code...) is the contract's.
@@ -271,7 +273,7 @@ def _record(record: dict[str, Any], outcome: dict[str, Any], contact_form: bool)
         return f"inserted with Item1 {outcome['Item1']}"
     key = _key(record, contact_form)
     if (code is not None or key is not None) and outcome["Item2"] != key:
-        return f"Item2 {outcome['Item2']!r}, expected {key!r}"
+        return f"Item2 {quoted_value(outcome['Item2'])}, expected {key!r}"
     if code is None:
         extra = [str(len(record.get("Contacts") or []))] if contact_form else []
         for item, name, items in (("Item5", "Destinations", []), ("Item6", "Contacts", extra)):
