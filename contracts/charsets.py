@@ -4,8 +4,10 @@ ASP.NET Core's System.Text.Json input formatter skips a UTF-8 byte order mark, a
 whose ``Content-Type`` declares UTF-16 (``charset=utf-16``) through a transcoding stream. A body
 contract marked ``x-charsets`` says its vendor reads its bodies so: :func:`utf8_json` gives the
 bytes to parse, for the fake and the journal's verdict alike (and the text the journal shows and
-masks of any vendor's call, and learns its secrets from). A body that is no text in the charset
-it declares is left as sent: its parse refuses it, as the vendor's does.
+masks of any vendor's call, and learns its secrets from). What does not decode in the charset a
+body declares reads as U+FFFD, as .NET's decoders read it: a lone surrogate inside a string is
+one, and an odd length ends the text with one, which no JSON parse accepts. Left as sent, a
+UTF-8 body of an odd length declared UTF-16 parsed, and was written.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ def reads_charsets(checked: Contract | None) -> bool:
 def utf8_json(body: bytes, content_type: str) -> bytes:
     """``body`` as the UTF-8 its JSON is read from: without a leading UTF-8 byte order mark;
     in a UTF-16 the ``Content-Type`` declares (``utf-16``, ``utf-16le``, ``utf-16be``; a byte
-    order mark, which is skipped, says its order where the charset does not), decoded. Any
-    other body, and one that does not decode, as sent (every call's path: a look at its first
+    order mark, which is skipped, says its order where the charset does not), decoded, what
+    does not decode as U+FFFD. Any other body as sent (every call's path: a look at its first
     bytes, and into the ``Content-Type`` only when it has parameters)."""
     read = _read_as(body, content_type)
     if read is None:
@@ -49,10 +51,7 @@ def utf8_json(body: bytes, content_type: str) -> bytes:
     skipped, codec = read
     if codec == "utf-8":
         return body[skipped:]
-    try:
-        return body[skipped:].decode(codec).encode("utf-8")
-    except UnicodeError:  # an odd length, a lone surrogate: no text, which the parse refuses
-        return body
+    return body[skipped:].decode(codec, "replace").encode("utf-8")
 
 
 def as_sent(text: bytes, body: bytes, content_type: str) -> bytes:

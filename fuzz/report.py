@@ -25,7 +25,7 @@ from fuzz.baseline import Comparison
 from fuzz.dispatch import RealRequest
 from fuzz.runner import Finding, OperationReport
 from mockservers import __version__
-from mockservers.core.secretnames import MASK, is_secret, secret_header
+from mockservers.core.secretnames import MASK, secret_header, secret_parameter
 from mockservers.core.secrets import masked_bytes
 
 T = TypeVar("T")
@@ -138,7 +138,7 @@ def masked_curl(request: RealRequest, *, placeholders: bool = False) -> str:
     masked = RealRequest(
         request.method,
         request.url,
-        [(name, shown(name, value, is_secret)) for name, value in request.params],
+        [(name, shown(name, value, secret_parameter)) for name, value in request.params],
         {name: shown(name, value, secret_header) for name, value in request.headers.items()},
         body,
     )

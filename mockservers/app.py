@@ -27,6 +27,7 @@ from mockservers.core.cors import KitCORS
 from mockservers.core.coverage import Coverage
 from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultRegistry
+from mockservers.core.handshake import answered_as_get
 from mockservers.core.http import JSONResponse, closing_unread
 from mockservers.core.journal import Journal
 from mockservers.core.kit import Kit
@@ -216,6 +217,9 @@ class KitApp(Starlette):
             self.entry = KitCORS(self.dispatch, cors_origins, {v.name: v for v in vendors})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await answered_as_get(self, scope, receive, send)
+            return
         if scope["type"] == "http":
             receive, send = closing_unread(scope, receive, send)
             if self.kit.date_header:

@@ -38,7 +38,7 @@ from mockservers.core.blotting import Blots, Memory, Opaque
 from mockservers.core.http import NOT_JSON, charset_of, json_of
 from mockservers.core.learned import Pairs, remember
 from mockservers.core.phrases import status_phrase
-from mockservers.core.secretnames import secret_header
+from mockservers.core.secretnames import secret_header, secret_parameter
 from mockservers.core.secrets import mask_pairs
 from mockservers.core.urlmasks import mask_header_urls, mask_url
 
@@ -153,7 +153,7 @@ def entry(
         "cookies": [],
         "headers": _name_values(mask_pairs(request_headers, secret_header)),
         "queryString": _name_values(
-            mask_pairs(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+            mask_pairs(parse_qsl(urlsplit(url).query, keep_blank_values=True), secret_parameter)
         ),
         "headersSize": -1,
         "bodySize": len(request_body or b"") if request_body_size is None else request_body_size,

@@ -7,8 +7,9 @@ import encodings
 import encodings.aliases
 import ipaddress
 import pkgutil
+import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
@@ -85,18 +86,38 @@ def foreign_page(scope: Mapping[str, Any], allowed_origins: tuple[str, ...]) -> 
     sandbox with the proxy's credentials. So such a call must name this host by a loopback
     name (or the in-process transport's own host; browsers always send one), and a page's
     ``Origin`` must be this kit's own or one of the configured CORS origins. The admin API,
-    the dashboard and the proxy's forwarded prefixes apply it."""
-    headers = dict(scope.get("headers") or ())
-    host = headers.get(b"host", b"").decode("latin-1")
-    if host and not _names_this_machine(host, scope.get("server")):
+    the dashboard and the proxy's forwarded prefixes apply it. A call with two ``Host`` (RFC
+    9112 §3.2) or two ``Origin`` headers is refused: the check and what answers the call (the
+    proxy's ``Location`` rewrite, :func:`host_of`) would each read another."""
+    headers = scope.get("headers") or ()
+    hosts = [v.decode("latin-1") for k, v in headers if k == b"host"]
+    origins = [v.decode("latin-1") for k, v in headers if k == b"origin"]
+    for name, found in (("Host", hosts), ("Origin", origins)):
+        if len(found) > 1:
+            return f"a call with {len(found)} {name} headers (a request has one at most)"
+    host = hosts[0] if hosts else ""
+    if host and (host_of(headers) is None or not _names_this_machine(host, scope.get("server"))):
         return f"a call for host {host!r} (not a loopback name)"
-    origin = headers.get(b"origin")
-    if origin is None:
+    if not origins:
         return None
-    given = origin.decode("latin-1")
+    given = origins[0]
     if given == f"{scope.get('scheme', 'http')}://{host}" or given in allowed_origins:
         return None
     return f"a page from {given} (not this kit's origin nor a --cors-origin)"
+
+
+def host_of(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """A request's ``Host`` as the kit reads it: its one ``Host`` header, when that is
+    ``host[:port]`` (a name, or an IPv6 address in brackets; the port in digits); None without
+    one, with two, or with another form (``127.0.0.1:1@evil.example``)."""
+    hosts = [v for k, v in headers if k == b"host"]
+    if len(hosts) != 1 or not _HOST.fullmatch(hosts[0]):
+        return None
+    return hosts[0].decode("latin-1")
+
+
+_HOST = re.compile(rb"(?:[0-9A-Za-z._~-]*|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?")
+"""``host[:port]`` of RFC 9110 §7.2, the name in the letters, digits and marks names use."""
 
 
 def _names_this_machine(host: str, server: Any) -> bool:

@@ -17,7 +17,7 @@ from mockservers.core.clock import iso
 from mockservers.core.codings import Unreadable, coding_of, undone
 from mockservers.core.http import NOT_JSON, header_text, json_of, text_of
 from mockservers.core.journal_entry import Entry
-from mockservers.core.secretnames import secret_header
+from mockservers.core.secretnames import secret_header, secret_parameter
 from mockservers.core.secrets import mask_pairs, mask_text, mask_value, may_hold_secret_documents
 from mockservers.core.urlmasks import mask_query, may_hold_secret_urls
 
@@ -72,6 +72,7 @@ def render(entry: Entry) -> dict[str, Any]:
     request, request_format, request_cut = shown_request(entry)
     response, response_format = shown_body(entry.response_body)
     lines = _masked_headers(entry.headers)
+    query = parse_qsl(entry.query.decode("latin-1"), keep_blank_values=True)
     return {
         "time": iso(entry.time),
         "vendor": entry.vendor,
@@ -79,7 +80,7 @@ def render(entry: Entry) -> dict[str, Any]:
         "method": entry.method,
         "path": entry.path,
         "target": text_of(sent_target(entry)),
-        "query": dict(mask_pairs(parse_qsl(entry.query.decode("latin-1"), keep_blank_values=True))),
+        "query": dict(mask_pairs(query, secret_parameter)),
         "headers": first_values(lines),
         "header_lines": [list(line) for line in lines],
         "status": entry.status,

@@ -21,7 +21,7 @@ from contracts.charsets import content_type_of, utf8_json
 from mockservers.core import secrets
 from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, blot_out, blots_of
 from mockservers.core.http import NOT_JSON, charset_of, json_of
-from mockservers.core.secretnames import is_secret, secret_header
+from mockservers.core.secretnames import secret_header, secret_parameter
 from mockservers.core.urlmasks import header_url_secrets, mask_header_urls, url_secrets
 
 Pairs = Iterable[tuple[str, str]]
@@ -152,7 +152,7 @@ def _read_body_secrets(body: bytes) -> tuple[tuple[str, str], ...]:
     if not secrets.names_a_secret(body):  # an 8 MiB answer took 0.7 s of parse_qsl
         return ()
     text = body.decode("utf-8", "replace")
-    form = [(k, v) for k, v in parse_qsl(text, keep_blank_values=True) if is_secret(k)]
+    form = [(k, v) for k, v in parse_qsl(text, keep_blank_values=True) if secret_parameter(k)]
     return (*form, *secrets.secret_fields(text))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from functools import cached_property, partial
 from time import perf_counter
@@ -34,13 +35,21 @@ DETAIL_HEADER = "X-Mockservers-Detail"
 _DETAIL_LIMIT = 2000
 
 
+_WHOLE_ESCAPES = re.compile(r"(?:[^\\]|\\u[0-9a-fA-F]{4}|\\[^u])*")
+"""JSON-escaped text, escape by escape: matched up to a cut, it ends on the last whole one."""
+
+
 def detail_header(details: str) -> str:
     """The ``X-Mockservers-Detail`` value: printable ASCII whatever the request held (non-ASCII
-    and quotes JSON-escaped), at most 2000 characters, stripped: a header value may not end in a
+    and quotes JSON-escaped), at most 2000 characters, cut after the last whole escape that
+    fits (half of one, ``\\u00``, is no JSON), stripped: a header value may not end in a
     space (h11 refuses to send it, and uvicorn then drops the connection instead of answering).
     Only the characters that can show are escaped (each is one or more): the details of 100,000
     refused rows run to megabytes."""
-    return json.dumps(details[:_DETAIL_LIMIT])[1:-1][:_DETAIL_LIMIT].strip()
+    escaped = json.dumps(details[:_DETAIL_LIMIT])[1:-1]
+    if len(escaped) > _DETAIL_LIMIT:
+        escaped = _WHOLE_ESCAPES.match(escaped, 0, _DETAIL_LIMIT)[0]  # type: ignore[index]
+    return escaped.strip()
 
 
 INJECTED_STATUS = "an injected status fault"

@@ -42,6 +42,25 @@ def is_secret(key: str) -> bool:
     return key.lower() in SECRET_KEYS
 
 
+def secret_parameter(name: str) -> bool:
+    """Whether a query's or a form's parameter (its name decoded) is a secret: by its name as
+    sent, or as PHP reads it into ``$_GET`` (QuoParts): ``password[]``, `` password`` and
+    ``password[x]`` are ``password``, ``client.secret`` is ``client_secret``."""
+    return is_secret(name) or is_secret(php_name(name))
+
+
+def php_name(name: str) -> str:
+    """A parameter's name as PHP registers it: leading spaces dropped, ``.`` and `` `` read as
+    ``_``, and an index (``[...]``, up to its ``]``) ending the name; a ``[`` never closed is
+    read as ``_``, the rest kept as it is."""
+    name = name.lstrip(" ")
+    base, bracket, rest = name.partition("[")
+    base = base.replace(".", "_").replace(" ", "_")
+    if not bracket or "]" in rest:
+        return base
+    return f"{base}_{rest}"
+
+
 def secret_header(name: str) -> bool:
     """Whether a header's value is a secret (the secret names, and cookies)."""
     return is_secret(name) or name.lower() in _SECRET_HEADERS

@@ -331,8 +331,11 @@ _SECRET_SHAPES = {
     # "cb#access_token=...") or a connection string, to the next field, ";", space, quote, tag
     # or fragment (which a form's value would percent-encode): text around it (a link's
     # href="?token=...">, "Password=x;Database=erp") stays, and is never learned as part of
-    # the secret.
-    "field": (rf"(?:^|[&?;#]){_SECRET_NAMES}=", r"""[^&;\s"'<>#]*"""),
+    # the secret. The name as PHP reads it too: after spaces, before an index ("password[]").
+    "field": (
+        rf"(?:^|[&?;#])(?:[ +]|%20)*{_SECRET_NAMES}(?:\[[^]&;=\s]*\]|%5B[^&;=\s]*?%5D)*=",
+        r"""[^&;\s"'<>#]*""",
+    ),
     # A multipart part named like a secret (after at most 8 lines of its headers): its
     # content, up to the next boundary. The rest of its header line is bounded, as the part
     # before the name is: unbounded, a line holding many heads and no line end was read to

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote_plus
 
-from mockservers.core.secretnames import MASK, SECRET_KEYS, is_secret
+from mockservers.core.secretnames import MASK, SECRET_KEYS, secret_parameter
 
 Found = list[tuple[str, int, int]]
 """Secret parameters: each one's name as written, and where its value starts and ends."""
@@ -32,7 +32,7 @@ def _searches(pattern: str, flags: int = 0) -> dict[type, re.Pattern[Any]]:
     return {str: re.compile(pattern, flags), bytes: re.compile(pattern.encode(), flags)}
 
 
-_NAMES = {f"{key}=" for key in SECRET_KEYS}
+_NAMES = {f"{key.replace('_', mark)}=" for key in SECRET_KEYS for mark in "_. +"}
 _ASSIGNED = _searches(
     "=(?:"
     + "|".join(
@@ -45,10 +45,12 @@ _ASSIGNED = _searches(
 )
 """A secret's name followed by ``=``, each ``=`` read with what comes before it (a search
 that starts from each ``=``, not from each character; ``token=`` stands for
-``access_token=``)."""
-_URL_ESCAPE = _searches(r"%(?:[4-7][0-9a-fA-F]|2[dD])")
-"""A URL's escape of a letter, ``_`` or ``-``: a secret's name may be spelt so
-(``acc%65ss_token=``)."""
+``access_token=``), its ``_`` spelt as PHP reads it too (``client.secret=``)."""
+_INDEXED = {str: "]=", bytes: b"]="}
+"""The end of a parameter's index, which PHP drops from its name (``password[]=``)."""
+_URL_ESCAPE = _searches(r"%(?:[4-7][0-9a-fA-F]|2[0dDeE])")
+"""A URL's escape of a letter, ``_``, ``-``, ``[``, ``]``, or of ``.`` and `` `` (which PHP
+reads as ``_``): a secret's name may be spelt so (``acc%65ss_token=``)."""
 _JSON_ESCAPE = _searches(r"\\u00[2-7][0-9a-fA-F]")
 """A JSON escape of a character a secret parameter's name or what is around it may be (an
 ASCII letter, ``_``, ``-``, ``=``, ``&``...: ``\\u0026token=``, as .NET writes ``&``)."""
@@ -62,7 +64,7 @@ def mask_url(url: str) -> str:
     read so, a URL or not."""
     if "?" not in url and "#" not in url:
         return url  # most strings: no query, no fragment
-    if _ASSIGNED[str].search(url) is None and _URL_ESCAPE[str].search(url) is None:
+    if not _may_assign_a_secret(url):
         return url  # most URLs: no secret's name followed by "=", nor an escape that spells one
     return _masked(url, _secret_parameters(url))
 
@@ -88,8 +90,18 @@ def may_hold_secret_urls(text: str | bytes) -> bool:
     kind = str if isinstance(text, str) else bytes
     if not any(mark in text for mark in _MARKS[kind]):  # type: ignore[operator]
         return False  # most bodies: no URL with a query or a fragment
-    searches = (_ASSIGNED, _URL_ESCAPE, _JSON_ESCAPE)
-    return any(search[kind].search(text) is not None for search in searches)  # type: ignore[arg-type]
+    return _may_assign_a_secret(text) or _JSON_ESCAPE[kind].search(text) is not None  # type: ignore[arg-type]
+
+
+def _may_assign_a_secret(text: str | bytes) -> bool:
+    """Whether ``text`` holds a secret's name followed by ``=`` (or by an index, which PHP
+    drops: ``password[]=``), or an escape that could spell one."""
+    kind = str if isinstance(text, str) else bytes
+    return (
+        _INDEXED[kind] in text  # type: ignore[operator]
+        or _ASSIGNED[kind].search(text) is not None  # type: ignore[arg-type]
+        or _URL_ESCAPE[kind].search(text) is not None  # type: ignore[arg-type]
+    )
 
 
 def _secret_parameters(url: str) -> Found:
@@ -112,7 +124,7 @@ def _secrets(text: str, start: int, end: int, parameter: re.Pattern[str]) -> Fou
     found = []
     for match in parameter.finditer(text, start, end):
         name, equals, _ = match[0].partition("=")
-        if equals and is_secret(unquote_plus(name)):
+        if equals and secret_parameter(unquote_plus(name)):
             found.append((name, match.start() + len(name) + 1, match.end()))
     return found
 

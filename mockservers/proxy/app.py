@@ -28,6 +28,7 @@ from starlette.types import Message, Receive, Scope, Send
 from mockservers import logs
 from mockservers.app import create_app
 from mockservers.config import Config, ConfigError
+from mockservers.core.handshake import answered_as_get
 from mockservers.core.http import closing_unread, foreign_page, is_loopback
 from mockservers.core.vendor import Vendor
 from mockservers.proxy.endpoint import Forwarding
@@ -118,6 +119,9 @@ class ProxyApp:
         return self.kit_app.router
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # forwarded, or answered, as the plain GET it also is
+            await answered_as_get(self, scope, receive, send)
+            return
         if scope["type"] == "http":
             path: str = scope["path"]
             name, _, rest = path[1:].partition("/")

@@ -43,7 +43,7 @@ from mockservers.core.call import CallHeaders, parse_query
 from mockservers.core.codings import Content, coding_of, content_of
 from mockservers.core.compare import Difference
 from mockservers.core.errors import KitError
-from mockservers.core.http import declared_beyond
+from mockservers.core.http import declared_beyond, host_of
 from mockservers.core.journal_entry import Entry
 from mockservers.core.kit import Kit
 from mockservers.core.pipeline import DETAIL_HEADER, detail_header
@@ -108,10 +108,12 @@ class Call:
 
     @property
     def origin(self) -> str:
-        """The proxy's origin as the connector addressed it (its ``Host``)."""
+        """The proxy's origin as the connector addressed it (its ``Host``, read as the loopback
+        rule reads it: ``host_of``); the address it was called on without a ``Host`` it can
+        read."""
         scope = self.scope
-        host = next((v.decode("latin-1") for k, v in self.headers if k == b"host"), None)
-        if host is None:
+        host = host_of(self.headers)
+        if not host:
             name, port = scope.get("server") or ("127.0.0.1", 80)
             host = f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
         return f"{scope['scheme']}://{host}"

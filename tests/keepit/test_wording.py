@@ -10,6 +10,7 @@ by the contract gets the last one's style for each kind of problem (``responses.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -544,6 +545,17 @@ def test_the_detail_header_is_ascii_whatever_the_request_held(http: httpx.Client
     assert "'Citt\\u00e0' is too long" in header and "'\\u00e8'" in header
     (entry,) = http.get("/__admin/requests", params={"limit": 1}).json()
     assert "'Città' is too long" in entry["detail"] and "'è'" in entry["detail"]
+
+
+def test_a_detail_header_cut_at_its_limit_ends_on_a_whole_escape(http: httpx.Client) -> None:
+    """A username of 5,000 "è" ran past the limit: the header ended in ``\\u``, half an
+    escape, which no JSON reader takes back."""
+    username = "è" * 5000
+    headers = {**DEMO, "username": username.encode()}  # as UTF-8 on the wire
+    response = http.post(API, params=QUERY, headers=headers, content=b"")
+    header = response.headers[DETAIL]
+    assert response.status_code != 200 and 1990 < len(header) <= 2000
+    assert header.endswith("\\u00e8") and json.loads(f'"{header}"').endswith("è" * 300)
 
 
 def test_the_call_limit_answers_429_with_retry_after() -> None:

@@ -802,6 +802,35 @@ def test_a_web_page_from_another_site_cannot_drive_the_admin_api() -> None:
         assert http.get("/__admin/health", headers=headers).status_code == 200
 
 
+TWO_HOSTS = [("Host", "evil.example"), ("Host", "127.0.0.1")]
+"""A page's own ``Host`` and a loopback one: the check read the last, and passed."""
+NOT_HOST_PORT = [("Host", "127.0.0.1:1@evil.example")]
+"""``host:port`` read as ``127.0.0.1``, a URL built from it as ``evil.example``'s."""
+TWO_ORIGINS = [("Origin", "http://127.0.0.1:8000"), ("Origin", "http://evil.example")]
+
+
+def test_a_call_with_two_hosts_two_origins_or_a_host_that_is_no_host_and_port_is_refused() -> None:
+    """Each passed the loopback rule, which read one of them; RFC 9112 allows one ``Host``.
+    A port in digits and an IPv6 address in brackets still pass."""
+    app = create_app()
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://127.0.0.1:8000") as http:
+        for headers, said in [
+            (TWO_HOSTS, "a call with 2 Host headers"),
+            (NOT_HOST_PORT, "a call for host '127.0.0.1:1@evil.example'"),
+            ([("Host", "127.0.0.1:80a")], "a call for host '127.0.0.1:80a'"),
+            (TWO_ORIGINS, "a call with 2 Origin headers"),
+        ]:
+            refused = http.post("/__admin/faults", json=FAULT, headers=headers)
+            assert refused.status_code == 403, headers
+            error = refused.json()["error"]
+            assert error.startswith(f"refused {said}") and error.endswith(
+                "--admin-token to allow it"
+            )
+        assert http.get("/__admin/faults").json() == []  # nothing was set
+        for host in ("127.0.0.1:8000", "[::1]:8000", "[::1]", "localhost"):
+            assert http.get("/__admin/health", headers={"Host": host}).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [

@@ -101,6 +101,17 @@ def test_without_a_token_the_page_is_refused_to_a_page_of_another_site() -> None
         assert http.get("/__admin/ui", headers=rebound).status_code == 200
 
 
+def test_the_page_is_refused_to_a_call_with_two_hosts_or_a_host_that_is_no_host_and_port() -> None:
+    """Each passed: the rule read the last ``Host``, and the name before ``:`` of any."""
+    two = [("Host", "evil.example:8000"), ("Host", "localhost:8000")]
+    origins = [("Origin", "http://kit"), ("Origin", "http://evil.example")]
+    with _client() as http:
+        for headers in (two, [("Host", "localhost:1@evil.example")], origins):
+            refused = http.get("/__admin/ui", headers=headers)
+            assert refused.status_code == 403, headers
+            assert "set --admin-token to allow it" in refused.json()["error"]
+
+
 def test_with_a_token_anyone_gets_the_shell_but_no_data_without_the_token() -> None:
     with _client({"kit": {"admin_token": TOKEN}}, caller=ELSEWHERE) as http:
         assert http.get("/__admin/ui").status_code == 200

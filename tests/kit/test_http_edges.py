@@ -57,6 +57,62 @@ def _answer(received: bytes) -> tuple[str, dict[str, str], bytes]:
     return status, headers, body
 
 
+WEBSOCKET = (
+    "Host: 127.0.0.1",
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    "Sec-WebSocket-Version: 13",
+)
+"""A browser's WebSocket handshake."""
+QP_LOGIN = "/quoparts/ws_quoparts.php?login=&username=demo&password=demo"
+
+
+def test_a_websocket_handshake_is_answered_as_the_plain_get_it_also_is(
+    mockserver: MockServer,
+) -> None:
+    """No vendor serves a WebSocket: its server answers the ``GET`` as any other, a path that
+    takes no ``GET`` with its 405, one it does not serve with its 404. Each was uvicorn's bare
+    403, never journalled."""
+    targets = (QP_LOGIN, "/xtra/api/sync/v1/login", "/keepit/nowhere")
+    answers = {target.split("/")[1]: _handshake(mockserver, target) for target in targets}
+    status, _, body = answers["quoparts"]
+    assert status == "HTTP/1.1 200 OK" and orjson.loads(body)["data"][0]["TOKEN"]
+    status, headers, body = answers["xtra"]
+    assert status == "HTTP/1.1 405 Method Not Allowed" and headers["allow"] == "post"
+    assert contract("xtra/error.response").check(orjson.loads(body)) == []
+    status, _, body = answers["keepit"]
+    assert status == "HTTP/1.1 404 Not Found"
+    assert contract("keepit/error.response").check(orjson.loads(body)) == []
+    journal = [(e["vendor"], e["method"], e["status"]) for e in mockserver.requests()]
+    assert sorted(journal) == [
+        ("keepit", "GET", 404),
+        ("quoparts", "GET", 200),
+        ("xtra", "GET", 405),
+    ]
+
+
+def test_behind_the_proxy_a_websocket_handshake_goes_upstream_as_a_plain_get(
+    mockserver: MockServer,
+) -> None:
+    """The fake answered it, for the prefix the proxy forwards: never the upstream's answer."""
+    proxy_app = create_proxy_app({"quoparts": mockserver.base_url("quoparts")})
+    with MockServer(app=proxy_app) as proxy:
+        status, _, body = _handshake(proxy, QP_LOGIN)
+        (entry,) = proxy.requests(vendor="quoparts")
+    assert status == "HTTP/1.1 200 OK" and orjson.loads(body)["data"][0]["TOKEN"]
+    assert (entry["source"], entry["status"]) == ("upstream", 200)
+    (sent,) = mockserver.requests(vendor="quoparts")
+    assert "upgrade" not in sent["headers"]  # hop by hop: a plain GET upstream
+
+
+def _handshake(server: MockServer, target: str) -> tuple[str, dict[str, str], bytes]:
+    """The answer to a WebSocket handshake for ``target``."""
+    with _connect(server) as sock:
+        sock.sendall(("\r\n".join([f"GET {target} HTTP/1.1", *WEBSOCKET]) + "\r\n\r\n").encode())
+        return _answer(_until_closed(sock))
+
+
 @pytest.mark.parametrize("vendor", list(PATHS))
 def test_a_body_declared_over_the_limit_is_refused_before_it_is_sent(
     mockserver: MockServer, vendor: str

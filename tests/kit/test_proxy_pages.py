@@ -11,6 +11,7 @@ import base64
 import json
 import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -24,6 +25,8 @@ BASIC = b"authorization: basic " + base64.b64encode(":".join(STORED).encode()).l
 """The stored credentials as the upstream reads them (head lower-cased)."""
 CONNECTOR = "http://localhost:3000"
 """A browser connector's origin, given with --cors-origin."""
+TOKEN_CONFIG = {"kit": {"admin_token": "Adm1n-token"}}
+"""A proxy with an admin token: it forwards every call."""
 
 
 def _authorised(received: list[Received]) -> list[bytes]:
@@ -110,12 +113,63 @@ def test_a_connector_naming_this_machine_any_way_is_forwarded_and_other_names_ar
         assert f"a call for host '{name}:{port}'" in answers[name].headers[DETAIL_HEADER]
 
 
+def _raw_get(url: str, *host_lines: str) -> tuple[int, dict[str, str]]:
+    """A GET of ``QP`` to the server at ``url`` with these ``Host``/``Origin`` lines, as sent
+    on the wire (a client library sends one ``Host`` of its own): its status and headers."""
+    address = urlsplit(url)
+    head = [f"GET {QP}?login= HTTP/1.1", *host_lines, "Connection: close"]
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    status_line, *lines = received.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    fields = (line.partition(":") for line in lines)
+    return int(status_line.split()[1]), {k.lower(): v.strip() for k, _, v in fields}
+
+
+def test_two_hosts_or_a_host_that_is_no_host_and_port_is_refused_and_redirects_nowhere() -> None:
+    """The rule read the last ``Host`` (and the name before any ``:``), the ``Location``
+    rewrite the first, as sent: ``Host: evil.example`` then ``Host: 127.0.0.1`` reached the
+    sandbox and its redirect pointed at ``http://evil.example``; so did ``127.0.0.1:1@evil
+    .example``. Both are refused as a page's; with --admin-token, forwarded, the redirect
+    names the address the proxy was called on."""
+
+    def redirect(_: Received) -> bytes:
+        to = f"{upstream.url}/api/ws_quoparts.php?login=&token=abc"
+        return f"HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n".encode()
+
+    two_hosts = ("Host: evil.example", "Host: 127.0.0.1")
+    two_origins = ("Origin: http://127.0.0.1", "Origin: http://evil.test")
+    with WireUpstream(redirect) as upstream:
+        app = create_proxy_app({"quoparts": with_credentials(upstream)})
+        with MockServer(app=app) as proxy:
+            port = proxy.url.rsplit(":", 1)[1]
+            refused = {
+                "two": _raw_get(proxy.url, *two_hosts),
+                "userinfo": _raw_get(proxy.url, "Host: 127.0.0.1:1@evil.example"),
+                "origins": _raw_get(proxy.url, "Host: 127.0.0.1", *two_origins),
+            }
+            named = _raw_get(proxy.url, f"Host: localhost:{port}")
+        app = create_proxy_app({"quoparts": upstream.base_url("api")}, TOKEN_CONFIG)
+        with MockServer(app=app) as proxy:
+            tokened = _raw_get(proxy.url, *two_hosts)
+    for status, headers in refused.values():
+        assert status == 403 and "--admin-token" in headers[DETAIL_HEADER.lower()]
+    assert "a call with 2 Host headers" in refused["two"][1][DETAIL_HEADER.lower()]
+    assert "'127.0.0.1:1@evil.example'" in refused["userinfo"][1][DETAIL_HEADER.lower()]
+    assert "a call with 2 Origin headers" in refused["origins"][1][DETAIL_HEADER.lower()]
+    location = f"http://localhost:{port}/quoparts/ws_quoparts.php?login=&token=abc"
+    assert named[0] == 302 and named[1]["location"] == location
+    assert tokened[0] == 302 and tokened[1]["location"].startswith(f"{proxy.url}/quoparts/")
+    assert len(upstream.received) == 2  # the connector's call and the tokened one
+
+
 def test_with_an_admin_token_the_proxy_forwards_every_call() -> None:
     """The token is the authority then, as for the admin API: the proxy may listen where other
     machines' connectors reach it, by any name."""
-    config = {"kit": {"admin_token": "Adm1n-token"}}
     with WireUpstream(ROWS_ANSWER) as upstream:
-        app = create_proxy_app({"quoparts": with_credentials(upstream)}, config)
+        app = create_proxy_app({"quoparts": with_credentials(upstream)}, TOKEN_CONFIG)
         with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
             page = {"Host": "proxy.example:8000", "Origin": "http://evil.test"}
             answer = http.get(QP, params={"listCli": "", "token": "x"}, headers=page)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import string
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mockservers.core import har, urlmasks
+from mockservers.core import har, learned, urlmasks
 from mockservers.core.journal_shown import shown_body
 from mockservers.core.secretnames import SECRET_KEYS
 from mockservers.core.secrets import masked_bytes
@@ -156,6 +157,36 @@ def test_a_body_read_for_urls_is_every_body_a_url_s_secret_is_in(
     assert shown_body(body) == ({"u": masked, "n": 1}, "json")
     shown = json.loads(masked_bytes(body))["u"]
     assert urlmasks.mask_url(shown) == shown  # nothing left to mask
+
+
+PHP_SPELLINGS = ["password[]", "Password[0][x]", "password%5B%5D", "+password", "%20password"]
+"""``password`` as PHP reads it into ``$_GET`` or ``$_POST``: an index dropped from the name,
+and the spaces before it."""
+
+
+@pytest.mark.parametrize(
+    "name", [*PHP_SPELLINGS, "client.secret", "client+secret", "secret%2Ekey"]
+)  # "." and " " are "_" to PHP
+def test_a_secret_s_name_as_php_reads_it_is_a_secret_s_in_a_url(name: str) -> None:
+    """QuoParts reads its query as PHP does (``$_GET``): each was shown in clear."""
+    url = f"https://erp.example/ws.php?login=&{name}=S3cret-v4lue&x=1"
+    assert urlmasks.mask_url(url) == f"https://erp.example/ws.php?login=&{name}=***&x=1"
+    assert urlmasks.mask_query(url.partition("?")[2]) == f"login=&{name}=***&x=1"
+    assert [value for _, value in urlmasks.url_secrets(url)] == ["S3cret-v4lue"]
+    assert learned.secrets_of(url=url) == ["S3cret-v4lue"]
+    body = json.dumps({"next": url}).encode()
+    assert urlmasks.may_hold_secret_urls(body) and "S3cret" not in str(shown_body(body))
+    exchange = {"method": "GET", "url": url, "request_headers": [], "request_body": None}
+    answer = {"status": 200, "response_headers": [], "response_body": None}
+    recorded = har.entry(**exchange, **answer, started=datetime.now(UTC), duration_ms=1)
+    assert "S3cret" not in json.dumps(recorded)  # its URL and its queryString
+
+
+@pytest.mark.parametrize("name", PHP_SPELLINGS)
+def test_a_secret_s_name_as_php_reads_it_is_a_secret_s_in_a_form(name: str) -> None:
+    form = f"x=1&{name}=S3cret-v4lue&y=2"
+    assert shown_body(form.encode()) == (f"x=1&{name}=***&y=2", "text")
+    assert set(learned.secrets_of(request_body=form.encode())) == {"S3cret-v4lue"}
 
 
 def test_a_url_s_secrets_are_read_out_as_a_form_s_to_be_learned() -> None:

@@ -116,6 +116,22 @@ def test_every_method_flag_is_answered_on_get_and_post_alike(http: httpx.Client)
     ]
 
 
+def test_a_password_spelt_as_php_also_reads_it_is_masked_in_the_journal(
+    http: httpx.Client,
+) -> None:
+    """PHP reads ``password[]``, ``password[0]`` and `` password`` (a leading space) as
+    ``$_GET['password']``: the journal showed each in clear, in its target, its query and its
+    curl line."""
+    spellings = ["password[]", "password%5B0%5D", "+password", "%20password"]
+    for n, spelling in enumerate(spellings):
+        http.get(f"{QP}?login=&username=demo&{spelling}=Qp-S3cret-{n}")
+    journal = http.get("/__admin/requests", params={"vendor": "quoparts"}).json()
+    opened = [http.get(f"/__admin/requests/{entry['id']}").text for entry in journal]
+    assert len(journal) == len(spellings)
+    assert "Qp-S3cret" not in orjson.dumps(journal).decode() + "".join(opened)
+    assert {tuple(entry["query"].values()) for entry in journal} == {("", "demo", "***")}
+
+
 # -- tokens on the clock ---------------------------------------------------------------------
 def test_token_expires_after_3600_seconds_of_the_kits_clock(http: httpx.Client) -> None:
     token = qp_login(http)

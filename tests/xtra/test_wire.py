@@ -227,9 +227,13 @@ def test_a_bom_or_a_declared_utf_16_is_read_as_its_text(
         (BODY.encode("utf-16-be"), "application/json; charset=utf-16"),  # read as LE
         (BODY.encode("utf-16-le")[:-1], "application/json; charset=utf-16"),  # an odd length
         (b"\xef\xbb\xbf" + BODY.encode(), "application/json; charset=utf-16"),
+        (BODY.encode(), "application/json; charset=utf-16"),  # UTF-8 of an odd length
         (b"\xef\xbb\xbf\xef\xbb\xbf" + BODY.encode(), "application/json"),  # one BOM, not two
     ],
-    ids=["undeclared", "be-as-le", "odd-length", "utf-8-as-utf-16", "two-boms"],
+    ids=[
+        *("undeclared", "be-as-le", "odd-length", "utf-8-as-utf-16", "odd-utf-8-as-utf-16"),
+        "two-boms",
+    ],
 )
 def test_a_body_that_is_no_json_in_its_charset_stays_a_400(
     http: httpx.Client, body: bytes, content_type: str
@@ -237,6 +241,15 @@ def test_a_body_that_is_no_json_in_its_charset_stays_a_400(
     response = sent(http, body, content_type)
     assert response.status_code == 400
     assert response.json()["message"] == "Richiesta non valida: il corpo non è un JSON valido"
+
+
+def test_a_lone_surrogate_in_a_utf_16_string_reads_as_a_replacement_character(
+    http: httpx.Client,
+) -> None:
+    """As .NET's decoder reads it: the rest of the body is JSON, and is written."""
+    body = '[{"ID": 1, "City": "Citt\ud800"}]'.encode("utf-16-le", "surrogatepass")
+    response = sent(http, body, "application/json; charset=utf-16")
+    assert identity_updated(http, response, "Citt\ufffd")["request"][0]["City"] == "Citt\ufffd"
 
 
 def test_another_charset_is_read_as_sent_and_left_out_of_python_s_codec_cache(
