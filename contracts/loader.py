@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -138,7 +139,7 @@ class Contract:
         self.schema = load_schema(document)
         rooted = {**self.schema, "$id": self.uri}
         if part:  # a part of the file, by a ref (the file's own refs resolved as in it)
-            self.schema = _part(self.schema, pointer)
+            self.schema = _part(self.schema, pointer, document)
             self.uri = f"{BASE_URI}parts/{document}{pointer}"
             rooted = {"$id": self.uri, "$ref": f"{uri_for(document)}#{pointer}"}
         self._detailed = Walker(
@@ -202,8 +203,9 @@ class Contract:
 
 
 def _path_order(path: tuple[str | int, ...]) -> tuple[tuple[int, int, str], ...]:
-    """A sort key for a violation's path in document order: array positions as numbers
-    (``[2]`` before ``[10]``), property names as text, an int never compared with a str."""
+    """A sort key for a violation's path: array positions in order, as numbers (``[2]``
+    before ``[10]``), property names alphabetically (not in the order the document writes
+    them), an int never compared with a str."""
     return tuple((0, part, "") if isinstance(part, int) else (1, 0, part) for part in path)
 
 
@@ -240,12 +242,26 @@ def _group_by_branch(context: list[Any]) -> list[list[Any]]:
     return list(branches.values())
 
 
-def _part(schema: Any, pointer: str) -> Any:
-    """The part of ``schema`` at a JSON pointer (``/oneOf/0``)."""
+def _part(schema: Any, pointer: str, name: str) -> Any:
+    """The part of ``schema`` at a JSON pointer (``/oneOf/0``; ``""`` is the whole); a
+    ValueError naming the contract file (``name``) and the pointer when it reaches nothing."""
+    if pointer and not pointer.startswith("/"):
+        raise ValueError(f"contract {name!r}: the pointer {pointer!r} does not start with '/'")
     for token in pointer.split("/")[1:]:
         token = token.replace("~1", "/").replace("~0", "~")
-        schema = schema[int(token)] if isinstance(schema, list) else schema[token]
+        if isinstance(schema, list) and _INDEX.fullmatch(token) and int(token) < len(schema):
+            schema = schema[int(token)]
+        elif isinstance(schema, dict) and token in schema:
+            schema = schema[token]
+        else:
+            raise ValueError(
+                f"contract {name!r}: the pointer {pointer!r} reaches nothing at {token!r}"
+            )
     return schema
+
+
+_INDEX = re.compile(r"0|[1-9][0-9]*")
+"""An array's position in a JSON pointer (RFC 6901: no sign, no leading zero)."""
 
 
 @cache

@@ -72,6 +72,27 @@ def test_a_success_answer_is_explained_by_the_success_part_never_the_error_answe
     ]
 
 
+@pytest.mark.parametrize(
+    ("pointer", "said"),
+    [
+        ("oneOf/0", "does not start with '/'"),
+        ("/oneOf/2", "reaches nothing at '2'"),
+        ("/oneOf/x", "reaches nothing at 'x'"),
+        ("/oneOf/-1", "reaches nothing at '-1'"),
+        ("/oneOf/0/allOf/0/$ref/x", "reaches nothing at 'x'"),
+        ("/nowhere", "reaches nothing at 'nowhere'"),
+    ],
+)
+def test_a_pointer_to_no_part_is_a_value_error_naming_the_contract_and_pointer(
+    pointer: str, said: str
+) -> None:
+    """Was a bare KeyError, IndexError or int()'s ValueError; ``-1`` took the last branch."""
+    name = f"quoparts/importCli.response#{pointer}"
+    with pytest.raises(ValueError, match=r"contract .quoparts/importCli\.response.: ") as caught:
+        contract(name)
+    assert said in str(caught.value) and repr(pointer) in str(caught.value)
+
+
 def test_violation_names_the_field_and_path() -> None:
     violations = contract("quoparts/importCli.request").check(
         {"data": [{"DES_NOM": "x", "COD_PTA_IVA": "1"}]}
