@@ -17,7 +17,7 @@ import httpx
 
 from clients.logs import mask_request_lines
 from clients.tls import verify_for
-from contracts import Violation, contract
+from contracts import Violation, contract, reading
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -253,12 +253,16 @@ def check_answer(
     status: int,
     code: str | None = None,
 ) -> None:
-    """Raise ``invalid`` (the vendor's :class:`InvalidResponse`) when a success answer breaks
-    its response contract, at any depth: ``COD_DOC`` null, ``Item3`` a string. The message
-    names the fields and the rules (``what``: "importPvt answer"), never a value: an answer
-    may hold tokens and generated passwords. The compiled contract answers a valid body (the
-    hot path); only a broken one is explained."""
-    checked = contract(contract_name)
+    """Raise ``invalid`` (the vendor's :class:`InvalidResponse`) when a success answer is not
+    of the shape its response contract gives, at any depth: ``COD_DOC`` null, ``Item3`` a
+    string, ``progId`` missing. Only the contract's reading view
+    (:func:`contracts.reading`): the fields and their JSON types, never the formats the fake
+    decided (a ``COD_PWD`` of 8 characters, a code the document does not list), which a real
+    vendor's answer may not share though it did what was asked. The message names the fields
+    and the rules (``what``: "importPvt answer"), never a value: an answer may hold tokens and
+    generated passwords. The compiled view answers a valid body (the hot path); only a broken
+    one is explained."""
+    checked = reading(contract_name)
     if checked.passes(body):
         return
     violations = checked.check(body)

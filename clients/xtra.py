@@ -159,7 +159,7 @@ class _XtraFlows:
             check_request("xtra/login.request", payload, secret=("Password",))
         response = yield Req("POST", LOGIN_PATH, json=payload, headers=self._key_headers())
         body = _envelope(response)
-        check_answer(LOGIN_ANSWER, body, "login answer", XtraInvalidResponse, 200)
+        check_answer(LOGIN_ANSWER, _read(body), "login answer", XtraInvalidResponse, 200)
         self.session = _session(response.status_code, body)
         return self.session
 
@@ -186,8 +186,9 @@ class _XtraFlows:
                 "POST", UPDATE_PATH, params=params, json=payload, headers=self._key_headers()
             )
             body = _envelope(response)
-        check_answer(UPDATE_ANSWER, body, "irs/update answer", XtraInvalidResponse, 200)
-        records = body["result"]["records"]
+        read = _read(body)
+        check_answer(UPDATE_ANSWER, read, "irs/update answer", XtraInvalidResponse, 200)
+        records = read["result"]["records"]
         if len(records) != len(payload):
             raise XtraInvalidResponse(
                 200, None, f"irs/update answer has {len(records)} records for {len(payload)} sent"
@@ -307,6 +308,25 @@ def _envelope(response: httpx.Response) -> dict[str, Any]:
             detail=detail_of(response),
         )
     return body
+
+
+def _read(envelope: dict[str, Any]) -> dict[str, Any]:
+    """A success envelope as the client reads it: without its debug block, which the client
+    only keeps (``.last_debug``) in whatever spelling and formats it comes (XTRA's public
+    pages spell its keys both ``requestTime`` and ``RequestTime``; a .NET TimeSpan of no
+    fraction is ``00:00:00``); a record's Item5 or Item6 null (a .NET
+    ``Dictionary<string, int?>`` left unset, as a failed record may have it) read as empty."""
+    read = {name: value for name, value in envelope.items() if name != "debug"}
+    result = read.get("result")
+    if isinstance(result, dict) and isinstance(result.get("records"), list):
+        read["result"] = result | {"records": [_ids_or_empty(row) for row in result["records"]]}
+    return read
+
+
+def _ids_or_empty(row: Any) -> Any:
+    if not isinstance(row, dict):
+        return row
+    return row | {name: {} for name in ("Item5", "Item6") if name in row and row[name] is None}
 
 
 def _outcome(row: dict[str, Any]) -> RecordOutcome:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,6 +20,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from contracts.reading import reading_view, view_pointer
 from contracts.repeats import Walker, key, walk
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
@@ -94,33 +96,50 @@ def schema_names(vendor: str | None = None) -> list[str]:
     return [n for n in names if vendor is None or n.startswith(vendor + "/")]
 
 
-def uri_for(name: str) -> str:
-    return f"{BASE_URI}{name}.json"
+def uri_for(name: str, *, reading: bool = False) -> str:
+    """The URI a schema file is registered under (its reading view's: ``reading``)."""
+    return f"{READING_URI if reading else BASE_URI}{name}.json"
+
+
+READING_URI = f"{BASE_URI}reading/"
+"""Where the files' reading views (:mod:`contracts.reading`) are registered: their relative
+``$ref``s reach each other's views, never a file's own rules."""
 
 
 @cache
-def _documents() -> dict[str, Any]:
+def _documents(reading: bool) -> dict[str, Any]:
+    """Every schema file by its URI; with ``reading``, every file's reading view."""
+    if reading:
+        return {
+            uri_for(name, reading=True): reading_view(load_schema(name)) for name in schema_names()
+        }
     return {
         uri_for(str(p.relative_to(CONTRACTS_DIR).with_suffix(""))): json.loads(p.read_text("utf-8"))
         for p in _schema_files()
     }
 
 
-@cache
 def registry() -> Registry:
     """One registry holding every schema file of every vendor, built once."""
-    resources = [(uri, DRAFT202012.create_resource(doc)) for uri, doc in _documents().items()]
-    return Registry().with_resources(resources)
+    return _registry(False)
 
 
 @cache
-def _rs_registry() -> jsonschema_rs.Registry:
-    return jsonschema_rs.Registry(list(_documents().items()))
+def _registry(reading: bool) -> Registry:
+    documents = _documents(reading).items()
+    return Registry().with_resources(
+        (uri, DRAFT202012.create_resource(doc)) for uri, doc in documents
+    )
+
+
+@cache
+def _rs_registry(reading: bool) -> jsonschema_rs.Registry:
+    return jsonschema_rs.Registry(list(_documents(reading).items()))
 
 
 def load_schema(name: str) -> dict[str, Any]:
     """The schema as stored in its file (shared, do not mutate)."""
-    return _documents()[uri_for(name)]
+    return _documents(False)[uri_for(name)]
 
 
 class Contract:
@@ -131,23 +150,27 @@ class Contract:
     and equal items (a body's repeated rows) pay for it once (:mod:`contracts.repeats`).
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, reading: bool = False) -> None:
         self.name = name
+        self.reading = reading
         document, part, pointer = name.partition("#")
-        self.uri = uri_for(document)
-        self.schema = load_schema(document)
+        self.uri = uri_for(document, reading=reading)
+        self.schema = _documents(reading)[self.uri]
         rooted = {**self.schema, "$id": self.uri}
         if part:  # a part of the file, by a ref (the file's own refs resolved as in it)
-            self.schema = _part(self.schema, pointer)
-            self.uri = f"{BASE_URI}parts/{document}{pointer}"
-            rooted = {"$id": self.uri, "$ref": f"{uri_for(document)}#{pointer}"}
+            if reading:  # the pointer into the file (which must reach a part of it), as it
+                _part(load_schema(document), pointer, document)  # reads in the file's view
+                pointer = view_pointer(load_schema(document), pointer)
+            self.schema = _part(self.schema, pointer, document)
+            self.uri = f"{READING_URI if reading else BASE_URI}parts/{document}{pointer}"
+            rooted = {"$id": self.uri, "$ref": f"{uri_for(document, reading=reading)}#{pointer}"}
         self._detailed = Walker(
             rooted,
-            registry=registry(),
+            registry=_registry(reading),
             format_checker=Draft202012Validator.FORMAT_CHECKER,
         )
         self._fast = jsonschema_rs.validator_for(
-            rooted, registry=_rs_registry(), validate_formats=True, base_uri=self.uri
+            rooted, registry=_rs_registry(reading), validate_formats=True, base_uri=self.uri
         )
 
     def check(self, instance: Any) -> list[Violation]:
@@ -198,12 +221,13 @@ class Contract:
         return found
 
     def __repr__(self) -> str:
-        return f"Contract({self.name!r})"
+        return f"Contract({self.name!r}{', reading=True' if self.reading else ''})"
 
 
 def _path_order(path: tuple[str | int, ...]) -> tuple[tuple[int, int, str], ...]:
-    """A sort key for a violation's path in document order: array positions as numbers
-    (``[2]`` before ``[10]``), property names as text, an int never compared with a str."""
+    """A sort key for a violation's path: array positions in order, as numbers (``[2]``
+    before ``[10]``), property names alphabetically (not in the order the document writes
+    them), an int never compared with a str."""
     return tuple((0, part, "") if isinstance(part, int) else (1, 0, part) for part in path)
 
 
@@ -240,12 +264,26 @@ def _group_by_branch(context: list[Any]) -> list[list[Any]]:
     return list(branches.values())
 
 
-def _part(schema: Any, pointer: str) -> Any:
-    """The part of ``schema`` at a JSON pointer (``/oneOf/0``)."""
+def _part(schema: Any, pointer: str, name: str) -> Any:
+    """The part of ``schema`` at a JSON pointer (``/oneOf/0``; ``""`` is the whole); a
+    ValueError naming the contract file (``name``) and the pointer when it reaches nothing."""
+    if pointer and not pointer.startswith("/"):
+        raise ValueError(f"contract {name!r}: the pointer {pointer!r} does not start with '/'")
     for token in pointer.split("/")[1:]:
         token = token.replace("~1", "/").replace("~0", "~")
-        schema = schema[int(token)] if isinstance(schema, list) else schema[token]
+        if isinstance(schema, list) and _INDEX.fullmatch(token) and int(token) < len(schema):
+            schema = schema[int(token)]
+        elif isinstance(schema, dict) and token in schema:
+            schema = schema[token]
+        else:
+            raise ValueError(
+                f"contract {name!r}: the pointer {pointer!r} reaches nothing at {token!r}"
+            )
     return schema
+
+
+_INDEX = re.compile(r"0|[1-9][0-9]*")
+"""An array's position in a JSON pointer (RFC 6901: no sign, no leading zero)."""
 
 
 @cache
@@ -254,3 +292,12 @@ def contract(name: str) -> Contract:
     ``vendor/message#/json/pointer`` is a part of one (``quoparts/login.response#/oneOf/0``:
     the success answer alone, whose explanation is never the error answer's)."""
     return Contract(name)
+
+
+@cache
+def reading(name: str) -> Contract:
+    """The reading view of ``contract(name)`` (:mod:`contracts.reading`), compiled once: what
+    a client reading a vendor's answer holds it to, the structure and JSON types without the
+    formats the fake decided (``quoparts/importPvt.response#/oneOf/0`` takes any ``COD_DOC``
+    text, refuses one that is null or missing)."""
+    return Contract(name, reading=True)

@@ -13,7 +13,13 @@ from typing import Any
 from mockservers.core.state import StateError, TenantState
 from mockservers.core.unique import UniqueIndex
 from mockservers.keepit.records import SUBJECTS
-from mockservers.keepit.sections import code_text, emails, mapping_key
+from mockservers.keepit.sections import (
+    code_text,
+    contact_emails,
+    emails,
+    mapping_key,
+    subject_email,
+)
 
 Key = tuple[str, ...]
 Owners = UniqueIndex[Key, str]
@@ -32,12 +38,25 @@ def unique_keys(record: Mapping[str, Any]) -> list[Key]:
 
 def identity_keys(record: Mapping[str, Any]) -> list[Key]:
     """The unique keys that tell who a customer is: (system, customerCode) and each e-mail."""
-    subjects = record.get("subjects") or {}
-    code = code_text(subjects.get("customerCode", ""))
-    keys: list[Key] = [("code", str(subjects.get("system", "")), code)]
+    keys = [_code_key(record.get("subjects") or {})]
     for email in emails(record):
         keys.append(("email", email))
     return keys
+
+
+def identity_of(subjects: Mapping[str, Any], contacts: list[Key]) -> list[Key]:
+    """:func:`identity_keys` of a customer read in parts: ``subjects``, its subject's key
+    fields, and ``contacts``, its EMAIL contacts' keys (:func:`contact_keys`)."""
+    return [_code_key(subjects), *contacts, *(("email", e) for e in subject_email(subjects))]
+
+
+def contact_keys(record: Mapping[str, Any]) -> list[Key]:
+    """The unique keys of a customer's EMAIL contacts (its e-mails but ``subjects.email``)."""
+    return [("email", email) for email in contact_emails(record)]
+
+
+def _code_key(subjects: Mapping[str, Any]) -> Key:
+    return ("code", str(subjects.get("system", "")), code_text(subjects.get("customerCode", "")))
 
 
 def section_keys(record: Mapping[str, Any]) -> list[Key]:

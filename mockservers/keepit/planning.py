@@ -10,10 +10,8 @@ earlier records planned it, else as stored (``Planned``).
 
 from __future__ import annotations
 
-from collections import ChainMap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any, Literal
 
 from mockservers.core.batch import Batch
@@ -22,12 +20,12 @@ from mockservers.core.records import set_apart
 from mockservers.keepit import coverage
 from mockservers.keepit.keys import (
     KEY_FIELDS,
-    KEYED_SECTIONS,
     Key,
     Owners,
+    contact_keys,
     identity_keys,
+    identity_of,
     section_keys,
-    unique_keys,
 )
 from mockservers.keepit.records import CUSTOMER_FIELDS, SUBJECTS
 from mockservers.keepit.sections import (
@@ -67,7 +65,7 @@ class Plan:
     message: str = ""
     incoming: dict[str, Any] = field(default_factory=dict)
     """The record to store, without its ``action`` (mappings with their system, those kept)."""
-    existing: dict[str, Any] | None = None
+    existing: Held | None = None
     """An update's customer as the record was planned against it (``Planned``: as the batch's
     earlier records left it, or as stored); the write reads the stored one again."""
     behaviours: list[Behaviour] = field(default_factory=list)
@@ -80,6 +78,8 @@ class Plan:
     """The request's mappings an update discards as another customer's code: their places in
     the request and their keys, reported in place (the answer has a progId for each; one of
     the customer's own is merged into the one stored, and answers its progId)."""
+    after: Held | None = None
+    """An ``ok`` update's customer as the record leaves it, for the batch's records after it."""
 
     def entry(self) -> dict[str, Any]:
         return {"customerCode": self.customer_code, "errorMessage": self.message}
@@ -132,30 +132,62 @@ class Holders:
         claimed.update(dict.fromkeys(keys, me))
 
 
+@dataclass(slots=True)
+class Held:
+    """A customer as far as its unique keys are read: its progId, its subject's key fields, the
+    keys of its EMAIL contacts and those of its mappings and cards (sections an update adds
+    to, never takes from). An update's keys are its customer's parts and the record's own:
+    a customer updated 800 times in one call is never read again whole for each record."""
+
+    prog_id: Any
+    subjects: dict[str, Any]
+    contacts: list[Key]
+    sections: list[Key]
+
+    @classmethod
+    def stored(cls, customer: dict[str, Any]) -> Held:
+        """A stored customer's parts (``Planned`` keeps them as each ``ok`` update leaves them)."""
+        subjects = customer.get("subjects") or {}
+        return cls(
+            customer["progId"],
+            _key_fields(subjects),
+            contact_keys(customer),
+            section_keys(customer),
+        )
+
+    def own(self) -> list[Key]:
+        """The identity's keys an update may take away: (system, customerCode), subjects.email."""
+        return identity_of(self.subjects, [])
+
+
 class Planned:
     """The customers a batch's updates are planned against: each as the batch's earlier records
-    planned it (the parts its unique keys are read from), else as stored. Planned against the
-    stored customer, a second update of it in the call read back what the first had changed:
-    the e-mail the first gave up, which a record between them may have taken (the second was
+    planned it (its keys in parts, ``Held``), else as stored. Planned against the stored
+    customer, a second update of it in the call read back what the first had changed: the
+    e-mail the first gave up, which a record between them may have taken (the second was
     refused as a duplicate, and freed that e-mail from its new holder)."""
 
     __slots__ = ("customers", "updated")
 
     def __init__(self, customers: Batch) -> None:
         self.customers = customers
-        self.updated: dict[str, dict[str, Any]] = {}
+        self.updated: dict[str, Held] = {}
         """By progId (as text): the customers the batch's ``ok`` updates leave, as planned."""
 
-    def get(self, prog_id: str) -> dict[str, Any] | None:
+    def get(self, prog_id: str) -> Held | None:
         """The customer ``prog_id`` as the batch's records planned so far leave it (None: none)."""
         planned = self.updated.get(prog_id)
-        return planned if planned is not None else self.customers.get(prog_id)
+        if planned is not None:
+            return planned
+        stored = self.customers.get(prog_id)
+        return None if stored is None else Held.stored(stored)
 
     def keep(self, plan: Plan) -> None:
-        """An ``ok`` plan's customer, for the records after it (an insert's: no record of the
-        batch can update it, its progId is not given yet)."""
-        if plan.existing:
-            self.updated[plan.me] = _as_planned(plan.existing, plan.incoming)
+        """An ``ok`` plan's customer, for the records after it. An insert's is not kept: no
+        record of the call can update it, since the connector cannot know the progId it will
+        get (docs/assumptions/keepit.md)."""
+        if plan.after is not None:
+            self.updated[plan.me] = plan.after
 
 
 def plan_record(customers: Planned, number: int, record: dict[str, Any], holders: Holders) -> Plan:
@@ -176,8 +208,13 @@ def plan_record(customers: Planned, number: int, record: dict[str, Any], holders
         if existing is None:
             missing = [coverage.RECORD_NOT_FOUND]
             return Plan("error", code, not_found(subjects["progId"]), behaviours=missing)
-    me = str(existing["progId"]) if existing else f"new:{number}"
-    identity = identity_keys(_preview(existing, incoming))
+    me = str(existing.prog_id) if existing else f"new:{number}"
+    if existing is None:
+        identity = identity_keys(incoming)
+    else:  # the record's subject fields over the customer's, its contacts after the customer's
+        key_fields = existing.subjects | _key_fields(incoming["subjects"])
+        contacts = existing.contacts + contact_keys(incoming)
+        identity = identity_of(key_fields, contacts)
     if holders.taken(identity, me):
         return Plan("duplicate", code, DUPLICATE, behaviours=[coverage.DUPLICATE_RECORD])
     behaviours: list[Behaviour] = []
@@ -200,16 +237,24 @@ def plan_record(customers: Planned, number: int, record: dict[str, Any], holders
         barcode = card.get("cardBarcode")
         if isinstance(barcode, str) and barcode and holders.taken([("card", barcode)], me):
             return Plan("conflict", code, card_taken(barcode))
-    keys = identity + section_keys(_preview(existing, incoming))  # the mappings kept
-    return Plan("ok", code, "", incoming, existing, behaviours, me, keys, discarded)
+    if existing is None:
+        keys = identity + section_keys(incoming)  # the mappings kept
+        return Plan("ok", code, "", incoming, None, behaviours, me, keys, discarded)
+    after = Held(existing.prog_id, key_fields, contacts, existing.sections + section_keys(incoming))
+    keys = identity + after.sections
+    return Plan("ok", code, "", incoming, existing, behaviours, me, keys, discarded, after)
 
 
 def keys_given_up(plan: Plan) -> list[Key]:
-    """The unique keys an update's customer holds now and will not hold after it."""
-    if not plan.existing:
+    """The unique keys an update's customer holds now and will not hold after it: only its
+    (system, customerCode) and subjects.email may go (its sections' keys stay), unless
+    another of its keys is the same (an EMAIL contact's e-mail)."""
+    before, after = plan.existing, plan.after
+    if before is None or after is None or before.subjects == after.subjects:
         return []
-    kept = set(plan.keys)
-    return [key for key in unique_keys(plan.existing) if key not in kept]
+    kept = after.own()
+    changed = [key for key in before.own() if key not in kept]
+    return [key for key in changed if key not in plan.keys]
 
 
 def ids_needed(plans: list[Plan]) -> dict[str, int]:
@@ -232,34 +277,6 @@ def ids_needed(plans: list[Plan]) -> dict[str, int]:
     return needs
 
 
-def _preview(existing: dict[str, Any] | None, incoming: dict[str, Any]) -> dict[str, Any]:
-    """The customer as it would be after the record, its unique keys to be computed from once
-    (an insert's is the record itself). An update's copies nothing of the stored customer,
-    which one of thousands of fields paid twice for each update of a call: its subjects are
-    the record's over the stored ones, each keyed section the stored elements then the
-    record's (an iterator: read once)."""
-    if existing is None:
-        return incoming
-    return {
-        "subjects": ChainMap(incoming["subjects"], existing.get("subjects") or {}),
-        **{
-            name: chain(existing.get(name) or (), incoming.get(name) or ())
-            for name in KEYED_SECTIONS
-        },
-    }
-
-
-def _as_planned(existing: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
-    """The customer as an ``ok`` update leaves it, as far as its unique keys are read: the
-    subject's key fields, the record's over ``existing``'s, and each keyed section, the
-    elements of ``existing`` then the record's it keeps. Nothing else is copied: a customer of
-    60,000 subject fields updated 100 times in one call pays for three fields each time."""
-    subjects = ChainMap(incoming["subjects"], existing.get("subjects") or {})
-    planned: dict[str, Any] = {
-        "progId": existing["progId"],
-        "subjects": {name: subjects[name] for name in KEY_FIELDS if name in subjects},
-    }
-    for name in KEYED_SECTIONS:
-        held, sent = existing.get(name) or [], incoming.get(name) or []
-        planned[name] = [*held, *sent] if sent else held
-    return planned
+def _key_fields(subjects: Mapping[str, Any]) -> dict[str, Any]:
+    """A subject's fields its customer's unique keys are read from."""
+    return {name: subjects[name] for name in KEY_FIELDS if name in subjects}

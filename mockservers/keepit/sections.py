@@ -8,7 +8,7 @@ they hold, never by one).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,11 +144,24 @@ def with_default_system(mappings: list[Element], system: Any) -> list[Element]:
 
 def emails(record: dict[str, Any]) -> list[str]:
     """The customer's e-mails, normalised: EMAIL contacts first, then ``subjects.email``."""
+    found = contact_emails(record)
+    _add_email(found, record.get("subjects", {}).get("email"))
+    return found
+
+
+def contact_emails(record: Mapping[str, Any]) -> list[str]:
+    """The e-mails of the customer's EMAIL contacts, normalised."""
     found: list[str] = []
     for contact in record.get("contacts", ()):
         if contact.get("contactType") == "EMAIL":
             _add_email(found, contact.get("value"))
-    _add_email(found, record.get("subjects", {}).get("email"))
+    return found
+
+
+def subject_email(subjects: Mapping[str, Any]) -> list[str]:
+    """``subjects.email`` normalised, when it is an e-mail (none or one)."""
+    found: list[str] = []
+    _add_email(found, subjects.get("email"))
     return found
 
 

@@ -33,7 +33,7 @@ def write(customers: Batch, index: Owners, plan: Plan, clock: Clock) -> dict[str
     # A new record, never a change to the customer read: the plans hold it.
     tenant = customers.tenant
     if plan.existing:
-        existing = customers.get(str(plan.existing["progId"]))
+        existing = customers.get(str(plan.existing.prog_id))
         prog_id = existing["progId"]
     else:
         existing = {}

@@ -91,19 +91,16 @@ XTRA_RECORD = xtra_record(Item5={"0": 1}, Item6={"D1": None})
 XTRA_REFUSED = xtra_record(Item3=False, Item4={"Code": "ER.IR.INVAL", "Message": "m"})
 KEEPIT_ROWS = [{"customerCode": "C1", "errorMessage": "m"}]
 QP_REFUSED = {"errorCode": "101", "error": "Utente non Accreditato", "data": []}
-DEBUG = {
-    "requestTime": "2025-04-17 11:53:49",
-    "responseTime": "2025-04-17 11:53:50",
-    "duration": "00:00:00.7408426",
-    "clientIP": "::1",
-}
 ANSWERS: dict[str, list[tuple[int, Any]]] = {
     "login": [(200, quoparts_answer({"TOKEN": "T1"}))],
-    "importCli": [(200, quoparts_answer(quoparts_customer())), (200, QP_REFUSED)],
+    "importCli": [
+        (200, quoparts_answer(quoparts_customer() | {"COD_PWD": "P"})),
+        (200, QP_REFUSED),
+    ],
     "importPvt": [(200, quoparts_answer({"COD_DOC": "000001"})), (200, QP_REFUSED)],
     "/api/sync/v1/login": [(200, xtra_login())],
     "/api/sync/v1/irs/update": [
-        (200, xtra_updated(XTRA_RECORD) | {"debug": DEBUG}),
+        (200, xtra_updated(XTRA_RECORD) | {"debug": {}}),
         (200, xtra_updated(XTRA_REFUSED)),
         (403, {"statusCode": 403, "errorCode": "ER.AUTH", "message": "Non autorizzato"}),
     ],
@@ -434,9 +431,63 @@ def test_an_invalid_answer_names_the_field_and_the_rule_never_its_value() -> Non
     ):
         client.import_customers([ROW])
     shown = f"{caught.value!s} {caught.value!r} {caught.value.message}"
-    assert "data[0].COD_PWD breaks the rule 'pattern'" in shown
-    assert "data[0].COD_USR is an array of 1, not string" in shown
+    assert "data[0].COD_USR is an array of 1, not string" in shown and "COD_PWD" not in shown
     assert "SECRET" not in shown and (caught.value.status, caught.value.code) == (200, "0")
+
+
+SEED_DEBUG = {"requestTime": "2025-04-17 11:53:49", "responseTime": "2025-04-17 11:53:50"}
+SEED_DEBUG |= {"duration": "00:00:00.7408426", "clientIP": "::1"}
+DEBUG_ELSEWHERE = {
+    "pascal-case": {key[0].upper() + key[1:]: value for key, value in SEED_DEBUG.items()},
+    "timespan-zero": SEED_DEBUG | {"duration": "00:00:00"},
+    "not-an-object": "2025-04-17 11:53:49",
+}
+
+
+@pytest.mark.parametrize("debug", list(DEBUG_ELSEWHERE))
+def test_xtra_s_debug_block_is_kept_as_it_comes_never_checked(debug: str) -> None:
+    """XTRA's public pages spell the debug keys ``RequestTime`` too, and a .NET TimeSpan of
+    no fraction is ``00:00:00``: a call whose records were written was reported as failed
+    because the debug block, which the client only keeps, broke the fake's format."""
+    block = DEBUG_ELSEWHERE[debug]
+    transport = _answering(xtra_updated(XTRA_RECORD) | {"debug": block})
+    with XtraClient("http://x", public_key="p", secret_key="s", transport=transport) as xtra:
+        (outcome,) = xtra.update_identities([FORM], contact_form=True, debug=True)
+        assert outcome.ok and xtra.last_debug == block
+
+
+def test_xtra_s_failed_record_with_item5_and_item6_null_reads_them_as_empty() -> None:
+    """Seed 000 types them ``Dictionary<string, int?>``, which .NET may leave null on a record
+    that failed; its error code need not be one the document lists."""
+    refused = {"Code": "ER.IR.DUPLICATE", "Message": "Anagrafica duplicata"}
+    failed = xtra_record(Item1=0, Item3=False, Item4=refused, Item5=None, Item6=None)
+    transport = _answering(xtra_updated(failed, XTRA_RECORD | {"Item5": None}))
+    with XtraClient("http://x", public_key="p", secret_key="s", transport=transport) as xtra:
+        first, second = xtra.update_identities([FORM, FORM], contact_form=True)
+    assert (first.ok, first.error_code, first.destinations, first.contacts) == (
+        False,
+        "ER.IR.DUPLICATE",
+        {},
+        {},
+    )
+    assert (second.ok, second.destinations, second.contacts) == (True, {}, {"D1": None})
+
+
+def test_quoparts_codes_in_the_vendor_s_own_formats_are_read_not_refused() -> None:
+    """Seed 003 types COD_CLI, COD_USR, COD_PWD and COD_DOC as strings; their patterns are
+    the fake's own (6 digits, M + 5 digits, 6 upper-case letters or digits): a customer or a
+    quote QuoParts created was reported as an answer the client could not read."""
+    created = {"errorCode": "0", "error": "", "COD_CLI_ERP": "CLI001", "COD_CLI": "15"}
+    created |= {"COD_USR": "mario.rossi", "COD_PWD": "aB3x9kQ2"}
+    transport = _answering(QP_LOGIN, quoparts_answer(created), quoparts_answer({"COD_DOC": "1234"}))
+    with QuoPartsClient("http://q", **USER, transport=transport) as client:
+        (customer,) = client.import_customers([ROW])
+        assert client.import_quote(HEADER, [ARTICLE]) == "1234"
+    assert (customer.customer_code, customer.username, customer.password) == (
+        "15",
+        "mario.rossi",
+        "aB3x9kQ2",
+    )
 
 
 def test_whole_numbers_written_with_a_fraction_are_read_as_the_integers_they_are() -> None:

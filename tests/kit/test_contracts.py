@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import contracts
-from contracts import contract, load_schema, schema_names
+from contracts import contract, load_schema, reading, schema_names
 from contracts.binding import body_names, bound_body
+from contracts.loader import READING_URI, uri_for
 from contracts.messages import VERDICT_MESSAGE_CHARS, verdict
 from mockservers.cli import main
 
@@ -70,6 +72,83 @@ def test_a_success_answer_is_explained_by_the_success_part_never_the_error_answe
     assert [v.pointer.removeprefix("result.records[0].") for v in part] == [
         *("Item1", "Item2", "Item3", "Item4", "Item5", "Item6")
     ]
+
+
+@pytest.mark.parametrize(("name", "index"), EXAMPLES, ids=[f"{n}#{i}" for n, i in EXAMPLES])
+def test_a_reading_view_refuses_nothing_its_contract_admits(name: str, index: int) -> None:
+    example = load_schema(name)["examples"][index]
+    assert reading(name).check(example) == [] and reading(name).passes(example)
+
+
+VALUE_RULES = {"pattern", "format", "maxLength", "maxItems", "maxProperties", "minimum", "not"}
+
+
+def _outside_if(node: object) -> Iterator[tuple[str, object]]:
+    """Each keyword of a schema and its subschemas, with its value; an ``if`` (which refuses
+    nothing) left out, ``properties`` and ``$defs`` looked into (their names no keywords)."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _outside_if(item)
+    elif isinstance(node, dict):
+        for keyword, value in node.items():
+            if keyword in ("properties", "$defs"):
+                yield from _outside_if(list(value.values()))
+            elif keyword != "if":
+                yield keyword, value
+                yield from _outside_if(value)
+
+
+def test_a_reading_view_keeps_the_shape_and_drops_the_fake_s_formats() -> None:
+    """A client reads a real vendor's answer through the view: the fields and their JSON types,
+    not the formats the fake decided (QuoParts's COD_DOC of 6 digits, XTRA's error codes)."""
+    for name in schema_names():
+        view = reading(name).schema
+        assert view is reading(name).schema
+        kept = list(_outside_if(view))
+        assert not {keyword for keyword, _ in kept} & {*VALUE_RULES, "oneOf"}, name
+        values = [v if isinstance(v, list) else [v] for k, v in kept if k in ("const", "enum")]
+        assert not [v for v in values if any(isinstance(item, str) for item in v)], name
+    quote = "quoparts/importPvt.response#/oneOf/0"
+    assert reading(quote) is reading(quote) and reading(quote) is not contract(quote)
+    assert reading(quote).uri.startswith(READING_URI) and uri_for("x", reading=True).startswith(
+        READING_URI
+    )
+    answer = {"errorCode": "0", "error": "", "data": [{"COD_DOC": "1234"}]}
+    assert reading(quote).check(answer) == []
+    assert [v.keyword for v in contract(quote).check(answer)] == ["pattern"]
+    for broken in ({"COD_DOC": None}, {}):
+        assert reading(quote).check(answer | {"data": [broken]}), broken
+    assert [v.keyword for v in reading(quote).check(answer | {"data": []})] == ["minItems"]
+    record = {"Item1": 0, "Item2": None, "Item3": False, "Item5": {"a": 1}, "Item6": {}}
+    record["Item4"] = {"Code": "ER.NEW", "Message": "m"}
+    assert reading("xtra/defs/recordResult").check(record) == []
+    assert [
+        v.pointer for v in reading("xtra/defs/recordResult").check(record | {"Item4": None})
+    ] == ["Item4"]
+
+
+@pytest.mark.parametrize(
+    ("pointer", "said"),
+    [
+        ("oneOf/0", "does not start with '/'"),
+        ("/oneOf/2", "reaches nothing at '2'"),
+        ("/oneOf/x", "reaches nothing at 'x'"),
+        ("/oneOf/-1", "reaches nothing at '-1'"),
+        ("/oneOf/0/allOf/0/$ref/x", "reaches nothing at 'x'"),
+        ("/nowhere", "reaches nothing at 'nowhere'"),
+    ],
+)
+def test_a_pointer_to_no_part_is_a_value_error_naming_the_contract_and_pointer(
+    pointer: str, said: str
+) -> None:
+    """Was a bare KeyError, IndexError or int()'s ValueError; ``-1`` took the last branch."""
+    name = f"quoparts/importCli.response#{pointer}"
+    for compiled in (contract, reading):
+        with pytest.raises(
+            ValueError, match=r"contract .quoparts/importCli\.response.: "
+        ) as caught:
+            compiled(name)
+        assert said in str(caught.value) and repr(pointer) in str(caught.value)
 
 
 def test_violation_names_the_field_and_path() -> None:
