@@ -253,6 +253,33 @@ def test_two_processes_share_writes_tokens_clock_faults_and_sessions(redis_url: 
         assert len(one.get("/__admin/requests").json()) == len(two.get("/__admin/requests").json())
 
 
+def test_processes_on_resp2_and_resp3_act_as_one_fake(redis_url: str) -> None:
+    """redis-py 8 speaks RESP3 unless the URL says ``?protocol=2`` (earlier versions RESP2, and
+    ``?protocol=3`` gives RESP3's own reply shapes): the store reads the replies of each, live
+    and when a later process loads the kit."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with (
+        processes(f"{redis_url}?protocol=2", count=1, prefix=prefix) as (two,),
+        processes(f"{redis_url}?protocol=3", count=1, prefix=prefix) as (three,),
+    ):
+        token = qp_login(two)
+        first = qp_call(three, "importCli", token, {"data": [row("CLI001")]}).json()
+        second = qp_call(two, "importCli", token, {"data": [row("CLI002")]}).json()
+        assert [first["data"][0]["COD_CLI"], second["data"][0]["COD_CLI"]] == ["000001", "000002"]
+        spec = {"vendor": "quoparts", "operation": "login", "kind": "status", "status": 503}
+        assert three.post("/__admin/faults", json=spec).status_code == 201
+        journals = [http.get("/__admin/requests").json() for http in (two, three)]
+        assert len(journals[0]) == len(journals[1]) == 3  # the login and the two imports
+        with redis.Redis.from_url(redis_url) as client:
+            spoken = client.execute_command("CLIENT", "LIST").decode()
+        assert "resp=2" in spoken and "resp=3" in spoken
+    for query in ("?protocol=2", "?protocol=3"):
+        with processes(redis_url + query, count=1, prefix=prefix) as (later,):
+            state = later.get("/__admin/state/quoparts").json()
+            assert set(state["tenants"]["demo"]["customers"]) == {"CLI001", "CLI002"}
+            assert later.get(QP, params={"login": ""}).status_code == 503
+
+
 def test_a_process_that_loads_the_kit_meets_the_faults_in_the_order_they_were_added(
     redis_url: str,
 ) -> None:
