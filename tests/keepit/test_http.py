@@ -919,7 +919,7 @@ def test_a_429_fault_is_the_call_limit_s_429(window: float | None, retry_after: 
         assert "Retry-After" not in post(h, {"subjectsRecords": [customer("C1")]}).headers
         limited = post(h, {"subjectsRecords": [customer("C2")]})
         assert limited.status_code == 429 and faulted.json() == limited.json()
-        assert faulted.json()["message"].startswith("Superato il limite di 1 chiamate in ")
+        assert faulted.json()["message"].startswith("Superato il limite di 1 chiamata in ")
         behaviours = [entry["behaviours"] for entry in GlobalScope(h).requests()]
         assert behaviours[0] == behaviours[2] == ["keepit.rate_limited"]
         assert met_count(GlobalScope(h), "keepit", "keepit.rate_limited") == 2
