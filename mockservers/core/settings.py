@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from contracts import Violation, contract
 from mockservers.core.adminapi import MAX_SECONDS
+from mockservers.core.clock import TICK
 
 T = TypeVar("T")
 
@@ -53,14 +54,16 @@ def check_value(value: Any, expected: Any, where: str) -> None:
 
 
 def check_lifetime(seconds: Any, name: str = "token_ttl_seconds", *, zero: bool = False) -> None:
-    """A token lifetime, a delay or a window: a number of seconds above 0 (a token dead when
-    issued tests nothing; ``zero``: 0 allowed) and at most 100 years, the bound of the admin
-    API's own (``ValueError`` naming it). Longer ones (``inf``, valid TOML) would write dates
-    past the year 9999, or make a number of seconds no integer can hold."""
+    """A token lifetime, a delay or a window: a number of seconds of at least the clock's
+    microsecond (a token dead when issued tests nothing, a window shorter than the clock moves
+    limits nothing; ``zero``: 0 allowed) and at most 100 years, the bound of the admin API's
+    own (``ValueError`` naming it). Longer ones (``inf``, valid TOML) would write dates past
+    the year 9999, or make a number of seconds no integer can hold."""
     number = isinstance(seconds, int | float) and not isinstance(seconds, bool)
-    if not number or not 0 <= seconds <= MAX_SECONDS or (seconds == 0 and not zero):
-        lowest = "0 or more" if zero else "above 0"
-        raise ValueError(f"{name} must be a number of seconds {lowest}, at most {MAX_SECONDS:.0f}")
+    lowest = 0 if zero else TICK
+    if not number or not lowest <= seconds <= MAX_SECONDS:
+        least = "0 or more" if zero else "of at least 0.000001 (the kit's clock's microsecond)"
+        raise ValueError(f"{name} must be a number of seconds {least}, at most {MAX_SECONDS:.0f}")
 
 
 def check_accounts(

@@ -18,7 +18,12 @@ REFUSED = [
     ({"quoparts": {"demo_account": "no"}}, "[quoparts] demo_account: true or false"),
     ({"xtra": {"field_names_any_case": 0}}, "[xtra] field_names_any_case: true or false"),
     ({"quoparts": {"token_ttl_seconds": -5}}, "token_ttl_seconds must be a number of seconds"),
-    ({"xtra": {"token_ttl_seconds": 0}}, "token_ttl_seconds must be a number of seconds above 0"),
+    ({"xtra": {"token_ttl_seconds": 0}}, "token_ttl_seconds must be a number of seconds of at"),
+    # under the clock's microsecond: a token dead when issued, a window that limits nothing
+    ({"quoparts": {"token_ttl_seconds": 1e-7}}, "[quoparts]: token_ttl_seconds must be a number"),
+    ({"xtra": {"token_ttl_seconds": 9e-7}}, "[xtra]: token_ttl_seconds must be a number"),
+    ({"tsdigital": {"token_ttl_seconds": 1e-7}}, "[tsdigital]: token_ttl_seconds must be a"),
+    ({"keepit": {"rate_limit_window_seconds": 1e-7}}, "[keepit]: rate_limit_window_seconds must"),
     ({"tsdigital": {"token_ttl_seconds": 0}}, "token_ttl_seconds must be a number of seconds"),
     ({"quoparts": 3}, "[quoparts]: a table is expected, not 3"),
     ({"keepit": {"rate_limit_calls": 1.5}}, "[keepit] rate_limit_calls: an integer"),
@@ -174,6 +179,17 @@ def test_a_config_the_kit_cannot_run_with_is_refused_naming_the_key(
     assert message in str(refused.value)
 
 
+def test_a_microsecond_is_the_shortest_lifetime_and_window_taken() -> None:
+    """The clock's unit: shorter ones are refused above; a delay may still be 0."""
+    config = {
+        "xtra": {"token_ttl_seconds": 0.000001},
+        "keepit": {"rate_limit_window_seconds": 0.000001},
+        "tsdigital": {"processing_delay_seconds": 0},
+    }
+    kit = create_app(config).state.kit
+    assert kit.vendors["xtra"].settings.token_ttl_seconds == 0.000001
+
+
 def test_values_as_toml_gives_them_are_taken() -> None:
     """An integer where a number is expected, a TOML date-time, a list for a tuple."""
     from datetime import UTC, datetime
@@ -213,8 +229,13 @@ WRONG_AT_START = [
     ),
     (
         "[keepit]\nrate_limit_calls = 1\nrate_limit_window_seconds = inf\n",
-        "[keepit]: rate_limit_window_seconds must be a number of seconds above 0,"
-        " at most 3153600000",
+        "[keepit]: rate_limit_window_seconds must be a number of seconds of at least 0.000001"
+        " (the kit's clock's microsecond), at most 3153600000",
+    ),
+    (  # a token dead when issued: every call with it refused as expired
+        "[xtra]\ntoken_ttl_seconds = 0.0000001\n",
+        "[xtra]: token_ttl_seconds must be a number of seconds of at least 0.000001"
+        " (the kit's clock's microsecond), at most 3153600000",
     ),
 ]
 
