@@ -66,6 +66,24 @@ def check_lifetime(seconds: Any, name: str = "token_ttl_seconds", *, zero: bool 
         raise ValueError(f"{name} must be a number of seconds {least}, at most {MAX_SECONDS:.0f}")
 
 
+def check_header_value(value: str, where: str, what: str, header: str) -> None:
+    """Refuse a value a call sends in the ``header`` header that no header can carry as it is
+    (``ConfigError`` naming ``where`` and ``what``, never the value: a token, a password). HTTP
+    strips the whitespace around a header's value, so a value read with its file's trailing
+    newline was refused to every caller, for ever; and no header can carry a control
+    character."""
+    if value != value.strip():
+        raise ConfigError(
+            f"{where}: {what} has leading or trailing whitespace (a file's trailing newline?),"
+            f" which HTTP strips from the {header} header: no call could match it"
+        )
+    if any(char < " " or char == "\x7f" for char in value):
+        raise ConfigError(
+            f"{where}: {what} holds a control character, which no {header} header can carry:"
+            " no call could match it"
+        )
+
+
 def check_accounts(
     accounts: list[Any],
     keys: Mapping[str, str],
@@ -73,13 +91,15 @@ def check_accounts(
     numbers: tuple[str, ...] = (),
     *,
     login: str,
+    headers: bool = False,
 ) -> None:
     """Each account a table of exactly ``keys``, each a string (or an integer, those of
     ``numbers``) that the contract ``login`` admits in the field ``keys`` maps it to (a value
-    no call may send, an empty password, would make an account that never logs in), and no two
-    with the same ``unique`` values (the second would silently replace the first's password);
-    ``ValueError`` naming the key, never its value (a password). ``username = true`` was taken
-    as the login "True"."""
+    no call may send, an empty password, would make an account that never logs in; with
+    ``headers``, each field a header: :func:`check_header_value`), and no two with the same
+    ``unique`` values (the second would silently replace the first's password); ``ValueError``
+    naming the key, never its value (a password). ``username = true`` was taken as the login
+    "True"."""
     seen: set[tuple[str, ...]] = set()
     for account in accounts:
         if not isinstance(account, dict) or not set(keys) <= set(account):
@@ -94,6 +114,10 @@ def check_accounts(
                 raise ValueError(f"accounts: {key}: {_describe(expected)} is expected, not {wrong}")
         identity = tuple(str(account[key]) for key in unique)
         _check_sent(account, keys, login, _named(unique, identity))
+        if headers:
+            where = f"accounts: the account with {_named(unique, identity)}"
+            for key, header in keys.items():
+                check_header_value(str(account[key]), where, f"its {key}", header)
         if identity in seen:
             raise ValueError(f"accounts: two accounts with {_named(unique, identity)}")
         seen.add(identity)

@@ -40,6 +40,7 @@ class KeepItSettings:
             unique=unique,
             numbers=ids,
             login="keepit/insertClient_v3.headers",
+            headers=True,
         )
         for account in self.accounts:
             refuse_reserved(account["company_id"], "accounts: company_id")

@@ -13,6 +13,8 @@ import pytest
 from mockservers import create_app
 from mockservers.config import ConfigError
 
+KEEPIT_ACCOUNT = {"username": "u", "password": "p", "company_id": "7", "site_id": "1"}
+
 REFUSED = [
     ({"quoparts": {"token_ttl_seconds": "3600"}}, "[quoparts] token_ttl_seconds: a number"),
     ({"quoparts": {"demo_account": "no"}}, "[quoparts] demo_account: true or false"),
@@ -26,6 +28,30 @@ REFUSED = [
     ({"keepit": {"rate_limit_window_seconds": 1e-7}}, "[keepit]: rate_limit_window_seconds must"),
     ({"tsdigital": {"token_ttl_seconds": 0}}, "token_ttl_seconds must be a number of seconds"),
     ({"quoparts": 3}, "[quoparts]: a table is expected, not 3"),
+    # credentials sent in headers that no header can carry as they are: never authenticated
+    (
+        {"xtra": {"accounts": [{"public_key": "p\x07b", "secret_key": "s"}]}},
+        "[xtra]: account 'p\\x07b': its public_key holds a control character, which no"
+        " SyncPublicKey header",
+    ),
+    (
+        {"xtra": {"accounts": [{"public_key": "pub", "secret_key": "s\nx"}]}},
+        "[xtra]: account 'pub': its secret_key holds a control character, which no SyncSecretKey",
+    ),
+    (
+        {"keepit": {"accounts": [KEEPIT_ACCOUNT | {"username": " u"}]}},
+        "its username has leading or trailing whitespace (a file's trailing newline?), which HTTP"
+        " strips from the username header",
+    ),
+    (
+        {"keepit": {"accounts": [KEEPIT_ACCOUNT | {"company_id": "7\t"}]}},
+        "its company_id has leading or trailing whitespace (a file's trailing newline?), which"
+        " HTTP strips from the companyId header",
+    ),
+    (
+        {"keepit": {"accounts": [KEEPIT_ACCOUNT | {"site_id": "1\x7f2"}]}},
+        "its site_id holds a control character, which no siteId header can carry",
+    ),
     ({"keepit": {"rate_limit_calls": 1.5}}, "[keepit] rate_limit_calls: an integer"),
     ({"tsdigital": {"processing_delay_seconds": True}}, "processing_delay_seconds: a number"),
     # dates past the year 9999 cannot be written: every call would have been a 500
@@ -231,6 +257,19 @@ WRONG_AT_START = [
         "[keepit]\nrate_limit_calls = 1\nrate_limit_window_seconds = inf\n",
         "[keepit]: rate_limit_window_seconds must be a number of seconds of at least 0.000001"
         " (the kit's clock's microsecond), at most 3153600000",
+    ),
+    (  # no header carries a newline: the account could never authenticate
+        '[keepit]\naccounts = [{ username = "u", password = "p\\nq", company_id = 1,'
+        " site_id = 1 }]\n",
+        "[keepit]: accounts: the account with username 'u', company_id '1', site_id '1': its"
+        " password holds a control character, which no password header can carry: no call could"
+        " match it",
+    ),
+    (  # HTTP strips it from the SyncSecretKey header: every call refused
+        '[[xtra.accounts]]\npublic_key = "pub"\nsecret_key = "s3cret "\n',
+        "[xtra]: account 'pub': its secret_key has leading or trailing whitespace (a file's"
+        " trailing newline?), which HTTP strips from the SyncSecretKey header: no call could"
+        " match it",
     ),
     (  # a token dead when issued: every call with it refused as expired
         "[xtra]\ntoken_ttl_seconds = 0.0000001\n",
