@@ -28,6 +28,9 @@ REFUSED = [
     ({"keepit": {"rate_limit_window_seconds": 1e-7}}, "[keepit]: rate_limit_window_seconds must"),
     ({"tsdigital": {"token_ttl_seconds": 0}}, "token_ttl_seconds must be a number of seconds"),
     ({"quoparts": 3}, "[quoparts]: a table is expected, not 3"),
+    ({"keepit": {"success_message": "{}"}}, "[keepit]: success_message: unknown placeholders"),
+    ({"keepit": {"success_message": "{count"}}, "[keepit]: success_message: "),
+    ({"keepit": {"success_message": "{count:q}"}}, "[keepit]: success_message: "),
     # credentials sent in headers that no header can carry as they are: never authenticated
     (
         {"xtra": {"accounts": [{"public_key": "p\x07b", "secret_key": "s"}]}},
@@ -270,6 +273,11 @@ WRONG_AT_START = [
         "[xtra]: account 'pub': its secret_key has leading or trailing whitespace (a file's"
         " trailing newline?), which HTTP strips from the SyncSecretKey header: no call could"
         " match it",
+    ),
+    (  # every successful call would have been a 500
+        '[keepit]\nsuccess_message = "{n} record inseriti/aggiornati"\n',
+        "[keepit]: success_message: unknown placeholders ['n']; its one placeholder is {count},"
+        " the records inserted or updated (write a brace as {{ or }})",
     ),
     (  # a token dead when issued: every call with it refused as expired
         "[xtra]\ntoken_ttl_seconds = 0.0000001\n",
