@@ -310,3 +310,27 @@ def test_a_config_file_that_is_not_utf8_is_refused_naming_it(tmp_path: Path) -> 
     path.write_bytes(b'[quoparts]\nauth_error_message = "Utente non accreditato \xe0"\n')
     with pytest.raises(ConfigError, match="is not valid TOML"):
         Config.load(path)
+
+
+def test_the_ranges_the_config_file_documents_are_the_code_s() -> None:
+    """docs/configuration.md gave lower bounds only: its table of ranges gives each key's
+    bounds as the code enforces them."""
+    from mockservers.config import _KIT_TABLES, _RANGES
+    from mockservers.core.adminapi import MAX_SECONDS
+    from mockservers.xtra.settings import INT32_MAX
+
+    text = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text("utf-8")
+    rows = text[text.index("### Ranges") : text.index("## The clock")].splitlines()
+
+    def row(*names: str) -> str:
+        return next(line for line in rows if all(name in line for name in names))
+
+    for table, names in _KIT_TABLES.items():
+        for key, field_name in names.items():
+            if field_name in _RANGES:
+                lowest, highest = _RANGES[field_name]
+                found = row(f"`[{table}] {key}`")
+                assert f"| {lowest:g} | {highest:,.0f}" in found, (table, key, found)
+    assert "| 0.000001, " in row("`token_ttl_seconds`", "`rate_limit_window_seconds`")
+    assert f"| {MAX_SECONDS:,} |" in row("`token_ttl_seconds`", "`rate_limit_window_seconds`")
+    assert f"| 1 | {INT32_MAX:,} " in row("`irid`")
