@@ -8,6 +8,7 @@ import argparse
 import math
 import os
 import ssl
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 CREDENTIAL_FLAGS = (
@@ -33,6 +34,18 @@ def environ(name: str) -> str | None:
     None when it is unset or empty: ``MOCKSERVERS_STORE=`` in a compose file, a CI secret
     that is not set, counts as no store, as an empty admin token already counted as none."""
     return os.environ.get(name) or None
+
+
+def or_environment(variable: str) -> Callable[[str], str | None]:
+    """An argparse type for an option whose default is the environment variable ``variable``:
+    given empty (``--admin-token ""``, a script's unset ``$TOKEN``), the option counts as not
+    given, as an empty variable counts as unset, and the variable applies (its token was
+    dropped, and the file's, or none, taken instead)."""
+
+    def given(text: str) -> str | None:
+        return text or environ(variable)
+
+    return given
 
 
 def processes(text: str) -> int:

@@ -48,7 +48,7 @@ from typing import Any
 from mockservers.core.clock import EARLIEST, LATEST
 from mockservers.core.http import SHOWN_DEPTH
 from mockservers.core.seeded import process_local, shared_values
-from mockservers.core.settings import ConfigError, as_written, check_value
+from mockservers.core.settings import ConfigError, as_written, check_header_value, check_value
 from mockservers.core.shared import masked_url
 
 __all__ = ["Config", "ConfigError"]
@@ -202,20 +202,8 @@ def _table(value: Any, name: str) -> dict[str, Any]:
 
 
 def check_admin_token(token: str, where: str) -> None:
-    """Refuse an admin token no call could ever send (``ConfigError``, naming ``where`` and
-    never the token): HTTP strips the whitespace around a header's value, so a token read with
-    its file's trailing newline was refused to every caller, for ever; and no header can carry a
-    control character."""
-    if token != token.strip():
-        raise ConfigError(
-            f"{where}: the admin token has leading or trailing whitespace (a file's trailing"
-            " newline?), which HTTP strips from the X-Admin-Token header: no call could match it"
-        )
-    if any(char < " " or char == "\x7f" for char in token):
-        raise ConfigError(
-            f"{where}: the admin token holds a control character, which no X-Admin-Token"
-            " header can carry: no call could match it"
-        )
+    """Refuse an admin token no call could ever send (:func:`check_header_value`)."""
+    check_header_value(token, where, "the admin token", "X-Admin-Token")
 
 
 _ORIGIN = re.compile(

@@ -13,6 +13,7 @@ from mockservers.cliargs import (
     add_cacert,
     add_credentials,
     environ,
+    or_environment,
     port,
     processes,
     time_limit,
@@ -52,6 +53,7 @@ def _add_admin_and_logging(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--admin-token",
         default=environ("MOCKSERVERS_ADMIN_TOKEN"),
+        type=or_environment("MOCKSERVERS_ADMIN_TOKEN"),  # given empty: not given
         help="required header X-Admin-Token; allows non-loopback (env MOCKSERVERS_ADMIN_TOKEN)",
     )
     parser.add_argument("--log-level", default="warning", choices=LOG_LEVELS)

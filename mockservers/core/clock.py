@@ -32,6 +32,10 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 """The earliest clock start: the kit's instants are seconds since then, and the vendors' texts
 (XTRA's ``requestTime``, ``yyyy-MM-dd HH:mm:ss``) write four-digit years."""
 
+TICK = 1e-6
+"""The clock's unit, a microsecond: the least time it reads or moves by, so the shortest
+lifetime, delay or window that lasts at all."""
+
 
 def _micros(epoch: float) -> tuple[int, int]:
     """An epoch as (whole seconds, microseconds), the microseconds rounded as ``fromtimestamp``

@@ -123,8 +123,8 @@ class Journal:
         cut_to_fit(entry, lines_size(entry.headers), bound)
 
     def record(self, entry: Entry) -> None:
-        if self.max_entries <= 0:
-            return
+        """Add a call's entry to its scope's journal, each scope within its own bounds: one
+        they leave no room for (``max_entries = 0``) is pushed out at once, and counted."""
         self._log(entry.session or GLOBAL).append(entry)
         if self.record_op is not None:
             self.record_op(self.name, "append", (entry.to_wire(),))
@@ -133,8 +133,6 @@ class Journal:
         """Count ``count`` calls of ``vendor`` as pushed out of one scope's journal (None: the
         global one's) though they never were in it: entries of calls a shared store kept
         nothing of, which the process holding them let go (``core/unjournalled.py``)."""
-        if self.max_entries <= 0:
-            return
         self._pushed_out(vendor, scope or GLOBAL, count)
         if self.record_op is not None:
             self.record_op(self.name, "pushed_out", (vendor, scope or GLOBAL, count))

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from contracts import Violation, contract
 from mockservers.core.adminapi import MAX_SECONDS
+from mockservers.core.clock import TICK
 
 T = TypeVar("T")
 
@@ -53,14 +54,34 @@ def check_value(value: Any, expected: Any, where: str) -> None:
 
 
 def check_lifetime(seconds: Any, name: str = "token_ttl_seconds", *, zero: bool = False) -> None:
-    """A token lifetime, a delay or a window: a number of seconds above 0 (a token dead when
-    issued tests nothing; ``zero``: 0 allowed) and at most 100 years, the bound of the admin
-    API's own (``ValueError`` naming it). Longer ones (``inf``, valid TOML) would write dates
-    past the year 9999, or make a number of seconds no integer can hold."""
+    """A token lifetime, a delay or a window: a number of seconds of at least the clock's
+    microsecond (a token dead when issued tests nothing, a window shorter than the clock moves
+    limits nothing; ``zero``: 0 allowed) and at most 100 years, the bound of the admin API's
+    own (``ValueError`` naming it). Longer ones (``inf``, valid TOML) would write dates past
+    the year 9999, or make a number of seconds no integer can hold."""
     number = isinstance(seconds, int | float) and not isinstance(seconds, bool)
-    if not number or not 0 <= seconds <= MAX_SECONDS or (seconds == 0 and not zero):
-        lowest = "0 or more" if zero else "above 0"
-        raise ValueError(f"{name} must be a number of seconds {lowest}, at most {MAX_SECONDS:.0f}")
+    lowest = 0 if zero else TICK
+    if not number or not lowest <= seconds <= MAX_SECONDS:
+        least = "0 or more" if zero else "of at least 0.000001 (the kit's clock's microsecond)"
+        raise ValueError(f"{name} must be a number of seconds {least}, at most {MAX_SECONDS:.0f}")
+
+
+def check_header_value(value: str, where: str, what: str, header: str) -> None:
+    """Refuse a value a call sends in the ``header`` header that no header can carry as it is
+    (``ConfigError`` naming ``where`` and ``what``, never the value: a token, a password). HTTP
+    strips the whitespace around a header's value, so a value read with its file's trailing
+    newline was refused to every caller, for ever; and no header can carry a control
+    character."""
+    if value != value.strip():
+        raise ConfigError(
+            f"{where}: {what} has leading or trailing whitespace (a file's trailing newline?),"
+            f" which HTTP strips from the {header} header: no call could match it"
+        )
+    if any(char < " " or char == "\x7f" for char in value):
+        raise ConfigError(
+            f"{where}: {what} holds a control character, which no {header} header can carry:"
+            " no call could match it"
+        )
 
 
 def check_accounts(
@@ -70,13 +91,15 @@ def check_accounts(
     numbers: tuple[str, ...] = (),
     *,
     login: str,
+    headers: bool = False,
 ) -> None:
     """Each account a table of exactly ``keys``, each a string (or an integer, those of
     ``numbers``) that the contract ``login`` admits in the field ``keys`` maps it to (a value
-    no call may send, an empty password, would make an account that never logs in), and no two
-    with the same ``unique`` values (the second would silently replace the first's password);
-    ``ValueError`` naming the key, never its value (a password). ``username = true`` was taken
-    as the login "True"."""
+    no call may send, an empty password, would make an account that never logs in; with
+    ``headers``, each field a header: :func:`check_header_value`), and no two with the same
+    ``unique`` values (the second would silently replace the first's password); ``ValueError``
+    naming the key, never its value (a password). ``username = true`` was taken as the login
+    "True"."""
     seen: set[tuple[str, ...]] = set()
     for account in accounts:
         if not isinstance(account, dict) or not set(keys) <= set(account):
@@ -91,6 +114,10 @@ def check_accounts(
                 raise ValueError(f"accounts: {key}: {_describe(expected)} is expected, not {wrong}")
         identity = tuple(str(account[key]) for key in unique)
         _check_sent(account, keys, login, _named(unique, identity))
+        if headers:
+            where = f"accounts: the account with {_named(unique, identity)}"
+            for key, header in keys.items():
+                check_header_value(str(account[key]), where, f"its {key}", header)
         if identity in seen:
             raise ValueError(f"accounts: two accounts with {_named(unique, identity)}")
         seen.add(identity)

@@ -9,6 +9,7 @@ unknown alias is ``{"success": false, "message"}``.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any
 
 from starlette.responses import Response
@@ -87,7 +88,20 @@ def not_found(cmd: str) -> KeepItError:
 
 def rate_limited(calls: int, window: float, wait: float) -> KeepItError:
     """The call limit's 429 (a ``status`` fault of 429's too, waiting the whole window), its
-    ``Retry-After`` the seconds to wait, whole, at least 1."""
-    message = f"Superato il limite di {calls} chiamate in {window:g} secondi."
-    detail = f"{calls} calls in the last {window:g} s of the kit's clock"
+    ``Retry-After`` the seconds to wait, whole, at least 1. Its message in Italian, the window's
+    decimals after a comma (``2,5``), a limit or window of 1 in the singular."""
+    seconds = _written(window)
+    message = (
+        f"Superato il limite di {calls} {'chiamata' if calls == 1 else 'chiamate'}"
+        f" in {seconds.replace('.', ',')} {'secondo' if window == 1 else 'secondi'}."
+    )
+    detail = f"{calls} call{'' if calls == 1 else 's'} in the last {seconds} s of the kit's clock"
     return call_error(429, message, {"Retry-After": str(max(1, math.ceil(wait)))}, detail)
+
+
+def _written(seconds: float) -> str:
+    """A number of seconds as a person writes it: a whole one as an integer, another with all
+    its decimals (``{:g}`` wrote 1234567 as ``1.23457e+06``)."""
+    if float(seconds).is_integer():
+        return str(int(seconds))
+    return format(Decimal(repr(float(seconds))), "f")

@@ -29,6 +29,7 @@ from mockservers.keepit import coverage
 from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope, not_found
 from mockservers.keepit.models import BatchResult, KeepItModel
 from mockservers.keepit.records import customer_code_of
+from mockservers.keepit.settings import success_text
 
 # The request is {"subjectsRecords": [record, ...]}: the body's shape is checked by _records,
 # each record against its own contract, so only the invalid ones pay for detailed messages.
@@ -186,7 +187,7 @@ def render(result: BatchResult, success_message: str) -> Response:
         raise KeepItError(422, envelope(False, 422, UNIQUE_CLASH, errors=result.conflicts))
     if result.inserted and not (result.errors or result.duplicated):
         met(coverage.SUCCESS)
-        success, code, message = True, 200, success_message
+        success, code, message = True, 200, success_text(success_message, len(result.inserted))
     elif result.inserted:
         met(coverage.PARTIAL)
         success, code, message = True, 206, PARTIAL

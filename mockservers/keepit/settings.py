@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ class KeepItSettings:
             unique=unique,
             numbers=ids,
             login="keepit/insertClient_v3.headers",
+            headers=True,
         )
         for account in self.accounts:
             refuse_reserved(account["company_id"], "accounts: company_id")
@@ -54,6 +56,7 @@ class KeepItSettings:
             raise ValueError("rate_limit_calls must be a positive whole number")
         # A window of inf (valid TOML) would make every Retry-After a 500.
         check_lifetime(self.rate_limit_window_seconds, "rate_limit_window_seconds")
+        _check_success_message(self.success_message)
 
     def accounts_as_read(self) -> dict[str, str]:
         """The accounts as the fake reads them (``company_id = 1`` is ``"1"``): what replicas
@@ -67,3 +70,23 @@ class KeepItSettings:
             (a["username"], str(a["company_id"]), str(a["site_id"])): a["password"]
             for a in accounts
         }
+
+
+def _check_success_message(message: str) -> None:
+    """A message whose only placeholder is ``{count}`` (``{{`` and ``}}`` write braces), as
+    :func:`success_text` formats it: any other would be a 500 on every successful call."""
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(message) if name is not None}
+        if fields - {"count"}:
+            raise ValueError(f"unknown placeholders {sorted(fields - {'count'})}")
+        success_text(message, 0)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"success_message: {exc}; its one placeholder is {{count}}, the records inserted or"
+            " updated (write a brace as {{ or }})"
+        ) from None
+
+
+def success_text(message: str, count: int) -> str:
+    """The ``success_message`` of a call that inserted or updated ``count`` records."""
+    return message.format(count=count)

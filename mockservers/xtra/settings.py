@@ -26,13 +26,15 @@ from typing import Any
 
 from contracts import load_schema
 from mockservers.core.sessions import refuse_reserved
-from mockservers.core.settings import check_lifetime
+from mockservers.core.settings import check_header_value, check_lifetime
 
 _ITEM1 = load_schema("xtra/defs/recordResult")["properties"]["Item1"]
 INT32_MIN, INT32_MAX = _ITEM1["minimum"], _ITEM1["maximum"]
 """XTRA's IDs are .NET Int32, as the record's ``Item1`` is in its contract."""
 
 _USER_TEXT = ("surname", "name", "denomination", "email")
+_SENT_AS = {"public_key": "SyncPublicKey", "secret_key": "SyncSecretKey"}
+"""An account's keys, and the header each is sent in."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ def _account(entry: Any) -> Account:
     name = entry.get("name", entry["public_key"])
     if not isinstance(name, str) or not name:
         raise ValueError("accounts: name must be a non-empty string")
+    for key, header in _SENT_AS.items():
+        check_header_value(entry[key], f"account {name!r}", f"its {key}", header)
     refuse_reserved(name, "accounts: name")
     refuse_reserved(entry["public_key"], "accounts: public_key")
     users = entry.get("users", [])

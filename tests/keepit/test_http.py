@@ -826,6 +826,20 @@ def test_tenants_are_kept_apart_per_company_and_site(configured: httpx.Client) -
     assert all(list(t["subjects"]) == ["1"] for t in tenants.values())
 
 
+def test_a_success_message_may_count_the_records_inserted_or_updated() -> None:
+    """The document's other message, ``1 record inseriti/aggiornati``, is a recap of the call:
+    written as configured it said 1 whatever the count; ``{count}`` says it."""
+    app = create_app({"keepit": {"success_message": "{count} record inseriti/aggiornati"}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
+        three = insert(http, customer("C1"), customer("C2"), customer("C3"))
+        assert three["message"] == "3 record inseriti/aggiornati"
+        update = customer("C2", action="U")
+        update["subjects"]["progId"] = three["insertedObjects"][1]["progId"]
+        assert insert(http, update)["message"] == "1 record inseriti/aggiornati"
+        partial = insert(http, customer("C4"), customer("C4"))  # the second a duplicate
+        assert partial["code"] == 206 and partial["message"].startswith("Attenzione:")
+
+
 def test_demo_account_can_be_switched_off() -> None:
     app = create_app({"keepit": {"demo_account": False}})
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as client:
@@ -919,7 +933,7 @@ def test_a_429_fault_is_the_call_limit_s_429(window: float | None, retry_after: 
         assert "Retry-After" not in post(h, {"subjectsRecords": [customer("C1")]}).headers
         limited = post(h, {"subjectsRecords": [customer("C2")]})
         assert limited.status_code == 429 and faulted.json() == limited.json()
-        assert faulted.json()["message"].startswith("Superato il limite di 1 chiamate in ")
+        assert faulted.json()["message"].startswith("Superato il limite di 1 chiamata in ")
         behaviours = [entry["behaviours"] for entry in GlobalScope(h).requests()]
         assert behaviours[0] == behaviours[2] == ["keepit.rate_limited"]
         assert met_count(GlobalScope(h), "keepit", "keepit.rate_limited") == 2

@@ -11,6 +11,7 @@ by the contract gets the last one's style for each kind of problem (``responses.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -558,17 +559,38 @@ def test_a_detail_header_cut_at_its_limit_ends_on_a_whole_escape(http: httpx.Cli
     assert header.endswith("\\u00e8") and json.loads(f'"{header}"').endswith("è" * 300)
 
 
-def test_the_call_limit_answers_429_with_retry_after() -> None:
-    config = {"keepit": {"rate_limit_calls": 1, "rate_limit_window_seconds": 60}}
+@pytest.mark.parametrize(
+    ("calls", "window", "message", "detail"),
+    [
+        (1, 60, "Superato il limite di 1 chiamata in 60 secondi.", "1 call in the last 60 s"),
+        (2, 1, "Superato il limite di 2 chiamate in 1 secondo.", "2 calls in the last 1 s"),
+        (1, 2.5, "Superato il limite di 1 chiamata in 2,5 secondi.", "1 call in the last 2.5 s"),
+        (
+            1,
+            1234567,
+            "Superato il limite di 1 chiamata in 1234567 secondi.",
+            "1 call in the last 1234567 s",
+        ),
+    ],
+)
+def test_the_call_limit_answers_429_with_retry_after(
+    calls: int, window: float, message: str, detail: str
+) -> None:
+    """The window written as an Italian writes it: 1234567 was ``1.23457e+06``, 2.5 ``2.5``;
+    a limit or a window of 1 in the singular (``1 chiamate``, ``1 secondi``)."""
+    config = {
+        "kit": {"clock": {"frozen": True}},
+        "keepit": {"rate_limit_calls": calls, "rate_limit_window_seconds": window},
+    }
     with httpx.Client(transport=SyncASGITransport(create_app(config)), base_url="http://t") as http:
-        assert http.post(API, params=QUERY, headers=DEMO, json=records(record())).status_code == 200
-        response = http.post(API, params=QUERY, headers=DEMO, json=records(record("C2")))
-        assert response.status_code == 429 and response.headers["Retry-After"] == "60"
-        assert response.json() == {
-            "success": False,
-            "code": 429,
-            "message": "Superato il limite di 1 chiamate in 60 secondi.",
-        }
+        for code in range(calls):
+            sent = records(record(f"C{code}"))
+            assert http.post(API, params=QUERY, headers=DEMO, json=sent).status_code == 200
+        response = http.post(API, params=QUERY, headers=DEMO, json=records(record("CX")))
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == str(math.ceil(window))
+        assert response.json() == {"success": False, "code": 429, "message": message}
+        assert_detail(http, response, f"{detail} of the kit's clock")
 
 
 def test_a_body_over_the_limit_is_413_in_the_seeds_structure() -> None:

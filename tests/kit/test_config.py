@@ -13,14 +13,48 @@ import pytest
 from mockservers import create_app
 from mockservers.config import ConfigError
 
+KEEPIT_ACCOUNT = {"username": "u", "password": "p", "company_id": "7", "site_id": "1"}
+
 REFUSED = [
     ({"quoparts": {"token_ttl_seconds": "3600"}}, "[quoparts] token_ttl_seconds: a number"),
     ({"quoparts": {"demo_account": "no"}}, "[quoparts] demo_account: true or false"),
     ({"xtra": {"field_names_any_case": 0}}, "[xtra] field_names_any_case: true or false"),
     ({"quoparts": {"token_ttl_seconds": -5}}, "token_ttl_seconds must be a number of seconds"),
-    ({"xtra": {"token_ttl_seconds": 0}}, "token_ttl_seconds must be a number of seconds above 0"),
+    ({"xtra": {"token_ttl_seconds": 0}}, "token_ttl_seconds must be a number of seconds of at"),
+    # under the clock's microsecond: a token dead when issued, a window that limits nothing
+    ({"quoparts": {"token_ttl_seconds": 1e-7}}, "[quoparts]: token_ttl_seconds must be a number"),
+    ({"xtra": {"token_ttl_seconds": 9e-7}}, "[xtra]: token_ttl_seconds must be a number"),
+    ({"tsdigital": {"token_ttl_seconds": 1e-7}}, "[tsdigital]: token_ttl_seconds must be a"),
+    ({"keepit": {"rate_limit_window_seconds": 1e-7}}, "[keepit]: rate_limit_window_seconds must"),
     ({"tsdigital": {"token_ttl_seconds": 0}}, "token_ttl_seconds must be a number of seconds"),
     ({"quoparts": 3}, "[quoparts]: a table is expected, not 3"),
+    ({"keepit": {"success_message": "{}"}}, "[keepit]: success_message: unknown placeholders"),
+    ({"keepit": {"success_message": "{count"}}, "[keepit]: success_message: "),
+    ({"keepit": {"success_message": "{count:q}"}}, "[keepit]: success_message: "),
+    # credentials sent in headers that no header can carry as they are: never authenticated
+    (
+        {"xtra": {"accounts": [{"public_key": "p\x07b", "secret_key": "s"}]}},
+        "[xtra]: account 'p\\x07b': its public_key holds a control character, which no"
+        " SyncPublicKey header",
+    ),
+    (
+        {"xtra": {"accounts": [{"public_key": "pub", "secret_key": "s\nx"}]}},
+        "[xtra]: account 'pub': its secret_key holds a control character, which no SyncSecretKey",
+    ),
+    (
+        {"keepit": {"accounts": [KEEPIT_ACCOUNT | {"username": " u"}]}},
+        "its username has leading or trailing whitespace (a file's trailing newline?), which HTTP"
+        " strips from the username header",
+    ),
+    (
+        {"keepit": {"accounts": [KEEPIT_ACCOUNT | {"company_id": "7\t"}]}},
+        "its company_id has leading or trailing whitespace (a file's trailing newline?), which"
+        " HTTP strips from the companyId header",
+    ),
+    (
+        {"keepit": {"accounts": [KEEPIT_ACCOUNT | {"site_id": "1\x7f2"}]}},
+        "its site_id holds a control character, which no siteId header can carry",
+    ),
     ({"keepit": {"rate_limit_calls": 1.5}}, "[keepit] rate_limit_calls: an integer"),
     ({"tsdigital": {"processing_delay_seconds": True}}, "processing_delay_seconds: a number"),
     # dates past the year 9999 cannot be written: every call would have been a 500
@@ -174,6 +208,17 @@ def test_a_config_the_kit_cannot_run_with_is_refused_naming_the_key(
     assert message in str(refused.value)
 
 
+def test_a_microsecond_is_the_shortest_lifetime_and_window_taken() -> None:
+    """The clock's unit: shorter ones are refused above; a delay may still be 0."""
+    config = {
+        "xtra": {"token_ttl_seconds": 0.000001},
+        "keepit": {"rate_limit_window_seconds": 0.000001},
+        "tsdigital": {"processing_delay_seconds": 0},
+    }
+    kit = create_app(config).state.kit
+    assert kit.vendors["xtra"].settings.token_ttl_seconds == 0.000001
+
+
 def test_values_as_toml_gives_them_are_taken() -> None:
     """An integer where a number is expected, a TOML date-time, a list for a tuple."""
     from datetime import UTC, datetime
@@ -213,8 +258,31 @@ WRONG_AT_START = [
     ),
     (
         "[keepit]\nrate_limit_calls = 1\nrate_limit_window_seconds = inf\n",
-        "[keepit]: rate_limit_window_seconds must be a number of seconds above 0,"
-        " at most 3153600000",
+        "[keepit]: rate_limit_window_seconds must be a number of seconds of at least 0.000001"
+        " (the kit's clock's microsecond), at most 3153600000",
+    ),
+    (  # no header carries a newline: the account could never authenticate
+        '[keepit]\naccounts = [{ username = "u", password = "p\\nq", company_id = 1,'
+        " site_id = 1 }]\n",
+        "[keepit]: accounts: the account with username 'u', company_id '1', site_id '1': its"
+        " password holds a control character, which no password header can carry: no call could"
+        " match it",
+    ),
+    (  # HTTP strips it from the SyncSecretKey header: every call refused
+        '[[xtra.accounts]]\npublic_key = "pub"\nsecret_key = "s3cret "\n',
+        "[xtra]: account 'pub': its secret_key has leading or trailing whitespace (a file's"
+        " trailing newline?), which HTTP strips from the SyncSecretKey header: no call could"
+        " match it",
+    ),
+    (  # every successful call would have been a 500
+        '[keepit]\nsuccess_message = "{n} record inseriti/aggiornati"\n',
+        "[keepit]: success_message: unknown placeholders ['n']; its one placeholder is {count},"
+        " the records inserted or updated (write a brace as {{ or }})",
+    ),
+    (  # a token dead when issued: every call with it refused as expired
+        "[xtra]\ntoken_ttl_seconds = 0.0000001\n",
+        "[xtra]: token_ttl_seconds must be a number of seconds of at least 0.000001"
+        " (the kit's clock's microsecond), at most 3153600000",
     ),
 ]
 
@@ -242,3 +310,27 @@ def test_a_config_file_that_is_not_utf8_is_refused_naming_it(tmp_path: Path) -> 
     path.write_bytes(b'[quoparts]\nauth_error_message = "Utente non accreditato \xe0"\n')
     with pytest.raises(ConfigError, match="is not valid TOML"):
         Config.load(path)
+
+
+def test_the_ranges_the_config_file_documents_are_the_code_s() -> None:
+    """docs/configuration.md gave lower bounds only: its table of ranges gives each key's
+    bounds as the code enforces them."""
+    from mockservers.config import _KIT_TABLES, _RANGES
+    from mockservers.core.adminapi import MAX_SECONDS
+    from mockservers.xtra.settings import INT32_MAX
+
+    text = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text("utf-8")
+    rows = text[text.index("### Ranges") : text.index("## The clock")].splitlines()
+
+    def row(*names: str) -> str:
+        return next(line for line in rows if all(name in line for name in names))
+
+    for table, names in _KIT_TABLES.items():
+        for key, field_name in names.items():
+            if field_name in _RANGES:
+                lowest, highest = _RANGES[field_name]
+                found = row(f"`[{table}] {key}`")
+                assert f"| {lowest:g} | {highest:,.0f}" in found, (table, key, found)
+    assert "| 0.000001, " in row("`token_ttl_seconds`", "`rate_limit_window_seconds`")
+    assert f"| {MAX_SECONDS:,} |" in row("`token_ttl_seconds`", "`rate_limit_window_seconds`")
+    assert f"| 1 | {INT32_MAX:,} " in row("`irid`")

@@ -48,6 +48,10 @@ from tests.kit.test_reliability import (
     outlives_its_terminal,
 )
 from tests.kit.test_serve_options import FROZEN_2031, assert_dated_by_the_kit
+from tests.kit.test_sessions import (
+    JOURNAL_OFF,
+    assert_a_global_journal_off_leaves_sessions_their_own,
+)
 from tests.servers import Served, free_port, serving
 from tests.tsdigital import test_http as tsd
 from tests.xtra import test_http as xtra
@@ -765,6 +769,14 @@ def test_calls_spread_over_processes_are_all_journalled_and_bounded_alike(
         assert two.delete("/__admin/requests").status_code == 200
         qp_call(two, "importCli", token, {"data": [row("S6")]})
         assert one.post("/__admin/requests/count", json={}).json() == {"count": 1}
+
+
+def test_a_global_journal_off_leaves_sessions_their_own_on_redis(redis_url: str) -> None:
+    """As in one process (``test_sessions``), and the other process counts alike."""
+    with processes(redis_url, kit={**FROZEN, **JOURNAL_OFF}) as (one, two):
+        assert_a_global_journal_off_leaves_sessions_their_own(one)
+        answer = two.post("/__admin/requests/verify", json={"matcher": {"vendor": "quoparts"}})
+        assert answer.json()["count"] == 1 and answer.json()["dropped"] == 2
 
 
 def test_a_journal_list_an_earlier_version_kept_without_sizes_is_bounded_all_the_same(

@@ -374,6 +374,29 @@ def test_an_empty_environment_variable_counts_as_unset(
     assert "--store (or MOCKSERVERS_STORE) and --state-file are exclusive" in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "token"),
+    [
+        ((), "envtok"),  # the environment over the file
+        (("--admin-token", "flagtok"), "flagtok"),  # the option over both
+        (("--admin-token", ""), "envtok"),  # given empty: not given (the file's was taken)
+    ],
+)
+def test_an_option_wins_over_its_environment_variable_which_wins_over_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], token: str
+) -> None:
+    """The rule docs/configuration.md states; ``--cors-origin`` adds to the file's origins."""
+    config = tmp_path / "kit.toml"
+    config.write_text('[kit]\nadmin_token = "filetok"\ncors_origins = ["http://file.example"]\n')
+    monkeypatch.setenv("MOCKSERVERS_ADMIN_TOKEN", "envtok")
+    cors = ("--cors-origin", "http://flag.example")
+    with serving("--config", str(config), *args, *cors) as served:
+        assert "http://file.example, http://flag.example" in "\n".join(served.banner)
+        for tried in ("filetok", "envtok", "flagtok"):
+            health = httpx.get(f"{served.url}/__admin/health", headers={"X-Admin-Token": tried})
+            assert health.status_code == (200 if tried == token else 401), tried
+
+
 ACCESS_LOG = """
 import logging, uvicorn
 from mockservers import logs

@@ -247,6 +247,36 @@ def test_rate_limit_windows_and_coverage_are_per_session(wall: Wall) -> None:
         assert met(None, "keepit.success") == 3
 
 
+JOURNAL_OFF = {"journal": {"max_entries": 0}}
+"""A kit whose global journal keeps no entry: ``[kit.journal] max_entries = 0``."""
+
+
+def assert_a_global_journal_off_leaves_sessions_their_own(http: httpx.Client) -> None:
+    """On a kit of ``JOURNAL_OFF``: a session's journal is bounded by ``[kit.sessions]`` alone
+    (the global bound of 0 emptied every session's too, so a session's verify failed and its
+    coverage met nothing), and each global call is counted as pushed out, as a
+    ``max_bytes = 0`` one is (a verify said nothing of the calls it could not see)."""
+    session = open_session(http)
+    qp_token(http, session["credentials"]["quoparts"])
+    journal = admin(http, "GET", "/requests", session["id"])
+    assert [(e["operation"], e["session"]) for e in journal] == [("login", session["id"])]
+    matcher = {"session": session["id"], "vendor": "quoparts", "operation": "login"}
+    verified = admin(http, "POST", "/requests/verify", json={"matcher": matcher})
+    assert verified["count"] == 1 and "dropped" not in verified
+    rows = admin(http, "GET", "/coverage", session["id"], params={"vendor": "quoparts"})
+    assert next(r["met"] for r in rows["quoparts"] if r["behaviour"] == "quoparts.login_ok") == 1
+    qp_token(http, DEMO_QP)
+    qp_token(http, DEMO_QP)
+    assert admin(http, "GET", "/requests") == journal  # every scope's: the session's only
+    answer = admin(http, "POST", "/requests/verify", json={"matcher": {"vendor": "quoparts"}})
+    assert answer["count"] == 1 and answer["dropped"] == 2
+
+
+def test_a_global_journal_off_leaves_sessions_their_own(wall: Wall) -> None:
+    with client(create_app({"kit": JOURNAL_OFF}, wall=wall)) as http:
+        assert_a_global_journal_off_leaves_sessions_their_own(http)
+
+
 def test_probability_faults_draw_the_same_sequence_in_every_session(http: httpx.Client) -> None:
     """What a session's probability fault does never depends on another session's draws."""
 
