@@ -13,11 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from clients import logs as client_logs
 from contracts import contract
+from mockservers import logs as kit_logs
 from mockservers.core.secretnames import MASK
 from mockservers.proxy import create_proxy_app
 from mockservers.proxy.forward import HOP_BY_HOP
-from mockservers.testing import MockServer
+from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import ACCOUNTS
 from tests.proxying import (
     CUSTOMER,
@@ -316,18 +318,50 @@ def test_an_answer_over_the_limit_is_a_502(upstream: MockServer) -> None:
     assert entry["source"] == "proxy" and "larger than 1200 bytes" in entry["detail"]
 
 
+UPSTREAM_PASSWORD = "Up-S3cret-pw"
+"""The password of a sandbox behind Basic authentication, given in ``--upstream``'s URL."""
+
+
 def test_no_secret_reaches_the_journal_or_a_log(
     upstream: MockServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Nor the ``--upstream`` URL's own user:password, which httpx's request line showed in
+    clear (``GET http://user:...@host/...``) while it masked the query."""
     caplog.set_level(logging.DEBUG)
-    with proxied(upstream, shadow=True) as (_, http):
+    # TS Digital's connector sends its own Authorization (a bearer): no Basic in front of it.
+    behind_basic = {"quoparts", "xtra", "keepit"}
+    upstreams = {
+        vendor: upstream.base_url(vendor).replace(
+            "http://", f"http://acme:{UPSTREAM_PASSWORD}@" if vendor in behind_basic else "http://"
+        )
+        for vendor in ("quoparts", "xtra", "tsdigital", "keepit")
+    }
+    app = create_proxy_app(upstreams, ACCOUNTS, shadow=True)
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://proxy") as http:
         issued = every_flow(http, upstream)
         journal = http.get("/__admin/requests").json()
         summary = http.get("/__admin/shadow").json()
     found = dump(journal) + dump(summary) + caplog.text
-    for secret in (*SECRETS, *issued.tokens):
+    for secret in (*SECRETS, *issued.tokens, UPSTREAM_PASSWORD):
         assert secret not in found
     assert "HTTP Request: POST" in caplog.text  # httpx did log its request lines, masked
+
+
+@pytest.mark.parametrize("kind", [client_logs.MaskRequestLines, kit_logs.MaskRequestLines])
+def test_httpx_s_request_line_shows_a_url_s_user_and_password_as_stars(
+    kind: type[logging.Filter],
+) -> None:
+    """As a store's URL is shown (``***@host``): the proxy's and a replay's calls go to a URL
+    that may carry them, and only the query was masked."""
+    url = httpx.URL("http://acme:Up-S3cret-pw@127.0.0.1:8080/a@b/x?login=&password=Quo-pw")
+    record = logging.LogRecord(
+        "httpx", logging.INFO, __file__, 1, 'HTTP Request: %s %s "%s %d %s"',
+        ("GET", url, "HTTP/1.1", 200, "OK"), None,
+    )  # fmt: skip
+    kind().filter(record)
+    assert record.getMessage() == (
+        'HTTP Request: GET http://***@127.0.0.1:8080/a@b/x?login=&password=*** "HTTP/1.1 200 OK"'
+    )
 
 
 def test_the_proxy_command_forwards_and_refuses_bad_options(upstream: MockServer) -> None:
