@@ -13,6 +13,7 @@ from mockservers.cli.running import base_url, exit_on_stop, serve_on
 from mockservers.cli.startup import fail, network_refusal
 from mockservers.cliargs import CREDENTIALS_IN_URL, carries_credentials, credentials, is_http_url
 from mockservers.config import Config, ConfigError
+from mockservers.core.shared import masked_url
 
 
 def proxy(args: argparse.Namespace) -> int:
@@ -23,10 +24,15 @@ def proxy(args: argparse.Namespace) -> int:
     upstreams: dict[str, str] = {}
     for given in args.upstream:
         vendor, sep, url = given.partition("=")
+        # Quoted with its user:password masked: a sandbox's Basic password, in a CI log.
         if not sep or not is_http_url(url):
-            return fail(f"--upstream {given!r}: expected VENDOR=URL with an http(s) URL")
+            return fail(
+                f"--upstream {masked_url(given)!r}: expected VENDOR=URL with an http(s) URL"
+            )
         if urlsplit(url).query or "#" in url:  # each call's own query replaces it
-            return fail(f"--upstream {given!r}: the vendor's base URL, without ?query or #")
+            return fail(
+                f"--upstream {masked_url(given)!r}: the vendor's base URL, without ?query or #"
+            )
         if vendor in upstreams:
             return fail(f"--upstream {vendor}: given twice")
         upstreams[vendor] = url

@@ -389,6 +389,28 @@ def test_the_proxy_command_forwards_and_refuses_bad_options(upstream: MockServer
     assert main(["proxy", "--upstream", f"quoparts={url}", "--upstream", "quoparts=http://x"]) == 2
 
 
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("quoparts=http://acme:Up-S3cret-pw@h:notaport/x", "'quoparts=http://***@h:notaport/x'"),
+        ("quoparts=ftp://acme:Up-S3cret-pw@host", "'quoparts=ftp://***@host'"),
+        ("acme:Up-S3cret-pw@host", "'***@host'"),
+        ("quoparts=http://acme:Up-S3cret-pw@h/q?x=1", "'quoparts=http://***@h/q?x=1'"),
+        ("quoparts=http://acme:Up-S3cret-pw@h/q#x", "'quoparts=http://***@h/q#x'"),
+    ],
+)
+def test_an_upstream_refused_at_start_is_quoted_without_its_password(
+    given: str, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A refused ``--upstream`` was quoted whole on stderr, a sandbox's Basic password with it
+    (in a CI log)."""
+    from mockservers.cli import main
+
+    assert main(["proxy", "--upstream", given]) == 2
+    said = capsys.readouterr().err
+    assert f"--upstream {shown}: " in said and "Up-S3cret-pw" not in said
+
+
 def test_a_recording_folder_the_proxy_cannot_make_is_refused_naming_the_option(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
