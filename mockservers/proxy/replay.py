@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
+from contracts.charsets import content_type_of
 from mockservers.app import create_app
 from mockservers.cliargs import environ
 from mockservers.core import spliced
@@ -214,7 +215,7 @@ class Replay:
         # What the recording shows, only the values filled in or translated written anew.
         body = exchange.body
         if request.body_json:
-            body = spliced.json_body(body, request.body)
+            body = spliced.json_body(body, request.body, content_type_of(exchange.headers))
         if exchange.coding:
             try:
                 body = applied(body, exchange.coding)
