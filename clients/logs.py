@@ -28,9 +28,22 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(query="&".join(segments)))
 
 
+def mask_userinfo(url: str) -> str:
+    """``url`` with a ``user:password@`` before its host shown as ``***@``; the rest kept as
+    it is. httpx writes a URL's userinfo percent-encoded, so the host starts after the last
+    ``@`` before the path (an ``@`` in the path is no userinfo)."""
+    scheme, found, rest = url.partition("://")
+    if not found:
+        return url
+    end = min((rest.find(mark) for mark in "/?#" if mark in rest), default=len(rest))
+    userinfo, at, _ = rest[:end].rpartition("@")
+    return f"{scheme}://{MASK}@{rest[len(userinfo) + 1 :]}" if at else url
+
+
 class MaskRequestLines(logging.Filter):
     """httpx logs ``HTTP Request: METHOD URL "..."`` with the URL (query included) as the
-    second argument; the line shows :meth:`mask`'s URL instead."""
+    second argument; the line shows :meth:`mask`'s URL instead, any ``user:password@`` in
+    it as ``***@``."""
 
     def mask(self, url: str) -> str:
         return mask_url(url)
@@ -38,7 +51,7 @@ class MaskRequestLines(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 2 and not isinstance(args[1], int | float):
-            record.args = (args[0], self.mask(str(args[1])), *args[2:])
+            record.args = (args[0], mask_userinfo(self.mask(str(args[1]))), *args[2:])
         return True
 
 

@@ -98,7 +98,8 @@ def is_http_url(url: str) -> bool:
 def carries_credentials(url: str) -> bool:
     """Whether ``url`` has userinfo (``https://user:password@host``): httpx would send it as
     Basic auth, which none of the four vendors takes, and the URL (shown in the console, the
-    report, every recorded call) would show the password. ``replay``, and ``fuzz``."""
+    report, every recorded call) would show the password. ``fuzz``'s (``replay`` sends them as
+    HTTP Basic, as the proxy sends ``--upstream``'s: a sandbox behind Basic auth)."""
     try:
         return "@" in urlsplit(url).netloc
     except ValueError:  # no URL at all (is_http_url says so)

@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 from mockservers.cli.banner import proxy_banner
 from mockservers.cli.running import base_url, exit_on_stop, serve_on
 from mockservers.cli.startup import fail, network_refusal
-from mockservers.cliargs import CREDENTIALS_IN_URL, carries_credentials, credentials, is_http_url
+from mockservers.cliargs import credentials, is_http_url
 from mockservers.config import Config, ConfigError
+from mockservers.core.shared import masked_url
 
 
 def proxy(args: argparse.Namespace) -> int:
@@ -23,10 +24,15 @@ def proxy(args: argparse.Namespace) -> int:
     upstreams: dict[str, str] = {}
     for given in args.upstream:
         vendor, sep, url = given.partition("=")
+        # Quoted with its user:password masked: a sandbox's Basic password, in a CI log.
         if not sep or not is_http_url(url):
-            return fail(f"--upstream {given!r}: expected VENDOR=URL with an http(s) URL")
+            return fail(
+                f"--upstream {masked_url(given)!r}: expected VENDOR=URL with an http(s) URL"
+            )
         if urlsplit(url).query or "#" in url:  # each call's own query replaces it
-            return fail(f"--upstream {given!r}: the vendor's base URL, without ?query or #")
+            return fail(
+                f"--upstream {masked_url(given)!r}: the vendor's base URL, without ?query or #"
+            )
         if vendor in upstreams:
             return fail(f"--upstream {vendor}: given twice")
         upstreams[vendor] = url
@@ -94,10 +100,10 @@ def replay(args: argparse.Namespace) -> int:
     """Send a recording again; report every answer that differs (exit 1 if any)."""
     from mockservers.proxy.replay import ReplayError, read, replayed, report
 
-    if carries_credentials(args.base_url):
-        return fail(f"--base-url: {CREDENTIALS_IN_URL}")
+    # A user:password in it goes as HTTP Basic, as the proxy sends --upstream's: shown masked.
+    shown = masked_url(args.base_url)
     if not is_http_url(args.base_url):
-        return fail(f"--base-url {args.base_url!r}: expected an http(s) URL")
+        return fail(f"--base-url {shown!r}: expected an http(s) URL")
     try:
         recorded = read(args.file)
         vendors = sorted({exchange.vendor for exchange in recorded})
@@ -108,6 +114,6 @@ def replay(args: argparse.Namespace) -> int:
         return fail(str(exc))
     differing = report(outcomes, sys.stdout)
     sent = sum(not outcome.skipped for outcome in outcomes)
-    print(f"replayed {sent} of {len(outcomes)} exchanges against {args.base_url}: ", end="")
+    print(f"replayed {sent} of {len(outcomes)} exchanges against {shown}: ", end="")
     print(f"{differing} answered otherwise" if differing else "every answer the same")
     return 1 if differing else 0

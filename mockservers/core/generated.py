@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from contracts.charsets import content_type_of, utf8_json
 from mockservers.core.http import NOT_JSON, json_of
 
 JSONPath = tuple[str | int, ...]
@@ -146,8 +147,9 @@ class Request:
     def of(
         cls, query: Iterable[tuple[str, str]], headers: Iterable[tuple[str, str]], body: bytes
     ) -> Request:
-        parsed = json_of(body)
-        return cls(list(query), list(headers), parsed, parsed is not NOT_JSON)
+        pairs = list(headers)
+        parsed = json_of(utf8_json(body, content_type_of(pairs)))  # as the vendor reads it
+        return cls(list(query), pairs, parsed, parsed is not NOT_JSON)
 
 
 class Translation:

@@ -212,7 +212,15 @@ class Upstream:
         trusted: ssl.SSLContext | None = None,
     ) -> None:
         self.vendor = vendor
-        self.base = httpx.URL(base_url.rstrip("/"))
+        given = httpx.URL(base_url.rstrip("/"))
+        self.base = given.copy_with(username=None, password=None)
+        """The base URL without its user:password: every URL the proxy calls is made from it,
+        and httpx logs each one (its request line showed the password in clear)."""
+        self.credential = (given.username, given.password)
+        """The base URL's user and password, escapes undone ("" where it has none)."""
+        self.auth = httpx.BasicAuth(*self.credential) if any(self.credential) else None
+        """Sent as HTTP Basic (UTF-8) on every call, as httpx sent a URL's own user:password:
+        an ``Authorization`` that replaces a connector's."""
         self.timeout = timeout
         self.deadline = deadline
         """How long one call may take in all, in seconds (None: no deadline)."""
@@ -229,18 +237,17 @@ class Upstream:
     @property
     def shown(self) -> str:
         """The base URL without any user:password in it (what the journal and banner show)."""
-        return str(self.base.copy_with(username=None, password=None))
+        return str(self.base)
 
     @cached_property
     def secrets(self) -> list[str]:
-        """The secret values of the base URL's user:password, which httpx sends as HTTP Basic
-        (UTF-8) on every call: learned as a connector's own ``Basic`` credential is (the header,
+        """The secret values of the base URL's user:password, sent as HTTP Basic (:attr:`auth`)
+        on every call: learned as a connector's own ``Basic`` credential is (the header,
         its base64, ``user:password`` and the password), since no header the proxy was given
         holds them and a vendor's answer may quote them all the same."""
-        user, password = self.base.username, self.base.password
-        if not user and not password:
+        if self.auth is None:
             return []
-        credential = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        credential = base64.b64encode(":".join(self.credential).encode()).decode("ascii")
         return learned.secrets_of(request_headers=[("Authorization", f"Basic {credential}")])
 
     def target(self, raw_path: bytes, query: bytes) -> Target:
@@ -303,14 +310,18 @@ class Upstream:
         streamed = content.stream() if isinstance(content, Body) else content
         with counting(used.counted):
             try:
-                response = await self.client().send(request(streamed, used.trace), stream=True)
+                response = await self.client().send(
+                    request(streamed, used.trace), auth=self.auth, stream=True
+                )
             except httpx.TransportError:
                 if not used.unanswered:
                     raise
                 # The upstream closed an idle connection as the proxy reused it: once more, on a
                 # connection of its own, the body read whole (what was passed on of it is kept).
                 again = content if isinstance(content, bytes) else await content.read()
-                response = await self.client(fresh=True).send(request(again), stream=True)
+                response = await self.client(fresh=True).send(
+                    request(again), auth=self.auth, stream=True
+                )
         try:
             chunks, size = [], 0
             async for chunk in response.aiter_raw():

@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
+from contracts.charsets import content_type_of
 from mockservers.app import create_app
 from mockservers.cliargs import environ
 from mockservers.core import spliced
@@ -177,6 +178,9 @@ class Replay:
         self.base_url = base_url.rstrip("/")
         self.upstream = Upstream("replayed", self.base_url)
         """The server replayed to, as the proxy's upstream: where a recorded path goes."""
+        self.shown = self.upstream.shown
+        """The base URL as reports show it: any user:password in it (sent as HTTP Basic, as
+        the proxy sends ``--upstream``'s) left out."""
         self.options = {k: v for k, v in credentials.items() if v}
         self.client = client
         self.timeout = timeout
@@ -186,7 +190,7 @@ class Replay:
         self.vendors: dict[str, Vendor] = create_app().state.vendors
         self.translations: dict[str, Translation] = {}
         self._bearer: str | None = self.options.get("token")
-        self._filled: set[str] = set()
+        self._filled: set[str] = set(self.upstream.secrets)
         """The secrets this replay filled in: blotted out of what it reports."""
 
     async def run(self, recorded: list[Recorded]) -> list[Outcome]:
@@ -214,7 +218,7 @@ class Replay:
         # What the recording shows, only the values filled in or translated written anew.
         body = exchange.body
         if request.body_json:
-            body = spliced.json_body(body, request.body)
+            body = spliced.json_body(body, request.body, content_type_of(exchange.headers))
         if exchange.coding:
             try:
                 body = applied(body, exchange.coding)
@@ -237,7 +241,7 @@ class Replay:
         try:
             response, content = await asyncio.wait_for(self._exchange(sent), self.timeout)
         except httpx.ConnectError as exc:
-            raise ReplayError(_unreachable(self.base_url, exc)) from None
+            raise ReplayError(_unreachable(self.shown, exc)) from None
         except (httpx.RequestError, TimeoutError) as exc:
             why = type(exc).__name__ if isinstance(exc, httpx.RequestError) else "timed out"
             failed = Difference(
@@ -260,7 +264,7 @@ class Replay:
     async def _exchange(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
         """The answer to ``request`` and its body, decoded as the proxy decodes one: as it came
         where its ``Content-Encoding`` does not decode (that was "no answer")."""
-        response = await self.client.send(request, stream=True)
+        response = await self.client.send(request, auth=self.upstream.auth, stream=True)
         try:
             raw = b"".join([chunk async for chunk in response.aiter_raw()])
         finally:
@@ -302,13 +306,16 @@ class Replay:
         admin API (a personal user, as a shadow adopts one by default)."""
         if self._bearer is not None:
             return
-        root = self.base_url.removesuffix("/tsdigital")
+        root = self.shown.removesuffix("/tsdigital")
         try:
             admin = environ("MOCKSERVERS_ADMIN_TOKEN")  # as serve --admin-token
             headers = {"X-Admin-Token": admin.encode()} if admin else {}  # UTF-8, as read
             minted = await asyncio.wait_for(
                 self.client.post(
-                    f"{root}/__admin/tsdigital/tokens", json={"kind": "user"}, headers=headers
+                    f"{root}/__admin/tsdigital/tokens",
+                    json={"kind": "user"},
+                    headers=headers,
+                    auth=self.upstream.auth or httpx.USE_CLIENT_DEFAULT,
                 ),
                 self.timeout,
             )

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl
 import httpx
 from starlette.applications import Starlette
 
+from contracts.charsets import content_type_of
 from mockservers.core import spliced
 from mockservers.core.compare import Answer, Difference, differences
 from mockservers.core.generated import Request, Translation
@@ -116,5 +117,6 @@ def _rewritten(
     request = Request.of(sent, headers, body)
     if translation.rewrite(request):
         query = spliced.query(query, sent, request.query)
-        body = spliced.json_body(body, request.body) if request.body_json else body
+        if request.body_json:
+            body = spliced.json_body(body, request.body, content_type_of(headers))
     return request, query, body

@@ -13,11 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from clients import logs as client_logs
 from contracts import contract
+from mockservers import logs as kit_logs
 from mockservers.core.secretnames import MASK
 from mockservers.proxy import create_proxy_app
 from mockservers.proxy.forward import HOP_BY_HOP
-from mockservers.testing import MockServer
+from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import ACCOUNTS
 from tests.proxying import (
     CUSTOMER,
@@ -316,18 +318,50 @@ def test_an_answer_over_the_limit_is_a_502(upstream: MockServer) -> None:
     assert entry["source"] == "proxy" and "larger than 1200 bytes" in entry["detail"]
 
 
+UPSTREAM_PASSWORD = "Up-S3cret-pw"
+"""The password of a sandbox behind Basic authentication, given in ``--upstream``'s URL."""
+
+
 def test_no_secret_reaches_the_journal_or_a_log(
     upstream: MockServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Nor the ``--upstream`` URL's own user:password, which httpx's request line showed in
+    clear (``GET http://user:...@host/...``) while it masked the query."""
     caplog.set_level(logging.DEBUG)
-    with proxied(upstream, shadow=True) as (_, http):
+    # TS Digital's connector sends its own Authorization (a bearer): no Basic in front of it.
+    behind_basic = {"quoparts", "xtra", "keepit"}
+    upstreams = {
+        vendor: upstream.base_url(vendor).replace(
+            "http://", f"http://acme:{UPSTREAM_PASSWORD}@" if vendor in behind_basic else "http://"
+        )
+        for vendor in ("quoparts", "xtra", "tsdigital", "keepit")
+    }
+    app = create_proxy_app(upstreams, ACCOUNTS, shadow=True)
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://proxy") as http:
         issued = every_flow(http, upstream)
         journal = http.get("/__admin/requests").json()
         summary = http.get("/__admin/shadow").json()
     found = dump(journal) + dump(summary) + caplog.text
-    for secret in (*SECRETS, *issued.tokens):
+    for secret in (*SECRETS, *issued.tokens, UPSTREAM_PASSWORD):
         assert secret not in found
     assert "HTTP Request: POST" in caplog.text  # httpx did log its request lines, masked
+
+
+@pytest.mark.parametrize("kind", [client_logs.MaskRequestLines, kit_logs.MaskRequestLines])
+def test_httpx_s_request_line_shows_a_url_s_user_and_password_as_stars(
+    kind: type[logging.Filter],
+) -> None:
+    """As a store's URL is shown (``***@host``): the proxy's and a replay's calls go to a URL
+    that may carry them, and only the query was masked."""
+    url = httpx.URL("http://acme:Up-S3cret-pw@127.0.0.1:8080/a@b/x?login=&password=Quo-pw")
+    record = logging.LogRecord(
+        "httpx", logging.INFO, __file__, 1, 'HTTP Request: %s %s "%s %d %s"',
+        ("GET", url, "HTTP/1.1", 200, "OK"), None,
+    )  # fmt: skip
+    kind().filter(record)
+    assert record.getMessage() == (
+        'HTTP Request: GET http://***@127.0.0.1:8080/a@b/x?login=&password=*** "HTTP/1.1 200 OK"'
+    )
 
 
 def test_the_proxy_command_forwards_and_refuses_bad_options(upstream: MockServer) -> None:
@@ -353,6 +387,28 @@ def test_the_proxy_command_forwards_and_refuses_bad_options(upstream: MockServer
     for bad in (*bad_urls, "http://h/quoparts?apikey=K1", "http://h/quoparts#x"):  # never sent
         assert main(["proxy", "--upstream", f"quoparts={bad}"]) == 2
     assert main(["proxy", "--upstream", f"quoparts={url}", "--upstream", "quoparts=http://x"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("quoparts=http://acme:Up-S3cret-pw@h:notaport/x", "'quoparts=http://***@h:notaport/x'"),
+        ("quoparts=ftp://acme:Up-S3cret-pw@host", "'quoparts=ftp://***@host'"),
+        ("acme:Up-S3cret-pw@host", "'***@host'"),
+        ("quoparts=http://acme:Up-S3cret-pw@h/q?x=1", "'quoparts=http://***@h/q?x=1'"),
+        ("quoparts=http://acme:Up-S3cret-pw@h/q#x", "'quoparts=http://***@h/q#x'"),
+    ],
+)
+def test_an_upstream_refused_at_start_is_quoted_without_its_password(
+    given: str, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A refused ``--upstream`` was quoted whole on stderr, a sandbox's Basic password with it
+    (in a CI log)."""
+    from mockservers.cli import main
+
+    assert main(["proxy", "--upstream", given]) == 2
+    said = capsys.readouterr().err
+    assert f"--upstream {shown}: " in said and "Up-S3cret-pw" not in said
 
 
 def test_a_recording_folder_the_proxy_cannot_make_is_refused_naming_the_option(

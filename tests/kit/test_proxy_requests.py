@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import logging
 import zlib
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from mockservers.proxy import create_proxy_app
 from mockservers.testing import SyncASGITransport
 from tests.proxying import (
     QP,
+    ROWS_ANSWER,
     STORED,
     XTRA_LOGIN,
     Received,
@@ -82,6 +84,29 @@ def test_the_upstream_url_s_credentials_the_vendor_echoes_are_blotted_out(tmp_pa
     for secret in (basic, f"{user}:{password}", password):
         assert secret not in found, secret
     assert "Authorization: ***" in found
+
+
+def test_the_upstream_url_s_credentials_go_as_basic_and_into_no_log_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """httpx's request line showed the ``--upstream`` URL's user:password in clear: the URL
+    the proxy calls holds none, and the credential goes as the same ``Authorization`` it went
+    as before (the connector's own replaced, as httpx's Basic auth replaced it)."""
+    caplog.set_level(logging.DEBUG)
+    user, password = STORED
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+    with WireUpstream(ROWS_ANSWER) as upstream:
+        app = create_proxy_app({"quoparts": with_credentials(upstream)})
+        with httpx.Client(transport=SyncASGITransport(app), base_url="http://proxy") as http:
+            passed = http.get(QP, params={"login": ""}, headers={"Authorization": "Basic eDp5"})
+    assert passed.status_code == 200
+    (received,) = upstream.received
+    authorizations = [
+        line for line in received.head.split(b"\r\n") if line.lower().startswith(b"authorization:")
+    ]
+    assert authorizations == [f"Authorization: Basic {basic}".encode()]
+    assert password not in caplog.text
+    assert f"HTTP Request: GET {upstream.url}/api/ws_quoparts.php" in caplog.text
 
 
 @pytest.mark.parametrize(

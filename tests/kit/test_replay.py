@@ -18,8 +18,9 @@ from mockservers.cli import main
 from mockservers.cli.parser import build_parser
 from mockservers.cliargs import CREDENTIAL_FLAGS, credentials
 from mockservers.core.secretnames import MASK
+from mockservers.proxy import create_proxy_app
 from mockservers.proxy.replay import FROM_OPTIONS, OVERRIDES
-from mockservers.testing import MockServer
+from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import ACCOUNTS
 from tests.proxying import (
     CUSTOMER,
@@ -427,6 +428,42 @@ def test_a_replay_never_prints_a_secret_it_filled_in(
         args = ["replay", str(recording), "--base-url", vendor.base_url("quoparts")]
         assert main([*args, "--username", "demo", "--password", secret]) == 0
     assert secret not in capsys.readouterr().out
+
+
+def test_a_recording_behind_basic_auth_replays_with_the_base_url_s_credentials(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The proxy sends ``--upstream``'s user:password as HTTP Basic; replay refused them in
+    ``--base-url``, so a sandbox behind Basic auth could not be replayed against. They go as
+    the proxy sends them, and neither the password nor the URL's is in the report."""
+    import base64
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    credential = "Basic " + base64.b64encode(b"acme:Up-S3cret-pw").decode()
+
+    async def guarded(request: Request) -> JSONResponse:
+        got = request.headers.get("authorization", "")
+        error = "" if got == credential else f"Accesso negato: {got}"
+        return JSONResponse({"errorCode": "0" if not error else "1", "error": error, "data": []})
+
+    app = Starlette(routes=[Route("/quoparts/ws_quoparts.php", guarded)])
+    with MockServer(app=app) as vendor:
+        url = vendor.base_url("quoparts").replace("http://", "http://acme:Up-S3cret-pw@")
+        recording_app = create_proxy_app({"quoparts": url}, record=tmp_path)
+        with httpx.Client(transport=SyncASGITransport(recording_app), base_url="http://p") as http:
+            assert http.get(QP, params={"login": ""}).json()["errorCode"] == "0"
+        (recording,) = tmp_path.glob("*.har")
+        assert main(["replay", str(recording), "--base-url", url]) == 0
+        wrong = url.replace("Up-S3cret-pw", "Wrong-S3cret-pw")
+        assert main(["replay", str(recording), "--base-url", wrong]) == 1
+    out = capsys.readouterr().out
+    shown = url.replace("acme:Up-S3cret-pw@", "***@")
+    assert f"against {shown}: every answer the same" in out
+    assert "S3cret-pw" not in out and base64.b64encode(b"acme:Wrong").decode()[:8] not in out
 
 
 def test_a_replay_blots_out_a_password_the_vendor_echoes_php_escaped(

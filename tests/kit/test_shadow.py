@@ -262,6 +262,40 @@ def test_an_xtra_id_in_any_case_reaches_the_shadow_as_the_fake_s_own(any_case: b
     assert latest["shadow"] == []
 
 
+@pytest.mark.parametrize(
+    ("encoded", "content_type"),
+    [
+        (lambda text: b"\xef\xbb\xbf" + text.encode(), "application/json"),
+        (lambda text: text.encode("utf-16"), "application/json; charset=utf-16"),
+    ],
+    ids=["utf-8-bom", "utf-16"],
+)
+def test_an_xtra_body_with_a_byte_order_mark_or_in_utf_16_is_translated_in_its_charset(
+    encoded: Callable[[str], bytes], content_type: str
+) -> None:
+    """XTRA reads a body after a UTF-8 byte order mark, or in the UTF-16 it declares (a .NET
+    connector writes them); the shadow read it as no JSON and asked the fake for the vendor's
+    ID, a difference it made itself. Now the fake's ID goes in, in the body's own charset."""
+    with MockServer(ACCOUNTS) as upstream:
+        seed(upstream)
+        with proxied(upstream, ("xtra",), shadow=True) as (app, http):
+            record = IDENTITY | {"ExternalKey": "EXT-1"}
+            inserted = http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=[record]).json()
+            vendor_id = inserted["result"]["records"][0]["Item1"]
+            text = json.dumps([{"ID": vendor_id, "Denomination": "Città S.p.A."}])
+            headers = XTRA_KEYS | {"Content-Type": content_type}
+            updated = http.post(XTRA_UPDATE, headers=headers, content=encoded(text))
+            latest = http.get("/__admin/requests", params={"limit": 1}).json()[0]
+            assert app.shadow is not None
+            transport = SyncASGITransport(app.shadow.app)
+            with httpx.Client(transport=transport, base_url="http://s") as fake:
+                (shadow_got, inserted_there) = fake.get("/__admin/requests").json()
+    fake_id = inserted_there["response"]["result"]["records"][0]["Item1"]
+    assert fake_id != vendor_id and updated.status_code == 200
+    assert shadow_got["request"] == [{"ID": fake_id, "Denomination": "Città S.p.A."}]
+    assert latest["shadow"] == []
+
+
 def test_a_large_request_is_asked_of_the_fake_with_the_fake_s_own_token(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -4,6 +4,7 @@ replaced value cannot be told apart in its text."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -82,3 +83,49 @@ def test_a_value_replaced_in_one_place_and_kept_in_another_writes_the_body_again
     body = b'{"a": "5",  "b": "5", "n": 1e3}'
     after = {"a": "7", "b": "5", "n": 1000.0}
     assert spliced.json_body(body, after) == orjson.dumps(after)
+
+
+@pytest.mark.parametrize(
+    ("encoded", "content_type"),
+    [
+        (lambda text: b"\xef\xbb\xbf" + text.encode(), "application/json"),
+        (lambda text: text.encode("utf-16"), "application/json; charset=utf-16"),
+        (lambda text: text.encode("utf-16-be"), "text/json; charset=UTF-16BE"),
+    ],
+    ids=["utf-8-bom", "utf-16", "utf-16be"],
+)
+def test_a_body_the_vendor_reads_in_its_charset_is_spliced_in_it(
+    encoded: Callable[[str], bytes], content_type: str
+) -> None:
+    """A byte order mark or a declared UTF-16 (as ASP.NET reads them) made the body no JSON
+    to the kit: it went untranslated. It is read so, and written back so, its mark kept."""
+    body = encoded('[{"ID": 7, "Surname": "Città", "n": 1e3}]')
+    after = [{"ID": 70007, "Surname": "Città", "n": 1000.0}]
+    written = spliced.json_body(body, after, content_type)
+    assert written == encoded('[{"ID": 70007, "Surname": "Città", "n": 1e3}]')
+
+
+@pytest.mark.parametrize(
+    ("body", "replace", "written"),
+    [
+        # the digits in a string, in a fraction, in another number, after a minus: no value
+        (
+            b'{"a": "Via Roma 5", "b": [5, 15, 5.5, -5, 51], "c": "x 5"}',
+            {(int, 5): 7},
+            b'{"a": "Via Roma 5", "b": [7, 15, 5.5, -5, 51], "c": "x 5"}',
+        ),
+        # the quotes of a string inside another, escaped, and a name spelt alike
+        (
+            b'{"a": "x\\"T1", "T1": "T1", "b": "\\\\", "c": "T1"}',
+            {(str, "T1"): "F1"},
+            b'{"a": "x\\"T1", "T1": "F1", "b": "\\\\", "c": "F1"}',
+        ),
+        # a value first in the text, and a string beyond ASCII escaped
+        (b'"T1"', {(str, "T1"): "F1"}, b'"F1"'),
+        (b'["Citt\\u00e0", 1]', {(str, "Città"): "Roma"}, b'["Roma", 1]'),
+    ],
+)
+def test_a_replaced_value_is_found_only_where_it_stands_as_a_value(
+    body: bytes, replace: dict[Any, Any], written: bytes
+) -> None:
+    assert _rewritten(body, replace) == written
