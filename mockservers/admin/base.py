@@ -71,6 +71,10 @@ class AdminBase:
                 result = await self.kit.store.run(lambda: self._run(route, call))
                 if isinstance(result, AdminError):
                     raise result
+                if isinstance(result, Response):
+                    return result
+                # Written here, inside: a result the encoder cannot write is the API's 500 too
+                return JSONResponse(result, status_code=call.status)
             except AdminError as exc:
                 return JSONResponse({"error": exc.message}, status_code=exc.status)
             except ClientDisconnect:  # nobody to answer: no traceback either
@@ -80,9 +84,6 @@ class AdminBase:
             except Exception:  # a bug: the API's own shape all the same, not a bare text page
                 log.exception("unplanned error in %s %s", route.method, route.path)
                 return JSONResponse({"error": UNPLANNED}, status_code=500)
-            if isinstance(result, Response):
-                return result
-            return JSONResponse(result, status_code=call.status)
 
         return endpoint
 
