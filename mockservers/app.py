@@ -146,6 +146,7 @@ def _open_state_file(path: str, kit: Kit) -> StateFile:
     store.keep_clock(kit.store.map("clock"), digest, kept_clock)
     store.flush()
     kit.flush = store.flush
+    kit.kept_writes = lambda: store.writes
     return store
 
 

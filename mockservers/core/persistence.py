@@ -205,6 +205,9 @@ class StateFile:
         self._clock: tuple[SharedMap, str] | None = None
         """The clock's map and the digest of its config, once ``keep_clock`` is called."""
         self._clock_moved = False
+        self.writes = 0
+        """The writes given to keep since the file was opened (the clock's moves among them):
+        whether a call changed what the file keeps."""
 
     def _set_up(self) -> None:
         """The file as the kit writes it: WAL mode, the schema and the format in place."""
@@ -330,6 +333,7 @@ class StateFile:
 
     def _clock_recorder(self, name: str, operation: str, args: tuple[Any, ...]) -> None:
         self._clock_moved = True
+        self.writes += 1
 
     def vendors(self) -> set[str]:
         try:
@@ -358,6 +362,7 @@ class StateFile:
         vendor, tenant = name.removeprefix("state:"), args[0]
         if owner_id(tenant) is not None:
             return
+        self.writes += 1
         if operation in ("drop", "load"):
             self._pending.pop((vendor, tenant), None)  # its rows come after the others'
             self._dropped.add((vendor, tenant))
