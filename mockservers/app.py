@@ -124,8 +124,10 @@ def _open_state_file(path: str, kit: Kit) -> StateFile:
     state; a clock it kept for another ``[kit.clock]`` starts afresh) and record every write
     from now on."""
     store = StateFile(path)
+    digest = kit.config.digests["kit.clock"]  # of the [kit.clock] table
     try:  # before any write: a file refused stays as it was
         documents, known = store.documents(), store.vendors()
+        kept_clock = store.kept_clock(digest, kit.clock.reads)
         for name, vendor in kit.vendors.items():
             if name in known:
                 document = documents.get(name, {"tenants": {}})
@@ -141,9 +143,10 @@ def _open_state_file(path: str, kit: Kit) -> StateFile:
         store.attach(vendor.state)
         if name not in known:
             store.keep_all(vendor.state)
-    store.keep_clock(kit.store.map("clock"), kit.config.digests["kit.clock"])
+    store.keep_clock(kit.store.map("clock"), digest, kept_clock)
     store.flush()
     kit.flush = store.flush
+    kit.kept_writes = lambda: store.writes
     return store
 
 

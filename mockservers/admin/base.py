@@ -71,6 +71,10 @@ class AdminBase:
                 result = await self.kit.store.run(lambda: self._run(route, call))
                 if isinstance(result, AdminError):
                     raise result
+                if isinstance(result, Response):
+                    return result
+                # Written here, inside: a result the encoder cannot write is the API's 500 too
+                return JSONResponse(result, status_code=call.status)
             except AdminError as exc:
                 return JSONResponse({"error": exc.message}, status_code=exc.status)
             except ClientDisconnect:  # nobody to answer: no traceback either
@@ -80,9 +84,6 @@ class AdminBase:
             except Exception:  # a bug: the API's own shape all the same, not a bare text page
                 log.exception("unplanned error in %s %s", route.method, route.path)
                 return JSONResponse({"error": UNPLANNED}, status_code=500)
-            if isinstance(result, Response):
-                return result
-            return JSONResponse(result, status_code=call.status)
 
         return endpoint
 
@@ -110,6 +111,7 @@ class AdminBase:
         """The endpoint's work, in the scope it addresses; its writes made durable. Sessions
         idle past their TTL go first: a whole-kit read must not count what they held."""
         self.kit.sessions.expire_idle()
+        kept = self.kit.kept_writes()
         try:
             call.session = self._session(call, route)
             if call.session is not None and not call.watching:
@@ -120,8 +122,20 @@ class AdminBase:
             # Returned, not raised: a shared store commits the writes of a work that returns
             # (the sessions just expired), and throws away those of one that raises.
             result = refused
-        self.kit.flush()
+        self._flush(route, kept)
         return result
+
+    def _flush(self, route: AdminRoute, kept: int) -> None:
+        """The call's writes made durable. When the state file cannot take what is pending (a
+        full disk), a call that changed what the file keeps (``kept`` writes before it: a
+        reset, a state PUT, a clock move) is answered 503 saying that its change stands and
+        must not be made again; any other (a read, faults, tokens, sessions, the journal) is
+        answered its own result: what it changed is kept nowhere but memory anyway."""
+        try:
+            self.kit.flush()
+        except StoreUnavailable as exc:
+            if route.method != "GET" and self.kit.kept_writes() != kept:
+                raise StoreUnavailable(f"{exc}: {NOT_WRITTEN}") from exc
 
     def _session(self, call: AdminCall, route: AdminRoute) -> sessions.Session | None:
         session_id = call.query.get("session")
@@ -176,6 +190,13 @@ def _base(request: Request) -> str:
     """The server's own URL as the caller reached it (for curl lines)."""
     return f"{request.url.scheme}://{request.url.netloc}"
 
+
+NOT_WRITTEN = (
+    "the change took effect in memory and is written to the state file with the next request"
+    " that succeeds: do not repeat it"
+)
+"""What an admin call's 503 adds when its change stands in memory but the state file (a full
+disk) did not take it: a retry would make it twice (a second advance of the clock)."""
 
 ADMIN_HEADERS = [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
 """On every admin answer: it may hold a session's passwords, a minted token or the state, which

@@ -129,6 +129,11 @@ class Clock:
         elapsed = 0.0 if self.frozen else now - state["started_at"]
         return state["start"] + elapsed
 
+    def reads(self, kept: dict[str, float]) -> float:
+        """The instant the global clock shows now with the shared values ``kept`` (``start``,
+        ``started_at``, ``offset``: those a state file kept), before they are put in."""
+        return self._base(kept, self._wall()) + kept["offset"]
+
     def time(self) -> float:
         """Seconds since the epoch on the kit's clock (the current session's, if any), to the
         microsecond: the instant its text (``isoformat``) shows."""

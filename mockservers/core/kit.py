@@ -50,6 +50,9 @@ class Kit:
     any vendor call; every other admin body is held to ``max_body_bytes``."""
     flush: Callable[[], None] = lambda: None
     """Make the writes of the request that just ran durable (``--state-file``); else a no-op."""
+    kept_writes: Callable[[], int] = lambda: 0
+    """How many writes the state file was given to keep so far (``--state-file``; else none):
+    whether a call changed what the file keeps (the vendors' state, the clock)."""
     vendors: dict[str, Vendor] = field(default_factory=dict)
     forwarded: frozenset[str] = frozenset()
     """The vendors whose calls ``mockservers proxy`` forwards to the real service: the kit's

@@ -5,8 +5,10 @@ key first comes and kept when it is written again, so that a restarted process l
 collection's records in the order they were written, as every store does. Vendor writes are
 buffered while a request runs and committed in one transaction before its answer leaves
 (``flush``), so an acknowledged write is on disk. A file that is not a readable state file
-stops the start and is left exactly as it was. One kit keeps a file: another one opening it,
-in another process or in this one, is refused (``_hold``).
+(down to a row whose names are not text, a kept clock out of range) stops the start and is
+left exactly as it was. One kit keeps a file, by one name: another one opening it, in another
+process or in this one, is refused (``_hold``), and so is a file with a second name (a hard
+link), which the lock of one name would not keep.
 
 The kit's clock is kept too, in one row of ``meta``, as a shared store keeps it: the records
 hold instants of that clock (a TS Digital item's ``ready_at``), which a clock started afresh
@@ -22,13 +24,14 @@ import math
 import os
 import sqlite3
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import orjson
 
+from mockservers.core.clock import EARLIEST, LATEST
 from mockservers.core.sessions import owner_id
 from mockservers.core.shared import SharedMap, StoreUnavailable
 from mockservers.core.state import SEQUENCES, VendorState
@@ -69,12 +72,20 @@ class StateFileError(RuntimeError):
 
 def _check_existing(path: Path) -> bool:
     """Open an existing file read-only and make sure it is one of ours (or an empty database):
-    whether it holds a state (its tables)."""
+    whether it holds a state (its tables). Run once the file is held (``_hold``): a file with
+    another name (a hard link) is refused, as the lock of one name does not keep the other."""
     try:
         with path.open("rb") as handle:
             header = handle.read(16)
+            links = os.fstat(handle.fileno()).st_nlink
     except OSError as exc:
         raise StateFileError(f"cannot read state file {path}: {exc.strerror}") from exc
+    if links > 1:
+        raise StateFileError(
+            f"state file {path} has {links} names (hard links): a kit holds a state file, and"
+            " SQLite keeps its log, by name, so kits on two names would write the one file"
+            " unaware of each other; keep one name (remove the other links)"
+        )
     if not header:
         return False  # an empty file: a new state file
     if header != b"SQLite format 3\x00":
@@ -95,8 +106,19 @@ def _check_existing(path: Path) -> bool:
         finally:
             db.close()
     except sqlite3.DatabaseError as exc:
-        raise StateFileError(f"state file {path} is damaged: {exc}") from exc
+        raise _unusable(path, exc) from exc
     return bool(tables)
+
+
+def _unusable(path: Path, exc: sqlite3.Error) -> StateFileError:
+    """An SQLite error reading the file, said as what it is: what keeps an intact file from
+    being opened (an ``OperationalError`` with SQLite's code: a read-only folder, a full disk),
+    or the file's own damage (a malformed database; a text that is not UTF-8, an
+    ``OperationalError`` of Python's, with no code)."""
+    opening = getattr(exc, "sqlite_errorcode", None) is not None
+    if isinstance(exc, sqlite3.OperationalError) and opening:
+        return StateFileError(f"cannot open state file {path}: {exc}")
+    return StateFileError(f"state file {path} is damaged: {exc}")
 
 
 _HELD: dict[str, int] = {}
@@ -160,18 +182,21 @@ class StateFile:
         ``start_writing``, once the kit took what it holds: one the kit refuses stays exactly
         as it was, its journal mode too (a new one is set up at once)."""
         self.path = Path(path)
-        kept = self.path.exists() and _check_existing(self.path)
         self._held = weakref.finalize(self, _let_go, _hold(self.path))
         self._position = 0
         """The position the last row written was given."""
         try:
+            kept = self.path.exists() and _check_existing(self.path)
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             if not kept:
                 self._set_up()
             self._read_format()
         except sqlite3.Error as exc:
             self._held()
-            raise StateFileError(f"cannot open state file {self.path}: {exc}") from exc
+            raise _unusable(self.path, exc) from exc
+        except BaseException:
+            self._held()
+            raise
         self._pending: dict[tuple[str, str], dict[tuple[str, str], Any]] = {}
         """The rows to write, per (vendor, tenant), each by (collection, key) in the order
         written: a tenant dropped or loaded whole is one entry gone, whatever else is pending
@@ -180,6 +205,9 @@ class StateFile:
         self._clock: tuple[SharedMap, str] | None = None
         """The clock's map and the digest of its config, once ``keep_clock`` is called."""
         self._clock_moved = False
+        self.writes = 0
+        """The writes given to keep since the file was opened (the clock's moves among them):
+        whether a call changed what the file keeps."""
 
     def _set_up(self) -> None:
         """The file as the kit writes it: WAL mode, the schema and the format in place."""
@@ -222,29 +250,58 @@ class StateFile:
 
     # -- restoring --------------------------------------------------------------------------
     def documents(self) -> dict[str, dict[str, Any]]:
-        """vendor -> a state document in the shape ``VendorState.load`` takes."""
+        """vendor -> a state document in the shape ``VendorState.load`` takes. A row SQLite
+        cannot read (a text that is not UTF-8), or whose names are no text or position no whole
+        number (SQLite keeps any type in any column: a hand edit), refuses the file as damaged."""
         out: dict[str, dict[str, Any]] = {}
-        order = "position, key" if self._format == _FORMAT else "key"
-        rows = self._db.execute(
-            f"SELECT vendor, tenant, collection, key, value FROM records ORDER BY {order}"
+        order, position = (
+            ("position, key", "position") if self._format == _FORMAT else ("key", "NULL")
         )
-        for vendor, tenant, collection, key, value in rows:
-            try:
-                record = orjson.loads(value)
-            except orjson.JSONDecodeError as exc:
-                why = exc if isinstance(value, bytes | str) else f"the number {value!r}"
-                raise StateFileError(
-                    f"state file {self.path} is damaged: {vendor} state: tenant {tenant!r},"
-                    f" {collection} {key!r}: its value is not JSON ({why})"
-                ) from None
-            tenants = out.setdefault(vendor, {"tenants": {}})["tenants"]
-            tenants.setdefault(tenant, {}).setdefault(collection, {})[key] = record
+        kinds = ", ".join(f"typeof({column})" for column in (*_NAMES, position))
+        query = (
+            f"SELECT vendor, tenant, collection, key, value, {position}, {kinds}"
+            f" FROM records ORDER BY {order}"
+        )
+        try:
+            # Closed when refused: a statement left open kept the file's log after the stop
+            with contextlib.closing(self._db.execute(query)) as rows:
+                for vendor, tenant, collection, key, value, at, *types in rows:
+                    odd = _odd_columns(types, at)
+                    if odd is not None:
+                        raise self._damaged_row(vendor, tenant, collection, key, odd)
+                    try:
+                        record = orjson.loads(value)
+                    except orjson.JSONDecodeError as exc:
+                        why = exc if isinstance(value, bytes | str) else f"the number {value!r}"
+                        raise self._damaged_row(
+                            vendor, tenant, collection, key, f"its value is not JSON ({why})"
+                        ) from None
+                    tenants = out.setdefault(vendor, {"tenants": {}})["tenants"]
+                    tenants.setdefault(tenant, {}).setdefault(collection, {})[key] = record
+        except sqlite3.DatabaseError as exc:
+            raise _unusable(self.path, exc) from exc
         return out
 
-    def kept_clock(self, config: str) -> dict[str, float] | None:
+    def _damaged_row(
+        self, vendor: Any, tenant: Any, collection: Any, key: Any, why: str
+    ) -> StateFileError:
+        return StateFileError(
+            f"state file {self.path} is damaged: {vendor} state: tenant {tenant!r},"
+            f" {collection} {key!r}: {why}"
+        )
+
+    def kept_clock(
+        self, config: str, reads: Callable[[dict[str, float]], float]
+    ) -> dict[str, float] | None:
         """The clock the file kept, if it ran with the ``[kit.clock]`` table of this digest
-        (with another, or none kept: None, the clock starts afresh)."""
-        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (_CLOCK,)).fetchone()
+        (with another, or none kept: None, the clock starts afresh). ``reads``: the instant a
+        clock of those values shows now. One that starts or shows an instant outside the years
+        a configured start may take (a hand edit: every answer would fail to write its dates)
+        refuses the file as damaged."""
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE name = ?", (_CLOCK,)).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise _unusable(self.path, exc) from exc
         if row is None:  # an earlier version's file
             return None
         try:
@@ -255,13 +312,19 @@ class StateFile:
         if not values or kept.get("config") != config or not all(map(_finite, values.values())):
             log.info("state file %s: the clock it kept ran with another [kit.clock]", self.path)
             return None
+        for said, instant in (("starts at", values["start"]), ("shows", reads(values))):
+            if not EARLIEST.timestamp() <= instant <= LATEST.timestamp():
+                raise StateFileError(
+                    f"state file {self.path} is damaged: the clock it kept (meta row"
+                    f" {_CLOCK!r}) {said} {instant!r} seconds since 1970, outside"
+                    f" {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}"
+                )
         return values
 
-    def keep_clock(self, clock: SharedMap, config: str) -> None:
-        """Read the clock the file kept into ``clock`` (the clock's shared map; ``config``: the
-        digest of ``[kit.clock]``), and keep it from now on: each move is written with the
-        request's other writes."""
-        kept = self.kept_clock(config)
+    def keep_clock(self, clock: SharedMap, config: str, kept: dict[str, float] | None) -> None:
+        """Put the clock the file kept (``kept_clock``) into ``clock`` (the clock's shared map;
+        ``config``: the digest of ``[kit.clock]``), and keep it from now on: each move is
+        written with the request's other writes."""
         for key, value in (kept or {}).items():
             clock.put(key, value)
         self._clock = (clock, config)
@@ -270,10 +333,14 @@ class StateFile:
 
     def _clock_recorder(self, name: str, operation: str, args: tuple[Any, ...]) -> None:
         self._clock_moved = True
+        self.writes += 1
 
     def vendors(self) -> set[str]:
-        rows = self._db.execute("SELECT value FROM meta WHERE name LIKE 'vendor:%'")
-        return {r[0] for r in rows}
+        try:
+            rows = self._db.execute("SELECT value FROM meta WHERE name LIKE 'vendor:%'")
+            return {r[0] for r in rows}
+        except sqlite3.DatabaseError as exc:
+            raise _unusable(self.path, exc) from exc
 
     # -- recording --------------------------------------------------------------------------
     def attach(self, state: VendorState) -> None:
@@ -295,6 +362,7 @@ class StateFile:
         vendor, tenant = name.removeprefix("state:"), args[0]
         if owner_id(tenant) is not None:
             return
+        self.writes += 1
         if operation in ("drop", "load"):
             self._pending.pop((vendor, tenant), None)  # its rows come after the others'
             self._dropped.add((vendor, tenant))
@@ -379,6 +447,22 @@ class StateFile:
         finally:
             self._db.close()
             self._held()
+
+
+_NAMES = ("vendor", "tenant", "collection", "key")
+"""The columns that name a record, each text as the kit writes it."""
+
+
+def _odd_columns(types: list[str], position: Any) -> str | None:
+    """What is wrong with the SQLite types of a row's names and position (``typeof``), if
+    anything: a blob tenant listed no records, a text position stopped the first write."""
+    *names, placed = types
+    for column, kind in zip(_NAMES, names, strict=True):
+        if kind != "text":
+            return f"its {column} is {'an' if kind == 'integer' else 'a'} {kind}, not text"
+    if placed not in ("integer", "null"):
+        return f"its position {position!r} is not a whole number"
+    return None
 
 
 def _finite(value: Any) -> bool:

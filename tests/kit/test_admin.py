@@ -1012,3 +1012,16 @@ def test_a_bug_behind_an_admin_call_is_a_json_500_and_the_next_call_is_answered(
     assert failed.json() == {"error": "an unplanned error in the fake (a bug)"}
     assert "RuntimeError: a bug" in caplog.text
     assert http.post("/__admin/reset", json={}).status_code == 200
+
+
+def test_an_admin_result_the_encoder_cannot_write_is_the_apis_json_500(
+    app: Any, http: httpx.Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The answer was built after the handler's errors were caught: a state holding what no
+    JSON writes (a state file's blob tenant, read as bytes) was the server's text/plain 500."""
+    vendor = app.state.kit.vendors["quoparts"]
+    monkeypatch.setattr(vendor, "dump_state", lambda scope=None: {"tenants": {b"demo": {}}})
+    failed = http.get("/__admin/state/quoparts")
+    assert failed.status_code == 500
+    assert failed.json() == {"error": "an unplanned error in the fake (a bug)"}
+    assert "unplanned error in GET /__admin/state/{vendor}" in caplog.text

@@ -33,7 +33,7 @@ ROW = {"DES_NOM": "Rossi", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI001"}
 
 
 @contextmanager
-def _client(app: Any) -> Iterator[httpx.Client]:
+def kept_client(app: Any) -> Iterator[httpx.Client]:
     """An in-process client of ``app``; its state file closed at the end, as a server's stop
     closes it (another kit on the file is refused while it is open)."""
     try:
@@ -47,12 +47,12 @@ def _client(app: Any) -> Iterator[httpx.Client]:
 # -- durable state ---------------------------------------------------------------------------
 def test_state_file_restores_every_acknowledged_write(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
-    with _client(create_app(state_file=str(path))) as http:
+    with kept_client(create_app(state_file=str(path))) as http:
         token = qp_login(http)
         rows = [ROW | {"COD_CLI_ERP": f"E{i}"} for i in range(5)]
         qp_call(http, "importCli", token, {"data": rows})
         before = http.get("/__admin/state/quoparts").json()
-    with _client(create_app(state_file=str(path))) as http:  # a restart
+    with kept_client(create_app(state_file=str(path))) as http:  # a restart
         assert http.get("/__admin/state/quoparts").json() == before
         token = qp_login(http)
         nxt = qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "E5"}]}).json()
@@ -67,24 +67,24 @@ def test_a_state_file_in_a_folder_named_with_uri_characters_restores_its_writes(
     (and created) ``run``, found it empty, and took the state file for a new one."""
     path = tmp_path / folder / "state.db"
     path.parent.mkdir()
-    with _client(create_app(state_file=str(path))) as http:
+    with kept_client(create_app(state_file=str(path))) as http:
         qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
         before = http.get("/__admin/state/quoparts").json()
-    with _client(create_app(state_file=str(path))) as http:  # a restart
+    with kept_client(create_app(state_file=str(path))) as http:  # a restart
         assert http.get("/__admin/state/quoparts").json() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [folder]  # nothing made beside it
 
 
 def test_state_file_keeps_reset_and_put(tmp_path: Path) -> None:
     path = str(tmp_path / "state.db")
-    with _client(create_app(state_file=path)) as http:
+    with kept_client(create_app(state_file=path)) as http:
         qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
         http.post("/__admin/reset", json={})
         fixture = {
             "tenants": {"demo": {"sequences": {"COD_CLI": 7}, "customers": {}, "quotes": {}}}
         }
         http.put("/__admin/state/quoparts", json=fixture)
-    with _client(create_app(state_file=path)) as http:
+    with kept_client(create_app(state_file=path)) as http:
         assert http.get("/__admin/state/quoparts").json() == fixture
 
 
@@ -112,12 +112,14 @@ def test_the_state_file_keeps_the_clock_its_records_were_written_on(tmp_path: Pa
     path = str(tmp_path / "state.db")
     wall = [1_750_000_000.0]
     config = {"tsdigital": {"processing_delay_seconds": 30}}
-    with _client(create_app(config, state_file=path, wall=lambda: wall[0])) as http:
+    with kept_client(create_app(config, state_file=path, wall=lambda: wall[0])) as http:
         http.post("/__admin/clock", json={"advance_seconds": 86400})
         first = _item(http)
         before = _clock(http)
     wall[0] += 5
-    with _client(create_app(config, state_file=path, wall=lambda: wall[0])) as http:  # a restart
+    with kept_client(
+        create_app(config, state_file=path, wall=lambda: wall[0])
+    ) as http:  # a restart
         assert _clock(http) == "2025-06-16T15:06:45Z" and before == "2025-06-16T15:06:40Z"
         http.post("/__admin/clock", json={"advance_seconds": 25})
         assert _items(http)[first]["status"] == "CREATED"
@@ -125,7 +127,7 @@ def test_the_state_file_keeps_the_clock_its_records_were_written_on(tmp_path: Pa
         at = [_items(http)[item]["history"][0]["at"] for item in (first, second)]
         assert at == ["2025-06-16T15:06:40Z", "2025-06-16T15:07:10Z"]
         http.post("/__admin/reset", json={})
-    with _client(create_app(config, state_file=path, wall=lambda: wall[0])) as http:
+    with kept_client(create_app(config, state_file=path, wall=lambda: wall[0])) as http:
         assert _clock(http) == "2025-06-15T15:06:45Z"  # the reset is kept: back at its start
 
 
@@ -133,13 +135,13 @@ def test_a_frozen_clock_stands_where_it_stood_until_its_config_changes(tmp_path:
     path = str(tmp_path / "state.db")
     wall = [1_750_000_000.0]
     frozen = {"kit": {"clock": {"frozen": True}}}
-    with _client(create_app(frozen, state_file=path, wall=lambda: wall[0])) as http:
+    with kept_client(create_app(frozen, state_file=path, wall=lambda: wall[0])) as http:
         http.post("/__admin/clock", json={"advance_seconds": 60})
     wall[0] += 3600
-    with _client(create_app(frozen, state_file=path, wall=lambda: wall[0])) as http:
+    with kept_client(create_app(frozen, state_file=path, wall=lambda: wall[0])) as http:
         assert _clock(http) == "2025-06-15T15:07:40Z"
     started = {"kit": {"clock": {"frozen": True, "start": "2031-01-01T00:00:00Z"}}}
-    with _client(create_app(started, state_file=path, wall=lambda: wall[0])) as http:
+    with kept_client(create_app(started, state_file=path, wall=lambda: wall[0])) as http:
         assert _clock(http) == "2031-01-01T00:00:00Z"  # another [kit.clock]: its own start
 
 
@@ -151,11 +153,11 @@ def test_a_state_file_with_a_sequence_the_vendor_does_not_use_still_loads(
     path = str(tmp_path / "state.db")
     kept = {"tenants": {"demo": {"sequences": {"COD_CLI": 3, "customer": 15}}}}
     earlier = create_app(state_file=path)
-    with _client(earlier):
+    with kept_client(earlier):
         kit = earlier.state.kit
         kit.vendors["quoparts"].load_state(kept, source="an earlier version's PUT")  # unchecked
         kit.flush()
-    with _client(create_app(state_file=path)) as http:  # a restart
+    with kept_client(create_app(state_file=path)) as http:  # a restart
         document = http.get("/__admin/state/quoparts").json()
         assert document["tenants"]["demo"]["sequences"] == {"COD_CLI": 3, "customer": 15}
         refused = http.put("/__admin/state/quoparts", json=document)
@@ -201,7 +203,7 @@ def test_a_state_file_written_before_positions_is_brought_up_to_date_in_place(
     ]
     unordered_file(path, "quoparts", "demo", "customers", *customers)
     for restart in range(2):
-        with _client(create_app(state_file=str(path))) as http:
+        with kept_client(create_app(state_file=str(path))) as http:
             if not restart:
                 rows = [ROW | {"COD_CLI_ERP": erp} for erp in ("B1", "N1", "A1")]
                 qp_call(http, "importCli", qp_login(http), {"data": rows})
@@ -285,7 +287,7 @@ def test_a_refused_state_file_in_rollback_journal_mode_is_left_exactly_as_it_was
     a record that is not JSON: the start was refused, but only after the kit had switched the
     file to WAL mode and written to it (its header and change counter changed)."""
     path = tmp_path / "state.db"
-    with _client(create_app(state_file=str(path))) as http:
+    with kept_client(create_app(state_file=str(path))) as http:
         qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
@@ -323,7 +325,7 @@ def test_a_state_file_holding_an_instant_without_a_time_zone_reads_it_as_utc(
     items = {"i1": item, "i3": unreadable, "i4": unsaid, "i5": offset}
     kit.vendors["tsdigital"].state.load({"tenants": {"demo": {"items": items}}})
     kit.flush.__self__.close()  # the state file, as at a stop
-    with _client(create_app(config, state_file=str(path))) as http:  # a restart
+    with kept_client(create_app(config, state_file=str(path))) as http:  # a restart
         assert (
             f"tsdigital: the state file {path}: tenant 'demo', item 'i1': ready_at"
             " '2026-03-29T01:30:00' has no time zone: read as UTC" in caplog.text
@@ -344,7 +346,7 @@ def test_a_state_file_holding_an_instant_without_a_time_zone_reads_it_as_utc(
         assert refused.status_code == 400 and "'i2': ready_at" in refused.json()["error"]
 
 
-def _disk_full(state_file: StateFile, full: bool = True) -> None:
+def disk_full(state_file: StateFile, full: bool = True) -> None:
     """The state file's database may grow by no page (SQLITE_FULL, as on a full disk), or
     again (``full=False``)."""
     db = state_file._db
@@ -365,17 +367,17 @@ def test_a_write_the_state_file_cannot_take_is_answered_503_and_kept_for_the_nex
     active"), and the next commit writes them too."""
     path = str(tmp_path / "state.db")
     app = create_app(state_file=path)
-    with _client(app) as http:
+    with kept_client(app) as http:
         token = qp_login(http)
-        _disk_full(app.state.state_file)
+        disk_full(app.state.state_file)
         refused = qp_call(http, "importCli", token, {"data": ROWS})
         assert refused.status_code == 503 and refused.json()["errorCode"] == "503"
         detail = refused.headers["x-mockservers-detail"]
         assert detail.endswith("did not take the write: database or disk is full")
-        _disk_full(app.state.state_file, full=False)
+        disk_full(app.state.state_file, full=False)
         qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "NEXT"}]})
         before = http.get("/__admin/state/quoparts").json()
-    with _client(create_app(state_file=path)) as http:  # a restart
+    with kept_client(create_app(state_file=path)) as http:  # a restart
         assert http.get("/__admin/state/quoparts").json() == before
         assert len(before["tenants"]["demo"]["customers"]) == len(ROWS) + 1
 
@@ -388,15 +390,15 @@ def test_a_fault_of_a_call_the_state_file_did_not_take_is_not_used_up(
     same: a ``times: 1`` fault never showed; on Redis the failed commit undoes its use. It is
     now met by the next call the file takes."""
     app = create_app(state_file=str(tmp_path / "state.db"))
-    with _client(app) as http:
+    with kept_client(app) as http:
         token = qp_login(http)
         spec = {"vendor": "quoparts", "operation": "importPvt", "times": 1, **fault}
         fault_id = http.post("/__admin/faults", json=spec).json()["id"]
-        _disk_full(app.state.state_file)
+        disk_full(app.state.state_file)
         assert qp_call(http, "importCli", token, {"data": ROWS}).status_code == 503  # pending
         refused = qp_call(http, "importPvt", token, {"data": {}})
         assert refused.status_code == 503 and refused.json()["errorCode"] == "503"
-        _disk_full(app.state.state_file, full=False)
+        disk_full(app.state.state_file, full=False)
         assert [(f["id"], f["hits"]) for f in http.get("/__admin/faults").json()] == [(fault_id, 0)]
         faulted = qp_call(http, "importPvt", token, {"data": {}})
         assert fault_id in faulted.headers["x-mockservers-detail"]
@@ -418,12 +420,12 @@ def test_a_call_the_state_file_did_not_take_is_journalled_as_its_503_and_not_cou
     """The journal said 200, errorCode "0", for the import the connector was answered 503, and
     coverage counted its inserted rows: both were written before the commit that failed."""
     app = create_app(state_file=str(tmp_path / "state.db"))
-    with _client(app) as http:
+    with kept_client(app) as http:
         token = qp_login(http)
-        _disk_full(app.state.state_file)
+        disk_full(app.state.state_file)
         refused = qp_call(http, "importCli", token, {"data": ROWS})
         assert refused.status_code == 503
-        _disk_full(app.state.state_file, full=False)  # an admin read commits what is pending
+        disk_full(app.state.state_file, full=False)  # an admin read commits what is pending
         scope = GlobalScope(http)
         assert_journalled_as_answered(scope.requests(vendor="quoparts")[0], refused)
         assert met_count(scope, "quoparts", "quoparts.import_cli_inserted") == 0
@@ -436,8 +438,8 @@ def test_closing_a_state_file_that_cannot_take_its_writes_says_so_and_lets_it_go
     raised them, and a server's stop failed with a traceback."""
     path = tmp_path / "state.db"
     app = create_app(state_file=str(path))
-    with _client(app) as http:  # closes the state file at its end, as a stop does
-        _disk_full(app.state.state_file)
+    with kept_client(app) as http:  # closes the state file at its end, as a stop does
+        disk_full(app.state.state_file)
         assert qp_call(http, "importCli", qp_login(http), {"data": ROWS}).status_code == 503
     (said,) = [r.getMessage() for r in caplog.records if "not kept" in r.getMessage()]
     assert said.startswith(f"state file {path}: ")
@@ -478,7 +480,7 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
                 assert body.json()["data"][0]["errorCode"] == "0"
         served.process.send_signal(signal.SIGKILL)
         assert served.process.wait(timeout=15) == -signal.SIGKILL
-    with _client(create_app(state_file=str(path))) as http:
+    with kept_client(create_app(state_file=str(path))) as http:
         customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert sorted(customers) == sorted(f"K{i}" for i in range(20))
 
@@ -500,7 +502,7 @@ def test_a_running_kit_s_state_file_is_copied_whole_by_sqlite_s_backup_not_alone
     """As docs/configuration.md says: an acknowledged write sits in the file's log until a
     checkpoint, so a copy of the file alone lacks it, and SQLite's backup holds it."""
     path = tmp_path / "kit.db"
-    with _client(create_app(state_file=str(path))) as http:
+    with kept_client(create_app(state_file=str(path))) as http:
         qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
         shutil.copyfile(path, tmp_path / "alone.db")
         with sqlite3.connect(path) as source, sqlite3.connect(tmp_path / "backup.db") as copy:
@@ -508,7 +510,7 @@ def test_a_running_kit_s_state_file_is_copied_whole_by_sqlite_s_backup_not_alone
         source.close()
         copy.close()
     for name, kept in (("alone.db", []), ("backup.db", ["CLI001"])):
-        with _client(create_app(state_file=str(tmp_path / name))) as http:
+        with kept_client(create_app(state_file=str(tmp_path / name))) as http:
             demo = http.get("/__admin/state/quoparts").json()["tenants"].get("demo", {})
             assert list(demo.get("customers", {})) == kept, name
 
@@ -551,7 +553,7 @@ def test_a_state_file_in_use_by_another_process_is_refused_and_left_to_it(tmp_pa
         later = qp_call(http, "importCli", token, {"data": [ROW | {"COD_CLI_ERP": "CLI002"}]})
         assert later.json()["data"][0]["COD_CLI"] == "000002"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]  # its lock file gone
-    with _client(create_app(state_file=str(path))) as http:
+    with kept_client(create_app(state_file=str(path))) as http:
         customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert list(customers) == ["CLI001", "CLI002"]
 
@@ -580,7 +582,7 @@ def test_a_state_file_in_use_by_another_kit_of_this_process_is_refused_until_it_
         answer = qp_call(http, "importCli", qp_login(http), rows).json()
     assert answer["data"][0]["COD_CLI"] == "000002"
     create_app(state_file=path)  # dropped unclosed: collected, it lets go of the file
-    with _client(create_app(state_file=path)) as http:
+    with kept_client(create_app(state_file=path)) as http:
         customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert list(customers) == ["CLI001", "CLI002"]
 
@@ -645,7 +647,7 @@ def test_secrets_never_appear_in_the_journal_or_error_messages(http: httpx.Clien
 
 def test_tenants_never_see_each_others_data() -> None:
     app = create_app({"quoparts": {"accounts": [{"username": "other", "password": "pw"}]}})
-    with _client(app) as http:
+    with kept_client(app) as http:
         qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
         other = qp_login(http, "other", "pw")
         quote = {
@@ -675,7 +677,7 @@ def test_stopping_is_clean_and_keeps_state(tmp_path: Path, stop: signal.Signals)
         httpx.Client(base_url=served.url) as http,
     ):
         qp_call(http, "importCli", qp_login(http), {"data": [ROW]})
-    with _client(create_app(state_file=str(path))) as http:
+    with kept_client(create_app(state_file=str(path))) as http:
         customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert list(customers) == ["CLI001"]
 
@@ -743,7 +745,7 @@ def test_a_request_in_flight_at_a_stop_is_answered_and_kept(
         answer = answered_through_a_stop(served, stop)
     assert answer.status_code == 200 and answer.json()["data"][0]["COD_CLI"] == "000001"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
-    with _client(create_app(state_file=str(path))) as http:
+    with kept_client(create_app(state_file=str(path))) as http:
         customers = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["customers"]
         assert list(customers) == ["CLI001"]
 
