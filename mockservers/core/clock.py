@@ -28,6 +28,9 @@ LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 """The latest instant the kit's clock may start at or be moved to: what time then adds (a token's
 lifetime, a processing delay: at most 100 years each) still fits before the year 9999 ends,
 past which no date can be written."""
+LAST_WRITABLE = datetime(9999, 1, 1, tzinfo=UTC)
+"""The latest instant a running clock may show and still date what it writes: a clock started
+or moved up to ``LATEST`` runs on past it, and its state file keeps what it shows."""
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 """The earliest clock start: the kit's instants are seconds since then, and the vendors' texts
 (XTRA's ``requestTime``, ``yyyy-MM-dd HH:mm:ss``) write four-digit years."""

@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 import orjson
 
-from mockservers.core.clock import EARLIEST, LATEST
+from mockservers.core.clock import EARLIEST, LAST_WRITABLE, LATEST
 from mockservers.core.sessions import owner_id
 from mockservers.core.shared import SharedMap, StoreUnavailable
 from mockservers.core.state import SEQUENCES, VendorState
@@ -115,11 +115,27 @@ def _unusable(path: Path, exc: sqlite3.Error) -> StateFileError:
     being opened (an ``OperationalError`` with SQLite's code: a read-only folder, a full disk),
     or the file's own damage (a malformed database; a text that is not UTF-8, an
     ``OperationalError`` of Python's, with no code)."""
-    opening = getattr(exc, "sqlite_errorcode", None) is not None
-    if isinstance(exc, sqlite3.OperationalError) and opening:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(exc, sqlite3.OperationalError) and code is not None and code & 0xFF in _SETTING:
         return StateFileError(f"cannot open state file {path}: {exc}")
     return StateFileError(f"state file {path} is damaged: {exc}")
 
+
+_SETTING = frozenset(
+    {
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_AUTH,
+    }
+)
+"""SQLite's primary result codes for what keeps an intact file from being opened (its folder,
+its disk, another process): gone once the reason is. Any other (``no such column``, SQLite's
+generic error) is the file's own, a hand edit's."""
 
 _HELD: dict[str, int] = {}
 """The state files this process holds, by their lock file: its descriptor."""
@@ -192,10 +208,10 @@ class StateFile:
                 self._set_up()
             self._read_format()
         except sqlite3.Error as exc:
-            self._held()
+            self._refuse()
             raise _unusable(self.path, exc) from exc
         except BaseException:
-            self._held()
+            self._refuse()
             raise
         self._pending: dict[tuple[str, str], dict[tuple[str, str], Any]] = {}
         """The rows to write, per (vendor, tenant), each by (collection, key) in the order
@@ -208,6 +224,14 @@ class StateFile:
         self.writes = 0
         """The writes given to keep since the file was opened (the clock's moves among them):
         whether a call changed what the file keeps."""
+
+    def _refuse(self) -> None:
+        """Let the file go when the start refuses it: closed (SQLite then takes away the
+        ``-wal`` and ``-shm`` it made beside a file in WAL mode) and unlocked."""
+        db = getattr(self, "_db", None)
+        if db is not None:
+            db.close()
+        self._held()
 
     def _set_up(self) -> None:
         """The file as the kit writes it: WAL mode, the schema and the format in place."""
@@ -312,12 +336,15 @@ class StateFile:
         if not values or kept.get("config") != config or not all(map(_finite, values.values())):
             log.info("state file %s: the clock it kept ran with another [kit.clock]", self.path)
             return None
-        for said, instant in (("starts at", values["start"]), ("shows", reads(values))):
-            if not EARLIEST.timestamp() <= instant <= LATEST.timestamp():
+        # the start is bound as the config binds it; what the clock shows, as far as a clock
+        # started within those bounds runs on and can still date what it writes
+        bounds = (("starts at", values["start"], LATEST), ("shows", reads(values), LAST_WRITABLE))
+        for said, instant, latest in bounds:
+            if not EARLIEST.timestamp() <= instant <= latest.timestamp():
                 raise StateFileError(
                     f"state file {self.path} is damaged: the clock it kept (meta row"
                     f" {_CLOCK!r}) {said} {instant!r} seconds since 1970, outside"
-                    f" {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}"
+                    f" {EARLIEST:%Y-%m-%d} to {latest:%Y-%m-%d}"
                 )
         return values
 

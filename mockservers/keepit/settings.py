@@ -79,7 +79,11 @@ def _check_success_message(message: str) -> None:
         fields = {name for _, name, _, _ in string.Formatter().parse(message) if name is not None}
         if fields - {"count"}:
             raise ValueError(f"unknown placeholders {sorted(fields - {'count'})}")
-        success_text(message, 0)
+        try:
+            success_text(message, 0)
+        except LookupError as exc:  # a placeholder inside a format spec: {count:{x}}, {count:{}}
+            name = exc.args[0] if isinstance(exc, KeyError) else ""
+            raise ValueError(f"unknown placeholder {{{name}}} inside a format spec") from None
     except (ValueError, TypeError) as exc:
         raise ValueError(
             f"success_message: {exc}; its one placeholder is {{count}}, the records inserted or"

@@ -31,6 +31,11 @@ REFUSED = [
     ({"keepit": {"success_message": "{}"}}, "[keepit]: success_message: unknown placeholders"),
     ({"keepit": {"success_message": "{count"}}, "[keepit]: success_message: "),
     ({"keepit": {"success_message": "{count:q}"}}, "[keepit]: success_message: "),
+    (  # a traceback at start: the nested name is looked up only when the message is formatted
+        {"keepit": {"success_message": "{count:{x}} record"}},
+        "[keepit]: success_message: unknown placeholder {x} inside a format spec",
+    ),
+    ({"keepit": {"success_message": "{count:{}}"}}, "[keepit]: success_message: unknown"),
     # credentials sent in headers that no header can carry as they are: never authenticated
     (
         {"xtra": {"accounts": [{"public_key": "p\x07b", "secret_key": "s"}]}},

@@ -87,14 +87,14 @@ def test_a_state_file_with_a_row_the_kit_did_not_write_is_refused_as_damaged(
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "said"),
-    [
-        ("offset", 1e15, "shows 10"),  # every answer was a text/plain 500: year 31690765
-        ("start", -1e12, "starts at -1000000000000.0 seconds since 1970"),
+    ("field", "value", "said", "latest"),
+    [  # every answer was a text/plain 500: year 31690765
+        ("offset", 1e15, "shows 10", "9999-01-01"),
+        ("start", -1e12, "starts at -1000000000000.0 seconds since 1970", "9000-01-01"),
     ],
 )
 def test_a_state_file_keeping_a_clock_out_of_range_is_refused_as_damaged(
-    tmp_path: Path, field: str, value: float, said: str
+    tmp_path: Path, field: str, value: float, said: str, latest: str
 ) -> None:
     path = tmp_path / "state.db"
     _edited(
@@ -103,8 +103,41 @@ def test_a_state_file_keeping_a_clock_out_of_range_is_refused_as_damaged(
     )
     damaged = f"state file {path} is damaged: the clock it kept (meta row 'clock') {said}"
     assert_refused(path, damaged)
-    with pytest.raises(StateFileError, match=r"outside 1970-01-01 to 9000-01-01$"):
+    with pytest.raises(StateFileError, match=rf"outside 1970-01-01 to {latest}$"):
         create_app(state_file=str(path))
+
+
+def test_a_clock_started_at_its_latest_start_and_run_past_it_is_read_back(
+    tmp_path: Path,
+) -> None:
+    """A clock may start at 9000-01-01 (the latest start) and runs on past it: the state file
+    that kept it is the kit's own, not a damaged one, and the next start reads it back."""
+    config = {"kit": {"clock": {"start": "9000-01-01T00:00:00Z"}}}
+    path = tmp_path / "state.db"
+    with kept_client(create_app(config, state_file=str(path))) as http:
+        qp_login(http)
+    with sqlite3.connect(path) as db:  # as if it had run ten more seconds before it stopped
+        db.execute("UPDATE meta SET value = json_set(value, '$.offset', 10.0) WHERE name = 'clock'")
+    db.close()
+    with kept_client(create_app(config, state_file=str(path))) as http:
+        assert http.get("/__admin/clock").json()["now"] >= "9000-01-01T00:00:10"
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "ALTER TABLE records DROP COLUMN position",
+        "ALTER TABLE records RENAME COLUMN tenant TO t",
+    ],
+)
+def test_a_state_file_whose_tables_were_edited_is_damaged_not_unopenable(
+    tmp_path: Path, edit: str
+) -> None:
+    """SQLite's generic error ("no such column") is the file's own, not its folder's or disk's:
+    it does not go away, so the file is called damaged."""
+    path = tmp_path / "state.db"
+    _edited(path, edit)
+    assert_refused(path, f"state file {path} is damaged: no such column")
 
 
 def test_an_intact_state_file_sqlite_cannot_open_is_not_called_damaged(tmp_path: Path) -> None:
