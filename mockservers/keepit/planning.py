@@ -141,7 +141,9 @@ class Held:
     """A customer as far as its unique keys are read: its progId, its subject's key fields, the
     keys of its EMAIL contacts and those of its mappings and cards (sections an update adds
     to, never takes from). An update's keys are its customer's parts and the record's own:
-    a customer updated 800 times in one call is never read again whole for each record."""
+    a customer updated 800 times in one call is not read again (its sections, its e-mails)
+    for each record, though each record still checks and claims all of the customer's keys
+    (linear in them)."""
 
     prog_id: Any
     subjects: dict[str, Any]
