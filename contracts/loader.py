@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator
@@ -162,8 +163,9 @@ class Contract:
                 _part(load_schema(document), pointer, document)  # reads in the file's view
                 pointer = view_pointer(load_schema(document), pointer)
             self.schema = _part(self.schema, pointer, document)
-            self.uri = f"{READING_URI if reading else BASE_URI}parts/{document}{pointer}"
-            rooted = {"$id": self.uri, "$ref": f"{uri_for(document, reading=reading)}#{pointer}"}
+            in_uri = _in_uri(pointer)
+            self.uri = f"{READING_URI if reading else BASE_URI}parts/{document}{in_uri}"
+            rooted = {"$id": self.uri, "$ref": f"{uri_for(document, reading=reading)}#{in_uri}"}
         self._detailed = Walker(
             rooted,
             registry=_registry(reading),
@@ -280,6 +282,17 @@ def _part(schema: Any, pointer: str, name: str) -> Any:
                 f"contract {name!r}: the pointer {pointer!r} reaches nothing at {token!r}"
             )
     return schema
+
+
+def _in_uri(pointer: str) -> str:
+    """A JSON pointer as a URI writes it (RFC 6901 section 6): each token's characters a URI's
+    path and fragment may not hold percent-encoded (``^_``, a ``patternProperties`` key, made
+    no valid URI), ``%`` too; those it may hold (``$defs``) kept."""
+    return "".join(f"/{quote(token, safe=_PCHAR)}" for token in pointer.split("/")[1:])
+
+
+_PCHAR = "~!$&'()*+,;=:@"
+"""What a URI's path segment holds besides letters, digits and ``-._`` (RFC 3986 ``pchar``)."""
 
 
 _INDEX = re.compile(r"0|[1-9][0-9]*")

@@ -11,7 +11,7 @@ last). A record that holds such a value is not refused it because another holds 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Generic, TypeVar
 
 Value = TypeVar("Value", bound=Hashable)
@@ -50,15 +50,6 @@ class UniqueIndex(dict[Value, Holder], Generic[Value, Holder]):
     def holds(self, value: Value, holder: Holder) -> bool:
         """Whether ``holder`` holds ``value`` (found by it, or one of several holders)."""
         return self.get(value) == holder or holder in self.shared.get(value, ())
-
-    def without(self, value: Value, gone: Collection[Holder]) -> Holder | None:
-        """Who a look-up of ``value`` finds once the holders in ``gone`` give it up."""
-        holders = self.shared.get(value)
-        if holders is None:
-            found = self.get(value)
-            return None if found in gone else found
-        left = [other for other in holders if other not in gone]
-        return left[-1] if left else None
 
     def _add(self, value: Value, holder: Holder) -> None:
         holders = self.shared.get(value)

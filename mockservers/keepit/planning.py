@@ -87,49 +87,53 @@ class Plan:
 
 class Holders:
     """Who holds each unique key while a batch is planned: what its earlier records claimed,
-    else the tenant's stored customers (``me`` is a record's own name, see ``Plan.me``)."""
+    else the tenant's stored customers (``me`` is a record's own name, see ``Plan.me``). A key
+    a state document gave to several customers has several holders: each may keep it."""
 
-    __slots__ = ("claimed", "gone", "index")
+    __slots__ = ("claimed", "index")
 
     def __init__(self, index: Owners) -> None:
         self.index = index
-        self.claimed: dict[Key, str | None] = {}
-        """Keys an earlier record of the batch claimed, or gave up (None: free from then on)."""
-        self.gone: dict[Key, set[str]] = {}
-        """The customers that gave each key up in the batch (none of them holds it after)."""
+        self.claimed: dict[Key, tuple[str, ...]] = {}
+        """The keys an earlier record of the batch claimed or gave up: their holders from then
+        on (none: free)."""
+
+    def holders(self, key: Key) -> tuple[str, ...]:
+        """Who holds ``key`` now: as the batch's earlier records left it, else as stored."""
+        held = self.claimed.get(key)
+        if held is not None:
+            return held
+        shared = self.index.shared.get(key)
+        if shared is not None:
+            return tuple(shared)
+        found = self.index.get(key)
+        return () if found is None else (found,)
 
     def taken(self, keys: list[Key], me: str) -> bool:
-        """Whether a customer other than ``me`` holds one of ``keys`` (and ``me`` does not:
-        one of several holders a state document left may keep its key)."""
-        claimed, index = self.claimed, self.index
+        """Whether a customer other than ``me`` holds one of ``keys`` and ``me`` does not (one
+        of several holders a state document left may keep its key)."""
         for key in keys:
-            if key in claimed:
-                holder = claimed[key]
-                if holder is not None and holder != me:
-                    return True
-            elif key in index and not index.holds(key, me):
+            held = self.holders(key)
+            if held and me not in held:
                 return True
         return False
 
     def holds_any(self, mappings: list[dict[str, Any]], me: str) -> bool:
         """Whether ``me`` holds one of ``mappings`` already: stored, or claimed by an earlier
         record of the batch (an update re-sending its own code, which the seed discards)."""
-        claimed, index = self.claimed, self.index
-        for mapping in mappings:
-            key = ("map", *mapping_key(mapping))
-            if claimed[key] == me if key in claimed else index.holds(key, me):
-                return True
-        return False
+        return any(me in self.holders(("map", *mapping_key(m))) for m in mappings)
 
     def claim(self, keys: list[Key], me: str, given_up: Sequence[Key] = ()) -> None:
-        """``me`` holds ``keys`` from now on, and no longer ``given_up`` (an update that renames
-        a customer frees its old code for the records after it, unless another holds it too)."""
-        claimed, index = self.claimed, self.index
+        """``me`` holds ``keys`` from now on, beside their other holders, and no longer
+        ``given_up`` (an update that renames a customer frees its old code for the records
+        after it, unless another holds it too)."""
+        claimed = self.claimed
         for key in given_up:
-            gone = self.gone.setdefault(key, set())
-            gone.add(me)
-            claimed[key] = index.without(key, gone)
-        claimed.update(dict.fromkeys(keys, me))
+            claimed[key] = tuple(holder for holder in self.holders(key) if holder != me)
+        for key in keys:
+            held = self.holders(key)
+            if me not in held:
+                claimed[key] = (*held, me)
 
 
 @dataclass(slots=True)
@@ -137,7 +141,9 @@ class Held:
     """A customer as far as its unique keys are read: its progId, its subject's key fields, the
     keys of its EMAIL contacts and those of its mappings and cards (sections an update adds
     to, never takes from). An update's keys are its customer's parts and the record's own:
-    a customer updated 800 times in one call is never read again whole for each record."""
+    a customer updated 800 times in one call is not read again (its sections, its e-mails)
+    for each record, though each record still checks and claims all of the customer's keys
+    (linear in them)."""
 
     prog_id: Any
     subjects: dict[str, Any]

@@ -12,6 +12,8 @@ import httpx
 import pytest
 
 from mockservers import create_app
+from mockservers.core.unique import UniqueIndex
+from mockservers.keepit.planning import Holders
 from mockservers.testing import SyncASGITransport
 from tests.batches import counted, in_order
 from tests.data import KEEPIT_SUBJECT
@@ -360,3 +362,62 @@ def test_planning_an_update_reads_the_record_not_its_customer_again(
         answer = insert(http, batch)
     assert len(answer["insertedObjects"]) == 400
     assert read["emails"] <= 3 * 400  # a few for each record (801 here; 160,801 re-read)
+
+
+def shared_email_state(*prog_ids: int) -> dict[str, Any]:
+    """A state document giving the e-mail shared@x.it to each of ``prog_ids`` (customer C<n>)."""
+    customers = {}
+    for prog_id in prog_ids:
+        subjects = {**KEEPIT_SUBJECT, "customerCode": f"C{prog_id}", "progId": prog_id}
+        customers[str(prog_id)] = {
+            "progId": prog_id,
+            "subjects": subjects | {"email": "shared@x.it"},
+        }
+    return {"tenants": {"1/1": {"subjects": customers}}}
+
+
+@pytest.mark.parametrize(
+    ("holders", "batch", "emails"),
+    [
+        (
+            (1, 2),
+            [update("C1", 1, {"subjectName": "Anna"}), update("C2", 2, {"subjectName": "Bea"})],
+            {"1": ("Anna", "shared@x.it"), "2": ("Bea", "shared@x.it")},
+        ),
+        (
+            (1, 2, 3),
+            [update("C1", 1, {"email": "own@x.it"}), update("C2", 2, {"subjectName": "Bea"})],
+            {"1": (None, "own@x.it"), "2": ("Bea", "shared@x.it"), "3": (None, "shared@x.it")},
+        ),
+    ],
+    ids=["two-holders", "three-holders-one-gives-it-up"],
+)
+def test_each_holder_of_a_key_a_state_document_shared_keeps_it_through_one_call(
+    http: httpx.Client, holders: tuple[int, ...], batch: list[dict[str, Any]], emails: Any
+) -> None:
+    """A holder may keep a key the document gave to several customers (docs/admin-api.md): the
+    update of one holder named it the key's only holder, and a later update of another in the
+    same call was refused as a duplicate (alone in a call of its own, it was done). A customer
+    that does not hold the key is still refused it."""
+    assert http.put("/__admin/state/keepit", json=shared_email_state(*holders)).status_code == 200
+    answer = insert(http, [*batch, with_email(customer("N"), "shared@x.it")])
+    assert answer["code"] == 206
+    assert [entry["customerCode"] for entry in answer["insertedObjects"]] == ["C1", "C2"]
+    assert [entry["customerCode"] for entry in answer["duplicatedObjects"]] == ["N"]
+    assert names_and_emails(http) == emails
+
+
+def test_a_mapping_stays_each_of_its_holders_own_after_one_of_them_claims_it() -> None:
+    """``holds_any``: a mapping two stored customers hold is still the second's own once an
+    earlier record of the call claimed it for the first (it read as another's code)."""
+    key = ("map", "DW", "CUSTOMER_NO", "M")
+    index: UniqueIndex[tuple[str, ...], str] = UniqueIndex()
+    index.change((), [(key, "1")])
+    index.change((), [(key, "2")])
+    holders = Holders(index)
+    holders.claim([key], "1")
+    sent = [{"system": "DW", "externalField": "CUSTOMER_NO", "externalCode": "M"}]
+    assert holders.holds_any(sent, "2") and not holders.taken([key], "2")
+    assert holders.taken([key], "3")
+    holders.claim([], "1", given_up=[key])
+    assert holders.holders(key) == ("2",)

@@ -19,18 +19,12 @@ def test_a_value_held_twice_names_the_last_holder_until_it_gives_it_up() -> None
     assert (index["A"], index.shared) == ("3", {"A": ["1", "2", "3"]})
     index.change([("A", "2"), ("B", "2")], [("A", "2"), ("C", "2")])  # 2 keeps A: its place
     assert (index["A"], index["C"], "B" in index) == ("3", "2", False)
-    assert index.holds("A", "1") and index.without("A", {"3"}) == "2"
+    assert index.holds("A", "1") and index.holds("A", "2")
     index.change([("A", "3")], [])
     assert (index["A"], index.shared) == ("2", {"A": ["1", "2"]})
     index.change([("A", "2")], [])
     assert (index["A"], index.shared) == ("1", {})
-    assert index.without("A", {"1"}) is None and not index.holds("A", "2")
-
-
-def test_a_value_every_holder_gave_up_is_free() -> None:
-    index = index_of(("1", ["A"]), ("2", ["A"]))
-    assert index.without("A", {"2"}) == "1"
-    assert index.without("A", {"1", "2"}) is None
+    assert index.holds("A", "1") and not index.holds("A", "2")
 
 
 def test_a_record_naming_a_value_twice_holds_it_once() -> None:
