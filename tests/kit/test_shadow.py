@@ -49,6 +49,12 @@ def fields(summary: dict[str, Any]) -> set[tuple[str, str, str]]:
     }
 
 
+def the_shadow(app: Any) -> httpx.Client:
+    """A client of the proxy's built-in fake: its admin API tells what the shadow was asked."""
+    assert app.shadow is not None
+    return httpx.Client(transport=SyncASGITransport(app.shadow.app), base_url="http://s")
+
+
 def seed(upstream: MockServer) -> None:
     """Data the upstream holds before the proxy starts (a sandbox is never empty): its
     sequences are ahead of the shadow's, so every generated ID differs."""
@@ -228,8 +234,7 @@ def test_a_path_with_dot_segments_is_asked_of_the_shadow_as_the_vendor_got_it() 
         http.get("/", extensions={"target": target})
         (entry,) = http.get("/__admin/requests").json()
         (vendor_got,) = upstream.requests()
-        assert app.shadow is not None
-        with httpx.Client(transport=SyncASGITransport(app.shadow.app), base_url="http://s") as fake:
+        with the_shadow(app) as fake:
             (shadow_got,) = fake.get("/__admin/requests").json()
     assert vendor_got["path"] == shadow_got["path"] == "/quoparts/x/../ws_quoparts.php"
     assert shadow_got["query"] == vendor_got["query"]
@@ -252,9 +257,7 @@ def test_an_xtra_id_in_any_case_reaches_the_shadow_as_the_fake_s_own(any_case: b
             change = {"id": vendor_id, "denomination": "Rossi S.p.A."}
             http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=[change])
             latest = http.get("/__admin/requests", params={"limit": 1}).json()[0]
-            assert app.shadow is not None
-            transport = SyncASGITransport(app.shadow.app)
-            with httpx.Client(transport=transport, base_url="http://s") as fake:
+            with the_shadow(app) as fake:
                 (shadow_got, inserted_there) = fake.get("/__admin/requests").json()
     fake_id = inserted_there["response"]["result"]["records"][0]["Item1"]
     assert fake_id != vendor_id  # the upstream's sequence was ahead
@@ -286,9 +289,7 @@ def test_an_xtra_body_with_a_byte_order_mark_or_in_utf_16_is_translated_in_its_c
             headers = XTRA_KEYS | {"Content-Type": content_type}
             updated = http.post(XTRA_UPDATE, headers=headers, content=encoded(text))
             latest = http.get("/__admin/requests", params={"limit": 1}).json()[0]
-            assert app.shadow is not None
-            transport = SyncASGITransport(app.shadow.app)
-            with httpx.Client(transport=transport, base_url="http://s") as fake:
+            with the_shadow(app) as fake:
                 (shadow_got, inserted_there) = fake.get("/__admin/requests").json()
     fake_id = inserted_there["response"]["result"]["records"][0]["Item1"]
     assert fake_id != vendor_id and updated.status_code == 200
@@ -335,8 +336,7 @@ def test_the_fake_gets_what_the_vendor_got_but_the_values_translated() -> None:
         http.post("/", content=body, headers=json_type, extensions={"target": target})
         (latest,) = http.get("/__admin/requests", params={"limit": 1}).json()
         (vendor_got,) = upstream.requests(limit=1)
-        assert app.shadow is not None
-        with httpx.Client(transport=SyncASGITransport(app.shadow.app), base_url="http://s") as fake:
+        with the_shadow(app) as fake:
             (shadow_got,) = fake.get("/__admin/requests", params={"limit": 1}).json()
             curl = fake.get(f"/__admin/requests/{shadow_got['id']}").json()["curl"]
     assert latest["shadow"] == []
@@ -364,9 +364,7 @@ def test_a_translated_body_value_is_written_where_it_stands() -> None:
             headers = {"Content-Type": "application/json"}
             http.post(QP, params=pvt, content=quote % cod_cli["COD_CLI"], headers=headers)
             (latest,) = http.get("/__admin/requests", params={"limit": 1}).json()
-            assert app.shadow is not None
-            transport = SyncASGITransport(app.shadow.app)
-            with httpx.Client(transport=transport, base_url="http://s") as fake:
+            with the_shadow(app) as fake:
                 asked, imported = fake.get("/__admin/requests", params={"limit": 2}).json()
                 curl = fake.get(f"/__admin/requests/{asked['id']}").json()["curl"]
     fake_cod = imported["response"]["data"][0]["COD_CLI"]
