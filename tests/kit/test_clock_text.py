@@ -26,6 +26,8 @@ EDGES = [
     1_700_000_000.0000005,
     1_700_000_000.9999996,
     1_764_547_200.123456,
+    8_999_999_999.999999,  # to_micros's float sums end at 9e9 (core/clock.py's _EXACT)
+    9_000_000_000.000003,
     253_402_300_799.0,
     -1.5,
     -0.0000005,
@@ -68,6 +70,14 @@ def test_to_micros_is_the_instant_iso_writes_on_random_instants() -> None:
         epoch = draw.uniform(0, 4_102_444_800) + draw.choice((0, 0.5e-6, draw.random()))
         assert to_micros(epoch) == _read_back(epoch), epoch
         assert iso(to_micros(epoch)) == iso(epoch), epoch
+
+
+def test_to_micros_is_the_instant_iso_writes_either_side_of_its_float_sums() -> None:
+    """Below 9e9 ``to_micros`` adds up floats, above it integers: the same instants either way."""
+    draw = random.Random(13)
+    for _ in range(5_000):
+        epoch = draw.uniform(8.9e9, 9.1e9) + draw.choice((0, 0.5e-6, draw.random()))
+        assert to_micros(epoch) == _read_back(epoch), epoch
 
 
 def test_the_clock_reads_the_microsecond_its_text_shows() -> None:
