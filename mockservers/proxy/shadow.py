@@ -32,6 +32,7 @@ from mockservers.core.generated import Request, Translation
 from mockservers.core.http import json_of
 from mockservers.core.inprocess import TargetASGITransport
 from mockservers.core.vendor import Vendor
+from mockservers.proxy.forward import unanswered
 from mockservers.proxy.offload import large, off_loop
 
 SHADOW_BASE = "http://shadow"
@@ -82,10 +83,11 @@ class Shadow:
             content=body,
             extensions={"target": target},
         )
+        timeout = self.client.timeout
         try:
             response = await self.client.send(sent)
         except Exception as exc:  # a drop fault in the fake's config, or a bug: still evidence
-            return [Difference("status", upstream.status, f"no answer: {type(exc).__name__}")]
+            return [Difference("status", upstream.status, f"no answer: {unanswered(exc, timeout)}")]
         fake = Answer(response.status_code, response.content, response.headers.get("content-type"))
         size = max(len(upstream.body), len(fake.body))
         result, first, second = await off_loop(size, _compared, upstream, fake, found)

@@ -371,3 +371,27 @@ def test_a_translated_body_value_is_written_where_it_stands() -> None:
     assert fake_cod != cod_cli["COD_CLI"]  # the upstream's sequence was ahead
     assert latest["shadow"] == []
     assert f"--data-raw '{quote % fake_cod}'" in curl
+
+
+def test_a_call_the_shadow_did_not_answer_says_why() -> None:
+    """A drop fault in the shadow's config (or a bug in it) is still evidence: the difference
+    names what happened, as a 502 of the proxy does, not only the exception's class."""
+    with (
+        MockServer(ACCOUNTS) as upstream,
+        proxied(upstream, ("quoparts",), shadow=True) as (
+            app,
+            http,
+        ),
+    ):
+        with the_shadow(app) as fake:
+            dropped = {"vendor": "quoparts", "kind": "drop", "times": 1}
+            assert fake.post("/__admin/faults", json=dropped).status_code == 201
+        answer = http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
+        (entry,) = http.get("/__admin/requests").json()
+    assert answer.status_code == 200  # the connector's answer is the vendor's, whatever the fake
+    ((difference),) = entry["shadow"]
+    assert difference["field"] == "status" and difference["upstream"] == 200
+    assert (
+        difference["fake"]
+        == "no answer: DroppedConnection: connection dropped by an injected fault"
+    )
