@@ -102,6 +102,17 @@ export function forget() {
   blank($("#faults tbody"));
   blank($("#sessions tbody"));
   $("#clock-now").textContent = "";
+  hideMinted();
+}
+
+// Another scope is chosen (or the session in use ended): nothing of the one left behind stays,
+// neither an armed button nor a token minted in it (one of an ended session no longer works).
+export function scopeChanged() {
+  disarm();
+  hideMinted();
+}
+
+function hideMinted() {
   $("#minted").replaceChildren();
   $("#minted").hidden = true;
 }

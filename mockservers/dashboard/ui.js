@@ -137,11 +137,10 @@ function lost() {
 }
 
 function useScope(id) {
-  if (id !== scope) {
-    journal.close(); // an entry of the scope left behind
-    controls.disarm(); // an armed reset was for the scope left behind
-  }
+  const left = id !== scope;
+  if (left) journal.close(); // an entry of the scope left behind
   scope = id;
+  if (left) controls.scopeChanged(); // an armed reset, a minted token: the scope left behind's
   $("#scope").value = id;
   markCurrent($$("#sessions tr[data-id]"), (row) => row.dataset.id === id);
   schedule(0, true);

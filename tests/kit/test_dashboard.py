@@ -274,6 +274,40 @@ def test_tokens_expire_and_mint_and_a_reset_takes_two_clicks(
     assert ui.server.requests() == []
 
 
+def test_a_minted_token_goes_once_the_page_leaves_its_scope(ui: Dashboard) -> None:
+    """A token minted in a session stayed on show once the session had ended, or another scope
+    was chosen: a token of a scope the page no longer works in, which may no longer work."""
+    first = ui.server.session(name="first")
+    second = ui.server.session(name="second")
+    ui.open("controls")
+    page = ui.page
+    minted = page.locator("#minted")
+
+    def mint(tenant: str) -> None:
+        page.click("#mint")
+        expect(minted).to_be_visible()
+        expect(minted).to_contain_text(f'"tenant": "{tenant}"')
+
+    def gone() -> None:
+        expect(minted).to_be_hidden()
+        expect(minted).to_be_empty()
+
+    mint("demo")
+    page.select_option("#scope", first.session_id)
+    gone()
+    mint(f"ms-{first.session_id}")
+    page.select_option("#scope", "")
+    gone()
+
+    # Ended while the page works in it: the page goes back to the whole kit, and the token goes.
+    page.select_option("#scope", second.session_id)
+    mint(f"ms-{second.session_id}")
+    second.close()  # as if it had expired
+    expect(page.locator("#message")).to_contain_text("has expired or was dropped")
+    expect(page.locator("#scope")).to_have_value("")
+    gone()
+
+
 def test_state_tables_show_the_vendor_fields_and_a_document_goes_out_and_back_in(
     ui: Dashboard, http: httpx.Client
 ) -> None:
