@@ -3,9 +3,10 @@
 
 import { call, scoped } from "./api.js";
 import { $, $$, blank, el, guarded, render, say } from "./dom.js";
+import { isForwarded, mark } from "./forwarded.js";
 
 let ctx;
-let forwarded = null; // the vendors mockservers proxy forwards (GET /health), read once
+let offered = false; // the fault form knows which vendors are forwarded
 
 export function init(context) {
   ctx = context;
@@ -70,12 +71,11 @@ function where() {
 }
 
 export async function refresh() {
-  const [faults, clock, health] = await Promise.all([
+  const [faults, clock] = await Promise.all([
     call("GET", "/faults", { query: { session: ctx.scope() } }),
     call("GET", "/clock", { query: { session: ctx.scope() } }),
-    forwarded ? null : call("GET", "/health"),
   ]);
-  if (health) offerFaultVendors(new Set(health.forwarded || []));
+  if (!offered) offerFaultVendors();
   $("#clock-now").textContent = clock.now;
   render($("#faults tbody"), faults, (list) => list.map(faultRow));
   drawSessions();
@@ -150,21 +150,18 @@ function faultKind() {
 
 // A vendor mockservers proxy forwards is answered by the real service, which no fault of the
 // kit reaches (the API refuses one): the form offers it disabled, and says why.
-function offerFaultVendors(names) {
-  forwarded = names;
+function offerFaultVendors() {
+  offered = true;
   const select = $("#fault-vendor");
-  for (const option of select.options) {
-    const title = ctx.catalogue.find((v) => v.name === option.value).title;
-    option.disabled = forwarded.has(option.value);
-    option.textContent = option.disabled ? `${title} (forwarded)` : title;
-  }
+  mark(select, ctx.catalogue);
+  for (const option of select.options) option.disabled = isForwarded(option.value);
   const open = [...select.options].find((option) => !option.disabled);
   if (open && select.selectedOptions[0].disabled) {
     select.value = open.value;
     faultChoices();
   }
   $("#fault-add").disabled = !open;
-  const titles = ctx.catalogue.filter((v) => forwarded.has(v.name)).map((v) => v.title);
+  const titles = ctx.catalogue.filter((v) => isForwarded(v.name)).map((v) => v.title);
   const note = $("#fault-forwarded");
   note.hidden = !titles.length;
   note.textContent =

@@ -9,6 +9,7 @@
 import { AdminError, Stale, Unanswered, call, onTokenRefused, setToken, token } from "./api.js";
 import * as controls from "./controls.js";
 import * as coverage from "./coverage.js";
+import * as forwarded from "./forwarded.js";
 import { $, $$, blank, el, markCurrent, render, say } from "./dom.js";
 import * as journal from "./journal.js";
 import * as state from "./state.js";
@@ -59,7 +60,7 @@ async function tick() {
   if (document.hidden) return; // a tab in the background asks nothing; visibilitychange resumes
   running = true;
   try {
-    await reloadSessions();
+    await Promise.all([reloadSessions(), forwarded.read()]);
     // The kit answers again: the last round's complaint is stale. Cleared before anything
     // this round says (a session gone meanwhile), not after it.
     if (pollFailed) say("");

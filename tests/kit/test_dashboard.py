@@ -939,6 +939,42 @@ def test_behind_the_proxy_the_fault_form_offers_no_forwarded_vendor(
             assert [f["vendor"] for f in proxy.faults()] == ["tsdigital"]
 
 
+def test_behind_the_proxy_state_and_coverage_mark_a_forwarded_vendor(
+    browser: Browser, served: MockServer
+) -> None:
+    """Only the fault form marked a forwarded vendor: State listed it as any other, and Coverage
+    showed each of its situations as missed, "0 of N met", which the proxy's idle fake can never
+    meet."""
+    served.reset()
+    app = create_proxy_app({"xtra": served.base_url("xtra")})
+    identity = [{"EMail": "a@b.it", "Surname": "Rossi", "Name": "Anna", "WebReasonID": 13}]
+    with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+        sent = http.post(XTRA_IDENTITIES, params=CONTACT_FORM, headers=XTRA_KEYS, json=identity)
+        assert sent.status_code == 200
+        for ui in watch(browser, proxy):
+            page = ui.open("state").page
+            vendor = page.locator("#state-vendor")
+            note = page.locator("#state-forwarded")
+            expect(vendor.locator('option[value="xtra"]')).to_have_text("XTRA/XOX (forwarded)")
+            expect(vendor.locator('option[value="quoparts"]')).to_have_text("QuoParts")
+            vendor.select_option("quoparts")
+            expect(note).to_be_hidden()
+            vendor.select_option("xtra")
+            expect(note).to_be_visible()
+            expect(note).to_contain_text("Forwarded to its upstream")
+
+            ui.tab("coverage")
+            xtra = page.locator('#coverage-tables [data-vendor="xtra"]')
+            expect(xtra).to_contain_text("Forwarded to its upstream: no coverage.")
+            expect(xtra.locator("table")).to_have_count(0)
+            expect(xtra).not_to_contain_text(" met")
+            quoparts = page.locator('#coverage-tables [data-vendor="quoparts"]')
+            expect(quoparts.locator("h2")).to_contain_text("met")
+            expect(quoparts.locator("table")).to_have_count(1)
+            page.check("#coverage-missed")  # the line stays: it is not a situation
+            expect(xtra).to_contain_text("Forwarded to its upstream: no coverage.")
+
+
 def test_the_keyboard_keeps_its_place_and_an_entry_closes_with_escape(
     ui: Dashboard, http: httpx.Client
 ) -> None:
