@@ -1134,6 +1134,16 @@ def test_the_journal_poll_leaves_the_bodies_out(ui: Dashboard, http: httpx.Clien
     expect(ui.page.locator("#entry-request")).to_contain_text("4444444444", timeout=WHOLE_ENTRY_MS)
 
 
+def test_the_journal_s_count_says_call_for_one(ui: Dashboard, http: httpx.Client) -> None:
+    ui.open()
+    qp_login_answer(http)
+    expect(ui.page.locator("#journal-count")).to_have_text("1 of 1 call")
+    qp_login_answer(http)
+    expect(ui.page.locator("#journal-count")).to_have_text("2 of 2 calls")
+    ui.page.fill("#f-status", "599")
+    expect(ui.page.locator("#journal-count")).to_have_text("0 of 2 calls")
+
+
 def test_the_typed_filters_take_a_list_and_ignore_case(ui: Dashboard, http: httpx.Client) -> None:
     """An operation typed "LOGIN" found nothing, and no filter took more than one value."""
     call_each_vendor(http)  # login, updateIdentities, insertClient_v3 (400), createItem (202)
