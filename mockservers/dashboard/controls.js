@@ -51,6 +51,7 @@ export function init(context) {
   $("#session-open").addEventListener("click", () => act(openSession));
   // A longer name is the kit's 400: the field takes no more (the figure is the contract's).
   $("#session-name").maxLength = ctx.limits.session_name;
+  mintTenant();
 }
 
 function submitsWith(field, button) {
@@ -103,6 +104,7 @@ export function forget() {
   blank($("#sessions tbody"));
   $("#clock-now").textContent = "";
   hideMinted();
+  mintTenant();
 }
 
 // Another scope is chosen (or the session in use ended): nothing of the one left behind stays,
@@ -110,6 +112,7 @@ export function forget() {
 export function scopeChanged() {
   disarm();
   hideMinted();
+  mintTenant();
 }
 
 function hideMinted() {
@@ -254,6 +257,16 @@ async function advance(seconds) {
 async function expire(vendor) {
   const { expired } = await call("POST", `/${vendor}/tokens/expire`, { body: scoped(ctx.scope()) });
   say(`Expired ${expired} ${vendor} token${expired === 1 ? "" : "s"} in ${where()}.`);
+}
+
+// The tenant a token minted with the field empty is for, as its placeholder: the kit's default
+// in the global scope, a session's own tenant in a session (its credentials say which).
+function mintTenant() {
+  const session = ctx.sessions().find((s) => s.id === ctx.scope());
+  const tenant = ctx.scope()
+    ? session?.credentials?.tsdigital?.tenant
+    : ctx.defaults.mint_tenant;
+  $("#mint-tenant").placeholder = tenant || "";
 }
 
 async function mint() {

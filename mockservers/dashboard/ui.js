@@ -30,6 +30,8 @@ const ctx = {
   catalogue: JSON.parse($("#catalogue").textContent),
   // The admin contract's bounds a field holds to (a session's name), as the kit checks them.
   limits: JSON.parse($("#limits").textContent),
+  // What the kit takes for a field left empty in the global scope (a minted token's tenant).
+  defaults: JSON.parse($("#defaults").textContent),
   scope: () => scope,
   sessions: () => sessions,
   useScope,

@@ -308,6 +308,27 @@ def test_a_minted_token_goes_once_the_page_leaves_its_scope(ui: Dashboard) -> No
     gone()
 
 
+def test_the_mint_form_s_tenant_placeholder_is_the_tenant_of_the_chosen_scope(
+    browser: Browser,
+) -> None:
+    """The field showed "demo" whatever the scope: in a session an empty tenant mints for the
+    session's own, and the global one is the config's ``default_tenant``."""
+    with MockServer({"tsdigital": {"default_tenant": "acme"}}) as kit:
+        session = kit.session(name="ci")
+        for ui in watch(browser, kit):
+            page = ui.open("controls").page
+            tenant = page.locator("#mint-tenant")
+            expect(tenant).to_have_attribute("placeholder", "acme")
+            page.click("#mint")
+            expect(page.locator("#minted")).to_contain_text('"tenant": "acme"')
+            page.select_option("#scope", session.session_id)
+            expect(tenant).to_have_attribute("placeholder", f"ms-{session.session_id}")
+            page.click("#mint")
+            expect(page.locator("#minted")).to_contain_text(f'"tenant": "ms-{session.session_id}"')
+            page.select_option("#scope", "")
+            expect(tenant).to_have_attribute("placeholder", "acme")
+
+
 def test_state_tables_show_the_vendor_fields_and_a_document_goes_out_and_back_in(
     ui: Dashboard, http: httpx.Client
 ) -> None:
