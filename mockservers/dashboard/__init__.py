@@ -12,8 +12,9 @@ no web page of another site (``foreign_page``: a DNS-rebinding page names its ow
 
 What is written into the page is the kit's catalogue (each vendor's name, title, operations
 and fault kinds, each kind with the operations it reaches), for the filters and the fault form:
-the same facts as the public OpenAPI documents and the admin API's checks; and the admin
-contract's limits its fields hold to (a session's name).
+the same facts as the public OpenAPI documents and the admin API's checks; the admin
+contract's limits its fields hold to (a session's name); and what the kit takes for a field
+left empty, which the field's placeholder shows (the tenant of a minted TS Digital token).
 """
 
 from __future__ import annotations
@@ -72,11 +73,27 @@ def catalogue(vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
     ]
 
 
+def defaults(vendors: Iterable[Vendor]) -> dict[str, Any]:
+    """What the kit takes for a field of the page left empty, in the global scope: the tenant
+    of a TS Digital token minted without one (its config's ``default_tenant``; a session's
+    tokens are its own tenant's, which the page reads in its credentials)."""
+    tenant = next(
+        (getattr(v.settings, "default_tenant", None) for v in vendors if v.name == "tsdigital"),
+        None,
+    )
+    return {"mint_tenant": tenant}
+
+
 def page(vendors: Iterable[Vendor]) -> bytes:
-    """The page with the kit's catalogue and the admin contract's limits (a field's
-    ``maxlength``) in JSON data blocks (data, not script: the CSP allows it; ``<`` escaped so
-    the JSON cannot close the element)."""
-    block = _data_block("catalogue", catalogue(vendors)) + _data_block("limits", LIMITS)
+    """The page with the kit's catalogue, the admin contract's limits (a field's
+    ``maxlength``) and the defaults of its fields (their placeholders) in JSON data blocks
+    (data, not script: the CSP allows it; ``<`` escaped so the JSON cannot close the element)."""
+    vendors = list(vendors)
+    block = (
+        _data_block("catalogue", catalogue(vendors))
+        + _data_block("limits", LIMITS)
+        + _data_block("defaults", defaults(vendors))
+    )
     html = _read("ui.html")
     if _CATALOGUE_MARK not in html:
         raise RuntimeError(f"ui.html has lost its {_CATALOGUE_MARK} mark")

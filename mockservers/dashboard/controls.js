@@ -3,9 +3,10 @@
 
 import { call, scoped } from "./api.js";
 import { $, $$, blank, el, guarded, render, say } from "./dom.js";
+import { isForwarded, mark } from "./forwarded.js";
 
 let ctx;
-let forwarded = null; // the vendors mockservers proxy forwards (GET /health), read once
+let offered = false; // the fault form knows which vendors are forwarded
 
 export function init(context) {
   ctx = context;
@@ -50,6 +51,7 @@ export function init(context) {
   $("#session-open").addEventListener("click", () => act(openSession));
   // A longer name is the kit's 400: the field takes no more (the figure is the contract's).
   $("#session-name").maxLength = ctx.limits.session_name;
+  mintTenant();
 }
 
 function submitsWith(field, button) {
@@ -70,12 +72,11 @@ function where() {
 }
 
 export async function refresh() {
-  const [faults, clock, health] = await Promise.all([
+  const [faults, clock] = await Promise.all([
     call("GET", "/faults", { query: { session: ctx.scope() } }),
     call("GET", "/clock", { query: { session: ctx.scope() } }),
-    forwarded ? null : call("GET", "/health"),
   ]);
-  if (health) offerFaultVendors(new Set(health.forwarded || []));
+  if (!offered) offerFaultVendors();
   $("#clock-now").textContent = clock.now;
   render($("#faults tbody"), faults, (list) => list.map(faultRow));
   drawSessions();
@@ -102,6 +103,19 @@ export function forget() {
   blank($("#faults tbody"));
   blank($("#sessions tbody"));
   $("#clock-now").textContent = "";
+  hideMinted();
+  mintTenant();
+}
+
+// Another scope is chosen (or the session in use ended): nothing of the one left behind stays,
+// neither an armed button nor a token minted in it (one of an ended session no longer works).
+export function scopeChanged() {
+  disarm();
+  hideMinted();
+  mintTenant();
+}
+
+function hideMinted() {
   $("#minted").replaceChildren();
   $("#minted").hidden = true;
 }
@@ -139,21 +153,18 @@ function faultKind() {
 
 // A vendor mockservers proxy forwards is answered by the real service, which no fault of the
 // kit reaches (the API refuses one): the form offers it disabled, and says why.
-function offerFaultVendors(names) {
-  forwarded = names;
+function offerFaultVendors() {
+  offered = true;
   const select = $("#fault-vendor");
-  for (const option of select.options) {
-    const title = ctx.catalogue.find((v) => v.name === option.value).title;
-    option.disabled = forwarded.has(option.value);
-    option.textContent = option.disabled ? `${title} (forwarded)` : title;
-  }
+  mark(select, ctx.catalogue);
+  for (const option of select.options) option.disabled = isForwarded(option.value);
   const open = [...select.options].find((option) => !option.disabled);
   if (open && select.selectedOptions[0].disabled) {
     select.value = open.value;
     faultChoices();
   }
   $("#fault-add").disabled = !open;
-  const titles = ctx.catalogue.filter((v) => forwarded.has(v.name)).map((v) => v.title);
+  const titles = ctx.catalogue.filter((v) => isForwarded(v.name)).map((v) => v.title);
   const note = $("#fault-forwarded");
   note.hidden = !titles.length;
   note.textContent =
@@ -246,6 +257,16 @@ async function advance(seconds) {
 async function expire(vendor) {
   const { expired } = await call("POST", `/${vendor}/tokens/expire`, { body: scoped(ctx.scope()) });
   say(`Expired ${expired} ${vendor} token${expired === 1 ? "" : "s"} in ${where()}.`);
+}
+
+// The tenant a token minted with the field empty is for, as its placeholder: the kit's default
+// in the global scope, a session's own tenant in a session (its credentials say which).
+function mintTenant() {
+  const session = ctx.sessions().find((s) => s.id === ctx.scope());
+  const tenant = ctx.scope()
+    ? session?.credentials?.tsdigital?.tenant
+    : ctx.defaults.mint_tenant;
+  $("#mint-tenant").placeholder = tenant || "";
 }
 
 async function mint() {

@@ -140,7 +140,7 @@ export async function refresh(forced = false) {
       ? filtered
         ? `${shown.length} matching among the ${LIMIT} newest calls`
         : `the ${LIMIT} newest calls`
-      : `${shown.length} of ${entries.length} calls`;
+      : `${shown.length} of ${entries.length} call${entries.length === 1 ? "" : "s"}`;
 }
 
 // Where the open entry is, when some of it is on the screen.

@@ -4,6 +4,7 @@
 
 import { AdminError, Stale, Unanswered, call, parseExact, readChanged, scoped } from "./api.js";
 import { $, blank, cell, el, guarded, pairs, render, say } from "./dom.js";
+import { isForwarded, mark } from "./forwarded.js";
 
 // Records shown per collection: the newest. Thousands of rows took over a second to draw,
 // again at every change, and the page stopped answering; the download has them all.
@@ -38,6 +39,8 @@ export async function refresh() {
     tag: shown.read === read ? shown.tag : null,
   });
   $("#state-scope").textContent = ctx.scope() ? `session ${ctx.scope()}` : "global scope";
+  mark($("#state-vendor"), ctx.catalogue);
+  $("#state-forwarded").hidden = !isForwarded(vendor());
   if (!look) return; // as it is on show
   shown = { read, tag: look.tag };
   render($("#state-tables"), look.data, tenantsView);

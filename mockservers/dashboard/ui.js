@@ -9,6 +9,7 @@
 import { AdminError, Stale, Unanswered, call, onTokenRefused, setToken, token } from "./api.js";
 import * as controls from "./controls.js";
 import * as coverage from "./coverage.js";
+import * as forwarded from "./forwarded.js";
 import { $, $$, blank, el, markCurrent, render, say } from "./dom.js";
 import * as journal from "./journal.js";
 import * as state from "./state.js";
@@ -29,6 +30,8 @@ const ctx = {
   catalogue: JSON.parse($("#catalogue").textContent),
   // The admin contract's bounds a field holds to (a session's name), as the kit checks them.
   limits: JSON.parse($("#limits").textContent),
+  // What the kit takes for a field left empty in the global scope (a minted token's tenant).
+  defaults: JSON.parse($("#defaults").textContent),
   scope: () => scope,
   sessions: () => sessions,
   useScope,
@@ -59,7 +62,7 @@ async function tick() {
   if (document.hidden) return; // a tab in the background asks nothing; visibilitychange resumes
   running = true;
   try {
-    await reloadSessions();
+    await Promise.all([reloadSessions(), forwarded.read()]);
     // The kit answers again: the last round's complaint is stale. Cleared before anything
     // this round says (a session gone meanwhile), not after it.
     if (pollFailed) say("");
@@ -137,11 +140,10 @@ function lost() {
 }
 
 function useScope(id) {
-  if (id !== scope) {
-    journal.close(); // an entry of the scope left behind
-    controls.disarm(); // an armed reset was for the scope left behind
-  }
+  const left = id !== scope;
+  if (left) journal.close(); // an entry of the scope left behind
   scope = id;
+  if (left) controls.scopeChanged(); // an armed reset, a minted token: the scope left behind's
   $("#scope").value = id;
   markCurrent($$("#sessions tr[data-id]"), (row) => row.dataset.id === id);
   schedule(0, true);

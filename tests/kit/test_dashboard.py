@@ -274,6 +274,61 @@ def test_tokens_expire_and_mint_and_a_reset_takes_two_clicks(
     assert ui.server.requests() == []
 
 
+def test_a_minted_token_goes_once_the_page_leaves_its_scope(ui: Dashboard) -> None:
+    """A token minted in a session stayed on show once the session had ended, or another scope
+    was chosen: a token of a scope the page no longer works in, which may no longer work."""
+    first = ui.server.session(name="first")
+    second = ui.server.session(name="second")
+    ui.open("controls")
+    page = ui.page
+    minted = page.locator("#minted")
+
+    def mint(tenant: str) -> None:
+        page.click("#mint")
+        expect(minted).to_be_visible()
+        expect(minted).to_contain_text(f'"tenant": "{tenant}"')
+
+    def gone() -> None:
+        expect(minted).to_be_hidden()
+        expect(minted).to_be_empty()
+
+    mint("demo")
+    page.select_option("#scope", first.session_id)
+    gone()
+    mint(f"ms-{first.session_id}")
+    page.select_option("#scope", "")
+    gone()
+
+    # Ended while the page works in it: the page goes back to the whole kit, and the token goes.
+    page.select_option("#scope", second.session_id)
+    mint(f"ms-{second.session_id}")
+    second.close()  # as if it had expired
+    expect(page.locator("#message")).to_contain_text("has expired or was dropped")
+    expect(page.locator("#scope")).to_have_value("")
+    gone()
+
+
+def test_the_mint_form_s_tenant_placeholder_is_the_tenant_of_the_chosen_scope(
+    browser: Browser,
+) -> None:
+    """The field showed "demo" whatever the scope: in a session an empty tenant mints for the
+    session's own, and the global one is the config's ``default_tenant``."""
+    with MockServer({"tsdigital": {"default_tenant": "acme"}}) as kit:
+        session = kit.session(name="ci")
+        for ui in watch(browser, kit):
+            page = ui.open("controls").page
+            tenant = page.locator("#mint-tenant")
+            expect(tenant).to_have_attribute("placeholder", "acme")
+            page.click("#mint")
+            expect(page.locator("#minted")).to_contain_text('"tenant": "acme"')
+            page.select_option("#scope", session.session_id)
+            expect(tenant).to_have_attribute("placeholder", f"ms-{session.session_id}")
+            page.click("#mint")
+            expect(page.locator("#minted")).to_contain_text(f'"tenant": "ms-{session.session_id}"')
+            page.select_option("#scope", "")
+            expect(tenant).to_have_attribute("placeholder", "acme")
+
+
 def test_state_tables_show_the_vendor_fields_and_a_document_goes_out_and_back_in(
     ui: Dashboard, http: httpx.Client
 ) -> None:
@@ -905,6 +960,42 @@ def test_behind_the_proxy_the_fault_form_offers_no_forwarded_vendor(
             assert [f["vendor"] for f in proxy.faults()] == ["tsdigital"]
 
 
+def test_behind_the_proxy_state_and_coverage_mark_a_forwarded_vendor(
+    browser: Browser, served: MockServer
+) -> None:
+    """Only the fault form marked a forwarded vendor: State listed it as any other, and Coverage
+    showed each of its situations as missed, "0 of N met", which the proxy's idle fake can never
+    meet."""
+    served.reset()
+    app = create_proxy_app({"xtra": served.base_url("xtra")})
+    identity = [{"EMail": "a@b.it", "Surname": "Rossi", "Name": "Anna", "WebReasonID": 13}]
+    with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+        sent = http.post(XTRA_IDENTITIES, params=CONTACT_FORM, headers=XTRA_KEYS, json=identity)
+        assert sent.status_code == 200
+        for ui in watch(browser, proxy):
+            page = ui.open("state").page
+            vendor = page.locator("#state-vendor")
+            note = page.locator("#state-forwarded")
+            expect(vendor.locator('option[value="xtra"]')).to_have_text("XTRA/XOX (forwarded)")
+            expect(vendor.locator('option[value="quoparts"]')).to_have_text("QuoParts")
+            vendor.select_option("quoparts")
+            expect(note).to_be_hidden()
+            vendor.select_option("xtra")
+            expect(note).to_be_visible()
+            expect(note).to_contain_text("Forwarded to its upstream")
+
+            ui.tab("coverage")
+            xtra = page.locator('#coverage-tables [data-vendor="xtra"]')
+            expect(xtra).to_contain_text("Forwarded to its upstream: no coverage.")
+            expect(xtra.locator("table")).to_have_count(0)
+            expect(xtra).not_to_contain_text(" met")
+            quoparts = page.locator('#coverage-tables [data-vendor="quoparts"]')
+            expect(quoparts.locator("h2")).to_contain_text("met")
+            expect(quoparts.locator("table")).to_have_count(1)
+            page.check("#coverage-missed")  # the line stays: it is not a situation
+            expect(xtra).to_contain_text("Forwarded to its upstream: no coverage.")
+
+
 def test_the_keyboard_keeps_its_place_and_an_entry_closes_with_escape(
     ui: Dashboard, http: httpx.Client
 ) -> None:
@@ -1062,6 +1153,16 @@ def test_the_journal_poll_leaves_the_bodies_out(ui: Dashboard, http: httpx.Clien
     expect(ui.rows()).to_have_count(4)
     ui.rows().first.click()
     expect(ui.page.locator("#entry-request")).to_contain_text("4444444444", timeout=WHOLE_ENTRY_MS)
+
+
+def test_the_journal_s_count_says_call_for_one(ui: Dashboard, http: httpx.Client) -> None:
+    ui.open()
+    qp_login_answer(http)
+    expect(ui.page.locator("#journal-count")).to_have_text("1 of 1 call")
+    qp_login_answer(http)
+    expect(ui.page.locator("#journal-count")).to_have_text("2 of 2 calls")
+    ui.page.fill("#f-status", "599")
+    expect(ui.page.locator("#journal-count")).to_have_text("0 of 2 calls")
 
 
 def test_the_typed_filters_take_a_list_and_ignore_case(ui: Dashboard, http: httpx.Client) -> None:

@@ -331,7 +331,8 @@ def keyboard_stops(page: Page, panel: str) -> Iterator[Locator]:
     page.locator(f"#tab-{panel}").focus()
     for _ in range(100):
         page.keyboard.press("Tab")
-        if not page.evaluate("(id) => Boolean(document.activeElement.closest(`#${id}`))", panel):
+        inside = "(id) => Boolean(document.activeElement.closest(`#panel-${id}`))"
+        if not page.evaluate(inside, panel):
             return
         yield page.locator("*:focus")
     raise AssertionError(f"Tab never left the {panel} panel")
@@ -355,7 +356,7 @@ def test_on_a_phone_every_keyboard_stop_has_a_name(
         ]:
             ui.tab(panel)
             expect(ui.page.locator(filled).first).to_be_visible()
-            for box in ui.page.locator(f"#{panel} .scroll").all():
+            for box in ui.page.locator(f"#panel-{panel} .scroll").all():
                 expect(box).to_have_role("region")
                 expect(box).to_have_accessible_name(named)
             regions = []
@@ -484,3 +485,20 @@ def test_the_chosen_tab_the_open_entry_and_the_session_in_use_show_by_more_than_
     ui.tab("controls")
     in_use = page.locator(f'#sessions tr[data-id="{session["id"]}"]')
     chosen(in_use, in_use.get_by_role("button", name="Use"), CURRENT)
+
+
+@pytest.mark.parametrize("name", ["journal", "state", "controls"])
+def test_the_first_tab_after_opening_reaches_the_session_list_then_the_chosen_tab(
+    ui: Dashboard, name: str
+) -> None:
+    """The panels' ids were the names in the address (ui#journal), which the browser takes for
+    where the keyboard starts: the first Tab skipped the Session list and the tabs, and went
+    into the panel. Nothing is focused before the first Tab."""
+    page = ui.open(name).page
+    chosen = page.get_by_role("tab", name=name.capitalize())
+    expect(chosen).to_have_attribute("tabindex", "0")  # the page has shown its panel
+    expect(page).to_have_url(re.compile(f"#{name}$"))
+    page.keyboard.press("Tab")
+    expect(page.locator("#scope")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(chosen).to_be_focused()

@@ -73,6 +73,21 @@ def test_the_catalogue_lists_each_vendor_with_its_operations_and_fault_kinds() -
     assert reached["status"] == ["login", "updateIdentities"]
 
 
+@pytest.mark.parametrize(
+    ("config", "tenant"), [(None, "demo"), ({"default_tenant": "acme"}, "acme")]
+)
+def test_the_page_holds_the_tenant_a_token_minted_without_one_is_for(
+    config: dict | None, tenant: str
+) -> None:
+    """The mint form's placeholder: the configured default, not a "demo" written in the page."""
+    with _client({"tsdigital": config} if config else None) as http:
+        page = http.get("/__admin/ui").text
+        minted = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()
+    block = re.search(r'<script type="application/json" id="defaults">(.*?)</script>', page)
+    assert block is not None
+    assert json.loads(block.group(1)) == {"mint_tenant": tenant} and minted["tenant"] == tenant
+
+
 @pytest.mark.parametrize("path", ["/__admin/ui", "/__admin/ui/ui.js"])
 def test_without_a_token_only_loopback_gets_the_page(path: str) -> None:
     with _client(caller=ELSEWHERE) as http:

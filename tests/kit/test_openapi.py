@@ -382,6 +382,21 @@ def test_every_admin_call_declares_its_session_and_its_404_for_an_unknown_one(
             assert ("session" in names) is scoped, where
 
 
+def test_every_admin_call_that_takes_a_session_declares_the_watch_header(
+    served: dict[str, dict[str, Any]],
+) -> None:
+    """The dashboard's poll sends X-Mockservers-Watch, which every call with ?session= reads (a
+    look that does not renew the session), and the document did not say so: a tool built from
+    it knew no way to look at a session without keeping it alive."""
+    for path, method, operation in operations(served[ADMIN]):
+        params = {(p["name"], p["in"]): p for p in operation.get("parameters", []) if "name" in p}
+        where = f"{method.upper()} {path}"
+        watch = params.get(("X-Mockservers-Watch", "header"))
+        assert (watch is not None) is (("session", "query") in params), where
+        if watch is not None:
+            assert not watch["required"] and watch["schema"]["type"] == "string", where
+
+
 def test_the_admin_document_s_503_shows_what_a_kit_whose_redis_is_away_answers(
     served: dict[str, dict[str, Any]],
 ) -> None:
