@@ -1,9 +1,12 @@
 """``make soak``: mixed valid, invalid and faulted traffic against every vendor from many
 concurrent clients for a set time; then the fake's state must equal what it acknowledged.
 
-Usage: python bench/soak.py [--seconds 300] [--clients 32] [--state-file FILE]
-Prints requests served, outcomes by kind, peak RSS; exits 1 on any lost or phantom write, or
-on any 5xx that no fault asked for.
+Usage: python bench/soak.py [--seconds 300] [--clients 32]
+       [--state-file FILE | --store redis://HOST:PORT/DB [--workers N]]
+Starts its own ``mockservers serve`` (the options given passed on to it) and resets its global
+scope first. Prints requests served, outcomes by kind, peak RSS; exits 1 on any lost or phantom
+write, any generated number given twice (a QuoParts COD_CLI, a KeepIT progId, an XTRA ID, per
+tenant), or any 5xx that no fault asked for.
 """
 
 from __future__ import annotations
@@ -50,6 +53,31 @@ def _reconcile(
         if key in stored and stored[key] != value
     ]
     problems += [f"{vendor} phantom {key}" for key in stored if key not in sent]
+    return problems
+
+
+def _given_twice(vendor: str, field: str, given: Mapping[str, Any], where: str) -> list[str]:
+    """A sequence's value ``given`` to more than one key (``where``: whose), which two calls
+    (or two workers on one store) drawing the same number would show."""
+    holders: dict[Any, list[str]] = {}
+    for key, value in given.items():
+        holders.setdefault(value, []).append(key)
+    return [
+        f"{vendor}: {field} {value} given twice ({where}: {', '.join(sorted(keys)[:5])})"
+        for value, keys in holders.items()
+        if len(keys) > 1
+    ]
+
+
+def _unique(
+    vendor: str, field: str, acked: Mapping[str, Any], state: dict[str, Any], collection: str
+) -> list[str]:
+    """Each value of a sequence given once: among the writes acknowledged, and among the
+    records of each tenant's ``collection`` (``field``: where a record holds it)."""
+    problems = _given_twice(vendor, field, acked, "acknowledged to")
+    for name, tenant in state["tenants"].items():
+        held = {key: record[field] for key, record in tenant.get(collection, {}).items()}
+        problems += _given_twice(vendor, field, held, f"tenant {name}")
     return problems
 
 
@@ -100,9 +128,7 @@ class QuoPartsTraffic:
         customers = state["tenants"].get("demo", {}).get("customers", {})
         stored = {erp: customer["COD_CLI"] for erp, customer in customers.items()}
         problems = _reconcile(self.vendor, "COD_CLI", self.acked, stored, self.sent)
-        if len(stored) != len(set(stored.values())):
-            problems.append("quoparts: a COD_CLI was given twice")
-        return problems
+        return problems + _unique(self.vendor, "COD_CLI", self.acked, state, "customers")
 
 
 class KeepItTraffic:
@@ -164,7 +190,8 @@ class KeepItTraffic:
         stored = {
             s["subjects"]["customerCode"]: s["progId"] for s in tenant.get("subjects", {}).values()
         }
-        return _reconcile(self.vendor, "progId", self.acked, stored, self.sent)
+        problems = _reconcile(self.vendor, "progId", self.acked, stored, self.sent)
+        return problems + _unique(self.vendor, "progId", self.acked, state, "subjects")
 
 
 class XtraTraffic:
@@ -209,7 +236,8 @@ class XtraTraffic:
     def verify(self, state: dict[str, Any]) -> list[str]:
         identities = state["tenants"].get("demo", {}).get("identities", {}).values()
         stored = {i["ExternalKey"]: i["ID"] for i in identities if i.get("ExternalKey")}
-        return _reconcile(self.vendor, "ID", self.acked, stored, self.sent)
+        problems = _reconcile(self.vendor, "ID", self.acked, stored, self.sent)
+        return problems + _unique(self.vendor, "ID", self.acked, state, "identities")
 
 
 class TsDigitalTraffic:
@@ -272,6 +300,8 @@ async def soak(url: str, seconds: float, clients: int) -> tuple[Tally, list[str]
     # it was closing failed with a ReadError).
     limits = httpx.Limits(max_connections=clients, keepalive_expiry=4.0)
     async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
+        # what an earlier run left in the store (Redis, a state file) would read as phantoms
+        (await http.post("/__admin/reset", json={})).raise_for_status()
         for generator in generators:
             await generator.setup(http)
             await http.post("/__admin/faults", json=FAULT | {"vendor": generator.vendor})
@@ -303,25 +333,42 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (``serve --workers``: the workers under their supervisor)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(child) for child in (task / "children").read_text().split()]
+    return [pid, *(each for child in children for each in process_tree(child))]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--state-file")
+    parser.add_argument("--state-file", help="serve's --state-file (SQLite)")
+    parser.add_argument("--store", help="serve's --store, e.g. redis://127.0.0.1:6379/0")
+    parser.add_argument("--workers", type=int, default=1, help="serve's --workers (needs --store)")
     args = parser.parse_args()
+    if args.workers > 1 and not args.store:
+        parser.error("--workers above 1 needs --store")
+    if args.store and args.state_file:
+        parser.error("--store and --state-file are exclusive")
     port = free_port()
-    command = mockservers_command(port) + (
-        ["--state-file", args.state_file] if args.state_file else []
-    )
-    with server(command, "/__admin/health", port) as (process, _):
+    extra = ["--workers", str(args.workers)]
+    extra += ["--state-file", args.state_file] if args.state_file else []
+    extra += ["--store", args.store] if args.store else []
+    with server(mockservers_command(port, *extra), "/__admin/health", port) as (process, _):
         started = time.monotonic()
         tally, problems = asyncio.run(soak(f"http://127.0.0.1:{port}", args.seconds, args.clients))
         elapsed = time.monotonic() - started
-        peak = peak_rss_mb(process.pid)
+        peaks = [peak_rss_mb(pid) for pid in process_tree(process.pid)]
     served = sum(tally.outcomes.values()) + len(tally.unplanned)
+    store = "redis" if args.store else "a state file" if args.state_file else "memory"
+    rss = f"peak RSS {' + '.join(f'{peak:.0f}' for peak in peaks)} MB"
+    rss += " (each process of serve's tree)" if len(peaks) > 1 else ""
     print(
         f"soak: {served} requests in {elapsed:.0f} s ({served / elapsed:.0f}/s), "
-        f"{args.clients} concurrent clients, peak RSS {peak:.0f} MB"
+        f"{args.clients} concurrent clients, {args.workers} worker(s) on {store}, {rss}"
     )
     for kind, count in sorted(tally.outcomes.items()):
         print(f"  {kind:<28} {count}")

@@ -66,9 +66,10 @@ class AdminBase:
                     watching=WATCH_HEADER in request.headers,
                     headers=request.headers,
                 )
+                named = _named_session(request.query_params.getlist("session"), body, route)
                 for name in route.reads:
                     await self.kit.store.fresh(name)
-                result = await self.kit.store.run(lambda: self._run(route, call))
+                result = await self.kit.store.run(lambda: self._run(route, call, named))
                 if isinstance(result, AdminError):
                     raise result
                 if isinstance(result, Response):
@@ -107,13 +108,14 @@ class AdminBase:
             raise AdminError(400, _no_body(route))
         return raw
 
-    def _run(self, route: AdminRoute, call: AdminCall) -> Any:
-        """The endpoint's work, in the scope it addresses; its writes made durable. Sessions
-        idle past their TTL go first: a whole-kit read must not count what they held."""
+    def _run(self, route: AdminRoute, call: AdminCall, named: str | None) -> Any:
+        """The endpoint's work, in the scope it addresses (``named``: the session's id, None
+        for the global scope); its writes made durable. Sessions idle past their TTL go first:
+        a whole-kit read must not count what they held."""
         self.kit.sessions.expire_idle()
         kept = self.kit.kept_writes()
         try:
-            call.session = self._session(call, route)
+            call.session = self._session(named, route)
             if call.session is not None and not call.watching:
                 call.session = self.kit.sessions.touch(call.session)
             with sessions.scoped(call.session):
@@ -137,10 +139,8 @@ class AdminBase:
             if route.method != "GET" and self.kit.kept_writes() != kept:
                 raise StoreUnavailable(f"{exc}: {NOT_WRITTEN}") from exc
 
-    def _session(self, call: AdminCall, route: AdminRoute) -> sessions.Session | None:
-        session_id = call.query.get("session")
-        if session_id is None and isinstance(call.body, dict):
-            session_id = call.body.get("session")
+    def _session(self, session_id: str | None, route: AdminRoute) -> sessions.Session | None:
+        """The live session a call names (None: the global scope); 404 for none live."""
         if session_id is None:
             return None
         if not route.scoped:
@@ -149,7 +149,7 @@ class AdminBase:
                 f"{route.method} {route.path} takes no session: it acts on the kit's sessions"
                 f" (one of them: {SESSIONS}/{{session_id}})",
             )
-        session = self.kit.sessions.get(session_id) if isinstance(session_id, str) else None
+        session = self.kit.sessions.get(session_id)
         if session is None:
             raise AdminError(404, f"no live session {session_id!r}")
         return session
@@ -178,6 +178,40 @@ class AdminBase:
     def _scope(self, call: AdminCall) -> str | None:
         """The scope a read looks at: a session's, or the whole kit's."""
         return call.scope if call.session is not None else EVERY
+
+
+MATCHER_BODIES = frozenset({("POST", "/__admin/requests/count")})
+"""The calls whose whole body is a matcher: its ``"session"`` picks the calls counted (a filter,
+as in a verify's ``matcher``), and the call's scope comes from ``?session=`` alone. Read as the
+scope, a global count of a closed session's calls was a 404 where verify answered 0, and
+counting a session's calls renewed its idle time."""
+
+
+def _named_session(given: list[str], body: Any, route: AdminRoute) -> str | None:
+    """The session a call names (None: none), as ``?session=`` or as ``"session"`` in its body
+    (``null`` names none). Nothing is picked silently: a repeated ``?session=``, a query and a
+    body naming two sessions, or a body's ``session`` that is no id is a 400."""
+    if len(given) > 1:
+        raise AdminError(
+            400,
+            f"?session= is given {len(given)} times ({', '.join(map(repr, given[:3]))}"
+            f"{', …' if len(given) > 3 else ''}): give it once",
+        )
+    query = given[0] if given else None
+    if not isinstance(body, dict) or (route.method, route.path) in MATCHER_BODIES:
+        return query
+    named = body.get("session")
+    if named is None:
+        return query
+    if not isinstance(named, str):
+        raise AdminError(400, "'session' must be a live session's id (a string) or null")
+    if query is not None and query != named:
+        raise AdminError(
+            400,
+            f"two sessions named: {query!r} in ?session= and {named!r} in the body;"
+            " name one (or the same in both)",
+        )
+    return named
 
 
 def _no_body(route: AdminRoute) -> str:

@@ -21,7 +21,7 @@ from mockservers.core import sessions
 from mockservers.core.clock import Clock
 from mockservers.core.shared import GroupedMap, SharedMap
 from mockservers.core.tokens import TokenStore
-from mockservers.testing import SyncASGITransport
+from mockservers.testing import MockServer, SyncASGITransport
 from tests.data import keepit_customer
 
 QP = "/quoparts/ws_quoparts.php"
@@ -513,6 +513,94 @@ def test_in_a_session_a_matcher_s_session_filters_and_never_reads_another_scope(
         verified = admin(http, "POST", "/requests/verify", a, json={"matcher": {"session": other}})
         assert verified["count"] == 0
     assert admin(http, "POST", "/requests/count", a, json={"session": a}) == {"count": 1}
+
+
+def test_a_count_s_session_filters_as_a_verify_s_and_is_no_use_of_that_session(
+    http: httpx.Client, wall: Wall
+) -> None:
+    """A count's body is its matcher, yet its ``session`` was taken for the call's scope: from
+    the global scope, counting a closed session's calls was a 404 where verify answered 0, and
+    counting a live one's renewed its idle time (verify's did not)."""
+    live, closed = open_session(http, ttl_seconds=10), open_session(http)
+    for session in (live, closed):
+        qp_token(http, session["credentials"]["quoparts"])
+    admin(http, "DELETE", f"/sessions/{closed['id']}")
+    counted = {"session": closed["id"], "operation": "login"}
+    assert admin(http, "POST", "/requests/count", json=counted) == {"count": 0}
+    verified = admin(http, "POST", "/requests/verify", json={"matcher": counted, "count": 0})
+    assert verified == {"ok": True, "count": 0}
+
+    mine = {"session": live["id"]}
+    wall.now += 6
+    assert admin(http, "POST", "/requests/count", json=mine) == {"count": 1}
+    wall.now += 6  # 12 s since the session was last used; 6 since it was counted
+    assert http.get(f"/__admin/sessions/{live['id']}").status_code == 404
+    assert admin(http, "POST", "/requests/count", json=mine) == {"count": 0}
+
+
+def test_the_helpers_count_a_session_s_calls_from_the_global_scope_as_verify_does(
+    wall: Wall,
+) -> None:
+    """``server.count(session=ID)`` after the session closed raised a 404 where
+    ``server.verify(count=0, session=ID)`` passed; counting kept the session alive."""
+    app = create_app(wall=wall)
+    with MockServer(app=app) as server, httpx.Client(base_url=server.url) as http:
+        with server.session() as closed:
+            qp_token(http, closed.credentials["quoparts"])
+            assert server.count(session=closed.id) == 1
+        assert server.count(session=closed.id) == 0
+        server.assert_not_called(session=closed.id)
+        assert server.verify(count=0, session=closed.id)["ok"]
+
+        with server.session(ttl_seconds=10) as idle:
+            qp_token(http, idle.credentials["quoparts"])
+            wall.now += 6
+            assert server.count(session=idle.id) == 1
+            wall.now += 6  # 12 s since its last use
+            assert server.count(session=idle.id) == 0
+            assert http.get(f"/__admin/sessions/{idle.id}").status_code == 404
+
+
+def test_a_call_naming_two_sessions_or_one_that_is_no_id_is_refused(http: httpx.Client) -> None:
+    """``?session=A`` with ``"session": "B"`` in the body acted on A, ``?session=A&session=B``
+    on B, and ``"session": 123`` was a 404 for no live session 123: the API picked one and
+    said nothing. Each is a 400 naming the conflict, and nothing changes."""
+    a, b = open_session(http)["id"], open_session(http)["id"]
+    clocks = {sid: admin(http, "GET", "/clock", sid) for sid in (a, b)}
+    fault = {"vendor": "quoparts", "kind": "status", "status": 500}
+    both = f"two sessions named: {a!r} in ?session= and {b!r} in the body; name one (or the"
+    both += " same in both)"
+    refusals = [
+        (("POST", "/clock", {"session": a}, {"advance_seconds": 60, "session": b}), both),
+        (("POST", "/faults", {"session": a}, fault | {"session": b}), both),
+        (("PUT", "/state/quoparts", {"session": a}, {"tenants": {}, "session": b}), both),
+        (
+            ("POST", "/clock", [("session", a), ("session", b)], {"advance_seconds": 60}),
+            f"?session= is given 2 times ({a!r}, {b!r}): give it once",
+        ),
+        (
+            ("GET", "/clock", [("session", a)] * 2, None),
+            f"?session= is given 2 times ({a!r}, {a!r}): give it once",
+        ),
+        (
+            ("POST", "/clock", {}, {"advance_seconds": 60, "session": 123}),
+            "'session' must be a live session's id (a string) or null",
+        ),
+        (
+            ("POST", "/reset", {}, {"session": [a]}),
+            "'session' must be a live session's id (a string) or null",
+        ),
+    ]
+    for (method, path, params, body), error in refusals:
+        refused = http.request(method, f"/__admin{path}", params=params, json=body)
+        assert (refused.status_code, refused.json()) == (400, {"error": error}), path
+    assert {sid: admin(http, "GET", "/clock", sid) for sid in (a, b)} == clocks
+    assert admin(http, "GET", "/faults") == []
+
+    # the same session in both places, or a null in the body: one session, the query's
+    admin(http, "POST", "/faults", a, json=fault | {"session": a})
+    admin(http, "POST", "/faults", b, json=fault | {"session": None})
+    assert [f["session"] for f in admin(http, "GET", "/faults")] == [a, b]
 
 
 def test_limit_zero_lists_no_entry(http: httpx.Client) -> None:
