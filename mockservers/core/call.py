@@ -29,7 +29,17 @@ class CallHeaders(dict[str, str]):
     ``Headers.get``). ASGI servers send the names in lower case already."""
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        super().__init__({k.decode("latin-1"): header_text(v) for k, v in reversed(raw)})
+        super().__init__()
+        # header_text, spelt out: XTRA and TS Digital read their headers on every call, and a
+        # call per value cost a third of the whole (a TS Digital call's six: 25,000 against
+        # 17,000 instructions).
+        for name, value in reversed(raw):  # the first of a repeated header's values wins
+            value = value.strip(b" \t")
+            try:
+                text = value.decode()
+            except UnicodeDecodeError:
+                text = value.decode("latin-1")
+            self[name.decode("latin-1")] = text
 
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
         return dict.get(self, key.lower(), default)

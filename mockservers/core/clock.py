@@ -91,6 +91,13 @@ def _http_date(second: int) -> bytes:
     return formatdate(second, usegmt=True).encode("ascii")
 
 
+@lru_cache(maxsize=64)
+def date_header(second: int) -> tuple[bytes, bytes]:
+    """The ``Date`` header of an answer given in a whole second, as an ASGI header (one
+    tuple a second, shared by the answers and the journal entries that keep them)."""
+    return (b"date", _http_date(second))
+
+
 def http_date(instant: float) -> bytes:
     """The ``Date`` header's value of an instant (epoch seconds) of the kit's clock."""
     return _http_date(int(instant))

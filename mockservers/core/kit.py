@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from mockservers.core import sessions
 from mockservers.core.clears import Clears
-from mockservers.core.clock import Clock
+from mockservers.core.clock import Clock, date_header
 from mockservers.core.coverage import Coverage
 from mockservers.core.faults import FaultRegistry
 from mockservers.core.held import Held
@@ -67,10 +67,13 @@ class Kit:
     """Whether the kit's answers carry a ``Date`` of its own, on its clock: only where the
     server adds none (``app.kit_dates``), else each answer would carry two."""
 
-    def date(self, response: Response) -> None:
-        """Date ``response`` on the clock of the current scope, where the kit dates answers."""
+    def date(self, response: Response) -> float:
+        """The clock of the current scope read as ``response`` is given, which dates it where
+        the kit dates answers: one reading for its ``Date`` and its journal entry."""
+        now = self.clock.time()
         if self.date_header:
-            response.raw_headers.append((b"date", self.clock.http_date()))
+            response.raw_headers.append(date_header(int(now)))
+        return now
 
     def reset(self, scope: str | None = None, vendor: str | None = None) -> None:
         """Everything of one scope back to start (None: the global scope; a session's id):

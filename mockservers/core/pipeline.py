@@ -173,7 +173,7 @@ class Pipeline:
             scope = session["id"] if session is not None else None
             if fault is not None and fault.kind == "latency":  # the answer waits after this
                 started -= (fault.latency_ms or 0) / 1000
-            kit.date(response)  # on the clock of the call's scope
+            answered = kit.date(response)  # on the clock of the call's scope
             try:
                 kit.flush()
             except StoreUnavailable as exc:  # the state file did not take the writes (yet)
@@ -187,7 +187,9 @@ class Pipeline:
                 return response, None
             unread = refused is not None and refused.kind == "too_large"
             behaviours = [*met, *met.settled] if met.settled else met
-            entry = self._entry(call, response, started, details, scope, tenant, behaviours)
+            entry = self._entry(
+                call, response, answered, started, details, scope, tenant, behaviours
+            )
             entry.body_unread = unread
             kit.journal.record(entry)
             if behaviours:
@@ -219,9 +221,9 @@ class Pipeline:
                 response = self.render_error(error, UNKNOWN)
                 response.headers.update(headers or {})  # a 405's Allow, journalled with it
                 response.headers[DETAIL_HEADER] = detail_header(detail)
-                self.kit.date(response)
+                answered = self.kit.date(response)
                 scope = session["id"] if session is not None else None
-                entry = self._entry(call, response, started, detail, scope, tenant, [])
+                entry = self._entry(call, response, answered, started, detail, scope, tenant, [])
                 self.kit.journal.record(entry)
             return response, None
 
@@ -299,25 +301,29 @@ class Pipeline:
         scope = session["id"] if session is not None else None
         settled = list(met.settled) if met is not None else []
         with sessions.scoped(session):  # on the clock of the call's scope
-            self.kit.date(response)
-            entry = self._entry(call, response, started, error.detail, scope, tenant, settled)
+            answered = self.kit.date(response)
+            entry = self._entry(
+                call, response, answered, started, error.detail, scope, tenant, settled
+            )
         return response, entry
 
     def _entry(
         self,
         call: Call,
         response: Response,
+        answered: float,
         started: float,
         detail: str,
         scope: str | None,
         tenant: str | None,
         met: list[str],
     ) -> Entry:
-        """The journal entry of a call and its answer."""
+        """The journal entry of a call and its answer, given at ``answered`` (the kit's clock, as
+        ``Kit.date`` read it)."""
         scope_ = call.scope
         # Positional, in the order of Entry's fields: half the cost of keywords, on every call.
         return Entry(
-            self.clock.time(),
+            answered,
             self.name,
             call.operation,
             scope_["method"],
