@@ -57,10 +57,13 @@ _IGNORED = {
     True: frozenset(load_schema("xtra/defs/contactFormIdentity")["x-ignored"]),
 }
 _EXACT = 2**53
-# In JSON a number with a fraction or an exponent has a digit right before its ".", "e" or "E":
-# with every digit read as "0" and each of those three as ".", a body without "0." holds no
-# float (a string may hold the pair too: then the walk decides).
-_FLOAT_MARKS = bytes.maketrans(b"123456789eE", b"000000000..")
+# In JSON a number with a fraction or an exponent has digits right before its ".", "e" or "E",
+# and the number comes first in the body or right after a "[", "," or ":" (whitespace and its
+# "-" between). With "[" and "," read as ":", "e" and "E" as ".", and digits, "-" and
+# whitespace left out, a body that neither holds ":." nor starts with "." holds no float. A
+# string may hold the pair too (then the walk decides), but not a hex key or an e-mail's "5e".
+_FLOAT_MARKS = bytes.maketrans(b"[,eE", b"::..")
+_FLOAT_SKIPPED = b"0123456789- \t\n\r"
 
 
 def describe(violations: list[Violation]) -> str:
@@ -127,7 +130,14 @@ def _json(call: Call) -> Any:
 def _parsed(call: Call) -> Any:
     """The body as JSON, its integral floats as ints (a body with no float as parsed)."""
     body = _json(call)
-    return integral(body) if b"0." in call.json_bytes.translate(_FLOAT_MARKS) else body
+    return integral(body) if _may_hold_float(call.json_bytes) else body
+
+
+def _may_hold_float(text: bytes) -> bool:
+    """Whether a JSON text may hold a number with a fraction or an exponent (see
+    ``_FLOAT_MARKS``): False only when it holds none."""
+    marks = text.translate(_FLOAT_MARKS, _FLOAT_SKIPPED)
+    return b":." in marks or marks.startswith(b".")
 
 
 def integral(value: Any) -> Any:

@@ -1165,6 +1165,23 @@ def test_an_integral_number_id_names_that_identity(http: httpx.Client) -> None:
     assert state(http)["identities"]["1"]["City"] == "Valenza"
 
 
+def test_integral_numbers_are_read_as_integers_wherever_they_stand(http: httpx.Client) -> None:
+    """A number with a fraction or an exponent is looked for before the body is walked: first
+    in an array, after a comma, after a colon with whitespace and a minus between, beside
+    strings that look like numbers (a hex key's ``5e1``, a decimal in a text)."""
+    raw = (
+        b'[{"ExternalKey": "k0x55e1-2.5", "Denomination": "R 1.5", "FIDGroup" :\n 2e0,'
+        b' "TypologyIds": [1.0,2E0], "Contacts": [{"FIDContactTypology":\t20.0e-1,'
+        b' "Value": "x5e1@rossi.it"}]}]'
+    )
+    (outcome,) = http.post(UPDATE, headers=KEYS, content=raw).json()["result"]["records"]
+    stored = state(http)["identities"][str(outcome["Item1"])]
+    contact = stored["Contacts"][0]
+    numbers = (stored["FIDGroup"], *stored["TypologyIds"], contact["FIDContactTypology"])
+    assert numbers == (2, 1, 2, 2)
+    assert all(type(n) is int for n in numbers)
+
+
 INT32_MAX = 2**31 - 1
 
 
