@@ -16,7 +16,7 @@ import pytest
 
 from contracts import contract
 from mockservers.core import verify as verify_module
-from tests.conftest import qp_call, qp_login
+from tests.conftest import QP, qp_call, qp_login
 from tests.data import keepit_customer
 
 ROW = {"DES_NOM": "Rossi", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI01"}
@@ -550,6 +550,9 @@ def test_masked_secrets_never_match_clear_text_and_never_show(http: httpx.Client
         assert "'demo'" not in str(first["differences"])
     # what can be asserted of a secret: that it was sent (masked), never its value
     assert count(http, vendor="quoparts", query={"password": "***"}) == 1
+    # ... save an empty one, which hides nothing: the journal shows it, a matcher matches it
+    http.get(QP, params={"login": "", "username": "demo", "password": ""})
+    assert count(http, vendor="quoparts", query={"password": ""}) == 1
     token = qp_login(http)
     hidden = verify(http, {"operation": "login", "query": {"token": token}})
     assert token not in str(hidden)
