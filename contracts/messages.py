@@ -55,6 +55,16 @@ def bound_query(checked: Contract | None, sent: Iterable[tuple[str, str]]) -> di
     return {spellings.get(key.lower(), key): value for key, value in sent}
 
 
+@cache
+def values_any_case(checked: Contract | None) -> frozenset[str]:
+    """The parameters of a query contract whose values its vendor reads whatever their case,
+    its ``x-values-any-case`` (XTRA's flags, booleans as .NET binds them: ``TRUE`` is
+    ``true``), by the contract's spelling; none for another contract."""
+    if checked is None:
+        return frozenset()
+    return frozenset(checked.schema.get("x-values-any-case", ()))
+
+
 def request_contract(vendor: str, operation: str, query: dict[str, str]) -> Contract | None:
     """The body contract of a request: ``<operation>.<flag>.request`` when the query sets a flag
     to ``true`` and that contract exists (XTRA ``contactForm=true``), else

@@ -52,7 +52,7 @@ def _masked_message(value: Any) -> Any:
     if isinstance(headers, list):
         text = [(bytes(k).decode("latin-1"), bytes(v).decode("latin-1")) for k, v in headers]
         masked["headers"] = [
-            (k.encode("latin-1"), MASK.encode() if secret_header(k) else v.encode("latin-1"))
+            (k.encode("latin-1"), MASK.encode() if v and secret_header(k) else v.encode("latin-1"))
             for k, v in mask_header_urls(text)  # a redirect to ?token=...
         ]
     return masked

@@ -161,10 +161,19 @@ def _bodies(call: AdminCall) -> bool:
     return bodies == "true"
 
 
+NO_ANSWER = (
+    "no answer: a drop fault closed the connection after the status line and headers, before"
+    " the body; the connector got no answer for a contract to judge"
+)
+"""A dropped call's verdict on its answer (``Entry.answer_dropped``): not the status and an
+empty body judged as though the connector had read them."""
+
+
 def _judged(entry: Entry) -> dict[str, list[str]] | None:
     """The contracts' verdict on a journalled call, judged on what really travelled (a masked
     ``***`` would break a format) with every secret value of the exchange blotted out of the
-    messages; None for a call that is no operation (an unknown alias, a path no route serves)."""
+    messages; None for a call that is no operation (an unknown alias, a path no route serves).
+    A dropped call's request is judged, its answer is :data:`NO_ANSWER`."""
     if entry.operation == UNKNOWN:
         return None
     query = parse_qsl(entry.query.decode("latin-1"), keep_blank_values=True)
@@ -187,4 +196,6 @@ def _judged(entry: Entry) -> dict[str, list[str]] | None:
         answer=entry.response_body,
         blot=scrub,
     )
+    if entry.answer_dropped:
+        found["response"] = [NO_ANSWER]
     return scrub(found)

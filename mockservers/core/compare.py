@@ -196,7 +196,7 @@ def field_name(path: JSONPath) -> str:
 def _shown(value: Any, secret: bool) -> Any:
     if value is ABSENT:
         return ABSENT
-    if secret:
+    if secret and value != "" and value is not None:  # nothing to hide in these
         return MASK
     if isinstance(value, _Text):  # not JSON (a BOM, a PHP notice first): its secrets blotted
         return mask_text(str(value))[:_SHOWN]

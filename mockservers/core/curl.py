@@ -56,7 +56,7 @@ def curl(entry: Entry, base_url: str, limit: int) -> str:
     for name, value in entry.headers:
         if name.lower() in _NOT_REPEATED or (read.coding and name.lower() == b"content-encoding"):
             continue
-        value = b"***" if secret_header(name.decode("latin-1")) else value
+        value = b"***" if value and secret_header(name.decode("latin-1")) else value
         # "Name:" would tell curl to leave the header out; "Name;" sends it empty.
         parts += ["-H", shell_word(name + (b": " + value if value else b";"))]
     sent = {name.lower() for name, _ in entry.headers}

@@ -55,6 +55,9 @@ class Entry:
     body_unread: bool = False
     """The request's body was refused over ``max_body_bytes`` before it was read whole (the
     fake's 413, the proxy's): no contract can judge the call from what was kept of it."""
+    answer_dropped: bool = False
+    """A ``drop`` fault closed the connection after the answer's status line and headers: the
+    connector read no body (``response_body`` is empty), so no contract judges one."""
     cut: dict[str, int] | None = None
     """What the journal keeps only the start of, to stay within its bounds, and what it was as
     received: ``header_lines`` (how many lines the call sent), ``request``, ``response``
@@ -101,6 +104,7 @@ class Entry:
             "verdict": self.verdict,
             "shadow": self.shadow,
             "body_unread": self.body_unread,
+            "answer_dropped": self.answer_dropped,
             "cut": self.cut,
             "id": self.id,
             "at": self.at,

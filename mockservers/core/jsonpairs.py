@@ -43,7 +43,7 @@ def dropped(text: str | bytes) -> list[tuple[str, Any]]:
 
 def replaced_values(text: str, named: Callable[[str], bool], by: str) -> str:
     """A JSON text with the value of every name ``named`` says (read with its escapes undone),
-    ``null`` aside, replaced by ``by``, where it stands; the rest kept as it is. Raises
+    ``null`` and ``""`` aside, replaced by ``by``, where it stands; the rest kept as it is. Raises
     ``ValueError`` for a text Python's reader refuses."""
     pieces: list[str] = []
     at = 0  # where the text not yet copied starts; no string before it is read again
@@ -55,7 +55,7 @@ def replaced_values(text: str, named: Callable[[str], bool], by: str) -> str:
         if not named(json.loads(string[0]) if "\\" in name else name):
             continue
         value, end = _DECODER.raw_decode(text, colon.end())
-        if value is not None:
+        if value is not None and value != "":  # null and "": nothing to hide
             pieces += (text[at : colon.end()], by)
             at = end
     return "".join(pieces) + text[at:] if pieces else text

@@ -134,8 +134,6 @@ class Pipeline:
             response, fault = await self._in_store(work, call, started)
         if fault is not None and fault.kind == "latency":
             await asyncio.sleep((fault.latency_ms or 0) / 1000)
-        if fault is not None and fault.kind == "drop":
-            return _DroppedResponse()
         return response
 
     def _answer(
@@ -170,6 +168,8 @@ class Pipeline:
                 response.headers[DETAIL_HEADER] = detail_header(details)
             if fault is not None and fault.kind == "malformed":
                 response = _malformed(response)
+            elif fault is not None and fault.kind == "drop":  # journalled as it goes out
+                response = _DroppedResponse(response)
             scope = session["id"] if session is not None else None
             if fault is not None and fault.kind == "latency":  # the answer waits after this
                 started -= (fault.latency_ms or 0) / 1000
@@ -191,6 +191,7 @@ class Pipeline:
                 call, response, answered, started, details, scope, tenant, behaviours
             )
             entry.body_unread = unread
+            entry.answer_dropped = isinstance(response, _DroppedResponse)
             kit.journal.record(entry)
             if behaviours:
                 kit.coverage.count(met, scope, met.settled)
@@ -352,12 +353,17 @@ def _malformed(response: Response) -> Response:
 
 
 class _DroppedResponse(Response):
-    """Starts a response, then fails: the server closes the connection with no complete answer."""
+    """The start of ``answer``, then a failure: the server closes the connection with no
+    complete answer. The status line ``200`` and the answer's ``Content-Type``, its
+    ``Content-Length`` (the whole body's, which never comes) and the kit's detail go out (the
+    kit's ``Date`` too, added as it dates answers); the body does not."""
 
-    def __init__(self) -> None:
+    def __init__(self, answer: Response) -> None:
         super().__init__(b"", status_code=200)
+        kept = (b"content-type", b"content-length", DETAIL_HEADER.lower().encode())
+        self.raw_headers = [(k, v) for k, v in answer.raw_headers if k.lower() in kept]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"64")]
+        headers = self.raw_headers
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         raise DroppedConnection("connection dropped by an injected fault", 200, headers)

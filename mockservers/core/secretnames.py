@@ -9,6 +9,9 @@ out wherever else it appears (:mod:`mockservers.core.learned`).
 from __future__ import annotations
 
 MASK = "***"
+"""What stands for a secret's value. An empty value (like a JSON ``null``) is shown as it is:
+there is nothing to hide in it, and ``***`` would show a value that was never sent (``password:
+*** should be non-empty``, ``token=***`` beside ``the token is missing``)."""
 SECRET_KEYS = frozenset(
     k.lower()
     for k in (

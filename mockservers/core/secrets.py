@@ -27,9 +27,10 @@ from mockservers.core.urlmasks import mask_url, may_hold_secret_urls
 def mask_pairs(
     pairs: Iterable[tuple[str, str]], secret: Callable[[str], bool] = is_secret
 ) -> list[tuple[str, str]]:
-    """``pairs`` (a query's, headers) with the value of every secret name replaced by ``***``;
-    repeated names are all kept (the journal shows them as one object, a HAR lists them)."""
-    return [(name, MASK if secret(name) else value) for name, value in pairs]
+    """``pairs`` (a query's, headers) with the value of every secret name replaced by ``***``
+    (an empty one kept: nothing to hide); repeated names are all kept (the journal shows them
+    as one object, a HAR lists them)."""
+    return [(name, MASK if value and secret(name) else value) for name, value in pairs]
 
 
 def mask_value(
@@ -79,7 +80,7 @@ def _strings(
 def _masked(value: Any, secret: Callable[[str], bool], strings: Strings) -> Any:
     if isinstance(value, dict):
         return {
-            k: MASK if secret(k) and v is not None else _masked(v, secret, strings)
+            k: MASK if secret(k) and v is not None and v != "" else _masked(v, secret, strings)
             for k, v in value.items()
         }
     if isinstance(value, list):
@@ -126,7 +127,7 @@ def _holds_secret(value: Any, strings: Strings) -> bool:
         node = pending.pop()
         if isinstance(node, dict):
             for key, item in node.items():
-                if item is None:
+                if item is None or item == "":  # nothing to hide: never masked
                     continue
                 if key not in plain:
                     if is_secret(key):
@@ -378,9 +379,12 @@ def _shape(match: re.Match[str]) -> str:
 
 def _blotted(match: re.Match[str]) -> str:
     """A secret's match with its value replaced by ``***``, in quotes if it was quoted (or
-    stood where a quoted value goes)."""
+    stood where a quoted value goes); as it stands when its value is empty (nothing to hide:
+    ``password=&x=1``, ``"Password": ""``)."""
     shape = _shape(match)
     kept = match.group(shape)
+    if not _unwrapped(match.group(0)[len(kept) :]):
+        return match.group(0)
     if shape not in ("pair", "attribute"):
         return kept + MASK
     first = match.group(0)[len(kept) : len(kept) + 1]

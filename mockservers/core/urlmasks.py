@@ -60,8 +60,8 @@ _MARKS = {str: ("?", "#", "\\u00"), bytes: (b"?", b"#", b"\\u00")}
 
 def mask_url(url: str) -> str:
     """``url`` with the value of every secret parameter (:func:`_secret_parameters`) replaced
-    by ``***``, the rest kept byte for byte; ``url`` itself when it holds none. Any text is
-    read so, a URL or not."""
+    by ``***`` (an empty one kept), the rest kept byte for byte; ``url`` itself when it holds
+    none. Any text is read so, a URL or not."""
     if "?" not in url and "#" not in url:
         return url  # most strings: no query, no fragment
     if not _may_assign_a_secret(url):
@@ -120,11 +120,12 @@ def _secret_parameters(url: str) -> Found:
 
 
 def _secrets(text: str, start: int, end: int, parameter: re.Pattern[str]) -> Found:
-    """The secret parameters of ``text[start:end]``, split as ``parameter`` says."""
+    """The secret parameters of ``text[start:end]``, split as ``parameter`` says, those with
+    a value (an empty one has nothing to hide: ``token=`` stays as sent)."""
     found = []
     for match in parameter.finditer(text, start, end):
-        name, equals, _ = match[0].partition("=")
-        if equals and secret_parameter(unquote_plus(name)):
+        name, equals, value = match[0].partition("=")
+        if equals and value and secret_parameter(unquote_plus(name)):
             found.append((name, match.start() + len(name) + 1, match.end()))
     return found
 

@@ -3,7 +3,9 @@
 A matcher names what a journal entry must show: ``vendor``, ``operation``, ``session``,
 ``tenant``, ``status``, ``error_code`` (a vendor code in the answer: ``"101"``,
 ``"ER.IR.EXISTS"``, ``204``) and partial documents the request must contain: ``query``,
-``headers`` (names without case) and ``body`` (objects by subset, arrays element by element).
+``headers`` (names without case) and ``body`` (objects by subset, arrays element by element),
+their names (and XTRA's flags' values) read as the vendor reads them, the matcher's and the
+call's alike (``contracts.messages.bound_query``, ``contracts.binding.bound_body``).
 
 Entries are compared as the journal shows them, secrets masked: a clear-text expectation of a
 password never matches, and a difference never reveals one. When nothing matches, the entries
@@ -19,10 +21,13 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from functools import partial
 from itertools import islice
 from typing import Any, NamedTuple
+from urllib.parse import parse_qsl
 
 import orjson
 
-from contracts import load_schema
+from contracts import Contract, load_schema
+from contracts.binding import body_names, bound_body
+from contracts.messages import bound_query, contract_for, request_contract, values_any_case
 from mockservers.core.journal_shown import CodesOf
 from mockservers.core.secretnames import MASK, is_secret, secret_header
 from mockservers.core.secrets import mask_text, mask_value
@@ -238,17 +243,58 @@ def differences(
         codes = codes_of(entry)
         if str(matcher["error_code"]) not in codes:
             yield partial(_no_code, matcher["error_code"], codes)
-    if "query" in matcher:
-        query = {k: v for k, v in (entry.get("query") or {}).items()}
-        yield from document_differences(_strings(matcher["query"]), query, "query")
+    query = _bound_query(entry) if "query" in matcher or "body" in matcher else None
+    if query is not None and "query" in matcher:
+        wanted = _wanted_query(_strings(matcher["query"]), query)
+        yield from document_differences(wanted, query.read, "query")
     if "headers" in matcher:
         headers: dict[str, Any] = {}
         for name, value in (entry.get("headers") or {}).items():
             headers.setdefault(name.lower(), value)  # the first, as the journal shows one
         wanted = {k.lower(): v for k, v in _strings(matcher["headers"]).items()}
         yield from document_differences(wanted, headers, "headers", secret_name=secret_header)
-    if "body" in matcher:
-        yield from document_differences(matcher["body"], entry.get("request"), "body")
+    if query is not None and "body" in matcher:
+        names = body_names(request_contract(entry["vendor"], entry["operation"], query.read))
+        body = bound_body(names, entry.get("request"))
+        yield from document_differences(bound_body(names, matcher["body"]), body, "body")
+
+
+class _Query(NamedTuple):
+    """An entry's query as its vendor reads it, and the query contract that says how."""
+
+    read: dict[str, str]
+    contract: Contract | None
+
+
+def _bound_query(entry: dict[str, Any]) -> _Query:
+    """The entry's query (masked, as the journal shows it) as its vendor reads it, the names
+    of a contract marked ``x-names-any-case`` in any spelling that parameter
+    (``contracts.messages.bound_query``, as the fake, the journal's verdict and coverage read
+    them: XTRA's ``?contactform=TRUE``). Names spelt two ways are one parameter, whose last
+    value wins: then the pairs are read again, in the order sent, from the target."""
+    query = entry.get("query") or {}
+    checked = contract_for(entry["vendor"], entry["operation"], "query")
+    if checked is None:
+        return _Query(dict(query), None)
+    pairs: Iterable[tuple[str, str]] = query.items()
+    if len({name.lower() for name in query}) < len(query):
+        sent = str(entry.get("target") or "").partition("?")[2]
+        pairs = parse_qsl(sent, keep_blank_values=True)
+    return _Query(bound_query(checked, pairs), checked)
+
+
+def _wanted_query(wanted: dict[str, str], query: _Query) -> dict[str, str]:
+    """A matcher's query as the vendor would read it, beside the entry's: its names bound
+    alike, and a value the vendor reads in any case (``x-values-any-case``: XTRA's flags,
+    ``TRUE`` is ``true``) taken as the entry's when they differ only in case."""
+    if query.contract is None:
+        return wanted
+    wanted = bound_query(query.contract, wanted.items())
+    for name in values_any_case(query.contract) & wanted.keys():
+        got = query.read.get(name)
+        if got is not None and got.lower() == wanted[name].lower():
+            wanted[name] = got
+    return wanted
 
 
 def _differs(matcher: dict[str, Any], entry: dict[str, Any], key: str) -> bool:

@@ -14,6 +14,7 @@ import pytest
 
 from contracts import contract, load_schema
 from mockservers import create_app
+from mockservers.admin import journal
 from mockservers.core import journal_bounds, journal_shown
 from mockservers.testing import MockServer, SyncASGITransport
 from mockservers.vendors import VENDOR_CLASSES
@@ -711,15 +712,28 @@ def test_a_fault_with_only_the_fields_its_kind_reads_is_taken(
 
 def test_drop_fault_closes_the_connection_over_a_socket(mockserver: MockServer) -> None:
     fault = mockserver.fault(vendor="quoparts", operation="login", kind="drop", times=1)
-    with httpx.Client(base_url=mockserver.url) as http, pytest.raises(httpx.TransportError):
-        http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+    login = {"login": "", "username": "demo", "password": "demo"}
     with httpx.Client(base_url=mockserver.url) as http:
-        assert qp_login(http)
-    # The journal says the connector got no answer (it showed a successful login), and the
-    # login it never saw is no situation met.
-    dropped = mockserver.requests()[-1]
+        with http.stream("GET", QP, params=login) as cut, pytest.raises(httpx.TransportError):
+            cut.read()
+        whole = http.get(QP, params=login)  # the answer the drop cut off, as it comes whole
+        assert whole.json()["errorCode"] == "0"
+        # The journal says the connector got no answer (it showed a successful login, with a
+        # body never sent), and the login it never saw is no situation met.
+        dropped = http.get("/__admin/requests", params={"limit": 2}).json()[-1]
+        judged = http.get(f"/__admin/requests/{dropped['id']}").json()
     assert f"an injected drop fault, {fault}" in dropped["detail"]
     assert dropped["behaviours"] == []
+    # What went out, and only that: the status line and headers (the whole body's length
+    # promised), no body.
+    sent = {k: v for k, v in cut.headers.items() if k != "server"}  # uvicorn's own
+    assert cut.status_code == dropped["status"] == 200
+    assert sent == dropped["response_headers"]
+    assert sent["content-length"] == whole.headers["content-length"]
+    assert sent["x-mockservers-detail"] == dropped["detail"]
+    assert (dropped["response"], dropped["response_format"]) == (None, None)
+    # The request is judged (it went whole); the answer is none, not an empty body.
+    assert judged["verdict"] == {"request": [], "response": [journal.NO_ANSWER]}
 
 
 # -- access ---------------------------------------------------------------------------------------

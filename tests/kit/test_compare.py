@@ -79,6 +79,8 @@ def test_secrets_never_show_and_bodies_that_are_not_json_compare_as_text() -> No
         'body.result.Users[0].Token: "***" vs "***"',
         "body.ok: true vs 1",
     ]
+    blank = differences(answer({"Password": ""}), answer({"Password": "p"}))
+    assert [d.describe() for d in blank] == ['body.Password: "" vs "***"']  # nothing to hide
     cut = Answer(200, b'{"errorCode":"0","da', "application/json")
     (found,) = differences(answer({"errorCode": "0"}), cut)
     assert found == Difference("body", {"errorCode": "0"}, '{"errorCode":"0","da')

@@ -136,6 +136,47 @@ def test_a_password_in_a_document_sent_as_a_string_is_masked_wherever_the_call_s
     assert json.loads(json.loads(text)["Note"]) == {"Username": "demo", "Password": "***"}
 
 
+def test_a_blank_secret_shows_blank_wherever_the_call_shows(http: httpx.Client) -> None:
+    """Nothing to hide in an empty value: ``***`` showed a value never sent, beside a detail
+    that says it is missing (``password: *** should be non-empty``, ``token=***`` and ``the
+    token is missing``)."""
+    login = http.get(QP, params={"login": "", "username": "demo", "password": ""})
+    assert login.headers["x-mockservers-detail"] == "query: password: '' should be non-empty"
+    opened = newest(http)
+    assert opened["target"] == "/quoparts/ws_quoparts.php?login=&username=demo&password="
+    assert opened["query"]["password"] == "" and "password=" in opened["curl"]
+    assert opened["detail"] == "query: password: '' should be non-empty"
+    blank = {"importCli": "", "token": ""}
+    http.post(QP, params=blank, headers={"Authorization": ""}, json={"data": []})
+    opened = newest(http)
+    assert (opened["query"]["token"], opened["detail"]) == ("", "the token is missing")
+    assert opened["target"].endswith("?importCli=&token=")
+    assert opened["headers"]["authorization"] == ""
+    assert "?importCli=&token=' " in opened["curl"]
+    assert "-H 'authorization;'" in opened["curl"]  # sent empty, as it was
+    assert "***" not in json.dumps(opened)
+    recorded = har.entry(
+        method="POST",
+        url=f"{http.base_url}{QP[1:]}?importCli=&token=",
+        request_headers=[("Authorization", ""), ("Content-Type", "application/json")],
+        request_body=b'{"Password":"","token":"t-1"}',
+        status=200,
+        response_headers=[],
+        response_body=b"",
+        started=datetime.now(UTC),
+        duration_ms=1,
+    )["request"]
+    assert recorded["url"].endswith("?importCli=&token=")
+    assert {"name": "token", "value": ""} in recorded["queryString"]
+    assert {"name": "Authorization", "value": ""} in recorded["headers"]
+    assert json.loads(recorded["postData"]["text"]) == {"Password": "", "token": "***"}
+    # and in every shape of body the journal masks
+    assert mask_value({"Password": "", "token": "t"}) == {"Password": "", "token": "***"}
+    assert mask_text("Username=demo&Password=&token=t") == "Username=demo&Password=&token=***"
+    assert mask_text("{'Password': '', 'token': 't'}") == "{'Password': '', 'token': '***'}"
+    assert mask_text("<Password></Password>") == "<Password></Password>"
+
+
 @pytest.mark.parametrize(
     "text, masked",
     [

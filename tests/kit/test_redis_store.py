@@ -1402,6 +1402,7 @@ def test_a_journal_entry_crosses_the_store_whole() -> None:
         {"request": ["m"]},
         [{"field": "f", "upstream": 1, "fake": 2}],
         True,
+        True,
     )
     wire = entry.to_wire()
     assert list(wire) == [f.name for f in dataclasses.fields(Entry) if f.init]
@@ -1415,7 +1416,7 @@ def test_a_journal_entry_of_another_version_crosses_the_store() -> None:
     entry = Entry(1.5, "xtra", "login", "POST", "/xtra/login", b"", [], 200, b"{}", b"{}", 2.5)
     wire = entry.to_wire()
     assert Entry.from_wire(wire | {"a_later_field": [1], "shown": "{}"}) == entry
-    added = ("raw_path", "source", "verdict", "shadow", "body_unread")
+    added = ("raw_path", "source", "verdict", "shadow", "body_unread", "answer_dropped")
     earlier = {name: value for name, value in wire.items() if name not in added}
     assert Entry.from_wire(earlier) == entry
 

@@ -62,6 +62,21 @@ def test_assert_called_passes_and_counts(mockserver_session: Session) -> None:
     session.assert_not_called(operation="importPvt")
 
 
+def test_assert_called_reads_xtra_s_names_as_xtra_does(mockserver_session: Session) -> None:
+    """XTRA binds query and body names, and its flags' values, whatever their case: a test
+    asserting a call in the contracts' spelling failed on the call the fake had taken."""
+    session = mockserver_session
+    account = session.credentials["xtra"]
+    keys = {"SyncPublicKey": account["public_key"], "SyncSecretKey": account["secret_key"]}
+    form = {"email": "a@b.it", "surname": "Rossi", "name": "Anna", "webreasonid": 13}
+    with httpx.Client(base_url=session.base_url("xtra"), headers=keys) as xtra:
+        xtra.post("/api/sync/v1/irs/update?CONTACTFORM=True", json=[form])
+    contact_form = {"vendor": "xtra", "query": {"contactForm": "true"}}
+    assert session.assert_called(1, **contact_form, body=[{"EMail": "a@b.it"}]) == 1
+    with pytest.raises(AssertionError, match=r'query\.contactForm: expected "false", got "True"'):
+        session.assert_called(vendor="xtra", query={"contactForm": "false"})
+
+
 def test_contradictory_bounds_fail_before_any_call(mockserver_session: Session) -> None:
     """``assert_called(1, at_least=5)`` passed on one call: ``count`` won, silently."""
     with quoparts(mockserver_session) as client:
@@ -724,7 +739,10 @@ def test_a_drop_fault_starts_the_answer_then_fails_its_body_in_process_as_over_a
         in_process = sync_run(http)
     assert over_a_socket[:2] == ([201, 200, 200], 200)  # the fault's 201, then two drops
     assert in_process == over_a_socket and anyio.run(in_async) == over_a_socket
-    assert "received 0 bytes, expected 64" in over_a_socket[2]
+    with httpx.Client(transport=SyncASGITransport(create_app()), base_url="http://m") as http:
+        whole = http.get("/quoparts/ws_quoparts.php", params=QP_LOGIN)  # as it comes whole
+    promised = whole.headers["content-length"]  # the length of the answer the drop cut off
+    assert f"received 0 bytes, expected {promised}" in over_a_socket[2]
 
 
 def test_an_async_connector_in_process_meets_timeouts_and_drops_as_over_a_socket() -> None:

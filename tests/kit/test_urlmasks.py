@@ -69,13 +69,11 @@ def test_a_url_is_masked_as_it_stands_not_as_a_parser_writes_it_again(url: str) 
 
 
 def test_a_query_and_a_header_url_keep_every_byte_but_the_secret_values() -> None:
-    """A query's repeats, empty parameters and escapes stay, and a name spelt with escapes is a
-    secret's; a ``Refresh`` header's URL follows its delay, in quotes or not: its closing
-    quote was masked with the value."""
+    """A query's repeats, empty parameters (a blank secret too: nothing to hide) and escapes
+    stay, and a name spelt with escapes is a secret's; a ``Refresh`` header's URL follows its
+    delay, in quotes or not: its closing quote was masked with the value."""
     query = "a=1&&token=&Token=x&password&acc%65ss_token=y+z&b=%20"
-    assert (
-        urlmasks.mask_query(query) == "a=1&&token=***&Token=***&password&acc%65ss_token=***&b=%20"
-    )
+    assert urlmasks.mask_query(query) == "a=1&&token=&Token=***&password&acc%65ss_token=***&b=%20"
     headers = [
         ("Location", "/cb?token=T0k-123"),
         ("Refresh", "5; URL='https://erp.example/cb?x=1#access_token=T0k-123'  "),

@@ -16,7 +16,7 @@ import pytest
 
 from contracts import contract
 from mockservers.core import verify as verify_module
-from tests.conftest import qp_call, qp_login
+from tests.conftest import QP, qp_call, qp_login
 from tests.data import keepit_customer
 
 ROW = {"DES_NOM": "Rossi", "COD_PTA_IVA": "123", "COD_CLI_ERP": "CLI01"}
@@ -93,6 +93,39 @@ def test_query_values_are_text_and_header_names_have_no_case(
     http.post("/keepit/api", params=KEEPIT_QUERY | {"appId": 7}, headers=KEEPIT_DEMO, json={})
     assert count(http, vendor="keepit", query={"appId": 7}) == 1
     assert count(http, vendor="keepit", headers={"SiteId": 1}) == 1
+
+
+def test_xtra_s_names_and_flags_are_read_in_any_case_as_xtra_reads_them(
+    http: httpx.Client,
+) -> None:
+    """XTRA binds query and body names whatever their case, and its flags' values too (the
+    fake, the journal's verdict and coverage read them so): a matcher in the contracts'
+    spelling missed a call that sent ``?contactform=TRUE`` or a record's ``city``, with a near
+    miss saying the parameter was missing."""
+    form = {"email": "a@b.it", "surname": "Rossi", "name": "Anna", "webreasonid": 13}
+    update = "/xtra/api/sync/v1/irs/update"
+    sent = http.post(f"{update}?contactform=TRUE", headers=XTRA_KEYS, json=[form])
+    assert sent.json()["result"]["records"][0]["Item2"] == "a@b.it_Rossi_Anna"  # a contact form
+    http.post(update, headers=XTRA_KEYS, json=[{"ID": 1, "city": "Roma"}])
+    # Two spellings of one name: the last sent wins, as XTRA reads it (not the first spelling's).
+    http.post(f"{update}?Debug=true&debug=false&Debug=TRUE", headers=XTRA_KEYS, json=[])
+    xtra = {"vendor": "xtra", "operation": "updateIdentities"}
+    assert count(http, **xtra, query={"contactForm": "true"}) == 1
+    assert count(http, **xtra, query={"CONTACTFORM": "True"}) == 1  # the matcher read alike
+    assert count(http, **xtra, query={"contactForm": "false"}) == 0
+    assert count(http, **xtra, body=[{"EMail": "a@b.it", "WebReasonID": 13}]) == 1
+    assert count(http, **xtra, body=[{"City": "Roma"}]) == 1
+    assert count(http, **xtra, body=[{"CITY": "Roma"}]) == 1
+    assert count(http, **xtra, body=[{"City": "roma"}]) == 0  # a field's value keeps its case
+    assert count(http, **xtra, query={"debug": "true"}) == 1
+    missed = verify(http, xtra | {"query": {"debug": "false"}})
+    differences = [miss["differences"] for miss in missed["near_misses"]]
+    assert ['query.debug: expected "false", got "TRUE"'] in differences
+    assert ['query.debug: expected "false", missing'] in differences  # the contracts' spelling
+    # Another vendor reads names as written: so do count and verify.
+    qp_login(http)
+    assert count(http, vendor="quoparts", query={"username": "demo"}) == 1
+    assert count(http, vendor="quoparts", query={"USERNAME": "demo"}) == 0
 
 
 def test_scalars_status_tenant_and_session(http: httpx.Client, imported: str) -> None:
@@ -517,6 +550,9 @@ def test_masked_secrets_never_match_clear_text_and_never_show(http: httpx.Client
         assert "'demo'" not in str(first["differences"])
     # what can be asserted of a secret: that it was sent (masked), never its value
     assert count(http, vendor="quoparts", query={"password": "***"}) == 1
+    # ... save an empty one, which hides nothing: the journal shows it, a matcher matches it
+    http.get(QP, params={"login": "", "username": "demo", "password": ""})
+    assert count(http, vendor="quoparts", query={"password": ""}) == 1
     token = qp_login(http)
     hidden = verify(http, {"operation": "login", "query": {"token": token}})
     assert token not in str(hidden)
