@@ -7,7 +7,7 @@ customers, then kept by each write.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mockservers.core.state import StateError, TenantState
@@ -74,6 +74,46 @@ def section_keys(record: Mapping[str, Any]) -> list[Key]:
 def held_keys(record: Any, prog_id: str) -> list[tuple[Key, str]]:
     """A customer's unique keys, each held by its progId (none for no customer)."""
     return [(key, prog_id) for key in unique_keys(record)] if record else []
+
+
+class KeyCounts:
+    """A customer's unique keys, each with how many of its parts hold it (an e-mail in
+    ``subjects.email`` and in a contact: two). A call's updates of the customer only add keys
+    (contacts, mappings and cards are never taken away), but for those of its code and its
+    ``subjects.email``: each update counts what it changes, never the customer again."""
+
+    __slots__ = ("_counts",)
+
+    def __init__(self, keys: Iterable[Key] = ()) -> None:
+        self._counts: dict[Key, int] = {}
+        self.gain(keys)
+
+    def __contains__(self, key: Key) -> bool:
+        return key in self._counts
+
+    def gain(self, keys: Iterable[Key]) -> list[Key]:
+        """Each of ``keys`` held by one more part; those not held before, each once."""
+        counts = self._counts
+        new = []
+        for key in keys:
+            held = counts.get(key, 0)
+            if not held:
+                new.append(key)
+            counts[key] = held + 1
+        return new
+
+    def lose(self, keys: Iterable[Key]) -> list[Key]:
+        """Each of ``keys`` (held) held by one part less; those no longer held."""
+        counts = self._counts
+        gone = []
+        for key in keys:
+            left = counts[key] - 1
+            if left:
+                counts[key] = left
+            else:
+                del counts[key]
+                gone.append(key)
+        return gone
 
 
 def owners_of(tenant: TenantState) -> Owners:

@@ -30,7 +30,6 @@ from mockservers.keepit.planning import (
     Plan,
     Planned,
     ids_needed,
-    keys_given_up,
     plan_record,
 )
 from mockservers.keepit.ratelimit import RateLimiter
@@ -41,7 +40,7 @@ from mockservers.keepit.records import (
     highest_prog_ids,
 )
 from mockservers.keepit.settings import KeepItSettings
-from mockservers.keepit.writing import write
+from mockservers.keepit.writing import Drafts, write
 
 
 def tenant_name(company: str, site: str) -> str:
@@ -169,7 +168,7 @@ class KeepItModel(VendorModel):
             else:
                 plan = plan_record(planned, number, record, holders)
                 if plan.kind == "ok":
-                    holders.claim(plan.keys, plan.me, keys_given_up(plan))
+                    holders.claim(plan.keys, plan.me, plan.given_up)
                     planned.keep(plan)
                 elif plan.kind == "conflict":
                     conflicts.append(plan.entry())
@@ -179,12 +178,13 @@ class KeepItModel(VendorModel):
         # At most one progId per byte of the body: counted only that near 2^53.
         tenant.check_room(lambda: ids_needed(plans), self.kit.max_body_bytes)
         inserted, errors, duplicated = [], [], []
+        drafts = Drafts(customers)
         with customers:
             for plan in plans:
                 for behaviour in plan.behaviours:
                     met(behaviour)
                 if plan.kind == "ok":
-                    inserted.append(write(customers, index, plan, self.clock))
+                    inserted.append(write(drafts, index, plan, self.clock))
                 elif plan.kind == "duplicate":
                     duplicated.append(plan.entry())
                 else:

@@ -17,6 +17,8 @@ from mockservers.core.state import TenantState
 
 Element = dict[str, Any]
 MatchKey = Callable[[Element], Any]
+Where = dict[Any, int]
+"""A section's elements by their match key: the place of the last element holding each."""
 ELEMENT_FIELDS = kit_fields("progId")
 """The fields the kit adds to a stored element or makeup."""
 
@@ -81,16 +83,22 @@ class Section:
     keep: bool = False
 
     def merge(
-        self, tenant: TenantState, stored: list[Element], elements: list[Element]
-    ) -> tuple[list[Element], list[dict[str, int]]]:
-        """The merged list, and the progIds of the received elements in their order as the answer
-        reports them (an insert merges into nothing, which also folds repeated elements of one
-        request together)."""
-        merged = list(stored)
-        # Keys matter only with something to match or fold: stored elements, or several received.
-        match = self.match if stored or len(elements) > 1 else None
-        where: dict[Any, int] = {}
-        if match is not None:
+        self,
+        tenant: TenantState,
+        merged: list[Element],
+        elements: list[Element],
+        where: Where | None = None,
+    ) -> tuple[list[dict[str, int]], Where | None]:
+        """Merge the received ``elements`` into ``merged``, in place (a list of the call's own:
+        an insert's new one, an update's copy of the stored one). Returns the progIds of the
+        received elements in their order as the answer reports them, and ``where``: each
+        element's place by its match key, built when first needed (stored elements to match,
+        or several received to fold: an insert merges into nothing, which also folds repeated
+        elements of one request together) and kept for the call's next merge into ``merged``.
+        """
+        match = self.match
+        if where is None and match is not None and (merged or len(elements) > 1):
+            where = {}
             for index, element in enumerate(merged):
                 key = match(element)
                 if key is not None:
@@ -98,19 +106,20 @@ class Section:
         reported: list[dict[str, int]] = []
         for received in elements:
             element = given(received)
-            key = match(element) if match is not None else None
-            index = where.get(key) if key is not None else None
+            # Keys matter only with something to match or fold (``where``).
+            key = match(element) if where is not None and match is not None else None
+            index = where.get(key) if where is not None and key is not None else None
             if index is None:
                 prog_id = tenant.next(self.reported)
+                if where is not None and key is not None:
+                    where[key] = len(merged)
                 merged.append({**element, "progId": prog_id})
-                if key is not None:
-                    where[key] = len(merged) - 1
             else:
                 prog_id = merged[index].get("progId")
                 if not self.keep:
                     merged[index] = {**element, "progId": prog_id}
             reported.append({"progId": prog_id})
-        return merged, reported
+        return reported, where
 
 
 SECTIONS: tuple[Section, ...] = (

@@ -15,7 +15,7 @@ from mockservers import create_app
 from mockservers.core.unique import UniqueIndex
 from mockservers.keepit.planning import Holders
 from mockservers.testing import SyncASGITransport
-from tests.batches import counted, in_order
+from tests.batches import Work, counted, in_order
 from tests.data import KEEPIT_SUBJECT
 from tests.data import keepit_card as card
 from tests.data import keepit_customer as customer
@@ -355,7 +355,6 @@ def test_planning_an_update_reads_the_record_not_its_customer_again(
 
     monkeypatch.setattr(sections, "_add_email", counted_email)
     monkeypatch.setattr(models, "plan_record", planning(models.plan_record))
-    monkeypatch.setattr(models, "keys_given_up", planning(models.keys_given_up))
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers") as http:
         insert(http, [customer("P1")])
         batch = [update("P1", 1, contacts=[email(f"m{n}@x.it")]) for n in range(400)]
@@ -421,3 +420,38 @@ def test_a_mapping_stays_each_of_its_holders_own_after_one_of_them_claims_it() -
     assert holders.taken([key], "3")
     holders.claim([], "1", given_up=[key])
     assert holders.holders(key) == ("2",)
+
+
+def updates_of_one_customer(monkeypatch: pytest.MonkeyPatch, count: int) -> Work:
+    """The work of one call of ``count`` updates of one customer, each adding an e-mail, a phone,
+    a mapping and a card, renaming it and replacing its privacy consent."""
+    app = create_app()
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://mockservers") as http:
+        assert insert(http, [customer("P1", mappings=[mapping("P1")])])["code"] == 200
+    batch = [
+        update(
+            "P1",
+            1,
+            {"subjectName": f"n{n}"},
+            contacts=[{"contactType": "PHONE", "value": f"0{n}"}, email(f"m{n}@x.it")],
+            mappings=[mapping("P1"), mapping(f"E{n}", "CUSTOMER_NO")],
+            cards=[card(f"B{n}")],
+            privacy=[{"privacyType": "P1", "privacyConsent": "T" if n % 2 else "F"}],
+        )
+        for n in range(count)
+    ]
+    body = {"subjectsRecords": batch}
+    response, work = counted(monkeypatch, app, "POST", API, params=QUERY, headers=DEMO, json=body)
+    assert response.json()["code"] == 200
+    return work
+
+
+def test_each_of_a_calls_updates_of_one_customer_costs_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each record's planning and write walked every key and element the customer had gained
+    from the records before it (4,000 such updates in one call took 17 s). Counted without a
+    clock: the Python calls of a call of 400 updates, against four times those of 100 (14
+    times when each walked the customer; 3.8 now)."""
+    hundred = updates_of_one_customer(monkeypatch, 100).calls
+    assert updates_of_one_customer(monkeypatch, 400).calls < 4.5 * hundred
