@@ -9,8 +9,10 @@ seconds, while every other caller of the kit's one event loop waited.
 A :class:`Batch` reads each record from the tenant at most once and keeps what the call's
 records write, which the records after them read: they see each other's writes, as when each
 was put at once. The records written go to the tenant when the call ends, in the order they
-were first written (a new key comes last, as ``put`` places it). A record the batch holds is
-never changed in place: a write copies what it changes and puts the copy.
+were first written (a new key comes last, as ``put`` places it). A record read from the
+tenant is never changed in place: a write copies what it changes and puts the copy, which is
+the call's own until the call ends (a vendor may merge the call's later records into it, as
+KeepIT's ``Draft`` does).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class Batch:
 
     def put(self, key: str, record: Any) -> None:
         """``record`` under ``key`` for the call's later reads, and for the tenant as the call
-        ends (``record`` is the batch's from then on: never changed)."""
+        ends (``record`` is the call's from then on: the tenant's copy is never changed)."""
         self._records[key] = self._written[key] = record
 
     def __enter__(self) -> Batch:
