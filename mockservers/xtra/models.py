@@ -343,7 +343,6 @@ class XtraModel(Authorisation, VendorModel):
         of the identity's, ``DocumentPairs.check``)."""
         tenant = identities.tenant
         contact_form, ignored = context
-        updated = work is not None
         if work is None:  # its ID, its SUB_RECORDS lists, then its columns
             identity = {
                 "ID": tenant.next("identity"),
@@ -352,7 +351,6 @@ class XtraModel(Authorisation, VendorModel):
                 "IdentityDocuments": [],
                 "Users": [],
             }
-            work = identities.inserted(identity)
             before: list[tuple[str, int]] = []
         else:  # the call's own copy: the identity as stored stays as it was
             before = _external_key(work.identity)
@@ -366,26 +364,26 @@ class XtraModel(Authorisation, VendorModel):
         for name in SUB_RECORDS:  # a list the stored identity lacks comes after its columns
             if identity.get(name) is None:
                 identity[name] = []
-        destinations = _merged(tenant, work, record, "Destinations")
-        contacts = _merged(tenant, work, record, "Contacts")
+        destinations = _merged(tenant, work, identity, record, "Destinations")
+        contacts = _merged(tenant, work, identity, record, "Contacts")
         documents = record.get("IdentityDocuments")
         if documents:
-            listed = work.own_list("IdentityDocuments")
+            listed = _own_list(work, identity, "IdentityDocuments")
             held = len(listed.items)
             merge(tenant, listed, documents, "document")
-            work.written_documents(pairs, listed.items[held:])
+            if work is not None:
+                work.written_documents(pairs, listed.items[held:])
         users = record.get("Users")
-        added = _write_users(tenant, work.own_list("Users"), users) if users else []
+        added = _write_users(tenant, _own_list(work, identity, "Users"), users) if users else []
         if contact_form:  # under the index after the request's contacts, or the next free one
             number = len(record.get("Contacts") or [])
             while str(number) in contacts:  # a contact's ExternalKey took it
                 number += 1
-            contacts[str(number)] = email_contact(
-                tenant, work.own_list("Contacts"), record["EMail"]
-            )
+            listed = _own_list(work, identity, "Contacts")
+            contacts[str(number)] = email_contact(tenant, listed, record["EMail"])
         identities.put(str(identity["ID"]), identity)
         self._indexed(tenant.name, before, identity, added)
-        met(_WRITTEN[contact_form, updated])
+        met(_WRITTEN[contact_form, work is not None])
         if contact_form:
             self._record_activity(tenant, identity, record)
         return Outcome(identity["ID"], identity.get("ExternalKey"), None, destinations, contacts)
@@ -406,13 +404,23 @@ class XtraModel(Authorisation, VendorModel):
 
 
 def _merged(
-    tenant: TenantState, work: Work, record: dict[str, Any], name: str
+    tenant: TenantState,
+    work: Work | None,
+    identity: dict[str, Any],
+    record: dict[str, Any],
+    name: str,
 ) -> dict[str, int | None]:
     """The record's items of the list ``name`` merged into the identity's (``merge``)."""
     items = record.get(name)
     if not items:
         return {}
-    return merge(tenant, work.own_list(name), items, SUB_RECORD_SEQUENCES[name])
+    return merge(tenant, _own_list(work, identity, name), items, SUB_RECORD_SEQUENCES[name])
+
+
+def _own_list(work: Work | None, identity: dict[str, Any], name: str) -> Items:
+    """The identity's list ``name``, the call's own: ``work``'s copy of it, or for an identity
+    the record inserts (``work`` None) the list it was made with."""
+    return work.own_list(name) if work is not None else Items(identity[name])
 
 
 def _write_users(

@@ -166,8 +166,3 @@ class Identities(Batch):
         if found is None or found.identity is not identity:
             found = self._work[identity["ID"]] = Work(identity)
         return found
-
-    def inserted(self, identity: dict[str, Any]) -> Work:
-        """The work on an identity the call inserts (its own from the start)."""
-        found = self._work[identity["ID"]] = Work(identity, own=True)
-        return found
