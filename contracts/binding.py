@@ -10,9 +10,9 @@ objects are; :func:`bound_body` respells a parsed body's names as the contract d
 the journal's verdict and the fuzz check read a body through it alike.
 
 Names that differ only in case are one field, whose last value in the object wins (the binder
-sets the property again for each, as for a repeated query name). A name no property has is
-kept as sent. Only ASCII names are folded: the contracts' are ASCII, and Python's ``lower``
-takes the Kelvin sign for a ``k``, which .NET's ordinal comparison does not.
+sets the property again for each; a query parameter sent twice takes its first value). A name
+no property has is kept as sent. Only ASCII names are folded: the contracts' are ASCII, and
+Python's ``lower`` takes the Kelvin sign for a ``k``, which .NET's ordinal comparison does not.
 """
 
 from __future__ import annotations

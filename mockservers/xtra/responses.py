@@ -92,15 +92,17 @@ def _true(query: Query, name: str) -> bool:
 
 def bound(call: Call, checked: Contract) -> Query:
     """The call's query as its contract reads it (``bound_query``: XTRA's contracts take a
-    name whatever its case, ``?contactform=TRUE``, as ASP.NET's model binding does). Names
-    that differ only in case are one parameter, whose last value wins, as a repeated name's:
-    then the query is read again in the order it was sent."""
+    name whatever its case, ``?contactform=TRUE``, as ASP.NET's model binding does, and a
+    name sent twice, in any spelling, takes its first value). The call's query took a
+    repeated name's last: a query that names a parameter twice is read again in the order
+    it was sent."""
     query = call.query
     if not query:
         return {}
     sent: Iterable[tuple[str, str]] = query.items()
-    if len({key.lower() for key in query}) < len(query):
-        sent = parse_qsl(call.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    raw = call.scope["query_string"]
+    if raw.count(b"&") >= len(query) or len({key.lower() for key in query}) < len(query):
+        sent = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
     return bound_query(checked, sent)
 
 
