@@ -17,6 +17,7 @@ from typing import Any
 from contracts import contract
 from contracts.binding import Names, body_names
 from mockservers.core.coverage import met
+from mockservers.core.errors import KitError
 from mockservers.core.kit import Kit
 from mockservers.core.sessions import in_scope
 from mockservers.core.state import TenantState, VendorState, highest_id
@@ -30,7 +31,10 @@ from mockservers.xtra.errors import (
     INSERT_FAILED,
     INVALID,
     NOT_FOUND,
+    UNHANDLED,
+    UNHANDLED_TEXT,
     RecordError,
+    XtraError,
 )
 from mockservers.xtra.records import (
     ACTIVITIES,
@@ -230,12 +234,15 @@ class XtraModel(Authorisation, VendorModel):
         written. A call takes at most one ID per byte of its body: only one that many could
         take past Int32 counts them."""
         keys = self._keys.get(tenant.name, {})
-        tenant.check_room(
-            lambda: ids_needed(records, contact_form, keys),
-            self.kit.max_body_bytes,
-            INT32_MAX,
-            "Int32 (XTRA's IDs)",
-        )
+        try:
+            tenant.check_room(
+                lambda: ids_needed(records, contact_form, keys),
+                self.kit.max_body_bytes,
+                INT32_MAX,
+                "Int32 (XTRA's IDs)",
+            )
+        except KitError as exc:  # the handler's own 500: its envelope, with debug on request
+            raise XtraError(exc.status or 500, UNHANDLED, UNHANDLED_TEXT, exc.detail) from None
 
     @staticmethod
     def batch(tenant: TenantState) -> Identities:

@@ -207,6 +207,8 @@ def answer(
         result, status, code, message = None, exc.status, exc.code, exc.message
         if code == INVALID:
             met(coverage.ER_IR_INVAL_CALL)
+        elif code == UNHANDLED:
+            met(coverage.ER_IR_UNERR)
         if exc.detail:  # rendered here, not by the pipeline: keep the kit's diagnosis
             call.explain(exc.detail)
     block = debug_block(started, model.clock.time(), call.client_ip) if debug else None

@@ -1234,6 +1234,9 @@ def test_a_call_whose_ids_would_pass_int32_half_way_writes_nothing(
     detail = refused.headers["X-Mockservers-Detail"]
     assert f"sequence '{sequence}' would pass Int32" in detail
     assert http.get("/__admin/state/xtra").json() == before
+    debugged = update(http, batch, **query, debug="true")  # as every error the handler gives
+    assert (debugged.status_code, set(debugged.json())) == (500, {*refused.json(), "debug"})
+    assert f"sequence '{sequence}' would pass Int32" in debugged.headers["X-Mockservers-Detail"]
     assert all(outcome["Item3"] for outcome in records(http, batch[:2], **query))
     assert state(http)["sequences"][sequence] == INT32_MAX
 
