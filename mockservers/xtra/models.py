@@ -89,7 +89,7 @@ class XtraModel(Authorisation, VendorModel):
         # Derived indexes, per tenant (never dumped): ExternalKey -> ID, Username -> (IRID, ID).
         self._keys: dict[str, UniqueIndex[str, int]] = {}
         self._users: dict[str, UniqueIndex[str, tuple[int, int]]] = {}
-        # The headers of the call being answered, the account their SyncPublicKey names and,
+        # The header list of the call being answered, the account their SyncPublicKey names and,
         # for a session's account, the session's id.
         self._named: tuple[Any, Account | None, str | None] = (None, None, None)
 

@@ -226,7 +226,7 @@ def login(model: XtraModel, call: Call) -> Response:
         violations = _LOGIN.check(body)
         if violations:
             raise refused(violations, "body")
-        return model.login(body["Username"], body["Password"], call.headers)
+        return model.login(body["Username"], body["Password"], call)
 
     return answer(model, call, _LOGIN_QUERY, work)
 
@@ -234,7 +234,7 @@ def login(model: XtraModel, call: Call) -> Response:
 # -- irs/update --------------------------------------------------------------------------------
 def update_identities(model: XtraModel, call: Call) -> Response:
     def work(query: Query) -> dict[str, Any]:
-        caller = model.caller(call.headers)
+        caller = model.caller(call)
         _check_query(_UPDATE_QUERY, query)
         contact_form = _true(query, "contactForm")
         body = _parsed(call)
