@@ -9,10 +9,13 @@ through ``$ref``, ``allOf``/``anyOf``/``oneOf`` and ``then``/``else``) and where
 objects are; :func:`bound_body` respells a parsed body's names as the contract does. The fake,
 the journal's verdict and the fuzz check read a body through it alike.
 
+Names only: a value is held to its contract's type, more strictly than either binder (a number
+sent as a string, ``"ID": "1"``, is refused where both would read it; docs/assumptions/xtra.md).
+
 Names that differ only in case are one field, whose last value in the object wins (the binder
-sets the property again for each, as for a repeated query name). A name no property has is
-kept as sent. Only ASCII names are folded: the contracts' are ASCII, and Python's ``lower``
-takes the Kelvin sign for a ``k``, which .NET's ordinal comparison does not.
+sets the property again for each; a query parameter sent twice takes its first value). A name
+no property has is kept as sent. Only ASCII names are folded: the contracts' are ASCII, and
+Python's ``lower`` takes the Kelvin sign for a ``k``, which .NET's ordinal comparison does not.
 """
 
 from __future__ import annotations

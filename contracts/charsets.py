@@ -13,7 +13,8 @@ UTF-8 body of an odd length declared UTF-16 parsed, and was written.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 
 from contracts.loader import Contract
 
@@ -85,8 +86,29 @@ def content_type_of(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> s
 def _utf16(content_type: str) -> str | None:
     """The UTF-16 a ``Content-Type`` declares (in a spelling of :data:`_SPELLINGS`), as
     :data:`_UTF16` names it; None for any other charset, or none."""
-    for parameter in content_type.split(";")[1:]:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset":
-            return _SPELLINGS.get(value.strip().strip('"').lower().replace("_", "-"))
+    for name, value in _parameters(content_type):
+        if name == "charset":
+            return _SPELLINGS.get(value.lower().replace("_", "-"))
     return None
+
+
+_PARAMETER = re.compile(r'\s*([^\s;="]*)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^\s;"]*))?\s*(?:;|$)')
+"""One parameter of a media type and the ``;`` after it: its name, ``=`` and its value, a
+token or a quoted string (``\\`` escapes a character in it)."""
+
+
+def _parameters(content_type: str) -> Iterator[tuple[str, str]]:
+    """A ``Content-Type``'s parameters, each name in lower case with its value unquoted, as
+    .NET's ``MediaTypeHeaderValue`` reads them: a quoted value is read whole, so a ``;`` or a
+    ``charset=`` inside it is its text (``foo="a;charset=utf-16"`` declares no charset). The
+    parameters stop where the header stops being one (an unclosed quote)."""
+    at = content_type.find(";") + 1
+    while 0 < at < len(content_type):
+        found = _PARAMETER.match(content_type, at)
+        if found is None or found.end() == at:
+            return
+        name, value = found.group(1), found.group(2) or ""
+        if value.startswith('"'):
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        yield name.lower(), value
+        at = found.end()

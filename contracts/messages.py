@@ -46,13 +46,18 @@ def _spellings(checked: Contract) -> dict[str, str]:
 
 def bound_query(checked: Contract | None, sent: Iterable[tuple[str, str]]) -> dict[str, str]:
     """A call's query (its ``(name, value)`` pairs, in the order sent) as its query contract
-    reads it: a repeated name's last value wins, and under a contract marked
-    ``x-names-any-case`` (a vendor on ASP.NET, whose model binding matches a name whatever its
-    case: XTRA) a parameter's name in any spelling is that parameter. Other names stay as sent."""
+    reads it: a repeated name's last value wins (PHP's reading: QuoParts). Under a contract
+    marked ``x-names-any-case`` (a vendor on ASP.NET Core: XTRA) a parameter's name in any
+    spelling is that parameter, and its first value wins: ASP.NET's query collection gathers
+    a name's values whatever its case, in the order sent, and its model binding of a simple
+    type takes the first. Other names stay as sent."""
     spellings = _spellings(checked) if checked is not None else {}
     if not spellings:
         return dict(sent)
-    return {spellings.get(key.lower(), key): value for key, value in sent}
+    bound: dict[str, str] = {}
+    for key, value in sent:
+        bound.setdefault(spellings.get(key.lower(), key), value)
+    return bound
 
 
 @cache

@@ -121,6 +121,22 @@ class Call:
             raw = self._raw_headers = dict(reversed(self.scope["headers"]))
         return [header_text(raw.get(name, b"")) for name in names]
 
+    def header(self, name: bytes) -> str | None:
+        """One header's value (lower-case name), None when it was not sent; a repeated
+        header's first value (``header_values``, for a vendor that tells an empty header from
+        a missing one: XTRA's AccessToken decides when sent)."""
+        raw = self._raw_headers
+        if raw is None:
+            raw = self._raw_headers = dict(reversed(self.scope["headers"]))
+        value = raw.get(name)
+        if value is None:
+            return None
+        value = value.strip(b" \t")  # header_text, spelt out as CallHeaders does (hot path)
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            return value.decode("latin-1")
+
     @property
     def client_ip(self) -> str:
         client = self.scope.get("client")
@@ -134,7 +150,7 @@ class Call:
         if not self.charsets:
             return self.body
         if self._utf8 is None:
-            self._utf8 = utf8_json(self.body, self.headers.get("content-type", ""))
+            self._utf8 = utf8_json(self.body, self.header(b"content-type") or "")
         return self._utf8
 
     def json(self) -> Any:

@@ -20,6 +20,7 @@ from mockservers.xtra.records import IDENTITIES, is_id
 from mockservers.xtra.settings import Account, AccountUser
 
 if TYPE_CHECKING:
+    from mockservers.core.call import Call
     from mockservers.xtra.models import XtraModel
 
 KEYS_REFUSED = "SyncPublicKey/SyncSecretKey mancanti o non validi"
@@ -82,13 +83,15 @@ class Authorisation:
         # named as scope_accounts names it: its username is the session's prefix, PREFIX + id
         return Account(credentials["username"], public_key, credentials["secret_key"])
 
-    def named_account(self, headers: Any) -> Account | None:
+    def named_account(self, call: Call) -> Account | None:
         """The account a call's SyncPublicKey names, its secret not checked: looked up once per
-        call, as the pipeline asks whose call it is before the endpoint checks the key pair. A
-        session's account is reused only inside its session (the pipeline found it alive)."""
+        call (known by its header list), as the pipeline asks whose call it is before the
+        endpoint checks the key pair. A session's account is reused only inside its session
+        (the pipeline found it alive)."""
         seen, account, session_id = self._named
+        headers = call.scope["headers"]
         if seen is not headers or (session_id is not None and session_id != current_id()):
-            account = self.account(headers.get("syncpublickey") or "")
+            account = self.account(call.header(b"syncpublickey") or "")
             session_id = None
             if account is not None and account.public_key not in self.accounts:
                 session_id = owner_id(account.name)
@@ -98,31 +101,30 @@ class Authorisation:
     def forbidden(self, message: str, detail: str = "") -> XtraError:
         return XtraError(403, self.settings.auth_error_code, message, detail)
 
-    def keys_refused(self, headers: Any) -> XtraError:
+    def keys_refused(self, call: Call) -> XtraError:
         """403 for a key pair that names no account or not with that secret, saying which."""
-        public = headers.get("syncpublickey")
+        public = call.header(b"syncpublickey")
         if not public:
             detail = "no SyncPublicKey header"
-        elif self.named_account(headers) is None:
+        elif self.named_account(call) is None:
             detail = f"no account has the SyncPublicKey {public!r}"
         else:
             detail = f"the SyncSecretKey is not the one of SyncPublicKey {public!r}"
         met(coverage.KEYS_REFUSED)
         return self.forbidden(KEYS_REFUSED, detail)
 
-    def _account(self, headers: Any, secret: str) -> Account | None:
+    def _account(self, call: Call, secret: str) -> Account | None:
         """The account of the call's key pair, when ``secret`` is its secret key."""
-        account = self.named_account(headers)
+        account = self.named_account(call)
         if account is None:
             return None
         if not secrets.compare_digest(secret.encode(), account.secret_key.encode()):
             return None
         return account
 
-    def caller(self, headers: Any) -> Caller:
+    def caller(self, call: Call) -> Caller:
         """AccessToken when sent (it decides), else the key pair; 403 otherwise."""
-        sent = dict(headers)  # by lower-case name already: plain look-ups
-        value = sent.get("accesstoken")
+        value = call.header(b"accesstoken")
         if value is not None:
             token, verdict = self.tokens.verdict(value)
             if token is None:
@@ -132,9 +134,9 @@ class Authorisation:
             return Caller(
                 self.state.tenant(token.tenant), token.claims["irid"], token.claims["uid"]
             )
-        account = self._account(headers, sent.get("syncsecretkey") or "")
+        account = self._account(call, call.header(b"syncsecretkey") or "")
         if account is None:
-            raise self.keys_refused(sent)
+            raise self.keys_refused(call)
         return Caller(self.state.tenant(account.name))
 
     def check_scope(
@@ -164,12 +166,13 @@ class Authorisation:
                         f"Con AccessToken si può aggiornare solo l'utente {caller.user_id}"
                     )
 
-    def login(self, username: str, password: str, headers: Any) -> dict[str, Any]:
+    def login(self, username: str, password: str, call: Call) -> dict[str, Any]:
         """The flat login result. Key pair sent: that account only; else every account."""
-        if headers.get("syncpublickey") is not None or headers.get("syncsecretkey") is not None:
-            account = self._account(headers, headers.get("syncsecretkey") or "")
+        secret = call.header(b"syncsecretkey")
+        if call.header(b"syncpublickey") is not None or secret is not None:
+            account = self._account(call, secret or "")
             if account is None:
-                raise self.keys_refused(headers)
+                raise self.keys_refused(call)
             tenants = [account.name]
         else:  # every account of the caller's scope, in the order of ``_login_order``
             scope = current_id()

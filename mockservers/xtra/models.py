@@ -16,8 +16,8 @@ from typing import Any
 
 from contracts import contract
 from contracts.binding import Names, body_names
-from mockservers.core.batch import Batch
 from mockservers.core.coverage import met
+from mockservers.core.errors import KitError
 from mockservers.core.kit import Kit
 from mockservers.core.sessions import in_scope
 from mockservers.core.state import TenantState, VendorState, highest_id
@@ -27,25 +27,25 @@ from mockservers.core.vendor import VendorModel
 from mockservers.xtra import coverage
 from mockservers.xtra.auth import Authorisation
 from mockservers.xtra.errors import (
-    DOC_EXISTS,
-    DOC_NOT_IMPORTED,
     EXISTS,
     INSERT_FAILED,
     INVALID,
     NOT_FOUND,
+    UNHANDLED,
+    UNHANDLED_TEXT,
     RecordError,
+    XtraError,
 )
 from mockservers.xtra.records import (
     ACTIVITIES,
     ACTIVITY_FIELDS,
     IDENTITIES,
-    NO_NUMBER,
     SUB_RECORD_SEQUENCES,
     SUB_RECORDS,
+    Items,
     Outcome,
     RecordFault,
     check_state,
-    document_pair,
     email_contact,
     failed,
     identity_key,
@@ -56,6 +56,7 @@ from mockservers.xtra.records import (
     not_stored,
 )
 from mockservers.xtra.settings import INT32_MAX, Account, AccountUser, XtraSettings
+from mockservers.xtra.working import NO_CHANGE, NO_DOCUMENTS, Identities, PairChange, Work
 
 _LOGIN_NAMES = body_names(contract("xtra/login.request"))
 _UPDATE_NAMES = {
@@ -88,7 +89,7 @@ class XtraModel(Authorisation, VendorModel):
         # Derived indexes, per tenant (never dumped): ExternalKey -> ID, Username -> (IRID, ID).
         self._keys: dict[str, UniqueIndex[str, int]] = {}
         self._users: dict[str, UniqueIndex[str, tuple[int, int]]] = {}
-        # The headers of the call being answered, the account their SyncPublicKey names and,
+        # The header list of the call being answered, the account their SyncPublicKey names and,
         # for a session's account, the session's id.
         self._named: tuple[Any, Account | None, str | None] = (None, None, None)
 
@@ -166,12 +167,7 @@ class XtraModel(Authorisation, VendorModel):
         """The tenant's indexes after an identity was written (``old``: as it was, None for a
         new one; its text ExternalKey and usernames only), on the process that wrote it and on
         the others alike."""
-        keys = self._keys.get(tenant)
-        if keys is None:
-            keys = self._keys[tenant] = UniqueIndex()
-        users = self._users.get(tenant)
-        if users is None:
-            users = self._users[tenant] = UniqueIndex()
+        keys, users = self._indexes(tenant)
         before, after = _external_key(old), _external_key(new)
         if before != after:
             keys.change(before, after)
@@ -180,6 +176,36 @@ class XtraModel(Authorisation, VendorModel):
         # twice on every update of its other columns)
         if len((old or {}).get("Users") or ()) != len((new or {}).get("Users") or ()):
             users.change(_usernames(old), _usernames(new))
+
+    def _indexed(
+        self,
+        tenant: str,
+        before: list[tuple[str, int]],
+        identity: dict[str, Any],
+        added: list[dict[str, Any]],
+    ) -> None:
+        """``_reindex`` for a record this process wrote, told only what changed: the identity's
+        ExternalKey as it was (``before``) and the users the record ``added`` (a user keeps
+        its Username: looking at every username was quadratic in a call whose records each
+        added one user to one identity)."""
+        keys, users = self._indexes(tenant)
+        after = _external_key(identity)
+        if before != after:
+            keys.change(before, after)
+        if added:
+            users.change((), _usernames({"ID": identity["ID"], "Users": added}))
+
+    def _indexes(
+        self, tenant: str
+    ) -> tuple[UniqueIndex[str, int], UniqueIndex[str, tuple[int, int]]]:
+        """The tenant's ExternalKey and Username indexes (made on first use)."""
+        keys = self._keys.get(tenant)
+        if keys is None:
+            keys = self._keys[tenant] = UniqueIndex()
+        users = self._users.get(tenant)
+        if users is None:
+            users = self._users[tenant] = UniqueIndex()
+        return keys, users
 
     def clashes(self, tenants: Iterable[str]) -> list[str]:
         found: list[str] = []
@@ -208,22 +234,26 @@ class XtraModel(Authorisation, VendorModel):
         written. A call takes at most one ID per byte of its body: only one that many could
         take past Int32 counts them."""
         keys = self._keys.get(tenant.name, {})
-        tenant.check_room(
-            lambda: ids_needed(records, contact_form, keys),
-            self.kit.max_body_bytes,
-            INT32_MAX,
-            "Int32 (XTRA's IDs)",
-        )
+        try:
+            tenant.check_room(
+                lambda: ids_needed(records, contact_form, keys),
+                self.kit.max_body_bytes,
+                INT32_MAX,
+                "Int32 (XTRA's IDs)",
+            )
+        except KitError as exc:  # the handler's own 500: its envelope, with debug on request
+            raise XtraError(exc.status or 500, UNHANDLED, UNHANDLED_TEXT, exc.detail) from None
 
     @staticmethod
-    def batch(tenant: TenantState) -> Batch:
+    def batch(tenant: TenantState) -> Identities:
         """The identities one call reads and writes, through ``upsert``: each read once, each
-        written as the call ends (``core/batch.py``)."""
-        return Batch(tenant, IDENTITIES)
+        written as the call ends (``core/batch.py``), what the records look up in each kept
+        as they write (``working.py``)."""
+        return Identities(tenant)
 
     def upsert(
         self,
-        identities: Batch,
+        identities: Identities,
         record: dict[str, Any],
         *,
         contact_form: bool,
@@ -238,19 +268,21 @@ class XtraModel(Authorisation, VendorModel):
         documents = record.get("IdentityDocuments")
         try:
             existing = self._target(identities, record, key, contact_form)
+            work = identities.work(existing) if existing is not None else None
             if users:
-                self._check_users(identities.tenant, existing, users)
+                self._check_users(identities.tenant, work, users)
+            pairs = NO_CHANGE
             if documents:
-                self._check_documents(existing, documents)
+                pairs = (work.documents() if work else NO_DOCUMENTS).check(documents)
         except RecordError as error:
             return failed(record, contact_form, error)
         error = fault(record) if fault is not None else None
         if error is not None:
             return failed(record, contact_form, error)
-        return self._write(identities, record, existing, key, contact_form, ignored)
+        return self._write(identities, record, work, key, (contact_form, ignored), pairs)
 
     def _target(
-        self, identities: Batch, record: dict[str, Any], key: str | None, contact_form: bool
+        self, identities: Identities, record: dict[str, Any], key: str | None, contact_form: bool
     ) -> dict[str, Any] | None:
         """The identity to update, or None to insert."""
         rid = record.get("ID")
@@ -277,9 +309,9 @@ class XtraModel(Authorisation, VendorModel):
         raise RecordError(EXISTS, f"Anagrafica già trovata: ExternalKey {key} (ID {known})")
 
     def _check_users(
-        self, tenant: TenantState, existing: dict[str, Any] | None, users: list[dict[str, Any]]
+        self, tenant: TenantState, work: Work | None, users: list[dict[str, Any]]
     ) -> None:
-        ids = {u["ID"] for u in (existing or {}).get("Users") or []}
+        stored = work.items("Users") if work is not None else None
         taken = self._users.get(tenant.name, {})
         new_names: set[str] = set()
         for index, user in enumerate(users):
@@ -289,7 +321,7 @@ class XtraModel(Authorisation, VendorModel):
                     f"Richiesta non valida: Users[{index}].ConfirmPassword diversa da Password",
                 )
             if is_id(user.get("ID")):
-                if user["ID"] not in ids:
+                if stored is None or stored.place(user["ID"]) is None:
                     raise RecordError(
                         NOT_FOUND,
                         f"Anagrafica non trovata: Users[{index}].ID {user['ID']} "
@@ -304,57 +336,21 @@ class XtraModel(Authorisation, VendorModel):
                 )
             new_names.add(name)
 
-    @staticmethod
-    def _check_documents(existing: dict[str, Any] | None, documents: list[dict[str, Any]]) -> None:
-        """``ER.DOC.RNOIMPORT`` for a document ID not on the identity; ``ER.DOC.EXISTS`` for a
-        document that would hold the typology and number another document holds: one inserted,
-        or one updated (its stored fields with those sent on top), in the record's order, so
-        that an update frees the pair its document held. One look-up per document: a record of
-        thousands of documents is checked in linear time."""
-        stored = (existing or {}).get("IdentityDocuments") or []
-        pairs = {d["ID"]: document_pair(d) for d in stored}  # as the record leaves them so far
-        held: dict[tuple[Any, Any], int] = {}  # how many documents hold each numbered pair
-        for pair in pairs.values():
-            if pair[1] not in NO_NUMBER:
-                held[pair] = held.get(pair, 0) + 1
-        for index, document in enumerate(documents):
-            if is_id(document.get("ID")):
-                before = pairs.get(document["ID"])
-                if before is None:
-                    raise RecordError(
-                        DOC_NOT_IMPORTED,
-                        f"Riga non importata: IdentityDocuments[{index}].ID {document['ID']} "
-                        "non è un documento dell'anagrafica",
-                    )
-                pair = document_pair(document, before)
-                if pair == before:
-                    continue
-                if before[1] not in NO_NUMBER:
-                    held[before] -= 1
-                pairs[document["ID"]] = pair
-            else:
-                pair = document_pair(document)
-            if pair[1] in NO_NUMBER:
-                continue
-            if held.get(pair):
-                raise RecordError(
-                    DOC_EXISTS,
-                    f"Documento esistente: IdentityDocuments[{index}] tipologia {pair[0]} "
-                    f"numero {pair[1]}",
-                )
-            held[pair] = 1
-
     def _write(
         self,
-        identities: Batch,
+        identities: Identities,
         record: dict[str, Any],
-        existing: dict[str, Any] | None,
+        work: Work | None,
         key: str | None,
-        contact_form: bool,
-        ignored: frozenset[str],
+        context: tuple[bool, frozenset[str]],
+        pairs: PairChange,
     ) -> Outcome:
+        """Write a checked record (``work``: on the identity it updates, None to insert;
+        ``context``: contact form?, the columns ignored; ``pairs``: what its documents change
+        of the identity's, ``DocumentPairs.check``)."""
         tenant = identities.tenant
-        if existing is None:  # its ID, its SUB_RECORDS lists, then its columns
+        contact_form, ignored = context
+        if work is None:  # its ID, its SUB_RECORDS lists, then its columns
             identity = {
                 "ID": tenant.next("identity"),
                 "Destinations": [],
@@ -362,38 +358,39 @@ class XtraModel(Authorisation, VendorModel):
                 "IdentityDocuments": [],
                 "Users": [],
             }
-        else:  # a copy of its columns, and below of each list the record changes: the
-            # identity as stored, and as the call's earlier records left it, stays as it was
-            identity = existing.copy()
+            before: list[tuple[str, int]] = []
+        else:  # the call's own copy: the identity as stored stays as it was
+            before = _external_key(work.identity)
+            identity = work.writable()
         skip = not_stored(ignored, contact_form)
         for column, value in record.items():
             if column not in skip:
                 identity[column] = value
         if contact_form:
             identity["ExternalKey"] = key
-        if existing is not None:  # a list the stored identity lacks comes after its columns
-            for name in SUB_RECORDS:
-                items = identity.get(name)
-                if items is None:
-                    identity[name] = []
-                elif record.get(name) or (contact_form and name == "Contacts"):
-                    identity[name] = list(items)  # its items are replaced, never changed
-        destinations = merge(
-            tenant, identity["Destinations"], record.get("Destinations"), "destination"
-        )
-        contacts = merge(tenant, identity["Contacts"], record.get("Contacts"), "contact")
-        merge(tenant, identity["IdentityDocuments"], record.get("IdentityDocuments"), "document")
+        for name in SUB_RECORDS:  # a list the stored identity lacks comes after its columns
+            if identity.get(name) is None:
+                identity[name] = []
+        destinations = _merged(tenant, work, identity, record, "Destinations")
+        contacts = _merged(tenant, work, identity, record, "Contacts")
+        documents = record.get("IdentityDocuments")
+        if documents:
+            listed = _own_list(work, identity, "IdentityDocuments")
+            held = len(listed.items)
+            merge(tenant, listed, documents, "document")
+            if work is not None:
+                work.written_documents(pairs, listed.items[held:])
         users = record.get("Users")
-        if users:
-            _write_users(tenant, identity["Users"], users)
+        added = _write_users(tenant, _own_list(work, identity, "Users"), users) if users else []
         if contact_form:  # under the index after the request's contacts, or the next free one
             number = len(record.get("Contacts") or [])
             while str(number) in contacts:  # a contact's ExternalKey took it
                 number += 1
-            contacts[str(number)] = email_contact(tenant, identity, record["EMail"])
+            listed = _own_list(work, identity, "Contacts")
+            contacts[str(number)] = email_contact(tenant, listed, record["EMail"])
         identities.put(str(identity["ID"]), identity)
-        self._reindex(tenant.name, existing, identity)
-        met(_WRITTEN[contact_form, existing is not None])
+        self._indexed(tenant.name, before, identity, added)
+        met(_WRITTEN[contact_form, work is not None])
         if contact_form:
             self._record_activity(tenant, identity, record)
         return Outcome(identity["ID"], identity.get("ExternalKey"), None, destinations, contacts)
@@ -413,21 +410,45 @@ class XtraModel(Authorisation, VendorModel):
         tenant.put(ACTIVITIES, str(number), activity)
 
 
+def _merged(
+    tenant: TenantState,
+    work: Work | None,
+    identity: dict[str, Any],
+    record: dict[str, Any],
+    name: str,
+) -> dict[str, int | None]:
+    """The record's items of the list ``name`` merged into the identity's (``merge``)."""
+    items = record.get(name)
+    if not items:
+        return {}
+    return merge(tenant, _own_list(work, identity, name), items, SUB_RECORD_SEQUENCES[name])
+
+
+def _own_list(work: Work | None, identity: dict[str, Any], name: str) -> Items:
+    """The identity's list ``name``, the call's own: ``work``'s copy of it, or for an identity
+    the record inserts (``work`` None) the list it was made with."""
+    return work.own_list(name) if work is not None else Items(identity[name])
+
+
 def _write_users(
-    tenant: TenantState, stored: list[dict[str, Any]], users: list[dict[str, Any]]
-) -> None:
-    """A record's users into the identity's (its own copy of the list): a new one appended,
-    a stored one replaced by its updated copy."""
-    at = {user["ID"]: index for index, user in enumerate(stored)}
+    tenant: TenantState, stored: Items, users: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A record's users into the identity's (the call's own list): a new one appended, a
+    stored one replaced by its updated copy. The users added."""
+    added = []
     for user in users:
         given = {k: v for k, v in user.items() if k != "ConfirmPassword"}
         if is_id(user.get("ID")):
             # Username and Email are not taken into account on update (seed).
-            index = at[user["ID"]]
+            index = stored.place(user["ID"])
+            assert index is not None  # checked (_check_users)
             kept = {k: v for k, v in given.items() if k not in ("ID", "Username", "Email")}
-            stored[index] = {**stored[index], **kept}
+            stored.items[index] = {**stored.items[index], **kept}
             continue
-        stored.append({**given, "ID": tenant.next("user")})
+        new = {**given, "ID": tenant.next("user")}
+        stored.append(new)
+        added.append(new)
+    return added
 
 
 def _external_key(identity: Any) -> list[tuple[str, int]]:

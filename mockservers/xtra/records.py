@@ -223,11 +223,34 @@ def not_stored(ignored: frozenset[str], contact_form: bool) -> frozenset[str]:
     return frozenset({"ID", *SUB_RECORDS, *ignored, *(ACTIVITY_FIELDS if contact_form else ())})
 
 
+class Items:
+    """One of an identity's sub-record lists as a call writes it (``items``), and each item's
+    place by its ID: built the first time an item is looked up by ID, then kept as items are
+    added (records adding to one identity take linear time). ``owned``: the list is the call's
+    own copy, which its writes change in place."""
+
+    __slots__ = ("_at", "items", "owned")
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.items = items
+        self.owned = False
+        self._at: dict[Any, int] | None = None
+
+    def place(self, item_id: Any) -> int | None:
+        """The place of the item with ID ``item_id``, None for none."""
+        at = self._at
+        if at is None:
+            at = self._at = {item["ID"]: place for place, item in enumerate(self.items)}
+        return at.get(item_id)
+
+    def append(self, item: dict[str, Any]) -> None:
+        self.items.append(item)
+        if self._at is not None:
+            self._at[item["ID"]] = len(self.items) - 1
+
+
 def merge(
-    tenant: TenantState,
-    stored: list[dict[str, Any]],
-    items: list[dict[str, Any]] | None,
-    sequence: str,
+    tenant: TenantState, stored: Items, items: list[dict[str, Any]] | None, sequence: str
 ) -> dict[str, int | None]:
     """Apply a record's ``items`` to the identity's ``stored`` list (insert without ID, update
     with an ID the identity has), new IDs from ``sequence``; return the Item5/Item6 map. The
@@ -241,37 +264,32 @@ def merge(
     outcome: dict[str, int | None] = {}
     if not items:
         return outcome
-    at: dict[Any, int] | None = None  # each stored ID's place, once an item names an ID
     for index, item in enumerate(items):
         key = item.get("ExternalKey")
         label = key if isinstance(key, str) and key else str(index)
         item_id = item.get("ID")
         if is_id(item_id):
-            if at is None:
-                at = {s["ID"]: place for place, s in enumerate(stored)}
-            place = at.get(item_id)
+            place = stored.place(item_id)
             if place is not None:
-                stored[place] = {**stored[place], **item}
+                stored.items[place] = {**stored.items[place], **item}
             outcome[label] = item_id if place is not None else None
             continue
         new = {**item, "ID": tenant.next(sequence)}
         stored.append(new)
-        if at is not None:
-            at[new["ID"]] = len(stored) - 1
         outcome[label] = new["ID"]
     return outcome
 
 
-def email_contact(tenant: TenantState, identity: dict[str, Any], email: str) -> int:
+def email_contact(tenant: TenantState, contacts: Items, email: str) -> int:
     """The contact-form EMail as an Email contact of the identity (reused when already there)."""
-    for contact in identity["Contacts"]:
+    for contact in contacts.items:
         if contact.get("FIDContactTypology") == EMAIL_TYPOLOGY and contact.get("Value") == email:
             return contact["ID"]
     contact = {
         "ID": tenant.next("contact"),
         "FIDContactTypology": EMAIL_TYPOLOGY,
         "Value": email,
-        "Default": not identity["Contacts"],
+        "Default": not contacts.items,
     }
-    identity["Contacts"].append(contact)
+    contacts.append(contact)
     return contact["ID"]

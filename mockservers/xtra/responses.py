@@ -92,15 +92,17 @@ def _true(query: Query, name: str) -> bool:
 
 def bound(call: Call, checked: Contract) -> Query:
     """The call's query as its contract reads it (``bound_query``: XTRA's contracts take a
-    name whatever its case, ``?contactform=TRUE``, as ASP.NET's model binding does). Names
-    that differ only in case are one parameter, whose last value wins, as a repeated name's:
-    then the query is read again in the order it was sent."""
+    name whatever its case, ``?contactform=TRUE``, as ASP.NET's model binding does, and a
+    name sent twice, in any spelling, takes its first value). The call's query took a
+    repeated name's last: a query that names a parameter twice is read again in the order
+    it was sent."""
     query = call.query
     if not query:
         return {}
     sent: Iterable[tuple[str, str]] = query.items()
-    if len({key.lower() for key in query}) < len(query):
-        sent = parse_qsl(call.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    raw = call.scope["query_string"]
+    if raw.count(b"&") >= len(query) or len({key.lower() for key in query}) < len(query):
+        sent = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
     return bound_query(checked, sent)
 
 
@@ -205,6 +207,8 @@ def answer(
         result, status, code, message = None, exc.status, exc.code, exc.message
         if code == INVALID:
             met(coverage.ER_IR_INVAL_CALL)
+        elif code == UNHANDLED:
+            met(coverage.ER_IR_UNERR)
         if exc.detail:  # rendered here, not by the pipeline: keep the kit's diagnosis
             call.explain(exc.detail)
     block = debug_block(started, model.clock.time(), call.client_ip) if debug else None
@@ -222,7 +226,7 @@ def login(model: XtraModel, call: Call) -> Response:
         violations = _LOGIN.check(body)
         if violations:
             raise refused(violations, "body")
-        return model.login(body["Username"], body["Password"], call.headers)
+        return model.login(body["Username"], body["Password"], call)
 
     return answer(model, call, _LOGIN_QUERY, work)
 
@@ -230,7 +234,7 @@ def login(model: XtraModel, call: Call) -> Response:
 # -- irs/update --------------------------------------------------------------------------------
 def update_identities(model: XtraModel, call: Call) -> Response:
     def work(query: Query) -> dict[str, Any]:
-        caller = model.caller(call.headers)
+        caller = model.caller(call)
         _check_query(_UPDATE_QUERY, query)
         contact_form = _true(query, "contactForm")
         body = _parsed(call)

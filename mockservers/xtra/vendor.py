@@ -71,14 +71,13 @@ class Xtra(Vendor):
     behaviours: ClassVar[tuple[Behaviour, ...]] = coverage.BEHAVIOURS
 
     def tenant_of(self, call: Call) -> str | None:
-        headers = call.headers
-        token = headers.get("accesstoken")
+        token = call.header(b"accesstoken")
         if token is not None:
             return self.model.tokens.tenant_of(token)
-        account = self.model.named_account(headers)
+        account = self.model.named_account(call)
         if account is not None:
             return account.name
-        if "syncpublickey" not in headers and call.operation == "login":
+        if call.header(b"syncpublickey") is None and call.operation == "login":
             return login_tenant(self.model, call)
         return None
 

@@ -154,3 +154,22 @@ def test_configured_exact_only_the_contracts_spellings_bind(exact: httpx.Client)
     identity = stored(exact, one(exact, {"FIDGroup": 1, "TypologyIds": [2], "VatNumber": "1"}))
     assert identity["VatNumber"] == "1" and "Vatnumber" not in identity
     assert exact.post(LOGIN, json={"username": "demo", "password": "demo"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"ID": "1", "City": "Asti"},
+        {"ExternalKey": "S", "FIDGroup": "1", "TypologyIds": [2]},
+        {"ExternalKey": "S", "FIDGroup": 1, "TypologyIds": ["2"]},
+    ],
+    ids=["id", "group", "typology"],
+)
+def test_names_bind_as_asp_net_binds_them_but_a_number_sent_as_a_string_is_refused(
+    http: httpx.Client, record: dict[str, Any]
+) -> None:
+    """Stricter than either ASP.NET binder (Newtonsoft converts ``"1"``, System.Text.Json's
+    web defaults read it): the contracts and the seed's field table say integer
+    (docs/assumptions/xtra.md)."""
+    outcome = one(http, {k.lower(): v for k, v in record.items()})
+    assert (outcome["Item3"], outcome["Item4"]["Code"]) == (False, "ER.IR.INVAL")

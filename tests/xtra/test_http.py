@@ -620,19 +620,31 @@ def test_the_verdict_reads_the_query_as_the_fake_does(http: httpx.Client) -> Non
     assert problem.startswith("xtra/updateIdentities.query: debug: 'yes' does not match")
 
 
-def test_a_name_sent_in_two_spellings_is_one_parameter_its_last_value_wins(
+def test_a_name_sent_twice_in_any_spelling_is_one_parameter_its_first_value_wins(
     http: httpx.Client,
 ) -> None:
+    """ASP.NET Core's query collection gathers a name's values whatever its case, in the order
+    sent, and its model binding takes the first: the kit took the last, and read
+    ``?contactForm=true&contactForm=false`` as a plain call, ``?contactForm=false&ContactForm=
+    true`` as a contact form."""
+
     def debugged(query: str) -> bool:
         return "debug" in http.post(f"{UPDATE}?{query}", json=[], headers=KEYS).json()
 
-    assert debugged("debug=true&Debug=false&debug=true")
-    assert not debugged("Debug=true&debug=false")
-    # The verdict reads them in the order sent too: a dict had made it take Debug=true.
+    assert debugged("debug=true&debug=false")
+    assert debugged("Debug=true&debug=false")
+    assert not debugged("debug=false&Debug=true&debug=true")
+    assert debugged("debug=tru%65&contactForm=false&DEBUG=false")  # read again, unquoted
+    records = [SEED_CONTACT_FORM]
+    plain = http.post(f"{UPDATE}?contactForm=false&ContactForm=true", json=records, headers=KEYS)
+    assert plain.json()["result"]["records"][0]["Item4"]["Code"] == "ER.IR.INVAL"  # no FIDGroup
+    form = http.post(f"{UPDATE}?contactForm=true&contactForm=false", json=records, headers=KEYS)
+    assert form.json()["result"]["records"][0]["Item3"]
+    # The verdict reads them in the order sent too.
     assert http.post(f"{UPDATE}?debug=x&Debug=true&debug=y", json=[], headers=KEYS).is_error
     (entry, *_) = http.get("/__admin/requests", params={"vendor": "xtra"}).json()
     (problem,) = http.get(f"/__admin/requests/{entry['id']}").json()["verdict"]["request"]
-    assert problem.startswith("xtra/updateIdentities.query: debug: 'y' does not match")
+    assert problem.startswith("xtra/updateIdentities.query: debug: 'x' does not match")
 
 
 def test_any_content_type_is_read_as_json(http: httpx.Client) -> None:
@@ -1222,6 +1234,9 @@ def test_a_call_whose_ids_would_pass_int32_half_way_writes_nothing(
     detail = refused.headers["X-Mockservers-Detail"]
     assert f"sequence '{sequence}' would pass Int32" in detail
     assert http.get("/__admin/state/xtra").json() == before
+    debugged = update(http, batch, **query, debug="true")  # as every error the handler gives
+    assert (debugged.status_code, set(debugged.json())) == (500, {*refused.json(), "debug"})
+    assert f"sequence '{sequence}' would pass Int32" in debugged.headers["X-Mockservers-Detail"]
     assert all(outcome["Item3"] for outcome in records(http, batch[:2], **query))
     assert state(http)["sequences"][sequence] == INT32_MAX
 

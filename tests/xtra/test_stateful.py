@@ -9,7 +9,7 @@ from clients.base import check_request
 from clients.xtra import XtraClient
 from fuzz import suite
 from fuzz.plugins.xtra.machine import XtraMachine
-from mockservers.xtra import models
+from mockservers.xtra import models, working
 from tests.machines import find_bug
 
 pytestmark = pytest.mark.fuzz
@@ -82,11 +82,11 @@ def test_a_fake_whose_tokens_never_expire_is_caught(monkeypatch: pytest.MonkeyPa
 def test_a_fake_that_lets_an_update_take_another_document_s_pair_is_caught(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    original = models.document_pair
+    original = working.document_pair
 
     def kept(document, stored=(None, None)):  # type: ignore[no-untyped-def]
         return original(document) if stored == (None, None) else stored  # updates unchecked
 
-    monkeypatch.setattr(models, "document_pair", kept)
+    monkeypatch.setattr(working, "document_pair", kept)
     with pytest.raises(AssertionError, match=r"irs/update answered .*the model"):
         find_bug(XtraMachine)

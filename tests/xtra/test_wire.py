@@ -204,10 +204,12 @@ def sent(http: httpx.Client, body: bytes, content_type: str, path: str = UPDATE)
         (BODY.encode("utf-16-be"), "application/json; charset=utf16be"),
         (BODY.encode("utf-16-le"), "application/json; charset=unicode"),  # .NET's names
         (BODY.encode("utf-16"), 'application/json; charset="UCS-2"'),
+        (BODY.encode("utf-16-le"), 'application/json; a="x;charset=y"; charset=utf-16'),
+        (BODY.encode("utf-16-le"), r'application/json; a="\"; charset=y"; charset=utf-16'),
     ],
     ids=[
         *("bom", "bom-no-charset", "utf-16", "utf-16-be-bom", "utf-16-no-bom", "le", "be-bom"),
-        *("be", "underscores", "utf16be", "unicode", "ucs-2"),
+        *("be", "underscores", "utf16be", "unicode", "ucs-2", "after-a-quoted", "escaped-quote"),
     ],
 )
 def test_a_bom_or_a_declared_utf_16_is_read_as_its_text(
@@ -229,10 +231,15 @@ def test_a_bom_or_a_declared_utf_16_is_read_as_its_text(
         (b"\xef\xbb\xbf" + BODY.encode(), "application/json; charset=utf-16"),
         (BODY.encode(), "application/json; charset=utf-16"),  # UTF-8 of an odd length
         (b"\xef\xbb\xbf\xef\xbb\xbf" + BODY.encode(), "application/json"),  # one BOM, not two
+        # a charset inside another parameter's quoted value is its text: no charset (.NET's
+        # MediaTypeHeaderValue), UTF-8
+        (BODY.encode("utf-16-le"), 'application/json; foo="a;charset=utf-16"'),
+        (BODY.encode("utf-16-le"), 'application/json; foo="a\\";charset=utf-16"'),
+        (BODY.encode("utf-16-le"), 'application/json; foo="a;charset=utf-16'),  # unclosed
     ],
     ids=[
         *("undeclared", "be-as-le", "odd-length", "utf-8-as-utf-16", "odd-utf-8-as-utf-16"),
-        "two-boms",
+        *("two-boms", "quoted-charset", "quoted-escaped", "unclosed-quote"),
     ],
 )
 def test_a_body_that_is_no_json_in_its_charset_stays_a_400(
