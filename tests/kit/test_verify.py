@@ -107,8 +107,9 @@ def test_xtra_s_names_and_flags_are_read_in_any_case_as_xtra_reads_them(
     sent = http.post(f"{update}?contactform=TRUE", headers=XTRA_KEYS, json=[form])
     assert sent.json()["result"]["records"][0]["Item2"] == "a@b.it_Rossi_Anna"  # a contact form
     http.post(update, headers=XTRA_KEYS, json=[{"ID": 1, "city": "Roma"}])
-    # Two spellings of one name: the last sent wins, as XTRA reads it (not the first spelling's).
-    http.post(f"{update}?Debug=true&debug=false&Debug=TRUE", headers=XTRA_KEYS, json=[])
+    # Two spellings of one name: the first value sent wins, as XTRA reads it (not the last, nor
+    # the last of the first spelling's).
+    http.post(f"{update}?Debug=TRUE&debug=false&Debug=true", headers=XTRA_KEYS, json=[])
     xtra = {"vendor": "xtra", "operation": "updateIdentities"}
     assert count(http, **xtra, query={"contactForm": "true"}) == 1
     assert count(http, **xtra, query={"CONTACTFORM": "True"}) == 1  # the matcher read alike
