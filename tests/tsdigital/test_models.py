@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from mockservers import create_app
+from mockservers.core.clock import iso
 from mockservers.tsdigital import models
+
+FROZEN = {"kit": {"clock": {"start": "2026-03-29T00:45:00Z", "frozen": True}}}
 
 
 def test_item_ids_are_the_uuid5_of_tenant_and_number() -> None:
@@ -21,3 +25,29 @@ def test_a_caller_is_stored_on_its_items_with_its_grants_sorted() -> None:
     same = models.Caller("app-key", frozenset({"items:create", "special"}), "demo")
     assert same == caller and hash(same) == hash(caller)
     assert "stored" not in repr(caller)
+
+
+def test_the_kit_s_own_ready_at_is_its_spelling_read_back() -> None:
+    """Settling takes the ``ready_at`` this process wrote as it is, without reading it back."""
+    instants = [0.0, 0.5, 1774745100.000001, 1774745100.25, 1774745100.999999, 253370764799.5]
+    for instant in instants:
+        written = iso(instant)
+        assert models._kit_text(models._utc(written)) == written
+
+
+def test_an_item_settles_at_the_ready_at_the_store_holds_not_the_one_written() -> None:
+    """Another process (or a state document) rewrote the waiting item's ``ready_at`` with an
+    offset: the history closes at that instant in the kit's spelling."""
+    kit = create_app(FROZEN | {"tsdigital": {"processing_delay_seconds": 30}}).state.kit
+    model = kit.vendors["tsdigital"].model
+    caller = models.Caller("user", frozenset(), "demo")
+    item_id = model.accept(caller, {"item": {}}, {})
+    tenant = model.state.tenant("demo")
+    written = tenant.get(models.ITEMS, item_id)
+    assert written["ready_at"] == "2026-03-29T00:45:30Z"
+    tenant.put(models.ITEMS, item_id, written | {"ready_at": "2026-03-29T01:45:10+01:00"})
+    model.clock.advance(30)
+    model.settle("demo")
+    settled = tenant.get(models.ITEMS, item_id)
+    assert settled["status"] == "CREATED"
+    assert settled["history"][-1] == {"status": "CREATED", "at": "2026-03-29T00:45:10Z"}
