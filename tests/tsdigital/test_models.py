@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 
 from mockservers import create_app
+from mockservers.core.call import Call
 from mockservers.core.clock import iso
-from mockservers.tsdigital import models
+from mockservers.tsdigital import models, responses
 
 FROZEN = {"kit": {"clock": {"start": "2026-03-29T00:45:00Z", "frozen": True}}}
 
@@ -51,3 +52,25 @@ def test_an_item_settles_at_the_ready_at_the_store_holds_not_the_one_written() -
     settled = tenant.get(models.ITEMS, item_id)
     assert settled["status"] == "CREATED"
     assert settled["history"][-1] == {"status": "CREATED", "at": "2026-03-29T00:45:10Z"}
+
+
+def test_the_headers_create_item_reads_are_those_the_call_reads() -> None:
+    """Read from the raw headers, only createItem's: the same text ``call.headers`` gives."""
+    raw = [
+        (b"host", b"127.0.0.1"),
+        (b"authorization", b" Bearer abc\t"),
+        (b"x-app-name", "päss".encode()),
+        (b"x-app-name", b"second"),
+        (b"x-app-version", b"\xff1.0"),
+        (b"content-type", b"application/json"),
+        (b"x-request-id", b""),
+    ]
+    call = Call({"headers": raw}, "tsdigital", "createItem", b"", None, {})  # type: ignore[arg-type]
+    expected = {
+        name: call.headers[name] for name in responses._READ.values() if name in call.headers
+    }
+    assert responses.headers_read(call) == expected
+    assert expected["x-app-name"] == "päss" and expected["x-request-id"] == ""
+    assert responses.authorization(call) == "Bearer abc"
+    host_only = Call({"headers": raw[:1]}, "tsdigital", "createItem", b"", None, {})  # type: ignore[arg-type]
+    assert responses.authorization(host_only) == ""
