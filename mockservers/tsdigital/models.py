@@ -77,6 +77,11 @@ _INSTANT_SHAPE = re.compile(r"[0-9W-]+[T ][0-9:.,]+(Z|[+-][0-9:]+)?")
 after (Python's reader takes any character between them, and a date alone)."""
 _ZONES = "a trailing Z: the kit's instants are UTC, or an offset"
 
+Pending = tuple[float, str, str]
+"""A PROCESSING item waiting to settle: its ready epoch, its id and the ``ready_at`` this
+process wrote for it (in the kit's spelling; "" for one it read from the store, and not None:
+the same item waiting twice compares its third field too)."""
+
 
 def _instant(value: Any) -> datetime | None:
     """A stored ISO 8601 instant (``…Z`` as the kit writes it, or an offset; a ``t`` or ``z``
@@ -231,9 +236,9 @@ class TsDigitalModel(VendorModel):
         self.clock = kit.clock
         self.state = state
         self.tokens = TokenStore(kit.clock, store=kit.store, name="tokens:tsdigital")
-        # Per tenant, a heap of (ready epoch, item id) of its PROCESSING items: each tenant's
-        # items settle on the clock of its own scope (a session's clock differs).
-        self._pending: dict[str, list[tuple[float, str]]] = {}
+        # Per tenant, a heap of its PROCESSING items (``Pending``): each tenant's items settle
+        # on the clock of its own scope (a session's clock differs).
+        self._pending: dict[str, list[Pending]] = {}
 
     def error(
         self, status: int, sub_errors: list[SubError] | tuple[()] = (), detail: str = ""
@@ -371,7 +376,7 @@ class TsDigitalModel(VendorModel):
             "headers": headers,
         }
         tenant.put(ITEMS, item_id, record)
-        heapq.heappush(self._pending.setdefault(tenant.name, []), (ready, item_id))
+        heapq.heappush(self._pending.setdefault(tenant.name, []), (ready, item_id, ready_at))
         return item_id
 
     def settle(self, tenant_name: str) -> None:
@@ -383,10 +388,10 @@ class TsDigitalModel(VendorModel):
         now = self.clock.time()
         tenant = self.state.tenants.get(tenant_name)
         while pending and pending[0][0] <= now:
-            _, item_id = heapq.heappop(pending)
+            _, item_id, written = heapq.heappop(pending)
             record = tenant.get(ITEMS, item_id) if tenant else None
             if isinstance(record, dict) and record.get("status") == PROCESSING:
-                self._finish(tenant, item_id, record, now)  # type: ignore[arg-type]
+                self._finish(tenant, item_id, record, now, written)  # type: ignore[arg-type]
                 if record.get("final_status") == FAILED:
                     self.kit.coverage.note(coverage.PROCESSING_FAILED, owner_id(tenant_name))
 
@@ -404,12 +409,23 @@ class TsDigitalModel(VendorModel):
                 self.settle(name)
 
     @staticmethod
-    def _finish(tenant: TenantState, item_id: str, record: dict[str, Any], now: float) -> None:
+    def _finish(
+        tenant: TenantState,
+        item_id: str,
+        record: dict[str, Any],
+        now: float,
+        written: str = "",
+    ) -> None:
         """The item settled, its history closed at its ``ready_at`` in the kit's spelling (a
         UTC instant); at ``now`` when it has none to read (due now: only state an earlier
-        version kept can hold such an item)."""
+        version kept can hold such an item). The ``ready_at`` this process wrote (``written``,
+        in that spelling) is taken as it is when the store still holds it: read back and
+        written again, it cost 6 % of a createItem, which settles the item before it."""
         final = FAILED if record.get("final_status") == FAILED else CREATED
-        entry = {"status": final, "at": _kit_text(_utc(record.get("ready_at"))) or iso(now)}
+        at = record.get("ready_at")
+        if not written or at != written:
+            at = _kit_text(_utc(at)) or iso(now)
+        entry = {"status": final, "at": at}
         if final == FAILED:
             entry["reason"] = record.get("failure_reason") or DEFAULT_FAILURE
         history = record.get("history")
@@ -438,7 +454,8 @@ class TsDigitalModel(VendorModel):
 
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
         if isinstance(new, dict) and new.get("status") == PROCESSING:
-            heapq.heappush(self._pending.setdefault(tenant, []), (_epoch(new.get("ready_at")), key))
+            ready = _epoch(new.get("ready_at"))
+            heapq.heappush(self._pending.setdefault(tenant, []), (ready, key, ""))
 
     def on_drop(self, tenant: str) -> None:
         # Item ids start again in a new tenant: a waiting id of the old one must not finish them.

@@ -19,6 +19,7 @@ its request model before running the operation does.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from starlette.responses import Response
 
@@ -26,7 +27,7 @@ from contracts import Violation, contract
 from mockservers.core.call import Call
 from mockservers.core.coverage import met
 from mockservers.core.explain import diagnosis, field_path, phrase
-from mockservers.core.http import JSONResponse
+from mockservers.core.http import JSONResponse, header_text
 from mockservers.tsdigital import coverage
 from mockservers.tsdigital.errors import PHRASES, SubError, sub_error
 from mockservers.tsdigital.models import DEFAULT_FAILURE, TsDigitalModel
@@ -37,6 +38,11 @@ HEADER_NAMES = tuple(_HEADERS.schema["properties"])
 # Each standard header by its contract name and by the lower-case name the call keys it by.
 _HEADER_KEYS = tuple((name, name.lower()) for name in HEADER_NAMES)
 JSON = "application/json"
+_READ = {key.encode(): key for key in (*(key for _, key in _HEADER_KEYS), "content-type")}
+"""The headers createItem reads, by their lower-case name as sent and as text."""
+_text = lru_cache(maxsize=64)(header_text)
+"""A header's value as text, decoded once per distinct value: a connector sends the same
+token, application name and version on every call."""
 PROCESSING_FAILURE = "processing_failure"
 
 
@@ -64,6 +70,25 @@ def rule_diagnosis(violations: list[Violation]) -> str:
     """The broken rules by name, for the detail header (the validator would dump the body)."""
     names = [name for v in violations for schema, name in _RULE_NAMES if v.expected == schema]
     return "body: breaks " + "; ".join(names) if names else diagnosis(violations)
+
+
+def headers_read(call: Call) -> dict[str, str]:
+    """The headers createItem reads (the standard ones and Content-Type) by lower-case name,
+    decoded as ``call.headers`` decodes them, a repeated header's first value. Only these are
+    decoded: every header of the call (Host, Content-Length, a client's own) cost about as much
+    as all of createItem's header checks."""
+    read = _READ
+    raw = reversed(call.scope["headers"])  # reversed: a repeated header's first value wins
+    return {name: _text(value) for key, value in raw if (name := read.get(key)) is not None}
+
+
+def authorization(call: Call) -> str:
+    """The ``Authorization`` header as text ("" when there is none), its first value: whose
+    call it is, read before createItem's other headers."""
+    for key, value in call.scope["headers"]:
+        if key == b"authorization":
+            return _text(value)
+    return ""
 
 
 def standard_headers(sent: Mapping[str, str]) -> dict[str, str]:
@@ -106,7 +131,7 @@ def processing_failure(call: Call) -> str | None:
 
 
 def create_item(model: TsDigitalModel, call: Call) -> Response:
-    sent = dict(call.headers)  # by lower-case name; plain dict look-ups, not case-folding ones
+    sent = headers_read(call)
     caller = model.caller(sent.get("authorization"))
     model.settle(caller.tenant)
     headers = standard_headers(sent)

@@ -47,7 +47,7 @@ class TsDigital(Vendor):
         self.model.settle_scope(scope)
 
     def tenant_of(self, call: Call) -> str | None:
-        scheme, value = bearer(call.headers.get("authorization") or "")
+        scheme, value = bearer(responses.authorization(call))
         return self.model.tokens.tenant_of(value) if scheme == "bearer" else None
 
     def session_credentials(self, prefix: str) -> dict[str, Any]:

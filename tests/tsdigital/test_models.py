@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from mockservers.tsdigital import models
+from mockservers import create_app
+from mockservers.core.call import Call
+from mockservers.core.clock import iso
+from mockservers.tsdigital import models, responses
+
+FROZEN = {"kit": {"clock": {"start": "2026-03-29T00:45:00Z", "frozen": True}}}
 
 
 def test_item_ids_are_the_uuid5_of_tenant_and_number() -> None:
@@ -21,3 +26,51 @@ def test_a_caller_is_stored_on_its_items_with_its_grants_sorted() -> None:
     same = models.Caller("app-key", frozenset({"items:create", "special"}), "demo")
     assert same == caller and hash(same) == hash(caller)
     assert "stored" not in repr(caller)
+
+
+def test_the_kit_s_own_ready_at_is_its_spelling_read_back() -> None:
+    """Settling takes the ``ready_at`` this process wrote as it is, without reading it back."""
+    instants = [0.0, 0.5, 1774745100.000001, 1774745100.25, 1774745100.999999, 253370764799.5]
+    for instant in instants:
+        written = iso(instant)
+        assert models._kit_text(models._utc(written)) == written
+
+
+def test_an_item_settles_at_the_ready_at_the_store_holds_not_the_one_written() -> None:
+    """Another process (or a state document) rewrote the waiting item's ``ready_at`` with an
+    offset: the history closes at that instant in the kit's spelling."""
+    kit = create_app(FROZEN | {"tsdigital": {"processing_delay_seconds": 30}}).state.kit
+    model = kit.vendors["tsdigital"].model
+    caller = models.Caller("user", frozenset(), "demo")
+    item_id = model.accept(caller, {"item": {}}, {})
+    tenant = model.state.tenant("demo")
+    written = tenant.get(models.ITEMS, item_id)
+    assert written["ready_at"] == "2026-03-29T00:45:30Z"
+    tenant.put(models.ITEMS, item_id, written | {"ready_at": "2026-03-29T01:45:10+01:00"})
+    model.clock.advance(30)
+    model.settle("demo")
+    settled = tenant.get(models.ITEMS, item_id)
+    assert settled["status"] == "CREATED"
+    assert settled["history"][-1] == {"status": "CREATED", "at": "2026-03-29T00:45:10Z"}
+
+
+def test_the_headers_create_item_reads_are_those_the_call_reads() -> None:
+    """Read from the raw headers, only createItem's: the same text ``call.headers`` gives."""
+    raw = [
+        (b"host", b"127.0.0.1"),
+        (b"authorization", b" Bearer abc\t"),
+        (b"x-app-name", "päss".encode()),
+        (b"x-app-name", b"second"),
+        (b"x-app-version", b"\xff1.0"),
+        (b"content-type", b"application/json"),
+        (b"x-request-id", b""),
+    ]
+    call = Call({"headers": raw}, "tsdigital", "createItem", b"", None, {})  # type: ignore[arg-type]
+    expected = {
+        name: call.headers[name] for name in responses._READ.values() if name in call.headers
+    }
+    assert responses.headers_read(call) == expected
+    assert expected["x-app-name"] == "päss" and expected["x-request-id"] == ""
+    assert responses.authorization(call) == "Bearer abc"
+    host_only = Call({"headers": raw[:1]}, "tsdigital", "createItem", b"", None, {})  # type: ignore[arg-type]
+    assert responses.authorization(host_only) == ""
