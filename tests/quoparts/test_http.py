@@ -99,7 +99,8 @@ def test_no_method_or_unknown_method_is_100(http: httpx.Client) -> None:
 
 
 def test_every_method_flag_is_answered_on_get_and_post_alike(http: httpx.Client) -> None:
-    """As a PHP script reading $_REQUEST: the document's verbs are not the only ones."""
+    """The flags and parameters are read from the query whatever the verb: the document's
+    verbs are not the only ones."""
     login = http.post(QP, params={"login": "", "username": "demo", "password": "demo"})
     token = login.json()["data"][0]["TOKEN"]
     imported = http.request(
@@ -114,6 +115,38 @@ def test_every_method_flag_is_answered_on_get_and_post_alike(http: httpx.Client)
         ("GET", "importCli"),
         ("POST", "login"),
     ]
+
+
+def test_a_form_body_is_not_read_for_flags_or_parameters(http: httpx.Client) -> None:
+    """Every flag and parameter is read from the query only (where the document puts them): a
+    POST form body's username, password, token or flag is not read, as it would be by a PHP
+    script reading $_REQUEST."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    def sent(query: dict[str, str], body: str) -> tuple[str, str, str]:
+        answer = http.post(QP, params=query, content=body, headers=form)
+        assert answer.status_code == 200
+        assert_contract("quoparts/error.response", answer.json())
+        said = answer.json()
+        return said["errorCode"], said["error"], answer.headers["X-Mockservers-Detail"]
+
+    assert sent({"login": ""}, "username=demo&password=demo") == (
+        "100",
+        "Richiesta errata",
+        "query: password: 'password' is a required property;"
+        " username: 'username' is a required property",
+    )
+    token = qp_login(http)
+    assert sent({"importCli": ""}, f"token={token}") == (
+        "101",
+        "Utente non Accreditato",
+        "the token is missing",
+    )
+    assert sent({}, "login=&username=demo&password=demo") == (
+        "100",
+        "Richiesta errata",
+        "no method flag in the query: login, importCli or importPvt",
+    )
 
 
 def test_a_password_spelt_as_php_also_reads_it_is_masked_in_the_journal(
