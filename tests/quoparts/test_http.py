@@ -575,7 +575,48 @@ def test_import_pvt_without_a_valorised_customer_code_is_100(
         {"data": {"testata": HEADER | codes, "articoli": [ARTICLE]}},
     )
     assert response.json() == {"errorCode": "100", "error": "Richiesta errata", "data": []}
-    assert "data.testata" in response.headers["X-Mockservers-Detail"]
+    assert response.headers["X-Mockservers-Detail"] == NO_CUSTOMER_CODE
+
+
+NO_CUSTOMER_CODE = "data.testata: one of COD_CLI and COD_CLI_ERP is required (non-empty)"
+
+
+@pytest.mark.parametrize(
+    ("codes", "detail"),
+    [
+        (
+            {"COD_CLI": 15},
+            f"{NO_CUSTOMER_CODE}; data.testata.COD_CLI: 15 is not of type 'string', 'null'",
+        ),
+        (
+            {"COD_CLI_ERP": 15},
+            f"{NO_CUSTOMER_CODE}; data.testata.COD_CLI_ERP: 15 is not of type 'string', 'null'",
+        ),
+        (
+            {"COD_CLI": "", "COD_CLI_ERP": ["CLI001"]},
+            f"{NO_CUSTOMER_CODE}; data.testata.COD_CLI_ERP: ['CLI001'] is not of type"
+            " 'string', 'null'",
+        ),
+        (
+            {"COD_CLI": "000001", "COD_CLI_ERP": 15},
+            "data.testata.COD_CLI_ERP: 15 is not of type 'string', 'null'",
+        ),
+    ],
+)
+def test_import_pvt_s_detail_names_each_customer_code_fault_once(
+    http: httpx.Client, codes: dict[str, object], detail: str
+) -> None:
+    """Neither code usable: the detail says one of the two is required (it named COD_CLI
+    alone, as if COD_CLI_ERP were no alternative), and a code of the wrong type once (it said
+    it twice, against the choice's type and the field's)."""
+    response = qp_call(
+        http,
+        "importPvt",
+        qp_login(http),
+        {"data": {"testata": HEADER | codes, "articoli": [ARTICLE]}},
+    )
+    assert response.json() == {"errorCode": "100", "error": "Richiesta errata", "data": []}
+    assert response.headers["X-Mockservers-Detail"] == detail
 
 
 @pytest.mark.parametrize("code", ["18446744073709551617", "1e3", "-0", "2.50"])
