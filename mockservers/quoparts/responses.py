@@ -72,7 +72,7 @@ def import_customers(model: QuoPartsModel, call: Call) -> Response:
     if _IMPORT_CLI.passes(body) or not (refused := _refused_rows(rows)):
         return ok(model.upsert_customers(tenant, rows))  # the usual import: every row accepted
     refused = _as_written(call, rows, refused)
-    for index in sorted(refused, key=str):  # as the body's violations sort: data[10], data[2]
+    for index in sorted(refused):  # in the body's order: data[2] before data[10]
         place = f"data[{index}]"
         call.explain(f"{place}: {refused[index].diagnosis(place)}")
     met(coverage.IMPORT_CLI_ROW_ERROR)
@@ -183,11 +183,57 @@ def import_quote(model: QuoPartsModel, call: Call) -> Response:
     violations = _IMPORT_PVT.check(body)
     if violations:
         met(coverage.QUOTE_REFUSED)
+        violations = _customer_code_said_once(violations, body)
         if misquoted(violations):  # the body read again only then (core/numbers.py)
             violations = as_written(violations, read_again(call.body, as_written=True))
         raise bad_request(diagnosis(violations))
     cod_doc = model.create_quote(tenant, body["data"])
     return ok([{"COD_DOC": cod_doc}])
+
+
+_HEADER = ("data", "testata")
+_CUSTOMER_CODES = ("COD_CLI", "COD_CLI_ERP")
+_CODE_TYPES = {
+    code: load_schema("quoparts/defs/quoteHeader")["properties"][code]["type"]
+    for code in _CUSTOMER_CODES
+}
+"""Each customer code's own type (text or null): a violation of it is the code's own fault."""
+_NO_CUSTOMER_CODE = Violation(
+    _HEADER, "one of COD_CLI and COD_CLI_ERP is required (non-empty)", "anyOf"
+)
+
+
+def _customer_code_said_once(violations: list[Violation], body: Any) -> list[Violation]:
+    """The violations with a header lacking a usable customer code said so once, in place of
+    what the validator makes of the header's ``anyOf`` (the seed's "almeno uno tra COD_CLI e
+    COD_CLI_ERP"): its first branch only (``'COD_CLI' is a required property``, as if
+    COD_CLI_ERP were not an alternative), and a COD_CLI of the wrong type twice (the branch's
+    type, then the field's). A code's own type fault (``15 is not of type 'string', 'null'``)
+    stays."""
+    data = body.get("data") if isinstance(body, dict) else None
+    header = data.get("testata") if isinstance(data, dict) else None
+    if not isinstance(header, dict) or any(
+        isinstance(header.get(code), str) and header.get(code) for code in _CUSTOMER_CODES
+    ):
+        return violations
+    kept: list[Violation] = []
+    for violation in violations:
+        if not _of_the_choice(violation):
+            kept.append(violation)
+        elif _NO_CUSTOMER_CODE not in kept:  # where the first of them was
+            kept.append(_NO_CUSTOMER_CODE)
+    return kept
+
+
+def _of_the_choice(violation: Violation) -> bool:
+    """Whether the violation is the header's ``anyOf`` (one customer code at least) failing:
+    a code missing, empty or not text, but not the code's own type fault."""
+    path = violation.path
+    if path == _HEADER:
+        return violation.missing in _CUSTOMER_CODES
+    if len(path) != 3 or path[:2] != _HEADER or path[2] not in _CUSTOMER_CODES:
+        return False
+    return not (violation.keyword == "type" and violation.expected == _CODE_TYPES[path[2]])
 
 
 def unknown_method(model: QuoPartsModel, call: Call) -> Response:

@@ -99,7 +99,8 @@ def test_no_method_or_unknown_method_is_100(http: httpx.Client) -> None:
 
 
 def test_every_method_flag_is_answered_on_get_and_post_alike(http: httpx.Client) -> None:
-    """As a PHP script reading $_REQUEST: the document's verbs are not the only ones."""
+    """The flags and parameters are read from the query whatever the verb: the document's
+    verbs are not the only ones."""
     login = http.post(QP, params={"login": "", "username": "demo", "password": "demo"})
     token = login.json()["data"][0]["TOKEN"]
     imported = http.request(
@@ -114,6 +115,38 @@ def test_every_method_flag_is_answered_on_get_and_post_alike(http: httpx.Client)
         ("GET", "importCli"),
         ("POST", "login"),
     ]
+
+
+def test_a_form_body_is_not_read_for_flags_or_parameters(http: httpx.Client) -> None:
+    """Every flag and parameter is read from the query only (where the document puts them): a
+    POST form body's username, password, token or flag is not read, as it would be by a PHP
+    script reading $_REQUEST."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    def sent(query: dict[str, str], body: str) -> tuple[str, str, str]:
+        answer = http.post(QP, params=query, content=body, headers=form)
+        assert answer.status_code == 200
+        assert_contract("quoparts/error.response", answer.json())
+        said = answer.json()
+        return said["errorCode"], said["error"], answer.headers["X-Mockservers-Detail"]
+
+    assert sent({"login": ""}, "username=demo&password=demo") == (
+        "100",
+        "Richiesta errata",
+        "query: password: 'password' is a required property;"
+        " username: 'username' is a required property",
+    )
+    token = qp_login(http)
+    assert sent({"importCli": ""}, f"token={token}") == (
+        "101",
+        "Utente non Accreditato",
+        "the token is missing",
+    )
+    assert sent({}, "login=&username=demo&password=demo") == (
+        "100",
+        "Richiesta errata",
+        "no method flag in the query: login, importCli or importPvt",
+    )
 
 
 def test_a_password_spelt_as_php_also_reads_it_is_masked_in_the_journal(
@@ -286,8 +319,8 @@ def test_import_cli_rows_fail_independently(http: httpx.Client) -> None:
 
 def test_import_cli_repeated_broken_rows_are_each_answered_as_alone(http: httpx.Client) -> None:
     """A connector's broken rows sent over and over (each explained once): every row gets the
-    error it gets alone, and the detail names each by its place, in the order the body's
-    violations sort (data[10] before data[2])."""
+    error it gets alone, and the detail names each by its place, in the body's order (data[2]
+    before data[10])."""
     token = qp_login(http)
     broken = [
         {"DES_NOM": 1, "COD_PTA_IVA": "1", "COD_CLI_ERP": "A"},
@@ -304,7 +337,7 @@ def test_import_cli_repeated_broken_rows_are_each_answered_as_alone(http: httpx.
     assert [answered[i] for i in refused] == [alone[i % 3].json()["data"][0] for i in refused]
     said = [alone[i % 3].headers["X-Mockservers-Detail"] for i in range(3)]
     assert response.headers["X-Mockservers-Detail"] == "; ".join(
-        said[i % 3].replace("data[0]", f"data[{i}]") for i in sorted(refused, key=str)
+        said[i % 3].replace("data[0]", f"data[{i}]") for i in refused
     )
 
 
@@ -542,7 +575,48 @@ def test_import_pvt_without_a_valorised_customer_code_is_100(
         {"data": {"testata": HEADER | codes, "articoli": [ARTICLE]}},
     )
     assert response.json() == {"errorCode": "100", "error": "Richiesta errata", "data": []}
-    assert "data.testata" in response.headers["X-Mockservers-Detail"]
+    assert response.headers["X-Mockservers-Detail"] == NO_CUSTOMER_CODE
+
+
+NO_CUSTOMER_CODE = "data.testata: one of COD_CLI and COD_CLI_ERP is required (non-empty)"
+
+
+@pytest.mark.parametrize(
+    ("codes", "detail"),
+    [
+        (
+            {"COD_CLI": 15},
+            f"{NO_CUSTOMER_CODE}; data.testata.COD_CLI: 15 is not of type 'string', 'null'",
+        ),
+        (
+            {"COD_CLI_ERP": 15},
+            f"{NO_CUSTOMER_CODE}; data.testata.COD_CLI_ERP: 15 is not of type 'string', 'null'",
+        ),
+        (
+            {"COD_CLI": "", "COD_CLI_ERP": ["CLI001"]},
+            f"{NO_CUSTOMER_CODE}; data.testata.COD_CLI_ERP: ['CLI001'] is not of type"
+            " 'string', 'null'",
+        ),
+        (
+            {"COD_CLI": "000001", "COD_CLI_ERP": 15},
+            "data.testata.COD_CLI_ERP: 15 is not of type 'string', 'null'",
+        ),
+    ],
+)
+def test_import_pvt_s_detail_names_each_customer_code_fault_once(
+    http: httpx.Client, codes: dict[str, object], detail: str
+) -> None:
+    """Neither code usable: the detail says one of the two is required (it named COD_CLI
+    alone, as if COD_CLI_ERP were no alternative), and a code of the wrong type once (it said
+    it twice, against the choice's type and the field's)."""
+    response = qp_call(
+        http,
+        "importPvt",
+        qp_login(http),
+        {"data": {"testata": HEADER | codes, "articoli": [ARTICLE]}},
+    )
+    assert response.json() == {"errorCode": "100", "error": "Richiesta errata", "data": []}
+    assert response.headers["X-Mockservers-Detail"] == detail
 
 
 @pytest.mark.parametrize("code", ["18446744073709551617", "1e3", "-0", "2.50"])
