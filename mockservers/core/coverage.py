@@ -11,7 +11,7 @@ once per item, and stands whatever the call's own answer became (a drop or malfo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -51,16 +51,23 @@ class Coverage:
 
     def __init__(self, counters: SharedMap) -> None:
         self.counters = counters
+        self._global_keys: dict[str, str] = {}
+        """The global scope's counter key of each behaviour, made once: every call counts
+        (a session's are made at each count: sessions come and go, catalogues stay)."""
 
     def count(
-        self, behaviours: Iterable[str], scope: str | None, settled: Iterable[str] = ()
+        self, behaviours: Collection[str], scope: str | None, settled: Iterable[str] = ()
     ) -> None:
         """Count what a call met (a situation met twice in one call: once) and what time
         decided while it ran (``settled``: each one, as each is an item)."""
-        prefix = (scope or "") + _SEP
+        keys = self._global_keys if scope is None else {}
         counters = self.counters
-        for behaviour in [*dict.fromkeys(behaviours), *settled]:
-            key = prefix + behaviour
+        if len(behaviours) > 1:  # met twice in one call: counted once
+            behaviours = dict.fromkeys(behaviours)
+        for behaviour in (*behaviours, *settled) if settled else behaviours:
+            key = keys.get(behaviour)
+            if key is None:
+                key = keys[behaviour] = (scope or "") + _SEP + behaviour
             counters.put(key, counters.data.get(key, 0) + 1)
 
     def report(

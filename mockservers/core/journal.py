@@ -125,7 +125,11 @@ class Journal:
     def record(self, entry: Entry) -> None:
         """Add a call's entry to its scope's journal, each scope within its own bounds: one
         they leave no room for (``max_entries = 0``) is pushed out at once, and counted."""
-        self._log(entry.session or GLOBAL).append(entry)
+        scope = entry.session or GLOBAL
+        log = self._logs.get(scope)  # _log, spelt out for every call's path
+        if log is None:
+            log = self._log(scope)
+        log.append(entry)
         if self.record_op is not None:
             self.record_op(self.name, "append", (entry.to_wire(),))
 

@@ -13,12 +13,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 _PROCESS = os.urandom(3).hex()
-_NUMBERS = itertools.count(1)
-
-
-def _new_id() -> str:
-    """Unique across the processes of one fake: this process's tag and a counter."""
-    return f"{_PROCESS}{next(_NUMBERS):x}"
+_IDS = map(f"{_PROCESS}%x".__mod__, itertools.count(1))
+"""Entry ids, unique across the processes of one fake: this process's tag and a counter in
+hex. An iterator of native code (``next`` makes each without a Python call): every call
+makes an entry."""
 
 
 @dataclass(slots=True)
@@ -62,7 +60,7 @@ class Entry:
     """What the journal keeps only the start of, to stay within its bounds, and what it was as
     received: ``header_lines`` (how many lines the call sent), ``request``, ``response``
     (bytes). None when it keeps the call whole."""
-    id: str = field(default_factory=_new_id)
+    id: str = field(default_factory=_IDS.__next__)
     at: float = field(default_factory=time.time)
     """Wall-clock epoch of recording: orders entries across scopes (session clocks differ)."""
     shown: bytes | None = field(default=None, init=False, compare=False, repr=False)
