@@ -23,8 +23,9 @@ at every session's (100 sessions of 200 tokens: a login after a session's advanc
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 from mockservers.core.clock import Clock, to_micros
@@ -45,6 +46,8 @@ EXPIRED_KEPT = 3600.0
 """Seconds of the kit's clock an expired token is still known (answered as expired)."""
 PRUNE_EVERY = 60.0
 """Seconds of a scope's clock between two prunes of its tokens."""
+_NO_CLAIMS: Mapping[str, Any] = MappingProxyType({})
+"""The claims :meth:`TokenStore.check` gives with a token that is not live."""
 
 
 def hex_token() -> str:
@@ -107,16 +110,27 @@ class TokenStore:
         return self.verdict(value)[0]
 
     def verdict(self, value: str | None) -> tuple[Token | None, Verdict]:
-        """The live token with this value and ``"live"``; or None and why: ``"missing"`` (no
-        value), ``"unknown"`` or ``"expired"`` (on the clock of the current scope)."""
+        """The live token with this value and ``"live"``; or None and why (:meth:`check`)."""
+        tenant, _, verdict = self.check(value)
+        if tenant is None:
+            return None, verdict
+        data = self._tokens.data[value]  # live: ``value`` is a held token's
+        return Token(value, tenant, data["expires_at"], data["claims"]), "live"
+
+    def check(self, value: str | None) -> tuple[str | None, Mapping[str, Any], Verdict]:
+        """Whose the live token with this value is (its tenant), its claims, and ``"live"``;
+        or None, no claims and why: ``"missing"`` (no value), ``"unknown"`` or ``"expired"``
+        (on the clock of the current scope). Every call's token check: it builds no ``Token``,
+        and reads the expiry each time (an admin expire, or another process, may have moved
+        it since the last call)."""
         if not value:
-            return None, "missing"
+            return None, _NO_CLAIMS, "missing"
         data = self._tokens.data.get(value)
         if data is None:
-            return None, "unknown"
+            return None, _NO_CLAIMS, "unknown"
         if self._clock.time() >= data["expires_at"]:
-            return None, "expired"
-        return Token(value, data["tenant"], data["expires_at"], data["claims"]), "live"
+            return None, _NO_CLAIMS, "expired"
+        return data["tenant"], data["claims"], "live"
 
     def expire(self, scope: str | None) -> int:
         """Expire every live token of one scope now (None: the global scope's tenants): each is

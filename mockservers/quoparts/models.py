@@ -190,12 +190,12 @@ class QuoPartsModel(VendorModel):
         return self.tokens.issue(username, self.settings.token_ttl_seconds).value
 
     def tenant_for(self, token: str | None) -> TenantState:
-        found, verdict = self.tokens.verdict(token)
-        if found is None:
+        tenant, _, verdict = self.tokens.check(token)
+        if tenant is None:
             expired = verdict == "expired"
             met(coverage.TOKEN_EXPIRED if expired else coverage.TOKEN_INVALID)
             raise self.token_refused(f"the token is {verdict}")
-        return self.state.tenant(found.tenant)
+        return self.state.tenant(tenant)
 
     def reset(self, scope: str | None) -> None:
         self.tokens.drop(scope)

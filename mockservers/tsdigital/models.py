@@ -265,13 +265,12 @@ class TsDigitalModel(VendorModel):
             met(coverage.TOKEN_INVALID if value else coverage.TOKEN_MISSING)
             wrong = "the Authorization header is not 'Bearer <token>'"
             raise self.error(401, [sub_error("Authorization", "atteso 'Bearer <token>'")], wrong)
-        token, verdict = self.tokens.verdict(value)
-        if token is None:
+        tenant, claims, verdict = self.tokens.check(value)
+        if tenant is None:
             met(coverage.TOKEN_EXPIRED if verdict == "expired" else coverage.TOKEN_INVALID)
             refused = [sub_error("Authorization", "token sconosciuto o scaduto")]
             raise self.error(401, refused, f"the bearer token is {verdict}")
-        claims = token.claims
-        return caller_of(claims["kind"], tuple(claims["grants"]), token.tenant)
+        return caller_of(claims["kind"], tuple(claims["grants"]), tenant)
 
     # -- the seed's rules -------------------------------------------------------------------
     def broken_rules(self, body: dict[str, Any]) -> list[SubError]:

@@ -126,14 +126,12 @@ class Authorisation:
         """AccessToken when sent (it decides), else the key pair; 403 otherwise."""
         value = call.header(b"accesstoken")
         if value is not None:
-            token, verdict = self.tokens.verdict(value)
-            if token is None:
+            tenant, claims, verdict = self.tokens.check(value)
+            if tenant is None:
                 expired = verdict == "expired"
                 met(coverage.ACCESS_TOKEN_EXPIRED if expired else coverage.ACCESS_TOKEN_INVALID)
                 raise self.forbidden("AccessToken non valido o scaduto", f"the token is {verdict}")
-            return Caller(
-                self.state.tenant(token.tenant), token.claims["irid"], token.claims["uid"]
-            )
+            return Caller(self.state.tenant(tenant), claims["irid"], claims["uid"])
         account = self._account(call, call.header(b"syncsecretkey") or "")
         if account is None:
             raise self.keys_refused(call)
