@@ -564,26 +564,15 @@ def test_import_pvt_an_empty_cod_cli_beside_cod_cli_erp_finds_the_customer(
     assert body == {"errorCode": "0", "error": "", "data": [{"COD_DOC": "000001"}]}
 
 
-@pytest.mark.parametrize("codes", [{"COD_CLI": "", "COD_CLI_ERP": ""}, {"COD_CLI": None}, {}])
-def test_import_pvt_without_a_valorised_customer_code_is_100(
-    http: httpx.Client, codes: dict[str, str | None]
-) -> None:
-    response = qp_call(
-        http,
-        "importPvt",
-        qp_login(http),
-        {"data": {"testata": HEADER | codes, "articoli": [ARTICLE]}},
-    )
-    assert response.json() == {"errorCode": "100", "error": "Richiesta errata", "data": []}
-    assert response.headers["X-Mockservers-Detail"] == NO_CUSTOMER_CODE
-
-
 NO_CUSTOMER_CODE = "data.testata: one of COD_CLI and COD_CLI_ERP is required (non-empty)"
 
 
 @pytest.mark.parametrize(
     ("codes", "detail"),
     [
+        ({"COD_CLI": "", "COD_CLI_ERP": ""}, NO_CUSTOMER_CODE),
+        ({"COD_CLI": None}, NO_CUSTOMER_CODE),
+        ({}, NO_CUSTOMER_CODE),
         (
             {"COD_CLI": 15},
             f"{NO_CUSTOMER_CODE}; data.testata.COD_CLI: 15 is not of type 'string', 'null'",
@@ -603,10 +592,11 @@ NO_CUSTOMER_CODE = "data.testata: one of COD_CLI and COD_CLI_ERP is required (no
         ),
     ],
 )
-def test_import_pvt_s_detail_names_each_customer_code_fault_once(
+def test_import_pvt_without_a_usable_customer_code_is_100_its_detail_naming_each_fault_once(
     http: httpx.Client, codes: dict[str, object], detail: str
 ) -> None:
-    """Neither code usable: the detail says one of the two is required (it named COD_CLI
+    """Neither code usable (blank, null, absent, of another type): errorCode 100, and the
+    detail says one of the two is required (it named COD_CLI
     alone, as if COD_CLI_ERP were no alternative), and a code of the wrong type once (it said
     it twice, against the choice's type and the field's)."""
     response = qp_call(
