@@ -592,13 +592,13 @@ NO_CUSTOMER_CODE = "data.testata: one of COD_CLI and COD_CLI_ERP is required (no
         ),
     ],
 )
-def test_import_pvt_without_a_usable_customer_code_is_100_its_detail_naming_each_fault_once(
+def test_import_pvt_s_customer_code_faults_are_100_each_named_once(
     http: httpx.Client, codes: dict[str, object], detail: str
 ) -> None:
-    """Neither code usable (blank, null, absent, of another type): errorCode 100, and the
-    detail says one of the two is required (it named COD_CLI
-    alone, as if COD_CLI_ERP were no alternative), and a code of the wrong type once (it said
-    it twice, against the choice's type and the field's)."""
+    """errorCode 100. Neither code usable (blank, null, absent, of another type): the detail
+    says one of the two is required (it named COD_CLI alone, as if COD_CLI_ERP were no
+    alternative); a code of the wrong type is named once (it was twice, against the choice's
+    type and the field's), beside a usable one too."""
     response = qp_call(
         http,
         "importPvt",
