@@ -86,9 +86,16 @@ def content_type_of(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> s
 def _utf16(content_type: str) -> str | None:
     """The UTF-16 a ``Content-Type`` declares (in a spelling of :data:`_SPELLINGS`), as
     :data:`_UTF16` names it; None for any other charset, or none."""
+    charset = declared_charset(content_type)
+    return None if charset is None else _SPELLINGS.get(charset.lower().replace("_", "-"))
+
+
+def declared_charset(content_type: str) -> str | None:
+    """The ``charset`` parameter of a ``Content-Type``, unquoted, as written; None without
+    one (:func:`_parameters` reads them)."""
     for name, value in _parameters(content_type):
         if name == "charset":
-            return _SPELLINGS.get(value.lower().replace("_", "-"))
+            return value
     return None
 
 

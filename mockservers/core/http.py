@@ -19,6 +19,8 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from contracts.charsets import declared_charset
+
 _JSON_TYPE = (b"content-type", b"application/json")
 
 IDLE_CONNECTION_SECONDS = 4.0
@@ -238,18 +240,14 @@ def charset_of(content_type: str) -> str | None:
     """The charset a ``Content-Type`` declares (``iso8859-1`` of ``text/xml;
     charset=ISO-8859-1``, as Python names it), when Python knows it as a text encoding (not
     ``hex``, ``base64`` or ``zlib``: codecs of bytes to bytes, which ``bytes.decode`` refuses)."""
-    for parameter in content_type.split(";")[1:]:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset":
-            value = value.strip().strip('"')
-            if not _python_names(value):
-                return None
-            try:
-                codec = codecs.lookup(value)
-            except (LookupError, ValueError):
-                return None
-            return codec.name if getattr(codec, "_is_text_encoding", True) else None
-    return None
+    value = declared_charset(content_type)  # read as the fake reads it: a quoted value whole
+    if value is None or not _python_names(value):
+        return None
+    try:
+        codec = codecs.lookup(value)
+    except (LookupError, ValueError):
+        return None
+    return codec.name if getattr(codec, "_is_text_encoding", True) else None
 
 
 def _python_names(charset: str) -> bool:
