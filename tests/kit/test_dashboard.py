@@ -941,6 +941,31 @@ def test_a_long_value_the_shadow_found_otherwise_is_cut_short(browser: Browser) 
                 expect(cells.locator(".clipped")).to_have_attribute("title", whole)
 
 
+def test_an_entry_refused_unread_is_an_operation_whose_body_no_contract_judged(
+    browser: Browser,
+) -> None:
+    """The fake's own 413 (a body over ``max_body_bytes``) has no verdict, which the entry
+    worded "no contract (not an operation of the vendor)": it is one, its body refused unread.
+    A path no route serves still is none."""
+    with MockServer({"kit": {"max_body_bytes": 1000}}) as kit:
+        with httpx.Client(base_url=kit.url) as http:
+            assert (
+                http.post(
+                    XTRA_IDENTITIES, headers=XTRA_KEYS, content=b"[" + b" " * 2000 + b"]"
+                ).status_code
+                == 413
+            )
+            assert http.post("/xtra/api/sync/v1/nowhere", headers=XTRA_KEYS).status_code == 404
+        for ui in watch(browser, kit):
+            ui.open()
+            verdict = ui.page.locator("#entry-verdict")
+            ui.row("updateIdentities").click()
+            expect(verdict).to_contain_text("its body was refused unread")
+            expect(verdict).not_to_contain_text("not an operation")
+            ui.row("unknown").click()
+            expect(verdict).to_contain_text("no contract (not an operation of the vendor)")
+
+
 def test_behind_the_proxy_the_fault_form_offers_no_forwarded_vendor(
     browser: Browser, served: MockServer
 ) -> None:
