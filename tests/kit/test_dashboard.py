@@ -308,24 +308,32 @@ def test_a_minted_token_goes_once_the_page_leaves_its_scope(ui: Dashboard) -> No
     gone()
 
 
-def test_the_mint_form_s_tenant_placeholder_is_the_tenant_of_the_chosen_scope(
+def test_the_mint_form_s_tenant_is_the_chosen_scope_s_and_a_session_s_is_read_only(
     browser: Browser,
 ) -> None:
-    """The field showed "demo" whatever the scope: in a session an empty tenant mints for the
-    session's own, and the global one is the config's ``default_tenant``."""
+    """The field showed "demo" whatever the scope: the global one is the config's
+    ``default_tenant``. In a session the field stayed editable, though a tenant typed there is
+    the kit's 400 (a session's tokens are for its own tenant): it shows that one, read-only."""
     with MockServer({"tsdigital": {"default_tenant": "acme"}}) as kit:
         session = kit.session(name="ci")
+        own = f"ms-{session.session_id}"
         for ui in watch(browser, kit):
             page = ui.open("controls").page
             tenant = page.locator("#mint-tenant")
+            minted = page.locator("#minted")
             expect(tenant).to_have_attribute("placeholder", "acme")
             page.click("#mint")
-            expect(page.locator("#minted")).to_contain_text('"tenant": "acme"')
+            expect(minted).to_contain_text('"tenant": "acme"')
+            tenant.fill("beta")  # typed for the global scope, then a session chosen
             page.select_option("#scope", session.session_id)
-            expect(tenant).to_have_attribute("placeholder", f"ms-{session.session_id}")
+            expect(tenant).to_have_value(own)
+            expect(tenant).not_to_be_editable()
             page.click("#mint")
-            expect(page.locator("#minted")).to_contain_text(f'"tenant": "ms-{session.session_id}"')
+            expect(minted).to_contain_text(f'"tenant": "{own}"')
+            expect(page.locator("#message")).to_contain_text(f"for tenant {own}")
             page.select_option("#scope", "")
+            expect(tenant).to_be_editable()
+            expect(tenant).to_have_value("")
             expect(tenant).to_have_attribute("placeholder", "acme")
 
 
