@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -177,18 +178,38 @@ def wait_until_answering(url: str, process: subprocess.Popen[bytes], limit: floa
     raise RuntimeError(f"{url} did not answer within {limit} s")
 
 
+def logged(command: list[str], log: IO[bytes]) -> str:
+    """What ``command`` wrote to ``log``, for the reader of a failed bench (read once it ended)."""
+    log.seek(0)
+    text = log.read().decode(errors="replace").rstrip()
+    return f"{' '.join(command)} wrote:\n{text}" if text else f"{' '.join(command)} wrote nothing"
+
+
 @contextmanager
 def server(
     command: list[str], health: str, port: int
 ) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
+    """``command`` answering on ``port``, with the seconds it took to start.
+
+    Its stderr goes to a temporary file, never to a pipe nobody reads: a server that logs a lot
+    would block on the full pipe, and the bench hang or measure the stall. The file is shown
+    when the server fails to start or exits before the bench ends it."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
-    try:
-        wait_until_answering(f"http://127.0.0.1:{port}{health}", process)
-        yield process, time.perf_counter() - started
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL, cwd=ROOT
+        )
+        answering = False
+        try:
+            wait_until_answering(f"http://127.0.0.1:{port}{health}", process)
+            answering = True
+            yield process, time.perf_counter() - started
+        finally:
+            exited = process.poll()
+            process.terminate()
+            process.wait(timeout=30)
+            if not answering or exited is not None:
+                print(logged(command, log), file=sys.stderr)
 
 
 def mockservers_command(port: int, *extra: str) -> list[str]:
@@ -459,20 +480,30 @@ def million_customers(args: argparse.Namespace) -> list[str]:
 def redis_server() -> Iterator[str]:
     """A fresh redis-server (no persistence) on a free port, for the store's measurement."""
     port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if "Ready to accept connections" in line:
-                break
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    command = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
+    with tempfile.NamedTemporaryFile(suffix=".log") as log:
+        # Its log in a file as the fakes' (``server``): a pipe read only up to "Ready" would
+        # fill with what redis-server logs afterwards.
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        ready = False
+        try:
+            limit = time.perf_counter() + 30
+            while "Ready to accept connections" not in Path(log.name).read_text(errors="replace"):
+                if process.poll() is not None:
+                    raise RuntimeError(f"redis-server exited with {process.returncode}")
+                if time.perf_counter() > limit:
+                    raise RuntimeError("redis-server not ready within 30 s")
+                time.sleep(0.01)
+            ready = True
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            exited = process.poll()
+            process.terminate()
+            process.wait(timeout=30)
+            if not ready or exited is not None:
+                print(logged(command, log), file=sys.stderr)
 
 
 def redis_scaling(args: argparse.Namespace) -> list[str]:

@@ -69,6 +69,7 @@ class JournalEndpoints(AdminBase):
         # body (a 413 fault's call, even one that sent no body, is judged as any other).
         if rendered["verdict"] is None and entry.source == "fake" and not entry.body_unread:
             rendered["verdict"] = _judged(entry)
+        rendered["body_unread"] = entry.body_unread  # why a call of an operation has no verdict
         rendered["curl"] = curl(entry, call.base_url, self.kit.max_body_bytes)
         return rendered
 

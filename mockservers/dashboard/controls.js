@@ -259,14 +259,23 @@ async function expire(vendor) {
   say(`Expired ${expired} ${vendor} token${expired === 1 ? "" : "s"} in ${where()}.`);
 }
 
-// The tenant a token minted with the field empty is for, as its placeholder: the kit's default
-// in the global scope, a session's own tenant in a session (its credentials say which).
+// The tenant field of the mint form, for the chosen scope. In the global scope it takes one,
+// and left empty mints for the kit's default, its placeholder. In a session it shows the
+// session's own tenant (its credentials say which), read-only: the kit mints a session's
+// tokens for that tenant alone, and a tenant given beside the session is its 400.
 function mintTenant() {
+  const field = $("#mint-tenant");
   const session = ctx.sessions().find((s) => s.id === ctx.scope());
-  const tenant = ctx.scope()
-    ? session?.credentials?.tsdigital?.tenant
-    : ctx.defaults.mint_tenant;
-  $("#mint-tenant").placeholder = tenant || "";
+  if (ctx.scope()) {
+    field.value = session?.credentials?.tsdigital?.tenant || "";
+    field.readOnly = true;
+    field.title = "A session's tokens are for its own tenant";
+  } else if (field.readOnly) {
+    field.value = ""; // the session's, not one typed for the global scope
+    field.readOnly = false;
+    field.removeAttribute("title");
+  }
+  field.placeholder = ctx.scope() ? "" : ctx.defaults.mint_tenant || "";
 }
 
 async function mint() {
@@ -277,7 +286,9 @@ async function mint() {
     .filter(Boolean);
   if (grants.length) spec.grants = grants;
   if ($("#mint-ttl").value) spec.ttl_seconds = Number($("#mint-ttl").value);
-  if ($("#mint-tenant").value.trim()) spec.tenant = $("#mint-tenant").value.trim();
+  // In a session the field shows its tenant: the session, sent by scoped(), names it.
+  if (!ctx.scope() && $("#mint-tenant").value.trim())
+    spec.tenant = $("#mint-tenant").value.trim();
   const minted = await call("POST", "/tsdigital/tokens", { body: scoped(ctx.scope(), spec) });
   const box = $("#minted");
   box.textContent = JSON.stringify(minted, null, 2);

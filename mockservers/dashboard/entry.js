@@ -35,7 +35,7 @@ export function entryView(entry, close) {
         el("strong", {}, "X-Mockservers-Detail: "),
         entry.detail,
       ),
-    verdictView(entry.verdict),
+    verdictView(entry),
     el(
       "div",
       { class: "curl" },
@@ -103,13 +103,18 @@ function queryPairs(target) {
   return at < 0 ? [] : [...new URLSearchParams(target.slice(at + 1))];
 }
 
-// The contracts' verdict: null for a call that is no operation (nothing to check it against).
-function verdictView(verdict) {
+// The contracts' verdict: null for a call that is no operation (nothing to check it against),
+// and for a call of one whose body was refused unread ("body_unread": a 413 over
+// max_body_bytes, the fake's or the proxy's; the proxy's 403 to a web page).
+function verdictView({ verdict, body_unread, operation }) {
   if (!verdict) {
     return el(
       "div",
       { id: "entry-verdict", class: "verdict none" },
-      "Contract verdict: no contract (not an operation of the vendor)",
+      body_unread && operation !== "unknown"
+        ? "Contract verdict: none (an operation of the vendor, but its body was refused " +
+          "unread: no contract judges what was not read)"
+        : "Contract verdict: no contract (not an operation of the vendor)",
     );
   }
   const problems = [

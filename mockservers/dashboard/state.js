@@ -17,13 +17,18 @@ let ctx;
 // ETag. The next round asks for that one again only if it changed: the kit sends nothing when
 // it has not (the whole state each second was megabytes, read and parsed on both sides).
 let shown = { read: "", tag: null };
+// Whether the list has been set to open on a vendor the kit fakes (see `opening`).
+let opened = false;
 
 export function init(context) {
   ctx = context;
   const select = $("#state-vendor");
   for (const vendor of ctx.catalogue)
     select.append(el("option", { value: vendor.name }, vendor.title));
-  select.addEventListener("change", () => ctx.refreshSoon());
+  select.addEventListener("change", () => {
+    opened = true; // chosen by hand: kept
+    ctx.refreshSoon();
+  });
   $("#state-download").addEventListener("click", guarded(download));
   $("#state-upload").addEventListener("change", guarded(upload));
 }
@@ -32,7 +37,18 @@ function vendor() {
   return $("#state-vendor").value;
 }
 
+// Behind mockservers proxy, the panel opens on the first vendor the kit fakes, not on one it
+// forwards (whose idle fake holds nothing here); once, in the panel's first round, which knows
+// which are forwarded (ui.js): a vendor chosen by hand, forwarded or not, stays chosen.
+function opening() {
+  opened = true;
+  if (!isForwarded(vendor())) return;
+  const faked = ctx.catalogue.find((v) => !isForwarded(v.name));
+  if (faked) $("#state-vendor").value = faked.name;
+}
+
 export async function refresh() {
+  if (!opened) opening();
   const read = `${vendor()} ${ctx.scope()}`;
   const look = await readChanged(`/state/${vendor()}`, {
     query: { session: ctx.scope(), newest: ROWS },

@@ -419,13 +419,21 @@ def test_the_verdict_on_the_fakes_own_413_does_not_judge_the_body_it_never_read(
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
         assert http.post(update, headers=keys, content=b"[" + b" " * 100 + b"]").status_code == 413
         (entry,) = http.get("/__admin/requests").json()
-        assert http.get(f"/__admin/requests/{entry['id']}").json()["verdict"] is None
+        unread = http.get(f"/__admin/requests/{entry['id']}").json()
+        # It says why: a reader (the dashboard) tells it from a call that is no operation.
+        assert (unread["operation"], unread["verdict"], unread["body_unread"]) == (
+            "updateIdentities",
+            None,
+            True,
+        )
         fault = {"vendor": "xtra", "kind": "status", "status": 413, "times": 1}
         http.post("/__admin/faults", json=fault)
         assert http.post(update, headers=keys, json={"not": "a list"}).status_code == 413
         latest = http.get("/__admin/requests", params={"limit": 1}).json()[0]
-        verdict = http.get(f"/__admin/requests/{latest['id']}").json()["verdict"]
+        judged = http.get(f"/__admin/requests/{latest['id']}").json()
+        verdict = judged["verdict"]
         assert verdict["response"] == [] and "is not of type 'array'" in verdict["request"][0]
+        assert judged["body_unread"] is False
 
 
 @pytest.mark.parametrize(

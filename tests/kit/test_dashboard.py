@@ -308,24 +308,32 @@ def test_a_minted_token_goes_once_the_page_leaves_its_scope(ui: Dashboard) -> No
     gone()
 
 
-def test_the_mint_form_s_tenant_placeholder_is_the_tenant_of_the_chosen_scope(
+def test_the_mint_form_s_tenant_is_the_chosen_scope_s_and_a_session_s_is_read_only(
     browser: Browser,
 ) -> None:
-    """The field showed "demo" whatever the scope: in a session an empty tenant mints for the
-    session's own, and the global one is the config's ``default_tenant``."""
+    """The field showed "demo" whatever the scope: the global one is the config's
+    ``default_tenant``. In a session the field stayed editable, though a tenant typed there is
+    the kit's 400 (a session's tokens are for its own tenant): it shows that one, read-only."""
     with MockServer({"tsdigital": {"default_tenant": "acme"}}) as kit:
         session = kit.session(name="ci")
+        own = f"ms-{session.session_id}"
         for ui in watch(browser, kit):
             page = ui.open("controls").page
             tenant = page.locator("#mint-tenant")
+            minted = page.locator("#minted")
             expect(tenant).to_have_attribute("placeholder", "acme")
             page.click("#mint")
-            expect(page.locator("#minted")).to_contain_text('"tenant": "acme"')
+            expect(minted).to_contain_text('"tenant": "acme"')
+            tenant.fill("beta")  # typed for the global scope, then a session chosen
             page.select_option("#scope", session.session_id)
-            expect(tenant).to_have_attribute("placeholder", f"ms-{session.session_id}")
+            expect(tenant).to_have_value(own)
+            expect(tenant).not_to_be_editable()
             page.click("#mint")
-            expect(page.locator("#minted")).to_contain_text(f'"tenant": "ms-{session.session_id}"')
+            expect(minted).to_contain_text(f'"tenant": "{own}"')
+            expect(page.locator("#message")).to_contain_text(f"for tenant {own}")
             page.select_option("#scope", "")
+            expect(tenant).to_be_editable()
+            expect(tenant).to_have_value("")
             expect(tenant).to_have_attribute("placeholder", "acme")
 
 
@@ -941,6 +949,31 @@ def test_a_long_value_the_shadow_found_otherwise_is_cut_short(browser: Browser) 
                 expect(cells.locator(".clipped")).to_have_attribute("title", whole)
 
 
+def test_an_entry_refused_unread_is_an_operation_whose_body_no_contract_judged(
+    browser: Browser,
+) -> None:
+    """The fake's own 413 (a body over ``max_body_bytes``) has no verdict, which the entry
+    worded "no contract (not an operation of the vendor)": it is one, its body refused unread.
+    A path no route serves still is none."""
+    with MockServer({"kit": {"max_body_bytes": 1000}}) as kit:
+        with httpx.Client(base_url=kit.url) as http:
+            assert (
+                http.post(
+                    XTRA_IDENTITIES, headers=XTRA_KEYS, content=b"[" + b" " * 2000 + b"]"
+                ).status_code
+                == 413
+            )
+            assert http.post("/xtra/api/sync/v1/nowhere", headers=XTRA_KEYS).status_code == 404
+        for ui in watch(browser, kit):
+            ui.open()
+            verdict = ui.page.locator("#entry-verdict")
+            ui.row("updateIdentities").click()
+            expect(verdict).to_contain_text("its body was refused unread")
+            expect(verdict).not_to_contain_text("not an operation")
+            ui.row("unknown").click()
+            expect(verdict).to_contain_text("no contract (not an operation of the vendor)")
+
+
 def test_behind_the_proxy_the_fault_form_offers_no_forwarded_vendor(
     browser: Browser, served: MockServer
 ) -> None:
@@ -976,13 +1009,17 @@ def test_behind_the_proxy_state_and_coverage_mark_a_forwarded_vendor(
             page = ui.open("state").page
             vendor = page.locator("#state-vendor")
             note = page.locator("#state-forwarded")
+            # It opened on XTRA, the first in the list, which has no state here.
+            expect(vendor).to_have_value("tsdigital")
+            expect(note).to_be_hidden()
             expect(vendor.locator('option[value="xtra"]')).to_have_text("XTRA/XOX (forwarded)")
             expect(vendor.locator('option[value="quoparts"]')).to_have_text("QuoParts")
             vendor.select_option("quoparts")
             expect(note).to_be_hidden()
-            vendor.select_option("xtra")
+            vendor.select_option("xtra")  # chosen by hand: it stays
             expect(note).to_be_visible()
             expect(note).to_contain_text("Forwarded to its upstream")
+            expect(vendor).to_have_value("xtra")
 
             ui.tab("coverage")
             xtra = page.locator('#coverage-tables [data-vendor="xtra"]')

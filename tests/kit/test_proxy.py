@@ -270,7 +270,7 @@ def test_a_body_over_the_limit_is_refused_with_413_and_never_sent(upstream: Mock
     assert answer.status_code == 413 and answer.json()["code"] == 413
     assert answer.headers.get_list("date") == KIT_DATE  # the proxy's own answer
     assert (entry["source"], entry["status"], entry["verdict"]) == ("proxy", 413, None)
-    assert alone["verdict"] is None
+    assert (alone["verdict"], alone["body_unread"]) == (None, True)  # an operation, unread
     assert small.status_code == 401  # within the limit: the vendor's own answer
     assert [e["status"] for e in upstream.requests()] == [401]
 
