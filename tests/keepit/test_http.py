@@ -916,6 +916,37 @@ def test_a_401_fault_is_the_refusal_of_credentials(message: str | None) -> None:
         assert met_count(GlobalScope(h), "keepit", "keepit.unauthorized") == 2
 
 
+@pytest.mark.parametrize(
+    ("status", "refusal", "behaviour"),
+    [
+        (400, [customer("C1") | {"subjects": {}}], "keepit.refused"),
+        (
+            422,
+            [customer("C1", cards=[card("111")]), customer("C2", cards=[card("111")])],
+            "keepit.unique_constraint",
+        ),
+    ],
+    ids=["fault-400", "fault-422"],
+)
+def test_a_400_or_422_fault_is_the_fakes_own_refusal(
+    http: httpx.Client, status: int, refusal: list[dict[str, Any]], behaviour: str
+) -> None:
+    """A connector tested against a 400 or 422 fault met the reason phrase ("Bad Request",
+    "Unprocessable Entity") where the fake's own refusal says the seed's text, and coverage
+    did not count the situation the refusal meets."""
+    fault = {"vendor": "keepit", "kind": "status", "status": status, "times": 1}
+    http.post("/__admin/faults", json=fault)
+    faulted = insert(http, customer("C1"))
+    refused = insert(http, *refusal)
+    assert faulted["code"] == refused["code"] == status
+    assert faulted["message"] == refused["message"] and refused["errorObjects"]
+    assert faulted["errorObjects"] == faulted["insertedObjects"] == []
+    assert faulted["duplicatedObjects"] == []
+    refused_entry, faulted_entry = GlobalScope(http).requests()  # newest first
+    assert faulted_entry["behaviours"] == [behaviour] and behaviour in refused_entry["behaviours"]
+    assert met_count(GlobalScope(http), "keepit", behaviour) == 2
+
+
 @pytest.mark.parametrize(("window", "retry_after"), [(None, "60"), (10, "10"), (2.5, "3")])
 def test_a_429_fault_is_the_call_limit_s_429(window: float | None, retry_after: str) -> None:
     """A connector tested against a 429 fault met a 429 the call limit never gives: no
