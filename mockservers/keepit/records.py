@@ -47,14 +47,15 @@ def highest_prog_ids(tenant: TenantState) -> dict[str, int]:
 
 def check_customers(tenant: TenantState) -> None:
     """Refuse a state document's tenant with a customer an update could not find, merge into
-    or answer for: one whose progId is not its key, or with a part ``_unusable_part`` names."""
+    or answer for: one whose progId is not its key, or with a part ``_unusable_part`` or a
+    value ``_unusable_key`` names."""
     for key, record in tenant.collections[SUBJECTS].items():
         prog_id = record.get("progId")
         if not _is_prog_id(prog_id, key):
             raise StateError(
                 f"tenant {tenant.name!r}: customer {key!r} must hold its key as progId"
             )
-        wrong = _unusable_part(record)
+        wrong = _unusable_part(record) or _unusable_key(record)
         if wrong:
             raise StateError(f"tenant {tenant.name!r}: customer {key!r}: {wrong}")
 
@@ -90,6 +91,50 @@ def _unusable_part(record: dict[str, Any]) -> str:
 
 
 _NO_PROG_ID = "must hold its progId, a whole number from 1 to 2^53"
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _whole(value: Any) -> bool:
+    """A string or a whole number, as the contract gives ``customerCode`` (``1.0`` is 1)."""
+    if isinstance(value, float):
+        return value.is_integer()
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+_TYPES = {_text: "a string", _whole: "a string or a whole number", _number: "a string or a number"}
+_SUBJECT_KEYS = (("customerCode", _whole), ("system", _text), ("email", _text))
+_ELEMENT_KEYS = {
+    "mappings": (("system", _text), ("externalField", _text), ("externalCode", _number)),
+    "cards": (("cardBarcode", _text),),
+}
+"""A customer's fields its unique keys (or its answer's ``email``) are read from, each with
+the types its contract gives it."""
+
+
+def _unusable_key(record: dict[str, Any]) -> str:
+    """A field a customer's unique keys (or its answer's ``email``) are read from, given
+    (``null`` too) but of no type its contract gives it, if any: the keys and the answer
+    held its Python text (``{'a': 1}``) for it. The parts are usable (``_unusable_part``)."""
+    subjects = record.get("subjects") or {}
+    for name, usable in _SUBJECT_KEYS:
+        if name in subjects and not usable(subjects[name]):
+            return f"subjects.{name} must be {_TYPES[usable]}"
+    for section, fields in _ELEMENT_KEYS.items():
+        for number, element in enumerate(record.get(section) or []):
+            for name, usable in fields:
+                if name in element and not usable(element[name]):
+                    return f"{section}[{number}].{name} must be {_TYPES[usable]}"
+    for number, contact in enumerate(record.get("contacts") or []):
+        if contact.get("contactType") == "EMAIL" and not _text(contact.get("value", "")):
+            return f"contacts[{number}].value must be a string (an EMAIL's)"
+    return ""
 
 
 def _stored_prog_id(value: Any) -> bool:

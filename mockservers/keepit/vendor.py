@@ -16,12 +16,18 @@ from mockservers.core.route import VendorRoute
 from mockservers.core.vendor import Vendor
 from mockservers.core.verify import Note
 from mockservers.keepit import coverage, responses
-from mockservers.keepit.errors import bad_request, call_error, rate_limited
+from mockservers.keepit.errors import NOT_DONE, bad_request, call_error, rate_limited
 from mockservers.keepit.models import KeepItModel, tenant_name
 from mockservers.keepit.records import SEQUENCE_NAMES, SUBJECTS
 from mockservers.keepit.settings import DEMO_ACCOUNT, KeepItSettings
 
 INSERT_CLIENT = "insertClient_v3"
+
+# A status fault of the fake's own refusals of a call: its message, and the situation it meets.
+_REFUSALS = {
+    400: (NOT_DONE, coverage.REFUSED),
+    422: (responses.UNIQUE_CLASH, coverage.UNIQUE_CONSTRAINT),
+}
 
 
 def alias_of(query: Query) -> str | None:
@@ -84,6 +90,10 @@ class KeepIt(Vendor):
             met(coverage.RATE_LIMITED)
             limiter = self.model.limiter
             return rate_limited(limiter.calls, limiter.window, limiter.window).response()
+        if error.kind == "fault" and status in _REFUSALS:  # the fake's own 400 or 422 body
+            message, behaviour = _REFUSALS[status]
+            met(behaviour)
+            return call_error(status, message).response()
         if status == 500 and error.kind in ("fault", "internal"):
             met(coverage.SERVER_ERROR)
         return call_error(status, status_phrase(status)).response()

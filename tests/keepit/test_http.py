@@ -916,6 +916,37 @@ def test_a_401_fault_is_the_refusal_of_credentials(message: str | None) -> None:
         assert met_count(GlobalScope(h), "keepit", "keepit.unauthorized") == 2
 
 
+@pytest.mark.parametrize(
+    ("status", "refusal", "behaviour"),
+    [
+        (400, [customer("C1") | {"subjects": {}}], "keepit.refused"),
+        (
+            422,
+            [customer("C1", cards=[card("111")]), customer("C2", cards=[card("111")])],
+            "keepit.unique_constraint",
+        ),
+    ],
+    ids=["fault-400", "fault-422"],
+)
+def test_a_400_or_422_fault_is_the_fakes_own_refusal(
+    http: httpx.Client, status: int, refusal: list[dict[str, Any]], behaviour: str
+) -> None:
+    """A connector tested against a 400 or 422 fault met the reason phrase ("Bad Request",
+    "Unprocessable Entity") where the fake's own refusal says the seed's text, and coverage
+    did not count the situation the refusal meets."""
+    fault = {"vendor": "keepit", "kind": "status", "status": status, "times": 1}
+    http.post("/__admin/faults", json=fault)
+    faulted = insert(http, customer("C1"))
+    refused = insert(http, *refusal)
+    assert faulted["code"] == refused["code"] == status
+    assert faulted["message"] == refused["message"] and refused["errorObjects"]
+    assert faulted["errorObjects"] == faulted["insertedObjects"] == []
+    assert faulted["duplicatedObjects"] == []
+    refused_entry, faulted_entry = GlobalScope(http).requests()  # newest first
+    assert faulted_entry["behaviours"] == [behaviour] and behaviour in refused_entry["behaviours"]
+    assert met_count(GlobalScope(http), "keepit", behaviour) == 2
+
+
 @pytest.mark.parametrize(("window", "retry_after"), [(None, "60"), (10, "10"), (2.5, "3")])
 def test_a_429_fault_is_the_call_limit_s_429(window: float | None, retry_after: str) -> None:
     """A connector tested against a 429 fault met a 429 the call limit never gives: no
@@ -1072,6 +1103,65 @@ def test_a_state_document_s_element_without_a_usable_progid_is_refused(
     assert response.status_code == 400
     assert f"customer '1': {named} must hold its progId" in response.json()["error"]
     assert http.get("/__admin/state/keepit").json() == {"tenants": {}}
+
+
+@pytest.mark.parametrize(
+    ("part", "named", "types"),
+    [
+        (
+            {"contacts": [{"contactType": "EMAIL", "value": {"a": 1}, "progId": 1}]},
+            "contacts[0].value",
+            "a string (an EMAIL's)",
+        ),
+        ({"subjects": {"email": ["a@x.it"]}}, "subjects.email", "a string"),
+        ({"subjects": {"customerCode": None}}, "subjects.customerCode", "a string or a whole"),
+        ({"subjects": {"customerCode": 1.5}}, "subjects.customerCode", "a string or a whole"),
+        ({"subjects": {"system": 7}}, "subjects.system", "a string"),
+        ({"cards": [{"cardBarcode": 111, "progId": 1}]}, "cards[0].cardBarcode", "a string"),
+        (
+            {"mappings": [{"externalField": "ID", "externalCode": True, "progId": 1}]},
+            "mappings[0].externalCode",
+            "a string or a number",
+        ),
+        (
+            {"mappings": [{"externalField": {}, "externalCode": "C1", "progId": 1}]},
+            "mappings[0].externalField",
+            "a string",
+        ),
+    ],
+)
+def test_a_state_document_s_keyed_value_of_a_wrong_type_is_refused(
+    http: httpx.Client, part: dict[str, Any], named: str, types: str
+) -> None:
+    """Taken, the unique keys held the value's Python text and an update of the customer
+    answered it as its e-mail ({"a": 1} as "{'a': 1}")."""
+    stored = {"progId": 1, **part}
+    stored["subjects"] = customer("C1")["subjects"] | {"progId": 1} | part.get("subjects", {})
+    document = {"tenants": {"1/1": {"subjects": {"1": stored}}}}
+    response = http.put("/__admin/state/keepit", json=document)
+    assert response.status_code == 400
+    assert f"customer '1': {named} must be {types}" in response.json()["error"]
+    assert http.get("/__admin/state/keepit").json() == {"tenants": {}}
+
+
+def test_a_state_document_s_numeric_codes_the_contract_allows_are_taken(
+    http: httpx.Client,
+) -> None:
+    """customerCode a whole number and externalCode a number, as a call may send them; an
+    update of the customer finds it and answers its e-mail."""
+    subjects = customer(7)["subjects"] | {"progId": 1}
+    stored = {
+        "progId": 1,
+        "subjects": subjects,
+        "mappings": [{"system": "DW", "externalField": "ID", "externalCode": 7, "progId": 1}],
+        "contacts": [{"contactType": "EMAIL", "value": "a@x.it", "progId": 1}],
+    }
+    document = {"tenants": {"1/1": {"subjects": {"1": stored}}}}
+    assert http.put("/__admin/state/keepit", json=document).status_code == 200
+    update = customer(7, action="U")
+    update["subjects"]["progId"] = 1
+    (answered,) = insert(http, update)["insertedObjects"]
+    assert answered["progId"] == 1 and answered["email"] == "a@x.it"
 
 
 def test_journal_names_the_operation_and_masks_the_password(http: httpx.Client) -> None:

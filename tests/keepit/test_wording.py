@@ -608,15 +608,21 @@ def test_a_body_over_the_limit_is_413_in_the_seeds_structure() -> None:
 
 @pytest.mark.parametrize(
     ("status", "phrase"),
-    [(500, "Internal Server Error"), (502, "Bad Gateway")],
-    ids=["fault-500", "fault-502"],
+    [
+        (400, NOT_DONE),
+        (422, UNIQUE_CLASH),
+        (500, "Internal Server Error"),
+        (502, "Bad Gateway"),
+    ],
+    ids=["fault-400", "fault-422", "fault-500", "fault-502"],
 )
 def test_injected_status_faults_answer_in_the_seeds_structure(
     http: httpx.Client, status: int, phrase: str
 ) -> None:
     """The seed's Response lists "500 generic error server" as a code of its structure, with
     the three arrays: a connector that reads errorObjects on every answer met a 500 without
-    them."""
+    them. A 400 or 422 fault says what the fake's own refusal does ("Bad Request" and
+    "Unprocessable Entity" were no text of the vendor's); another status, its reason phrase."""
     fault = {"vendor": "keepit", "kind": "status", "status": status, "times": 1}
     fault_id = http.post("/__admin/faults", json=fault).json()["id"]
     response = http.post(API, params=QUERY, headers=DEMO, json=records(record()))

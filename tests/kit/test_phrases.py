@@ -68,11 +68,13 @@ def test_ts_digital_413_and_422_say_the_rfc_7231_phrases_on_any_python() -> None
 
 
 @pytest.mark.usefixtures("python_3_13")
-def test_quoparts_and_keepit_injected_422_say_unprocessable_entity_on_any_python(
+def test_quoparts_injected_422_and_keepit_413_say_the_rfc_7231_phrases_on_any_python(
     http: httpx.Client,
 ) -> None:
-    for vendor in ("quoparts", "keepit"):
-        fault = {"vendor": vendor, "kind": "status", "status": 422, "times": 1}
+    """KeepIT's 422 fault says the fake's own unique-constraint text, so its 413 fault
+    stands for the renamed phrases there."""
+    for vendor, status in (("quoparts", 422), ("keepit", 413)):
+        fault = {"vendor": vendor, "kind": "status", "status": status, "times": 1}
         assert http.post("/__admin/faults", json=fault).status_code == 201
     quoparts = http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
     assert quoparts.status_code == 422 and quoparts.json()["error"] == "Unprocessable Entity"
@@ -82,4 +84,4 @@ def test_quoparts_and_keepit_injected_422_say_unprocessable_entity_on_any_python
         headers={"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"},
         json={"subjectsRecords": []},
     )
-    assert keepit.status_code == 422 and keepit.json()["message"] == "Unprocessable Entity"
+    assert keepit.status_code == 413 and keepit.json()["message"] == "Request Entity Too Large"
