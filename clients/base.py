@@ -110,12 +110,21 @@ def _rebuilt(kind: type[E], args: tuple[Any, ...]) -> E:
 
 class VendorClientError(_Picklable, Exception):
     """A vendor refused a call: HTTP status, the vendor's own code and message, and (from the
-    fakes only) ``.detail``, the kit's diagnosis."""
+    fakes only) ``.detail``, the kit's diagnosis. The text adds, in brackets, the detail, else
+    ``why``: what the vendor's body says of the reason beyond its message (TS Digital's
+    ``subErrors``), which a real vendor, and a fake's 403, give without a detail."""
 
     def __init__(
-        self, status: int, code: str | int | None, message: str, *, detail: str = ""
+        self,
+        status: int,
+        code: str | int | None,
+        message: str,
+        *,
+        detail: str = "",
+        why: str = "",
     ) -> None:
-        super().__init__(f"[{status} {code}] {message}" + (f" ({detail})" if detail else ""))
+        said = detail or why
+        super().__init__(f"[{status} {code}] {message}" + (f" ({said})" if said else ""))
         self.status = status
         self.code = code
         self.message = message

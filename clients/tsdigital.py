@@ -49,9 +49,31 @@ ITEMS = "/api/v3/items"
 HEADERS_CONTRACT = "tsdigital/createItem.headers"
 
 
+_LISTED = 5
+"""How many ``subErrors`` an error's text lists (a schema's 400 may name every field)."""
+
+
+def _listed(sub_errors: list[Any]) -> str:
+    """The vendor's ``subErrors`` as an error's text says why (``field: message; …``): the
+    first :data:`_LISTED`, then how many more."""
+    parts = [_sub_error(entry) for entry in sub_errors[:_LISTED]]
+    if len(sub_errors) > _LISTED:
+        parts.append(f"{len(sub_errors) - _LISTED} more")
+    return "; ".join(parts)
+
+
+def _sub_error(entry: Any) -> str:
+    """One ``subErrors`` entry as ``field: message`` (as sent, when it is not that object)."""
+    if not isinstance(entry, dict):
+        return str(entry)
+    field, message = entry.get("field"), entry.get("message")
+    return f"{field}: {message}" if field is not None else str(message)
+
+
 class TsDigitalError(VendorClientError):
     """A non-202 answer: ``.status`` (HTTP), ``.code`` (the body's code, a string),
     ``.message``, ``.sub_errors`` (list of dicts) and ``.timestamp`` (``dd-MM-yyyy HH:mm:ss``).
+    Its text says why: the fake's detail, else the ``subErrors`` (a 403's missing permission).
 
     An answer without the vendor's error body (a gateway's page, a cut response, a 202 that
     cannot be read) is a :class:`TsDigitalInvalidResponse`: ``.code`` None, no
@@ -68,7 +90,7 @@ class TsDigitalError(VendorClientError):
         *,
         detail: str = "",
     ) -> None:
-        super().__init__(status, code, message, detail=detail)
+        super().__init__(status, code, message, detail=detail, why=_listed(sub_errors or []))
         self.sub_errors = sub_errors or []
         self.timestamp = timestamp
 

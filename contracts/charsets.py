@@ -3,8 +3,9 @@
 ASP.NET Core's System.Text.Json input formatter skips a UTF-8 byte order mark, and reads a body
 whose ``Content-Type`` declares UTF-16 (``charset=utf-16``) through a transcoding stream. A body
 contract marked ``x-charsets`` says its vendor reads its bodies so: :func:`utf8_json` gives the
-bytes to parse, for the fake and the journal's verdict alike (and the text the journal shows and
-masks of any vendor's call, and learns its secrets from). What does not decode in the charset a
+bytes to parse, for the fake and the journal's verdict alike (and the text the journal masks of
+any vendor's call, and learns its secrets from; another vendor's is shown as :func:`sent_text`,
+its bytes parsed as sent). What does not decode in the charset a
 body declares reads as U+FFFD, as .NET's decoders read it: a lone surrogate inside a string is
 one, and an odd length ends the text with one, which no JSON parse accepts. Left as sent, a
 UTF-8 body of an odd length declared UTF-16 parsed, and was written.
@@ -53,6 +54,15 @@ def utf8_json(body: bytes, content_type: str) -> bytes:
     if codec == "utf-8":
         return body[skipped:]
     return body[skipped:].decode(codec, "replace").encode("utf-8")
+
+
+def sent_text(body: bytes, content_type: str) -> bytes:
+    """``body``'s text in UTF-8, in the charset :func:`utf8_json` reads it in, its byte order
+    mark kept (U+FEFF): what a vendor that parses the bytes as sent was sent, to read."""
+    read = _read_as(body, content_type)
+    if read is None or read[1] == "utf-8":
+        return body
+    return body.decode(read[1], "replace").encode("utf-8")
 
 
 def as_sent(text: bytes, body: bytes, content_type: str) -> bytes:

@@ -136,20 +136,33 @@ def _key(value: Any) -> tuple[str, Any] | None:
 @dataclass
 class Request:
     """A request as a translation rewrites it: query and header pairs, the parsed JSON body
-    (``body_json`` False: the body is not JSON and stays as it is)."""
+    (``body_json`` False: the body is not JSON and stays as it is) and ``read_as``, the
+    ``Content-Type`` it was read in and is written back in (``spliced.json_body``)."""
 
     query: list[tuple[str, str]]
     headers: list[tuple[str, str]]
     body: Any = None
     body_json: bool = False
+    read_as: str = ""
 
     @classmethod
     def of(
-        cls, query: Iterable[tuple[str, str]], headers: Iterable[tuple[str, str]], body: bytes
+        cls,
+        query: Iterable[tuple[str, str]],
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        *,
+        charsets: bool,
     ) -> Request:
+        """The request as its vendor reads its body: with ``charsets`` (``Vendor.json_charsets``,
+        XTRA's ASP.NET) in UTF-8 after a UTF-8 byte order mark or from the UTF-16 its
+        ``Content-Type`` declares (``contracts.charsets.utf8_json``); else its bytes as sent,
+        which TS Digital, QuoParts and KeepIT refuse as no JSON then (a value translated in
+        them asked the fake of a body the vendor never read)."""
         pairs = list(headers)
-        parsed = json_of(utf8_json(body, content_type_of(pairs)))  # as the vendor reads it
-        return cls(list(query), pairs, parsed, parsed is not NOT_JSON)
+        read_as = content_type_of(pairs) if charsets else ""
+        parsed = json_of(utf8_json(body, read_as) if charsets else body)
+        return cls(list(query), pairs, parsed, parsed is not NOT_JSON, read_as)
 
 
 class Translation:

@@ -12,7 +12,8 @@ from urllib.parse import parse_qsl, quote
 
 import orjson
 
-from contracts.charsets import utf8_json
+from contracts.charsets import reads_charsets, sent_text, utf8_json
+from contracts.messages import contract_for
 from mockservers.core.clock import iso
 from mockservers.core.codings import Unreadable, coding_of, undone
 from mockservers.core.http import NOT_JSON, header_text, json_of, text_of
@@ -137,16 +138,18 @@ def sent_target(entry: Entry) -> bytes:
     return path + b"?" + query if query else path
 
 
-def shown_body(body: bytes) -> tuple[Any, str | None]:
+def shown_body(body: bytes, text: bytes | None = None) -> tuple[Any, str | None]:
     """A body for display, and its format: parsed and masked if it is JSON (``"json"``), else
     its text with secrets blotted out (``"text"``, the first 64 KiB); ``(None, None)`` when
-    there is none. The format tells a JSON string or ``null`` from text and from no body."""
+    there is none. The format tells a JSON string or ``null`` from text and from no body.
+    ``text``: what is shown of a body that is not JSON, in UTF-8 (the body itself without)."""
     if not body:
         return None, None
     value = json_of(body)
     if value is NOT_JSON:
-        preview = body[:_BODY_PREVIEW].decode("utf-8", "replace")
-        return mask_text(preview, cut=len(body) > _BODY_PREVIEW), "text"
+        text = body if text is None else text
+        preview = text[:_BODY_PREVIEW].decode("utf-8", "replace")
+        return mask_text(preview, cut=len(text) > _BODY_PREVIEW), "text"
     inner, urls = may_hold_secret_documents(body), may_hold_secret_urls(body)
     return mask_value(value, inner=inner, urls=urls), "json"
 
@@ -155,27 +158,41 @@ def shown_request(entry: Entry) -> tuple[Any, str | None, bool]:
     """The request's body for display, as :func:`shown_body` shows one, and whether only its
     start is shown. A body in a ``Content-Encoding`` (gzip, deflate) is shown decoded (its
     first 64 KiB), masked: its bytes as they came would keep a password no mask can find; one
-    that does not decode, not at all (a note says why). So is one in the UTF-16 its
-    ``Content-Type`` declares, or after a UTF-8 byte order mark (:func:`request_text`)."""
+    that does not decode, not at all (a note says why). One in the UTF-16 its
+    ``Content-Type`` declares, or after a UTF-8 byte order mark, is shown as its vendor reads
+    it (:func:`shown_read`)."""
     body = entry.request_body
     coding = coding_of(entry.headers) if body else ""
     if not coding:
-        shown, format_ = shown_body(request_text(entry, body))
+        shown, format_ = shown_read(entry, body)
         return shown, format_, format_ == "text" and len(body) > _BODY_PREVIEW
     try:
         decoded = undone(body, coding, _BODY_PREVIEW)
     except Unreadable as exc:
         return f"({len(body)} bytes in {coding}, not shown: {exc})", "text", False
     if not decoded.short:
-        return (*shown_body(request_text(entry, decoded.body)), False)
+        return (*shown_read(entry, decoded.body), False)
     text = decoded.body.decode("utf-8", "replace")
     return mask_text(text, cut=True), "text", True
+
+
+def shown_read(entry: Entry, body: bytes) -> tuple[Any, str | None]:
+    """A request's body (as sent, or its coding undone) shown as :func:`shown_body` shows one,
+    JSON only if its vendor reads it as JSON: in UTF-8 (:func:`request_text`) under a body
+    contract marked ``x-charsets`` (XTRA's ASP.NET), else as sent (TS Digital refuses a UTF-16
+    body, or one after a BOM, as no JSON: it was shown parsed, and a ``body`` matcher of
+    ``count`` or ``verify`` matched it), its text read in its charset, its BOM kept."""
+    text = request_text(entry, body)
+    if text is body or reads_charsets(contract_for(entry.vendor, entry.operation, "request")):
+        return shown_body(text)
+    return shown_body(body, sent_text(body, content_type(entry.headers)))
 
 
 def request_text(entry: Entry, body: bytes) -> bytes:
     """A request's body (as sent, or its coding undone) in UTF-8, as an ASP.NET vendor reads
     it (``contracts.charsets.utf8_json``: a UTF-8 byte order mark skipped, a declared UTF-16
-    decoded): what is shown and masked of it, for every vendor."""
+    decoded): what is masked of it, for every vendor (a UTF-16 password is no UTF-8 a mask
+    can find), and shown of it where its vendor reads it so (:func:`shown_read`)."""
     return utf8_json(body, content_type(entry.headers))
 
 

@@ -1,10 +1,13 @@
 """The reason phrases of the statuses the kit answers, fixed whatever Python runs it.
 
 ``http.HTTPStatus`` follows the RFC of its release: Python 3.13 took RFC 9110's names
-("Content Too Large" for 413, "Unprocessable Content" for 422), 3.11 and 3.12 have RFC 7231's.
-An error body that carries the phrase (TS Digital's ``status``, the ``error`` of QuoParts and
-KeepIT) must not change with the interpreter, so every error status a fault may inject
-(400-599) is spelled here, as RFC 7231 and Python 3.11 spell it.
+("Content Too Large" for 413, "Unprocessable Content" for 422); 3.11 and 3.12 have RFC 7231's,
+but RFC 2616's for 413, 414 and 416 ("Request Entity Too Large", "Request-URI Too Long",
+"Requested Range Not Satisfiable"). An error body that carries the phrase (TS Digital's
+``status``, the ``error`` of QuoParts and KeepIT) must not change with the interpreter, so
+every error status a fault may inject (400-599) is spelled here, as Python 3.11's table spells
+it: the status line uvicorn writes on the kit's Python (the Dockerfile's 3.11) says the same,
+for uvicorn takes its phrases from ``HTTPStatus``.
 """
 
 from __future__ import annotations

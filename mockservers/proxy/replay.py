@@ -38,7 +38,6 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
-from contracts.charsets import content_type_of
 from mockservers.app import create_app
 from mockservers.cliargs import environ
 from mockservers.core import spliced
@@ -208,7 +207,9 @@ class Replay:
             self.translations[vendor.name] = translation
         path, _, query = exchange.path.partition("?")
         recorded = parse_qsl(query, keep_blank_values=True)
-        request = Request.of(recorded, exchange.headers, exchange.body)
+        request = Request.of(
+            recorded, exchange.headers, exchange.body, charsets=vendor.json_charsets
+        )
         translation.rewrite(request)
         if vendor.name == "tsdigital" and any(
             k.lower() == "authorization" and v == MASK for k, v in request.headers
@@ -218,7 +219,7 @@ class Replay:
         # What the recording shows, only the values filled in or translated written anew.
         body = exchange.body
         if request.body_json:
-            body = spliced.json_body(body, request.body, content_type_of(exchange.headers))
+            body = spliced.json_body(body, request.body, request.read_as)
         if exchange.coding:
             try:
                 body = applied(body, exchange.coding)

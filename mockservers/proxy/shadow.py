@@ -25,7 +25,6 @@ from urllib.parse import parse_qsl
 import httpx
 from starlette.applications import Starlette
 
-from contracts.charsets import content_type_of
 from mockservers.core import spliced
 from mockservers.core.compare import Answer, Difference, differences
 from mockservers.core.generated import Request, Translation
@@ -67,7 +66,7 @@ class Shadow:
         if large(len(body)):  # rewritten in a thread, while calls answered meanwhile learn
             translation = translation.copy()
         request, query, body = await off_loop(
-            len(body), _rewritten, translation, query, headers, body
+            len(body), _rewritten, translation, query, headers, body, found.json_charsets
         )
         found.adopt_credentials({k.lower(): v for k, v in request.headers}, upstream.status)
         target = f"/{vendor}".encode() + path + b"?" * bool(query) + query
@@ -109,16 +108,21 @@ def _compared(upstream: Answer, fake: Answer, vendor: Vendor) -> tuple[list[Diff
 
 
 def _rewritten(
-    translation: Translation, query: bytes, headers: list[tuple[str, str]], body: bytes
+    translation: Translation,
+    query: bytes,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    charsets: bool,
 ) -> tuple[Request, bytes, bytes]:
     """The request as the fake is asked it, its query and body: the vendor's values it carries
     replaced by the fake's, each where it stands, every other byte as the vendor got it
-    (:mod:`~mockservers.core.spliced`). Its JSON body is read whole: the work a large request
+    (:mod:`~mockservers.core.spliced`), its body read as the vendor reads it (``charsets``:
+    ``Vendor.json_charsets``). Its JSON body is read whole: the work a large request
     takes (see :func:`off_loop`)."""
     sent = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-    request = Request.of(sent, headers, body)
+    request = Request.of(sent, headers, body, charsets=charsets)
     if translation.rewrite(request):
         query = spliced.query(query, sent, request.query)
         if request.body_json:
-            body = spliced.json_body(body, request.body, content_type_of(headers))
+            body = spliced.json_body(body, request.body, request.read_as)
     return request, query, body

@@ -1,9 +1,11 @@
-"""The reason phrases in the vendors' error bodies are the kit's own table, RFC 7231's, whatever
+"""The reason phrases in the vendors' error bodies are the kit's own table, Python 3.11's (RFC
+7231's, but RFC 2616's for 413, 414 and 416), as the status line uvicorn writes on it, whatever
 Python runs the kit: 3.13's ``HTTPStatus`` says "Content Too Large" for 413 and "Unprocessable
 Content" for 422, and an error body changed its ``status`` with the interpreter."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from http import HTTPStatus
 
@@ -12,7 +14,7 @@ import pytest
 
 from mockservers import create_app
 from mockservers.core.phrases import PHRASES, status_phrase
-from mockservers.testing import SyncASGITransport
+from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP
 
 PYTHON_3_13 = {
@@ -33,7 +35,9 @@ def python_3_13(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def test_the_table_spells_the_renamed_phrases_as_rfc_7231_does() -> None:
+def test_the_table_spells_the_renamed_phrases_as_python_3_11_does() -> None:
+    """RFC 7231's 422, RFC 2616's 413, 414 and 416 (RFC 7231 says "Payload Too Large", "URI
+    Too Long", "Range Not Satisfiable")."""
     assert PHRASES[413] == "Request Entity Too Large"
     assert PHRASES[414] == "Request-URI Too Long"
     assert PHRASES[416] == "Requested Range Not Satisfiable"
@@ -52,7 +56,7 @@ def test_a_status_outside_the_table_has_python_s_phrase_or_the_fallback() -> Non
 
 
 @pytest.mark.usefixtures("python_3_13")
-def test_ts_digital_413_and_422_say_the_rfc_7231_phrases_on_any_python() -> None:
+def test_ts_digital_413_and_422_say_python_3_11_s_phrases_on_any_python() -> None:
     app = create_app({"kit": {"max_body_bytes": 256}})
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
         minted = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()
@@ -65,6 +69,24 @@ def test_ts_digital_413_and_422_say_the_rfc_7231_phrases_on_any_python() -> None
         assert http.post("/__admin/faults", json=fault).status_code == 201
         refused = http.post(ITEMS, json={"item": {"base": {}}}, headers=headers).json()
         assert refused["status"] == refused["message"] == "Unprocessable Entity"
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 13), reason="3.13's status line is RFC 9110's")
+def test_a_ts_digital_body_says_the_phrase_of_the_status_line_uvicorn_writes() -> None:
+    """On the wire, over a socket: uvicorn's status line takes ``HTTPStatus``'s phrase."""
+    server = MockServer({"kit": {"max_body_bytes": 256}})
+    with server, httpx.Client(base_url=server.url, timeout=30) as http:
+        minted = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()
+        headers = {"Authorization": f"Bearer {minted['token']}", "X-App-Name": "t"}
+        headers["X-App-Version"] = "1.0"
+        answers = [http.post(ITEMS, json={"padding": "x" * 300}, headers=headers)]
+        for status in (414, 416, 422):
+            fault = {"vendor": "tsdigital", "kind": "status", "status": status, "times": 1}
+            assert http.post("/__admin/faults", json=fault).status_code == 201
+            answers.append(http.post(ITEMS, json={"item": {"base": {}}}, headers=headers))
+    assert [answer.status_code for answer in answers] == [413, 414, 416, 422]
+    for answer in answers:
+        assert answer.json()["status"] == answer.reason_phrase == PHRASES[answer.status_code]
 
 
 @pytest.mark.usefixtures("python_3_13")

@@ -97,6 +97,27 @@ def test_client_raises_the_vendors_403_with_its_sub_errors(
     assert "permessi" in error.message
     assert [e["field"] for e in error.sub_errors] == ["Authorization", "studioId"]
     assert error.timestamp and len(error.timestamp) == len("dd-MM-yyyy HH:mm:ss")
+    assert error.detail == ""  # a 403 carries no detail: its text says why from subErrors
+    assert str(error) == f"[403 403] {error.message} ({WHY_403})"
+
+
+WHY_403 = (
+    "Authorization: una chiave tecnica applicativa non ha il permesso di creare item"
+    " (grant items:create); studioId: nessun permesso di scrittura sullo studio S1"
+)
+
+
+def test_an_error_s_text_lists_the_first_sub_errors_where_no_detail_is_given() -> None:
+    """A real vendor gives no detail: the text says why from the body, the first five."""
+    sub_errors: list[Any] = [{"field": f"f{n}", "message": "m"} for n in range(7)]
+    error = TsDigitalError(400, "400", "Bad Request", [*sub_errors, "odd", {"message": "x"}])
+    listed = "; ".join(f"f{n}: m" for n in range(5))
+    assert str(error) == f"[400 400] Bad Request ({listed}; 4 more)"
+    assert (
+        str(TsDigitalError(403, "403", "No", [{"message": "x"}, "odd"])) == "[403 403] No (x; odd)"
+    )
+    assert str(TsDigitalError(400, "400", "No", sub_errors, detail="d")) == "[400 400] No (d)"
+    assert str(TsDigitalError(500, "500", "Errore")) == "[500 500] Errore"
 
 
 def test_client_raises_400_for_a_broken_rule(app: Starlette, admin: httpx.Client) -> None:
@@ -245,6 +266,8 @@ async def test_async_client_in_process(app: Starlette, admin: httpx.Client) -> N
         with pytest.raises(TsDigitalError) as caught:
             await ts.create_item(ITEM | {"ownerIds": ["u1"]})
     assert caught.value.status == 403
+    (why,) = caught.value.sub_errors
+    assert str(caught.value).endswith(f" (ownerIds: {why['message']})")
     state = admin.get("/__admin/state/tsdigital").json()["tenants"]["demo"]["items"]
     assert state[item_id]["registry_status"] == "VALIDATED"
 

@@ -4,6 +4,7 @@ asynchronous lifecycle on the kit's clock."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -526,6 +527,39 @@ def test_a_body_is_read_as_utf_8_whatever_charset_is_declared(
     if encoding != "utf-16":
         ascii_only = text.replace("à", "a").encode(encoding)
         assert http.post(ITEMS, content=ascii_only, headers=headers).status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("encoded", "content_type", "status"),
+    [
+        (lambda text: text.encode("utf-16"), "application/json; charset=utf-16", 400),
+        (lambda text: b"\xef\xbb\xbf" + text.encode(), "application/json", 400),
+        (lambda text: text.encode(), "application/json; charset=utf-16", 202),
+    ],
+    ids=["utf-16", "utf-8-bom", "utf-8-declared-utf-16"],
+)
+def test_the_journal_shows_and_matches_a_body_as_ts_digital_reads_it(
+    http: httpx.Client, encoded: Callable[[str], bytes], content_type: str, status: int
+) -> None:
+    """Its bytes as sent: a UTF-16 body, or one after a BOM, is no JSON to TS Digital, and is
+    shown as its text (its secrets masked), matched by no ``body`` matcher; ASCII declared
+    UTF-16 is JSON to it. The journal read every vendor's body as XTRA's ASP.NET reads one:
+    it showed the first two parsed, matched them, and showed the third as text."""
+    payload = MINIMAL | {"password": "Zq9-very-SECRET-pw"}
+    headers = std_headers(mint(http)) | {"Content-Type": content_type}
+    response = http.post(ITEMS, content=encoded(json.dumps(payload)), headers=headers)
+    assert response.status_code == status, response.text
+    (entry,) = http.get("/__admin/requests", params={"vendor": "tsdigital"}).json()
+    shown = payload | {"password": "***"}
+    if status == 202:
+        assert (entry["request_format"], entry["request"]) == ("json", shown)
+    else:
+        assert (entry["request_format"], entry["request"]) == ("text", "\ufeff" + json.dumps(shown))
+    matcher = {"vendor": "tsdigital", "body": MINIMAL}
+    expected = int(status == 202)
+    assert http.post("/__admin/requests/count", json=matcher).json() == {"count": expected}
+    verified = http.post("/__admin/requests/verify", json={"matcher": matcher}).json()
+    assert (verified["ok"], verified["count"]) == (bool(expected), expected)
 
 
 def test_header_problems_are_reported_together(http: httpx.Client) -> None:
