@@ -13,9 +13,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from mockservers.core.clock import iso
 from mockservers.core.coverage import met
 from mockservers.core.kit import Kit
+from mockservers.core.packed import pack
 from mockservers.core.records import kit_fields, set_apart
 from mockservers.core.sessions import EVERY, PREFIX, current_id, in_scope, owner_id, scoped
 from mockservers.core.state import StateError, TenantState, VendorState
@@ -77,10 +80,11 @@ _INSTANT_SHAPE = re.compile(r"[0-9W-]+[T ][0-9:.,]+(Z|[+-][0-9:]+)?")
 after (Python's reader takes any character between them, and a date alone)."""
 _ZONES = "a trailing Z: the kit's instants are UTC, or an offset"
 
-Pending = tuple[float, str, str]
-"""A PROCESSING item waiting to settle: its ready epoch, its id and the ``ready_at`` this
-process wrote for it (in the kit's spelling; "" for one it read from the store, and not None:
-the same item waiting twice compares its third field too)."""
+Pending = tuple[float, str, bytes, bytes]
+"""A PROCESSING item waiting to settle: its ready epoch, its id, and for an item this process
+accepted to be CREATED its JSON as the store keeps it and its JSON once settled (b"" both for
+any other: one read from the store, or one that ends FAILED; bytes, not None: the same item
+waiting twice compares those fields too)."""
 
 
 def _instant(value: Any) -> datetime | None:
@@ -118,6 +122,18 @@ def _kit_text(instant: datetime | None) -> str | None:
     except OverflowError:
         return None
     return None if utc is None else utc.isoformat().removesuffix("+00:00") + "Z"
+
+
+def finished(record: dict[str, Any], at: str) -> dict[str, Any]:
+    """A PROCESSING item settled: CREATED, or FAILED with its reason, its history closed at
+    ``at`` (its ``ready_at`` in the kit's spelling)."""
+    final = FAILED if record.get("final_status") == FAILED else CREATED
+    entry = {"status": final, "at": at}
+    if final == FAILED:
+        entry["reason"] = record.get("failure_reason") or DEFAULT_FAILURE
+    history = record.get("history")
+    history = [*history, entry] if isinstance(history, list) else [entry]
+    return {**record, "status": final, "history": history}
 
 
 def _items(document: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -375,7 +391,10 @@ class TsDigitalModel(VendorModel):
             "headers": headers,
         }
         tenant.put(ITEMS, item_id, record)
-        heapq.heappush(self._pending.setdefault(tenant.name, []), (ready, item_id, ready_at))
+        kept = settled = b""
+        if reason is None:  # settled as made now, unless something writes the item before
+            kept, settled = items.kept(item_id) or b"", pack(finished(record, ready_at))
+        heapq.heappush(self._pending.setdefault(tenant.name, []), (ready, item_id, kept, settled))
         return item_id
 
     def settle(self, tenant_name: str) -> None:
@@ -387,10 +406,15 @@ class TsDigitalModel(VendorModel):
         now = self.clock.time()
         tenant = self.state.tenants.get(tenant_name)
         while pending and pending[0][0] <= now:
-            _, item_id, written = heapq.heappop(pending)
-            record = tenant.get(ITEMS, item_id) if tenant else None
+            _, item_id, kept, settled = heapq.heappop(pending)
+            if tenant is None:
+                continue
+            if settled and tenant.collections[ITEMS].kept(item_id) is kept:
+                tenant.put(ITEMS, item_id, orjson.Fragment(settled))  # as accept made it
+                continue
+            record = tenant.get(ITEMS, item_id)
             if isinstance(record, dict) and record.get("status") == PROCESSING:
-                self._finish(tenant, item_id, record, now, written)  # type: ignore[arg-type]
+                self._finish(tenant, item_id, record, now)
                 if record.get("final_status") == FAILED:
                     self.kit.coverage.note(coverage.PROCESSING_FAILED, owner_id(tenant_name))
 
@@ -408,28 +432,12 @@ class TsDigitalModel(VendorModel):
                 self.settle(name)
 
     @staticmethod
-    def _finish(
-        tenant: TenantState,
-        item_id: str,
-        record: dict[str, Any],
-        now: float,
-        written: str = "",
-    ) -> None:
-        """The item settled, its history closed at its ``ready_at`` in the kit's spelling (a
-        UTC instant); at ``now`` when it has none to read (due now: only state an earlier
-        version kept can hold such an item). The ``ready_at`` this process wrote (``written``,
-        in that spelling) is taken as it is when the store still holds it: read back and
-        written again, it cost 6 % of a createItem, which settles the item before it."""
-        final = FAILED if record.get("final_status") == FAILED else CREATED
-        at = record.get("ready_at")
-        if not written or at != written:
-            at = _kit_text(_utc(at)) or iso(now)
-        entry = {"status": final, "at": at}
-        if final == FAILED:
-            entry["reason"] = record.get("failure_reason") or DEFAULT_FAILURE
-        history = record.get("history")
-        history = [*history, entry] if isinstance(history, list) else [entry]
-        tenant.put(ITEMS, item_id, {**record, "status": final, "history": history})
+    def _finish(tenant: TenantState, item_id: str, record: dict[str, Any], now: float) -> None:
+        """The item as the store holds it settled, its history closed at its ``ready_at`` in
+        the kit's spelling (a UTC instant); at ``now`` when it has none to read (due now: only
+        state an earlier version kept can hold such an item)."""
+        at = _kit_text(_utc(record.get("ready_at"))) or iso(now)
+        tenant.put(ITEMS, item_id, finished(record, at))
 
     def check_given(self, document: Any) -> None:
         """A ``ready_at`` must be an instant with its zone; each is kept in the kit's spelling."""
@@ -454,7 +462,7 @@ class TsDigitalModel(VendorModel):
     def on_change(self, tenant: str, collection: str, key: str, old: Any, new: Any) -> None:
         if isinstance(new, dict) and new.get("status") == PROCESSING:
             ready = _epoch(new.get("ready_at"))
-            heapq.heappush(self._pending.setdefault(tenant, []), (ready, key, ""))
+            heapq.heappush(self._pending.setdefault(tenant, []), (ready, key, b"", b""))
 
     def on_drop(self, tenant: str) -> None:
         # Item ids start again in a new tenant: a waiting id of the old one must not finish them.

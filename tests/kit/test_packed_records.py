@@ -97,3 +97,23 @@ def test_stored_records_leave_nothing_for_the_garbage_collector() -> None:
         tenant.put("items", str(n), {"item": {"base": {"vatNumber": str(n)}}, "history": history})
     gc.collect()
     assert len(gc.get_objects()) - before < 20
+
+
+def test_a_record_put_as_its_json_is_kept_as_is_and_its_bytes_name_that_write() -> None:
+    """A record whose JSON is made already goes in as an ``orjson.Fragment``: read back as the
+    record, written by a recorder as the same JSON; the bytes kept stay the same object until
+    the record is put again, which is how its writer knows nothing rewrote it."""
+    state = VendorState("tsdigital", ("items",))
+    told: list[Any] = []
+    state.record = lambda name, operation, args: told.append(args[3])
+    tenant = state.tenant("demo")
+    record = {"id": "i1", "status": "CREATED", "name": "Società"}
+    tenant.put("items", "i1", orjson.Fragment(orjson.dumps(record)))
+    records = tenant.collections["items"]
+    kept = records.kept("i1")
+    assert kept == orjson.dumps(record) and records["i1"] == record
+    assert [orjson.dumps(r) for r in told] == [kept]
+    assert records.kept("i1") is kept
+    tenant.put("items", "i1", record)
+    assert records.kept("i1") == kept and records.kept("i1") is not kept
+    assert records.kept("i2") is None

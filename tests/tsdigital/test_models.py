@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import orjson
+
 from mockservers import create_app
 from mockservers.core.call import Call
 from mockservers.core.clock import iso
@@ -29,7 +31,8 @@ def test_a_caller_is_stored_on_its_items_with_its_grants_sorted() -> None:
 
 
 def test_the_kit_s_own_ready_at_is_its_spelling_read_back() -> None:
-    """Settling takes the ``ready_at`` this process wrote as it is, without reading it back."""
+    """An item settled as ``accept`` made it closes its history at the ``ready_at`` written,
+    as it is: the text reading it back gives."""
     instants = [0.0, 0.5, 1774745100.000001, 1774745100.25, 1774745100.999999, 253370764799.5]
     for instant in instants:
         written = iso(instant)
@@ -74,3 +77,29 @@ def test_the_headers_create_item_reads_are_those_the_call_reads() -> None:
     assert responses.authorization(call) == "Bearer abc"
     host_only = Call({"headers": raw[:1]}, "tsdigital", "createItem", b"", None, {})  # type: ignore[arg-type]
     assert responses.authorization(host_only) == ""
+
+
+def test_an_item_settled_as_accept_made_it_is_the_item_read_back_and_settled() -> None:
+    """An item this process accepted settles to the JSON made when it was accepted, unless
+    something wrote the item meanwhile: byte for byte what reading the item and settling it
+    gives (a body with the kit's own field names and non-ASCII text, the FAILED item's too)."""
+    bodies = [{"item": {}}, {"status": "x", "id": 7, "item": {"name": "Società ✓"}}]
+    settled = []
+    for rewritten in (False, True):
+        config = FROZEN | {"tsdigital": {"processing_delay_seconds": 30}}
+        model = create_app(config).state.kit.vendors["tsdigital"].model
+        caller = models.Caller("user", frozenset(), "demo")
+        ids = [model.accept(caller, body, {"X-App-Name": "erp"}) for body in bodies]
+        ids.append(model.accept(caller, {"item": {}}, {}, failure=lambda: "rifiutato"))
+        tenant = model.state.tenant("demo")
+        items = tenant.collections[models.ITEMS]
+        if rewritten:  # the same records put again: each settles by reading it
+            for item_id in ids:
+                tenant.put(models.ITEMS, item_id, tenant.get(models.ITEMS, item_id))
+        model.clock.advance(30)
+        model.settle("demo")
+        settled.append([items.kept(item_id) for item_id in ids])
+    made, read = settled
+    assert made == read
+    statuses = [orjson.loads(packed)["status"] for packed in made]
+    assert statuses == ["CREATED", "CREATED", "FAILED"]
