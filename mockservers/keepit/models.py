@@ -161,6 +161,7 @@ class KeepItModel(VendorModel):
         planned = Planned(customers)
         plans: list[Plan] = []
         conflicts: list[dict[str, Any]] = []
+        last = len(records) - 1
         for number, record in enumerate(records):
             if number in failures:
                 invalid = [coverage.MANDATORY_FIELD]
@@ -168,8 +169,9 @@ class KeepItModel(VendorModel):
             else:
                 plan = plan_record(planned, number, record, holders)
                 if plan.kind == "ok":
-                    holders.claim(plan.keys, plan.me, plan.given_up)
-                    planned.keep(plan)
+                    if number < last:  # the last record leaves its keys to no record after it
+                        holders.claim(plan.keys, plan.me, plan.given_up)
+                        planned.keep(plan)
                 elif plan.kind == "conflict":
                     conflicts.append(plan.entry())
             plans.append(plan)
