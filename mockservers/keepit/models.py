@@ -24,12 +24,16 @@ from mockservers.core.unique import UniqueIndex, listed
 from mockservers.core.vendor import VendorModel
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import call_error, rate_limited
-from mockservers.keepit.keys import Owners, held_keys, key_text, owners_of
+from mockservers.keepit.keys import Owners, held_keys, identity_keys, key_text, owners_of
 from mockservers.keepit.planning import (
+    DUPLICATE,
     Holders,
     Plan,
     Planned,
+    add_needs,
     ids_needed,
+    incoming_of,
+    lone_insert,
     plan_record,
 )
 from mockservers.keepit.ratelimit import RateLimiter
@@ -40,7 +44,7 @@ from mockservers.keepit.records import (
     highest_prog_ids,
 )
 from mockservers.keepit.settings import KeepItSettings
-from mockservers.keepit.writing import Drafts, write
+from mockservers.keepit.writing import Drafts, insert, write
 
 
 def tenant_name(company: str, site: str) -> str:
@@ -156,11 +160,14 @@ class KeepItModel(VendorModel):
         customers the call updates are read once (``core/batch.py``): every plan reads one as
         the records before it planned it, each write as the records before it left it."""
         index = self._index(tenant.name)
+        if lone_insert(records, failures):
+            return self.insert_lone(tenant, index, records[0])
         holders = Holders(index)
         customers = Batch(tenant, SUBJECTS)
         planned = Planned(customers)
         plans: list[Plan] = []
         conflicts: list[dict[str, Any]] = []
+        last = len(records) - 1
         for number, record in enumerate(records):
             if number in failures:
                 invalid = [coverage.MANDATORY_FIELD]
@@ -168,8 +175,9 @@ class KeepItModel(VendorModel):
             else:
                 plan = plan_record(planned, number, record, holders)
                 if plan.kind == "ok":
-                    holders.claim(plan.keys, plan.me, plan.given_up)
-                    planned.keep(plan)
+                    if number < last:  # the last record leaves its keys to no record after it
+                        holders.claim(plan.keys, plan.me, plan.given_up)
+                        planned.keep(plan)
                 elif plan.kind == "conflict":
                     conflicts.append(plan.entry())
             plans.append(plan)
@@ -190,6 +198,24 @@ class KeepItModel(VendorModel):
                 else:
                     errors.append(plan.entry())
         return BatchResult(inserted, errors, duplicated)
+
+    def insert_lone(
+        self, tenant: TenantState, index: Owners, record: dict[str, Any]
+    ) -> BatchResult:
+        """A batch of one insert without mappings or cards (``lone_insert``), checked and written
+        as ``insert_batch`` would, without a batch's bookkeeping: no record before it to plan
+        against, none after it to claim keys for, nothing written before its one ``put``. A
+        key stored customers hold (one or several) makes it a duplicate."""
+        incoming = incoming_of(record)
+        code = record["subjects"]["customerCode"]
+        keys = identity_keys(incoming)
+        if any(key in index for key in keys):
+            met(coverage.DUPLICATE_RECORD)
+            return BatchResult(duplicated=[Plan("duplicate", code, DUPLICATE).entry()])
+        tenant.check_room(lambda: add_needs({}, incoming, True), self.kit.max_body_bytes)
+        name, stored, entry = insert(tenant, index, incoming, keys, code, self.clock.isoformat())
+        tenant.put(SUBJECTS, name, stored)
+        return BatchResult(inserted=[entry])
 
 
 def _refusal(username: str, password: str, company: str, site: str, expected: str | None) -> str:

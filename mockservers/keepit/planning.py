@@ -202,12 +202,7 @@ def plan_record(customers: Planned, number: int, record: dict[str, Any], holders
     taken."""
     subjects = record["subjects"]
     code = subjects["customerCode"]
-    incoming = dict(record)
-    del incoming["action"]  # what to do, not what to store
-    if not CUSTOMER_FIELDS.isdisjoint(incoming):  # the usual record has none
-        set_apart(incoming, CUSTOMER_FIELDS)
-    if "mappings" in record:
-        incoming["mappings"] = with_default_system(record["mappings"], subjects["system"])
+    incoming = incoming_of(record)
     existing = None
     if record["action"] == "U":
         existing = customers.get(code_text(subjects["progId"]))
@@ -258,6 +253,28 @@ def plan_record(customers: Planned, number: int, record: dict[str, Any], holders
     )
 
 
+def incoming_of(record: dict[str, Any]) -> dict[str, Any]:
+    """The customer ``record`` sends, to store: without its ``action`` (what to do, not what
+    to store), the kit's own fields set apart, mappings with their system."""
+    incoming = dict(record)
+    del incoming["action"]
+    if not CUSTOMER_FIELDS.isdisjoint(incoming):  # the usual record has none
+        set_apart(incoming, CUSTOMER_FIELDS)
+    if "mappings" in record:
+        incoming["mappings"] = with_default_system(record["mappings"], record["subjects"]["system"])
+    return incoming
+
+
+def lone_insert(records: list[Any], failures: Mapping[int, str]) -> bool:
+    """Whether a batch is one valid insert without mappings or cards (a connector's usual call
+    of one new customer): then the duplicate check is the only rule ``plan_record`` applies
+    to it, against the stored customers alone (``KeepItModel.insert_lone``)."""
+    if len(records) != 1 or failures:
+        return False
+    record = records[0]
+    return record["action"] == "I" and "mappings" not in record and "cards" not in record
+
+
 def ids_needed(plans: list[Plan]) -> dict[str, int]:
     """The most progIds of each sequence the batch's writes may take: one for each customer
     inserted, each element of its sections, each makeup (an element or a makeup an update
@@ -266,15 +283,19 @@ def ids_needed(plans: list[Plan]) -> dict[str, int]:
     it written, so the batch asks first."""
     needs: dict[str, int] = {}
     for plan in plans:
-        if plan.kind != "ok":
-            continue
-        incoming = plan.incoming
-        if not plan.existing:
-            needs[SUBJECTS] = needs.get(SUBJECTS, 0) + 1
-        for section in sections_in(incoming):
-            needs[section.reported] = needs.get(section.reported, 0) + len(incoming[section.field])
-        if isinstance(incoming.get(MAKEUP), dict):
-            needs[MAKEUP_REPORTED] = needs.get(MAKEUP_REPORTED, 0) + 1
+        if plan.kind == "ok":
+            add_needs(needs, plan.incoming, not plan.existing)
+    return needs
+
+
+def add_needs(needs: dict[str, int], incoming: dict[str, Any], new: bool) -> dict[str, int]:
+    """``needs`` counting what storing ``incoming`` may take (``new``: as a new customer)."""
+    if new:
+        needs[SUBJECTS] = needs.get(SUBJECTS, 0) + 1
+    for section in sections_in(incoming):
+        needs[section.reported] = needs.get(section.reported, 0) + len(incoming[section.field])
+    if isinstance(incoming.get(MAKEUP), dict):
+        needs[MAKEUP_REPORTED] = needs.get(MAKEUP_REPORTED, 0) + 1
     return needs
 
 

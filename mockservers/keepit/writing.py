@@ -137,32 +137,47 @@ def write(drafts: Drafts, index: Owners, plan: Plan, clock: Clock) -> dict[str, 
     customers = drafts.customers
     tenant = customers.tenant
     now = clock.isoformat()
-    if plan.existing:
-        name = str(plan.existing.prog_id)
-        draft = drafts.of(name)
-        record = draft.record
-        reported, lost, gained = draft.update(tenant, plan.incoming, now)
-        email = draft.first_email()
-    else:
-        record, reported = _inserted(tenant, plan.incoming, now)
-        name = str(record["progId"])
-        email = first_email(record)
+    if not plan.existing:  # it holds the keys it was planned with
+        name, record, entry = insert(
+            tenant, index, plan.incoming, plan.keys, plan.customer_code, now
+        )
+        customers.put(name, record)
+        return entry
+    name = str(plan.existing.prog_id)
+    draft = drafts.of(name)
+    record = draft.record
+    reported, lost, gained = draft.update(tenant, plan.incoming, now)
     if plan.discarded:
         reported["mapping"] = _in_place(customers, index, reported["mapping"], plan.discarded)
-    # An insert stores the customer it planned, so it holds the planned keys; an update
-    # merged into the customer as stored now, so its keys are counted on the result.
-    if plan.existing:
-        index.change([(key, name) for key in lost], [(key, name) for key in gained])
-    else:
-        index.change((), [(key, name) for key in plan.keys])
+    # Merged into the customer as stored now: its keys are counted on the result.
+    index.change([(key, name) for key in lost], [(key, name) for key in gained])
     customers.put(name, record)
-    met(coverage.UPDATED if plan.existing else coverage.INSERTED)
-    return {
-        "progId": record["progId"],
-        "customerCode": plan.customer_code,
-        "email": email,
-        **reported,
-    }
+    met(coverage.UPDATED)
+    return _entry(record, plan.customer_code, draft.first_email(), reported)
+
+
+def insert(
+    tenant: TenantState,
+    index: Owners,
+    incoming: dict[str, Any],
+    keys: list[Key],
+    code: Any,
+    now: str,
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A new customer from ``incoming``, holding ``keys`` in the tenant's index: its name and
+    record, for the caller to store, and its entry of insertedObjects."""
+    record, reported = _inserted(tenant, incoming, now)
+    name = str(record["progId"])
+    index.change((), [(key, name) for key in keys])
+    met(coverage.INSERTED)
+    return name, record, _entry(record, code, first_email(record), reported)
+
+
+def _entry(
+    record: dict[str, Any], code: Any, email: str, reported: dict[str, Any]
+) -> dict[str, Any]:
+    """A customer's entry of insertedObjects: its progId, its sections' and makeup's."""
+    return {"progId": record["progId"], "customerCode": code, "email": email, **reported}
 
 
 def _inserted(

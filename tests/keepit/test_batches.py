@@ -455,3 +455,42 @@ def test_each_of_a_calls_updates_of_one_customer_costs_the_same(
     times when each walked the customer; 3.8 now)."""
     hundred = updates_of_one_customer(monkeypatch, 100).calls
     assert updates_of_one_customer(monkeypatch, 400).calls < 4.5 * hundred
+
+
+LONE = [
+    customer("L", contacts=[email("L@x.it"), {"contactType": "PHONE", "value": "01"}]),
+    customer("L", privacy=[{"privacyType": "P1", "privacyConsent": "T"}], subjectMakeup={}),
+    customer("L", progId=7, created_at="1999-01-01", contacts=[email("l@x.it") | {"progId": 3}]),
+    with_email(customer("L"), " Shared@X.it "),  # a key two stored customers hold: a duplicate
+    customer("C1"),  # the code a stored customer holds: a duplicate
+]
+
+
+@pytest.mark.parametrize("record", LONE, ids=["new", "sections", "kit-fields", "shared", "code"])
+def test_a_call_of_one_insert_answers_and_stores_as_the_same_record_in_a_batch(
+    record: dict[str, Any],
+) -> None:
+    """A call of one insert without mappings or cards takes a shorter path (no batch to plan
+    against or claim keys for): its entry, its customer as stored and the situations the
+    record meets are those of the same record followed by another insert in one call."""
+    seen = []
+    for batch in ([record], [record, customer("Z")]):
+        app = create_app()
+        with httpx.Client(transport=SyncASGITransport(app), base_url="http://m") as http:
+            http.put("/__admin/state/keepit", json=shared_email_state(1, 2)).raise_for_status()
+            answer = insert(http, json.loads(json.dumps(batch)))
+            stored = http.get("/__admin/state/keepit").json()["tenants"]["1/1"]["subjects"]
+            (call,) = http.get("/__admin/requests", params={"operation": "insertClient_v3"}).json()
+        entries = {
+            name: [entry for entry in listed if entry["customerCode"] != "Z"]
+            for name, listed in answer.items()
+            if name.endswith("Objects")
+        }
+        customers = {k: v for k, v in stored.items() if v["subjects"]["customerCode"] != "Z"}
+        for kept in customers.values():  # the call's instant
+            kept.pop("created_at", None), kept.pop("updated_at", None)
+        met = call["behaviours"][:-1]  # the call's outcome (its code) last
+        if len(batch) > 1:
+            met.remove("keepit.inserted")  # Z's: met after the record's own
+        seen.append((entries, customers, met))
+    assert seen[0] == seen[1]
