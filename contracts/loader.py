@@ -234,13 +234,10 @@ def _path_order(path: tuple[str | int, ...]) -> tuple[tuple[int, int, str], ...]
 
 
 def _leaves(error: Any) -> Iterator[Violation]:
-    """Flatten ``anyOf``/``oneOf`` errors into their most specific causes."""
+    """Flatten ``anyOf``/``oneOf`` errors into their most specific causes: those of the branch
+    the instance meant (see ``_meant``)."""
     if error.context and error.validator in ("anyOf", "oneOf"):
-        best = min(
-            (list(group) for group in _group_by_branch(error.context)),
-            key=len,
-        )
-        for sub in best:
+        for sub in _meant(_group_by_branch(error.context)):
             yield from _leaves(sub)
         return
     missing = ""
@@ -264,6 +261,50 @@ def _group_by_branch(context: list[Any]) -> list[list[Any]]:
     for sub in context:
         branches.setdefault(sub.schema_path[0] if sub.schema_path else 0, []).append(sub)
     return list(branches.values())
+
+
+def _meant(branches: list[list[Any]]) -> list[Any]:
+    """The errors of the branch an instance that none admits was meant for (each once): first
+    one the instance is not *discriminated* out of, then the one broken in the fewest places,
+    then the first written. A branch is discriminated out by a ``const``, ``enum``, ``not`` or
+    ``type`` that the instance, or one of its members, breaks where another branch finds its
+    kind right (no such failure there nor above it): a QuoParts success answer, ``errorCode``
+    "0", breaks the error answer's ``not`` on ``errorCode`` however many of its rows lack
+    their codes. The fewest errors alone blamed the branch whose rules are few."""
+    branches = [list(_once(branch)) for branch in branches]
+    kinds = [[tuple(sub.path) for sub in branch if _tells_apart(sub)] for branch in branches]
+
+    def right_kind(index: int, path: tuple[Any, ...]) -> bool:
+        return not any(path[: len(wrong)] == wrong for wrong in kinds[index])
+
+    def out(index: int) -> bool:
+        return any(
+            any(right_kind(other, path) for other in range(len(branches)) if other != index)
+            for path in kinds[index]
+        )
+
+    return branches[min(range(len(branches)), key=lambda i: (out(i), len(branches[i])))]
+
+
+def _once(errors: list[Any]) -> Iterable[Any]:
+    """``errors`` with those saying the same of the same place left out (a branch's ``allOf``
+    and its own properties may both require a type); an ``anyOf``/``oneOf`` kept, its own
+    branches to explain."""
+    return {
+        id(sub) if sub.context else (tuple(sub.path), sub.validator, sub.message): sub
+        for sub in errors
+    }.values()
+
+
+def _tells_apart(error: Any) -> bool:
+    """Whether ``error`` breaks a rule that says which kind of value the instance (or one of
+    its members) is, as against how good a value of that kind it is."""
+    return error.validator in _DISCRIMINATING and len(error.path) <= 1
+
+
+_DISCRIMINATING = frozenset({"const", "enum", "not", "type"})
+"""The keywords that tell the branches of a ``oneOf``/``anyOf`` apart (an answer's code, a
+record's kind, ``null`` or an object), as against those that judge a value of the branch."""
 
 
 def _part(schema: Any, pointer: str, name: str) -> Any:

@@ -42,6 +42,26 @@ def test_a_fake_that_breaks_its_response_contract_is_caught(
     assert "ws_quoparts.php?importCli=&token=" in str(failed.value)
 
 
+def test_a_fake_that_forgets_the_codes_is_told_which_are_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The report names the codes a success row lacks, not the error answer's errorCode and
+    empty data (two rules broken against three, the error answer was blamed)."""
+    from mockservers.quoparts import models
+
+    def no_codes(self, tenant, rows):  # type: ignore[no-untyped-def]
+        codes = ("COD_CLI", "COD_USR", "COD_PWD")
+        answers = original(self, tenant, rows)
+        return [{k: v for k, v in answer.items() if k not in codes} for answer in answers]
+
+    original = models.QuoPartsModel.upsert_customers
+    monkeypatch.setattr(models.QuoPartsModel, "upsert_customers", no_codes)
+    with pytest.raises(CheckFailed, match="response_matches_contract") as failed:
+        suite.run("quoparts", "importCli", "positive")
+    assert "data[0]: 'COD_CLI' is a required property" in str(failed.value)
+    assert "expected to be empty" not in str(failed.value)
+
+
 def test_a_fake_that_accepts_bad_rows_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     from mockservers.quoparts import responses
 
