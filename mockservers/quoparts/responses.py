@@ -71,7 +71,7 @@ def import_customers(model: QuoPartsModel, call: Call) -> Response:
         met(coverage.IMPORT_CLI_REFUSED)
         raise bad_request("data is missing or not an array of customers")
     if plain or _IMPORT_CLI.passes(body) or not (refused := _refused_rows(rows)):
-        return ok(model.upsert_customers(tenant, rows))  # the usual import: every row accepted
+        return ok(model.upsert_customers(tenant, rows, plain))  # every row accepted
     refused = _as_written(call, rows, refused)
     for index in sorted(refused):  # in the body's order: data[2] before data[10]
         place = f"data[{index}]"
