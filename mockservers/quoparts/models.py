@@ -240,14 +240,16 @@ class QuoPartsModel(VendorModel):
 
     # -- importCli --------------------------------------------------------------------------
     def upsert_customers(
-        self, tenant: TenantState, rows: list[dict[str, Any]]
+        self, tenant: TenantState, rows: list[dict[str, Any]], plain: bool = False
     ) -> list[dict[str, Any]]:
         """Insert each row, or update the customer with the same COD_CLI_ERP keeping its codes;
         the answer rows, in order.
 
         Each row (freshly parsed from the request) becomes the stored record; a code sent twice
         in one call is one customer, stored as its last row. This is the per-row loop of a bulk
-        import: the codes are settled for all rows first, so the loop only writes them.
+        import: the codes are settled for all rows first, so the loop only writes them. Rows of
+        a ``plain`` body (``quoparts/plain.py``) hold only the documented fields: none of them
+        is looked at for a field named like the kit's to set apart.
         """
         customers = tenant.collections[CUSTOMERS]
         records = {row["COD_CLI_ERP"]: row for row in rows}
@@ -264,7 +266,9 @@ class QuoPartsModel(VendorModel):
             codes = codes_by_row(customers, list(map(_ERP_CODE, rows)), salt, first)
         answers = []
         for row, (cod_cli, cod_usr, cod_pwd) in zip(rows, codes, strict=True):
-            if "COD_CLI" in row or "COD_USR" in row or "COD_PWD" in row or SENT in row:
+            if not plain and (
+                "COD_CLI" in row or "COD_USR" in row or "COD_PWD" in row or SENT in row
+            ):
                 set_apart(row, CUSTOMER_FIELDS)  # its names, each looked up: twice as fast
             if "FLG_ATV" not in row:
                 row["FLG_ATV"] = "1"

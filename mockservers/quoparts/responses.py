@@ -25,6 +25,7 @@ from mockservers.core.numbers import read_again, read_otherwise
 from mockservers.quoparts import coverage
 from mockservers.quoparts.errors import BAD_REQUEST, BAD_REQUEST_TEXT, ROW_PHRASES, bad_request
 from mockservers.quoparts.models import QuoPartsModel
+from mockservers.quoparts.plain import read_import
 
 _LOGIN_QUERY = contract("quoparts/login.query")
 _IMPORT_CLI = contract("quoparts/importCli.request")
@@ -61,7 +62,7 @@ def import_customers(model: QuoPartsModel, call: Call) -> Response:
         met(coverage.IMPORT_CLI_REFUSED)
         raise bad_request(wrong_flag)
     tenant = model.tenant_for(call.query.get("token"))
-    body = call.json()
+    body, plain = read_import(call)
     if not isinstance(body, dict):
         met(coverage.IMPORT_CLI_REFUSED)
         raise bad_request("the body is not a JSON object")
@@ -69,8 +70,8 @@ def import_customers(model: QuoPartsModel, call: Call) -> Response:
     if not isinstance(rows, list):
         met(coverage.IMPORT_CLI_REFUSED)
         raise bad_request("data is missing or not an array of customers")
-    if _IMPORT_CLI.passes(body) or not (refused := _refused_rows(rows)):
-        return ok(model.upsert_customers(tenant, rows))  # the usual import: every row accepted
+    if plain or _IMPORT_CLI.passes(body) or not (refused := _refused_rows(rows)):
+        return ok(model.upsert_customers(tenant, rows, plain))  # every row accepted
     refused = _as_written(call, rows, refused)
     for index in sorted(refused):  # in the body's order: data[2] before data[10]
         place = f"data[{index}]"

@@ -31,8 +31,8 @@ def test_a_fake_that_breaks_its_response_contract_is_caught(
 ) -> None:
     from mockservers.quoparts import models
 
-    def short_password(self, tenant, rows):  # type: ignore[no-untyped-def]
-        return [answer | {"COD_PWD": "short"} for answer in original(self, tenant, rows)]
+    def short_password(self, tenant, rows, *plain):  # type: ignore[no-untyped-def]
+        return [answer | {"COD_PWD": "short"} for answer in original(self, tenant, rows, *plain)]
 
     original = models.QuoPartsModel.upsert_customers
     monkeypatch.setattr(models.QuoPartsModel, "upsert_customers", short_password)

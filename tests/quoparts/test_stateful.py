@@ -48,8 +48,8 @@ def test_a_client_that_breaks_its_request_contract_is_caught() -> None:
 def test_a_fake_with_the_wrong_flg_atv_default_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     original = models.QuoPartsModel.upsert_customers
 
-    def inactive_by_default(self, tenant, rows):  # type: ignore[no-untyped-def]
-        return original(self, tenant, [{"FLG_ATV": "0", **row} for row in rows])
+    def inactive_by_default(self, tenant, rows, *plain):  # type: ignore[no-untyped-def]
+        return original(self, tenant, [{"FLG_ATV": "0", **row} for row in rows], *plain)
 
     monkeypatch.setattr(models.QuoPartsModel, "upsert_customers", inactive_by_default)
     with pytest.raises(AssertionError, match=r"state differs from the model: .*/FLG_ATV: fake '0'"):
