@@ -19,10 +19,12 @@ import pytest
 
 from mockservers.proxy import create_proxy_app
 from mockservers.testing import MockServer, SyncASGITransport
-from tests.proxying import QP, Received, WireUpstream
+from tests.proxying import QP, ROWS_ANSWER, KeptAlive, Received, WireUpstream
 from tests.servers import embedded, serving
 
 LOGIN = {"login": "", "username": "demo", "password": "demo"}
+SHORT_READS = httpx.Timeout(0.2, connect=10)
+"""A read timeout a held answer runs out soon."""
 
 
 def _http(status: str, body: bytes = b"", *headers: tuple[str, str]) -> bytes:
@@ -205,6 +207,26 @@ def test_a_call_the_vendor_began_to_answer_on_a_reused_connection_is_not_sent_ag
     assert (first.status_code, second.status_code) == (200, 502)
     assert [json.loads(r.body) for r in upstream.received] == [{"n": 1}]
     assert [json.loads(r.body) for r in upstream.dropped] == [{"n": 2}]  # once, not again
+
+
+def test_a_call_that_timed_out_on_a_reused_connection_is_not_sent_again() -> None:
+    """The vendor took the call on a connection an earlier call had opened, and was slower to
+    answer than the read timeout: the timeout was taken for a connection the vendor closed, so
+    the import went once more on a connection of its own (written twice at the vendor) and the
+    connector waited twice the timeout for its 502. A vendor slow to answer has the call."""
+    with KeptAlive(ROWS_ANSWER) as upstream:  # the login answered, the import never
+        app = create_proxy_app({"quoparts": upstream.base_url("quoparts")}, timeout=SHORT_READS)
+        with httpx.Client(transport=SyncASGITransport(app), base_url="http://proxy") as http:
+            login = http.get(QP, params=LOGIN)
+            imported = http.post(QP, params={"importCli": "", "token": "T0k"}, json={"data": []})
+            journal = http.get("/__admin/requests").json()
+        sent = [r.request_line[0] for r in upstream.received]
+    assert (login.status_code, imported.status_code) == (200, 502)
+    assert imported.headers["x-mockservers-detail"].endswith(
+        "ReadTimeout: no byte within 0.2 s (the read timeout)"
+    )
+    assert sent == [b"GET", b"POST"]  # the import once
+    assert [e["source"] for e in journal] == ["proxy", "upstream"]
 
 
 def test_a_new_connection_closed_unanswered_is_a_502_at_once() -> None:
