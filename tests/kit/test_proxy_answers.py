@@ -13,6 +13,7 @@ import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -386,11 +387,13 @@ def test_a_large_request_is_read_for_the_shadow_while_other_calls_are_answered(
 
     class SlowRequest(Request):
         @classmethod
-        def of(cls, query: object, headers: object, body: bytes) -> Request:  # type: ignore[override]
+        def of(  # type: ignore[override]
+            cls, query: object, headers: object, body: bytes, **options: Any
+        ) -> Request:
             if len(body) >= LARGE:
                 reading.set()
                 waited.append(answered.wait(timeout=20))
-            return super().of(query, headers, body)  # type: ignore[arg-type]
+            return super().of(query, headers, body, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(shadow, "Request", SlowRequest)
     with WireUpstream(OK) as upstream:
