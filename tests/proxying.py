@@ -327,6 +327,71 @@ class WireUpstream:
                         break
 
 
+class KeptAlive:
+    """An upstream on a socket that keeps each connection open between calls, as a vendor's
+    server does, every connection served in a thread of its own: the ``n``th request, on
+    whichever connection it comes, is answered ``answers[n]`` (bytes of the test's making);
+    past them, or where one is None, it is held unanswered until the test is over (a vendor
+    slow to answer). Every request is kept in ``received`` as it came."""
+
+    def __init__(self, *answers: bytes | None) -> None:
+        self.answers = answers
+        self.received: list[Received] = []
+        self._lock = threading.Lock()
+        self._over = threading.Event()
+        self._connections: list[socket.socket] = []
+        self._threads: list[threading.Thread] = []
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self._accepting = threading.Thread(target=self._accept, daemon=True)
+
+    def base_url(self, vendor: str) -> str:
+        return f"{self.url}/{vendor}"
+
+    def __enter__(self) -> KeptAlive:
+        self._accepting.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._over.set()
+        self._socket.shutdown(socket.SHUT_RDWR)  # wakes the accept
+        self._socket.close()
+        self._accepting.join()
+        with self._lock:
+            for connection in self._connections:  # wakes a wait for the next request
+                with suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+        for thread in self._threads:
+            thread.join()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:  # shut down
+                return
+            with self._lock:
+                self._connections.append(connection)
+            thread = threading.Thread(target=self._serve, args=(connection,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection, suppress(OSError):
+            while not self._over.is_set():
+                received = _read_request(connection)
+                if not received.head:  # the client closed it
+                    return
+                with self._lock:
+                    self.received.append(received)
+                    at = len(self.received) - 1
+                answer = self.answers[at] if at < len(self.answers) else None
+                if answer is None:
+                    self._over.wait()
+                    return
+                connection.sendall(answer)
+
+
 ROWS = b'{"errorCode":"0","error":"","data":[]}'
 _JSON_HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
 ROWS_ANSWER = _JSON_HEAD + b"content-length: %d\r\n\r\n" % len(ROWS) + ROWS

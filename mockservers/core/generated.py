@@ -127,10 +127,22 @@ def pairs(first: Any, second: Any, parts: tuple[str, ...]) -> Iterator[tuple[Any
 
 def _key(value: Any) -> tuple[str, Any] | None:
     """A learnable value (a string or a whole number; never a boolean), typed: ``"1"`` and
-    ``1`` stand for different things."""
+    ``1`` stand for different things. A whole number written as a float (``3.0``: PHP's
+    ``json_encode`` of a float) is its integer, as a vendor reads it into an integer ID (it
+    went to the fake untranslated)."""
+    if isinstance(value, float) and value.is_integer():
+        return "int", int(value)
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
     return type(value).__name__, value
+
+
+def _spelt_as(found: Any, node: Any) -> Any:
+    """The value ``found`` for ``node``, written as ``node`` is: a float for a float (``3.0``
+    translated is ``2.0``)."""
+    if isinstance(node, float) and isinstance(found, int) and not isinstance(found, bool):
+        return float(found)
+    return found
 
 
 @dataclass
@@ -168,7 +180,8 @@ class Request:
 class Translation:
     """Values of one service to the values of another, per place, learned answer by answer.
 
-    A value learned again replaces the earlier one (the latest login's token wins); of each
+    A value learned again replaces the earlier one (the latest login's token wins), unless
+    from an answer either side refused (:meth:`learn`); of each
     place's values, the latest ``kept`` are kept. With ``any_case``, a body place's names
     match a request's in any ASCII case, as a vendor that binds a body's names so reads them
     (XTRA's ASP.NET: ``{"id": 5}`` is its ``ID``); else as written."""
@@ -182,8 +195,13 @@ class Translation:
         self.values: dict[str, dict[tuple[str, Any], Any]] = {}
         """Per place, the first service's values to the second's, the latest learned last."""
 
-    def learn(self, first: Any, second: Any) -> None:
-        """Learn from two answers to the same request (parsed JSON)."""
+    def learn(self, first: Any, second: Any, *, refused: bool = False) -> None:
+        """Learn from two answers to the same request (parsed JSON). ``refused``: either
+        answer refuses the call or part of it: its values are learned where they are new,
+        never in place of one known. A refused record echoes the value it was asked (XTRA's
+        ``ER.IR.NOFOUND`` answers the ID sent as its ``Item1``), which the service never made:
+        a fake asked the vendor's 3 untranslated taught 3 for 3 in place of 3 for 2, and every
+        later call on that identity differed."""
         for declaration in self.declarations:
             for a, b in pairs(first, second, pattern(declaration.path)):
                 key = _key(a)
@@ -191,6 +209,8 @@ class Translation:
                     continue
                 for place in declaration.carried_by:
                     known = self.values.setdefault(place, {})
+                    if refused and key in known:
+                        continue
                     known.pop(key, None)
                     known[key] = b
                     if len(known) > self.kept:
@@ -246,7 +266,9 @@ def _replace(
     whether any was (``any_case``: the pattern is in lower case, a name in any case)."""
     if not parts:
         key = _key(node)
-        return (known[key], True) if key is not None and key in known else (node, False)
+        if key is None or key not in known:
+            return node, False
+        return _spelt_as(known[key], node), True
     head, rest = parts[0], parts[1:]
     changed = False
     if head == ANY_DEPTH:

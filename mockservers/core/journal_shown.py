@@ -7,6 +7,7 @@ a secret. An entry is rendered (masked, as JSON) on its first read and keeps tha
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -16,7 +17,7 @@ from contracts.charsets import reads_charsets, sent_text, utf8_json
 from contracts.messages import contract_for
 from mockservers.core.clock import iso
 from mockservers.core.codings import Unreadable, coding_of, undone
-from mockservers.core.http import NOT_JSON, header_text, json_of, text_of
+from mockservers.core.http import NOT_JSON, charset_of, header_text, json_of, text_of
 from mockservers.core.journal_entry import Entry
 from mockservers.core.secretnames import secret_header, secret_parameter
 from mockservers.core.secrets import mask_pairs, mask_text, mask_value, may_hold_secret_documents
@@ -71,7 +72,7 @@ def brief(full: dict[str, Any], codes: CodesOf) -> dict[str, Any]:
 
 def render(entry: Entry) -> dict[str, Any]:
     request, request_format, request_cut = shown_request(entry)
-    response, response_format = shown_body(entry.response_body)
+    response, response_format, response_cut = shown_response(entry)
     lines = _masked_headers(entry.headers)
     query = parse_qsl(entry.query.decode("latin-1"), keep_blank_values=True)
     return {
@@ -99,19 +100,17 @@ def render(entry: Entry) -> dict[str, Any]:
         "source": entry.source,
         "verdict": entry.verdict,
         "shadow": entry.shadow,
-        "cut": _shown_in_part(entry, request_cut, response_format),
+        "cut": _shown_in_part(entry, request_cut, response_cut),
     }
 
 
-def _shown_in_part(
-    entry: Entry, request_cut: bool, response_format: str | None
-) -> dict[str, int] | None:
+def _shown_in_part(entry: Entry, request_cut: bool, response_cut: bool) -> dict[str, int] | None:
     """What the entry shows only the start of, and its size as received: what the journal cut
     (``Entry.cut``), and a body longer than its preview."""
     parts = dict(entry.cut or {})
     if request_cut:
         parts.setdefault("request", len(entry.request_body))
-    if response_format == "text" and len(entry.response_body) > _BODY_PREVIEW:
+    if response_cut:
         parts.setdefault("response", len(entry.response_body))
     return parts or None
 
@@ -152,6 +151,22 @@ def shown_body(body: bytes, text: bytes | None = None) -> tuple[Any, str | None]
         return mask_text(preview, cut=len(text) > _BODY_PREVIEW), "text"
     inner, urls = may_hold_secret_documents(body), may_hold_secret_urls(body)
     return mask_value(value, inner=inner, urls=urls), "json"
+
+
+def shown_response(entry: Entry) -> tuple[Any, str | None, bool]:
+    """The answer's body for display, as :func:`shown_body` shows one, and whether only its
+    start is shown: read in the charset its ``Content-Type`` declares, as a recording reads it
+    (``har.body_fields``), and parsed from that text when it is JSON. Read as UTF-8, a Latin-1
+    ``perché`` showed as ``perch\ufffd`` and a UTF-16 JSON answer as text, its codes unread. A
+    byte not in the charset reads as U+FFFD (one a codec refuses even so: read as UTF-8)."""
+    body = entry.response_body
+    text = body
+    charset = charset_of(content_type(entry.response_headers)) if body else None
+    if charset not in (None, "utf-8"):
+        with suppress(UnicodeError):  # a codec's refusal (IDNA's) even of replacements
+            text = body.decode(charset, "replace").encode("utf-8", "surrogatepass")
+    shown, format_ = shown_body(text)
+    return shown, format_, format_ == "text" and len(text) > _BODY_PREVIEW
 
 
 def shown_request(entry: Entry) -> tuple[Any, str | None, bool]:

@@ -33,6 +33,7 @@ from mockservers.core.http import closing_unread, foreign_page, is_loopback
 from mockservers.core.vendor import Vendor
 from mockservers.proxy.endpoint import Forwarding
 from mockservers.proxy.forward import DEFAULT_TIMEOUT, Upstream
+from mockservers.proxy.known import Known
 from mockservers.proxy.record import HarFolder
 from mockservers.proxy.shadow import Shadow
 
@@ -105,8 +106,11 @@ class ProxyApp:
         self.admin_token = config.admin_token
         self.cors_origins = config.cors_origins
         vendors: dict[str, Vendor] = kit_app.state.vendors
+        known = Known(secret for upstream in upstreams.values() for secret in upstream.secrets)
         self.forwarding = {
-            name: Forwarding(self.kit, vendors[name], upstream, self.summary, shadow, recordings)
+            name: Forwarding(
+                self.kit, vendors[name], upstream, self.summary, shadow, recordings, known
+            )
             for name, upstream in upstreams.items()
         }
 

@@ -20,7 +20,9 @@ is sandboxed (a browser runs no script of it, and gives it an origin of its own)
 ignore the header, and the journal and the recording keep the vendor's headers as they came.
 
 Violation messages, differences and details are scrubbed of the exchange's secret values (the
-journal masks by name; a message quoting a body would not be masked by name).
+journal masks by name; a message quoting a body would not be masked by name); a 502's detail of
+every secret the proxy remembers too (``known.py``: httpcore's error may quote an earlier
+answer).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ from mockservers.proxy.forward import (
     unanswered,
     with_hint,
 )
+from mockservers.proxy.known import Known
 from mockservers.proxy.offload import off_loop
 from mockservers.proxy.record import HarFolder
 from mockservers.proxy.reverse import Reverse
@@ -130,17 +133,21 @@ class Call:
         larger than its bytes (up to the limit)."""
         return self.body.limit if coding_of(self.headers) else self.body.size
 
+    def parts(self, answer: Answer | None = None) -> dict[str, Any]:
+        """The exchange as :func:`mockservers.core.learned.secrets_of` reads it for secrets
+        (without an answer, the request alone)."""
+        return {
+            "url": self.target.shown,
+            "request_headers": _text(self.sent_headers),
+            "request_body": self.readable.body,
+            "response_headers": _text(answer.headers) if answer is not None else [],
+            "response_body": answer.body if answer is not None else None,
+        }
+
     def secrets(self, answer: Answer | None = None) -> list[str]:
         """The exchange's secret values: those it carries by name, and the upstream URL's
         credentials (sent as HTTP Basic by the proxy, in no header the connector gave)."""
-        found = learned.secrets_of(
-            url=self.target.shown,
-            request_headers=_text(self.sent_headers),
-            request_body=self.readable.body,
-            response_headers=_text(answer.headers) if answer is not None else (),
-            response_body=answer.body if answer is not None else None,
-        )
-        return found + self.upstream.secrets
+        return learned.secrets_of(**self.parts(answer)) + self.upstream.secrets
 
     def verdict(self, status: int, answer: bytes, secrets: list[str]) -> dict[str, list[str]]:
         """The contracts' verdict on this call, these secret values blotted out of it (before
@@ -214,11 +221,14 @@ class Forwarding:
         summary: ShadowSummary,
         shadow: Shadow | None,
         recordings: HarFolder | None,
+        known: Known,
     ) -> None:
         self.kit = kit
         self.vendor = vendor
         self.upstream = upstream
         self.summary = summary
+        self.known = known
+        """The secrets the proxy remembers, across exchanges (shared by every vendor's)."""
         self.shadow = shadow
         self.recordings = recordings
         self.reverse = Reverse(upstream.base, f"/{vendor.name}")
@@ -281,6 +291,7 @@ class Forwarding:
         """The journal entry of a forwarded call, judged, its secrets scrubbed and its bodies
         cut to the journal's bound: the work a large answer takes (see :func:`off_loop`)."""
         secrets = call.secrets(answer)
+        self.known.learn(**call.parts(answer))
         differences = None
         if found is not None:
             differences = learned.scrub([d.as_json("upstream", "fake") for d in found], secrets)
@@ -334,7 +345,9 @@ class Forwarding:
         detail header here), the request judged when it went whole: the work a large request
         takes (see :func:`off_loop`)."""
         secrets = call.secrets()
-        detail = learned.scrub(error.detail, secrets)
+        self.known.learn(**call.parts())
+        # httpcore's error may quote an earlier answer's bytes, an earlier call's secrets in it
+        detail = self.known.scrub(learned.scrub(error.detail, secrets))
         response.headers[DETAIL_HEADER] = detail_header(detail)
         judged = None
         if error.kind == "upstream":  # the request went whole: it can be judged

@@ -19,6 +19,8 @@ trickles its answer a byte at a time would hold the call for as long as it liked
 Connections to the upstream are kept between calls (:data:`POOLED`). A server may close an idle
 one just as a call goes on it: a call that got not a byte of answer there goes once more, on a
 connection of its own, its body as kept (the connector would get a 502 the vendor never sent).
+Only a closed or reset connection: a call that timed out waiting for its answer is a 502, the
+vendor may be working on it.
 """
 
 from __future__ import annotations
@@ -68,6 +70,11 @@ POOLED = httpx.Limits(
 """httpx's limits, but an idle connection is given up before the upstream gives it up."""
 FRESH = httpx.Limits(max_keepalive_connections=0)
 """A client whose every call opens a connection of its own (a retry's)."""
+
+CLOSED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+"""httpx's errors for a connection the upstream closed or reset, the only failure of a reused
+connection a call goes once more for. Never a timeout: a vendor slow to answer has the call,
+and a POST sent again was written twice (the connector waiting twice the read timeout)."""
 
 CA_HINT = " (a server with a CA of its own: --cacert FILE)"
 """What a certificate the kit could not verify calls for."""
@@ -313,8 +320,8 @@ class Upstream:
                 response = await self.client().send(
                     request(streamed, used.trace), auth=self.auth, stream=True
                 )
-            except httpx.TransportError:
-                if not used.unanswered:
+            except httpx.TransportError as exc:
+                if not (isinstance(exc, CLOSED) and used.unanswered):
                     raise
                 # The upstream closed an idle connection as the proxy reused it: once more, on a
                 # connection of its own, the body read whole (what was passed on of it is kept).
@@ -366,7 +373,8 @@ class _Connection:
     @property
     def unanswered(self) -> bool:
         """Whether the request went on a reused connection that failed before a byte of an
-        answer came (closed or reset): "HTTP/1.1 201 Cre" and closed is an answer begun, which
+        answer came (closed or reset, :data:`CLOSED`: the byte counts cannot tell a timeout
+        from a close): "HTTP/1.1 201 Cre" and closed is an answer begun, which
         httpcore calls "Server disconnected without sending a response" all the same. A call
         on connections that count nothing (a transport of the caller's, a proxy the
         environment names) is not known unanswered."""

@@ -252,7 +252,9 @@ class Replay:
         finally:
             # The recording says which cookies each call sent: none kept from an answer.
             self.client.cookies.clear()
-        translation.learn(json_of(exchange.answer.body), json_of(content))
+        first, second = json_of(exchange.answer.body), json_of(content)
+        refused = bool(vendor.answer_refusals(first) or vendor.answer_refusals(second))
+        translation.learn(first, second, refused=refused)
         content_type = response.headers.get("content-type", "")
         # Masked as the recording masked it, and an answer may echo a secret this replay sent
         # (a password in an error message): the recording blotted it out, and so does the

@@ -90,7 +90,9 @@ class Shadow:
         fake = Answer(response.status_code, response.content, response.headers.get("content-type"))
         size = max(len(upstream.body), len(fake.body))
         result, first, second = await off_loop(size, _compared, upstream, fake, found)
-        translation.learn(first, second)  # here: a later call's rewrite reads what it learns
+        refused = bool(found.answer_refusals(first) or found.answer_refusals(second))
+        # here: a later call's rewrite reads what it learns
+        translation.learn(first, second, refused=refused)
         return result
 
     async def aclose(self) -> None:

@@ -130,6 +130,32 @@ def test_a_translation_learns_pairs_and_rewrites_the_places_that_carry_them() ->
     assert not Translation(()).rewrite(request)
 
 
+def test_a_translation_reads_a_whole_float_as_its_integer_and_writes_it_as_a_float() -> None:
+    """``3.0`` (PHP's ``json_encode`` of a float) is the ID 3 to a vendor that reads it into
+    an integer: it went to the fake untranslated. Translated, it keeps its spelling."""
+    translation = Translation((Generated("data.*.ID", carried_by=("body.*.ID",)),))
+    translation.learn({"data": [{"ID": 3.0}]}, {"data": [{"ID": 2}]})
+    request = Request(
+        query=[], headers=[], body=[{"ID": 3}, {"ID": 3.0}, {"ID": 3.5}], body_json=True
+    )
+    assert translation.rewrite(request)
+    assert request.body == [{"ID": 2}, {"ID": 2.0}, {"ID": 3.5}]
+    assert [type(record["ID"]) for record in request.body] == [int, float, float]
+
+
+def test_a_refused_answer_teaches_new_values_but_never_replaces_one_known() -> None:
+    """A record the fake refused echoes the ID it was asked (XTRA's ``ER.IR.NOFOUND``): learned,
+    the vendor's 3 stood for the fake's 3, in place of its 2. A batch refused in part still
+    teaches the IDs of the records it inserted."""
+    translation = Translation((Generated("records.*.Item1", carried_by=("body.*.ID",)),))
+    translation.learn({"records": [{"Item1": 3}]}, {"records": [{"Item1": 2}]})
+    refused = {"records": [{"Item1": 3}, {"Item1": 9}]}, {"records": [{"Item1": 3}, {"Item1": 7}]}
+    translation.learn(*refused, refused=True)
+    assert translation.values["body.*.ID"] == {("int", 3): 2, ("int", 9): 7}
+    translation.learn({"records": [{"Item1": 3}]}, {"records": [{"Item1": 4}]})
+    assert translation.values["body.*.ID"][("int", 3)] == 4  # unrefused, the latest wins
+
+
 def test_a_translation_keeps_the_latest_values_of_each_place() -> None:
     """Each login's token stayed for good: the shadow's table grew with every login of the
     day. The latest ``kept`` stay, a value learned again counting as the latest."""

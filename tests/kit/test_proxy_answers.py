@@ -13,16 +13,19 @@ import struct
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from mockservers.proxy import create_proxy_app
 from mockservers.testing import MockServer, SyncASGITransport
-from tests.proxying import QP, Received, WireUpstream
+from tests.proxying import QP, ROWS_ANSWER, KeptAlive, Received, WireUpstream
 from tests.servers import embedded, serving
 
 LOGIN = {"login": "", "username": "demo", "password": "demo"}
+SHORT_READS = httpx.Timeout(0.2, connect=10)
+"""A read timeout a held answer runs out soon."""
 
 
 def _http(status: str, body: bytes = b"", *headers: tuple[str, str]) -> bytes:
@@ -207,6 +210,26 @@ def test_a_call_the_vendor_began_to_answer_on_a_reused_connection_is_not_sent_ag
     assert [json.loads(r.body) for r in upstream.dropped] == [{"n": 2}]  # once, not again
 
 
+def test_a_call_that_timed_out_on_a_reused_connection_is_not_sent_again() -> None:
+    """The vendor took the call on a connection an earlier call had opened, and was slower to
+    answer than the read timeout: the timeout was taken for a connection the vendor closed, so
+    the import went once more on a connection of its own (written twice at the vendor) and the
+    connector waited twice the timeout for its 502. A vendor slow to answer has the call."""
+    with KeptAlive(ROWS_ANSWER) as upstream:  # the login answered, the import never
+        app = create_proxy_app({"quoparts": upstream.base_url("quoparts")}, timeout=SHORT_READS)
+        with httpx.Client(transport=SyncASGITransport(app), base_url="http://proxy") as http:
+            login = http.get(QP, params=LOGIN)
+            imported = http.post(QP, params={"importCli": "", "token": "T0k"}, json={"data": []})
+            journal = http.get("/__admin/requests").json()
+        sent = [r.request_line[0] for r in upstream.received]
+    assert (login.status_code, imported.status_code) == (200, 502)
+    assert imported.headers["x-mockservers-detail"].endswith(
+        "ReadTimeout: no byte within 0.2 s (the read timeout)"
+    )
+    assert sent == [b"GET", b"POST"]  # the import once
+    assert [e["source"] for e in journal] == ["proxy", "upstream"]
+
+
 def test_a_new_connection_closed_unanswered_is_a_502_at_once() -> None:
     """Only a reused connection is tried again: a vendor that drops a call on a connection of
     its own dropped it for a reason, and is not sent it twice."""
@@ -364,11 +387,13 @@ def test_a_large_request_is_read_for_the_shadow_while_other_calls_are_answered(
 
     class SlowRequest(Request):
         @classmethod
-        def of(cls, query: object, headers: object, body: bytes) -> Request:  # type: ignore[override]
+        def of(  # type: ignore[override]
+            cls, query: object, headers: object, body: bytes, **options: Any
+        ) -> Request:
             if len(body) >= LARGE:
                 reading.set()
                 waited.append(answered.wait(timeout=20))
-            return super().of(query, headers, body)  # type: ignore[arg-type]
+            return super().of(query, headers, body, **options)  # type: ignore[arg-type]
 
     monkeypatch.setattr(shadow, "Request", SlowRequest)
     with WireUpstream(OK) as upstream:

@@ -23,6 +23,7 @@ from tests.proxying import (
     ROWS_ANSWER,
     STORED,
     XTRA_LOGIN,
+    KeptAlive,
     Received,
     WireUpstream,
     proxied,
@@ -205,3 +206,23 @@ def test_a_compressed_request_that_cannot_be_read_whole_is_kept_nowhere(
     posted = json.loads(next(tmp_path.glob("*.har")).read_text("utf-8"))["log"]["entries"][0]
     assert posted["request"]["postData"]["text"] == ""
     assert posted["request"]["postData"]["_withheld"] is True
+
+
+def test_a_502_quoting_an_earlier_answer_shows_none_of_the_proxy_s_secrets() -> None:
+    """A vendor whose ``Content-Length`` fell short (characters counted, not bytes) left the
+    rest of its answer on the connection, quoting the first call's password; the next call read
+    it as its status line, and its 502's detail quoted it, scrubbed of the second call's
+    secrets only, in ``X-Mockservers-Detail`` and the journal. The quote stays, blotted out."""
+    echo = "Password errata: Earlier-S3cret per l'utente è bloccato".encode()
+    short = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    short += b"Content-Length: 17\r\n\r\n" + echo
+    with KeptAlive(short, ROWS_ANSWER) as upstream, proxied(upstream, ("quoparts",)) as (_, http):
+        first = {"login": "", "username": "demo", "password": "Earlier-S3cret"}
+        http.get(QP, params=first)
+        later = http.get(QP, params={"login": "", "username": "other", "password": "Later-pw-1"})
+        listed = http.get("/__admin/requests?limit=1").json()
+        opened = http.get(f"/__admin/requests/{listed[0]['id']}").text
+    assert later.status_code == 502
+    detail = later.headers["x-mockservers-detail"]
+    assert "illegal status line" in detail and "*** per l" in detail
+    assert "Earlier-S3cret" not in detail + json.dumps(listed) + opened

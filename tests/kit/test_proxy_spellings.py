@@ -148,3 +148,31 @@ def _imported(tmp_path: Path, body: bytes, echo: bytes) -> tuple[str, str]:
     with WireUpstream(answer(echo)) as upstream:
         call = {"method": "POST", "params": {"importCli": ""}, "content": body}
         return shown(tmp_path, upstream, call)
+
+
+def test_an_answer_is_shown_read_in_its_declared_charset(tmp_path: Path) -> None:
+    """The journal read every answer as UTF-8: a Latin-1 ``perché è così`` showed as
+    ``perch\ufffd \ufffd cos\ufffd``, and a UTF-16 JSON answer as text (a NUL after each
+    character), its token in clear under a name that says it is one. The recording read both
+    in their charset all along; now the journal does, and parses the JSON from that text."""
+    latin = "Utente bloccato: perché è così".encode("latin-1")
+    document = {"errorCode": "0", "error": "", "data": [{"TOKEN": "Tok-S3cret-777"}]}
+    wide = json.dumps(document).encode("utf-16")
+
+    def vendor(received: Received) -> bytes:
+        if b"latin" in received.request_line[1]:
+            return answer(latin, "text/plain; charset=iso-8859-1")
+        return answer(wide, "application/json; charset=utf-16")
+
+    calls = [{"url": "/quoparts/latin"}, {"url": "/quoparts/wide"}]
+    with WireUpstream(vendor) as upstream:
+        journal, _ = shown(tmp_path, upstream, *calls)
+    by_path = {entry["path"]: entry for entry in json.loads(journal)}
+    latin_shown, wide_shown = by_path["/quoparts/latin"], by_path["/quoparts/wide"]
+    assert (latin_shown["response"], latin_shown["response_format"]) == (
+        latin.decode("latin-1"),
+        "text",
+    )
+    assert wide_shown["response_format"] == "json"
+    assert wide_shown["response"] == document | {"data": [{"TOKEN": "***"}]}
+    assert "S3cret" not in journal

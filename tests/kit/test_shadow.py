@@ -265,6 +265,32 @@ def test_an_xtra_id_in_any_case_reaches_the_shadow_as_the_fake_s_own(any_case: b
     assert latest["shadow"] == []
 
 
+def test_an_xtra_id_written_as_a_float_reaches_the_shadow_as_the_fake_s_own() -> None:
+    """A PHP connector's ``json_encode`` writes a float ID as ``3.0``, which XTRA reads as 3:
+    the shadow did not translate it, the fake answered ``ER.IR.NOFOUND`` echoing 3 as its
+    ``Item1``, and the shadow learned the vendor's 3 stood for the fake's 3, not its own ID:
+    every later call on that identity differed."""
+    with MockServer(ACCOUNTS) as upstream:
+        seed(upstream)
+        with proxied(upstream, ("xtra",), shadow=True) as (app, http):
+            record = IDENTITY | {"ExternalKey": "EXT-1"}
+            inserted = http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=[record]).json()
+            vendor_id = inserted["result"]["records"][0]["Item1"]
+            headers = XTRA_KEYS | {"Content-Type": "application/json"}
+            spelt = f'[{{"ID": {vendor_id}.0, "Denomination": "Rossi S.p.A."}}]'
+            http.post(XTRA_UPDATE, headers=headers, content=spelt.encode())
+            http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=[{"ID": vendor_id, "Name": "B"}])
+            journal = http.get("/__admin/requests", params={"limit": 2}).json()
+            with the_shadow(app) as fake:
+                (again, as_float, inserted_there) = fake.get("/__admin/requests").json()
+    fake_id = inserted_there["response"]["result"]["records"][0]["Item1"]
+    assert fake_id != vendor_id  # the upstream's sequence was ahead
+    (translated,) = as_float["request"]
+    assert (translated["ID"], type(translated["ID"])) == (fake_id, float)  # its spelling kept
+    assert again["request"] == [{"ID": fake_id, "Name": "B"}]
+    assert [entry["shadow"] for entry in journal] == [[], []]
+
+
 @pytest.mark.parametrize(
     ("encoded", "content_type"),
     [
