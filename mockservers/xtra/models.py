@@ -443,7 +443,7 @@ def _write_users(
             index = stored.place(user["ID"])
             assert index is not None  # checked (_check_users)
             kept = {k: v for k, v in given.items() if k not in ("ID", "Username", "Email")}
-            stored.items[index] = {**stored.items[index], **kept}
+            stored.replace(index, {**stored.items[index], **kept})
             continue
         new = {**given, "ID": tenant.next("user")}
         stored.append(new)

@@ -6,6 +6,7 @@ IDs a call may take, a record's items merged into a stored identity, and a recor
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -225,16 +226,18 @@ def not_stored(ignored: frozenset[str], contact_form: bool) -> frozenset[str]:
 
 class Items:
     """One of an identity's sub-record lists as a call writes it (``items``), and each item's
-    place by its ID: built the first time an item is looked up by ID, then kept as items are
-    added (records adding to one identity take linear time). ``owned``: the list is the call's
-    own copy, which its writes change in place."""
+    place by its ID, and for its contacts the places of its Email contacts by their value: each
+    built the first time it is looked up, then kept as items are added and replaced (records
+    adding to one identity take linear time). ``owned``: the list is the call's own copy, which
+    its writes change in place."""
 
-    __slots__ = ("_at", "items", "owned")
+    __slots__ = ("_at", "_emails", "items", "owned")
 
     def __init__(self, items: list[dict[str, Any]]) -> None:
         self.items = items
         self.owned = False
         self._at: dict[Any, int] | None = None
+        self._emails: dict[str, list[int]] | None = None
 
     def place(self, item_id: Any) -> int | None:
         """The place of the item with ID ``item_id``, None for none."""
@@ -243,10 +246,48 @@ class Items:
             at = self._at = {item["ID"]: place for place, item in enumerate(self.items)}
         return at.get(item_id)
 
+    def email(self, value: str) -> int | None:
+        """The place of the first Email contact whose Value is ``value``, None for none."""
+        emails = self._emails
+        if emails is None:
+            emails = self._emails = {}
+            for place, item in enumerate(self.items):
+                _index_email(emails, item, place)
+        places = emails.get(value)
+        return places[0] if places else None
+
     def append(self, item: dict[str, Any]) -> None:
         self.items.append(item)
+        place = len(self.items) - 1
         if self._at is not None:
-            self._at[item["ID"]] = len(self.items) - 1
+            self._at[item["ID"]] = place
+        if self._emails is not None:
+            _index_email(self._emails, item, place)
+
+    def replace(self, place: int, item: dict[str, Any]) -> None:
+        """Put ``item``, the updated copy of the item at ``place`` (its ID kept), there."""
+        old, self.items[place] = self.items[place], item
+        emails = self._emails
+        if emails is not None:
+            value = _email_of(old)
+            if value is not None:
+                emails[value].remove(place)
+            _index_email(emails, item, place)
+
+
+def _email_of(contact: dict[str, Any]) -> str | None:
+    """The value of an Email contact (``EMAIL_TYPOLOGY``), None for another item."""
+    value = contact.get("Value")
+    if contact.get("FIDContactTypology") == EMAIL_TYPOLOGY and isinstance(value, str):
+        return value
+    return None
+
+
+def _index_email(emails: dict[str, list[int]], item: dict[str, Any], place: int) -> None:
+    """Add ``item``'s place to the places of its e-mail, in the list's order."""
+    value = _email_of(item)
+    if value is not None:
+        insort(emails.setdefault(value, []), place)
 
 
 def merge(
@@ -271,7 +312,7 @@ def merge(
         if is_id(item_id):
             place = stored.place(item_id)
             if place is not None:
-                stored.items[place] = {**stored.items[place], **item}
+                stored.replace(place, {**stored.items[place], **item})
             outcome[label] = item_id if place is not None else None
             continue
         new = {**item, "ID": tenant.next(sequence)}
@@ -281,10 +322,11 @@ def merge(
 
 
 def email_contact(tenant: TenantState, contacts: Items, email: str) -> int:
-    """The contact-form EMail as an Email contact of the identity (reused when already there)."""
-    for contact in contacts.items:
-        if contact.get("FIDContactTypology") == EMAIL_TYPOLOGY and contact.get("Value") == email:
-            return contact["ID"]
+    """The contact-form EMail as an Email contact of the identity (reused when already there:
+    the first that holds it)."""
+    place = contacts.email(email)
+    if place is not None:
+        return contacts.items[place]["ID"]
     contact = {
         "ID": tenant.next("contact"),
         "FIDContactTypology": EMAIL_TYPOLOGY,
