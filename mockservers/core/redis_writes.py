@@ -78,15 +78,24 @@ if unnamed > 0 then
   for i = #vendors, 1, -1 do redis.call('LPUSH', KEYS[5], vendors[i]) end
 end
 local total = redis.call('INCRBY', KEYS[3], ARGV[3])
-local drop = 0
-local gone = {}
-while count - drop > 1 and (count - drop > tonumber(ARGV[1]) or total > tonumber(ARGV[2])) do
-  total = total - tonumber(redis.call('LINDEX', KEYS[2], drop) or '0')
-  local vendor = redis.call('LINDEX', KEYS[5], drop) or ''
-  gone[vendor] = (gone[vendor] or 0) + 1
+local most, budget = tonumber(ARGV[1]), tonumber(ARGV[2])
+local drop, sizes, at = 0, {}, 1
+while count - drop > 1 and (count - drop > most or total > budget) do
+  if at > #sizes then  -- the next sizes, as many as the count bound drops (32 at least)
+    sizes = redis.call('LRANGE', KEYS[2], drop, drop + math.max(count - drop - most, 32) - 1)
+    at = 1
+  end
+  total = total - tonumber(sizes[at] or '0')
+  at = at + 1
   drop = drop + 1
 end
 if drop > 0 then
+  local gone = {}
+  local vendors = redis.call('LRANGE', KEYS[5], 0, drop - 1)
+  for i = 1, drop do
+    local vendor = vendors[i] or ''
+    gone[vendor] = (gone[vendor] or 0) + 1
+  end
   redis.call('LTRIM', KEYS[1], drop, -1)
   redis.call('LTRIM', KEYS[2], drop, -1)
   redis.call('LTRIM', KEYS[5], drop, -1)
@@ -101,7 +110,9 @@ KEYS[3]; ARGV[3] the bytes just pushed), the oldest dropped first, the newest al
 many were dropped is counted by vendor (KEYS[4], a hash of the scope; the vendors in a list
 beside the entries, KEYS[5]). The entries never pass through the script, only their sizes and
 vendors; but for those of a list an earlier version kept without sizes or vendors, read once to
-size and name them (ARGV[4]: what an entry counts for beside its bodies)."""
+size and name them (ARGV[4]: what an entry counts for beside its bodies). The sizes and vendors
+of the entries dropped are read a piece at a time (``LRANGE``): a ``redis.call`` each, two for
+each entry a batch pushed out, was half the script's cost."""
 
 Command = tuple[Any, ...]
 
