@@ -238,7 +238,7 @@ class Reloading:
         reads.hgetall(self.key("journal-dropped"))  # an earlier version's counts, by scope
         scopes = [scope.decode() for scope in await client.smembers(self.key("journals"))]
         for name in scopes:
-            keys = self._journal_keys(name)
+            keys = self._journal_keys[name]
             reads.lrange(keys.entries, 0, -1)
             reads.hgetall(keys.dropped)
         earlier, *found = await reads.execute()

@@ -39,7 +39,7 @@ from mockservers.core.journal_entry import Entry
 from mockservers.core.redis_lock import CLAIM, INIT_LOCK, RECOVER, Locking
 from mockservers.core.redis_reload import Reloading, said
 from mockservers.core.redis_url import check_query
-from mockservers.core.redis_writes import Command, Op, Writing
+from mockservers.core.redis_writes import Command, Op, Remembered, Writing
 from mockservers.core.shared import Recorder, Store, StoreUnavailable, masked_url
 
 BATCH = 64
@@ -84,7 +84,9 @@ class RedisStore(Locking, Reloading, Writing, Store):
         wrote without naming them), added by the next commit of the same hold of the lock,
         before its writes: the next process to read the tenant reads it as this one did,
         without reading its hash whole again."""
-        self._keys: dict[tuple[str, ...], str] = {}
+        self._keys = Remembered(self._name_key)
+        self._tenant_keys = Remembered(self._name_tenant_keys)
+        self._journal_keys = Remembered(self._name_journal_keys)
         self._redis: aioredis.Redis | None = None
         self._linked: aioredis.Redis | None = None
         self._link: AbstractConnection | None = None
@@ -113,12 +115,10 @@ class RedisStore(Locking, Reloading, Writing, Store):
     # -- keys -----------------------------------------------------------------------------
     def key(self, *parts: str) -> str:
         """A Redis key of this kit, from its parts (remembered: a call names the same few)."""
-        found = self._keys.get(parts)
-        if found is None:
-            if len(self._keys) >= 4096:  # sessions come and go: keep the memory bounded
-                self._keys.clear()
-            found = self._keys[parts] = ":".join((self.prefix, *parts))
-        return found
+        return self._keys[parts]
+
+    def _name_key(self, parts: tuple[str, ...]) -> str:
+        return ":".join((self.prefix, *parts))
 
     def recorder(self) -> Recorder:
         return self._record

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 
@@ -21,6 +21,8 @@ from mockservers.core.shared import SharedMap
 from mockservers.core.state import SEQUENCES, VendorState
 from mockservers.core.windows import Windows
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 Op = tuple[str, str, tuple[Any, ...]]
 SEP = "\x1f"
 """Between a collection's (or ``sequences``') name and a record's key in a tenant hash's fields."""
@@ -76,15 +78,24 @@ if unnamed > 0 then
   for i = #vendors, 1, -1 do redis.call('LPUSH', KEYS[5], vendors[i]) end
 end
 local total = redis.call('INCRBY', KEYS[3], ARGV[3])
-local drop = 0
-local gone = {}
-while count - drop > 1 and (count - drop > tonumber(ARGV[1]) or total > tonumber(ARGV[2])) do
-  total = total - tonumber(redis.call('LINDEX', KEYS[2], drop) or '0')
-  local vendor = redis.call('LINDEX', KEYS[5], drop) or ''
-  gone[vendor] = (gone[vendor] or 0) + 1
+local most, budget = tonumber(ARGV[1]), tonumber(ARGV[2])
+local drop, sizes, at = 0, {}, 1
+while count - drop > 1 and (count - drop > most or total > budget) do
+  if at > #sizes then  -- the next sizes, as many as the count bound drops (32 at least)
+    sizes = redis.call('LRANGE', KEYS[2], drop, drop + math.max(count - drop - most, 32) - 1)
+    at = 1
+  end
+  total = total - tonumber(sizes[at] or '0')
+  at = at + 1
   drop = drop + 1
 end
 if drop > 0 then
+  local gone = {}
+  local vendors = redis.call('LRANGE', KEYS[5], 0, drop - 1)
+  for i = 1, drop do
+    local vendor = vendors[i] or ''
+    gone[vendor] = (gone[vendor] or 0) + 1
+  end
   redis.call('LTRIM', KEYS[1], drop, -1)
   redis.call('LTRIM', KEYS[2], drop, -1)
   redis.call('LTRIM', KEYS[5], drop, -1)
@@ -99,9 +110,29 @@ KEYS[3]; ARGV[3] the bytes just pushed), the oldest dropped first, the newest al
 many were dropped is counted by vendor (KEYS[4], a hash of the scope; the vendors in a list
 beside the entries, KEYS[5]). The entries never pass through the script, only their sizes and
 vendors; but for those of a list an earlier version kept without sizes or vendors, read once to
-size and name them (ARGV[4]: what an entry counts for beside its bodies)."""
+size and name them (ARGV[4]: what an entry counts for beside its bodies). The sizes and vendors
+of the entries dropped are read a piece at a time (``LRANGE``): a ``redis.call`` each, two for
+each entry a batch pushed out, was half the script's cost."""
 
 Command = tuple[Any, ...]
+
+
+class Remembered(dict[K, V]):
+    """Values made from their keys once, then looked up (``store[key]``): the Redis keys a
+    commit names, the same few for every call of a batch. Bounded: past ``LIMIT`` entries it
+    starts again (sessions, and their tenants and journals, come and go)."""
+
+    LIMIT = 4096
+
+    def __init__(self, make: Callable[[K], V]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: K) -> V:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        value = self[key] = self.make(key)
+        return value
 
 
 class Writes:
@@ -194,14 +225,16 @@ class Writes:
         for start in range(0, len(values), self.CHUNK):
             self._commands.append(["RPUSH", key, *values[start : start + self.CHUNK]])
 
-    def journal_append(self, appends: JournalAppends, entry: bytes, size: int, vendor: str) -> None:
-        """Push a journal entry, its size and its vendor; the list is bounded once for the
-        batch's entries (``_BOUND_JOURNAL``), when the batch ends or another command touches
-        it."""
-        pending = self._journals.setdefault(appends.keys.entries, appends)
-        pending.entries.append(entry)
-        pending.sizes.append(size)
-        pending.vendors.append(vendor)
+    def journal_appends(
+        self, keys: JournalKeys, max_entries: int, max_bytes: int
+    ) -> JournalAppends:
+        """Where the batch pushes a scope's journal entries, their sizes and their vendors
+        (``JournalAppends.add``); the list is bounded once for the batch's entries
+        (``_BOUND_JOURNAL``), when the batch ends or another command touches it."""
+        pending = self._journals.get(keys.entries)
+        if pending is None:
+            pending = self._journals[keys.entries] = JournalAppends(keys, max_entries, max_bytes)
+        return pending
 
     def _flush_journal(self, key: str) -> None:
         pending = self._journals.pop(key, None)
@@ -253,6 +286,15 @@ class Writes:
         )
 
 
+class TenantKeys(NamedTuple):
+    """A tenant in Redis: its hash (records and sequences), the order list naming its fields,
+    and the set of its vendor's tenants."""
+
+    state: str
+    order: str
+    tenants: str
+
+
 class JournalKeys(NamedTuple):
     """A scope's journal in Redis: its entries, their sizes and their vendors (three lists side
     by side), their sizes' total, and a hash of how many calls of each vendor it pushed out."""
@@ -274,6 +316,11 @@ class JournalAppends:
     entries: list[bytes] = dataclasses.field(default_factory=list)
     sizes: list[int] = dataclasses.field(default_factory=list)
     vendors: list[str] = dataclasses.field(default_factory=list)
+
+    def add(self, entry: bytes, size: int, vendor: str) -> None:
+        self.entries.append(entry)
+        self.sizes.append(size)
+        self.vendors.append(vendor)
 
 
 class Writing:
@@ -353,9 +400,7 @@ class Writing:
         records: list[bytes],
     ) -> Op:
         tenant = args[0]
-        key = self.key("state", state.vendor, tenant)
-        order = self.key("state-order", state.vendor, tenant)
-        tenants = self.key("tenants", state.vendor)
+        key, order, tenants = self._tenant_keys[state.vendor, tenant]
         if operation in ("drop", "load"):
             pipe.delete(key)
             pipe.delete(order)
@@ -402,6 +447,15 @@ class Writing:
             pipe.append(order, [prefix + k for k in args[3]])
         return (state.name, "records", (tenant, args[1], list(put)))
 
+    def _name_tenant_keys(self, vendor_tenant: tuple[str, str]) -> TenantKeys:
+        """A tenant's keys (looked up in ``_tenant_keys``, made here once)."""
+        vendor, tenant = vendor_tenant
+        return TenantKeys(
+            self.key("state", vendor, tenant),
+            self.key("state-order", vendor, tenant),
+            self.key("tenants", vendor),
+        )
+
     def _write_journal(
         self, pipe: Any, journal: Journal, operation: str, args: tuple[Any, ...]
     ) -> None:
@@ -413,26 +467,28 @@ class Writing:
                 count, size = journal.max_entries, journal.max_bytes
             else:
                 count, size = journal.session_max_entries, journal.session_max_bytes
-            appends = JournalAppends(self._journal_keys(name), count, size)
+            appends = pipe.journal_appends(self._journal_keys[name], count, size)
+            if not appends.entries:  # the batch's first entry of the scope
+                pipe.sadd(self.key("journals"), name)
             # Sized as the journal sized it (its bodies, target, header lines, and the rest).
-            pipe.journal_append(appends, _json(wire), wire_size(wire), wire["vendor"])
-            pipe.sadd(self.key("journals"), name)
+            appends.add(_json(wire), wire_size(wire), wire["vendor"])
             return
         vendor, scope = args[:2]
         name = scope or "global"
         if operation == "pushed_out":  # read by a reload as the list's own count
-            pipe.command("HINCRBY", self._journal_keys(name).dropped, vendor, args[2])
+            pipe.command("HINCRBY", self._journal_keys[name].dropped, vendor, args[2])
             pipe.sadd(self.key("journals"), name)
             return
         if vendor is None:  # the scope's journal gone (a dropped session: for good)
-            for key in self._journal_keys(name):
+            for key in self._journal_keys[name]:
                 pipe.delete(key)
             pipe.command("HDEL", self.key("journal-dropped"), name)  # an earlier version's count
             pipe.srem(self.key("journals"), name)
         else:  # keep the scope's other vendors' entries
-            pipe.drop_vendor(self._journal_keys(name), vendor)
+            pipe.drop_vendor(self._journal_keys[name], vendor)
 
-    def _journal_keys(self, name: str) -> JournalKeys:
+    def _name_journal_keys(self, name: str) -> JournalKeys:
+        """A scope's journal keys (looked up in ``_journal_keys``, made here once)."""
         return JournalKeys(
             self.key("journal", name),
             self.key("journal-sizes", name),

@@ -679,6 +679,37 @@ def test_the_journal_in_redis_keeps_what_one_process_keeps(redis_url: str) -> No
         assert seen[0]["request"]["data"][0]["COD_CLI_ERP"] == "BIG-0"
 
 
+def test_one_large_call_pushing_out_many_small_ones_bounds_redis_as_one_process(
+    redis_url: str,
+) -> None:
+    """Redis reads the sizes and vendors of the entries it drops a piece at a time: a call
+    pushing out more logins than a piece holds leaves the entries one process leaves, and
+    counts the same calls of each vendor as pushed out."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    config = {"kit": {**FROZEN, "journal": {"max_entries": 1000, "max_bytes": 60_000}}}
+    alone = httpx.Client(transport=SyncASGITransport(create_app(config)), base_url="http://m")
+    with alone, processes(redis_url, prefix=prefix, **config) as (one, two):
+        for http in (alone, one):
+            assert http.post("/tsdigital/api/v3/items", json={}).status_code == 401
+            for _ in range(80):
+                token = qp_login(http)
+            rows = [{**row(f"BIG-{i}"), "DES_IND": "x" * 400} for i in range(70)]
+            assert qp_call(http, "importCli", token, {"data": rows}).json()["errorCode"] == "0"
+        expected = alone.get("/__admin/requests").json()
+        seen = two.get("/__admin/requests").json()
+        counts = [
+            {
+                vendor: http.post("/__admin/requests/count", json={"vendor": vendor}).json()
+                for vendor in ("quoparts", "tsdigital")
+            }
+            for http in (alone, two)
+        ]
+    assert 1 < len(expected) < 80 - 33  # more logins pushed out than one piece of sizes
+    assert [entry["operation"] for entry in seen] == [entry["operation"] for entry in expected]
+    assert seen[0]["request"]["data"][0]["COD_CLI_ERP"] == "BIG-0"
+    assert counts[0] == counts[1] and counts[0]["tsdigital"] == {"count": 0, "dropped": 1}
+
+
 def test_header_lines_count_in_the_journal_in_redis_as_in_one_process(redis_url: str) -> None:
     """A call's header lines and target count in its size, and a call of 20,000 lines keeps
     the first ones: Redis bounds its list by the sizes one process measures (it counted the
