@@ -49,9 +49,9 @@ def test_a_fake_that_forgets_the_codes_is_told_which_are_missing(
     empty data (two rules broken against three, the error answer was blamed)."""
     from mockservers.quoparts import models
 
-    def no_codes(self, tenant, rows):  # type: ignore[no-untyped-def]
+    def no_codes(self, tenant, rows, *plain):  # type: ignore[no-untyped-def]
         codes = ("COD_CLI", "COD_USR", "COD_PWD")
-        answers = original(self, tenant, rows)
+        answers = original(self, tenant, rows, *plain)
         return [{k: v for k, v in answer.items() if k not in codes} for answer in answers]
 
     original = models.QuoPartsModel.upsert_customers
