@@ -10,6 +10,10 @@ A session has its own offset: inside a session's call (``sessions.CURRENT``) the
 start + elapsed + that session's offset, so one test's ``advance`` never expires another's
 tokens. The start, the global offset and the sessions live in shared maps, so every process of
 one fake reads the same time.
+
+A vendor call reads it once (``Clock.hold``, by the pipeline): its token check, rate limit,
+written times, ``Date`` and journal entry all show the instant the call began, and the next
+call reads the clock afresh (an ``advance`` between two calls is seen by the second).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from email.utils import formatdate
 from functools import lru_cache
@@ -103,6 +108,10 @@ def http_date(instant: float) -> bytes:
     return _http_date(int(instant))
 
 
+_HELD: ContextVar[tuple[Clock, float] | None] = ContextVar("mockservers_clock_held", default=None)
+"""The clock a call holds and the instant it read (``Clock.hold``); None outside a call."""
+
+
 class Clock:
     def __init__(
         self,
@@ -153,9 +162,24 @@ class Clock:
         ``started_at``, ``offset``: those a state file kept), before they are put in."""
         return self._base(kept, self._wall()) + kept["offset"]
 
+    def hold(self) -> Token[tuple[Clock, float] | None]:
+        """Read the clock of the current scope once for the call that starts: until
+        :meth:`release`, every reading of this clock in this context is that instant (a call's
+        token check, written times, ``Date`` and journal entry agree, and the clock is read
+        once instead of three or four times)."""
+        return _HELD.set((self, self.time()))
+
+    def release(self, held: Token[tuple[Clock, float] | None]) -> None:
+        """The call is over: the clock is read afresh again."""
+        _HELD.reset(held)
+
     def time(self) -> float:
         """Seconds since the epoch on the kit's clock (the current session's, if any), to the
-        microsecond: the instant its text (``isoformat``) shows."""
+        microsecond: the instant its text (``isoformat``) shows; inside a call, the instant the
+        call read (:meth:`hold`)."""
+        held = _HELD.get()
+        if held is not None and held[0] is self:
+            return held[1]
         state = self._state.data
         session = sessions.CURRENT.get()
         offset = state["offset"] if session is None else session["clock_offset"]
@@ -182,11 +206,15 @@ class Clock:
         session = sessions.CURRENT.get()
         if session is None:
             self._state.put("offset", self._state.data["offset"] + seconds)
-            return self.now()
-        assert self.sessions is not None, "sessions are attached by the app"
-        offset = self.sessions.fresh(session)["clock_offset"]
-        updated = self.sessions.update(session, clock_offset=offset + seconds)
-        sessions.CURRENT.set(updated)  # the rest of this call reads the moved clock
+        else:
+            assert self.sessions is not None, "sessions are attached by the app"
+            offset = self.sessions.fresh(session)["clock_offset"]
+            updated = self.sessions.update(session, clock_offset=offset + seconds)
+            sessions.CURRENT.set(updated)  # the rest of this call reads the moved clock
+        held = _HELD.get()
+        if held is not None and held[0] is self:  # so does a call holding a reading
+            _HELD.set(None)
+            _HELD.set((self, self.time()))
         return self.now()
 
     def isoformat(self) -> str:

@@ -149,6 +149,7 @@ class Pipeline:
         met = Met()
         # Plain context-variable tokens rather than a context manager: this is every call's path.
         in_session = sessions.CURRENT.set(session) if session is not None else None
+        held = kit.clock.hold()  # one reading of the scope's clock for the whole call
         try:
             met_token = MET.set(met)
             try:
@@ -196,6 +197,7 @@ class Pipeline:
             if behaviours:
                 kit.coverage.count(met, scope, met.settled)
         finally:
+            kit.clock.release(held)
             if in_session is not None:
                 sessions.CURRENT.reset(in_session)
         return response, fault
