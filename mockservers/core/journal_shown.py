@@ -95,7 +95,7 @@ def render(entry: Entry) -> dict[str, Any]:
         "id": entry.id,
         "session": entry.session,
         "tenant": entry.tenant,
-        "behaviours": list(entry.behaviours),
+        "behaviours": list(dict.fromkeys(entry.behaviours)),  # each once, first met first
         "response_headers": dict(_masked_headers(entry.response_headers)),
         "source": entry.source,
         "verdict": entry.verdict,

@@ -28,9 +28,13 @@ from mockservers.core.secretnames import MASK, is_secret
 from mockservers.core.secrets import holds_secret, mask_text, mask_value, masked_bytes
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP
+from tests.data import keepit_customer
 
 LOGIN = "/xtra/api/sync/v1/login"
 XTRA_KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+KEEPIT = "/keepit/api"
+KEEPIT_QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
+KEEPIT_HEADERS = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
 SECRET = "SuperSecretValue123"
 
 needs_shell = pytest.mark.skipif(
@@ -340,6 +344,24 @@ def test_a_repeated_header_shows_and_matches_as_the_value_the_fake_read(
     for key, status in (("demo-public", 200), ("other", 403)):
         matcher = {"headers": {"SyncPublicKey": key}, "status": status}
         assert http.post("/__admin/requests/count", json=matcher).json()["count"] == 1
+
+
+def test_a_call_s_situations_show_once_each_in_the_order_first_met(http: httpx.Client) -> None:
+    """An entry listed a situation once per record: a 50-record KeepIT insert showed
+    ``keepit.inserted`` 50 times (a 16,000-record call, 16,001 strings) in the list, the opened
+    entry and the dashboard's "Situations met", while coverage counted it once."""
+    records = [keepit_customer(f"C{number}") for number in range(50)]
+    answer = http.post(
+        KEEPIT, params=KEEPIT_QUERY, headers=KEEPIT_HEADERS, json={"subjectsRecords": records}
+    )
+    assert len(answer.json()["insertedObjects"]) == 50
+    met = ["keepit.inserted", "keepit.success"]
+    (listed,) = http.get("/__admin/requests", params={"limit": 1}).json()
+    (brief,) = http.get("/__admin/requests", params={"limit": 1, "bodies": "false"}).json()
+    opened = newest(http)
+    assert listed["behaviours"] == brief["behaviours"] == opened["behaviours"] == met
+    (report,) = http.get("/__admin/coverage", params={"vendor": "keepit"}).json().values()
+    assert {row["behaviour"]: row["met"] for row in report if row["met"]} == dict.fromkeys(met, 1)
 
 
 @needs_shell
