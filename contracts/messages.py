@@ -60,6 +60,26 @@ def bound_query(checked: Contract | None, sent: Iterable[tuple[str, str]]) -> di
     return bound
 
 
+def reads_first_value(checked: Contract | None) -> bool:
+    """Whether a query contract's vendor reads a parameter sent more than once by its first
+    value: one marked ``x-names-any-case`` (ASP.NET Core's model binding: XTRA), as
+    :func:`bound_query` reads it; else by its last (PHP's ``$_GET``: QuoParts; the fakes'
+    reading of any other vendor's query, KeepIT's ``cmd``)."""
+    return checked is not None and bool(checked.schema.get("x-names-any-case"))
+
+
+def query_values(checked: Contract | None, sent: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """A call's query (its ``(name, value)`` pairs, in the order sent) by each name as sent,
+    a repeated name's value the one its vendor reads (:func:`reads_first_value`): what the
+    journal shows. Names are not respelled, as :func:`bound_query` respells them."""
+    if not reads_first_value(checked):
+        return dict(sent)
+    values: dict[str, str] = {}
+    for name, value in sent:
+        values.setdefault(name, value)
+    return values
+
+
 @cache
 def values_any_case(checked: Contract | None) -> frozenset[str]:
     """The parameters of a query contract whose values its vendor reads whatever their case,

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, quote
 import orjson
 
 from contracts.charsets import reads_charsets, sent_text, utf8_json
-from contracts.messages import contract_for
+from contracts.messages import contract_for, query_values
 from mockservers.core.clock import iso
 from mockservers.core.codings import Unreadable, coding_of, undone
 from mockservers.core.http import NOT_JSON, charset_of, header_text, json_of, text_of
@@ -74,7 +74,6 @@ def render(entry: Entry) -> dict[str, Any]:
     request, request_format, request_cut = shown_request(entry)
     response, response_format, response_cut = shown_response(entry)
     lines = _masked_headers(entry.headers)
-    query = parse_qsl(entry.query.decode("latin-1"), keep_blank_values=True)
     return {
         "time": iso(entry.time),
         "vendor": entry.vendor,
@@ -82,7 +81,7 @@ def render(entry: Entry) -> dict[str, Any]:
         "method": entry.method,
         "path": entry.path,
         "target": text_of(sent_target(entry)),
-        "query": dict(mask_pairs(query, secret_parameter)),
+        "query": shown_query(entry),
         "headers": first_values(lines),
         "header_lines": [list(line) for line in lines],
         "status": entry.status,
@@ -95,13 +94,22 @@ def render(entry: Entry) -> dict[str, Any]:
         "id": entry.id,
         "session": entry.session,
         "tenant": entry.tenant,
-        "behaviours": list(entry.behaviours),
+        "behaviours": list(dict.fromkeys(entry.behaviours)),  # each once, first met first
         "response_headers": dict(_masked_headers(entry.response_headers)),
         "source": entry.source,
         "verdict": entry.verdict,
         "shadow": entry.shadow,
         "cut": _shown_in_part(entry, request_cut, response_cut),
     }
+
+
+def shown_query(entry: Entry) -> dict[str, str]:
+    """The call's query by name, secret values masked, a repeated name's value the one its
+    vendor reads (``contracts.messages.query_values``, from the operation's query contract:
+    XTRA's first, QuoParts's last); ``target`` keeps every value."""
+    sent = parse_qsl(entry.query.decode("latin-1"), keep_blank_values=True)
+    checked = contract_for(entry.vendor, entry.operation, "query")
+    return query_values(checked, mask_pairs(sent, secret_parameter))
 
 
 def _shown_in_part(entry: Entry, request_cut: bool, response_cut: bool) -> dict[str, int] | None:

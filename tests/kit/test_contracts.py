@@ -13,7 +13,7 @@ import contracts
 from contracts import contract, load_schema, reading, schema_names
 from contracts.binding import body_names, bound_body
 from contracts.loader import READING_URI, uri_for
-from contracts.messages import VERDICT_MESSAGE_CHARS, verdict
+from contracts.messages import VERDICT_MESSAGE_CHARS, query_values, reads_first_value, verdict
 from contracts.reading import reading_view
 from mockservers.cli import main
 
@@ -323,3 +323,22 @@ def test_only_ascii_names_are_folded() -> None:
     assert bound_body(names, [{kelvin: "A", "externalKEY": "B"}]) == [
         {kelvin: "A", "ExternalKey": "B"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "first"),
+    [
+        ("xtra/login.query", True),
+        ("xtra/updateIdentities.query", True),
+        ("quoparts/login.query", False),
+        ("keepit/insertClient_v3.query", False),
+    ],
+)
+def test_a_repeated_parameter_reads_as_its_query_contract_says(name: str, first: bool) -> None:
+    """XTRA's contracts (ASP.NET Core) read a repeated parameter's first value, QuoParts's
+    (PHP) and KeepIT's its last; names stay as sent, each spelling its own."""
+    sent = [("debug", "a"), ("Debug", "b"), ("debug", "c")]
+    assert reads_first_value(contract(name)) is first
+    read = {"debug": "a", "Debug": "b"} if first else {"debug": "c", "Debug": "b"}
+    assert query_values(contract(name), sent) == read
+    assert query_values(None, sent) == {"debug": "c", "Debug": "b"}  # no contract: the last

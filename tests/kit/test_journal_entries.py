@@ -28,9 +28,13 @@ from mockservers.core.secretnames import MASK, is_secret
 from mockservers.core.secrets import holds_secret, mask_text, mask_value, masked_bytes
 from mockservers.testing import MockServer, SyncASGITransport
 from tests.conftest import QP
+from tests.data import keepit_customer
 
 LOGIN = "/xtra/api/sync/v1/login"
 XTRA_KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+KEEPIT = "/keepit/api"
+KEEPIT_QUERY = {"cmd": "insertClient_v3", "appId": "KEEPIT", "applicationId": "KEEPIT"}
+KEEPIT_HEADERS = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
 SECRET = "SuperSecretValue123"
 
 needs_shell = pytest.mark.skipif(
@@ -340,6 +344,70 @@ def test_a_repeated_header_shows_and_matches_as_the_value_the_fake_read(
     for key, status in (("demo-public", 200), ("other", 403)):
         matcher = {"headers": {"SyncPublicKey": key}, "status": status}
         assert http.post("/__admin/requests/count", json=matcher).json()["count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "debugged"), [("true", "false", True), ("false", "true", False)]
+)
+def test_xtra_s_repeated_parameter_shows_and_matches_as_its_first_value(
+    http: httpx.Client, first: str, then: str, debugged: bool
+) -> None:
+    """XTRA (ASP.NET Core) reads a parameter sent twice by its first value, as its query
+    contract says; the journal showed its last: a login with ``?debug=true&debug=false``
+    answered with the debug block and its entry showed ``debug: false``, and a matcher on
+    ``debug: true`` missed it."""
+    http.delete("/__admin/requests")
+    answer = http.post(
+        f"{LOGIN}?debug={first}&debug={then}",
+        headers=XTRA_KEYS,
+        json={"Username": "demo", "Password": "demo"},
+    )
+    assert ("debug" in answer.json()) is debugged  # the fake read the first value
+    (listed,) = http.get("/__admin/requests").json()
+    opened = newest(http)
+    assert listed["query"] == opened["query"] == {"debug": first}
+    assert opened["target"] == f"{LOGIN}?debug={first}&debug={then}"  # every value kept
+    for value, counted in ((first, 1), (then, 0)):
+        matcher = {"operation": "login", "query": {"debug": value}}
+        assert http.post("/__admin/requests/count", json=matcher).json()["count"] == counted
+
+
+@pytest.mark.parametrize(
+    ("commands", "status"),
+    [(["deleteClient", "insertClient_v3"], 200), (["insertClient_v3", "deleteClient"], 404)],
+)
+def test_keepit_s_repeated_parameter_shows_and_matches_as_its_last_value(
+    http: httpx.Client, commands: list[str], status: int
+) -> None:
+    """KeepIT's fake dispatches on the last ``cmd`` sent (its document says nothing of a
+    repeated one); the journal shows that one, and a matcher compares it."""
+    http.delete("/__admin/requests")
+    query = [("cmd", command) for command in commands] + [("appId", "KEEPIT")]
+    body = {"subjectsRecords": [keepit_customer("C1")]}
+    assert http.post(KEEPIT, params=query, headers=KEEPIT_HEADERS, json=body).status_code == status
+    (listed,) = http.get("/__admin/requests").json()
+    assert listed["query"] == newest(http)["query"] == {"cmd": commands[-1], "appId": "KEEPIT"}
+    for command, counted in ((commands[-1], 1), (commands[0], 0)):
+        matcher = {"vendor": "keepit", "query": {"cmd": command}}
+        assert http.post("/__admin/requests/count", json=matcher).json()["count"] == counted
+
+
+def test_a_call_s_situations_show_once_each_in_the_order_first_met(http: httpx.Client) -> None:
+    """An entry listed a situation once per record: a 50-record KeepIT insert showed
+    ``keepit.inserted`` 50 times (a 16,000-record call, 16,001 strings) in the list, the opened
+    entry and the dashboard's "Situations met", while coverage counted it once."""
+    records = [keepit_customer(f"C{number}") for number in range(50)]
+    answer = http.post(
+        KEEPIT, params=KEEPIT_QUERY, headers=KEEPIT_HEADERS, json={"subjectsRecords": records}
+    )
+    assert len(answer.json()["insertedObjects"]) == 50
+    met = ["keepit.inserted", "keepit.success"]
+    (listed,) = http.get("/__admin/requests", params={"limit": 1}).json()
+    (brief,) = http.get("/__admin/requests", params={"limit": 1, "bodies": "false"}).json()
+    opened = newest(http)
+    assert listed["behaviours"] == brief["behaviours"] == opened["behaviours"] == met
+    (report,) = http.get("/__admin/coverage", params={"vendor": "keepit"}).json().values()
+    assert {row["behaviour"]: row["met"] for row in report if row["met"]} == dict.fromkeys(met, 1)
 
 
 @needs_shell
