@@ -21,7 +21,6 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from functools import partial
 from itertools import islice
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl
 
 import orjson
 
@@ -267,20 +266,15 @@ class _Query(NamedTuple):
 
 
 def _bound_query(entry: dict[str, Any]) -> _Query:
-    """The entry's query (masked, as the journal shows it) as its vendor reads it, the names
-    of a contract marked ``x-names-any-case`` in any spelling that parameter
-    (``contracts.messages.bound_query``, as the fake, the journal's verdict and coverage read
-    them: XTRA's ``?contactform=TRUE``). Names spelt two ways are one parameter, whose last
-    value wins: then the pairs are read again, in the order sent, from the target."""
+    """The entry's query (masked, as the journal shows it: each name with the value its vendor
+    reads) as its vendor reads it, the names of a contract marked ``x-names-any-case`` in any
+    spelling that parameter (``contracts.messages.bound_query``, as the fake, the journal's
+    verdict and coverage read them: XTRA's ``?contactform=TRUE``)."""
     query = entry.get("query") or {}
     checked = contract_for(entry["vendor"], entry["operation"], "query")
     if checked is None:
         return _Query(dict(query), None)
-    pairs: Iterable[tuple[str, str]] = query.items()
-    if len({name.lower() for name in query}) < len(query):
-        sent = str(entry.get("target") or "").partition("?")[2]
-        pairs = parse_qsl(sent, keep_blank_values=True)
-    return _Query(bound_query(checked, pairs), checked)
+    return _Query(bound_query(checked, query.items()), checked)
 
 
 def _wanted_query(wanted: dict[str, str], query: _Query) -> dict[str, str]:
