@@ -311,7 +311,10 @@ class WireUpstream:
                 received = _read_request(connection)
                 self.received.append(received)
                 answer = self.answer if isinstance(self.answer, bytes) else self.answer(received)
-                connection.sendall(answer)
+                try:
+                    connection.sendall(answer)
+                except OSError:  # the client gave up first (a deadline cut the connection)
+                    continue
                 if self.idle_close:
                     with suppress(OSError):  # the client may reset it rather than close it
                         if (again := _read_request(connection)).head:
