@@ -11,31 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema_rs
 import orjson
 
-from contracts import load_schema
+from contracts.closed import closed_validator
 from mockservers.core.call import Call
 from mockservers.core.http import too_deep
 
 PLAIN_DEPTH = 3
 """How deep a plain body nests: the object, its ``data`` array, the rows (their fields text)."""
 
-
-def _closed(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema with no property beside those it lists (``$schema`` left to the root)."""
-    return {k: v for k, v in schema.items() if k != "$schema"} | {"additionalProperties": False}
-
-
-def plain_schema() -> dict[str, Any]:
-    """importCli's request contract with the body and its rows closed: the rows' schema
-    (``defs/customer``, which ``data.items`` refers to) written in place."""
-    body = _closed(load_schema("quoparts/importCli.request"))
-    data = body["properties"]["data"] | {"items": _closed(load_schema("quoparts/defs/customer"))}
-    return body | {"properties": {"data": data}}
-
-
-_PLAIN = jsonschema_rs.validator_for(plain_schema())
+_PLAIN = closed_validator("quoparts/importCli.request")
 
 
 def read_import(call: Call) -> tuple[Any, bool]:

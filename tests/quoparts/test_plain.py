@@ -10,9 +10,10 @@ import jsonschema_rs
 import pytest
 
 from contracts import contract, load_schema
+from contracts.closed import closed_schema
 from mockservers import create_app
 from mockservers.core.http import too_deep
-from mockservers.quoparts.plain import PLAIN_DEPTH, plain_schema
+from mockservers.quoparts.plain import PLAIN_DEPTH
 from mockservers.testing import SyncASGITransport
 from tests.conftest import QP, qp_login
 
@@ -46,7 +47,7 @@ NOT_PLAIN = [
 
 @pytest.fixture(scope="module")
 def closed() -> jsonschema_rs.Validator:
-    return jsonschema_rs.validator_for(plain_schema())
+    return jsonschema_rs.validator_for(closed_schema("quoparts/importCli.request"))
 
 
 @pytest.mark.parametrize("body", PLAIN)
@@ -72,7 +73,7 @@ def test_the_closed_rows_are_the_contracts_rows_of_text() -> None:
     row = load_schema("quoparts/defs/customer")
     assert body["properties"]["data"]["items"] == {"$ref": "defs/customer.json"}
     assert {field["type"] for field in row["properties"].values()} == {"string"}
-    closed = plain_schema()
+    closed = closed_schema("quoparts/importCli.request")
     assert closed["required"] == body["required"]
     items = closed["properties"]["data"]["items"]
     assert {k: v for k, v in items.items() if k != "additionalProperties"} == {
