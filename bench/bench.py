@@ -205,11 +205,17 @@ def server(
             answering = True
             yield process, time.perf_counter() - started
         finally:
-            exited = process.poll()
-            process.terminate()
-            process.wait(timeout=30)
-            if not answering or exited is not None:
-                print(logged(command, log), file=sys.stderr)
+            stop(process, command, log, shown=not answering)
+
+
+def stop(process: subprocess.Popen[bytes], command: list[str], log: IO[bytes], shown: bool) -> None:
+    """End a server the bench started; its log is shown when ``shown`` (it never became ready)
+    or when it had exited on its own."""
+    exited = process.poll()
+    process.terminate()
+    process.wait(timeout=30)
+    if shown or exited is not None:
+        print(logged(command, log), file=sys.stderr)
 
 
 def mockservers_command(port: int, *extra: str) -> list[str]:
@@ -499,11 +505,7 @@ def redis_server() -> Iterator[str]:
             ready = True
             yield f"redis://127.0.0.1:{port}/0"
         finally:
-            exited = process.poll()
-            process.terminate()
-            process.wait(timeout=30)
-            if not ready or exited is not None:
-                print(logged(command, log), file=sys.stderr)
+            stop(process, command, log, shown=not ready)
 
 
 def redis_scaling(args: argparse.Namespace) -> list[str]:
