@@ -55,6 +55,13 @@ def the_shadow(app: Any) -> httpx.Client:
     return httpx.Client(transport=SyncASGITransport(app.shadow.app), base_url="http://s")
 
 
+def insert_identity(http: httpx.Client) -> int:
+    """One XTRA identity inserted through the proxy: the ID the upstream gave it."""
+    record = IDENTITY | {"ExternalKey": "EXT-1"}
+    inserted = http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=[record]).json()
+    return int(inserted["result"]["records"][0]["Item1"])
+
+
 def seed(upstream: MockServer) -> None:
     """Data the upstream holds before the proxy starts (a sandbox is never empty): its
     sequences are ahead of the shadow's, so every generated ID differs."""
@@ -251,9 +258,7 @@ def test_an_xtra_id_in_any_case_reaches_the_shadow_as_the_fake_s_own(any_case: b
     with MockServer(config) as upstream:
         seed(upstream)
         with proxied(upstream, ("xtra",), config, shadow=True) as (app, http):
-            record = IDENTITY | {"ExternalKey": "EXT-1"}
-            inserted = http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=[record]).json()
-            vendor_id = inserted["result"]["records"][0]["Item1"]
+            vendor_id = insert_identity(http)
             change = {"id": vendor_id, "denomination": "Rossi S.p.A."}
             http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=[change])
             latest = http.get("/__admin/requests", params={"limit": 1}).json()[0]
@@ -273,9 +278,7 @@ def test_an_xtra_id_written_as_a_float_reaches_the_shadow_as_the_fake_s_own() ->
     with MockServer(ACCOUNTS) as upstream:
         seed(upstream)
         with proxied(upstream, ("xtra",), shadow=True) as (app, http):
-            record = IDENTITY | {"ExternalKey": "EXT-1"}
-            inserted = http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=[record]).json()
-            vendor_id = inserted["result"]["records"][0]["Item1"]
+            vendor_id = insert_identity(http)
             headers = XTRA_KEYS | {"Content-Type": "application/json"}
             spelt = f'[{{"ID": {vendor_id}.0, "Denomination": "Rossi S.p.A."}}]'
             http.post(XTRA_UPDATE, headers=headers, content=spelt.encode())
@@ -308,9 +311,7 @@ def test_an_xtra_body_with_a_byte_order_mark_or_in_utf_16_is_translated_in_its_c
     with MockServer(ACCOUNTS) as upstream:
         seed(upstream)
         with proxied(upstream, ("xtra",), shadow=True) as (app, http):
-            record = IDENTITY | {"ExternalKey": "EXT-1"}
-            inserted = http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=[record]).json()
-            vendor_id = inserted["result"]["records"][0]["Item1"]
+            vendor_id = insert_identity(http)
             text = json.dumps([{"ID": vendor_id, "Denomination": "Città S.p.A."}])
             headers = XTRA_KEYS | {"Content-Type": content_type}
             updated = http.post(XTRA_UPDATE, headers=headers, content=encoded(text))
