@@ -55,18 +55,6 @@ def test_another_clock_is_not_held_by_a_call_on_this_one() -> None:
         clock.release(held)
 
 
-def test_an_advance_inside_a_call_is_read_by_the_rest_of_it() -> None:
-    clock = ticking()
-    held = clock.hold()
-    try:
-        before = clock.time()
-        clock.advance(60)
-        moved = clock.time()
-        assert moved >= before + 60 and clock.time() == moved
-    finally:
-        clock.release(held)
-
-
 def test_a_session_call_holds_its_session_s_clock() -> None:
     clock = ticking()
     session = {"id": "0" * 12, "clock_offset": 3600.0}
