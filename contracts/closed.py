@@ -23,8 +23,9 @@ def closed_schema(name: str) -> dict[str, Any]:
 
 
 def closed_validator(name: str) -> jsonschema_rs.Validator:
-    """The compiled closed view of contract ``name`` (compile once, at import)."""
-    return jsonschema_rs.validator_for(closed_schema(name))
+    """The compiled closed view of contract ``name``, formats checked as the contract checks them
+    (compile once, at import): it admits nothing the contract refuses."""
+    return jsonschema_rs.validator_for(closed_schema(name), validate_formats=True)
 
 
 def _closed(schema: Any, folder: str) -> Any:

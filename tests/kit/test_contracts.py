@@ -12,6 +12,7 @@ import pytest
 import contracts
 from contracts import contract, load_schema, reading, schema_names
 from contracts.binding import body_names, bound_body
+from contracts.closed import closed_validator
 from contracts.loader import READING_URI, uri_for
 from contracts.messages import VERDICT_MESSAGE_CHARS, query_values, reads_first_value, verdict
 from contracts.reading import reading_view
@@ -342,3 +343,19 @@ def test_a_repeated_parameter_reads_as_its_query_contract_says(name: str, first:
     read = {"debug": "a", "Debug": "b"} if first else {"debug": "c", "Debug": "b"}
     assert query_values(contract(name), sent) == read
     assert query_values(None, sent) == {"debug": "c", "Debug": "b"}  # no contract: the last
+
+
+def test_a_closed_view_admits_nothing_its_contract_refuses_formats_included() -> None:
+    """A fake's fast road trusts the closed view (``contracts/closed.py``) in place of the
+    contract: what the view admits must pass the contract, a ``format`` as much as a field."""
+    name = "tsdigital/createItem.headers"
+    closed = closed_validator(name)
+    headers = {"Authorization": "Bearer 0123abcd", "X-App-Name": "erp", "X-App-Version": "1"}
+    for request_id, valid in [
+        ("0b7e1c52-3c1e-4f7a-9d3e-2a1f7c9b5e11", True),
+        ("not-a-uuid", False),
+    ]:
+        sent = headers | {"X-Request-ID": request_id}
+        assert closed.is_valid(sent) is valid
+        assert (contract(name).check(sent) == []) is valid
+    assert not closed.is_valid(headers | {"X-Other": "a header the contract does not list"})
