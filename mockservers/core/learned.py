@@ -5,7 +5,8 @@ What a name says is a secret (:mod:`mockservers.core.secretnames`: a parameter o
 request's or one a header holds, a header, a JSON field, a form's field...) in a request and in
 its answer is read out, with the parts a vendor may echo on their own (a ``Bearer`` header's
 token, a ``Basic`` credential's password, a cookie's values); :func:`remember` teaches them to
-a recording's :class:`~mockservers.core.blotting.Memory`, :func:`secrets_of` lists them, and
+a recording's :class:`~mockservers.core.blotting.Memory`, :func:`secrets_of` lists them (both
+read an exchange once with :func:`found_in`, for a caller doing both), and
 :func:`scrub` and its kin blot them out of JSON data, text, headers and bytes.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from contracts.charsets import content_type_of, utf8_json
@@ -29,49 +30,65 @@ Named = list[tuple[str, str]]
 """Secret values, each with the name (or the text) that says it is one."""
 
 
-def remember(
-    memory: Memory,
-    *,
-    url: str,
-    request_headers: Pairs,
-    request_body: bytes | None,
-    response_headers: Pairs,
-    response_body: bytes | None,
-    requests: bool,
-) -> None:
-    """Teach ``memory`` the secrets of one exchange, as a HAR
-    :class:`~mockservers.core.har.Recorder` learns them: those its answer names (issued
-    tokens), and (``requests``) those its request sends; without ``requests``, a value learned
-    before and sent again only counts as still in use."""
-    found = _answer_secrets(response_headers, response_body)
-    sent = _request_secrets(url, request_headers, request_body)
-    if requests:
-        memory.learn((v for n, v in sent if _credential(n)), credentials=True)
-        found += [(n, v) for n, v in sent if not _credential(n)]
-    else:  # a token learned from an answer and still sent is still in use: kept
-        memory.refresh(v for _, v in sent)
-    memory.learn(v for _, v in found)
+class Found(NamedTuple):
+    """The secrets of one exchange, each with its name: those its answer names (issued tokens)
+    and those its request sends. Read once (:func:`found_in`) for both of their uses: the values
+    to blot out (:func:`values`) and what a memory learns (:func:`learn`)."""
+
+    answer: Named
+    sent: Named
 
 
-def secrets_of(
+def found_in(
     *,
     url: str = "",
     request_headers: Pairs = (),
     request_body: bytes | None = None,
     response_headers: Pairs = (),
     response_body: bytes | None = None,
-    requests: bool = True,
-) -> list[str]:
-    """The secret values of one exchange: those of the query, headers and bodies named like a
+) -> Found:
+    """The named secrets of one exchange: those of the query, headers and bodies named like a
     secret (a JSON field, a form's field, a multipart part, a parameter of the URL a redirect's
-    ``Location`` holds...: what the journal masks), in the answer and (``requests``) in the
-    request; a ``Bearer <token>`` header also gives its token alone, a cookie header its
-    values alone (never the words around them: ``Bearer``, ``Secure`` and ``HttpOnly`` are no
-    secrets)."""
-    found = _answer_secrets(response_headers, response_body)
+    ``Location`` holds...: what the journal masks); a ``Bearer <token>`` header also gives its
+    token alone, a cookie header its values alone (never the words around them: ``Bearer``,
+    ``Secure`` and ``HttpOnly`` are no secrets)."""
+    return Found(
+        _answer_secrets(response_headers, response_body),
+        _request_secrets(url, request_headers, request_body),
+    )
+
+
+def values(found: Found, *, requests: bool = True) -> list[str]:
+    """The secret values of ``found`` long enough to blot out: the answer's and (``requests``)
+    the request's."""
+    named = found.answer + found.sent if requests else found.answer
+    return [value for _, value in named if len(value) >= SCRUBBED_MIN_LENGTH]
+
+
+def learn(memory: Memory, found: Found, *, requests: bool) -> None:
+    """Teach ``memory`` the secrets of one exchange, as a HAR
+    :class:`~mockservers.core.har.Recorder` learns them: those its answer names, and
+    (``requests``) those its request sends; without ``requests``, a value learned before and
+    sent again only counts as still in use."""
+    learnt = list(found.answer)
     if requests:
-        found += _request_secrets(url, request_headers, request_body)
-    return [value for _, value in found if len(value) >= SCRUBBED_MIN_LENGTH]
+        memory.learn((v for n, v in found.sent if _credential(n)), credentials=True)
+        learnt += [(n, v) for n, v in found.sent if not _credential(n)]
+    else:  # a token learned from an answer and still sent is still in use: kept
+        memory.refresh(v for _, v in found.sent)
+    memory.learn(v for _, v in learnt)
+
+
+def remember(memory: Memory, *, requests: bool, **exchange: Any) -> None:
+    """Teach ``memory`` the secrets of one exchange (the keyword arguments of
+    :func:`found_in`): :func:`learn` on what it finds."""
+    learn(memory, found_in(**exchange), requests=requests)
+
+
+def secrets_of(*, requests: bool = True, **exchange: Any) -> list[str]:
+    """The secret values of one exchange (the keyword arguments of :func:`found_in`), in the
+    answer and (``requests``) in the request."""
+    return values(found_in(**exchange), requests=requests)
 
 
 def _answer_secrets(headers: Pairs, body: bytes | None) -> Named:

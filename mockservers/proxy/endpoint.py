@@ -134,7 +134,7 @@ class Call:
         return self.body.limit if coding_of(self.headers) else self.body.size
 
     def parts(self, answer: Answer | None = None) -> dict[str, Any]:
-        """The exchange as :func:`mockservers.core.learned.secrets_of` reads it for secrets
+        """The exchange as :func:`mockservers.core.learned.found_in` reads it for secrets
         (without an answer, the request alone)."""
         return {
             "url": self.target.shown,
@@ -144,10 +144,15 @@ class Call:
             "response_body": answer.body if answer is not None else None,
         }
 
-    def secrets(self, answer: Answer | None = None) -> list[str]:
+    def found(self, answer: Answer | None = None) -> learned.Found:
+        """The exchange's named secrets, read once for the values to blot out
+        (:meth:`secrets`) and what the proxy remembers (``Known.learn``)."""
+        return learned.found_in(**self.parts(answer))
+
+    def secrets(self, found: learned.Found) -> list[str]:
         """The exchange's secret values: those it carries by name, and the upstream URL's
         credentials (sent as HTTP Basic by the proxy, in no header the connector gave)."""
-        return learned.secrets_of(**self.parts(answer)) + self.upstream.secrets
+        return learned.values(found) + self.upstream.secrets
 
     def verdict(self, status: int, answer: bytes, secrets: list[str]) -> dict[str, list[str]]:
         """The contracts' verdict on this call, these secret values blotted out of it (before
@@ -290,8 +295,9 @@ class Forwarding:
     def _judged(self, call: Call, answer: Answer, found: list[Difference] | None) -> Entry:
         """The journal entry of a forwarded call, judged, its secrets scrubbed and its bodies
         cut to the journal's bound: the work a large answer takes (see :func:`off_loop`)."""
-        secrets = call.secrets(answer)
-        self.known.learn(**call.parts(answer))
+        named = call.found(answer)
+        secrets = call.secrets(named)
+        self.known.learn(named)
         differences = None
         if found is not None:
             differences = learned.scrub([d.as_json("upstream", "fake") for d in found], secrets)
@@ -344,8 +350,9 @@ class Forwarding:
         """The journal entry of a call the proxy answered itself (``response``, given the
         detail header here), the request judged when it went whole: the work a large request
         takes (see :func:`off_loop`)."""
-        secrets = call.secrets()
-        self.known.learn(**call.parts())
+        named = call.found()
+        secrets = call.secrets(named)
+        self.known.learn(named)
         # httpcore's error may quote an earlier answer's bytes, an earlier call's secrets in it
         detail = self.known.scrub(learned.scrub(error.detail, secrets))
         response.headers[DETAIL_HEADER] = detail_header(detail)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from typing import Any
 
 from mockservers.core import learned
 from mockservers.core.blotting import Memory
@@ -30,11 +29,10 @@ class Known:
         self._memory.pin(pinned)
         self._lock = threading.Lock()
 
-    def learn(self, **exchange: Any) -> None:
-        """Remember the secrets of one exchange (the keyword arguments of
-        :func:`mockservers.core.learned.secrets_of`), those its request sent too."""
+    def learn(self, found: learned.Found) -> None:
+        """Remember the secrets of one exchange, those its request sent too."""
         with self._lock:
-            learned.remember(self._memory, **exchange, requests=True)
+            learned.learn(self._memory, found, requests=True)
 
     def scrub(self, text: str) -> str:
         """``text`` with every secret remembered blotted out."""
