@@ -252,7 +252,25 @@ class Received:
         return self.head.split(b"\r\n", 1)[0].split(b" ")
 
 
-class WireUpstream:
+class _Listening:
+    """A socket on a free port of the loopback, for an upstream of the test's making: its URL,
+    a vendor's base URL on it, and its close (which wakes a thread waiting in ``accept``)."""
+
+    def __init__(self) -> None:
+        self._over = threading.Event()
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+
+    def base_url(self, vendor: str) -> str:
+        return f"{self.url}/{vendor}"
+
+    def _stop_listening(self) -> None:
+        self._over.set()
+        self._socket.shutdown(socket.SHUT_RDWR)  # wakes the accept
+        self._socket.close()
+
+
+class WireUpstream(_Listening):
     """An upstream on a socket that answers every call with ``answer``, bytes of its own making
     (an HTTP/1.0 status line, a gzip body, a forward proxy's answer), or with what ``answer``
     makes of the request (a vendor that answers its login otherwise than the rest), and keeps
@@ -276,25 +294,18 @@ class WireUpstream:
         self.hold = hold
         self.trickle = trickle
         self.idle_close = idle_close
-        self._over = threading.Event()
         self._open: socket.socket | None = None
         self.received: list[Received] = []
         self.dropped: list[Received] = []
-        self._socket = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        super().__init__()
         self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def base_url(self, vendor: str) -> str:
-        return f"{self.url}/{vendor}"
 
     def __enter__(self) -> WireUpstream:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._over.set()
-        self._socket.shutdown(socket.SHUT_RDWR)  # wakes the accept below
-        self._socket.close()
+        self._stop_listening()
         if self._open is not None:  # wakes a wait for a request that never comes
             with suppress(OSError):
                 self._open.shutdown(socket.SHUT_RDWR)
@@ -330,7 +341,7 @@ class WireUpstream:
                         break
 
 
-class KeptAlive:
+class KeptAlive(_Listening):
     """An upstream on a socket that keeps each connection open between calls, as a vendor's
     server does, every connection served in a thread of its own: the ``n``th request, on
     whichever connection it comes, is answered ``answers[n]`` (bytes of the test's making);
@@ -341,24 +352,17 @@ class KeptAlive:
         self.answers = answers
         self.received: list[Received] = []
         self._lock = threading.Lock()
-        self._over = threading.Event()
         self._connections: list[socket.socket] = []
         self._threads: list[threading.Thread] = []
-        self._socket = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        super().__init__()
         self._accepting = threading.Thread(target=self._accept, daemon=True)
-
-    def base_url(self, vendor: str) -> str:
-        return f"{self.url}/{vendor}"
 
     def __enter__(self) -> KeptAlive:
         self._accepting.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._over.set()
-        self._socket.shutdown(socket.SHUT_RDWR)  # wakes the accept
-        self._socket.close()
+        self._stop_listening()
         self._accepting.join()
         with self._lock:
             for connection in self._connections:  # wakes a wait for the next request
