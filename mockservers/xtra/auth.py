@@ -5,6 +5,7 @@ that issues one.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from mockservers.xtra.models import XtraModel
 
 KEYS_REFUSED = "SyncPublicKey/SyncSecretKey mancanti o non validi"
+_SPELT_ID = re.compile(r"[+-]?[0-9]+")  # an integer as text, as the vendor's binders read "2"
 
 
 class Caller(NamedTuple):
@@ -56,6 +58,28 @@ def session_account(prefix: str, credentials: dict[str, Any]) -> Account:
         denomination=f"Sessione {prefix}",
     )
     return Account(prefix, credentials["public_key"], credentials["secret_key"], (user,))
+
+
+def _beyond(value: Any, own: int | None) -> bool:
+    """Whether an ``ID`` sent with an AccessToken reaches beyond the token's ``own`` ID: absent or
+    ``null`` (an insert), or another number, sent as one or spelt as text (``"2"``, which the
+    vendor's binders read as 2). A malformed ID (``true``, ``2.5``, ``"abc"``, or ``"1"`` for
+    one's own ``1``) reaches no one else: the record check refuses it, ``ER.IR.INVAL``."""
+    if value is None:
+        return True
+    if isinstance(value, str) and _SPELT_ID.fullmatch(value):
+        try:
+            value = int(value)
+        except ValueError:  # more digits than Python reads: no Int32, so not ``own``
+            return True
+    if isinstance(value, float):  # an integral one past 2**53, which the body kept as parsed
+        return value.is_integer() and value != own
+    return is_id(value) and value != own
+
+
+def _shown(value: Any) -> str:
+    """An ``ID`` as the kit's diagnosis names it."""
+    return "absent or null (an insert)" if value is None else repr(value)
 
 
 class Authorisation:
@@ -148,20 +172,25 @@ class Authorisation:
             raise self.forbidden(
                 "Le chiamate contact form richiedono SyncPublicKey e SyncSecretKey"
             )
-        for record in records:
+        for index, record in enumerate(records):
             rid = record.get("ID")
-            if not is_id(rid) or rid != caller.irid:
+            if _beyond(rid, caller.irid):
                 met(coverage.ACCESS_TOKEN_SCOPE)
                 raise self.forbidden(
-                    f"Con AccessToken si può aggiornare solo l'anagrafica {caller.irid}"
+                    f"Con AccessToken si può aggiornare solo l'anagrafica {caller.irid}",
+                    f"[{index}].ID {_shown(rid)}: the token may update only IRID {caller.irid}",
                 )
             users = record.get("Users")
-            for user in users if isinstance(users, list) else []:
-                uid = user.get("ID") if isinstance(user, dict) else None
-                if not is_id(uid) or uid != caller.user_id:
+            for at, user in enumerate(users if isinstance(users, list) else []):
+                if not isinstance(user, dict):  # malformed: the record check refuses it
+                    continue
+                uid = user.get("ID")
+                if _beyond(uid, caller.user_id):
                     met(coverage.ACCESS_TOKEN_SCOPE)
                     raise self.forbidden(
-                        f"Con AccessToken si può aggiornare solo l'utente {caller.user_id}"
+                        f"Con AccessToken si può aggiornare solo l'utente {caller.user_id}",
+                        f"[{index}].Users[{at}].ID {_shown(uid)}: "
+                        f"the token may update only UserID {caller.user_id}",
                     )
 
     def login(self, username: str, password: str, call: Call) -> dict[str, Any]:

@@ -194,6 +194,30 @@ def test_xtra_updates_insist_on_403_only_where_it_knows(
     assert xtra_update({}, b"[]", httpx.Headers(headers), plugin) == allowed
 
 
+@pytest.mark.parametrize(
+    ("body", "allowed"),
+    [
+        (b'[{"ID": 1}]', {200}),
+        (b'[{"ID": 1.0}]', {200}),
+        (b'[{"ID": "1"}]', {200}),  # malformed: the record's ER.IR.INVAL
+        (b'[{"ID": true}]', {200}),
+        (b'[{"ID": 1.5}]', {200}),
+        (b'[{"ID": 1, "Users": [{"ID": "1"}, "x"]}]', {200}),
+        (b'[{"ID": 2}]', {403}),
+        (b'[{"ID": "2"}]', {403}),  # the vendor's binders read it as 2
+        (b'[{"ID": null}]', {403}),
+        (b'[{"ID": 1, "Users": [{"ID": "2"}]}]', {403}),
+        (b'[{"ID": 1, "Users": [{}]}]', {403}),
+    ],
+)
+def test_xtra_access_token_reaching_beyond_is_an_id_naming_another(
+    body: bytes, allowed: set[int]
+) -> None:
+    plugin = xtra_plugin()
+    plugin.sessions["tok"] = SimpleNamespace(irid=1, user_id=1)
+    assert xtra_update({}, body, httpx.Headers({"AccessToken": "tok"}), plugin) == allowed
+
+
 # -- the refusals the oracles know are still probed --------------------------------------------
 @pytest.mark.fuzz
 def test_a_quoparts_fake_that_takes_any_password_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -369,7 +369,10 @@ def test_admin_expire_refuses_every_token(http: httpx.Client) -> None:
         [{"ID": 2}],
         [{"ID": 1}, {"ID": 2}],
         [NEW],
-        [{"ID": True}],
+        [{"ID": None, **NEW}],
+        [{"ID": "2"}],
+        [{"ID": 2.0}],
+        [{"ID": "1"}, {"ID": "+0002"}],
         [
             {
                 "ID": 1,
@@ -379,8 +382,20 @@ def test_admin_expire_refuses_every_token(http: httpx.Client) -> None:
             }
         ],
         [{"ID": 1, "Users": [{"ID": 2, "Password": "p", "ConfirmPassword": "p"}]}],
+        [{"ID": "1", "Users": [{"ID": "2", "Password": "p", "ConfirmPassword": "p"}]}],
     ],
-    ids=["other-identity", "one-other-in-batch", "insert", "bool-id", "user-insert", "other-user"],
+    ids=[
+        "other-identity",
+        "one-other-in-batch",
+        "insert",
+        "null-id-insert",
+        "other-identity-as-text",
+        "other-identity-as-float",
+        "other-identity-as-signed-text",
+        "user-insert",
+        "other-user",
+        "other-user-as-text",
+    ],
 )
 def test_access_token_may_update_only_its_own_identity_and_user(
     http: httpx.Client, batch: list[dict[str, Any]]
@@ -390,6 +405,58 @@ def test_access_token_may_update_only_its_own_identity_and_user(
     response = update(http, batch, headers=token_headers(http))
     assert response.status_code == 403 and response.json()["errorCode"] == "ER.AUTH"
     assert state(http) == before  # nothing of the batch was applied
+
+
+def test_access_token_scope_refusal_says_which_id_in_the_detail(http: httpx.Client) -> None:
+    headers = token_headers(http)
+    response = update(http, [{"ID": 1}, {"ID": "2"}], headers=headers)
+    assert response.headers["X-Mockservers-Detail"] == (
+        "[1].ID '2': the token may update only IRID 1"
+    )
+    user = {"Username": "x", "Email": "x@y", "Password": "p", "ConfirmPassword": "p"}
+    response = update(http, [{"ID": 1, "Users": [user]}], headers=headers)
+    assert response.json()["message"] == "Con AccessToken si può aggiornare solo l'utente 1"
+    assert response.headers["X-Mockservers-Detail"] == (
+        "[0].Users[0].ID absent or null (an insert): the token may update only UserID 1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        ({"ID": "1", "City": "Alessandria"}, "ID"),
+        ({"ID": True}, "ID"),
+        ({"ID": 2.5}, "ID"),
+        ({"ID": "abc"}, "ID"),
+        ({"ID": 1, "Users": [{"ID": "1", "Password": "p", "ConfirmPassword": "p"}]}, "Users[0].ID"),
+        (
+            {"ID": 1, "Users": [{"ID": False, "Password": "p", "ConfirmPassword": "p"}]},
+            "Users[0].ID",
+        ),
+    ],
+    ids=["own-id-as-text", "bool-id", "fraction", "word", "own-user-as-text", "bool-user-id"],
+)
+def test_access_token_leaves_a_malformed_id_to_the_record_check(
+    http: httpx.Client, record: dict[str, Any], field: str
+) -> None:
+    """A malformed ID names no other identity or user: the record is ER.IR.INVAL, as with the
+    key pair, not a whole-call 403 saying the caller may update only the identity it named."""
+    before = state(http)
+    outcome = one(http, record, headers=token_headers(http))
+    assert outcome == one(http, record)  # the key pair's answer
+    assert outcome["Item3"] is False and outcome["Item4"] == {
+        "Code": "ER.IR.INVAL",
+        "Message": f"Richiesta non valida: campo {field} di tipo non valido (atteso intero o null)",
+    }
+    assert state(http) == before
+
+
+def test_access_token_reads_an_integral_float_id_as_that_id(http: httpx.Client) -> None:
+    user = {"ID": 1.0, "Password": "nuova", "ConfirmPassword": "nuova"}
+    record = {"ID": 1.0, "City": "Alessandria", "Users": [user]}
+    assert one(http, record, headers=token_headers(http))["Item3"] is True
+    assert state(http)["identities"]["1"]["City"] == "Alessandria"
+    assert login(http, "demo", "nuova")["IRID"] == 1
 
 
 def test_access_token_cannot_call_the_contact_form(http: httpx.Client) -> None:

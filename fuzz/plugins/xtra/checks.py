@@ -9,10 +9,11 @@ binds them (``contracts.binding``), the check works out which answers the vendor
   them), a body that is not JSON (login: not ``login.request``; irs/update: not an array of
   objects) are 400 ``ER.IR.INVAL``; no credentials, half a key pair, the plug-in's public key
   with another secret, an AccessToken the plug-in did not obtain, and an AccessToken used
-  beyond its own identity and user (another ``ID``, an insert, another user, a contact form)
-  are 403. Credentials the plug-in was not given may be good (``fuzz.credentials``): another
-  key pair, and any login but the plug-in's own sent without keys (users are looked up in
-  every account, and the run creates users), may get 200 or 403. When a request breaks
+  beyond its own identity and user (another ``ID``, as a number or its text, an insert,
+  another user, a contact form; a malformed ``ID`` is left to its record) are 403.
+  Credentials the plug-in was not given may be good (``fuzz.credentials``): another key pair,
+  and any login but the plug-in's own sent without keys (users are looked up in every
+  account, and the run creates users), may get 200 or 403. When a request breaks
   several rules any of their statuses will do (the contracts set no order);
 - otherwise HTTP 200, and for irs/update one ``Item1..Item6`` per record in request order: a
   record that breaks its context's schema (``defs/identity`` or, with ``contactForm=true``,
@@ -30,6 +31,7 @@ allowed wherever a 200 is.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -227,14 +229,27 @@ def _beyond(session: Any, records: list[dict[str, Any]], contact_form: bool) -> 
     if contact_form:
         return True
     for record in records:
-        if record.get("ID") != session.irid or not _is_id(record.get("ID")):
+        if _elsewhere(record.get("ID"), session.irid):
             return True
         users = record.get("Users")
         for user in users if isinstance(users, list) else []:
-            uid = user.get("ID") if isinstance(user, dict) else None
-            if not _is_id(uid) or uid != session.user_id:
+            if isinstance(user, dict) and _elsewhere(user.get("ID"), session.user_id):
                 return True
     return False
+
+
+def _elsewhere(value: Any, own: int) -> bool:
+    """An ``ID`` that names no record or another one than ``own``: absent or ``null`` (an
+    insert), another integer, or another integer's text (``"2"``, as .NET's binders read it). A
+    malformed ID (``true``, ``2.5``, ``"x"``, ``"1"`` for ``1``) names none: ``ER.IR.INVAL``."""
+    if value is None:
+        return True
+    if isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value):
+        try:
+            return int(value) != own
+        except ValueError:  # too long for Python's int: no Int32 either
+            return True
+    return _is_id(value) and value != own
 
 
 # -- per-record outcomes -----------------------------------------------------------------------
