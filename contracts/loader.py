@@ -18,15 +18,22 @@ from urllib.parse import quote
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator
+from jsonschema.validators import extend
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from contracts.conditions import if_
 from contracts.reading import reading_view, view_pointer
 from contracts.repeats import Walker, key, walk
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
 BASE_URI = "https://contracts.mockservers.invalid/"
 _SKIP = {"openapi.json"}
+
+_Explainer = extend(Walker, {"if": if_})
+"""The detailed walk: equal items walked once (:mod:`contracts.repeats`), a condition explained
+by the branch the instance claims (:mod:`contracts.conditions`); its ``$ref``s resolved in
+:func:`walked_registry`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,17 +127,28 @@ def _documents(reading: bool) -> dict[str, Any]:
     }
 
 
+@cache
 def registry() -> Registry:
     """One registry holding every schema file of every vendor, built once."""
-    return _registry(False)
-
-
-@cache
-def _registry(reading: bool) -> Registry:
-    documents = _documents(reading).items()
+    documents = _documents(False).items()
     return Registry().with_resources(
         (uri, DRAFT202012.create_resource(doc)) for uri, doc in documents
     )
+
+
+@cache
+def walked_registry(reading: bool = False) -> Registry:
+    """The registry the detailed walk resolves ``$ref``s in: every file (its reading view, with
+    ``reading``) without its ``$schema``. jsonschema takes up the validator its ``$schema``
+    names as it enters a subschema, a file's root: the walk's own keywords (``items``, ``if``)
+    stayed behind at the first ``$ref``. Every file is Draft 2020-12, as the walk is."""
+    return Registry().with_resources(
+        (uri, DRAFT202012.create_resource(_walked(doc))) for uri, doc in _documents(reading).items()
+    )
+
+
+def _walked(schema: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in schema.items() if key != "$schema"}
 
 
 @cache
@@ -166,9 +184,9 @@ class Contract:
             in_uri = _in_uri(pointer)
             self.uri = f"{READING_URI if reading else BASE_URI}parts/{document}{in_uri}"
             rooted = {"$id": self.uri, "$ref": f"{uri_for(document, reading=reading)}#{in_uri}"}
-        self._detailed = Walker(
-            rooted,
-            registry=_registry(reading),
+        self._detailed = _Explainer(
+            _walked(rooted),
+            registry=walked_registry(reading),
             format_checker=Draft202012Validator.FORMAT_CHECKER,
         )
         self._fast = jsonschema_rs.validator_for(
