@@ -255,7 +255,7 @@ def _leaves(error: Any) -> Iterator[Violation]:
     """Flatten ``anyOf``/``oneOf`` errors into their most specific causes: those of the branch
     the instance meant (see ``_meant``)."""
     if error.context and error.validator in ("anyOf", "oneOf"):
-        for sub in _meant(_group_by_branch(error.context)):
+        for sub in _meant(_group_by_branch(error.context), _tags(error.validator_value)):
             yield from _leaves(sub)
         return
     missing = ""
@@ -281,14 +281,18 @@ def _group_by_branch(context: list[Any]) -> list[list[Any]]:
     return list(branches.values())
 
 
-def _meant(branches: list[list[Any]]) -> list[Any]:
+def _meant(branches: list[list[Any]], tags: frozenset[str] = frozenset()) -> list[Any]:
     """The errors of the branch an instance that none admits was meant for (each once): first
-    one the instance is not *discriminated* out of, then the one broken in the fewest places,
-    then the first written. A branch is discriminated out by a ``const``, ``enum``, ``not`` or
-    ``type`` that the instance, or one of its members, breaks where another branch finds its
-    kind right (no such failure there nor above it): a QuoParts success answer, ``errorCode``
-    "0", breaks the error answer's ``not`` on ``errorCode`` however many of its rows lack
-    their codes. The fewest errors alone blamed the branch whose rules are few."""
+    one whose tag the instance carries (``tags``: :func:`_tags`), then one it is not
+    *discriminated* out of, then the one broken in the fewest places, then the first written.
+    A branch is discriminated out by a ``const``, ``enum``, ``not`` or ``type`` that the
+    instance, or one of its members, breaks where another branch finds its kind right (no
+    such failure there nor above it): a QuoParts success answer, ``errorCode`` "0", breaks
+    the error answer's ``not`` on ``errorCode`` however many of its rows lack their codes.
+    The fewest errors alone blamed the branch whose rules are few. A tag decides first: a
+    fault for KeepIT's ``login`` breaks the QuoParts branch's ``vendor`` and the KeepIT
+    branch's ``operation``, one rule each, and was explained by the first written
+    (``'quoparts' was expected``)."""
     branches = [list(_once(branch)) for branch in branches]
     kinds = [[tuple(sub.path) for sub in branch if _tells_apart(sub)] for branch in branches]
 
@@ -301,7 +305,36 @@ def _meant(branches: list[list[Any]]) -> list[Any]:
             for path in kinds[index]
         )
 
-    return branches[min(range(len(branches)), key=lambda i: (out(i), len(branches[i])))]
+    def untagged(index: int) -> bool:
+        return any(
+            sub.validator == "const" and len(sub.path) == 1 and sub.path[0] in tags
+            for sub in branches[index]
+        )
+
+    return branches[
+        min(range(len(branches)), key=lambda i: (untagged(i), out(i), len(branches[i])))
+    ]
+
+
+def _tags(branches: Any) -> frozenset[str]:
+    """The members each branch of a ``oneOf``/``anyOf`` pins, in its own ``properties``, to a
+    ``const`` of its own: a tagged union's tag (an admin fault's ``vendor``). A branch that
+    is a ``$ref`` pins none here, and neither does a ``const`` one branch alone holds (a
+    QuoParts success's ``error`` ""), which says how good the value is, not which it is."""
+    if not isinstance(branches, list) or len(branches) < 2:
+        return frozenset()
+    pinned = [
+        {
+            name: repr(rule["const"])
+            for name, rule in (branch.get("properties") or {}).items()
+            if isinstance(rule, dict) and "const" in rule
+        }
+        if isinstance(branch, dict)
+        else {}
+        for branch in branches
+    ]
+    common = set.intersection(*(set(each) for each in pinned))
+    return frozenset(n for n in common if len({each[n] for each in pinned}) == len(pinned))
 
 
 def _once(errors: list[Any]) -> Iterable[Any]:

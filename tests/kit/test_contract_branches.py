@@ -118,3 +118,20 @@ def test_a_proxy_verdict_on_a_quoparts_success_names_the_missing_codes() -> None
         f"quoparts/importCli.response: data[0]: '{code}' is a required property"
         for code in ("COD_CLI", "COD_PWD", "COD_USR")
     ]
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ({"vendor": "keepit", "operation": "login", "kind": "drop"}, [("operation", "enum", "")]),
+        ({"vendor": "xtra", "operation": "importCli", "kind": "drop"}, [("operation", "enum", "")]),
+        ({"vendor": "quoparts", "kind": "record_error"}, [("kind", "enum", "")]),
+    ],
+)
+def test_a_tagged_union_is_explained_by_the_branch_its_tag_names(
+    fault: dict[str, Any], expected: list[tuple[str, str, str]]
+) -> None:
+    """Each branch of an admin fault pins ``vendor`` to its own value: KeepIT's ``login``
+    breaks one rule of QuoParts's branch (its vendor) and one of KeepIT's (its operation), and
+    was explained by QuoParts's, the first written."""
+    assert told("admin/addFault.request", fault) == expected
