@@ -18,15 +18,22 @@ from urllib.parse import quote
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator
+from jsonschema.validators import extend
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from contracts.conditions import if_
 from contracts.reading import reading_view, view_pointer
 from contracts.repeats import Walker, key, walk
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
 BASE_URI = "https://contracts.mockservers.invalid/"
 _SKIP = {"openapi.json"}
+
+_Explainer = extend(Walker, {"if": if_})
+"""The detailed walk: equal items walked once (:mod:`contracts.repeats`), a condition explained
+by the branch the instance claims (:mod:`contracts.conditions`); its ``$ref``s resolved in
+:func:`walked_registry`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,17 +127,28 @@ def _documents(reading: bool) -> dict[str, Any]:
     }
 
 
+@cache
 def registry() -> Registry:
     """One registry holding every schema file of every vendor, built once."""
-    return _registry(False)
-
-
-@cache
-def _registry(reading: bool) -> Registry:
-    documents = _documents(reading).items()
+    documents = _documents(False).items()
     return Registry().with_resources(
         (uri, DRAFT202012.create_resource(doc)) for uri, doc in documents
     )
+
+
+@cache
+def walked_registry(reading: bool = False) -> Registry:
+    """The registry the detailed walk resolves ``$ref``s in: every file (its reading view, with
+    ``reading``) without its ``$schema``. jsonschema takes up the validator its ``$schema``
+    names as it enters a subschema, a file's root: the walk's own keywords (``items``, ``if``)
+    stayed behind at the first ``$ref``. Every file is Draft 2020-12, as the walk is."""
+    return Registry().with_resources(
+        (uri, DRAFT202012.create_resource(_walked(doc))) for uri, doc in _documents(reading).items()
+    )
+
+
+def _walked(schema: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in schema.items() if key != "$schema"}
 
 
 @cache
@@ -166,9 +184,9 @@ class Contract:
             in_uri = _in_uri(pointer)
             self.uri = f"{READING_URI if reading else BASE_URI}parts/{document}{in_uri}"
             rooted = {"$id": self.uri, "$ref": f"{uri_for(document, reading=reading)}#{in_uri}"}
-        self._detailed = Walker(
-            rooted,
-            registry=_registry(reading),
+        self._detailed = _Explainer(
+            _walked(rooted),
+            registry=walked_registry(reading),
             format_checker=Draft202012Validator.FORMAT_CHECKER,
         )
         self._fast = jsonschema_rs.validator_for(
@@ -237,7 +255,7 @@ def _leaves(error: Any) -> Iterator[Violation]:
     """Flatten ``anyOf``/``oneOf`` errors into their most specific causes: those of the branch
     the instance meant (see ``_meant``)."""
     if error.context and error.validator in ("anyOf", "oneOf"):
-        for sub in _meant(_group_by_branch(error.context)):
+        for sub in _meant(_group_by_branch(error.context), _tags(error.validator_value)):
             yield from _leaves(sub)
         return
     missing = ""
@@ -263,14 +281,18 @@ def _group_by_branch(context: list[Any]) -> list[list[Any]]:
     return list(branches.values())
 
 
-def _meant(branches: list[list[Any]]) -> list[Any]:
+def _meant(branches: list[list[Any]], tags: frozenset[str] = frozenset()) -> list[Any]:
     """The errors of the branch an instance that none admits was meant for (each once): first
-    one the instance is not *discriminated* out of, then the one broken in the fewest places,
-    then the first written. A branch is discriminated out by a ``const``, ``enum``, ``not`` or
-    ``type`` that the instance, or one of its members, breaks where another branch finds its
-    kind right (no such failure there nor above it): a QuoParts success answer, ``errorCode``
-    "0", breaks the error answer's ``not`` on ``errorCode`` however many of its rows lack
-    their codes. The fewest errors alone blamed the branch whose rules are few."""
+    one whose tag the instance carries (``tags``: :func:`_tags`), then one it is not
+    *discriminated* out of, then the one broken in the fewest places, then the first written.
+    A branch is discriminated out by a ``const``, ``enum``, ``not`` or ``type`` that the
+    instance, or one of its members, breaks where another branch finds its kind right (no
+    such failure there nor above it): a QuoParts success answer, ``errorCode`` "0", breaks
+    the error answer's ``not`` on ``errorCode`` however many of its rows lack their codes.
+    The fewest errors alone blamed the branch whose rules are few. A tag decides first: a
+    fault for KeepIT's ``login`` breaks the QuoParts branch's ``vendor`` and the KeepIT
+    branch's ``operation``, one rule each, and was explained by the first written
+    (``'quoparts' was expected``)."""
     branches = [list(_once(branch)) for branch in branches]
     kinds = [[tuple(sub.path) for sub in branch if _tells_apart(sub)] for branch in branches]
 
@@ -283,7 +305,36 @@ def _meant(branches: list[list[Any]]) -> list[Any]:
             for path in kinds[index]
         )
 
-    return branches[min(range(len(branches)), key=lambda i: (out(i), len(branches[i])))]
+    def untagged(index: int) -> bool:
+        return any(
+            sub.validator == "const" and len(sub.path) == 1 and sub.path[0] in tags
+            for sub in branches[index]
+        )
+
+    return branches[
+        min(range(len(branches)), key=lambda i: (untagged(i), out(i), len(branches[i])))
+    ]
+
+
+def _tags(branches: Any) -> frozenset[str]:
+    """The members each branch of a ``oneOf``/``anyOf`` pins, in its own ``properties``, to a
+    ``const`` of its own: a tagged union's tag (an admin fault's ``vendor``). A branch that
+    is a ``$ref`` pins none here, and neither does a ``const`` one branch alone holds (a
+    QuoParts success's ``error`` ""), which says how good the value is, not which it is."""
+    if not isinstance(branches, list) or len(branches) < 2:
+        return frozenset()
+    pinned = [
+        {
+            name: repr(rule["const"])
+            for name, rule in (branch.get("properties") or {}).items()
+            if isinstance(rule, dict) and "const" in rule
+        }
+        if isinstance(branch, dict)
+        else {}
+        for branch in branches
+    ]
+    common = set.intersection(*(set(each) for each in pinned))
+    return frozenset(n for n in common if len({each[n] for each in pinned}) == len(pinned))
 
 
 def _once(errors: list[Any]) -> Iterable[Any]:

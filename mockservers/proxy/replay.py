@@ -16,7 +16,8 @@ A recording (``mockservers proxy --record``) holds no secret, so what it masked 
   :class:`~mockservers.core.generated.Translation` learns the recorded (masked) token ->
   the new one, so the latest login's token goes wherever the recording shows a masked one.
   The same translation puts the replayed server's IDs where the recording sends the recorded
-  server's (a quote for the customer the replay created, not the sandbox's);
+  server's (a quote for the customer the replay created, not the sandbox's), from the records
+  both accepted (:mod:`~mockservers.proxy.learning`);
 - TS Digital's bearer from ``--token``, or minted through the fake's admin API.
 
 Entries whose call got no answer (status 0: the proxy answered 502) are not sent again, nor
@@ -49,6 +50,7 @@ from mockservers.core.http import json_of
 from mockservers.core.learned import scrub_bytes
 from mockservers.core.secretnames import MASK
 from mockservers.core.vendor import Vendor
+from mockservers.proxy import learning
 from mockservers.proxy.forward import HOP_BY_HOP, Upstream, decoded, with_hint
 from mockservers.vendors import VENDOR_CLASSES
 
@@ -253,8 +255,7 @@ class Replay:
             # The recording says which cookies each call sent: none kept from an answer.
             self.client.cookies.clear()
         first, second = json_of(exchange.answer.body), json_of(content)
-        refused = bool(vendor.answer_refusals(first) or vendor.answer_refusals(second))
-        translation.learn(first, second, refused=refused)
+        learning.learn(translation, vendor, first, second)
         content_type = response.headers.get("content-type", "")
         # Masked as the recording masked it, and an answer may echo a secret this replay sent
         # (a password in an error message): the recording blotted it out, and so does the

@@ -11,7 +11,8 @@ fake's values stands for which of the vendor's (the vendor's TOKEN and the fake'
 XTRA's Item1, KeepIT's progId...) and puts the fake's in the places of later requests that
 carry the vendor's, so the fake is asked what the vendor was asked. A credential no call shows
 being issued (TS Digital's bearer, from TS ID) is adopted by the fake's vendor first
-(``Vendor.adopt_credentials``). Generated values are then left out of the comparison.
+(``Vendor.adopt_credentials``). Only the records both accepted teach it, each paired with its
+own (:mod:`~mockservers.proxy.learning`). Generated values are then left out of the comparison.
 
 The differences are added up per vendor, operation and field by the kit's
 :class:`~mockservers.core.shadows.ShadowSummary` (``GET /__admin/shadow``).
@@ -31,6 +32,7 @@ from mockservers.core.generated import Request, Translation
 from mockservers.core.http import json_of
 from mockservers.core.inprocess import TargetASGITransport
 from mockservers.core.vendor import Vendor
+from mockservers.proxy import learning
 from mockservers.proxy.forward import unanswered
 from mockservers.proxy.offload import large, off_loop
 
@@ -90,9 +92,7 @@ class Shadow:
         fake = Answer(response.status_code, response.content, response.headers.get("content-type"))
         size = max(len(upstream.body), len(fake.body))
         result, first, second = await off_loop(size, _compared, upstream, fake, found)
-        refused = bool(found.answer_refusals(first) or found.answer_refusals(second))
-        # here: a later call's rewrite reads what it learns
-        translation.learn(first, second, refused=refused)
+        learning.learn(translation, found, first, second)  # here: a later rewrite reads it
         return result
 
     async def aclose(self) -> None:

@@ -674,6 +674,29 @@ def test_a_fault_that_cannot_do_what_it_says_is_refused(
 
 
 @pytest.mark.parametrize(
+    ("vendor", "operation", "its_own"),
+    [
+        ("keepit", "login", ["insertClient_v3"]),
+        ("tsdigital", "login", ["createItem"]),
+        ("xtra", "importCli", ["login", "updateIdentities"]),
+        ("quoparts", "updateIdentities", ["login", "importCli", "importPvt"]),
+    ],
+)
+def test_a_fault_for_another_vendor_s_operation_names_the_operation(
+    http: httpx.Client, vendor: str, operation: str, its_own: list[str]
+) -> None:
+    """The API and its contract both say the operation is not the vendor's: the contract
+    said ``vendor: 'quoparts' was expected`` of a KeepIT ``login`` (QuoParts's branch, the
+    first written, breaks one rule too: its vendor)."""
+    spec = {"vendor": vendor, "operation": operation, "kind": "drop"}
+    refused = http.post("/__admin/faults", json=spec)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == f"unknown operation {operation!r}; one of {sorted(its_own)}"
+    (explained,) = contract("admin/addFault.request").check(spec)
+    assert (explained.pointer, explained.expected) == ("operation", [*its_own, None])
+
+
+@pytest.mark.parametrize(
     ("spec", "why"),
     [
         (

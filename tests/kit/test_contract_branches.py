@@ -72,11 +72,17 @@ def _xtra(status: int = 200, **record: Any) -> dict[str, Any]:
 
 
 def test_an_xtra_record_with_a_string_outcome_is_explained_within_the_record() -> None:
-    """Item3 "true" makes the record's ``if`` (Item3 true) fail, so its ``else`` (a failed
-    record's Item4 and Item6) is held too; never the envelope's statusCode or errorCode."""
+    """Item3 "true" fails the record's ``if`` (Item3 true) for its type alone: the record
+    never said it failed, so its ``else`` (a failed record's Item4 and Item6) is not held
+    (it named two rules beside the right one); never the envelope's statusCode or errorCode."""
     found = told("xtra/updateIdentities.response", _xtra(Item3="true", Item6={"0": 5}))
+    assert found == [("result.records[0].Item3", "type", "")]
+
+
+def test_an_xtra_record_that_failed_is_held_to_a_failed_record_s_rules() -> None:
+    """Item3 false is a valid outcome that fails the ``if``: its ``else`` applies."""
+    found = told("xtra/updateIdentities.response", _xtra(Item3=False, Item6={"0": 5}))
     assert found == [
-        ("result.records[0].Item3", "type", ""),
         ("result.records[0].Item4", "type", ""),
         ("result.records[0].Item6", "maxProperties", ""),
     ]
@@ -112,3 +118,20 @@ def test_a_proxy_verdict_on_a_quoparts_success_names_the_missing_codes() -> None
         f"quoparts/importCli.response: data[0]: '{code}' is a required property"
         for code in ("COD_CLI", "COD_PWD", "COD_USR")
     ]
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ({"vendor": "keepit", "operation": "login", "kind": "drop"}, [("operation", "enum", "")]),
+        ({"vendor": "xtra", "operation": "importCli", "kind": "drop"}, [("operation", "enum", "")]),
+        ({"vendor": "quoparts", "kind": "record_error"}, [("kind", "enum", "")]),
+    ],
+)
+def test_a_tagged_union_is_explained_by_the_branch_its_tag_names(
+    fault: dict[str, Any], expected: list[tuple[str, str, str]]
+) -> None:
+    """Each branch of an admin fault pins ``vendor`` to its own value: KeepIT's ``login``
+    breaks one rule of QuoParts's branch (its vendor) and one of KeepIT's (its operation), and
+    was explained by QuoParts's, the first written."""
+    assert told("admin/addFault.request", fault) == expected

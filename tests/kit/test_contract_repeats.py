@@ -9,19 +9,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from jsonschema.validators import extend
 
-from contracts import Violation, contract, registry
-from contracts.loader import Contract, _leaves, _path_order
+from contracts import Violation, contract
+from contracts.conditions import if_
+from contracts.loader import Contract, _leaves, _path_order, walked_registry
 from contracts.repeats import Walker, walk
+
+_Conditions = extend(Draft202012Validator, {"if": if_})
 
 
 def plain(checked: Contract, instance: Any) -> list[Violation]:
-    """``check`` as it was before repeats: every item of every array walked."""
+    """``check`` as it was before repeats: every item of every array walked (conditions
+    explained as the kit explains them, :mod:`contracts.conditions`)."""
     if checked.passes(instance):
         return []
-    validator = Draft202012Validator(
+    validator = _Conditions(
         {**checked.schema, "$id": checked.uri},
-        registry=registry(),
+        registry=walked_registry(),
         format_checker=Draft202012Validator.FORMAT_CHECKER,
     )
     found = [leaf for error in validator.iter_errors(instance) for leaf in _leaves(error)]

@@ -294,6 +294,24 @@ def test_an_xtra_id_written_as_a_float_reaches_the_shadow_as_the_fake_s_own() ->
     assert [entry["shadow"] for entry in journal] == [[], []]
 
 
+def test_an_xtra_id_sent_as_a_string_reaches_the_shadow_as_it_came() -> None:
+    """XTRA's contracts type ``ID`` integer, and the fake refuses ``"3"`` as ``ER.IR.INVAL``
+    whatever its value: translated or not, its answer is the same, so the shadow leaves it
+    as sent (a sandbox that takes it shows as a difference)."""
+    with MockServer(ACCOUNTS) as upstream:
+        seed(upstream)
+        with proxied(upstream, ("xtra",), shadow=True) as (app, http):
+            vendor_id = insert_identity(http)
+            change = [{"ID": str(vendor_id), "Name": "B"}]
+            answer = http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=change).json()
+            (latest,) = http.get("/__admin/requests", params={"limit": 1}).json()
+            with the_shadow(app) as fake:
+                (asked, _) = fake.get("/__admin/requests").json()
+    (record,) = answer["result"]["records"]
+    assert (record["Item3"], record["Item4"]["Code"]) == (False, "ER.IR.INVAL")
+    assert asked["request"] == change and latest["shadow"] == []
+
+
 @pytest.mark.parametrize(
     ("encoded", "content_type"),
     [
