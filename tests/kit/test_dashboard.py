@@ -274,6 +274,17 @@ def test_tokens_expire_and_mint_and_a_reset_takes_two_clicks(
     assert ui.server.requests() == []
 
 
+def test_only_a_vendor_that_issues_tokens_is_offered_to_expire_them(ui: Dashboard) -> None:
+    """KeepIT takes its credentials in every call's headers: its "Expire 4WS.KeepIT tokens"
+    could only ever say "Expired 0"."""
+    ui.open("controls")
+    buttons = ui.page.locator("#expire-buttons button")
+    expect(buttons).to_have_text(
+        ["Expire XTRA/XOX tokens", "Expire TS Digital tokens", "Expire QuoParts tokens"]
+    )
+    assert ui.server.admin("POST", "/keepit/tokens/expire") == {"expired": 0}
+
+
 def test_a_minted_token_goes_once_the_page_leaves_its_scope(ui: Dashboard) -> None:
     """A token minted in a session stayed on show once the session had ended, or another scope
     was chosen: a token of a scope the page no longer works in, which may no longer work."""
