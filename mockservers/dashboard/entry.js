@@ -61,7 +61,7 @@ export function entryView(entry, close) {
         pairs(entry.header_lines, whole),
         cutNote(entry.cut, "header_lines", entry.header_lines.length),
         el("h4", {}, "Body"),
-        pretty(entry.request, entry.request_format),
+        entry.body_unread ? unreadBody(entry.status) : pretty(entry.request, entry.request_format),
         cutNote(entry.cut, "request"),
       ),
       el(
@@ -83,6 +83,13 @@ export function entryView(entry, close) {
     behavioursView(entry.behaviours),
     shadowView(entry.shadow, whole),
   ];
+}
+
+// The Body of a call whose body was refused unread (its "body_unread"): the kit never read
+// it, so never kept it; not "(no body)", which a call that sent none shows.
+function unreadBody(status) {
+  const why = status === 413 ? "refused over max_body_bytes" : `refused with a ${status}`;
+  return el("pre", { id: "entry-unread", class: "empty" }, `(not read: ${why})`);
 }
 
 // What the entry shows only the start of (its "cut": the journal keeps 64 KiB of header lines,

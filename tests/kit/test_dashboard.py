@@ -985,6 +985,23 @@ def test_an_entry_refused_unread_is_an_operation_whose_body_no_contract_judged(
             expect(verdict).to_contain_text("no contract (not an operation of the vendor)")
 
 
+def test_a_body_refused_unread_says_so_in_the_entry_and_its_curl_line(browser: Browser) -> None:
+    """The entry of a 413 over ``max_body_bytes`` read "(no body)" beside a Content-Length of
+    megabytes, and its curl line ended as one of a call that sent none."""
+    with MockServer({"kit": {"max_body_bytes": 1000}}) as kit:
+        with httpx.Client(base_url=kit.url) as http:
+            big = json.dumps([{"Name": "A" * 2000}]).encode()
+            assert http.post(XTRA_IDENTITIES, headers=XTRA_KEYS, content=big).status_code == 413
+        for ui in watch(browser, kit):
+            ui.open()
+            ui.row("updateIdentities").click()
+            body = ui.page.locator("#entry-request pre")
+            expect(body).to_have_text("(not read: refused over max_body_bytes)")
+            expect(ui.page.locator("#entry-curl")).to_contain_text(
+                f"# its body ({len(big)} bytes by its Content-Length) was refused unread"
+            )
+
+
 def test_behind_the_proxy_the_fault_form_offers_no_forwarded_vendor(
     browser: Browser, served: MockServer
 ) -> None:
