@@ -1202,6 +1202,71 @@ def test_a_long_value_in_an_entry_s_tables_is_cut_short(ui: Dashboard, http: htt
         expect(cut.locator(".clipped")).to_have_attribute("title", whole)
 
 
+def test_a_long_string_in_an_entry_s_bodies_and_curl_line_is_cut_short(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """A contact form's name of 1,000,000 characters, laid out whole in the curl line, the
+    request's body and XTRA's answer that echoes it, stalled the page's thread for over a
+    second when its entry opened. Each shows the first 10,000 characters and says so; the
+    other values stay whole, and Copy copies the line whole."""
+    name = "A" * 999_999 + "Z"
+    record = {"EMail": "a@b.it", "Surname": "Rossi", "Name": name, "WebReasonID": 13}
+    http.post(XTRA_IDENTITIES, params=CONTACT_FORM, headers=XTRA_KEYS, json=[record])
+    ui.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui.server.url)
+    ui.open()
+    ui.rows().first.click()
+    (entry,) = ui.server.requests()
+    whole = f"GET /__admin/requests/{entry['id']} has it whole."
+    shown = "A" * 10_000 + "…"
+    request = ui.page.locator("#entry-request")
+    expect(request.locator("pre")).to_contain_text(f'"Name": "{shown}"', timeout=WHOLE_ENTRY_MS)
+    expect(request.locator("pre")).to_contain_text('"Surname": "Rossi"')
+    expect(request.locator(".cut")).to_have_text(
+        f'Cut short: a string of 1,000,000 characters shows its first 10,000 and "…"; {whole}'
+    )
+    answer = ui.page.locator("#entry-answer")
+    expect(answer.locator("pre")).to_contain_text(f'"Item2": "a@b.it_Rossi_{"A" * 9_987}…"')
+    expect(answer.locator(".cut")).to_contain_text("a string of 1,000,013 characters")
+    curl = ui.page.locator("#entry-curl")
+    assert len(curl.inner_text()) == 10_001 and curl.inner_text().endswith("AAA…")
+    expect(ui.page.locator("#entry .cut").first).to_contain_text(
+        f'a line of {len(entry_curl(ui, entry)):,} characters shows its first 10,000 and "…"'
+        f" (Copy copies it whole); {whole}"
+    )
+    ui.page.locator(".curl button").click()
+    expect(ui.page.locator("#message")).to_have_text("Copied.")
+    copied = ui.page.evaluate("navigator.clipboard.readText()")
+    assert copied == entry_curl(ui, entry) and name in copied
+
+
+def test_a_body_s_strings_are_cut_each_whole_or_at_its_limit_whatever_they_hold(
+    ui: Dashboard,
+) -> None:
+    """The body's strings are found in its JSON text by their quotes: a quote or a backslash
+    escaped in one, a long name, an emoji at the cut, leave the others as they were."""
+    long = '\\"' + "x" * 9_997 + "😀" + "y" * 10  # its pair: the 10,000th and 10,001st units
+    body = {"a\\": 'q"\\', long: [long, "short\\"], "n": 1}
+    ui.open()
+    text = ui.page.evaluate(
+        """async (body) => {
+            const { pretty } = await import("/__admin/ui/dom.js");
+            return pretty(body, "json", "GET x").map((node) => node.textContent);
+        }""",
+        body,
+    )
+    cut = json.dumps(long[:9_999] + "…", ensure_ascii=False)
+    assert text == [
+        f'{{\n  "a\\\\": "q\\"\\\\",\n  {cut}: [\n    {cut},\n    "short\\\\"\n  ],\n  "n": 1\n}}',
+        'Cut short: 2 strings, of up to 10,010 characters, show their first 10,000 and "…";'
+        " GET x has it whole.",
+    ]
+
+
+def entry_curl(ui: Dashboard, entry: dict[str, Any]) -> str:
+    """The entry's curl line as the admin API gives it."""
+    return str(ui.server.admin("GET", f"/requests/{entry['id']}")["curl"])
+
+
 def test_the_journal_poll_leaves_the_bodies_out(ui: Dashboard, http: httpx.Client) -> None:
     """Four bodies of 1.5 M characters made every poll of the list 3 MB, parsed on the page's
     thread every second: the list reads the entries without them (the answer's codes
