@@ -1262,6 +1262,29 @@ def test_a_body_s_strings_are_cut_each_whole_or_at_its_limit_whatever_they_hold(
     ]
 
 
+def test_where_the_browser_refuses_to_copy_a_line_cut_short_is_not_selected(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """Without the clipboard (a page that is no secure context) Copy selects the line for
+    Ctrl-C: the start of a line cut short would be a command cut short."""
+    http.post(XTRA_IDENTITIES, headers=XTRA_KEYS, json=[{"Name": "A" * 20_000}])
+    http.post("/xtra/api/sync/v1/login", headers=XTRA_KEYS)
+    ui.page.add_init_script("navigator.clipboard.writeText = async () => { throw new Error(); }")
+    ui.open()
+    ui.row("updateIdentities").click()
+    ui.page.locator(".curl button").click()
+    (_, long) = ui.server.requests()
+    expect(ui.page.locator("#message")).to_have_text(
+        "The browser lets the page copy nothing here, and it shows only the start of the line;"
+        f' GET /__admin/requests/{long["id"]} has it whole, as its "curl".'
+    )
+    assert ui.page.evaluate("getSelection().toString()") == ""
+    ui.row("login").click()
+    ui.page.locator(".curl button").click()
+    expect(ui.page.locator("#message")).to_have_text("Selected: press Ctrl-C to copy.")
+    assert ui.page.evaluate("getSelection().toString()").startswith("curl -sS -X POST")
+
+
 def entry_curl(ui: Dashboard, entry: dict[str, Any]) -> str:
     """The entry's curl line as the admin API gives it."""
     return str(ui.server.admin("GET", f"/requests/{entry['id']}")["curl"])
