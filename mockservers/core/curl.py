@@ -9,7 +9,8 @@ be a shell word: the shell ends it there.
 
 A body sent in a ``Content-Encoding`` (gzip, deflate) goes decoded, masked, without that
 header: its bytes as they came would keep a password no mask can find (and curl compresses no
-request body). One that does not decode within the limit is left out, a comment saying so.
+request body). One that does not decode within the limit is left out, a comment saying so; so
+is one the kit refused unread (``body_unread``: over ``max_body_bytes``), which it never kept.
 """
 
 from __future__ import annotations
@@ -47,31 +48,62 @@ def curl(entry: Entry, base_url: str, limit: int) -> str:
     """A shell command that sends the journalled call again, secrets still masked (``***``):
     copy it, put the secrets back, run it. A HEAD goes as ``--head`` (with ``-X HEAD`` curl
     waits for a body that never comes), without a body, which curl cannot send with one.
-    ``limit``: how large a compressed body's content may be to go in the line."""
+    ``limit``: the kit's ``max_body_bytes``, how large a compressed body's content may be to
+    go in the line."""
     url = base_url.rstrip("/").encode() + sent_target(entry)
     head = entry.method == "HEAD"
     method = ["--head"] if head else ["-X", shell_word(entry.method.encode())]
     parts = ["curl", "-sS", *method, shell_word(url), *AS_SENT]
+    if entry.body_unread:
+        return " ".join([*parts, *_headers(entry, ""), _unread(entry, limit)])
     read = content_of(entry.headers, entry.request_body, limit)
-    for name, value in entry.headers:
-        if name.lower() in _NOT_REPEATED or (read.coding and name.lower() == b"content-encoding"):
-            continue
-        value = b"***" if value and secret_header(name.decode("latin-1")) else value
-        # "Name:" would tell curl to leave the header out; "Name;" sends it empty.
-        parts += ["-H", shell_word(name + (b": " + value if value else b";"))]
-    sent = {name.lower() for name, _ in entry.headers}
-    if b"accept" not in sent:
-        parts += ["-H", shell_word(b"Accept:")]  # curl would add its own, */*
+    parts += _headers(entry, read.coding)
     if read.body and not head:
+        sent = {name.lower() for name, _ in entry.headers}
         if b"content-type" not in sent:
             parts += ["-H", shell_word(b"Content-Type:")]  # curl would add a form's type
         # --data-raw: a body starting with @ is text, not a file of the reader's to upload.
         parts += ["--data-raw", shell_word(_masked(entry, read.body))]
     if read.body is None:
         size = len(entry.request_body)
-        note = f"# its body ({size} bytes in {read.coding}) left out: {read.why}"
-        parts.append(_CONTROL.sub("?", note))  # a comment to its line's end: on one line
+        parts.append(_comment(f"its body ({size} bytes in {read.coding}) left out: {read.why}"))
     return " ".join(parts)
+
+
+def _headers(entry: Entry, coding: str) -> list[str]:
+    """The ``-H`` words of the call's header lines, secrets masked; without the
+    ``Content-Encoding`` of a body that goes decoded (``coding``)."""
+    parts = []
+    for name, value in entry.headers:
+        if name.lower() in _NOT_REPEATED or (coding and name.lower() == b"content-encoding"):
+            continue
+        value = b"***" if value and secret_header(name.decode("latin-1")) else value
+        # "Name:" would tell curl to leave the header out; "Name;" sends it empty.
+        parts += ["-H", shell_word(name + (b": " + value if value else b";"))]
+    if all(name.lower() != b"accept" for name, _ in entry.headers):
+        parts += ["-H", shell_word(b"Accept:")]  # curl would add its own, */*
+    return parts
+
+
+def _unread(entry: Entry, limit: int) -> str:
+    """The comment ending the line of a call whose body was refused unread: the line cannot
+    send it (run as it is, it would meet the vendor's refusal of a missing body, not the
+    413), so it says how large it was said to be, and why the kit has none of it."""
+    declared = [v.strip() for n, v in entry.headers if n.lower() == b"content-length"]
+    size = f" ({int(declared[0])} bytes by its Content-Length)" if _digits(declared) else ""
+    # The fake's 413 and the proxy's; the proxy's 403 to a web page reads no body either.
+    why = f"over max_body_bytes ({limit})" if entry.status == 413 else f"with a {entry.status}"
+    return _comment(f"its body{size} was refused unread, {why}: not kept, so not sent")
+
+
+def _digits(values: list[bytes]) -> bool:
+    """Whether ``values`` (a call's ``Content-Length`` lines) give one length, in digits."""
+    return len(set(values)) == 1 and values[0].isdigit()
+
+
+def _comment(text: str) -> str:
+    """``text`` as a shell comment to the line's end, on that one line."""
+    return _CONTROL.sub("?", f"# {text}")
 
 
 def _masked(entry: Entry, body: bytes) -> bytes:

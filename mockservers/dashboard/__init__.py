@@ -10,8 +10,9 @@ another machine needs it to type the token in), and every data call it makes sen
 ``X-Admin-Token``; without a token the shell, like the admin API, answers loopback only, and
 no web page of another site (``foreign_page``: a DNS-rebinding page names its own host).
 
-What is written into the page is the kit's catalogue (each vendor's name, title, operations
-and fault kinds, each kind with the operations it reaches), for the filters and the fault form:
+What is written into the page is the kit's catalogue (each vendor's name, title, operations,
+fault kinds, each kind with the operations it reaches, and whether it issues tokens), for the
+filters, the fault form and the tokens' buttons:
 the same facts as the public OpenAPI documents and the admin API's checks; the admin
 contract's limits its fields hold to (a session's name); and what the kit takes for a field
 left empty, which the field's placeholder shows (the tenant of a minted TS Digital token).
@@ -56,8 +57,10 @@ LIMITS = {"session_name": MAX_SESSION_NAME}
 
 
 def catalogue(vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
-    """What the page needs to know of each vendor (filters, the fault form), in serve's order:
-    with each fault kind the operations it reaches, so that the form offers no other."""
+    """What the page needs to know of each vendor (filters, the fault form, the tokens' buttons),
+    in serve's order: with each fault kind the operations it reaches, so that the form offers
+    no other; ``tokens``, whether its model keeps tokens ``POST /__admin/{vendor}/tokens/expire``
+    could expire (KeepIT's credentials travel in every call: it has none)."""
     return [
         {
             "name": v.name,
@@ -68,6 +71,7 @@ def catalogue(vendors: Iterable[Vendor]) -> list[dict[str, Any]]:
                 name: [o for o in v.operations if kind.operations is None or o in kind.operations]
                 for name, kind in sorted(v.fault_kinds.items())
             },
+            "tokens": v.model.tokens is not None,
         }
         for v in vendors
     ]

@@ -27,18 +27,22 @@ export function init(context) {
     button.addEventListener("click", () => act(() => advance(Number(button.dataset.advance))));
   }
 
+  // A button for each vendor that issues tokens (the catalogue's "tokens"): one whose
+  // credentials travel in every call has none, and its button could only say "Expired 0".
   $("#expire-buttons").replaceChildren(
-    ...ctx.catalogue.map((vendor) =>
-      el(
-        "button",
-        {
-          type: "button",
-          "data-vendor": vendor.name,
-          onclick: () => act(() => expire(vendor.name)),
-        },
-        `Expire ${vendor.title} tokens`,
+    ...ctx.catalogue
+      .filter((vendor) => vendor.tokens)
+      .map((vendor) =>
+        el(
+          "button",
+          {
+            type: "button",
+            "data-vendor": vendor.name,
+            onclick: () => act(() => expire(vendor.name)),
+          },
+          `Expire ${vendor.title} tokens`,
+        ),
       ),
-    ),
   );
   $("#mint").addEventListener("click", () => act(mint));
   // Enter in a field does what its card's button does, as in the token prompt.

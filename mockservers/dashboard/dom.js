@@ -31,13 +31,86 @@ export function markCurrent(rows, isCurrent) {
   }
 }
 
+// How long a string an open entry lays out whole may be, in characters (a string in a body,
+// the curl line); a longer one shows its first LONG_CHARS and "…". Laid out whole, one long
+// unbroken value stalled the page's thread for seconds (a contact form's 1,000,000-character
+// name: 1.2 s; 3,000,000: 4.5 s), once in the curl line, once in the body, and again in the
+// answer that echoed it. Ordinary bodies stay whole.
+export const LONG_CHARS = 10_000;
+
 // A body as the journal shows it, in a <pre>: JSON as indented text (a JSON string in its
 // quotes, null as null: `format` "json"), text that is not JSON (a form, a broken body) as it
-// is ("text"), "(no body)" when there is none (null).
-export function pretty(value, format) {
+// is ("text": the journal shows its first 64 KiB), "(no body)" when there is none (null). A
+// string in JSON past LONG_CHARS is cut, and a note under it says so and `source` (where it
+// is whole: "GET /__admin/requests/{id}").
+export function pretty(value, format, source) {
   if (format === null || format === undefined) return el("pre", { class: "empty" }, "(no body)");
-  const text = format === "text" ? value : JSON.stringify(value, null, 2);
-  return el("pre", { class: "json" }, text);
+  if (format === "text") return el("pre", { class: "json" }, value);
+  const cuts = [];
+  const text = cutStrings(JSON.stringify(value, null, 2), cuts);
+  return [el("pre", { class: "json" }, text), cutStringsNote(cuts, source)];
+}
+
+// `json` (JSON text) with each string of more than LONG_CHARS characters cut (clip), the
+// length of each pushed on `cuts`. A string is found by its quotes: in JSON text a quote not
+// escaped (\") starts or ends one.
+function cutStrings(json, cuts) {
+  if (json.length <= LONG_CHARS) return json;
+  const parts = [];
+  let from = 0;
+  for (let start = json.indexOf('"'); start >= 0; ) {
+    const end = closingQuote(json, start);
+    if (end < 0) break; // none: not JSON.stringify's text
+    // Escapes only lengthen a string's text: a short text is a short string.
+    if (end - start - 1 > LONG_CHARS) {
+      const value = JSON.parse(json.slice(start, end + 1));
+      if (value.length > LONG_CHARS) {
+        cuts.push(characters(value));
+        parts.push(json.slice(from, start), JSON.stringify(clip(value, LONG_CHARS)));
+        from = end + 1;
+      }
+    }
+    start = json.indexOf('"', end + 1);
+  }
+  parts.push(json.slice(from));
+  return parts.join("");
+}
+
+function closingQuote(json, start) {
+  let end = start;
+  do end = json.indexOf('"', end + 1);
+  while (escaped(json, end));
+  return end;
+}
+
+// Whether the character at `at` follows an odd number of backslashes.
+function escaped(text, at) {
+  let before = at;
+  while (text[before - 1] === "\\") before -= 1;
+  return (at - before) % 2 === 1;
+}
+
+function cutStringsNote(cuts, source) {
+  if (!cuts.length) return null;
+  const first = `first ${LONG_CHARS.toLocaleString("en-US")} and "…"`;
+  const count = (size) => size.toLocaleString("en-US");
+  if (cuts.length === 1)
+    return longNote(`a string of ${count(cuts[0])} characters shows its ${first}`, source);
+  const longest = count(cuts.reduce((a, b) => Math.max(a, b)));
+  const what = `${cuts.length} strings, of up to ${longest} characters, show their ${first}`;
+  return longNote(what, source);
+}
+
+// The note under what an entry shows cut short past LONG_CHARS: `what`, and where it is whole.
+export function longNote(what, source) {
+  return el("p", { class: "quiet cut" }, `Cut short: ${what}; ${source} has it whole.`);
+}
+
+// `text` cut to its first `limit` UTF-16 units, marked "…"; a surrogate pair (an emoji) is
+// cut before it, not in half.
+export function clip(text, limit) {
+  const end = /[\uD800-\uDBFF]/.test(text[limit - 1]) ? limit - 1 : limit;
+  return text.slice(0, end) + "…";
 }
 
 // How much of a value a table cell shows, in characters. A long unbroken value cost the
@@ -51,10 +124,8 @@ const CELL_CHARS = 300;
 export function cell(value, whole) {
   const text = oneLine(value);
   if (text.length <= CELL_CHARS) return text;
-  // A surrogate pair (an emoji) is cut before it, not in half.
-  const end = /[\uD800-\uDBFF]/.test(text[CELL_CHARS - 1]) ? CELL_CHARS - 1 : CELL_CHARS;
   const title = `${characters(text).toLocaleString("en-US")} characters; ${whole}`;
-  return el("span", { class: "clipped", title }, text.slice(0, end), "…");
+  return el("span", { class: "clipped", title }, clip(text, CELL_CHARS));
 }
 
 function oneLine(value) {
@@ -63,7 +134,7 @@ function oneLine(value) {
 }
 
 // A text's characters (code points: a surrogate pair is one), as the kit counts them.
-function characters(text) {
+export function characters(text) {
   return text.length - (text.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0);
 }
 
@@ -167,13 +238,19 @@ export function guarded(action) {
       });
 }
 
-// Copy text to the clipboard; where the browser refuses (no secure context), select it
-// so that Ctrl-C works.
-export async function copy(text, fallbackNode) {
+// Copy text to the clipboard; where the browser refuses (no secure context), select it in
+// `fallbackNode` so that Ctrl-C works, unless the node shows only its start: then say
+// `whereWhole` (where the text is whole) instead.
+export async function copy(text, fallbackNode, whereWhole) {
   try {
     await navigator.clipboard.writeText(text);
     say("Copied.");
   } catch {
+    if (fallbackNode.textContent !== text) {
+      const why = "The browser lets the page copy nothing here, and it shows only the start of";
+      say(`${why} ${whereWhole}.`, "error");
+      return;
+    }
     const range = document.createRange();
     range.selectNodeContents(fallbackNode);
     getSelection().removeAllRanges();

@@ -1,13 +1,14 @@
 // One journal entry, opened: request and answer side by side, the kit's diagnosis, the
 // contracts' verdict, a curl line to send it again, and what a validating proxy added.
 
-import { cell, copy, el, pairs, pretty } from "./dom.js";
+import { LONG_CHARS, cell, characters, clip, copy, el, longNote, pairs, pretty } from "./dom.js";
 
 // The entry's view (GET /__admin/requests/{id}: the entry, its "verdict" and its "curl");
 // `close` is what its close button does.
 export function entryView(entry, close) {
-  // Where a value a table cuts short (dom.js, cell) is whole.
-  const whole = `GET /__admin/requests/${entry.id} has it whole`;
+  // Where a value the entry cuts short (dom.js: cell, pretty) is whole.
+  const source = `GET /__admin/requests/${entry.id}`;
+  const whole = `${source} has it whole`;
   return [
     el(
       "header",
@@ -36,16 +37,7 @@ export function entryView(entry, close) {
         entry.detail,
       ),
     verdictView(entry),
-    el(
-      "div",
-      { class: "curl" },
-      el("pre", { id: "entry-curl" }, entry.curl),
-      el(
-        "button",
-        { type: "button", onclick: (e) => copy(entry.curl, e.target.previousSibling) },
-        "Copy",
-      ),
-    ),
+    ...curlView(entry.curl, source),
     el(
       "div",
       { class: "side-by-side" },
@@ -61,7 +53,9 @@ export function entryView(entry, close) {
         pairs(entry.header_lines, whole),
         cutNote(entry.cut, "header_lines", entry.header_lines.length),
         el("h4", {}, "Body"),
-        pretty(entry.request, entry.request_format),
+        entry.body_unread
+          ? unreadBody(entry.status)
+          : pretty(entry.request, entry.request_format, source),
         cutNote(entry.cut, "request"),
       ),
       el(
@@ -76,13 +70,42 @@ export function entryView(entry, close) {
         el("h4", {}, "Headers"),
         pairs(entry.response_headers, whole),
         el("h4", {}, "Body"),
-        pretty(entry.response, entry.response_format),
+        pretty(entry.response, entry.response_format, source),
         cutNote(entry.cut, "response"),
       ),
     ),
     behavioursView(entry.behaviours),
     shadowView(entry.shadow, whole),
   ];
+}
+
+// The curl line, and a button that copies it whole. Past LONG_CHARS (a body of one long
+// value, a large import) it shows its start, and a note says so.
+function curlView(line, source) {
+  const cut = line.length > LONG_CHARS;
+  const pre = el("pre", { id: "entry-curl" }, cut ? clip(line, LONG_CHARS) : line);
+  const copied = `the line; ${source} has it whole, as its "curl"`;
+  return [
+    el(
+      "div",
+      { class: "curl" },
+      pre,
+      el("button", { type: "button", onclick: () => copy(line, pre, copied) }, "Copy"),
+    ),
+    cut &&
+      longNote(
+        `a line of ${characters(line).toLocaleString("en-US")} characters shows its first ` +
+          `${LONG_CHARS.toLocaleString("en-US")} and "…" (Copy copies it whole)`,
+        source,
+      ),
+  ];
+}
+
+// The Body of a call whose body was refused unread (its "body_unread"): the kit never read
+// it, so never kept it; not "(no body)", which a call that sent none shows.
+function unreadBody(status) {
+  const why = status === 413 ? "refused over max_body_bytes" : `refused with a ${status}`;
+  return el("pre", { id: "entry-unread", class: "empty" }, `(not read: ${why})`);
 }
 
 // What the entry shows only the start of (its "cut": the journal keeps 64 KiB of header lines,

@@ -274,6 +274,17 @@ def test_tokens_expire_and_mint_and_a_reset_takes_two_clicks(
     assert ui.server.requests() == []
 
 
+def test_only_a_vendor_that_issues_tokens_is_offered_to_expire_them(ui: Dashboard) -> None:
+    """KeepIT takes its credentials in every call's headers: its "Expire 4WS.KeepIT tokens"
+    could only ever say "Expired 0"."""
+    ui.open("controls")
+    buttons = ui.page.locator("#expire-buttons button")
+    expect(buttons).to_have_text(
+        ["Expire XTRA/XOX tokens", "Expire TS Digital tokens", "Expire QuoParts tokens"]
+    )
+    assert ui.server.admin("POST", "/keepit/tokens/expire") == {"expired": 0}
+
+
 def test_a_minted_token_goes_once_the_page_leaves_its_scope(ui: Dashboard) -> None:
     """A token minted in a session stayed on show once the session had ended, or another scope
     was chosen: a token of a scope the page no longer works in, which may no longer work."""
@@ -974,6 +985,23 @@ def test_an_entry_refused_unread_is_an_operation_whose_body_no_contract_judged(
             expect(verdict).to_contain_text("no contract (not an operation of the vendor)")
 
 
+def test_a_body_refused_unread_says_so_in_the_entry_and_its_curl_line(browser: Browser) -> None:
+    """The entry of a 413 over ``max_body_bytes`` read "(no body)" beside a Content-Length of
+    megabytes, and its curl line ended as one of a call that sent none."""
+    with MockServer({"kit": {"max_body_bytes": 1000}}) as kit:
+        with httpx.Client(base_url=kit.url) as http:
+            big = json.dumps([{"Name": "A" * 2000}]).encode()
+            assert http.post(XTRA_IDENTITIES, headers=XTRA_KEYS, content=big).status_code == 413
+        for ui in watch(browser, kit):
+            ui.open()
+            ui.row("updateIdentities").click()
+            body = ui.page.locator("#entry-request pre")
+            expect(body).to_have_text("(not read: refused over max_body_bytes)")
+            expect(ui.page.locator("#entry-curl")).to_contain_text(
+                f"# its body ({len(big)} bytes by its Content-Length) was refused unread"
+            )
+
+
 def test_behind_the_proxy_the_fault_form_offers_no_forwarded_vendor(
     browser: Browser, served: MockServer
 ) -> None:
@@ -1172,6 +1200,94 @@ def test_a_long_value_in_an_entry_s_tables_is_cut_short(ui: Dashboard, http: htt
     whole = f"20,000 characters; GET /__admin/requests/{entry['id']} has it whole"
     for cut in [query.locator("th"), query.locator("td"), header.locator("td")]:
         expect(cut.locator(".clipped")).to_have_attribute("title", whole)
+
+
+def test_a_long_string_in_an_entry_s_bodies_and_curl_line_is_cut_short(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """A contact form's name of 1,000,000 characters, laid out whole in the curl line, the
+    request's body and XTRA's answer that echoes it, stalled the page's thread for over a
+    second when its entry opened. Each shows the first 10,000 characters and says so; the
+    other values stay whole, and Copy copies the line whole."""
+    name = "A" * 999_999 + "Z"
+    record = {"EMail": "a@b.it", "Surname": "Rossi", "Name": name, "WebReasonID": 13}
+    http.post(XTRA_IDENTITIES, params=CONTACT_FORM, headers=XTRA_KEYS, json=[record])
+    ui.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ui.server.url)
+    ui.open()
+    ui.rows().first.click()
+    (entry,) = ui.server.requests()
+    whole = f"GET /__admin/requests/{entry['id']} has it whole."
+    shown = "A" * 10_000 + "…"
+    request = ui.page.locator("#entry-request")
+    expect(request.locator("pre")).to_contain_text(f'"Name": "{shown}"', timeout=WHOLE_ENTRY_MS)
+    expect(request.locator("pre")).to_contain_text('"Surname": "Rossi"')
+    expect(request.locator(".cut")).to_have_text(
+        f'Cut short: a string of 1,000,000 characters shows its first 10,000 and "…"; {whole}'
+    )
+    answer = ui.page.locator("#entry-answer")
+    expect(answer.locator("pre")).to_contain_text(f'"Item2": "a@b.it_Rossi_{"A" * 9_987}…"')
+    expect(answer.locator(".cut")).to_contain_text("a string of 1,000,013 characters")
+    curl = ui.page.locator("#entry-curl")
+    assert len(curl.inner_text()) == 10_001 and curl.inner_text().endswith("AAA…")
+    expect(ui.page.locator("#entry .cut").first).to_contain_text(
+        f'a line of {len(entry_curl(ui, entry)):,} characters shows its first 10,000 and "…"'
+        f" (Copy copies it whole); {whole}"
+    )
+    ui.page.locator(".curl button").click()
+    expect(ui.page.locator("#message")).to_have_text("Copied.")
+    copied = ui.page.evaluate("navigator.clipboard.readText()")
+    assert copied == entry_curl(ui, entry) and name in copied
+
+
+def test_a_body_s_strings_are_cut_each_whole_or_at_its_limit_whatever_they_hold(
+    ui: Dashboard,
+) -> None:
+    """The body's strings are found in its JSON text by their quotes: a quote or a backslash
+    escaped in one, a long name, an emoji at the cut, leave the others as they were."""
+    long = '\\"' + "x" * 9_997 + "😀" + "y" * 10  # its pair: the 10,000th and 10,001st units
+    body = {"a\\": 'q"\\', long: [long, "short\\"], "n": 1}
+    ui.open()
+    text = ui.page.evaluate(
+        """async (body) => {
+            const { pretty } = await import("/__admin/ui/dom.js");
+            return pretty(body, "json", "GET x").map((node) => node.textContent);
+        }""",
+        body,
+    )
+    cut = json.dumps(long[:9_999] + "…", ensure_ascii=False)
+    assert text == [
+        f'{{\n  "a\\\\": "q\\"\\\\",\n  {cut}: [\n    {cut},\n    "short\\\\"\n  ],\n  "n": 1\n}}',
+        'Cut short: 2 strings, of up to 10,010 characters, show their first 10,000 and "…";'
+        " GET x has it whole.",
+    ]
+
+
+def test_where_the_browser_refuses_to_copy_a_line_cut_short_is_not_selected(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """Without the clipboard (a page that is no secure context) Copy selects the line for
+    Ctrl-C: the start of a line cut short would be a command cut short."""
+    http.post(XTRA_IDENTITIES, headers=XTRA_KEYS, json=[{"Name": "A" * 20_000}])
+    http.post("/xtra/api/sync/v1/login", headers=XTRA_KEYS)
+    ui.page.add_init_script("navigator.clipboard.writeText = async () => { throw new Error(); }")
+    ui.open()
+    ui.row("updateIdentities").click()
+    ui.page.locator(".curl button").click()
+    (_, long) = ui.server.requests()
+    expect(ui.page.locator("#message")).to_have_text(
+        "The browser lets the page copy nothing here, and it shows only the start of the line;"
+        f' GET /__admin/requests/{long["id"]} has it whole, as its "curl".'
+    )
+    assert ui.page.evaluate("getSelection().toString()") == ""
+    ui.row("login").click()
+    ui.page.locator(".curl button").click()
+    expect(ui.page.locator("#message")).to_have_text("Selected: press Ctrl-C to copy.")
+    assert ui.page.evaluate("getSelection().toString()").startswith("curl -sS -X POST")
+
+
+def entry_curl(ui: Dashboard, entry: dict[str, Any]) -> str:
+    """The entry's curl line as the admin API gives it."""
+    return str(ui.server.admin("GET", f"/requests/{entry['id']}")["curl"])
 
 
 def test_the_journal_poll_leaves_the_bodies_out(ui: Dashboard, http: httpx.Client) -> None:

@@ -71,6 +71,13 @@ def test_the_catalogue_lists_each_vendor_with_its_operations_and_fault_kinds() -
     assert set(reached) == set(catalogue["xtra"]["fault_kinds"])
     assert reached["record_error"] == reached["document_error"] == ["updateIdentities"]
     assert reached["status"] == ["login", "updateIdentities"]
+    # Whether the vendor issues tokens: the page offers to expire only those.
+    assert {name: vendor["tokens"] for name, vendor in catalogue.items()} == {
+        "xtra": True,
+        "tsdigital": True,
+        "keepit": False,
+        "quoparts": True,
+    }
 
 
 @pytest.mark.parametrize(

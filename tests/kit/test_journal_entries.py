@@ -504,6 +504,31 @@ def test_a_body_of_more_gzip_members_than_read_is_noted_not_shown(http: httpx.Cl
     assert SECRET not in json.dumps(entry)
 
 
+def test_a_body_refused_unread_is_said_at_the_end_of_the_curl_line() -> None:
+    """A body over ``max_body_bytes`` is refused before it is read, and not kept: its line
+    ended with its headers, as one of a call that sent none, and run again got the vendor's
+    400 for a missing body, not the 413. A body sent in chunks gives no length to name."""
+    with (
+        MockServer({"kit": {"max_body_bytes": 1000}}) as server,
+        httpx.Client(base_url=server.url) as http,
+    ):
+        big = json.dumps([{"Name": "A" * 2000}]).encode()
+        sent = http.post(KEEPIT, params=KEEPIT_QUERY, headers=KEEPIT_HEADERS, content=big)
+        assert sent.status_code == 413
+        entry = newest(http)
+        assert entry["body_unread"] and entry["request"] is None
+        assert "--data-raw" not in entry["curl"]
+        assert entry["curl"].endswith(
+            f" # its body ({len(big)} bytes by its Content-Length) was refused unread,"
+            " over max_body_bytes (1000): not kept, so not sent"
+        )
+        chunked = http.post(LOGIN, headers=XTRA_KEYS, content=iter([big]))
+        assert "content-length" not in chunked.request.headers
+        assert newest(http)["curl"].endswith(
+            "' # its body was refused unread, over max_body_bytes (1000): not kept, so not sent"
+        )
+
+
 @needs_shell
 def test_a_call_without_a_body_is_sent_again_without_one(http: httpx.Client) -> None:
     http.post(LOGIN, headers=XTRA_KEYS)
