@@ -31,12 +31,16 @@ export function markCurrent(rows, isCurrent) {
   }
 }
 
-// How long a string an open entry lays out whole may be, in characters (a string in a body,
-// the curl line); a longer one shows its first LONG_CHARS and "…". Laid out whole, one long
+// How long a string in a body an open entry lays out whole may be, in characters; a longer one shows its first LONG_CHARS and "…". Laid out whole, one long
 // unbroken value stalled the page's thread for seconds (a contact form's 1,000,000-character
 // name: 1.2 s; 3,000,000: 4.5 s), once in the curl line, once in the body, and again in the
 // answer that echoed it. Ordinary bodies stay whole.
 export const LONG_CHARS = 10_000;
+
+// How long a curl line an open entry lays out whole: one line lays out in tens of
+// milliseconds at this length, so an ordinary import's line (a QuoParts 100-row import is
+// 22,000 characters) stays whole and copyable by eye.
+export const LONG_LINE = 100_000;
 
 // A body as the journal shows it, in a <pre>: JSON as indented text (a JSON string in its
 // quotes, null as null: `format` "json"), text that is not JSON (a form, a broken body) as it

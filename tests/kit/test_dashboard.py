@@ -1228,9 +1228,9 @@ def test_a_long_string_in_an_entry_s_bodies_and_curl_line_is_cut_short(
     expect(answer.locator("pre")).to_contain_text(f'"Item2": "a@b.it_Rossi_{"A" * 9_987}…"')
     expect(answer.locator(".cut")).to_contain_text("a string of 1,000,013 characters")
     curl = ui.page.locator("#entry-curl")
-    assert len(curl.inner_text()) == 10_001 and curl.inner_text().endswith("AAA…")
+    assert len(curl.inner_text()) == 100_001 and curl.inner_text().endswith("AAA…")
     expect(ui.page.locator("#entry .cut").first).to_contain_text(
-        f'a line of {len(entry_curl(ui, entry)):,} characters shows its first 10,000 and "…"'
+        f'a line of {len(entry_curl(ui, entry)):,} characters shows its first 100,000 and "…"'
         f" (Copy copies it whole); {whole}"
     )
     ui.page.locator(".curl button").click()
@@ -1267,7 +1267,7 @@ def test_where_the_browser_refuses_to_copy_a_line_cut_short_is_not_selected(
 ) -> None:
     """Without the clipboard (a page that is no secure context) Copy selects the line for
     Ctrl-C: the start of a line cut short would be a command cut short."""
-    http.post(XTRA_IDENTITIES, headers=XTRA_KEYS, json=[{"Name": "A" * 20_000}])
+    http.post(XTRA_IDENTITIES, headers=XTRA_KEYS, json=[{"Name": "A" * 110_000}])
     http.post("/xtra/api/sync/v1/login", headers=XTRA_KEYS)
     ui.page.add_init_script("navigator.clipboard.writeText = async () => { throw new Error(); }")
     ui.open()
