@@ -31,10 +31,11 @@ export function markCurrent(rows, isCurrent) {
   }
 }
 
-// How long a string in a body an open entry lays out whole may be, in characters; a longer one shows its first LONG_CHARS and "…". Laid out whole, one long
-// unbroken value stalled the page's thread for seconds (a contact form's 1,000,000-character
-// name: 1.2 s; 3,000,000: 4.5 s), once in the curl line, once in the body, and again in the
-// answer that echoed it. Ordinary bodies stay whole.
+// How long a string in a body an open entry lays out whole may be, in characters; a longer
+// one shows its first LONG_CHARS and "…". Laid out whole, one long unbroken value stalled
+// the page's thread for seconds (a contact form's 1,000,000-character name: 1.2 s;
+// 3,000,000: 4.5 s), in the curl line, in the body, and again in the answer that echoed
+// it. Ordinary bodies stay whole.
 export const LONG_CHARS = 10_000;
 
 // How long a curl line an open entry lays out whole: one line lays out in tens of
