@@ -218,7 +218,7 @@ class Reloading:
         if isinstance(target, Journal):
             try:
                 if self._redis is None:  # a process whose first call is an admin read
-                    await self.start()
+                    await self._open()
                 try:
                     await self._reload_journal(target)
                 except RedisConnectionError:  # a connection Redis dropped (it restarted): once more

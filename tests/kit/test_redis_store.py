@@ -1621,6 +1621,52 @@ def test_a_503_of_a_session_whose_token_another_process_issued_is_journalled_in_
         assert GlobalScope(one).count(status=503, session=None) == 0
 
 
+DAY_ON = "Thu, 02 Jan 2025 00:00:00 GMT"
+"""The ``Date`` of a call on the kit's clock (``FROZEN``) moved a day on."""
+
+
+def _a_503_on_the_kit_s_clock(http: httpx.Client, tsdigital_token: str) -> None:
+    """A QuoParts and a TS Digital call Redis does not keep are answered on the kit's clock,
+    moved a day on: their ``Date``, and TS Digital's ``timestamp``."""
+    down = http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+    assert (down.status_code, down.headers["date"]) == (503, DAY_ON)
+    refused = tsd.create(http, tsdigital_token)
+    assert (refused.status_code, refused.headers["date"]) == (503, DAY_ON)
+    assert refused.json()["timestamp"] == "02-01-2025 00:00:00"
+
+
+def _start(http: httpx.Client) -> None:
+    """Start the process (its lifespan runs at its first request) with a request that reads
+    nothing of the store: it has answered no call."""
+    assert http.get("/quoparts/openapi.json").status_code == 200
+
+
+@needs_redis
+def test_a_process_started_after_a_clock_move_answers_its_503s_on_the_moved_clock(
+    tmp_path: Path,
+) -> None:
+    """It connected at start and read the kit only at its first call: Redis stopped before
+    that call, its 503s were dated a day behind the other process's (its ``Date``, TS
+    Digital's ``timestamp``), and so were their journal entries once Redis was back, listed
+    after the older calls'. It reads the kit, its clock with it, as it starts."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with (
+        restartable_redis(str(tmp_path)) as (url, stop, start),
+        processes(url, count=1, prefix=prefix) as (first,),
+    ):
+        first.post("/__admin/clock", json={"advance_seconds": 86400})
+        token = tsd.mint(first)
+        with processes(url, count=1, prefix=prefix) as (late,):
+            _start(late)
+            stop()
+            _a_503_on_the_kit_s_clock(late, token)
+            start()
+            _kept_call(late)
+            entries = late.get("/__admin/requests").json()
+            assert [entry["status"] for entry in entries] == [200, 200, 503, 503]
+            assert {entry["time"] for entry in entries} == {"2025-01-02T00:00:00Z"}
+
+
 Clear = Callable[[httpx.Client, dict[str, str]], httpx.Response]
 CLEARS: dict[str, Clear] = {
     "DELETE /__admin/requests": lambda http, scope: http.delete("/__admin/requests", params=scope),
