@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import math
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -102,6 +103,7 @@ class RedisStore(Locking, Reloading, Writing, Store):
         self._in_batch = 0
         self._dirty = False
         self._started = False
+        self.loaded_at = math.inf  # until the first reload or seed (``redis_reload.py``)
         self._starting = asyncio.Lock()
         self._scripts: dict[str, bytes] = {}
         self._kit: bytes | None = None
