@@ -128,6 +128,8 @@ class Clock:
         self.sessions: sessions.Sessions | None = None
         """Set by the app: a session's clock offset is kept with the session."""
         self.reset()
+        self._own = dict(self._state.data)
+        """The clock this process started on, before a shared store gave it the kit's."""
 
     def reset(self) -> None:
         """The global clock back to the start instant with no advance: the configured one; or,
@@ -187,6 +189,14 @@ class Clock:
         # _base, inline (every call reads the clock, some twice); the same arithmetic.
         elapsed = 0.0 if self.frozen else self._wall() - state["started_at"]
         return to_micros(state["start"] + elapsed + offset)
+
+    def from_own(self, instant: float) -> float:
+        """What ``instant``, read on the clock this process started on, reads on the global
+        clock as it is now: the same moment of the wall (a process that started without its
+        shared store answered on its own clock until it read the kit's)."""
+        own, kit = self._own, self._state.data
+        moved = self._base(kit, 0.0) + kit["offset"] - self._base(own, 0.0) - own["offset"]
+        return to_micros(instant + moved)
 
     def in_session(self, instant: float, session: sessions.Session) -> float:
         """What ``instant`` of the global clock reads on ``session``'s (each scope's clock is

@@ -94,7 +94,7 @@ class Locking:
                 batch: list[tuple[asyncio.Future[Any], Any]] = []
                 try:
                     if not self._started:
-                        await self.start()
+                        await self._open()
                     if not self._owned:
                         await self._take_lock()
                     while self._pending and self._in_batch < self.batch_limit:
@@ -171,7 +171,7 @@ class Locking:
             await self._acquire()
         except (RedisConnectionError, NoScriptError):
             await self._fail()
-            await self.start()
+            await self._open()
             await self._acquire()
 
     async def _acquire(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -63,14 +64,20 @@ class Reloading:
                 target.apply(operation, tuple(args))
 
     async def _reload(self, version: int) -> None:
-        """Replace the whole local copy with Redis's (after a gap, at start, after a failure)."""
+        """Replace the whole local copy with Redis's (after a gap, at start, after a failure).
+        The maps are read first and replaced together: a reload that fails halfway leaves the
+        clock either this process's own or the kit's, and ``loaded_at`` says which."""
+        maps: dict[SharedMap, dict[str, Any]] = {}
         for name, target in self.objects.items():
             if isinstance(target, SharedMap):
-                data = {}
+                data = maps[target] = {}
                 async for piece in self._hash_pieces(self.key("map", name)):
                     data.update((k.decode(), orjson.loads(v)) for k, v in piece.items())
-                target.replace(data)
-            elif isinstance(target, VendorState):
+        for target, data in maps.items():
+            target.replace(data)
+        self._loaded()
+        for name, target in self.objects.items():
+            if isinstance(target, VendorState):
                 await self._reload_state(target)
             elif isinstance(target, Journal):
                 await self._reload_journal(target)
@@ -79,6 +86,10 @@ class Reloading:
         self.version = version
         self._dirty = False
         self._ops = []
+
+    def _loaded(self) -> None:
+        """This process's copy (its clock) is the kit's from now on, if it was not yet."""
+        self.loaded_at = min(self.loaded_at, time.time())
 
     async def _reload_state(self, state: VendorState, only: str | None = None) -> None:
         """Replace the local copy of a vendor's tenants (or of one tenant) with Redis's. The
@@ -218,7 +229,7 @@ class Reloading:
         if isinstance(target, Journal):
             try:
                 if self._redis is None:  # a process whose first call is an admin read
-                    await self.start()
+                    await self._open()
                 try:
                     await self._reload_journal(target)
                 except RedisConnectionError:  # a connection Redis dropped (it restarted): once more
@@ -260,6 +271,7 @@ class Reloading:
         fresh kit's state, the fixtures the kit starts with (``on_empty`` puts them back)."""
         self._ops = []
         self.on_empty()
+        self._loaded()
         self._dirty = False
         self.version = version
         await self._commit(release=False)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import math
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -102,6 +103,7 @@ class RedisStore(Locking, Reloading, Writing, Store):
         self._in_batch = 0
         self._dirty = False
         self._started = False
+        self.loaded_at = math.inf  # until the first reload or seed (``redis_reload.py``)
         self._starting = asyncio.Lock()
         self._scripts: dict[str, bytes] = {}
         self._kit: bytes | None = None
@@ -131,6 +133,14 @@ class RedisStore(Locking, Reloading, Writing, Store):
 
     # -- connection -----------------------------------------------------------------------
     async def start(self) -> None:
+        """Connect and read the kit, under its lock as a call's reload does (a Redis holding
+        nothing of it is seeded): a process holds the kit's clock, state and sessions before
+        its first call, so that it answers on the kit's clock should Redis stop before that
+        call."""
+        await self._open()
+        await self.run(_nothing)
+
+    async def _open(self) -> None:
         """Connect, once: the drainer and an admin read may both find the store unstarted."""
         async with self._starting:
             if not self._started:
@@ -223,9 +233,14 @@ class RedisStore(Locking, Reloading, Writing, Store):
                 await linked.aclose()
 
     async def ping(self) -> None:
-        """Reach Redis once (``serve`` checks before it starts serving)."""
-        await self.start()
+        """Reach Redis once (``serve`` checks before it starts serving; its workers read the
+        kit)."""
+        await self._open()
         await self.close()
+
+
+def _nothing() -> None:
+    """The work of a start: taking the lock brings the copy up to date, and nothing is written."""
 
 
 def _run_id(info: bytes) -> str:

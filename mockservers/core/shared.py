@@ -10,6 +10,7 @@ processes' operations on its own copy with ``apply(operation, arguments)``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from functools import cache
@@ -184,6 +185,10 @@ class Store:
         """Set by the app (a shared store holding nothing of this kit gets a fresh kit)."""
         self.state_file: str | None = None
         """Set by the app when ``--state-file`` keeps every write of this memory in a file."""
+        self.loaded_at = -math.inf
+        """The wall time (``time.time``) since when this process's copy is the store's, its
+        clock among it: a shared store's process that started without it ran on its own until
+        then. In memory: always."""
 
     def recorder(self) -> Recorder | None:
         return None

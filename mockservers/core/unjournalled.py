@@ -8,7 +8,9 @@ session closed since.
 The process's own copy of the store could not say whose call it was: it is not reloaded while
 the store is unreachable, so it may not know a token another process issued, nor that a session
 has been closed since. The entry carries the call's credentials (its query, headers and body),
-from which the vendor works out its tenant again from the store's fresh state.
+from which the vendor works out its tenant again from the store's fresh state. Nor could it
+date the call on the kit's clock when it had not read it yet (it started without the store):
+such an entry is dated again, on the kit's clock as it is when journalled.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from mockservers.core.clock import http_date
 from mockservers.core.held import Held
 from mockservers.core.journal_entry import Entry
 from mockservers.core.kit import Kit
-from mockservers.core.sessions import Session, owner_id
+from mockservers.core.sessions import owner_id
 
 UNASSIGNED = "whose call this was is unknown (no tenant the store holds goes with its credentials)"
 """Added to the detail of an entry journalled in the global scope for want of knowing its own."""
@@ -72,18 +74,18 @@ def _assigned(kit: Kit, entry: Entry) -> Entry | None:
     session_id = owner_id(tenant)
     if not _journals(kit, session_id, entry.vendor, entry.at):
         return None
+    if entry.at < kit.store.loaded_at:  # answered before the process read the kit's clock
+        entry = _dated(entry, kit.clock.from_own(entry.time))
     if tenant is None:
         detail = f"{entry.detail}; {UNASSIGNED}" if entry.detail else UNASSIGNED
         return replace(entry, detail=detail)
     session = kit.sessions.get(session_id)
     if entry.session is None and session is not None:  # it was dated on the global clock
-        return _in_session(kit, replace(entry, tenant=tenant, session=session_id), session)
+        entry = _dated(entry, kit.clock.in_session(entry.time, session))
     return replace(entry, tenant=tenant, session=session_id)
 
 
-def _in_session(kit: Kit, entry: Entry, session: Session) -> Entry:
-    """``entry``, dated on the global clock, dated on ``session``'s, as the session's calls are:
-    its time and its ``Date`` header."""
-    time = kit.clock.in_session(entry.time, session)
+def _dated(entry: Entry, time: float) -> Entry:
+    """``entry`` dated ``time``: its time and its ``Date`` header."""
     headers = [(k, http_date(time) if k == b"date" else v) for k, v in entry.response_headers]
     return replace(entry, time=time, response_headers=headers)

@@ -1621,6 +1621,119 @@ def test_a_503_of_a_session_whose_token_another_process_issued_is_journalled_in_
         assert GlobalScope(one).count(status=503, session=None) == 0
 
 
+FROZEN_DATE = "Wed, 01 Jan 2025 00:00:00 GMT"
+"""The ``Date`` of a call on the kit's clock as ``FROZEN`` starts it."""
+DAY_ON = "Thu, 02 Jan 2025 00:00:00 GMT"
+"""The ``Date`` of a call on the kit's clock (``FROZEN``) moved a day on."""
+
+
+def _a_503_on_the_kit_s_clock(http: httpx.Client, tsdigital_token: str) -> None:
+    """A QuoParts and a TS Digital call Redis does not keep are answered on the kit's clock,
+    moved a day on: their ``Date``, and TS Digital's ``timestamp``."""
+    down = http.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+    assert (down.status_code, down.headers["date"]) == (503, DAY_ON)
+    refused = tsd.create(http, tsdigital_token)
+    assert (refused.status_code, refused.headers["date"]) == (503, DAY_ON)
+    assert refused.json()["timestamp"] == "02-01-2025 00:00:00"
+
+
+def _start(http: httpx.Client) -> None:
+    """Start the process (its lifespan runs at its first request) with a request that reads
+    nothing of the store: it has answered no call."""
+    assert http.get("/quoparts/openapi.json").status_code == 200
+
+
+@needs_redis
+def test_a_process_started_after_a_clock_move_answers_its_503s_on_the_moved_clock(
+    tmp_path: Path,
+) -> None:
+    """It connected at start and read the kit only at its first call: Redis stopped before
+    that call, its 503s were dated a day behind the other process's (its ``Date``, TS
+    Digital's ``timestamp``), and so were their journal entries once Redis was back, listed
+    after the older calls'. It reads the kit, its clock with it, as it starts."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with (
+        restartable_redis(str(tmp_path)) as (url, stop, start),
+        processes(url, count=1, prefix=prefix) as (first,),
+    ):
+        first.post("/__admin/clock", json={"advance_seconds": 86400})
+        token = tsd.mint(first)
+        with processes(url, count=1, prefix=prefix) as (late,):
+            _start(late)
+            stop()
+            _a_503_on_the_kit_s_clock(late, token)
+            start()
+            _kept_call(late)
+            entries = late.get("/__admin/requests").json()
+            assert [entry["status"] for entry in entries] == [200, 200, 503, 503]
+            assert {entry["time"] for entry in entries} == {"2025-01-02T00:00:00Z"}
+
+
+@needs_redis
+def test_a_process_started_while_redis_is_down_journals_its_503s_on_the_kit_s_clock(
+    tmp_path: Path,
+) -> None:
+    """It cannot know the kit's clock until Redis is back, and answers on its own meanwhile
+    (docs/deploy.md); the 503 entries it holds are dated on the kit's clock once they are
+    journalled, as the memory store would have dated them: their ``time`` and ``Date``."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with (
+        restartable_redis(str(tmp_path)) as (url, stop, start),
+        processes(url, count=1, prefix=prefix) as (first,),
+    ):
+        first.post("/__admin/clock", json={"advance_seconds": 86400})
+        stop()
+        with processes(url, count=1, prefix=prefix) as (late,):
+            down = late.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+            assert (down.status_code, down.headers["date"]) == (503, FROZEN_DATE)
+            start()
+            _kept_call(late)
+            entries = late.get("/__admin/requests").json()
+            assert [(e["status"], e["time"], e["response_headers"]["date"]) for e in entries][
+                -1
+            ] == (503, "2025-01-02T00:00:00Z", DAY_ON)
+
+
+@needs_redis
+def test_a_running_clock_s_held_503_is_dated_at_its_moment_of_the_kit_s_clock(
+    tmp_path: Path,
+) -> None:
+    """A clock that runs (not frozen) started in each process at its own start, in whole
+    seconds: the process started without Redis dates its 503 on a clock half a second off the
+    kit's besides the day's move, and the entry is dated the moment of the wall it was
+    answered at on the kit's clock."""
+    wall = [1_750_000_000.25]
+    prefix = f"test-{uuid.uuid4().hex}"
+
+    @contextmanager
+    def process(url: str) -> Iterator[httpx.Client]:
+        store = RedisStore(url, prefix=prefix, wait=0.2, lock_deadline=LOCK_DEADLINE)
+        app = create_app(store=store, wall=lambda: wall[0])
+        with httpx.Client(
+            transport=SyncASGITransport(app, lifespan=True), base_url="http://m"
+        ) as c:
+            yield c
+
+    with restartable_redis(str(tmp_path)) as (url, stop, start), process(url) as first:
+        assert first.post("/__admin/clock", json={"advance_seconds": 86400}).status_code == 200
+        stop()
+        wall[0] += 100.5
+        with process(url) as late:
+            _start(late)  # its clock: 15:08:20 at the wall's 15:08:20.75
+            wall[0] += 50
+            down = late.get(QP, params={"login": "", "username": "demo", "password": "demo"})
+            assert (down.status_code, down.headers["date"]) == (
+                503,
+                "Sun, 15 Jun 2025 15:09:10 GMT",
+            )
+            start()
+            _kept_call(late)
+            lost = late.get("/__admin/requests").json()[-1]
+            assert lost["status"] == 503
+            assert lost["time"] == "2025-06-16T15:09:10.500000Z"
+            assert lost["response_headers"]["date"] == "Mon, 16 Jun 2025 15:09:10 GMT"
+
+
 Clear = Callable[[httpx.Client, dict[str, str]], httpx.Response]
 CLEARS: dict[str, Clear] = {
     "DELETE /__admin/requests": lambda http, scope: http.delete("/__admin/requests", params=scope),
