@@ -265,3 +265,10 @@ def test_the_journal_shows_such_a_body_as_sent_its_secrets_masked(http: httpx.Cl
     assert entry["request"] == '{"Username":"demo","Password":"***","x":1e400}'
     assert entry["verdict"] == {"request": [], "response": []}
 
+
+def test_the_admin_api_says_what_it_does_not_take(http: httpx.Client) -> None:
+    answer = http.post("/__admin/clock", content='{"seconds": 1e400}')
+    assert answer.status_code == 400
+    assert answer.json()["error"].startswith(
+        "the body holds a number past a double's range, which no admin field takes"
+    )
