@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +31,18 @@ CONTRACTS_DIR = Path(__file__).resolve().parent
 BASE_URI = "https://contracts.mockservers.invalid/"
 _SKIP = {"openapi.json"}
 
-_Explainer = extend(Walker, {"if": if_})
+
+def _integer(checker: Any, instance: Any) -> bool:
+    """JSON Schema's integer, and an infinity: read for a number past a double's range
+    (``1e400``, a whole number of 400 digits), which is whole, so that it is judged out of an
+    integer's bounds (as ``1e300`` is) rather than of another type."""
+    whole = Draft202012Validator.TYPE_CHECKER.is_type(instance, "integer")
+    return whole or (isinstance(instance, float) and math.isinf(instance))
+
+
+_Explainer = extend(
+    Walker, {"if": if_}, type_checker=Walker.TYPE_CHECKER.redefine("integer", _integer)
+)
 """The detailed walk: equal items walked once (:mod:`contracts.repeats`), a condition explained
 by the branch the instance claims (:mod:`contracts.conditions`); its ``$ref``s resolved in
 :func:`walked_registry`."""

@@ -14,6 +14,7 @@ import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from contracts.infinite import PAST_DOUBLES
 from mockservers.core import sessions
 from mockservers.core.adminapi import AdminCall, AdminError, AdminRoute
 from mockservers.core.call import read_body
@@ -252,6 +253,9 @@ def _parse(raw: bytes, body: str, depth: int) -> Any:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        if exc.msg.startswith(PAST_DOUBLES):  # JSON, but no admin field takes such a number
+            said = f"a number past a double's range, which no admin field takes: {exc}"
+            raise AdminError(400, f"the body holds {said}") from None
         raise AdminError(400, f"the body is not valid JSON: {exc}") from None
     if value is None:  # not "no body": every admin body is an object
         raise AdminError(400, "the body must be a JSON object, not null")

@@ -14,6 +14,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope
 
 from contracts.charsets import utf8_json
+from contracts.infinite import read_past_doubles
 from mockservers.core.errors import KitError
 from mockservers.core.faults import Fault
 from mockservers.core.http import declared_beyond, header_text, too_deep
@@ -160,8 +161,11 @@ class Call:
             text = self.json_bytes
             try:
                 value = orjson.loads(text)
-            except orjson.JSONDecodeError as exc:
-                raise KitError("malformed_json", f"the body is not valid JSON: {exc}") from None
+            except orjson.JSONDecodeError as refusal:
+                try:  # a number past a double's range: read again, as ±infinity
+                    value = read_past_doubles(text, refusal)
+                except orjson.JSONDecodeError as exc:
+                    raise KitError("malformed_json", f"the body is not valid JSON: {exc}") from None
             limit = self.kit.max_json_depth
             if _may_nest_deeper(text, limit) and too_deep(value, limit):
                 raise KitError("malformed_json", f"the JSON nests deeper than {limit} levels")

@@ -15,8 +15,7 @@ from typing import Any
 
 import orjson
 
-ORJSON_INTEGERS = range(-(2**63), 2**64)
-"""The whole numbers orjson reads as written and can write."""
+from contracts.infinite import ORJSON_INTEGERS
 
 
 def read_inexactly(value: Any) -> bool:
@@ -31,11 +30,21 @@ def read_otherwise(value: Any) -> bool:
 
 
 def read_again(body: bytes, *, as_written: bool = False) -> Any:
-    """``body`` (JSON orjson has read) read by the standard library: whole numbers exactly and,
+    """``body`` (JSON the kit has read) read by the standard library: whole numbers exactly and,
     ``as_written``, every number as its text (``"1e3"``, ``"-0"``)."""
     if as_written:
         return json.loads(body, parse_float=str, parse_int=str)
-    return json.loads(body)
+    return json.loads(body, parse_int=_whole)
+
+
+def _whole(digits: str) -> int | float:
+    """A whole number exactly; one of more digits than Python converts (4,300), which is far
+    past a double's range, as the infinity orjson's reading of the body gave it
+    (``contracts/infinite.py``)."""
+    try:
+        return int(digits)
+    except ValueError:
+        return float(digits)
 
 
 def as_json_number(value: Any) -> Any:

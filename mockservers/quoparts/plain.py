@@ -30,7 +30,7 @@ def read_import(call: Call) -> tuple[Any, bool]:
     try:
         body = orjson.loads(call.json_bytes)
     except orjson.JSONDecodeError:
-        return call.json(), False  # raises the kit's refusal of a malformed body
+        return call.json(), False  # refuses a malformed body; reads one past doubles' range
     limit = call.kit.max_json_depth
     if limit >= PLAIN_DEPTH and _PLAIN.is_valid(body):
         return body, True
