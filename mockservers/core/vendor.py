@@ -19,6 +19,7 @@ from mockservers.core.errors import KitError
 from mockservers.core.faults import CORE_KINDS, FaultKind
 from mockservers.core.generated import Generated
 from mockservers.core.kit import Kit
+from mockservers.core.listed import Listed
 from mockservers.core.pipeline import Pipeline
 from mockservers.core.route import VendorRoute
 from mockservers.core.settings import settings_from
@@ -120,6 +121,11 @@ class Vendor(Pipeline):
     """The values the vendor makes up in its answers (IDs, codes, tokens, timestamps) and the
     places a request sends them back: never compared by a proxy's shadow or a replay, and
     translated for the second service (``mockservers.core.generated``)."""
+    listed_records: ClassVar[Listed | None] = None
+    """Where the vendor's batch answer lists its records, a service accepting or refusing each
+    one by one, and how two answers' entries pair: a shadow or a replay learns generated values
+    only from the records both accepted. None: no answer lists records so (a refused QuoParts
+    row has no ``COD_CLI`` to learn)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

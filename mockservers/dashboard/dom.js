@@ -69,8 +69,9 @@ function cutStrings(json, cuts) {
     // Escapes only lengthen a string's text: a short text is a short string.
     if (end - start - 1 > LONG_CHARS) {
       const value = JSON.parse(json.slice(start, end + 1));
-      if (value.length > LONG_CHARS) {
-        cuts.push(characters(value));
+      const size = charactersPast(value, LONG_CHARS);
+      if (size) {
+        cuts.push(size);
         parts.push(json.slice(from, start), JSON.stringify(clip(value, LONG_CHARS)));
         from = end + 1;
       }
@@ -111,11 +112,20 @@ export function longNote(what, source) {
   return el("p", { class: "quiet cut" }, `Cut short: ${what}; ${source} has it whole.`);
 }
 
-// `text` cut to its first `limit` UTF-16 units, marked "…"; a surrogate pair (an emoji) is
-// cut before it, not in half.
+// `text` cut to its first `limit` characters (code points: an emoji is one, kept whole),
+// marked "…".
 export function clip(text, limit) {
-  const end = /[\uD800-\uDBFF]/.test(text[limit - 1]) ? limit - 1 : limit;
+  let end = 0;
+  for (let count = 0; count < limit && end < text.length; count += 1)
+    end += pairAt(text, end) ? 2 : 1;
   return text.slice(0, end) + "…";
+}
+
+// Whether a surrogate pair (one character outside the BMP: an emoji) starts at `at`.
+function pairAt(text, at) {
+  const high = text.charCodeAt(at);
+  const low = text.charCodeAt(at + 1);
+  return high >= 0xd800 && high <= 0xdbff && low >= 0xdc00 && low <= 0xdfff;
 }
 
 // How much of a value a table cell shows, in characters. A long unbroken value cost the
@@ -128,8 +138,9 @@ const CELL_CHARS = 300;
 // be read whole ("the download has it whole").
 export function cell(value, whole) {
   const text = oneLine(value);
-  if (text.length <= CELL_CHARS) return text;
-  const title = `${characters(text).toLocaleString("en-US")} characters; ${whole}`;
+  const size = charactersPast(text, CELL_CHARS);
+  if (!size) return text;
+  const title = `${size.toLocaleString("en-US")} characters; ${whole}`;
   return el("span", { class: "clipped", title }, clip(text, CELL_CHARS));
 }
 
@@ -139,8 +150,17 @@ function oneLine(value) {
 }
 
 // A text's characters (code points: a surrogate pair is one), as the kit counts them.
-export function characters(text) {
+function characters(text) {
   return text.length - (text.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0);
+}
+
+// How many characters `text` has when they are more than `limit`, else 0. Each limit, its cut
+// (clip) and the note that says how long the whole is count characters alike; its UTF-16
+// length bounds them from above, so an ordinary text is never counted.
+export function charactersPast(text, limit) {
+  if (text.length <= limit) return 0;
+  const size = characters(text);
+  return size > limit ? size : 0;
 }
 
 // A two-column table of a flat object (response headers, sequences), or of [name, value]

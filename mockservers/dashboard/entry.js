@@ -1,7 +1,7 @@
 // One journal entry, opened: request and answer side by side, the kit's diagnosis, the
 // contracts' verdict, a curl line to send it again, and what a validating proxy added.
 
-import { LONG_LINE, cell, characters, clip, copy, el, longNote, pairs, pretty } from "./dom.js";
+import { LONG_LINE, cell, charactersPast, clip, copy, el, longNote, pairs, pretty } from "./dom.js";
 
 // The entry's view (GET /__admin/requests/{id}: the entry, its "verdict" and its "curl");
 // `close` is what its close button does.
@@ -82,8 +82,8 @@ export function entryView(entry, close) {
 // The curl line, and a button that copies it whole. Past LONG_LINE (a body of one long
 // value, a very large import) it shows its start, and a note says so.
 function curlView(line, source) {
-  const cut = line.length > LONG_LINE;
-  const pre = el("pre", { id: "entry-curl" }, cut ? clip(line, LONG_LINE) : line);
+  const size = charactersPast(line, LONG_LINE);
+  const pre = el("pre", { id: "entry-curl" }, size ? clip(line, LONG_LINE) : line);
   const copied = `the line; ${source} has it whole, as its "curl"`;
   return [
     el(
@@ -92,9 +92,9 @@ function curlView(line, source) {
       pre,
       el("button", { type: "button", onclick: () => copy(line, pre, copied) }, "Copy"),
     ),
-    cut &&
+    size > 0 &&
       longNote(
-        `a line of ${characters(line).toLocaleString("en-US")} characters shows its first ` +
+        `a line of ${size.toLocaleString("en-US")} characters shows its first ` +
           `${LONG_LINE.toLocaleString("en-US")} and "…" (Copy copies it whole)`,
         source,
       ),

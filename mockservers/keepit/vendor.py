@@ -11,6 +11,7 @@ from mockservers.core.call import Call, Query
 from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
 from mockservers.core.generated import Generated
+from mockservers.core.listed import Listed
 from mockservers.core.phrases import status_phrase
 from mockservers.core.route import VendorRoute
 from mockservers.core.vendor import Vendor
@@ -56,6 +57,9 @@ class KeepIt(Vendor):
         ),
         Generated("insertedObjects.**.progId"),
     )
+    # The customers inserted or updated alone (the others are in errorObjects and
+    # duplicatedObjects, without a progId), each with the customerCode it was sent with.
+    listed_records: ClassVar[Listed | None] = Listed(("insertedObjects",), paired_by="customerCode")
     settings_class = KeepItSettings
     model_class = KeepItModel
     behaviours: ClassVar[tuple[Behaviour, ...]] = coverage.BEHAVIOURS

@@ -12,6 +12,7 @@ from mockservers.core.coverage import Behaviour, met
 from mockservers.core.errors import KitError
 from mockservers.core.faults import FaultKind
 from mockservers.core.generated import Generated
+from mockservers.core.listed import Listed
 from mockservers.core.route import VendorRoute
 from mockservers.core.vendor import Vendor
 from mockservers.core.verify import Note
@@ -59,6 +60,8 @@ class Xtra(Vendor):
         Generated("result.records.*.Item4.Message", inside=r"\(ID \d+\)"),
         Generated("message", inside=r"(?<=anagrafica )\d+|(?<=utente )\d+"),
     )
+    # One record outcome per record sent, in order; Item3: true for one done.
+    listed_records: ClassVar[Listed | None] = Listed(("result", "records"), accepted_by="Item3")
     settings_class = XtraSettings
     model_class = XtraModel
     # document_error: in the next matching calls, every record's documents fail (ER.DOC.UNERR);

@@ -1244,7 +1244,7 @@ def test_a_body_s_strings_are_cut_each_whole_or_at_its_limit_whatever_they_hold(
 ) -> None:
     """The body's strings are found in its JSON text by their quotes: a quote or a backslash
     escaped in one, a long name, an emoji at the cut, leave the others as they were."""
-    long = '\\"' + "x" * 9_997 + "😀" + "y" * 10  # its pair: the 10,000th and 10,001st units
+    long = '\\"' + "x" * 9_997 + "😀😀" + "y" * 10  # the 10,000th and 10,001st characters
     body = {"a\\": 'q"\\', long: [long, "short\\"], "n": 1}
     ui.open()
     text = ui.page.evaluate(
@@ -1254,12 +1254,49 @@ def test_a_body_s_strings_are_cut_each_whole_or_at_its_limit_whatever_they_hold(
         }""",
         body,
     )
-    cut = json.dumps(long[:9_999] + "…", ensure_ascii=False)
+    cut = json.dumps(long[:10_000] + "…", ensure_ascii=False)
     assert text == [
         f'{{\n  "a\\\\": "q\\"\\\\",\n  {cut}: [\n    {cut},\n    "short\\\\"\n  ],\n  "n": 1\n}}',
-        'Cut short: 2 strings, of up to 10,010 characters, show their first 10,000 and "…";'
+        'Cut short: 2 strings, of up to 10,011 characters, show their first 10,000 and "…";'
         " GET x has it whole.",
     ]
+
+
+def test_an_emoji_is_one_character_in_a_cut_its_limit_and_its_note(
+    ui: Dashboard, http: httpx.Client
+) -> None:
+    """An emoji is two UTF-16 units and one character: a name of 6,000 emoji showed its first
+    5,000, under a note that said "a string of 6,000 characters shows its first 10,000". Each
+    limit, its cut and its note count characters: a body's string, the curl line, a table's
+    value."""
+    name = "😀" * 60_000  # 120,000 units: a curl line under 100,000 characters all the same
+    record = {"EMail": "a@b.it", "Surname": "Rossi", "Name": name, "WebReasonID": 13}
+    body = json.dumps([record], ensure_ascii=False).encode()
+    headers = {**XTRA_KEYS, "Content-Type": "application/json"}
+    assert http.post(XTRA_IDENTITIES, params=CONTACT_FORM, headers=headers, content=body).is_success
+    http.post("/xtra/api/sync/v1/login", params={"whole": "😀" * 300, "cut": "😀" * 301})
+    ui.open()
+    ui.row("updateIdentities").click()
+    (login, form) = ui.server.requests()  # newest first
+    whole = f"GET /__admin/requests/{form['id']} has it whole."
+    request = ui.page.locator("#entry-request")
+    expect(request.locator("pre")).to_contain_text(f'"Name": "{"😀" * 10_000}…"')
+    expect(request.locator(".cut")).to_have_text(
+        f'Cut short: a string of 60,000 characters shows its first 10,000 and "…"; {whole}'
+    )
+    answer = ui.page.locator("#entry-answer")
+    expect(answer.locator("pre")).to_contain_text(f'"Item2": "a@b.it_Rossi_{"😀" * 9_987}…"')
+    expect(answer.locator(".cut")).to_contain_text("a string of 60,013 characters")
+    line = entry_curl(ui, form)
+    assert name in line and len(line) < 100_000 < len(line.encode("utf-16-le")) // 2
+    expect(ui.page.locator("#entry-curl")).to_have_text(line)
+    expect(ui.page.locator("#entry .cut")).to_have_count(2)  # the bodies' notes: none for the line
+
+    ui.row("login").click()
+    query = ui.page.locator("#entry-request table").first
+    expect(query.locator("td")).to_have_text(["😀" * 300, "😀" * 300 + "…"])
+    title = f"301 characters; GET /__admin/requests/{login['id']} has it whole"
+    expect(query.locator(".clipped")).to_have_attribute("title", title)
 
 
 def test_where_the_browser_refuses_to_copy_a_line_cut_short_is_not_selected(

@@ -12,7 +12,8 @@ import pytest
 
 from mockservers import create_app
 from mockservers.core.generated import Translation
-from mockservers.proxy.learning import RECORDS, learn
+from mockservers.keepit.vendor import KeepIt
+from mockservers.proxy.learning import learn
 from mockservers.testing import MockServer
 from mockservers.xtra.vendor import Xtra
 from tests.conftest import ACCOUNTS
@@ -97,7 +98,8 @@ def test_entries_pair_by_name_in_order_and_the_answers_stay_as_they_came() -> No
     """A record sent twice is listed twice: the n-th of a name pairs with the other's n-th;
     an entry only one side lists (``1`` is not ``"1"``) teaches nothing; an answer without
     the list is learned as it is."""
-    listed = RECORDS["keepit"]
+    listed = KeepIt.listed_records
+    assert listed is not None
     first = {"code": 206, "insertedObjects": _inserted(("A", 10), ("B", 11), ("A", 12), (1, 13))}
     second = {"insertedObjects": _inserted(("B", 21), ("A", 22), ("1", 23), ("A", 24))}
     before = json.dumps([first, second])
