@@ -183,6 +183,28 @@ def test_xtra_keeps_an_unlisted_field_and_an_int32_is_out_of_range(
     assert http.get("/__admin/state/xtra").status_code == 200
 
 
+@pytest.mark.parametrize("number", PAST)
+def test_an_access_token_s_scope_reads_such_an_id_as_another_identity(
+    http: httpx.Client, number: str
+) -> None:
+    """As ``1e300`` or ``2147483648``: a whole number, past every bound, so not the token's own
+    identity (nor user): the whole call is a 403, not a record's ER.IR.INVAL."""
+    login = {"Username": "demo", "Password": "demo"}
+    token = http.post("/xtra/api/sync/v1/login", json=login).json()["result"]["Token"]
+    headers = {"AccessToken": token, "Content-Type": "application/json"}
+    url = "/xtra/api/sync/v1/irs/update"
+    for body, whose in (
+        (put('[{"ID":%,"Surname":"R"}]', number), "l'anagrafica 1"),
+        (
+            put('[{"ID":1,"Users":[{"ID":%,"Password":"p","ConfirmPassword":"p"}]}]', number),
+            "l'utente 1",
+        ),
+    ):
+        answer = http.post(url, content=body, headers=headers)
+        assert answer.status_code == 403, answer.text
+        assert answer.json()["message"] == f"Con AccessToken si può aggiornare solo {whose}"
+
+
 def keepit(http: httpx.Client, code: str, more: str = "") -> httpx.Response:
     record = put(
         '{"action":"I","subjects":{"customerCode":%,"system":"DW","subjectType":"FIDELITY",'
