@@ -16,7 +16,11 @@ import pytest
 from contracts.infinite import read_past_doubles
 from contracts.messages import verdict
 from mockservers.core.numbers import read_again
-from tests.conftest import QP, qp_login
+from mockservers.testing import MockServer
+from tests.conftest import ACCOUNTS, QP, qp_login
+from tests.kit.test_shadow import insert_identity, seed, the_shadow
+from tests.proxying import XTRA_KEYS as PROXIED_XTRA_KEYS
+from tests.proxying import XTRA_UPDATE, proxied
 
 pytestmark = pytest.mark.every_store  # the same behaviour on every store
 
@@ -294,3 +298,27 @@ def test_the_admin_api_says_what_it_does_not_take(http: httpx.Client) -> None:
     assert answer.json()["error"].startswith(
         "the body holds a number past a double's range, which no admin field takes"
     )
+
+
+@pytest.mark.parametrize("number", ["1e400", BIG])
+def test_the_shadow_translates_an_id_beside_such_a_number_which_stays_as_written(
+    number: str,
+) -> None:
+    """The shadow read such a body as no JSON, so asked the fake of the vendor's ID (an
+    identity it does not have): now it is read as the fake reads it, the fake's ID written in
+    the vendor's place and the number left as it was sent (a parse writes it ``null``)."""
+    with MockServer(ACCOUNTS) as upstream:
+        seed(upstream)
+        with proxied(upstream, ("xtra",), shadow=True) as (app, http):
+            vendor_id = insert_identity(http)
+            headers = PROXIED_XTRA_KEYS | {"Content-Type": "application/json"}
+            sent = put('[{"ID":%,"Denomination":"B","Foo":%}]', str(vendor_id), number)
+            http.post(XTRA_UPDATE, headers=headers, content=sent)
+            (latest,) = http.get("/__admin/requests", params={"limit": 1}).json()
+            with the_shadow(app) as fake:
+                asked, inserted_there = fake.get("/__admin/requests", params={"limit": 2}).json()
+    fake_id = inserted_there["response"]["result"]["records"][0]["Item1"]
+    assert fake_id != vendor_id  # the upstream's sequence was ahead
+    assert asked["request"] == put('[{"ID":%,"Denomination":"B","Foo":%}]', str(fake_id), number)
+    assert asked["response"]["result"]["records"][0]["Item3"] is True
+    assert latest["shadow"] == []
