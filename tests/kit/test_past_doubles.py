@@ -292,6 +292,33 @@ def test_the_journal_shows_such_a_body_as_sent_its_secrets_masked(http: httpx.Cl
     assert entry["verdict"] == {"request": [], "response": []}
 
 
+def test_a_body_matcher_reads_such_a_body_as_the_fake_read_it(http: httpx.Client) -> None:
+    """Shown as text, such a body never matched a ``body`` matcher (``expected an object``):
+    it is matched as the fake read it, its secrets masked as shown, and still shown as sent."""
+    headers = XTRA_KEYS | {"Content-Type": "application/json"}
+    for note in ("1", "1e400", BIG):
+        body = f'{{"Username":"demo","Password":"demo","Note":{note}}}'
+        assert http.post("/xtra/api/sync/v1/login", content=body, headers=headers).is_success
+    matcher = {"vendor": "xtra", "operation": "login", "body": {"Username": "demo"}}
+    assert http.post("/__admin/requests/count", json=matcher).json() == {"count": 3}
+    masked = matcher | {"body": {"Password": "***", "Note": 1}}
+    assert http.post("/__admin/requests/count", json=masked).json() == {"count": 1}
+    clear = matcher | {"body": {"Password": "demo"}}
+    assert http.post("/__admin/requests/count", json=clear).json() == {"count": 0}
+    missed = http.post(
+        "/__admin/requests/verify", json={"matcher": matcher | {"body": {"Note": 2}}}
+    )
+    shown = [miss["entry"]["request"] for miss in missed.json()["near_misses"]]
+    assert shown[:2] == [
+        f'{{"Username":"demo","Password":"***","Note":{note}}}' for note in (BIG, "1e400")
+    ]
+    assert [miss["differences"] for miss in missed.json()["near_misses"]] == [
+        ["body.Note: expected 2, got infinity (a number past a double's range)"],
+        ["body.Note: expected 2, got infinity (a number past a double's range)"],
+        ["body.Note: expected 2, got 1"],
+    ]
+
+
 def test_the_admin_api_says_what_it_does_not_take(http: httpx.Client) -> None:
     answer = http.post("/__admin/clock", content='{"seconds": 1e400}')
     assert answer.status_code == 400
