@@ -27,6 +27,7 @@ import orjson
 
 from contracts import Contract, load_schema
 from contracts.binding import body_names, bound_body
+from contracts.infinite import PAST_DOUBLES
 from contracts.messages import bound_query, contract_for, request_contract, values_any_case
 from mockservers.core.http import NOT_JSON, json_of
 from mockservers.core.journal_shown import CodesOf
@@ -266,12 +267,19 @@ def _request_as_read(entry: dict[str, Any]) -> Any:
     """The entry's request body, as shown (masked), read as its fake read it: one shown as
     text for a number past a double's range (a parse would show ``null``) is read again with
     it as ±infinity (``contracts/infinite.py``), so that its other values match; its near
-    misses still show the text."""
+    misses still show the text. Text shown for any other reason stays text: JSON its vendor
+    could not read (a TS Digital body in UTF-16) matches no ``body`` matcher."""
     shown = entry.get("request")
     if entry.get("request_format") != "text" or not isinstance(shown, str):
         return shown
-    read = json_of(shown.encode("utf-8", "surrogatepass"), past_doubles=True)
-    return shown if read is NOT_JSON else read
+    text = shown.encode("utf-8", "surrogatepass")
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as refusal:
+        if refusal.msg.startswith(PAST_DOUBLES):
+            read = json_of(text, past_doubles=True)
+            return shown if read is NOT_JSON else read
+    return shown
 
 
 class _Query(NamedTuple):
