@@ -170,10 +170,11 @@ class Request:
         XTRA's ASP.NET) in UTF-8 after a UTF-8 byte order mark or from the UTF-16 its
         ``Content-Type`` declares (``contracts.charsets.utf8_json``); else its bytes as sent,
         which TS Digital, QuoParts and KeepIT refuse as no JSON then (a value translated in
-        them asked the fake of a body the vendor never read)."""
+        them asked the fake of a body the vendor never read). A number past a double's range
+        is read as ±infinity, as the fakes read it (``contracts/infinite.py``)."""
         pairs = list(headers)
         read_as = content_type_of(pairs) if charsets else ""
-        parsed = json_of(utf8_json(body, read_as) if charsets else body)
+        parsed = json_of(utf8_json(body, read_as) if charsets else body, past_doubles=True)
         return cls(list(query), pairs, parsed, parsed is not NOT_JSON, read_as)
 
 

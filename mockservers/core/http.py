@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from contracts.charsets import declared_charset
+from contracts.infinite import read_past_doubles
 
 _JSON_TYPE = (b"content-type", b"application/json")
 
@@ -208,13 +209,21 @@ def text_of(value: bytes) -> str:
         return value.decode("latin-1")
 
 
-def read_json(body: bytes) -> Any:
+def read_json(body: bytes, *, past_doubles: bool = False) -> Any:
     """A body parsed for the kit's own reading (display, masking, comparison, replay): as
     ``orjson.loads``, and JSON nested deeper than ``SHOWN_DEPTH`` refused the same way
     (``orjson.JSONDecodeError``), so that it is read as text. Walking it would pass Python's
     recursion limit (masking, equality) or orjson's 255 levels (an answer that holds it);
-    a fake refuses such a body, yet its journal, a recording or a proxy keeps it."""
-    value = orjson.loads(body)
+    a fake refuses such a body, yet its journal, a recording or a proxy keeps it.
+    ``past_doubles``: a number past a double's range read as ±infinity, as the fakes read it
+    (``contracts/infinite.py``), where the body is read to be rewritten or matched as read;
+    without, such a body is text (a parse would show and write the number as ``null``)."""
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as refusal:
+        if not past_doubles:
+            raise
+        value = read_past_doubles(body, refusal)
     # Each level opens a bracket: fewer brackets than levels is the usual case, counted in
     # native code (a walk of a 100-row import cost 30 µs a rendering).
     if body.count(b"[") + body.count(b"{") > SHOWN_DEPTH and too_deep(value, SHOWN_DEPTH):
@@ -226,12 +235,12 @@ NOT_JSON: Any = object()
 """What :func:`json_of` makes of a body that is empty, not JSON or nested too deep to read."""
 
 
-def json_of(body: bytes) -> Any:
-    """A body as the kit reads it (:func:`read_json`), or ``NOT_JSON``: the one reading for
-    comparing answers, translating generated values and masking secrets, whatever each then
-    makes of a body that is not JSON."""
+def json_of(body: bytes, *, past_doubles: bool = False) -> Any:
+    """A body as the kit reads it (:func:`read_json`, ``past_doubles`` too), or ``NOT_JSON``:
+    the one reading for comparing answers, translating generated values and masking secrets,
+    whatever each then makes of a body that is not JSON."""
     try:
-        return read_json(body) if body else NOT_JSON
+        return read_json(body, past_doubles=past_doubles) if body else NOT_JSON
     except orjson.JSONDecodeError:
         return NOT_JSON
 

@@ -13,10 +13,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
-
-from contracts.infinite import ORJSON_INTEGERS
-
 
 def read_inexactly(value: Any) -> bool:
     """Whether orjson may have read ``value``, a whole number as written, as another number."""
@@ -34,21 +30,14 @@ def read_again(body: bytes, *, as_written: bool = False) -> Any:
     ``as_written``, every number as its text (``"1e3"``, ``"-0"``)."""
     if as_written:
         return json.loads(body, parse_float=str, parse_int=str)
-    return json.loads(body, parse_int=_whole)
+    return json.loads(body, parse_int=exact_number)
 
 
-def _whole(digits: str) -> int | float:
-    """A whole number exactly; one of more digits than Python converts (4,300), which is far
-    past a double's range, as the infinity orjson's reading of the body gave it
-    (``contracts/infinite.py``)."""
+def exact_number(text: str) -> int | float:
+    """A number's text as :func:`read_again` reads it: a whole number exactly, one of more
+    digits than Python converts (4,300), which is far past a double's range, as the infinity
+    orjson's reading of the body gave it (``contracts/infinite.py``), any other as a float."""
     try:
-        return int(digits)
+        return int(text)
     except ValueError:
-        return float(digits)
-
-
-def as_json_number(value: Any) -> Any:
-    """``value`` ready for orjson to write: a whole number beyond its 64 bits as its digits."""
-    if isinstance(value, int) and value not in ORJSON_INTEGERS:
-        return orjson.Fragment(str(value))
-    return value
+        return float(text)

@@ -76,7 +76,7 @@ def json_body(body: bytes, after: Any, content_type: str = "") -> bytes:
 
 def _json_text(text: bytes, after: Any) -> bytes:
     """:func:`json_body` of a UTF-8 JSON text."""
-    before = json_of(text)
+    before = json_of(text, past_doubles=True)
     whole = orjson.dumps(after)
     if before is NOT_JSON:
         return whole
@@ -102,7 +102,7 @@ def _json_text(text: bytes, after: Any) -> bytes:
 
 def _reads_as(text: bytes, whole: bytes) -> bool:
     """Whether a spliced text reads as the value ``whole`` writes."""
-    read = json_of(text)
+    read = json_of(text, past_doubles=True)
     return read is not NOT_JSON and orjson.dumps(read) == whole
 
 
@@ -251,6 +251,11 @@ _TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]
 inside a string."""
 
 
+_LONGEST_WHOLE = len(str(-(2**63)))
+"""No replaced whole number is longer (the kit reads them of 64 bits at most): a longer one
+is not converted (past 4,300 digits Python refuses to)."""
+
+
 def _token_by_token(text: bytes, replaced: dict[tuple[type, Any], Any]) -> bytes:
     """A JSON text with every string or whole number value (never a name) that ``replaced``
     has written as its replacement, however it is spelt (``"\\u0043\\u0039"`` is ``"C9"``),
@@ -268,7 +273,7 @@ def _token_by_token(text: bytes, replaced: dict[tuple[type, Any], Any]) -> bytes
                 str,
                 json.loads(token) if b"\\" in token else token[1:-1].decode(),
             )
-        elif token.lstrip(b"-").isdigit():
+        elif token.lstrip(b"-").isdigit() and len(token) <= _LONGEST_WHOLE:
             key = (int, int(token))
         else:  # a fraction or an exponent: no whole number as parsed
             continue

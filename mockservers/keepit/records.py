@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from mockservers.core.records import kit_fields
 from mockservers.core.state import LARGEST_ID, StateError, TenantState, highest_id
 from mockservers.keepit.sections import MAKEUP, MAKEUP_REPORTED, SECTIONS
@@ -20,10 +22,12 @@ under ``sent``, out of the way of the kit's own (``subjects.progId`` is the reco
 
 
 def customer_code_of(record: Any) -> Any:
-    """The record's customerCode for errorObjects: as sent, or "" when it has none usable."""
+    """The record's customerCode for errorObjects: as sent (a whole number's digits as an
+    ``orjson.Fragment`` beyond 64 bits), or "" when it has none usable."""
     subjects = record.get("subjects") if isinstance(record, dict) else None
     code = subjects.get("customerCode") if isinstance(subjects, dict) else None
-    return code if isinstance(code, str | int | float) and not isinstance(code, bool) else ""
+    usable = isinstance(code, str | int | float | orjson.Fragment) and not isinstance(code, bool)
+    return code if usable else ""
 
 
 def highest_prog_ids(tenant: TenantState) -> dict[str, int]:

@@ -3,9 +3,11 @@ contract record by record, the model called, the outcome rendered with its code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 from contracts import Violation, contract, load_schema
@@ -24,7 +26,7 @@ from mockservers.core.explain import (
     refused_by_index,
 )
 from mockservers.core.http import JSONResponse
-from mockservers.core.numbers import as_json_number, read_again, read_inexactly
+from mockservers.core.numbers import exact_number, read_again, read_inexactly
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope, not_found
 from mockservers.keepit.models import BatchResult, KeepItModel
@@ -87,11 +89,13 @@ _PHRASES = {
 
 def insert_client(model: KeepItModel, call: Call) -> Response:
     tenant = model.authenticate(*call.header_values(*CREDENTIALS))
-    records = _with_exact_codes(_records(call.json()), call.body)
+    records, digits = _with_exact_codes(_records(call.json()), call.body)
     refused = refused_by_index(_RECORD, records, _refusal)
     for number in sorted(refused):
         call.explain(f"{RECORDS}[{number}]: {refused[number][0]}")
     failures = {number: failure(number) for number, (_, failure) in refused.items()}
+    for number in digits.keys() & failures:  # refused: its errorObjects entry echoes them
+        records[number] = _with_code(records[number], digits[number])
     return render(model.insert_batch(tenant, records, failures), model.settings.success_message)
 
 
@@ -105,29 +109,36 @@ def _refusal(violations: list[Violation], first: int) -> tuple[str, Callable[[in
     return detail, lambda number: failure
 
 
-def _with_exact_codes(records: list[Any], body: bytes) -> list[Any]:
+def _with_exact_codes(
+    records: list[Any], body: bytes
+) -> tuple[list[Any], dict[int, orjson.Fragment]]:
     """``records`` with each customerCode orjson read inexactly as sent (the contract refuses
-    it, and its errorObjects entry echoes it; core/numbers.py). Nothing else is taken from the
-    exact reading: a whole number beyond 64 bits in another field stays the float any call
-    stores. The store cannot pack the exact one: the body read again as a whole answered HTTP
-    500 for another record's, the records before it written."""
+    it; core/numbers.py), and, by record number, the digits its errorObjects entry echoes of
+    such a code that is a whole number, whatever their length (one of more than Python's
+    4,300 is read as the infinity it is far past a double's range); one written with an
+    exponent or a fraction is echoed as read (``1e400``: infinity, written ``null``). Nothing
+    else is taken from the exact reading: a whole number beyond 64 bits in another field stays
+    the float any call stores. The store cannot pack the exact one: the body read again as a
+    whole answered HTTP 500 for another record's, the records before it written."""
     inexact = [n for n, record in enumerate(records) if read_inexactly(customer_code_of(record))]
     if not inexact:
-        return records
-    exact = _records(read_again(body))
+        return records, {}
+    written = _records(read_again(body, as_written=True))
     records = list(records)  # the call's parsed body stays as read
+    digits = {}
     for number in inexact:
-        record = records[number]
-        code = customer_code_of(exact[number])
-        records[number] = {**record, "subjects": record["subjects"] | {"customerCode": code}}
-    return records
+        text = customer_code_of(written[number])
+        records[number] = _with_code(records[number], exact_number(text))
+        if _WHOLE.fullmatch(text):
+            digits[number] = orjson.Fragment(text)
+    return records, digits
 
 
-def _as_sent(entry: dict[str, Any]) -> dict[str, Any]:
-    """An ``errorObjects`` entry whose customerCode orjson would not write, with its digits."""
-    code = entry["customerCode"]
-    written = as_json_number(code)
-    return entry if written is code else {**entry, "customerCode": written}
+_WHOLE = re.compile(r"-?[0-9]+")
+
+
+def _with_code(record: dict[str, Any], code: Any) -> dict[str, Any]:
+    return {**record, "subjects": record["subjects"] | {"customerCode": code}}
 
 
 def unknown_alias(model: KeepItModel, call: Call) -> Response:
@@ -201,7 +212,7 @@ def render(result: BatchResult, success_message: str) -> Response:
         success,
         code,
         message,
-        errors=[_as_sent(entry) for entry in result.errors],
+        errors=result.errors,
         inserted=result.inserted,
         duplicated=result.duplicated,
     )

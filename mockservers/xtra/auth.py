@@ -5,6 +5,7 @@ that issues one.
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from datetime import UTC, datetime
@@ -72,8 +73,9 @@ def _beyond(value: Any, own: int | None) -> bool:
             value = int(value)
         except ValueError:  # more digits than Python reads: no Int32, so not ``own``
             return True
-    if isinstance(value, float):  # an integral one past 2**53, which the body kept as parsed
-        return value.is_integer() and value != own
+    if isinstance(value, float):  # an integral one past 2**53, which the body kept as parsed,
+        # or an infinity: a number past a double's range, whole as 1e300 is
+        return (value.is_integer() or math.isinf(value)) and value != own
     return is_id(value) and value != own
 
 

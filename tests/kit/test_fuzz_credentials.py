@@ -208,6 +208,10 @@ def test_xtra_updates_insist_on_403_only_where_it_knows(
         (b'[{"ID": null}]', {403}),
         (b'[{"ID": 1, "Users": [{"ID": "2"}]}]', {403}),
         (b'[{"ID": 1, "Users": [{}]}]', {403}),
+        (b'[{"ID": 1e300}]', {403}),
+        (b'[{"ID": 1e400}]', {403}),  # past a double's range: whole as 1e300 is
+        (b'[{"ID": -1e400}]', {403}),
+        (b'[{"ID": 1, "Users": [{"ID": 1e400}]}]', {403}),
     ],
 )
 def test_xtra_access_token_reaching_beyond_is_an_id_naming_another(

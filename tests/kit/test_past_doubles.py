@@ -6,6 +6,7 @@ refused as malformed."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -16,7 +17,11 @@ import pytest
 from contracts.infinite import read_past_doubles
 from contracts.messages import verdict
 from mockservers.core.numbers import read_again
-from tests.conftest import QP, qp_login
+from mockservers.testing import MockServer
+from tests.conftest import ACCOUNTS, QP, qp_login
+from tests.kit.test_shadow import insert_identity, seed, the_shadow
+from tests.proxying import XTRA_KEYS as PROXIED_XTRA_KEYS
+from tests.proxying import XTRA_UPDATE, proxied
 
 pytestmark = pytest.mark.every_store  # the same behaviour on every store
 
@@ -183,6 +188,28 @@ def test_xtra_keeps_an_unlisted_field_and_an_int32_is_out_of_range(
     assert http.get("/__admin/state/xtra").status_code == 200
 
 
+@pytest.mark.parametrize("number", PAST)
+def test_an_access_token_s_scope_reads_such_an_id_as_another_identity(
+    http: httpx.Client, number: str
+) -> None:
+    """As ``1e300`` or ``2147483648``: a whole number, past every bound, so not the token's own
+    identity (nor user): the whole call is a 403, not a record's ER.IR.INVAL."""
+    login = {"Username": "demo", "Password": "demo"}
+    token = http.post("/xtra/api/sync/v1/login", json=login).json()["result"]["Token"]
+    headers = {"AccessToken": token, "Content-Type": "application/json"}
+    url = "/xtra/api/sync/v1/irs/update"
+    for body, whose in (
+        (put('[{"ID":%,"Surname":"R"}]', number), "l'anagrafica 1"),
+        (
+            put('[{"ID":1,"Users":[{"ID":%,"Password":"p","ConfirmPassword":"p"}]}]', number),
+            "l'utente 1",
+        ),
+    ):
+        answer = http.post(url, content=body, headers=headers)
+        assert answer.status_code == 403, answer.text
+        assert answer.json()["message"] == f"Con AccessToken si può aggiornare solo {whose}"
+
+
 def keepit(http: httpx.Client, code: str, more: str = "") -> httpx.Response:
     record = put(
         '{"action":"I","subjects":{"customerCode":%,"system":"DW","subjectType":"FIDELITY",'
@@ -202,10 +229,11 @@ def test_keepit_keeps_an_unlisted_field_and_a_customer_code_is_out_of_range(
     assert kept.status_code == 200 and kept.json()["success"] is True, kept.text
     code = keepit(http, number)
     assert code.status_code == 400
-    (entry,) = code.json()["errorObjects"]
+    (entry,) = json.loads(code.text, parse_int=str)["errorObjects"]  # each number's digits
     assert entry["errorMessage"] == "Errore: customerCode fuori dai limiti ammessi."
-    # echoed as the JSON reader read it: whole digits exactly, an infinity as JSON can (null)
-    assert entry["customerCode"] == (int(number) if number == BIG else None)
+    # echoed as sent: a whole number with its digits, whatever their length; one written with
+    # an exponent as the JSON reader read it, an infinity, as JSON can (null)
+    assert entry["customerCode"] == (number if number in (BIG, HUGE) else None)
     (kept,) = http.get("/__admin/state/keepit").json()["tenants"]["1/1"]["subjects"].values()
     assert kept["subjects"]["foo"] is None  # an infinity, written back as JSON can: null
 
@@ -266,9 +294,60 @@ def test_the_journal_shows_such_a_body_as_sent_its_secrets_masked(http: httpx.Cl
     assert entry["verdict"] == {"request": [], "response": []}
 
 
+def test_a_body_matcher_reads_such_a_body_as_the_fake_read_it(http: httpx.Client) -> None:
+    """Shown as text, such a body never matched a ``body`` matcher (``expected an object``):
+    it is matched as the fake read it, its secrets masked as shown, and still shown as sent."""
+    headers = XTRA_KEYS | {"Content-Type": "application/json"}
+    for note in ("1", "1e400", BIG):
+        body = f'{{"Username":"demo","Password":"demo","Note":{note}}}'
+        assert http.post("/xtra/api/sync/v1/login", content=body, headers=headers).is_success
+    matcher = {"vendor": "xtra", "operation": "login", "body": {"Username": "demo"}}
+    assert http.post("/__admin/requests/count", json=matcher).json() == {"count": 3}
+    masked = matcher | {"body": {"Password": "***", "Note": 1}}
+    assert http.post("/__admin/requests/count", json=masked).json() == {"count": 1}
+    clear = matcher | {"body": {"Password": "demo"}}
+    assert http.post("/__admin/requests/count", json=clear).json() == {"count": 0}
+    missed = http.post(
+        "/__admin/requests/verify", json={"matcher": matcher | {"body": {"Note": 2}}}
+    )
+    shown = [miss["entry"]["request"] for miss in missed.json()["near_misses"]]
+    assert shown[:2] == [
+        f'{{"Username":"demo","Password":"***","Note":{note}}}' for note in (BIG, "1e400")
+    ]
+    assert [miss["differences"] for miss in missed.json()["near_misses"]] == [
+        ["body.Note: expected 2, got infinity (a number past a double's range)"],
+        ["body.Note: expected 2, got infinity (a number past a double's range)"],
+        ["body.Note: expected 2, got 1"],
+    ]
+
+
 def test_the_admin_api_says_what_it_does_not_take(http: httpx.Client) -> None:
     answer = http.post("/__admin/clock", content='{"seconds": 1e400}')
     assert answer.status_code == 400
     assert answer.json()["error"].startswith(
         "the body holds a number past a double's range, which no admin field takes"
     )
+
+
+@pytest.mark.parametrize("number", ["1e400", BIG])
+def test_the_shadow_translates_an_id_beside_such_a_number_which_stays_as_written(
+    number: str,
+) -> None:
+    """The shadow read such a body as no JSON, so asked the fake of the vendor's ID (an
+    identity it does not have): now it is read as the fake reads it, the fake's ID written in
+    the vendor's place and the number left as it was sent (a parse writes it ``null``)."""
+    with MockServer(ACCOUNTS) as upstream:
+        seed(upstream)
+        with proxied(upstream, ("xtra",), shadow=True) as (app, http):
+            vendor_id = insert_identity(http)
+            headers = PROXIED_XTRA_KEYS | {"Content-Type": "application/json"}
+            sent = put('[{"ID":%,"Denomination":"B","Foo":%}]', str(vendor_id), number)
+            http.post(XTRA_UPDATE, headers=headers, content=sent)
+            (latest,) = http.get("/__admin/requests", params={"limit": 1}).json()
+            with the_shadow(app) as fake:
+                asked, inserted_there = fake.get("/__admin/requests", params={"limit": 2}).json()
+    fake_id = inserted_there["response"]["result"]["records"][0]["Item1"]
+    assert fake_id != vendor_id  # the upstream's sequence was ahead
+    assert asked["request"] == put('[{"ID":%,"Denomination":"B","Foo":%}]', str(fake_id), number)
+    assert asked["response"]["result"]["records"][0]["Item3"] is True
+    assert latest["shadow"] == []

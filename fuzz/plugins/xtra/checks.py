@@ -31,6 +31,7 @@ allowed wherever a 200 is.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from typing import Any
@@ -121,9 +122,10 @@ def _true(query: dict[str, str], name: str) -> bool:
 
 
 def _is_id(value: Any) -> bool:
-    """An integer as JSON Schema counts them: ``1`` and ``1.0``, never ``true``."""
+    """An integer as the contracts count them: ``1`` and ``1.0``, never ``true``; and an
+    infinity, read for a number past a double's range (``1e400``), whole as ``1e300`` is."""
     if isinstance(value, float):
-        return value.is_integer()
+        return value.is_integer() or math.isinf(value)
     return isinstance(value, int) and not isinstance(value, bool)
 
 
