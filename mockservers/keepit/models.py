@@ -27,7 +27,14 @@ from mockservers.core.unique import UniqueIndex, listed
 from mockservers.core.vendor import VendorModel
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import call_error, rate_limited
-from mockservers.keepit.keys import Owners, held_keys, identity_keys, key_text, owners_of
+from mockservers.keepit.keys import (
+    Owners,
+    held_keys,
+    identity_keys,
+    key_text,
+    owners_of,
+    take_free,
+)
 from mockservers.keepit.planning import (
     DUPLICATE,
     Holders,
@@ -216,13 +223,14 @@ class KeepItModel(VendorModel):
         incoming = incoming_of(record)
         code = record["subjects"]["customerCode"]
         keys = identity_keys(incoming)
-        if any(key in index for key in keys):
+        if not index.keys().isdisjoint(keys):
             met(coverage.DUPLICATE_RECORD)
             return BatchResult(duplicated=[Plan("duplicate", code, DUPLICATE).entry()])
         tenant.check_room(lambda: add_needs({}, incoming, True), self.kit.max_body_bytes)
         now = self.clock.isoformat()
         try:
-            name, stored, entry = insert(tenant, index, incoming, keys, code, now)
+            name, stored, entry = insert(tenant, incoming, code, now)
+            take_free(index, keys, name)
             tenant.put(SUBJECTS, name, stored)
         except BaseException:
             self._reindex(tenant)
