@@ -13,6 +13,11 @@ were first written (a new key comes last, as ``put`` places it). A record read f
 tenant is never changed in place: a write copies what it changes and puts the copy, which is
 the call's own until the call ends (a vendor may merge the call's later records into it, as
 KeepIT's ``Draft`` does).
+
+Used as a context manager (XTRA), the batch writes its records to the tenant also when the
+call raises half-way (a bug): each record written before the failure is kept, as when it was
+put at once. A call that is one transaction at the vendor (KeepIT) calls :meth:`Batch.commit`
+after its last record instead: a failure before it leaves the tenant as it was.
 """
 
 from __future__ import annotations
@@ -53,6 +58,10 @@ class Batch:
     def __exit__(self, *exc_info: object) -> None:
         """The records written, to the tenant: also after an exception (a bug), as each record
         written before it was kept when it was put at once."""
+        self.commit()
+
+    def commit(self) -> None:
+        """The records written so far, to the tenant, in the order they were first written."""
         tenant, collection = self.tenant, self._collection
         written, self._written = self._written, {}
         for key, record in written.items():

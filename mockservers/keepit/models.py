@@ -2,6 +2,9 @@
 
 A batch is planned first and written after, so that a unique-constraint clash (HTTP 422), or
 progIds that would pass 2^53 (the vendor's 500), refuses the whole call with nothing stored.
+The write is all or nothing too, as the vendor's one database transaction a call: the call's
+customers reach the tenant after its last record, and a failure before (a bug, the kit's 500)
+leaves the customers and their unique-key index as they were (the progIds it took stay taken).
 Each record's checks, in the order of VENDORS.md, are in ``planning.py``, its write in
 ``writing.py``; the unique keys and the tenant's index of them in ``keys.py``; a stored
 customer, read without the model's state, in ``records.py``.
@@ -24,7 +27,14 @@ from mockservers.core.unique import UniqueIndex, listed
 from mockservers.core.vendor import VendorModel
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import call_error, rate_limited
-from mockservers.keepit.keys import Owners, held_keys, identity_keys, key_text, owners_of
+from mockservers.keepit.keys import (
+    Owners,
+    held_keys,
+    identity_keys,
+    key_text,
+    owners_of,
+    take_free,
+)
 from mockservers.keepit.planning import (
     DUPLICATE,
     Holders,
@@ -187,7 +197,7 @@ class KeepItModel(VendorModel):
         tenant.check_room(lambda: ids_needed(plans), self.kit.max_body_bytes)
         inserted, errors, duplicated = [], [], []
         drafts = Drafts(customers)
-        with customers:
+        try:
             for plan in plans:
                 for behaviour in plan.behaviours:
                     met(behaviour)
@@ -197,6 +207,10 @@ class KeepItModel(VendorModel):
                     duplicated.append(plan.entry())
                 else:
                     errors.append(plan.entry())
+            customers.commit()  # after the last record: a call is one transaction
+        except BaseException:
+            self._reindex(tenant)
+            raise
         return BatchResult(inserted, errors, duplicated)
 
     def insert_lone(
@@ -209,13 +223,24 @@ class KeepItModel(VendorModel):
         incoming = incoming_of(record)
         code = record["subjects"]["customerCode"]
         keys = identity_keys(incoming)
-        if any(key in index for key in keys):
+        if not index.keys().isdisjoint(keys):
             met(coverage.DUPLICATE_RECORD)
             return BatchResult(duplicated=[Plan("duplicate", code, DUPLICATE).entry()])
         tenant.check_room(lambda: add_needs({}, incoming, True), self.kit.max_body_bytes)
-        name, stored, entry = insert(tenant, index, incoming, keys, code, self.clock.isoformat())
-        tenant.put(SUBJECTS, name, stored)
+        now = self.clock.isoformat()
+        try:
+            name, stored, entry = insert(tenant, incoming, code, now)
+            take_free(index, keys, name)
+            tenant.put(SUBJECTS, name, stored)
+        except BaseException:
+            self._reindex(tenant)
+            raise
         return BatchResult(inserted=[entry])
+
+    def _reindex(self, tenant: TenantState) -> None:
+        """The tenant's index read again from its stored customers, after a write that failed
+        half-way (a bug): it had taken the keys of customers the call no longer stores."""
+        self._owners[tenant.name] = owners_of(tenant)
 
 
 def _refusal(username: str, password: str, company: str, site: str, expected: str | None) -> str:

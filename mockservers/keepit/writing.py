@@ -138,9 +138,8 @@ def write(drafts: Drafts, index: Owners, plan: Plan, clock: Clock) -> dict[str, 
     tenant = customers.tenant
     now = clock.isoformat()
     if not plan.existing:  # it holds the keys it was planned with
-        name, record, entry = insert(
-            tenant, index, plan.incoming, plan.keys, plan.customer_code, now
-        )
+        name, record, entry = insert(tenant, plan.incoming, plan.customer_code, now)
+        index.change((), [(key, name) for key in plan.keys])
         customers.put(name, record)
         return entry
     name = str(plan.existing.prog_id)
@@ -157,18 +156,12 @@ def write(drafts: Drafts, index: Owners, plan: Plan, clock: Clock) -> dict[str, 
 
 
 def insert(
-    tenant: TenantState,
-    index: Owners,
-    incoming: dict[str, Any],
-    keys: list[Key],
-    code: Any,
-    now: str,
+    tenant: TenantState, incoming: dict[str, Any], code: Any, now: str
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """A new customer from ``incoming``, holding ``keys`` in the tenant's index: its name and
-    record, for the caller to store, and its entry of insertedObjects."""
+    """A new customer from ``incoming``: its name and record, for the caller to store and
+    index, and its entry of insertedObjects."""
     record, reported = _inserted(tenant, incoming, now)
     name = str(record["progId"])
-    index.change((), [(key, name) for key in keys])
     met(coverage.INSERTED)
     return name, record, _entry(record, code, first_email(record), reported)
 

@@ -13,6 +13,7 @@ import pytest
 
 from mockservers import create_app
 from mockservers.core.unique import UniqueIndex
+from mockservers.keepit import models
 from mockservers.keepit.planning import Holders
 from mockservers.testing import SyncASGITransport
 from tests.batches import Work, counted, in_order
@@ -420,6 +421,66 @@ def test_a_mapping_stays_each_of_its_holders_own_after_one_of_them_claims_it() -
     assert holders.taken([key], "3")
     holders.claim([], "1", given_up=[key])
     assert holders.holders(key) == ("2",)
+
+
+def failing(monkeypatch: pytest.MonkeyPatch, name: str, at: int) -> None:
+    """``models.<name>`` raises (a bug) at its ``at``-th call, after doing its work: the
+    customer written to the call's batch, its keys taken in the tenant's index."""
+    done = getattr(models, name)
+    calls = 0
+
+    def fails(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        result = done(*args, **kwargs)
+        if calls == at:
+            raise RuntimeError("a bug")
+        return result
+
+    monkeypatch.setattr(models, name, fails)
+
+
+@pytest.mark.every_store
+@pytest.mark.parametrize(
+    ("name", "at", "batch"),
+    [
+        (
+            "write",
+            3,
+            [
+                update("C2", 2, {"email": "own@x.it"}),  # gives up the e-mail it shares with C1
+                customer("C3", mappings=[mapping("C3")], cards=[card("333")]),
+                customer("C4", contacts=[email("c4@x.it")]),
+            ],
+        ),
+        ("insert", 1, [customer("L", contacts=[email("l@x.it")])]),  # a lone insert's path
+    ],
+    ids=["batch", "lone"],
+)
+def test_a_call_that_fails_half_way_leaves_the_customers_and_their_keys_as_they_were(
+    http: httpx.Client,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    at: int,
+    batch: list[dict[str, Any]],
+) -> None:
+    """A call is one transaction at the vendor. A bug half-way through its writes answers the
+    kit's 500 and stores none of its records (the records written before the failure were
+    stored, and their keys kept taken: the same call again found its own customers'
+    duplicates); the same call then goes through."""
+    assert http.put("/__admin/state/keepit", json=shared_email_state(1, 2)).status_code == 200
+    before = http.get("/__admin/state/keepit").json()["tenants"]["1/1"]["subjects"]
+    with monkeypatch.context() as patched:
+        failing(patched, name, at)
+        response = http.post(API, params=QUERY, headers=DEMO, json={"subjectsRecords": batch})
+    assert (response.status_code, response.json()["code"]) == (500, 500)
+    assert http.get("/__admin/state/keepit").json()["tenants"]["1/1"]["subjects"] == before
+    answer = insert(http, batch)
+    assert answer["code"] == 200
+    inserted = [entry["customerCode"] for entry in answer["insertedObjects"]]
+    assert inserted == [record["subjects"]["customerCode"] for record in batch]
+    shared = insert(http, [with_email(customer("N"), "shared@x.it")])  # C1 holds it still
+    assert shared["code"] == 204
 
 
 def updates_of_one_customer(monkeypatch: pytest.MonkeyPatch, count: int) -> Work:
