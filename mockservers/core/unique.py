@@ -47,6 +47,12 @@ class UniqueIndex(dict[Value, Holder], Generic[Value, Holder]):
             if (value, holder) not in kept:
                 self._add(value, holder)
 
+    def add_free(self, values: Iterable[Value], holder: Holder) -> None:
+        """``values``, none of which any record holds (the caller checked), now held by
+        ``holder``: what ``change((), ...)`` does with them, in one native update (its
+        look-ups are for values records hold, several of them perhaps)."""
+        self.update(dict.fromkeys(values, holder))
+
     def holds(self, value: Value, holder: Holder) -> bool:
         """Whether ``holder`` holds ``value`` (found by it, or one of several holders)."""
         return self.get(value) == holder or holder in self.shared.get(value, ())

@@ -116,13 +116,6 @@ class KeyCounts:
         return gone
 
 
-def take_free(index: Owners, keys: list[Key], prog_id: str) -> None:
-    """``keys``, none of which a customer holds (the caller checked), now held by ``prog_id``:
-    what ``index.change((), ...)`` does with values no record holds, in one native update
-    (its look-ups are for values records hold, several of them perhaps)."""
-    index.update(dict.fromkeys(keys, prog_id))
-
-
 def owners_of(tenant: TenantState) -> Owners:
     """The unique-key index of a tenant, from its stored customers, in their order."""
     owners: Owners = UniqueIndex()

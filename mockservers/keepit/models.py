@@ -33,7 +33,6 @@ from mockservers.keepit.keys import (
     identity_keys,
     key_text,
     owners_of,
-    take_free,
 )
 from mockservers.keepit.planning import (
     DUPLICATE,
@@ -230,7 +229,7 @@ class KeepItModel(VendorModel):
         now = self.clock.isoformat()
         try:
             name, stored, entry = insert(tenant, incoming, code, now)
-            take_free(index, keys, name)
+            index.add_free(keys, name)
             tenant.put(SUBJECTS, name, stored)
         except BaseException:
             self._reindex(tenant)
