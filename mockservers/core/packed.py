@@ -9,9 +9,10 @@ record dicts for the garbage collector to trace: with 100,000 TS Digital items a
 took 324 ms as dicts, and takes nothing packed (docs/performance.md).
 
 Reading gives a new dict each time: a change to it is kept only when it is put back, which is
-how every write reaches the store's recorder anyway. A record whose JSON is made already can be
-put as an ``orjson.Fragment`` of it: kept as those bytes, and written so by every recorder
-(they all write records with orjson), nothing parsed or serialised again.
+how every write reaches the store's recorder anyway. A put hands the recorder the bytes it kept,
+which a store writes as they are: a record is packed once, here. A record whose JSON is made
+already can be put as an ``orjson.Fragment`` of it: kept as those bytes, nothing parsed or
+serialised again.
 """
 
 from __future__ import annotations
@@ -54,13 +55,21 @@ class PackedRecords(MutableMapping[str, Any]):
     def __setitem__(self, key: str, record: Any) -> None:
         self._packed[key] = pack(record)
 
-    def put(self, key: str, record: Any) -> bool:
-        """Keep ``record`` under ``key``; whether the key is new (it then comes last: the
-        records keep the order their keys first came in, which a shared store keeps too)."""
+    def put(self, key: str, record: Any) -> tuple[bytes, bool]:
+        """Keep ``record`` under ``key``: its JSON as kept (what a store writes, not packed
+        again), and whether the key is new (it then comes last: the records keep the order
+        their keys first came in, which a shared store keeps too)."""
         packed = self._packed
         new = key not in packed
-        packed[key] = pack(record)
-        return new
+        kept = packed[key] = pack(record)
+        return kept, new
+
+    def put_many(self, records: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> dict[str, bytes]:
+        """Keep each of ``records``: their JSON as kept, by key (what a store writes as is)."""
+        pairs = records.items() if isinstance(records, Mapping) else records
+        kept = {key: pack(record) for key, record in pairs}
+        self._packed.update(kept)
+        return kept
 
     def new_keys(self, records: Iterable[str]) -> list[str]:
         """The keys of ``records`` not kept yet, in their order."""
@@ -95,8 +104,7 @@ class PackedRecords(MutableMapping[str, Any]):
         return self._packed.keys()  # a real dict view: set operations stay in C
 
     def update(self, records: Any = (), /) -> None:  # type: ignore[override]
-        pairs = records.items() if isinstance(records, Mapping) else records
-        self._packed.update({key: pack(record) for key, record in pairs})
+        self.put_many(records)
 
     def packed(self) -> dict[str, bytes]:
         """Every record as kept, its JSON (a copy of the mapping; the bytes never change)."""

@@ -428,22 +428,19 @@ class Writing:
             if args[3]:
                 pipe.append(order, (field,))
             return (state.name, operation, args[:3])
+        # Records come as the collection keeps them (their JSON): written as they are.
         prefix = f"{args[1]}{SEP}"  # the collection's part of its records' fields
-        if operation == "put":  # (tenant, collection, key, record, new?)
-            field, packed = prefix + args[2], _json(args[3])
+        if operation == "put":  # (tenant, collection, key, JSON, new?)
+            field, packed = prefix + args[2], args[3]
             pipe.hset(key, field, packed)
             records.append(packed)
             if args[4]:
                 pipe.append(order, (field,))
             return (state.name, "records", (tenant, args[1], [args[2]]))
-        put = args[2]  # put_many (tenant, collection, records, new keys)
+        put = args[2]  # put_many (tenant, collection, JSON by key, new keys)
         if put:
-            mapping = {}
-            for k, v in put.items():
-                packed = _json(v)
-                mapping[prefix + k] = packed
-                records.append(packed)
-            pipe.hset(key, mapping=mapping)
+            pipe.hset(key, mapping={prefix + k: packed for k, packed in put.items()})
+            records += put.values()
             pipe.append(order, [prefix + k for k in args[3]])
         return (state.name, "records", (tenant, args[1], list(put)))
 

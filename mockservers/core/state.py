@@ -4,8 +4,10 @@ A vendor keeps each tenant's data in named collections of JSON records plus name
 Every write goes through ``put``/``put_many`` or ``next``/``reserve`` (and whole tenants through
 ``reset``/``load``), each reported to the store's recorder as an operation on the vendor's state
 (``put``, ``put_many``, ``seq``, ``drop``, ``load``): that is what lets the kit keep writes in a
-state file or share them between processes without knowing any vendor. A ``load`` carries the
-tenant as ``TenantState.packed_dump`` gives it: its records as their JSON, not parsed again. A
+state file or share them between processes without knowing any vendor. Records travel as the
+collection keeps them, their JSON bytes: a ``put`` or ``put_many`` carries the bytes it packed,
+and a ``load`` the tenant as ``TenantState.packed_dump`` gives it; a store writes them as they
+are, never packing a record again. A
 ``put`` says whether its key is new, a ``put_many`` which of its keys are: a collection lists its
 records in the order their keys first came in (records are never removed one by one), and a
 shared store keeps that order for a process that reads the tenant back.
@@ -120,14 +122,14 @@ class TenantState:
         return self.collections[collection].get(key)
 
     def put(self, collection: str, key: str, record: Any) -> None:
-        added = self.collections[collection].put(key, record)
-        self._owner.recorded("put", (self.name, collection, key, record, added))
+        packed, added = self.collections[collection].put(key, record)
+        self._owner.recorded("put", (self.name, collection, key, packed, added))
 
     def put_many(self, collection: str, records: dict[str, Any]) -> None:
         kept = self.collections[collection]
         added = kept.new_keys(records) if self._owner.record is not None else []
-        kept.update(records)
-        self._owner.recorded("put_many", (self.name, collection, records, added))
+        packed = kept.put_many(records)
+        self._owner.recorded("put_many", (self.name, collection, packed, added))
 
     def values(self, collection: str) -> Iterator[Any]:
         return iter(self.collections[collection].values())

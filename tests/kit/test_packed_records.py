@@ -101,7 +101,7 @@ def test_stored_records_leave_nothing_for_the_garbage_collector() -> None:
 
 def test_a_record_put_as_its_json_is_kept_as_is_and_its_bytes_name_that_write() -> None:
     """A record whose JSON is made already goes in as an ``orjson.Fragment``: read back as the
-    record, written by a recorder as the same JSON; the bytes kept stay the same object until
+    record, handed to the recorder as the very bytes kept; those stay the same object until
     the record is put again, which is how its writer knows nothing rewrote it."""
     state = VendorState("tsdigital", ("items",))
     told: list[Any] = []
@@ -112,8 +112,26 @@ def test_a_record_put_as_its_json_is_kept_as_is_and_its_bytes_name_that_write() 
     records = tenant.collections["items"]
     kept = records.kept("i1")
     assert kept == orjson.dumps(record) and records["i1"] == record
-    assert [orjson.dumps(r) for r in told] == [kept]
+    assert told == [kept] and told[0] is kept
     assert records.kept("i1") is kept
     tenant.put("items", "i1", record)
     assert records.kept("i1") == kept and records.kept("i1") is not kept
     assert records.kept("i2") is None
+
+
+def test_a_store_is_handed_each_record_as_the_collection_keeps_it() -> None:
+    """What a put or a put_many tells the store's recorder is the JSON the collection keeps,
+    the same bytes objects: a store writes them as they are, no record packed twice."""
+    state = VendorState("quoparts", ("customers",))
+    told: list[Any] = []
+    state.record = lambda name, operation, args: told.append(args[3 if operation == "put" else 2])
+    tenant = state.tenant("demo")
+    tenant.put_many("customers", {"ERP1": _customer(1), "ERP2": _customer(2)})
+    tenant.put("customers", "ERP3", _customer(3))
+    records = tenant.collections["customers"]
+    assert told == [
+        {"ERP1": orjson.dumps(_customer(1)), "ERP2": orjson.dumps(_customer(2))},
+        orjson.dumps(_customer(3)),
+    ]
+    assert all(packed is records.kept(key) for key, packed in told[0].items())
+    assert told[1] is records.kept("ERP3")

@@ -333,6 +333,63 @@ def test_each_process_indexes_the_records_the_other_writes(redis_url: str) -> No
         assert stored["CLI001"]["COD_CLI"] == code
 
 
+def test_redis_and_the_log_keep_each_record_as_the_writing_process_keeps_it(
+    redis_url: str,
+) -> None:
+    """A record is packed once, by its collection: the tenant's hash and the log entry the
+    other processes replay hold those bytes (a bulk import, single puts, a TS Digital item
+    settled from the JSON kept), and they read back as the record the process shows."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with processes(redis_url, count=1, prefix=prefix) as (http,):
+        token = qp_login(http)
+        qp_call(http, "importCli", token, {"data": [row("CLI001"), row("CLI002")]})
+        qp_call(http, "importCli", token, {"data": [row("CLI001") | {"DES_NOM": "Bianchi"}]})
+        http.post(KEEPIT_CALL, headers=KEEPIT, json=KEEPIT_BODY)
+        minted = http.post("/__admin/tsdigital/tokens", json={"kind": "user"}).json()
+        headers = {"Authorization": f"Bearer {minted['token']}", "X-App-Name": "t"}
+        item = {"item": {"base": {"identifier": {"vatNumber": "01234567890"}}}}
+        http.post("/tsdigital/api/v3/items", json=item, headers=headers | {"X-App-Version": "1"})
+        http.post("/__admin/clock", json={"advance_seconds": 3600})
+        kit = http._transport._app.state.kit  # type: ignore[attr-defined]
+        store = kit.store
+        shown = {v: http.get(f"/__admin/state/{v}").json() for v in ("quoparts", "tsdigital")}
+        raw = redis.Redis.from_url(redis_url)
+        logged = _logged_records(raw, store.key("log"))
+        logged_as_kept: set[tuple[str, str, str]] = set()
+        for vendor, model in kit.vendors.items():
+            for name, tenant in model.state.tenants.items():
+                kept_in_redis = raw.hgetall(store.key("state", vendor, name))
+                for collection, records in tenant.collections.items():
+                    for key in records:
+                        packed = kept_in_redis[f"{collection}{SEP}{key}".encode()]
+                        assert packed == records.kept(key), (vendor, collection, key)
+                        if vendor in shown:
+                            record = shown[vendor]["tenants"][name][collection][key]
+                            assert orjson.loads(packed) == record
+                        if (f"state:{vendor}", name, collection, key) in logged:
+                            assert logged[f"state:{vendor}", name, collection, key] == packed
+                            logged_as_kept.add((vendor, collection, key))
+        raw.close()
+    item_id = next(iter(kit.vendors["tsdigital"].state.tenants["demo"].collections["items"]))
+    assert shown["tsdigital"]["tenants"]["demo"]["items"][item_id]["status"] == "CREATED"
+    written = {("quoparts", "customers", "CLI001"), ("quoparts", "customers", "CLI002")}
+    written |= {("keepit", "subjects", "1"), ("tsdigital", "items", item_id)}
+    assert written <= logged_as_kept
+
+
+def _logged_records(raw: redis.Redis, log: str) -> dict[tuple[str, str, str, str], bytes]:
+    """The latest JSON the log carries of each record: (state, tenant, collection, key) ->
+    bytes. Read unparsed: each record is a field of its own, all named "r"."""
+    raw.set_response_callback("XRANGE", lambda reply, **options: reply)
+    logged: dict[tuple[str, str, str, str], bytes] = {}
+    for _, fields in raw.execute_command("XRANGE", log, "-", "+"):
+        records = iter(fields[3::2])  # "ops", their JSON, then "r" and a record, and so on
+        for name, operation, args in orjson.loads(fields[1]):
+            for key in args[2] if operation == "records" else ():
+                logged[name, args[0], args[1], key] = next(records)
+    return logged
+
+
 def test_a_reset_in_one_process_empties_the_other_processs_indexes(redis_url: str) -> None:
     """A vendor reset reaches the other process as its tenants dropped, and that process's
     derived indexes forget them: KeepIT's unique codes, XTRA's ExternalKeys, QuoParts' index by
