@@ -154,6 +154,11 @@ class FaultRegistry:
         self._faults.put(_key(fault.id, scope), asdict(fault))
         return fault
 
+    def armed(self) -> bool:
+        """Whether any fault is held, in any scope: when none is, ``take`` finds none. A vendor
+        that would ask record by record (XTRA's own faults) asks this once a call instead."""
+        return bool(self._faults.data)
+
     def take(
         self, vendor: str, operation: str, kinds: frozenset[str] = CORE_FAULT_KINDS
     ) -> Fault | None:

@@ -970,6 +970,21 @@ def test_record_error_fault_fails_one_record_with_er_ir_unerr(http: httpx.Client
     assert one(http, NEW | {"ExternalKey": "A"})["Item3"] is True
 
 
+def test_a_session_s_record_error_fails_only_the_session_s_records(http: httpx.Client) -> None:
+    """A record fault is asked for only while some scope holds a fault: one held by a session
+    leaves a global call's records alone and fails the session's next record, once."""
+    session = http.post("/__admin/sessions", json={}).json()
+    fault = {"vendor": "xtra", "kind": "record_error", "times": 1, "session": session["id"]}
+    assert http.post("/__admin/faults", json=fault).status_code == 201
+    assert one(http, NEW | {"ExternalKey": "G"})["Item3"] is True
+    xtra = session["credentials"]["xtra"]
+    keys = {"SyncPublicKey": xtra["public_key"], "SyncSecretKey": xtra["secret_key"]}
+    sent = [NEW | {"ExternalKey": "S1"}, NEW | {"ExternalKey": "S2"}]
+    answer = http.post(UPDATE, json=sent, headers=keys).json()["result"]["records"]
+    assert [code_of(o) for o in answer] == ["ER.IR.UNERR", None]
+    assert http.get("/__admin/faults").json() == []
+
+
 MISMATCHED = {"ID": 1, "Users": [{"ID": 1, "Password": "Nuova2!", "ConfirmPassword": "Altra3!"}]}
 """A record its schema lets through and the fake refuses for its content (ER.IR.INVAL)."""
 
