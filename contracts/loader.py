@@ -32,17 +32,28 @@ BASE_URI = "https://contracts.mockservers.invalid/"
 _SKIP = {"openapi.json"}
 
 
-def _integer(checker: Any, instance: Any) -> bool:
-    """JSON Schema's integer, and an infinity: read for a number past a double's range
-    (``1e400``, a whole number of 400 digits), which is whole, so that it is judged out of an
-    integer's bounds (as ``1e300`` is) rather than of another type."""
-    whole = Draft202012Validator.TYPE_CHECKER.is_type(instance, "integer")
-    return whole or (isinstance(instance, float) and math.isinf(instance))
+def _type(validator: Any, types: Any, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+    """JSON Schema's ``type``, and an infinity (read for a number past a double's range:
+    ``1e400``, a whole number of 400 digits) an integer where the schema bounds it on the
+    infinity's side or lists its values: it is whole, and judged out of the bounds (as
+    ``1e300`` is) rather than of another type. Where nothing bounds it, it is no integer:
+    code reading the field (``int()``) could not hold it."""
+    whole = isinstance(instance, float) and math.isinf(instance) and _bounded(schema, instance)
+    if not (whole and "integer" in ([types] if isinstance(types, str) else types)):
+        yield from _TYPE(validator, types, instance, schema)
 
 
-_Explainer = extend(
-    Walker, {"if": if_}, type_checker=Walker.TYPE_CHECKER.redefine("integer", _integer)
-)
+_TYPE = Draft202012Validator.VALIDATORS["type"]
+
+
+def _bounded(schema: dict[str, Any], infinity: float) -> bool:
+    """Whether a keyword beside ``type`` refuses ``infinity``: a bound on its side, a list of
+    the values allowed."""
+    side = ("maximum", "exclusiveMaximum") if infinity > 0 else ("minimum", "exclusiveMinimum")
+    return any(name in schema for name in (*side, "enum", "const"))
+
+
+_Explainer = extend(Walker, {"if": if_, "type": _type})
 """The detailed walk: equal items walked once (:mod:`contracts.repeats`), a condition explained
 by the branch the instance claims (:mod:`contracts.conditions`); its ``$ref``s resolved in
 :func:`walked_registry`."""

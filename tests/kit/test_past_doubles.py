@@ -182,7 +182,8 @@ def test_xtra_keeps_an_unlisted_field_and_an_int32_is_out_of_range(
     (group,) = xtra(http, put('[{"FIDGroup":%,"TypologyIds":[2]}]', number)).json()["result"][
         "records"
     ]
-    assert "FIDGroup con valore non ammesso" in group["Item4"]["Message"]
+    # The rule an identity's group must meet ("then": an integer) sets no bound: no integer
+    assert "campo FIDGroup di tipo non valido (atteso intero)" in group["Item4"]["Message"]
     named = xtra(http, put('[{"FIDGroup":1,"TypologyIds":[2],"Name":%}]', number)).json()
     assert "campo Name di tipo non valido" in named["result"]["records"][0]["Item4"]["Message"]
     assert http.get("/__admin/state/xtra").status_code == 200
