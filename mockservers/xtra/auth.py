@@ -172,7 +172,9 @@ class Authorisation:
         if contact_form:
             met(coverage.ACCESS_TOKEN_SCOPE)
             raise self.forbidden(
-                "Le chiamate contact form richiedono SyncPublicKey e SyncSecretKey"
+                "Le chiamate contact form richiedono SyncPublicKey e SyncSecretKey",
+                "a contact form needs the key pair (SyncPublicKey, SyncSecretKey), "
+                "not an AccessToken",
             )
         for index, record in enumerate(records):
             rid = record.get("ID")

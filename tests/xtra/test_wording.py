@@ -187,6 +187,7 @@ CASES = [
     pytest.param(
         update(
             forbidden("Le chiamate contact form richiedono SyncPublicKey e SyncSecretKey"),
+            ("a contact form needs the key pair", "not an AccessToken"),
             body=[CONTACT_FORM],
             headers=TOKEN,
             query={"contactForm": "true"},
