@@ -287,6 +287,54 @@ def test_a_credential_httpx_cannot_send_is_refused_without_quoting_it(
         assert admin.get("/__admin/requests", params={"vendor": vendor}).json() == []
 
 
+MARKED = "PRIVATE-9f3"
+"""A value of a user's data, which no message of a refused request may quote."""
+
+
+def _keepit_marked() -> dict[str, Any]:
+    record = keepit_customer("C1")
+    record["subjects"] |= {"sex": MARKED, "province": MARKED, "birthday": MARKED}
+    return record | {"action": MARKED}
+
+
+MARKED_CALLS: dict[str, Callable[[Any], Any]] = {
+    "quoparts": lambda client: client.import_customers(
+        [ROW | {"FLG_ATV": MARKED, "COD_CAP": [MARKED], "DES_NOM": ""}]
+    ),
+    "xtra": lambda client: client.update_identities(
+        [{"ID": 0, "FIDGroup": MARKED, "IdentityDocuments": [{"ID": 1, "ReleaseDate": MARKED}]}]
+    ),
+    "keepit": lambda client: client.insert_customers([_keepit_marked()]),
+    "tsdigital": lambda client: client.create_item(
+        {"item": {"base": [MARKED]}, "studioId": "", "noKeys": MARKED}
+    ),
+}
+"""Per vendor, a call whose body breaks several kinds of rule with a user's values: a value
+not among those allowed, a date or pattern it does not follow, a length, a wrong type."""
+
+
+@pytest.mark.parametrize("vendor", list(MARKED_CALLS))
+def test_a_refused_request_names_fields_and_rules_never_a_value(vendor: str) -> None:
+    """The validator's English quotes the value it refuses (``'PRIVATE-9f3' is not one of
+    ['M', 'F', '']``, ``studioId: '' should not be valid under {'const': ''}``): a user's
+    data in logs and CI output. docs/clients.md: the message names the fields and the rules
+    broken, never a value."""
+    sync, _, _ = CLIENTS[vendor]
+    account = {"token": "t", **APP} if vendor == "tsdigital" else DEMO[vendor]
+    with (
+        sync(f"http://{vendor}.invalid", **account, transport=_REFUSE) as client,
+        pytest.raises(ContractViolation) as refused,
+    ):
+        MARKED_CALLS[vendor](client)
+    text, violations = str(refused.value), refused.value.violations
+    assert len(violations) >= 3 and len({v.keyword for v in violations}) >= 2
+    assert MARKED not in text and "''" not in text
+    assert all(MARKED not in v.message and v.pointer in text for v in violations)
+
+
+_REFUSE = httpx.MockTransport(lambda request: pytest.fail("a refused request was sent"))
+
+
 STANDALONE_CLIENT = """
 import logging, sys, httpx
 logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
