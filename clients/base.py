@@ -235,11 +235,13 @@ def check_header_values(
     headers: dict[str, str], contract_name: str, secret: Collection[str]
 ) -> None:
     """A header value httpx cannot send (a line break, a control character: a token read from
-    a file with its newline; a letter beyond ASCII: a password "pàss") is refused like a
-    contract's violation, before httpx refuses it quoting the value. Contracts' patterns end
-    with ``$``, which a final newline passes. A value that is no string (``app_version=1``)
-    breaks the rule ``type``, where httpx or the check raised a bare TypeError. Each says why
-    in :func:`header_fault`'s words (the validator's would quote the value)."""
+    a file with its newline; a letter beyond ASCII: a password "pàss"; a space or tab at
+    either end: a password read from a file or an environment variable with a stray space) is
+    refused like a contract's violation, before httpx refuses it quoting the value. Contracts'
+    patterns end with ``$``, which a final newline passes. A value that is no string
+    (``app_version=1``) breaks the rule ``type``, where httpx or the check raised a bare
+    TypeError. Each says why in :func:`header_fault`'s words (the validator's would quote the
+    value)."""
     found = [
         fault
         for name, value in headers.items()
@@ -262,12 +264,15 @@ def header_fault(value: str) -> str | None:
     None when it can, and HTTP/1.1 allows it."""
     if _HEADER_VALUE.fullmatch(value) is None:
         return _UNSENDABLE
+    if value[:1] in _BLANKS or value[-1:] in _BLANKS:
+        return _STRIPPED
     return None
 
 
 _UNSENDABLE = (
     "printable ASCII, spaces and tabs only: no line break, control character or letter beyond ASCII"
 )
+_STRIPPED = "no leading or trailing space or tab, which HTTP strips"
 
 
 def sendable_in_header(value: str) -> bool:
@@ -279,6 +284,10 @@ _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 """What httpx sends in a header given as text: ASCII only (it encodes a value as ASCII and
 raises ``UnicodeEncodeError`` quoting it); of that, what HTTP/1.1 allows (RFC 9110: visible
 characters, spaces, tabs)."""
+
+_BLANKS = (" ", "\t")
+"""What may not open or close a header's value (RFC 9110's field-value: HTTP strips it as
+whitespace around the value; h11, under httpx, refuses it, quoting the value)."""
 
 
 def json_body(response: httpx.Response, invalid: type[InvalidResponse]) -> Any:

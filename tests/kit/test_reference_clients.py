@@ -287,6 +287,45 @@ def test_a_credential_httpx_cannot_send_is_refused_without_quoting_it(
         assert admin.get("/__admin/requests", params={"vendor": vendor}).json() == []
 
 
+BLANK_ENDED = [
+    ("xtra", "secret_key", "SECRET-key "),
+    ("xtra", "secret_key", "\tSECRET-key"),
+    ("keepit", "password", "SECRET-pass "),
+    ("keepit", "password", " SECRET-pass"),
+    ("keepit", "password", "SECRET-pass\t"),
+    ("tsdigital", "token", "SECRET-token "),
+]
+"""A credential as read from a file or an environment variable with a stray space or tab at
+one end (a token's leading one falls inside ``Bearer <token>``, where HTTP keeps it)."""
+
+
+@pytest.mark.parametrize("validate", [True, False], ids=["validating", "not-validating"])
+@pytest.mark.parametrize(("vendor", "credential", "value"), BLANK_ENDED)
+def test_a_credential_with_a_blank_at_either_end_is_refused_without_quoting_it(
+    vendor: str, credential: str, value: str, validate: bool
+) -> None:
+    """HTTP strips a header value's leading and trailing whitespace, and h11 (under httpx)
+    refuses to send one that has it: the clients' own check let it through, and the call
+    raised httpx's ``LocalProtocolError: Illegal header value b'SECRET-pass '``, quoting the
+    password. A real socket (which an in-process transport is not) shows it: it listens, and
+    no connection is ever made to it."""
+    sync, _, call = CLIENTS[vendor]
+    account = {"token": "t", **APP} if vendor == "tsdigital" else DEMO[vendor]
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        url = f"http://127.0.0.1:{listening.getsockname()[1]}/{vendor}"
+        account = account | {credential: value, "validate": validate, "timeout": 5.0}
+        with sync(url, **account) as client, pytest.raises(ContractViolation) as refused:
+            call(client)
+        listening.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listening.accept()
+    assert "SECRET" not in repr(refused.value) and "SECRET" not in str(refused.value)
+    assert "which HTTP strips" in str(refused.value)
+    assert [violation.keyword for violation in refused.value.violations] == ["pattern"]
+
+
 MARKED = "PRIVATE-9f3"
 """A value of a user's data, which no message of a refused request may quote."""
 

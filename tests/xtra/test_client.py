@@ -397,7 +397,9 @@ def test_a_key_that_is_no_string_is_a_contract_violation_never_quoted() -> None:
     assert "918273645" not in str(refused.value)
 
 
-@pytest.mark.parametrize("token", ["Tok3n\n", "Tok3n\r\nX-Evil: 1", "Tok3n\x00", "SECRÉT"])
+@pytest.mark.parametrize(
+    "token", ["Tok3n\n", "Tok3n\r\nX-Evil: 1", "Tok3n\x00", "SECRÉT", "Tok3n ", "\tTok3n"]
+)
 def test_a_login_token_no_header_can_carry_is_invalid_response_not_quoted(token: str) -> None:
     """The token went into the next call's AccessToken header, where httpx refused it
     (LocalProtocolError over a socket, UnicodeEncodeError for "SECRÉT") quoting it: a message
