@@ -18,6 +18,7 @@ import httpx
 from clients.logs import mask_request_lines
 from clients.tls import verify_for
 from contracts import Violation, contract, reading
+from contracts.rules import broken_rule, structural
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -140,32 +141,39 @@ class InvalidResponse(VendorClientError):
 
 
 class ContractViolation(_Picklable, ValueError):
-    """The request breaks its contract; raised before anything is sent. Neither the message
-    nor ``violations`` quotes the value of a ``secret`` field (a password, a bearer token, at
-    any depth: a user's password inside a record)."""
+    """The request breaks its contract; raised before anything is sent. The message and each
+    of ``violations`` (their ``.message``) name the fields and the rules broken, never a value:
+    a request holds a user's data (tax codes, names, addresses, passwords), and the validator's
+    own English quoted it, a whole body for a broken consistency rule, which is named instead.
+    A violation at a ``secret`` field, or of a value holding one (at any depth: ``Users`` given
+    as an object), keeps no ``instance`` either."""
 
     def __init__(
         self, contract_name: str, violations: list[Violation], secret: Collection[str] = ()
     ) -> None:
         folded = frozenset(name.casefold() for name in secret)
-        violations = [_masked(v, folded) for v in violations]
+        violations = [_told(v, contract_name, folded) for v in violations]
         lines = "; ".join(f"{v.pointer or '(body)'}: {v.message}" for v in violations[:5])
         super().__init__(f"request breaks {contract_name}: {lines}")
         self.contract = contract_name
         self.violations = violations
 
 
-def _masked(violation: Violation, secret: frozenset[str]) -> Violation:
-    """The violation as the message may show it: one at a secret field, or at a value holding
-    one (``Users`` given as an object, quoted whole), says which rule it breaks, not what.
-    ``secret``: the secret names casefolded; a name matches in any case (XTRA binds
-    ``password`` as ``Password``, and a field so named is a secret whoever reads it)."""
-    if not any(_secret(part, secret) for part in violation.path) and not _holds(
-        violation.instance, secret
-    ):
-        return violation
-    message = f"the value (a secret, not shown) breaks the rule {violation.keyword!r}"
-    return replace(violation, message=message, instance=None)
+def _told(violation: Violation, contract_name: str, secret: frozenset[str]) -> Violation:
+    """The violation as an error may show it: in words that quote no value, and without the
+    value itself where it is, or holds, a secret. ``secret``: the secret names casefolded; a
+    name matches in any case (XTRA binds ``password`` as ``Password``, and a field so named
+    is a secret whoever reads it)."""
+    rule = broken_rule(contract(contract_name), violation) if _at_root_not(violation) else None
+    told = replace(violation, message=f"breaks the {rule}" if rule else _words(violation))
+    if any(_secret(part, secret) for part in violation.path) or _holds(violation.instance, secret):
+        return replace(told, instance=None)
+    return told
+
+
+def _at_root_not(violation: Violation) -> bool:
+    """Whether the violation may be of a consistency rule (``contracts.rules``)."""
+    return violation.keyword == "not" and not violation.path
 
 
 def _secret(name: object, secret: frozenset[str]) -> bool:
@@ -181,6 +189,27 @@ def _holds(value: Any, secret: frozenset[str]) -> bool:
     return False
 
 
+def _words(violation: Violation) -> str:
+    """What a violation says of a value, quoting none of it: a missing field by its name, a
+    wrong type by the value's shape, else the rule broken with the contract's own figure (a
+    bound, a format, what a pattern means), never the value."""
+    keyword, figure = violation.keyword, violation.expected
+    if keyword == "required":
+        return f"has no {violation.missing}"
+    if keyword == "type":
+        words = " or ".join(figure) if isinstance(figure, list) else str(figure)
+        return f"is {shape(violation.instance)}, not {words}"
+    shown = (isinstance(figure, int | float) and not isinstance(figure, bool)) or (
+        keyword in _WORDED and isinstance(figure, str)
+    )
+    return f"breaks the rule {keyword!r}" + (f" ({figure})" if shown else "")
+
+
+_WORDED = frozenset({"pattern", "format"})
+"""The keywords whose figure is words of the contract (a pattern's ``x-pattern-means`` or
+regex, a format's name); another's text (``const``, ``enum``) is a value, never shown."""
+
+
 def code_set(codes: Collection[str], argument: str) -> frozenset[str]:
     """A constructor's collection of vendor codes; one string alone is refused (``"102"``
     would be read as the codes "1", "0" and "2")."""
@@ -191,47 +220,74 @@ def code_set(codes: Collection[str], argument: str) -> frozenset[str]:
 
 def check_request(contract_name: str, payload: Any, *, secret: Collection[str] = ()) -> None:
     """Raise :class:`ContractViolation` when ``payload`` breaks the named contract (a query's
-    or headers' contract too: ``secret`` names the fields whose values it must not quote)."""
-    violations = contract(contract_name).check(payload)
+    or headers' contract too: ``secret`` names the fields whose values it must not quote). A
+    body of the wrong shape is told so alone, not also said to break a consistency rule: a
+    rule's ``not`` fails on a body that is no object at all (``[1]``)."""
+    checked = contract(contract_name)
+    violations = checked.check(payload)
     if violations:
-        raise ContractViolation(contract_name, violations, secret)
+        raise ContractViolation(
+            contract_name, structural(checked, violations) or violations, secret
+        )
 
 
 def check_header_values(
     headers: dict[str, str], contract_name: str, secret: Collection[str]
 ) -> None:
     """A header value httpx cannot send (a line break, a control character: a token read from
-    a file with its newline; a letter beyond ASCII: a password "pàss") is refused like a
-    contract's violation, before httpx refuses it quoting the value. Contracts' patterns end
-    with ``$``, which a final newline passes. A value that is no string (``app_version=1``)
-    breaks the rule ``type``, where httpx or the check raised a bare TypeError."""
+    a file with its newline; a letter beyond ASCII: a password "pàss"; a space or tab at
+    either end: a password read from a file or an environment variable with a stray space) is
+    refused like a contract's violation, before httpx refuses it quoting the value. Contracts'
+    patterns end with ``$``, which a final newline passes. A value that is no string
+    (``app_version=1``) breaks the rule ``type``, where httpx or the check raised a bare
+    TypeError. Each says why in :func:`header_fault`'s words (the validator's would quote the
+    value)."""
     found = [
-        _NO_TEXT.at((name,)) if not isinstance(value, str) else _UNSENDABLE.at((name,))
+        fault
         for name, value in headers.items()
-        if not isinstance(value, str) or not sendable_in_header(value)
+        if (fault := _header_fault(name, value)) is not None
     ]
     if found:
         raise ContractViolation(contract_name, found, secret)
 
 
-_NO_TEXT = Violation((), "a header value must be a string", "type", "string")
-_UNSENDABLE = Violation(
-    (),
-    "a header value may hold only printable ASCII, spaces and tabs: no line breaks, control"
-    " characters or letters beyond ASCII",
-    "pattern",
+def _header_fault(name: str, value: Any) -> Violation | None:
+    """How the header ``name``'s value cannot be sent; None when it can."""
+    if not isinstance(value, str):
+        return Violation((name,), "a header value must be a string", "type", "string", value)
+    why = header_fault(value)
+    return None if why is None else Violation((name,), why, "pattern", why)
+
+
+def header_fault(value: str) -> str | None:
+    """Why httpx cannot send ``value`` as a header's value, in words that quote none of it;
+    None when it can, and HTTP/1.1 allows it."""
+    if _HEADER_VALUE.fullmatch(value) is None:
+        return _UNSENDABLE
+    if value[:1] in _BLANKS or value[-1:] in _BLANKS:
+        return _STRIPPED
+    return None
+
+
+_UNSENDABLE = (
+    "printable ASCII, spaces and tabs only: no line break, control character or letter beyond ASCII"
 )
+_STRIPPED = "no leading or trailing space or tab, which HTTP strips"
 
 
 def sendable_in_header(value: str) -> bool:
     """Whether httpx can send ``value`` as a header's value, and HTTP/1.1 allows it."""
-    return _HEADER_VALUE.fullmatch(value) is not None
+    return header_fault(value) is None
 
 
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 """What httpx sends in a header given as text: ASCII only (it encodes a value as ASCII and
 raises ``UnicodeEncodeError`` quoting it); of that, what HTTP/1.1 allows (RFC 9110: visible
 characters, spaces, tabs)."""
+
+_BLANKS = (" ", "\t")
+"""What may not open or close a header's value (RFC 9110's field-value: HTTP strips it as
+whitespace around the value; h11, under httpx, refuses it, quoting the value)."""
 
 
 def json_body(response: httpx.Response, invalid: type[InvalidResponse]) -> Any:
@@ -283,13 +339,7 @@ def check_answer(
 def _unquoted(violation: Violation, what: str) -> str:
     """One violation of an answer in words that quote none of its values."""
     where = f"{what}'s {violation.pointer}" if violation.path else what
-    if violation.keyword == "required":
-        return f"{where} has no {violation.missing}"
-    if violation.keyword == "type":
-        wanted = violation.expected
-        words = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
-        return f"{where} is {shape(violation.instance)}, not {words}"
-    return f"{where} breaks the rule {violation.keyword!r}"
+    return f"{where} {_words(violation)}"
 
 
 def shape(value: Any) -> str:

@@ -45,9 +45,9 @@ from clients.base import (
     code_set,
     detail_of,
     exclusive,
+    header_fault,
     json_body,
     renewed,
-    sendable_in_header,
     shape,
 )
 from contracts import contract
@@ -260,12 +260,10 @@ def _session(status: int, envelope: dict[str, Any]) -> XtraSession:
         expires_at=expires_at,
         refresh_token=result.get("RefreshToken"),
     )
-    if not sendable_in_header(session.token):
+    why = header_fault(session.token)
+    if why is not None:
         raise XtraInvalidResponse(
-            status,
-            None,
-            "login answer's Token (not shown) cannot be sent as a header: it holds a line"
-            " break, a control character or a letter beyond ASCII",
+            status, None, f"login answer's Token (not shown) cannot be sent as a header: {why}"
         )
     return session
 

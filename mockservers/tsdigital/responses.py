@@ -24,6 +24,7 @@ from functools import lru_cache
 from starlette.responses import Response
 
 from contracts import Violation, contract
+from contracts.rules import broken_rule, structural
 from mockservers.core.call import Call
 from mockservers.core.coverage import met
 from mockservers.core.explain import diagnosis, field_path, phrase
@@ -53,22 +54,9 @@ def describe(violation: Violation) -> SubError:
     return sub_error(where, phrase(violation, PHRASES, field=where))
 
 
-def is_rule(violation: Violation) -> bool:
-    """A broken consistency rule: the request contract states each as a ``not`` at its root."""
-    return violation.keyword == "not" and not violation.path
-
-
-# Each rule's name and title (its ``allOf`` entry), found by the ``not`` schema it broke.
-_RULE_NAMES = [
-    (rule["not"], f"rule {rule['x-rule']} ({rule['title']})")
-    for rule in _REQUEST.schema.get("allOf", [])
-    if "x-rule" in rule
-]
-
-
 def rule_diagnosis(violations: list[Violation]) -> str:
     """The broken rules by name, for the detail header (the validator would dump the body)."""
-    names = [name for v in violations for schema, name in _RULE_NAMES if v.expected == schema]
+    names = [str(rule) for v in violations if (rule := broken_rule(_REQUEST, v)) is not None]
     return "body: breaks " + "; ".join(names) if names else diagnosis(violations)
 
 
@@ -141,10 +129,10 @@ def create_item(model: TsDigitalModel, call: Call) -> Response:
     body = call.json()
     violations = _REQUEST.check(body)
     if violations:
-        structural = [v for v in violations if not is_rule(v)]
-        if structural:
+        shape = structural(_REQUEST, violations)
+        if shape:
             met(coverage.INVALID_BODY)
-            raise model.error(400, [describe(v) for v in structural], diagnosis(structural))
+            raise model.error(400, [describe(v) for v in shape], diagnosis(shape))
         raise model.error(400, model.broken_rules(body), rule_diagnosis(violations))
     denied = model.denied(caller, body)
     if denied:

@@ -16,6 +16,7 @@ from contracts.closed import closed_validator
 from contracts.loader import READING_URI, uri_for
 from contracts.messages import VERDICT_MESSAGE_CHARS, query_values, reads_first_value, verdict
 from contracts.reading import reading_view
+from contracts.rules import broken_rule, rules, structural
 from mockservers.cli import main
 
 EXAMPLES = [
@@ -23,6 +24,33 @@ EXAMPLES = [
     for name in schema_names()
     for index, _ in enumerate(load_schema(name).get("examples", []))
 ]
+
+
+RULED = [name for name in schema_names() if "x-rule" in json.dumps(load_schema(name))]
+
+
+@pytest.mark.parametrize("name", RULED)
+def test_every_rule_a_contract_writes_is_named_with_its_title(name: str) -> None:
+    """The fakes and the clients name a broken rule from here: a rule written where it is
+    not read (nested, without its ``not``), or without a title, would be named by nobody."""
+    written = [entry for entry in load_schema(name)["allOf"] if "x-rule" in entry]
+    found = rules(contract(name))
+    assert [(rule.name, rule.title) for rule in found] == [
+        (entry["x-rule"], entry["title"]) for entry in written
+    ]
+    assert all(rule.title and rule.forbidden for rule in found)
+    assert json.dumps(load_schema(name)).count('"x-rule"') == len(found)
+
+
+def test_a_broken_rule_is_found_only_in_a_body_of_the_right_shape() -> None:
+    checked = contract("tsdigital/createItem.request")
+    broken = checked.check({"item": {"base": {}}, "certified": True})
+    assert [str(broken_rule(checked, v)) for v in broken] == [
+        "rule certified-validated (certified=true needs validated=true)"
+    ]
+    assert structural(checked, broken) == []
+    wrong = checked.check([1])  # a rule's ``not`` fails on a non-object too
+    assert [v.keyword for v in structural(checked, wrong)] == ["type"]
 
 
 @pytest.mark.parametrize(("name", "index"), EXAMPLES, ids=[f"{n}#{i}" for n, i in EXAMPLES])

@@ -287,6 +287,93 @@ def test_a_credential_httpx_cannot_send_is_refused_without_quoting_it(
         assert admin.get("/__admin/requests", params={"vendor": vendor}).json() == []
 
 
+BLANK_ENDED = [
+    ("xtra", "secret_key", "SECRET-key "),
+    ("xtra", "secret_key", "\tSECRET-key"),
+    ("keepit", "password", "SECRET-pass "),
+    ("keepit", "password", " SECRET-pass"),
+    ("keepit", "password", "SECRET-pass\t"),
+    ("tsdigital", "token", "SECRET-token "),
+]
+"""A credential as read from a file or an environment variable with a stray space or tab at
+one end (a token's leading one falls inside ``Bearer <token>``, where HTTP keeps it)."""
+
+
+@pytest.mark.parametrize("validate", [True, False], ids=["validating", "not-validating"])
+@pytest.mark.parametrize(("vendor", "credential", "value"), BLANK_ENDED)
+def test_a_credential_with_a_blank_at_either_end_is_refused_without_quoting_it(
+    vendor: str, credential: str, value: str, validate: bool
+) -> None:
+    """HTTP strips a header value's leading and trailing whitespace, and h11 (under httpx)
+    refuses to send one that has it: the clients' own check let it through, and the call
+    raised httpx's ``LocalProtocolError: Illegal header value b'SECRET-pass '``, quoting the
+    password. A real socket (which an in-process transport is not) shows it: it listens, and
+    no connection is ever made to it."""
+    sync, _, call = CLIENTS[vendor]
+    account = {"token": "t", **APP} if vendor == "tsdigital" else DEMO[vendor]
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        url = f"http://127.0.0.1:{listening.getsockname()[1]}/{vendor}"
+        account = account | {credential: value, "validate": validate, "timeout": 5.0}
+        with sync(url, **account) as client, pytest.raises(ContractViolation) as refused:
+            call(client)
+        listening.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listening.accept()
+    assert "SECRET" not in repr(refused.value) and "SECRET" not in str(refused.value)
+    assert "which HTTP strips" in str(refused.value)
+    assert [violation.keyword for violation in refused.value.violations] == ["pattern"]
+
+
+MARKED = "PRIVATE-9f3"
+"""A value of a user's data, which no message of a refused request may quote."""
+
+
+def _keepit_marked() -> dict[str, Any]:
+    record = keepit_customer("C1")
+    record["subjects"] |= {"sex": MARKED, "province": MARKED, "birthday": MARKED}
+    return record | {"action": MARKED}
+
+
+MARKED_CALLS: dict[str, Callable[[Any], Any]] = {
+    "quoparts": lambda client: client.import_customers(
+        [ROW | {"FLG_ATV": MARKED, "COD_CAP": [MARKED], "DES_NOM": ""}]
+    ),
+    "xtra": lambda client: client.update_identities(
+        [{"ID": 0, "FIDGroup": MARKED, "IdentityDocuments": [{"ID": 1, "ReleaseDate": MARKED}]}]
+    ),
+    "keepit": lambda client: client.insert_customers([_keepit_marked()]),
+    "tsdigital": lambda client: client.create_item(
+        {"item": {"base": [MARKED]}, "studioId": "", "noKeys": MARKED}
+    ),
+}
+"""Per vendor, a call whose body breaks several kinds of rule with a user's values: a value
+not among those allowed, a date or pattern it does not follow, a length, a wrong type."""
+
+
+@pytest.mark.parametrize("vendor", list(MARKED_CALLS))
+def test_a_refused_request_names_fields_and_rules_never_a_value(vendor: str) -> None:
+    """The validator's English quotes the value it refuses (``'PRIVATE-9f3' is not one of
+    ['M', 'F', '']``, ``studioId: '' should not be valid under {'const': ''}``): a user's
+    data in logs and CI output. docs/clients.md: the message names the fields and the rules
+    broken, never a value."""
+    sync, _, _ = CLIENTS[vendor]
+    account = {"token": "t", **APP} if vendor == "tsdigital" else DEMO[vendor]
+    with (
+        sync(f"http://{vendor}.invalid", **account, transport=_REFUSE) as client,
+        pytest.raises(ContractViolation) as refused,
+    ):
+        MARKED_CALLS[vendor](client)
+    text, violations = str(refused.value), refused.value.violations
+    assert len(violations) >= 3 and len({v.keyword for v in violations}) >= 2
+    assert MARKED not in text and "''" not in text
+    assert all(MARKED not in v.message and v.pointer in text for v in violations)
+
+
+_REFUSE = httpx.MockTransport(lambda request: pytest.fail("a refused request was sent"))
+
+
 STANDALONE_CLIENT = """
 import logging, sys, httpx
 logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")

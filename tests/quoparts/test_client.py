@@ -98,7 +98,9 @@ def test_client_validates_its_credentials_before_any_io() -> None:
     """The login's query has a contract too: an empty password never leaves the client."""
     with (
         QuoPartsClient(BASE, "demo", "", transport=_Refuse()) as qp,
-        pytest.raises(ContractViolation, match=r"login\.query: password: the value"),
+        pytest.raises(
+            ContractViolation, match=r"login\.query: password: breaks the rule 'minLength' \(1\)"
+        ),
     ):
         qp.login()
 

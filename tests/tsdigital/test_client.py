@@ -216,12 +216,90 @@ def test_client_validates_before_any_io(payload: dict[str, Any]) -> None:
         ts.create_item(payload)
 
 
+PERSONAL = {
+    "base": {
+        "identifier": {"taxId": "RSSMRA80A01F205X", "vatNumber": "01234567890"},
+        "details": {"addresses": [{"city": "Milano-PRIVATE", "streetName": "Via Roma"}] * 500},
+    }
+}
+"""An item as a connector sends one: a person's tax code and every address of the company."""
+
+RULES = {
+    "certified-validated": {"certified": True, "validated": False},
+    "ownerIds-noOwnership": {"ownerIds": ["u1"], "noOwnership": True},
+}
+"""Each of the seed's rules by its contract name (``x-rule``), and fields that break it."""
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_a_broken_rule_is_named_and_the_body_never_quoted(rule: str) -> None:
+    """The refusal was the validator's English: the whole body (37 KB for an item of 500
+    addresses, every tax code and address in logs and CI output) and the rule's raw ``not``
+    schema, never the rule's name."""
+    with (
+        TsDigitalClient(BASE, "t", app_name="a", app_version="1", transport=_Refuse()) as ts,
+        pytest.raises(ContractViolation) as caught,
+    ):
+        ts.create_item({"item": PERSONAL, **RULES[rule]})
+    text = str(caught.value)
+    assert f"(body): breaks the rule {rule} (" in text
+    assert "PRIVATE" not in text and "RSSMRA" not in text and "should not be valid" not in text
+    assert len(text) < 300
+    assert [(v.pointer, v.keyword) for v in caught.value.violations] == [("", "not")]
+
+
+def test_the_client_names_a_rule_as_the_fake_does(app: Starlette, admin: httpx.Client) -> None:
+    """Both name the rules from the contract: what the client refuses before sending is what
+    the fake refuses, by the same name and title."""
+    payload = ITEM | RULES["certified-validated"] | RULES["ownerIds-noOwnership"]
+    token = mint(admin, "backoffice")
+    with client_for(app, token) as ts, pytest.raises(ContractViolation) as refused:
+        ts.create_item(payload)
+    with client_for(app, token, validate=False) as ts, pytest.raises(TsDigitalError) as answered:
+        ts.create_item(payload)
+    named = answered.value.detail.removeprefix("body: breaks ").split("; ")
+    assert [v.message.removeprefix("breaks the ") for v in refused.value.violations] == named
+    assert [name.split()[1] for name in named] == list(RULES)
+
+
+@pytest.mark.parametrize(
+    ("payload", "said"),
+    [
+        ([1], "(body): is an array of 1, not object"),
+        ("item", "(body): is a string, not object"),
+        ({"item": {}, "certified": True}, "item: has no base"),
+    ],
+    ids=["array", "string", "item-without-base"],
+)
+def test_a_body_of_the_wrong_shape_breaks_no_rule(payload: Any, said: str) -> None:
+    """A rule's ``not`` fails on a body that is no object (``required`` passes on one): the
+    client reported a rule broken that was not, beside the type error. As the fake does, a
+    body's shape comes first, and its rules only once it is right."""
+    with (
+        TsDigitalClient(BASE, "t", app_name="a", app_version="1", transport=_Refuse()) as ts,
+        pytest.raises(ContractViolation) as caught,
+    ):
+        ts.create_item(payload)
+    assert str(caught.value) == f"request breaks tsdigital/createItem.request: {said}"
+
+
+def test_an_empty_studio_id_is_refused_without_quoting_it() -> None:
+    """The validator's message quoted the value and the rule's schema: ``studioId: '' should
+    not be valid under {'const': ''}``."""
+    with (
+        TsDigitalClient(BASE, "t", app_name="a", app_version="1", transport=_Refuse()) as ts,
+        pytest.raises(ContractViolation) as caught,
+    ):
+        ts.create_item(ITEM | {"studioId": ""})
+    assert str(caught.value).endswith("createItem.request: studioId: breaks the rule 'not'")
+
+
 def test_client_validates_its_headers_before_any_io() -> None:
     """An empty X-App-Name, or a token the Authorization header cannot carry (the message never
     quotes it), never leaves the client."""
     for options, refused in (
         ({"token": "t", "app_name": ""}, "X-App-Name"),
-        ({"token": "tok en-Secret"}, "Authorization: the value"),
+        ({"token": "tok en-Secret"}, "Authorization: breaks the rule 'pattern'"),
     ):
         settings = {"token": "t", "app_name": "a", "app_version": "1"} | options
         with (

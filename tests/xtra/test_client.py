@@ -190,7 +190,7 @@ def test_records_in_any_case_are_checked_and_retried_as_xtra_reads_them(
     assert outcome.ok and outcome.id == 1
     assert [e["status"] for e in reversed(journal)][2:] == [403, 200, 200]
     assert sent == [own] and "ID" not in sent[0]["users"][0]
-    with pytest.raises(ContractViolation, match=r"\[0\]\.Users\[0\]: .* 'required'"):
+    with pytest.raises(ContractViolation, match=r"\[0\]\.Users\[0\]: has no ConfirmPassword"):
         logged.update_identities([{"id": 1, "users": [{"id": 1, "password": "x"}]}])
 
 
@@ -397,7 +397,9 @@ def test_a_key_that_is_no_string_is_a_contract_violation_never_quoted() -> None:
     assert "918273645" not in str(refused.value)
 
 
-@pytest.mark.parametrize("token", ["Tok3n\n", "Tok3n\r\nX-Evil: 1", "Tok3n\x00", "SECRÉT"])
+@pytest.mark.parametrize(
+    "token", ["Tok3n\n", "Tok3n\r\nX-Evil: 1", "Tok3n\x00", "SECRÉT", "Tok3n ", "\tTok3n"]
+)
 def test_a_login_token_no_header_can_carry_is_invalid_response_not_quoted(token: str) -> None:
     """The token went into the next call's AccessToken header, where httpx refused it
     (LocalProtocolError over a socket, UnicodeEncodeError for "SECRÉT") quoting it: a message
