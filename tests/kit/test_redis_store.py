@@ -390,6 +390,22 @@ def _logged_records(raw: redis.Redis, log: str) -> dict[tuple[str, str, str, str
     return logged
 
 
+def test_a_user_a_session_inserted_in_one_process_logs_in_without_keys_in_another(
+    redis_url: str,
+) -> None:
+    """A login without keys finds a session's user by the Username index every process derives
+    from the state; once the session is dropped, on either process, no longer."""
+    with processes(redis_url) as (one, two):
+        session, keys = xtra.in_session(one)
+        inserted = xtra.one(one, xtra.shop_user(), headers=keys)["Item1"]
+        assert xtra.login(two, "shopuser", "pw")["IRID"] == inserted
+        (entry,) = xtra.logins(one, session)
+        assert entry["status"] == 200
+        one.delete(f"/__admin/sessions/{session}")
+        body = {"Username": "shopuser", "Password": "pw"}
+        assert two.post("/xtra/api/sync/v1/login", json=body).status_code == 403
+
+
 def test_a_reset_in_one_process_empties_the_other_processs_indexes(redis_url: str) -> None:
     """A vendor reset reaches the other process as its tenants dropped, and that process's
     derived indexes forget them: KeepIT's unique codes, XTRA's ExternalKeys, QuoParts' index by
