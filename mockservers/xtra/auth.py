@@ -147,8 +147,10 @@ class Authorisation:
     def keys_refused(self, call: Call) -> XtraError:
         """403 for a key pair that names no account or not with that secret, saying which."""
         public = call.header(b"syncpublickey")
-        if not public:
+        if public is None:
             detail = "no SyncPublicKey header"
+        elif not public:
+            detail = "the SyncPublicKey header is empty"
         elif self.named_account(call) is None:
             detail = f"no account has the SyncPublicKey {public!r}"
         else:

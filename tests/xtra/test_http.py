@@ -546,6 +546,27 @@ def test_login_with_keys_looks_only_in_that_account(acme: httpx.Client) -> None:
     assert acme.post(LOGIN, json=body, headers={"SyncPublicKey": "acme-public"}).status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("headers", "detail"),
+    [
+        ({"SyncSecretKey": "demo-secret"}, "no SyncPublicKey header"),
+        (KEYS | {"SyncPublicKey": ""}, "the SyncPublicKey header is empty"),
+        (KEYS | {"SyncPublicKey": "nope"}, "no account has the SyncPublicKey 'nope'"),
+        (KEYS | {"SyncSecretKey": ""}, "the SyncSecretKey is not the one of SyncPublicKey"),
+    ],
+    ids=["missing", "empty", "unknown", "empty-secret"],
+)
+@pytest.mark.parametrize("path", [LOGIN, UPDATE])
+def test_a_refused_key_pair_s_detail_says_what_was_sent(
+    http: httpx.Client, path: str, headers: dict[str, str], detail: str
+) -> None:
+    """An empty SyncPublicKey (an unset environment variable) was reported as no header."""
+    body: object = {"Username": "demo", "Password": "demo"} if path == LOGIN else [NEW]
+    refused = http.post(path, json=body, headers=headers)
+    assert (refused.status_code, refused.json()["errorCode"]) == (403, "ER.AUTH")
+    assert refused.headers["X-Mockservers-Detail"].startswith(detail)
+
+
 def test_a_user_inserted_through_the_api_can_log_in(http: httpx.Client) -> None:
     user = {"Username": "luigi", "Email": "l@x.it", "Password": "pw1", "ConfirmPassword": "pw1"}
     outcome = one(http, NEW | {"Users": [user]})
