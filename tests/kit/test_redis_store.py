@@ -1771,9 +1771,9 @@ def test_a_process_started_while_redis_is_down_journals_its_503s_on_the_kit_s_cl
 def test_a_running_clock_s_held_503_is_dated_at_its_moment_of_the_kit_s_clock(
     tmp_path: Path,
 ) -> None:
-    """A clock that runs (not frozen) started in each process at its own start, in whole
-    seconds: the process started without Redis dates its 503 on a clock half a second off the
-    kit's besides the day's move, and the entry is dated the moment of the wall it was
+    """A clock that runs (not frozen) started in each process at its own start, the wall's
+    time: the process started without Redis dates its 503 on a clock a day off the kit's (the
+    day's move it did not know of), and the entry is dated the moment of the wall it was
     answered at on the kit's clock."""
     wall = [1_750_000_000.25]
     prefix = f"test-{uuid.uuid4().hex}"
@@ -1792,7 +1792,7 @@ def test_a_running_clock_s_held_503_is_dated_at_its_moment_of_the_kit_s_clock(
         stop()
         wall[0] += 100.5
         with process(url) as late:
-            _start(late)  # its clock: 15:08:20 at the wall's 15:08:20.75
+            _start(late)  # its clock: the wall's 15:08:20.75, without the kit's day
             wall[0] += 50
             down = late.get(QP, params={"login": "", "username": "demo", "password": "demo"})
             assert (down.status_code, down.headers["date"]) == (
@@ -1803,7 +1803,7 @@ def test_a_running_clock_s_held_503_is_dated_at_its_moment_of_the_kit_s_clock(
             _kept_call(late)
             lost = late.get("/__admin/requests").json()[-1]
             assert lost["status"] == 503
-            assert lost["time"] == "2025-06-16T15:09:10.500000Z"
+            assert lost["time"] == "2025-06-16T15:09:10.750000Z"
             assert lost["response_headers"]["date"] == "Mon, 16 Jun 2025 15:09:10 GMT"
 
 
