@@ -12,7 +12,9 @@ with XtraClient("http://127.0.0.1:8000/xtra", username="demo", password="demo") 
 ```
 With ``username``/``password`` the client logs in, sends the ``AccessToken``, and logs in again
 once when the token is refused (expired: statusCode 403, with any errorCode unless
-``reauth_codes`` names those that say so); contact-form calls use the key pair when it has one.
+``reauth_codes`` names those that say so). With a key pair as well, the token goes only with
+the calls it may make (records that update the login's own identity and user); the others
+(a contact form, an insert, another identity or user) go with the key pair.
 A kit session's credentials are its keyword arguments as they are
 (``XtraClient(url, **session.credentials["xtra"])``): ``irid``, the identity the account's login
 belongs to, is kept as ``.irid`` for the caller (the records an ``AccessToken`` may update) and
@@ -178,14 +180,10 @@ class _XtraFlows:
         params = {"contactForm": "true"} if contact_form else {}
         if debug:
             params["debug"] = "true"
-        use_token = self.username is not None and not (contact_form and self.public_key)
-        if use_token:
-            body = yield from self._with_token(params, payload, bound, contact_form)
+        if self._keyed_at_once(bound, contact_form):
+            body = yield from self._with_keys(params, payload)
         else:
-            response = yield Req(
-                "POST", UPDATE_PATH, params=params, json=payload, headers=self._key_headers()
-            )
-            body = _envelope(response)
+            body = yield from self._with_token(params, payload, bound, contact_form)
         read = _read(body)
         check_answer(UPDATE_ANSWER, read, "irs/update answer", XtraInvalidResponse, 200)
         records = read["result"]["records"]
@@ -195,6 +193,20 @@ class _XtraFlows:
             )
         self.last_debug = body.get("debug")
         return [_outcome(row) for row in records]
+
+    def _keyed_at_once(self, bound: list[Any], contact_form: bool) -> bool:
+        """Whether the call goes with the key pair without a login: the client has no username,
+        or it has a key pair and the call is one no AccessToken may make, whoever logs in (a
+        contact form; an insert of an identity or of a user)."""
+        if self.username is None:
+            return True
+        return self.public_key is not None and (contact_form or not _updates_only(bound))
+
+    def _with_keys(self, params: dict[str, str], payload: list[Any]) -> Flow[dict[str, Any]]:
+        response = yield Req(
+            "POST", UPDATE_PATH, params=params, json=payload, headers=self._key_headers()
+        )
+        return _envelope(response)
 
     def _with_token(
         self, params: dict[str, str], payload: list[Any], bound: list[Any], contact_form: bool
@@ -208,11 +220,14 @@ class _XtraFlows:
         user, an insert of either, a contact form), which an AccessToken may never do, so a
         retry would be refused again (and journalled twice); a 403 page that is no XTRA
         envelope is no expired token either. Calls that saw the same token refused make one
-        login (:func:`~clients.base.renewed`). ``bound``: ``payload`` as XTRA reads it, its
-        names in any case."""
+        login (:func:`~clients.base.renewed`). A client with a key pair sends a call the
+        token may not make with the key pair instead. ``bound``: ``payload`` as XTRA reads it,
+        its names in any case."""
         refused: XtraSession | None = None
         for attempt in (1, 2):
             session, fresh = yield from renewed(lambda: self.session, refused, self._login)
+            if self.public_key is not None and not _own(bound, session):
+                return (yield from self._with_keys(params, payload))  # another identity or user
             response = yield Req(
                 "POST",
                 UPDATE_PATH,
@@ -276,6 +291,20 @@ def _own(records: list[Any], session: XtraSession) -> bool:
         and all(_names(user, session.user_id) for user in _users(record))
         for record in records
     )
+
+
+def _updates_only(records: list[Any]) -> bool:
+    """Whether every record, and every user of each, is an update (an ``ID``, no insert): the
+    only calls an AccessToken may make, when the IDs are its login's."""
+    return all(
+        _identified(record) and all(_identified(user) for user in _users(record))
+        for record in records
+    )
+
+
+def _identified(item: Any) -> bool:
+    found = item.get("ID") if isinstance(item, dict) else None
+    return isinstance(found, int) and not isinstance(found, bool)
 
 
 def _names(item: Any, wanted: int) -> bool:

@@ -39,7 +39,7 @@ class JournalEndpoints(AdminBase):
         vendor = call.query.get("vendor") or None
         operation = call.query.get("operation") or None
         if vendor is not None:
-            self.vendor(vendor)
+            self._check_vendor(vendor)
         if operation is not None:
             self._check_operation(operation, vendor)
         found = self.kit.journal.matching(
@@ -89,7 +89,7 @@ class JournalEndpoints(AdminBase):
         except MatcherError as exc:
             raise AdminError(400, str(exc)) from None
         if "vendor" in matcher:
-            self.vendor(matcher["vendor"])
+            self._check_vendor(matcher["vendor"])
         if "operation" in matcher:
             self._check_operation(matcher["operation"], matcher.get("vendor"))
         scope = self._scope(call)
@@ -101,6 +101,12 @@ class JournalEndpoints(AdminBase):
             rendered(self.kit.journal.matching(scope=scope)),
             ({"dropped": dropped} if dropped else {}),
         )
+
+    def _check_vendor(self, vendor: str) -> None:
+        """A 400 for a vendor the kit does not have, as for the matcher's other bad values: the
+        path was right, its filter is not (a 404 read as a wrong URL)."""
+        if vendor not in self.vendors:
+            raise AdminError(400, f"unknown vendor {vendor!r}; one of {sorted(self.vendors)}")
 
     def _check_operation(self, operation: str, vendor: str | None) -> None:
         """A 400 for an operation the vendor (every vendor, without one) does not have: a

@@ -133,8 +133,11 @@ class Clock:
 
     def reset(self) -> None:
         """The global clock back to the start instant with no advance: the configured one; or,
-        with none, now, or for a frozen clock the instant it first stood at (it only moves when
-        advanced: a reset does not move it to the wall's time).
+        with none, now, to the microsecond (a running clock is never behind the wall: a start
+        cut to the second read up to a second behind it, and a reset whose wall had a larger
+        fraction than the last took the clock back), or for a frozen clock the instant it first
+        stood at, a whole second (it only moves when advanced: a reset does not move it to the
+        wall's time, and its instants read in whole seconds until an advance says otherwise).
 
         Only the global offset moves: the base every scope reads (``start`` + wall time elapsed
         since ``started_at``) is laid once, so a global reset leaves each session's clock where
@@ -147,7 +150,7 @@ class Clock:
         elif self.frozen:
             target = state.get("start", float(int(now)))
         else:
-            target = float(int(now))
+            target = now
         base = {"start": state.get("start", target), "started_at": state.get("started_at", now)}
         # The base is written again as it is (a shared store seeding a fresh kit takes what a
         # reset writes), and only the offset moves.

@@ -297,9 +297,9 @@ async function mint() {
   const box = $("#minted");
   box.textContent = JSON.stringify(minted, null, 2);
   box.hidden = false;
-  say(
-    `Minted a ${minted.kind} token for tenant ${minted.tenant}, valid until ${minted.expires_at}.`,
-  );
+  const article = /^[aeiou]/i.test(minted.kind) ? "an" : "a"; // "an app-key", "a user-key"
+  const until = minted.expires_at;
+  say(`Minted ${article} ${minted.kind} token for tenant ${minted.tenant}, valid until ${until}.`);
 }
 
 // Two clicks: the first arms the button for a few seconds, the second acts. Choosing another

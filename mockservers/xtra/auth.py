@@ -38,14 +38,22 @@ class Caller(NamedTuple):
 
 
 def login_tenant(model: XtraModel, call: Any) -> str | None:
-    """Whose login it is when no key pair is sent: a session's username is its tenant."""
+    """Whose login it is when no key pair is sent: a session's username is its tenant; any
+    other username, the tenant of the one live session whose users hold it (one its connector
+    inserted), when the global scope holds no such user (docs/assumptions/xtra.md)."""
     try:
         body = call.json()
     except KitError:
         return None
     body = bound_body(model.login_names, body)  # as the login reads it
     username = body.get("Username") if isinstance(body, dict) else None
-    return username if owner_id(username) is not None else None
+    if not isinstance(username, str):
+        return None
+    if owner_id(username) is not None:
+        return username
+    holders = model.holders(username)
+    scopes = {owner_id(name) for name in holders}
+    return holders[0] if len(scopes) == 1 and None not in scopes else None
 
 
 def session_account(prefix: str, credentials: dict[str, Any]) -> Account:
@@ -124,14 +132,25 @@ class Authorisation:
             self._named = (headers, account, session_id)
         return account
 
+    def holders(self, username: str) -> list[str]:
+        """The tenants, global or a live session's, one of whose users has ``username``, by
+        name: from the Username indexes, which every process derives from the state."""
+        held = [name for name, users in self._users.items() if username in users]
+        sessions = self.kit.sessions
+        return sorted(
+            name for name in held if owner_id(name) is None or sessions.owner(name) is not None
+        )
+
     def forbidden(self, message: str, detail: str = "") -> XtraError:
         return XtraError(403, self.settings.auth_error_code, message, detail)
 
     def keys_refused(self, call: Call) -> XtraError:
         """403 for a key pair that names no account or not with that secret, saying which."""
         public = call.header(b"syncpublickey")
-        if not public:
+        if public is None:
             detail = "no SyncPublicKey header"
+        elif not public:
+            detail = "the SyncPublicKey header is empty"
         elif self.named_account(call) is None:
             detail = f"no account has the SyncPublicKey {public!r}"
         else:
@@ -200,7 +219,8 @@ class Authorisation:
     def login(self, username: str, password: str, call: Call) -> dict[str, Any]:
         """The flat login result. Key pair sent: that account only; else every account."""
         secret = call.header(b"syncsecretkey")
-        if call.header(b"syncpublickey") is not None or secret is not None:
+        keyed = call.header(b"syncpublickey") is not None or secret is not None
+        if keyed:
             account = self._account(call, secret or "")
             if account is None:
                 raise self.keys_refused(call)
@@ -224,7 +244,23 @@ class Authorisation:
                 met(coverage.LOGIN_OK)
                 return self._session(name, identity, user)
         met(coverage.LOGIN_REFUSED)
-        raise self.forbidden("Credenziali non valide", f"no user {username!r} with that password")
+        detail = f"no user {username!r} with that password"
+        if not keyed and current_id() is None:
+            detail += self._elsewhere(username)
+        raise self.forbidden("Credenziali non valide", detail)
+
+    def _elsewhere(self, username: str) -> str:
+        """What a refused global login without a key pair adds when sessions hold the user: a
+        login without keys goes to a session's user only when no other scope holds its name."""
+        sessions = sorted({sid for name in self.holders(username) if (sid := owner_id(name))})
+        if not sessions:
+            return ""
+        which = f"session{'s' if len(sessions) > 1 else ''} {', '.join(sessions)}"
+        return (
+            f" in the global scope; {which} has a user of that name, which a login without the"
+            " key pair reaches only when no other scope has one (send that session's"
+            " SyncPublicKey and SyncSecretKey)"
+        )
 
     def _login_order(self, tenant: str) -> tuple[int, str]:
         """Where a login without a key pair looks for its user: the configured accounts in

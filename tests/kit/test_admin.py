@@ -496,6 +496,27 @@ def test_frozen_clock_from_config_only_moves_when_advanced() -> None:
         }
 
 
+def test_a_running_clock_reads_the_wall_and_a_reset_never_takes_it_behind() -> None:
+    """A start with no configured instant was cut to the second: the clock read up to a second
+    behind the wall, and a reset at a larger fraction of its second took it back (the
+    ``mockserver`` fixture resets before every test). A frozen clock keeps its whole second."""
+    wall = [1_735_689_600.1]
+    app = create_app(wall=lambda: wall[0])
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        assert http.get("/__admin/clock").json() == {"now": "2025-01-01T00:00:00.100000Z"}
+        wall[0] += 5.8
+        assert http.get("/__admin/clock").json() == {"now": "2025-01-01T00:00:05.900000Z"}
+        assert http.post("/__admin/reset", json={}).status_code == 200
+        assert http.get("/__admin/clock").json() == {"now": "2025-01-01T00:00:05.900000Z"}
+        http.post("/__admin/clock", json={"advance_seconds": 60})
+        wall[0] += 0.05
+        assert http.post("/__admin/reset", json={}).status_code == 200
+        assert http.get("/__admin/clock").json() == {"now": "2025-01-01T00:00:05.950000Z"}
+    frozen = create_app({"kit": {"clock": {"frozen": True}}}, wall=lambda: wall[0])
+    with httpx.Client(transport=SyncASGITransport(frozen), base_url="http://t") as http:
+        assert http.get("/__admin/clock").json() == {"now": "2025-01-01T00:00:05Z"}
+
+
 def test_the_journal_and_a_session_write_their_instants_as_the_clock_does() -> None:
     """Microseconds, and ``Z`` for UTC: an entry's time reads as the clock's ``now`` at the
     call, a session's expiry (on the wall's time) the same way."""

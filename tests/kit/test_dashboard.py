@@ -260,7 +260,10 @@ def test_tokens_expire_and_mint_and_a_reset_takes_two_clicks(
     minted = ui.page.locator("#minted")
     expect(minted).to_contain_text('"kind": "app-key"')
     expect(minted).to_contain_text('"items:create"')
+    expect(ui.page.locator("#message")).to_contain_text("Minted an app-key token for tenant demo")
 
+    reset_note = ui.page.locator("p.quiet", has_text="back to start")
+    expect(reset_note).to_contain_text("faults and coverage back to start")  # one vendor's too
     ui.page.click("#reset")
     expect(ui.page.locator("#reset")).to_have_text("Click again to reset")
     ui.page.select_option("#reset-vendor", "quoparts")  # another reset: to confirm again

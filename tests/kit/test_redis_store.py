@@ -390,6 +390,22 @@ def _logged_records(raw: redis.Redis, log: str) -> dict[tuple[str, str, str, str
     return logged
 
 
+def test_a_user_a_session_inserted_in_one_process_logs_in_without_keys_in_another(
+    redis_url: str,
+) -> None:
+    """A login without keys finds a session's user by the Username index every process derives
+    from the state; once the session is dropped, on either process, no longer."""
+    with processes(redis_url) as (one, two):
+        session, keys = xtra.in_session(one)
+        inserted = xtra.one(one, xtra.shop_user(), headers=keys)["Item1"]
+        assert xtra.login(two, "shopuser", "pw")["IRID"] == inserted
+        (entry,) = xtra.logins(one, session)
+        assert entry["status"] == 200
+        one.delete(f"/__admin/sessions/{session}")
+        body = {"Username": "shopuser", "Password": "pw"}
+        assert two.post("/xtra/api/sync/v1/login", json=body).status_code == 403
+
+
 def test_a_reset_in_one_process_empties_the_other_processs_indexes(redis_url: str) -> None:
     """A vendor reset reaches the other process as its tenants dropped, and that process's
     derived indexes forget them: KeepIT's unique codes, XTRA's ExternalKeys, QuoParts' index by
@@ -1755,9 +1771,9 @@ def test_a_process_started_while_redis_is_down_journals_its_503s_on_the_kit_s_cl
 def test_a_running_clock_s_held_503_is_dated_at_its_moment_of_the_kit_s_clock(
     tmp_path: Path,
 ) -> None:
-    """A clock that runs (not frozen) started in each process at its own start, in whole
-    seconds: the process started without Redis dates its 503 on a clock half a second off the
-    kit's besides the day's move, and the entry is dated the moment of the wall it was
+    """A clock that runs (not frozen) started in each process at its own start, the wall's
+    time: the process started without Redis dates its 503 on a clock a day off the kit's (the
+    day's move it did not know of), and the entry is dated the moment of the wall it was
     answered at on the kit's clock."""
     wall = [1_750_000_000.25]
     prefix = f"test-{uuid.uuid4().hex}"
@@ -1776,7 +1792,7 @@ def test_a_running_clock_s_held_503_is_dated_at_its_moment_of_the_kit_s_clock(
         stop()
         wall[0] += 100.5
         with process(url) as late:
-            _start(late)  # its clock: 15:08:20 at the wall's 15:08:20.75
+            _start(late)  # its clock: the wall's 15:08:20.75, without the kit's day
             wall[0] += 50
             down = late.get(QP, params={"login": "", "username": "demo", "password": "demo"})
             assert (down.status_code, down.headers["date"]) == (
@@ -1787,7 +1803,7 @@ def test_a_running_clock_s_held_503_is_dated_at_its_moment_of_the_kit_s_clock(
             _kept_call(late)
             lost = late.get("/__admin/requests").json()[-1]
             assert lost["status"] == 503
-            assert lost["time"] == "2025-06-16T15:09:10.500000Z"
+            assert lost["time"] == "2025-06-16T15:09:10.750000Z"
             assert lost["response_headers"]["date"] == "Mon, 16 Jun 2025 15:09:10 GMT"
 
 

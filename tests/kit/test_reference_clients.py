@@ -75,10 +75,14 @@ def test_quoparts_clients_take_a_sessions_credentials(mockserver_session: Sessio
     session.assert_called(2, operation="importCli", error_code="0")
 
 
+INSERT = {"ExternalKey": "K1", "FIDGroup": 1, "TypologyIds": [2]}
+
+
 def test_xtra_clients_take_a_sessions_credentials_and_keep_its_irid(
     mockserver_session: Session,
 ) -> None:
-    """The credentials carry ``irid``, which the constructor refused (a TypeError)."""
+    """The credentials carry ``irid``, which the constructor refused (a TypeError), and a key
+    pair beside the login, which an insert needs (it went with the AccessToken: 403)."""
     session = mockserver_session
     url, account = session.base_url("xtra"), session.credentials["xtra"]
     form = {"EMail": "anna@example.it", "Surname": "Rossi", "Name": "Anna", "WebReasonID": 13}
@@ -88,6 +92,8 @@ def test_xtra_clients_take_a_sessions_credentials_and_keep_its_irid(
         assert own.ok and own.id == account["irid"]
         (contact,) = sync.update_identities([form], contact_form=True)  # with the key pair
         assert contact.ok
+        (inserted,) = sync.update_identities([INSERT])  # with the key pair: no 403 ER.AUTH
+        assert inserted.ok
 
     async def twin() -> None:
         async with AsyncXtraClient(url, **account) as client:
@@ -101,6 +107,7 @@ def test_xtra_clients_take_a_sessions_credentials_and_keep_its_irid(
     session.assert_called(
         1, operation="updateIdentities", query={"contactForm": "true"}, headers=keyed
     )
+    session.assert_called(1, operation="updateIdentities", body=[INSERT], headers=keyed)
 
 
 def test_keepit_clients_take_a_sessions_credentials(mockserver_session: Session) -> None:

@@ -195,8 +195,15 @@ def test_a_matcher_of_the_wrong_shape_is_refused(http: httpx.Client) -> None:
     ):
         bad_bound = {"matcher": {}} | bound  # 1e33 was echoed as a 34-digit expected count
         assert http.post("/__admin/requests/verify", json=bad_bound).status_code == 400, bound
+    # An unknown vendor was a 404, which a CI wrapper reads as a wrong URL: the body is wrong.
     unknown = http.post("/__admin/requests/count", json={"vendor": "nope"})
-    assert unknown.status_code == 404
+    assert (unknown.status_code, unknown.json()["error"]) == (
+        400,
+        "unknown vendor 'nope'; one of ['keepit', 'quoparts', 'tsdigital', 'xtra']",
+    )
+    checked = {"matcher": {"vendor": "nope"}, "count": 1}
+    assert http.post("/__admin/requests/verify", json=checked).status_code == 400
+    assert http.get("/__admin/requests", params={"vendor": "nope"}).status_code == 400
     # A misspelt operation, or a matcher's keys outside "matcher", would match nothing or all.
     for typo in ({"operation": "importcli"}, {"vendor": "keepit", "operation": "login"}):
         refused = http.post("/__admin/requests/count", json=typo)

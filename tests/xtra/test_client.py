@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -241,11 +242,58 @@ def test_client_wrong_credentials_raise_er_auth(app: object, credentials: dict[s
         assert caught.value.message
 
 
-def test_client_uses_the_key_pair_for_contact_forms_when_it_has_both(app: object) -> None:
+BOTH_CALLS = [
+    ([NEW], False),  # an identity inserted: its ID is 2
+    ([{"ID": 1, "Users": [NEW_USER]}], False),  # a user inserted
+    ([{"ID": 1, "City": "Valenza"}], False),  # the login's own identity
+    ([{"ID": 2, "City": "Asti"}], False),  # another identity
+    ([FORM], True),  # a contact form
+]
+
+
+def _run_sync(app: object) -> list[RecordOutcome]:
     with XtraClient(BASE, **KEYS, **USER, transport=SyncASGITransport(app)) as xtra:
-        assert xtra.update_identities([FORM], contact_form=True)[0].ok
-        assert xtra.update_identities([{"ID": 1}])[0].ok
-        assert xtra.session is not None  # the plain call went with the AccessToken
+        return [xtra.update_identities(r, contact_form=c)[0] for r, c in BOTH_CALLS]
+
+
+def _run_async(app: object) -> list[RecordOutcome]:
+    async def run() -> list[RecordOutcome]:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with AsyncXtraClient(BASE, **KEYS, **USER, transport=transport) as xtra:
+            return [(await xtra.update_identities(r, contact_form=c))[0] for r, c in BOTH_CALLS]
+
+    return anyio.run(run)
+
+
+@pytest.mark.parametrize("run", [_run_sync, _run_async], ids=["sync", "async"])
+def test_a_client_with_both_sends_the_token_only_where_the_token_may_go(
+    app: object, run: Any
+) -> None:
+    """A kit session's credentials hold a key pair and a login (``XtraClient(url,
+    **session.credentials["xtra"])``, as the docs build it): every plain call went with the
+    AccessToken, and an insert got 403 ER.AUTH though the client had a key pair that may make
+    it. The token goes only where it may; an insert needs no login at all."""
+    outcomes = run(app)
+    assert all(o.ok for o in outcomes) and outcomes[0].id == 2
+    with _admin(app) as admin:
+        journal = admin.get("/__admin/requests", params={"vendor": "xtra"}).json()
+    sent = [
+        (
+            e["operation"],
+            e["status"],
+            "accesstoken" in e["headers"],
+            "syncpublickey" in e["headers"],
+        )
+        for e in reversed(journal)
+    ]
+    assert sent == [
+        ("updateIdentities", 200, False, True),  # an identity inserted
+        ("updateIdentities", 200, False, True),  # a user inserted
+        ("login", 200, False, True),  # the key pair names the account it logs in to
+        ("updateIdentities", 200, True, False),  # the login's own identity
+        ("updateIdentities", 200, False, True),  # another identity
+        ("updateIdentities", 200, False, True),  # a contact form
+    ]
 
 
 class _Refuse(httpx.BaseTransport):

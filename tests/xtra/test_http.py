@@ -546,6 +546,27 @@ def test_login_with_keys_looks_only_in_that_account(acme: httpx.Client) -> None:
     assert acme.post(LOGIN, json=body, headers={"SyncPublicKey": "acme-public"}).status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("headers", "detail"),
+    [
+        ({"SyncSecretKey": "demo-secret"}, "no SyncPublicKey header"),
+        (KEYS | {"SyncPublicKey": ""}, "the SyncPublicKey header is empty"),
+        (KEYS | {"SyncPublicKey": "nope"}, "no account has the SyncPublicKey 'nope'"),
+        (KEYS | {"SyncSecretKey": ""}, "the SyncSecretKey is not the one of SyncPublicKey"),
+    ],
+    ids=["missing", "empty", "unknown", "empty-secret"],
+)
+@pytest.mark.parametrize("path", [LOGIN, UPDATE])
+def test_a_refused_key_pair_s_detail_says_what_was_sent(
+    http: httpx.Client, path: str, headers: dict[str, str], detail: str
+) -> None:
+    """An empty SyncPublicKey (an unset environment variable) was reported as no header."""
+    body: object = {"Username": "demo", "Password": "demo"} if path == LOGIN else [NEW]
+    refused = http.post(path, json=body, headers=headers)
+    assert (refused.status_code, refused.json()["errorCode"]) == (403, "ER.AUTH")
+    assert refused.headers["X-Mockservers-Detail"].startswith(detail)
+
+
 def test_a_user_inserted_through_the_api_can_log_in(http: httpx.Client) -> None:
     user = {"Username": "luigi", "Email": "l@x.it", "Password": "pw1", "ConfirmPassword": "pw1"}
     outcome = one(http, NEW | {"Users": [user]})
@@ -553,6 +574,67 @@ def test_a_user_inserted_through_the_api_can_log_in(http: httpx.Client) -> None:
     assert result["IRID"] == outcome["Item1"] and result["UserID"] == 2
     stored = state(http)["identities"][str(outcome["Item1"])]["Users"][0]
     assert "ConfirmPassword" not in stored and stored["Email"] == "l@x.it"
+
+
+def in_session(http: httpx.Client) -> tuple[str, dict[str, str]]:
+    """A new session's id and its key pair, as headers."""
+    session = http.post("/__admin/sessions", json={}).json()
+    xtra = session["credentials"]["xtra"]
+    return session["id"], {"SyncPublicKey": xtra["public_key"], "SyncSecretKey": xtra["secret_key"]}
+
+
+def shop_user(password: str = "pw") -> dict[str, Any]:
+    user = {"Username": "shopuser", "Email": "e@x.it", "Password": password}
+    return NEW | {"Users": [user | {"ConfirmPassword": password}]}
+
+
+def logins(http: httpx.Client, session: str | None = None) -> list[dict[str, Any]]:
+    params = {"operation": "login"} | ({"session": session} if session else {})
+    return http.get("/__admin/requests", params=params).json()
+
+
+def test_a_user_a_session_inserted_logs_in_without_the_key_pair(http: httpx.Client) -> None:
+    """The login without keys looked for the user only in the global scope (the session
+    recognised only by its own username): 403 "Credenziali non valide", journalled outside the
+    session, though docs/assumptions/xtra.md says a user inserted there can log in."""
+    session, keys = in_session(http)
+    inserted = one(http, shop_user(), headers=keys)["Item1"]
+    result = login(http, "shopuser", "pw")
+    assert result["IRID"] == inserted
+    (entry,) = logins(http, session)
+    assert (entry["session"], entry["status"]) == (session, 200)
+    (own,) = records(
+        http, [{"ID": inserted, "City": "Asti"}], headers={"AccessToken": result["Token"]}
+    )
+    assert own["Item3"] is True
+    tenants = http.get("/__admin/state/xtra", params={"session": session}).json()["tenants"]
+    assert tenants[f"ms-{session}"]["identities"][str(inserted)]["City"] == "Asti"
+    assert logins(http) == [entry]  # the global journal: the session's entry, nothing else
+
+
+def test_a_login_without_keys_never_chooses_between_scopes_holding_the_username(
+    http: httpx.Client,
+) -> None:
+    """The global scope's users come first; two sessions' users of one name, a login without
+    keys cannot tell apart: the vendor's refusal, its detail naming the sessions."""
+    first, first_keys = in_session(http)
+    second, second_keys = in_session(http)
+    one(http, shop_user(), headers=first_keys)
+    one(http, shop_user(), headers=second_keys)
+    body = {"Username": "shopuser", "Password": "pw"}
+    refused = http.post(LOGIN, json=body)
+    assert refused.status_code == 403 and refused.json()["message"] == "Credenziali non valide"
+    detail = refused.headers["X-Mockservers-Detail"]
+    assert f"sessions {', '.join(sorted([first, second]))} has a user of that name" in detail
+    assert "send that session's SyncPublicKey and SyncSecretKey" in detail
+    assert http.post(LOGIN, json=body, headers=second_keys).status_code == 200
+    assert [e["session"] for e in logins(http)] == [second, None]  # the refusal: no session's
+    global_user = one(http, shop_user("global") | {"ExternalKey": "G"})["Item1"]
+    assert login(http, "shopuser", "global")["IRID"] == global_user
+    http.delete(f"/__admin/sessions/{second}")
+    refused = http.post(LOGIN, json=body)  # the global scope has a user of that name
+    assert refused.status_code == 403
+    assert f"session {first} has a user of that name" in refused.headers["X-Mockservers-Detail"]
 
 
 def test_token_lifetime_and_auth_code_are_configurable() -> None:
