@@ -107,8 +107,12 @@ def bound(call: Call, checked: Contract) -> Query:
 
 
 def _check_query(checked: Contract, query: Query) -> None:
-    """400 for a query that breaks its contract (names it does not list are not its own)."""
-    own = tuple((name, query[name]) for name in checked.schema["properties"] if name in query)
+    """400 for a query that breaks its contract (names it does not list are not its own). Most
+    calls send none: their (empty) query is looked up without walking the contract's names."""
+    if not query:
+        own: tuple[tuple[str, str], ...] = ()
+    else:
+        own = tuple((name, query[name]) for name in checked.schema["properties"] if name in query)
     violations = _query_violations(checked, own)
     if violations:
         raise refused(list(violations), "query")
