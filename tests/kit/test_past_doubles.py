@@ -322,12 +322,26 @@ def test_a_body_matcher_reads_such_a_body_as_the_fake_read_it(http: httpx.Client
     ]
 
 
-def test_the_admin_api_says_what_it_does_not_take(http: httpx.Client) -> None:
-    answer = http.post("/__admin/clock", content='{"seconds": 1e400}')
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (
+            '{"advance_seconds": 1e400}',
+            "the body holds a number past a double's range, which no admin field takes",
+        ),
+        (
+            '{"advance_seconds": 1e400,}',
+            "the body is not valid JSON: Expecting property name enclosed in double quotes",
+        ),
+        ('{"advance_seconds": 1e400 garbage', "the body is not valid JSON: Expecting ','"),
+    ],
+)
+def test_the_admin_api_says_what_it_does_not_take(http: httpx.Client, body: str, said: str) -> None:
+    """A body not JSON past the number is told so, as any broken body: told of the number, a
+    user who fixed it would then meet a second refusal."""
+    answer = http.post("/__admin/clock", content=body)
     assert answer.status_code == 400
-    assert answer.json()["error"].startswith(
-        "the body holds a number past a double's range, which no admin field takes"
-    )
+    assert answer.json()["error"].startswith(said)
 
 
 @pytest.mark.parametrize("number", ["1e400", BIG])
