@@ -16,7 +16,6 @@ import pytest
 
 from contracts.infinite import read_past_doubles
 from contracts.messages import verdict
-from mockservers.core.numbers import read_again
 from mockservers.testing import MockServer
 from tests.conftest import ACCOUNTS, QP, qp_login
 from tests.kit.test_shadow import insert_identity, seed, the_shadow
@@ -89,10 +88,6 @@ def test_another_refusal_is_raised_again_as_it_is() -> None:
     with pytest.raises(orjson.JSONDecodeError) as caught:
         read_past_doubles(b"[1,]", refusal)
     assert caught.value is refusal
-
-
-def test_read_again_reads_past_python_s_digits_as_an_infinity() -> None:
-    assert read_again(f"[{HUGE}, {BIG}]".encode()) == [math.inf, int(BIG)]
 
 
 def test_the_verdict_judges_the_body_by_its_contract() -> None:
