@@ -20,18 +20,28 @@ import orjson
 ORJSON_INTEGERS = range(-(2**63), 2**64)
 """The whole numbers orjson reads as written and can write."""
 
-PAST_DOUBLES = "number is infinity when parsed as double"
+ORJSON_DIGITS = len(str(-(2**63)))
+"""No whole number of more characters is within orjson's 64 bits."""
+
+_PAST_DOUBLES = "number is infinity when parsed as double"
 """How orjson (3.x) starts the message of its refusal of such a number."""
 
-_DIGITS = len(str(-(2**63)))
-"""No whole number of more characters is within orjson's 64 bits."""
+
+def loads(body: bytes | str) -> Any:
+    """``body`` read as the fakes read it: by orjson and, only when it refuses a number past a
+    double's range, again with that number as ±infinity (:func:`read_past_doubles`);
+    ``orjson.JSONDecodeError`` when it is not JSON."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as refusal:
+        return read_past_doubles(body, refusal)
 
 
 def read_past_doubles(body: bytes | str, refusal: orjson.JSONDecodeError) -> Any:
     """``body``, which orjson refused with ``refusal``, read with its numbers past a double's
     range as ±infinity; ``refusal`` raised again when it was for something else, and an
     ``orjson.JSONDecodeError`` of its own when the body is not JSON past that number."""
-    if not refusal.msg.startswith(PAST_DOUBLES):
+    if not refusal.msg.startswith(_PAST_DOUBLES):
         raise refusal
     try:
         text = body if isinstance(body, str) else body.decode("utf-8")
@@ -48,7 +58,7 @@ def read_past_doubles(body: bytes | str, refusal: orjson.JSONDecodeError) -> Any
 def _whole(digits: str) -> int | float:
     """A whole number as orjson reads it: exactly within 64 bits, else the nearest float (no
     limit on its digits: ``int`` refuses more than 4,300)."""
-    if len(digits) <= _DIGITS:
+    if len(digits) <= ORJSON_DIGITS:
         number = int(digits)
         if number in ORJSON_INTEGERS:
             return number

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+DEMO_XTRA_KEYS = {"SyncPublicKey": "demo-public", "SyncSecretKey": "demo-secret"}
+"""The XTRA key pair of the demo account, which every fake has."""
+DEMO_KEEPIT_HEADERS = {"username": "demo", "password": "demo", "companyId": "1", "siteId": "1"}
+"""The KeepIT credentials of the demo account, which every fake has."""
+
 KEEPIT_SUBJECT = {
     "system": "DW",
     "subjectType": "FIDELITY",

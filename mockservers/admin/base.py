@@ -14,7 +14,7 @@ import orjson
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from contracts.infinite import PAST_DOUBLES
+from contracts.infinite import read_past_doubles
 from mockservers.core import sessions
 from mockservers.core.adminapi import AdminCall, AdminError, AdminRoute
 from mockservers.core.call import read_body
@@ -252,11 +252,13 @@ def _parse(raw: bytes, body: str, depth: int) -> Any:
         return None
     try:
         value = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        if exc.msg.startswith(PAST_DOUBLES):  # JSON, but no admin field takes such a number
-            said = f"a number past a double's range, which no admin field takes: {exc}"
-            raise AdminError(400, f"the body holds {said}") from None
-        raise AdminError(400, f"the body is not valid JSON: {exc}") from None
+    except orjson.JSONDecodeError as refusal:
+        try:  # the body read past such a number: said to be JSON only when it is
+            read_past_doubles(raw, refusal)
+        except orjson.JSONDecodeError as exc:
+            raise AdminError(400, f"the body is not valid JSON: {exc}") from None
+        said = f"a number past a double's range, which no admin field takes: {refusal}"
+        raise AdminError(400, f"the body holds {said}") from None
     if value is None:  # not "no body": every admin body is an object
         raise AdminError(400, "the body must be a JSON object, not null")
     if len(raw) > 2 * depth and too_deep(value, depth):  # shorter cannot nest that deep

@@ -14,7 +14,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope
 
 from contracts.charsets import utf8_json
-from contracts.infinite import read_past_doubles
+from contracts.infinite import loads
 from mockservers.core.errors import KitError
 from mockservers.core.faults import Fault
 from mockservers.core.http import declared_beyond, too_deep
@@ -169,12 +169,9 @@ class Call:
         if self._json is _UNSET:
             text = self.json_bytes
             try:
-                value = orjson.loads(text)
-            except orjson.JSONDecodeError as refusal:
-                try:  # a number past a double's range: read again, as ±infinity
-                    value = read_past_doubles(text, refusal)
-                except orjson.JSONDecodeError as exc:
-                    raise KitError("malformed_json", f"the body is not valid JSON: {exc}") from None
+                value = loads(text)  # a number past a double's range as ±infinity
+            except orjson.JSONDecodeError as exc:
+                raise KitError("malformed_json", f"the body is not valid JSON: {exc}") from None
             limit = self.kit.max_json_depth
             if _may_nest_deeper(text, limit) and too_deep(value, limit):
                 raise KitError("malformed_json", f"the JSON nests deeper than {limit} levels")

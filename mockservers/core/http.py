@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from contracts.charsets import declared_charset
-from contracts.infinite import read_past_doubles
+from contracts.infinite import loads
 
 _JSON_TYPE = (b"content-type", b"application/json")
 
@@ -218,12 +218,12 @@ def read_json(body: bytes, *, past_doubles: bool = False) -> Any:
     ``past_doubles``: a number past a double's range read as ±infinity, as the fakes read it
     (``contracts/infinite.py``), where the body is read to be rewritten or matched as read;
     without, such a body is text (a parse would show and write the number as ``null``)."""
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError as refusal:
-        if not past_doubles:
-            raise
-        value = read_past_doubles(body, refusal)
+    return within_shown_depth(body, loads(body) if past_doubles else orjson.loads(body))
+
+
+def within_shown_depth(body: bytes, value: Any) -> Any:
+    """``value``, read from ``body``, unless it nests deeper than ``SHOWN_DEPTH``: then
+    ``orjson.JSONDecodeError``, as :func:`read_json` refuses it."""
     # Each level opens a bracket: fewer brackets than levels is the usual case, counted in
     # native code (a walk of a 100-row import cost 30 µs a rendering).
     if body.count(b"[") + body.count(b"{") > SHOWN_DEPTH and too_deep(value, SHOWN_DEPTH):

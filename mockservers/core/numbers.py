@@ -25,19 +25,7 @@ def read_otherwise(value: Any) -> bool:
     return isinstance(value, float) or (value == 0 and type(value) is int)
 
 
-def read_again(body: bytes, *, as_written: bool = False) -> Any:
-    """``body`` (JSON the kit has read) read by the standard library: whole numbers exactly and,
-    ``as_written``, every number as its text (``"1e3"``, ``"-0"``)."""
-    if as_written:
-        return json.loads(body, parse_float=str, parse_int=str)
-    return json.loads(body, parse_int=exact_number)
-
-
-def exact_number(text: str) -> int | float:
-    """A number's text as :func:`read_again` reads it: a whole number exactly, one of more
-    digits than Python converts (4,300), which is far past a double's range, as the infinity
-    orjson's reading of the body gave it (``contracts/infinite.py``), any other as a float."""
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
+def read_as_written(body: bytes) -> Any:
+    """``body`` (JSON the kit has read) read again by the standard library, every number as its
+    text (``"1e3"``, ``"-0"``)."""
+    return json.loads(body, parse_float=str, parse_int=str)

@@ -30,6 +30,7 @@ from urllib.parse import quote
 import orjson
 
 from contracts.charsets import as_sent, utf8_json
+from contracts.infinite import ORJSON_DIGITS
 from mockservers.core.http import NOT_JSON, json_of
 
 Pairs = list[tuple[str, str]]
@@ -251,11 +252,6 @@ _TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]
 inside a string."""
 
 
-_LONGEST_WHOLE = len(str(-(2**63)))
-"""No replaced whole number is longer (the kit reads them of 64 bits at most): a longer one
-is not converted (past 4,300 digits Python refuses to)."""
-
-
 def _token_by_token(text: bytes, replaced: dict[tuple[type, Any], Any]) -> bytes:
     """A JSON text with every string or whole number value (never a name) that ``replaced``
     has written as its replacement, however it is spelt (``"\\u0043\\u0039"`` is ``"C9"``),
@@ -273,7 +269,9 @@ def _token_by_token(text: bytes, replaced: dict[tuple[type, Any], Any]) -> bytes
                 str,
                 json.loads(token) if b"\\" in token else token[1:-1].decode(),
             )
-        elif token.lstrip(b"-").isdigit() and len(token) <= _LONGEST_WHOLE:
+        # No replaced whole number is longer (the kit reads them of 64 bits at most): a longer
+        # one is not converted (past 4,300 digits Python refuses to).
+        elif token.lstrip(b"-").isdigit() and len(token) <= ORJSON_DIGITS:
             key = (int, int(token))
         else:  # a fraction or an exponent: no whole number as parsed
             continue

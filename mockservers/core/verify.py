@@ -19,6 +19,7 @@ import json
 import math
 from bisect import insort
 from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import suppress
 from functools import partial
 from itertools import islice
 from typing import Any, NamedTuple
@@ -27,9 +28,9 @@ import orjson
 
 from contracts import Contract, load_schema
 from contracts.binding import body_names, bound_body
-from contracts.infinite import PAST_DOUBLES
+from contracts.infinite import read_past_doubles
 from contracts.messages import bound_query, contract_for, request_contract, values_any_case
-from mockservers.core.http import NOT_JSON, json_of
+from mockservers.core.http import within_shown_depth
 from mockservers.core.journal_shown import CodesOf
 from mockservers.core.secretnames import MASK, is_secret, secret_header
 from mockservers.core.secrets import mask_text, mask_value
@@ -276,9 +277,8 @@ def _request_as_read(entry: dict[str, Any]) -> Any:
     try:
         orjson.loads(text)
     except orjson.JSONDecodeError as refusal:
-        if refusal.msg.startswith(PAST_DOUBLES):
-            read = json_of(text, past_doubles=True)
-            return shown if read is NOT_JSON else read
+        with suppress(orjson.JSONDecodeError):  # another refusal, or no JSON past the number
+            return within_shown_depth(text, read_past_doubles(text, refusal))
     return shown
 
 

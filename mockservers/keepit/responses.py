@@ -26,7 +26,7 @@ from mockservers.core.explain import (
     refused_by_index,
 )
 from mockservers.core.http import JSONResponse
-from mockservers.core.numbers import exact_number, read_again, read_inexactly
+from mockservers.core.numbers import read_as_written, read_inexactly
 from mockservers.keepit import coverage
 from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope, not_found
 from mockservers.keepit.models import BatchResult, KeepItModel
@@ -123,18 +123,29 @@ def _with_exact_codes(
     inexact = [n for n, record in enumerate(records) if read_inexactly(customer_code_of(record))]
     if not inexact:
         return records, {}
-    written = _records(read_again(body, as_written=True))
+    written = _records(read_as_written(body))
     records = list(records)  # the call's parsed body stays as read
     digits = {}
     for number in inexact:
         text = customer_code_of(written[number])
-        records[number] = _with_code(records[number], exact_number(text))
+        records[number] = _with_code(records[number], _code_of_text(text))
         if _WHOLE.fullmatch(text):
             digits[number] = orjson.Fragment(text)
     return records, digits
 
 
 _WHOLE = re.compile(r"-?[0-9]+")
+
+
+def _code_of_text(text: str) -> int | float:
+    """A customerCode orjson read inexactly, from its ``text``: a whole number exactly (the
+    contract judges it out of range), one of more digits than Python converts (4,300), which is
+    far past a double's range, as infinity; one with an exponent or a fraction as a float, as
+    orjson read it."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
 
 
 def _with_code(record: dict[str, Any], code: Any) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from mockservers.core.explain import (
     refused_by_index,
 )
 from mockservers.core.http import JSONResponse
-from mockservers.core.numbers import read_again, read_otherwise
+from mockservers.core.numbers import read_as_written, read_otherwise
 from mockservers.quoparts import coverage
 from mockservers.quoparts.errors import BAD_REQUEST, BAD_REQUEST_TEXT, ROW_PHRASES, bad_request
 from mockservers.quoparts.models import QuoPartsModel
@@ -123,7 +123,7 @@ def _as_written(call: Call, rows: list[Any], refused: dict[int, _Refused]) -> di
     ]
     if not again:
         return refused
-    written = read_again(call.body, as_written=True)["data"]
+    written = read_as_written(call.body)["data"]
     redone: dict[str, _Refused] = {}
     for index in again:
         row = written[index]
@@ -186,7 +186,7 @@ def import_quote(model: QuoPartsModel, call: Call) -> Response:
         met(coverage.QUOTE_REFUSED)
         violations = _customer_code_said_once(violations, body)
         if misquoted(violations):  # the body read again only then (core/numbers.py)
-            violations = as_written(violations, read_again(call.body, as_written=True))
+            violations = as_written(violations, read_as_written(call.body))
         raise bad_request(diagnosis(violations))
     cod_doc = model.create_quote(tenant, body["data"])
     return ok([{"COD_DOC": cod_doc}])

@@ -389,7 +389,7 @@ def test_import_cli_reads_the_body_once_without_a_float_code(
 ) -> None:
     """Only a refused row's float or 0 code sends the body to be read again (a 0 may have been
     written -0): whole numbers within 64 bits and text are echoed from the first read."""
-    monkeypatch.setattr(responses, "read_again", None)  # a read again would fail the call
+    monkeypatch.setattr(responses, "read_as_written", None)  # a read again would fail the call
     data = import_written(http, ["-7", "42", "18446744073709551615", '"S2"']).json()["data"]
     assert [row["COD_CLI_ERP"] for row in data] == ["-7", "42", "18446744073709551615", "S2"]
 
