@@ -26,6 +26,7 @@ from typing import Any
 
 from contracts.charsets import content_type_of, utf8_json
 from mockservers.core.http import NOT_JSON, json_of
+from mockservers.core.numbers import SPELT_WHOLE
 
 JSONPath = tuple[str | int, ...]
 """Keys and indices from the root of a JSON value to one of its parts."""
@@ -137,12 +138,32 @@ def _key(value: Any) -> tuple[str, Any] | None:
     return type(value).__name__, value
 
 
-def _spelt_as(found: Any, node: Any) -> Any:
-    """The value ``found`` for ``node``, written as ``node`` is: a float for a float (``3.0``
-    translated is ``2.0``)."""
-    if isinstance(node, float) and isinstance(found, int) and not isinstance(found, bool):
+def _known_key(
+    node: Any, known: dict[tuple[str, Any], Any], from_text: bool
+) -> tuple[str, Any] | None:
+    """The key ``known`` holds ``node`` by: its own, or with ``from_text`` that of the whole
+    number a text spells (``"5"``, ``"+5"``: 5); None where it holds neither."""
+    key = _key(node)
+    if key is not None and key in known:
+        return key
+    if not (from_text and isinstance(node, str) and SPELT_WHOLE.fullmatch(node)):
+        return None
+    try:
+        key = "int", int(node)
+    except ValueError:  # more digits than Python reads: no ID learned
+        return None
+    return key if key in known else None
+
+
+def _spelt_as(found: Any, node: Any, key: tuple[str, Any]) -> Any:
+    """The value ``found`` for ``node`` (known by ``key``), a whole number written as ``node``
+    writes one: a float for a float (``3.0`` translated is ``2.0``), text for text (``"3"``
+    translated is ``"2"``)."""
+    if key[0] != "int" or isinstance(found, bool) or not isinstance(found, int):
+        return found
+    if isinstance(node, float):
         return float(found)
-    return found
+    return str(found) if isinstance(node, str) else found
 
 
 @dataclass
@@ -185,14 +206,23 @@ class Translation:
     from an answer either side refused (:meth:`learn`); of each
     place's values, the latest ``kept`` are kept. With ``any_case``, a body place's names
     match a request's in any ASCII case, as a vendor that binds a body's names so reads them
-    (XTRA's ASP.NET: ``{"id": 5}`` is its ``ID``); else as written."""
+    (XTRA's ASP.NET: ``{"id": 5}`` is its ``ID``); else as written. With ``numbers_from_text``,
+    a body place's text that spells a whole number stands for that number, as a vendor whose
+    binders read numbers from text takes it (XTRA: ``"ID": "5"`` is the ID 5), and is written
+    as text (``"2"``); else ``"5"`` and ``5`` are apart."""
 
     def __init__(
-        self, declarations: Iterable[Generated], kept: int = KEPT_VALUES, *, any_case: bool = False
+        self,
+        declarations: Iterable[Generated],
+        kept: int = KEPT_VALUES,
+        *,
+        any_case: bool = False,
+        numbers_from_text: bool = False,
     ) -> None:
         self.declarations = tuple(d for d in declarations if d.carried_by)
         self.kept = kept
         self.any_case = any_case
+        self.numbers_from_text = numbers_from_text
         self.values: dict[str, dict[tuple[str, Any], Any]] = {}
         """Per place, the first service's values to the second's, the latest learned last."""
 
@@ -220,7 +250,12 @@ class Translation:
     def copy(self) -> Translation:
         """What it knows now, apart: to rewrite a request with in a thread, while the calls
         answered meanwhile learn on the event loop."""
-        copied = Translation(self.declarations, self.kept, any_case=self.any_case)
+        copied = Translation(
+            self.declarations,
+            self.kept,
+            any_case=self.any_case,
+            numbers_from_text=self.numbers_from_text,
+        )
         copied.values = {place: dict(known) for place, known in self.values.items()}
         return copied
 
@@ -240,7 +275,9 @@ class Translation:
                         changed = True
             elif where == "body" and request.body_json:
                 parts = _folded(rest) if self.any_case else pattern(rest)
-                request.body, replaced = _replace(request.body, parts, known, self.any_case)
+                request.body, replaced = _replace(
+                    request.body, parts, known, self.any_case, self.numbers_from_text
+                )
                 changed = changed or replaced
         return changed
 
@@ -261,28 +298,33 @@ def _named(key: Any, head: str, any_case: bool) -> bool:
 
 
 def _replace(
-    node: Any, parts: tuple[str, ...], known: dict[tuple[str, Any], Any], any_case: bool
+    node: Any,
+    parts: tuple[str, ...],
+    known: dict[tuple[str, Any], Any],
+    any_case: bool,
+    from_text: bool,
 ) -> tuple[Any, bool]:
     """``node`` with the values the pattern names replaced where ``known`` has them, and
-    whether any was (``any_case``: the pattern is in lower case, a name in any case)."""
+    whether any was (``any_case``: the pattern is in lower case, a name in any case;
+    ``from_text``: a text spelling a whole number is that number)."""
     if not parts:
-        key = _key(node)
-        if key is None or key not in known:
+        key = _known_key(node, known, from_text)
+        if key is None:
             return node, False
-        return _spelt_as(known[key], node), True
+        return _spelt_as(known[key], node, key), True
     head, rest = parts[0], parts[1:]
     changed = False
     if head == ANY_DEPTH:
-        node, changed = _replace(node, rest, known, any_case)
+        node, changed = _replace(node, rest, known, any_case, from_text)
     if isinstance(node, dict):
         for key in list(node):
             if head in (ANY, ANY_DEPTH) or _named(key, head, any_case):
                 deeper = parts if head == ANY_DEPTH else rest
-                node[key], done = _replace(node[key], deeper, known, any_case)
+                node[key], done = _replace(node[key], deeper, known, any_case, from_text)
                 changed = changed or done
     elif isinstance(node, list) and head in (ANY, ANY_DEPTH):
         for index, item in enumerate(node):
             deeper = parts if head == ANY_DEPTH else rest
-            node[index], done = _replace(item, deeper, known, any_case)
+            node[index], done = _replace(item, deeper, known, any_case, from_text)
             changed = changed or done
     return node, changed

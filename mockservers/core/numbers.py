@@ -11,7 +11,13 @@ one is read once.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+SPELT_WHOLE = re.compile(r"[+-]?[0-9]+")
+"""A whole number written as text, as ASP.NET's binders read one where a body's field is a
+number (``"2"`` is 2, ``"+2"`` too: Newtonsoft converts it, System.Text.Json's web defaults
+allow it)."""
 
 
 def read_inexactly(value: Any) -> bool:

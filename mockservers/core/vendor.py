@@ -103,6 +103,11 @@ class Vendor(Pipeline):
     """Whether a body is read as ASP.NET Core's JSON input reads it (XTRA): a UTF-8 BOM
     skipped, a UTF-16 its ``Content-Type`` declares decoded; else its bytes are parsed as
     sent."""
+    body_numbers_from_text: ClassVar[bool] = False
+    """Whether the vendor's binders read a body's number from text (``"ID": "5"`` is the ID 5,
+    as ASP.NET's do: XTRA): a shadow's or a replay's translation gives the second service its
+    own value, as text, where a body carries the first's so
+    (``Translation(..., numbers_from_text=...)``); else ``"5"`` is no ID and goes as it came."""
     collections: ClassVar[tuple[str, ...]]
     sequences: ClassVar[tuple[str, ...]]
     """The names of the per-tenant sequences the model takes IDs from: a state document a

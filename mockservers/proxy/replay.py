@@ -205,7 +205,11 @@ class Replay:
         vendor = self.vendors[exchange.vendor]
         translation = self.translations.get(vendor.name)
         if translation is None:
-            translation = Translation(vendor.generated, any_case=vendor.body_names_any_case)
+            translation = Translation(
+                vendor.generated,
+                any_case=vendor.body_names_any_case,
+                numbers_from_text=vendor.body_numbers_from_text,
+            )
             self.translations[vendor.name] = translation
         path, _, query = exchange.path.partition("?")
         recorded = parse_qsl(query, keep_blank_values=True)

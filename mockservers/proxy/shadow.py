@@ -46,7 +46,11 @@ class Shadow:
         self.app = app
         self.vendors = app.state.vendors
         self.translations = {
-            name: Translation(v.generated, any_case=v.body_names_any_case)
+            name: Translation(
+                v.generated,
+                any_case=v.body_names_any_case,
+                numbers_from_text=v.body_numbers_from_text,
+            )
             for name, v in self.vendors.items()
         }
         self.client = httpx.AsyncClient(transport=TargetASGITransport(app), base_url=SHADOW_BASE)

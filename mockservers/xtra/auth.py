@@ -6,7 +6,6 @@ that issues one.
 from __future__ import annotations
 
 import math
-import re
 import secrets
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from contracts.binding import bound_body
 from mockservers.core.coverage import met
 from mockservers.core.errors import KitError
+from mockservers.core.numbers import SPELT_WHOLE
 from mockservers.core.sessions import PREFIX, current_id, in_scope, owner_id
 from mockservers.core.state import TenantState
 from mockservers.xtra import coverage
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from mockservers.xtra.models import XtraModel
 
 KEYS_REFUSED = "SyncPublicKey/SyncSecretKey mancanti o non validi"
-_SPELT_ID = re.compile(r"[+-]?[0-9]+")  # an integer as text, as the vendor's binders read "2"
 
 
 class Caller(NamedTuple):
@@ -76,7 +75,7 @@ def _beyond(value: Any, own: int | None) -> bool:
     one's own ``1``) reaches no one else: the record check refuses it, ``ER.IR.INVAL``."""
     if value is None:
         return True
-    if isinstance(value, str) and _SPELT_ID.fullmatch(value):
+    if isinstance(value, str) and SPELT_WHOLE.fullmatch(value):
         try:
             value = int(value)
         except ValueError:  # more digits than Python reads: no Int32, so not ``own``

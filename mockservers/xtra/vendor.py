@@ -42,6 +42,8 @@ class Xtra(Vendor):
     # ASP.NET Core's routing: /xtra/api/Sync/v1/IRS/Update and .../irs/update/ are irs/update.
     paths_any_case: ClassVar[bool] = True
     json_charsets: ClassVar[bool] = True  # its JSON input: a UTF-8 BOM, a declared UTF-16
+    # Its binders read "ID": "5" as 5 (the fake's AccessToken scope does too: auth.py).
+    body_numbers_from_text: ClassVar[bool] = True
     collections: ClassVar[tuple[str, ...]] = (IDENTITIES, ACTIVITIES)
     sequences: ClassVar[tuple[str, ...]] = SEQUENCE_NAMES
     # Item1 is the identity's ID, Item5/Item6 map destinations/contacts to theirs; the login's

@@ -143,6 +143,26 @@ def test_a_translation_reads_a_whole_float_as_its_integer_and_writes_it_as_a_flo
     assert [type(record["ID"]) for record in request.body] == [int, float, float]
 
 
+def test_a_translation_for_a_vendor_reading_numbers_from_text_writes_an_id_text_as_text() -> None:
+    """XTRA's binders read ``"ID": "3"`` as the ID 3: left as it came, the fake got the
+    vendor's ID where the vendor read its own (under an AccessToken, another identity: a 403).
+    A text spelling a whole number is translated, as text; any other text is left as it came,
+    and a vendor that reads no number from text keeps ``"3"`` apart from 3."""
+    carried = (Generated("data.*.ID", carried_by=("body.*.ID",)),)
+    body = [{"ID": "3"}, {"ID": "+3"}, {"ID": "3.0"}, {"ID": " 3"}, {"ID": "9" * 5000}, {"ID": 3}]
+    rewritten = {}
+    for from_text in (True, False):
+        translation = Translation(carried, numbers_from_text=from_text)
+        translation.learn({"data": [{"ID": 3}]}, {"data": [{"ID": 2}]})
+        request = Request(
+            query=[], headers=[], body=orjson.loads(orjson.dumps(body)), body_json=True
+        )
+        assert translation.copy().rewrite(request)
+        rewritten[from_text] = [record["ID"] for record in request.body]
+    assert rewritten[True] == ["2", "2", "3.0", " 3", "9" * 5000, 2]
+    assert rewritten[False] == ["3", "+3", "3.0", " 3", "9" * 5000, 2]
+
+
 def test_a_refused_answer_teaches_new_values_but_never_replaces_one_known() -> None:
     """A record the fake refused echoes the ID it was asked (XTRA's ``ER.IR.NOFOUND``): learned,
     the vendor's 3 stood for the fake's 3, in place of its 2. A batch refused in part still

@@ -33,6 +33,7 @@ from tests.proxying import (
     XTRA_KEYS,
     XTRA_LOGIN,
     XTRA_PASSWORD,
+    XTRA_UPDATE,
     Issued,
     WireUpstream,
     every_flow,
@@ -511,3 +512,32 @@ def test_a_replay_given_a_username_reports_no_difference_for_it(
             args = ["replay", str(recording), "--base-url", fresh.base_url("xtra")]
             given = [*CREDENTIALS["xtra"], "--username", user]
             assert main([*args, *given]) == 0, capsys.readouterr().out
+
+
+def test_a_recorded_xtra_id_sent_as_text_is_replayed_as_the_replayed_server_s_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """XTRA reads ``"ID": "70000"`` as the ID 70000: under an AccessToken, the recorded
+    sandbox's own identity, refused as malformed (``ER.IR.INVAL``). Replayed as recorded, it
+    named another identity than the fresh fake's own, a whole-call 403. It goes as that
+    server's own IRID, as text, as the recorded number does."""
+    sandbox = copy.deepcopy(ACCOUNTS)
+    sandbox["xtra"]["accounts"][0]["users"][0]["irid"] = 70000
+    with (
+        MockServer(sandbox) as upstream,
+        proxied(upstream, ("xtra",), record=tmp_path) as (_, http),
+    ):
+        login = http.post(XTRA_LOGIN, json={"Username": "mario", "Password": XTRA_PASSWORD})
+        result = login.json()["result"]
+        own = {"AccessToken": result["Token"]}
+        for irid in (result["IRID"], str(result["IRID"])):
+            http.post(XTRA_UPDATE, headers=own, json=[{"ID": irid, "Surname": "R"}])
+    (recording,) = tmp_path.glob("*.har")
+    with MockServer(ACCOUNTS) as fresh:
+        args = ["replay", str(recording), "--base-url", fresh.base_url("xtra")]
+        assert main([*args, *CREDENTIALS["xtra"]]) == 0, capsys.readouterr().out
+        (as_text, as_number, _) = fresh.requests("xtra")
+    assert "every answer the same" in capsys.readouterr().out
+    assert as_number["request"] == [{"ID": 59990, "Surname": "R"}]
+    assert as_text["request"] == [{"ID": "59990", "Surname": "R"}]
+    assert as_text["status"] == 200 and "ER.IR.INVAL" in json.dumps(as_text["response"])

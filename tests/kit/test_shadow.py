@@ -26,7 +26,10 @@ from tests.proxying import (
     QP_PASSWORD,
     QP_USER,
     XTRA_KEYS,
+    XTRA_LOGIN,
+    XTRA_PASSWORD,
     XTRA_UPDATE,
+    XTRA_USER,
     Issued,
     every_flow,
     keepit_customer,
@@ -294,10 +297,10 @@ def test_an_xtra_id_written_as_a_float_reaches_the_shadow_as_the_fake_s_own() ->
     assert [entry["shadow"] for entry in journal] == [[], []]
 
 
-def test_an_xtra_id_sent_as_a_string_reaches_the_shadow_as_it_came() -> None:
-    """XTRA's contracts type ``ID`` integer, and the fake refuses ``"3"`` as ``ER.IR.INVAL``
-    whatever its value: translated or not, its answer is the same, so the shadow leaves it
-    as sent (a sandbox that takes it shows as a difference)."""
+def test_an_xtra_id_sent_as_text_reaches_the_shadow_as_its_own_id_as_text() -> None:
+    """XTRA's binders read ``"ID": "3"`` as 3 (the fake refuses it as ``ER.IR.INVAL``, the
+    contracts typing it integer): the shadow gives the fake its own ID, as text, as it does a
+    number, and both answers refuse the record alike."""
     with MockServer(ACCOUNTS) as upstream:
         seed(upstream)
         with proxied(upstream, ("xtra",), shadow=True) as (app, http):
@@ -306,10 +309,49 @@ def test_an_xtra_id_sent_as_a_string_reaches_the_shadow_as_it_came() -> None:
             answer = http.post(XTRA_UPDATE, headers=XTRA_KEYS, json=change).json()
             (latest,) = http.get("/__admin/requests", params={"limit": 1}).json()
             with the_shadow(app) as fake:
-                (asked, _) = fake.get("/__admin/requests").json()
+                (asked, inserted_there) = fake.get("/__admin/requests").json()
+    fake_id = inserted_there["response"]["result"]["records"][0]["Item1"]
+    assert fake_id != vendor_id  # the upstream's sequence was ahead
     (record,) = answer["result"]["records"]
     assert (record["Item3"], record["Item4"]["Code"]) == (False, "ER.IR.INVAL")
-    assert asked["request"] == change and latest["shadow"] == []
+    assert asked["request"] == [{"ID": str(fake_id), "Name": "B"}]
+    assert latest["shadow"] == []
+
+
+@pytest.mark.parametrize(
+    "own_as_text",
+    [
+        lambda irid, _: {"ID": str(irid), "Surname": "R"},
+        lambda irid, uid: {"ID": irid, "Users": [{"ID": str(uid)}]},
+    ],
+    ids=["identity", "user"],
+)
+def test_under_an_access_token_an_xtra_id_sent_as_text_reaches_the_shadow_as_its_own(
+    own_as_text: Callable[[int, int], dict[str, Any]],
+) -> None:
+    """Under an AccessToken, XTRA reads another ID spelt as text (``"2"``) as that ID, beyond
+    the token: a whole-call 403. The shadow sent the fake the sandbox's own IRID (or UserID)
+    as text, which is never the fake's, and reported the 403 against the sandbox's
+    ``ER.IR.INVAL``: six differences it made itself. Now the fake gets its own, as text."""
+    sandbox = json.loads(json.dumps(ACCOUNTS))
+    users = sandbox["xtra"]["accounts"][0]["users"]
+    users[0]["irid"] = 70000  # the sandbox's identity and user are never the fake's
+    users.insert(0, {"username": "luigi", "password": "Luigi-S3cret-pw", "irid": 70000})
+    with MockServer(sandbox) as upstream, proxied(upstream, ("xtra",), shadow=True) as (app, http):
+        login = http.post(XTRA_LOGIN, json={"Username": XTRA_USER, "Password": XTRA_PASSWORD})
+        vendor = login.json()["result"]
+        own = {"AccessToken": vendor["Token"]}
+        change = own_as_text(vendor["IRID"], vendor["UserID"])
+        answer = http.post(XTRA_UPDATE, headers=own, json=[change])
+        (latest,) = http.get("/__admin/requests", params={"limit": 1}).json()
+        with the_shadow(app) as fake:
+            (asked, logged_in) = fake.get("/__admin/requests").json()
+    there = logged_in["response"]["result"]
+    assert vendor["IRID"] != there["IRID"] and vendor["UserID"] != there["UserID"]
+    (record,) = answer.json()["result"]["records"]
+    assert (answer.status_code, record["Item4"]["Code"]) == (200, "ER.IR.INVAL")
+    assert asked["request"] == [own_as_text(there["IRID"], there["UserID"])]
+    assert (asked["status"], latest["shadow"]) == (200, [])
 
 
 @pytest.mark.parametrize(
