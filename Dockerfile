@@ -2,8 +2,14 @@
 #
 #   docker build -t mockservers .
 #   docker run -p 8000:8000 -e MOCKSERVERS_ADMIN_TOKEN=change-me mockservers
-#   # N replicas sharing one Redis (see docs/deploy.md):
-#   docker run -e MOCKSERVERS_ADMIN_TOKEN=… -e MOCKSERVERS_STORE=redis://redis:6379/0 mockservers
+#   # N replicas sharing one Redis, on a network where its container's name is its host name
+#   # (docs/deploy.md, "Containers"):
+#   docker network create mockservers
+#   docker run -d --network mockservers --name redis redis:7 redis-server --appendonly yes
+#   docker run --network mockservers -e MOCKSERVERS_ADMIN_TOKEN=… -e MOCKSERVERS_STORE=redis://redis:6379/0 mockservers
+#
+# --tls-self-signed DIR writes there once: DIR must be writable by the image's user, uid 10001
+# (a host directory given to it, mounted with -v).
 #
 # Not built in CI (the CI machines have no Docker engine); docs/deploy.md says how it is meant
 # to be run.

@@ -177,17 +177,29 @@ def check_certificate(certfile: str, keyfile: str) -> None:
             f"--ssl-keyfile {keyfile} is encrypted: give an unencrypted key ({command})"
         ) from None
     except ssl.SSLError as exc:
+        if exc.reason == "KEY_VALUES_MISMATCH":
+            raise ValueError(
+                f"the key {keyfile} does not match the certificate {certfile} (it is another"
+                " certificate's key)"
+            ) from None
         why = f" ({exc.reason})" if exc.reason else ""
         raise ValueError(
             f"{certfile} and {keyfile}: not a PEM certificate and its private key{why}"
         ) from None
 
 
+_NEW_CA = "to make a new local CA (clients must then trust the new ca.pem)"
+
+
 def self_signed(directory: str | Path) -> tuple[Path, Path, Path]:
     """A local CA and a certificate for localhost/127.0.0.1/::1 signed by it, in ``directory``
     (made once, then reused, so clients keep trusting the same CA): (ca, cert, key) paths.
-    A directory holding some of the three files is refused: the CA's own key is not kept, so
-    a new certificate needs a new CA, which every client would have to trust again."""
+    A directory holding some of the three files is refused, and so is one whose certificate
+    every client would refuse (not the CA's, not for localhost and 127.0.0.1, expired): the
+    CA's own key is not kept, so a new certificate needs a new CA, which every client would
+    have to trust again."""
+    from mockservers.certificates import reuse_problem
+
     folder = Path(directory)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"--tls-self-signed {folder}: not a directory")
@@ -196,9 +208,11 @@ def self_signed(directory: str | Path) -> tuple[Path, Path, Path]:
     if present and len(present) < 3:
         raise ValueError(
             f"{folder} holds {', '.join(present)} but not all of ca.pem, server.pem and"
-            " server.key: remove them to make a new local CA (clients must then trust the new"
-            " ca.pem)"
+            f" server.key: remove them {_NEW_CA}"
         )
+    problem = reuse_problem(ca, cert) if present else None
+    if problem is not None:
+        raise ValueError(f"{problem}: every client would refuse it; remove {folder} {_NEW_CA}")
     if not present:
         import trustme
 

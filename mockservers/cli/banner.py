@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mockservers.cli.running import base_url
 from mockservers.config import Config
 
 if TYPE_CHECKING:
@@ -31,10 +32,34 @@ def _dashboard_line(base: str) -> None:
     _line("dashboard", f"{base}/__admin/ui  (see docs/dashboard.md)")
 
 
+def _unverified(certfile: str, host: str, port: int) -> str | None:
+    """What to say when a client reaching the banner's ``host`` would refuse the certificate
+    (None: it verifies it): the names it is for, and a URL a client verifies."""
+    from mockservers.certificates import load, names, verifies
+
+    named = names(load(Path(certfile)))
+    if verifies(named, host):
+        return None
+    if not named:
+        return f"{certfile} names no host (no subjectAltName): clients that verify it refuse it"
+    reach = next((name for name in named if not name.startswith("*.")), None)
+    example = f" ({base_url('https', reach, port)})" if reach is not None else ""
+    return (
+        f"the certificate names {', '.join(named)}, not {host}: clients that verify it reach"
+        f" the fake by such a name{example}"
+    )
+
+
 def serve_banner(
-    base: str, config: Config, args: argparse.Namespace, ca: Path | None, store: str
+    base: str,
+    config: Config,
+    args: argparse.Namespace,
+    ca: Path | None,
+    store: str,
+    certfile: str | None,
 ) -> None:
-    """``store``: as ``GET /__admin/health`` names it (a Redis URL's credentials masked)."""
+    """``store``: as ``GET /__admin/health`` names it (a Redis URL's credentials masked);
+    ``certfile``: the certificate served, if any."""
     from mockservers.vendors import VENDOR_CLASSES
 
     if args.state_file:
@@ -44,6 +69,9 @@ def serve_banner(
         _fake_lines(base, cls, config)
     if ca is not None:
         _line("TLS", f"clients trust the local CA {ca}")
+    unverified = _unverified(certfile, args.host, args.port) if certfile else None
+    if unverified is not None:
+        _line("TLS", unverified)
     if config.cors_origins:
         _line("CORS", ", ".join(config.cors_origins))
     _dashboard_line(base)

@@ -68,9 +68,10 @@ def serve(args: argparse.Namespace) -> int:
             sockets = serving_sockets(args.host, args.port)
     except OSError as exc:
         return fail(f"cannot listen on {base}: {exc}")
+    certfile = tls.get("ssl_certfile")
     if app is None:  # the banner once every worker serves
-        return workers.run(lambda: serve_banner(base, config, args, ca, store.describe()))
-    serve_banner(base, config, args, ca, store.describe())
+        return workers.run(lambda: serve_banner(base, config, args, ca, store.describe(), certfile))
+    serve_banner(base, config, args, ca, store.describe(), certfile)
     exit_on_stop()
     tune_gc()
     return serve_on(sockets, app, options)

@@ -6,8 +6,10 @@ cut to fit their scope's bound as they are added (``journal_bounds.py``).
 
 from __future__ import annotations
 
+from bisect import insort
 from collections import deque
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 from typing import Any
 
 from mockservers.core.journal_bounds import (
@@ -26,8 +28,11 @@ ANY_VENDOR = ""
 earlier version per scope only): no vendor's reset clears them, and every vendor counts them."""
 
 
+_AT = attrgetter("at")
+
+
 class _Log:
-    """One scope's entries, oldest first, within its bounds."""
+    """One scope's entries, oldest first (by ``Entry.at``), within its bounds."""
 
     __slots__ = ("bytes", "dropped", "entries", "max_bytes", "max_entries")
 
@@ -41,6 +46,7 @@ class _Log:
         was cleared (a vendor's count: since that vendor's entries were)."""
 
     def append(self, entry: Entry) -> None:
+        """Add ``entry`` last: a call this process journals as it answers it, the newest."""
         # Entry.size, spelt out: this is every call's path. A plain loop is the quickest way
         # to add up the header lines (a third of a µs for ten of them; sum() or b"".join()
         # over them take half as long again).
@@ -63,6 +69,27 @@ class _Log:
         entries = self.entries
         entries.append(entry)
         self.bytes += size
+        while len(entries) > self.max_entries or self.bytes > self.max_bytes:  # _bound, spelt out
+            gone = entries.popleft()
+            self.bytes -= gone.size
+            self.dropped[gone.vendor] = self.dropped.get(gone.vendor, 0) + 1
+
+    def place(self, entry: Entry) -> None:
+        """Add ``entry`` where its ``at`` puts it, after those of the same moment: a call
+        another process journalled, or one journalled late (``core/unjournalled.py``), which
+        may be older than entries here. Past the bounds the oldest go first, maybe itself."""
+        entries = self.entries
+        if not entries or entry.at >= entries[-1].at:  # the newest, as nearly always
+            self.append(entry)
+            return
+        entry.size = cut_to_fit(entry, lines_size(entry.headers), self.max_bytes)  # as append
+        self.bytes += entry.size
+        insort(entries, entry, key=_AT)
+        self._bound()
+
+    def _bound(self) -> None:
+        """Push out the oldest entries until the log is within its bounds, counted."""
+        entries = self.entries
         while len(entries) > self.max_entries or self.bytes > self.max_bytes:
             gone = entries.popleft()
             self.bytes -= gone.size
@@ -133,6 +160,14 @@ class Journal:
         if self.record_op is not None:
             self.record_op(self.name, "append", (entry.to_wire(),))
 
+    def record_late(self, entry: Entry) -> None:
+        """Add the entry of a call answered before some already journalled (one a shared store
+        kept nothing of, ``core/unjournalled.py``) where its time puts it: readers list the
+        journal newest first, and its bounds push out the oldest."""
+        self._log(entry.session or GLOBAL).place(entry)
+        if self.record_op is not None:  # the other processes place each entry they replay
+            self.record_op(self.name, "append", (entry.to_wire(),))
+
     def pushed_out(self, scope: str | None, vendor: str, count: int) -> None:
         """Count ``count`` calls of ``vendor`` as pushed out of one scope's journal (None: the
         global one's) though they never were in it: entries of calls a shared store kept
@@ -159,8 +194,8 @@ class Journal:
 
     def apply(self, operation: str, args: tuple[Any, ...]) -> None:
         if operation == "append":
-            entry = Entry.from_wire(args[0])
-            self._log(entry.session or GLOBAL).append(entry)
+            entry = Entry.from_wire(args[0])  # placed: maybe a call journalled late
+            self._log(entry.session or GLOBAL).place(entry)
         elif operation == "clear":
             self._clear(args[0], args[1])
         elif operation == "pushed_out":
@@ -177,7 +212,7 @@ class Journal:
         for scope, counts in dropped.items():  # a scope with none left counts them too
             self._log(scope).dropped = dict(counts)
         for entry in entries:  # re-bounded here as the store bounded them: adding to the count
-            self._log(entry.session or GLOBAL).append(entry)
+            self._log(entry.session or GLOBAL).place(entry)  # the store's are in commit order
 
     def __len__(self) -> int:
         return sum(len(log.entries) for log in self._logs.values())

@@ -35,7 +35,7 @@ def journal(kit: Kit, owed: Held) -> None:
     for entry in owed.entries:
         assigned = _assigned(kit, entry)
         if assigned is not None:
-            kit.journal.record(assigned)
+            kit.journal.record_late(assigned)
     for (scope, vendor), (count, at) in owed.let_go.items():
         if _journals(kit, scope, vendor, at):
             kit.journal.pushed_out(scope, vendor, count)

@@ -100,3 +100,40 @@ def test_unhealthy_while_its_redis_is_down(monkeypatch: pytest.MonkeyPatch) -> N
             assert probe(served.url, TOKEN).returncode == 0
             redis.close()  # Redis stops; the fake goes on serving
             assert probe(served.url, TOKEN).returncode == 1  # the health's 503
+
+
+DEPLOY = DOCKERFILE.parent / "docs" / "deploy.md"
+
+
+def _docker_runs(text: str) -> list[str]:
+    """The ``docker run`` commands of a text, continued lines joined (a comment's too)."""
+    uncommented = re.sub(r"(?m)^#\s*", "", text)
+    joined = re.sub(r"\\\n\s*", " ", uncommented)
+    return [line.strip() for line in joined.splitlines() if line.strip().startswith("docker run")]
+
+
+@pytest.mark.parametrize("path", [DOCKERFILE, DEPLOY], ids=["Dockerfile", "deploy.md"])
+def test_replicas_reach_redis_by_its_container_s_name_on_a_network_of_their_own(
+    path: Path,
+) -> None:
+    """``MOCKSERVERS_STORE=redis://redis:6379/0`` was shown alone: on Docker's default network
+    no container name resolves, and ``serve`` exited 2, "Name or service not known"."""
+    text = path.read_text()
+    runs = _docker_runs(text)
+    sharing = [run for run in runs if "MOCKSERVERS_STORE=redis://redis:" in run]
+    assert sharing
+    for run in sharing:
+        network = re.search(r"--network (\S+)", run)
+        assert network is not None, run
+        assert f"docker network create {network[1]}" in text
+        assert any(f"--network {network[1]} --name redis " in other for other in runs)
+
+
+def test_the_self_signed_directory_is_given_to_the_image_s_user() -> None:
+    """``--tls-self-signed DIR`` writes DIR on the first start, as the image's user: WORKDIR
+    ``/app`` is root's, and a mounted directory is its owner's."""
+    uid = re.search(r"useradd .*--uid (\d+)", DOCKERFILE.read_text())
+    assert uid is not None
+    deploy = DEPLOY.read_text()
+    assert f"sudo chown {uid[1]} tls" in deploy
+    assert '-v "$PWD/tls:/tls"' in deploy and "--tls-self-signed /tls" in deploy

@@ -72,3 +72,49 @@ def test_calls_counted_as_pushed_out_count_until_the_journal_is_cleared() -> Non
     assert journal.dropped() == 5
     journal.clear(scope="s1")
     assert journal.dropped() == 2
+
+
+def _ats(journal: Journal, limit: int | None = None) -> list[float]:
+    return [entry.at for entry in journal.matching(limit=limit)]
+
+
+def test_an_entry_journalled_late_is_listed_and_pushed_out_by_its_time() -> None:
+    """A process held its 503s until its next call a shared store kept, and appended them then:
+    listed newer than the calls answered after them, ``limit`` left those out, and the bound
+    pushed those out before the older 503s. Each is placed by the moment it was answered,
+    where the memory store (which journals every call at once) would have it: pushed out at
+    once when it is older than everything a full journal keeps."""
+    journal = Journal(max_entries=3)
+    for at in (1.0, 2.0, 4.0, 5.0):
+        journal.record(_entry(at))
+    journal.record_late(_entry(3.0))
+    assert _ats(journal) == [5.0, 4.0, 3.0] and journal.dropped() == 2
+    assert _ats(journal, limit=2) == [5.0, 4.0]
+    journal.record_late(_entry(0.5))
+    assert _ats(journal) == [5.0, 4.0, 3.0] and journal.dropped() == 3
+    same_moment = _entry(4.0)
+    journal.record_late(same_moment)  # after the one answered at the same moment
+    assert _ats(journal) == [5.0, 4.0, 4.0] and journal.dropped() == 4
+    assert journal.matching()[1] is same_moment
+
+
+def test_another_process_places_the_entries_it_replays_and_reads_back_by_their_time() -> None:
+    """What the process that journalled them tells the others (its store's operations), and
+    what a shared store hands back in the order it was given (a process that starts, or
+    reloads): the same journal, in time order."""
+    told: list[tuple[str, tuple[object, ...]]] = []
+    journal = Journal()
+    journal.record_op = lambda _name, operation, args: told.append((operation, args))
+    journal.record(_entry(1.0))
+    journal.record(_entry(3.0, "s1"))
+    journal.record(_entry(4.0))
+    journal.record_late(_entry(2.0))
+    journal.record_late(_entry(2.5, "s1"))
+    other, reloaded = Journal(), Journal()
+    for operation, args in told:
+        other.apply(operation, args)
+    reloaded.replace([Entry.from_wire(args[0]) for _, args in told], {})
+    for copy in (journal, other, reloaded):
+        assert _ats(copy) == [4.0, 3.0, 2.5, 2.0, 1.0]
+        assert [entry.at for entry in copy.entries(None)] == [4.0, 2.0, 1.0]
+        assert [entry.at for entry in copy.entries("s1")] == [3.0, 2.5]

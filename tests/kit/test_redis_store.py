@@ -1613,6 +1613,33 @@ def test_a_call_redis_did_not_keep_is_journalled_as_its_503_once_it_is_back(
         assert met_count(scope, "quoparts", "quoparts.import_cli_inserted") == 1
 
 
+@needs_redis
+def test_a_503_another_process_journals_late_is_listed_in_its_place_in_time(
+    tmp_path: Path,
+) -> None:
+    """The process that answered it held it until its next call Redis kept, and appended it
+    then: listed newer than the other process's calls answered after it, and ``limit=2`` gave
+    the 503 in place of the newer of them. It is placed by the moment it was answered, by the
+    process that journals it, by the other, and by one that reads the journal from Redis."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    with (
+        restartable_redis(str(tmp_path)) as (url, stop, start),
+        processes(url, prefix=prefix) as (one, two),
+    ):
+        token = qp_login(one)
+        stop()
+        assert qp_call(one, "importCli", token, {"data": [row("LOST")]}).status_code == 503
+        start()
+        for erp in ("CLI001", "CLI002"):
+            assert qp_call(two, "importCli", token, {"data": [row(erp)]}).status_code == 200
+        assert qp_call(one, "importCli", token, {"data": [row("CLI003")]}).status_code == 200
+        with processes(url, count=1, prefix=prefix) as (fresh,):
+            for http in (one, two, fresh):
+                assert _statuses(http) == [200, 200, 200, 503, 200]
+                newest = http.get("/__admin/requests", params={"limit": 2}).json()
+                assert [entry["status"] for entry in newest] == [200, 200]
+
+
 def _session_login(http: httpx.Client) -> tuple[str, str, str]:
     """A new session's id, its QuoParts username, and a token of that account."""
     session = http.post("/__admin/sessions", json={}).json()

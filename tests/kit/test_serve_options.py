@@ -10,6 +10,7 @@ import ssl
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -60,6 +61,44 @@ def test_given_certificate_files_serve_https(tmp_path: Path) -> None:
     with serving(*args, scheme="https") as served:
         trusted = ssl.create_default_context(cafile=str(ca))
         assert httpx.get(served.url + "/__admin/health", verify=trusted).status_code == 200
+        assert not [line for line in served.banner if "TLS" in line]  # it names 127.0.0.1
+
+
+def _local_ca(folder: Path, *names: str, expired: bool = False) -> tuple[Path, Path, Path]:
+    """A CA's ca.pem, and a certificate for ``names`` it issued with its key, written as
+    ``--tls-self-signed`` writes them (``expired``: the certificate's last day was 2020-01-02)."""
+    import trustme
+
+    folder.mkdir(parents=True, exist_ok=True)
+    authority = trustme.CA()
+    if expired:
+        days = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2020, 1, 2, tzinfo=UTC))
+        issued = authority.issue_cert(*names, not_before=days[0], not_after=days[1])
+    else:
+        issued = authority.issue_cert(*names)
+    ca, cert, key = folder / "ca.pem", folder / "server.pem", folder / "server.key"
+    authority.cert_pem.write_to_path(str(ca))
+    issued.cert_chain_pems[0].write_to_path(str(cert))
+    issued.private_key_pem.write_to_path(str(key))
+    return ca, cert, key
+
+
+def test_the_banner_names_the_hosts_a_given_certificate_is_for(tmp_path: Path) -> None:
+    """It listed https://127.0.0.1:PORT/… for a certificate of fake.example.com, which every
+    client that verifies it refuses there: the first URL a new operator copies failed."""
+    ca, cert, key = _local_ca(tmp_path, "fake.example.com", "*.fake.example.com")
+    args = ("--ssl-certfile", str(cert), "--ssl-keyfile", str(key))
+    with serving(*args, scheme="https") as served:
+        port = served.url.rsplit(":", 1)[1]
+        (line,) = [line.split(None, 1)[1] for line in served.banner if "TLS" in line]
+        assert line == (
+            "the certificate names fake.example.com, *.fake.example.com, not 127.0.0.1: clients"
+            f" that verify it reach the fake by such a name (https://fake.example.com:{port})"
+        )
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            httpx.get(
+                served.url + "/__admin/health", verify=ssl.create_default_context(cafile=str(ca))
+            )
 
 
 def test_the_local_ca_is_kept_between_starts(tmp_path: Path) -> None:
@@ -309,19 +348,30 @@ def test_serve_refuses_tls_files_it_cannot_serve_before_saying_it_serves(tmp_pat
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "ca.pem").write_bytes(ca.read_bytes())
     encrypted = _encrypted_copy(key, tmp_path)
+    mixed = _local_ca(tmp_path / "mixed", "localhost", "127.0.0.1")[0]
+    mixed.write_bytes(ca.read_bytes())  # another local CA's ca.pem beside them
+    elsewhere = _local_ca(tmp_path / "elsewhere", "fake.example.com")[1]
+    expired = _local_ca(tmp_path / "expired", "localhost", "127.0.0.1", expired=True)[1]
+    new_ca = "to make a new local CA (clients must then trust the new ca.pem)"
     cases = {
         f"TLS: --ssl-keyfile {encrypted} is encrypted: give an unencrypted key (openssl pkey"
         f" -in {encrypted} -out {tmp_path / 'key.plain.pem'})": [
             *("--ssl-certfile", str(cert), "--ssl-keyfile", str(encrypted))
         ],
-        "not a PEM certificate and its private key (KEY_VALUES_MISMATCH)": [
-            *("--ssl-certfile", str(ca), "--ssl-keyfile", str(key))
-        ],
+        f"TLS: the key {key} does not match the certificate {ca} (it is another certificate's"
+        " key)": [*("--ssl-certfile", str(ca), "--ssl-keyfile", str(key))],
         "not a PEM certificate and its private key": [
             *("--ssl-certfile", str(key), "--ssl-keyfile", str(cert))
         ],
         "holds ca.pem but not all of": ["--tls-self-signed", str(tmp_path / "half")],
         "not a directory": ["--tls-self-signed", str(ca)],
+        f"TLS: {mixed.parent}/server.pem was not issued by {mixed}: every client would refuse"
+        f" it; remove {mixed.parent} {new_ca}": ["--tls-self-signed", str(mixed.parent)],
+        f"TLS: {elsewhere} does not name localhost and 127.0.0.1 (it names fake.example.com)": [
+            "--tls-self-signed",
+            str(elsewhere.parent),
+        ],
+        f"TLS: {expired} expired on 2020-01-02": ["--tls-self-signed", str(expired.parent)],
     }
     for message, args in cases.items():
         command = [sys.executable, "-m", "mockservers.cli", "serve", *args]
