@@ -521,6 +521,19 @@ def test_content_type_other_than_json_is_400(http: httpx.Client, content_type: s
     assert fields(response) == ["Content-Type"]
 
 
+@pytest.mark.parametrize("content_type", [None, ""], ids=["absent", "empty"])
+def test_a_missing_content_type_is_said_missing_as_another_standard_header_is(
+    http: httpx.Client, content_type: str | None
+) -> None:
+    """It read "Il Content-Type deve essere application/json, non ''"."""
+    headers = std_headers(mint(http)) | ({} if content_type is None else {"Content-Type": ""})
+    response = http.post(ITEMS, content=b'{"item": {"base": {}}}', headers=headers)
+    (entry,) = assert_error(response, 400, "Bad Request")
+    assert entry["message"] == "Il campo Content-Type è obbligatorio"
+    detail = "headers: Content-Type is missing (application/json expected)"
+    assert response.headers["X-Mockservers-Detail"] == detail
+
+
 def test_content_type_with_charset_is_json(http: httpx.Client) -> None:
     headers = std_headers(mint(http)) | {"Content-Type": "application/json; charset=utf-8"}
     assert http.post(ITEMS, content=b'{"item": {"base": {}}}', headers=headers).status_code == 202
