@@ -13,6 +13,7 @@ from mockservers.core.records import kit_fields
 from mockservers.core.state import LARGEST_ID, StateError, TenantState, highest_id
 from mockservers.keepit.sections import MAKEUP, MAKEUP_REPORTED, SECTIONS
 
+RECORDS = "subjectsRecords"  # the request body's list of records
 SUBJECTS = "subjects"  # keyed by the customer's progId, as a string
 SEQUENCE_NAMES = (SUBJECTS, *(section.reported for section in SECTIONS), MAKEUP_REPORTED)
 """Where progIds come from: the customers', each section's, the makeups'."""
@@ -102,20 +103,17 @@ def _text(value: Any) -> bool:
 
 
 def _whole(value: Any) -> bool:
-    """A string or a whole number, as the contract gives ``customerCode`` (``1.0`` is 1)."""
+    """A string or a whole number, as the contract gives ``customerCode`` and ``externalCode``
+    (``1.0`` is 1)."""
     if isinstance(value, float):
         return value.is_integer()
     return isinstance(value, str | int) and not isinstance(value, bool)
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, str | int | float) and not isinstance(value, bool)
-
-
-_TYPES = {_text: "a string", _whole: "a string or a whole number", _number: "a string or a number"}
+_TYPES = {_text: "a string", _whole: "a string or a whole number"}
 _SUBJECT_KEYS = (("customerCode", _whole), ("system", _text), ("email", _text))
 _ELEMENT_KEYS = {
-    "mappings": (("system", _text), ("externalField", _text), ("externalCode", _number)),
+    "mappings": (("system", _text), ("externalField", _text), ("externalCode", _whole)),
     "cards": (("cardBarcode", _text),),
 }
 """A customer's fields its unique keys (or its answer's ``email``) are read from, each with

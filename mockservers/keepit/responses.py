@@ -3,11 +3,9 @@ contract record by record, the model called, the outcome rendered with its code.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import orjson
 from starlette.responses import Response
 
 from contracts import Violation, contract, load_schema
@@ -26,17 +24,16 @@ from mockservers.core.explain import (
     refused_by_index,
 )
 from mockservers.core.http import JSONResponse
-from mockservers.core.numbers import read_as_written, read_inexactly
 from mockservers.keepit import coverage
+from mockservers.keepit.codes import read_codes
 from mockservers.keepit.errors import NOT_DONE, KeepItError, bad_request, envelope, not_found
 from mockservers.keepit.models import BatchResult, KeepItModel
-from mockservers.keepit.records import customer_code_of
+from mockservers.keepit.records import RECORDS
 from mockservers.keepit.settings import success_text
 
 # The request is {"subjectsRecords": [record, ...]}: the body's shape is checked by _records,
 # each record against its own contract, so only the invalid ones pay for detailed messages.
 _RECORD = contract("keepit/defs/record")
-RECORDS = "subjectsRecords"
 CREDENTIALS = (b"username", b"password", b"companyid", b"siteid")
 """The headers a call is authenticated by, in ``KeepItModel.authenticate``'s order."""
 
@@ -89,13 +86,17 @@ _PHRASES = {
 
 def insert_client(model: KeepItModel, call: Call) -> Response:
     tenant = model.authenticate(*call.header_values(*CREDENTIALS))
-    records, digits = _with_exact_codes(_records(call.json()), call.body)
+    codes = read_codes(_records(call.json()), call.body)
+    records = codes.records
     refused = refused_by_index(_RECORD, records, _refusal)
+    for number, faults in codes.faults.items():  # taken as read, not as written
+        refused[number] = _refusal([*_RECORD.check(records[number]), *faults], number)
     for number in sorted(refused):
         call.explain(f"{RECORDS}[{number}]: {refused[number][0]}")
     failures = {number: failure(number) for number, (_, failure) in refused.items()}
-    for number in digits.keys() & failures:  # refused: its errorObjects entry echoes them
-        records[number] = _with_code(records[number], digits[number])
+    for number in codes.echoed.keys() & failures:  # refused: its errorObjects entry echoes it
+        subjects = records[number]["subjects"] | {"customerCode": codes.echoed[number]}
+        records[number] = {**records[number], "subjects": subjects}
     return render(model.insert_batch(tenant, records, failures), model.settings.success_message)
 
 
@@ -107,49 +108,6 @@ def _refusal(violations: list[Violation], first: int) -> tuple[str, Callable[[in
         return detail, lambda number: record_failure(number, violations)
     failure = record_failure(first, violations)
     return detail, lambda number: failure
-
-
-def _with_exact_codes(
-    records: list[Any], body: bytes
-) -> tuple[list[Any], dict[int, orjson.Fragment]]:
-    """``records`` with each customerCode orjson read inexactly as sent (the contract refuses
-    it; core/numbers.py), and, by record number, the digits its errorObjects entry echoes of
-    such a code that is a whole number, whatever their length (one of more than Python's
-    4,300 is read as the infinity it is far past a double's range); one written with an
-    exponent or a fraction is echoed as read (``1e400``: infinity, written ``null``). Nothing
-    else is taken from the exact reading: a whole number beyond 64 bits in another field stays
-    the float any call stores. The store cannot pack the exact one: the body read again as a
-    whole answered HTTP 500 for another record's, the records before it written."""
-    inexact = [n for n, record in enumerate(records) if read_inexactly(customer_code_of(record))]
-    if not inexact:
-        return records, {}
-    written = _records(read_as_written(body))
-    records = list(records)  # the call's parsed body stays as read
-    digits = {}
-    for number in inexact:
-        text = customer_code_of(written[number])
-        records[number] = _with_code(records[number], _code_of_text(text))
-        if _WHOLE.fullmatch(text):
-            digits[number] = orjson.Fragment(text)
-    return records, digits
-
-
-_WHOLE = re.compile(r"-?[0-9]+")
-
-
-def _code_of_text(text: str) -> int | float:
-    """A customerCode orjson read inexactly, from its ``text``: a whole number exactly (the
-    contract judges it out of range), one of more digits than Python converts (4,300), which is
-    far past a double's range, as infinity; one with an exponent or a fraction as a float, as
-    orjson read it."""
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
-
-
-def _with_code(record: dict[str, Any], code: Any) -> dict[str, Any]:
-    return {**record, "subjects": record["subjects"] | {"customerCode": code}}
 
 
 def unknown_alias(model: KeepItModel, call: Call) -> Response:

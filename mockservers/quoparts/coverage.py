@@ -64,6 +64,12 @@ QUOTE_CUSTOMER_NOT_FOUND = Behaviour(
     'Import Preventivi, Esempio Risposta (Errore): errorCode "107", "Errore durante la '
     'creazione del preventivo" (cliente COD_CLI/COD_CLI_ERP inesistente)',
 )
+QUOTE_CUSTOMER_BY_ERP_FALLBACK = Behaviour(
+    "quoparts.quote_customer_by_erp_fallback",
+    "Import Preventivi con COD_CLI e COD_CLI_ERP entrambi valorizzati: il sistema utilizza "
+    "prioritariamente COD_CLI; nessun cliente con quel COD_CLI, il cliente di COD_CLI_ERP "
+    "(decisione del kit, cod_cli_erp_fallback)",
+)
 QUOTE_REFUSED = Behaviour(
     "quoparts.quote_refused",
     "Import Preventivi errato: almeno uno tra COD_CLI e COD_CLI_ERP, l'array articoli con "
@@ -83,6 +89,7 @@ BEHAVIOURS = (
     IMPORT_CLI_ROW_ERROR,
     IMPORT_CLI_REFUSED,
     QUOTE_CREATED,
+    QUOTE_CUSTOMER_BY_ERP_FALLBACK,
     QUOTE_CUSTOMER_NOT_FOUND,
     QUOTE_REFUSED,
 )

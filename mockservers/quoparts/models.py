@@ -283,19 +283,27 @@ class QuoPartsModel(VendorModel):
 
     # -- importPvt --------------------------------------------------------------------------
     def find_customer(self, tenant: TenantState, header: dict[str, Any]) -> dict[str, Any]:
-        """COD_CLI wins over COD_CLI_ERP when both are given (seed: 'prioritariamente'); a code
-        sent as "" or null counts as not given."""
-        if header.get("COD_CLI"):
+        """COD_CLI is looked up first (seed: 'utilizza prioritariamente COD_CLI'); COD_CLI_ERP
+        when COD_CLI is not given, or finds no customer and ``cod_cli_erp_fallback`` is on. A
+        code sent as "" or null counts as not given."""
+        cod_cli, erp = header.get("COD_CLI"), header.get("COD_CLI_ERP")
+        customer, looked_up = None, []
+        if cod_cli:
             index = self._code_indexes.setdefault(tenant.name, _CodeIndex())
-            erp = index.erp_for(tenant.collections[CUSTOMERS], header["COD_CLI"])
-            customer = tenant.get(CUSTOMERS, erp) if erp is not None else None
-            code = f"COD_CLI {header['COD_CLI']}"
-        else:
-            customer = tenant.get(CUSTOMERS, header["COD_CLI_ERP"])
-            code = f"COD_CLI_ERP {header['COD_CLI_ERP']}"
+            found = index.erp_for(tenant.collections[CUSTOMERS], cod_cli)
+            customer = tenant.get(CUSTOMERS, found) if found is not None else None
+            looked_up.append(f"COD_CLI {cod_cli}")
+        if customer is None and erp and (not cod_cli or self.settings.cod_cli_erp_fallback):
+            customer = tenant.get(CUSTOMERS, erp)
+            looked_up.append(f"COD_CLI_ERP {erp}")
+            if customer is not None and cod_cli:
+                met(coverage.QUOTE_CUSTOMER_BY_ERP_FALLBACK)
         if customer is None:
             met(coverage.QUOTE_CUSTOMER_NOT_FOUND)
-            raise quote_failed(f"no customer with {code}")
+            detail = "no customer with " + " nor ".join(looked_up)
+            if cod_cli and erp and not self.settings.cod_cli_erp_fallback:
+                detail += " (COD_CLI_ERP not looked up: cod_cli_erp_fallback is off)"
+            raise quote_failed(detail)
         return customer
 
     def create_quote(self, tenant: TenantState, data: dict[str, Any]) -> str:

@@ -26,6 +26,9 @@ class QuoPartsSettings:
     login_error_code: str = NOT_ACCREDITED
     login_error_message: str = NOT_ACCREDITED_TEXT
     """A wrong username or password: the document's own answer, unless a sandbox says otherwise."""
+    cod_cli_erp_fallback: bool = True
+    """importPvt naming both codes: COD_CLI is looked up first (seed: 'utilizza prioritariamente
+    COD_CLI'); when it finds no customer, COD_CLI_ERP is, unless this is false."""
     demo_account: bool = True
     accounts: list[dict[str, Any]] = field(default_factory=list)
 

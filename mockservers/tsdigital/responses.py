@@ -27,7 +27,7 @@ from contracts import Violation, contract
 from contracts.rules import broken_rule, structural
 from mockservers.core.call import Call
 from mockservers.core.coverage import met
-from mockservers.core.explain import diagnosis, field_path, phrase
+from mockservers.core.explain import MISSING, diagnosis, field_path, phrase
 from mockservers.core.http import JSONResponse, header_text
 from mockservers.tsdigital import coverage
 from mockservers.tsdigital.errors import PHRASES, SubError, sub_error
@@ -103,12 +103,19 @@ def header_problems(call: Call, headers: dict[str, str], content_type: str) -> l
     problems = [describe(v) for v in violations]
     if not json_body:
         met(coverage.CONTENT_TYPE)
-        sent = repr(content_type[:100])  # cut, then quoted: the closing quote stays
-        call.explain(f"headers: Content-Type {sent} is not application/json")
-        problems.append(
-            sub_error("Content-Type", f"Il Content-Type deve essere application/json, non {sent}")
-        )
+        problems.append(_content_type_problem(call, content_type))
     return problems
+
+
+def _content_type_problem(call: Call, content_type: str) -> SubError:
+    """A Content-Type that is not JSON; one absent (or empty) is missing, as another standard
+    header is (it read ``non ''``)."""
+    if not content_type:
+        call.explain("headers: Content-Type is missing (application/json expected)")
+        return sub_error("Content-Type", PHRASES[MISSING].format(field="Content-Type"))
+    sent = repr(content_type[:100])  # cut, then quoted: the closing quote stays
+    call.explain(f"headers: Content-Type {sent} is not application/json")
+    return sub_error("Content-Type", f"Il Content-Type deve essere application/json, non {sent}")
 
 
 def processing_failure(call: Call) -> str | None:

@@ -21,7 +21,9 @@ def _spec(call: AdminCall) -> tuple[str, list[str], float | None, str | None]:
     kind = body.get("kind")
     if kind not in KINDS:
         raise AdminError(400, f"'kind' must be one of {list(KINDS)}")
-    grants = body.get("grants", [])
+    grants = body.get("grants")
+    if grants is None:  # absent or null: none, as ttl_seconds and tenant take null
+        grants = []
     if not isinstance(grants, list) or not all(is_grant(g) for g in grants):
         raise AdminError(
             400, "'grants' must be a list of 'items:create', 'special', 'studio:<studioId>'"

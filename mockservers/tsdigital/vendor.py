@@ -93,9 +93,10 @@ class TsDigital(Vendor):
 
     @classmethod
     def demo_lines(cls, settings: Any) -> list[str]:
-        # No "/__admin" here: the banner's admin line comes last and tools wait for it.
+        # The path in full: read literally, "tsdigital/tokens" was a 404 under /tsdigital. Tools
+        # wait for the banner's line labelled "admin", not for the first "/__admin".
         return [
-            'bearer tokens from the admin API: POST tsdigital/tokens {"kind": "user"}',
+            'bearer tokens from the admin API: POST /__admin/tsdigital/tokens {"kind": "user"}',
             "(kinds user, user-key, app-key, backoffice; grants items:create, special, "
             "studio:<studioId>)",
         ]

@@ -4,6 +4,7 @@ rules, the call limit on the kit's clock, tenants, faults, bad input."""
 from __future__ import annotations
 
 import copy
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -194,6 +195,89 @@ def test_a_customer_code_beyond_64_bits_is_refused_and_echoed_as_sent(
     assert only_error(body) == "Errore: customerCode fuori dai limiti ammessi."
     assert body["errorObjects"][0]["customerCode"] == code
     assert stored(http) == {}
+
+
+def written(code: str, *, mappings: str = "") -> bytes:
+    """A body of one record whose customerCode is written ``code`` (JSON text), and whose
+    mappings are ``mappings`` (JSON text), as a connector's serializer wrote them."""
+    record = customer("CODE", mappings=[]) if mappings else customer("CODE")
+    text = json.dumps({"subjectsRecords": [record]})
+    text = text.replace('"CODE"', code).replace('"mappings": []', f'"mappings": {mappings}')
+    return text.encode()
+
+
+@pytest.mark.parametrize(
+    ("taken", "code", "phrase"),
+    [
+        (2**53, "9007199254740993.0", "fuori dai limiti ammessi"),
+        (2**53, "9007199254740992.0", "fuori dai limiti ammessi"),
+        (2**53, "-9.007199254740993e15", "fuori dai limiti ammessi"),
+        (1, "1.0000000000000001", "di tipo non valido"),
+        (0, "1e-400", "di tipo non valido"),
+        (0, "-0.0000", None),
+        (12, "12.0", None),
+        (1000, "1e3", None),
+        (2**53 - 1, "9007199254740991.0", None),
+    ],
+)
+def test_a_code_with_a_fraction_or_an_exponent_is_taken_only_as_a_whole_number_below_2_53(
+    http: httpx.Client, taken: int, code: str, phrase: str | None
+) -> None:
+    """A double read 9007199254740993.0 as 9007199254740992, 1.0000000000000001 as 1 and
+    1e-400 as 0: each was a duplicate of another customer (or the code 0). As written, such a
+    code is taken only when it is a whole number below 2^53 (which a double holds exactly);
+    a refused one is echoed as sent."""
+    assert insert(http, customer(taken))["code"] == 200
+    response = post(http, written(code))
+    body = response.json()
+    if phrase is None:
+        assert body["duplicatedObjects"][0]["errorMessage"] == DUPLICATE  # the same code
+        return
+    assert only_error(body) == f"Errore: customerCode {phrase}."
+    assert f'"customerCode":{code},' in response.text  # as sent
+    assert code in response.headers["X-Mockservers-Detail"]
+    assert len(stored(http)) == 1
+
+
+@pytest.mark.parametrize(
+    ("external", "phrase"),
+    [
+        ("7.0000000000000001", "di tipo non valido"),
+        ("7.5", "di tipo non valido"),
+        ("7e16", "fuori dai limiti ammessi"),
+        ("7.0", None),
+        ("0.7e1", None),
+    ],
+)
+def test_an_external_code_with_a_fraction_or_an_exponent_is_judged_as_a_customer_code_is(
+    http: httpx.Client, external: str, phrase: str | None
+) -> None:
+    """The mappings rule and the mapping tuple compare codes as text: 7.0000000000000001 was
+    the code 7."""
+    mappings = f'[{{"system": "DW", "externalField": "ID", "externalCode": {external}}}]'
+    body = post(http, written("7", mappings=mappings)).json()
+    if phrase is None:
+        assert body["code"] == 200
+        assert stored(http)["1"]["mappings"][0]["externalCode"] == 7.0
+    else:
+        assert only_error(body) == f"Errore: mappings[0].externalCode {phrase}."
+
+
+def test_a_record_refused_for_its_code_as_written_keeps_its_first_failing_check(
+    http: httpx.Client,
+) -> None:
+    """A missing field is named before the code's fault, as with any other wrong value; the
+    other records of the call are judged as ever."""
+    record = customer("CODE")
+    del record["subjects"]["system"]
+    text = json.dumps({"subjectsRecords": [record, customer("C2")]})
+    response = post(http, text.replace('"CODE"', "1.0000000000000001").encode())
+    body = response.json()
+    assert '"customerCode":1.0000000000000001,' in response.text
+    assert body["code"] == 206
+    assert body["errorObjects"] == [
+        {"customerCode": 1.0, "errorMessage": "Errore: system non valorizzato."}
+    ]
 
 
 @pytest.mark.parametrize("where", [0, 2], ids=["code-first", "code-last"])
@@ -1121,7 +1205,7 @@ def test_a_state_document_s_element_without_a_usable_progid_is_refused(
         (
             {"mappings": [{"externalField": "ID", "externalCode": True, "progId": 1}]},
             "mappings[0].externalCode",
-            "a string or a number",
+            "a string or a whole number",
         ),
         (
             {"mappings": [{"externalField": {}, "externalCode": "C1", "progId": 1}]},
@@ -1147,7 +1231,7 @@ def test_a_state_document_s_keyed_value_of_a_wrong_type_is_refused(
 def test_a_state_document_s_numeric_codes_the_contract_allows_are_taken(
     http: httpx.Client,
 ) -> None:
-    """customerCode a whole number and externalCode a number, as a call may send them; an
+    """customerCode and externalCode whole numbers, as a call may send them; an
     update of the customer finds it and answers its e-mail."""
     subjects = customer(7)["subjects"] | {"progId": 1}
     stored = {

@@ -365,7 +365,7 @@ def test_an_async_sessions_coverage_counts_in_the_plugins_report(
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
         [
-            "quoparts: 2 of 13 documented situations met",
+            "quoparts: 2 of 14 documented situations met",
             "*met    1  quoparts.login_ok *",
             "*met    1  quoparts.login_refused *",
         ]

@@ -16,6 +16,9 @@ def test_serve_prints_base_urls_and_demo_credentials_and_answers() -> None:
         assert f"{url}/__admin/ui" in text  # the dashboard, beside the base URLs
         assert served.banner[-1].split()[:2] == ["admin", f"{url}/__admin"]  # still the last
         assert httpx.get(f"{url}/__admin/health").json()["status"] == "ok"
+        (minting,) = [line for line in served.banner if "bearer tokens" in line]
+        path = minting.split("POST ", 1)[1].split()[0]  # it was tsdigital/tokens: a 404
+        assert httpx.post(url + path, json={"kind": "user"}).json()["kind"] == "user"
         login = httpx.get(url + QP, params={"login": "", "username": "demo", "password": "demo"})
         assert login.json()["errorCode"] == "0"
         assert httpx.get(f"{url}/quoparts/openapi.json").json()["openapi"] == "3.1.0"

@@ -594,7 +594,7 @@ def test_the_plugin_configures_its_fixtures_and_reports_coverage(
     assert "mockservers coverage: documented situations met / missed" in output
     result.stdout.fnmatch_lines(
         [
-            "quoparts: 3 of 13 documented situations met",
+            "quoparts: 3 of 14 documented situations met",
             "*met    3  quoparts.login_ok *",
             "*met    2  quoparts.login_refused *",
             "*met    1  quoparts.token_expired *",
@@ -616,7 +616,7 @@ def test_the_coverage_report_shows_the_vendors_it_is_given_only(pytester: pytest
         [
             "keepit: 0 of 17 documented situations met",
             "*MISSED    keepit.success *",
-            "quoparts: 3 of 13 documented situations met",
+            "quoparts: 3 of 14 documented situations met",
             "*met    1  quoparts.token_expired *",
         ]
     )
@@ -644,7 +644,7 @@ def test_the_plain_coverage_flag_before_the_paths_still_reports_every_vendor(
         "--mockservers-coverage", "test_nothing.py", *INNER_PYTEST
     )
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["keepit: 0 of 17 *", "quoparts: 0 of 13 *", "xtra: 0 of 19 *"])
+    result.stdout.fnmatch_lines(["keepit: 0 of 17 *", "quoparts: 0 of 14 *", "xtra: 0 of 19 *"])
 
 
 def test_without_the_option_no_report_is_printed(pytester: pytest.Pytester) -> None:

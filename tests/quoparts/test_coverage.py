@@ -104,6 +104,13 @@ def quote_customer_not_found(t: Tester) -> None:
     assert answer["errorCode"] == "107"
 
 
+def quote_customer_by_erp_fallback(t: Tester) -> None:
+    value = token(t)
+    call(t, "importCli", value, {"data": [ROW]})  # COD_CLI 000001
+    answer = call(t, "importPvt", value, quote({"COD_CLI": "000015", "COD_CLI_ERP": "CLI001"}))
+    assert answer["data"] == [{"COD_DOC": "000001"}]
+
+
 def quote_refused(t: Tester) -> None:
     answer = call(t, "importPvt", token(t), quote({"COD_CLI_ERP": "CLI001"}, articoli=[]))
     assert answer["errorCode"] == "100"
@@ -121,6 +128,7 @@ SCENARIOS: dict[str, Scenario] = {
     c.IMPORT_CLI_ROW_ERROR.id: import_cli_row_error,
     c.IMPORT_CLI_REFUSED.id: import_cli_refused,
     c.QUOTE_CREATED.id: quote_created,
+    c.QUOTE_CUSTOMER_BY_ERP_FALLBACK.id: quote_customer_by_erp_fallback,
     c.QUOTE_CUSTOMER_NOT_FOUND.id: quote_customer_not_found,
     c.QUOTE_REFUSED.id: quote_refused,
 }

@@ -517,10 +517,43 @@ def test_import_pvt_finds_by_cod_cli_every_customer_loaded_or_imported(
     assert [quote_for(code) for code in ("000017", "000016", "000015")] == ["0", "0", "0"]
 
 
-def test_import_pvt_cod_cli_wins_over_cod_cli_erp(http: httpx.Client) -> None:
+def test_the_seed_s_examples_run_in_order_on_a_fresh_fake_create_the_quote(
+    http: httpx.Client,
+) -> None:
+    """The seed's importCli example gives CLI001 the code 000001; its importPvt example sends
+    COD_CLI 000015 with COD_CLI_ERP CLI001. COD_CLI is looked up first ('prioritariamente') and
+    finds no one, so CLI001 is: the quote was a 107."""
+    token = qp_login(http)
+    imported = qp_call(http, "importCli", token, {"data": [SEED_CUSTOMER]}).json()
+    assert imported["data"][0]["COD_CLI"] == "000001"
+    response = qp_call(http, "importPvt", token, SEED_QUOTE)
+    assert response.json() == {"errorCode": "0", "error": "", "data": [{"COD_DOC": "000001"}]}
+    quote = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["quotes"]["000001"]
+    assert (quote["COD_CLI"], quote["COD_CLI_ERP"]) == ("000001", "CLI001")
+    assert quote["testata"]["COD_CLI"] == "000015"  # the quote as sent
+    entry = http.get("/__admin/requests", params={"operation": "importPvt"}).json()[0]
+    assert "quoparts.quote_customer_by_erp_fallback" in entry["behaviours"]
+
+
+def test_import_pvt_cod_cli_wins_over_cod_cli_erp_when_both_find_a_customer(
+    http: httpx.Client,
+) -> None:
+    token = qp_login(http)
+    rows = [SEED_CUSTOMER, SEED_CUSTOMER | {"COD_CLI_ERP": "CLI002"}]  # 000001, 000002
+    qp_call(http, "importCli", token, {"data": rows})
+    header = HEADER | {"COD_CLI": "000002", "COD_CLI_ERP": "CLI001"}
+    body = qp_call(http, "importPvt", token, {"data": {"testata": header, "articoli": [ARTICLE]}})
+    assert body.json()["data"] == [{"COD_DOC": "000001"}]
+    quote = http.get("/__admin/state/quoparts").json()["tenants"]["demo"]["quotes"]["000001"]
+    assert (quote["COD_CLI"], quote["COD_CLI_ERP"]) == ("000002", "CLI002")
+
+
+def test_import_pvt_neither_code_finding_a_customer_is_107_naming_both(
+    http: httpx.Client,
+) -> None:
     token = qp_login(http)
     qp_call(http, "importCli", token, {"data": [SEED_CUSTOMER]})  # COD_CLI 000001
-    header = HEADER | {"COD_CLI": "000099", "COD_CLI_ERP": "CLI001"}
+    header = HEADER | {"COD_CLI": "000099", "COD_CLI_ERP": "NOPE"}
     response = qp_call(
         http, "importPvt", token, {"data": {"testata": header, "articoli": [ARTICLE]}}
     )
@@ -530,8 +563,25 @@ def test_import_pvt_cod_cli_wins_over_cod_cli_erp(http: httpx.Client) -> None:
         "error": "Errore durante la creazione del preventivo",
         "data": [],
     }
-    assert response.headers["X-Mockservers-Detail"] == "no customer with COD_CLI 000099"
+    detail = "no customer with COD_CLI 000099 nor COD_CLI_ERP NOPE"
+    assert response.headers["X-Mockservers-Detail"] == detail
     assert_contract("quoparts/importPvt.response", body)
+
+
+def test_without_the_fallback_an_unknown_cod_cli_is_107_whatever_cod_cli_erp_names() -> None:
+    app = create_app({"quoparts": {"cod_cli_erp_fallback": False}})
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://t") as http:
+        token = qp_login(http)
+        qp_call(http, "importCli", token, {"data": [SEED_CUSTOMER]})
+        response = qp_call(http, "importPvt", token, SEED_QUOTE)
+        assert response.json()["errorCode"] == "107"
+        assert response.headers["X-Mockservers-Detail"] == (
+            "no customer with COD_CLI 000015 (COD_CLI_ERP not looked up: cod_cli_erp_fallback"
+            " is off)"
+        )
+        by_erp = {"testata": HEADER | {"COD_CLI_ERP": "CLI001"}, "articoli": [ARTICLE]}
+        answer = qp_call(http, "importPvt", token, {"data": by_erp}).json()
+        assert answer["data"] == [{"COD_DOC": "000001"}]  # COD_CLI_ERP alone still finds it
 
 
 def test_import_pvt_unknown_customer_is_107(http: httpx.Client) -> None:

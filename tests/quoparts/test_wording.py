@@ -285,11 +285,11 @@ CASES = [
     pytest.param(
         pvt(
             E107,
-            ("no customer with COD_CLI 000099",),
-            body=quote(COD_CLI="000099", COD_CLI_ERP="CLI001"),
+            ("no customer with COD_CLI 000099 nor COD_CLI_ERP NOPE",),
+            body=quote(COD_CLI="000099", COD_CLI_ERP="NOPE"),
             customers=[CUSTOMER],
         ),
-        id="importPvt-unknown-COD_CLI-wins-over-a-known-erp-code-107",
+        id="importPvt-unknown-COD_CLI-and-unknown-erp-code-107",
     ),
     pytest.param(
         pvt(E107, ("no customer with COD_CLI_ERP NOPE",), body=quote(COD_CLI_ERP="NOPE")),

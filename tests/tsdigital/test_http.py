@@ -361,6 +361,39 @@ def test_token_ttl_seconds_from_the_admin_call(http: httpx.Client) -> None:
     assert create(http, answer.json()["token"]).status_code == 401
 
 
+def test_each_request_example_needs_exactly_the_grants_its_description_names(
+    http: httpx.Client,
+) -> None:
+    """The contract's (and the OpenAPI's, and /tsdigital/docs') description said an app-key
+    "with special roles" and "backoffice" may send them: both got a 403, for studioId."""
+    schema = load_schema("tsdigital/createItem.request")
+    pattern = (
+        r"examples\[(\d+)\](?: \([^)]*\))? (?:is sent )?by an? ([\w-]+) token"
+        r" granted ([\w:-]+(?:, [\w:-]+)*)"
+    )
+    named = re.findall(pattern, schema["description"])
+    assert sorted(int(number) for number, _, _ in named) == list(range(len(schema["examples"])))
+    for number, kind, listed in named:
+        example = schema["examples"][int(number)]
+        grants = [] if listed == "none" else listed.split(", ")
+        assert create(http, mint(http, kind, grants), example).status_code == 202
+        for left_out in grants:  # each one named is needed
+            fewer = [grant for grant in grants if grant != left_out]
+            assert create(http, mint(http, kind, fewer), example).status_code == 403, left_out
+
+
+def test_null_in_a_mint_body_is_the_default_for_grants_as_for_ttl_and_tenant(
+    http: httpx.Client,
+) -> None:
+    """ "grants": null was a 400 while "ttl_seconds": null and "tenant": null were the defaults."""
+    spec = {"kind": "user", "grants": None, "ttl_seconds": None, "tenant": None}
+    answer = http.post("/__admin/tsdigital/tokens", json=spec)
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["grants"], answer.json()["tenant"]) == ([], "demo")
+    assert create(http, answer.json()["token"]).status_code == 202
+    assert contract("admin/mintTsdigitalToken.request").check(spec) == []
+
+
 def test_admin_expire_refuses_every_token(http: httpx.Client) -> None:
     token = mint(http)
     assert http.post("/__admin/tsdigital/tokens/expire").json() == {"expired": 1}
@@ -486,6 +519,19 @@ def test_content_type_other_than_json_is_400(http: httpx.Client, content_type: s
     response = http.post(ITEMS, content=b'{"item": {"base": {}}}', headers=headers)
     assert_error(response, 400, "Bad Request")
     assert fields(response) == ["Content-Type"]
+
+
+@pytest.mark.parametrize("content_type", [None, ""], ids=["absent", "empty"])
+def test_a_missing_content_type_is_said_missing_as_another_standard_header_is(
+    http: httpx.Client, content_type: str | None
+) -> None:
+    """It read "Il Content-Type deve essere application/json, non ''"."""
+    headers = std_headers(mint(http)) | ({} if content_type is None else {"Content-Type": ""})
+    response = http.post(ITEMS, content=b'{"item": {"base": {}}}', headers=headers)
+    (entry,) = assert_error(response, 400, "Bad Request")
+    assert entry["message"] == "Il campo Content-Type è obbligatorio"
+    detail = "headers: Content-Type is missing (application/json expected)"
+    assert response.headers["X-Mockservers-Detail"] == detail
 
 
 def test_content_type_with_charset_is_json(http: httpx.Client) -> None:

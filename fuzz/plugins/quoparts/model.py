@@ -4,8 +4,8 @@ It restates the vendor's documented behaviour and the kit's decisions
 (docs/assumptions/quoparts.md), independently of the fake's code: tokens last ``ttl`` seconds on
 the kit's clock, importCli upserts by COD_CLI_ERP keeping the generated codes (a row's own field of
 one of their names kept under ``sent``), FLG_ATV defaults to "1", bad rows are refused one by one
-with "100", importPvt finds the customer by COD_CLI first, then by COD_CLI_ERP, and answers "107"
-when there is none.
+with "100", importPvt finds the customer by COD_CLI first, then by COD_CLI_ERP (also when COD_CLI
+names no customer: the default ``cod_cli_erp_fallback``), and answers "107" when there is none.
 """
 
 from __future__ import annotations
@@ -106,10 +106,12 @@ class QuoPartsModel:
 
     # -- importPvt --------------------------------------------------------------------------
     def find_customer(self, header: dict[str, Any]) -> dict[str, Any] | None:
+        """COD_CLI first; COD_CLI_ERP when COD_CLI is absent or names no customer."""
         if "COD_CLI" in header:
             found = [c for c in self.customers.values() if c["COD_CLI"] == header["COD_CLI"]]
-            return found[0] if found else None
-        return self.customers.get(header["COD_CLI_ERP"])
+            if found:
+                return found[0]
+        return self.customers.get(header.get("COD_CLI_ERP"))
 
     def import_quote(self, header: dict[str, Any], articles: list[dict[str, Any]]) -> str:
         """``COD_DOC`` of the new quote, or ``"107"`` when the customer does not exist."""
