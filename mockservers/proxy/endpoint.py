@@ -155,8 +155,9 @@ class Call:
         return learned.values(found) + self.upstream.secrets
 
     def verdict(self, status: int, answer: bytes, secrets: list[str]) -> dict[str, list[str]]:
-        """The contracts' verdict on this call, these secret values blotted out of it (before
-        a long message is cut: a secret the cut split would keep most of its characters)."""
+        """The contracts' verdict on this call and the vendor's answer to it, these secret
+        values blotted out of it (before a long message is cut: a secret the cut split would
+        keep most of its characters)."""
         scrub = learned.scrubber(secrets)
         read = self.readable
         found = verdict(
@@ -168,6 +169,7 @@ class Call:
             status=status,
             answer=answer,
             blot=scrub,
+            vendor_answered=True,
         )
         found = scrub(found)  # the rest of it: a query value a message quotes whole
         if read.body is None:

@@ -493,20 +493,26 @@ def _vendor_like(body: bytes, **headers: str) -> MockServer:
 def test_a_status_the_document_never_gives_and_an_unknown_call_are_flagged(
     upstream: MockServer,
 ) -> None:
-    """A QuoParts answer is HTTP 200 (or the kit's 413): a 503 is off the document, whatever its
-    body; a call that names no operation has no contract, which is no "meets its contracts"."""
-    upstream.fault(vendor="quoparts", operation="login", kind="status", status=503, times=1)
+    """A QuoParts answer is HTTP 200: a 503 is off the document, whatever its body, and so is a
+    413, which only the kit's own fakes answer (a body over its limit): the vendor's passed,
+    and the 503's verdict read "(200, 413)". A call that names no operation has no contract,
+    which is no "meets its contracts"."""
+    for status in (503, 413):
+        upstream.fault(vendor="quoparts", operation="login", kind="status", status=status, times=1)
     with proxied(upstream, vendors=("quoparts",)) as (_, http):
+        http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
         http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
         http.get(QP, params={"deleteAll": ""})
         http.get(QP, params={"login": "", "username": QP_USER})
-        no_password, unknown, refused = http.get("/__admin/requests").json()
+        no_password, unknown, too_large, refused = http.get("/__admin/requests").json()
     assert no_password["verdict"]["request"] == [
         "quoparts/login.query: (query): 'password' is a required property"
     ]
-    assert refused["verdict"]["response"] == [
-        "quoparts/login: status 503 is no answer its document gives (200, 413)"
-    ]
+    for answered, status in ((refused, 503), (too_large, 413)):
+        assert answered["status"] == status
+        assert answered["verdict"]["response"] == [
+            f"quoparts/login: status {status} is no answer its document gives (200)"
+        ]
     assert unknown["verdict"]["request"] == [
         "quoparts: no operation of its document at this path and query"
     ]
