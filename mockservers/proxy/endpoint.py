@@ -278,6 +278,7 @@ class Forwarding:
         if self.recordings is not None:
             await self._record(
                 call,
+                entry,
                 status=answer.status,
                 response_headers=_text(answer.headers),
                 response_body=answer.body,
@@ -340,6 +341,7 @@ class Forwarding:
         if self.recordings is not None and error.kind == "upstream":
             await self._record(
                 call,
+                entry,
                 status=0,
                 response_headers=[],
                 response_body=None,
@@ -401,13 +403,15 @@ class Forwarding:
         with suppress(StoreUnavailable):
             await kit.store.run(keep)
 
-    async def _record(self, call: Call, **answered: Any) -> None:
+    async def _record(self, call: Call, entry: Entry, **answered: Any) -> None:
+        """Record the exchange with the upstream, beside its journal entry (``entry``)."""
         assert self.recordings is not None
         await self.recordings.add(
             vendor=self.vendor.name,
             operation=call.operation,
             upstream=self.upstream.shown,
             kept=self.upstream.secrets,
+            journalled=entry,
             **call.exchange(**answered),
         )
 

@@ -8,6 +8,7 @@ import json
 import logging
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,7 @@ from tests.proxying import (
     QP,
     QP_PASSWORD,
     QP_USER,
+    ROWS_ANSWER,
     SECRETS,
     XTRA_LOGIN,
     XTRA_PASSWORD,
@@ -665,6 +667,38 @@ def test_a_recording_gives_sizes_and_versions_as_they_went_over_the_wire(tmp_pat
     assert response["content"]["size"] == len(answer) > len(packed)
     assert response["content"]["compression"] == len(answer) - len(packed)
     assert json.loads(response["content"]["text"]) == json.loads(answer)
+
+
+def test_a_recording_is_on_the_wall_clock_and_names_its_journal_entry_and_kit_time(
+    tmp_path: Path,
+) -> None:
+    """The journal's ``time`` is the kit's clock's (here frozen before midnight, for the
+    shadow's fakes), the recording's ``startedDateTime`` the wall's, as the vendor's ``Date``
+    and logs are: nothing lined up a recorded exchange with its journal entry. ``_journal``
+    does (the frozen clock gives every entry the same time: its id too)."""
+    config = {**ACCOUNTS, "kit": {"clock": {"start": "2025-03-14T23:59:58Z", "frozen": True}}}
+    calls = [{"login": "", "username": "acme", "password": "pw-123456"}, {"login": ""}]
+    before = datetime.now(UTC)
+    with (
+        WireUpstream(ROWS_ANSWER) as upstream,
+        proxied(upstream, ("quoparts",), config, record=tmp_path) as (_, http),
+    ):
+        for params in calls:
+            http.get(QP, params=params)
+        journal = http.get("/__admin/requests").json()[::-1]  # oldest first
+    after = datetime.now(UTC)
+    (recording,) = tmp_path.glob("*.har")
+    document = json.loads(recording.read_text("utf-8"))
+    assert contract("har/har").check(document) == []
+    recorded = document["log"]["entries"]
+    assert [e["_journal"] for e in recorded] == [
+        {"id": entry["id"], "time": "2025-03-14T23:59:58Z"} for entry in journal
+    ]
+    assert [e["time"] for e in journal] == ["2025-03-14T23:59:58Z"] * 2
+    for entry in recorded:
+        started = datetime.fromisoformat(entry["startedDateTime"])
+        assert before - timedelta(seconds=1) <= started <= after
+    assert recording.name == f"quoparts-{before:%Y-%m-%d}.har" or before.date() != after.date()
 
 
 def test_a_path_with_dot_segments_reaches_the_vendor_as_the_connector_sent_it(
