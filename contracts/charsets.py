@@ -5,7 +5,8 @@ whose ``Content-Type`` declares UTF-16 (``charset=utf-16``) through a transcodin
 contract marked ``x-charsets`` says its vendor reads its bodies so: :func:`utf8_json` gives the
 bytes to parse, for the fake and the journal's verdict alike (and the text the journal masks of
 any vendor's call, and learns its secrets from; another vendor's is shown as :func:`sent_text`,
-its bytes parsed as sent). What does not decode in the charset a
+its bytes parsed as sent; where those bytes are UTF-8 too, :func:`also_utf8`, the journal and
+the recording look for secrets in them as well). What does not decode in the charset a
 body declares reads as U+FFFD, as .NET's decoders read it: a lone surrogate inside a string is
 one, and an odd length ends the text with one, which no JSON parse accepts. Left as sent, a
 UTF-8 body of an odd length declared UTF-16 parsed, and was written.
@@ -63,6 +64,25 @@ def sent_text(body: bytes, content_type: str) -> bytes:
     if read is None or read[1] == "utf-8":
         return body
     return body.decode(read[1], "replace").encode("utf-8")
+
+
+def also_utf8(body: bytes, content_type: str) -> bool:
+    """Whether ``body``'s bytes as sent are UTF-8 text other than the text :func:`utf8_json`
+    reads (a UTF-8 body labelled UTF-16: mojibake in it). Every vendor but XTRA reads a body
+    as sent, whatever its label, so a secret is looked for, masked and learned in both
+    readings: looked for in the mojibake alone, a password went in clear into the curl line and
+    the recording. The bytes are looked at only where the ``Content-Type`` declares a UTF-16."""
+    read = _read_as(body, content_type)
+    return read is not None and read[1] != "utf-8" and is_utf8(body)
+
+
+def is_utf8(body: bytes) -> bool:
+    """Whether ``body`` is UTF-8 text."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def as_sent(text: bytes, body: bytes, content_type: str) -> bytes:

@@ -115,20 +115,40 @@ def response_contract(vendor: str, operation: str, status: int) -> Contract | No
 @cache
 def _responses(vendor: str) -> dict[tuple[str, str], str]:
     """(operationId, status) -> contract name, from the skeleton's response ``$ref``s."""
+    found: dict[tuple[str, str], str] = {}
+    for operation in _operations(vendor):
+        shared = _refs(vendor, operation.get("responses", {}))
+        for entry in operation.get("x-operations") or [operation]:
+            own = _refs(vendor, entry.get("responses", {}))
+            for status, name in {**shared, **own}.items():
+                found[(entry["operationId"], status)] = name
+    return found
+
+
+@cache
+def _kit_answers(vendor: str) -> frozenset[tuple[str, str]]:
+    """(operationId, status) of the answers that are the kit's own, never the vendor's: those
+    the skeleton marks ``x-kit-answer`` (the fakes' 413 for a body over ``max_body_bytes``),
+    for the operation and each of its ``x-operations``."""
+    found = set()
+    for operation in _operations(vendor):
+        responses = operation.get("responses", {})
+        marked = [status for status, answer in responses.items() if answer.get("x-kit-answer")]
+        for entry in operation.get("x-operations") or [operation]:
+            found.update((entry["operationId"], status) for status in marked)
+    return frozenset(found)
+
+
+def _operations(vendor: str) -> list[dict[str, Any]]:
+    """The operations of a vendor's OpenAPI skeleton (none without one)."""
     path = CONTRACTS_DIR / vendor / "openapi.json"
     skeleton = json.loads(path.read_text("utf-8")) if path.exists() else {}
-    found: dict[tuple[str, str], str] = {}
-    for item in skeleton.get("paths", {}).values():
-        for method in _METHODS:
-            operation = item.get(method)
-            if not isinstance(operation, dict):
-                continue
-            shared = _refs(vendor, operation.get("responses", {}))
-            for entry in operation.get("x-operations") or [operation]:
-                own = _refs(vendor, entry.get("responses", {}))
-                for status, name in {**shared, **own}.items():
-                    found[(entry["operationId"], status)] = name
-    return found
+    return [
+        item[method]
+        for item in skeleton.get("paths", {}).values()
+        for method in _METHODS
+        if isinstance(item.get(method), dict)
+    ]
 
 
 def _refs(vendor: str, responses: dict[str, Any]) -> dict[str, str]:
@@ -153,6 +173,7 @@ def verdict(
     status: int,
     answer: bytes,
     blot: Callable[[str], str] = str,
+    vendor_answered: bool = False,
 ) -> dict[str, list[str]]:
     """How an exchange meets its contracts: ``{"request": [...], "response": [...]}``, each a
     list of ``contract: path: message`` (empty lists: it meets them). ``query``: its pairs in
@@ -161,7 +182,10 @@ def verdict(
     names and charset likewise (``binding.bound_body``, ``charsets.utf8_json``); ``body``
     None: its body is not judged (its content could not be read). ``blot``: what takes the
     exchange's secrets out of a message, before it is cut (a secret the cut split would keep
-    most of its characters)."""
+    most of its characters). ``vendor_answered``: the answer is the real vendor's (through the
+    proxy), whose status is judged only by the statuses its document gives, not by the kit's
+    own (``x-kit-answer``: a vendor's 413 passed, and a 503 read "(200, 413)" where QuoParts's
+    document gives 200 only)."""
     found: dict[str, list[str]] = {"request": [], "response": []}
     parameters = contract_for(vendor, operation, "query")
     query = bound_query(parameters, query)
@@ -176,7 +200,12 @@ def verdict(
     checked = contract_for(vendor, operation, "headers")
     if checked is not None:
         found["request"] += _violations(checked, named_headers(checked, headers), blot, "(headers)")
-    given = sorted(status for name, status in _responses(vendor) if name == operation)
+    kit = _kit_answers(vendor) if vendor_answered else frozenset()
+    given = sorted(
+        status
+        for name, status in _responses(vendor)
+        if name == operation and (name, status) not in kit
+    )
     if given and str(status) not in given and "default" not in given:
         found["response"].append(
             f"{vendor}/{operation}: status {status} is no answer its document gives"

@@ -297,6 +297,8 @@ class WireUpstream(_Listening):
         self._open: socket.socket | None = None
         self.received: list[Received] = []
         self.dropped: list[Received] = []
+        self.closed = threading.Semaphore(0)
+        """Released as each connection is closed."""
         super().__init__()
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
@@ -317,7 +319,7 @@ class WireUpstream(_Listening):
                 connection, _ = self._socket.accept()
             except OSError:  # shut down
                 return
-            with connection:
+            with _released(self.closed), connection:  # released once it is closed
                 self._open = connection
                 received = _read_request(connection)
                 self.received.append(received)
@@ -339,6 +341,15 @@ class WireUpstream(_Listening):
                         connection.sendall(b" ")
                     except OSError:  # the client gave up
                         break
+
+
+@contextmanager
+def _released(semaphore: threading.Semaphore) -> Iterator[None]:
+    """Release ``semaphore`` once the block is over (and the resources it opened closed)."""
+    try:
+        yield
+    finally:
+        semaphore.release()
 
 
 class KeptAlive(_Listening):

@@ -151,19 +151,23 @@ class Blots:
         """``body`` with these texts blotted out of its text: read in ``charset`` (the one it
         declares), else in UTF-8, else in :data:`FALLBACK`, and written back so. Read in a
         charset of a byte a character (Latin-1), its bytes are searched for the UTF-8 of these
-        texts too: a body that is not in the charset it declares."""
+        texts too: a body that is not in the charset it declares. Read in another (UTF-16), so
+        are its bytes read as UTF-8 where they are: a UTF-8 echo labelled UTF-16 reads as
+        mojibake in it, where no secret is found."""
         if not self.texts:
             return body
+        read = None  # the body, blotted in the charset it declares
         if charset is not None and charset != "utf-8":
-            declared = self._out_of_declared(body, charset)
-            if declared is not None:
-                return declared
+            read = self._out_of_declared(body, charset)
+            if read is not None and _bytewise(charset):
+                return read
+        kept = body if read is None else read
         try:
-            text = body.decode("utf-8")
+            text = kept.decode("utf-8")
         except UnicodeDecodeError:
-            return self._out_of_bytewise(body, FALLBACK)
+            return self._out_of_bytewise(body, FALLBACK) if read is None else read
         blotted = self.out_of(text)
-        return body if blotted is text else blotted.encode("utf-8")
+        return kept if blotted is text else blotted.encode("utf-8")
 
     def _out_of_declared(self, body: bytes, charset: str) -> bytes | None:
         """:meth:`out_of_bytes` in a charset other than UTF-8; None where the body is no text

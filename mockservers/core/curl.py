@@ -21,7 +21,12 @@ import shlex
 from contracts.charsets import as_sent
 from mockservers.core.codings import content_of
 from mockservers.core.journal_entry import Entry
-from mockservers.core.journal_shown import content_type, request_text, sent_target
+from mockservers.core.journal_shown import (
+    content_type,
+    masked_as_utf8,
+    request_text,
+    sent_target,
+)
 from mockservers.core.secretnames import secret_header
 from mockservers.core.secrets import masked_bytes
 
@@ -108,7 +113,9 @@ def _comment(text: str) -> str:
 
 def _masked(entry: Entry, body: bytes) -> bytes:
     """``body`` with every secret masked where it is read (:func:`request_text`: a UTF-16
-    password is no UTF-8 a mask can find), in the charset it was sent in."""
+    password is no UTF-8 a mask can find), in the charset it was sent in; and in its bytes
+    read as UTF-8, where they read otherwise (:func:`masked_as_utf8`)."""
+    body = masked_as_utf8(entry, body)
     text = request_text(entry, body)
     if text is body:
         return masked_bytes(body)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from contracts.charsets import is_utf8
 from mockservers.core import secrets
 from mockservers.core.blotting import Blots, Memory, Opaque
 from mockservers.core.http import NOT_JSON, charset_of, json_of
@@ -62,9 +63,13 @@ def body_fields(body: bytes, content_type: str, blots: Blots | None = None) -> t
     found in the base64, nor in UTF-8 read as Latin-1. A text that would not come back as its
     bytes (a BOM read, or written back otherwise: UTF-16, utf-8-sig) goes as base64 too,
     unless it holds a secret: then as its text, masked (no secret could be found in the base64
-    of UTF-16)."""
+    of UTF-16). A body that declares another charset but whose bytes are UTF-8 has the secrets
+    of that reading masked first: a UTF-8 password labelled UTF-16 is mojibake in its charset,
+    no mask found it, and its base64 kept it."""
     declared = charset_of(content_type)
     charset = declared or "utf-8"
+    if charset != "utf-8" and is_utf8(body):
+        body = secrets.masked_bytes(body)
     if blots is not None:
         body = blots.out_of_bytes(body, declared)
     try:

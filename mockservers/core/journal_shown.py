@@ -13,14 +13,20 @@ from urllib.parse import parse_qsl, quote
 
 import orjson
 
-from contracts.charsets import reads_charsets, sent_text, utf8_json
+from contracts.charsets import also_utf8, reads_charsets, sent_text, utf8_json
 from contracts.messages import contract_for, query_values
 from mockservers.core.clock import iso
 from mockservers.core.codings import Unreadable, coding_of, undone
 from mockservers.core.http import NOT_JSON, charset_of, header_text, json_of, text_of
 from mockservers.core.journal_entry import Entry
 from mockservers.core.secretnames import secret_header, secret_parameter
-from mockservers.core.secrets import mask_pairs, mask_text, mask_value, may_hold_secret_documents
+from mockservers.core.secrets import (
+    mask_pairs,
+    mask_text,
+    mask_value,
+    masked_bytes,
+    may_hold_secret_documents,
+)
 from mockservers.core.urlmasks import mask_query, may_hold_secret_urls
 
 _BODY_PREVIEW = 64 * 1024
@@ -204,7 +210,9 @@ def shown_read(entry: Entry, body: bytes) -> tuple[Any, str | None]:
     JSON only if its vendor reads it as JSON: in UTF-8 (:func:`request_text`) under a body
     contract marked ``x-charsets`` (XTRA's ASP.NET), else as sent (TS Digital refuses a UTF-16
     body, or one after a BOM, as no JSON: it was shown parsed, and a ``body`` matcher of
-    ``count`` or ``verify`` matched it), its text read in its charset, its BOM kept."""
+    ``count`` or ``verify`` matched it), its text read in its charset, its BOM kept. Either
+    way with the secrets of its bytes read as UTF-8 masked first (:func:`masked_as_utf8`)."""
+    body = masked_as_utf8(entry, body)
     text = request_text(entry, body)
     if text is body or reads_charsets(contract_for(entry.vendor, entry.operation, "request")):
         return shown_body(text)
@@ -217,6 +225,14 @@ def request_text(entry: Entry, body: bytes) -> bytes:
     decoded): what is masked of it, for every vendor (a UTF-16 password is no UTF-8 a mask
     can find), and shown of it where its vendor reads it so (:func:`shown_read`)."""
     return utf8_json(body, content_type(entry.headers))
+
+
+def masked_as_utf8(entry: Entry, body: bytes) -> bytes:
+    """A request's body (as sent, or its coding undone) with the secrets its bytes hold as
+    UTF-8 masked where its vendor's reading (:func:`request_text`) is other text
+    (``contracts.charsets.also_utf8``: a UTF-8 body labelled UTF-16), so that neither reading
+    of what is shown or sent again (the curl line) holds them; else the body itself."""
+    return masked_bytes(body) if also_utf8(body, content_type(entry.headers)) else body
 
 
 def content_type(headers: list[tuple[bytes, bytes]]) -> str:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
-from contracts.charsets import content_type_of, utf8_json
+from contracts.charsets import also_utf8, content_type_of, utf8_json
 from mockservers.core import secrets
 from mockservers.core.blotting import SCRUBBED_MIN_LENGTH, Memory, blot_out, blots_of
 from mockservers.core.http import NOT_JSON, charset_of, json_of
@@ -98,10 +98,16 @@ def _answer_secrets(headers: Pairs, body: bytes | None) -> Named:
 def _request_secrets(url: str, headers: Pairs, body: bytes | None) -> Named:
     """A request's secrets, its body's read from its text (``utf8_json``: after a UTF-8 byte
     order mark, or decoded from the UTF-16 it declares), as the journal shows and judges it: a
-    UTF-16 password is no JSON as sent, and the verdict quoted it in clear."""
+    UTF-16 password is no JSON as sent, and the verdict quoted it in clear; and from its bytes
+    as sent too where they are UTF-8 that reads otherwise (``also_utf8``: a UTF-8 body labelled
+    UTF-16, whose password no mojibake shows, and a vendor reading the bytes echoes)."""
     headers = list(headers)
-    text = utf8_json(body, content_type_of(headers)) if body else body
-    return _headers_secrets(headers) + url_secrets(url) + _body_secrets(text)
+    found = _headers_secrets(headers) + url_secrets(url)
+    if not body:
+        return found
+    content_type = content_type_of(headers)
+    found += _body_secrets(utf8_json(body, content_type))
+    return found + _body_secrets(body) if also_utf8(body, content_type) else found
 
 
 def _headers_secrets(headers: Pairs) -> Named:

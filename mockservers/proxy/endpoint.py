@@ -155,8 +155,9 @@ class Call:
         return learned.values(found) + self.upstream.secrets
 
     def verdict(self, status: int, answer: bytes, secrets: list[str]) -> dict[str, list[str]]:
-        """The contracts' verdict on this call, these secret values blotted out of it (before
-        a long message is cut: a secret the cut split would keep most of its characters)."""
+        """The contracts' verdict on this call and the vendor's answer to it, these secret
+        values blotted out of it (before a long message is cut: a secret the cut split would
+        keep most of its characters)."""
         scrub = learned.scrubber(secrets)
         read = self.readable
         found = verdict(
@@ -168,6 +169,7 @@ class Call:
             status=status,
             answer=answer,
             blot=scrub,
+            vendor_answered=True,
         )
         found = scrub(found)  # the rest of it: a query value a message quotes whole
         if read.body is None:
@@ -276,6 +278,7 @@ class Forwarding:
         if self.recordings is not None:
             await self._record(
                 call,
+                entry,
                 status=answer.status,
                 response_headers=_text(answer.headers),
                 response_body=answer.body,
@@ -338,6 +341,7 @@ class Forwarding:
         if self.recordings is not None and error.kind == "upstream":
             await self._record(
                 call,
+                entry,
                 status=0,
                 response_headers=[],
                 response_body=None,
@@ -399,13 +403,15 @@ class Forwarding:
         with suppress(StoreUnavailable):
             await kit.store.run(keep)
 
-    async def _record(self, call: Call, **answered: Any) -> None:
+    async def _record(self, call: Call, entry: Entry, **answered: Any) -> None:
+        """Record the exchange with the upstream, beside its journal entry (``entry``)."""
         assert self.recordings is not None
         await self.recordings.add(
             vendor=self.vendor.name,
             operation=call.operation,
             upstream=self.upstream.shown,
             kept=self.upstream.secrets,
+            journalled=entry,
             **call.exchange(**answered),
         )
 

@@ -16,11 +16,16 @@ The whole exchange, from the request's first byte to the answer's last, has a de
 (``[kit.proxy] deadline_seconds``): the timeouts bound each wait alone, and an upstream that
 trickles its answer a byte at a time would hold the call for as long as it liked.
 
-Connections to the upstream are kept between calls (:data:`POOLED`). A server may close an idle
-one just as a call goes on it: a call that got not a byte of answer there goes once more, on a
-connection of its own, its body as kept (the connector would get a 502 the vendor never sent).
-Only a closed or reset connection: a call that timed out waiting for its answer is a 502, the
-vendor may be working on it.
+Connections to the upstream are kept between calls (:data:`POOLED`); httpcore drops an idle one
+the server has closed (its end readable) before it reuses it. A server may still close one just
+as a call goes on it: an idempotent call (:data:`IDEMPOTENT`: QuoParts's login) that got not a
+byte of answer there goes once more, on a connection of its own, its body as kept (the connector
+would get a 502 the vendor never sent). Only a closed or reset connection: a call that timed out
+waiting for its answer is a 502, the vendor may be working on it. A call that is not idempotent
+(every vendor's POST, which writes) is never sent again (RFC 9110 §9.2.2: "A proxy MUST NOT
+automatically retry non-idempotent requests"): the vendor may have applied it before it closed,
+and the call went twice while the connector saw one; its 502 says it was not sent again
+(:class:`NotResent`).
 """
 
 from __future__ import annotations
@@ -76,6 +81,10 @@ CLOSED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 connection a call goes once more for. Never a timeout: a vendor slow to answer has the call,
 and a POST sent again was written twice (the connector waiting twice the read timeout)."""
 
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+"""RFC 9110 §9.2.2's idempotent methods: the only calls sent once more after a reused connection
+closed without a byte of answer."""
+
 CA_HINT = " (a server with a CA of its own: --cacert FILE)"
 """What a certificate the kit could not verify calls for."""
 
@@ -90,6 +99,12 @@ class AnswerTooLarge(TooLarge):
 
 class Overdue(Exception):
     """The exchange with the upstream not over within its deadline: the vendor's 502."""
+
+
+class NotResent(httpx.TransportError):
+    """A call that is not idempotent whose connection the upstream closed or reset before a byte
+    of answer (the error that said so: its ``__cause__``): the vendor's 502, saying the call was
+    not sent again and may have been applied."""
 
 
 READABLE_CODINGS = frozenset({b"gzip", b"x-gzip", b"deflate", b"identity"})
@@ -315,13 +330,20 @@ class Upstream:
 
         used = _Connection()
         streamed = content.stream() if isinstance(content, Body) else content
+        sent = request(streamed, used.trace)
         with counting(used.counted):
             try:
-                response = await self.client().send(
-                    request(streamed, used.trace), auth=self.auth, stream=True
-                )
+                response = await self.client().send(sent, auth=self.auth, stream=True)
             except httpx.TransportError as exc:
                 if not (isinstance(exc, CLOSED) and used.unanswered):
+                    raise
+                if method.upper() not in IDEMPOTENT:
+                    raise NotResent(
+                        f"not sent again, as no {method.upper()} is (RFC 9110 9.2.2: it is not"
+                        " idempotent): the vendor may or may not have applied it",
+                        request=sent,
+                    ) from exc
+                if not used.reused:  # a connection of its own: the vendor dropped the call
                     raise
                 # The upstream closed an idle connection as the proxy reused it: once more, on a
                 # connection of its own, the body read whole (what was passed on of it is kept).
@@ -372,13 +394,13 @@ class _Connection:
 
     @property
     def unanswered(self) -> bool:
-        """Whether the request went on a reused connection that failed before a byte of an
+        """Whether the request was written and its connection failed before a byte of an
         answer came (closed or reset, :data:`CLOSED`: the byte counts cannot tell a timeout
         from a close): "HTTP/1.1 201 Cre" and closed is an answer begun, which
         httpcore calls "Server disconnected without sending a response" all the same. A call
         on connections that count nothing (a transport of the caller's, a proxy the
         environment names) is not known unanswered."""
-        return self.reused and self.counted.written > 0 and self.counted.read == 0
+        return self.counted.written > 0 and self.counted.read == 0
 
 
 _TIME_LIMITS = (
@@ -393,7 +415,9 @@ _TIME_LIMITS = (
 def unanswered(exc: Exception, timeout: httpx.Timeout) -> str:
     """Why a call got no answer (``exc``, raised under ``timeout``), after httpx's name for it:
     which time limit ran out and its value, or that the upstream closed or reset the
-    connection (httpx says nothing of either)."""
+    connection (httpx says nothing of either), and whether the call was sent again."""
+    if isinstance(exc, NotResent) and isinstance(exc.__cause__, Exception):
+        return f"{unanswered(exc.__cause__, timeout).rstrip('.')}; {exc}"
     name = type(exc).__name__
     for kind, limit, words in _TIME_LIMITS:
         seconds = getattr(timeout, limit)

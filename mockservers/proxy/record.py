@@ -16,7 +16,10 @@ after the other in a thread of the folder's own, off the event loop.
 
 Each entry records the call as it went to the vendor (the upstream URL, the headers forwarded),
 and three custom fields a replay reads: ``_vendor``, ``_operation`` and ``_upstream`` (the
-vendor's base URL: the entry's URL less it is the path under the vendor's base).
+vendor's base URL: the entry's URL less it is the path under the vendor's base). Its
+``startedDateTime`` is the wall clock's, as the wire and the vendor's ``Date`` and logs are;
+the journal's ``time`` is the kit's clock's (set by ``[kit.clock]`` for the fakes, frozen or
+ahead), so ``_journal`` holds the journal entry's ``id`` and ``time`` to line the two up.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from mockservers.core.clock import iso
 from mockservers.core.har import Recorder
+from mockservers.core.journal_entry import Entry
 
 log = logging.getLogger("mockservers")
 
@@ -70,11 +75,14 @@ class HarFolder:
         operation: str,
         upstream: str,
         kept: Iterable[str] = (),
+        journalled: Entry | None = None,
         **exchange: Any,
     ) -> Path:
         """Record one exchange (the keyword arguments of :func:`mockservers.core.har.entry`)
         at the end of its file; ``kept``: secrets blotted out for as long as the file is
-        written (the upstream URL's credentials, which no exchange shows by name). A file that
+        written (the upstream URL's credentials, which no exchange shows by name);
+        ``journalled``: its journal entry, whose ``id`` and ``time`` (the kit's clock) go in
+        ``_journal``. A file that
         cannot be written (the folder removed, the disk full) is logged, not raised: the
         connector still gets the vendor's answer, and the exchange stays in memory for the
         file's next write. Only those stay: a written entry is the file's (memory stayed at the
@@ -87,6 +95,8 @@ class HarFolder:
         recorder.also_mask(*kept)
         recorded = recorder.add(**exchange)
         recorded.update(_vendor=vendor, _operation=operation, _upstream=upstream)
+        if journalled is not None:
+            recorded["_journal"] = {"id": journalled.id, "time": iso(journalled.time)}
         unwritten = self._unwritten.setdefault(target, [])
         unwritten.append(recorded)
         try:

@@ -372,6 +372,19 @@ def test_a_secret_is_blotted_out_of_a_body_in_its_charset_or_in_utf_8(
     assert blotted.decode(charset) == "Password errata: ***"
 
 
+@pytest.mark.parametrize("charset", ["utf-16", "utf-16-be"])
+def test_a_secret_in_utf_8_declared_utf_16_is_blotted_out(charset: str) -> None:
+    """Read in the UTF-16 it declared, a UTF-8 echo of a password was mojibake, searched for
+    the password in vain, and kept whole (the UTF-8 was only read where that charset could not
+    read the body)."""
+    body = "Password errata: pässwörd-1!".encode()
+    assert body.decode(charset)  # a text in it too: an even length, no lone surrogate
+    content_type = f"text/plain; charset={charset}"
+    assert learned.scrub_bytes(body, ["pässwörd-1"], content_type) == b"Password errata: ***!"
+    unchanged = "Password errata: pässwörd-1".encode(charset)
+    assert learned.scrub_bytes(unchanged, ["other-secret"], content_type) is unchanged
+
+
 def test_secrets_in_a_latin_1_body_and_in_utf_8_that_overlap_are_blotted_out_as_one() -> None:
     """Each found in its own reading of the body (its text in Latin-1, its bytes for UTF-8):
     blotted out one after the other, the second would no longer be found whole."""

@@ -329,6 +329,34 @@ def test_a_verdict_quotes_a_value_refused_whole_only_in_part() -> None:
     assert any("is not of type 'object'" in line and "characters cut" in line for line in found)
 
 
+@pytest.mark.parametrize(
+    ("vendor", "operation"),
+    [
+        ("quoparts", "login"),
+        ("quoparts", "importCli"),
+        ("quoparts", "importPvt"),
+        ("xtra", "login"),
+        ("xtra", "updateIdentities"),
+        ("keepit", "insertClient_v3"),
+        ("tsdigital", "createItem"),
+    ],
+)
+def test_the_kit_s_own_413_passes_from_a_fake_and_not_from_the_vendor(
+    vendor: str, operation: str
+) -> None:
+    """The fakes answer 413 to a body over their limit, which their documents list marked
+    ``x-kit-answer``; the vendors' own documents give no 413, so a real vendor's 413 is off
+    them: it passed, and a QuoParts 503's verdict read "(200, 413)"."""
+    answer = b'{"errorCode":"100","error":"Richiesta errata","data":[]}'
+    exchange = {"query": [], "headers": {}, "body": None, "status": 413, "answer": answer}
+    off = f"{vendor}/{operation}: status 413 is no answer its document gives ("
+    from_fake = verdict(vendor, operation, **exchange)["response"]
+    assert not [line for line in from_fake if line.startswith(off)]
+    from_vendor = verdict(vendor, operation, **exchange, vendor_answered=True)["response"]
+    (given,) = [line.removeprefix(off) for line in from_vendor if line.startswith(off)]
+    assert "413" not in given and (given == "200)" or vendor != "quoparts")
+
+
 def test_body_names_are_compiled_once_from_marked_contracts_only() -> None:
     marked = contract("xtra/updateIdentities.request")
     assert body_names(marked) is body_names(marked) is not None

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from contracts import contract
 from mockservers.core import har, learned
@@ -450,6 +451,21 @@ def test_a_password_sent_in_utf_16_is_blotted_out_of_an_answer_that_echoes_it() 
     )
     answer = recorder.document()["log"]["entries"][0]["response"]["content"]["text"]
     assert answer == '{"message": "bad password ***"}'
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "utf-16le", "utf-32", "iso-8859-1"])
+@pytest.mark.parametrize("odd", [False, True], ids=["even", "odd"])
+def test_a_utf_8_password_declared_in_another_charset_is_masked_by_name(
+    charset: str, odd: bool
+) -> None:
+    """With no secret remembered (a fuzz harness's recording learns none of its requests'):
+    read as UTF-16, a UTF-8 body was mojibake, no field named a secret, and its base64 kept the
+    password the vendor reads as sent."""
+    body = json.dumps({"Username": "u1", "Password": "Zq9-very-SECRET-pw"}).encode()
+    body += b" " * (len(body) % 2 != odd)
+    posted = _posted(charset, body)
+    sent = har.recorded_body(posted, "_encoding")
+    assert b"Zq9" not in sent and json.loads(sent) == {"Username": "u1", "Password": "***"}
 
 
 def test_a_body_whose_text_would_not_come_back_as_its_bytes_is_kept_as_base64() -> None:

@@ -308,6 +308,7 @@ def test_the_fakes_own_413_is_in_every_operation_of_its_document(
     assert answer.status_code == 413
     document = served[vendor]
     operation = document["paths"][path][method]
+    assert operation["responses"]["413"]["x-kit-answer"] is True  # no answer of the vendor's
     schemas = [operation["responses"]["413"]["content"]["application/json"]["schema"]]
     schemas += [e["responses"]["413"] for e in operation.get("x-operations", [])]
     for schema in schemas:

@@ -8,6 +8,7 @@ import json
 import logging
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,7 @@ from tests.proxying import (
     QP,
     QP_PASSWORD,
     QP_USER,
+    ROWS_ANSWER,
     SECRETS,
     XTRA_LOGIN,
     XTRA_PASSWORD,
@@ -493,20 +495,26 @@ def _vendor_like(body: bytes, **headers: str) -> MockServer:
 def test_a_status_the_document_never_gives_and_an_unknown_call_are_flagged(
     upstream: MockServer,
 ) -> None:
-    """A QuoParts answer is HTTP 200 (or the kit's 413): a 503 is off the document, whatever its
-    body; a call that names no operation has no contract, which is no "meets its contracts"."""
-    upstream.fault(vendor="quoparts", operation="login", kind="status", status=503, times=1)
+    """A QuoParts answer is HTTP 200: a 503 is off the document, whatever its body, and so is a
+    413, which only the kit's own fakes answer (a body over its limit): the vendor's passed,
+    and the 503's verdict read "(200, 413)". A call that names no operation has no contract,
+    which is no "meets its contracts"."""
+    for status in (503, 413):
+        upstream.fault(vendor="quoparts", operation="login", kind="status", status=status, times=1)
     with proxied(upstream, vendors=("quoparts",)) as (_, http):
+        http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
         http.get(QP, params={"login": "", "username": QP_USER, "password": QP_PASSWORD})
         http.get(QP, params={"deleteAll": ""})
         http.get(QP, params={"login": "", "username": QP_USER})
-        no_password, unknown, refused = http.get("/__admin/requests").json()
+        no_password, unknown, too_large, refused = http.get("/__admin/requests").json()
     assert no_password["verdict"]["request"] == [
         "quoparts/login.query: (query): 'password' is a required property"
     ]
-    assert refused["verdict"]["response"] == [
-        "quoparts/login: status 503 is no answer its document gives (200, 413)"
-    ]
+    for answered, status in ((refused, 503), (too_large, 413)):
+        assert answered["status"] == status
+        assert answered["verdict"]["response"] == [
+            f"quoparts/login: status {status} is no answer its document gives (200)"
+        ]
     assert unknown["verdict"]["request"] == [
         "quoparts: no operation of its document at this path and query"
     ]
@@ -659,6 +667,38 @@ def test_a_recording_gives_sizes_and_versions_as_they_went_over_the_wire(tmp_pat
     assert response["content"]["size"] == len(answer) > len(packed)
     assert response["content"]["compression"] == len(answer) - len(packed)
     assert json.loads(response["content"]["text"]) == json.loads(answer)
+
+
+def test_a_recording_is_on_the_wall_clock_and_names_its_journal_entry_and_kit_time(
+    tmp_path: Path,
+) -> None:
+    """The journal's ``time`` is the kit's clock's (here frozen before midnight, for the
+    shadow's fakes), the recording's ``startedDateTime`` the wall's, as the vendor's ``Date``
+    and logs are: nothing lined up a recorded exchange with its journal entry. ``_journal``
+    does (the frozen clock gives every entry the same time: its id too)."""
+    config = {**ACCOUNTS, "kit": {"clock": {"start": "2025-03-14T23:59:58Z", "frozen": True}}}
+    calls = [{"login": "", "username": "acme", "password": "pw-123456"}, {"login": ""}]
+    before = datetime.now(UTC)
+    with (
+        WireUpstream(ROWS_ANSWER) as upstream,
+        proxied(upstream, ("quoparts",), config, record=tmp_path) as (_, http),
+    ):
+        for params in calls:
+            http.get(QP, params=params)
+        journal = http.get("/__admin/requests").json()[::-1]  # oldest first
+    after = datetime.now(UTC)
+    (recording,) = tmp_path.glob("*.har")
+    document = json.loads(recording.read_text("utf-8"))
+    assert contract("har/har").check(document) == []
+    recorded = document["log"]["entries"]
+    assert [e["_journal"] for e in recorded] == [
+        {"id": entry["id"], "time": "2025-03-14T23:59:58Z"} for entry in journal
+    ]
+    assert [e["time"] for e in journal] == ["2025-03-14T23:59:58Z"] * 2
+    for entry in recorded:
+        started = datetime.fromisoformat(entry["startedDateTime"])
+        assert before - timedelta(seconds=1) <= started <= after
+    assert recording.name == f"quoparts-{before:%Y-%m-%d}.har" or before.date() != after.date()
 
 
 def test_a_path_with_dot_segments_reaches_the_vendor_as_the_connector_sent_it(

@@ -1,7 +1,7 @@
 """``mockservers proxy``: the vendor's answers as the connector must get them through a proxy on a
 socket. A 304 keeps the connector's connection, a redirect or a cookie of the vendor's stays on
 the proxy (and one naming a URL no parser reads gets no 500), a connection the vendor closed as the
-proxy reused it costs no 502, a sandbox's own
+proxy reused it costs an idempotent call no 502 (and a POST is never sent twice), a sandbox's own
 CA can be trusted, and a large answer does not hold up the other calls. The upstreams are
 stand-ins on a socket, answering bytes of their own making."""
 
@@ -159,20 +159,56 @@ def test_an_answer_naming_a_url_no_parser_reads_is_passed_on_and_journalled_mask
     assert "Redir-T0k-999" not in recording.read_text("utf-8")
 
 
-def test_a_connection_the_vendor_closed_as_the_proxy_reused_it_is_tried_again() -> None:
+def test_an_idempotent_call_the_vendor_closed_as_the_proxy_reused_it_is_tried_again() -> None:
     """The vendor closes an idle connection just as the proxy sends the next call on it (its
-    idle timeout): the connector got a 502 the vendor never sent. The call goes once more, on
-    a connection of its own, its body whole."""
+    idle timeout): the connector got a 502 the vendor never sent. A GET (QuoParts's login)
+    goes once more, on a connection of its own."""
+    with WireUpstream(OK, idle_close=True) as upstream:
+        app = create_proxy_app({"quoparts": upstream.base_url("quoparts")})
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            first = http.get(QP, params={**LOGIN, "n": "1"})
+            second = http.get(QP, params={**LOGIN, "n": "2"})
+            journal = http.get("/__admin/requests").json()
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert [r.request_line[1][-3:] for r in upstream.received] == [b"n=1", b"n=2"]
+    assert [r.request_line[1][-3:] for r in upstream.dropped] == [b"n=2"]
+    assert [e["source"] for e in journal] == ["upstream", "upstream"]
+
+
+def test_a_post_the_vendor_closed_unanswered_on_a_reused_connection_is_not_sent_again() -> None:
+    """Every vendor's POST writes (an import, an insert): sent once more, a vendor that had
+    applied it before it closed the connection (a worker that crashed after its commit) got
+    it twice, while the connector and the journal saw one call. RFC 9110 §9.2.2: "A proxy
+    MUST NOT automatically retry non-idempotent requests". Its 502 says so."""
     with WireUpstream(OK, idle_close=True) as upstream:
         app = create_proxy_app({"keepit": upstream.base_url("keepit")})
         with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
             first = http.post("/keepit/api?cmd=insertClient_v3", json={"n": 1})
             second = http.post("/keepit/api?cmd=insertClient_v3", json={"n": 2})
             journal = http.get("/__admin/requests").json()
+    assert (first.status_code, second.status_code) == (200, 502)
+    assert [json.loads(r.body) for r in upstream.received] == [{"n": 1}]
+    assert [json.loads(r.body) for r in upstream.dropped] == [{"n": 2}]  # once, not again
+    detail = second.headers["x-mockservers-detail"]
+    assert detail == journal[0]["detail"]
+    assert detail.endswith(
+        "Server disconnected without sending a response; not sent again, as no POST is"
+        " (RFC 9110 9.2.2: it is not idempotent): the vendor may or may not have applied it"
+    )
+
+
+def test_a_post_goes_on_a_fresh_connection_where_the_vendor_closed_the_idle_one() -> None:
+    """The vendor closed the connection after its answer (an idle timeout that ran out before
+    the next call): the next POST is not sent on it, so it is answered, not refused for a
+    close the proxy could have seen."""
+    with WireUpstream(OK) as upstream:  # closes each connection after its answer
+        app = create_proxy_app({"keepit": upstream.base_url("keepit")})
+        with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
+            first = http.post("/keepit/api?cmd=insertClient_v3", json={"n": 1})
+            assert upstream.closed.acquire(timeout=10)
+            second = http.post("/keepit/api?cmd=insertClient_v3", json={"n": 2})
     assert (first.status_code, second.status_code) == (200, 200)
     assert [json.loads(r.body) for r in upstream.received] == [{"n": 1}, {"n": 2}]
-    assert [json.loads(r.body) for r in upstream.dropped] == [{"n": 2}]
-    assert [e["source"] for e in journal] == ["upstream", "upstream"]
 
 
 def test_a_base_path_with_an_encoded_character_is_rewritten_as_the_vendor_spells_it() -> None:
@@ -238,7 +274,8 @@ def test_a_new_connection_closed_unanswered_is_a_502_at_once() -> None:
         with MockServer(app=app) as proxy, httpx.Client(base_url=proxy.url) as http:
             answer = http.post("/keepit/api?cmd=insertClient_v3", json={})
     assert answer.status_code == 502
-    assert "Server disconnected" in answer.headers["x-mockservers-detail"]
+    detail = answer.headers["x-mockservers-detail"]
+    assert "Server disconnected" in detail and "not sent again, as no POST is" in detail
     assert len(upstream.received) == 1
 
 
